@@ -1,0 +1,92 @@
+/* sp-message.h: the wire forms of SignalMessage and PreKeySignalMessage
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp-keys.h"
+#include "sp-kyber1024.h"
+
+#define SP_MESSAGE_VERSION 4
+#define SP_MESSAGE_VERSION_BYTE ((SP_MESSAGE_VERSION << 4) | SP_MESSAGE_VERSION)
+#define SP_SIGNAL_MESSAGE_MAC_SIZE 8
+#define SP_MESSAGE_ADDRESSES_SIZE 36
+
+#define SP_CIPHERTEXT_TYPE_WHISPER 2
+#define SP_CIPHERTEXT_TYPE_PREKEY 3
+
+/* A decoded SignalMessage.  Byte fields point into the decoded buffer;
+ * @serialized_len is the length of version byte + protobuf, the part the
+ * MAC covers; @mac points at the 8 trailing MAC bytes. */
+typedef struct {
+  uint8_t version;
+  SpPublicKey ratchet_key;
+  uint32_t counter;
+  uint32_t previous_counter;
+  const uint8_t *ciphertext;
+  size_t ciphertext_len;
+  const uint8_t *pq_ratchet;      /* NULL when absent */
+  size_t pq_ratchet_len;
+  const uint8_t *addresses;       /* NULL when absent */
+  size_t addresses_len;
+  size_t serialized_len;
+  const uint8_t *mac;
+} SpSignalMessage;
+
+typedef struct {
+  uint8_t version;
+  bool has_pre_key_id;
+  uint32_t pre_key_id;
+  SpPublicKey base_key;
+  SpPublicKey identity_key;
+  const uint8_t *message;         /* the complete embedded SignalMessage */
+  size_t message_len;
+  uint32_t registration_id;
+  uint32_t signed_pre_key_id;
+  bool has_kyber_pre_key_id;
+  uint32_t kyber_pre_key_id;
+  const uint8_t *kyber_ciphertext; /* 0x08 || 1568 bytes, NULL when absent */
+  size_t kyber_ciphertext_len;
+} SpPreKeySignalMessage;
+
+/* Decoders accept fields in any order, reject truncated, oversized or
+ * missing required fields with SP_ERR_MALFORMED, an unsupported version
+ * with SP_ERR_INVALID_MESSAGE, and never read past @len.  The MAC is
+ * not checked here: that is the ratchet's job. */
+int sp_signal_message_decode (SpSignalMessage *out,
+                              const uint8_t   *data,
+                              size_t           len);
+
+int sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
+                                      const uint8_t         *data,
+                                      size_t                 len);
+
+/* Encoders write fields in ascending order, byte-identical to libsignal.
+ * The SignalMessage encoder takes the MAC key and both identities and
+ * appends the 8-byte MAC: HMAC-SHA256(mac_key, sender_identity ||
+ * receiver_identity || version byte || protobuf)[0..8]. */
+int sp_signal_message_encode (uint8_t           *out,
+                              size_t             out_size,
+                              size_t            *out_len,
+                              const SpSignalMessage *message,
+                              const uint8_t      mac_key[32],
+                              const SpPublicKey *sender_identity,
+                              const SpPublicKey *receiver_identity);
+
+/* Constant-time check of @message's MAC. SP_OK or SP_ERR_BAD_MAC. */
+int sp_signal_message_verify_mac (const SpSignalMessage *message,
+                                  const uint8_t         *data,
+                                  const uint8_t          mac_key[32],
+                                  const SpPublicKey     *sender_identity,
+                                  const SpPublicKey     *receiver_identity);
+
+int sp_pre_key_signal_message_encode (uint8_t                     *out,
+                                      size_t                       out_size,
+                                      size_t                      *out_len,
+                                      const SpPreKeySignalMessage *message);

@@ -1,0 +1,31 @@
+/* sp-xeddsa.h: XEdDSA signatures with X25519 keys, as libsignal makes them
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sp-keys.h"
+
+#define SP_SIGNATURE_SIZE 64
+#define SP_XEDDSA_RANDOM_SIZE 64
+
+/* @random: 64 bytes of nonce randomness, or NULL to draw them from the
+ * system RNG.  Tests inject fixed bytes to reproduce known answers. */
+int sp_xeddsa_sign (uint8_t             signature[SP_SIGNATURE_SIZE],
+                    const SpPrivateKey *private_key,
+                    const uint8_t      *message,
+                    size_t              message_len,
+                    const uint8_t      *random);
+
+/* SP_OK for a valid signature, SP_ERR_INVALID_SIGNATURE otherwise
+ * (including a signature that is not 64 bytes long). */
+int sp_xeddsa_verify (const SpPublicKey *public_key,
+                      const uint8_t     *message,
+                      size_t             message_len,
+                      const uint8_t     *signature,
+                      size_t             signature_len);
