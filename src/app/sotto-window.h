@@ -1,0 +1,21 @@
+/* sotto-window.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "sotto-application.h"
+
+G_BEGIN_DECLS
+
+#define SOTTO_TYPE_WINDOW (sotto_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, AdwApplicationWindow)
+
+SottoWindow *sotto_window_new (SottoApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS
