@@ -18,7 +18,8 @@ int sp_hmac_sha256 (uint8_t        out[SP_HMAC_SHA256_SIZE],
                     const uint8_t *message,
                     size_t         message_len);
 
-/* A NULL or empty @salt means 32 zero bytes, as in RFC 5869. */
+/* A NULL or empty @salt means 32 zero bytes, as in RFC 5869.  @out_len
+ * must be 1 to SP_HKDF_MAX_OUTPUT, else SP_ERR_INVALID_ARGUMENT. */
 int sp_hkdf_sha256 (uint8_t       *out,
                     size_t         out_len,
                     const uint8_t *salt,

@@ -45,6 +45,15 @@ int sp_key_pair_from_private (SpKeyPair     *out,
                               const uint8_t *private_key,
                               size_t         len);
 
+/* A key pair from its two serialised halves, for decoders of stored
+ * records: the public key must be exactly 33 bytes and the one the
+ * (clamped) private key derives; SP_ERR_INVALID_KEY otherwise. */
+int sp_key_pair_from_parts (SpKeyPair     *out,
+                            const uint8_t *public_key,
+                            size_t         public_len,
+                            const uint8_t *private_key,
+                            size_t         private_len);
+
 /* Raw X25519; an all-zero shared secret is SP_ERR_INVALID_KEY. */
 int sp_dh (uint8_t             out[SP_DH_SIZE],
            const SpPrivateKey *private_key,

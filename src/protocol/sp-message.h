@@ -55,10 +55,13 @@ typedef struct {
   size_t kyber_ciphertext_len;
 } SpPreKeySignalMessage;
 
-/* Decoders accept fields in any order, reject truncated, oversized or
- * missing required fields with SP_ERR_MALFORMED, an unsupported version
- * with SP_ERR_INVALID_MESSAGE, and never read past @len.  The MAC is
- * not checked here: that is the ratchet's job. */
+/* Decoders accept fields in any order and skip unknown ones, reject
+ * truncated, oversized, repeated or missing required fields with
+ * SP_ERR_MALFORMED, a key that is not a public key with
+ * SP_ERR_INVALID_KEY, an unsupported version with SP_ERR_INVALID_MESSAGE,
+ * and never read past @len.  The MAC is not checked here: that is the
+ * ratchet's job.  The PreKeySignalMessage decoder also decodes the
+ * embedded SignalMessage, as libsignal does, and fails with its error. */
 int sp_signal_message_decode (SpSignalMessage *out,
                               const uint8_t   *data,
                               size_t           len);
@@ -67,10 +70,12 @@ int sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
                                       const uint8_t         *data,
                                       size_t                 len);
 
-/* Encoders write fields in ascending order, byte-identical to libsignal.
- * The SignalMessage encoder takes the MAC key and both identities and
- * appends the 8-byte MAC: HMAC-SHA256(mac_key, sender_identity ||
- * receiver_identity || version byte || protobuf)[0..8]. */
+/* Encoders write fields in ascending order, byte-identical to libsignal,
+ * and only version SP_MESSAGE_VERSION; nothing is written unless the
+ * whole message fits @out_size.  The SignalMessage encoder takes the MAC
+ * key and both identities and appends the 8-byte MAC:
+ * HMAC-SHA256(mac_key, sender_identity || receiver_identity ||
+ * version byte || protobuf)[0..8]. */
 int sp_signal_message_encode (uint8_t           *out,
                               size_t             out_size,
                               size_t            *out_len,

@@ -23,7 +23,10 @@ int sp_xeddsa_sign (uint8_t             signature[SP_SIGNATURE_SIZE],
                     const uint8_t      *random);
 
 /* SP_OK for a valid signature, SP_ERR_INVALID_SIGNATURE otherwise
- * (including a signature that is not 64 bytes long). */
+ * (including a signature that is not 64 bytes long).  Accepts exactly
+ * what libsignal accepts, which is more than a stock Ed25519 verifier
+ * does: s >= L (below 2^253) and keys of small order or with a torsion
+ * component. */
 int sp_xeddsa_verify (const SpPublicKey *public_key,
                       const uint8_t     *message,
                       size_t             message_len,

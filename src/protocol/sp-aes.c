@@ -1,0 +1,317 @@
+/* sp-aes.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "sp-aes.h"
+#include "sp-error.h"
+
+#include <gcrypt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Opens an AES-256 handle in @mode with @key set.  Handles live only for
+ * one call, so no key schedule outlasts the operation that needed it. */
+static int
+cipher_open (gcry_cipher_hd_t *hd,
+             int               mode,
+             const uint8_t     key[SP_AES_KEY_SIZE])
+{
+  if (gcry_cipher_open (hd, GCRY_CIPHER_AES256, mode, 0) != 0)
+    return SP_ERR_CRYPTO;
+  if (gcry_cipher_setkey (*hd, key, SP_AES_KEY_SIZE) != 0)
+    {
+      gcry_cipher_close (*hd);
+      return SP_ERR_CRYPTO;
+    }
+  return SP_OK;
+}
+
+/* Scratch memory for results that must not reach the caller before they
+ * are known to be good; wiped before it is freed. */
+static void
+scratch_free (uint8_t *scratch,
+              size_t   len)
+{
+  if (scratch == NULL)
+    return;
+  sodium_memzero (scratch, len);
+  free (scratch);
+}
+
+int
+sp_aes256_cbc_encrypt (uint8_t       *out,
+                       size_t         out_size,
+                       size_t        *out_len,
+                       const uint8_t  key[SP_AES_KEY_SIZE],
+                       const uint8_t  iv[SP_AES_BLOCK_SIZE],
+                       const uint8_t *in,
+                       size_t         in_len)
+{
+  gcry_cipher_hd_t hd;
+  uint8_t *sealed;
+  uint8_t pad;
+  size_t total;
+  int ret;
+
+  if (out == NULL || out_len == NULL || key == NULL || iv == NULL || (in == NULL && in_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (in_len > SIZE_MAX - SP_AES_BLOCK_SIZE)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  pad = (uint8_t) (SP_AES_BLOCK_SIZE - in_len % SP_AES_BLOCK_SIZE);
+  total = in_len + pad;
+  if (out_size < total)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  /* The padded plaintext is assembled in scratch memory and encrypted
+   * there in one pass, so @out only ever receives ciphertext. */
+  sealed = malloc (total);
+  if (sealed == NULL)
+    return SP_ERR_NO_MEMORY;
+  if (in_len != 0)
+    memcpy (sealed, in, in_len);
+  memset (sealed + in_len, pad, pad);
+
+  ret = cipher_open (&hd, GCRY_CIPHER_MODE_CBC, key);
+  if (ret == SP_OK)
+    {
+      if (gcry_cipher_setiv (hd, iv, SP_AES_BLOCK_SIZE) != 0
+          || gcry_cipher_encrypt (hd, sealed, total, NULL, 0) != 0)
+        ret = SP_ERR_CRYPTO;
+      gcry_cipher_close (hd);
+    }
+
+  if (ret == SP_OK)
+    {
+      memcpy (out, sealed, total);
+      *out_len = total;
+    }
+  scratch_free (sealed, total);
+  return ret;
+}
+
+int
+sp_aes256_cbc_decrypt (uint8_t       *out,
+                       size_t         out_size,
+                       size_t        *out_len,
+                       const uint8_t  key[SP_AES_KEY_SIZE],
+                       const uint8_t  iv[SP_AES_BLOCK_SIZE],
+                       const uint8_t *in,
+                       size_t         in_len)
+{
+  gcry_cipher_hd_t hd;
+  uint8_t *plain;
+  uint8_t pad;
+  unsigned int bad;
+  size_t plain_len;
+  int ret;
+
+  if (out == NULL || out_len == NULL || key == NULL || iv == NULL || (in == NULL && in_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (in_len == 0 || in_len % SP_AES_BLOCK_SIZE != 0)
+    return SP_ERR_MALFORMED;
+
+  plain = malloc (in_len);
+  if (plain == NULL)
+    return SP_ERR_NO_MEMORY;
+
+  ret = cipher_open (&hd, GCRY_CIPHER_MODE_CBC, key);
+  if (ret != SP_OK)
+    {
+      free (plain);
+      return ret;
+    }
+  if (gcry_cipher_setiv (hd, iv, SP_AES_BLOCK_SIZE) != 0
+      || gcry_cipher_decrypt (hd, plain, in_len, in, in_len) != 0)
+    ret = SP_ERR_CRYPTO;
+  gcry_cipher_close (hd);
+  if (ret != SP_OK)
+    {
+      scratch_free (plain, in_len);
+      return ret;
+    }
+
+  /* Every byte of the last block is examined whatever the padding value,
+   * so the time taken does not say how much of the padding was right.
+   * A pad value outside 1..16 makes one of the two differences wrap. */
+  pad = plain[in_len - 1];
+  bad = (((unsigned int) pad - 1u) | (SP_AES_BLOCK_SIZE - (unsigned int) pad)) >> 8;
+  for (size_t i = 0; i < SP_AES_BLOCK_SIZE; i++)
+    {
+      /* All ones when this byte lies inside the padding (i < pad). */
+      unsigned int inside = 0u - (unsigned int) ((i - (size_t) pad) >> (sizeof (size_t) * 8 - 1));
+
+      bad |= inside & (unsigned int) (plain[in_len - 1 - i] ^ pad);
+    }
+
+  if (bad != 0)
+    {
+      scratch_free (plain, in_len);
+      return SP_ERR_BAD_PADDING;
+    }
+
+  plain_len = in_len - pad;
+  if (out_size < plain_len)
+    {
+      scratch_free (plain, in_len);
+      return SP_ERR_BUFFER_TOO_SMALL;
+    }
+
+  if (plain_len != 0)
+    memcpy (out, plain, plain_len);
+  *out_len = plain_len;
+  scratch_free (plain, in_len);
+  return SP_OK;
+}
+
+int
+sp_aes256_ctr (uint8_t       *out,
+               const uint8_t  key[SP_AES_KEY_SIZE],
+               const uint8_t  counter[SP_AES_BLOCK_SIZE],
+               const uint8_t *in,
+               size_t         len)
+{
+  gcry_cipher_hd_t hd;
+  uint8_t *stream;
+  int ret;
+
+  if (key == NULL || counter == NULL || ((out == NULL || in == NULL) && len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (len == 0)
+    return SP_OK;
+
+  /* Working on a copy keeps @out untouched on failure and makes @out
+   * equal to @in harmless. */
+  stream = malloc (len);
+  if (stream == NULL)
+    return SP_ERR_NO_MEMORY;
+  memcpy (stream, in, len);
+
+  ret = cipher_open (&hd, GCRY_CIPHER_MODE_CTR, key);
+  if (ret == SP_OK)
+    {
+      /* libgcrypt increments the whole 16-byte counter block as one
+       * big-endian number, which is the layout the protocol uses. */
+      if (gcry_cipher_setctr (hd, counter, SP_AES_BLOCK_SIZE) != 0
+          || gcry_cipher_encrypt (hd, stream, len, NULL, 0) != 0)
+        ret = SP_ERR_CRYPTO;
+      gcry_cipher_close (hd);
+    }
+
+  if (ret == SP_OK)
+    memcpy (out, stream, len);
+  scratch_free (stream, len);
+  return ret;
+}
+
+int
+sp_aes256_gcm_siv_encrypt (uint8_t       *out,
+                           const uint8_t  key[SP_AES_KEY_SIZE],
+                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
+                           const uint8_t *aad,
+                           size_t         aad_len,
+                           const uint8_t *in,
+                           size_t         in_len)
+{
+  gcry_cipher_hd_t hd;
+  uint8_t *sealed;
+  int ret;
+
+  if (out == NULL || key == NULL || nonce == NULL
+      || (aad == NULL && aad_len != 0) || (in == NULL && in_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (in_len > SIZE_MAX - SP_AES_GCM_SIV_TAG_SIZE)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  /* Encrypting into scratch memory keeps @out untouched on failure and
+   * lets @in overlap @out. */
+  sealed = malloc (in_len + SP_AES_GCM_SIV_TAG_SIZE);
+  if (sealed == NULL)
+    return SP_ERR_NO_MEMORY;
+
+  ret = cipher_open (&hd, GCRY_CIPHER_MODE_GCM_SIV, key);
+  if (ret != SP_OK)
+    {
+      free (sealed);
+      return ret;
+    }
+
+  /* GCM-SIV derives its keystream from the tag, so the whole plaintext
+   * must go through one final encrypt call. */
+  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_SIV_NONCE_SIZE) != 0
+      || (aad_len != 0 && gcry_cipher_authenticate (hd, aad, aad_len) != 0)
+      || gcry_cipher_final (hd) != 0
+      || gcry_cipher_encrypt (hd, sealed, in_len, in, in_len) != 0
+      || gcry_cipher_gettag (hd, sealed + in_len, SP_AES_GCM_SIV_TAG_SIZE) != 0)
+    ret = SP_ERR_CRYPTO;
+  gcry_cipher_close (hd);
+
+  if (ret == SP_OK)
+    memcpy (out, sealed, in_len + SP_AES_GCM_SIV_TAG_SIZE);
+  scratch_free (sealed, in_len + SP_AES_GCM_SIV_TAG_SIZE);
+  return ret;
+}
+
+int
+sp_aes256_gcm_siv_decrypt (uint8_t       *out,
+                           const uint8_t  key[SP_AES_KEY_SIZE],
+                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
+                           const uint8_t *aad,
+                           size_t         aad_len,
+                           const uint8_t *in,
+                           size_t         in_len)
+{
+  gcry_cipher_hd_t hd;
+  gcry_error_t err;
+  uint8_t *plain;
+  size_t plain_len;
+  int ret;
+
+  if (key == NULL || nonce == NULL || in == NULL
+      || (aad == NULL && aad_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (in_len < SP_AES_GCM_SIV_TAG_SIZE)
+    return SP_ERR_MALFORMED;
+  plain_len = in_len - SP_AES_GCM_SIV_TAG_SIZE;
+  if (out == NULL && plain_len != 0)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  /* One spare byte so that an empty plaintext still gets a buffer. */
+  plain = malloc (plain_len + 1);
+  if (plain == NULL)
+    return SP_ERR_NO_MEMORY;
+
+  ret = cipher_open (&hd, GCRY_CIPHER_MODE_GCM_SIV, key);
+  if (ret != SP_OK)
+    {
+      free (plain);
+      return ret;
+    }
+
+  /* The tag is handed over first; decryption then checks it and fails
+   * with a checksum error, which is the only way a forgery shows. */
+  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_SIV_NONCE_SIZE) != 0
+      || (aad_len != 0 && gcry_cipher_authenticate (hd, aad, aad_len) != 0)
+      || gcry_cipher_set_decryption_tag (hd, in + plain_len, SP_AES_GCM_SIV_TAG_SIZE) != 0
+      || gcry_cipher_final (hd) != 0)
+    {
+      ret = SP_ERR_CRYPTO;
+    }
+  else
+    {
+      err = gcry_cipher_decrypt (hd, plain, plain_len, in, plain_len);
+      if (gcry_err_code (err) == GPG_ERR_CHECKSUM)
+        ret = SP_ERR_BAD_MAC;
+      else if (err != 0)
+        ret = SP_ERR_CRYPTO;
+    }
+  gcry_cipher_close (hd);
+
+  if (ret == SP_OK && plain_len != 0)
+    memcpy (out, plain, plain_len);
+  scratch_free (plain, plain_len + 1);
+  return ret;
+}

@@ -1,0 +1,458 @@
+/* sp-message.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "sp-message.h"
+#include "sp-error.h"
+#include "sp-protobuf.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* Field numbers of SignalMessage. */
+enum {
+  SIGNAL_RATCHET_KEY = 1,
+  SIGNAL_COUNTER = 2,
+  SIGNAL_PREVIOUS_COUNTER = 3,
+  SIGNAL_CIPHERTEXT = 4,
+  SIGNAL_PQ_RATCHET = 5,
+  SIGNAL_ADDRESSES = 6,
+  SIGNAL_N_FIELDS
+};
+
+/* Field numbers of PreKeySignalMessage. */
+enum {
+  PRE_KEY_PRE_KEY_ID = 1,
+  PRE_KEY_BASE_KEY = 2,
+  PRE_KEY_IDENTITY_KEY = 3,
+  PRE_KEY_MESSAGE = 4,
+  PRE_KEY_REGISTRATION_ID = 5,
+  PRE_KEY_SIGNED_PRE_KEY_ID = 6,
+  PRE_KEY_KYBER_PRE_KEY_ID = 7,
+  PRE_KEY_KYBER_CIPHERTEXT = 8,
+  PRE_KEY_N_FIELDS
+};
+
+/* The oldest and newest message versions the parsers understand; the
+ * session decides later which of them it accepts. */
+#define MIN_PARSED_VERSION 3
+#define MAX_PARSED_VERSION 4
+
+/* Receivers look only at the high nibble of the version byte. */
+static int
+check_version (uint8_t  byte,
+               uint8_t *version)
+{
+  uint8_t high = byte >> 4;
+
+  if (high < MIN_PARSED_VERSION || high > MAX_PARSED_VERSION)
+    return SP_ERR_INVALID_MESSAGE;
+  *version = high;
+  return SP_OK;
+}
+
+/* Records that @field was seen, refusing a second occurrence and a wire
+ * type other than @wire_type.  Protobuf would let the last occurrence
+ * win, but no honest encoder repeats a field, and accepting only one
+ * reading of a message leaves no room for two parsers to disagree. */
+static int
+expect_field (const SpPbField *field,
+              SpPbWireType     wire_type,
+              bool            *seen)
+{
+  if (field->wire_type != wire_type || seen[field->number])
+    return SP_ERR_MALFORMED;
+  seen[field->number] = true;
+  return SP_OK;
+}
+
+static int
+field_uint32 (const SpPbField *field,
+              bool            *seen,
+              uint32_t        *out)
+{
+  int ret = expect_field (field, SP_PB_WIRE_VARINT, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (field->value > UINT32_MAX)
+    return SP_ERR_MALFORMED;
+  *out = (uint32_t) field->value;
+  return SP_OK;
+}
+
+static int
+field_public_key (const SpPbField *field,
+                  bool            *seen,
+                  SpPublicKey     *out)
+{
+  int ret = expect_field (field, SP_PB_WIRE_BYTES, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
+    return SP_ERR_INVALID_KEY;
+  return SP_OK;
+}
+
+int
+sp_signal_message_decode (SpSignalMessage *out,
+                          const uint8_t   *data,
+                          size_t           len)
+{
+  SpSignalMessage message = { 0 };
+  bool seen[SIGNAL_N_FIELDS] = { false };
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  if (out == NULL || (data == NULL && len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (len < 1 + SP_SIGNAL_MESSAGE_MAC_SIZE)
+    return SP_ERR_MALFORMED;
+
+  ret = check_version (data[0], &message.version);
+  if (ret != SP_OK)
+    return ret;
+
+  message.serialized_len = len - SP_SIGNAL_MESSAGE_MAC_SIZE;
+  message.mac = data + message.serialized_len;
+
+  sp_pb_reader_init (&reader, data + 1, message.serialized_len - 1);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      switch (field.number)
+        {
+        case SIGNAL_RATCHET_KEY:
+          ret = field_public_key (&field, seen, &message.ratchet_key);
+          break;
+
+        case SIGNAL_COUNTER:
+          ret = field_uint32 (&field, seen, &message.counter);
+          break;
+
+        case SIGNAL_PREVIOUS_COUNTER:
+          ret = field_uint32 (&field, seen, &message.previous_counter);
+          break;
+
+        case SIGNAL_CIPHERTEXT:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          message.ciphertext = field.data;
+          message.ciphertext_len = field.len;
+          break;
+
+        case SIGNAL_PQ_RATCHET:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          message.pq_ratchet = field.data;
+          message.pq_ratchet_len = field.len;
+          break;
+
+        case SIGNAL_ADDRESSES:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          /* The two fixed-width service ids and device ids; nothing else
+           * could ever match the receiver's own view of the addresses. */
+          if (ret == SP_OK && field.len != SP_MESSAGE_ADDRESSES_SIZE)
+            ret = SP_ERR_MALFORMED;
+          message.addresses = field.data;
+          message.addresses_len = field.len;
+          break;
+
+        default:
+          /* Unknown fields are skipped, as any protobuf parser does. */
+          ret = SP_OK;
+          break;
+        }
+      if (ret != SP_OK)
+        return ret;
+    }
+  if (ret != 0)
+    return ret;
+
+  if (!seen[SIGNAL_RATCHET_KEY] || !seen[SIGNAL_COUNTER] || !seen[SIGNAL_CIPHERTEXT])
+    return SP_ERR_MALFORMED;
+
+  *out = message;
+  return SP_OK;
+}
+
+int
+sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
+                                  const uint8_t         *data,
+                                  size_t                 len)
+{
+  SpPreKeySignalMessage message = { 0 };
+  bool seen[PRE_KEY_N_FIELDS] = { false };
+  SpSignalMessage inner;
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  if (out == NULL || (data == NULL && len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if (len < 1)
+    return SP_ERR_MALFORMED;
+
+  ret = check_version (data[0], &message.version);
+  if (ret != SP_OK)
+    return ret;
+
+  sp_pb_reader_init (&reader, data + 1, len - 1);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      switch (field.number)
+        {
+        case PRE_KEY_PRE_KEY_ID:
+          ret = field_uint32 (&field, seen, &message.pre_key_id);
+          message.has_pre_key_id = true;
+          break;
+
+        case PRE_KEY_BASE_KEY:
+          ret = field_public_key (&field, seen, &message.base_key);
+          break;
+
+        case PRE_KEY_IDENTITY_KEY:
+          ret = field_public_key (&field, seen, &message.identity_key);
+          break;
+
+        case PRE_KEY_MESSAGE:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          message.message = field.data;
+          message.message_len = field.len;
+          break;
+
+        case PRE_KEY_REGISTRATION_ID:
+          ret = field_uint32 (&field, seen, &message.registration_id);
+          break;
+
+        case PRE_KEY_SIGNED_PRE_KEY_ID:
+          ret = field_uint32 (&field, seen, &message.signed_pre_key_id);
+          break;
+
+        case PRE_KEY_KYBER_PRE_KEY_ID:
+          ret = field_uint32 (&field, seen, &message.kyber_pre_key_id);
+          message.has_kyber_pre_key_id = true;
+          break;
+
+        case PRE_KEY_KYBER_CIPHERTEXT:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          if (ret == SP_OK
+              && (field.len != SP_KYBER_CIPHERTEXT_SIZE || field.data[0] != SP_KEY_TYPE_KYBER1024))
+            ret = SP_ERR_MALFORMED;
+          message.kyber_ciphertext = field.data;
+          message.kyber_ciphertext_len = field.len;
+          break;
+
+        default:
+          ret = SP_OK;
+          break;
+        }
+      if (ret != SP_OK)
+        return ret;
+    }
+  if (ret != 0)
+    return ret;
+
+  if (!seen[PRE_KEY_BASE_KEY] || !seen[PRE_KEY_IDENTITY_KEY] || !seen[PRE_KEY_MESSAGE]
+      || !seen[PRE_KEY_SIGNED_PRE_KEY_ID])
+    return SP_ERR_MALFORMED;
+  /* The Kyber prekey id and ciphertext only make sense together. */
+  if (seen[PRE_KEY_KYBER_PRE_KEY_ID] != seen[PRE_KEY_KYBER_CIPHERTEXT])
+    return SP_ERR_MALFORMED;
+
+  /* libsignal parses the embedded message as part of the outer one, so a
+   * PreKeySignalMessage with a broken SignalMessage inside is refused
+   * here already. */
+  ret = sp_signal_message_decode (&inner, message.message, message.message_len);
+  if (ret != SP_OK)
+    return ret;
+
+  *out = message;
+  return SP_OK;
+}
+
+/* Size of a length-delimited field, tag included. */
+static size_t
+bytes_field_size (uint32_t field,
+                  size_t   len)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (len) + len;
+}
+
+static size_t
+varint_field_size (uint32_t field,
+                   uint64_t value)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (value);
+}
+
+/* The first 32 bytes of the MAC the spec describes; callers keep the
+ * first eight. */
+static void
+compute_mac (uint8_t            mac[crypto_auth_hmacsha256_BYTES],
+             const uint8_t      mac_key[32],
+             const SpPublicKey *sender_identity,
+             const SpPublicKey *receiver_identity,
+             const uint8_t     *serialized,
+             size_t             serialized_len)
+{
+  crypto_auth_hmacsha256_state state;
+
+  crypto_auth_hmacsha256_init (&state, mac_key, 32);
+  crypto_auth_hmacsha256_update (&state, sender_identity->bytes, SP_PUBLIC_KEY_SIZE);
+  crypto_auth_hmacsha256_update (&state, receiver_identity->bytes, SP_PUBLIC_KEY_SIZE);
+  crypto_auth_hmacsha256_update (&state, serialized, serialized_len);
+  crypto_auth_hmacsha256_final (&state, mac);
+  sodium_memzero (&state, sizeof state);
+}
+
+int
+sp_signal_message_encode (uint8_t               *out,
+                          size_t                 out_size,
+                          size_t                *out_len,
+                          const SpSignalMessage *message,
+                          const uint8_t          mac_key[32],
+                          const SpPublicKey     *sender_identity,
+                          const SpPublicKey     *receiver_identity)
+{
+  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  bool has_pq_ratchet;
+  SpPbWriter writer;
+  size_t pb_len;
+  size_t total;
+  int ret;
+
+  if (out == NULL || out_len == NULL || message == NULL || mac_key == NULL
+      || sender_identity == NULL || receiver_identity == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (message->version != SP_MESSAGE_VERSION
+      || (message->ciphertext == NULL && message->ciphertext_len != 0)
+      || (message->pq_ratchet == NULL && message->pq_ratchet_len != 0)
+      || (message->addresses != NULL && message->addresses_len != SP_MESSAGE_ADDRESSES_SIZE))
+    return SP_ERR_INVALID_ARGUMENT;
+
+  /* libsignal writes fields 1 to 4 always and field 5 only when it has
+   * something in it. */
+  has_pq_ratchet = message->pq_ratchet_len != 0;
+
+  pb_len = bytes_field_size (SIGNAL_RATCHET_KEY, SP_PUBLIC_KEY_SIZE)
+           + varint_field_size (SIGNAL_COUNTER, message->counter)
+           + varint_field_size (SIGNAL_PREVIOUS_COUNTER, message->previous_counter)
+           + bytes_field_size (SIGNAL_CIPHERTEXT, message->ciphertext_len);
+  if (has_pq_ratchet)
+    pb_len += bytes_field_size (SIGNAL_PQ_RATCHET, message->pq_ratchet_len);
+  if (message->addresses != NULL)
+    pb_len += bytes_field_size (SIGNAL_ADDRESSES, message->addresses_len);
+  total = 1 + pb_len + SP_SIGNAL_MESSAGE_MAC_SIZE;
+
+  /* Sizing up front means nothing is written unless all of it fits. */
+  if (out_size < total)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  out[0] = SP_MESSAGE_VERSION_BYTE;
+  sp_pb_writer_init (&writer, out + 1, pb_len);
+  sp_pb_write_bytes (&writer, SIGNAL_RATCHET_KEY, message->ratchet_key.bytes, SP_PUBLIC_KEY_SIZE);
+  sp_pb_write_varint (&writer, SIGNAL_COUNTER, message->counter);
+  sp_pb_write_varint (&writer, SIGNAL_PREVIOUS_COUNTER, message->previous_counter);
+  sp_pb_write_bytes (&writer, SIGNAL_CIPHERTEXT, message->ciphertext, message->ciphertext_len);
+  if (has_pq_ratchet)
+    sp_pb_write_bytes (&writer, SIGNAL_PQ_RATCHET, message->pq_ratchet, message->pq_ratchet_len);
+  if (message->addresses != NULL)
+    sp_pb_write_bytes (&writer, SIGNAL_ADDRESSES, message->addresses, message->addresses_len);
+  ret = sp_pb_writer_finish (&writer, NULL);
+  /* The size was computed from the same fields, so this cannot fail. */
+  if (ret != SP_OK)
+    return ret;
+
+  compute_mac (mac, mac_key, sender_identity, receiver_identity, out, 1 + pb_len);
+  memcpy (out + 1 + pb_len, mac, SP_SIGNAL_MESSAGE_MAC_SIZE);
+  sodium_memzero (mac, sizeof mac);
+
+  *out_len = total;
+  return SP_OK;
+}
+
+int
+sp_signal_message_verify_mac (const SpSignalMessage *message,
+                              const uint8_t         *data,
+                              const uint8_t          mac_key[32],
+                              const SpPublicKey     *sender_identity,
+                              const SpPublicKey     *receiver_identity)
+{
+  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  int ret;
+
+  if (message == NULL || data == NULL || mac_key == NULL || message->mac == NULL
+      || sender_identity == NULL || receiver_identity == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  compute_mac (mac, mac_key, sender_identity, receiver_identity, data, message->serialized_len);
+  ret = sodium_memcmp (mac, message->mac, SP_SIGNAL_MESSAGE_MAC_SIZE) == 0 ? SP_OK : SP_ERR_BAD_MAC;
+  sodium_memzero (mac, sizeof mac);
+
+  return ret;
+}
+
+int
+sp_pre_key_signal_message_encode (uint8_t                     *out,
+                                  size_t                       out_size,
+                                  size_t                      *out_len,
+                                  const SpPreKeySignalMessage *message)
+{
+  bool has_kyber_ciphertext;
+  SpPbWriter writer;
+  size_t pb_len;
+  size_t total;
+  int ret;
+
+  if (out == NULL || out_len == NULL || message == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (message->version != SP_MESSAGE_VERSION || message->message == NULL || message->message_len == 0)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  has_kyber_ciphertext = message->kyber_ciphertext != NULL;
+  if (has_kyber_ciphertext != message->has_kyber_pre_key_id)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (has_kyber_ciphertext
+      && (message->kyber_ciphertext_len != SP_KYBER_CIPHERTEXT_SIZE
+          || message->kyber_ciphertext[0] != SP_KEY_TYPE_KYBER1024))
+    return SP_ERR_INVALID_ARGUMENT;
+
+  pb_len = bytes_field_size (PRE_KEY_BASE_KEY, SP_PUBLIC_KEY_SIZE)
+           + bytes_field_size (PRE_KEY_IDENTITY_KEY, SP_PUBLIC_KEY_SIZE)
+           + bytes_field_size (PRE_KEY_MESSAGE, message->message_len)
+           + varint_field_size (PRE_KEY_REGISTRATION_ID, message->registration_id)
+           + varint_field_size (PRE_KEY_SIGNED_PRE_KEY_ID, message->signed_pre_key_id);
+  if (message->has_pre_key_id)
+    pb_len += varint_field_size (PRE_KEY_PRE_KEY_ID, message->pre_key_id);
+  if (has_kyber_ciphertext)
+    pb_len += varint_field_size (PRE_KEY_KYBER_PRE_KEY_ID, message->kyber_pre_key_id)
+              + bytes_field_size (PRE_KEY_KYBER_CIPHERTEXT, message->kyber_ciphertext_len);
+  total = 1 + pb_len;
+
+  if (out_size < total)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  out[0] = SP_MESSAGE_VERSION_BYTE;
+  sp_pb_writer_init (&writer, out + 1, pb_len);
+  if (message->has_pre_key_id)
+    sp_pb_write_varint (&writer, PRE_KEY_PRE_KEY_ID, message->pre_key_id);
+  sp_pb_write_bytes (&writer, PRE_KEY_BASE_KEY, message->base_key.bytes, SP_PUBLIC_KEY_SIZE);
+  sp_pb_write_bytes (&writer, PRE_KEY_IDENTITY_KEY, message->identity_key.bytes, SP_PUBLIC_KEY_SIZE);
+  sp_pb_write_bytes (&writer, PRE_KEY_MESSAGE, message->message, message->message_len);
+  sp_pb_write_varint (&writer, PRE_KEY_REGISTRATION_ID, message->registration_id);
+  sp_pb_write_varint (&writer, PRE_KEY_SIGNED_PRE_KEY_ID, message->signed_pre_key_id);
+  if (has_kyber_ciphertext)
+    {
+      sp_pb_write_varint (&writer, PRE_KEY_KYBER_PRE_KEY_ID, message->kyber_pre_key_id);
+      sp_pb_write_bytes (&writer, PRE_KEY_KYBER_CIPHERTEXT, message->kyber_ciphertext,
+                         message->kyber_ciphertext_len);
+    }
+  ret = sp_pb_writer_finish (&writer, NULL);
+  if (ret != SP_OK)
+    return ret;
+
+  *out_len = total;
+  return SP_OK;
+}
