@@ -59,6 +59,7 @@ typedef struct {
 /* Operation tables, each ended by an entry whose name is NULL.  The main
  * loop looks a request's "op" up in every table it lists. */
 extern const SottoPeerOp sotto_peer_primitive_ops[];
+extern const SottoPeerOp sotto_peer_session_ops[];
 
 /* The JSON "error" string for @error: sp_error_code() for core errors,
  * the names documented above for peer errors. */
