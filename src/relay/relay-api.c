@@ -1,0 +1,763 @@
+/* relay-api.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Strict decoders for the request bodies of API v1.  They turn untrusted
+ * bytes into a validated struct or fail with a RelayApiError; nothing
+ * here touches storage or the network, which keeps them easy to fuzz.
+ * Error messages name the offending field but never repeat its value.
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "relay-api.h"
+
+G_DEFINE_QUARK (relay-api-error-quark, relay_api_error)
+
+static const char * const error_names[] = {
+  [RELAY_API_ERROR_BAD_JSON] = "bad-json",
+  [RELAY_API_ERROR_MISSING_FIELD] = "missing-field",
+  [RELAY_API_ERROR_WRONG_TYPE] = "wrong-type",
+  [RELAY_API_ERROR_BAD_BASE64] = "bad-base64",
+  [RELAY_API_ERROR_BAD_KEY] = "bad-key",
+  [RELAY_API_ERROR_BAD_USERNAME] = "bad-username",
+  [RELAY_API_ERROR_BAD_VALUE] = "bad-value",
+  [RELAY_API_ERROR_TOO_LARGE] = "too-large",
+  [RELAY_API_ERROR_TOO_MANY] = "too-many",
+  [RELAY_API_ERROR_DUPLICATE] = "duplicate",
+};
+
+const char *
+relay_api_error_name (RelayApiError code)
+{
+  if ((guint) code >= G_N_ELEMENTS (error_names))
+    return "bad-request";
+  return error_names[code];
+}
+
+void
+relay_prekey_free (RelayPreKey *prekey)
+{
+  if (prekey == NULL)
+    return;
+  g_clear_pointer (&prekey->public_key, g_bytes_unref);
+  g_clear_pointer (&prekey->signature, g_bytes_unref);
+  g_free (prekey);
+}
+
+void
+relay_register_request_free (RelayRegisterRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_free (request->username);
+  if (request->password != NULL)
+    sodium_memzero (request->password, strlen (request->password));
+  g_free (request->password);
+  if (request->registration_token != NULL)
+    sodium_memzero (request->registration_token, strlen (request->registration_token));
+  g_free (request->registration_token);
+  g_clear_pointer (&request->identity_key, g_bytes_unref);
+  relay_prekey_free (request->signed_prekey);
+  relay_prekey_free (request->last_resort);
+  g_clear_pointer (&request->prekeys, g_ptr_array_unref);
+  g_clear_pointer (&request->pq_prekeys, g_ptr_array_unref);
+  g_free (request);
+}
+
+void
+relay_keys_request_free (RelayKeysRequest *request)
+{
+  if (request == NULL)
+    return;
+  relay_prekey_free (request->signed_prekey);
+  relay_prekey_free (request->last_resort);
+  g_clear_pointer (&request->prekeys, g_ptr_array_unref);
+  g_clear_pointer (&request->pq_prekeys, g_ptr_array_unref);
+  g_free (request);
+}
+
+static void
+outgoing_envelope_free (RelayOutgoingEnvelope *envelope)
+{
+  g_clear_pointer (&envelope->content, g_bytes_unref);
+  g_free (envelope->content_base64);
+  g_free (envelope);
+}
+
+void
+relay_send_request_free (RelaySendRequest *request)
+{
+  if (request == NULL)
+    return;
+  g_clear_pointer (&request->messages, g_ptr_array_unref);
+  g_free (request);
+}
+
+void
+relay_credentials_free (RelayCredentials *credentials)
+{
+  if (credentials == NULL)
+    return;
+  if (credentials->password != NULL)
+    sodium_memzero (credentials->password, strlen (credentials->password));
+  g_free (credentials->password);
+  g_free (credentials);
+}
+
+gboolean
+relay_username_is_valid (const char *username,
+                         gsize       length)
+{
+  if (length < RELAY_USERNAME_MIN || length > RELAY_USERNAME_MAX)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = username[i];
+
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+relay_uuid_is_valid (const char *text,
+                     gsize       length)
+{
+  if (length != RELAY_UUID_LENGTH)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = text[i];
+
+      if (i == 8 || i == 13 || i == 18 || i == 23)
+        {
+          if (c != '-')
+            return FALSE;
+        }
+      else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* json-glib parses recursively, so deeply nested input could exhaust the
+ * stack before any of our checks run.  No request needs more than a few
+ * levels; this scan rejects anything deeper before the parser sees it. */
+static gboolean
+json_depth_ok (const char *data,
+               gsize       length)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      switch (c)
+        {
+        case '"':
+          in_string = TRUE;
+          break;
+        case '[':
+        case '{':
+          if (++depth > RELAY_MAX_JSON_DEPTH)
+            return FALSE;
+          break;
+        case ']':
+        case '}':
+          if (depth > 0)
+            depth--;
+          break;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+static JsonObject *
+parse_object (const char  *data,
+              gsize        length,
+              JsonParser **parser_out,
+              GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root;
+
+  if (length == 0 || !json_depth_ok (data, length) || !g_utf8_validate (data, length, NULL))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_JSON,
+                   "The body is not a JSON object");
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize) length, NULL))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_JSON,
+                   "The body is not valid JSON");
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_JSON,
+                   "The body is not a JSON object");
+      return NULL;
+    }
+  *parser_out = g_steal_pointer (&parser);
+  return json_node_get_object (root);
+}
+
+/* Member accessors: each fails with missing-field or wrong-type. */
+
+static JsonNode *
+get_member (JsonObject  *object,
+            const char  *name,
+            gboolean     required,
+            GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (required)
+        g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_MISSING_FIELD,
+                     "Missing field “%s”", name);
+      return NULL;
+    }
+  return node;
+}
+
+static gboolean
+get_integer (JsonObject  *object,
+             const char  *name,
+             gint64       min,
+             gint64       max,
+             gint64      *value,
+             GError     **error)
+{
+  JsonNode *node = get_member (object, name, TRUE, error);
+  gint64 v;
+
+  if (node == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “%s” must be an integer", name);
+      return FALSE;
+    }
+  v = json_node_get_int (node);
+  if (v < min || v > max)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "Field “%s” is out of range", name);
+      return FALSE;
+    }
+  *value = v;
+  return TRUE;
+}
+
+static const char *
+get_string (JsonObject  *object,
+            const char  *name,
+            gboolean     required,
+            GError     **error)
+{
+  JsonNode *node = get_member (object, name, required, error);
+
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “%s” must be a string", name);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+static GBytes *
+decode_base64 (const char  *text,
+               const char  *name,
+               gsize        max_length,
+               GError     **error)
+{
+  gsize text_length = strlen (text);
+  gsize capacity = text_length / 4 * 3 + 3;
+  g_autofree guint8 *bin = NULL;
+  size_t bin_length = 0;
+
+  /* Reject what cannot fit before allocating for it; the exact decoded
+   * length is checked after decoding. */
+  if (text_length > (max_length / 3 + 1) * 4)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE,
+                   "Field “%s” is too large", name);
+      return NULL;
+    }
+  bin = g_malloc (capacity);
+  if (sodium_base642bin (bin, capacity, text, text_length, NULL, &bin_length, NULL,
+                         sodium_base64_VARIANT_ORIGINAL) != 0)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_BASE64,
+                   "Field “%s” is not valid base64", name);
+      return NULL;
+    }
+  if (bin_length > max_length)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE,
+                   "Field “%s” is too large", name);
+      return NULL;
+    }
+  return g_bytes_new_take (g_steal_pointer (&bin), bin_length);
+}
+
+/* Decodes a key or signature of an exact length and, when type_byte is
+ * not negative, with that leading type byte. */
+static GBytes *
+get_fixed_bytes (JsonObject  *object,
+                 const char  *name,
+                 gsize        length,
+                 int          type_byte,
+                 GError     **error)
+{
+  const char *text = get_string (object, name, TRUE, error);
+  g_autoptr(GBytes) bytes = NULL;
+  const guint8 *data;
+  gsize size;
+
+  if (text == NULL)
+    return NULL;
+  bytes = decode_base64 (text, name, length, error);
+  if (bytes == NULL)
+    {
+      if (g_error_matches (*error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE))
+        {
+          g_clear_error (error);
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_KEY,
+                       "Field “%s” has the wrong length", name);
+        }
+      return NULL;
+    }
+  data = g_bytes_get_data (bytes, &size);
+  if (size != length || (type_byte >= 0 && data[0] != (guint8) type_byte))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_KEY,
+                   "Field “%s” is not a valid key or signature", name);
+      return NULL;
+    }
+  return g_steal_pointer (&bytes);
+}
+
+typedef enum
+{
+  PREKEY_EC_ONE_TIME,
+  PREKEY_EC_SIGNED,
+  PREKEY_KYBER,
+} PreKeyKind;
+
+static RelayPreKey *
+parse_prekey (JsonNode    *node,
+              const char  *name,
+              PreKeyKind   kind,
+              GError     **error)
+{
+  g_autoptr(RelayPreKey) prekey = g_new0 (RelayPreKey, 1);
+  JsonObject *object;
+  gint64 key_id;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “%s” must be an object", name);
+      return NULL;
+    }
+  object = json_node_get_object (node);
+  if (!get_integer (object, "keyId", 0, RELAY_KEY_ID_MAX, &key_id, error))
+    return NULL;
+  prekey->key_id = (guint32) key_id;
+  if (kind == PREKEY_KYBER)
+    prekey->public_key = get_fixed_bytes (object, "publicKey", RELAY_KYBER_KEY_BYTES,
+                                          RELAY_KYBER_KEY_TYPE, error);
+  else
+    prekey->public_key = get_fixed_bytes (object, "publicKey", RELAY_EC_KEY_BYTES,
+                                          RELAY_EC_KEY_TYPE, error);
+  if (prekey->public_key == NULL)
+    return NULL;
+  if (kind != PREKEY_EC_ONE_TIME)
+    {
+      prekey->signature = get_fixed_bytes (object, "signature", RELAY_SIGNATURE_BYTES, -1, error);
+      if (prekey->signature == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&prekey);
+}
+
+static gboolean
+parse_optional_prekey (JsonObject   *object,
+                       const char   *name,
+                       PreKeyKind    kind,
+                       gboolean      required,
+                       RelayPreKey **out,
+                       GError      **error)
+{
+  JsonNode *node = get_member (object, name, required, error);
+
+  if (node == NULL)
+    return !required;
+  *out = parse_prekey (node, name, kind, error);
+  return *out != NULL;
+}
+
+static GPtrArray *
+parse_prekey_list (JsonObject  *object,
+                   const char  *name,
+                   PreKeyKind   kind,
+                   GError     **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_prekey_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  JsonNode *node = get_member (object, name, FALSE, error);
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL)
+    return g_steal_pointer (&list);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “%s” must be an array", name);
+      return NULL;
+    }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n > RELAY_MAX_PREKEYS_PER_REQUEST)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY,
+                   "Field “%s” holds more than %d prekeys", name,
+                   RELAY_MAX_PREKEYS_PER_REQUEST);
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      RelayPreKey *prekey = parse_prekey (json_array_get_element (array, i), name, kind, error);
+
+      if (prekey == NULL)
+        return NULL;
+      g_ptr_array_add (list, prekey);
+      if (!g_hash_table_add (seen, GUINT_TO_POINTER (prekey->key_id + 1)))
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_DUPLICATE,
+                       "Field “%s” repeats a key id", name);
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&list);
+}
+
+RelayRegisterRequest *
+relay_register_request_parse (const char  *data,
+                              gsize        length,
+                              GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RelayRegisterRequest) request = g_new0 (RelayRegisterRequest, 1);
+  JsonObject *object;
+  const char *username;
+  const char *password;
+  const char *token;
+  gint64 registration_id;
+  gsize password_length;
+
+  object = parse_object (data, length, &parser, error);
+  if (object == NULL)
+    return NULL;
+
+  username = get_string (object, "username", TRUE, error);
+  if (username == NULL)
+    return NULL;
+  if (!relay_username_is_valid (username, strlen (username)))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_USERNAME,
+                   "A username has %d to %d characters of a-z, 0-9, “.” and “_”",
+                   RELAY_USERNAME_MIN, RELAY_USERNAME_MAX);
+      return NULL;
+    }
+  request->username = g_strdup (username);
+
+  password = get_string (object, "password", TRUE, error);
+  if (password == NULL)
+    return NULL;
+  password_length = strlen (password);
+  if (password_length < RELAY_PASSWORD_MIN || password_length > RELAY_PASSWORD_MAX)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "A device password has %d to %d bytes",
+                   RELAY_PASSWORD_MIN, RELAY_PASSWORD_MAX);
+      return NULL;
+    }
+  request->password = g_strdup (password);
+
+  token = get_string (object, "registrationToken", FALSE, error);
+  if (token == NULL && error != NULL && *error != NULL)
+    return NULL;
+  request->registration_token = g_strdup (token);
+
+  if (!get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
+    return NULL;
+  request->registration_id = (guint32) registration_id;
+
+  request->identity_key = get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
+                                           RELAY_EC_KEY_TYPE, error);
+  if (request->identity_key == NULL)
+    return NULL;
+  if (!parse_optional_prekey (object, "signedPreKey", PREKEY_EC_SIGNED, TRUE,
+                              &request->signed_prekey, error) ||
+      !parse_optional_prekey (object, "pqLastResortPreKey", PREKEY_KYBER, TRUE,
+                              &request->last_resort, error))
+    return NULL;
+  request->prekeys = parse_prekey_list (object, "preKeys", PREKEY_EC_ONE_TIME, error);
+  if (request->prekeys == NULL)
+    return NULL;
+  request->pq_prekeys = parse_prekey_list (object, "pqPreKeys", PREKEY_KYBER, error);
+  if (request->pq_prekeys == NULL)
+    return NULL;
+  return g_steal_pointer (&request);
+}
+
+RelayKeysRequest *
+relay_keys_request_parse (const char  *data,
+                          gsize        length,
+                          GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RelayKeysRequest) request = g_new0 (RelayKeysRequest, 1);
+  JsonObject *object;
+
+  object = parse_object (data, length, &parser, error);
+  if (object == NULL)
+    return NULL;
+  if (!parse_optional_prekey (object, "signedPreKey", PREKEY_EC_SIGNED, FALSE,
+                              &request->signed_prekey, error) ||
+      !parse_optional_prekey (object, "pqLastResortPreKey", PREKEY_KYBER, FALSE,
+                              &request->last_resort, error))
+    return NULL;
+  request->prekeys = parse_prekey_list (object, "preKeys", PREKEY_EC_ONE_TIME, error);
+  if (request->prekeys == NULL)
+    return NULL;
+  request->pq_prekeys = parse_prekey_list (object, "pqPreKeys", PREKEY_KYBER, error);
+  if (request->pq_prekeys == NULL)
+    return NULL;
+  if (request->signed_prekey == NULL && request->last_resort == NULL &&
+      request->prekeys->len == 0 && request->pq_prekeys->len == 0)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_MISSING_FIELD,
+                   "The request holds no keys");
+      return NULL;
+    }
+  return g_steal_pointer (&request);
+}
+
+RelaySendRequest *
+relay_send_request_parse (const char  *data,
+                          gsize        length,
+                          gsize        max_content,
+                          GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(RelaySendRequest) request = g_new0 (RelaySendRequest, 1);
+  g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
+  JsonObject *object;
+  JsonNode *node;
+  JsonArray *array;
+  guint n;
+
+  object = parse_object (data, length, &parser, error);
+  if (object == NULL)
+    return NULL;
+  if (!get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error))
+    return NULL;
+  node = get_member (object, "messages", TRUE, error);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “messages” must be an array");
+      return NULL;
+    }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n == 0 || n > RELAY_MAX_ENVELOPES_PER_REQUEST)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY,
+                   "Field “messages” holds 1 to %d envelopes",
+                   RELAY_MAX_ENVELOPES_PER_REQUEST);
+      return NULL;
+    }
+  request->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) outgoing_envelope_free);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      RelayOutgoingEnvelope *envelope;
+      JsonObject *message;
+      const char *content;
+      gint64 value;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                       "Each message must be an object");
+          return NULL;
+        }
+      message = json_node_get_object (element);
+      envelope = g_new0 (RelayOutgoingEnvelope, 1);
+      g_ptr_array_add (request->messages, envelope);
+
+      if (!get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &value, error))
+        return NULL;
+      envelope->type = (guint8) value;
+      if (!get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &value, error))
+        return NULL;
+      envelope->device_id = (guint32) value;
+      if (!get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
+                        &value, error))
+        return NULL;
+      envelope->registration_id = (guint32) value;
+      content = get_string (message, "content", TRUE, error);
+      if (content == NULL)
+        return NULL;
+      envelope->content = decode_base64 (content, "content", max_content, error);
+      if (envelope->content == NULL)
+        return NULL;
+      if (g_bytes_get_size (envelope->content) == 0)
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                       "Field “content” is empty");
+          return NULL;
+        }
+      envelope->content_base64 = g_strdup (content);
+      if (!g_hash_table_add (seen, GUINT_TO_POINTER (envelope->device_id)))
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_DUPLICATE,
+                       "Two messages go to the same device");
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&request);
+}
+
+char *
+relay_ack_parse (const char  *data,
+                 gsize        length,
+                 GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *object;
+  const char *type;
+  const char *guid;
+
+  object = parse_object (data, length, &parser, error);
+  if (object == NULL)
+    return NULL;
+  type = get_string (object, "type", TRUE, error);
+  if (type == NULL)
+    return NULL;
+  if (strcmp (type, "ack") != 0)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "Unknown message type");
+      return NULL;
+    }
+  guid = get_string (object, "guid", TRUE, error);
+  if (guid == NULL)
+    return NULL;
+  if (!relay_uuid_is_valid (guid, strlen (guid)))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "Field “guid” is not a GUID");
+      return NULL;
+    }
+  return g_strdup (guid);
+}
+
+RelayCredentials *
+relay_credentials_parse (const char  *header,
+                         GError     **error)
+{
+  g_autoptr(RelayCredentials) credentials = g_new0 (RelayCredentials, 1);
+  g_autofree char *decoded = NULL;
+  const char *encoded;
+  const char *colon;
+  const char *dot;
+  gsize capacity;
+  size_t decoded_length = 0;
+  guint64 device;
+  gsize password_length;
+
+  if (header == NULL || g_ascii_strncasecmp (header, "Basic ", 6) != 0)
+    goto fail;
+  encoded = header + 6;
+  while (*encoded == ' ')
+    encoded++;
+  capacity = strlen (encoded) / 4 * 3 + 4;
+  if (capacity > 512)
+    goto fail;
+  decoded = g_malloc0 (capacity);
+  if (sodium_base642bin ((guint8 *) decoded, capacity - 1, encoded, strlen (encoded),
+                         NULL, &decoded_length, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
+    goto fail_wipe;
+  if (memchr (decoded, '\0', decoded_length) != NULL)
+    goto fail_wipe;
+  colon = strchr (decoded, ':');
+  if (colon == NULL)
+    goto fail_wipe;
+  dot = memchr (decoded, '.', (gsize) (colon - decoded));
+  if (dot == NULL || !relay_uuid_is_valid (decoded, (gsize) (dot - decoded)))
+    goto fail_wipe;
+  if (colon - dot < 2 || colon - dot > 4)
+    goto fail_wipe;
+  device = 0;
+  for (const char *p = dot + 1; p < colon; p++)
+    {
+      if (*p < '0' || *p > '9')
+        goto fail_wipe;
+      device = device * 10 + (guint64) (*p - '0');
+    }
+  if (device < 1 || device > RELAY_DEVICE_ID_MAX)
+    goto fail_wipe;
+  password_length = strlen (colon + 1);
+  if (password_length < RELAY_PASSWORD_MIN || password_length > RELAY_PASSWORD_MAX)
+    goto fail_wipe;
+
+  memcpy (credentials->uuid, decoded, RELAY_UUID_LENGTH);
+  credentials->uuid[RELAY_UUID_LENGTH] = '\0';
+  credentials->device_id = (guint32) device;
+  credentials->password = g_strdup (colon + 1);
+  sodium_memzero (decoded, capacity);
+  return g_steal_pointer (&credentials);
+
+fail_wipe:
+  sodium_memzero (decoded, capacity);
+fail:
+  g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+               "Authorization must be Basic UUID.DEVICE:PASSWORD");
+  return NULL;
+}

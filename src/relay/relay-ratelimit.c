@@ -1,0 +1,106 @@
+/* relay-ratelimit.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Token buckets keyed by kind and client address or account.  They live
+ * on the event loop thread only, so they need no locking.  A bucket that
+ * has refilled completely carries no information, which is what lets
+ * the periodic prune bound the table's memory.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "relay-ratelimit.h"
+
+typedef struct
+{
+  double tokens;
+  gint64 updated_us;
+} Bucket;
+
+struct _RelayRateLimiter
+{
+  RelayRate   rates[RELAY_N_RATES];
+  GHashTable *buckets[RELAY_N_RATES];
+};
+
+RelayRateLimiter *
+relay_rate_limiter_new (const RelayRate *rates)
+{
+  RelayRateLimiter *self = g_new0 (RelayRateLimiter, 1);
+
+  memcpy (self->rates, rates, sizeof self->rates);
+  for (guint i = 0; i < RELAY_N_RATES; i++)
+    self->buckets[i] = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return self;
+}
+
+void
+relay_rate_limiter_free (RelayRateLimiter *self)
+{
+  if (self == NULL)
+    return;
+  for (guint i = 0; i < RELAY_N_RATES; i++)
+    g_hash_table_unref (self->buckets[i]);
+  g_free (self);
+}
+
+static double
+refill (const RelayRate *rate,
+        Bucket          *bucket,
+        gint64           now_us)
+{
+  double elapsed = (double) MAX (now_us - bucket->updated_us, 0) / G_USEC_PER_SEC;
+
+  return MIN (rate->burst, bucket->tokens + elapsed * rate->rate);
+}
+
+gboolean
+relay_rate_limiter_take (RelayRateLimiter *self,
+                         RelayRateKind     kind,
+                         const char       *key,
+                         gint64            now_us)
+{
+  const RelayRate *rate;
+  Bucket *bucket;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail ((guint) kind < RELAY_N_RATES, FALSE);
+
+  rate = &self->rates[kind];
+  bucket = g_hash_table_lookup (self->buckets[kind], key);
+  if (bucket == NULL)
+    {
+      bucket = g_new (Bucket, 1);
+      bucket->tokens = rate->burst;
+      bucket->updated_us = now_us;
+      g_hash_table_insert (self->buckets[kind], g_strdup (key), bucket);
+    }
+  bucket->tokens = refill (rate, bucket, now_us);
+  bucket->updated_us = now_us;
+  if (bucket->tokens < 1.0)
+    return FALSE;
+  bucket->tokens -= 1.0;
+  return TRUE;
+}
+
+void
+relay_rate_limiter_prune (RelayRateLimiter *self,
+                          gint64            now_us)
+{
+  g_return_if_fail (self != NULL);
+
+  for (guint i = 0; i < RELAY_N_RATES; i++)
+    {
+      GHashTableIter iter;
+      Bucket *bucket;
+
+      g_hash_table_iter_init (&iter, self->buckets[i]);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &bucket))
+        if (refill (&self->rates[i], bucket, now_us) >= self->rates[i].burst)
+          g_hash_table_iter_remove (&iter);
+    }
+}

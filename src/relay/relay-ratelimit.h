@@ -1,0 +1,28 @@
+/* relay-ratelimit.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "relay-config.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RelayRateLimiter RelayRateLimiter;
+
+RelayRateLimiter *relay_rate_limiter_new   (const RelayRate  *rates);
+void              relay_rate_limiter_free  (RelayRateLimiter *self);
+gboolean          relay_rate_limiter_take  (RelayRateLimiter *self,
+                                            RelayRateKind     kind,
+                                            const char       *key,
+                                            gint64            now_us);
+void              relay_rate_limiter_prune (RelayRateLimiter *self,
+                                            gint64            now_us);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayRateLimiter, relay_rate_limiter_free)
+
+G_END_DECLS

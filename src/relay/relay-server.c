@@ -1,0 +1,2100 @@
+/* relay-server.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The HTTP and WebSocket front of the relay.  Everything here runs on
+ * one thread, the libuv loop that libwebsockets serves on.  Work that
+ * blocks (storage ops, password hashing) goes to other threads as a
+ * RelayTask and comes back through a queue and a uv_async wake-up, so
+ * the loop never waits on a disk or a hash.
+ *
+ * A task holds a reference on the request or connection it serves.  When
+ * the client goes away first, the object loses its wsi and the task's
+ * result is simply dropped when it returns.
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <libwebsockets.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include "relay-auth.h"
+#include "relay-metrics.h"
+#include "relay-ratelimit.h"
+#include "relay-server.h"
+
+#define HOUSEKEEPING_INTERVAL_MS   10000
+#define EXPIRE_EVERY_N_TICKS       6
+#define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
+#define AUTH_CACHE_CAPACITY        100000
+#define WEBSOCKET_MAX_MESSAGE      1024
+#define WEBSOCKET_PATH             "/v1/websocket"
+
+/* Private close codes sent on the WebSocket. */
+#define CLOSE_UNAUTHORIZED         4401
+#define CLOSE_RATE_LIMITED         4429
+#define CLOSE_REPLACED             4409
+#define CLOSE_UNAVAILABLE          4503
+
+typedef enum
+{
+  METHOD_OTHER,
+  METHOD_GET,
+  METHOD_POST,
+  METHOD_PUT,
+} RelayMethod;
+
+typedef struct _RelayRequest RelayRequest;
+typedef struct _RelayConn RelayConn;
+typedef struct _RelayTask RelayTask;
+
+typedef void (*RelayHandler)  (RelayRequest *request);
+typedef void (*RelayTaskFunc) (RelayTask    *task);
+
+struct _RelayServer
+{
+  RelayConfig        *config;
+  RelayStorage       *storage;
+
+  uv_loop_t           loop;
+  uv_async_t          wakeup;
+  uv_signal_t         sigterm;
+  uv_signal_t         sigint;
+  uv_timer_t          housekeeping;
+  uv_timer_t          drain_timer;
+  guint               ticks;
+
+  struct lws_context *context;
+  guint16             port;
+
+  GAsyncQueue        *completions;   /* of RelayTask, filled by other threads */
+  GThreadPool        *hash_pool;
+  guint               hash_queued;
+  guint               pending_tasks;
+  guint               active_requests;
+  guint               sockets;
+  gboolean            handles_closed;
+
+  RelayAuthCache     *auth_cache;
+  RelayRateLimiter   *limiter;
+  RelayMetrics        metrics;
+
+  GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
+  GHashTable         *websockets;    /* set of every open RelayConn */
+
+  gboolean            draining;
+  gint64              drain_deadline;
+};
+
+struct _RelayRequest
+{
+  int               refcount;
+  RelayServer      *server;
+  struct lws       *wsi;            /* NULL once detached from its connection */
+  RelayMethod       method;
+  char            **segments;       /* the path split at '/', first one empty */
+  guint             n_segments;
+  char              address[64];
+  char             *authorization;
+  gint64            content_length;
+  GByteArray       *body;
+  gboolean          dispatched;
+  RelayCredentials *credentials;    /* set once authenticated */
+  RelayHandler      after_auth;
+
+  guint             status;
+  const char       *content_type;
+  guint8           *response;       /* LWS_PRE bytes of headroom, then the body */
+  gsize             response_length;
+  gboolean          responded;
+  gboolean          close_after;
+};
+
+typedef struct
+{
+  char   *guid;     /* NULL for frames that need no acknowledgement */
+  guint8 *data;     /* LWS_PRE bytes of headroom, then the text */
+  gsize   length;
+} Frame;
+
+struct _RelayConn
+{
+  int               refcount;
+  RelayServer      *server;
+  struct lws       *wsi;            /* NULL once closed */
+  char              address[64];
+  RelayCredentials *credentials;
+  char             *key;            /* "uuid.device" once authenticated */
+  gboolean          authenticated;
+  gboolean          closing;
+  int               close_code;
+  const char       *close_reason;    /* a static string */
+  gboolean          close_sent;
+
+  GQueue            out;            /* of Frame, waiting to be written */
+  GHashTable       *inflight;       /* guids written and not yet acknowledged */
+  gint64            last_queued_id;
+  gboolean          fetching;
+  gboolean          need_fetch;
+  gboolean          live;           /* the stored queue has been read to its end */
+  gboolean          drained_sent;
+  GByteArray       *rx;
+};
+
+struct _RelayTask
+{
+  RelayServer   *server;
+  RelayTaskFunc  complete;
+  RelayRequest  *request;
+  RelayConn     *conn;
+  RelayOp       *op;
+  gboolean       hashing;
+  char          *password;
+  char          *hash;
+  gboolean       verified;
+};
+
+typedef struct
+{
+  RelayRequest *request;
+  RelayConn    *conn;
+} Session;
+
+static void conn_schedule (RelayConn *conn);
+static void conn_start_fetch (RelayConn *conn);
+
+/* Objects and their references. */
+
+static RelayRequest *
+request_ref (RelayRequest *request)
+{
+  request->refcount++;
+  return request;
+}
+
+static void
+request_unref (RelayRequest *request)
+{
+  if (--request->refcount > 0)
+    return;
+  g_strfreev (request->segments);
+  if (request->authorization != NULL)
+    sodium_memzero (request->authorization, strlen (request->authorization));
+  g_free (request->authorization);
+  g_clear_pointer (&request->body, g_byte_array_unref);
+  relay_credentials_free (request->credentials);
+  g_free (request->response);
+  g_free (request);
+}
+
+/* Cuts the request loose from its connection, either because its answer
+ * has been written or because the client went away. */
+static void
+request_detach (RelayRequest *request)
+{
+  if (request->wsi != NULL)
+    {
+      request->wsi = NULL;
+      request->server->active_requests--;
+    }
+  request_unref (request);
+}
+
+static void
+frame_free (Frame *frame)
+{
+  g_free (frame->guid);
+  g_free (frame->data);
+  g_free (frame);
+}
+
+static RelayConn *
+conn_ref (RelayConn *conn)
+{
+  conn->refcount++;
+  return conn;
+}
+
+static void
+conn_unref (RelayConn *conn)
+{
+  if (--conn->refcount > 0)
+    return;
+  relay_credentials_free (conn->credentials);
+  g_free (conn->key);
+  g_queue_clear_full (&conn->out, (GDestroyNotify) frame_free);
+  g_hash_table_unref (conn->inflight);
+  g_byte_array_unref (conn->rx);
+  g_free (conn);
+}
+
+static RelayTask *
+task_new (RelayServer   *server,
+          RelayTaskFunc  complete,
+          RelayRequest  *request,
+          RelayConn     *conn)
+{
+  RelayTask *task = g_new0 (RelayTask, 1);
+
+  task->server = server;
+  task->complete = complete;
+  task->request = request != NULL ? request_ref (request) : NULL;
+  task->conn = conn != NULL ? conn_ref (conn) : NULL;
+  server->pending_tasks++;
+  return task;
+}
+
+static void
+task_free (RelayTask *task)
+{
+  if (task->request != NULL)
+    request_unref (task->request);
+  if (task->conn != NULL)
+    conn_unref (task->conn);
+  relay_op_free (task->op);
+  if (task->password != NULL)
+    sodium_memzero (task->password, strlen (task->password));
+  g_free (task->password);
+  if (task->hash != NULL)
+    sodium_memzero (task->hash, strlen (task->hash));
+  g_free (task->hash);
+  g_free (task);
+}
+
+/* Drops a task that was never handed to another thread. */
+static void
+task_discard (RelayTask *task)
+{
+  task->server->pending_tasks--;
+  task_free (task);
+}
+
+/* Called from the storage and hashing threads. */
+static void
+push_completion (RelayTask *task)
+{
+  g_async_queue_push (task->server->completions, task);
+  uv_async_send (&task->server->wakeup);
+}
+
+static void
+op_done_cb (RelayOp *op)
+{
+  push_completion (op->user_data);
+}
+
+static void
+task_submit_op (RelayTask *task,
+                RelayOp   *op)
+{
+  op->done = op_done_cb;
+  op->user_data = task;
+  task->op = op;
+  relay_storage_submit (task->server->storage, op);
+}
+
+static void
+hash_worker (gpointer data,
+             gpointer user_data)
+{
+  RelayTask *task = data;
+
+  if (task->hash == NULL)
+    task->hash = relay_password_hash (task->password);
+  else
+    task->verified = relay_password_verify (task->hash, task->password);
+  push_completion (task);
+}
+
+/* Returns FALSE when too many hashes are waiting already: the caller
+ * answers 503 instead of letting the queue grow. */
+static gboolean
+task_submit_hash (RelayTask *task)
+{
+  RelayServer *self = task->server;
+
+  if (self->hash_queued >= self->config->hash_queue_limit)
+    return FALSE;
+  self->hash_queued++;
+  task->hashing = TRUE;
+  g_thread_pool_push (self->hash_pool, task, NULL);
+  return TRUE;
+}
+
+static void
+wakeup_cb (uv_async_t *handle)
+{
+  RelayServer *self = handle->data;
+  RelayTask *task;
+
+  while ((task = g_async_queue_try_pop (self->completions)) != NULL)
+    {
+      self->pending_tasks--;
+      if (task->hashing)
+        self->hash_queued--;
+      task->complete (task);
+      task_free (task);
+    }
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* HTTP answers. */
+
+static void
+respond_raw (RelayRequest *request,
+             guint         status,
+             const char   *content_type,
+             const char   *body,
+             gsize         length)
+{
+  RelayServer *self = request->server;
+
+  g_assert (!request->responded);
+
+  if (status >= 500)
+    self->metrics.request_errors_5xx++;
+  else if (status >= 400)
+    self->metrics.request_errors_4xx++;
+  request->status = status;
+  request->content_type = content_type;
+  request->response = g_malloc (LWS_PRE + length);
+  memcpy (request->response + LWS_PRE, body, length);
+  request->response_length = length;
+  request->responded = TRUE;
+  if (request->wsi != NULL)
+    lws_callback_on_writable (request->wsi);
+}
+
+static void
+respond_builder (RelayRequest *request,
+                 guint         status,
+                 JsonBuilder  *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = json_to_string (root, FALSE);
+
+  respond_raw (request, status, "application/json", text, strlen (text));
+}
+
+static void
+respond_text (RelayRequest *request,
+              guint         status,
+              const char   *json)
+{
+  respond_raw (request, status, "application/json", json, strlen (json));
+}
+
+static JsonBuilder *
+error_builder (const char *code,
+               const char *message)
+{
+  JsonBuilder *builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  return builder;
+}
+
+static void
+respond_error (RelayRequest *request,
+               guint         status,
+               const char   *code,
+               const char   *message)
+{
+  g_autoptr(JsonBuilder) builder = error_builder (code, message);
+
+  json_builder_end_object (builder);
+  respond_builder (request, status, builder);
+}
+
+static void
+respond_api_error (RelayRequest *request,
+                   const GError *error)
+{
+  guint status = 400;
+
+  if (g_error_matches (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE))
+    status = 413;
+  respond_error (request, status, relay_api_error_name ((RelayApiError) error->code), error->message);
+}
+
+static void
+respond_storage_failure (RelayRequest *request)
+{
+  respond_error (request, 503, "unavailable", "The relay cannot reach its storage");
+}
+
+static gboolean
+take_rate (RelayServer   *self,
+           RelayRateKind  kind,
+           const char    *key)
+{
+  if (relay_rate_limiter_take (self->limiter, kind, key, g_get_monotonic_time ()))
+    return TRUE;
+  self->metrics.rate_limited++;
+  return FALSE;
+}
+
+static gboolean
+request_take_rate (RelayRequest  *request,
+                   RelayRateKind  kind,
+                   const char    *key)
+{
+  if (take_rate (request->server, kind, key))
+    return TRUE;
+  respond_error (request, 429, "rate-limited", "Too many requests; try again later");
+  return FALSE;
+}
+
+/* Authentication, shared by requests and WebSockets.  A cached digest
+ * answers at once; otherwise the stored hash is read and checked on the
+ * hashing pool. */
+
+typedef enum
+{
+  AUTH_OK,
+  AUTH_DENIED,
+  AUTH_RATE_LIMITED,
+  AUTH_BUSY,
+} AuthResult;
+
+static void request_auth_finished (RelayRequest *request, AuthResult result);
+static void conn_auth_finished (RelayConn *conn, AuthResult result);
+
+static void
+auth_finished (RelayTask  *task,
+               AuthResult  result)
+{
+  if (task->request != NULL)
+    request_auth_finished (task->request, result);
+  else
+    conn_auth_finished (task->conn, result);
+}
+
+static RelayCredentials *
+task_credentials (RelayTask *task)
+{
+  return task->request != NULL ? task->request->credentials : task->conn->credentials;
+}
+
+static void
+auth_verified_cb (RelayTask *task)
+{
+  RelayCredentials *credentials = task_credentials (task);
+
+  if (task->verified)
+    relay_auth_cache_remember (task->server->auth_cache, credentials->uuid,
+                               credentials->device_id, credentials->password);
+  auth_finished (task, task->verified ? AUTH_OK : AUTH_DENIED);
+}
+
+static void
+auth_device_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+  RelayCredentials *credentials = task_credentials (task);
+  RelayTask *verify;
+
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
+    {
+      auth_finished (task, AUTH_DENIED);
+      return;
+    }
+  if (task->op->status != RELAY_STORAGE_OK)
+    {
+      auth_finished (task, AUTH_BUSY);
+      return;
+    }
+  verify = task_new (self, auth_verified_cb, task->request, task->conn);
+  verify->password = g_strdup (credentials->password);
+  verify->hash = g_steal_pointer (&task->op->password_hash);
+  if (!task_submit_hash (verify))
+    {
+      task_discard (verify);
+      auth_finished (task, AUTH_BUSY);
+    }
+}
+
+/* Starts checking credentials; the outcome goes to request_auth_finished
+ * or conn_auth_finished, possibly before this returns. */
+static void
+authenticate (RelayServer      *self,
+              RelayRequest     *request,
+              RelayConn        *conn,
+              RelayCredentials *credentials,
+              const char       *address)
+{
+  RelayTask *task;
+  RelayOp *op;
+
+  if (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
+                              credentials->password))
+    {
+      if (request != NULL)
+        request_auth_finished (request, AUTH_OK);
+      else
+        conn_auth_finished (conn, AUTH_OK);
+      return;
+    }
+  /* Every slow check costs a hash, so they are rationed per address. */
+  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address))
+    {
+      if (request != NULL)
+        request_auth_finished (request, AUTH_RATE_LIMITED);
+      else
+        conn_auth_finished (conn, AUTH_RATE_LIMITED);
+      return;
+    }
+  task = task_new (self, auth_device_cb, request, conn);
+  op = relay_op_new (RELAY_OP_GET_DEVICE);
+  op->uuid = g_strdup (credentials->uuid);
+  op->device_id = credentials->device_id;
+  task_submit_op (task, op);
+}
+
+static void
+request_auth_finished (RelayRequest *request,
+                       AuthResult    result)
+{
+  if (request->wsi == NULL)
+    return;
+  switch (result)
+    {
+    case AUTH_OK:
+      request->after_auth (request);
+      break;
+    case AUTH_DENIED:
+      respond_error (request, 401, "unauthorized", "Unknown device or wrong password");
+      break;
+    case AUTH_RATE_LIMITED:
+      respond_error (request, 429, "rate-limited", "Too many password checks; try again later");
+      break;
+    case AUTH_BUSY:
+    default:
+      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+      break;
+    }
+}
+
+static void
+request_authenticate (RelayRequest *request,
+                      RelayHandler  handler)
+{
+  g_autoptr(GError) error = NULL;
+
+  request->credentials = relay_credentials_parse (request->authorization, &error);
+  if (request->credentials == NULL)
+    {
+      respond_error (request, 401, "unauthorized", error->message);
+      return;
+    }
+  request->after_auth = handler;
+  authenticate (request->server, request, NULL, request->credentials, request->address);
+}
+
+/* JSON output helpers. */
+
+static void
+add_base64 (JsonBuilder *builder,
+            const char  *name,
+            GBytes      *bytes)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+  gsize encoded_length = sodium_base64_encoded_len (size, sodium_base64_VARIANT_ORIGINAL);
+  g_autofree char *encoded = g_malloc (encoded_length);
+
+  sodium_bin2base64 (encoded, encoded_length, data, size, sodium_base64_VARIANT_ORIGINAL);
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, encoded);
+}
+
+static void
+add_prekey (JsonBuilder *builder,
+            const char  *name,
+            RelayPreKey *prekey)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keyId");
+  json_builder_add_int_value (builder, prekey->key_id);
+  add_base64 (builder, "publicKey", prekey->public_key);
+  if (prekey->signature != NULL)
+    add_base64 (builder, "signature", prekey->signature);
+}
+
+static void
+add_id_list (JsonBuilder *builder,
+             const char  *name,
+             GArray      *ids)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; ids != NULL && i < ids->len; i++)
+    json_builder_add_int_value (builder, g_array_index (ids, guint32, i));
+  json_builder_end_array (builder);
+}
+
+/* Endpoint: POST /v1/accounts */
+
+static void
+register_stored_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (request->wsi == NULL)
+    return;
+  switch (task->op->status)
+    {
+    case RELAY_STORAGE_OK:
+      g_info ("Registered an account");
+      /* The password was just hashed; checking it again on first use
+       * would only spend another Argon2 run. */
+      relay_auth_cache_remember (task->server->auth_cache, task->op->uuid, task->op->device_id,
+                                 task->op->reg->password);
+      builder = json_builder_new_immutable ();
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "uuid");
+      json_builder_add_string_value (builder, task->op->uuid);
+      json_builder_set_member_name (builder, "deviceId");
+      json_builder_add_int_value (builder, task->op->device_id);
+      json_builder_end_object (builder);
+      respond_builder (request, 200, builder);
+      break;
+    case RELAY_STORAGE_CONFLICT:
+      respond_error (request, 409, "username-taken", "The username is already registered");
+      break;
+    case RELAY_STORAGE_LIMIT:
+      respond_error (request, 400, "too-many", "Too many one-time prekeys");
+      break;
+    default:
+      respond_storage_failure (request);
+      break;
+    }
+}
+
+static void
+register_hashed_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+  RelayServer *self = task->server;
+  RelayTask *store;
+  RelayOp *op;
+
+  if (request->wsi == NULL)
+    return;
+  if (task->hash == NULL)
+    {
+      respond_storage_failure (request);
+      return;
+    }
+  store = task_new (self, register_stored_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_REGISTER);
+  op->uuid = g_uuid_string_random ();
+  op->device_id = 1;
+  op->password_hash = g_steal_pointer (&task->hash);
+  op->limit = self->config->max_one_time_prekeys;
+  op->reg = g_steal_pointer (&task->op->reg);
+  task_submit_op (store, op);
+}
+
+static void
+handle_register (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  const char *token = self->config->registration_token;
+  g_autoptr(RelayRegisterRequest) reg = NULL;
+  g_autoptr(GError) error = NULL;
+  RelayTask *task;
+
+  if (!request_take_rate (request, RELAY_RATE_ADDRESS_REGISTRATIONS, request->address))
+    return;
+  reg = relay_register_request_parse ((const char *) request->body->data, request->body->len, &error);
+  if (reg == NULL)
+    {
+      respond_api_error (request, error);
+      return;
+    }
+  if (token != NULL &&
+      (reg->registration_token == NULL ||
+       strlen (reg->registration_token) != strlen (token) ||
+       sodium_memcmp (reg->registration_token, token, strlen (token)) != 0))
+    {
+      respond_error (request, 403, "registration-closed",
+                     "This relay registers accounts only with a valid registration token");
+      return;
+    }
+
+  /* The parsed request rides along in an op until the hash is ready. */
+  task = task_new (self, register_hashed_cb, request, NULL);
+  task->op = relay_op_new (RELAY_OP_REGISTER);
+  task->password = g_strdup (reg->password);
+  task->op->reg = g_steal_pointer (&reg);
+  if (!task_submit_hash (task))
+    {
+      task_discard (task);
+      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+    }
+}
+
+/* Endpoint: GET /v1/accounts/me */
+
+static void
+handle_whoami (RelayRequest *request)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "uuid");
+  json_builder_add_string_value (builder, request->credentials->uuid);
+  json_builder_set_member_name (builder, "deviceId");
+  json_builder_add_int_value (builder, request->credentials->device_id);
+  json_builder_end_object (builder);
+  respond_builder (request, 200, builder);
+}
+
+/* Endpoint: GET /v1/accounts/username/NAME */
+
+static void
+lookup_done_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (request->wsi == NULL)
+    return;
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
+    {
+      respond_error (request, 404, "not-found", "No account has this username");
+      return;
+    }
+  if (task->op->status != RELAY_STORAGE_OK)
+    {
+      respond_storage_failure (request);
+      return;
+    }
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "uuid");
+  json_builder_add_string_value (builder, task->op->uuid);
+  json_builder_end_object (builder);
+  respond_builder (request, 200, builder);
+}
+
+static void
+handle_lookup (RelayRequest *request)
+{
+  const char *username = request->segments[4];
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!request_take_rate (request, RELAY_RATE_ACCOUNT_LOOKUPS, request->credentials->uuid))
+    return;
+  if (!relay_username_is_valid (username, strlen (username)))
+    {
+      respond_error (request, 400, "bad-username",
+                     "A username has 3 to 32 characters of a-z, 0-9, “.” and “_”");
+      return;
+    }
+  task = task_new (request->server, lookup_done_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_LOOKUP_USERNAME);
+  op->username = g_strdup (username);
+  task_submit_op (task, op);
+}
+
+/* Endpoint: GET /v1/keys */
+
+static void
+counts_done_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (request->wsi == NULL)
+    return;
+  if (task->op->status != RELAY_STORAGE_OK)
+    {
+      respond_storage_failure (request);
+      return;
+    }
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "preKeyCount");
+  json_builder_add_int_value (builder, task->op->ec_count);
+  json_builder_set_member_name (builder, "pqPreKeyCount");
+  json_builder_add_int_value (builder, task->op->kyber_count);
+  json_builder_end_object (builder);
+  respond_builder (request, 200, builder);
+}
+
+static void
+handle_key_counts (RelayRequest *request)
+{
+  RelayTask *task = task_new (request->server, counts_done_cb, request, NULL);
+  RelayOp *op = relay_op_new (RELAY_OP_PREKEY_COUNTS);
+
+  op->uuid = g_strdup (request->credentials->uuid);
+  op->device_id = request->credentials->device_id;
+  task_submit_op (task, op);
+}
+
+/* Endpoint: PUT /v1/keys */
+
+static void
+keys_stored_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+
+  if (request->wsi == NULL)
+    return;
+  switch (task->op->status)
+    {
+    case RELAY_STORAGE_OK:
+      respond_text (request, 200, "{}");
+      break;
+    case RELAY_STORAGE_LIMIT:
+      respond_error (request, 400, "too-many",
+                     "The device would hold more one-time prekeys than the relay keeps");
+      break;
+    default:
+      respond_storage_failure (request);
+      break;
+    }
+}
+
+static void
+handle_upload_keys (RelayRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  RelayKeysRequest *keys;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!request_take_rate (request, RELAY_RATE_ACCOUNT_KEY_UPLOADS, request->credentials->uuid))
+    return;
+  keys = relay_keys_request_parse ((const char *) request->body->data, request->body->len, &error);
+  if (keys == NULL)
+    {
+      respond_api_error (request, error);
+      return;
+    }
+  task = task_new (request->server, keys_stored_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_STORE_PREKEYS);
+  op->uuid = g_strdup (request->credentials->uuid);
+  op->device_id = request->credentials->device_id;
+  op->keys = keys;
+  op->limit = request->server->config->max_one_time_prekeys;
+  task_submit_op (task, op);
+}
+
+/* Endpoint: GET /v1/keys/UUID[/DEVICE] */
+
+static void
+bundles_done_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+  g_autoptr(JsonBuilder) builder = NULL;
+  RelayOp *op = task->op;
+
+  if (request->wsi == NULL)
+    return;
+  if (op->status == RELAY_STORAGE_NOT_FOUND)
+    {
+      respond_error (request, 404, "not-found", "No such account or device");
+      return;
+    }
+  if (op->status != RELAY_STORAGE_OK)
+    {
+      respond_storage_failure (request);
+      return;
+    }
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  add_base64 (builder, "identityKey", op->identity_key);
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < op->bundles->len; i++)
+    {
+      RelayBundle *bundle = g_ptr_array_index (op->bundles, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "deviceId");
+      json_builder_add_int_value (builder, bundle->device_id);
+      json_builder_set_member_name (builder, "registrationId");
+      json_builder_add_int_value (builder, bundle->registration_id);
+      add_prekey (builder, "signedPreKey", bundle->signed_prekey);
+      json_builder_end_object (builder);
+      if (bundle->prekey != NULL)
+        {
+          add_prekey (builder, "preKey", bundle->prekey);
+          json_builder_end_object (builder);
+        }
+      add_prekey (builder, "pqPreKey", bundle->pq_prekey);
+      json_builder_set_member_name (builder, "lastResort");
+      json_builder_add_boolean_value (builder, bundle->pq_last_resort);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  respond_builder (request, 200, builder);
+}
+
+static void
+handle_bundles (RelayRequest *request)
+{
+  const char *uuid = request->segments[3];
+  guint64 device_id = 0;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!request_take_rate (request, RELAY_RATE_ACCOUNT_BUNDLES, request->credentials->uuid))
+    return;
+  if (!relay_uuid_is_valid (uuid, strlen (uuid)))
+    {
+      respond_error (request, 400, "bad-value", "The path does not name an account UUID");
+      return;
+    }
+  if (request->n_segments == 5 &&
+      !g_ascii_string_to_unsigned (request->segments[4], 10, 1, RELAY_DEVICE_ID_MAX, &device_id, NULL))
+    {
+      respond_error (request, 400, "bad-value", "The path does not name a device id");
+      return;
+    }
+  task = task_new (request->server, bundles_done_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_FETCH_BUNDLES);
+  op->uuid = g_strdup (uuid);
+  op->device_id = (guint32) device_id;
+  task_submit_op (task, op);
+}
+
+/* Endpoint: PUT /v1/messages/UUID */
+
+static Frame *
+envelope_frame (const char *guid,
+                guint8      type,
+                const char *source,
+                guint32     source_device,
+                gint64      timestamp,
+                gint64      server_timestamp,
+                const char *content_base64)
+{
+  Frame *frame = g_new0 (Frame, 1);
+  GString *text = g_string_sized_new (LWS_PRE + 256 + strlen (content_base64));
+
+  /* Every interpolated string is a UUID or base64, so none needs escaping. */
+  g_string_set_size (text, LWS_PRE);
+  g_string_append_printf (text,
+                          "{\"type\":\"envelope\",\"guid\":\"%s\",\"envelopeType\":%u,"
+                          "\"source\":\"%s\",\"sourceDevice\":%u,\"timestamp\":%" G_GINT64_FORMAT ","
+                          "\"serverTimestamp\":%" G_GINT64_FORMAT ",\"content\":\"",
+                          guid, type, source, source_device, timestamp, server_timestamp);
+  g_string_append (text, content_base64);
+  g_string_append (text, "\"}");
+  frame->guid = g_strdup (guid);
+  frame->length = text->len - LWS_PRE;
+  frame->data = (guint8 *) g_string_free (text, FALSE);
+  return frame;
+}
+
+static Frame *
+control_frame (const char *json)
+{
+  Frame *frame = g_new0 (Frame, 1);
+
+  frame->length = strlen (json);
+  frame->data = g_malloc (LWS_PRE + frame->length);
+  memcpy (frame->data + LWS_PRE, json, frame->length);
+  return frame;
+}
+
+/* Offers a freshly stored envelope to a connected recipient.  A
+ * connection that is still reading its stored queue, or whose buffer is
+ * full, ignores it: the envelope is durable and a later fetch finds it. */
+static void
+conn_offer (RelayConn *conn,
+            gint64     id,
+            Frame     *frame)
+{
+  RelayServer *self = conn->server;
+
+  if (conn->wsi == NULL || conn->closing || !conn->live || id <= conn->last_queued_id)
+    {
+      frame_free (frame);
+      return;
+    }
+  if (conn->out.length >= self->config->websocket_send_queue)
+    {
+      conn->live = FALSE;
+      conn->need_fetch = TRUE;
+      frame_free (frame);
+      return;
+    }
+  g_queue_push_tail (&conn->out, frame);
+  conn->last_queued_id = id;
+  conn_schedule (conn);
+}
+
+static void
+send_done_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+  RelayRequest *request = task->request;
+  RelayOp *op = task->op;
+  g_autoptr(JsonBuilder) builder = NULL;
+  GString *text;
+
+  if (op->status == RELAY_STORAGE_OK)
+    {
+      self->metrics.envelopes_accepted += op->ids->len;
+      self->metrics.envelopes_queued += op->ids->len;
+      for (guint i = 0; i < op->ids->len; i++)
+        {
+          RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
+          g_autofree char *key = g_strdup_printf ("%s.%u", op->uuid, envelope->device_id);
+          RelayConn *conn = g_hash_table_lookup (self->devices, key);
+
+          if (conn != NULL)
+            conn_offer (conn, g_array_index (op->ids, gint64, i),
+                        envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
+                                        op->source_uuid, op->source_device, op->send->timestamp,
+                                        op->server_timestamp, envelope->content_base64));
+        }
+    }
+  if (request->wsi == NULL)
+    return;
+  switch (op->status)
+    {
+    case RELAY_STORAGE_OK:
+      text = g_string_new ("{\"messages\":[");
+      for (guint i = 0; i < op->ids->len; i++)
+        {
+          RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
+
+          g_string_append_printf (text, "%s{\"deviceId\":%u,\"guid\":\"%s\"}", i > 0 ? "," : "",
+                                  envelope->device_id, (const char *) g_ptr_array_index (op->guids, i));
+        }
+      g_string_append_printf (text, "],\"serverTimestamp\":%" G_GINT64_FORMAT "}", op->server_timestamp);
+      respond_raw (request, 200, "application/json", text->str, text->len);
+      g_string_free (text, TRUE);
+      break;
+    case RELAY_STORAGE_NOT_FOUND:
+      respond_error (request, 404, "not-found", "No account has this UUID");
+      break;
+    case RELAY_STORAGE_DEVICE_MISMATCH:
+      builder = error_builder ("device-mismatch", "The list of devices is out of date");
+      add_id_list (builder, "missingDevices", op->missing);
+      add_id_list (builder, "extraDevices", op->extra);
+      json_builder_end_object (builder);
+      respond_builder (request, 409, builder);
+      break;
+    case RELAY_STORAGE_STALE_DEVICES:
+      builder = error_builder ("stale-devices", "Some devices have registered again");
+      add_id_list (builder, "staleDevices", op->stale);
+      json_builder_end_object (builder);
+      respond_builder (request, 410, builder);
+      break;
+    case RELAY_STORAGE_QUEUE_FULL:
+      respond_error (request, 429, "queue-full", "The recipient's queue is full");
+      break;
+    default:
+      respond_storage_failure (request);
+      break;
+    }
+}
+
+static void
+handle_send (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  const char *uuid = request->segments[3];
+  g_autoptr(GError) error = NULL;
+  RelaySendRequest *send;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, request->credentials->uuid))
+    return;
+  if (!relay_uuid_is_valid (uuid, strlen (uuid)))
+    {
+      respond_error (request, 400, "bad-value", "The path does not name an account UUID");
+      return;
+    }
+  send = relay_send_request_parse ((const char *) request->body->data, request->body->len,
+                                   self->config->max_envelope_bytes, &error);
+  if (send == NULL)
+    {
+      respond_api_error (request, error);
+      return;
+    }
+  task = task_new (self, send_done_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_SEND);
+  op->uuid = g_strdup (uuid);
+  op->source_uuid = g_strdup (request->credentials->uuid);
+  op->source_device = request->credentials->device_id;
+  op->server_timestamp = now_ms ();
+  op->limit = self->config->max_queue_envelopes;
+  op->guids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < send->messages->len; i++)
+    g_ptr_array_add (op->guids, g_uuid_string_random ());
+  op->send = send;
+  task_submit_op (task, op);
+}
+
+/* Endpoints: GET /v1/health and GET /metrics */
+
+static void
+handle_health (RelayRequest *request)
+{
+  respond_text (request, 200, "{\"status\":\"ok\"}");
+}
+
+static void
+handle_metrics (RelayRequest *request)
+{
+  RelayCommitStats stats;
+  g_autofree char *text = NULL;
+
+  relay_storage_get_stats (request->server->storage, &stats);
+  request->server->metrics.http_connections =
+    (gint64) request->server->sockets - request->server->metrics.websocket_connections;
+  text = relay_metrics_render (&request->server->metrics, &stats);
+  respond_raw (request, 200, "text/plain; version=0.0.4", text, strlen (text));
+}
+
+/* Routing. */
+
+static void
+handle_websocket_without_upgrade (RelayRequest *request)
+{
+  respond_error (request, 426, "upgrade-required", "This endpoint speaks WebSocket only");
+}
+
+typedef struct
+{
+  RelayMethod   method;
+  gboolean      needs_auth;
+  RelayHandler  handler;
+  guint         n_segments;
+  const char   *segments[5];   /* NULL matches any segment; the first is the empty root */
+} Route;
+
+static const Route routes[] = {
+  { METHOD_GET, FALSE, handle_health, 3, { "", "v1", "health" } },
+  { METHOD_GET, FALSE, handle_metrics, 2, { "", "metrics" } },
+  { METHOD_POST, FALSE, handle_register, 3, { "", "v1", "accounts" } },
+  { METHOD_GET, TRUE, handle_whoami, 4, { "", "v1", "accounts", "me" } },
+  { METHOD_GET, TRUE, handle_lookup, 5, { "", "v1", "accounts", "username", NULL } },
+  { METHOD_GET, TRUE, handle_key_counts, 3, { "", "v1", "keys" } },
+  { METHOD_PUT, TRUE, handle_upload_keys, 3, { "", "v1", "keys" } },
+  { METHOD_GET, TRUE, handle_bundles, 4, { "", "v1", "keys", NULL } },
+  { METHOD_GET, TRUE, handle_bundles, 5, { "", "v1", "keys", NULL, NULL } },
+  { METHOD_PUT, TRUE, handle_send, 4, { "", "v1", "messages", NULL } },
+  { METHOD_GET, FALSE, handle_websocket_without_upgrade, 3, { "", "v1", "websocket" } },
+};
+
+static gboolean
+route_matches_path (const Route  *route,
+                    RelayRequest *request)
+{
+  if (route->n_segments != request->n_segments)
+    return FALSE;
+  for (guint i = 0; i < route->n_segments; i++)
+    if (route->segments[i] != NULL && strcmp (route->segments[i], request->segments[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+dispatch (RelayRequest *request)
+{
+  gboolean path_known = FALSE;
+
+  request->dispatched = TRUE;
+  request->server->metrics.http_requests++;
+
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      const Route *route = &routes[i];
+
+      if (!route_matches_path (route, request))
+        continue;
+      path_known = TRUE;
+      if (route->method != request->method)
+        continue;
+      if (route->needs_auth)
+        request_authenticate (request, route->handler);
+      else
+        route->handler (request);
+      return;
+    }
+  if (path_known)
+    respond_error (request, 405, "method-not-allowed", "The endpoint does not take this method");
+  else
+    respond_error (request, 404, "not-found", "No such endpoint");
+}
+
+static RelayMethod
+get_method (struct lws *wsi)
+{
+  if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) > 0)
+    return METHOD_GET;
+  if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > 0)
+    return METHOD_POST;
+  if (lws_hdr_total_length (wsi, WSI_TOKEN_PUT_URI) > 0)
+    return METHOD_PUT;
+  return METHOD_OTHER;
+}
+
+static char *
+copy_header (struct lws              *wsi,
+             enum lws_token_indexes   token)
+{
+  int length = lws_hdr_total_length (wsi, token);
+  char *value;
+
+  if (length <= 0)
+    return NULL;
+  value = g_malloc ((gsize) length + 1);
+  if (lws_hdr_copy (wsi, value, length + 1, token) < 0)
+    {
+      g_free (value);
+      return NULL;
+    }
+  return value;
+}
+
+static void
+on_http_closed (Session *session)
+{
+  if (session != NULL && session->request != NULL)
+    {
+      request_detach (session->request);
+      session->request = NULL;
+    }
+}
+
+static int
+on_http (RelayServer *self,
+         struct lws  *wsi,
+         Session     *session,
+         const char  *uri,
+         size_t       uri_length)
+{
+  RelayRequest *request;
+  g_autofree char *path = g_strndup (uri, uri_length);
+  g_autofree char *content_length = NULL;
+  guint64 length = 0;
+
+  /* A connection carries one transaction at a time; anything left from
+   * an earlier one is stale. */
+  on_http_closed (session);
+  request = g_new0 (RelayRequest, 1);
+  request->refcount = 1;
+  request->server = self;
+  request->wsi = wsi;
+  request->method = get_method (wsi);
+  request->segments = g_strsplit (path, "/", 8);
+  request->n_segments = g_strv_length (request->segments);
+  request->authorization = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  request->body = g_byte_array_new ();
+  lws_get_peer_simple (wsi, request->address, sizeof request->address);
+  session->request = request;
+  self->active_requests++;
+
+  if (self->draining)
+    {
+      request->close_after = TRUE;
+      respond_error (request, 503, "unavailable", "The relay is shutting down");
+      return 0;
+    }
+  if (!request_take_rate (request, RELAY_RATE_ADDRESS_REQUESTS, request->address))
+    {
+      request->close_after = request->method == METHOD_POST || request->method == METHOD_PUT;
+      return 0;
+    }
+  if (request->method == METHOD_OTHER)
+    {
+      request->close_after = TRUE;
+      respond_error (request, 405, "method-not-allowed", "The relay takes GET, POST and PUT");
+      return 0;
+    }
+  if (request->method == METHOD_GET)
+    {
+      dispatch (request);
+      return 0;
+    }
+
+  content_length = copy_header (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  if (content_length == NULL)
+    {
+      request->close_after = TRUE;
+      respond_error (request, 411, "length-required", "A request body needs a Content-Length");
+      return 0;
+    }
+  if (!g_ascii_string_to_unsigned (content_length, 10, 0, G_MAXINT64, &length, NULL) ||
+      length > self->config->max_request_bytes)
+    {
+      request->close_after = TRUE;
+      respond_error (request, 413, "too-large", "The request body is too large");
+      return 0;
+    }
+  request->content_length = (gint64) length;
+  /* lws delivers no body callbacks for an empty PUT, and both an empty
+   * body and the completion for an empty POST. */
+  if (length == 0 && request->method == METHOD_PUT)
+    dispatch (request);
+  return 0;
+}
+
+static int
+on_http_body (Session    *session,
+              const void *data,
+              size_t      length)
+{
+  RelayRequest *request = session->request;
+
+  if (request == NULL || request->responded)
+    return 0;
+  if (request->body->len + length > (gsize) request->content_length)
+    {
+      request->close_after = TRUE;
+      respond_error (request, 413, "too-large", "The request body is larger than announced");
+      return 0;
+    }
+  g_byte_array_append (request->body, data, (guint) length);
+  return 0;
+}
+
+static int
+on_http_body_completion (Session *session)
+{
+  RelayRequest *request = session->request;
+
+  if (request == NULL || request->responded || request->dispatched)
+    return 0;
+  dispatch (request);
+  return 0;
+}
+
+static int
+on_http_writeable (struct lws *wsi,
+                   Session    *session)
+{
+  RelayRequest *request = session->request;
+  guint8 headers[LWS_PRE + 512];
+  guint8 *start = headers + LWS_PRE;
+  guint8 *p = start;
+  guint8 *end = headers + sizeof headers;
+  gboolean close_after;
+
+  if (request == NULL || !request->responded)
+    return 0;
+  if (lws_add_http_common_headers (wsi, request->status, request->content_type,
+                                   request->response_length, &p, end) != 0 ||
+      lws_add_http_header_by_name (wsi, (const guint8 *) "cache-control:",
+                                   (const guint8 *) "no-store", 8, &p, end) != 0 ||
+      (request->close_after &&
+       lws_add_http_header_by_token (wsi, WSI_TOKEN_CONNECTION, (const guint8 *) "close", 5,
+                                     &p, end) != 0) ||
+      lws_finalize_write_http_header (wsi, start, &p, end) != 0)
+    return -1;
+  if (lws_write (wsi, request->response + LWS_PRE, request->response_length,
+                 LWS_WRITE_HTTP_FINAL) != (int) request->response_length)
+    return -1;
+
+  close_after = request->close_after;
+  session->request = NULL;
+  request_detach (request);
+  if (close_after)
+    return -1;
+  return lws_http_transaction_completed (wsi) ? -1 : 0;
+}
+
+/* The WebSocket.  After the upgrade the connection authenticates; then
+ * it reads the stored queue in pages, sends the drained marker once it
+ * reaches the end, and from then on takes new envelopes as they are
+ * committed.  The output queue and the window of unacknowledged
+ * envelopes are bounded: a slow reader falls back to paging from
+ * storage instead of growing the relay's memory. */
+
+static void
+conn_schedule (RelayConn *conn)
+{
+  if (conn->wsi != NULL)
+    lws_callback_on_writable (conn->wsi);
+}
+
+static void
+conn_close (RelayConn  *conn,
+            int         code,
+            const char *reason)
+{
+  if (conn->closing)
+    return;
+  conn->closing = TRUE;
+  conn->close_code = code;
+  conn->close_reason = reason;
+  conn_schedule (conn);
+}
+
+/* lws 4.1 drops a socket whose writeable callback fails without the
+ * close frame that lws_close_reason() prepares, so the reason goes out
+ * first as a "close" message; the connection ends once it is written. */
+static int
+conn_write_close (RelayConn  *conn,
+                  struct lws *wsi)
+{
+  g_autofree char *text = NULL;
+  gsize length;
+  guint8 *buffer;
+  int written;
+
+  if (conn->close_sent)
+    {
+      lws_close_reason (wsi, (enum lws_close_status) conn->close_code,
+                        (guint8 *) conn->close_reason, strlen (conn->close_reason));
+      return -1;
+    }
+  text = g_strdup_printf ("{\"type\":\"close\",\"code\":%d,\"reason\":\"%s\"}",
+                          conn->close_code, conn->close_reason);
+  length = strlen (text);
+  buffer = g_malloc (LWS_PRE + length);
+  memcpy (buffer + LWS_PRE, text, length);
+  written = lws_write (wsi, buffer + LWS_PRE, length, LWS_WRITE_TEXT);
+  g_free (buffer);
+  if (written < (int) length)
+    return -1;
+  conn->close_sent = TRUE;
+  lws_callback_on_writable (wsi);
+  return 0;
+}
+
+static void
+fetch_done_cb (RelayTask *task)
+{
+  RelayConn *conn = task->conn;
+  RelayOp *op = task->op;
+
+  conn->fetching = FALSE;
+  if (conn->wsi == NULL || conn->closing)
+    return;
+  if (op->status != RELAY_STORAGE_OK)
+    {
+      conn_close (conn, CLOSE_UNAVAILABLE, "storage-unavailable");
+      return;
+    }
+  for (guint i = 0; i < op->envelopes->len; i++)
+    {
+      RelayStoredEnvelope *envelope = g_ptr_array_index (op->envelopes, i);
+      gsize size;
+      const guint8 *data = g_bytes_get_data (envelope->content, &size);
+      gsize encoded_length = sodium_base64_encoded_len (size, sodium_base64_VARIANT_ORIGINAL);
+      g_autofree char *encoded = g_malloc (encoded_length);
+
+      if (envelope->id <= conn->last_queued_id)
+        continue;
+      sodium_bin2base64 (encoded, encoded_length, data, size, sodium_base64_VARIANT_ORIGINAL);
+      g_queue_push_tail (&conn->out,
+                         envelope_frame (envelope->guid, envelope->type, envelope->source_uuid,
+                                         envelope->source_device, envelope->timestamp,
+                                         envelope->server_timestamp, encoded));
+      conn->last_queued_id = envelope->id;
+    }
+  if (op->envelopes->len == op->limit)
+    conn->need_fetch = TRUE;
+  else
+    {
+      conn->need_fetch = FALSE;
+      conn->live = TRUE;
+      if (!conn->drained_sent)
+        {
+          g_queue_push_tail (&conn->out, control_frame ("{\"type\":\"queue-empty\"}"));
+          conn->drained_sent = TRUE;
+        }
+    }
+  conn_schedule (conn);
+}
+
+static void
+conn_start_fetch (RelayConn *conn)
+{
+  RelayServer *self = conn->server;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (conn->fetching)
+    return;
+  conn->fetching = TRUE;
+  conn->need_fetch = FALSE;
+  task = task_new (self, fetch_done_cb, NULL, conn);
+  op = relay_op_new (RELAY_OP_FETCH_QUEUE);
+  op->uuid = g_strdup (conn->credentials->uuid);
+  op->device_id = conn->credentials->device_id;
+  op->after_id = conn->last_queued_id;
+  op->limit = self->config->websocket_send_queue;
+  op->min_timestamp = now_ms () - self->config->max_queue_age_seconds * 1000;
+  task_submit_op (task, op);
+}
+
+static void
+conn_auth_finished (RelayConn  *conn,
+                    AuthResult  result)
+{
+  RelayServer *self = conn->server;
+  RelayConn *previous;
+
+  if (conn->wsi == NULL || conn->closing)
+    return;
+  switch (result)
+    {
+    case AUTH_OK:
+      break;
+    case AUTH_DENIED:
+      conn_close (conn, CLOSE_UNAUTHORIZED, "unauthorized");
+      return;
+    case AUTH_RATE_LIMITED:
+      conn_close (conn, CLOSE_RATE_LIMITED, "rate-limited");
+      return;
+    case AUTH_BUSY:
+    default:
+      conn_close (conn, CLOSE_UNAVAILABLE, "unavailable");
+      return;
+    }
+  conn->authenticated = TRUE;
+  conn->key = g_strdup_printf ("%s.%u", conn->credentials->uuid, conn->credentials->device_id);
+  /* One connection per device: a newer one replaces the older. */
+  previous = g_hash_table_lookup (self->devices, conn->key);
+  if (previous != NULL)
+    conn_close (previous, CLOSE_REPLACED, "replaced");
+  g_hash_table_replace (self->devices, g_strdup (conn->key), conn);
+  conn_start_fetch (conn);
+}
+
+static int
+on_ws_filter (RelayServer *self,
+              struct lws  *wsi)
+{
+  char path[64];
+  char address[64];
+  g_autofree char *authorization = NULL;
+
+  if (self->draining)
+    return 1;
+  if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
+      strcmp (path, WEBSOCKET_PATH) != 0)
+    return 1;
+  lws_get_peer_simple (wsi, address, sizeof address);
+  if (!take_rate (self, RELAY_RATE_ADDRESS_WEBSOCKETS, address))
+    return 1;
+  authorization = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  if (authorization == NULL)
+    return 1;
+  sodium_memzero (authorization, strlen (authorization));
+  return 0;
+}
+
+static int
+on_ws_established (RelayServer *self,
+                   struct lws  *wsi,
+                   Session     *session)
+{
+  RelayConn *conn = g_new0 (RelayConn, 1);
+  g_autofree char *authorization = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+
+  conn->refcount = 1;
+  conn->server = self;
+  conn->wsi = wsi;
+  g_queue_init (&conn->out);
+  conn->inflight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  conn->rx = g_byte_array_new ();
+  lws_get_peer_simple (wsi, conn->address, sizeof conn->address);
+  session->conn = conn;
+  g_hash_table_add (self->websockets, conn);
+  self->metrics.websocket_connections++;
+
+  conn->credentials = relay_credentials_parse (authorization, NULL);
+  if (authorization != NULL)
+    sodium_memzero (authorization, strlen (authorization));
+  if (conn->credentials == NULL)
+    {
+      conn_close (conn, CLOSE_UNAUTHORIZED, "unauthorized");
+      return 0;
+    }
+  authenticate (self, NULL, conn, conn->credentials, conn->address);
+  return 0;
+}
+
+static void
+ack_done_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+
+  if (task->op->status == RELAY_STORAGE_OK)
+    {
+      self->metrics.envelopes_delivered++;
+      self->metrics.envelopes_queued--;
+    }
+}
+
+static void
+conn_send_error (RelayConn  *conn,
+                 const char *code,
+                 const char *message)
+{
+  g_autoptr(JsonBuilder) builder = error_builder (code, message);
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  /* Error replies count against the same bound as envelopes, so that a
+   * client cannot grow the queue by sending garbage it never reads. */
+  if (conn->out.length >= conn->server->config->websocket_send_queue)
+    {
+      conn_close (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too-many-errors");
+      return;
+    }
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "error");
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  g_queue_push_tail (&conn->out, control_frame (text));
+  conn_schedule (conn);
+}
+
+static void
+conn_handle_message (RelayConn *conn)
+{
+  RelayServer *self = conn->server;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *guid = NULL;
+  RelayTask *task;
+  RelayOp *op;
+
+  guid = relay_ack_parse ((const char *) conn->rx->data, conn->rx->len, &error);
+  g_byte_array_set_size (conn->rx, 0);
+  if (guid == NULL)
+    {
+      conn_send_error (conn, relay_api_error_name ((RelayApiError) error->code), error->message);
+      return;
+    }
+  if (g_hash_table_remove (conn->inflight, guid))
+    conn_schedule (conn);
+  task = task_new (self, ack_done_cb, NULL, NULL);
+  op = relay_op_new (RELAY_OP_ACK);
+  op->uuid = g_strdup (conn->credentials->uuid);
+  op->device_id = conn->credentials->device_id;
+  op->guid = g_steal_pointer (&guid);
+  task_submit_op (task, op);
+}
+
+static int
+on_ws_receive (struct lws *wsi,
+               Session    *session,
+               const void *data,
+               size_t      length)
+{
+  RelayConn *conn = session->conn;
+
+  if (conn == NULL || conn->closing)
+    return 0;
+  if (!conn->authenticated)
+    {
+      conn_close (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not-authenticated-yet");
+      return 0;
+    }
+  if (lws_frame_is_binary (wsi))
+    {
+      conn_close (conn, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text-only");
+      return 0;
+    }
+  if (conn->rx->len + length > WEBSOCKET_MAX_MESSAGE)
+    {
+      conn_close (conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "too-large");
+      return 0;
+    }
+  g_byte_array_append (conn->rx, data, (guint) length);
+  if (lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0)
+    conn_handle_message (conn);
+  return 0;
+}
+
+static int
+on_ws_writeable (struct lws *wsi,
+                 Session    *session)
+{
+  RelayConn *conn = session->conn;
+  RelayServer *self;
+  Frame *frame;
+
+  if (conn == NULL)
+    return 0;
+  self = conn->server;
+  if (conn->closing)
+    return conn_write_close (conn, wsi);
+  frame = g_queue_peek_head (&conn->out);
+  if (frame == NULL)
+    return 0;
+  if (frame->guid != NULL && g_hash_table_size (conn->inflight) >= self->config->websocket_unacked)
+    return 0;
+  g_queue_pop_head (&conn->out);
+  if (lws_write (wsi, frame->data + LWS_PRE, frame->length, LWS_WRITE_TEXT) < (int) frame->length)
+    {
+      frame_free (frame);
+      return -1;
+    }
+  if (frame->guid != NULL)
+    g_hash_table_add (conn->inflight, g_steal_pointer (&frame->guid));
+  frame_free (frame);
+
+  if (conn->need_fetch && !conn->fetching && conn->out.length <= self->config->websocket_send_queue / 2)
+    conn_start_fetch (conn);
+  if (conn->out.length > 0)
+    lws_callback_on_writable (wsi);
+  return 0;
+}
+
+static void
+on_ws_closed (RelayServer *self,
+              Session     *session)
+{
+  RelayConn *conn = session->conn;
+
+  if (conn == NULL)
+    return;
+  session->conn = NULL;
+  conn->wsi = NULL;
+  if (conn->key != NULL && g_hash_table_lookup (self->devices, conn->key) == conn)
+    g_hash_table_remove (self->devices, conn->key);
+  g_hash_table_remove (self->websockets, conn);
+  self->metrics.websocket_connections--;
+  conn_unref (conn);
+}
+
+static int
+relay_callback (struct lws                *wsi,
+                enum lws_callback_reasons  reason,
+                void                      *user,
+                void                      *in,
+                size_t                     len)
+{
+  RelayServer *self = lws_context_user (lws_get_context (wsi));
+  Session *session = user;
+
+  /* lws reports some events, such as a connection dropped while its
+   * headers were still arriving, before any session data exists. */
+  switch ((int) reason)
+    {
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      if (session == NULL)
+        return -1;
+      break;
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (session == NULL)
+        return 0;
+      break;
+    default:
+      break;
+    }
+
+  switch ((int) reason)
+    {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+      return self->sockets >= self->config->max_connections ? 1 : 0;
+    case LWS_CALLBACK_WSI_CREATE:
+      self->sockets++;
+      break;
+    case LWS_CALLBACK_WSI_DESTROY:
+      self->sockets--;
+      break;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      on_http_closed (session);
+      break;
+    case LWS_CALLBACK_HTTP:
+      return on_http (self, wsi, session, in, len);
+    case LWS_CALLBACK_HTTP_BODY:
+      return on_http_body (session, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return on_http_body_completion (session);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return on_http_writeable (wsi, session);
+    case LWS_CALLBACK_CLOSED_HTTP:
+      on_http_closed (session);
+      break;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+      return on_ws_filter (self, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+      return on_ws_established (self, wsi, session);
+    case LWS_CALLBACK_RECEIVE:
+      return on_ws_receive (wsi, session, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return on_ws_writeable (wsi, session);
+    case LWS_CALLBACK_CLOSED:
+      on_ws_closed (self, session);
+      break;
+    default:
+      break;
+    }
+  return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+  { "sotto-relay-v1", relay_callback, sizeof (Session), 4096, 0, NULL, 0 },
+  { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+/* Housekeeping and shutdown. */
+
+static void
+expire_done_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+
+  if (task->op->status != RELAY_STORAGE_OK)
+    return;
+  if (task->op->removed > 0)
+    g_message ("Dropped %" G_GINT64_FORMAT " envelopes older than the queue age limit",
+               task->op->removed);
+  self->metrics.envelopes_expired += (guint64) task->op->removed;
+  self->metrics.envelopes_queued = task->op->queued_total;
+}
+
+static void
+submit_expire (RelayServer *self)
+{
+  RelayTask *task = task_new (self, expire_done_cb, NULL, NULL);
+  RelayOp *op = relay_op_new (RELAY_OP_EXPIRE);
+
+  op->min_timestamp = now_ms () - self->config->max_queue_age_seconds * 1000;
+  task_submit_op (task, op);
+}
+
+static void
+housekeeping_cb (uv_timer_t *timer)
+{
+  RelayServer *self = timer->data;
+
+  relay_rate_limiter_prune (self->limiter, g_get_monotonic_time ());
+  if (++self->ticks % EXPIRE_EVERY_N_TICKS == 0 && !self->draining)
+    submit_expire (self);
+}
+
+static void
+close_handles (RelayServer *self)
+{
+  if (self->handles_closed)
+    return;
+  self->handles_closed = TRUE;
+  uv_close ((uv_handle_t *) &self->drain_timer, NULL);
+  uv_close ((uv_handle_t *) &self->housekeeping, NULL);
+  uv_close ((uv_handle_t *) &self->sigterm, NULL);
+  uv_close ((uv_handle_t *) &self->sigint, NULL);
+  uv_close ((uv_handle_t *) &self->wakeup, NULL);
+}
+
+static void
+drain_check_cb (uv_timer_t *timer)
+{
+  RelayServer *self = timer->data;
+  gboolean idle = self->pending_tasks == 0 && self->active_requests == 0 &&
+                  g_hash_table_size (self->websockets) == 0;
+
+  if (!idle && g_get_monotonic_time () < self->drain_deadline)
+    return;
+  if (!idle)
+    g_message ("Shutting down with %u operations and %u requests still pending",
+               self->pending_tasks, self->active_requests);
+  close_handles (self);
+  lws_context_destroy (self->context);
+}
+
+static void
+signal_cb (uv_signal_t *handle,
+           int          signum)
+{
+  RelayServer *self = handle->data;
+  GHashTableIter iter;
+  RelayConn *conn;
+
+  if (self->draining)
+    return;
+  g_message ("Received signal %d, draining", signum);
+  self->draining = TRUE;
+  self->drain_deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
+  g_hash_table_iter_init (&iter, self->websockets);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
+    conn_close (conn, LWS_CLOSE_STATUS_GOINGAWAY, "going-away");
+  uv_timer_start (&self->drain_timer, drain_check_cb, 5, 5);
+}
+
+static void
+lws_log_cb (int         level,
+            const char *line)
+{
+  g_autofree char *copy = g_strchomp (g_strdup (line));
+
+  g_message ("libwebsockets: %s", copy);
+}
+
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  /* Each connection is a descriptor; take all the kernel allows us. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
+RelayServer *
+relay_server_new (RelayConfig   *config,
+                  RelayStorage  *storage,
+                  GError       **error)
+{
+  g_autoptr(RelayServer) self = g_new0 (RelayServer, 1);
+  struct lws_context_creation_info info;
+  void *foreign_loops[1];
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (storage != NULL, NULL);
+
+  self->config = config;
+  self->storage = storage;
+  self->completions = g_async_queue_new ();
+  self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
+  self->limiter = relay_rate_limiter_new (config->rates);
+  self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->websockets = g_hash_table_new (NULL, NULL);
+  self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
+                                       FALSE, NULL);
+
+  raise_fd_limit ();
+  uv_loop_init (&self->loop);
+  uv_async_init (&self->loop, &self->wakeup, wakeup_cb);
+  self->wakeup.data = self;
+  uv_signal_init (&self->loop, &self->sigterm);
+  self->sigterm.data = self;
+  uv_signal_start (&self->sigterm, signal_cb, SIGTERM);
+  uv_signal_init (&self->loop, &self->sigint);
+  self->sigint.data = self;
+  uv_signal_start (&self->sigint, signal_cb, SIGINT);
+  uv_timer_init (&self->loop, &self->housekeeping);
+  self->housekeeping.data = self;
+  uv_timer_start (&self->housekeeping, housekeeping_cb, HOUSEKEEPING_INTERVAL_MS,
+                  HOUSEKEEPING_INTERVAL_MS);
+  uv_timer_init (&self->loop, &self->drain_timer);
+  self->drain_timer.data = self;
+
+  lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
+
+  memset (&info, 0, sizeof info);
+  foreign_loops[0] = &self->loop;
+  info.foreign_loops = foreign_loops;
+  info.pcontext = &self->context;
+  info.user = self;
+  info.port = config->listen_port;
+  info.iface = config->listen_address;
+  info.protocols = protocols;
+  info.max_http_header_data = (unsigned short) config->max_header_bytes;
+  info.timeout_secs = 20;
+  info.keepalive_timeout = 60;
+  info.alpn = "http/1.1";
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                 LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                 LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+  if (!config->listen_ipv6)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (config->tls_certificate != NULL)
+    {
+      info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+      info.ssl_cert_filepath = config->tls_certificate;
+      info.ssl_private_key_filepath = config->tls_key;
+    }
+
+  self->context = lws_create_context (&info);
+  if (self->context == NULL)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "Cannot listen on the requested address and port");
+      return NULL;
+    }
+  self->port = (guint16) lws_get_vhost_listen_port (lws_get_vhost_by_name (self->context, "default"));
+  submit_expire (self);
+  return g_steal_pointer (&self);
+}
+
+int
+relay_server_run (RelayServer *self)
+{
+  RelayConfig *config = self->config;
+
+  g_return_val_if_fail (self != NULL, 1);
+
+  if (config->listen_address == NULL)
+    g_print ("sotto-relay listening on %s:%u\n", config->listen_ipv6 ? "[::]" : "0.0.0.0", self->port);
+  else if (config->listen_ipv6)
+    g_print ("sotto-relay listening on [%s]:%u\n", config->listen_address, self->port);
+  else
+    g_print ("sotto-relay listening on %s:%u\n", config->listen_address, self->port);
+  fflush (stdout);
+
+  uv_run (&self->loop, UV_RUN_DEFAULT);
+  g_message ("Stopped serving");
+  return 0;
+}
+
+void
+relay_server_free (RelayServer *self)
+{
+  RelayTask *task;
+
+  if (self == NULL)
+    return;
+
+  /* A server that never ran its loop to the end still owns open handles. */
+  if (self->context != NULL)
+    lws_context_destroy (self->context);
+  close_handles (self);
+  uv_run (&self->loop, UV_RUN_DEFAULT);
+  uv_loop_close (&self->loop);
+
+  /* Finish whatever the threads still hold, then drop the answers: no
+   * client is left to read them. */
+  g_thread_pool_free (self->hash_pool, FALSE, TRUE);
+  relay_storage_close (self->storage);
+  while ((task = g_async_queue_try_pop (self->completions)) != NULL)
+    task_free (task);
+  g_async_queue_unref (self->completions);
+
+  relay_auth_cache_free (self->auth_cache);
+  relay_rate_limiter_free (self->limiter);
+  g_hash_table_unref (self->devices);
+  g_hash_table_unref (self->websockets);
+  relay_config_free (self->config);
+  g_free (self);
+}

@@ -1,0 +1,985 @@
+/* relay-storage-sqlite.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The SQLite backend.  One dedicated writer thread owns the connection
+ * and runs every op, reads included: it takes everything queued since
+ * its last commit, runs each op inside its own savepoint, and commits
+ * once with synchronous=FULL.  Only then does it call the ops' done
+ * callbacks, so an answer never gets ahead of durability, and under load
+ * one fsync covers hundreds of sends.  Running reads on the same thread
+ * is what makes consuming a one-time prekey trivially atomic.
+ */
+
+#include "config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "relay-storage.h"
+
+/* A batch is bounded so that a flood of ops cannot delay the first
+ * answers in it without limit. */
+#define MAX_BATCH 1024
+
+enum
+{
+  KIND_EC = 0,
+  KIND_KYBER = 1,
+};
+
+/* Each entry upgrades the schema by one version; PRAGMA user_version
+ * records how many have run.  Entries are never edited once released. */
+static const char * const migrations[] = {
+  /* 1: accounts, devices, prekeys and the envelope queue. */
+  "CREATE TABLE accounts ("
+  "  uuid TEXT PRIMARY KEY NOT NULL,"
+  "  username TEXT NOT NULL UNIQUE,"
+  "  identity_key BLOB NOT NULL,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE devices ("
+  "  account TEXT NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  device_id INTEGER NOT NULL,"
+  "  registration_id INTEGER NOT NULL,"
+  "  password_hash TEXT NOT NULL,"
+  "  queued INTEGER NOT NULL DEFAULT 0,"
+  "  PRIMARY KEY (account, device_id));"
+  "CREATE TABLE signed_prekeys ("
+  "  account TEXT NOT NULL,"
+  "  device_id INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  key_id INTEGER NOT NULL,"
+  "  public_key BLOB NOT NULL,"
+  "  signature BLOB NOT NULL,"
+  "  PRIMARY KEY (account, device_id, kind),"
+  "  FOREIGN KEY (account, device_id) REFERENCES devices (account, device_id) ON DELETE CASCADE);"
+  "CREATE TABLE one_time_prekeys ("
+  "  account TEXT NOT NULL,"
+  "  device_id INTEGER NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  key_id INTEGER NOT NULL,"
+  "  public_key BLOB NOT NULL,"
+  "  signature BLOB,"
+  "  PRIMARY KEY (account, device_id, kind, key_id),"
+  "  FOREIGN KEY (account, device_id) REFERENCES devices (account, device_id) ON DELETE CASCADE);"
+  /* AUTOINCREMENT keeps ids growing even after the queue empties, which
+   * is what lets a connection resume its queue after the last id seen. */
+  "CREATE TABLE envelopes ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  account TEXT NOT NULL,"
+  "  device_id INTEGER NOT NULL,"
+  "  guid TEXT NOT NULL UNIQUE,"
+  "  type INTEGER NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  source_device INTEGER NOT NULL,"
+  "  client_timestamp INTEGER NOT NULL,"
+  "  server_timestamp INTEGER NOT NULL,"
+  "  content BLOB NOT NULL);"
+  "CREATE INDEX envelopes_by_device ON envelopes (account, device_id, id);"
+  "CREATE INDEX envelopes_by_age ON envelopes (server_timestamp);",
+};
+
+typedef enum
+{
+  STMT_INSERT_ACCOUNT,
+  STMT_INSERT_DEVICE,
+  STMT_UPSERT_SIGNED,
+  STMT_INSERT_ONE_TIME,
+  STMT_COUNT_ONE_TIME,
+  STMT_GET_DEVICE,
+  STMT_GET_IDENTITY,
+  STMT_LIST_DEVICES,
+  STMT_GET_SIGNED,
+  STMT_FIRST_ONE_TIME,
+  STMT_DELETE_ONE_TIME,
+  STMT_LOOKUP_USERNAME,
+  STMT_INSERT_ENVELOPE,
+  STMT_ADD_QUEUED,
+  STMT_FETCH_QUEUE,
+  STMT_DELETE_ENVELOPE,
+  STMT_EXPIRED_COUNTS,
+  STMT_DELETE_EXPIRED,
+  STMT_QUEUED_TOTAL,
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_SAVEPOINT,
+  STMT_RELEASE,
+  STMT_ROLLBACK_TO,
+  N_STMTS,
+} StmtId;
+
+static const char * const stmt_sql[N_STMTS] = {
+  [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_INSERT_DEVICE] = "INSERT INTO devices (account, device_id, registration_id, password_hash) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_UPSERT_SIGNED] = "INSERT OR REPLACE INTO signed_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_INSERT_ONE_TIME] = "INSERT OR REPLACE INTO one_time_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+  [STMT_COUNT_ONE_TIME] = "SELECT count(*) FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3",
+  [STMT_GET_DEVICE] = "SELECT d.password_hash, a.username FROM devices d JOIN accounts a ON a.uuid = d.account WHERE d.account = ?1 AND d.device_id = ?2",
+  [STMT_GET_IDENTITY] = "SELECT identity_key FROM accounts WHERE uuid = ?1",
+  [STMT_LIST_DEVICES] = "SELECT device_id, registration_id, queued FROM devices WHERE account = ?1 ORDER BY device_id",
+  [STMT_GET_SIGNED] = "SELECT key_id, public_key, signature FROM signed_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3",
+  [STMT_FIRST_ONE_TIME] = "SELECT key_id, public_key, signature FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 ORDER BY key_id LIMIT 1",
+  [STMT_DELETE_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 AND key_id = ?4",
+  [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1",
+  [STMT_INSERT_ENVELOPE] = "INSERT INTO envelopes (account, device_id, guid, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+  [STMT_ADD_QUEUED] = "UPDATE devices SET queued = queued + ?3 WHERE account = ?1 AND device_id = ?2",
+  [STMT_FETCH_QUEUE] = "SELECT id, guid, type, source, source_device, client_timestamp, server_timestamp, content FROM envelopes WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
+  [STMT_DELETE_ENVELOPE] = "DELETE FROM envelopes WHERE guid = ?1 AND account = ?2 AND device_id = ?3",
+  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM envelopes WHERE server_timestamp < ?1 GROUP BY account, device_id",
+  [STMT_DELETE_EXPIRED] = "DELETE FROM envelopes WHERE server_timestamp < ?1",
+  [STMT_QUEUED_TOTAL] = "SELECT coalesce(sum(queued), 0) FROM devices",
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_SAVEPOINT] = "SAVEPOINT op",
+  [STMT_RELEASE] = "RELEASE op",
+  [STMT_ROLLBACK_TO] = "ROLLBACK TO op",
+};
+
+typedef struct
+{
+  RelayStorage      parent;
+  sqlite3          *db;
+  sqlite3_stmt     *stmts[N_STMTS];
+  GThread          *thread;
+  GMutex            mutex;
+  GCond             cond;
+  GQueue            queue;
+  gboolean          closing;
+  RelayCommitStats  stats;   /* under mutex */
+} SqliteStorage;
+
+/* Statement helpers.  A statement is reset before use rather than after,
+ * so an early return cannot leave one busy. */
+
+static sqlite3_stmt *
+stmt (SqliteStorage *self,
+      StmtId         id)
+{
+  sqlite3_stmt *s = self->stmts[id];
+
+  sqlite3_reset (s);
+  sqlite3_clear_bindings (s);
+  return s;
+}
+
+static void
+bind_text (sqlite3_stmt *s,
+           int           index,
+           const char   *text)
+{
+  sqlite3_bind_text (s, index, text, -1, SQLITE_STATIC);
+}
+
+static void
+bind_bytes (sqlite3_stmt *s,
+            int           index,
+            GBytes       *bytes)
+{
+  gsize size;
+  gconstpointer data;
+
+  if (bytes == NULL)
+    {
+      sqlite3_bind_null (s, index);
+      return;
+    }
+  data = g_bytes_get_data (bytes, &size);
+  sqlite3_bind_blob64 (s, index, data, size, SQLITE_STATIC);
+}
+
+static GBytes *
+column_bytes (sqlite3_stmt *s,
+              int           column)
+{
+  if (sqlite3_column_type (s, column) == SQLITE_NULL)
+    return NULL;
+  return g_bytes_new (sqlite3_column_blob (s, column), (gsize) sqlite3_column_bytes (s, column));
+}
+
+static char *
+column_text (sqlite3_stmt *s,
+             int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (s, column));
+}
+
+static gboolean
+step_done (sqlite3_stmt *s)
+{
+  return sqlite3_step (s) == SQLITE_DONE;
+}
+
+static gboolean
+exec_sql (SqliteStorage *self,
+          const char    *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_warning ("SQLite: %s", message != NULL ? message : "unknown error");
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The ops.  Each returns a status; a failed op's writes are rolled back
+ * by its savepoint. */
+
+static RelayStorageStatus
+store_signed (SqliteStorage *self,
+              const char    *uuid,
+              guint32        device_id,
+              int            kind,
+              RelayPreKey   *prekey)
+{
+  sqlite3_stmt *s = stmt (self, STMT_UPSERT_SIGNED);
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  sqlite3_bind_int64 (s, 4, prekey->key_id);
+  bind_bytes (s, 5, prekey->public_key);
+  bind_bytes (s, 6, prekey->signature);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+store_one_time (SqliteStorage *self,
+                const char    *uuid,
+                guint32        device_id,
+                int            kind,
+                GPtrArray     *prekeys,
+                guint          limit)
+{
+  sqlite3_stmt *s;
+
+  for (guint i = 0; i < prekeys->len; i++)
+    {
+      RelayPreKey *prekey = g_ptr_array_index (prekeys, i);
+
+      s = stmt (self, STMT_INSERT_ONE_TIME);
+      bind_text (s, 1, uuid);
+      sqlite3_bind_int64 (s, 2, device_id);
+      sqlite3_bind_int (s, 3, kind);
+      sqlite3_bind_int64 (s, 4, prekey->key_id);
+      bind_bytes (s, 5, prekey->public_key);
+      bind_bytes (s, 6, prekey->signature);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+    }
+  s = stmt (self, STMT_COUNT_ONE_TIME);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  if (sqlite3_column_int64 (s, 0) > limit)
+    return RELAY_STORAGE_LIMIT;
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_register (SqliteStorage *self,
+             RelayOp       *op)
+{
+  RelayRegisterRequest *reg = op->reg;
+  RelayStorageStatus status;
+  sqlite3_stmt *s;
+  int rc;
+
+  s = stmt (self, STMT_INSERT_ACCOUNT);
+  bind_text (s, 1, op->uuid);
+  bind_text (s, 2, reg->username);
+  bind_bytes (s, 3, reg->identity_key);
+  sqlite3_bind_int64 (s, 4, g_get_real_time () / 1000);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_CONSTRAINT)
+    return RELAY_STORAGE_CONFLICT;
+  if (rc != SQLITE_DONE)
+    return RELAY_STORAGE_FAILED;
+
+  s = stmt (self, STMT_INSERT_DEVICE);
+  bind_text (s, 1, op->uuid);
+  sqlite3_bind_int64 (s, 2, op->device_id);
+  sqlite3_bind_int64 (s, 3, reg->registration_id);
+  bind_text (s, 4, op->password_hash);
+  if (!step_done (s))
+    return RELAY_STORAGE_FAILED;
+
+  if ((status = store_signed (self, op->uuid, op->device_id, KIND_EC, reg->signed_prekey)) != RELAY_STORAGE_OK ||
+      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, reg->last_resort)) != RELAY_STORAGE_OK ||
+      (status = store_one_time (self, op->uuid, op->device_id, KIND_EC, reg->prekeys, op->limit)) != RELAY_STORAGE_OK ||
+      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, reg->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
+    return status;
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_get_device (SqliteStorage *self,
+               RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_GET_DEVICE);
+  int rc;
+
+  bind_text (s, 1, op->uuid);
+  sqlite3_bind_int64 (s, 2, op->device_id);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_NOT_FOUND;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->password_hash = column_text (s, 0);
+  op->username = column_text (s, 1);
+  return RELAY_STORAGE_OK;
+}
+
+static gint64
+count_one_time (SqliteStorage *self,
+                const char    *uuid,
+                guint32        device_id,
+                int            kind)
+{
+  sqlite3_stmt *s = stmt (self, STMT_COUNT_ONE_TIME);
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return -1;
+  return sqlite3_column_int64 (s, 0);
+}
+
+static RelayStorageStatus
+op_prekey_counts (SqliteStorage *self,
+                  RelayOp       *op)
+{
+  gint64 ec = count_one_time (self, op->uuid, op->device_id, KIND_EC);
+  gint64 kyber = count_one_time (self, op->uuid, op->device_id, KIND_KYBER);
+
+  if (ec < 0 || kyber < 0)
+    return RELAY_STORAGE_FAILED;
+  op->ec_count = (guint) ec;
+  op->kyber_count = (guint) kyber;
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_store_prekeys (SqliteStorage *self,
+                  RelayOp       *op)
+{
+  RelayKeysRequest *keys = op->keys;
+  RelayStorageStatus status;
+
+  if (keys->signed_prekey != NULL &&
+      (status = store_signed (self, op->uuid, op->device_id, KIND_EC, keys->signed_prekey)) != RELAY_STORAGE_OK)
+    return status;
+  if (keys->last_resort != NULL &&
+      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, keys->last_resort)) != RELAY_STORAGE_OK)
+    return status;
+  if ((status = store_one_time (self, op->uuid, op->device_id, KIND_EC, keys->prekeys, op->limit)) != RELAY_STORAGE_OK ||
+      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, keys->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
+    return status;
+  return RELAY_STORAGE_OK;
+}
+
+static RelayPreKey *
+read_prekey (sqlite3_stmt *s)
+{
+  RelayPreKey *prekey = g_new0 (RelayPreKey, 1);
+
+  prekey->key_id = (guint32) sqlite3_column_int64 (s, 0);
+  prekey->public_key = column_bytes (s, 1);
+  prekey->signature = column_bytes (s, 2);
+  return prekey;
+}
+
+static RelayPreKey *
+get_signed (SqliteStorage *self,
+            const char    *uuid,
+            guint32        device_id,
+            int            kind)
+{
+  sqlite3_stmt *s = stmt (self, STMT_GET_SIGNED);
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return NULL;
+  return read_prekey (s);
+}
+
+/* Reads the lowest one-time prekey of a kind and deletes it in the same
+ * transaction: the writer thread runs one op at a time, so no other
+ * fetch can see it in between. */
+static gboolean
+take_one_time (SqliteStorage  *self,
+               const char     *uuid,
+               guint32         device_id,
+               int             kind,
+               RelayPreKey   **out)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
+  g_autoptr(RelayPreKey) prekey = NULL;
+  int rc;
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    {
+      *out = NULL;
+      return TRUE;
+    }
+  if (rc != SQLITE_ROW)
+    return FALSE;
+  prekey = read_prekey (s);
+
+  s = stmt (self, STMT_DELETE_ONE_TIME);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int (s, 3, kind);
+  sqlite3_bind_int64 (s, 4, prekey->key_id);
+  if (!step_done (s))
+    return FALSE;
+  *out = g_steal_pointer (&prekey);
+  return TRUE;
+}
+
+typedef struct
+{
+  guint32 device_id;
+  guint32 registration_id;
+  gint64  queued;
+} DeviceRow;
+
+static gboolean
+list_devices (SqliteStorage *self,
+              const char    *uuid,
+              GArray        *rows)
+{
+  sqlite3_stmt *s = stmt (self, STMT_LIST_DEVICES);
+  int rc;
+
+  bind_text (s, 1, uuid);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      DeviceRow row = {
+        (guint32) sqlite3_column_int64 (s, 0),
+        (guint32) sqlite3_column_int64 (s, 1),
+        sqlite3_column_int64 (s, 2),
+      };
+
+      g_array_append_val (rows, row);
+    }
+  return rc == SQLITE_DONE;
+}
+
+static RelayStorageStatus
+op_fetch_bundles (SqliteStorage *self,
+                  RelayOp       *op)
+{
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
+  sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
+  int rc;
+
+  bind_text (s, 1, op->uuid);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_NOT_FOUND;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->identity_key = column_bytes (s, 0);
+
+  if (!list_devices (self, op->uuid, devices))
+    return RELAY_STORAGE_FAILED;
+  op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      DeviceRow *row = &g_array_index (devices, DeviceRow, i);
+      RelayBundle *bundle;
+
+      if (op->device_id != 0 && row->device_id != op->device_id)
+        continue;
+      bundle = g_new0 (RelayBundle, 1);
+      g_ptr_array_add (op->bundles, bundle);
+      bundle->device_id = row->device_id;
+      bundle->registration_id = row->registration_id;
+      bundle->signed_prekey = get_signed (self, op->uuid, row->device_id, KIND_EC);
+      if (bundle->signed_prekey == NULL)
+        return RELAY_STORAGE_FAILED;
+      if (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey) ||
+          !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey))
+        return RELAY_STORAGE_FAILED;
+      if (bundle->pq_prekey == NULL)
+        {
+          bundle->pq_prekey = get_signed (self, op->uuid, row->device_id, KIND_KYBER);
+          bundle->pq_last_resort = TRUE;
+          if (bundle->pq_prekey == NULL)
+            return RELAY_STORAGE_FAILED;
+        }
+    }
+  if (op->bundles->len == 0)
+    return RELAY_STORAGE_NOT_FOUND;
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_lookup_username (SqliteStorage *self,
+                    RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_LOOKUP_USERNAME);
+  int rc;
+
+  bind_text (s, 1, op->username);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_NOT_FOUND;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->uuid = column_text (s, 0);
+  return RELAY_STORAGE_OK;
+}
+
+static gboolean
+array_has (GArray  *array,
+           guint32  value)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (g_array_index (array, guint32, i) == value)
+      return TRUE;
+  return FALSE;
+}
+
+static RelayStorageStatus
+op_send (SqliteStorage *self,
+         RelayOp       *op)
+{
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
+  g_autoptr(GArray) given = g_array_new (FALSE, FALSE, sizeof (guint32));
+  GPtrArray *messages = op->send->messages;
+  gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
+
+  if (!list_devices (self, op->uuid, devices))
+    return RELAY_STORAGE_FAILED;
+  if (devices->len == 0)
+    return RELAY_STORAGE_NOT_FOUND;
+
+  /* The sender's own device never receives a copy of its message. */
+  op->missing = g_array_new (FALSE, FALSE, sizeof (guint32));
+  op->extra = g_array_new (FALSE, FALSE, sizeof (guint32));
+  op->stale = g_array_new (FALSE, FALSE, sizeof (guint32));
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      gboolean known = FALSE;
+
+      g_array_append_val (given, envelope->device_id);
+      for (guint j = 0; j < devices->len; j++)
+        {
+          DeviceRow *row = &g_array_index (devices, DeviceRow, j);
+
+          if (row->device_id != envelope->device_id)
+            continue;
+          known = !(to_self && row->device_id == op->source_device);
+          if (known && row->registration_id != envelope->registration_id)
+            g_array_append_val (op->stale, envelope->device_id);
+        }
+      if (!known)
+        g_array_append_val (op->extra, envelope->device_id);
+    }
+  for (guint j = 0; j < devices->len; j++)
+    {
+      DeviceRow *row = &g_array_index (devices, DeviceRow, j);
+
+      if (to_self && row->device_id == op->source_device)
+        continue;
+      if (!array_has (given, row->device_id))
+        g_array_append_val (op->missing, row->device_id);
+    }
+  if (op->missing->len > 0 || op->extra->len > 0)
+    return RELAY_STORAGE_DEVICE_MISMATCH;
+  if (op->stale->len > 0)
+    return RELAY_STORAGE_STALE_DEVICES;
+  for (guint j = 0; j < devices->len; j++)
+    if (g_array_index (devices, DeviceRow, j).queued + 1 > op->limit &&
+        array_has (given, g_array_index (devices, DeviceRow, j).device_id))
+      return RELAY_STORAGE_QUEUE_FULL;
+
+  op->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      sqlite3_stmt *s = stmt (self, STMT_INSERT_ENVELOPE);
+      gint64 id;
+
+      bind_text (s, 1, op->uuid);
+      sqlite3_bind_int64 (s, 2, envelope->device_id);
+      bind_text (s, 3, g_ptr_array_index (op->guids, i));
+      sqlite3_bind_int (s, 4, envelope->type);
+      bind_text (s, 5, op->source_uuid);
+      sqlite3_bind_int64 (s, 6, op->source_device);
+      sqlite3_bind_int64 (s, 7, op->send->timestamp);
+      sqlite3_bind_int64 (s, 8, op->server_timestamp);
+      bind_bytes (s, 9, envelope->content);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+      id = sqlite3_last_insert_rowid (self->db);
+      g_array_append_val (op->ids, id);
+
+      s = stmt (self, STMT_ADD_QUEUED);
+      bind_text (s, 1, op->uuid);
+      sqlite3_bind_int64 (s, 2, envelope->device_id);
+      sqlite3_bind_int64 (s, 3, 1);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+    }
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_fetch_queue (SqliteStorage *self,
+                RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FETCH_QUEUE);
+  int rc;
+
+  bind_text (s, 1, op->uuid);
+  sqlite3_bind_int64 (s, 2, op->device_id);
+  sqlite3_bind_int64 (s, 3, op->after_id);
+  sqlite3_bind_int64 (s, 4, op->min_timestamp);
+  sqlite3_bind_int64 (s, 5, op->limit);
+  op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
+
+      envelope->id = sqlite3_column_int64 (s, 0);
+      envelope->guid = column_text (s, 1);
+      envelope->type = (guint8) sqlite3_column_int (s, 2);
+      envelope->source_uuid = column_text (s, 3);
+      envelope->source_device = (guint32) sqlite3_column_int64 (s, 4);
+      envelope->timestamp = sqlite3_column_int64 (s, 5);
+      envelope->server_timestamp = sqlite3_column_int64 (s, 6);
+      envelope->content = column_bytes (s, 7);
+      g_ptr_array_add (op->envelopes, envelope);
+    }
+  return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_ack (SqliteStorage *self,
+        RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_DELETE_ENVELOPE);
+
+  bind_text (s, 1, op->guid);
+  bind_text (s, 2, op->uuid);
+  sqlite3_bind_int64 (s, 3, op->device_id);
+  if (!step_done (s))
+    return RELAY_STORAGE_FAILED;
+  if (sqlite3_changes (self->db) == 0)
+    return RELAY_STORAGE_NOT_FOUND;
+
+  s = stmt (self, STMT_ADD_QUEUED);
+  bind_text (s, 1, op->uuid);
+  sqlite3_bind_int64 (s, 2, op->device_id);
+  sqlite3_bind_int64 (s, 3, -1);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_expire (SqliteStorage *self,
+           RelayOp       *op)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) counts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) device_ids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  sqlite3_stmt *s = stmt (self, STMT_EXPIRED_COUNTS);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, op->min_timestamp);
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      guint32 device_id = (guint32) sqlite3_column_int64 (s, 1);
+      gint64 count = sqlite3_column_int64 (s, 2);
+
+      g_ptr_array_add (accounts, column_text (s, 0));
+      g_array_append_val (device_ids, device_id);
+      g_array_append_val (counts, count);
+    }
+  if (rc != SQLITE_DONE)
+    return RELAY_STORAGE_FAILED;
+  op->removed = 0;
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      s = stmt (self, STMT_ADD_QUEUED);
+      bind_text (s, 1, g_ptr_array_index (accounts, i));
+      sqlite3_bind_int64 (s, 2, g_array_index (device_ids, guint32, i));
+      sqlite3_bind_int64 (s, 3, -g_array_index (counts, gint64, i));
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+      op->removed += g_array_index (counts, gint64, i);
+    }
+  s = stmt (self, STMT_DELETE_EXPIRED);
+  sqlite3_bind_int64 (s, 1, op->min_timestamp);
+  if (!step_done (s))
+    return RELAY_STORAGE_FAILED;
+  s = stmt (self, STMT_QUEUED_TOTAL);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->queued_total = sqlite3_column_int64 (s, 0);
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+run_op (SqliteStorage *self,
+        RelayOp       *op)
+{
+  switch (op->kind)
+    {
+    case RELAY_OP_REGISTER:
+      return op_register (self, op);
+    case RELAY_OP_GET_DEVICE:
+      return op_get_device (self, op);
+    case RELAY_OP_PREKEY_COUNTS:
+      return op_prekey_counts (self, op);
+    case RELAY_OP_STORE_PREKEYS:
+      return op_store_prekeys (self, op);
+    case RELAY_OP_FETCH_BUNDLES:
+      return op_fetch_bundles (self, op);
+    case RELAY_OP_LOOKUP_USERNAME:
+      return op_lookup_username (self, op);
+    case RELAY_OP_SEND:
+      return op_send (self, op);
+    case RELAY_OP_FETCH_QUEUE:
+      return op_fetch_queue (self, op);
+    case RELAY_OP_ACK:
+      return op_ack (self, op);
+    case RELAY_OP_EXPIRE:
+      return op_expire (self, op);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Transaction control goes through prepared statements too: parsing
+ * "SAVEPOINT op" twice per op would cost more than many of the ops. */
+static gboolean
+control (SqliteStorage *self,
+         StmtId         id)
+{
+  return step_done (stmt (self, id));
+}
+
+static void
+run_batch (SqliteStorage *self,
+           RelayOp      **ops,
+           guint          n_ops)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  if (!control (self, STMT_BEGIN))
+    {
+      g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+      for (guint i = 0; i < n_ops; i++)
+        ops[i]->status = RELAY_STORAGE_FAILED;
+      return;
+    }
+  for (guint i = 0; i < n_ops; i++)
+    {
+      control (self, STMT_SAVEPOINT);
+      ops[i]->status = run_op (self, ops[i]);
+      if (ops[i]->status != RELAY_STORAGE_OK)
+        control (self, STMT_ROLLBACK_TO);
+      control (self, STMT_RELEASE);
+    }
+  if (!control (self, STMT_COMMIT))
+    {
+      g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
+      exec_sql (self, "ROLLBACK");
+      for (guint i = 0; i < n_ops; i++)
+        ops[i]->status = RELAY_STORAGE_FAILED;
+    }
+
+  g_mutex_lock (&self->mutex);
+  relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+                          n_ops);
+  g_mutex_unlock (&self->mutex);
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  SqliteStorage *self = data;
+  RelayOp **ops = g_new (RelayOp *, MAX_BATCH);
+
+  for (;;)
+    {
+      guint n_ops = 0;
+
+      g_mutex_lock (&self->mutex);
+      while (g_queue_is_empty (&self->queue) && !self->closing)
+        g_cond_wait (&self->cond, &self->mutex);
+      while (n_ops < MAX_BATCH && !g_queue_is_empty (&self->queue))
+        ops[n_ops++] = g_queue_pop_head (&self->queue);
+      g_mutex_unlock (&self->mutex);
+
+      if (n_ops == 0)
+        break;
+      run_batch (self, ops, n_ops);
+      for (guint i = 0; i < n_ops; i++)
+        ops[i]->done (ops[i]);
+    }
+  g_free (ops);
+  return NULL;
+}
+
+static void
+sqlite_submit (RelayStorage *storage,
+               RelayOp      *op)
+{
+  SqliteStorage *self = (SqliteStorage *) storage;
+
+  g_assert (op->done != NULL);
+
+  g_mutex_lock (&self->mutex);
+  g_assert (!self->closing);
+  g_queue_push_tail (&self->queue, op);
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+sqlite_get_stats (RelayStorage     *storage,
+                  RelayCommitStats *stats)
+{
+  SqliteStorage *self = (SqliteStorage *) storage;
+
+  g_mutex_lock (&self->mutex);
+  *stats = self->stats;
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+free_storage (SqliteStorage *self)
+{
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (self->stmts[i]);
+  if (self->db != NULL)
+    sqlite3_close (self->db);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+static void
+sqlite_close (RelayStorage *storage)
+{
+  SqliteStorage *self = (SqliteStorage *) storage;
+
+  g_mutex_lock (&self->mutex);
+  self->closing = TRUE;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+  g_thread_join (self->thread);
+  free_storage (self);
+}
+
+static const RelayStorageClass sqlite_class = {
+  .name = "sqlite",
+  .submit = sqlite_submit,
+  .get_stats = sqlite_get_stats,
+  .close = sqlite_close,
+};
+
+static gboolean
+migrate (SqliteStorage  *self,
+         GError        **error)
+{
+  sqlite3_stmt *s = NULL;
+  int version;
+
+  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+      sqlite3_step (s) != SQLITE_ROW)
+    {
+      sqlite3_finalize (s);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the schema version: %s",
+                   sqlite3_errmsg (self->db));
+      return FALSE;
+    }
+  version = sqlite3_column_int (s, 0);
+  sqlite3_finalize (s);
+
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "The database has schema version %d, newer than this relay knows (%u)",
+                   version, (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+  for (guint i = (guint) version; i < G_N_ELEMENTS (migrations); i++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %u", i + 1);
+
+      if (!exec_sql (self, "BEGIN IMMEDIATE") || !exec_sql (self, migrations[i]) ||
+          !exec_sql (self, bump) || !exec_sql (self, "COMMIT"))
+        {
+          exec_sql (self, "ROLLBACK");
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                       "Migration to schema version %u failed", i + 1);
+          return FALSE;
+        }
+      g_message ("Migrated the database to schema version %u", i + 1);
+    }
+  return TRUE;
+}
+
+RelayStorage *
+relay_storage_sqlite_open (const char  *data_dir,
+                           GError     **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
+  SqliteStorage *self = g_new0 (SqliteStorage, 1);
+
+  self->parent.klass = &sqlite_class;
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->queue);
+
+  if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot open %s: %s", path,
+                   self->db != NULL ? sqlite3_errmsg (self->db) : "out of memory");
+      free_storage (self);
+      return NULL;
+    }
+  /* WAL lets a commit be one sequential append and one fsync, and
+   * synchronous=FULL makes that fsync happen before COMMIT returns. */
+  if (!exec_sql (self, "PRAGMA journal_mode = WAL") ||
+      !exec_sql (self, "PRAGMA synchronous = FULL") ||
+      !exec_sql (self, "PRAGMA foreign_keys = ON") ||
+      !exec_sql (self, "PRAGMA busy_timeout = 5000") ||
+      !migrate (self, error))
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot set up %s", path);
+      free_storage (self);
+      return NULL;
+    }
+  for (guint i = 0; i < N_STMTS; i++)
+    if (sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                            &self->stmts[i], NULL) != SQLITE_OK)
+      {
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot prepare a statement: %s",
+                     sqlite3_errmsg (self->db));
+        free_storage (self);
+        return NULL;
+      }
+  self->thread = g_thread_new ("relay-writer", writer_thread, self);
+  return &self->parent;
+}

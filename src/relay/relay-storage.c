@@ -1,0 +1,85 @@
+/* relay-storage.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The parts of the storage interface that every backend shares.
+ */
+
+#include "config.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "relay-storage.h"
+
+const double relay_commit_bucket_bounds[RELAY_COMMIT_BUCKETS] = {
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+};
+
+RelayOp *
+relay_op_new (RelayOpKind kind)
+{
+  RelayOp *op = g_new0 (RelayOp, 1);
+
+  op->kind = kind;
+  op->status = RELAY_STORAGE_FAILED;
+  return op;
+}
+
+void
+relay_bundle_free (RelayBundle *bundle)
+{
+  relay_prekey_free (bundle->signed_prekey);
+  relay_prekey_free (bundle->prekey);
+  relay_prekey_free (bundle->pq_prekey);
+  g_free (bundle);
+}
+
+void
+relay_stored_envelope_free (RelayStoredEnvelope *envelope)
+{
+  g_free (envelope->guid);
+  g_free (envelope->source_uuid);
+  g_clear_pointer (&envelope->content, g_bytes_unref);
+  g_free (envelope);
+}
+
+void
+relay_op_free (RelayOp *op)
+{
+  if (op == NULL)
+    return;
+  g_free (op->uuid);
+  g_free (op->username);
+  if (op->password_hash != NULL)
+    sodium_memzero (op->password_hash, strlen (op->password_hash));
+  g_free (op->password_hash);
+  relay_register_request_free (op->reg);
+  relay_keys_request_free (op->keys);
+  relay_send_request_free (op->send);
+  g_clear_pointer (&op->guids, g_ptr_array_unref);
+  g_free (op->source_uuid);
+  g_free (op->guid);
+  g_clear_pointer (&op->identity_key, g_bytes_unref);
+  g_clear_pointer (&op->bundles, g_ptr_array_unref);
+  g_clear_pointer (&op->ids, g_array_unref);
+  g_clear_pointer (&op->missing, g_array_unref);
+  g_clear_pointer (&op->extra, g_array_unref);
+  g_clear_pointer (&op->stale, g_array_unref);
+  g_clear_pointer (&op->envelopes, g_ptr_array_unref);
+  g_free (op);
+}
+
+void
+relay_commit_stats_add (RelayCommitStats *stats,
+                        double            seconds,
+                        guint             ops)
+{
+  stats->commits++;
+  stats->ops += ops;
+  stats->latency_sum += seconds;
+  for (guint i = 0; i < RELAY_COMMIT_BUCKETS; i++)
+    if (seconds <= relay_commit_bucket_bounds[i])
+      stats->latency_buckets[i]++;
+}

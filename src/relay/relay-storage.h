@@ -1,0 +1,180 @@
+/* relay-storage.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "relay-api.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The storage interface.  The API code builds a RelayOp, hands it to
+ * relay_storage_submit(), and gets it back through op->done, called
+ * exactly once from a storage thread after the op's effects are durable.
+ * A backend runs ops in submission order as seen by each caller thread,
+ * each op atomically; it may batch many into one transaction.  Nothing in
+ * the API code knows which backend it talks to.
+ */
+
+typedef enum
+{
+  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg */
+  RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
+  RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
+  RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
+  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all); out: identity_key, bundles */
+  RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
+  RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
+                             *     guids, server_timestamp, limit;
+                             * out: ids, or missing/extra/stale */
+  RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
+                             * out: envelopes */
+  RELAY_OP_ACK,             /* in: uuid, device_id, guid */
+  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed, queued_total */
+} RelayOpKind;
+
+typedef enum
+{
+  RELAY_STORAGE_OK,
+  RELAY_STORAGE_NOT_FOUND,
+  RELAY_STORAGE_CONFLICT,          /* the username is taken */
+  RELAY_STORAGE_DEVICE_MISMATCH,   /* missing or extra devices */
+  RELAY_STORAGE_STALE_DEVICES,     /* wrong registration ids */
+  RELAY_STORAGE_QUEUE_FULL,
+  RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
+  RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
+} RelayStorageStatus;
+
+typedef struct
+{
+  guint32      device_id;
+  guint32      registration_id;
+  RelayPreKey *signed_prekey;
+  RelayPreKey *prekey;            /* NULL when none is left */
+  RelayPreKey *pq_prekey;
+  gboolean     pq_last_resort;
+} RelayBundle;
+
+typedef struct
+{
+  gint64   id;
+  char    *guid;
+  guint8   type;
+  char    *source_uuid;
+  guint32  source_device;
+  gint64   timestamp;
+  gint64   server_timestamp;
+  GBytes  *content;
+} RelayStoredEnvelope;
+
+typedef struct _RelayOp RelayOp;
+
+struct _RelayOp
+{
+  RelayOpKind           kind;
+  RelayStorageStatus    status;
+  void                (*done) (RelayOp *op);
+  gpointer              user_data;
+
+  /* Inputs. */
+  char                 *uuid;
+  guint32               device_id;
+  char                 *username;
+  char                 *password_hash;
+  RelayRegisterRequest *reg;
+  RelayKeysRequest     *keys;
+  RelaySendRequest     *send;
+  GPtrArray            *guids;          /* of char *, one per send->messages */
+  char                 *source_uuid;
+  guint32               source_device;
+  char                 *guid;
+  gint64                server_timestamp;
+  gint64                after_id;
+  gint64                min_timestamp;
+  guint                 limit;
+
+  /* Outputs. */
+  guint                 ec_count;
+  guint                 kyber_count;
+  GBytes               *identity_key;
+  GPtrArray            *bundles;        /* of RelayBundle */
+  GArray               *ids;            /* of gint64, one per send->messages */
+  GArray               *missing;        /* of guint32 */
+  GArray               *extra;          /* of guint32 */
+  GArray               *stale;          /* of guint32 */
+  GPtrArray            *envelopes;      /* of RelayStoredEnvelope */
+  gint64                removed;
+  gint64                queued_total;
+};
+
+/* Commit latency histogram upper bounds, in seconds. */
+#define RELAY_COMMIT_BUCKETS 12
+extern const double relay_commit_bucket_bounds[RELAY_COMMIT_BUCKETS];
+
+typedef struct
+{
+  guint64 commits;
+  guint64 ops;
+  double  latency_sum;
+  guint64 latency_buckets[RELAY_COMMIT_BUCKETS];  /* cumulative, Prometheus style */
+} RelayCommitStats;
+
+typedef struct _RelayStorage RelayStorage;
+
+typedef struct
+{
+  const char *name;
+  void      (*submit)    (RelayStorage     *self,
+                          RelayOp          *op);
+  void      (*get_stats) (RelayStorage     *self,
+                          RelayCommitStats *stats);
+  /* Runs every op already submitted, then stops and frees the backend. */
+  void      (*close)     (RelayStorage     *self);
+} RelayStorageClass;
+
+struct _RelayStorage
+{
+  const RelayStorageClass *klass;
+};
+
+RelayOp      *relay_op_new                 (RelayOpKind       kind);
+void          relay_op_free                (RelayOp          *op);
+void          relay_bundle_free            (RelayBundle      *bundle);
+void          relay_stored_envelope_free   (RelayStoredEnvelope *envelope);
+void          relay_commit_stats_add       (RelayCommitStats *stats,
+                                            double            seconds,
+                                            guint             ops);
+
+static inline void
+relay_storage_submit (RelayStorage *self,
+                      RelayOp      *op)
+{
+  self->klass->submit (self, op);
+}
+
+static inline void
+relay_storage_get_stats (RelayStorage     *self,
+                         RelayCommitStats *stats)
+{
+  self->klass->get_stats (self, stats);
+}
+
+static inline void
+relay_storage_close (RelayStorage *self)
+{
+  self->klass->close (self);
+}
+
+/* The SQLite backend: DATA_DIR/relay.db in WAL mode with one writer
+ * thread that group-commits with synchronous=FULL. */
+RelayStorage *relay_storage_sqlite_open    (const char  *data_dir,
+                                            GError     **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayOp, relay_op_free)
+
+G_END_DECLS

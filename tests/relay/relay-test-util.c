@@ -1,0 +1,477 @@
+/* relay-test-util.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Helpers for tests that drive a real sotto-relay process over loopback
+ * with libsoup, the same client library Sotto itself uses.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <string.h>
+
+#include "relay-test-util.h"
+
+const char *test_relay_relaxed_conf =
+  "[rate-limits]\n"
+  "address-requests=100000/100000\n"
+  "address-registrations=100000/100000\n"
+  "address-auth-failures=100000/100000\n"
+  "address-websockets=100000/100000\n"
+  "account-sends=100000/100000\n"
+  "account-lookups=100000/100000\n"
+  "account-bundles=100000/100000\n"
+  "account-key-uploads=100000/100000\n";
+
+char *
+test_relay_make_data_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("sotto-relay-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* A relay must not outlive a test that aborts: it would hold the test's
+ * output pipes open and stall the harness. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+TestRelay *
+test_relay_start (const char  *data_dir,
+                  const char  *conf,
+                  const char **extra_args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *binary = g_getenv ("SOTTO_RELAY") != NULL ? g_getenv ("SOTTO_RELAY") : SOTTO_RELAY_PATH;
+  TestRelay *relay = g_new0 (TestRelay, 1);
+  const char *colon;
+
+  g_assert_nonnull (binary);
+  relay->data_dir = g_strdup (data_dir);
+  if (conf != NULL)
+    {
+      g_autofree char *path = g_build_filename (data_dir, "relay.conf", NULL);
+
+      g_file_set_contents (path, conf, -1, &error);
+      g_assert_no_error (error);
+    }
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_ptr_array_add (argv, (gpointer) binary);
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  g_ptr_array_add (argv, (gpointer) "--data-dir");
+  g_ptr_array_add (argv, (gpointer) data_dir);
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  relay->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
+  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "sotto-relay listening on 127.0.0.1:"));
+  colon = strrchr (line, ':');
+  relay->port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_assert_cmpuint (relay->port, >, 0);
+  relay->base_url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  relay->ws_url = g_strdup_printf ("ws://127.0.0.1:%u/v1/websocket", relay->port);
+  return relay;
+}
+
+/* Asks the relay to drain and waits; returns its exit status, or -1 if
+ * it died of a signal (a sanitizer abort, for instance). */
+int
+test_relay_stop (TestRelay *relay)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (relay->process, SIGTERM);
+  g_subprocess_wait (relay->process, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_if_exited (relay->process))
+    {
+      g_test_message ("the relay died of signal %d", g_subprocess_get_term_sig (relay->process));
+      return -1;
+    }
+  return g_subprocess_get_exit_status (relay->process);
+}
+
+void
+test_relay_kill (TestRelay *relay)
+{
+  g_subprocess_force_exit (relay->process);
+  g_subprocess_wait (relay->process, NULL, NULL);
+}
+
+void
+test_relay_free (TestRelay *relay)
+{
+  if (relay == NULL)
+    return;
+  /* A relay still running here belongs to a test that failed midway. */
+  if (relay->process != NULL && g_subprocess_get_identifier (relay->process) != NULL)
+    test_relay_kill (relay);
+  g_clear_object (&relay->process);
+  g_free (relay->data_dir);
+  g_free (relay->base_url);
+  g_free (relay->ws_url);
+  g_free (relay);
+}
+
+SoupSession *
+test_session_new (void)
+{
+  /* Loopback needs no proxy, and asking libproxy throws C++ exceptions
+   * that AddressSanitizer cannot follow. */
+  return soup_session_new_with_options ("max-conns", 256, "max-conns-per-host", 256,
+                                        "timeout", 30, "proxy-resolver", NULL, NULL);
+}
+
+void
+test_response_free (TestResponse *response)
+{
+  if (response == NULL)
+    return;
+  g_free (response->body);
+  g_clear_pointer (&response->json, json_node_unref);
+  g_free (response);
+}
+
+TestResponse *
+test_request (SoupSession *session,
+              TestRelay   *relay,
+              const char  *method,
+              const char  *path,
+              const char  *auth,
+              const char  *body)
+{
+  g_autofree char *url = g_strconcat (relay->base_url, path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  TestResponse *response = g_new0 (TestResponse, 1);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize size;
+  const char *data;
+
+  g_assert_nonnull (message);
+  if (auth != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", auth);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    }
+  reply = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  response->status = soup_message_get_status (message);
+  data = g_bytes_get_data (reply, &size);
+  response->body = g_strndup (data, size);
+  if (size > 0 && json_parser_load_from_data (parser, response->body, (gssize) size, NULL))
+    response->json = json_node_copy (json_parser_get_root (parser));
+  return response;
+}
+
+JsonObject *
+test_response_object (TestResponse *response)
+{
+  g_assert_nonnull (response->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (response->json));
+  return json_node_get_object (response->json);
+}
+
+const char *
+test_response_error (TestResponse *response)
+{
+  JsonObject *object = test_response_object (response);
+
+  g_assert_true (json_object_has_member (object, "message"));
+  return json_object_get_string_member (object, "error");
+}
+
+char *
+test_random_base64 (gsize length,
+                    int   first_byte)
+{
+  g_autofree guint8 *data = g_malloc (length);
+
+  for (gsize i = 0; i < length; i++)
+    data[i] = (guint8) g_random_int_range (0, 256);
+  if (first_byte >= 0)
+    data[0] = (guint8) first_byte;
+  return g_base64_encode (data, length);
+}
+
+static void
+append_prekey (GString  *out,
+               guint     id,
+               gboolean  kyber,
+               gboolean  signature)
+{
+  g_autofree char *key = kyber ? test_random_base64 (1569, 0x08) : test_random_base64 (33, 0x05);
+
+  g_string_append_printf (out, "{\"keyId\":%u,\"publicKey\":\"%s\"", id, key);
+  if (signature)
+    {
+      g_autofree char *sig = test_random_base64 (64, -1);
+
+      g_string_append_printf (out, ",\"signature\":\"%s\"", sig);
+    }
+  g_string_append_c (out, '}');
+}
+
+char *
+test_prekeys_json (guint    first_id,
+                   guint    count,
+                   gboolean kyber)
+{
+  GString *out = g_string_new ("[");
+
+  for (guint i = 0; i < count; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_prekey (out, first_id + i, kyber, kyber);
+    }
+  g_string_append_c (out, ']');
+  return g_string_free (out, FALSE);
+}
+
+char *
+test_register_body (const char *username,
+                    const char *password,
+                    guint       registration_id,
+                    guint       n_prekeys,
+                    const char *token)
+{
+  GString *out = g_string_new (NULL);
+  g_autofree char *identity = test_random_base64 (33, 0x05);
+  g_autofree char *prekeys = test_prekeys_json (1, n_prekeys, FALSE);
+  g_autofree char *pq_prekeys = test_prekeys_json (1, n_prekeys, TRUE);
+
+  g_string_append_printf (out, "{\"username\":\"%s\",\"password\":\"%s\",\"registrationId\":%u,"
+                          "\"identityKey\":\"%s\",\"signedPreKey\":",
+                          username, password, registration_id, identity);
+  append_prekey (out, 1, FALSE, TRUE);
+  g_string_append (out, ",\"pqLastResortPreKey\":");
+  append_prekey (out, 1000, TRUE, TRUE);
+  g_string_append_printf (out, ",\"preKeys\":%s,\"pqPreKeys\":%s", prekeys, pq_prekeys);
+  if (token != NULL)
+    g_string_append_printf (out, ",\"registrationToken\":\"%s\"", token);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+char *
+test_basic_auth (const char *uuid,
+                 guint       device,
+                 const char *password)
+{
+  g_autofree char *plain = g_strdup_printf ("%s.%u:%s", uuid, device, password);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) plain, strlen (plain));
+
+  return g_strconcat ("Basic ", encoded, NULL);
+}
+
+TestAccount *
+test_account_register (SoupSession *session,
+                       TestRelay   *relay,
+                       const char  *username,
+                       guint        n_prekeys)
+{
+  TestAccount *account = g_new0 (TestAccount, 1);
+  g_autofree char *body = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  JsonObject *object;
+
+  account->username = g_strdup (username);
+  account->password = g_strdup_printf ("password-%08x%08x", g_random_int (), g_random_int ());
+  account->registration_id = (guint) g_random_int_range (1, 16381);
+  body = test_register_body (username, account->password, account->registration_id, n_prekeys, NULL);
+  response = test_request (session, relay, "POST", "/v1/accounts", NULL, body);
+  if (response->status != 200)
+    g_test_message ("registration answered: %s", response->body);
+  g_assert_cmpuint (response->status, ==, 200);
+  object = test_response_object (response);
+  account->uuid = g_strdup (json_object_get_string_member (object, "uuid"));
+  g_assert_cmpint (json_object_get_int_member (object, "deviceId"), ==, 1);
+  account->auth = test_basic_auth (account->uuid, 1, account->password);
+  return account;
+}
+
+void
+test_account_free (TestAccount *account)
+{
+  if (account == NULL)
+    return;
+  g_free (account->username);
+  g_free (account->uuid);
+  g_free (account->password);
+  g_free (account->auth);
+  g_free (account);
+}
+
+char *
+test_send_body (guint       device_id,
+                guint       registration_id,
+                const char *content_base64)
+{
+  return g_strdup_printf ("{\"timestamp\":%" G_GINT64_FORMAT ",\"messages\":[{\"type\":1,"
+                          "\"destinationDeviceId\":%u,\"destinationRegistrationId\":%u,"
+                          "\"content\":\"%s\"}]}",
+                          g_get_real_time () / 1000, device_id, registration_id, content_base64);
+}
+
+/* WebSocket helpers: they spin the thread-default main context until
+ * the awaited event happens or a deadline passes. */
+
+static void
+socket_message_cb (SoupWebsocketConnection *connection,
+                   int                      type,
+                   GBytes                  *message,
+                   gpointer                 user_data)
+{
+  TestSocket *socket = user_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize size;
+  const char *data = g_bytes_get_data (message, &size);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_true (json_parser_load_from_data (parser, data, (gssize) size, NULL));
+  g_queue_push_tail (&socket->messages, json_node_copy (json_parser_get_root (parser)));
+}
+
+static void
+socket_closed_cb (SoupWebsocketConnection *connection,
+                  gpointer                 user_data)
+{
+  TestSocket *socket = user_data;
+
+  socket->closed = TRUE;
+  socket->close_code = soup_websocket_connection_get_close_code (connection);
+}
+
+static void
+connected_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  TestSocket *socket = user_data;
+
+  socket->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                              &socket->error);
+  if (socket->error != NULL)
+    socket->closed = TRUE;
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+TestSocket *
+test_socket_connect (SoupSession *session,
+                     TestRelay   *relay,
+                     const char  *auth)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", relay->ws_url);
+  TestSocket *socket = g_new0 (TestSocket, 1);
+
+  g_queue_init (&socket->messages);
+  if (auth != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", auth);
+  soup_session_websocket_connect_async (session, message, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        connected_cb, socket);
+  while (socket->connection == NULL && socket->error == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (socket->connection != NULL)
+    {
+      g_signal_connect (socket->connection, "message", G_CALLBACK (socket_message_cb), socket);
+      g_signal_connect (socket->connection, "closed", G_CALLBACK (socket_closed_cb), socket);
+    }
+  return socket;
+}
+
+JsonNode *
+test_socket_next (TestSocket *socket,
+                  guint       timeout_ms)
+{
+  gboolean expired = FALSE;
+  guint source = g_timeout_add (timeout_ms, deadline_cb, &expired);
+
+  while (g_queue_is_empty (&socket->messages) && !socket->closed && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (source);
+  return g_queue_pop_head (&socket->messages);
+}
+
+void
+test_socket_ack (TestSocket *socket,
+                 const char *guid)
+{
+  g_autofree char *text = g_strdup_printf ("{\"type\":\"ack\",\"guid\":\"%s\"}", guid);
+
+  soup_websocket_connection_send_text (socket->connection, text);
+}
+
+gboolean
+test_socket_wait_closed (TestSocket *socket,
+                         guint       timeout_ms)
+{
+  gboolean expired = FALSE;
+  guint source = g_timeout_add (timeout_ms, deadline_cb, &expired);
+
+  while (!socket->closed && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (source);
+  return socket->closed;
+}
+
+void
+test_socket_free (TestSocket *socket)
+{
+  if (socket == NULL)
+    return;
+  if (socket->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (socket->connection, socket);
+      if (soup_websocket_connection_get_state (socket->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+        {
+          gboolean expired = FALSE;
+          guint source = g_timeout_add (5000, deadline_cb, &expired);
+
+          soup_websocket_connection_close (socket->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+          while (soup_websocket_connection_get_state (socket->connection) != SOUP_WEBSOCKET_STATE_CLOSED &&
+                 !expired)
+            g_main_context_iteration (NULL, TRUE);
+          if (!expired)
+            g_source_remove (source);
+        }
+      g_clear_object (&socket->connection);
+    }
+  g_queue_clear_full (&socket->messages, (GDestroyNotify) json_node_unref);
+  g_clear_error (&socket->error);
+  g_free (socket);
+}

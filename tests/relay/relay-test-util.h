@@ -1,0 +1,111 @@
+/* relay-test-util.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* A real sotto-relay process listening on 127.0.0.1 at a free port. */
+typedef struct
+{
+  GSubprocess *process;
+  char        *data_dir;
+  guint        port;
+  char        *base_url;
+  char        *ws_url;
+} TestRelay;
+
+typedef struct
+{
+  char    *username;
+  char    *uuid;
+  char    *password;
+  guint    registration_id;
+  char    *auth;   /* "Basic ..." for device 1 */
+} TestAccount;
+
+typedef struct
+{
+  guint       status;
+  char       *body;
+  JsonNode   *json;   /* NULL unless the body parsed as JSON */
+} TestResponse;
+
+/* Limits loose enough that only the tests about limits meet them. */
+extern const char *test_relay_relaxed_conf;
+
+char        *test_relay_make_data_dir  (void);
+TestRelay   *test_relay_start          (const char   *data_dir,
+                                        const char   *conf,
+                                        const char  **extra_args);
+int          test_relay_stop           (TestRelay    *relay);
+void         test_relay_kill           (TestRelay    *relay);
+void         test_relay_free           (TestRelay    *relay);
+
+SoupSession *test_session_new          (void);
+TestResponse *test_request             (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        const char   *method,
+                                        const char   *path,
+                                        const char   *auth,
+                                        const char   *body);
+void         test_response_free        (TestResponse *response);
+const char  *test_response_error       (TestResponse *response);
+JsonObject  *test_response_object      (TestResponse *response);
+
+char        *test_random_base64        (gsize         length,
+                                        int           first_byte);
+char        *test_prekeys_json         (guint         first_id,
+                                        guint         count,
+                                        gboolean      kyber);
+char        *test_register_body        (const char   *username,
+                                        const char   *password,
+                                        guint         registration_id,
+                                        guint         n_prekeys,
+                                        const char   *token);
+TestAccount *test_account_register     (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        const char   *username,
+                                        guint         n_prekeys);
+void         test_account_free         (TestAccount  *account);
+char        *test_basic_auth           (const char   *uuid,
+                                        guint         device,
+                                        const char   *password);
+char        *test_send_body            (guint         device_id,
+                                        guint         registration_id,
+                                        const char   *content_base64);
+
+/* WebSocket client that collects text messages. */
+typedef struct
+{
+  SoupWebsocketConnection *connection;
+  GQueue                   messages;  /* of JsonNode */
+  gboolean                 closed;
+  gushort                  close_code;
+  GError                  *error;
+} TestSocket;
+
+TestSocket  *test_socket_connect       (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        const char   *auth);
+JsonNode    *test_socket_next          (TestSocket   *socket,
+                                        guint         timeout_ms);
+void         test_socket_ack           (TestSocket   *socket,
+                                        const char   *guid);
+gboolean     test_socket_wait_closed   (TestSocket   *socket,
+                                        guint         timeout_ms);
+void         test_socket_free          (TestSocket   *socket);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestRelay, test_relay_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestAccount, test_account_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestResponse, test_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestSocket, test_socket_free)
+
+G_END_DECLS
