@@ -50,10 +50,10 @@ sp_aes256_cbc_encrypt (uint8_t       *out,
                        const uint8_t *in,
                        size_t         in_len)
 {
+  uint8_t final[SP_AES_BLOCK_SIZE];
   gcry_cipher_hd_t hd;
-  uint8_t *sealed;
-  uint8_t pad;
-  size_t total;
+  size_t head;
+  size_t tail;
   int ret;
 
   if (out == NULL || out_len == NULL || key == NULL || iv == NULL || (in == NULL && in_len != 0))
@@ -61,36 +61,63 @@ sp_aes256_cbc_encrypt (uint8_t       *out,
   if (in_len > SIZE_MAX - SP_AES_BLOCK_SIZE)
     return SP_ERR_INVALID_ARGUMENT;
 
-  pad = (uint8_t) (SP_AES_BLOCK_SIZE - in_len % SP_AES_BLOCK_SIZE);
-  total = in_len + pad;
-  if (out_size < total)
+  tail = in_len % SP_AES_BLOCK_SIZE;
+  head = in_len - tail;
+  if (out_size < head + SP_AES_BLOCK_SIZE)
     return SP_ERR_BUFFER_TOO_SMALL;
 
-  /* The padded plaintext is assembled in scratch memory and encrypted
-   * there in one pass, so @out only ever receives ciphertext. */
-  sealed = malloc (total);
-  if (sealed == NULL)
-    return SP_ERR_NO_MEMORY;
-  if (in_len != 0)
-    memcpy (sealed, in, in_len);
-  memset (sealed + in_len, pad, pad);
+  /* The whole blocks of @in are encrypted straight into @out; the final
+   * block, the rest of @in and the padding, is assembled on the stack.
+   * So @out only ever receives ciphertext and no scratch memory is
+   * needed.  Once the handle is set up, CBC encryption of whole blocks
+   * cannot fail. */
+  if (tail != 0)
+    memcpy (final, in + head, tail);
+  memset (final + tail, (int) (SP_AES_BLOCK_SIZE - tail), SP_AES_BLOCK_SIZE - tail);
 
   ret = cipher_open (&hd, GCRY_CIPHER_MODE_CBC, key);
   if (ret == SP_OK)
     {
       if (gcry_cipher_setiv (hd, iv, SP_AES_BLOCK_SIZE) != 0
-          || gcry_cipher_encrypt (hd, sealed, total, NULL, 0) != 0)
+          || (head != 0 && gcry_cipher_encrypt (hd, out, head, in, head) != 0)
+          || gcry_cipher_encrypt (hd, final, sizeof final, NULL, 0) != 0)
         ret = SP_ERR_CRYPTO;
       gcry_cipher_close (hd);
     }
 
   if (ret == SP_OK)
     {
-      memcpy (out, sealed, total);
-      *out_len = total;
+      memcpy (out + head, final, sizeof final);
+      *out_len = head + sizeof final;
     }
-  scratch_free (sealed, total);
+  sodium_memzero (final, sizeof final);
   return ret;
+}
+
+/* Checks the PKCS#7 padding of the decrypted final block @block and
+ * gives the number of plaintext bytes before it.  Every byte of the block
+ * is examined whatever the padding value, so the time taken does not say
+ * how much of the padding was right.  A pad value outside 1..16 makes
+ * one of the two differences wrap. */
+static int
+cbc_unpad (const uint8_t  block[SP_AES_BLOCK_SIZE],
+           size_t        *len)
+{
+  uint8_t pad = block[SP_AES_BLOCK_SIZE - 1];
+  unsigned int bad = (((unsigned int) pad - 1u) | (SP_AES_BLOCK_SIZE - (unsigned int) pad)) >> 8;
+
+  for (size_t i = 0; i < SP_AES_BLOCK_SIZE; i++)
+    {
+      /* All ones when this byte lies inside the padding (i < pad). */
+      unsigned int inside = 0u - (unsigned int) ((i - (size_t) pad) >> (sizeof (size_t) * 8 - 1));
+
+      bad |= inside & (unsigned int) (block[SP_AES_BLOCK_SIZE - 1 - i] ^ pad);
+    }
+
+  if (bad != 0)
+    return SP_ERR_BAD_PADDING;
+  *len = SP_AES_BLOCK_SIZE - pad;
+  return SP_OK;
 }
 
 int
@@ -102,11 +129,10 @@ sp_aes256_cbc_decrypt (uint8_t       *out,
                        const uint8_t *in,
                        size_t         in_len)
 {
+  uint8_t final[SP_AES_BLOCK_SIZE];
   gcry_cipher_hd_t hd;
-  uint8_t *plain;
-  uint8_t pad;
-  unsigned int bad;
-  size_t plain_len;
+  size_t final_len = 0;
+  size_t head;
   int ret;
 
   if (out == NULL || out_len == NULL || key == NULL || iv == NULL || (in == NULL && in_len != 0))
@@ -114,57 +140,39 @@ sp_aes256_cbc_decrypt (uint8_t       *out,
   if (in_len == 0 || in_len % SP_AES_BLOCK_SIZE != 0)
     return SP_ERR_MALFORMED;
 
-  plain = malloc (in_len);
-  if (plain == NULL)
-    return SP_ERR_NO_MEMORY;
-
+  /* CBC decrypts a block with the ciphertext block before it as its IV,
+   * so the final block is decrypted first, on the stack: its padding and
+   * the length it implies are checked before anything reaches @out, and
+   * no scratch memory is needed. */
+  head = in_len - SP_AES_BLOCK_SIZE;
   ret = cipher_open (&hd, GCRY_CIPHER_MODE_CBC, key);
   if (ret != SP_OK)
-    {
-      free (plain);
-      return ret;
-    }
-  if (gcry_cipher_setiv (hd, iv, SP_AES_BLOCK_SIZE) != 0
-      || gcry_cipher_decrypt (hd, plain, in_len, in, in_len) != 0)
+    return ret;
+  if (gcry_cipher_setiv (hd, head == 0 ? iv : in + head - SP_AES_BLOCK_SIZE, SP_AES_BLOCK_SIZE) != 0
+      || gcry_cipher_decrypt (hd, final, sizeof final, in + head, SP_AES_BLOCK_SIZE) != 0)
     ret = SP_ERR_CRYPTO;
+  else if ((ret = cbc_unpad (final, &final_len)) == SP_OK && out_size < head + final_len)
+    ret = SP_ERR_BUFFER_TOO_SMALL;
+
+  /* Then the whole blocks before it go straight into @out.  That cannot
+   * fail once the handle is set up; if it did, nothing decrypted would
+   * stay behind. */
+  if (ret == SP_OK && head != 0
+      && (gcry_cipher_setiv (hd, iv, SP_AES_BLOCK_SIZE) != 0
+          || gcry_cipher_decrypt (hd, out, head, in, head) != 0))
+    {
+      sodium_memzero (out, head);
+      ret = SP_ERR_CRYPTO;
+    }
   gcry_cipher_close (hd);
-  if (ret != SP_OK)
+
+  if (ret == SP_OK)
     {
-      scratch_free (plain, in_len);
-      return ret;
+      memcpy (out + head, final, final_len);
+      *out_len = head + final_len;
     }
-
-  /* Every byte of the last block is examined whatever the padding value,
-   * so the time taken does not say how much of the padding was right.
-   * A pad value outside 1..16 makes one of the two differences wrap. */
-  pad = plain[in_len - 1];
-  bad = (((unsigned int) pad - 1u) | (SP_AES_BLOCK_SIZE - (unsigned int) pad)) >> 8;
-  for (size_t i = 0; i < SP_AES_BLOCK_SIZE; i++)
-    {
-      /* All ones when this byte lies inside the padding (i < pad). */
-      unsigned int inside = 0u - (unsigned int) ((i - (size_t) pad) >> (sizeof (size_t) * 8 - 1));
-
-      bad |= inside & (unsigned int) (plain[in_len - 1 - i] ^ pad);
-    }
-
-  if (bad != 0)
-    {
-      scratch_free (plain, in_len);
-      return SP_ERR_BAD_PADDING;
-    }
-
-  plain_len = in_len - pad;
-  if (out_size < plain_len)
-    {
-      scratch_free (plain, in_len);
-      return SP_ERR_BUFFER_TOO_SMALL;
-    }
-
-  if (plain_len != 0)
-    memcpy (out, plain, plain_len);
-  *out_len = plain_len;
-  scratch_free (plain, in_len);
-  return SP_OK;
+  sodium_memzero (final, sizeof final);
+  return ret;
 }
 
 int

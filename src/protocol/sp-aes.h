@@ -14,7 +14,8 @@
 #define SP_AES_GCM_SIV_NONCE_SIZE 12
 #define SP_AES_GCM_SIV_TAG_SIZE 16
 
-/* PKCS#7 padded; @out needs room for (in_len / 16 + 1) * 16 bytes. */
+/* PKCS#7 padded; @out needs room for (in_len / 16 + 1) * 16 bytes.  For
+ * both CBC functions, @out may be @in but must not overlap it otherwise. */
 int sp_aes256_cbc_encrypt (uint8_t       *out,
                            size_t         out_size,
                            size_t        *out_len,

@@ -3,12 +3,18 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Field elements are kept "carried": every limb below its width, except
- * limb 1, which may exceed 2^25 by less than 2^15 after the final carry
- * of fe_carry().  Every function returns carried elements, so each input
- * of fe_mul() is below 2^26 per limb and the ten partial products that
- * add up in one 64-bit accumulator stay below 2^60.  Unsigned limbs keep
- * the arithmetic free of undefined behaviour; subtraction adds 2p first.
+ * Field elements are kept "carried": every limb below 2^52.  Every
+ * function returns carried elements, so an output limb of a product sums
+ * five terms below 19 · 2^104, under 2^111, and the carry out of its top
+ * limb, times 19, still fits in 64 bits.  Sums and differences are carried
+ * with all five limbs at once, which leaves each limb just above 2^51 at
+ * most; only the encoding reduces fully.  Subtraction adds 4p first, which
+ * keeps the limbs unsigned.
+ *
+ * Points are handled as in ref10: a doubling or an addition produces a
+ * "completed" point (E, F, G, H), whose extended coordinates are
+ * (E·F : G·H : F·G : E·H); converting it costs three multiplications when
+ * the next step is a doubling, which needs no T, and four otherwise.
  */
 
 #include "sp-curve25519.h"
@@ -16,18 +22,141 @@
 
 #include <string.h>
 
-#define MASK26 ((UINT64_C (1) << 26) - 1)
-#define MASK25 ((UINT64_C (1) << 25) - 1)
+#define MASK51 ((UINT64_C (1) << 51) - 1)
 
-/* Limb i holds bits [limb_shift[i], limb_shift[i] + limb_bits[i]). */
-static const unsigned limb_bits[10] = { 26, 25, 26, 25, 26, 25, 26, 25, 26, 25 };
-static const unsigned limb_shift[10] = { 0, 26, 51, 77, 102, 128, 153, 179, 204, 230 };
+/* Width of the signed windows of the double scalar multiplication: digits
+ * are odd and below 2^(WINDOW - 1) in absolute value, and each of the
+ * two tables holds the 2^(WINDOW - 2) odd multiples of its point. */
+#define WINDOW 5
+#define TABLE_SIZE (1 << (WINDOW - 2))
+/* A 256-bit scalar can carry into a 257th digit. */
+#define NAF_DIGITS 257
 
-/* 2p in the same radix, for subtraction without underflow. */
-static const uint64_t two_p[10] = {
-  2 * (MASK26 - 18), 2 * MASK25, 2 * MASK26, 2 * MASK25, 2 * MASK26,
-  2 * MASK25, 2 * MASK26, 2 * MASK25, 2 * MASK26, 2 * MASK25,
-};
+/* 128-bit accumulators for the products of limbs.  Compilers without
+ * 128-bit integers (on 32-bit targets) get the same arithmetic from
+ * 64-bit halves; SP_CURVE25519_PORTABLE forces that path, so that a
+ * test can check it. */
+#if defined(__SIZEOF_INT128__) && !defined(SP_CURVE25519_PORTABLE)
+typedef unsigned __int128 Wide;
+
+static inline Wide
+wide_mul (uint64_t a,
+          uint64_t b)
+{
+  return (Wide) a * b;
+}
+
+static inline Wide
+wide_add (Wide a,
+          Wide b)
+{
+  return a + b;
+}
+
+static inline Wide
+wide_add_small (Wide     a,
+                uint64_t b)
+{
+  return a + b;
+}
+
+static inline uint64_t
+wide_low (Wide a)
+{
+  return (uint64_t) a;
+}
+
+/* Bits 51 to 114; the accumulators here never reach 2^115. */
+static inline uint64_t
+wide_shift51 (Wide a)
+{
+  return (uint64_t) (a >> 51);
+}
+#else
+typedef struct {
+  uint64_t lo;
+  uint64_t hi;
+} Wide;
+
+static inline Wide
+wide_mul (uint64_t a,
+          uint64_t b)
+{
+  uint64_t a_lo = a & 0xffffffff, a_hi = a >> 32;
+  uint64_t b_lo = b & 0xffffffff, b_hi = b >> 32;
+  uint64_t lo_lo = a_lo * b_lo;
+  uint64_t hi_lo = a_hi * b_lo;
+  /* At most (2^32 - 1) · 2 + (2^32 - 1)^2 = 2^64 - 1: no overflow. */
+  uint64_t middle = (lo_lo >> 32) + (hi_lo & 0xffffffff) + a_lo * b_hi;
+  Wide r;
+
+  r.lo = middle << 32 | (lo_lo & 0xffffffff);
+  r.hi = a_hi * b_hi + (hi_lo >> 32) + (middle >> 32);
+  return r;
+}
+
+static inline Wide
+wide_add (Wide a,
+          Wide b)
+{
+  Wide r;
+
+  r.lo = a.lo + b.lo;
+  r.hi = a.hi + b.hi + (r.lo < a.lo);
+  return r;
+}
+
+static inline Wide
+wide_add_small (Wide     a,
+                uint64_t b)
+{
+  Wide r;
+
+  r.lo = a.lo + b;
+  r.hi = a.hi + (r.lo < b);
+  return r;
+}
+
+static inline uint64_t
+wide_low (Wide a)
+{
+  return a.lo;
+}
+
+static inline uint64_t
+wide_shift51 (Wide a)
+{
+  return a.lo >> 51 | a.hi << 13;
+}
+#endif
+
+/* a0·b0 + a1·b1 + ... + a4·b4 */
+static inline Wide
+dot5 (uint64_t a0, uint64_t b0,
+      uint64_t a1, uint64_t b1,
+      uint64_t a2, uint64_t b2,
+      uint64_t a3, uint64_t b3,
+      uint64_t a4, uint64_t b4)
+{
+  Wide r = wide_mul (a0, b0);
+
+  r = wide_add (r, wide_mul (a1, b1));
+  r = wide_add (r, wide_mul (a2, b2));
+  r = wide_add (r, wide_mul (a3, b3));
+  return wide_add (r, wide_mul (a4, b4));
+}
+
+/* a0·b0 + a1·b1 + a2·b2 */
+static inline Wide
+dot3 (uint64_t a0, uint64_t b0,
+      uint64_t a1, uint64_t b1,
+      uint64_t a2, uint64_t b2)
+{
+  Wide r = wide_mul (a0, b0);
+
+  r = wide_add (r, wide_mul (a1, b1));
+  return wide_add (r, wide_mul (a2, b2));
+}
 
 /* d = -121665/121666, sqrt(-1) = 2^((p-1)/4) and the base point
  * (x positive, y = 4/5), little-endian. */
@@ -48,34 +177,38 @@ static const uint8_t base_y[32] = {
   0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
 };
 
-static uint64_t
-limb_mask (unsigned i)
-{
-  return limb_bits[i] == 26 ? MASK26 : MASK25;
-}
+/* Field elements */
 
+/* Brings limbs below 2^55 back below 2^52.  The carries of all limbs
+ * are independent, so they run in parallel instead of as a chain. */
 static void
 fe_carry (SpFe *h)
 {
-  uint64_t c;
+  uint64_t h0 = h->v[0], h1 = h->v[1], h2 = h->v[2], h3 = h->v[3], h4 = h->v[4];
 
-  /* Limb pairs: 26 bits, then 25. */
-  for (unsigned i = 0; i < 10; i += 2)
+  /* Past limb 4: 2^255 = 19 (mod p). */
+  h->v[0] = (h0 & MASK51) + 19 * (h4 >> 51);
+  h->v[1] = (h1 & MASK51) + (h0 >> 51);
+  h->v[2] = (h2 & MASK51) + (h1 >> 51);
+  h->v[3] = (h3 & MASK51) + (h2 >> 51);
+  h->v[4] = (h4 & MASK51) + (h3 >> 51);
+}
+
+/* Carries the 128-bit limbs of a product into a carried element; here
+ * each carry can be large, so they run as a chain. */
+static void
+fe_carry_wide (SpFe *h,
+               Wide  r[5])
+{
+  for (unsigned i = 0; i < 4; i++)
     {
-      c = h->v[i] >> 26;
-      h->v[i] &= MASK26;
-      h->v[i + 1] += c;
-      c = h->v[i + 1] >> 25;
-      h->v[i + 1] &= MASK25;
-      /* Past limb 9: 2^255 = 19 (mod p). */
-      if (i + 2 < 10)
-        h->v[i + 2] += c;
-      else
-        h->v[0] += 19 * c;
+      r[i + 1] = wide_add_small (r[i + 1], wide_shift51 (r[i]));
+      h->v[i] = wide_low (r[i]) & MASK51;
     }
-  c = h->v[0] >> 26;
-  h->v[0] &= MASK26;
-  h->v[1] += c;
+  h->v[4] = wide_low (r[4]) & MASK51;
+  h->v[0] += 19 * wide_shift51 (r[4]);
+  h->v[1] += h->v[0] >> 51;
+  h->v[0] &= MASK51;
 }
 
 static void
@@ -86,10 +219,22 @@ fe_set_small (SpFe     *h,
   h->v[0] = value;
 }
 
-static uint32_t
-load_le32 (const uint8_t *p)
+static uint64_t
+load_le64 (const uint8_t *p)
 {
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+  uint64_t x = 0;
+
+  for (unsigned i = 8; i-- > 0;)
+    x = x << 8 | p[i];
+  return x;
+}
+
+static void
+store_le64 (uint8_t  *p,
+            uint64_t  x)
+{
+  for (unsigned i = 0; i < 8; i++, x >>= 8)
+    p[i] = (uint8_t) x;
 }
 
 /* Bit 255 is dropped; an encoding of a value >= p is accepted and
@@ -98,10 +243,16 @@ static void
 fe_frombytes (SpFe          *h,
               const uint8_t  s[32])
 {
-  /* Every limb fits in the 32 bits read at its first byte: shift % 8
-   * plus width never exceeds 32, and the last read ends at byte 31. */
-  for (unsigned i = 0; i < 10; i++)
-    h->v[i] = (load_le32 (s + limb_shift[i] / 8) >> (limb_shift[i] % 8)) & limb_mask (i);
+  uint64_t w0 = load_le64 (s);
+  uint64_t w1 = load_le64 (s + 8);
+  uint64_t w2 = load_le64 (s + 16);
+  uint64_t w3 = load_le64 (s + 24);
+
+  h->v[0] = w0 & MASK51;
+  h->v[1] = (w0 >> 51 | w1 << 13) & MASK51;
+  h->v[2] = (w1 >> 38 | w2 << 26) & MASK51;
+  h->v[3] = (w2 >> 25 | w3 << 39) & MASK51;
+  h->v[4] = (w3 >> 12) & MASK51;
 }
 
 /* The canonical encoding, the representative below p. */
@@ -112,33 +263,38 @@ fe_tobytes (uint8_t     s[32],
   SpFe t = *f;
   uint64_t q;
 
-  /* Two passes leave every limb within its width and the value below
-   * 2^255: a carry out of the second pass can only occur when what
-   * remains is tiny, so adding 19 to limb 0 cannot overflow it. */
-  fe_carry (&t);
-  fe_carry (&t);
+  /* Two chains of carries leave every limb within 51 bits and the value
+   * below 2^255: the first leaves limb 0 at most 38 above 2^51, and a
+   * carry out of the second can only occur when what remains is below 38,
+   * so adding 19 to limb 0 cannot overflow it. */
+  for (unsigned pass = 0; pass < 2; pass++)
+    {
+      for (unsigned i = 0; i < 4; i++)
+        {
+          t.v[i + 1] += t.v[i] >> 51;
+          t.v[i] &= MASK51;
+        }
+      t.v[0] += 19 * (t.v[4] >> 51);
+      t.v[4] &= MASK51;
+    }
 
   /* q = 1 exactly when t >= p, that is when t + 19 reaches 2^255. */
-  q = (t.v[0] + 19) >> 26;
-  for (unsigned i = 1; i < 10; i++)
-    q = (t.v[i] + q) >> limb_bits[i];
+  q = (t.v[0] + 19) >> 51;
+  for (unsigned i = 1; i < 5; i++)
+    q = (t.v[i] + q) >> 51;
 
   t.v[0] += 19 * q;
-  for (unsigned i = 0; i < 9; i++)
+  for (unsigned i = 0; i < 4; i++)
     {
-      t.v[i + 1] += t.v[i] >> limb_bits[i];
-      t.v[i] &= limb_mask (i);
+      t.v[i + 1] += t.v[i] >> 51;
+      t.v[i] &= MASK51;
     }
-  t.v[9] &= MASK25;
+  t.v[4] &= MASK51;
 
-  memset (s, 0, 32);
-  for (unsigned i = 0; i < 10; i++)
-    {
-      uint64_t x = t.v[i] << (limb_shift[i] % 8);
-
-      for (unsigned k = limb_shift[i] / 8; x != 0; k++, x >>= 8)
-        s[k] |= (uint8_t) x;
-    }
+  store_le64 (s, t.v[0] | t.v[1] << 51);
+  store_le64 (s + 8, t.v[1] >> 13 | t.v[2] << 38);
+  store_le64 (s + 16, t.v[2] >> 26 | t.v[3] << 25);
+  store_le64 (s + 24, t.v[3] >> 39 | t.v[4] << 12);
 }
 
 static void
@@ -146,18 +302,23 @@ fe_add (SpFe       *h,
         const SpFe *f,
         const SpFe *g)
 {
-  for (unsigned i = 0; i < 10; i++)
+  for (unsigned i = 0; i < 5; i++)
     h->v[i] = f->v[i] + g->v[i];
   fe_carry (h);
 }
+
+/* 4p limb by limb, above every carried limb. */
+static const uint64_t four_p[5] = {
+  4 * (MASK51 - 18), 4 * MASK51, 4 * MASK51, 4 * MASK51, 4 * MASK51,
+};
 
 static void
 fe_sub (SpFe       *h,
         const SpFe *f,
         const SpFe *g)
 {
-  for (unsigned i = 0; i < 10; i++)
-    h->v[i] = f->v[i] + two_p[i] - g->v[i];
+  for (unsigned i = 0; i < 5; i++)
+    h->v[i] = f->v[i] + four_p[i] - g->v[i];
   fe_carry (h);
 }
 
@@ -171,46 +332,43 @@ fe_neg (SpFe       *h,
   fe_sub (h, &zero, f);
 }
 
-/* Limb weights are 2^ceil(25.5·i): the product of two odd limbs lands a
- * factor 2 below the weight of limb i + j, and limbs i + j >= 10 wrap
- * around with the factor 19 = 2^255 mod p.  Output limb k sums f_i times
- * g_(k-i), taken from g·19 when k - i wraps below zero; both i and k - i
- * are odd only for odd i and even k, which is when f_i counts twice. */
+/* Output limb k sums f_i·g_j over i + j = k, and 19·f_i·g_j over
+ * i + j = k + 5, which wrap around because 2^255 = 19 (mod p). */
 static void
 fe_mul (SpFe       *h,
         const SpFe *f,
         const SpFe *g)
 {
-  uint64_t f2[10], gg[19], t[10];
+  uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
+  uint64_t g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
+  uint64_t g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
+  Wide r[5];
 
-  for (unsigned i = 0; i < 10; i++)
-    {
-      f2[i] = (i & 1) ? 2 * f->v[i] : f->v[i];
-      gg[i + 9] = g->v[i];
-      if (i > 0)
-        gg[i - 1] = 19 * g->v[i];
-    }
-
-  for (unsigned k = 0; k < 10; k++)
-    {
-      const uint64_t *fk = (k & 1) ? f->v : f2;
-      const uint64_t *gk = gg + 9 + k;
-      uint64_t sum = 0;
-
-      for (unsigned i = 0; i < 10; i++)
-        sum += fk[i] * gk[-(int) i];
-      t[k] = sum;
-    }
-
-  memcpy (h->v, t, sizeof t);
-  fe_carry (h);
+  r[0] = dot5 (f0, g0, f1, g4_19, f2, g3_19, f3, g2_19, f4, g1_19);
+  r[1] = dot5 (f0, g1, f1, g0, f2, g4_19, f3, g3_19, f4, g2_19);
+  r[2] = dot5 (f0, g2, f1, g1, f2, g0, f3, g4_19, f4, g3_19);
+  r[3] = dot5 (f0, g3, f1, g2, f2, g1, f3, g0, f4, g4_19);
+  r[4] = dot5 (f0, g4, f1, g3, f2, g2, f3, g1, f4, g0);
+  fe_carry_wide (h, r);
 }
 
+/* fe_mul (h, f, f) with the symmetric products computed once. */
 static void
 fe_sq (SpFe       *h,
        const SpFe *f)
 {
-  fe_mul (h, f, f);
+  uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
+  uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1;
+  uint64_t f1_38 = 38 * f1, f2_38 = 38 * f2, f3_38 = 38 * f3;
+  uint64_t f3_19 = 19 * f3, f4_19 = 19 * f4;
+  Wide r[5];
+
+  r[0] = dot3 (f0, f0, f1_38, f4, f2_38, f3);
+  r[1] = dot3 (f0_2, f1, f2_38, f4, f3_19, f3);
+  r[2] = dot3 (f0_2, f2, f1, f1, f3_38, f4);
+  r[3] = dot3 (f0_2, f3, f1_2, f2, f4_19, f4);
+  r[4] = dot3 (f0_2, f4, f1_2, f3, f2, f2);
+  fe_carry_wide (h, r);
 }
 
 /* h = f^(2^n) */
@@ -291,6 +449,16 @@ fe_equal (const SpFe *f,
 }
 
 static int
+fe_is_zero (const SpFe *f)
+{
+  static const uint8_t zero[32] = { 0 };
+  uint8_t s[32];
+
+  fe_tobytes (s, f);
+  return memcmp (s, zero, 32) == 0;
+}
+
+static int
 fe_is_negative (const SpFe *f)
 {
   uint8_t s[32];
@@ -299,24 +467,175 @@ fe_is_negative (const SpFe *f)
   return s[0] & 1;
 }
 
+/* h = f / g, or SP_ERR_INVALID_KEY when g = 0. */
+static int
+fe_divide (SpFe       *h,
+           const SpFe *f,
+           const SpFe *g)
+{
+  SpFe inverse;
+
+  if (fe_is_zero (g))
+    return SP_ERR_INVALID_KEY;
+  fe_invert (&inverse, g);
+  fe_mul (h, f, &inverse);
+  return SP_OK;
+}
+
+/* Conversions between the curve models */
+
 int
 sp_curve25519_edwards_y (uint8_t       y[32],
                          const uint8_t u[32])
 {
-  SpFe fu, one, num, den, inv, fy, zero;
+  SpFe fu, one, num, den, fy;
+  int rc;
 
   fe_frombytes (&fu, u);
   fe_set_small (&one, 1);
-  fe_set_small (&zero, 0);
-  fe_add (&den, &fu, &one);
-  if (fe_equal (&den, &zero))
-    return SP_ERR_INVALID_KEY;
-
   fe_sub (&num, &fu, &one);
-  fe_invert (&inv, &den);
-  fe_mul (&fy, &num, &inv);
+  fe_add (&den, &fu, &one);
+  if ((rc = fe_divide (&fy, &num, &den)) != SP_OK)
+    return rc;
   fe_tobytes (y, &fy);
   return SP_OK;
+}
+
+int
+sp_curve25519_montgomery_u (uint8_t       u[32],
+                            const uint8_t y[32])
+{
+  SpFe fy, one, num, den, fu;
+  int rc;
+
+  fe_frombytes (&fy, y);
+  fe_set_small (&one, 1);
+  fe_add (&num, &one, &fy);
+  fe_sub (&den, &one, &fy);
+  if ((rc = fe_divide (&fu, &num, &den)) != SP_OK)
+    return rc;
+  fe_tobytes (u, &fu);
+  return SP_OK;
+}
+
+/* Points */
+
+/* (E, F, G, H) with X = E·F, Y = G·H, Z = F·G and T = E·H. */
+typedef struct {
+  SpFe E;
+  SpFe F;
+  SpFe G;
+  SpFe H;
+} Completed;
+
+/* (X : Y : Z), enough for a doubling. */
+typedef struct {
+  SpFe X;
+  SpFe Y;
+  SpFe Z;
+} Projective;
+
+/* A point ready to be added: Y + X, Y - X, 2·Z and 2·d·T. */
+typedef struct {
+  SpFe YplusX;
+  SpFe YminusX;
+  SpFe Z2;
+  SpFe T2d;
+} Cached;
+
+static void
+completed_to_projective (Projective      *r,
+                         const Completed *c)
+{
+  fe_mul (&r->X, &c->E, &c->F);
+  fe_mul (&r->Y, &c->G, &c->H);
+  fe_mul (&r->Z, &c->F, &c->G);
+}
+
+static void
+completed_to_extended (SpEdPoint       *r,
+                       const Completed *c)
+{
+  fe_mul (&r->X, &c->E, &c->F);
+  fe_mul (&r->Y, &c->G, &c->H);
+  fe_mul (&r->Z, &c->F, &c->G);
+  fe_mul (&r->T, &c->E, &c->H);
+}
+
+static void
+extended_to_cached (Cached          *r,
+                    const SpEdPoint *p,
+                    const SpFe      *d2)
+{
+  fe_add (&r->YplusX, &p->Y, &p->X);
+  fe_sub (&r->YminusX, &p->Y, &p->X);
+  fe_add (&r->Z2, &p->Z, &p->Z);
+  fe_mul (&r->T2d, &p->T, d2);
+}
+
+/* d2 = 2·d, the constant of the addition formula. */
+static void
+load_d2 (SpFe *d2)
+{
+  SpFe d;
+
+  fe_frombytes (&d, edwards_d);
+  fe_add (d2, &d, &d);
+}
+
+/* Unified addition p + q or p - q in extended coordinates for a = -1
+ * (Hisil, Wong, Carter and Dawson, 2008).  Complete on edwards25519
+ * because d is not a square, so it also serves points with a torsion
+ * component.  Subtracting q adds (-X, Y, Z, -T), which swaps Y + X with
+ * Y - X and negates 2·d·T. */
+static void
+point_add (Completed       *r,
+           const SpEdPoint *p,
+           const Cached    *q,
+           int              subtract)
+{
+  SpFe a, b, c, d, t;
+
+  fe_sub (&t, &p->Y, &p->X);
+  fe_mul (&a, &t, subtract ? &q->YplusX : &q->YminusX);
+  fe_add (&t, &p->Y, &p->X);
+  fe_mul (&b, &t, subtract ? &q->YminusX : &q->YplusX);
+  fe_mul (&c, &p->T, &q->T2d);
+  fe_mul (&d, &p->Z, &q->Z2);
+
+  fe_sub (&r->E, &b, &a);
+  fe_add (&r->H, &b, &a);
+  if (subtract)
+    {
+      fe_add (&r->F, &d, &c);
+      fe_sub (&r->G, &d, &c);
+    }
+  else
+    {
+      fe_sub (&r->F, &d, &c);
+      fe_add (&r->G, &d, &c);
+    }
+}
+
+/* Doubling for a = -1, same source, with E, F, G and H all negated,
+ * which leaves the point as it is. */
+static void
+point_double (Completed        *r,
+              const Projective *p)
+{
+  SpFe a, b, c, t;
+
+  fe_sq (&a, &p->X);
+  fe_sq (&b, &p->Y);
+  fe_sq (&c, &p->Z);
+  fe_add (&c, &c, &c);
+  fe_add (&t, &p->X, &p->Y);
+  fe_sq (&t, &t);
+
+  fe_add (&r->H, &a, &b);
+  fe_sub (&r->E, &r->H, &t);
+  fe_sub (&r->G, &a, &b);
+  fe_add (&r->F, &c, &r->G);
 }
 
 int
@@ -370,6 +689,16 @@ sp_curve25519_point_decode (SpEdPoint     *point,
   return SP_OK;
 }
 
+/* The encoding of affine coordinates (x, y). */
+static void
+encode_affine (uint8_t     encoding[32],
+               const SpFe *x,
+               const SpFe *y)
+{
+  fe_tobytes (encoding, y);
+  encoding[31] |= (uint8_t) (fe_is_negative (x) << 7);
+}
+
 void
 sp_curve25519_point_encode (uint8_t          encoding[32],
                             const SpEdPoint *point)
@@ -379,8 +708,26 @@ sp_curve25519_point_encode (uint8_t          encoding[32],
   fe_invert (&zi, &point->Z);
   fe_mul (&x, &point->X, &zi);
   fe_mul (&y, &point->Y, &zi);
-  fe_tobytes (encoding, &y);
-  encoding[31] |= (uint8_t) (fe_is_negative (&x) << 7);
+  encode_affine (encoding, &x, &y);
+}
+
+int
+sp_curve25519_point_from_montgomery (SpEdPoint     *point,
+                                     uint8_t        encoding[32],
+                                     const uint8_t  u[32],
+                                     unsigned       sign)
+{
+  uint8_t y[32];
+  int rc;
+
+  if ((rc = sp_curve25519_edwards_y (y, u)) != SP_OK)
+    return rc;
+  y[31] |= (uint8_t) ((sign & 1) << 7);
+  if ((rc = sp_curve25519_point_decode (point, y)) != SP_OK)
+    return rc;
+  /* Decoding leaves Z = 1, so no inversion is needed. */
+  encode_affine (encoding, &point->X, &point->Y);
+  return SP_OK;
 }
 
 void
@@ -393,111 +740,137 @@ sp_curve25519_point_negate (SpEdPoint       *out,
   fe_neg (&out->T, &point->T);
 }
 
+/* Double scalar multiplication */
+
+/* The signed-digit form of a 256-bit scalar, least significant first:
+ * every nonzero digit is odd and below 2^(WINDOW - 1) in absolute value,
+ * and nonzero digits are at least WINDOW positions apart.  A window of
+ * bits with its lowest bit set becomes one digit; when that digit would
+ * be too large, it is made negative and 2^WINDOW is carried into the
+ * bits above. */
 static void
-point_identity (SpEdPoint *p)
+scalar_naf (int8_t        naf[NAF_DIGITS],
+            const uint8_t s[32])
 {
-  fe_set_small (&p->X, 0);
-  fe_set_small (&p->Y, 1);
-  fe_set_small (&p->Z, 1);
-  fe_set_small (&p->T, 0);
+  /* A zero word above the scalar, so that windows may read past it. */
+  uint64_t words[5] = { load_le64 (s), load_le64 (s + 8), load_le64 (s + 16), load_le64 (s + 24), 0 };
+  unsigned carry = 0;
+  unsigned pos = 0;
+
+  memset (naf, 0, NAF_DIGITS);
+  while (pos < NAF_DIGITS)
+    {
+      unsigned word = pos / 64;
+      unsigned shift = pos % 64;
+      uint64_t bits = words[word] >> shift;
+      unsigned window;
+
+      if (shift > 64 - WINDOW && word + 1 < 5)
+        bits |= words[word + 1] << (64 - shift);
+      window = carry + (unsigned) (bits & ((1u << WINDOW) - 1));
+
+      if ((window & 1) == 0)
+        {
+          pos++;
+          continue;
+        }
+      if (window < 1u << (WINDOW - 1))
+        {
+          carry = 0;
+          naf[pos] = (int8_t) window;
+        }
+      else
+        {
+          carry = 1;
+          naf[pos] = (int8_t) ((int) window - (1 << WINDOW));
+        }
+      pos += WINDOW;
+    }
 }
 
-/* Unified addition in extended coordinates for a = -1 (Hisil, Wong,
- * Carter and Dawson, 2008).  Complete on edwards25519 because d is not a
- * square, so it also serves points with a torsion component. */
+/* table[i] = (2i + 1)·P */
 static void
-point_add (SpEdPoint       *r,
-           const SpEdPoint *p,
-           const SpEdPoint *q,
-           const SpFe      *d2)
+odd_multiples (Cached          *table,
+               const SpEdPoint *P,
+               const SpFe      *d2)
 {
-  SpFe a, b, c, d, e, f, g, h, t;
+  Projective projective = { P->X, P->Y, P->Z };
+  SpEdPoint current = *P;
+  SpEdPoint doubled;
+  Completed c;
+  Cached twice;
 
-  fe_sub (&a, &p->Y, &p->X);
-  fe_sub (&t, &q->Y, &q->X);
-  fe_mul (&a, &a, &t);
-  fe_add (&b, &p->Y, &p->X);
-  fe_add (&t, &q->Y, &q->X);
-  fe_mul (&b, &b, &t);
-  fe_mul (&c, &p->T, &q->T);
-  fe_mul (&c, &c, d2);
-  fe_mul (&d, &p->Z, &q->Z);
-  fe_add (&d, &d, &d);
-  fe_sub (&e, &b, &a);
-  fe_sub (&f, &d, &c);
-  fe_add (&g, &d, &c);
-  fe_add (&h, &b, &a);
-  fe_mul (&r->X, &e, &f);
-  fe_mul (&r->Y, &g, &h);
-  fe_mul (&r->T, &e, &h);
-  fe_mul (&r->Z, &f, &g);
+  point_double (&c, &projective);
+  completed_to_extended (&doubled, &c);
+  extended_to_cached (&twice, &doubled, d2);
+
+  extended_to_cached (&table[0], &current, d2);
+  for (unsigned i = 1; i < TABLE_SIZE; i++)
+    {
+      point_add (&c, &current, &twice, 0);
+      completed_to_extended (&current, &c);
+      extended_to_cached (&table[i], &current, d2);
+    }
 }
 
-/* Doubling for a = -1, same source. */
+/* Adds digit·P to the point in @c, with @table from odd_multiples(). */
 static void
-point_double (SpEdPoint       *r,
-              const SpEdPoint *p)
+add_digit (Completed    *c,
+           const Cached *table,
+           int           digit)
 {
-  SpFe a, b, c, d, e, f, g, h, t;
+  SpEdPoint sum;
 
-  fe_sq (&a, &p->X);
-  fe_sq (&b, &p->Y);
-  fe_sq (&c, &p->Z);
-  fe_add (&c, &c, &c);
-  fe_neg (&d, &a);
-  fe_add (&t, &p->X, &p->Y);
-  fe_sq (&e, &t);
-  fe_sub (&e, &e, &a);
-  fe_sub (&e, &e, &b);
-  fe_add (&g, &d, &b);
-  fe_sub (&f, &g, &c);
-  fe_sub (&h, &d, &b);
-  fe_mul (&r->X, &e, &f);
-  fe_mul (&r->Y, &g, &h);
-  fe_mul (&r->T, &e, &h);
-  fe_mul (&r->Z, &f, &g);
+  completed_to_extended (&sum, c);
+  if (digit > 0)
+    point_add (c, &sum, &table[digit / 2], 0);
+  else
+    point_add (c, &sum, &table[-digit / 2], 1);
 }
 
-static unsigned
-scalar_bit (const uint8_t s[32],
-            unsigned      i)
-{
-  return (s[i / 8] >> (i % 8)) & 1;
-}
-
+/* Both scalars share one chain of doublings, most significant digit
+ * first (Straus); a nonzero digit adds its odd multiple of A or B. */
 void
 sp_curve25519_double_scalarmult (SpEdPoint       *out,
                                  const uint8_t    a[32],
                                  const SpEdPoint *A,
                                  const uint8_t    b[32])
 {
-  SpEdPoint B, AB, r;
+  int8_t naf_a[NAF_DIGITS], naf_b[NAF_DIGITS];
+  Cached table_a[TABLE_SIZE], table_b[TABLE_SIZE];
+  SpEdPoint B;
+  Projective r;
+  Completed c;
   SpFe d2;
+  int i;
 
+  load_d2 (&d2);
   fe_frombytes (&B.X, base_x);
   fe_frombytes (&B.Y, base_y);
   fe_set_small (&B.Z, 1);
   fe_mul (&B.T, &B.X, &B.Y);
-  fe_frombytes (&d2, edwards_d);
-  fe_add (&d2, &d2, &d2);
-  point_add (&AB, A, &B, &d2);
+  odd_multiples (table_a, A, &d2);
+  odd_multiples (table_b, &B, &d2);
+  scalar_naf (naf_a, a);
+  scalar_naf (naf_b, b);
 
-  /* Shamir's trick: one shared chain of doublings, most significant bit
-   * first, adding A, B or A + B as the two scalars' bits ask. */
-  point_identity (&r);
-  for (unsigned i = 256; i-- > 0;)
+  /* The identity, as the completed point (0, 1, 1, 1). */
+  fe_set_small (&c.E, 0);
+  fe_set_small (&c.F, 1);
+  fe_set_small (&c.G, 1);
+  fe_set_small (&c.H, 1);
+
+  for (i = NAF_DIGITS - 1; i >= 0 && naf_a[i] == 0 && naf_b[i] == 0; i--)
+    ;
+  for (; i >= 0; i--)
     {
-      unsigned bit_a = scalar_bit (a, i);
-      unsigned bit_b = scalar_bit (b, i);
-
-      point_double (&r, &r);
-      if (bit_a && bit_b)
-        point_add (&r, &r, &AB, &d2);
-      else if (bit_a)
-        point_add (&r, &r, A, &d2);
-      else if (bit_b)
-        point_add (&r, &r, &B, &d2);
+      completed_to_projective (&r, &c);
+      point_double (&c, &r);
+      if (naf_a[i] != 0)
+        add_digit (&c, table_a, naf_a[i]);
+      if (naf_b[i] != 0)
+        add_digit (&c, table_b, naf_b[i]);
     }
 
-  *out = r;
+  completed_to_extended (out, &c);
 }

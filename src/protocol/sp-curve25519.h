@@ -4,21 +4,21 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * libsodium does all the arithmetic that touches secrets.  What it does
- * not offer is the map from a Montgomery u-coordinate to Edwards, and a
- * double scalar multiplication that accepts any point on the curve
- * (libsodium refuses points with a torsion component, libsignal does not).
- * These routines fill that gap.  They run in variable time and must only
- * ever see public values: public keys, signatures and hashes of them.
+ * not offer is the map between Montgomery u-coordinates and Edwards
+ * points, and a double scalar multiplication that accepts any point on
+ * the curve (libsodium refuses points with a torsion component, libsignal
+ * does not).  These routines fill that gap.  They run in variable time
+ * and must only ever see public values: public keys, signatures and
+ * hashes of them.
  */
 
 #pragma once
 
 #include <stdint.h>
 
-/* An element of GF(2^255 - 19) in radix 2^25.5: ten limbs of alternately
- * 26 and 25 bits. */
+/* An element of GF(2^255 - 19) in radix 2^51: five limbs of 51 bits. */
 typedef struct {
-  uint64_t v[10];
+  uint64_t v[5];
 } SpFe;
 
 /* A point of edwards25519 in extended coordinates (X : Y : Z : T), with
@@ -37,9 +37,24 @@ typedef struct {
 int sp_curve25519_edwards_y (uint8_t       y[32],
                              const uint8_t u[32]);
 
+/* The inverse map, u = (1 + y) / (1 - y), from an Edwards encoding (the
+ * sign bit is ignored) to the canonical Montgomery u-coordinate.
+ * SP_ERR_INVALID_KEY when y = 1, the identity. */
+int sp_curve25519_montgomery_u (uint8_t       u[32],
+                                const uint8_t y[32]);
+
+/* What curve25519-dalek's MontgomeryPoint::to_edwards (sign) followed by
+ * compress() computes: the Edwards point with y from @u and the sign of x
+ * from @sign (0 or 1), and its canonical encoding, which drops the sign
+ * when x = 0.  SP_ERR_INVALID_KEY when u = -1 or no point has that y. */
+int sp_curve25519_point_from_montgomery (SpEdPoint     *point,
+                                         uint8_t        encoding[32],
+                                         const uint8_t  u[32],
+                                         unsigned       sign);
+
 /* Decompresses as curve25519-dalek does: bit 255 selects the sign of x,
  * and a sign bit on x = 0 is ignored.  No subgroup or canonicity checks.
- * SP_ERR_INVALID_KEY when no point has that y. */
+ * The point has Z = 1.  SP_ERR_INVALID_KEY when no point has that y. */
 int sp_curve25519_point_decode (SpEdPoint     *point,
                                 const uint8_t  encoding[32]);
 

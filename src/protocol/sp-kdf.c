@@ -18,22 +18,25 @@
  * several times faster than libsodium's portable SHA-256, and the
  * ratchet computes about ten HMACs per message.  Each HMAC is two one-shot
  * hashes over a list of buffers, so no hash state outlives the call; the
- * padded key block and the inner digest are wiped here.  @parts are the
- * pieces of the message, in order. */
-static int
-hmac_sha256_parts (uint8_t               out[SP_HMAC_SHA256_SIZE],
-                   const uint8_t        *key,
-                   size_t                key_len,
-                   const gcry_buffer_t  *parts,
-                   int                   n_parts)
+ * padded key block and the inner digest are wiped here. */
+int
+sp_hmac_sha256_parts (uint8_t           out[SP_HMAC_SHA256_SIZE],
+                      const uint8_t    *key,
+                      size_t            key_len,
+                      const SpHmacPart *parts,
+                      size_t            n_parts)
 {
   uint8_t block[SHA256_BLOCK_SIZE];
   uint8_t inner[SP_HMAC_SHA256_SIZE];
-  gcry_buffer_t iov[4];
+  gcry_buffer_t iov[1 + SP_HMAC_MAX_PARTS];
   gpg_error_t err;
 
-  if (n_parts > 3)
+  if (out == NULL || (key == NULL && key_len != 0) || (parts == NULL && n_parts != 0)
+      || n_parts > SP_HMAC_MAX_PARTS)
     return SP_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < n_parts; i++)
+    if (parts[i].data == NULL && parts[i].len != 0)
+      return SP_ERR_INVALID_ARGUMENT;
 
   /* Keys longer than a block are hashed first, shorter ones zero-padded. */
   memset (block, 0, sizeof block);
@@ -47,9 +50,13 @@ hmac_sha256_parts (uint8_t               out[SP_HMAC_SHA256_SIZE],
   memset (iov, 0, sizeof iov);
   iov[0].data = block;
   iov[0].len = sizeof block;
-  for (int i = 0; i < n_parts; i++)
-    iov[1 + i] = parts[i];
-  err = gcry_md_hash_buffers (GCRY_MD_SHA256, 0, inner, iov, 1 + n_parts);
+  for (size_t i = 0; i < n_parts; i++)
+    {
+      /* libgcrypt never writes through these pointers. */
+      iov[1 + i].data = (void *) parts[i].data;
+      iov[1 + i].len = parts[i].len;
+    }
+  err = gcry_md_hash_buffers (GCRY_MD_SHA256, 0, inner, iov, (int) (1 + n_parts));
 
   if (err == 0)
     {
@@ -66,19 +73,6 @@ hmac_sha256_parts (uint8_t               out[SP_HMAC_SHA256_SIZE],
   return err == 0 ? SP_OK : SP_ERR_CRYPTO;
 }
 
-/* One part of the message for hmac_sha256_parts(). */
-static gcry_buffer_t
-part (const void *data,
-      size_t      len)
-{
-  gcry_buffer_t buffer = { 0 };
-
-  /* libgcrypt never writes through this pointer. */
-  buffer.data = (void *) data;
-  buffer.len = len;
-  return buffer;
-}
-
 int
 sp_hmac_sha256 (uint8_t        out[SP_HMAC_SHA256_SIZE],
                 const uint8_t *key,
@@ -86,12 +80,9 @@ sp_hmac_sha256 (uint8_t        out[SP_HMAC_SHA256_SIZE],
                 const uint8_t *message,
                 size_t         message_len)
 {
-  gcry_buffer_t message_part = part (message, message_len);
+  SpHmacPart part = { message, message_len };
 
-  if (out == NULL || (key == NULL && key_len != 0) || (message == NULL && message_len != 0))
-    return SP_ERR_INVALID_ARGUMENT;
-
-  return hmac_sha256_parts (out, key, key_len, &message_part, 1);
+  return sp_hmac_sha256_parts (out, key, key_len, &part, 1);
 }
 
 int
@@ -107,7 +98,7 @@ sp_hkdf_sha256 (uint8_t       *out,
   static const uint8_t zero_salt[SP_HMAC_SHA256_SIZE] = { 0 };
   uint8_t prk[SP_HMAC_SHA256_SIZE];
   uint8_t block[SP_HMAC_SHA256_SIZE];
-  gcry_buffer_t parts[3];
+  SpHmacPart parts[SP_HMAC_MAX_PARTS];
   size_t done = 0;
   int ret;
 
@@ -124,8 +115,8 @@ sp_hkdf_sha256 (uint8_t       *out,
     }
 
   /* Extract: PRK = HMAC(salt, IKM). */
-  parts[0] = part (ikm, ikm_len);
-  ret = hmac_sha256_parts (prk, salt, salt_len, parts, 1);
+  parts[0] = (SpHmacPart) { ikm, ikm_len };
+  ret = sp_hmac_sha256_parts (prk, salt, salt_len, parts, 1);
 
   /* Expand: T(i) = HMAC(PRK, T(i-1) || info || i), with T(0) empty.
    * The bound on out_len keeps the counter within one byte. */
@@ -133,10 +124,10 @@ sp_hkdf_sha256 (uint8_t       *out,
     {
       size_t n = out_len - done < sizeof block ? out_len - done : sizeof block;
 
-      parts[0] = part (block, counter > 1 ? sizeof block : 0);
-      parts[1] = part (info, info_len);
-      parts[2] = part (&counter, 1);
-      ret = hmac_sha256_parts (block, prk, sizeof prk, parts, 3);
+      parts[0] = (SpHmacPart) { block, counter > 1 ? sizeof block : 0 };
+      parts[1] = (SpHmacPart) { info, info_len };
+      parts[2] = (SpHmacPart) { &counter, 1 };
+      ret = sp_hmac_sha256_parts (block, prk, sizeof prk, parts, 3);
       if (ret == SP_OK)
         memcpy (out + done, block, n);
       done += n;

@@ -117,21 +117,47 @@ montgomery_reduce (int32_t a)
   return (int16_t) ((a - (int32_t) t * KYBER_Q) >> 16);
 }
 
-/* Returns the representative of a mod q in [-(q-1)/2, (q-1)/2]. */
+/* The high half of the 32-bit product a·b, as a signed 16-bit value.
+ * Written this way, and with every step below on 16-bit values, the
+ * loops of the NTT run on 16-bit vector lanes, which compilers turn into
+ * the SIMD "multiply high" and "multiply low" instructions. */
+static inline int16_t
+mulhi (int16_t a,
+       int16_t b)
+{
+  return (int16_t) (((int32_t) a * b) >> 16);
+}
+
+static inline int16_t
+mullo (int16_t a,
+       int16_t b)
+{
+  return (int16_t) (uint16_t) ((uint32_t) (uint16_t) a * (uint16_t) b);
+}
+
+/* Returns the representative of a mod q in [-(q-1)/2, (q-1)/2]:
+ * a - round (a · v / 2^26) · q with v = round (2^26 / q), where adding
+ * 2^25 before the shift by 26 is adding 2^9 after the shift by 16. */
 static inline int16_t
 barrett_reduce (int16_t a)
 {
-  const int32_t v = ((1 << 26) + KYBER_Q / 2) / KYBER_Q;
-  int16_t t = (int16_t) ((v * a + (1 << 25)) >> 26);
+  const int16_t v = ((1 << 26) + KYBER_Q / 2) / KYBER_Q;
+  int16_t t = (int16_t) ((mulhi (v, a) + (1 << 9)) >> 10);
 
   return (int16_t) (a - t * KYBER_Q);
 }
 
+/* montgomery_reduce (a·b), from the two halves of the product: t·q
+ * agrees with a·b in its low 16 bits, so their difference divided by
+ * 2^16 is the difference of their high halves. */
 static inline int16_t
 fqmul (int16_t a,
        int16_t b)
 {
-  return montgomery_reduce ((int32_t) a * b);
+  const int16_t qinv = (int16_t) ((int32_t) KYBER_QINV - 65536);  /* the same residue */
+  int16_t t = mullo (mullo (a, b), qinv);
+
+  return (int16_t) (mulhi (a, b) - mulhi (t, KYBER_Q));
 }
 
 /* Maps a value in (-q, q) to [0, q) by adding q to negative values. */
@@ -162,25 +188,29 @@ decompress (uint32_t y,
   return (int16_t) ((y * KYBER_Q + (1u << (d - 1))) >> d);
 }
 
-/* Little-endian bit packing of @n values of @bits bits each. */
+/* Little-endian bit packing of @n values of @bits bits each, 32 bits
+ * at a time.  Every use packs 256 values, so the output is a whole
+ * number of 32-bit words. */
 static void
 pack_bits (uint8_t        *out,
            const uint16_t *values,
            size_t          n,
            unsigned        bits)
 {
-  uint32_t acc = 0;
+  uint64_t acc = 0;
   unsigned filled = 0;
 
   for (size_t i = 0; i < n; i++)
     {
-      acc |= (uint32_t) values[i] << filled;
+      acc |= (uint64_t) values[i] << filled;
       filled += bits;
-      while (filled >= 8)
+      if (filled >= 32)
         {
-          *out++ = (uint8_t) acc;
-          acc >>= 8;
-          filled -= 8;
+          for (unsigned k = 0; k < 4; k++)
+            out[k] = (uint8_t) (acc >> (8 * k));
+          out += 4;
+          acc >>= 32;
+          filled -= 32;
         }
     }
 }
@@ -191,15 +221,17 @@ unpack_bits (uint16_t      *values,
              size_t         n,
              unsigned       bits)
 {
-  uint32_t acc = 0;
+  uint64_t acc = 0;
   unsigned filled = 0;
 
   for (size_t i = 0; i < n; i++)
     {
-      while (filled < bits)
+      if (filled < bits)
         {
-          acc |= (uint32_t) *in++ << filled;
-          filled += 8;
+          acc |= (uint64_t) ((uint32_t) in[0] | (uint32_t) in[1] << 8
+                             | (uint32_t) in[2] << 16 | (uint32_t) in[3] << 24) << filled;
+          in += 4;
+          filled += 32;
         }
       values[i] = (uint16_t) (acc & ((1u << bits) - 1));
       acc >>= bits;

@@ -6,6 +6,7 @@
 
 #include "sp-message.h"
 #include "sp-error.h"
+#include "sp-kdf.h"
 #include "sp-protobuf.h"
 
 #include <sodium.h>
@@ -289,22 +290,21 @@ varint_field_size (uint32_t field,
 
 /* The first 32 bytes of the MAC the spec describes; callers keep the
  * first eight. */
-static void
-compute_mac (uint8_t            mac[crypto_auth_hmacsha256_BYTES],
+static int
+compute_mac (uint8_t            mac[SP_HMAC_SHA256_SIZE],
              const uint8_t      mac_key[32],
              const SpPublicKey *sender_identity,
              const SpPublicKey *receiver_identity,
              const uint8_t     *serialized,
              size_t             serialized_len)
 {
-  crypto_auth_hmacsha256_state state;
+  const SpHmacPart parts[] = {
+    { sender_identity->bytes, SP_PUBLIC_KEY_SIZE },
+    { receiver_identity->bytes, SP_PUBLIC_KEY_SIZE },
+    { serialized, serialized_len },
+  };
 
-  crypto_auth_hmacsha256_init (&state, mac_key, 32);
-  crypto_auth_hmacsha256_update (&state, sender_identity->bytes, SP_PUBLIC_KEY_SIZE);
-  crypto_auth_hmacsha256_update (&state, receiver_identity->bytes, SP_PUBLIC_KEY_SIZE);
-  crypto_auth_hmacsha256_update (&state, serialized, serialized_len);
-  crypto_auth_hmacsha256_final (&state, mac);
-  sodium_memzero (&state, sizeof state);
+  return sp_hmac_sha256_parts (mac, mac_key, 32, parts, 3);
 }
 
 int
@@ -316,7 +316,7 @@ sp_signal_message_encode (uint8_t               *out,
                           const SpPublicKey     *sender_identity,
                           const SpPublicKey     *receiver_identity)
 {
-  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  uint8_t mac[SP_HMAC_SHA256_SIZE];
   bool has_pq_ratchet;
   SpPbWriter writer;
   size_t pb_len;
@@ -365,12 +365,20 @@ sp_signal_message_encode (uint8_t               *out,
   if (ret != SP_OK)
     return ret;
 
-  compute_mac (mac, mac_key, sender_identity, receiver_identity, out, 1 + pb_len);
-  memcpy (out + 1 + pb_len, mac, SP_SIGNAL_MESSAGE_MAC_SIZE);
+  ret = compute_mac (mac, mac_key, sender_identity, receiver_identity, out, 1 + pb_len);
+  if (ret == SP_OK)
+    {
+      memcpy (out + 1 + pb_len, mac, SP_SIGNAL_MESSAGE_MAC_SIZE);
+      *out_len = total;
+    }
+  else
+    {
+      /* Hashing does not fail in practice; if it did, the message
+       * written so far is wiped rather than left without its MAC. */
+      sodium_memzero (out, 1 + pb_len);
+    }
   sodium_memzero (mac, sizeof mac);
-
-  *out_len = total;
-  return SP_OK;
+  return ret;
 }
 
 int
@@ -380,15 +388,16 @@ sp_signal_message_verify_mac (const SpSignalMessage *message,
                               const SpPublicKey     *sender_identity,
                               const SpPublicKey     *receiver_identity)
 {
-  uint8_t mac[crypto_auth_hmacsha256_BYTES];
+  uint8_t mac[SP_HMAC_SHA256_SIZE];
   int ret;
 
   if (message == NULL || data == NULL || mac_key == NULL || message->mac == NULL
       || sender_identity == NULL || receiver_identity == NULL)
     return SP_ERR_INVALID_ARGUMENT;
 
-  compute_mac (mac, mac_key, sender_identity, receiver_identity, data, message->serialized_len);
-  ret = sodium_memcmp (mac, message->mac, SP_SIGNAL_MESSAGE_MAC_SIZE) == 0 ? SP_OK : SP_ERR_BAD_MAC;
+  ret = compute_mac (mac, mac_key, sender_identity, receiver_identity, data, message->serialized_len);
+  if (ret == SP_OK && sodium_memcmp (mac, message->mac, SP_SIGNAL_MESSAGE_MAC_SIZE) != 0)
+    ret = SP_ERR_BAD_MAC;
   sodium_memzero (mac, sizeof mac);
 
   return ret;

@@ -379,6 +379,18 @@ sp_session_record_has_session (const SpSessionRecord *record,
   return SP_OK;
 }
 
+int
+sp_session_record_get_remote_registration_id (const SpSessionRecord *record,
+                                              uint32_t              *out)
+{
+  if (record == NULL || out == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (record->n_states == 0)
+    return SP_ERR_NO_SESSION;
+  *out = record->states[0]->remote_registration_id;
+  return SP_OK;
+}
+
 void
 sp_session_record_promote (SpSessionRecord  *record,
                            SpSessionState  **state)

@@ -296,6 +296,7 @@ sp_session_cipher_process_bundle_with (SpSessionCipher          *cipher,
 {
   SetupSecrets setup;
   SetupSecrets *secrets = &setup;
+  SpXeddsaVerifier verifier;
   SpSessionState *state;
   uint32_t registration_id;
   int rc;
@@ -309,10 +310,12 @@ sp_session_cipher_process_bundle_with (SpSessionCipher          *cipher,
     return SP_ERR_INVALID_KEY;
   if ((rc = check_trust (cipher, &bundle->identity_key, SP_DIRECTION_SENDING)) != SP_OK)
     return rc;
-  if (sp_xeddsa_verify (&bundle->identity_key, bundle->signed_pre_key.bytes, SP_PUBLIC_KEY_SIZE,
-                        bundle->signed_pre_key_signature, SP_SIGNATURE_SIZE) != SP_OK
-      || sp_xeddsa_verify (&bundle->identity_key, bundle->kyber_pre_key, SP_KYBER_PUBLIC_KEY_SIZE,
-                           bundle->kyber_pre_key_signature, SP_SIGNATURE_SIZE) != SP_OK)
+  /* Both signatures are by the identity key, converted once for both. */
+  if (sp_xeddsa_verifier_init (&verifier, &bundle->identity_key) != SP_OK
+      || sp_xeddsa_verifier_verify (&verifier, bundle->signed_pre_key.bytes, SP_PUBLIC_KEY_SIZE,
+                                    bundle->signed_pre_key_signature, SP_SIGNATURE_SIZE) != SP_OK
+      || sp_xeddsa_verifier_verify (&verifier, bundle->kyber_pre_key, SP_KYBER_PUBLIC_KEY_SIZE,
+                                    bundle->kyber_pre_key_signature, SP_SIGNATURE_SIZE) != SP_OK)
     return SP_ERR_INVALID_SIGNATURE;
 
   if ((rc = load_record (cipher, true)) != SP_OK || (rc = ensure_attempt (cipher)) != SP_OK)

@@ -55,6 +55,12 @@ int sp_session_record_copy (SpSessionRecord       *dst,
 int sp_session_record_has_session (const SpSessionRecord *record,
                                    bool                  *has_session);
 
+/* SP_OK with *out set to the registration id the remote device had when
+ * the current session was set up (the relay wants it with every
+ * envelope); SP_ERR_NO_SESSION without a current session. */
+int sp_session_record_get_remote_registration_id (const SpSessionRecord *record,
+                                                  uint32_t              *out);
+
 /* The storage form (see docs/protocol.md, "Session records"): versioned,
  * fixed layout, parsed strictly.  It contains private keys: store it
  * encrypted.  @out_size must be at least the size from

@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,3 +33,21 @@ int sp_xeddsa_verify (const SpPublicKey *public_key,
                       size_t             message_len,
                       const uint8_t     *signature,
                       size_t             signature_len);
+
+/* A public key prepared for checking several signatures, such as the two
+ * of a prekey bundle: its conversion to Edwards form is done once. */
+typedef struct {
+  SpPublicKey public_key;
+  bool has_edwards_y;          /* false when no signature can be valid */
+  uint8_t edwards_y[32];
+} SpXeddsaVerifier;
+
+int sp_xeddsa_verifier_init (SpXeddsaVerifier  *verifier,
+                             const SpPublicKey *public_key);
+
+/* sp_xeddsa_verify() with a prepared key. */
+int sp_xeddsa_verifier_verify (const SpXeddsaVerifier *verifier,
+                               const uint8_t          *message,
+                               size_t                  message_len,
+                               const uint8_t          *signature,
+                               size_t                  signature_len);

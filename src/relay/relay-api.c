@@ -79,6 +79,7 @@ relay_keys_request_free (RelayKeysRequest *request)
   relay_prekey_free (request->last_resort);
   g_clear_pointer (&request->prekeys, g_ptr_array_unref);
   g_clear_pointer (&request->pq_prekeys, g_ptr_array_unref);
+  g_clear_pointer (&request->identity_key, g_bytes_unref);
   g_free (request);
 }
 
@@ -565,6 +566,29 @@ relay_keys_request_parse (const char  *data,
   request->pq_prekeys = parse_prekey_list (object, "pqPreKeys", PREKEY_KYBER, error);
   if (request->pq_prekeys == NULL)
     return NULL;
+  /* A device that replaces its identity replaces everything signed with
+   * the old one in the same request, and usually its registration id. */
+  if (get_member (object, "identityKey", FALSE, error) != NULL)
+    {
+      request->identity_key = get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
+                                               RELAY_EC_KEY_TYPE, error);
+      if (request->identity_key == NULL)
+        return NULL;
+      if (request->signed_prekey == NULL || request->last_resort == NULL)
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_MISSING_FIELD,
+                       "A new “identityKey” needs a new “signedPreKey” and “pqLastResortPreKey”");
+          return NULL;
+        }
+    }
+  if (get_member (object, "registrationId", FALSE, error) != NULL)
+    {
+      gint64 registration_id;
+
+      if (!get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
+        return NULL;
+      request->registration_id = (guint32) registration_id;
+    }
   if (request->signed_prekey == NULL && request->last_resort == NULL &&
       request->prekeys->len == 0 && request->pq_prekeys->len == 0)
     {

@@ -74,6 +74,8 @@ typedef struct
   RelayPreKey *last_resort;         /* NULL when not replaced */
   GPtrArray   *prekeys;
   GPtrArray   *pq_prekeys;
+  GBytes      *identity_key;        /* NULL when not replaced */
+  guint32      registration_id;     /* 0 when not replaced */
 } RelayKeysRequest;
 
 typedef struct

@@ -106,6 +106,9 @@ typedef enum
   STMT_SAVEPOINT,
   STMT_RELEASE,
   STMT_ROLLBACK_TO,
+  STMT_SET_IDENTITY,
+  STMT_SET_REGISTRATION_ID,
+  STMT_CLEAR_ONE_TIME,
   N_STMTS,
 } StmtId;
 
@@ -134,6 +137,9 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_SAVEPOINT] = "SAVEPOINT op",
   [STMT_RELEASE] = "RELEASE op",
   [STMT_ROLLBACK_TO] = "ROLLBACK TO op",
+  [STMT_SET_IDENTITY] = "UPDATE accounts SET identity_key = ?2 WHERE uuid = ?1",
+  [STMT_SET_REGISTRATION_ID] = "UPDATE devices SET registration_id = ?3 WHERE account = ?1 AND device_id = ?2",
+  [STMT_CLEAR_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2",
 };
 
 typedef struct
@@ -372,7 +378,33 @@ op_store_prekeys (SqliteStorage *self,
 {
   RelayKeysRequest *keys = op->keys;
   RelayStorageStatus status;
+  sqlite3_stmt *s;
 
+  /* A new identity: the one-time prekeys of the old one go, the signed
+   * ones are replaced below. */
+  if (keys->identity_key != NULL)
+    {
+      s = stmt (self, STMT_SET_IDENTITY);
+      bind_text (s, 1, op->uuid);
+      bind_bytes (s, 2, keys->identity_key);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+
+      s = stmt (self, STMT_CLEAR_ONE_TIME);
+      bind_text (s, 1, op->uuid);
+      sqlite3_bind_int64 (s, 2, op->device_id);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+    }
+  if (keys->registration_id != 0)
+    {
+      s = stmt (self, STMT_SET_REGISTRATION_ID);
+      bind_text (s, 1, op->uuid);
+      sqlite3_bind_int64 (s, 2, op->device_id);
+      sqlite3_bind_int64 (s, 3, keys->registration_id);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+    }
   if (keys->signed_prekey != NULL &&
       (status = store_signed (self, op->uuid, op->device_id, KIND_EC, keys->signed_prekey)) != RELAY_STORAGE_OK)
     return status;

@@ -109,6 +109,32 @@ test_cbc_lengths (void)
     }
 }
 
+/* Both directions may work in place, with the same results. */
+static void
+test_cbc_in_place (void)
+{
+  static const uint8_t key[SP_AES_KEY_SIZE] = { 7, 6, 5 };
+  static const uint8_t iv[SP_AES_BLOCK_SIZE] = { 2, 4, 8 };
+  uint8_t plaintext[48], expected[64], buffer[64];
+
+  for (size_t i = 0; i < sizeof plaintext; i++)
+    plaintext[i] = (uint8_t) (i * 13 + 1);
+
+  for (size_t in_len = 0; in_len <= sizeof plaintext; in_len++)
+    {
+      size_t expected_len = 0, len = 0, out_len = 0;
+
+      g_assert_cmpint (sp_aes256_cbc_encrypt (expected, sizeof expected, &expected_len, key, iv,
+                                              plaintext, in_len), ==, SP_OK);
+      memcpy (buffer, plaintext, in_len);
+      g_assert_cmpint (sp_aes256_cbc_encrypt (buffer, sizeof buffer, &len, key, iv, buffer, in_len), ==, SP_OK);
+      g_assert_cmpmem (buffer, len, expected, expected_len);
+
+      g_assert_cmpint (sp_aes256_cbc_decrypt (buffer, sizeof buffer, &out_len, key, iv, buffer, len), ==, SP_OK);
+      g_assert_cmpmem (buffer, out_len, plaintext, in_len);
+    }
+}
+
 /* A 15-byte plaintext pads with 01 (the expected block was computed
  * with OpenSSL); a 17-byte one gives 32 bytes, as the spec says. */
 static void
@@ -446,6 +472,7 @@ main (int   argc,
 
   g_test_add_func ("/protocol/aes/cbc-nist", test_cbc_nist);
   g_test_add_func ("/protocol/aes/cbc-lengths", test_cbc_lengths);
+  g_test_add_func ("/protocol/aes/cbc-in-place", test_cbc_in_place);
   g_test_add_func ("/protocol/aes/cbc-short-message", test_cbc_short_message);
   g_test_add_func ("/protocol/aes/cbc-bad-padding", test_cbc_bad_padding);
   g_test_add_func ("/protocol/aes/cbc-bad-lengths", test_cbc_bad_lengths);

@@ -72,6 +72,88 @@ test_edwards_y_special (void)
   assert_hex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
 }
 
+/* y = 4/5 maps back to u = 9; the sign bit and non-canonical encodings
+ * of y do not matter; y = 1, the identity, has no image. */
+static void
+test_montgomery_u_special (void)
+{
+  uint8_t y[32], u[32], nine[32] = { 9 };
+
+  unhex (y, 32, BASE_POINT);
+  g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_OK);
+  g_assert_cmpmem (u, 32, nine, 32);
+  y[31] |= 0x80;
+  g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_OK);
+  g_assert_cmpmem (u, 32, nine, 32);
+
+  memset (y, 0, sizeof y);
+  y[0] = 1;
+  g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_ERR_INVALID_KEY);
+  /* p + 1 is 1 as well. */
+  unhex (y, 32, "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_ERR_INVALID_KEY);
+
+  /* y = -1, the point of order 2, is u = 0. */
+  unhex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_OK);
+  memset (y, 0, sizeof y);
+  g_assert_cmpmem (u, 32, y, 32);
+}
+
+/* The two maps are inverse to each other on canonical values, and agree
+ * with libsodium's conversion of Ed25519 keys. */
+static void
+test_maps_round_trip (void)
+{
+  for (int round = 0; round < 64; round++)
+    {
+      uint8_t u[32], y[32], back[32], seed[32], ed_pk[32], ed_sk[64], x25519_pk[32];
+
+      randombytes_buf (u, sizeof u);
+      u[31] &= 0x3f;
+      g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_OK);
+      g_assert_cmpint (sp_curve25519_montgomery_u (back, y), ==, SP_OK);
+      g_assert_cmpmem (back, 32, u, 32);
+
+      randombytes_buf (seed, sizeof seed);
+      g_assert_cmpint (crypto_sign_seed_keypair (ed_pk, ed_sk, seed), ==, 0);
+      g_assert_cmpint (crypto_sign_ed25519_pk_to_curve25519 (x25519_pk, ed_pk), ==, 0);
+      g_assert_cmpint (sp_curve25519_montgomery_u (u, ed_pk), ==, SP_OK);
+      g_assert_cmpmem (u, 32, x25519_pk, 32);
+    }
+}
+
+/* The point of a u-coordinate is the one its Edwards y decodes to with
+ * the sign given, and its encoding is canonical: the sign is dropped for
+ * u = 0, where x = 0. */
+static void
+test_point_from_montgomery (void)
+{
+  uint8_t u[32] = { 9 }, encoding[32], reencoded[32], expected[32];
+  SpEdPoint point;
+
+  for (unsigned sign = 0; sign < 2; sign++)
+    {
+      g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, sign), ==, SP_OK);
+      unhex (expected, 32, BASE_POINT);
+      expected[31] |= (uint8_t) (sign << 7);
+      g_assert_cmpmem (encoding, 32, expected, 32);
+      sp_curve25519_point_encode (reencoded, &point);
+      g_assert_cmpmem (reencoded, 32, expected, 32);
+    }
+
+  memset (u, 0, sizeof u);
+  g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, 1), ==, SP_OK);
+  assert_hex (encoding, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+
+  /* u = -1 has no image, and u = 2 gives a y that is not on the curve. */
+  unhex (u, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, 0), ==, SP_ERR_INVALID_KEY);
+  memset (u, 0, sizeof u);
+  u[0] = 2;
+  g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, 0), ==, SP_ERR_INVALID_KEY);
+}
+
 static void
 test_point_round_trip (void)
 {
@@ -151,6 +233,48 @@ test_double_scalarmult_matches_libsodium (void)
     }
 }
 
+/* Scalars are used in full, up to 2^256 - 1, including the top digit
+ * that the signed windows carry into: on the prime-order subgroup the
+ * result is that of the scalars reduced mod L. */
+static void
+test_double_scalarmult_full_width (void)
+{
+  static const char *scalars[] = {
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f8",
+    "0100000000000000000000000000000000000000000000000000000000000000",
+  };
+  uint8_t c[32], A_enc[32];
+  SpEdPoint A;
+
+  random_scalar (c);
+  g_assert_cmpint (crypto_scalarmult_ed25519_base_noclamp (A_enc, c), ==, 0);
+  g_assert_cmpint (sp_curve25519_point_decode (&A, A_enc), ==, SP_OK);
+
+  for (size_t i = 0; i < G_N_ELEMENTS (scalars); i++)
+    for (size_t j = 0; j < G_N_ELEMENTS (scalars); j++)
+      {
+        uint8_t a[32], b[32], wide[64] = { 0 }, a_mod[32], b_mod[32];
+        uint8_t aA[32], bB[32], expected[32], actual[32];
+        SpEdPoint result;
+
+        unhex (a, 32, scalars[i]);
+        unhex (b, 32, scalars[j]);
+        memcpy (wide, a, 32);
+        crypto_core_ed25519_scalar_reduce (a_mod, wide);
+        memcpy (wide, b, 32);
+        crypto_core_ed25519_scalar_reduce (b_mod, wide);
+        g_assert_cmpint (crypto_scalarmult_ed25519_noclamp (aA, a_mod, A_enc), ==, 0);
+        g_assert_cmpint (crypto_scalarmult_ed25519_base_noclamp (bB, b_mod), ==, 0);
+        g_assert_cmpint (crypto_core_ed25519_add (expected, aA, bB), ==, 0);
+
+        sp_curve25519_double_scalarmult (&result, a, &A, b);
+        sp_curve25519_point_encode (actual, &result);
+        g_assert_cmpmem (actual, 32, expected, 32);
+      }
+}
+
 /* A point with a torsion component, which libsodium's scalar
  * multiplication refuses: 8·(P + T) must equal 8·P, and L·(P + T) must
  * be a small-order point other than the identity. */
@@ -191,10 +315,14 @@ main (int argc, char **argv)
 
   g_test_add_func ("/protocol/curve25519/edwards-y/base", test_edwards_y_base);
   g_test_add_func ("/protocol/curve25519/edwards-y/special", test_edwards_y_special);
+  g_test_add_func ("/protocol/curve25519/montgomery-u/special", test_montgomery_u_special);
+  g_test_add_func ("/protocol/curve25519/maps/round-trip", test_maps_round_trip);
+  g_test_add_func ("/protocol/curve25519/point/from-montgomery", test_point_from_montgomery);
   g_test_add_func ("/protocol/curve25519/point/round-trip", test_point_round_trip);
   g_test_add_func ("/protocol/curve25519/point/decode-invalid", test_point_decode_invalid);
   g_test_add_func ("/protocol/curve25519/point/decode-zero-x", test_point_decode_zero_x);
   g_test_add_func ("/protocol/curve25519/double-scalarmult/libsodium", test_double_scalarmult_matches_libsodium);
+  g_test_add_func ("/protocol/curve25519/double-scalarmult/full-width", test_double_scalarmult_full_width);
   g_test_add_func ("/protocol/curve25519/double-scalarmult/torsion", test_double_scalarmult_torsion);
 
   return g_test_run ();

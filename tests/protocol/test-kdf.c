@@ -117,11 +117,16 @@ static void
 test_hmac_invalid (void)
 {
   uint8_t mac[SP_HMAC_SHA256_SIZE];
+  const SpHmacPart missing[] = { { mac, 1 }, { NULL, 1 } };
+  const SpHmacPart too_many[SP_HMAC_MAX_PARTS + 1] = { { mac, 1 } };
 
   memset (mac, 0x5a, sizeof mac);
   g_assert_cmpint (sp_hmac_sha256 (NULL, mac, 1, mac, 1), ==, SP_ERR_INVALID_ARGUMENT);
   g_assert_cmpint (sp_hmac_sha256 (mac, NULL, 1, mac, 1), ==, SP_ERR_INVALID_ARGUMENT);
   g_assert_cmpint (sp_hmac_sha256 (mac, mac, 1, NULL, 1), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_hmac_sha256_parts (mac, mac, 1, NULL, 1), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_hmac_sha256_parts (mac, mac, 1, missing, G_N_ELEMENTS (missing)), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_hmac_sha256_parts (mac, mac, 1, too_many, G_N_ELEMENTS (too_many)), ==, SP_ERR_INVALID_ARGUMENT);
   for (size_t i = 0; i < sizeof mac; i++)
     g_assert_cmpuint (mac[i], ==, 0x5a);
 
@@ -129,6 +134,29 @@ test_hmac_invalid (void)
   g_assert_cmpint (sp_hmac_sha256 (mac, NULL, 0, NULL, 0), ==, SP_OK);
   assert_bytes_hex (mac, sizeof mac,
                     "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+/* A message in pieces gives the HMAC of the whole, wherever it is cut,
+ * and empty pieces count for nothing. */
+static void
+test_hmac_parts (void)
+{
+  static const char message[] = "what do ya want for nothing? A message in several pieces.";
+  static const uint8_t key[] = "Jefe";
+  const uint8_t *bytes = (const uint8_t *) message;
+  size_t len = sizeof message - 1;
+  uint8_t expected[SP_HMAC_SHA256_SIZE], mac[SP_HMAC_SHA256_SIZE];
+
+  g_assert_cmpint (sp_hmac_sha256 (expected, key, 4, bytes, len), ==, SP_OK);
+  for (size_t a = 0; a <= len; a += 7)
+    for (size_t b = a; b <= len; b += 11)
+      {
+        SpHmacPart parts[] = { { bytes, a }, { bytes + a, b - a }, { bytes + b, len - b } };
+
+        memset (mac, 0, sizeof mac);
+        g_assert_cmpint (sp_hmac_sha256_parts (mac, key, 4, parts, G_N_ELEMENTS (parts)), ==, SP_OK);
+        g_assert_cmpmem (mac, sizeof mac, expected, sizeof expected);
+      }
 }
 
 /* RFC 5869, test cases 1 to 3 (SHA-256). */
@@ -315,6 +343,7 @@ main (int   argc,
 
   g_test_add_func ("/protocol/kdf/hmac-rfc4231", test_hmac_rfc4231);
   g_test_add_func ("/protocol/kdf/hmac-invalid", test_hmac_invalid);
+  g_test_add_func ("/protocol/kdf/hmac-parts", test_hmac_parts);
   g_test_add_func ("/protocol/kdf/hkdf-rfc5869", test_hkdf_rfc5869);
   g_test_add_func ("/protocol/kdf/hkdf-salt-and-prefix", test_hkdf_salt_and_prefix);
   g_test_add_func ("/protocol/kdf/hkdf-limits", test_hkdf_limits);

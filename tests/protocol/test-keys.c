@@ -93,6 +93,33 @@ test_key_pair_from_private (void)
   assert_hex (pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
 }
 
+/* Public keys come from Ed25519's fixed-base multiplication mapped back
+ * to Montgomery form; they must be X25519's, for random private keys and
+ * for the smallest and largest clamped ones. */
+static void
+test_key_pair_matches_x25519 (void)
+{
+  uint8_t private_key[32], expected[32];
+  SpKeyPair pair;
+
+  for (int round = 0; round < 258; round++)
+    {
+      if (round == 0)
+        memset (private_key, 0, sizeof private_key);
+      else if (round == 1)
+        memset (private_key, 0xff, sizeof private_key);
+      else
+        randombytes_buf (private_key, sizeof private_key);
+
+      g_assert_cmpint (sp_key_pair_from_private (&pair, private_key, sizeof private_key), ==, SP_OK);
+      g_assert_cmpint (crypto_scalarmult_base (expected, pair.private_key.bytes), ==, 0);
+      g_assert_cmpuint (pair.public_key.bytes[0], ==, SP_KEY_TYPE_DJB);
+      g_assert_cmpmem (pair.public_key.bytes + 1, 32, expected, 32);
+    }
+  sodium_memzero (&pair, sizeof pair);
+  sodium_memzero (private_key, sizeof private_key);
+}
+
 static void
 test_key_pair_from_parts (void)
 {
@@ -378,6 +405,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/keys/private/clamped", test_private_key_clamped);
   g_test_add_func ("/protocol/keys/private/length", test_private_key_length);
   g_test_add_func ("/protocol/keys/pair/from-private", test_key_pair_from_private);
+  g_test_add_func ("/protocol/keys/pair/matches-x25519", test_key_pair_matches_x25519);
   g_test_add_func ("/protocol/keys/pair/from-parts", test_key_pair_from_parts);
   g_test_add_func ("/protocol/keys/public/decode", test_public_key_decode);
   g_test_add_func ("/protocol/keys/pair/generate", test_generate);

@@ -254,6 +254,41 @@ test_verify_rejects_minus_one (void)
                    ==, SP_ERR_INVALID_SIGNATURE);
 }
 
+/* A prepared key checks several signatures as sp_xeddsa_verify() does,
+ * each on its own; one that cannot verify anything refuses them all. */
+static void
+test_verifier (void)
+{
+  uint8_t message[] = KAT_MESSAGE;
+  size_t message_len = strlen (KAT_MESSAGE);
+  uint8_t signature[SP_SIGNATURE_SIZE], flipped[SP_SIGNATURE_SIZE];
+  SpXeddsaVerifier verifier;
+  SpPublicKey key;
+
+  kat_signature (&key, signature);
+  memcpy (flipped, signature, sizeof flipped);
+  flipped[63] ^= 0x80;
+  g_assert_cmpint (sp_xeddsa_verifier_init (&verifier, &key), ==, SP_OK);
+  for (int round = 0; round < 2; round++)
+    {
+      g_assert_cmpint (sp_xeddsa_verifier_verify (&verifier, message, message_len, signature, sizeof signature),
+                       ==, SP_OK);
+      g_assert_cmpint (sp_xeddsa_verifier_verify (&verifier, message, message_len, flipped, sizeof flipped),
+                       ==, SP_ERR_INVALID_SIGNATURE);
+      g_assert_cmpint (sp_xeddsa_verifier_verify (&verifier, message, message_len - 1, signature, sizeof signature),
+                       ==, SP_ERR_INVALID_SIGNATURE);
+    }
+  g_assert_cmpint (sp_xeddsa_verifier_verify (&verifier, NULL, 1, signature, sizeof signature),
+                   ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_xeddsa_verifier_init (&verifier, NULL), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_xeddsa_verifier_init (NULL, &key), ==, SP_ERR_INVALID_ARGUMENT);
+
+  public_key_from_hex (&key, "05ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  g_assert_cmpint (sp_xeddsa_verifier_init (&verifier, &key), ==, SP_OK);
+  g_assert_cmpint (sp_xeddsa_verifier_verify (&verifier, message, message_len, signature, sizeof signature),
+                   ==, SP_ERR_INVALID_SIGNATURE);
+}
+
 /* The public key u = 0 is the Edwards point (0, -1) of order 2, which
  * libsodium's verifier refuses outright.  libsignal checks nothing about
  * the key, so R = s·B with s arbitrary verifies exactly when
@@ -405,6 +440,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/xeddsa/verify/scalar-range", test_verify_scalar_range);
   g_test_add_func ("/protocol/xeddsa/verify/rejects-minus-one", test_verify_rejects_minus_one);
   g_test_add_func ("/protocol/xeddsa/verify/small-order-key", test_verify_small_order_key);
+  g_test_add_func ("/protocol/xeddsa/verify/verifier", test_verifier);
   g_test_add_func ("/protocol/xeddsa/verify/libsignal-edge-cases", test_verify_libsignal_edge_cases);
   g_test_add_func ("/protocol/xeddsa/sign/random-keys", test_sign_random_keys);
   g_test_add_func ("/protocol/xeddsa/sign/empty-message", test_sign_empty_message);

@@ -1,0 +1,30 @@
+#!/bin/sh
+# run.sh: a conversation with many messages, as a table
+#
+# Copyright 2026 The Sotto authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: bench/engine/run.sh [BUILD-DIR] [N-MESSAGES]
+#
+# Runs bench-engine, which imports N-MESSAGES (default 100000) into one
+# conversation of a fresh profile in a temporary directory and times
+# opening it, the first page, the jump to the oldest page and scrolling
+# through all of them, with the resident memory after each step.
+# BUILD-DIR (default build-bench) is configured as a release build when
+# it does not exist yet: figures from a debug or sanitizer build say
+# nothing about speed.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-"$top/build-bench"}
+messages=${2:-100000}
+
+[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
+ninja -C "$build" bench/engine/bench-engine >/dev/null
+
+case $(meson introspect --buildoptions "$build" | grep -o '"name": "buildtype", "value": "[a-z]*"') in
+  *release*|*debugoptimized*) ;;
+  *) echo "warning: $build is not a release build; its figures are not representative" >&2 ;;
+esac
+
+exec "$build/bench/engine/bench-engine" "$messages"

@@ -1,0 +1,433 @@
+/* sotto-cli.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-cli"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "sotto-cli.h"
+#include "sotto-store.h"
+
+/* sotto-cli drives the engine without a window: every command opens the
+ * profile, does its work through the same models and messenger the app
+ * uses, and closes the profile again.  Output is for people by default
+ * and one JSON object per line with --json. */
+
+typedef struct
+{
+  const char *name;
+  SottoCliCommandFunc func;
+  guint min_args;
+  guint max_args;
+  const char *usage;
+} Command;
+
+static const Command commands[] = {
+  { "register", sotto_cli_register, 0, 0, "register --relay URL --username NAME" },
+  { "whoami", sotto_cli_whoami, 0, 0, "whoami" },
+  { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT" },
+  { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS]" },
+  { "history", sotto_cli_history, 1, 1, "history USERNAME [--limit N]" },
+  { "safety-number", sotto_cli_safety_number, 1, 1, "safety-number USERNAME" },
+  { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
+  { "accept-identity", sotto_cli_accept_identity, 1, 1, "accept-identity USERNAME" },
+  { "reset-identity", sotto_cli_reset_identity, 0, 0, "reset-identity" },
+};
+
+void
+sotto_cli_result_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert (*out == NULL);
+  *out = g_object_ref (result);
+  g_main_context_wakeup (NULL);
+}
+
+/* Runs the main context until an operation reports to @result: the
+ * commands are sequential, the engine underneath is not. */
+void
+sotto_cli_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+int
+sotto_cli_fail (SottoCli   *cli,
+                const char *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("sotto-cli: %s\n", message);
+
+  return SOTTO_CLI_EXIT_FAILED;
+}
+
+int
+sotto_cli_fail_error (SottoCli     *cli,
+                      const GError *error,
+                      const char   *what)
+{
+  return sotto_cli_fail (cli, "%s: %s", what, error->message);
+}
+
+void
+sotto_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  g_print ("%s\n", text);
+  fflush (stdout);
+}
+
+char *
+sotto_cli_format_time (gint64 milliseconds)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (milliseconds / 1000);
+
+  if (time == NULL)
+    return g_strdup ("?");
+
+  return g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+}
+
+static char *
+secure_strdup (const char *string)
+{
+  gsize len = strlen (string) + 1;
+  char *copy = sodium_malloc (len);
+
+  if (copy == NULL)
+    g_error ("Could not allocate guarded memory for a passphrase");
+  memcpy (copy, string, len);
+
+  return copy;
+}
+
+/* Reads one line from the terminal without echo, into guarded memory. */
+static char *
+prompt_passphrase (const char *prompt)
+{
+  struct termios saved;
+  struct termios quiet;
+  char *line;
+  FILE *tty;
+  gsize len;
+
+  tty = fopen ("/dev/tty", "r+");
+  if (tty == NULL)
+    return NULL;
+
+  line = sodium_malloc (1024);
+  if (line == NULL)
+    g_error ("Could not allocate guarded memory for a passphrase");
+
+  fputs (prompt, tty);
+  fflush (tty);
+
+  tcgetattr (fileno (tty), &saved);
+  quiet = saved;
+  quiet.c_lflag &= ~ECHO;
+  tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+
+  if (fgets (line, 1024, tty) == NULL)
+    line[0] = '\0';
+
+  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+  fputs ("\n", tty);
+  fclose (tty);
+
+  len = strlen (line);
+  if (len > 0 && line[len - 1] == '\n')
+    line[len - 1] = '\0';
+
+  return line;
+}
+
+static SottoStore *
+open_store (GFile       *directory,
+            const char  *passphrase,
+            GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_store_open_async (directory, passphrase, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+
+  return sotto_store_open_finish (result, error);
+}
+
+/* The database key comes from the keyring, from $SOTTO_PASSPHRASE, or
+ * from a passphrase typed at the terminal, in that order of preference:
+ * the environment variable is for scripts and tests, which must not
+ * depend on a keyring. */
+gboolean
+sotto_cli_open_store (SottoCli  *cli,
+                      GError   **error)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (cli->profile);
+  g_autoptr(GFile) database = g_file_get_child (directory, "sotto.db");
+  g_autoptr(GError) local_error = NULL;
+  const char *from_environment = g_getenv ("SOTTO_PASSPHRASE");
+  gboolean is_new = !g_file_query_exists (database, NULL);
+  char *passphrase = NULL;
+  char *again = NULL;
+  SottoStore *store;
+
+  if (from_environment != NULL && *from_environment != '\0')
+    {
+      passphrase = secure_strdup (from_environment);
+      store = open_store (directory, passphrase, error);
+      sodium_free (passphrase);
+      cli->store = store;
+      return store != NULL;
+    }
+
+  store = open_store (directory, NULL, &local_error);
+  if (store != NULL)
+    {
+      cli->store = store;
+      return TRUE;
+    }
+
+  if (!g_error_matches (local_error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_PASSPHRASE_REQUIRED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  passphrase = prompt_passphrase (is_new ? _("New passphrase for this profile: ") : _("Passphrase: "));
+  if (passphrase == NULL)
+    {
+      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_PASSPHRASE_REQUIRED,
+                   _("%s; no keyring is available and there is no terminal to ask for a "
+                     "passphrase: set SOTTO_PASSPHRASE"), local_error->message);
+      return FALSE;
+    }
+
+  if (is_new)
+    {
+      again = prompt_passphrase (_("The same passphrase again: "));
+      if (again == NULL || strcmp (passphrase, again) != 0)
+        {
+          sodium_free (passphrase);
+          sodium_free (again);
+          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE,
+                               _("The passphrases differ"));
+          return FALSE;
+        }
+      sodium_free (again);
+    }
+
+  store = open_store (directory, passphrase, error);
+  sodium_free (passphrase);
+  cli->store = store;
+
+  return store != NULL;
+}
+
+/* Opens the profile and its registered account. */
+gboolean
+sotto_cli_load (SottoCli  *cli,
+                GError   **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  if (!sotto_cli_open_store (cli, error))
+    return FALSE;
+
+  sotto_messenger_load_async (cli->store, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+  cli->messenger = sotto_messenger_load_finish (result, error);
+
+  return cli->messenger != NULL;
+}
+
+static void
+close_profile (SottoCli *cli)
+{
+  if (cli->messenger != NULL)
+    {
+      sotto_messenger_stop (cli->messenger);
+      g_clear_object (&cli->messenger);
+    }
+
+  if (cli->store != NULL)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      sotto_store_close_async (cli->store, NULL, sotto_cli_result_cb, &result);
+      sotto_cli_wait (&result);
+      if (!sotto_store_close_finish (cli->store, result, &error))
+        g_printerr ("sotto-cli: %s\n", error->message);
+
+      g_clear_object (&cli->store);
+    }
+
+  /* The store's thread hands its last references back to this thread;
+   * let it, so that everything is released before the process ends. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static char *
+default_profile (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "sotto", "cli", NULL);
+}
+
+static int
+usage (const char *message)
+{
+  g_printerr ("sotto-cli: %s\n", message);
+  g_printerr (_("Run “sotto-cli --help” to see the commands.\n"));
+
+  return SOTTO_CLI_EXIT_USAGE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) description = g_string_new (_("Commands:\n"));
+  g_autofree char *profile = NULL;
+  g_autofree char *relay = NULL;
+  g_autofree char *username = NULL;
+  g_auto(GStrv) rest = NULL;
+  gboolean json = FALSE;
+  int timeout = -1;
+  int limit = -1;
+  const Command *command = NULL;
+  SottoCli cli = { 0 };
+  guint n_rest;
+  int status;
+  GOptionEntry entries[] = {
+    { "profile", 0, 0, G_OPTION_ARG_FILENAME, &profile,
+      N_("The profile directory (default: the user data directory’s sotto/cli)"), N_("DIR") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print one JSON object per line"), NULL },
+    { "relay", 0, 0, G_OPTION_ARG_STRING, &relay,
+      N_("register: the relay’s URL"), N_("URL") },
+    { "username", 0, 0, G_OPTION_ARG_STRING, &username,
+      N_("register: the username to register"), N_("NAME") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
+      N_("history: how many of the newest messages to print"), N_("N") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
+    G_OPTION_ENTRY_NULL
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (sp_init () != SP_OK)
+    {
+      g_printerr ("sotto-cli: could not initialise libsodium and libgcrypt\n");
+      return SOTTO_CLI_EXIT_FAILED;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (description, "  %s\n", commands[i].usage);
+  g_string_append (description,
+                   _("\nThe database key comes from the keyring; without one, from the\n"
+                     "SOTTO_PASSPHRASE environment variable or a passphrase prompt.\n"));
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Sotto without a window: end-to-end encrypted messages from the command line."));
+  g_option_context_set_description (context, description->str);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage (error->message);
+
+  n_rest = rest != NULL ? g_strv_length (rest) : 0;
+  if (n_rest == 0)
+    return usage (_("No command given"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (g_str_equal (rest[0], commands[i].name))
+        command = &commands[i];
+    }
+
+  if (command == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Unknown command “%s”"), rest[0]);
+      return usage (message);
+    }
+
+  if (n_rest - 1 < command->min_args || n_rest - 1 > command->max_args)
+    {
+      g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
+                                                  command->usage);
+      return usage (message);
+    }
+
+  if (((relay != NULL || username != NULL) && command->func != sotto_cli_register)
+      || (timeout >= 0 && command->func != sotto_cli_receive)
+      || (limit >= 0 && command->func != sotto_cli_history))
+    {
+      g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
+                                                  command->usage);
+      return usage (message);
+    }
+
+  if (command->func == sotto_cli_register && (relay == NULL || username == NULL))
+    return usage (_("register needs --relay URL and --username NAME"));
+
+  if (timeout < -1 || limit < -1 || (command->func == sotto_cli_history && limit == 0))
+    return usage (_("--timeout and --limit take a positive number"));
+
+  cli.profile = profile != NULL ? g_steal_pointer (&profile) : default_profile ();
+  cli.json = json;
+  cli.relay = g_steal_pointer (&relay);
+  cli.username = g_steal_pointer (&username);
+  cli.timeout = timeout >= 0 ? timeout : SOTTO_CLI_DEFAULT_TIMEOUT;
+  cli.limit = limit > 0 ? limit : SOTTO_CLI_DEFAULT_LIMIT;
+  cli.command = command->name;
+  cli.args = rest + 1;
+  cli.n_args = n_rest - 1;
+
+  status = command->func (&cli);
+
+  close_profile (&cli);
+  g_free (cli.profile);
+  g_free (cli.relay);
+  g_free (cli.username);
+
+  return status;
+}

@@ -1,0 +1,75 @@
+/* sotto-cli.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "sotto-engine.h"
+#include "sotto-messenger.h"
+
+G_BEGIN_DECLS
+
+/* Exit statuses: failures of a command are 1, a command line that makes
+ * no sense is 2. */
+#define SOTTO_CLI_EXIT_OK 0
+#define SOTTO_CLI_EXIT_FAILED 1
+#define SOTTO_CLI_EXIT_USAGE 2
+
+/* What receive waits for by default once the relay's queue is drained. */
+#define SOTTO_CLI_DEFAULT_TIMEOUT 5
+
+/* How many messages history prints by default. */
+#define SOTTO_CLI_DEFAULT_LIMIT 50
+
+typedef struct
+{
+  /* From the command line. */
+  char *profile;
+  gboolean json;
+  char *relay;
+  char *username;
+  int timeout;
+  int limit;
+  const char *command;
+  char **args;
+  guint n_args;
+
+  /* Opened by the commands that need them. */
+  SottoStore *store;
+  SottoMessenger *messenger;
+} SottoCli;
+
+typedef int (*SottoCliCommandFunc) (SottoCli *cli);
+
+void            sotto_cli_wait          (GAsyncResult  **result);
+void            sotto_cli_result_cb     (GObject        *object,
+                                         GAsyncResult   *result,
+                                         gpointer        user_data);
+int             sotto_cli_fail          (SottoCli       *cli,
+                                         const char     *format,
+                                         ...) G_GNUC_PRINTF (2, 3);
+int             sotto_cli_fail_error    (SottoCli       *cli,
+                                         const GError   *error,
+                                         const char     *what);
+void            sotto_cli_print_json    (JsonBuilder    *builder);
+char           *sotto_cli_format_time   (gint64          milliseconds);
+gboolean        sotto_cli_open_store    (SottoCli       *cli,
+                                         GError        **error);
+gboolean        sotto_cli_load          (SottoCli       *cli,
+                                         GError        **error);
+
+int             sotto_cli_register        (SottoCli *cli);
+int             sotto_cli_whoami          (SottoCli *cli);
+int             sotto_cli_send            (SottoCli *cli);
+int             sotto_cli_receive         (SottoCli *cli);
+int             sotto_cli_history         (SottoCli *cli);
+int             sotto_cli_safety_number   (SottoCli *cli);
+int             sotto_cli_verify          (SottoCli *cli);
+int             sotto_cli_accept_identity (SottoCli *cli);
+int             sotto_cli_reset_identity  (SottoCli *cli);
+
+G_END_DECLS

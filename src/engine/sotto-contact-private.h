@@ -1,0 +1,28 @@
+/* sotto-contact-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-contact.h"
+
+G_BEGIN_DECLS
+
+SottoContact *_sotto_contact_new                    (SottoStore             *store,
+                                                     SottoAccount           *account,
+                                                     gint64                  id,
+                                                     const char             *uuid,
+                                                     const char             *username,
+                                                     const char             *name,
+                                                     GBytes                 *identity_key,
+                                                     SottoVerificationState  verification_state) G_GNUC_WARN_UNUSED_RESULT;
+gint64        _sotto_contact_get_id                 (SottoContact           *self);
+void          _sotto_contact_set_identity           (SottoContact           *self,
+                                                     GBytes                 *identity_key,
+                                                     SottoVerificationState  verification_state);
+void          _sotto_contact_set_verification_state (SottoContact           *self,
+                                                     SottoVerificationState  verification_state);
+
+G_END_DECLS

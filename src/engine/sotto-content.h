@@ -1,0 +1,90 @@
+/* sotto-content.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SOTTO_CONTENT_ERROR (sotto_content_error_quark ())
+
+/**
+ * SottoContentError:
+ * @SOTTO_CONTENT_ERROR_VERSION: written by a newer Sotto in a version this
+ *   one does not know
+ * @SOTTO_CONTENT_ERROR_MALFORMED: not Sotto content
+ */
+typedef enum
+{
+  SOTTO_CONTENT_ERROR_VERSION,
+  SOTTO_CONTENT_ERROR_MALFORMED,
+} SottoContentError;
+
+/**
+ * SottoContentKind:
+ * @SOTTO_CONTENT_KIND_TEXT: a text message
+ * @SOTTO_CONTENT_KIND_DELIVERY_RECEIPT: the listed messages arrived
+ * @SOTTO_CONTENT_KIND_READ_RECEIPT: the listed messages were read
+ */
+typedef enum
+{
+  SOTTO_CONTENT_KIND_TEXT = 1,
+  SOTTO_CONTENT_KIND_DELIVERY_RECEIPT = 2,
+  SOTTO_CONTENT_KIND_READ_RECEIPT = 3,
+} SottoContentKind;
+
+/* The version this Sotto writes, and the only one it reads. */
+#define SOTTO_CONTENT_VERSION 1
+
+/* Encoded content is a whole number of blocks of this size. */
+#define SOTTO_CONTENT_BLOCK_SIZE 160
+
+/* The longest text, in bytes, and the most receipts in one content. */
+#define SOTTO_CONTENT_MAX_TEXT (64 * 1024)
+#define SOTTO_CONTENT_MAX_SENDER 32
+#define SOTTO_CONTENT_MAX_RECEIPTS 1024
+
+/**
+ * SottoContent:
+ * @kind: what it is
+ * @id: the message's UUID, as its sender chose it
+ * @timestamp: when the sender wrote it, in milliseconds since the epoch
+ * @sender: (nullable): the username the sender claims, for a recipient
+ *   who does not know the sender yet
+ * @text: for %SOTTO_CONTENT_KIND_TEXT, the text
+ * @receipts: for receipts, the UUIDs of the messages they are about
+ *
+ * The plaintext that the session encrypts.
+ */
+typedef struct
+{
+  SottoContentKind kind;
+  char *id;
+  gint64 timestamp;
+  char *sender;
+  char *text;
+  GStrv receipts;
+} SottoContent;
+
+GQuark        sotto_content_error_quark (void);
+SottoContent *sotto_content_new_text    (const char         *id,
+                                         gint64              timestamp,
+                                         const char         *sender,
+                                         const char         *text) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
+                                         const char         *id,
+                                         gint64              timestamp,
+                                         const char * const *receipts) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_free        (SottoContent       *content);
+GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_decode      (const guint8       *data,
+                                         gsize               len,
+                                         GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoContent, sotto_content_free)
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+/* sotto-conversation-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-conversation.h"
+
+G_BEGIN_DECLS
+
+SottoConversation *_sotto_conversation_new    (SottoStore        *store,
+                                               gint64             id,
+                                               SottoContact      *contact,
+                                               guint              n_messages,
+                                               guint              n_unread,
+                                               gint64             last_activity,
+                                               SottoMessage      *last_message) G_GNUC_WARN_UNUSED_RESULT;
+gint64             _sotto_conversation_get_id (SottoConversation *self);
+void               _sotto_conversation_add_stored (SottoConversation *self,
+                                                   SottoMessage      *message);
+
+G_END_DECLS

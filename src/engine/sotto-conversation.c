@@ -1,0 +1,914 @@
+/* sotto-conversation.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-conversation"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "sotto-contact-private.h"
+#include "sotto-conversation-private.h"
+#include "sotto-message-list-private.h"
+#include "sotto-message-private.h"
+#include "sotto-store-private.h"
+
+/* Longest preview, in characters, before it is cut with an ellipsis. */
+#define PREVIEW_LENGTH 100
+
+struct _SottoConversation
+{
+  GObject parent_instance;
+
+  SottoStore *store;
+  gint64 id;
+
+  SottoContact *contact;
+  SottoMessageList *messages;
+  SottoMessage *last_message;
+  char *preview;
+  gint64 last_activity;
+  guint unread_count;
+};
+
+/* One change to the conversation: what the store is asked to do, and
+ * what it answered, for applying to the models afterwards. */
+typedef struct _Operation Operation;
+
+typedef void (*OperationApply) (SottoConversation *self,
+                                GTask             *task,
+                                Operation         *operation);
+
+struct _Operation
+{
+  OperationApply apply;
+
+  SottoMessage *message;
+  char *id;
+  GBytes *identity_key;
+  SottoMessageState state;
+
+  SottoStoreStateChange change;
+  SottoVerificationState verification_state;
+  gboolean event_added;
+  GStrv read_ids;
+};
+
+enum {
+  PROP_0,
+  PROP_CONTACT,
+  PROP_MESSAGES,
+  PROP_UNREAD_COUNT,
+  PROP_LAST_MESSAGE_PREVIEW,
+  PROP_LAST_ACTIVITY,
+  PROP_SENDING_HELD,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoConversation, sotto_conversation, G_TYPE_OBJECT)
+
+static GParamSpec *properties [N_PROPS];
+
+static void
+operation_free (Operation *operation)
+{
+  g_clear_object (&operation->message);
+  g_clear_pointer (&operation->id, g_free);
+  g_clear_pointer (&operation->identity_key, g_bytes_unref);
+  g_clear_pointer (&operation->read_ids, g_strfreev);
+  g_free (operation);
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+static char *
+make_preview (SottoMessage *message)
+{
+  const char *body;
+  const char *newline;
+  g_autofree char *line = NULL;
+
+  if (message == NULL)
+    return NULL;
+
+  switch (sotto_message_get_kind (message))
+    {
+    case SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED:
+      return g_strdup (_("Safety number changed"));
+
+    case SOTTO_MESSAGE_KIND_TEXT:
+    default:
+      break;
+    }
+
+  body = sotto_message_get_body (message);
+  if (body == NULL)
+    return NULL;
+
+  newline = strchr (body, '\n');
+  line = newline ? g_strndup (body, newline - body) : g_strdup (body);
+
+  if (g_utf8_strlen (line, -1) > PREVIEW_LENGTH)
+    {
+      g_autofree char *cut = g_utf8_substring (line, 0, PREVIEW_LENGTH);
+
+      return g_strconcat (cut, "…", NULL);
+    }
+
+  return g_steal_pointer (&line);
+}
+
+static void
+sotto_conversation_set_unread_count (SottoConversation *self,
+                                     guint              unread_count)
+{
+  if (self->unread_count != unread_count)
+    {
+      self->unread_count = unread_count;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
+    }
+}
+
+/* Adds a message the store has just recorded, and moves the
+ * conversation's activity, preview and unread count with it. */
+static void
+sotto_conversation_append (SottoConversation *self,
+                           SottoMessage      *message)
+{
+  g_autofree char *preview = NULL;
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  g_set_object (&self->last_message, message);
+  _sotto_message_list_append (self->messages, message);
+
+  preview = make_preview (message);
+  if (g_strcmp0 (preview, self->preview) != 0)
+    {
+      g_free (self->preview);
+      self->preview = g_steal_pointer (&preview);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
+    }
+
+  if (sotto_message_get_received_at (message) > self->last_activity)
+    {
+      self->last_activity = sotto_message_get_received_at (message);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_ACTIVITY]);
+    }
+
+  if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_INCOMING
+      && sotto_message_get_state (message) == SOTTO_MESSAGE_STATE_DELIVERED)
+    sotto_conversation_set_unread_count (self, self->unread_count + 1);
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+sotto_conversation_store_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  SottoConversation *self = (SottoConversation *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  Operation *operation = g_task_get_task_data (task);
+
+  g_assert (SOTTO_IS_CONVERSATION (self));
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    operation->apply (self, task, operation);
+}
+
+/* Runs @thread_func on the store's thread with @operation, then applies
+ * the result to the models on this thread before @callback runs, so that
+ * the models only ever show what is on disk. */
+static void
+sotto_conversation_run (SottoConversation   *self,
+                        Operation           *operation,
+                        GTaskThreadFunc      thread_func,
+                        gpointer             source_tag,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) store_task = NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, operation, (GDestroyNotify) operation_free);
+
+  store_task = g_task_new (self, cancellable, sotto_conversation_store_cb, g_object_ref (task));
+  g_task_set_source_tag (store_task, source_tag);
+  g_task_set_task_data (store_task, operation, NULL);
+
+  _sotto_store_run_in_thread (self->store, store_task, thread_func);
+}
+
+static void
+sotto_conversation_insert_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GPtrArray) messages = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (messages, operation->message);
+
+  if (!_sotto_store_insert_messages (self->store, self->id, messages, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_insert_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
+{
+  sotto_conversation_append (self, operation->message);
+  g_task_return_pointer (task, g_object_ref (operation->message), g_object_unref);
+}
+
+/**
+ * sotto_conversation_compose_async:
+ * @self: a #SottoConversation
+ * @text: the message text
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the message is stored
+ * @user_data: data for @callback
+ *
+ * Stores a new outgoing message as queued; it enters the conversation's
+ * messages when it is on disk, before anything is sent, so that no crash
+ * can lose it.  A conversation whose sending is held keeps it queued.
+ */
+void
+sotto_conversation_compose_async (SottoConversation   *self,
+                                  const char          *text,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autofree char *id = NULL;
+  Operation *operation;
+  gint64 now;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  id = g_uuid_string_random ();
+  now = now_ms ();
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_insert_apply;
+  operation->message = _sotto_message_new (id,
+                                           SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                           SOTTO_MESSAGE_KIND_TEXT,
+                                           SOTTO_MESSAGE_STATE_QUEUED,
+                                           now, now, text);
+
+  sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
+                          sotto_conversation_compose_async,
+                          cancellable, callback, user_data);
+}
+
+/**
+ * sotto_conversation_compose_finish:
+ * @self: a #SottoConversation
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the queued message, or %NULL with @error set
+ */
+SottoMessage *
+sotto_conversation_compose_finish (SottoConversation  *self,
+                                   GAsyncResult       *result,
+                                   GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * sotto_conversation_receive_async:
+ * @self: a #SottoConversation
+ * @id: the message's UUID, as its sender chose it
+ * @text: the message text
+ * @sent_at: when the sender wrote it, in milliseconds since the epoch
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the message is stored
+ * @user_data: data for @callback
+ *
+ * Stores a message from the contact; it counts as unread.  A message
+ * whose @id the conversation already has fails with
+ * %SOTTO_STORE_ERROR_EXISTS: the relay delivered it twice, and it can be
+ * acknowledged and dropped.
+ */
+void
+sotto_conversation_receive_async (SottoConversation   *self,
+                                  const char          *id,
+                                  const char          *text,
+                                  gint64               sent_at,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (id != NULL && g_uuid_string_is_valid (id));
+  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
+  g_return_if_fail (sent_at >= 0);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_insert_apply;
+  operation->message = _sotto_message_new (id,
+                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                           SOTTO_MESSAGE_KIND_TEXT,
+                                           SOTTO_MESSAGE_STATE_DELIVERED,
+                                           sent_at, now_ms (), text);
+
+  sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
+                          sotto_conversation_receive_async,
+                          cancellable, callback, user_data);
+}
+
+/**
+ * sotto_conversation_receive_finish:
+ * @self: a #SottoConversation
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the stored message, or %NULL with @error set
+ */
+SottoMessage *
+sotto_conversation_receive_finish (SottoConversation  *self,
+                                   GAsyncResult       *result,
+                                   GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+sotto_conversation_state_thread (GTask        *task,
+                                 gpointer      source_object,
+                                 gpointer      task_data,
+                                 GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_set_message_state (self->store, self->id, operation->id,
+                                       operation->state, &operation->change, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_state_apply (SottoConversation *self,
+                                GTask             *task,
+                                Operation         *operation)
+{
+  SottoMessage *message;
+
+  message = _sotto_message_list_peek (self->messages, operation->change.position);
+  if (message != NULL && sotto_message_get_loaded (message))
+    _sotto_message_set_state (message, operation->change.state);
+
+  sotto_conversation_set_unread_count (self, operation->change.n_unread);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_conversation_set_message_state_async:
+ * @self: a #SottoConversation
+ * @id: the message's UUID
+ * @state: its new state
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the state is stored
+ * @user_data: data for @callback
+ *
+ * Moves a message to @state if sotto_message_state_can_change() allows
+ * it; a late receipt for a message that is further along already changes
+ * nothing.  An unknown @id is %SOTTO_STORE_ERROR_NOT_FOUND.
+ */
+void
+sotto_conversation_set_message_state_async (SottoConversation   *self,
+                                            const char          *id,
+                                            SottoMessageState    state,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_state_apply;
+  operation->id = g_strdup (id);
+  operation->state = state;
+
+  sotto_conversation_run (self, operation, sotto_conversation_state_thread,
+                          sotto_conversation_set_message_state_async,
+                          cancellable, callback, user_data);
+}
+
+/**
+ * sotto_conversation_set_message_state_finish:
+ * @self: a #SottoConversation
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * A change that sotto_message_state_can_change() does not allow is not
+ * an error: it leaves the message as it is.
+ *
+ * Returns: %TRUE once the state is stored, %FALSE with @error set
+ */
+gboolean
+sotto_conversation_set_message_state_finish (SottoConversation  *self,
+                                             GAsyncResult       *result,
+                                             GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+sotto_conversation_mark_read_thread (GTask        *task,
+                                     gpointer      source_object,
+                                     gpointer      task_data,
+                                     GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  operation->read_ids = _sotto_store_mark_read (self->store, self->id, &error);
+  if (operation->read_ids == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_mark_read_apply (SottoConversation *self,
+                                    GTask             *task,
+                                    Operation         *operation)
+{
+  _sotto_message_list_mark_read (self->messages);
+  sotto_conversation_set_unread_count (self, 0);
+
+  g_task_return_pointer (task, g_steal_pointer (&operation->read_ids), (GDestroyNotify) g_strfreev);
+}
+
+/**
+ * sotto_conversation_mark_read_async:
+ * @self: a #SottoConversation
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the messages are marked
+ * @user_data: data for @callback
+ *
+ * Marks every unread message of the conversation read.
+ */
+void
+sotto_conversation_mark_read_async (SottoConversation   *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_mark_read_apply;
+
+  sotto_conversation_run (self, operation, sotto_conversation_mark_read_thread,
+                          sotto_conversation_mark_read_async,
+                          cancellable, callback, user_data);
+}
+
+/**
+ * sotto_conversation_mark_read_finish:
+ * @self: a #SottoConversation
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the ids of the messages that were unread, for
+ *   read receipts; %NULL with @error set on failure
+ */
+GStrv
+sotto_conversation_mark_read_finish (SottoConversation  *self,
+                                     GAsyncResult       *result,
+                                     GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+sotto_conversation_identity_thread (GTask        *task,
+                                    gpointer      source_object,
+                                    gpointer      task_data,
+                                    GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_change_identity (self->store,
+                                     _sotto_contact_get_id (self->contact), self->id,
+                                     operation->identity_key, operation->message,
+                                     &operation->verification_state,
+                                     &operation->event_added,
+                                     &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_identity_apply (SottoConversation *self,
+                                   GTask             *task,
+                                   Operation         *operation)
+{
+  _sotto_contact_set_identity (self->contact, operation->identity_key, operation->verification_state);
+
+  if (operation->event_added)
+    sotto_conversation_append (self, operation->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_conversation_set_identity_key_async:
+ * @self: a #SottoConversation
+ * @identity_key: the contact's identity key, as the session core saw it
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the key is stored
+ * @user_data: data for @callback
+ *
+ * Records the contact's identity key.  The first key is simply kept.  A
+ * different one adds a "safety number changed" event to the conversation;
+ * if the contact was verified it becomes
+ * %SOTTO_VERIFICATION_STATE_CHANGED and sending is held until the user
+ * verifies the new safety number or accepts it.  Receiving goes on
+ * regardless.  The decision is taken in the same transaction that stores
+ * the key, against what is on disk.
+ */
+void
+sotto_conversation_set_identity_key_async (SottoConversation   *self,
+                                           GBytes              *identity_key,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  g_autofree char *id = NULL;
+  Operation *operation;
+  gint64 now;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (identity_key != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  id = g_uuid_string_random ();
+  now = now_ms ();
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_identity_apply;
+  operation->identity_key = g_bytes_ref (identity_key);
+  operation->message = _sotto_message_new (id,
+                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                           SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
+                                           SOTTO_MESSAGE_STATE_READ,
+                                           now, now, NULL);
+
+  sotto_conversation_run (self, operation, sotto_conversation_identity_thread,
+                          sotto_conversation_set_identity_key_async,
+                          cancellable, callback, user_data);
+}
+
+gboolean
+sotto_conversation_set_identity_key_finish (SottoConversation  *self,
+                                            GAsyncResult       *result,
+                                            GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+sotto_conversation_contact_sending_held_cb (SottoConversation *self,
+                                            GParamSpec        *pspec,
+                                            SottoContact      *contact)
+{
+  g_assert (SOTTO_IS_CONVERSATION (self));
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SENDING_HELD]);
+}
+
+SottoConversation *
+_sotto_conversation_new (SottoStore   *store,
+                         gint64        id,
+                         SottoContact *contact,
+                         guint         n_messages,
+                         guint         n_unread,
+                         gint64        last_activity,
+                         SottoMessage *last_message)
+{
+  SottoConversation *self;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
+  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), NULL);
+  g_return_val_if_fail (!last_message || SOTTO_IS_MESSAGE (last_message), NULL);
+
+  self = g_object_new (SOTTO_TYPE_CONVERSATION,
+                       "contact", contact,
+                       NULL);
+  self->store = g_object_ref (store);
+  self->id = id;
+  self->unread_count = n_unread;
+  self->last_activity = last_activity;
+  self->last_message = last_message ? g_object_ref (last_message) : NULL;
+  self->preview = make_preview (last_message);
+  self->messages = _sotto_message_list_new (store, id, n_messages, last_message);
+
+  return self;
+}
+
+/* Shows @message, which the caller has just stored in this conversation
+ * (SottoMessenger does, with _sotto_store_append_messages()). */
+void
+_sotto_conversation_add_stored (SottoConversation *self,
+                                SottoMessage      *message)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (SOTTO_IS_MESSAGE (message));
+
+  sotto_conversation_append (self, message);
+}
+
+gint64
+_sotto_conversation_get_id (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), 0);
+
+  return self->id;
+}
+
+SottoContact *
+sotto_conversation_get_contact (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+
+  return self->contact;
+}
+
+/**
+ * sotto_conversation_get_messages:
+ * @self: a #SottoConversation
+ *
+ * The messages, oldest first, as a #GListModel of #SottoMessage that is
+ * read from the store page by page as items are asked for.
+ *
+ * Returns: (transfer none): the messages
+ */
+GListModel *
+sotto_conversation_get_messages (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+
+  return G_LIST_MODEL (self->messages);
+}
+
+guint
+sotto_conversation_get_unread_count (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), 0);
+
+  return self->unread_count;
+}
+
+/**
+ * sotto_conversation_get_last_message_preview:
+ * @self: a #SottoConversation
+ *
+ * Returns: (nullable): the first line of the newest message, shortened,
+ *   or a description of the newest event
+ */
+const char *
+sotto_conversation_get_last_message_preview (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+
+  return self->preview;
+}
+
+/**
+ * sotto_conversation_get_last_activity:
+ * @self: a #SottoConversation
+ *
+ * Returns: when the newest message entered the conversation, in
+ *   milliseconds since the epoch, or 0 for an empty conversation
+ */
+gint64
+sotto_conversation_get_last_activity (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), 0);
+
+  return self->last_activity;
+}
+
+gboolean
+sotto_conversation_get_sending_held (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+
+  return sotto_contact_get_sending_held (self->contact);
+}
+
+static void
+sotto_conversation_constructed (GObject *object)
+{
+  SottoConversation *self = (SottoConversation *)object;
+
+  G_OBJECT_CLASS (sotto_conversation_parent_class)->constructed (object);
+
+  g_signal_connect_object (self->contact,
+                           "notify::sending-held",
+                           G_CALLBACK (sotto_conversation_contact_sending_held_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+sotto_conversation_finalize (GObject *object)
+{
+  SottoConversation *self = (SottoConversation *)object;
+
+  g_clear_object (&self->messages);
+  g_clear_object (&self->last_message);
+  g_clear_object (&self->contact);
+  g_clear_object (&self->store);
+  g_clear_pointer (&self->preview, g_free);
+
+  G_OBJECT_CLASS (sotto_conversation_parent_class)->finalize (object);
+}
+
+static void
+sotto_conversation_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SottoConversation *self = SOTTO_CONVERSATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT:
+      g_value_set_object (value, self->contact);
+      break;
+
+    case PROP_MESSAGES:
+      g_value_set_object (value, self->messages);
+      break;
+
+    case PROP_UNREAD_COUNT:
+      g_value_set_uint (value, self->unread_count);
+      break;
+
+    case PROP_LAST_MESSAGE_PREVIEW:
+      g_value_set_string (value, self->preview);
+      break;
+
+    case PROP_LAST_ACTIVITY:
+      g_value_set_int64 (value, self->last_activity);
+      break;
+
+    case PROP_SENDING_HELD:
+      g_value_set_boolean (value, sotto_conversation_get_sending_held (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  SottoConversation *self = SOTTO_CONVERSATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTACT:
+      self->contact = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_class_init (SottoConversationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = sotto_conversation_constructed;
+  object_class->finalize = sotto_conversation_finalize;
+  object_class->get_property = sotto_conversation_get_property;
+  object_class->set_property = sotto_conversation_set_property;
+
+  properties [PROP_CONTACT] =
+    g_param_spec_object ("contact", NULL, NULL,
+                         SOTTO_TYPE_CONTACT,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_MESSAGES] =
+    g_param_spec_object ("messages", NULL, NULL,
+                         G_TYPE_LIST_MODEL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_UNREAD_COUNT] =
+    g_param_spec_uint ("unread-count", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_LAST_MESSAGE_PREVIEW] =
+    g_param_spec_string ("last-message-preview", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_LAST_ACTIVITY] =
+    g_param_spec_int64 ("last-activity", NULL, NULL,
+                        0, G_MAXINT64, 0,
+                        (G_PARAM_READABLE |
+                         G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversation:sending-held:
+   *
+   * Whether new messages stay queued because the contact's verified
+   * safety number changed; follows #SottoContact:sending-held.
+   */
+  properties [PROP_SENDING_HELD] =
+    g_param_spec_boolean ("sending-held", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sotto_conversation_init (SottoConversation *self)
+{
+}

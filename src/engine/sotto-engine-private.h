@@ -1,0 +1,26 @@
+/* sotto-engine-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+G_BEGIN_DECLS
+
+/* Called from the class_init of every class that uses libsodium or the
+ * session core.  Without a working random number generator nothing the
+ * engine does is safe, so failing here is fatal. */
+static inline void
+_sotto_engine_init_crypto (void)
+{
+  if (sp_init () != SP_OK)
+    g_error ("Could not initialise libsodium and libgcrypt");
+}
+
+G_END_DECLS

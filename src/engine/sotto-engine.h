@@ -1,0 +1,17 @@
+/* sotto-engine.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-conversation.h"
+#include "sotto-conversation-list.h"
+#include "sotto-engine-enums.h"
+#include "sotto-engine-types.h"
+#include "sotto-message.h"
+#include "sotto-message-list.h"
+#include "sotto-store.h"

@@ -1,0 +1,439 @@
+/* sotto-message.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-message"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-engine-enums.h"
+#include "sotto-message-private.h"
+
+struct _SottoMessage
+{
+  GObject parent_instance;
+
+  char *id;
+  char *body;
+  gint64 sent_at;
+  gint64 received_at;
+
+  /* The message's place in its conversation, counted from the oldest. */
+  guint position;
+
+  SottoMessageDirection direction;
+  SottoMessageKind kind;
+  SottoMessageState state;
+  guint loaded : 1;
+};
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_DIRECTION,
+  PROP_KIND,
+  PROP_BODY,
+  PROP_STATE,
+  PROP_SENT_AT,
+  PROP_RECEIVED_AT,
+  PROP_LOADED,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoMessage, sotto_message, G_TYPE_OBJECT)
+
+static GParamSpec *properties [N_PROPS];
+
+SottoMessage *
+_sotto_message_new (const char            *id,
+                    SottoMessageDirection  direction,
+                    SottoMessageKind       kind,
+                    SottoMessageState      state,
+                    gint64                 sent_at,
+                    gint64                 received_at,
+                    const char            *body)
+{
+  SottoMessage *self;
+
+  g_return_val_if_fail (id != NULL, NULL);
+
+  self = g_object_new (SOTTO_TYPE_MESSAGE, NULL);
+  self->id = g_strdup (id);
+  self->direction = direction;
+  self->kind = kind;
+  self->state = state;
+  self->sent_at = sent_at;
+  self->received_at = received_at;
+  self->body = g_strdup (body);
+  self->loaded = TRUE;
+
+  return self;
+}
+
+/* A stand-in for the message at @position while its page is read from
+ * the store; _sotto_message_fill() completes it. */
+SottoMessage *
+_sotto_message_new_placeholder (guint position)
+{
+  SottoMessage *self;
+
+  self = g_object_new (SOTTO_TYPE_MESSAGE, NULL);
+  self->position = position;
+
+  return self;
+}
+
+guint
+_sotto_message_get_position (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
+
+  return self->position;
+}
+
+void
+_sotto_message_set_position (SottoMessage *self,
+                             guint         position)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+
+  self->position = position;
+}
+
+/* Copies what was read from the store into a placeholder and tells the
+ * views bound to it about every property that changed. */
+void
+_sotto_message_fill (SottoMessage *self,
+                     SottoMessage *loaded)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+  g_return_if_fail (SOTTO_IS_MESSAGE (loaded));
+  g_return_if_fail (!self->loaded);
+  g_return_if_fail (loaded->loaded);
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  self->id = g_strdup (loaded->id);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ID]);
+
+  if (loaded->body != NULL)
+    {
+      self->body = g_strdup (loaded->body);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_BODY]);
+    }
+
+  if (self->direction != loaded->direction)
+    {
+      self->direction = loaded->direction;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DIRECTION]);
+    }
+
+  if (self->kind != loaded->kind)
+    {
+      self->kind = loaded->kind;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_KIND]);
+    }
+
+  if (self->state != loaded->state)
+    {
+      self->state = loaded->state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STATE]);
+    }
+
+  if (self->sent_at != loaded->sent_at)
+    {
+      self->sent_at = loaded->sent_at;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SENT_AT]);
+    }
+
+  if (self->received_at != loaded->received_at)
+    {
+      self->received_at = loaded->received_at;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_RECEIVED_AT]);
+    }
+
+  self->loaded = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LOADED]);
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+void
+_sotto_message_set_state (SottoMessage      *self,
+                          SottoMessageState  state)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+
+  if (self->state != state)
+    {
+      self->state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STATE]);
+    }
+}
+
+/**
+ * sotto_message_state_can_change:
+ * @direction: the direction of the message
+ * @from: its current state
+ * @to: the state to move to
+ *
+ * Outgoing messages move forward through queued, sent, delivered and
+ * read; receipts can arrive out of order, so a later state may skip
+ * earlier ones but never go back.  Only a queued message can fail, and a
+ * failed one can be queued again.  Incoming messages arrive delivered
+ * and can only become read.
+ *
+ * Returns: %TRUE if a message in state @from may change to @to
+ */
+gboolean
+sotto_message_state_can_change (SottoMessageDirection direction,
+                                SottoMessageState     from,
+                                SottoMessageState     to)
+{
+  if (direction == SOTTO_MESSAGE_DIRECTION_INCOMING)
+    return from == SOTTO_MESSAGE_STATE_DELIVERED && to == SOTTO_MESSAGE_STATE_READ;
+
+  if (from == SOTTO_MESSAGE_STATE_FAILED)
+    return to == SOTTO_MESSAGE_STATE_QUEUED;
+
+  if (to == SOTTO_MESSAGE_STATE_FAILED)
+    return from == SOTTO_MESSAGE_STATE_QUEUED;
+
+  /* queued < sent < delivered < read, in the order of the enum */
+  return to > from;
+}
+
+const char *
+sotto_message_get_id (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->id;
+}
+
+SottoMessageDirection
+sotto_message_get_direction (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), SOTTO_MESSAGE_DIRECTION_INCOMING);
+
+  return self->direction;
+}
+
+SottoMessageKind
+sotto_message_get_kind (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), SOTTO_MESSAGE_KIND_TEXT);
+
+  return self->kind;
+}
+
+const char *
+sotto_message_get_body (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->body;
+}
+
+SottoMessageState
+sotto_message_get_state (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), SOTTO_MESSAGE_STATE_QUEUED);
+
+  return self->state;
+}
+
+/**
+ * sotto_message_get_sent_at:
+ * @self: a #SottoMessage
+ *
+ * Returns: when the sender wrote the message, in milliseconds since the
+ *   Unix epoch by the sender's clock
+ */
+gint64
+sotto_message_get_sent_at (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
+
+  return self->sent_at;
+}
+
+/**
+ * sotto_message_get_received_at:
+ * @self: a #SottoMessage
+ *
+ * Returns: when the message entered this conversation, in milliseconds
+ *   since the Unix epoch by the local clock
+ */
+gint64
+sotto_message_get_received_at (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), 0);
+
+  return self->received_at;
+}
+
+/**
+ * sotto_message_get_loaded:
+ * @self: a #SottoMessage
+ *
+ * A message handed out by a conversation's list may still be read from
+ * the store; its other properties are set, with notifications, when this
+ * becomes %TRUE.
+ *
+ * Returns: whether the message's contents are known
+ */
+gboolean
+sotto_message_get_loaded (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->loaded;
+}
+
+static void
+sotto_message_finalize (GObject *object)
+{
+  SottoMessage *self = (SottoMessage *)object;
+
+  g_clear_pointer (&self->id, g_free);
+  g_clear_pointer (&self->body, g_free);
+
+  G_OBJECT_CLASS (sotto_message_parent_class)->finalize (object);
+}
+
+static void
+sotto_message_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  SottoMessage *self = SOTTO_MESSAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_string (value, self->id);
+      break;
+
+    case PROP_DIRECTION:
+      g_value_set_enum (value, self->direction);
+      break;
+
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+
+    case PROP_BODY:
+      g_value_set_string (value, self->body);
+      break;
+
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+
+    case PROP_SENT_AT:
+      g_value_set_int64 (value, self->sent_at);
+      break;
+
+    case PROP_RECEIVED_AT:
+      g_value_set_int64 (value, self->received_at);
+      break;
+
+    case PROP_LOADED:
+      g_value_set_boolean (value, self->loaded);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_message_class_init (SottoMessageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sotto_message_finalize;
+  object_class->get_property = sotto_message_get_property;
+
+  /**
+   * SottoMessage:id:
+   *
+   * The message's UUID, chosen by its sender; %NULL until loaded.
+   */
+  properties [PROP_ID] =
+    g_param_spec_string ("id", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_DIRECTION] =
+    g_param_spec_enum ("direction", NULL, NULL,
+                       SOTTO_TYPE_MESSAGE_DIRECTION,
+                       SOTTO_MESSAGE_DIRECTION_INCOMING,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL,
+                       SOTTO_TYPE_MESSAGE_KIND,
+                       SOTTO_MESSAGE_KIND_TEXT,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:body:
+   *
+   * The text of a text message; %NULL for events.
+   */
+  properties [PROP_BODY] =
+    g_param_spec_string ("body", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL,
+                       SOTTO_TYPE_MESSAGE_STATE,
+                       SOTTO_MESSAGE_STATE_QUEUED,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_SENT_AT] =
+    g_param_spec_int64 ("sent-at", NULL, NULL,
+                        0, G_MAXINT64, 0,
+                        (G_PARAM_READABLE |
+                         G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_RECEIVED_AT] =
+    g_param_spec_int64 ("received-at", NULL, NULL,
+                        0, G_MAXINT64, 0,
+                        (G_PARAM_READABLE |
+                         G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS));
+
+  properties [PROP_LOADED] =
+    g_param_spec_boolean ("loaded", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sotto_message_init (SottoMessage *self)
+{
+}

@@ -1,0 +1,665 @@
+/* sotto-messenger-inbox.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-messenger"
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "sp-error.h"
+#include "sp-message.h"
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-list.h"
+#include "sotto-conversation-private.h"
+#include "sotto-message-private.h"
+#include "sotto-messenger-private.h"
+
+/* Receiving.  Envelopes are handled one at a time, in the order the
+ * relay pushed them.  Each one is decrypted on the store's thread inside
+ * a transaction that also stores the message; only once that transaction
+ * is committed is the envelope acknowledged, so the relay deletes
+ * nothing that is not on disk here.  An envelope delivered again (the
+ * acknowledgement was lost) no longer decrypts, because its message key
+ * is used up, and is recognised as a duplicate; a message sent again
+ * (the sender never heard that the relay took it) decrypts but carries
+ * a message id the conversation has, and is dropped too.
+ *
+ * Two things need the main thread halfway: a sender nobody knows yet,
+ * whose username must be checked with the relay before the contact is
+ * stored, and an identity key that differs from the contact's, which
+ * must be recorded with the key-change rules before the message that
+ * brought it.  For both, the decryption is rolled back, which leaves the
+ * store exactly as it was, the main thread does its part, and the
+ * envelope is decrypted again from the start. */
+
+/* The relay's envelope types the session core reads. */
+#define ENVELOPE_TYPE_CIPHERTEXT 1
+#define ENVELOPE_TYPE_PREKEY 3
+
+/* How often one envelope goes back to the main thread before it is
+ * given up for this connection. */
+#define MAX_RESTARTS 3
+
+/* Stored envelopes whose guids are remembered, to acknowledge a second
+ * delivery without decrypting it. */
+#define MAX_STORED_GUIDS 8192
+
+typedef enum
+{
+  OUTCOME_STORED,
+  OUTCOME_RECEIPT,
+  OUTCOME_DUPLICATE,
+  OUTCOME_DROPPED,
+  OUTCOME_UNKNOWN_SENDER,
+  OUTCOME_IDENTITY_CHANGED,
+  OUTCOME_RETRY_LATER,
+} Outcome;
+
+typedef struct
+{
+  SottoMessenger *messenger;
+  SottoRelayEnvelope *envelope;
+  SottoConversation *conversation;
+  gint64 conversation_id;
+  GBytes *contact_key;
+  GBytes *accept_key;
+  guint restarts;
+
+  /* Results. */
+  Outcome outcome;
+  SottoContent *content;
+  GBytes *identity_key;
+  SottoMessage *message;
+  GError *error;
+
+  /* Receipts being applied. */
+  guint receipt_index;
+} Reception;
+
+/* Marks the end of what the relay held when the socket opened. */
+static SottoRelayEnvelope queue_empty_marker;
+
+static void process_next      (SottoMessenger *self);
+static void reception_start   (Reception      *reception);
+
+static void
+reception_free (Reception *reception)
+{
+  g_clear_object (&reception->messenger);
+  g_clear_pointer (&reception->envelope, sotto_relay_envelope_free);
+  g_clear_object (&reception->conversation);
+  g_clear_pointer (&reception->contact_key, g_bytes_unref);
+  g_clear_pointer (&reception->accept_key, g_bytes_unref);
+  g_clear_pointer (&reception->content, sotto_content_free);
+  g_clear_pointer (&reception->identity_key, g_bytes_unref);
+  g_clear_object (&reception->message);
+  g_clear_error (&reception->error);
+  g_free (reception);
+}
+
+static void
+inbox_item_free (gpointer data)
+{
+  if (data != &queue_empty_marker)
+    sotto_relay_envelope_free (data);
+}
+
+/* On the store's thread */
+
+static gboolean
+same_key (GBytes            *bytes,
+          const SpPublicKey *key)
+{
+  return bytes != NULL
+         && g_bytes_get_size (bytes) == SP_PUBLIC_KEY_SIZE
+         && memcmp (g_bytes_get_data (bytes, NULL), key->bytes, SP_PUBLIC_KEY_SIZE) == 0;
+}
+
+static int
+decrypt (SottoMessenger   *self,
+         Reception        *reception,
+         SpSessionCipher  *cipher,
+         int               type,
+         guint8          **plaintext,
+         gsize            *plaintext_len)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (reception->envelope->content, &len);
+  int rc;
+
+  *plaintext = g_malloc (len);
+  rc = sp_session_cipher_decrypt (cipher, type, data, len, *plaintext, len, plaintext_len);
+  if (rc != SP_OK)
+    g_clear_pointer (plaintext, g_free);
+
+  return rc;
+}
+
+static Outcome
+receive_in_transaction (SottoMessenger  *self,
+                        Reception       *reception,
+                        GError         **error)
+{
+  const SottoRelayEnvelope *envelope = reception->envelope;
+  SpAddress address = { envelope->source, envelope->source_device };
+  g_autofree guint8 *plaintext = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  SpSessionCipher *cipher;
+  SpPublicKey identity;
+  bool found = false;
+  gsize plaintext_len = 0;
+  int type;
+  int rc;
+
+  type = envelope->type == ENVELOPE_TYPE_PREKEY ? SP_CIPHERTEXT_TYPE_PREKEY : SP_CIPHERTEXT_TYPE_WHISPER;
+
+  cipher = _sotto_messenger_get_cipher (self, envelope->source, envelope->source_device, error);
+  if (cipher == NULL)
+    return OUTCOME_RETRY_LATER;
+
+  if (reception->accept_key != NULL)
+    {
+      SpPublicKey accepted;
+
+      rc = sp_public_key_decode (&accepted, g_bytes_get_data (reception->accept_key, NULL),
+                                 g_bytes_get_size (reception->accept_key));
+      if (rc == SP_OK)
+        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &accepted);
+      if (rc != SP_OK)
+        {
+          _sotto_messenger_set_error_from_sp (error, rc, _("Could not store an identity key"));
+          return OUTCOME_RETRY_LATER;
+        }
+    }
+
+  rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
+
+  /* Receiving is never blocked by a key change.  A store that does not
+   * trust the new key yet is told to, but only to find out whether the
+   * message really decrypts with it: the change is recorded by the main
+   * thread, and this transaction is rolled back. */
+  if ((rc == SP_ERR_IDENTITY_CHANGED || rc == SP_ERR_UNTRUSTED_IDENTITY) && type == SP_CIPHERTEXT_TYPE_PREKEY)
+    {
+      SpPreKeySignalMessage message;
+      gsize len;
+      const guint8 *data = g_bytes_get_data (envelope->content, &len);
+
+      rc = sp_pre_key_signal_message_decode (&message, data, len);
+      if (rc == SP_OK)
+        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &message.identity_key);
+      if (rc == SP_OK)
+        rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
+    }
+
+  if (rc == SP_ERR_DUPLICATE_MESSAGE)
+    return OUTCOME_DUPLICATE;
+
+  if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
+    {
+      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      return OUTCOME_RETRY_LATER;
+    }
+
+  if (rc != SP_OK)
+    {
+      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      return OUTCOME_DROPPED;
+    }
+
+  rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
+  if (rc != SP_OK || !found)
+    {
+      _sotto_messenger_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
+                                          _("Could not read an identity key"));
+      return OUTCOME_RETRY_LATER;
+    }
+  reception->identity_key = g_bytes_new (identity.bytes, SP_PUBLIC_KEY_SIZE);
+
+  reception->content = sotto_content_decode (plaintext, plaintext_len, error);
+  if (reception->content == NULL)
+    return OUTCOME_DROPPED;
+
+  if (reception->content->kind != SOTTO_CONTENT_KIND_TEXT)
+    return OUTCOME_RECEIPT;
+
+  if (reception->conversation_id == 0)
+    return OUTCOME_UNKNOWN_SENDER;
+
+  if (reception->contact_key != NULL && !same_key (reception->contact_key, &identity))
+    return OUTCOME_IDENTITY_CHANGED;
+
+  reception->message = _sotto_message_new (reception->content->id,
+                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                           SOTTO_MESSAGE_KIND_TEXT,
+                                           SOTTO_MESSAGE_STATE_DELIVERED,
+                                           reception->content->timestamp,
+                                           g_get_real_time () / 1000,
+                                           reception->content->text);
+
+  messages = g_ptr_array_new ();
+  g_ptr_array_add (messages, reception->message);
+
+  if (!_sotto_store_append_messages (self->store, reception->conversation_id, messages, error))
+    {
+      if (g_error_matches (*error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_clear_object (&reception->message);
+          return OUTCOME_DUPLICATE;
+        }
+
+      return OUTCOME_RETRY_LATER;
+    }
+
+  return OUTCOME_STORED;
+}
+
+static void
+receive_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  Reception *reception = task_data;
+  gboolean keep;
+
+  if (reception->envelope->type != ENVELOPE_TYPE_PREKEY
+      && reception->envelope->type != ENVELOPE_TYPE_CIPHERTEXT)
+    {
+      reception->outcome = OUTCOME_DROPPED;
+      g_set_error (&reception->error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                   _("Envelopes of type %u are not supported"), reception->envelope->type);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (!_sotto_store_begin (self->store, &reception->error))
+    {
+      reception->outcome = OUTCOME_RETRY_LATER;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  reception->outcome = receive_in_transaction (self, reception, &reception->error);
+
+  /* What decrypted is kept, even a malformed or repeated message: its
+   * message key is used up either way.  The rest goes back. */
+  switch (reception->outcome)
+    {
+    case OUTCOME_STORED:
+    case OUTCOME_RECEIPT:
+      keep = TRUE;
+      break;
+
+    case OUTCOME_DUPLICATE:
+    case OUTCOME_DROPPED:
+      keep = reception->identity_key != NULL;
+      break;
+
+    case OUTCOME_UNKNOWN_SENDER:
+    case OUTCOME_IDENTITY_CHANGED:
+    case OUTCOME_RETRY_LATER:
+    default:
+      keep = FALSE;
+      break;
+    }
+
+  if (!keep)
+    _sotto_store_rollback (self->store);
+  else if (!_sotto_store_commit (self->store, &reception->error))
+    {
+      g_clear_object (&reception->message);
+      reception->outcome = OUTCOME_RETRY_LATER;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/* On the main thread */
+
+static void
+reception_finish (Reception *reception,
+                  gboolean   acknowledge)
+{
+  SottoMessenger *self = reception->messenger;
+  const char *guid = reception->envelope->guid;
+
+  if (acknowledge)
+    {
+      sotto_relay_client_acknowledge (self->client, guid);
+
+      if (g_hash_table_size (self->stored_guids) >= MAX_STORED_GUIDS)
+        g_hash_table_remove_all (self->stored_guids);
+      g_hash_table_add (self->stored_guids, g_strdup (guid));
+    }
+
+  self->processing = FALSE;
+  reception_free (reception);
+  process_next (self);
+}
+
+static void
+reception_restart (Reception *reception)
+{
+  if (++reception->restarts > MAX_RESTARTS)
+    {
+      g_debug ("Giving up on envelope %s for now", reception->envelope->guid);
+      reception_finish (reception, FALSE);
+      return;
+    }
+
+  g_clear_object (&reception->conversation);
+  g_clear_pointer (&reception->contact_key, g_bytes_unref);
+  g_clear_pointer (&reception->content, sotto_content_free);
+  g_clear_pointer (&reception->identity_key, g_bytes_unref);
+  g_clear_object (&reception->message);
+  g_clear_error (&reception->error);
+
+  reception_start (reception);
+}
+
+static void receipt_apply_next (Reception *reception);
+
+static void
+receipt_applied_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Reception *reception = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A receipt for a message that is gone, or further along already,
+   * changes nothing. */
+  if (!sotto_conversation_set_message_state_finish (SOTTO_CONVERSATION (object), result, &error))
+    g_debug ("Receipt not applied: %s", error->message);
+
+  reception->receipt_index++;
+  receipt_apply_next (reception);
+}
+
+static void
+receipt_apply_next (Reception *reception)
+{
+  SottoMessageState state;
+  const char *id;
+
+  id = reception->content->receipts[reception->receipt_index];
+  if (id == NULL || reception->conversation == NULL)
+    {
+      reception_finish (reception, TRUE);
+      return;
+    }
+
+  state = reception->content->kind == SOTTO_CONTENT_KIND_READ_RECEIPT
+          ? SOTTO_MESSAGE_STATE_READ : SOTTO_MESSAGE_STATE_DELIVERED;
+
+  sotto_conversation_set_message_state_async (reception->conversation, id, state, NULL,
+                                              receipt_applied_cb, reception);
+}
+
+static void
+identity_recorded_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Reception *reception = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_messenger_record_identity_finish (SOTTO_MESSENGER (object), result, &error))
+    {
+      g_debug ("Could not record a new identity key: %s", error->message);
+      reception_finish (reception, FALSE);
+      return;
+    }
+
+  g_clear_pointer (&reception->accept_key, g_bytes_unref);
+  reception->accept_key = g_bytes_ref (reception->identity_key);
+  reception_restart (reception);
+}
+
+static void
+contact_ensured_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Reception *reception = user_data;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = _sotto_messenger_ensure_contact_finish (SOTTO_MESSENGER (object), result, &error);
+  if (conversation == NULL)
+    {
+      g_debug ("Could not store a new contact: %s", error->message);
+      reception_finish (reception, FALSE);
+      return;
+    }
+
+  reception_restart (reception);
+}
+
+static void
+sender_looked_up_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Reception *reception = user_data;
+  SottoMessenger *self = reception->messenger;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  const char *username = NULL;
+
+  uuid = sotto_relay_client_lookup_finish (SOTTO_RELAY_CLIENT (object), result, &error);
+  if (uuid == NULL && error != NULL && sotto_relay_error_is_transient (error))
+    {
+      g_debug ("Could not check a new sender’s username: %s", error->message);
+      reception_finish (reception, FALSE);
+      return;
+    }
+
+  /* The claim stands only if the relay's directory agrees. */
+  if (uuid != NULL && g_ascii_strcasecmp (uuid, reception->envelope->source) == 0)
+    username = reception->content->sender;
+
+  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username, NULL,
+                                         contact_ensured_cb, reception);
+}
+
+static void
+reception_stored (Reception *reception)
+{
+  SottoMessenger *self = reception->messenger;
+  SottoConversation *conversation = reception->conversation;
+
+  _sotto_conversation_add_stored (conversation, reception->message);
+
+  /* A contact whose first key came with this message gets it now; it is
+   * no change, so nothing waits for it. */
+  if (sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation)) == NULL)
+    _sotto_messenger_record_identity_async (self, conversation, reception->identity_key, NULL, NULL, NULL);
+
+  _sotto_messenger_emit_message_received (self, conversation, reception->message);
+  _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
+
+  reception_finish (reception, TRUE);
+}
+
+static void
+receive_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Reception *reception = user_data;
+  SottoMessenger *self = reception->messenger;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+
+  switch (reception->outcome)
+    {
+    case OUTCOME_STORED:
+      reception_stored (reception);
+      break;
+
+    case OUTCOME_RECEIPT:
+      reception->receipt_index = 0;
+      receipt_apply_next (reception);
+      break;
+
+    case OUTCOME_DUPLICATE:
+      g_debug ("Envelope %s repeats a message; dropped", reception->envelope->guid);
+      reception_finish (reception, TRUE);
+      break;
+
+    case OUTCOME_DROPPED:
+      g_message ("Dropping envelope %s from %s: %s", reception->envelope->guid,
+                 reception->envelope->source,
+                 reception->error != NULL ? reception->error->message : "");
+      reception_finish (reception, TRUE);
+      break;
+
+    case OUTCOME_UNKNOWN_SENDER:
+      if (reception->content->sender != NULL)
+        sotto_relay_client_lookup_async (self->client, reception->content->sender, NULL,
+                                         sender_looked_up_cb, reception);
+      else
+        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL, NULL,
+                                               contact_ensured_cb, reception);
+      break;
+
+    case OUTCOME_IDENTITY_CHANGED:
+      _sotto_messenger_record_identity_async (self, reception->conversation, reception->identity_key,
+                                              NULL, identity_recorded_cb, reception);
+      break;
+
+    case OUTCOME_RETRY_LATER:
+    default:
+      g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
+               reception->error != NULL ? reception->error->message : "");
+      reception_finish (reception, FALSE);
+      break;
+    }
+}
+
+static void
+reception_start (Reception *reception)
+{
+  SottoMessenger *self = reception->messenger;
+  g_autoptr(GTask) task = NULL;
+  SottoConversation *conversation;
+
+  conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
+  if (conversation != NULL)
+    {
+      GBytes *key = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
+
+      reception->conversation = g_object_ref (conversation);
+      reception->conversation_id = _sotto_conversation_get_id (conversation);
+      reception->contact_key = key != NULL ? g_bytes_ref (key) : NULL;
+    }
+  else
+    {
+      reception->conversation_id = 0;
+    }
+
+  task = g_task_new (self, NULL, receive_cb, reception);
+  g_task_set_task_data (task, reception, NULL);
+  _sotto_store_run_in_thread (self->store, task, receive_thread);
+}
+
+static void
+process_next (SottoMessenger *self)
+{
+  SottoRelayEnvelope *envelope;
+  Reception *reception;
+
+  while (!self->processing && self->started)
+    {
+      envelope = g_queue_pop_head (&self->inbox);
+      if (envelope == NULL)
+        return;
+
+      if (envelope == &queue_empty_marker)
+        {
+          if (sotto_relay_client_get_connection (self->client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+            _sotto_messenger_set_drained (self, TRUE);
+          _sotto_messenger_flush_receipts (self);
+          continue;
+        }
+
+      if (g_hash_table_contains (self->stored_guids, envelope->guid))
+        {
+          sotto_relay_client_acknowledge (self->client, envelope->guid);
+          sotto_relay_envelope_free (envelope);
+          continue;
+        }
+
+      self->processing = TRUE;
+
+      reception = g_new0 (Reception, 1);
+      reception->messenger = g_object_ref (self);
+      reception->envelope = envelope;
+      reception_start (reception);
+    }
+}
+
+static void
+envelope_cb (SottoRelayClient   *client,
+             SottoRelayEnvelope *envelope,
+             SottoMessenger     *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  g_queue_push_tail (&self->inbox, sotto_relay_envelope_copy (envelope));
+  process_next (self);
+}
+
+static void
+queue_empty_cb (SottoRelayClient *client,
+                SottoMessenger   *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  g_queue_push_tail (&self->inbox, &queue_empty_marker);
+  process_next (self);
+}
+
+static void
+connection_cb (SottoRelayClient *client,
+               GParamSpec       *pspec,
+               SottoMessenger   *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  /* A new socket starts with the queue again. */
+  if (sotto_relay_client_get_connection (client) != SOTTO_RELAY_CONNECTION_CONNECTED)
+    _sotto_messenger_set_drained (self, FALSE);
+}
+
+void
+_sotto_messenger_inbox_connect (SottoMessenger *self)
+{
+  g_signal_connect_object (self->client, "envelope", G_CALLBACK (envelope_cb), self, 0);
+  g_signal_connect_object (self->client, "queue-empty", G_CALLBACK (queue_empty_cb), self, 0);
+  g_signal_connect_object (self->client, "notify::connection", G_CALLBACK (connection_cb), self, 0);
+}
+
+void
+_sotto_messenger_inbox_disconnect (SottoMessenger *self)
+{
+  g_signal_handlers_disconnect_by_func (self->client, envelope_cb, self);
+  g_signal_handlers_disconnect_by_func (self->client, queue_empty_cb, self);
+  g_signal_handlers_disconnect_by_func (self->client, connection_cb, self);
+
+  /* What is not stored yet is delivered again next time. */
+  g_queue_clear_full (&self->inbox, inbox_item_free);
+  _sotto_messenger_set_drained (self, FALSE);
+}

@@ -1,0 +1,229 @@
+/* sotto-messenger-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sp-session.h"
+
+#include "sotto-content.h"
+#include "sotto-messenger.h"
+#include "sotto-store-private.h"
+
+G_BEGIN_DECLS
+
+/* Prekey upkeep: the relay is topped up to BATCH one-time prekeys of
+ * each kind when it holds fewer than LOW; the signed prekey and the
+ * last-resort Kyber prekey are replaced every ROTATION, and replaced
+ * ones are kept for GRACE so that messages built on them still decrypt. */
+#define SOTTO_MESSENGER_PRE_KEY_BATCH 100
+#define SOTTO_MESSENGER_PRE_KEY_LOW 25
+#define SOTTO_MESSENGER_ROTATION_MS (7 * G_TIME_SPAN_DAY / 1000)
+#define SOTTO_MESSENGER_GRACE_MS (30 * G_TIME_SPAN_DAY / 1000)
+#define SOTTO_MESSENGER_REFRESH_INTERVAL_S (6 * 60 * 60)
+
+/* Retries of the outbox after the relay failed: the delay doubles from
+ * BASE up to MAX, jittered like the delivery socket's. */
+#define SOTTO_MESSENGER_RETRY_BASE_MS 500
+#define SOTTO_MESSENGER_RETRY_MAX_MS 60000
+
+/* How often a send is retried after the relay said the device list or
+ * the registration ids were out of date. */
+#define SOTTO_MESSENGER_MAX_DEVICE_RETRIES 3
+
+/* Delivery receipts are sent once the relay's queue is drained, or once
+ * this many are waiting, or this long after the first. */
+#define SOTTO_MESSENGER_RECEIPT_BATCH 256
+#define SOTTO_MESSENGER_RECEIPT_DELAY_MS 1000
+
+/* The session core's store: identities, sessions and prekeys in the
+ * profile's database (sotto-messenger-store.c).  Created on the main
+ * thread; used, and changed, on the store's thread only. */
+typedef struct
+{
+  SottoStore *store;
+  SpKeyPair *identity;
+  guint32 registration_id;
+} SottoMessengerStore;
+
+struct _SottoMessenger
+{
+  GObject parent_instance;
+
+  SottoStore *store;
+  SottoAccount *account;
+  SottoConversationList *conversations;
+  SottoRelayClient *client;
+
+  /* The session core's view of the store, and one cipher per remote
+   * device; all used on the store's thread only. */
+  SottoMessengerStore *protocol;
+  SpStore sp_store;
+  GHashTable *ciphers;
+
+  gboolean started;
+
+  /* Prekey upkeep (sotto-messenger.c). */
+  gboolean refreshing;
+  GQueue refresh_waiters;
+  guint refresh_source;
+
+  /* The outbox (sotto-messenger-outbox.c). */
+  gboolean pumping;
+  gboolean pump_again;
+  guint pump_retry_source;
+  guint pump_attempts;
+  guint n_passes;
+  GQueue waiters;
+  guint outbox_size;
+
+  /* Delivery receipts waiting to go: conversation → GPtrArray of ids. */
+  GHashTable *receipts;
+  guint receipt_source;
+  gboolean sending_receipts;
+
+  /* The inbox (sotto-messenger-inbox.c). */
+  GQueue inbox;
+  gboolean processing;
+  gboolean drained;
+  GHashTable *stored_guids;
+};
+
+/* One queued outgoing message, as the outbox reads it from the store. */
+typedef struct
+{
+  gint64 conversation_id;
+  char *id;
+  char *body;
+  gint64 sent_at;
+} SottoOutboxItem;
+
+/* Freshly generated keys, in guarded memory, before they are stored and
+ * uploaded. */
+typedef struct
+{
+  SpSignedPreKey *signed_pre_key;
+  SpKyberPreKey *last_resort;
+  GPtrArray *pre_keys;
+  GPtrArray *kyber_pre_keys;
+} SottoKeyBatch;
+
+/* What the messenger remembers between runs about its own keys. */
+typedef struct
+{
+  guint32 next_pre_key_id;
+  guint32 next_kyber_pre_key_id;
+  guint32 next_signed_pre_key_id;
+  gint64 signed_pre_key_rotated_at;
+  gint64 last_resort_rotated_at;
+} SottoKeyState;
+
+void             _sotto_outbox_item_free               (SottoOutboxItem      *item);
+void             _sotto_key_batch_free                 (SottoKeyBatch        *batch);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoKeyBatch, _sotto_key_batch_free)
+
+/* sotto-messenger.c */
+SpSessionCipher *_sotto_messenger_get_cipher           (SottoMessenger       *self,
+                                                        const char           *uuid,
+                                                        guint                 device_id,
+                                                        GError              **error);
+void             _sotto_messenger_drop_cipher          (SottoMessenger       *self,
+                                                        const char           *uuid,
+                                                        guint                 device_id);
+SottoConversation *_sotto_messenger_find_conversation  (SottoMessenger       *self,
+                                                        gint64                conversation_id);
+void             _sotto_messenger_ensure_contact_async (SottoMessenger       *self,
+                                                        const char           *uuid,
+                                                        const char           *username,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+SottoConversation *_sotto_messenger_ensure_contact_finish (SottoMessenger    *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+void             _sotto_messenger_record_identity_async (SottoMessenger      *self,
+                                                        SottoConversation    *conversation,
+                                                        GBytes               *identity_key,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+gboolean         _sotto_messenger_record_identity_finish (SottoMessenger     *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+void             _sotto_messenger_set_drained          (SottoMessenger       *self,
+                                                        gboolean              drained);
+void             _sotto_messenger_set_outbox_size      (SottoMessenger       *self,
+                                                        guint                 outbox_size);
+void             _sotto_messenger_emit_message_received (SottoMessenger      *self,
+                                                        SottoConversation    *conversation,
+                                                        SottoMessage         *message);
+void             _sotto_messenger_emit_identity_changed (SottoMessenger      *self,
+                                                        SottoConversation    *conversation);
+void             _sotto_messenger_set_error_from_sp    (GError              **error,
+                                                        int                   rc,
+                                                        const char           *what);
+
+/* sotto-messenger-outbox.c */
+void             _sotto_messenger_pump                 (SottoMessenger       *self);
+void             _sotto_messenger_stop_outbox          (SottoMessenger       *self);
+void             _sotto_messenger_queue_receipt        (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        const char           *id);
+void             _sotto_messenger_flush_receipts       (SottoMessenger       *self);
+void             _sotto_messenger_send_content_async   (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        SottoContent         *content,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+gboolean         _sotto_messenger_send_content_finish  (SottoMessenger       *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+void             _sotto_messenger_fetch_sessions_async (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        guint                 device_id,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
+gboolean         _sotto_messenger_fetch_sessions_finish (SottoMessenger      *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
+
+/* sotto-messenger-inbox.c */
+void             _sotto_messenger_inbox_connect        (SottoMessenger       *self);
+void             _sotto_messenger_inbox_disconnect     (SottoMessenger       *self);
+
+SottoMessengerStore *_sotto_messenger_store_new        (SottoStore           *store,
+                                                        SottoAccount         *account);
+void             _sotto_messenger_store_free           (SottoMessengerStore  *self);
+void             _sotto_messenger_store_set_identity   (SottoMessengerStore  *self,
+                                                        const SpKeyPair      *identity,
+                                                        guint32               registration_id);
+void             _sotto_messenger_store_get_interface  (SottoMessengerStore  *self,
+                                                        SpStore              *out);
+
+/* sotto-messenger-store.c: on the store's thread only */
+gboolean         _sotto_messenger_store_load_key_state (SottoStore           *store,
+                                                        SottoKeyState        *state,
+                                                        GError              **error);
+gboolean         _sotto_messenger_store_save_keys      (SottoStore           *store,
+                                                        const SottoKeyBatch  *batch,
+                                                        const SottoKeyState  *state,
+                                                        GError              **error);
+GPtrArray       *_sotto_messenger_store_load_outbox    (SottoStore           *store,
+                                                        GError              **error);
+GArray          *_sotto_messenger_store_list_devices   (SottoStore           *store,
+                                                        const char           *uuid,
+                                                        GError              **error);
+gboolean         _sotto_messenger_store_delete_session (SottoStore           *store,
+                                                        const char           *uuid,
+                                                        guint                 device_id,
+                                                        GError              **error);
+gboolean         _sotto_messenger_store_clear_sessions (SottoStore           *store,
+                                                        GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,124 @@
+/* sotto-messenger.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sotto-engine-types.h"
+#include "sotto-relay-client.h"
+
+G_BEGIN_DECLS
+
+#define SOTTO_MESSENGER_ERROR (sotto_messenger_error_quark ())
+
+/**
+ * SottoMessengerError:
+ * @SOTTO_MESSENGER_ERROR_FAILED: the message could not be sent and will
+ *   not be tried again
+ * @SOTTO_MESSENGER_ERROR_HELD: the contact's verified safety number
+ *   changed; the message waits until the user verifies or accepts it
+ * @SOTTO_MESSENGER_ERROR_QUEUED: the relay could not take the message now;
+ *   it stays in the outbox and is sent later
+ * @SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT: no account has this username
+ * @SOTTO_MESSENGER_ERROR_REGISTERED: the profile has an account already
+ */
+typedef enum
+{
+  SOTTO_MESSENGER_ERROR_FAILED,
+  SOTTO_MESSENGER_ERROR_HELD,
+  SOTTO_MESSENGER_ERROR_QUEUED,
+  SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT,
+  SOTTO_MESSENGER_ERROR_REGISTERED,
+} SottoMessengerError;
+
+#define SOTTO_TYPE_MESSENGER (sotto_messenger_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoMessenger, sotto_messenger, SOTTO, MESSENGER, GObject)
+
+GQuark                 sotto_messenger_error_quark              (void);
+
+void                   sotto_messenger_register_async           (SottoStore           *store,
+                                                                 const char           *relay_url,
+                                                                 const char           *username,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+SottoMessenger        *sotto_messenger_register_finish          (GAsyncResult         *result,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_load_async               (SottoStore           *store,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+SottoMessenger        *sotto_messenger_load_finish              (GAsyncResult         *result,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
+SottoAccount          *sotto_messenger_get_account              (SottoMessenger       *self);
+SottoConversationList *sotto_messenger_get_conversations        (SottoMessenger       *self);
+SottoRelayClient      *sotto_messenger_get_relay_client         (SottoMessenger       *self);
+gboolean               sotto_messenger_get_drained              (SottoMessenger       *self);
+guint                  sotto_messenger_get_outbox_size          (SottoMessenger       *self);
+
+void                   sotto_messenger_start                    (SottoMessenger       *self);
+void                   sotto_messenger_stop                     (SottoMessenger       *self);
+
+void                   sotto_messenger_open_conversation_async  (SottoMessenger       *self,
+                                                                 const char           *username,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+SottoConversation     *sotto_messenger_open_conversation_finish (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_send_async               (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *text,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_send_finish              (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 SottoMessage        **message,
+                                                                 GError              **error);
+void                   sotto_messenger_flush_async              (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_flush_finish             (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_fetch_identity_async     (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_fetch_identity_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_mark_read_async          (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_mark_read_finish         (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_refresh_keys_async       (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_refresh_keys_finish      (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_reset_identity_async     (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_reset_identity_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+
+G_END_DECLS

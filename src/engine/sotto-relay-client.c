@@ -1,0 +1,1658 @@
+/* sotto-relay-client.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-relay-client"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+#include <sodium.h>
+
+#include "sotto-engine-enums.h"
+#include "sotto-engine-private.h"
+#include "sotto-relay-client.h"
+
+/* The client side of docs/relay-api.md: one HTTP request per call, with
+ * JSON in and out, and one WebSocket that the relay pushes envelopes
+ * through.  The socket is kept open for as long as the caller wants it:
+ * after a failure it is opened again after a delay that doubles with
+ * every failed attempt, up to a minute, and is drawn at random from the
+ * upper half of that interval so that many clients cut off at once do
+ * not come back at once.  A network that comes back, as GNetworkMonitor
+ * reports it, ends the wait at once. */
+
+#define RECONNECT_BASE_MS 250
+#define RECONNECT_MAX_MS 60000
+
+/* The relay's own limits: a request of at most 64 envelopes of at most
+ * 256 KiB, which base64 and JSON make a good third larger. */
+#define MAX_INCOMING_PAYLOAD (1024 * 1024)
+#define KEEPALIVE_SECONDS 30
+#define REQUEST_TIMEOUT_SECONDS 30
+
+struct _SottoRelayClient
+{
+  GObject parent_instance;
+
+  char *url;
+  char *websocket_url;
+  gboolean loopback;
+  SoupSession *session;
+
+  /* "Basic …", in sodium_malloc() memory: it is as good as the
+   * password. */
+  char *authorization;
+
+  SottoRelayConnection connection;
+  gboolean wanted;
+  SoupWebsocketConnection *socket;
+  GCancellable *connect_cancellable;
+  guint retry_source;
+  guint attempts;
+
+  GNetworkMonitor *monitor;
+};
+
+enum {
+  PROP_0,
+  PROP_URL,
+  PROP_CONNECTION,
+  N_PROPS
+};
+
+enum {
+  ENVELOPE,
+  QUEUE_EMPTY,
+  N_SIGNALS
+};
+
+G_DEFINE_FINAL_TYPE (SottoRelayClient, sotto_relay_client, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (sotto-relay-error-quark, sotto_relay_error)
+
+G_DEFINE_BOXED_TYPE (SottoRelayEnvelope, sotto_relay_envelope,
+                     sotto_relay_envelope_copy, sotto_relay_envelope_free)
+
+static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
+
+static void sotto_relay_client_open_socket (SottoRelayClient *self);
+
+/**
+ * sotto_relay_error_is_transient:
+ * @error: an error from a #SottoRelayClient request
+ *
+ * Whether the same request may succeed later without any change: the
+ * relay was unreachable, overloaded or rate limiting.
+ *
+ * Returns: %TRUE for errors worth a retry
+ */
+gboolean
+sotto_relay_error_is_transient (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  return g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE)
+         || g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAVAILABLE)
+         || g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_RATE_LIMITED);
+}
+
+SottoRelayEnvelope *
+sotto_relay_envelope_copy (const SottoRelayEnvelope *envelope)
+{
+  SottoRelayEnvelope *copy;
+
+  g_return_val_if_fail (envelope != NULL, NULL);
+
+  copy = g_new0 (SottoRelayEnvelope, 1);
+  copy->guid = g_strdup (envelope->guid);
+  copy->type = envelope->type;
+  copy->source = g_strdup (envelope->source);
+  copy->source_device = envelope->source_device;
+  copy->timestamp = envelope->timestamp;
+  copy->server_timestamp = envelope->server_timestamp;
+  copy->content = envelope->content ? g_bytes_ref (envelope->content) : NULL;
+
+  return copy;
+}
+
+void
+sotto_relay_envelope_free (SottoRelayEnvelope *envelope)
+{
+  if (envelope == NULL)
+    return;
+
+  g_free (envelope->guid);
+  g_free (envelope->source);
+  g_clear_pointer (&envelope->content, g_bytes_unref);
+  g_free (envelope);
+}
+
+SottoRelayOutgoing *
+sotto_relay_outgoing_new (guint   type,
+                          guint   device_id,
+                          guint   registration_id,
+                          GBytes *content)
+{
+  SottoRelayOutgoing *outgoing;
+
+  g_return_val_if_fail (content != NULL, NULL);
+
+  outgoing = g_new0 (SottoRelayOutgoing, 1);
+  outgoing->type = type;
+  outgoing->device_id = device_id;
+  outgoing->registration_id = registration_id;
+  outgoing->content = g_bytes_ref (content);
+
+  return outgoing;
+}
+
+void
+sotto_relay_outgoing_free (SottoRelayOutgoing *outgoing)
+{
+  if (outgoing == NULL)
+    return;
+
+  g_clear_pointer (&outgoing->content, g_bytes_unref);
+  g_free (outgoing);
+}
+
+void
+sotto_relay_device_changes_free (SottoRelayDeviceChanges *changes)
+{
+  if (changes == NULL)
+    return;
+
+  g_clear_pointer (&changes->missing, g_array_unref);
+  g_clear_pointer (&changes->extra, g_array_unref);
+  g_clear_pointer (&changes->stale, g_array_unref);
+  g_free (changes);
+}
+
+static void
+set_bad_response (GError     **error,
+                  const char  *what)
+{
+  g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+               _("The relay’s answer is not valid (%s)"), what);
+}
+
+/* Members of the relay's answers, read strictly: a member of the wrong
+ * type is as bad as a missing one. */
+static gboolean
+get_int (JsonObject *object,
+         const char *name,
+         gint64      min,
+         gint64      max,
+         gint64     *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  gint64 value;
+
+  if (node == NULL
+      || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  value = json_node_get_int (node);
+  if (value < min || value > max)
+    return FALSE;
+
+  *out = value;
+
+  return TRUE;
+}
+
+static const char *
+get_string (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL
+      || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+get_object (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  return json_node_get_object (node);
+}
+
+/* Strict standard base64 with padding into exactly @len bytes. */
+static gboolean
+get_fixed_base64 (JsonObject *object,
+                  const char *name,
+                  guint8     *out,
+                  gsize       len)
+{
+  const char *text = get_string (object, name);
+  g_autofree guint8 *decoded = NULL;
+  const char *end = NULL;
+  gsize decoded_len = 0;
+
+  if (text == NULL)
+    return FALSE;
+
+  decoded = g_malloc (len + 1);
+  if (sodium_base642bin (decoded, len + 1, text, strlen (text), NULL,
+                         &decoded_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0
+      || *end != '\0'
+      || decoded_len != len)
+    return FALSE;
+
+  memcpy (out, decoded, len);
+
+  return TRUE;
+}
+
+static GBytes *
+get_base64_bytes (JsonObject *object,
+                  const char *name)
+{
+  const char *text = get_string (object, name);
+  g_autofree guint8 *decoded = NULL;
+  const char *end = NULL;
+  gsize decoded_len = 0;
+  gsize text_len;
+
+  if (text == NULL)
+    return NULL;
+
+  text_len = strlen (text);
+  decoded = g_malloc (text_len / 4 * 3 + 3);
+  if (sodium_base642bin (decoded, text_len / 4 * 3 + 3, text, text_len, NULL,
+                         &decoded_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0
+      || *end != '\0'
+      || decoded_len == 0)
+    return NULL;
+
+  return g_bytes_new (decoded, decoded_len);
+}
+
+static GArray *
+get_device_list (JsonObject *object,
+                 const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  GArray *devices = g_array_new (FALSE, FALSE, sizeof (guint));
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return devices;
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      gint64 value;
+      guint device;
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_INT64)
+        continue;
+
+      value = json_node_get_int (element);
+      if (value < 1 || value > 127)
+        continue;
+
+      device = value;
+      g_array_append_val (devices, device);
+    }
+
+  return devices;
+}
+
+static gboolean
+host_is_loopback (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+
+  address = g_inet_address_new_from_string (host);
+
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+static void
+sotto_relay_client_set_connection (SottoRelayClient     *self,
+                                   SottoRelayConnection  connection)
+{
+  if (self->connection == connection)
+    return;
+
+  self->connection = connection;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONNECTION]);
+}
+
+/* Requests */
+
+static void
+error_from_response (guint        status,
+                     JsonObject  *body,
+                     GError     **error)
+{
+  const char *code = body != NULL ? get_string (body, "error") : NULL;
+  const char *message = body != NULL ? get_string (body, "message") : NULL;
+  g_autofree char *detail = NULL;
+  int error_code;
+
+  if (message == NULL)
+    message = soup_status_get_phrase (status);
+  if (code == NULL)
+    code = "";
+
+  if (status == 401)
+    error_code = SOTTO_RELAY_ERROR_UNAUTHORIZED;
+  else if (status == 404)
+    error_code = SOTTO_RELAY_ERROR_NOT_FOUND;
+  else if (status == 409 && g_str_equal (code, "username-taken"))
+    error_code = SOTTO_RELAY_ERROR_USERNAME_TAKEN;
+  else if (status == 409 && g_str_equal (code, "device-mismatch"))
+    error_code = SOTTO_RELAY_ERROR_DEVICE_MISMATCH;
+  else if (status == 410)
+    error_code = SOTTO_RELAY_ERROR_STALE_DEVICES;
+  else if (status == 403)
+    error_code = SOTTO_RELAY_ERROR_REGISTRATION_CLOSED;
+  else if (status == 429)
+    error_code = SOTTO_RELAY_ERROR_RATE_LIMITED;
+  else if (status >= 500)
+    error_code = SOTTO_RELAY_ERROR_UNAVAILABLE;
+  else if (status == 400 || status == 411 || status == 413)
+    error_code = SOTTO_RELAY_ERROR_BAD_REQUEST;
+  else
+    error_code = SOTTO_RELAY_ERROR_FAILED;
+
+  /* The relay's messages never repeat the values it was sent, so they
+   * can be shown as they are. */
+  detail = g_strdup_printf (_("The relay refused the request (%u %s): %s"),
+                            status, code, message);
+  g_set_error_literal (error, SOTTO_RELAY_ERROR, error_code, detail);
+}
+
+static void
+sotto_relay_client_response_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  SoupSession *session = (SoupSession *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessage *message;
+  JsonObject *object_body = NULL;
+  const char *data;
+  gsize len;
+  guint status;
+
+  body = soup_session_send_and_read_finish (session, result, &error);
+  if (body == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                                 _("Could not reach the relay: %s"), error->message);
+      return;
+    }
+
+  message = soup_session_get_async_result_message (session, result);
+  status = soup_message_get_status (message);
+
+  data = g_bytes_get_data (body, &len);
+  if (len > 0
+      && json_parser_load_from_data (parser, data, len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    object_body = json_node_get_object (json_parser_get_root (parser));
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      if (object_body == NULL)
+        {
+          set_bad_response (&error, "not a JSON object");
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+
+      g_task_return_pointer (task, json_object_ref (object_body), (GDestroyNotify) json_object_unref);
+      return;
+    }
+
+  /* A refused send says which devices were wrong; keep that for
+   * sotto_relay_client_send_finish(). */
+  if (object_body != NULL)
+    g_task_set_task_data (task, json_object_ref (object_body), (GDestroyNotify) json_object_unref);
+
+  error_from_response (status, object_body, &error);
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+sotto_relay_client_request (SottoRelayClient *self,
+                            GTask            *task,
+                            const char       *method,
+                            const char       *path,
+                            JsonNode         *body,
+                            gboolean          authenticate)
+{
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *url = NULL;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  if (authenticate && self->authorization == NULL)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED,
+                               _("This device is not registered with the relay"));
+      return;
+    }
+
+  url = g_strconcat (self->url, path, NULL);
+  message = soup_message_new (method, url);
+  if (message == NULL)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL,
+                               _("The relay URL %s is not valid"), self->url);
+      return;
+    }
+
+  if (authenticate)
+    soup_message_headers_replace (soup_message_get_request_headers (message),
+                                  "Authorization", self->authorization);
+
+  if (body != NULL)
+    {
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      char *text;
+      gsize len;
+
+      json_generator_set_root (generator, body);
+      text = json_generator_to_data (generator, &len);
+      bytes = g_bytes_new_take (text, len);
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    }
+
+  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task),
+                                    sotto_relay_client_response_cb,
+                                    g_object_ref (task));
+}
+
+static JsonObject *
+propagate_object (SottoRelayClient  *self,
+                  GAsyncResult      *result,
+                  gpointer           source_tag,
+                  GError           **error)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * sotto_relay_client_new:
+ * @url: the relay's base URL, such as `https://relay.example.org`
+ * @error: a location for a #GError
+ *
+ * Plain `http` is refused unless the relay is on this machine: the relay
+ * never sees a message's contents, but the device password and who talks
+ * to whom must not cross a network in the clear.
+ *
+ * Returns: (transfer full): a new #SottoRelayClient, or %NULL with @error
+ *   set when the URL is not acceptable
+ */
+SottoRelayClient *
+sotto_relay_client_new (const char  *url,
+                        GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *scheme;
+  const char *host;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, &local_error);
+  if (uri == NULL
+      || g_uri_get_host (uri) == NULL
+      || *g_uri_get_host (uri) == '\0'
+      || g_uri_get_query (uri) != NULL
+      || g_uri_get_fragment (uri) != NULL
+      || g_uri_get_userinfo (uri) != NULL)
+    {
+      g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL,
+                   _("“%s” is not a relay URL"), url);
+      return NULL;
+    }
+
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+
+  if (g_ascii_strcasecmp (scheme, "https") != 0
+      && g_ascii_strcasecmp (scheme, "http") != 0)
+    {
+      g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL,
+                   _("“%s” is not a relay URL: it must start with https://"), url);
+      return NULL;
+    }
+
+  if (g_ascii_strcasecmp (scheme, "http") == 0 && !host_is_loopback (host))
+    {
+      g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INSECURE,
+                   _("Plain http is only allowed for a relay on this machine; use https://%s"),
+                   host);
+      return NULL;
+    }
+
+  return g_object_new (SOTTO_TYPE_RELAY_CLIENT,
+                       "url", url,
+                       NULL);
+}
+
+const char *
+sotto_relay_client_get_url (SottoRelayClient *self)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
+
+  return self->url;
+}
+
+/**
+ * sotto_relay_client_set_credentials:
+ * @self: a #SottoRelayClient
+ * @uuid: the account's UUID
+ * @device_id: this device's id
+ * @password: this device's password
+ *
+ * Sets the credentials every request but registration needs.  A socket
+ * that is open keeps the credentials it was opened with.
+ */
+void
+sotto_relay_client_set_credentials (SottoRelayClient *self,
+                                    const char       *uuid,
+                                    guint             device_id,
+                                    const char       *password)
+{
+  g_autofree char *user = NULL;
+  char *plain;
+  char *encoded;
+  gsize plain_len;
+  gsize encoded_size;
+  gsize header_size;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL);
+  g_return_if_fail (password != NULL);
+
+  user = g_strdup_printf ("%s.%u:", uuid, device_id);
+  plain_len = strlen (user) + strlen (password);
+  encoded_size = sodium_base64_encoded_len (plain_len, sodium_base64_VARIANT_ORIGINAL);
+  header_size = strlen ("Basic ") + encoded_size;
+
+  plain = sodium_malloc (plain_len + 1);
+  encoded = sodium_malloc (header_size);
+  if (plain == NULL || encoded == NULL)
+    g_error ("Could not allocate guarded memory for the relay credentials");
+
+  memcpy (plain, user, strlen (user));
+  memcpy (plain + strlen (user), password, strlen (password) + 1);
+  memcpy (encoded, "Basic ", strlen ("Basic "));
+  sodium_bin2base64 (encoded + strlen ("Basic "), encoded_size,
+                     (const guint8 *) plain, plain_len, sodium_base64_VARIANT_ORIGINAL);
+  sodium_free (plain);
+
+  g_clear_pointer (&self->authorization, sodium_free);
+  self->authorization = encoded;
+}
+
+SottoRelayConnection
+sotto_relay_client_get_connection (SottoRelayClient *self)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), SOTTO_RELAY_CONNECTION_OFFLINE);
+
+  return self->connection;
+}
+
+/**
+ * sotto_relay_client_register_async:
+ * @self: a #SottoRelayClient
+ * @request: the body of `POST /v1/accounts`, a JSON object
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the relay's answer
+ * @user_data: data for @callback
+ *
+ * Creates an account with device 1.
+ */
+void
+sotto_relay_client_register_async (SottoRelayClient    *self,
+                                   JsonNode            *request,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (request != NULL && JSON_NODE_HOLDS_OBJECT (request));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_register_async);
+
+  sotto_relay_client_request (self, task, "POST", "/v1/accounts", request, FALSE);
+}
+
+/**
+ * sotto_relay_client_register_finish:
+ * @self: a #SottoRelayClient
+ * @result: the result passed to the callback
+ * @uuid: (out): the new account's UUID
+ * @device_id: (out): the new device's id
+ * @error: a location for a #GError
+ *
+ * Returns: %TRUE once the account exists
+ */
+gboolean
+sotto_relay_client_register_finish (SottoRelayClient  *self,
+                                    GAsyncResult      *result,
+                                    char             **uuid,
+                                    guint             *device_id,
+                                    GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+  const char *value;
+  gint64 device;
+
+  object = propagate_object (self, result, sotto_relay_client_register_async, error);
+  if (object == NULL)
+    return FALSE;
+
+  value = get_string (object, "uuid");
+  if (value == NULL || !g_uuid_string_is_valid (value) || !get_int (object, "deviceId", 1, 127, &device))
+    {
+      set_bad_response (error, "registration");
+      return FALSE;
+    }
+
+  *uuid = g_ascii_strdown (value, -1);
+  *device_id = device;
+
+  return TRUE;
+}
+
+/**
+ * sotto_relay_client_lookup_async:
+ * @self: a #SottoRelayClient
+ * @username: the username to look up
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the account's UUID
+ * @user_data: data for @callback
+ *
+ * Finds the account of @username; an unknown username is
+ * %SOTTO_RELAY_ERROR_NOT_FOUND.
+ */
+void
+sotto_relay_client_lookup_async (SottoRelayClient    *self,
+                                 const char          *username,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (username != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_lookup_async);
+
+  escaped = g_uri_escape_string (username, NULL, FALSE);
+  path = g_strconcat ("/v1/accounts/username/", escaped, NULL);
+
+  sotto_relay_client_request (self, task, "GET", path, NULL, TRUE);
+}
+
+/**
+ * sotto_relay_client_lookup_finish:
+ * @self: a #SottoRelayClient
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the account's UUID in lower case, or %NULL
+ *   with @error set
+ */
+char *
+sotto_relay_client_lookup_finish (SottoRelayClient  *self,
+                                  GAsyncResult      *result,
+                                  GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+  const char *uuid;
+
+  object = propagate_object (self, result, sotto_relay_client_lookup_async, error);
+  if (object == NULL)
+    return NULL;
+
+  uuid = get_string (object, "uuid");
+  if (uuid == NULL || !g_uuid_string_is_valid (uuid))
+    {
+      set_bad_response (error, "lookup");
+      return NULL;
+    }
+
+  return g_ascii_strdown (uuid, -1);
+}
+
+/**
+ * sotto_relay_client_get_key_counts_async:
+ * @self: a #SottoRelayClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the counts
+ * @user_data: data for @callback
+ *
+ * Asks how many one-time prekeys of each kind the relay still holds for
+ * this device.
+ */
+void
+sotto_relay_client_get_key_counts_async (SottoRelayClient    *self,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_get_key_counts_async);
+
+  sotto_relay_client_request (self, task, "GET", "/v1/keys", NULL, TRUE);
+}
+
+gboolean
+sotto_relay_client_get_key_counts_finish (SottoRelayClient  *self,
+                                          GAsyncResult      *result,
+                                          guint             *n_pre_keys,
+                                          guint             *n_kyber_pre_keys,
+                                          GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+  gint64 ec;
+  gint64 kyber;
+
+  object = propagate_object (self, result, sotto_relay_client_get_key_counts_async, error);
+  if (object == NULL)
+    return FALSE;
+
+  if (!get_int (object, "preKeyCount", 0, G_MAXUINT32, &ec)
+      || !get_int (object, "pqPreKeyCount", 0, G_MAXUINT32, &kyber))
+    {
+      set_bad_response (error, "prekey counts");
+      return FALSE;
+    }
+
+  *n_pre_keys = ec;
+  *n_kyber_pre_keys = kyber;
+
+  return TRUE;
+}
+
+/**
+ * sotto_relay_client_upload_keys_async:
+ * @self: a #SottoRelayClient
+ * @keys: the body of `PUT /v1/keys`, a JSON object
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay stored the keys
+ * @user_data: data for @callback
+ *
+ * Adds one-time prekeys, or replaces the signed prekey and the
+ * last-resort Kyber prekey.
+ */
+void
+sotto_relay_client_upload_keys_async (SottoRelayClient    *self,
+                                      JsonNode            *keys,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (keys != NULL && JSON_NODE_HOLDS_OBJECT (keys));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_upload_keys_async);
+
+  sotto_relay_client_request (self, task, "PUT", "/v1/keys", keys, TRUE);
+}
+
+gboolean
+sotto_relay_client_upload_keys_finish (SottoRelayClient  *self,
+                                       GAsyncResult      *result,
+                                       GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+
+  object = propagate_object (self, result, sotto_relay_client_upload_keys_async, error);
+
+  return object != NULL;
+}
+
+/**
+ * sotto_relay_client_get_bundles_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the account whose bundles to fetch
+ * @device_id: one device, or 0 for every device of the account
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the bundles
+ * @user_data: data for @callback
+ *
+ * Fetches prekey bundles; each one uses up one of the account's one-time
+ * prekeys of each kind.
+ */
+void
+sotto_relay_client_get_bundles_async (SottoRelayClient    *self,
+                                      const char          *uuid,
+                                      guint                device_id,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_get_bundles_async);
+
+  if (device_id == 0)
+    path = g_strdup_printf ("/v1/keys/%s", uuid);
+  else
+    path = g_strdup_printf ("/v1/keys/%s/%u", uuid, device_id);
+
+  sotto_relay_client_request (self, task, "GET", path, NULL, TRUE);
+}
+
+static gboolean
+parse_bundle (JsonObject         *device,
+              const SpPublicKey  *identity_key,
+              SpPreKeyBundle     *bundle)
+{
+  guint8 key[SP_PUBLIC_KEY_SIZE];
+  JsonObject *signed_pre_key;
+  JsonObject *pre_key;
+  JsonObject *kyber_pre_key;
+  gint64 device_id;
+  gint64 registration_id;
+  gint64 id;
+
+  memset (bundle, 0, sizeof *bundle);
+  bundle->identity_key = *identity_key;
+
+  if (!get_int (device, "deviceId", 1, 127, &device_id)
+      || !get_int (device, "registrationId", 1, 16380, &registration_id))
+    return FALSE;
+
+  bundle->device_id = device_id;
+  bundle->registration_id = registration_id;
+
+  signed_pre_key = get_object (device, "signedPreKey");
+  if (signed_pre_key == NULL
+      || !get_int (signed_pre_key, "keyId", 0, 0xffffff, &id)
+      || !get_fixed_base64 (signed_pre_key, "publicKey", key, sizeof key)
+      || sp_public_key_decode (&bundle->signed_pre_key, key, sizeof key) != SP_OK
+      || !get_fixed_base64 (signed_pre_key, "signature",
+                            bundle->signed_pre_key_signature,
+                            sizeof bundle->signed_pre_key_signature))
+    return FALSE;
+  bundle->signed_pre_key_id = id;
+
+  kyber_pre_key = get_object (device, "pqPreKey");
+  if (kyber_pre_key == NULL
+      || !get_int (kyber_pre_key, "keyId", 0, 0xffffff, &id)
+      || !get_fixed_base64 (kyber_pre_key, "publicKey",
+                            bundle->kyber_pre_key, sizeof bundle->kyber_pre_key)
+      || bundle->kyber_pre_key[0] != SP_KEY_TYPE_KYBER1024
+      || !get_fixed_base64 (kyber_pre_key, "signature",
+                            bundle->kyber_pre_key_signature,
+                            sizeof bundle->kyber_pre_key_signature))
+    return FALSE;
+  bundle->kyber_pre_key_id = id;
+
+  pre_key = get_object (device, "preKey");
+  if (pre_key != NULL)
+    {
+      if (!get_int (pre_key, "keyId", 0, 0xffffff, &id)
+          || !get_fixed_base64 (pre_key, "publicKey", key, sizeof key)
+          || sp_public_key_decode (&bundle->pre_key, key, sizeof key) != SP_OK)
+        return FALSE;
+
+      bundle->has_pre_key = TRUE;
+      bundle->pre_key_id = id;
+    }
+
+  return TRUE;
+}
+
+/**
+ * sotto_relay_client_get_bundles_finish:
+ * @self: a #SottoRelayClient
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * The bundles' keys are checked for their form only; the session core
+ * verifies the signatures when it uses a bundle.
+ *
+ * Returns: (transfer full) (element-type SpPreKeyBundle): one bundle per
+ *   device, at least one, or %NULL with @error set
+ */
+GPtrArray *
+sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
+                                       GAsyncResult      *result,
+                                       GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GPtrArray) bundles = NULL;
+  guint8 key[SP_PUBLIC_KEY_SIZE];
+  SpPublicKey identity_key;
+  JsonNode *devices;
+  JsonArray *array;
+
+  object = propagate_object (self, result, sotto_relay_client_get_bundles_async, error);
+  if (object == NULL)
+    return NULL;
+
+  devices = json_object_get_member (object, "devices");
+  if (!get_fixed_base64 (object, "identityKey", key, sizeof key)
+      || sp_public_key_decode (&identity_key, key, sizeof key) != SP_OK
+      || devices == NULL
+      || !JSON_NODE_HOLDS_ARRAY (devices)
+      || json_array_get_length (json_node_get_array (devices)) == 0)
+    {
+      set_bad_response (error, "bundles");
+      return NULL;
+    }
+
+  array = json_node_get_array (devices);
+  bundles = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree SpPreKeyBundle *bundle = g_new0 (SpPreKeyBundle, 1);
+
+      if (!JSON_NODE_HOLDS_OBJECT (element)
+          || !parse_bundle (json_node_get_object (element), &identity_key, bundle))
+        {
+          set_bad_response (error, "bundle");
+          return NULL;
+        }
+
+      g_ptr_array_add (bundles, g_steal_pointer (&bundle));
+    }
+
+  return g_steal_pointer (&bundles);
+}
+
+/**
+ * sotto_relay_client_send_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one envelope for each
+ *   of the recipient's devices
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay has committed the envelopes
+ * @user_data: data for @callback
+ *
+ * Sends envelopes to the devices of an account.  The relay answers only
+ * after they are durably stored, so success means they will be
+ * delivered.
+ */
+void
+sotto_relay_client_send_async (SottoRelayClient    *self,
+                               const char          *uuid,
+                               gint64               timestamp,
+                               GPtrArray           *envelopes,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_int_value (builder, timestamp);
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+
+  for (guint i = 0; i < envelopes->len; i++)
+    {
+      SottoRelayOutgoing *outgoing = g_ptr_array_index (envelopes, i);
+      g_autofree char *content = NULL;
+      gsize len;
+      const guint8 *data = g_bytes_get_data (outgoing->content, &len);
+
+      content = g_base64_encode (data, len);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_int_value (builder, outgoing->type);
+      json_builder_set_member_name (builder, "destinationDeviceId");
+      json_builder_add_int_value (builder, outgoing->device_id);
+      json_builder_set_member_name (builder, "destinationRegistrationId");
+      json_builder_add_int_value (builder, outgoing->registration_id);
+      json_builder_set_member_name (builder, "content");
+      json_builder_add_string_value (builder, content);
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  path = g_strdup_printf ("/v1/messages/%s", uuid);
+
+  sotto_relay_client_request (self, task, "PUT", path, body, TRUE);
+}
+
+/**
+ * sotto_relay_client_send_finish:
+ * @self: a #SottoRelayClient
+ * @result: the result passed to the callback
+ * @changes: (out) (optional) (nullable): for
+ *   %SOTTO_RELAY_ERROR_DEVICE_MISMATCH and
+ *   %SOTTO_RELAY_ERROR_STALE_DEVICES, what the relay said about the
+ *   recipient's devices
+ * @error: a location for a #GError
+ *
+ * Returns: %TRUE once the relay has committed the envelopes
+ */
+gboolean
+sotto_relay_client_send_finish (SottoRelayClient         *self,
+                                GAsyncResult             *result,
+                                SottoRelayDeviceChanges **changes,
+                                GError                  **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *refusal;
+
+  if (changes != NULL)
+    *changes = NULL;
+
+  object = propagate_object (self, result, sotto_relay_client_send_async, &local_error);
+  if (object != NULL)
+    return TRUE;
+
+  refusal = g_task_get_task_data (G_TASK (result));
+  if (changes != NULL
+      && refusal != NULL
+      && (g_error_matches (local_error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH)
+          || g_error_matches (local_error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_STALE_DEVICES)))
+    {
+      *changes = g_new0 (SottoRelayDeviceChanges, 1);
+      (*changes)->missing = get_device_list (refusal, "missingDevices");
+      (*changes)->extra = get_device_list (refusal, "extraDevices");
+      (*changes)->stale = get_device_list (refusal, "staleDevices");
+    }
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+
+  return FALSE;
+}
+
+/* The delivery socket */
+
+static gboolean
+sotto_relay_client_network_usable (SottoRelayClient *self)
+{
+  /* A relay on this machine needs no network; GNetworkMonitor may well
+   * say there is none inside a sandbox or a test container. */
+  return self->loopback || g_network_monitor_get_network_available (self->monitor);
+}
+
+static gboolean
+sotto_relay_client_retry_cb (gpointer user_data)
+{
+  SottoRelayClient *self = user_data;
+
+  self->retry_source = 0;
+  sotto_relay_client_open_socket (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sotto_relay_client_schedule_retry (SottoRelayClient *self)
+{
+  guint delay;
+
+  g_assert (self->retry_source == 0);
+
+  if (!self->wanted)
+    return;
+
+  /* Without a network the next attempt waits for GNetworkMonitor. */
+  if (!sotto_relay_client_network_usable (self))
+    return;
+
+  delay = RECONNECT_BASE_MS << MIN (self->attempts, 16);
+  delay = MIN (delay, RECONNECT_MAX_MS);
+  delay = delay / 2 + g_random_int_range (0, delay / 2 + 1);
+  self->attempts++;
+
+  g_debug ("Connecting to the relay again in %u ms", delay);
+  self->retry_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay,
+                                           sotto_relay_client_retry_cb, self, NULL);
+}
+
+static void
+sotto_relay_client_drop_socket (SottoRelayClient *self)
+{
+  if (self->socket != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->socket, self);
+      if (soup_websocket_connection_get_state (self->socket) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (self->socket, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      g_clear_object (&self->socket);
+    }
+}
+
+static void
+sotto_relay_client_handle_envelope (SottoRelayClient *self,
+                                    JsonObject       *object)
+{
+  g_autoptr(SottoRelayEnvelope) envelope = g_new0 (SottoRelayEnvelope, 1);
+  const char *guid = get_string (object, "guid");
+  const char *source = get_string (object, "source");
+  gint64 type;
+  gint64 source_device;
+  gint64 timestamp;
+  gint64 server_timestamp;
+
+  if (guid == NULL
+      || source == NULL
+      || !g_uuid_string_is_valid (source)
+      || !get_int (object, "envelopeType", 1, 8, &type)
+      || !get_int (object, "sourceDevice", 1, 127, &source_device)
+      || !get_int (object, "timestamp", 0, G_MAXINT64, &timestamp)
+      || !get_int (object, "serverTimestamp", 0, G_MAXINT64, &server_timestamp)
+      || (envelope->content = get_base64_bytes (object, "content")) == NULL)
+    {
+      /* Never acknowledged, so the relay keeps it; a newer client may
+       * understand it. */
+      g_debug ("Ignoring an envelope that does not follow the relay API");
+      return;
+    }
+
+  envelope->guid = g_strdup (guid);
+  envelope->type = type;
+  envelope->source = g_ascii_strdown (source, -1);
+  envelope->source_device = source_device;
+  envelope->timestamp = timestamp;
+  envelope->server_timestamp = server_timestamp;
+
+  g_signal_emit (self, signals [ENVELOPE], 0, envelope);
+}
+
+static void
+sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
+                                      gint                     type,
+                                      GBytes                  *message,
+                                      gpointer                 user_data)
+{
+  SottoRelayClient *self = user_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+  const char *kind;
+  const char *data;
+  gsize len;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    return;
+
+  data = g_bytes_get_data (message, &len);
+  if (!json_parser_load_from_data (parser, data, len, &error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_debug ("Ignoring a relay message that is not a JSON object");
+      return;
+    }
+
+  object = json_node_get_object (json_parser_get_root (parser));
+  kind = get_string (object, "type");
+  if (kind == NULL)
+    return;
+
+  if (g_str_equal (kind, "envelope"))
+    sotto_relay_client_handle_envelope (self, object);
+  else if (g_str_equal (kind, "queue-empty"))
+    g_signal_emit (self, signals [QUEUE_EMPTY], 0);
+  else if (g_str_equal (kind, "error") || g_str_equal (kind, "close"))
+    g_debug ("The relay says: %s %s", kind,
+             get_string (object, "reason") ? get_string (object, "reason")
+                                           : (get_string (object, "message") ? get_string (object, "message") : ""));
+}
+
+static void
+sotto_relay_client_socket_closed_cb (SoupWebsocketConnection *socket,
+                                     gpointer                 user_data)
+{
+  SottoRelayClient *self = user_data;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  g_debug ("The delivery socket closed (%u)", soup_websocket_connection_get_close_code (socket));
+
+  sotto_relay_client_drop_socket (self);
+  sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_OFFLINE);
+  sotto_relay_client_schedule_retry (self);
+}
+
+static void
+sotto_relay_client_socket_error_cb (SoupWebsocketConnection *socket,
+                                    GError                  *error,
+                                    gpointer                 user_data)
+{
+  g_debug ("The delivery socket failed: %s", error->message);
+}
+
+static void
+sotto_relay_client_connect_cb (GObject      *object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
+{
+  g_autoptr(SottoRelayClient) self = user_data;
+  g_autoptr(SoupWebsocketConnection) socket = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = soup_session_websocket_connect_finish (SOUP_SESSION (object), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&self->connect_cancellable);
+
+  if (socket == NULL)
+    {
+      g_debug ("Could not open the delivery socket: %s", error->message);
+      sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_OFFLINE);
+      sotto_relay_client_schedule_retry (self);
+      return;
+    }
+
+  soup_websocket_connection_set_max_incoming_payload_size (socket, MAX_INCOMING_PAYLOAD);
+  soup_websocket_connection_set_keepalive_interval (socket, KEEPALIVE_SECONDS);
+
+  g_signal_connect (socket, "message", G_CALLBACK (sotto_relay_client_socket_message_cb), self);
+  g_signal_connect (socket, "closed", G_CALLBACK (sotto_relay_client_socket_closed_cb), self);
+  g_signal_connect (socket, "error", G_CALLBACK (sotto_relay_client_socket_error_cb), self);
+
+  self->socket = g_steal_pointer (&socket);
+  self->attempts = 0;
+  sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_CONNECTED);
+}
+
+static void
+sotto_relay_client_open_socket (SottoRelayClient *self)
+{
+  g_autoptr(SoupMessage) message = NULL;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  if (!self->wanted
+      || self->socket != NULL
+      || self->connect_cancellable != NULL
+      || self->retry_source != 0
+      || self->authorization == NULL)
+    return;
+
+  if (!sotto_relay_client_network_usable (self))
+    {
+      sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_OFFLINE);
+      return;
+    }
+
+  message = soup_message_new ("GET", self->websocket_url);
+  soup_message_headers_replace (soup_message_get_request_headers (message),
+                                "Authorization", self->authorization);
+
+  self->connect_cancellable = g_cancellable_new ();
+  sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_CONNECTING);
+
+  soup_session_websocket_connect_async (self->session, message, NULL, NULL,
+                                        G_PRIORITY_DEFAULT, self->connect_cancellable,
+                                        sotto_relay_client_connect_cb,
+                                        g_object_ref (self));
+}
+
+static void
+sotto_relay_client_network_changed_cb (SottoRelayClient *self,
+                                       gboolean          available,
+                                       GNetworkMonitor  *monitor)
+{
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  if (!self->wanted || !available || self->socket != NULL || self->connect_cancellable != NULL)
+    return;
+
+  /* The network is back: whatever made the last attempt fail may be
+   * gone, so try now rather than after the backoff. */
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  self->attempts = 0;
+  sotto_relay_client_open_socket (self);
+}
+
+/**
+ * sotto_relay_client_connect:
+ * @self: a #SottoRelayClient
+ *
+ * Opens the delivery socket and keeps it open until
+ * sotto_relay_client_disconnect(): after every failure it is opened
+ * again.  Envelopes arrive through #SottoRelayClient::envelope.
+ */
+void
+sotto_relay_client_connect (SottoRelayClient *self)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (self->authorization != NULL);
+
+  if (self->wanted)
+    return;
+
+  self->wanted = TRUE;
+  self->attempts = 0;
+  sotto_relay_client_open_socket (self);
+}
+
+/**
+ * sotto_relay_client_disconnect:
+ * @self: a #SottoRelayClient
+ *
+ * Closes the delivery socket.  Envelopes that were not acknowledged are
+ * delivered again on the next connection.
+ */
+void
+sotto_relay_client_disconnect (SottoRelayClient *self)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+
+  self->wanted = FALSE;
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_cancellable_cancel (self->connect_cancellable);
+  g_clear_object (&self->connect_cancellable);
+  sotto_relay_client_drop_socket (self);
+  sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_OFFLINE);
+}
+
+/**
+ * sotto_relay_client_acknowledge:
+ * @self: a #SottoRelayClient
+ * @guid: the envelope's guid
+ *
+ * Tells the relay that an envelope is stored and can be deleted.  Call
+ * it only once the envelope's contents are safely on disk.  Without an
+ * open socket the acknowledgement is dropped: the relay delivers the
+ * envelope again, and the caller recognises it.
+ */
+void
+sotto_relay_client_acknowledge (SottoRelayClient *self,
+                                const char       *guid)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (guid != NULL);
+
+  if (self->socket == NULL
+      || soup_websocket_connection_get_state (self->socket) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "ack");
+  json_builder_set_member_name (builder, "guid");
+  json_builder_add_string_value (builder, guid);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  soup_websocket_connection_send_text (self->socket, text);
+}
+
+static void
+sotto_relay_client_constructed (GObject *object)
+{
+  SottoRelayClient *self = (SottoRelayClient *)object;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *trimmed = NULL;
+  const char *scheme;
+
+  G_OBJECT_CLASS (sotto_relay_client_parent_class)->constructed (object);
+
+  uri = g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL);
+  g_return_if_fail (uri != NULL);
+
+  /* A base URL may carry a path prefix (a relay behind a proxy), but the
+   * API's paths are appended to it without a doubled slash. */
+  trimmed = g_strdup (self->url);
+  while (g_str_has_suffix (trimmed, "/"))
+    trimmed[strlen (trimmed) - 1] = '\0';
+  g_free (self->url);
+  self->url = g_steal_pointer (&trimmed);
+
+  scheme = g_uri_get_scheme (uri);
+  self->websocket_url = g_strconcat (g_ascii_strcasecmp (scheme, "https") == 0 ? "wss" : "ws",
+                                     self->url + strlen (scheme),
+                                     "/v1/websocket", NULL);
+  self->loopback = host_is_loopback (g_uri_get_host (uri));
+
+  /* Loopback needs no proxy, and the system's proxy resolver is only
+   * asked when a connection may need one. */
+  if (self->loopback)
+    self->session = soup_session_new_with_options ("timeout", REQUEST_TIMEOUT_SECONDS,
+                                                   "proxy-resolver", NULL,
+                                                   "user-agent", "Sotto/" PACKAGE_VERSION,
+                                                   NULL);
+  else
+    self->session = soup_session_new_with_options ("timeout", REQUEST_TIMEOUT_SECONDS,
+                                                   "user-agent", "Sotto/" PACKAGE_VERSION,
+                                                   NULL);
+
+  /* Ciphertext does not compress; the relay never negotiates it. */
+  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
+
+  self->monitor = g_object_ref (g_network_monitor_get_default ());
+  g_signal_connect_object (self->monitor, "network-changed",
+                           G_CALLBACK (sotto_relay_client_network_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+static void
+sotto_relay_client_dispose (GObject *object)
+{
+  SottoRelayClient *self = (SottoRelayClient *)object;
+
+  sotto_relay_client_disconnect (self);
+
+  G_OBJECT_CLASS (sotto_relay_client_parent_class)->dispose (object);
+}
+
+static void
+sotto_relay_client_finalize (GObject *object)
+{
+  SottoRelayClient *self = (SottoRelayClient *)object;
+
+  g_clear_pointer (&self->authorization, sodium_free);
+  g_clear_object (&self->session);
+  g_clear_object (&self->monitor);
+  g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->websocket_url, g_free);
+
+  G_OBJECT_CLASS (sotto_relay_client_parent_class)->finalize (object);
+}
+
+static void
+sotto_relay_client_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SottoRelayClient *self = SOTTO_RELAY_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+
+    case PROP_CONNECTION:
+      g_value_set_enum (value, self->connection);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_relay_client_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  SottoRelayClient *self = SOTTO_RELAY_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      self->url = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_relay_client_class_init (SottoRelayClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = sotto_relay_client_constructed;
+  object_class->dispose = sotto_relay_client_dispose;
+  object_class->finalize = sotto_relay_client_finalize;
+  object_class->get_property = sotto_relay_client_get_property;
+  object_class->set_property = sotto_relay_client_set_property;
+
+  /**
+   * SottoRelayClient:url:
+   *
+   * The relay's base URL; use sotto_relay_client_new() to have it
+   * checked.
+   */
+  properties [PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoRelayClient:connection:
+   *
+   * The state of the delivery socket.
+   */
+  properties [PROP_CONNECTION] =
+    g_param_spec_enum ("connection", NULL, NULL,
+                       SOTTO_TYPE_RELAY_CONNECTION,
+                       SOTTO_RELAY_CONNECTION_OFFLINE,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SottoRelayClient::envelope:
+   * @self: a #SottoRelayClient
+   * @envelope: the envelope
+   *
+   * An envelope arrived.  Acknowledge it with
+   * sotto_relay_client_acknowledge() once it is stored.
+   */
+  signals [ENVELOPE] =
+    g_signal_new ("envelope",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_RELAY_ENVELOPE | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * SottoRelayClient::queue-empty:
+   * @self: a #SottoRelayClient
+   *
+   * Every envelope that waited for this device when the socket opened
+   * has been delivered; later ones arrive as they are sent.
+   */
+  signals [QUEUE_EMPTY] =
+    g_signal_new ("queue-empty",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
+
+  _sotto_engine_init_crypto ();
+}
+
+static void
+sotto_relay_client_init (SottoRelayClient *self)
+{
+}

@@ -1,0 +1,242 @@
+/* sotto-store-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <sqlite3.h>
+
+#include "sotto-account.h"
+#include "sotto-conversation.h"
+#include "sotto-message.h"
+#include "sotto-store.h"
+
+G_BEGIN_DECLS
+
+/* The database file inside the profile directory. */
+#define SOTTO_STORE_DATABASE_NAME "sotto.db"
+
+/* PRAGMA application_id: "Sott".  A database without it is not ours. */
+#define SOTTO_STORE_APPLICATION_ID 0x536f7474
+
+#define SOTTO_STORE_KEY_SIZE 32
+
+/* Bytes a sealed value adds to its plaintext: the XChaCha20-Poly1305
+ * nonce in front and the tag behind. */
+#define SOTTO_STORE_SEAL_OVERHEAD (24 + 16)
+
+/* The keys the store works with; they live in sodium_malloc() memory for
+ * as long as the store is open. */
+typedef struct
+{
+  guint8 database_key[SOTTO_STORE_KEY_SIZE];
+  guint8 seal_key[SOTTO_STORE_KEY_SIZE];
+  guint8 lookup_key[SOTTO_STORE_KEY_SIZE];
+} SottoStoreKeys;
+
+/* Argon2id costs for a passphrase set on a new database; an existing one
+ * keeps the costs written in its header. */
+typedef struct
+{
+  guint64 opslimit;
+  gsize   memlimit;
+} SottoStoreKdfLimits;
+
+/* What _sotto_store_set_message_state() did: the message's position,
+ * the state it is in now (its old one if the change was not allowed) and
+ * the conversation's unread count afterwards. */
+typedef struct
+{
+  guint position;
+  SottoMessageState state;
+  guint n_unread;
+} SottoStoreStateChange;
+
+struct _SottoStore
+{
+  GObject parent_instance;
+
+  GFile *directory;
+  SottoKeySource key_source;
+
+  /* One worker thread that runs every job in the order it was queued,
+   * so that writes land in the order the models issued them. */
+  GThreadPool *thread;
+
+  /* Touched only by the thread running a job, by the opening thread
+   * before the store is handed out, and by tests and benchmarks that call
+   * the functions below directly while no job is queued. */
+  sqlite3 *db;
+  GHashTable *statements;
+  SottoStoreKeys *keys;
+};
+
+/* A statement from the store's cache.  Releasing it with g_autoptr()
+ * resets it and clears its bindings; the cache keeps it prepared. */
+typedef sqlite3_stmt SottoStoreStatement;
+
+void _sotto_store_statement_release (SottoStoreStatement *statement);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoStoreStatement, _sotto_store_statement_release)
+
+SottoStore          *_sotto_store_open_sync            (GFile                      *directory,
+                                                        const char                 *passphrase,
+                                                        const SottoStoreKdfLimits  *limits,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean             _sotto_store_close_sync           (SottoStore                 *self,
+                                                        GError                    **error);
+void                 _sotto_store_run_in_thread        (SottoStore                 *self,
+                                                        GTask                      *task,
+                                                        GTaskThreadFunc             func);
+gboolean             _sotto_store_check_open           (SottoStore                 *self,
+                                                        GError                    **error);
+
+/* SQL helpers (sotto-store.c) */
+void                 _sotto_store_set_sqlite_error     (SottoStore                 *self,
+                                                        int                         rc,
+                                                        const char                 *what,
+                                                        GError                    **error);
+SottoStoreStatement *_sotto_store_prepare              (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        GError                    **error);
+gboolean             _sotto_store_step_done            (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        GError                    **error);
+gboolean             _sotto_store_exec                 (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        GError                    **error);
+gboolean             _sotto_store_begin                (SottoStore                 *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_commit               (SottoStore                 *self,
+                                                        GError                    **error);
+void                 _sotto_store_rollback             (SottoStore                 *self);
+
+/* Sealed columns (sotto-store.c).  @table, @column and @id are bound to
+ * the ciphertext as associated data, so a value cannot be moved to
+ * another row or column. */
+gboolean             _sotto_store_bind_sealed          (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        gint64                      id,
+                                                        const void                 *data,
+                                                        gsize                       len,
+                                                        GError                    **error);
+gboolean             _sotto_store_bind_sealed_string   (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        gint64                      id,
+                                                        const char                 *string,
+                                                        GError                    **error);
+gboolean             _sotto_store_column_unseal        (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        gint64                      id,
+                                                        guint8                     *out,
+                                                        gsize                       out_size,
+                                                        gsize                      *out_len,
+                                                        GError                    **error);
+gboolean             _sotto_store_column_unseal_bytes  (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        gint64                      id,
+                                                        GBytes                    **out,
+                                                        GError                    **error);
+gboolean             _sotto_store_column_unseal_string (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        gint64                      id,
+                                                        char                      **out,
+                                                        GError                    **error);
+void                 _sotto_store_bind_lookup_hash     (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         index,
+                                                        const char                 *table,
+                                                        const char                 *column,
+                                                        const void                 *data,
+                                                        gsize                       len);
+
+/* Schema (sotto-store-schema.c) */
+guint                _sotto_store_schema_version       (void);
+gboolean             _sotto_store_migrate              (SottoStore                 *self,
+                                                        guint                       from_version,
+                                                        GError                    **error);
+
+/* Secret Service (sotto-store-keyring.c) */
+gboolean             _sotto_store_keyring_lookup       (const char                 *profile,
+                                                        guint8                     *key,
+                                                        gboolean                   *found,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
+gboolean             _sotto_store_keyring_store        (const char                 *profile,
+                                                        const guint8               *key,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
+
+/* Records (sotto-store-records.c) */
+gboolean             _sotto_store_save_account         (SottoStore                 *self,
+                                                        SottoAccount               *account,
+                                                        GError                    **error);
+SottoAccount        *_sotto_store_load_account         (SottoStore                 *self,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+SottoConversation   *_sotto_store_add_conversation     (SottoStore                 *self,
+                                                        SottoAccount               *account,
+                                                        const char                 *uuid,
+                                                        const char                 *username,
+                                                        const char                 *name,
+                                                        GBytes                     *identity_key,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray           *_sotto_store_load_conversations   (SottoStore                 *self,
+                                                        SottoAccount               *account,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean             _sotto_store_set_verification     (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GBytes                     *identity_key,
+                                                        int                         from_state,
+                                                        SottoVerificationState      to_state,
+                                                        gboolean                   *applied,
+                                                        GError                    **error);
+gboolean             _sotto_store_change_identity      (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        gint64                      conversation_id,
+                                                        GBytes                     *identity_key,
+                                                        SottoMessage               *event,
+                                                        SottoVerificationState     *state,
+                                                        gboolean                   *event_added,
+                                                        GError                    **error);
+gboolean             _sotto_store_insert_messages      (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        GPtrArray                  *messages,
+                                                        GError                    **error);
+gboolean             _sotto_store_append_messages      (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        GPtrArray                  *messages,
+                                                        GError                    **error);
+GPtrArray           *_sotto_store_load_messages        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        guint                       first,
+                                                        guint                       n_messages,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean             _sotto_store_set_message_state    (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *id,
+                                                        SottoMessageState           state,
+                                                        SottoStoreStateChange      *change,
+                                                        GError                    **error);
+GStrv                _sotto_store_mark_read            (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

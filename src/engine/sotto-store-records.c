@@ -1,0 +1,1040 @@
+/* sotto-store-records.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+
+#include "sp-error.h"
+
+#include "sotto-account.h"
+#include "sotto-contact-private.h"
+#include "sotto-conversation-private.h"
+#include "sotto-message-private.h"
+#include "sotto-store-private.h"
+
+/* The rows behind the models.  Each function runs on the store's thread
+ * and writes in one transaction; sealed columns are bound to their row
+ * id, so rows get their id before they are written. */
+
+/* The partial index messages_unread and _sotto_store_mark_read() spell
+ * these values out, because SQLite only uses a partial index for a query
+ * that names the same constants. */
+G_STATIC_ASSERT (SOTTO_MESSAGE_DIRECTION_INCOMING == 0);
+G_STATIC_ASSERT (SOTTO_MESSAGE_STATE_DELIVERED == 2);
+G_STATIC_ASSERT (SOTTO_MESSAGE_STATE_READ == 3);
+
+#define IDENTITY_RECORD_SIZE (SP_PUBLIC_KEY_SIZE + SP_PRIVATE_KEY_SIZE)
+
+static gboolean
+next_id (SottoStore  *self,
+         const char  *sql,
+         gint64      *id,
+         GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (self, sql, error);
+  if (statement == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read the database", error);
+      return FALSE;
+    }
+
+  *id = sqlite3_column_int64 (statement, 0);
+
+  return TRUE;
+}
+
+static void
+set_corrupt_error (GError     **error,
+                   const char  *what)
+{
+  g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+               _("A stored %s is damaged"), what);
+}
+
+gboolean
+_sotto_store_save_account (SottoStore    *self,
+                           SottoAccount  *account,
+                           GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  const SpKeyPair *identity;
+  guint8 *record;
+  gboolean sealed;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), FALSE);
+
+  statement = _sotto_store_prepare (self,
+                                    "INSERT OR REPLACE INTO account"
+                                    " (id, uuid, username, device_id, registration_id, relay_url, password, identity)"
+                                    " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  identity = sotto_account_get_identity_key_pair (account);
+  record = sodium_malloc (IDENTITY_RECORD_SIZE);
+  if (record == NULL)
+    g_error ("Could not allocate guarded memory for a key pair");
+  memcpy (record, identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  memcpy (record + SP_PUBLIC_KEY_SIZE, identity->private_key.bytes, SP_PRIVATE_KEY_SIZE);
+
+  sealed = _sotto_store_bind_sealed (self, statement, 7, "account", "identity", 1,
+                                     record, IDENTITY_RECORD_SIZE, error);
+  sodium_free (record);
+
+  if (!sealed
+      || !_sotto_store_bind_sealed_string (self, statement, 1, "account", "uuid", 1,
+                                           sotto_account_get_uuid (account), error)
+      || !_sotto_store_bind_sealed_string (self, statement, 2, "account", "username", 1,
+                                           sotto_account_get_username (account), error)
+      || !_sotto_store_bind_sealed_string (self, statement, 5, "account", "relay_url", 1,
+                                           sotto_account_get_relay_url (account), error)
+      || !_sotto_store_bind_sealed_string (self, statement, 6, "account", "password", 1,
+                                           sotto_account_get_password (account), error))
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 3, sotto_account_get_device_id (account));
+  sqlite3_bind_int64 (statement, 4, sotto_account_get_registration_id (account));
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+SottoAccount *
+_sotto_store_load_account (SottoStore  *self,
+                           GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *relay_url = NULL;
+  SottoAccount *account = NULL;
+  SpKeyPair *identity = NULL;
+  guint8 *record = NULL;
+  char *password = NULL;
+  gsize record_len = 0;
+  gsize password_len = 0;
+  gsize password_size;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT uuid, username, device_id, registration_id, relay_url, password, identity"
+                                    " FROM account WHERE id = 1",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                           _("The profile has no account yet"));
+      return NULL;
+    }
+  else if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read the account", error);
+      return NULL;
+    }
+
+  /* The secrets go from the database straight into guarded memory. */
+  record = sodium_malloc (IDENTITY_RECORD_SIZE);
+  identity = sodium_malloc (sizeof *identity);
+  password_size = sqlite3_column_bytes (statement, 5) + 1;
+  password = sodium_malloc (password_size);
+  if (record == NULL || identity == NULL || password == NULL)
+    g_error ("Could not allocate guarded memory for the account");
+
+  if (!_sotto_store_column_unseal_string (self, statement, 0, "account", "uuid", 1, &uuid, error)
+      || !_sotto_store_column_unseal_string (self, statement, 1, "account", "username", 1, &username, error)
+      || !_sotto_store_column_unseal_string (self, statement, 4, "account", "relay_url", 1, &relay_url, error)
+      || !_sotto_store_column_unseal (self, statement, 6, "account", "identity", 1,
+                                      record, IDENTITY_RECORD_SIZE, &record_len, error))
+    goto out;
+
+  if (sqlite3_column_type (statement, 5) != SQLITE_NULL
+      && !_sotto_store_column_unseal (self, statement, 5, "account", "password", 1,
+                                      (guint8 *) password, password_size - 1, &password_len, error))
+    goto out;
+  password[password_len] = '\0';
+
+  if (uuid == NULL || !g_uuid_string_is_valid (uuid)
+      || record_len != IDENTITY_RECORD_SIZE
+      || sp_key_pair_from_parts (identity,
+                                 record, SP_PUBLIC_KEY_SIZE,
+                                 record + SP_PUBLIC_KEY_SIZE, SP_PRIVATE_KEY_SIZE) != SP_OK)
+    {
+      set_corrupt_error (error, "account");
+      goto out;
+    }
+
+  account = sotto_account_new (self, uuid, username,
+                               sqlite3_column_int64 (statement, 2),
+                               sqlite3_column_int64 (statement, 3),
+                               relay_url,
+                               sqlite3_column_type (statement, 5) != SQLITE_NULL ? password : NULL,
+                               identity);
+
+out:
+  sodium_free (record);
+  sodium_free (identity);
+  sodium_free (password);
+
+  return account;
+}
+
+SottoConversation *
+_sotto_store_add_conversation (SottoStore    *self,
+                               SottoAccount  *account,
+                               const char    *uuid,
+                               const char    *username,
+                               const char    *name,
+                               GBytes        *identity_key,
+                               GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(SottoContact) contact = NULL;
+  g_autofree char *normal_uuid = NULL;
+  gint64 contact_id;
+  gint64 conversation_id;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (uuid != NULL, NULL);
+
+  normal_uuid = g_ascii_strdown (uuid, -1);
+
+  if (!_sotto_store_begin (self, error))
+    return NULL;
+
+  if (!next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM contacts", &contact_id, error))
+    goto fail;
+
+  statement = _sotto_store_prepare (self,
+                                    "INSERT INTO contacts"
+                                    " (id, uuid_hash, username_hash, uuid, username, name, identity_key, verification)"
+                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+  _sotto_store_bind_lookup_hash (self, statement, 2, "contacts", "uuid", normal_uuid, strlen (normal_uuid));
+  if (username != NULL)
+    _sotto_store_bind_lookup_hash (self, statement, 3, "contacts", "username", username, strlen (username));
+  sqlite3_bind_int (statement, 8, SOTTO_VERIFICATION_STATE_UNVERIFIED);
+
+  if (!_sotto_store_bind_sealed_string (self, statement, 4, "contacts", "uuid", contact_id, normal_uuid, error)
+      || !_sotto_store_bind_sealed_string (self, statement, 5, "contacts", "username", contact_id, username, error)
+      || !_sotto_store_bind_sealed_string (self, statement, 6, "contacts", "name", contact_id, name, error)
+      || (identity_key != NULL
+          && !_sotto_store_bind_sealed (self, statement, 7, "contacts", "identity_key", contact_id,
+                                        g_bytes_get_data (identity_key, NULL),
+                                        g_bytes_get_size (identity_key), error)))
+    goto fail;
+
+  if (!_sotto_store_step_done (self, statement, error))
+    {
+      if (g_error_matches (*error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS,
+                               _("A contact with this username or account exists already"));
+        }
+      goto fail;
+    }
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  statement = _sotto_store_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?1)", error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+  if (!_sotto_store_step_done (self, statement, error))
+    goto fail;
+  conversation_id = sqlite3_last_insert_rowid (self->db);
+
+  if (!_sotto_store_commit (self, error))
+    return NULL;
+
+  contact = _sotto_contact_new (self, account, contact_id, normal_uuid, username, name,
+                                identity_key, SOTTO_VERIFICATION_STATE_UNVERIFIED);
+
+  return _sotto_conversation_new (self, conversation_id, contact, 0, 0, 0, NULL);
+
+fail:
+  _sotto_store_rollback (self);
+
+  return NULL;
+}
+
+static SottoMessage *
+sotto_store_read_message (SottoStore           *self,
+                          SottoStoreStatement  *statement,
+                          GError              **error)
+{
+  g_autofree char *body = NULL;
+  SottoMessage *message;
+  gint64 id = sqlite3_column_int64 (statement, 0);
+  gint64 position = sqlite3_column_int64 (statement, 1);
+  const char *uuid = (const char *) sqlite3_column_text (statement, 2);
+  gint64 direction = sqlite3_column_int64 (statement, 3);
+  gint64 kind = sqlite3_column_int64 (statement, 4);
+  gint64 state = sqlite3_column_int64 (statement, 5);
+
+  if (uuid == NULL
+      || position < 0 || position > G_MAXUINT
+      || direction < SOTTO_MESSAGE_DIRECTION_INCOMING || direction > SOTTO_MESSAGE_DIRECTION_OUTGOING
+      || kind < SOTTO_MESSAGE_KIND_TEXT || kind > SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
+      || state < SOTTO_MESSAGE_STATE_QUEUED || state > SOTTO_MESSAGE_STATE_FAILED)
+    {
+      set_corrupt_error (error, "message");
+      return NULL;
+    }
+
+  if (!_sotto_store_column_unseal_string (self, statement, 8, "messages", "body", id, &body, error))
+    return NULL;
+
+  message = _sotto_message_new (uuid, direction, kind, state,
+                                sqlite3_column_int64 (statement, 6),
+                                sqlite3_column_int64 (statement, 7),
+                                body);
+  _sotto_message_set_position (message, position);
+
+  return message;
+}
+
+GPtrArray *
+_sotto_store_load_messages (SottoStore  *self,
+                            gint64       conversation_id,
+                            guint        first,
+                            guint        n_messages,
+                            GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT id, position, uuid, direction, kind, state, sent_at, received_at, body"
+                                    " FROM messages"
+                                    " WHERE conversation_id = ?1 AND position >= ?2 AND position < ?3"
+                                    " ORDER BY position",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  sqlite3_bind_int64 (statement, 2, first);
+  sqlite3_bind_int64 (statement, 3, (gint64) first + n_messages);
+
+  messages = g_ptr_array_new_full (n_messages, g_object_unref);
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      SottoMessage *message = sotto_store_read_message (self, statement, error);
+
+      if (message == NULL)
+        return NULL;
+
+      g_ptr_array_add (messages, message);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read messages", error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&messages);
+}
+
+typedef struct
+{
+  SottoContact *contact;
+  gint64 id;
+  gint64 n_messages;
+  gint64 n_unread;
+  gint64 last_activity;
+} ConversationRow;
+
+static void
+conversation_row_clear (gpointer data)
+{
+  ConversationRow *row = data;
+
+  g_clear_object (&row->contact);
+}
+
+GPtrArray *
+_sotto_store_load_conversations (SottoStore    *self,
+                                 SottoAccount  *account,
+                                 GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GArray) rows = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT c.id, c.uuid, c.username, c.name, c.identity_key, c.verification,"
+                                    "       v.id, v.n_messages, v.n_unread, v.last_activity"
+                                    " FROM conversations v JOIN contacts c ON c.id = v.contact_id",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  /* The newest message of each conversation is read with another
+   * statement once this one is done, so the rows are collected first. */
+  rows = g_array_new (FALSE, TRUE, sizeof (ConversationRow));
+  g_array_set_clear_func (rows, conversation_row_clear);
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autofree char *uuid = NULL;
+      g_autofree char *username = NULL;
+      g_autofree char *name = NULL;
+      g_autoptr(GBytes) identity_key = NULL;
+      gint64 contact_id = sqlite3_column_int64 (statement, 0);
+      gint64 verification = sqlite3_column_int64 (statement, 5);
+      ConversationRow row;
+
+      row.id = sqlite3_column_int64 (statement, 6);
+      row.n_messages = sqlite3_column_int64 (statement, 7);
+      row.n_unread = sqlite3_column_int64 (statement, 8);
+      row.last_activity = sqlite3_column_int64 (statement, 9);
+
+      if (!_sotto_store_column_unseal_string (self, statement, 1, "contacts", "uuid", contact_id, &uuid, error)
+          || !_sotto_store_column_unseal_string (self, statement, 2, "contacts", "username", contact_id, &username, error)
+          || !_sotto_store_column_unseal_string (self, statement, 3, "contacts", "name", contact_id, &name, error)
+          || !_sotto_store_column_unseal_bytes (self, statement, 4, "contacts", "identity_key", contact_id,
+                                                &identity_key, error))
+        return NULL;
+
+      if (uuid == NULL
+          || verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
+          || verification > SOTTO_VERIFICATION_STATE_CHANGED
+          || row.n_messages < 0 || row.n_messages > G_MAXUINT
+          || row.n_unread < 0 || row.n_unread > row.n_messages
+          || row.last_activity < 0)
+        {
+          set_corrupt_error (error, "contact");
+          return NULL;
+        }
+
+      row.contact = _sotto_contact_new (self, account, contact_id, uuid, username, name,
+                                        identity_key, verification);
+      g_array_append_val (rows, row);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read the conversations", error);
+      return NULL;
+    }
+
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  conversations = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      ConversationRow *row = &g_array_index (rows, ConversationRow, i);
+      g_autoptr(GPtrArray) last = NULL;
+      SottoMessage *last_message = NULL;
+
+      if (row->n_messages > 0)
+        {
+          last = _sotto_store_load_messages (self, row->id, row->n_messages - 1, 1, error);
+          if (last == NULL)
+            return NULL;
+
+          if (last->len != 1)
+            {
+              set_corrupt_error (error, "conversation");
+              return NULL;
+            }
+
+          last_message = g_ptr_array_index (last, 0);
+        }
+
+      g_ptr_array_add (conversations,
+                       _sotto_conversation_new (self, row->id, row->contact,
+                                                row->n_messages, row->n_unread, row->last_activity,
+                                                last_message));
+    }
+
+  return g_steal_pointer (&conversations);
+}
+
+/* Reads the identity key and verification state of a contact; *key is
+ * %NULL for a contact whose key is not known yet. */
+static gboolean
+sotto_store_read_identity (SottoStore              *self,
+                           gint64                   contact_id,
+                           GBytes                 **key,
+                           SottoVerificationState  *state,
+                           GError                 **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  gint64 verification;
+  int rc;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT identity_key, verification FROM contacts WHERE id = ?1",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                           _("The contact does not exist"));
+      return FALSE;
+    }
+  else if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read a contact", error);
+      return FALSE;
+    }
+
+  verification = sqlite3_column_int64 (statement, 1);
+  if (verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
+      || verification > SOTTO_VERIFICATION_STATE_CHANGED)
+    {
+      set_corrupt_error (error, "contact");
+      return FALSE;
+    }
+
+  *state = verification;
+
+  return _sotto_store_column_unseal_bytes (self, statement, 0, "contacts", "identity_key",
+                                           contact_id, key, error);
+}
+
+gboolean
+_sotto_store_set_verification (SottoStore              *self,
+                               gint64                   contact_id,
+                               GBytes                  *identity_key,
+                               int                      from_state,
+                               SottoVerificationState   to_state,
+                               gboolean                *applied,
+                               GError                 **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GBytes) stored_key = NULL;
+  SottoVerificationState stored_state;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (identity_key != NULL, FALSE);
+  g_return_val_if_fail (applied != NULL, FALSE);
+
+  *applied = FALSE;
+
+  if (!_sotto_store_begin (self, error))
+    return FALSE;
+
+  if (!sotto_store_read_identity (self, contact_id, &stored_key, &stored_state, error))
+    goto fail;
+
+  /* The user compared the safety number of @identity_key; if the key
+   * changed meanwhile, that comparison says nothing about the new one. */
+  if (stored_key == NULL || !g_bytes_equal (stored_key, identity_key)
+      || (from_state >= 0 && stored_state != (SottoVerificationState) from_state))
+    {
+      _sotto_store_rollback (self);
+      return TRUE;
+    }
+
+  statement = _sotto_store_prepare (self, "UPDATE contacts SET verification = ?2 WHERE id = ?1", error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+  sqlite3_bind_int (statement, 2, to_state);
+
+  if (!_sotto_store_step_done (self, statement, error))
+    goto fail;
+
+  if (!_sotto_store_commit (self, error))
+    return FALSE;
+
+  *applied = TRUE;
+
+  return TRUE;
+
+fail:
+  _sotto_store_rollback (self);
+
+  return FALSE;
+}
+
+/* Inserts @messages at the end of the conversation, inside the caller's
+ * transaction, and returns the positions they got in @positions. */
+static gboolean
+sotto_store_append_messages (SottoStore  *self,
+                             gint64       conversation_id,
+                             GPtrArray   *messages,
+                             guint       *positions,
+                             GError     **error)
+{
+  g_autoptr(SottoStoreStatement) insert = NULL;
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  gint64 n_messages;
+  gint64 n_unread;
+  gint64 last_activity;
+  gint64 id;
+  int rc;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT n_messages, n_unread, last_activity FROM conversations WHERE id = ?1",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                           _("The conversation does not exist"));
+      return FALSE;
+    }
+  else if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read a conversation", error);
+      return FALSE;
+    }
+
+  n_messages = sqlite3_column_int64 (statement, 0);
+  n_unread = sqlite3_column_int64 (statement, 1);
+  last_activity = sqlite3_column_int64 (statement, 2);
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  if (n_messages + messages->len > G_MAXUINT)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED,
+                           _("The conversation is full"));
+      return FALSE;
+    }
+
+  if (!next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM messages", &id, error))
+    return FALSE;
+
+  insert = _sotto_store_prepare (self,
+                                 "INSERT INTO messages"
+                                 " (id, conversation_id, position, uuid, direction, kind, state, sent_at, received_at, body)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                 error);
+  if (insert == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < messages->len; i++, id++)
+    {
+      SottoMessage *message = g_ptr_array_index (messages, i);
+
+      sqlite3_bind_int64 (insert, 1, id);
+      sqlite3_bind_int64 (insert, 2, conversation_id);
+      sqlite3_bind_int64 (insert, 3, n_messages);
+      sqlite3_bind_text (insert, 4, sotto_message_get_id (message), -1, SQLITE_STATIC);
+      sqlite3_bind_int (insert, 5, sotto_message_get_direction (message));
+      sqlite3_bind_int (insert, 6, sotto_message_get_kind (message));
+      sqlite3_bind_int (insert, 7, sotto_message_get_state (message));
+      sqlite3_bind_int64 (insert, 8, sotto_message_get_sent_at (message));
+      sqlite3_bind_int64 (insert, 9, sotto_message_get_received_at (message));
+
+      if (!_sotto_store_bind_sealed_string (self, insert, 10, "messages", "body", id,
+                                            sotto_message_get_body (message), error))
+        return FALSE;
+
+      if (!_sotto_store_step_done (self, insert, error))
+        {
+          if (g_error_matches (*error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
+            {
+              g_clear_error (error);
+              g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS,
+                           _("The conversation has message %s already"),
+                           sotto_message_get_id (message));
+            }
+          return FALSE;
+        }
+
+      sqlite3_reset (insert);
+
+      positions[i] = n_messages++;
+      if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_INCOMING
+          && sotto_message_get_state (message) == SOTTO_MESSAGE_STATE_DELIVERED)
+        n_unread++;
+      last_activity = MAX (last_activity, sotto_message_get_received_at (message));
+    }
+
+  statement = _sotto_store_prepare (self,
+                                    "UPDATE conversations SET n_messages = ?2, n_unread = ?3, last_activity = ?4"
+                                    " WHERE id = ?1",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  sqlite3_bind_int64 (statement, 2, n_messages);
+  sqlite3_bind_int64 (statement, 3, n_unread);
+  sqlite3_bind_int64 (statement, 4, last_activity);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Like _sotto_store_insert_messages(), inside the caller's transaction:
+ * SottoMessenger stores a message in the transaction that decrypted it. */
+gboolean
+_sotto_store_append_messages (SottoStore  *self,
+                              gint64       conversation_id,
+                              GPtrArray   *messages,
+                              GError     **error)
+{
+  g_autofree guint *positions = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (messages != NULL, FALSE);
+
+  positions = g_new (guint, messages->len);
+
+  if (!sotto_store_append_messages (self, conversation_id, messages, positions, error))
+    return FALSE;
+
+  for (guint i = 0; i < messages->len; i++)
+    _sotto_message_set_position (g_ptr_array_index (messages, i), positions[i]);
+
+  return TRUE;
+}
+
+/* Adds @messages, which nobody else uses yet, to the end of the
+ * conversation in one transaction, and gives each its position. */
+gboolean
+_sotto_store_insert_messages (SottoStore  *self,
+                              gint64       conversation_id,
+                              GPtrArray   *messages,
+                              GError     **error)
+{
+  g_autofree guint *positions = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (messages != NULL, FALSE);
+
+  positions = g_new (guint, messages->len);
+
+  if (!_sotto_store_begin (self, error))
+    return FALSE;
+
+  if (!sotto_store_append_messages (self, conversation_id, messages, positions, error))
+    {
+      _sotto_store_rollback (self);
+      return FALSE;
+    }
+
+  if (!_sotto_store_commit (self, error))
+    return FALSE;
+
+  for (guint i = 0; i < messages->len; i++)
+    _sotto_message_set_position (g_ptr_array_index (messages, i), positions[i]);
+
+  return TRUE;
+}
+
+gboolean
+_sotto_store_change_identity (SottoStore              *self,
+                              gint64                   contact_id,
+                              gint64                   conversation_id,
+                              GBytes                  *identity_key,
+                              SottoMessage            *event,
+                              SottoVerificationState  *state,
+                              gboolean                *event_added,
+                              GError                 **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GBytes) stored_key = NULL;
+  SottoVerificationState stored_state;
+  SottoVerificationState new_state;
+  guint position;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (identity_key != NULL, FALSE);
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (event), FALSE);
+
+  *event_added = FALSE;
+
+  if (!_sotto_store_begin (self, error))
+    return FALSE;
+
+  if (!sotto_store_read_identity (self, contact_id, &stored_key, &stored_state, error))
+    goto fail;
+
+  if (stored_key != NULL && g_bytes_equal (stored_key, identity_key))
+    {
+      _sotto_store_rollback (self);
+      *state = stored_state;
+      return TRUE;
+    }
+
+  /* A verified contact's new key is held until the user looks at it;
+   * otherwise the state stays as it was.  The first key is no change. */
+  if (stored_key != NULL && stored_state == SOTTO_VERIFICATION_STATE_VERIFIED)
+    new_state = SOTTO_VERIFICATION_STATE_CHANGED;
+  else
+    new_state = stored_state;
+
+  statement = _sotto_store_prepare (self,
+                                    "UPDATE contacts SET identity_key = ?2, verification = ?3 WHERE id = ?1",
+                                    error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+  sqlite3_bind_int (statement, 3, new_state);
+
+  if (!_sotto_store_bind_sealed (self, statement, 2, "contacts", "identity_key", contact_id,
+                                 g_bytes_get_data (identity_key, NULL),
+                                 g_bytes_get_size (identity_key), error)
+      || !_sotto_store_step_done (self, statement, error))
+    goto fail;
+
+  if (stored_key != NULL)
+    {
+      events = g_ptr_array_new ();
+      g_ptr_array_add (events, event);
+
+      if (!sotto_store_append_messages (self, conversation_id, events, &position, error))
+        goto fail;
+    }
+
+  if (!_sotto_store_commit (self, error))
+    return FALSE;
+
+  if (stored_key != NULL)
+    {
+      _sotto_message_set_position (event, position);
+      *event_added = TRUE;
+    }
+
+  *state = new_state;
+
+  return TRUE;
+
+fail:
+  _sotto_store_rollback (self);
+
+  return FALSE;
+}
+
+gboolean
+_sotto_store_set_message_state (SottoStore             *self,
+                                gint64                  conversation_id,
+                                const char             *id,
+                                SottoMessageState       state,
+                                SottoStoreStateChange  *change,
+                                GError                **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  gint64 row_id;
+  gint64 position;
+  gint64 direction;
+  gint64 old_state;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+  g_return_val_if_fail (change != NULL, FALSE);
+
+  if (!_sotto_store_begin (self, error))
+    return FALSE;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT id, position, direction, state FROM messages"
+                                    " WHERE conversation_id = ?1 AND uuid = ?2",
+                                    error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  sqlite3_bind_text (statement, 2, id, -1, SQLITE_STATIC);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                   _("The conversation has no message %s"), id);
+      goto fail;
+    }
+  else if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read a message", error);
+      goto fail;
+    }
+
+  row_id = sqlite3_column_int64 (statement, 0);
+  position = sqlite3_column_int64 (statement, 1);
+  direction = sqlite3_column_int64 (statement, 2);
+  old_state = sqlite3_column_int64 (statement, 3);
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  if (position < 0 || position > G_MAXUINT
+      || direction < SOTTO_MESSAGE_DIRECTION_INCOMING || direction > SOTTO_MESSAGE_DIRECTION_OUTGOING
+      || old_state < SOTTO_MESSAGE_STATE_QUEUED || old_state > SOTTO_MESSAGE_STATE_FAILED)
+    {
+      set_corrupt_error (error, "message");
+      goto fail;
+    }
+
+  change->position = position;
+  change->state = old_state;
+
+  if (sotto_message_state_can_change (direction, old_state, state))
+    {
+      statement = _sotto_store_prepare (self, "UPDATE messages SET state = ?2 WHERE id = ?1", error);
+      if (statement == NULL)
+        goto fail;
+
+      sqlite3_bind_int64 (statement, 1, row_id);
+      sqlite3_bind_int (statement, 2, state);
+
+      if (!_sotto_store_step_done (self, statement, error))
+        goto fail;
+      g_clear_pointer (&statement, _sotto_store_statement_release);
+
+      if (direction == SOTTO_MESSAGE_DIRECTION_INCOMING && old_state == SOTTO_MESSAGE_STATE_DELIVERED)
+        {
+          statement = _sotto_store_prepare (self,
+                                            "UPDATE conversations SET n_unread = n_unread - 1"
+                                            " WHERE id = ?1 AND n_unread > 0",
+                                            error);
+          if (statement == NULL)
+            goto fail;
+
+          sqlite3_bind_int64 (statement, 1, conversation_id);
+
+          if (!_sotto_store_step_done (self, statement, error))
+            goto fail;
+          g_clear_pointer (&statement, _sotto_store_statement_release);
+        }
+
+      change->state = state;
+    }
+
+  statement = _sotto_store_prepare (self, "SELECT n_unread FROM conversations WHERE id = ?1", error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read a conversation", error);
+      goto fail;
+    }
+  change->n_unread = CLAMP (sqlite3_column_int64 (statement, 0), 0, G_MAXUINT);
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  if (!_sotto_store_commit (self, error))
+    return FALSE;
+
+  return TRUE;
+
+fail:
+  _sotto_store_rollback (self);
+
+  return FALSE;
+}
+
+GStrv
+_sotto_store_mark_read (SottoStore  *self,
+                        gint64       conversation_id,
+                        GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GStrvBuilder) ids = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  if (!_sotto_store_begin (self, error))
+    return NULL;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT uuid FROM messages"
+                                    " WHERE conversation_id = ?1 AND direction = 0 AND state = 2"
+                                    " ORDER BY position",
+                                    error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+
+  ids = g_strv_builder_new ();
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    g_strv_builder_add (ids, (const char *) sqlite3_column_text (statement, 0));
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read messages", error);
+      goto fail;
+    }
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  statement = _sotto_store_prepare (self,
+                                    "UPDATE messages SET state = 3"
+                                    " WHERE conversation_id = ?1 AND direction = 0 AND state = 2",
+                                    error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  if (!_sotto_store_step_done (self, statement, error))
+    goto fail;
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+
+  statement = _sotto_store_prepare (self, "UPDATE conversations SET n_unread = 0 WHERE id = ?1", error);
+  if (statement == NULL)
+    goto fail;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  if (!_sotto_store_step_done (self, statement, error))
+    goto fail;
+
+  if (!_sotto_store_commit (self, error))
+    return NULL;
+
+  return g_strv_builder_end (ids);
+
+fail:
+  _sotto_store_rollback (self);
+
+  return NULL;
+}

@@ -1,0 +1,168 @@
+/* sotto-store-schema.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-store-private.h"
+
+/* Every change to the schema is one more entry here, never an edit of an
+ * old one: entry N takes a database from version N to N + 1, and
+ * PRAGMA user_version records how far a database got.  Columns marked
+ * "sealed" hold XChaCha20-Poly1305 ciphertext bound to their table,
+ * column and row id; columns ending in _hash hold keyed BLAKE2b hashes
+ * for lookups.  The header table must keep its shape in every version,
+ * because the key is read from it before migrations run. */
+static const char * const migrations[] = {
+  /* 0 → 1: the first schema. */
+  "CREATE TABLE header ("
+  "  name            TEXT PRIMARY KEY NOT NULL,"
+  "  value           BLOB NOT NULL"
+  ") WITHOUT ROWID;"
+
+  "CREATE TABLE account ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  uuid            BLOB NOT NULL,"              /* sealed */
+  "  username        BLOB,"                       /* sealed */
+  "  device_id       INTEGER NOT NULL,"
+  "  registration_id INTEGER NOT NULL,"
+  "  relay_url       BLOB,"                       /* sealed */
+  "  password        BLOB,"                       /* sealed */
+  "  identity        BLOB NOT NULL"               /* sealed: public || private */
+  ");"
+
+  "CREATE TABLE contacts ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  uuid_hash       BLOB NOT NULL UNIQUE,"
+  "  username_hash   BLOB UNIQUE,"
+  "  uuid            BLOB NOT NULL,"              /* sealed */
+  "  username        BLOB,"                       /* sealed */
+  "  name            BLOB,"                       /* sealed */
+  "  identity_key    BLOB,"                       /* sealed */
+  "  verification    INTEGER NOT NULL DEFAULT 0"
+  ");"
+
+  "CREATE TABLE conversations ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  contact_id      INTEGER NOT NULL UNIQUE REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  n_messages      INTEGER NOT NULL DEFAULT 0,"
+  "  n_unread        INTEGER NOT NULL DEFAULT 0,"
+  "  last_activity   INTEGER NOT NULL DEFAULT 0"
+  ");"
+
+  /* position numbers the messages of a conversation densely from 0 in
+   * the order they entered it, so that a page of the list is one range
+   * of the (conversation_id, position) index. */
+  "CREATE TABLE messages ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  position        INTEGER NOT NULL,"
+  "  uuid            TEXT NOT NULL,"
+  "  direction       INTEGER NOT NULL,"
+  "  kind            INTEGER NOT NULL,"
+  "  state           INTEGER NOT NULL,"
+  "  sent_at         INTEGER NOT NULL,"
+  "  received_at     INTEGER NOT NULL,"
+  "  body            BLOB,"                       /* sealed */
+  "  UNIQUE (conversation_id, position),"
+  "  UNIQUE (conversation_id, uuid)"
+  ");"
+
+  /* Incoming messages not yet read, for marking a conversation read. */
+  "CREATE INDEX messages_unread ON messages (conversation_id)"
+  "  WHERE direction = 0 AND state = 2;",
+
+  /* 1 → 2: what SottoMessenger keeps (sotto-messenger-store.c): the
+   * session core's identities, sessions and prekeys, the ids and times
+   * of prekey upkeep, and an index over the outbox. */
+  "CREATE TABLE messenger_identities ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  address_hash    BLOB NOT NULL UNIQUE,"
+  "  identity_key    BLOB NOT NULL"               /* sealed */
+  ");"
+
+  "CREATE TABLE messenger_sessions ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  address_hash    BLOB NOT NULL UNIQUE,"
+  "  name_hash       BLOB NOT NULL,"
+  "  device_id       INTEGER NOT NULL,"
+  "  record          BLOB NOT NULL"               /* sealed */
+  ");"
+  "CREATE INDEX messenger_sessions_name ON messenger_sessions (name_hash);"
+
+  "CREATE TABLE messenger_pre_keys ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  record          BLOB NOT NULL,"              /* sealed */
+  "  created_at      INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE messenger_signed_pre_keys ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  record          BLOB NOT NULL,"              /* sealed */
+  "  created_at      INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE messenger_kyber_pre_keys ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  record          BLOB NOT NULL,"              /* sealed */
+  "  created_at      INTEGER NOT NULL,"
+  "  last_resort     INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE messenger_kyber_base_keys ("
+  "  kyber_id          INTEGER NOT NULL,"
+  "  signed_pre_key_id INTEGER NOT NULL,"
+  "  base_key          BLOB NOT NULL,"
+  "  PRIMARY KEY (kyber_id, signed_pre_key_id, base_key)"
+  ") WITHOUT ROWID;"
+
+  "CREATE TABLE messenger_keys ("
+  "  id                        INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  next_pre_key_id           INTEGER NOT NULL,"
+  "  next_kyber_pre_key_id     INTEGER NOT NULL,"
+  "  next_signed_pre_key_id    INTEGER NOT NULL,"
+  "  signed_pre_key_rotated_at INTEGER NOT NULL,"
+  "  last_resort_rotated_at    INTEGER NOT NULL"
+  ");"
+
+  "CREATE INDEX messages_outbox ON messages (id)"
+  "  WHERE direction = 1 AND state = 0 AND kind = 0;",
+};
+
+guint
+_sotto_store_schema_version (void)
+{
+  return G_N_ELEMENTS (migrations);
+}
+
+/* Brings the database from @from_version to the current schema.  The
+ * caller holds a transaction, so a failed step leaves nothing behind. */
+gboolean
+_sotto_store_migrate (SottoStore  *self,
+                      guint        from_version,
+                      GError     **error)
+{
+  g_autofree char *stamp = NULL;
+
+  g_assert (SOTTO_IS_STORE (self));
+  g_assert (from_version <= G_N_ELEMENTS (migrations));
+
+  for (guint version = from_version; version < G_N_ELEMENTS (migrations); version++)
+    {
+      g_debug ("Migrating the database from schema %u to %u", version, version + 1);
+
+      if (!_sotto_store_exec (self, migrations[version], error))
+        return FALSE;
+    }
+
+  stamp = g_strdup_printf ("PRAGMA application_id = %d; PRAGMA user_version = %u;",
+                           SOTTO_STORE_APPLICATION_ID, _sotto_store_schema_version ());
+
+  return _sotto_store_exec (self, stamp, error);
+}

@@ -1,0 +1,437 @@
+/* cli-test-util.c: real relays and sotto-cli processes for the end-to-end tests
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <glib/gstdio.h>
+
+#include "cli-test-util.h"
+
+/* Rate limits out of the way: the tests that care about durability send
+ * far faster than a person. */
+static const char relaxed_conf[] =
+  "[rate-limits]\n"
+  "address-requests=100000/100000\n"
+  "address-registrations=100000/100000\n"
+  "address-auth-failures=100000/100000\n"
+  "address-websockets=100000/100000\n"
+  "account-sends=100000/100000\n"
+  "account-lookups=100000/100000\n"
+  "account-bundles=100000/100000\n"
+  "account-key-uploads=100000/100000\n";
+
+/* A relay or a CLI must not outlive a test that aborts. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+CliRelay *
+cli_relay_start (const char *data_dir,
+                 guint       port,
+                 gboolean    relaxed)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *line = NULL;
+  CliRelay *relay = g_new0 (CliRelay, 1);
+  const char *colon;
+
+  relay->data_dir = g_strdup (data_dir);
+
+  if (relaxed)
+    {
+      g_autofree char *path = g_build_filename (data_dir, "relay.conf", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
+      g_file_set_contents (path, relaxed_conf, -1, &error);
+      g_assert_no_error (error);
+    }
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  relay->process = g_subprocess_launcher_spawn (launcher, &error, SOTTO_RELAY_PATH,
+                                                "--listen", listen,
+                                                "--data-dir", data_dir,
+                                                NULL);
+  g_assert_no_error (error);
+
+  /* It says where it listens once it is ready. */
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
+  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "sotto-relay listening on 127.0.0.1:"));
+
+  colon = strrchr (line, ':');
+  relay->port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  g_assert_cmpuint (relay->port, >, 0);
+  if (port != 0)
+    g_assert_cmpuint (relay->port, ==, port);
+
+  relay->url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+
+  return relay;
+}
+
+/* SIGKILL: the relay gets no chance to finish anything. */
+void
+cli_relay_kill (CliRelay *relay)
+{
+  g_subprocess_force_exit (relay->process);
+  g_subprocess_wait (relay->process, NULL, NULL);
+  g_clear_object (&relay->process);
+}
+
+/* SIGTERM: the relay drains and exits cleanly. */
+void
+cli_relay_stop (CliRelay *relay)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (relay->process, SIGTERM);
+  g_subprocess_wait (relay->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (relay->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (relay->process), ==, 0);
+  g_clear_object (&relay->process);
+}
+
+/* Starts the relay again on its port and data directory. */
+void
+cli_relay_restart (CliRelay *relay)
+{
+  g_autoptr(CliRelay) again = NULL;
+
+  g_assert_null (relay->process);
+
+  again = cli_relay_start (relay->data_dir, relay->port, FALSE);
+  relay->process = g_steal_pointer (&again->process);
+}
+
+void
+cli_relay_free (CliRelay *relay)
+{
+  if (relay == NULL)
+    return;
+
+  if (relay->process != NULL)
+    cli_relay_stop (relay);
+
+  g_free (relay->data_dir);
+  g_free (relay->url);
+  g_free (relay);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+    }
+
+  g_rmdir (path);
+}
+
+CliTest *
+cli_test_new (gboolean relaxed)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *relay_dir = NULL;
+  CliTest *test = g_new0 (CliTest, 1);
+
+  test->root = g_dir_make_tmp ("sotto-cli-test-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  relay_dir = g_build_filename (test->root, "relay", NULL);
+  test->relay = cli_relay_start (relay_dir, 0, relaxed);
+
+  return test;
+}
+
+void
+cli_test_free (CliTest *test)
+{
+  if (test == NULL)
+    return;
+
+  g_clear_pointer (&test->relay, cli_relay_free);
+  remove_tree (test->root);
+  g_free (test->root);
+  g_strfreev (test->extra_env);
+  g_free (test);
+}
+
+char *
+cli_test_profile (CliTest    *test,
+                  const char *name)
+{
+  return g_build_filename (test->root, name, NULL);
+}
+
+static GSubprocess *
+spawn_va (CliTest    *test,
+          const char *profile,
+          va_list     args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  const char *arg;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", CLI_TEST_PASSPHRASE, TRUE);
+
+  for (guint i = 0; test->extra_env != NULL && test->extra_env[i] != NULL; i++)
+    {
+      const char *entry = test->extra_env[i];
+      const char *equals = strchr (entry, '=');
+
+      if (entry[0] == '-')
+        g_subprocess_launcher_unsetenv (launcher, entry + 1);
+      else
+        {
+          g_autofree char *name = g_strndup (entry, equals - entry);
+
+          g_subprocess_launcher_setenv (launcher, name, equals + 1, TRUE);
+        }
+    }
+
+  g_ptr_array_add (argv, (gpointer) SOTTO_CLI_PATH);
+  g_ptr_array_add (argv, (gpointer) "--profile");
+  g_ptr_array_add (argv, (gpointer) profile);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+
+  return process;
+}
+
+GSubprocess *
+cli_spawn (CliTest    *test,
+           const char *profile,
+           ...)
+{
+  GSubprocess *process;
+  va_list args;
+
+  va_start (args, profile);
+  process = spawn_va (test, profile, args);
+  va_end (args);
+
+  return process;
+}
+
+CliResult *
+cli_wait (GSubprocess *process)
+{
+  g_autoptr(GError) error = NULL;
+  CliResult *result = g_new0 (CliResult, 1);
+
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
+  g_assert_no_error (error);
+
+  /* A CLI that dies of a signal (a sanitizer's abort, an assertion) is
+   * a failure of its own, never an answer the test expects. */
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("sotto-cli died of signal %d; its errors:\n%s",
+             g_subprocess_get_term_sig (process), result->err);
+
+  result->status = g_subprocess_get_exit_status (process);
+  g_object_unref (process);
+
+  return result;
+}
+
+CliResult *
+cli_run (CliTest    *test,
+         const char *profile,
+         ...)
+{
+  GSubprocess *process;
+  va_list args;
+
+  va_start (args, profile);
+  process = spawn_va (test, profile, args);
+  va_end (args);
+
+  return cli_wait (process);
+}
+
+void
+cli_result_free (CliResult *result)
+{
+  if (result == NULL)
+    return;
+
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
+}
+
+void
+cli_assert_ok (CliResult *result)
+{
+  if (result->status != 0)
+    g_error ("sotto-cli failed with %d:\n%s", result->status, result->err);
+}
+
+/* Registers @name in a profile of that name; returns the profile. */
+char *
+cli_register (CliTest    *test,
+              const char *name)
+{
+  g_autofree char *profile = cli_test_profile (test, name);
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonObject) object = NULL;
+
+  result = cli_run (test, profile, "--json", "register", "--relay", test->relay->url,
+                    "--username", name, NULL);
+  cli_assert_ok (result);
+
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "username"), ==, name);
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "uuid")));
+  g_assert_cmpint (json_object_get_int_member (object, "device"), ==, 1);
+
+  return g_steal_pointer (&profile);
+}
+
+JsonObject *
+cli_parse_object (const char *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* One JSON object per line, as --json prints them. */
+GPtrArray *
+cli_parse_lines (const char *out)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GPtrArray *objects = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (*lines[i] != '\0')
+        g_ptr_array_add (objects, cli_parse_object (lines[i]));
+    }
+
+  return objects;
+}
+
+static gboolean
+file_contains (const char *path,
+               const void *needle,
+               gsize       needle_len)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+
+  for (gsize i = 0; needle_len <= len && i <= len - needle_len; i++)
+    {
+      if (memcmp (contents + i, needle, needle_len) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Whether any file below @directory holds @needle. */
+gboolean
+cli_tree_contains (const char *directory,
+                   const void *needle,
+                   gsize       needle_len)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  dir = g_dir_open (directory, 0, &error);
+  g_assert_no_error (error);
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        continue;
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) ? cli_tree_contains (path, needle, needle_len)
+                                                 : file_contains (path, needle, needle_len))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+void
+cli_bytes_from_hex (const char *hex,
+                    guint8     *out,
+                    gsize       len)
+{
+  g_assert_cmpuint (strlen (hex), ==, len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    {
+      int high = g_ascii_xdigit_value (hex[2 * i]);
+      int low = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      g_assert_cmpint (high, >=, 0);
+      g_assert_cmpint (low, >=, 0);
+      out[i] = (high << 4) | low;
+    }
+}
+
+void
+cli_uuid_to_bytes (const char *uuid,
+                   guint8      out[16])
+{
+  g_autofree char *hex = NULL;
+  GString *compact = g_string_new (NULL);
+
+  for (const char *p = uuid; *p != '\0'; p++)
+    {
+      if (*p != '-')
+        g_string_append_c (compact, *p);
+    }
+
+  hex = g_string_free (compact, FALSE);
+  cli_bytes_from_hex (hex, out, 16);
+}

@@ -1,0 +1,83 @@
+/* cli-test-util.h: real relays and sotto-cli processes for the end-to-end tests
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The passphrase every test profile is made with. */
+#define CLI_TEST_PASSPHRASE "correct horse battery staple"
+
+/* A sotto-relay process on 127.0.0.1; it can be killed and started
+ * again on the same port and data directory, which the profiles
+ * remember. */
+typedef struct
+{
+  GSubprocess *process;
+  char *data_dir;
+  guint port;
+  char *url;
+} CliRelay;
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} CliResult;
+
+/* A directory for one test: relay data and profiles go below it. */
+typedef struct
+{
+  char *root;
+  CliRelay *relay;
+  char **extra_env;
+} CliTest;
+
+CliTest     *cli_test_new            (gboolean      relaxed);
+void         cli_test_free           (CliTest      *test);
+char        *cli_test_profile        (CliTest      *test,
+                                      const char   *name);
+
+CliRelay    *cli_relay_start         (const char   *data_dir,
+                                      guint         port,
+                                      gboolean      relaxed);
+void         cli_relay_kill          (CliRelay     *relay);
+void         cli_relay_stop          (CliRelay     *relay);
+void         cli_relay_restart       (CliRelay     *relay);
+void         cli_relay_free          (CliRelay     *relay);
+
+CliResult   *cli_run                 (CliTest      *test,
+                                      const char   *profile,
+                                      ...) G_GNUC_NULL_TERMINATED;
+GSubprocess *cli_spawn               (CliTest      *test,
+                                      const char   *profile,
+                                      ...) G_GNUC_NULL_TERMINATED;
+CliResult   *cli_wait                (GSubprocess  *process);
+void         cli_result_free         (CliResult    *result);
+void         cli_assert_ok           (CliResult    *result);
+
+char        *cli_register            (CliTest      *test,
+                                      const char   *name);
+JsonObject  *cli_parse_object        (const char   *line);
+GPtrArray   *cli_parse_lines         (const char   *out);
+gboolean     cli_tree_contains       (const char   *directory,
+                                      const void   *needle,
+                                      gsize         needle_len);
+void         cli_bytes_from_hex      (const char   *hex,
+                                      guint8       *out,
+                                      gsize         len);
+void         cli_uuid_to_bytes       (const char   *uuid,
+                                      guint8        out[16]);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliTest, cli_test_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRelay, cli_relay_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
+
+G_END_DECLS

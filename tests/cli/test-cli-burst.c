@@ -1,0 +1,286 @@
+/* test-cli-burst.c: a relay killed in the middle of a burst of messages
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Two senders write 500 messages each to a third person as fast as the
+ * engine takes them, while the third receives with sotto-cli.  The relay
+ * is killed with SIGKILL part way and started again on the same port
+ * and data.  Every message must arrive exactly once, and each sender's
+ * in the order they were written.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "cli-test-util.h"
+#include "sotto-engine.h"
+#include "sotto-messenger.h"
+
+#define MESSAGES_PER_SENDER 500
+#define KILL_AFTER 300
+#define DOWN_MS 700
+
+typedef struct
+{
+  const char *name;
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+  guint sent;
+  guint queued;
+} Sender;
+
+typedef struct
+{
+  CliTest *test;
+  Sender senders[2];
+  gboolean killed;
+  gboolean restarted;
+} Burst;
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+sender_open (Sender     *sender,
+             const char *profile)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
+  wait_for (&opened);
+  sender->store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+
+  sotto_messenger_load_async (sender->store, NULL, result_cb, &loaded);
+  wait_for (&loaded);
+  sender->messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  sotto_messenger_open_conversation_async (sender->messenger, "bob", NULL, result_cb, &found);
+  wait_for (&found);
+  sender->conversation = sotto_messenger_open_conversation_finish (sender->messenger, found, &error);
+  g_assert_no_error (error);
+
+  sotto_messenger_start (sender->messenger);
+}
+
+static void
+sender_close (Sender *sender)
+{
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_stop (sender->messenger);
+  g_clear_object (&sender->conversation);
+  g_clear_object (&sender->messenger);
+
+  sotto_store_close_async (sender->store, NULL, result_cb, &closed);
+  wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (sender->store, closed, &error));
+  g_assert_no_error (error);
+  g_clear_object (&sender->store);
+}
+
+typedef struct
+{
+  Burst *burst;
+  Sender *sender;
+} Send;
+
+static gboolean
+restart_cb (gpointer user_data)
+{
+  Burst *burst = user_data;
+
+  cli_relay_restart (burst->test->relay);
+  burst->restarted = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sent_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autofree Send *send = user_data;
+  Burst *burst = send->burst;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, &message, &error))
+    send->sender->sent++;
+  else
+    {
+      /* The relay went away: the message waits in the outbox. */
+      g_assert_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED);
+      g_assert_nonnull (message);
+      send->sender->queued++;
+    }
+
+  if (!burst->killed && burst->senders[0].sent + burst->senders[1].sent >= KILL_AFTER)
+    {
+      g_test_message ("Killing the relay after %u messages",
+                      burst->senders[0].sent + burst->senders[1].sent);
+      cli_relay_kill (burst->test->relay);
+      burst->killed = TRUE;
+      g_timeout_add (DOWN_MS, restart_cb, burst);
+    }
+}
+
+static void
+flush (Sender *sender)
+{
+  while (TRUE)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+
+      sotto_messenger_flush_async (sender->messenger, NULL, result_cb, &result);
+      wait_for (&result);
+      if (sotto_messenger_flush_finish (sender->messenger, result, &error))
+        return;
+
+      g_assert_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED);
+      g_usleep (100 * 1000);
+    }
+}
+
+/* Checks that @lines hold each of @sender's messages once, in order. */
+static void
+check_sender (GPtrArray  *messages,
+              const char *sender,
+              GHashTable *ids)
+{
+  guint expected = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (messages, i);
+      g_autofree char *text = NULL;
+
+      if (!g_str_equal (json_object_get_string_member (message, "from"), sender))
+        continue;
+
+      text = g_strdup_printf ("%s %04u", sender, expected);
+      g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, text);
+      g_assert_true (g_hash_table_add (ids, g_strdup (json_object_get_string_member (message, "id"))));
+      expected++;
+    }
+
+  g_assert_cmpuint (expected, ==, MESSAGES_PER_SENDER);
+}
+
+static void
+test_burst (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(CliResult) first = NULL;
+  g_autoptr(CliResult) rest = NULL;
+  g_autoptr(GPtrArray) first_lines = NULL;
+  g_autoptr(GPtrArray) rest_lines = NULL;
+  GSubprocess *receiver;
+  Burst burst = { test, { { "alice" }, { "carol" } }, FALSE, FALSE };
+  gint64 start = g_get_monotonic_time ();
+
+  sender_open (&burst.senders[0], alice);
+  sender_open (&burst.senders[1], carol);
+
+  receiver = cli_spawn (test, bob, "--json", "receive", "--timeout", "5", NULL);
+
+  for (guint i = 0; i < MESSAGES_PER_SENDER; i++)
+    {
+      for (guint j = 0; j < G_N_ELEMENTS (burst.senders); j++)
+        {
+          Sender *sender = &burst.senders[j];
+          g_autofree char *text = g_strdup_printf ("%s %04u", sender->name, i);
+          Send *send = g_new0 (Send, 1);
+
+          send->burst = &burst;
+          send->sender = sender;
+          sotto_messenger_send_async (sender->messenger, sender->conversation, text, NULL, sent_cb, send);
+        }
+    }
+
+  while (burst.senders[0].sent + burst.senders[0].queued < MESSAGES_PER_SENDER
+         || burst.senders[1].sent + burst.senders[1].queued < MESSAGES_PER_SENDER
+         || !burst.restarted)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (burst.killed);
+  g_test_message ("%u sent and %u queued before the outbox drained",
+                  burst.senders[0].sent + burst.senders[1].sent,
+                  burst.senders[0].queued + burst.senders[1].queued);
+
+  flush (&burst.senders[0]);
+  flush (&burst.senders[1]);
+  g_test_message ("Every message reached the relay after %.1f s",
+                  (g_get_monotonic_time () - start) / 1e6);
+
+  /* The receiver may have given up while the relay was away; then a
+   * second one collects the rest. */
+  first = cli_wait (receiver);
+  g_assert_cmpint (first->status, <=, 1);
+  first_lines = cli_parse_lines (first->out);
+  for (guint i = 0; i < first_lines->len; i++)
+    g_ptr_array_add (messages, json_object_ref (g_ptr_array_index (first_lines, i)));
+
+  rest = cli_run (test, bob, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (rest);
+  rest_lines = cli_parse_lines (rest->out);
+  for (guint i = 0; i < rest_lines->len; i++)
+    g_ptr_array_add (messages, json_object_ref (g_ptr_array_index (rest_lines, i)));
+
+  g_test_message ("Received %u + %u messages after %.1f s", first_lines->len, rest_lines->len,
+                  (g_get_monotonic_time () - start) / 1e6);
+
+  g_assert_cmpuint (messages->len, ==, 2 * MESSAGES_PER_SENDER);
+  check_sender (messages, "alice", ids);
+  check_sender (messages, "carol", ids);
+
+  sender_close (&burst.senders[0]);
+  sender_close (&burst.senders[1]);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_func ("/cli/burst", test_burst);
+
+  return g_test_run ();
+}

@@ -1,0 +1,1067 @@
+/* test-cli.c: two and three people talking through a real relay with sotto-cli
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+#include <sodium.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "cli-test-util.h"
+#include "sotto-engine.h"
+#include "sotto-messenger-private.h"
+
+typedef struct
+{
+  char *uuid;
+  char *identity_key;
+} Whoami;
+
+static void
+whoami_free (Whoami *whoami)
+{
+  g_free (whoami->uuid);
+  g_free (whoami->identity_key);
+  g_free (whoami);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Whoami, whoami_free)
+
+static Whoami *
+whoami (CliTest    *test,
+        const char *profile,
+        const char *username)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "whoami", NULL);
+  g_autoptr(JsonObject) object = NULL;
+  Whoami *whoami;
+  const char *key;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+
+  g_assert_cmpstr (json_object_get_string_member (object, "username"), ==, username);
+  g_assert_cmpint (json_object_get_int_member (object, "device"), ==, 1);
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "uuid")));
+
+  /* 66 hex digits of the 33-byte key: 0x05 and the X25519 key. */
+  key = json_object_get_string_member (object, "identity_key");
+  g_assert_true (g_regex_match_simple ("^05[0-9a-f]{64}$", key, 0, 0));
+
+  whoami = g_new0 (Whoami, 1);
+  whoami->uuid = g_strdup (json_object_get_string_member (object, "uuid"));
+  whoami->identity_key = g_strdup (key);
+
+  return whoami;
+}
+
+static JsonObject *
+send_json (CliTest    *test,
+           const char *profile,
+           const char *to,
+           const char *text)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send", to, text, NULL);
+  JsonObject *object;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "to"), ==, to);
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "sent");
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "id")));
+
+  return object;
+}
+
+static void
+send_ok (CliTest    *test,
+         const char *profile,
+         const char *to,
+         const char *text)
+{
+  json_object_unref (send_json (test, profile, to, text));
+}
+
+/* Everything that arrives, as objects; the relay's queue is empty
+ * afterwards. */
+static GPtrArray *
+receive (CliTest    *test,
+         const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+
+  return cli_parse_lines (result->out);
+}
+
+static void
+assert_texts (GPtrArray   *messages,
+              const char  *from,
+              ...)
+{
+  const char *text;
+  va_list args;
+  guint i = 0;
+
+  va_start (args, from);
+  while ((text = va_arg (args, const char *)) != NULL)
+    {
+      JsonObject *message;
+
+      g_assert_cmpuint (i, <, messages->len);
+      message = g_ptr_array_index (messages, i++);
+      g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, from);
+      g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, text);
+    }
+  va_end (args);
+
+  g_assert_cmpuint (i, ==, messages->len);
+}
+
+static GPtrArray *
+history (CliTest    *test,
+         const char *profile,
+         const char *with)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", with, NULL);
+
+  cli_assert_ok (result);
+
+  return cli_parse_lines (result->out);
+}
+
+static char *
+safety_number (CliTest    *test,
+               const char *profile,
+               const char *with,
+               const char *verification)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "safety-number", with, NULL);
+  g_autoptr(JsonObject) object = NULL;
+  const char *digits;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+
+  digits = json_object_get_string_member (object, "safety_number");
+  g_assert_true (g_regex_match_simple ("^([0-9]{5} ){11}[0-9]{5}$", digits, 0, 0));
+  g_assert_cmpstr (json_object_get_string_member (object, "verification"), ==, verification);
+
+  return g_strdup (digits);
+}
+
+static void
+test_conversation (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
+  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) alice_history = NULL;
+  g_autoptr(GPtrArray) bob_history = NULL;
+  g_autoptr(CliResult) human = NULL;
+  g_autoptr(CliResult) again = NULL;
+  JsonObject *message;
+
+  g_assert_cmpstr (alice_id->uuid, !=, bob_id->uuid);
+
+  sent = send_json (test, alice, "bob", "Hello Bob, é ✓");
+
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Hello Bob, é ✓", NULL);
+  message = g_ptr_array_index (received, 0);
+  g_assert_cmpstr (json_object_get_string_member (message, "id"), ==,
+                   json_object_get_string_member (sent, "id"));
+  g_assert_cmpint (json_object_get_int_member (message, "sent_at"), ==,
+                   json_object_get_int_member (sent, "sent_at"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Nothing is delivered twice. */
+  received = receive (test, bob);
+  g_assert_cmpuint (received->len, ==, 0);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  send_ok (test, bob, "alice", "Hi Alice");
+  send_ok (test, bob, "alice", "How are you?");
+
+  /* People read the messages, and the sender learns they were read. */
+  human = cli_run (test, alice, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (human);
+  g_assert_nonnull (strstr (human->out, "bob: Hi Alice\n"));
+  g_assert_nonnull (strstr (human->out, "bob: How are you?\n"));
+  g_assert_true (strstr (human->out, "Hi Alice") < strstr (human->out, "How are you?"));
+
+  alice_history = history (test, alice, "bob");
+  g_assert_cmpuint (alice_history->len, ==, 3);
+  message = g_ptr_array_index (alice_history, 0);
+  g_assert_cmpstr (json_object_get_string_member (message, "direction"), ==, "outgoing");
+  g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, "alice");
+  g_assert_cmpstr (json_object_get_string_member (message, "state"), ==, "read");
+  message = g_ptr_array_index (alice_history, 2);
+  g_assert_cmpstr (json_object_get_string_member (message, "direction"), ==, "incoming");
+  g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "How are you?");
+
+  /* Bob's copies move to read once the receipts reach him. */
+  received = receive (test, bob);
+  g_assert_cmpuint (received->len, ==, 0);
+  bob_history = history (test, bob, "alice");
+  g_assert_cmpuint (bob_history->len, ==, 3);
+  message = g_ptr_array_index (bob_history, 1);
+  g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "Hi Alice");
+  g_assert_cmpstr (json_object_get_string_member (message, "state"), ==, "read");
+
+  again = cli_run (test, bob, "--json", "history", "alice", "--limit", "1", NULL);
+  cli_assert_ok (again);
+  g_assert_nonnull (strstr (again->out, "How are you?"));
+  g_assert_null (strstr (again->out, "Hi Alice"));
+}
+
+static void
+test_usage (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *other = cli_test_profile (test, "other");
+  g_autoptr(CliResult) insecure = NULL;
+  g_autoptr(CliResult) taken = NULL;
+  g_autoptr(CliResult) unknown = NULL;
+  g_autoptr(CliResult) no_command = NULL;
+  g_autoptr(CliResult) no_account = NULL;
+  g_autoptr(CliResult) twice = NULL;
+
+  /* Plain http leaves this machine only over a relay's TLS. */
+  insecure = cli_run (test, other, "register", "--relay", "http://relay.example.org",
+                      "--username", "other", NULL);
+  g_assert_cmpint (insecure->status, ==, 1);
+  g_assert_nonnull (strstr (insecure->err, "https://"));
+
+  taken = cli_run (test, other, "register", "--relay", test->relay->url, "--username", "alice", NULL);
+  g_assert_cmpint (taken->status, ==, 1);
+  g_assert_nonnull (strstr (taken->err, "username-taken"));
+
+  twice = cli_run (test, alice, "register", "--relay", test->relay->url, "--username", "alice2", NULL);
+  g_assert_cmpint (twice->status, ==, 1);
+  g_assert_nonnull (strstr (twice->err, "registered already"));
+
+  unknown = cli_run (test, alice, "send", "nobody", "hello", NULL);
+  g_assert_cmpint (unknown->status, ==, 1);
+  g_assert_nonnull (strstr (unknown->err, "nobody"));
+
+  no_command = cli_run (test, alice, "frobnicate", NULL);
+  g_assert_cmpint (no_command->status, ==, 2);
+
+  no_account = cli_run (test, other, "whoami", NULL);
+  g_assert_cmpint (no_account->status, ==, 1);
+  g_assert_nonnull (strstr (no_account->err, "register"));
+}
+
+static char *
+without (const char *text,
+         char        drop)
+{
+  GString *kept = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p != drop)
+        g_string_append_c (kept, *p);
+    }
+
+  return g_string_free (kept, FALSE);
+}
+
+static char *
+without_dashes (const char *uuid)
+{
+  return without (uuid, '-');
+}
+
+static char *
+without_spaces (const char *digits)
+{
+  return without (digits, ' ');
+}
+
+/* libsignal's Fingerprint for the same keys and identifiers, from Node. */
+static char *
+libsignal_safety_number (const Whoami *local,
+                         const Whoami *remote)
+{
+  g_autoptr(GSubprocess) node = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *node_path = g_find_program_in_path ("node");
+  g_autofree char *module = g_build_filename (SOTTO_INTEROP_DIR, "node_modules", "@signalapp",
+                                              "libsignal-client", "package.json", NULL);
+  g_autofree char *local_id = NULL;
+  g_autofree char *remote_id = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  if (node_path == NULL || !g_file_test (module, G_FILE_TEST_EXISTS))
+    {
+      g_test_message ("The safety number check needs Node.js and `npm ci` in %s", SOTTO_INTEROP_DIR);
+      g_test_fail ();
+      return NULL;
+    }
+
+  local_id = without_dashes (local->uuid);
+  remote_id = without_dashes (remote->uuid);
+
+  node = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                           node_path, SOTTO_CLI_TEST_DIR "/fingerprint.mjs", SOTTO_INTEROP_DIR,
+                           local_id, local->identity_key, remote_id, remote->identity_key, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (node, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (node))
+    g_error ("node failed: %s", err);
+
+  g_strstrip (out);
+  g_assert_true (g_regex_match_simple ("^[0-9]{60}$", out, 0, 0));
+
+  return g_steal_pointer (&out);
+}
+
+static void
+test_safety_number (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
+  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) wrong = NULL;
+  g_autoptr(CliResult) right = NULL;
+  g_autoptr(CliResult) human = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autofree char *theirs = NULL;
+  g_autofree char *compact = NULL;
+  g_autofree char *wrong_digits = NULL;
+
+  /* Before any message: the number comes from the keys the relay
+   * publishes. */
+  at_alice = safety_number (test, alice, "bob", "unverified");
+  at_bob = safety_number (test, bob, "alice", "unverified");
+  g_assert_cmpstr (at_alice, ==, at_bob);
+
+  send_ok (test, alice, "bob", "Shall we compare?");
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Shall we compare?", NULL);
+  g_clear_pointer (&at_bob, g_free);
+  at_bob = safety_number (test, bob, "alice", "unverified");
+  g_assert_cmpstr (at_alice, ==, at_bob);
+
+  theirs = libsignal_safety_number (alice_id, bob_id);
+  if (theirs != NULL)
+    {
+      compact = without_spaces (at_alice);
+      g_assert_cmpstr (compact, ==, theirs);
+    }
+
+  human = cli_run (test, alice, "safety-number", "bob", NULL);
+  cli_assert_ok (human);
+  g_assert_cmpstr (g_strstrip (human->out), ==, at_alice);
+
+  /* One digit off is not the number. */
+  wrong_digits = g_strdup (at_alice);
+  wrong_digits[0] = wrong_digits[0] == '9' ? '0' : wrong_digits[0] + 1;
+  wrong = cli_run (test, alice, "verify", "bob", wrong_digits, NULL);
+  g_assert_cmpint (wrong->status, ==, 1);
+  g_clear_pointer (&at_alice, g_free);
+  at_alice = safety_number (test, alice, "bob", "unverified");
+
+  right = cli_run (test, alice, "verify", "bob", at_alice, NULL);
+  cli_assert_ok (right);
+  g_clear_pointer (&at_alice, g_free);
+  at_alice = safety_number (test, alice, "bob", "verified");
+}
+
+static void
+test_key_change_unverified (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(Whoami) before = NULL;
+  g_autoptr(Whoami) after = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(CliResult) reset = NULL;
+  g_autoptr(CliResult) noticed = NULL;
+  g_autofree char *old_number = NULL;
+  g_autofree char *new_number = NULL;
+  g_autofree char *bob_number = NULL;
+  JsonObject *event;
+
+  send_ok (test, alice, "bob", "Before");
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Before", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  old_number = safety_number (test, alice, "bob", "unverified");
+
+  before = whoami (test, bob, "bob");
+  reset = cli_run (test, bob, "reset-identity", NULL);
+  cli_assert_ok (reset);
+  after = whoami (test, bob, "bob");
+  g_assert_cmpstr (before->uuid, ==, after->uuid);
+  g_assert_cmpstr (before->identity_key, !=, after->identity_key);
+
+  /* Receiving is never blocked: the message arrives, after an event. */
+  send_ok (test, bob, "alice", "New keys here");
+  noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (noticed);
+  g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
+  received = cli_parse_lines (noticed->out);
+  assert_texts (received, "bob", "New keys here", NULL);
+
+  messages = history (test, alice, "bob");
+  g_assert_cmpuint (messages->len, ==, 3);
+  event = g_ptr_array_index (messages, 1);
+  g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "safety-number-changed");
+
+  new_number = safety_number (test, alice, "bob", "unverified");
+  bob_number = safety_number (test, bob, "alice", "unverified");
+  g_assert_cmpstr (new_number, !=, old_number);
+  g_assert_cmpstr (new_number, ==, bob_number);
+
+  /* An unverified contact's new key does not hold anything. */
+  send_ok (test, alice, "bob", "Got it");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Got it", NULL);
+}
+
+static void
+test_key_change_verified (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(CliResult) reset = NULL;
+  g_autoptr(CliResult) held = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  g_autoptr(CliResult) reset_again = NULL;
+  g_autoptr(CliResult) held_again = NULL;
+  g_autoptr(CliResult) accepted = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *changed = NULL;
+  g_autofree char *carol_number = NULL;
+  g_autofree char *unverified = NULL;
+  JsonObject *last;
+
+  send_ok (test, alice, "carol", "Hello Carol");
+  received = receive (test, carol);
+  assert_texts (received, "alice", "Hello Carol", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  number = safety_number (test, alice, "carol", "unverified");
+  verified = cli_run (test, alice, "verify", "carol", number, NULL);
+  cli_assert_ok (verified);
+  g_clear_pointer (&verified, cli_result_free);
+
+  reset = cli_run (test, carol, "reset-identity", NULL);
+  cli_assert_ok (reset);
+
+  /* Alice writes first: the relay says Carol registered again, Alice
+   * fetches her new keys, and the verified number no longer holds, so
+   * the message waits. */
+  held = cli_run (test, alice, "send", "carol", "Is it still you?", NULL);
+  g_assert_cmpint (held->status, ==, 1);
+  g_assert_nonnull (strstr (held->err, "outbox"));
+  g_assert_nonnull (strstr (held->err, "safety number"));
+
+  changed = safety_number (test, alice, "carol", "changed");
+  g_assert_cmpstr (changed, !=, number);
+  carol_number = safety_number (test, carol, "alice", "unverified");
+  g_assert_cmpstr (changed, ==, carol_number);
+
+  /* Nothing reached Carol. */
+  received = receive (test, carol);
+  g_assert_cmpuint (received->len, ==, 0);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Verifying the new number lets the held message go, before the next. */
+  verified = cli_run (test, alice, "verify", "carol", changed, NULL);
+  cli_assert_ok (verified);
+  send_ok (test, alice, "carol", "Verified again");
+  received = receive (test, carol);
+  assert_texts (received, "alice", "Is it still you?", "Verified again", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Accepting a change without comparing leaves her unverified. */
+  reset_again = cli_run (test, carol, "reset-identity", NULL);
+  cli_assert_ok (reset_again);
+  held_again = cli_run (test, alice, "send", "carol", "Once more?", NULL);
+  g_assert_cmpint (held_again->status, ==, 1);
+
+  accepted = cli_run (test, alice, "accept-identity", "carol", NULL);
+  cli_assert_ok (accepted);
+  unverified = safety_number (test, alice, "carol", "unverified");
+  send_ok (test, alice, "carol", "Accepted");
+  received = receive (test, carol);
+  assert_texts (received, "alice", "Once more?", "Accepted", NULL);
+
+  /* Alice's side shows both changes. */
+  messages = history (test, alice, "carol");
+  last = NULL;
+  for (guint i = 0, n_events = 0; i < messages->len; i++)
+    {
+      last = g_ptr_array_index (messages, i);
+      if (g_str_equal (json_object_get_string_member (last, "kind"), "safety-number-changed"))
+        g_assert_cmpuint (++n_events, <=, 2);
+    }
+  g_assert_nonnull (last);
+  g_assert_cmpstr (json_object_get_string_member (last, "text"), ==, "Accepted");
+}
+
+static void
+test_relay_down (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(CliResult) first = NULL;
+  g_autoptr(CliResult) second = NULL;
+  g_autoptr(CliResult) offline = NULL;
+  g_autoptr(CliResult) later = NULL;
+
+  send_ok (test, alice, "bob", "One");
+  received = receive (test, bob);
+  assert_texts (received, "alice", "One", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  cli_relay_kill (test->relay);
+
+  first = cli_run (test, alice, "send", "bob", "Two", NULL);
+  g_assert_cmpint (first->status, ==, 1);
+  g_assert_nonnull (strstr (first->err, "outbox"));
+  second = cli_run (test, alice, "send", "bob", "Three", NULL);
+  g_assert_cmpint (second->status, ==, 1);
+
+  /* Receiving without a relay gives up after the wait. */
+  offline = cli_run (test, bob, "receive", "--timeout", "1", NULL);
+  g_assert_cmpint (offline->status, ==, 1);
+
+  messages = history (test, alice, "bob");
+  g_assert_cmpuint (messages->len, ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, 2), "state"), ==, "queued");
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* Any later command that reaches the relay sends the outbox first. */
+  cli_relay_restart (test->relay);
+  later = cli_run (test, alice, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (later);
+  send_ok (test, alice, "bob", "Four");
+
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Two", "Three", "Four", NULL);
+
+  messages = history (test, alice, "bob");
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, i), "state"), !=, "queued");
+}
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* The identity private key and the device password of a profile, read
+ * through the engine. */
+static void
+read_secrets (const char  *profile,
+              guint8       private_key[SP_PRIVATE_KEY_SIZE],
+              char       **password)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
+  wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+
+  sotto_account_load_async (store, NULL, result_cb, &loaded);
+  wait_for (&loaded);
+  account = sotto_account_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, SP_PRIVATE_KEY_SIZE);
+  *password = g_strdup (sotto_account_get_password (account));
+
+  sotto_store_close_async (store, NULL, result_cb, &closed);
+  wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&account);
+  g_clear_object (&store);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static char *
+random_name (const char *prefix)
+{
+  GString *name = g_string_new (prefix);
+
+  for (guint i = 0; i < 16; i++)
+    g_string_append_c (name, 'a' + g_test_rand_int_range (0, 26));
+
+  return g_string_free (name, FALSE);
+}
+
+static void
+assert_absent (const char *profile,
+               const void *needle,
+               gsize       len,
+               const char *what)
+{
+  if (cli_tree_contains (profile, needle, len))
+    g_error ("%s is in the clear in %s", what, profile);
+}
+
+static void
+test_no_plaintext (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice_name = random_name ("a_");
+  g_autofree char *bob_name = random_name ("b_");
+  g_autofree char *alice = cli_register (test, alice_name);
+  g_autofree char *bob = cli_register (test, bob_name);
+  g_autofree char *marker = random_name ("marker-");
+  g_autofree char *answer = random_name ("answer-");
+  g_autofree char *alice_password = NULL;
+  g_autofree char *bob_password = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(Whoami) alice_id = NULL;
+  g_autoptr(Whoami) bob_id = NULL;
+  guint8 alice_key[SP_PRIVATE_KEY_SIZE];
+  guint8 bob_key[SP_PRIVATE_KEY_SIZE];
+  const char *profiles[2];
+  char uuid_text[2][37];
+
+  send_ok (test, alice, bob_name, marker);
+  received = receive (test, bob);
+  assert_texts (received, alice_name, marker, NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  send_ok (test, bob, alice_name, answer);
+  received = receive (test, alice);
+  assert_texts (received, bob_name, answer, NULL);
+
+  messages = history (test, alice, bob_name);
+  g_assert_cmpuint (messages->len, ==, 2);
+  alice_id = whoami (test, alice, alice_name);
+  bob_id = whoami (test, bob, bob_name);
+
+  read_secrets (alice, alice_key, &alice_password);
+  read_secrets (bob, bob_key, &bob_password);
+
+  profiles[0] = alice;
+  profiles[1] = bob;
+  g_strlcpy (uuid_text[0], alice_id->uuid, sizeof uuid_text[0]);
+  g_strlcpy (uuid_text[1], bob_id->uuid, sizeof uuid_text[1]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (profiles); i++)
+    {
+      assert_absent (profiles[i], marker, strlen (marker), "A message");
+      assert_absent (profiles[i], answer, strlen (answer), "A message");
+      assert_absent (profiles[i], alice_name, strlen (alice_name), "A username");
+      assert_absent (profiles[i], bob_name, strlen (bob_name), "A username");
+      assert_absent (profiles[i], uuid_text[0], strlen (uuid_text[0]), "An account");
+      assert_absent (profiles[i], uuid_text[1], strlen (uuid_text[1]), "An account");
+      assert_absent (profiles[i], alice_key, sizeof alice_key, "A private key");
+      assert_absent (profiles[i], bob_key, sizeof bob_key, "A private key");
+      assert_absent (profiles[i], alice_password, strlen (alice_password), "A password");
+      assert_absent (profiles[i], bob_password, strlen (bob_password), "A password");
+    }
+
+  /* And the test would have noticed: the secrets are real. */
+  g_assert_cmpuint (strlen (alice_password), >=, 16);
+  g_assert_false (sodium_is_zero (alice_key, sizeof alice_key));
+}
+
+static JsonObject *
+relay_get (SoupSession *session,
+           const char  *url,
+           const char  *uuid,
+           const char  *password,
+           const char  *path)
+{
+  g_autofree char *address = g_strconcat (url, path, NULL);
+  g_autofree char *user = g_strdup_printf ("%s.1:%s", uuid, password);
+  g_autofree char *encoded = g_base64_encode ((const guint8 *) user, strlen (user));
+  g_autofree char *authorization = g_strconcat ("Basic ", encoded, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", address);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", authorization);
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+
+  return cli_parse_object (text);
+}
+
+static void
+assert_key_counts (SoupSession *session,
+                   const char  *url,
+                   const char  *uuid,
+                   const char  *password,
+                   gint64       expected)
+{
+  g_autoptr(JsonObject) counts = relay_get (session, url, uuid, password, "/v1/keys");
+
+  g_assert_cmpint (json_object_get_int_member (counts, "preKeyCount"), ==, expected);
+  g_assert_cmpint (json_object_get_int_member (counts, "pqPreKeyCount"), ==, expected);
+}
+
+static gint64
+signed_pre_key_id (SoupSession *session,
+                   const char  *url,
+                   const char  *uuid,
+                   const char  *password,
+                   const char  *path)
+{
+  g_autoptr(JsonObject) bundles = relay_get (session, url, uuid, password, path);
+  JsonArray *devices = json_object_get_array_member (bundles, "devices");
+  JsonObject *device = json_array_get_object_element (devices, 0);
+
+  return json_object_get_int_member (json_object_get_object_member (device, "signedPreKey"), "keyId");
+}
+
+/* Makes the profile's signed and last-resort prekeys look a week old. */
+static void
+age_signed_pre_keys (const char *profile)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  store = _sotto_store_open_sync (directory, CLI_TEST_PASSPHRASE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_exec (store,
+                                    "UPDATE messenger_keys"
+                                    " SET signed_pre_key_rotated_at = signed_pre_key_rotated_at - 8 * 86400000,"
+                                    "     last_resort_rotated_at = last_resort_rotated_at - 8 * 86400000",
+                                    &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_close_sync (store, &error));
+  g_assert_no_error (error);
+}
+
+/* Others use up the one-time prekeys; the next time the device goes
+ * online it tops them up, and sessions keep being set up. */
+static void
+test_prekeys (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
+  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) online = NULL;
+  g_autofree char *alice_password = NULL;
+  g_autofree char *bob_password = NULL;
+  g_autofree char *path = g_strdup_printf ("/v1/keys/%s/1", alice_id->uuid);
+  g_autofree char *carol = NULL;
+  guint8 key[SP_PRIVATE_KEY_SIZE];
+  gint64 signed_before;
+  gint64 signed_after;
+
+  read_secrets (alice, key, &alice_password);
+  read_secrets (bob, key, &bob_password);
+
+  assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
+
+  for (guint i = 0; i < 80; i++)
+    json_object_unref (relay_get (session, test->relay->url, bob_id->uuid, bob_password, path));
+  assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 20);
+
+  online = cli_run (test, alice, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (online);
+  assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
+
+  send_ok (test, bob, "alice", "With a fresh prekey");
+  received = receive (test, alice);
+  assert_texts (received, "bob", "With a fresh prekey", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* A week later the signed prekeys are replaced; messages built on the
+   * old ones still decrypt, new sessions use the new ones. */
+  signed_before = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
+  age_signed_pre_keys (alice);
+  g_clear_pointer (&online, cli_result_free);
+  online = cli_run (test, alice, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (online);
+  signed_after = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
+  g_assert_cmpint (signed_after, !=, signed_before);
+
+  carol = cli_register (test, "carol");
+  send_ok (test, carol, "alice", "After the rotation");
+  send_ok (test, bob, "alice", "Still the old session");
+  received = receive (test, alice);
+  g_assert_cmpuint (received->len, ==, 2);
+}
+
+static void
+send_content (SottoMessenger    *messenger,
+              SottoConversation *conversation,
+              SottoContent      *content)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  _sotto_messenger_send_content_async (messenger, conversation, content, NULL, result_cb, &result);
+  wait_for (&result);
+  g_assert_true (_sotto_messenger_send_content_finish (messenger, result, &error));
+  g_assert_no_error (error);
+}
+
+/* A sender that never heard the relay took a message sends it again,
+ * in a new envelope with the same message id: it arrives once. */
+static void
+test_duplicates (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GFile) directory = g_file_new_for_path (alice);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoMessenger) messenger = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoContent) first = NULL;
+  g_autoptr(SottoContent) second = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *other_id = g_uuid_string_random ();
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
+  wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+  sotto_messenger_load_async (store, NULL, result_cb, &loaded);
+  wait_for (&loaded);
+  messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, result_cb, &found);
+  wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  first = sotto_content_new_text (id, 1767225600000, "alice", "Only once");
+  second = sotto_content_new_text (other_id, 1767225600001, "alice", "And this");
+  send_content (messenger, conversation, first);
+  send_content (messenger, conversation, first);
+  send_content (messenger, conversation, second);
+  send_content (messenger, conversation, first);
+
+  g_clear_object (&conversation);
+  g_clear_object (&messenger);
+  sotto_store_close_async (store, NULL, result_cb, &closed);
+  wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_clear_object (&store);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  received = receive (test, bob);
+  assert_texts (received, "alice", "Only once", "And this", NULL);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (received, 0), "id"), ==, id);
+}
+
+typedef struct
+{
+  GTestDBus *bus;
+  char *home;
+  GSubprocess *daemon;
+} Keyring;
+
+static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char      *name,
+                  const char      *owner,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* gnome-keyring-daemon on a private session bus, in a temporary home. */
+static Keyring *
+keyring_start (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *runtime = NULL;
+  Keyring *keyring = g_new0 (Keyring, 1);
+  GOutputStream *input;
+  gboolean appeared = FALSE;
+  guint watch_id;
+
+  keyring->home = g_dir_make_tmp ("sotto-cli-keyring-XXXXXX", &error);
+  g_assert_no_error (error);
+  data = g_build_filename (keyring->home, "data", NULL);
+  runtime = g_build_filename (keyring->home, "runtime", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (runtime, 0700), ==, 0);
+
+  keyring->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (keyring->bus);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "HOME", keyring->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime, TRUE);
+
+  /* --unlock creates the login keyring with the password read from
+   * standard input: here an empty one. */
+  keyring->daemon = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                                 "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  input = g_subprocess_get_stdin_pipe (keyring->daemon);
+  g_assert_true (g_output_stream_write_all (input, "\n", 1, NULL, NULL, &error));
+  g_assert_true (g_output_stream_close (input, NULL, &error));
+  g_assert_no_error (error);
+
+  connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  watch_id = g_bus_watch_name_on_connection (connection, "org.freedesktop.secrets",
+                                             G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                             name_appeared_cb, NULL, &appeared, NULL);
+  while (!appeared)
+    g_main_context_iteration (NULL, TRUE);
+  g_bus_unwatch_name (watch_id);
+
+  return keyring;
+}
+
+static void
+keyring_stop (Keyring *keyring)
+{
+  g_subprocess_send_signal (keyring->daemon, SIGTERM);
+  g_subprocess_wait (keyring->daemon, NULL, NULL);
+  g_clear_object (&keyring->daemon);
+  g_test_dbus_down (keyring->bus);
+  g_clear_object (&keyring->bus);
+  g_free (keyring->home);
+  g_free (keyring);
+}
+
+static void
+test_keyring (void)
+{
+  g_autofree char *daemon = g_find_program_in_path ("gnome-keyring-daemon");
+  g_autoptr(CliTest) test = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) ignored = NULL;
+  g_autoptr(CliResult) locked_out = NULL;
+  g_autofree char *kim = NULL;
+  g_autofree char *bob = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *runtime = NULL;
+  Keyring *keyring;
+
+  if (daemon == NULL)
+    {
+      g_test_skip ("gnome-keyring-daemon is not installed");
+      return;
+    }
+
+  keyring = keyring_start ();
+  test = cli_test_new (FALSE);
+  bob = cli_register (test, "bob");
+
+  /* Without SOTTO_PASSPHRASE the database key goes to the keyring. */
+  address = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", g_test_dbus_get_bus_address (keyring->bus));
+  test->extra_env = g_strdupv ((char *[]) { address, (char *) "-SOTTO_PASSPHRASE", NULL });
+  kim = cli_register (test, "kim");
+  whoami_free (whoami (test, kim, "kim"));
+
+  send_ok (test, kim, "bob", "From the keyring");
+  g_strfreev (g_steal_pointer (&test->extra_env));
+  received = receive (test, bob);
+  assert_texts (received, "kim", "From the keyring", NULL);
+
+  /* A passphrase does not open a keyring profile, and nothing does
+   * without the keyring. */
+  test->extra_env = g_strdupv ((char *[]) { address, NULL });
+  ignored = cli_run (test, kim, "whoami", NULL);
+  cli_assert_ok (ignored);
+  g_strfreev (g_steal_pointer (&test->extra_env));
+
+  keyring_stop (keyring);
+  runtime = g_strdup ("DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sotto-test-bus");
+  test->extra_env = g_strdupv ((char *[]) { runtime, NULL });
+  locked_out = cli_run (test, kim, "whoami", NULL);
+  g_assert_cmpint (locked_out->status, ==, 1);
+  g_assert_nonnull (strstr (locked_out->err, "keyring"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_func ("/cli/conversation", test_conversation);
+  g_test_add_func ("/cli/usage", test_usage);
+  g_test_add_func ("/cli/safety-number", test_safety_number);
+  g_test_add_func ("/cli/key-change/unverified", test_key_change_unverified);
+  g_test_add_func ("/cli/key-change/verified", test_key_change_verified);
+  g_test_add_func ("/cli/relay-down", test_relay_down);
+  g_test_add_func ("/cli/no-plaintext", test_no_plaintext);
+  g_test_add_func ("/cli/prekeys", test_prekeys);
+  g_test_add_func ("/cli/duplicates", test_duplicates);
+  g_test_add_func ("/cli/keyring", test_keyring);
+
+  return g_test_run ();
+}

@@ -1,0 +1,374 @@
+/* engine-test-util.c: what the engine's tests share
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+#include "sp-keys.h"
+
+#include "engine-test-util.h"
+#include "sotto-store-private.h"
+
+/* Long enough for a slow CI machine under the sanitizers, short enough
+ * that a lost callback fails the test instead of hanging it. */
+#define WAIT_TIMEOUT_SECONDS 30
+
+/* Argon2id at its minimum cost: the tests open many stores, and what
+ * they check does not depend on the cost. */
+static const SottoStoreKdfLimits fast_limits = {
+  crypto_pwhash_OPSLIMIT_MIN,
+  crypto_pwhash_MEMLIMIT_MIN,
+};
+
+void
+engine_test_init (int    *argc,
+                  char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+}
+
+GFile *
+engine_test_make_profile (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  path = g_dir_make_tmp ("sotto-engine-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  return g_file_new_for_path (path);
+}
+
+static void
+remove_recursively (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (children != NULL)
+    {
+      GFileInfo *info;
+
+      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+
+          remove_recursively (child);
+          g_object_unref (info);
+        }
+    }
+
+  g_file_delete (file, NULL, NULL);
+}
+
+void
+engine_test_remove_profile (GFile *profile)
+{
+  remove_recursively (profile);
+  g_object_unref (profile);
+}
+
+SottoStore *
+engine_test_open_store (GFile      *profile,
+                        const char *passphrase)
+{
+  g_autoptr(GError) error = NULL;
+  SottoStore *store;
+
+  store = _sotto_store_open_sync (profile, passphrase, &fast_limits, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (SOTTO_IS_STORE (store));
+
+  return store;
+}
+
+/* Closes @store and drops the caller's reference; the files are final
+ * when this returns.  Models may still hold the store. */
+void
+engine_test_close_store (SottoStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_store_close_async (store, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (sotto_store_close_finish (store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  g_object_unref (store);
+}
+
+SottoAccount *
+engine_test_make_account (SottoStore *store)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *username = g_strdup_printf ("me-%.8s", uuid);
+  SottoAccount *account;
+  SpKeyPair *identity;
+
+  identity = sodium_malloc (sizeof *identity);
+  g_assert_nonnull (identity);
+  g_assert_cmpint (sp_key_pair_generate (identity), ==, SP_OK);
+
+  account = sotto_account_new (store, uuid, username, 1, 4242,
+                               "https://relay.example", "device-password", identity);
+  sodium_free (identity);
+
+  return account;
+}
+
+GBytes *
+engine_test_make_identity (void)
+{
+  SpKeyPair *pair;
+  GBytes *key;
+
+  pair = sodium_malloc (sizeof *pair);
+  g_assert_nonnull (pair);
+  g_assert_cmpint (sp_key_pair_generate (pair), ==, SP_OK);
+  key = g_bytes_new (pair->public_key.bytes, sizeof pair->public_key.bytes);
+  sodium_free (pair);
+
+  return key;
+}
+
+void
+engine_test_result_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  g_error ("Timed out waiting for the engine");
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+engine_test_wait_for (gboolean *condition)
+{
+  guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, NULL);
+
+  while (!*condition)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (timeout_id);
+}
+
+void
+engine_test_wait (GAsyncResult **result)
+{
+  guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, NULL);
+
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (timeout_id);
+}
+
+/* Drops the caller's reference to @object and waits until the last one
+ * is gone: the store's thread hands its references back to the main
+ * context, so they are released an iteration or two after a callback. */
+void
+engine_test_await_finalize (gpointer object)
+{
+  gpointer weak = object;
+  guint timeout_id;
+
+  g_object_add_weak_pointer (object, &weak);
+  g_object_unref (object);
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, NULL);
+  while (weak != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (timeout_id);
+}
+
+GBytes *
+engine_test_read_file (GFile *file)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *bytes;
+
+  bytes = g_file_load_bytes (file, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  return bytes;
+}
+
+static gboolean
+bytes_contain (const guint8 *data,
+               gsize         len,
+               const void   *needle,
+               gsize         needle_len)
+{
+  for (gsize i = 0; needle_len <= len && i <= len - needle_len; i++)
+    {
+      if (memcmp (data + i, needle, needle_len) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+file_contains (GFile      *file,
+               const void *needle,
+               gsize       needle_len)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+  g_autoptr(GFileInfo) info = NULL;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                            G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (info == NULL)
+    return FALSE;
+
+  if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+    {
+      GFileInfo *child_info;
+
+      children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                            G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+      g_assert_nonnull (children);
+
+      while ((child_info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autoptr(GFile) child = g_file_get_child (file, g_file_info_get_name (child_info));
+          gboolean found = file_contains (child, needle, needle_len);
+
+          g_object_unref (child_info);
+          if (found)
+            return TRUE;
+        }
+
+      return FALSE;
+    }
+  else
+    {
+      g_autoptr(GBytes) contents = engine_test_read_file (file);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (contents, &len);
+
+      return bytes_contain (data, len, needle, needle_len);
+    }
+}
+
+/* Whether any file under @profile, the database and its -wal and -shm
+ * files included, contains @needle. */
+gboolean
+engine_test_profile_contains (GFile      *profile,
+                              const void *needle,
+                              gsize       needle_len)
+{
+  return file_contains (profile, needle, needle_len);
+}
+
+SottoConversation *
+engine_test_add_conversation (SottoConversationList *list,
+                              const char            *username,
+                              GBytes                *identity_key)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uuid = g_uuid_string_random ();
+  SottoConversation *conversation;
+
+  sotto_conversation_list_add_async (list, uuid, username, NULL, identity_key,
+                                     NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  conversation = sotto_conversation_list_add_finish (list, result, &error);
+  g_assert_no_error (error);
+  g_assert_true (SOTTO_IS_CONVERSATION (conversation));
+
+  return conversation;
+}
+
+struct _EngineTestMirror
+{
+  GListModel *model;
+  GPtrArray *items;
+  gulong handler_id;
+  guint n_signals;
+};
+
+static void
+mirror_items_changed_cb (GListModel       *model,
+                         guint             position,
+                         guint             removed,
+                         guint             added,
+                         EngineTestMirror *mirror)
+{
+  g_assert_cmpuint (position + removed, <=, mirror->items->len);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, mirror->items->len - removed + added);
+
+  g_ptr_array_remove_range (mirror->items, position, removed);
+  for (guint i = 0; i < added; i++)
+    g_ptr_array_insert (mirror->items, position + i, g_list_model_get_item (model, position + i));
+
+  mirror->n_signals++;
+}
+
+EngineTestMirror *
+engine_test_mirror_new (GListModel *model)
+{
+  EngineTestMirror *mirror = g_new0 (EngineTestMirror, 1);
+  guint n_items = g_list_model_get_n_items (model);
+
+  mirror->model = g_object_ref (model);
+  mirror->items = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < n_items; i++)
+    g_ptr_array_add (mirror->items, g_list_model_get_item (model, i));
+
+  mirror->handler_id = g_signal_connect (model, "items-changed",
+                                         G_CALLBACK (mirror_items_changed_cb), mirror);
+
+  return mirror;
+}
+
+void
+engine_test_mirror_free (EngineTestMirror *mirror)
+{
+  g_clear_signal_handler (&mirror->handler_id, mirror->model);
+  g_clear_pointer (&mirror->items, g_ptr_array_unref);
+  g_clear_object (&mirror->model);
+  g_free (mirror);
+}
+
+guint
+engine_test_mirror_get_n_signals (EngineTestMirror *mirror)
+{
+  return mirror->n_signals;
+}
+
+/* The mirror holds the very objects the model holds, in the same order. */
+void
+engine_test_mirror_assert_equal (EngineTestMirror *mirror)
+{
+  g_assert_cmpuint (g_list_model_get_n_items (mirror->model), ==, mirror->items->len);
+
+  for (guint i = 0; i < mirror->items->len; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (mirror->model, i);
+
+      g_assert_true (item == g_ptr_array_index (mirror->items, i));
+    }
+}

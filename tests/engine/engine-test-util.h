@@ -1,0 +1,49 @@
+/* engine-test-util.h: what the engine's tests share
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sotto-engine.h"
+
+G_BEGIN_DECLS
+
+void               engine_test_init            (int           *argc,
+                                                char        ***argv);
+GFile             *engine_test_make_profile    (void);
+void               engine_test_remove_profile  (GFile         *profile);
+SottoStore        *engine_test_open_store      (GFile         *profile,
+                                                const char    *passphrase);
+void               engine_test_close_store     (SottoStore    *store);
+SottoAccount      *engine_test_make_account    (SottoStore    *store);
+GBytes            *engine_test_make_identity   (void);
+void               engine_test_result_cb       (GObject       *object,
+                                                GAsyncResult  *result,
+                                                gpointer       user_data);
+void               engine_test_wait            (GAsyncResult **result);
+void               engine_test_wait_for        (gboolean      *condition);
+void               engine_test_await_finalize  (gpointer       object);
+GBytes            *engine_test_read_file       (GFile         *file);
+gboolean           engine_test_profile_contains (GFile        *profile,
+                                                 const void   *needle,
+                                                 gsize         needle_len);
+SottoConversation *engine_test_add_conversation (SottoConversationList *list,
+                                                 const char            *username,
+                                                 GBytes                *identity_key);
+
+/* A copy of a list model kept up to date from its items-changed signals
+ * alone, to check that the signals describe every change exactly. */
+typedef struct _EngineTestMirror EngineTestMirror;
+
+EngineTestMirror  *engine_test_mirror_new          (GListModel       *model);
+void               engine_test_mirror_free         (EngineTestMirror *mirror);
+guint              engine_test_mirror_get_n_signals (EngineTestMirror *mirror);
+void               engine_test_mirror_assert_equal (EngineTestMirror *mirror);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineTestMirror, engine_test_mirror_free)
+
+G_END_DECLS

@@ -1,0 +1,234 @@
+/* test-conversation-list.c: conversations, most recently active first
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "engine-test-util.h"
+
+typedef struct
+{
+  GFile *profile;
+  SottoStore *store;
+  SottoAccount *account;
+  SottoConversationList *list;
+} Fixture;
+
+static SottoConversationList *
+load_list (SottoAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoConversationList *list;
+
+  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  list = sotto_conversation_list_load_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_true (sotto_conversation_list_get_account (list) == account);
+
+  return list;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  fixture->profile = engine_test_make_profile ();
+  fixture->store = engine_test_open_store (fixture->profile, "conversation list");
+  fixture->account = engine_test_make_account (fixture->store);
+  fixture->list = load_list (fixture->account);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  engine_test_await_finalize (g_steal_pointer (&fixture->list));
+  g_clear_object (&fixture->account);
+  engine_test_close_store (g_steal_pointer (&fixture->store));
+  engine_test_remove_profile (fixture->profile);
+}
+
+static void
+compose (SottoConversation *conversation,
+         const char        *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_conversation_compose_async (conversation, text, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  message = sotto_conversation_compose_finish (conversation, result, &error);
+  g_assert_no_error (error);
+
+  /* Activity is kept in milliseconds; the next message must be later. */
+  g_usleep (2000);
+}
+
+/* The conversation at @position, borrowed: the list keeps it alive. */
+static SottoConversation *
+nth (SottoConversationList *list,
+     guint                  position)
+{
+  SottoConversation *conversation = g_list_model_get_item (G_LIST_MODEL (list), position);
+
+  g_object_unref (conversation);
+
+  return conversation;
+}
+
+static void
+test_conversation_list_add (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  GListModel *model = G_LIST_MODEL (fixture->list);
+  g_autoptr(EngineTestMirror) mirror = engine_test_mirror_new (model);
+  g_autoptr(SottoConversation) first = NULL;
+  g_autoptr(SottoConversation) second = NULL;
+
+  g_assert_true (g_list_model_get_item_type (model) == SOTTO_TYPE_CONVERSATION);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  g_assert_null (g_list_model_get_item (model, 0));
+
+  first = engine_test_add_conversation (fixture->list, "heidi", NULL);
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 1);
+  engine_test_mirror_assert_equal (mirror);
+
+  /* Without messages, the newer conversation comes first. */
+  second = engine_test_add_conversation (fixture->list, "ivan", NULL);
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 2);
+  engine_test_mirror_assert_equal (mirror);
+  g_assert_true (nth (fixture->list, 0) == second);
+  g_assert_true (nth (fixture->list, 1) == first);
+
+  g_assert_true (sotto_conversation_list_find_by_username (fixture->list, "heidi") == first);
+  g_assert_true (sotto_conversation_list_find_by_username (fixture->list, "ivan") == second);
+  g_assert_null (sotto_conversation_list_find_by_username (fixture->list, "judy"));
+  g_assert_true (sotto_conversation_list_find_by_uuid (fixture->list,
+                                                       sotto_contact_get_uuid (sotto_conversation_get_contact (first)))
+                 == first);
+}
+
+static void
+test_conversation_list_exists (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(SottoConversation) first = engine_test_add_conversation (fixture->list, "heidi", NULL);
+  g_autoptr(EngineTestMirror) mirror = engine_test_mirror_new (G_LIST_MODEL (fixture->list));
+  g_autoptr(SottoConversation) again = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_conversation_list_add_async (fixture->list, sotto_contact_get_uuid (sotto_conversation_get_contact (first)),
+                                     "other", NULL, NULL, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  again = sotto_conversation_list_add_finish (fixture->list, result, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+  g_assert_null (again);
+
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->list)), ==, 1);
+}
+
+/* A conversation with new activity moves to the top with one removal and
+ * one insertion; one already in place does not signal at all. */
+static void
+test_conversation_list_activity (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  const char *names[] = { "a", "b", "c", "d", "e" };
+  SottoConversation *conversations[G_N_ELEMENTS (names)];
+  g_autoptr(EngineTestMirror) mirror = NULL;
+  GListModel *model = G_LIST_MODEL (fixture->list);
+  guint n_signals;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    conversations[i] = engine_test_add_conversation (fixture->list, names[i], NULL);
+
+  /* e d c b a */
+  mirror = engine_test_mirror_new (model);
+
+  compose (conversations[0], "a moves up");   /* a e d c b */
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 2);
+  engine_test_mirror_assert_equal (mirror);
+  g_assert_true (nth (fixture->list, 0) == conversations[0]);
+  g_assert_true (nth (fixture->list, 1) == conversations[4]);
+
+  compose (conversations[0], "a stays");      /* a e d c b */
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 2);
+  engine_test_mirror_assert_equal (mirror);
+
+  compose (conversations[2], "c moves up");   /* c a e d b */
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 4);
+  engine_test_mirror_assert_equal (mirror);
+
+  compose (conversations[1], "b moves up");   /* b c a e d */
+  compose (conversations[3], "d moves up");   /* d b c a e */
+  n_signals = engine_test_mirror_get_n_signals (mirror);
+  g_assert_cmpuint (n_signals, ==, 8);
+  engine_test_mirror_assert_equal (mirror);
+
+  g_assert_true (nth (fixture->list, 0) == conversations[3]);
+  g_assert_true (nth (fixture->list, 1) == conversations[1]);
+  g_assert_true (nth (fixture->list, 2) == conversations[2]);
+  g_assert_true (nth (fixture->list, 3) == conversations[0]);
+  g_assert_true (nth (fixture->list, 4) == conversations[4]);
+
+  for (guint i = 0; i < G_N_ELEMENTS (conversations); i++)
+    g_object_unref (conversations[i]);
+}
+
+static void
+test_conversation_list_reload (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(SottoConversation) old = engine_test_add_conversation (fixture->list, "old", NULL);
+  g_autoptr(SottoConversation) quiet = engine_test_add_conversation (fixture->list, "quiet", NULL);
+  g_autoptr(SottoConversation) busy = engine_test_add_conversation (fixture->list, "busy", NULL);
+  g_autoptr(SottoConversationList) reloaded = NULL;
+  const char *expected[] = { "old", "busy", "quiet" };
+
+  g_assert_true (nth (fixture->list, 0) == busy);
+  g_assert_true (nth (fixture->list, 1) == quiet);
+
+  compose (busy, "first");
+  compose (old, "latest");
+
+  reloaded = load_list (fixture->account);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (reloaded)), ==, G_N_ELEMENTS (expected));
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      SottoConversation *conversation = nth (reloaded, i);
+
+      g_assert_cmpstr (sotto_contact_get_username (sotto_conversation_get_contact (conversation)), ==, expected[i]);
+      g_assert_true (nth (fixture->list, i) != conversation);
+      g_assert_cmpint (sotto_conversation_get_last_activity (conversation), ==,
+                       sotto_conversation_get_last_activity (nth (fixture->list, i)));
+    }
+
+  engine_test_await_finalize (g_steal_pointer (&reloaded));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  engine_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add ("/engine/conversation-list/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("add", test_conversation_list_add);
+  ADD ("exists", test_conversation_list_exists);
+  ADD ("activity", test_conversation_list_activity);
+  ADD ("reload", test_conversation_list_reload);
+
+#undef ADD
+
+  return g_test_run ();
+}

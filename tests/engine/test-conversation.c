@@ -1,0 +1,402 @@
+/* test-conversation.c: composing, receiving and message states
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "engine-test-util.h"
+
+typedef struct
+{
+  GFile *profile;
+  SottoStore *store;
+  SottoAccount *account;
+  SottoConversationList *list;
+  SottoConversation *conversation;
+} Fixture;
+
+static SottoConversationList *
+load_list (SottoAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoConversationList *list;
+
+  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  list = sotto_conversation_list_load_finish (result, &error);
+  g_assert_no_error (error);
+
+  return list;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  fixture->profile = engine_test_make_profile ();
+  fixture->store = engine_test_open_store (fixture->profile, "conversation");
+  fixture->account = engine_test_make_account (fixture->store);
+  fixture->list = load_list (fixture->account);
+  fixture->conversation = engine_test_add_conversation (fixture->list, "frank", NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_clear_object (&fixture->conversation);
+  engine_test_await_finalize (g_steal_pointer (&fixture->list));
+  g_clear_object (&fixture->account);
+  engine_test_close_store (g_steal_pointer (&fixture->store));
+  engine_test_remove_profile (fixture->profile);
+}
+
+static SottoMessage *
+compose (SottoConversation *conversation,
+         const char        *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoMessage *message;
+
+  sotto_conversation_compose_async (conversation, text, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  message = sotto_conversation_compose_finish (conversation, result, &error);
+  g_assert_no_error (error);
+
+  return message;
+}
+
+static SottoMessage *
+receive (SottoConversation  *conversation,
+         const char         *id,
+         const char         *text,
+         GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_conversation_receive_async (conversation, id, text, 1234, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_conversation_receive_finish (conversation, result, error);
+}
+
+static gboolean
+set_state (SottoConversation  *conversation,
+           const char         *id,
+           SottoMessageState   state,
+           GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_conversation_set_message_state_async (conversation, id, state, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_conversation_set_message_state_finish (conversation, result, error);
+}
+
+static void
+test_conversation_compose (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  GListModel *messages = sotto_conversation_get_messages (fixture->conversation);
+  g_autoptr(EngineTestMirror) mirror = engine_test_mirror_new (messages);
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(SottoMessage) item = NULL;
+  gint64 before = g_get_real_time () / 1000;
+
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 0);
+  g_assert_null (sotto_conversation_get_last_message_preview (fixture->conversation));
+  g_assert_cmpint (sotto_conversation_get_last_activity (fixture->conversation), ==, 0);
+
+  message = compose (fixture->conversation, "hello there");
+
+  g_assert_true (g_uuid_string_is_valid (sotto_message_get_id (message)));
+  g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_MESSAGE_DIRECTION_OUTGOING);
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_QUEUED);
+  g_assert_cmpint (sotto_message_get_kind (message), ==, SOTTO_MESSAGE_KIND_TEXT);
+  g_assert_cmpstr (sotto_message_get_body (message), ==, "hello there");
+  g_assert_cmpint (sotto_message_get_sent_at (message), >=, before);
+
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 1);
+  engine_test_mirror_assert_equal (mirror);
+  item = g_list_model_get_item (messages, 0);
+  g_assert_true (item == message);
+
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (fixture->conversation), ==, "hello there");
+  g_assert_cmpint (sotto_conversation_get_last_activity (fixture->conversation), ==,
+                   sotto_message_get_received_at (message));
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 0);
+}
+
+static void
+test_conversation_receive (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  GListModel *messages = sotto_conversation_get_messages (fixture->conversation);
+  g_autoptr(EngineTestMirror) mirror = engine_test_mirror_new (messages);
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(SottoMessage) duplicate = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id = "a3bb189e-8bf9-3888-9912-ace4e6543002";
+
+  message = receive (fixture->conversation, id, "first line\nsecond line", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_message_get_id (message), ==, id);
+  g_assert_cmpint (sotto_message_get_direction (message), ==, SOTTO_MESSAGE_DIRECTION_INCOMING);
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpint (sotto_message_get_sent_at (message), ==, 1234);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 1);
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (fixture->conversation), ==, "first line");
+
+  /* The relay delivering the same message again changes nothing. */
+  duplicate = receive (fixture->conversation, id, "first line\nsecond line", &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+  g_assert_null (duplicate);
+
+  g_assert_cmpuint (engine_test_mirror_get_n_signals (mirror), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 1);
+  engine_test_mirror_assert_equal (mirror);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 1);
+}
+
+static void
+test_conversation_order (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  GListModel *messages = sotto_conversation_get_messages (fixture->conversation);
+  GAsyncResult *results[20] = { NULL, };
+
+  /* Everything queued is stored in the order it was asked for, even
+   * without waiting in between. */
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("burst %u", i);
+
+      sotto_conversation_compose_async (fixture->conversation, text, NULL, engine_test_result_cb, &results[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    {
+      g_autoptr(SottoMessage) message = NULL;
+      g_autoptr(SottoMessage) item = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = g_strdup_printf ("burst %u", i);
+
+      engine_test_wait (&results[i]);
+      message = sotto_conversation_compose_finish (fixture->conversation, results[i], &error);
+      g_assert_no_error (error);
+      g_clear_object (&results[i]);
+
+      item = g_list_model_get_item (messages, i);
+      g_assert_true (item == message);
+      g_assert_cmpstr (sotto_message_get_body (item), ==, text);
+    }
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_conversation_states (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) message = compose (fixture->conversation, "receipts");
+  g_autoptr(GError) error = NULL;
+  const char *id = sotto_message_get_id (message);
+  guint notifications = 0;
+
+  g_signal_connect (message, "notify::state", G_CALLBACK (count_notify_cb), &notifications);
+
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_SENT, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_SENT);
+  g_assert_cmpuint (notifications, ==, 1);
+
+  /* The read receipt overtook the delivery receipt. */
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_READ, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_READ);
+  g_assert_cmpuint (notifications, ==, 2);
+
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_DELIVERED, &error));
+  g_assert_no_error (error);
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_FAILED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_READ);
+  g_assert_cmpuint (notifications, ==, 2);
+
+  g_assert_false (set_state (fixture->conversation, "00000000-0000-0000-0000-000000000000",
+                             SOTTO_MESSAGE_STATE_SENT, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_conversation_failed_and_retried (Fixture       *fixture,
+                                      gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) message = compose (fixture->conversation, "try again");
+  g_autoptr(GError) error = NULL;
+  const char *id = sotto_message_get_id (message);
+
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_FAILED, &error));
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_FAILED);
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_QUEUED, &error));
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_QUEUED);
+  g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_SENT, &error));
+  g_assert_cmpint (sotto_message_get_state (message), ==, SOTTO_MESSAGE_STATE_SENT);
+  g_assert_no_error (error);
+}
+
+static void
+test_conversation_mark_read (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  const char *ids[] = {
+    "11111111-1111-4111-8111-111111111111",
+    "22222222-2222-4222-8222-222222222222",
+    "33333333-3333-4333-8333-333333333333",
+  };
+  g_autoptr(SottoMessage) first = NULL;
+  g_autoptr(SottoMessage) mine = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) read_ids = NULL;
+  guint notifications = 0;
+
+  g_signal_connect (fixture->conversation, "notify::unread-count", G_CALLBACK (count_notify_cb), &notifications);
+
+  first = receive (fixture->conversation, ids[0], "one", &error);
+  g_assert_no_error (error);
+  mine = compose (fixture->conversation, "mine");
+  for (guint i = 1; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(SottoMessage) message = receive (fixture->conversation, ids[i], "more", &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (message);
+    }
+
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 3);
+  g_assert_cmpuint (notifications, ==, 3);
+
+  /* One receipt counts as reading one message. */
+  g_assert_true (set_state (fixture->conversation, ids[0], SOTTO_MESSAGE_STATE_READ, &error));
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 2);
+  g_assert_cmpint (sotto_message_get_state (first), ==, SOTTO_MESSAGE_STATE_READ);
+
+  sotto_conversation_mark_read_async (fixture->conversation, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  read_ids = sotto_conversation_mark_read_finish (fixture->conversation, result, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (g_strv_length (read_ids), ==, 2);
+  g_assert_cmpstr (read_ids[0], ==, ids[1]);
+  g_assert_cmpstr (read_ids[1], ==, ids[2]);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 0);
+  g_assert_cmpuint (notifications, ==, 5);
+
+  /* The outgoing message keeps its own state. */
+  g_assert_cmpint (sotto_message_get_state (mine), ==, SOTTO_MESSAGE_STATE_QUEUED);
+}
+
+static void
+test_conversation_preview (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(SottoMessage) message = NULL;
+  const char *preview;
+
+  for (guint i = 0; i < 30; i++)
+    g_string_append (text, "ünï ");
+
+  message = compose (fixture->conversation, text->str);
+  preview = sotto_conversation_get_last_message_preview (fixture->conversation);
+
+  g_assert_cmpuint (g_utf8_strlen (preview, -1), ==, 101);
+  g_assert_true (g_str_has_suffix (preview, "…"));
+  g_assert_cmpint (strncmp (text->str, preview, strlen (preview) - strlen ("…")), ==, 0);
+}
+
+/* What the conversation shows survives a restart: the list read back
+ * from the store has the same counts, preview and messages. */
+static void
+test_conversation_reload (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) sent = compose (fixture->conversation, "before restart");
+  g_autoptr(SottoMessage) got = NULL;
+  g_autoptr(SottoConversationList) list = NULL;
+  g_autoptr(SottoMessage) first = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoConversation *reloaded;
+  GListModel *messages;
+
+  g_assert_true (set_state (fixture->conversation, sotto_message_get_id (sent), SOTTO_MESSAGE_STATE_DELIVERED, &error));
+  got = receive (fixture->conversation, "44444444-4444-4444-8444-444444444444", "after", &error);
+  g_assert_no_error (error);
+
+  list = load_list (fixture->account);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  reloaded = sotto_conversation_list_find_by_username (list, "frank");
+  g_assert_nonnull (reloaded);
+  g_assert_true (reloaded != fixture->conversation);
+
+  g_assert_cmpuint (sotto_conversation_get_unread_count (reloaded), ==, 1);
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (reloaded), ==, "after");
+  g_assert_cmpint (sotto_conversation_get_last_activity (reloaded), ==,
+                   sotto_conversation_get_last_activity (fixture->conversation));
+
+  messages = sotto_conversation_get_messages (reloaded);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 2);
+
+  /* The newest message was read with the list, for the preview. */
+  last = g_list_model_get_item (messages, 1);
+  g_assert_true (sotto_message_get_loaded (last));
+  g_assert_cmpstr (sotto_message_get_id (last), ==, "44444444-4444-4444-8444-444444444444");
+
+  first = g_list_model_get_item (messages, 0);
+  while (!sotto_message_get_loaded (first))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (first), ==, "before restart");
+  g_assert_cmpint (sotto_message_get_state (first), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+
+  g_clear_object (&first);
+  g_clear_object (&last);
+  engine_test_await_finalize (g_steal_pointer (&list));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  engine_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add ("/engine/conversation/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("compose", test_conversation_compose);
+  ADD ("receive", test_conversation_receive);
+  ADD ("order", test_conversation_order);
+  ADD ("states", test_conversation_states);
+  ADD ("failed-and-retried", test_conversation_failed_and_retried);
+  ADD ("mark-read", test_conversation_mark_read);
+  ADD ("preview", test_conversation_preview);
+  ADD ("reload", test_conversation_reload);
+
+#undef ADD
+
+  return g_test_run ();
+}

@@ -1,0 +1,490 @@
+/* test-relay-client.c: the relay client against a scripted server
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The end-to-end tests in tests/cli run the client against the real
+ * relay.  Here a SoupServer plays the relay, so that the client can be
+ * watched where the real one is hard to steer: what it sends, how it
+ * reads odd answers, and how it comes back after the socket is cut.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "sotto-relay-client.h"
+
+#define UUID "8f0c3d6e-5b8f-4a43-9d36-7b1c5a3d0e11"
+#define PEER "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
+
+typedef struct
+{
+  SoupServer *server;
+  char *url;
+  GPtrArray *sockets;
+  GPtrArray *acks;
+  guint n_connections;
+  char *authorization;
+  char *last_body;
+  guint status;
+  char *reply;
+} Relay;
+
+static void
+relay_http_cb (SoupServer        *server,
+               SoupServerMessage *message,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  Relay *relay = user_data;
+  SoupMessageBody *body = soup_server_message_get_request_body (message);
+
+  g_free (relay->authorization);
+  relay->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
+                                                                 "Authorization"));
+  g_free (relay->last_body);
+  relay->last_body = g_strndup (body->data, body->length);
+
+  soup_server_message_set_status (message, relay->status, NULL);
+  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY,
+                                    relay->reply, strlen (relay->reply));
+}
+
+static void
+socket_message_cb (SoupWebsocketConnection *socket,
+                   gint                     type,
+                   GBytes                  *message,
+                   gpointer                 user_data)
+{
+  Relay *relay = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  g_ptr_array_add (relay->acks, g_strndup (data, len));
+}
+
+static void
+relay_websocket_cb (SoupServer              *server,
+                    SoupServerMessage       *message,
+                    const char              *path,
+                    SoupWebsocketConnection *socket,
+                    gpointer                 user_data)
+{
+  Relay *relay = user_data;
+
+  relay->n_connections++;
+  g_signal_connect (socket, "message", G_CALLBACK (socket_message_cb), relay);
+  g_ptr_array_add (relay->sockets, g_object_ref (socket));
+}
+
+static Relay *
+relay_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+  Relay *relay = g_new0 (Relay, 1);
+
+  relay->server = soup_server_new (NULL, NULL);
+  relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  relay->acks = g_ptr_array_new_with_free_func (g_free);
+  relay->status = 200;
+  relay->reply = g_strdup ("{}");
+
+  soup_server_add_websocket_handler (relay->server, "/v1/websocket", NULL, NULL,
+                                     relay_websocket_cb, relay, NULL);
+  soup_server_add_handler (relay->server, "/v1", relay_http_cb, relay, NULL);
+  soup_server_listen_local (relay->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (relay->server);
+  g_assert_nonnull (uris);
+  relay->url = g_uri_to_string (uris->data);
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  return relay;
+}
+
+static void
+relay_free (Relay *relay)
+{
+  for (guint i = 0; i < relay->sockets->len; i++)
+    {
+      SoupWebsocketConnection *socket = g_ptr_array_index (relay->sockets, i);
+
+      g_signal_handlers_disconnect_by_data (socket, relay);
+      if (soup_websocket_connection_get_state (socket) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (socket, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    }
+  g_ptr_array_unref (relay->sockets);
+  g_ptr_array_unref (relay->acks);
+  soup_server_disconnect (relay->server);
+  g_object_unref (relay->server);
+  g_free (relay->url);
+  g_free (relay->authorization);
+  g_free (relay->last_body);
+  g_free (relay->reply);
+  g_free (relay);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Relay, relay_free)
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  g_error ("Timed out");
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until (gboolean (*done) (gpointer),
+            gpointer   data)
+{
+  guint timeout_id = g_timeout_add_seconds (20, timeout_cb, NULL);
+
+  while (!done (data))
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (timeout_id);
+}
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+result_ready (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+static void
+test_relay_client_urls (void)
+{
+  const char *good[] = {
+    "https://relay.example.org",
+    "https://relay.example.org:8443/sotto/",
+    "http://127.0.0.1:8080",
+    "http://127.1.2.3",
+    "http://[::1]:8080",
+    "http://localhost:8080",
+  };
+  struct {
+    const char *url;
+    int code;
+  } bad[] = {
+    { "http://relay.example.org", SOTTO_RELAY_ERROR_INSECURE },
+    { "http://192.168.1.1:8080", SOTTO_RELAY_ERROR_INSECURE },
+    { "ftp://relay.example.org", SOTTO_RELAY_ERROR_INVALID_URL },
+    { "relay.example.org", SOTTO_RELAY_ERROR_INVALID_URL },
+    { "https://relay.example.org/?q=1", SOTTO_RELAY_ERROR_INVALID_URL },
+    { "https://user:secret@relay.example.org", SOTTO_RELAY_ERROR_INVALID_URL },
+    { "", SOTTO_RELAY_ERROR_INVALID_URL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr(SottoRelayClient) client = NULL;
+      g_autoptr(GError) error = NULL;
+
+      client = sotto_relay_client_new (good[i], &error);
+      g_assert_no_error (error);
+      g_assert_false (g_str_has_suffix (sotto_relay_client_get_url (client), "/"));
+      g_assert_cmpint (sotto_relay_client_get_connection (client), ==, SOTTO_RELAY_CONNECTION_OFFLINE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(SottoRelayClient) client = NULL;
+      g_autoptr(GError) error = NULL;
+
+      client = sotto_relay_client_new (bad[i].url, &error);
+      g_assert_error (error, SOTTO_RELAY_ERROR, bad[i].code);
+      g_assert_null (client);
+    }
+}
+
+static void
+test_relay_client_requests (void)
+{
+  g_autoptr(Relay) relay = relay_new ();
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
+  g_autoptr(GBytes) content = g_bytes_new_static ("\x01\x02\x03", 3);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  g_autofree char *expected = NULL;
+  guint n_pre_keys = 0;
+  guint n_kyber = 0;
+
+  client = sotto_relay_client_new (relay->url, &error);
+  g_assert_no_error (error);
+
+  /* Without credentials only registration is possible. */
+  sotto_relay_client_lookup_async (client, "bob", NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  g_assert_null (sotto_relay_client_lookup_finish (client, result, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
+  expected = g_strconcat ("Basic ", "OGYwYzNkNmUtNWI4Zi00YTQzLTlkMzYtN2IxYzVhM2QwZTExLjE6YSBwYXNzd29yZCBvZiBzaXh0ZWVuIGJ5dGVz", NULL);
+
+  g_free (relay->reply);
+  relay->reply = g_strdup ("{\"uuid\": \"" PEER "\"}");
+  sotto_relay_client_lookup_async (client, "bob", NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  uuid = sotto_relay_client_lookup_finish (client, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (uuid, ==, PEER);
+  g_assert_cmpstr (relay->authorization, ==, expected);
+  g_clear_object (&result);
+
+  /* Counts must be integers. */
+  g_free (relay->reply);
+  relay->reply = g_strdup ("{\"preKeyCount\": 37, \"pqPreKeyCount\": \"40\"}");
+  sotto_relay_client_get_key_counts_async (client, NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  g_assert_false (sotto_relay_client_get_key_counts_finish (client, result, &n_pre_keys, &n_kyber, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  g_free (relay->reply);
+  relay->reply = g_strdup ("{\"preKeyCount\": 37, \"pqPreKeyCount\": 40}");
+  sotto_relay_client_get_key_counts_async (client, NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  g_assert_true (sotto_relay_client_get_key_counts_finish (client, result, &n_pre_keys, &n_kyber, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_pre_keys, ==, 37);
+  g_assert_cmpuint (n_kyber, ==, 40);
+  g_clear_object (&result);
+
+  /* A send the relay refuses says which devices were wrong. */
+  g_ptr_array_add (envelopes, sotto_relay_outgoing_new (3, 1, 4242, content));
+  relay->status = 409;
+  g_free (relay->reply);
+  relay->reply = g_strdup ("{\"error\": \"device-mismatch\", \"message\": \"The list of devices is out of date\","
+                           " \"missingDevices\": [2, 3], \"extraDevices\": [1]}");
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, &changes, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH);
+  g_assert_false (sotto_relay_error_is_transient (error));
+  g_assert_nonnull (changes);
+  g_assert_cmpuint (changes->missing->len, ==, 2);
+  g_assert_cmpuint (g_array_index (changes->missing, guint, 1), ==, 3);
+  g_assert_cmpuint (changes->extra->len, ==, 1);
+  g_assert_cmpuint (changes->stale->len, ==, 0);
+  g_assert_nonnull (strstr (relay->last_body, "\"destinationRegistrationId\":4242"));
+  g_assert_nonnull (strstr (relay->last_body, "\"content\":\"AQID\""));
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_clear_pointer (&changes, sotto_relay_device_changes_free);
+
+  relay->status = 503;
+  g_free (relay->reply);
+  relay->reply = g_strdup ("{\"error\": \"unavailable\", \"message\": \"Shutting down\"}");
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, result_cb, &result);
+  wait_until (result_ready, &result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, &changes, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAVAILABLE);
+  g_assert_true (sotto_relay_error_is_transient (error));
+  g_assert_null (changes);
+}
+
+static gboolean
+connected (gpointer data)
+{
+  return sotto_relay_client_get_connection (data) == SOTTO_RELAY_CONNECTION_CONNECTED;
+}
+
+typedef struct
+{
+  GPtrArray *guids;
+  guint n_queue_empty;
+} Delivery;
+
+static void
+envelope_cb (SottoRelayClient   *client,
+             SottoRelayEnvelope *envelope,
+             Delivery           *delivery)
+{
+  g_assert_cmpstr (envelope->source, ==, PEER);
+  g_assert_cmpuint (envelope->type, ==, 3);
+  g_assert_cmpuint (g_bytes_get_size (envelope->content), ==, 3);
+  g_ptr_array_add (delivery->guids, g_strdup (envelope->guid));
+  sotto_relay_client_acknowledge (client, envelope->guid);
+}
+
+static void
+queue_empty_cb (SottoRelayClient *client,
+                Delivery         *delivery)
+{
+  delivery->n_queue_empty++;
+}
+
+static gboolean
+delivered (gpointer data)
+{
+  Delivery *delivery = data;
+
+  return delivery->n_queue_empty > 0;
+}
+
+static gboolean
+acknowledged (gpointer data)
+{
+  Relay *relay = data;
+
+  return relay->acks->len > 0;
+}
+
+static gboolean
+two_connections (gpointer data)
+{
+  Relay *relay = data;
+
+  return relay->n_connections >= 2;
+}
+
+static void
+test_relay_client_delivery (void)
+{
+  g_autoptr(Relay) relay = relay_new ();
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
+  SoupWebsocketConnection *socket;
+  Delivery delivery = { guids, 0 };
+
+  client = sotto_relay_client_new (relay->url, &error);
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
+  g_signal_connect (client, "envelope", G_CALLBACK (envelope_cb), &delivery);
+  g_signal_connect (client, "queue-empty", G_CALLBACK (queue_empty_cb), &delivery);
+
+  sotto_relay_client_connect (client);
+  wait_until (connected, client);
+  g_assert_cmpuint (relay->n_connections, ==, 1);
+
+  /* What does not follow the API is skipped, and never acknowledged. */
+  socket = g_ptr_array_index (relay->sockets, 0);
+  soup_websocket_connection_send_text (socket, "not json");
+  soup_websocket_connection_send_text (socket, "{\"type\": \"envelope\", \"guid\": \"g0\"}");
+  soup_websocket_connection_send_text (socket,
+                                       "{\"type\": \"envelope\", \"guid\": \"g1\", \"envelopeType\": 3,"
+                                       " \"source\": \"" PEER "\", \"sourceDevice\": 1,"
+                                       " \"timestamp\": 1767225600000, \"serverTimestamp\": 1767225600123,"
+                                       " \"content\": \"AQID\"}");
+  soup_websocket_connection_send_text (socket, "{\"type\": \"queue-empty\"}");
+  wait_until (delivered, &delivery);
+  g_assert_cmpuint (guids->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (guids, 0), ==, "g1");
+
+  wait_until (acknowledged, relay);
+  g_assert_cmpstr (g_ptr_array_index (relay->acks, 0), ==, "{\"type\":\"ack\",\"guid\":\"g1\"}");
+
+  /* Cut off: the client comes back by itself. */
+  soup_websocket_connection_close (socket, 1001, "going-away");
+  wait_until (two_connections, relay);
+  wait_until (connected, client);
+
+  sotto_relay_client_disconnect (client);
+  g_assert_cmpint (sotto_relay_client_get_connection (client), ==, SOTTO_RELAY_CONNECTION_OFFLINE);
+}
+
+typedef struct
+{
+  guint n_attempts;
+  gint64 times[4];
+} Attempts;
+
+static void
+connection_cb (SottoRelayClient *client,
+               GParamSpec       *pspec,
+               Attempts         *attempts)
+{
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTING
+      && attempts->n_attempts < G_N_ELEMENTS (attempts->times))
+    attempts->times[attempts->n_attempts++] = g_get_monotonic_time ();
+}
+
+static gboolean
+four_attempts (gpointer data)
+{
+  Attempts *attempts = data;
+
+  return attempts->n_attempts >= 4;
+}
+
+/* Nothing listens: the attempts continue, further and further apart. */
+static void
+test_relay_client_backoff (void)
+{
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GSocket) probe = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  Attempts attempts = { 0 };
+  gint64 first_gap;
+  gint64 last_gap;
+
+  /* A port that is free: bound once, and closed again. */
+  probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (probe, any, TRUE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (probe, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_socket_close (probe, NULL);
+
+  client = sotto_relay_client_new (url, &error);
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
+  g_signal_connect (client, "notify::connection", G_CALLBACK (connection_cb), &attempts);
+
+  sotto_relay_client_connect (client);
+  wait_until (four_attempts, &attempts);
+  sotto_relay_client_disconnect (client);
+
+  /* 125–250 ms before the second attempt, 500–1000 ms before the fourth. */
+  first_gap = attempts.times[1] - attempts.times[0];
+  last_gap = attempts.times[3] - attempts.times[2];
+  g_assert_cmpint (first_gap, >=, 100 * 1000);
+  g_assert_cmpint (last_gap, >=, 450 * 1000);
+  g_assert_cmpint (last_gap, >, first_gap);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_func ("/engine/relay-client/urls", test_relay_client_urls);
+  g_test_add_func ("/engine/relay-client/requests", test_relay_client_requests);
+  g_test_add_func ("/engine/relay-client/delivery", test_relay_client_delivery);
+  g_test_add_func ("/engine/relay-client/backoff", test_relay_client_backoff);
+
+  return g_test_run ();
+}

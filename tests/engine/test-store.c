@@ -1,0 +1,783 @@
+/* test-store.c: the encrypted store
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "engine-test-util.h"
+#include "sotto-conversation-private.h"
+#include "sotto-message-private.h"
+#include "sotto-store-private.h"
+
+#define PASSPHRASE "correct horse battery staple"
+
+static char *
+database_path (GFile *profile)
+{
+  return g_build_filename (g_file_peek_path (profile), SOTTO_STORE_DATABASE_NAME, NULL);
+}
+
+/* Runs @sql on the database file directly, as another program would. */
+static void
+raw_exec (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+static gint64
+raw_query_int (const char *path,
+               const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (statement, 0);
+  sqlite3_finalize (statement);
+  sqlite3_close (db);
+
+  return value;
+}
+
+/* The names and contents of every file in @profile, to show that a
+ * failed open changed nothing. */
+static GHashTable *
+snapshot_profile (GFile *profile)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+  GHashTable *snapshot;
+  GFileInfo *info;
+
+  snapshot = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  children = g_file_enumerate_children (profile, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  g_assert_nonnull (children);
+
+  while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr(GFile) child = g_file_get_child (profile, g_file_info_get_name (info));
+
+      g_hash_table_insert (snapshot, g_strdup (g_file_info_get_name (info)),
+                           engine_test_read_file (child));
+      g_object_unref (info);
+    }
+
+  return snapshot;
+}
+
+static void
+assert_profile_unchanged (GFile      *profile,
+                          GHashTable *before)
+{
+  g_autoptr(GHashTable) after = snapshot_profile (profile);
+  GHashTableIter iter;
+  gpointer name;
+  gpointer contents;
+
+  g_assert_cmpuint (g_hash_table_size (after), ==, g_hash_table_size (before));
+
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &name, &contents))
+    {
+      GBytes *now = g_hash_table_lookup (after, name);
+
+      g_assert_nonnull (now);
+      g_assert_true (g_bytes_equal (now, contents));
+    }
+}
+
+static void
+assert_open_fails (GFile      *profile,
+                   const char *passphrase,
+                   int         code)
+{
+  g_autoptr(GHashTable) before = snapshot_profile (profile);
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  store = _sotto_store_open_sync (profile, passphrase, NULL, NULL, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, code);
+  g_assert_null (store);
+  g_assert_nonnull (error->message);
+
+  assert_profile_unchanged (profile, before);
+}
+
+static SottoConversation *
+add_conversation (SottoStore   *store,
+                  SottoAccount *account,
+                  const char   *username,
+                  const char   *name,
+                  GBytes       *identity_key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uuid = g_uuid_string_random ();
+  SottoConversation *conversation;
+
+  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (conversation);
+
+  return conversation;
+}
+
+static GPtrArray *
+make_messages (guint       n_messages,
+               const char *body)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < n_messages; i++)
+    {
+      g_autofree char *id = g_uuid_string_random ();
+      g_autofree char *text = g_strdup_printf ("%s %u", body, i);
+
+      g_ptr_array_add (messages,
+                       _sotto_message_new (id,
+                                           i % 2 ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                           SOTTO_MESSAGE_KIND_TEXT,
+                                           i % 2 ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_DELIVERED,
+                                           1700000000000 + i, 1700000000500 + i,
+                                           text));
+    }
+
+  return messages;
+}
+
+static void
+test_store_round_trip (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoAccount) loaded = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GBytes) identity_key = engine_test_make_identity ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *account_uuid = NULL;
+  g_autofree char *contact_uuid = NULL;
+  GFile *profile = engine_test_make_profile ();
+  SottoConversation *reloaded;
+  SottoContact *contact;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_cmpint (sotto_store_get_key_source (store), ==, SOTTO_KEY_SOURCE_PASSPHRASE);
+  g_assert_true (g_file_equal (sotto_store_get_directory (store), profile));
+
+  account = engine_test_make_account (store);
+  account_uuid = g_strdup (sotto_account_get_uuid (account));
+  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_no_error (error);
+
+  conversation = add_conversation (store, account, "bob", "Bob Example", identity_key);
+  contact_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+
+  messages = make_messages (120, "hello ünïcode");
+  g_assert_true (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_cmpuint (_sotto_message_get_position (g_ptr_array_index (messages, i)), ==, i);
+
+  g_clear_object (&conversation);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  loaded = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_account_get_uuid (loaded), ==, account_uuid);
+  g_assert_cmpstr (sotto_account_get_username (loaded), ==, sotto_account_get_username (account));
+  g_assert_cmpstr (sotto_account_get_relay_url (loaded), ==, "https://relay.example");
+  g_assert_cmpstr (sotto_account_get_password (loaded), ==, "device-password");
+  g_assert_cmpuint (sotto_account_get_device_id (loaded), ==, 1);
+  g_assert_cmpuint (sotto_account_get_registration_id (loaded), ==, 4242);
+  g_assert_cmpmem (sotto_account_get_identity_key_pair (loaded), sizeof (SpKeyPair),
+                   sotto_account_get_identity_key_pair (account), sizeof (SpKeyPair));
+
+  conversations = _sotto_store_load_conversations (store, loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (conversations->len, ==, 1);
+
+  reloaded = g_ptr_array_index (conversations, 0);
+  contact = sotto_conversation_get_contact (reloaded);
+  g_assert_cmpstr (sotto_contact_get_uuid (contact), ==, contact_uuid);
+  g_assert_cmpstr (sotto_contact_get_username (contact), ==, "bob");
+  g_assert_cmpstr (sotto_contact_get_name (contact), ==, "Bob Example");
+  g_assert_true (g_bytes_equal (sotto_contact_get_identity_key (contact), identity_key));
+  g_assert_cmpint (sotto_contact_get_verification_state (contact), ==, SOTTO_VERIFICATION_STATE_UNVERIFIED);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (reloaded)), ==, 120);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (reloaded), ==, 60);
+  g_assert_cmpint (sotto_conversation_get_last_activity (reloaded), ==, 1700000000500 + 119);
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (reloaded), ==, "hello ünïcode 119");
+
+  page = _sotto_store_load_messages (store, _sotto_conversation_get_id (reloaded), 50, 50, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 50);
+  for (guint i = 0; i < page->len; i++)
+    {
+      SottoMessage *original = g_ptr_array_index (messages, 50 + i);
+      SottoMessage *message = g_ptr_array_index (page, i);
+
+      g_assert_cmpuint (_sotto_message_get_position (message), ==, 50 + i);
+      g_assert_cmpstr (sotto_message_get_id (message), ==, sotto_message_get_id (original));
+      g_assert_cmpstr (sotto_message_get_body (message), ==, sotto_message_get_body (original));
+      g_assert_cmpint (sotto_message_get_direction (message), ==, sotto_message_get_direction (original));
+      g_assert_cmpint (sotto_message_get_state (message), ==, sotto_message_get_state (original));
+      g_assert_cmpint (sotto_message_get_kind (message), ==, SOTTO_MESSAGE_KIND_TEXT);
+      g_assert_cmpint (sotto_message_get_sent_at (message), ==, sotto_message_get_sent_at (original));
+      g_assert_cmpint (sotto_message_get_received_at (message), ==, sotto_message_get_received_at (original));
+      g_assert_true (sotto_message_get_loaded (message));
+    }
+
+  g_clear_pointer (&conversations, g_ptr_array_unref);
+  g_clear_object (&loaded);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_no_plaintext (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GBytes) identity_key = engine_test_make_identity ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *long_body = NULL;
+  g_autofree char *message_id = NULL;
+  guint8 private_key[SP_PRIVATE_KEY_SIZE];
+  guint8 database_key[SOTTO_STORE_KEY_SIZE];
+  GFile *profile = engine_test_make_profile ();
+  const char *needles[3];
+
+  marker = g_strdup_printf ("sotto-marker-%08x%08x", g_random_int (), g_random_int ());
+  username = g_strdup_printf ("user%08x", g_random_int ());
+  name = g_strdup_printf ("Name %08x", g_random_int ());
+  long_body = g_strjoinv (" ", (char *[]) { marker, marker, marker, marker, NULL });
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  memcpy (database_key, store->keys->database_key, sizeof database_key);
+
+  account = engine_test_make_account (store);
+  memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, sizeof private_key);
+  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_no_error (error);
+
+  conversation = add_conversation (store, account, username, name, identity_key);
+
+  messages = make_messages (200, marker);
+  g_ptr_array_add (messages, _sotto_message_new ("6f1d9a0e-43a4-4d4e-9a51-1f8a4e0b3c7d",
+                                                 SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                 SOTTO_MESSAGE_KIND_TEXT,
+                                                 SOTTO_MESSAGE_STATE_QUEUED,
+                                                 1, 2, long_body));
+  message_id = g_strdup (sotto_message_get_id (g_ptr_array_index (messages, 0)));
+  g_assert_true (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
+  g_assert_no_error (error);
+
+  needles[0] = marker;
+  needles[1] = username;
+  needles[2] = name;
+
+  /* While the store is open the writes sit in the -wal file; after the
+   * close they are checkpointed into the database.  Both must hold
+   * nothing readable.  The message id, which is not secret, is stored as
+   * it is and shows that the scan sees the data. */
+  for (guint round = 0; round < 2; round++)
+    {
+      if (round == 1)
+        {
+          g_clear_object (&conversation);
+          g_clear_object (&account);
+          engine_test_close_store (g_steal_pointer (&store));
+        }
+
+      g_assert_true (engine_test_profile_contains (profile, message_id, strlen (message_id)));
+
+      for (guint i = 0; i < G_N_ELEMENTS (needles); i++)
+        g_assert_false (engine_test_profile_contains (profile, needles[i], strlen (needles[i])));
+
+      g_assert_false (engine_test_profile_contains (profile, private_key, sizeof private_key));
+      g_assert_false (engine_test_profile_contains (profile, g_bytes_get_data (identity_key, NULL),
+                                                    g_bytes_get_size (identity_key)));
+      g_assert_false (engine_test_profile_contains (profile, database_key, sizeof database_key));
+      g_assert_false (engine_test_profile_contains (profile, "device-password", strlen ("device-password")));
+      g_assert_false (engine_test_profile_contains (profile, PASSPHRASE, strlen (PASSPHRASE)));
+    }
+
+  engine_test_remove_profile (profile);
+}
+
+static GFile *
+make_sotto_profile (void)
+{
+  GFile *profile = engine_test_make_profile ();
+
+  engine_test_close_store (engine_test_open_store (profile, PASSPHRASE));
+
+  return profile;
+}
+
+static void
+test_store_wrong_passphrase (void)
+{
+  GFile *profile = make_sotto_profile ();
+
+  assert_open_fails (profile, "incorrect horse", SOTTO_STORE_ERROR_WRONG_PASSPHRASE);
+  assert_open_fails (profile, "", SOTTO_STORE_ERROR_WRONG_PASSPHRASE);
+
+  /* A passphrase database never falls back to the keyring. */
+  assert_open_fails (profile, NULL, SOTTO_STORE_ERROR_PASSPHRASE_REQUIRED);
+
+  engine_test_close_store (engine_test_open_store (profile, PASSPHRASE));
+  engine_test_remove_profile (profile);
+}
+
+/* A profile copied while its store was open: the last writes are only
+ * in the -wal file.  A wrong passphrase must not checkpoint them into the
+ * database, or touch either file; the right one finds them. */
+static void
+test_store_wrong_passphrase_wal (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoAccount) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = engine_test_make_profile ();
+  GFile *copy = engine_test_make_profile ();
+  const char *suffixes[] = { "", "-wal" };
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *name = g_strconcat (SOTTO_STORE_DATABASE_NAME, suffixes[i], NULL);
+      g_autoptr(GFile) from = g_file_get_child (profile, name);
+      g_autoptr(GFile) to = g_file_get_child (copy, name);
+
+      g_assert_true (g_file_copy (from, to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+    }
+
+  assert_open_fails (copy, "incorrect horse", SOTTO_STORE_ERROR_WRONG_PASSPHRASE);
+
+  g_clear_object (&store);
+  store = engine_test_open_store (copy, PASSPHRASE);
+  loaded = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_account_get_uuid (loaded), ==, sotto_account_get_uuid (account));
+
+  g_clear_object (&loaded);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (copy);
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_not_a_database (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree guint8 *noise = NULL;
+  GFile *profile = engine_test_make_profile ();
+
+  path = database_path (profile);
+  noise = g_malloc (8192);
+  randombytes_buf (noise, 8192);
+  g_assert_true (g_file_set_contents (path, (char *) noise, 8192, &error));
+  g_assert_no_error (error);
+
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_NOT_A_DATABASE);
+  assert_open_fails (profile, NULL, SOTTO_STORE_ERROR_NOT_A_DATABASE);
+
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_corrupt (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  GFile *profile = make_sotto_profile ();
+  gsize len;
+
+  /* Everything after the 100-byte file header of the first page, where
+   * the schema lives, is overwritten. */
+  path = database_path (profile);
+  g_assert_true (g_file_get_contents (path, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, 4096);
+  memset (contents + 100, 0xa5, 4096 - 100);
+  g_assert_true (g_file_set_contents (path, contents, len, &error));
+  g_assert_no_error (error);
+
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_NOT_A_DATABASE);
+
+  engine_test_remove_profile (profile);
+}
+
+/* A header that asks for absurd Argon2id costs would only make opening
+ * hang; it counts as damaged. */
+static void
+test_store_hostile_header (void)
+{
+  g_autofree char *path = NULL;
+  GFile *profile = make_sotto_profile ();
+
+  path = database_path (profile);
+  raw_exec (path, "UPDATE header SET value = CAST('4000000000' AS BLOB) WHERE name = 'kdf-opslimit'");
+
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_CORRUPT);
+
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_foreign (void)
+{
+  g_autofree char *path = NULL;
+  GFile *profile = engine_test_make_profile ();
+
+  path = database_path (profile);
+
+  /* Another program's database without an application id */
+  raw_exec (path, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');");
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_FOREIGN);
+  assert_open_fails (profile, NULL, SOTTO_STORE_ERROR_FOREIGN);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+
+  /* ... and with its own, even at our schema version */
+  raw_exec (path, "PRAGMA application_id = 1234; PRAGMA user_version = 1; CREATE TABLE header (x);");
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_FOREIGN);
+
+  engine_test_remove_profile (profile);
+}
+
+/* A foreign database in WAL mode with writes still in its -wal file: a
+ * read-write connection would checkpoint them into the database when it
+ * closes.  Opening the profile must leave both files as they are. */
+static void
+test_store_foreign_wal (void)
+{
+  g_autofree char *scratch = NULL;
+  g_autofree char *scratch_db = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = engine_test_make_profile ();
+  const char *suffixes[] = { "", "-wal" };
+  sqlite3 *db = NULL;
+
+  scratch = g_dir_make_tmp ("sotto-foreign-XXXXXX", &error);
+  g_assert_no_error (error);
+  scratch_db = g_build_filename (scratch, "other.db", NULL);
+  path = database_path (profile);
+
+  g_assert_cmpint (sqlite3_open (scratch_db, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;"
+                                 "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *from = g_strconcat (scratch_db, suffixes[i], NULL);
+      g_autofree char *to = g_strconcat (path, suffixes[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize len;
+
+      g_assert_true (g_file_get_contents (from, &contents, &len, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (len, >, 0);
+      g_assert_true (g_file_set_contents (to, contents, len, &error));
+      g_assert_no_error (error);
+    }
+
+  sqlite3_close (db);
+
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_FOREIGN);
+
+  engine_test_remove_profile (profile);
+  engine_test_remove_profile (g_file_new_for_path (scratch));
+}
+
+static void
+test_store_too_new (void)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *stamp = NULL;
+  GFile *profile = make_sotto_profile ();
+
+  path = database_path (profile);
+  stamp = g_strdup_printf ("PRAGMA user_version = %u", _sotto_store_schema_version () + 1);
+  raw_exec (path, stamp);
+
+  assert_open_fails (profile, PASSPHRASE, SOTTO_STORE_ERROR_TOO_NEW);
+
+  engine_test_remove_profile (profile);
+}
+
+static void
+assert_current_schema (GFile *profile)
+{
+  g_autofree char *path = database_path (profile);
+
+  g_assert_cmpint (raw_query_int (path, "PRAGMA user_version"), ==, _sotto_store_schema_version ());
+  g_assert_cmpint (raw_query_int (path, "PRAGMA application_id"), ==, SOTTO_STORE_APPLICATION_ID);
+  g_assert_cmpint (raw_query_int (path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                        " AND name IN ('header', 'account', 'contacts', 'conversations', 'messages')"),
+                   ==, 5);
+  g_assert_cmpint (raw_query_int (path, "SELECT count(*) FROM header WHERE name = 'key-check'"), ==, 1);
+}
+
+static void
+test_store_migrate_from_0 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store;
+
+  /* Version 0 is a database without any schema: an empty file ... */
+  path = database_path (profile);
+  g_assert_true (g_file_set_contents (path, "", 0, &error));
+  g_assert_no_error (error);
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  engine_test_close_store (store);
+  assert_current_schema (profile);
+
+  /* ... or an SQLite database that carries our id and nothing else. */
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  raw_exec (path, "PRAGMA application_id = 1399813236");
+  g_assert_cmpint (raw_query_int (path, "PRAGMA user_version"), ==, 0);
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  engine_test_close_store (store);
+  assert_current_schema (profile);
+
+  /* Reopening a current database migrates nothing and works. */
+  store = engine_test_open_store (profile, PASSPHRASE);
+  engine_test_close_store (store);
+  assert_current_schema (profile);
+
+  engine_test_remove_profile (profile);
+}
+
+/* Sealed values are bound to their row and column: moved elsewhere, they
+ * no longer open, and the store says the record is damaged. */
+static void
+test_store_tampered (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GFile *profile = engine_test_make_profile ();
+  gint64 conversation_id;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  conversation = add_conversation (store, account, "carol", "Carol", NULL);
+  conversation_id = _sotto_conversation_get_id (conversation);
+  messages = make_messages (2, "secret");
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
+  g_assert_no_error (error);
+  g_clear_object (&conversation);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  path = database_path (profile);
+  raw_exec (path, "UPDATE messages SET body = (SELECT body FROM messages WHERE position = 1) WHERE position = 0");
+  raw_exec (path, "UPDATE contacts SET name = username");
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  page = _sotto_store_load_messages (store, conversation_id, 0, 2, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
+  g_assert_null (page);
+  g_clear_error (&error);
+
+  /* The other message is still there. */
+  page = _sotto_store_load_messages (store, conversation_id, 1, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "secret 1");
+
+  conversations = _sotto_store_load_conversations (store, account, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
+  g_assert_null (conversations);
+
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_exists (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoConversation) again = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  conversation = add_conversation (store, account, "dave", NULL, NULL);
+
+  /* Usernames are unique through their keyed hash. */
+  again = _sotto_store_add_conversation (store, account, "0b6c2c8e-8d0e-4c55-b0de-2b9b1b0c9a11",
+                                         "dave", NULL, NULL, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+  g_assert_null (again);
+  g_clear_error (&error);
+
+  /* A message id is unique within its conversation, and the failed
+   * insert leaves the conversation as it was. */
+  messages = make_messages (1, "once");
+  g_assert_true (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
+  g_assert_no_error (error);
+  g_assert_false (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+
+  g_clear_object (&conversation);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_closed (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_true (_sotto_store_close_sync (store, &error));
+  g_assert_no_error (error);
+
+  account = _sotto_store_load_account (store, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CLOSED);
+  g_assert_null (account);
+  g_clear_error (&error);
+
+  g_assert_false (_sotto_store_close_sync (store, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CLOSED);
+
+  engine_test_await_finalize (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+static void
+test_store_async (void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoAccount) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = make_sotto_profile ();
+
+  sotto_store_open_async (profile, "wrong", NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  store = sotto_store_open_finish (result, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE);
+  g_assert_null (store);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  sotto_store_open_async (profile, PASSPHRASE, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  store = sotto_store_open_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_true (SOTTO_IS_STORE (store));
+  g_clear_object (&result);
+
+  sotto_account_load_async (store, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  loaded = sotto_account_load_finish (result, &error);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+  g_assert_null (loaded);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  account = engine_test_make_account (store);
+  sotto_account_save_async (account, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (sotto_account_save_finish (account, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  sotto_account_load_async (store, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  loaded = sotto_account_load_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sotto_account_get_uuid (loaded), ==, sotto_account_get_uuid (account));
+  g_clear_object (&result);
+
+  g_clear_object (&loaded);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  engine_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/store/round-trip", test_store_round_trip);
+  g_test_add_func ("/engine/store/no-plaintext", test_store_no_plaintext);
+  g_test_add_func ("/engine/store/wrong-passphrase", test_store_wrong_passphrase);
+  g_test_add_func ("/engine/store/wrong-passphrase-wal", test_store_wrong_passphrase_wal);
+  g_test_add_func ("/engine/store/not-a-database", test_store_not_a_database);
+  g_test_add_func ("/engine/store/corrupt", test_store_corrupt);
+  g_test_add_func ("/engine/store/hostile-header", test_store_hostile_header);
+  g_test_add_func ("/engine/store/foreign", test_store_foreign);
+  g_test_add_func ("/engine/store/foreign-wal", test_store_foreign_wal);
+  g_test_add_func ("/engine/store/too-new", test_store_too_new);
+  g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
+  g_test_add_func ("/engine/store/tampered", test_store_tampered);
+  g_test_add_func ("/engine/store/exists", test_store_exists);
+  g_test_add_func ("/engine/store/closed", test_store_closed);
+  g_test_add_func ("/engine/store/async", test_store_async);
+
+  return g_test_run ();
+}
