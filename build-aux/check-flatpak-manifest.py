@@ -50,10 +50,14 @@ check(manifest.get('runtime') == 'org.gnome.Platform'
       'runtime is org.gnome.Platform 50')
 
 modules = {m['name']: m for m in manifest.get('modules', []) if isinstance(m, dict)}
-sodium = modules.get('libsodium', {})
-check(all(s.get('type') == 'archive' and len(s.get('sha256', '')) == 64
-          for s in sodium.get('sources', [{}])),
-      'libsodium comes from a release archive pinned by sha256')
+for name in ('libsodium', 'libqrencode'):
+    module = modules.get(name, {})
+    check(all(s.get('type') == 'archive' and len(s.get('sha256', '')) == 64
+              for s in module.get('sources', [{}])),
+          f'{name} comes from a release archive pinned by sha256')
+check('--enable-static' in modules.get('libqrencode', {}).get('config-opts', [])
+      and '--disable-shared' in modules.get('libqrencode', {}).get('config-opts', []),
+      'libqrencode is linked statically')
 
 sotto = modules.get('sotto')
 check(sotto is not None and list(modules)[-1] == 'sotto', 'sotto is the last module')

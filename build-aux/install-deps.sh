@@ -18,7 +18,7 @@ build_packages="
 "
 test_packages="
   clang libclang-rt-14-dev llvm valgrind
-  xvfb xauth dbus-x11 gnome-keyring
+  xvfb xauth dbus-x11 gnome-keyring zbar-tools dunst
   flatpak-builder
   nodejs npm
   libolm-dev prosody procps

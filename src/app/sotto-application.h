@@ -14,7 +14,11 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoApplication, sotto_application, SOTTO, APPLICATION, AdwApplication)
 
-SottoApplication *sotto_application_new (const char        *application_id,
-                                         GApplicationFlags  flags) G_GNUC_WARN_UNUSED_RESULT;
+SottoApplication *sotto_application_new          (const char        *application_id,
+                                                  GApplicationFlags  flags) G_GNUC_WARN_UNUSED_RESULT;
+GFile            *sotto_application_get_profile  (SottoApplication  *self);
+void              sotto_application_set_profile  (SottoApplication  *self,
+                                                  GFile             *profile);
+GSettings        *sotto_application_get_settings (SottoApplication  *self);
 
 G_END_DECLS

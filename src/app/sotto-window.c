@@ -10,27 +10,675 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-list.h"
+#include "sotto-conversation-row.h"
+#include "sotto-conversation-view.h"
+#include "sotto-message.h"
+#include "sotto-store.h"
 #include "sotto-window.h"
+
+/* Usernames as the relay accepts them; checked here so the form can say
+ * what is wrong before anything goes over the network. */
+#define USERNAME_MIN_LENGTH 3
+#define USERNAME_MAX_LENGTH 32
 
 struct _SottoWindow
 {
   AdwApplicationWindow parent_instance;
 
   GSettings *settings;
+  GCancellable *cancellable;
+  SottoStore *store;
+  SottoMessenger *messenger;
+  GtkCustomFilter *filter;
+  GtkFilterListModel *filtered;
+  gboolean creating_passphrase;
 
-  AdwStatusPage *empty_page;
+  AdwToastOverlay *toast_overlay;
+  GtkStack *main_stack;
+  AdwStatusPage *error_page;
+  AdwStatusPage *passphrase_page;
+  AdwPasswordEntryRow *passphrase_row;
+  AdwPasswordEntryRow *passphrase_confirm_row;
+  GtkLabel *passphrase_error;
+  GtkButton *passphrase_button;
+  AdwEntryRow *username_row;
+  AdwEntryRow *relay_row;
+  GtkLabel *welcome_error;
+  AdwLeaflet *leaflet;
+  AdwWindowTitle *sidebar_title;
+  GtkToggleButton *search_button;
+  GtkSearchEntry *search_entry;
+  GtkStack *sidebar_stack;
+  GtkListView *conversation_list;
+  GtkStack *content_stack;
+  SottoConversationView *conversation_view;
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, ADW_TYPE_APPLICATION_WINDOW)
 
-SottoWindow *
-sotto_window_new (SottoApplication *application)
-{
-  g_return_val_if_fail (SOTTO_IS_APPLICATION (application), NULL);
+static void sotto_window_open_store (SottoWindow *self,
+                                     const char  *passphrase);
 
-  return g_object_new (SOTTO_TYPE_WINDOW,
-                       "application", application,
-                       NULL);
+static SottoApplication *
+sotto_window_get_application (SottoWindow *self)
+{
+  return SOTTO_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+}
+
+static void
+sotto_window_show_error (SottoWindow  *self,
+                         const GError *error)
+{
+  adw_status_page_set_description (self->error_page, error->message);
+  gtk_stack_set_visible_child_name (self->main_stack, "error");
+}
+
+static void
+sotto_window_toast (SottoWindow *self,
+                    const char  *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+/* Conversations and their messages */
+
+static SottoConversation *
+sotto_window_get_conversation (SottoWindow *self)
+{
+  return sotto_conversation_view_get_conversation (self->conversation_view);
+}
+
+static void
+sotto_window_mark_read_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_messenger_mark_read_finish (SOTTO_MESSENGER (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Could not mark messages read: %s", error->message);
+}
+
+/* What the user sees is read: only when the window is active, so that a
+ * message arriving behind another window still counts as unread. */
+static void
+sotto_window_mark_shown_read (SottoWindow *self)
+{
+  SottoConversation *conversation = sotto_window_get_conversation (self);
+  GApplication *app = G_APPLICATION (sotto_window_get_application (self));
+  g_autofree char *notification_id = NULL;
+
+  if (conversation == NULL || !gtk_window_is_active (GTK_WINDOW (self))
+      || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
+      || (adw_leaflet_get_folded (self->leaflet)
+          && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack)))
+    return;
+
+  notification_id = g_strdup_printf ("message-%s",
+                                     sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  g_application_withdraw_notification (app, notification_id);
+
+  if (sotto_conversation_get_unread_count (conversation) > 0)
+    sotto_messenger_mark_read_async (self->messenger, conversation, self->cancellable,
+                                     sotto_window_mark_read_cb, NULL);
+}
+
+static void
+sotto_window_select_conversation (SottoWindow       *self,
+                                  SottoConversation *conversation)
+{
+  sotto_conversation_view_set_conversation (self->conversation_view, conversation);
+  gtk_stack_set_visible_child_name (self->content_stack, "conversation");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  sotto_window_mark_shown_read (self);
+}
+
+static void
+conversation_activated_cb (SottoWindow *self,
+                           guint        position)
+{
+  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+
+  if (conversation != NULL)
+    sotto_window_select_conversation (self, conversation);
+}
+
+static gboolean
+sotto_window_filter_conversation (gpointer item,
+                                  gpointer user_data)
+{
+  SottoWindow *self = user_data;
+  SottoContact *contact = sotto_conversation_get_contact (item);
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *query_folded = NULL;
+  g_autofree char *name_folded = NULL;
+  g_autofree char *username_folded = NULL;
+
+  if (query[0] == '\0')
+    return TRUE;
+
+  query_folded = g_utf8_casefold (query, -1);
+  name_folded = g_utf8_casefold (sotto_contact_get_name (contact), -1);
+  username_folded = g_utf8_casefold (sotto_contact_get_username (contact), -1);
+
+  return strstr (name_folded, query_folded) != NULL || strstr (username_folded, query_folded) != NULL;
+}
+
+static void
+sotto_window_update_sidebar (SottoWindow *self)
+{
+  GListModel *all = sotto_messenger_get_conversations (self->messenger) != NULL
+                    ? G_LIST_MODEL (sotto_messenger_get_conversations (self->messenger)) : NULL;
+  const char *page = "list";
+
+  if (all == NULL || g_list_model_get_n_items (all) == 0)
+    page = "empty";
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0)
+    page = "no-results";
+
+  gtk_stack_set_visible_child_name (self->sidebar_stack, page);
+}
+
+static void
+search_changed_cb (SottoWindow *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sotto_window_update_sidebar (self);
+}
+
+static void
+sotto_window_setup_row_cb (GtkSignalListItemFactory *factory,
+                           GtkListItem              *item,
+                           gpointer                  user_data)
+{
+  gtk_list_item_set_child (item, sotto_conversation_row_new ());
+}
+
+static void
+sotto_window_bind_row_cb (GtkSignalListItemFactory *factory,
+                          GtkListItem              *item,
+                          gpointer                  user_data)
+{
+  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)),
+                                           gtk_list_item_get_item (item));
+}
+
+static void
+sotto_window_unbind_row_cb (GtkSignalListItemFactory *factory,
+                            GtkListItem              *item,
+                            gpointer                  user_data)
+{
+  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+/* Notifications */
+
+static void
+sotto_window_message_received_cb (SottoWindow       *self,
+                                  SottoConversation *conversation,
+                                  SottoMessage      *message,
+                                  SottoMessenger    *messenger)
+{
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  const char *title;
+  const char *body = NULL;
+
+  if (conversation == sotto_window_get_conversation (self))
+    sotto_window_mark_shown_read (self);
+
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+
+  /* A notification can be read off a locked screen: the user decides how
+   * much of the message it may show. */
+  switch (g_settings_get_enum (self->settings, "notification-content"))
+    {
+    case 0: /* name and message */
+      title = sotto_contact_get_name (contact);
+      body = sotto_message_get_body (message);
+      break;
+    case 1: /* name only */
+      title = sotto_contact_get_name (contact);
+      body = _("New message");
+      break;
+    default: /* nothing */
+      title = _("New message");
+      break;
+    }
+
+  notification = g_notification_new (title);
+  if (body != NULL)
+    g_notification_set_body (notification, body);
+  g_notification_set_category (notification, "im.received");
+  g_notification_set_default_action_and_target (notification, "app.open-conversation",
+                                                "s", sotto_contact_get_uuid (contact));
+
+  /* One notification per conversation, replaced by the newest message. */
+  id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
+  g_application_send_notification (G_APPLICATION (sotto_window_get_application (self)), id, notification);
+}
+
+static void
+sotto_window_identity_changed_cb (SottoWindow       *self,
+                                  SottoConversation *conversation,
+                                  SottoMessenger    *messenger)
+{
+  g_autofree char *message = g_strdup_printf (_("Your safety number with %s changed"),
+                                              sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+
+  sotto_window_toast (self, message);
+}
+
+/* Pages */
+
+static void
+sotto_window_show_chats (SottoWindow    *self,
+                         SottoMessenger *messenger)
+{
+  GListModel *conversations;
+  g_autoptr(GtkSingleSelection) selection = NULL;
+
+  g_set_object (&self->messenger, messenger);
+  conversations = G_LIST_MODEL (sotto_messenger_get_conversations (messenger));
+
+  gtk_filter_list_model_set_model (self->filtered, conversations);
+  selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
+  gtk_single_selection_set_autoselect (selection, FALSE);
+  gtk_single_selection_set_can_unselect (selection, TRUE);
+  gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (selection));
+
+  g_signal_connect_object (self->filtered, "items-changed",
+                           G_CALLBACK (sotto_window_update_sidebar), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (messenger, "message-received",
+                           G_CALLBACK (sotto_window_message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (messenger, "identity-changed",
+                           G_CALLBACK (sotto_window_identity_changed_cb), self, G_CONNECT_SWAPPED);
+
+  adw_window_title_set_subtitle (self->sidebar_title,
+                                 sotto_account_get_username (sotto_messenger_get_account (messenger)));
+  sotto_window_update_sidebar (self);
+  gtk_stack_set_visible_child_name (self->main_stack, "chats");
+
+  sotto_messenger_start (messenger);
+}
+
+static void
+sotto_window_show_welcome (SottoWindow *self)
+{
+  const char *relay = g_getenv ("SOTTO_DEFAULT_RELAY");
+
+  /* The demo script starts a local relay and passes its address on. */
+  if (relay != NULL && gtk_editable_get_text (GTK_EDITABLE (self->relay_row))[0] == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->relay_row), relay);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+  gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
+}
+
+static void
+sotto_window_show_passphrase (SottoWindow *self,
+                              const char  *error_message)
+{
+  GFile *profile = sotto_application_get_profile (sotto_window_get_application (self));
+
+  self->creating_passphrase = !sotto_store_exists (profile);
+
+  adw_status_page_set_title (self->passphrase_page,
+                             self->creating_passphrase ? _("Protect Your Messages")
+                                                       : _("Unlock Your Messages"));
+  adw_status_page_set_description (self->passphrase_page,
+                                   self->creating_passphrase
+                                   ? _("There is no keyring to keep the key to your messages. Choose a passphrase instead: without it nobody can read them, not even you.")
+                                   : _("Enter the passphrase that protects your messages."));
+  gtk_button_set_label (self->passphrase_button,
+                        self->creating_passphrase ? _("_Continue") : _("_Unlock"));
+  gtk_button_set_use_underline (self->passphrase_button, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->passphrase_confirm_row), self->creating_passphrase);
+
+  gtk_label_set_label (self->passphrase_error, error_message != NULL ? error_message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->passphrase_error), error_message != NULL);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "passphrase");
+  gtk_widget_grab_focus (GTK_WIDGET (self->passphrase_row));
+}
+
+static void
+sotto_window_load_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(SottoWindow) self = user_data;
+  g_autoptr(SottoMessenger) messenger = NULL;
+  g_autoptr(GError) error = NULL;
+
+  messenger = sotto_messenger_load_finish (result, &error);
+
+  if (messenger != NULL)
+    sotto_window_show_chats (self, messenger);
+  else if (g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND))
+    sotto_window_show_welcome (self);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    sotto_window_show_error (self, error);
+}
+
+static void
+sotto_window_open_store_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(SottoWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->store = sotto_store_open_finish (result, &error);
+
+  if (self->store != NULL)
+    {
+      /* The passphrase has done its job; keep it out of the widgets. */
+      gtk_editable_set_text (GTK_EDITABLE (self->passphrase_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->passphrase_confirm_row), "");
+      sotto_messenger_load_async (self->store, self->cancellable, sotto_window_load_cb, g_object_ref (self));
+    }
+  else if (g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_PASSPHRASE_REQUIRED))
+    sotto_window_show_passphrase (self, NULL);
+  else if (g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE))
+    sotto_window_show_passphrase (self, _("That passphrase does not unlock your messages."));
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    sotto_window_show_error (self, error);
+}
+
+static void
+sotto_window_open_store (SottoWindow *self,
+                         const char  *passphrase)
+{
+  GFile *profile = sotto_application_get_profile (sotto_window_get_application (self));
+
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  sotto_store_open_async (profile, passphrase, self->cancellable,
+                          sotto_window_open_store_cb, g_object_ref (self));
+}
+
+/* Onboarding */
+
+static gboolean
+username_is_valid (const char *username)
+{
+  gsize length = strlen (username);
+
+  if (length < USERNAME_MIN_LENGTH || length > USERNAME_MAX_LENGTH)
+    return FALSE;
+
+  for (const char *p = username; *p != '\0'; p++)
+    {
+      if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '.' && *p != '_')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+welcome_changed_cb (SottoWindow *self)
+{
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+  const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register",
+                                 username_is_valid (username) && relay[0] != '\0');
+
+  if (username[0] != '\0' && !username_is_valid (username))
+    {
+      gtk_label_set_label (self->welcome_error,
+                           _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores."));
+      gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), TRUE);
+    }
+  else
+    gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), FALSE);
+}
+
+static void
+welcome_activated_cb (SottoWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.register", NULL);
+}
+
+static void
+sotto_window_register_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(SottoWindow) self = user_data;
+  g_autoptr(SottoMessenger) messenger = NULL;
+  g_autoptr(GError) error = NULL;
+
+  messenger = sotto_messenger_register_finish (result, &error);
+
+  if (messenger != NULL)
+    {
+      sotto_window_show_chats (self, messenger);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  gtk_label_set_label (self->welcome_error, error->message);
+  gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), TRUE);
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+}
+
+static void
+sotto_window_register (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+  const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
+
+  if (!username_is_valid (username) || self->store == NULL)
+    return;
+
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  sotto_messenger_register_async (self->store, relay, username, self->cancellable,
+                                  sotto_window_register_cb, g_object_ref (self));
+}
+
+static void
+passphrase_changed_cb (SottoWindow *self)
+{
+  const char *passphrase = gtk_editable_get_text (GTK_EDITABLE (self->passphrase_row));
+  const char *confirmation = gtk_editable_get_text (GTK_EDITABLE (self->passphrase_confirm_row));
+  gboolean ready = passphrase[0] != '\0';
+
+  if (self->creating_passphrase)
+    ready = ready && g_str_equal (passphrase, confirmation);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unlock", ready);
+}
+
+static void
+passphrase_activated_cb (SottoWindow *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.unlock", NULL);
+}
+
+static void
+sotto_window_unlock (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+
+  sotto_window_open_store (self, gtk_editable_get_text (GTK_EDITABLE (self->passphrase_row)));
+}
+
+/* Actions of the chats page */
+
+static void
+sotto_window_send_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(SottoWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
+    return;
+
+  /* A queued message is kept and sent when the relay is back: the state
+   * icon in the bubble says so, no need for more. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
+    return;
+
+  sotto_window_toast (self, error->message);
+}
+
+static void
+sotto_window_send_message (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  SottoConversation *conversation = sotto_window_get_conversation (self);
+
+  if (conversation == NULL || self->messenger == NULL)
+    return;
+
+  sotto_messenger_send_async (self->messenger, conversation,
+                              g_variant_get_string (parameter, NULL),
+                              self->cancellable, sotto_window_send_cb, g_object_ref (self));
+}
+
+static void
+sotto_window_open_conversation_cb (GObject      *object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  g_autoptr(SottoWindow) self = user_data;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
+
+  if (conversation != NULL)
+    sotto_window_select_conversation (self, conversation);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    sotto_window_toast (self, error->message);
+}
+
+static void
+sotto_window_new_conversation_response_cb (SottoWindow    *self,
+                                           const char     *response,
+                                           AdwMessageDialog *dialog)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  if (!g_str_equal (response, "start") || username[0] == '\0')
+    return;
+
+  sotto_messenger_open_conversation_async (self->messenger, username, self->cancellable,
+                                           sotto_window_open_conversation_cb, g_object_ref (self));
+}
+
+static void
+sotto_window_new_conversation_entry_activate_cb (GtkEntry         *entry,
+                                                 AdwMessageDialog *dialog)
+{
+  adw_message_dialog_response (dialog, "start");
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+sotto_window_new_conversation (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  AdwMessageDialog *dialog;
+  GtkWidget *entry;
+
+  if (self->messenger == NULL)
+    return;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("New Conversation"),
+                                                       _("Enter the username of the person you want to write to.")));
+  entry = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Username"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Username"),
+                                  -1);
+  g_signal_connect (entry, "activate", G_CALLBACK (sotto_window_new_conversation_entry_activate_cb), dialog);
+  adw_message_dialog_set_extra_child (dialog, entry);
+
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "start", _("_Start"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "start", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "start");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (sotto_window_new_conversation_response_cb),
+                           self, G_CONNECT_SWAPPED);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
+static void
+sotto_window_search (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+
+  if (self->messenger == NULL)
+    return;
+
+  adw_leaflet_set_visible_child (self->leaflet, gtk_widget_get_parent (GTK_WIDGET (self->sidebar_stack)));
+  gtk_toggle_button_set_active (self->search_button, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+sotto_window_show_sidebar (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/* GObject */
+
+/* Runs once the window belongs to the application, whose profile it
+ * opens; the "application" property is set only after construction. */
+static void
+sotto_window_start (SottoWindow *self)
+{
+  /* The window remembers its size between runs; binding the properties
+   * keeps the settings current without a save step on close.  A window
+   * must stay usable even where the keys are locked down, hence
+   * NO_SENSITIVITY. */
+  self->settings = g_object_ref (sotto_application_get_settings (sotto_window_get_application (self)));
+  g_settings_bind (self->settings, "window-width", self, "default-width",
+                   G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (self->settings, "window-height", self, "default-height",
+                   G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+  g_settings_bind (self->settings, "window-maximized", self, "maximized",
+                   G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+
+  sotto_window_open_store (self, NULL);
 }
 
 static void
@@ -38,9 +686,19 @@ sotto_window_dispose (GObject *object)
 {
   SottoWindow *self = (SottoWindow *) object;
 
+  g_cancellable_cancel (self->cancellable);
+
+  if (self->messenger != NULL)
+    sotto_messenger_stop (self->messenger);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_WINDOW);
 
+  g_clear_object (&self->messenger);
+  g_clear_object (&self->store);
+  g_clear_object (&self->filtered);
+  g_clear_object (&self->filter);
   g_clear_object (&self->settings);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (sotto_window_parent_class)->dispose (object);
 }
@@ -53,22 +711,122 @@ sotto_window_class_init (SottoWindowClass *klass)
 
   object_class->dispose = sotto_window_dispose;
 
+  g_type_ensure (SOTTO_TYPE_CONVERSATION_VIEW);
+
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SottoWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_page);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_confirm_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_error);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, username_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_error);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_title);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_view);
+  gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, passphrase_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, passphrase_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.register", NULL, sotto_window_register);
+  gtk_widget_class_install_action (widget_class, "win.unlock", NULL, sotto_window_unlock);
+  gtk_widget_class_install_action (widget_class, "win.send-message", "s", sotto_window_send_message);
+  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_search);
+  gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
 }
 
 static void
 sotto_window_init (SottoWindow *self)
 {
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  self->cancellable = g_cancellable_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 
-  /* The window remembers its size between runs; binding the properties
-   * keeps the settings current without a save step on close. */
-  self->settings = g_settings_new (SCHEMA_ID);
-  g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
+  self->filter = gtk_custom_filter_new (sotto_window_filter_conversation, self, NULL);
+  self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (sotto_window_setup_row_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (sotto_window_bind_row_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (sotto_window_unbind_row_cb), NULL);
+  gtk_list_view_set_factory (self->conversation_list, factory);
+
+  g_signal_connect_swapped (self, "notify::is-active", G_CALLBACK (sotto_window_mark_shown_read), self);
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unlock", FALSE);
+}
+
+SottoWindow *
+sotto_window_new (SottoApplication *application)
+{
+  SottoWindow *self;
+
+  g_return_val_if_fail (SOTTO_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (SOTTO_TYPE_WINDOW,
+                       "application", application,
+                       NULL);
+  sotto_window_start (self);
+
+  return self;
+}
+
+SottoMessenger *
+sotto_window_get_messenger (SottoWindow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_WINDOW (self), NULL);
+
+  return self->messenger;
+}
+
+/**
+ * sotto_window_open_conversation:
+ * @self: a #SottoWindow
+ * @uuid: the contact's account UUID
+ *
+ * Shows the conversation with the contact, as a notification asks.
+ *
+ * Returns: whether there is such a conversation
+ */
+gboolean
+sotto_window_open_conversation (SottoWindow *self,
+                                const char  *uuid)
+{
+  SottoConversation *conversation;
+
+  g_return_val_if_fail (SOTTO_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (uuid != NULL, FALSE);
+
+  if (self->messenger == NULL)
+    return FALSE;
+
+  conversation = sotto_conversation_list_find_by_uuid (sotto_messenger_get_conversations (self->messenger), uuid);
+  if (conversation == NULL)
+    return FALSE;
+
+  sotto_window_select_conversation (self, conversation);
+  return TRUE;
 }

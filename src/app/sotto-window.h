@@ -9,6 +9,7 @@
 #include <adwaita.h>
 
 #include "sotto-application.h"
+#include "sotto-messenger.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, AdwApplicationWindow)
 
-SottoWindow *sotto_window_new (SottoApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+SottoWindow    *sotto_window_new                  (SottoApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessenger *sotto_window_get_messenger        (SottoWindow      *self);
+gboolean        sotto_window_open_conversation    (SottoWindow      *self,
+                                                   const char       *uuid);
 
 G_END_DECLS

@@ -53,8 +53,13 @@ test_window_maps (void)
   GtkWidget *status_page;
   guint timeout_id;
 
-  /* Non-unique so that the test never talks to a running Sotto. */
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autoptr(GFile) profile = g_file_new_for_path (directory);
+
+  /* Non-unique so that the test never talks to a running Sotto, and on a
+   * new profile of its own. */
   app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (app, profile);
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
   g_assert_no_error (error);
 
@@ -70,11 +75,18 @@ test_window_maps (void)
   g_source_remove (timeout_id);
 
   g_assert_cmpstr (gtk_window_get_title (window), ==, "Sotto");
+  /* Settings bound to the window must never leave it unusable. */
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (window)));
 
-  status_page = find_mapped_status_page (GTK_WIDGET (window));
-  g_assert_nonnull (status_page);
+  /* A new profile on a desktop without keyring starts by asking for the
+   * passphrase that will protect the messages. */
+  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
+  while ((status_page = find_mapped_status_page (GTK_WIDGET (window))) == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (status_page)), ==,
-                   "No conversations yet");
+                   "Protect Your Messages");
 
   gtk_window_destroy (window);
   while (g_main_context_iteration (NULL, FALSE))

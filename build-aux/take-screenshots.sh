@@ -1,0 +1,61 @@
+#!/bin/sh
+# Takes the screenshots in data/screenshots/ from the real app: a local
+# relay, three people made with sotto-cli who write to each other, and
+# Sotto itself on Alice's profile, rendered under Xvfb in a private
+# D-Bus session with an unlocked keyring.
+# Usage: build-aux/take-screenshots.sh [BUILD_DIR]
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-"$top/build"}
+
+if [ -z "${SOTTO_SCREENSHOT_SESSION:-}" ]; then
+  ninja -C "$build" src/relay/sotto-relay src/cli/sotto-cli data/take-screenshots
+  export SOTTO_SCREENSHOT_SESSION=1
+  exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x1024x24" "$0" "$build"
+fi
+
+work=$(mktemp -d)
+relay=""
+cleanup() {
+  [ -z "$relay" ] || kill "$relay" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The keyring a desktop session would have, unlocked with an empty password.
+printf '\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+
+"$build/src/relay/sotto-relay" --listen 127.0.0.1:0 --data-dir "$work/relay" \
+  --registration open >"$work/relay.out" 2>"$work/relay.log" &
+relay=$!
+address=""
+while [ -z "$address" ]; do
+  sleep 0.1
+  address=$(sed -n 's/^sotto-relay listening on //p' "$work/relay.out")
+done
+
+cli() {
+  who=$1
+  shift
+  "$build/src/cli/sotto-cli" --profile "$work/$who" "$@"
+}
+
+for who in alice bob carol; do
+  cli "$who" register --relay "http://$address" --username "$who" >/dev/null
+done
+
+cli carol send alice "Are we still on for the climbing gym on Saturday?" >/dev/null
+cli bob send alice "Hi Alice! I moved to Sotto, this is my new account." >/dev/null
+cli alice receive --timeout 1 >/dev/null
+cli alice send bob "Welcome! Shall we compare safety numbers when we meet on Thursday?" >/dev/null
+cli bob receive --timeout 1 >/dev/null
+cli bob send alice "Yes, let's. I'll bring the draft of the grant proposal too." >/dev/null
+cli bob send alice "Nobody but you should read it before the deadline." >/dev/null
+cli alice receive --timeout 1 >/dev/null
+cli alice verify bob "$(cli alice safety-number bob)" >/dev/null
+cli alice send bob "Verified ✓ See you then!" >/dev/null
+
+mkdir -p "$top/data/screenshots"
+export GSETTINGS_SCHEMA_DIR="$build/data"
+"$build/data/take-screenshots" "$work/alice" bob "$top/data/screenshots"

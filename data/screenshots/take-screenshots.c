@@ -1,0 +1,166 @@
+/* take-screenshots.c: renders the running app for the metainfo screenshots
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Runs the real application on a prepared profile (see
+ * build-aux/take-screenshots.sh), opens the conversation with a contact
+ * and then its safety-number page, and renders each window with GTK's
+ * own renderer into a PNG file.
+ *
+ * Usage: take-screenshots PROFILE CONTACT OUTPUT_DIR
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "sotto-application.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-view.h"
+#include "sotto-conversation-list.h"
+#include "sotto-safety-number-dialog.h"
+#include "sotto-window.h"
+
+#define WAIT_TIMEOUT_SECONDS 60
+
+static void
+wait_for (gboolean (*condition) (gpointer), gpointer data)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for the app");
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* Lets animations and page loads settle before a picture is taken. */
+static void
+settle (guint milliseconds)
+{
+  gint64 end = g_get_monotonic_time () + milliseconds * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+has_messenger (gpointer data)
+{
+  return sotto_window_get_messenger (data) != NULL;
+}
+
+static gboolean
+has_dialog (gpointer data)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  SottoSafetyNumberDialog **dialog = data;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (SOTTO_IS_SAFETY_NUMBER_DIALOG (window) && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        *dialog = SOTTO_SAFETY_NUMBER_DIALOG (window);
+    }
+
+  return *dialog != NULL;
+}
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+save_window (GtkWindow  *window,
+             const char *directory,
+             const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = g_build_filename (directory, name, NULL);
+  int width = gtk_widget_get_width (GTK_WIDGET (window));
+  int height = gtk_widget_get_height (GTK_WIDGET (window));
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_to_node (snapshot);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    g_error ("Could not write %s", path);
+  g_print ("Wrote %s (%dx%d)\n", path, width, height);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(SottoApplication) app = NULL;
+  g_autoptr(GFile) profile = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoSafetyNumberDialog *dialog = NULL;
+  SottoConversation *conversation;
+  SottoWindow *window;
+
+  if (argc != 4)
+    {
+      g_printerr ("Usage: %s PROFILE CONTACT OUTPUT_DIR\n", argv[0]);
+      return 1;
+    }
+
+  gtk_init ();
+  adw_init ();
+
+  profile = g_file_new_for_commandline_arg (argv[1]);
+  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (app, profile);
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_error ("%s", error->message);
+  g_application_activate (G_APPLICATION (app));
+
+  window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
+  wait_for (has_messenger, window);
+
+  conversation = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (window)),
+                                                           argv[2]);
+  if (conversation == NULL)
+    g_error ("No conversation with %s", argv[2]);
+  sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  settle (1500);
+  save_window (GTK_WINDOW (window), argv[3], "main-window.png");
+
+  gtk_widget_activate_action (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW),
+                              "conversation.show-safety-number", NULL);
+  wait_for (has_dialog, &dialog);
+  settle (1000);
+  save_window (GTK_WINDOW (dialog), argv[3], "safety-number.png");
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  return 0;
+}

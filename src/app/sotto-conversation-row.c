@@ -1,0 +1,261 @@
+/* sotto-conversation-row.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-conversation-row"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "sotto-contact.h"
+#include "sotto-conversation-row.h"
+
+struct _SottoConversationRow
+{
+  GtkWidget parent_instance;
+
+  SottoConversation *conversation;
+  GSignalGroup *conversation_signals;
+  GSignalGroup *contact_signals;
+
+  GtkWidget *box;
+  AdwAvatar *avatar;
+  GtkLabel *name_label;
+  GtkImage *verified_icon;
+  GtkLabel *time_label;
+  GtkLabel *preview_label;
+  GtkLabel *unread_label;
+};
+
+enum {
+  PROP_0,
+  PROP_CONVERSATION,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoConversationRow, sotto_conversation_row, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
+
+GtkWidget *
+sotto_conversation_row_new (void)
+{
+  return g_object_new (SOTTO_TYPE_CONVERSATION_ROW, NULL);
+}
+
+/**
+ * sotto_format_time:
+ * @time_ms: the moment to show, in milliseconds since the epoch
+ * @now_ms: the current time, in milliseconds since the epoch
+ *
+ * Formats a moment the way a chat list shows it: the time of day for
+ * today, the weekday within the last week, the date before that.
+ *
+ * Returns: (transfer full): the formatted time
+ */
+char *
+sotto_format_time (gint64 time_ms,
+                   gint64 now_ms)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (time_ms / 1000);
+  g_autoptr(GDateTime) now = g_date_time_new_from_unix_local (now_ms / 1000);
+  int days;
+
+  if (time == NULL || now == NULL)
+    return g_strdup ("");
+
+  days = g_date_time_get_day_of_year (now) - g_date_time_get_day_of_year (time)
+         + 365 * (g_date_time_get_year (now) - g_date_time_get_year (time));
+
+  if (days <= 0)
+    /* Translators: a time of day in the conversation list, see strftime(3) */
+    return g_date_time_format (time, _("%H:%M"));
+  if (days < 7)
+    /* Translators: a weekday in the conversation list, see strftime(3) */
+    return g_date_time_format (time, _("%a"));
+  /* Translators: a date in the conversation list, see strftime(3) */
+  return g_date_time_format (time, _("%d/%m/%y"));
+}
+
+static void
+sotto_conversation_row_update_contact (SottoConversationRow *self)
+{
+  SottoContact *contact = sotto_conversation_get_contact (self->conversation);
+  const char *name = sotto_contact_get_name (contact);
+  gboolean verified = sotto_contact_get_verification_state (contact) == SOTTO_VERIFICATION_STATE_VERIFIED;
+
+  adw_avatar_set_text (self->avatar, name);
+  gtk_label_set_label (self->name_label, name);
+  gtk_widget_set_visible (GTK_WIDGET (self->verified_icon), verified);
+}
+
+static void
+sotto_conversation_row_update_activity (SottoConversationRow *self)
+{
+  const char *preview = sotto_conversation_get_last_message_preview (self->conversation);
+  gint64 last_activity = sotto_conversation_get_last_activity (self->conversation);
+  guint unread = sotto_conversation_get_unread_count (self->conversation);
+  g_autofree char *time = NULL;
+  g_autofree char *unread_text = NULL;
+
+  if (last_activity > 0)
+    time = sotto_format_time (last_activity, g_get_real_time () / 1000);
+
+  gtk_label_set_label (self->preview_label, preview != NULL ? preview : "");
+  gtk_label_set_label (self->time_label, time != NULL ? time : "");
+
+  unread_text = g_strdup_printf ("%u", unread);
+  gtk_label_set_label (self->unread_label, unread_text);
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_label), unread > 0);
+
+  if (unread > 0)
+    {
+      g_autofree char *description =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread message", "%u unread messages", unread),
+                         unread);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                      -1);
+    }
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+static void
+sotto_conversation_row_dispose (GObject *object)
+{
+  SottoConversationRow *self = (SottoConversationRow *) object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CONVERSATION_ROW);
+
+  g_clear_object (&self->conversation_signals);
+  g_clear_object (&self->contact_signals);
+  g_clear_object (&self->conversation);
+
+  G_OBJECT_CLASS (sotto_conversation_row_parent_class)->dispose (object);
+}
+
+static void
+sotto_conversation_row_get_property (GObject    *object,
+                                     guint       prop_id,
+                                     GValue     *value,
+                                     GParamSpec *pspec)
+{
+  SottoConversationRow *self = SOTTO_CONVERSATION_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      g_value_set_object (value, self->conversation);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_row_set_property (GObject      *object,
+                                     guint         prop_id,
+                                     const GValue *value,
+                                     GParamSpec   *pspec)
+{
+  SottoConversationRow *self = SOTTO_CONVERSATION_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      sotto_conversation_row_set_conversation (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_row_class_init (SottoConversationRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_conversation_row_dispose;
+  object_class->get_property = sotto_conversation_row_get_property;
+  object_class->set_property = sotto_conversation_row_set_property;
+
+  properties [PROP_CONVERSATION] =
+    g_param_spec_object ("conversation", NULL, NULL,
+                         SOTTO_TYPE_CONVERSATION,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, box);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, name_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, verified_icon);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, time_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, preview_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, unread_label);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "conversationrow");
+}
+
+static void
+sotto_conversation_row_init (SottoConversationRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Rows are recycled by the list view: signal groups follow whichever
+   * conversation the row shows now without reconnecting by hand. */
+  self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
+  g_signal_group_connect_object (self->conversation_signals, "notify::last-message-preview",
+                                 G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->conversation_signals, "notify::last-activity",
+                                 G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
+
+  self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);
+  g_signal_group_connect_object (self->contact_signals, "notify::name",
+                                 G_CALLBACK (sotto_conversation_row_update_contact), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->contact_signals, "notify::verification-state",
+                                 G_CALLBACK (sotto_conversation_row_update_contact), self, G_CONNECT_SWAPPED);
+}
+
+SottoConversation *
+sotto_conversation_row_get_conversation (SottoConversationRow *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_ROW (self), NULL);
+
+  return self->conversation;
+}
+
+void
+sotto_conversation_row_set_conversation (SottoConversationRow *self,
+                                         SottoConversation    *conversation)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION_ROW (self));
+  g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
+
+  if (!g_set_object (&self->conversation, conversation))
+    return;
+
+  g_signal_group_set_target (self->conversation_signals, conversation);
+  g_signal_group_set_target (self->contact_signals,
+                             conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL);
+
+  if (conversation != NULL)
+    {
+      sotto_conversation_row_update_contact (self);
+      sotto_conversation_row_update_activity (self);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
+}

@@ -1,0 +1,505 @@
+/* sotto-conversation-view.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-conversation-view"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+
+#include "sotto-contact.h"
+#include "sotto-conversation-view.h"
+#include "sotto-message-row.h"
+#include "sotto-safety-number-dialog.h"
+
+struct _SottoConversationView
+{
+  GtkWidget parent_instance;
+
+  SottoConversation *conversation;
+  GSignalGroup *contact_signals;
+  GSignalGroup *messages_signals;
+  GCancellable *cancellable;
+  guint scroll_source;
+  gboolean folded;
+
+  GtkWidget *box;
+  AdwWindowTitle *title;
+  GtkRevealer *banner_revealer;
+  GtkLabel *banner_label;
+  GtkScrolledWindow *scroller;
+  GtkListView *timeline;
+  GtkLabel *held_label;
+  GtkWidget *composer;
+  GtkTextView *text_view;
+};
+
+enum {
+  PROP_0,
+  PROP_CONVERSATION,
+  PROP_FOLDED,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoConversationView, sotto_conversation_view, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
+
+GtkWidget *
+sotto_conversation_view_new (void)
+{
+  return g_object_new (SOTTO_TYPE_CONVERSATION_VIEW, NULL);
+}
+
+static SottoContact *
+sotto_conversation_view_get_contact (SottoConversationView *self)
+{
+  return self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
+}
+
+static char *
+sotto_conversation_view_dup_text (SottoConversationView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+
+  return g_strstrip (g_steal_pointer (&text));
+}
+
+static void
+sotto_conversation_view_update_actions (SottoConversationView *self)
+{
+  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.send",
+                                 self->conversation != NULL && !held && text[0] != '\0');
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.show-safety-number",
+                                 self->conversation != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.accept-identity", held);
+}
+
+static void
+sotto_conversation_view_update_contact (SottoConversationView *self)
+{
+  SottoContact *contact = sotto_conversation_view_get_contact (self);
+  SottoVerificationState state;
+  const char *name;
+  const char *subtitle = NULL;
+  g_autofree char *banner = NULL;
+  g_autofree char *held = NULL;
+
+  if (contact == NULL)
+    return;
+
+  name = sotto_contact_get_name (contact);
+  state = sotto_contact_get_verification_state (contact);
+
+  switch (state)
+    {
+    case SOTTO_VERIFICATION_STATE_VERIFIED:
+      subtitle = _("Verified");
+      break;
+    case SOTTO_VERIFICATION_STATE_UNVERIFIED:
+      subtitle = _("Not verified");
+      break;
+    case SOTTO_VERIFICATION_STATE_CHANGED:
+      subtitle = _("Safety number changed");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  adw_window_title_set_title (self->title, name);
+  adw_window_title_set_subtitle (self->title, subtitle);
+
+  /* Only a contact the user had verified gets the banner and a held
+   * composer; for the others the event in the timeline is enough. */
+  banner = g_strdup_printf (_("Your safety number with %s changed. This can mean that %s "
+                              "reinstalled Sotto, or that someone is trying to intercept "
+                              "your conversation. Messages you write stay unsent until "
+                              "you verify the new number or accept it."),
+                            name, name);
+  gtk_label_set_label (self->banner_label, banner);
+  gtk_revealer_set_reveal_child (self->banner_revealer, state == SOTTO_VERIFICATION_STATE_CHANGED);
+
+  held = g_strdup_printf (_("Sending to %s is paused until you verify or accept the new safety number."),
+                          name);
+  gtk_label_set_label (self->held_label, held);
+}
+
+static void
+sotto_conversation_view_update_held (SottoConversationView *self)
+{
+  gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->held_label), held);
+  gtk_widget_set_sensitive (self->composer, !held);
+  sotto_conversation_view_update_actions (self);
+}
+
+static gboolean
+sotto_conversation_view_scroll_to_end_cb (gpointer user_data)
+{
+  SottoConversationView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  self->scroll_source = 0;
+  gtk_adjustment_set_value (adjustment,
+                            gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The list view lays out new rows on the next frame; scrolling waits for
+ * that so the end it scrolls to includes them. */
+static void
+sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
+{
+  if (self->scroll_source == 0)
+    self->scroll_source = g_timeout_add_full (G_PRIORITY_LOW, 50,
+                                              sotto_conversation_view_scroll_to_end_cb,
+                                              self, NULL);
+}
+
+static gboolean
+sotto_conversation_view_is_at_end (SottoConversationView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+         >= gtk_adjustment_get_upper (adjustment) - 48;
+}
+
+static void
+sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
+                                             guint                  position,
+                                             guint                  removed,
+                                             guint                  added,
+                                             GListModel            *messages)
+{
+  /* Follow new messages only when the reader is at the end already:
+   * someone reading history must not be yanked away from it. */
+  if (added > 0 && position + added == g_list_model_get_n_items (messages)
+      && sotto_conversation_view_is_at_end (self))
+    sotto_conversation_view_queue_scroll_to_end (self);
+}
+
+static void
+sotto_conversation_view_setup_row_cb (GtkSignalListItemFactory *factory,
+                                      GtkListItem              *item,
+                                      gpointer                  user_data)
+{
+  gtk_list_item_set_child (item, sotto_message_row_new ());
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
+                                     GtkListItem              *item,
+                                     SottoConversationView    *self)
+{
+  SottoMessageRow *row = SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item));
+  GListModel *messages = sotto_conversation_get_messages (self->conversation);
+  guint position = gtk_list_item_get_position (item);
+  g_autoptr(SottoMessage) previous = NULL;
+
+  if (position > 0)
+    previous = g_list_model_get_item (messages, position - 1);
+
+  sotto_message_row_set_message (row,
+                                 gtk_list_item_get_item (item),
+                                 sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
+                                 previous);
+}
+
+static void
+sotto_conversation_view_unbind_row_cb (GtkSignalListItemFactory *factory,
+                                       GtkListItem              *item,
+                                       gpointer                  user_data)
+{
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL, NULL, NULL);
+}
+
+static void
+sotto_conversation_view_send (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+  g_autofree char *text = sotto_conversation_view_dup_text (self);
+
+  if (text[0] == '\0' || self->conversation == NULL)
+    return;
+
+  /* The window owns the messenger that stores and sends; the view only
+   * says what the user wrote. */
+  gtk_widget_activate_action (widget, "win.send-message", "s", text);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  sotto_conversation_view_queue_scroll_to_end (self);
+}
+
+static void
+sotto_conversation_view_show_safety_number (GtkWidget  *widget,
+                                            const char *action_name,
+                                            GVariant   *parameter)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  SottoSafetyNumberDialog *dialog;
+
+  dialog = sotto_safety_number_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                           sotto_conversation_view_get_contact (self));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sotto_conversation_view_accept_identity_cb (GObject      *object,
+                                            GAsyncResult *result,
+                                            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_contact_accept_identity_finish (SOTTO_CONTACT (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not accept the new safety number: %s", error->message);
+}
+
+static void
+sotto_conversation_view_accept_identity (GtkWidget  *widget,
+                                         const char *action_name,
+                                         GVariant   *parameter)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+
+  sotto_contact_accept_identity_async (sotto_conversation_view_get_contact (self),
+                                       self->cancellable,
+                                       sotto_conversation_view_accept_identity_cb,
+                                       NULL);
+}
+
+static gboolean
+sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
+                                        guint                  keyval,
+                                        guint                  keycode,
+                                        GdkModifierType        state,
+                                        GtkEventControllerKey *controller)
+{
+  /* Enter sends; Shift+Enter (or Ctrl+Enter) starts a new line. */
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter)
+      && (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self), "conversation.send", NULL);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+sotto_conversation_view_dispose (GObject *object)
+{
+  SottoConversationView *self = (SottoConversationView *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->scroll_source, g_source_remove);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CONVERSATION_VIEW);
+
+  g_clear_object (&self->contact_signals);
+  g_clear_object (&self->messages_signals);
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (sotto_conversation_view_parent_class)->dispose (object);
+}
+
+static void
+sotto_conversation_view_get_property (GObject    *object,
+                                      guint       prop_id,
+                                      GValue     *value,
+                                      GParamSpec *pspec)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      g_value_set_object (value, self->conversation);
+      break;
+
+    case PROP_FOLDED:
+      g_value_set_boolean (value, self->folded);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_view_set_property (GObject      *object,
+                                      guint         prop_id,
+                                      const GValue *value,
+                                      GParamSpec   *pspec)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      sotto_conversation_view_set_conversation (self, g_value_get_object (value));
+      break;
+
+    case PROP_FOLDED:
+      if (self->folded != g_value_get_boolean (value))
+        {
+          self->folded = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_conversation_view_class_init (SottoConversationViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_conversation_view_dispose;
+  object_class->get_property = sotto_conversation_view_get_property;
+  object_class->set_property = sotto_conversation_view_set_property;
+
+  properties [PROP_CONVERSATION] =
+    g_param_spec_object ("conversation", NULL, NULL,
+                         SOTTO_TYPE_CONVERSATION,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversationView:folded:
+   *
+   * Whether the window shows only this view (narrow windows), in which
+   * case the header has the window buttons and a way back to the list.
+   */
+  properties [PROP_FOLDED] =
+    g_param_spec_boolean ("folded", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
+
+  gtk_widget_class_install_action (widget_class, "conversation.send", NULL,
+                                   sotto_conversation_view_send);
+  gtk_widget_class_install_action (widget_class, "conversation.show-safety-number", NULL,
+                                   sotto_conversation_view_show_safety_number);
+  gtk_widget_class_install_action (widget_class, "conversation.accept-identity", NULL,
+                                   sotto_conversation_view_accept_identity);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "conversationview");
+}
+
+static void
+sotto_conversation_view_init (SottoConversationView *self)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+  GtkEventController *keys;
+
+  self->cancellable = g_cancellable_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (sotto_conversation_view_unbind_row_cb), NULL);
+  gtk_list_view_set_factory (self->timeline, factory);
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (keys, "key-pressed",
+                           G_CALLBACK (sotto_conversation_view_key_pressed_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
+
+  g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
+                           G_CALLBACK (sotto_conversation_view_update_actions),
+                           self, G_CONNECT_SWAPPED);
+
+  self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);
+  g_signal_group_connect_object (self->contact_signals, "notify::sending-held",
+                                 G_CALLBACK (sotto_conversation_view_update_held), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->contact_signals, "notify::name",
+                                 G_CALLBACK (sotto_conversation_view_update_contact), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->contact_signals, "notify::verification-state",
+                                 G_CALLBACK (sotto_conversation_view_update_contact), self, G_CONNECT_SWAPPED);
+
+  self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
+  g_signal_group_connect_object (self->messages_signals, "items-changed",
+                                 G_CALLBACK (sotto_conversation_view_messages_changed_cb), self, G_CONNECT_SWAPPED);
+
+  sotto_conversation_view_update_actions (self);
+}
+
+SottoConversation *
+sotto_conversation_view_get_conversation (SottoConversationView *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_VIEW (self), NULL);
+
+  return self->conversation;
+}
+
+void
+sotto_conversation_view_set_conversation (SottoConversationView *self,
+                                          SottoConversation     *conversation)
+{
+  g_autoptr(GtkNoSelection) selection = NULL;
+  GListModel *messages = NULL;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
+  g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
+
+  if (!g_set_object (&self->conversation, conversation))
+    return;
+
+  if (conversation != NULL)
+    messages = sotto_conversation_get_messages (conversation);
+
+  g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
+  g_signal_group_set_target (self->messages_signals, messages);
+
+  if (messages != NULL)
+    selection = gtk_no_selection_new (g_object_ref (messages));
+  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  sotto_conversation_view_update_contact (self);
+  sotto_conversation_view_update_held (self);
+
+  /* A conversation opens on its newest messages. */
+  sotto_conversation_view_queue_scroll_to_end (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
+}
