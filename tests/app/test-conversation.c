@@ -278,7 +278,6 @@ fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *output = NULL;
 
   /* A real notification server on the test's private bus. */
   g_mutex_init (&fixture->lock);
@@ -293,7 +292,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->alice_profile = g_dir_make_tmp ("sotto-alice-XXXXXX", NULL);
   fixture->bob_profile = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
 
-  output = run_cli (fixture, "register", "--relay", fixture->relay->base_url, "--username", "bob", NULL);
+  g_free (run_cli (fixture, "register", "--relay", fixture->relay->base_url, "--username", "bob", NULL));
 }
 
 static void
@@ -418,7 +417,6 @@ test_conversation_end_to_end (Fixture       *fixture,
   g_autofree char *received = NULL;
   g_autofree char *cli_digits = NULL;
   g_autofree char *ui_digits = NULL;
-  g_autofree char *output = NULL;
   SottoConversationView *view;
   SottoSafetyNumberDialog *dialog;
   SottoContact *bob;
