@@ -150,24 +150,34 @@ static gboolean
 sotto_conversation_view_scroll_to_end_cb (gpointer user_data)
 {
   SottoConversationView *self = user_data;
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  GListModel *messages;
+  guint n_messages;
 
   self->scroll_source = 0;
-  gtk_adjustment_set_value (adjustment,
-                            gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
+
+  if (self->conversation == NULL)
+    return G_SOURCE_REMOVE;
+
+  messages = sotto_conversation_get_messages (self->conversation);
+  n_messages = g_list_model_get_n_items (messages);
+
+  /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
+   * same through this action, which also anchors the view on the item
+   * while the rows above it are still being measured. */
+  if (n_messages > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", n_messages - 1);
 
   return G_SOURCE_REMOVE;
 }
 
-/* The list view lays out new rows on the next frame; scrolling waits for
- * that so the end it scrolls to includes them. */
+/* Waits for the list view to know about new items before scrolling. */
 static void
 sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
 {
   if (self->scroll_source == 0)
-    self->scroll_source = g_timeout_add_full (G_PRIORITY_LOW, 50,
-                                              sotto_conversation_view_scroll_to_end_cb,
-                                              self, NULL);
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW,
+                                           sotto_conversation_view_scroll_to_end_cb,
+                                           self, NULL);
 }
 
 static gboolean

@@ -101,12 +101,18 @@ sotto_message_row_update (SottoMessageRow *self)
   g_autofree char *time_text = NULL;
   gboolean outgoing;
 
+  /* A placeholder keeps the height of a typical message, so that the
+   * list view does not build rows by the hundred to fill the screen
+   * with empty ones while their page is read. */
   if (self->message == NULL || !sotto_message_get_loaded (self->message))
     {
       gtk_widget_set_visible (self->event_box, FALSE);
       gtk_label_set_label (self->body_label, "");
+      gtk_widget_add_css_class (GTK_WIDGET (self), "placeholder");
       return;
     }
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self), "placeholder");
 
   outgoing = sotto_message_get_direction (self->message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
 

@@ -106,6 +106,26 @@ find_widget (GtkWidget *root,
   return NULL;
 }
 
+/* Finds the mapped button below @root that activates @action_name. */
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *action_name)
+{
+  if (GTK_IS_BUTTON (root) && gtk_widget_get_mapped (root)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, action_name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
 /* Finds a mapped label showing @text below @root, or NULL. */
 static GtkWidget *
 find_label (GtkWidget  *root,
@@ -435,6 +455,12 @@ test_conversation_end_to_end (Fixture       *fixture,
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Message");
   gtk_test_accessible_assert_role (find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
                                    GTK_ACCESSIBLE_ROLE_LIST);
+  gtk_test_accessible_assert_property (find_button (GTK_WIDGET (view), "conversation.send"),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Send");
+  gtk_test_accessible_assert_property (find_button (GTK_WIDGET (view), "conversation.show-safety-number"),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Safety Number");
+  gtk_test_accessible_assert_property (find_button (root, "win.new-conversation"),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "New Conversation");
 
   /* Alice writes; the relay has it once the bubble says "sent". */
   send_from_composer (fixture, marker);
