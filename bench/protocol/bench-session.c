@@ -7,6 +7,10 @@
 /* Prints "<name> <operations per second>" lines, as bench-protocol does,
  * for run-session.sh to put beside libsignal and libolm.
  * Usage: bench-session [SECONDS]
+ *        bench-session --setups N
+ *
+ * The second form runs N setups and nothing else, so that callgrind can
+ * count their instructions (docs/protocol.md, "Session performance").
  *
  * Each figure is the best of ROUNDS rounds that together last about
  * SECONDS: on a shared machine the best round is the one least disturbed
@@ -252,18 +256,39 @@ bench_message (const Keys *keys,
   return rc;
 }
 
+/* Session setups one after the other, untimed. */
+static int
+count_setups (const Keys *keys,
+              long        n)
+{
+  double elapsed = 0;
+  Side alice;
+  Side bob;
+  int rc = SP_OK;
+
+  for (long i = 0; rc == SP_OK && i < n; i++)
+    {
+      rc = setup (keys, &alice, &bob, &elapsed);
+      side_clear (&alice);
+      side_clear (&bob);
+    }
+  return rc;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
-  double seconds = argc > 1 ? strtod (argv[1], NULL) : 2.0;
+  bool count_only = argc == 3 && strcmp (argv[1], "--setups") == 0;
+  double seconds = argc > 1 && !count_only ? strtod (argv[1], NULL) : 2.0;
+  long setups = count_only ? strtol (argv[2], NULL, 10) : 0;
   Keys *keys;
   double rate;
   int rc;
 
-  if (argc > 2 || seconds <= 0)
+  if ((argc > 2 && !count_only) || seconds <= 0 || (count_only && setups <= 0))
     {
-      fprintf (stderr, "Usage: %s [SECONDS]\n", argv[0]);
+      fprintf (stderr, "Usage: %s [SECONDS]\n       %s --setups N\n", argv[0], argv[0]);
       return EXIT_FAILURE;
     }
   if (sp_init () != SP_OK)
@@ -277,6 +302,15 @@ main (int   argc,
       fprintf (stderr, "bench-session: preparing the keys failed\n");
       sodium_free (keys);
       return EXIT_FAILURE;
+    }
+
+  if (count_only)
+    {
+      if ((rc = count_setups (keys, setups)) != SP_OK)
+        goto failed;
+      printf ("setups %ld\n", setups);
+      sodium_free (keys);
+      return EXIT_SUCCESS;
     }
 
   if ((rc = bench_message (keys, seconds, &rate)) != SP_OK)

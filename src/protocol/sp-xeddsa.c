@@ -167,7 +167,7 @@ sp_xeddsa_verifier_init (SpXeddsaVerifier  *verifier,
  * is stricter: it refuses s >= L, small-order R and small-order keys.  So
  * whatever it accepts, libsignal accepts too, and it serves as the fast
  * path; only a rejection is re-examined under libsignal's rule.  (The
- * exact computation alone takes about a fifth longer for a valid
+ * exact computation alone takes about a quarter longer for a valid
  * signature: libsodium's field arithmetic is faster than ours.) */
 int
 sp_xeddsa_verifier_verify (const SpXeddsaVerifier *verifier,
