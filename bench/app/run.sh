@@ -21,5 +21,6 @@ ninja -C "$build" bench/app/bench-app data/gschemas.compiled >/dev/null
 export GSETTINGS_SCHEMA_DIR="$build/data"
 export GSETTINGS_BACKEND=memory
 export NO_AT_BRIDGE=1
+export GTK_A11Y=none
 exec dbus-run-session --config-file="$top/tests/app/session-bus.conf" -- \
   xvfb-run -a -s "-screen 0 1280x1024x24" "$build/bench/app/bench-app" "$messages"
