@@ -274,12 +274,16 @@ task_discard (RelayTask *task)
   task_free (task);
 }
 
-/* Called from the storage and hashing threads. */
+/* Called from the storage and hashing threads.  Once the task is in the
+ * queue the loop thread may complete and free it at any moment, so the
+ * server is read from it before the push. */
 static void
 push_completion (RelayTask *task)
 {
-  g_async_queue_push (task->server->completions, task);
-  uv_async_send (&task->server->wakeup);
+  RelayServer *server = task->server;
+
+  g_async_queue_push (server->completions, task);
+  uv_async_send (&server->wakeup);
 }
 
 static void
