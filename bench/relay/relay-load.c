@@ -3,24 +3,21 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A bounded load generator for sotto-relay on loopback.  It starts its own
- * relay on a fresh data directory, registers sender/receiver pairs, keeps
- * one HTTP keep-alive connection per sender and one WebSocket per
- * receiver, and drives 100-byte envelopes through the whole path:
- * accepted, durably stored, delivered, acknowledged.  Everything runs on
- * one epoll loop with plain sockets so that the client costs little next
- * to the server it measures.
+ * A bounded load generator on loopback.  It drives sotto-relay (which it
+ * starts itself on a fresh data directory) and, when given one, an XMPP
+ * server that run-bench.sh started, through the same phases with the
+ * same 100-byte messages between sender/receiver pairs, and prints their
+ * figures side by side.  Everything runs on one epoll loop with plain
+ * sockets so that the client costs little next to the servers it
+ * measures.
  *
- *   relay-load RELAY_BINARY [PAIRS]
+ *   relay-load --relay BINARY [--xmpp-port PORT --xmpp-pid PID ...]
  */
 
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
-#include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -28,47 +25,51 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#define CONTENT_BYTES  100
-#define WINDOW         16      /* undelivered envelopes per pair in closed loop */
+#include "load.h"
+
+/* The CPU phases hold the load steady over this many pairs while the
+ * number of idle connections grows around them. */
+#define CPU_PAIRS        10
+#define CPU_RATE         2000
+#define N_RATES          2
+#define N_CONN_COUNTS    3
+
+static const double latency_rates[N_RATES] = { 1000, 5000 };
+static const guint connection_counts[N_CONN_COUNTS] = { 20, 2000, 10000 };
+
+typedef enum
+{
+  MODE_CLOSED,    /* keep `window` messages undelivered per pair */
+  MODE_RATE,      /* send what the fixed-rate schedule says is due */
+} Mode;
 
 typedef struct
 {
-  int      fd;
-  GString *in;
-  gboolean busy;             /* an HTTP request is outstanding */
-} Conn;
+  double  closed_rate;          /* messages received per second */
+  double  closed_cpu;           /* percent of one core */
+  double  p50[N_RATES];
+  double  p99[N_RATES];
+  double  delivered[N_RATES];   /* per second */
+  double  cpu[N_CONN_COUNTS];
+  double  idle_kib;
+  guint64 errors;
+} LoadResults;
 
-typedef struct
-{
-  char    *uuid;
-  char    *auth;
-  guint    registration_id;
-} Account;
+LoadStats load_stats;
 
-typedef struct
-{
-  Account  sender;
-  Account  receiver;
-  Conn     http;
-  Conn     ws;
-  char    *path;
-  guint    undelivered;
-  guint    backlog;          /* sends due in fixed-rate mode but not yet issued */
-} Pair;
+static int epfd = -1;
+static Mode mode;
+static guint window = 16;
+static LoadTarget *current;   /* the target being measured */
 
-static guint16 relay_port;
-static pid_t relay_pid;
-static int epfd;
+/* Helpers for the targets. */
 
-static gint64
-now_ns (void)
+gint64
+load_now_ns (void)
 {
   struct timespec ts;
 
@@ -76,32 +77,32 @@ now_ns (void)
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int
-connect_relay (void)
+int
+load_connect (guint16 port)
 {
   struct sockaddr_in addr = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
 
   addr.sin_family = AF_INET;
-  addr.sin_port = htons (relay_port);
+  addr.sin_port = htons (port);
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   if (fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0)
-    g_error ("cannot connect to the relay: %s", g_strerror (errno));
+    g_error ("cannot connect to 127.0.0.1:%u: %s", port, g_strerror (errno));
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
 }
 
-static void
-write_all (int         fd,
-           const char *data,
-           gsize       length)
+void
+load_write_blocking (int         fd,
+                     const char *data,
+                     gsize       length)
 {
   while (length > 0)
     {
       ssize_t n = write (fd, data, length);
 
-      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+      if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         g_error ("write failed: %s", g_strerror (errno));
@@ -110,343 +111,279 @@ write_all (int         fd,
     }
 }
 
-/* Returns the length of a complete HTTP response at the start of buffer,
- * or 0 while incomplete, and its status. */
-static gsize
-http_complete (GString *buffer,
-               guint   *status)
+/* Reads from a blocking socket until `in` holds `needle`. */
+void
+load_read_until (int         fd,
+                 GString    *in,
+                 const char *needle)
 {
-  const char *end = strstr (buffer->str, "\r\n\r\n");
-  const char *length_header;
-  gsize header_length;
-  gsize body_length = 0;
+  char chunk[16384];
 
-  if (end == NULL)
-    return 0;
-  header_length = (gsize) (end - buffer->str) + 4;
-  length_header = g_strstr_len (buffer->str, (gssize) header_length, "content-length:");
-  if (length_header != NULL)
-    body_length = (gsize) g_ascii_strtoull (length_header + strlen ("content-length:"), NULL, 10);
-  if (buffer->len < header_length + body_length)
-    return 0;
-  *status = (guint) g_ascii_strtoull (buffer->str + 9, NULL, 10);
-  return header_length + body_length;
-}
-
-static char *
-http_blocking (int         fd,
-               const char *method,
-               const char *path,
-               const char *auth,
-               const char *body,
-               guint      *status)
-{
-  g_autofree char *request = g_strdup_printf ("%s %s HTTP/1.1\r\nHost: localhost\r\n%s%s%s"
-                                              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                                              method, path, auth ? "Authorization: " : "", auth ? auth : "",
-                                              auth ? "\r\n" : "", body ? strlen (body) : 0, body ? body : "");
-  g_autoptr(GString) in = g_string_new (NULL);
-  char chunk[65536];
-  gsize length;
-
-  write_all (fd, request, strlen (request));
-  while ((length = http_complete (in, status)) == 0)
+  while (strstr (in->str, needle) == NULL)
     {
       ssize_t n = read (fd, chunk, sizeof chunk);
 
+      if (n < 0 && errno == EINTR)
+        continue;
       if (n <= 0)
-        g_error ("relay closed the connection");
+        g_error ("the server closed a connection during setup");
       g_string_append_len (in, chunk, n);
     }
-  return g_strndup (strstr (in->str, "\r\n\r\n") + 4, length - (gsize) (strstr (in->str, "\r\n\r\n") + 4 - in->str));
 }
 
-static char *
-random_base64 (gsize length,
-               int   first)
+void
+load_watch (LoadConn     *conn,
+            int           fd,
+            LoadConnRole  role,
+            LoadPair     *pair)
+{
+  struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
+
+  conn->fd = fd;
+  conn->role = role;
+  conn->pair = pair;
+  conn->in = g_string_sized_new (4096);
+  conn->out = g_string_new (NULL);
+  conn->in_flight = 0;
+  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
+  epoll_ctl (epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+void
+load_unwatch (LoadConn *conn)
+{
+  if (conn->fd < 0)
+    return;
+  epoll_ctl (epfd, EPOLL_CTL_DEL, conn->fd, NULL);
+  close (conn->fd);
+  conn->fd = -1;
+  g_string_free (conn->in, TRUE);
+  g_string_free (conn->out, TRUE);
+}
+
+static void
+conn_want_write (LoadConn *conn,
+                 gboolean  want)
+{
+  struct epoll_event event = { .events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = conn };
+
+  epoll_ctl (epfd, EPOLL_CTL_MOD, conn->fd, &event);
+}
+
+static void
+conn_flush (LoadConn *conn)
+{
+  gsize done = 0;
+
+  while (done < conn->out->len)
+    {
+      ssize_t n = write (conn->fd, conn->out->str + done, conn->out->len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n <= 0)
+        g_error ("write failed: %s", g_strerror (errno));
+      done += (gsize) n;
+    }
+  g_string_erase (conn->out, 0, (gssize) done);
+  conn_want_write (conn, conn->out->len > 0);
+}
+
+/* Writes at once when the socket takes it; keeps what it does not take
+ * for the loop to write when the socket drains. */
+void
+load_conn_write (LoadConn   *conn,
+                 const char *data,
+                 gsize       length)
+{
+  gboolean idle = conn->out->len == 0;
+
+  g_string_append_len (conn->out, data, (gssize) length);
+  if (idle)
+    conn_flush (conn);
+}
+
+void
+load_message_set (LoadPair   *pair,
+                  char       *message,
+                  const char *content_base64)
+{
+  const char *content = strstr (message, content_base64);
+
+  g_assert (content != NULL);
+  g_free (pair->message);
+  pair->message = message;
+  pair->message_length = strlen (message);
+  pair->stamp_offset = (gsize) (content - message);
+}
+
+char *
+load_random_base64 (gsize length,
+                    int   first_byte)
 {
   g_autofree guint8 *data = g_malloc (length);
 
   for (gsize i = 0; i < length; i++)
     data[i] = (guint8) g_random_int_range (0, 256);
-  if (first >= 0)
-    data[0] = (guint8) first;
+  if (first_byte >= 0)
+    data[0] = (guint8) first_byte;
   return g_base64_encode (data, length);
 }
 
+/* Sending. */
+
 static void
-register_account (Account    *account,
-                  const char *username)
+stamp (char   *where,
+       gint64  t)
 {
-  g_autofree char *password = g_strdup_printf ("bench-password-%08x", g_random_int ());
-  g_autofree char *identity = random_base64 (33, 5);
-  g_autofree char *signed_key = random_base64 (33, 5);
-  g_autofree char *signature = random_base64 (64, -1);
-  g_autofree char *kyber = random_base64 (1569, 8);
-  g_autofree char *body = NULL;
-  g_autofree char *reply = NULL;
-  g_autofree char *plain = NULL;
+  guint8 head[9];
   g_autofree char *encoded = NULL;
-  const char *uuid;
-  guint status;
-  int fd = connect_relay ();
 
-  account->registration_id = (guint) g_random_int_range (1, 16381);
-  body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\",\"registrationId\":%u,\"identityKey\":\"%s\","
-                          "\"signedPreKey\":{\"keyId\":1,\"publicKey\":\"%s\",\"signature\":\"%s\"},"
-                          "\"pqLastResortPreKey\":{\"keyId\":2,\"publicKey\":\"%s\",\"signature\":\"%s\"}}",
-                          username, password, account->registration_id, identity, signed_key, signature,
-                          kyber, signature);
-  reply = http_blocking (fd, "POST", "/v1/accounts", NULL, body, &status);
-  close (fd);
-  if (status != 200 || (uuid = strstr (reply, "\"uuid\":\"")) == NULL)
-    g_error ("registration failed: %u", status);
-  account->uuid = g_strndup (uuid + 8, 36);
-  plain = g_strdup_printf ("%s.1:%s", account->uuid, password);
-  encoded = g_base64_encode ((const guchar *) plain, strlen (plain));
-  account->auth = g_strconcat ("Basic ", encoded, NULL);
+  memcpy (head, &t, sizeof t);
+  head[8] = 'x';
+  encoded = g_base64_encode (head, sizeof head);
+  memcpy (where, encoded, LOAD_STAMP_BASE64);
 }
 
-static void
-watch (Conn *conn,
-       int   fd)
+static LoadConn *
+pick_sender (LoadTarget *target,
+             LoadPair   *pair)
 {
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = conn };
-
-  conn->fd = fd;
-  conn->in = g_string_new (NULL);
-  fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
-  epoll_ctl (epfd, EPOLL_CTL_ADD, fd, &event);
-}
-
-static void
-open_websocket (Pair *pair)
-{
-  int fd = connect_relay ();
-  g_autofree char *request = g_strdup_printf ("GET /v1/websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-                                              "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: %s\r\n\r\n",
-                                              pair->receiver.auth);
-  g_autoptr(GString) in = g_string_new (NULL);
-  char c;
-
-  write_all (fd, request, strlen (request));
-  /* Read the 101 answer byte by byte so no frame is consumed with it. */
-  while (!g_str_has_suffix (in->str, "\r\n\r\n"))
+  if (!target->klass->answers_sends)
+    return &pair->senders[0];
+  for (guint i = 0; i < pair->n_senders; i++)
     {
-      if (read (fd, &c, 1) != 1)
-        g_error ("WebSocket handshake failed");
-      g_string_append_c (in, c);
+      LoadConn *conn = &pair->senders[i];
+
+      if (conn->fd >= 0 && conn->in_flight == 0)
+        return conn;
     }
-  if (!g_str_has_prefix (in->str, "HTTP/1.1 101"))
-    g_error ("WebSocket refused");
-  watch (&pair->ws, fd);
+  return NULL;
 }
 
 static void
-ws_send_text (int         fd,
-              const char *text)
+maybe_send (LoadPair *pair)
 {
-  gsize length = strlen (text);
-  guint8 frame[256];
-  guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
-
-  g_assert (length < 126);
-  frame[0] = 0x81;
-  frame[1] = 0x80 | (guint8) length;
-  memcpy (frame + 2, mask, 4);
-  for (gsize i = 0; i < length; i++)
-    frame[6 + i] = (guint8) text[i] ^ mask[i % 4];
-  write_all (fd, (const char *) frame, 6 + length);
-}
-
-/* Statistics. */
-static guint64 sent, accepted, delivered, errors;
-static GArray *latencies;     /* of gint64 ns, when recording */
-static gboolean recording;
-
-static void
-send_envelope (Pair *pair)
-{
-  guint8 content[CONTENT_BYTES];
-  g_autofree char *encoded = NULL;
-  g_autofree char *body = NULL;
-  g_autofree char *request = NULL;
-  gint64 t = now_ns ();
-
-  /* The send time travels inside the content, so the receiver can time
-   * the whole path without any shared state. */
-  memset (content, 'x', sizeof content);
-  memcpy (content, &t, sizeof t);
-  encoded = g_base64_encode (content, sizeof content);
-  body = g_strdup_printf ("{\"timestamp\":1,\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
-                          "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
-                          pair->receiver.registration_id, encoded);
-  request = g_strdup_printf ("PUT %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: %s\r\n"
-                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                             pair->path, pair->sender.auth, strlen (body), body);
-  write_all (pair->http.fd, request, strlen (request));
-  pair->http.busy = TRUE;
-  pair->undelivered++;
-  sent++;
-}
-
-typedef enum { MODE_CLOSED, MODE_RATE } Mode;
-static Mode mode;
-
-static void
-maybe_send (Pair *pair)
-{
-  if (pair->http.busy)
-    return;
-  if (mode == MODE_CLOSED && pair->undelivered < WINDOW)
-    send_envelope (pair);
-  else if (mode == MODE_RATE && pair->backlog > 0)
+  for (;;)
     {
-      pair->backlog--;
-      send_envelope (pair);
+      LoadConn *conn;
+
+      if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->backlog == 0)
+        return;
+      conn = pick_sender (current, pair);
+      if (conn == NULL)
+        return;
+      if (mode == MODE_RATE)
+        pair->backlog--;
+      stamp (pair->message + pair->stamp_offset, load_now_ns ());
+      load_conn_write (conn, pair->message, pair->message_length);
+      if (current->klass->answers_sends)
+        conn->in_flight++;
+      pair->undelivered++;
+      load_stats.sent++;
     }
 }
 
-static void
-on_http_readable (Pair *pair)
+void
+load_answered (LoadConn *conn,
+               gboolean  success)
 {
-  char chunk[65536];
-  ssize_t n;
-  gsize length;
-  guint status;
-
-  while ((n = read (pair->http.fd, chunk, sizeof chunk)) > 0)
-    g_string_append_len (pair->http.in, chunk, n);
-  if (n == 0)
-    g_error ("the relay closed a sender connection");
-  while ((length = http_complete (pair->http.in, &status)) > 0)
+  g_assert (conn->in_flight > 0);
+  conn->in_flight--;
+  if (success)
+    load_stats.answered++;
+  else
     {
-      g_string_erase (pair->http.in, 0, (gssize) length);
-      pair->http.busy = FALSE;
-      if (status == 200)
-        accepted++;
-      else
-        {
-          errors++;
-          pair->undelivered--;
-        }
+      load_stats.errors++;
+      conn->pair->undelivered--;
     }
+  maybe_send (conn->pair);
+}
+
+void
+load_received (LoadPair   *pair,
+               const char *content_base64)
+{
+  if (load_stats.recording)
+    {
+      char head[LOAD_STAMP_BASE64 + 1];
+      g_autofree guint8 *decoded = NULL;
+      gsize length;
+      gint64 t;
+      gint64 latency;
+
+      memcpy (head, content_base64, LOAD_STAMP_BASE64);
+      head[LOAD_STAMP_BASE64] = '\0';
+      decoded = g_base64_decode (head, &length);
+      g_assert (length >= sizeof t);
+      memcpy (&t, decoded, sizeof t);
+      latency = load_now_ns () - t;
+      g_array_append_val (load_stats.latencies, latency);
+    }
+  load_stats.delivered++;
+  if (pair->undelivered > 0)
+    pair->undelivered--;
   maybe_send (pair);
 }
 
+/* The loop. */
+
 static void
-on_ws_readable (Pair *pair)
+on_event (LoadConn *conn,
+          guint32   events)
 {
-  GString *in = pair->ws.in;
   char chunk[65536];
   ssize_t n;
 
-  while ((n = read (pair->ws.fd, chunk, sizeof chunk)) > 0)
-    g_string_append_len (in, chunk, n);
-  if (n == 0)
-    g_error ("the relay closed a receiver connection");
-  for (;;)
-    {
-      const guint8 *p = (const guint8 *) in->str;
-      gsize header = 2;
-      gsize length;
-      g_autofree char *text = NULL;
-      const char *guid;
-      const char *content;
-
-      if (in->len < 2)
-        break;
-      length = p[1] & 0x7f;
-      if (length == 126)
-        {
-          if (in->len < 4)
-            break;
-          length = (gsize) p[2] << 8 | p[3];
-          header = 4;
-        }
-      else if (length == 127)
-        g_error ("unexpected huge frame");
-      if (in->len < header + length)
-        break;
-      text = g_strndup (in->str + header, length);
-      g_string_erase (in, 0, (gssize) (header + length));
-      if ((guid = strstr (text, "\"guid\":\"")) == NULL)
-        continue;
-      {
-        char ack[96];
-
-        g_snprintf (ack, sizeof ack, "{\"type\":\"ack\",\"guid\":\"%.36s\"}", guid + 8);
-        ws_send_text (pair->ws.fd, ack);
-      }
-      content = strstr (text, "\"content\":\"");
-      if (content != NULL && recording)
-        {
-          gsize decoded_length;
-          g_autofree char *head = g_strndup (content + 11, 12);
-          g_autofree guint8 *decoded = g_base64_decode (head, &decoded_length);
-          gint64 t;
-
-          memcpy (&t, decoded, sizeof t);
-          {
-            gint64 latency = now_ns () - t;
-
-            g_array_append_val (latencies, latency);
-          }
-        }
-      delivered++;
-      pair->undelivered--;
-      maybe_send (pair);
-    }
+  if (events & EPOLLOUT)
+    conn_flush (conn);
+  if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+    return;
+  while ((n = read (conn->fd, chunk, sizeof chunk)) > 0)
+    g_string_append_len (conn->in, chunk, n);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+    g_error ("the server closed a %s connection", conn->role == LOAD_CONN_SENDER ? "sender" : "receiver");
+  current->klass->on_input (current, conn);
 }
 
-static Pair *all_pairs;
-static guint all_n_pairs;
-
-/* Events are dispatched for every pair; only the first n_pairs get new
- * envelopes. */
+/* Runs the loop for a while.  Events are handled for every connection;
+ * only the first n_active pairs get new messages.  With rate > 0 the
+ * messages follow a fixed schedule, spread round-robin over the pairs. */
 static void
-run_for (Pair  *pairs,
-         guint  n_pairs,
-         double seconds,
-         double rate)
+run_for (LoadPair *pairs,
+         guint     n_active,
+         double    seconds,
+         Mode      run_mode,
+         double    rate)
 {
   struct epoll_event events[256];
-  gint64 start = now_ns ();
+  gint64 start = load_now_ns ();
   gint64 end = start + (gint64) (seconds * 1e9);
   gint64 next_due = start;
   gint64 interval = rate > 0 ? (gint64) (1e9 / rate) : 0;
   guint cursor = 0;
 
-  /* Nothing is in flight at the start of a closed-loop phase: prime it. */
-  for (guint p = 0; p < n_pairs; p++)
-    maybe_send (&pairs[p]);
-  while (now_ns () < end)
+  mode = run_mode;
+  for (guint p = 0; p < n_active; p++)
     {
-      int n = epoll_wait (epfd, events, G_N_ELEMENTS (events), rate > 0 ? 1 : 100);
+      pairs[p].backlog = 0;
+      maybe_send (&pairs[p]);
+    }
+  while (load_now_ns () < end)
+    {
+      int n = epoll_wait (epfd, events, G_N_ELEMENTS (events), rate > 0 ? 1 : 50);
 
       for (int i = 0; i < n; i++)
-        {
-          Conn *conn = events[i].data.ptr;
-
-          for (guint p = 0; p < all_n_pairs; p++)
-            {
-              if (conn == &all_pairs[p].http)
-                on_http_readable (&all_pairs[p]);
-              else if (conn == &all_pairs[p].ws)
-                on_ws_readable (&all_pairs[p]);
-              else
-                continue;
-              break;
-            }
-        }
+        on_event (events[i].data.ptr, events[i].events);
       if (rate > 0)
         {
-          gint64 now = now_ns ();
+          gint64 now = load_now_ns ();
 
           while (next_due <= now)
             {
-              Pair *pair = &pairs[cursor++ % n_pairs];
+              LoadPair *pair = &pairs[cursor++ % n_active];
 
               pair->backlog++;
               maybe_send (pair);
@@ -455,6 +392,17 @@ run_for (Pair  *pairs,
         }
     }
 }
+
+/* Lets whatever is still in flight arrive. */
+static void
+drain (LoadPair *pairs,
+       guint     n_pairs,
+       double    seconds)
+{
+  run_for (pairs, n_pairs, seconds, MODE_RATE, 0);
+}
+
+/* Measurements. */
 
 static int
 compare_gint64 (gconstpointer a,
@@ -469,34 +417,33 @@ compare_gint64 (gconstpointer a,
 static double
 percentile_ms (double p)
 {
-  guint index;
+  GArray *latencies = load_stats.latencies;
 
   if (latencies->len == 0)
     return 0;
-  g_array_sort (latencies, compare_gint64);
-  index = (guint) (p * (latencies->len - 1));
-  return (double) g_array_index (latencies, gint64, index) / 1e6;
+  return (double) g_array_index (latencies, gint64, (guint) (p * (latencies->len - 1))) / 1e6;
 }
 
 static double
-relay_cpu_seconds (void)
+cpu_seconds (pid_t pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", relay_pid);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
   g_autofree char *text = NULL;
   g_auto(GStrv) fields = NULL;
 
   if (!g_file_get_contents (path, &text, NULL, NULL))
     return 0;
   fields = g_strsplit (strrchr (text, ')') + 2, " ", -1);
-  /* utime and stime are fields 14 and 15; the split starts at field 3. */
+  /* utime and stime are fields 14 and 15; the split starts at field 3.
+   * They cover every thread of the process. */
   return (double) (g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10)) /
          (double) sysconf (_SC_CLK_TCK);
 }
 
 static double
-relay_rss_kib (void)
+rss_kib (pid_t pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", relay_pid);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
   g_autofree char *text = NULL;
   const char *line;
 
@@ -505,173 +452,336 @@ relay_rss_kib (void)
   return g_ascii_strtod (line + 6, NULL);
 }
 
-static GArray *idle_fds;
+/* The phases. */
 
-/* Opens idle keep-alive connections that each made one request. */
 static void
-open_idle (guint target)
+closed_loop (LoadTarget  *target,
+             LoadPair    *pairs,
+             guint        n_pairs,
+             double       seconds,
+             LoadResults *results)
 {
-  while (idle_fds->len < target)
-    {
-      int fd = connect_relay ();
-      guint status;
+  LoadServerCounters before = { 0 };
+  LoadServerCounters after = { 0 };
+  double cpu_before;
+  double own_before;
+  double own_cpu;
 
-      g_free (http_blocking (fd, "GET", "/v1/health", NULL, NULL, &status));
-      g_array_append_val (idle_fds, fd);
+  if (target->klass->counters != NULL)
+    target->klass->counters (target, &before);
+  load_stats.delivered = load_stats.errors = 0;
+  cpu_before = cpu_seconds (target->pid);
+  own_before = cpu_seconds (getpid ());
+  run_for (pairs, n_pairs, seconds, MODE_CLOSED, 0);
+  results->closed_cpu = (cpu_seconds (target->pid) - cpu_before) / seconds * 100;
+  own_cpu = (cpu_seconds (getpid ()) - own_before) / seconds * 100;
+  results->closed_rate = (double) load_stats.delivered / seconds;
+  results->errors += load_stats.errors;
+  g_print ("%s closed loop: %.0f messages/s received, %" G_GUINT64_FORMAT " errors; server CPU %.0f%% "
+           "(%.1f us per message), load generator CPU %.0f%% (%.1f us per message)\n",
+           target->name, results->closed_rate, load_stats.errors, results->closed_cpu,
+           results->closed_cpu * 1e4 / MAX (results->closed_rate, 1), own_cpu,
+           own_cpu * 1e4 / MAX (results->closed_rate, 1));
+  if (target->klass->counters != NULL)
+    {
+      guint64 commits;
+
+      target->klass->counters (target, &after);
+      commits = MAX (1, after.commits - before.commits);
+      g_print ("%s closed loop, server side: %.0f/s acknowledged and deleted, %.0f commits/s, "
+               "%.1f storage ops per commit, %.2f ms per commit\n",
+               target->name, (double) (after.acknowledged - before.acknowledged) / seconds,
+               (double) (after.commits - before.commits) / seconds,
+               (double) (after.ops - before.ops) / (double) commits,
+               (after.commit_seconds - before.commit_seconds) * 1000 / (double) commits);
     }
 }
 
 static void
-start_relay (const char *binary,
-             const char *dir)
+fixed_rates (LoadTarget  *target,
+             LoadPair    *pairs,
+             guint        n_pairs,
+             double       seconds,
+             LoadResults *results)
 {
-  int pipefd[2];
-  char line[256];
-  FILE *out;
-  g_autofree char *conf_path = g_build_filename (dir, "relay.conf", NULL);
-  const char *conf = "[limits]\nmax-connections=20000\nmax-queue-envelopes=1000000\nhash-queue-limit=1000\n"
-                     "[rate-limits]\naddress-requests=1000000/1000000\naddress-registrations=1000000/1000000\n"
-                     "address-auth-failures=1000000/1000000\naddress-websockets=1000000/1000000\n"
-                     "account-sends=1000000/1000000\n";
-
-  g_file_set_contents (conf_path, conf, -1, NULL);
-  if (pipe (pipefd) != 0)
-    g_error ("pipe");
-  relay_pid = fork ();
-  if (relay_pid == 0)
+  for (guint r = 0; r < N_RATES; r++)
     {
-      /* An aborted run must not leave a relay behind. */
-      prctl (PR_SET_PDEATHSIG, SIGTERM);
-      dup2 (pipefd[1], STDOUT_FILENO);
-      close (pipefd[0]);
-      execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", dir, NULL);
-      _exit (127);
+      g_array_set_size (load_stats.latencies, 0);
+      load_stats.recording = TRUE;
+      load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+      run_for (pairs, n_pairs, seconds, MODE_RATE, latency_rates[r]);
+      load_stats.recording = FALSE;
+      g_array_sort (load_stats.latencies, compare_gint64);
+      results->p50[r] = percentile_ms (0.50);
+      results->p99[r] = percentile_ms (0.99);
+      results->delivered[r] = (double) load_stats.delivered / seconds;
+      results->errors += load_stats.errors;
+      g_print ("%s at %.0f/s: %.0f/s received, latency p50 %.2f ms, p99 %.2f ms (%" G_GUINT64_FORMAT
+               " sent, %" G_GUINT64_FORMAT " errors)\n",
+               target->name, latency_rates[r], results->delivered[r], results->p50[r],
+               results->p99[r], load_stats.sent, load_stats.errors);
+      drain (pairs, n_pairs, 0.5);
     }
-  close (pipefd[1]);
-  out = fdopen (pipefd[0], "r");
-  if (fgets (line, sizeof line, out) == NULL)
-    g_error ("the relay did not start");
-  relay_port = (guint16) atoi (strrchr (line, ':') + 1);
+}
+
+/* Leaves CPU_PAIRS pairs with one sender connection each, so that the
+ * connection counts of the CPU phases are exact. */
+static void
+shrink_to_cpu_pairs (LoadPair *pairs,
+                     guint     n_pairs)
+{
+  for (guint p = 0; p < n_pairs; p++)
+    {
+      for (guint s = p < CPU_PAIRS ? 1 : 0; s < pairs[p].n_senders; s++)
+        load_unwatch (&pairs[p].senders[s]);
+      if (p >= CPU_PAIRS)
+        load_unwatch (&pairs[p].receiver);
+    }
+}
+
+static void
+connection_counts_phase (LoadTarget  *target,
+                         LoadPair    *pairs,
+                         guint        n_pairs,
+                         double       seconds,
+                         LoadResults *results)
+{
+  g_autoptr(GArray) idle = g_array_new (FALSE, FALSE, sizeof (int));
+  guint active = MIN (n_pairs, CPU_PAIRS);
+  double rss_before = 0;
+
+  shrink_to_cpu_pairs (pairs, n_pairs);
+  for (guint c = 0; c < N_CONN_COUNTS; c++)
+    {
+      guint extra = connection_counts[c] - 2 * active;
+      double cpu_before;
+
+      if (c == 0)
+        rss_before = rss_kib (target->pid);
+      while (idle->len < extra)
+        {
+          int fd = target->klass->open_idle (target);
+
+          g_array_append_val (idle, fd);
+        }
+      if (c == N_CONN_COUNTS - 1)
+        {
+          double rss_after = rss_kib (target->pid);
+
+          results->idle_kib = (rss_after - rss_before) / MAX (1, idle->len);
+          g_print ("%s memory: %.2f KiB per idle connection (RSS %.0f KiB with %u connections, "
+                   "%.0f KiB with %u)\n", target->name, results->idle_kib, rss_before,
+                   connection_counts[0], rss_after, connection_counts[c]);
+        }
+      drain (pairs, active, 0.5);
+      cpu_before = cpu_seconds (target->pid);
+      load_stats.errors = 0;
+      run_for (pairs, active, seconds, MODE_RATE, CPU_RATE);
+      results->cpu[c] = (cpu_seconds (target->pid) - cpu_before) / seconds * 100;
+      results->errors += load_stats.errors;
+      g_print ("%s CPU at %u/s with %u connections: %.1f%% of one core\n",
+               target->name, CPU_RATE, connection_counts[c], results->cpu[c]);
+    }
+  drain (pairs, active, 0.5);
+  for (guint i = 0; i < idle->len; i++)
+    close (g_array_index (idle, int, i));
+}
+
+static void
+free_pairs (LoadPair *pairs,
+            guint     n_pairs)
+{
+  for (guint p = 0; p < n_pairs; p++)
+    {
+      for (guint s = 0; s < pairs[p].n_senders; s++)
+        load_unwatch (&pairs[p].senders[s]);
+      load_unwatch (&pairs[p].receiver);
+      g_free (pairs[p].senders);
+      g_free (pairs[p].message);
+    }
+  g_free (pairs);
+}
+
+typedef struct
+{
+  guint    n_pairs;
+  double   seconds;
+  gboolean closed_only;
+} LoadPlan;
+
+static void
+run_target (LoadTarget     *target,
+            const LoadPlan *plan,
+            LoadResults    *results)
+{
+  LoadPair *pairs = g_new0 (LoadPair, plan->n_pairs);
+
+  for (guint p = 0; p < plan->n_pairs; p++)
+    {
+      pairs[p].index = p;
+      pairs[p].n_senders = target->senders;
+      pairs[p].senders = g_new0 (LoadConn, target->senders);
+      pairs[p].receiver.fd = -1;
+      for (guint s = 0; s < target->senders; s++)
+        pairs[p].senders[s].fd = -1;
+    }
+  current = target;
+  g_print ("# %s: %u sender/receiver pairs, %u connection%s per sender, at most %u messages "
+           "undelivered per pair, server pid %d\n",
+           target->name, plan->n_pairs, target->senders, target->senders == 1 ? "" : "s", window,
+           target->pid);
+  target->klass->prepare (target, pairs, plan->n_pairs);
+
+  /* Warm up: connect and authenticate everything, drain empty queues. */
+  run_for (pairs, plan->n_pairs, 1.0, MODE_CLOSED, 0);
+  drain (pairs, plan->n_pairs, 1.0);
+
+  closed_loop (target, pairs, plan->n_pairs, plan->seconds, results);
+  drain (pairs, plan->n_pairs, 1.0);
+  if (!plan->closed_only)
+    {
+      fixed_rates (target, pairs, plan->n_pairs, plan->seconds, results);
+      connection_counts_phase (target, pairs, plan->n_pairs, plan->seconds, results);
+    }
+  free_pairs (pairs, plan->n_pairs);
+  target->klass->finish (target);
+  current = NULL;
+}
+
+/* The comparison table. */
+
+static void
+print_row (const char *label,
+           double      sotto,
+           double      other,
+           gboolean    have_other,
+           int         decimals)
+{
+  g_autofree char *a = g_strdup_printf ("%.*f", decimals, sotto);
+  g_autofree char *b = have_other ? g_strdup_printf ("%.*f", decimals, other) : g_strdup ("-");
+
+  if (have_other && other > 0)
+    g_print ("%-46s %12s %12s %10.2f\n", label, a, b, sotto / other);
+  else
+    g_print ("%-46s %12s %12s %10s\n", label, a, b, "-");
+}
+
+static void
+print_table (const LoadResults *sotto,
+             const LoadResults *xmpp,
+             const char        *xmpp_name,
+             gboolean           closed_only)
+{
+  gboolean have = xmpp != NULL;
+  const LoadResults none = { 0 };
+
+  if (!have)
+    xmpp = &none;
+  g_print ("\n%-46s %12s %12s %10s\n", "", "sotto-relay", have ? xmpp_name : "-", "ratio");
+  print_row ("closed loop, messages/s end to end", sotto->closed_rate, xmpp->closed_rate, have, 0);
+  print_row ("  server CPU, % of one core", sotto->closed_cpu, xmpp->closed_cpu, have, 0);
+  if (closed_only)
+    return;
+  for (guint r = 0; r < N_RATES; r++)
+    {
+      g_autofree char *p50 = g_strdup_printf ("latency p50 at %.0f/s, ms", latency_rates[r]);
+      g_autofree char *p99 = g_strdup_printf ("latency p99 at %.0f/s, ms", latency_rates[r]);
+
+      print_row (p50, sotto->p50[r], xmpp->p50[r], have, 2);
+      print_row (p99, sotto->p99[r], xmpp->p99[r], have, 2);
+    }
+  for (guint c = 0; c < N_CONN_COUNTS; c++)
+    {
+      g_autofree char *label = g_strdup_printf ("CPU at %u/s, %u connections, %%", CPU_RATE,
+                                                connection_counts[c]);
+
+      print_row (label, sotto->cpu[c], xmpp->cpu[c], have, 1);
+    }
+  print_row ("CPU ratio, 10000 / 20 connections", sotto->cpu[2] / MAX (sotto->cpu[0], 0.01),
+             xmpp->cpu[2] / MAX (xmpp->cpu[0], 0.01), have, 2);
+  print_row ("memory per idle connection, KiB", sotto->idle_kib, xmpp->idle_kib, have, 2);
+  print_row ("errors", (double) sotto->errors, (double) xmpp->errors, have, 0);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  guint n_pairs = argc > 2 ? (guint) atoi (argv[2]) : 100;
-  g_autofree char *dir = NULL;
-  Pair *pairs;
+  g_autofree char *relay = NULL;
+  g_autofree char *xmpp_name = NULL;
+  g_autofree char *xmpp_domain = NULL;
+  g_autofree char *xmpp_password = NULL;
+  int pairs = 100;
+  int senders = 4;
+  int window_option = 16;
+  int xmpp_port = 0;
+  int xmpp_pid = 0;
+  double seconds = 5;
+  gboolean closed_only = FALSE;
+  GOptionEntry entries[] = {
+    { "relay", 0, 0, G_OPTION_ARG_FILENAME, &relay, "The sotto-relay binary to start", "BINARY" },
+    { "pairs", 0, 0, G_OPTION_ARG_INT, &pairs, "Sender/receiver pairs (100)", "N" },
+    { "senders", 0, 0, G_OPTION_ARG_INT, &senders,
+      "HTTP connections per sender, each with one send in flight (4)", "N" },
+    { "window", 0, 0, G_OPTION_ARG_INT, &window_option, "Closed loop: undelivered messages per pair (16)", "N" },
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Length of each measured phase (5)", "S" },
+    { "closed-only", 0, 0, G_OPTION_ARG_NONE, &closed_only, "Measure the closed loop only", NULL },
+    { "xmpp-port", 0, 0, G_OPTION_ARG_INT, &xmpp_port, "Also load the XMPP server on 127.0.0.1:PORT", "PORT" },
+    { "xmpp-name", 0, 0, G_OPTION_ARG_STRING, &xmpp_name, "Its name in the output (xmpp)", "NAME" },
+    { "xmpp-pid", 0, 0, G_OPTION_ARG_INT, &xmpp_pid, "Its process id, for CPU and memory", "PID" },
+    { "xmpp-domain", 0, 0, G_OPTION_ARG_STRING, &xmpp_domain, "Its domain (localhost)", "DOMAIN" },
+    { "xmpp-password", 0, 0, G_OPTION_ARG_STRING, &xmpp_password,
+      "Password of its users senderN and receiverN", "PASSWORD" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- load sotto-relay (and an XMPP server) on loopback");
+  g_autoptr(GError) error = NULL;
+  LoadPlan plan;
+  LoadResults sotto_results = { 0 };
+  LoadResults xmpp_results = { 0 };
   struct rlimit limit;
-  double cpu_before;
-  double rss_before;
-  const guint connection_counts[] = { 20, 2000, 10000 };
-  double cpu_per_count[G_N_ELEMENTS (connection_counts)];
 
-  if (argc < 2)
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error) || relay == NULL || pairs < CPU_PAIRS ||
+      senders < 1 || window_option < 1 || seconds <= 0 ||
+      (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password == NULL)))
     {
-      g_printerr ("usage: %s RELAY_BINARY [PAIRS]\n", argv[0]);
+      g_printerr ("%s\n", error != NULL ? error->message : "usage: relay-load --relay BINARY [OPTION…] (see --help)");
       return 2;
     }
   signal (SIGPIPE, SIG_IGN);
+  /* 10,000 idle connections need as many descriptors. */
   if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
     {
       limit.rlim_cur = limit.rlim_max;
       setrlimit (RLIMIT_NOFILE, &limit);
     }
-  dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);
-  start_relay (argv[1], dir);
-  epfd = epoll_create1 (0);
-  latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
-  idle_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  epfd = epoll_create1 (EPOLL_CLOEXEC);
+  load_stats.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  window = (guint) window_option;
+  plan.n_pairs = (guint) pairs;
+  plan.seconds = seconds;
+  plan.closed_only = closed_only;
 
-  g_print ("# sotto-relay load: %u sender/receiver pairs, %d-byte envelopes, relay pid %d\n",
-           n_pairs, CONTENT_BYTES, relay_pid);
-  pairs = g_new0 (Pair, n_pairs);
-  all_pairs = pairs;
-  all_n_pairs = n_pairs;
-  for (guint i = 0; i < n_pairs; i++)
-    {
-      g_autofree char *s = g_strdup_printf ("sender%u", i);
-      g_autofree char *r = g_strdup_printf ("receiver%u", i);
-
-      register_account (&pairs[i].sender, s);
-      register_account (&pairs[i].receiver, r);
-      pairs[i].path = g_strdup_printf ("/v1/messages/%s", pairs[i].receiver.uuid);
-    }
-  /* Connect only once every account exists: the relay drops connections
-   * that stay silent for 20 s before their first request. */
-  for (guint i = 0; i < n_pairs; i++)
-    {
-      watch (&pairs[i].http, connect_relay ());
-      open_websocket (&pairs[i]);
-    }
-  /* Warm up: authenticate every sender and drain the empty queues. */
-  mode = MODE_CLOSED;
-  run_for (pairs, n_pairs, 1.0, 0);
-  mode = MODE_RATE;
-  run_for (pairs, n_pairs, 0.5, 0);
-
-  /* Closed loop: as fast as the relay goes, WINDOW undelivered per pair. */
-  mode = MODE_CLOSED;
-  delivered = 0;
-  cpu_before = relay_cpu_seconds ();
-  run_for (pairs, n_pairs, 5.0, 0);
-  g_print ("closed-loop: %.0f envelopes/s end to end (stored, delivered, acknowledged), "
-           "relay CPU %.0f%%, %" G_GUINT64_FORMAT " errors\n",
-           delivered / 5.0, (relay_cpu_seconds () - cpu_before) / 5.0 * 100, errors);
-
-  /* Let the closed loop drain before timing latency. */
-  mode = MODE_RATE;
-  run_for (pairs, n_pairs, 1.0, 0);
-
-  for (guint r = 0; r < 2; r++)
-    {
-      double rate = r == 0 ? 1000 : 5000;
-
-      g_array_set_size (latencies, 0);
-      recording = TRUE;
-      delivered = sent = accepted = 0;
-      run_for (pairs, n_pairs, 5.0, rate);
-      recording = FALSE;
-      g_print ("rate %.0f/s: delivered %.0f/s, latency p50 %.2f ms, p99 %.2f ms "
-               "(sent %" G_GUINT64_FORMAT ", accepted %" G_GUINT64_FORMAT ", errors %" G_GUINT64_FORMAT ")\n",
-               rate, delivered / 5.0, percentile_ms (0.50), percentile_ms (0.99), sent, accepted, errors);
-      run_for (pairs, n_pairs, 0.5, 0);
-    }
-
-  for (guint c = 0; c < G_N_ELEMENTS (connection_counts); c++)
-    {
-      guint extra = connection_counts[c] > 2 * n_pairs ? connection_counts[c] - 2 * n_pairs : 0;
-      guint active = MIN (n_pairs, connection_counts[c] / 2);
-
-      if (c == 0)
-        rss_before = relay_rss_kib ();
-      open_idle (extra);
-      if (c == G_N_ELEMENTS (connection_counts) - 1)
-        g_print ("memory: %.1f KiB per idle connection (RSS %.0f KiB with %u, %.0f KiB with %u)\n",
-                 (relay_rss_kib () - rss_before) / MAX (1, idle_fds->len), rss_before,
-                 connection_counts[0], relay_rss_kib (), connection_counts[c]);
-      cpu_before = relay_cpu_seconds ();
-      run_for (pairs, active, 5.0, 2000);
-      cpu_per_count[c] = (relay_cpu_seconds () - cpu_before) / 5.0 * 100;
-      g_print ("cpu at 2000/s with %u connections: %.1f%% of one core\n",
-               active * 2 + extra, cpu_per_count[c]);
-      run_for (pairs, n_pairs, 0.5, 0);
-    }
-  g_print ("cpu ratio 10000 vs 20 connections: %.2f\n", cpu_per_count[2] / MAX (cpu_per_count[0], 0.01));
-
-  kill (relay_pid, SIGTERM);
-  waitpid (relay_pid, NULL, 0);
   {
-    const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf" };
+    LoadTarget *target = load_sotto_new (relay);
 
-    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-      {
-        g_autofree char *path = g_build_filename (dir, names[i], NULL);
-
-        g_remove (path);
-      }
-    g_rmdir (dir);
+    target->senders = (guint) senders;
+    run_target (target, &plan, &sotto_results);
   }
+  if (xmpp_port != 0)
+    {
+      LoadTarget *target = load_xmpp_new (xmpp_name != NULL ? xmpp_name : "xmpp",
+                                          (guint16) xmpp_port, (pid_t) xmpp_pid,
+                                          xmpp_domain != NULL ? xmpp_domain : "localhost", xmpp_password);
+
+      target->senders = 1;
+      run_target (target, &plan, &xmpp_results);
+    }
+  print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
+               xmpp_name != NULL ? xmpp_name : "xmpp", closed_only);
+
+  g_array_unref (load_stats.latencies);
+  close (epfd);
   return 0;
 }

@@ -1,14 +1,127 @@
 #!/bin/sh
-# Runs the sotto-relay load benchmark on loopback.  Use an optimised
-# build; the figures go into docs/performance.md.
+# run-bench.sh: sotto-relay beside Prosody under the same loopback load
 #
-#   meson setup build-release --buildtype=release
-#   ninja -C build-release src/relay/sotto-relay bench/relay/relay-load
-#   bench/relay/run-bench.sh build-release [PAIRS]
+# Copyright 2026 The Sotto authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: bench/relay/run-bench.sh [BUILD-DIR [PAIRS [RELAY-LOAD OPTION…]]]
+#
+# Runs relay-load, which starts the sotto-relay of BUILD-DIR on a fresh
+# data directory, and, beside it, a private Prosody started here with the
+# same PAIRS (default 100) sender/receiver pairs, then prints both sets of
+# figures and their ratios.  BUILD-DIR (default build-bench) is configured
+# as a release build when it does not exist yet: figures from a debug or
+# sanitizer build say nothing about speed.  The figures go into
+# docs/performance.md.
+#
+# Prosody runs from its own configuration and data directory under a
+# temporary directory, listens for clients on one free 127.0.0.1 port
+# only, and is stopped with everything else when the script exits.
+# Without a `prosody` binary the Sotto figures are printed alone.
 set -eu
 
-build=${1:?usage: run-bench.sh BUILD_DIR [PAIRS]}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-"$top/build-bench"}
 pairs=${2:-100}
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] && shift
+
+[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
+ninja -C "$build" bench/relay/relay-load src/relay/sotto-relay >/dev/null
+
+case $(meson introspect --buildoptions "$build" | grep -o '"name": "buildtype", "value": "[a-z]*"') in
+  *release*|*debugoptimized*) ;;
+  *) echo "warning: $build is not a release build; its figures are not representative" >&2 ;;
+esac
+
+load="$build/bench/relay/relay-load"
+relay="$build/src/relay/sotto-relay"
+password=bench-password-0123456789
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sotto-bench-XXXXXX")
+prosody_pid=
+
+cleanup () {
+  if [ -n "$prosody_pid" ]; then
+    kill "$prosody_pid" 2>/dev/null || true
+    wait "$prosody_pid" 2>/dev/null || true
+  fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port () {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_prosody () {
+  port=$(free_port)
+  mkdir -p "$tmp/data/localhost/accounts" "$tmp/certs"
+  cat > "$tmp/prosody.cfg.lua" <<EOF
+-- A private, loopback-only Prosody for the relay benchmark.
+pidfile = "$tmp/prosody.pid"
+data_path = "$tmp/data"
+certificates = "$tmp/certs"
+interfaces = { "127.0.0.1" }
+c2s_ports = { $port }
+network_backend = "epoll"
+-- Plain TCP with SASL PLAIN: loopback only, and the relay is measured
+-- without TLS too.
+c2s_require_encryption = false
+allow_unencrypted_plain_auth = true
+authentication = "internal_hashed"
+modules_enabled = { "saslauth" }
+modules_disabled = { "s2s", "s2s_auth_certs", "offline" }
+log = { warn = "$tmp/prosody.log" }
+VirtualHost "localhost"
+EOF
+  # prosodyctl switches to the prosody user when run as root.
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R prosody:prosody "$tmp"
+  fi
+
+  # Two registrations at a time keep both cores busy.
+  i=0
+  while [ "$i" -lt "$pairs" ]; do
+    echo "sender$i"
+    echo "receiver$i"
+    i=$((i + 1))
+  done | xargs -P 2 -I USER sh -c \
+    'prosodyctl --config "$0" register USER localhost "$1" >/dev/null 2>&1 || { echo "cannot register USER" >&2; exit 255; }' \
+    "$tmp/prosody.cfg.lua" "$password"
+
+  # Prosody's own descriptor limit bounds how many clients it takes.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  # Prosody refuses to run as root; as root, run it as its own user.
+  # Either way the command is exec'd, so $! is Prosody itself.
+  if [ "$(id -u)" -eq 0 ]; then
+    setpriv --reuid=prosody --regid=prosody --init-groups \
+      prosody --config "$tmp/prosody.cfg.lua" -F >"$tmp/prosody.out" 2>&1 &
+  else
+    prosody --config "$tmp/prosody.cfg.lua" -F >"$tmp/prosody.out" 2>&1 &
+  fi
+  prosody_pid=$!
+  tries=0
+  until python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ] || ! kill -0 "$prosody_pid" 2>/dev/null; then
+      echo "Prosody did not start:" >&2
+      cat "$tmp/prosody.out" "$tmp/prosody.log" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+  version=$(prosodyctl --config "$tmp/prosody.cfg.lua" about 2>/dev/null | sed -n 's/^Prosody \([0-9][0-9.]*\)$/\1/p')
+  echo "# Prosody $version, pid $prosody_pid, 127.0.0.1:$port"
+}
 
 echo "# $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-"$build/bench/relay/relay-load" "$build/src/relay/sotto-relay" "$pairs" 2>/dev/null
+if command -v prosody >/dev/null 2>&1; then
+  start_prosody
+  "$load" --relay "$relay" --pairs "$pairs" \
+    --xmpp-name prosody --xmpp-port "$port" --xmpp-pid "$prosody_pid" \
+    --xmpp-domain localhost --xmpp-password "$password" "$@"
+else
+  echo "# prosody is not installed; measuring sotto-relay alone"
+  "$load" --relay "$relay" --pairs "$pairs" "$@"
+fi

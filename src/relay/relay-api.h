@@ -100,6 +100,9 @@ typedef struct
   char   *password;
 } RelayCredentials;
 
+/* "UUID.DEVICE", the name the relay's tables know a device by. */
+#define RELAY_DEVICE_KEY_SIZE       (RELAY_UUID_LENGTH + 1 + 3 + 1)
+
 GQuark      relay_api_error_quark            (void);
 const char *relay_api_error_name             (RelayApiError code);
 
@@ -107,6 +110,9 @@ gboolean    relay_username_is_valid          (const char  *username,
                                               gsize        length);
 gboolean    relay_uuid_is_valid              (const char  *text,
                                               gsize        length);
+void        relay_device_key                 (char         key[RELAY_DEVICE_KEY_SIZE],
+                                              const char  *uuid,
+                                              guint32      device_id);
 
 RelayRegisterRequest *relay_register_request_parse (const char  *data,
                                                     gsize        length,

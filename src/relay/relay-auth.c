@@ -16,6 +16,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "relay-api.h"
 #include "relay-auth.h"
 
 struct _RelayAuthCache
@@ -80,11 +81,13 @@ relay_auth_cache_check (RelayAuthCache *self,
                         guint32         device_id,
                         const char     *password)
 {
-  g_autofree char *name = g_strdup_printf ("%s.%u", uuid, device_id);
+  char name[RELAY_DEVICE_KEY_SIZE];
   guint8 computed[crypto_generichash_BYTES];
-  const guint8 *known = g_hash_table_lookup (self->digests, name);
+  const guint8 *known;
   gboolean match;
 
+  relay_device_key (name, uuid, device_id);
+  known = g_hash_table_lookup (self->digests, name);
   if (known == NULL)
     return FALSE;
   digest (self, password, computed);
@@ -100,9 +103,11 @@ relay_auth_cache_remember (RelayAuthCache *self,
                            const char     *password)
 {
   guint8 *value = g_malloc (crypto_generichash_BYTES);
+  char *name = g_malloc (RELAY_DEVICE_KEY_SIZE);
 
   if (g_hash_table_size (self->digests) >= self->capacity)
     g_hash_table_remove_all (self->digests);
   digest (self, password, value);
-  g_hash_table_insert (self->digests, g_strdup_printf ("%s.%u", uuid, device_id), value);
+  relay_device_key (name, uuid, device_id);
+  g_hash_table_insert (self->digests, name, value);
 }

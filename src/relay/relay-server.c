@@ -33,7 +33,13 @@
 #define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
 #define AUTH_CACHE_CAPACITY        100000
 #define WEBSOCKET_MAX_MESSAGE      1024
+#define WEBSOCKET_MAX_FRAME_HEADER 10
+#define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
+#define PEER_ADDRESS_SIZE          64
+/* Room for the response headers in front of every response body. */
+#define RESPONSE_HEADER_ROOM       512
+#define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
 
 /* Private close codes sent on the WebSocket. */
 #define CLOSE_UNAUTHORIZED         4401
@@ -67,6 +73,7 @@ struct _RelayServer
   uv_signal_t         sigint;
   uv_timer_t          housekeeping;
   uv_timer_t          drain_timer;
+  uv_check_t          ack_flush;
   guint               ticks;
 
   struct lws_context *context;
@@ -86,6 +93,8 @@ struct _RelayServer
 
   GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
   GHashTable         *websockets;    /* set of every open RelayConn */
+  GArray             *acks;          /* of RelayAck, not yet submitted */
+  GByteArray         *ws_batch;      /* reused for every batch of frames */
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -99,7 +108,7 @@ struct _RelayRequest
   RelayMethod       method;
   char            **segments;       /* the path split at '/', first one empty */
   guint             n_segments;
-  char              address[64];
+  char              address[PEER_ADDRESS_SIZE];
   char             *authorization;
   gint64            content_length;
   GByteArray       *body;
@@ -109,7 +118,7 @@ struct _RelayRequest
 
   guint             status;
   const char       *content_type;
-  guint8           *response;       /* LWS_PRE bytes of headroom, then the body */
+  guint8           *response;       /* RESPONSE_HEADROOM bytes, then the body */
   gsize             response_length;
   gboolean          responded;
   gboolean          close_after;
@@ -118,7 +127,7 @@ struct _RelayRequest
 typedef struct
 {
   char   *guid;     /* NULL for frames that need no acknowledgement */
-  guint8 *data;     /* LWS_PRE bytes of headroom, then the text */
+  char   *data;     /* the text */
   gsize   length;
 } Frame;
 
@@ -127,7 +136,7 @@ struct _RelayConn
   int               refcount;
   RelayServer      *server;
   struct lws       *wsi;            /* NULL once closed */
-  char              address[64];
+  char              address[PEER_ADDRESS_SIZE];
   RelayCredentials *credentials;
   char             *key;            /* "uuid.device" once authenticated */
   gboolean          authenticated;
@@ -167,6 +176,7 @@ typedef struct
 
 static void conn_schedule (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
+static void flush_acks (RelayServer *self);
 
 /* Objects and their references. */
 
@@ -371,8 +381,8 @@ respond_raw (RelayRequest *request,
     self->metrics.request_errors_4xx++;
   request->status = status;
   request->content_type = content_type;
-  request->response = g_malloc (LWS_PRE + length);
-  memcpy (request->response + LWS_PRE, body, length);
+  request->response = g_malloc (RESPONSE_HEADROOM + length);
+  memcpy (request->response + RESPONSE_HEADROOM, body, length);
   request->response_length = length;
   request->responded = TRUE;
   if (request->wsi != NULL)
@@ -988,6 +998,31 @@ handle_bundles (RelayRequest *request)
 
 /* Endpoint: PUT /v1/messages/UUID */
 
+/* The loop writes a frame and an answer for every envelope; printf
+ * would cost more than the rest of the text between them. */
+static void
+append_uint (GString *text,
+             guint64  value)
+{
+  char digits[20];
+  guint n = 0;
+
+  do
+    digits[n++] = (char) ('0' + value % 10);
+  while ((value /= 10) > 0);
+  while (n > 0)
+    g_string_append_c (text, digits[--n]);
+}
+
+static void
+append_member_uint (GString    *text,
+                    const char *name,
+                    guint64     value)
+{
+  g_string_append (text, name);
+  append_uint (text, value);
+}
+
 static Frame *
 envelope_frame (const char *guid,
                 guint8      type,
@@ -998,20 +1033,24 @@ envelope_frame (const char *guid,
                 const char *content_base64)
 {
   Frame *frame = g_new0 (Frame, 1);
-  GString *text = g_string_sized_new (LWS_PRE + 256 + strlen (content_base64));
+  GString *text = g_string_sized_new (256 + strlen (content_base64));
 
-  /* Every interpolated string is a UUID or base64, so none needs escaping. */
-  g_string_set_size (text, LWS_PRE);
-  g_string_append_printf (text,
-                          "{\"type\":\"envelope\",\"guid\":\"%s\",\"envelopeType\":%u,"
-                          "\"source\":\"%s\",\"sourceDevice\":%u,\"timestamp\":%" G_GINT64_FORMAT ","
-                          "\"serverTimestamp\":%" G_GINT64_FORMAT ",\"content\":\"",
-                          guid, type, source, source_device, timestamp, server_timestamp);
+  /* Every string here is a UUID or base64, so none needs escaping, and
+   * every number is positive. */
+  g_string_append (text, "{\"type\":\"envelope\",\"guid\":\"");
+  g_string_append (text, guid);
+  append_member_uint (text, "\",\"envelopeType\":", type);
+  g_string_append (text, ",\"source\":\"");
+  g_string_append (text, source);
+  append_member_uint (text, "\",\"sourceDevice\":", source_device);
+  append_member_uint (text, ",\"timestamp\":", (guint64) timestamp);
+  append_member_uint (text, ",\"serverTimestamp\":", (guint64) server_timestamp);
+  g_string_append (text, ",\"content\":\"");
   g_string_append (text, content_base64);
   g_string_append (text, "\"}");
   frame->guid = g_strdup (guid);
-  frame->length = text->len - LWS_PRE;
-  frame->data = (guint8 *) g_string_free (text, FALSE);
+  frame->length = text->len;
+  frame->data = g_string_free (text, FALSE);
   return frame;
 }
 
@@ -1021,8 +1060,7 @@ control_frame (const char *json)
   Frame *frame = g_new0 (Frame, 1);
 
   frame->length = strlen (json);
-  frame->data = g_malloc (LWS_PRE + frame->length);
-  memcpy (frame->data + LWS_PRE, json, frame->length);
+  frame->data = g_strdup (json);
   return frame;
 }
 
@@ -1053,6 +1091,49 @@ conn_offer (RelayConn *conn,
   conn_schedule (conn);
 }
 
+/* Hands every envelope of a committed send to its device's connection,
+ * if the device is online. */
+static void
+offer_envelopes (RelayServer *self,
+                 RelayOp     *op)
+{
+  for (guint i = 0; i < op->ids->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
+      RelayConn *conn;
+
+      relay_device_key (key, op->uuid, envelope->device_id);
+      conn = g_hash_table_lookup (self->devices, key);
+      if (conn != NULL)
+        conn_offer (conn, g_array_index (op->ids, gint64, i),
+                    envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
+                                    op->source_uuid, op->source_device, op->send->timestamp,
+                                    op->server_timestamp, envelope->content_base64));
+    }
+}
+
+static void
+respond_sent (RelayRequest *request,
+              RelayOp      *op)
+{
+  g_autoptr(GString) text = g_string_sized_new (64 + 64 * op->ids->len);
+
+  g_string_append (text, "{\"messages\":[");
+  for (guint i = 0; i < op->ids->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
+
+      append_member_uint (text, i > 0 ? ",{\"deviceId\":" : "{\"deviceId\":", envelope->device_id);
+      g_string_append (text, ",\"guid\":\"");
+      g_string_append (text, g_ptr_array_index (op->guids, i));
+      g_string_append (text, "\"}");
+    }
+  append_member_uint (text, "],\"serverTimestamp\":", (guint64) op->server_timestamp);
+  g_string_append_c (text, '}');
+  respond_raw (request, 200, "application/json", text->str, text->len);
+}
+
 static void
 send_done_cb (RelayTask *task)
 {
@@ -1060,41 +1141,19 @@ send_done_cb (RelayTask *task)
   RelayRequest *request = task->request;
   RelayOp *op = task->op;
   g_autoptr(JsonBuilder) builder = NULL;
-  GString *text;
 
   if (op->status == RELAY_STORAGE_OK)
     {
       self->metrics.envelopes_accepted += op->ids->len;
       self->metrics.envelopes_queued += op->ids->len;
-      for (guint i = 0; i < op->ids->len; i++)
-        {
-          RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
-          g_autofree char *key = g_strdup_printf ("%s.%u", op->uuid, envelope->device_id);
-          RelayConn *conn = g_hash_table_lookup (self->devices, key);
-
-          if (conn != NULL)
-            conn_offer (conn, g_array_index (op->ids, gint64, i),
-                        envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
-                                        op->source_uuid, op->source_device, op->send->timestamp,
-                                        op->server_timestamp, envelope->content_base64));
-        }
+      offer_envelopes (self, op);
     }
   if (request->wsi == NULL)
     return;
   switch (op->status)
     {
     case RELAY_STORAGE_OK:
-      text = g_string_new ("{\"messages\":[");
-      for (guint i = 0; i < op->ids->len; i++)
-        {
-          RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
-
-          g_string_append_printf (text, "%s{\"deviceId\":%u,\"guid\":\"%s\"}", i > 0 ? "," : "",
-                                  envelope->device_id, (const char *) g_ptr_array_index (op->guids, i));
-        }
-      g_string_append_printf (text, "],\"serverTimestamp\":%" G_GINT64_FORMAT "}", op->server_timestamp);
-      respond_raw (request, 200, "application/json", text->str, text->len);
-      g_string_free (text, TRUE);
+      respond_sent (request, op);
       break;
     case RELAY_STORAGE_NOT_FOUND:
       respond_error (request, 404, "not-found", "No account has this UUID");
@@ -1282,6 +1341,23 @@ copy_header (struct lws              *wsi,
   return value;
 }
 
+/* The peer's address, looked up once per connection: a keep-alive
+ * connection makes many requests, and every lookup is a system call.
+ * It lives as the connection's opaque data until LWS_CALLBACK_WSI_DESTROY. */
+static const char *
+peer_address (struct lws *wsi)
+{
+  char *address = lws_get_opaque_user_data (wsi);
+
+  if (address == NULL)
+    {
+      address = g_malloc0 (PEER_ADDRESS_SIZE);
+      lws_get_peer_simple (wsi, address, PEER_ADDRESS_SIZE);
+      lws_set_opaque_user_data (wsi, address);
+    }
+  return address;
+}
+
 static void
 on_http_closed (Session *session)
 {
@@ -1316,7 +1392,7 @@ on_http (RelayServer *self,
   request->n_segments = g_strv_length (request->segments);
   request->authorization = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
   request->body = g_byte_array_new ();
-  lws_get_peer_simple (wsi, request->address, sizeof request->address);
+  g_strlcpy (request->address, peer_address (wsi), sizeof request->address);
   session->request = request;
   self->active_requests++;
 
@@ -1395,15 +1471,19 @@ on_http_body_completion (Session *session)
   return 0;
 }
 
+/* Writes the headers right in front of the body, so that the whole
+ * answer leaves in one write: a separate write for the headers would
+ * cost a second system call and, often, a second packet. */
 static int
 on_http_writeable (struct lws *wsi,
                    Session    *session)
 {
   RelayRequest *request = session->request;
-  guint8 headers[LWS_PRE + 512];
-  guint8 *start = headers + LWS_PRE;
-  guint8 *p = start;
+  guint8 headers[RESPONSE_HEADER_ROOM];
+  guint8 *p = headers;
   guint8 *end = headers + sizeof headers;
+  guint8 *start;
+  gsize length;
   gboolean close_after;
 
   if (request == NULL || !request->responded)
@@ -1415,10 +1495,13 @@ on_http_writeable (struct lws *wsi,
       (request->close_after &&
        lws_add_http_header_by_token (wsi, WSI_TOKEN_CONNECTION, (const guint8 *) "close", 5,
                                      &p, end) != 0) ||
-      lws_finalize_write_http_header (wsi, start, &p, end) != 0)
+      lws_finalize_http_header (wsi, &p, end) != 0)
     return -1;
-  if (lws_write (wsi, request->response + LWS_PRE, request->response_length,
-                 LWS_WRITE_HTTP_FINAL) != (int) request->response_length)
+  length = (gsize) (p - headers);
+  start = request->response + RESPONSE_HEADROOM - length;
+  memcpy (start, headers, length);
+  length += request->response_length;
+  if (lws_write (wsi, start, length, LWS_WRITE_HTTP_FINAL) != (int) length)
     return -1;
 
   close_after = request->close_after;
@@ -1545,6 +1628,10 @@ conn_start_fetch (RelayConn *conn)
     return;
   conn->fetching = TRUE;
   conn->need_fetch = FALSE;
+  /* Storage runs ops in the order they come; acknowledgements that are
+   * still gathering must reach it first, or the fetch could return
+   * envelopes the device has already acknowledged. */
+  flush_acks (self);
   task = task_new (self, fetch_done_cb, NULL, conn);
   op = relay_op_new (RELAY_OP_FETCH_QUEUE);
   op->uuid = g_strdup (conn->credentials->uuid);
@@ -1580,7 +1667,8 @@ conn_auth_finished (RelayConn  *conn,
       return;
     }
   conn->authenticated = TRUE;
-  conn->key = g_strdup_printf ("%s.%u", conn->credentials->uuid, conn->credentials->device_id);
+  conn->key = g_malloc (RELAY_DEVICE_KEY_SIZE);
+  relay_device_key (conn->key, conn->credentials->uuid, conn->credentials->device_id);
   /* One connection per device: a newer one replaces the older. */
   previous = g_hash_table_lookup (self->devices, conn->key);
   if (previous != NULL)
@@ -1594,7 +1682,6 @@ on_ws_filter (RelayServer *self,
               struct lws  *wsi)
 {
   char path[64];
-  char address[64];
   g_autofree char *authorization = NULL;
 
   if (self->draining)
@@ -1602,8 +1689,7 @@ on_ws_filter (RelayServer *self,
   if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
       strcmp (path, WEBSOCKET_PATH) != 0)
     return 1;
-  lws_get_peer_simple (wsi, address, sizeof address);
-  if (!take_rate (self, RELAY_RATE_ADDRESS_WEBSOCKETS, address))
+  if (!take_rate (self, RELAY_RATE_ADDRESS_WEBSOCKETS, peer_address (wsi)))
     return 1;
   authorization = copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
   if (authorization == NULL)
@@ -1626,7 +1712,7 @@ on_ws_established (RelayServer *self,
   g_queue_init (&conn->out);
   conn->inflight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   conn->rx = g_byte_array_new ();
-  lws_get_peer_simple (wsi, conn->address, sizeof conn->address);
+  g_strlcpy (conn->address, peer_address (wsi), sizeof conn->address);
   session->conn = conn;
   g_hash_table_add (self->websockets, conn);
   self->metrics.websocket_connections++;
@@ -1650,9 +1736,53 @@ ack_done_cb (RelayTask *task)
 
   if (task->op->status == RELAY_STORAGE_OK)
     {
-      self->metrics.envelopes_delivered++;
-      self->metrics.envelopes_queued--;
+      self->metrics.envelopes_delivered += (guint64) task->op->removed;
+      self->metrics.envelopes_queued -= task->op->removed;
     }
+}
+
+/* Submits every acknowledgement gathered so far as one op. */
+static void
+flush_acks (RelayServer *self)
+{
+  RelayTask *task;
+  RelayOp *op;
+
+  if (self->acks->len == 0)
+    return;
+  task = task_new (self, ack_done_cb, NULL, NULL);
+  op = relay_op_new (RELAY_OP_ACK);
+  op->acks = g_steal_pointer (&self->acks);
+  self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
+  task_submit_op (task, op);
+}
+
+/* Runs once per loop iteration that gathered acknowledgements, after
+ * every socket that was ready has been read. */
+static void
+ack_flush_cb (uv_check_t *handle)
+{
+  RelayServer *self = handle->data;
+
+  flush_acks (self);
+  uv_check_stop (handle);
+}
+
+/* Acknowledgements wait for the end of the loop iteration, so that all
+ * those that arrived together, from every connection, cost one op. */
+static void
+queue_ack (RelayConn  *conn,
+           const char *guid)
+{
+  RelayServer *self = conn->server;
+  RelayAck ack;
+
+  g_strlcpy (ack.uuid, conn->credentials->uuid, sizeof ack.uuid);
+  ack.device_id = conn->credentials->device_id;
+  g_strlcpy (ack.guid, guid, sizeof ack.guid);
+  g_array_append_val (self->acks, ack);
+  if (self->acks->len == 1)
+    uv_check_start (&self->ack_flush, ack_flush_cb);
 }
 
 static void
@@ -1683,11 +1813,8 @@ conn_send_error (RelayConn  *conn,
 static void
 conn_handle_message (RelayConn *conn)
 {
-  RelayServer *self = conn->server;
   g_autoptr(GError) error = NULL;
   g_autofree char *guid = NULL;
-  RelayTask *task;
-  RelayOp *op;
 
   guid = relay_ack_parse ((const char *) conn->rx->data, conn->rx->len, &error);
   g_byte_array_set_size (conn->rx, 0);
@@ -1698,12 +1825,7 @@ conn_handle_message (RelayConn *conn)
     }
   if (g_hash_table_remove (conn->inflight, guid))
     conn_schedule (conn);
-  task = task_new (self, ack_done_cb, NULL, NULL);
-  op = relay_op_new (RELAY_OP_ACK);
-  op->uuid = g_strdup (conn->credentials->uuid);
-  op->device_id = conn->credentials->device_id;
-  op->guid = g_steal_pointer (&guid);
-  task_submit_op (task, op);
+  queue_ack (conn, guid);
 }
 
 static int
@@ -1737,33 +1859,85 @@ on_ws_receive (struct lws *wsi,
   return 0;
 }
 
+/* Writes the WebSocket header of a final text frame of `length` bytes;
+ * returns its size. */
+static gsize
+ws_frame_header (guint8 *out,
+                 gsize   length)
+{
+  out[0] = 0x81;
+  if (length < 126)
+    {
+      out[1] = (guint8) length;
+      return 2;
+    }
+  if (length <= G_MAXUINT16)
+    {
+      out[1] = 126;
+      out[2] = (guint8) (length >> 8);
+      out[3] = (guint8) length;
+      return 4;
+    }
+  out[1] = 127;
+  for (guint i = 0; i < 8; i++)
+    out[2 + i] = (guint8) ((guint64) length >> (56 - 8 * i));
+  return WEBSOCKET_MAX_FRAME_HEADER;
+}
+
+/* Whether the next frame may go out now: envelopes wait while the window
+ * of unacknowledged ones is full. */
+static gboolean
+conn_may_write (RelayConn *conn,
+                Frame     *frame)
+{
+  return frame->guid == NULL ||
+         g_hash_table_size (conn->inflight) < conn->server->config->websocket_unacked;
+}
+
+/* Frames go out several at a time: they are framed here and written as
+ * raw bytes in one write.  Written one by one, through lws, each would
+ * cost a writeable callback, a system call and two changes to the poll
+ * set.  A batch only grows past WEBSOCKET_WRITE_BATCH with its first
+ * frame; lws keeps whatever the socket does not take and writes it
+ * before calling back again. */
 static int
 on_ws_writeable (struct lws *wsi,
                  Session    *session)
 {
   RelayConn *conn = session->conn;
+  GByteArray *batch;
   RelayServer *self;
   Frame *frame;
+  gsize length;
 
   if (conn == NULL)
     return 0;
   self = conn->server;
   if (conn->closing)
     return conn_write_close (conn, wsi);
-  frame = g_queue_peek_head (&conn->out);
-  if (frame == NULL)
-    return 0;
-  if (frame->guid != NULL && g_hash_table_size (conn->inflight) >= self->config->websocket_unacked)
-    return 0;
-  g_queue_pop_head (&conn->out);
-  if (lws_write (wsi, frame->data + LWS_PRE, frame->length, LWS_WRITE_TEXT) < (int) frame->length)
+  /* lws copies whatever the socket does not take, so one buffer serves
+   * every connection. */
+  batch = self->ws_batch;
+  g_byte_array_set_size (batch, LWS_PRE);
+  while ((frame = g_queue_peek_head (&conn->out)) != NULL && conn_may_write (conn, frame) &&
+         (batch->len == LWS_PRE ||
+          batch->len - LWS_PRE + WEBSOCKET_MAX_FRAME_HEADER + frame->length <= WEBSOCKET_WRITE_BATCH))
     {
+      guint8 header[WEBSOCKET_MAX_FRAME_HEADER];
+
+      g_queue_pop_head (&conn->out);
+      g_byte_array_append (batch, header, (guint) ws_frame_header (header, frame->length));
+      g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
+      if (frame->guid != NULL)
+        g_hash_table_add (conn->inflight, g_steal_pointer (&frame->guid));
       frame_free (frame);
-      return -1;
     }
-  if (frame->guid != NULL)
-    g_hash_table_add (conn->inflight, g_steal_pointer (&frame->guid));
-  frame_free (frame);
+  length = batch->len - LWS_PRE;
+  if (length == 0)
+    return 0;
+  /* LWS_WRITE_HTTP writes the bytes as they are, frames included. */
+  if (lws_write (wsi, batch->data + LWS_PRE, length, LWS_WRITE_HTTP) < (int) length)
+    return -1;
 
   if (conn->need_fetch && !conn->fetching && conn->out.length <= self->config->websocket_send_queue / 2)
     conn_start_fetch (conn);
@@ -1832,6 +2006,7 @@ relay_callback (struct lws                *wsi,
       break;
     case LWS_CALLBACK_WSI_DESTROY:
       self->sockets--;
+      g_free (lws_get_opaque_user_data (wsi));
       break;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       on_http_closed (session);
@@ -1865,7 +2040,8 @@ relay_callback (struct lws                *wsi,
 }
 
 static const struct lws_protocols protocols[] = {
-  { "sotto-relay-v1", relay_callback, sizeof (Session), 4096, 0, NULL, 0 },
+  /* A send may hand the socket a whole batch of frames at once. */
+  { "sotto-relay-v1", relay_callback, sizeof (Session), 4096, 0, NULL, WEBSOCKET_WRITE_BATCH },
   { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -1912,6 +2088,7 @@ close_handles (RelayServer *self)
     return;
   self->handles_closed = TRUE;
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
+  uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
   uv_close ((uv_handle_t *) &self->sigint, NULL);
@@ -1923,7 +2100,7 @@ drain_check_cb (uv_timer_t *timer)
 {
   RelayServer *self = timer->data;
   gboolean idle = self->pending_tasks == 0 && self->active_requests == 0 &&
-                  g_hash_table_size (self->websockets) == 0;
+                  self->acks->len == 0 && g_hash_table_size (self->websockets) == 0;
 
   if (!idle && g_get_monotonic_time () < self->drain_deadline)
     return;
@@ -1994,6 +2171,8 @@ relay_server_new (RelayConfig   *config,
   self->limiter = relay_rate_limiter_new (config->rates);
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->websockets = g_hash_table_new (NULL, NULL);
+  self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
+  self->ws_batch = g_byte_array_sized_new (LWS_PRE + WEBSOCKET_WRITE_BATCH);
   self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
                                        FALSE, NULL);
 
@@ -2013,6 +2192,8 @@ relay_server_new (RelayConfig   *config,
                   HOUSEKEEPING_INTERVAL_MS);
   uv_timer_init (&self->loop, &self->drain_timer);
   self->drain_timer.data = self;
+  uv_check_init (&self->loop, &self->ack_flush);
+  self->ack_flush.data = self;
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
@@ -2099,6 +2280,10 @@ relay_server_free (RelayServer *self)
   relay_rate_limiter_free (self->limiter);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);
+  /* Acknowledgements still gathering when the drain timed out are lost;
+   * their envelopes are delivered again, as if never acknowledged. */
+  g_array_unref (self->acks);
+  g_byte_array_unref (self->ws_batch);
   relay_config_free (self->config);
   g_free (self);
 }

@@ -5,10 +5,11 @@
  *
  * The SQLite backend.  One dedicated writer thread owns the connection
  * and runs every op, reads included: it takes everything queued since
- * its last commit, runs each op inside its own savepoint, and commits
- * once with synchronous=FULL.  Only then does it call the ops' done
- * callbacks, so an answer never gets ahead of durability, and under load
- * one fsync covers hundreds of sends.  Running reads on the same thread
+ * its last commit, runs each op (inside its own savepoint when it writes
+ * with more than one statement), and commits once with
+ * synchronous=FULL.  Only then does it call the ops' done callbacks, so
+ * an answer never gets ahead of durability, and under load one fsync
+ * covers hundreds of sends.  Running reads on the same thread
  * is what makes consuming a one-time prekey trivially atomic.
  */
 
@@ -78,6 +79,15 @@ static const char * const migrations[] = {
   "  content BLOB NOT NULL);"
   "CREATE INDEX envelopes_by_device ON envelopes (account, device_id, id);"
   "CREATE INDEX envelopes_by_age ON envelopes (server_timestamp);",
+  /* 2: the queue counters follow the envelopes by themselves, so that
+   * storing, acknowledging or expiring an envelope is one statement,
+   * atomic without a savepoint of its own. */
+  "CREATE TRIGGER envelopes_queued_in AFTER INSERT ON envelopes BEGIN"
+  "  UPDATE devices SET queued = queued + 1 WHERE account = NEW.account AND device_id = NEW.device_id;"
+  "END;"
+  "CREATE TRIGGER envelopes_queued_out AFTER DELETE ON envelopes BEGIN"
+  "  UPDATE devices SET queued = queued - 1 WHERE account = OLD.account AND device_id = OLD.device_id;"
+  "END;",
 };
 
 typedef enum
@@ -95,10 +105,8 @@ typedef enum
   STMT_DELETE_ONE_TIME,
   STMT_LOOKUP_USERNAME,
   STMT_INSERT_ENVELOPE,
-  STMT_ADD_QUEUED,
   STMT_FETCH_QUEUE,
   STMT_DELETE_ENVELOPE,
-  STMT_EXPIRED_COUNTS,
   STMT_DELETE_EXPIRED,
   STMT_QUEUED_TOTAL,
   STMT_BEGIN,
@@ -126,10 +134,8 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DELETE_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 AND key_id = ?4",
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1",
   [STMT_INSERT_ENVELOPE] = "INSERT INTO envelopes (account, device_id, guid, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-  [STMT_ADD_QUEUED] = "UPDATE devices SET queued = queued + ?3 WHERE account = ?1 AND device_id = ?2",
   [STMT_FETCH_QUEUE] = "SELECT id, guid, type, source, source_device, client_timestamp, server_timestamp, content FROM envelopes WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
   [STMT_DELETE_ENVELOPE] = "DELETE FROM envelopes WHERE guid = ?1 AND account = ?2 AND device_id = ?3",
-  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM envelopes WHERE server_timestamp < ?1 GROUP BY account, device_id",
   [STMT_DELETE_EXPIRED] = "DELETE FROM envelopes WHERE server_timestamp < ?1",
   [STMT_QUEUED_TOTAL] = "SELECT coalesce(sum(queued), 0) FROM devices",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -662,13 +668,6 @@ op_send (SqliteStorage *self,
         return RELAY_STORAGE_FAILED;
       id = sqlite3_last_insert_rowid (self->db);
       g_array_append_val (op->ids, id);
-
-      s = stmt (self, STMT_ADD_QUEUED);
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, envelope->device_id);
-      sqlite3_bind_int64 (s, 3, 1);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
     }
   return RELAY_STORAGE_OK;
 }
@@ -703,64 +702,39 @@ op_fetch_queue (SqliteStorage *self,
   return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* Deletes every acknowledged envelope that is still there; a client may
+ * acknowledge one twice, or one that expired meanwhile.  The deletions
+ * are independent of each other: if one fails, those before it stand. */
 static RelayStorageStatus
 op_ack (SqliteStorage *self,
         RelayOp       *op)
 {
-  sqlite3_stmt *s = stmt (self, STMT_DELETE_ENVELOPE);
+  op->removed = 0;
+  for (guint i = 0; i < op->acks->len; i++)
+    {
+      RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
+      sqlite3_stmt *s = stmt (self, STMT_DELETE_ENVELOPE);
 
-  bind_text (s, 1, op->guid);
-  bind_text (s, 2, op->uuid);
-  sqlite3_bind_int64 (s, 3, op->device_id);
-  if (!step_done (s))
-    return RELAY_STORAGE_FAILED;
-  if (sqlite3_changes (self->db) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-
-  s = stmt (self, STMT_ADD_QUEUED);
-  bind_text (s, 1, op->uuid);
-  sqlite3_bind_int64 (s, 2, op->device_id);
-  sqlite3_bind_int64 (s, 3, -1);
-  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+      bind_text (s, 1, ack->guid);
+      bind_text (s, 2, ack->uuid);
+      sqlite3_bind_int64 (s, 3, ack->device_id);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+      op->removed += sqlite3_changes (self->db);
+    }
+  return RELAY_STORAGE_OK;
 }
 
 static RelayStorageStatus
 op_expire (SqliteStorage *self,
            RelayOp       *op)
 {
-  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GArray) counts = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr(GArray) device_ids = g_array_new (FALSE, FALSE, sizeof (guint32));
-  sqlite3_stmt *s = stmt (self, STMT_EXPIRED_COUNTS);
-  int rc;
+  sqlite3_stmt *s = stmt (self, STMT_DELETE_EXPIRED);
 
-  sqlite3_bind_int64 (s, 1, op->min_timestamp);
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      guint32 device_id = (guint32) sqlite3_column_int64 (s, 1);
-      gint64 count = sqlite3_column_int64 (s, 2);
-
-      g_ptr_array_add (accounts, column_text (s, 0));
-      g_array_append_val (device_ids, device_id);
-      g_array_append_val (counts, count);
-    }
-  if (rc != SQLITE_DONE)
-    return RELAY_STORAGE_FAILED;
-  op->removed = 0;
-  for (guint i = 0; i < accounts->len; i++)
-    {
-      s = stmt (self, STMT_ADD_QUEUED);
-      bind_text (s, 1, g_ptr_array_index (accounts, i));
-      sqlite3_bind_int64 (s, 2, g_array_index (device_ids, guint32, i));
-      sqlite3_bind_int64 (s, 3, -g_array_index (counts, gint64, i));
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-      op->removed += g_array_index (counts, gint64, i);
-    }
-  s = stmt (self, STMT_DELETE_EXPIRED);
   sqlite3_bind_int64 (s, 1, op->min_timestamp);
   if (!step_done (s))
     return RELAY_STORAGE_FAILED;
+  op->removed = sqlite3_changes (self->db);
   s = stmt (self, STMT_QUEUED_TOTAL);
   if (sqlite3_step (s) != SQLITE_ROW)
     return RELAY_STORAGE_FAILED;
@@ -808,6 +782,49 @@ control (SqliteStorage *self,
   return step_done (stmt (self, id));
 }
 
+/* Whether an op may write with more than one statement.  SQLite makes
+ * every statement atomic by itself, so only those need a savepoint to
+ * leave nothing behind when they fail; for the rest (reads, single
+ * writes, and acknowledgements, which stand each on its own) the
+ * savepoint would be two more statements per op for nothing. */
+static gboolean
+needs_savepoint (RelayOp *op)
+{
+  switch (op->kind)
+    {
+    case RELAY_OP_REGISTER:
+    case RELAY_OP_STORE_PREKEYS:
+    case RELAY_OP_FETCH_BUNDLES:
+      return TRUE;
+    case RELAY_OP_SEND:
+      return op->send->messages->len > 1;
+    case RELAY_OP_GET_DEVICE:
+    case RELAY_OP_PREKEY_COUNTS:
+    case RELAY_OP_LOOKUP_USERNAME:
+    case RELAY_OP_FETCH_QUEUE:
+    case RELAY_OP_ACK:
+    case RELAY_OP_EXPIRE:
+    default:
+      return FALSE;
+    }
+}
+
+static RelayStorageStatus
+run_op_atomically (SqliteStorage *self,
+                   RelayOp       *op)
+{
+  RelayStorageStatus status;
+
+  if (!needs_savepoint (op))
+    return run_op (self, op);
+  control (self, STMT_SAVEPOINT);
+  status = run_op (self, op);
+  if (status != RELAY_STORAGE_OK)
+    control (self, STMT_ROLLBACK_TO);
+  control (self, STMT_RELEASE);
+  return status;
+}
+
 static void
 run_batch (SqliteStorage *self,
            RelayOp      **ops,
@@ -823,13 +840,7 @@ run_batch (SqliteStorage *self,
       return;
     }
   for (guint i = 0; i < n_ops; i++)
-    {
-      control (self, STMT_SAVEPOINT);
-      ops[i]->status = run_op (self, ops[i]);
-      if (ops[i]->status != RELAY_STORAGE_OK)
-        control (self, STMT_ROLLBACK_TO);
-      control (self, STMT_RELEASE);
-    }
+    ops[i]->status = run_op_atomically (self, ops[i]);
   if (!control (self, STMT_COMMIT))
     {
       g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
@@ -983,7 +994,10 @@ relay_storage_sqlite_open (const char  *data_dir,
   g_cond_init (&self->cond);
   g_queue_init (&self->queue);
 
-  if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+  /* Only one thread at a time uses the connection (this one, then the
+   * writer), so SQLite need not lock it around every call. */
+  if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot open %s: %s", path,
                    self->db != NULL ? sqlite3_errmsg (self->db) : "out of memory");

@@ -60,7 +60,7 @@ relay_op_free (RelayOp *op)
   relay_send_request_free (op->send);
   g_clear_pointer (&op->guids, g_ptr_array_unref);
   g_free (op->source_uuid);
-  g_free (op->guid);
+  g_clear_pointer (&op->acks, g_array_unref);
   g_clear_pointer (&op->identity_key, g_bytes_unref);
   g_clear_pointer (&op->bundles, g_ptr_array_unref);
   g_clear_pointer (&op->ids, g_array_unref);

@@ -17,7 +17,8 @@ G_BEGIN_DECLS
  * relay_storage_submit(), and gets it back through op->done, called
  * exactly once from a storage thread after the op's effects are durable.
  * A backend runs ops in submission order as seen by each caller thread,
- * each op atomically; it may batch many into one transaction.  Nothing in
+ * each op atomically (an ack op is a set of acknowledgements that stand
+ * each on its own); it may batch many into one transaction.  Nothing in
  * the API code knows which backend it talks to.
  */
 
@@ -34,7 +35,7 @@ typedef enum
                              * out: ids, or missing/extra/stale */
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
-  RELAY_OP_ACK,             /* in: uuid, device_id, guid */
+  RELAY_OP_ACK,             /* in: acks; out: removed */
   RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed, queued_total */
 } RelayOpKind;
 
@@ -72,6 +73,15 @@ typedef struct
   GBytes  *content;
 } RelayStoredEnvelope;
 
+/* One acknowledgement.  Acknowledgements travel in batches: the relay
+ * answers none of them, so any number can share one op. */
+typedef struct
+{
+  char    uuid[RELAY_UUID_LENGTH + 1];
+  guint32 device_id;
+  char    guid[RELAY_UUID_LENGTH + 1];
+} RelayAck;
+
 typedef struct _RelayOp RelayOp;
 
 struct _RelayOp
@@ -92,7 +102,7 @@ struct _RelayOp
   GPtrArray            *guids;          /* of char *, one per send->messages */
   char                 *source_uuid;
   guint32               source_device;
-  char                 *guid;
+  GArray               *acks;           /* of RelayAck */
   gint64                server_timestamp;
   gint64                after_id;
   gint64                min_timestamp;

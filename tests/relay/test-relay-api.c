@@ -1012,6 +1012,56 @@ test_ws_slow_reader (Fixture       *fixture,
   g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
 }
 
+/* Expired envelopes leave the queue, and free their room in it. */
+static void
+test_ws_expiry (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+  g_autofree char *body = test_send_body (1, bob->registration_id, "AAEC");
+  g_autoptr(TestResponse) response = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  gint64 deadline;
+
+  for (guint i = 0; i < 3; i++)
+    g_free (send_envelope (fixture, alice, bob, "AAEC"));
+  response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, body);
+  g_assert_cmpstr (test_response_error (response), ==, "queue-full");
+
+  /* A relay expires old envelopes when it starts. */
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  g_usleep (1200 * G_TIME_SPAN_MILLISECOND);
+  fixture->relay = test_relay_start (fixture->dir, data, NULL);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (metric (fixture, "sotto_relay_envelopes_expired_total") < 3)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+    }
+  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+
+  /* Bob is online before the next sends, so that these arrive however
+   * slowly the test runs. */
+  socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
+  expect_drained (socket);
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (fresh, send_envelope (fixture, alice, bob, "AAEC"));
+  g_clear_pointer (&response, test_response_free);
+  response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, body);
+  g_assert_cmpstr (test_response_error (response), ==, "queue-full");
+  for (guint i = 0; i < fresh->len; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      g_assert_cmpstr (json_object_get_string_member (expect_envelope (socket, &node), "guid"), ==,
+                       g_ptr_array_index (fresh, i));
+    }
+}
+
 #define RELAXED_RATES \
   "[rate-limits]\n" \
   "address-requests=100000/100000\n" \
@@ -1027,6 +1077,7 @@ static const char *limits_conf = RELAXED_RATES "account-lookups=100000/100000\n"
                                  "[limits]\nmax-queue-envelopes=3\nmax-one-time-prekeys=25\nmax-envelope-bytes=1024\n";
 static const char *address_conf = "[rate-limits]\naddress-requests=0.001/8\n";
 static const char *slow_conf = "[limits]\nwebsocket-send-queue=8\nwebsocket-unacked=4\n";
+static const char *expiry_conf = RELAXED_RATES "[limits]\nmax-queue-envelopes=3\nmax-queue-age-seconds=1\n";
 
 int
 main (int   argc,
@@ -1056,6 +1107,7 @@ main (int   argc,
   ADD ("websocket/bad-frames", test_ws_bad_frames, NULL);
   ADD ("websocket/broken-framing", test_ws_broken_framing, NULL);
   ADD ("websocket/slow-reader", test_ws_slow_reader, slow_conf);
+  ADD ("websocket/expiry", test_ws_expiry, expiry_conf);
 
 #undef ADD
 

@@ -1,0 +1,534 @@
+/* load-sotto.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The sotto-relay target of the load generator.  It starts a relay on a
+ * fresh data directory, registers the accounts, and gives every sender
+ * several HTTP/1.1 keep-alive connections, each with one send in flight,
+ * and every receiver one WebSocket.  (libwebsockets 4.1 stalls on
+ * pipelined requests that have a body, so more sends in flight take more
+ * connections.)  A message counts
+ * as delivered when the receiver reads it; the receiver acknowledges it
+ * at once, and the relay's own metrics say how many acknowledgements it
+ * has made durable.
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "load.h"
+
+/* Registration hashes the password with Argon2id on the relay's hashing
+ * threads; a few requests at once keep them all busy. */
+#define REGISTER_PARALLEL  4
+#define ACK_FRAME_BYTES    (6 + 64)
+
+typedef struct
+{
+  char  *uuid;
+  char  *auth;                /* "Basic …" */
+  guint  registration_id;
+} Account;
+
+typedef struct
+{
+  LoadTarget  parent;
+  char       *dir;
+  FILE       *ready;          /* the relay's standard output */
+} SottoTarget;
+
+/* Finds a header name in the header block of an HTTP response; lws
+ * writes them in lower case. */
+static const char *
+find_header (const char *headers,
+             gsize       length,
+             const char *name)
+{
+  return g_strstr_len (headers, (gssize) length, name);
+}
+
+/* Returns the length of the complete HTTP response at the start of
+ * data, or 0 while it is incomplete; sets its status and body. */
+static gsize
+http_complete (const char  *data,
+               gsize        length,
+               guint       *status,
+               const char **body)
+{
+  const char *end = g_strstr_len (data, (gssize) length, "\r\n\r\n");
+  const char *content_length;
+  gsize header_length;
+  gsize body_length = 0;
+
+  if (end == NULL)
+    return 0;
+  header_length = (gsize) (end - data) + 4;
+  content_length = find_header (data, header_length, "content-length:");
+  if (content_length != NULL)
+    body_length = (gsize) g_ascii_strtoull (content_length + strlen ("content-length:"), NULL, 10);
+  if (length < header_length + body_length)
+    return 0;
+  *status = (guint) g_ascii_strtoull (data + strlen ("HTTP/1.1 "), NULL, 10);
+  *body = data + header_length;
+  return header_length + body_length;
+}
+
+static char *
+http_request (const char *method,
+              const char *path,
+              const char *auth,
+              const char *body)
+{
+  return g_strdup_printf ("%s %s HTTP/1.1\r\nHost: localhost\r\n%s%s%s"
+                          "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                          method, path, auth != NULL ? "Authorization: " : "", auth != NULL ? auth : "",
+                          auth != NULL ? "\r\n" : "", body != NULL ? strlen (body) : 0,
+                          body != NULL ? body : "");
+}
+
+/* Reads one response from a blocking socket; returns its body. */
+static char *
+http_read (int    fd,
+           guint *status)
+{
+  g_autoptr(GString) in = g_string_new (NULL);
+  const char *body = NULL;
+  gsize length;
+  char chunk[16384];
+
+  while ((length = http_complete (in->str, in->len, status, &body)) == 0)
+    {
+      ssize_t n = read (fd, chunk, sizeof chunk);
+
+      if (n <= 0)
+        g_error ("the relay closed a connection during setup");
+      g_string_append_len (in, chunk, n);
+    }
+  return g_strndup (body, length - (gsize) (body - in->str));
+}
+
+static char *
+http_blocking (guint16     port,
+               const char *method,
+               const char *path,
+               guint      *status)
+{
+  int fd = load_connect (port);
+  g_autofree char *request = http_request (method, path, NULL, NULL);
+  char *body;
+
+  load_write_blocking (fd, request, strlen (request));
+  body = http_read (fd, status);
+  close (fd);
+  return body;
+}
+
+static char *
+register_body (Account    *account,
+               const char *username,
+               const char *password)
+{
+  g_autofree char *identity = load_random_base64 (33, 5);
+  g_autofree char *signed_key = load_random_base64 (33, 5);
+  g_autofree char *signature = load_random_base64 (64, -1);
+  g_autofree char *kyber = load_random_base64 (1569, 8);
+
+  account->registration_id = (guint) g_random_int_range (1, 16381);
+  return g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\",\"registrationId\":%u,\"identityKey\":\"%s\","
+                          "\"signedPreKey\":{\"keyId\":1,\"publicKey\":\"%s\",\"signature\":\"%s\"},"
+                          "\"pqLastResortPreKey\":{\"keyId\":2,\"publicKey\":\"%s\",\"signature\":\"%s\"}}",
+                          username, password, account->registration_id, identity, signed_key, signature,
+                          kyber, signature);
+}
+
+static void
+register_finish (Account    *account,
+                 int         fd,
+                 const char *password)
+{
+  guint status;
+  g_autofree char *reply = http_read (fd, &status);
+  g_autofree char *plain = NULL;
+  g_autofree char *encoded = NULL;
+  const char *uuid = strstr (reply, "\"uuid\":\"");
+
+  if (status != 200 || uuid == NULL)
+    g_error ("registration failed with status %u", status);
+  account->uuid = g_strndup (uuid + strlen ("\"uuid\":\""), 36);
+  plain = g_strdup_printf ("%s.1:%s", account->uuid, password);
+  encoded = g_base64_encode ((const guchar *) plain, strlen (plain));
+  account->auth = g_strconcat ("Basic ", encoded, NULL);
+}
+
+/* Registers accounts[i] as NAME(i), a few at a time. */
+static void
+register_accounts (SottoTarget *self,
+                   Account     *accounts,
+                   guint        n_accounts,
+                   char      *(*name) (guint index))
+{
+  for (guint first = 0; first < n_accounts; first += REGISTER_PARALLEL)
+    {
+      guint n = MIN (REGISTER_PARALLEL, n_accounts - first);
+      int fds[REGISTER_PARALLEL];
+      char *passwords[REGISTER_PARALLEL];
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autofree char *username = name (first + i);
+          g_autofree char *body = NULL;
+          g_autofree char *request = NULL;
+
+          passwords[i] = g_strdup_printf ("bench-password-%08x", g_random_int ());
+          body = register_body (&accounts[first + i], username, passwords[i]);
+          request = http_request ("POST", "/v1/accounts", NULL, body);
+          fds[i] = load_connect (self->parent.port);
+          load_write_blocking (fds[i], request, strlen (request));
+        }
+      for (guint i = 0; i < n; i++)
+        {
+          register_finish (&accounts[first + i], fds[i], passwords[i]);
+          close (fds[i]);
+          g_free (passwords[i]);
+        }
+    }
+}
+
+static char *
+sender_name (guint index)
+{
+  return g_strdup_printf ("sender%u", index);
+}
+
+static char *
+receiver_name (guint index)
+{
+  return g_strdup_printf ("receiver%u", index);
+}
+
+static void
+open_websocket (SottoTarget *self,
+                LoadPair    *pair,
+                Account     *receiver)
+{
+  int fd = load_connect (self->parent.port);
+  g_autofree char *request = g_strdup_printf ("GET /v1/websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                              "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: %s\r\n\r\n",
+                                              receiver->auth);
+  g_autoptr(GString) in = g_string_new (NULL);
+  char c;
+
+  load_write_blocking (fd, request, strlen (request));
+  /* Read the 101 answer byte by byte so that no frame is consumed with it. */
+  while (!g_str_has_suffix (in->str, "\r\n\r\n"))
+    {
+      if (read (fd, &c, 1) != 1)
+        g_error ("the WebSocket handshake failed");
+      g_string_append_c (in, c);
+    }
+  if (!g_str_has_prefix (in->str, "HTTP/1.1 101"))
+    g_error ("the relay refused the WebSocket");
+  load_watch (&pair->receiver, fd, LOAD_CONN_RECEIVER, pair);
+}
+
+static void
+set_send_request (LoadPair *pair,
+                  Account  *sender,
+                  Account  *receiver)
+{
+  guint8 content[LOAD_CONTENT_BYTES];
+  g_autofree char *encoded = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+
+  memset (content, 'x', sizeof content);
+  encoded = g_base64_encode (content, sizeof content);
+  body = g_strdup_printf ("{\"timestamp\":1,\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
+                          "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                          receiver->registration_id, encoded);
+  path = g_strdup_printf ("/v1/messages/%s", receiver->uuid);
+  load_message_set (pair, http_request ("PUT", path, sender->auth, body), encoded);
+}
+
+static void
+account_clear (Account *account)
+{
+  g_free (account->uuid);
+  g_free (account->auth);
+}
+
+static void
+sotto_prepare (LoadTarget *target,
+               LoadPair   *pairs,
+               guint       n_pairs)
+{
+  SottoTarget *self = (SottoTarget *) target;
+  g_autofree Account *senders = g_new0 (Account, n_pairs);
+  g_autofree Account *receivers = g_new0 (Account, n_pairs);
+
+  register_accounts (self, senders, n_pairs, sender_name);
+  register_accounts (self, receivers, n_pairs, receiver_name);
+  /* Connect only once every account exists: the relay drops connections
+   * that stay silent for 20 s before their first request. */
+  for (guint p = 0; p < n_pairs; p++)
+    {
+      set_send_request (&pairs[p], &senders[p], &receivers[p]);
+      for (guint s = 0; s < pairs[p].n_senders; s++)
+        load_watch (&pairs[p].senders[s], load_connect (target->port), LOAD_CONN_SENDER, &pairs[p]);
+      open_websocket (self, &pairs[p], &receivers[p]);
+      account_clear (&senders[p]);
+      account_clear (&receivers[p]);
+    }
+}
+
+static void
+on_responses (LoadConn *conn)
+{
+  gsize done = 0;
+  gsize length;
+  guint status;
+  const char *body;
+
+  while ((length = http_complete (conn->in->str + done, conn->in->len - done, &status, &body)) > 0)
+    {
+      done += length;
+      load_answered (conn, status == 200);
+    }
+  g_string_erase (conn->in, 0, (gssize) done);
+}
+
+/* Appends a masked text frame holding the acknowledgement of guid. */
+static void
+append_ack (GString    *out,
+            const char *guid)
+{
+  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  char text[64];
+  int length = g_snprintf (text, sizeof text, "{\"type\":\"ack\",\"guid\":\"%.36s\"}", guid);
+  guint8 frame[ACK_FRAME_BYTES];
+
+  g_assert (length > 0 && length < 126);
+  frame[0] = 0x81;
+  frame[1] = 0x80 | (guint8) length;
+  memcpy (frame + 2, mask, sizeof mask);
+  for (int i = 0; i < length; i++)
+    frame[6 + i] = (guint8) text[i] ^ mask[i % 4];
+  g_string_append_len (out, (const char *) frame, 6 + length);
+}
+
+/* Returns the payload length of the complete frame at the start of data
+ * and its header length, or -1 while it is incomplete. */
+static gssize
+ws_frame (const guint8 *data,
+          gsize         length,
+          gsize        *header)
+{
+  gsize payload;
+
+  if (length < 2)
+    return -1;
+  payload = data[1] & 0x7f;
+  *header = 2;
+  if (payload == 126)
+    {
+      if (length < 4)
+        return -1;
+      payload = (gsize) data[2] << 8 | data[3];
+      *header = 4;
+    }
+  else if (payload == 127)
+    g_error ("unexpected huge WebSocket frame");
+  if (length < *header + payload)
+    return -1;
+  return (gssize) payload;
+}
+
+/* Reads every complete frame, acknowledges every envelope at once in one
+ * write, as a client that stores a batch would. */
+static void
+on_frames (LoadConn *conn)
+{
+  g_autoptr(GString) acks = g_string_new (NULL);
+  gsize done = 0;
+  gsize header;
+  gssize payload;
+
+  while ((payload = ws_frame ((const guint8 *) conn->in->str + done, conn->in->len - done, &header)) >= 0)
+    {
+      const char *text = conn->in->str + done + header;
+      const char *guid = g_strstr_len (text, payload, "\"guid\":\"");
+      const char *content = g_strstr_len (text, payload, "\"content\":\"");
+
+      done += header + (gsize) payload;
+      if (g_strstr_len (text, payload, "\"type\":\"close\"") != NULL)
+        g_error ("the relay closed a WebSocket: %.*s", (int) payload, text);
+      if (guid == NULL || content == NULL)
+        continue;
+      append_ack (acks, guid + strlen ("\"guid\":\""));
+      load_received (conn->pair, content + strlen ("\"content\":\""));
+    }
+  g_string_erase (conn->in, 0, (gssize) done);
+  if (acks->len > 0)
+    load_conn_write (conn, acks->str, acks->len);
+}
+
+static void
+sotto_on_input (LoadTarget *target,
+                LoadConn   *conn)
+{
+  if (conn->role == LOAD_CONN_SENDER)
+    on_responses (conn);
+  else
+    on_frames (conn);
+}
+
+/* An idle connection is an HTTP keep-alive connection that made one
+ * request. */
+static int
+sotto_open_idle (LoadTarget *target)
+{
+  int fd = load_connect (target->port);
+  g_autofree char *request = http_request ("GET", "/v1/health", NULL, NULL);
+  g_autofree char *body = NULL;
+  guint status;
+
+  load_write_blocking (fd, request, strlen (request));
+  body = http_read (fd, &status);
+  if (status != 200)
+    g_error ("health check failed with status %u", status);
+  return fd;
+}
+
+static double
+metric (const char *text,
+        const char *name)
+{
+  g_autofree char *prefix = g_strconcat ("\n", name, " ", NULL);
+  const char *line = strstr (text, prefix);
+
+  if (line == NULL)
+    g_error ("the relay's metrics lack %s", name);
+  return g_ascii_strtod (line + strlen (prefix), NULL);
+}
+
+static void
+sotto_counters (LoadTarget         *target,
+                LoadServerCounters *counters)
+{
+  guint status;
+  g_autofree char *text = http_blocking (target->port, "GET", "/metrics", &status);
+
+  if (status != 200)
+    g_error ("metrics failed with status %u", status);
+  counters->acknowledged = (guint64) metric (text, "sotto_relay_envelopes_delivered_total");
+  counters->commits = (guint64) metric (text, "sotto_relay_commit_seconds_count");
+  counters->ops = (guint64) metric (text, "sotto_relay_storage_ops_total");
+  counters->commit_seconds = metric (text, "sotto_relay_commit_seconds_sum");
+}
+
+static void
+remove_data_dir (const char *dir)
+{
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.log" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_remove (path);
+    }
+  g_rmdir (dir);
+}
+
+static void
+sotto_finish (LoadTarget *target)
+{
+  SottoTarget *self = (SottoTarget *) target;
+
+  kill (target->pid, SIGTERM);
+  waitpid (target->pid, NULL, 0);
+  fclose (self->ready);
+  remove_data_dir (self->dir);
+  g_free (self->dir);
+  g_free (target->name);
+  g_free (self);
+}
+
+static const LoadTargetClass sotto_class = {
+  .answers_sends = TRUE,
+  .prepare = sotto_prepare,
+  .on_input = sotto_on_input,
+  .open_idle = sotto_open_idle,
+  .counters = sotto_counters,
+  .finish = sotto_finish,
+};
+
+/* Limits out of the way: the benchmark measures throughput, not the
+ * rate limits that would protect a public relay. */
+static const char relay_conf[] =
+  "[limits]\nmax-connections=20000\nmax-queue-envelopes=1000000\nhash-queue-limit=1000\n"
+  "[rate-limits]\naddress-requests=1000000/1000000\naddress-registrations=1000000/1000000\n"
+  "address-auth-failures=1000000/1000000\naddress-websockets=1000000/1000000\n"
+  "account-sends=1000000/1000000\n";
+
+static void
+start_relay (SottoTarget *self,
+             const char  *binary)
+{
+  g_autofree char *conf_path = g_build_filename (self->dir, "relay.conf", NULL);
+  g_autofree char *log_path = g_build_filename (self->dir, "relay.log", NULL);
+  int pipefd[2];
+  int log_fd;
+  char line[256];
+  pid_t pid;
+
+  if (!g_file_set_contents (conf_path, relay_conf, -1, NULL) || pipe (pipefd) != 0 ||
+      (log_fd = g_open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+    g_error ("cannot prepare the relay's data directory");
+  pid = fork ();
+  if (pid == 0)
+    {
+      /* An aborted run must not leave a relay behind. */
+      prctl (PR_SET_PDEATHSIG, SIGTERM);
+      dup2 (pipefd[1], STDOUT_FILENO);
+      dup2 (log_fd, STDERR_FILENO);
+      close (pipefd[0]);
+      close (pipefd[1]);
+      execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", self->dir, NULL);
+      _exit (127);
+    }
+  close (pipefd[1]);
+  close (log_fd);
+  /* The pipe stays open until the relay stops, so that it never writes
+   * to a closed one. */
+  self->ready = fdopen (pipefd[0], "r");
+  if (pid < 0 || fgets (line, sizeof line, self->ready) == NULL || strrchr (line, ':') == NULL)
+    g_error ("the relay did not start; see %s", log_path);
+  self->parent.pid = pid;
+  self->parent.port = (guint16) atoi (strrchr (line, ':') + 1);
+}
+
+LoadTarget *
+load_sotto_new (const char *relay_binary)
+{
+  SottoTarget *self = g_new0 (SottoTarget, 1);
+
+  self->parent.klass = &sotto_class;
+  self->parent.name = g_strdup ("sotto-relay");
+  self->dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);
+  if (self->dir == NULL)
+    g_error ("cannot create a data directory");
+  start_relay (self, relay_binary);
+  return &self->parent;
+}

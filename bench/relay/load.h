@@ -1,0 +1,144 @@
+/* load.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The parts of the load generator that the servers it drives share: the
+ * connections, the sender/receiver pairs, and the statistics.  A target
+ * (sotto-relay, or an XMPP server) only speaks its protocol; the driver
+ * in relay-load.c decides when to send and what to measure.
+ */
+
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+/* Every message carries 100 bytes of content, base64-encoded on the wire.
+ * Its first 8 bytes are the monotonic send time, so that the receiver can
+ * time the whole path without any shared state; they are the first 12
+ * characters of the base64 text (9 bytes' worth). */
+#define LOAD_CONTENT_BYTES   100
+#define LOAD_STAMP_BASE64    12
+
+typedef struct _LoadConn LoadConn;
+typedef struct _LoadPair LoadPair;
+typedef struct _LoadTarget LoadTarget;
+
+typedef enum
+{
+  LOAD_CONN_SENDER,
+  LOAD_CONN_RECEIVER,
+} LoadConnRole;
+
+struct _LoadConn
+{
+  int           fd;
+  LoadConnRole  role;
+  LoadPair     *pair;
+  GString      *in;           /* read and not consumed yet */
+  GString      *out;          /* waiting for the socket to take it */
+  guint         in_flight;    /* sends written and not answered yet */
+};
+
+struct _LoadPair
+{
+  guint      index;
+  LoadConn  *senders;         /* n_senders connections of the sender */
+  guint      n_senders;
+  LoadConn   receiver;
+  guint      undelivered;     /* sent and not received yet */
+  guint      backlog;         /* fixed-rate sends due and not written yet */
+  char      *message;         /* the request or stanza to send */
+  gsize      message_length;
+  gsize      stamp_offset;    /* where the base64 content starts in it */
+};
+
+/* What a server reports about itself, when it can. */
+typedef struct
+{
+  guint64 acknowledged;       /* messages acknowledged by their recipient */
+  guint64 commits;            /* durable commits */
+  guint64 ops;                /* storage operations in them */
+  double  commit_seconds;     /* time spent committing */
+} LoadServerCounters;
+
+typedef struct
+{
+  /* Whether the server answers every send; then a sender connection
+   * holds at most one unanswered send. */
+  gboolean    answers_sends;
+  /* Creates or logs in the accounts and connects every pair, blocking. */
+  void      (*prepare)      (LoadTarget *self,
+                             LoadPair   *pairs,
+                             guint       n_pairs);
+  /* Consumes what arrived in conn->in. */
+  void      (*on_input)     (LoadTarget *self,
+                             LoadConn   *conn);
+  /* Opens a connection that completes one protocol exchange and then
+   * stays idle; returns its descriptor. */
+  int       (*open_idle)    (LoadTarget *self);
+  /* Optional: reads the server's own counters. */
+  void      (*counters)     (LoadTarget         *self,
+                             LoadServerCounters *counters);
+  /* Stops what the target started and frees it. */
+  void      (*finish)       (LoadTarget *self);
+} LoadTargetClass;
+
+struct _LoadTarget
+{
+  const LoadTargetClass *klass;
+  char                  *name;
+  pid_t                  pid;       /* the server, for its CPU time and memory */
+  guint16                port;
+  guint                  senders;   /* connections per sender */
+};
+
+typedef struct
+{
+  guint64  sent;
+  guint64  answered;          /* sends answered with success */
+  guint64  delivered;
+  guint64  errors;
+  gboolean recording;         /* collect latencies */
+  GArray  *latencies;         /* of gint64 nanoseconds */
+} LoadStats;
+
+extern LoadStats load_stats;
+
+gint64    load_now_ns          (void);
+int       load_connect         (guint16      port);
+void      load_write_blocking  (int          fd,
+                                const char  *data,
+                                gsize        length);
+void      load_read_until      (int          fd,
+                                GString     *in,
+                                const char  *needle);
+void      load_watch           (LoadConn    *conn,
+                                int          fd,
+                                LoadConnRole role,
+                                LoadPair    *pair);
+void      load_unwatch         (LoadConn    *conn);
+void      load_conn_write      (LoadConn    *conn,
+                                const char  *data,
+                                gsize        length);
+void      load_message_set     (LoadPair    *pair,
+                                char        *message,
+                                const char  *content_base64);
+void      load_answered        (LoadConn    *conn,
+                                gboolean     success);
+void      load_received        (LoadPair    *pair,
+                                const char  *content_base64);
+char     *load_random_base64   (gsize        length,
+                                int          first_byte);
+
+LoadTarget *load_sotto_new     (const char  *relay_binary);
+LoadTarget *load_xmpp_new      (const char  *name,
+                                guint16      port,
+                                pid_t        pid,
+                                const char  *domain,
+                                const char  *password);
+
+G_END_DECLS

@@ -1,0 +1,47 @@
+/* relay-api-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The two paths behind the public decoders of the hottest requests, for
+ * relay-api.c, relay-api-scan.c and the fuzz target that checks that the
+ * fast path agrees with the full one.
+ */
+
+#pragma once
+
+#include "relay-api.h"
+
+G_BEGIN_DECLS
+
+RelaySendRequest *_relay_send_request_new        (void);
+gboolean          _relay_base64_decode           (const char  *text,
+                                                  gsize        length,
+                                                  guint8      *out,
+                                                  gsize       *out_length);
+GBytes           *_relay_api_decode_base64       (const char  *text,
+                                                  gsize        text_length,
+                                                  const char  *name,
+                                                  gsize        max_length,
+                                                  GError     **error);
+
+/* The full decoders, built on json-glib. */
+RelaySendRequest *_relay_send_request_parse_json (const char  *data,
+                                                  gsize        length,
+                                                  gsize        max_content,
+                                                  GError     **error);
+char             *_relay_ack_parse_json          (const char  *data,
+                                                  gsize        length,
+                                                  GError     **error);
+
+/* The fast paths.  Each handles only compact, valid requests of the
+ * shape clients write, and returns NULL for anything else, errors
+ * included, without saying why: the full decoder then decides.  Whatever
+ * a fast path accepts, the full decoder accepts with the same result. */
+RelaySendRequest *_relay_send_request_scan       (const char  *data,
+                                                  gsize        length,
+                                                  gsize        max_content);
+char             *_relay_ack_scan                (const char  *data,
+                                                  gsize        length);
+
+G_END_DECLS
