@@ -13,7 +13,7 @@ build_packages="
   libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libsoup-3.0-dev libjson-glib-dev libsodium-dev libgcrypt20-dev
   libsqlite3-dev libsecret-1-dev libqrencode-dev
-  libwebsockets-dev libwebsockets-evlib-uv libuv1-dev
+  libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
   desktop-file-utils appstream python3
 "
 test_packages="
@@ -22,6 +22,7 @@ test_packages="
   flatpak-builder
   nodejs npm
   libolm-dev prosody procps
+  openssl
 "
 
 packages=$build_packages

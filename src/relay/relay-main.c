@@ -14,6 +14,7 @@
 #include "relay-config.h"
 #include "relay-server.h"
 #include "relay-storage.h"
+#include "relay-tls.h"
 
 static gboolean
 parse_options (int           argc,
@@ -107,6 +108,14 @@ main (int   argc,
     {
       g_printerr ("sotto-relay: %s\n", error->message);
       return 2;
+    }
+  /* A certificate that cannot serve stops the relay before it touches
+   * its storage, and before it prints that it is ready. */
+  if (config->tls_certificate != NULL &&
+      !relay_tls_check_files (config->tls_certificate, config->tls_key, &error))
+    {
+      g_printerr ("sotto-relay: %s\n", error->message);
+      return 1;
     }
   storage = relay_storage_sqlite_open (config->data_dir, &error);
   if (storage == NULL)

@@ -76,7 +76,8 @@ struct _RelayServer
   uv_check_t          ack_flush;
   guint               ticks;
 
-  struct lws_context *context;
+  struct lws_context *context;      /* cleared by lws when it frees it */
+  gboolean            context_closing;
   guint16             port;
 
   GAsyncQueue        *completions;   /* of RelayTask, filled by other threads */
@@ -2108,6 +2109,7 @@ drain_check_cb (uv_timer_t *timer)
     g_message ("Shutting down with %u operations and %u requests still pending",
                self->pending_tasks, self->active_requests);
   close_handles (self);
+  self->context_closing = TRUE;
   lws_context_destroy (self->context);
 }
 
@@ -2152,6 +2154,18 @@ raise_fd_limit (void)
     }
 }
 
+/* ADDR:PORT as --listen takes it. */
+static char *
+listen_display (RelayConfig *config,
+                guint16      port)
+{
+  if (config->listen_address == NULL)
+    return g_strdup_printf ("%s:%u", config->listen_ipv6 ? "[::]" : "0.0.0.0", port);
+  if (config->listen_ipv6)
+    return g_strdup_printf ("[%s]:%u", config->listen_address, port);
+  return g_strdup_printf ("%s:%u", config->listen_address, port);
+}
+
 RelayServer *
 relay_server_new (RelayConfig   *config,
                   RelayStorage  *storage,
@@ -2159,6 +2173,7 @@ relay_server_new (RelayConfig   *config,
 {
   g_autoptr(RelayServer) self = g_new0 (RelayServer, 1);
   struct lws_context_creation_info info;
+  struct lws_vhost *vhost;
   void *foreign_loops[1];
 
   g_return_val_if_fail (config != NULL, NULL);
@@ -2221,14 +2236,21 @@ relay_server_new (RelayConfig   *config,
       info.ssl_private_key_filepath = config->tls_key;
     }
 
+  /* On a foreign loop, lws_create_context() does not return NULL when
+   * its server cannot start (the port is taken, the TLS files do not
+   * load): it returns the context it has begun to take down, without
+   * its default vhost, and relay_server_free() finishes the job. */
   self->context = lws_create_context (&info);
-  if (self->context == NULL)
+  vhost = self->context != NULL ? lws_get_vhost_by_name (self->context, "default") : NULL;
+  if (vhost == NULL)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "Cannot listen on the requested address and port");
+      g_autofree char *where = listen_display (config, config->listen_port);
+
+      self->context_closing = self->context != NULL;
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot listen on %s", where);
       return NULL;
     }
-  self->port = (guint16) lws_get_vhost_listen_port (lws_get_vhost_by_name (self->context, "default"));
+  self->port = (guint16) lws_get_vhost_listen_port (vhost);
   submit_expire (self);
   return g_steal_pointer (&self);
 }
@@ -2236,16 +2258,13 @@ relay_server_new (RelayConfig   *config,
 int
 relay_server_run (RelayServer *self)
 {
-  RelayConfig *config = self->config;
+  g_autofree char *where = NULL;
 
   g_return_val_if_fail (self != NULL, 1);
 
-  if (config->listen_address == NULL)
-    g_print ("sotto-relay listening on %s:%u\n", config->listen_ipv6 ? "[::]" : "0.0.0.0", self->port);
-  else if (config->listen_ipv6)
-    g_print ("sotto-relay listening on [%s]:%u\n", config->listen_address, self->port);
-  else
-    g_print ("sotto-relay listening on %s:%u\n", config->listen_address, self->port);
+  where = listen_display (self->config, self->port);
+  g_print ("sotto-relay listening on %s%s\n", where,
+           self->config->tls_certificate != NULL ? " with TLS" : "");
   fflush (stdout);
 
   uv_run (&self->loop, UV_RUN_DEFAULT);
@@ -2261,11 +2280,17 @@ relay_server_free (RelayServer *self)
   if (self == NULL)
     return;
 
-  /* A server that never ran its loop to the end still owns open handles. */
-  if (self->context != NULL)
+  /* libwebsockets takes a context on a foreign loop down in three steps:
+   * a first lws_context_destroy() starts closing its handles, the loop
+   * runs until they are closed, and a last call frees the context and
+   * clears self->context.  A context that is closing already has taken
+   * the first step. */
+  if (self->context != NULL && !self->context_closing)
     lws_context_destroy (self->context);
   close_handles (self);
   uv_run (&self->loop, UV_RUN_DEFAULT);
+  if (self->context != NULL)
+    lws_context_destroy (self->context);
   uv_loop_close (&self->loop);
 
   /* Finish whatever the threads still hold, then drop the answers: no

@@ -27,6 +27,14 @@ const char *test_relay_relaxed_conf =
   "account-bundles=100000/100000\n"
   "account-key-uploads=100000/100000\n";
 
+/* The relay under test: the one built here unless SOTTO_RELAY names
+ * another. */
+const char *
+test_relay_binary (void)
+{
+  return g_getenv ("SOTTO_RELAY") != NULL ? g_getenv ("SOTTO_RELAY") : SOTTO_RELAY_PATH;
+}
+
 char *
 test_relay_make_data_dir (void)
 {
@@ -35,6 +43,22 @@ test_relay_make_data_dir (void)
 
   g_assert_no_error (error);
   return dir;
+}
+
+/* Removes what a relay keeps in its data directory, and the directory,
+ * which must hold nothing else. */
+void
+test_relay_remove_data_dir (const char *dir)
+{
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+      g_remove (path);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
 /* A relay must not outlive a test that aborts: it would hold the test's
@@ -55,9 +79,11 @@ test_relay_start (const char  *data_dir,
   g_autoptr(GDataInputStream) lines = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
-  const char *binary = g_getenv ("SOTTO_RELAY") != NULL ? g_getenv ("SOTTO_RELAY") : SOTTO_RELAY_PATH;
+  const char *binary = test_relay_binary ();
   TestRelay *relay = g_new0 (TestRelay, 1);
+  gboolean tls = FALSE;
   const char *colon;
+  char *end;
 
   g_assert_nonnull (binary);
   relay->data_dir = g_strdup (data_dir);
@@ -75,7 +101,10 @@ test_relay_start (const char  *data_dir,
   g_ptr_array_add (argv, (gpointer) "--data-dir");
   g_ptr_array_add (argv, (gpointer) data_dir);
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+    {
+      g_ptr_array_add (argv, (gpointer) extra_args[i]);
+      tls = tls || g_str_equal (extra_args[i], "--tls-certificate");
+    }
   g_ptr_array_add (argv, NULL);
 
   relay->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
@@ -86,11 +115,26 @@ test_relay_start (const char  *data_dir,
   g_assert_nonnull (line);
   g_assert_true (g_str_has_prefix (line, "sotto-relay listening on 127.0.0.1:"));
   colon = strrchr (line, ':');
-  relay->port = (guint) g_ascii_strtoull (colon + 1, NULL, 10);
+  relay->port = (guint) g_ascii_strtoull (colon + 1, &end, 10);
   g_assert_cmpuint (relay->port, >, 0);
-  relay->base_url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
-  relay->ws_url = g_strdup_printf ("ws://127.0.0.1:%u/v1/websocket", relay->port);
+  /* The ready line says whether the relay serves TLS, and only then. */
+  relay->tls = g_str_equal (end, " with TLS");
+  if (!relay->tls)
+    g_assert_cmpstr (end, ==, "");
+  g_assert_cmpint (relay->tls, ==, tls);
+  relay->base_url = g_strdup_printf ("%s://127.0.0.1:%u", tls ? "https" : "http", relay->port);
+  relay->ws_url = g_strdup_printf ("%s://127.0.0.1:%u/v1/websocket", tls ? "wss" : "ws", relay->port);
   return relay;
+}
+
+TestRelay *
+test_relay_start_tls (const char *data_dir,
+                      const char *conf,
+                      TestTls    *tls)
+{
+  const char *args[] = { "--tls-certificate", tls->chain, "--tls-key", tls->key, NULL };
+
+  return test_relay_start (data_dir, conf, args);
 }
 
 /* Asks the relay to drain and waits; returns its exit status, or -1 if
@@ -140,6 +184,163 @@ test_session_new (void)
    * that AddressSanitizer cannot follow. */
   return soup_session_new_with_options ("max-conns", 256, "max-conns-per-host", 256,
                                         "timeout", 30, "proxy-resolver", NULL, NULL);
+}
+
+/* A session that trusts the certificates `root` signed, and no others. */
+SoupSession *
+test_session_new_trusting (const char *root)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsDatabase) database = g_tls_file_database_new (root, &error);
+  SoupSession *session = test_session_new ();
+
+  g_assert_no_error (error);
+  soup_session_set_tls_database (session, database);
+  return session;
+}
+
+/* Certificate extensions for the test material.  The server certificate
+ * is an end entity for TLS servers at 127.0.0.1 and localhost, as a
+ * public CA would issue it. */
+static const char tls_config[] =
+  "[req]\n"
+  "distinguished_name = dn\n"
+  "prompt = no\n"
+  "[dn]\n"
+  "CN = unused\n"
+  "[root]\n"
+  "basicConstraints = critical,CA:TRUE\n"
+  "keyUsage = critical,keyCertSign,cRLSign\n"
+  "subjectKeyIdentifier = hash\n"
+  "[intermediate]\n"
+  "basicConstraints = critical,CA:TRUE,pathlen:0\n"
+  "keyUsage = critical,keyCertSign,cRLSign\n"
+  "subjectKeyIdentifier = hash\n"
+  "authorityKeyIdentifier = keyid\n"
+  "[server]\n"
+  "basicConstraints = critical,CA:FALSE\n"
+  "keyUsage = critical,digitalSignature\n"
+  "extendedKeyUsage = serverAuth\n"
+  "subjectAltName = IP:127.0.0.1,DNS:localhost\n"
+  "subjectKeyIdentifier = hash\n"
+  "authorityKeyIdentifier = keyid\n";
+
+static const char * const tls_files[] = {
+  "openssl.cnf", "root.pem", "root.key", "intermediate.pem", "intermediate.key",
+  "server.pem", "server.key", "server-encrypted.key", "chain.pem",
+};
+
+/* Runs the openssl tool in `dir` with the NULL-terminated arguments. */
+static void
+run_openssl (const char *dir,
+             ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *errors = NULL;
+  const char *arg;
+  va_list args;
+
+  /* Meson only registers the TLS tests when it found the tool. */
+  g_assert_cmpstr (SOTTO_OPENSSL_PATH, !=, "");
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_cwd (launcher, dir);
+  g_ptr_array_add (argv, (gpointer) SOTTO_OPENSSL_PATH);
+  va_start (args, dir);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &errors, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_test_message ("openssl %s failed: %s", (const char *) argv->pdata[1], errors);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+static char *
+tls_path (TestTls    *tls,
+          const char *name)
+{
+  return g_build_filename (tls->dir, name, NULL);
+}
+
+/* Fresh keys for every test, valid for two days from now: nothing
+ * secret or long-lived needs to live in the repository. */
+TestTls *
+test_tls_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *intermediate = NULL;
+  g_autofree char *server_pem = NULL;
+  g_autofree char *intermediate_pem = NULL;
+  g_autofree char *chain = NULL;
+  TestTls *tls = g_new0 (TestTls, 1);
+
+  tls->dir = g_dir_make_tmp ("sotto-tls-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  config = tls_path (tls, "openssl.cnf");
+  g_file_set_contents (config, tls_config, -1, &error);
+  g_assert_no_error (error);
+
+#define NEW_CERTIFICATE(section, name, subject) \
+  "req", "-x509", "-config", "openssl.cnf", "-extensions", section, \
+  "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", \
+  "-keyout", name ".key", "-out", name ".pem", "-subj", subject
+  run_openssl (tls->dir, NEW_CERTIFICATE ("root", "root", "/CN=Sotto test root"), NULL);
+  run_openssl (tls->dir, NEW_CERTIFICATE ("intermediate", "intermediate", "/CN=Sotto test intermediate"),
+               "-CA", "root.pem", "-CAkey", "root.key", NULL);
+  run_openssl (tls->dir, NEW_CERTIFICATE ("server", "server", "/CN=localhost"),
+               "-CA", "intermediate.pem", "-CAkey", "intermediate.key", NULL);
+#undef NEW_CERTIFICATE
+  run_openssl (tls->dir, "pkey", "-in", "server.key", "-aes256", "-passout", "pass:test-only",
+               "-out", "server-encrypted.key", NULL);
+
+  /* What a server hands out: its own certificate, then the ones between
+   * it and the root, as in Let's Encrypt's fullchain.pem. */
+  tls->root = tls_path (tls, "root.pem");
+  tls->chain = tls_path (tls, "chain.pem");
+  tls->key = tls_path (tls, "server.key");
+  tls->other_key = tls_path (tls, "intermediate.key");
+  tls->encrypted_key = tls_path (tls, "server-encrypted.key");
+  server = tls_path (tls, "server.pem");
+  intermediate = tls_path (tls, "intermediate.pem");
+  g_file_get_contents (server, &server_pem, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (intermediate, &intermediate_pem, NULL, &error);
+  g_assert_no_error (error);
+  chain = g_strconcat (server_pem, intermediate_pem, NULL);
+  g_file_set_contents (tls->chain, chain, -1, &error);
+  g_assert_no_error (error);
+  return tls;
+}
+
+void
+test_tls_free (TestTls *tls)
+{
+  if (tls == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (tls_files); i++)
+    {
+      g_autofree char *path = tls_path (tls, tls_files[i]);
+
+      g_remove (path);
+    }
+  g_rmdir (tls->dir);
+  g_free (tls->dir);
+  g_free (tls->root);
+  g_free (tls->chain);
+  g_free (tls->key);
+  g_free (tls->other_key);
+  g_free (tls->encrypted_key);
+  g_free (tls);
 }
 
 void

@@ -18,9 +18,23 @@ typedef struct
   GSubprocess *process;
   char        *data_dir;
   guint        port;
-  char        *base_url;
-  char        *ws_url;
+  gboolean     tls;      /* its ready line said it serves TLS */
+  char        *base_url; /* https:// when it serves TLS */
+  char        *ws_url;   /* wss:// when it serves TLS */
 } TestRelay;
+
+/* Test-only TLS material, made afresh by the openssl tool for each
+ * test: a root, an intermediate, and a server certificate for 127.0.0.1
+ * and localhost that the intermediate signed. */
+typedef struct
+{
+  char *dir;
+  char *root;          /* the root certificate, what clients trust */
+  char *chain;         /* the server certificate, then the intermediate */
+  char *key;           /* the server certificate's private key */
+  char *other_key;     /* the intermediate's key, which is not the server's */
+  char *encrypted_key; /* the server's key under a passphrase */
+} TestTls;
 
 typedef struct
 {
@@ -41,7 +55,9 @@ typedef struct
 /* Limits loose enough that only the tests about limits meet them. */
 extern const char *test_relay_relaxed_conf;
 
+const char  *test_relay_binary         (void);
 char        *test_relay_make_data_dir  (void);
+void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
                                         const char   *conf,
                                         const char  **extra_args);
@@ -49,7 +65,14 @@ int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
 
+TestTls     *test_tls_new              (void);
+void         test_tls_free             (TestTls      *tls);
+TestRelay   *test_relay_start_tls      (const char   *data_dir,
+                                        const char   *conf,
+                                        TestTls      *tls);
+
 SoupSession *test_session_new          (void);
+SoupSession *test_session_new_trusting (const char   *root);
 TestResponse *test_request             (SoupSession  *session,
                                         TestRelay    *relay,
                                         const char   *method,
@@ -104,6 +127,7 @@ gboolean     test_socket_wait_closed   (TestSocket   *socket,
 void         test_socket_free          (TestSocket   *socket);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestRelay, test_relay_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestTls, test_tls_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestAccount, test_account_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestResponse, test_response_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestSocket, test_socket_free)

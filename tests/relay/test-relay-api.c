@@ -9,7 +9,6 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "relay-test-util.h"
@@ -33,20 +32,6 @@ fixture_setup (Fixture       *fixture,
 }
 
 static void
-remove_data_dir (const char *dir)
-{
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path = g_build_filename (dir, names[i], NULL);
-
-      g_remove (path);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
-
-static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
@@ -55,7 +40,7 @@ fixture_teardown (Fixture       *fixture,
    * sanitizers, that the relay leaked nothing. */
   g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
   test_relay_free (fixture->relay);
-  remove_data_dir (fixture->dir);
+  test_relay_remove_data_dir (fixture->dir);
   g_free (fixture->dir);
 }
 
@@ -151,7 +136,7 @@ test_register_token (void)
     }
   g_clear_object (&session);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
-  remove_data_dir (dir);
+  test_relay_remove_data_dir (dir);
 }
 
 static void

@@ -11,7 +11,6 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "relay-test-util.h"
@@ -143,20 +142,6 @@ kill_relay (Crash *crash)
 }
 
 static void
-remove_data_dir (const char *dir)
-{
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *path = g_build_filename (dir, names[i], NULL);
-
-      g_remove (path);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
-
-static void
 test_crash (void)
 {
   Crash crash = { 0 };
@@ -229,7 +214,7 @@ test_crash (void)
   test_account_free (crash.bob);
   g_hash_table_unref (crash.sent);
   g_hash_table_unref (crash.accepted);
-  remove_data_dir (crash.dir);
+  test_relay_remove_data_dir (crash.dir);
   g_free (crash.dir);
   g_free (crash.url);
 }
