@@ -443,17 +443,43 @@ sotto_contact_change_verification (SottoContact        *self,
                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) store_task = NULL;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, verification, (GDestroyNotify) verification_free);
 
-  store_task = g_task_new (self, cancellable, sotto_contact_verification_cb, g_object_ref (task));
-  g_task_set_source_tag (store_task, source_tag);
-  g_task_set_task_data (store_task, verification, NULL);
+  _sotto_task_run_step (task, self->store, sotto_contact_verification_thread,
+                        sotto_contact_verification_cb);
+}
 
-  _sotto_store_run_in_thread (self->store, store_task, sotto_contact_verification_thread);
+/* Moves the contact from @from_state to @to_state.  A contact in any
+ * other state has nothing to move, which is no error. */
+static void
+sotto_contact_move_verification (SottoContact           *self,
+                                 SottoVerificationState  from_state,
+                                 SottoVerificationState  to_state,
+                                 gpointer                source_tag,
+                                 GCancellable           *cancellable,
+                                 GAsyncReadyCallback     callback,
+                                 gpointer                user_data)
+{
+  Verification *verification;
+
+  if (self->verification_state != from_state)
+    {
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, source_tag);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  verification = g_new0 (Verification, 1);
+  verification->identity_key = g_bytes_ref (self->identity_key);
+  verification->from_state = from_state;
+  verification->to_state = to_state;
+
+  sotto_contact_change_verification (self, verification, source_tag, cancellable, callback, user_data);
 }
 
 /**
@@ -527,27 +553,12 @@ sotto_contact_accept_identity_async (SottoContact        *self,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  Verification *verification;
-
   g_return_if_fail (SOTTO_IS_CONTACT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  if (self->verification_state != SOTTO_VERIFICATION_STATE_CHANGED)
-    {
-      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-      g_task_set_source_tag (task, sotto_contact_accept_identity_async);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  verification = g_new0 (Verification, 1);
-  verification->identity_key = g_bytes_ref (self->identity_key);
-  verification->from_state = SOTTO_VERIFICATION_STATE_CHANGED;
-  verification->to_state = SOTTO_VERIFICATION_STATE_UNVERIFIED;
-
-  sotto_contact_change_verification (self, verification, sotto_contact_accept_identity_async,
-                                     cancellable, callback, user_data);
+  sotto_contact_move_verification (self, SOTTO_VERIFICATION_STATE_CHANGED,
+                                   SOTTO_VERIFICATION_STATE_UNVERIFIED, sotto_contact_accept_identity_async,
+                                   cancellable, callback, user_data);
 }
 
 /**
@@ -567,27 +578,12 @@ sotto_contact_unverify_async (SottoContact        *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  Verification *verification;
-
   g_return_if_fail (SOTTO_IS_CONTACT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  if (self->verification_state != SOTTO_VERIFICATION_STATE_VERIFIED)
-    {
-      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-      g_task_set_source_tag (task, sotto_contact_unverify_async);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  verification = g_new0 (Verification, 1);
-  verification->identity_key = g_bytes_ref (self->identity_key);
-  verification->from_state = SOTTO_VERIFICATION_STATE_VERIFIED;
-  verification->to_state = SOTTO_VERIFICATION_STATE_UNVERIFIED;
-
-  sotto_contact_change_verification (self, verification, sotto_contact_unverify_async,
-                                     cancellable, callback, user_data);
+  sotto_contact_move_verification (self, SOTTO_VERIFICATION_STATE_VERIFIED,
+                                   SOTTO_VERIFICATION_STATE_UNVERIFIED, sotto_contact_unverify_async,
+                                   cancellable, callback, user_data);
 }
 
 gboolean

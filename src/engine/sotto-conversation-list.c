@@ -269,15 +269,11 @@ sotto_conversation_list_add_cb (GObject      *object,
 {
   SottoConversationList *self = (SottoConversationList *)object;
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
   Addition *addition = g_task_get_task_data (task);
   guint position;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   position = sotto_conversation_list_find_position (self, addition->conversation);
   g_ptr_array_insert (self->items, position, g_object_ref (addition->conversation));
@@ -313,7 +309,6 @@ sotto_conversation_list_add_async (SottoConversationList *self,
                                    gpointer               user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) store_task = NULL;
   Addition *addition;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_LIST (self));
@@ -330,12 +325,8 @@ sotto_conversation_list_add_async (SottoConversationList *self,
   g_task_set_source_tag (task, sotto_conversation_list_add_async);
   g_task_set_task_data (task, addition, (GDestroyNotify) addition_free);
 
-  store_task = g_task_new (self, cancellable, sotto_conversation_list_add_cb, g_object_ref (task));
-  g_task_set_source_tag (store_task, sotto_conversation_list_add_async);
-  g_task_set_task_data (store_task, addition, NULL);
-
-  _sotto_store_run_in_thread (sotto_account_get_store (self->account), store_task,
-                              sotto_conversation_list_add_thread);
+  _sotto_task_run_step (task, sotto_account_get_store (self->account),
+                        sotto_conversation_list_add_thread, sotto_conversation_list_add_cb);
 }
 
 /**

@@ -179,14 +179,11 @@ sotto_conversation_store_cb (GObject      *object,
 {
   SottoConversation *self = (SottoConversation *)object;
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
   Operation *operation = g_task_get_task_data (task);
 
   g_assert (SOTTO_IS_CONVERSATION (self));
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
+  if (_sotto_task_propagate_step (task, result))
     operation->apply (self, task, operation);
 }
 
@@ -203,17 +200,12 @@ sotto_conversation_run (SottoConversation   *self,
                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) store_task = NULL;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, operation, (GDestroyNotify) operation_free);
 
-  store_task = g_task_new (self, cancellable, sotto_conversation_store_cb, g_object_ref (task));
-  g_task_set_source_tag (store_task, source_tag);
-  g_task_set_task_data (store_task, operation, NULL);
-
-  _sotto_store_run_in_thread (self->store, store_task, thread_func);
+  _sotto_task_run_step (task, self->store, thread_func, sotto_conversation_store_cb);
 }
 
 static void

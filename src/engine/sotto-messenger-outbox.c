@@ -224,6 +224,18 @@ encrypt_thread (GTask        *task,
     g_task_return_boolean (task, TRUE);
 }
 
+/* Fails @task because messages to @contact are held until the user
+ * looks at the contact's new safety number. */
+static void
+return_held (GTask        *task,
+             SottoContact *contact)
+{
+  g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
+                           _("The safety number with %s changed; verify it or accept the change"),
+                           sotto_contact_get_username (contact) ? sotto_contact_get_username (contact)
+                                                                : sotto_contact_get_uuid (contact));
+}
+
 /* Sessions from bundles */
 
 typedef struct
@@ -317,26 +329,11 @@ process_bundles_thread (GTask        *task,
 }
 
 static void
-fetch_processed_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 fetch_identity_recorded_cb (GObject      *object,
                             GAsyncResult *result,
                             gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) store_task = NULL;
   SottoMessenger *self = SOTTO_MESSENGER (object);
   Fetch *fetch = g_task_get_task_data (task);
   SottoContact *contact = sotto_conversation_get_contact (fetch->conversation);
@@ -350,16 +347,11 @@ fetch_identity_recorded_cb (GObject      *object,
 
   if (sotto_contact_get_sending_held (contact))
     {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
-                               _("The safety number with %s changed; verify it or accept the change"),
-                               sotto_contact_get_username (contact) ? sotto_contact_get_username (contact)
-                                                                    : sotto_contact_get_uuid (contact));
+      return_held (task, contact);
       return;
     }
 
-  store_task = g_task_new (self, g_task_get_cancellable (task), fetch_processed_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, fetch, NULL);
-  _sotto_store_run_in_thread (self->store, store_task, process_bundles_thread);
+  _sotto_task_run_step (task, self->store, process_bundles_thread, _sotto_task_return_step_cb);
 }
 
 static void
@@ -451,10 +443,12 @@ delivery_free (Delivery *delivery)
 
 static void deliver_refetch_next (GTask *task);
 
+/* Sessions were set up: on with the next device, or with encrypting
+ * once none is left. */
 static void
-deliver_refetched_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+deliver_fetched_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
@@ -475,7 +469,7 @@ deliver_refetch_next (GTask *task)
   Delivery *delivery = g_task_get_task_data (task);
   guint device_id;
 
-  if (delivery->refetch->len == 0)
+  if (delivery->refetch == NULL || delivery->refetch->len == 0)
     {
       deliver_encrypt (task);
       return;
@@ -486,7 +480,7 @@ deliver_refetch_next (GTask *task)
 
   _sotto_messenger_fetch_sessions_async (self, delivery->conversation, device_id,
                                          g_task_get_cancellable (task),
-                                         deliver_refetched_cb, g_object_ref (task));
+                                         deliver_fetched_cb, g_object_ref (task));
 }
 
 typedef struct
@@ -534,13 +528,9 @@ deliver_sessions_removed_cb (GObject      *object,
                              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   deliver_refetch_next (task);
 }
@@ -589,23 +579,6 @@ deliver_sent_cb (GObject      *object,
 }
 
 static void
-deliver_fetched_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_fetch_sessions_finish (SOTTO_MESSENGER (object), result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  deliver_encrypt (task);
-}
-
-static void
 deliver_encrypted_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
@@ -614,13 +587,9 @@ deliver_encrypted_cb (GObject      *object,
   SottoMessenger *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
   Encryption *encryption = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   if (encryption->no_session)
     {
@@ -654,10 +623,7 @@ deliver_encrypt (GTask *task)
 
   if (sotto_contact_get_sending_held (contact))
     {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
-                               _("The safety number with %s changed; verify it or accept the change"),
-                               sotto_contact_get_username (contact) ? sotto_contact_get_username (contact)
-                                                                    : sotto_contact_get_uuid (contact));
+      return_held (task, contact);
       return;
     }
 
@@ -1139,22 +1105,6 @@ sotto_messenger_flush_finish (SottoMessenger  *self,
 /* Receipts */
 
 static void
-receipt_sent_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* Receipts are a courtesy: one that does not go through leaves the
-   * sender's message as sent, and nothing is lost. */
-  if (!_sotto_messenger_send_content_finish (SOTTO_MESSENGER (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 send_receipt_async (SottoMessenger      *self,
                     SottoConversation   *conversation,
                     SottoContentKind     kind,
@@ -1168,7 +1118,7 @@ send_receipt_async (SottoMessenger      *self,
 
   content = sotto_content_new_receipt (kind, id, g_get_real_time () / 1000, ids);
   _sotto_messenger_send_content_async (self, conversation, content, NULL,
-                                       receipt_sent_cb, g_object_ref (task));
+                                       _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 static void
@@ -1178,6 +1128,8 @@ delivery_receipt_cb (GObject      *object,
 {
   g_autoptr(GError) error = NULL;
 
+  /* Receipts are a courtesy: one that does not go through leaves the
+   * sender's message as sent, and nothing is lost. */
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_debug ("Could not send a delivery receipt: %s", error->message);
 }
@@ -1237,20 +1189,6 @@ _sotto_messenger_queue_receipt (SottoMessenger    *self,
 }
 
 static void
-read_receipt_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 mark_read_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
@@ -1280,7 +1218,7 @@ mark_read_cb (GObject      *object,
   send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
                       (const char * const *) ids + (n_ids > SOTTO_CONTENT_MAX_RECEIPTS
                                                     ? n_ids - SOTTO_CONTENT_MAX_RECEIPTS : 0),
-                      read_receipt_cb, g_object_ref (task));
+                      _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 /**

@@ -96,31 +96,6 @@ find_address (SottoStore       *store,
   return TRUE;
 }
 
-static gboolean
-next_id (SottoStore  *store,
-         const char  *sql,
-         gint64      *id,
-         GError     **error)
-{
-  g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
-
-  statement = _sotto_store_prepare (store, sql, error);
-  if (statement == NULL)
-    return FALSE;
-
-  rc = sqlite3_step (statement);
-  if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (store, rc, "Could not read the database", error);
-      return FALSE;
-    }
-
-  *id = sqlite3_column_int64 (statement, 0);
-
-  return TRUE;
-}
-
 /* Reads the sealed column 0 of the row @id that @sql selects into
  * guarded memory; *found is FALSE when there is no such row. */
 static guint8 *
@@ -250,7 +225,9 @@ save_identity (void              *user_data,
                      "messenger_identities", address, &id, &error))
     return store_error (error, "Could not find an identity");
 
-  if (id == 0 && !next_id (self->store, "SELECT IFNULL(MAX(id), 0) + 1 FROM messenger_identities", &id, &error))
+  if (id == 0
+      && !_sotto_store_next_id (self->store, "SELECT IFNULL(MAX(id), 0) + 1 FROM messenger_identities",
+                                &id, &error))
     return store_error (error, "Could not store an identity");
 
   statement = _sotto_store_prepare (self->store,
@@ -302,24 +279,56 @@ is_trusted_identity (void              *user_data,
 
 /* Prekeys */
 
+/* The kinds of prekey, each in a table of its own that holds one sealed
+ * record a key. */
+typedef enum
+{
+  PRE_KEY,
+  SIGNED_PRE_KEY,
+  KYBER_PRE_KEY,
+} PreKeyKind;
+
+/* Reads prekey @id of @kind and decodes it into @out: the SpPreKey,
+ * SpSignedPreKey or SpKyberPreKey that @kind names. */
 static int
 load_record (SottoMessengerStore *self,
-             const char          *sql,
-             const char          *table,
+             PreKeyKind           kind,
              uint32_t             id,
-             guint8             **record,
-             gsize               *len)
+             gpointer             out)
 {
+  static const char * const tables[] = {
+    [PRE_KEY] = "messenger_pre_keys",
+    [SIGNED_PRE_KEY] = "messenger_signed_pre_keys",
+    [KYBER_PRE_KEY] = "messenger_kyber_pre_keys",
+  };
+  /* Whole statements rather than ones built from the table name: the
+   * store caches statements by the address of their SQL. */
+  static const char * const queries[] = {
+    [PRE_KEY] = "SELECT record FROM messenger_pre_keys WHERE id = ?1",
+    [SIGNED_PRE_KEY] = "SELECT record FROM messenger_signed_pre_keys WHERE id = ?1",
+    [KYBER_PRE_KEY] = "SELECT record FROM messenger_kyber_pre_keys WHERE id = ?1",
+  };
   GError *error = NULL;
   gboolean found = FALSE;
+  guint8 *record;
+  gsize len = 0;
+  int rc;
 
-  *record = read_sealed (self->store, sql, table, "record", id, len, &found, &error);
-  if (*record == NULL && error != NULL)
+  record = read_sealed (self->store, queries[kind], tables[kind], "record", id, &len, &found, &error);
+  if (record == NULL && error != NULL)
     return store_error (error, "Could not read a prekey");
   if (!found)
     return SP_ERR_MISSING_PREKEY;
 
-  return SP_OK;
+  if (kind == PRE_KEY)
+    rc = sp_pre_key_decode (out, record, len);
+  else if (kind == SIGNED_PRE_KEY)
+    rc = sp_signed_pre_key_decode (out, record, len);
+  else
+    rc = sp_kyber_pre_key_decode (out, record, len);
+  sodium_free (record);
+
+  return rc == SP_OK ? SP_OK : SP_ERR_STORE;
 }
 
 static int
@@ -327,19 +336,7 @@ load_pre_key (void     *user_data,
               uint32_t  id,
               SpPreKey *out)
 {
-  guint8 *record = NULL;
-  gsize len = 0;
-  int rc;
-
-  rc = load_record (user_data, "SELECT record FROM messenger_pre_keys WHERE id = ?1",
-                    "messenger_pre_keys", id, &record, &len);
-  if (rc != SP_OK)
-    return rc;
-
-  rc = sp_pre_key_decode (out, record, len);
-  sodium_free (record);
-
-  return rc == SP_OK ? SP_OK : SP_ERR_STORE;
+  return load_record (user_data, PRE_KEY, id, out);
 }
 
 static int
@@ -347,16 +344,9 @@ remove_pre_key (void     *user_data,
                 uint32_t  id)
 {
   SottoMessengerStore *self = user_data;
-  g_autoptr(SottoStoreStatement) statement = NULL;
   GError *error = NULL;
 
-  statement = _sotto_store_prepare (self->store, "DELETE FROM messenger_pre_keys WHERE id = ?1", &error);
-  if (statement == NULL)
-    return store_error (error, "Could not remove a prekey");
-
-  sqlite3_bind_int64 (statement, 1, id);
-
-  if (!_sotto_store_step_done (self->store, statement, &error))
+  if (!_sotto_store_exec_int64 (self->store, "DELETE FROM messenger_pre_keys WHERE id = ?1", id, &error))
     return store_error (error, "Could not remove a prekey");
 
   return SP_OK;
@@ -367,19 +357,7 @@ load_signed_pre_key (void           *user_data,
                      uint32_t        id,
                      SpSignedPreKey *out)
 {
-  guint8 *record = NULL;
-  gsize len = 0;
-  int rc;
-
-  rc = load_record (user_data, "SELECT record FROM messenger_signed_pre_keys WHERE id = ?1",
-                    "messenger_signed_pre_keys", id, &record, &len);
-  if (rc != SP_OK)
-    return rc;
-
-  rc = sp_signed_pre_key_decode (out, record, len);
-  sodium_free (record);
-
-  return rc == SP_OK ? SP_OK : SP_ERR_STORE;
+  return load_record (user_data, SIGNED_PRE_KEY, id, out);
 }
 
 static int
@@ -387,19 +365,7 @@ load_kyber_pre_key (void          *user_data,
                     uint32_t       id,
                     SpKyberPreKey *out)
 {
-  guint8 *record = NULL;
-  gsize len = 0;
-  int rc;
-
-  rc = load_record (user_data, "SELECT record FROM messenger_kyber_pre_keys WHERE id = ?1",
-                    "messenger_kyber_pre_keys", id, &record, &len);
-  if (rc != SP_OK)
-    return rc;
-
-  rc = sp_kyber_pre_key_decode (out, record, len);
-  sodium_free (record);
-
-  return rc == SP_OK ? SP_OK : SP_ERR_STORE;
+  return load_record (user_data, KYBER_PRE_KEY, id, out);
 }
 
 static int
@@ -430,12 +396,8 @@ mark_kyber_pre_key_used (void              *user_data,
   if (sqlite3_column_int (statement, 0) == 0)
     {
       g_clear_pointer (&statement, _sotto_store_statement_release);
-      statement = _sotto_store_prepare (self->store, "DELETE FROM messenger_kyber_pre_keys WHERE id = ?1", &error);
-      if (statement == NULL)
-        return store_error (error, "Could not remove a Kyber prekey");
-
-      sqlite3_bind_int64 (statement, 1, kyber_id);
-      if (!_sotto_store_step_done (self->store, statement, &error))
+      if (!_sotto_store_exec_int64 (self->store, "DELETE FROM messenger_kyber_pre_keys WHERE id = ?1",
+                                    kyber_id, &error))
         return store_error (error, "Could not remove a Kyber prekey");
 
       return SP_OK;
@@ -537,7 +499,9 @@ store_session (void                  *user_data,
 
   if (!find_address (self->store, "SELECT id FROM messenger_sessions WHERE address_hash = ?1",
                      "messenger_sessions", address, &id, &error)
-      || (id == 0 && !next_id (self->store, "SELECT IFNULL(MAX(id), 0) + 1 FROM messenger_sessions", &id, &error)))
+      || (id == 0
+          && !_sotto_store_next_id (self->store, "SELECT IFNULL(MAX(id), 0) + 1 FROM messenger_sessions",
+                                    &id, &error)))
     {
       sodium_free (serialized);
       return store_error (error, "Could not store a session");
@@ -630,26 +594,16 @@ _sotto_messenger_store_load_key_state (SottoStore     *store,
                                        GError        **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
 
   statement = _sotto_store_prepare (store,
                                     "SELECT next_pre_key_id, next_kyber_pre_key_id, next_signed_pre_key_id,"
                                     "       signed_pre_key_rotated_at, last_resort_rotated_at"
                                     " FROM messenger_keys WHERE id = 1",
                                     error);
-  if (statement == NULL)
+  if (statement == NULL
+      || !_sotto_store_step_row (store, statement, error, "Could not read the prekey state",
+                                 _("The profile has no prekeys")))
     return FALSE;
-
-  rc = sqlite3_step (statement);
-  if (rc != SQLITE_ROW)
-    {
-      if (rc == SQLITE_DONE)
-        g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                             _("The profile has no prekeys"));
-      else
-        _sotto_store_set_sqlite_error (store, rc, "Could not read the prekey state", error);
-      return FALSE;
-    }
 
   state->next_pre_key_id = CLAMP (sqlite3_column_int64 (statement, 0), 1, 0xffffff);
   state->next_kyber_pre_key_id = CLAMP (sqlite3_column_int64 (statement, 1), 1, 0xffffff);
@@ -696,31 +650,15 @@ expire_rotated_keys (SottoStore           *store,
                      const SottoKeyState  *state,
                      GError              **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
   gint64 limit;
 
   limit = MIN (state->signed_pre_key_rotated_at, state->last_resort_rotated_at) - SOTTO_MESSENGER_GRACE_MS;
 
-  statement = _sotto_store_prepare (store,
-                                    "DELETE FROM messenger_signed_pre_keys WHERE created_at < ?1",
-                                    error);
-  if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, limit);
-  if (!_sotto_store_step_done (store, statement, error))
-    return FALSE;
-  g_clear_pointer (&statement, _sotto_store_statement_release);
-
-  statement = _sotto_store_prepare (store,
-                                    "DELETE FROM messenger_kyber_pre_keys WHERE last_resort = 1 AND created_at < ?1",
-                                    error);
-  if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, limit);
-
-  return _sotto_store_step_done (store, statement, error);
+  return _sotto_store_exec_int64 (store, "DELETE FROM messenger_signed_pre_keys WHERE created_at < ?1",
+                                  limit, error)
+         && _sotto_store_exec_int64 (store,
+                                     "DELETE FROM messenger_kyber_pre_keys WHERE last_resort = 1 AND created_at < ?1",
+                                     limit, error);
 }
 
 /* Stores @batch and @state, inside the caller's transaction. */

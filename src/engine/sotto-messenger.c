@@ -515,14 +515,10 @@ registration_keys_stored_cb (GObject      *object,
   Registration *registration = g_task_get_task_data (task);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) request = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *identity_key = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   identity_key = base64 (registration->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
 
@@ -565,20 +561,13 @@ registration_generated_cb (GObject      *object,
                            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) store_task = NULL;
   Registration *registration = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
-  store_task = g_task_new (registration->store, g_task_get_cancellable (task),
-                           registration_keys_stored_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, registration, NULL);
-  _sotto_store_run_in_thread (registration->store, store_task, registration_store_keys_thread);
+  _sotto_task_run_step (task, registration->store, registration_store_keys_thread,
+                        registration_keys_stored_cb);
 }
 
 static void
@@ -633,10 +622,8 @@ registration_account_checked_cb (GObject      *object,
                                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) generate = NULL;
   g_autoptr(SottoAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-  Registration *registration = g_task_get_task_data (task);
 
   account = sotto_account_load_finish (result, &error);
   if (account != NULL)
@@ -653,10 +640,7 @@ registration_account_checked_cb (GObject      *object,
       return;
     }
 
-  generate = g_task_new (NULL, g_task_get_cancellable (task),
-                         registration_generated_cb, g_object_ref (task));
-  g_task_set_task_data (generate, registration, NULL);
-  g_task_run_in_thread (generate, registration_generate_thread);
+  _sotto_task_run_step (task, NULL, registration_generate_thread, registration_generated_cb);
 }
 
 /**
@@ -1243,20 +1227,6 @@ sotto_messenger_open_conversation_finish (SottoMessenger  *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static void
-fetch_identity_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_fetch_sessions_finish (SOTTO_MESSENGER (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /**
  * sotto_messenger_fetch_identity_async:
  * @self: a #SottoMessenger
@@ -1285,7 +1255,7 @@ sotto_messenger_fetch_identity_async (SottoMessenger      *self,
   g_task_set_source_tag (task, sotto_messenger_fetch_identity_async);
 
   _sotto_messenger_fetch_sessions_async (self, conversation, 0, cancellable,
-                                         fetch_identity_cb, g_object_ref (task));
+                                         _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 gboolean
@@ -1380,10 +1350,11 @@ refresh_free (Refresh *refresh)
   g_free (refresh);
 }
 
+/* The last step of a refresh and of a new identity. */
 static void
-refresh_uploaded_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+keys_uploaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
@@ -1404,13 +1375,9 @@ refresh_stored_cb (GObject      *object,
   Refresh *refresh = g_task_get_task_data (task);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) keys = NULL;
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   json_builder_begin_object (builder);
   add_key_batch (builder, refresh->batch);
@@ -1418,7 +1385,7 @@ refresh_stored_cb (GObject      *object,
   keys = json_builder_get_root (builder);
 
   sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
-                                        refresh_uploaded_cb, g_object_ref (task));
+                                        keys_uploaded_cb, g_object_ref (task));
 }
 
 static void
@@ -1443,19 +1410,12 @@ refresh_generated_cb (GObject      *object,
                       gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) store_task = NULL;
   SottoMessenger *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
-  store_task = g_task_new (self, g_task_get_cancellable (task), refresh_stored_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, g_task_get_task_data (task), NULL);
-  _sotto_store_run_in_thread (self->store, store_task, refresh_store_thread);
+  _sotto_task_run_step (task, self->store, refresh_store_thread, refresh_stored_cb);
 }
 
 static void
@@ -1482,7 +1442,6 @@ refresh_counted_cb (GObject      *object,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) generate = NULL;
   SottoMessenger *self = g_task_get_source_object (task);
   Refresh *refresh = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
@@ -1514,9 +1473,7 @@ refresh_counted_cb (GObject      *object,
   refresh->identity = secure_alloc (sizeof (SpKeyPair));
   memcpy (refresh->identity, sotto_account_get_identity_key_pair (self->account), sizeof (SpKeyPair));
 
-  generate = g_task_new (self, g_task_get_cancellable (task), refresh_generated_cb, g_object_ref (task));
-  g_task_set_task_data (generate, refresh, NULL);
-  g_task_run_in_thread (generate, refresh_generate_thread);
+  _sotto_task_run_step (task, NULL, refresh_generate_thread, refresh_generated_cb);
 }
 
 static void
@@ -1564,13 +1521,9 @@ refresh_state_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SottoMessenger *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   sotto_relay_client_get_key_counts_async (self->client, g_task_get_cancellable (task),
                                            refresh_counted_cb, g_object_ref (task));
@@ -1596,8 +1549,6 @@ sotto_messenger_refresh_keys_async (SottoMessenger      *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GTask) run = NULL;
-  g_autoptr(GTask) store_task = NULL;
-  Refresh *refresh;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
@@ -1612,13 +1563,10 @@ sotto_messenger_refresh_keys_async (SottoMessenger      *self,
 
   self->refreshing = TRUE;
 
-  refresh = g_new0 (Refresh, 1);
   run = g_task_new (self, NULL, refresh_finished_cb, NULL);
-  g_task_set_task_data (run, refresh, (GDestroyNotify) refresh_free);
+  g_task_set_task_data (run, g_new0 (Refresh, 1), (GDestroyNotify) refresh_free);
 
-  store_task = g_task_new (self, NULL, refresh_state_cb, g_object_ref (run));
-  g_task_set_task_data (store_task, refresh, NULL);
-  _sotto_store_run_in_thread (self->store, store_task, refresh_state_thread);
+  _sotto_task_run_step (run, self->store, refresh_state_thread, refresh_state_cb);
 }
 
 gboolean
@@ -1653,20 +1601,6 @@ reset_free (Reset *reset)
 }
 
 static void
-reset_uploaded_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_relay_client_upload_keys_finish (SOTTO_RELAY_CLIENT (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 reset_stored_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -1676,14 +1610,10 @@ reset_stored_cb (GObject      *object,
   Reset *reset = g_task_get_task_data (task);
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) keys = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *identity_key = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   /* The models follow what is on disk now. */
   sotto_account_set_identity_key_pair (self->account, reset->identity);
@@ -1700,7 +1630,7 @@ reset_stored_cb (GObject      *object,
   keys = json_builder_get_root (builder);
 
   sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
-                                        reset_uploaded_cb, g_object_ref (task));
+                                        keys_uploaded_cb, g_object_ref (task));
 }
 
 static void
@@ -1746,16 +1676,11 @@ reset_generated_cb (GObject      *object,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) store_task = NULL;
   SottoMessenger *self = g_task_get_source_object (task);
   Reset *reset = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   reset->account = sotto_account_new (self->store,
                                       sotto_account_get_uuid (self->account),
@@ -1766,9 +1691,7 @@ reset_generated_cb (GObject      *object,
                                       sotto_account_get_password (self->account),
                                       reset->identity);
 
-  store_task = g_task_new (self, g_task_get_cancellable (task), reset_stored_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, reset, NULL);
-  _sotto_store_run_in_thread (self->store, store_task, reset_store_thread);
+  _sotto_task_run_step (task, self->store, reset_store_thread, reset_stored_cb);
 }
 
 static void
@@ -1805,16 +1728,11 @@ reset_state_cb (GObject      *object,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GTask) generate = NULL;
   SottoMessenger *self = g_task_get_source_object (task);
   Reset *reset = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  if (!_sotto_task_propagate_step (task, result))
+    return;
 
   /* A new registration id tells senders that this device registered
    * again: the relay answers their next send with 410, and they fetch
@@ -1823,9 +1741,7 @@ reset_state_cb (GObject      *object,
     reset->registration_id = randombytes_uniform (16380) + 1;
   while (reset->registration_id == sotto_account_get_registration_id (self->account));
 
-  generate = g_task_new (self, g_task_get_cancellable (task), reset_generated_cb, g_object_ref (task));
-  g_task_set_task_data (generate, reset, NULL);
-  g_task_run_in_thread (generate, reset_generate_thread);
+  _sotto_task_run_step (task, NULL, reset_generate_thread, reset_generated_cb);
 }
 
 static void
@@ -1862,19 +1778,14 @@ sotto_messenger_reset_identity_async (SottoMessenger      *self,
                                       gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) store_task = NULL;
-  Reset *reset;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  reset = g_new0 (Reset, 1);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_reset_identity_async);
-  g_task_set_task_data (task, reset, (GDestroyNotify) reset_free);
+  g_task_set_task_data (task, g_new0 (Reset, 1), (GDestroyNotify) reset_free);
 
-  store_task = g_task_new (self, cancellable, reset_state_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, reset, NULL);
-  _sotto_store_run_in_thread (self->store, store_task, reset_state_thread);
+  _sotto_task_run_step (task, self->store, reset_state_thread, reset_state_cb);
 }
 
 gboolean

@@ -94,6 +94,17 @@ void                 _sotto_store_run_in_thread        (SottoStore              
 gboolean             _sotto_store_check_open           (SottoStore                 *self,
                                                         GError                    **error);
 
+/* Steps of an asynchronous operation (sotto-store.c) */
+void                 _sotto_task_run_step              (GTask                      *task,
+                                                        SottoStore                 *store,
+                                                        GTaskThreadFunc             func,
+                                                        GAsyncReadyCallback         callback);
+gboolean             _sotto_task_propagate_step        (GTask                      *task,
+                                                        GAsyncResult               *step);
+void                 _sotto_task_return_step_cb        (GObject                    *object,
+                                                        GAsyncResult               *result,
+                                                        gpointer                    user_data);
+
 /* SQL helpers (sotto-store.c) */
 void                 _sotto_store_set_sqlite_error     (SottoStore                 *self,
                                                         int                         rc,
@@ -104,6 +115,20 @@ SottoStoreStatement *_sotto_store_prepare              (SottoStore              
                                                         GError                    **error);
 gboolean             _sotto_store_step_done            (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
+                                                        GError                    **error);
+gboolean             _sotto_store_step_row             (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        GError                    **error,
+                                                        const char                 *what,
+                                                        const char                 *not_found,
+                                                        ...) G_GNUC_PRINTF (5, 6);
+gboolean             _sotto_store_exec_int64           (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      value,
+                                                        GError                    **error);
+gboolean             _sotto_store_next_id              (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                     *id,
                                                         GError                    **error);
 gboolean             _sotto_store_exec                 (SottoStore                 *self,
                                                         const char                 *sql,

@@ -34,31 +34,6 @@ G_STATIC_ASSERT (SOTTO_MESSAGE_STATE_READ == 3);
 
 #define IDENTITY_RECORD_SIZE (SP_PUBLIC_KEY_SIZE + SP_PRIVATE_KEY_SIZE)
 
-static gboolean
-next_id (SottoStore  *self,
-         const char  *sql,
-         gint64      *id,
-         GError     **error)
-{
-  g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
-
-  statement = _sotto_store_prepare (self, sql, error);
-  if (statement == NULL)
-    return FALSE;
-
-  rc = sqlite3_step (statement);
-  if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read the database", error);
-      return FALSE;
-    }
-
-  *id = sqlite3_column_int64 (statement, 0);
-
-  return TRUE;
-}
-
 static void
 set_corrupt_error (GError     **error,
                    const char  *what)
@@ -131,7 +106,6 @@ _sotto_store_load_account (SottoStore  *self,
   gsize record_len = 0;
   gsize password_len = 0;
   gsize password_size;
-  int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
@@ -139,21 +113,10 @@ _sotto_store_load_account (SottoStore  *self,
                                     "SELECT uuid, username, device_id, registration_id, relay_url, password, identity"
                                     " FROM account WHERE id = 1",
                                     error);
-  if (statement == NULL)
+  if (statement == NULL
+      || !_sotto_store_step_row (self, statement, error, "Could not read the account",
+                                 _("The profile has no account yet")))
     return NULL;
-
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                           _("The profile has no account yet"));
-      return NULL;
-    }
-  else if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read the account", error);
-      return NULL;
-    }
 
   /* The secrets go from the database straight into guarded memory. */
   record = sodium_malloc (IDENTITY_RECORD_SIZE);
@@ -225,7 +188,7 @@ _sotto_store_add_conversation (SottoStore    *self,
   if (!_sotto_store_begin (self, error))
     return NULL;
 
-  if (!next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM contacts", &contact_id, error))
+  if (!_sotto_store_next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM contacts", &contact_id, error))
     goto fail;
 
   statement = _sotto_store_prepare (self,
@@ -263,12 +226,8 @@ _sotto_store_add_conversation (SottoStore    *self,
     }
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
-  statement = _sotto_store_prepare (self, "INSERT INTO conversations (contact_id) VALUES (?1)", error);
-  if (statement == NULL)
-    goto fail;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  if (!_sotto_store_step_done (self, statement, error))
+  if (!_sotto_store_exec_int64 (self, "INSERT INTO conversations (contact_id) VALUES (?1)",
+                                contact_id, error))
     goto fail;
   conversation_id = sqlite3_last_insert_rowid (self->db);
 
@@ -501,7 +460,6 @@ sotto_store_read_identity (SottoStore              *self,
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   gint64 verification;
-  int rc;
 
   statement = _sotto_store_prepare (self,
                                     "SELECT identity_key, verification FROM contacts WHERE id = ?1",
@@ -511,18 +469,9 @@ sotto_store_read_identity (SottoStore              *self,
 
   sqlite3_bind_int64 (statement, 1, contact_id);
 
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                           _("The contact does not exist"));
-      return FALSE;
-    }
-  else if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read a contact", error);
-      return FALSE;
-    }
+  if (!_sotto_store_step_row (self, statement, error, "Could not read a contact",
+                              _("The contact does not exist")))
+    return FALSE;
 
   verification = sqlite3_column_int64 (statement, 1);
   if (verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
@@ -610,7 +559,6 @@ sotto_store_append_messages (SottoStore  *self,
   gint64 n_unread;
   gint64 last_activity;
   gint64 id;
-  int rc;
 
   statement = _sotto_store_prepare (self,
                                     "SELECT n_messages, n_unread, last_activity FROM conversations WHERE id = ?1",
@@ -620,18 +568,9 @@ sotto_store_append_messages (SottoStore  *self,
 
   sqlite3_bind_int64 (statement, 1, conversation_id);
 
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                           _("The conversation does not exist"));
-      return FALSE;
-    }
-  else if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read a conversation", error);
-      return FALSE;
-    }
+  if (!_sotto_store_step_row (self, statement, error, "Could not read a conversation",
+                              _("The conversation does not exist")))
+    return FALSE;
 
   n_messages = sqlite3_column_int64 (statement, 0);
   n_unread = sqlite3_column_int64 (statement, 1);
@@ -645,7 +584,7 @@ sotto_store_append_messages (SottoStore  *self,
       return FALSE;
     }
 
-  if (!next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM messages", &id, error))
+  if (!_sotto_store_next_id (self, "SELECT IFNULL(MAX(id), 0) + 1 FROM messages", &id, error))
     return FALSE;
 
   insert = _sotto_store_prepare (self,
@@ -885,18 +824,9 @@ _sotto_store_set_message_state (SottoStore             *self,
   sqlite3_bind_int64 (statement, 1, conversation_id);
   sqlite3_bind_text (statement, 2, id, -1, SQLITE_STATIC);
 
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                   _("The conversation has no message %s"), id);
-      goto fail;
-    }
-  else if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read a message", error);
-      goto fail;
-    }
+  if (!_sotto_store_step_row (self, statement, error, "Could not read a message",
+                              _("The conversation has no message %s"), id))
+    goto fail;
 
   row_id = sqlite3_column_int64 (statement, 0);
   position = sqlite3_column_int64 (statement, 1);
@@ -928,21 +858,12 @@ _sotto_store_set_message_state (SottoStore             *self,
         goto fail;
       g_clear_pointer (&statement, _sotto_store_statement_release);
 
-      if (direction == SOTTO_MESSAGE_DIRECTION_INCOMING && old_state == SOTTO_MESSAGE_STATE_DELIVERED)
-        {
-          statement = _sotto_store_prepare (self,
-                                            "UPDATE conversations SET n_unread = n_unread - 1"
-                                            " WHERE id = ?1 AND n_unread > 0",
-                                            error);
-          if (statement == NULL)
-            goto fail;
-
-          sqlite3_bind_int64 (statement, 1, conversation_id);
-
-          if (!_sotto_store_step_done (self, statement, error))
-            goto fail;
-          g_clear_pointer (&statement, _sotto_store_statement_release);
-        }
+      if (direction == SOTTO_MESSAGE_DIRECTION_INCOMING && old_state == SOTTO_MESSAGE_STATE_DELIVERED
+          && !_sotto_store_exec_int64 (self,
+                                       "UPDATE conversations SET n_unread = n_unread - 1"
+                                       " WHERE id = ?1 AND n_unread > 0",
+                                       conversation_id, error))
+        goto fail;
 
       change->state = state;
     }
@@ -1008,24 +929,12 @@ _sotto_store_mark_read (SottoStore  *self,
     }
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
-  statement = _sotto_store_prepare (self,
-                                    "UPDATE messages SET state = 3"
-                                    " WHERE conversation_id = ?1 AND direction = 0 AND state = 2",
-                                    error);
-  if (statement == NULL)
-    goto fail;
-
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-  if (!_sotto_store_step_done (self, statement, error))
-    goto fail;
-  g_clear_pointer (&statement, _sotto_store_statement_release);
-
-  statement = _sotto_store_prepare (self, "UPDATE conversations SET n_unread = 0 WHERE id = ?1", error);
-  if (statement == NULL)
-    goto fail;
-
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-  if (!_sotto_store_step_done (self, statement, error))
+  if (!_sotto_store_exec_int64 (self,
+                                "UPDATE messages SET state = 3"
+                                " WHERE conversation_id = ?1 AND direction = 0 AND state = 2",
+                                conversation_id, error)
+      || !_sotto_store_exec_int64 (self, "UPDATE conversations SET n_unread = 0 WHERE id = ?1",
+                                   conversation_id, error))
     goto fail;
 
   if (!_sotto_store_commit (self, error))

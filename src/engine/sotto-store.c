@@ -227,6 +227,85 @@ _sotto_store_step_done (SottoStore           *self,
   return TRUE;
 }
 
+/* Steps @statement to the one row it selects.  Without that row, fails
+ * with %SOTTO_STORE_ERROR_NOT_FOUND and the message @not_found: the
+ * caller asked for a record that is not there.  A failure of SQLite is
+ * reported as @what. */
+gboolean
+_sotto_store_step_row (SottoStore           *self,
+                       SottoStoreStatement  *statement,
+                       GError              **error,
+                       const char           *what,
+                       const char           *not_found,
+                       ...)
+{
+  int rc = sqlite3_step (statement);
+
+  if (rc == SQLITE_ROW)
+    return TRUE;
+
+  if (rc == SQLITE_DONE)
+    {
+      va_list args;
+
+      va_start (args, not_found);
+      g_propagate_error (error, g_error_new_valist (SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                                                    not_found, args));
+      va_end (args);
+    }
+  else
+    {
+      _sotto_store_set_sqlite_error (self, rc, what, error);
+    }
+
+  return FALSE;
+}
+
+/* Runs @sql, a statement that returns no rows, with @value bound to ?1. */
+gboolean
+_sotto_store_exec_int64 (SottoStore  *self,
+                         const char  *sql,
+                         gint64       value,
+                         GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, value);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Reads the next free row id from @sql, a query of the form
+ * "SELECT IFNULL(MAX(id), 0) + 1 FROM table".  Sealed columns are bound
+ * to their row's id, so a row needs its id before it is written. */
+gboolean
+_sotto_store_next_id (SottoStore  *self,
+                      const char  *sql,
+                      gint64      *id,
+                      GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (self, sql, error);
+  if (statement == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read the database", error);
+      return FALSE;
+    }
+
+  *id = sqlite3_column_int64 (statement, 0);
+
+  return TRUE;
+}
+
 gboolean
 _sotto_store_exec (SottoStore  *self,
                    const char  *sql,
@@ -1163,6 +1242,63 @@ _sotto_store_run_in_thread (SottoStore      *self,
   job->func = func;
 
   g_thread_pool_push (self->thread, job, NULL);
+}
+
+/* Runs @func as a step of @task: a task of its own with @task's source
+ * object, cancellable, source tag and data, on the store's thread, or
+ * on a worker thread for a @store of %NULL (for work that does not touch
+ * the database, like making keys).  @task keeps the data; @callback gets
+ * a reference to @task as its user data. */
+void
+_sotto_task_run_step (GTask               *task,
+                      SottoStore          *store,
+                      GTaskThreadFunc      func,
+                      GAsyncReadyCallback  callback)
+{
+  g_autoptr(GTask) step = NULL;
+
+  g_assert (store == NULL || SOTTO_IS_STORE (store));
+  g_assert (G_IS_TASK (task));
+
+  step = g_task_new (g_task_get_source_object (task), g_task_get_cancellable (task),
+                     callback, g_object_ref (task));
+  g_task_set_source_tag (step, g_task_get_source_tag (task));
+  g_task_set_task_data (step, g_task_get_task_data (task), NULL);
+
+  if (store != NULL)
+    _sotto_store_run_in_thread (store, step, func);
+  else
+    g_task_run_in_thread (step, func);
+}
+
+/* Whether @step, a step of @task that returns a boolean, succeeded; when
+ * it failed, @task fails with its error. */
+gboolean
+_sotto_task_propagate_step (GTask        *task,
+                            GAsyncResult *step)
+{
+  GError *error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (step), &error))
+    return TRUE;
+
+  g_task_return_error (task, error);
+
+  return FALSE;
+}
+
+/* The callback of an operation's last step, any #GTask that returns a
+ * boolean, with the operation's #GTask as @user_data: the operation
+ * completes as the step did. */
+void
+_sotto_task_return_step_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  if (_sotto_task_propagate_step (task, result))
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
