@@ -74,6 +74,8 @@ struct _RelayServer
   uv_timer_t          housekeeping;
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
+  uv_check_t          iteration_end;
+  guint64             iteration;     /* loop iterations so far */
   guint               ticks;
 
   struct lws_context *context;      /* cleared by lws when it frees it */
@@ -114,6 +116,8 @@ struct _RelayRequest
   gint64            content_length;
   GByteArray       *body;
   gboolean          dispatched;
+  gboolean          body_complete;
+  guint64           body_iteration;   /* the loop iteration that completed it */
   RelayCredentials *credentials;    /* set once authenticated */
   RelayHandler      after_auth;
 
@@ -355,6 +359,16 @@ wakeup_cb (uv_async_t *handle)
       task->complete (task);
       task_free (task);
     }
+}
+
+/* Runs after the poll phase of every loop iteration, so that callbacks
+ * can tell whether they come within the same one. */
+static void
+iteration_end_cb (uv_check_t *handle)
+{
+  RelayServer *self = handle->data;
+
+  self->iteration++;
 }
 
 static gint64
@@ -1461,12 +1475,40 @@ on_http_body (Session    *session,
   return 0;
 }
 
+/* libwebsockets 4.1 reports the body complete again, without consuming
+ * anything, whenever bytes beyond it wait in its buffer: a request the
+ * client pipelined before reading the answer.  While the answer is
+ * pending it does so from later loop iterations, and afterwards it can
+ * serve the pipelined request only if that has no body.  For one with a
+ * body it hands over the request's own header bytes as the body and
+ * then reports completion again and again within one call, so the loop
+ * never runs another iteration: the relay spins on a core, never reads
+ * the peer's FIN (the socket stays in CLOSE-WAIT) and never acts on
+ * SIGTERM.
+ *
+ * So a repeat in a later iteration gets the answer sent with "Connection:
+ * close", and lws never parses what follows; a repeat within the
+ * iteration that completed the body is that endless loop, and failing
+ * the callback is the only way out of it.  Clients do not pipeline
+ * (libsoup does not); one that does sends the rest again on a new
+ * connection. */
 static int
 on_http_body_completion (Session *session)
 {
   RelayRequest *request = session->request;
 
-  if (request == NULL || request->responded || request->dispatched)
+  if (request == NULL)
+    return 0;
+  if (request->body_complete)
+    {
+      if (request->body_iteration == request->server->iteration)
+        return -1;
+      request->close_after = TRUE;
+      return 0;
+    }
+  request->body_complete = TRUE;
+  request->body_iteration = request->server->iteration;
+  if (request->responded || request->dispatched)
     return 0;
   dispatch (request);
   return 0;
@@ -2090,6 +2132,7 @@ close_handles (RelayServer *self)
   self->handles_closed = TRUE;
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
+  uv_close ((uv_handle_t *) &self->iteration_end, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
   uv_close ((uv_handle_t *) &self->sigint, NULL);
@@ -2209,6 +2252,9 @@ relay_server_new (RelayConfig   *config,
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
+  uv_check_init (&self->loop, &self->iteration_end);
+  self->iteration_end.data = self;
+  uv_check_start (&self->iteration_end, iteration_end_cb);
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
