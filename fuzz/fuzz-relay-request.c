@@ -7,7 +7,8 @@
  * the rest is the untrusted input; every decoder must either succeed or
  * fail cleanly, without leaks or undefined behaviour.  For sends and
  * acknowledgements, whatever the fast scanner accepts must also be
- * accepted, with the same result, by the full json-glib decoder; and the
+ * accepted, with the same result, by the full json-glib decoder (for
+ * WebSocket messages too: acknowledgements and sends); and the
  * relay's base64 decoder must agree with libsodium's on every ASCII input
  * and refuse every other (libsodium 1.0.18 reads any byte from 0x80 up
  * as the digit '/').
@@ -86,17 +87,35 @@ check_send (const char *body,
     abort ();
 }
 
+static gboolean
+client_messages_equal (const RelayClientMessage *a,
+                       const RelayClientMessage *b)
+{
+  if (a->kind != b->kind || a->guids->len != b->guids->len)
+    return FALSE;
+  for (guint i = 0; i < a->guids->len; i++)
+    if (strcmp (g_array_index (a->guids, RelayGuid, i).text,
+                g_array_index (b->guids, RelayGuid, i).text) != 0)
+      return FALSE;
+  if (a->kind == RELAY_CLIENT_MESSAGE_ACK)
+    return TRUE;
+  return a->id == b->id && strcmp (a->destination, b->destination) == 0 &&
+         send_requests_equal (a->send, b->send);
+}
+
 static void
-check_ack (const char *body,
-           gsize       length)
+check_client_message (const char *body,
+                      gsize       length)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *fast = _relay_ack_scan (body, length);
-  g_autofree char *full = _relay_ack_parse_json (body, length, &error);
+  g_autoptr(RelayClientMessage) fast = _relay_client_message_scan (body, length, MAX_CONTENT);
+  gint64 failed_id;
+  g_autoptr(RelayClientMessage) full = _relay_client_message_parse_json (body, length, MAX_CONTENT,
+                                                                         &failed_id, &error);
 
-  if (fast != NULL && (full == NULL || strcmp (fast, full) != 0))
+  if (fast != NULL && (full == NULL || !client_messages_equal (fast, full)))
     abort ();
-  if (full == NULL && error == NULL)
+  if (full == NULL && (error == NULL || failed_id < -1))
     abort ();
 }
 
@@ -126,7 +145,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       check_base64 (body, length);
       break;
     case 3:
-      check_ack (body, length);
+      check_client_message (body, length);
       break;
     default:
       {

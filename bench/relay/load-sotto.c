@@ -4,14 +4,14 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The sotto-relay target of the load generator.  It starts a relay on a
- * fresh data directory, registers the accounts, and gives every sender
- * several HTTP/1.1 keep-alive connections, each with one send in flight,
- * and every receiver one WebSocket.  (libwebsockets 4.1 stalls on
- * pipelined requests that have a body, so more sends in flight take more
- * connections.)  A message counts
- * as delivered when the receiver reads it; the receiver acknowledges it
- * at once, and the relay's own metrics say how many acknowledgements it
- * has made durable.
+ * fresh data directory, registers the accounts, and gives every receiver
+ * a WebSocket.  Senders send on a WebSocket of their own, with many
+ * sends in flight, or, with --sotto-sends=http, over several HTTP/1.1
+ * keep-alive connections with one send in flight each (libwebsockets 4.1
+ * stalls on pipelined requests that have a body).  A message counts as
+ * delivered when the receiver reads it; the receiver acknowledges what
+ * it read in one message, and the relay's own metrics say how many
+ * acknowledgements it has made durable.
  */
 
 #include "config.h"
@@ -31,7 +31,8 @@
 /* Registration hashes the password with Argon2id on the relay's hashing
  * threads; a few requests at once keep them all busy. */
 #define REGISTER_PARALLEL  4
-#define ACK_FRAME_BYTES    (6 + 64)
+/* The relay takes up to 256 GUIDs in one acknowledgement. */
+#define MAX_ACKS_PER_MESSAGE 256
 
 typedef struct
 {
@@ -45,6 +46,7 @@ typedef struct
   LoadTarget  parent;
   char       *dir;
   FILE       *ready;          /* the relay's standard output */
+  gboolean    websocket_sends;
 } SottoTarget;
 
 /* Finds a header name in the header block of an HTTP response; lws
@@ -217,15 +219,17 @@ receiver_name (guint index)
 }
 
 static void
-open_websocket (SottoTarget *self,
-                LoadPair    *pair,
-                Account     *receiver)
+open_websocket (SottoTarget  *self,
+                LoadConn     *conn,
+                LoadConnRole  role,
+                LoadPair     *pair,
+                Account      *account)
 {
   int fd = load_connect (self->parent.port);
   g_autofree char *request = g_strdup_printf ("GET /v1/websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                                               "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: %s\r\n\r\n",
-                                              receiver->auth);
+                                              account->auth);
   g_autoptr(GString) in = g_string_new (NULL);
   char c;
 
@@ -239,26 +243,86 @@ open_websocket (SottoTarget *self,
     }
   if (!g_str_has_prefix (in->str, "HTTP/1.1 101"))
     g_error ("the relay refused the WebSocket");
-  load_watch (&pair->receiver, fd, LOAD_CONN_RECEIVER, pair);
+  load_watch (conn, fd, role, pair);
 }
 
+/* Appends a client's text frame.  Clients must mask what they send; the
+ * mask key is all zeroes here, which leaves the text as it is, so that
+ * the load generator need not rewrite every byte it sends. */
 static void
-set_send_request (LoadPair *pair,
-                  Account  *sender,
-                  Account  *receiver)
+append_frame (GString    *out,
+              const char *text,
+              gsize       length)
+{
+  static const guint8 zero_mask[4] = { 0 };
+  guint8 header[4];
+
+  g_assert (length <= G_MAXUINT16);
+  header[0] = 0x81;
+  if (length < 126)
+    {
+      header[1] = 0x80 | (guint8) length;
+      g_string_append_len (out, (const char *) header, 2);
+    }
+  else
+    {
+      header[1] = 0x80 | 126;
+      header[2] = (guint8) (length >> 8);
+      header[3] = (guint8) length;
+      g_string_append_len (out, (const char *) header, 4);
+    }
+  g_string_append_len (out, (const char *) zero_mask, sizeof zero_mask);
+  g_string_append_len (out, text, (gssize) length);
+}
+
+/* Every send of a pair is the same request or message; only the stamp
+ * at the start of its content changes.  The id of a WebSocket send only
+ * has to let the sender match the response, which comes in order. */
+static void
+set_send_request (SottoTarget *self,
+                  LoadPair    *pair,
+                  Account     *sender,
+                  Account     *receiver)
 {
   guint8 content[LOAD_CONTENT_BYTES];
   g_autofree char *encoded = NULL;
+  g_autofree char *messages = NULL;
   g_autofree char *body = NULL;
   g_autofree char *path = NULL;
+  GString *frame;
 
   memset (content, 'x', sizeof content);
   encoded = g_base64_encode (content, sizeof content);
-  body = g_strdup_printf ("{\"timestamp\":1,\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
-                          "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
-                          receiver->registration_id, encoded);
-  path = g_strdup_printf ("/v1/messages/%s", receiver->uuid);
-  load_message_set (pair, http_request ("PUT", path, sender->auth, body), encoded);
+  messages = g_strdup_printf ("\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
+                              "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]",
+                              receiver->registration_id, encoded);
+  if (!self->websocket_sends)
+    {
+      char *request;
+
+      body = g_strdup_printf ("{\"timestamp\":1,%s}", messages);
+      path = g_strdup_printf ("/v1/messages/%s", receiver->uuid);
+      request = http_request ("PUT", path, sender->auth, body);
+      load_message_set (pair, request, strlen (request), encoded);
+      return;
+    }
+  body = g_strdup_printf ("{\"type\":\"send\",\"id\":%u,\"destination\":\"%s\",\"timestamp\":1,%s}",
+                          pair->index, receiver->uuid, messages);
+  frame = g_string_new (NULL);
+  append_frame (frame, body, strlen (body));
+  load_message_set (pair, frame->str, frame->len, encoded);
+  g_string_free (frame, FALSE);
+}
+
+static void
+wait_drained (LoadConn *conn)
+{
+  int flags = fcntl (conn->fd, F_GETFL);
+
+  fcntl (conn->fd, F_SETFL, flags & ~O_NONBLOCK);
+  load_read_until (conn->fd, conn->in, "{\"type\":\"queue-empty\"}");
+  fcntl (conn->fd, F_SETFL, flags);
+  g_string_truncate (conn->in, 0);
 }
 
 static void
@@ -283,12 +347,25 @@ sotto_prepare (LoadTarget *target,
    * that stay silent for 20 s before their first request. */
   for (guint p = 0; p < n_pairs; p++)
     {
-      set_send_request (&pairs[p], &senders[p], &receivers[p]);
-      for (guint s = 0; s < pairs[p].n_senders; s++)
-        load_watch (&pairs[p].senders[s], load_connect (target->port), LOAD_CONN_SENDER, &pairs[p]);
-      open_websocket (self, &pairs[p], &receivers[p]);
+      set_send_request (self, &pairs[p], &senders[p], &receivers[p]);
+      /* A device has one WebSocket: a second one would replace the first. */
+      if (self->websocket_sends)
+        open_websocket (self, &pairs[p].senders[0], LOAD_CONN_SENDER, &pairs[p], &senders[p]);
+      else
+        for (guint s = 0; s < pairs[p].n_senders; s++)
+          load_watch (&pairs[p].senders[s], load_connect (target->port), LOAD_CONN_SENDER, &pairs[p]);
+      open_websocket (self, &pairs[p].receiver, LOAD_CONN_RECEIVER, &pairs[p], &receivers[p]);
       account_clear (&senders[p]);
       account_clear (&receivers[p]);
+    }
+  /* A WebSocket authenticates with an Argon2id check on the relay's
+   * hashing threads, which must not run into the measurements: wait
+   * until every one has said that its (empty) queue is drained. */
+  for (guint p = 0; p < n_pairs; p++)
+    {
+      if (self->websocket_sends)
+        wait_drained (&pairs[p].senders[0]);
+      wait_drained (&pairs[p].receiver);
     }
 }
 
@@ -306,25 +383,6 @@ on_responses (LoadConn *conn)
       load_answered (conn, status == 200);
     }
   g_string_erase (conn->in, 0, (gssize) done);
-}
-
-/* Appends a masked text frame holding the acknowledgement of guid. */
-static void
-append_ack (GString    *out,
-            const char *guid)
-{
-  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
-  char text[64];
-  int length = g_snprintf (text, sizeof text, "{\"type\":\"ack\",\"guid\":\"%.36s\"}", guid);
-  guint8 frame[ACK_FRAME_BYTES];
-
-  g_assert (length > 0 && length < 126);
-  frame[0] = 0x81;
-  frame[1] = 0x80 | (guint8) length;
-  memcpy (frame + 2, mask, sizeof mask);
-  for (int i = 0; i < length; i++)
-    frame[6 + i] = (guint8) text[i] ^ mask[i % 4];
-  g_string_append_len (out, (const char *) frame, 6 + length);
 }
 
 /* Returns the payload length of the complete frame at the start of data
@@ -354,12 +412,29 @@ ws_frame (const guint8 *data,
   return (gssize) payload;
 }
 
-/* Reads every complete frame, acknowledges every envelope at once in one
- * write, as a client that stores a batch would. */
+/* Closes the acknowledgement being gathered in `acks` and frames it. */
+static void
+end_acks (GString *acks,
+          guint   *n_acks,
+          GString *frames)
+{
+  if (*n_acks == 0)
+    return;
+  g_string_append (acks, "]}");
+  append_frame (frames, acks->str, acks->len);
+  g_string_truncate (acks, 0);
+  *n_acks = 0;
+}
+
+/* Reads every complete frame.  A receiver acknowledges every envelope it
+ * read at once, as a client that stores a batch would; a sender counts
+ * the responses to its sends. */
 static void
 on_frames (LoadConn *conn)
 {
   g_autoptr(GString) acks = g_string_new (NULL);
+  g_autoptr(GString) frames = g_string_new (NULL);
+  guint n_acks = 0;
   gsize done = 0;
   gsize header;
   gssize payload;
@@ -367,27 +442,41 @@ on_frames (LoadConn *conn)
   while ((payload = ws_frame ((const guint8 *) conn->in->str + done, conn->in->len - done, &header)) >= 0)
     {
       const char *text = conn->in->str + done + header;
+      const char *status = g_strstr_len (text, payload, "\"status\":");
       const char *guid = g_strstr_len (text, payload, "\"guid\":\"");
       const char *content = g_strstr_len (text, payload, "\"content\":\"");
 
       done += header + (gsize) payload;
       if (g_strstr_len (text, payload, "\"type\":\"close\"") != NULL)
         g_error ("the relay closed a WebSocket: %.*s", (int) payload, text);
+      if (conn->role == LOAD_CONN_SENDER)
+        {
+          if (status != NULL)
+            load_answered (conn, atoi (status + strlen ("\"status\":")) == 200);
+          continue;
+        }
       if (guid == NULL || content == NULL)
         continue;
-      append_ack (acks, guid + strlen ("\"guid\":\""));
+      g_string_append (acks, n_acks == 0 ? "{\"type\":\"ack\",\"guids\":[\"" : ",\"");
+      g_string_append_len (acks, guid + strlen ("\"guid\":\""), 36);
+      g_string_append_c (acks, '"');
+      if (++n_acks == MAX_ACKS_PER_MESSAGE)
+        end_acks (acks, &n_acks, frames);
       load_received (conn->pair, content + strlen ("\"content\":\""));
     }
   g_string_erase (conn->in, 0, (gssize) done);
-  if (acks->len > 0)
-    load_conn_write (conn, acks->str, acks->len);
+  end_acks (acks, &n_acks, frames);
+  if (frames->len > 0)
+    load_conn_write (conn, frames->str, frames->len);
 }
 
 static void
 sotto_on_input (LoadTarget *target,
                 LoadConn   *conn)
 {
-  if (conn->role == LOAD_CONN_SENDER)
+  SottoTarget *self = (SottoTarget *) target;
+
+  if (conn->role == LOAD_CONN_SENDER && !self->websocket_sends)
     on_responses (conn);
   else
     on_frames (conn);
@@ -466,7 +555,6 @@ sotto_finish (LoadTarget *target)
 }
 
 static const LoadTargetClass sotto_class = {
-  .answers_sends = TRUE,
   .prepare = sotto_prepare,
   .on_input = sotto_on_input,
   .open_idle = sotto_open_idle,
@@ -520,10 +608,12 @@ start_relay (SottoTarget *self,
 }
 
 LoadTarget *
-load_sotto_new (const char *relay_binary)
+load_sotto_new (const char *relay_binary,
+                gboolean    websocket_sends)
 {
   SottoTarget *self = g_new0 (SottoTarget, 1);
 
+  self->websocket_sends = websocket_sends;
   self->parent.klass = &sotto_class;
   self->parent.name = g_strdup ("sotto-relay");
   self->dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);

@@ -95,13 +95,13 @@ set_message (XmppTarget *self,
 {
   guint8 content[LOAD_CONTENT_BYTES];
   g_autofree char *encoded = NULL;
+  char *stanza;
 
   memset (content, 'x', sizeof content);
   encoded = g_base64_encode (content, sizeof content);
-  load_message_set (pair,
-                    g_strdup_printf ("<message to='receiver%u@%s/" RESOURCE "' type='chat' id='m'>"
-                                     "<body>%s</body></message>", pair->index, self->domain, encoded),
-                    encoded);
+  stanza = g_strdup_printf ("<message to='receiver%u@%s/" RESOURCE "' type='chat' id='m'>"
+                            "<body>%s</body></message>", pair->index, self->domain, encoded);
+  load_message_set (pair, stanza, strlen (stanza), encoded);
 }
 
 static void
@@ -174,7 +174,6 @@ xmpp_finish (LoadTarget *target)
 }
 
 static const LoadTargetClass xmpp_class = {
-  .answers_sends = FALSE,
   .prepare = xmpp_prepare,
   .on_input = xmpp_on_input,
   .open_idle = xmpp_open_idle,

@@ -41,6 +41,8 @@ struct _LoadConn
   GString      *in;           /* read and not consumed yet */
   GString      *out;          /* waiting for the socket to take it */
   guint         in_flight;    /* sends written and not answered yet */
+  gboolean      dirty;        /* has output to write this loop iteration */
+  gboolean      want_write;   /* polled for writing */
 };
 
 struct _LoadPair
@@ -51,7 +53,7 @@ struct _LoadPair
   LoadConn   receiver;
   guint      undelivered;     /* sent and not received yet */
   guint      backlog;         /* fixed-rate sends due and not written yet */
-  char      *message;         /* the request or stanza to send */
+  char      *message;         /* the request, frame or stanza to send */
   gsize      message_length;
   gsize      stamp_offset;    /* where the base64 content starts in it */
 };
@@ -67,9 +69,6 @@ typedef struct
 
 typedef struct
 {
-  /* Whether the server answers every send; then a sender connection
-   * holds at most one unanswered send. */
-  gboolean    answers_sends;
   /* Creates or logs in the accounts and connects every pair, blocking. */
   void      (*prepare)      (LoadTarget *self,
                              LoadPair   *pairs,
@@ -94,6 +93,8 @@ struct _LoadTarget
   pid_t                  pid;       /* the server, for its CPU time and memory */
   guint16                port;
   guint                  senders;   /* connections per sender */
+  guint                  pipeline;  /* unanswered sends per sender connection,
+                                     * or 0 if the server answers none */
 };
 
 typedef struct
@@ -126,6 +127,7 @@ void      load_conn_write      (LoadConn    *conn,
                                 gsize        length);
 void      load_message_set     (LoadPair    *pair,
                                 char        *message,
+                                gsize        length,
                                 const char  *content_base64);
 void      load_answered        (LoadConn    *conn,
                                 gboolean     success);
@@ -134,7 +136,8 @@ void      load_received        (LoadPair    *pair,
 char     *load_random_base64   (gsize        length,
                                 int          first_byte);
 
-LoadTarget *load_sotto_new     (const char  *relay_binary);
+LoadTarget *load_sotto_new     (const char  *relay_binary,
+                                gboolean     websocket_sends);
 LoadTarget *load_xmpp_new      (const char  *name,
                                 guint16      port,
                                 pid_t        pid,

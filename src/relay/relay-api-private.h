@@ -30,9 +30,13 @@ RelaySendRequest *_relay_send_request_parse_json (const char  *data,
                                                   gsize        length,
                                                   gsize        max_content,
                                                   GError     **error);
-char             *_relay_ack_parse_json          (const char  *data,
-                                                  gsize        length,
-                                                  GError     **error);
+RelayClientMessage *_relay_client_message_new_ack  (void);
+RelayClientMessage *_relay_client_message_new_send (void);
+RelayClientMessage *_relay_client_message_parse_json (const char  *data,
+                                                      gsize        length,
+                                                      gsize        max_content,
+                                                      gint64      *failed_id,
+                                                      GError     **error);
 
 /* The fast paths.  Each handles only compact, valid requests of the
  * shape clients write, and returns NULL for anything else, errors
@@ -41,7 +45,8 @@ char             *_relay_ack_parse_json          (const char  *data,
 RelaySendRequest *_relay_send_request_scan       (const char  *data,
                                                   gsize        length,
                                                   gsize        max_content);
-char             *_relay_ack_scan                (const char  *data,
-                                                  gsize        length);
+RelayClientMessage *_relay_client_message_scan     (const char  *data,
+                                                    gsize        length,
+                                                    gsize        max_content);
 
 G_END_DECLS

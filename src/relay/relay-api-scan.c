@@ -3,8 +3,8 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Fast paths for the two requests a busy relay reads most: sends and
- * acknowledgements.  Parsing them with json-glib builds a GObject parser
+ * Fast paths for the two requests a busy relay reads most: sends (as
+ * HTTP bodies or WebSocket messages) and acknowledgements.  Parsing them with json-glib builds a GObject parser
  * and a tree of nodes for every request, which cost more than the rest
  * of the request's handling on the event loop.  The scanner here reads
  * only a strict subset of JSON (no escapes, no fractions or exponents,
@@ -49,11 +49,38 @@ take (Scanner *s,
   return TRUE;
 }
 
-/* Reads a string of characters for which `allowed` holds, without its
+/* The characters each kind of string may hold.  A table rather than a
+ * test function per character: the content of every envelope passes
+ * through here. */
+enum
+{
+  CHARS_NAME = 1 << 0,
+  CHARS_BASE64 = 1 << 1,
+  CHARS_UUID = 1 << 2,
+};
+
+static guint8 char_classes[256];
+
+/* Fills the table once; both entry points call it first. */
+static void
+init_char_classes (void)
+{
+  static gsize initialized = 0;
+
+  if (!g_once_init_enter (&initialized))
+    return;
+  for (guint c = 0; c < 128; c++)
+    char_classes[c] = (guint8) ((g_ascii_isalpha (c) ? CHARS_NAME : 0) |
+                                (g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=' ? CHARS_BASE64 : 0) |
+                                (g_ascii_isxdigit (c) || c == '-' ? CHARS_UUID : 0));
+  g_once_init_leave (&initialized, 1);
+}
+
+/* Reads a string of characters of the class `allowed`, without its
  * quotes. */
 static gboolean
 take_string (Scanner      *s,
-             gboolean    (*allowed) (char c),
+             guint8        allowed,
              const char  **start,
              gsize        *length)
 {
@@ -62,7 +89,7 @@ take_string (Scanner      *s,
   if (!take (s, '"'))
     return FALSE;
   for (p = s->p; p < s->end && *p != '"'; p++)
-    if (!allowed (*p))
+    if ((char_classes[(guint8) *p] & allowed) == 0)
       return FALSE;
   if (p == s->end)
     return FALSE;
@@ -70,18 +97,6 @@ take_string (Scanner      *s,
   *length = (gsize) (p - s->p);
   s->p = p + 1;
   return TRUE;
-}
-
-static gboolean
-is_name_char (char c)
-{
-  return g_ascii_isalpha (c);
-}
-
-static gboolean
-is_base64_char (char c)
-{
-  return g_ascii_isalnum (c) || c == '+' || c == '/' || c == '=';
 }
 
 /* Reads a member name and its colon; the name matches exactly one of
@@ -94,7 +109,7 @@ take_name (Scanner           *s,
   const char *name;
   gsize length;
 
-  if (!take_string (s, is_name_char, &name, &length) || !take (s, ':'))
+  if (!take_string (s, CHARS_NAME, &name, &length) || !take (s, ':'))
     return -1;
   for (guint i = 0; i < n_names; i++)
     if (strlen (names[i]) == length && memcmp (names[i], name, length) == 0)
@@ -206,7 +221,7 @@ read_message_member (Scanner  *s,
       envelope->registration_id = (guint32) value;
       return TRUE;
     case MESSAGE_CONTENT:
-      if (!take_string (s, is_base64_char, &content, &length))
+      if (!take_string (s, CHARS_BASE64, &content, &length))
         return FALSE;
       envelope->content = _relay_api_decode_base64 (content, length, "content", scan->max_content, NULL);
       if (envelope->content == NULL || g_bytes_get_size (envelope->content) == 0)
@@ -246,22 +261,32 @@ take_messages (Scanner          *s,
   return take (s, ']');
 }
 
+/* The members of a send: the first two make the HTTP body, and a send
+ * over the WebSocket adds the other three. */
 enum
 {
   SEND_TIMESTAMP,
   SEND_MESSAGES,
+  N_SEND_BODY_MEMBERS,
+  SEND_TYPE = N_SEND_BODY_MEMBERS,
+  SEND_ID,
+  SEND_DESTINATION,
   N_SEND_MEMBERS,
 };
 
 static const char * const send_names[N_SEND_MEMBERS] = {
   [SEND_TIMESTAMP] = "timestamp",
   [SEND_MESSAGES] = "messages",
+  [SEND_TYPE] = "type",
+  [SEND_ID] = "id",
+  [SEND_DESTINATION] = "destination",
 };
 
 typedef struct
 {
-  RelaySendRequest *request;
-  gsize             max_content;
+  RelaySendRequest   *request;
+  RelayClientMessage *message;     /* NULL for an HTTP body */
+  gsize               max_content;
 } SendScan;
 
 static gboolean
@@ -270,10 +295,49 @@ read_send_member (Scanner  *s,
                   gpointer  data)
 {
   SendScan *scan = data;
+  const char *text;
+  gsize length;
 
-  if (index == SEND_TIMESTAMP)
-    return take_integer (s, 0, G_MAXINT64, &scan->request->timestamp);
-  return take_messages (s, scan->request, scan->max_content);
+  switch (index)
+    {
+    case SEND_TIMESTAMP:
+      return take_integer (s, 0, G_MAXINT64, &scan->request->timestamp);
+    case SEND_MESSAGES:
+      return take_messages (s, scan->request, scan->max_content);
+    case SEND_TYPE:
+      return take_string (s, CHARS_NAME, &text, &length) &&
+             length == 4 && memcmp (text, "send", 4) == 0;
+    case SEND_ID:
+      return take_integer (s, 0, G_MAXINT64, &scan->message->id);
+    case SEND_DESTINATION:
+      if (!take_string (s, CHARS_UUID, &text, &length) || !relay_uuid_is_valid (text, length))
+        return FALSE;
+      memcpy (scan->message->destination, text, length);
+      scan->message->destination[length] = '\0';
+      return TRUE;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Scans a whole send object of `n_members` members into `scan`. */
+static gboolean
+scan_send (const char *data,
+           gsize       length,
+           guint       n_members,
+           SendScan   *scan)
+{
+  Scanner s;
+
+  /* An empty body may come as a NULL pointer. */
+  if (length == 0)
+    return FALSE;
+  s.p = data;
+  s.end = data + length;
+  if (!take_object (&s, send_names, n_members, read_send_member, scan))
+    return FALSE;
+  skip_space (&s);
+  return s.p == s.end;
 }
 
 RelaySendRequest *
@@ -281,42 +345,87 @@ _relay_send_request_scan (const char *data,
                           gsize       length,
                           gsize       max_content)
 {
-  g_autoptr(RelaySendRequest) request = NULL;
-  SendScan scan = { NULL, max_content };
-  Scanner s;
+  g_autoptr(RelaySendRequest) request = _relay_send_request_new ();
+  SendScan scan = { request, NULL, max_content };
 
-  /* An empty body may come as a NULL pointer. */
-  if (length == 0)
-    return NULL;
-  request = _relay_send_request_new ();
-  scan.request = request;
-  s.p = data;
-  s.end = data + length;
-  if (!take_object (&s, send_names, N_SEND_MEMBERS, read_send_member, &scan))
-    return NULL;
-  skip_space (&s);
-  if (s.p != s.end)
+  init_char_classes ();
+  if (!scan_send (data, length, N_SEND_BODY_MEMBERS, &scan))
     return NULL;
   return g_steal_pointer (&request);
 }
 
-/* Only the exact text clients write is taken here. */
-char *
-_relay_ack_scan (const char *data,
-                 gsize       length)
+/* Reads one quoted GUID into the acknowledgement. */
+static gboolean
+take_guid (Scanner            *s,
+           RelayClientMessage *message)
 {
-  static const char head[] = "{\"type\":\"ack\",\"guid\":\"";
-  static const char tail[] = "\"}";
-  gsize head_length = sizeof head - 1;
-  gsize tail_length = sizeof tail - 1;
-  const char *guid;
+  RelayGuid guid;
+  const char *text;
+  gsize length;
 
-  if (length != head_length + RELAY_UUID_LENGTH + tail_length)
+  if (message->guids->len == RELAY_MAX_ACKS_PER_MESSAGE ||
+      !take_string (s, CHARS_UUID, &text, &length) || !relay_uuid_is_valid (text, length))
+    return FALSE;
+  memcpy (guid.text, text, length);
+  guid.text[length] = '\0';
+  g_array_append_val (message->guids, guid);
+  return TRUE;
+}
+
+/* Only the exact text clients write is taken for acknowledgements:
+ * {"type":"ack","guid":"…"} or {"type":"ack","guids":["…",…]}. */
+static RelayClientMessage *
+scan_ack (const char *data,
+          gsize       length)
+{
+  static const char head[] = "{\"type\":\"ack\",\"guid";
+  g_autoptr(RelayClientMessage) message = _relay_client_message_new_ack ();
+  gsize head_length = sizeof head - 1;
+  Scanner s;
+
+  if (length < head_length || memcmp (data, head, head_length) != 0)
     return NULL;
-  guid = data + head_length;
-  if (memcmp (data, head, head_length) != 0 ||
-      memcmp (guid + RELAY_UUID_LENGTH, tail, tail_length) != 0 ||
-      !relay_uuid_is_valid (guid, RELAY_UUID_LENGTH))
+  s.p = data + head_length;
+  s.end = data + length;
+  if (s.p < s.end && *s.p == 's')
+    {
+      s.p++;
+      if (!take (&s, '"') || !take (&s, ':') || !take (&s, '['))
+        return NULL;
+      do
+        if (!take_guid (&s, message))
+          return NULL;
+      while (take (&s, ','));
+      if (!take (&s, ']'))
+        return NULL;
+    }
+  else if (!take (&s, '"') || !take (&s, ':') || !take_guid (&s, message))
     return NULL;
-  return g_strndup (guid, RELAY_UUID_LENGTH);
+  if (!take (&s, '}') || s.p != s.end)
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+RelayClientMessage *
+_relay_client_message_scan (const char *data,
+                            gsize       length,
+                            gsize       max_content)
+{
+  g_autoptr(RelayClientMessage) message = NULL;
+  SendScan scan;
+
+  init_char_classes ();
+  if (length == 0)
+    return NULL;
+  message = scan_ack (data, length);
+  if (message != NULL)
+    return g_steal_pointer (&message);
+  message = _relay_client_message_new_send ();
+  message->send = _relay_send_request_new ();
+  scan.request = message->send;
+  scan.message = message;
+  scan.max_content = max_content;
+  if (!scan_send (data, length, N_SEND_MEMBERS, &scan))
+    return NULL;
+  return g_steal_pointer (&message);
 }

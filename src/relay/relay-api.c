@@ -325,20 +325,23 @@ get_string (JsonObject  *object,
   return json_node_get_string (node);
 }
 
+/* One more than the value of each base64 digit, and 0 for every other
+ * byte. */
+static const guint8 base64_digits[256] = {
+  ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+  ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+  ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+  ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+  ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+  ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+  ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+  ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
 static int
 base64_value (char c)
 {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
+  return base64_digits[(guint8) c] - 1;
 }
 
 /* Strict standard base64 with padding, accepting exactly what
@@ -687,23 +690,19 @@ relay_keys_request_parse (const char  *data,
   return g_steal_pointer (&request);
 }
 
-RelaySendRequest *
-_relay_send_request_parse_json (const char  *data,
-                                gsize        length,
-                                gsize        max_content,
-                                GError     **error)
+/* Reads the members a send has both as an HTTP body and as a WebSocket
+ * message. */
+static RelaySendRequest *
+send_request_from_object (JsonObject  *object,
+                          gsize        max_content,
+                          GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(RelaySendRequest) request = _relay_send_request_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
-  JsonObject *object;
   JsonNode *node;
   JsonArray *array;
   guint n;
 
-  object = parse_object (data, length, &parser, error);
-  if (object == NULL)
-    return NULL;
   if (!get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error))
     return NULL;
   node = get_member (object, "messages", TRUE, error);
@@ -775,6 +774,20 @@ _relay_send_request_parse_json (const char  *data,
   return g_steal_pointer (&request);
 }
 
+RelaySendRequest *
+_relay_send_request_parse_json (const char  *data,
+                                gsize        length,
+                                gsize        max_content,
+                                GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *object = parse_object (data, length, &parser, error);
+
+  if (object == NULL)
+    return NULL;
+  return send_request_from_object (object, max_content, error);
+}
+
 /* Sends and acknowledgements are nearly all a relay reads, and nearly all
  * come in the compact form clients write: a scan reads those without
  * building a JSON tree, and leaves everything else to json-glib. */
@@ -791,50 +804,175 @@ relay_send_request_parse (const char  *data,
   return _relay_send_request_parse_json (data, length, max_content, error);
 }
 
-char *
-relay_ack_parse (const char  *data,
-                 gsize        length,
-                 GError     **error)
+RelayClientMessage *
+relay_client_message_parse (const char  *data,
+                            gsize        length,
+                            gsize        max_content,
+                            gint64      *failed_id,
+                            GError     **error)
 {
-  char *guid = _relay_ack_scan (data, length);
+  RelayClientMessage *message = _relay_client_message_scan (data, length, max_content);
 
-  if (guid != NULL)
-    return guid;
-  return _relay_ack_parse_json (data, length, error);
+  if (message != NULL)
+    return message;
+  return _relay_client_message_parse_json (data, length, max_content, failed_id, error);
 }
 
-char *
-_relay_ack_parse_json (const char  *data,
-                       gsize        length,
-                       GError     **error)
+static RelayClientMessage *
+client_message_new (RelayClientMessageKind kind)
+{
+  RelayClientMessage *message = g_new0 (RelayClientMessage, 1);
+
+  message->kind = kind;
+  message->guids = g_array_new (FALSE, FALSE, sizeof (RelayGuid));
+  return message;
+}
+
+RelayClientMessage *
+_relay_client_message_new_ack (void)
+{
+  return client_message_new (RELAY_CLIENT_MESSAGE_ACK);
+}
+
+RelayClientMessage *
+_relay_client_message_new_send (void)
+{
+  return client_message_new (RELAY_CLIENT_MESSAGE_SEND);
+}
+
+void
+relay_client_message_free (RelayClientMessage *message)
+{
+  if (message == NULL)
+    return;
+  g_array_unref (message->guids);
+  relay_send_request_free (message->send);
+  g_free (message);
+}
+
+static gboolean
+add_guid (RelayClientMessage  *message,
+          const char          *guid,
+          GError             **error)
+{
+  RelayGuid entry;
+
+  if (!relay_uuid_is_valid (guid, strlen (guid)))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "An acknowledged GUID is not a GUID");
+      return FALSE;
+    }
+  memcpy (entry.text, guid, sizeof entry.text);
+  g_array_append_val (message->guids, entry);
+  return TRUE;
+}
+
+/* An acknowledgement names one envelope ("guid") or several ("guids"). */
+static RelayClientMessage *
+ack_from_object (JsonObject  *object,
+                 GError     **error)
+{
+  g_autoptr(RelayClientMessage) message = _relay_client_message_new_ack ();
+  JsonNode *node;
+  JsonArray *array;
+  const char *guid;
+  guint n;
+
+  if (json_object_has_member (object, "guid"))
+    {
+      guid = get_string (object, "guid", TRUE, error);
+      if (guid == NULL || !add_guid (message, guid, error))
+        return NULL;
+      return g_steal_pointer (&message);
+    }
+  node = get_member (object, "guids", TRUE, error);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “guids” must be an array");
+      return NULL;
+    }
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  if (n == 0 || n > RELAY_MAX_ACKS_PER_MESSAGE)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY,
+                   "Field “guids” holds 1 to %d GUIDs", RELAY_MAX_ACKS_PER_MESSAGE);
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        {
+          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                       "Each of “guids” must be a string");
+          return NULL;
+        }
+      if (!add_guid (message, json_node_get_string (element), error))
+        return NULL;
+    }
+  return g_steal_pointer (&message);
+}
+
+/* A send over the WebSocket is the body of PUT /v1/messages/{uuid} with
+ * the recipient and a client-chosen id, which its response repeats. */
+static RelayClientMessage *
+send_from_object (JsonObject  *object,
+                  gsize        max_content,
+                  gint64      *failed_id,
+                  GError     **error)
+{
+  g_autoptr(RelayClientMessage) message = _relay_client_message_new_send ();
+  const char *destination;
+
+  if (!get_integer (object, "id", 0, G_MAXINT64, &message->id, error))
+    return NULL;
+  *failed_id = message->id;
+  destination = get_string (object, "destination", TRUE, error);
+  if (destination == NULL)
+    return NULL;
+  if (!relay_uuid_is_valid (destination, strlen (destination)))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "Field “destination” is not an account UUID");
+      return NULL;
+    }
+  memcpy (message->destination, destination, sizeof message->destination);
+  message->send = send_request_from_object (object, max_content, error);
+  if (message->send == NULL)
+    return NULL;
+  return g_steal_pointer (&message);
+}
+
+RelayClientMessage *
+_relay_client_message_parse_json (const char  *data,
+                                  gsize        length,
+                                  gsize        max_content,
+                                  gint64      *failed_id,
+                                  GError     **error)
 {
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *object;
   const char *type;
-  const char *guid;
 
+  *failed_id = -1;
   object = parse_object (data, length, &parser, error);
   if (object == NULL)
     return NULL;
   type = get_string (object, "type", TRUE, error);
   if (type == NULL)
     return NULL;
-  if (strcmp (type, "ack") != 0)
-    {
-      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
-                   "Unknown message type");
-      return NULL;
-    }
-  guid = get_string (object, "guid", TRUE, error);
-  if (guid == NULL)
-    return NULL;
-  if (!relay_uuid_is_valid (guid, strlen (guid)))
-    {
-      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
-                   "Field “guid” is not a GUID");
-      return NULL;
-    }
-  return g_strdup (guid);
+  if (strcmp (type, "ack") == 0)
+    return ack_from_object (object, error);
+  if (strcmp (type, "send") == 0)
+    return send_from_object (object, max_content, failed_id, error);
+  g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE, "Unknown message type");
+  return NULL;
 }
 
 RelayCredentials *

@@ -27,6 +27,7 @@ G_BEGIN_DECLS
 #define RELAY_ENVELOPE_TYPE_MAX     8
 #define RELAY_MAX_PREKEYS_PER_REQUEST    100
 #define RELAY_MAX_ENVELOPES_PER_REQUEST  64
+#define RELAY_MAX_ACKS_PER_MESSAGE       256
 #define RELAY_MAX_JSON_DEPTH        8
 #define RELAY_UUID_LENGTH           36
 
@@ -95,6 +96,28 @@ typedef struct
 
 typedef struct
 {
+  char text[RELAY_UUID_LENGTH + 1];
+} RelayGuid;
+
+typedef enum
+{
+  RELAY_CLIENT_MESSAGE_ACK,
+  RELAY_CLIENT_MESSAGE_SEND,
+} RelayClientMessageKind;
+
+/* What a client writes on its WebSocket: acknowledgements, and sends
+ * that it prefers to make there rather than as HTTP requests. */
+typedef struct
+{
+  RelayClientMessageKind  kind;
+  GArray                 *guids;        /* of RelayGuid: acknowledged envelopes */
+  gint64                  id;           /* a send's id, repeated in its response */
+  char                    destination[RELAY_UUID_LENGTH + 1];
+  RelaySendRequest       *send;
+} RelayClientMessage;
+
+typedef struct
+{
   char    uuid[RELAY_UUID_LENGTH + 1];
   guint32 device_id;
   char   *password;
@@ -130,9 +153,14 @@ RelaySendRequest     *relay_send_request_parse     (const char  *data,
                                                     GError     **error);
 void                  relay_send_request_free      (RelaySendRequest *request);
 
-char                 *relay_ack_parse              (const char  *data,
+/* On failure, `failed_id` receives the id of a send whose id could be
+ * read, so that its response can name it, and -1 otherwise. */
+RelayClientMessage   *relay_client_message_parse   (const char  *data,
                                                     gsize        length,
+                                                    gsize        max_content,
+                                                    gint64      *failed_id,
                                                     GError     **error);
+void                  relay_client_message_free    (RelayClientMessage *message);
 
 RelayCredentials     *relay_credentials_parse      (const char  *header,
                                                     GError     **error);
@@ -143,6 +171,7 @@ void                  relay_prekey_free            (RelayPreKey *prekey);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayRegisterRequest, relay_register_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayKeysRequest, relay_keys_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelaySendRequest, relay_send_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayClientMessage, relay_client_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayCredentials, relay_credentials_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayPreKey, relay_prekey_free)
 

@@ -32,7 +32,6 @@
 #define EXPIRE_EVERY_N_TICKS       6
 #define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
 #define AUTH_CACHE_CAPACITY        100000
-#define WEBSOCKET_MAX_MESSAGE      1024
 #define WEBSOCKET_MAX_FRAME_HEADER 10
 #define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
@@ -98,6 +97,8 @@ struct _RelayServer
   GHashTable         *websockets;    /* set of every open RelayConn */
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
+  guint8              guid_bytes[4096];
+  gsize               guid_bytes_used;
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -127,13 +128,18 @@ struct _RelayRequest
   gsize             response_length;
   gboolean          responded;
   gboolean          close_after;
+
+  /* A request made as a WebSocket message rather than over HTTP. */
+  RelayConn        *conn;
+  gint64            message_id;
 };
 
 typedef struct
 {
-  char   *guid;     /* NULL for frames that need no acknowledgement */
-  char   *data;     /* the text */
-  gsize   length;
+  char     *guid;     /* NULL for frames that need no acknowledgement */
+  char     *data;     /* the text */
+  gsize     length;
+  gboolean  response; /* answers a request the connection made */
 } Frame;
 
 struct _RelayConn
@@ -158,6 +164,8 @@ struct _RelayConn
   gboolean          live;           /* the stored queue has been read to its end */
   gboolean          drained_sent;
   GByteArray       *rx;
+  guint             requests;       /* made and not yet answered on the socket */
+  gboolean          rx_paused;
 };
 
 struct _RelayTask
@@ -180,6 +188,8 @@ typedef struct
 } Session;
 
 static void conn_schedule (RelayConn *conn);
+static void conn_unref (RelayConn *conn);
+static void conn_answered (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
 static void flush_acks (RelayServer *self);
 
@@ -204,7 +214,18 @@ request_unref (RelayRequest *request)
   g_clear_pointer (&request->body, g_byte_array_unref);
   relay_credentials_free (request->credentials);
   g_free (request->response);
+  if (request->conn != NULL)
+    conn_unref (request->conn);
   g_free (request);
+}
+
+/* Whether the client that made the request can still read its answer. */
+static gboolean
+request_attached (RelayRequest *request)
+{
+  if (request->conn != NULL)
+    return request->conn->wsi != NULL && !request->conn->closing;
+  return request->wsi != NULL;
 }
 
 /* Cuts the request loose from its connection, either because its answer
@@ -377,7 +398,35 @@ now_ms (void)
   return g_get_real_time () / 1000;
 }
 
-/* HTTP answers. */
+/* Answers.  Over HTTP the answer waits in the request for the socket;
+ * over the WebSocket it is queued as a "response" message. */
+
+static void append_uint (GString *text,
+                         guint64  value);
+
+static void
+conn_respond (RelayRequest *request,
+              guint         status,
+              const char   *body,
+              gsize         length)
+{
+  RelayConn *conn = request->conn;
+  GString *text = g_string_sized_new (64 + length);
+  Frame *frame = g_new0 (Frame, 1);
+
+  g_string_append (text, "{\"type\":\"response\",\"id\":");
+  append_uint (text, (guint64) request->message_id);
+  g_string_append (text, ",\"status\":");
+  append_uint (text, status);
+  g_string_append (text, ",\"body\":");
+  g_string_append_len (text, body, (gssize) length);
+  g_string_append_c (text, '}');
+  frame->response = TRUE;
+  frame->length = text->len;
+  frame->data = g_string_free (text, FALSE);
+  g_queue_push_tail (&conn->out, frame);
+  conn_schedule (conn);
+}
 
 static void
 respond_raw (RelayRequest *request,
@@ -394,12 +443,18 @@ respond_raw (RelayRequest *request,
     self->metrics.request_errors_5xx++;
   else if (status >= 400)
     self->metrics.request_errors_4xx++;
+  request->responded = TRUE;
+  if (request->conn != NULL)
+    {
+      if (request_attached (request))
+        conn_respond (request, status, body, length);
+      return;
+    }
   request->status = status;
   request->content_type = content_type;
   request->response = g_malloc (RESPONSE_HEADROOM + length);
   memcpy (request->response + RESPONSE_HEADROOM, body, length);
   request->response_length = length;
-  request->responded = TRUE;
   if (request->wsi != NULL)
     lws_callback_on_writable (request->wsi);
 }
@@ -598,7 +653,7 @@ static void
 request_auth_finished (RelayRequest *request,
                        AuthResult    result)
 {
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   switch (result)
     {
@@ -685,7 +740,7 @@ register_stored_cb (RelayTask *task)
   RelayRequest *request = task->request;
   g_autoptr(JsonBuilder) builder = NULL;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   switch (task->op->status)
     {
@@ -724,7 +779,7 @@ register_hashed_cb (RelayTask *task)
   RelayTask *store;
   RelayOp *op;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   if (task->hash == NULL)
     {
@@ -804,7 +859,7 @@ lookup_done_cb (RelayTask *task)
   RelayRequest *request = task->request;
   g_autoptr(JsonBuilder) builder = NULL;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   if (task->op->status == RELAY_STORAGE_NOT_FOUND)
     {
@@ -853,7 +908,7 @@ counts_done_cb (RelayTask *task)
   RelayRequest *request = task->request;
   g_autoptr(JsonBuilder) builder = NULL;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   if (task->op->status != RELAY_STORAGE_OK)
     {
@@ -888,7 +943,7 @@ keys_stored_cb (RelayTask *task)
 {
   RelayRequest *request = task->request;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   switch (task->op->status)
     {
@@ -939,7 +994,7 @@ bundles_done_cb (RelayTask *task)
   g_autoptr(JsonBuilder) builder = NULL;
   RelayOp *op = task->op;
 
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   if (op->status == RELAY_STORAGE_NOT_FOUND)
     {
@@ -1163,7 +1218,7 @@ send_done_cb (RelayTask *task)
       self->metrics.envelopes_queued += op->ids->len;
       offer_envelopes (self, op);
     }
-  if (request->wsi == NULL)
+  if (!request_attached (request))
     return;
   switch (op->status)
     {
@@ -1195,6 +1250,63 @@ send_done_cb (RelayTask *task)
     }
 }
 
+/* Envelope GUIDs are random version 4 UUIDs.  Made one at a time, each
+ * would cost a getrandom() call and a printf, as much as the rest of
+ * the send on the event loop; they are cut from a buffer of random
+ * bytes instead. */
+static char *
+guid_new (RelayServer *self)
+{
+  static const char hex[] = "0123456789abcdef";
+  char *text = g_malloc (RELAY_UUID_LENGTH + 1);
+  guint8 *bytes;
+  char *p = text;
+
+  if (self->guid_bytes_used == 0 || self->guid_bytes_used + 16 > sizeof self->guid_bytes)
+    {
+      randombytes_buf (self->guid_bytes, sizeof self->guid_bytes);
+      self->guid_bytes_used = 0;
+    }
+  bytes = self->guid_bytes + self->guid_bytes_used;
+  self->guid_bytes_used += 16;
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  for (guint i = 0; i < 16; i++)
+    {
+      if (i == 4 || i == 6 || i == 8 || i == 10)
+        *p++ = '-';
+      *p++ = hex[bytes[i] >> 4];
+      *p++ = hex[bytes[i] & 0x0f];
+    }
+  *p = '\0';
+  return text;
+}
+
+/* Stores the envelopes of a send, made over HTTP or the WebSocket, and
+ * answers once they are durable. */
+static void
+submit_send (RelayRequest     *request,
+             const char       *uuid,
+             RelaySendRequest *send)
+{
+  RelayServer *self = request->server;
+  RelayTask *task;
+  RelayOp *op;
+
+  task = task_new (self, send_done_cb, request, NULL);
+  op = relay_op_new (RELAY_OP_SEND);
+  op->uuid = g_strdup (uuid);
+  op->source_uuid = g_strdup (request->credentials->uuid);
+  op->source_device = request->credentials->device_id;
+  op->server_timestamp = now_ms ();
+  op->limit = self->config->max_queue_envelopes;
+  op->guids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < send->messages->len; i++)
+    g_ptr_array_add (op->guids, guid_new (self));
+  op->send = send;
+  task_submit_op (task, op);
+}
+
 static void
 handle_send (RelayRequest *request)
 {
@@ -1202,8 +1314,6 @@ handle_send (RelayRequest *request)
   const char *uuid = request->segments[3];
   g_autoptr(GError) error = NULL;
   RelaySendRequest *send;
-  RelayTask *task;
-  RelayOp *op;
 
   if (!request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, request->credentials->uuid))
     return;
@@ -1219,18 +1329,7 @@ handle_send (RelayRequest *request)
       respond_api_error (request, error);
       return;
     }
-  task = task_new (self, send_done_cb, request, NULL);
-  op = relay_op_new (RELAY_OP_SEND);
-  op->uuid = g_strdup (uuid);
-  op->source_uuid = g_strdup (request->credentials->uuid);
-  op->source_device = request->credentials->device_id;
-  op->server_timestamp = now_ms ();
-  op->limit = self->config->max_queue_envelopes;
-  op->guids = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < send->messages->len; i++)
-    g_ptr_array_add (op->guids, g_uuid_string_random ());
-  op->send = send;
-  task_submit_op (task, op);
+  submit_send (request, uuid, send);
 }
 
 /* Endpoints: GET /v1/health and GET /metrics */
@@ -1853,22 +1952,98 @@ conn_send_error (RelayConn  *conn,
   conn_schedule (conn);
 }
 
+/* A request made as a WebSocket message.  While a connection has
+ * websocket-send-queue of them unanswered, the relay stops reading from
+ * it: a client that writes faster than it reads its answers is held
+ * back by TCP instead of growing the relay's memory. */
+static RelayRequest *
+conn_request_new (RelayConn *conn,
+                  gint64     message_id)
+{
+  RelayRequest *request = g_new0 (RelayRequest, 1);
+
+  request->refcount = 1;
+  request->server = conn->server;
+  request->conn = conn_ref (conn);
+  request->message_id = message_id;
+  request->credentials = g_new0 (RelayCredentials, 1);
+  memcpy (request->credentials->uuid, conn->credentials->uuid, sizeof request->credentials->uuid);
+  request->credentials->device_id = conn->credentials->device_id;
+  g_strlcpy (request->address, conn->address, sizeof request->address);
+  if (++conn->requests >= conn->server->config->websocket_send_queue && !conn->rx_paused)
+    {
+      conn->rx_paused = TRUE;
+      lws_rx_flow_control (conn->wsi, 0);
+    }
+  return request;
+}
+
+/* Called as the answer to one of the connection's requests is written. */
 static void
-conn_handle_message (RelayConn *conn)
+conn_answered (RelayConn *conn)
+{
+  conn->requests--;
+  if (conn->rx_paused && conn->requests <= conn->server->config->websocket_send_queue / 2)
+    {
+      conn->rx_paused = FALSE;
+      lws_rx_flow_control (conn->wsi, 1);
+    }
+}
+
+static void
+conn_handle_send (RelayConn          *conn,
+                  RelayClientMessage *message)
+{
+  RelayServer *self = conn->server;
+  RelayRequest *request = conn_request_new (conn, message->id);
+
+  if (self->draining)
+    respond_error (request, 503, "unavailable", "The relay is shutting down");
+  else if (request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, conn->credentials->uuid))
+    submit_send (request, message->destination, g_steal_pointer (&message->send));
+  request_unref (request);
+}
+
+static void
+conn_handle_acks (RelayConn          *conn,
+                  RelayClientMessage *message)
+{
+  for (guint i = 0; i < message->guids->len; i++)
+    {
+      const char *guid = g_array_index (message->guids, RelayGuid, i).text;
+
+      if (g_hash_table_remove (conn->inflight, guid))
+        conn_schedule (conn);
+      queue_ack (conn, guid);
+    }
+}
+
+/* A message that cannot be decoded is answered as the response to its
+ * send when its id could be read, and as an error message otherwise. */
+static void
+conn_handle_message (RelayConn  *conn,
+                     const char *data,
+                     gsize       length)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *guid = NULL;
+  g_autoptr(RelayClientMessage) message = NULL;
+  gint64 failed_id;
 
-  guid = relay_ack_parse ((const char *) conn->rx->data, conn->rx->len, &error);
-  g_byte_array_set_size (conn->rx, 0);
-  if (guid == NULL)
+  message = relay_client_message_parse (data, length, conn->server->config->max_envelope_bytes,
+                                        &failed_id, &error);
+  if (message == NULL && failed_id >= 0)
     {
-      conn_send_error (conn, relay_api_error_name ((RelayApiError) error->code), error->message);
-      return;
+      RelayRequest *request = conn_request_new (conn, failed_id);
+
+      respond_api_error (request, error);
+      request_unref (request);
     }
-  if (g_hash_table_remove (conn->inflight, guid))
-    conn_schedule (conn);
-  queue_ack (conn, guid);
+  else if (message == NULL)
+    conn_send_error (conn, relay_api_error_name ((RelayApiError) error->code), error->message);
+  else if (message->kind == RELAY_CLIENT_MESSAGE_ACK)
+    conn_handle_acks (conn, message);
+  else
+    conn_handle_send (conn, message);
 }
 
 static int
@@ -1891,14 +2066,24 @@ on_ws_receive (struct lws *wsi,
       conn_close (conn, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text-only");
       return 0;
     }
-  if (conn->rx->len + length > WEBSOCKET_MAX_MESSAGE)
+  if (conn->rx->len + length > conn->server->config->max_request_bytes)
     {
       conn_close (conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "too-large");
       return 0;
     }
+  /* Most messages arrive whole, in one callback, and are read where lws
+   * put them; only fragments are gathered first. */
+  if (conn->rx->len == 0 && lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0)
+    {
+      conn_handle_message (conn, data, length);
+      return 0;
+    }
   g_byte_array_append (conn->rx, data, (guint) length);
   if (lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0)
-    conn_handle_message (conn);
+    {
+      conn_handle_message (conn, (const char *) conn->rx->data, conn->rx->len);
+      g_byte_array_set_size (conn->rx, 0);
+    }
   return 0;
 }
 
@@ -1973,6 +2158,8 @@ on_ws_writeable (struct lws *wsi,
       g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
       if (frame->guid != NULL)
         g_hash_table_add (conn->inflight, g_steal_pointer (&frame->guid));
+      if (frame->response)
+        conn_answered (conn);
       frame_free (frame);
     }
   length = batch->len - LWS_PRE;

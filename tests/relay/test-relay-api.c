@@ -891,7 +891,8 @@ test_ws_bad_frames (Fixture       *fixture,
   const char *garbage[] = { "not json", "{\"type\":\"ack\"}", "{\"type\":\"ack\",\"guid\":\"x\"}",
                             "{\"type\":\"dance\"}", "[]", "{\"type\":\"ack\",\"guid\":7}" };
   const char *codes[] = { "bad-json", "missing-field", "bad-value", "bad-value", "bad-json", "wrong-type" };
-  g_autofree char *huge = g_strnfill (4000, 'x');
+  /* One byte over max-request-bytes, the bound on any client message. */
+  g_autofree char *huge = g_strnfill (1024 * 1024 + 1, 'x');
   g_autoptr(TestSocket) binary = NULL;
   g_autoptr(TestSocket) big = NULL;
   g_autoptr(TestResponse) health = NULL;
@@ -923,6 +924,208 @@ test_ws_bad_frames (Fixture       *fixture,
 
   health = test_request (fixture->session, fixture->relay, "GET", "/v1/health", NULL, NULL);
   g_assert_cmpuint (health->status, ==, 200);
+}
+
+/* Sends made on the WebSocket, answered there by id. */
+
+static void
+ws_send (TestSocket  *socket,
+         gint64       id,
+         const char  *destination,
+         guint        device_id,
+         guint        registration_id,
+         const char  *content)
+{
+  g_autofree char *text = g_strdup_printf ("{\"type\":\"send\",\"id\":%" G_GINT64_FORMAT ","
+                                           "\"destination\":\"%s\",\"timestamp\":1767225600000,"
+                                           "\"messages\":[{\"type\":1,\"destinationDeviceId\":%u,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                                           id, destination, device_id, registration_id, content);
+
+  soup_websocket_connection_send_text (socket->connection, text);
+}
+
+/* Returns the body of the response to send `id`, which must come next. */
+static JsonObject *
+expect_response (TestSocket  *socket,
+                 gint64       id,
+                 guint        status,
+                 JsonNode   **holder)
+{
+  JsonObject *object;
+
+  *holder = test_socket_next (socket, 5000);
+  g_assert_nonnull (*holder);
+  object = json_node_get_object (*holder);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "response");
+  g_assert_cmpint (json_object_get_int_member (object, "id"), ==, id);
+  g_assert_cmpint (json_object_get_int_member (object, "status"), ==, status);
+  return json_object_get_object_member (object, "body");
+}
+
+static void
+wait_for_metric (Fixture    *fixture,
+                 const char *name,
+                 gint64      value)
+{
+  for (guint tries = 0; metric (fixture, name) != value; tries++)
+    {
+      g_assert_cmpuint (tries, <, 100);
+      g_usleep (50 * 1000);
+    }
+}
+
+static void
+test_ws_send (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestSocket) sender = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  g_autoptr(TestSocket) receiver = test_socket_connect (fixture->session, fixture->relay, bob->auth);
+  g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) ack = g_string_new ("{\"type\":\"ack\",\"guids\":[");
+  const guint total = 50;
+
+  expect_drained (sender);
+  expect_drained (receiver);
+  /* Many sends in flight at once, each answered by its id. */
+  for (guint i = 0; i < total; i++)
+    {
+      g_ptr_array_add (contents, test_random_base64 (100, -1));
+      ws_send (sender, i + 1, bob->uuid, 1, bob->registration_id, g_ptr_array_index (contents, i));
+    }
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *body = expect_response (sender, i + 1, 200, &node);
+      JsonObject *sent = json_array_get_object_element (json_object_get_array_member (body, "messages"), 0);
+
+      g_assert_cmpint (json_object_get_int_member (sent, "deviceId"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (body, "serverTimestamp"), >, 0);
+      g_ptr_array_add (guids, g_strdup (json_object_get_string_member (sent, "guid")));
+    }
+  /* Bob gets them in order, and acknowledges them all in one message. */
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *envelope = expect_envelope (receiver, &node);
+
+      g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, g_ptr_array_index (guids, i));
+      g_assert_cmpstr (json_object_get_string_member (envelope, "content"), ==, g_ptr_array_index (contents, i));
+      g_assert_cmpstr (json_object_get_string_member (envelope, "source"), ==, alice->uuid);
+      g_string_append_printf (ack, "%s\"%s\"", i > 0 ? "," : "", (char *) g_ptr_array_index (guids, i));
+    }
+  g_string_append (ack, "]}");
+  soup_websocket_connection_send_text (receiver->connection, ack->str);
+  wait_for_metric (fixture, "sotto_relay_envelopes_delivered_total", total);
+  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_clear_pointer (&receiver, test_socket_free);
+  receiver = test_socket_connect (fixture->session, fixture->relay, bob->auth);
+  expect_drained (receiver);
+  expect_nothing (receiver);
+}
+
+/* Failed sends are answered by id with the status and error body an
+ * HTTP send would get, and store nothing. */
+static void
+test_ws_send_errors (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestSocket) sender = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  g_autofree char *content = test_random_base64 (100, -1);
+  g_autoptr(JsonNode) unknown = NULL;
+  g_autoptr(JsonNode) mismatch = NULL;
+  g_autoptr(JsonNode) stale = NULL;
+  g_autoptr(JsonNode) base64 = NULL;
+  g_autoptr(JsonNode) no_id = NULL;
+  JsonObject *body;
+
+  expect_drained (sender);
+  ws_send (sender, 1, "00000000-0000-4000-8000-000000000000", 1, 1, content);
+  body = expect_response (sender, 1, 404, &unknown);
+  g_assert_cmpstr (json_object_get_string_member (body, "error"), ==, "not-found");
+
+  ws_send (sender, 2, bob->uuid, 2, bob->registration_id, content);
+  body = expect_response (sender, 2, 409, &mismatch);
+  g_assert_cmpstr (json_object_get_string_member (body, "error"), ==, "device-mismatch");
+  g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (body, "missingDevices"), 0), ==, 1);
+  g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (body, "extraDevices"), 0), ==, 2);
+
+  ws_send (sender, 3, bob->uuid, 1, bob->registration_id % 16000 + 1, content);
+  body = expect_response (sender, 3, 410, &stale);
+  g_assert_cmpstr (json_object_get_string_member (body, "error"), ==, "stale-devices");
+
+  ws_send (sender, 4, bob->uuid, 1, bob->registration_id, "AAEC=");
+  body = expect_response (sender, 4, 400, &base64);
+  g_assert_cmpstr (json_object_get_string_member (body, "error"), ==, "bad-base64");
+
+  /* Without an id there is nothing to answer, so an error message comes. */
+  soup_websocket_connection_send_text (sender->connection, "{\"type\":\"send\",\"destination\":\"x\"}");
+  no_id = test_socket_next (sender, 5000);
+  g_assert_nonnull (no_id);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (no_id), "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (no_id), "error"), ==, "missing-field");
+
+  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 0);
+}
+
+/* The relay remembers each account's devices between sends; a device
+ * that takes a new registration id must be seen at once. */
+static void
+test_ws_send_new_registration (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestSocket) sender = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  g_autofree char *content = test_random_base64 (100, -1);
+  guint old_id = bob->registration_id;
+  guint new_id = old_id % 16000 + 1;
+  g_autofree char *prekeys = test_prekeys_json (100, 1, FALSE);
+  g_autofree char *upload = g_strdup_printf ("{\"registrationId\":%u,\"preKeys\":%s}", new_id, prekeys);
+  g_autoptr(TestResponse) response = NULL;
+  g_autoptr(JsonNode) before = NULL;
+  g_autoptr(JsonNode) stale = NULL;
+  g_autoptr(JsonNode) after = NULL;
+
+  expect_drained (sender);
+  ws_send (sender, 1, bob->uuid, 1, old_id, content);
+  expect_response (sender, 1, 200, &before);
+  response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", bob->auth, upload);
+  g_assert_cmpuint (response->status, ==, 200);
+  ws_send (sender, 2, bob->uuid, 1, old_id, content);
+  expect_response (sender, 2, 410, &stale);
+  ws_send (sender, 3, bob->uuid, 1, new_id, content);
+  expect_response (sender, 3, 200, &after);
+}
+
+/* With websocket-send-queue at 8, a client that writes 200 sends before
+ * reading any answer is held back by TCP, and still gets every answer. */
+static void
+test_ws_send_backpressure (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestSocket) sender = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  g_autofree char *content = test_random_base64 (100, -1);
+  const guint total = 200;
+
+  expect_drained (sender);
+  for (guint i = 0; i < total; i++)
+    ws_send (sender, i, bob->uuid, 1, bob->registration_id, content);
+  for (guint i = 0; i < total; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      expect_response (sender, i, 200, &node);
+    }
+  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, total);
 }
 
 /* Raw bytes that are no WebSocket at all after a valid upgrade. */
@@ -1062,6 +1265,7 @@ static const char *limits_conf = RELAXED_RATES "account-lookups=100000/100000\n"
                                  "[limits]\nmax-queue-envelopes=3\nmax-one-time-prekeys=25\nmax-envelope-bytes=1024\n";
 static const char *address_conf = "[rate-limits]\naddress-requests=0.001/8\n";
 static const char *slow_conf = "[limits]\nwebsocket-send-queue=8\nwebsocket-unacked=4\n";
+static const char *backpressure_conf = RELAXED_RATES "[limits]\nwebsocket-send-queue=8\n";
 static const char *expiry_conf = RELAXED_RATES "[limits]\nmax-queue-envelopes=3\nmax-queue-age-seconds=1\n";
 
 int
@@ -1093,6 +1297,10 @@ main (int   argc,
   ADD ("websocket/broken-framing", test_ws_broken_framing, NULL);
   ADD ("websocket/slow-reader", test_ws_slow_reader, slow_conf);
   ADD ("websocket/expiry", test_ws_expiry, expiry_conf);
+  ADD ("websocket/send", test_ws_send, NULL);
+  ADD ("websocket/send-errors", test_ws_send_errors, NULL);
+  ADD ("websocket/send-new-registration", test_ws_send_new_registration, limits_conf);
+  ADD ("websocket/send-backpressure", test_ws_send_backpressure, backpressure_conf);
 
 #undef ADD
 

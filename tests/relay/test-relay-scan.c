@@ -3,7 +3,7 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The fast paths of the send and acknowledgement decoders: the compact
+ * The fast paths of the send and WebSocket message decoders: the compact
  * requests clients write must take them (or the relay silently loses
  * its speed), and everything outside their subset must fall through to
  * json-glib, which gives the answer.
@@ -221,7 +221,7 @@ static void
 test_empty (void)
 {
   g_assert_null (_relay_send_request_scan (NULL, 0, MAX_CONTENT));
-  g_assert_null (_relay_ack_scan (NULL, 0));
+  g_assert_null (_relay_client_message_scan (NULL, 0, MAX_CONTENT));
 }
 
 static void
@@ -241,24 +241,140 @@ test_send_too_many (void)
   g_assert_null (request);
 }
 
+static RelayClientMessage *
+scan_message (const char *json)
+{
+  return _relay_client_message_scan (json, strlen (json), MAX_CONTENT);
+}
+
+static RelayClientMessage *
+parse_message (const char  *json,
+               gint64      *failed_id,
+               GError     **error)
+{
+  return relay_client_message_parse (json, strlen (json), MAX_CONTENT, failed_id, error);
+}
+
 static void
 test_ack (void)
 {
   static const char canonical[] = "{\"type\":\"ack\",\"guid\":\"3e0a4c1e-2f5d-4b8e-9a51-0c9d7e6f1a2b\"}";
   static const char reordered[] = "{\"guid\":\"3e0a4c1e-2f5d-4b8e-9a51-0c9d7e6f1a2b\",\"type\":\"ack\"}";
   static const char upper[] = "{\"type\":\"ack\",\"guid\":\"3E0A4C1E-2F5D-4B8E-9A51-0C9D7E6F1A2B\"}";
-  g_autofree char *fast = _relay_ack_scan (canonical, strlen (canonical));
-  g_autofree char *full = NULL;
+  g_autoptr(RelayClientMessage) fast = scan_message (canonical);
+  g_autoptr(RelayClientMessage) full = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 failed_id;
 
-  g_assert_cmpstr (fast, ==, "3e0a4c1e-2f5d-4b8e-9a51-0c9d7e6f1a2b");
-  g_assert_null (_relay_ack_scan (reordered, strlen (reordered)));
-  full = relay_ack_parse (reordered, strlen (reordered), &error);
+  g_assert_nonnull (fast);
+  g_assert_cmpint (fast->kind, ==, RELAY_CLIENT_MESSAGE_ACK);
+  g_assert_cmpuint (fast->guids->len, ==, 1);
+  g_assert_cmpstr (g_array_index (fast->guids, RelayGuid, 0).text, ==, "3e0a4c1e-2f5d-4b8e-9a51-0c9d7e6f1a2b");
+  g_assert_null (scan_message (reordered));
+  full = parse_message (reordered, &failed_id, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (full, ==, fast);
-  g_assert_null (_relay_ack_scan (upper, strlen (upper)));
-  g_assert_null (relay_ack_parse (upper, strlen (upper), &error));
+  g_assert_cmpuint (full->guids->len, ==, 1);
+  g_assert_cmpstr (g_array_index (full->guids, RelayGuid, 0).text, ==, "3e0a4c1e-2f5d-4b8e-9a51-0c9d7e6f1a2b");
+  g_assert_null (scan_message (upper));
+  g_assert_null (parse_message (upper, &failed_id, &error));
   g_assert_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE);
+  g_assert_cmpint (failed_id, ==, -1);
+}
+
+static void
+test_ack_batch (void)
+{
+  g_autoptr(GString) json = g_string_new ("{\"type\":\"ack\",\"guids\":[");
+  g_autoptr(RelayClientMessage) fast = NULL;
+  g_autoptr(RelayClientMessage) full = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 failed_id;
+
+  for (guint i = 0; i < RELAY_MAX_ACKS_PER_MESSAGE; i++)
+    g_string_append_printf (json, "%s\"3e0a4c1e-2f5d-4b8e-9a51-%012x\"", i > 0 ? "," : "", i);
+  g_string_append (json, "]}");
+  fast = scan_message (json->str);
+  g_assert_nonnull (fast);
+  g_assert_cmpuint (fast->guids->len, ==, RELAY_MAX_ACKS_PER_MESSAGE);
+  g_assert_cmpstr (g_array_index (fast->guids, RelayGuid, 255).text, ==, "3e0a4c1e-2f5d-4b8e-9a51-0000000000ff");
+
+  /* One more than a message may hold goes to json-glib, which refuses it. */
+  g_string_truncate (json, json->len - 2);
+  g_string_append (json, ",\"3e0a4c1e-2f5d-4b8e-9a51-100000000000\"]}");
+  g_assert_null (scan_message (json->str));
+  full = parse_message (json->str, &failed_id, &error);
+  g_assert_null (full);
+  g_assert_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY);
+  g_clear_error (&error);
+
+  g_assert_null (parse_message ("{\"type\":\"ack\",\"guids\":[]}", &failed_id, &error));
+  g_assert_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY);
+  g_clear_error (&error);
+  g_assert_null (parse_message ("{\"type\":\"ack\",\"guids\":[7]}", &failed_id, &error));
+  g_assert_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE);
+}
+
+static const char canonical_message[] =
+  "{\"type\":\"send\",\"id\":42,\"destination\":\"8f0c1d2e-1111-4222-8333-944455556666\","
+  "\"timestamp\":1767225600000,\"messages\":["
+  "{\"type\":1,\"destinationDeviceId\":1,\"destinationRegistrationId\":4242,\"content\":\"AAEC\"}]}";
+
+static void
+test_message_send (void)
+{
+  static const char reordered[] =
+    "{\"messages\":[{\"type\":1,\"destinationDeviceId\":1,\"destinationRegistrationId\":4242,"
+    "\"content\":\"AAEC\"}],\"destination\":\"8f0c1d2e-1111-4222-8333-944455556666\","
+    "\"timestamp\":1767225600000,\"id\":42,\"type\":\"send\"}";
+  g_autoptr(RelayClientMessage) fast = scan_message (canonical_message);
+  g_autoptr(RelayClientMessage) other = scan_message (reordered);
+  RelayOutgoingEnvelope *envelope;
+
+  g_assert_nonnull (fast);
+  g_assert_cmpint (fast->kind, ==, RELAY_CLIENT_MESSAGE_SEND);
+  g_assert_cmpint (fast->id, ==, 42);
+  g_assert_cmpstr (fast->destination, ==, "8f0c1d2e-1111-4222-8333-944455556666");
+  g_assert_cmpint (fast->send->timestamp, ==, 1767225600000);
+  g_assert_cmpuint (fast->send->messages->len, ==, 1);
+  envelope = g_ptr_array_index (fast->send->messages, 0);
+  g_assert_cmpuint (envelope->registration_id, ==, 4242);
+  g_assert_cmpstr (envelope->content_base64, ==, "AAEC");
+  g_assert_nonnull (other);
+  g_assert_cmpint (other->id, ==, 42);
+  g_assert_cmpstr (other->destination, ==, fast->destination);
+}
+
+/* A send whose id can be read names it on failure, so that the relay
+ * answers it as that send's response. */
+static void
+test_message_send_errors (void)
+{
+  static const struct
+  {
+    const char *json;
+    gint64      failed_id;
+    int         code;
+  } cases[] = {
+    { "{\"type\":\"send\",\"id\":5,\"destination\":\"nope\",\"timestamp\":1,\"messages\":[]}",
+      5, RELAY_API_ERROR_BAD_VALUE },
+    { "{\"type\":\"send\",\"id\":6,\"destination\":\"8f0c1d2e-1111-4222-8333-944455556666\","
+      "\"timestamp\":1,\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
+      "\"destinationRegistrationId\":1,\"content\":\"AAEC=\"}]}", 6, RELAY_API_ERROR_BAD_BASE64 },
+    { "{\"type\":\"send\",\"id\":\"7\"}", -1, RELAY_API_ERROR_WRONG_TYPE },
+    { "{\"type\":\"sent\",\"id\":8}", -1, RELAY_API_ERROR_BAD_VALUE },
+    { "{\"type\":\"send\",\"id\":9,", -1, RELAY_API_ERROR_BAD_JSON },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 failed_id = 0;
+
+      g_assert_null (scan_message (cases[i].json));
+      g_assert_null (parse_message (cases[i].json, &failed_id, &error));
+      g_assert_error (error, RELAY_API_ERROR, cases[i].code);
+      g_assert_cmpint (failed_id, ==, cases[i].failed_id);
+    }
 }
 
 int
@@ -274,5 +390,8 @@ main (int   argc,
   g_test_add_func ("/relay/scan/base64", test_base64);
   g_test_add_func ("/relay/scan/credentials-non-ascii", test_credentials_non_ascii);
   g_test_add_func ("/relay/scan/ack", test_ack);
+  g_test_add_func ("/relay/scan/ack-batch", test_ack_batch);
+  g_test_add_func ("/relay/scan/message-send", test_message_send);
+  g_test_add_func ("/relay/scan/message-send-errors", test_message_send_errors);
   return g_test_run ();
 }
