@@ -163,25 +163,39 @@ timeout_cb (gpointer user_data)
 }
 
 void
-engine_test_wait_for (gboolean *condition)
+engine_test_wait_until (gboolean (*done) (gpointer data),
+                        gpointer   data)
 {
   guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, NULL);
 
-  while (!*condition)
+  while (!done (data))
     g_main_context_iteration (NULL, TRUE);
 
   g_source_remove (timeout_id);
 }
 
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+void
+engine_test_wait_for (gboolean *condition)
+{
+  engine_test_wait_until (is_true, condition);
+}
+
+static gboolean
+has_result (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
 void
 engine_test_wait (GAsyncResult **result)
 {
-  guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, timeout_cb, NULL);
-
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (timeout_id);
+  engine_test_wait_until (has_result, result);
 }
 
 /* Drops the caller's reference to @object and waits until the last one

@@ -25,6 +25,8 @@ void               engine_test_result_cb       (GObject       *object,
                                                 GAsyncResult  *result,
                                                 gpointer       user_data);
 void               engine_test_wait            (GAsyncResult **result);
+void               engine_test_wait_until      (gboolean     (*done) (gpointer data),
+                                                gpointer       data);
 void               engine_test_wait_for        (gboolean      *condition);
 void               engine_test_await_finalize  (gpointer       object);
 GBytes            *engine_test_read_file       (GFile         *file);

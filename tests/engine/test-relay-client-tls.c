@@ -16,41 +16,8 @@
 #include "sp-init.h"
 
 #include "relay-test-util.h"
+#include "engine-test-util.h"
 #include "sotto-relay-client.h"
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out");
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (gboolean (*done) (gpointer),
-            gpointer   data)
-{
-  guint timeout_id = g_timeout_add_seconds (20, timeout_cb, NULL);
-
-  while (!done (data))
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (timeout_id);
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
 
 typedef struct
 {
@@ -86,8 +53,8 @@ register_account (SottoRelayClient *client,
   request = json_from_string (body, &error);
   g_assert_no_error (error);
 
-  sotto_relay_client_register_async (client, request, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_register_async (client, request, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_true (sotto_relay_client_register_finish (client, result, &account->uuid, &device_id, &error));
   g_assert_no_error (error);
   g_assert_true (g_uuid_string_is_valid (account->uuid));
@@ -158,8 +125,8 @@ test_untrusted (TestRelay *relay)
   g_assert_no_error (error);
   client = sotto_relay_client_new (relay->base_url, &error);
   g_assert_no_error (error);
-  sotto_relay_client_register_async (client, request, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_register_async (client, request, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_false (sotto_relay_client_register_finish (client, result, &uuid, &device_id, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
   g_assert_true (sotto_relay_error_is_transient (error));
@@ -207,8 +174,8 @@ test_relay_client_tls (void)
   register_account (bob, "bob", &bob_account);
 
   /* An authenticated request over HTTPS. */
-  sotto_relay_client_get_key_counts_async (bob, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_get_key_counts_async (bob, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_true (sotto_relay_client_get_key_counts_finish (bob, result, &n_pre_keys, &n_kyber, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (n_pre_keys, ==, 1);
@@ -219,18 +186,18 @@ test_relay_client_tls (void)
   g_signal_connect (bob, "envelope", G_CALLBACK (envelope_cb), &inbox);
   g_signal_connect (bob, "queue-empty", G_CALLBACK (queue_empty_cb), &inbox);
   sotto_relay_client_connect (bob);
-  wait_until (connected, bob);
-  wait_until (drained_once, &inbox);
+  engine_test_wait_until (connected, bob);
+  engine_test_wait_until (drained_once, &inbox);
 
   g_ptr_array_add (outgoing, sotto_relay_outgoing_new (1, 1, bob_account.registration_id, content));
   sotto_relay_client_send_async (alice, bob_account.uuid, g_get_real_time () / 1000, outgoing, NULL,
-                                 result_cb, &result);
-  wait_until (result_ready, &result);
+                                 engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_true (sotto_relay_client_send_finish (alice, result, &changes, &error));
   g_assert_no_error (error);
   g_assert_null (changes);
 
-  wait_until (received, &inbox);
+  engine_test_wait_until (received, &inbox);
   envelope = g_ptr_array_index (envelopes, 0);
   g_assert_cmpstr (envelope->source, ==, alice_account.uuid);
   g_assert_cmpuint (envelope->source_device, ==, 1);
@@ -240,7 +207,7 @@ test_relay_client_tls (void)
   /* envelope_cb acknowledged it: once Bob is back, nothing is left. */
   sotto_relay_client_disconnect (bob);
   sotto_relay_client_connect (bob);
-  wait_until (drained_twice, &inbox);
+  engine_test_wait_until (drained_twice, &inbox);
   g_assert_cmpuint (envelopes->len, ==, 1);
   sotto_relay_client_disconnect (bob);
 

@@ -18,6 +18,7 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
+#include "engine-test-util.h"
 #include "sotto-relay-client.h"
 
 #define UUID "8f0c3d6e-5b8f-4a43-9d36-7b1c5a3d0e11"
@@ -135,40 +136,6 @@ relay_free (Relay *relay)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Relay, relay_free)
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  g_error ("Timed out");
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (gboolean (*done) (gpointer),
-            gpointer   data)
-{
-  guint timeout_id = g_timeout_add_seconds (20, timeout_cb, NULL);
-
-  while (!done (data))
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (timeout_id);
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
 static void
 test_relay_client_urls (void)
 {
@@ -234,8 +201,8 @@ test_relay_client_requests (void)
   g_assert_no_error (error);
 
   /* Without credentials only registration is possible. */
-  sotto_relay_client_lookup_async (client, "bob", NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_lookup_async (client, "bob", NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_null (sotto_relay_client_lookup_finish (client, result, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED);
   g_clear_error (&error);
@@ -246,8 +213,8 @@ test_relay_client_requests (void)
 
   g_free (relay->reply);
   relay->reply = g_strdup ("{\"uuid\": \"" PEER "\"}");
-  sotto_relay_client_lookup_async (client, "bob", NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_lookup_async (client, "bob", NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   uuid = sotto_relay_client_lookup_finish (client, result, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (uuid, ==, PEER);
@@ -257,8 +224,8 @@ test_relay_client_requests (void)
   /* Counts must be integers. */
   g_free (relay->reply);
   relay->reply = g_strdup ("{\"preKeyCount\": 37, \"pqPreKeyCount\": \"40\"}");
-  sotto_relay_client_get_key_counts_async (client, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_get_key_counts_async (client, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_false (sotto_relay_client_get_key_counts_finish (client, result, &n_pre_keys, &n_kyber, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
   g_clear_error (&error);
@@ -266,8 +233,8 @@ test_relay_client_requests (void)
 
   g_free (relay->reply);
   relay->reply = g_strdup ("{\"preKeyCount\": 37, \"pqPreKeyCount\": 40}");
-  sotto_relay_client_get_key_counts_async (client, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_get_key_counts_async (client, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_true (sotto_relay_client_get_key_counts_finish (client, result, &n_pre_keys, &n_kyber, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (n_pre_keys, ==, 37);
@@ -280,8 +247,8 @@ test_relay_client_requests (void)
   g_free (relay->reply);
   relay->reply = g_strdup ("{\"error\": \"device-mismatch\", \"message\": \"The list of devices is out of date\","
                            " \"missingDevices\": [2, 3], \"extraDevices\": [1]}");
-  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_false (sotto_relay_client_send_finish (client, result, &changes, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH);
   g_assert_false (sotto_relay_error_is_transient (error));
@@ -299,8 +266,8 @@ test_relay_client_requests (void)
   relay->status = 503;
   g_free (relay->reply);
   relay->reply = g_strdup ("{\"error\": \"unavailable\", \"message\": \"Shutting down\"}");
-  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, result_cb, &result);
-  wait_until (result_ready, &result);
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
   g_assert_false (sotto_relay_client_send_finish (client, result, &changes, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAVAILABLE);
   g_assert_true (sotto_relay_error_is_transient (error));
@@ -379,7 +346,7 @@ test_relay_client_delivery (void)
   g_signal_connect (client, "queue-empty", G_CALLBACK (queue_empty_cb), &delivery);
 
   sotto_relay_client_connect (client);
-  wait_until (connected, client);
+  engine_test_wait_until (connected, client);
   g_assert_cmpuint (relay->n_connections, ==, 1);
 
   /* What does not follow the API is skipped, and never acknowledged. */
@@ -392,17 +359,17 @@ test_relay_client_delivery (void)
                                        " \"timestamp\": 1767225600000, \"serverTimestamp\": 1767225600123,"
                                        " \"content\": \"AQID\"}");
   soup_websocket_connection_send_text (socket, "{\"type\": \"queue-empty\"}");
-  wait_until (delivered, &delivery);
+  engine_test_wait_until (delivered, &delivery);
   g_assert_cmpuint (guids->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (guids, 0), ==, "g1");
 
-  wait_until (acknowledged, relay);
+  engine_test_wait_until (acknowledged, relay);
   g_assert_cmpstr (g_ptr_array_index (relay->acks, 0), ==, "{\"type\":\"ack\",\"guid\":\"g1\"}");
 
   /* Cut off: the client comes back by itself. */
   soup_websocket_connection_close (socket, 1001, "going-away");
-  wait_until (two_connections, relay);
-  wait_until (connected, client);
+  engine_test_wait_until (two_connections, relay);
+  engine_test_wait_until (connected, client);
 
   sotto_relay_client_disconnect (client);
   g_assert_cmpint (sotto_relay_client_get_connection (client), ==, SOTTO_RELAY_CONNECTION_OFFLINE);
@@ -463,7 +430,7 @@ test_relay_client_backoff (void)
   g_signal_connect (client, "notify::connection", G_CALLBACK (connection_cb), &attempts);
 
   sotto_relay_client_connect (client);
-  wait_until (four_attempts, &attempts);
+  engine_test_wait_until (four_attempts, &attempts);
   sotto_relay_client_disconnect (client);
 
   /* 125–250 ms before the second attempt, 500–1000 ms before the fourth. */

@@ -627,6 +627,32 @@ test_socket_next (TestSocket *socket,
   return g_queue_pop_head (&socket->messages);
 }
 
+char *
+test_send_envelope (SoupSession *session,
+                    TestRelay   *relay,
+                    TestAccount *from,
+                    TestAccount *to,
+                    const char  *content)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
+  g_autofree char *body = test_send_body (1, to->registration_id, content);
+  g_autoptr(TestResponse) response = test_request (session, relay, "PUT", path, from->auth, body);
+  JsonArray *messages;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  messages = json_object_get_array_member (test_response_object (response), "messages");
+  return g_strdup (json_object_get_string_member (json_array_get_object_element (messages, 0), "guid"));
+}
+
+void
+test_socket_expect_drained (TestSocket *socket)
+{
+  g_autoptr(JsonNode) node = test_socket_next (socket, 5000);
+
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
+}
+
 void
 test_socket_ack (TestSocket *socket,
                  const char *guid)

@@ -120,6 +120,13 @@ TestSocket  *test_socket_connect       (SoupSession  *session,
                                         const char   *auth);
 JsonNode    *test_socket_next          (TestSocket   *socket,
                                         guint         timeout_ms);
+/* Sends one envelope to device 1 of `to` over HTTP; returns its GUID. */
+char        *test_send_envelope        (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        TestAccount  *from,
+                                        TestAccount  *to,
+                                        const char   *content);
+void         test_socket_expect_drained (TestSocket  *socket);
 void         test_socket_ack           (TestSocket   *socket,
                                         const char   *guid);
 gboolean     test_socket_wait_closed   (TestSocket   *socket,

@@ -699,23 +699,6 @@ test_concurrent_bundles (Fixture       *fixture,
 
 /* The WebSocket. */
 
-static char *
-send_envelope (Fixture     *fixture,
-               TestAccount *from,
-               TestAccount *to,
-               const char  *content)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
-  g_autofree char *body = test_send_body (1, to->registration_id, content);
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT", path,
-                                                   from->auth, body);
-  JsonArray *messages;
-
-  g_assert_cmpuint (response->status, ==, 200);
-  messages = json_object_get_array_member (test_response_object (response), "messages");
-  return g_strdup (json_object_get_string_member (json_array_get_object_element (messages, 0), "guid"));
-}
-
 static JsonObject *
 expect_envelope (TestSocket  *socket,
                  JsonNode   **holder)
@@ -727,15 +710,6 @@ expect_envelope (TestSocket  *socket,
   object = json_node_get_object (*holder);
   g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
   return object;
-}
-
-static void
-expect_drained (TestSocket *socket)
-{
-  g_autoptr(JsonNode) node = test_socket_next (socket, 5000);
-
-  g_assert_nonnull (node);
-  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
 }
 
 static void
@@ -759,7 +733,7 @@ test_ws_offline_queue (Fixture       *fixture,
   for (guint i = 0; i < 5; i++)
     {
       g_ptr_array_add (contents, test_random_base64 (100, -1));
-      g_ptr_array_add (guids, send_envelope (fixture, alice, bob, g_ptr_array_index (contents, i)));
+      g_ptr_array_add (guids, test_send_envelope (fixture->session, fixture->relay, alice, bob, g_ptr_array_index (contents, i)));
     }
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
   g_assert_no_error (socket->error);
@@ -776,12 +750,12 @@ test_ws_offline_queue (Fixture       *fixture,
       g_assert_cmpint (json_object_get_int_member (envelope, "envelopeType"), ==, 1);
       test_socket_ack (socket, g_ptr_array_index (guids, i));
     }
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
 
   /* Sent while connected: pushed at once. */
   {
     g_autofree char *content = test_random_base64 (100, -1);
-    g_autofree char *guid = send_envelope (fixture, alice, bob, content);
+    g_autofree char *guid = test_send_envelope (fixture->session, fixture->relay, alice, bob, content);
     g_autoptr(JsonNode) node = NULL;
     JsonObject *envelope = expect_envelope (socket, &node);
 
@@ -792,7 +766,7 @@ test_ws_offline_queue (Fixture       *fixture,
 
   /* Everything was acknowledged, so a new connection finds nothing. */
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   expect_nothing (socket);
   g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_delivered_total"), ==, 6);
   g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
@@ -811,7 +785,7 @@ test_ws_redelivery (Fixture       *fixture,
     {
       g_autofree char *content = test_random_base64 (50, -1);
 
-      g_ptr_array_add (guids, send_envelope (fixture, alice, bob, content));
+      g_ptr_array_add (guids, test_send_envelope (fixture->session, fixture->relay, alice, bob, content));
     }
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
   for (guint i = 0; i < 3; i++)
@@ -821,7 +795,7 @@ test_ws_redelivery (Fixture       *fixture,
 
       g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, g_ptr_array_index (guids, i));
     }
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   test_socket_ack (socket, g_ptr_array_index (guids, 1));
   /* An ack for an envelope that is not Bob's, or not at all, changes nothing. */
   test_socket_ack (socket, "00000000-0000-4000-8000-000000000000");
@@ -838,7 +812,7 @@ test_ws_redelivery (Fixture       *fixture,
     g_assert_cmpstr (json_object_get_string_member (expect_envelope (socket, &second), "guid"), ==,
                      g_ptr_array_index (guids, 2));
   }
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 2);
 }
 
@@ -876,9 +850,9 @@ test_ws_auth (Fixture       *fixture,
 
   /* A second connection of the same device replaces the first. */
   first = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (first);
+  test_socket_expect_drained (first);
   second = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (second);
+  test_socket_expect_drained (second);
   expect_close (first, 4409);
 }
 
@@ -897,7 +871,7 @@ test_ws_bad_frames (Fixture       *fixture,
   g_autoptr(TestSocket) big = NULL;
   g_autoptr(TestResponse) health = NULL;
 
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
     {
       g_autoptr(JsonNode) node = NULL;
@@ -913,12 +887,12 @@ test_ws_bad_frames (Fixture       *fixture,
   g_clear_pointer (&socket, test_socket_free);
 
   binary = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (binary);
+  test_socket_expect_drained (binary);
   soup_websocket_connection_send_binary (binary->connection, "\x01\x02", 2);
   expect_close (binary, 1003);
 
   big = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (big);
+  test_socket_expect_drained (big);
   soup_websocket_connection_send_text (big->connection, huge);
   expect_close (big, 1009);
 
@@ -988,8 +962,8 @@ test_ws_send (Fixture       *fixture,
   g_autoptr(GString) ack = g_string_new ("{\"type\":\"ack\",\"guids\":[");
   const guint total = 50;
 
-  expect_drained (sender);
-  expect_drained (receiver);
+  test_socket_expect_drained (sender);
+  test_socket_expect_drained (receiver);
   /* Many sends in flight at once, each answered by its id. */
   for (guint i = 0; i < total; i++)
     {
@@ -1023,7 +997,7 @@ test_ws_send (Fixture       *fixture,
   g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
   g_clear_pointer (&receiver, test_socket_free);
   receiver = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (receiver);
+  test_socket_expect_drained (receiver);
   expect_nothing (receiver);
 }
 
@@ -1044,7 +1018,7 @@ test_ws_send_errors (Fixture       *fixture,
   g_autoptr(JsonNode) no_id = NULL;
   JsonObject *body;
 
-  expect_drained (sender);
+  test_socket_expect_drained (sender);
   ws_send (sender, 1, "00000000-0000-4000-8000-000000000000", 1, 1, content);
   body = expect_response (sender, 1, 404, &unknown);
   g_assert_cmpstr (json_object_get_string_member (body, "error"), ==, "not-found");
@@ -1093,7 +1067,7 @@ test_ws_send_new_registration (Fixture       *fixture,
   g_autoptr(JsonNode) stale = NULL;
   g_autoptr(JsonNode) after = NULL;
 
-  expect_drained (sender);
+  test_socket_expect_drained (sender);
   ws_send (sender, 1, bob->uuid, 1, old_id, content);
   expect_response (sender, 1, 200, &before);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", bob->auth, upload);
@@ -1116,7 +1090,7 @@ test_ws_send_backpressure (Fixture       *fixture,
   g_autofree char *content = test_random_base64 (100, -1);
   const guint total = 200;
 
-  expect_drained (sender);
+  test_socket_expect_drained (sender);
   for (guint i = 0; i < total; i++)
     ws_send (sender, i, bob->uuid, 1, bob->registration_id, content);
   for (guint i = 0; i < total; i++)
@@ -1177,14 +1151,14 @@ test_ws_slow_reader (Fixture       *fixture,
   const guint total = 40;
   guint received = 0;
 
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   /* This fixture lets 8 envelopes wait in memory and 4 go unacknowledged:
    * the rest must come from storage as the reader catches up. */
   for (guint i = 0; i < total; i++)
     {
       g_autofree char *content = test_random_base64 (100, -1);
 
-      g_free (send_envelope (fixture, alice, bob, content));
+      g_free (test_send_envelope (fixture->session, fixture->relay, alice, bob, content));
     }
   while (received < total)
     {
@@ -1215,7 +1189,7 @@ test_ws_expiry (Fixture       *fixture,
   gint64 deadline;
 
   for (guint i = 0; i < 3; i++)
-    g_free (send_envelope (fixture, alice, bob, "AAEC"));
+    g_free (test_send_envelope (fixture->session, fixture->relay, alice, bob, "AAEC"));
   response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, body);
   g_assert_cmpstr (test_response_error (response), ==, "queue-full");
 
@@ -1235,9 +1209,9 @@ test_ws_expiry (Fixture       *fixture,
   /* Bob is online before the next sends, so that these arrive however
    * slowly the test runs. */
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   for (guint i = 0; i < 3; i++)
-    g_ptr_array_add (fresh, send_envelope (fixture, alice, bob, "AAEC"));
+    g_ptr_array_add (fresh, test_send_envelope (fixture->session, fixture->relay, alice, bob, "AAEC"));
   g_clear_pointer (&response, test_response_free);
   response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, body);
   g_assert_cmpstr (test_response_error (response), ==, "queue-full");

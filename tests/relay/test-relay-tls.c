@@ -91,23 +91,6 @@ test_health (Fixture       *fixture,
   g_assert_cmpint (soup_message_get_tls_protocol_version (message), >=, G_TLS_PROTOCOL_VERSION_TLS_1_2);
 }
 
-static char *
-send_envelope (Fixture     *fixture,
-               TestAccount *from,
-               TestAccount *to,
-               const char  *content)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
-  g_autofree char *body = test_send_body (1, to->registration_id, content);
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT", path,
-                                                   from->auth, body);
-  JsonArray *messages;
-
-  g_assert_cmpuint (response->status, ==, 200);
-  messages = json_object_get_array_member (test_response_object (response), "messages");
-  return g_strdup (json_object_get_string_member (json_array_get_object_element (messages, 0), "guid"));
-}
-
 static void
 expect_envelope (TestSocket  *socket,
                  TestAccount *from,
@@ -125,15 +108,6 @@ expect_envelope (TestSocket  *socket,
   g_assert_cmpstr (json_object_get_string_member (object, "content"), ==, content);
 }
 
-static void
-expect_drained (TestSocket *socket)
-{
-  g_autoptr(JsonNode) node = test_socket_next (socket, 5000);
-
-  g_assert_nonnull (node);
-  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
-}
-
 /* The whole path of a message over TLS: registration, a send, delivery
  * on the authenticated WSS socket, and the acknowledgement. */
 static void
@@ -145,7 +119,7 @@ test_messages (Fixture       *fixture,
   g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *first_content = test_random_base64 (100, -1);
-  g_autofree char *first = send_envelope (fixture, alice, bob, first_content);
+  g_autofree char *first = test_send_envelope (fixture->session, fixture->relay, alice, bob, first_content);
   g_autoptr(TestSocket) socket = NULL;
   g_autoptr(JsonNode) nothing = NULL;
 
@@ -155,7 +129,7 @@ test_messages (Fixture       *fixture,
   g_assert_nonnull (socket->connection);
   expect_envelope (socket, alice, first, first_content);
   test_socket_ack (socket, first);
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
 
   /* Pushed while he is connected.  Each of these frames spans several
    * TLS records (at most 16 KiB each) and stays under the 128 KiB that
@@ -163,7 +137,7 @@ test_messages (Fixture       *fixture,
   for (guint i = 0; i < 8; i++)
     {
       g_ptr_array_add (contents, test_random_base64 (64 * 1024, -1));
-      g_ptr_array_add (guids, send_envelope (fixture, alice, bob, g_ptr_array_index (contents, i)));
+      g_ptr_array_add (guids, test_send_envelope (fixture->session, fixture->relay, alice, bob, g_ptr_array_index (contents, i)));
     }
   for (guint i = 0; i < guids->len; i++)
     {
@@ -175,7 +149,7 @@ test_messages (Fixture       *fixture,
   /* Every acknowledgement arrived: a new socket finds the queue empty. */
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
   g_assert_no_error (socket->error);
-  expect_drained (socket);
+  test_socket_expect_drained (socket);
   nothing = test_socket_next (socket, 300);
   g_assert_null (nothing);
 
