@@ -567,6 +567,14 @@ count_queues (SqliteStorage *self)
   return queued_add_rows (self, stmt (self, STMT_QUEUE_COUNTS), 1);
 }
 
+/* After a failure that may have left the counts off. */
+static void
+recount_queues (SqliteStorage *self)
+{
+  if (!count_queues (self))
+    g_warning ("SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
+}
+
 typedef struct
 {
   guint32 device_id;
@@ -826,8 +834,9 @@ op_ack (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-/* Counts what expires before deleting it; should the deletion fail, the
- * batch's commit fails too, and the counts are made again. */
+/* Counts what expires, then deletes it.  Should either step fail, the
+ * counts are made again from the table, which the failed statement left
+ * as it was. */
 static RelayStorageStatus
 op_expire (SqliteStorage *self,
            RelayOp       *op)
@@ -836,15 +845,19 @@ op_expire (SqliteStorage *self,
   gint64 before = self->queued_total;
 
   sqlite3_bind_int64 (s, 1, op->min_timestamp);
-  if (!queued_add_rows (self, s, -1))
-    return RELAY_STORAGE_FAILED;
-  s = stmt (self, STMT_DELETE_EXPIRED);
-  sqlite3_bind_int64 (s, 1, op->min_timestamp);
-  if (!step_done (s))
-    return RELAY_STORAGE_FAILED;
-  op->removed = before - self->queued_total;
-  op->queued_total = self->queued_total;
-  return RELAY_STORAGE_OK;
+  if (queued_add_rows (self, s, -1))
+    {
+      s = stmt (self, STMT_DELETE_EXPIRED);
+      sqlite3_bind_int64 (s, 1, op->min_timestamp);
+      if (step_done (s))
+        {
+          op->removed = before - self->queued_total;
+          op->queued_total = self->queued_total;
+          return RELAY_STORAGE_OK;
+        }
+    }
+  recount_queues (self);
+  return RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
@@ -954,8 +967,7 @@ run_batch (SqliteStorage *self,
         ops[i]->status = RELAY_STORAGE_FAILED;
       /* The cache may hold what the batch read of its own writes. */
       g_hash_table_remove_all (self->devices);
-      if (!count_queues (self))
-        g_warning ("SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
+      recount_queues (self);
     }
 
   g_mutex_lock (&self->mutex);
