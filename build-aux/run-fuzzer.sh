@@ -10,5 +10,8 @@ scratch=$3
 seconds=${SOTTO_FUZZ_SECONDS:-60}
 
 mkdir -p "$scratch"
+# libFuzzer reports a crash or a timeout with exit status 77 by default,
+# which meson counts as a skipped test: a finding must fail the suite.
 exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -error_exitcode=1 -timeout_exitcode=1 \
   -print_final_stats=1 "$scratch" "$seeds"
