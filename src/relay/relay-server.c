@@ -98,7 +98,7 @@ struct _RelayServer
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   guint8              guid_bytes[4096];
-  gsize               guid_bytes_used;
+  gsize               guid_bytes_used;   /* starts at the end: nothing drawn yet */
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -401,8 +401,30 @@ now_ms (void)
 /* Answers.  Over HTTP the answer waits in the request for the socket;
  * over the WebSocket it is queued as a "response" message. */
 
-static void append_uint (GString *text,
-                         guint64  value);
+/* The loop writes a frame and an answer for every envelope; printf
+ * would cost more than the rest of the text between them. */
+static void
+append_uint (GString *text,
+             guint64  value)
+{
+  char digits[20];
+  guint n = 0;
+
+  do
+    digits[n++] = (char) ('0' + value % 10);
+  while ((value /= 10) > 0);
+  while (n > 0)
+    g_string_append_c (text, digits[--n]);
+}
+
+static void
+append_member_uint (GString    *text,
+                    const char *name,
+                    guint64     value)
+{
+  g_string_append (text, name);
+  append_uint (text, value);
+}
 
 static void
 conn_respond (RelayRequest *request,
@@ -1068,31 +1090,6 @@ handle_bundles (RelayRequest *request)
 
 /* Endpoint: PUT /v1/messages/UUID */
 
-/* The loop writes a frame and an answer for every envelope; printf
- * would cost more than the rest of the text between them. */
-static void
-append_uint (GString *text,
-             guint64  value)
-{
-  char digits[20];
-  guint n = 0;
-
-  do
-    digits[n++] = (char) ('0' + value % 10);
-  while ((value /= 10) > 0);
-  while (n > 0)
-    g_string_append_c (text, digits[--n]);
-}
-
-static void
-append_member_uint (GString    *text,
-                    const char *name,
-                    guint64     value)
-{
-  g_string_append (text, name);
-  append_uint (text, value);
-}
-
 static Frame *
 envelope_frame (const char *guid,
                 guint8      type,
@@ -1262,7 +1259,7 @@ guid_new (RelayServer *self)
   guint8 *bytes;
   char *p = text;
 
-  if (self->guid_bytes_used == 0 || self->guid_bytes_used + 16 > sizeof self->guid_bytes)
+  if (self->guid_bytes_used + 16 > sizeof self->guid_bytes)
     {
       randombytes_buf (self->guid_bytes, sizeof self->guid_bytes);
       self->guid_bytes_used = 0;
@@ -2418,6 +2415,7 @@ relay_server_new (RelayConfig   *config,
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
   self->ws_batch = g_byte_array_sized_new (LWS_PRE + WEBSOCKET_WRITE_BATCH);
+  self->guid_bytes_used = sizeof self->guid_bytes;
   self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
                                        FALSE, NULL);
 
