@@ -19,11 +19,6 @@
 #include "sotto-store.h"
 #include "sotto-window.h"
 
-/* Usernames as the relay accepts them; checked here so the form can say
- * what is wrong before anything goes over the network. */
-#define USERNAME_MIN_LENGTH 3
-#define USERNAME_MAX_LENGTH 32
-
 struct _SottoWindow
 {
   AdwApplicationWindow parent_instance;
@@ -33,6 +28,7 @@ struct _SottoWindow
   SottoStore *store;
   SottoMessenger *messenger;
   GtkCustomFilter *filter;
+  char            *query_folded;  /* the search, casefolded once per change */
   GtkFilterListModel *filtered;
   gboolean creating_passphrase;
 
@@ -153,19 +149,21 @@ sotto_window_filter_conversation (gpointer item,
 {
   SottoWindow *self = user_data;
   SottoContact *contact = sotto_conversation_get_contact (item);
-  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
-  g_autofree char *query_folded = NULL;
+  const char *username = sotto_contact_get_username (contact);
   g_autofree char *name_folded = NULL;
   g_autofree char *username_folded = NULL;
 
-  if (query[0] == '\0')
+  if (self->query_folded == NULL || self->query_folded[0] == '\0')
     return TRUE;
 
-  query_folded = g_utf8_casefold (query, -1);
   name_folded = g_utf8_casefold (sotto_contact_get_name (contact), -1);
-  username_folded = g_utf8_casefold (sotto_contact_get_username (contact), -1);
-
-  return strstr (name_folded, query_folded) != NULL || strstr (username_folded, query_folded) != NULL;
+  if (strstr (name_folded, self->query_folded) != NULL)
+    return TRUE;
+  /* A contact known only by its identity has no username yet. */
+  if (username == NULL)
+    return FALSE;
+  username_folded = g_utf8_casefold (username, -1);
+  return strstr (username_folded, self->query_folded) != NULL;
 }
 
 static void
@@ -186,6 +184,8 @@ sotto_window_update_sidebar (SottoWindow *self)
 static void
 search_changed_cb (SottoWindow *self)
 {
+  g_free (self->query_folded);
+  self->query_folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   sotto_window_update_sidebar (self);
 }
@@ -405,23 +405,6 @@ sotto_window_open_store (SottoWindow *self,
 
 /* Onboarding */
 
-static gboolean
-username_is_valid (const char *username)
-{
-  gsize length = strlen (username);
-
-  if (length < USERNAME_MIN_LENGTH || length > USERNAME_MAX_LENGTH)
-    return FALSE;
-
-  for (const char *p = username; *p != '\0'; p++)
-    {
-      if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '.' && *p != '_')
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
 static void
 welcome_changed_cb (SottoWindow *self)
 {
@@ -429,9 +412,9 @@ welcome_changed_cb (SottoWindow *self)
   const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register",
-                                 username_is_valid (username) && relay[0] != '\0');
+                                 sotto_messenger_username_is_valid (username) && relay[0] != '\0');
 
-  if (username[0] != '\0' && !username_is_valid (username))
+  if (username[0] != '\0' && !sotto_messenger_username_is_valid (username))
     {
       gtk_label_set_label (self->welcome_error,
                            _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores."));
@@ -481,7 +464,7 @@ sotto_window_register (GtkWidget  *widget,
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
   const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
 
-  if (!username_is_valid (username) || self->store == NULL)
+  if (!sotto_messenger_username_is_valid (username) || self->store == NULL)
     return;
 
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
@@ -697,6 +680,7 @@ sotto_window_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
+  g_clear_pointer (&self->query_folded, g_free);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 

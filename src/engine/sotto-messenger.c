@@ -418,8 +418,18 @@ registration_free (Registration *registration)
   g_free (registration);
 }
 
-static gboolean
-username_is_valid (const char *username)
+/**
+ * sotto_messenger_username_is_valid:
+ * @username: a username
+ *
+ * Whether the relay takes @username: 3 to 32 characters, each a
+ * lowercase ASCII letter, a digit, a dot or an underscore.  Forms check
+ * it too, to say what is wrong before anything goes over the network.
+ *
+ * Returns: %TRUE if @username is valid
+ */
+gboolean
+sotto_messenger_username_is_valid (const char *username)
 {
   gsize len = strlen (username);
 
@@ -676,7 +686,7 @@ sotto_messenger_register_async (SottoStore          *store,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_register_async);
 
-  if (!username_is_valid (username))
+  if (!sotto_messenger_username_is_valid (username))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                _("A username is 3 to 32 characters of a–z, 0–9, “.” and “_”"));
@@ -1197,7 +1207,7 @@ sotto_messenger_open_conversation_async (SottoMessenger      *self,
       return;
     }
 
-  if (!username_is_valid (username))
+  if (!sotto_messenger_username_is_valid (username))
     {
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT,
                                _("“%s” is not a username"), username);

@@ -41,6 +41,7 @@ G_DECLARE_FINAL_TYPE (SottoMessenger, sotto_messenger, SOTTO, MESSENGER, GObject
 
 GQuark                 sotto_messenger_error_quark              (void);
 
+gboolean               sotto_messenger_username_is_valid        (const char           *username);
 void                   sotto_messenger_register_async           (SottoStore           *store,
                                                                  const char           *relay_url,
                                                                  const char           *username,
