@@ -72,27 +72,6 @@ verification_free (Verification *verification)
   g_free (verification);
 }
 
-static gboolean
-uuid_to_bytes (const char *uuid,
-               guint8      bytes[16])
-{
-  guint n = 0;
-
-  if (uuid == NULL || !g_uuid_string_is_valid (uuid))
-    return FALSE;
-
-  for (const char *p = uuid; *p != '\0' && n < 16; p++)
-    {
-      if (*p == '-')
-        continue;
-
-      bytes[n++] = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
-      p++;
-    }
-
-  return n == 16;
-}
-
 static void
 sotto_contact_invalidate_safety_number (SottoContact *self)
 {
@@ -304,8 +283,8 @@ sotto_contact_get_safety_number (SottoContact *self)
 
   local_identity = sotto_account_get_identity_key (self->account);
 
-  if (!uuid_to_bytes (sotto_account_get_uuid (self->account), local_id)
-      || !uuid_to_bytes (self->uuid, remote_id)
+  if (!_sotto_uuid_to_bytes (sotto_account_get_uuid (self->account), local_id)
+      || !_sotto_uuid_to_bytes (self->uuid, remote_id)
       || sp_public_key_decode (&local_key,
                                g_bytes_get_data (local_identity, NULL),
                                g_bytes_get_size (local_identity)) != SP_OK

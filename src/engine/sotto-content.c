@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-content.h"
+#include "sotto-engine-private.h"
 
 /* Sotto's inner content, the plaintext inside every session message
  * (docs/messenger.md, "Inner content"):
@@ -40,9 +41,9 @@
 
 G_DEFINE_QUARK (sotto-content-error-quark, sotto_content_error)
 
-static gboolean
-uuid_to_bytes (const char *uuid,
-               guint8      out[UUID_SIZE])
+gboolean
+_sotto_uuid_to_bytes (const char *uuid,
+                      guint8      out[UUID_SIZE])
 {
   guint n = 0;
 
@@ -187,7 +188,7 @@ sotto_content_encode (const SottoContent *content)
   guint8 *out;
 
   g_return_val_if_fail (content != NULL, NULL);
-  g_return_val_if_fail (uuid_to_bytes (content->id, id), NULL);
+  g_return_val_if_fail (_sotto_uuid_to_bytes (content->id, id), NULL);
   g_return_val_if_fail (content->timestamp >= 0, NULL);
   g_return_val_if_fail (content->sender == NULL || sender_is_valid (content->sender), NULL);
 
@@ -233,7 +234,7 @@ sotto_content_encode (const SottoContent *content)
   else
     {
       for (gsize i = 0; i < n_receipts; i++)
-        uuid_to_bytes (content->receipts[i], payload + i * UUID_SIZE);
+        _sotto_uuid_to_bytes (content->receipts[i], payload + i * UUID_SIZE);
     }
 
   return g_bytes_new_take (out, total);

@@ -14,6 +14,7 @@
 
 #include "sotto-contact-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-engine-private.h"
 #include "sotto-message-list-private.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
@@ -82,12 +83,6 @@ operation_free (Operation *operation)
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
   g_free (operation);
-}
-
-static gint64
-now_ms (void)
-{
-  return g_get_real_time () / 1000;
 }
 
 static char *
@@ -264,7 +259,7 @@ sotto_conversation_compose_async (SottoConversation   *self,
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   id = g_uuid_string_random ();
-  now = now_ms ();
+  now = _sotto_now_ms ();
 
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_insert_apply;
@@ -336,7 +331,7 @@ sotto_conversation_receive_async (SottoConversation   *self,
                                            SOTTO_MESSAGE_DIRECTION_INCOMING,
                                            SOTTO_MESSAGE_KIND_TEXT,
                                            SOTTO_MESSAGE_STATE_DELIVERED,
-                                           sent_at, now_ms (), text);
+                                           sent_at, _sotto_now_ms (), text);
 
   sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
                           sotto_conversation_receive_async,
@@ -597,7 +592,7 @@ sotto_conversation_set_identity_key_async (SottoConversation   *self,
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   id = g_uuid_string_random ();
-  now = now_ms ();
+  now = _sotto_now_ms ();
 
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_identity_apply;

@@ -23,4 +23,13 @@ _sotto_engine_init_crypto (void)
     g_error ("Could not initialise libsodium and libgcrypt");
 }
 
+static inline gint64
+_sotto_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+gboolean _sotto_uuid_to_bytes (const char *uuid,
+                               guint8      bytes[16]);
+
 G_END_DECLS

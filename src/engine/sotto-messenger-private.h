@@ -226,4 +226,8 @@ gboolean         _sotto_messenger_store_delete_session (SottoStore           *st
 gboolean         _sotto_messenger_store_clear_sessions (SottoStore           *store,
                                                         GError              **error);
 
+/* sodium_malloc that aborts when guarded memory runs out: the messenger
+ * cannot go on without somewhere safe to keep keys. */
+gpointer _sotto_secure_alloc (gsize size);
+
 G_END_DECLS

@@ -33,17 +33,6 @@
 
 /* Buffers for decoded prekeys and session records live in guarded
  * memory: they hold private keys. */
-static gpointer
-secure_alloc (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Could not allocate guarded memory for keys");
-
-  return memory;
-}
-
 static int
 store_error (GError     *error,
              const char *what)
@@ -133,7 +122,7 @@ read_sealed (SottoStore  *store,
 
   *found = TRUE;
   size = MAX (sqlite3_column_bytes (statement, 0), SOTTO_STORE_SEAL_OVERHEAD);
-  plain = secure_alloc (size);
+  plain = _sotto_secure_alloc (size);
 
   if (!_sotto_store_column_unseal (store, statement, 0, table, column, id, plain, size, len, error))
     {
@@ -489,7 +478,7 @@ store_session (void                  *user_data,
   if (rc != SP_OK)
     return rc;
 
-  serialized = secure_alloc (size);
+  serialized = _sotto_secure_alloc (size);
   rc = sp_session_record_serialize (record, serialized, size, &len);
   if (rc != SP_OK)
     {
@@ -540,7 +529,7 @@ _sotto_messenger_store_new (SottoStore   *store,
   SottoMessengerStore *self = g_new0 (SottoMessengerStore, 1);
 
   self->store = store;
-  self->identity = secure_alloc (sizeof (SpKeyPair));
+  self->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
   _sotto_messenger_store_set_identity (self, sotto_account_get_identity_key_pair (account),
                                        sotto_account_get_registration_id (account));
 
@@ -673,7 +662,7 @@ _sotto_messenger_store_save_keys (SottoStore           *store,
   gboolean saved = TRUE;
   gsize len;
 
-  record = secure_alloc (SP_KYBER_PRE_KEY_RECORD_MAX);
+  record = _sotto_secure_alloc (SP_KYBER_PRE_KEY_RECORD_MAX);
 
   if (batch->signed_pre_key != NULL)
     saved = sp_signed_pre_key_encode (batch->signed_pre_key, record, SP_KYBER_PRE_KEY_RECORD_MAX, &len) == SP_OK

@@ -90,8 +90,8 @@ _sotto_messenger_set_error_from_sp (GError     **error,
                "%s: %s", what, sp_strerror (rc));
 }
 
-static gpointer
-secure_alloc (gsize size)
+gpointer
+_sotto_secure_alloc (gsize size)
 {
   gpointer memory = sodium_malloc (size);
 
@@ -99,12 +99,6 @@ secure_alloc (gsize size)
     g_error ("Could not allocate guarded memory for keys");
 
   return memory;
-}
-
-static gint64
-now_ms (void)
-{
-  return g_get_real_time () / 1000;
 }
 
 /* Key ids are 24-bit and never 0; they wrap around. */
@@ -116,13 +110,6 @@ take_id (guint32 *next)
   *next = id % 0xffffff + 1;
 
   return id;
-}
-
-static char *
-base64 (const void *data,
-        gsize       len)
-{
-  return g_base64_encode (data, len);
 }
 
 /* Generates what @state says is due, advancing its ids.  Pure
@@ -137,7 +124,7 @@ generate_keys (const SpKeyPair *identity,
                GError         **error)
 {
   g_autoptr(SottoKeyBatch) batch = g_new0 (SottoKeyBatch, 1);
-  guint64 now = now_ms ();
+  guint64 now = _sotto_now_ms ();
   int rc;
 
   batch->pre_keys = g_ptr_array_new_with_free_func (sodium_free);
@@ -145,7 +132,7 @@ generate_keys (const SpKeyPair *identity,
 
   if (signed_pre_key)
     {
-      batch->signed_pre_key = secure_alloc (sizeof (SpSignedPreKey));
+      batch->signed_pre_key = _sotto_secure_alloc (sizeof (SpSignedPreKey));
       rc = sp_signed_pre_key_generate (batch->signed_pre_key, &identity->private_key,
                                        take_id (&state->next_signed_pre_key_id), now);
       if (rc != SP_OK)
@@ -158,7 +145,7 @@ generate_keys (const SpKeyPair *identity,
 
   if (last_resort)
     {
-      batch->last_resort = secure_alloc (sizeof (SpKyberPreKey));
+      batch->last_resort = _sotto_secure_alloc (sizeof (SpKyberPreKey));
       rc = sp_kyber_pre_key_generate (batch->last_resort, &identity->private_key,
                                       take_id (&state->next_kyber_pre_key_id), now);
       if (rc != SP_OK)
@@ -171,7 +158,7 @@ generate_keys (const SpKeyPair *identity,
 
   for (guint i = 0; i < n_pre_keys; i++)
     {
-      SpPreKey *key = secure_alloc (sizeof *key);
+      SpPreKey *key = _sotto_secure_alloc (sizeof *key);
 
       g_ptr_array_add (batch->pre_keys, key);
       rc = sp_pre_key_generate (key, take_id (&state->next_pre_key_id), now);
@@ -184,7 +171,7 @@ generate_keys (const SpKeyPair *identity,
 
   for (guint i = 0; i < n_kyber_pre_keys; i++)
     {
-      SpKyberPreKey *key = secure_alloc (sizeof *key);
+      SpKyberPreKey *key = _sotto_secure_alloc (sizeof *key);
 
       g_ptr_array_add (batch->kyber_pre_keys, key);
       rc = sp_kyber_pre_key_generate (key, &identity->private_key,
@@ -207,7 +194,7 @@ add_key_member (JsonBuilder *builder,
                 gsize        public_len,
                 const void  *signature)
 {
-  g_autofree char *public_text = base64 (public_key, public_len);
+  g_autofree char *public_text = g_base64_encode (public_key, public_len);
 
   if (name != NULL)
     json_builder_set_member_name (builder, name);
@@ -219,7 +206,7 @@ add_key_member (JsonBuilder *builder,
   json_builder_add_string_value (builder, public_text);
   if (signature != NULL)
     {
-      g_autofree char *signature_text = base64 (signature, SP_SIGNATURE_SIZE);
+      g_autofree char *signature_text = g_base64_encode (signature, SP_SIGNATURE_SIZE);
 
       json_builder_set_member_name (builder, "signature");
       json_builder_add_string_value (builder, signature_text);
@@ -530,7 +517,7 @@ registration_keys_stored_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  identity_key = base64 (registration->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  identity_key = g_base64_encode (registration->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "username");
@@ -592,7 +579,7 @@ registration_generate_thread (GTask        *task,
   gsize password_size;
   int rc;
 
-  registration->identity = secure_alloc (sizeof (SpKeyPair));
+  registration->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
   rc = sp_key_pair_generate (registration->identity);
   if (rc != SP_OK)
     {
@@ -604,7 +591,7 @@ registration_generate_thread (GTask        *task,
   registration->registration_id = randombytes_uniform (16380) + 1;
 
   password_size = sodium_base64_encoded_len (sizeof password, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  registration->password = secure_alloc (password_size);
+  registration->password = _sotto_secure_alloc (password_size);
   randombytes_buf (password, sizeof password);
   sodium_bin2base64 (registration->password, password_size, password, sizeof password,
                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -1457,7 +1444,7 @@ refresh_counted_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   guint n_pre_keys;
   guint n_kyber_pre_keys;
-  gint64 now = now_ms ();
+  gint64 now = _sotto_now_ms ();
 
   if (!sotto_relay_client_get_key_counts_finish (SOTTO_RELAY_CLIENT (object), result,
                                                  &n_pre_keys, &n_kyber_pre_keys, &error))
@@ -1480,7 +1467,7 @@ refresh_counted_cb (GObject      *object,
       return;
     }
 
-  refresh->identity = secure_alloc (sizeof (SpKeyPair));
+  refresh->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
   memcpy (refresh->identity, sotto_account_get_identity_key_pair (self->account), sizeof (SpKeyPair));
 
   _sotto_task_run_step (task, NULL, refresh_generate_thread, refresh_generated_cb);
@@ -1628,7 +1615,7 @@ reset_stored_cb (GObject      *object,
   /* The models follow what is on disk now. */
   sotto_account_set_identity_key_pair (self->account, reset->identity);
 
-  identity_key = base64 (reset->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  identity_key = g_base64_encode (reset->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "identityKey");
@@ -1714,7 +1701,7 @@ reset_generate_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   int rc;
 
-  reset->identity = secure_alloc (sizeof (SpKeyPair));
+  reset->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
   rc = sp_key_pair_generate (reset->identity);
   if (rc != SP_OK)
     {
