@@ -45,23 +45,6 @@ static GParamSpec *properties [N_PROPS];
 
 static void verified_switch_notify_active_cb (SottoSafetyNumberDialog *self);
 
-/* The 60 digits grouped in fives, the way both people read them aloud. */
-static char *
-format_groups (const char *digits,
-               const char *separator)
-{
-  GString *formatted = g_string_new (NULL);
-
-  for (guint i = 0; digits[i] != '\0'; i++)
-    {
-      if (i > 0 && i % GROUP_DIGITS == 0)
-        g_string_append (formatted, separator);
-      g_string_append_c (formatted, digits[i]);
-    }
-
-  return g_string_free (formatted, FALSE);
-}
-
 static void
 sotto_safety_number_dialog_show_result (SottoSafetyNumberDialog *self,
                                         gboolean                 success,
@@ -218,7 +201,7 @@ sotto_safety_number_dialog_copy (GtkWidget  *widget,
   if (digits == NULL)
     return;
 
-  formatted = format_groups (digits, " ");
+  formatted = sotto_contact_format_safety_number (digits);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), formatted);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Safety number copied")));
 }

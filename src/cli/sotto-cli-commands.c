@@ -27,22 +27,6 @@ hex_encode (GBytes *bytes)
   return g_string_free (hex, FALSE);
 }
 
-/* 60 digits as 12 groups of 5, the way people read them out. */
-static char *
-group_digits (const char *digits)
-{
-  GString *grouped = g_string_new (NULL);
-
-  for (gsize i = 0; digits[i] != '\0'; i++)
-    {
-      if (i > 0 && i % 5 == 0)
-        g_string_append_c (grouped, ' ');
-      g_string_append_c (grouped, digits[i]);
-    }
-
-  return g_string_free (grouped, FALSE);
-}
-
 static const char *
 state_name (SottoMessageState state)
 {
@@ -579,7 +563,7 @@ sotto_cli_safety_number (SottoCli *cli)
   if (digits == NULL)
     return sotto_cli_fail (cli, _("No safety number for %s"), cli->args[0]);
 
-  grouped = group_digits (digits);
+  grouped = sotto_contact_format_safety_number (digits);
 
   if (cli->json)
     {

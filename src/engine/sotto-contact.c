@@ -252,6 +252,30 @@ sotto_contact_get_sending_held (SottoContact *self)
 }
 
 /**
+ * sotto_contact_format_safety_number:
+ * @digits: a safety number's digits
+ *
+ * Groups the digits in fives with spaces between, the way both people
+ * read them aloud.
+ *
+ * Returns: (transfer full): the grouped digits
+ */
+char *
+sotto_contact_format_safety_number (const char *digits)
+{
+  GString *grouped = g_string_new (NULL);
+
+  for (gsize i = 0; digits[i] != '\0'; i++)
+    {
+      if (i > 0 && i % 5 == 0)
+        g_string_append_c (grouped, ' ');
+      g_string_append_c (grouped, digits[i]);
+    }
+
+  return g_string_free (grouped, FALSE);
+}
+
+/**
  * sotto_contact_get_safety_number:
  * @self: a #SottoContact
  *

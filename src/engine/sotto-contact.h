@@ -24,6 +24,7 @@ GBytes                 *sotto_contact_get_identity_key        (SottoContact     
 SottoVerificationState  sotto_contact_get_verification_state  (SottoContact         *self);
 gboolean                sotto_contact_get_sending_held        (SottoContact         *self);
 const char             *sotto_contact_get_safety_number       (SottoContact         *self);
+char                   *sotto_contact_format_safety_number    (const char           *digits);
 GBytes                 *sotto_contact_get_scannable_safety_number (SottoContact     *self);
 gboolean                sotto_contact_safety_number_matches   (SottoContact         *self,
                                                                const char           *digits);
