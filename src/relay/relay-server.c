@@ -97,8 +97,6 @@ struct _RelayServer
   GHashTable         *websockets;    /* set of every open RelayConn */
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
-  guint8              guid_bytes[4096];
-  gsize               guid_bytes_used;   /* starts at the end: nothing drawn yet */
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -1247,38 +1245,6 @@ send_done_cb (RelayTask *task)
     }
 }
 
-/* Envelope GUIDs are random version 4 UUIDs.  Made one at a time, each
- * would cost a getrandom() call and a printf, as much as the rest of
- * the send on the event loop; they are cut from a buffer of random
- * bytes instead. */
-static char *
-guid_new (RelayServer *self)
-{
-  static const char hex[] = "0123456789abcdef";
-  char *text = g_malloc (RELAY_UUID_LENGTH + 1);
-  guint8 *bytes;
-  char *p = text;
-
-  if (self->guid_bytes_used + 16 > sizeof self->guid_bytes)
-    {
-      randombytes_buf (self->guid_bytes, sizeof self->guid_bytes);
-      self->guid_bytes_used = 0;
-    }
-  bytes = self->guid_bytes + self->guid_bytes_used;
-  self->guid_bytes_used += 16;
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  for (guint i = 0; i < 16; i++)
-    {
-      if (i == 4 || i == 6 || i == 8 || i == 10)
-        *p++ = '-';
-      *p++ = hex[bytes[i] >> 4];
-      *p++ = hex[bytes[i] & 0x0f];
-    }
-  *p = '\0';
-  return text;
-}
-
 /* Stores the envelopes of a send, made over HTTP or the WebSocket, and
  * answers once they are durable. */
 static void
@@ -1297,9 +1263,6 @@ submit_send (RelayRequest     *request,
   op->source_device = request->credentials->device_id;
   op->server_timestamp = now_ms ();
   op->limit = self->config->max_queue_envelopes;
-  op->guids = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < send->messages->len; i++)
-    g_ptr_array_add (op->guids, guid_new (self));
   op->send = send;
   task_submit_op (task, op);
 }
@@ -2415,7 +2378,6 @@ relay_server_new (RelayConfig   *config,
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
   self->ws_batch = g_byte_array_sized_new (LWS_PRE + WEBSOCKET_WRITE_BATCH);
-  self->guid_bytes_used = sizeof self->guid_bytes;
   self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
                                        FALSE, NULL);
 

@@ -15,9 +15,11 @@
 
 #include "config.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 
+#include "relay-guid.h"
 #include "relay-storage.h"
 
 /* A batch is bounded so that a flood of ops cannot delay the first
@@ -96,6 +98,36 @@ static const char * const migrations[] = {
   "DROP TRIGGER envelopes_queued_in;"
   "DROP TRIGGER envelopes_queued_out;"
   "ALTER TABLE devices DROP COLUMN queued;",
+  /* 4: the queue costs as few B-tree updates as it can.  The writer
+   * numbers the entries itself, in the order it stores them, which does
+   * away with the AUTOINCREMENT sequence and, because server timestamps
+   * grow with the ids, with the age index too: what expires is a prefix
+   * of the table.  GUIDs are made from an entry's id and the run's tag
+   * (see relay-guid.h), so no index of GUIDs is needed either.  Entries
+   * stored before keep the GUIDs their clients may already hold, in a
+   * column indexed only where it is set. */
+  "CREATE TABLE queue ("
+  "  id INTEGER PRIMARY KEY,"
+  "  account TEXT NOT NULL,"
+  "  device_id INTEGER NOT NULL,"
+  "  tag INTEGER,"
+  "  legacy_guid TEXT,"
+  "  type INTEGER NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  source_device INTEGER NOT NULL,"
+  "  client_timestamp INTEGER NOT NULL,"
+  "  server_timestamp INTEGER NOT NULL,"
+  "  content BLOB NOT NULL);"
+  "INSERT INTO queue (id, account, device_id, legacy_guid, type, source, source_device,"
+  "                   client_timestamp, server_timestamp, content)"
+  "  SELECT id, account, device_id, guid, type, source, source_device,"
+  "         client_timestamp, server_timestamp, content FROM envelopes;"
+  "DROP TABLE envelopes;"
+  "CREATE INDEX queue_by_device ON queue (account, device_id);"
+  "CREATE UNIQUE INDEX queue_by_legacy_guid ON queue (legacy_guid) WHERE legacy_guid IS NOT NULL;"
+  "CREATE TABLE secrets ("
+  "  name TEXT PRIMARY KEY NOT NULL,"
+  "  value BLOB NOT NULL);",
 };
 
 typedef enum
@@ -115,6 +147,8 @@ typedef enum
   STMT_INSERT_ENVELOPE,
   STMT_FETCH_QUEUE,
   STMT_DELETE_ENVELOPE,
+  STMT_DELETE_LEGACY_ENVELOPE,
+  STMT_FIRST_FRESH,
   STMT_DELETE_EXPIRED,
   STMT_QUEUE_COUNTS,
   STMT_EXPIRED_COUNTS,
@@ -142,12 +176,16 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_FIRST_ONE_TIME] = "SELECT key_id, public_key, signature FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 ORDER BY key_id LIMIT 1",
   [STMT_DELETE_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 AND key_id = ?4",
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1",
-  [STMT_INSERT_ENVELOPE] = "INSERT INTO envelopes (account, device_id, guid, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-  [STMT_FETCH_QUEUE] = "SELECT id, guid, type, source, source_device, client_timestamp, server_timestamp, content FROM envelopes WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
-  [STMT_DELETE_ENVELOPE] = "DELETE FROM envelopes WHERE guid = ?1 AND account = ?2 AND device_id = ?3",
-  [STMT_DELETE_EXPIRED] = "DELETE FROM envelopes WHERE server_timestamp < ?1",
-  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, count(*) FROM envelopes GROUP BY account, device_id",
-  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM envelopes WHERE server_timestamp < ?1 GROUP BY account, device_id",
+  [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+  [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
+  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
+  [STMT_DELETE_LEGACY_ENVELOPE] = "DELETE FROM queue WHERE legacy_guid = ?1 AND account = ?2 AND device_id = ?3",
+  [STMT_FIRST_FRESH] = "SELECT id FROM queue WHERE server_timestamp >= ?1 ORDER BY id LIMIT 1",
+  [STMT_DELETE_EXPIRED] = "DELETE FROM queue WHERE id < ?1 AND server_timestamp < ?2",
+  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, count(*) FROM queue GROUP BY account, device_id",
+  /* Left to itself, SQLite would read the whole device index for the
+   * grouping rather than only the expired entries. */
+  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_SAVEPOINT] = "SAVEPOINT op",
@@ -166,11 +204,11 @@ typedef struct
   GThread          *thread;
   GMutex            mutex;
   GCond             cond;
-  GQueue            queue;
+  GPtrArray        *submitted;   /* of RelayOp, not yet taken by the writer */
   gboolean          closing;
   RelayCommitStats  stats;   /* under mutex */
 
-  /* Envelopes queued per device ("uuid.device" -> count), and in all;
+  /* Envelopes queued per device (a set of QueueCount), and in all;
    * only the thread that runs the ops uses them. */
   GHashTable       *queued;
   gint64            queued_total;
@@ -179,6 +217,14 @@ typedef struct
    * so that a send need not read them again; the ops that change a
    * device drop its account's entry. */
   GHashTable       *devices;
+  GArray           *uncached_devices;   /* what an account not cached has */
+
+  /* What the envelopes stored in this run are numbered and tagged
+   * with: ids only grow, and a tag drawn afresh for every run keeps a
+   * GUID from an earlier run from naming an entry that reuses its id. */
+  gint64            next_id;
+  gint64            tag;
+  RelayGuidCipher  *guids;
 } SqliteStorage;
 
 /* Statement helpers.  A statement is reset before use rather than after,
@@ -511,7 +557,14 @@ take_one_time (SqliteStorage  *self,
 }
 
 /* Queue counts.  They change only once the op that stores or deletes
- * envelopes has succeeded; a failed commit recounts them all. */
+ * envelopes has succeeded; a failed commit recounts them all.  Each
+ * count holds its own key, so that changing one allocates nothing. */
+
+typedef struct
+{
+  char   key[RELAY_DEVICE_KEY_SIZE];
+  gint64 count;
+} QueueCount;
 
 static gint64
 queued_get (SqliteStorage *self,
@@ -519,9 +572,11 @@ queued_get (SqliteStorage *self,
             guint32        device_id)
 {
   char key[RELAY_DEVICE_KEY_SIZE];
+  QueueCount *entry;
 
   relay_device_key (key, uuid, device_id);
-  return GPOINTER_TO_SIZE (g_hash_table_lookup (self->queued, key));
+  entry = g_hash_table_lookup (self->queued, key);
+  return entry != NULL ? entry->count : 0;
 }
 
 static void
@@ -531,17 +586,22 @@ queued_add (SqliteStorage *self,
             gint64         delta)
 {
   char key[RELAY_DEVICE_KEY_SIZE];
-  gint64 count;
+  QueueCount *entry;
 
   if (delta == 0)
     return;
   relay_device_key (key, uuid, device_id);
-  count = (gint64) GPOINTER_TO_SIZE (g_hash_table_lookup (self->queued, key)) + delta;
-  if (count > 0)
-    g_hash_table_insert (self->queued, g_strdup (key), GSIZE_TO_POINTER ((gsize) count));
-  else
-    g_hash_table_remove (self->queued, key);
+  entry = g_hash_table_lookup (self->queued, key);
+  if (entry == NULL)
+    {
+      entry = g_new0 (QueueCount, 1);
+      memcpy (entry->key, key, sizeof key);
+      g_hash_table_add (self->queued, entry);
+    }
+  entry->count += delta;
   self->queued_total += delta;
+  if (entry->count <= 0)
+    g_hash_table_remove (self->queued, entry);
 }
 
 /* Runs a statement whose rows are (account, device_id, count) and adds
@@ -584,20 +644,20 @@ typedef struct
 /* A bound on the device cache, which anyone who can send fills. */
 #define MAX_CACHED_ACCOUNTS 100000
 
-static gboolean
-list_devices (SqliteStorage *self,
-              const char    *uuid,
-              GArray        *rows)
+/* Returns the devices of an account, from the cache when it has them,
+ * or NULL when they cannot be read.  The array belongs to the storage
+ * and stays as it is until the op that asked ends. */
+static GArray *
+account_devices (SqliteStorage *self,
+                 const char    *uuid)
 {
-  GArray *cached = g_hash_table_lookup (self->devices, uuid);
+  GArray *devices = g_hash_table_lookup (self->devices, uuid);
   sqlite3_stmt *s;
   int rc;
 
-  if (cached != NULL)
-    {
-      g_array_append_vals (rows, cached->data, cached->len);
-      return TRUE;
-    }
+  if (devices != NULL)
+    return devices;
+  g_array_set_size (self->uncached_devices, 0);
   s = stmt (self, STMT_LIST_DEVICES);
   bind_text (s, 1, uuid);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
@@ -607,29 +667,27 @@ list_devices (SqliteStorage *self,
         (guint32) sqlite3_column_int64 (s, 1),
       };
 
-      g_array_append_val (rows, row);
+      g_array_append_val (self->uncached_devices, row);
     }
   if (rc != SQLITE_DONE)
-    return FALSE;
+    return NULL;
   /* Unknown accounts are not remembered: random UUIDs would fill the
    * cache with nothing. */
-  if (rows->len > 0)
-    {
-      if (g_hash_table_size (self->devices) >= MAX_CACHED_ACCOUNTS)
-        g_hash_table_remove_all (self->devices);
-      cached = g_array_sized_new (FALSE, FALSE, sizeof (DeviceRow), rows->len);
-      g_array_append_vals (cached, rows->data, rows->len);
-      g_hash_table_insert (self->devices, g_strdup (uuid), cached);
-    }
-  return TRUE;
+  if (self->uncached_devices->len == 0)
+    return self->uncached_devices;
+  if (g_hash_table_size (self->devices) >= MAX_CACHED_ACCOUNTS)
+    g_hash_table_remove_all (self->devices);
+  devices = g_array_copy (self->uncached_devices);
+  g_hash_table_insert (self->devices, g_strdup (uuid), devices);
+  return devices;
 }
 
 static RelayStorageStatus
 op_fetch_bundles (SqliteStorage *self,
                   RelayOp       *op)
 {
-  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
   sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
+  GArray *devices;
   int rc;
 
   bind_text (s, 1, op->uuid);
@@ -640,7 +698,7 @@ op_fetch_bundles (SqliteStorage *self,
     return RELAY_STORAGE_FAILED;
   op->identity_key = column_bytes (s, 0);
 
-  if (!list_devices (self, op->uuid, devices))
+  if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
   op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
   for (guint i = 0; i < devices->len; i++)
@@ -690,40 +748,41 @@ op_lookup_username (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-static gboolean
-array_has (GArray  *array,
-           guint32  value)
+static void
+note_device (GArray  **list,
+             guint32   device_id)
 {
-  for (guint i = 0; i < array->len; i++)
-    if (g_array_index (array, guint32, i) == value)
+  if (*list == NULL)
+    *list = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_append_val (*list, device_id);
+}
+
+static gboolean
+send_names_device (GPtrArray *messages,
+                   guint32    device_id)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id == device_id)
       return TRUE;
   return FALSE;
 }
 
+/* Checks the send's envelopes against the account's devices, filling the
+ * op's missing, extra and stale lists only when there is something to
+ * put in them: a send that fits allocates nothing here. */
 static RelayStorageStatus
-op_send (SqliteStorage *self,
-         RelayOp       *op)
+check_devices (RelayOp *op,
+               GArray  *devices)
 {
-  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
-  g_autoptr(GArray) given = g_array_new (FALSE, FALSE, sizeof (guint32));
   GPtrArray *messages = op->send->messages;
   gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
 
-  if (!list_devices (self, op->uuid, devices))
-    return RELAY_STORAGE_FAILED;
-  if (devices->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-
   /* The sender's own device never receives a copy of its message. */
-  op->missing = g_array_new (FALSE, FALSE, sizeof (guint32));
-  op->extra = g_array_new (FALSE, FALSE, sizeof (guint32));
-  op->stale = g_array_new (FALSE, FALSE, sizeof (guint32));
   for (guint i = 0; i < messages->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
       gboolean known = FALSE;
 
-      g_array_append_val (given, envelope->device_id);
       for (guint j = 0; j < devices->len; j++)
         {
           DeviceRow *row = &g_array_index (devices, DeviceRow, j);
@@ -732,10 +791,10 @@ op_send (SqliteStorage *self,
             continue;
           known = !(to_self && row->device_id == op->source_device);
           if (known && row->registration_id != envelope->registration_id)
-            g_array_append_val (op->stale, envelope->device_id);
+            note_device (&op->stale, envelope->device_id);
         }
       if (!known)
-        g_array_append_val (op->extra, envelope->device_id);
+        note_device (&op->extra, envelope->device_id);
     }
   for (guint j = 0; j < devices->len; j++)
     {
@@ -743,40 +802,65 @@ op_send (SqliteStorage *self,
 
       if (to_self && row->device_id == op->source_device)
         continue;
-      if (!array_has (given, row->device_id))
-        g_array_append_val (op->missing, row->device_id);
+      if (!send_names_device (messages, row->device_id))
+        note_device (&op->missing, row->device_id);
     }
-  if (op->missing->len > 0 || op->extra->len > 0)
+  if (op->missing != NULL || op->extra != NULL)
     return RELAY_STORAGE_DEVICE_MISMATCH;
-  if (op->stale->len > 0)
+  if (op->stale != NULL)
     return RELAY_STORAGE_STALE_DEVICES;
-  for (guint i = 0; i < given->len; i++)
-    if (queued_get (self, op->uuid, g_array_index (given, guint32, i)) + 1 > op->limit)
-      return RELAY_STORAGE_QUEUE_FULL;
+  return RELAY_STORAGE_OK;
+}
 
-  op->ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+static RelayStorageStatus
+op_send (SqliteStorage *self,
+         RelayOp       *op)
+{
+  GPtrArray *messages = op->send->messages;
+  RelayStorageStatus status;
+  GArray *devices;
+
+  if ((devices = account_devices (self, op->uuid)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  if (devices->len == 0)
+    return RELAY_STORAGE_NOT_FOUND;
+  if ((status = check_devices (op, devices)) != RELAY_STORAGE_OK)
+    return status;
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+
+      if (queued_get (self, op->uuid, envelope->device_id) + 1 > op->limit)
+        return RELAY_STORAGE_QUEUE_FULL;
+    }
+
+  op->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), messages->len);
+  op->guids = g_ptr_array_new_full (messages->len, g_free);
   for (guint i = 0; i < messages->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
       sqlite3_stmt *s = stmt (self, STMT_INSERT_ENVELOPE);
-      gint64 id;
+      gint64 id = self->next_id++;
+      char *guid = g_malloc (RELAY_UUID_LENGTH + 1);
 
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, envelope->device_id);
-      bind_text (s, 3, g_ptr_array_index (op->guids, i));
-      sqlite3_bind_int (s, 4, envelope->type);
-      bind_text (s, 5, op->source_uuid);
-      sqlite3_bind_int64 (s, 6, op->source_device);
-      sqlite3_bind_int64 (s, 7, op->send->timestamp);
-      sqlite3_bind_int64 (s, 8, op->server_timestamp);
-      bind_bytes (s, 9, envelope->content);
+      sqlite3_bind_int64 (s, 1, id);
+      bind_text (s, 2, op->uuid);
+      sqlite3_bind_int64 (s, 3, envelope->device_id);
+      sqlite3_bind_int64 (s, 4, self->tag);
+      sqlite3_bind_int (s, 5, envelope->type);
+      bind_text (s, 6, op->source_uuid);
+      sqlite3_bind_int64 (s, 7, op->source_device);
+      sqlite3_bind_int64 (s, 8, op->send->timestamp);
+      sqlite3_bind_int64 (s, 9, op->server_timestamp);
+      bind_bytes (s, 10, envelope->content);
+      relay_guid_encode (self->guids, id, self->tag, guid);
+      g_ptr_array_add (op->guids, guid);
       if (!step_done (s))
         return RELAY_STORAGE_FAILED;
-      id = sqlite3_last_insert_rowid (self->db);
       g_array_append_val (op->ids, id);
     }
-  for (guint i = 0; i < given->len; i++)
-    queued_add (self, op->uuid, g_array_index (given, guint32, i), 1);
+  for (guint i = 0; i < messages->len; i++)
+    queued_add (self, op->uuid, ((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id, 1);
   return RELAY_STORAGE_OK;
 }
 
@@ -798,16 +882,59 @@ op_fetch_queue (SqliteStorage *self,
       RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
 
       envelope->id = sqlite3_column_int64 (s, 0);
-      envelope->guid = column_text (s, 1);
-      envelope->type = (guint8) sqlite3_column_int (s, 2);
-      envelope->source_uuid = column_text (s, 3);
-      envelope->source_device = (guint32) sqlite3_column_int64 (s, 4);
-      envelope->timestamp = sqlite3_column_int64 (s, 5);
-      envelope->server_timestamp = sqlite3_column_int64 (s, 6);
-      envelope->content = column_bytes (s, 7);
+      if (sqlite3_column_type (s, 2) == SQLITE_NULL)
+        {
+          envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
+          relay_guid_encode (self->guids, envelope->id, sqlite3_column_int64 (s, 1), envelope->guid);
+        }
+      else
+        envelope->guid = column_text (s, 2);
+      envelope->type = (guint8) sqlite3_column_int (s, 3);
+      envelope->source_uuid = column_text (s, 4);
+      envelope->source_device = (guint32) sqlite3_column_int64 (s, 5);
+      envelope->timestamp = sqlite3_column_int64 (s, 6);
+      envelope->server_timestamp = sqlite3_column_int64 (s, 7);
+      envelope->content = column_bytes (s, 8);
       g_ptr_array_add (op->envelopes, envelope);
     }
   return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+/* Deletes the entry an acknowledgement names, if the device's queue
+ * still holds it, and says whether that went without error.  A GUID that
+ * names no entry of this run may be one stored before schema version 4,
+ * which is looked up by its text; there are none on a relay that started
+ * at version 4, so the partial index it uses is empty. */
+static gboolean
+delete_acknowledged (SqliteStorage  *self,
+                     const RelayAck *ack,
+                     gint64         *removed)
+{
+  sqlite3_stmt *s;
+  gint64 id;
+  gint64 tag;
+
+  *removed = 0;
+  if (relay_guid_decode (self->guids, ack->guid, &id, &tag))
+    {
+      s = stmt (self, STMT_DELETE_ENVELOPE);
+      sqlite3_bind_int64 (s, 1, id);
+      sqlite3_bind_int64 (s, 2, tag);
+      bind_text (s, 3, ack->uuid);
+      sqlite3_bind_int64 (s, 4, ack->device_id);
+      if (!step_done (s))
+        return FALSE;
+      if ((*removed = sqlite3_changes (self->db)) > 0)
+        return TRUE;
+    }
+  s = stmt (self, STMT_DELETE_LEGACY_ENVELOPE);
+  bind_text (s, 1, ack->guid);
+  bind_text (s, 2, ack->uuid);
+  sqlite3_bind_int64 (s, 3, ack->device_id);
+  if (!step_done (s))
+    return FALSE;
+  *removed = sqlite3_changes (self->db);
+  return TRUE;
 }
 
 /* Deletes every acknowledged envelope that is still there; a client may
@@ -821,34 +948,56 @@ op_ack (SqliteStorage *self,
   for (guint i = 0; i < op->acks->len; i++)
     {
       RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
-      sqlite3_stmt *s = stmt (self, STMT_DELETE_ENVELOPE);
+      gint64 removed;
 
-      bind_text (s, 1, ack->guid);
-      bind_text (s, 2, ack->uuid);
-      sqlite3_bind_int64 (s, 3, ack->device_id);
-      if (!step_done (s))
+      if (!delete_acknowledged (self, ack, &removed))
         return RELAY_STORAGE_FAILED;
-      op->removed += sqlite3_changes (self->db);
-      queued_add (self, ack->uuid, ack->device_id, -sqlite3_changes (self->db));
+      op->removed += removed;
+      queued_add (self, ack->uuid, ack->device_id, -removed);
     }
   return RELAY_STORAGE_OK;
 }
 
-/* Counts what expires, then deletes it.  Should either step fail, the
+/* Finds the first entry young enough to keep.  Server timestamps grow
+ * with the ids, so everything that expires lies before it, and reading
+ * up to it costs only as many rows as expire.  Should the clock have
+ * gone back, an entry before it may be younger than the limit; the
+ * statements that use the boundary check every entry's age too. */
+static gboolean
+first_fresh_id (SqliteStorage *self,
+                gint64         min_timestamp,
+                gint64        *id)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FIRST_FRESH);
+  int rc;
+
+  sqlite3_bind_int64 (s, 1, min_timestamp);
+  rc = sqlite3_step (s);
+  *id = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : self->next_id;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* Counts what expires, then deletes it.  Should a step fail, the
  * counts are made again from the table, which the failed statement left
  * as it was. */
 static RelayStorageStatus
 op_expire (SqliteStorage *self,
            RelayOp       *op)
 {
-  sqlite3_stmt *s = stmt (self, STMT_EXPIRED_COUNTS);
   gint64 before = self->queued_total;
+  gint64 boundary;
+  sqlite3_stmt *s;
 
-  sqlite3_bind_int64 (s, 1, op->min_timestamp);
+  if (!first_fresh_id (self, op->min_timestamp, &boundary))
+    return RELAY_STORAGE_FAILED;
+  s = stmt (self, STMT_EXPIRED_COUNTS);
+  sqlite3_bind_int64 (s, 1, boundary);
+  sqlite3_bind_int64 (s, 2, op->min_timestamp);
   if (queued_add_rows (self, s, -1))
     {
       s = stmt (self, STMT_DELETE_EXPIRED);
-      sqlite3_bind_int64 (s, 1, op->min_timestamp);
+      sqlite3_bind_int64 (s, 1, boundary);
+      sqlite3_bind_int64 (s, 2, op->min_timestamp);
       if (step_done (s))
         {
           op->removed = before - self->queued_total;
@@ -976,30 +1125,39 @@ run_batch (SqliteStorage *self,
   g_mutex_unlock (&self->mutex);
 }
 
+/* Takes everything submitted so far by swapping arrays with the
+ * submitters, which costs no allocation per op, and runs it in batches. */
 static gpointer
 writer_thread (gpointer data)
 {
   SqliteStorage *self = data;
-  RelayOp **ops = g_new (RelayOp *, MAX_BATCH);
+  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
 
   for (;;)
     {
-      guint n_ops = 0;
+      GPtrArray *taken;
 
       g_mutex_lock (&self->mutex);
-      while (g_queue_is_empty (&self->queue) && !self->closing)
+      while (self->submitted->len == 0 && !self->closing)
         g_cond_wait (&self->cond, &self->mutex);
-      while (n_ops < MAX_BATCH && !g_queue_is_empty (&self->queue))
-        ops[n_ops++] = g_queue_pop_head (&self->queue);
+      taken = self->submitted;
+      self->submitted = g_steal_pointer (&ops);
+      ops = taken;
       g_mutex_unlock (&self->mutex);
 
-      if (n_ops == 0)
+      if (ops->len == 0)
         break;
-      run_batch (self, ops, n_ops);
-      for (guint i = 0; i < n_ops; i++)
-        ops[i]->done (ops[i]);
+      for (guint start = 0; start < ops->len; start += MAX_BATCH)
+        {
+          RelayOp **batch = (RelayOp **) ops->pdata + start;
+          guint n_ops = MIN (MAX_BATCH, ops->len - start);
+
+          run_batch (self, batch, n_ops);
+          for (guint i = 0; i < n_ops; i++)
+            batch[i]->done (batch[i]);
+        }
+      g_ptr_array_set_size (ops, 0);
     }
-  g_free (ops);
   return NULL;
 }
 
@@ -1013,7 +1171,7 @@ sqlite_submit (RelayStorage *storage,
 
   g_mutex_lock (&self->mutex);
   g_assert (!self->closing);
-  g_queue_push_tail (&self->queue, op);
+  g_ptr_array_add (self->submitted, op);
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->mutex);
 }
@@ -1038,8 +1196,11 @@ free_storage (SqliteStorage *self)
     sqlite3_close (self->db);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
+  g_ptr_array_unref (self->submitted);
   g_hash_table_unref (self->queued);
   g_hash_table_unref (self->devices);
+  g_array_unref (self->uncached_devices);
+  relay_guid_cipher_free (self->guids);
   g_free (self);
 }
 
@@ -1062,6 +1223,72 @@ static const RelayStorageClass sqlite_class = {
   .get_stats = sqlite_get_stats,
   .close = sqlite_close,
 };
+
+/* Runs a statement made for this call only and reads one row of it,
+ * whose first column it gives to `read`. */
+static gboolean
+query_once (SqliteStorage *self,
+            const char    *sql,
+            const guint8  *blob,
+            gsize          blob_size,
+            gboolean     (*read) (sqlite3_stmt *s, gpointer data),
+            gpointer       data)
+{
+  sqlite3_stmt *s = NULL;
+  int rc;
+  gboolean ok;
+
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return FALSE;
+  if (blob != NULL)
+    sqlite3_bind_blob64 (s, 1, blob, blob_size, SQLITE_STATIC);
+  rc = sqlite3_step (s);
+  ok = rc == SQLITE_DONE || (rc == SQLITE_ROW && (read == NULL || read (s, data)));
+  sqlite3_finalize (s);
+  return ok;
+}
+
+static gboolean
+read_int64 (sqlite3_stmt *s,
+            gpointer      data)
+{
+  *(gint64 *) data = sqlite3_column_int64 (s, 0);
+  return TRUE;
+}
+
+static gboolean
+read_guid_key (sqlite3_stmt *s,
+               gpointer      data)
+{
+  if (sqlite3_column_bytes (s, 0) != RELAY_GUID_KEY_SIZE)
+    return FALSE;
+  memcpy (data, sqlite3_column_blob (s, 0), RELAY_GUID_KEY_SIZE);
+  return TRUE;
+}
+
+/* Where this run's ids start, its tag, and the GUID key, which is made
+ * the first time the relay opens the database and kept in it: GUIDs
+ * handed out before a restart must still name their entries after. */
+static gboolean
+load_queue_numbering (SqliteStorage *self)
+{
+  guint8 *key = sodium_malloc (RELAY_GUID_KEY_SIZE);
+  gint64 last_id = 0;
+  gboolean ok;
+
+  randombytes_buf (key, RELAY_GUID_KEY_SIZE);
+  randombytes_buf (&self->tag, sizeof self->tag);
+  ok = query_once (self, "SELECT max(id) FROM queue", NULL, 0, read_int64, &last_id) &&
+       query_once (self, "INSERT OR IGNORE INTO secrets (name, value) VALUES ('guid-key', ?1)",
+                   key, RELAY_GUID_KEY_SIZE, NULL, NULL) &&
+       query_once (self, "SELECT value FROM secrets WHERE name = 'guid-key'", NULL, 0,
+                   read_guid_key, key);
+  if (ok)
+    self->guids = relay_guid_cipher_new (key);
+  self->next_id = last_id + 1;
+  sodium_free (key);
+  return ok;
+}
 
 static gboolean
 migrate (SqliteStorage  *self,
@@ -1115,9 +1342,11 @@ relay_storage_sqlite_open (const char  *data_dir,
   self->parent.klass = &sqlite_class;
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
-  g_queue_init (&self->queue);
+  self->submitted = g_ptr_array_new ();
+  /* Keyed by the QueueCount entries themselves, whose key comes first. */
   self->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
 
   /* Only one thread at a time uses the connection (this one, then the
    * writer), so SQLite need not lock it around every call. */
@@ -1154,9 +1383,9 @@ relay_storage_sqlite_open (const char  *data_dir,
         free_storage (self);
         return NULL;
       }
-  if (!count_queues (self))
+  if (!count_queues (self) || !load_queue_numbering (self))
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot count the queues: %s",
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the queue: %s",
                    sqlite3_errmsg (self->db));
       free_storage (self);
       return NULL;

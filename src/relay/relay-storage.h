@@ -31,8 +31,8 @@ typedef enum
   RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all); out: identity_key, bundles */
   RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
-                             *     guids, server_timestamp, limit;
-                             * out: ids, or missing/extra/stale */
+                             *     server_timestamp, limit;
+                             * out: ids and guids, or missing/extra/stale */
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
   RELAY_OP_ACK,             /* in: acks; out: removed */
@@ -99,7 +99,6 @@ struct _RelayOp
   RelayRegisterRequest *reg;
   RelayKeysRequest     *keys;
   RelaySendRequest     *send;
-  GPtrArray            *guids;          /* of char *, one per send->messages */
   char                 *source_uuid;
   guint32               source_device;
   GArray               *acks;           /* of RelayAck */
@@ -114,6 +113,7 @@ struct _RelayOp
   GBytes               *identity_key;
   GPtrArray            *bundles;        /* of RelayBundle */
   GArray               *ids;            /* of gint64, one per send->messages */
+  GPtrArray            *guids;          /* of char *, one per send->messages */
   GArray               *missing;        /* of guint32 */
   GArray               *extra;          /* of guint32 */
   GArray               *stale;          /* of guint32 */

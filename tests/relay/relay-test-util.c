@@ -343,6 +343,21 @@ test_tls_free (TestTls *tls)
   g_free (tls);
 }
 
+gint64
+test_relay_metric (SoupSession *session,
+                   TestRelay   *relay,
+                   const char  *name)
+{
+  g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/metrics", NULL, NULL);
+  g_auto(GStrv) lines = g_strsplit (response->body, "\n", -1);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
+      return g_ascii_strtoll (lines[i] + strlen (name) + 1, NULL, 10);
+  g_assert_not_reached ();
+}
+
 void
 test_response_free (TestResponse *response)
 {
@@ -642,6 +657,19 @@ test_send_envelope (SoupSession *session,
   g_assert_cmpuint (response->status, ==, 200);
   messages = json_object_get_array_member (test_response_object (response), "messages");
   return g_strdup (json_object_get_string_member (json_array_get_object_element (messages, 0), "guid"));
+}
+
+JsonObject *
+test_socket_expect_envelope (TestSocket  *socket,
+                             JsonNode   **holder)
+{
+  JsonObject *object;
+
+  *holder = test_socket_next (socket, 5000);
+  g_assert_nonnull (*holder);
+  object = json_node_get_object (*holder);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
+  return object;
 }
 
 void

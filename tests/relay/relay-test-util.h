@@ -80,6 +80,10 @@ TestResponse *test_request             (SoupSession  *session,
                                         const char   *auth,
                                         const char   *body);
 void         test_response_free        (TestResponse *response);
+/* The value of one sample in the relay's /metrics. */
+gint64       test_relay_metric         (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        const char   *name);
 const char  *test_response_error       (TestResponse *response);
 JsonObject  *test_response_object      (TestResponse *response);
 
@@ -127,6 +131,9 @@ char        *test_send_envelope        (SoupSession  *session,
                                         TestAccount  *to,
                                         const char   *content);
 void         test_socket_expect_drained (TestSocket  *socket);
+/* The next message, which must be an envelope; *holder keeps it. */
+JsonObject  *test_socket_expect_envelope (TestSocket *socket,
+                                        JsonNode    **holder);
 void         test_socket_ack           (TestSocket   *socket,
                                         const char   *guid);
 gboolean     test_socket_wait_closed   (TestSocket   *socket,

@@ -44,21 +44,6 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->dir);
 }
 
-static gint64
-metric (Fixture    *fixture,
-        const char *name)
-{
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/metrics",
-                                                   NULL, NULL);
-  g_auto(GStrv) lines = g_strsplit (response->body, "\n", -1);
-
-  g_assert_cmpuint (response->status, ==, 200);
-  for (guint i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
-      return g_ascii_strtoll (lines[i] + strlen (name) + 1, NULL, 10);
-  g_assert_not_reached ();
-}
-
 static void
 assert_counts (Fixture     *fixture,
                TestAccount *account,
@@ -94,7 +79,7 @@ test_health_and_metrics (Fixture       *fixture,
   g_assert_cmpuint (metrics->status, ==, 200);
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_nonnull (strstr (metrics->body, names[i]));
-  g_assert_cmpint (metric (fixture, "sotto_relay_http_requests_total"), >=, 2);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_http_requests_total"), >=, 2);
 }
 
 static void
@@ -327,7 +312,7 @@ test_lookup (Fixture       *fixture,
         g_assert_cmpuint (response->status, ==, 200);
     }
   g_assert_cmpuint (limited, >=, 2);
-  g_assert_cmpint (metric (fixture, "sotto_relay_rate_limited_total"), ==, limited);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_rate_limited_total"), ==, limited);
 }
 
 static void
@@ -357,7 +342,7 @@ test_send (Fixture       *fixture,
   g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (json_array_get_object_element (array, 0),
                                                                         "guid")));
   g_assert_cmpint (json_object_get_int_member (object, "serverTimestamp"), >, 0);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 1);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 1);
 
   g_clear_pointer (&response, test_response_free);
   response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, stale);
@@ -390,8 +375,8 @@ test_send (Fixture       *fixture,
   g_assert_cmpuint (response->status, ==, 404);
 
   /* None of the refused sends reached the queue. */
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 1);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 1);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 1);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 1);
 
   /* The queue holds 3 envelopes here. */
   for (guint i = 0; i < 2; i++)
@@ -404,7 +389,7 @@ test_send (Fixture       *fixture,
   response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, good);
   g_assert_cmpuint (response->status, ==, 429);
   g_assert_cmpstr (test_response_error (response), ==, "queue-full");
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 3);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 3);
 }
 
 typedef struct
@@ -480,7 +465,7 @@ test_malformed (Fixture       *fixture,
 {
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 2);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 2);
-  gint64 errors = metric (fixture, "sotto_relay_request_errors_total{class=\"4xx\"}");
+  gint64 errors = test_relay_metric (fixture->session, fixture->relay, "sotto_relay_request_errors_total{class=\"4xx\"}");
 
   for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
     {
@@ -495,13 +480,13 @@ test_malformed (Fixture       *fixture,
       g_assert_cmpuint (response->status, ==, m->status);
       g_assert_cmpstr (test_response_error (response), ==, m->error);
     }
-  g_assert_cmpint (metric (fixture, "sotto_relay_request_errors_total{class=\"4xx\"}"), ==,
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_request_errors_total{class=\"4xx\"}"), ==,
                    errors + (gint64) G_N_ELEMENTS (malformed));
 
   /* Nothing changed: no account, no key, no envelope. */
   assert_counts (fixture, alice, 2, 2);
   assert_counts (fixture, bob, 2, 2);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 0);
   {
     g_autoptr(TestResponse) carol = test_request (fixture->session, fixture->relay, "GET",
                                                   "/v1/accounts/username/carol", alice->auth, NULL);
@@ -588,7 +573,7 @@ test_oversize_envelope (Fixture       *fixture,
 
   g_assert_cmpuint (response->status, ==, 413);
   g_assert_cmpstr (test_response_error (response), ==, "too-large");
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 0);
 }
 
 static void
@@ -699,19 +684,6 @@ test_concurrent_bundles (Fixture       *fixture,
 
 /* The WebSocket. */
 
-static JsonObject *
-expect_envelope (TestSocket  *socket,
-                 JsonNode   **holder)
-{
-  JsonObject *object;
-
-  *holder = test_socket_next (socket, 5000);
-  g_assert_nonnull (*holder);
-  object = json_node_get_object (*holder);
-  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
-  return object;
-}
-
 static void
 expect_nothing (TestSocket *socket)
 {
@@ -740,7 +712,7 @@ test_ws_offline_queue (Fixture       *fixture,
   for (guint i = 0; i < 5; i++)
     {
       g_autoptr(JsonNode) node = NULL;
-      JsonObject *envelope = expect_envelope (socket, &node);
+      JsonObject *envelope = test_socket_expect_envelope (socket, &node);
 
       /* In order, with the sender, and the content byte for byte. */
       g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, g_ptr_array_index (guids, i));
@@ -757,7 +729,7 @@ test_ws_offline_queue (Fixture       *fixture,
     g_autofree char *content = test_random_base64 (100, -1);
     g_autofree char *guid = test_send_envelope (fixture->session, fixture->relay, alice, bob, content);
     g_autoptr(JsonNode) node = NULL;
-    JsonObject *envelope = expect_envelope (socket, &node);
+    JsonObject *envelope = test_socket_expect_envelope (socket, &node);
 
     g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, guid);
     test_socket_ack (socket, guid);
@@ -768,8 +740,8 @@ test_ws_offline_queue (Fixture       *fixture,
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
   test_socket_expect_drained (socket);
   expect_nothing (socket);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_delivered_total"), ==, 6);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_delivered_total"), ==, 6);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 0);
 }
 
 static void
@@ -791,7 +763,7 @@ test_ws_redelivery (Fixture       *fixture,
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(JsonNode) node = NULL;
-      JsonObject *envelope = expect_envelope (socket, &node);
+      JsonObject *envelope = test_socket_expect_envelope (socket, &node);
 
       g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, g_ptr_array_index (guids, i));
     }
@@ -807,13 +779,13 @@ test_ws_redelivery (Fixture       *fixture,
     g_autoptr(JsonNode) first = NULL;
     g_autoptr(JsonNode) second = NULL;
 
-    g_assert_cmpstr (json_object_get_string_member (expect_envelope (socket, &first), "guid"), ==,
+    g_assert_cmpstr (json_object_get_string_member (test_socket_expect_envelope (socket, &first), "guid"), ==,
                      g_ptr_array_index (guids, 0));
-    g_assert_cmpstr (json_object_get_string_member (expect_envelope (socket, &second), "guid"), ==,
+    g_assert_cmpstr (json_object_get_string_member (test_socket_expect_envelope (socket, &second), "guid"), ==,
                      g_ptr_array_index (guids, 2));
   }
   test_socket_expect_drained (socket);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 2);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 2);
 }
 
 /* The relay says why it closes in a last "close" message. */
@@ -942,7 +914,7 @@ wait_for_metric (Fixture    *fixture,
                  const char *name,
                  gint64      value)
 {
-  for (guint tries = 0; metric (fixture, name) != value; tries++)
+  for (guint tries = 0; test_relay_metric (fixture->session, fixture->relay, name) != value; tries++)
     {
       g_assert_cmpuint (tries, <, 100);
       g_usleep (50 * 1000);
@@ -984,7 +956,7 @@ test_ws_send (Fixture       *fixture,
   for (guint i = 0; i < total; i++)
     {
       g_autoptr(JsonNode) node = NULL;
-      JsonObject *envelope = expect_envelope (receiver, &node);
+      JsonObject *envelope = test_socket_expect_envelope (receiver, &node);
 
       g_assert_cmpstr (json_object_get_string_member (envelope, "guid"), ==, g_ptr_array_index (guids, i));
       g_assert_cmpstr (json_object_get_string_member (envelope, "content"), ==, g_ptr_array_index (contents, i));
@@ -994,7 +966,7 @@ test_ws_send (Fixture       *fixture,
   g_string_append (ack, "]}");
   soup_websocket_connection_send_text (receiver->connection, ack->str);
   wait_for_metric (fixture, "sotto_relay_envelopes_delivered_total", total);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 0);
   g_clear_pointer (&receiver, test_socket_free);
   receiver = test_socket_connect (fixture->session, fixture->relay, bob->auth);
   test_socket_expect_drained (receiver);
@@ -1044,8 +1016,8 @@ test_ws_send_errors (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (no_id), "type"), ==, "error");
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (no_id), "error"), ==, "missing-field");
 
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_accepted_total"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 0);
 }
 
 /* The relay remembers each account's devices between sends; a device
@@ -1099,7 +1071,7 @@ test_ws_send_backpressure (Fixture       *fixture,
 
       expect_response (sender, i, 200, &node);
     }
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, total);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, total);
 }
 
 /* Raw bytes that are no WebSocket at all after a valid upgrade. */
@@ -1163,7 +1135,7 @@ test_ws_slow_reader (Fixture       *fixture,
   while (received < total)
     {
       g_autoptr(JsonNode) node = NULL;
-      JsonObject *envelope = expect_envelope (socket, &node);
+      JsonObject *envelope = test_socket_expect_envelope (socket, &node);
       const char *guid = json_object_get_string_member (envelope, "guid");
 
       g_assert_true (g_hash_table_add (seen, g_strdup (guid)));
@@ -1171,7 +1143,7 @@ test_ws_slow_reader (Fixture       *fixture,
       received++;
     }
   expect_nothing (socket);
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 0);
 }
 
 /* Expired envelopes leave the queue, and free their room in it. */
@@ -1199,12 +1171,12 @@ test_ws_expiry (Fixture       *fixture,
   g_usleep (1200 * G_TIME_SPAN_MILLISECOND);
   fixture->relay = test_relay_start (fixture->dir, data, NULL);
   deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (metric (fixture, "sotto_relay_envelopes_expired_total") < 3)
+  while (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_expired_total") < 3)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20 * G_TIME_SPAN_MILLISECOND);
     }
-  g_assert_cmpint (metric (fixture, "sotto_relay_envelopes_queued"), ==, 0);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 0);
 
   /* Bob is online before the next sends, so that these arrive however
    * slowly the test runs. */
@@ -1219,7 +1191,7 @@ test_ws_expiry (Fixture       *fixture,
     {
       g_autoptr(JsonNode) node = NULL;
 
-      g_assert_cmpstr (json_object_get_string_member (expect_envelope (socket, &node), "guid"), ==,
+      g_assert_cmpstr (json_object_get_string_member (test_socket_expect_envelope (socket, &node), "guid"), ==,
                        g_ptr_array_index (fresh, i));
     }
 }
