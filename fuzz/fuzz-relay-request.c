@@ -91,14 +91,18 @@ static gboolean
 client_messages_equal (const RelayClientMessage *a,
                        const RelayClientMessage *b)
 {
-  if (a->kind != b->kind || a->guids->len != b->guids->len)
+  if (a->kind != b->kind)
     return FALSE;
-  for (guint i = 0; i < a->guids->len; i++)
-    if (strcmp (g_array_index (a->guids, RelayGuid, i).text,
-                g_array_index (b->guids, RelayGuid, i).text) != 0)
-      return FALSE;
   if (a->kind == RELAY_CLIENT_MESSAGE_ACK)
-    return TRUE;
+    {
+      if (a->guids->len != b->guids->len)
+        return FALSE;
+      for (guint i = 0; i < a->guids->len; i++)
+        if (strcmp (g_array_index (a->guids, RelayGuid, i).text,
+                    g_array_index (b->guids, RelayGuid, i).text) != 0)
+          return FALSE;
+      return TRUE;
+    }
   return a->id == b->id && strcmp (a->destination, b->destination) == 0 &&
          send_requests_equal (a->send, b->send);
 }

@@ -15,6 +15,8 @@
 G_BEGIN_DECLS
 
 RelaySendRequest *_relay_send_request_new        (void);
+RelayOutgoingEnvelope *_relay_outgoing_envelope_new (const char *content_base64,
+                                                     gsize       length);
 gboolean          _relay_base64_decode           (const char  *text,
                                                   gsize        length,
                                                   guint8      *out,
@@ -30,7 +32,7 @@ RelaySendRequest *_relay_send_request_parse_json (const char  *data,
                                                   gsize        length,
                                                   gsize        max_content,
                                                   GError     **error);
-RelayClientMessage *_relay_client_message_new_ack  (void);
+RelayClientMessage *_relay_client_message_new_ack  (guint        n_guids);
 RelayClientMessage *_relay_client_message_new_send (void);
 RelayClientMessage *_relay_client_message_parse_json (const char  *data,
                                                       gsize        length,

@@ -186,10 +186,15 @@ static const char * const message_names[N_MESSAGE_MEMBERS] = {
   [MESSAGE_CONTENT] = "content",
 };
 
+/* A message's members as read, before its envelope is made: the envelope
+ * holds a copy of the base64 text in its own allocation. */
 typedef struct
 {
-  RelayOutgoingEnvelope *envelope;
-  gsize                  max_content;
+  gint64      type;
+  gint64      device_id;
+  gint64      registration_id;
+  const char *content;
+  gsize       content_length;
 } MessageScan;
 
 static gboolean
@@ -198,36 +203,17 @@ read_message_member (Scanner  *s,
                      gpointer  data)
 {
   MessageScan *scan = data;
-  RelayOutgoingEnvelope *envelope = scan->envelope;
-  const char *content;
-  gsize length;
-  gint64 value;
 
   switch (index)
     {
     case MESSAGE_TYPE:
-      if (!take_integer (s, 1, RELAY_ENVELOPE_TYPE_MAX, &value))
-        return FALSE;
-      envelope->type = (guint8) value;
-      return TRUE;
+      return take_integer (s, 1, RELAY_ENVELOPE_TYPE_MAX, &scan->type);
     case MESSAGE_DEVICE:
-      if (!take_integer (s, 1, RELAY_DEVICE_ID_MAX, &value))
-        return FALSE;
-      envelope->device_id = (guint32) value;
-      return TRUE;
+      return take_integer (s, 1, RELAY_DEVICE_ID_MAX, &scan->device_id);
     case MESSAGE_REGISTRATION:
-      if (!take_integer (s, 1, RELAY_REGISTRATION_ID_MAX, &value))
-        return FALSE;
-      envelope->registration_id = (guint32) value;
-      return TRUE;
+      return take_integer (s, 1, RELAY_REGISTRATION_ID_MAX, &scan->registration_id);
     case MESSAGE_CONTENT:
-      if (!take_string (s, CHARS_BASE64, &content, &length))
-        return FALSE;
-      envelope->content = _relay_api_decode_base64 (content, length, "content", scan->max_content, NULL);
-      if (envelope->content == NULL || g_bytes_get_size (envelope->content) == 0)
-        return FALSE;
-      envelope->content_base64 = g_strndup (content, length);
-      return TRUE;
+      return take_string (s, CHARS_BASE64, &scan->content, &scan->content_length);
     default:
       g_assert_not_reached ();
     }
@@ -245,17 +231,27 @@ take_messages (Scanner          *s,
     return FALSE;
   do
     {
-      MessageScan scan = { g_new0 (RelayOutgoingEnvelope, 1), max_content };
+      MessageScan scan = { 0 };
+      g_autoptr(GBytes) content = NULL;
+      RelayOutgoingEnvelope *envelope;
       guint32 device;
 
-      g_ptr_array_add (request->messages, scan.envelope);
-      if (request->messages->len > RELAY_MAX_ENVELOPES_PER_REQUEST ||
+      if (request->messages->len == RELAY_MAX_ENVELOPES_PER_REQUEST ||
           !take_object (s, message_names, N_MESSAGE_MEMBERS, read_message_member, &scan))
         return FALSE;
-      device = scan.envelope->device_id;
+      content = _relay_api_decode_base64 (scan.content, scan.content_length, "content", max_content, NULL);
+      if (content == NULL || g_bytes_get_size (content) == 0)
+        return FALSE;
+      device = (guint32) scan.device_id;
       if ((devices[device / 64] & (G_GUINT64_CONSTANT (1) << (device % 64))) != 0)
         return FALSE;
       devices[device / 64] |= G_GUINT64_CONSTANT (1) << (device % 64);
+      envelope = _relay_outgoing_envelope_new (scan.content, scan.content_length);
+      envelope->type = (guint8) scan.type;
+      envelope->device_id = device;
+      envelope->registration_id = (guint32) scan.registration_id;
+      envelope->content = g_steal_pointer (&content);
+      g_ptr_array_add (request->messages, envelope);
     }
   while (take (s, ','));
   return take (s, ']');
@@ -380,7 +376,7 @@ scan_ack (const char *data,
 {
   static const char one[] = "{\"type\":\"ack\",\"guid\":";
   static const char many[] = "{\"type\":\"ack\",\"guids\":";
-  g_autoptr(RelayClientMessage) message = _relay_client_message_new_ack ();
+  g_autoptr(RelayClientMessage) message = NULL;
   Scanner s;
 
   /* The member names are matched whole: take() skips white space, which
@@ -389,6 +385,10 @@ scan_ack (const char *data,
   if (length >= sizeof many - 1 && memcmp (data, many, sizeof many - 1) == 0)
     {
       s.p = data + sizeof many - 1;
+      /* Every GUID but the last takes its quotes and a comma, and the
+       * last its quotes and the brackets around the list. */
+      message = _relay_client_message_new_ack (MIN ((length - (sizeof many - 1)) / (RELAY_UUID_LENGTH + 3),
+                                                    RELAY_MAX_ACKS_PER_MESSAGE));
       if (!take (&s, '['))
         return NULL;
       do
@@ -401,6 +401,7 @@ scan_ack (const char *data,
   else if (length >= sizeof one - 1 && memcmp (data, one, sizeof one - 1) == 0)
     {
       s.p = data + sizeof one - 1;
+      message = _relay_client_message_new_ack (1);
       if (!take_guid (&s, message))
         return NULL;
     }

@@ -87,8 +87,21 @@ static void
 outgoing_envelope_free (RelayOutgoingEnvelope *envelope)
 {
   g_clear_pointer (&envelope->content, g_bytes_unref);
-  g_free (envelope->content_base64);
   g_free (envelope);
+}
+
+/* The base64 text of the content is kept in the same allocation as the
+ * envelope: the relay reads one envelope for every message it carries. */
+RelayOutgoingEnvelope *
+_relay_outgoing_envelope_new (const char *content_base64,
+                              gsize       length)
+{
+  RelayOutgoingEnvelope *envelope = g_malloc (sizeof *envelope + length + 1);
+
+  *envelope = (RelayOutgoingEnvelope) { .content_base64 = (char *) (envelope + 1) };
+  memcpy (envelope->content_base64, content_base64, length);
+  envelope->content_base64[length] = '\0';
+  return envelope;
 }
 
 RelaySendRequest *
@@ -728,8 +741,12 @@ send_request_from_object (JsonObject  *object,
       JsonNode *element = json_array_get_element (array, i);
       RelayOutgoingEnvelope *envelope;
       JsonObject *message;
-      const char *content;
-      gint64 value;
+      g_autoptr(GBytes) content = NULL;
+      const char *content_base64;
+      gsize content_length;
+      gint64 type;
+      gint64 device_id;
+      gint64 registration_id;
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         {
@@ -738,32 +755,30 @@ send_request_from_object (JsonObject  *object,
           return NULL;
         }
       message = json_node_get_object (element);
-      envelope = g_new0 (RelayOutgoingEnvelope, 1);
-      g_ptr_array_add (request->messages, envelope);
-
-      if (!get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &value, error))
+      if (!get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &type, error) ||
+          !get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &device_id, error) ||
+          !get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
+                        &registration_id, error))
         return NULL;
-      envelope->type = (guint8) value;
-      if (!get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &value, error))
+      content_base64 = get_string (message, "content", TRUE, error);
+      if (content_base64 == NULL)
         return NULL;
-      envelope->device_id = (guint32) value;
-      if (!get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
-                        &value, error))
-        return NULL;
-      envelope->registration_id = (guint32) value;
-      content = get_string (message, "content", TRUE, error);
+      content_length = strlen (content_base64);
+      content = _relay_api_decode_base64 (content_base64, content_length, "content", max_content, error);
       if (content == NULL)
         return NULL;
-      envelope->content = _relay_api_decode_base64 (content, strlen (content), "content", max_content, error);
-      if (envelope->content == NULL)
-        return NULL;
-      if (g_bytes_get_size (envelope->content) == 0)
+      if (g_bytes_get_size (content) == 0)
         {
           g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
                        "Field “content” is empty");
           return NULL;
         }
-      envelope->content_base64 = g_strdup (content);
+      envelope = _relay_outgoing_envelope_new (content_base64, content_length);
+      envelope->type = (guint8) type;
+      envelope->device_id = (guint32) device_id;
+      envelope->registration_id = (guint32) registration_id;
+      envelope->content = g_steal_pointer (&content);
+      g_ptr_array_add (request->messages, envelope);
       if (!g_hash_table_add (seen, GUINT_TO_POINTER (envelope->device_id)))
         {
           g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_DUPLICATE,
@@ -818,26 +833,25 @@ relay_client_message_parse (const char  *data,
   return _relay_client_message_parse_json (data, length, max_content, failed_id, error);
 }
 
-static RelayClientMessage *
-client_message_new (RelayClientMessageKind kind)
+/* The array has room for `n_guids` from the start, so that a batch of
+ * acknowledgements fills it without growing it step by step. */
+RelayClientMessage *
+_relay_client_message_new_ack (guint n_guids)
 {
   RelayClientMessage *message = g_new0 (RelayClientMessage, 1);
 
-  message->kind = kind;
-  message->guids = g_array_new (FALSE, FALSE, sizeof (RelayGuid));
+  message->kind = RELAY_CLIENT_MESSAGE_ACK;
+  message->guids = g_array_sized_new (FALSE, FALSE, sizeof (RelayGuid), n_guids);
   return message;
-}
-
-RelayClientMessage *
-_relay_client_message_new_ack (void)
-{
-  return client_message_new (RELAY_CLIENT_MESSAGE_ACK);
 }
 
 RelayClientMessage *
 _relay_client_message_new_send (void)
 {
-  return client_message_new (RELAY_CLIENT_MESSAGE_SEND);
+  RelayClientMessage *message = g_new0 (RelayClientMessage, 1);
+
+  message->kind = RELAY_CLIENT_MESSAGE_SEND;
+  return message;
 }
 
 void
@@ -845,7 +859,7 @@ relay_client_message_free (RelayClientMessage *message)
 {
   if (message == NULL)
     return;
-  g_array_unref (message->guids);
+  g_clear_pointer (&message->guids, g_array_unref);
   relay_send_request_free (message->send);
   g_free (message);
 }
@@ -873,7 +887,7 @@ static RelayClientMessage *
 ack_from_object (JsonObject  *object,
                  GError     **error)
 {
-  g_autoptr(RelayClientMessage) message = _relay_client_message_new_ack ();
+  g_autoptr(RelayClientMessage) message = NULL;
   JsonNode *node;
   JsonArray *array;
   const char *guid;
@@ -882,7 +896,10 @@ ack_from_object (JsonObject  *object,
   if (json_object_has_member (object, "guid"))
     {
       guid = get_string (object, "guid", TRUE, error);
-      if (guid == NULL || !add_guid (message, guid, error))
+      if (guid == NULL)
+        return NULL;
+      message = _relay_client_message_new_ack (1);
+      if (!add_guid (message, guid, error))
         return NULL;
       return g_steal_pointer (&message);
     }
@@ -903,6 +920,7 @@ ack_from_object (JsonObject  *object,
                    "Field “guids” holds 1 to %d GUIDs", RELAY_MAX_ACKS_PER_MESSAGE);
       return NULL;
     }
+  message = _relay_client_message_new_ack (n);
   for (guint i = 0; i < n; i++)
     {
       JsonNode *element = json_array_get_element (array, i);

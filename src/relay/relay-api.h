@@ -85,7 +85,8 @@ typedef struct
   guint32  device_id;
   guint32  registration_id;
   GBytes  *content;
-  char    *content_base64;  /* kept to push to a connected recipient */
+  char    *content_base64;  /* kept to push to a connected recipient; part of
+                             * the envelope's own allocation */
 } RelayOutgoingEnvelope;
 
 typedef struct
@@ -110,7 +111,7 @@ typedef enum
 typedef struct
 {
   RelayClientMessageKind  kind;
-  GArray                 *guids;        /* of RelayGuid: acknowledged envelopes */
+  GArray                 *guids;        /* of RelayGuid: acknowledged envelopes; NULL for a send */
   gint64                  id;           /* a send's id, repeated in its response */
   char                    destination[RELAY_UUID_LENGTH + 1];
   RelaySendRequest       *send;

@@ -81,7 +81,8 @@ struct _RelayServer
   gboolean            context_closing;
   guint16             port;
 
-  GAsyncQueue        *completions;   /* of RelayTask, filled by other threads */
+  GMutex              completions_lock;
+  GQueue              completions;   /* of RelayTask, filled by other threads */
   GThreadPool        *hash_pool;
   guint               hash_queued;
   guint               pending_tasks;
@@ -97,6 +98,7 @@ struct _RelayServer
   GHashTable         *websockets;    /* set of every open RelayConn */
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
+  GString            *answer;        /* reused for the answer to every send */
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -117,7 +119,8 @@ struct _RelayRequest
   gboolean          dispatched;
   gboolean          body_complete;
   guint64           body_iteration;   /* the loop iteration that completed it */
-  RelayCredentials *credentials;    /* set once authenticated */
+  RelayCredentials *credentials;    /* set once authenticated; the connection's own for a
+                                     * request made on a WebSocket */
   RelayHandler      after_auth;
 
   guint             status;
@@ -132,12 +135,16 @@ struct _RelayRequest
   gint64            message_id;
 };
 
+/* A message waiting for the socket.  The loop makes one for every
+ * envelope it delivers and every answer it sends, so the queue link, the
+ * text and the GUID all live in the frame's one allocation. */
 typedef struct
 {
+  GList     link;     /* in RelayConn.out, with the frame as its data */
   char     *guid;     /* NULL for frames that need no acknowledgement */
-  char     *data;     /* the text */
-  gsize     length;
   gboolean  response; /* answers a request the connection made */
+  gsize     length;
+  char      data[];   /* the text, then the GUID if any */
 } Frame;
 
 struct _RelayConn
@@ -168,6 +175,7 @@ struct _RelayConn
 
 struct _RelayTask
 {
+  GList          link;       /* in RelayServer.completions, with the task as its data */
   RelayServer   *server;
   RelayTaskFunc  complete;
   RelayRequest  *request;
@@ -210,10 +218,11 @@ request_unref (RelayRequest *request)
     sodium_memzero (request->authorization, strlen (request->authorization));
   g_free (request->authorization);
   g_clear_pointer (&request->body, g_byte_array_unref);
-  relay_credentials_free (request->credentials);
   g_free (request->response);
   if (request->conn != NULL)
     conn_unref (request->conn);
+  else
+    relay_credentials_free (request->credentials);
   g_free (request);
 }
 
@@ -239,12 +248,26 @@ request_detach (RelayRequest *request)
   request_unref (request);
 }
 
-static void
-frame_free (Frame *frame)
+/* A frame with room for `capacity` bytes of text and GUID. */
+static Frame *
+frame_new (gsize capacity)
 {
-  g_free (frame->guid);
-  g_free (frame->data);
-  g_free (frame);
+  Frame *frame = g_malloc (sizeof (Frame) + capacity);
+
+  frame->link.data = frame;
+  frame->link.prev = NULL;
+  frame->link.next = NULL;
+  frame->guid = NULL;
+  frame->response = FALSE;
+  frame->length = 0;
+  return frame;
+}
+
+static void
+conn_push_frame (RelayConn *conn,
+                 Frame     *frame)
+{
+  g_queue_push_tail_link (&conn->out, &frame->link);
 }
 
 static RelayConn *
@@ -257,11 +280,14 @@ conn_ref (RelayConn *conn)
 static void
 conn_unref (RelayConn *conn)
 {
+  GList *link;
+
   if (--conn->refcount > 0)
     return;
   relay_credentials_free (conn->credentials);
   g_free (conn->key);
-  g_queue_clear_full (&conn->out, (GDestroyNotify) frame_free);
+  while ((link = g_queue_pop_head_link (&conn->out)) != NULL)
+    g_free (link->data);
   g_hash_table_unref (conn->inflight);
   g_byte_array_unref (conn->rx);
   g_free (conn);
@@ -275,6 +301,7 @@ task_new (RelayServer   *server,
 {
   RelayTask *task = g_new0 (RelayTask, 1);
 
+  task->link.data = task;
   task->server = server;
   task->complete = complete;
   task->request = request != NULL ? request_ref (request) : NULL;
@@ -310,14 +337,31 @@ task_discard (RelayTask *task)
 
 /* Called from the storage and hashing threads.  Once the task is in the
  * queue the loop thread may complete and free it at any moment, so the
- * server is read from it before the push. */
+ * server is read from it before the push.  The task is its own queue
+ * link: a completion comes back for every envelope sent. */
 static void
 push_completion (RelayTask *task)
 {
   RelayServer *server = task->server;
 
-  g_async_queue_push (server->completions, task);
+  g_mutex_lock (&server->completions_lock);
+  g_queue_push_tail_link (&server->completions, &task->link);
+  g_mutex_unlock (&server->completions_lock);
   uv_async_send (&server->wakeup);
+}
+
+/* Takes every completed task at once, oldest first, so that the lock is
+ * taken once per wake-up rather than once per task. */
+static GList *
+take_completions (RelayServer *self)
+{
+  GList *tasks;
+
+  g_mutex_lock (&self->completions_lock);
+  tasks = self->completions.head;
+  g_queue_init (&self->completions);
+  g_mutex_unlock (&self->completions_lock);
+  return tasks;
 }
 
 static void
@@ -368,10 +412,14 @@ static void
 wakeup_cb (uv_async_t *handle)
 {
   RelayServer *self = handle->data;
-  RelayTask *task;
+  GList *next;
 
-  while ((task = g_async_queue_try_pop (self->completions)) != NULL)
+  /* A task that completes while these run wakes the loop again. */
+  for (GList *link = take_completions (self); link != NULL; link = next)
     {
+      RelayTask *task = link->data;
+
+      next = link->next;
       self->pending_tasks--;
       if (task->hashing)
         self->hash_queued--;
@@ -399,20 +447,39 @@ now_ms (void)
 /* Answers.  Over HTTP the answer waits in the request for the socket;
  * over the WebSocket it is queued as a "response" message. */
 
-/* The loop writes a frame and an answer for every envelope; printf
- * would cost more than the rest of the text between them. */
-static void
-append_uint (GString *text,
-             guint64  value)
+/* The loop writes a frame and an answer for every envelope, and writes
+ * frames straight into their own memory; printf would cost more than the
+ * rest of the text between them.  A frame is sized before it is written,
+ * from the length of its strings and bounds on the rest of its text. */
+#define UINT_DIGITS_MAX       20
+/* Bounds on the member names and punctuation of a message. */
+#define RESPONSE_FRAME_NAMES  64
+#define ENVELOPE_FRAME_NAMES  128
+
+static char *
+put_text (char       *p,
+          const char *text,
+          gsize       length)
 {
-  char digits[20];
+  memcpy (p, text, length);
+  return p + length;
+}
+
+#define put_literal(p, literal) put_text ((p), (literal), sizeof (literal) - 1)
+
+static char *
+put_uint (char    *p,
+          guint64  value)
+{
+  char digits[UINT_DIGITS_MAX];
   guint n = 0;
 
   do
     digits[n++] = (char) ('0' + value % 10);
   while ((value /= 10) > 0);
   while (n > 0)
-    g_string_append_c (text, digits[--n]);
+    *p++ = digits[--n];
+  return p;
 }
 
 static void
@@ -420,8 +487,10 @@ append_member_uint (GString    *text,
                     const char *name,
                     guint64     value)
 {
+  char digits[UINT_DIGITS_MAX];
+
   g_string_append (text, name);
-  append_uint (text, value);
+  g_string_append_len (text, digits, put_uint (digits, value) - digits);
 }
 
 static void
@@ -431,20 +500,19 @@ conn_respond (RelayRequest *request,
               gsize         length)
 {
   RelayConn *conn = request->conn;
-  GString *text = g_string_sized_new (64 + length);
-  Frame *frame = g_new0 (Frame, 1);
+  Frame *frame = frame_new (RESPONSE_FRAME_NAMES + 2 * UINT_DIGITS_MAX + length);
+  char *p = frame->data;
 
-  g_string_append (text, "{\"type\":\"response\",\"id\":");
-  append_uint (text, (guint64) request->message_id);
-  g_string_append (text, ",\"status\":");
-  append_uint (text, status);
-  g_string_append (text, ",\"body\":");
-  g_string_append_len (text, body, (gssize) length);
-  g_string_append_c (text, '}');
+  p = put_literal (p, "{\"type\":\"response\",\"id\":");
+  p = put_uint (p, (guint64) request->message_id);
+  p = put_literal (p, ",\"status\":");
+  p = put_uint (p, status);
+  p = put_literal (p, ",\"body\":");
+  p = put_text (p, body, length);
+  p = put_literal (p, "}");
   frame->response = TRUE;
-  frame->length = text->len;
-  frame->data = g_string_free (text, FALSE);
-  g_queue_push_tail (&conn->out, frame);
+  frame->length = (gsize) (p - frame->data);
+  conn_push_frame (conn, frame);
   conn_schedule (conn);
 }
 
@@ -1097,67 +1165,67 @@ envelope_frame (const char *guid,
                 gint64      server_timestamp,
                 const char *content_base64)
 {
-  Frame *frame = g_new0 (Frame, 1);
-  GString *text = g_string_sized_new (256 + strlen (content_base64));
+  gsize guid_length = strlen (guid);
+  gsize source_length = strlen (source);
+  gsize content_length = strlen (content_base64);
+  Frame *frame = frame_new (ENVELOPE_FRAME_NAMES + 4 * UINT_DIGITS_MAX + guid_length +
+                            source_length + content_length + guid_length + 1);
+  char *p = frame->data;
 
   /* Every string here is a UUID or base64, so none needs escaping, and
    * every number is positive. */
-  g_string_append (text, "{\"type\":\"envelope\",\"guid\":\"");
-  g_string_append (text, guid);
-  append_member_uint (text, "\",\"envelopeType\":", type);
-  g_string_append (text, ",\"source\":\"");
-  g_string_append (text, source);
-  append_member_uint (text, "\",\"sourceDevice\":", source_device);
-  append_member_uint (text, ",\"timestamp\":", (guint64) timestamp);
-  append_member_uint (text, ",\"serverTimestamp\":", (guint64) server_timestamp);
-  g_string_append (text, ",\"content\":\"");
-  g_string_append (text, content_base64);
-  g_string_append (text, "\"}");
-  frame->guid = g_strdup (guid);
-  frame->length = text->len;
-  frame->data = g_string_free (text, FALSE);
+  p = put_literal (p, "{\"type\":\"envelope\",\"guid\":\"");
+  p = put_text (p, guid, guid_length);
+  p = put_literal (p, "\",\"envelopeType\":");
+  p = put_uint (p, type);
+  p = put_literal (p, ",\"source\":\"");
+  p = put_text (p, source, source_length);
+  p = put_literal (p, "\",\"sourceDevice\":");
+  p = put_uint (p, source_device);
+  p = put_literal (p, ",\"timestamp\":");
+  p = put_uint (p, (guint64) timestamp);
+  p = put_literal (p, ",\"serverTimestamp\":");
+  p = put_uint (p, (guint64) server_timestamp);
+  p = put_literal (p, ",\"content\":\"");
+  p = put_text (p, content_base64, content_length);
+  p = put_literal (p, "\"}");
+  frame->length = (gsize) (p - frame->data);
+  frame->guid = p;
+  memcpy (frame->guid, guid, guid_length + 1);
   return frame;
 }
 
 static Frame *
 control_frame (const char *json)
 {
-  Frame *frame = g_new0 (Frame, 1);
+  gsize length = strlen (json);
+  Frame *frame = frame_new (length);
 
-  frame->length = strlen (json);
-  frame->data = g_strdup (json);
+  memcpy (frame->data, json, length);
+  frame->length = length;
   return frame;
 }
 
-/* Offers a freshly stored envelope to a connected recipient.  A
+/* Whether a connected recipient takes a freshly stored envelope.  A
  * connection that is still reading its stored queue, or whose buffer is
- * full, ignores it: the envelope is durable and a later fetch finds it. */
-static void
-conn_offer (RelayConn *conn,
-            gint64     id,
-            Frame     *frame)
+ * full, does not: the envelope is durable and a later fetch finds it. */
+static gboolean
+conn_takes_offer (RelayConn *conn,
+                  gint64     id)
 {
-  RelayServer *self = conn->server;
-
   if (conn->wsi == NULL || conn->closing || !conn->live || id <= conn->last_queued_id)
-    {
-      frame_free (frame);
-      return;
-    }
-  if (conn->out.length >= self->config->websocket_send_queue)
+    return FALSE;
+  if (conn->out.length >= conn->server->config->websocket_send_queue)
     {
       conn->live = FALSE;
       conn->need_fetch = TRUE;
-      frame_free (frame);
-      return;
+      return FALSE;
     }
-  g_queue_push_tail (&conn->out, frame);
-  conn->last_queued_id = id;
-  conn_schedule (conn);
+  return TRUE;
 }
 
 /* Hands every envelope of a committed send to its device's connection,
- * if the device is online. */
+ * if the device is online and takes it. */
 static void
 offer_envelopes (RelayServer *self,
                  RelayOp     *op)
@@ -1165,16 +1233,20 @@ offer_envelopes (RelayServer *self,
   for (guint i = 0; i < op->ids->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
+      gint64 id = g_array_index (op->ids, gint64, i);
       char key[RELAY_DEVICE_KEY_SIZE];
       RelayConn *conn;
 
       relay_device_key (key, op->uuid, envelope->device_id);
       conn = g_hash_table_lookup (self->devices, key);
-      if (conn != NULL)
-        conn_offer (conn, g_array_index (op->ids, gint64, i),
-                    envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
-                                    op->source_uuid, op->source_device, op->send->timestamp,
-                                    op->server_timestamp, envelope->content_base64));
+      if (conn == NULL || !conn_takes_offer (conn, id))
+        continue;
+      conn_push_frame (conn, envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
+                                             op->source_uuid, op->source_device,
+                                             op->send->timestamp, op->server_timestamp,
+                                             envelope->content_base64));
+      conn->last_queued_id = id;
+      conn_schedule (conn);
     }
 }
 
@@ -1182,8 +1254,9 @@ static void
 respond_sent (RelayRequest *request,
               RelayOp      *op)
 {
-  g_autoptr(GString) text = g_string_sized_new (64 + 64 * op->ids->len);
+  GString *text = request->server->answer;
 
+  g_string_truncate (text, 0);
   g_string_append (text, "{\"messages\":[");
   for (guint i = 0; i < op->ids->len; i++)
     {
@@ -1698,10 +1771,9 @@ fetch_done_cb (RelayTask *task)
       if (envelope->id <= conn->last_queued_id)
         continue;
       sodium_bin2base64 (encoded, encoded_length, data, size, sodium_base64_VARIANT_ORIGINAL);
-      g_queue_push_tail (&conn->out,
-                         envelope_frame (envelope->guid, envelope->type, envelope->source_uuid,
-                                         envelope->source_device, envelope->timestamp,
-                                         envelope->server_timestamp, encoded));
+      conn_push_frame (conn, envelope_frame (envelope->guid, envelope->type, envelope->source_uuid,
+                                             envelope->source_device, envelope->timestamp,
+                                             envelope->server_timestamp, encoded));
       conn->last_queued_id = envelope->id;
     }
   if (op->envelopes->len == op->limit)
@@ -1712,7 +1784,7 @@ fetch_done_cb (RelayTask *task)
       conn->live = TRUE;
       if (!conn->drained_sent)
         {
-          g_queue_push_tail (&conn->out, control_frame ("{\"type\":\"queue-empty\"}"));
+          conn_push_frame (conn, control_frame ("{\"type\":\"queue-empty\"}"));
           conn->drained_sent = TRUE;
         }
     }
@@ -1843,7 +1915,10 @@ ack_done_cb (RelayTask *task)
     }
 }
 
-/* Submits every acknowledgement gathered so far as one op. */
+/* Submits every acknowledgement gathered so far as one op.  The next
+ * batch starts with room for as many as this one: under load, batches
+ * are alike, and growing to thousands one doubling at a time would copy
+ * each several times. */
 static void
 flush_acks (RelayServer *self)
 {
@@ -1855,7 +1930,7 @@ flush_acks (RelayServer *self)
   task = task_new (self, ack_done_cb, NULL, NULL);
   op = relay_op_new (RELAY_OP_ACK);
   op->acks = g_steal_pointer (&self->acks);
-  self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
+  self->acks = g_array_sized_new (FALSE, FALSE, sizeof (RelayAck), op->acks->len);
   task_submit_op (task, op);
 }
 
@@ -1873,15 +1948,15 @@ ack_flush_cb (uv_check_t *handle)
 /* Acknowledgements wait for the end of the loop iteration, so that all
  * those that arrived together, from every connection, cost one op. */
 static void
-queue_ack (RelayConn  *conn,
-           const char *guid)
+queue_ack (RelayConn       *conn,
+           const RelayGuid *guid)
 {
   RelayServer *self = conn->server;
   RelayAck ack;
 
-  g_strlcpy (ack.uuid, conn->credentials->uuid, sizeof ack.uuid);
+  memcpy (ack.uuid, conn->credentials->uuid, sizeof ack.uuid);
   ack.device_id = conn->credentials->device_id;
-  g_strlcpy (ack.guid, guid, sizeof ack.guid);
+  memcpy (ack.guid, guid->text, sizeof ack.guid);
   g_array_append_val (self->acks, ack);
   if (self->acks->len == 1)
     uv_check_start (&self->ack_flush, ack_flush_cb);
@@ -1908,7 +1983,7 @@ conn_send_error (RelayConn  *conn,
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   text = json_to_string (root, FALSE);
-  g_queue_push_tail (&conn->out, control_frame (text));
+  conn_push_frame (conn, control_frame (text));
   conn_schedule (conn);
 }
 
@@ -1926,9 +2001,9 @@ conn_request_new (RelayConn *conn,
   request->server = conn->server;
   request->conn = conn_ref (conn);
   request->message_id = message_id;
-  request->credentials = g_new0 (RelayCredentials, 1);
-  memcpy (request->credentials->uuid, conn->credentials->uuid, sizeof request->credentials->uuid);
-  request->credentials->device_id = conn->credentials->device_id;
+  /* The request holds a reference on the connection, and with it on its
+   * credentials. */
+  request->credentials = conn->credentials;
   g_strlcpy (request->address, conn->address, sizeof request->address);
   if (++conn->requests >= conn->server->config->websocket_send_queue && !conn->rx_paused)
     {
@@ -1970,9 +2045,9 @@ conn_handle_acks (RelayConn          *conn,
 {
   for (guint i = 0; i < message->guids->len; i++)
     {
-      const char *guid = g_array_index (message->guids, RelayGuid, i).text;
+      const RelayGuid *guid = &g_array_index (message->guids, RelayGuid, i);
 
-      if (g_hash_table_remove (conn->inflight, guid))
+      if (g_hash_table_remove (conn->inflight, guid->text))
         conn_schedule (conn);
       queue_ack (conn, guid);
     }
@@ -2113,14 +2188,14 @@ on_ws_writeable (struct lws *wsi,
     {
       guint8 header[WEBSOCKET_MAX_FRAME_HEADER];
 
-      g_queue_pop_head (&conn->out);
+      g_queue_pop_head_link (&conn->out);
       g_byte_array_append (batch, header, (guint) ws_frame_header (header, frame->length));
       g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
       if (frame->guid != NULL)
-        g_hash_table_add (conn->inflight, g_steal_pointer (&frame->guid));
+        g_hash_table_add (conn->inflight, g_strdup (frame->guid));
       if (frame->response)
         conn_answered (conn);
-      frame_free (frame);
+      g_free (frame);
     }
   length = batch->len - LWS_PRE;
   if (length == 0)
@@ -2371,13 +2446,15 @@ relay_server_new (RelayConfig   *config,
 
   self->config = config;
   self->storage = storage;
-  self->completions = g_async_queue_new ();
+  g_mutex_init (&self->completions_lock);
+  g_queue_init (&self->completions);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
   self->limiter = relay_rate_limiter_new (config->rates);
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
   self->ws_batch = g_byte_array_sized_new (LWS_PRE + WEBSOCKET_WRITE_BATCH);
+  self->answer = g_string_new (NULL);
   self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
                                        FALSE, NULL);
 
@@ -2468,7 +2545,7 @@ relay_server_run (RelayServer *self)
 void
 relay_server_free (RelayServer *self)
 {
-  RelayTask *task;
+  GList *next;
 
   if (self == NULL)
     return;
@@ -2490,9 +2567,12 @@ relay_server_free (RelayServer *self)
    * client is left to read them. */
   g_thread_pool_free (self->hash_pool, FALSE, TRUE);
   relay_storage_close (self->storage);
-  while ((task = g_async_queue_try_pop (self->completions)) != NULL)
-    task_free (task);
-  g_async_queue_unref (self->completions);
+  for (GList *link = take_completions (self); link != NULL; link = next)
+    {
+      next = link->next;
+      task_free (link->data);
+    }
+  g_mutex_clear (&self->completions_lock);
 
   relay_auth_cache_free (self->auth_cache);
   relay_rate_limiter_free (self->limiter);
@@ -2502,6 +2582,7 @@ relay_server_free (RelayServer *self)
    * their envelopes are delivered again, as if never acknowledged. */
   g_array_unref (self->acks);
   g_byte_array_unref (self->ws_batch);
+  g_string_free (self->answer, TRUE);
   relay_config_free (self->config);
   g_free (self);
 }
