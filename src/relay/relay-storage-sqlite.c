@@ -1294,24 +1294,18 @@ static gboolean
 migrate (SqliteStorage  *self,
          GError        **error)
 {
-  sqlite3_stmt *s = NULL;
-  int version;
+  gint64 version = 0;
 
-  if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
-      sqlite3_step (s) != SQLITE_ROW)
+  if (!query_once (self, "PRAGMA user_version", NULL, 0, read_int64, &version))
     {
-      sqlite3_finalize (s);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the schema version: %s",
                    sqlite3_errmsg (self->db));
       return FALSE;
     }
-  version = sqlite3_column_int (s, 0);
-  sqlite3_finalize (s);
-
-  if (version > (int) G_N_ELEMENTS (migrations))
+  if (version > (gint64) G_N_ELEMENTS (migrations))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "The database has schema version %d, newer than this relay knows (%u)",
+                   "The database has schema version %" G_GINT64_FORMAT ", newer than this relay knows (%u)",
                    version, (guint) G_N_ELEMENTS (migrations));
       return FALSE;
     }
