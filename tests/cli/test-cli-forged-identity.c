@@ -1,0 +1,375 @@
+/* test-cli-forged-identity.c: a relay that passes off another identity as a verified contact
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+#include "sp-message.h"
+#include "sp-session.h"
+
+#include "cli-test-util.h"
+#include "sotto-content.h"
+#include "sotto-relay-client.h"
+
+/* The relay is the attacker here.  It fetches Alice's prekeys like any
+ * client, makes a PreKey message under Bob's UUID with an identity key of
+ * its own, and delivers it in place of an envelope Bob really sent, by
+ * rewriting the envelope in its database.  Whatever that message holds,
+ * Alice must see the safety number change and hold what she sends to Bob,
+ * whom she had verified; and a message that does not decrypt must change
+ * nothing at all. */
+
+typedef enum
+{
+  FORGED_TEXT,
+  FORGED_DELIVERY_RECEIPT,
+  FORGED_READ_RECEIPT,
+  FORGED_GARBAGE,
+  FORGED_EMPTY,
+  FORGED_UNDECRYPTABLE,
+} Forged;
+
+#define FORGED_TEXT_BODY "It is me, Bob, with a new phone"
+
+/* A plaintext that no version of the inner content starts with. */
+static const guint8 garbage[] = "\xee\xee not a Sotto message at all, just bytes";
+
+/* Alice's bundle, fetched from the relay with Bob's credentials. */
+static SpPreKeyBundle *
+fetch_bundle (CliTest    *test,
+              const char *profile,
+              const char *uuid,
+              const char *of_uuid)
+{
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) bundles = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  guint8 private_key[SP_PRIVATE_KEY_SIZE];
+
+  cli_read_secrets (profile, private_key, &password);
+  sodium_memzero (private_key, sizeof private_key);
+
+  client = sotto_relay_client_new (test->relay->url, &error);
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (client, uuid, 1, password);
+
+  sotto_relay_client_get_bundles_async (client, of_uuid, 1, NULL, cli_result_cb, &result);
+  cli_wait_for (&result);
+  bundles = sotto_relay_client_get_bundles_finish (client, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bundles->len, ==, 1);
+
+  return g_memdup2 (g_ptr_array_index (bundles, 0), sizeof (SpPreKeyBundle));
+}
+
+static GBytes *
+forged_plaintext (Forged      forged,
+                  const char *about_id)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(SottoContent) content = NULL;
+  const char * const receipts[] = { about_id, NULL };
+  gint64 now = g_get_real_time () / 1000;
+
+  switch (forged)
+    {
+    case FORGED_TEXT:
+    case FORGED_UNDECRYPTABLE:
+      content = sotto_content_new_text (id, now, "bob", FORGED_TEXT_BODY);
+      return sotto_content_encode (content);
+
+    case FORGED_DELIVERY_RECEIPT:
+      content = sotto_content_new_receipt (SOTTO_CONTENT_KIND_DELIVERY_RECEIPT, id, now, receipts);
+      return sotto_content_encode (content);
+
+    case FORGED_READ_RECEIPT:
+      content = sotto_content_new_receipt (SOTTO_CONTENT_KIND_READ_RECEIPT, id, now, receipts);
+      return sotto_content_encode (content);
+
+    case FORGED_GARBAGE:
+      return g_bytes_new_static (garbage, sizeof garbage - 1);
+
+    case FORGED_EMPTY:
+    default:
+      return g_bytes_new_static ("", 0);
+    }
+}
+
+/* A PreKey message from @claimed_uuid to @recipient_uuid, made with a
+ * fresh identity key against @bundle. */
+static GBytes *
+forge_pre_key_message (const SpPreKeyBundle *bundle,
+                       const char           *claimed_uuid,
+                       const char           *recipient_uuid,
+                       GBytes               *plaintext)
+{
+  SpAddress local = { claimed_uuid, 1 };
+  SpAddress remote = { recipient_uuid, 1 };
+  SpMemoryStore *memory = NULL;
+  SpSessionCipher *cipher = NULL;
+  SpKeyPair identity;
+  SpStore store;
+  gsize plaintext_len;
+  const guint8 *data = g_bytes_get_data (plaintext, &plaintext_len);
+  guint8 *out;
+  gsize out_size = SP_SESSION_CIPHERTEXT_MAX_SIZE (plaintext_len);
+  gsize out_len = 0;
+  int type = 0;
+
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  g_assert_cmpint (sp_memory_store_new (&memory, &identity, 4242), ==, SP_OK);
+  g_assert_cmpint (sp_memory_store_get_interface (memory, &store), ==, SP_OK);
+  g_assert_cmpint (sp_session_cipher_new (&cipher, &store, &local, &remote), ==, SP_OK);
+  g_assert_cmpint (sp_session_cipher_process_bundle (cipher, bundle), ==, SP_OK);
+
+  out = g_malloc (out_size);
+  g_assert_cmpint (sp_session_cipher_encrypt (cipher, data != NULL ? data : (const guint8 *) "",
+                                              plaintext_len, out, out_size, &out_len, &type),
+                   ==, SP_OK);
+  g_assert_cmpint (type, ==, SP_CIPHERTEXT_TYPE_PREKEY);
+
+  sp_session_cipher_free (cipher);
+  sp_memory_store_free (memory);
+  sodium_memzero (&identity, sizeof identity);
+
+  return g_bytes_new_take (out, out_len);
+}
+
+/* The same message with the last byte of the inner message's MAC
+ * flipped: every key in it is genuine, but it does not authenticate. */
+static GBytes *
+break_mac (GBytes *message)
+{
+  SpPreKeySignalMessage decoded;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message, &len);
+  guint8 *broken = g_memdup2 (data, len);
+  gsize offset;
+
+  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, data, len), ==, SP_OK);
+  offset = (gsize) (decoded.message - data) + decoded.message_len - 1;
+  g_assert_cmpuint (offset, <, len);
+  broken[offset] ^= 0x01;
+
+  return g_bytes_new_take (broken, len);
+}
+
+/* What the relay delivers next to @recipient_uuid from @source_uuid
+ * becomes @content, a PreKey message.  The relay is stopped meanwhile. */
+static void
+rewrite_envelope (CliTest    *test,
+                  const char *recipient_uuid,
+                  const char *source_uuid,
+                  GBytes     *content)
+{
+  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
+  sqlite3_stmt *statement = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "UPDATE queue SET type = 3, content = ?3"
+                                       " WHERE account = ?1 AND source = ?2",
+                                       -1, &statement, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (statement, 1, recipient_uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_text (statement, 2, source_uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_blob (statement, 3, g_bytes_get_data (content, NULL), g_bytes_get_size (content),
+                     SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+static guint
+count_events (GPtrArray *messages)
+{
+  guint n_events = 0;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      JsonObject *message = g_ptr_array_index (messages, i);
+
+      if (g_str_equal (json_object_get_string_member (message, "kind"), "safety-number-changed"))
+        n_events++;
+    }
+
+  return n_events;
+}
+
+/* The forged key went through the key-change rules: an event in the
+ * history before anything the message brought, a new safety number
+ * that the old digits do not verify, and sending held. */
+static void
+assert_change_recorded (CliTest    *test,
+                        const char *alice,
+                        const char *bob,
+                        const char *old_number,
+                        Forged      forged)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(CliResult) old_verified = NULL;
+  g_autoptr(CliResult) held = NULL;
+  g_autofree char *changed = NULL;
+  g_autofree char *bob_number = NULL;
+  g_autofree char *still_changed = NULL;
+  JsonObject *event;
+
+  messages = cli_history (test, alice, "bob");
+  g_assert_cmpuint (count_events (messages), ==, 1);
+  event = g_ptr_array_index (messages, messages->len - (forged == FORGED_TEXT ? 2 : 1));
+  g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "safety-number-changed");
+  if (forged == FORGED_TEXT)
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, messages->len - 1), "text"),
+                     ==, FORGED_TEXT_BODY);
+
+  changed = cli_safety_number (test, alice, "bob", "changed");
+  g_assert_cmpstr (changed, !=, old_number);
+
+  /* The number is not the one Bob sees either: the key is not his. */
+  bob_number = cli_safety_number (test, bob, "alice", "unverified");
+  g_assert_cmpstr (changed, !=, bob_number);
+
+  old_verified = cli_run (test, alice, "verify", "bob", old_number, NULL);
+  g_assert_cmpint (old_verified->status, !=, 0);
+  still_changed = cli_safety_number (test, alice, "bob", "changed");
+  g_assert_cmpstr (still_changed, ==, changed);
+
+  held = cli_run (test, alice, "send", "bob", "Only for the real Bob", NULL);
+  g_assert_cmpint (held->status, ==, 1);
+  g_assert_nonnull (strstr (held->err, "outbox"));
+  g_assert_nonnull (strstr (held->err, "safety number"));
+}
+
+/* A message that did not decrypt left everything as it was: no event,
+ * the verified number still verifies, and Bob still gets what Alice
+ * sends, which he could not if the forged session had replaced his. */
+static void
+assert_nothing_changed (CliTest    *test,
+                        const char *alice,
+                        const char *bob,
+                        const char *old_number)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  g_autofree char *number = NULL;
+
+  messages = cli_history (test, alice, "bob");
+  g_assert_cmpuint (count_events (messages), ==, 0);
+
+  number = cli_safety_number (test, alice, "bob", "verified");
+  g_assert_cmpstr (number, ==, old_number);
+  verified = cli_run (test, alice, "verify", "bob", old_number, NULL);
+  cli_assert_ok (verified);
+
+  cli_send_ok (test, alice, "bob", "Still you");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Still you", NULL);
+}
+
+static void
+test_forged_identity (gconstpointer data)
+{
+  Forged forged = GPOINTER_TO_INT (data);
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
+  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  g_autoptr(CliResult) noticed = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autofree SpPreKeyBundle *bundle = NULL;
+  g_autofree char *number = NULL;
+
+  /* Alice and Bob talk, and Alice verifies Bob. */
+  sent = cli_send_json (test, alice, "bob", "Hello Bob");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello Bob", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_send_ok (test, bob, "alice", "Hello Alice");
+  received = cli_receive (test, alice);
+  cli_assert_texts (received, "bob", "Hello Alice", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  number = cli_safety_number (test, alice, "bob", "unverified");
+  verified = cli_run (test, alice, "verify", "bob", number, NULL);
+  cli_assert_ok (verified);
+
+  /* The relay makes its message, and puts it in place of Bob's next. */
+  bundle = fetch_bundle (test, bob, bob_id->uuid, alice_id->uuid);
+  plaintext = forged_plaintext (forged, json_object_get_string_member (sent, "id"));
+  message = forge_pre_key_message (bundle, bob_id->uuid, alice_id->uuid, plaintext);
+  if (forged == FORGED_UNDECRYPTABLE)
+    {
+      GBytes *broken = break_mac (message);
+
+      g_bytes_unref (message);
+      message = broken;
+    }
+
+  cli_send_ok (test, bob, "alice", "The real Bob");
+  cli_relay_stop (test->relay);
+  rewrite_envelope (test, alice_id->uuid, bob_id->uuid, message);
+  cli_relay_restart (test->relay);
+
+  noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (noticed);
+  received = cli_parse_lines (noticed->out);
+
+  if (forged == FORGED_UNDECRYPTABLE)
+    {
+      g_assert_cmpuint (received->len, ==, 0);
+      g_assert_null (strstr (noticed->err, "safety number"));
+      assert_nothing_changed (test, alice, bob, number);
+      return;
+    }
+
+  /* Receiving is never blocked, but the change is said first. */
+  g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
+  if (forged == FORGED_TEXT)
+    cli_assert_texts (received, "bob", FORGED_TEXT_BODY, NULL);
+  else
+    g_assert_cmpuint (received->len, ==, 0);
+
+  assert_change_recorded (test, alice, bob, number, forged);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_data_func ("/cli/forged-identity/text", GINT_TO_POINTER (FORGED_TEXT),
+                        test_forged_identity);
+  g_test_add_data_func ("/cli/forged-identity/delivery-receipt", GINT_TO_POINTER (FORGED_DELIVERY_RECEIPT),
+                        test_forged_identity);
+  g_test_add_data_func ("/cli/forged-identity/read-receipt", GINT_TO_POINTER (FORGED_READ_RECEIPT),
+                        test_forged_identity);
+  g_test_add_data_func ("/cli/forged-identity/garbage", GINT_TO_POINTER (FORGED_GARBAGE),
+                        test_forged_identity);
+  g_test_add_data_func ("/cli/forged-identity/empty", GINT_TO_POINTER (FORGED_EMPTY),
+                        test_forged_identity);
+  g_test_add_data_func ("/cli/forged-identity/undecryptable", GINT_TO_POINTER (FORGED_UNDECRYPTABLE),
+                        test_forged_identity);
+
+  return g_test_run ();
+}
