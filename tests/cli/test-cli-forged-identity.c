@@ -18,6 +18,7 @@
 
 #include "cli-test-util.h"
 #include "sotto-content.h"
+#include "sotto-messenger-private.h"
 #include "sotto-relay-client.h"
 
 /* The relay is the attacker here.  It fetches Alice's prekeys like any
@@ -39,6 +40,10 @@ typedef enum
 } Forged;
 
 #define FORGED_TEXT_BODY "It is me, Bob, with a new phone"
+
+/* The relay's envelope types. */
+#define ENVELOPE_TYPE_CIPHERTEXT 1
+#define ENVELOPE_TYPE_PREKEY 3
 
 /* A plaintext that no version of the inner content starts with. */
 static const guint8 garbage[] = "\xee\xee not a Sotto message at all, just bytes";
@@ -106,44 +111,79 @@ forged_plaintext (Forged      forged,
     }
 }
 
-/* A PreKey message from @claimed_uuid to @recipient_uuid, made with a
- * fresh identity key against @bundle. */
-static GBytes *
-forge_pre_key_message (const SpPreKeyBundle *bundle,
-                       const char           *claimed_uuid,
-                       const char           *recipient_uuid,
-                       GBytes               *plaintext)
+/* The relay's side of a session it set up under @claimed_uuid, with a
+ * fresh identity key, against @recipient_uuid's bundle. */
+typedef struct
 {
+  SpMemoryStore *memory;
+  SpSessionCipher *cipher;
+} Attacker;
+
+static Attacker *
+attacker_new (const SpPreKeyBundle *bundle,
+              const char           *claimed_uuid,
+              const char           *recipient_uuid)
+{
+  Attacker *attacker = g_new0 (Attacker, 1);
   SpAddress local = { claimed_uuid, 1 };
   SpAddress remote = { recipient_uuid, 1 };
-  SpMemoryStore *memory = NULL;
-  SpSessionCipher *cipher = NULL;
   SpKeyPair identity;
   SpStore store;
-  gsize plaintext_len;
-  const guint8 *data = g_bytes_get_data (plaintext, &plaintext_len);
-  guint8 *out;
-  gsize out_size = SP_SESSION_CIPHERTEXT_MAX_SIZE (plaintext_len);
-  gsize out_len = 0;
-  int type = 0;
 
   g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
-  g_assert_cmpint (sp_memory_store_new (&memory, &identity, 4242), ==, SP_OK);
-  g_assert_cmpint (sp_memory_store_get_interface (memory, &store), ==, SP_OK);
-  g_assert_cmpint (sp_session_cipher_new (&cipher, &store, &local, &remote), ==, SP_OK);
-  g_assert_cmpint (sp_session_cipher_process_bundle (cipher, bundle), ==, SP_OK);
-
-  out = g_malloc (out_size);
-  g_assert_cmpint (sp_session_cipher_encrypt (cipher, data != NULL ? data : (const guint8 *) "",
-                                              plaintext_len, out, out_size, &out_len, &type),
-                   ==, SP_OK);
-  g_assert_cmpint (type, ==, SP_CIPHERTEXT_TYPE_PREKEY);
-
-  sp_session_cipher_free (cipher);
-  sp_memory_store_free (memory);
+  g_assert_cmpint (sp_memory_store_new (&attacker->memory, &identity, 4242), ==, SP_OK);
   sodium_memzero (&identity, sizeof identity);
+  g_assert_cmpint (sp_memory_store_get_interface (attacker->memory, &store), ==, SP_OK);
+  g_assert_cmpint (sp_session_cipher_new (&attacker->cipher, &store, &local, &remote), ==, SP_OK);
+  g_assert_cmpint (sp_session_cipher_process_bundle (attacker->cipher, bundle), ==, SP_OK);
+
+  return attacker;
+}
+
+static void
+attacker_free (Attacker *attacker)
+{
+  sp_session_cipher_free (attacker->cipher);
+  sp_memory_store_free (attacker->memory);
+  g_free (attacker);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Attacker, attacker_free)
+
+/* @plaintext in a message of @type, which tells whether the attacker's
+ * session has heard back yet. */
+static GBytes *
+attacker_encrypt (Attacker *attacker,
+                  GBytes   *plaintext,
+                  int       type)
+{
+  gsize plaintext_len;
+  const guint8 *data = g_bytes_get_data (plaintext, &plaintext_len);
+  gsize out_size = SP_SESSION_CIPHERTEXT_MAX_SIZE (plaintext_len);
+  guint8 *out = g_malloc (out_size);
+  gsize out_len = 0;
+  int out_type = 0;
+
+  g_assert_cmpint (sp_session_cipher_encrypt (attacker->cipher, data != NULL ? data : (const guint8 *) "",
+                                              plaintext_len, out, out_size, &out_len, &out_type),
+                   ==, SP_OK);
+  g_assert_cmpint (out_type, ==, type);
 
   return g_bytes_new_take (out, out_len);
+}
+
+static void
+attacker_decrypt (Attacker *attacker,
+                  GBytes   *message)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message, &len);
+  g_autofree guint8 *plaintext = g_malloc (len);
+  gsize plaintext_len = 0;
+
+  g_assert_cmpint (sp_session_cipher_decrypt (attacker->cipher, SP_CIPHERTEXT_TYPE_WHISPER, data, len,
+                                              plaintext, len, &plaintext_len),
+                   ==, SP_OK);
 }
 
 /* The same message with the last byte of the inner message's MAC
@@ -166,11 +206,13 @@ break_mac (GBytes *message)
 }
 
 /* What the relay delivers next to @recipient_uuid from @source_uuid
- * becomes @content, a PreKey message.  The relay is stopped meanwhile. */
+ * becomes @content, an envelope of @type.  The relay is stopped
+ * meanwhile. */
 static void
 rewrite_envelope (CliTest    *test,
                   const char *recipient_uuid,
                   const char *source_uuid,
+                  int         type,
                   GBytes     *content)
 {
   g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
@@ -179,7 +221,7 @@ rewrite_envelope (CliTest    *test,
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "UPDATE queue SET type = 3, content = ?3"
+                                       "UPDATE queue SET type = ?4, content = ?3"
                                        " WHERE account = ?1 AND source = ?2",
                                        -1, &statement, NULL),
                    ==, SQLITE_OK);
@@ -187,6 +229,7 @@ rewrite_envelope (CliTest    *test,
   sqlite3_bind_text (statement, 2, source_uuid, -1, SQLITE_STATIC);
   sqlite3_bind_blob (statement, 3, g_bytes_get_data (content, NULL), g_bytes_get_size (content),
                      SQLITE_STATIC);
+  sqlite3_bind_int (statement, 4, type);
   g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
   g_assert_cmpint (sqlite3_changes (db), ==, 1);
   sqlite3_finalize (statement);
@@ -280,6 +323,48 @@ assert_nothing_changed (CliTest    *test,
   cli_assert_texts (received, "alice", "Still you", NULL);
 }
 
+/* Alice and Bob talk, and Alice verifies Bob.  Returns the verified
+ * safety number; @sent is Alice's message. */
+static char *
+talk_and_verify (CliTest     *test,
+                 const char  *alice,
+                 const char  *bob,
+                 JsonObject **sent)
+{
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  char *number;
+
+  *sent = cli_send_json (test, alice, "bob", "Hello Bob");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello Bob", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_send_ok (test, bob, "alice", "Hello Alice");
+  received = cli_receive (test, alice);
+  cli_assert_texts (received, "bob", "Hello Alice", NULL);
+
+  number = cli_safety_number (test, alice, "bob", "unverified");
+  verified = cli_run (test, alice, "verify", "bob", number, NULL);
+  cli_assert_ok (verified);
+
+  return number;
+}
+
+/* Bob writes to Alice, and the relay delivers @forged of @type instead. */
+static void
+deliver_instead (CliTest         *test,
+                 const char      *bob,
+                 const CliWhoami *alice_id,
+                 const CliWhoami *bob_id,
+                 int              type,
+                 GBytes          *forged)
+{
+  cli_send_ok (test, bob, "alice", "The real Bob");
+  cli_relay_stop (test->relay);
+  rewrite_envelope (test, alice_id->uuid, bob_id->uuid, type, forged);
+  cli_relay_restart (test->relay);
+}
+
 static void
 test_forged_identity (gconstpointer data)
 {
@@ -291,31 +376,20 @@ test_forged_identity (gconstpointer data)
   g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
   g_autoptr(JsonObject) sent = NULL;
   g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) verified = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autoptr(GBytes) plaintext = NULL;
   g_autoptr(GBytes) message = NULL;
+  g_autoptr(Attacker) attacker = NULL;
   g_autofree SpPreKeyBundle *bundle = NULL;
   g_autofree char *number = NULL;
 
-  /* Alice and Bob talk, and Alice verifies Bob. */
-  sent = cli_send_json (test, alice, "bob", "Hello Bob");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Hello Bob", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
-  cli_send_ok (test, bob, "alice", "Hello Alice");
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, "bob", "Hello Alice", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
-
-  number = cli_safety_number (test, alice, "bob", "unverified");
-  verified = cli_run (test, alice, "verify", "bob", number, NULL);
-  cli_assert_ok (verified);
+  number = talk_and_verify (test, alice, bob, &sent);
 
   /* The relay makes its message, and puts it in place of Bob's next. */
   bundle = fetch_bundle (test, bob, bob_id->uuid, alice_id->uuid);
+  attacker = attacker_new (bundle, bob_id->uuid, alice_id->uuid);
   plaintext = forged_plaintext (forged, json_object_get_string_member (sent, "id"));
-  message = forge_pre_key_message (bundle, bob_id->uuid, alice_id->uuid, plaintext);
+  message = attacker_encrypt (attacker, plaintext, SP_CIPHERTEXT_TYPE_PREKEY);
   if (forged == FORGED_UNDECRYPTABLE)
     {
       GBytes *broken = break_mac (message);
@@ -324,10 +398,7 @@ test_forged_identity (gconstpointer data)
       message = broken;
     }
 
-  cli_send_ok (test, bob, "alice", "The real Bob");
-  cli_relay_stop (test->relay);
-  rewrite_envelope (test, alice_id->uuid, bob_id->uuid, message);
-  cli_relay_restart (test->relay);
+  deliver_instead (test, bob, alice_id, bob_id, ENVELOPE_TYPE_PREKEY, message);
 
   noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
   cli_assert_ok (noticed);
@@ -351,6 +422,149 @@ test_forged_identity (gconstpointer data)
   assert_change_recorded (test, alice, bob, number, forged);
 }
 
+typedef struct
+{
+  const char *bob_uuid;
+  GBytes *forged;
+  GBytes *reply;
+} Takeover;
+
+/* What a version of Sotto that did not apply the key-change rules to a
+ * PreKey message left behind: the attacker's session and identity saved
+ * for Bob's device, the contact's key and verification untouched.  Alice
+ * then answers on that session. */
+static void
+take_over_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SottoMessenger *messenger = source_object;
+  Takeover *takeover = task_data;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (takeover->forged, &len);
+  g_autofree guint8 *plaintext = g_malloc (len);
+  const char reply[] = "Answered on the wrong session";
+  gsize out_size = SP_SESSION_CIPHERTEXT_MAX_SIZE (sizeof reply);
+  guint8 *out = g_malloc (out_size);
+  gsize plaintext_len = 0;
+  gsize out_len = 0;
+  SpSessionCipher *cipher;
+  int type = 0;
+
+  cipher = _sotto_messenger_get_cipher (messenger, takeover->bob_uuid, 1, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (_sotto_store_begin (messenger->store, &error));
+  g_assert_cmpint (sp_session_cipher_decrypt (cipher, SP_CIPHERTEXT_TYPE_PREKEY, data, len,
+                                              plaintext, len, &plaintext_len),
+                   ==, SP_OK);
+  g_assert_cmpint (sp_session_cipher_encrypt (cipher, (const guint8 *) reply, sizeof reply,
+                                              out, out_size, &out_len, &type),
+                   ==, SP_OK);
+  g_assert_cmpint (type, ==, SP_CIPHERTEXT_TYPE_WHISPER);
+  g_assert_true (_sotto_store_commit (messenger->store, &error));
+
+  takeover->reply = g_bytes_new_take (out, out_len);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Leaves Alice's profile as an earlier version did after @forged, and
+ * returns her answer on the attacker's session. */
+static GBytes *
+take_over (const char *alice,
+           const char *bob_uuid,
+           GBytes     *forged)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (alice);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) done = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoMessenger) messenger = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Takeover takeover = { bob_uuid, forged, NULL };
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
+  cli_wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+  sotto_messenger_load_async (store, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  task = g_task_new (messenger, NULL, cli_result_cb, &done);
+  g_task_set_task_data (task, &takeover, NULL);
+  _sotto_store_run_in_thread (store, task, take_over_thread);
+  cli_wait_for (&done);
+  g_assert_true (g_task_propagate_boolean (G_TASK (done), &error));
+
+  g_clear_object (&task);
+  g_clear_object (&messenger);
+  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
+  cli_wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_clear_object (&store);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  return takeover.reply;
+}
+
+/* The key-change rules hold for the ordinary messages of a session too:
+ * a profile whose session an earlier version let the relay replace
+ * notices the new key with the next message on it, a receipt here. */
+static void
+test_forged_identity_signal_message (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
+  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) noticed = NULL;
+  g_autoptr(GBytes) text = NULL;
+  g_autoptr(GBytes) receipt = NULL;
+  g_autoptr(GBytes) forged = NULL;
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(Attacker) attacker = NULL;
+  g_autofree SpPreKeyBundle *bundle = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *unchanged = NULL;
+
+  number = talk_and_verify (test, alice, bob, &sent);
+
+  bundle = fetch_bundle (test, bob, bob_id->uuid, alice_id->uuid);
+  attacker = attacker_new (bundle, bob_id->uuid, alice_id->uuid);
+  text = forged_plaintext (FORGED_TEXT, NULL);
+  forged = attacker_encrypt (attacker, text, SP_CIPHERTEXT_TYPE_PREKEY);
+  reply = take_over (alice, bob_id->uuid, forged);
+
+  /* The damage: nothing shows yet. */
+  unchanged = cli_safety_number (test, alice, "bob", "verified");
+  g_assert_cmpstr (unchanged, ==, number);
+
+  attacker_decrypt (attacker, reply);
+  receipt = forged_plaintext (FORGED_READ_RECEIPT, json_object_get_string_member (sent, "id"));
+  message = attacker_encrypt (attacker, receipt, SP_CIPHERTEXT_TYPE_WHISPER);
+  deliver_instead (test, bob, alice_id, bob_id, ENVELOPE_TYPE_CIPHERTEXT, message);
+
+  noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (noticed);
+  g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
+  received = cli_parse_lines (noticed->out);
+  g_assert_cmpuint (received->len, ==, 0);
+
+  assert_change_recorded (test, alice, bob, number, FORGED_READ_RECEIPT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -370,6 +584,7 @@ main (int   argc,
                         test_forged_identity);
   g_test_add_data_func ("/cli/forged-identity/undecryptable", GINT_TO_POINTER (FORGED_UNDECRYPTABLE),
                         test_forged_identity);
+  g_test_add_func ("/cli/forged-identity/signal-message", test_forged_identity_signal_message);
 
   return g_test_run ();
 }
