@@ -252,16 +252,99 @@ count_events (GPtrArray *messages)
   return n_events;
 }
 
+/* Alice and Bob, who talked, Alice having verified Bob, and the relay
+ * that has set up a session with Alice under Bob's UUID. */
+typedef struct
+{
+  CliTest *test;
+  char *alice;
+  char *bob;
+  CliWhoami *alice_id;
+  CliWhoami *bob_id;
+  JsonObject *sent;     /* Alice's first message */
+  char *number;         /* the safety number Alice verified */
+  Attacker *attacker;
+} Scene;
+
+static Scene *
+scene_new (void)
+{
+  Scene *scene = g_new0 (Scene, 1);
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  g_autofree SpPreKeyBundle *bundle = NULL;
+
+  scene->test = cli_test_new (FALSE);
+  scene->alice = cli_register (scene->test, "alice");
+  scene->bob = cli_register (scene->test, "bob");
+  scene->alice_id = cli_whoami (scene->test, scene->alice, "alice");
+  scene->bob_id = cli_whoami (scene->test, scene->bob, "bob");
+
+  scene->sent = cli_send_json (scene->test, scene->alice, "bob", "Hello Bob");
+  received = cli_receive (scene->test, scene->bob);
+  cli_assert_texts (received, "alice", "Hello Bob", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_send_ok (scene->test, scene->bob, "alice", "Hello Alice");
+  received = cli_receive (scene->test, scene->alice);
+  cli_assert_texts (received, "bob", "Hello Alice", NULL);
+
+  scene->number = cli_safety_number (scene->test, scene->alice, "bob", "unverified");
+  verified = cli_run (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
+  cli_assert_ok (verified);
+
+  bundle = fetch_bundle (scene->test, scene->bob, scene->bob_id->uuid, scene->alice_id->uuid);
+  scene->attacker = attacker_new (bundle, scene->bob_id->uuid, scene->alice_id->uuid);
+
+  return scene;
+}
+
+static void
+scene_free (Scene *scene)
+{
+  g_clear_pointer (&scene->attacker, attacker_free);
+  g_clear_pointer (&scene->number, g_free);
+  g_clear_pointer (&scene->sent, json_object_unref);
+  g_clear_pointer (&scene->bob_id, cli_whoami_free);
+  g_clear_pointer (&scene->alice_id, cli_whoami_free);
+  g_clear_pointer (&scene->bob, g_free);
+  g_clear_pointer (&scene->alice, g_free);
+  g_clear_pointer (&scene->test, cli_test_free);
+  g_free (scene);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Scene, scene_free)
+
+/* Bob writes to Alice, and the relay delivers @forged of @type instead. */
+static void
+deliver_instead (Scene  *scene,
+                 int     type,
+                 GBytes *forged)
+{
+  cli_send_ok (scene->test, scene->bob, "alice", "The real Bob");
+  cli_relay_stop (scene->test->relay);
+  rewrite_envelope (scene->test, scene->alice_id->uuid, scene->bob_id->uuid, type, forged);
+  cli_relay_restart (scene->test->relay);
+}
+
+/* Alice receives the forged message; returns what she printed. */
+static CliResult *
+receive_forged (Scene *scene)
+{
+  CliResult *result = cli_run (scene->test, scene->alice, "--json", "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+
+  return result;
+}
+
 /* The forged key went through the key-change rules: an event in the
  * history before anything the message brought, a new safety number
  * that the old digits do not verify, and sending held. */
 static void
-assert_change_recorded (CliTest    *test,
-                        const char *alice,
-                        const char *bob,
-                        const char *old_number,
-                        Forged      forged)
+assert_change_recorded (Scene  *scene,
+                        Forged  forged)
 {
+  CliTest *test = scene->test;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) old_verified = NULL;
   g_autoptr(CliResult) held = NULL;
@@ -270,7 +353,7 @@ assert_change_recorded (CliTest    *test,
   g_autofree char *still_changed = NULL;
   JsonObject *event;
 
-  messages = cli_history (test, alice, "bob");
+  messages = cli_history (test, scene->alice, "bob");
   g_assert_cmpuint (count_events (messages), ==, 1);
   event = g_ptr_array_index (messages, messages->len - (forged == FORGED_TEXT ? 2 : 1));
   g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "safety-number-changed");
@@ -278,19 +361,19 @@ assert_change_recorded (CliTest    *test,
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, messages->len - 1), "text"),
                      ==, FORGED_TEXT_BODY);
 
-  changed = cli_safety_number (test, alice, "bob", "changed");
-  g_assert_cmpstr (changed, !=, old_number);
+  changed = cli_safety_number (test, scene->alice, "bob", "changed");
+  g_assert_cmpstr (changed, !=, scene->number);
 
   /* The number is not the one Bob sees either: the key is not his. */
-  bob_number = cli_safety_number (test, bob, "alice", "unverified");
+  bob_number = cli_safety_number (test, scene->bob, "alice", "unverified");
   g_assert_cmpstr (changed, !=, bob_number);
 
-  old_verified = cli_run (test, alice, "verify", "bob", old_number, NULL);
+  old_verified = cli_run (test, scene->alice, "verify", "bob", scene->number, NULL);
   g_assert_cmpint (old_verified->status, !=, 0);
-  still_changed = cli_safety_number (test, alice, "bob", "changed");
+  still_changed = cli_safety_number (test, scene->alice, "bob", "changed");
   g_assert_cmpstr (still_changed, ==, changed);
 
-  held = cli_run (test, alice, "send", "bob", "Only for the real Bob", NULL);
+  held = cli_run (test, scene->alice, "send", "bob", "Only for the real Bob", NULL);
   g_assert_cmpint (held->status, ==, 1);
   g_assert_nonnull (strstr (held->err, "outbox"));
   g_assert_nonnull (strstr (held->err, "safety number"));
@@ -300,96 +383,40 @@ assert_change_recorded (CliTest    *test,
  * the verified number still verifies, and Bob still gets what Alice
  * sends, which he could not if the forged session had replaced his. */
 static void
-assert_nothing_changed (CliTest    *test,
-                        const char *alice,
-                        const char *bob,
-                        const char *old_number)
+assert_nothing_changed (Scene *scene)
 {
+  CliTest *test = scene->test;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) verified = NULL;
   g_autofree char *number = NULL;
 
-  messages = cli_history (test, alice, "bob");
+  messages = cli_history (test, scene->alice, "bob");
   g_assert_cmpuint (count_events (messages), ==, 0);
 
-  number = cli_safety_number (test, alice, "bob", "verified");
-  g_assert_cmpstr (number, ==, old_number);
-  verified = cli_run (test, alice, "verify", "bob", old_number, NULL);
+  number = cli_safety_number (test, scene->alice, "bob", "verified");
+  g_assert_cmpstr (number, ==, scene->number);
+  verified = cli_run (test, scene->alice, "verify", "bob", scene->number, NULL);
   cli_assert_ok (verified);
 
-  cli_send_ok (test, alice, "bob", "Still you");
-  received = cli_receive (test, bob);
+  cli_send_ok (test, scene->alice, "bob", "Still you");
+  received = cli_receive (test, scene->bob);
   cli_assert_texts (received, "alice", "Still you", NULL);
-}
-
-/* Alice and Bob talk, and Alice verifies Bob.  Returns the verified
- * safety number; @sent is Alice's message. */
-static char *
-talk_and_verify (CliTest     *test,
-                 const char  *alice,
-                 const char  *bob,
-                 JsonObject **sent)
-{
-  g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) verified = NULL;
-  char *number;
-
-  *sent = cli_send_json (test, alice, "bob", "Hello Bob");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Hello Bob", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
-  cli_send_ok (test, bob, "alice", "Hello Alice");
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, "bob", "Hello Alice", NULL);
-
-  number = cli_safety_number (test, alice, "bob", "unverified");
-  verified = cli_run (test, alice, "verify", "bob", number, NULL);
-  cli_assert_ok (verified);
-
-  return number;
-}
-
-/* Bob writes to Alice, and the relay delivers @forged of @type instead. */
-static void
-deliver_instead (CliTest         *test,
-                 const char      *bob,
-                 const CliWhoami *alice_id,
-                 const CliWhoami *bob_id,
-                 int              type,
-                 GBytes          *forged)
-{
-  cli_send_ok (test, bob, "alice", "The real Bob");
-  cli_relay_stop (test->relay);
-  rewrite_envelope (test, alice_id->uuid, bob_id->uuid, type, forged);
-  cli_relay_restart (test->relay);
 }
 
 static void
 test_forged_identity (gconstpointer data)
 {
   Forged forged = GPOINTER_TO_INT (data);
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *alice = cli_register (test, "alice");
-  g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
-  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
-  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(Scene) scene = scene_new ();
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autoptr(GBytes) plaintext = NULL;
   g_autoptr(GBytes) message = NULL;
-  g_autoptr(Attacker) attacker = NULL;
-  g_autofree SpPreKeyBundle *bundle = NULL;
-  g_autofree char *number = NULL;
-
-  number = talk_and_verify (test, alice, bob, &sent);
 
   /* The relay makes its message, and puts it in place of Bob's next. */
-  bundle = fetch_bundle (test, bob, bob_id->uuid, alice_id->uuid);
-  attacker = attacker_new (bundle, bob_id->uuid, alice_id->uuid);
-  plaintext = forged_plaintext (forged, json_object_get_string_member (sent, "id"));
-  message = attacker_encrypt (attacker, plaintext, SP_CIPHERTEXT_TYPE_PREKEY);
+  plaintext = forged_plaintext (forged, json_object_get_string_member (scene->sent, "id"));
+  message = attacker_encrypt (scene->attacker, plaintext, SP_CIPHERTEXT_TYPE_PREKEY);
   if (forged == FORGED_UNDECRYPTABLE)
     {
       GBytes *broken = break_mac (message);
@@ -398,17 +425,15 @@ test_forged_identity (gconstpointer data)
       message = broken;
     }
 
-  deliver_instead (test, bob, alice_id, bob_id, ENVELOPE_TYPE_PREKEY, message);
-
-  noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
-  cli_assert_ok (noticed);
+  deliver_instead (scene, ENVELOPE_TYPE_PREKEY, message);
+  noticed = receive_forged (scene);
   received = cli_parse_lines (noticed->out);
 
   if (forged == FORGED_UNDECRYPTABLE)
     {
       g_assert_cmpuint (received->len, ==, 0);
       g_assert_null (strstr (noticed->err, "safety number"));
-      assert_nothing_changed (test, alice, bob, number);
+      assert_nothing_changed (scene);
       return;
     }
 
@@ -419,7 +444,7 @@ test_forged_identity (gconstpointer data)
   else
     g_assert_cmpuint (received->len, ==, 0);
 
-  assert_change_recorded (test, alice, bob, number, forged);
+  assert_change_recorded (scene, forged);
 }
 
 typedef struct
@@ -521,12 +546,7 @@ take_over (const char *alice,
 static void
 test_forged_identity_signal_message (void)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *alice = cli_register (test, "alice");
-  g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
-  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
-  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(Scene) scene = scene_new ();
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autoptr(GBytes) text = NULL;
@@ -534,35 +554,27 @@ test_forged_identity_signal_message (void)
   g_autoptr(GBytes) forged = NULL;
   g_autoptr(GBytes) reply = NULL;
   g_autoptr(GBytes) message = NULL;
-  g_autoptr(Attacker) attacker = NULL;
-  g_autofree SpPreKeyBundle *bundle = NULL;
-  g_autofree char *number = NULL;
   g_autofree char *unchanged = NULL;
 
-  number = talk_and_verify (test, alice, bob, &sent);
-
-  bundle = fetch_bundle (test, bob, bob_id->uuid, alice_id->uuid);
-  attacker = attacker_new (bundle, bob_id->uuid, alice_id->uuid);
   text = forged_plaintext (FORGED_TEXT, NULL);
-  forged = attacker_encrypt (attacker, text, SP_CIPHERTEXT_TYPE_PREKEY);
-  reply = take_over (alice, bob_id->uuid, forged);
+  forged = attacker_encrypt (scene->attacker, text, SP_CIPHERTEXT_TYPE_PREKEY);
+  reply = take_over (scene->alice, scene->bob_id->uuid, forged);
 
   /* The damage: nothing shows yet. */
-  unchanged = cli_safety_number (test, alice, "bob", "verified");
-  g_assert_cmpstr (unchanged, ==, number);
+  unchanged = cli_safety_number (scene->test, scene->alice, "bob", "verified");
+  g_assert_cmpstr (unchanged, ==, scene->number);
 
-  attacker_decrypt (attacker, reply);
-  receipt = forged_plaintext (FORGED_READ_RECEIPT, json_object_get_string_member (sent, "id"));
-  message = attacker_encrypt (attacker, receipt, SP_CIPHERTEXT_TYPE_WHISPER);
-  deliver_instead (test, bob, alice_id, bob_id, ENVELOPE_TYPE_CIPHERTEXT, message);
+  attacker_decrypt (scene->attacker, reply);
+  receipt = forged_plaintext (FORGED_READ_RECEIPT, json_object_get_string_member (scene->sent, "id"));
+  message = attacker_encrypt (scene->attacker, receipt, SP_CIPHERTEXT_TYPE_WHISPER);
+  deliver_instead (scene, ENVELOPE_TYPE_CIPHERTEXT, message);
 
-  noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
-  cli_assert_ok (noticed);
+  noticed = receive_forged (scene);
   g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
   received = cli_parse_lines (noticed->out);
   g_assert_cmpuint (received->len, ==, 0);
 
-  assert_change_recorded (test, alice, bob, number, FORGED_READ_RECEIPT);
+  assert_change_recorded (scene, FORGED_READ_RECEIPT);
 }
 
 int
