@@ -589,6 +589,56 @@ cli_safety_number (CliTest    *test,
   return g_strdup (digits);
 }
 
+/* A profile's store, opened with the tests' passphrase. */
+SottoStore *
+cli_open_store (const char *profile)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoStore *store;
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
+  cli_wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+
+  return store;
+}
+
+SottoMessenger *
+cli_load_messenger (SottoStore *store)
+{
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoMessenger *messenger;
+
+  sotto_messenger_load_async (store, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  return messenger;
+}
+
+/* Closes @store, whose models are released already, and drops the
+ * caller's reference to it. */
+void
+cli_close_store (SottoStore *store)
+{
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
+  cli_wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_assert_no_error (error);
+  g_object_unref (store);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 /* The identity private key and the device password of a profile, read
  * through the engine. */
 void
@@ -596,18 +646,10 @@ cli_read_secrets (const char  *profile,
                   guint8       private_key[SP_PRIVATE_KEY_SIZE],
                   char       **password)
 {
-  g_autoptr(GFile) directory = g_file_new_for_path (profile);
-  g_autoptr(GAsyncResult) opened = NULL;
   g_autoptr(GAsyncResult) loaded = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
   g_autoptr(SottoAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
-  cli_wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
+  SottoStore *store = cli_open_store (profile);
 
   sotto_account_load_async (store, NULL, cli_result_cb, &loaded);
   cli_wait_for (&loaded);
@@ -617,13 +659,6 @@ cli_read_secrets (const char  *profile,
   memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, SP_PRIVATE_KEY_SIZE);
   *password = g_strdup (sotto_account_get_password (account));
 
-  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
-  cli_wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_assert_no_error (error);
-
   g_clear_object (&account);
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  cli_close_store (store);
 }

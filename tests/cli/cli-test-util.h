@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sotto-engine.h"
+#include "sotto-messenger.h"
 
 G_BEGIN_DECLS
 
@@ -114,6 +115,9 @@ char        *cli_safety_number       (CliTest      *test,
                                       const char   *profile,
                                       const char   *with,
                                       const char   *verification);
+SottoStore  *cli_open_store          (const char   *profile);
+SottoMessenger *cli_load_messenger   (SottoStore   *store);
+void         cli_close_store         (SottoStore   *store);
 void         cli_read_secrets        (const char   *profile,
                                       guint8        private_key[SP_PRIVATE_KEY_SIZE],
                                       char        **password);

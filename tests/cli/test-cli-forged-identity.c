@@ -502,26 +502,14 @@ take_over (const char *alice,
            const char *bob_uuid,
            GBytes     *forged)
 {
-  g_autoptr(GFile) directory = g_file_new_for_path (alice);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
   g_autoptr(GAsyncResult) done = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
   g_autoptr(SottoMessenger) messenger = NULL;
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
+  SottoStore *store = cli_open_store (alice);
   Takeover takeover = { bob_uuid, forged, NULL };
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
-  cli_wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-  sotto_messenger_load_async (store, NULL, cli_result_cb, &loaded);
-  cli_wait_for (&loaded);
-  messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
-
+  messenger = cli_load_messenger (store);
   task = g_task_new (messenger, NULL, cli_result_cb, &done);
   g_task_set_task_data (task, &takeover, NULL);
   _sotto_store_run_in_thread (store, task, take_over_thread);
@@ -530,12 +518,7 @@ take_over (const char *alice,
 
   g_clear_object (&task);
   g_clear_object (&messenger);
-  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
-  cli_wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  cli_close_store (store);
 
   return takeover.reply;
 }

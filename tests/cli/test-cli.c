@@ -672,12 +672,7 @@ test_duplicates (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GFile) directory = g_file_new_for_path (alice);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
   g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
   g_autoptr(SottoMessenger) messenger = NULL;
   g_autoptr(SottoConversation) conversation = NULL;
   g_autoptr(SottoContent) first = NULL;
@@ -686,15 +681,9 @@ test_duplicates (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *other_id = g_uuid_string_random ();
+  SottoStore *store = cli_open_store (alice);
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
-  cli_wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-  sotto_messenger_load_async (store, NULL, cli_result_cb, &loaded);
-  cli_wait_for (&loaded);
-  messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
+  messenger = cli_load_messenger (store);
   sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
   cli_wait_for (&found);
   conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
@@ -709,12 +698,7 @@ test_duplicates (void)
 
   g_clear_object (&conversation);
   g_clear_object (&messenger);
-  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
-  cli_wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  cli_close_store (store);
 
   received = cli_receive (test, bob);
   cli_assert_texts (received, "alice", "Only once", "And this", NULL);
