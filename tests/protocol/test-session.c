@@ -783,6 +783,90 @@ test_identity_changed (void)
   test_party_free (fake_alice);
 }
 
+/* A store that trusts whatever identity a message comes with, as
+ * Sotto's engine does (it applies the key-change rules itself, in the
+ * transaction around the decryption), and never sends. */
+static int
+trust_receiving (void              *user_data,
+                 const SpAddress   *address,
+                 const SpPublicKey *key,
+                 SpDirection        direction,
+                 bool              *trusted)
+{
+  *trusted = direction == SP_DIRECTION_RECEIVING;
+  return SP_OK;
+}
+
+static void
+assert_saved_identity (TestParty         *party,
+                       TestParty         *remote,
+                       const SpPublicKey *expected)
+{
+  SpPublicKey saved;
+  bool found = false;
+
+  g_assert_cmpint (party->store.get_identity (party->store.user_data, &remote->address, &saved, &found),
+                   ==, SP_OK);
+  g_assert_true (found);
+  g_assert_cmpmem (saved.bytes, SP_PUBLIC_KEY_SIZE, expected->bytes, SP_PUBLIC_KEY_SIZE);
+}
+
+/* Someone else's PreKeySignalMessage under Alice's name that does not
+ * decrypt writes nothing, even to a store that trusts the new key: the
+ * session and Alice's identity stay as they were.  Intact, the same
+ * message decrypts, and only then is the new identity saved. */
+static void
+test_identity_changed_undecryptable (void)
+{
+  TestParty *alice_party = test_party_new ("alice", 1);
+  TestParty *bob_party = test_party_new_with_identity ("bob", 1, NULL, TRUE);
+  TestParty *fake_alice = test_party_new ("alice", 1);
+  SpSessionCipher *alice = test_cipher_new (alice_party, bob_party);
+  SpSessionCipher *bob = test_cipher_new (bob_party, alice_party);
+  SpSessionCipher *fake = test_cipher_new (fake_alice, bob_party);
+  SpSessionCipher *receiving = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  SpPreKeySignalMessage decoded;
+  SpPreKeyBundle bundle;
+  TestMessage message;
+  SpStore trusting;
+  size_t mac_end;
+
+  test_establish (alice, bob, bob_party, TRUE);
+  trusting = bob_party->store;
+  trusting.is_trusted_identity = trust_receiving;
+  g_assert_cmpint (sp_session_cipher_new (&receiving, &trusting, &bob_party->address, &alice_party->address),
+                   ==, SP_OK);
+
+  test_party_bundle (bob_party, &bundle, FALSE);
+  g_assert_cmpint (sp_session_cipher_process_bundle (fake, &bundle), ==, SP_OK);
+  message = test_encrypt (fake, "it is me");
+  g_assert_cmpint (message.type, ==, SP_CIPHERTEXT_TYPE_PREKEY);
+  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, message.data, message.len), ==, SP_OK);
+  mac_end = (size_t) (decoded.message - message.data) + decoded.message_len - 1;
+
+  before = test_store_snapshot (bob_party, alice_party);
+  message.data[mac_end] ^= 0x01;
+  g_assert_cmpint (test_decrypt (receiving, &message, NULL), !=, SP_OK);
+  after = test_store_snapshot (bob_party, alice_party);
+  test_assert_snapshot_equal (before, after);
+  assert_saved_identity (bob_party, alice_party, &alice_party->identity->public_key);
+
+  message.data[mac_end] ^= 0x01;
+  g_assert_cmpint (test_decrypt (receiving, &message, "it is me"), ==, SP_OK);
+  assert_saved_identity (bob_party, alice_party, &fake_alice->identity->public_key);
+
+  test_message_clear (&message);
+  sp_session_cipher_free (alice);
+  sp_session_cipher_free (bob);
+  sp_session_cipher_free (fake);
+  sp_session_cipher_free (receiving);
+  test_party_free (alice_party);
+  test_party_free (bob_party);
+  test_party_free (fake_alice);
+}
+
 /* A PreKeySignalMessage naming a prekey we do not have. */
 static void
 test_missing_pre_keys (void)
@@ -925,6 +1009,7 @@ main (int    argc,
   g_test_add_func ("/protocol/session/addresses", test_addresses);
   g_test_add_func ("/protocol/session/bundle-signatures", test_bundle_signatures);
   g_test_add_func ("/protocol/session/identity-changed", test_identity_changed);
+  g_test_add_func ("/protocol/session/identity-changed/undecryptable", test_identity_changed_undecryptable);
   g_test_add_func ("/protocol/session/missing-pre-keys", test_missing_pre_keys);
   g_test_add_func ("/protocol/session/kyber-last-resort", test_kyber_last_resort);
   g_test_add_func ("/protocol/session/pending-expiry", test_pending_expiry);
