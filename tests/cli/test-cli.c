@@ -14,6 +14,7 @@
 
 #include "sp-error.h"
 #include "sp-init.h"
+#include "sp-protobuf.h"
 
 #include "cli-test-util.h"
 #include "sotto-engine.h"
@@ -917,6 +918,147 @@ test_duplicates (void)
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (received, 0), "id"), ==, id);
 }
 
+static void
+send_plaintext (SottoMessenger    *messenger,
+                SottoConversation *conversation,
+                GBytes            *plaintext)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  _sotto_messenger_send_plaintext_async (messenger, conversation, plaintext, 1767225600000, NULL,
+                                         result_cb, &result);
+  wait_for (&result);
+  g_assert_true (_sotto_messenger_send_content_finish (messenger, result, &error));
+  g_assert_no_error (error);
+}
+
+/* Version 2 content as a newer Sotto could write it: a fresh id, a
+ * timestamp, @sender, then the fields in @fields_hex. */
+static GBytes *
+newer_content (const char *sender,
+               const char *fields_hex)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  gsize fields_len = strlen (fields_hex) / 2;
+  gsize size = 64 + fields_len;
+  g_autofree guint8 *message = g_malloc (size);
+  guint8 uuid[16];
+  SpPbWriter writer;
+  gsize len;
+  gsize total;
+  guint8 *data;
+
+  cli_uuid_to_bytes (id, uuid);
+  sp_pb_writer_init (&writer, message, size);
+  sp_pb_write_bytes (&writer, 1, uuid, sizeof uuid);
+  sp_pb_write_varint (&writer, 2, 1767225600000);
+  if (sender != NULL)
+    sp_pb_write_bytes (&writer, 3, (const guint8 *) sender, strlen (sender));
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &len), ==, SP_OK);
+  cli_bytes_from_hex (fields_hex, message + len, fields_len);
+  len += fields_len;
+
+  /* The version byte, the message, the padding marker, zeros. */
+  total = (len + 2 + SOTTO_CONTENT_BLOCK_SIZE - 1) / SOTTO_CONTENT_BLOCK_SIZE * SOTTO_CONTENT_BLOCK_SIZE;
+  data = g_malloc0 (total);
+  data[0] = 2;
+  memcpy (data + 1, message, len);
+  data[1 + len] = 0x80;
+
+  return g_bytes_new_take (data, total);
+}
+
+/* The text "Old" in version 1, as Sotto 0.1 writes it. */
+static GBytes *
+old_content (void)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  guint8 *data = g_malloc0 (SOTTO_CONTENT_BLOCK_SIZE);
+
+  data[0] = 1;
+  data[1] = SOTTO_CONTENT_KIND_TEXT;
+  cli_uuid_to_bytes (id, data + 2);
+  cli_bytes_from_hex ("0000019b76daa800" "05" "616c696365" "00000003" "4f6c64", data + 18, 21);
+
+  return g_bytes_new_take (data, SOTTO_CONTENT_BLOCK_SIZE);
+}
+
+/* What a newer Sotto sends arrives: what this version knows of it is
+ * shown, what it cannot show becomes a placeholder, and a passing signal
+ * leaves no trace and stops nothing after it.  What Sotto 0.1 sends
+ * arrives too. */
+static void
+test_newer_content (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GFile) directory = g_file_new_for_path (alice);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoMessenger) messenger = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GError) error = NULL;
+  /* Data { text "Hi", 5: a reaction, 100: fixed64 }, then 101: varint. */
+  g_autoptr(GBytes) with_unknown = newer_content ("alice", "2214" "0a024869" "2a040a02f09f"
+                                                  "a1060102030405060708" "a80601");
+  /* Data { 5: a reaction } alone. */
+  g_autoptr(GBytes) reaction = newer_content ("alice", "2206" "2a040a02f09f");
+  /* Data { text "Hi", required level 2 }. */
+  g_autoptr(GBytes) required = newer_content ("alice", "2206" "0a024869" "5002");
+  /* Ephemeral { typing { started } }, which names no sender. */
+  g_autoptr(GBytes) typing = newer_content (NULL, "3204" "0a020801");
+  g_autoptr(GBytes) old = old_content ();
+  g_autoptr(SottoContent) last = NULL;
+  g_autofree char *last_id = g_uuid_string_random ();
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
+  wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+  sotto_messenger_load_async (store, NULL, result_cb, &loaded);
+  wait_for (&loaded);
+  messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, result_cb, &found);
+  wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  last = sotto_content_new_text (last_id, 1767225600001, "alice", "Last");
+  send_plaintext (messenger, conversation, typing);
+  send_plaintext (messenger, conversation, with_unknown);
+  send_plaintext (messenger, conversation, reaction);
+  send_plaintext (messenger, conversation, required);
+  send_plaintext (messenger, conversation, typing);
+  send_plaintext (messenger, conversation, old);
+  send_content (messenger, conversation, last);
+
+  g_clear_object (&conversation);
+  g_clear_object (&messenger);
+  sotto_store_close_async (store, NULL, result_cb, &closed);
+  wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_clear_object (&store);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  received = receive (test, bob);
+  assert_texts (received, "alice",
+                "Hi",
+                "This message needs a newer version of Sotto.",
+                "This message needs a newer version of Sotto.",
+                "Old",
+                "Last",
+                NULL);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (received, 4), "id"), ==, last_id);
+}
+
 typedef struct
 {
   GTestDBus *bus;
@@ -1061,6 +1203,7 @@ main (int   argc,
   g_test_add_func ("/cli/no-plaintext", test_no_plaintext);
   g_test_add_func ("/cli/prekeys", test_prekeys);
   g_test_add_func ("/cli/duplicates", test_duplicates);
+  g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);
 
   return g_test_run ();
