@@ -431,8 +431,8 @@ decode_data (SottoContent  *content,
   if (ret != 0)
     return set_malformed (error, "data");
 
-  /* Text alone would misread a message that needs more of this version
-   * than it has, and there is nothing to show without text. */
+  /* A message that requires a higher level would be misread from its
+   * text alone, and one without text has nothing this version can show. */
   if (text == NULL || required_level > SOTTO_CONTENT_LEVEL)
     {
       content->kind = SOTTO_CONTENT_KIND_UNSUPPORTED;

@@ -847,17 +847,71 @@ test_prekeys (void)
   g_assert_cmpuint (received->len, ==, 2);
 }
 
+/* A profile's messenger run in this process, to send what sotto-cli
+ * never would, and its conversation with one contact. */
+typedef struct
+{
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+} Sender;
+
+static Sender *
+sender_open (const char *profile,
+             const char *to)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GError) error = NULL;
+  Sender *sender = g_new0 (Sender, 1);
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
+  wait_for (&opened);
+  sender->store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+  sotto_messenger_load_async (sender->store, NULL, result_cb, &loaded);
+  wait_for (&loaded);
+  sender->messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+  sotto_messenger_open_conversation_async (sender->messenger, to, NULL, result_cb, &found);
+  wait_for (&found);
+  sender->conversation = sotto_messenger_open_conversation_finish (sender->messenger, found, &error);
+  g_assert_no_error (error);
+
+  return sender;
+}
+
+/* Closes the profile, so that sotto-cli can open it. */
 static void
-send_content (SottoMessenger    *messenger,
-              SottoConversation *conversation,
-              SottoContent      *content)
+sender_close (Sender *sender)
+{
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&sender->conversation);
+  g_clear_object (&sender->messenger);
+  sotto_store_close_async (sender->store, NULL, result_cb, &closed);
+  wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (sender->store, closed, &error));
+  g_clear_object (&sender->store);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_free (sender);
+}
+
+static void
+send_content (Sender       *sender,
+              SottoContent *content)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  _sotto_messenger_send_content_async (messenger, conversation, content, NULL, result_cb, &result);
+  _sotto_messenger_send_content_async (sender->messenger, sender->conversation, content, NULL,
+                                       result_cb, &result);
   wait_for (&result);
-  g_assert_true (_sotto_messenger_send_content_finish (messenger, result, &error));
+  g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
   g_assert_no_error (error);
 }
 
@@ -869,49 +923,20 @@ test_duplicates (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GFile) directory = g_file_new_for_path (alice);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
-  g_autoptr(SottoMessenger) messenger = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
+  Sender *sender = sender_open (alice, "bob");
   g_autoptr(SottoContent) first = NULL;
   g_autoptr(SottoContent) second = NULL;
   g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *other_id = g_uuid_string_random ();
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
-  wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-  sotto_messenger_load_async (store, NULL, result_cb, &loaded);
-  wait_for (&loaded);
-  messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, result_cb, &found);
-  wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
-
   first = sotto_content_new_text (id, 1767225600000, "alice", "Only once");
   second = sotto_content_new_text (other_id, 1767225600001, "alice", "And this");
-  send_content (messenger, conversation, first);
-  send_content (messenger, conversation, first);
-  send_content (messenger, conversation, second);
-  send_content (messenger, conversation, first);
-
-  g_clear_object (&conversation);
-  g_clear_object (&messenger);
-  sotto_store_close_async (store, NULL, result_cb, &closed);
-  wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  send_content (sender, first);
+  send_content (sender, first);
+  send_content (sender, second);
+  send_content (sender, first);
+  sender_close (sender);
 
   received = receive (test, bob);
   assert_texts (received, "alice", "Only once", "And this", NULL);
@@ -919,17 +944,16 @@ test_duplicates (void)
 }
 
 static void
-send_plaintext (SottoMessenger    *messenger,
-                SottoConversation *conversation,
-                GBytes            *plaintext)
+send_plaintext (Sender *sender,
+                GBytes *plaintext)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  _sotto_messenger_send_plaintext_async (messenger, conversation, plaintext, 1767225600000, NULL,
-                                         result_cb, &result);
+  _sotto_messenger_send_plaintext_async (sender->messenger, sender->conversation, plaintext,
+                                         1767225600000, NULL, result_cb, &result);
   wait_for (&result);
-  g_assert_true (_sotto_messenger_send_content_finish (messenger, result, &error));
+  g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
   g_assert_no_error (error);
 }
 
@@ -994,16 +1018,8 @@ test_newer_content (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GFile) directory = g_file_new_for_path (alice);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
-  g_autoptr(SottoMessenger) messenger = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
+  Sender *sender = sender_open (alice, "bob");
   g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(GError) error = NULL;
   /* Data { text "Hi", 5: a reaction, 100: fixed64 }, then 101: varint. */
   g_autoptr(GBytes) with_unknown = newer_content ("alice", "2214" "0a024869" "2a040a02f09f"
                                                   "a1060102030405060708" "a80601");
@@ -1017,36 +1033,15 @@ test_newer_content (void)
   g_autoptr(SottoContent) last = NULL;
   g_autofree char *last_id = g_uuid_string_random ();
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
-  wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-  sotto_messenger_load_async (store, NULL, result_cb, &loaded);
-  wait_for (&loaded);
-  messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, result_cb, &found);
-  wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
-
   last = sotto_content_new_text (last_id, 1767225600001, "alice", "Last");
-  send_plaintext (messenger, conversation, typing);
-  send_plaintext (messenger, conversation, with_unknown);
-  send_plaintext (messenger, conversation, reaction);
-  send_plaintext (messenger, conversation, required);
-  send_plaintext (messenger, conversation, typing);
-  send_plaintext (messenger, conversation, old);
-  send_content (messenger, conversation, last);
-
-  g_clear_object (&conversation);
-  g_clear_object (&messenger);
-  sotto_store_close_async (store, NULL, result_cb, &closed);
-  wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  send_plaintext (sender, typing);
+  send_plaintext (sender, with_unknown);
+  send_plaintext (sender, reaction);
+  send_plaintext (sender, required);
+  send_plaintext (sender, typing);
+  send_plaintext (sender, old);
+  send_content (sender, last);
+  sender_close (sender);
 
   received = receive (test, bob);
   assert_texts (received, "alice",

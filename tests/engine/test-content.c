@@ -611,6 +611,10 @@ test_content_strict_version_1 (void)
   memcpy (doubled, data, len);
   extra_block = g_bytes_new (doubled, 2 * len);
 
+  /* Unpatched, both are fine. */
+  g_assert_cmpint (decoded_good->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpint (decoded_receipt->kind, ==, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT);
+
   assert_refused (kind, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (padding, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (timestamp, SOTTO_CONTENT_ERROR_MALFORMED);
