@@ -65,6 +65,7 @@ typedef enum
 {
   OUTCOME_STORED,
   OUTCOME_RECEIPT,
+  OUTCOME_IGNORED,
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
@@ -208,8 +209,24 @@ receive_in_transaction (SottoMessenger  *self,
   if (reception->content == NULL)
     return OUTCOME_DROPPED;
 
-  if (reception->content->kind != SOTTO_CONTENT_KIND_TEXT)
-    return OUTCOME_RECEIPT;
+  /* A message only a newer Sotto can show is stored as a placeholder,
+   * so that it is not lost without a trace and its sender still gets
+   * receipts; a signal this version does not act on is only kept out of
+   * the queue. */
+  switch (reception->content->kind)
+    {
+    case SOTTO_CONTENT_KIND_DELIVERY_RECEIPT:
+    case SOTTO_CONTENT_KIND_READ_RECEIPT:
+      return OUTCOME_RECEIPT;
+
+    case SOTTO_CONTENT_KIND_IGNORED:
+      return OUTCOME_IGNORED;
+
+    case SOTTO_CONTENT_KIND_TEXT:
+    case SOTTO_CONTENT_KIND_UNSUPPORTED:
+    default:
+      break;
+    }
 
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
@@ -220,7 +237,9 @@ receive_in_transaction (SottoMessenger  *self,
                                            SOTTO_MESSAGE_STATE_DELIVERED,
                                            reception->content->timestamp,
                                            g_get_real_time () / 1000,
-                                           reception->content->text);
+                                           reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
+                                           ? _("This message needs a newer version of Sotto.")
+                                           : reception->content->text);
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
@@ -275,6 +294,7 @@ receive_thread (GTask        *task,
     {
     case OUTCOME_STORED:
     case OUTCOME_RECEIPT:
+    case OUTCOME_IGNORED:
       keep = TRUE;
       break;
 
@@ -478,6 +498,11 @@ receive_cb (GObject      *object,
     case OUTCOME_RECEIPT:
       reception->receipt_index = 0;
       receipt_apply_next (reception);
+      break;
+
+    case OUTCOME_IGNORED:
+      g_debug ("Envelope %s carries nothing this version acts on", reception->envelope->guid);
+      reception_finish (reception, TRUE);
       break;
 
     case OUTCOME_DUPLICATE:
