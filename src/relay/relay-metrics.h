@@ -26,6 +26,7 @@ typedef struct
   guint64 rate_limited;
   gint64  http_connections;
   gint64  websocket_connections;
+  gint64  start_time;   /* wall clock, in microseconds */
 } RelayMetrics;
 
 char *relay_metrics_render (const RelayMetrics     *metrics,
