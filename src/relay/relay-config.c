@@ -16,10 +16,14 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "relay-config.h"
+
+#define MAX_TOKEN_FILE_BYTES 4096
 
 static const struct
 {
@@ -207,8 +211,18 @@ read_token_file (RelayConfig  *config,
 {
   g_autofree char *contents = NULL;
   gsize length = 0;
+  GStatBuf info;
   gboolean ok;
 
+  /* A secret is a line; anything else (a device, a huge file) is a
+   * mistake to report rather than read. */
+  if (g_stat (path, &info) == 0 && (!S_ISREG (info.st_mode) || info.st_size > MAX_TOKEN_FILE_BYTES))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "The registration token file %s is not a regular file of at most %d bytes",
+                   path, MAX_TOKEN_FILE_BYTES);
+      return FALSE;
+    }
   if (!g_file_get_contents (path, &contents, &length, error))
     return FALSE;
   contents[strcspn (contents, "\r\n")] = '\0';
@@ -472,26 +486,19 @@ read_line (RelayConfig  *config,
 #undef FAULT
 }
 
-/* Reads every line, so that one run names every fault in the file; the
- * error then holds one "FILE:LINE: message" line for each. */
+/* Reads every line, so that one run names every fault in the text; the
+ * error then holds one "FILE_NAME:LINE: message" line for each. */
 gboolean
-relay_config_load_file (RelayConfig  *config,
-                        const char   *path,
+relay_config_load_data (RelayConfig  *config,
+                        const char   *file_name,
+                        const char   *contents,
                         GError      **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GString) errors = g_string_new (NULL);
-  g_autofree char *file_name = g_path_get_basename (path);
-  g_autofree char *contents = NULL;
   g_autofree char *section = NULL;
-  g_auto(GStrv) lines = NULL;
-  gsize length;
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
 
-  if (!g_file_get_contents (path, &contents, &length, error))
-    return FALSE;
-  lines = g_strsplit (contents, "\n", -1);
-  /* The file may hold a registration secret. */
-  sodium_memzero (contents, length);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       char *line = g_strstrip (lines[i]);
@@ -505,6 +512,24 @@ relay_config_load_file (RelayConfig  *config,
   g_string_truncate (errors, errors->len - 1);
   g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, errors->str);
   return FALSE;
+}
+
+gboolean
+relay_config_load_file (RelayConfig  *config,
+                        const char   *path,
+                        GError      **error)
+{
+  g_autofree char *file_name = g_path_get_basename (path);
+  g_autofree char *contents = NULL;
+  gsize length;
+  gboolean ok;
+
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+  ok = relay_config_load_data (config, file_name, contents, error);
+  /* The file may hold a registration secret. */
+  sodium_memzero (contents, length);
+  return ok;
 }
 
 /* Reads DATA_DIR/relay.conf, when there is one, over the defaults, then

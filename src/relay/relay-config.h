@@ -85,6 +85,10 @@ gboolean     relay_config_set_metrics_listen (RelayConfig *config,
 gboolean     relay_config_set_registration (RelayConfig *config,
                                             const char  *mode,
                                             GError     **error);
+gboolean     relay_config_load_data    (RelayConfig  *config,
+                                        const char   *file_name,
+                                        const char   *contents,
+                                        GError      **error);
 gboolean     relay_config_load_file    (RelayConfig  *config,
                                         const char   *path,
                                         GError      **error);

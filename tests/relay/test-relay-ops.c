@@ -254,6 +254,8 @@ test_check_config (void)
   };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *sample = NULL;
+  g_autoptr(GError) error = NULL;
   g_auto(GStrv) lines = NULL;
 
   write_conf (dir,
@@ -285,6 +287,14 @@ test_check_config (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   write_conf (dir, "[limits]\nmax-queue-envelopes=5\n[registration]\nmode=invite\n[metrics]\nlisten=127.0.0.1:0\n");
+  g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
+
+  /* The annotated sample, as installed, is valid as it stands. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_file_get_contents (RELAY_TEST_SRCDIR "/../../data/sotto-relay.conf.sample", &sample, NULL, &error);
+  g_assert_no_error (error);
+  write_conf (dir, sample);
   g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
   test_relay_remove_data_dir (dir);
 }
