@@ -115,7 +115,7 @@ relay_metrics_render (const RelayMetrics     *metrics,
            (gint64) metrics->envelopes_expired);
   counter (out, "sotto_relay_envelopes_queued",
            "Envelopes stored and not yet acknowledged.", "gauge",
-           metrics->envelopes_queued);
+           commits->queued);
   counter (out, "sotto_relay_http_requests_total",
            "HTTP requests received.", "counter", (gint64) metrics->http_requests);
   g_string_append (out,

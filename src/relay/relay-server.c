@@ -1356,7 +1356,6 @@ send_done_cb (RelayTask *task)
   if (op->status == RELAY_STORAGE_OK)
     {
       self->metrics.envelopes_accepted += op->ids->len;
-      self->metrics.envelopes_queued += op->ids->len;
       offer_envelopes (self, op);
     }
   if (!request_attached (request))
@@ -2033,7 +2032,6 @@ ack_done_cb (RelayTask *task)
   if (task->op->status == RELAY_STORAGE_OK)
     {
       self->metrics.envelopes_delivered += (guint64) task->op->removed;
-      self->metrics.envelopes_queued -= task->op->removed;
     }
 }
 
@@ -2449,7 +2447,6 @@ expire_done_cb (RelayTask *task)
     g_message ("Dropped %" G_GINT64_FORMAT " envelopes older than the queue age limit",
                task->op->removed);
   self->metrics.envelopes_expired += (guint64) task->op->removed;
-  self->metrics.envelopes_queued = task->op->queued_total;
 }
 
 static void

@@ -1052,7 +1052,6 @@ op_expire (SqliteStorage *self,
       if (step_done (s))
         {
           op->removed = before - self->queued_total;
-          op->queued_total = self->queued_total;
           return RELAY_STORAGE_OK;
         }
     }
@@ -1092,6 +1091,9 @@ notice_outside_changes (SqliteStorage *self)
   self->data_version = version;
   g_hash_table_remove_all (self->devices);
   recount_queues (self);
+  g_mutex_lock (&self->mutex);
+  self->stats.queued = self->queued_total;
+  g_mutex_unlock (&self->mutex);
   g_atomic_int_inc (&self->parent.outside_changes);
   g_info ("Another process changed the database; its accounts and queues were read again");
 }
@@ -1217,6 +1219,7 @@ run_batch (SqliteStorage *self,
   g_mutex_lock (&self->mutex);
   relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                           n_ops);
+  self->stats.queued = self->queued_total;
   g_mutex_unlock (&self->mutex);
 }
 
@@ -1499,6 +1502,7 @@ relay_storage_sqlite_open (const char  *data_dir,
       return NULL;
     }
   reset_used_stmts (self);
+  self->stats.queued = self->queued_total;
   self->thread = g_thread_new ("relay-writer", writer_thread, self);
   return &self->parent;
 }

@@ -37,7 +37,7 @@ typedef enum
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
   RELAY_OP_ACK,             /* in: acks; out: removed */
-  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed, queued_total */
+  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed */
   RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
 } RelayOpKind;
 
@@ -123,7 +123,6 @@ struct _RelayOp
   GArray               *stale;          /* of guint32 */
   GPtrArray            *envelopes;      /* of RelayStoredEnvelope */
   gint64                removed;
-  gint64                queued_total;
 };
 
 /* Commit latency histogram upper bounds, in seconds. */
@@ -136,6 +135,9 @@ typedef struct
   guint64 ops;
   double  latency_sum;
   guint64 latency_buckets[RELAY_COMMIT_BUCKETS];  /* cumulative, Prometheus style */
+  /* Envelopes stored, as of the last commit or the last recount after
+   * another process changed the database. */
+  gint64  queued;
 } RelayCommitStats;
 
 typedef struct _RelayStorage RelayStorage;

@@ -260,9 +260,12 @@ test_accounts (Fixture       *fixture,
   g_assert_cmpint (admin (fixture, &queues, "queues", NULL), ==, 0);
   g_assert_nonnull (strstr (queues, "device 1: 2 envelopes"));
 
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 3);
   g_assert_cmpint (admin (fixture, &out, "accounts", "delete", "alice", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "1 devices and 2 queued envelopes"));
   wait_refused (fixture, alice->auth);
+  /* The relay counted the queues again. */
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued"), ==, 1);
   g_assert_cmpuint (lookup_status (fixture, bob, "alice"), ==, 404);
   body = test_send_body (1, alice->registration_id, "AAEC");
   path = g_strdup_printf ("/v1/messages/%s", alice->uuid);
