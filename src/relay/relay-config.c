@@ -347,7 +347,7 @@ read_integer (RelayConfig   *config,
               const char    *value,
               GError       **error)
 {
-  guint8 *field = (guint8 *) config + def->field;
+  gpointer field = G_STRUCT_MEMBER_P (config, def->field);
   guint64 v;
 
   if (!g_ascii_string_to_unsigned (value, 10, def->min, def->max, &v, NULL))
@@ -601,7 +601,7 @@ relay_config_describe (RelayConfig *config)
   for (guint i = 0; i < G_N_ELEMENTS (key_defs); i++)
     {
       const KeyDef *def = &key_defs[i];
-      const guint8 *field = (const guint8 *) config + def->field;
+      gconstpointer field = G_STRUCT_MEMBER_P (config, def->field);
       char rate[G_ASCII_DTOSTR_BUF_SIZE];
       char burst[G_ASCII_DTOSTR_BUF_SIZE];
 

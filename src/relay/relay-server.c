@@ -32,6 +32,7 @@
 #include "relay-tls.h"
 
 #define HOUSEKEEPING_INTERVAL_MS   10000
+#define OUTSIDE_CHANGES_INTERVAL_MS 1000
 #define EXPIRE_EVERY_N_TICKS       6
 #define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
 #define AUTH_CACHE_CAPACITY        100000
@@ -75,6 +76,7 @@ struct _RelayServer
   uv_signal_t         sigint;
   uv_signal_t         sighup;
   uv_timer_t          housekeeping;
+  uv_timer_t          outside_changes;
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
   uv_check_t          iteration_end;
@@ -202,6 +204,7 @@ typedef struct
 } Session;
 
 static void conn_schedule (RelayConn *conn);
+static void conn_close (RelayConn *conn, int code, const char *reason);
 static void conn_unref (RelayConn *conn);
 static void conn_answered (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
@@ -725,19 +728,40 @@ auth_device_cb (RelayTask *task)
     }
 }
 
+static void
+device_still_there_cb (RelayTask *task)
+{
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND && task->conn->wsi != NULL)
+    conn_close (task->conn, CLOSE_UNAUTHORIZED, "unauthorized");
+}
+
 /* Passwords checked before another process changed the database (an
  * administrator deleting or banning an account) may belong to devices
- * that are gone: they must be checked against the database again. */
+ * that are gone: they must be checked against the database again, and
+ * a WebSocket whose device is gone is closed, so that a banned account
+ * can neither send nor stay connected. */
 static void
 forget_outside_changes (RelayServer *self)
 {
   gint changes = g_atomic_int_get (&self->storage->outside_changes);
+  GHashTableIter iter;
+  RelayConn *conn;
 
   if (changes == self->outside_changes_seen)
     return;
   self->outside_changes_seen = changes;
   relay_auth_cache_free (self->auth_cache);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      RelayTask *task = task_new (self, device_still_there_cb, NULL, conn);
+      RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
+
+      op->uuid = g_strdup (conn->credentials->uuid);
+      op->device_id = conn->credentials->device_id;
+      task_submit_op (task, op);
+    }
 }
 
 /* Starts checking credentials; the outcome goes to request_auth_finished
@@ -2460,6 +2484,12 @@ submit_expire (RelayServer *self)
 }
 
 static void
+outside_changes_cb (uv_timer_t *timer)
+{
+  forget_outside_changes (timer->data);
+}
+
+static void
 housekeeping_cb (uv_timer_t *timer)
 {
   RelayServer *self = timer->data;
@@ -2479,6 +2509,7 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   uv_close ((uv_handle_t *) &self->iteration_end, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
+  uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
   uv_close ((uv_handle_t *) &self->sigint, NULL);
   uv_close ((uv_handle_t *) &self->sighup, NULL);
@@ -2681,6 +2712,11 @@ relay_server_new (RelayConfig   *config,
   self->housekeeping.data = self;
   uv_timer_start (&self->housekeeping, housekeeping_cb, HOUSEKEEPING_INTERVAL_MS,
                   HOUSEKEEPING_INTERVAL_MS);
+  /* The storage writer looks for outside changes about as often. */
+  uv_timer_init (&self->loop, &self->outside_changes);
+  self->outside_changes.data = self;
+  uv_timer_start (&self->outside_changes, outside_changes_cb, OUTSIDE_CHANGES_INTERVAL_MS,
+                  OUTSIDE_CHANGES_INTERVAL_MS);
   uv_timer_init (&self->loop, &self->drain_timer);
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);

@@ -246,6 +246,8 @@ test_accounts (Fixture       *fixture,
   g_autofree char *body = NULL;
   g_autofree char *path = NULL;
   g_autoptr(TestResponse) sent = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(JsonNode) closing = NULL;
 
   g_assert_cmpint (admin (fixture, &list, "accounts", "list", NULL), ==, 0);
   g_assert_cmpuint (count_lines (list), ==, 3);
@@ -280,8 +282,16 @@ test_accounts (Fixture       *fixture,
   g_assert_cmpstr (new_alice->uuid, !=, alice->uuid);
   g_free (test_send_envelope (fixture->session, fixture->relay, bob, new_alice, "AAEC"));
 
+  /* Carol is connected when she is banned: her WebSocket is closed. */
+  socket = test_socket_connect (fixture->session, fixture->relay, carol->auth);
+  test_socket_expect_drained (socket);
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (admin (fixture, &out, "accounts", "ban", "carol", NULL), ==, 0);
+  closing = test_socket_next (socket, WAIT_STEPS * 50);
+  g_assert_nonnull (closing);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (closing), "type"), ==, "close");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (closing), "code"), ==, 4401);
+  g_assert_true (test_socket_wait_closed (socket, WAIT_STEPS * 50));
   wait_refused (fixture, carol->auth);
   g_assert_cmpuint (lookup_status (fixture, bob, "carol"), ==, 404);
   g_assert_cmpuint (register_with (fixture, "carol", NULL), ==, 409);

@@ -477,6 +477,7 @@ test_sighup_registration (void)
   g_autofree char *body = test_register_body ("bob", "a-good-long-password", 42, 1, NULL);
   g_autoptr(TestResponse) response = NULL;
 
+  g_assert_true (g_uuid_string_is_valid (alice->uuid));
   write_conf (dir, invite_conf);
   g_subprocess_send_signal (relay->process, SIGHUP);
   wait_for_log (relay, "Reload: rate limits and registration policy now registration=invite");
