@@ -1853,6 +1853,10 @@ conn_close (RelayConn  *conn,
 {
   if (conn->closing)
     return;
+  /* What a client did wrong is logged with its address; a shutdown or a
+   * newer connection of the same device is routine. */
+  if (code != LWS_CLOSE_STATUS_GOINGAWAY && code != CLOSE_REPLACED)
+    g_message ("Closing the WebSocket from %s: %s", conn->address, reason);
   conn->closing = TRUE;
   conn->close_code = code;
   conn->close_reason = reason;

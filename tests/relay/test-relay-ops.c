@@ -607,6 +607,7 @@ test_logs (void)
   g_autoptr(TestRelay) relay = NULL;
   g_autoptr(SoupSession) session = test_session_new ();
   g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestSocket) socket = NULL;
   g_autofree char *wrong = NULL;
   g_autofree char *failed = NULL;
   g_autofree char *log = NULL;
@@ -621,6 +622,9 @@ test_logs (void)
   alice = test_account_register (session, relay, "alice", 1);
   wrong = test_basic_auth (alice->uuid, 1, "not-the-right-password");
   g_assert_cmpuint (request_status (session, relay, "GET", "/v1/accounts/me", wrong, NULL), ==, 401);
+  socket = test_socket_connect (session, relay, wrong);
+  g_assert_true (test_socket_wait_closed (socket, 30000));
+  g_clear_pointer (&socket, test_socket_free);
   g_clear_object (&session);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
 
@@ -635,6 +639,7 @@ test_logs (void)
   g_assert_nonnull (strstr (log, "Registered an account"));
   failed = g_strdup_printf ("Failed login for account %s device 1 from 127.0.0.1", alice->uuid);
   g_assert_nonnull (strstr (log, failed));
+  g_assert_nonnull (strstr (log, "Closing the WebSocket from 127.0.0.1: unauthorized"));
   g_assert_null (strstr (log, "not-the-right-password"));
   g_assert_null (strstr (log, alice->password));
   g_assert_nonnull (strstr (log, "sotto-relay " PACKAGE_VERSION " serving on 127.0.0.1:"));
