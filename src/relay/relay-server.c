@@ -2640,6 +2640,23 @@ listen_display (RelayConfig *config,
   return relay_address_display (config->listen_address, config->listen_ipv6, port);
 }
 
+/* What every vhost of the relay shares: its protocol, header limit and
+ * timeouts. */
+static void
+vhost_info_init (struct lws_context_creation_info *info,
+                 RelayConfig                      *config,
+                 const char                       *address,
+                 guint16                           port)
+{
+  memset (info, 0, sizeof *info);
+  info->port = port;
+  info->iface = address;
+  info->protocols = protocols;
+  info->max_http_header_data = (unsigned short) config->max_header_bytes;
+  info->timeout_secs = 20;
+  info->keepalive_timeout = 60;
+}
+
 /* A second vhost, plain HTTP, on its own address: metrics tell how much
  * the relay carries, which the clients' address must not. */
 static gboolean
@@ -2650,14 +2667,8 @@ listen_metrics (RelayServer  *self,
   struct lws_context_creation_info info;
   g_autofree char *where = NULL;
 
-  memset (&info, 0, sizeof info);
+  vhost_info_init (&info, config, config->metrics_address, config->metrics_port);
   info.vhost_name = "metrics";
-  info.port = config->metrics_port;
-  info.iface = config->metrics_address;
-  info.protocols = protocols;
-  info.max_http_header_data = (unsigned short) config->max_header_bytes;
-  info.timeout_secs = 20;
-  info.keepalive_timeout = 60;
   info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   if (!config->metrics_ipv6)
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -2731,17 +2742,11 @@ relay_server_new (RelayConfig   *config,
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
-  memset (&info, 0, sizeof info);
+  vhost_info_init (&info, config, config->listen_address, config->listen_port);
   foreign_loops[0] = &self->loop;
   info.foreign_loops = foreign_loops;
   info.pcontext = &self->context;
   info.user = self;
-  info.port = config->listen_port;
-  info.iface = config->listen_address;
-  info.protocols = protocols;
-  info.max_http_header_data = (unsigned short) config->max_header_bytes;
-  info.timeout_secs = 20;
-  info.keepalive_timeout = 60;
   info.alpn = "http/1.1";
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                  LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |

@@ -74,15 +74,18 @@ test_relay_start (const char  *data_dir,
                   const char  *conf,
                   const char **extra_args)
 {
-  return test_relay_start_full (data_dir, conf, extra_args, TRUE);
+  return test_relay_start_full (data_dir, conf, extra_args, TRUE, NULL);
 }
 
-/* With `metrics`, the relay serves metrics on a free port of its own. */
+/* With `metrics`, the relay serves metrics on a free port of its own.
+ * `env` changes the relay's environment: "NAME=VALUE" sets a variable,
+ * "NAME" alone removes it. */
 TestRelay *
-test_relay_start_full (const char  *data_dir,
-                       const char  *conf,
-                       const char **extra_args,
-                       gboolean     metrics)
+test_relay_start_full (const char         *data_dir,
+                       const char         *conf,
+                       const char        **extra_args,
+                       gboolean            metrics,
+                       const char * const *env)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -106,6 +109,15 @@ test_relay_start_full (const char  *data_dir,
       g_assert_no_error (error);
     }
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      if (pair[1] != NULL)
+        g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, pair[0]);
+    }
   /* The log is where the relay says where it serves metrics; it goes to
    * the test's own output when the relay is freed. */
   relay->log_path = g_build_filename (data_dir, "relay.log", NULL);
@@ -415,6 +427,36 @@ test_relay_metrics_text (SoupSession *session,
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 200);
   return g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+}
+
+void
+test_sqlite_exec (sqlite3    *db,
+                  const char *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("SQLite: %s", message);
+}
+
+/* The first column of the first row of `sql` on DATA_DIR/relay.db, read
+ * by a connection of the test's own. */
+gint64
+test_relay_query_int (const char *data_dir,
+                      const char *sql)
+{
+  g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return value;
 }
 
 /* Runs sotto-relay with `args` to its end; gives its exit status and

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -67,7 +68,8 @@ TestRelay   *test_relay_start          (const char   *data_dir,
 TestRelay   *test_relay_start_full     (const char   *data_dir,
                                         const char   *conf,
                                         const char  **extra_args,
-                                        gboolean      metrics);
+                                        gboolean      metrics,
+                                        const char * const *env);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
@@ -92,6 +94,10 @@ int          test_relay_run            (const char * const *args,
                                         char        **out,
                                         char        **err);
 char        *test_relay_read_log       (TestRelay    *relay);
+void         test_sqlite_exec          (sqlite3      *db,
+                                        const char   *sql);
+gint64       test_relay_query_int      (const char   *data_dir,
+                                        const char   *sql);
 char        *test_relay_metrics_text   (SoupSession  *session,
                                         TestRelay    *relay);
 /* The value of one sample in the relay's /metrics. */

@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -308,23 +307,6 @@ test_accounts (Fixture       *fixture,
   g_assert_cmpint (admin (fixture, NULL, "accounts", "frobnicate", NULL), ==, 1);
 }
 
-static gint64
-query_int (const char *path,
-           const char *sql)
-{
-  sqlite3 *db = NULL;
-  sqlite3_stmt *s = NULL;
-  gint64 value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (s, 0);
-  sqlite3_finalize (s);
-  sqlite3_close (db);
-  return value;
-}
-
 static guint
 mode_of (const char *path)
 {
@@ -359,9 +341,9 @@ test_backup_and_check (Fixture       *fixture,
   g_assert_cmpuint (mode_of (conf), ==, 0600);
   g_assert_true (g_file_get_contents (conf, &conf_text, NULL, NULL));
   g_assert_cmpstr (conf_text, ==, test_relay_relaxed_conf);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM accounts"), ==, 2);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (query_int (db, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM accounts"), ==, 2);
+  g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 5);
   /* A destination that exists is never overwritten. */
   g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 1);
 
