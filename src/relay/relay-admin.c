@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -179,19 +180,25 @@ static gboolean
 invite_create (Admin   *admin,
                GError **error)
 {
-  g_autofree char *token = relay_invite_token_new ();
+  char *token = relay_invite_token_new ();
   g_autoptr(GBytes) hash = relay_invite_hash (token);
   g_autoptr(sqlite3_stmt) s = prepare (admin, "INSERT INTO invites (hash, created) VALUES (?1, ?2)", error);
+  gboolean stored = FALSE;
 
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_blob (s, 1, g_bytes_get_data (hash, NULL), (int) g_bytes_get_size (hash), SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 2, g_get_real_time () / G_USEC_PER_SEC);
-  if (sqlite3_step (s) != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot store the invite", error);
+  if (s != NULL)
+    {
+      sqlite3_bind_blob (s, 1, g_bytes_get_data (hash, NULL), (int) g_bytes_get_size (hash), SQLITE_STATIC);
+      sqlite3_bind_int64 (s, 2, g_get_real_time () / G_USEC_PER_SEC);
+      stored = sqlite3_step (s) == SQLITE_DONE;
+      if (!stored)
+        fail_sqlite (admin, "Cannot store the invite", error);
+    }
   /* The token is shown this once: the database keeps only its hash. */
-  g_print ("%s\n", token);
-  return TRUE;
+  if (stored)
+    g_print ("%s\n", token);
+  sodium_memzero (token, strlen (token));
+  g_free (token);
+  return stored;
 }
 
 static char *
