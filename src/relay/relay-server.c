@@ -2007,7 +2007,8 @@ on_ws_filter (RelayServer *self,
   char path[64];
   g_autofree char *authorization = NULL;
 
-  if (self->draining)
+  /* The metrics address serves no clients. */
+  if (self->draining || lws_get_vhost (wsi) == self->metrics_vhost)
     return 1;
   if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
       strcmp (path, WEBSOCKET_PATH) != 0)

@@ -304,6 +304,9 @@ test_metrics_address (void)
     "\nprocess_open_fds ",
     "\nprocess_start_time_seconds ",
   };
+  g_autoptr(TestSocket) socket = NULL;
+  g_autofree char *clients_ws_url = NULL;
+  g_autofree char *auth = NULL;
   guint limited = 0;
 
   g_assert_cmpuint (relay->metrics_port, >, 0);
@@ -329,10 +332,18 @@ test_metrics_address (void)
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_nonnull (strstr (text, names[i]));
 
-  /* The metrics address serves nothing else. */
+  /* The metrics address serves nothing else, WebSockets included. */
   reply = soup_session_send_and_read (session, health, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (health), ==, 404);
+  auth = test_basic_auth ("03710702-0ea9-454d-ab87-34a69d1848ab", 1, "a-good-long-password");
+  clients_ws_url = g_steal_pointer (&relay->ws_url);
+  relay->ws_url = g_strdup_printf ("ws://127.0.0.1:%u/v1/websocket", relay->metrics_port);
+  socket = test_socket_connect (session, relay, auth);
+  g_assert_null (socket->connection);
+  g_assert_nonnull (socket->error);
+  g_free (relay->ws_url);
+  relay->ws_url = g_steal_pointer (&clients_ws_url);
 
   g_clear_object (&session);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
