@@ -978,7 +978,8 @@ registration_allowed (RelayConfig          *config,
              strlen (reg->registration_token) == strlen (token) &&
              sodium_memcmp (reg->registration_token, token, strlen (token)) == 0;
     case RELAY_REGISTRATION_INVITE:
-      return reg->registration_token != NULL;
+      return reg->registration_token != NULL &&
+             strlen (reg->registration_token) == RELAY_INVITE_TOKEN_LENGTH;
     default:
       g_assert_not_reached ();
     }
