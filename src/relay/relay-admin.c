@@ -532,6 +532,8 @@ relay_admin_main (int    argc,
   };
   gboolean ok;
 
+  /* The usage line reads "sotto-relay admin [OPTION…] COMMAND". */
+  g_set_prgname ("sotto-relay admin");
   context = g_option_context_new ("COMMAND - administer a Sotto relay");
   g_option_context_set_summary (context,
                                 "Works on the relay's database, also while the relay runs.\n"
