@@ -498,39 +498,77 @@ check_sender_key_version (uint8_t  byte,
   return SP_OK;
 }
 
-/* The three fields both sender-key messages begin with; SP_OK with
- * *handled false for any other field. */
+/* The fields of either sender-key message, before each decoder applies
+ * its own rules to field 4 (and 5). */
+typedef struct {
+  bool seen[SENDER_KEY_N_FIELDS];
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  uint32_t chain_id;
+  uint32_t iteration;
+  SpPbField bytes[SENDER_KEY_N_FIELDS];    /* fields 4 and 5 */
+} SenderKeyFields;
+
+/* Checks the length (at least @min_len) and the version byte of @data,
+ * then reads fields 1 to @last_field of the protobuf that follows the
+ * version byte and precedes @trailer_len bytes; later fields are
+ * skipped.  Every field up to @last_field is required. */
 static int
-sender_key_common_field (const SpPbField *field,
-                         bool            *seen,
-                         uint8_t          distribution_id[SP_DISTRIBUTION_ID_SIZE],
-                         uint32_t        *chain_id,
-                         uint32_t        *iteration,
-                         bool            *handled)
+decode_sender_key_fields (const uint8_t   *data,
+                          size_t           len,
+                          size_t           min_len,
+                          size_t           trailer_len,
+                          uint32_t         last_field,
+                          uint8_t         *version,
+                          SenderKeyFields *fields)
 {
+  SpPbReader reader;
+  SpPbField field;
   int ret;
 
-  *handled = true;
-  switch (field->number)
+  if (len < min_len)
+    return SP_ERR_MALFORMED;
+  if ((ret = check_sender_key_version (data[0], version)) != SP_OK)
+    return ret;
+
+  memset (fields, 0, sizeof *fields);
+  sp_pb_reader_init (&reader, data + 1, len - 1 - trailer_len);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
     {
-    case SENDER_KEY_DISTRIBUTION_ID:
-      ret = expect_field (field, SP_PB_WIRE_BYTES, seen);
-      if (ret == SP_OK && field->len != SP_DISTRIBUTION_ID_SIZE)
-        ret = SP_ERR_MALFORMED;
-      if (ret == SP_OK)
-        memcpy (distribution_id, field->data, SP_DISTRIBUTION_ID_SIZE);
-      return ret;
+      if (field.number > last_field)
+        continue;
+      switch (field.number)
+        {
+        case SENDER_KEY_DISTRIBUTION_ID:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          if (ret == SP_OK && field.len != SP_DISTRIBUTION_ID_SIZE)
+            ret = SP_ERR_MALFORMED;
+          if (ret == SP_OK)
+            memcpy (fields->distribution_id, field.data, SP_DISTRIBUTION_ID_SIZE);
+          break;
 
-    case SENDER_KEY_CHAIN_ID:
-      return field_uint32 (field, seen, chain_id);
+        case SENDER_KEY_CHAIN_ID:
+          ret = field_uint32 (&field, fields->seen, &fields->chain_id);
+          break;
 
-    case SENDER_KEY_ITERATION:
-      return field_uint32 (field, seen, iteration);
+        case SENDER_KEY_ITERATION:
+          ret = field_uint32 (&field, fields->seen, &fields->iteration);
+          break;
 
-    default:
-      *handled = false;
-      return SP_OK;
+        default:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          fields->bytes[field.number] = field;
+          break;
+        }
+      if (ret != SP_OK)
+        return ret;
     }
+  if (ret != 0)
+    return ret;
+
+  for (uint32_t number = SENDER_KEY_DISTRIBUTION_ID; number <= last_field; number++)
+    if (!fields->seen[number])
+      return SP_ERR_MALFORMED;
+  return SP_OK;
 }
 
 int
@@ -539,49 +577,29 @@ sp_sender_key_distribution_message_decode (SpSenderKeyDistributionMessage *out,
                                            size_t                          len)
 {
   SpSenderKeyDistributionMessage message = { 0 };
-  bool seen[SENDER_KEY_N_FIELDS] = { false };
-  SpPbReader reader;
-  SpPbField field;
-  bool handled;
+  SenderKeyFields fields;
+  const SpPbField *chain_key;
+  const SpPbField *signing_key;
   int ret;
 
   if (out == NULL || (data == NULL && len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (len < SENDER_KEY_DISTRIBUTION_MIN_SIZE)
+  ret = decode_sender_key_fields (data, len, SENDER_KEY_DISTRIBUTION_MIN_SIZE, 0, SENDER_KEY_SIGNING_KEY,
+                                  &message.version, &fields);
+  if (ret != SP_OK)
+    return ret;
+
+  chain_key = &fields.bytes[SENDER_KEY_CHAIN_KEY];
+  signing_key = &fields.bytes[SENDER_KEY_SIGNING_KEY];
+  if (chain_key->len != SP_SENDER_CHAIN_KEY_SIZE || signing_key->len != SP_PUBLIC_KEY_SIZE)
     return SP_ERR_MALFORMED;
-  if ((ret = check_sender_key_version (data[0], &message.version)) != SP_OK)
-    return ret;
+  if (sp_public_key_decode (&message.signing_key, signing_key->data, signing_key->len) != SP_OK)
+    return SP_ERR_INVALID_KEY;
 
-  sp_pb_reader_init (&reader, data + 1, len - 1);
-  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
-    {
-      ret = sender_key_common_field (&field, seen, message.distribution_id, &message.chain_id,
-                                     &message.iteration, &handled);
-      if (ret == SP_OK && !handled && field.number == SENDER_KEY_CHAIN_KEY)
-        {
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          if (ret == SP_OK && field.len != SP_SENDER_CHAIN_KEY_SIZE)
-            ret = SP_ERR_MALFORMED;
-          message.chain_key = field.data;
-        }
-      else if (ret == SP_OK && !handled && field.number == SENDER_KEY_SIGNING_KEY)
-        {
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          if (ret == SP_OK && field.len != SP_PUBLIC_KEY_SIZE)
-            ret = SP_ERR_MALFORMED;
-          if (ret == SP_OK && sp_public_key_decode (&message.signing_key, field.data, field.len) != SP_OK)
-            ret = SP_ERR_INVALID_KEY;
-        }
-      if (ret != SP_OK)
-        return ret;
-    }
-  if (ret != 0)
-    return ret;
-
-  for (int i = SENDER_KEY_DISTRIBUTION_ID; i <= SENDER_KEY_SIGNING_KEY; i++)
-    if (!seen[i])
-      return SP_ERR_MALFORMED;
-
+  memcpy (message.distribution_id, fields.distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  message.chain_id = fields.chain_id;
+  message.iteration = fields.iteration;
+  message.chain_key = chain_key->data;
   *out = message;
   return SP_OK;
 }
@@ -592,43 +610,23 @@ sp_sender_key_message_decode (SpSenderKeyMessage *out,
                               size_t              len)
 {
   SpSenderKeyMessage message = { 0 };
-  bool seen[SENDER_KEY_N_FIELDS] = { false };
-  SpPbReader reader;
-  SpPbField field;
-  bool handled;
+  SenderKeyFields fields;
   int ret;
 
   if (out == NULL || (data == NULL && len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (len < SENDER_KEY_MESSAGE_MIN_SIZE)
-    return SP_ERR_MALFORMED;
-  if ((ret = check_sender_key_version (data[0], &message.version)) != SP_OK)
+  ret = decode_sender_key_fields (data, len, SENDER_KEY_MESSAGE_MIN_SIZE, SP_SIGNATURE_SIZE,
+                                  SENDER_KEY_CIPHERTEXT, &message.version, &fields);
+  if (ret != SP_OK)
     return ret;
 
+  memcpy (message.distribution_id, fields.distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  message.chain_id = fields.chain_id;
+  message.iteration = fields.iteration;
+  message.ciphertext = fields.bytes[SENDER_KEY_CIPHERTEXT].data;
+  message.ciphertext_len = fields.bytes[SENDER_KEY_CIPHERTEXT].len;
   message.signed_len = len - SP_SIGNATURE_SIZE;
   message.signature = data + message.signed_len;
-
-  sp_pb_reader_init (&reader, data + 1, message.signed_len - 1);
-  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
-    {
-      ret = sender_key_common_field (&field, seen, message.distribution_id, &message.chain_id,
-                                     &message.iteration, &handled);
-      if (ret == SP_OK && !handled && field.number == SENDER_KEY_CIPHERTEXT)
-        {
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          message.ciphertext = field.data;
-          message.ciphertext_len = field.len;
-        }
-      if (ret != SP_OK)
-        return ret;
-    }
-  if (ret != 0)
-    return ret;
-
-  for (int i = SENDER_KEY_DISTRIBUTION_ID; i <= SENDER_KEY_CIPHERTEXT; i++)
-    if (!seen[i])
-      return SP_ERR_MALFORMED;
-
   *out = message;
   return SP_OK;
 }

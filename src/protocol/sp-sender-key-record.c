@@ -26,7 +26,6 @@
  * type byte and a private key is clamped and derives the public one. */
 
 #define RECORD_MAGIC "SPSK"
-#define RECORD_MAGIC_SIZE 4
 #define RECORD_FORMAT_VERSION 1
 
 #define FLAG_SIGNING_PRIVATE 0x01
@@ -186,7 +185,7 @@ int
 sp_sender_key_record_serialized_size (const SpSenderKeyRecord *record,
                                       size_t                  *out)
 {
-  size_t size = RECORD_MAGIC_SIZE + 2;
+  size_t size = SP_STORAGE_HEADER_SIZE;
 
   if (record == NULL || out == NULL)
     return SP_ERR_INVALID_ARGUMENT;
@@ -215,9 +214,7 @@ sp_sender_key_record_serialize (const SpSenderKeyRecord *record,
   if (out_size < size)
     return SP_ERR_BUFFER_TOO_SMALL;
 
-  p = sp_put_bytes (out, (const uint8_t *) RECORD_MAGIC, RECORD_MAGIC_SIZE);
-  p = sp_put_u8 (p, RECORD_FORMAT_VERSION);
-  p = sp_put_u8 (p, (uint8_t) record->n_states);
+  p = sp_put_header (out, RECORD_MAGIC, RECORD_FORMAT_VERSION, (uint8_t) record->n_states);
   for (uint32_t i = 0; i < record->n_states; i++)
     {
       const SpSenderKeyState *state = &record->states[i];
@@ -293,19 +290,6 @@ get_state (SpCursor         *c,
   return ok;
 }
 
-static bool
-get_record_header (SpCursor *c,
-                   uint8_t  *n_states)
-{
-  const uint8_t *magic;
-  uint8_t format;
-
-  return sp_cursor_take (c, RECORD_MAGIC_SIZE, &magic)
-         && memcmp (magic, RECORD_MAGIC, RECORD_MAGIC_SIZE) == 0
-         && sp_get_u8 (c, &format) && format == RECORD_FORMAT_VERSION
-         && sp_get_u8 (c, n_states) && *n_states >= 1 && *n_states <= SP_MAX_SENDER_KEY_STATES;
-}
-
 int
 sp_sender_key_record_deserialize (SpSenderKeyRecord *record,
                                   const uint8_t     *data,
@@ -320,7 +304,7 @@ sp_sender_key_record_deserialize (SpSenderKeyRecord *record,
   if (record == NULL || (data == NULL && len > 0))
     return SP_ERR_INVALID_ARGUMENT;
 
-  if (!get_record_header (&c, &n_states))
+  if (!sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 1, SP_MAX_SENDER_KEY_STATES, &n_states))
     return SP_ERR_MALFORMED;
   for (uint32_t i = 0; i < n_states; i++)
     {
@@ -340,7 +324,7 @@ sp_sender_key_record_deserialize (SpSenderKeyRecord *record,
   sp_sender_key_record_clear (record);
   c.p = data;
   c.left = len;
-  get_record_header (&c, &n_states);
+  sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 1, SP_MAX_SENDER_KEY_STATES, &n_states);
   for (uint32_t i = 0; i < n_states; i++)
     get_state (&c, &record->states[i], &n_skipped[i], &chain_ids[i]);
   record->n_states = n_states;

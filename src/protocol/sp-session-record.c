@@ -44,7 +44,6 @@
  * clamped; the Kyber ciphertext must carry the 0x08 type byte. */
 
 #define RECORD_MAGIC "SPSR"
-#define RECORD_MAGIC_SIZE 4
 #define RECORD_FORMAT_VERSION 1
 
 #define FLAG_PENDING 0x01
@@ -334,7 +333,7 @@ int
 sp_session_record_serialized_size (const SpSessionRecord *record,
                                    size_t                *out)
 {
-  size_t size = RECORD_MAGIC_SIZE + 2;
+  size_t size = SP_STORAGE_HEADER_SIZE;
 
   if (record == NULL || out == NULL)
     return SP_ERR_INVALID_ARGUMENT;
@@ -417,9 +416,7 @@ sp_session_record_serialize (const SpSessionRecord *record,
   if (out_size < size)
     return SP_ERR_BUFFER_TOO_SMALL;
 
-  p = sp_put_bytes (out, (const uint8_t *) RECORD_MAGIC, RECORD_MAGIC_SIZE);
-  p = sp_put_u8 (p, RECORD_FORMAT_VERSION);
-  p = sp_put_u8 (p, (uint8_t) record->n_states);
+  p = sp_put_header (out, RECORD_MAGIC, RECORD_FORMAT_VERSION, (uint8_t) record->n_states);
   for (uint32_t i = 0; i < record->n_states; i++)
     p = put_state (p, record->states[i]);
 
@@ -551,19 +548,6 @@ get_state (SpCursor       *c,
   return true;
 }
 
-static bool
-get_record_header (SpCursor *c,
-                   uint8_t  *n_states)
-{
-  const uint8_t *magic;
-  uint8_t format;
-
-  return sp_cursor_take (c, RECORD_MAGIC_SIZE, &magic)
-         && memcmp (magic, RECORD_MAGIC, RECORD_MAGIC_SIZE) == 0
-         && sp_get_u8 (c, &format) && format == RECORD_FORMAT_VERSION
-         && sp_get_u8 (c, n_states) && *n_states <= SP_SESSION_RECORD_MAX_STATES;
-}
-
 int
 sp_session_record_deserialize (SpSessionRecord *record,
                                const uint8_t   *data,
@@ -578,7 +562,7 @@ sp_session_record_deserialize (SpSessionRecord *record,
     return SP_ERR_INVALID_ARGUMENT;
 
   memset (sizes, 0, sizeof sizes);
-  if (!get_record_header (&c, &n_states))
+  if (!sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 0, SP_SESSION_RECORD_MAX_STATES, &n_states))
     return SP_ERR_MALFORMED;
   for (uint32_t i = 0; i < n_states; i++)
     if (!get_state (&c, NULL, &sizes[i]))
@@ -602,7 +586,7 @@ sp_session_record_deserialize (SpSessionRecord *record,
 
   c.p = data;
   c.left = len;
-  get_record_header (&c, &n_states);
+  sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 0, SP_SESSION_RECORD_MAX_STATES, &n_states);
   for (uint32_t i = 0; i < n_states; i++)
     get_state (&c, record->states[i], &sizes[i]);
   if (record->n_states < n_states)

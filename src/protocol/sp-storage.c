@@ -187,6 +187,17 @@ sp_put_key_list (uint8_t         *p,
   return p;
 }
 
+uint8_t *
+sp_put_header (uint8_t    *p,
+               const char  magic[4],
+               uint8_t     format_version,
+               uint8_t     count)
+{
+  p = sp_put_bytes (p, (const uint8_t *) magic, 4);
+  p = sp_put_u8 (p, format_version);
+  return sp_put_u8 (p, count);
+}
+
 /* Reading */
 
 bool
@@ -266,6 +277,23 @@ sp_get_bytes (SpCursor *c,
   if (out != NULL)
     memcpy (out, p, n);
   return true;
+}
+
+bool
+sp_get_header (SpCursor   *c,
+               const char  magic[4],
+               uint8_t     format_version,
+               uint8_t     min_count,
+               uint8_t     max_count,
+               uint8_t    *count)
+{
+  const uint8_t *found;
+  uint8_t format;
+
+  return sp_cursor_take (c, 4, &found)
+         && memcmp (found, magic, 4) == 0
+         && sp_get_u8 (c, &format) && format == format_version
+         && sp_get_u8 (c, count) && *count >= min_count && *count <= max_count;
 }
 
 bool

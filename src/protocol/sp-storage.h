@@ -62,6 +62,15 @@ uint8_t *sp_put_bytes (uint8_t       *p,
 uint8_t *sp_put_key_list (uint8_t         *p,
                           const SpKeyList *list);
 
+/* Both record formats start with a header: four magic bytes, a u8
+ * format version and a u8 number of entries. */
+#define SP_STORAGE_HEADER_SIZE 6
+
+uint8_t *sp_put_header (uint8_t    *p,
+                        const char  magic[4],
+                        uint8_t     format_version,
+                        uint8_t     count);
+
 /* Readers are parsed twice, once to validate and once to fill; so every
  * reader accepts a NULL output, and then only checks.  Each returns false
  * for input that is short or out of its rules, and never reads past the
@@ -85,6 +94,14 @@ bool sp_get_u64 (SpCursor *c,
 bool sp_get_bytes (SpCursor *c,
                    uint8_t  *out,
                    size_t    n);
+/* The header with @magic and @format_version, whose count lies in
+ * [@min_count, @max_count]. */
+bool sp_get_header (SpCursor   *c,
+                    const char  magic[4],
+                    uint8_t     format_version,
+                    uint8_t     min_count,
+                    uint8_t     max_count,
+                    uint8_t    *count);
 /* 33 bytes starting with the 0x05 type byte. */
 bool sp_get_public_key (SpCursor    *c,
                         SpPublicKey *out);
