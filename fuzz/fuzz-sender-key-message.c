@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,8 +33,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   static const SpAddress sender = { "sender", 1 };
   static const SpAddress local = { "local", 2 };
   static const uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE] = { 0 };
+  static SpKeyPair signing;
+  static bool have_signing;
   SpSenderKeyMessage message;
-  SpKeyPair signing;
   SpKeyPair identity = { 0 };
   SpMemoryStore *memory = NULL;
   SpGroupCipher *cipher = NULL;
@@ -48,8 +50,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (sp_init () != SP_OK)
     abort ();
 
-  if (sp_key_pair_from_private (&signing, fixture_signing_private, 32) != SP_OK)
-    abort ();
+  /* The fixture's public key is the same for every input. */
+  if (!have_signing)
+    {
+      if (sp_key_pair_from_private (&signing, fixture_signing_private, 32) != SP_OK)
+        abort ();
+      have_signing = true;
+    }
 
   if (sp_sender_key_message_decode (&message, data, size) == SP_OK)
     {

@@ -15,7 +15,6 @@
 #include "sp-error.h"
 #include "sp-kdf.h"
 #include "sp-ratchet.h"
-#include "sp-xeddsa.h"
 
 #include <sodium.h>
 #include <stdlib.h>
