@@ -129,6 +129,14 @@ gboolean sotto_peer_get_address (JsonObject  *request,
                                  SpAddress   *address,
                                  GError     **error);
 
+/* Decodes the @hex_len characters at @hex, hex digits in either case,
+ * into exactly @len bytes at @out; anything else fails, possibly after
+ * writing part of @out. */
+gboolean sotto_peer_decode_hex (const char *hex,
+                                gsize       hex_len,
+                                guint8     *out,
+                                gsize       len);
+
 /* Adds @member to @response as lowercase hex of @data. */
 void sotto_peer_set_hex (JsonObject   *response,
                          const char   *member,

@@ -95,12 +95,11 @@ secret_new (gsize size)
 static char *
 address_file_name (const SpAddress *address)
 {
-  g_autoptr(GString) name = g_string_new (NULL);
+  gsize len = strlen (address->name);
+  g_autofree char *hex = g_malloc (2 * len + 1);
 
-  for (const char *p = address->name; *p != '\0'; p++)
-    g_string_append_printf (name, "%02x", (guint8) *p);
-  g_string_append_printf (name, ".%u", address->device_id);
-  return g_string_free (g_steal_pointer (&name), FALSE);
+  sodium_bin2hex (hex, 2 * len + 1, (const guint8 *) address->name, len);
+  return g_strdup_printf ("%s.%u", hex, address->device_id);
 }
 
 static char *
@@ -521,7 +520,6 @@ parse_address_file_name (const char  *file,
   const char *dot = strrchr (file, '.');
   g_autofree guint8 *bytes = NULL;
   gsize hex_len;
-  size_t len = 0;
 
   if (dot == NULL || !parse_id (dot + 1, device_id, error))
     {
@@ -531,12 +529,12 @@ parse_address_file_name (const char  *file,
     }
   hex_len = (gsize) (dot - file);
   bytes = g_malloc (hex_len / 2 + 1);
-  if (sodium_hex2bin (bytes, hex_len / 2, file, hex_len, NULL, &len, NULL) != 0 || len * 2 != hex_len)
+  if (!sotto_peer_decode_hex (file, hex_len, bytes, hex_len / 2))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
     }
-  *name = g_strndup ((const char *) bytes, len);
+  *name = g_strndup ((const char *) bytes, hex_len / 2);
   return TRUE;
 }
 
@@ -618,7 +616,6 @@ load_kyber_used_file (PeerSession   *session,
   const char *dash = strchr (file, '-');
   g_autofree char *id_text = NULL;
   SpPublicKey base_key;
-  size_t base_len = 0;
   guint32 id;
 
   if (dash == NULL)
@@ -629,8 +626,7 @@ load_kyber_used_file (PeerSession   *session,
   id_text = g_strndup (file, (gsize) (dash - file));
   if (!parse_id (id_text, &id, error))
     return FALSE;
-  if (sodium_hex2bin (base_key.bytes, sizeof base_key.bytes, dash + 1, strlen (dash + 1),
-                      NULL, &base_len, NULL) != 0 || base_len != SP_PUBLIC_KEY_SIZE)
+  if (!sotto_peer_decode_hex (dash + 1, strlen (dash + 1), base_key.bytes, sizeof base_key.bytes))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
@@ -693,13 +689,10 @@ load_sender_key_file (PeerSession   *session,
   g_autofree char *name = NULL;
   SpSenderKeyRecord *record = NULL;
   SpAddress address;
-  size_t id_len = 0;
   gboolean ok;
 
   if (dot == NULL
-      || sodium_hex2bin (distribution_id, sizeof distribution_id, file, (size_t) (dot - file),
-                         NULL, &id_len, NULL) != 0
-      || id_len != SP_DISTRIBUTION_ID_SIZE)
+      || !sotto_peer_decode_hex (file, (gsize) (dot - file), distribution_id, sizeof distribution_id))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
