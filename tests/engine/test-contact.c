@@ -14,6 +14,7 @@
 #include "sp-keys.h"
 
 #include "engine-test-util.h"
+#include "protocol-test-util.h"
 
 /* Vector 3 of the spec's fingerprint section: libsignal 0.103's
  * Fingerprint.new(5200, 2, …) with 16-byte identifiers, which is what
@@ -35,18 +36,6 @@ typedef struct
   SottoConversation *conversation;
   SottoContact *contact;
 } Fixture;
-
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  gsize len = strlen (hex) / 2;
-  guint8 *data = g_malloc (len);
-
-  for (gsize i = 0; i < len; i++)
-    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-
-  return g_bytes_new_take (data, len);
-}
 
 static SottoAccount *
 make_account (SottoStore *store,
@@ -105,7 +94,7 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GBytes) remote_key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) remote_key = test_bytes_from_hex (REMOTE_PUBLIC);
 
   fixture->profile = engine_test_make_profile ();
   fixture->store = engine_test_open_store (fixture->profile, "contact");
@@ -195,7 +184,7 @@ static void
 test_contact_safety_number (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autoptr(GBytes) local_key = bytes_from_hex (LOCAL_PUBLIC);
+  g_autoptr(GBytes) local_key = test_bytes_from_hex (LOCAL_PUBLIC);
   g_autoptr(SottoAccount) other = NULL;
   g_autoptr(SottoConversationList) other_list = NULL;
   g_autoptr(SottoConversation) other_conversation = NULL;
@@ -229,7 +218,7 @@ static void
 test_contact_first_key (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autoptr(GBytes) key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) key = test_bytes_from_hex (REMOTE_PUBLIC);
   guint key_notifications = 0;
 
   g_assert_null (sotto_contact_get_identity_key (fixture->contact));
@@ -253,7 +242,7 @@ static void
 test_contact_same_key (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(GBytes) key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) key = test_bytes_from_hex (REMOTE_PUBLIC);
   guint notifications = 0;
 
   g_signal_connect (fixture->contact, "notify", G_CALLBACK (count_notify_cb), &notifications);
