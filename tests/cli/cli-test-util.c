@@ -401,41 +401,6 @@ cli_tree_contains (const char *directory,
   return FALSE;
 }
 
-void
-cli_bytes_from_hex (const char *hex,
-                    guint8     *out,
-                    gsize       len)
-{
-  g_assert_cmpuint (strlen (hex), ==, len * 2);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      int high = g_ascii_xdigit_value (hex[2 * i]);
-      int low = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (high, >=, 0);
-      g_assert_cmpint (low, >=, 0);
-      out[i] = (high << 4) | low;
-    }
-}
-
-void
-cli_uuid_to_bytes (const char *uuid,
-                   guint8      out[16])
-{
-  g_autofree char *hex = NULL;
-  GString *compact = g_string_new (NULL);
-
-  for (const char *p = uuid; *p != '\0'; p++)
-    {
-      if (*p != '-')
-        g_string_append_c (compact, *p);
-    }
-
-  hex = g_string_free (compact, FALSE);
-  cli_bytes_from_hex (hex, out, 16);
-}
-
 /* For async calls the tests wait for: keeps the result. */
 void
 cli_result_cb (GObject      *object,

@@ -15,8 +15,10 @@
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-protobuf.h"
+#include "sp-uuid.h"
 
 #include "cli-test-util.h"
+#include "protocol-test-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger-private.h"
 
@@ -754,20 +756,20 @@ newer_content (const char *sender,
   gsize fields_len = strlen (fields_hex) / 2;
   gsize size = 64 + fields_len;
   g_autofree guint8 *message = g_malloc (size);
-  guint8 uuid[16];
+  guint8 uuid[SP_UUID_SIZE];
   SpPbWriter writer;
   gsize len;
   gsize total;
   guint8 *data;
 
-  cli_uuid_to_bytes (id, uuid);
+  g_assert_cmpint (sp_uuid_decode (uuid, id), ==, SP_OK);
   sp_pb_writer_init (&writer, message, size);
   sp_pb_write_bytes (&writer, 1, uuid, sizeof uuid);
   sp_pb_write_varint (&writer, 2, 1767225600000);
   if (sender != NULL)
     sp_pb_write_bytes (&writer, 3, (const guint8 *) sender, strlen (sender));
   g_assert_cmpint (sp_pb_writer_finish (&writer, &len), ==, SP_OK);
-  cli_bytes_from_hex (fields_hex, message + len, fields_len);
+  test_unhex (message + len, fields_len, fields_hex);
   len += fields_len;
 
   /* The version byte, the message, the padding marker, zeros. */
@@ -789,8 +791,8 @@ old_content (void)
 
   data[0] = 1;
   data[1] = SOTTO_CONTENT_KIND_TEXT;
-  cli_uuid_to_bytes (id, data + 2);
-  cli_bytes_from_hex ("0000019b76daa800" "05" "616c696365" "00000003" "4f6c64", data + 18, 21);
+  g_assert_cmpint (sp_uuid_decode (data + 2, id), ==, SP_OK);
+  test_unhex (data + 18, 21, "0000019b76daa800" "05" "616c696365" "00000003" "4f6c64");
 
   return g_bytes_new_take (data, SOTTO_CONTENT_BLOCK_SIZE);
 }
