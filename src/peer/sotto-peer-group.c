@@ -143,9 +143,7 @@ group_decrypt_op (SottoPeer   *peer,
       || (ciphertext = sotto_peer_get_hex (request, "ciphertext", &ciphertext_len, error)) == NULL)
     return NULL;
 
-  plaintext = sodium_malloc (ciphertext_len + 1);
-  if (plaintext == NULL)
-    g_error ("Out of guarded memory");
+  plaintext = sotto_peer_secret_new (ciphertext_len + 1);
   if (sotto_peer_check (sp_group_cipher_decrypt (cipher, &sender, ciphertext, ciphertext_len,
                                                  plaintext, ciphertext_len, &plaintext_len), error))
     {

@@ -129,6 +129,11 @@ gboolean sotto_peer_get_address (JsonObject  *request,
                                  SpAddress   *address,
                                  GError     **error);
 
+/* @size bytes of guarded memory, as the core keeps its secrets in, for
+ * private keys, Kyber secrets and plaintexts; released with
+ * sodium_free(), which wipes it.  Aborts when there is none left. */
+gpointer sotto_peer_secret_new (gsize size);
+
 /* Decodes the @hex_len characters at @hex, hex digits in either case,
  * into exactly @len bytes at @out; anything else fails, possibly after
  * writing part of @out. */

@@ -79,17 +79,6 @@ peer_session_free (gpointer data)
   g_free (session);
 }
 
-/* Guarded memory, as in the core, for the private parts. */
-static gpointer
-secret_new (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Out of guarded memory");
-  return memory;
-}
-
 /* Files */
 
 static char *
@@ -164,7 +153,7 @@ save_peer_file (PeerSession  *session,
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *data = NULL;
   g_autofree char *identity_hex = NULL;
-  guint8 *encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  guint8 *encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
   gsize encoded_len = 0;
   gsize len = 0;
   int rc;
@@ -350,7 +339,7 @@ persist_store_session (void                  *user_data,
   if ((rc = session->inner.store_session (session->inner.user_data, address, record)) != SP_OK
       || (rc = sp_session_record_serialized_size (record, &size)) != SP_OK)
     return rc;
-  data = secret_new (size);
+  data = sotto_peer_secret_new (size);
   rc = sp_session_record_serialize (record, data, size, &len);
   if (rc == SP_OK)
     rc = write_state_file (session, "sessions", file, data, len);
@@ -397,7 +386,7 @@ persist_store_sender_key (void                    *user_data,
                                              record)) != SP_OK
       || (rc = sp_sender_key_record_serialized_size (record, &size)) != SP_OK)
     return rc;
-  data = secret_new (size);
+  data = sotto_peer_secret_new (size);
   rc = sp_sender_key_record_serialize (record, data, size, &len);
   if (rc == SP_OK)
     rc = write_state_file (session, "sender-keys", file, data, len);
@@ -443,7 +432,7 @@ peer_session_new (const char      *name,
   session->name = g_strdup (name);
   session->device_id = device_id;
   session->registration_id = registration_id;
-  session->identity = secret_new (sizeof (SpKeyPair));
+  session->identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   *session->identity = *identity;
   session->next_key_id = next_key_id;
   session->state_dir = g_strdup (state_dir);
@@ -545,7 +534,7 @@ load_pre_key_file (PeerSession   *session,
                    gsize          len,
                    GError       **error)
 {
-  SpPreKey *key = secret_new (sizeof (SpPreKey));
+  SpPreKey *key = sotto_peer_secret_new (sizeof (SpPreKey));
   gboolean ok = sotto_peer_check (sp_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_pre_key (session->memory, key), error);
 
@@ -560,7 +549,7 @@ load_signed_pre_key_file (PeerSession   *session,
                           gsize          len,
                           GError       **error)
 {
-  SpSignedPreKey *key = secret_new (sizeof (SpSignedPreKey));
+  SpSignedPreKey *key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
   gboolean ok = sotto_peer_check (sp_signed_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_signed_pre_key (session->memory, key), error);
 
@@ -575,7 +564,7 @@ load_kyber_file (PeerSession   *session,
                  gboolean       last_resort,
                  GError       **error)
 {
-  SpKyberPreKey *key = secret_new (sizeof (SpKyberPreKey));
+  SpKyberPreKey *key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
   gboolean ok = sotto_peer_check (sp_kyber_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_kyber_pre_key (session->memory, key, last_resort),
                                      error);
@@ -743,8 +732,8 @@ peer_session_load (const char  *state_dir,
       return NULL;
     }
 
-  encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
-  identity = secret_new (sizeof (SpKeyPair));
+  encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   if (sodium_hex2bin (encoded, SP_IDENTITY_KEY_PAIR_ENCODED_SIZE, identity_hex, strlen (identity_hex),
                       NULL, &encoded_len, NULL) != 0)
     g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad identity in %s", path);
@@ -844,8 +833,8 @@ init_op (SottoPeer   *peer,
          JsonObject  *request,
          GError     **error)
 {
-  SpKeyPair *identity = secret_new (sizeof (SpKeyPair));
-  guint8 *private_bytes = secret_new (SP_PRIVATE_KEY_SIZE);
+  SpKeyPair *identity = sotto_peer_secret_new (sizeof (SpKeyPair));
+  guint8 *private_bytes = sotto_peer_secret_new (SP_PRIVATE_KEY_SIZE);
   PeerSession *session = NULL;
   JsonObject *response = NULL;
   guint64 device_id;
@@ -926,10 +915,10 @@ prekey_bundle_op (SottoPeer   *peer,
                   GError     **error)
 {
   PeerSession *session = get_session (peer, error);
-  SpSignedPreKey *signed_pre_key = secret_new (sizeof (SpSignedPreKey));
-  SpKyberPreKey *kyber_pre_key = secret_new (sizeof (SpKyberPreKey));
-  SpPreKey *pre_key = secret_new (sizeof (SpPreKey));
-  guint8 *record = secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
+  SpSignedPreKey *signed_pre_key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
+  SpKyberPreKey *kyber_pre_key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
+  SpPreKey *pre_key = sotto_peer_secret_new (sizeof (SpPreKey));
+  guint8 *record = sotto_peer_secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
   gboolean one_time = FALSE;
   gboolean last_resort = FALSE;
   guint64 now = (guint64) (g_get_real_time () / 1000);
@@ -1120,7 +1109,7 @@ decrypt_op (SottoPeer   *peer,
       || (cipher = get_cipher (session, &remote, error)) == NULL)
     return NULL;
 
-  plaintext = secret_new (ciphertext_len + 1);
+  plaintext = sotto_peer_secret_new (ciphertext_len + 1);
   if (sotto_peer_check (sp_session_cipher_decrypt (cipher, (int) type, ciphertext, ciphertext_len,
                                                    plaintext, ciphertext_len, &plaintext_len), error))
     {

@@ -96,6 +96,16 @@ get_member (JsonObject  *request,
   return node;
 }
 
+gpointer
+sotto_peer_secret_new (gsize size)
+{
+  gpointer memory = sodium_malloc (size);
+
+  if (memory == NULL)
+    g_error ("Out of guarded memory");
+  return memory;
+}
+
 gboolean
 sotto_peer_decode_hex (const char *hex,
                        gsize       hex_len,
