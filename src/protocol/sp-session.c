@@ -339,6 +339,37 @@ out:
 }
 
 int
+sp_pre_key_bundle_init (SpPreKeyBundle       *bundle,
+                        uint32_t              registration_id,
+                        uint32_t              device_id,
+                        const SpPublicKey    *identity_key,
+                        const SpSignedPreKey *signed_pre_key,
+                        const SpKyberPreKey  *kyber_pre_key,
+                        const SpPreKey       *pre_key)
+{
+  if (bundle == NULL || identity_key == NULL || signed_pre_key == NULL || kyber_pre_key == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  memset (bundle, 0, sizeof *bundle);
+  bundle->registration_id = registration_id;
+  bundle->device_id = device_id;
+  bundle->identity_key = *identity_key;
+  bundle->signed_pre_key_id = signed_pre_key->id;
+  bundle->signed_pre_key = signed_pre_key->key_pair.public_key;
+  memcpy (bundle->signed_pre_key_signature, signed_pre_key->signature, SP_SIGNATURE_SIZE);
+  bundle->kyber_pre_key_id = kyber_pre_key->id;
+  memcpy (bundle->kyber_pre_key, kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
+  memcpy (bundle->kyber_pre_key_signature, kyber_pre_key->signature, SP_SIGNATURE_SIZE);
+  if (pre_key != NULL)
+    {
+      bundle->has_pre_key = true;
+      bundle->pre_key_id = pre_key->id;
+      bundle->pre_key = pre_key->key_pair.public_key;
+    }
+  return SP_OK;
+}
+
+int
 sp_session_cipher_process_bundle (SpSessionCipher      *cipher,
                                   const SpPreKeyBundle *bundle)
 {

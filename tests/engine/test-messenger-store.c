@@ -320,19 +320,8 @@ peer_init (Peer           *peer,
   g_assert_cmpint (sp_memory_store_add_kyber_pre_key (peer->store, peer->kyber_pre_key, false), ==, SP_OK);
   g_assert_cmpint (sp_memory_store_get_interface (peer->store, &peer->sp), ==, SP_OK);
 
-  memset (bundle, 0, sizeof *bundle);
-  bundle->registration_id = 77;
-  bundle->device_id = 1;
-  bundle->identity_key = peer->identity->public_key;
-  bundle->signed_pre_key_id = peer->signed_pre_key->id;
-  bundle->signed_pre_key = peer->signed_pre_key->key_pair.public_key;
-  memcpy (bundle->signed_pre_key_signature, peer->signed_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->kyber_pre_key_id = peer->kyber_pre_key->id;
-  memcpy (bundle->kyber_pre_key, peer->kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle->kyber_pre_key_signature, peer->kyber_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->has_pre_key = true;
-  bundle->pre_key_id = peer->pre_key->id;
-  bundle->pre_key = peer->pre_key->key_pair.public_key;
+  g_assert_cmpint (sp_pre_key_bundle_init (bundle, 77, 1, &peer->identity->public_key, peer->signed_pre_key,
+                                           peer->kyber_pre_key, peer->pre_key), ==, SP_OK);
 }
 
 static void
