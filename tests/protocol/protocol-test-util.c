@@ -59,3 +59,33 @@ test_assert_hex (const uint8_t *data,
 
   g_assert_cmpstr (actual, ==, hex);
 }
+
+void
+test_assert_pre_key_equal (const SpPreKey *a,
+                           const SpPreKey *b)
+{
+  g_assert_cmpuint (a->id, ==, b->id);
+  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
+  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
+}
+
+void
+test_assert_signed_pre_key_equal (const SpSignedPreKey *a,
+                                  const SpSignedPreKey *b)
+{
+  g_assert_cmpuint (a->id, ==, b->id);
+  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
+  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
+  g_assert_cmpmem (a->signature, sizeof a->signature, b->signature, sizeof b->signature);
+}
+
+void
+test_assert_kyber_pre_key_equal (const SpKyberPreKey *a,
+                                 const SpKyberPreKey *b)
+{
+  g_assert_cmpuint (a->id, ==, b->id);
+  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
+  g_assert_cmpmem (a->public_key, sizeof a->public_key, b->public_key, sizeof b->public_key);
+  g_assert_cmpmem (a->secret_key, sizeof a->secret_key, b->secret_key, sizeof b->secret_key);
+  g_assert_cmpmem (a->signature, sizeof a->signature, b->signature, sizeof b->signature);
+}

@@ -1,4 +1,4 @@
-/* protocol-test-util.h: hex for the tests' known answers
+/* protocol-test-util.h: what the tests of the core and above share
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -6,8 +6,8 @@
  * The known answers in the tests are written in hex.  These helpers turn
  * them into bytes and back, and fail the test on anything that is not
  * hex, so that a typing slip in a vector cannot pass as a result.  They
- * need GLib and libsodium only, so the engine's and the command line's
- * tests use them as well.
+ * need GLib, libsodium and the core's headers only (not its library), so
+ * the engine's and the command line's tests use them as well.
  */
 
 #pragma once
@@ -15,6 +15,8 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sp-prekeys.h"
 
 G_BEGIN_DECLS
 
@@ -37,5 +39,14 @@ char          *test_hex_of         (const uint8_t *data,
 void           test_assert_hex     (const uint8_t *data,
                                     size_t         len,
                                     const char    *hex);
+
+/* Assert that two prekey records are equal, field by field: the structs
+ * have padding that decoding leaves alone. */
+void           test_assert_pre_key_equal        (const SpPreKey       *a,
+                                                 const SpPreKey       *b);
+void           test_assert_signed_pre_key_equal (const SpSignedPreKey *a,
+                                                 const SpSignedPreKey *b);
+void           test_assert_kyber_pre_key_equal  (const SpKyberPreKey  *a,
+                                                 const SpKyberPreKey  *b);
 
 G_END_DECLS

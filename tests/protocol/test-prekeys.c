@@ -26,37 +26,6 @@ counting_pair (SpKeyPair *pair)
   g_assert_cmpint (sp_key_pair_from_private (pair, scalar, sizeof scalar), ==, SP_OK);
 }
 
-/* Field by field: the structs have padding. */
-static void
-assert_pre_key_equal (const SpPreKey *a,
-                      const SpPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-}
-
-static void
-assert_signed_pre_key_equal (const SpSignedPreKey *a,
-                             const SpSignedPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-  g_assert_cmpmem (a->signature, SP_SIGNATURE_SIZE, b->signature, SP_SIGNATURE_SIZE);
-}
-
-static void
-assert_kyber_pre_key_equal (const SpKyberPreKey *a,
-                            const SpKyberPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (a->public_key, SP_KYBER_PUBLIC_KEY_SIZE, b->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  g_assert_cmpmem (a->secret_key, SP_KYBER_SECRET_KEY_SIZE, b->secret_key, SP_KYBER_SECRET_KEY_SIZE);
-  g_assert_cmpmem (a->signature, SP_SIGNATURE_SIZE, b->signature, SP_SIGNATURE_SIZE);
-}
-
 typedef struct {
   SpKeyPair *identity;
 } Fixture;
@@ -117,7 +86,7 @@ test_pre_key_round_trip (void)
   g_assert_cmpuint (len, <=, SP_PRE_KEY_RECORD_MAX);
   memset (decoded, 0, sizeof *decoded);
   g_assert_cmpint (sp_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_pre_key_equal (decoded, key);
+  test_assert_pre_key_equal (decoded, key);
 
   sodium_free (key);
   sodium_free (decoded);
@@ -147,7 +116,7 @@ test_signed_pre_key (Fixture       *fixture,
   g_assert_cmpmem (out + 2 + 35 + 34 + 66, 9, "\x29\x00\x68\xe5\xcf\x8b\x01\x00\x00", 9);
 
   g_assert_cmpint (sp_signed_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_signed_pre_key_equal (decoded, key);
+  test_assert_signed_pre_key_equal (decoded, key);
 
   sodium_free (key);
   sodium_free (decoded);
@@ -176,7 +145,7 @@ test_kyber_pre_key (Fixture       *fixture,
   g_assert_cmpint (sp_kyber_pre_key_encode (key, out, SP_KYBER_PRE_KEY_RECORD_MAX, &len), ==, SP_OK);
   g_assert_cmpuint (len, ==, 2 + 1572 + 3172 + 66 + 9);
   g_assert_cmpint (sp_kyber_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_kyber_pre_key_equal (decoded, key);
+  test_assert_kyber_pre_key_equal (decoded, key);
 
   sodium_memzero (out, SP_KYBER_PRE_KEY_RECORD_MAX);
   g_free (out);
@@ -370,7 +339,7 @@ test_garbled_kyber (Fixture       *fixture,
   g_assert_cmpmem (out, sizeof *out, before, sizeof *before);
 
   g_assert_cmpint (sp_kyber_pre_key_decode (out, record, len), ==, SP_OK);
-  assert_kyber_pre_key_equal (out, key);
+  test_assert_kyber_pre_key_equal (out, key);
 
   sodium_memzero (record, SP_KYBER_PRE_KEY_RECORD_MAX);
   g_free (record);
