@@ -226,6 +226,7 @@ relay_config_load_file (RelayConfig  *config,
   READ ("websocket-send-queue", 1, 100000, websocket_send_queue);
   READ ("websocket-unacked", 1, 100000, websocket_unacked);
   READ ("hash-queue-limit", 1, 100000, hash_queue_limit);
+  READ ("max-database-bytes", 0, G_MAXINT64, max_database_bytes);
 
 #undef READ
 

@@ -53,6 +53,7 @@ typedef struct
   guint     websocket_send_queue;
   guint     websocket_unacked;
   guint     hash_queue_limit;
+  guint64   max_database_bytes; /* 0 for no bound */
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

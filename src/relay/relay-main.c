@@ -117,7 +117,7 @@ main (int   argc,
       g_printerr ("sotto-relay: %s\n", error->message);
       return 1;
     }
-  storage = relay_storage_sqlite_open (config->data_dir, &error);
+  storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
   if (storage == NULL)
     {
       g_printerr ("sotto-relay: %s\n", error->message);

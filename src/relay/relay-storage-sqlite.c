@@ -1084,8 +1084,13 @@ run_op_atomically (SqliteStorage *self,
 
   if (!needs_savepoint (op))
     return run_op (self, op);
-  control (self, STMT_SAVEPOINT);
+  if (!control (self, STMT_SAVEPOINT))
+    return RELAY_STORAGE_FAILED;
   status = run_op (self, op);
+  /* Nothing is left to undo when SQLite rolled back the whole
+   * transaction; see run_batch(). */
+  if (sqlite3_get_autocommit (self->db))
+    return status;
   if (status != RELAY_STORAGE_OK)
     control (self, STMT_ROLLBACK_TO);
   control (self, STMT_RELEASE);
@@ -1093,30 +1098,74 @@ run_op_atomically (SqliteStorage *self,
 }
 
 static void
+fail_ops (RelayOp **ops,
+          guint     start,
+          guint     end)
+{
+  for (guint i = start; i < end; i++)
+    ops[i]->status = RELAY_STORAGE_FAILED;
+}
+
+/* What the writer keeps in memory follows its own writes, committed or
+ * not; after a rollback it is read again from the database. */
+static void
+forget_uncommitted (SqliteStorage *self)
+{
+  g_hash_table_remove_all (self->devices);
+  recount_queues (self);
+}
+
+static gboolean
+begin (SqliteStorage *self)
+{
+  if (control (self, STMT_BEGIN))
+    return TRUE;
+  g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* Runs the ops in one transaction.  Some errors (a full disk, an I/O
+ * error, no memory) make SQLite roll back the whole transaction rather
+ * than the failed statement, savepoints included; the ops after it would
+ * then run outside any transaction and commit each on its own while the
+ * batch was answered as failed.  So the transaction state is checked
+ * after every op: when it is gone, every op of it so far failed, and the
+ * rest of the batch goes on in a new one. */
+static void
 run_batch (SqliteStorage *self,
            RelayOp      **ops,
            guint          n_ops)
 {
   gint64 start = g_get_monotonic_time ();
+  guint first = 0;
 
-  if (!control (self, STMT_BEGIN))
+  if (!begin (self))
     {
-      g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
-      for (guint i = 0; i < n_ops; i++)
-        ops[i]->status = RELAY_STORAGE_FAILED;
+      fail_ops (ops, 0, n_ops);
       return;
     }
   for (guint i = 0; i < n_ops; i++)
-    ops[i]->status = run_op_atomically (self, ops[i]);
-  if (!control (self, STMT_COMMIT))
+    {
+      ops[i]->status = run_op_atomically (self, ops[i]);
+      if (!sqlite3_get_autocommit (self->db))
+        continue;
+      g_warning ("SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+      fail_ops (ops, first, i + 1);
+      forget_uncommitted (self);
+      first = i + 1;
+      if (first < n_ops && !begin (self))
+        {
+          fail_ops (ops, first, n_ops);
+          return;
+        }
+    }
+  if (first < n_ops && !control (self, STMT_COMMIT))
     {
       g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
-      exec_sql (self, "ROLLBACK");
-      for (guint i = 0; i < n_ops; i++)
-        ops[i]->status = RELAY_STORAGE_FAILED;
-      /* The cache may hold what the batch read of its own writes. */
-      g_hash_table_remove_all (self->devices);
-      recount_queues (self);
+      if (!sqlite3_get_autocommit (self->db))
+        exec_sql (self, "ROLLBACK");
+      fail_ops (ops, first, n_ops);
+      forget_uncommitted (self);
     }
 
   g_mutex_lock (&self->mutex);
@@ -1326,8 +1375,28 @@ migrate (SqliteStorage  *self,
   return TRUE;
 }
 
+/* Bounds the database's size, so that it fails like a full disk, with
+ * every write that would grow it past the bound refused, before the
+ * disk itself is full. */
+static gboolean
+limit_size (SqliteStorage *self,
+            guint64        max_bytes)
+{
+  gint64 page_size = 0;
+  g_autofree char *sql = NULL;
+
+  if (max_bytes == 0)
+    return TRUE;
+  if (!query_once (self, "PRAGMA page_size", NULL, 0, read_int64, &page_size) || page_size <= 0)
+    return FALSE;
+  sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
+                         MAX (max_bytes / (guint64) page_size, 1));
+  return query_once (self, sql, NULL, 0, NULL, NULL);
+}
+
 RelayStorage *
 relay_storage_sqlite_open (const char  *data_dir,
+                           guint64      max_bytes,
                            GError     **error)
 {
   g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
@@ -1361,7 +1430,8 @@ relay_storage_sqlite_open (const char  *data_dir,
       /* The queue's pages are rewritten by every batch; with SQLite's
        * default 2 MiB cache they keep being read back from the WAL. */
       !exec_sql (self, "PRAGMA cache_size = -32768") ||
-      !migrate (self, error))
+      !migrate (self, error) ||
+      !limit_size (self, max_bytes))
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot set up %s", path);

@@ -181,8 +181,10 @@ relay_storage_close (RelayStorage *self)
 }
 
 /* The SQLite backend: DATA_DIR/relay.db in WAL mode with one writer
- * thread that group-commits with synchronous=FULL. */
+ * thread that group-commits with synchronous=FULL.  The database grows
+ * to at most max_bytes, or without bound when that is 0. */
 RelayStorage *relay_storage_sqlite_open    (const char  *data_dir,
+                                            guint64      max_bytes,
                                             GError     **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayOp, relay_op_free)

@@ -141,15 +141,49 @@ kill_relay (Crash *crash)
   pump (crash);
 }
 
+/* Reads the recipient's whole queue on a WebSocket and acknowledges
+ * every envelope, adding its content to `received`; every content must
+ * be one of `sent`.  Returns how many arrived a second time. */
+static guint
+drain_queue (SoupSession *session,
+             TestRelay   *relay,
+             TestAccount *recipient,
+             GHashTable  *sent,
+             GHashTable  *received)
+{
+  g_autoptr(TestSocket) socket = test_socket_connect (session, relay, recipient->auth);
+  guint duplicates = 0;
+
+  g_assert_no_error (socket->error);
+  for (;;)
+    {
+      g_autoptr(JsonNode) node = test_socket_next (socket, 10000);
+      JsonObject *object;
+      const char *content;
+
+      g_assert_nonnull (node);
+      object = json_node_get_object (node);
+      if (g_strcmp0 (json_object_get_string_member (object, "type"), "queue-empty") == 0)
+        break;
+      g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
+      content = json_object_get_string_member (object, "content");
+      /* Nothing arrives that was never sent. */
+      g_assert_true (g_hash_table_contains (sent, content));
+      if (!g_hash_table_add (received, g_strdup (content)))
+        duplicates++;
+      test_socket_ack (socket, json_object_get_string_member (object, "guid"));
+    }
+  return duplicates;
+}
+
 static void
 test_crash (void)
 {
   Crash crash = { 0 };
-  g_autoptr(TestSocket) socket = NULL;
   g_autoptr(GHashTable) received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   const char *content;
-  guint duplicates = 0;
+  guint duplicates;
   gint64 start = g_get_monotonic_time ();
 
   crash.dir = test_relay_make_data_dir ();
@@ -176,25 +210,7 @@ test_crash (void)
   g_clear_pointer (&crash.relay, test_relay_free);
   soup_session_abort (crash.session);
   crash.relay = test_relay_start (crash.dir, test_relay_relaxed_conf, NULL);
-  socket = test_socket_connect (crash.session, crash.relay, crash.bob->auth);
-  g_assert_no_error (socket->error);
-  for (;;)
-    {
-      g_autoptr(JsonNode) node = test_socket_next (socket, 10000);
-      JsonObject *object;
-
-      g_assert_nonnull (node);
-      object = json_node_get_object (node);
-      if (g_strcmp0 (json_object_get_string_member (object, "type"), "queue-empty") == 0)
-        break;
-      g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
-      content = json_object_get_string_member (object, "content");
-      /* Nothing arrives that was never sent. */
-      g_assert_true (g_hash_table_contains (crash.sent, content));
-      if (!g_hash_table_add (received, g_strdup (content)))
-        duplicates++;
-      test_socket_ack (socket, json_object_get_string_member (object, "guid"));
-    }
+  duplicates = drain_queue (crash.session, crash.relay, crash.bob, crash.sent, received);
 
   /* Everything answered 2xx arrives. */
   g_hash_table_iter_init (&iter, crash.accepted);
@@ -206,7 +222,6 @@ test_crash (void)
                   (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
   g_assert_cmpuint (duplicates, ==, 0);
 
-  g_clear_pointer (&socket, test_socket_free);
   g_clear_object (&crash.session);
   g_assert_cmpint (test_relay_stop (crash.relay), ==, 0);
   test_relay_free (crash.relay);
@@ -219,11 +234,282 @@ test_crash (void)
   g_free (crash.url);
 }
 
+/* A disk that fills mid-batch.  The relay's database may grow to only
+ * FULL_DATABASE_BYTES ("max-database-bytes", which makes SQLite fail a
+ * write that would grow it with the same SQLITE_FULL as a full disk),
+ * and waves of sends and registrations meet it: a large send that no
+ * longer fits fails in the middle of a batch, beside small ones and
+ * registrations that still fit.  Every answer must match what was
+ * committed: a send answered 2xx is delivered, one answered 503 never
+ * is, a registration answered 200 exists and one answered 503 left its
+ * username free.  Between rounds the recipient drains its queue, which
+ * frees the space again. */
+
+#define FULL_DATABASE_BYTES  (256 * 1024)
+#define FULL_LARGE_BYTES     (40 * 1024)
+#define FULL_ROUNDS          6
+#define FULL_MAX_WAVES       60
+#define FULL_SMALL_PER_WAVE  6
+
+typedef struct
+{
+  SoupSession *session;
+  TestRelay   *relay;
+  TestAccount *alice;
+  TestAccount *bob;
+  guint        pending;
+  guint        large_refused;
+  guint        registrations;
+  gboolean     registering;
+  guint        unanswered;
+  GHashTable  *sent;          /* content of every send */
+  GHashTable  *accepted;      /* content of every send answered 2xx */
+  GHashTable  *refused;       /* content of every send answered 5xx */
+  GHashTable  *registered;    /* usernames answered 200 */
+  GHashTable  *unregistered;  /* usernames answered 5xx */
+} Full;
+
+typedef struct
+{
+  Full     *full;
+  char     *key;        /* the content sent or the username registered */
+  gboolean  large;
+  gboolean  registration;
+} FullRequest;
+
+typedef void (*FullNext) (Full *full);
+
+static void
+full_request_done_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  FullRequest *request = user_data;
+  Full *full = request->full;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status;
+
+  /* A request whose connection broke before any answer may or may not
+   * have been stored: only answers are checked. */
+  if (body == NULL)
+    {
+      g_test_message ("a request got no answer: %s", error->message);
+      full->unanswered++;
+      status = 0;
+    }
+  else
+    {
+      status = soup_message_get_status (message);
+      /* The relay either stores the request or says it could not. */
+      if (status != 200)
+        g_assert_cmpuint (status, ==, 503);
+    }
+  if (status != 0 && request->registration)
+    g_hash_table_add (status == 200 ? full->registered : full->unregistered,
+                      g_steal_pointer (&request->key));
+  else if (status != 0)
+    {
+      g_hash_table_add (status == 200 ? full->accepted : full->refused, g_strdup (request->key));
+      if (status != 200 && request->large)
+        full->large_refused++;
+    }
+  full->pending--;
+  if (request->registration)
+    full->registering = FALSE;
+  g_free (request->key);
+  g_free (request);
+}
+
+static void
+full_wrote_body_cb (SoupMessage *message,
+                    gpointer     user_data)
+{
+  FullNext next = (FullNext) g_object_get_data (G_OBJECT (message), "next");
+
+  next (user_data);
+}
+
+/* Starts a request; `next`, when not NULL, runs once its body is
+ * written. */
+static void
+full_start (Full        *full,
+            const char  *path,
+            const char  *auth,
+            const char  *json,
+            FullRequest *request,
+            FullNext     next)
+{
+  g_autofree char *url = g_strconcat (full->relay->base_url, path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (request->registration ? "POST" : "PUT", url);
+  g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+
+  if (auth != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", auth);
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  if (next != NULL)
+    {
+      g_object_set_data (G_OBJECT (message), "next", next);
+      g_signal_connect (message, "wrote-body", G_CALLBACK (full_wrote_body_cb), full);
+    }
+  request->full = full;
+  full->pending++;
+  soup_session_send_and_read_async (full->session, message, G_PRIORITY_DEFAULT, NULL,
+                                    full_request_done_cb, request);
+}
+
+static void
+full_send (Full     *full,
+           gboolean  large,
+           FullNext  next)
+{
+  FullRequest *request = g_new0 (FullRequest, 1);
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", full->bob->uuid);
+  g_autofree char *json = NULL;
+
+  request->large = large;
+  request->key = test_random_base64 (large ? FULL_LARGE_BYTES : 48, -1);
+  json = test_send_body (1, full->bob->registration_id, request->key);
+  g_hash_table_add (full->sent, g_strdup (request->key));
+  full_start (full, path, full->alice->auth, json, request, next);
+}
+
+static void
+full_register (Full *full)
+{
+  FullRequest *request = g_new0 (FullRequest, 1);
+  g_autofree char *json = NULL;
+
+  request->registration = TRUE;
+  request->key = g_strdup_printf ("full%u", full->registrations++);
+  json = test_register_body (request->key, "password-0123456789abcdef", 1, 0, NULL);
+  full->registering = TRUE;
+  full_start (full, "/v1/accounts", NULL, json, request, NULL);
+}
+
+static void
+full_send_smalls (Full *full)
+{
+  for (guint i = 0; i < FULL_SMALL_PER_WAVE; i++)
+    full_send (full, FALSE, NULL);
+}
+
+static void
+full_send_large (Full *full)
+{
+  full_send (full, TRUE, full_send_smalls);
+}
+
+/* One wave: a registration, and meanwhile chains of sends that keep the
+ * writer busy until it is stored.  In each chain, a small send wakes the
+ * writer; the large one, written while the writer commits it, and the
+ * small ones written after it then share the writer's next batch, in
+ * that order, and the registration's op lands in one of those batches. */
+static void
+full_wave (Full *full)
+{
+  full_register (full);
+  do
+    {
+      full_send (full, FALSE, full_send_large);
+      while (full->pending > (full->registering ? 1 : 0))
+        g_main_context_iteration (NULL, TRUE);
+    }
+  while (full->registering);
+}
+
+static void
+test_disk_fills_mid_batch (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *conf = g_strdup_printf ("%s[limits]\nmax-database-bytes=%u\n",
+                                           test_relay_relaxed_conf, FULL_DATABASE_BYTES);
+  g_autoptr(GHashTable) received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Full full = { 0 };
+  GHashTableIter iter;
+  const char *key;
+  guint waves = 0;
+
+  full.relay = test_relay_start (dir, conf, NULL);
+  full.session = test_session_new ();
+  full.sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  full.accepted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  full.refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  full.registered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  full.unregistered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  full.alice = test_account_register (full.session, full.relay, "alice", 0);
+  full.bob = test_account_register (full.session, full.relay, "bob", 0);
+
+  for (guint round = 0; round < FULL_ROUNDS; round++)
+    {
+      guint refused_before = full.large_refused;
+      guint after_full = 0;
+
+      /* Until the database has been full for a few waves. */
+      for (guint wave = 0; wave < FULL_MAX_WAVES && after_full < 3; wave++, waves++)
+        {
+          full_wave (&full);
+          if (full.large_refused > refused_before)
+            after_full++;
+        }
+      g_assert_cmpuint (full.large_refused, >, refused_before);
+      g_assert_cmpuint (drain_queue (full.session, full.relay, full.bob, full.sent, received), ==, 0);
+    }
+  g_test_message ("%u waves: %u sends accepted, %u refused (%u large); %u registrations, %u refused; "
+                  "%u requests unanswered", waves, g_hash_table_size (full.accepted),
+                  g_hash_table_size (full.refused), full.large_refused, full.registrations,
+                  g_hash_table_size (full.unregistered), full.unanswered);
+  g_assert_cmpuint (g_hash_table_size (full.accepted), >, 0);
+  g_assert_cmpuint (g_hash_table_size (full.registered), >, 0);
+
+  /* Every registration answered 200 exists; none answered 503 does. */
+  g_hash_table_iter_init (&iter, full.registered);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/accounts/username/%s", key);
+      g_autoptr(TestResponse) response = test_request (full.session, full.relay, "GET", path,
+                                                       full.alice->auth, NULL);
+
+      g_assert_cmpuint (response->status, ==, 200);
+    }
+  g_hash_table_iter_init (&iter, full.unregistered);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/accounts/username/%s", key);
+      g_autoptr(TestResponse) response = test_request (full.session, full.relay, "GET", path,
+                                                       full.alice->auth, NULL);
+
+      g_assert_cmpuint (response->status, ==, 404);
+    }
+
+  /* Every send answered 2xx arrived, and none answered 503 did. */
+  g_hash_table_iter_init (&iter, full.accepted);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    g_assert_true (g_hash_table_contains (received, key));
+  g_hash_table_iter_init (&iter, full.refused);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
+    g_assert_false (g_hash_table_contains (received, key));
+
+  g_clear_object (&full.session);
+  g_assert_cmpint (test_relay_stop (full.relay), ==, 0);
+  test_relay_free (full.relay);
+  test_account_free (full.alice);
+  test_account_free (full.bob);
+  g_hash_table_unref (full.sent);
+  g_hash_table_unref (full.accepted);
+  g_hash_table_unref (full.refused);
+  g_hash_table_unref (full.registered);
+  g_hash_table_unref (full.unregistered);
+  test_relay_remove_data_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/relay/crash/sigkill-during-sends", test_crash);
+  g_test_add_func ("/relay/crash/disk-fills-mid-batch", test_disk_fills_mid_batch);
   return g_test_run ();
 }
