@@ -28,6 +28,7 @@ static const struct
   [RELAY_RATE_ACCOUNT_LOOKUPS] = { "account-lookups", { 1.0, 20.0 } },
   [RELAY_RATE_ACCOUNT_BUNDLES] = { "account-bundles", { 2.0, 50.0 } },
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
+  [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
 };
 
 const char *
@@ -52,6 +53,7 @@ relay_config_new (void)
   config->websocket_send_queue = 256;
   config->websocket_unacked = 1024;
   config->hash_queue_limit = 64;
+  config->hash_queue_registration_reserve = 16;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -226,9 +228,17 @@ relay_config_load_file (RelayConfig  *config,
   READ ("websocket-send-queue", 1, 100000, websocket_send_queue);
   READ ("websocket-unacked", 1, 100000, websocket_unacked);
   READ ("hash-queue-limit", 1, 100000, hash_queue_limit);
+  READ ("hash-queue-registration-reserve", 0, 100000, hash_queue_registration_reserve);
   READ ("max-database-bytes", 0, G_MAXINT64, max_database_bytes);
 
 #undef READ
+
+  if (config->hash_queue_registration_reserve >= config->hash_queue_limit)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[limits] hash-queue-registration-reserve must be smaller than hash-queue-limit");
+      return FALSE;
+    }
 
   for (guint i = 0; i < RELAY_N_RATES; i++)
     if (!read_rate (file, rate_table[i].name, &config->rates[i], error))

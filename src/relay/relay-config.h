@@ -28,6 +28,7 @@ typedef enum
   RELAY_RATE_ACCOUNT_LOOKUPS,
   RELAY_RATE_ACCOUNT_BUNDLES,
   RELAY_RATE_ACCOUNT_KEY_UPLOADS,
+  RELAY_RATE_ACCOUNT_PASSWORD_CHECKS,
   RELAY_N_RATES,
 } RelayRateKind;
 
@@ -53,6 +54,7 @@ typedef struct
   guint     websocket_send_queue;
   guint     websocket_unacked;
   guint     hash_queue_limit;
+  guint     hash_queue_registration_reserve;
   guint64   max_database_bytes; /* 0 for no bound */
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;

@@ -394,13 +394,19 @@ hash_worker (gpointer data,
 }
 
 /* Returns FALSE when too many hashes are waiting already: the caller
- * answers 503 instead of letting the queue grow. */
+ * answers 503 instead of letting the queue grow.  Password checks leave
+ * the last places to registrations, so that a flood of wrong passwords
+ * cannot keep new accounts out. */
 static gboolean
-task_submit_hash (RelayTask *task)
+task_submit_hash (RelayTask *task,
+                  gboolean   registration)
 {
   RelayServer *self = task->server;
+  guint limit = self->config->hash_queue_limit;
 
-  if (self->hash_queued >= self->config->hash_queue_limit)
+  if (!registration)
+    limit -= self->config->hash_queue_registration_reserve;
+  if (self->hash_queued >= limit)
     return FALSE;
   self->hash_queued++;
   task->hashing = TRUE;
@@ -667,6 +673,7 @@ auth_verified_cb (RelayTask *task)
 {
   RelayCredentials *credentials = task_credentials (task);
 
+  task->server->metrics.password_checks++;
   if (task->verified)
     relay_auth_cache_remember (task->server->auth_cache, credentials->uuid,
                                credentials->device_id, credentials->password);
@@ -680,20 +687,18 @@ auth_device_cb (RelayTask *task)
   RelayCredentials *credentials = task_credentials (task);
   RelayTask *verify;
 
-  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
-    {
-      auth_finished (task, AUTH_DENIED);
-      return;
-    }
-  if (task->op->status != RELAY_STORAGE_OK)
+  if (task->op->status != RELAY_STORAGE_OK && task->op->status != RELAY_STORAGE_NOT_FOUND)
     {
       auth_finished (task, AUTH_BUSY);
       return;
     }
   verify = task_new (self, auth_verified_cb, task->request, task->conn);
   verify->password = g_strdup (credentials->password);
-  verify->hash = g_steal_pointer (&task->op->password_hash);
-  if (!task_submit_hash (verify))
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
+    verify->hash = g_strdup (relay_auth_cache_get_decoy_hash (self->auth_cache));
+  else
+    verify->hash = g_steal_pointer (&task->op->password_hash);
+  if (!task_submit_hash (verify, FALSE))
     {
       task_discard (verify);
       auth_finished (task, AUTH_BUSY);
@@ -721,8 +726,12 @@ authenticate (RelayServer      *self,
         conn_auth_finished (conn, AUTH_OK);
       return;
     }
-  /* Every slow check costs a hash, so they are rationed per address. */
-  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address))
+  /* Every slow check costs a hash, so they are rationed per address,
+   * and per account for addresses that rotate.  Unknown accounts are
+   * rationed alike, and checked against a decoy, so that nothing tells
+   * them from known ones. */
+  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
+      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, credentials->uuid))
     {
       if (request != NULL)
         request_auth_finished (request, AUTH_RATE_LIMITED);
@@ -916,7 +925,7 @@ handle_register (RelayRequest *request)
   task->op = relay_op_new (RELAY_OP_REGISTER);
   task->password = g_strdup (reg->password);
   task->op->reg = g_steal_pointer (&reg);
-  if (!task_submit_hash (task))
+  if (!task_submit_hash (task, TRUE))
     {
       task_discard (task);
       respond_error (request, 503, "unavailable", "The relay is busy; try again later");

@@ -1,0 +1,252 @@
+/* test-relay-limits.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The limits that keep one client from spending what every other one
+ * needs, each met by the attack it is there for, against a real
+ * sotto-relay process on loopback: password checks that keep the
+ * hashing threads busy, and whether an account exists.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "relay-test-util.h"
+
+typedef struct
+{
+  char        *dir;
+  TestRelay   *relay;
+  SoupSession *session;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *conf = g_strconcat (test_relay_relaxed_conf, data, NULL);
+
+  fixture->dir = test_relay_make_data_dir ();
+  fixture->relay = test_relay_start (fixture->dir, conf, NULL);
+  fixture->session = test_session_new ();
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_clear_object (&fixture->session);
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  test_relay_remove_data_dir (fixture->dir);
+  g_free (fixture->dir);
+}
+
+static guint
+whoami_status (Fixture    *fixture,
+               const char *auth)
+{
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET",
+                                                   "/v1/accounts/me", auth, NULL);
+
+  return response->status;
+}
+
+static gint64
+password_checks (Fixture *fixture)
+{
+  return test_relay_metric (fixture->session, fixture->relay, "sotto_relay_password_checks_total");
+}
+
+/* An unknown account or device costs the same password check as a wrong
+ * password for a known one: the relay hashes against a decoy rather than
+ * answering at once, which told an attacker which accounts exist. */
+static void
+test_unknown_device_decoy (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *unknown_device = test_basic_auth (alice->uuid, 7, alice->password);
+  g_autofree char *unknown_uuid = g_uuid_string_random ();
+  g_autofree char *unknown_account = test_basic_auth (unknown_uuid, 1, alice->password);
+  gint64 before = password_checks (fixture);
+
+  g_assert_cmpuint (whoami_status (fixture, wrong), ==, 401);
+  g_assert_cmpint (password_checks (fixture), ==, before + 1);
+  g_assert_cmpuint (whoami_status (fixture, unknown_account), ==, 401);
+  g_assert_cmpint (password_checks (fixture), ==, before + 2);
+  g_assert_cmpuint (whoami_status (fixture, unknown_device), ==, 401);
+  g_assert_cmpint (password_checks (fixture), ==, before + 3);
+
+  /* The right password, remembered since it was registered, costs no
+   * check. */
+  g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 200);
+  g_assert_cmpint (password_checks (fixture), ==, before + 3);
+}
+
+/* Wrong passwords from addresses that rotate (here, the per-address
+ * limit is off) are bounded per account, and an unknown account is
+ * bounded the same way, so the limit tells nothing either. */
+static void
+test_password_checks_per_account (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *unknown_uuid = g_uuid_string_random ();
+  g_autofree char *unknown = test_basic_auth (unknown_uuid, 1, "wrong-password-0123456789");
+  gint64 checks;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_assert_cmpuint (whoami_status (fixture, wrong), ==, 401);
+      g_assert_cmpuint (whoami_status (fixture, unknown), ==, 401);
+    }
+  g_assert_cmpuint (whoami_status (fixture, wrong), ==, 429);
+  checks = password_checks (fixture);
+  g_assert_cmpuint (whoami_status (fixture, unknown), ==, 429);
+  /* A limited check costs no hash. */
+  g_assert_cmpint (password_checks (fixture), ==, checks);
+
+  /* Alice's devices that the relay knows still get in; Bob is not
+   * affected at all. */
+  g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 200);
+  g_assert_cmpuint (whoami_status (fixture, bob->auth), ==, 200);
+}
+
+/* Registrations keep places in the hashing queue that password checks
+ * cannot take: a flood of wrong passwords that fills the queue gets 503
+ * while new accounts still register. */
+
+#define FLOOD_CHECKS 40
+
+typedef struct
+{
+  Fixture  *fixture;
+  guint     pending;
+  guint     busy;
+  guint     registered;
+  guint     registrations_refused;
+  gboolean  registering;
+} Flood;
+
+static void
+registration_done_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Flood *flood = user_data;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  g_assert_nonnull (body);
+  if (soup_message_get_status (message) == 200)
+    flood->registered++;
+  else
+    flood->registrations_refused++;
+  flood->pending--;
+}
+
+static void
+start_request (Flood               *flood,
+               const char          *method,
+               const char          *path,
+               const char          *auth,
+               const char          *json,
+               GAsyncReadyCallback  callback)
+{
+  g_autofree char *url = g_strconcat (flood->fixture->relay->base_url, path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+
+  if (auth != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", auth);
+  if (json != NULL)
+    {
+      g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+
+      soup_message_set_request_body_from_bytes (message, "application/json", body);
+    }
+  flood->pending++;
+  soup_session_send_and_read_async (flood->fixture->session, message, G_PRIORITY_DEFAULT, NULL,
+                                    callback, flood);
+}
+
+static void
+start_registrations (Flood *flood)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *username = g_strdup_printf ("newcomer%u", i);
+      g_autofree char *json = test_register_body (username, "password-0123456789abcdef", 1, 0, NULL);
+
+      start_request (flood, "POST", "/v1/accounts", NULL, json, registration_done_cb);
+    }
+}
+
+static void
+check_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Flood *flood = user_data;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status = soup_message_get_status (message);
+
+  g_assert_nonnull (body);
+  if (status == 503)
+    {
+      flood->busy++;
+      /* The queue is full now: the registrations come while it is. */
+      if (!flood->registering)
+        {
+          flood->registering = TRUE;
+          start_registrations (flood);
+        }
+    }
+  else
+    g_assert_cmpuint (status, ==, 401);
+  flood->pending--;
+}
+
+static void
+test_registration_hash_reserve (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  Flood flood = { .fixture = fixture };
+
+  for (guint i = 0; i < FLOOD_CHECKS; i++)
+    start_request (&flood, "GET", "/v1/accounts/me", wrong, NULL, check_done_cb);
+  while (flood.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("%u of %u checks refused as busy", flood.busy, FLOOD_CHECKS);
+  g_assert_cmpuint (flood.busy, >, 0);
+  g_assert_cmpuint (flood.registrations_refused, ==, 0);
+  g_assert_cmpuint (flood.registered, ==, 2);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func, conf) \
+  g_test_add ("/relay/limits/" path, Fixture, conf, fixture_setup, func, fixture_teardown)
+
+  ADD ("unknown-device-decoy", test_unknown_device_decoy, "");
+  ADD ("password-checks-per-account", test_password_checks_per_account,
+       "account-password-checks=0.001/5\n");
+  ADD ("registration-hash-reserve", test_registration_hash_reserve,
+       "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+
+#undef ADD
+
+  return g_test_run ();
+}
