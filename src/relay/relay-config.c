@@ -29,6 +29,7 @@ static const struct
   [RELAY_RATE_ACCOUNT_BUNDLES] = { "account-bundles", { 2.0, 50.0 } },
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
   [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
+  [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
 };
 
 const char *
@@ -49,6 +50,7 @@ relay_config_new (void)
   config->max_queue_envelopes = 10000;
   config->max_queue_age_seconds = 30 * 24 * 3600;
   config->max_one_time_prekeys = 1000;
+  config->one_time_prekeys_low = 10;
   config->max_connections = 15000;
   config->websocket_send_queue = 256;
   config->websocket_unacked = 1024;
@@ -224,6 +226,7 @@ relay_config_load_file (RelayConfig  *config,
   READ ("max-queue-envelopes", 1, 10000000, max_queue_envelopes);
   READ ("max-queue-age-seconds", 1, 10 * 365 * 24 * 3600, max_queue_age_seconds);
   READ ("max-one-time-prekeys", 1, 100000, max_one_time_prekeys);
+  READ ("one-time-prekeys-low", 0, 100000, one_time_prekeys_low);
   READ ("max-connections", 1, 1000000, max_connections);
   READ ("websocket-send-queue", 1, 100000, websocket_send_queue);
   READ ("websocket-unacked", 1, 100000, websocket_unacked);

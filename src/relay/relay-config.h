@@ -29,6 +29,7 @@ typedef enum
   RELAY_RATE_ACCOUNT_BUNDLES,
   RELAY_RATE_ACCOUNT_KEY_UPLOADS,
   RELAY_RATE_ACCOUNT_PASSWORD_CHECKS,
+  RELAY_RATE_TARGET_ONE_TIME_PREKEYS,
   RELAY_N_RATES,
 } RelayRateKind;
 
@@ -50,6 +51,7 @@ typedef struct
   guint     max_queue_envelopes;
   gint64    max_queue_age_seconds;
   guint     max_one_time_prekeys;
+  guint     one_time_prekeys_low;
   guint     max_connections;
   guint     websocket_send_queue;
   guint     websocket_unacked;

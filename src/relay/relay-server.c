@@ -1084,6 +1084,37 @@ handle_upload_keys (RelayRequest *request)
 
 /* Endpoint: GET /v1/keys/UUID[/DEVICE] */
 
+static Frame *control_frame (const char *json);
+
+/* Tells a device whose fetch left it few one-time prekeys, if it is
+ * online, to upload more; one that is offline tops them up when it next
+ * starts.  Only a fetch that took a key tells, so that fetches of a
+ * device with none left do not repeat it. */
+static void
+notify_keys_low (RelayServer *self,
+                 const char  *uuid,
+                 RelayBundle *bundle)
+{
+  gint64 low = self->config->one_time_prekeys_low;
+  char key[RELAY_DEVICE_KEY_SIZE];
+  g_autofree char *json = NULL;
+  RelayConn *conn;
+
+  if (!(bundle->prekeys_left >= 0 && bundle->prekeys_left < low) &&
+      !(bundle->pq_prekeys_left >= 0 && bundle->pq_prekeys_left < low))
+    return;
+  relay_device_key (key, uuid, bundle->device_id);
+  conn = g_hash_table_lookup (self->devices, key);
+  if (conn == NULL || conn->wsi == NULL || conn->closing)
+    return;
+  /* A kind of which the fetch took none had none left. */
+  json = g_strdup_printf ("{\"type\":\"keys-low\",\"preKeyCount\":%" G_GINT64_FORMAT
+                          ",\"pqPreKeyCount\":%" G_GINT64_FORMAT "}",
+                          MAX (bundle->prekeys_left, 0), MAX (bundle->pq_prekeys_left, 0));
+  conn_push_frame (conn, control_frame (json));
+  conn_schedule (conn);
+}
+
 static void
 bundles_done_cb (RelayTask *task)
 {
@@ -1091,6 +1122,9 @@ bundles_done_cb (RelayTask *task)
   g_autoptr(JsonBuilder) builder = NULL;
   RelayOp *op = task->op;
 
+  if (op->status == RELAY_STORAGE_OK)
+    for (guint i = 0; i < op->bundles->len; i++)
+      notify_keys_low (task->server, op->uuid, g_ptr_array_index (op->bundles, i));
   if (!request_attached (request))
     return;
   if (op->status == RELAY_STORAGE_NOT_FOUND)
@@ -1160,6 +1194,10 @@ handle_bundles (RelayRequest *request)
   op = relay_op_new (RELAY_OP_FETCH_BUNDLES);
   op->uuid = g_strdup (uuid);
   op->device_id = (guint32) device_id;
+  /* One-time prekeys are rationed per target too, or any account could
+   * drain anyone's; past the limit a fetch still gets a bundle, with the
+   * last-resort keys, so that sessions can start. */
+  op->spare_one_time = !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
   task_submit_op (task, op);
 }
 

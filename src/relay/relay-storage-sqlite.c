@@ -520,13 +520,15 @@ get_signed (SqliteStorage *self,
 
 /* Reads the lowest one-time prekey of a kind and deletes it in the same
  * transaction: the writer thread runs one op at a time, so no other
- * fetch can see it in between. */
+ * fetch can see it in between.  `left` receives how many remain after
+ * it, and is not touched when there was none to take. */
 static gboolean
 take_one_time (SqliteStorage  *self,
                const char     *uuid,
                guint32         device_id,
                int             kind,
-               RelayPreKey   **out)
+               RelayPreKey   **out,
+               gint64         *left)
 {
   sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
   g_autoptr(RelayPreKey) prekey = NULL;
@@ -551,6 +553,8 @@ take_one_time (SqliteStorage  *self,
   sqlite3_bind_int (s, 3, kind);
   sqlite3_bind_int64 (s, 4, prekey->key_id);
   if (!step_done (s))
+    return FALSE;
+  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
     return FALSE;
   *out = g_steal_pointer (&prekey);
   return TRUE;
@@ -709,14 +713,18 @@ op_fetch_bundles (SqliteStorage *self,
       if (op->device_id != 0 && row->device_id != op->device_id)
         continue;
       bundle = g_new0 (RelayBundle, 1);
+      bundle->prekeys_left = -1;
+      bundle->pq_prekeys_left = -1;
       g_ptr_array_add (op->bundles, bundle);
       bundle->device_id = row->device_id;
       bundle->registration_id = row->registration_id;
       bundle->signed_prekey = get_signed (self, op->uuid, row->device_id, KIND_EC);
       if (bundle->signed_prekey == NULL)
         return RELAY_STORAGE_FAILED;
-      if (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey) ||
-          !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey))
+      if (!op->spare_one_time &&
+          (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey, &bundle->prekeys_left) ||
+           !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey,
+                           &bundle->pq_prekeys_left)))
         return RELAY_STORAGE_FAILED;
       if (bundle->pq_prekey == NULL)
         {

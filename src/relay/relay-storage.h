@@ -28,7 +28,8 @@ typedef enum
   RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
   RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
   RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
-  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all); out: identity_key, bundles */
+  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all), spare_one_time;
+                             * out: identity_key, bundles */
   RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
                              *     server_timestamp, limit;
@@ -59,6 +60,10 @@ typedef struct
   RelayPreKey *prekey;            /* NULL when none is left */
   RelayPreKey *pq_prekey;
   gboolean     pq_last_resort;
+  /* How many one-time prekeys of each kind the device has left once
+   * this fetch took one; -1 when it took none of that kind. */
+  gint64       prekeys_left;
+  gint64       pq_prekeys_left;
 } RelayBundle;
 
 typedef struct
@@ -106,6 +111,7 @@ struct _RelayOp
   gint64                after_id;
   gint64                min_timestamp;
   guint                 limit;
+  gboolean              spare_one_time;  /* hand out last-resort keys only */
 
   /* Outputs. */
   guint                 ec_count;

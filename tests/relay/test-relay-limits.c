@@ -6,7 +6,8 @@
  * The limits that keep one client from spending what every other one
  * needs, each met by the attack it is there for, against a real
  * sotto-relay process on loopback: password checks that keep the
- * hashing threads busy, and whether an account exists.
+ * hashing threads busy, whether an account exists, and one-time prekeys
+ * that anyone could drain.
  */
 
 #include "config.h"
@@ -231,6 +232,116 @@ test_registration_hash_reserve (Fixture       *fixture,
   g_assert_cmpuint (flood.registered, ==, 2);
 }
 
+/* One-time prekeys: one account fetching a contact's bundle again and
+ * again takes only as many one-time prekeys as the per-target limit
+ * lets through; the fetches past it, and anyone else's, still get a
+ * bundle to start a session with, on the last-resort Kyber key. */
+
+static JsonObject *
+fetch_bundle (Fixture     *fixture,
+              TestAccount *requester,
+              TestAccount *target,
+              JsonNode   **holder)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/keys/%s/1", target->uuid);
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", path,
+                                                   requester->auth, NULL);
+  JsonArray *devices;
+  JsonObject *device;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  devices = json_object_get_array_member (test_response_object (response), "devices");
+  g_assert_cmpuint (json_array_get_length (devices), ==, 1);
+  device = json_array_get_object_element (devices, 0);
+  g_assert_true (json_object_has_member (device, "signedPreKey"));
+  g_assert_true (json_object_has_member (device, "pqPreKey"));
+  *holder = json_node_ref (json_array_get_element (devices, 0));
+  return device;
+}
+
+static gboolean
+last_resort (JsonObject *device)
+{
+  return json_object_get_boolean_member (json_object_get_object_member (device, "pqPreKey"), "lastResort");
+}
+
+static void
+assert_key_counts (Fixture     *fixture,
+                   TestAccount *account,
+                   gint64       expected)
+{
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/v1/keys",
+                                                   account->auth, NULL);
+  JsonObject *object;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  object = test_response_object (response);
+  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, expected);
+  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, expected);
+}
+
+static void
+test_prekey_drain_per_target (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 30);
+  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(JsonNode) holder = NULL;
+  JsonObject *device;
+  guint one_time = 0;
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      device = fetch_bundle (fixture, mallory, alice, &node);
+      if (json_object_has_member (device, "preKey"))
+        {
+          g_assert_false (last_resort (device));
+          one_time++;
+        }
+      else
+        g_assert_true (last_resort (device));
+    }
+  g_assert_cmpuint (one_time, ==, 5);
+  assert_key_counts (fixture, alice, 25);
+
+  /* Bob can still start a session with Alice. */
+  device = fetch_bundle (fixture, bob, alice, &holder);
+  g_assert_false (json_object_has_member (device, "preKey"));
+  g_assert_true (last_resort (device));
+  assert_key_counts (fixture, alice, 25);
+}
+
+/* The owner of a device whose one-time prekeys run low is told on its
+ * WebSocket, once a fetch leaves fewer than one-time-prekeys-low. */
+static void
+test_keys_low_notice (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 30);
+  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
+  g_autoptr(TestSocket) socket = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  g_autoptr(JsonNode) notice = NULL;
+  JsonObject *object;
+
+  test_socket_expect_drained (socket);
+  /* 29 and 28 left are not below the mark; 27 is. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      g_assert_true (json_object_has_member (fetch_bundle (fixture, mallory, alice, &node), "preKey"));
+    }
+  notice = test_socket_next (socket, 10000);
+  g_assert_nonnull (notice);
+  object = json_node_get_object (notice);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "keys-low");
+  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, 27);
+  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, 27);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -245,6 +356,8 @@ main (int   argc,
        "account-password-checks=0.001/5\n");
   ADD ("registration-hash-reserve", test_registration_hash_reserve,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+  ADD ("prekey-drain-per-target", test_prekey_drain_per_target, "target-one-time-prekeys=0.001/5\n");
+  ADD ("keys-low-notice", test_keys_low_notice, "[limits]\none-time-prekeys-low=28\n");
 
 #undef ADD
 
