@@ -30,6 +30,7 @@ static const struct
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
   [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
   [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
+  [RELAY_RATE_PAIR_SENDS] = { "pair-sends", { 2.0, 100.0 } },
 };
 
 const char *
@@ -48,6 +49,9 @@ relay_config_new (void)
   config->max_request_bytes = 1024 * 1024;
   config->max_envelope_bytes = 256 * 1024;
   config->max_queue_envelopes = 10000;
+  config->max_queue_bytes = 64 * 1024 * 1024;
+  config->max_queue_envelopes_per_sender = 1000;
+  config->max_queue_bytes_per_sender = 8 * 1024 * 1024;
   config->max_queue_age_seconds = 30 * 24 * 3600;
   config->max_one_time_prekeys = 1000;
   config->one_time_prekeys_low = 10;
@@ -224,6 +228,9 @@ relay_config_load_file (RelayConfig  *config,
   READ ("max-request-bytes", 4096, 64 * 1024 * 1024, max_request_bytes);
   READ ("max-envelope-bytes", 256, 16 * 1024 * 1024, max_envelope_bytes);
   READ ("max-queue-envelopes", 1, 10000000, max_queue_envelopes);
+  READ ("max-queue-bytes", 1, G_MAXINT64, max_queue_bytes);
+  READ ("max-queue-envelopes-per-sender", 1, 10000000, max_queue_envelopes_per_sender);
+  READ ("max-queue-bytes-per-sender", 1, G_MAXINT64, max_queue_bytes_per_sender);
   READ ("max-queue-age-seconds", 1, 10 * 365 * 24 * 3600, max_queue_age_seconds);
   READ ("max-one-time-prekeys", 1, 100000, max_one_time_prekeys);
   READ ("one-time-prekeys-low", 0, 100000, one_time_prekeys_low);

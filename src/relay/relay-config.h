@@ -30,6 +30,7 @@ typedef enum
   RELAY_RATE_ACCOUNT_KEY_UPLOADS,
   RELAY_RATE_ACCOUNT_PASSWORD_CHECKS,
   RELAY_RATE_TARGET_ONE_TIME_PREKEYS,
+  RELAY_RATE_PAIR_SENDS,
   RELAY_N_RATES,
 } RelayRateKind;
 
@@ -49,6 +50,9 @@ typedef struct
   gsize     max_request_bytes;
   gsize     max_envelope_bytes;
   guint     max_queue_envelopes;
+  guint64   max_queue_bytes;
+  guint     max_queue_envelopes_per_sender;
+  guint64   max_queue_bytes_per_sender;
   gint64    max_queue_age_seconds;
   guint     max_one_time_prekeys;
   guint     one_time_prekeys_low;

@@ -99,6 +99,7 @@ struct _RelayServer
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   GString            *answer;        /* reused for the answer to every send */
+  RelayQueueLimits    queue_limits;
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -1366,15 +1367,25 @@ send_done_cb (RelayTask *task)
 }
 
 /* Stores the envelopes of a send, made over HTTP or the WebSocket, and
- * answers once they are durable. */
+ * answers once they are durable.  Sends are rationed per sender and
+ * recipient, besides per sender, so that no one account can spend a
+ * recipient's share of the relay by itself. */
 static void
 submit_send (RelayRequest     *request,
              const char       *uuid,
              RelaySendRequest *send)
 {
   RelayServer *self = request->server;
+  char pair[2 * RELAY_UUID_LENGTH + 2];
   RelayTask *task;
   RelayOp *op;
+
+  g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, uuid);
+  if (!request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
+    {
+      relay_send_request_free (send);
+      return;
+    }
 
   task = task_new (self, send_done_cb, request, NULL);
   op = relay_op_new (RELAY_OP_SEND);
@@ -1382,7 +1393,7 @@ submit_send (RelayRequest     *request,
   op->source_uuid = g_strdup (request->credentials->uuid);
   op->source_device = request->credentials->device_id;
   op->server_timestamp = now_ms ();
-  op->limit = self->config->max_queue_envelopes;
+  op->queue_limits = self->queue_limits;
   op->send = send;
   task_submit_op (task, op);
 }
@@ -2497,6 +2508,10 @@ relay_server_new (RelayConfig   *config,
   g_queue_init (&self->completions);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
   self->limiter = relay_rate_limiter_new (config->rates);
+  self->queue_limits = (RelayQueueLimits) {
+    .device = { config->max_queue_envelopes, (gint64) config->max_queue_bytes },
+    .sender = { config->max_queue_envelopes_per_sender, (gint64) config->max_queue_bytes_per_sender },
+  };
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));

@@ -178,14 +178,14 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1",
   [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
-  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
-  [STMT_DELETE_LEGACY_ENVELOPE] = "DELETE FROM queue WHERE legacy_guid = ?1 AND account = ?2 AND device_id = ?3",
+  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4 RETURNING source, length(content)",
+  [STMT_DELETE_LEGACY_ENVELOPE] = "DELETE FROM queue WHERE legacy_guid = ?1 AND account = ?2 AND device_id = ?3 RETURNING source, length(content)",
   [STMT_FIRST_FRESH] = "SELECT id FROM queue WHERE server_timestamp >= ?1 ORDER BY id LIMIT 1",
   [STMT_DELETE_EXPIRED] = "DELETE FROM queue WHERE id < ?1 AND server_timestamp < ?2",
-  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, count(*) FROM queue GROUP BY account, device_id",
+  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue GROUP BY account, device_id, source",
   /* Left to itself, SQLite would read the whole device index for the
    * grouping rather than only the expired entries. */
-  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id",
+  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id, source",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_SAVEPOINT] = "SAVEPOINT op",
@@ -208,10 +208,9 @@ typedef struct
   gboolean          closing;
   RelayCommitStats  stats;   /* under mutex */
 
-  /* Envelopes queued per device (a set of QueueCount), and in all;
-   * only the thread that runs the ops uses them. */
-  GHashTable       *queued;
-  gint64            queued_total;
+  /* What every device's queue holds; only the thread that runs the ops
+   * uses it. */
+  RelayQueueUsage  *usage;
 
   /* Each account's devices as last read (uuid -> GArray of DeviceRow),
    * so that a send need not read them again; the ops that change a
@@ -560,56 +559,25 @@ take_one_time (SqliteStorage  *self,
   return TRUE;
 }
 
-/* Queue counts.  They change only once the op that stores or deletes
- * envelopes has succeeded; a failed commit recounts them all.  Each
- * count holds its own key, so that changing one allocates nothing. */
-
-typedef struct
-{
-  char   key[RELAY_DEVICE_KEY_SIZE];
-  gint64 count;
-} QueueCount;
-
-static gint64
-queued_get (SqliteStorage *self,
-            const char    *uuid,
-            guint32        device_id)
-{
-  char key[RELAY_DEVICE_KEY_SIZE];
-  QueueCount *entry;
-
-  relay_device_key (key, uuid, device_id);
-  entry = g_hash_table_lookup (self->queued, key);
-  return entry != NULL ? entry->count : 0;
-}
+/* Queue usage.  It changes only once the op that stores or deletes
+ * envelopes has succeeded; a rollback counts it all again. */
 
 static void
 queued_add (SqliteStorage *self,
             const char    *uuid,
             guint32        device_id,
-            gint64         delta)
+            const char    *sender,
+            gint64         envelopes,
+            gint64         bytes)
 {
   char key[RELAY_DEVICE_KEY_SIZE];
-  QueueCount *entry;
 
-  if (delta == 0)
-    return;
   relay_device_key (key, uuid, device_id);
-  entry = g_hash_table_lookup (self->queued, key);
-  if (entry == NULL)
-    {
-      entry = g_new0 (QueueCount, 1);
-      memcpy (entry->key, key, sizeof key);
-      g_hash_table_add (self->queued, entry);
-    }
-  entry->count += delta;
-  self->queued_total += delta;
-  if (entry->count <= 0)
-    g_hash_table_remove (self->queued, entry);
+  relay_queue_usage_add (self->usage, key, sender, envelopes, bytes);
 }
 
-/* Runs a statement whose rows are (account, device_id, count) and adds
- * sign * count to each device's queue. */
+/* Runs a statement whose rows are (account, device_id, source, count,
+ * bytes) and adds sign times each to the queue usage. */
 static gboolean
 queued_add_rows (SqliteStorage *self,
                  sqlite3_stmt  *s,
@@ -619,15 +587,15 @@ queued_add_rows (SqliteStorage *self,
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     queued_add (self, (const char *) sqlite3_column_text (s, 0), (guint32) sqlite3_column_int64 (s, 1),
-                sign * sqlite3_column_int64 (s, 2));
+                (const char *) sqlite3_column_text (s, 2), sign * sqlite3_column_int64 (s, 3),
+                sign * sqlite3_column_int64 (s, 4));
   return rc == SQLITE_DONE;
 }
 
 static gboolean
 count_queues (SqliteStorage *self)
 {
-  g_hash_table_remove_all (self->queued);
-  self->queued_total = 0;
+  relay_queue_usage_clear (self->usage);
   return queued_add_rows (self, stmt (self, STMT_QUEUE_COUNTS), 1);
 }
 
@@ -837,8 +805,11 @@ op_send (SqliteStorage *self,
   for (guint i = 0; i < messages->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
 
-      if (queued_get (self, op->uuid, envelope->device_id) + 1 > op->limit)
+      relay_device_key (key, op->uuid, envelope->device_id);
+      if (!relay_queue_usage_admits (self->usage, key, op->source_uuid,
+                                     (gint64) g_bytes_get_size (envelope->content), &op->queue_limits))
         return RELAY_STORAGE_QUEUE_FULL;
     }
 
@@ -868,7 +839,12 @@ op_send (SqliteStorage *self,
       g_array_append_val (op->ids, id);
     }
   for (guint i = 0; i < messages->len; i++)
-    queued_add (self, op->uuid, ((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id, 1);
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+
+      queued_add (self, op->uuid, envelope->device_id, op->source_uuid, 1,
+                  (gint64) g_bytes_get_size (envelope->content));
+    }
   return RELAY_STORAGE_OK;
 }
 
@@ -908,6 +884,25 @@ op_fetch_queue (SqliteStorage *self,
   return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* Runs a deletion that returns the source and size of what it deleted,
+ * and takes that from the queue usage. */
+static gboolean
+delete_returning (SqliteStorage  *self,
+                  sqlite3_stmt   *s,
+                  const RelayAck *ack,
+                  gint64         *removed)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+    {
+      queued_add (self, ack->uuid, ack->device_id, (const char *) sqlite3_column_text (s, 0), -1,
+                  -sqlite3_column_int64 (s, 1));
+      (*removed)++;
+    }
+  return rc == SQLITE_DONE;
+}
+
 /* Deletes the entry an acknowledgement names, if the device's queue
  * still holds it, and says whether that went without error.  A GUID that
  * names no entry of this run may be one stored before schema version 4,
@@ -930,19 +925,16 @@ delete_acknowledged (SqliteStorage  *self,
       sqlite3_bind_int64 (s, 2, tag);
       bind_text (s, 3, ack->uuid);
       sqlite3_bind_int64 (s, 4, ack->device_id);
-      if (!step_done (s))
+      if (!delete_returning (self, s, ack, removed))
         return FALSE;
-      if ((*removed = sqlite3_changes (self->db)) > 0)
+      if (*removed > 0)
         return TRUE;
     }
   s = stmt (self, STMT_DELETE_LEGACY_ENVELOPE);
   bind_text (s, 1, ack->guid);
   bind_text (s, 2, ack->uuid);
   sqlite3_bind_int64 (s, 3, ack->device_id);
-  if (!step_done (s))
-    return FALSE;
-  *removed = sqlite3_changes (self->db);
-  return TRUE;
+  return delete_returning (self, s, ack, removed);
 }
 
 /* Deletes every acknowledged envelope that is still there; a client may
@@ -961,7 +953,6 @@ op_ack (SqliteStorage *self,
       if (!delete_acknowledged (self, ack, &removed))
         return RELAY_STORAGE_FAILED;
       op->removed += removed;
-      queued_add (self, ack->uuid, ack->device_id, -removed);
     }
   return RELAY_STORAGE_OK;
 }
@@ -992,7 +983,7 @@ static RelayStorageStatus
 op_expire (SqliteStorage *self,
            RelayOp       *op)
 {
-  gint64 before = self->queued_total;
+  gint64 before = relay_queue_usage_get_total (self->usage);
   gint64 boundary;
   sqlite3_stmt *s;
 
@@ -1008,8 +999,8 @@ op_expire (SqliteStorage *self,
       sqlite3_bind_int64 (s, 2, op->min_timestamp);
       if (step_done (s))
         {
-          op->removed = before - self->queued_total;
-          op->queued_total = self->queued_total;
+          op->removed = before - relay_queue_usage_get_total (self->usage);
+          op->queued_total = relay_queue_usage_get_total (self->usage);
           return RELAY_STORAGE_OK;
         }
     }
@@ -1254,7 +1245,7 @@ free_storage (SqliteStorage *self)
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_ptr_array_unref (self->submitted);
-  g_hash_table_unref (self->queued);
+  relay_queue_usage_free (self->usage);
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
   relay_guid_cipher_free (self->guids);
@@ -1414,8 +1405,7 @@ relay_storage_sqlite_open (const char  *data_dir,
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   self->submitted = g_ptr_array_new ();
-  /* Keyed by the QueueCount entries themselves, whose key comes first. */
-  self->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
 

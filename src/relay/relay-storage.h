@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "relay-api.h"
+#include "relay-queue-usage.h"
 
 G_BEGIN_DECLS
 
@@ -32,7 +33,7 @@ typedef enum
                              * out: identity_key, bundles */
   RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
-                             *     server_timestamp, limit;
+                             *     server_timestamp, queue_limits;
                              * out: ids and guids, or missing/extra/stale */
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
@@ -47,7 +48,7 @@ typedef enum
   RELAY_STORAGE_CONFLICT,          /* the username is taken */
   RELAY_STORAGE_DEVICE_MISMATCH,   /* missing or extra devices */
   RELAY_STORAGE_STALE_DEVICES,     /* wrong registration ids */
-  RELAY_STORAGE_QUEUE_FULL,
+  RELAY_STORAGE_QUEUE_FULL,        /* the queue, or the sender's share of it */
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
 } RelayStorageStatus;
@@ -112,6 +113,7 @@ struct _RelayOp
   gint64                min_timestamp;
   guint                 limit;
   gboolean              spare_one_time;  /* hand out last-resort keys only */
+  RelayQueueLimits      queue_limits;
 
   /* Outputs. */
   guint                 ec_count;

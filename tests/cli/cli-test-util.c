@@ -25,7 +25,10 @@ static const char relaxed_conf[] =
   "account-sends=100000/100000\n"
   "account-lookups=100000/100000\n"
   "account-bundles=100000/100000\n"
-  "account-key-uploads=100000/100000\n";
+  "account-key-uploads=100000/100000\n"
+  "account-password-checks=100000/100000\n"
+  "target-one-time-prekeys=100000/100000\n"
+  "pair-sends=100000/100000\n";
 
 /* A relay or a CLI must not outlive a test that aborts. */
 static void

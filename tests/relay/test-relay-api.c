@@ -1204,7 +1204,8 @@ test_ws_expiry (Fixture       *fixture,
   "address-websockets=100000/100000\n" \
   "account-sends=100000/100000\n" \
   "account-bundles=100000/100000\n" \
-  "account-key-uploads=100000/100000\n"
+  "account-key-uploads=100000/100000\n" \
+  "pair-sends=100000/100000\n"
 
 static const char *lookup_conf = RELAXED_RATES "account-lookups=0.001/5\n";
 static const char *limits_conf = RELAXED_RATES "account-lookups=100000/100000\n"

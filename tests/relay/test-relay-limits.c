@@ -5,9 +5,9 @@
  *
  * The limits that keep one client from spending what every other one
  * needs, each met by the attack it is there for, against a real
- * sotto-relay process on loopback: password checks that keep the
- * hashing threads busy, whether an account exists, and one-time prekeys
- * that anyone could drain.
+ * sotto-relay process on loopback: sends that fill a recipient's
+ * queue, password checks that keep the hashing threads busy, whether an
+ * account exists, and one-time prekeys that anyone could drain.
  */
 
 #include "config.h"
@@ -44,6 +44,145 @@ fixture_teardown (Fixture       *fixture,
   test_relay_remove_data_dir (fixture->dir);
   g_free (fixture->dir);
 }
+
+/* Sends.  A recipient's queue is bounded in envelopes and bytes, and
+ * each sender may fill only a share of it, so that accounts that flood
+ * it stop at their share and everyone else still gets through. */
+
+typedef struct
+{
+  guint  status;
+  char  *error;
+} SendResult;
+
+static SendResult
+send_sized (Fixture     *fixture,
+            TestAccount *from,
+            TestAccount *to,
+            gsize        size)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
+  g_autofree char *content = test_random_base64 (size, -1);
+  g_autofree char *body = test_send_body (1, to->registration_id, content);
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT", path,
+                                                   from->auth, body);
+
+  return (SendResult) {
+    response->status, response->status != 200 ? g_strdup (test_response_error (response)) : NULL
+  };
+}
+
+/* Sends until the relay refuses, at most `max` times; returns how many
+ * were accepted, and checks why the relay refused. */
+static guint
+send_until_refused (Fixture     *fixture,
+                    TestAccount *from,
+                    TestAccount *to,
+                    gsize        size,
+                    guint        max,
+                    const char  *error)
+{
+  for (guint i = 0; i < max; i++)
+    {
+      SendResult result = send_sized (fixture, from, to, size);
+      g_autofree char *code = result.error;
+
+      if (result.status == 200)
+        continue;
+      g_assert_cmpuint (result.status, ==, 429);
+      g_assert_cmpstr (code, ==, error);
+      return i;
+    }
+  return max;
+}
+
+static void
+test_queue_flood (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  g_autoptr(GPtrArray) flooders = g_ptr_array_new_with_free_func ((GDestroyNotify) test_account_free);
+  g_autoptr(TestSocket) socket = NULL;
+  guint delivered = 0;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("flooder%u", i);
+      TestAccount *flooder = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      g_ptr_array_add (flooders, flooder);
+      g_assert_cmpuint (send_until_refused (fixture, flooder, bob, 64, 100, "queue-full"), ==, 8);
+    }
+  /* Carol did not flood: Bob's queue still takes her messages. */
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 3, "queue-full"), ==, 3);
+
+  /* What Bob acknowledges frees its senders' shares. */
+  socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
+  for (;;)
+    {
+      g_autoptr(JsonNode) node = test_socket_next (socket, 10000);
+      JsonObject *object;
+
+      g_assert_nonnull (node);
+      object = json_node_get_object (node);
+      if (g_strcmp0 (json_object_get_string_member (object, "type"), "queue-empty") == 0)
+        break;
+      test_socket_ack (socket, json_object_get_string_member (object, "guid"));
+      delivered++;
+    }
+  g_assert_cmpuint (delivered, ==, 35);
+  while (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued") > 0)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (send_until_refused (fixture, g_ptr_array_index (flooders, 0), bob, 64, 100,
+                                        "queue-full"), ==, 8);
+
+  /* A restart counts the shares again from the stored queue. */
+  g_clear_pointer (&socket, test_socket_free);
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start (fixture->dir, NULL, NULL);
+  g_assert_cmpuint (send_until_refused (fixture, g_ptr_array_index (flooders, 0), bob, 64, 100,
+                                        "queue-full"), ==, 0);
+  g_assert_cmpuint (send_until_refused (fixture, g_ptr_array_index (flooders, 1), bob, 64, 100,
+                                        "queue-full"), ==, 8);
+}
+
+/* The same in bytes: large envelopes stop at the byte bounds long
+ * before the envelope counts. */
+static void
+test_queue_bytes (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
+  g_autoptr(TestAccount) trudy = test_account_register (fixture->session, fixture->relay, "trudy", 0);
+
+  /* 60 000 bytes per sender: five of 10 240 bytes. */
+  g_assert_cmpuint (send_until_refused (fixture, mallory, bob, 10240, 20, "queue-full"), ==, 5);
+  /* 100 000 bytes in all: four more. */
+  g_assert_cmpuint (send_until_refused (fixture, trudy, bob, 10240, 20, "queue-full"), ==, 4);
+  /* What is left still takes a small message. */
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 100, 1, "queue-full"), ==, 1);
+}
+
+/* A sender that writes to one recipient faster than pair-sends allows is
+ * refused there, and nowhere else. */
+static void
+test_pair_sends (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
+
+  g_assert_cmpuint (send_until_refused (fixture, mallory, bob, 64, 20, "rate-limited"), ==, 5);
+  g_assert_cmpuint (send_until_refused (fixture, mallory, carol, 64, 1, "rate-limited"), ==, 1);
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 1, "rate-limited"), ==, 1);
+}
+
+/* Password checks. */
 
 static guint
 whoami_status (Fixture    *fixture,
@@ -351,6 +490,11 @@ main (int   argc,
 #define ADD(path, func, conf) \
   g_test_add ("/relay/limits/" path, Fixture, conf, fixture_setup, func, fixture_teardown)
 
+  ADD ("queue-flood", test_queue_flood,
+       "[limits]\nmax-queue-envelopes=40\nmax-queue-envelopes-per-sender=8\n");
+  ADD ("queue-bytes", test_queue_bytes,
+       "[limits]\nmax-queue-bytes=100000\nmax-queue-bytes-per-sender=60000\n");
+  ADD ("pair-sends", test_pair_sends, "pair-sends=0.001/5\n");
   ADD ("unknown-device-decoy", test_unknown_device_decoy, "");
   ADD ("password-checks-per-account", test_password_checks_per_account,
        "account-password-checks=0.001/5\n");
