@@ -180,6 +180,42 @@ test_relay_free (TestRelay *relay)
   g_free (relay);
 }
 
+void
+test_fixture_setup (TestFixture   *fixture,
+                    gconstpointer  conf)
+{
+  fixture->dir = test_relay_make_data_dir ();
+  fixture->relay = test_relay_start (fixture->dir, conf != NULL ? conf : test_relay_relaxed_conf, NULL);
+  fixture->session = test_session_new ();
+}
+
+void
+test_fixture_teardown (TestFixture   *fixture,
+                       gconstpointer  conf)
+{
+  g_clear_object (&fixture->session);
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  test_relay_remove_data_dir (fixture->dir);
+  g_free (fixture->dir);
+}
+
+void
+test_assert_key_counts (TestFixture *fixture,
+                        TestAccount *account,
+                        gint64       ec,
+                        gint64       kyber)
+{
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/v1/keys",
+                                                   account->auth, NULL);
+  JsonObject *object;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  object = test_response_object (response);
+  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, ec);
+  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, kyber);
+}
+
 SoupSession *
 test_session_new (void)
 {

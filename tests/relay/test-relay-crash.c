@@ -423,6 +423,26 @@ full_wave (Full *full)
   while (full->registering);
 }
 
+/* Looks every username up; each lookup must be answered `status`. */
+static void
+assert_usernames (Full       *full,
+                  GHashTable *usernames,
+                  guint       status)
+{
+  GHashTableIter iter;
+  const char *username;
+
+  g_hash_table_iter_init (&iter, usernames);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &username, NULL))
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/accounts/username/%s", username);
+      g_autoptr(TestResponse) response = test_request (full->session, full->relay, "GET", path,
+                                                       full->alice->auth, NULL);
+
+      g_assert_cmpuint (response->status, ==, status);
+    }
+}
+
 static void
 test_disk_fills_mid_batch (void)
 {
@@ -477,24 +497,8 @@ test_disk_fills_mid_batch (void)
   g_assert_cmpuint (g_hash_table_size (full.registered), >, 0);
 
   /* Every registration answered 200 exists; none answered 503 does. */
-  g_hash_table_iter_init (&iter, full.registered);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
-    {
-      g_autofree char *path = g_strdup_printf ("/v1/accounts/username/%s", key);
-      g_autoptr(TestResponse) response = test_request (full.session, full.relay, "GET", path,
-                                                       full.alice->auth, NULL);
-
-      g_assert_cmpuint (response->status, ==, 200);
-    }
-  g_hash_table_iter_init (&iter, full.unregistered);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &key, NULL))
-    {
-      g_autofree char *path = g_strdup_printf ("/v1/accounts/username/%s", key);
-      g_autoptr(TestResponse) response = test_request (full.session, full.relay, "GET", path,
-                                                       full.alice->auth, NULL);
-
-      g_assert_cmpuint (response->status, ==, 404);
-    }
+  assert_usernames (&full, full.registered, 200);
+  assert_usernames (&full, full.unregistered, 404);
 
   /* Every send answered 2xx arrived, and none answered 503 did. */
   g_hash_table_iter_init (&iter, full.accepted);

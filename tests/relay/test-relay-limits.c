@@ -16,34 +16,7 @@
 
 #include "relay-test-util.h"
 
-typedef struct
-{
-  char        *dir;
-  TestRelay   *relay;
-  SoupSession *session;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  g_autofree char *conf = g_strconcat (test_relay_relaxed_conf, data, NULL);
-
-  fixture->dir = test_relay_make_data_dir ();
-  fixture->relay = test_relay_start (fixture->dir, conf, NULL);
-  fixture->session = test_session_new ();
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->session);
-  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
-  test_relay_free (fixture->relay);
-  test_relay_remove_data_dir (fixture->dir);
-  g_free (fixture->dir);
-}
+typedef TestFixture Fixture;
 
 /* Sends.  A recipient's queue is bounded in envelopes and bytes, and
  * each sender may fill only a share of it, so that accounts that flood
@@ -405,21 +378,6 @@ last_resort (JsonObject *device)
 }
 
 static void
-assert_key_counts (Fixture     *fixture,
-                   TestAccount *account,
-                   gint64       expected)
-{
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/v1/keys",
-                                                   account->auth, NULL);
-  JsonObject *object;
-
-  g_assert_cmpuint (response->status, ==, 200);
-  object = test_response_object (response);
-  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, expected);
-  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, expected);
-}
-
-static void
 test_prekey_drain_per_target (Fixture       *fixture,
                               gconstpointer  data)
 {
@@ -444,13 +402,13 @@ test_prekey_drain_per_target (Fixture       *fixture,
         g_assert_true (last_resort (device));
     }
   g_assert_cmpuint (one_time, ==, 5);
-  assert_key_counts (fixture, alice, 25);
+  test_assert_key_counts (fixture, alice, 25, 25);
 
   /* Bob can still start a session with Alice. */
   device = fetch_bundle (fixture, bob, alice, &holder);
   g_assert_false (json_object_has_member (device, "preKey"));
   g_assert_true (last_resort (device));
-  assert_key_counts (fixture, alice, 25);
+  test_assert_key_counts (fixture, alice, 25, 25);
 }
 
 /* The owner of a device whose one-time prekeys run low is told on its
@@ -481,14 +439,29 @@ test_keys_low_notice (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, 27);
 }
 
+/* Every test's relay.conf is the relaxed one with its own limits after
+ * it; `confs` keeps them until the tests have run. */
+static const char *
+relaxed_with (GPtrArray  *confs,
+              const char *limits)
+{
+  char *conf = g_strconcat (test_relay_relaxed_conf, limits, NULL);
+
+  g_ptr_array_add (confs, conf);
+  return conf;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GPtrArray) confs = g_ptr_array_new_with_free_func (g_free);
+
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, func, conf) \
-  g_test_add ("/relay/limits/" path, Fixture, conf, fixture_setup, func, fixture_teardown)
+#define ADD(path, func, limits) \
+  g_test_add ("/relay/limits/" path, Fixture, relaxed_with (confs, limits), \
+              test_fixture_setup, func, test_fixture_teardown)
 
   ADD ("queue-flood", test_queue_flood,
        "[limits]\nmax-queue-envelopes=40\nmax-queue-envelopes-per-sender=8\n");
