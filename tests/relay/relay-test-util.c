@@ -407,22 +407,15 @@ test_response_free (TestResponse *response)
   g_free (response);
 }
 
-TestResponse *
-test_request (SoupSession *session,
-              TestRelay   *relay,
-              const char  *method,
-              const char  *path,
-              const char  *auth,
-              const char  *body)
+SoupMessage *
+test_message_new (TestRelay  *relay,
+                  const char *method,
+                  const char *path,
+                  const char *auth,
+                  const char *body)
 {
   g_autofree char *url = g_strconcat (relay->base_url, path, NULL);
-  g_autoptr(SoupMessage) message = soup_message_new (method, url);
-  g_autoptr(GBytes) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  TestResponse *response = g_new0 (TestResponse, 1);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  gsize size;
-  const char *data;
+  SoupMessage *message = soup_message_new (method, url);
 
   g_assert_nonnull (message);
   if (auth != NULL)
@@ -433,6 +426,25 @@ test_request (SoupSession *session,
 
       soup_message_set_request_body_from_bytes (message, "application/json", bytes);
     }
+  return message;
+}
+
+TestResponse *
+test_request (SoupSession *session,
+              TestRelay   *relay,
+              const char  *method,
+              const char  *path,
+              const char  *auth,
+              const char  *body)
+{
+  g_autoptr(SoupMessage) message = test_message_new (relay, method, path, auth, body);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  TestResponse *response = g_new0 (TestResponse, 1);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize size;
+  const char *data;
+
   reply = soup_session_send_and_read (session, message, NULL, &error);
   g_assert_no_error (error);
   response->status = soup_message_get_status (message);

@@ -95,6 +95,13 @@ void         test_assert_key_counts    (TestFixture  *fixture,
 
 SoupSession *test_session_new          (void);
 SoupSession *test_session_new_trusting (const char   *root);
+/* A request to the relay, with credentials and a JSON body when they are
+ * not NULL, for callers that send it themselves. */
+SoupMessage *test_message_new          (TestRelay    *relay,
+                                        const char   *method,
+                                        const char   *path,
+                                        const char   *auth,
+                                        const char   *body);
 TestResponse *test_request             (SoupSession  *session,
                                         TestRelay    *relay,
                                         const char   *method,

@@ -272,17 +272,8 @@ start_request (Flood               *flood,
                const char          *json,
                GAsyncReadyCallback  callback)
 {
-  g_autofree char *url = g_strconcat (flood->fixture->relay->base_url, path, NULL);
-  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+  g_autoptr(SoupMessage) message = test_message_new (flood->fixture->relay, method, path, auth, json);
 
-  if (auth != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization", auth);
-  if (json != NULL)
-    {
-      g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
-
-      soup_message_set_request_body_from_bytes (message, "application/json", body);
-    }
   flood->pending++;
   soup_session_send_and_read_async (flood->fixture->session, message, G_PRIORITY_DEFAULT, NULL,
                                     callback, flood);
