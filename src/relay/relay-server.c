@@ -1358,7 +1358,7 @@ send_done_cb (RelayTask *task)
       respond_builder (request, 410, builder);
       break;
     case RELAY_STORAGE_QUEUE_FULL:
-      respond_error (request, 429, "queue-full", "The recipient's queue is full");
+      respond_error (request, 429, "queue-full", "The recipient's queue, or this sender's share of it, is full");
       break;
     default:
       respond_storage_failure (request);
