@@ -243,6 +243,10 @@ relay_config_load_file (RelayConfig  *config,
 
 #undef READ
 
+  /* A file written before the reserve existed may set a small queue;
+   * the reserve it gets by default is a quarter of that. */
+  if (!g_key_file_has_key (file, "limits", "hash-queue-registration-reserve", NULL))
+    config->hash_queue_registration_reserve = config->hash_queue_limit / 4;
   if (config->hash_queue_registration_reserve >= config->hash_queue_limit)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
