@@ -243,6 +243,21 @@ relay_config_load_file (RelayConfig  *config,
 
 #undef READ
 
+  /* A queue takes at least one envelope of the largest size: the byte
+   * bounds a file does not set grow with max-envelope-bytes. */
+  if (!g_key_file_has_key (file, "limits", "max-queue-bytes-per-sender", NULL))
+    config->max_queue_bytes_per_sender = MAX (config->max_queue_bytes_per_sender,
+                                              config->max_envelope_bytes);
+  if (!g_key_file_has_key (file, "limits", "max-queue-bytes", NULL))
+    config->max_queue_bytes = MAX (config->max_queue_bytes, config->max_queue_bytes_per_sender);
+  if (config->max_queue_bytes_per_sender < config->max_envelope_bytes ||
+      config->max_queue_bytes < config->max_envelope_bytes)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "[limits] max-queue-bytes and max-queue-bytes-per-sender must hold "
+                   "at least max-envelope-bytes");
+      return FALSE;
+    }
   /* A file written before the reserve existed may set a small queue;
    * the reserve it gets by default is a quarter of that. */
   if (!g_key_file_has_key (file, "limits", "hash-queue-registration-reserve", NULL))

@@ -457,7 +457,7 @@ main (int   argc,
   ADD ("queue-flood", test_queue_flood,
        "[limits]\nmax-queue-envelopes=40\nmax-queue-envelopes-per-sender=8\n");
   ADD ("queue-bytes", test_queue_bytes,
-       "[limits]\nmax-queue-bytes=100000\nmax-queue-bytes-per-sender=60000\n");
+       "[limits]\nmax-envelope-bytes=20000\nmax-queue-bytes=100000\nmax-queue-bytes-per-sender=60000\n");
   ADD ("pair-sends", test_pair_sends, "pair-sends=0.001/5\n");
   ADD ("unknown-device-decoy", test_unknown_device_decoy, "");
   ADD ("password-checks-per-account", test_password_checks_per_account,
