@@ -248,7 +248,7 @@ test_crash (void)
  * every send answered 200 is delivered; and acknowledgements take what
  * they acknowledge out of the queue for good. */
 
-#define MIXED_ROUNDS        5
+#define MIXED_ROUNDS        4
 #define MIXED_OPS_PER_ROUND 200
 #define MIXED_IN_FLIGHT     16
 #define MIXED_KEYS_PER_UPLOAD 5
@@ -592,7 +592,7 @@ test_mixed_crash (void)
 
 #define FULL_DATABASE_BYTES  (256 * 1024)
 #define FULL_LARGE_BYTES     (40 * 1024)
-#define FULL_ROUNDS          6
+#define FULL_ROUNDS          4
 #define FULL_MAX_WAVES       60
 #define FULL_SMALL_PER_WAVE  6
 
