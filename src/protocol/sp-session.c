@@ -17,14 +17,14 @@
 #include "sp-pqxdh.h"
 #include "sp-ratchet.h"
 #include "sp-session-state.h"
+#include "sp-uuid.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define UUID_STRING_SIZE 36
-#define SERVICE_ID_FIXED_SIZE 17
+#define SERVICE_ID_FIXED_SIZE (1 + SP_UUID_SIZE)
 #define SERVICE_ID_ACI 0x00
 #define SERVICE_ID_PNI 0x01
 
@@ -65,18 +65,6 @@ typedef struct {
 
 /* Addresses */
 
-static int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* libsignal's fixed-width service id: a kind byte (ACI for a bare UUID,
  * PNI for "PNI:" and a UUID) and the 16 UUID bytes.  Only the hyphenated
  * UUID form is recognised. */
@@ -85,34 +73,15 @@ parse_service_id (const char *name,
                   uint8_t     out[SERVICE_ID_FIXED_SIZE])
 {
   uint8_t kind = SERVICE_ID_ACI;
-  size_t n = 0;
 
   if (strncmp (name, "PNI:", 4) == 0)
     {
       kind = SERVICE_ID_PNI;
       name += 4;
     }
-  if (strlen (name) != UUID_STRING_SIZE)
+  if (sp_uuid_decode (out + 1, name) != SP_OK)
     return false;
-
   out[0] = kind;
-  for (size_t i = 0; i < UUID_STRING_SIZE; i++)
-    {
-      int hi;
-      int lo;
-
-      if (i == 8 || i == 13 || i == 18 || i == 23)
-        {
-          if (name[i] != '-')
-            return false;
-          continue;
-        }
-      hi = hex_value (name[i]);
-      lo = hex_value (name[++i]);
-      if (hi < 0 || lo < 0)
-        return false;
-      out[1 + n++] = (uint8_t) (hi << 4 | lo);
-    }
   return true;
 }
 
