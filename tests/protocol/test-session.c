@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "protocol-test-util.h"
 #include "session-test-util.h"
 #include "sp-kdf.h"
 #include "sp-pqxdh.h"
@@ -26,25 +27,6 @@ load_kat (JsonParser *parser,
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes = g_malloc (len / 2 + 1);
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  for (size_t i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (hi, >=, 0);
-      g_assert_cmpint (lo, >=, 0);
-      bytes[i] = (uint8_t) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (bytes, len / 2);
-}
-
 /* Asserts that @data holds the bytes of hex member @member of @object. */
 static void
 assert_hex (JsonObject    *object,
@@ -52,9 +34,7 @@ assert_hex (JsonObject    *object,
             const uint8_t *data,
             size_t         len)
 {
-  g_autoptr(GBytes) expected = unhex (json_object_get_string_member (object, member));
-
-  g_assert_cmpmem (data, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  test_assert_hex (data, len, json_object_get_string_member (object, member));
 }
 
 /* Copies hex member @member, which must be @len bytes, into @out. */
@@ -64,10 +44,7 @@ get_hex (JsonObject *object,
          uint8_t    *out,
          size_t      len)
 {
-  g_autoptr(GBytes) bytes = unhex (json_object_get_string_member (object, member));
-
-  g_assert_cmpuint (g_bytes_get_size (bytes), ==, len);
-  memcpy (out, g_bytes_get_data (bytes, NULL), len);
+  test_unhex (out, len, json_object_get_string_member (object, member));
 }
 
 static void
@@ -207,7 +184,7 @@ test_spqr_receive_rules (void)
   g_assert_cmpint (sp_session_state_new (&state), ==, SP_OK);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GBytes) message = unhex (cases[i].hex);
+      g_autoptr(GBytes) message = test_bytes_from_hex (cases[i].hex);
       uint8_t key[32];
       bool has_key = false;
 
