@@ -129,6 +129,16 @@ sp_pb_write_bytes (SpPbWriter    *writer,
     memcpy (p, data, len);
 }
 
+uint8_t *
+sp_pb_write_bytes_reserve (SpPbWriter *writer,
+                           uint32_t    field,
+                           size_t      len)
+{
+  writer_tag (writer, field, SP_PB_WIRE_BYTES);
+  writer_raw_varint (writer, (uint64_t) len);
+  return writer_reserve (writer, len);
+}
+
 int
 sp_pb_writer_finish (SpPbWriter *writer,
                      size_t     *out_len)
@@ -271,4 +281,44 @@ fail:
    * retries sees the same error rather than a misaligned stream. */
   *reader = saved;
   return SP_ERR_MALFORMED;
+}
+
+size_t
+sp_pb_bytes_field_size (uint32_t field,
+                        size_t   len)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (len) + len;
+}
+
+size_t
+sp_pb_varint_field_size (uint32_t field,
+                         uint64_t value)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (value);
+}
+
+int
+sp_pb_expect_field (const SpPbField *field,
+                    SpPbWireType     wire_type,
+                    bool            *seen)
+{
+  if (field->wire_type != wire_type || seen[field->number])
+    return SP_ERR_MALFORMED;
+  seen[field->number] = true;
+  return SP_OK;
+}
+
+int
+sp_pb_field_uint32 (const SpPbField *field,
+                    bool            *seen,
+                    uint32_t        *out)
+{
+  int ret = sp_pb_expect_field (field, SP_PB_WIRE_VARINT, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (field->value > UINT32_MAX)
+    return SP_ERR_MALFORMED;
+  *out = (uint32_t) field->value;
+  return SP_OK;
 }
