@@ -73,20 +73,6 @@ check_version (uint8_t  byte,
   return SP_OK;
 }
 
-static int
-field_public_key (const SpPbField *field,
-                  bool            *seen,
-                  SpPublicKey     *out)
-{
-  int ret = sp_pb_expect_field (field, SP_PB_WIRE_BYTES, seen);
-
-  if (ret != SP_OK)
-    return ret;
-  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
-    return SP_ERR_INVALID_KEY;
-  return SP_OK;
-}
-
 int
 sp_signal_message_decode (SpSignalMessage *out,
                           const uint8_t   *data,
@@ -116,7 +102,7 @@ sp_signal_message_decode (SpSignalMessage *out,
       switch (field.number)
         {
         case SIGNAL_RATCHET_KEY:
-          ret = field_public_key (&field, seen, &message.ratchet_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.ratchet_key);
           break;
 
         case SIGNAL_COUNTER:
@@ -199,11 +185,11 @@ sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
           break;
 
         case PRE_KEY_BASE_KEY:
-          ret = field_public_key (&field, seen, &message.base_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.base_key);
           break;
 
         case PRE_KEY_IDENTITY_KEY:
-          ret = field_public_key (&field, seen, &message.identity_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.identity_key);
           break;
 
         case PRE_KEY_MESSAGE:

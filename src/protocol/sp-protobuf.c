@@ -6,6 +6,7 @@
 
 #include "sp-protobuf.h"
 #include "sp-error.h"
+#include "sp-keys.h"
 
 #include <string.h>
 
@@ -320,5 +321,19 @@ sp_pb_field_uint32 (const SpPbField *field,
   if (field->value > UINT32_MAX)
     return SP_ERR_MALFORMED;
   *out = (uint32_t) field->value;
+  return SP_OK;
+}
+
+int
+sp_pb_field_public_key (const SpPbField *field,
+                        bool            *seen,
+                        SpPublicKey     *out)
+{
+  int ret = sp_pb_expect_field (field, SP_PB_WIRE_BYTES, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
+    return SP_ERR_INVALID_KEY;
   return SP_OK;
 }

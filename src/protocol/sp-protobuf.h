@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp-keys.h"
+
 /* Only the wire types proto2 messages of the protocol use. */
 typedef enum {
   SP_PB_WIRE_VARINT = 0,
@@ -106,3 +108,9 @@ int sp_pb_expect_field (const SpPbField *field,
 int sp_pb_field_uint32 (const SpPbField *field,
                         bool            *seen,
                         uint32_t        *out);
+
+/* A bytes field holding a public key, decoded as sp_public_key_decode()
+ * does; one that is not a key is SP_ERR_INVALID_KEY. */
+int sp_pb_field_public_key (const SpPbField *field,
+                            bool            *seen,
+                            SpPublicKey     *out);

@@ -82,20 +82,6 @@ decode_signed (const uint8_t  *data,
   return SP_OK;
 }
 
-static int
-field_public_key (const SpPbField *field,
-                  bool            *seen,
-                  SpPublicKey     *out)
-{
-  int ret = sp_pb_expect_field (field, SP_PB_WIRE_BYTES, seen);
-
-  if (ret != SP_OK)
-    return ret;
-  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
-    return SP_ERR_INVALID_KEY;
-  return SP_OK;
-}
-
 int
 sp_server_certificate_decode (SpServerCertificate *out,
                               const uint8_t       *data,
@@ -120,7 +106,7 @@ sp_server_certificate_decode (SpServerCertificate *out,
       if (field.number == SERVER_ID)
         ret = sp_pb_field_uint32 (&field, seen, &certificate.key_id);
       else if (field.number == SERVER_KEY)
-        ret = field_public_key (&field, seen, &certificate.key);
+        ret = sp_pb_field_public_key (&field, seen, &certificate.key);
       else
         ret = SP_OK;
       if (ret != SP_OK)
@@ -168,7 +154,7 @@ decode_sender_fields (SpSenderCertificate *out,
           break;
 
         case SENDER_IDENTITY_KEY:
-          ret = field_public_key (&field, seen, &out->identity_key);
+          ret = sp_pb_field_public_key (&field, seen, &out->identity_key);
           break;
 
         case SENDER_SIGNER_CERTIFICATE:
