@@ -143,11 +143,9 @@ test('certificates made by libsignal are validated by Sotto', async () => {
   const answer = await validate(certificate, authority.trustRoot.getPublicKey(), expires);
   assert.deepEqual(answer, { ok: true, uuid: name, device: 42, identity_key: toHex(identity.serialize()), expires });
   const expired = await validate(certificate, authority.trustRoot.getPublicKey(), expires + 1);
-  assert.equal(expired.ok, false);
-  assert.equal(expired.reason, 'certificate_expired');
+  assert.deepEqual(expired, { ...answer, ok: false });
   const wrongRoot = await validate(certificate, PrivateKey.generate().getPublicKey(), expires);
-  assert.equal(wrongRoot.ok, false);
-  assert.equal(wrongRoot.reason, 'invalid_certificate');
+  assert.deepEqual(wrongRoot, { ...answer, ok: false });
 
   // Damaged anywhere: libsignal and Sotto both refuse it.
   for (let i = 0; i < certificate.length; i++) {
@@ -164,7 +162,7 @@ test('certificates made by libsignal are validated by Sotto', async () => {
       trust_root: toHex(authority.trustRoot.getPublicKey().serialize()), now: 0,
     }));
     assert.equal(libsignalValid, false, `libsignal accepted byte ${i} changed`);
-    assert.notEqual(sottoAnswer.ok, true, `Sotto accepted byte ${i} changed`);
+    assert.equal(sottoAnswer.ok, false, `Sotto accepted byte ${i} changed`);
   }
 });
 
