@@ -56,9 +56,9 @@ typedef struct {
  * SP_ERR_MALFORMED, a key without the 0x05 type byte SP_ERR_INVALID_KEY.
  * A sender certificate must carry a UUID (string field 6 in the 8-4-4-4-12
  * form, or 16 bytes in field 7, not both), a device id of 1 to 127, the
- * expiry, the identity key and an embedded server certificate (field 5).
- * A reference to one of libsignal's built-in server certificates (field
- * 8) is SP_ERR_INVALID_CERTIFICATE: Sotto's relay always embeds its own. */
+ * expiry, the identity key and its signer: an embedded server certificate
+ * (field 5) or the id of one of the three built into libsignal (field 8;
+ * another id is SP_ERR_INVALID_CERTIFICATE), not both. */
 int sp_server_certificate_decode (SpServerCertificate *out,
                                   const uint8_t       *data,
                                   size_t               len);

@@ -128,42 +128,74 @@ test_certificates_known_answer (void)
   kat_clear (&kat);
 }
 
-/* libsignal's own vector (test_uuid_bytes_representation in
- * sealed_sender.rs): the UUID as 16 bytes, trust root of the zero key. */
-static void
-test_certificate_uuid_bytes (void)
+/* {1: @inner, 2: @signature_hex} in @out, as libsignal's tests assemble
+ * their vectors; returns the length. */
+static size_t
+wrap_signed (uint8_t    *out,
+             GBytes     *inner,
+             const char *signature_hex)
 {
-  static const char certificate_hex[] =
+  size_t len = g_bytes_get_size (inner);
+
+  g_assert_cmpuint (len, <, 1 << 14);
+  out[0] = 0x0a;
+  out[1] = 0x80 | (len & 0x7f);
+  out[2] = (uint8_t) (len >> 7);
+  memcpy (out + 3, test_data_of (inner), len);
+  out[3 + len] = 0x12;
+  out[4 + len] = SP_SIGNATURE_SIZE;
+  test_unhex (out + 5 + len, SP_SIGNATURE_SIZE, signature_hex);
+  return 5 + len + SP_SIGNATURE_SIZE;
+}
+
+/* libsignal's own vectors (test_uuid_bytes_representation and
+ * test_known_server_cert in sealed_sender.rs): the UUID as 16 bytes, and
+ * a reference to libsignal's built-in test server certificate; the trust
+ * root is the key of the zero scalar. */
+static void
+test_certificate_libsignal_vectors (void)
+{
+  static const char uuid_bytes_hex[] =
     "100119697a000000000000222105e083a8ce423d1c1955174107a85a6a7f3bcbf566723624077f75eafe8e0a07752a690a2508"
     "0112210507a24397ae27d06fa76d2f02cfb5546e0b23a7e0c3670c1eb1e73b135a8e1e4d12407d127509ae1f5e9dcaa511793d"
     "3e94350dcb269e4ca54500da6e1f4dc13d95940c15badef019edfe8666315500c54e4489d4b83f6ce79c7f65c9772a1a83d88c"
     "3a10aaaaaaaa700011ebb32a33b8a8a487a6";
-  static const char signature_hex[] =
+  static const char uuid_bytes_signature[] =
     "755c428e9bf6ba367152f1e545834649b4e8f70df8383a352a953fdb774862af5d42fab573fc52b90ad47c331c36f93b1a4fa7"
     "a2504917d895452ffe7f44bd0e";
-  g_autoptr(GBytes) inner = test_bytes_from_hex (certificate_hex);
-  uint8_t signature[SP_SIGNATURE_SIZE];
+  static const char known_server_hex[] =
+    "100119697a000000000000222105d75b13e15c7700079dd226f51e5a790ba395e819e88a74d0cf5cedfad8b4334840d786df9a07"
+    "322461616161616161612d373030302d313165622d623332612d333362386138613438376136";
+  static const char known_server_signature[] =
+    "e62667bce627caed56ca2ab309b6ae7bc890a30a7482c0e1fd77ec9c3b7528abfd45c8c42b240509a71d973ef5e0f1dbd2685fe0"
+    "1410f0fdbaa8fb247a67e08f";
+  g_autoptr(GBytes) uuid_bytes = test_bytes_from_hex (uuid_bytes_hex);
+  g_autoptr(GBytes) known_server = test_bytes_from_hex (known_server_hex);
   uint8_t zero[32] = { 0 };
   uint8_t encoded[512];
   SpSenderCertificate certificate;
   SpKeyPair trust_root;
   size_t len;
 
-  test_unhex (signature, sizeof signature, signature_hex);
-  len = g_bytes_get_size (inner);
-  encoded[0] = 0x0a;
-  encoded[1] = 0x80 | (len & 0x7f);
-  encoded[2] = (uint8_t) (len >> 7);
-  memcpy (encoded + 3, test_data_of (inner), len);
-  encoded[3 + len] = 0x12;
-  encoded[4 + len] = SP_SIGNATURE_SIZE;
-  memcpy (encoded + 5 + len, signature, SP_SIGNATURE_SIZE);
-
   g_assert_cmpint (sp_key_pair_from_private (&trust_root, zero, sizeof zero), ==, SP_OK);
-  g_assert_cmpint (sp_sender_certificate_decode (&certificate, encoded, 5 + len + SP_SIGNATURE_SIZE), ==, SP_OK);
+
+  len = wrap_signed (encoded, uuid_bytes, uuid_bytes_signature);
+  g_assert_cmpint (sp_sender_certificate_decode (&certificate, encoded, len), ==, SP_OK);
   g_assert_cmpstr (certificate.sender_uuid, ==, "aaaaaaaa-7000-11eb-b32a-33b8a8a487a6");
   g_assert_cmpuint (certificate.expires_ms, ==, 31337);
   g_assert_cmpint (sp_sender_certificate_validate (&certificate, &trust_root.public_key, 31336), ==, SP_OK);
+
+  len = wrap_signed (encoded, known_server, known_server_signature);
+  g_assert_cmpint (sp_sender_certificate_decode (&certificate, encoded, len), ==, SP_OK);
+  g_assert_cmpuint (certificate.signer.key_id, ==, 0x7357C357);
+  g_assert_cmpstr (certificate.sender_uuid, ==, "aaaaaaaa-7000-11eb-b32a-33b8a8a487a6");
+  g_assert_cmpint (sp_sender_certificate_validate (&certificate, &trust_root.public_key, 31336), ==, SP_OK);
+  g_assert_cmpint (sp_sender_certificate_validate (&certificate, &trust_root.public_key, 31338),
+                   ==, SP_ERR_CERTIFICATE_EXPIRED);
+
+  /* An id libsignal does not know (the varint d786df9a07 is 0x7357C357). */
+  encoded[3 + 47] ^= 0x01;
+  g_assert_cmpint (sp_sender_certificate_decode (&certificate, encoded, len), ==, SP_ERR_INVALID_CERTIFICATE);
 }
 
 /* Every single-byte change of the certificate is refused, by the
@@ -552,7 +584,7 @@ main (int   argc,
   g_assert_cmpint (sp_init (), ==, SP_OK);
 
   g_test_add_func ("/sealed-sender/certificates/known-answer", test_certificates_known_answer);
-  g_test_add_func ("/sealed-sender/certificates/uuid-bytes", test_certificate_uuid_bytes);
+  g_test_add_func ("/sealed-sender/certificates/libsignal-vectors", test_certificate_libsignal_vectors);
   g_test_add_func ("/sealed-sender/certificates/tampered", test_certificate_tampered);
   g_test_add_func ("/sealed-sender/certificates/revoked", test_revoked_server_certificate);
   g_test_add_func ("/sealed-sender/content/known-answer", test_content_known_answer);
