@@ -54,12 +54,12 @@ cli_relay_start (const char *data_dir,
   const char *metrics;
 
   relay->data_dir = g_strdup (data_dir);
+  g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
 
   if (relaxed)
     {
       g_autofree char *path = g_build_filename (data_dir, "relay.conf", NULL);
 
-      g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
       g_file_set_contents (path, relaxed_conf, -1, &error);
       g_assert_no_error (error);
     }
