@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-contact.h"
+#include "sotto-content.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-safety-number-dialog.h"
@@ -34,6 +35,7 @@ struct _SottoConversationView
   GtkScrolledWindow *scroller;
   GtkListView *timeline;
   GtkLabel *held_label;
+  GtkLabel *too_long_label;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -74,14 +76,44 @@ sotto_conversation_view_dup_text (SottoConversationView *self)
   return g_strstrip (g_steal_pointer (&text));
 }
 
+/* How many characters at the end of @text do not fit into one message,
+ * whose limit counts bytes: removing that many makes it fit. */
+static glong
+characters_over_limit (const char *text)
+{
+  const char *end = text + SOTTO_CONTENT_MAX_TEXT;
+
+  if (strlen (text) <= SOTTO_CONTENT_MAX_TEXT)
+    return 0;
+
+  /* Back to the start of the character the limit cuts through. */
+  end = g_utf8_find_prev_char (text, end + 1);
+
+  return g_utf8_strlen (end, -1);
+}
+
 static void
 sotto_conversation_view_update_actions (SottoConversationView *self)
 {
   g_autofree char *text = sotto_conversation_view_dup_text (self);
   gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
+  glong excess = characters_over_limit (text);
+
+  /* A message too long to send stays in the composer, and the user
+   * learns how much to cut before trying, not after losing it. */
+  if (excess > 0)
+    {
+      g_autofree char *too_long = g_strdup_printf (ngettext ("This message is %ld character too long to send.",
+                                                             "This message is %ld characters too long to send.",
+                                                             excess),
+                                                   excess);
+
+      gtk_label_set_label (self->too_long_label, too_long);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->too_long_label), excess > 0);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.send",
-                                 self->conversation != NULL && !held && text[0] != '\0');
+                                 self->conversation != NULL && !held && text[0] != '\0' && excess == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.show-safety-number",
                                  self->conversation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.accept-identity", held);
@@ -418,6 +450,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, timeline);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
