@@ -506,6 +506,20 @@ sotto_conversation_view_init (SottoConversationView *self)
   sotto_conversation_view_update_actions (self);
 }
 
+/**
+ * sotto_conversation_view_focus_composer:
+ * @self: a #SottoConversationView
+ *
+ * Puts the keyboard focus where the user writes.
+ */
+void
+sotto_conversation_view_focus_composer (SottoConversationView *self)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->text_view));
+}
+
 SottoConversation *
 sotto_conversation_view_get_conversation (SottoConversationView *self)
 {

@@ -130,6 +130,8 @@ sotto_window_select_conversation (SottoWindow       *self,
   sotto_conversation_view_set_conversation (self->conversation_view, conversation);
   gtk_stack_set_visible_child_name (self->content_stack, "conversation");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  /* Whoever opens a conversation is about to write in it. */
+  sotto_conversation_view_focus_composer (self->conversation_view);
   sotto_window_mark_shown_read (self);
 }
 
@@ -730,9 +732,6 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_search);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
 }
 
 static void

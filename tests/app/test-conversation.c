@@ -556,6 +556,96 @@ test_conversation_too_long (Fixture       *fixture,
   g_assert_null (find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
 }
 
+/* Whether any label below @root has text selected. */
+static gboolean
+has_selected_text (GtkWidget *root)
+{
+  if (GTK_IS_LABEL (root) && gtk_label_get_selection_bounds (GTK_LABEL (root), NULL, NULL))
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (has_selected_text (child))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Collects every shortcut below @root, shown or on another page. */
+static void
+collect_shortcuts (GtkWidget *root,
+                   GPtrArray *shortcuts)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (root))
+    g_ptr_array_add (shortcuts, root);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_shortcuts (child, shortcuts);
+}
+
+/* The keyboard: opening a conversation puts the cursor in the composer,
+ * Tab walks the window without selecting a message's text, and the
+ * shortcuts window lists every accelerator with its keys. */
+static void
+test_conversation_keyboard (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) shortcuts = g_ptr_array_new ();
+  g_auto(GStrv) actions = NULL;
+  GtkWidget *root;
+  GtkWidget *view;
+  GtkWindow *overlay;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+  open_conversation_with_bob (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == find_widget (view, GTK_TYPE_TEXT_VIEW));
+
+  g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
+  wait_until (find_label (root, "hi alice") != NULL);
+
+  for (guint i = 0; i < 32; i++)
+    {
+      gtk_widget_child_focus (root, GTK_DIR_TAB_FORWARD);
+      run_main_loop_for (10);
+      g_assert_false (has_selected_text (view));
+    }
+
+  g_assert_true (gtk_widget_activate_action (root, "win.show-help-overlay", NULL));
+  wait_until ((overlay = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL);
+  collect_shortcuts (GTK_WIDGET (overlay), shortcuts);
+  g_assert_cmpuint (shortcuts->len, >, 0);
+
+  for (guint i = 0; i < shortcuts->len; i++)
+    {
+      g_autofree char *title = NULL;
+      g_autofree char *accelerator = NULL;
+
+      g_object_get (g_ptr_array_index (shortcuts, i), "title", &title, "accelerator", &accelerator, NULL);
+      if (accelerator == NULL || accelerator[0] == '\0')
+        g_error ("The shortcut “%s” shows no keys", title);
+    }
+
+  actions = gtk_application_list_action_descriptions (GTK_APPLICATION (fixture->app));
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), actions[i]);
+      gboolean listed = FALSE;
+
+      for (guint j = 0; j < shortcuts->len && !listed; j++)
+        {
+          g_autofree char *action_name = NULL;
+
+          g_object_get (g_ptr_array_index (shortcuts, j), "action-name", &action_name, NULL);
+          listed = g_strcmp0 (action_name, actions[i]) == 0;
+        }
+      if (accels[0] != NULL && !listed)
+        g_error ("The shortcuts window does not list %s", actions[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -566,6 +656,8 @@ main (int   argc,
               fixture_set_up, test_conversation_end_to_end, fixture_tear_down);
   g_test_add ("/app/conversation/too-long", Fixture, NULL,
               fixture_set_up, test_conversation_too_long, fixture_tear_down);
+  g_test_add ("/app/conversation/keyboard", Fixture, NULL,
+              fixture_set_up, test_conversation_keyboard, fixture_tear_down);
 
   return g_test_run ();
 }
