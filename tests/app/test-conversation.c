@@ -646,6 +646,33 @@ test_conversation_keyboard (Fixture       *fixture,
     }
 }
 
+/* The safety-number dialog fits a phone, and asks for nothing Sotto
+ * cannot do: it shows a code but has no camera to scan one. */
+static void
+test_conversation_safety_number_narrow (Fixture       *fixture,
+                                        gconstpointer  user_data)
+{
+  SottoSafetyNumberDialog *dialog;
+  g_autofree char *explanation = NULL;
+  int minimum_width;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
+                                             "conversation.show-safety-number", NULL));
+  wait_until ((dialog = SOTTO_SAFETY_NUMBER_DIALOG (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG))) != NULL);
+
+  gtk_widget_measure (GTK_WIDGET (dialog), GTK_ORIENTATION_HORIZONTAL, -1, &minimum_width, NULL, NULL, NULL);
+  g_assert_cmpint (minimum_width, <=, 360);
+
+  explanation = g_strdup_printf ("If the numbers on your device and on bob’s device match, your "
+                                 "conversation is end-to-end encrypted between the two of you and "
+                                 "nobody sits in between. Meet and compare the numbers, or let your "
+                                 "contact scan this code.");
+  g_assert_nonnull (find_label (GTK_WIDGET (dialog), explanation));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -658,6 +685,8 @@ main (int   argc,
               fixture_set_up, test_conversation_too_long, fixture_tear_down);
   g_test_add ("/app/conversation/keyboard", Fixture, NULL,
               fixture_set_up, test_conversation_keyboard, fixture_tear_down);
+  g_test_add ("/app/conversation/safety-number-narrow", Fixture, NULL,
+              fixture_set_up, test_conversation_safety_number_narrow, fixture_tear_down);
 
   return g_test_run ();
 }
