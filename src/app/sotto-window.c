@@ -99,6 +99,13 @@ sotto_window_mark_read_cb (GObject      *object,
     g_debug ("Could not mark messages read: %s", error->message);
 }
 
+static gboolean
+sotto_window_shows_only_sidebar (SottoWindow *self)
+{
+  return adw_leaflet_get_folded (self->leaflet)
+         && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack);
+}
+
 /* What the user sees is read: only when the window is active, so that a
  * message arriving behind another window still counts as unread. */
 static void
@@ -110,8 +117,7 @@ sotto_window_mark_shown_read (SottoWindow *self)
 
   if (conversation == NULL || !gtk_window_is_active (GTK_WINDOW (self))
       || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
-      || (adw_leaflet_get_folded (self->leaflet)
-          && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack)))
+      || sotto_window_shows_only_sidebar (self))
     return;
 
   notification_id = g_strdup_printf ("message-%s",
@@ -123,6 +129,37 @@ sotto_window_mark_shown_read (SottoWindow *self)
                                      sotto_window_mark_read_cb, NULL);
 }
 
+/* The highlighted row is the open conversation's, however it was opened
+ * (a click, a notification, the new-conversation dialog) and wherever
+ * the list moves it.  A narrow window showing only the list highlights
+ * nothing, so that a tap on any row, the last one too, opens it. */
+static void
+sotto_window_sync_selection (SottoWindow *self)
+{
+  GtkSingleSelection *selection = GTK_SINGLE_SELECTION (gtk_list_view_get_model (self->conversation_list));
+  SottoConversation *conversation = sotto_window_get_conversation (self);
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  if (selection == NULL)
+    return;
+
+  if (conversation != NULL && !sotto_window_shows_only_sidebar (self))
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+
+      for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
+        {
+          g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+
+          if (item == conversation)
+            position = i;
+        }
+    }
+
+  if (gtk_single_selection_get_selected (selection) != position)
+    gtk_single_selection_set_selected (selection, position);
+}
+
 static void
 sotto_window_select_conversation (SottoWindow       *self,
                                   SottoConversation *conversation)
@@ -132,7 +169,21 @@ sotto_window_select_conversation (SottoWindow       *self,
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
   /* Whoever opens a conversation is about to write in it. */
   sotto_conversation_view_focus_composer (self->conversation_view);
+  sotto_window_sync_selection (self);
   sotto_window_mark_shown_read (self);
+}
+
+/* Selecting a row, with the pointer or the arrow keys, opens it. */
+static void
+sotto_window_selection_changed_cb (SottoWindow        *self,
+                                   GParamSpec         *pspec,
+                                   GtkSingleSelection *selection)
+{
+  SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
+
+  if (selected != NULL
+      && (selected != sotto_window_get_conversation (self) || sotto_window_shows_only_sidebar (self)))
+    sotto_window_select_conversation (self, selected);
 }
 
 static void
@@ -292,11 +343,15 @@ sotto_window_show_chats (SottoWindow    *self,
   gtk_filter_list_model_set_model (self->filtered, conversations);
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (selection, FALSE);
-  gtk_single_selection_set_can_unselect (selection, TRUE);
+  gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
   gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (selection));
+  g_signal_connect_object (selection, "notify::selected",
+                           G_CALLBACK (sotto_window_selection_changed_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->filtered, "items-changed",
                            G_CALLBACK (sotto_window_update_sidebar), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->filtered, "items-changed",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   g_signal_connect_object (messenger, "message-received",
                            G_CALLBACK (sotto_window_message_received_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
@@ -757,6 +812,10 @@ sotto_window_init (SottoWindow *self)
   g_signal_connect_swapped (self, "notify::is-active", G_CALLBACK (sotto_window_mark_shown_read), self);
   g_signal_connect_object (self->leaflet, "notify::visible-child",
                            G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::folded",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unlock", FALSE);

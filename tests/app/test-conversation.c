@@ -18,6 +18,7 @@
 
 #include "relay-test-util.h"
 #include "sotto-application.h"
+#include "sotto-conversation-list.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-safety-number-dialog.h"
@@ -54,25 +55,23 @@ typedef struct {
       } \
   } G_STMT_END
 
+/* Runs sotto-cli on @profile with the NULL-terminated arguments. */
 static char *
-run_cli (Fixture    *fixture,
-         const char *first_arg,
-         ...)
+run_cli_valist (const char *profile,
+                const char *first_arg,
+                va_list     args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) cli = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *standard_output = NULL;
-  va_list args;
 
   g_ptr_array_add (argv, (char *) SOTTO_CLI_PATH);
   g_ptr_array_add (argv, (char *) "--profile");
-  g_ptr_array_add (argv, fixture->bob_profile);
-  va_start (args, first_arg);
+  g_ptr_array_add (argv, (char *) profile);
   for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -85,6 +84,38 @@ run_cli (Fixture    *fixture,
   g_assert_true (g_subprocess_get_successful (cli));
 
   return g_steal_pointer (&standard_output);
+}
+
+/* Bob does something with sotto-cli. */
+static char *
+run_cli (Fixture    *fixture,
+         const char *first_arg,
+         ...)
+{
+  char *standard_output;
+  va_list args;
+
+  va_start (args, first_arg);
+  standard_output = run_cli_valist (fixture->bob_profile, first_arg, args);
+  va_end (args);
+
+  return standard_output;
+}
+
+/* Someone else, on a profile of their own, does something. */
+static char *
+run_cli_as (const char *profile,
+            const char *first_arg,
+            ...)
+{
+  char *standard_output;
+  va_list args;
+
+  va_start (args, first_arg);
+  standard_output = run_cli_valist (profile, first_arg, args);
+  va_end (args);
+
+  return standard_output;
 }
 
 /* Finds the first mapped widget of @type below @root, or NULL. */
@@ -673,6 +704,109 @@ test_conversation_safety_number_narrow (Fixture       *fixture,
   g_assert_nonnull (find_label (GTK_WIDGET (dialog), explanation));
 }
 
+/* The list of conversations is the one where a row can be selected. */
+static GtkListView *
+find_selectable_list (GtkWidget *root)
+{
+  if (GTK_IS_LIST_VIEW (root) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (root))))
+    return GTK_LIST_VIEW (root);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkListView *found = find_selectable_list (child);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static GtkListView *
+conversation_list (Fixture *fixture)
+{
+  return find_selectable_list (GTK_WIDGET (fixture->window));
+}
+
+static SottoConversation *
+highlighted_conversation (Fixture *fixture)
+{
+  GtkSelectionModel *selection = gtk_list_view_get_model (conversation_list (fixture));
+
+  return gtk_single_selection_get_selected_item (GTK_SINGLE_SELECTION (selection));
+}
+
+/* The position of @conversation in the sidebar's list. */
+static guint
+list_position (Fixture           *fixture,
+               SottoConversation *conversation)
+{
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (conversation_list (fixture)));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SottoConversation) item = g_list_model_get_item (model, i);
+
+      if (item == conversation)
+        return i;
+    }
+
+  g_assert_not_reached ();
+}
+
+static SottoConversation *
+open_conversation (Fixture *fixture)
+{
+  return sotto_conversation_view_get_conversation (conversation_view (fixture));
+}
+
+/* The list highlights the open conversation, however it was opened and
+ * wherever new messages move it. */
+static void
+test_conversation_list_highlight (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  SottoConversationList *conversations;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  /* Opened from the new-conversation dialog. */
+  wait_until (highlighted_conversation (fixture) == bob);
+
+  /* Carol writes first; her notification opens her conversation. */
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+  g_assert_true (highlighted_conversation (fixture) == bob);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* Bob's message moves his conversation; the highlight stays on Carol. */
+  g_free (run_cli (fixture, "send", "alice", "bob again", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) > 0);
+  run_main_loop_for (100);
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* Switching back by activating Bob's row (Enter, or a double click). */
+  g_signal_emit_by_name (conversation_list (fixture), "activate", list_position (fixture, bob));
+  g_assert_true (open_conversation (fixture) == bob);
+  g_assert_true (highlighted_conversation (fixture) == bob);
+
+  /* And by selecting Carol's row, as a click or the arrow keys do. */
+  gtk_selection_model_select_item (gtk_list_view_get_model (conversation_list (fixture)),
+                                   list_position (fixture, carol), TRUE);
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -687,6 +821,8 @@ main (int   argc,
               fixture_set_up, test_conversation_keyboard, fixture_tear_down);
   g_test_add ("/app/conversation/safety-number-narrow", Fixture, NULL,
               fixture_set_up, test_conversation_safety_number_narrow, fixture_tear_down);
+  g_test_add ("/app/conversation/list-highlight", Fixture, NULL,
+              fixture_set_up, test_conversation_list_highlight, fixture_tear_down);
 
   return g_test_run ();
 }
