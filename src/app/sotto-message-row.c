@@ -40,12 +40,53 @@ sotto_message_row_new (void)
   return g_object_new (SOTTO_TYPE_MESSAGE_ROW, NULL);
 }
 
-static gint64
-message_time (SottoMessage *message)
+/* When the sender wrote the message, which the bubble shows and the days
+ * are made of.  The sender's clock says so, and a time no calendar can
+ * show (a hostile or broken sender's) falls back to when it arrived. */
+static GDateTime *
+message_sent_time (SottoMessage *message)
 {
-  if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_INCOMING)
-    return sotto_message_get_received_at (message);
-  return sotto_message_get_sent_at (message);
+  GDateTime *time = g_date_time_new_from_unix_local (sotto_message_get_sent_at (message) / 1000);
+
+  if (time == NULL)
+    time = g_date_time_new_from_unix_local (sotto_message_get_received_at (message) / 1000);
+  if (time == NULL)
+    time = g_date_time_new_from_unix_local (0);
+
+  return time;
+}
+
+static gboolean
+is_same_day (GDateTime *a,
+             GDateTime *b)
+{
+  return g_date_time_get_year (a) == g_date_time_get_year (b)
+         && g_date_time_get_day_of_year (a) == g_date_time_get_day_of_year (b);
+}
+
+/* Says when an incoming message arrived, if that is not the minute it
+ * was sent: a message held up on the way shows both. */
+static char *
+dup_received_tooltip (SottoMessage *message,
+                      GDateTime    *sent,
+                      const char   *sent_text)
+{
+  g_autoptr(GDateTime) received = g_date_time_new_from_unix_local (sotto_message_get_received_at (message) / 1000);
+  g_autofree char *received_text = NULL;
+  g_autofree char *received_date = NULL;
+
+  if (received == NULL)
+    return NULL;
+
+  received_text = g_date_time_format (received, _("%H:%M"));
+  if (is_same_day (sent, received))
+    return g_strcmp0 (sent_text, received_text) != 0
+           ? g_strdup_printf (_("Received at %s"), received_text) : NULL;
+
+  /* Translators: a date, see strftime(3) */
+  received_date = g_date_time_format (received, _("%-d %B %Y"));
+  /* Translators: the first %s is a date, the second a time */
+  return g_strdup_printf (_("Received on %s at %s"), received_date, received_text);
 }
 
 static void
@@ -99,6 +140,7 @@ sotto_message_row_update (SottoMessageRow *self)
 {
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *time_text = NULL;
+  g_autofree char *received_tooltip = NULL;
   gboolean outgoing;
 
   /* A placeholder keeps the height of a typical message, so that the
@@ -143,23 +185,15 @@ sotto_message_row_update (SottoMessageRow *self)
 
   gtk_label_set_label (self->body_label, sotto_message_get_body (self->message));
 
-  time = g_date_time_new_from_unix_local (message_time (self->message) / 1000);
+  time = message_sent_time (self->message);
   /* Translators: the time under a message bubble, see strftime(3) */
-  time_text = time != NULL ? g_date_time_format (time, _("%H:%M")) : g_strdup ("");
+  time_text = g_date_time_format (time, _("%H:%M"));
   gtk_label_set_label (self->time_label, time_text);
+  if (!outgoing)
+    received_tooltip = dup_received_tooltip (self->message, time, time_text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), received_tooltip);
 
   sotto_message_row_update_state (self);
-}
-
-static gboolean
-is_same_day (SottoMessage *a,
-             SottoMessage *b)
-{
-  g_autoptr(GDateTime) day_a = g_date_time_new_from_unix_local (message_time (a) / 1000);
-  g_autoptr(GDateTime) day_b = g_date_time_new_from_unix_local (message_time (b) / 1000);
-
-  return g_date_time_get_year (day_a) == g_date_time_get_year (day_b)
-         && g_date_time_get_day_of_year (day_a) == g_date_time_get_day_of_year (day_b);
 }
 
 /* A row starts a new day when it is the first message or its day differs
@@ -175,12 +209,17 @@ sotto_message_row_update_day (SottoMessageRow *self)
       if (self->previous == NULL)
         new_day = TRUE;
       else if (sotto_message_get_loaded (self->previous))
-        new_day = !is_same_day (self->message, self->previous);
+        {
+          g_autoptr(GDateTime) time = message_sent_time (self->message);
+          g_autoptr(GDateTime) previous_time = message_sent_time (self->previous);
+
+          new_day = !is_same_day (time, previous_time);
+        }
     }
 
   if (new_day)
     {
-      g_autoptr(GDateTime) day = g_date_time_new_from_unix_local (message_time (self->message) / 1000);
+      g_autoptr(GDateTime) day = message_sent_time (self->message);
       /* Translators: a day separator in the conversation, see strftime(3) */
       g_autofree char *label = g_date_time_format (day, _("%A, %e %B %Y"));
 
