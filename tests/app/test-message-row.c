@@ -159,6 +159,176 @@ test_message_row_sent_time (Fixture       *fixture,
                    "Received on 15 March 2026 at 08:05");
 }
 
+static SottoMessage *
+outgoing_message (const char *body,
+                  gint64      sent_at)
+{
+  g_autofree char *id = g_uuid_string_random ();
+
+  return _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_OUTGOING, SOTTO_MESSAGE_KIND_TEXT,
+                             SOTTO_MESSAGE_STATE_SENT, sent_at, sent_at, body);
+}
+
+static void
+read_text_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+read_clipboard (GtkWidget *widget)
+{
+  char *text = NULL;
+
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, read_text_cb, &text);
+  while (text == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return text;
+}
+
+static GtkWidget *
+find_mapped (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_mapped (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The message menu: its own entries (no generic text menu), which copy
+ * what they say; and web addresses are links. */
+static void
+test_message_row_menu (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const char body[] = "see https://gnome.org/docs. <b>not bold</b> & ftp://not.a/link";
+  g_autoptr(SottoMessage) message = incoming_message (body,
+                                                      local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                                      local_milliseconds (2026, 3, 14, 10, 0, 3));
+  SottoMessageRow *row = add_row (fixture, message, NULL);
+  GtkLabel *body_label;
+  GtkWidget *menu;
+  GMenuModel *model;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *copied_text = NULL;
+  g_autofree char *copied_time = NULL;
+
+  show_window (fixture);
+
+  body_label = find_label (GTK_WIDGET (row),
+                           "see <a href=\"https://gnome.org/docs\">https://gnome.org/docs</a>. "
+                           "&lt;b&gt;not bold&lt;/b&gt; &amp; ftp://not.a/link");
+  g_assert_nonnull (body_label);
+  g_assert_true (gtk_label_get_use_markup (body_label));
+  g_assert_cmpstr (gtk_label_get_text (body_label), ==, body);
+  /* A selectable label brings GTK's own text menu, with entries greyed
+   * out; the message menu replaces it. */
+  g_assert_false (gtk_label_get_selectable (body_label));
+
+  /* What the Menu key, Shift+F10, a right click and a long press do. */
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.show-menu", NULL));
+  while ((menu = find_mapped (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 2);
+  g_menu_model_get_item_attribute (model, 0, G_MENU_ATTRIBUTE_LABEL, "s", &first);
+  g_menu_model_get_item_attribute (model, 1, G_MENU_ATTRIBUTE_LABEL, "s", &second);
+  g_assert_cmpstr (first, ==, "_Copy Text");
+  g_assert_cmpstr (second, ==, "Copy _Time");
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
+  copied_text = read_clipboard (GTK_WIDGET (row));
+  g_assert_cmpstr (copied_text, ==, body);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
+  copied_time = read_clipboard (GTK_WIDGET (row));
+  g_assert_cmpstr (copied_time, ==, "14 March 2026 10:00");
+}
+
+static void
+assert_day_name (int         year,
+                 int         month,
+                 int         day,
+                 const char *expected)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_local (2026, 1, 1, 9, 0, 0);
+  g_autoptr(GDateTime) time = g_date_time_new_local (year, month, day, 12, 0, 0);
+  g_autofree char *name = sotto_message_row_format_day (time, now);
+
+  g_assert_cmpstr (name, ==, expected);
+}
+
+/* Day separators: Today, Yesterday (across a year's end too), the
+ * weekday within a week, then the date, with single spaces. */
+static void
+test_message_row_day_separators (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
+  g_autoptr(SottoMessage) old = incoming_message ("yesterday's", g_date_time_to_unix (yesterday) * 1000,
+                                                  g_date_time_to_unix (yesterday) * 1000);
+  g_autoptr(SottoMessage) recent = incoming_message ("today's", g_date_time_to_unix (now) * 1000,
+                                                     g_date_time_to_unix (now) * 1000);
+  SottoMessageRow *first = add_row (fixture, old, NULL);
+  SottoMessageRow *second = add_row (fixture, recent, old);
+
+  show_window (fixture);
+  g_assert_nonnull (find_label (GTK_WIDGET (first), "Yesterday"));
+  g_assert_nonnull (find_label (GTK_WIDGET (second), "Today"));
+
+  assert_day_name (2026, 1, 1, "Today");
+  assert_day_name (2025, 12, 31, "Yesterday");
+  assert_day_name (2025, 12, 29, "Monday");
+  assert_day_name (2025, 12, 25, "Thursday, 25 December 2025");
+  assert_day_name (2025, 3, 4, "Tuesday, 4 March 2025");
+}
+
+/* Messages from one side a moment apart are grouped; another side, a
+ * long pause or the safety-number event break the group. */
+static void
+test_message_row_grouping (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) first = incoming_message ("one", local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                                    local_milliseconds (2026, 3, 14, 10, 0, 1));
+  g_autoptr(SottoMessage) second = incoming_message ("two", local_milliseconds (2026, 3, 14, 10, 2, 0),
+                                                     local_milliseconds (2026, 3, 14, 10, 2, 1));
+  g_autoptr(SottoMessage) answer = outgoing_message ("three", local_milliseconds (2026, 3, 14, 10, 3, 0));
+  g_autoptr(SottoMessage) later = outgoing_message ("four", local_milliseconds (2026, 3, 14, 10, 30, 0));
+  SottoMessageRow *rows[4];
+
+  rows[0] = add_row (fixture, first, NULL);
+  rows[1] = add_row (fixture, second, first);
+  rows[2] = add_row (fixture, answer, second);
+  rows[3] = add_row (fixture, later, answer);
+  show_window (fixture);
+
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[0]), "grouped"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (rows[1]), "grouped"));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[2]), "grouped"));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[3]), "grouped"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -168,6 +338,12 @@ main (int   argc,
 
   g_test_add ("/app/message-row/sent-time", Fixture, NULL,
               fixture_set_up, test_message_row_sent_time, fixture_tear_down);
+  g_test_add ("/app/message-row/menu", Fixture, NULL,
+              fixture_set_up, test_message_row_menu, fixture_tear_down);
+  g_test_add ("/app/message-row/day-separators", Fixture, NULL,
+              fixture_set_up, test_message_row_day_separators, fixture_tear_down);
+  g_test_add ("/app/message-row/grouping", Fixture, NULL,
+              fixture_set_up, test_message_row_grouping, fixture_tear_down);
 
   return g_test_run ();
 }
