@@ -268,8 +268,11 @@ sotto_application_set_profile (SottoApplication *self,
     g_warning ("Could not create the profile directory %s: %s",
                g_file_peek_path (profile), g_strerror (errno));
 
+  /* The keyfile backend keeps keys directly under its root path in the
+   * root group, and without one it refuses to write them: Preferences
+   * were greyed out and the window size was forgotten. */
   path = g_build_filename (g_file_peek_path (profile), "settings.ini", NULL);
-  backend = g_keyfile_settings_backend_new (path, "/im/sotto/Sotto/", NULL);
+  backend = g_keyfile_settings_backend_new (path, "/im/sotto/Sotto/", "Sotto");
   g_clear_object (&self->settings);
   self->settings = g_settings_new_with_backend (SCHEMA_ID, backend);
 }
