@@ -807,6 +807,125 @@ test_conversation_list_highlight (Fixture       *fixture,
   g_assert_true (highlighted_conversation (fixture) == carol);
 }
 
+/* Finds the mapped button below @root labelled @label. */
+static GtkWidget *
+find_labelled_button (GtkWidget  *root,
+                      const char *label)
+{
+  if (GTK_IS_BUTTON (root) && gtk_widget_get_mapped (root)
+      && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_labelled_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+assert_same_bounds (const graphene_rect_t *a,
+                    const graphene_rect_t *b)
+{
+  g_assert_cmpfloat (a->origin.x, ==, b->origin.x);
+  g_assert_cmpfloat (a->origin.y, ==, b->origin.y);
+}
+
+/* Errors a new user meets, in words: a username checked when the user
+ * pauses or submits (and the error never moves Register), a relay that
+ * cannot be reached, a taken username, an address typed without its
+ * scheme, and an unknown username in the new-conversation dialog, which
+ * stays open with what was typed. */
+static void
+test_conversation_errors (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const char username_rule[] = "Usernames have 3 to 32 characters: lowercase letters, "
+                                      "digits, dots and underscores.";
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) relay_uri = g_uri_parse (fixture->relay->base_url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *bare_relay = g_strdup_printf ("localhost:%d", g_uri_get_port (relay_uri));
+  AdwMessageDialog *dialog;
+  GtkWidget *register_button;
+  graphene_rect_t before, after;
+  GtkWidget *root;
+
+  fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (fixture->app, profile);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (fixture->app));
+  fixture->window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (page_is (fixture, "passphrase"));
+  g_assert_true (set_row_text (root, "Passphrase", passphrase));
+  g_assert_true (set_row_text (root, "Confirm Passphrase", passphrase));
+  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
+  wait_until (page_is (fixture, "welcome"));
+
+  /* Typing: no error at the first character, one once the user pauses. */
+  g_assert_true (set_row_text (root, "Username", "a"));
+  run_main_loop_for (100);
+  g_assert_null (find_label (root, username_rule));
+  wait_until (find_label (root, username_rule) != NULL);
+
+  /* Submitting checks at once, and the error leaves Register in place. */
+  g_assert_true (set_row_text (root, "Relay Address", "127.0.0.1:1"));
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  register_button = find_labelled_button (root, "_Register");
+  g_assert_nonnull (register_button);
+  g_assert_true (gtk_widget_compute_bounds (register_button, root, &before));
+  g_assert_true (set_row_text (root, "Username", "Alice!"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  g_assert_nonnull (find_label (root, username_rule));
+  run_main_loop_for (100);
+  g_assert_true (gtk_widget_compute_bounds (register_button, root, &after));
+  assert_same_bounds (&before, &after);
+
+  /* A relay nobody answers at; the spinner said what it was doing. */
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  g_assert_true (page_is (fixture, "loading"));
+  run_main_loop_for (50);
+  g_assert_nonnull (find_label (root, "Creating the account alice on http://127.0.0.1:1…"));
+  wait_until (page_is (fixture, "welcome"));
+  g_assert_nonnull (find_label (root, "Sotto could not reach the relay at http://127.0.0.1:1. "
+                                      "Check the address and your connection."));
+
+  /* The relay's address as people type it; a username already taken. */
+  g_assert_true (set_row_text (root, "Relay Address", bare_relay));
+  g_assert_true (set_row_text (root, "Username", "bob"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  wait_until (find_label (root, "The username “bob” is taken. Choose another one.") != NULL);
+  g_assert_true (page_is (fixture, "welcome"));
+
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  wait_until (page_is (fixture, "chats"));
+
+  /* Nobody is called "nobody": the dialog says so and keeps the text. */
+  g_assert_true (gtk_widget_activate_action (root, "win.new-conversation", NULL));
+  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "nobody");
+  g_signal_emit_by_name (find_labelled_button (GTK_WIDGET (dialog), "_Start"), "clicked");
+  wait_until (g_strcmp0 (adw_message_dialog_get_body (dialog),
+                         "Nobody uses the username “nobody” on your relay. Check the spelling.") == 0);
+  run_main_loop_for (100);
+  g_assert_true (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == GTK_WINDOW (dialog));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog))), ==, "nobody");
+
+  /* Corrected, it opens the conversation and goes. */
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "bob");
+  g_signal_emit_by_name (find_labelled_button (GTK_WIDGET (dialog), "_Start"), "clicked");
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
+  wait_until (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -823,6 +942,8 @@ main (int   argc,
               fixture_set_up, test_conversation_safety_number_narrow, fixture_tear_down);
   g_test_add ("/app/conversation/list-highlight", Fixture, NULL,
               fixture_set_up, test_conversation_list_highlight, fixture_tear_down);
+  g_test_add ("/app/conversation/errors", Fixture, NULL,
+              fixture_set_up, test_conversation_errors, fixture_tear_down);
 
   return g_test_run ();
 }
