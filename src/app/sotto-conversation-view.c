@@ -27,6 +27,7 @@ struct _SottoConversationView
   GCancellable *cancellable;
   guint scroll_source;
   gboolean folded;
+  gboolean at_end;
 
   GtkWidget *box;
   AdwWindowTitle *title;
@@ -44,6 +45,7 @@ enum {
   PROP_0,
   PROP_CONVERSATION,
   PROP_FOLDED,
+  PROP_AT_END,
   N_PROPS
 };
 
@@ -221,6 +223,20 @@ sotto_conversation_view_is_at_end (SottoConversationView *self)
          >= gtk_adjustment_get_upper (adjustment) - 48;
 }
 
+/* Follows whether the newest messages are on screen, which is when the
+ * window may count them read. */
+static void
+sotto_conversation_view_update_at_end (SottoConversationView *self)
+{
+  gboolean at_end = sotto_conversation_view_is_at_end (self);
+
+  if (self->at_end != at_end)
+    {
+      self->at_end = at_end;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+}
+
 static void
 sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
                                              guint                  position,
@@ -382,6 +398,10 @@ sotto_conversation_view_get_property (GObject    *object,
       g_value_set_boolean (value, self->folded);
       break;
 
+    case PROP_AT_END:
+      g_value_set_boolean (value, self->at_end);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -440,6 +460,17 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                           FALSE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversationView:at-end:
+   *
+   * Whether the timeline shows its newest messages: only then have the
+   * messages that arrived while the user read older ones been seen.
+   */
+  properties [PROP_AT_END] =
+    g_param_spec_boolean ("at-end", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
@@ -472,8 +503,14 @@ sotto_conversation_view_init (SottoConversationView *self)
   GtkEventController *keys;
 
   self->cancellable = g_cancellable_new ();
+  self->at_end = TRUE;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
+                           G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
+                           G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
 
   g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
@@ -518,6 +555,14 @@ sotto_conversation_view_focus_composer (SottoConversationView *self)
   g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->text_view));
+}
+
+gboolean
+sotto_conversation_view_get_at_end (SottoConversationView *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_VIEW (self), FALSE);
+
+  return self->at_end;
 }
 
 SottoConversation *

@@ -122,7 +122,10 @@ sotto_window_shows_only_sidebar (SottoWindow *self)
 }
 
 /* What the user sees is read: only when the window is active, so that a
- * message arriving behind another window still counts as unread. */
+ * message arriving behind another window still counts as unread, and
+ * only when the timeline shows its newest messages, so that no read
+ * receipt goes out for a message that arrived while the user was
+ * reading older ones. */
 static void
 sotto_window_mark_shown_read (SottoWindow *self)
 {
@@ -132,7 +135,8 @@ sotto_window_mark_shown_read (SottoWindow *self)
 
   if (conversation == NULL || !gtk_window_is_active (GTK_WINDOW (self))
       || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
-      || sotto_window_shows_only_sidebar (self))
+      || sotto_window_shows_only_sidebar (self)
+      || !sotto_conversation_view_get_at_end (self->conversation_view))
     return;
 
   notification_id = g_strdup_printf ("message-%s",
@@ -354,6 +358,8 @@ sotto_window_show_chats (SottoWindow    *self,
 
   g_set_object (&self->messenger, messenger);
   conversations = G_LIST_MODEL (sotto_messenger_get_conversations (messenger));
+  g_settings_bind (self->settings, "send-read-receipts", messenger, "send-read-receipts",
+                   G_SETTINGS_BIND_GET);
 
   gtk_filter_list_model_set_model (self->filtered, conversations);
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
@@ -929,6 +935,8 @@ sotto_window_init (SottoWindow *self)
                            G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->leaflet, "notify::visible-child",
                            G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "notify::at-end",
+                           G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->leaflet, "notify::folded",
                            G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
 

@@ -15,12 +15,14 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "relay-test-util.h"
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
+#include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
@@ -926,6 +928,118 @@ test_conversation_errors (Fixture       *fixture,
   wait_until (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == NULL);
 }
 
+/* The state Bob's copy of his message @text is in, as sotto-cli's
+ * history prints it after receiving what waited for him. */
+static char *
+bob_sees_state (Fixture    *fixture,
+                const char *text)
+{
+  g_autofree char *history = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  history = run_cli (fixture, "history", "alice", "--json", NULL);
+  lines = g_strsplit (history, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *object;
+
+      if (lines[i][0] == '\0')
+        continue;
+      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+      object = json_node_get_object (json_parser_get_root (parser));
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
+        return g_strdup (json_object_get_string_member (object, "state"));
+    }
+
+  g_assert_not_reached ();
+}
+
+/* Makes Alice's window the one with the focus, which there has no
+ * window manager to do: what is shown there counts as read. */
+static void
+activate_alice (Fixture *fixture)
+{
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until (gtk_window_is_active (GTK_WINDOW (fixture->window)));
+}
+
+/* With "Send Read Receipts" off in Preferences, messages Alice reads are
+ * read for her and only delivered for Bob; back on, Bob sees "read", but
+ * only for messages that were on screen. */
+static void
+test_conversation_read_receipts (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  SottoPreferencesWindow *preferences;
+  SottoConversation *bob;
+  g_autofree char *state = NULL;
+  g_autofree char *state_after = NULL;
+  g_autofree char *state_unseen = NULL;
+  GtkScrolledWindow *scroller;
+  GtkAdjustment *adjustment;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = SOTTO_PREFERENCES_WINDOW (find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW))) != NULL);
+  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  activate_alice (fixture);
+
+  g_free (run_cli (fixture, "send", "alice", "read me quietly", NULL));
+  wait_until (find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  /* Past the engine's batching of receipts. */
+  run_main_loop_for (1500);
+  state = bob_sees_state (fixture, "read me quietly");
+  g_assert_cmpstr (state, ==, "delivered");
+
+  /* The same path with receipts on does tell Bob. */
+  g_settings_set_boolean (sotto_application_get_settings (fixture->app), "send-read-receipts", TRUE);
+  g_free (run_cli (fixture, "send", "alice", "read me aloud", NULL));
+  wait_until (find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  run_main_loop_for (1500);
+  state_after = bob_sees_state (fixture, "read me aloud");
+  g_assert_cmpstr (state_after, ==, "read");
+
+  /* A message that arrives while Alice reads older ones is not on screen,
+   * so it is not read, until she scrolls down to it. */
+  for (guint i = 0; i < 24; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("filler %u", i);
+
+      send_from_composer (fixture, text);
+      wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
+    }
+  scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                        GTK_TYPE_LIST_VIEW),
+                                                           GTK_TYPE_SCROLLED_WINDOW));
+  adjustment = gtk_scrolled_window_get_vadjustment (scroller);
+  wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
+  /* Once the view has followed the last message sent, Alice scrolls up. */
+  run_main_loop_for (500);
+  gtk_adjustment_set_value (adjustment, 0);
+  wait_until (!sotto_conversation_view_get_at_end (conversation_view (fixture)));
+  run_main_loop_for (200);
+  g_assert_false (sotto_conversation_view_get_at_end (conversation_view (fixture)));
+
+  g_free (run_cli (fixture, "send", "alice", "below the fold", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 1);
+  run_main_loop_for (1500);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 1);
+  state_unseen = bob_sees_state (fixture, "below the fold");
+  g_assert_cmpstr (state_unseen, ==, "delivered");
+
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -944,6 +1058,8 @@ main (int   argc,
               fixture_set_up, test_conversation_list_highlight, fixture_tear_down);
   g_test_add ("/app/conversation/errors", Fixture, NULL,
               fixture_set_up, test_conversation_errors, fixture_tear_down);
+  g_test_add ("/app/conversation/read-receipts", Fixture, NULL,
+              fixture_set_up, test_conversation_read_receipts, fixture_tear_down);
 
   return g_test_run ();
 }
