@@ -26,6 +26,7 @@ struct _SottoConversationView
   GSignalGroup *messages_signals;
   GCancellable *cancellable;
   guint scroll_source;
+  guint draft_source;
   gboolean folded;
   gboolean at_end;
 
@@ -92,6 +93,64 @@ characters_over_limit (const char *text)
   end = g_utf8_find_prev_char (text, end + 1);
 
   return g_utf8_strlen (end, -1);
+}
+
+/* How long the composer rests before what it holds is stored. */
+#define DRAFT_SAVE_DELAY_MS 1000
+
+static void
+sotto_conversation_view_save_draft_cb (GObject      *object,
+                                       GAsyncResult *result,
+                                       gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_conversation_save_draft_finish (SOTTO_CONVERSATION (object), result, &error))
+    g_warning ("Could not keep the draft: %s", error->message);
+}
+
+/* Stores what the composer holds as the conversation's draft, so that
+ * nothing typed is lost to a switch of conversation, a restart or a
+ * crash. */
+static void
+sotto_conversation_view_save_draft (SottoConversationView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+  const char *draft;
+
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+
+  if (self->conversation == NULL)
+    return;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  draft = sotto_conversation_get_draft (self->conversation);
+  if (g_strcmp0 (text, draft != NULL ? draft : "") == 0)
+    return;
+
+  sotto_conversation_save_draft_async (self->conversation, text, NULL,
+                                       sotto_conversation_view_save_draft_cb, NULL);
+}
+
+static gboolean
+sotto_conversation_view_draft_timeout_cb (gpointer user_data)
+{
+  SottoConversationView *self = user_data;
+
+  self->draft_source = 0;
+  sotto_conversation_view_save_draft (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sotto_conversation_view_text_changed_cb (SottoConversationView *self)
+{
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+  self->draft_source = g_timeout_add (DRAFT_SAVE_DELAY_MS, sotto_conversation_view_draft_timeout_cb, self);
 }
 
 static void
@@ -367,6 +426,7 @@ sotto_conversation_view_dispose (GObject *object)
 {
   SottoConversationView *self = (SottoConversationView *) object;
 
+  sotto_conversation_view_save_draft (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
 
@@ -527,6 +587,9 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
                            G_CALLBACK (sotto_conversation_view_update_actions),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
+                           G_CALLBACK (sotto_conversation_view_text_changed_cb),
+                           self, G_CONNECT_SWAPPED);
 
   self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);
   g_signal_group_connect_object (self->contact_signals, "notify::sending-held",
@@ -583,8 +646,11 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
   g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
 
-  if (!g_set_object (&self->conversation, conversation))
+  if (self->conversation == conversation)
     return;
+
+  sotto_conversation_view_save_draft (self);
+  g_set_object (&self->conversation, conversation);
 
   if (conversation != NULL)
     messages = sotto_conversation_get_messages (conversation);
@@ -596,7 +662,11 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
     selection = gtk_no_selection_new (g_object_ref (messages));
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
 
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
+                            conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
+                            ? sotto_conversation_get_draft (conversation) : "",
+                            -1);
+  g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);
 

@@ -20,5 +20,7 @@ SottoConversation *_sotto_conversation_new    (SottoStore        *store,
 gint64             _sotto_conversation_get_id (SottoConversation *self);
 void               _sotto_conversation_add_stored (SottoConversation *self,
                                                    SottoMessage      *message);
+void               _sotto_conversation_set_stored_draft (SottoConversation *self,
+                                                         const char        *draft);
 
 G_END_DECLS

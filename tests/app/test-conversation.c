@@ -11,11 +11,14 @@
  * that must raise the banner and hold the composer.
  */
 
+#define _GNU_SOURCE   /* for memmem() */
+
 #include "config.h"
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "relay-test-util.h"
 #include "sotto-application.h"
@@ -1040,6 +1043,94 @@ test_conversation_read_receipts (Fixture       *fixture,
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
 }
 
+/* Whether any file in @directory holds @text as it is. */
+static gboolean
+directory_contains (const char *directory,
+                    const char *text)
+{
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (g_file_get_contents (path, &contents, &length, NULL)
+          && memmem (contents, length, text, strlen (text)) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A draft per conversation: kept when switching, shown as "Draft" in the
+ * list, and still there when the window opens again, from the encrypted
+ * store (no plaintext of it on disk). */
+static void
+test_conversation_drafts (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const char draft[] = "half a thought, not sent";
+  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autofree char *kept = NULL;
+  g_autofree char *restored = NULL;
+  g_autofree char *carols_composer = NULL;
+  SottoConversationList *conversations;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+  g_autofree char *bob_uuid = NULL;
+  GtkWidget *root;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (bob)));
+
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+
+  /* Alice starts writing to Bob, then looks at Carol's message. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                                   GTK_TYPE_TEXT_VIEW))),
+                            draft, -1);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  carols_composer = composer_text (fixture);
+  g_assert_cmpstr (carols_composer, ==, "");
+  wait_until (find_label (GTK_WIDGET (fixture->window), "Draft: half a thought, not sent") != NULL);
+
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  kept = composer_text (fixture);
+  g_assert_cmpstr (kept, ==, draft);
+
+  /* Closed and opened again, the window finds the draft in the store. */
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  fixture->window = NULL;
+  run_main_loop_for (1000);
+  g_assert_false (directory_contains (fixture->alice_profile, draft));
+
+  fixture->window = sotto_window_new (fixture->app);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (page_is (fixture, "passphrase"));
+  g_assert_true (set_row_text (root, "Passphrase", passphrase));
+  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
+  wait_until (page_is (fixture, "chats"));
+  wait_until (find_label (root, "Draft: half a thought, not sent") != NULL);
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  restored = composer_text (fixture);
+  g_assert_cmpstr (restored, ==, draft);
+
+  /* Sent, it is a draft no more. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)), "conversation.send", NULL));
+  wait_until (find_label (root, "Draft: half a thought, not sent") == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1060,6 +1151,8 @@ main (int   argc,
               fixture_set_up, test_conversation_errors, fixture_tear_down);
   g_test_add ("/app/conversation/read-receipts", Fixture, NULL,
               fixture_set_up, test_conversation_read_receipts, fixture_tear_down);
+  g_test_add ("/app/conversation/drafts", Fixture, NULL,
+              fixture_set_up, test_conversation_drafts, fixture_tear_down);
 
   return g_test_run ();
 }
