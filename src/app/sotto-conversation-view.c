@@ -24,6 +24,8 @@ struct _SottoConversationView
   SottoConversation *conversation;
   GSignalGroup *contact_signals;
   GSignalGroup *messages_signals;
+  GSignalGroup *conversation_signals;
+  SottoMessage *first_unread;
   GCancellable *cancellable;
   guint scroll_source;
   guint draft_source;
@@ -36,6 +38,8 @@ struct _SottoConversationView
   GtkLabel *banner_label;
   GtkScrolledWindow *scroller;
   GtkListView *timeline;
+  GtkWidget *jump_button;
+  GtkLabel *jump_count_label;
   GtkLabel *held_label;
   GtkLabel *too_long_label;
   GtkWidget *composer;
@@ -282,6 +286,19 @@ sotto_conversation_view_is_at_end (SottoConversationView *self)
          >= gtk_adjustment_get_upper (adjustment) - 48;
 }
 
+/* The way back to the newest message, for a reader of older ones, with
+ * the number of messages that came meanwhile. */
+static void
+sotto_conversation_view_update_jump_button (SottoConversationView *self)
+{
+  guint unread = self->conversation != NULL ? sotto_conversation_get_unread_count (self->conversation) : 0;
+  g_autofree char *count = g_strdup_printf ("%u", unread);
+
+  gtk_label_set_label (self->jump_count_label, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->jump_count_label), unread > 0);
+  gtk_widget_set_visible (self->jump_button, self->conversation != NULL && !self->at_end);
+}
+
 /* Follows whether the newest messages are on screen, which is when the
  * window may count them read. */
 static void
@@ -292,7 +309,41 @@ sotto_conversation_view_update_at_end (SottoConversationView *self)
   if (self->at_end != at_end)
     {
       self->at_end = at_end;
+      sotto_conversation_view_update_jump_button (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+}
+
+/* The timeline grew or the window changed size: a reader at the end
+ * stays there; elsewhere the view does not move. */
+static void
+sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
+{
+  if (self->at_end)
+    sotto_conversation_view_queue_scroll_to_end (self);
+  else
+    sotto_conversation_view_update_at_end (self);
+}
+
+/* Moves the "New Messages" divider to @message, or takes it away. */
+static void
+sotto_conversation_view_set_first_unread (SottoConversationView *self,
+                                          SottoMessage          *message)
+{
+  if (!g_set_object (&self->first_unread, message))
+    return;
+
+  /* Rows bound before the change learn of it here, the others on bind. */
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->timeline));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (SOTTO_IS_MESSAGE_ROW (row))
+        sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (row),
+                                            message != NULL
+                                            && sotto_message_row_get_message (SOTTO_MESSAGE_ROW (row)) == message);
     }
 }
 
@@ -304,10 +355,20 @@ sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
                                              GListModel            *messages)
 {
   /* Follow new messages only when the reader is at the end already:
-   * someone reading history must not be yanked away from it. */
-  if (added > 0 && position + added == g_list_model_get_n_items (messages)
-      && sotto_conversation_view_is_at_end (self))
-    sotto_conversation_view_queue_scroll_to_end (self);
+   * someone reading history must not be yanked away from it, and sees
+   * where the new messages start instead. */
+  if (added > 0 && position + added == g_list_model_get_n_items (messages))
+    {
+      if (self->at_end)
+        sotto_conversation_view_queue_scroll_to_end (self);
+      else if (self->first_unread == NULL)
+        {
+          g_autoptr(SottoMessage) first = g_list_model_get_item (messages, position);
+
+          if (sotto_message_get_direction (first) == SOTTO_MESSAGE_DIRECTION_INCOMING)
+            sotto_conversation_view_set_first_unread (self, first);
+        }
+    }
 }
 
 static void
@@ -336,6 +397,8 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
                                  gtk_list_item_get_item (item),
                                  sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
                                  previous);
+  sotto_message_row_set_first_unread (row, self->first_unread != NULL
+                                           && gtk_list_item_get_item (item) == (gpointer) self->first_unread);
 }
 
 static void
@@ -344,6 +407,7 @@ sotto_conversation_view_unbind_row_cb (GtkSignalListItemFactory *factory,
                                        gpointer                  user_data)
 {
   sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL, NULL, NULL);
+  sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), FALSE);
 }
 
 static void
@@ -362,6 +426,14 @@ sotto_conversation_view_send (GtkWidget  *widget,
   gtk_widget_activate_action (widget, "win.send-message", "s", text);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
   sotto_conversation_view_queue_scroll_to_end (self);
+}
+
+static void
+sotto_conversation_view_scroll_to_end (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *parameter)
+{
+  sotto_conversation_view_queue_scroll_to_end (SOTTO_CONVERSATION_VIEW (widget));
 }
 
 static void
@@ -434,6 +506,8 @@ sotto_conversation_view_dispose (GObject *object)
 
   g_clear_object (&self->contact_signals);
   g_clear_object (&self->messages_signals);
+  g_clear_object (&self->conversation_signals);
+  g_clear_object (&self->first_unread);
   g_clear_object (&self->conversation);
   g_clear_object (&self->cancellable);
 
@@ -540,6 +614,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, banner_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
@@ -551,6 +627,13 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                                    sotto_conversation_view_show_safety_number);
   gtk_widget_class_install_action (widget_class, "conversation.accept-identity", NULL,
                                    sotto_conversation_view_accept_identity);
+  gtk_widget_class_install_action (widget_class, "conversation.scroll-to-end", NULL,
+                                   sotto_conversation_view_scroll_to_end);
+  /* From the timeline; in the composer End and Ctrl+End move the cursor. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, 0, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, GDK_CONTROL_MASK, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, GDK_CONTROL_MASK, "conversation.scroll-to-end", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "conversationview");
@@ -570,7 +653,7 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                            G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
-                           G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (sotto_conversation_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
@@ -598,6 +681,10 @@ sotto_conversation_view_init (SottoConversationView *self)
                                  G_CALLBACK (sotto_conversation_view_update_contact), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->contact_signals, "notify::verification-state",
                                  G_CALLBACK (sotto_conversation_view_update_contact), self, G_CONNECT_SWAPPED);
+
+  self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
+  g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_conversation_view_update_jump_button), self, G_CONNECT_SWAPPED);
 
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_object (self->messages_signals, "items-changed",
@@ -641,6 +728,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
                                           SottoConversation     *conversation)
 {
   g_autoptr(GtkNoSelection) selection = NULL;
+  g_autoptr(SottoMessage) first_unread = NULL;
   GListModel *messages = NULL;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
@@ -657,6 +745,20 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
 
   g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
   g_signal_group_set_target (self->messages_signals, messages);
+  g_signal_group_set_target (self->conversation_signals, conversation);
+
+  /* What arrived since the user last read the conversation starts below
+   * the divider. */
+  first_unread = NULL;
+  if (conversation != NULL)
+    {
+      guint unread = sotto_conversation_get_unread_count (conversation);
+      guint n_messages = g_list_model_get_n_items (messages);
+
+      if (unread > 0 && unread <= n_messages)
+        first_unread = g_list_model_get_item (messages, n_messages - unread);
+    }
+  sotto_conversation_view_set_first_unread (self, first_unread);
 
   if (messages != NULL)
     selection = gtk_no_selection_new (g_object_ref (messages));
@@ -671,6 +773,12 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   sotto_conversation_view_update_held (self);
 
   /* A conversation opens on its newest messages. */
+  if (!self->at_end)
+    {
+      self->at_end = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+  sotto_conversation_view_update_jump_button (self);
   sotto_conversation_view_queue_scroll_to_end (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);

@@ -24,6 +24,7 @@ struct _SottoMessageRow
 
   GtkWidget *box;
   GtkLabel *day_label;
+  GtkLabel *unread_label;
   GtkWidget *event_box;
   GtkLabel *event_label;
   GtkWidget *bubble;
@@ -476,6 +477,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, day_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, unread_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble);
@@ -562,4 +564,21 @@ sotto_message_row_set_message (SottoMessageRow *self,
 
   sotto_message_row_update_context (self);
   sotto_message_row_update (self);
+}
+
+/**
+ * sotto_message_row_set_first_unread:
+ * @self: a #SottoMessageRow
+ * @first_unread: whether the row's message is the first that arrived
+ *   since the user last saw the conversation's end
+ *
+ * Shows the divider above which the user has read everything.
+ */
+void
+sotto_message_row_set_first_unread (SottoMessageRow *self,
+                                    gboolean         first_unread)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_label), first_unread);
 }

@@ -1131,6 +1131,65 @@ test_conversation_drafts (Fixture       *fixture,
   wait_until (find_label (root, "Draft: half a thought, not sent") == NULL);
 }
 
+/* The timeline: at the bottom, new messages keep it there; scrolled up,
+ * a button leads back with the number of new messages, and a divider
+ * marks where they start. */
+static void
+test_conversation_timeline (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  SottoConversationView *view;
+  SottoConversation *bob;
+  GtkAdjustment *adjustment;
+  GtkWidget *jump;
+  GtkWidget *divider;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  view = conversation_view (fixture);
+  bob = open_conversation (fixture);
+  activate_alice (fixture);
+
+  for (guint i = 0; i < 24; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("filler %u", i);
+
+      send_from_composer (fixture, text);
+      wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
+    }
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
+
+  /* At the bottom, an answer keeps the view there. */
+  g_free (run_cli (fixture, "send", "alice", "while you watch", NULL));
+  wait_until (find_label (GTK_WIDGET (view), "while you watch") != NULL);
+  run_main_loop_for (300);
+  g_assert_true (sotto_conversation_view_get_at_end (view));
+  g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+
+  /* Scrolled up, two messages come: the button says so. */
+  gtk_adjustment_set_value (adjustment, 0);
+  wait_until ((jump = find_button (GTK_WIDGET (view), "conversation.scroll-to-end")) != NULL);
+  g_free (run_cli (fixture, "send", "alice", "first new one", NULL));
+  g_free (run_cli (fixture, "send", "alice", "second new one", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 2);
+  g_assert_nonnull (find_label (jump, "2"));
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+
+  /* The button leads to them, below the divider, and they are read. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
+  wait_until (sotto_conversation_view_get_at_end (view));
+  wait_until (find_label (GTK_WIDGET (view), "second new one") != NULL);
+  divider = find_label (GTK_WIDGET (view), "New Messages");
+  g_assert_nonnull (divider);
+  g_assert_true (gtk_widget_is_ancestor (divider, gtk_widget_get_ancestor (find_label (GTK_WIDGET (view), "first new one"),
+                                                                            SOTTO_TYPE_MESSAGE_ROW)));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1153,6 +1212,8 @@ main (int   argc,
               fixture_set_up, test_conversation_read_receipts, fixture_tear_down);
   g_test_add ("/app/conversation/drafts", Fixture, NULL,
               fixture_set_up, test_conversation_drafts, fixture_tear_down);
+  g_test_add ("/app/conversation/timeline", Fixture, NULL,
+              fixture_set_up, test_conversation_timeline, fixture_tear_down);
 
   return g_test_run ();
 }
