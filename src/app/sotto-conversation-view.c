@@ -371,6 +371,66 @@ sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
     }
 }
 
+/* Shows the conversation's list of messages. */
+static void
+sotto_conversation_view_show_messages (SottoConversationView *self)
+{
+  GListModel *messages = self->conversation != NULL ? sotto_conversation_get_messages (self->conversation) : NULL;
+  g_autoptr(GtkNoSelection) selection = NULL;
+
+  g_signal_group_set_target (self->messages_signals, messages);
+
+  if (messages != NULL)
+    selection = gtk_no_selection_new (g_object_ref (messages));
+  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
+}
+
+/* A deletion replaced the list: the view shows the new one where the
+ * reader was. */
+static void
+sotto_conversation_view_messages_replaced_cb (SottoConversationView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double value = gtk_adjustment_get_value (adjustment);
+  gboolean at_end = self->at_end;
+
+  sotto_conversation_view_set_first_unread (self, NULL);
+  sotto_conversation_view_show_messages (self);
+
+  if (at_end)
+    sotto_conversation_view_queue_scroll_to_end (self);
+  else
+    gtk_adjustment_set_value (adjustment, value);
+}
+
+static void
+sotto_conversation_view_delete_message_cb (GObject      *object,
+                                           GAsyncResult *result,
+                                           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A message that went into the outbox again meanwhile stays. */
+  if (!sotto_conversation_delete_message_finish (SOTTO_CONVERSATION (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    g_warning ("Could not delete the message: %s", error->message);
+}
+
+static void
+sotto_conversation_view_delete_message (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+
+  if (self->conversation == NULL)
+    return;
+
+  sotto_conversation_delete_message_async (self->conversation, g_variant_get_string (parameter, NULL),
+                                           self->cancellable, sotto_conversation_view_delete_message_cb, NULL);
+}
+
 static void
 sotto_conversation_view_setup_row_cb (GtkSignalListItemFactory *factory,
                                       GtkListItem              *item,
@@ -629,6 +689,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                                    sotto_conversation_view_accept_identity);
   gtk_widget_class_install_action (widget_class, "conversation.scroll-to-end", NULL,
                                    sotto_conversation_view_scroll_to_end);
+  gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
+                                   sotto_conversation_view_delete_message);
   /* From the timeline; in the composer End and Ctrl+End move the cursor. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "conversation.scroll-to-end", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, 0, "conversation.scroll-to-end", NULL);
@@ -685,6 +747,8 @@ sotto_conversation_view_init (SottoConversationView *self)
   self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
   g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
                                  G_CALLBACK (sotto_conversation_view_update_jump_button), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->conversation_signals, "notify::messages",
+                                 G_CALLBACK (sotto_conversation_view_messages_replaced_cb), self, G_CONNECT_SWAPPED);
 
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_object (self->messages_signals, "items-changed",
@@ -727,7 +791,6 @@ void
 sotto_conversation_view_set_conversation (SottoConversationView *self,
                                           SottoConversation     *conversation)
 {
-  g_autoptr(GtkNoSelection) selection = NULL;
   g_autoptr(SottoMessage) first_unread = NULL;
   GListModel *messages = NULL;
 
@@ -744,7 +807,6 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
     messages = sotto_conversation_get_messages (conversation);
 
   g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
-  g_signal_group_set_target (self->messages_signals, messages);
   g_signal_group_set_target (self->conversation_signals, conversation);
 
   /* What arrived since the user last read the conversation starts below
@@ -759,10 +821,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
         first_unread = g_list_model_get_item (messages, n_messages - unread);
     }
   sotto_conversation_view_set_first_unread (self, first_unread);
-
-  if (messages != NULL)
-    selection = gtk_no_selection_new (g_object_ref (messages));
-  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
+  sotto_conversation_view_show_messages (self);
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL

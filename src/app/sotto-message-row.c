@@ -188,6 +188,9 @@ sotto_message_row_update_actions (SottoMessageRow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", has_text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", has_text);
+  /* A message in the outbox may be on its way: it stays until sent. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
+                                 has_text && sotto_message_get_state (self->message) != SOTTO_MESSAGE_STATE_QUEUED);
 }
 
 static void
@@ -360,6 +363,18 @@ sotto_message_row_copy_text (GtkWidget  *widget,
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), sotto_message_get_body (self->message));
 }
 
+/* The conversation view deletes it; the other side keeps its copy. */
+static void
+sotto_message_row_delete (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+
+  gtk_widget_activate_action (widget, "conversation.delete-message", "s",
+                              sotto_message_get_id (self->message));
+}
+
 static void
 sotto_message_row_copy_time (GtkWidget  *widget,
                              const char *action_name,
@@ -388,6 +403,7 @@ sotto_message_row_popup_menu_at (SottoMessageRow *self,
 
       g_menu_append (model, _("_Copy Text"), "message.copy-text");
       g_menu_append (model, _("Copy _Time"), "message.copy-time");
+      g_menu_append (model, _("_Delete for Me"), "message.delete");
       self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
       gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
       gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
@@ -487,6 +503,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "message.copy-text", NULL, sotto_message_row_copy_text);
   gtk_widget_class_install_action (widget_class, "message.copy-time", NULL, sotto_message_row_copy_time);
+  gtk_widget_class_install_action (widget_class, "message.delete", NULL, sotto_message_row_delete);
   gtk_widget_class_install_action (widget_class, "message.show-menu", NULL, sotto_message_row_show_menu);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.show-menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.show-menu", NULL);

@@ -60,6 +60,7 @@ struct _Operation
   gboolean event_added;
   GStrv read_ids;
   char *draft;
+  guint n_messages;
 };
 
 enum {
@@ -531,6 +532,120 @@ sotto_conversation_mark_read_finish (SottoConversation  *self,
 }
 
 static void
+sotto_conversation_delete_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GPtrArray) last = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_messages;
+  guint n_unread;
+
+  if (!_sotto_store_delete_message (self->store, self->id, operation->id, &n_messages, &n_unread, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* The list starts again from the store, with the newest message that
+   * remains for its preview. */
+  if (n_messages > 0)
+    {
+      last = _sotto_store_load_messages (self->store, self->id, n_messages - 1, 1, &error);
+      if (last == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      operation->message = g_object_ref (g_ptr_array_index (last, 0));
+    }
+
+  operation->n_messages = n_messages;
+  operation->change.n_unread = n_unread;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_delete_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
+{
+  g_autofree char *preview = make_preview (operation->message);
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  /* Positions after the deleted message moved down by one: rather than
+   * renumber the pages in memory (and those being read), the list is
+   * replaced, and views follow #SottoConversation:messages. */
+  g_clear_object (&self->messages);
+  self->messages = _sotto_message_list_new (self->store, self->id, operation->n_messages,
+                                            operation->message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MESSAGES]);
+
+  g_set_object (&self->last_message, operation->message);
+  if (g_strcmp0 (preview, self->preview) != 0)
+    {
+      g_free (self->preview);
+      self->preview = g_steal_pointer (&preview);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
+    }
+
+  sotto_conversation_set_unread_count (self, operation->change.n_unread);
+
+  g_object_thaw_notify (G_OBJECT (self));
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_conversation_delete_message_async:
+ * @self: a #SottoConversation
+ * @id: the message's UUID
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the message is gone from the store
+ * @user_data: data for @callback
+ *
+ * Deletes a message from this device ("Delete for Me"); the other side
+ * keeps its copy.  #SottoConversation:messages is a new list afterwards.
+ * A message still being sent cannot be deleted (%G_IO_ERROR_BUSY).
+ */
+void
+sotto_conversation_delete_message_async (SottoConversation   *self,
+                                         const char          *id,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_delete_apply;
+  operation->id = g_strdup (id);
+
+  sotto_conversation_run (self, operation, sotto_conversation_delete_thread,
+                          sotto_conversation_delete_message_async,
+                          cancellable, callback, user_data);
+}
+
+gboolean
+sotto_conversation_delete_message_finish (SottoConversation  *self,
+                                          GAsyncResult       *result,
+                                          GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
 sotto_conversation_set_draft (SottoConversation *self,
                               const char        *draft)
 {
@@ -963,10 +1078,16 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                           G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversation:messages:
+   *
+   * The messages, oldest first.  Deleting one replaces the list.
+   */
   properties [PROP_MESSAGES] =
     g_param_spec_object ("messages", NULL, NULL,
                          G_TYPE_LIST_MODEL,
                          (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
   properties [PROP_UNREAD_COUNT] =

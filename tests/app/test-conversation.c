@@ -1043,6 +1043,26 @@ test_conversation_read_receipts (Fixture       *fixture,
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
 }
 
+/* Closes Alice's window and opens a new one, which reads everything
+ * from the store again. */
+static void
+reopen_alice (Fixture *fixture)
+{
+  GtkWidget *root;
+
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  fixture->window = NULL;
+  run_main_loop_for (1000);
+
+  fixture->window = sotto_window_new (fixture->app);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (page_is (fixture, "passphrase"));
+  g_assert_true (set_row_text (root, "Passphrase", passphrase));
+  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
+  wait_until (page_is (fixture, "chats"));
+}
+
 /* Whether any file in @directory holds @text as it is. */
 static gboolean
 directory_contains (const char *directory,
@@ -1108,19 +1128,11 @@ test_conversation_drafts (Fixture       *fixture,
   kept = composer_text (fixture);
   g_assert_cmpstr (kept, ==, draft);
 
-  /* Closed and opened again, the window finds the draft in the store. */
-  gtk_window_destroy (GTK_WINDOW (fixture->window));
-  fixture->window = NULL;
-  run_main_loop_for (1000);
+  /* Closed and opened again, the window finds the draft in the store,
+   * which holds no plaintext of it. */
+  reopen_alice (fixture);
   g_assert_false (directory_contains (fixture->alice_profile, draft));
-
-  fixture->window = sotto_window_new (fixture->app);
-  gtk_window_present (GTK_WINDOW (fixture->window));
   root = GTK_WIDGET (fixture->window);
-  wait_until (page_is (fixture, "passphrase"));
-  g_assert_true (set_row_text (root, "Passphrase", passphrase));
-  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
-  wait_until (page_is (fixture, "chats"));
   wait_until (find_label (root, "Draft: half a thought, not sent") != NULL);
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   restored = composer_text (fixture);
@@ -1190,6 +1202,50 @@ test_conversation_timeline (Fixture       *fixture,
   wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
 }
 
+/* Delete for Me, from the message menu: the message goes from the
+ * timeline and from the store, the other messages stay in order, and
+ * the list's preview follows. */
+static void
+test_conversation_delete_for_me (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *bob_uuid = NULL;
+  SottoConversation *bob;
+  GtkWidget *view;
+  GtkWidget *row;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (bob)));
+  g_free (run_cli (fixture, "send", "alice", "first of three", NULL));
+  g_free (run_cli (fixture, "send", "alice", "delete me", NULL));
+  g_free (run_cli (fixture, "send", "alice", "last of three", NULL));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (find_label (view, "last of three") != NULL);
+
+  row = gtk_widget_get_ancestor (find_label (view, "delete me"), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
+  wait_until (find_label (view, "delete me") == NULL);
+  /* The list is read again: the page with the first message comes back. */
+  wait_until (find_label (view, "last of three") != NULL && find_label (view, "first of three") != NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (bob)), ==, 2);
+
+  /* The newest one deleted, the list shows the one before. */
+  row = gtk_widget_get_ancestor (find_label (view, "last of three"), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
+  wait_until (g_strcmp0 (sotto_conversation_get_last_message_preview (bob), "first of three") == 0);
+
+  /* And so it stays, read from the store again. */
+  reopen_alice (fixture);
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (find_label (view, "first of three") != NULL);
+  g_assert_null (find_label (view, "delete me"));
+  g_assert_null (find_label (view, "last of three"));
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (open_conversation (fixture))), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1214,6 +1270,8 @@ main (int   argc,
               fixture_set_up, test_conversation_drafts, fixture_tear_down);
   g_test_add ("/app/conversation/timeline", Fixture, NULL,
               fixture_set_up, test_conversation_timeline, fixture_tear_down);
+  g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
+              fixture_set_up, test_conversation_delete_for_me, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -227,6 +227,7 @@ test_message_row_menu (Fixture       *fixture,
   GMenuModel *model;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
   g_autofree char *copied_text = NULL;
   g_autofree char *copied_time = NULL;
 
@@ -248,11 +249,13 @@ test_message_row_menu (Fixture       *fixture,
   while ((menu = find_mapped (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
     g_main_context_iteration (NULL, TRUE);
   model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
-  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 2);
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 3);
   g_menu_model_get_item_attribute (model, 0, G_MENU_ATTRIBUTE_LABEL, "s", &first);
   g_menu_model_get_item_attribute (model, 1, G_MENU_ATTRIBUTE_LABEL, "s", &second);
+  g_menu_model_get_item_attribute (model, 2, G_MENU_ATTRIBUTE_LABEL, "s", &third);
   g_assert_cmpstr (first, ==, "_Copy Text");
   g_assert_cmpstr (second, ==, "Copy _Time");
+  g_assert_cmpstr (third, ==, "_Delete for Me");
   gtk_popover_popdown (GTK_POPOVER (menu));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
