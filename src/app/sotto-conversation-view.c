@@ -31,6 +31,7 @@ struct _SottoConversationView
   guint draft_source;
   gboolean folded;
   gboolean at_end;
+  double end_value;  /* where the view was when at_end was last decided */
 
   GtkWidget *box;
   AdwWindowTitle *title;
@@ -304,7 +305,10 @@ sotto_conversation_view_update_jump_button (SottoConversationView *self)
 static void
 sotto_conversation_view_update_at_end (SottoConversationView *self)
 {
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   gboolean at_end = sotto_conversation_view_is_at_end (self);
+
+  self->end_value = gtk_adjustment_get_value (adjustment);
 
   if (self->at_end != at_end)
     {
@@ -319,7 +323,12 @@ sotto_conversation_view_update_at_end (SottoConversationView *self)
 static void
 sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
 {
-  if (self->at_end)
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  /* A scroll that the list view answers with a new size arrives here
+   * before its value-changed reaches this view: only an unmoved reader
+   * is taken along. */
+  if (self->at_end && gtk_adjustment_get_value (adjustment) == self->end_value)
     sotto_conversation_view_queue_scroll_to_end (self);
   else
     sotto_conversation_view_update_at_end (self);

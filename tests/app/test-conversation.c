@@ -123,23 +123,50 @@ run_cli_as (const char *profile,
   return standard_output;
 }
 
-/* Finds the first mapped widget of @type below @root, or NULL. */
+typedef gboolean (*WidgetMatch) (GtkWidget     *widget,
+                                 gconstpointer  data);
+
+/* Finds the first widget below @root, depth first, that @match accepts. */
 static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
+find_matching (GtkWidget     *root,
+               WidgetMatch    match,
+               gconstpointer  data)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root))
+  if (match (root, data))
     return root;
 
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = find_widget (child, type);
+      GtkWidget *found = find_matching (child, match, data);
 
       if (found != NULL)
         return found;
     }
 
   return NULL;
+}
+
+static gboolean
+is_mapped_of_type (GtkWidget     *widget,
+                   gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type)) && gtk_widget_get_mapped (widget);
+}
+
+/* Finds the first mapped widget of @type below @root, or NULL. */
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  return find_matching (root, is_mapped_of_type, GSIZE_TO_POINTER (type));
+}
+
+static gboolean
+is_button_for_action (GtkWidget     *widget,
+                      gconstpointer  action_name)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0;
 }
 
 /* Finds the mapped button below @root that activates @action_name. */
@@ -147,19 +174,15 @@ static GtkWidget *
 find_button (GtkWidget  *root,
              const char *action_name)
 {
-  if (GTK_IS_BUTTON (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
-    return root;
+  return find_matching (root, is_button_for_action, action_name);
+}
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
+static gboolean
+is_label_showing (GtkWidget     *widget,
+                  gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
 }
 
 /* Finds a mapped label showing @text below @root, or NULL. */
@@ -167,19 +190,31 @@ static GtkWidget *
 find_label (GtkWidget  *root,
             const char *text)
 {
-  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return root;
+  return find_matching (root, is_label_showing, text);
+}
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_label (child, text);
+static gboolean
+is_button_labelled (GtkWidget     *widget,
+                    gconstpointer  label)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0;
+}
 
-      if (found != NULL)
-        return found;
-    }
+/* Finds the mapped button below @root labelled @label. */
+static GtkWidget *
+find_labelled_button (GtkWidget  *root,
+                      const char *label)
+{
+  return find_matching (root, is_button_labelled, label);
+}
 
-  return NULL;
+static gboolean
+is_entry_row_titled (GtkWidget     *widget,
+                     gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) && GTK_IS_EDITABLE (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
 }
 
 /* Types @text into the mapped entry row titled @title. */
@@ -188,20 +223,13 @@ set_row_text (GtkWidget  *root,
               const char *title,
               const char *text)
 {
-  if (ADW_IS_PREFERENCES_ROW (root) && GTK_IS_EDITABLE (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), title) == 0)
-    {
-      gtk_editable_set_text (GTK_EDITABLE (root), text);
-      return TRUE;
-    }
+  GtkWidget *row = find_matching (root, is_entry_row_titled, title);
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      if (set_row_text (child, title, text))
-        return TRUE;
-    }
+  if (row == NULL)
+    return FALSE;
 
-  return FALSE;
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  return TRUE;
 }
 
 static GtkWindow *
@@ -592,32 +620,30 @@ test_conversation_too_long (Fixture       *fixture,
   g_assert_null (find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
 }
 
+static gboolean
+is_label_with_selection (GtkWidget     *widget,
+                         gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_label_get_selection_bounds (GTK_LABEL (widget), NULL, NULL);
+}
+
 /* Whether any label below @root has text selected. */
 static gboolean
 has_selected_text (GtkWidget *root)
 {
-  if (GTK_IS_LABEL (root) && gtk_label_get_selection_bounds (GTK_LABEL (root), NULL, NULL))
-    return TRUE;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      if (has_selected_text (child))
-        return TRUE;
-    }
-
-  return FALSE;
+  return find_matching (root, is_label_with_selection, NULL) != NULL;
 }
 
-/* Collects every shortcut below @root, shown or on another page. */
-static void
-collect_shortcuts (GtkWidget *root,
-                   GPtrArray *shortcuts)
+/* Collects every shortcut, shown or on another page, and matches none
+ * so that the walk goes through them all. */
+static gboolean
+collect_shortcut (GtkWidget     *widget,
+                  gconstpointer  shortcuts)
 {
-  if (GTK_IS_SHORTCUTS_SHORTCUT (root))
-    g_ptr_array_add (shortcuts, root);
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    g_ptr_array_add ((GPtrArray *) shortcuts, widget);
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    collect_shortcuts (child, shortcuts);
+  return FALSE;
 }
 
 /* The keyboard: opening a conversation puts the cursor in the composer,
@@ -651,7 +677,7 @@ test_conversation_keyboard (Fixture       *fixture,
 
   g_assert_true (gtk_widget_activate_action (root, "win.show-help-overlay", NULL));
   wait_until ((overlay = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL);
-  collect_shortcuts (GTK_WIDGET (overlay), shortcuts);
+  find_matching (GTK_WIDGET (overlay), collect_shortcut, shortcuts);
   g_assert_cmpuint (shortcuts->len, >, 0);
 
   for (guint i = 0; i < shortcuts->len; i++)
@@ -710,27 +736,17 @@ test_conversation_safety_number_narrow (Fixture       *fixture,
 }
 
 /* The list of conversations is the one where a row can be selected. */
-static GtkListView *
-find_selectable_list (GtkWidget *root)
+static gboolean
+is_selectable_list (GtkWidget     *widget,
+                    gconstpointer  data)
 {
-  if (GTK_IS_LIST_VIEW (root) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (root))))
-    return GTK_LIST_VIEW (root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkListView *found = find_selectable_list (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
+  return GTK_IS_LIST_VIEW (widget) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
 }
 
 static GtkListView *
 conversation_list (Fixture *fixture)
 {
-  return find_selectable_list (GTK_WIDGET (fixture->window));
+  return GTK_LIST_VIEW (find_matching (GTK_WIDGET (fixture->window), is_selectable_list, NULL));
 }
 
 static SottoConversation *
@@ -810,26 +826,6 @@ test_conversation_list_highlight (Fixture       *fixture,
                                    list_position (fixture, carol), TRUE);
   g_assert_true (open_conversation (fixture) == carol);
   g_assert_true (highlighted_conversation (fixture) == carol);
-}
-
-/* Finds the mapped button below @root labelled @label. */
-static GtkWidget *
-find_labelled_button (GtkWidget  *root,
-                      const char *label)
-{
-  if (GTK_IS_BUTTON (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_labelled_button (child, label);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
 }
 
 static void
@@ -960,6 +956,18 @@ bob_sees_state (Fixture    *fixture,
   g_assert_not_reached ();
 }
 
+/* Scrolls the timeline to its top as a reader does, again until the view
+ * has left the end: the list view may still be placing the newest
+ * message it was asked to show. */
+static void
+scroll_to_top (SottoConversationView *view,
+               GtkAdjustment         *adjustment)
+{
+  wait_until ((gtk_adjustment_set_value (adjustment, 0),
+               run_main_loop_for (100),
+               !sotto_conversation_view_get_at_end (view)));
+}
+
 /* Makes Alice's window the one with the focus, which there has no
  * window manager to do: what is shown there counts as read. */
 static void
@@ -1025,10 +1033,7 @@ test_conversation_read_receipts (Fixture       *fixture,
                                                            GTK_TYPE_SCROLLED_WINDOW));
   adjustment = gtk_scrolled_window_get_vadjustment (scroller);
   wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
-  /* Once the view has followed the last message sent, Alice scrolls up. */
-  run_main_loop_for (500);
-  gtk_adjustment_set_value (adjustment, 0);
-  wait_until (!sotto_conversation_view_get_at_end (conversation_view (fixture)));
+  scroll_to_top (conversation_view (fixture), adjustment);
   run_main_loop_for (200);
   g_assert_false (sotto_conversation_view_get_at_end (conversation_view (fixture)));
 
@@ -1182,7 +1187,7 @@ test_conversation_timeline (Fixture       *fixture,
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
 
   /* Scrolled up, two messages come: the button says so. */
-  gtk_adjustment_set_value (adjustment, 0);
+  scroll_to_top (view, adjustment);
   wait_until ((jump = find_button (GTK_WIDGET (view), "conversation.scroll-to-end")) != NULL);
   g_free (run_cli (fixture, "send", "alice", "first new one", NULL));
   g_free (run_cli (fixture, "send", "alice", "second new one", NULL));
