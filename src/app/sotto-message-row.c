@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "sotto-message-row.h"
@@ -94,6 +96,39 @@ dup_received_tooltip (SottoMessage *message,
   return g_strdup_printf (_("Received on %s at %s"), received_date, received_text);
 }
 
+/* Characters without a space after which a break opportunity is added. */
+#define LONGEST_UNBROKEN_RUN 24
+
+/* Appends @len bytes of @text as markup.  Pango lays out a wrapping line
+ * with no break opportunity in time that grows with the square of its
+ * length (a message of 8000 letters without a space took 80 seconds), so
+ * long runs get zero-width spaces: anyone who can write to the user
+ * could otherwise freeze the window with one message. */
+static void
+append_breakable_markup (GString    *markup,
+                         const char *text,
+                         gssize      len)
+{
+  const char *end = text + len;
+  guint run = 0;
+
+  for (const char *p = text; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      g_autofree char *escaped = g_markup_escape_text (p, g_utf8_next_char (p) - p);
+
+      g_string_append (markup, escaped);
+
+      if (g_unichar_isspace (c))
+        run = 0;
+      else if (++run == LONGEST_UNBROKEN_RUN)
+        {
+          g_string_append_unichar (markup, 0x200B);
+          run = 0;
+        }
+    }
+}
+
 /* The text as Pango markup in which web addresses are links.  Only
  * http and https: a message must not make a click run anything else. */
 static char *
@@ -101,7 +136,6 @@ dup_markup_with_links (const char *text)
 {
   static GRegex *address_regex;
   g_autoptr(GMatchInfo) match = NULL;
-  g_autofree char *tail = NULL;
   GString *markup = g_string_new (NULL);
   const char *rest = text;
 
@@ -115,19 +149,19 @@ dup_markup_with_links (const char *text)
        g_match_info_matches (match);
        g_match_info_next (match, NULL))
     {
-      g_autofree char *before = NULL;
       g_autofree char *address = NULL;
       int start, end;
 
       g_match_info_fetch_pos (match, 0, &start, &end);
-      before = g_markup_escape_text (rest, text + start - rest);
+      append_breakable_markup (markup, rest, text + start - rest);
       address = g_markup_escape_text (text + start, end - start);
-      g_string_append_printf (markup, "%s<a href=\"%s\">%s</a>", before, address, address);
+      g_string_append_printf (markup, "<a href=\"%s\">", address);
+      append_breakable_markup (markup, text + start, end - start);
+      g_string_append (markup, "</a>");
       rest = text + end;
     }
 
-  tail = g_markup_escape_text (rest, -1);
-  g_string_append (markup, tail);
+  append_breakable_markup (markup, rest, strlen (rest));
 
   return g_string_free (markup, FALSE);
 }

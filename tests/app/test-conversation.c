@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "app-test-util.h"
 #include "relay-test-util.h"
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
@@ -123,44 +124,6 @@ run_cli_as (const char *profile,
   return standard_output;
 }
 
-typedef gboolean (*WidgetMatch) (GtkWidget     *widget,
-                                 gconstpointer  data);
-
-/* Finds the first widget below @root, depth first, that @match accepts. */
-static GtkWidget *
-find_matching (GtkWidget     *root,
-               WidgetMatch    match,
-               gconstpointer  data)
-{
-  if (match (root, data))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_matching (child, match, data);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static gboolean
-is_mapped_of_type (GtkWidget     *widget,
-                   gconstpointer  type)
-{
-  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type)) && gtk_widget_get_mapped (widget);
-}
-
-/* Finds the first mapped widget of @type below @root, or NULL. */
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  return find_matching (root, is_mapped_of_type, GSIZE_TO_POINTER (type));
-}
-
 static gboolean
 is_button_for_action (GtkWidget     *widget,
                       gconstpointer  action_name)
@@ -174,23 +137,7 @@ static GtkWidget *
 find_button (GtkWidget  *root,
              const char *action_name)
 {
-  return find_matching (root, is_button_for_action, action_name);
-}
-
-static gboolean
-is_label_showing (GtkWidget     *widget,
-                  gconstpointer  text)
-{
-  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
-         && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
-}
-
-/* Finds a mapped label showing @text below @root, or NULL. */
-static GtkWidget *
-find_label (GtkWidget  *root,
-            const char *text)
-{
-  return find_matching (root, is_label_showing, text);
+  return app_test_find_matching (root, is_button_for_action, action_name);
 }
 
 static gboolean
@@ -206,7 +153,7 @@ static GtkWidget *
 find_labelled_button (GtkWidget  *root,
                       const char *label)
 {
-  return find_matching (root, is_button_labelled, label);
+  return app_test_find_matching (root, is_button_labelled, label);
 }
 
 static gboolean
@@ -223,7 +170,7 @@ set_row_text (GtkWidget  *root,
               const char *title,
               const char *text)
 {
-  GtkWidget *row = find_matching (root, is_entry_row_titled, title);
+  GtkWidget *row = app_test_find_matching (root, is_entry_row_titled, title);
 
   if (row == NULL)
     return FALSE;
@@ -261,7 +208,7 @@ page_is (Fixture    *fixture,
 static SottoConversationView *
 conversation_view (Fixture *fixture)
 {
-  return SOTTO_CONVERSATION_VIEW (find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CONVERSATION_VIEW));
+  return SOTTO_CONVERSATION_VIEW (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CONVERSATION_VIEW));
 }
 
 /* Whether the newest message of the open conversation is @body and has
@@ -441,7 +388,7 @@ start_alice (Fixture *fixture)
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
 
   wait_until (page_is (fixture, "chats"));
-  g_assert_nonnull (find_label (root, "No conversations yet"));
+  g_assert_nonnull (app_test_find_label (root, "No conversations yet"));
 }
 
 static void
@@ -465,7 +412,7 @@ send_from_composer (Fixture    *fixture,
                     const char *text)
 {
   GtkWidget *view = GTK_WIDGET (conversation_view (fixture));
-  GtkTextView *composer = GTK_TEXT_VIEW (find_widget (view, GTK_TYPE_TEXT_VIEW));
+  GtkTextView *composer = GTK_TEXT_VIEW (app_test_find_widget (view, GTK_TYPE_TEXT_VIEW));
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), text, -1);
   g_assert_true (gtk_widget_activate_action (view, "conversation.send", NULL));
@@ -474,7 +421,7 @@ send_from_composer (Fixture    *fixture,
 static char *
 composer_text (Fixture *fixture)
 {
-  GtkTextView *composer = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW));
+  GtkTextView *composer = GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW));
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (composer);
   GtkTextIter start, end;
 
@@ -485,7 +432,7 @@ composer_text (Fixture *fixture)
 static char *
 dialog_digits (SottoSafetyNumberDialog *dialog)
 {
-  GtkWidget *grid = find_widget (GTK_WIDGET (dialog), GTK_TYPE_GRID);
+  GtkWidget *grid = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_GRID);
   GString *digits = g_string_new (NULL);
 
   g_assert_nonnull (grid);
@@ -526,9 +473,9 @@ test_conversation_end_to_end (Fixture       *fixture,
   bob = sotto_conversation_get_contact (sotto_conversation_view_get_conversation (view));
 
   /* The main controls say what they are to assistive technologies. */
-  gtk_test_accessible_assert_property (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW),
+  gtk_test_accessible_assert_property (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW),
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Message");
-  gtk_test_accessible_assert_role (find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+  gtk_test_accessible_assert_role (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
                                    GTK_ACCESSIBLE_ROLE_LIST);
   gtk_test_accessible_assert_property (find_button (GTK_WIDGET (view), "conversation.send"),
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Send");
@@ -540,7 +487,7 @@ test_conversation_end_to_end (Fixture       *fixture,
   /* Alice writes; the relay has it once the bubble says "sent". */
   send_from_composer (fixture, marker);
   wait_until (last_message_is (fixture, marker, SOTTO_MESSAGE_STATE_SENT));
-  g_assert_nonnull (find_label (root, marker));
+  g_assert_nonnull (app_test_find_label (root, marker));
 
   received = run_cli (fixture, "receive", "--timeout", "2", "--json", NULL);
   g_assert_nonnull (strstr (received, marker));
@@ -549,7 +496,7 @@ test_conversation_end_to_end (Fixture       *fixture,
    * active one (no window manager gives it focus), so a notification
    * goes out too, showing by default the name only. */
   g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
-  wait_until (find_label (root, "hi alice") != NULL);
+  wait_until (app_test_find_label (root, "hi alice") != NULL);
   wait_until (has_notification (fixture, "bob: New message"));
   g_assert_false (has_notification (fixture, "bob: hi alice"));
 
@@ -559,14 +506,14 @@ test_conversation_end_to_end (Fixture       *fixture,
   ui_digits = dialog_digits (dialog);
   cli_digits = g_strstrip (run_cli (fixture, "safety-number", "alice", NULL));
   g_assert_cmpstr (ui_digits, ==, cli_digits);
-  gtk_test_accessible_assert_role (find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH),
+  gtk_test_accessible_assert_role (app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH),
                                    GTK_ACCESSIBLE_ROLE_SWITCH);
 
   /* Comparing with what Bob copied says they match; then Alice verifies. */
   sotto_safety_number_dialog_compare (dialog, cli_digits);
-  wait_until (find_label (GTK_WIDGET (dialog),
+  wait_until (app_test_find_label (GTK_WIDGET (dialog),
                           "The numbers match. Nobody sits between you: you can mark this contact as verified.") != NULL);
-  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH)), TRUE);
+  gtk_switch_set_active (GTK_SWITCH (app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH)), TRUE);
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
   gtk_window_destroy (GTK_WINDOW (dialog));
 
@@ -574,15 +521,15 @@ test_conversation_end_to_end (Fixture       *fixture,
    * Alice had verified him the banner explains and the composer waits. */
   g_free (run_cli (fixture, "reset-identity", NULL));
   g_free (run_cli (fixture, "send", "alice", "new key, who dis", NULL));
-  wait_until (find_label (root, "new key, who dis") != NULL);
+  wait_until (app_test_find_label (root, "new key, who dis") != NULL);
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_CHANGED);
-  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (find_widget (GTK_WIDGET (view), GTK_TYPE_REVEALER))));
-  g_assert_false (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_REVEALER))));
+  g_assert_false (gtk_widget_is_sensitive (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
 
   /* Accepting the new number releases the composer. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.accept-identity", NULL));
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_UNVERIFIED);
-  g_assert_true (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+  g_assert_true (gtk_widget_is_sensitive (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
 }
 
 /* A message over the limit is refused before anything is cleared, and
@@ -609,15 +556,16 @@ test_conversation_too_long (Fixture       *fixture,
   /* Compared without printing: a failure would print 64 KiB twice. */
   g_assert_true (g_str_equal (kept, text->str));
   g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 0);
-  g_assert_nonnull (find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
 
   /* Cut down to the limit, it can go.  (Not sent here: laying out a
-   * bubble of 64 KiB without spaces keeps GTK busy for minutes.) */
+   * bubble of 64 KiB keeps GTK busy for seconds, more under the
+   * sanitizers.) */
   g_string_truncate (text, 2 * 32768);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW))),
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW))),
                             text->str, -1);
   g_assert_true (gtk_widget_is_sensitive (find_button (GTK_WIDGET (conversation_view (fixture)), "conversation.send")));
-  g_assert_null (find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
+  g_assert_null (app_test_find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
 }
 
 static gboolean
@@ -631,7 +579,7 @@ is_label_with_selection (GtkWidget     *widget,
 static gboolean
 has_selected_text (GtkWidget *root)
 {
-  return find_matching (root, is_label_with_selection, NULL) != NULL;
+  return app_test_find_matching (root, is_label_with_selection, NULL) != NULL;
 }
 
 /* Collects every shortcut, shown or on another page, and matches none
@@ -663,10 +611,10 @@ test_conversation_keyboard (Fixture       *fixture,
   root = GTK_WIDGET (fixture->window);
   open_conversation_with_bob (fixture);
   view = GTK_WIDGET (conversation_view (fixture));
-  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == find_widget (view, GTK_TYPE_TEXT_VIEW));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == app_test_find_widget (view, GTK_TYPE_TEXT_VIEW));
 
   g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
-  wait_until (find_label (root, "hi alice") != NULL);
+  wait_until (app_test_find_label (root, "hi alice") != NULL);
 
   for (guint i = 0; i < 32; i++)
     {
@@ -677,7 +625,7 @@ test_conversation_keyboard (Fixture       *fixture,
 
   g_assert_true (gtk_widget_activate_action (root, "win.show-help-overlay", NULL));
   wait_until ((overlay = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL);
-  find_matching (GTK_WIDGET (overlay), collect_shortcut, shortcuts);
+  app_test_find_matching (GTK_WIDGET (overlay), collect_shortcut, shortcuts);
   g_assert_cmpuint (shortcuts->len, >, 0);
 
   for (guint i = 0; i < shortcuts->len; i++)
@@ -732,7 +680,7 @@ test_conversation_safety_number_narrow (Fixture       *fixture,
                                  "conversation is end-to-end encrypted between the two of you and "
                                  "nobody sits in between. Meet and compare the numbers, or let your "
                                  "contact scan this code.");
-  g_assert_nonnull (find_label (GTK_WIDGET (dialog), explanation));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (dialog), explanation));
 }
 
 /* The list of conversations is the one where a row can be selected. */
@@ -746,7 +694,7 @@ is_selectable_list (GtkWidget     *widget,
 static GtkListView *
 conversation_list (Fixture *fixture)
 {
-  return GTK_LIST_VIEW (find_matching (GTK_WIDGET (fixture->window), is_selectable_list, NULL));
+  return GTK_LIST_VIEW (app_test_find_matching (GTK_WIDGET (fixture->window), is_selectable_list, NULL));
 }
 
 static SottoConversation *
@@ -872,8 +820,8 @@ test_conversation_errors (Fixture       *fixture,
   /* Typing: no error at the first character, one once the user pauses. */
   g_assert_true (set_row_text (root, "Username", "a"));
   run_main_loop_for (100);
-  g_assert_null (find_label (root, username_rule));
-  wait_until (find_label (root, username_rule) != NULL);
+  g_assert_null (app_test_find_label (root, username_rule));
+  wait_until (app_test_find_label (root, username_rule) != NULL);
 
   /* Submitting checks at once, and the error leaves Register in place. */
   g_assert_true (set_row_text (root, "Relay Address", "127.0.0.1:1"));
@@ -883,7 +831,7 @@ test_conversation_errors (Fixture       *fixture,
   g_assert_true (gtk_widget_compute_bounds (register_button, root, &before));
   g_assert_true (set_row_text (root, "Username", "Alice!"));
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
-  g_assert_nonnull (find_label (root, username_rule));
+  g_assert_nonnull (app_test_find_label (root, username_rule));
   run_main_loop_for (100);
   g_assert_true (gtk_widget_compute_bounds (register_button, root, &after));
   assert_same_bounds (&before, &after);
@@ -893,16 +841,16 @@ test_conversation_errors (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
   g_assert_true (page_is (fixture, "loading"));
   run_main_loop_for (50);
-  g_assert_nonnull (find_label (root, "Creating the account alice on http://127.0.0.1:1…"));
+  g_assert_nonnull (app_test_find_label (root, "Creating the account alice on http://127.0.0.1:1…"));
   wait_until (page_is (fixture, "welcome"));
-  g_assert_nonnull (find_label (root, "Sotto could not reach the relay at http://127.0.0.1:1. "
+  g_assert_nonnull (app_test_find_label (root, "Sotto could not reach the relay at http://127.0.0.1:1. "
                                       "Check the address and your connection."));
 
   /* The relay's address as people type it; a username already taken. */
   g_assert_true (set_row_text (root, "Relay Address", bare_relay));
   g_assert_true (set_row_text (root, "Username", "bob"));
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
-  wait_until (find_label (root, "The username “bob” is taken. Choose another one.") != NULL);
+  wait_until (app_test_find_label (root, "The username “bob” is taken. Choose another one.") != NULL);
   g_assert_true (page_is (fixture, "welcome"));
 
   g_assert_true (set_row_text (root, "Username", "alice"));
@@ -998,12 +946,12 @@ test_conversation_read_receipts (Fixture       *fixture,
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
   wait_until ((preferences = SOTTO_PREFERENCES_WINDOW (find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW))) != NULL);
-  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
+  gtk_switch_set_active (GTK_SWITCH (app_test_find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
   gtk_window_destroy (GTK_WINDOW (preferences));
   activate_alice (fixture);
 
   g_free (run_cli (fixture, "send", "alice", "read me quietly", NULL));
-  wait_until (find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
   /* Past the engine's batching of receipts. */
   run_main_loop_for (1500);
@@ -1013,7 +961,7 @@ test_conversation_read_receipts (Fixture       *fixture,
   /* The same path with receipts on does tell Bob. */
   g_settings_set_boolean (sotto_application_get_settings (fixture->app), "send-read-receipts", TRUE);
   g_free (run_cli (fixture, "send", "alice", "read me aloud", NULL));
-  wait_until (find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
   run_main_loop_for (1500);
   state_after = bob_sees_state (fixture, "read me aloud");
@@ -1028,7 +976,7 @@ test_conversation_read_receipts (Fixture       *fixture,
       send_from_composer (fixture, text);
       wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
     }
-  scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (find_widget (GTK_WIDGET (conversation_view (fixture)),
+  scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
                                                                         GTK_TYPE_LIST_VIEW),
                                                            GTK_TYPE_SCROLLED_WINDOW));
   adjustment = gtk_scrolled_window_get_vadjustment (scroller);
@@ -1120,14 +1068,14 @@ test_conversation_drafts (Fixture       *fixture,
   wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
 
   /* Alice starts writing to Bob, then looks at Carol's message. */
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (find_widget (GTK_WIDGET (conversation_view (fixture)),
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
                                                                                    GTK_TYPE_TEXT_VIEW))),
                             draft, -1);
   g_assert_true (sotto_window_open_conversation (fixture->window,
                                                  sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
   carols_composer = composer_text (fixture);
   g_assert_cmpstr (carols_composer, ==, "");
-  wait_until (find_label (GTK_WIDGET (fixture->window), "Draft: half a thought, not sent") != NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "Draft: half a thought, not sent") != NULL);
 
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   kept = composer_text (fixture);
@@ -1138,14 +1086,14 @@ test_conversation_drafts (Fixture       *fixture,
   reopen_alice (fixture);
   g_assert_false (directory_contains (fixture->alice_profile, draft));
   root = GTK_WIDGET (fixture->window);
-  wait_until (find_label (root, "Draft: half a thought, not sent") != NULL);
+  wait_until (app_test_find_label (root, "Draft: half a thought, not sent") != NULL);
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   restored = composer_text (fixture);
   g_assert_cmpstr (restored, ==, draft);
 
   /* Sent, it is a draft no more. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)), "conversation.send", NULL));
-  wait_until (find_label (root, "Draft: half a thought, not sent") == NULL);
+  wait_until (app_test_find_label (root, "Draft: half a thought, not sent") == NULL);
 }
 
 /* The timeline: at the bottom, new messages keep it there; scrolled up,
@@ -1174,13 +1122,13 @@ test_conversation_timeline (Fixture       *fixture,
       send_from_composer (fixture, text);
       wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
     }
-  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
                                                                                                   GTK_TYPE_SCROLLED_WINDOW)));
   wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
 
   /* At the bottom, an answer keeps the view there. */
   g_free (run_cli (fixture, "send", "alice", "while you watch", NULL));
-  wait_until (find_label (GTK_WIDGET (view), "while you watch") != NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (view), "while you watch") != NULL);
   run_main_loop_for (300);
   g_assert_true (sotto_conversation_view_get_at_end (view));
   g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
@@ -1192,16 +1140,16 @@ test_conversation_timeline (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "first new one", NULL));
   g_free (run_cli (fixture, "send", "alice", "second new one", NULL));
   wait_until (sotto_conversation_get_unread_count (bob) == 2);
-  g_assert_nonnull (find_label (jump, "2"));
+  g_assert_nonnull (app_test_find_label (jump, "2"));
   g_assert_false (sotto_conversation_view_get_at_end (view));
 
   /* The button leads to them, below the divider, and they are read. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
   wait_until (sotto_conversation_view_get_at_end (view));
-  wait_until (find_label (GTK_WIDGET (view), "second new one") != NULL);
-  divider = find_label (GTK_WIDGET (view), "New Messages");
+  wait_until (app_test_find_label (GTK_WIDGET (view), "second new one") != NULL);
+  divider = app_test_find_label (GTK_WIDGET (view), "New Messages");
   g_assert_nonnull (divider);
-  g_assert_true (gtk_widget_is_ancestor (divider, gtk_widget_get_ancestor (find_label (GTK_WIDGET (view), "first new one"),
+  g_assert_true (gtk_widget_is_ancestor (divider, gtk_widget_get_ancestor (app_test_find_label (GTK_WIDGET (view), "first new one"),
                                                                             SOTTO_TYPE_MESSAGE_ROW)));
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
   wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
@@ -1227,17 +1175,17 @@ test_conversation_delete_for_me (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "delete me", NULL));
   g_free (run_cli (fixture, "send", "alice", "last of three", NULL));
   view = GTK_WIDGET (conversation_view (fixture));
-  wait_until (find_label (view, "last of three") != NULL);
+  wait_until (app_test_find_label (view, "last of three") != NULL);
 
-  row = gtk_widget_get_ancestor (find_label (view, "delete me"), SOTTO_TYPE_MESSAGE_ROW);
+  row = gtk_widget_get_ancestor (app_test_find_label (view, "delete me"), SOTTO_TYPE_MESSAGE_ROW);
   g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
-  wait_until (find_label (view, "delete me") == NULL);
+  wait_until (app_test_find_label (view, "delete me") == NULL);
   /* The list is read again: the page with the first message comes back. */
-  wait_until (find_label (view, "last of three") != NULL && find_label (view, "first of three") != NULL);
+  wait_until (app_test_find_label (view, "last of three") != NULL && app_test_find_label (view, "first of three") != NULL);
   g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (bob)), ==, 2);
 
   /* The newest one deleted, the list shows the one before. */
-  row = gtk_widget_get_ancestor (find_label (view, "last of three"), SOTTO_TYPE_MESSAGE_ROW);
+  row = gtk_widget_get_ancestor (app_test_find_label (view, "last of three"), SOTTO_TYPE_MESSAGE_ROW);
   g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
   wait_until (g_strcmp0 (sotto_conversation_get_last_message_preview (bob), "first of three") == 0);
 
@@ -1245,9 +1193,9 @@ test_conversation_delete_for_me (Fixture       *fixture,
   reopen_alice (fixture);
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   view = GTK_WIDGET (conversation_view (fixture));
-  wait_until (find_label (view, "first of three") != NULL);
-  g_assert_null (find_label (view, "delete me"));
-  g_assert_null (find_label (view, "last of three"));
+  wait_until (app_test_find_label (view, "first of three") != NULL);
+  g_assert_null (app_test_find_label (view, "delete me"));
+  g_assert_null (app_test_find_label (view, "last of three"));
   g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (open_conversation (fixture))), ==, 1);
 }
 

@@ -12,6 +12,7 @@
 
 #include <adwaita.h>
 
+#include "app-test-util.h"
 #include "sotto-message-private.h"
 #include "sotto-message-row.h"
 
@@ -47,26 +48,6 @@ incoming_message (const char *body,
                              SOTTO_MESSAGE_STATE_DELIVERED, sent_at, received_at, body);
 }
 
-/* Finds the mapped label showing @text below @root, or NULL. */
-static GtkLabel *
-find_label (GtkWidget  *root,
-            const char *text)
-{
-  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return GTK_LABEL (root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 static gboolean
 timeout_cb (gpointer user_data)
 {
@@ -80,9 +61,14 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  /* Rows in a scrolled window, as in the timeline: a long message is as
+   * high as it needs to be. */
   fixture->window = GTK_WINDOW (gtk_window_new ());
   fixture->box = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 0));
-  gtk_window_set_child (fixture->window, GTK_WIDGET (fixture->box));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), GTK_WIDGET (fixture->box));
+  gtk_window_set_child (fixture->window, scroller);
   gtk_window_set_default_size (fixture->window, 480, 640);
 }
 
@@ -143,17 +129,17 @@ test_message_row_sent_time (Fixture       *fixture,
 
   row = add_row (fixture, late, NULL);
   show_window (fixture);
-  time_label = find_label (GTK_WIDGET (row), "10:00");
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "10:00"));
   g_assert_nonnull (time_label);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==, "Received at 12:30");
 
   sotto_message_row_set_message (row, prompt, "Bob", NULL);
-  time_label = find_label (GTK_WIDGET (row), "12:31");
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "12:31"));
   g_assert_nonnull (time_label);
   g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)));
 
   sotto_message_row_set_message (row, next_day, "Bob", NULL);
-  time_label = find_label (GTK_WIDGET (row), "23:50");
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "23:50"));
   g_assert_nonnull (time_label);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==,
                    "Received on 15 March 2026 at 08:05");
@@ -193,24 +179,6 @@ read_clipboard (GtkWidget *widget)
   return text;
 }
 
-static GtkWidget *
-find_mapped (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_mapped (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 /* The message menu: its own entries (no generic text menu), which copy
  * what they say; and web addresses are links. */
 static void
@@ -233,9 +201,9 @@ test_message_row_menu (Fixture       *fixture,
 
   show_window (fixture);
 
-  body_label = find_label (GTK_WIDGET (row),
-                           "see <a href=\"https://gnome.org/docs\">https://gnome.org/docs</a>. "
-                           "&lt;b&gt;not bold&lt;/b&gt; &amp; ftp://not.a/link");
+  body_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row),
+                                               "see <a href=\"https://gnome.org/docs\">https://gnome.org/docs</a>. "
+                                               "&lt;b&gt;not bold&lt;/b&gt; &amp; ftp://not.a/link"));
   g_assert_nonnull (body_label);
   g_assert_true (gtk_label_get_use_markup (body_label));
   g_assert_cmpstr (gtk_label_get_text (body_label), ==, body);
@@ -246,7 +214,7 @@ test_message_row_menu (Fixture       *fixture,
   /* What the Menu key, Shift+F10, a right click and a long press do. */
   g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.show-menu", NULL));
-  while ((menu = find_mapped (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
+  while ((menu = app_test_find_widget (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
     g_main_context_iteration (NULL, TRUE);
   model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
   g_assert_cmpint (g_menu_model_get_n_items (model), ==, 3);
@@ -296,8 +264,8 @@ test_message_row_day_separators (Fixture       *fixture,
   SottoMessageRow *second = add_row (fixture, recent, old);
 
   show_window (fixture);
-  g_assert_nonnull (find_label (GTK_WIDGET (first), "Yesterday"));
-  g_assert_nonnull (find_label (GTK_WIDGET (second), "Today"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (first), "Yesterday"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (second), "Today"));
 
   assert_day_name (2026, 1, 1, "Today");
   assert_day_name (2025, 12, 31, "Yesterday");
@@ -332,6 +300,51 @@ test_message_row_grouping (Fixture       *fixture,
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[3]), "grouped"));
 }
 
+/* The body is the one mapped label with markup (for its links). */
+static gboolean
+is_body_label (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) && gtk_label_get_use_markup (GTK_LABEL (widget));
+}
+
+/* Removes the zero-width spaces that give long words break points. */
+static char *
+dup_without_break_points (const char *text)
+{
+  g_auto(GStrv) pieces = g_strsplit (text, "\u200B", -1);
+
+  return g_strjoinv ("", pieces);
+}
+
+/* A long word (8000 letters, as anyone who can write to the user may
+ * send) is shown whole, and soon: without break points Pango took 80 s to
+ * lay it out, far past the test's timeout. */
+static void
+test_message_row_long_word (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr(SottoMessage) message = NULL;
+  g_autofree char *shown = NULL;
+  SottoMessageRow *row;
+  GtkWidget *label;
+
+  for (guint i = 0; i < 8000; i++)
+    g_string_append (body, "é");
+  message = incoming_message (body->str, local_milliseconds (2026, 3, 14, 10, 0, 0),
+                              local_milliseconds (2026, 3, 14, 10, 0, 1));
+  row = add_row (fixture, message, NULL);
+  show_window (fixture);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  label = app_test_find_matching (GTK_WIDGET (row), is_body_label, NULL);
+  g_assert_nonnull (label);
+  shown = dup_without_break_points (gtk_label_get_text (GTK_LABEL (label)));
+  g_assert_true (g_str_equal (shown, body->str));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -347,6 +360,8 @@ main (int   argc,
               fixture_set_up, test_message_row_day_separators, fixture_tear_down);
   g_test_add ("/app/message-row/grouping", Fixture, NULL,
               fixture_set_up, test_message_row_grouping, fixture_tear_down);
+  g_test_add ("/app/message-row/long-word", Fixture, NULL,
+              fixture_set_up, test_message_row_long_word, fixture_tear_down);
 
   return g_test_run ();
 }
