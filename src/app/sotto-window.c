@@ -818,6 +818,18 @@ sotto_window_show_sidebar (GtkWidget  *widget,
 
 /* GObject */
 
+/* A closed window leaves its application before the callbacks of what it
+ * started (which hold it alive) return: they are cancelled then, so that
+ * none of them shows anything in a window that is gone.  (GTK 4.8 does
+ * not notify the window's application property when it is destroyed.) */
+static void
+sotto_window_removed_cb (SottoWindow *self,
+                         GtkWindow   *window)
+{
+  if (window == GTK_WINDOW (self))
+    g_cancellable_cancel (self->cancellable);
+}
+
 /* Runs once the window belongs to the application, whose profile it
  * opens; the "application" property is set only after construction. */
 static void
@@ -834,6 +846,9 @@ sotto_window_start (SottoWindow *self)
                    G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
   g_settings_bind (self->settings, "window-maximized", self, "maximized",
                    G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
+
+  g_signal_connect_object (sotto_window_get_application (self), "window-removed",
+                           G_CALLBACK (sotto_window_removed_cb), self, G_CONNECT_SWAPPED);
 
   sotto_window_open_store (self, NULL);
 }

@@ -200,6 +200,33 @@ test_window_profile_settings (void)
     ;
 }
 
+/* A window closed while it still opens its profile's store says nothing
+ * more: what it started is cancelled with it. */
+static void
+test_window_closed_while_opening (void)
+{
+  g_autoptr(SottoApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autoptr(GFile) profile = g_file_new_for_path (directory);
+  gboolean timed_out = FALSE;
+
+  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (app, profile);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+
+  gtk_window_destroy (gtk_application_get_active_window (GTK_APPLICATION (app)));
+
+  /* Long enough for the store to have answered; a window that still
+   * showed the answer would ask its (gone) application for the profile,
+   * a critical warning and so a failure here. */
+  g_timeout_add_seconds (2, timeout_cb, &timed_out);
+  while (!timed_out)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -208,6 +235,7 @@ main (int   argc,
 
   g_test_add_func ("/app/window/maps", test_window_maps);
   g_test_add_func ("/app/window/profile-settings", test_window_profile_settings);
+  g_test_add_func ("/app/window/closed-while-opening", test_window_closed_while_opening);
 
   return g_test_run ();
 }
