@@ -233,6 +233,15 @@ sotto_cli_open_store (SottoCli  *cli,
       return FALSE;
     }
 
+  /* As in the app: an empty passphrase would protect nothing. */
+  if (passphrase[0] == '\0')
+    {
+      sodium_free (passphrase);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE,
+                           _("The passphrase must not be empty"));
+      return FALSE;
+    }
+
   if (is_new)
     {
       again = prompt_passphrase (_("The same passphrase again: "));

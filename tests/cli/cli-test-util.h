@@ -59,6 +59,13 @@ CliResult   *cli_run                 (CliTest      *test,
 GSubprocess *cli_spawn               (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;
+GSubprocess *cli_spawn_on_terminal   (CliTest      *test,
+                                      const char   *profile,
+                                      int          *terminal,
+                                      ...) G_GNUC_NULL_TERMINATED;
+void         cli_terminal_answer     (int           terminal,
+                                      const char   *prompt,
+                                      const char   *line);
 CliResult   *cli_wait                (GSubprocess  *process);
 void         cli_result_free         (CliResult    *result);
 void         cli_assert_ok           (CliResult    *result);
