@@ -468,7 +468,7 @@ sotto_window_register (GtkWidget  *widget,
     return;
 
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
-  sotto_messenger_register_async (self->store, relay, username, self->cancellable,
+  sotto_messenger_register_async (self->store, relay, username, NULL, NULL, self->cancellable,
                                   sotto_window_register_cb, g_object_ref (self));
 }
 

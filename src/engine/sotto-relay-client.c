@@ -18,6 +18,7 @@
 #include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
 #include "sotto-relay-client.h"
+#include "sotto-relay-trust-private.h"
 
 /* The client side of docs/relay-api.md: one HTTP request per call, with
  * JSON in and out, and one WebSocket that the relay pushes envelopes
@@ -573,7 +574,9 @@ propagate_object (SottoRelayClient  *self,
  *
  * Plain `http` is refused unless the relay is on this machine: the relay
  * never sees a message's contents, but the device password and who talks
- * to whom must not cross a network in the clear.
+ * to whom must not cross a network in the clear.  An `https` relay is
+ * trusted through the system's CAs, or through those in the file that
+ * the environment variable `SSL_CERT_FILE` names.
  *
  * Returns: (transfer full): a new #SottoRelayClient, or %NULL with @error
  *   set when the URL is not acceptable
@@ -582,6 +585,7 @@ SottoRelayClient *
 sotto_relay_client_new (const char  *url,
                         GError     **error)
 {
+  g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *scheme;
@@ -621,9 +625,55 @@ sotto_relay_client_new (const char  *url,
       return NULL;
     }
 
-  return g_object_new (SOTTO_TYPE_RELAY_CLIENT,
-                       "url", url,
-                       NULL);
+  client = g_object_new (SOTTO_TYPE_RELAY_CLIENT,
+                         "url", url,
+                         NULL);
+
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    {
+      g_autoptr(GTlsDatabase) database = _sotto_relay_trust_from_environment (&local_error);
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+
+      if (database != NULL)
+        soup_session_set_tls_database (client->session, database);
+    }
+
+  return g_steal_pointer (&client);
+}
+
+/**
+ * sotto_relay_client_set_trusted_ca:
+ * @self: a #SottoRelayClient
+ * @pem: one or more CA certificates in PEM
+ * @error: a location for a #GError
+ *
+ * Trusts the relay through the CAs in @pem, and through them alone,
+ * for a relay with a private CA.  Call it before the first request.
+ *
+ * Returns: %TRUE if @pem holds certificates
+ */
+gboolean
+sotto_relay_client_set_trusted_ca (SottoRelayClient  *self,
+                                   const char        *pem,
+                                   GError           **error)
+{
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
+  g_return_val_if_fail (pem != NULL, FALSE);
+
+  database = _sotto_relay_trust_new_from_pem (pem, error);
+  if (database == NULL)
+    return FALSE;
+
+  soup_session_set_tls_database (self->session, database);
+
+  return TRUE;
 }
 
 const char *

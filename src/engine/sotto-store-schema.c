@@ -133,6 +133,10 @@ static const char * const migrations[] = {
 
   "CREATE INDEX messages_outbox ON messages (id)"
   "  WHERE direction = 1 AND state = 0 AND kind = 0;",
+
+  /* 2 → 3: the certificates that the account's relay is trusted by, in
+   * PEM, for a relay with a private CA. */
+  "ALTER TABLE account ADD COLUMN relay_ca BLOB;",  /* sealed */
 };
 
 guint

@@ -164,15 +164,24 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* A directory for one test that starts its relays itself. */
 CliTest *
-cli_test_new (gboolean relaxed)
+cli_test_new_without_relay (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *relay_dir = NULL;
   CliTest *test = g_new0 (CliTest, 1);
 
   test->root = g_dir_make_tmp ("sotto-cli-test-XXXXXX", &error);
   g_assert_no_error (error);
+
+  return test;
+}
+
+CliTest *
+cli_test_new (gboolean relaxed)
+{
+  g_autofree char *relay_dir = NULL;
+  CliTest *test = cli_test_new_without_relay ();
 
   relay_dir = g_build_filename (test->root, "relay", NULL);
   test->relay = cli_relay_start (relay_dir, 0, relaxed);

@@ -41,6 +41,7 @@ typedef struct
 } CliTest;
 
 CliTest     *cli_test_new            (gboolean      relaxed);
+CliTest     *cli_test_new_without_relay (void);
 void         cli_test_free           (CliTest      *test);
 char        *cli_test_profile        (CliTest      *test,
                                       const char   *name);
