@@ -42,6 +42,7 @@ struct _SottoWindow
   GtkButton *passphrase_button;
   AdwEntryRow *username_row;
   AdwEntryRow *relay_row;
+  AdwPasswordEntryRow *token_row;
   GtkLabel *welcome_error;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
@@ -443,6 +444,8 @@ sotto_window_register_cb (GObject      *object,
 
   if (messenger != NULL)
     {
+      /* The token has done its job; keep it out of the widgets. */
+      gtk_editable_set_text (GTK_EDITABLE (self->token_row), "");
       sotto_window_show_chats (self, messenger);
       return;
     }
@@ -463,13 +466,14 @@ sotto_window_register (GtkWidget  *widget,
   SottoWindow *self = SOTTO_WINDOW (widget);
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
   const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
+  const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
 
   if (!sotto_messenger_username_is_valid (username) || self->store == NULL)
     return;
 
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
-  sotto_messenger_register_async (self->store, relay, username, NULL, NULL, self->cancellable,
-                                  sotto_window_register_cb, g_object_ref (self));
+  sotto_messenger_register_async (self->store, relay, username, token[0] != '\0' ? token : NULL, NULL,
+                                  self->cancellable, sotto_window_register_cb, g_object_ref (self));
 }
 
 static void
@@ -708,6 +712,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, username_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, token_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_error);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_title);
