@@ -40,23 +40,11 @@
  * reading: the client's limit and the kernel's socket buffers. */
 #define IN_FLIGHT_BYTES (32 * 1024 * 1024)
 
-static GBytes *
-make_nested (const char *open,
-             const char *prefix,
-             gsize       depth)
-{
-  GString *text = g_string_new (prefix);
-
-  for (gsize i = 0; i < depth; i++)
-    g_string_append (text, open);
-
-  return g_string_free_to_bytes (text);
-}
-
+/* @depth times @open, then @depth times @close. */
 static char *
-make_nested_string (const char *open,
-                    const char *close,
-                    gsize       depth)
+make_nested (const char *open,
+             const char *close,
+             gsize       depth)
 {
   GString *text = g_string_new (NULL);
 
@@ -66,6 +54,15 @@ make_nested_string (const char *open,
     g_string_append (text, close);
 
   return g_string_free (text, FALSE);
+}
+
+static GBytes *
+make_unclosed (const char *open,
+               gsize       depth)
+{
+  char *text = make_nested (open, "", depth);
+
+  return g_bytes_new_take (text, strlen (text));
 }
 
 static SottoRelayClient *
@@ -111,8 +108,8 @@ assert_lookup_works (SottoRelayClient *client,
 static void
 test_json_depth (void)
 {
-  g_autofree char *deepest = make_nested_string ("[", "]", SOTTO_JSON_MAX_DEPTH);
-  g_autofree char *too_deep = make_nested_string ("{\"a\":", "}", SOTTO_JSON_MAX_DEPTH + 1);
+  g_autofree char *deepest = make_nested ("[", "]", SOTTO_JSON_MAX_DEPTH);
+  g_autofree char *too_deep = make_nested ("{\"a\":", "}", SOTTO_JSON_MAX_DEPTH + 1);
   g_autofree char *in_strings = NULL;
   struct {
     const char *text;
@@ -151,9 +148,9 @@ test_nested_answer (void)
 {
   g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
   g_autoptr(SottoRelayClient) client = make_client (relay);
-  g_autoptr(GBytes) arrays = make_nested ("[", "", HOSTILE_DEPTH);
-  g_autoptr(GBytes) objects = make_nested ("{\"a\":", "", HOSTILE_DEPTH / 5);
-  g_autofree char *just_too_deep = make_nested_string ("[", "]", SOTTO_JSON_MAX_DEPTH + 1);
+  g_autoptr(GBytes) arrays = make_unclosed ("[", HOSTILE_DEPTH);
+  g_autoptr(GBytes) objects = make_unclosed ("{\"a\":", HOSTILE_DEPTH / 5);
+  g_autofree char *just_too_deep = make_nested ("[", "]", SOTTO_JSON_MAX_DEPTH + 1);
   g_autoptr(GError) error = NULL;
   g_autofree char *uuid = NULL;
 
@@ -268,7 +265,7 @@ test_nested_frame (void)
   g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
   g_autoptr(SottoRelayClient) client = make_client (relay);
   g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GBytes) arrays = make_nested ("[", "", HOSTILE_DEPTH);
+  g_autoptr(GBytes) arrays = make_unclosed ("[", HOSTILE_DEPTH);
   g_autoptr(GBytes) envelope = g_bytes_new_static (GOOD_ENVELOPE, strlen (GOOD_ENVELOPE));
   Delivery delivery = { guids, 0 };
 
