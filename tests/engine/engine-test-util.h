@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "sotto-engine.h"
+#include "sotto-relay-client.h"
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,7 @@ void               engine_test_wait_until      (gboolean     (*done) (gpointer d
                                                 gpointer       data);
 void               engine_test_wait_for        (gboolean      *condition);
 void               engine_test_await_finalize  (gpointer       object);
+void               engine_test_assert_backoff  (SottoRelayClient *client);
 GBytes            *engine_test_read_file       (GFile         *file);
 gboolean           engine_test_profile_contains (GFile        *profile,
                                                  const void   *needle,

@@ -318,6 +318,24 @@ test_huge_frame (void)
   sotto_relay_client_disconnect (client);
 }
 
+/* A relay that opens every socket only to send a frame the client
+ * refuses: the socket opens each time, and yet the pauses between the
+ * attempts grow as if it never had. */
+static void
+test_refused_frames_back_off (void)
+{
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
+  g_autoptr(SottoRelayClient) client = make_client (relay);
+  g_autofree char *huge_text = g_strnfill (2 * 1024 * 1024, ' ');
+  g_autoptr(GBytes) huge = g_bytes_new (huge_text, strlen (huge_text));
+
+  for (guint i = 0; i < 4; i++)
+    scripted_relay_script_socket (relay, huge, NULL);
+
+  engine_test_assert_backoff (client);
+  g_assert_cmpuint (relay->n_connections, >=, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -330,6 +348,7 @@ main (int   argc,
   g_test_add_func ("/engine/relay-client-hostile/huge-answer-with-length", test_huge_answer_with_length);
   g_test_add_func ("/engine/relay-client-hostile/nested-frame", test_nested_frame);
   g_test_add_func ("/engine/relay-client-hostile/huge-frame", test_huge_frame);
+  g_test_add_func ("/engine/relay-client-hostile/refused-frames-back-off", test_refused_frames_back_off);
 
   return g_test_run ();
 }
