@@ -406,6 +406,31 @@ request_free (Request *request)
 }
 
 static void
+return_bad_response (GTask      *task,
+                     const char *what)
+{
+  GError *error = NULL;
+
+  set_bad_response (&error, what);
+  g_task_return_error (task, error);
+}
+
+/* No answer to read: the request was cancelled, the relay could not be
+ * reached, or its answer was too large to read. */
+static void
+return_read_error (GTask        *task,
+                   const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, g_error_copy (error));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    return_bad_response (task, error->message);
+  else
+    g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                             _("Could not reach the relay: %s"), error->message);
+}
+
+static void
 sotto_relay_client_body_read_cb (GObject      *object,
                                  GAsyncResult *result,
                                  gpointer      user_data)
@@ -422,14 +447,7 @@ sotto_relay_client_body_read_cb (GObject      *object,
   body = _sotto_read_bounded_finish (G_INPUT_STREAM (object), result, &error);
   if (body == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
-                                 _("The relay’s answer is not valid (%s)"), error->message);
-      else
-        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
-                                 _("Could not reach the relay: %s"), error->message);
+      return_read_error (task, error);
       return;
     }
 
@@ -441,9 +459,7 @@ sotto_relay_client_body_read_cb (GObject      *object,
     {
       if (object_body == NULL)
         {
-          g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
-                                   _("The relay’s answer is not valid (%s)"),
-                                   error != NULL ? error->message : _("empty"));
+          return_bad_response (task, error != NULL ? error->message : "empty");
           return;
         }
 
@@ -474,11 +490,7 @@ sotto_relay_client_response_cb (GObject      *object,
   stream = soup_session_send_finish (session, result, &error);
   if (stream == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
-                                 _("Could not reach the relay: %s"), error->message);
+      return_read_error (task, error);
       return;
     }
 
@@ -488,9 +500,7 @@ sotto_relay_client_response_cb (GObject      *object,
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       && soup_message_headers_get_content_length (headers) > SOTTO_RELAY_MAX_ANSWER_BYTES)
     {
-      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
-                               _("The relay’s answer is not valid (more than %d bytes)"),
-                               SOTTO_RELAY_MAX_ANSWER_BYTES);
+      return_bad_response (task, "too large");
       return;
     }
 
