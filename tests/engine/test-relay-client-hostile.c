@@ -210,6 +210,10 @@ assert_huge_answer_refused (gboolean with_length)
   /* The client stopped reading at its limit: the relay could hand over
    * little more than that, and the client's memory did not grow with
    * the answer. */
+  g_test_message ("The relay handed over %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes;"
+                  " resident memory grew by %" G_GSSIZE_FORMAT " bytes",
+                  relay->bytes_streamed, HOSTILE_ANSWER_BYTES,
+                  (gssize) (resident_bytes () - resident_before));
   g_assert_cmpuint (relay->bytes_streamed, <, IN_FLIGHT_BYTES);
   g_assert_cmpuint (resident_bytes (), <, resident_before + IN_FLIGHT_BYTES);
 
