@@ -103,19 +103,6 @@ test_token (void)
   g_assert_cmpint (plain->status, ==, 2);
 }
 
-static GPtrArray *
-receive_texts (CliTest    *test,
-               const char *name)
-{
-  g_autofree char *profile = cli_test_profile (test, name);
-  g_autoptr(CliResult) result = NULL;
-
-  result = cli_run (test, profile, "--json", "receive", "--timeout", "1", NULL);
-  cli_assert_ok (result);
-
-  return cli_parse_lines (result->out);
-}
-
 static void
 test_ca_file (void)
 {
@@ -130,9 +117,8 @@ test_ca_file (void)
   g_autoptr(CliResult) missing_ca = NULL;
   g_autoptr(CliResult) registered = NULL;
   g_autoptr(CliResult) bob_registered = NULL;
-  g_autoptr(CliResult) sent = NULL;
   g_autoptr(GPtrArray) received = NULL;
-  JsonObject *message;
+  g_autofree char *bob = cli_test_profile (test, "bob");
 
   /* Only the profile's CA may make the relay trusted here. */
   test->extra_env = g_strdupv ((char *[]) { (char *) "-SSL_CERT_FILE", NULL });
@@ -153,13 +139,9 @@ test_ca_file (void)
   assert_registered (bob_registered, "bob");
 
   /* Later commands reach the relay through the CA the profile keeps. */
-  sent = cli_run (test, kim, "--json", "send", "bob", "Through a private CA", NULL);
-  cli_assert_ok (sent);
-  received = receive_texts (test, "bob");
-  g_assert_cmpuint (received->len, ==, 1);
-  message = g_ptr_array_index (received, 0);
-  g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, "kim");
-  g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "Through a private CA");
+  cli_send_ok (test, kim, "bob", "Through a private CA");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "kim", "Through a private CA", NULL);
 }
 
 static void
