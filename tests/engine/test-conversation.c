@@ -405,14 +405,14 @@ test_conversation_draft (Fixture       *fixture,
   g_assert_cmpstr (sotto_conversation_get_draft (fixture->conversation), ==, "not yet\nsent");
   g_assert_false (engine_test_profile_contains (fixture->profile, "not yet", strlen ("not yet")));
 
-  list = load_list (fixture->account);
+  list = engine_test_load_list (fixture->account);
   g_assert_cmpstr (sotto_conversation_get_draft (sotto_conversation_list_find_by_username (list, "frank")),
                    ==, "not yet\nsent");
   engine_test_await_finalize (g_steal_pointer (&list));
 
   g_assert_true (save_draft (fixture->conversation, ""));
   g_assert_null (sotto_conversation_get_draft (fixture->conversation));
-  emptied = load_list (fixture->account);
+  emptied = engine_test_load_list (fixture->account);
   g_assert_null (sotto_conversation_get_draft (sotto_conversation_list_find_by_username (emptied, "frank")));
   engine_test_await_finalize (g_steal_pointer (&emptied));
 }
@@ -467,7 +467,7 @@ test_conversation_delete (Fixture       *fixture,
   g_assert_true (delete_message (fixture->conversation, "33333333-3333-4333-8333-333333333333", &error));
   g_assert_cmpstr (sotto_conversation_get_last_message_preview (fixture->conversation), ==, "one");
 
-  list = load_list (fixture->account);
+  list = engine_test_load_list (fixture->account);
   messages = sotto_conversation_get_messages (sotto_conversation_list_find_by_username (list, "frank"));
   g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 2);
   g_assert_cmpuint (sotto_conversation_get_unread_count (sotto_conversation_list_find_by_username (list, "frank")), ==, 1);
