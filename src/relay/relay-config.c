@@ -52,6 +52,12 @@ relay_config_new (void)
   config->websocket_send_queue = 256;
   config->websocket_unacked = 1024;
   config->hash_queue_limit = 64;
+  config->header_timeout_seconds = 10;
+  config->body_timeout_seconds = 60;
+  config->idle_timeout_seconds = 60;
+  config->write_timeout_seconds = 30;
+  config->websocket_buffer_bytes = 1024 * 1024;
+  config->websocket_total_bytes = 64 * 1024 * 1024;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -226,6 +232,13 @@ relay_config_load_file (RelayConfig  *config,
   READ ("websocket-send-queue", 1, 100000, websocket_send_queue);
   READ ("websocket-unacked", 1, 100000, websocket_unacked);
   READ ("hash-queue-limit", 1, 100000, hash_queue_limit);
+  READ ("header-timeout-seconds", 1, 3600, header_timeout_seconds);
+  READ ("body-timeout-seconds", 1, 3600, body_timeout_seconds);
+  READ ("idle-timeout-seconds", 1, 3600, idle_timeout_seconds);
+  READ ("write-timeout-seconds", 1, 3600, write_timeout_seconds);
+  READ ("websocket-buffer-bytes", 64 * 1024, 1024 * 1024 * 1024, websocket_buffer_bytes);
+  READ ("websocket-total-bytes", 1024 * 1024, G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024,
+        websocket_total_bytes);
 
 #undef READ
 

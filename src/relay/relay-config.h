@@ -53,6 +53,13 @@ typedef struct
   guint     websocket_send_queue;
   guint     websocket_unacked;
   guint     hash_queue_limit;
+  /* Connection deadlines and output bounds; see docs/deploy.md. */
+  guint     header_timeout_seconds;
+  guint     body_timeout_seconds;
+  guint     idle_timeout_seconds;
+  guint     write_timeout_seconds;
+  gsize     websocket_buffer_bytes;
+  gsize     websocket_total_bytes;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

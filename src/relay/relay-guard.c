@@ -1,0 +1,333 @@
+/* relay-guard.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Connection slots and deadlines.  Every accepted socket holds a slot
+ * until libwebsockets destroys it.  A slot knows the phase its connection
+ * is in, and each phase that waits on the client has a deadline: the
+ * headers of a request, its body, the wait between two requests on a
+ * kept-alive connection, and output the client does not read.  A timer
+ * closes whatever missed its deadline, so that a client that sends one
+ * byte every few seconds, or reads nothing, gives its slot back.
+ *
+ * The relay holds no more connections than its descriptor limit allows,
+ * and libwebsockets stops accepting when they are all taken (it takes
+ * the listening socket out of the poll set), so a full relay neither
+ * spins on accept() nor logs for each refusal.  To keep room for new
+ * clients, a full relay closes the connection that has waited longest
+ * for a request to arrive whenever such a connection exists: one that is
+ * working (a request being handled, an answer being written, an open
+ * WebSocket) is never closed for this.
+ */
+
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include "relay-guard.h"
+
+#define SWEEP_INTERVAL_MS     1000
+#define LOG_INTERVAL_US       (60 * G_USEC_PER_SEC)
+/* Descriptors kept back for what is not a connection: the listening
+ * socket, SQLite's journal and temporary files, the TLS files as they
+ * load, and the pipes and event descriptors of libuv and libwebsockets. */
+#define RESERVED_DESCRIPTORS  32
+
+struct _RelaySlot
+{
+  GList        link;      /* in waiting or working, with the slot as its data */
+  RelayGuard  *guard;
+  struct lws  *wsi;
+  RelayPhase   phase;
+  gint64       deadline;  /* monotonic time, or 0 for none */
+  char         address[RELAY_PEER_ADDRESS_SIZE];
+};
+
+struct _RelayGuard
+{
+  const RelayConfig *config;
+  uv_timer_t         sweep;
+  guint              capacity;
+  GQueue             waiting;    /* slots waiting on a request, longest waiting first */
+  GQueue             working;    /* every other slot */
+
+  gint64             last_full_log;
+  guint64            evicted;    /* since the last message about them */
+  gint64             last_deadline_log;
+  guint64            expired;    /* since the last message about them */
+};
+
+static gboolean
+phase_waits_for_request (RelayPhase phase)
+{
+  return phase == RELAY_PHASE_HEADERS || phase == RELAY_PHASE_IDLE || phase == RELAY_PHASE_BODY;
+}
+
+static guint
+phase_timeout_seconds (const RelayConfig *config,
+                       RelayPhase         phase)
+{
+  switch (phase)
+    {
+    case RELAY_PHASE_HEADERS:
+      return config->header_timeout_seconds;
+    case RELAY_PHASE_IDLE:
+      return config->idle_timeout_seconds;
+    case RELAY_PHASE_BODY:
+      return config->body_timeout_seconds;
+    case RELAY_PHASE_WRITING:
+      return config->write_timeout_seconds;
+    case RELAY_PHASE_BUSY:
+    case RELAY_PHASE_WEBSOCKET:
+    default:
+      return 0;
+    }
+}
+
+/* Whether a message about something that keeps happening is due: at most
+ * one per LOG_INTERVAL_US, so that an attack cannot flood the log. */
+static gboolean
+log_due (gint64 *last,
+         gint64  now)
+{
+  if (*last != 0 && now - *last < LOG_INTERVAL_US)
+    return FALSE;
+  *last = now;
+  return TRUE;
+}
+
+static guint
+count_open_descriptors (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint count = 0;
+
+  /* Without /proc, assume a generous number. */
+  if (dir == NULL)
+    return 64;
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  return count;
+}
+
+/* The connections the descriptor limit leaves room for, after what is
+ * open already and what the relay may still open. */
+static gboolean
+clamp_capacity (const RelayConfig  *config,
+                guint              *capacity,
+                GError            **error)
+{
+  struct rlimit limit;
+  guint64 room;
+  guint64 used = (guint64) count_open_descriptors () + RESERVED_DESCRIPTORS;
+
+  *capacity = config->max_connections;
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+    return TRUE;
+  if ((guint64) limit.rlim_cur <= used)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_MFILE,
+                   "The descriptor limit of %" G_GUINT64_FORMAT " leaves no room for connections; "
+                   "raise it (ulimit -n) above %" G_GUINT64_FORMAT,
+                   (guint64) limit.rlim_cur, used);
+      return FALSE;
+    }
+  room = (guint64) limit.rlim_cur - used;
+  if (room < *capacity)
+    {
+      g_message ("Serving at most %" G_GUINT64_FORMAT " connections rather than max-connections=%u: "
+                 "the descriptor limit is %" G_GUINT64_FORMAT,
+                 room, config->max_connections, (guint64) limit.rlim_cur);
+      *capacity = (guint) room;
+    }
+  return TRUE;
+}
+
+static void
+slot_kill (RelaySlot *slot,
+           gint64     now)
+{
+  /* Closing is asynchronous; should libwebsockets set another timeout
+   * on the socket before it acts, the next sweep tries again. */
+  slot->deadline = now + G_USEC_PER_SEC;
+  lws_set_timeout (slot->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void
+sweep_queue (GQueue *queue,
+             gint64  now,
+             guint64 *expired)
+{
+  for (GList *link = queue->head; link != NULL; link = link->next)
+    {
+      RelaySlot *slot = link->data;
+
+      if (slot->deadline != 0 && now >= slot->deadline)
+        {
+          slot_kill (slot, now);
+          (*expired)++;
+        }
+    }
+}
+
+static void
+sweep_cb (uv_timer_t *timer)
+{
+  RelayGuard *self = timer->data;
+  gint64 now = g_get_monotonic_time ();
+  guint64 expired = self->expired;
+
+  sweep_queue (&self->waiting, now, &self->expired);
+  sweep_queue (&self->working, now, &self->expired);
+  if (self->expired > expired && log_due (&self->last_deadline_log, now))
+    {
+      g_message ("Closed %" G_GUINT64_FORMAT " connections that missed a deadline", self->expired);
+      self->expired = 0;
+    }
+}
+
+RelayGuard *
+relay_guard_new (const RelayConfig  *config,
+                 uv_loop_t          *loop,
+                 GError            **error)
+{
+  RelayGuard *self;
+  guint capacity;
+
+  if (!clamp_capacity (config, &capacity, error))
+    return NULL;
+  self = g_new0 (RelayGuard, 1);
+  self->config = config;
+  self->capacity = capacity;
+  g_queue_init (&self->waiting);
+  g_queue_init (&self->working);
+  uv_timer_init (loop, &self->sweep);
+  self->sweep.data = self;
+  uv_timer_start (&self->sweep, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
+  return self;
+}
+
+/* Closes the timer; the loop must run before relay_guard_free(). */
+void
+relay_guard_close (RelayGuard *self)
+{
+  uv_close ((uv_handle_t *) &self->sweep, NULL);
+}
+
+void
+relay_guard_free (RelayGuard *self)
+{
+  if (self == NULL)
+    return;
+  /* libwebsockets destroys every socket before its context goes. */
+  g_assert (self->waiting.length == 0 && self->working.length == 0);
+  g_free (self);
+}
+
+guint
+relay_guard_capacity (RelayGuard *self)
+{
+  return self->capacity;
+}
+
+static GQueue *
+slot_queue (RelaySlot *slot)
+{
+  return phase_waits_for_request (slot->phase) ? &slot->guard->waiting : &slot->guard->working;
+}
+
+/* Makes room when the relay is full by closing the connection that has
+ * waited longest for a request, unless that is the newcomer itself. */
+static void
+make_room (RelayGuard *self,
+           RelaySlot  *newcomer)
+{
+  gint64 now = g_get_monotonic_time ();
+  RelaySlot *oldest = g_queue_peek_head (&self->waiting);
+
+  if (oldest != NULL && oldest != newcomer)
+    {
+      slot_kill (oldest, now);
+      /* It no longer counts as waiting: the next newcomer makes room
+       * with the next one. */
+      g_queue_unlink (&self->waiting, &oldest->link);
+      oldest->phase = RELAY_PHASE_BUSY;
+      g_queue_push_tail_link (&self->working, &oldest->link);
+      self->evicted++;
+    }
+  if (log_due (&self->last_full_log, now))
+    {
+      g_message ("At the limit of %u connections: %" G_GUINT64_FORMAT " waiting ones closed to "
+                 "make room; new connections wait while every one is working",
+                 self->capacity, self->evicted);
+      self->evicted = 0;
+    }
+}
+
+RelaySlot *
+relay_guard_add (RelayGuard *self,
+                 struct lws *wsi)
+{
+  RelaySlot *slot = g_new0 (RelaySlot, 1);
+
+  slot->link.data = slot;
+  slot->guard = self;
+  slot->wsi = wsi;
+  slot->phase = RELAY_PHASE_WEBSOCKET;
+  g_queue_push_tail_link (&self->working, &slot->link);
+  relay_slot_set_phase (slot, RELAY_PHASE_HEADERS);
+  if (self->waiting.length + self->working.length >= self->capacity)
+    make_room (self, slot);
+  return slot;
+}
+
+void
+relay_guard_remove (RelayGuard *self,
+                    RelaySlot  *slot)
+{
+  g_queue_unlink (slot_queue (slot), &slot->link);
+  g_free (slot);
+}
+
+/* The peer's address, looked up once per connection: a keep-alive
+ * connection makes many requests, and every lookup is a system call. */
+const char *
+relay_slot_address (RelaySlot *slot)
+{
+  if (slot->address[0] == '\0')
+    lws_get_peer_simple (slot->wsi, slot->address, sizeof slot->address);
+  return slot->address;
+}
+
+void
+relay_slot_set_phase (RelaySlot  *slot,
+                      RelayPhase  phase)
+{
+  guint timeout = phase_timeout_seconds (slot->guard->config, phase);
+
+  g_queue_unlink (slot_queue (slot), &slot->link);
+  slot->phase = phase;
+  g_queue_push_tail_link (slot_queue (slot), &slot->link);
+  slot->deadline = timeout > 0 ? g_get_monotonic_time () + timeout * G_USEC_PER_SEC : 0;
+}
+
+/* A WebSocket has output waiting: the client has write-timeout-seconds
+ * to take some of it, unless it already has a deadline running. */
+void
+relay_slot_output_waiting (RelaySlot *slot)
+{
+  if (slot->deadline == 0)
+    slot->deadline = g_get_monotonic_time () +
+                     slot->guard->config->write_timeout_seconds * G_USEC_PER_SEC;
+}
+
+/* Some output went out: the deadline starts again if more waits. */
+void
+relay_slot_output_progress (RelaySlot *slot,
+                            gboolean   still_waiting)
+{
+  slot->deadline = 0;
+  if (still_waiting)
+    relay_slot_output_waiting (slot);
+}
