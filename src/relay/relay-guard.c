@@ -41,6 +41,7 @@ struct _RelaySlot
   struct lws  *wsi;
   RelayPhase   phase;
   gint64       deadline;  /* monotonic time, or 0 for none */
+  gboolean     closing;
   char         address[RELAY_PEER_ADDRESS_SIZE];
 };
 
@@ -144,30 +145,33 @@ clamp_capacity (const RelayConfig  *config,
   return TRUE;
 }
 
+/* Has lws drop the connection as timed out: at once, without the
+ * WebSocket close handshake or flushing what it holds, which a client
+ * that reads nothing would stall for seconds more.  lws acts on it only
+ * when it next serves, so it is woken; and since a byte from the client
+ * in between sets a new timeout in place of this one, the sweep tries
+ * again a second later until the socket is gone. */
 static void
 slot_kill (RelaySlot *slot,
            gint64     now)
 {
-  /* Closing is asynchronous; should libwebsockets set another timeout
-   * on the socket before it acts, the next sweep tries again. */
+  slot->closing = TRUE;
   slot->deadline = now + G_USEC_PER_SEC;
   lws_set_timeout (slot->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  lws_cancel_service (lws_get_context (slot->wsi));
 }
 
 static void
-sweep_queue (GQueue *queue,
-             gint64  now,
-             guint64 *expired)
+collect_expired (GQueue    *queue,
+                 gint64     now,
+                 GPtrArray *expired)
 {
   for (GList *link = queue->head; link != NULL; link = link->next)
     {
       RelaySlot *slot = link->data;
 
       if (slot->deadline != 0 && now >= slot->deadline)
-        {
-          slot_kill (slot, now);
-          (*expired)++;
-        }
+        g_ptr_array_add (expired, slot);
     }
 }
 
@@ -176,13 +180,24 @@ sweep_cb (uv_timer_t *timer)
 {
   RelayGuard *self = timer->data;
   gint64 now = g_get_monotonic_time ();
-  guint64 expired = self->expired;
+  g_autoptr(GPtrArray) expired = g_ptr_array_new ();
 
-  sweep_queue (&self->waiting, now, &self->expired);
-  sweep_queue (&self->working, now, &self->expired);
-  if (self->expired > expired && log_due (&self->last_deadline_log, now))
+  guint first_time = 0;
+
+  collect_expired (&self->waiting, now, expired);
+  collect_expired (&self->working, now, expired);
+  for (guint i = 0; i < expired->len; i++)
     {
-      g_message ("Closed %" G_GUINT64_FORMAT " connections that missed a deadline", self->expired);
+      RelaySlot *slot = g_ptr_array_index (expired, i);
+
+      first_time += !slot->closing;
+      slot_kill (slot, now);
+    }
+  self->expired += first_time;
+  if (first_time > 0 && log_due (&self->last_deadline_log, now))
+    {
+      g_message ("Closed %" G_GUINT64_FORMAT " connections that missed a deadline "
+                 "(at most one such line a minute)", self->expired);
       self->expired = 0;
     }
 }
@@ -244,22 +259,25 @@ make_room (RelayGuard *self,
            RelaySlot  *newcomer)
 {
   gint64 now = g_get_monotonic_time ();
-  RelaySlot *oldest = g_queue_peek_head (&self->waiting);
 
-  if (oldest != NULL && oldest != newcomer)
+  /* A slot being closed may stay until lws destroys its socket. */
+  for (GList *link = self->waiting.head; link != NULL; link = link->next)
     {
-      slot_kill (oldest, now);
-      /* It no longer counts as waiting: the next newcomer makes room
-       * with the next one. */
-      g_queue_unlink (&self->waiting, &oldest->link);
-      oldest->phase = RELAY_PHASE_BUSY;
-      g_queue_push_tail_link (&self->working, &oldest->link);
-      self->evicted++;
+      RelaySlot *oldest = link->data;
+
+      if (oldest == newcomer)
+        break;
+      if (!oldest->closing)
+        {
+          self->evicted++;
+          slot_kill (oldest, now);
+          break;
+        }
     }
   if (log_due (&self->last_full_log, now))
     {
-      g_message ("At the limit of %u connections: %" G_GUINT64_FORMAT " waiting ones closed to "
-                 "make room; new connections wait while every one is working",
+      g_message ("At the limit of %u connections; to make room, closed %" G_GUINT64_FORMAT
+                 " that waited longest for a request (at most one such line a minute)",
                  self->capacity, self->evicted);
       self->evicted = 0;
     }
@@ -309,7 +327,8 @@ relay_slot_set_phase (RelaySlot  *slot,
   g_queue_unlink (slot_queue (slot), &slot->link);
   slot->phase = phase;
   g_queue_push_tail_link (slot_queue (slot), &slot->link);
-  slot->deadline = timeout > 0 ? g_get_monotonic_time () + timeout * G_USEC_PER_SEC : 0;
+  if (!slot->closing)
+    slot->deadline = timeout > 0 ? g_get_monotonic_time () + timeout * G_USEC_PER_SEC : 0;
 }
 
 /* A WebSocket has output waiting: the client has write-timeout-seconds
@@ -317,7 +336,7 @@ relay_slot_set_phase (RelaySlot  *slot,
 void
 relay_slot_output_waiting (RelaySlot *slot)
 {
-  if (slot->deadline == 0)
+  if (slot->deadline == 0 && !slot->closing)
     slot->deadline = g_get_monotonic_time () +
                      slot->guard->config->write_timeout_seconds * G_USEC_PER_SEC;
 }
@@ -327,6 +346,8 @@ void
 relay_slot_output_progress (RelaySlot *slot,
                             gboolean   still_waiting)
 {
+  if (slot->closing)
+    return;
   slot->deadline = 0;
   if (still_waiting)
     relay_slot_output_waiting (slot);

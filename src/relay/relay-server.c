@@ -2667,10 +2667,12 @@ relay_server_new (RelayConfig   *config,
   info.iface = config->listen_address;
   info.protocols = protocols;
   info.max_http_header_data = (unsigned short) config->max_header_bytes;
-  /* Every socket lws serves is a client's, but for the listening socket
-   * and the pipe it wakes its loop with; with no room for more it stops
-   * accepting until one closes, rather than accepting to refuse. */
-  info.fd_limit_per_thread = relay_guard_capacity (self->guard) + 3;
+  /* lws stops accepting, until a socket closes, once its table of
+   * sockets is one short of full.  It adds two places for the listening
+   * socket and the pipe that wakes its loop, so one more than the
+   * capacity stops it with every client slot taken, rather than accept
+   * connections only to refuse them. */
+  info.fd_limit_per_thread = relay_guard_capacity (self->guard) + 1;
   info.timeout_secs = 20;
   info.keepalive_timeout = (int) config->idle_timeout_seconds;
   info.alpn = "http/1.1";

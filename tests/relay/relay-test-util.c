@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "relay-test-util.h"
@@ -64,9 +65,17 @@ test_relay_remove_data_dir (const char *dir)
 /* A relay must not outlive a test that aborts: it would hold the test's
  * output pipes open and stall the harness. */
 static void
-die_with_parent (gpointer user_data)
+relay_child_setup (gpointer user_data)
 {
+  const TestRelaySetup *setup = user_data;
+
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (setup->descriptor_limit > 0)
+    {
+      struct rlimit limit = { setup->descriptor_limit, setup->descriptor_limit };
+
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
 }
 
 TestRelay *
@@ -74,6 +83,17 @@ test_relay_start (const char  *data_dir,
                   const char  *conf,
                   const char **extra_args)
 {
+  TestRelaySetup setup = { extra_args, NULL, 0 };
+
+  return test_relay_start_with (data_dir, conf, &setup);
+}
+
+TestRelay *
+test_relay_start_with (const char           *data_dir,
+                       const char           *conf,
+                       const TestRelaySetup *setup)
+{
+  const char **extra_args = setup->extra_args;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) lines = NULL;
@@ -94,7 +114,10 @@ test_relay_start (const char  *data_dir,
       g_file_set_contents (path, conf, -1, &error);
       g_assert_no_error (error);
     }
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* The launcher runs the child setup before the spawn returns. */
+  g_subprocess_launcher_set_child_setup (launcher, relay_child_setup, (gpointer) setup, NULL);
+  if (setup->stderr_path != NULL)
+    g_subprocess_launcher_set_stderr_file_path (launcher, setup->stderr_path);
   g_ptr_array_add (argv, (gpointer) binary);
   g_ptr_array_add (argv, (gpointer) "--listen");
   g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");

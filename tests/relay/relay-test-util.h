@@ -61,6 +61,18 @@ void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
                                         const char   *conf,
                                         const char  **extra_args);
+
+/* How to start a relay, beyond its configuration. */
+typedef struct
+{
+  const char **extra_args;
+  const char  *stderr_path;       /* its log goes here rather than to the test's */
+  guint        descriptor_limit;  /* its RLIMIT_NOFILE, soft and hard; 0 to inherit */
+} TestRelaySetup;
+
+TestRelay   *test_relay_start_with     (const char           *data_dir,
+                                        const char           *conf,
+                                        const TestRelaySetup *setup);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
