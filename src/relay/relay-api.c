@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "relay-api-private.h"
-#include "relay-json-check.h"
 
 G_DEFINE_QUARK (relay-api-error-quark, relay_api_error)
 
@@ -202,7 +201,7 @@ parse_object (const char  *data,
   g_autoptr(JsonParser) parser = NULL;
   JsonNode *root;
 
-  if (!relay_json_check (data, length, RELAY_MAX_JSON_DEPTH) || !g_utf8_validate (data, length, NULL))
+  if (!_relay_json_check (data, length, RELAY_MAX_JSON_DEPTH) || !g_utf8_validate (data, length, NULL))
     {
       g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_JSON,
                    "The body is not valid JSON");

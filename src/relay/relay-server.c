@@ -2374,6 +2374,11 @@ on_ws_closed (RelayServer *self,
     g_hash_table_remove (self->devices, conn->key);
   g_hash_table_remove (self->websockets, conn);
   self->metrics.websocket_connections--;
+  /* What it never wrote gives its room back now, to whichever fetch
+   * waits for it, rather than when the last task lets go of it. */
+  while (conn->out.length > 0)
+    g_free (conn_pop_frame (conn));
+  start_waiting_fetches (self);
   conn_unref (conn);
 }
 

@@ -21,6 +21,8 @@ typedef enum
 } TestReadResult;
 
 int            test_raw_connect          (TestRelay   *relay);
+/* The same, or -1 if the relay is not there. */
+int            test_raw_try_connect      (TestRelay   *relay);
 /* Connects but leaves the socket's receive buffer as small as the
  * kernel allows, for clients that do not read. */
 int            test_raw_connect_small    (TestRelay   *relay);

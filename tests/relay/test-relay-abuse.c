@@ -115,22 +115,23 @@ health_read_status (int    fd,
   return (guint) g_ascii_strtoull (reply->str + strlen ("HTTP/1.1 "), NULL, 10);
 }
 
-/* A body that comes a byte every half second is cut off at its
- * deadline, however steadily the bytes come. */
+/* Starts a relay with `limit`, a deadline of two seconds, and sends it
+ * `start` and then a byte every half second: the relay must cut the
+ * connection off at the deadline, however steadily the bytes come. */
 static void
-test_slow_body (void)
+check_cut_off (const char *limit,
+               const char *start)
 {
   Abuse abuse = { 0 };
   gint64 took;
   int fd;
 
-  abuse_start (&abuse, "body-timeout-seconds=2\n", NULL);
+  abuse_start (&abuse, limit, NULL);
   fd = test_raw_connect (abuse.relay);
-  test_raw_write_string (fd, "PUT /v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                             "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+  test_raw_write_string (fd, start);
   took = trickle_until_closed (fd, 2 * G_USEC_PER_SEC + DEADLINE_SLACK_US);
   if (took < 0)
-    g_test_message ("the relay kept a trickling body open");
+    g_test_message ("the relay kept a trickling connection open");
   g_assert_cmpint (took, >=, 0);
   g_test_message ("closed after %.1f s", (double) took / G_USEC_PER_SEC);
   g_assert_cmpint (took, >=, 2 * G_USEC_PER_SEC - TRICKLE_INTERVAL_US);
@@ -138,22 +139,18 @@ test_slow_body (void)
   abuse_finish (&abuse);
 }
 
-/* The same for the headers of a request. */
+static void
+test_slow_body (void)
+{
+  check_cut_off ("body-timeout-seconds=2\n",
+                 "PUT /v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{");
+}
+
 static void
 test_slow_headers (void)
 {
-  Abuse abuse = { 0 };
-  gint64 took;
-  int fd;
-
-  abuse_start (&abuse, "header-timeout-seconds=2\n", NULL);
-  fd = test_raw_connect (abuse.relay);
-  test_raw_write_string (fd, "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
-  took = trickle_until_closed (fd, 2 * G_USEC_PER_SEC + DEADLINE_SLACK_US);
-  g_assert_cmpint (took, >=, 0);
-  g_test_message ("closed after %.1f s", (double) took / G_USEC_PER_SEC);
-  close (fd);
-  abuse_finish (&abuse);
+  check_cut_off ("header-timeout-seconds=2\n", "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
 }
 
 /* More trickling bodies than the relay has slots: a legitimate client
@@ -329,6 +326,27 @@ test_descriptor_limit (void)
   g_rmdir (log_dir);
 }
 
+/* Stores `count` envelopes of `bytes` from `from` to device 1 of `to`. */
+static void
+store_backlog (Abuse       *abuse,
+               TestAccount *from,
+               TestAccount *to,
+               guint        count,
+               gsize        bytes)
+{
+  g_autofree char *content = test_random_base64 (bytes, -1);
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
+  g_autofree char *body = test_send_body (1, to->registration_id, content);
+
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr(TestResponse) response = test_request (abuse->session, abuse->relay, "PUT", path,
+                                                       from->auth, body);
+
+      g_assert_cmpuint (response->status, ==, 200);
+    }
+}
+
 /* A queue of large envelopes, and six WebSockets for the same device
  * that never read: each replaces the one before, and none drains.  The
  * relay's memory stays within the bound on buffered output, and it drops
@@ -345,9 +363,6 @@ static void
 test_non_reading_websockets (void)
 {
   g_autofree char *limits = g_strdup_printf ("write-timeout-seconds=%u\n", WRITE_TIMEOUT_SECONDS);
-  g_autofree char *content = test_random_base64 (BACKLOG_ENVELOPE_BYTES, -1);
-  g_autofree char *path = NULL;
-  g_autofree char *body = NULL;
   g_autoptr(TestAccount) alice = NULL;
   g_autoptr(TestAccount) bob = NULL;
   Abuse abuse = { 0 };
@@ -359,15 +374,7 @@ test_non_reading_websockets (void)
   abuse_start (&abuse, limits, NULL);
   alice = test_account_register (abuse.session, abuse.relay, "alice", 0);
   bob = test_account_register (abuse.session, abuse.relay, "bob", 0);
-  path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
-  body = test_send_body (1, bob->registration_id, content);
-  for (guint i = 0; i < BACKLOG_ENVELOPES; i++)
-    {
-      g_autoptr(TestResponse) response = test_request (abuse.session, abuse.relay, "PUT", path,
-                                                       alice->auth, body);
-
-      g_assert_cmpuint (response->status, ==, 200);
-    }
+  store_backlog (&abuse, alice, bob, BACKLOG_ENVELOPES, BACKLOG_ENVELOPE_BYTES);
   soup_session_abort (abuse.session);
   wait_for_sockets (abuse.relay, 1);
   baseline = test_relay_resident_bytes (abuse.relay);
@@ -396,6 +403,49 @@ test_non_reading_websockets (void)
   abuse_finish (&abuse);
 }
 
+/* One client that reads nothing holds all the output the relay buffers
+ * for every connection together: another client's envelopes wait in
+ * storage rather than in memory, and all of them arrive once the relay
+ * drops the one that does not read. */
+#define BUDGET_ENVELOPES 12
+
+static void
+test_total_output_bound (void)
+{
+  g_autofree char *limits = g_strdup_printf ("websocket-total-bytes=1048576\n"
+                                             "write-timeout-seconds=%u\n", WRITE_TIMEOUT_SECONDS);
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  g_autoptr(TestSocket) reader = NULL;
+  Abuse abuse = { 0 };
+  int hog;
+
+  abuse_start (&abuse, limits, NULL);
+  alice = test_account_register (abuse.session, abuse.relay, "alice", 0);
+  bob = test_account_register (abuse.session, abuse.relay, "bob", 0);
+  carol = test_account_register (abuse.session, abuse.relay, "carol", 0);
+  store_backlog (&abuse, alice, bob, BUDGET_ENVELOPES, BACKLOG_ENVELOPE_BYTES);
+  /* Small enough for libsoup, which takes frames of up to 128 KiB. */
+  store_backlog (&abuse, alice, carol, BUDGET_ENVELOPES, 64 * 1024);
+
+  hog = test_raw_websocket_open (abuse.relay, bob->auth, TRUE, NULL);
+  g_usleep (G_USEC_PER_SEC / 2);
+  reader = test_socket_connect (abuse.session, abuse.relay, carol->auth);
+  g_assert_no_error (reader->error);
+  for (guint i = 0; i < BUDGET_ENVELOPES; i++)
+    {
+      g_autoptr(JsonNode) holder = NULL;
+      JsonObject *envelope = test_socket_expect_envelope (reader, &holder);
+
+      test_socket_ack (reader, json_object_get_string_member (envelope, "guid"));
+    }
+  test_socket_expect_drained (reader);
+  g_clear_pointer (&reader, test_socket_free);
+  close (hog);
+  abuse_finish (&abuse);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -407,5 +457,6 @@ main (int   argc,
   g_test_add_func ("/relay/abuse/connection-limit", test_connection_limit);
   g_test_add_func ("/relay/abuse/descriptor-limit", test_descriptor_limit);
   g_test_add_func ("/relay/abuse/non-reading-websockets", test_non_reading_websockets);
+  g_test_add_func ("/relay/abuse/total-output-bound", test_total_output_bound);
   return g_test_run ();
 }
