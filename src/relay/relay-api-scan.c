@@ -541,9 +541,15 @@ _relay_json_check (const char *data,
   /* The open containers, innermost last: '{' or '['. */
   char stack[RELAY_JSON_CHECK_MAX_DEPTH];
   guint depth = 0;
-  Scanner s = { data, data + length };
+  Scanner s;
 
   g_return_val_if_fail (max_depth <= RELAY_JSON_CHECK_MAX_DEPTH, FALSE);
+
+  /* An empty body may come as a NULL pointer. */
+  if (length == 0)
+    return FALSE;
+  s.p = data;
+  s.end = data + length;
 
   for (;;)
     {

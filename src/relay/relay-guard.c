@@ -12,11 +12,12 @@
  * byte every few seconds, or reads nothing, gives its slot back.
  *
  * The relay holds no more connections than its descriptor limit allows,
- * and libwebsockets stops accepting when they are all taken (it takes
- * the listening socket out of the poll set), so a full relay neither
- * spins on accept() nor logs for each refusal.  To keep room for new
- * clients, a full relay closes the connection that has waited longest
- * for a request to arrive whenever such a connection exists: one that is
+ * and stops accepting when they are all taken: the connection that takes
+ * the last slot takes the listening socket out of the poll set, and the
+ * first to close puts it back.  So a full relay neither spins on
+ * accept() nor accepts connections only to refuse them.  To keep room
+ * for new clients, a full relay closes a connection that has waited a
+ * while for a request to arrive, whenever there is one: one that is
  * working (a request being handled, an answer being written, an open
  * WebSocket) is never closed for this.
  */
@@ -33,6 +34,9 @@
  * socket, SQLite's journal and temporary files, the TLS files as they
  * load, and the pipes and event descriptors of libuv and libwebsockets. */
 #define RESERVED_DESCRIPTORS  32
+/* How long a connection waits for a request before it may be closed to
+ * make room; see eviction_candidate(). */
+#define EVICT_MIN_WAIT_US     G_USEC_PER_SEC
 
 struct _RelaySlot
 {
@@ -40,8 +44,9 @@ struct _RelaySlot
   RelayGuard  *guard;
   struct lws  *wsi;
   RelayPhase   phase;
+  gint64       since;     /* monotonic time it entered the phase */
   gint64       deadline;  /* monotonic time, or 0 for none */
-  gboolean     closing;
+  gboolean     closing;   /* lws was asked to drop it, and has not yet */
   char         address[RELAY_PEER_ADDRESS_SIZE];
 };
 
@@ -52,6 +57,8 @@ struct _RelayGuard
   guint              capacity;
   GQueue             waiting;    /* slots waiting on a request, longest waiting first */
   GQueue             working;    /* every other slot */
+  struct lws        *listener;   /* the listening socket, once it accepted */
+  gboolean           paused;     /* the listener is out of the poll set */
 
   gint64             last_full_log;
   guint64            evicted;    /* since the last message about them */
@@ -161,40 +168,44 @@ slot_kill (RelaySlot *slot,
   lws_cancel_service (lws_get_context (slot->wsi));
 }
 
-static void
-collect_expired (GQueue    *queue,
-                 gint64     now,
-                 GPtrArray *expired)
+/* Closes what missed its deadline in `queue`; returns how many had not
+ * been closed before. */
+static guint
+expire_queue (GQueue *queue,
+              gint64  now)
 {
+  guint newly_expired = 0;
+
   for (GList *link = queue->head; link != NULL; link = link->next)
     {
       RelaySlot *slot = link->data;
 
-      if (slot->deadline != 0 && now >= slot->deadline)
-        g_ptr_array_add (expired, slot);
+      if (slot->deadline == 0 || now < slot->deadline)
+        continue;
+      newly_expired += !slot->closing;
+      slot_kill (slot, now);
     }
+  return newly_expired;
 }
+
+static void make_room (RelayGuard *self);
+static guint guard_count (RelayGuard *self);
 
 static void
 sweep_cb (uv_timer_t *timer)
 {
   RelayGuard *self = timer->data;
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(GPtrArray) expired = g_ptr_array_new ();
+  guint newly_expired = expire_queue (&self->waiting, now) + expire_queue (&self->working, now);
 
-  guint first_time = 0;
+  /* A relay that filled up with connections too young to close makes
+   * room as they grow old enough, rather than only when their deadlines
+   * pass. */
+  if (guard_count (self) >= self->capacity)
+    make_room (self);
 
-  collect_expired (&self->waiting, now, expired);
-  collect_expired (&self->working, now, expired);
-  for (guint i = 0; i < expired->len; i++)
-    {
-      RelaySlot *slot = g_ptr_array_index (expired, i);
-
-      first_time += !slot->closing;
-      slot_kill (slot, now);
-    }
-  self->expired += first_time;
-  if (first_time > 0 && log_due (&self->last_deadline_log, now))
+  self->expired += newly_expired;
+  if (newly_expired > 0 && log_due (&self->last_deadline_log, now))
     {
       g_message ("Closed %" G_GUINT64_FORMAT " connections that missed a deadline "
                  "(at most one such line a minute)", self->expired);
@@ -252,32 +263,88 @@ slot_queue (RelaySlot *slot)
   return phase_waits_for_request (slot->phase) ? &slot->guard->waiting : &slot->guard->working;
 }
 
-/* Makes room when the relay is full by closing the connection that has
- * waited longest for a request, unless that is the newcomer itself. */
-static void
-make_room (RelayGuard *self,
-           RelaySlot  *newcomer)
+static guint
+guard_count (RelayGuard *self)
 {
-  gint64 now = g_get_monotonic_time ();
+  return self->waiting.length + self->working.length;
+}
 
-  /* A slot being closed may stay until lws destroys its socket. */
+/* Whether to accept the connection the listener has just taken from its
+ * queue.  The one that takes the last slot stops the listener. */
+gboolean
+relay_guard_admit (RelayGuard *self,
+                   struct lws *listener)
+{
+  self->listener = listener;
+  if (guard_count (self) >= self->capacity)
+    return FALSE;
+  if (guard_count (self) + 1 >= self->capacity && !self->paused)
+    {
+      self->paused = TRUE;
+      lws_rx_flow_control (listener, 0);
+    }
+  return TRUE;
+}
+
+/* Called as lws destroys a socket that has no slot, which may be the
+ * listener: it is not touched again. */
+void
+relay_guard_forget_listener (RelayGuard *self,
+                             struct lws *wsi)
+{
+  if (self->listener == wsi)
+    self->listener = NULL;
+}
+
+/* The connection to close to make room: the one that has waited longest
+ * for its request's headers or body, else the one that has waited
+ * longest for its client's next request, as long as it has waited
+ * EVICT_MIN_WAIT_US.  A client whose connection closes just as it sends
+ * a request sends it again on a new one, and libsoup 3.2, which Sotto
+ * uses, was seen to send it again without its body; so connections that
+ * have only just started to wait, and kept-alive ones that a client may
+ * reuse at any moment, go last. */
+static RelaySlot *
+eviction_candidate (RelayGuard *self,
+                    gint64      now)
+{
+  RelaySlot *idle = NULL;
+
+  /* The queue is in the order the slots entered their phases. */
   for (GList *link = self->waiting.head; link != NULL; link = link->next)
     {
-      RelaySlot *oldest = link->data;
+      RelaySlot *slot = link->data;
 
-      if (oldest == newcomer)
+      if (now - slot->since < EVICT_MIN_WAIT_US)
         break;
-      if (!oldest->closing)
-        {
-          self->evicted++;
-          slot_kill (oldest, now);
-          break;
-        }
+      /* A slot being closed may stay until lws destroys its socket. */
+      if (slot->closing)
+        continue;
+      if (slot->phase != RELAY_PHASE_IDLE)
+        return slot;
+      if (idle == NULL)
+        idle = slot;
+    }
+  return idle;
+}
+
+/* Makes room when the relay is full, if some connection may go. */
+static void
+make_room (RelayGuard *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  RelaySlot *candidate = eviction_candidate (self, now);
+
+  if (candidate != NULL)
+    {
+      self->evicted++;
+      slot_kill (candidate, now);
     }
   if (log_due (&self->last_full_log, now))
     {
-      g_message ("At the limit of %u connections; to make room, closed %" G_GUINT64_FORMAT
-                 " that waited longest for a request (at most one such line a minute)",
+      g_message ("At the limit of %u connections: closed %" G_GUINT64_FORMAT " that waited "
+                 "for a request to make room; while none does, new connections wait to be "
+                 "accepted (at most one such line a minute)",
                  self->capacity, self->evicted);
       self->evicted = 0;
     }
@@ -292,11 +359,12 @@ relay_guard_add (RelayGuard *self,
   slot->link.data = slot;
   slot->guard = self;
   slot->wsi = wsi;
-  slot->phase = RELAY_PHASE_WEBSOCKET;
-  g_queue_push_tail_link (&self->working, &slot->link);
-  relay_slot_set_phase (slot, RELAY_PHASE_HEADERS);
-  if (self->waiting.length + self->working.length >= self->capacity)
-    make_room (self, slot);
+  slot->phase = RELAY_PHASE_HEADERS;
+  slot->since = g_get_monotonic_time ();
+  slot->deadline = slot->since + (gint64) self->config->header_timeout_seconds * G_USEC_PER_SEC;
+  g_queue_push_tail_link (&self->waiting, &slot->link);
+  if (guard_count (self) >= self->capacity)
+    make_room (self);
   return slot;
 }
 
@@ -306,6 +374,13 @@ relay_guard_remove (RelayGuard *self,
 {
   g_queue_unlink (slot_queue (slot), &slot->link);
   g_free (slot);
+  /* libwebsockets itself puts the listener back in the poll set when a
+   * socket closes; this keeps the two in step. */
+  if (self->paused && self->listener != NULL && guard_count (self) < self->capacity)
+    {
+      self->paused = FALSE;
+      lws_rx_flow_control (self->listener, 1);
+    }
 }
 
 /* The peer's address, looked up once per connection: a keep-alive
@@ -326,9 +401,10 @@ relay_slot_set_phase (RelaySlot  *slot,
 
   g_queue_unlink (slot_queue (slot), &slot->link);
   slot->phase = phase;
+  slot->since = g_get_monotonic_time ();
   g_queue_push_tail_link (slot_queue (slot), &slot->link);
   if (!slot->closing)
-    slot->deadline = timeout > 0 ? g_get_monotonic_time () + timeout * G_USEC_PER_SEC : 0;
+    slot->deadline = timeout > 0 ? slot->since + (gint64) timeout * G_USEC_PER_SEC : 0;
 }
 
 /* A WebSocket has output waiting: the client has write-timeout-seconds
@@ -338,7 +414,7 @@ relay_slot_output_waiting (RelaySlot *slot)
 {
   if (slot->deadline == 0 && !slot->closing)
     slot->deadline = g_get_monotonic_time () +
-                     slot->guard->config->write_timeout_seconds * G_USEC_PER_SEC;
+                     (gint64) slot->guard->config->write_timeout_seconds * G_USEC_PER_SEC;
 }
 
 /* Some output went out: the deadline starts again if more waits. */

@@ -37,6 +37,10 @@ RelayGuard  *relay_guard_new              (const RelayConfig  *config,
 void         relay_guard_close            (RelayGuard         *self);
 void         relay_guard_free             (RelayGuard         *self);
 guint        relay_guard_capacity         (RelayGuard         *self);
+gboolean     relay_guard_admit            (RelayGuard         *self,
+                                           struct lws         *listener);
+void         relay_guard_forget_listener  (RelayGuard         *self,
+                                           struct lws         *wsi);
 RelaySlot   *relay_guard_add              (RelayGuard         *self,
                                            struct lws         *wsi);
 void         relay_guard_remove           (RelayGuard         *self,

@@ -2419,7 +2419,8 @@ relay_callback (struct lws                *wsi,
   switch ((int) reason)
     {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-      return self->sockets >= relay_guard_capacity (self->guard) ? 1 : 0;
+      /* Here wsi is the listening socket's. */
+      return relay_guard_admit (self->guard, wsi) ? 0 : 1;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       self->sockets++;
       lws_set_opaque_user_data (wsi, relay_guard_add (self->guard, wsi));
@@ -2431,6 +2432,8 @@ relay_callback (struct lws                *wsi,
           self->sockets--;
           relay_guard_remove (self->guard, wsi_slot (wsi));
         }
+      else
+        relay_guard_forget_listener (self->guard, wsi);
       break;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       on_http_closed (session);
@@ -2672,12 +2675,6 @@ relay_server_new (RelayConfig   *config,
   info.iface = config->listen_address;
   info.protocols = protocols;
   info.max_http_header_data = (unsigned short) config->max_header_bytes;
-  /* lws stops accepting, until a socket closes, once its table of
-   * sockets is one short of full.  It adds two places for the listening
-   * socket and the pipe that wakes its loop, so one more than the
-   * capacity stops it with every client slot taken, rather than accept
-   * connections only to refuse them. */
-  info.fd_limit_per_thread = relay_guard_capacity (self->guard) + 1;
   info.timeout_secs = 20;
   info.keepalive_timeout = (int) config->idle_timeout_seconds;
   info.alpn = "http/1.1";
