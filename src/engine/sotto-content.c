@@ -12,11 +12,41 @@
 
 #include <glib/gi18n.h>
 
+#include "sp-error.h"
+#include "sp-protobuf.h"
+#include "sp-uuid.h"
+
 #include "sotto-content.h"
 #include "sotto-engine-private.h"
 
 /* Sotto's inner content, the plaintext inside every session message
- * (docs/messenger.md, "Inner content"):
+ * (docs/messenger.md, "Inner content", has the whole schema).
+ *
+ * Version 2, written and read: the byte 2, a protobuf Content message,
+ * the byte 0x80, and zero bytes up to a multiple of 160 bytes.
+ *
+ *   message Content {
+ *     bytes          id        = 1;  // the message's UUID, 16 bytes
+ *     uint64         timestamp = 2;  // milliseconds since the epoch
+ *     string         sender    = 3;  // a username claim, with data only
+ *     DataMessage    data      = 4;  // shown in the conversation
+ *     ReceiptMessage receipt   = 5;
+ *     Ephemeral      ephemeral = 6;  // typing and the like: never stored
+ *   }
+ *   message DataMessage    { string text = 1; …; uint32 required_level = 10; }
+ *   message ReceiptMessage { Type type = 1; repeated bytes id = 2; }
+ *
+ * Unknown fields are skipped at every level, so that a newer Sotto can
+ * add to the schema: a data message with nothing this version can show,
+ * or content whose only payload is a field it does not know, decodes as
+ * %SOTTO_CONTENT_KIND_UNSUPPORTED; an ephemeral signal or a receipt of a
+ * type it does not know decodes as %SOTTO_CONTENT_KIND_IGNORED.  What
+ * this version does read is read strictly: each known field once and
+ * with its wire type, UUIDs of 16 bytes, UTF-8 text without NUL, bounded
+ * counts, and padding that is exactly the marker and fewer than a block
+ * of zeros.
+ *
+ * Version 1, read only: the fixed layout of Sotto 0.1.
  *
  *   offset  size  field
  *        0     1  version, 1
@@ -32,12 +62,43 @@
  * The username is a claim, there for a recipient who does not know the
  * sender yet: the recipient checks it against the relay's directory
  * before showing it.
- * The padding hides a message's length to within a block, like Signal's.
- * Decoding is strict: a byte out of place is an error, so that one
- * plaintext has exactly one encoding. */
+ * The padding hides a message's length to within a block, like Signal's. */
 
-#define HEADER_SIZE 31
-#define UUID_SIZE 16
+#define VERSION_1 1
+#define V1_HEADER_SIZE 31
+#define UUID_SIZE SP_UUID_SIZE
+
+/* Ends the protobuf message in version 2; only zeros follow it. */
+#define PADDING_MARKER 0x80
+
+/* Field numbers of the schema that this version reads or writes. */
+enum
+{
+  CONTENT_ID = 1,
+  CONTENT_TIMESTAMP = 2,
+  CONTENT_SENDER = 3,
+  CONTENT_DATA = 4,
+  CONTENT_RECEIPT = 5,
+  CONTENT_EPHEMERAL = 6,
+};
+
+enum
+{
+  DATA_TEXT = 1,
+  DATA_REQUIRED_LEVEL = 10,
+};
+
+enum
+{
+  RECEIPT_TYPE = 1,
+  RECEIPT_ID = 2,
+};
+
+enum
+{
+  RECEIPT_TYPE_DELIVERY = 1,
+  RECEIPT_TYPE_READ = 2,
+};
 
 G_DEFINE_QUARK (sotto-content-error-quark, sotto_content_error)
 
@@ -45,21 +106,7 @@ gboolean
 _sotto_uuid_to_bytes (const char *uuid,
                       guint8      out[UUID_SIZE])
 {
-  guint n = 0;
-
-  if (uuid == NULL || !g_uuid_string_is_valid (uuid))
-    return FALSE;
-
-  for (const char *p = uuid; *p != '\0' && n < UUID_SIZE; p++)
-    {
-      if (*p == '-')
-        continue;
-
-      out[n++] = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
-      p++;
-    }
-
-  return n == UUID_SIZE;
+  return uuid != NULL && sp_uuid_decode (out, uuid) == SP_OK;
 }
 
 static char *
@@ -69,15 +116,6 @@ uuid_from_bytes (const guint8 bytes[UUID_SIZE])
                           bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
                           bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
                           bytes[12], bytes[13], bytes[14], bytes[15]);
-}
-
-static void
-put_be (guint8  *out,
-        guint64  value,
-        guint    size)
-{
-  for (guint i = 0; i < size; i++)
-    out[i] = value >> (8 * (size - 1 - i));
 }
 
 static guint64
@@ -170,21 +208,81 @@ sotto_content_free (SottoContent *content)
   g_free (content);
 }
 
+/* Writes the data message or receipt that @content carries into a new
+ * buffer, and returns its field number in Content. */
+static guint32
+encode_payload (const SottoContent  *content,
+                guint8             **out,
+                gsize               *out_len)
+{
+  SpPbWriter writer;
+  gsize size;
+  guint32 field;
+
+  if (content->kind == SOTTO_CONTENT_KIND_TEXT)
+    {
+      gsize text_len = strlen (content->text);
+
+      /* A tag of one byte, a length of at most ten, the text. */
+      size = 1 + 10 + text_len;
+      *out = g_malloc (size);
+      sp_pb_writer_init (&writer, *out, size);
+      sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      field = CONTENT_DATA;
+    }
+  else
+    {
+      guint n_receipts = g_strv_length (content->receipts);
+
+      /* The type in two bytes, each id in eighteen. */
+      size = 2 + n_receipts * (2 + UUID_SIZE);
+      *out = g_malloc (size);
+      sp_pb_writer_init (&writer, *out, size);
+      sp_pb_write_varint (&writer, RECEIPT_TYPE,
+                          content->kind == SOTTO_CONTENT_KIND_READ_RECEIPT
+                          ? RECEIPT_TYPE_READ : RECEIPT_TYPE_DELIVERY);
+      for (guint i = 0; i < n_receipts; i++)
+        {
+          guint8 id[UUID_SIZE];
+
+          _sotto_uuid_to_bytes (content->receipts[i], id);
+          sp_pb_write_bytes (&writer, RECEIPT_ID, id, UUID_SIZE);
+        }
+      field = CONTENT_RECEIPT;
+    }
+
+  if (sp_pb_writer_finish (&writer, out_len) != SP_OK)
+    g_assert_not_reached ();
+
+  return field;
+}
+
+static gsize
+round_up_to_block (gsize len)
+{
+  return (len + SOTTO_CONTENT_BLOCK_SIZE - 1) / SOTTO_CONTENT_BLOCK_SIZE * SOTTO_CONTENT_BLOCK_SIZE;
+}
+
 /**
  * sotto_content_encode:
- * @content: the content
+ * @content: a text message or a receipt
+ *
+ * Encodes @content in the current version.
  *
  * Returns: (transfer full): the padded encoding
  */
 GBytes *
 sotto_content_encode (const SottoContent *content)
 {
+  g_autofree guint8 *payload = NULL;
   guint8 id[UUID_SIZE];
-  gsize n_receipts = 0;
+  SpPbWriter writer;
+  gsize payload_len = 0;
+  gsize message_len = 0;
   gsize sender_len;
-  gsize payload_len;
+  gsize bound;
   gsize total;
-  guint8 *payload;
+  guint32 payload_field;
   guint8 *out;
 
   g_return_val_if_fail (content != NULL, NULL);
@@ -192,75 +290,320 @@ sotto_content_encode (const SottoContent *content)
   g_return_val_if_fail (content->timestamp >= 0, NULL);
   g_return_val_if_fail (content->sender == NULL || sender_is_valid (content->sender), NULL);
 
-  /* Only a message names its sender; a receipt goes back to someone who
-   * knows who it is from. */
-  sender_len = content->kind == SOTTO_CONTENT_KIND_TEXT && content->sender != NULL
-               ? strlen (content->sender) : 0;
-
   if (content->kind == SOTTO_CONTENT_KIND_TEXT)
     {
       g_return_val_if_fail (content->text != NULL, NULL);
-      payload_len = strlen (content->text);
-      g_return_val_if_fail (payload_len <= SOTTO_CONTENT_MAX_TEXT, NULL);
+      g_return_val_if_fail (strlen (content->text) <= SOTTO_CONTENT_MAX_TEXT, NULL);
     }
   else
     {
+      guint n_receipts;
+
       g_return_val_if_fail (content->kind == SOTTO_CONTENT_KIND_DELIVERY_RECEIPT
                             || content->kind == SOTTO_CONTENT_KIND_READ_RECEIPT, NULL);
       g_return_val_if_fail (content->receipts != NULL, NULL);
       n_receipts = g_strv_length (content->receipts);
       g_return_val_if_fail (n_receipts > 0 && n_receipts <= SOTTO_CONTENT_MAX_RECEIPTS, NULL);
-      for (gsize i = 0; i < n_receipts; i++)
+      for (guint i = 0; i < n_receipts; i++)
         g_return_val_if_fail (g_uuid_string_is_valid (content->receipts[i]), NULL);
-      payload_len = UUID_SIZE * n_receipts;
     }
 
-  total = (HEADER_SIZE + sender_len + payload_len + SOTTO_CONTENT_BLOCK_SIZE - 1)
-          / SOTTO_CONTENT_BLOCK_SIZE * SOTTO_CONTENT_BLOCK_SIZE;
-  out = g_malloc0 (total);
-  payload = out + HEADER_SIZE + sender_len;
+  /* Only a message names its sender; a receipt goes back to someone who
+   * knows who it is from.  An empty name is no name. */
+  sender_len = content->kind == SOTTO_CONTENT_KIND_TEXT && content->sender != NULL
+               ? strlen (content->sender) : 0;
 
+  payload_field = encode_payload (content, &payload, &payload_len);
+
+  /* The version byte, then at most 18 bytes of id, 11 of timestamp,
+   * 2 + 32 of sender and 11 + payload of payload, then the marker. */
+  bound = 1 + 18 + 11 + 2 + SOTTO_CONTENT_MAX_SENDER + 11 + payload_len + 1;
+  out = g_malloc0 (round_up_to_block (bound));
   out[0] = SOTTO_CONTENT_VERSION;
-  out[1] = content->kind;
-  memcpy (out + 2, id, UUID_SIZE);
-  put_be (out + 18, content->timestamp, 8);
-  out[26] = sender_len;
+
+  sp_pb_writer_init (&writer, out + 1, bound - 2);
+  sp_pb_write_bytes (&writer, CONTENT_ID, id, UUID_SIZE);
+  sp_pb_write_varint (&writer, CONTENT_TIMESTAMP, (guint64) content->timestamp);
   if (sender_len > 0)
-    memcpy (out + 27, content->sender, sender_len);
-  put_be (out + 27 + sender_len, payload_len, 4);
+    sp_pb_write_bytes (&writer, CONTENT_SENDER, (const guint8 *) content->sender, sender_len);
+  sp_pb_write_bytes (&writer, payload_field, payload, payload_len);
+  if (sp_pb_writer_finish (&writer, &message_len) != SP_OK)
+    g_assert_not_reached ();
 
-  if (content->kind == SOTTO_CONTENT_KIND_TEXT)
-    memcpy (payload, content->text, payload_len);
-  else
-    {
-      for (gsize i = 0; i < n_receipts; i++)
-        _sotto_uuid_to_bytes (content->receipts[i], payload + i * UUID_SIZE);
-    }
+  out[1 + message_len] = PADDING_MARKER;
+  total = round_up_to_block (1 + message_len + 1);
 
-  return g_bytes_new_take (out, total);
+  return g_bytes_new_take (g_realloc (out, total), total);
+}
+
+static gboolean
+set_malformed (GError     **error,
+               const char  *what)
+{
+  g_set_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED,
+               _("The message is not valid (%s)"), what);
+  return FALSE;
 }
 
 static SottoContent *
 malformed (GError     **error,
            const char  *what)
 {
-  g_set_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED,
-               _("The message is not valid (%s)"), what);
+  set_malformed (error, what);
   return NULL;
 }
 
-/**
- * sotto_content_decode:
- * @data: the decrypted plaintext
- * @len: its length
- * @error: a location for a #GError
- *
- * Returns: (transfer full): the content, or %NULL with @error set
- */
-SottoContent *
-sotto_content_decode (const guint8  *data,
-                      gsize          len,
-                      GError       **error)
+/* Version 2 */
+
+/* Accepts a known field once, and only with its wire type. */
+static gboolean
+take_field (const SpPbField *field,
+            SpPbWireType     wire_type,
+            guint32         *seen)
+{
+  guint32 bit = 1u << field->number;
+
+  g_assert (field->number < 32);
+
+  if (field->wire_type != wire_type || (*seen & bit) != 0)
+    return FALSE;
+
+  *seen |= bit;
+  return TRUE;
+}
+
+static gboolean
+text_is_valid (const guint8 *text,
+               gsize         len)
+{
+  return len <= SOTTO_CONTENT_MAX_TEXT
+         && memchr (text, '\0', len) == NULL
+         && g_utf8_validate ((const char *) text, len, NULL);
+}
+
+/* Fills in @content's kind and text from a DataMessage. */
+static gboolean
+decode_data (SottoContent  *content,
+             const guint8  *data,
+             gsize          len,
+             GError       **error)
+{
+  g_autofree char *text = NULL;
+  guint64 required_level = SOTTO_CONTENT_LEVEL;
+  guint32 seen = 0;
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  sp_pb_reader_init (&reader, data, len);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      switch (field.number)
+        {
+        case DATA_TEXT:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || !text_is_valid (field.data, field.len))
+            return set_malformed (error, "text");
+          text = g_strndup ((const char *) field.data, field.len);
+          break;
+
+        case DATA_REQUIRED_LEVEL:
+          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen))
+            return set_malformed (error, "required level");
+          required_level = field.value;
+          break;
+
+        default:
+          break;
+        }
+    }
+  if (ret != 0)
+    return set_malformed (error, "data");
+
+  /* A message that requires a higher level would be misread from its
+   * text alone, and one without text has nothing this version can show. */
+  if (text == NULL || required_level > SOTTO_CONTENT_LEVEL)
+    {
+      content->kind = SOTTO_CONTENT_KIND_UNSUPPORTED;
+      return TRUE;
+    }
+
+  content->kind = SOTTO_CONTENT_KIND_TEXT;
+  content->text = g_steal_pointer (&text);
+
+  return TRUE;
+}
+
+/* Fills in @content's kind and receipts from a ReceiptMessage. */
+static gboolean
+decode_receipt (SottoContent  *content,
+                const guint8  *data,
+                gsize          len,
+                GError       **error)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  guint64 type = 0;
+  guint32 seen = 0;
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  sp_pb_reader_init (&reader, data, len);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      switch (field.number)
+        {
+        case RECEIPT_TYPE:
+          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value == 0)
+            return set_malformed (error, "receipt type");
+          type = field.value;
+          break;
+
+        case RECEIPT_ID:
+          if (field.wire_type != SP_PB_WIRE_BYTES || field.len != UUID_SIZE
+              || ids->len == SOTTO_CONTENT_MAX_RECEIPTS)
+            return set_malformed (error, "receipts");
+          g_ptr_array_add (ids, uuid_from_bytes (field.data));
+          break;
+
+        default:
+          break;
+        }
+    }
+  if (ret != 0 || type == 0 || ids->len == 0)
+    return set_malformed (error, "receipts");
+
+  switch (type)
+    {
+    case RECEIPT_TYPE_DELIVERY:
+      content->kind = SOTTO_CONTENT_KIND_DELIVERY_RECEIPT;
+      break;
+
+    case RECEIPT_TYPE_READ:
+      content->kind = SOTTO_CONTENT_KIND_READ_RECEIPT;
+      break;
+
+    default:
+      /* A newer kind of receipt, such as "viewed": nothing to do here. */
+      content->kind = SOTTO_CONTENT_KIND_IGNORED;
+      return TRUE;
+    }
+
+  g_ptr_array_add (ids, NULL);
+  content->receipts = (GStrv) g_ptr_array_steal (ids, NULL);
+
+  return TRUE;
+}
+
+static SottoContent *
+decode_v2 (const guint8  *data,
+           gsize          len,
+           GError       **error)
+{
+  g_autoptr(SottoContent) content = g_new0 (SottoContent, 1);
+  SpPbField payload = { 0 };
+  SpPbField field;
+  SpPbReader reader;
+  gboolean unknown = FALSE;
+  guint32 seen = 0;
+  gsize end = len;
+  int ret;
+
+  /* The padding is the marker and fewer zeros than a block. */
+  if (len % SOTTO_CONTENT_BLOCK_SIZE != 0)
+    return malformed (error, "length");
+  while (end > 1 && data[end - 1] == 0)
+    end--;
+  if (data[end - 1] != PADDING_MARKER || len - end >= SOTTO_CONTENT_BLOCK_SIZE)
+    return malformed (error, "padding");
+
+  sp_pb_reader_init (&reader, data + 1, end - 2);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      switch (field.number)
+        {
+        case CONTENT_ID:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != UUID_SIZE)
+            return malformed (error, "id");
+          content->id = uuid_from_bytes (field.data);
+          break;
+
+        case CONTENT_TIMESTAMP:
+          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value > G_MAXINT64)
+            return malformed (error, "timestamp");
+          content->timestamp = (gint64) field.value;
+          break;
+
+        case CONTENT_SENDER:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen)
+              || field.len == 0 || field.len > SOTTO_CONTENT_MAX_SENDER
+              || memchr (field.data, '\0', field.len) != NULL)
+            return malformed (error, "sender");
+          content->sender = g_strndup ((const char *) field.data, field.len);
+          if (!sender_is_valid (content->sender))
+            return malformed (error, "sender");
+          break;
+
+        case CONTENT_DATA:
+        case CONTENT_RECEIPT:
+        case CONTENT_EPHEMERAL:
+          /* One content, one payload. */
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || payload.number != 0)
+            return malformed (error, "payload");
+          payload = field;
+          break;
+
+        default:
+          unknown = TRUE;
+          break;
+        }
+    }
+  if (ret != 0)
+    return malformed (error, "encoding");
+
+  if (content->id == NULL || (seen & (1u << CONTENT_TIMESTAMP)) == 0)
+    return malformed (error, "header");
+
+  /* Only what is shown in the conversation names its sender. */
+  if (content->sender != NULL && payload.number != 0 && payload.number != CONTENT_DATA)
+    return malformed (error, "sender");
+
+  if (payload.number == 0)
+    {
+      /* Nothing but fields a newer Sotto added. */
+      if (!unknown)
+        return malformed (error, "payload");
+      content->kind = SOTTO_CONTENT_KIND_UNSUPPORTED;
+      return g_steal_pointer (&content);
+    }
+
+  switch (payload.number)
+    {
+    case CONTENT_DATA:
+      if (!decode_data (content, payload.data, payload.len, error))
+        return NULL;
+      break;
+
+    case CONTENT_RECEIPT:
+      if (!decode_receipt (content, payload.data, payload.len, error))
+        return NULL;
+      break;
+
+    case CONTENT_EPHEMERAL:
+    default:
+      /* Typing is passing news this version does not show. */
+      content->kind = SOTTO_CONTENT_KIND_IGNORED;
+      break;
+    }
+
+  return g_steal_pointer (&content);
+}
+
+/* Version 1 */
+
+static SottoContent *
+decode_v1 (const guint8  *data,
+           gsize          len,
+           GError       **error)
 {
   g_autoptr(SottoContent) content = NULL;
   g_autofree char *sender = NULL;
@@ -270,16 +613,7 @@ sotto_content_decode (const guint8  *data,
   gsize sender_len;
   gsize used;
 
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-
-  if (len >= 1 && data[0] != SOTTO_CONTENT_VERSION)
-    {
-      g_set_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_VERSION,
-                   _("The message was written in a newer format (version %u)"), data[0]);
-      return NULL;
-    }
-
-  if (len < HEADER_SIZE || len % SOTTO_CONTENT_BLOCK_SIZE != 0)
+  if (len < V1_HEADER_SIZE || len % SOTTO_CONTENT_BLOCK_SIZE != 0)
     return malformed (error, "length");
 
   timestamp = get_be (data + 18, 8);
@@ -287,7 +621,7 @@ sotto_content_decode (const guint8  *data,
     return malformed (error, "timestamp");
 
   sender_len = data[26];
-  if (sender_len > SOTTO_CONTENT_MAX_SENDER || HEADER_SIZE + sender_len > len)
+  if (sender_len > SOTTO_CONTENT_MAX_SENDER || V1_HEADER_SIZE + sender_len > len)
     return malformed (error, "sender");
   if (sender_len > 0)
     {
@@ -297,7 +631,7 @@ sotto_content_decode (const guint8  *data,
     }
 
   payload_len = get_be (data + 27 + sender_len, 4);
-  used = HEADER_SIZE + sender_len;
+  used = V1_HEADER_SIZE + sender_len;
   if (payload_len > len - used)
     return malformed (error, "payload length");
   payload = data + used;
@@ -320,9 +654,7 @@ sotto_content_decode (const guint8  *data,
   switch (data[1])
     {
     case SOTTO_CONTENT_KIND_TEXT:
-      if (payload_len > SOTTO_CONTENT_MAX_TEXT
-          || memchr (payload, '\0', payload_len) != NULL
-          || !g_utf8_validate ((const char *) payload, payload_len, NULL))
+      if (!text_is_valid (payload, payload_len))
         return malformed (error, "text");
       content->text = g_strndup ((const char *) payload, payload_len);
       content->sender = g_steal_pointer (&sender);
@@ -345,4 +677,41 @@ sotto_content_decode (const guint8  *data,
     }
 
   return g_steal_pointer (&content);
+}
+
+/**
+ * sotto_content_decode:
+ * @data: the decrypted plaintext
+ * @len: its length
+ * @error: a location for a #GError
+ *
+ * Decodes content of version 2 or 1.  Content that needs a newer Sotto
+ * is not an error: it decodes as %SOTTO_CONTENT_KIND_UNSUPPORTED or
+ * %SOTTO_CONTENT_KIND_IGNORED.
+ *
+ * Returns: (transfer full): the content, or %NULL with @error set
+ */
+SottoContent *
+sotto_content_decode (const guint8  *data,
+                      gsize          len,
+                      GError       **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  if (len == 0)
+    return malformed (error, "length");
+
+  switch (data[0])
+    {
+    case SOTTO_CONTENT_VERSION:
+      return decode_v2 (data, len, error);
+
+    case VERSION_1:
+      return decode_v1 (data, len, error);
+
+    default:
+      g_set_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_VERSION,
+                   _("The message was written in a newer format (version %u)"), data[0]);
+      return NULL;
+    }
 }

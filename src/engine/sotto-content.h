@@ -29,16 +29,28 @@ typedef enum
  * @SOTTO_CONTENT_KIND_TEXT: a text message
  * @SOTTO_CONTENT_KIND_DELIVERY_RECEIPT: the listed messages arrived
  * @SOTTO_CONTENT_KIND_READ_RECEIPT: the listed messages were read
+ * @SOTTO_CONTENT_KIND_UNSUPPORTED: a message for the conversation that
+ *   only a newer Sotto can show; decoded, never encoded
+ * @SOTTO_CONTENT_KIND_IGNORED: a passing signal this Sotto does not act
+ *   on (typing, a receipt of a newer type): nothing to show or store;
+ *   decoded, never encoded
  */
 typedef enum
 {
   SOTTO_CONTENT_KIND_TEXT = 1,
   SOTTO_CONTENT_KIND_DELIVERY_RECEIPT = 2,
   SOTTO_CONTENT_KIND_READ_RECEIPT = 3,
+  SOTTO_CONTENT_KIND_UNSUPPORTED = 4,
+  SOTTO_CONTENT_KIND_IGNORED = 5,
 } SottoContentKind;
 
-/* The version this Sotto writes, and the only one it reads. */
-#define SOTTO_CONTENT_VERSION 1
+/* The version this Sotto writes.  It also reads version 1, the fixed
+ * layout of Sotto 0.1 (docs/messenger.md, "Inner content"). */
+#define SOTTO_CONTENT_VERSION 2
+
+/* The content level this Sotto shows in full: a data message that
+ * requires a higher one is unsupported. */
+#define SOTTO_CONTENT_LEVEL 1
 
 /* Encoded content is a whole number of blocks of this size. */
 #define SOTTO_CONTENT_BLOCK_SIZE 160
@@ -57,6 +69,10 @@ typedef enum
  *   who does not know the sender yet
  * @text: for %SOTTO_CONTENT_KIND_TEXT, the text
  * @receipts: for receipts, the UUIDs of the messages they are about
+ *
+ * Unsupported content has an id, a timestamp and perhaps a sender, but
+ * neither text nor receipts; ignored content has only an id and a
+ * timestamp.
  *
  * The plaintext that the session encrypts.
  */

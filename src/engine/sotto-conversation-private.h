@@ -20,5 +20,9 @@ SottoConversation *_sotto_conversation_new    (SottoStore        *store,
 gint64             _sotto_conversation_get_id (SottoConversation *self);
 void               _sotto_conversation_add_stored (SottoConversation *self,
                                                    SottoMessage      *message);
+void               _sotto_conversation_apply_identity (SottoConversation      *self,
+                                                       GBytes                 *identity_key,
+                                                       SottoVerificationState  verification_state,
+                                                       SottoMessage           *event);
 
 G_END_DECLS

@@ -17,7 +17,7 @@
 #include "sp-message.h"
 
 #include "sotto-account.h"
-#include "sotto-contact.h"
+#include "sotto-contact-private.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
@@ -33,13 +33,21 @@
  * (the sender never heard that the relay took it) decrypts but carries
  * a message id the conversation has, and is dropped too.
  *
- * Two things need the main thread halfway: a sender nobody knows yet,
- * whose username must be checked with the relay before the contact is
- * stored, and an identity key that differs from the contact's, which
- * must be recorded with the key-change rules before the message that
- * brought it.  For both, the decryption is rolled back, which leaves the
- * store exactly as it was, the main thread does its part, and the
- * envelope is decrypted again from the start. */
+ * The identity key a message came with goes through the key-change
+ * rules in that same transaction, right after the session core has
+ * decrypted the message and before anything else: whatever the message
+ * holds, a text, receipts, bytes that do not decode or nothing at all,
+ * a key that differs from the contact's is recorded with an event in
+ * the conversation, a new safety number, and sending held for a
+ * verified contact, all committed together with the session that came
+ * with it or not at all.  A message that does not decrypt writes
+ * nothing, so it cannot change a key.
+ *
+ * A sender nobody knows yet needs the main thread halfway: the username
+ * must be checked with the relay before the contact is stored.  The
+ * decryption is rolled back, which leaves the store exactly as it was,
+ * the main thread stores the contact, and the envelope is decrypted
+ * again from the start. */
 
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
@@ -57,10 +65,10 @@ typedef enum
 {
   OUTCOME_STORED,
   OUTCOME_RECEIPT,
+  OUTCOME_IGNORED,
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
-  OUTCOME_IDENTITY_CHANGED,
   OUTCOME_RETRY_LATER,
 } Outcome;
 
@@ -70,8 +78,7 @@ typedef struct
   SottoRelayEnvelope *envelope;
   SottoConversation *conversation;
   gint64 conversation_id;
-  GBytes *contact_key;
-  GBytes *accept_key;
+  gint64 contact_id;
   guint restarts;
 
   /* Results. */
@@ -80,6 +87,12 @@ typedef struct
   GBytes *identity_key;
   SottoMessage *message;
   GError *error;
+
+  /* The contact's identity as the transaction left it, once committed;
+   * the event is set when the key changed. */
+  gboolean identity_recorded;
+  SottoVerificationState verification_state;
+  SottoMessage *identity_event;
 
   /* Receipts being applied. */
   guint receipt_index;
@@ -97,12 +110,11 @@ reception_free (Reception *reception)
   g_clear_object (&reception->messenger);
   g_clear_pointer (&reception->envelope, sotto_relay_envelope_free);
   g_clear_object (&reception->conversation);
-  g_clear_pointer (&reception->contact_key, g_bytes_unref);
-  g_clear_pointer (&reception->accept_key, g_bytes_unref);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_object (&reception->message);
   g_clear_error (&reception->error);
+  g_clear_object (&reception->identity_event);
   g_free (reception);
 }
 
@@ -114,15 +126,6 @@ inbox_item_free (gpointer data)
 }
 
 /* On the store's thread */
-
-static gboolean
-same_key (GBytes            *bytes,
-          const SpPublicKey *key)
-{
-  return bytes != NULL
-         && g_bytes_get_size (bytes) == SP_PUBLIC_KEY_SIZE
-         && memcmp (g_bytes_get_data (bytes, NULL), key->bytes, SP_PUBLIC_KEY_SIZE) == 0;
-}
 
 static int
 decrypt (SottoMessenger   *self,
@@ -166,39 +169,9 @@ receive_in_transaction (SottoMessenger  *self,
   if (cipher == NULL)
     return OUTCOME_RETRY_LATER;
 
-  if (reception->accept_key != NULL)
-    {
-      SpPublicKey accepted;
-
-      rc = sp_public_key_decode (&accepted, g_bytes_get_data (reception->accept_key, NULL),
-                                 g_bytes_get_size (reception->accept_key));
-      if (rc == SP_OK)
-        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &accepted);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not store an identity key"));
-          return OUTCOME_RETRY_LATER;
-        }
-    }
-
+  /* The session core writes the session and the identity key only once
+   * the message decrypted, and never commits: this transaction does. */
   rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
-
-  /* Receiving is never blocked by a key change.  A store that does not
-   * trust the new key yet is told to, but only to find out whether the
-   * message really decrypts with it: the change is recorded by the main
-   * thread, and this transaction is rolled back. */
-  if ((rc == SP_ERR_IDENTITY_CHANGED || rc == SP_ERR_UNTRUSTED_IDENTITY) && type == SP_CIPHERTEXT_TYPE_PREKEY)
-    {
-      SpPreKeySignalMessage message;
-      gsize len;
-      const guint8 *data = g_bytes_get_data (envelope->content, &len);
-
-      rc = sp_pre_key_signal_message_decode (&message, data, len);
-      if (rc == SP_OK)
-        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &message.identity_key);
-      if (rc == SP_OK)
-        rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
-    }
 
   if (rc == SP_ERR_DUPLICATE_MESSAGE)
     return OUTCOME_DUPLICATE;
@@ -224,18 +197,39 @@ receive_in_transaction (SottoMessenger  *self,
     }
   reception->identity_key = g_bytes_new (identity.bytes, SP_PUBLIC_KEY_SIZE);
 
+  /* Before the content is even looked at. */
+  if (reception->conversation_id != 0
+      && !_sotto_store_record_identity (self->store, reception->contact_id, reception->conversation_id,
+                                        reception->identity_key, &reception->verification_state,
+                                        &reception->identity_event, error))
+    return OUTCOME_RETRY_LATER;
+  reception->identity_recorded = reception->conversation_id != 0;
+
   reception->content = sotto_content_decode (plaintext, plaintext_len, error);
   if (reception->content == NULL)
     return OUTCOME_DROPPED;
 
-  if (reception->content->kind != SOTTO_CONTENT_KIND_TEXT)
-    return OUTCOME_RECEIPT;
+  /* A message only a newer Sotto can show is stored as a placeholder,
+   * so that it is not lost without a trace and its sender still gets
+   * receipts; a signal this version does not act on is only kept out of
+   * the queue. */
+  switch (reception->content->kind)
+    {
+    case SOTTO_CONTENT_KIND_DELIVERY_RECEIPT:
+    case SOTTO_CONTENT_KIND_READ_RECEIPT:
+      return OUTCOME_RECEIPT;
+
+    case SOTTO_CONTENT_KIND_IGNORED:
+      return OUTCOME_IGNORED;
+
+    case SOTTO_CONTENT_KIND_TEXT:
+    case SOTTO_CONTENT_KIND_UNSUPPORTED:
+    default:
+      break;
+    }
 
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
-
-  if (reception->contact_key != NULL && !same_key (reception->contact_key, &identity))
-    return OUTCOME_IDENTITY_CHANGED;
 
   reception->message = _sotto_message_new (reception->content->id,
                                            SOTTO_MESSAGE_DIRECTION_INCOMING,
@@ -243,7 +237,9 @@ receive_in_transaction (SottoMessenger  *self,
                                            SOTTO_MESSAGE_STATE_DELIVERED,
                                            reception->content->timestamp,
                                            g_get_real_time () / 1000,
-                                           reception->content->text);
+                                           reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
+                                           ? _("This message needs a newer version of Sotto.")
+                                           : reception->content->text);
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
@@ -298,6 +294,7 @@ receive_thread (GTask        *task,
     {
     case OUTCOME_STORED:
     case OUTCOME_RECEIPT:
+    case OUTCOME_IGNORED:
       keep = TRUE;
       break;
 
@@ -307,20 +304,27 @@ receive_thread (GTask        *task,
       break;
 
     case OUTCOME_UNKNOWN_SENDER:
-    case OUTCOME_IDENTITY_CHANGED:
     case OUTCOME_RETRY_LATER:
     default:
       keep = FALSE;
       break;
     }
 
+  if (keep && _sotto_store_commit (self->store, &reception->error))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
   if (!keep)
     _sotto_store_rollback (self->store);
-  else if (!_sotto_store_commit (self->store, &reception->error))
-    {
-      g_clear_object (&reception->message);
-      reception->outcome = OUTCOME_RETRY_LATER;
-    }
+  else
+    reception->outcome = OUTCOME_RETRY_LATER;
+
+  /* Nothing of it is on disk. */
+  g_clear_object (&reception->message);
+  reception->identity_recorded = FALSE;
+  g_clear_object (&reception->identity_event);
 
   g_task_return_boolean (task, TRUE);
 }
@@ -359,7 +363,6 @@ reception_restart (Reception *reception)
     }
 
   g_clear_object (&reception->conversation);
-  g_clear_pointer (&reception->contact_key, g_bytes_unref);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_object (&reception->message);
@@ -405,26 +408,6 @@ receipt_apply_next (Reception *reception)
 
   sotto_conversation_set_message_state_async (reception->conversation, id, state, NULL,
                                               receipt_applied_cb, reception);
-}
-
-static void
-identity_recorded_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  Reception *reception = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_record_identity_finish (SOTTO_MESSENGER (object), result, &error))
-    {
-      g_debug ("Could not record a new identity key: %s", error->message);
-      reception_finish (reception, FALSE);
-      return;
-    }
-
-  g_clear_pointer (&reception->accept_key, g_bytes_unref);
-  reception->accept_key = g_bytes_ref (reception->identity_key);
-  reception_restart (reception);
 }
 
 static void
@@ -481,12 +464,6 @@ reception_stored (Reception *reception)
   SottoConversation *conversation = reception->conversation;
 
   _sotto_conversation_add_stored (conversation, reception->message);
-
-  /* A contact whose first key came with this message gets it now; it is
-   * no change, so nothing waits for it. */
-  if (sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation)) == NULL)
-    _sotto_messenger_record_identity_async (self, conversation, reception->identity_key, NULL, NULL, NULL);
-
   _sotto_messenger_emit_message_received (self, conversation, reception->message);
   _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
 
@@ -503,6 +480,15 @@ receive_cb (GObject      *object,
 
   g_task_propagate_boolean (G_TASK (result), NULL);
 
+  /* The change is shown before anything the message brought. */
+  if (reception->identity_recorded)
+    {
+      _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
+                                          reception->verification_state, reception->identity_event);
+      if (reception->identity_event != NULL)
+        _sotto_messenger_emit_identity_changed (self, reception->conversation);
+    }
+
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
@@ -512,6 +498,11 @@ receive_cb (GObject      *object,
     case OUTCOME_RECEIPT:
       reception->receipt_index = 0;
       receipt_apply_next (reception);
+      break;
+
+    case OUTCOME_IGNORED:
+      g_debug ("Envelope %s carries nothing this version acts on", reception->envelope->guid);
+      reception_finish (reception, TRUE);
       break;
 
     case OUTCOME_DUPLICATE:
@@ -535,11 +526,6 @@ receive_cb (GObject      *object,
                                                contact_ensured_cb, reception);
       break;
 
-    case OUTCOME_IDENTITY_CHANGED:
-      _sotto_messenger_record_identity_async (self, reception->conversation, reception->identity_key,
-                                              NULL, identity_recorded_cb, reception);
-      break;
-
     case OUTCOME_RETRY_LATER:
     default:
       g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
@@ -559,15 +545,14 @@ reception_start (Reception *reception)
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
   if (conversation != NULL)
     {
-      GBytes *key = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
-
       reception->conversation = g_object_ref (conversation);
       reception->conversation_id = _sotto_conversation_get_id (conversation);
-      reception->contact_key = key != NULL ? g_bytes_ref (key) : NULL;
+      reception->contact_id = _sotto_contact_get_id (sotto_conversation_get_contact (conversation));
     }
   else
     {
       reception->conversation_id = 0;
+      reception->contact_id = 0;
     }
 
   task = g_task_new (self, NULL, receive_cb, reception);

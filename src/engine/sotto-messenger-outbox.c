@@ -636,8 +636,35 @@ deliver_encrypt (GTask *task)
   _sotto_store_run_in_thread (self->store, store_task, encrypt_thread);
 }
 
-/* Encrypts @content for every device of the conversation's contact and
- * hands it to the relay; completes once the relay committed it. */
+/* Encrypts @plaintext, encoded inner content, for every device of the
+ * conversation's contact and hands it to the relay; completes once the
+ * relay committed it.  Finish with _sotto_messenger_send_content_finish(). */
+void
+_sotto_messenger_send_plaintext_async (SottoMessenger      *self,
+                                       SottoConversation   *conversation,
+                                       GBytes              *plaintext,
+                                       gint64               timestamp,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Delivery *delivery;
+
+  delivery = g_new0 (Delivery, 1);
+  delivery->conversation = g_object_ref (conversation);
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_messenger_send_plaintext_async);
+  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
+
+  deliver_encrypt (task);
+}
+
+/* Encodes @content and sends it as _sotto_messenger_send_plaintext_async()
+ * does. */
 void
 _sotto_messenger_send_content_async (SottoMessenger      *self,
                                      SottoConversation   *conversation,
@@ -646,19 +673,10 @@ _sotto_messenger_send_content_async (SottoMessenger      *self,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Delivery *delivery;
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  delivery = g_new0 (Delivery, 1);
-  delivery->conversation = g_object_ref (conversation);
-  delivery->plaintext = sotto_content_encode (content);
-  delivery->timestamp = content->timestamp;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_send_content_async);
-  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
-
-  deliver_encrypt (task);
+  _sotto_messenger_send_plaintext_async (self, conversation, plaintext, content->timestamp,
+                                         cancellable, callback, user_data);
 }
 
 gboolean

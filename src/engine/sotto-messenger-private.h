@@ -174,6 +174,13 @@ void             _sotto_messenger_queue_receipt        (SottoMessenger       *se
                                                         SottoConversation    *conversation,
                                                         const char           *id);
 void             _sotto_messenger_flush_receipts       (SottoMessenger       *self);
+void             _sotto_messenger_send_plaintext_async (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        GBytes               *plaintext,
+                                                        gint64                timestamp,
+                                                        GCancellable         *cancellable,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
 void             _sotto_messenger_send_content_async   (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         SottoContent         *content,

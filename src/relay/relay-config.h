@@ -28,8 +28,18 @@ typedef enum
   RELAY_RATE_ACCOUNT_LOOKUPS,
   RELAY_RATE_ACCOUNT_BUNDLES,
   RELAY_RATE_ACCOUNT_KEY_UPLOADS,
+  RELAY_RATE_ACCOUNT_PASSWORD_CHECKS,
+  RELAY_RATE_TARGET_ONE_TIME_PREKEYS,
+  RELAY_RATE_PAIR_SENDS,
   RELAY_N_RATES,
 } RelayRateKind;
+
+typedef enum
+{
+  RELAY_REGISTRATION_OPEN,
+  RELAY_REGISTRATION_TOKEN,    /* one shared secret */
+  RELAY_REGISTRATION_INVITE,   /* single-use invites from sotto-relay admin */
+} RelayRegistrationMode;
 
 typedef struct
 {
@@ -40,19 +50,36 @@ typedef struct
   char     *data_dir;
   char     *tls_certificate;
   char     *tls_key;
-  char     *registration_token; /* NULL when registration is open */
+  char     *metrics_address;    /* NULL when metrics are not served */
+  guint16   metrics_port;
+  gboolean  metrics_ipv6;
+
+  /* What the command line or the environment set, which wins over
+   * relay.conf each time the file is read. */
+  char     *registration_override;
+  char     *metrics_override;
+
+  /* From --registration, SOTTO_RELAY_REGISTRATION or relay.conf. */
+  RelayRegistrationMode registration;
+  char     *registration_token; /* the secret, with RELAY_REGISTRATION_TOKEN only */
 
   /* From DATA_DIR/relay.conf, with defaults for a small public relay. */
   gsize     max_header_bytes;
   gsize     max_request_bytes;
   gsize     max_envelope_bytes;
   guint     max_queue_envelopes;
+  guint64   max_queue_bytes;
+  guint     max_queue_envelopes_per_sender;
+  guint64   max_queue_bytes_per_sender;
   gint64    max_queue_age_seconds;
   guint     max_one_time_prekeys;
+  guint     one_time_prekeys_low;
   guint     max_connections;
   guint     websocket_send_queue;
   guint     websocket_unacked;
   guint     hash_queue_limit;
+  guint     hash_queue_registration_reserve;
+  guint64   max_database_bytes; /* 0 for no bound */
   /* Connection deadlines and output bounds; see docs/deploy.md. */
   guint     header_timeout_seconds;
   guint     body_timeout_seconds;
@@ -68,12 +95,29 @@ void         relay_config_free         (RelayConfig  *config);
 gboolean     relay_config_set_listen   (RelayConfig  *config,
                                         const char   *listen,
                                         GError      **error);
+gboolean     relay_config_set_metrics_listen (RelayConfig *config,
+                                              const char  *listen,
+                                              GError     **error);
 gboolean     relay_config_set_registration (RelayConfig *config,
                                             const char  *mode,
                                             GError     **error);
+gboolean     relay_config_load_data    (RelayConfig  *config,
+                                        const char   *file_name,
+                                        const char   *contents,
+                                        GError      **error);
 gboolean     relay_config_load_file    (RelayConfig  *config,
                                         const char   *path,
                                         GError      **error);
+gboolean     relay_config_load_data_dir (RelayConfig *config,
+                                         GError     **error);
+RelayConfig *relay_config_copy_command_line (const RelayConfig *config);
+gboolean     relay_config_take_reloadable (RelayConfig *running,
+                                           RelayConfig *fresh);
+char        *relay_config_describe     (RelayConfig  *config);
+const char  *relay_registration_mode_name (RelayRegistrationMode mode);
+char        *relay_address_display     (const char   *address,
+                                        gboolean      ipv6,
+                                        guint16       port);
 const char  *relay_rate_name           (RelayRateKind kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayConfig, relay_config_free)

@@ -13,8 +13,9 @@
  *
  * The relay holds no more connections than its descriptor limit allows,
  * and stops accepting when they are all taken: the connection that takes
- * the last slot takes the listening socket out of the poll set, and the
- * first to close puts it back.  So a full relay neither spins on
+ * the last slot takes its listening socket out of the poll set (and so
+ * does one that comes on another listener, for metrics, meanwhile), and
+ * the first to close puts them back.  So a full relay neither spins on
  * accept() nor accepts connections only to refuse them.  To keep room
  * for new clients, a full relay closes a connection that has waited a
  * while for a request to arrive, whenever there is one: one that is
@@ -57,8 +58,7 @@ struct _RelayGuard
   guint              capacity;
   GQueue             waiting;    /* slots waiting on a request, longest waiting first */
   GQueue             working;    /* every other slot */
-  struct lws        *listener;   /* the listening socket, once it accepted */
-  gboolean           paused;     /* the listener is out of the poll set */
+  GPtrArray         *paused;     /* listening sockets out of the poll set */
 
   gint64             last_full_log;
   guint64            evicted;    /* since the last message about them */
@@ -228,6 +228,7 @@ relay_guard_new (const RelayConfig  *config,
   self->capacity = capacity;
   g_queue_init (&self->waiting);
   g_queue_init (&self->working);
+  self->paused = g_ptr_array_new ();
   uv_timer_init (loop, &self->sweep);
   self->sweep.data = self;
   uv_timer_start (&self->sweep, sweep_cb, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS);
@@ -248,6 +249,7 @@ relay_guard_free (RelayGuard *self)
     return;
   /* libwebsockets destroys every socket before its context goes. */
   g_assert (self->waiting.length == 0 && self->working.length == 0);
+  g_ptr_array_unref (self->paused);
   g_free (self);
 }
 
@@ -275,15 +277,14 @@ gboolean
 relay_guard_admit (RelayGuard *self,
                    struct lws *listener)
 {
-  self->listener = listener;
-  if (guard_count (self) >= self->capacity)
-    return FALSE;
-  if (guard_count (self) + 1 >= self->capacity && !self->paused)
+  gboolean full = guard_count (self) >= self->capacity;
+
+  if (guard_count (self) + 1 >= self->capacity && !g_ptr_array_find (self->paused, listener, NULL))
     {
-      self->paused = TRUE;
+      g_ptr_array_add (self->paused, listener);
       lws_rx_flow_control (listener, 0);
     }
-  return TRUE;
+  return !full;
 }
 
 /* Called as lws destroys a socket that has no slot, which may be the
@@ -292,8 +293,7 @@ void
 relay_guard_forget_listener (RelayGuard *self,
                              struct lws *wsi)
 {
-  if (self->listener == wsi)
-    self->listener = NULL;
+  g_ptr_array_remove_fast (self->paused, wsi);
 }
 
 /* The connection to close to make room: the one that has waited longest
@@ -376,10 +376,11 @@ relay_guard_remove (RelayGuard *self,
   g_free (slot);
   /* libwebsockets itself puts the listener back in the poll set when a
    * socket closes; this keeps the two in step. */
-  if (self->paused && self->listener != NULL && guard_count (self) < self->capacity)
+  if (self->paused->len > 0 && guard_count (self) < self->capacity)
     {
-      self->paused = FALSE;
-      lws_rx_flow_control (self->listener, 1);
+      for (guint i = 0; i < self->paused->len; i++)
+        lws_rx_flow_control (g_ptr_array_index (self->paused, i), 1);
+      g_ptr_array_set_size (self->paused, 0);
     }
 }
 

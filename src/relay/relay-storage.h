@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "relay-api.h"
+#include "relay-queue-usage.h"
 
 G_BEGIN_DECLS
 
@@ -24,19 +25,22 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg */
+  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg, invite_hash (NULL when none
+                             *     is needed) */
   RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
   RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
   RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
-  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all); out: identity_key, bundles */
+  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all), spare_one_time;
+                             * out: identity_key, bundles */
   RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
-                             *     server_timestamp, limit;
+                             *     server_timestamp, queue_limits;
                              * out: ids and guids, or missing/extra/stale */
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, max_bytes, min_timestamp;
                              * out: envelopes */
   RELAY_OP_ACK,             /* in: acks; out: removed */
-  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed, queued_total */
+  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed */
+  RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
 } RelayOpKind;
 
 typedef enum
@@ -46,8 +50,9 @@ typedef enum
   RELAY_STORAGE_CONFLICT,          /* the username is taken */
   RELAY_STORAGE_DEVICE_MISMATCH,   /* missing or extra devices */
   RELAY_STORAGE_STALE_DEVICES,     /* wrong registration ids */
-  RELAY_STORAGE_QUEUE_FULL,
+  RELAY_STORAGE_QUEUE_FULL,        /* the queue, or the sender's share of it */
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
+  RELAY_STORAGE_INVITE_INVALID,    /* no such invite, or it was used or revoked */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
 } RelayStorageStatus;
 
@@ -59,6 +64,10 @@ typedef struct
   RelayPreKey *prekey;            /* NULL when none is left */
   RelayPreKey *pq_prekey;
   gboolean     pq_last_resort;
+  /* How many one-time prekeys of each kind the device has left once
+   * this fetch took one; -1 when it took none of that kind. */
+  gint64       prekeys_left;
+  gint64       pq_prekeys_left;
 } RelayBundle;
 
 typedef struct
@@ -102,10 +111,13 @@ struct _RelayOp
   char                 *source_uuid;
   guint32               source_device;
   GArray               *acks;           /* of RelayAck */
+  GBytes               *invite_hash;
   gint64                server_timestamp;
   gint64                after_id;
   gint64                min_timestamp;
   guint                 limit;
+  gboolean              spare_one_time;  /* hand out last-resort keys only */
+  RelayQueueLimits      queue_limits;
   gsize                 max_bytes;      /* of content a fetch returns, unless its first
                                          * envelope alone is larger; 0 for no bound */
 
@@ -121,7 +133,6 @@ struct _RelayOp
   GArray               *stale;          /* of guint32 */
   GPtrArray            *envelopes;      /* of RelayStoredEnvelope */
   gint64                removed;
-  gint64                queued_total;
 };
 
 /* Commit latency histogram upper bounds, in seconds. */
@@ -134,6 +145,9 @@ typedef struct
   guint64 ops;
   double  latency_sum;
   guint64 latency_buckets[RELAY_COMMIT_BUCKETS];  /* cumulative, Prometheus style */
+  /* Envelopes stored, as of the last commit or the last recount after
+   * another process changed the database. */
+  gint64  queued;
 } RelayCommitStats;
 
 typedef struct _RelayStorage RelayStorage;
@@ -152,6 +166,10 @@ typedef struct
 struct _RelayStorage
 {
   const RelayStorageClass *klass;
+  /* Bumped, atomically, each time the backend finds that another
+   * process changed the data (an administrator deleted an account):
+   * whoever remembers something of the data must forget it. */
+  gint                     outside_changes;
 };
 
 RelayOp      *relay_op_new                 (RelayOpKind       kind);
@@ -183,9 +201,13 @@ relay_storage_close (RelayStorage *self)
 }
 
 /* The SQLite backend: DATA_DIR/relay.db in WAL mode with one writer
- * thread that group-commits with synchronous=FULL. */
+ * thread that group-commits with synchronous=FULL.  The database grows
+ * to at most max_bytes, or without bound when that is 0. */
 RelayStorage *relay_storage_sqlite_open    (const char  *data_dir,
+                                            guint64      max_bytes,
                                             GError     **error);
+/* The schema version that this relay's migrations lead to. */
+guint         relay_storage_sqlite_schema_version (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayOp, relay_op_free)
 

@@ -8,21 +8,60 @@
 
 #include <string.h>
 
+#include "sp-error.h"
+#include "sp-protobuf.h"
+
 #include "sotto-content.h"
+
+#include "protocol-test-util.h"
 
 #define ID "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 #define OTHER_ID "11111111-2222-4333-8444-555555555555"
+#define ID_HEX "0f1e2d3c4b5a49788695a4b3c2d1e0f9"
+#define OTHER_ID_HEX "11111111222243338444555555555555"
+
+/* The id and timestamp (42) that begin every hand-made version 2
+ * Content message below. */
+#define HEADER_HEX "0a10" ID_HEX "102a"
+
+/* A DataMessage with the text "Hi", as field 4 of Content. */
+#define DATA_HI_HEX "22040a024869"
+
+/* Adds zero bytes to @hex up to a whole number of blocks. */
+static GBytes *
+padded_from_hex (const char *hex)
+{
+  g_autoptr(GString) padded = g_string_new (hex);
+
+  while (padded->len % (2 * SOTTO_CONTENT_BLOCK_SIZE) != 0)
+    g_string_append (padded, "00");
+
+  return test_bytes_from_hex (padded->str);
+}
+
+/* Frames a Content message the way version 2 does: the version byte,
+ * the message, the padding marker, zeros. */
+static GBytes *
+frame_v2 (const guint8 *message,
+          gsize         len)
+{
+  gsize total = (len + 2 + SOTTO_CONTENT_BLOCK_SIZE - 1) / SOTTO_CONTENT_BLOCK_SIZE * SOTTO_CONTENT_BLOCK_SIZE;
+  guint8 *data = g_malloc0 (total);
+
+  data[0] = 2;
+  if (len > 0)
+    memcpy (data + 1, message, len);
+  data[1 + len] = 0x80;
+
+  return g_bytes_new_take (data, total);
+}
 
 static GBytes *
-from_hex (const char *hex)
+v2_from_hex (const char *message_hex)
 {
-  gsize len = strlen (hex) / 2;
-  guint8 *data = g_malloc (len);
+  g_autoptr(GBytes) message = test_bytes_from_hex (message_hex);
 
-  for (gsize i = 0; i < len; i++)
-    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-
-  return g_bytes_new_take (data, len);
+  return frame_v2 (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
 }
 
 static SottoContent *
@@ -35,91 +74,16 @@ decode_bytes (GBytes  *bytes,
   return sotto_content_decode (data, len, error);
 }
 
-/* The format is pinned byte for byte: two Sotto versions must agree. */
-static void
-test_content_known_answer (void)
+static SottoContent *
+decode_ok (GBytes *bytes)
 {
-  g_autoptr(SottoContent) content = sotto_content_new_text (ID, 0x0102030405060708, "al", "Hi");
-  g_autoptr(GBytes) encoded = sotto_content_encode (content);
-  g_autoptr(GBytes) expected = NULL;
-  g_autoptr(GString) hex = g_string_new ("01"                                 /* version */
-                                         "01"                                 /* text */
-                                         "0f1e2d3c4b5a49788695a4b3c2d1e0f9"   /* id */
-                                         "0102030405060708"                   /* timestamp */
-                                         "02" "616c"                          /* sender */
-                                         "00000002" "4869");                  /* text */
-
-  while (hex->len < 2 * SOTTO_CONTENT_BLOCK_SIZE)
-    g_string_append (hex, "00");
-  expected = from_hex (hex->str);
-
-  g_assert_true (g_bytes_equal (encoded, expected));
-}
-
-static void
-test_content_round_trip (void)
-{
-  const char *texts[] = { "", "a", "Grüße, ✓", "line one\nline two" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
-    {
-      g_autoptr(SottoContent) content = sotto_content_new_text (ID, 1767225600000, "alice", texts[i]);
-      g_autoptr(GBytes) encoded = sotto_content_encode (content);
-      g_autoptr(SottoContent) decoded = NULL;
-      g_autoptr(GError) error = NULL;
-
-      decoded = decode_bytes (encoded, &error);
-      g_assert_no_error (error);
-      g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TEXT);
-      g_assert_cmpstr (decoded->id, ==, ID);
-      g_assert_cmpint (decoded->timestamp, ==, 1767225600000);
-      g_assert_cmpstr (decoded->sender, ==, "alice");
-      g_assert_cmpstr (decoded->text, ==, texts[i]);
-      g_assert_null (decoded->receipts);
-    }
-}
-
-static void
-test_content_receipts (void)
-{
-  const char *ids[] = { ID, OTHER_ID, NULL };
-  g_autoptr(SottoContent) content = NULL;
-  g_autoptr(SottoContent) decoded = NULL;
-  g_autoptr(GBytes) encoded = NULL;
   g_autoptr(GError) error = NULL;
+  SottoContent *content = decode_bytes (bytes, &error);
 
-  content = sotto_content_new_receipt (SOTTO_CONTENT_KIND_READ_RECEIPT, OTHER_ID, 42, ids);
-  encoded = sotto_content_encode (content);
-  decoded = decode_bytes (encoded, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (content);
 
-  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_READ_RECEIPT);
-  g_assert_cmpstr (decoded->id, ==, OTHER_ID);
-  g_assert_null (decoded->sender);
-  g_assert_cmpuint (g_strv_length (decoded->receipts), ==, 2);
-  g_assert_cmpstr (decoded->receipts[0], ==, ID);
-  g_assert_cmpstr (decoded->receipts[1], ==, OTHER_ID);
-}
-
-/* Lengths leak only to within a block. */
-static void
-test_content_padding (void)
-{
-  gsize previous = 0;
-
-  for (gsize len = 0; len < 1000; len += 7)
-    {
-      g_autofree char *text = g_strnfill (len, 'x');
-      g_autoptr(SottoContent) content = sotto_content_new_text (ID, 1, "bob", text);
-      g_autoptr(GBytes) encoded = sotto_content_encode (content);
-      gsize size = g_bytes_get_size (encoded);
-
-      g_assert_cmpuint (size % SOTTO_CONTENT_BLOCK_SIZE, ==, 0);
-      g_assert_cmpuint (size, >=, 31 + 3 + len);
-      g_assert_cmpuint (size - (31 + 3 + len), <, SOTTO_CONTENT_BLOCK_SIZE);
-      g_assert_cmpuint (size, >=, previous);
-      previous = size;
-    }
+  return content;
 }
 
 static void
@@ -132,6 +96,282 @@ assert_refused (GBytes *bytes,
   content = decode_bytes (bytes, &error);
   g_assert_error (error, SOTTO_CONTENT_ERROR, code);
   g_assert_null (content);
+}
+
+static void
+assert_refused_v2 (const char *message_hex)
+{
+  g_autoptr(GBytes) bytes = v2_from_hex (message_hex);
+
+  assert_refused (bytes, SOTTO_CONTENT_ERROR_MALFORMED);
+}
+
+/* The format is pinned byte for byte: two Sotto versions must agree. */
+static void
+test_content_known_answer (void)
+{
+  g_autoptr(SottoContent) content = sotto_content_new_text (ID, 0x0102030405060708, "al", "Hi");
+  g_autoptr(GBytes) encoded = sotto_content_encode (content);
+  g_autoptr(GBytes) expected = padded_from_hex ("02"                          /* version */
+                                                "0a10" ID_HEX                 /* 1: id */
+                                                "10" "888e98a8c0e0808101"     /* 2: timestamp */
+                                                "1a02" "616c"                 /* 3: sender */
+                                                "2204" "0a02" "4869"          /* 4: data { 1: text } */
+                                                "80");                        /* padding marker */
+
+  g_assert_true (g_bytes_equal (encoded, expected));
+}
+
+static void
+test_content_known_answer_receipt (void)
+{
+  const char *ids[] = { ID, OTHER_ID, NULL };
+  g_autoptr(SottoContent) content = sotto_content_new_receipt (SOTTO_CONTENT_KIND_READ_RECEIPT,
+                                                              OTHER_ID, 42, ids);
+  g_autoptr(GBytes) encoded = sotto_content_encode (content);
+  g_autoptr(GBytes) expected = padded_from_hex ("02"
+                                                "0a10" OTHER_ID_HEX
+                                                "102a"
+                                                "2a26"                        /* 5: receipt */
+                                                "0802"                        /*   1: read */
+                                                "1210" ID_HEX                 /*   2: id */
+                                                "1210" OTHER_ID_HEX           /*   2: id */
+                                                "80");
+
+  g_assert_true (g_bytes_equal (encoded, expected));
+}
+
+/* What Sotto 0.1 wrote, and what a relay may still hold. */
+static void
+test_content_version_1 (void)
+{
+  g_autoptr(GBytes) text = padded_from_hex ("01" "01" ID_HEX "0102030405060708"
+                                            "02" "616c" "00000002" "4869");
+  g_autoptr(GBytes) receipt = padded_from_hex ("01" "03" OTHER_ID_HEX "000000000000002a"
+                                               "00" "00000020" ID_HEX OTHER_ID_HEX);
+  g_autoptr(SottoContent) decoded_text = decode_ok (text);
+  g_autoptr(SottoContent) decoded_receipt = decode_ok (receipt);
+
+  g_assert_cmpint (decoded_text->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded_text->id, ==, ID);
+  g_assert_cmpint (decoded_text->timestamp, ==, 0x0102030405060708);
+  g_assert_cmpstr (decoded_text->sender, ==, "al");
+  g_assert_cmpstr (decoded_text->text, ==, "Hi");
+
+  g_assert_cmpint (decoded_receipt->kind, ==, SOTTO_CONTENT_KIND_READ_RECEIPT);
+  g_assert_cmpstr (decoded_receipt->id, ==, OTHER_ID);
+  g_assert_cmpint (decoded_receipt->timestamp, ==, 42);
+  g_assert_null (decoded_receipt->sender);
+  g_assert_cmpuint (g_strv_length (decoded_receipt->receipts), ==, 2);
+  g_assert_cmpstr (decoded_receipt->receipts[0], ==, ID);
+  g_assert_cmpstr (decoded_receipt->receipts[1], ==, OTHER_ID);
+}
+
+static void
+test_content_round_trip (void)
+{
+  const char *texts[] = { "", "a", "Grüße, ✓", "line one\nline two" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(SottoContent) content = sotto_content_new_text (ID, 1767225600000, "alice", texts[i]);
+      g_autoptr(SottoContent) anonymous = sotto_content_new_text (OTHER_ID, G_MAXINT64, NULL, texts[i]);
+      g_autoptr(GBytes) encoded = sotto_content_encode (content);
+      g_autoptr(GBytes) encoded_anonymous = sotto_content_encode (anonymous);
+      g_autoptr(SottoContent) decoded = decode_ok (encoded);
+      g_autoptr(SottoContent) decoded_anonymous = decode_ok (encoded_anonymous);
+
+      g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+      g_assert_cmpstr (decoded->id, ==, ID);
+      g_assert_cmpint (decoded->timestamp, ==, 1767225600000);
+      g_assert_cmpstr (decoded->sender, ==, "alice");
+      g_assert_cmpstr (decoded->text, ==, texts[i]);
+      g_assert_null (decoded->receipts);
+
+      g_assert_cmpstr (decoded_anonymous->id, ==, OTHER_ID);
+      g_assert_cmpint (decoded_anonymous->timestamp, ==, G_MAXINT64);
+      g_assert_null (decoded_anonymous->sender);
+      g_assert_cmpstr (decoded_anonymous->text, ==, texts[i]);
+    }
+}
+
+static void
+test_content_receipts (void)
+{
+  const char *ids[] = { ID, OTHER_ID, NULL };
+  SottoContentKind kinds[] = { SOTTO_CONTENT_KIND_DELIVERY_RECEIPT, SOTTO_CONTENT_KIND_READ_RECEIPT };
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autoptr(SottoContent) content = sotto_content_new_receipt (kinds[i], OTHER_ID, 42, ids);
+      g_autoptr(GBytes) encoded = sotto_content_encode (content);
+      g_autoptr(SottoContent) decoded = decode_ok (encoded);
+
+      g_assert_cmpint (decoded->kind, ==, kinds[i]);
+      g_assert_cmpstr (decoded->id, ==, OTHER_ID);
+      g_assert_null (decoded->sender);
+      g_assert_null (decoded->text);
+      g_assert_cmpuint (g_strv_length (decoded->receipts), ==, 2);
+      g_assert_cmpstr (decoded->receipts[0], ==, ID);
+      g_assert_cmpstr (decoded->receipts[1], ==, OTHER_ID);
+    }
+}
+
+/* The most receipts and the longest text still fit, and decode. */
+static void
+test_content_limits (void)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = g_strnfill (SOTTO_CONTENT_MAX_TEXT, 'x');
+  g_autoptr(SottoContent) long_text = sotto_content_new_text (ID, 1, "bob", text);
+  g_autoptr(SottoContent) many = NULL;
+  g_autoptr(GBytes) encoded_text = sotto_content_encode (long_text);
+  g_autoptr(GBytes) encoded_many = NULL;
+  g_autoptr(SottoContent) decoded_text = decode_ok (encoded_text);
+  g_autoptr(SottoContent) decoded_many = NULL;
+
+  for (guint i = 0; i < SOTTO_CONTENT_MAX_RECEIPTS; i++)
+    g_ptr_array_add (ids, g_uuid_string_random ());
+  g_ptr_array_add (ids, NULL);
+
+  many = sotto_content_new_receipt (SOTTO_CONTENT_KIND_DELIVERY_RECEIPT, ID, 1,
+                                    (const char * const *) ids->pdata);
+  encoded_many = sotto_content_encode (many);
+  decoded_many = decode_ok (encoded_many);
+
+  g_assert_cmpstr (decoded_text->text, ==, text);
+  g_assert_cmpuint (g_strv_length (decoded_many->receipts), ==, SOTTO_CONTENT_MAX_RECEIPTS);
+  g_assert_cmpstr (decoded_many->receipts[SOTTO_CONTENT_MAX_RECEIPTS - 1], ==,
+                   ids->pdata[SOTTO_CONTENT_MAX_RECEIPTS - 1]);
+}
+
+/* Lengths leak only to within a block: the message, the marker, and
+ * fewer zeros than a block. */
+static void
+test_content_padding (void)
+{
+  gsize previous = 0;
+
+  for (gsize len = 0; len < 1000; len += 7)
+    {
+      g_autofree char *text = g_strnfill (len, 'x');
+      g_autoptr(SottoContent) content = sotto_content_new_text (ID, 1, "bob", text);
+      g_autoptr(GBytes) encoded = sotto_content_encode (content);
+      gsize size;
+      const guint8 *data = g_bytes_get_data (encoded, &size);
+      gsize marker = size - 1;
+
+      while (data[marker] == 0)
+        marker--;
+
+      g_assert_cmpuint (size % SOTTO_CONTENT_BLOCK_SIZE, ==, 0);
+      g_assert_cmphex (data[marker], ==, 0x80);
+      g_assert_cmpuint (size - marker - 1, <, SOTTO_CONTENT_BLOCK_SIZE);
+      g_assert_cmpuint (marker, >, len);
+      g_assert_cmpuint (size, >=, previous);
+      previous = size;
+    }
+}
+
+/* A newer Sotto's fields are skipped wherever they are, in every wire
+ * type protobuf still has. */
+static void
+test_content_unknown_fields (void)
+{
+  g_autoptr(GBytes) text = v2_from_hex ("a00601"                   /* 100: varint 1 */
+                                        HEADER_HEX
+                                        "ad0678563412"             /* 101: fixed32 */
+                                        "2215"                     /* 4: data */
+                                        "2a03" "f09f"              /*   5: a reaction, say */
+                                        "80"
+                                        "0a02" "4869"              /*   1: text */
+                                        "a1060102030405060708"     /*   100: fixed64 */
+                                        "4001"                     /*   8: timer */
+                                        "1a02" "616c"              /* 3: sender */
+                                        "aa0600");                 /* 101: empty bytes */
+  g_autoptr(GBytes) receipt = v2_from_hex (HEADER_HEX
+                                           "2a18"                  /* 5: receipt */
+                                           "1a02" "abcd"           /*   3: unknown */
+                                           "0801"                  /*   1: delivery */
+                                           "1210" ID_HEX);         /*   2: id */
+  g_autoptr(SottoContent) decoded_text = decode_ok (text);
+  g_autoptr(SottoContent) decoded_receipt = decode_ok (receipt);
+
+  g_assert_cmpint (decoded_text->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded_text->id, ==, ID);
+  g_assert_cmpint (decoded_text->timestamp, ==, 42);
+  g_assert_cmpstr (decoded_text->sender, ==, "al");
+  g_assert_cmpstr (decoded_text->text, ==, "Hi");
+
+  g_assert_cmpint (decoded_receipt->kind, ==, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT);
+  g_assert_cmpuint (g_strv_length (decoded_receipt->receipts), ==, 1);
+  g_assert_cmpstr (decoded_receipt->receipts[0], ==, ID);
+}
+
+/* Content whose only payload is something this version does not know
+ * is a message it cannot show, not an error. */
+static void
+test_content_unsupported (void)
+{
+  const char *cases[] = {
+    /* A data message with only a reaction in it. */
+    HEADER_HEX "1a02616c" "2206" "2a04" "0a02f09f",
+    /* A data message with text that requires content level 2. */
+    HEADER_HEX "1a02616c" "2206" "0a024869" "5002",
+    /* An empty data message. */
+    HEADER_HEX "1a02616c" "2200",
+    /* A payload field this version does not know. */
+    HEADER_HEX "1a02616c" "3a03" "0a0100",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) bytes = v2_from_hex (cases[i]);
+      g_autoptr(SottoContent) content = decode_ok (bytes);
+
+      g_assert_cmpint (content->kind, ==, SOTTO_CONTENT_KIND_UNSUPPORTED);
+      g_assert_cmpstr (content->id, ==, ID);
+      g_assert_cmpint (content->timestamp, ==, 42);
+      /* The sender's claim still introduces an unknown sender. */
+      g_assert_cmpstr (content->sender, ==, "al");
+      g_assert_null (content->text);
+      g_assert_null (content->receipts);
+    }
+}
+
+/* The level this version implements is enough. */
+static void
+test_content_required_level (void)
+{
+  g_autoptr(GBytes) bytes = v2_from_hex (HEADER_HEX "2206" "0a024869" "5001");
+  g_autoptr(SottoContent) content = decode_ok (bytes);
+
+  g_assert_cmpint (content->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (content->text, ==, "Hi");
+}
+
+/* Typing and receipts of a newer type are neither shown nor stored. */
+static void
+test_content_ignored (void)
+{
+  const char *cases[] = {
+    /* Ephemeral { typing { started } }. */
+    HEADER_HEX "3204" "0a020801",
+    /* A "viewed" receipt. */
+    HEADER_HEX "2a14" "0803" "1210" ID_HEX,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) bytes = v2_from_hex (cases[i]);
+      g_autoptr(SottoContent) content = decode_ok (bytes);
+
+      g_assert_cmpint (content->kind, ==, SOTTO_CONTENT_KIND_IGNORED);
+      g_assert_cmpstr (content->id, ==, ID);
+      g_assert_null (content->sender);
+      g_assert_null (content->text);
+      g_assert_null (content->receipts);
+    }
 }
 
 static GBytes *
@@ -148,59 +388,238 @@ patched (GBytes *bytes,
   return g_bytes_new_take (data, len);
 }
 
+static GBytes *
+truncated (GBytes *bytes,
+           gsize   len)
+{
+  return g_bytes_new_from_bytes (bytes, 0, len);
+}
+
+/* The frame around the message: version, marker, padding. */
 static void
-test_content_strict (void)
+test_content_strict_frame (void)
 {
   g_autoptr(SottoContent) content = sotto_content_new_text (ID, 7, "al", "Hi");
   g_autoptr(GBytes) good = sotto_content_encode (content);
   gsize len = g_bytes_get_size (good);
   const guint8 *data = g_bytes_get_data (good, NULL);
-  g_autoptr(GBytes) newer = patched (good, 0, 2);
+  /* The marker follows 1 + 18 + 2 + 4 + 6 bytes. */
+  gsize marker = 31;
+  g_autoptr(GBytes) newer = patched (good, 0, 3);
+  g_autoptr(GBytes) zero_version = patched (good, 0, 0);
+  g_autoptr(GBytes) no_marker = patched (good, marker, 0);
+  g_autoptr(GBytes) wrong_marker = patched (good, marker, 0x81);
+  g_autoptr(GBytes) dirty_padding = patched (good, len - 1, 1);
+  g_autoptr(GBytes) short_block = truncated (good, len - 1);
+  g_autoptr(GBytes) version_only = truncated (good, 1);
+  g_autoptr(GBytes) empty = g_bytes_new (NULL, 0);
+  g_autoptr(GBytes) all_padding = v2_from_hex ("");
+  g_autofree guint8 *doubled = g_malloc0 (2 * len);
+  g_autoptr(GBytes) extra_block = NULL;
+
+  g_assert_cmphex (data[marker], ==, 0x80);
+  memcpy (doubled, data, len);
+  extra_block = g_bytes_new (doubled, 2 * len);
+
+  assert_refused (newer, SOTTO_CONTENT_ERROR_VERSION);
+  assert_refused (zero_version, SOTTO_CONTENT_ERROR_VERSION);
+  assert_refused (no_marker, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (wrong_marker, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (dirty_padding, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (short_block, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (version_only, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (empty, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (all_padding, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (extra_block, SOTTO_CONTENT_ERROR_MALFORMED);
+}
+
+/* Every field this version reads is read strictly. */
+static void
+test_content_strict_fields (void)
+{
+  const char *cases[] = {
+    /* No id; an id of 15 bytes; two ids; an id as a varint. */
+    "102a" DATA_HI_HEX,
+    "0a0f" "0f1e2d3c4b5a49788695a4b3c2d1e0" "102a" DATA_HI_HEX,
+    HEADER_HEX "0a10" ID_HEX DATA_HI_HEX,
+    "0801" "102a" DATA_HI_HEX,
+    /* No timestamp; one past the largest gint64; two; as bytes. */
+    "0a10" ID_HEX DATA_HI_HEX,
+    "0a10" ID_HEX "1080808080808080808001" DATA_HI_HEX,
+    HEADER_HEX "102a" DATA_HI_HEX,
+    "0a10" ID_HEX "12012a" DATA_HI_HEX,
+    /* Senders: empty, 33 bytes, a capital, a NUL, twice, as a varint. */
+    HEADER_HEX "1a00" DATA_HI_HEX,
+    HEADER_HEX "1a21" "616161616161616161616161616161616161616161616161616161616161616161" DATA_HI_HEX,
+    HEADER_HEX "1a02416c" DATA_HI_HEX,
+    HEADER_HEX "1a026100" DATA_HI_HEX,
+    HEADER_HEX "1a02616c" "1a02616c" DATA_HI_HEX,
+    HEADER_HEX "1801" DATA_HI_HEX,
+    /* A sender on a receipt, and on an ephemeral signal. */
+    HEADER_HEX "1a02616c" "2a14" "0801" "1210" ID_HEX,
+    HEADER_HEX "1a02616c" "3204" "0a020801",
+    /* Two payloads, of different kinds or the same; a payload as a varint. */
+    HEADER_HEX DATA_HI_HEX "2a14" "0801" "1210" ID_HEX,
+    HEADER_HEX DATA_HI_HEX DATA_HI_HEX,
+    HEADER_HEX DATA_HI_HEX "3200",
+    HEADER_HEX "2001",
+    /* No payload and nothing unknown either. */
+    HEADER_HEX,
+    /* Text: not UTF-8, a NUL, twice, as a varint; a level as bytes. */
+    HEADER_HEX "2204" "0a02ff69",
+    HEADER_HEX "2204" "0a024800",
+    HEADER_HEX "2208" "0a024869" "0a024869",
+    HEADER_HEX "2202" "0801",
+    HEADER_HEX "2206" "0a024869" "5200",
+    /* Receipts: no type, type 0, two types, a type as bytes, no ids, an
+     * id of 15 bytes, an id as a varint. */
+    HEADER_HEX "2a12" "1210" ID_HEX,
+    HEADER_HEX "2a14" "0800" "1210" ID_HEX,
+    HEADER_HEX "2a16" "0801" "0802" "1210" ID_HEX,
+    HEADER_HEX "2a15" "0a0101" "1210" ID_HEX,
+    HEADER_HEX "2a02" "0801",
+    HEADER_HEX "2a13" "0801" "120f" "0f1e2d3c4b5a49788695a4b3c2d1e0",
+    HEADER_HEX "2a04" "0801" "1001",
+    /* Broken protobuf: a length past the end, at the top and inside the
+     * data message; a group, at the top and inside; an over-long varint;
+     * field number 0. */
+    HEADER_HEX "2205" "0a024869",
+    HEADER_HEX "2204" "0a034869",
+    HEADER_HEX DATA_HI_HEX "a306" "a406",
+    HEADER_HEX "2206" "0a024869" "1b1c",
+    HEADER_HEX DATA_HI_HEX "a006" "ffffffffffffffffffff01",
+    HEADER_HEX DATA_HI_HEX "0000",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("case %u: %s", i, cases[i]);
+      assert_refused_v2 (cases[i]);
+    }
+}
+
+/* A Content message whose data message holds @text_len bytes of "x". */
+static GBytes *
+v2_with_text_of_length (gsize text_len)
+{
+  g_autoptr(GBytes) header = test_bytes_from_hex (HEADER_HEX);
+  g_autofree char *text = g_strnfill (text_len, 'x');
+  gsize data_size = text_len + 16;
+  gsize message_size = data_size + 64;
+  g_autofree guint8 *data = g_malloc (data_size);
+  g_autofree guint8 *message = g_malloc (message_size);
+  SpPbWriter writer;
+  gsize data_len;
+  gsize message_len;
+
+  sp_pb_writer_init (&writer, data, data_size);
+  sp_pb_write_bytes (&writer, 1, (const guint8 *) text, text_len);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &data_len), ==, SP_OK);
+
+  memcpy (message, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  sp_pb_writer_init (&writer, message + g_bytes_get_size (header), message_size - g_bytes_get_size (header));
+  sp_pb_write_bytes (&writer, 4, data, data_len);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &message_len), ==, SP_OK);
+
+  return frame_v2 (message, g_bytes_get_size (header) + message_len);
+}
+
+/* A receipt Content message with @n_ids ids. */
+static GBytes *
+v2_with_receipts (guint n_ids)
+{
+  g_autoptr(GBytes) header = test_bytes_from_hex (HEADER_HEX);
+  g_autoptr(GBytes) id = test_bytes_from_hex (ID_HEX);
+  gsize receipt_size = 2 + 18 * n_ids;
+  gsize message_size = receipt_size + 64;
+  g_autofree guint8 *receipt = g_malloc (receipt_size);
+  g_autofree guint8 *message = g_malloc (message_size);
+  SpPbWriter writer;
+  gsize receipt_len;
+  gsize message_len;
+
+  sp_pb_writer_init (&writer, receipt, receipt_size);
+  sp_pb_write_varint (&writer, 1, 1);
+  for (guint i = 0; i < n_ids; i++)
+    sp_pb_write_bytes (&writer, 2, g_bytes_get_data (id, NULL), 16);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &receipt_len), ==, SP_OK);
+
+  memcpy (message, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  sp_pb_writer_init (&writer, message + g_bytes_get_size (header), message_size - g_bytes_get_size (header));
+  sp_pb_write_bytes (&writer, 5, receipt, receipt_len);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &message_len), ==, SP_OK);
+
+  return frame_v2 (message, g_bytes_get_size (header) + message_len);
+}
+
+/* The bounds of version 1 hold in version 2, exactly at the limit. */
+static void
+test_content_strict_bounds (void)
+{
+  g_autoptr(GBytes) longest = v2_with_text_of_length (SOTTO_CONTENT_MAX_TEXT);
+  g_autoptr(GBytes) too_long = v2_with_text_of_length (SOTTO_CONTENT_MAX_TEXT + 1);
+  g_autoptr(GBytes) most = v2_with_receipts (SOTTO_CONTENT_MAX_RECEIPTS);
+  g_autoptr(GBytes) too_many = v2_with_receipts (SOTTO_CONTENT_MAX_RECEIPTS + 1);
+  g_autoptr(SottoContent) decoded_longest = decode_ok (longest);
+  g_autoptr(SottoContent) decoded_most = decode_ok (most);
+
+  g_assert_cmpuint (strlen (decoded_longest->text), ==, SOTTO_CONTENT_MAX_TEXT);
+  g_assert_cmpuint (g_strv_length (decoded_most->receipts), ==, SOTTO_CONTENT_MAX_RECEIPTS);
+  assert_refused (too_long, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (too_many, SOTTO_CONTENT_ERROR_MALFORMED);
+}
+
+/* Version 1 is still read as strictly as Sotto 0.1 read it. */
+static void
+test_content_strict_version_1 (void)
+{
+  g_autoptr(GBytes) good = padded_from_hex ("01" "01" ID_HEX "0000000000000007"
+                                            "02" "616c" "00000002" "4869");
+  gsize len = g_bytes_get_size (good);
+  const guint8 *data = g_bytes_get_data (good, NULL);
   g_autoptr(GBytes) kind = patched (good, 1, 9);
   g_autoptr(GBytes) padding = patched (good, len - 1, 1);
+  g_autoptr(GBytes) timestamp = patched (good, 18, 0x80);
   g_autoptr(GBytes) long_sender = patched (good, 26, 33);
   g_autoptr(GBytes) bad_sender = patched (good, 27, 'A');
   g_autoptr(GBytes) long_payload = patched (good, 32, 200);
   g_autoptr(GBytes) short_payload = patched (good, 32, 1);
   g_autoptr(GBytes) nul = patched (good, 33, 0);
   g_autoptr(GBytes) not_utf8 = patched (good, 33, 0xff);
-  g_autoptr(GBytes) truncated = g_bytes_new (data, len - 1);
-  g_autoptr(GBytes) tiny = g_bytes_new (data, 20);
+  g_autoptr(GBytes) short_block = truncated (good, len - 1);
+  g_autoptr(GBytes) tiny = truncated (good, 20);
+  g_autoptr(GBytes) receipt = padded_from_hex ("01" "02" OTHER_ID_HEX "0000000000000007"
+                                               "00" "00000010" ID_HEX);
+  g_autoptr(GBytes) receipt_with_sender = patched (receipt, 26, 1);
+  g_autoptr(GBytes) receipt_empty = patched (receipt, 30, 0);
+  g_autoptr(GBytes) receipt_ragged = patched (receipt, 30, 15);
   g_autofree guint8 *doubled = g_malloc0 (2 * len);
   g_autoptr(GBytes) extra_block = NULL;
+  g_autoptr(SottoContent) decoded_good = decode_ok (good);
+  g_autoptr(SottoContent) decoded_receipt = decode_ok (receipt);
 
   memcpy (doubled, data, len);
   extra_block = g_bytes_new (doubled, 2 * len);
 
-  assert_refused (newer, SOTTO_CONTENT_ERROR_VERSION);
+  /* Unpatched, both are fine. */
+  g_assert_cmpint (decoded_good->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpint (decoded_receipt->kind, ==, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT);
+
   assert_refused (kind, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (padding, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (timestamp, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (long_sender, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (bad_sender, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (long_payload, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (short_payload, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (nul, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (not_utf8, SOTTO_CONTENT_ERROR_MALFORMED);
-  assert_refused (truncated, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (short_block, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (tiny, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (extra_block, SOTTO_CONTENT_ERROR_MALFORMED);
-}
-
-static void
-test_content_strict_receipts (void)
-{
-  const char *ids[] = { ID, NULL };
-  g_autoptr(SottoContent) content = sotto_content_new_receipt (SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                                                              OTHER_ID, 7, ids);
-  g_autoptr(GBytes) good = sotto_content_encode (content);
-  g_autoptr(GBytes) with_sender = patched (good, 26, 1);
-  g_autoptr(GBytes) empty = patched (good, 30, 0);
-  g_autoptr(GBytes) ragged = patched (good, 30, 15);
-
-  /* A receipt names no sender; its ids are whole. */
-  assert_refused (with_sender, SOTTO_CONTENT_ERROR_MALFORMED);
-  assert_refused (empty, SOTTO_CONTENT_ERROR_MALFORMED);
-  assert_refused (ragged, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (receipt_with_sender, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (receipt_empty, SOTTO_CONTENT_ERROR_MALFORMED);
+  assert_refused (receipt_ragged, SOTTO_CONTENT_ERROR_MALFORMED);
 }
 
 int
@@ -210,11 +629,20 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/engine/content/known-answer", test_content_known_answer);
+  g_test_add_func ("/engine/content/known-answer-receipt", test_content_known_answer_receipt);
+  g_test_add_func ("/engine/content/version-1", test_content_version_1);
   g_test_add_func ("/engine/content/round-trip", test_content_round_trip);
   g_test_add_func ("/engine/content/receipts", test_content_receipts);
+  g_test_add_func ("/engine/content/limits", test_content_limits);
   g_test_add_func ("/engine/content/padding", test_content_padding);
-  g_test_add_func ("/engine/content/strict", test_content_strict);
-  g_test_add_func ("/engine/content/strict-receipts", test_content_strict_receipts);
+  g_test_add_func ("/engine/content/unknown-fields", test_content_unknown_fields);
+  g_test_add_func ("/engine/content/unsupported", test_content_unsupported);
+  g_test_add_func ("/engine/content/required-level", test_content_required_level);
+  g_test_add_func ("/engine/content/ignored", test_content_ignored);
+  g_test_add_func ("/engine/content/strict-frame", test_content_strict_frame);
+  g_test_add_func ("/engine/content/strict-fields", test_content_strict_fields);
+  g_test_add_func ("/engine/content/strict-bounds", test_content_strict_bounds);
+  g_test_add_func ("/engine/content/strict-version-1", test_content_strict_version_1);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,9 @@ typedef struct
   gboolean     tls;      /* its ready line said it serves TLS */
   char        *base_url; /* https:// when it serves TLS */
   char        *ws_url;   /* wss:// when it serves TLS */
+  char        *log_path; /* its standard error */
+  guint        metrics_port;
+  char        *metrics_url;
 } TestRelay;
 
 /* Test-only TLS material, made afresh by the openssl tool for each
@@ -61,13 +65,20 @@ void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
                                         const char   *conf,
                                         const char  **extra_args);
+TestRelay   *test_relay_start_full     (const char   *data_dir,
+                                        const char   *conf,
+                                        const char  **extra_args,
+                                        gboolean      metrics,
+                                        const char * const *env);
 
-/* How to start a relay, beyond its configuration. */
+/* Everything test_relay_start_full() takes, and the relay's descriptor
+ * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's). */
 typedef struct
 {
-  const char **extra_args;
-  const char  *stderr_path;       /* its log goes here rather than to the test's */
-  guint        descriptor_limit;  /* its RLIMIT_NOFILE, soft and hard; 0 to inherit */
+  const char         **extra_args;
+  gboolean             metrics;
+  const char * const  *env;
+  guint                descriptor_limit;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -78,13 +89,43 @@ void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
 
 TestTls     *test_tls_new              (void);
+TestTls     *test_tls_new_valid_for    (guint         days);
 void         test_tls_free             (TestTls      *tls);
 TestRelay   *test_relay_start_tls      (const char   *data_dir,
                                         const char   *conf,
                                         TestTls      *tls);
 
+/* A relay on a fresh data directory and a session to talk to it, for
+ * g_test_add(): the test's data is the relay.conf, or NULL for
+ * test_relay_relaxed_conf.  The teardown checks that the relay exits
+ * cleanly, which also proves the drain on SIGTERM and, under the
+ * sanitizers, that the relay leaked nothing. */
+typedef struct
+{
+  char        *dir;
+  TestRelay   *relay;
+  SoupSession *session;
+} TestFixture;
+
+void         test_fixture_setup        (TestFixture  *fixture,
+                                        gconstpointer conf);
+void         test_fixture_teardown     (TestFixture  *fixture,
+                                        gconstpointer conf);
+/* Checks GET /v1/keys for the account's device 1. */
+void         test_assert_key_counts    (TestFixture  *fixture,
+                                        TestAccount  *account,
+                                        gint64        ec,
+                                        gint64        kyber);
+
 SoupSession *test_session_new          (void);
 SoupSession *test_session_new_trusting (const char   *root);
+/* A request to the relay, with credentials and a JSON body when they are
+ * not NULL, for callers that send it themselves. */
+SoupMessage *test_message_new          (TestRelay    *relay,
+                                        const char   *method,
+                                        const char   *path,
+                                        const char   *auth,
+                                        const char   *body);
 TestResponse *test_request             (SoupSession  *session,
                                         TestRelay    *relay,
                                         const char   *method,
@@ -92,6 +133,16 @@ TestResponse *test_request             (SoupSession  *session,
                                         const char   *auth,
                                         const char   *body);
 void         test_response_free        (TestResponse *response);
+int          test_relay_run            (const char * const *args,
+                                        char        **out,
+                                        char        **err);
+char        *test_relay_read_log       (TestRelay    *relay);
+void         test_sqlite_exec          (sqlite3      *db,
+                                        const char   *sql);
+gint64       test_relay_query_int      (const char   *data_dir,
+                                        const char   *sql);
+char        *test_relay_metrics_text   (SoupSession  *session,
+                                        TestRelay    *relay);
 /* The value of one sample in the relay's /metrics. */
 gint64       test_relay_metric         (SoupSession  *session,
                                         TestRelay    *relay,
