@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -407,11 +408,13 @@ read_rate (RelayConfig   *config,
 
   if (g_strv_length (parts) != 2)
     goto fail;
+  /* An infinite rate or burst would turn the bucket's arithmetic into
+   * NaN, which no comparison refuses: the limit would be off. */
   r = g_ascii_strtod (parts[0], &end);
-  if (*end != '\0' || end == parts[0] || !(r > 0.0))
+  if (*end != '\0' || end == parts[0] || !(r > 0.0) || !isfinite (r))
     goto fail;
   b = g_ascii_strtod (parts[1], &end);
-  if (*end != '\0' || end == parts[1] || !(b >= 1.0))
+  if (*end != '\0' || end == parts[1] || !(b >= 1.0) || !isfinite (b))
     goto fail;
   config->rates[def->field].rate = r;
   config->rates[def->field].burst = b;

@@ -2814,9 +2814,7 @@ reload (RelayServer *self)
   if (!relay_config_take_reloadable (self->config, fresh))
     g_message ("Reload: relay.conf changes other than [rate-limits] and [registration] "
                "take effect at the next start");
-  /* The buckets start full again under the new rates. */
-  relay_rate_limiter_free (self->limiter);
-  self->limiter = relay_rate_limiter_new (self->config->rates);
+  relay_rate_limiter_set_rates (self->limiter, self->config->rates);
   settings = relay_config_describe (self->config);
   g_message ("Reload: rate limits and registration policy now %s", settings);
 }
