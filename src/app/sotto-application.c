@@ -186,7 +186,11 @@ sotto_application_quit_action (GSimpleAction *action,
 
   g_assert (SOTTO_IS_APPLICATION (self));
 
-  g_application_quit (G_APPLICATION (self));
+  /* Closing the windows rather than stopping at once lets each store
+   * what its composer holds; the application ends once that is done and
+   * no window is left. */
+  for (GList *windows; (windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL;)
+    gtk_window_destroy (windows->data);
 }
 
 static const GActionEntry app_actions[] = {

@@ -108,10 +108,13 @@ sotto_conversation_view_save_draft_cb (GObject      *object,
                                        GAsyncResult *result,
                                        gpointer      user_data)
 {
+  g_autoptr(GApplication) application = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!sotto_conversation_save_draft_finish (SOTTO_CONVERSATION (object), result, &error))
     g_warning ("Could not keep the draft: %s", error->message);
+  if (application != NULL)
+    g_application_release (application);
 }
 
 /* Stores what the composer holds as the conversation's draft, so that
@@ -123,6 +126,7 @@ sotto_conversation_view_save_draft (SottoConversationView *self)
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
   GtkTextIter start, end;
   g_autofree char *text = NULL;
+  GApplication *application;
   const char *draft;
 
   g_clear_handle_id (&self->draft_source, g_source_remove);
@@ -136,8 +140,13 @@ sotto_conversation_view_save_draft (SottoConversationView *self)
   if (g_strcmp0 (text, draft != NULL ? draft : "") == 0)
     return;
 
+  /* The application stays until the draft is stored, even when the
+   * last window closes or the user quits while it is on its way. */
+  application = g_application_get_default ();
+  if (application != NULL)
+    g_application_hold (g_object_ref (application));
   sotto_conversation_save_draft_async (self->conversation, text, NULL,
-                                       sotto_conversation_view_save_draft_cb, NULL);
+                                       sotto_conversation_view_save_draft_cb, application);
 }
 
 static gboolean

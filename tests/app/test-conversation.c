@@ -665,6 +665,44 @@ test_conversation_drafts (Fixture       *fixture,
   wait_until (app_test_find_label (root, "Draft: half a thought, not sent") == NULL);
 }
 
+/* Quitting (Ctrl+Q) right after typing keeps what was typed: the
+ * windows close and store their drafts rather than the application
+ * stopping at once, and the next window finds the draft. */
+static void
+test_conversation_quit_keeps_draft (Fixture       *fixture,
+                                    gconstpointer  user_data)
+{
+  static const char draft[] = "typed just before quitting";
+  g_autofree char *bob_uuid = NULL;
+  g_autofree char *restored = NULL;
+  SottoConversation *bob;
+  GtkWidget *root;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (bob)));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                                   GTK_TYPE_TEXT_VIEW))),
+                            draft, -1);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (fixture->app)));
+  fixture->window = NULL;
+  run_main_loop_for (1000);
+
+  fixture->window = sotto_window_new (fixture->app);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (page_is (fixture, "passphrase"));
+  g_assert_true (set_row_text (root, "Passphrase", passphrase));
+  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
+  wait_until (page_is (fixture, "chats"));
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  restored = composer_text (fixture);
+  g_assert_cmpstr (restored, ==, draft);
+}
+
 /* The timeline: at the bottom, new messages keep it there; scrolled up,
  * a button leads back with the number of new messages, and a divider
  * marks where they start. */
@@ -790,6 +828,8 @@ main (int   argc,
               fixture_set_up, test_conversation_read_receipts, fixture_tear_down);
   g_test_add ("/app/conversation/drafts", Fixture, NULL,
               fixture_set_up, test_conversation_drafts, fixture_tear_down);
+  g_test_add ("/app/conversation/quit-keeps-draft", Fixture, NULL,
+              fixture_set_up, test_conversation_quit_keeps_draft, fixture_tear_down);
   g_test_add ("/app/conversation/timeline", Fixture, NULL,
               fixture_set_up, test_conversation_timeline, fixture_tear_down);
   g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
