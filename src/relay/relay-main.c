@@ -107,7 +107,14 @@ check_config (RelayConfig *config)
   g_autoptr(GError) error = NULL;
   int status = 0;
 
-  if (!relay_config_load_data_dir (config, &error))
+  /* A mistyped data directory would otherwise pass: it has no relay.conf
+   * to find faults in. */
+  if (!g_file_test (config->data_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_printerr ("sotto-relay: the data directory %s does not exist\n", config->data_dir);
+      status = 1;
+    }
+  else if (!relay_config_load_data_dir (config, &error))
     {
       g_printerr ("%s\n", error->message);
       g_clear_error (&error);

@@ -277,6 +277,17 @@ test_check_config (void)
   write_conf (dir, "[limits]\nmax-queue-envelopes=5\n[registration]\nmode=invite\n[metrics]\nlisten=127.0.0.1:0\n");
   g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
 
+  /* A data directory that does not exist is no valid configuration. */
+  {
+    g_autofree char *missing = g_build_filename (dir, "missing", NULL);
+    const char *check_missing[] = { "--data-dir", missing, "--check-config", NULL };
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (test_relay_run (check_missing, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "does not exist"));
+  }
+
   /* The annotated sample, as installed, is valid as it stands. */
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
