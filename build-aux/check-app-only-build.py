@@ -16,6 +16,10 @@ import shutil
 import subprocess
 import sys
 
+# The report helper beside this script; no bytecode cache in the source tree.
+sys.dont_write_bytecode = True
+from tap_results import TapResults  # noqa: E402
+
 # What the relay alone needs, by pkg-config name.
 RELAY_ONLY_PACKAGES = {'libwebsockets', 'libwebsockets-evlib_uv', 'libuv', 'libuv-static',
                        'openssl', 'libssl', 'libcrypto'}
@@ -35,11 +39,8 @@ REQUIRED_INSTALLS = [
 TRANSLATIONS = r'share/locale/[^/]+/LC_MESSAGES/sotto\.mo'
 
 manifest_path, source_root, scratch = sys.argv[1:4]
-results = []
-
-
-def check(ok, description, detail=''):
-    results.append((ok, description, detail))
+results = TapResults()
+check = results.check
 
 
 def hidden_pkg_config_dir(directory):
@@ -161,9 +162,4 @@ if ok:
 
 shutil.rmtree(scratch, ignore_errors=True)
 
-print(f'1..{len(results)}')
-for number, (ok, description, detail) in enumerate(results, 1):
-    if not ok and detail:
-        for line in detail.strip().splitlines():
-            print(f'# {line}')
-    print(f'{"ok" if ok else "not ok"} {number} - {description}')
+results.print()

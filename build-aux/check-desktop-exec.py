@@ -15,17 +15,18 @@ import subprocess
 import sys
 import tempfile
 
+# The report helper beside this script; no bytecode cache in the source tree.
+sys.dont_write_bytecode = True
+from tap_results import TapResults  # noqa: E402
+
 FILE_FIELD_CODES = {'%f', '%F', '%u', '%U'}
 # Long enough for sotto to start and refuse; a sotto that opened the URI
 # would still be running with its window.
 START_TIMEOUT = 60
 
 desktop_path, service_path, sotto, bus_config = sys.argv[1:5]
-results = []
-
-
-def check(ok, description, detail=''):
-    results.append((ok, description, detail))
+results = TapResults()
+check = results.check
 
 
 def read_entry(path, group):
@@ -82,9 +83,4 @@ if desktop.getboolean('DBusActivatable', fallback=False):
     check(bool(service_exec) and os.path.basename(service_exec[0]) == program and not unknown,
           f'the D-Bus service runs {program} with options it accepts', service.get('Exec', ''))
 
-print(f'1..{len(results)}')
-for number, (ok, description, detail) in enumerate(results, 1):
-    if not ok and detail:
-        for line in detail.strip().splitlines():
-            print(f'# {line}')
-    print(f'{"ok" if ok else "not ok"} {number} - {description}')
+results.print()
