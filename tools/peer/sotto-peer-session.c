@@ -16,6 +16,7 @@
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
 #include "sp-prekeys.h"
+#include "sp-sender-key.h"
 #include "sp-session.h"
 #include "sp-store.h"
 
@@ -36,6 +37,9 @@
  *   DIR/kyber-used/ID-BASEKEY    base keys a last-resort key was used with
  *   DIR/identities/NAME.DEVICE   remote identity keys (NAME in hex)
  *   DIR/sessions/NAME.DEVICE     session records (NAME in hex)
+ *   DIR/sender-keys/DIST.NAME.DEVICE
+ *                                sender key records (DIST the distribution
+ *                                id, NAME the sender, both in hex)
  */
 
 #define STATE_FILE "peer.ini"
@@ -56,6 +60,9 @@ typedef struct {
   /* "name\ndevice" → SpSessionCipher, one per conversation so that each
    * keeps its working memory. */
   GHashTable *ciphers;
+
+  /* For the group operations, made on first use. */
+  SpGroupCipher *group_cipher;
 } PeerSession;
 
 static void
@@ -64,6 +71,7 @@ peer_session_free (gpointer data)
   PeerSession *session = data;
 
   g_clear_pointer (&session->ciphers, g_hash_table_unref);
+  sp_group_cipher_free (session->group_cipher);
   sp_memory_store_free (session->memory);
   sodium_free (session->identity);
   g_free (session->name);
@@ -351,6 +359,53 @@ persist_store_session (void                  *user_data,
   return rc;
 }
 
+static char *
+sender_key_file_name (const SpAddress *sender,
+                      const uint8_t    distribution_id[SP_DISTRIBUTION_ID_SIZE])
+{
+  char distribution_hex[2 * SP_DISTRIBUTION_ID_SIZE + 1];
+  g_autofree char *address = address_file_name (sender);
+
+  sodium_bin2hex (distribution_hex, sizeof distribution_hex, distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  return g_strdup_printf ("%s.%s", distribution_hex, address);
+}
+
+static int
+persist_load_sender_key (void              *user_data,
+                         const SpAddress   *sender,
+                         const uint8_t      distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                         SpSenderKeyRecord *record)
+{
+  PeerSession *session = user_data;
+
+  return session->inner.load_sender_key (session->inner.user_data, sender, distribution_id, record);
+}
+
+static int
+persist_store_sender_key (void                    *user_data,
+                          const SpAddress         *sender,
+                          const uint8_t            distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                          const SpSenderKeyRecord *record)
+{
+  PeerSession *session = user_data;
+  g_autofree char *file = sender_key_file_name (sender, distribution_id);
+  guint8 *data;
+  size_t size;
+  size_t len;
+  int rc;
+
+  if ((rc = session->inner.store_sender_key (session->inner.user_data, sender, distribution_id,
+                                             record)) != SP_OK
+      || (rc = sp_sender_key_record_serialized_size (record, &size)) != SP_OK)
+    return rc;
+  data = secret_new (size);
+  rc = sp_sender_key_record_serialize (record, data, size, &len);
+  if (rc == SP_OK)
+    rc = write_state_file (session, "sender-keys", file, data, len);
+  sodium_free (data);
+  return rc;
+}
+
 static void
 use_persisting_store (PeerSession *session)
 {
@@ -369,6 +424,8 @@ use_persisting_store (PeerSession *session)
   store->mark_kyber_pre_key_used = persist_mark_kyber_pre_key_used;
   store->load_session = persist_load_session;
   store->store_session = persist_store_session;
+  store->load_sender_key = persist_load_sender_key;
+  store->store_sender_key = persist_store_sender_key;
 }
 
 /* Sessions of the peer */
@@ -622,6 +679,42 @@ load_session_file (PeerSession   *session,
   return ok;
 }
 
+/* "DIST.NAME.DEVICE", the distribution id in hex, as sender_key_file_name()
+ * writes it. */
+static gboolean
+load_sender_key_file (PeerSession   *session,
+                      const char    *file,
+                      const guint8  *data,
+                      gsize          len,
+                      GError       **error)
+{
+  const char *dot = strchr (file, '.');
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  g_autofree char *name = NULL;
+  SpSenderKeyRecord *record = NULL;
+  SpAddress address;
+  size_t id_len = 0;
+  gboolean ok;
+
+  if (dot == NULL
+      || sodium_hex2bin (distribution_id, sizeof distribution_id, file, (size_t) (dot - file),
+                         NULL, &id_len, NULL) != 0
+      || id_len != SP_DISTRIBUTION_ID_SIZE)
+    {
+      g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
+      return FALSE;
+    }
+  if (!parse_address_file_name (dot + 1, &name, &address.device_id, error)
+      || !sotto_peer_check (sp_sender_key_record_new (&record), error))
+    return FALSE;
+  address.name = name;
+  ok = sotto_peer_check (sp_sender_key_record_deserialize (record, data, len), error)
+       && sotto_peer_check (session->inner.store_sender_key (session->inner.user_data, &address,
+                                                             distribution_id, record), error);
+  sp_sender_key_record_free (record);
+  return ok;
+}
+
 /* A peer started on a DIR that a previous one filled. */
 static PeerSession *
 peer_session_load (const char  *state_dir,
@@ -677,7 +770,8 @@ peer_session_load (const char  *state_dir,
       || !load_directory (session, "kyber-last-resort", load_kyber_last_resort_file, error)
       || !load_directory (session, "kyber-used", load_kyber_used_file, error)
       || !load_directory (session, "identities", load_identity_file, error)
-      || !load_directory (session, "sessions", load_session_file, error))
+      || !load_directory (session, "sessions", load_session_file, error)
+      || !load_directory (session, "sender-keys", load_sender_key_file, error))
     {
       peer_session_free (session);
       return NULL;
@@ -713,24 +807,26 @@ get_session (SottoPeer  *peer,
   return session;
 }
 
-/* Requests */
-
-static gboolean
-get_address (JsonObject  *request,
-             const char  *name_member,
-             const char  *device_member,
-             SpAddress   *address,
-             GError     **error)
+SpGroupCipher *
+sotto_peer_get_group_cipher (SottoPeer  *peer,
+                             GError    **error)
 {
-  guint64 device_id;
+  PeerSession *session = get_session (peer, error);
+  SpAddress local;
 
-  address->name = sotto_peer_get_string (request, name_member, error);
-  if (address->name == NULL
-      || !sotto_peer_get_uint (request, device_member, G_MAXUINT32, &device_id, error))
-    return FALSE;
-  address->device_id = (uint32_t) device_id;
-  return TRUE;
+  if (session == NULL)
+    return NULL;
+  if (session->group_cipher == NULL)
+    {
+      local.name = session->name;
+      local.device_id = session->device_id;
+      if (!sotto_peer_check (sp_group_cipher_new (&session->group_cipher, &session->store, &local), error))
+        return NULL;
+    }
+  return session->group_cipher;
 }
+
+/* Requests */
 
 /* The cipher for the conversation with @remote, made on first use. */
 static SpSessionCipher *
@@ -963,7 +1059,7 @@ process_bundle_op (SottoPeer   *peer,
   JsonObject *response;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || (object = sotto_peer_get_object (request, "bundle", error)) == NULL
       || !get_bundle (object, &bundle, error)
       || (cipher = get_cipher (session, &remote, error)) == NULL
@@ -992,7 +1088,7 @@ encrypt_op (SottoPeer   *peer,
   JsonObject *response;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || (plaintext = sotto_peer_get_hex (request, "plaintext", &plaintext_len, error)) == NULL
       || (cipher = get_cipher (session, &remote, error)) == NULL)
     return NULL;
@@ -1025,7 +1121,7 @@ decrypt_op (SottoPeer   *peer,
   JsonObject *response = NULL;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || !sotto_peer_get_uint (request, "type", G_MAXINT, &type, error)
       || (ciphertext = sotto_peer_get_hex (request, "ciphertext", &ciphertext_len, error)) == NULL
       || (cipher = get_cipher (session, &remote, error)) == NULL)

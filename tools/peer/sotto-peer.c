@@ -25,6 +25,7 @@
 static const SottoPeerOp *const op_tables[] = {
   sotto_peer_primitive_ops,
   sotto_peer_session_ops,
+  sotto_peer_group_ops,
 };
 
 G_DEFINE_QUARK (sotto-peer-error-quark, sotto_peer_error)
@@ -259,6 +260,23 @@ sotto_peer_get_object (JsonObject  *request,
   JsonNode *node = get_member (request, member, JSON_TYPE_OBJECT, "an object", error);
 
   return node != NULL ? json_node_get_object (node) : NULL;
+}
+
+gboolean
+sotto_peer_get_address (JsonObject  *request,
+                        const char  *name_member,
+                        const char  *device_member,
+                        SpAddress   *address,
+                        GError     **error)
+{
+  guint64 device_id;
+
+  address->name = sotto_peer_get_string (request, name_member, error);
+  if (address->name == NULL
+      || !sotto_peer_get_uint (request, device_member, G_MAXUINT32, &device_id, error))
+    return FALSE;
+  address->device_id = (uint32_t) device_id;
+  return TRUE;
 }
 
 void
