@@ -970,6 +970,14 @@ refresh_keys_timeout_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Others fetched this device's one-time prekeys faster than the
+ * periodic refresh would replace them. */
+static void
+keys_low_cb (SottoMessenger *self)
+{
+  sotto_messenger_refresh_keys_async (self, NULL, start_refresh_keys_cb, NULL);
+}
+
 /**
  * sotto_messenger_start:
  * @self: a #SottoMessenger
@@ -990,6 +998,8 @@ sotto_messenger_start (SottoMessenger *self)
 
   g_signal_connect_object (self->client, "notify::connection",
                            G_CALLBACK (sotto_messenger_connection_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "keys-low", G_CALLBACK (keys_low_cb),
                            self, G_CONNECT_SWAPPED);
   _sotto_messenger_inbox_connect (self);
   sotto_relay_client_connect (self->client);
@@ -1018,6 +1028,7 @@ sotto_messenger_stop (SottoMessenger *self)
 
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_signal_handlers_disconnect_by_func (self->client, sotto_messenger_connection_cb, self);
+  g_signal_handlers_disconnect_by_func (self->client, keys_low_cb, self);
   _sotto_messenger_inbox_disconnect (self);
   sotto_relay_client_disconnect (self->client);
   _sotto_messenger_stop_outbox (self);

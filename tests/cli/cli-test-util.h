@@ -26,6 +26,7 @@ typedef struct
   char *data_dir;
   guint port;
   char *url;
+  char *metrics_url;
 } CliRelay;
 
 typedef struct
@@ -73,11 +74,6 @@ GPtrArray   *cli_parse_lines         (const char   *out);
 gboolean     cli_tree_contains       (const char   *directory,
                                       const void   *needle,
                                       gsize         needle_len);
-void         cli_bytes_from_hex      (const char   *hex,
-                                      guint8       *out,
-                                      gsize         len);
-void         cli_uuid_to_bytes       (const char   *uuid,
-                                      guint8        out[16]);
 
 /* What `sotto-cli whoami` says about a profile. */
 typedef struct

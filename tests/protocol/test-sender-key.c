@@ -4,33 +4,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "protocol-test-util.h"
 #include "sender-key-test-util.h"
 
 static const uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE] = {
   0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
 };
-
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes = g_malloc (len / 2 + 1);
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  for (size_t i = 0; i < len / 2; i++)
-    bytes[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-  return g_bytes_new_take (bytes, len / 2);
-}
-
-static void
-assert_hex (const uint8_t *data,
-            size_t         len,
-            const char    *hex)
-{
-  g_autoptr(GBytes) expected = unhex (hex);
-
-  g_assert_cmpmem (data, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
-}
 
 static void
 assert_same_bytes (GBytes *a,
@@ -53,10 +32,10 @@ test_chain_kat (void)
   memset (chain_key, 0x11, sizeof chain_key);
   g_assert_cmpint (sp_ratchet_chain_step (seed, next, chain_key), ==, SP_OK);
   g_assert_cmpint (sp_sender_key_message_keys (&keys, seed), ==, SP_OK);
-  assert_hex (seed, 32, "c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149");
-  assert_hex (keys.iv, 16, "99f84d6adaf0663bb79e1f541e232e70");
-  assert_hex (keys.cipher_key, 32, "72000d68346a05ffb143906cf02137458d26f53db8af9aa8f3bfb17c60622a8a");
-  assert_hex (next, 32, "ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc");
+  test_assert_hex (seed, 32, "c4ede064b5f2a51225b2175e5b84fb73f9cec689ac3d912ac4878f7ebeab0149");
+  test_assert_hex (keys.iv, 16, "99f84d6adaf0663bb79e1f541e232e70");
+  test_assert_hex (keys.cipher_key, 32, "72000d68346a05ffb143906cf02137458d26f53db8af9aa8f3bfb17c60622a8a");
+  test_assert_hex (next, 32, "ed50b271f4852277c8218e209858d8bd32a3228a9e4fb6b5a16fb9b4755c53bc");
 }
 
 /* The fixed distribution message below: distribution id 00..0f, chain
@@ -71,7 +50,7 @@ test_chain_kat (void)
 static void
 test_distribution_codec (void)
 {
-  g_autoptr(GBytes) expected = unhex (DISTRIBUTION_HEX);
+  g_autoptr(GBytes) expected = test_bytes_from_hex (DISTRIBUTION_HEX);
   uint8_t chain_key[32];
   uint8_t private_key[32];
   SpKeyPair signing;
@@ -83,7 +62,7 @@ test_distribution_codec (void)
   memset (chain_key, 0x11, sizeof chain_key);
   memset (private_key, 0x09, sizeof private_key);
   g_assert_cmpint (sp_key_pair_from_private (&signing, private_key, sizeof private_key), ==, SP_OK);
-  assert_hex (signing.public_key.bytes, SP_PUBLIC_KEY_SIZE, SIGNING_PUBLIC);
+  test_assert_hex (signing.public_key.bytes, SP_PUBLIC_KEY_SIZE, SIGNING_PUBLIC);
 
   message.version = SP_SENDER_KEY_VERSION;
   memcpy (message.distribution_id, distribution_id, sizeof distribution_id);
@@ -109,7 +88,7 @@ test_distribution_codec (void)
 static int
 decode_distribution_hex (const char *hex)
 {
-  g_autoptr(GBytes) bytes = unhex (hex);
+  g_autoptr(GBytes) bytes = test_bytes_from_hex (hex);
   SpSenderKeyDistributionMessage message;
 
   return sp_sender_key_distribution_message_decode (&message, g_bytes_get_data (bytes, NULL),
@@ -178,7 +157,7 @@ test_distribution_strict (void)
 
   /* Every truncation. */
   {
-    g_autoptr(GBytes) whole = unhex (DISTRIBUTION_HEX);
+    g_autoptr(GBytes) whole = test_bytes_from_hex (DISTRIBUTION_HEX);
     SpSenderKeyDistributionMessage message;
 
     for (size_t len = 0; len < g_bytes_get_size (whole); len++)
@@ -205,7 +184,7 @@ test_message_codec (void)
   /* 0x33, id, chain id 42, iteration 300, 32 bytes of ciphertext, then
    * the signature. */
   g_assert_cmpuint (len, ==, 1 + 18 + 2 + 3 + 34 + 64);
-  assert_hex (data, 1 + 18 + 2 + 3 + 2, "330a10000102030405060708090a0b0c0d0e0f102a18ac022220");
+  test_assert_hex (data, 1 + 18 + 2 + 3 + 2, "330a10000102030405060708090a0b0c0d0e0f102a18ac022220");
   g_assert_cmpint (sp_sender_key_message_decode (&message, data, len), ==, SP_OK);
   g_assert_cmpuint (message.chain_id, ==, 42);
   g_assert_cmpuint (message.iteration, ==, 300);

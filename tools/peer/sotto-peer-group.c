@@ -9,10 +9,10 @@
 #include "config.h"
 
 #include <sodium.h>
-#include <string.h>
 
 #include "sp-error.h"
 #include "sp-sender-key.h"
+#include "sp-uuid.h"
 
 #include "sotto-peer-private.h"
 
@@ -27,40 +27,19 @@ get_distribution_id (JsonObject  *request,
                      guint8       out[SP_DISTRIBUTION_ID_SIZE],
                      GError     **error)
 {
-  static const gsize dashes[] = { 8, 13, 18, 23 };
   const char *text = sotto_peer_get_string (request, "distribution_id", error);
-  char hex[2 * SP_DISTRIBUTION_ID_SIZE + 1];
-  gsize n_hex = 0;
-  gsize next_dash = 0;
-  size_t len = 0;
+
+  G_STATIC_ASSERT (SP_DISTRIBUTION_ID_SIZE == SP_UUID_SIZE);
 
   if (text == NULL)
     return FALSE;
-  if (strlen (text) != 36)
-    goto malformed;
-  for (gsize i = 0; i < 36; i++)
+  if (sp_uuid_decode (out, text) != SP_OK)
     {
-      if (next_dash < G_N_ELEMENTS (dashes) && i == dashes[next_dash])
-        {
-          if (text[i] != '-')
-            goto malformed;
-          next_dash++;
-          continue;
-        }
-      if (!g_ascii_isxdigit (text[i]))
-        goto malformed;
-      hex[n_hex++] = text[i];
+      g_set_error_literal (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_MALFORMED_REQUEST,
+                           "Member “distribution_id” must be a UUID");
+      return FALSE;
     }
-  hex[n_hex] = '\0';
-  if (sodium_hex2bin (out, SP_DISTRIBUTION_ID_SIZE, hex, n_hex, NULL, &len, NULL) != 0
-      || len != SP_DISTRIBUTION_ID_SIZE)
-    goto malformed;
   return TRUE;
-
-malformed:
-  g_set_error_literal (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_MALFORMED_REQUEST,
-                       "Member “distribution_id” must be a UUID");
-  return FALSE;
 }
 
 static JsonObject *
@@ -164,9 +143,7 @@ group_decrypt_op (SottoPeer   *peer,
       || (ciphertext = sotto_peer_get_hex (request, "ciphertext", &ciphertext_len, error)) == NULL)
     return NULL;
 
-  plaintext = sodium_malloc (ciphertext_len + 1);
-  if (plaintext == NULL)
-    g_error ("Out of guarded memory");
+  plaintext = sotto_peer_secret_new (ciphertext_len + 1);
   if (sotto_peer_check (sp_group_cipher_decrypt (cipher, &sender, ciphertext, ciphertext_len,
                                                  plaintext, ciphertext_len, &plaintext_len), error))
     {

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sp-sender-key.h"
+#include "sp-session.h"
 #include "sp-store.h"
 
 G_BEGIN_DECLS
@@ -64,12 +65,27 @@ typedef struct {
 extern const SottoPeerOp sotto_peer_primitive_ops[];
 extern const SottoPeerOp sotto_peer_session_ops[];
 extern const SottoPeerOp sotto_peer_group_ops[];
+extern const SottoPeerOp sotto_peer_sealed_ops[];
 
 /* The group cipher of the local device that "init" set up (or --state
  * DIR holds), on the same store as the session operations; NULL with
  * SOTTO_PEER_ERROR_BAD_STATE before "init". */
 SpGroupCipher *sotto_peer_get_group_cipher (SottoPeer  *peer,
                                             GError    **error);
+
+/* The local device that "init" set up: its address (the name stays
+ * owned by the peer) and the store the ciphers use; FALSE with
+ * SOTTO_PEER_ERROR_BAD_STATE before "init". */
+gboolean sotto_peer_get_local (SottoPeer  *peer,
+                               SpAddress  *local,
+                               SpStore    *store,
+                               GError    **error);
+
+/* The session cipher for the conversation with @remote, made on first
+ * use, as the session operations use it. */
+SpSessionCipher *sotto_peer_get_session_cipher (SottoPeer        *peer,
+                                                const SpAddress  *remote,
+                                                GError          **error);
 
 /* The JSON "error" string for @error: sp_error_code() for core errors,
  * the names documented above for peer errors. */
@@ -128,6 +144,19 @@ gboolean sotto_peer_get_address (JsonObject  *request,
                                  const char  *device_member,
                                  SpAddress   *address,
                                  GError     **error);
+
+/* @size bytes of guarded memory, as the core keeps its secrets in, for
+ * private keys, Kyber secrets and plaintexts; released with
+ * sodium_free(), which wipes it.  Aborts when there is none left. */
+gpointer sotto_peer_secret_new (gsize size);
+
+/* Decodes the @hex_len characters at @hex, hex digits in either case,
+ * into exactly @len bytes at @out; anything else fails, possibly after
+ * writing part of @out. */
+gboolean sotto_peer_decode_hex (const char *hex,
+                                gsize       hex_len,
+                                guint8     *out,
+                                gsize       len);
 
 /* Adds @member to @response as lowercase hex of @data. */
 void sotto_peer_set_hex (JsonObject   *response,

@@ -79,28 +79,16 @@ peer_session_free (gpointer data)
   g_free (session);
 }
 
-/* Guarded memory, as in the core, for the private parts. */
-static gpointer
-secret_new (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Out of guarded memory");
-  return memory;
-}
-
 /* Files */
 
 static char *
 address_file_name (const SpAddress *address)
 {
-  g_autoptr(GString) name = g_string_new (NULL);
+  gsize len = strlen (address->name);
+  g_autofree char *hex = g_malloc (2 * len + 1);
 
-  for (const char *p = address->name; *p != '\0'; p++)
-    g_string_append_printf (name, "%02x", (guint8) *p);
-  g_string_append_printf (name, ".%u", address->device_id);
-  return g_string_free (g_steal_pointer (&name), FALSE);
+  sodium_bin2hex (hex, 2 * len + 1, (const guint8 *) address->name, len);
+  return g_strdup_printf ("%s.%u", hex, address->device_id);
 }
 
 static char *
@@ -165,7 +153,7 @@ save_peer_file (PeerSession  *session,
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *data = NULL;
   g_autofree char *identity_hex = NULL;
-  guint8 *encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  guint8 *encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
   gsize encoded_len = 0;
   gsize len = 0;
   int rc;
@@ -351,7 +339,7 @@ persist_store_session (void                  *user_data,
   if ((rc = session->inner.store_session (session->inner.user_data, address, record)) != SP_OK
       || (rc = sp_session_record_serialized_size (record, &size)) != SP_OK)
     return rc;
-  data = secret_new (size);
+  data = sotto_peer_secret_new (size);
   rc = sp_session_record_serialize (record, data, size, &len);
   if (rc == SP_OK)
     rc = write_state_file (session, "sessions", file, data, len);
@@ -398,7 +386,7 @@ persist_store_sender_key (void                    *user_data,
                                              record)) != SP_OK
       || (rc = sp_sender_key_record_serialized_size (record, &size)) != SP_OK)
     return rc;
-  data = secret_new (size);
+  data = sotto_peer_secret_new (size);
   rc = sp_sender_key_record_serialize (record, data, size, &len);
   if (rc == SP_OK)
     rc = write_state_file (session, "sender-keys", file, data, len);
@@ -444,7 +432,7 @@ peer_session_new (const char      *name,
   session->name = g_strdup (name);
   session->device_id = device_id;
   session->registration_id = registration_id;
-  session->identity = secret_new (sizeof (SpKeyPair));
+  session->identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   *session->identity = *identity;
   session->next_key_id = next_key_id;
   session->state_dir = g_strdup (state_dir);
@@ -521,7 +509,6 @@ parse_address_file_name (const char  *file,
   const char *dot = strrchr (file, '.');
   g_autofree guint8 *bytes = NULL;
   gsize hex_len;
-  size_t len = 0;
 
   if (dot == NULL || !parse_id (dot + 1, device_id, error))
     {
@@ -531,12 +518,12 @@ parse_address_file_name (const char  *file,
     }
   hex_len = (gsize) (dot - file);
   bytes = g_malloc (hex_len / 2 + 1);
-  if (sodium_hex2bin (bytes, hex_len / 2, file, hex_len, NULL, &len, NULL) != 0 || len * 2 != hex_len)
+  if (!sotto_peer_decode_hex (file, hex_len, bytes, hex_len / 2))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
     }
-  *name = g_strndup ((const char *) bytes, len);
+  *name = g_strndup ((const char *) bytes, hex_len / 2);
   return TRUE;
 }
 
@@ -547,7 +534,7 @@ load_pre_key_file (PeerSession   *session,
                    gsize          len,
                    GError       **error)
 {
-  SpPreKey *key = secret_new (sizeof (SpPreKey));
+  SpPreKey *key = sotto_peer_secret_new (sizeof (SpPreKey));
   gboolean ok = sotto_peer_check (sp_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_pre_key (session->memory, key), error);
 
@@ -562,7 +549,7 @@ load_signed_pre_key_file (PeerSession   *session,
                           gsize          len,
                           GError       **error)
 {
-  SpSignedPreKey *key = secret_new (sizeof (SpSignedPreKey));
+  SpSignedPreKey *key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
   gboolean ok = sotto_peer_check (sp_signed_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_signed_pre_key (session->memory, key), error);
 
@@ -577,7 +564,7 @@ load_kyber_file (PeerSession   *session,
                  gboolean       last_resort,
                  GError       **error)
 {
-  SpKyberPreKey *key = secret_new (sizeof (SpKyberPreKey));
+  SpKyberPreKey *key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
   gboolean ok = sotto_peer_check (sp_kyber_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_kyber_pre_key (session->memory, key, last_resort),
                                      error);
@@ -618,7 +605,6 @@ load_kyber_used_file (PeerSession   *session,
   const char *dash = strchr (file, '-');
   g_autofree char *id_text = NULL;
   SpPublicKey base_key;
-  size_t base_len = 0;
   guint32 id;
 
   if (dash == NULL)
@@ -629,8 +615,7 @@ load_kyber_used_file (PeerSession   *session,
   id_text = g_strndup (file, (gsize) (dash - file));
   if (!parse_id (id_text, &id, error))
     return FALSE;
-  if (sodium_hex2bin (base_key.bytes, sizeof base_key.bytes, dash + 1, strlen (dash + 1),
-                      NULL, &base_len, NULL) != 0 || base_len != SP_PUBLIC_KEY_SIZE)
+  if (!sotto_peer_decode_hex (dash + 1, strlen (dash + 1), base_key.bytes, sizeof base_key.bytes))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
@@ -693,13 +678,10 @@ load_sender_key_file (PeerSession   *session,
   g_autofree char *name = NULL;
   SpSenderKeyRecord *record = NULL;
   SpAddress address;
-  size_t id_len = 0;
   gboolean ok;
 
   if (dot == NULL
-      || sodium_hex2bin (distribution_id, sizeof distribution_id, file, (size_t) (dot - file),
-                         NULL, &id_len, NULL) != 0
-      || id_len != SP_DISTRIBUTION_ID_SIZE)
+      || !sotto_peer_decode_hex (file, (gsize) (dot - file), distribution_id, sizeof distribution_id))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
@@ -750,8 +732,8 @@ peer_session_load (const char  *state_dir,
       return NULL;
     }
 
-  encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
-  identity = secret_new (sizeof (SpKeyPair));
+  encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   if (sodium_hex2bin (encoded, SP_IDENTITY_KEY_PAIR_ENCODED_SIZE, identity_hex, strlen (identity_hex),
                       NULL, &encoded_len, NULL) != 0)
     g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad identity in %s", path);
@@ -826,6 +808,22 @@ sotto_peer_get_group_cipher (SottoPeer  *peer,
   return session->group_cipher;
 }
 
+gboolean
+sotto_peer_get_local (SottoPeer  *peer,
+                      SpAddress  *local,
+                      SpStore    *store,
+                      GError    **error)
+{
+  PeerSession *session = get_session (peer, error);
+
+  if (session == NULL)
+    return FALSE;
+  local->name = session->name;
+  local->device_id = session->device_id;
+  *store = session->store;
+  return TRUE;
+}
+
 /* Requests */
 
 /* The cipher for the conversation with @remote, made on first use. */
@@ -846,13 +844,23 @@ get_cipher (PeerSession      *session,
   return cipher;
 }
 
+SpSessionCipher *
+sotto_peer_get_session_cipher (SottoPeer        *peer,
+                               const SpAddress  *remote,
+                               GError          **error)
+{
+  PeerSession *session = get_session (peer, error);
+
+  return session != NULL ? get_cipher (session, remote, error) : NULL;
+}
+
 static JsonObject *
 init_op (SottoPeer   *peer,
          JsonObject  *request,
          GError     **error)
 {
-  SpKeyPair *identity = secret_new (sizeof (SpKeyPair));
-  guint8 *private_bytes = secret_new (SP_PRIVATE_KEY_SIZE);
+  SpKeyPair *identity = sotto_peer_secret_new (sizeof (SpKeyPair));
+  guint8 *private_bytes = sotto_peer_secret_new (SP_PRIVATE_KEY_SIZE);
   PeerSession *session = NULL;
   JsonObject *response = NULL;
   guint64 device_id;
@@ -933,10 +941,10 @@ prekey_bundle_op (SottoPeer   *peer,
                   GError     **error)
 {
   PeerSession *session = get_session (peer, error);
-  SpSignedPreKey *signed_pre_key = secret_new (sizeof (SpSignedPreKey));
-  SpKyberPreKey *kyber_pre_key = secret_new (sizeof (SpKyberPreKey));
-  SpPreKey *pre_key = secret_new (sizeof (SpPreKey));
-  guint8 *record = secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
+  SpSignedPreKey *signed_pre_key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
+  SpKyberPreKey *kyber_pre_key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
+  SpPreKey *pre_key = sotto_peer_secret_new (sizeof (SpPreKey));
+  guint8 *record = sotto_peer_secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
   gboolean one_time = FALSE;
   gboolean last_resort = FALSE;
   guint64 now = (guint64) (g_get_real_time () / 1000);
@@ -1127,7 +1135,7 @@ decrypt_op (SottoPeer   *peer,
       || (cipher = get_cipher (session, &remote, error)) == NULL)
     return NULL;
 
-  plaintext = secret_new (ciphertext_len + 1);
+  plaintext = sotto_peer_secret_new (ciphertext_len + 1);
   if (sotto_peer_check (sp_session_cipher_decrypt (cipher, (int) type, ciphertext, ciphertext_len,
                                                    plaintext, ciphertext_len, &plaintext_len), error))
     {
