@@ -41,6 +41,7 @@ enum {
   PROP_RELAY_CLIENT,
   PROP_DRAINED,
   PROP_OUTBOX_SIZE,
+  PROP_SEND_READ_RECEIPTS,
   N_PROPS
 };
 
@@ -381,6 +382,8 @@ typedef struct
   SottoStore *store;
   SottoRelayClient *client;
   char *username;
+  char *token;
+  char *relay_ca;
   SottoAccount *account;
   SottoKeyState state;
   SottoKeyBatch *batch;
@@ -398,6 +401,10 @@ registration_free (Registration *registration)
   g_clear_object (&registration->client);
   g_clear_object (&registration->account);
   g_clear_pointer (&registration->username, g_free);
+  g_clear_pointer (&registration->relay_ca, g_free);
+  if (registration->token != NULL)
+    sodium_memzero (registration->token, strlen (registration->token));
+  g_clear_pointer (&registration->token, g_free);
   g_clear_pointer (&registration->batch, _sotto_key_batch_free);
   g_clear_pointer (&registration->identity, sodium_free);
   g_clear_pointer (&registration->password, sodium_free);
@@ -498,6 +505,7 @@ registration_registered_cb (GObject      *object,
                                              sotto_relay_client_get_url (registration->client),
                                              registration->password,
                                              registration->identity);
+  sotto_account_set_relay_ca (registration->account, registration->relay_ca);
 
   sotto_account_save_async (registration->account, g_task_get_cancellable (task),
                             registration_saved_cb, g_object_ref (task));
@@ -529,6 +537,11 @@ registration_keys_stored_cb (GObject      *object,
   json_builder_set_member_name (builder, "identityKey");
   json_builder_add_string_value (builder, identity_key);
   add_key_batch (builder, registration->batch);
+  if (registration->token != NULL)
+    {
+      json_builder_set_member_name (builder, "registrationToken");
+      json_builder_add_string_value (builder, registration->token);
+    }
   json_builder_end_object (builder);
   request = json_builder_get_root (builder);
 
@@ -645,6 +658,9 @@ registration_account_checked_cb (GObject      *object,
  * @store: the open store of a profile without an account
  * @relay_url: the relay's base URL
  * @username: the username to register
+ * @token: (nullable): the registration token of a relay that asks for one
+ * @relay_ca: (nullable): for a relay with a private CA, the CA
+ *   certificates in PEM that the relay is trusted through from now on
  * @cancellable: (nullable): a #GCancellable
  * @callback: called once the account is registered and stored
  * @user_data: data for @callback
@@ -657,6 +673,8 @@ void
 sotto_messenger_register_async (SottoStore          *store,
                                 const char          *relay_url,
                                 const char          *username,
+                                const char          *token,
+                                const char          *relay_ca,
                                 GCancellable        *cancellable,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
@@ -681,8 +699,10 @@ sotto_messenger_register_async (SottoStore          *store,
     }
 
   client = sotto_relay_client_new (relay_url, &error);
-  if (client == NULL)
+  if (client == NULL
+      || (relay_ca != NULL && !sotto_relay_client_set_trusted_ca (client, relay_ca, &error)))
     {
+      g_clear_object (&client);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -691,6 +711,8 @@ sotto_messenger_register_async (SottoStore          *store,
   registration->store = g_object_ref (store);
   registration->client = client;
   registration->username = g_strdup (username);
+  registration->token = g_strdup (token);
+  registration->relay_ca = g_strdup (relay_ca);
   g_task_set_task_data (task, registration, (GDestroyNotify) registration_free);
 
   sotto_account_load_async (store, cancellable, registration_account_checked_cb, g_object_ref (task));
@@ -745,7 +767,10 @@ load_conversations_cb (GObject      *object,
     }
 
   client = sotto_relay_client_new (sotto_account_get_relay_url (loading->account), &error);
-  if (client == NULL)
+  if (client == NULL
+      || (sotto_account_get_relay_ca (loading->account) != NULL
+          && !sotto_relay_client_set_trusted_ca (client, sotto_account_get_relay_ca (loading->account),
+                                                 &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1866,6 +1891,33 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_uint (value, self->outbox_size);
       break;
 
+    case PROP_SEND_READ_RECEIPTS:
+      g_value_set_boolean (value, self->send_read_receipts);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_messenger_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  SottoMessenger *self = SOTTO_MESSENGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SEND_READ_RECEIPTS:
+      if (self->send_read_receipts != g_value_get_boolean (value))
+        {
+          self->send_read_receipts = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1879,6 +1931,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
   object_class->dispose = sotto_messenger_dispose;
   object_class->finalize = sotto_messenger_finalize;
   object_class->get_property = sotto_messenger_get_property;
+  object_class->set_property = sotto_messenger_set_property;
 
   properties [PROP_ACCOUNT] =
     g_param_spec_object ("account", NULL, NULL,
@@ -1924,6 +1977,19 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoMessenger:send-read-receipts:
+   *
+   * Whether marking messages read tells their senders.  Without, they
+   * are marked read here and the sender sees them delivered only.
+   */
+  properties [PROP_SEND_READ_RECEIPTS] =
+    g_param_spec_boolean ("send-read-receipts", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1966,6 +2032,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
 static void
 sotto_messenger_init (SottoMessenger *self)
 {
+  self->send_read_receipts = TRUE;
   self->ciphers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) sp_session_cipher_free);
   self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);

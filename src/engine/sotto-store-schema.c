@@ -133,6 +133,17 @@ static const char * const migrations[] = {
 
   "CREATE INDEX messages_outbox ON messages (id)"
   "  WHERE direction = 1 AND state = 0 AND kind = 0;",
+
+  /* 2 → 3: what the user started writing in a conversation and has not
+   * sent (sotto-store-drafts.c). */
+  "CREATE TABLE drafts ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  text            BLOB NOT NULL"               /* sealed */
+  ");",
+
+  /* 3 → 4: the certificates that the account's relay is trusted by, in
+   * PEM, for a relay with a private CA. */
+  "ALTER TABLE account ADD COLUMN relay_ca BLOB;",  /* sealed */
 };
 
 guint
