@@ -11,6 +11,10 @@ import shutil
 import subprocess
 import sys
 
+# The report helper beside this script; no bytecode cache in the source tree.
+sys.dont_write_bytecode = True
+from tap_results import TapResults  # noqa: E402
+
 ALLOWED_FINISH_ARGS = {
     '--share=network',
     '--share=ipc',
@@ -20,12 +24,8 @@ ALLOWED_FINISH_ARGS = {
 }
 
 manifest_path, source_root, scratch = sys.argv[1:4]
-results = []
-
-
-def check(ok, description, detail=''):
-    results.append((ok, description, detail))
-
+results = TapResults()
+check = results.check
 
 shown = subprocess.run(['flatpak-builder', '--show-manifest', manifest_path],
                        capture_output=True, text=True)
@@ -70,9 +70,4 @@ check(configured.returncode == 0,
       configured.stdout[-2000:] + configured.stderr[-2000:])
 shutil.rmtree(scratch, ignore_errors=True)
 
-print(f'1..{len(results)}')
-for number, (ok, description, detail) in enumerate(results, 1):
-    if not ok and detail:
-        for line in detail.strip().splitlines():
-            print(f'# {line}')
-    print(f'{"ok" if ok else "not ok"} {number} - {description}')
+results.print()

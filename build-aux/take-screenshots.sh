@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$top/build"}
 
 if [ -z "${SOTTO_SCREENSHOT_SESSION:-}" ]; then
-  ninja -C "$build" src/relay/sotto-relay src/cli/sotto-cli data/take-screenshots
+  ninja -C "$build" src/relay/sotto-relay src/cli/sotto-cli tools/take-screenshots
   export SOTTO_SCREENSHOT_SESSION=1
   exec dbus-run-session -- xvfb-run -a -s "-screen 0 1280x1024x24" "$0" "$build"
 fi
@@ -61,4 +61,4 @@ cli bob send alice "Perfect. I'll bring coffee too ☕" >/dev/null
 
 mkdir -p "$top/data/screenshots"
 export GSETTINGS_SCHEMA_DIR="$build/data"
-"$build/data/take-screenshots" "$work/alice" bob "$top/data/screenshots"
+"$build/tools/take-screenshots" "$work/alice" bob "$top/data/screenshots"
