@@ -57,7 +57,7 @@ sotto_error_text_describe (const GError *error,
     case SOTTO_RELAY_ERROR_RATE_LIMITED:
       return g_strdup (_("The relay is busy. Try again in a minute."));
     case SOTTO_RELAY_ERROR_REGISTRATION_CLOSED:
-      return g_strdup (_("This relay takes new accounts only with an invitation."));
+      return g_strdup (_("This relay takes new accounts only with a valid registration token. Enter the invite token you were given, or check it."));
     default:
       return g_strdup (error->message);
     }
