@@ -36,6 +36,7 @@ struct _SottoWindow
   guint username_check_source;
   AdwMessageDialog *new_conversation_dialog;  /* weak */
   char *looked_up_username;
+  char *relay_ca;  /* the PEM text of the chosen CA file, or NULL */
 
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack;
@@ -49,6 +50,8 @@ struct _SottoWindow
   AdwEntryRow *username_row;
   AdwEntryRow *relay_row;
   AdwPasswordEntryRow *token_row;
+  AdwActionRow *relay_ca_row;
+  GtkButton *relay_ca_clear_button;
   GtkLabel *welcome_error;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
@@ -589,8 +592,111 @@ sotto_window_register (GtkWidget  *widget,
 
   doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
   sotto_window_show_loading (self, doing);
-  sotto_messenger_register_async (self->store, relay, username, token[0] != '\0' ? token : NULL, NULL,
+  sotto_messenger_register_async (self->store, relay, username, token[0] != '\0' ? token : NULL, self->relay_ca,
                                   self->cancellable, sotto_window_register_cb, g_object_ref (self));
+}
+
+/* A CA bundle as big as a whole system store is a few hundred KiB;
+ * anything far beyond that is not a CA file, and would only be kept in
+ * the profile for nothing. */
+#define RELAY_CA_MAX_BYTES (1024 * 1024)
+
+static void
+sotto_window_show_relay_ca (SottoWindow *self,
+                            const char  *file_name)
+{
+  adw_action_row_set_subtitle (self->relay_ca_row, file_name != NULL ? file_name : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->relay_ca_clear_button), file_name != NULL);
+}
+
+/* Keeps the certificates in the file at @parameter's path for the next
+ * registration; the engine says whether they are certificates, since it
+ * is the one that parses them. */
+static void
+sotto_window_set_relay_ca (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  const char *path = g_variant_get_string (parameter, NULL);
+  g_autofree char *display_name = g_filename_display_basename (path);
+  g_autofree char *contents = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, &error))
+    message = g_strdup_printf (_("Cannot read the certificate authority: %s"), error->message);
+  else if (length > RELAY_CA_MAX_BYTES)
+    message = g_strdup_printf (_("The certificate authority %s is too big to be one."), display_name);
+
+  if (message != NULL)
+    {
+      sotto_window_show_welcome_error (self, message);
+      return;
+    }
+
+  g_free (self->relay_ca);
+  self->relay_ca = g_steal_pointer (&contents);
+  sotto_window_show_relay_ca (self, display_name);
+  sotto_window_show_welcome_error (self, NULL);
+}
+
+static void
+sotto_window_clear_relay_ca (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+
+  g_clear_pointer (&self->relay_ca, g_free);
+  sotto_window_show_relay_ca (self, NULL);
+}
+
+static void
+sotto_window_relay_ca_chosen_cb (GtkNativeDialog *dialog,
+                                 int              response,
+                                 SottoWindow     *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (path != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.set-relay-ca", "s", path);
+
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+sotto_window_choose_relay_ca (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  SottoWindow *self = SOTTO_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) certificates = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all_files = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Choose the Relay’s Certificate Authority"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+
+  gtk_file_filter_set_name (certificates, _("PEM Certificates"));
+  gtk_file_filter_add_pattern (certificates, "*.pem");
+  gtk_file_filter_add_pattern (certificates, "*.crt");
+  gtk_file_filter_add_mime_type (certificates, "application/x-x509-ca-cert");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), certificates);
+  gtk_file_filter_set_name (all_files, _("All Files"));
+  gtk_file_filter_add_pattern (all_files, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all_files);
+
+  g_signal_connect_object (chooser, "response", G_CALLBACK (sotto_window_relay_ca_chosen_cb), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
 static void
@@ -876,6 +982,7 @@ sotto_window_dispose (GObject *object)
   g_clear_object (&self->filter);
   g_clear_pointer (&self->query_folded, g_free);
   g_clear_pointer (&self->looked_up_username, g_free);
+  g_clear_pointer (&self->relay_ca, g_free);
   g_clear_weak_pointer (&self->new_conversation_dialog);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
@@ -906,6 +1013,8 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, username_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, token_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_ca_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_ca_clear_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_error);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_title);
@@ -923,6 +1032,9 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, passphrase_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.register", NULL, sotto_window_register);
+  gtk_widget_class_install_action (widget_class, "win.choose-relay-ca", NULL, sotto_window_choose_relay_ca);
+  gtk_widget_class_install_action (widget_class, "win.set-relay-ca", "s", sotto_window_set_relay_ca);
+  gtk_widget_class_install_action (widget_class, "win.clear-relay-ca", NULL, sotto_window_clear_relay_ca);
   gtk_widget_class_install_action (widget_class, "win.unlock", NULL, sotto_window_unlock);
   gtk_widget_class_install_action (widget_class, "win.send-message", "s", sotto_window_send_message);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);

@@ -1,5 +1,5 @@
 /* test-welcome.c: the welcome page against a relay that registers by
- * invitation
+ * invitation, and against one with a private CA
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,7 +7,11 @@
  * The application in this process, a real sotto-relay started with
  * --registration token:SECRET.  Without the invite token, and with a
  * wrong one, the page says why registration failed and keeps what was
- * typed; with the right one the account is made.
+ * typed; with the right one the account is made.  Then a real relay
+ * serving TLS with a chain the openssl tool made for the test: without
+ * its CA, or with a file that is not one, registration fails and says
+ * so; with the CA set through the action the file chooser calls, the
+ * account is made.
  */
 
 #include "config.h"
@@ -100,28 +104,47 @@ page_is (SottoWindow *window,
   return g_strcmp0 (gtk_stack_get_visible_child_name (stack), name) == 0;
 }
 
-/* Registers with @token in the Invite Token row and waits for the
- * answer: back on the welcome page with an error, or on to the chats. */
+/* Registers and waits for the answer: back on the welcome page with
+ * an error that contains @expected_error, or, if that is %NULL, on to
+ * the chats. */
 static void
-register_with (SottoWindow *window,
-               const char  *token)
+register_expecting (SottoWindow *window,
+                    const char  *expected_error)
 {
   GtkWidget *root = GTK_WIDGET (window);
 
-  type_into (root, "Invite Token (Optional)", token);
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
-  wait_until (page_is (window, "chats")
-              || (page_is (window, "welcome") && shows_text (root, "registration token")));
+  g_assert_true (page_is (window, "loading"));
+  wait_until (!page_is (window, "loading"));
+
+  if (expected_error == NULL)
+    {
+      g_assert_true (page_is (window, "chats"));
+      return;
+    }
+
+  g_assert_true (page_is (window, "welcome"));
+  g_assert_true (shows_text (root, expected_error));
 }
 
+/* Registers with @token in the Invite Token row. */
 static void
-test_welcome_token (void)
+register_with (SottoWindow *window,
+               const char  *token,
+               const char  *expected_error)
 {
-  g_autofree char *relay_data = test_relay_make_data_dir ();
-  g_autofree char *profile_path = g_dir_make_tmp ("sotto-welcome-XXXXXX", NULL);
+  type_into (GTK_WIDGET (window), "Invite Token (Optional)", token);
+  register_expecting (window, expected_error);
+}
+
+/* The application on a fresh profile at @profile_path, its window on
+ * the welcome page with @relay_url and the username alice typed in. */
+static SottoApplication *
+start_on_welcome (const char   *profile_path,
+                  const char   *relay_url,
+                  SottoWindow **window_out)
+{
   g_autoptr(GFile) profile = g_file_new_for_path (profile_path);
-  const char *args[] = { "--registration", "token:" TOKEN, NULL };
-  g_autoptr(TestRelay) relay = test_relay_start (relay_data, test_relay_relaxed_conf, args);
   g_autoptr(SottoApplication) app = NULL;
   g_autoptr(GError) error = NULL;
   SottoWindow *window;
@@ -129,7 +152,7 @@ test_welcome_token (void)
 
   app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
   sotto_application_set_profile (app, profile);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
   g_application_activate (G_APPLICATION (app));
 
@@ -145,23 +168,20 @@ test_welcome_token (void)
   g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
 
   wait_until (page_is (window, "welcome"));
-  type_into (root, "Relay Address", relay->base_url);
+  type_into (root, "Relay Address", relay_url);
   type_into (root, "Username", "alice");
 
-  register_with (window, "");
-  g_assert_true (page_is (window, "welcome"));
-  register_with (window, TOKEN "!");
-  g_assert_true (page_is (window, "welcome"));
-  g_assert_cmpstr (gtk_editable_get_text (find_row (root, "Username")), ==, "alice");
+  *window_out = window;
+  return g_steal_pointer (&app);
+}
 
-  register_with (window, TOKEN);
-  g_assert_true (page_is (window, "chats"));
-
+static void
+close_and_remove_profile (SottoWindow *window,
+                          const char  *profile_path)
+{
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  g_assert_cmpint (test_relay_stop (relay), ==, 0);
-  test_relay_remove_data_dir (relay_data);
   for (const char *const *name = (const char *const[]) { "sotto.db", "sotto.db-wal", "sotto.db-shm", NULL };
        *name != NULL; name++)
     {
@@ -172,6 +192,134 @@ test_welcome_token (void)
   g_rmdir (profile_path);
 }
 
+static void
+welcome_token (void)
+{
+  g_autofree char *relay_data = test_relay_make_data_dir ();
+  g_autofree char *profile_path = g_dir_make_tmp ("sotto-welcome-XXXXXX", NULL);
+  const char *args[] = { "--registration", "token:" TOKEN, NULL };
+  g_autoptr(TestRelay) relay = test_relay_start (relay_data, test_relay_relaxed_conf, args);
+  g_autoptr(SottoApplication) app = NULL;
+  SottoWindow *window = NULL;
+  GtkWidget *root;
+
+  app = start_on_welcome (profile_path, relay->base_url, &window);
+  root = GTK_WIDGET (window);
+
+  register_with (window, "", "only with an invitation");
+  register_with (window, TOKEN "!", "only with an invitation");
+  g_assert_cmpstr (gtk_editable_get_text (find_row (root, "Username")), ==, "alice");
+
+  register_with (window, TOKEN, NULL);
+
+  close_and_remove_profile (window, profile_path);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (relay_data);
+}
+
+/* The subtitle of the mapped action row titled @title below @root, or
+ * NULL if there is no such row. */
+static const char *
+row_subtitle (GtkWidget  *root,
+              const char *title)
+{
+  if (ADW_IS_ACTION_ROW (root) && gtk_widget_get_mapped (root)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), title) == 0)
+    return adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      const char *found = row_subtitle (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+set_relay_ca (SottoWindow *window,
+              const char  *path)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-relay-ca", "s", path));
+}
+
+static void
+welcome_relay_ca (void)
+{
+  g_autoptr(TestTls) tls = test_tls_new ();
+  g_autofree char *relay_data = test_relay_make_data_dir ();
+  g_autofree char *profile_path = g_dir_make_tmp ("sotto-welcome-XXXXXX", NULL);
+  g_autoptr(TestRelay) relay = test_relay_start_tls (relay_data, test_relay_relaxed_conf, tls);
+  g_autofree char *not_a_ca = g_build_filename (tls->dir, "not-a-ca.pem", NULL);
+  g_autofree char *missing = g_build_filename (tls->dir, "missing.pem", NULL);
+  g_autofree char *root_name = g_path_get_basename (tls->root);
+  g_autoptr(SottoApplication) app = NULL;
+  SottoWindow *window = NULL;
+  GtkWidget *root;
+
+  g_assert_true (relay->tls);
+  app = start_on_welcome (profile_path, relay->base_url, &window);
+  root = GTK_WIDGET (window);
+  g_assert_cmpstr (row_subtitle (root, "Relay Certificate Authority (Optional)"), ==, "");
+
+  /* Without the CA, the relay's chain is not trusted. */
+  register_expecting (window, "could not reach the relay");
+
+  /* A file that cannot be read says so at once and sets nothing. */
+  set_relay_ca (window, missing);
+  g_assert_true (shows_text (root, "Cannot read the certificate authority"));
+  g_assert_cmpstr (row_subtitle (root, "Relay Certificate Authority (Optional)"), ==, "");
+
+  /* A file without certificates is refused by the engine. */
+  g_assert_true (g_file_set_contents (not_a_ca, "not a certificate\n", -1, NULL));
+  set_relay_ca (window, not_a_ca);
+  g_assert_cmpstr (row_subtitle (root, "Relay Certificate Authority (Optional)"), ==, "not-a-ca.pem");
+  register_expecting (window, "not a PEM certificate");
+  g_assert_cmpstr (gtk_editable_get_text (find_row (root, "Username")), ==, "alice");
+
+  g_assert_true (gtk_widget_activate_action (root, "win.clear-relay-ca", NULL));
+  g_assert_cmpstr (row_subtitle (root, "Relay Certificate Authority (Optional)"), ==, "");
+
+  set_relay_ca (window, tls->root);
+  g_assert_cmpstr (row_subtitle (root, "Relay Certificate Authority (Optional)"), ==, root_name);
+  register_expecting (window, NULL);
+
+  close_and_remove_profile (window, profile_path);
+  g_remove (not_a_ca);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (relay_data);
+}
+
+/* Runs @body in a process of its own: after a failed registration the
+ * application stays referenced, and so exported on the bus at the path
+ * where the next test's application would have to be. */
+static void
+run_isolated (void (*body) (void))
+{
+  if (g_test_subprocess ())
+    {
+      body ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+static void
+test_welcome_token (void)
+{
+  run_isolated (welcome_token);
+}
+
+static void
+test_welcome_relay_ca (void)
+{
+  run_isolated (welcome_relay_ca);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -179,6 +327,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/app/welcome/token", test_welcome_token);
+  g_test_add_func ("/app/welcome/relay-ca", test_welcome_relay_ca);
 
   return g_test_run ();
 }
