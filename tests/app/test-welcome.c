@@ -206,8 +206,8 @@ welcome_token (void)
   app = start_on_welcome (profile_path, relay->base_url, &window);
   root = GTK_WIDGET (window);
 
-  register_with (window, "", "only with an invitation");
-  register_with (window, TOKEN "!", "only with an invitation");
+  register_with (window, "", "valid registration token");
+  register_with (window, TOKEN "!", "valid registration token");
   g_assert_cmpstr (gtk_editable_get_text (find_row (root, "Username")), ==, "alice");
 
   register_with (window, TOKEN, NULL);
