@@ -55,6 +55,8 @@ struct _Operation
   SottoMessageState state;
 
   SottoStoreStateChange change;
+  GStrv ids;
+  GArray *changes;
   SottoVerificationState verification_state;
   gboolean event_added;
   GStrv read_ids;
@@ -82,6 +84,8 @@ operation_free (Operation *operation)
   g_clear_pointer (&operation->id, g_free);
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
+  g_clear_pointer (&operation->ids, g_strfreev);
+  g_clear_pointer (&operation->changes, g_array_unref);
   g_free (operation);
 }
 
@@ -231,6 +235,20 @@ sotto_conversation_insert_apply (SottoConversation *self,
   g_task_return_pointer (task, g_object_ref (operation->message), g_object_unref);
 }
 
+/* A new outgoing message with @text, not stored yet. */
+SottoMessage *
+_sotto_conversation_new_queued (const char *text)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  gint64 now = _sotto_now_ms ();
+
+  return _sotto_message_new (id,
+                             SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                             SOTTO_MESSAGE_KIND_TEXT,
+                             SOTTO_MESSAGE_STATE_QUEUED,
+                             now, now, text);
+}
+
 /**
  * sotto_conversation_compose_async:
  * @self: a #SottoConversation
@@ -250,24 +268,15 @@ sotto_conversation_compose_async (SottoConversation   *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autofree char *id = NULL;
   Operation *operation;
-  gint64 now;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  id = g_uuid_string_random ();
-  now = _sotto_now_ms ();
-
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_insert_apply;
-  operation->message = _sotto_message_new (id,
-                                           SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                           SOTTO_MESSAGE_KIND_TEXT,
-                                           SOTTO_MESSAGE_STATE_QUEUED,
-                                           now, now, text);
+  operation->message = _sotto_conversation_new_queued (text);
 
   sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
                           sotto_conversation_compose_async,
@@ -375,17 +384,24 @@ sotto_conversation_state_thread (GTask        *task,
 }
 
 static void
+sotto_conversation_apply_change (SottoConversation           *self,
+                                 const SottoStoreStateChange *change)
+{
+  SottoMessage *message;
+
+  message = _sotto_message_list_peek (self->messages, change->position);
+  if (message != NULL && sotto_message_get_loaded (message))
+    _sotto_message_set_state (message, change->state);
+
+  sotto_conversation_set_unread_count (self, change->n_unread);
+}
+
+static void
 sotto_conversation_state_apply (SottoConversation *self,
                                 GTask             *task,
                                 Operation         *operation)
 {
-  SottoMessage *message;
-
-  message = _sotto_message_list_peek (self->messages, operation->change.position);
-  if (message != NULL && sotto_message_get_loaded (message))
-    _sotto_message_set_state (message, operation->change.state);
-
-  sotto_conversation_set_unread_count (self, operation->change.n_unread);
+  sotto_conversation_apply_change (self, &operation->change);
 
   g_task_return_boolean (task, TRUE);
 }
@@ -448,6 +464,80 @@ sotto_conversation_set_message_state_finish (SottoConversation  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Many state changes in one transaction: a message that is gone, or
+ * further along already, is left out, as one receipt may name both. */
+static void
+sotto_conversation_states_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; operation->ids[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      SottoStoreStateChange change;
+
+      if (_sotto_store_set_message_state (self->store, self->id, operation->ids[i],
+                                          operation->state, &change, &local_error))
+        g_array_append_val (operation->changes, change);
+      else
+        g_debug ("State of message %s not changed: %s", operation->ids[i], local_error->message);
+    }
+
+  if (!_sotto_store_commit_batch (self->store, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_states_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
+{
+  for (guint i = 0; i < operation->changes->len; i++)
+    sotto_conversation_apply_change (self, &g_array_index (operation->changes, SottoStoreStateChange, i));
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Like sotto_conversation_set_message_state_async() for each of @ids,
+ * in one transaction; unknown ids are left out rather than failing the
+ * rest.  Finish with sotto_conversation_set_message_state_finish(). */
+void
+_sotto_conversation_set_message_states_async (SottoConversation   *self,
+                                              const char * const  *ids,
+                                              SottoMessageState    state,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (ids != NULL);
+  g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_states_apply;
+  operation->ids = g_strdupv ((char **) ids);
+  operation->state = state;
+  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
+
+  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
+                          sotto_conversation_set_message_state_async,
+                          NULL, callback, user_data);
 }
 
 static void

@@ -45,18 +45,33 @@ typedef struct
   guint after;
 } Waiter;
 
+/* One pass over the outbox as it was on disk when the pass began.
+ * @done holds the ids that a pipelined batch sent beyond @index;
+ * @one_at_a_time is the item the last batch stopped at, which goes the
+ * one-at-a-time way. */
 typedef struct
 {
   SottoMessenger *messenger;
   guint number;
   GPtrArray *items;
   guint index;
+  guint one_at_a_time;
   GHashTable *held;
   GHashTable *ids;
+  GHashTable *done;
   GError *error;
+
+  /* Pipelined batches (pass_start_batch()): how many are on their way,
+   * where the next one starts, and where the first that stopped did. */
+  guint n_batches;
+  guint next_position;
+  gboolean stopped;
+  guint stop_position;
+  GError *stop_error;
 } Pass;
 
 static void pump_next (Pass *pass);
+static void pass_start_batch (Pass *pass);
 
 static void
 waiter_free (Waiter *waiter)
@@ -73,7 +88,9 @@ pass_free (Pass *pass)
   g_clear_pointer (&pass->items, g_ptr_array_unref);
   g_clear_pointer (&pass->held, g_hash_table_unref);
   g_clear_pointer (&pass->ids, g_hash_table_unref);
+  g_clear_pointer (&pass->done, g_hash_table_unref);
   g_clear_error (&pass->error);
+  g_clear_error (&pass->stop_error);
   g_free (pass);
 }
 
@@ -172,53 +189,53 @@ encrypt_for_devices (SottoMessenger  *self,
   return TRUE;
 }
 
+/* Encrypts for every device of the contact in one transaction; sets
+ * no_session, with no envelopes, when some device has no session. */
+static gboolean
+encrypt_once (SottoMessenger  *self,
+              Encryption      *encryption,
+              GError         **error)
+{
+  g_autoptr(GArray) devices = NULL;
+
+  devices = _sotto_messenger_store_list_devices (self->store, encryption->uuid, error);
+  if (devices == NULL)
+    return FALSE;
+
+  encryption->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
+  if (devices->len == 0)
+    {
+      encryption->no_session = TRUE;
+      return TRUE;
+    }
+
+  /* The advanced sending chains are written in one transaction, before
+   * anything leaves: a ciphertext is never sent from a chain state that
+   * could be lost and reused. */
+  if (!_sotto_store_begin (self->store, error))
+    return FALSE;
+
+  if (!encrypt_for_devices (self, encryption, devices, error) || encryption->no_session)
+    {
+      gboolean failed = !encryption->no_session;
+
+      _sotto_store_rollback (self->store);
+      g_ptr_array_set_size (encryption->envelopes, 0);
+      return !failed;
+    }
+
+  return _sotto_store_commit (self->store, error);
+}
+
 static void
 encrypt_thread (GTask        *task,
                 gpointer      source_object,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
-  Encryption *encryption = task_data;
-  g_autoptr(GArray) devices = NULL;
   g_autoptr(GError) error = NULL;
 
-  devices = _sotto_messenger_store_list_devices (self->store, encryption->uuid, &error);
-  if (devices == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  encryption->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
-  if (devices->len == 0)
-    {
-      encryption->no_session = TRUE;
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  /* The advanced sending chains are written in one transaction, before
-   * anything leaves: a ciphertext is never sent from a chain state that
-   * could be lost and reused. */
-  if (!_sotto_store_begin (self->store, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!encrypt_for_devices (self, encryption, devices, &error) || encryption->no_session)
-    {
-      _sotto_store_rollback (self->store);
-      g_ptr_array_set_size (encryption->envelopes, 0);
-      if (error != NULL)
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  if (!_sotto_store_commit (self->store, &error))
+  if (!encrypt_once (source_object, task_data, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -689,6 +706,227 @@ _sotto_messenger_send_content_finish (SottoMessenger  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Pipelined sending.  While the delivery socket is open, the outbox
+ * sends up to SOTTO_MESSENGER_PIPELINE messages at once: they are
+ * encrypted in one transaction, handed to the socket one after the
+ * other, and those the relay took are marked sent in one transaction
+ * per conversation.  The relay stores what one connection sends in the
+ * order it came, so each contact still receives the messages in the
+ * order they were written.  Anything out of the ordinary (a contact
+ * without a session, an out-of-date device list, a refusal) ends the
+ * batch at that message, which then goes the one-at-a-time way above
+ * with all its session logic. */
+
+typedef struct
+{
+  SottoOutboxItem *item;
+  guint position;
+  SottoConversation *conversation;
+  Encryption *encryption;
+  GTask *task;
+  GError *error;
+} Flight;
+
+typedef struct
+{
+  Pass *pass;
+  GPtrArray *flights;
+  guint n_encrypted;
+  guint n_waiting;
+} Batch;
+
+/* Notes that @position, with @error or because it could not be
+ * encrypted here, stops the pipeline; the earliest such message is
+ * where the pass goes on, one at a time. */
+static void
+pass_stop_at (Pass         *pass,
+              guint         position,
+              const GError *error)
+{
+  if (pass->stopped && pass->stop_position <= position)
+    return;
+
+  pass->stopped = TRUE;
+  pass->stop_position = position;
+  g_clear_error (&pass->stop_error);
+  pass->stop_error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+static void
+flight_free (Flight *flight)
+{
+  g_clear_object (&flight->conversation);
+  g_clear_pointer (&flight->encryption, encryption_free);
+  g_clear_object (&flight->task);
+  g_clear_error (&flight->error);
+  g_free (flight);
+}
+
+static void
+batch_free (Batch *batch)
+{
+  g_clear_pointer (&batch->flights, g_ptr_array_unref);
+  g_free (batch);
+}
+
+/* Encrypts the batch's messages in order, up to the first that cannot
+ * be encrypted here, and commits all their session changes at once. */
+static void
+batch_encrypt_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  Batch *batch = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; i < batch->flights->len; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+      g_autoptr(GError) local_error = NULL;
+
+      if (!encrypt_once (self, flight->encryption, &local_error) || flight->encryption->no_session)
+        break;
+
+      batch->n_encrypted++;
+    }
+
+  if (!_sotto_store_commit_batch (self->store, &error))
+    {
+      batch->n_encrypted = 0;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+batch_marked_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Batch *batch = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The relay has the messages either way; a state that could not be
+   * recorded leaves them queued, and the receiver drops the copy that
+   * goes out again. */
+  if (!sotto_conversation_set_message_state_finish (SOTTO_CONVERSATION (object), result, &error))
+    g_debug ("Could not record sent messages: %s", error->message);
+
+  if (--batch->n_waiting == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+batch_mark_sent (GTask *task)
+{
+  Batch *batch = g_task_get_task_data (task);
+  g_autoptr(GHashTable) sent = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  GHashTableIter iter;
+  gpointer conversation;
+  gpointer ids;
+
+  for (guint i = 0; i < batch->n_encrypted; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+      GPtrArray *array;
+
+      if (flight->error != NULL)
+        continue;
+
+      array = g_hash_table_lookup (sent, flight->conversation);
+      if (array == NULL)
+        {
+          array = g_ptr_array_new ();
+          g_hash_table_insert (sent, flight->conversation, array);
+        }
+      g_ptr_array_add (array, flight->item->id);
+    }
+
+  batch->n_waiting = g_hash_table_size (sent);
+  if (batch->n_waiting == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_hash_table_iter_init (&iter, sent);
+  while (g_hash_table_iter_next (&iter, &conversation, &ids))
+    {
+      g_ptr_array_add (ids, NULL);
+      _sotto_conversation_set_message_states_async (conversation, (const char * const *) ((GPtrArray *) ids)->pdata,
+                                                    SOTTO_MESSAGE_STATE_SENT,
+                                                    batch_marked_cb, g_object_ref (task));
+    }
+}
+
+static void
+batch_flight_sent_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Flight *flight = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&flight->task);
+  Batch *batch = g_task_get_task_data (task);
+
+  /* No later batch may be sent after a failure: on a socket opened
+   * meanwhile it would overtake this message. */
+  if (!sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, NULL, &flight->error))
+    pass_stop_at (batch->pass, flight->position, flight->error);
+
+  if (--batch->n_waiting == 0)
+    batch_mark_sent (task);
+}
+
+static void
+batch_encrypted_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+  Batch *batch = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  /* Over HTTP the sends could overtake each other: the messages go the
+   * one-at-a-time way, and what was encrypted for them is never used.
+   * Nor is it after an earlier batch stopped: it must not overtake the
+   * message that stopped it. */
+  if (batch->n_encrypted == 0 || batch->pass->stopped || !sotto_relay_client_can_pipeline (self->client))
+    {
+      batch->n_encrypted = 0;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  batch->n_waiting = batch->n_encrypted;
+  for (guint i = 0; i < batch->n_encrypted; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+
+      /* Each flight holds the batch until its answer. */
+      flight->task = g_object_ref (task);
+      sotto_relay_client_send_async (self->client, flight->encryption->uuid, flight->item->sent_at,
+                                     flight->encryption->envelopes, NULL,
+                                     batch_flight_sent_cb, flight);
+    }
+
+  /* While these are on their way, the next batch is encrypted. */
+  pass_start_batch (batch->pass);
+}
+
 /* The outbox */
 
 static void
@@ -717,6 +955,29 @@ resolve_waiters (SottoMessenger *self,
     }
 }
 
+/* Completes the waiters of every message in @sent, in one walk. */
+static void
+resolve_sent_waiters (SottoMessenger *self,
+                      GHashTable     *sent)
+{
+  GList *link = self->waiters.head;
+
+  while (link != NULL)
+    {
+      GList *next = link->next;
+      Waiter *waiter = link->data;
+
+      if (waiter->message_id != NULL && g_hash_table_contains (sent, waiter->message_id))
+        {
+          g_queue_delete_link (&self->waiters, link);
+          g_task_return_boolean (waiter->task, TRUE);
+          waiter_free (waiter);
+        }
+
+      link = next;
+    }
+}
+
 static gboolean
 pump_retry_cb (gpointer user_data)
 {
@@ -733,7 +994,15 @@ pump_done (Pass *pass)
 {
   SottoMessenger *self = pass->messenger;
   GList *link = self->waiters.head;
-  guint remaining = pass->items->len - pass->index + g_hash_table_size (pass->held);
+  guint remaining = g_hash_table_size (pass->held);
+
+  for (guint i = pass->index; i < pass->items->len; i++)
+    {
+      SottoOutboxItem *item = g_ptr_array_index (pass->items, i);
+
+      if (!g_hash_table_contains (pass->done, item->id))
+        remaining++;
+    }
 
   self->pumping = FALSE;
   _sotto_messenger_set_outbox_size (self, pass->error != NULL ? remaining : g_hash_table_size (pass->held));
@@ -854,6 +1123,146 @@ pump_sent_cb (GObject      *object,
                                               NULL, pump_state_cb, pass);
 }
 
+/* The conversation of @item if it can be sent in this pass; a held
+ * contact's messages stay queued, in order. */
+static SottoConversation *
+pass_sendable (Pass            *pass,
+               SottoOutboxItem *item)
+{
+  SottoMessenger *self = pass->messenger;
+  SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+  g_autoptr(GError) error = NULL;
+
+  if (conversation == NULL || g_hash_table_contains (pass->done, item->id))
+    return NULL;
+
+  if (!sotto_conversation_get_sending_held (conversation))
+    return conversation;
+
+  g_set_error_literal (&error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
+                       _("The contact’s safety number changed; the message is held "
+                         "until it is verified or accepted"));
+  if (g_hash_table_add (pass->held, g_strdup (item->id)))
+    resolve_waiters (self, item->id, error);
+
+  return NULL;
+}
+
+static void
+pump_batch_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Pass *pass = user_data;
+  Batch *batch = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GHashTable) sent = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Could not send a batch: %s", error->message);
+
+  /* A message the relay took counts even after one before it failed:
+   * it is not sent again. */
+  for (guint i = 0; i < batch->flights->len; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+
+      if (i >= batch->n_encrypted)
+        {
+          pass_stop_at (pass, flight->position, NULL);
+        }
+      else if (flight->error == NULL)
+        {
+          g_hash_table_add (pass->done, g_strdup (flight->item->id));
+          g_hash_table_add (sent, flight->item->id);
+        }
+    }
+
+  resolve_sent_waiters (pass->messenger, sent);
+
+  pass->n_batches--;
+  pass_start_batch (pass);
+  if (pass->n_batches > 0)
+    return;
+
+  if (!pass->stopped)
+    {
+      pass->index = pass->next_position;
+      pump_next (pass);
+      return;
+    }
+
+  pass->stopped = FALSE;
+  pass->index = pass->stop_position;
+
+  if (pass->stop_error != NULL && sotto_relay_error_is_transient (pass->stop_error))
+    {
+      g_debug ("The outbox waits for the relay: %s", pass->stop_error->message);
+      pass->error = g_steal_pointer (&pass->stop_error);
+      pump_done (pass);
+      return;
+    }
+
+  g_clear_error (&pass->stop_error);
+  pass->one_at_a_time = pass->stop_position;
+  pump_next (pass);
+}
+
+/* Starts the next pipelined batch, from @pass->next_position on, unless
+ * one stopped or enough are on their way. */
+static void
+pass_start_batch (Pass *pass)
+{
+  SottoMessenger *self = pass->messenger;
+  g_autoptr(GTask) task = NULL;
+  Batch *batch;
+
+  if (pass->stopped
+      || pass->n_batches >= SOTTO_MESSENGER_PIPELINE_BATCHES
+      || !sotto_relay_client_can_pipeline (self->client))
+    return;
+
+  batch = g_new0 (Batch, 1);
+  batch->pass = pass;
+  batch->flights = g_ptr_array_new_with_free_func ((GDestroyNotify) flight_free);
+
+  for (; pass->next_position < pass->items->len && batch->flights->len < SOTTO_MESSENGER_PIPELINE;
+       pass->next_position++)
+    {
+      SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->next_position);
+      SottoConversation *conversation = pass_sendable (pass, item);
+      g_autoptr(SottoContent) content = NULL;
+      Flight *flight;
+
+      if (conversation == NULL)
+        continue;
+
+      content = sotto_content_new_text (item->id, item->sent_at,
+                                        sotto_account_get_username (self->account), item->body);
+
+      flight = g_new0 (Flight, 1);
+      flight->item = item;
+      flight->position = pass->next_position;
+      flight->conversation = g_object_ref (conversation);
+      flight->encryption = g_new0 (Encryption, 1);
+      flight->encryption->uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+      flight->encryption->plaintext = sotto_content_encode (content);
+      g_ptr_array_add (batch->flights, flight);
+    }
+
+  if (batch->flights->len == 0)
+    {
+      batch_free (batch);
+      return;
+    }
+
+  pass->n_batches++;
+
+  task = g_task_new (self, NULL, pump_batch_cb, pass);
+  g_task_set_task_data (task, batch, (GDestroyNotify) batch_free);
+  _sotto_task_run_step (task, self->store, batch_encrypt_thread, batch_encrypted_cb);
+}
+
 static void
 pump_next (Pass *pass)
 {
@@ -862,7 +1271,7 @@ pump_next (Pass *pass)
   while (pass->index < pass->items->len)
     {
       SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->index);
-      SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+      SottoConversation *conversation = pass_sendable (pass, item);
       g_autoptr(SottoContent) content = NULL;
 
       if (conversation == NULL)
@@ -871,18 +1280,12 @@ pump_next (Pass *pass)
           continue;
         }
 
-      /* A held contact's messages stay queued, in order. */
-      if (sotto_conversation_get_sending_held (conversation))
+      if (pass->index != pass->one_at_a_time && sotto_relay_client_can_pipeline (self->client))
         {
-          g_autoptr(GError) error = NULL;
-
-          g_set_error_literal (&error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
-                               _("The contact’s safety number changed; the message is held "
-                                 "until it is verified or accepted"));
-          g_hash_table_add (pass->held, g_strdup (item->id));
-          resolve_waiters (self, item->id, error);
-          pass->index++;
-          continue;
+          pass->next_position = pass->index;
+          pass_start_batch (pass);
+          if (pass->n_batches > 0)
+            return;
         }
 
       content = sotto_content_new_text (item->id, item->sent_at,
@@ -959,8 +1362,10 @@ _sotto_messenger_pump (SottoMessenger *self)
   pass = g_new0 (Pass, 1);
   pass->messenger = g_object_ref (self);
   pass->number = ++self->n_passes;
+  pass->one_at_a_time = G_MAXUINT;
   pass->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pass->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  pass->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   task = g_task_new (self, NULL, pump_loaded_cb, pass);
   _sotto_store_run_in_thread (self->store, task, pump_load_thread);
@@ -975,32 +1380,143 @@ _sotto_messenger_stop_outbox (SottoMessenger *self)
   _sotto_messenger_flush_receipts (self);
 }
 
-static void
-send_composed_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  g_autoptr(SottoMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  Waiter *waiter;
+/* Storing what is written.  Messages handed over together are stored
+ * in one transaction: while one transaction runs, the messages written
+ * meanwhile gather for the next. */
 
-  message = sotto_conversation_compose_finish (SOTTO_CONVERSATION (object), result, &error);
-  if (message == NULL)
+typedef struct
+{
+  GTask *task;
+  SottoConversation *conversation;
+  gint64 conversation_id;
+  SottoMessage *message;
+  GError *error;
+} Compose;
+
+static void
+compose_free (Compose *compose)
+{
+  g_clear_object (&compose->task);
+  g_clear_object (&compose->conversation);
+  g_clear_object (&compose->message);
+  g_clear_error (&compose->error);
+  g_free (compose);
+}
+
+GPtrArray *
+_sotto_messenger_composing_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) compose_free);
+}
+
+static void
+compose_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  GPtrArray *composing = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+      g_autoptr(GPtrArray) messages = g_ptr_array_new ();
 
-  waiter = g_new0 (Waiter, 1);
-  waiter->task = g_object_ref (task);
-  waiter->message_id = g_strdup (sotto_message_get_id (message));
-  g_queue_push_tail (&self->waiters, waiter);
+      if (compose->error != NULL)
+        continue;
 
+      g_ptr_array_add (messages, compose->message);
+      _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
+    }
+
+  if (!_sotto_store_commit_batch (self->store, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void compose_next (SottoMessenger *self);
+
+static void
+composed_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  SottoMessenger *self = SOTTO_MESSENGER (object);
+  GPtrArray *composing = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gboolean stored = g_task_propagate_boolean (G_TASK (result), &error);
+
+  /* The message enters the conversation once it is on disk, before
+   * anything is sent, so that no crash can lose it. */
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+      Waiter *waiter;
+
+      if (!stored || compose->error != NULL)
+        {
+          g_task_return_error (compose->task, compose->error != NULL ? g_steal_pointer (&compose->error)
+                                                                    : g_error_copy (error));
+          continue;
+        }
+
+      _sotto_conversation_add_stored (compose->conversation, compose->message);
+      g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
+
+      waiter = g_new0 (Waiter, 1);
+      waiter->task = g_steal_pointer (&compose->task);
+      waiter->message_id = g_strdup (sotto_message_get_id (compose->message));
+      g_queue_push_tail (&self->waiters, waiter);
+    }
+
+  self->compose_running = FALSE;
   _sotto_messenger_pump (self);
+  compose_next (self);
+}
+
+static void
+compose_next (SottoMessenger *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *composing;
+
+  if (self->compose_running || self->composing->len == 0)
+    return;
+
+  composing = g_steal_pointer (&self->composing);
+  self->composing = _sotto_messenger_composing_new ();
+  self->compose_running = TRUE;
+
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (compose->task), &compose->error);
+    }
+
+  task = g_task_new (self, NULL, composed_cb, NULL);
+  g_task_set_task_data (task, composing, (GDestroyNotify) g_ptr_array_unref);
+  _sotto_store_run_in_thread (self->store, task, compose_thread);
+}
+
+static gboolean
+compose_idle_cb (gpointer user_data)
+{
+  SottoMessenger *self = user_data;
+
+  self->compose_source = 0;
+  compose_next (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 /**
@@ -1026,10 +1542,11 @@ sotto_messenger_send_async (SottoMessenger      *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  Compose *compose;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
-  g_return_if_fail (text != NULL);
+  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_send_async);
@@ -1041,7 +1558,18 @@ sotto_messenger_send_async (SottoMessenger      *self,
       return;
     }
 
-  sotto_conversation_compose_async (conversation, text, cancellable, send_composed_cb, g_object_ref (task));
+  compose = g_new0 (Compose, 1);
+  compose->task = g_steal_pointer (&task);
+  compose->conversation = g_object_ref (conversation);
+  compose->conversation_id = _sotto_conversation_get_id (conversation);
+  compose->message = _sotto_conversation_new_queued (text);
+  g_ptr_array_add (self->composing, compose);
+
+  /* Whatever else is handed over before the main loop comes back joins
+   * the same transaction. */
+  if (self->compose_source == 0 && !self->compose_running)
+    self->compose_source = g_idle_add_full (G_PRIORITY_DEFAULT, compose_idle_cb,
+                                            g_object_ref (self), g_object_unref);
 }
 
 /**

@@ -1817,6 +1817,7 @@ sotto_messenger_finalize (GObject *object)
   g_clear_pointer (&self->protocol, _sotto_messenger_store_free);
   g_clear_pointer (&self->receipts, g_hash_table_unref);
   g_clear_pointer (&self->stored_guids, g_hash_table_unref);
+  g_clear_pointer (&self->composing, g_ptr_array_unref);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
@@ -1959,6 +1960,7 @@ sotto_messenger_init (SottoMessenger *self)
                                          (GDestroyNotify) sp_session_cipher_free);
   self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);
   self->stored_guids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->composing = _sotto_messenger_composing_new ();
   g_queue_init (&self->waiters);
   g_queue_init (&self->inbox);
   g_queue_init (&self->refresh_waiters);
