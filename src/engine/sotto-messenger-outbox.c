@@ -138,10 +138,15 @@ remote_registration_id (SottoMessenger  *self,
   return TRUE;
 }
 
+/* Encrypts for each of @devices.  @registration_ids, when given,
+ * remembers each device's registration id for the encryptions that
+ * follow in the same transaction: encrypting does not change it, and
+ * reading it means reading and decoding the whole session again. */
 static gboolean
 encrypt_for_devices (SottoMessenger  *self,
                      Encryption      *encryption,
                      GArray          *devices,
+                     GHashTable      *registration_ids,
                      GError         **error)
 {
   gsize plaintext_len;
@@ -176,8 +181,22 @@ encrypt_for_devices (SottoMessenger  *self,
           return FALSE;
         }
 
-      if (!remote_registration_id (self, &address, &registration_id, error))
-        return FALSE;
+      if (registration_ids != NULL)
+        {
+          g_autofree char *key = g_strdup_printf ("%s.%u", encryption->uuid, device_id);
+          gpointer known;
+
+          if (g_hash_table_lookup_extended (registration_ids, key, NULL, &known))
+            registration_id = GPOINTER_TO_UINT (known);
+          else if (remote_registration_id (self, &address, &registration_id, error))
+            g_hash_table_insert (registration_ids, g_steal_pointer (&key), GUINT_TO_POINTER (registration_id));
+          else
+            return FALSE;
+        }
+      else if (!remote_registration_id (self, &address, &registration_id, error))
+        {
+          return FALSE;
+        }
 
       content = g_bytes_new_take (g_steal_pointer (&out), out_len);
       g_ptr_array_add (encryption->envelopes,
@@ -194,6 +213,7 @@ encrypt_for_devices (SottoMessenger  *self,
 static gboolean
 encrypt_once (SottoMessenger  *self,
               Encryption      *encryption,
+              GHashTable      *registration_ids,
               GError         **error)
 {
   g_autoptr(GArray) devices = NULL;
@@ -215,7 +235,7 @@ encrypt_once (SottoMessenger  *self,
   if (!_sotto_store_begin (self->store, error))
     return FALSE;
 
-  if (!encrypt_for_devices (self, encryption, devices, error) || encryption->no_session)
+  if (!encrypt_for_devices (self, encryption, devices, registration_ids, error) || encryption->no_session)
     {
       gboolean failed = !encryption->no_session;
 
@@ -235,7 +255,7 @@ encrypt_thread (GTask        *task,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!encrypt_once (source_object, task_data, &error))
+  if (!encrypt_once (source_object, task_data, NULL, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -779,6 +799,7 @@ batch_encrypt_thread (GTask        *task,
 {
   SottoMessenger *self = source_object;
   Batch *batch = task_data;
+  g_autoptr(GHashTable) registration_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
 
   if (!_sotto_store_begin_batch (self->store, &error))
@@ -792,7 +813,8 @@ batch_encrypt_thread (GTask        *task,
       Flight *flight = g_ptr_array_index (batch->flights, i);
       g_autoptr(GError) local_error = NULL;
 
-      if (!encrypt_once (self, flight->encryption, &local_error) || flight->encryption->no_session)
+      if (!encrypt_once (self, flight->encryption, registration_ids, &local_error)
+          || flight->encryption->no_session)
         break;
 
       batch->n_encrypted++;
