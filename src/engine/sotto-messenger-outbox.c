@@ -1063,6 +1063,15 @@ pump_done (Pass *pass)
       link = next;
     }
 
+  /* A relay that refused a send for its rate limit may take a later one
+   * of the same pipeline once its budget grows back, which would then
+   * overtake the refused one: until the outbox is empty again, messages
+   * go one at a time. */
+  if (g_error_matches (pass->error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_RATE_LIMITED))
+    self->pipeline_throttled = TRUE;
+  else if (pass->error == NULL)
+    self->pipeline_throttled = FALSE;
+
   if (pass->error != NULL)
     {
       guint delay = SOTTO_MESSENGER_RETRY_BASE_MS << MIN (self->pump_attempts, 16);
@@ -1302,7 +1311,9 @@ pump_next (Pass *pass)
           continue;
         }
 
-      if (pass->index != pass->one_at_a_time && sotto_relay_client_can_pipeline (self->client))
+      if (pass->index != pass->one_at_a_time
+          && !self->pipeline_throttled
+          && sotto_relay_client_can_pipeline (self->client))
         {
           pass->next_position = pass->index;
           pass_start_batch (pass);

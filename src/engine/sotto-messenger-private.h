@@ -92,6 +92,7 @@ struct _SottoMessenger
   guint n_passes;
   GQueue waiters;
   guint outbox_size;
+  gboolean pipeline_throttled;
 
   /* Messages handed to sotto_messenger_send_async() and not stored yet:
    * they are stored together, in one transaction (Compose). */
