@@ -50,12 +50,11 @@ struct _Operation
   OperationApply apply;
 
   SottoMessage *message;
-  char *id;
   GBytes *identity_key;
   SottoMessageState state;
 
-  SottoStoreStateChange change;
   GStrv ids;
+  gboolean strict;
   GArray *changes;
   SottoVerificationState verification_state;
   gboolean event_added;
@@ -81,7 +80,6 @@ static void
 operation_free (Operation *operation)
 {
   g_clear_object (&operation->message);
-  g_clear_pointer (&operation->id, g_free);
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
   g_clear_pointer (&operation->ids, g_strfreev);
@@ -367,23 +365,6 @@ sotto_conversation_receive_finish (SottoConversation  *self,
 }
 
 static void
-sotto_conversation_state_thread (GTask        *task,
-                                 gpointer      source_object,
-                                 gpointer      task_data,
-                                 GCancellable *cancellable)
-{
-  SottoConversation *self = source_object;
-  Operation *operation = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_set_message_state (self->store, self->id, operation->id,
-                                       operation->state, &operation->change, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 sotto_conversation_apply_change (SottoConversation           *self,
                                  const SottoStoreStateChange *change)
 {
@@ -396,12 +377,53 @@ sotto_conversation_apply_change (SottoConversation           *self,
   sotto_conversation_set_unread_count (self, change->n_unread);
 }
 
+/* State changes in one transaction.  Unless @operation is strict, a
+ * message that is gone is left out, as one receipt may name messages
+ * that are and messages that are not. */
 static void
-sotto_conversation_state_apply (SottoConversation *self,
-                                GTask             *task,
-                                Operation         *operation)
+sotto_conversation_states_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
 {
-  sotto_conversation_apply_change (self, &operation->change);
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; operation->ids[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      SottoStoreStateChange change;
+
+      if (_sotto_store_set_message_state (self->store, self->id, operation->ids[i],
+                                          operation->state, &change, &local_error))
+        g_array_append_val (operation->changes, change);
+      else if (operation->strict)
+        g_propagate_error (&error, g_steal_pointer (&local_error));
+      else
+        g_debug ("State of message %s not changed: %s", operation->ids[i], local_error->message);
+    }
+
+  /* A strict failure changed nothing, but the batch must end. */
+  if (!_sotto_store_commit_batch (self->store, error == NULL ? &error : NULL) || error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_states_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
+{
+  for (guint i = 0; i < operation->changes->len; i++)
+    sotto_conversation_apply_change (self, &g_array_index (operation->changes, SottoStoreStateChange, i));
 
   g_task_return_boolean (task, TRUE);
 }
@@ -435,11 +457,14 @@ sotto_conversation_set_message_state_async (SottoConversation   *self,
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_state_apply;
-  operation->id = g_strdup (id);
+  operation->apply = sotto_conversation_states_apply;
+  operation->ids = g_new0 (char *, 2);
+  operation->ids[0] = g_strdup (id);
   operation->state = state;
+  operation->strict = TRUE;
+  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
 
-  sotto_conversation_run (self, operation, sotto_conversation_state_thread,
+  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
                           sotto_conversation_set_message_state_async,
                           cancellable, callback, user_data);
 }
@@ -464,53 +489,6 @@ sotto_conversation_set_message_state_finish (SottoConversation  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* Many state changes in one transaction: a message that is gone, or
- * further along already, is left out, as one receipt may name both. */
-static void
-sotto_conversation_states_thread (GTask        *task,
-                                  gpointer      source_object,
-                                  gpointer      task_data,
-                                  GCancellable *cancellable)
-{
-  SottoConversation *self = source_object;
-  Operation *operation = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_begin_batch (self->store, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  for (guint i = 0; operation->ids[i] != NULL; i++)
-    {
-      g_autoptr(GError) local_error = NULL;
-      SottoStoreStateChange change;
-
-      if (_sotto_store_set_message_state (self->store, self->id, operation->ids[i],
-                                          operation->state, &change, &local_error))
-        g_array_append_val (operation->changes, change);
-      else
-        g_debug ("State of message %s not changed: %s", operation->ids[i], local_error->message);
-    }
-
-  if (!_sotto_store_commit_batch (self->store, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-sotto_conversation_states_apply (SottoConversation *self,
-                                 GTask             *task,
-                                 Operation         *operation)
-{
-  for (guint i = 0; i < operation->changes->len; i++)
-    sotto_conversation_apply_change (self, &g_array_index (operation->changes, SottoStoreStateChange, i));
-
-  g_task_return_boolean (task, TRUE);
 }
 
 /* Like sotto_conversation_set_message_state_async() for each of @ids,

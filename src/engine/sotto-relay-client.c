@@ -1182,6 +1182,33 @@ sotto_relay_client_send_finish (SottoRelayClient         *self,
 
 /* Sends on the delivery socket */
 
+static gboolean
+sotto_relay_client_socket_is_open (SottoRelayClient *self)
+{
+  return self->socket != NULL
+         && soup_websocket_connection_get_state (self->socket) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Sends the object @builder holds on the socket, if it is open. */
+static void
+sotto_relay_client_send_message (SottoRelayClient *self,
+                                 JsonBuilder      *builder)
+{
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  if (!sotto_relay_client_socket_is_open (self))
+    return;
+
+  generator = json_generator_new ();
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  soup_websocket_connection_send_text (self->socket, text);
+}
+
 static void
 socket_send_free (SocketSend *send)
 {
@@ -1207,9 +1234,7 @@ sotto_relay_client_can_pipeline (SottoRelayClient *self)
 {
   g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
 
-  return self->socket != NULL
-         && self->socket_authenticated
-         && soup_websocket_connection_get_state (self->socket) == SOUP_WEBSOCKET_STATE_OPEN;
+  return self->socket_authenticated && sotto_relay_client_socket_is_open (self);
 }
 
 static int
@@ -1273,9 +1298,6 @@ sotto_relay_client_send_on_socket (SottoRelayClient *self,
                                    GPtrArray        *envelopes)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   SocketSend *send;
 
   send = g_new0 (SocketSend, 1);
@@ -1294,12 +1316,8 @@ sotto_relay_client_send_on_socket (SottoRelayClient *self,
   build_send (builder, timestamp, envelopes);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-
   g_hash_table_insert (self->socket_sends, &send->id, send);
-  soup_websocket_connection_send_text (self->socket, text);
+  sotto_relay_client_send_message (self, builder);
 }
 
 /* The relay's answer to a send made on the socket: what the same HTTP
@@ -1657,16 +1675,9 @@ sotto_relay_client_acknowledge (SottoRelayClient *self,
                                 const char       *guid)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
   g_return_if_fail (guid != NULL);
-
-  if (self->socket == NULL
-      || soup_websocket_connection_get_state (self->socket) != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
@@ -1675,11 +1686,7 @@ sotto_relay_client_acknowledge (SottoRelayClient *self,
   json_builder_add_string_value (builder, guid);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-
-  soup_websocket_connection_send_text (self->socket, text);
+  sotto_relay_client_send_message (self, builder);
 }
 
 /**
@@ -1702,13 +1709,6 @@ sotto_relay_client_acknowledge_all (SottoRelayClient   *self,
   for (guint start = 0; start < n_guids; start += MAX_ACK_GUIDS)
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autoptr(JsonNode) root = NULL;
-      g_autofree char *text = NULL;
-
-      if (self->socket == NULL
-          || soup_websocket_connection_get_state (self->socket) != SOUP_WEBSOCKET_STATE_OPEN)
-        return;
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "type");
@@ -1720,11 +1720,7 @@ sotto_relay_client_acknowledge_all (SottoRelayClient   *self,
       json_builder_end_array (builder);
       json_builder_end_object (builder);
 
-      root = json_builder_get_root (builder);
-      json_generator_set_root (generator, root);
-      text = json_generator_to_data (generator, NULL);
-
-      soup_websocket_connection_send_text (self->socket, text);
+      sotto_relay_client_send_message (self, builder);
     }
 }
 

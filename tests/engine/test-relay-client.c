@@ -322,30 +322,6 @@ acknowledged (gpointer data)
 }
 
 static gboolean
-acknowledged_more (gpointer data)
-{
-  Relay *relay = data;
-
-  return relay->acks->len >= 4;
-}
-
-static gboolean
-six_messages (gpointer data)
-{
-  Relay *relay = data;
-
-  return relay->acks->len >= 6;
-}
-
-static gboolean
-seven_messages (gpointer data)
-{
-  Relay *relay = data;
-
-  return relay->acks->len >= 7;
-}
-
-static gboolean
 two_connections (gpointer data)
 {
   Relay *relay = data;
@@ -428,12 +404,19 @@ respond (SoupWebsocketConnection *socket,
   soup_websocket_connection_send_text (socket, text);
 }
 
-static gboolean
-three_messages (gpointer data)
+/* Whether the relay has had @n messages from the client. */
+typedef struct
 {
-  Relay *relay = data;
+  Relay *relay;
+  guint n;
+} Count;
 
-  return relay->acks->len >= 3;
+static gboolean
+counted (gpointer data)
+{
+  Count *count = data;
+
+  return count->relay->acks->len >= count->n;
 }
 
 static gboolean
@@ -495,7 +478,7 @@ test_relay_client_socket_sends (void)
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL,
                                    engine_test_result_cb, &results[i]);
-  engine_test_wait_until (three_messages, relay);
+  engine_test_wait_until (counted, &(Count) { relay, 3 });
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     ids[i] = sent_id (relay, i);
   g_assert_cmpint (ids[0], !=, ids[1]);
@@ -532,7 +515,7 @@ test_relay_client_socket_sends (void)
 
   /* A success must carry a body. */
   sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
-  engine_test_wait_until (acknowledged_more, relay);
+  engine_test_wait_until (counted, &(Count) { relay, 4 });
   respond (socket, sent_id (relay, 3), "\"status\": 200");
   engine_test_wait (&result);
   g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
@@ -549,7 +532,7 @@ test_relay_client_socket_sends (void)
     }
   guids = g_strv_builder_end (builder);
   sotto_relay_client_acknowledge_all (client, (const char * const *) guids, g_strv_length (guids));
-  engine_test_wait_until (six_messages, relay);
+  engine_test_wait_until (counted, &(Count) { relay, 6 });
   g_assert_true (g_str_has_prefix (g_ptr_array_index (relay->acks, 4), "{\"type\":\"ack\",\"guids\":[\"g0\","));
   g_assert_true (g_str_has_suffix (g_ptr_array_index (relay->acks, 4), ",\"g255\"]}"));
   g_assert_cmpstr (g_ptr_array_index (relay->acks, 5), ==,
@@ -562,7 +545,7 @@ test_relay_client_socket_sends (void)
   /* A send without an answer fails when the socket goes: the relay may
    * or may not have it, and the caller sends it again. */
   sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
-  engine_test_wait_until (seven_messages, relay);
+  engine_test_wait_until (counted, &(Count) { relay, 7 });
   soup_websocket_connection_close (socket, 1001, "going-away");
   engine_test_wait (&result);
   g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
