@@ -428,6 +428,29 @@ sotto_conversation_states_apply (SottoConversation *self,
   g_task_return_boolean (task, TRUE);
 }
 
+/* Runs the state changes of @ids, which it takes. */
+static void
+sotto_conversation_change_states (SottoConversation   *self,
+                                  GStrv                ids,
+                                  SottoMessageState    state,
+                                  gboolean             strict,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  Operation *operation = g_new0 (Operation, 1);
+
+  operation->apply = sotto_conversation_states_apply;
+  operation->ids = ids;
+  operation->state = state;
+  operation->strict = strict;
+  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
+
+  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
+                          sotto_conversation_set_message_state_async,
+                          cancellable, callback, user_data);
+}
+
 /**
  * sotto_conversation_set_message_state_async:
  * @self: a #SottoConversation
@@ -449,24 +472,16 @@ sotto_conversation_set_message_state_async (SottoConversation   *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  Operation *operation;
+  GStrv ids;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (id != NULL);
   g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_states_apply;
-  operation->ids = g_new0 (char *, 2);
-  operation->ids[0] = g_strdup (id);
-  operation->state = state;
-  operation->strict = TRUE;
-  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
-
-  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
-                          sotto_conversation_set_message_state_async,
-                          cancellable, callback, user_data);
+  ids = g_new0 (char *, 2);
+  ids[0] = g_strdup (id);
+  sotto_conversation_change_states (self, ids, state, TRUE, cancellable, callback, user_data);
 }
 
 /**
@@ -501,21 +516,11 @@ _sotto_conversation_set_message_states_async (SottoConversation   *self,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data)
 {
-  Operation *operation;
-
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (ids != NULL);
   g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
 
-  operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_states_apply;
-  operation->ids = g_strdupv ((char **) ids);
-  operation->state = state;
-  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
-
-  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
-                          sotto_conversation_set_message_state_async,
-                          NULL, callback, user_data);
+  sotto_conversation_change_states (self, g_strdupv ((char **) ids), state, FALSE, NULL, callback, user_data);
 }
 
 static void
