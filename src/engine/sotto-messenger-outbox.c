@@ -1662,6 +1662,11 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   waiter->after = self->n_passes;
   g_queue_push_tail (&self->waiters, waiter);
 
+  /* Messages handed over just before are stored before the outbox is
+   * read. */
+  g_clear_handle_id (&self->compose_source, g_source_remove);
+  compose_next (self);
+
   /* A pass that is running already read the outbox; the one after it
    * is the one that answers. */
   if (self->pumping)
