@@ -738,9 +738,20 @@ receive_batch_cb (GObject      *object,
     {
       Reception *reception = g_ptr_array_index (batch->receptions, i);
 
-      if (!outcome_is_final (reception->outcome))
+      /* Only the last can need more; before it, only a batch that could
+       * not be committed leaves envelopes undone, and the relay delivers
+       * those again. */
+      if (!outcome_is_final (reception->outcome) && i + 1 == batch->n_received)
         {
           next = reception;
+          continue;
+        }
+
+      if (!outcome_is_final (reception->outcome))
+        {
+          g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
+                   reception->error != NULL ? reception->error->message : "");
+          reception_free (reception);
           continue;
         }
 
