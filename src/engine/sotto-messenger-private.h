@@ -100,7 +100,8 @@ struct _SottoMessenger
   guint compose_source;
   gboolean compose_running;
 
-  /* Delivery receipts waiting to go: conversation → GPtrArray of ids. */
+  /* Delivery receipts waiting to go: conversation → GPtrArray of ids
+   * (sotto-messenger-receipts.c). */
   GHashTable *receipts;
   guint receipt_source;
   gboolean sending_receipts;
@@ -141,7 +142,18 @@ typedef struct
   gint64 last_resort_rotated_at;
 } SottoKeyState;
 
+/* One content encrypted for every device of one contact
+ * (sotto-messenger-delivery.c). */
+typedef struct
+{
+  char *uuid;
+  GBytes *plaintext;
+  GPtrArray *envelopes;
+  gboolean no_session;
+} SottoEncryption;
+
 void             _sotto_outbox_item_free               (SottoOutboxItem      *item);
+void             _sotto_encryption_free                (SottoEncryption      *encryption);
 void             _sotto_key_batch_free                 (SottoKeyBatch        *batch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
@@ -192,10 +204,18 @@ void             _sotto_messenger_set_error_from_sp    (GError              **er
 GPtrArray       *_sotto_messenger_composing_new        (void);
 void             _sotto_messenger_pump                 (SottoMessenger       *self);
 void             _sotto_messenger_stop_outbox          (SottoMessenger       *self);
+
+/* sotto-messenger-receipts.c */
 void             _sotto_messenger_queue_receipt        (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         const char           *id);
 void             _sotto_messenger_flush_receipts       (SottoMessenger       *self);
+
+/* sotto-messenger-delivery.c */
+gboolean         _sotto_messenger_encrypt              (SottoMessenger       *self,
+                                                        SottoEncryption      *encryption,
+                                                        GHashTable           *registration_ids,
+                                                        GError              **error);
 void             _sotto_messenger_send_plaintext_async (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         GBytes               *plaintext,

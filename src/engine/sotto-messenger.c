@@ -25,8 +25,10 @@
 
 /* The messenger ties an account to its relay: it registers the account
  * and keeps its prekeys stocked (this file), sends what the user writes
- * through the outbox (sotto-messenger-outbox.c), and stores what arrives
- * (sotto-messenger-inbox.c).  Everything the session core does runs on
+ * through the outbox (sotto-messenger-outbox.c), which encrypts and
+ * delivers content to a contact's devices (sotto-messenger-delivery.c),
+ * stores what arrives (sotto-messenger-inbox.c) and answers it with
+ * receipts (sotto-messenger-receipts.c).  Everything the session core does runs on
  * the store's thread, against the store, inside the transactions that
  * also write the messages, so that a crash at any moment leaves either
  * both the session and the message or neither. */
