@@ -420,6 +420,79 @@ test_sender_killed (void)
     ;
 }
 
+typedef struct
+{
+  guint sent;
+  guint failed;
+} Count;
+
+static void
+counted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Count *count = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
+    count->sent++;
+  else
+    count->failed++;
+}
+
+/* The recipient registered again before a burst: the relay refuses the
+ * first pipelined sends as going to a stale device, the sender sets up
+ * a new session with the new keys and goes on, and everything arrives
+ * once, in order. */
+static void
+test_recipient_reset (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(CliResult) sent = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(CliResult) reset = NULL;
+  g_autoptr(CliResult) rest = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  Sender sender = { "alice" };
+  Count count = { 0, 0 };
+
+  sent = cli_run (test, alice, "send", "bob", "alice first", NULL);
+  cli_assert_ok (sent);
+  received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (received);
+  reset = cli_run (test, bob, "reset-identity", NULL);
+  cli_assert_ok (reset);
+
+  sender_open (&sender, alice);
+  for (guint i = 0; i < MESSAGES_PER_SENDER; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s %04u", sender.name, i);
+
+      sotto_messenger_send_async (sender.messenger, sender.conversation, text, NULL, counted_cb, &count);
+    }
+  while (count.sent + count.failed < MESSAGES_PER_SENDER)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (count.sent, ==, MESSAGES_PER_SENDER);
+  sender_close (&sender);
+
+  g_clear_pointer (&received, cli_result_free);
+  received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (received);
+
+  rest = cli_run (test, bob, "--json", "history", "alice", "--limit", "1000", NULL);
+  cli_assert_ok (rest);
+  history = cli_parse_lines (rest->out);
+  g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
+  g_ptr_array_remove_index (history, 0);
+  check_sender (history, "alice", ids);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -432,6 +505,7 @@ main (int   argc,
 
   g_test_add_func ("/cli/burst", test_burst);
   g_test_add_func ("/cli/burst/sender-killed", test_sender_killed);
+  g_test_add_func ("/cli/burst/recipient-reset", test_recipient_reset);
 
   return g_test_run ();
 }
