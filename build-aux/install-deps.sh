@@ -1,19 +1,25 @@
 #!/bin/sh
 # Installs what Sotto needs on Debian 12, and nothing when it is all
-# there already.  Usage: install-deps.sh app|test
+# there already.  Usage: install-deps.sh relay|app|test
 #
+#   relay what a server needs to build the relay (meson -Dapp=false),
+#         without GTK and libadwaita
 #   app   the libraries and tools to build and run the app and relay
 #   test  also what the test suite and the benchmarks run
 set -eu
 
 mode=${1:-app}
 
-build_packages="
+relay_packages="
   meson ninja-build pkg-config gcc gettext
-  libglib2.0-dev libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
+  libglib2.0-dev libglib2.0-dev-bin
   libsoup-3.0-dev libjson-glib-dev libsodium-dev libgcrypt20-dev
-  libsqlite3-dev libsecret-1-dev libqrencode-dev
+  libsqlite3-dev libsecret-1-dev
   libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
+"
+build_packages="
+  $relay_packages
+  libgtk-4-dev libadwaita-1-dev libqrencode-dev
   desktop-file-utils appstream python3
 "
 test_packages="
@@ -26,6 +32,9 @@ test_packages="
 "
 
 packages=$build_packages
+if [ "$mode" = relay ]; then
+  packages=$relay_packages
+fi
 if [ "$mode" = test ]; then
   packages="$packages $test_packages"
 fi

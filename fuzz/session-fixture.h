@@ -166,7 +166,6 @@ session_fixture (void)
   SpMemoryStore *alice_memory = NULL;
   SpMemoryStore *bob_memory = NULL;
   SessionFixture *f;
-  SpPreKeyBundle *bundle;
   int rc;
 
   if (fixture != NULL)
@@ -174,7 +173,6 @@ session_fixture (void)
   if (sp_init () != SP_OK || (f = sodium_malloc (sizeof *f)) == NULL)
     abort ();
   memset (f, 0, sizeof *f);
-  bundle = &f->bundle;
 
   if (fixture_key_pair (&f->alice_identity, 0x11) != SP_OK
       || fixture_key_pair (&f->bob_identity, 0x22) != SP_OK
@@ -197,18 +195,9 @@ session_fixture (void)
                          f->kyber_pre_key.public_key, SP_KYBER_PUBLIC_KEY_SIZE, z) != SP_OK)
     abort ();
 
-  bundle->registration_id = 2;
-  bundle->device_id = fixture_bob.device_id;
-  bundle->identity_key = f->bob_identity.public_key;
-  bundle->signed_pre_key_id = f->signed_pre_key.id;
-  bundle->signed_pre_key = f->signed_pre_key.key_pair.public_key;
-  memcpy (bundle->signed_pre_key_signature, f->signed_pre_key.signature, SP_SIGNATURE_SIZE);
-  bundle->kyber_pre_key_id = f->kyber_pre_key.id;
-  memcpy (bundle->kyber_pre_key, f->kyber_pre_key.public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle->kyber_pre_key_signature, f->kyber_pre_key.signature, SP_SIGNATURE_SIZE);
-  bundle->has_pre_key = true;
-  bundle->pre_key_id = f->pre_key.id;
-  bundle->pre_key = f->pre_key.key_pair.public_key;
+  if (sp_pre_key_bundle_init (&f->bundle, 2, fixture_bob.device_id, &f->bob_identity.public_key,
+                              &f->signed_pre_key, &f->kyber_pre_key, &f->pre_key) != SP_OK)
+    abort ();
 
   if (sp_memory_store_new (&alice_memory, &f->alice_identity, 1) != SP_OK
       || sp_memory_store_new (&bob_memory, &f->bob_identity, 2) != SP_OK)

@@ -21,7 +21,12 @@
 #include "sp-init.h"
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
+#include "sp-sender-key.h"
+#include "sp-store.h"
 #include "sp-xeddsa.h"
+
+/* The group operations' message: 100 bytes, as in the session bench. */
+#define GROUP_PLAINTEXT_SIZE 100
 
 /* What every operation works on, prepared once so that the timed loops
  * measure the operation and nothing else. */
@@ -33,6 +38,20 @@ typedef struct {
   uint8_t kyber_public[SP_KYBER_PUBLIC_KEY_SIZE];
   uint8_t kyber_secret[SP_KYBER_SECRET_KEY_SIZE];
   uint8_t ciphertext[SP_KYBER_CIPHERTEXT_SIZE];
+
+  /* Groups: the sender works on the in-memory store, the receiver on a
+   * store that always hands out the record it was prepared with and
+   * forgets what is saved, so that it decrypts the same message again
+   * and again, as bench-libsignal.mjs does. */
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  uint8_t group_plaintext[GROUP_PLAINTEXT_SIZE];
+  uint8_t group_message[SP_GROUP_CIPHERTEXT_MAX_SIZE (GROUP_PLAINTEXT_SIZE)];
+  size_t group_message_len;
+  SpAddress sender_address;
+  SpMemoryStore *sender_store;
+  SpGroupCipher *sender;
+  SpSenderKeyRecord *receiver_record;
+  SpGroupCipher *receiver;
 } Fixture;
 
 typedef int (*Operation) (Fixture *fixture);
@@ -100,6 +119,28 @@ kyber_decapsulate (Fixture *fixture)
   return rc;
 }
 
+static int
+group_encrypt (Fixture *fixture)
+{
+  uint8_t message[SP_GROUP_CIPHERTEXT_MAX_SIZE (GROUP_PLAINTEXT_SIZE)];
+  size_t len;
+
+  return sp_group_cipher_encrypt (fixture->sender, fixture->distribution_id, fixture->group_plaintext,
+                                  sizeof fixture->group_plaintext, message, sizeof message, &len);
+}
+
+static int
+group_decrypt (Fixture *fixture)
+{
+  uint8_t plaintext[SP_GROUP_CIPHERTEXT_MAX_SIZE (GROUP_PLAINTEXT_SIZE)];
+  size_t len;
+  int rc = sp_group_cipher_decrypt (fixture->receiver, &fixture->sender_address, fixture->group_message,
+                                    fixture->group_message_len, plaintext, sizeof plaintext, &len);
+
+  sodium_memzero (plaintext, sizeof plaintext);
+  return rc;
+}
+
 static const struct {
   const char *name;
   Operation operation;
@@ -110,6 +151,8 @@ static const struct {
   { "kyber_keypair", kyber_keypair },
   { "kyber_encapsulate", kyber_encapsulate },
   { "kyber_decapsulate", kyber_decapsulate },
+  { "group_encrypt", group_encrypt },
+  { "group_decrypt", group_decrypt },
 };
 
 static double
@@ -184,6 +227,82 @@ measure (Operation  operation,
 }
 
 static int
+fixed_load_sender_key (void              *user_data,
+                       const SpAddress   *sender,
+                       const uint8_t      distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                       SpSenderKeyRecord *record)
+{
+  return sp_sender_key_record_copy (record, user_data);
+}
+
+static int
+forgetful_store_sender_key (void                    *user_data,
+                            const SpAddress         *sender,
+                            const uint8_t            distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                            const SpSenderKeyRecord *record)
+{
+  return SP_OK;
+}
+
+/* Alice creates her sender key and sends one message; the receiver
+ * keeps the record it has after processing her distribution message. */
+static int
+prepare_group (Fixture *fixture)
+{
+  static const SpAddress receiver_address = { "bob", 1 };
+  uint8_t distribution[SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE];
+  size_t distribution_len;
+  SpMemoryStore *receiver_store = NULL;
+  SpStore store;
+  SpGroupCipher *processor = NULL;
+  int rc;
+
+  fixture->sender_address.name = "alice";
+  fixture->sender_address.device_id = 1;
+  randombytes_buf (fixture->distribution_id, sizeof fixture->distribution_id);
+  randombytes_buf (fixture->group_plaintext, sizeof fixture->group_plaintext);
+
+  if ((rc = sp_memory_store_new (&fixture->sender_store, &fixture->identity, 1)) != SP_OK
+      || (rc = sp_memory_store_get_interface (fixture->sender_store, &store)) != SP_OK
+      || (rc = sp_group_cipher_new (&fixture->sender, &store, &fixture->sender_address)) != SP_OK
+      || (rc = sp_group_cipher_create_distribution (fixture->sender, fixture->distribution_id, distribution,
+                                                    sizeof distribution, &distribution_len)) != SP_OK
+      || (rc = sp_group_cipher_encrypt (fixture->sender, fixture->distribution_id, fixture->group_plaintext,
+                                        sizeof fixture->group_plaintext, fixture->group_message,
+                                        sizeof fixture->group_message, &fixture->group_message_len)) != SP_OK)
+    return rc;
+
+  if ((rc = sp_memory_store_new (&receiver_store, &fixture->remote, 2)) == SP_OK
+      && (rc = sp_memory_store_get_interface (receiver_store, &store)) == SP_OK
+      && (rc = sp_group_cipher_new (&processor, &store, &receiver_address)) == SP_OK
+      && (rc = sp_group_cipher_process_distribution (processor, &fixture->sender_address, distribution,
+                                                     distribution_len)) == SP_OK
+      && (rc = sp_sender_key_record_new (&fixture->receiver_record)) == SP_OK)
+    rc = store.load_sender_key (store.user_data, &fixture->sender_address, fixture->distribution_id,
+                                fixture->receiver_record);
+  sp_group_cipher_free (processor);
+  sp_memory_store_free (receiver_store);
+  sodium_memzero (distribution, sizeof distribution);
+  if (rc != SP_OK)
+    return rc;
+
+  memset (&store, 0, sizeof store);
+  store.user_data = fixture->receiver_record;
+  store.load_sender_key = fixed_load_sender_key;
+  store.store_sender_key = forgetful_store_sender_key;
+  return sp_group_cipher_new (&fixture->receiver, &store, &receiver_address);
+}
+
+static void
+clear_group (Fixture *fixture)
+{
+  sp_group_cipher_free (fixture->sender);
+  sp_group_cipher_free (fixture->receiver);
+  sp_memory_store_free (fixture->sender_store);
+  sp_sender_key_record_free (fixture->receiver_record);
+}
+
+static int
 prepare (Fixture *fixture)
 {
   uint8_t shared_secret[SP_KYBER1024_SHARED_SECRET_BYTES];
@@ -197,6 +316,8 @@ prepare (Fixture *fixture)
       && (rc = sp_kyber1024_keypair (fixture->kyber_public, fixture->kyber_secret)) == SP_OK)
     rc = sp_kyber1024_encapsulate (fixture->ciphertext, shared_secret, fixture->kyber_public,
                                    sizeof fixture->kyber_public, NULL);
+  if (rc == SP_OK)
+    rc = prepare_group (fixture);
 
   sodium_memzero (shared_secret, sizeof shared_secret);
   return rc;
@@ -230,10 +351,12 @@ main (int   argc,
       fprintf (stderr, "bench-protocol: out of memory\n");
       return EXIT_FAILURE;
     }
+  memset (fixture, 0, sizeof *fixture);
 
   if ((rc = prepare (fixture)) != SP_OK)
     {
       fprintf (stderr, "bench-protocol: preparing the inputs failed: %s\n", sp_strerror (rc));
+      clear_group (fixture);
       sodium_free (fixture);
       return EXIT_FAILURE;
     }
@@ -252,6 +375,7 @@ main (int   argc,
       fflush (stdout);
     }
 
+  clear_group (fixture);
   sodium_free (fixture);
   return status;
 }

@@ -76,7 +76,6 @@ now_seconds (void)
 static int
 keys_init (Keys *keys)
 {
-  SpPreKeyBundle *bundle = &keys->bundle;
   int rc;
 
   if ((rc = sp_key_pair_generate (&keys->alice_identity)) != SP_OK
@@ -85,17 +84,8 @@ keys_init (Keys *keys)
       || (rc = sp_kyber_pre_key_generate (&keys->kyber_pre_key, &keys->bob_identity.private_key, 2, 0)) != SP_OK)
     return rc;
 
-  memset (bundle, 0, sizeof *bundle);
-  bundle->registration_id = 2;
-  bundle->device_id = bob_address.device_id;
-  bundle->identity_key = keys->bob_identity.public_key;
-  bundle->signed_pre_key_id = keys->signed_pre_key.id;
-  bundle->signed_pre_key = keys->signed_pre_key.key_pair.public_key;
-  memcpy (bundle->signed_pre_key_signature, keys->signed_pre_key.signature, SP_SIGNATURE_SIZE);
-  bundle->kyber_pre_key_id = keys->kyber_pre_key.id;
-  memcpy (bundle->kyber_pre_key, keys->kyber_pre_key.public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle->kyber_pre_key_signature, keys->kyber_pre_key.signature, SP_SIGNATURE_SIZE);
-  return SP_OK;
+  return sp_pre_key_bundle_init (&keys->bundle, 2, bob_address.device_id, &keys->bob_identity.public_key,
+                                 &keys->signed_pre_key, &keys->kyber_pre_key, NULL);
 }
 
 static void

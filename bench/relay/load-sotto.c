@@ -48,6 +48,7 @@ typedef struct
   char       *dir;
   FILE       *ready;          /* the relay's standard output */
   gboolean    websocket_sends;
+  guint16          metrics_port;
 } SottoTarget;
 
 /* Finds text in a buffer.  GLib's g_strstr_len() compares at every
@@ -519,7 +520,7 @@ sotto_counters (LoadTarget         *target,
                 LoadServerCounters *counters)
 {
   guint status;
-  g_autofree char *text = http_blocking (target->port, "GET", "/metrics", &status);
+  g_autofree char *text = http_blocking (((SottoTarget *) target)->metrics_port, "GET", "/metrics", &status);
 
   if (status != 200)
     g_error ("metrics failed with status %u", status);
@@ -532,7 +533,7 @@ sotto_counters (LoadTarget         *target,
 static void
 remove_data_dir (const char *dir)
 {
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.log" };
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -579,6 +580,7 @@ start_relay (SottoTarget *self,
 {
   g_autofree char *conf_path = g_build_filename (self->dir, "relay.conf", NULL);
   g_autofree char *log_path = g_build_filename (self->dir, "relay.log", NULL);
+  g_autofree char *log = NULL;
   int pipefd[2];
   int log_fd;
   char line[256];
@@ -596,7 +598,8 @@ start_relay (SottoTarget *self,
       dup2 (log_fd, STDERR_FILENO);
       close (pipefd[0]);
       close (pipefd[1]);
-      execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", self->dir, NULL);
+      execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", self->dir,
+             "--metrics-listen", "127.0.0.1:0", NULL);
       _exit (127);
     }
   close (pipefd[1]);
@@ -608,6 +611,11 @@ start_relay (SottoTarget *self,
     g_error ("the relay did not start; see %s", log_path);
   self->parent.pid = pid;
   self->parent.port = (guint16) atoi (strrchr (line, ':') + 1);
+  /* The startup summary, logged before the ready line, says where the
+   * metrics are. */
+  if (!g_file_get_contents (log_path, &log, NULL, NULL) || strstr (log, "metrics on 127.0.0.1:") == NULL)
+    g_error ("the relay does not serve metrics; see %s", log_path);
+  self->metrics_port = (guint16) atoi (strstr (log, "metrics on 127.0.0.1:") + strlen ("metrics on 127.0.0.1:"));
 }
 
 LoadTarget *

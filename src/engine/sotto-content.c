@@ -12,7 +12,9 @@
 
 #include <glib/gi18n.h>
 
+#include "sp-error.h"
 #include "sp-protobuf.h"
+#include "sp-uuid.h"
 
 #include "sotto-content.h"
 #include "sotto-engine-private.h"
@@ -64,7 +66,7 @@
 
 #define VERSION_1 1
 #define V1_HEADER_SIZE 31
-#define UUID_SIZE 16
+#define UUID_SIZE SP_UUID_SIZE
 
 /* Ends the protobuf message in version 2; only zeros follow it. */
 #define PADDING_MARKER 0x80
@@ -104,21 +106,7 @@ gboolean
 _sotto_uuid_to_bytes (const char *uuid,
                       guint8      out[UUID_SIZE])
 {
-  guint n = 0;
-
-  if (uuid == NULL || !g_uuid_string_is_valid (uuid))
-    return FALSE;
-
-  for (const char *p = uuid; *p != '\0' && n < UUID_SIZE; p++)
-    {
-      if (*p == '-')
-        continue;
-
-      out[n++] = (g_ascii_xdigit_value (p[0]) << 4) | g_ascii_xdigit_value (p[1]);
-      p++;
-    }
-
-  return n == UUID_SIZE;
+  return uuid != NULL && sp_uuid_decode (out, uuid) == SP_OK;
 }
 
 static char *

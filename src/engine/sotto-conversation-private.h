@@ -26,5 +26,9 @@ void               _sotto_conversation_set_message_states_async (SottoConversati
                                                                  SottoMessageState    state,
                                                                  GAsyncReadyCallback  callback,
                                                                  gpointer             user_data);
+void               _sotto_conversation_apply_identity (SottoConversation      *self,
+                                                       GBytes                 *identity_key,
+                                                       SottoVerificationState  verification_state,
+                                                       SottoMessage           *event);
 
 G_END_DECLS

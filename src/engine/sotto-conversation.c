@@ -57,7 +57,6 @@ struct _Operation
   gboolean strict;
   GArray *changes;
   SottoVerificationState verification_state;
-  gboolean event_added;
   GStrv read_ids;
 };
 
@@ -611,9 +610,9 @@ sotto_conversation_identity_thread (GTask        *task,
 
   if (!_sotto_store_change_identity (self->store,
                                      _sotto_contact_get_id (self->contact), self->id,
-                                     operation->identity_key, operation->message,
+                                     operation->identity_key,
                                      &operation->verification_state,
-                                     &operation->event_added,
+                                     &operation->message,
                                      &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -625,10 +624,8 @@ sotto_conversation_identity_apply (SottoConversation *self,
                                    GTask             *task,
                                    Operation         *operation)
 {
-  _sotto_contact_set_identity (self->contact, operation->identity_key, operation->verification_state);
-
-  if (operation->event_added)
-    sotto_conversation_append (self, operation->message);
+  _sotto_conversation_apply_identity (self, operation->identity_key, operation->verification_state,
+                                      operation->message);
 
   g_task_return_boolean (task, TRUE);
 }
@@ -656,25 +653,15 @@ sotto_conversation_set_identity_key_async (SottoConversation   *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
 {
-  g_autofree char *id = NULL;
   Operation *operation;
-  gint64 now;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (identity_key != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  id = g_uuid_string_random ();
-  now = _sotto_now_ms ();
-
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_identity_apply;
   operation->identity_key = g_bytes_ref (identity_key);
-  operation->message = _sotto_message_new (id,
-                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                           SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
-                                           SOTTO_MESSAGE_STATE_READ,
-                                           now, now, NULL);
 
   sotto_conversation_run (self, operation, sotto_conversation_identity_thread,
                           sotto_conversation_set_identity_key_async,
@@ -741,6 +728,24 @@ _sotto_conversation_add_stored (SottoConversation *self,
   g_return_if_fail (SOTTO_IS_MESSAGE (message));
 
   sotto_conversation_append (self, message);
+}
+
+/* Applies to the models an identity key that the store has recorded
+ * with _sotto_store_record_identity(), and the event it added, if any. */
+void
+_sotto_conversation_apply_identity (SottoConversation      *self,
+                                    GBytes                 *identity_key,
+                                    SottoVerificationState  verification_state,
+                                    SottoMessage           *event)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (identity_key != NULL);
+  g_return_if_fail (event == NULL || SOTTO_IS_MESSAGE (event));
+
+  _sotto_contact_set_identity (self->contact, identity_key, verification_state);
+
+  if (event != NULL)
+    sotto_conversation_append (self, event);
 }
 
 gint64

@@ -17,7 +17,7 @@
 #include "sp-message.h"
 
 #include "sotto-account.h"
-#include "sotto-contact.h"
+#include "sotto-contact-private.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
@@ -34,13 +34,21 @@
  * (the sender never heard that the relay took it) decrypts but carries
  * a message id the conversation has, and is dropped too.
  *
- * Two things need the main thread halfway: a sender nobody knows yet,
- * whose username must be checked with the relay before the contact is
- * stored, and an identity key that differs from the contact's, which
- * must be recorded with the key-change rules before the message that
- * brought it.  For both, the decryption is rolled back, which leaves the
- * store exactly as it was, the main thread does its part, and the
- * envelope is decrypted again from the start. */
+ * The identity key a message came with goes through the key-change
+ * rules in that same transaction, right after the session core has
+ * decrypted the message and before anything else: whatever the message
+ * holds, a text, receipts, bytes that do not decode or nothing at all,
+ * a key that differs from the contact's is recorded with an event in
+ * the conversation, a new safety number, and sending held for a
+ * verified contact, all committed together with the session that came
+ * with it or not at all.  A message that does not decrypt writes
+ * nothing, so it cannot change a key.
+ *
+ * A sender nobody knows yet needs the main thread halfway: the username
+ * must be checked with the relay before the contact is stored.  The
+ * decryption is rolled back, which leaves the store exactly as it was,
+ * the main thread stores the contact, and the envelope is decrypted
+ * again from the start. */
 
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
@@ -65,7 +73,6 @@ typedef enum
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
-  OUTCOME_IDENTITY_CHANGED,
   OUTCOME_RETRY_LATER,
 } Outcome;
 
@@ -75,8 +82,7 @@ typedef struct
   SottoRelayEnvelope *envelope;
   SottoConversation *conversation;
   gint64 conversation_id;
-  GBytes *contact_key;
-  GBytes *accept_key;
+  gint64 contact_id;
   guint restarts;
 
   /* Results. */
@@ -85,6 +91,12 @@ typedef struct
   GBytes *identity_key;
   SottoMessage *message;
   GError *error;
+
+  /* The contact's identity as the transaction left it, once committed;
+   * the event is set when the key changed. */
+  gboolean identity_recorded;
+  SottoVerificationState verification_state;
+  SottoMessage *identity_event;
 } Reception;
 
 /* Envelopes received in one transaction (receive_batch_thread()). */
@@ -106,12 +118,11 @@ reception_free (Reception *reception)
   g_clear_object (&reception->messenger);
   g_clear_pointer (&reception->envelope, sotto_relay_envelope_free);
   g_clear_object (&reception->conversation);
-  g_clear_pointer (&reception->contact_key, g_bytes_unref);
-  g_clear_pointer (&reception->accept_key, g_bytes_unref);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_object (&reception->message);
   g_clear_error (&reception->error);
+  g_clear_object (&reception->identity_event);
   g_free (reception);
 }
 
@@ -123,15 +134,6 @@ inbox_item_free (gpointer data)
 }
 
 /* On the store's thread */
-
-static gboolean
-same_key (GBytes            *bytes,
-          const SpPublicKey *key)
-{
-  return bytes != NULL
-         && g_bytes_get_size (bytes) == SP_PUBLIC_KEY_SIZE
-         && memcmp (g_bytes_get_data (bytes, NULL), key->bytes, SP_PUBLIC_KEY_SIZE) == 0;
-}
 
 static int
 decrypt (SottoMessenger   *self,
@@ -175,39 +177,9 @@ receive_in_transaction (SottoMessenger  *self,
   if (cipher == NULL)
     return OUTCOME_RETRY_LATER;
 
-  if (reception->accept_key != NULL)
-    {
-      SpPublicKey accepted;
-
-      rc = sp_public_key_decode (&accepted, g_bytes_get_data (reception->accept_key, NULL),
-                                 g_bytes_get_size (reception->accept_key));
-      if (rc == SP_OK)
-        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &accepted);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not store an identity key"));
-          return OUTCOME_RETRY_LATER;
-        }
-    }
-
+  /* The session core writes the session and the identity key only once
+   * the message decrypted, and never commits: this transaction does. */
   rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
-
-  /* Receiving is never blocked by a key change.  A store that does not
-   * trust the new key yet is told to, but only to find out whether the
-   * message really decrypts with it: the change is recorded by the main
-   * thread, and this transaction is rolled back. */
-  if ((rc == SP_ERR_IDENTITY_CHANGED || rc == SP_ERR_UNTRUSTED_IDENTITY) && type == SP_CIPHERTEXT_TYPE_PREKEY)
-    {
-      SpPreKeySignalMessage message;
-      gsize len;
-      const guint8 *data = g_bytes_get_data (envelope->content, &len);
-
-      rc = sp_pre_key_signal_message_decode (&message, data, len);
-      if (rc == SP_OK)
-        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &message.identity_key);
-      if (rc == SP_OK)
-        rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
-    }
 
   if (rc == SP_ERR_DUPLICATE_MESSAGE)
     return OUTCOME_DUPLICATE;
@@ -232,6 +204,14 @@ receive_in_transaction (SottoMessenger  *self,
       return OUTCOME_RETRY_LATER;
     }
   reception->identity_key = g_bytes_new (identity.bytes, SP_PUBLIC_KEY_SIZE);
+
+  /* Before the content is even looked at. */
+  if (reception->conversation_id != 0
+      && !_sotto_store_record_identity (self->store, reception->contact_id, reception->conversation_id,
+                                        reception->identity_key, &reception->verification_state,
+                                        &reception->identity_event, error))
+    return OUTCOME_RETRY_LATER;
+  reception->identity_recorded = reception->conversation_id != 0;
 
   reception->content = sotto_content_decode (plaintext, plaintext_len, error);
   if (reception->content == NULL)
@@ -259,9 +239,6 @@ receive_in_transaction (SottoMessenger  *self,
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
 
-  if (reception->contact_key != NULL && !same_key (reception->contact_key, &identity))
-    return OUTCOME_IDENTITY_CHANGED;
-
   reception->message = _sotto_message_new (reception->content->id,
                                            SOTTO_MESSAGE_DIRECTION_INCOMING,
                                            SOTTO_MESSAGE_KIND_TEXT,
@@ -288,6 +265,16 @@ receive_in_transaction (SottoMessenger  *self,
     }
 
   return OUTCOME_STORED;
+}
+
+/* Forgets what a reception's transaction wrote, once it is rolled
+ * back: nothing of it is on disk. */
+static void
+reception_undone (Reception *reception)
+{
+  g_clear_object (&reception->message);
+  reception->identity_recorded = FALSE;
+  g_clear_object (&reception->identity_event);
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a
@@ -331,20 +318,21 @@ receive_one (SottoMessenger *self,
       break;
 
     case OUTCOME_UNKNOWN_SENDER:
-    case OUTCOME_IDENTITY_CHANGED:
     case OUTCOME_RETRY_LATER:
     default:
       keep = FALSE;
       break;
     }
 
+  if (keep && _sotto_store_commit (self->store, &reception->error))
+    return;
+
   if (!keep)
     _sotto_store_rollback (self->store);
-  else if (!_sotto_store_commit (self->store, &reception->error))
-    {
-      g_clear_object (&reception->message);
-      reception->outcome = OUTCOME_RETRY_LATER;
-    }
+  else
+    reception->outcome = OUTCOME_RETRY_LATER;
+
+  reception_undone (reception);
 }
 
 static void
@@ -358,7 +346,7 @@ receive_thread (GTask        *task,
 }
 
 /* Whether the main thread finishes @reception at once: it needs no
- * further step (a lookup, a key change, a receipt to apply). */
+ * further step (a lookup, or a receipt to apply). */
 static gboolean
 outcome_is_final (Outcome outcome)
 {
@@ -408,10 +396,10 @@ receive_batch_thread (GTask        *task,
         {
           Reception *reception = g_ptr_array_index (batch->receptions, i);
 
-          g_clear_object (&reception->message);
           g_clear_error (&reception->error);
           reception->error = g_error_copy (error);
           reception->outcome = OUTCOME_RETRY_LATER;
+          reception_undone (reception);
         }
     }
 
@@ -460,7 +448,6 @@ reception_restart (Reception *reception)
     }
 
   g_clear_object (&reception->conversation);
-  g_clear_pointer (&reception->contact_key, g_bytes_unref);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_object (&reception->message);
@@ -503,26 +490,6 @@ receipt_apply (Reception *reception)
   _sotto_conversation_set_message_states_async (reception->conversation,
                                                 (const char * const *) reception->content->receipts,
                                                 state, receipt_applied_cb, reception);
-}
-
-static void
-identity_recorded_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  Reception *reception = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_record_identity_finish (SOTTO_MESSENGER (object), result, &error))
-    {
-      g_debug ("Could not record a new identity key: %s", error->message);
-      reception_finish (reception, FALSE);
-      return;
-    }
-
-  g_clear_pointer (&reception->accept_key, g_bytes_unref);
-  reception->accept_key = g_bytes_ref (reception->identity_key);
-  reception_restart (reception);
 }
 
 static void
@@ -572,6 +539,20 @@ sender_looked_up_cb (GObject      *object,
                                          contact_ensured_cb, reception);
 }
 
+/* Shows the identity key a reception recorded, and a change of it,
+ * before anything the message brought. */
+static void
+reception_show_identity (Reception *reception)
+{
+  if (!reception->identity_recorded)
+    return;
+
+  _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
+                                      reception->verification_state, reception->identity_event);
+  if (reception->identity_event != NULL)
+    _sotto_messenger_emit_identity_changed (reception->messenger, reception->conversation);
+}
+
 /* Shows what a reception with a final outcome committed; its envelope
  * can be acknowledged after this. */
 static void
@@ -580,16 +561,12 @@ reception_settle (Reception *reception)
   SottoMessenger *self = reception->messenger;
   SottoConversation *conversation = reception->conversation;
 
+  reception_show_identity (reception);
+
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
       _sotto_conversation_add_stored (conversation, reception->message);
-
-      /* A contact whose first key came with this message gets it now; it
-       * is no change, so nothing waits for it. */
-      if (sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation)) == NULL)
-        _sotto_messenger_record_identity_async (self, conversation, reception->identity_key, NULL, NULL, NULL);
-
       _sotto_messenger_emit_message_received (self, conversation, reception->message);
       _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
       break;
@@ -610,7 +587,6 @@ reception_settle (Reception *reception)
 
     case OUTCOME_RECEIPT:
     case OUTCOME_UNKNOWN_SENDER:
-    case OUTCOME_IDENTITY_CHANGED:
     case OUTCOME_RETRY_LATER:
     default:
       g_assert_not_reached ();
@@ -630,6 +606,8 @@ reception_decided (Reception *reception)
       return;
     }
 
+  reception_show_identity (reception);
+
   switch (reception->outcome)
     {
     case OUTCOME_RECEIPT:
@@ -643,11 +621,6 @@ reception_decided (Reception *reception)
       else
         _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL, NULL,
                                                contact_ensured_cb, reception);
-      break;
-
-    case OUTCOME_IDENTITY_CHANGED:
-      _sotto_messenger_record_identity_async (self, reception->conversation, reception->identity_key,
-                                              NULL, identity_recorded_cb, reception);
       break;
 
     case OUTCOME_RETRY_LATER:
@@ -679,15 +652,14 @@ reception_prepare (Reception *reception)
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
   if (conversation != NULL)
     {
-      GBytes *key = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
-
       reception->conversation = g_object_ref (conversation);
       reception->conversation_id = _sotto_conversation_get_id (conversation);
-      reception->contact_key = key != NULL ? g_bytes_ref (key) : NULL;
+      reception->contact_id = _sotto_contact_get_id (sotto_conversation_get_contact (conversation));
     }
   else
     {
       reception->conversation_id = 0;
+      reception->contact_id = 0;
     }
 }
 

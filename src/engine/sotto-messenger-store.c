@@ -275,9 +275,12 @@ save_identity (void              *user_data,
   return SP_OK;
 }
 
-/* Receiving is never blocked by a key change (the messenger records it
- * for the user instead); sending is, until the messenger stores the new
- * key after checking that the user let it through. */
+/* Receiving is never blocked by a key change: the session core saves the
+ * new key once the message decrypted, and the inbox applies the
+ * key-change rules to it in the same transaction, before anything is
+ * committed (sotto-messenger-inbox.c).  Sending is blocked until the
+ * messenger stores the new key after checking that the user let it
+ * through. */
 static int
 is_trusted_identity (void              *user_data,
                      const SpAddress   *address,

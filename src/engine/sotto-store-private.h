@@ -243,13 +243,19 @@ gboolean             _sotto_store_set_verification     (SottoStore              
                                                         SottoVerificationState      to_state,
                                                         gboolean                   *applied,
                                                         GError                    **error);
+gboolean             _sotto_store_record_identity      (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        gint64                      conversation_id,
+                                                        GBytes                     *identity_key,
+                                                        SottoVerificationState     *state,
+                                                        SottoMessage              **event,
+                                                        GError                    **error);
 gboolean             _sotto_store_change_identity      (SottoStore                 *self,
                                                         gint64                      contact_id,
                                                         gint64                      conversation_id,
                                                         GBytes                     *identity_key,
-                                                        SottoMessage               *event,
                                                         SottoVerificationState     *state,
-                                                        gboolean                   *event_added,
+                                                        SottoMessage              **event,
                                                         GError                    **error);
 gboolean             _sotto_store_insert_messages      (SottoStore                 *self,
                                                         gint64                      conversation_id,

@@ -18,6 +18,7 @@
 #include "sotto-account.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-engine-private.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
 
@@ -706,17 +707,36 @@ _sotto_store_insert_messages (SottoStore  *self,
   return TRUE;
 }
 
+/* The "safety number changed" event of a conversation. */
+static SottoMessage *
+sotto_store_new_identity_event (void)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  gint64 now = _sotto_now_ms ();
+
+  return _sotto_message_new (id,
+                             SOTTO_MESSAGE_DIRECTION_INCOMING,
+                             SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
+                             SOTTO_MESSAGE_STATE_READ,
+                             now, now, NULL);
+}
+
+/* Inside the caller's transaction: the key-change rules, decided against
+ * what is on disk.  The first key is simply kept.  A different one
+ * replaces it, adds a "safety number changed" event to the conversation,
+ * returned in @event, and turns a verified contact into a changed one,
+ * which holds sending.  *@event is %NULL when there was no change. */
 gboolean
-_sotto_store_change_identity (SottoStore              *self,
+_sotto_store_record_identity (SottoStore              *self,
                               gint64                   contact_id,
                               gint64                   conversation_id,
                               GBytes                  *identity_key,
-                              SottoMessage            *event,
                               SottoVerificationState  *state,
-                              gboolean                *event_added,
+                              SottoMessage           **event,
                               GError                 **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(SottoMessage) added = NULL;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GBytes) stored_key = NULL;
   SottoVerificationState stored_state;
@@ -725,25 +745,19 @@ _sotto_store_change_identity (SottoStore              *self,
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (identity_key != NULL, FALSE);
-  g_return_val_if_fail (SOTTO_IS_MESSAGE (event), FALSE);
-
-  *event_added = FALSE;
-
-  if (!_sotto_store_begin (self, error))
-    return FALSE;
+  g_return_val_if_fail (event != NULL && *event == NULL, FALSE);
 
   if (!sotto_store_read_identity (self, contact_id, &stored_key, &stored_state, error))
-    goto fail;
+    return FALSE;
 
   if (stored_key != NULL && g_bytes_equal (stored_key, identity_key))
     {
-      _sotto_store_rollback (self);
       *state = stored_state;
       return TRUE;
     }
 
   /* A verified contact's new key is held until the user looks at it;
-   * otherwise the state stays as it was.  The first key is no change. */
+   * otherwise the state stays as it was. */
   if (stored_key != NULL && stored_state == SOTTO_VERIFICATION_STATE_VERIFIED)
     new_state = SOTTO_VERIFICATION_STATE_CHANGED;
   else
@@ -753,7 +767,7 @@ _sotto_store_change_identity (SottoStore              *self,
                                     "UPDATE contacts SET identity_key = ?2, verification = ?3 WHERE id = ?1",
                                     error);
   if (statement == NULL)
-    goto fail;
+    return FALSE;
 
   sqlite3_bind_int64 (statement, 1, contact_id);
   sqlite3_bind_int (statement, 3, new_state);
@@ -762,34 +776,54 @@ _sotto_store_change_identity (SottoStore              *self,
                                  g_bytes_get_data (identity_key, NULL),
                                  g_bytes_get_size (identity_key), error)
       || !_sotto_store_step_done (self, statement, error))
-    goto fail;
-
-  if (stored_key != NULL)
-    {
-      events = g_ptr_array_new ();
-      g_ptr_array_add (events, event);
-
-      if (!sotto_store_append_messages (self, conversation_id, events, &position, error))
-        goto fail;
-    }
-
-  if (!_sotto_store_commit (self, error))
     return FALSE;
 
   if (stored_key != NULL)
     {
-      _sotto_message_set_position (event, position);
-      *event_added = TRUE;
+      added = sotto_store_new_identity_event ();
+      events = g_ptr_array_new ();
+      g_ptr_array_add (events, added);
+
+      if (!sotto_store_append_messages (self, conversation_id, events, &position, error))
+        return FALSE;
+
+      _sotto_message_set_position (added, position);
     }
 
   *state = new_state;
+  *event = g_steal_pointer (&added);
 
   return TRUE;
+}
 
-fail:
-  _sotto_store_rollback (self);
+/* _sotto_store_record_identity() in a transaction of its own. */
+gboolean
+_sotto_store_change_identity (SottoStore              *self,
+                              gint64                   contact_id,
+                              gint64                   conversation_id,
+                              GBytes                  *identity_key,
+                              SottoVerificationState  *state,
+                              SottoMessage           **event,
+                              GError                 **error)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
-  return FALSE;
+  if (!_sotto_store_begin (self, error))
+    return FALSE;
+
+  if (!_sotto_store_record_identity (self, contact_id, conversation_id, identity_key, state, event, error))
+    {
+      _sotto_store_rollback (self);
+      return FALSE;
+    }
+
+  if (!_sotto_store_commit (self, error))
+    {
+      g_clear_object (event);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 gboolean

@@ -26,16 +26,6 @@
 
 /* Private keys and Kyber secrets live in guarded memory here as in the
  * core, so that the peer exercises the core the way the engine does. */
-static gpointer
-secret_alloc (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Out of guarded memory");
-  return memory;
-}
-
 static void
 secret_free (gpointer memory)
 {
@@ -61,8 +51,8 @@ keypair_op (SottoPeer   *peer,
             JsonObject  *request,
             GError     **error)
 {
-  g_autoptr(SpKeyPair) pair = secret_alloc (sizeof (SpKeyPair));
-  guint8 *private_bytes = secret_alloc (SP_PRIVATE_KEY_SIZE);
+  g_autoptr(SpKeyPair) pair = sotto_peer_secret_new (sizeof (SpKeyPair));
+  guint8 *private_bytes = sotto_peer_secret_new (SP_PRIVATE_KEY_SIZE);
   JsonObject *response = NULL;
 
   if (sotto_peer_get_hex_fixed (request, "private", private_bytes, SP_PRIVATE_KEY_SIZE, error)
@@ -82,8 +72,8 @@ xeddsa_sign_op (SottoPeer   *peer,
                 JsonObject  *request,
                 GError     **error)
 {
-  g_autoptr(SpPrivateKey) private_key = secret_alloc (sizeof (SpPrivateKey));
-  guint8 *private_bytes = secret_alloc (SP_PRIVATE_KEY_SIZE);
+  g_autoptr(SpPrivateKey) private_key = sotto_peer_secret_new (sizeof (SpPrivateKey));
+  guint8 *private_bytes = sotto_peer_secret_new (SP_PRIVATE_KEY_SIZE);
   guint8 random[SP_XEDDSA_RANDOM_SIZE];
   guint8 signature[SP_SIGNATURE_SIZE];
   g_autofree guint8 *message = NULL;
@@ -187,8 +177,8 @@ kyber_keypair_op (SottoPeer   *peer,
                   JsonObject  *request,
                   GError     **error)
 {
-  guint8 *seed = secret_alloc (SP_KYBER1024_SEED_BYTES);
-  guint8 *secret_key = secret_alloc (SP_KYBER_SECRET_KEY_SIZE);
+  guint8 *seed = sotto_peer_secret_new (SP_KYBER1024_SEED_BYTES);
+  guint8 *secret_key = sotto_peer_secret_new (SP_KYBER_SECRET_KEY_SIZE);
   guint8 public_key[SP_KYBER_PUBLIC_KEY_SIZE];
   JsonObject *response = NULL;
 
@@ -214,7 +204,7 @@ kyber_encapsulate_op (SottoPeer   *peer,
   gsize public_len = 0;
   guint8 random[SP_KYBER1024_ENCAPS_RANDOM_BYTES];
   guint8 ciphertext[SP_KYBER_CIPHERTEXT_SIZE];
-  guint8 *shared_secret = secret_alloc (SP_KYBER1024_SHARED_SECRET_BYTES);
+  guint8 *shared_secret = sotto_peer_secret_new (SP_KYBER1024_SHARED_SECRET_BYTES);
   JsonObject *response = NULL;
 
   if ((public_key = sotto_peer_get_hex (request, "public", &public_len, error)) != NULL
@@ -242,7 +232,7 @@ kyber_decapsulate_op (SottoPeer   *peer,
   gsize secret_len = 0;
   g_autofree guint8 *ciphertext = NULL;
   gsize ciphertext_len = 0;
-  guint8 *shared_secret = secret_alloc (SP_KYBER1024_SHARED_SECRET_BYTES);
+  guint8 *shared_secret = sotto_peer_secret_new (SP_KYBER1024_SHARED_SECRET_BYTES);
   JsonObject *response = NULL;
 
   if ((secret_key = sotto_peer_get_hex (request, "secret", &secret_len, error)) != NULL

@@ -9,6 +9,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "sp-sender-key.h"
+#include "sp-store.h"
+
 G_BEGIN_DECLS
 
 /* sotto-peer reads one JSON request object per line and writes one JSON
@@ -60,6 +63,13 @@ typedef struct {
  * loop looks a request's "op" up in every table it lists. */
 extern const SottoPeerOp sotto_peer_primitive_ops[];
 extern const SottoPeerOp sotto_peer_session_ops[];
+extern const SottoPeerOp sotto_peer_group_ops[];
+
+/* The group cipher of the local device that "init" set up (or --state
+ * DIR holds), on the same store as the session operations; NULL with
+ * SOTTO_PEER_ERROR_BAD_STATE before "init". */
+SpGroupCipher *sotto_peer_get_group_cipher (SottoPeer  *peer,
+                                            GError    **error);
 
 /* The JSON "error" string for @error: sp_error_code() for core errors,
  * the names documented above for peer errors. */
@@ -110,6 +120,27 @@ const char *sotto_peer_get_string (JsonObject  *request,
 JsonObject *sotto_peer_get_object (JsonObject  *request,
                                    const char  *member,
                                    GError     **error);
+
+/* An address from a string member and a device-id member.  The name
+ * stays owned by @request. */
+gboolean sotto_peer_get_address (JsonObject  *request,
+                                 const char  *name_member,
+                                 const char  *device_member,
+                                 SpAddress   *address,
+                                 GError     **error);
+
+/* @size bytes of guarded memory, as the core keeps its secrets in, for
+ * private keys, Kyber secrets and plaintexts; released with
+ * sodium_free(), which wipes it.  Aborts when there is none left. */
+gpointer sotto_peer_secret_new (gsize size);
+
+/* Decodes the @hex_len characters at @hex, hex digits in either case,
+ * into exactly @len bytes at @out; anything else fails, possibly after
+ * writing part of @out. */
+gboolean sotto_peer_decode_hex (const char *hex,
+                                gsize       hex_len,
+                                guint8     *out,
+                                gsize       len);
 
 /* Adds @member to @response as lowercase hex of @data. */
 void sotto_peer_set_hex (JsonObject   *response,

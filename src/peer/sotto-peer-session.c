@@ -16,6 +16,7 @@
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
 #include "sp-prekeys.h"
+#include "sp-sender-key.h"
 #include "sp-session.h"
 #include "sp-store.h"
 
@@ -36,6 +37,9 @@
  *   DIR/kyber-used/ID-BASEKEY    base keys a last-resort key was used with
  *   DIR/identities/NAME.DEVICE   remote identity keys (NAME in hex)
  *   DIR/sessions/NAME.DEVICE     session records (NAME in hex)
+ *   DIR/sender-keys/DIST.NAME.DEVICE
+ *                                sender key records (DIST the distribution
+ *                                id, NAME the sender, both in hex)
  */
 
 #define STATE_FILE "peer.ini"
@@ -56,6 +60,9 @@ typedef struct {
   /* "name\ndevice" → SpSessionCipher, one per conversation so that each
    * keeps its working memory. */
   GHashTable *ciphers;
+
+  /* For the group operations, made on first use. */
+  SpGroupCipher *group_cipher;
 } PeerSession;
 
 static void
@@ -64,6 +71,7 @@ peer_session_free (gpointer data)
   PeerSession *session = data;
 
   g_clear_pointer (&session->ciphers, g_hash_table_unref);
+  sp_group_cipher_free (session->group_cipher);
   sp_memory_store_free (session->memory);
   sodium_free (session->identity);
   g_free (session->name);
@@ -71,28 +79,16 @@ peer_session_free (gpointer data)
   g_free (session);
 }
 
-/* Guarded memory, as in the core, for the private parts. */
-static gpointer
-secret_new (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Out of guarded memory");
-  return memory;
-}
-
 /* Files */
 
 static char *
 address_file_name (const SpAddress *address)
 {
-  g_autoptr(GString) name = g_string_new (NULL);
+  gsize len = strlen (address->name);
+  g_autofree char *hex = g_malloc (2 * len + 1);
 
-  for (const char *p = address->name; *p != '\0'; p++)
-    g_string_append_printf (name, "%02x", (guint8) *p);
-  g_string_append_printf (name, ".%u", address->device_id);
-  return g_string_free (g_steal_pointer (&name), FALSE);
+  sodium_bin2hex (hex, 2 * len + 1, (const guint8 *) address->name, len);
+  return g_strdup_printf ("%s.%u", hex, address->device_id);
 }
 
 static char *
@@ -157,7 +153,7 @@ save_peer_file (PeerSession  *session,
   g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *data = NULL;
   g_autofree char *identity_hex = NULL;
-  guint8 *encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  guint8 *encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
   gsize encoded_len = 0;
   gsize len = 0;
   int rc;
@@ -343,10 +339,57 @@ persist_store_session (void                  *user_data,
   if ((rc = session->inner.store_session (session->inner.user_data, address, record)) != SP_OK
       || (rc = sp_session_record_serialized_size (record, &size)) != SP_OK)
     return rc;
-  data = secret_new (size);
+  data = sotto_peer_secret_new (size);
   rc = sp_session_record_serialize (record, data, size, &len);
   if (rc == SP_OK)
     rc = write_state_file (session, "sessions", file, data, len);
+  sodium_free (data);
+  return rc;
+}
+
+static char *
+sender_key_file_name (const SpAddress *sender,
+                      const uint8_t    distribution_id[SP_DISTRIBUTION_ID_SIZE])
+{
+  char distribution_hex[2 * SP_DISTRIBUTION_ID_SIZE + 1];
+  g_autofree char *address = address_file_name (sender);
+
+  sodium_bin2hex (distribution_hex, sizeof distribution_hex, distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  return g_strdup_printf ("%s.%s", distribution_hex, address);
+}
+
+static int
+persist_load_sender_key (void              *user_data,
+                         const SpAddress   *sender,
+                         const uint8_t      distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                         SpSenderKeyRecord *record)
+{
+  PeerSession *session = user_data;
+
+  return session->inner.load_sender_key (session->inner.user_data, sender, distribution_id, record);
+}
+
+static int
+persist_store_sender_key (void                    *user_data,
+                          const SpAddress         *sender,
+                          const uint8_t            distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                          const SpSenderKeyRecord *record)
+{
+  PeerSession *session = user_data;
+  g_autofree char *file = sender_key_file_name (sender, distribution_id);
+  guint8 *data;
+  size_t size;
+  size_t len;
+  int rc;
+
+  if ((rc = session->inner.store_sender_key (session->inner.user_data, sender, distribution_id,
+                                             record)) != SP_OK
+      || (rc = sp_sender_key_record_serialized_size (record, &size)) != SP_OK)
+    return rc;
+  data = sotto_peer_secret_new (size);
+  rc = sp_sender_key_record_serialize (record, data, size, &len);
+  if (rc == SP_OK)
+    rc = write_state_file (session, "sender-keys", file, data, len);
   sodium_free (data);
   return rc;
 }
@@ -369,6 +412,8 @@ use_persisting_store (PeerSession *session)
   store->mark_kyber_pre_key_used = persist_mark_kyber_pre_key_used;
   store->load_session = persist_load_session;
   store->store_session = persist_store_session;
+  store->load_sender_key = persist_load_sender_key;
+  store->store_sender_key = persist_store_sender_key;
 }
 
 /* Sessions of the peer */
@@ -387,7 +432,7 @@ peer_session_new (const char      *name,
   session->name = g_strdup (name);
   session->device_id = device_id;
   session->registration_id = registration_id;
-  session->identity = secret_new (sizeof (SpKeyPair));
+  session->identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   *session->identity = *identity;
   session->next_key_id = next_key_id;
   session->state_dir = g_strdup (state_dir);
@@ -464,7 +509,6 @@ parse_address_file_name (const char  *file,
   const char *dot = strrchr (file, '.');
   g_autofree guint8 *bytes = NULL;
   gsize hex_len;
-  size_t len = 0;
 
   if (dot == NULL || !parse_id (dot + 1, device_id, error))
     {
@@ -474,12 +518,12 @@ parse_address_file_name (const char  *file,
     }
   hex_len = (gsize) (dot - file);
   bytes = g_malloc (hex_len / 2 + 1);
-  if (sodium_hex2bin (bytes, hex_len / 2, file, hex_len, NULL, &len, NULL) != 0 || len * 2 != hex_len)
+  if (!sotto_peer_decode_hex (file, hex_len, bytes, hex_len / 2))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
     }
-  *name = g_strndup ((const char *) bytes, len);
+  *name = g_strndup ((const char *) bytes, hex_len / 2);
   return TRUE;
 }
 
@@ -490,7 +534,7 @@ load_pre_key_file (PeerSession   *session,
                    gsize          len,
                    GError       **error)
 {
-  SpPreKey *key = secret_new (sizeof (SpPreKey));
+  SpPreKey *key = sotto_peer_secret_new (sizeof (SpPreKey));
   gboolean ok = sotto_peer_check (sp_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_pre_key (session->memory, key), error);
 
@@ -505,7 +549,7 @@ load_signed_pre_key_file (PeerSession   *session,
                           gsize          len,
                           GError       **error)
 {
-  SpSignedPreKey *key = secret_new (sizeof (SpSignedPreKey));
+  SpSignedPreKey *key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
   gboolean ok = sotto_peer_check (sp_signed_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_signed_pre_key (session->memory, key), error);
 
@@ -520,7 +564,7 @@ load_kyber_file (PeerSession   *session,
                  gboolean       last_resort,
                  GError       **error)
 {
-  SpKyberPreKey *key = secret_new (sizeof (SpKyberPreKey));
+  SpKyberPreKey *key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
   gboolean ok = sotto_peer_check (sp_kyber_pre_key_decode (key, data, len), error)
                 && sotto_peer_check (sp_memory_store_add_kyber_pre_key (session->memory, key, last_resort),
                                      error);
@@ -561,7 +605,6 @@ load_kyber_used_file (PeerSession   *session,
   const char *dash = strchr (file, '-');
   g_autofree char *id_text = NULL;
   SpPublicKey base_key;
-  size_t base_len = 0;
   guint32 id;
 
   if (dash == NULL)
@@ -572,8 +615,7 @@ load_kyber_used_file (PeerSession   *session,
   id_text = g_strndup (file, (gsize) (dash - file));
   if (!parse_id (id_text, &id, error))
     return FALSE;
-  if (sodium_hex2bin (base_key.bytes, sizeof base_key.bytes, dash + 1, strlen (dash + 1),
-                      NULL, &base_len, NULL) != 0 || base_len != SP_PUBLIC_KEY_SIZE)
+  if (!sotto_peer_decode_hex (dash + 1, strlen (dash + 1), base_key.bytes, sizeof base_key.bytes))
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
       return FALSE;
@@ -622,6 +664,39 @@ load_session_file (PeerSession   *session,
   return ok;
 }
 
+/* "DIST.NAME.DEVICE", the distribution id in hex, as sender_key_file_name()
+ * writes it. */
+static gboolean
+load_sender_key_file (PeerSession   *session,
+                      const char    *file,
+                      const guint8  *data,
+                      gsize          len,
+                      GError       **error)
+{
+  const char *dot = strchr (file, '.');
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  g_autofree char *name = NULL;
+  SpSenderKeyRecord *record = NULL;
+  SpAddress address;
+  gboolean ok;
+
+  if (dot == NULL
+      || !sotto_peer_decode_hex (file, (gsize) (dot - file), distribution_id, sizeof distribution_id))
+    {
+      g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad state file name “%s”", file);
+      return FALSE;
+    }
+  if (!parse_address_file_name (dot + 1, &name, &address.device_id, error)
+      || !sotto_peer_check (sp_sender_key_record_new (&record), error))
+    return FALSE;
+  address.name = name;
+  ok = sotto_peer_check (sp_sender_key_record_deserialize (record, data, len), error)
+       && sotto_peer_check (session->inner.store_sender_key (session->inner.user_data, &address,
+                                                             distribution_id, record), error);
+  sp_sender_key_record_free (record);
+  return ok;
+}
+
 /* A peer started on a DIR that a previous one filled. */
 static PeerSession *
 peer_session_load (const char  *state_dir,
@@ -657,8 +732,8 @@ peer_session_load (const char  *state_dir,
       return NULL;
     }
 
-  encoded = secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
-  identity = secret_new (sizeof (SpKeyPair));
+  encoded = sotto_peer_secret_new (SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
+  identity = sotto_peer_secret_new (sizeof (SpKeyPair));
   if (sodium_hex2bin (encoded, SP_IDENTITY_KEY_PAIR_ENCODED_SIZE, identity_hex, strlen (identity_hex),
                       NULL, &encoded_len, NULL) != 0)
     g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_IO, "Bad identity in %s", path);
@@ -677,7 +752,8 @@ peer_session_load (const char  *state_dir,
       || !load_directory (session, "kyber-last-resort", load_kyber_last_resort_file, error)
       || !load_directory (session, "kyber-used", load_kyber_used_file, error)
       || !load_directory (session, "identities", load_identity_file, error)
-      || !load_directory (session, "sessions", load_session_file, error))
+      || !load_directory (session, "sessions", load_session_file, error)
+      || !load_directory (session, "sender-keys", load_sender_key_file, error))
     {
       peer_session_free (session);
       return NULL;
@@ -713,24 +789,26 @@ get_session (SottoPeer  *peer,
   return session;
 }
 
-/* Requests */
-
-static gboolean
-get_address (JsonObject  *request,
-             const char  *name_member,
-             const char  *device_member,
-             SpAddress   *address,
-             GError     **error)
+SpGroupCipher *
+sotto_peer_get_group_cipher (SottoPeer  *peer,
+                             GError    **error)
 {
-  guint64 device_id;
+  PeerSession *session = get_session (peer, error);
+  SpAddress local;
 
-  address->name = sotto_peer_get_string (request, name_member, error);
-  if (address->name == NULL
-      || !sotto_peer_get_uint (request, device_member, G_MAXUINT32, &device_id, error))
-    return FALSE;
-  address->device_id = (uint32_t) device_id;
-  return TRUE;
+  if (session == NULL)
+    return NULL;
+  if (session->group_cipher == NULL)
+    {
+      local.name = session->name;
+      local.device_id = session->device_id;
+      if (!sotto_peer_check (sp_group_cipher_new (&session->group_cipher, &session->store, &local), error))
+        return NULL;
+    }
+  return session->group_cipher;
 }
+
+/* Requests */
 
 /* The cipher for the conversation with @remote, made on first use. */
 static SpSessionCipher *
@@ -755,8 +833,8 @@ init_op (SottoPeer   *peer,
          JsonObject  *request,
          GError     **error)
 {
-  SpKeyPair *identity = secret_new (sizeof (SpKeyPair));
-  guint8 *private_bytes = secret_new (SP_PRIVATE_KEY_SIZE);
+  SpKeyPair *identity = sotto_peer_secret_new (sizeof (SpKeyPair));
+  guint8 *private_bytes = sotto_peer_secret_new (SP_PRIVATE_KEY_SIZE);
   PeerSession *session = NULL;
   JsonObject *response = NULL;
   guint64 device_id;
@@ -837,10 +915,10 @@ prekey_bundle_op (SottoPeer   *peer,
                   GError     **error)
 {
   PeerSession *session = get_session (peer, error);
-  SpSignedPreKey *signed_pre_key = secret_new (sizeof (SpSignedPreKey));
-  SpKyberPreKey *kyber_pre_key = secret_new (sizeof (SpKyberPreKey));
-  SpPreKey *pre_key = secret_new (sizeof (SpPreKey));
-  guint8 *record = secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
+  SpSignedPreKey *signed_pre_key = sotto_peer_secret_new (sizeof (SpSignedPreKey));
+  SpKyberPreKey *kyber_pre_key = sotto_peer_secret_new (sizeof (SpKyberPreKey));
+  SpPreKey *pre_key = sotto_peer_secret_new (sizeof (SpPreKey));
+  guint8 *record = sotto_peer_secret_new (SP_KYBER_PRE_KEY_RECORD_MAX);
   gboolean one_time = FALSE;
   gboolean last_resort = FALSE;
   guint64 now = (guint64) (g_get_real_time () / 1000);
@@ -963,7 +1041,7 @@ process_bundle_op (SottoPeer   *peer,
   JsonObject *response;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || (object = sotto_peer_get_object (request, "bundle", error)) == NULL
       || !get_bundle (object, &bundle, error)
       || (cipher = get_cipher (session, &remote, error)) == NULL
@@ -992,7 +1070,7 @@ encrypt_op (SottoPeer   *peer,
   JsonObject *response;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || (plaintext = sotto_peer_get_hex (request, "plaintext", &plaintext_len, error)) == NULL
       || (cipher = get_cipher (session, &remote, error)) == NULL)
     return NULL;
@@ -1025,13 +1103,13 @@ decrypt_op (SottoPeer   *peer,
   JsonObject *response = NULL;
 
   if (session == NULL
-      || !get_address (request, "peer", "device", &remote, error)
+      || !sotto_peer_get_address (request, "peer", "device", &remote, error)
       || !sotto_peer_get_uint (request, "type", G_MAXINT, &type, error)
       || (ciphertext = sotto_peer_get_hex (request, "ciphertext", &ciphertext_len, error)) == NULL
       || (cipher = get_cipher (session, &remote, error)) == NULL)
     return NULL;
 
-  plaintext = secret_new (ciphertext_len + 1);
+  plaintext = sotto_peer_secret_new (ciphertext_len + 1);
   if (sotto_peer_check (sp_session_cipher_decrypt (cipher, (int) type, ciphertext, ciphertext_len,
                                                    plaintext, ciphertext_len, &plaintext_len), error))
     {

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 static const SottoPeerOp *const op_tables[] = {
   sotto_peer_primitive_ops,
   sotto_peer_session_ops,
+  sotto_peer_group_ops,
 };
 
 G_DEFINE_QUARK (sotto-peer-error-quark, sotto_peer_error)
@@ -94,42 +96,30 @@ get_member (JsonObject  *request,
   return node;
 }
 
-static int
-hex_digit (char c)
+gpointer
+sotto_peer_secret_new (gsize size)
 {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
+  gpointer memory = sodium_malloc (size);
+
+  if (memory == NULL)
+    g_error ("Out of guarded memory");
+  return memory;
 }
 
-/* Checks @hex and returns the number of bytes it encodes, or -1. */
-static gssize
-hex_decoded_length (const char *hex)
+gboolean
+sotto_peer_decode_hex (const char *hex,
+                       gsize       hex_len,
+                       guint8     *out,
+                       gsize       len)
 {
-  gsize len = strlen (hex);
-
-  if (len % 2 != 0)
-    return -1;
-  for (gsize i = 0; i < len; i++)
-    if (hex_digit (hex[i]) < 0)
-      return -1;
-  return (gssize) (len / 2);
+  /* Without a pointer to report where it stopped, sodium_hex2bin() fails
+   * unless it has read all @hex_len characters as hex digits. */
+  return hex_len == 2 * len && sodium_hex2bin (out, len, hex, hex_len, NULL, NULL, NULL) == 0;
 }
 
-/* @hex has been checked by hex_decoded_length(). */
-static void
-hex_decode (const char *hex,
-            guint8     *out,
-            gsize       len)
-{
-  for (gsize i = 0; i < len; i++)
-    out[i] = (guint8) (hex_digit (hex[2 * i]) << 4 | hex_digit (hex[2 * i + 1]));
-}
-
+/* Checks that @member is a string of hex digits, in pairs, and returns it
+ * and the number of bytes it encodes.  The check comes before decoding so
+ * that a bad string leaves the caller's output untouched. */
 static const char *
 get_hex_string (JsonObject  *request,
                 const char  *member,
@@ -138,22 +128,32 @@ get_hex_string (JsonObject  *request,
 {
   JsonNode *node = get_member (request, member, G_TYPE_STRING, "a hex string", error);
   const char *hex;
-  gssize decoded;
+  gsize hex_len;
 
   if (node == NULL)
     return NULL;
 
   hex = json_node_get_string (node);
-  decoded = hex_decoded_length (hex);
-  if (decoded < 0)
+  hex_len = strlen (hex);
+  if (hex_len % 2 != 0 || strspn (hex, "0123456789abcdefABCDEF") != hex_len)
     {
       g_set_error (error, SOTTO_PEER_ERROR, SOTTO_PEER_ERROR_MALFORMED_REQUEST,
                    "Member “%s” is not a hex string", member);
       return NULL;
     }
 
-  *len = (gsize) decoded;
+  *len = hex_len / 2;
   return hex;
+}
+
+/* @hex has been checked by get_hex_string(). */
+static void
+hex_decode (const char *hex,
+            guint8     *out,
+            gsize       len)
+{
+  if (!sotto_peer_decode_hex (hex, 2 * len, out, len))
+    g_assert_not_reached ();
 }
 
 guint8 *
@@ -261,24 +261,33 @@ sotto_peer_get_object (JsonObject  *request,
   return node != NULL ? json_node_get_object (node) : NULL;
 }
 
+gboolean
+sotto_peer_get_address (JsonObject  *request,
+                        const char  *name_member,
+                        const char  *device_member,
+                        SpAddress   *address,
+                        GError     **error)
+{
+  guint64 device_id;
+
+  address->name = sotto_peer_get_string (request, name_member, error);
+  if (address->name == NULL
+      || !sotto_peer_get_uint (request, device_member, G_MAXUINT32, &device_id, error))
+    return FALSE;
+  address->device_id = (uint32_t) device_id;
+  return TRUE;
+}
+
 void
 sotto_peer_set_hex (JsonObject   *response,
                     const char   *member,
                     const guint8 *data,
                     gsize         len)
 {
-  static const char digits[] = "0123456789abcdef";
-  char *hex = g_malloc (2 * len + 1);
+  g_autofree char *hex = g_malloc (2 * len + 1);
 
-  for (gsize i = 0; i < len; i++)
-    {
-      hex[2 * i] = digits[data[i] >> 4];
-      hex[2 * i + 1] = digits[data[i] & 0x0f];
-    }
-  hex[2 * len] = '\0';
-
+  sodium_bin2hex (hex, 2 * len + 1, data, len);
   json_object_set_string_member (response, member, hex);
-  g_free (hex);
 }
 
 static SottoPeerHandler

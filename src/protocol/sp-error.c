@@ -35,6 +35,7 @@ static const SpErrorInfo error_table[] = {
   { SP_ERR_INVALID_MESSAGE, "invalid_message", "The message is invalid" },
   { SP_ERR_STORE, "store", "The store failed" },
   { SP_ERR_SESSION_EXPIRED, "session_expired", "The pending session has expired" },
+  { SP_ERR_NO_SENDER_KEY, "no_sender_key", "There is no sender key for this sender, group and chain" },
 };
 
 static const SpErrorInfo *

@@ -29,6 +29,7 @@ typedef enum {
   SP_ERR_INVALID_MESSAGE = -17,
   SP_ERR_STORE = -18,
   SP_ERR_SESSION_EXPIRED = -19,
+  SP_ERR_NO_SENDER_KEY = -20,
 } SpError;
 
 /* A sentence describing @error, for people. */

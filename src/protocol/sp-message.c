@@ -8,6 +8,7 @@
 #include "sp-error.h"
 #include "sp-kdf.h"
 #include "sp-protobuf.h"
+#include "sp-xeddsa.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -35,6 +36,24 @@ enum {
   PRE_KEY_KYBER_CIPHERTEXT = 8,
   PRE_KEY_N_FIELDS
 };
+
+/* Field numbers of SenderKeyDistributionMessage and SenderKeyMessage:
+ * both start with the same three. */
+enum {
+  SENDER_KEY_DISTRIBUTION_ID = 1,
+  SENDER_KEY_CHAIN_ID = 2,
+  SENDER_KEY_ITERATION = 3,
+  SENDER_KEY_CHAIN_KEY = 4,        /* distribution message */
+  SENDER_KEY_CIPHERTEXT = 4,       /* message */
+  SENDER_KEY_SIGNING_KEY = 5,      /* distribution message */
+  SENDER_KEY_N_FIELDS
+};
+
+/* libsignal refuses a distribution message shorter than a version byte,
+ * a key and a chain key, and a message shorter than a version byte and
+ * its signature, before looking inside. */
+#define SENDER_KEY_DISTRIBUTION_MIN_SIZE (1 + 32 + 32)
+#define SENDER_KEY_MESSAGE_MIN_SIZE (1 + SP_SIGNATURE_SIZE)
 
 /* The oldest and newest message versions the parsers understand; the
  * session decides later which of them it accepts. */
@@ -464,4 +483,252 @@ sp_pre_key_signal_message_encode (uint8_t                     *out,
 
   *out_len = total;
   return SP_OK;
+}
+
+/* Sender keys */
+
+/* Both sender-key messages accept exactly version 3 in the high nibble. */
+static int
+check_sender_key_version (uint8_t  byte,
+                          uint8_t *version)
+{
+  if (byte >> 4 != SP_SENDER_KEY_VERSION)
+    return SP_ERR_INVALID_MESSAGE;
+  *version = SP_SENDER_KEY_VERSION;
+  return SP_OK;
+}
+
+/* The fields of either sender-key message, before each decoder applies
+ * its own rules to field 4 (and 5). */
+typedef struct {
+  bool seen[SENDER_KEY_N_FIELDS];
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  uint32_t chain_id;
+  uint32_t iteration;
+  SpPbField bytes[SENDER_KEY_N_FIELDS];    /* fields 4 and 5 */
+} SenderKeyFields;
+
+/* Checks the length (at least @min_len) and the version byte of @data,
+ * then reads fields 1 to @last_field of the protobuf that follows the
+ * version byte and precedes @trailer_len bytes; later fields are
+ * skipped.  Every field up to @last_field is required. */
+static int
+decode_sender_key_fields (const uint8_t   *data,
+                          size_t           len,
+                          size_t           min_len,
+                          size_t           trailer_len,
+                          uint32_t         last_field,
+                          uint8_t         *version,
+                          SenderKeyFields *fields)
+{
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  if (len < min_len)
+    return SP_ERR_MALFORMED;
+  if ((ret = check_sender_key_version (data[0], version)) != SP_OK)
+    return ret;
+
+  memset (fields, 0, sizeof *fields);
+  sp_pb_reader_init (&reader, data + 1, len - 1 - trailer_len);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      if (field.number > last_field)
+        continue;
+      switch (field.number)
+        {
+        case SENDER_KEY_DISTRIBUTION_ID:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          if (ret == SP_OK && field.len != SP_DISTRIBUTION_ID_SIZE)
+            ret = SP_ERR_MALFORMED;
+          if (ret == SP_OK)
+            memcpy (fields->distribution_id, field.data, SP_DISTRIBUTION_ID_SIZE);
+          break;
+
+        case SENDER_KEY_CHAIN_ID:
+          ret = field_uint32 (&field, fields->seen, &fields->chain_id);
+          break;
+
+        case SENDER_KEY_ITERATION:
+          ret = field_uint32 (&field, fields->seen, &fields->iteration);
+          break;
+
+        default:
+          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          fields->bytes[field.number] = field;
+          break;
+        }
+      if (ret != SP_OK)
+        return ret;
+    }
+  if (ret != 0)
+    return ret;
+
+  for (uint32_t number = SENDER_KEY_DISTRIBUTION_ID; number <= last_field; number++)
+    if (!fields->seen[number])
+      return SP_ERR_MALFORMED;
+  return SP_OK;
+}
+
+int
+sp_sender_key_distribution_message_decode (SpSenderKeyDistributionMessage *out,
+                                           const uint8_t                  *data,
+                                           size_t                          len)
+{
+  SpSenderKeyDistributionMessage message = { 0 };
+  SenderKeyFields fields;
+  const SpPbField *chain_key;
+  const SpPbField *signing_key;
+  int ret;
+
+  if (out == NULL || (data == NULL && len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  ret = decode_sender_key_fields (data, len, SENDER_KEY_DISTRIBUTION_MIN_SIZE, 0, SENDER_KEY_SIGNING_KEY,
+                                  &message.version, &fields);
+  if (ret != SP_OK)
+    return ret;
+
+  chain_key = &fields.bytes[SENDER_KEY_CHAIN_KEY];
+  signing_key = &fields.bytes[SENDER_KEY_SIGNING_KEY];
+  if (chain_key->len != SP_SENDER_CHAIN_KEY_SIZE || signing_key->len != SP_PUBLIC_KEY_SIZE)
+    return SP_ERR_MALFORMED;
+  if (sp_public_key_decode (&message.signing_key, signing_key->data, signing_key->len) != SP_OK)
+    return SP_ERR_INVALID_KEY;
+
+  memcpy (message.distribution_id, fields.distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  message.chain_id = fields.chain_id;
+  message.iteration = fields.iteration;
+  message.chain_key = chain_key->data;
+  *out = message;
+  return SP_OK;
+}
+
+int
+sp_sender_key_message_decode (SpSenderKeyMessage *out,
+                              const uint8_t      *data,
+                              size_t              len)
+{
+  SpSenderKeyMessage message = { 0 };
+  SenderKeyFields fields;
+  int ret;
+
+  if (out == NULL || (data == NULL && len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  ret = decode_sender_key_fields (data, len, SENDER_KEY_MESSAGE_MIN_SIZE, SP_SIGNATURE_SIZE,
+                                  SENDER_KEY_CIPHERTEXT, &message.version, &fields);
+  if (ret != SP_OK)
+    return ret;
+
+  memcpy (message.distribution_id, fields.distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  message.chain_id = fields.chain_id;
+  message.iteration = fields.iteration;
+  message.ciphertext = fields.bytes[SENDER_KEY_CIPHERTEXT].data;
+  message.ciphertext_len = fields.bytes[SENDER_KEY_CIPHERTEXT].len;
+  message.signed_len = len - SP_SIGNATURE_SIZE;
+  message.signature = data + message.signed_len;
+  *out = message;
+  return SP_OK;
+}
+
+/* The protobuf of the three common fields. */
+static size_t
+sender_key_common_size (uint32_t chain_id,
+                        uint32_t iteration)
+{
+  return bytes_field_size (SENDER_KEY_DISTRIBUTION_ID, SP_DISTRIBUTION_ID_SIZE)
+         + varint_field_size (SENDER_KEY_CHAIN_ID, chain_id)
+         + varint_field_size (SENDER_KEY_ITERATION, iteration);
+}
+
+static void
+write_sender_key_common (SpPbWriter    *writer,
+                         const uint8_t  distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                         uint32_t       chain_id,
+                         uint32_t       iteration)
+{
+  sp_pb_write_bytes (writer, SENDER_KEY_DISTRIBUTION_ID, distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  sp_pb_write_varint (writer, SENDER_KEY_CHAIN_ID, chain_id);
+  sp_pb_write_varint (writer, SENDER_KEY_ITERATION, iteration);
+}
+
+int
+sp_sender_key_distribution_message_encode (uint8_t                              *out,
+                                           size_t                                out_size,
+                                           size_t                               *out_len,
+                                           const SpSenderKeyDistributionMessage *message)
+{
+  SpPbWriter writer;
+  size_t pb_len;
+  int ret;
+
+  if (out == NULL || out_len == NULL || message == NULL || message->chain_key == NULL
+      || message->version != SP_SENDER_KEY_VERSION)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  pb_len = sender_key_common_size (message->chain_id, message->iteration)
+           + bytes_field_size (SENDER_KEY_CHAIN_KEY, SP_SENDER_CHAIN_KEY_SIZE)
+           + bytes_field_size (SENDER_KEY_SIGNING_KEY, SP_PUBLIC_KEY_SIZE);
+  if (out_size < 1 + pb_len)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  out[0] = SP_SENDER_KEY_VERSION_BYTE;
+  sp_pb_writer_init (&writer, out + 1, pb_len);
+  write_sender_key_common (&writer, message->distribution_id, message->chain_id, message->iteration);
+  sp_pb_write_bytes (&writer, SENDER_KEY_CHAIN_KEY, message->chain_key, SP_SENDER_CHAIN_KEY_SIZE);
+  sp_pb_write_bytes (&writer, SENDER_KEY_SIGNING_KEY, message->signing_key.bytes, SP_PUBLIC_KEY_SIZE);
+  if ((ret = sp_pb_writer_finish (&writer, NULL)) != SP_OK)
+    return ret;
+
+  *out_len = 1 + pb_len;
+  return SP_OK;
+}
+
+int
+sp_sender_key_message_encode (uint8_t                  *out,
+                              size_t                    out_size,
+                              size_t                   *out_len,
+                              const SpSenderKeyMessage *message,
+                              const SpPrivateKey       *signing_key,
+                              const uint8_t            *random)
+{
+  SpPbWriter writer;
+  size_t pb_len;
+  int ret;
+
+  if (out == NULL || out_len == NULL || message == NULL || signing_key == NULL
+      || message->version != SP_SENDER_KEY_VERSION
+      || (message->ciphertext == NULL && message->ciphertext_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+
+  pb_len = sender_key_common_size (message->chain_id, message->iteration)
+           + bytes_field_size (SENDER_KEY_CIPHERTEXT, message->ciphertext_len);
+  if (out_size < 1 + pb_len + SP_SIGNATURE_SIZE)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  out[0] = SP_SENDER_KEY_VERSION_BYTE;
+  sp_pb_writer_init (&writer, out + 1, pb_len);
+  write_sender_key_common (&writer, message->distribution_id, message->chain_id, message->iteration);
+  sp_pb_write_bytes (&writer, SENDER_KEY_CIPHERTEXT, message->ciphertext, message->ciphertext_len);
+  if ((ret = sp_pb_writer_finish (&writer, NULL)) != SP_OK)
+    return ret;
+
+  ret = sp_xeddsa_sign (out + 1 + pb_len, signing_key, out, 1 + pb_len, random);
+  if (ret != SP_OK)
+    {
+      sodium_memzero (out, 1 + pb_len);
+      return ret;
+    }
+  *out_len = 1 + pb_len + SP_SIGNATURE_SIZE;
+  return SP_OK;
+}
+
+int
+sp_sender_key_message_verify (const SpSenderKeyMessage *message,
+                              const uint8_t            *data,
+                              const SpPublicKey        *signing_key)
+{
+  if (message == NULL || data == NULL || signing_key == NULL || message->signature == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  return sp_xeddsa_verify (signing_key, data, message->signed_len, message->signature, SP_SIGNATURE_SIZE);
 }

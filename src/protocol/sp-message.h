@@ -95,3 +95,82 @@ int sp_pre_key_signal_message_encode (uint8_t                     *out,
                                       size_t                       out_size,
                                       size_t                      *out_len,
                                       const SpPreKeySignalMessage *message);
+
+/* Sender keys (groups): both messages carry version 3 in both nibbles,
+ * and the parsers accept nothing else. */
+#define SP_SENDER_KEY_VERSION 3
+#define SP_SENDER_KEY_VERSION_BYTE ((SP_SENDER_KEY_VERSION << 4) | SP_SENDER_KEY_VERSION)
+#define SP_DISTRIBUTION_ID_SIZE 16
+#define SP_SENDER_CHAIN_KEY_SIZE 32
+
+#define SP_CIPHERTEXT_TYPE_SENDER_KEY 7
+
+/* A decoded SenderKeyDistributionMessage.  It has no signature of its
+ * own: it travels inside an encrypted 1:1 message.  @chain_key points
+ * into the decoded buffer (32 bytes, secret). */
+typedef struct {
+  uint8_t version;
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  uint32_t chain_id;
+  uint32_t iteration;
+  const uint8_t *chain_key;
+  SpPublicKey signing_key;
+} SpSenderKeyDistributionMessage;
+
+/* Version byte, the protobuf, then at most this many bytes of protobuf:
+ * 18 (distribution id) + 6 + 6 (two uint32) + 34 (chain key) + 35
+ * (signing key). */
+#define SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE (1 + 18 + 6 + 6 + 34 + 35)
+
+/* A decoded SenderKeyMessage.  @signed_len is the length of version byte
+ * + protobuf, which the 64-byte XEdDSA signature at @signature covers. */
+typedef struct {
+  uint8_t version;
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  uint32_t chain_id;
+  uint32_t iteration;
+  const uint8_t *ciphertext;
+  size_t ciphertext_len;
+  size_t signed_len;
+  const uint8_t *signature;
+} SpSenderKeyMessage;
+
+/* The largest SenderKeyMessage for a ciphertext of @ciphertext_len bytes:
+ * version byte, protobuf (18 + 6 + 6 + a bytes field), signature. */
+#define SP_SENDER_KEY_MESSAGE_SIZE(ciphertext_len) \
+  (1 + 18 + 6 + 6 + 1 + 10 + ((size_t) (ciphertext_len)) + 64)
+
+/* As the other decoders: fields in any order, unknown ones skipped,
+ * repeated, missing or mis-sized ones SP_ERR_MALFORMED (a distribution id
+ * other than 16 bytes, a chain key other than 32, a signing key other
+ * than 33), a signing key without the 0x05 type byte SP_ERR_INVALID_KEY,
+ * another version SP_ERR_INVALID_MESSAGE.  The signature is not checked
+ * here: that needs the sender key state. */
+int sp_sender_key_distribution_message_decode (SpSenderKeyDistributionMessage *out,
+                                               const uint8_t                  *data,
+                                               size_t                          len);
+
+int sp_sender_key_message_decode (SpSenderKeyMessage *out,
+                                  const uint8_t      *data,
+                                  size_t              len);
+
+/* Byte-identical to libsignal: every field written, in ascending order. */
+int sp_sender_key_distribution_message_encode (uint8_t                              *out,
+                                               size_t                                out_size,
+                                               size_t                               *out_len,
+                                               const SpSenderKeyDistributionMessage *message);
+
+/* Writes the message and appends the XEdDSA signature of everything
+ * before it by @signing_key; @random as for sp_xeddsa_sign().  The
+ * @signed_len and @signature members of @message are ignored. */
+int sp_sender_key_message_encode (uint8_t                  *out,
+                                  size_t                    out_size,
+                                  size_t                   *out_len,
+                                  const SpSenderKeyMessage *message,
+                                  const SpPrivateKey       *signing_key,
+                                  const uint8_t            *random);
+
+/* SP_OK or SP_ERR_INVALID_SIGNATURE. */
+int sp_sender_key_message_verify (const SpSenderKeyMessage *message,
+                                  const uint8_t            *data,
+                                  const SpPublicKey        *signing_key);

@@ -265,16 +265,14 @@ send_step (SpSessionState    *state,
   return rc;
 }
 
-/* The message-key seed for @counter on @chain: a kept skipped seed for an
- * earlier counter, or the chain advanced to @counter, keeping the seeds it
- * passes over. */
-static int
-message_key_seed (SpReceiverChain *chain,
-                  uint32_t         counter,
-                  bool             unlimited,
-                  uint8_t          seed[32])
+int
+sp_ratchet_chain_seed (uint8_t    chain_key_io[32],
+                       uint32_t  *index_io,
+                       SpKeyList *skipped,
+                       uint32_t   counter,
+                       bool       unlimited,
+                       uint8_t    seed[32])
 {
-  SpKeyList *skipped = &chain->skipped;
   uint8_t chain_key[32];
   uint8_t next[32];
   uint32_t jump;
@@ -282,10 +280,10 @@ message_key_seed (SpReceiverChain *chain,
   uint32_t evict;
   int rc = SP_OK;
 
-  if (counter < chain->index)
+  if (counter < *index_io)
     return sp_key_list_take (skipped, counter, seed) ? SP_OK : SP_ERR_DUPLICATE_MESSAGE;
 
-  jump = counter - chain->index;
+  jump = counter - *index_io;
   if (jump > SP_MAX_FORWARD_JUMPS && !unlimited)
     return SP_ERR_TOO_FAR_AHEAD;
   if (counter == UINT32_MAX)
@@ -299,8 +297,8 @@ message_key_seed (SpReceiverChain *chain,
   if ((rc = sp_key_list_reserve (skipped, skipped->len + keep)) != SP_OK)
     return rc;
 
-  memcpy (chain_key, chain->chain_key, 32);
-  for (uint32_t index = chain->index; index <= counter && rc == SP_OK; index++)
+  memcpy (chain_key, chain_key_io, 32);
+  for (uint32_t index = *index_io; index <= counter && rc == SP_OK; index++)
     {
       rc = sp_ratchet_chain_step (seed, next, chain_key);
       if (rc == SP_OK && index < counter && counter - index <= keep)
@@ -309,8 +307,8 @@ message_key_seed (SpReceiverChain *chain,
     }
   if (rc == SP_OK)
     {
-      memcpy (chain->chain_key, chain_key, 32);
-      chain->index = counter + 1;
+      memcpy (chain_key_io, chain_key, 32);
+      *index_io = counter + 1;
     }
 
   sodium_memzero (chain_key, sizeof chain_key);
@@ -349,7 +347,8 @@ sp_ratchet_decrypt (SpSessionState        *state,
       stepped = true;
     }
 
-  if ((rc = message_key_seed (chain, message->counter, unlimited, seed)) != SP_OK)
+  if ((rc = sp_ratchet_chain_seed (chain->chain_key, &chain->index, &chain->skipped,
+                                   message->counter, unlimited, seed)) != SP_OK)
     goto out;
   if ((rc = sp_spqr_receive (&state->spqr, message->pq_ratchet, message->pq_ratchet_len,
                              unlimited, spqr_key, &has_spqr_key)) != SP_OK)

@@ -26,6 +26,23 @@ int sp_ratchet_chain_step (uint8_t       seed[32],
                            uint8_t       next_chain_key[32],
                            const uint8_t chain_key[32]);
 
+/* The message-key seed for @counter on a receiving chain whose next
+ * index is *@index_io and chain key @chain_key_io: a kept skipped seed
+ * (taken out of @skipped) for an earlier counter, else the chain advanced
+ * past @counter, keeping the newest SP_MAX_MESSAGE_KEYS seeds it passes
+ * over.  SP_ERR_DUPLICATE_MESSAGE for an earlier counter without a seed,
+ * SP_ERR_TOO_FAR_AHEAD for a jump over SP_MAX_FORWARD_JUMPS (unless
+ * @unlimited), SP_ERR_INVALID_MESSAGE for UINT32_MAX, whose chain key has
+ * no successor.  Sender-key chains step exactly like the Double Ratchet's,
+ * so both use this.  The chain may have changed even on failure: work on
+ * a copy. */
+int sp_ratchet_chain_seed (uint8_t    chain_key_io[32],
+                           uint32_t  *index_io,
+                           SpKeyList *skipped,
+                           uint32_t   counter,
+                           bool       unlimited,
+                           uint8_t    seed[32]);
+
 /* HKDF(salt = @spqr_key or none, seed, "WhisperMessageKeys", 80). */
 int sp_ratchet_message_keys (SpMessageKeys *out,
                              const uint8_t  seed[32],

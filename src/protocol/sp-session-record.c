@@ -5,6 +5,7 @@
  */
 
 #include "sp-session-state.h"
+#include "sp-storage.h"
 #include "sp-error.h"
 #include "sp-message.h"
 
@@ -43,7 +44,6 @@
  * clamped; the Kyber ciphertext must carry the 0x08 type byte. */
 
 #define RECORD_MAGIC "SPSR"
-#define RECORD_MAGIC_SIZE 4
 #define RECORD_FORMAT_VERSION 1
 
 #define FLAG_PENDING 0x01
@@ -61,125 +61,6 @@
 #define PENDING_FIXED_SIZE (4 + 4 + SP_KYBER_CIPHERTEXT_SIZE + 8)
 #define CHAIN_FIXED_SIZE (33 + 32 + 4 + 2)
 #define SPQR_FIXED_SIZE (32 + 4 + 32 + 4 + 32 + 2)
-
-/* Key lists */
-
-int
-sp_key_list_reserve (SpKeyList *list,
-                     uint32_t   capacity)
-{
-  SpIndexedKey *items;
-  uint32_t new_capacity;
-
-  if (capacity <= list->capacity)
-    return SP_OK;
-
-  new_capacity = list->capacity < 16 ? 16 : list->capacity;
-  while (new_capacity < capacity)
-    new_capacity = new_capacity > UINT32_MAX / 2 ? capacity : new_capacity * 2;
-
-  items = sodium_allocarray (new_capacity, sizeof *items);
-  if (items == NULL)
-    return SP_ERR_NO_MEMORY;
-  if (list->len > 0)
-    memcpy (items, list->items, list->len * sizeof *items);
-  sodium_free (list->items);
-  list->items = items;
-  list->capacity = new_capacity;
-  return SP_OK;
-}
-
-int
-sp_key_list_append (SpKeyList     *list,
-                    uint32_t       index,
-                    const uint8_t  key[32])
-{
-  int rc;
-
-  if (list->len == UINT32_MAX)
-    return SP_ERR_NO_MEMORY;
-  if ((rc = sp_key_list_reserve (list, list->len + 1)) != SP_OK)
-    return rc;
-  list->items[list->len].index = index;
-  memcpy (list->items[list->len].key, key, 32);
-  list->len++;
-  return SP_OK;
-}
-
-/* The list is sorted, so a binary search finds @index; the entry is
- * removed so that a key is never handed out twice. */
-bool
-sp_key_list_take (SpKeyList *list,
-                  uint32_t   index,
-                  uint8_t    key[32])
-{
-  uint32_t lo = 0;
-  uint32_t hi = list->len;
-
-  while (lo < hi)
-    {
-      uint32_t mid = lo + (hi - lo) / 2;
-
-      if (list->items[mid].index < index)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-  if (lo == list->len || list->items[lo].index != index)
-    return false;
-
-  memcpy (key, list->items[lo].key, 32);
-  memmove (&list->items[lo], &list->items[lo + 1],
-           (list->len - lo - 1) * sizeof list->items[0]);
-  list->len--;
-  sodium_memzero (&list->items[list->len], sizeof list->items[0]);
-  return true;
-}
-
-void
-sp_key_list_drop_front (SpKeyList *list,
-                        uint32_t   n)
-{
-  if (n == 0)
-    return;
-  if (n >= list->len)
-    {
-      sp_key_list_clear (list);
-      return;
-    }
-  memmove (list->items, list->items + n, (list->len - n) * sizeof list->items[0]);
-  sodium_memzero (list->items + list->len - n, n * sizeof list->items[0]);
-  list->len -= n;
-}
-
-void
-sp_key_list_clear (SpKeyList *list)
-{
-  if (list->items != NULL)
-    sodium_memzero (list->items, list->len * sizeof list->items[0]);
-  list->len = 0;
-}
-
-static void
-key_list_free (SpKeyList *list)
-{
-  sodium_free (list->items);
-  list->items = NULL;
-  list->len = 0;
-  list->capacity = 0;
-}
-
-/* @dst must have room for @src's keys. */
-static void
-key_list_copy_reserved (SpKeyList       *dst,
-                        const SpKeyList *src)
-{
-  if (src->len < dst->len)
-    sodium_memzero (dst->items + src->len, (dst->len - src->len) * sizeof dst->items[0]);
-  if (src->len > 0)
-    memcpy (dst->items, src->items, src->len * sizeof src->items[0]);
-  dst->len = src->len;
-}
 
 /* States */
 
@@ -201,8 +82,8 @@ sp_session_state_free (SpSessionState *state)
   if (state == NULL)
     return;
   for (size_t i = 0; i < SP_MAX_RECEIVER_CHAINS; i++)
-    key_list_free (&state->receivers[i].skipped);
-  key_list_free (&state->spqr.recv_history);
+    sp_key_list_free (&state->receivers[i].skipped);
+  sp_key_list_free (&state->spqr.recv_history);
   sodium_free (state);
 }
 
@@ -267,8 +148,8 @@ state_copy_reserved (SpSessionState       *dst,
   memcpy (dst, src, sizeof *dst);
   state_put_lists (dst, &lists);
   for (size_t i = 0; i < SP_MAX_RECEIVER_CHAINS; i++)
-    key_list_copy_reserved (&dst->receivers[i].skipped, &src->receivers[i].skipped);
-  key_list_copy_reserved (&dst->spqr.recv_history, &src->spqr.recv_history);
+    sp_key_list_copy_reserved (&dst->receivers[i].skipped, &src->receivers[i].skipped);
+  sp_key_list_copy_reserved (&dst->spqr.recv_history, &src->spqr.recv_history);
 }
 
 int
@@ -452,7 +333,7 @@ int
 sp_session_record_serialized_size (const SpSessionRecord *record,
                                    size_t                *out)
 {
-  size_t size = RECORD_MAGIC_SIZE + 2;
+  size_t size = SP_STORAGE_HEADER_SIZE;
 
   if (record == NULL || out == NULL)
     return SP_ERR_INVALID_ARGUMENT;
@@ -460,63 +341,6 @@ sp_session_record_serialized_size (const SpSessionRecord *record,
     size += state_serialized_size (record->states[i]);
   *out = size;
   return SP_OK;
-}
-
-static uint8_t *
-put_u8 (uint8_t *p,
-        uint8_t  value)
-{
-  *p = value;
-  return p + 1;
-}
-
-static uint8_t *
-put_u16 (uint8_t  *p,
-         uint16_t  value)
-{
-  p[0] = (uint8_t) (value >> 8);
-  p[1] = (uint8_t) value;
-  return p + 2;
-}
-
-static uint8_t *
-put_u32 (uint8_t  *p,
-         uint32_t  value)
-{
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t) (value >> (24 - 8 * i));
-  return p + 4;
-}
-
-static uint8_t *
-put_u64 (uint8_t  *p,
-         uint64_t  value)
-{
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t) (value >> (56 - 8 * i));
-  return p + 8;
-}
-
-static uint8_t *
-put_bytes (uint8_t       *p,
-           const uint8_t *data,
-           size_t         len)
-{
-  memcpy (p, data, len);
-  return p + len;
-}
-
-static uint8_t *
-put_key_list (uint8_t         *p,
-              const SpKeyList *list)
-{
-  p = put_u16 (p, (uint16_t) list->len);
-  for (uint32_t i = 0; i < list->len; i++)
-    {
-      p = put_u32 (p, list->items[i].index);
-      p = put_bytes (p, list->items[i].key, 32);
-    }
-  return p;
 }
 
 static uint8_t *
@@ -533,47 +357,47 @@ put_state (uint8_t              *p,
   if (state->spqr.a2b)
     flags |= FLAG_SPQR_A2B;
 
-  p = put_u8 (p, (uint8_t) state->version);
-  p = put_u8 (p, flags);
-  p = put_bytes (p, state->local_identity.bytes, SP_PUBLIC_KEY_SIZE);
-  p = put_bytes (p, state->remote_identity.bytes, SP_PUBLIC_KEY_SIZE);
-  p = put_u32 (p, state->local_registration_id);
-  p = put_u32 (p, state->remote_registration_id);
-  p = put_bytes (p, state->base_key.bytes, SP_PUBLIC_KEY_SIZE);
-  p = put_bytes (p, state->root_key, SP_ROOT_KEY_SIZE);
-  p = put_bytes (p, state->sender_ratchet.public_key.bytes, SP_PUBLIC_KEY_SIZE);
-  p = put_bytes (p, state->sender_ratchet.private_key.bytes, SP_PRIVATE_KEY_SIZE);
-  p = put_bytes (p, state->sender_chain_key, SP_CHAIN_KEY_SIZE);
-  p = put_u32 (p, state->sender_index);
-  p = put_u32 (p, state->previous_counter);
+  p = sp_put_u8 (p, (uint8_t) state->version);
+  p = sp_put_u8 (p, flags);
+  p = sp_put_bytes (p, state->local_identity.bytes, SP_PUBLIC_KEY_SIZE);
+  p = sp_put_bytes (p, state->remote_identity.bytes, SP_PUBLIC_KEY_SIZE);
+  p = sp_put_u32 (p, state->local_registration_id);
+  p = sp_put_u32 (p, state->remote_registration_id);
+  p = sp_put_bytes (p, state->base_key.bytes, SP_PUBLIC_KEY_SIZE);
+  p = sp_put_bytes (p, state->root_key, SP_ROOT_KEY_SIZE);
+  p = sp_put_bytes (p, state->sender_ratchet.public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  p = sp_put_bytes (p, state->sender_ratchet.private_key.bytes, SP_PRIVATE_KEY_SIZE);
+  p = sp_put_bytes (p, state->sender_chain_key, SP_CHAIN_KEY_SIZE);
+  p = sp_put_u32 (p, state->sender_index);
+  p = sp_put_u32 (p, state->previous_counter);
 
   if (state->pending)
     {
       if (pending->has_pre_key_id)
-        p = put_u32 (p, pending->pre_key_id);
-      p = put_u32 (p, pending->signed_pre_key_id);
-      p = put_u32 (p, pending->kyber_pre_key_id);
-      p = put_bytes (p, pending->kyber_ciphertext, SP_KYBER_CIPHERTEXT_SIZE);
-      p = put_u64 (p, pending->timestamp_ms);
+        p = sp_put_u32 (p, pending->pre_key_id);
+      p = sp_put_u32 (p, pending->signed_pre_key_id);
+      p = sp_put_u32 (p, pending->kyber_pre_key_id);
+      p = sp_put_bytes (p, pending->kyber_ciphertext, SP_KYBER_CIPHERTEXT_SIZE);
+      p = sp_put_u64 (p, pending->timestamp_ms);
     }
 
-  p = put_u8 (p, (uint8_t) state->n_receivers);
+  p = sp_put_u8 (p, (uint8_t) state->n_receivers);
   for (uint32_t i = 0; i < state->n_receivers; i++)
     {
       const SpReceiverChain *chain = &state->receivers[i];
 
-      p = put_bytes (p, chain->ratchet_key.bytes, SP_PUBLIC_KEY_SIZE);
-      p = put_bytes (p, chain->chain_key, SP_CHAIN_KEY_SIZE);
-      p = put_u32 (p, chain->index);
-      p = put_key_list (p, &chain->skipped);
+      p = sp_put_bytes (p, chain->ratchet_key.bytes, SP_PUBLIC_KEY_SIZE);
+      p = sp_put_bytes (p, chain->chain_key, SP_CHAIN_KEY_SIZE);
+      p = sp_put_u32 (p, chain->index);
+      p = sp_put_key_list (p, &chain->skipped);
     }
 
-  p = put_bytes (p, state->spqr.next_root, 32);
-  p = put_u32 (p, state->spqr.send_counter);
-  p = put_bytes (p, state->spqr.send_seed, 32);
-  p = put_u32 (p, state->spqr.recv_counter);
-  p = put_bytes (p, state->spqr.recv_seed, 32);
-  p = put_key_list (p, &state->spqr.recv_history);
+  p = sp_put_bytes (p, state->spqr.next_root, 32);
+  p = sp_put_u32 (p, state->spqr.send_counter);
+  p = sp_put_bytes (p, state->spqr.send_seed, 32);
+  p = sp_put_u32 (p, state->spqr.recv_counter);
+  p = sp_put_bytes (p, state->spqr.recv_seed, 32);
+  p = sp_put_key_list (p, &state->spqr.recv_history);
   return p;
 }
 
@@ -592,9 +416,7 @@ sp_session_record_serialize (const SpSessionRecord *record,
   if (out_size < size)
     return SP_ERR_BUFFER_TOO_SMALL;
 
-  p = put_bytes (out, (const uint8_t *) RECORD_MAGIC, RECORD_MAGIC_SIZE);
-  p = put_u8 (p, RECORD_FORMAT_VERSION);
-  p = put_u8 (p, (uint8_t) record->n_states);
+  p = sp_put_header (out, RECORD_MAGIC, RECORD_FORMAT_VERSION, (uint8_t) record->n_states);
   for (uint32_t i = 0; i < record->n_states; i++)
     p = put_state (p, record->states[i]);
 
@@ -606,166 +428,15 @@ sp_session_record_serialize (const SpSessionRecord *record,
  * many keys each list needs, then, after every allocation has been made,
  * once more to fill the states.  The second pass cannot fail. */
 
-typedef struct {
-  const uint8_t *p;
-  size_t left;
-} Cursor;
-
 /* How many keys each list of a state needs. */
 typedef struct {
   uint32_t lens[N_LISTS];
 } StateSizes;
 
-static bool
-take (Cursor         *c,
-      size_t          n,
-      const uint8_t **out)
-{
-  if (c->left < n)
-    return false;
-  *out = c->p;
-  c->p += n;
-  c->left -= n;
-  return true;
-}
-
-static bool
-get_u8 (Cursor  *c,
-        uint8_t *out)
-{
-  const uint8_t *p;
-
-  if (!take (c, 1, &p))
-    return false;
-  *out = p[0];
-  return true;
-}
-
-static bool
-get_u16 (Cursor   *c,
-         uint16_t *out)
-{
-  const uint8_t *p;
-
-  if (!take (c, 2, &p))
-    return false;
-  *out = (uint16_t) ((p[0] << 8) | p[1]);
-  return true;
-}
-
-static bool
-get_u32 (Cursor   *c,
-         uint32_t *out)
-{
-  const uint8_t *p;
-
-  if (!take (c, 4, &p))
-    return false;
-  *out = ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
-  return true;
-}
-
-static bool
-get_u64 (Cursor   *c,
-         uint64_t *out)
-{
-  const uint8_t *p;
-  uint64_t value = 0;
-
-  if (!take (c, 8, &p))
-    return false;
-  for (int i = 0; i < 8; i++)
-    value = (value << 8) | p[i];
-  *out = value;
-  return true;
-}
-
-/* Copies @n bytes into @out unless @out is NULL (validation pass). */
-static bool
-get_bytes (Cursor  *c,
-           uint8_t *out,
-           size_t   n)
-{
-  const uint8_t *p;
-
-  if (!take (c, n, &p))
-    return false;
-  if (out != NULL)
-    memcpy (out, p, n);
-  return true;
-}
-
-static bool
-get_public_key (Cursor      *c,
-                SpPublicKey *out)
-{
-  const uint8_t *p;
-
-  if (!take (c, SP_PUBLIC_KEY_SIZE, &p) || p[0] != SP_KEY_TYPE_DJB)
-    return false;
-  if (out != NULL)
-    memcpy (out->bytes, p, SP_PUBLIC_KEY_SIZE);
-  return true;
-}
-
-static bool
-get_private_key (Cursor       *c,
-                 SpPrivateKey *out)
-{
-  const uint8_t *p;
-
-  if (!take (c, SP_PRIVATE_KEY_SIZE, &p))
-    return false;
-  /* Stored keys are always clamped; anything else was not written here. */
-  if ((p[0] & 0x07) != 0 || (p[31] & 0xc0) != 0x40)
-    return false;
-  if (out != NULL)
-    memcpy (out->bytes, p, SP_PRIVATE_KEY_SIZE);
-  return true;
-}
-
-/* A list of at most @max keys, strictly increasing and below @limit.
- * With @out NULL only validates and reports the length in *@len. */
-static bool
-get_key_list (Cursor    *c,
-              SpKeyList *out,
-              uint32_t   max,
-              uint32_t   limit,
-              uint32_t  *len)
-{
-  uint16_t n;
-  uint32_t previous = 0;
-
-  if (!get_u16 (c, &n) || n > max)
-    return false;
-  for (uint32_t i = 0; i < n; i++)
-    {
-      uint32_t index;
-
-      if (!get_u32 (c, &index) || index >= limit || (i > 0 && index <= previous))
-        return false;
-      if (out != NULL)
-        {
-          out->items[i].index = index;
-          if (!get_bytes (c, out->items[i].key, 32))
-            return false;
-        }
-      else if (!get_bytes (c, NULL, 32))
-        {
-          return false;
-        }
-      previous = index;
-    }
-  if (out != NULL)
-    out->len = n;
-  *len = n;
-  return true;
-}
-
 /* With @state NULL, validates and fills @sizes; otherwise fills @state,
  * whose lists must already have room for @sizes. */
 static bool
-get_state (Cursor         *c,
+get_state (SpCursor       *c,
            SpSessionState *state,
            StateSizes     *sizes)
 {
@@ -780,9 +451,9 @@ get_state (Cursor         *c,
 
 #define SET(field, value) do { if (s != NULL) (field) = (value); } while (0)
 
-  if (!get_u8 (c, &version) || version != SP_MESSAGE_VERSION)
+  if (!sp_get_u8 (c, &version) || version != SP_MESSAGE_VERSION)
     return false;
-  if (!get_u8 (c, &flags) || (flags & ~FLAGS_KNOWN) != 0)
+  if (!sp_get_u8 (c, &flags) || (flags & ~FLAGS_KNOWN) != 0)
     return false;
   /* Only an initiator (SPQR direction A2B) has a pending prekey message. */
   if ((flags & FLAG_PENDING_PRE_KEY) && !(flags & FLAG_PENDING))
@@ -796,25 +467,25 @@ get_state (Cursor         *c,
   SET (s->pending, (flags & FLAG_PENDING) != 0);
   SET (s->spqr.a2b, (flags & FLAG_SPQR_A2B) != 0);
 
-  if (!get_public_key (c, s != NULL ? &s->local_identity : NULL)
-      || !get_public_key (c, s != NULL ? &s->remote_identity : NULL))
+  if (!sp_get_public_key (c, s != NULL ? &s->local_identity : NULL)
+      || !sp_get_public_key (c, s != NULL ? &s->remote_identity : NULL))
     return false;
-  if (!get_u32 (c, &u32))
+  if (!sp_get_u32 (c, &u32))
     return false;
   SET (s->local_registration_id, u32);
-  if (!get_u32 (c, &u32))
+  if (!sp_get_u32 (c, &u32))
     return false;
   SET (s->remote_registration_id, u32);
-  if (!get_public_key (c, s != NULL ? &s->base_key : NULL)
-      || !get_bytes (c, s != NULL ? s->root_key : NULL, SP_ROOT_KEY_SIZE)
-      || !get_public_key (c, s != NULL ? &s->sender_ratchet.public_key : NULL)
-      || !get_private_key (c, s != NULL ? &s->sender_ratchet.private_key : NULL)
-      || !get_bytes (c, s != NULL ? s->sender_chain_key : NULL, SP_CHAIN_KEY_SIZE))
+  if (!sp_get_public_key (c, s != NULL ? &s->base_key : NULL)
+      || !sp_get_bytes (c, s != NULL ? s->root_key : NULL, SP_ROOT_KEY_SIZE)
+      || !sp_get_public_key (c, s != NULL ? &s->sender_ratchet.public_key : NULL)
+      || !sp_get_private_key (c, s != NULL ? &s->sender_ratchet.private_key : NULL)
+      || !sp_get_bytes (c, s != NULL ? s->sender_chain_key : NULL, SP_CHAIN_KEY_SIZE))
     return false;
-  if (!get_u32 (c, &u32))
+  if (!sp_get_u32 (c, &u32))
     return false;
   SET (s->sender_index, u32);
-  if (!get_u32 (c, &u32))
+  if (!sp_get_u32 (c, &u32))
     return false;
   SET (s->previous_counter, u32);
 
@@ -823,26 +494,26 @@ get_state (Cursor         *c,
       SET (pending->has_pre_key_id, (flags & FLAG_PENDING_PRE_KEY) != 0);
       if (flags & FLAG_PENDING_PRE_KEY)
         {
-          if (!get_u32 (c, &u32))
+          if (!sp_get_u32 (c, &u32))
             return false;
           SET (pending->pre_key_id, u32);
         }
-      if (!get_u32 (c, &u32))
+      if (!sp_get_u32 (c, &u32))
         return false;
       SET (pending->signed_pre_key_id, u32);
-      if (!get_u32 (c, &u32))
+      if (!sp_get_u32 (c, &u32))
         return false;
       SET (pending->kyber_pre_key_id, u32);
-      if (!take (c, SP_KYBER_CIPHERTEXT_SIZE, &kyber) || kyber[0] != SP_KEY_TYPE_KYBER1024)
+      if (!sp_cursor_take (c, SP_KYBER_CIPHERTEXT_SIZE, &kyber) || kyber[0] != SP_KEY_TYPE_KYBER1024)
         return false;
       if (s != NULL)
         memcpy (pending->kyber_ciphertext, kyber, SP_KYBER_CIPHERTEXT_SIZE);
-      if (!get_u64 (c, &u64))
+      if (!sp_get_u64 (c, &u64))
         return false;
       SET (pending->timestamp_ms, u64);
     }
 
-  if (!get_u8 (c, &n_receivers) || n_receivers > SP_MAX_RECEIVER_CHAINS)
+  if (!sp_get_u8 (c, &n_receivers) || n_receivers > SP_MAX_RECEIVER_CHAINS)
     return false;
   SET (s->n_receivers, n_receivers);
   for (uint32_t i = 0; i < n_receivers; i++)
@@ -850,44 +521,31 @@ get_state (Cursor         *c,
       SpReceiverChain *chain = s != NULL ? &s->receivers[i] : NULL;
       uint32_t index;
 
-      if (!get_public_key (c, chain != NULL ? &chain->ratchet_key : NULL)
-          || !get_bytes (c, chain != NULL ? chain->chain_key : NULL, SP_CHAIN_KEY_SIZE)
-          || !get_u32 (c, &index))
+      if (!sp_get_public_key (c, chain != NULL ? &chain->ratchet_key : NULL)
+          || !sp_get_bytes (c, chain != NULL ? chain->chain_key : NULL, SP_CHAIN_KEY_SIZE)
+          || !sp_get_u32 (c, &index))
         return false;
       SET (chain->index, index);
-      if (!get_key_list (c, chain != NULL ? &chain->skipped : NULL,
+      if (!sp_get_key_list (c, chain != NULL ? &chain->skipped : NULL,
                          SP_MAX_MESSAGE_KEYS, index, &sizes->lens[i]))
         return false;
     }
 
-  if (!get_bytes (c, s != NULL ? s->spqr.next_root : NULL, 32)
-      || !get_u32 (c, &u32))
+  if (!sp_get_bytes (c, s != NULL ? s->spqr.next_root : NULL, 32)
+      || !sp_get_u32 (c, &u32))
     return false;
   SET (s->spqr.send_counter, u32);
-  if (!get_bytes (c, s != NULL ? s->spqr.send_seed : NULL, 32)
-      || !get_u32 (c, &u32))
+  if (!sp_get_bytes (c, s != NULL ? s->spqr.send_seed : NULL, 32)
+      || !sp_get_u32 (c, &u32))
     return false;
   SET (s->spqr.recv_counter, u32);
-  if (!get_bytes (c, s != NULL ? s->spqr.recv_seed : NULL, 32)
-      || !get_key_list (c, s != NULL ? &s->spqr.recv_history : NULL,
+  if (!sp_get_bytes (c, s != NULL ? s->spqr.recv_seed : NULL, 32)
+      || !sp_get_key_list (c, s != NULL ? &s->spqr.recv_history : NULL,
                         SPQR_HISTORY_LIMIT - 1, u32, &sizes->lens[SP_MAX_RECEIVER_CHAINS]))
     return false;
 
 #undef SET
   return true;
-}
-
-static bool
-get_record_header (Cursor  *c,
-                   uint8_t *n_states)
-{
-  const uint8_t *magic;
-  uint8_t format;
-
-  return take (c, RECORD_MAGIC_SIZE, &magic)
-         && memcmp (magic, RECORD_MAGIC, RECORD_MAGIC_SIZE) == 0
-         && get_u8 (c, &format) && format == RECORD_FORMAT_VERSION
-         && get_u8 (c, n_states) && *n_states <= SP_SESSION_RECORD_MAX_STATES;
 }
 
 int
@@ -896,7 +554,7 @@ sp_session_record_deserialize (SpSessionRecord *record,
                                size_t           len)
 {
   StateSizes sizes[SP_SESSION_RECORD_MAX_STATES];
-  Cursor c = { data, len };
+  SpCursor c = { data, len };
   uint8_t n_states;
   int rc;
 
@@ -904,7 +562,7 @@ sp_session_record_deserialize (SpSessionRecord *record,
     return SP_ERR_INVALID_ARGUMENT;
 
   memset (sizes, 0, sizeof sizes);
-  if (!get_record_header (&c, &n_states))
+  if (!sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 0, SP_SESSION_RECORD_MAX_STATES, &n_states))
     return SP_ERR_MALFORMED;
   for (uint32_t i = 0; i < n_states; i++)
     if (!get_state (&c, NULL, &sizes[i]))
@@ -928,7 +586,7 @@ sp_session_record_deserialize (SpSessionRecord *record,
 
   c.p = data;
   c.left = len;
-  get_record_header (&c, &n_states);
+  sp_get_header (&c, RECORD_MAGIC, RECORD_FORMAT_VERSION, 0, SP_SESSION_RECORD_MAX_STATES, &n_states);
   for (uint32_t i = 0; i < n_states; i++)
     get_state (&c, record->states[i], &sizes[i]);
   if (record->n_states < n_states)

@@ -13,26 +13,13 @@
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
 #include "sp-session.h"
+#include "sp-storage.h"
 
 #define SP_CHAIN_KEY_SIZE 32
 #define SP_ROOT_KEY_SIZE 32
 
 /* One current state and the archived ones. */
 #define SP_SESSION_RECORD_MAX_STATES (1 + SP_MAX_ARCHIVED_STATES)
-
-/* A skipped message-key seed or SPQR key with its index. */
-typedef struct {
-  uint32_t index;
-  uint8_t key[32];
-} SpIndexedKey;
-
-/* Keys sorted by strictly increasing index, in sodium_malloc() memory
- * allocated only once a key is stored. */
-typedef struct {
-  SpIndexedKey *items;
-  uint32_t len;
-  uint32_t capacity;
-} SpKeyList;
 
 typedef struct {
   SpPublicKey ratchet_key;
@@ -97,19 +84,6 @@ struct _SpSessionRecord {
   uint32_t n_states;
   uint32_t n_allocated;
 };
-
-/* Key lists. */
-int sp_key_list_reserve (SpKeyList *list,
-                         uint32_t   capacity);
-int sp_key_list_append (SpKeyList     *list,
-                        uint32_t       index,
-                        const uint8_t  key[32]);
-bool sp_key_list_take (SpKeyList *list,
-                       uint32_t   index,
-                       uint8_t    key[32]);
-void sp_key_list_drop_front (SpKeyList *list,
-                             uint32_t   n);
-void sp_key_list_clear (SpKeyList *list);
 
 /* States, always in sodium_malloc() memory. */
 int sp_session_state_new (SpSessionState **out);

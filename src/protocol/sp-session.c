@@ -17,14 +17,14 @@
 #include "sp-pqxdh.h"
 #include "sp-ratchet.h"
 #include "sp-session-state.h"
+#include "sp-uuid.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define UUID_STRING_SIZE 36
-#define SERVICE_ID_FIXED_SIZE 17
+#define SERVICE_ID_FIXED_SIZE (1 + SP_UUID_SIZE)
 #define SERVICE_ID_ACI 0x00
 #define SERVICE_ID_PNI 0x01
 
@@ -65,18 +65,6 @@ typedef struct {
 
 /* Addresses */
 
-static int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* libsignal's fixed-width service id: a kind byte (ACI for a bare UUID,
  * PNI for "PNI:" and a UUID) and the 16 UUID bytes.  Only the hyphenated
  * UUID form is recognised. */
@@ -85,34 +73,15 @@ parse_service_id (const char *name,
                   uint8_t     out[SERVICE_ID_FIXED_SIZE])
 {
   uint8_t kind = SERVICE_ID_ACI;
-  size_t n = 0;
 
   if (strncmp (name, "PNI:", 4) == 0)
     {
       kind = SERVICE_ID_PNI;
       name += 4;
     }
-  if (strlen (name) != UUID_STRING_SIZE)
+  if (sp_uuid_decode (out + 1, name) != SP_OK)
     return false;
-
   out[0] = kind;
-  for (size_t i = 0; i < UUID_STRING_SIZE; i++)
-    {
-      int hi;
-      int lo;
-
-      if (i == 8 || i == 13 || i == 18 || i == 23)
-        {
-          if (name[i] != '-')
-            return false;
-          continue;
-        }
-      hi = hex_value (name[i]);
-      lo = hex_value (name[++i]);
-      if (hi < 0 || lo < 0)
-        return false;
-      out[1 + n++] = (uint8_t) (hi << 4 | lo);
-    }
   return true;
 }
 
@@ -367,6 +336,37 @@ sp_session_cipher_process_bundle_with (SpSessionCipher          *cipher,
 out:
   sodium_memzero (&setup, sizeof setup);
   return rc;
+}
+
+int
+sp_pre_key_bundle_init (SpPreKeyBundle       *bundle,
+                        uint32_t              registration_id,
+                        uint32_t              device_id,
+                        const SpPublicKey    *identity_key,
+                        const SpSignedPreKey *signed_pre_key,
+                        const SpKyberPreKey  *kyber_pre_key,
+                        const SpPreKey       *pre_key)
+{
+  if (bundle == NULL || identity_key == NULL || signed_pre_key == NULL || kyber_pre_key == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+
+  memset (bundle, 0, sizeof *bundle);
+  bundle->registration_id = registration_id;
+  bundle->device_id = device_id;
+  bundle->identity_key = *identity_key;
+  bundle->signed_pre_key_id = signed_pre_key->id;
+  bundle->signed_pre_key = signed_pre_key->key_pair.public_key;
+  memcpy (bundle->signed_pre_key_signature, signed_pre_key->signature, SP_SIGNATURE_SIZE);
+  bundle->kyber_pre_key_id = kyber_pre_key->id;
+  memcpy (bundle->kyber_pre_key, kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
+  memcpy (bundle->kyber_pre_key_signature, kyber_pre_key->signature, SP_SIGNATURE_SIZE);
+  if (pre_key != NULL)
+    {
+      bundle->has_pre_key = true;
+      bundle->pre_key_id = pre_key->id;
+      bundle->pre_key = pre_key->key_pair.public_key;
+    }
+  return SP_OK;
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
+#include "sp-prekeys.h"
 #include "sp-store.h"
 #include "sp-xeddsa.h"
 
@@ -38,6 +39,18 @@ typedef struct {
   uint32_t pre_key_id;
   SpPublicKey pre_key;
 } SpPreKeyBundle;
+
+/* Fills @bundle with what a device publishes: its registration and device
+ * ids, the public half of its identity key and of each prekey, and the
+ * prekeys' ids and signatures.  @pre_key is NULL for a bundle without a
+ * one-time prekey. */
+int sp_pre_key_bundle_init (SpPreKeyBundle       *bundle,
+                            uint32_t              registration_id,
+                            uint32_t              device_id,
+                            const SpPublicKey    *identity_key,
+                            const SpSignedPreKey *signed_pre_key,
+                            const SpKyberPreKey  *kyber_pre_key,
+                            const SpPreKey       *pre_key);
 
 /* A session record: the current session state with one address and up to
  * SP_MAX_ARCHIVED_STATES older ones.  It holds private keys and lives in

@@ -5,11 +5,13 @@
  *
  * Plain arrays searched linearly: the store is meant for tests and tools
  * with a handful of peers.  Keys with private parts sit in sodium_malloc()
- * memory; session records are copied in and out as objects.
+ * memory; session and sender key records are copied in and out as
+ * objects.
  */
 
 #include "sp-store.h"
 #include "sp-error.h"
+#include "sp-sender-key.h"
 #include "sp-session.h"
 
 #include <sodium.h>
@@ -27,6 +29,13 @@ typedef struct {
   uint32_t device_id;
   SpSessionRecord *record;
 } SessionEntry;
+
+typedef struct {
+  char *name;
+  uint32_t device_id;
+  uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  SpSenderKeyRecord *record;
+} SenderKeyEntry;
 
 typedef struct {
   SpPreKey *key;
@@ -54,6 +63,7 @@ struct _SpMemoryStore {
   uint32_t registration_id;
   ARRAY (IdentityEntry, identities);
   ARRAY (SessionEntry, sessions);
+  ARRAY (SenderKeyEntry, sender_keys);
   ARRAY (PreKeyEntry, pre_keys);
   ARRAY (SignedPreKeyEntry, signed_pre_keys);
   ARRAY (KyberPreKeyEntry, kyber_pre_keys);
@@ -340,6 +350,64 @@ store_session (void                  *user_data,
   return SP_OK;
 }
 
+/* Sender keys */
+
+static SenderKeyEntry *
+find_sender_key (SpMemoryStore   *store,
+                 const SpAddress *sender,
+                 const uint8_t    distribution_id[SP_DISTRIBUTION_ID_SIZE])
+{
+  for (size_t i = 0; i < store->n_sender_keys; i++)
+    if (address_equal (store->sender_keys[i].name, store->sender_keys[i].device_id, sender)
+        && memcmp (store->sender_keys[i].distribution_id, distribution_id, SP_DISTRIBUTION_ID_SIZE) == 0)
+      return &store->sender_keys[i];
+  return NULL;
+}
+
+static int
+load_sender_key (void              *user_data,
+                 const SpAddress   *sender,
+                 const uint8_t      distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                 SpSenderKeyRecord *record)
+{
+  SenderKeyEntry *entry = find_sender_key (user_data, sender, distribution_id);
+
+  if (entry == NULL)
+    return SP_ERR_NO_SENDER_KEY;
+  return sp_sender_key_record_copy (record, entry->record);
+}
+
+static int
+store_sender_key (void                    *user_data,
+                  const SpAddress         *sender,
+                  const uint8_t            distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                  const SpSenderKeyRecord *record)
+{
+  SpMemoryStore *store = user_data;
+  SenderKeyEntry *entry = find_sender_key (store, sender, distribution_id);
+  SpSenderKeyRecord *copy = NULL;
+  char *name = NULL;
+  int rc;
+
+  if (entry != NULL)
+    return sp_sender_key_record_copy (entry->record, record);
+
+  if ((rc = GROW (store, sender_keys)) != SP_OK
+      || (rc = sp_sender_key_record_new (&copy)) != SP_OK
+      || (rc = sp_sender_key_record_copy (copy, record)) != SP_OK
+      || (rc = (name = strdup (sender->name)) != NULL ? SP_OK : SP_ERR_NO_MEMORY) != SP_OK)
+    {
+      sp_sender_key_record_free (copy);
+      return rc;
+    }
+  entry = &store->sender_keys[store->n_sender_keys++];
+  entry->name = name;
+  entry->device_id = sender->device_id;
+  memcpy (entry->distribution_id, distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  entry->record = copy;
+  return SP_OK;
+}
+
 /* Public functions */
 
 int
@@ -378,6 +446,11 @@ sp_memory_store_free (SpMemoryStore *store)
       free (store->sessions[i].name);
       sp_session_record_free (store->sessions[i].record);
     }
+  for (size_t i = 0; i < store->n_sender_keys; i++)
+    {
+      free (store->sender_keys[i].name);
+      sp_sender_key_record_free (store->sender_keys[i].record);
+    }
   for (size_t i = 0; i < store->n_pre_keys; i++)
     sodium_free (store->pre_keys[i].key);
   for (size_t i = 0; i < store->n_signed_pre_keys; i++)
@@ -386,6 +459,7 @@ sp_memory_store_free (SpMemoryStore *store)
     kyber_entry_clear (&store->kyber_pre_keys[i]);
   free (store->identities);
   free (store->sessions);
+  free (store->sender_keys);
   free (store->pre_keys);
   free (store->signed_pre_keys);
   free (store->kyber_pre_keys);
@@ -413,6 +487,8 @@ sp_memory_store_get_interface (SpMemoryStore *store,
   out->mark_kyber_pre_key_used = mark_kyber_pre_key_used;
   out->load_session = load_session;
   out->store_session = store_session;
+  out->load_sender_key = load_sender_key;
+  out->store_sender_key = store_sender_key;
   return SP_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sp-keys.h"
+#include "sp-message.h"
 #include "sp-prekeys.h"
 
 /* A remote or local device: a name (a service id string such as a UUID
@@ -26,6 +27,7 @@ typedef enum {
 } SpDirection;
 
 typedef struct _SpSessionRecord SpSessionRecord;
+typedef struct _SpSenderKeyRecord SpSenderKeyRecord;
 
 /* The storage the session core works against, as a table of callbacks
  * sharing one @user_data pointer, in the manner of libsignal's store
@@ -100,11 +102,27 @@ typedef struct {
   int (*store_session) (void                  *user_data,
                         const SpAddress       *address,
                         const SpSessionRecord *record);
+
+  /* Sender keys (groups), kept per sender address and distribution id;
+   * our own are kept under our own address.  Optional: a store that
+   * leaves both NULL serves sessions only, and sp_group_cipher_new()
+   * refuses it.  load_sender_key fills @record with a copy of the stored
+   * record or returns SP_ERR_NO_SENDER_KEY and leaves it alone;
+   * store_sender_key stores a copy. */
+  int (*load_sender_key) (void              *user_data,
+                          const SpAddress   *sender,
+                          const uint8_t      distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                          SpSenderKeyRecord *record);
+  int (*store_sender_key) (void                    *user_data,
+                           const SpAddress         *sender,
+                           const uint8_t            distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                           const SpSenderKeyRecord *record);
 } SpStore;
 
 /* An in-memory store, for tests and tools: trust on first use (a key is
  * trusted when none is saved for the address or it equals the saved
- * one), records copied in and out without serialisation. */
+ * one), session and sender key records copied in and out without
+ * serialisation. */
 typedef struct _SpMemoryStore SpMemoryStore;
 
 int sp_memory_store_new (SpMemoryStore   **out,

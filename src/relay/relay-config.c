@@ -6,14 +6,24 @@
  * The relay takes where to listen and where to keep its data from the
  * command line; its limits come from an optional key file in the data
  * directory, so that an operator can tune them without new flags.
+ *
+ * The file is read line by line here rather than with GKeyFile, which
+ * cannot say on which line a fault is, and it is read strictly: an
+ * unknown section or key is an error, never a silent default, since a
+ * misspelt limit would otherwise leave the relay on a value the
+ * operator believes changed.
  */
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "relay-config.h"
+
+#define MAX_TOKEN_FILE_BYTES 4096
 
 static const struct
 {
@@ -69,13 +79,22 @@ relay_config_free (RelayConfig *config)
   if (config->registration_token != NULL)
     sodium_memzero (config->registration_token, strlen (config->registration_token));
   g_free (config->registration_token);
+  g_free (config->metrics_address);
+  if (config->registration_override != NULL)
+    sodium_memzero (config->registration_override, strlen (config->registration_override));
+  g_free (config->registration_override);
+  g_free (config->metrics_override);
   g_free (config);
 }
 
-gboolean
-relay_config_set_listen (RelayConfig  *config,
-                         const char   *listen,
-                         GError      **error)
+/* Parses ADDRESS:PORT for `option`, which names it in errors. */
+static gboolean
+parse_address (const char  *option,
+               const char  *listen,
+               char       **address,
+               guint16     *port_out,
+               gboolean    *ipv6,
+               GError     **error)
 {
   const char *colon = strrchr (listen, ':');
   g_autofree char *host = NULL;
@@ -85,11 +104,11 @@ relay_config_set_listen (RelayConfig  *config,
       !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--listen takes ADDRESS:PORT, for example 127.0.0.1:8443");
+                   "%s takes ADDRESS:PORT, for example 127.0.0.1:8443", option);
       return FALSE;
     }
   host = g_strndup (listen, (gsize) (colon - listen));
-  config->listen_ipv6 = FALSE;
+  *ipv6 = FALSE;
   if (host[0] == '[')
     {
       gsize length = strlen (host);
@@ -97,28 +116,124 @@ relay_config_set_listen (RelayConfig  *config,
       if (length < 3 || host[length - 1] != ']')
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                       "--listen: an IPv6 address goes in brackets, for example [::1]:8443");
+                       "%s: an IPv6 address goes in brackets, for example [::1]:8443", option);
           return FALSE;
         }
       host[length - 1] = '\0';
       memmove (host, host + 1, length - 1);
-      config->listen_ipv6 = TRUE;
+      *ipv6 = TRUE;
     }
   if (!g_hostname_is_ip_address (host))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "--listen: “%s” is not an IP address", host);
+                   "%s: “%s” is not an IP address", option, host);
       return FALSE;
     }
   if (strchr (host, ':') != NULL)
-    config->listen_ipv6 = TRUE;
-  g_free (config->listen_address);
+    *ipv6 = TRUE;
+  g_free (*address);
   if (strcmp (host, "0.0.0.0") == 0 || strcmp (host, "::") == 0)
-    config->listen_address = NULL;
+    *address = NULL;
   else
-    config->listen_address = g_steal_pointer (&host);
-  config->listen_port = (guint16) port;
+    *address = g_steal_pointer (&host);
+  *port_out = (guint16) port;
   return TRUE;
+}
+
+gboolean
+relay_config_set_listen (RelayConfig  *config,
+                         const char   *listen,
+                         GError      **error)
+{
+  return parse_address ("--listen", listen, &config->listen_address, &config->listen_port,
+                        &config->listen_ipv6, error);
+}
+
+gboolean
+relay_config_set_metrics_listen (RelayConfig  *config,
+                                 const char   *listen,
+                                 GError      **error)
+{
+  if (!parse_address ("--metrics-listen", listen, &config->metrics_address, &config->metrics_port,
+                      &config->metrics_ipv6, error))
+    return FALSE;
+  /* NULL means "not served"; every interface is spelt out instead. */
+  if (config->metrics_address == NULL)
+    config->metrics_address = g_strdup (config->metrics_ipv6 ? "::" : "0.0.0.0");
+  return TRUE;
+}
+
+/* ADDR:PORT as --listen takes it; a NULL address is every interface. */
+char *
+relay_address_display (const char *address,
+                       gboolean    ipv6,
+                       guint16     port)
+{
+  if (address == NULL)
+    return g_strdup_printf ("%s:%u", ipv6 ? "[::]" : "0.0.0.0", port);
+  if (ipv6)
+    return g_strdup_printf ("[%s]:%u", address, port);
+  return g_strdup_printf ("%s:%u", address, port);
+}
+
+const char *
+relay_registration_mode_name (RelayRegistrationMode mode)
+{
+  switch (mode)
+    {
+    case RELAY_REGISTRATION_OPEN:
+      return "open";
+    case RELAY_REGISTRATION_TOKEN:
+      return "token";
+    case RELAY_REGISTRATION_INVITE:
+      return "invite";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+set_token (RelayConfig *config,
+           const char  *token)
+{
+  if (config->registration_token != NULL)
+    sodium_memzero (config->registration_token, strlen (config->registration_token));
+  g_clear_pointer (&config->registration_token, g_free);
+  config->registration_token = g_strdup (token);
+}
+
+/* A file that holds the secret keeps it out of the process list; only
+ * its first line counts, without the line end. */
+static gboolean
+read_token_file (RelayConfig  *config,
+                 const char   *path,
+                 GError      **error)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  GStatBuf info;
+  gboolean ok;
+
+  /* A secret is a line; anything else (a device, a huge file) is a
+   * mistake to report rather than read. */
+  if (g_stat (path, &info) == 0 && (!S_ISREG (info.st_mode) || info.st_size > MAX_TOKEN_FILE_BYTES))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "The registration token file %s is not a regular file of at most %d bytes",
+                   path, MAX_TOKEN_FILE_BYTES);
+      return FALSE;
+    }
+  if (!g_file_get_contents (path, &contents, &length, error))
+    return FALSE;
+  contents[strcspn (contents, "\r\n")] = '\0';
+  ok = contents[0] != '\0';
+  if (ok)
+    set_token (config, contents);
+  else
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                 "The registration token file %s is empty", path);
+  sodium_memzero (contents, length);
+  return ok;
 }
 
 gboolean
@@ -126,59 +241,140 @@ relay_config_set_registration (RelayConfig  *config,
                                const char   *mode,
                                GError      **error)
 {
-  if (strcmp (mode, "open") == 0)
+  if (strcmp (mode, "open") == 0 || strcmp (mode, "invite") == 0)
     {
-      g_clear_pointer (&config->registration_token, g_free);
+      config->registration = mode[0] == 'o' ? RELAY_REGISTRATION_OPEN : RELAY_REGISTRATION_INVITE;
+      set_token (config, NULL);
       return TRUE;
     }
   if (g_str_has_prefix (mode, "token:") && strlen (mode) > strlen ("token:"))
     {
-      g_free (config->registration_token);
-      config->registration_token = g_strdup (mode + strlen ("token:"));
+      config->registration = RELAY_REGISTRATION_TOKEN;
+      set_token (config, mode + strlen ("token:"));
+      return TRUE;
+    }
+  if (g_str_has_prefix (mode, "token-file:") && strlen (mode) > strlen ("token-file:"))
+    {
+      if (!read_token_file (config, mode + strlen ("token-file:"), error))
+        return FALSE;
+      config->registration = RELAY_REGISTRATION_TOKEN;
       return TRUE;
     }
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               "--registration takes “open” or “token:SECRET”");
+               "the registration mode is “open”, “invite”, “token:SECRET” or “token-file:PATH”");
   return FALSE;
 }
 
-static gboolean
-read_size (GKeyFile    *file,
-           const char  *key,
-           guint64      min,
-           guint64      max,
-           guint64     *value,
-           GError     **error)
-{
-  g_autofree char *text = g_key_file_get_value (file, "limits", key, NULL);
+/* The keys of relay.conf. */
 
-  if (text == NULL)
-    return TRUE;
-  if (!g_ascii_string_to_unsigned (g_strstrip (text), 10, min, max, value, NULL))
+typedef enum
+{
+  KEY_INTEGER,
+  KEY_RATE,
+  KEY_REGISTRATION,
+  KEY_METRICS_LISTEN,
+} KeyKind;
+
+typedef struct
+{
+  const char *section;
+  const char *name;       /* NULL for a rate: rate_table names it */
+  KeyKind     kind;
+  gsize       field;      /* the offset in RelayConfig, or the RelayRateKind */
+  gsize       size;       /* of an integer field */
+  guint64     min, max;
+} KeyDef;
+
+#define LIMIT(name, field, min, max) \
+  { "limits", name, KEY_INTEGER, G_STRUCT_OFFSET (RelayConfig, field), \
+    sizeof (((RelayConfig *) NULL)->field), min, max }
+#define RATE(kind) { "rate-limits", NULL, KEY_RATE, kind, 0, 0, 0 }
+
+static const KeyDef key_defs[] = {
+  LIMIT ("max-header-bytes", max_header_bytes, 1024, 65536),
+  LIMIT ("max-request-bytes", max_request_bytes, 4096, 64 * 1024 * 1024),
+  LIMIT ("max-envelope-bytes", max_envelope_bytes, 256, 16 * 1024 * 1024),
+  LIMIT ("max-queue-envelopes", max_queue_envelopes, 1, 10000000),
+  LIMIT ("max-queue-age-seconds", max_queue_age_seconds, 1, 10 * 365 * 24 * 3600),
+  LIMIT ("max-one-time-prekeys", max_one_time_prekeys, 1, 100000),
+  LIMIT ("max-connections", max_connections, 1, 1000000),
+  LIMIT ("websocket-send-queue", websocket_send_queue, 1, 100000),
+  LIMIT ("websocket-unacked", websocket_unacked, 1, 100000),
+  LIMIT ("hash-queue-limit", hash_queue_limit, 1, 100000),
+  RATE (RELAY_RATE_ADDRESS_REQUESTS),
+  RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
+  RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),
+  RATE (RELAY_RATE_ADDRESS_WEBSOCKETS),
+  RATE (RELAY_RATE_ACCOUNT_SENDS),
+  RATE (RELAY_RATE_ACCOUNT_LOOKUPS),
+  RATE (RELAY_RATE_ACCOUNT_BUNDLES),
+  RATE (RELAY_RATE_ACCOUNT_KEY_UPLOADS),
+  { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
+  { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },
+};
+
+#undef LIMIT
+#undef RATE
+
+static const char *
+key_name (const KeyDef *def)
+{
+  return def->name != NULL ? def->name : rate_table[def->field].name;
+}
+
+static gboolean
+section_is_known (const char *section)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (key_defs); i++)
+    if (strcmp (key_defs[i].section, section) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static const KeyDef *
+find_key (const char *section,
+          const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (key_defs); i++)
+    if (strcmp (key_defs[i].section, section) == 0 && strcmp (key_name (&key_defs[i]), name) == 0)
+      return &key_defs[i];
+  return NULL;
+}
+
+static gboolean
+read_integer (RelayConfig   *config,
+              const KeyDef  *def,
+              const char    *value,
+              GError       **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, def->field);
+  guint64 v;
+
+  if (!g_ascii_string_to_unsigned (value, 10, def->min, def->max, &v, NULL))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "[limits] %s must be an integer from %" G_GUINT64_FORMAT
-                   " to %" G_GUINT64_FORMAT, key, min, max);
+                   "[%s] %s must be an integer from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+                   def->section, def->name, def->min, def->max);
       return FALSE;
     }
+  if (def->size == sizeof (guint32))
+    *(guint32 *) field = (guint32) v;
+  else
+    *(guint64 *) field = v;
   return TRUE;
 }
 
 /* A rate is written "RATE/BURST": tokens per second, then the bucket size. */
 static gboolean
-read_rate (GKeyFile    *file,
-           const char  *key,
-           RelayRate   *rate,
-           GError     **error)
+read_rate (RelayConfig   *config,
+           const KeyDef  *def,
+           const char    *value,
+           GError       **error)
 {
-  g_autofree char *text = g_key_file_get_value (file, "rate-limits", key, NULL);
-  g_auto(GStrv) parts = NULL;
+  g_auto(GStrv) parts = g_strsplit (value, "/", 2);
   double r, b;
   char *end;
 
-  if (text == NULL)
-    return TRUE;
-  parts = g_strsplit (g_strstrip (text), "/", 2);
   if (g_strv_length (parts) != 2)
     goto fail;
   r = g_ascii_strtod (parts[0], &end);
@@ -187,13 +383,134 @@ read_rate (GKeyFile    *file,
   b = g_ascii_strtod (parts[1], &end);
   if (*end != '\0' || end == parts[1] || !(b >= 1.0))
     goto fail;
-  rate->rate = r;
-  rate->burst = b;
+  config->rates[def->field].rate = r;
+  config->rates[def->field].burst = b;
   return TRUE;
 
 fail:
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               "[rate-limits] %s must be RATE/BURST, for example 10/50", key);
+               "[rate-limits] %s must be RATE/BURST, for example 10/50", key_name (def));
+  return FALSE;
+}
+
+static gboolean
+read_value (RelayConfig   *config,
+            const KeyDef  *def,
+            const char    *value,
+            GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  switch (def->kind)
+    {
+    case KEY_INTEGER:
+      return read_integer (config, def, value, error);
+    case KEY_RATE:
+      return read_rate (config, def, value, error);
+    case KEY_REGISTRATION:
+      if (relay_config_set_registration (config, value, &local_error))
+        return TRUE;
+      break;
+    case KEY_METRICS_LISTEN:
+      if (relay_config_set_metrics_listen (config, value, &local_error))
+        return TRUE;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "[%s] %s: %s", def->section, def->name, local_error->message);
+  return FALSE;
+}
+
+/* Reads one line that is neither blank nor a comment; a fault goes to
+ * `errors` as "FILE:LINE: message". */
+static void
+read_line (RelayConfig  *config,
+           const char   *file_name,
+           guint         number,
+           char         *line,
+           char        **section,
+           GHashTable   *seen,
+           GString      *errors)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *seen_key = NULL;
+  const KeyDef *def;
+  char *equals;
+  char *value;
+  gsize length = strlen (line);
+
+#define FAULT(...)                                                       \
+  G_STMT_START {                                                         \
+    g_string_append_printf (errors, "%s:%u: ", file_name, number);       \
+    g_string_append_printf (errors, __VA_ARGS__);                        \
+    g_string_append_c (errors, '\n');                                    \
+    return;                                                              \
+  } G_STMT_END
+
+  if (line[0] == '[')
+    {
+      g_free (*section);
+      *section = NULL;
+      if (line[length - 1] != ']')
+        FAULT ("a section header is written [NAME]");
+      line[length - 1] = '\0';
+      *section = g_strdup (g_strstrip (line + 1));
+      if (!section_is_known (*section))
+        FAULT ("unknown section [%s]", *section);
+      return;
+    }
+  equals = strchr (line, '=');
+  if (equals == NULL)
+    FAULT ("expected KEY=VALUE or [SECTION]");
+  *equals = '\0';
+  value = g_strstrip (equals + 1);
+  g_strstrip (line);
+  if (*section == NULL)
+    FAULT ("“%s” comes before any [SECTION]", line);
+  /* The section's own line has said what is wrong with it. */
+  if (!section_is_known (*section))
+    return;
+  def = find_key (*section, line);
+  if (def == NULL)
+    FAULT ("unknown key “%s” in [%s]", line, *section);
+  seen_key = g_strdup_printf ("%s/%s", *section, line);
+  if (g_hash_table_contains (seen, seen_key))
+    FAULT ("[%s] %s is set twice (first on line %u)", *section, line,
+           GPOINTER_TO_UINT (g_hash_table_lookup (seen, seen_key)));
+  g_hash_table_insert (seen, g_steal_pointer (&seen_key), GUINT_TO_POINTER (number));
+  if (!read_value (config, def, value, &error))
+    FAULT ("%s", error->message);
+
+#undef FAULT
+}
+
+/* Reads every line, so that one run names every fault in the text; the
+ * error then holds one "FILE_NAME:LINE: message" line for each. */
+gboolean
+relay_config_load_data (RelayConfig  *config,
+                        const char   *file_name,
+                        const char   *contents,
+                        GError      **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GString) errors = g_string_new (NULL);
+  g_autofree char *section = NULL;
+  g_auto(GStrv) lines = g_strsplit (contents, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+
+      if (line[0] != '\0' && line[0] != '#' && line[0] != ';')
+        read_line (config, file_name, i + 1, line, &section, seen, errors);
+      sodium_memzero (lines[i], strlen (lines[i]));
+    }
+  if (errors->len == 0)
+    return TRUE;
+  g_string_truncate (errors, errors->len - 1);
+  g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, errors->str);
   return FALSE;
 }
 
@@ -202,35 +519,109 @@ relay_config_load_file (RelayConfig  *config,
                         const char   *path,
                         GError      **error)
 {
-  g_autoptr(GKeyFile) file = g_key_file_new ();
-  guint64 v;
+  g_autofree char *file_name = g_path_get_basename (path);
+  g_autofree char *contents = NULL;
+  gsize length;
+  gboolean ok;
 
-  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
+  if (!g_file_get_contents (path, &contents, &length, error))
     return FALSE;
+  ok = relay_config_load_data (config, file_name, contents, error);
+  /* The file may hold a registration secret. */
+  sodium_memzero (contents, length);
+  return ok;
+}
 
-#define READ(key, min, max, field)                              \
-  G_STMT_START {                                                \
-    v = (guint64) config->field;                                \
-    if (!read_size (file, key, min, max, &v, error))            \
-      return FALSE;                                             \
-    config->field = v;                                          \
-  } G_STMT_END
+/* Reads DATA_DIR/relay.conf, when there is one, over the defaults, then
+ * what the command line or the environment set. */
+gboolean
+relay_config_load_data_dir (RelayConfig  *config,
+                            GError      **error)
+{
+  g_autofree char *path = g_build_filename (config->data_dir, "relay.conf", NULL);
 
-  READ ("max-header-bytes", 1024, 65536, max_header_bytes);
-  READ ("max-request-bytes", 4096, 64 * 1024 * 1024, max_request_bytes);
-  READ ("max-envelope-bytes", 256, 16 * 1024 * 1024, max_envelope_bytes);
-  READ ("max-queue-envelopes", 1, 10000000, max_queue_envelopes);
-  READ ("max-queue-age-seconds", 1, 10 * 365 * 24 * 3600, max_queue_age_seconds);
-  READ ("max-one-time-prekeys", 1, 100000, max_one_time_prekeys);
-  READ ("max-connections", 1, 1000000, max_connections);
-  READ ("websocket-send-queue", 1, 100000, websocket_send_queue);
-  READ ("websocket-unacked", 1, 100000, websocket_unacked);
-  READ ("hash-queue-limit", 1, 100000, hash_queue_limit);
-
-#undef READ
-
-  for (guint i = 0; i < RELAY_N_RATES; i++)
-    if (!read_rate (file, rate_table[i].name, &config->rates[i], error))
-      return FALSE;
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !relay_config_load_file (config, path, error))
+    return FALSE;
+  if (config->registration_override != NULL &&
+      !relay_config_set_registration (config, config->registration_override, error))
+    return FALSE;
+  if (config->metrics_override != NULL &&
+      !relay_config_set_metrics_listen (config, config->metrics_override, error))
+    return FALSE;
   return TRUE;
+}
+
+/* A config with what the command line gave and defaults for the rest,
+ * to read relay.conf into afresh. */
+RelayConfig *
+relay_config_copy_command_line (const RelayConfig *config)
+{
+  RelayConfig *copy = relay_config_new ();
+
+  copy->listen_address = g_strdup (config->listen_address);
+  copy->listen_port = config->listen_port;
+  copy->listen_ipv6 = config->listen_ipv6;
+  copy->data_dir = g_strdup (config->data_dir);
+  copy->tls_certificate = g_strdup (config->tls_certificate);
+  copy->tls_key = g_strdup (config->tls_key);
+  copy->registration_override = g_strdup (config->registration_override);
+  copy->metrics_override = g_strdup (config->metrics_override);
+  return copy;
+}
+
+/* Moves what a running relay can change into it (the rate limits and the
+ * registration policy).  Returns FALSE when anything else differs, which
+ * only a restart applies. */
+gboolean
+relay_config_take_reloadable (RelayConfig *running,
+                              RelayConfig *fresh)
+{
+  g_autofree char *running_text = NULL;
+  g_autofree char *fresh_text = NULL;
+  gboolean metrics_same = running->metrics_port == fresh->metrics_port &&
+                          g_strcmp0 (running->metrics_address, fresh->metrics_address) == 0;
+
+  memcpy (running->rates, fresh->rates, sizeof running->rates);
+  running->registration = fresh->registration;
+  set_token (running, NULL);
+  running->registration_token = g_steal_pointer (&fresh->registration_token);
+  running_text = relay_config_describe (running);
+  fresh_text = relay_config_describe (fresh);
+  return strcmp (running_text, fresh_text) == 0 && metrics_same;
+}
+
+/* The settings in force, on one line, for the log: the registration
+ * secret is never in it. */
+char *
+relay_config_describe (RelayConfig *config)
+{
+  GString *text = g_string_new (NULL);
+
+  g_string_append_printf (text, "registration=%s", relay_registration_mode_name (config->registration));
+  for (guint i = 0; i < G_N_ELEMENTS (key_defs); i++)
+    {
+      const KeyDef *def = &key_defs[i];
+      gconstpointer field = G_STRUCT_MEMBER_P (config, def->field);
+      char rate[G_ASCII_DTOSTR_BUF_SIZE];
+      char burst[G_ASCII_DTOSTR_BUF_SIZE];
+
+      switch (def->kind)
+        {
+        case KEY_INTEGER:
+          g_string_append_printf (text, " %s=%" G_GUINT64_FORMAT, def->name,
+                                  def->size == sizeof (guint32) ? *(const guint32 *) field
+                                                                : *(const guint64 *) field);
+          break;
+        case KEY_RATE:
+          g_ascii_formatd (rate, sizeof rate, "%g", config->rates[def->field].rate);
+          g_ascii_formatd (burst, sizeof burst, "%g", config->rates[def->field].burst);
+          g_string_append_printf (text, " %s=%s/%s", key_name (def), rate, burst);
+          break;
+        case KEY_REGISTRATION:
+        case KEY_METRICS_LISTEN:
+        default:
+          break;
+        }
+    }
+  return g_string_free (text, FALSE);
 }

@@ -31,6 +31,13 @@ typedef enum
   RELAY_N_RATES,
 } RelayRateKind;
 
+typedef enum
+{
+  RELAY_REGISTRATION_OPEN,
+  RELAY_REGISTRATION_TOKEN,    /* one shared secret */
+  RELAY_REGISTRATION_INVITE,   /* single-use invites from sotto-relay admin */
+} RelayRegistrationMode;
+
 typedef struct
 {
   /* From the command line. */
@@ -40,7 +47,18 @@ typedef struct
   char     *data_dir;
   char     *tls_certificate;
   char     *tls_key;
-  char     *registration_token; /* NULL when registration is open */
+  char     *metrics_address;    /* NULL when metrics are not served */
+  guint16   metrics_port;
+  gboolean  metrics_ipv6;
+
+  /* What the command line or the environment set, which wins over
+   * relay.conf each time the file is read. */
+  char     *registration_override;
+  char     *metrics_override;
+
+  /* From --registration, SOTTO_RELAY_REGISTRATION or relay.conf. */
+  RelayRegistrationMode registration;
+  char     *registration_token; /* the secret, with RELAY_REGISTRATION_TOKEN only */
 
   /* From DATA_DIR/relay.conf, with defaults for a small public relay. */
   gsize     max_header_bytes;
@@ -61,12 +79,29 @@ void         relay_config_free         (RelayConfig  *config);
 gboolean     relay_config_set_listen   (RelayConfig  *config,
                                         const char   *listen,
                                         GError      **error);
+gboolean     relay_config_set_metrics_listen (RelayConfig *config,
+                                              const char  *listen,
+                                              GError     **error);
 gboolean     relay_config_set_registration (RelayConfig *config,
                                             const char  *mode,
                                             GError     **error);
+gboolean     relay_config_load_data    (RelayConfig  *config,
+                                        const char   *file_name,
+                                        const char   *contents,
+                                        GError      **error);
 gboolean     relay_config_load_file    (RelayConfig  *config,
                                         const char   *path,
                                         GError      **error);
+gboolean     relay_config_load_data_dir (RelayConfig *config,
+                                         GError     **error);
+RelayConfig *relay_config_copy_command_line (const RelayConfig *config);
+gboolean     relay_config_take_reloadable (RelayConfig *running,
+                                           RelayConfig *fresh);
+char        *relay_config_describe     (RelayConfig  *config);
+const char  *relay_registration_mode_name (RelayRegistrationMode mode);
+char        *relay_address_display     (const char   *address,
+                                        gboolean      ipv6,
+                                        guint16       port);
 const char  *relay_rate_name           (RelayRateKind kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayConfig, relay_config_free)

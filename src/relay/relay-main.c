@@ -10,23 +10,31 @@
 #include <locale.h>
 #include <signal.h>
 #include <sodium.h>
+#include <string.h>
 
+#include "relay-admin.h"
 #include "relay-config.h"
+#include "relay-lock.h"
 #include "relay-server.h"
 #include "relay-storage.h"
 #include "relay-tls.h"
+
+typedef struct
+{
+  gboolean version;
+  gboolean check_config;
+} Actions;
 
 static gboolean
 parse_options (int           argc,
                char        **argv,
                RelayConfig  *config,
+               Actions      *actions,
                GError      **error)
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autofree char *listen = NULL;
   g_autofree char *data_dir = NULL;
-  g_autofree char *registration = NULL;
-  g_autofree char *conf_path = NULL;
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
       "Address and port to listen on, e.g. 127.0.0.1:8443 or [::]:443 (port 0 picks a free port)",
@@ -37,16 +45,29 @@ parse_options (int           argc,
       "PEM certificate chain; serves HTTPS and WSS", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &config->tls_key,
       "PEM private key of the certificate", "FILE" },
-    { "registration", 0, 0, G_OPTION_ARG_STRING, &registration,
-      "Who may register: “open” (the default) or “token:SECRET”", "open|token:SECRET" },
+    { "registration", 0, 0, G_OPTION_ARG_STRING, &config->registration_override,
+      "Who may register: “open” (the default), “invite” (single-use invites from "
+      "“sotto-relay admin invite create”), “token:SECRET”, or “token-file:PATH” (the secret "
+      "in a file); SOTTO_RELAY_REGISTRATION is read when this is not given",
+      "MODE" },
+    { "metrics-listen", 0, 0, G_OPTION_ARG_STRING, &config->metrics_override,
+      "Serve Prometheus metrics at /metrics on this address and port only (off by default)",
+      "ADDR:PORT" },
+    { "check-config", 0, 0, G_OPTION_ARG_NONE, &actions->check_config,
+      "Check DIR/relay.conf and the TLS files, then exit", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &actions->version,
+      "Print the version and exit", NULL },
     G_OPTION_ENTRY_NULL
   };
 
   context = g_option_context_new ("- Sotto relay server");
   g_option_context_set_summary (context,
                                 "Stores and forwards end-to-end encrypted envelopes for Sotto clients.\n"
-                                "Prints one line on standard output once it is ready, and drains\n"
-                                "and exits on SIGTERM or SIGINT.");
+                                "Prints one line on standard output once it is ready, drains\n"
+                                "and exits on SIGTERM or SIGINT, and reloads its certificate,\n"
+                                "rate limits and registration policy on SIGHUP.\n"
+                                "\n"
+                                "“sotto-relay admin --help” lists the administration commands.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
@@ -55,7 +76,9 @@ parse_options (int           argc,
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "Unexpected argument “%s”", argv[1]);
       return FALSE;
     }
-  if (listen == NULL || data_dir == NULL)
+  if (actions->version)
+    return TRUE;
+  if (data_dir == NULL || (listen == NULL && !actions->check_config))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    "--listen and --data-dir are required (see --help)");
@@ -67,22 +90,37 @@ parse_options (int           argc,
                    "--tls-certificate and --tls-key go together");
       return FALSE;
     }
-  if (!relay_config_set_listen (config, listen, error))
+  if (listen != NULL && !relay_config_set_listen (config, listen, error))
     return FALSE;
-  if (registration != NULL && !relay_config_set_registration (config, registration, error))
-    return FALSE;
-  if (g_mkdir_with_parents (data_dir, 0700) != 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "Cannot create the data directory %s", data_dir);
-      return FALSE;
-    }
+  if (config->registration_override == NULL && g_getenv ("SOTTO_RELAY_REGISTRATION") != NULL)
+    config->registration_override = g_strdup (g_getenv ("SOTTO_RELAY_REGISTRATION"));
   config->data_dir = g_steal_pointer (&data_dir);
-  conf_path = g_build_filename (config->data_dir, "relay.conf", NULL);
-  if (g_file_test (conf_path, G_FILE_TEST_EXISTS) &&
-      !relay_config_load_file (config, conf_path, error))
-    return FALSE;
   return TRUE;
+}
+
+/* --check-config: every fault in relay.conf, one "relay.conf:LINE:
+ * message" line each, then the TLS files. */
+static int
+check_config (RelayConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  if (!relay_config_load_data_dir (config, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      g_clear_error (&error);
+      status = 1;
+    }
+  if (config->tls_certificate != NULL &&
+      !relay_tls_check_files (config->tls_certificate, config->tls_key, &error))
+    {
+      g_printerr ("sotto-relay: %s\n", error->message);
+      status = 1;
+    }
+  if (status == 0)
+    g_print ("The configuration is valid\n");
+  return status;
 }
 
 int
@@ -92,10 +130,15 @@ main (int   argc,
   g_autoptr(RelayConfig) config = relay_config_new ();
   g_autoptr(RelayServer) server = NULL;
   g_autoptr(GError) error = NULL;
+  Actions actions = { FALSE, FALSE };
   RelayStorage *storage;
-  int status;
+  int lock_fd;
 
   setlocale (LC_ALL, "");
+  /* GLib prints info and debug messages on standard output, where, with
+   * G_MESSAGES_DEBUG set, they would follow the one line the relay
+   * promises there.  Under systemd the journal gets them either way. */
+  g_log_writer_default_set_use_stderr (TRUE);
   /* A peer that vanishes mid-write must not kill the relay. */
   signal (SIGPIPE, SIG_IGN);
 
@@ -104,18 +147,48 @@ main (int   argc,
       g_printerr ("sotto-relay: libsodium failed to initialise\n");
       return 1;
     }
-  if (!parse_options (argc, argv, config, &error))
+  if (argc > 1 && strcmp (argv[1], "admin") == 0)
+    return relay_admin_main (argc - 1, argv + 1);
+  if (!parse_options (argc, argv, config, &actions, &error))
     {
       g_printerr ("sotto-relay: %s\n", error->message);
       return 2;
     }
-  /* A certificate that cannot serve stops the relay before it touches
-   * its storage, and before it prints that it is ready. */
-  if (config->tls_certificate != NULL &&
-      !relay_tls_check_files (config->tls_certificate, config->tls_key, &error))
+  if (actions.version)
+    {
+      g_print ("sotto-relay %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (actions.check_config)
+    return check_config (config);
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0)
+    {
+      g_printerr ("sotto-relay: Cannot create the data directory %s\n", config->data_dir);
+      return 1;
+    }
+  if (!relay_config_load_data_dir (config, &error))
+    {
+      /* Each fault is a line of its own, named by file and line. */
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  /* Held until the process exits; the kernel releases it. */
+  lock_fd = relay_lock_data_dir (config->data_dir, &error);
+  if (lock_fd < 0)
     {
       g_printerr ("sotto-relay: %s\n", error->message);
       return 1;
+    }
+  /* A certificate that cannot serve stops the relay before it touches
+   * its storage, and before it prints that it is ready. */
+  if (config->tls_certificate != NULL)
+    {
+      if (!relay_tls_check_files (config->tls_certificate, config->tls_key, &error))
+        {
+          g_printerr ("sotto-relay: %s\n", error->message);
+          return 1;
+        }
+      relay_tls_warn_expiry (config->tls_certificate);
     }
   storage = relay_storage_sqlite_open (config->data_dir, &error);
   if (storage == NULL)
@@ -129,6 +202,5 @@ main (int   argc,
       g_printerr ("sotto-relay: %s\n", error->message);
       return 1;
     }
-  status = relay_server_run (server);
-  return status;
+  return relay_server_run (server);
 }

@@ -8,6 +8,9 @@
 
 #include "config.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "relay-metrics.h"
 
 static void
@@ -21,12 +24,85 @@ counter (GString    *out,
                           name, help, name, type, name, value);
 }
 
+/* A number as Prometheus prints it: "0.00025", not
+ * "0.00025000000000000001". */
+static const char *
+short_decimal (char   *buffer,
+               double  value)
+{
+  return g_ascii_formatd (buffer, G_ASCII_DTOSTR_BUF_SIZE, "%.15g", value);
+}
+
+static gint64
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  gint64 count = 0;
+
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    count++;
+  /* The directory's own descriptor is not one of the relay's. */
+  return count - 1;
+}
+
+static gint64
+resident_bytes (void)
+{
+  g_autofree char *statm = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL))
+    return -1;
+  fields = g_strsplit (statm, " ", 3);
+  if (g_strv_length (fields) < 2)
+    return -1;
+  return g_ascii_strtoll (fields[1], NULL, 10) * sysconf (_SC_PAGESIZE);
+}
+
+/* The standard process metrics that Prometheus client libraries export,
+ * under their usual names, so that existing dashboards work. */
+static void
+render_process (GString            *out,
+                const RelayMetrics *metrics)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+  struct rusage usage;
+  struct rlimit limit;
+  double cpu = 0;
+
+  if (getrusage (RUSAGE_SELF, &usage) == 0)
+    cpu = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+          (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  g_string_append_printf (out,
+                          "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+                          "# TYPE process_cpu_seconds_total counter\n"
+                          "process_cpu_seconds_total %s\n", short_decimal (number, cpu));
+  counter (out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+           resident_bytes ());
+  counter (out, "process_open_fds", "Number of open file descriptors.", "gauge", count_open_fds ());
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+    counter (out, "process_max_fds", "Maximum number of open file descriptors.", "gauge",
+             (gint64) limit.rlim_cur);
+  g_string_append_printf (out,
+                          "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+                          "# TYPE process_start_time_seconds gauge\n"
+                          "process_start_time_seconds %s\n",
+                          short_decimal (number, metrics->start_time / (double) G_USEC_PER_SEC));
+}
+
 char *
 relay_metrics_render (const RelayMetrics     *metrics,
                       const RelayCommitStats *commits)
 {
   GString *out = g_string_new (NULL);
   char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append (out,
+                   "# HELP sotto_relay_build_info The relay's version.\n"
+                   "# TYPE sotto_relay_build_info gauge\n"
+                   "sotto_relay_build_info{version=\"" PACKAGE_VERSION "\"} 1\n");
 
   counter (out, "sotto_relay_envelopes_accepted_total",
            "Envelopes accepted and durably stored.", "counter",
@@ -39,7 +115,7 @@ relay_metrics_render (const RelayMetrics     *metrics,
            (gint64) metrics->envelopes_expired);
   counter (out, "sotto_relay_envelopes_queued",
            "Envelopes stored and not yet acknowledged.", "gauge",
-           metrics->envelopes_queued);
+           commits->queued);
   counter (out, "sotto_relay_http_requests_total",
            "HTTP requests received.", "counter", (gint64) metrics->http_requests);
   g_string_append (out,
@@ -64,15 +140,16 @@ relay_metrics_render (const RelayMetrics     *metrics,
                    "# TYPE sotto_relay_commit_seconds histogram\n");
   for (guint i = 0; i < RELAY_COMMIT_BUCKETS; i++)
     g_string_append_printf (out, "sotto_relay_commit_seconds_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            g_ascii_dtostr (number, sizeof number, relay_commit_bucket_bounds[i]),
+                            short_decimal (number, relay_commit_bucket_bounds[i]),
                             commits->latency_buckets[i]);
   g_string_append_printf (out, "sotto_relay_commit_seconds_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n",
                           commits->commits);
   g_string_append_printf (out, "sotto_relay_commit_seconds_sum %s\n",
-                          g_ascii_dtostr (number, sizeof number, commits->latency_sum));
+                          short_decimal (number, commits->latency_sum));
   g_string_append_printf (out, "sotto_relay_commit_seconds_count %" G_GUINT64_FORMAT "\n",
                           commits->commits);
   counter (out, "sotto_relay_storage_ops_total",
            "Storage operations run, in all commits.", "counter", (gint64) commits->ops);
+  render_process (out, metrics);
   return g_string_free (out, FALSE);
 }

@@ -24,11 +24,15 @@
 #include <uv.h>
 
 #include "relay-auth.h"
+#include "relay-invite.h"
 #include "relay-metrics.h"
+#include "relay-notify.h"
 #include "relay-ratelimit.h"
 #include "relay-server.h"
+#include "relay-tls.h"
 
 #define HOUSEKEEPING_INTERVAL_MS   10000
+#define OUTSIDE_CHANGES_INTERVAL_MS 1000
 #define EXPIRE_EVERY_N_TICKS       6
 #define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
 #define AUTH_CACHE_CAPACITY        100000
@@ -70,7 +74,9 @@ struct _RelayServer
   uv_async_t          wakeup;
   uv_signal_t         sigterm;
   uv_signal_t         sigint;
+  uv_signal_t         sighup;
   uv_timer_t          housekeeping;
+  uv_timer_t          outside_changes;
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
   uv_check_t          iteration_end;
@@ -80,6 +86,9 @@ struct _RelayServer
   struct lws_context *context;      /* cleared by lws when it frees it */
   gboolean            context_closing;
   guint16             port;
+  struct lws_vhost   *metrics_vhost;  /* NULL unless metrics are served */
+  guint16             metrics_port;
+  SSL_CTX            *ssl_ctx;        /* the TLS vhost's, which SIGHUP reloads */
 
   GMutex              completions_lock;
   GQueue              completions;   /* of RelayTask, filled by other threads */
@@ -91,6 +100,7 @@ struct _RelayServer
   gboolean            handles_closed;
 
   RelayAuthCache     *auth_cache;
+  gint                outside_changes_seen;  /* storage->outside_changes when last looked at */
   RelayRateLimiter   *limiter;
   RelayMetrics        metrics;
 
@@ -194,6 +204,7 @@ typedef struct
 } Session;
 
 static void conn_schedule (RelayConn *conn);
+static void conn_close (RelayConn *conn, int code, const char *reason);
 static void conn_unref (RelayConn *conn);
 static void conn_answered (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
@@ -646,10 +657,27 @@ typedef enum
 static void request_auth_finished (RelayRequest *request, AuthResult result);
 static void conn_auth_finished (RelayConn *conn, AuthResult result);
 
+static RelayCredentials *task_credentials (RelayTask *task);
+
+/* One line per failed password check, for fail2ban and the like (see
+ * docs/deploy.md).  Each costs a hash, which the address-auth-failures
+ * limit rations, so the lines come no faster than that. */
+static void
+log_failed_login (RelayTask *task)
+{
+  RelayCredentials *credentials = task_credentials (task);
+  const char *address = task->request != NULL ? task->request->address : task->conn->address;
+
+  g_message ("Failed login for account %s device %u from %s", credentials->uuid,
+             credentials->device_id, address);
+}
+
 static void
 auth_finished (RelayTask  *task,
                AuthResult  result)
 {
+  if (result == AUTH_DENIED)
+    log_failed_login (task);
   if (task->request != NULL)
     request_auth_finished (task->request, result);
   else
@@ -700,6 +728,42 @@ auth_device_cb (RelayTask *task)
     }
 }
 
+static void
+device_still_there_cb (RelayTask *task)
+{
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND && task->conn->wsi != NULL)
+    conn_close (task->conn, CLOSE_UNAUTHORIZED, "unauthorized");
+}
+
+/* Passwords checked before another process changed the database (an
+ * administrator deleting or banning an account) may belong to devices
+ * that are gone: they must be checked against the database again, and
+ * a WebSocket whose device is gone is closed, so that a banned account
+ * can neither send nor stay connected. */
+static void
+forget_outside_changes (RelayServer *self)
+{
+  gint changes = g_atomic_int_get (&self->storage->outside_changes);
+  GHashTableIter iter;
+  RelayConn *conn;
+
+  if (changes == self->outside_changes_seen)
+    return;
+  self->outside_changes_seen = changes;
+  relay_auth_cache_free (self->auth_cache);
+  self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    {
+      RelayTask *task = task_new (self, device_still_there_cb, NULL, conn);
+      RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
+
+      op->uuid = g_strdup (conn->credentials->uuid);
+      op->device_id = conn->credentials->device_id;
+      task_submit_op (task, op);
+    }
+}
+
 /* Starts checking credentials; the outcome goes to request_auth_finished
  * or conn_auth_finished, possibly before this returns. */
 static void
@@ -712,6 +776,7 @@ authenticate (RelayServer      *self,
   RelayTask *task;
   RelayOp *op;
 
+  forget_outside_changes (self);
   if (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
                               credentials->password))
     {
@@ -823,6 +888,13 @@ add_id_list (JsonBuilder *builder,
 /* Endpoint: POST /v1/accounts */
 
 static void
+respond_registration_closed (RelayRequest *request)
+{
+  respond_error (request, 403, "registration-closed",
+                 "This relay registers accounts only with a valid registration token");
+}
+
+static void
 register_stored_cb (RelayTask *task)
 {
   RelayRequest *request = task->request;
@@ -853,6 +925,9 @@ register_stored_cb (RelayTask *task)
     case RELAY_STORAGE_LIMIT:
       respond_error (request, 400, "too-many", "Too many one-time prekeys");
       break;
+    case RELAY_STORAGE_INVITE_INVALID:
+      respond_registration_closed (request);
+      break;
     default:
       respond_storage_failure (request);
       break;
@@ -881,14 +956,39 @@ register_hashed_cb (RelayTask *task)
   op->password_hash = g_steal_pointer (&task->hash);
   op->limit = self->config->max_one_time_prekeys;
   op->reg = g_steal_pointer (&task->op->reg);
+  op->invite_hash = g_steal_pointer (&task->op->invite_hash);
   task_submit_op (store, op);
+}
+
+/* Whether the request may register under the registration policy; an
+ * invite is only checked when the account is stored, where using it up
+ * is part of the same transaction. */
+static gboolean
+registration_allowed (RelayConfig          *config,
+                      RelayRegisterRequest *reg)
+{
+  const char *token = config->registration_token;
+
+  switch (config->registration)
+    {
+    case RELAY_REGISTRATION_OPEN:
+      return TRUE;
+    case RELAY_REGISTRATION_TOKEN:
+      return reg->registration_token != NULL &&
+             strlen (reg->registration_token) == strlen (token) &&
+             sodium_memcmp (reg->registration_token, token, strlen (token)) == 0;
+    case RELAY_REGISTRATION_INVITE:
+      return reg->registration_token != NULL &&
+             strlen (reg->registration_token) == RELAY_INVITE_TOKEN_LENGTH;
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 static void
 handle_register (RelayRequest *request)
 {
   RelayServer *self = request->server;
-  const char *token = self->config->registration_token;
   g_autoptr(RelayRegisterRequest) reg = NULL;
   g_autoptr(GError) error = NULL;
   RelayTask *task;
@@ -901,19 +1001,17 @@ handle_register (RelayRequest *request)
       respond_api_error (request, error);
       return;
     }
-  if (token != NULL &&
-      (reg->registration_token == NULL ||
-       strlen (reg->registration_token) != strlen (token) ||
-       sodium_memcmp (reg->registration_token, token, strlen (token)) != 0))
+  if (!registration_allowed (self->config, reg))
     {
-      respond_error (request, 403, "registration-closed",
-                     "This relay registers accounts only with a valid registration token");
+      respond_registration_closed (request);
       return;
     }
 
   /* The parsed request rides along in an op until the hash is ready. */
   task = task_new (self, register_hashed_cb, request, NULL);
   task->op = relay_op_new (RELAY_OP_REGISTER);
+  if (self->config->registration == RELAY_REGISTRATION_INVITE)
+    task->op->invite_hash = relay_invite_hash (reg->registration_token);
   task->password = g_strdup (reg->password);
   task->op->reg = g_steal_pointer (&reg);
   if (!task_submit_hash (task))
@@ -1283,7 +1381,6 @@ send_done_cb (RelayTask *task)
   if (op->status == RELAY_STORAGE_OK)
     {
       self->metrics.envelopes_accepted += op->ids->len;
-      self->metrics.envelopes_queued += op->ids->len;
       offer_envelopes (self, op);
     }
   if (!request_attached (request))
@@ -1368,9 +1465,26 @@ handle_send (RelayRequest *request)
 /* Endpoints: GET /v1/health and GET /metrics */
 
 static void
+health_checked_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+
+  if (!request_attached (request))
+    return;
+  if (task->op->status == RELAY_STORAGE_OK)
+    respond_text (request, 200, "{\"status\":\"ok\"}");
+  else
+    respond_text (request, 503, "{\"status\":\"storage-unavailable\"}");
+}
+
+/* Healthy means able to take a message: the check goes through the
+ * writer like a send and commits a write. */
+static void
 handle_health (RelayRequest *request)
 {
-  respond_text (request, 200, "{\"status\":\"ok\"}");
+  RelayTask *task = task_new (request->server, health_checked_cb, request, NULL);
+
+  task_submit_op (task, relay_op_new (RELAY_OP_CHECK_WRITABLE));
 }
 
 static void
@@ -1405,7 +1519,6 @@ typedef struct
 
 static const Route routes[] = {
   { METHOD_GET, FALSE, handle_health, 3, { "", "v1", "health" } },
-  { METHOD_GET, FALSE, handle_metrics, 2, { "", "metrics" } },
   { METHOD_POST, FALSE, handle_register, 3, { "", "v1", "accounts" } },
   { METHOD_GET, TRUE, handle_whoami, 4, { "", "v1", "accounts", "me" } },
   { METHOD_GET, TRUE, handle_lookup, 5, { "", "v1", "accounts", "username", NULL } },
@@ -1429,13 +1542,40 @@ route_matches_path (const Route  *route,
   return TRUE;
 }
 
+static gboolean
+request_on_metrics_address (RelayRequest *request)
+{
+  return request->server->metrics_vhost != NULL &&
+         lws_get_vhost (request->wsi) == request->server->metrics_vhost;
+}
+
+/* The metrics address serves /metrics and nothing else, and the
+ * clients' address never serves it. */
+static gboolean
+dispatch_metrics (RelayRequest *request)
+{
+  if (!request_on_metrics_address (request))
+    return FALSE;
+  if (request->n_segments == 2 && strcmp (request->segments[1], "metrics") == 0)
+    {
+      if (request->method == METHOD_GET)
+        handle_metrics (request);
+      else
+        respond_error (request, 405, "method-not-allowed", "The endpoint does not take this method");
+    }
+  else
+    respond_error (request, 404, "not-found", "No such endpoint");
+  return TRUE;
+}
+
 static void
 dispatch (RelayRequest *request)
 {
   gboolean path_known = FALSE;
 
   request->dispatched = TRUE;
-  request->server->metrics.http_requests++;
+  if (dispatch_metrics (request))
+    return;
 
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     {
@@ -1542,6 +1682,9 @@ on_http (RelayServer *self,
   g_strlcpy (request->address, peer_address (wsi), sizeof request->address);
   session->request = request;
   self->active_requests++;
+  /* Every request counts, those refused below included, so that the
+   * error and rate-limit counters are parts of this one. */
+  self->metrics.http_requests++;
 
   if (self->draining)
     {
@@ -1549,7 +1692,10 @@ on_http (RelayServer *self,
       respond_error (request, 503, "unavailable", "The relay is shutting down");
       return 0;
     }
-  if (!request_take_rate (request, RELAY_RATE_ADDRESS_REQUESTS, request->address))
+  /* The metrics scraper is the operator's: behind a reverse proxy it
+   * shares its address with every client, whose rate it must not take. */
+  if (!request_on_metrics_address (request) &&
+      !request_take_rate (request, RELAY_RATE_ADDRESS_REQUESTS, request->address))
     {
       request->close_after = request->method == METHOD_POST || request->method == METHOD_PUT;
       return 0;
@@ -1708,6 +1854,10 @@ conn_close (RelayConn  *conn,
 {
   if (conn->closing)
     return;
+  /* What a client did wrong is logged with its address; a shutdown or a
+   * newer connection of the same device is routine. */
+  if (code != LWS_CLOSE_STATUS_GOINGAWAY && code != CLOSE_REPLACED)
+    g_message ("Closing the WebSocket from %s: %s", conn->address, reason);
   conn->closing = TRUE;
   conn->close_code = code;
   conn->close_reason = reason;
@@ -1858,7 +2008,8 @@ on_ws_filter (RelayServer *self,
   char path[64];
   g_autofree char *authorization = NULL;
 
-  if (self->draining)
+  /* The metrics address serves no clients. */
+  if (self->draining || lws_get_vhost (wsi) == self->metrics_vhost)
     return 1;
   if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
       strcmp (path, WEBSOCKET_PATH) != 0)
@@ -1911,7 +2062,6 @@ ack_done_cb (RelayTask *task)
   if (task->op->status == RELAY_STORAGE_OK)
     {
       self->metrics.envelopes_delivered += (guint64) task->op->removed;
-      self->metrics.envelopes_queued -= task->op->removed;
     }
 }
 
@@ -2264,6 +2414,10 @@ relay_callback (struct lws                *wsi,
 
   switch ((int) reason)
     {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+      /* Only the clients' vhost serves TLS; SIGHUP reloads its context. */
+      self->ssl_ctx = user;
+      break;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
       return self->sockets >= self->config->max_connections ? 1 : 0;
     case LWS_CALLBACK_WSI_CREATE:
@@ -2323,7 +2477,6 @@ expire_done_cb (RelayTask *task)
     g_message ("Dropped %" G_GINT64_FORMAT " envelopes older than the queue age limit",
                task->op->removed);
   self->metrics.envelopes_expired += (guint64) task->op->removed;
-  self->metrics.envelopes_queued = task->op->queued_total;
 }
 
 static void
@@ -2334,6 +2487,12 @@ submit_expire (RelayServer *self)
 
   op->min_timestamp = now_ms () - self->config->max_queue_age_seconds * 1000;
   task_submit_op (task, op);
+}
+
+static void
+outside_changes_cb (uv_timer_t *timer)
+{
+  forget_outside_changes (timer->data);
 }
 
 static void
@@ -2356,8 +2515,10 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   uv_close ((uv_handle_t *) &self->iteration_end, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
+  uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
   uv_close ((uv_handle_t *) &self->sigint, NULL);
+  uv_close ((uv_handle_t *) &self->sighup, NULL);
   uv_close ((uv_handle_t *) &self->wakeup, NULL);
 }
 
@@ -2389,12 +2550,66 @@ signal_cb (uv_signal_t *handle,
   if (self->draining)
     return;
   g_message ("Received signal %d, draining", signum);
+  relay_notify ("STOPPING=1");
   self->draining = TRUE;
   self->drain_deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
   g_hash_table_iter_init (&iter, self->websockets);
   while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
     conn_close (conn, LWS_CLOSE_STATUS_GOINGAWAY, "going-away");
   uv_timer_start (&self->drain_timer, drain_check_cb, 5, 5);
+}
+
+/* SIGHUP: what can change without dropping a connection is read again
+ * (the TLS certificate and key, the rate limits and the registration
+ * policy), and the log says what was done.  A fault keeps the relay on
+ * what it had. */
+static void
+reload (RelayServer *self)
+{
+  g_autoptr(RelayConfig) fresh = relay_config_copy_command_line (self->config);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *settings = NULL;
+
+  if (!relay_config_load_data_dir (fresh, &error))
+    {
+      g_warning ("Reload: kept the settings in force, as relay.conf has faults:\n%s", error->message);
+      return;
+    }
+  if (self->ssl_ctx != NULL)
+    {
+      if (relay_tls_reload (self->ssl_ctx, self->config->tls_certificate, self->config->tls_key, &error))
+        {
+          g_message ("Reload: new connections get the TLS certificate now in %s",
+                     self->config->tls_certificate);
+          relay_tls_warn_expiry (self->config->tls_certificate);
+        }
+      else
+        {
+          g_warning ("Reload: kept the TLS certificate in use: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
+  if (!relay_config_take_reloadable (self->config, fresh))
+    g_message ("Reload: relay.conf changes other than [rate-limits] and [registration] "
+               "take effect at the next start");
+  /* The buckets start full again under the new rates. */
+  relay_rate_limiter_free (self->limiter);
+  self->limiter = relay_rate_limiter_new (self->config->rates);
+  settings = relay_config_describe (self->config);
+  g_message ("Reload: rate limits and registration policy now %s", settings);
+}
+
+static void
+sighup_cb (uv_signal_t *handle,
+           int          signum)
+{
+  RelayServer *self = handle->data;
+
+  if (self->draining)
+    return;
+  relay_notify ("RELOADING=1");
+  reload (self);
+  relay_notify ("READY=1");
 }
 
 static void
@@ -2424,11 +2639,50 @@ static char *
 listen_display (RelayConfig *config,
                 guint16      port)
 {
-  if (config->listen_address == NULL)
-    return g_strdup_printf ("%s:%u", config->listen_ipv6 ? "[::]" : "0.0.0.0", port);
-  if (config->listen_ipv6)
-    return g_strdup_printf ("[%s]:%u", config->listen_address, port);
-  return g_strdup_printf ("%s:%u", config->listen_address, port);
+  return relay_address_display (config->listen_address, config->listen_ipv6, port);
+}
+
+/* What every vhost of the relay shares: its protocol, header limit and
+ * timeouts. */
+static void
+vhost_info_init (struct lws_context_creation_info *info,
+                 RelayConfig                      *config,
+                 const char                       *address,
+                 guint16                           port)
+{
+  memset (info, 0, sizeof *info);
+  info->port = port;
+  info->iface = address;
+  info->protocols = protocols;
+  info->max_http_header_data = (unsigned short) config->max_header_bytes;
+  info->timeout_secs = 20;
+  info->keepalive_timeout = 60;
+}
+
+/* A second vhost, plain HTTP, on its own address: metrics tell how much
+ * the relay carries, which the clients' address must not. */
+static gboolean
+listen_metrics (RelayServer  *self,
+                GError      **error)
+{
+  RelayConfig *config = self->config;
+  struct lws_context_creation_info info;
+  g_autofree char *where = NULL;
+
+  vhost_info_init (&info, config, config->metrics_address, config->metrics_port);
+  info.vhost_name = "metrics";
+  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+  if (!config->metrics_ipv6)
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  self->metrics_vhost = lws_create_vhost (self->context, &info);
+  if (self->metrics_vhost == NULL)
+    {
+      where = relay_address_display (config->metrics_address, config->metrics_ipv6, config->metrics_port);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot serve metrics on %s", where);
+      return FALSE;
+    }
+  self->metrics_port = (guint16) lws_get_vhost_listen_port (self->metrics_vhost);
+  return TRUE;
 }
 
 RelayServer *
@@ -2468,10 +2722,18 @@ relay_server_new (RelayConfig   *config,
   uv_signal_init (&self->loop, &self->sigint);
   self->sigint.data = self;
   uv_signal_start (&self->sigint, signal_cb, SIGINT);
+  uv_signal_init (&self->loop, &self->sighup);
+  self->sighup.data = self;
+  uv_signal_start (&self->sighup, sighup_cb, SIGHUP);
   uv_timer_init (&self->loop, &self->housekeeping);
   self->housekeeping.data = self;
   uv_timer_start (&self->housekeeping, housekeeping_cb, HOUSEKEEPING_INTERVAL_MS,
                   HOUSEKEEPING_INTERVAL_MS);
+  /* The storage writer looks for outside changes about as often. */
+  uv_timer_init (&self->loop, &self->outside_changes);
+  self->outside_changes.data = self;
+  uv_timer_start (&self->outside_changes, outside_changes_cb, OUTSIDE_CHANGES_INTERVAL_MS,
+                  OUTSIDE_CHANGES_INTERVAL_MS);
   uv_timer_init (&self->loop, &self->drain_timer);
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);
@@ -2482,17 +2744,11 @@ relay_server_new (RelayConfig   *config,
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
-  memset (&info, 0, sizeof info);
+  vhost_info_init (&info, config, config->listen_address, config->listen_port);
   foreign_loops[0] = &self->loop;
   info.foreign_loops = foreign_loops;
   info.pcontext = &self->context;
   info.user = self;
-  info.port = config->listen_port;
-  info.iface = config->listen_address;
-  info.protocols = protocols;
-  info.max_http_header_data = (unsigned short) config->max_header_bytes;
-  info.timeout_secs = 20;
-  info.keepalive_timeout = 60;
   info.alpn = "http/1.1";
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                  LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
@@ -2521,21 +2777,47 @@ relay_server_new (RelayConfig   *config,
       return NULL;
     }
   self->port = (guint16) lws_get_vhost_listen_port (vhost);
+  if (config->metrics_address != NULL && !listen_metrics (self, error))
+    return NULL;
+  self->metrics.start_time = g_get_real_time ();
   submit_expire (self);
   return g_steal_pointer (&self);
+}
+
+/* What an operator checks first: which relay, where, on what storage,
+ * and who may register; then every setting in force. */
+static void
+log_summary (RelayServer *self,
+             const char  *where)
+{
+  RelayConfig *config = self->config;
+  g_autofree char *metrics = NULL;
+  g_autofree char *settings = relay_config_describe (config);
+
+  if (self->metrics_vhost != NULL)
+    metrics = relay_address_display (config->metrics_address, config->metrics_ipv6, self->metrics_port);
+  g_message ("sotto-relay %s serving on %s%s, metrics %s%s, storage %s/relay.db, registration %s",
+             PACKAGE_VERSION, where, config->tls_certificate != NULL ? " with TLS" : "",
+             metrics != NULL ? "on " : "off", metrics != NULL ? metrics : "", config->data_dir,
+             relay_registration_mode_name (config->registration));
+  g_message ("Settings: %s", settings);
 }
 
 int
 relay_server_run (RelayServer *self)
 {
   g_autofree char *where = NULL;
+  g_autofree char *status = NULL;
 
   g_return_val_if_fail (self != NULL, 1);
 
   where = listen_display (self->config, self->port);
+  log_summary (self, where);
   g_print ("sotto-relay listening on %s%s\n", where,
            self->config->tls_certificate != NULL ? " with TLS" : "");
   fflush (stdout);
+  status = g_strdup_printf ("READY=1\nSTATUS=Serving on %s", where);
+  relay_notify (status);
 
   uv_run (&self->loop, UV_RUN_DEFAULT);
   g_message ("Stopped serving");

@@ -26,6 +26,9 @@
  * answers in it without limit. */
 #define MAX_BATCH 4096
 
+/* How often an idle writer looks for changes other processes made. */
+#define OUTSIDE_CHANGES_POLL_US G_USEC_PER_SEC
+
 enum
 {
   KIND_EC = 0,
@@ -128,6 +131,14 @@ static const char * const migrations[] = {
   "CREATE TABLE secrets ("
   "  name TEXT PRIMARY KEY NOT NULL,"
   "  value BLOB NOT NULL);",
+  /* 5: what sotto-relay admin manages.  Invites are single-use
+   * registration tokens, kept as hashes (relay-invite.h).  A banned
+   * account keeps its row, so that its username stays taken, but loses
+   * its devices, keys and queue. */
+  "CREATE TABLE invites ("
+  "  hash BLOB PRIMARY KEY NOT NULL,"
+  "  created INTEGER NOT NULL);"
+  "ALTER TABLE accounts ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;",
 };
 
 typedef enum
@@ -160,8 +171,13 @@ typedef enum
   STMT_SET_IDENTITY,
   STMT_SET_REGISTRATION_ID,
   STMT_CLEAR_ONE_TIME,
+  STMT_DATA_VERSION,
+  STMT_TAKE_INVITE,
+  STMT_NOTE_HEALTH_CHECK,
   N_STMTS,
 } StmtId;
+
+G_STATIC_ASSERT (N_STMTS <= 64);
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES (?1, ?2, ?3, ?4)",
@@ -175,7 +191,7 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_GET_SIGNED] = "SELECT key_id, public_key, signature FROM signed_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3",
   [STMT_FIRST_ONE_TIME] = "SELECT key_id, public_key, signature FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 ORDER BY key_id LIMIT 1",
   [STMT_DELETE_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 AND key_id = ?4",
-  [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1",
+  [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1 AND NOT banned",
   [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
   [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
@@ -194,6 +210,9 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_SET_IDENTITY] = "UPDATE accounts SET identity_key = ?2 WHERE uuid = ?1",
   [STMT_SET_REGISTRATION_ID] = "UPDATE devices SET registration_id = ?3 WHERE account = ?1 AND device_id = ?2",
   [STMT_CLEAR_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2",
+  [STMT_DATA_VERSION] = "PRAGMA data_version",
+  [STMT_TAKE_INVITE] = "DELETE FROM invites WHERE hash = ?1",
+  [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
 };
 
 typedef struct
@@ -201,6 +220,7 @@ typedef struct
   RelayStorage      parent;
   sqlite3          *db;
   sqlite3_stmt     *stmts[N_STMTS];
+  guint64           used_stmts;  /* a bit per StmtId used since the last reset */
   GThread          *thread;
   GMutex            mutex;
   GCond             cond;
@@ -219,6 +239,10 @@ typedef struct
   GHashTable       *devices;
   GArray           *uncached_devices;   /* what an account not cached has */
 
+  /* PRAGMA data_version as last read: it changes when another process
+   * (sotto-relay admin, an operator's sqlite3) commits. */
+  gint64            data_version;
+
   /* What the envelopes stored in this run are numbered and tagged
    * with: ids only grow, and a tag drawn afresh for every run keeps a
    * GUID from an earlier run from naming an entry that reuses its id. */
@@ -227,8 +251,14 @@ typedef struct
   RelayGuidCipher  *guids;
 } SqliteStorage;
 
-/* Statement helpers.  A statement is reset before use rather than after,
- * so an early return cannot leave one busy. */
+/* Statement helpers.  A statement that has returned a row and was not
+ * stepped to its end keeps its read transaction, and with it the WAL
+ * snapshot it reads, open after COMMIT.  Once anyone else writes to the
+ * database, that snapshot is stale and every BEGIN IMMEDIATE on this
+ * connection fails with SQLITE_BUSY_SNAPSHOT ("database is locked")
+ * until the statement is reset, which a reset only before its next use
+ * would never do.  So every statement an op uses is noted, and all of
+ * them are reset once the op is done. */
 
 static sqlite3_stmt *
 stmt (SqliteStorage *self,
@@ -236,9 +266,19 @@ stmt (SqliteStorage *self,
 {
   sqlite3_stmt *s = self->stmts[id];
 
+  self->used_stmts |= G_GUINT64_CONSTANT (1) << id;
   sqlite3_reset (s);
   sqlite3_clear_bindings (s);
   return s;
+}
+
+static void
+reset_used_stmts (SqliteStorage *self)
+{
+  for (guint i = 0; i < N_STMTS; i++)
+    if (self->used_stmts & (G_GUINT64_CONSTANT (1) << i))
+      sqlite3_reset (self->stmts[i]);
+  self->used_stmts = 0;
 }
 
 static void
@@ -368,6 +408,17 @@ op_register (SqliteStorage *self,
   sqlite3_stmt *s;
   int rc;
 
+  /* The invite is used up only if the account is made: a failure rolls
+   * the op's savepoint back, and the invite with it. */
+  if (op->invite_hash != NULL)
+    {
+      s = stmt (self, STMT_TAKE_INVITE);
+      bind_bytes (s, 1, op->invite_hash);
+      if (!step_done (s))
+        return RELAY_STORAGE_FAILED;
+      if (sqlite3_changes (self->db) == 0)
+        return RELAY_STORAGE_INVITE_INVALID;
+    }
   s = stmt (self, STMT_INSERT_ACCOUNT);
   bind_text (s, 1, op->uuid);
   bind_text (s, 2, reg->username);
@@ -1001,12 +1052,50 @@ op_expire (SqliteStorage *self,
       if (step_done (s))
         {
           op->removed = before - self->queued_total;
-          op->queued_total = self->queued_total;
           return RELAY_STORAGE_OK;
         }
     }
   recount_queues (self);
   return RELAY_STORAGE_FAILED;
+}
+
+/* Writes one row, so that the batch it runs in shows whether the
+ * database takes writes at all: a health check must fail when the
+ * storage is locked or full, not only when the relay is down. */
+static RelayStorageStatus
+op_check_writable (SqliteStorage *self,
+                   RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_NOTE_HEALTH_CHECK);
+
+  sqlite3_bind_int64 (s, 1, g_get_real_time () / G_USEC_PER_SEC);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+/* What the writer remembers of the database (each account's devices,
+ * each device's queue length) is only true while nobody else writes.
+ * When another process has committed, it is read again, and the server
+ * is told through outside_changes so that it forgets what it remembers
+ * too (the passwords it has checked). */
+static void
+notice_outside_changes (SqliteStorage *self)
+{
+  sqlite3_stmt *s = stmt (self, STMT_DATA_VERSION);
+  gint64 version;
+
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return;
+  version = sqlite3_column_int64 (s, 0);
+  if (version == self->data_version)
+    return;
+  self->data_version = version;
+  g_hash_table_remove_all (self->devices);
+  recount_queues (self);
+  g_mutex_lock (&self->mutex);
+  self->stats.queued = self->queued_total;
+  g_mutex_unlock (&self->mutex);
+  g_atomic_int_inc (&self->parent.outside_changes);
+  g_info ("Another process changed the database; its accounts and queues were read again");
 }
 
 static RelayStorageStatus
@@ -1035,6 +1124,8 @@ run_op (SqliteStorage *self,
       return op_ack (self, op);
     case RELAY_OP_EXPIRE:
       return op_expire (self, op);
+    case RELAY_OP_CHECK_WRITABLE:
+      return op_check_writable (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -1071,6 +1162,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_FETCH_QUEUE:
     case RELAY_OP_ACK:
     case RELAY_OP_EXPIRE:
+    case RELAY_OP_CHECK_WRITABLE:
     default:
       return FALSE;
     }
@@ -1102,12 +1194,16 @@ run_batch (SqliteStorage *self,
   if (!control (self, STMT_BEGIN))
     {
       g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+      reset_used_stmts (self);
       for (guint i = 0; i < n_ops; i++)
         ops[i]->status = RELAY_STORAGE_FAILED;
       return;
     }
+  notice_outside_changes (self);
   for (guint i = 0; i < n_ops; i++)
     ops[i]->status = run_op_atomically (self, ops[i]);
+  /* No statement may hold a read transaction past the commit. */
+  reset_used_stmts (self);
   if (!control (self, STMT_COMMIT))
     {
       g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
@@ -1118,10 +1214,12 @@ run_batch (SqliteStorage *self,
       g_hash_table_remove_all (self->devices);
       recount_queues (self);
     }
+  reset_used_stmts (self);
 
   g_mutex_lock (&self->mutex);
   relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                           n_ops);
+  self->stats.queued = self->queued_total;
   g_mutex_unlock (&self->mutex);
 }
 
@@ -1136,17 +1234,29 @@ writer_thread (gpointer data)
   for (;;)
     {
       GPtrArray *taken;
+      gboolean closing;
 
       g_mutex_lock (&self->mutex);
-      while (self->submitted->len == 0 && !self->closing)
-        g_cond_wait (&self->cond, &self->mutex);
+      while (self->submitted->len == 0 && !self->closing &&
+             g_cond_wait_until (&self->cond, &self->mutex,
+                                g_get_monotonic_time () + OUTSIDE_CHANGES_POLL_US))
+        ;
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
+      closing = self->closing;
       g_mutex_unlock (&self->mutex);
 
-      if (ops->len == 0)
+      if (ops->len == 0 && closing)
         break;
+      /* Idle: look for outside changes anyway, so that an account an
+       * administrator deleted is refused soon even on a quiet relay. */
+      if (ops->len == 0)
+        {
+          notice_outside_changes (self);
+          reset_used_stmts (self);
+          continue;
+        }
       for (guint start = 0; start < ops->len; start += MAX_BATCH)
         {
           RelayOp **batch = (RelayOp **) ops->pdata + start;
@@ -1326,6 +1436,12 @@ migrate (SqliteStorage  *self,
   return TRUE;
 }
 
+guint
+relay_storage_sqlite_schema_version (void)
+{
+  return G_N_ELEMENTS (migrations);
+}
+
 RelayStorage *
 relay_storage_sqlite_open (const char  *data_dir,
                            GError     **error)
@@ -1377,13 +1493,16 @@ relay_storage_sqlite_open (const char  *data_dir,
         free_storage (self);
         return NULL;
       }
-  if (!count_queues (self) || !load_queue_numbering (self))
+  if (!count_queues (self) || !load_queue_numbering (self) ||
+      !query_once (self, "PRAGMA data_version", NULL, 0, read_int64, &self->data_version))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the queue: %s",
                    sqlite3_errmsg (self->db));
       free_storage (self);
       return NULL;
     }
+  reset_used_stmts (self);
+  self->stats.queued = self->queued_total;
   self->thread = g_thread_new ("relay-writer", writer_thread, self);
   return &self->parent;
 }

@@ -61,6 +61,7 @@ relay_op_free (RelayOp *op)
   g_clear_pointer (&op->guids, g_ptr_array_unref);
   g_free (op->source_uuid);
   g_clear_pointer (&op->acks, g_array_unref);
+  g_clear_pointer (&op->invite_hash, g_bytes_unref);
   g_clear_pointer (&op->identity_key, g_bytes_unref);
   g_clear_pointer (&op->bundles, g_ptr_array_unref);
   g_clear_pointer (&op->ids, g_array_unref);

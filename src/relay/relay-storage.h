@@ -24,7 +24,8 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg */
+  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg, invite_hash (NULL when none
+                             *     is needed) */
   RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
   RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
   RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
@@ -36,7 +37,8 @@ typedef enum
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
   RELAY_OP_ACK,             /* in: acks; out: removed */
-  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed, queued_total */
+  RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed */
+  RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
 } RelayOpKind;
 
 typedef enum
@@ -48,6 +50,7 @@ typedef enum
   RELAY_STORAGE_STALE_DEVICES,     /* wrong registration ids */
   RELAY_STORAGE_QUEUE_FULL,
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
+  RELAY_STORAGE_INVITE_INVALID,    /* no such invite, or it was used or revoked */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
 } RelayStorageStatus;
 
@@ -102,6 +105,7 @@ struct _RelayOp
   char                 *source_uuid;
   guint32               source_device;
   GArray               *acks;           /* of RelayAck */
+  GBytes               *invite_hash;
   gint64                server_timestamp;
   gint64                after_id;
   gint64                min_timestamp;
@@ -119,7 +123,6 @@ struct _RelayOp
   GArray               *stale;          /* of guint32 */
   GPtrArray            *envelopes;      /* of RelayStoredEnvelope */
   gint64                removed;
-  gint64                queued_total;
 };
 
 /* Commit latency histogram upper bounds, in seconds. */
@@ -132,6 +135,9 @@ typedef struct
   guint64 ops;
   double  latency_sum;
   guint64 latency_buckets[RELAY_COMMIT_BUCKETS];  /* cumulative, Prometheus style */
+  /* Envelopes stored, as of the last commit or the last recount after
+   * another process changed the database. */
+  gint64  queued;
 } RelayCommitStats;
 
 typedef struct _RelayStorage RelayStorage;
@@ -150,6 +156,10 @@ typedef struct
 struct _RelayStorage
 {
   const RelayStorageClass *klass;
+  /* Bumped, atomically, each time the backend finds that another
+   * process changed the data (an administrator deleted an account):
+   * whoever remembers something of the data must forget it. */
+  gint                     outside_changes;
 };
 
 RelayOp      *relay_op_new                 (RelayOpKind       kind);
@@ -184,6 +194,8 @@ relay_storage_close (RelayStorage *self)
  * thread that group-commits with synchronous=FULL. */
 RelayStorage *relay_storage_sqlite_open    (const char  *data_dir,
                                             GError     **error);
+/* The schema version that this relay's migrations lead to. */
+guint         relay_storage_sqlite_schema_version (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayOp, relay_op_free)
 

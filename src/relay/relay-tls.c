@@ -141,3 +141,48 @@ relay_tls_check_files (const char  *certificate,
   ERR_clear_error ();
   return ok;
 }
+
+/* Warns when the certificate has expired or will within
+ * RELAY_TLS_EXPIRY_WARNING_DAYS, while there is still time to renew. */
+void
+relay_tls_warn_expiry (const char *certificate)
+{
+  g_autoptr(BIO) file = BIO_new_file (certificate, "r");
+  X509 *leaf = file != NULL ? PEM_read_bio_X509 (file, NULL, no_passphrase_cb, NULL) : NULL;
+  int days = 0, seconds = 0;
+
+  if (leaf != NULL && ASN1_TIME_diff (&days, &seconds, NULL, X509_get0_notAfter (leaf)))
+    {
+      if (days < 0 || seconds < 0)
+        g_warning ("The TLS certificate “%s” has expired", certificate);
+      else if (days < RELAY_TLS_EXPIRY_WARNING_DAYS)
+        g_warning ("The TLS certificate “%s” expires in %d days: renew it, then send the relay SIGHUP",
+                   certificate, days);
+    }
+  X509_free (leaf);
+  ERR_clear_error ();
+}
+
+/* Loads a renewed certificate and key into the context that serves new
+ * connections; connections already open keep the session they have.
+ * The files are checked first, so that a bad pair leaves the context
+ * serving the old one. */
+gboolean
+relay_tls_reload (SSL_CTX     *context,
+                  const char  *certificate,
+                  const char  *key,
+                  GError     **error)
+{
+  gboolean ok;
+
+  if (!relay_tls_check_files (certificate, key, error))
+    return FALSE;
+  ok = SSL_CTX_use_certificate_chain_file (context, certificate) == 1 &&
+       SSL_CTX_use_PrivateKey_file (context, key, SSL_FILETYPE_PEM) == 1 &&
+       SSL_CTX_check_private_key (context) == 1;
+  if (!ok)
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                 "OpenSSL cannot load the TLS certificate “%s” (%s)", certificate, openssl_reason ());
+  ERR_clear_error ();
+  return ok;
+}

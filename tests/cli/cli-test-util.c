@@ -401,37 +401,229 @@ cli_tree_contains (const char *directory,
   return FALSE;
 }
 
+/* For async calls the tests wait for: keeps the result. */
 void
-cli_bytes_from_hex (const char *hex,
-                    guint8     *out,
-                    gsize       len)
+cli_result_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
 {
-  g_assert_cmpuint (strlen (hex), ==, len * 2);
+  GAsyncResult **out = user_data;
 
-  for (gsize i = 0; i < len; i++)
-    {
-      int high = g_ascii_xdigit_value (hex[2 * i]);
-      int low = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (high, >=, 0);
-      g_assert_cmpint (low, >=, 0);
-      out[i] = (high << 4) | low;
-    }
+  *out = g_object_ref (result);
 }
 
 void
-cli_uuid_to_bytes (const char *uuid,
-                   guint8      out[16])
+cli_wait_for (GAsyncResult **result)
 {
-  g_autofree char *hex = NULL;
-  GString *compact = g_string_new (NULL);
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
 
-  for (const char *p = uuid; *p != '\0'; p++)
+void
+cli_whoami_free (CliWhoami *whoami)
+{
+  g_free (whoami->uuid);
+  g_free (whoami->identity_key);
+  g_free (whoami);
+}
+
+CliWhoami *
+cli_whoami (CliTest    *test,
+            const char *profile,
+            const char *username)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "whoami", NULL);
+  g_autoptr(JsonObject) object = NULL;
+  CliWhoami *whoami;
+  const char *key;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+
+  g_assert_cmpstr (json_object_get_string_member (object, "username"), ==, username);
+  g_assert_cmpint (json_object_get_int_member (object, "device"), ==, 1);
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "uuid")));
+
+  /* 66 hex digits of the 33-byte key: 0x05 and the X25519 key. */
+  key = json_object_get_string_member (object, "identity_key");
+  g_assert_true (g_regex_match_simple ("^05[0-9a-f]{64}$", key, 0, 0));
+
+  whoami = g_new0 (CliWhoami, 1);
+  whoami->uuid = g_strdup (json_object_get_string_member (object, "uuid"));
+  whoami->identity_key = g_strdup (key);
+
+  return whoami;
+}
+
+JsonObject *
+cli_send_json (CliTest    *test,
+               const char *profile,
+               const char *to,
+               const char *text)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send", to, text, NULL);
+  JsonObject *object;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "to"), ==, to);
+  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "sent");
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "id")));
+
+  return object;
+}
+
+void
+cli_send_ok (CliTest    *test,
+             const char *profile,
+             const char *to,
+             const char *text)
+{
+  json_object_unref (cli_send_json (test, profile, to, text));
+}
+
+/* Everything that arrives, as objects; the relay's queue is empty
+ * afterwards. */
+GPtrArray *
+cli_receive (CliTest    *test,
+             const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+
+  return cli_parse_lines (result->out);
+}
+
+/* That @messages are the texts given, in order, all from @from. */
+void
+cli_assert_texts (GPtrArray  *messages,
+                  const char *from,
+                  ...)
+{
+  const char *text;
+  va_list args;
+  guint i = 0;
+
+  va_start (args, from);
+  while ((text = va_arg (args, const char *)) != NULL)
     {
-      if (*p != '-')
-        g_string_append_c (compact, *p);
-    }
+      JsonObject *message;
 
-  hex = g_string_free (compact, FALSE);
-  cli_bytes_from_hex (hex, out, 16);
+      g_assert_cmpuint (i, <, messages->len);
+      message = g_ptr_array_index (messages, i++);
+      g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, from);
+      g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, text);
+    }
+  va_end (args);
+
+  g_assert_cmpuint (i, ==, messages->len);
+}
+
+GPtrArray *
+cli_history (CliTest    *test,
+             const char *profile,
+             const char *with)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", with, NULL);
+
+  cli_assert_ok (result);
+
+  return cli_parse_lines (result->out);
+}
+
+/* The safety number with @with, whose verification state must be
+ * @verification. */
+char *
+cli_safety_number (CliTest    *test,
+                   const char *profile,
+                   const char *with,
+                   const char *verification)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "safety-number", with, NULL);
+  g_autoptr(JsonObject) object = NULL;
+  const char *digits;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+
+  digits = json_object_get_string_member (object, "safety_number");
+  g_assert_true (g_regex_match_simple ("^([0-9]{5} ){11}[0-9]{5}$", digits, 0, 0));
+  g_assert_cmpstr (json_object_get_string_member (object, "verification"), ==, verification);
+
+  return g_strdup (digits);
+}
+
+/* A profile's store, opened with the tests' passphrase. */
+SottoStore *
+cli_open_store (const char *profile)
+{
+  g_autoptr(GFile) directory = g_file_new_for_path (profile);
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoStore *store;
+
+  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, cli_result_cb, &opened);
+  cli_wait_for (&opened);
+  store = sotto_store_open_finish (opened, &error);
+  g_assert_no_error (error);
+
+  return store;
+}
+
+SottoMessenger *
+cli_load_messenger (SottoStore *store)
+{
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoMessenger *messenger;
+
+  sotto_messenger_load_async (store, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  messenger = sotto_messenger_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  return messenger;
+}
+
+/* Closes @store, whose models are released already, and drops the
+ * caller's reference to it. */
+void
+cli_close_store (SottoStore *store)
+{
+  g_autoptr(GAsyncResult) closed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_store_close_async (store, NULL, cli_result_cb, &closed);
+  cli_wait_for (&closed);
+  g_assert_true (sotto_store_close_finish (store, closed, &error));
+  g_assert_no_error (error);
+  g_object_unref (store);
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* The identity private key and the device password of a profile, read
+ * through the engine. */
+void
+cli_read_secrets (const char  *profile,
+                  guint8       private_key[SP_PRIVATE_KEY_SIZE],
+                  char       **password)
+{
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoStore *store = cli_open_store (profile);
+
+  sotto_account_load_async (store, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  account = sotto_account_load_finish (loaded, &error);
+  g_assert_no_error (error);
+
+  memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, SP_PRIVATE_KEY_SIZE);
+  *password = g_strdup (sotto_account_get_password (account));
+
+  g_clear_object (&account);
+  cli_close_store (store);
 }

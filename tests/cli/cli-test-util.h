@@ -9,6 +9,9 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "sotto-engine.h"
+#include "sotto-messenger.h"
+
 G_BEGIN_DECLS
 
 /* The passphrase every test profile is made with. */
@@ -70,13 +73,52 @@ GPtrArray   *cli_parse_lines         (const char   *out);
 gboolean     cli_tree_contains       (const char   *directory,
                                       const void   *needle,
                                       gsize         needle_len);
-void         cli_bytes_from_hex      (const char   *hex,
-                                      guint8       *out,
-                                      gsize         len);
-void         cli_uuid_to_bytes       (const char   *uuid,
-                                      guint8        out[16]);
+
+/* What `sotto-cli whoami` says about a profile. */
+typedef struct
+{
+  char *uuid;
+  char *identity_key;
+} CliWhoami;
+
+void         cli_result_cb           (GObject      *object,
+                                      GAsyncResult *result,
+                                      gpointer      user_data);
+void         cli_wait_for            (GAsyncResult **result);
+
+CliWhoami   *cli_whoami              (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *username);
+void         cli_whoami_free         (CliWhoami    *whoami);
+JsonObject  *cli_send_json           (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *to,
+                                      const char   *text);
+void         cli_send_ok             (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *to,
+                                      const char   *text);
+GPtrArray   *cli_receive             (CliTest      *test,
+                                      const char   *profile);
+void         cli_assert_texts        (GPtrArray    *messages,
+                                      const char   *from,
+                                      ...) G_GNUC_NULL_TERMINATED;
+GPtrArray   *cli_history             (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *with);
+char        *cli_safety_number       (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *with,
+                                      const char   *verification);
+SottoStore  *cli_open_store          (const char   *profile);
+SottoMessenger *cli_load_messenger   (SottoStore   *store);
+void         cli_close_store         (SottoStore   *store);
+void         cli_read_secrets        (const char   *profile,
+                                      guint8        private_key[SP_PRIVATE_KEY_SIZE],
+                                      char        **password);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliTest, cli_test_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliWhoami, cli_whoami_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRelay, cli_relay_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliResult, cli_result_free)
 

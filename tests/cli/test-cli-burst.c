@@ -61,44 +61,17 @@ typedef struct
 } Burst;
 
 static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
 sender_open (Sender     *sender,
              const char *profile)
 {
-  g_autoptr(GFile) directory = g_file_new_for_path (profile);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
   g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GError) error = NULL;
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
-  wait_for (&opened);
-  sender->store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
+  sender->store = cli_open_store (profile);
+  sender->messenger = cli_load_messenger (sender->store);
 
-  sotto_messenger_load_async (sender->store, NULL, result_cb, &loaded);
-  wait_for (&loaded);
-  sender->messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
-
-  sotto_messenger_open_conversation_async (sender->messenger, "bob", NULL, result_cb, &found);
-  wait_for (&found);
+  sotto_messenger_open_conversation_async (sender->messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
   sender->conversation = sotto_messenger_open_conversation_finish (sender->messenger, found, &error);
   g_assert_no_error (error);
 
@@ -108,18 +81,10 @@ sender_open (Sender     *sender,
 static void
 sender_close (Sender *sender)
 {
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(GError) error = NULL;
-
   sotto_messenger_stop (sender->messenger);
   g_clear_object (&sender->conversation);
   g_clear_object (&sender->messenger);
-
-  sotto_store_close_async (sender->store, NULL, result_cb, &closed);
-  wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (sender->store, closed, &error));
-  g_assert_no_error (error);
-  g_clear_object (&sender->store);
+  cli_close_store (g_steal_pointer (&sender->store));
 }
 
 typedef struct
@@ -177,8 +142,8 @@ flush (Sender *sender)
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
 
-      sotto_messenger_flush_async (sender->messenger, NULL, result_cb, &result);
-      wait_for (&result);
+      sotto_messenger_flush_async (sender->messenger, NULL, cli_result_cb, &result);
+      cli_wait_for (&result);
       if (sotto_messenger_flush_finish (sender->messenger, result, &error))
         return;
 

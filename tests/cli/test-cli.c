@@ -15,150 +15,12 @@
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-protobuf.h"
+#include "sp-uuid.h"
 
 #include "cli-test-util.h"
+#include "protocol-test-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger-private.h"
-
-typedef struct
-{
-  char *uuid;
-  char *identity_key;
-} Whoami;
-
-static void
-whoami_free (Whoami *whoami)
-{
-  g_free (whoami->uuid);
-  g_free (whoami->identity_key);
-  g_free (whoami);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Whoami, whoami_free)
-
-static Whoami *
-whoami (CliTest    *test,
-        const char *profile,
-        const char *username)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "whoami", NULL);
-  g_autoptr(JsonObject) object = NULL;
-  Whoami *whoami;
-  const char *key;
-
-  cli_assert_ok (result);
-  object = cli_parse_object (result->out);
-
-  g_assert_cmpstr (json_object_get_string_member (object, "username"), ==, username);
-  g_assert_cmpint (json_object_get_int_member (object, "device"), ==, 1);
-  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "uuid")));
-
-  /* 66 hex digits of the 33-byte key: 0x05 and the X25519 key. */
-  key = json_object_get_string_member (object, "identity_key");
-  g_assert_true (g_regex_match_simple ("^05[0-9a-f]{64}$", key, 0, 0));
-
-  whoami = g_new0 (Whoami, 1);
-  whoami->uuid = g_strdup (json_object_get_string_member (object, "uuid"));
-  whoami->identity_key = g_strdup (key);
-
-  return whoami;
-}
-
-static JsonObject *
-send_json (CliTest    *test,
-           const char *profile,
-           const char *to,
-           const char *text)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send", to, text, NULL);
-  JsonObject *object;
-
-  cli_assert_ok (result);
-  object = cli_parse_object (result->out);
-  g_assert_cmpstr (json_object_get_string_member (object, "to"), ==, to);
-  g_assert_cmpstr (json_object_get_string_member (object, "state"), ==, "sent");
-  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "id")));
-
-  return object;
-}
-
-static void
-send_ok (CliTest    *test,
-         const char *profile,
-         const char *to,
-         const char *text)
-{
-  json_object_unref (send_json (test, profile, to, text));
-}
-
-/* Everything that arrives, as objects; the relay's queue is empty
- * afterwards. */
-static GPtrArray *
-receive (CliTest    *test,
-         const char *profile)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "receive", "--timeout", "0", NULL);
-
-  cli_assert_ok (result);
-
-  return cli_parse_lines (result->out);
-}
-
-static void
-assert_texts (GPtrArray   *messages,
-              const char  *from,
-              ...)
-{
-  const char *text;
-  va_list args;
-  guint i = 0;
-
-  va_start (args, from);
-  while ((text = va_arg (args, const char *)) != NULL)
-    {
-      JsonObject *message;
-
-      g_assert_cmpuint (i, <, messages->len);
-      message = g_ptr_array_index (messages, i++);
-      g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, from);
-      g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, text);
-    }
-  va_end (args);
-
-  g_assert_cmpuint (i, ==, messages->len);
-}
-
-static GPtrArray *
-history (CliTest    *test,
-         const char *profile,
-         const char *with)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", with, NULL);
-
-  cli_assert_ok (result);
-
-  return cli_parse_lines (result->out);
-}
-
-static char *
-safety_number (CliTest    *test,
-               const char *profile,
-               const char *with,
-               const char *verification)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "safety-number", with, NULL);
-  g_autoptr(JsonObject) object = NULL;
-  const char *digits;
-
-  cli_assert_ok (result);
-  object = cli_parse_object (result->out);
-
-  digits = json_object_get_string_member (object, "safety_number");
-  g_assert_true (g_regex_match_simple ("^([0-9]{5} ){11}[0-9]{5}$", digits, 0, 0));
-  g_assert_cmpstr (json_object_get_string_member (object, "verification"), ==, verification);
-
-  return g_strdup (digits);
-}
 
 static void
 test_conversation (void)
@@ -166,8 +28,8 @@ test_conversation (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
-  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
   g_autoptr(JsonObject) sent = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) alice_history = NULL;
@@ -178,10 +40,10 @@ test_conversation (void)
 
   g_assert_cmpstr (alice_id->uuid, !=, bob_id->uuid);
 
-  sent = send_json (test, alice, "bob", "Hello Bob, é ✓");
+  sent = cli_send_json (test, alice, "bob", "Hello Bob, é ✓");
 
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Hello Bob, é ✓", NULL);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello Bob, é ✓", NULL);
   message = g_ptr_array_index (received, 0);
   g_assert_cmpstr (json_object_get_string_member (message, "id"), ==,
                    json_object_get_string_member (sent, "id"));
@@ -190,12 +52,12 @@ test_conversation (void)
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* Nothing is delivered twice. */
-  received = receive (test, bob);
+  received = cli_receive (test, bob);
   g_assert_cmpuint (received->len, ==, 0);
   g_clear_pointer (&received, g_ptr_array_unref);
 
-  send_ok (test, bob, "alice", "Hi Alice");
-  send_ok (test, bob, "alice", "How are you?");
+  cli_send_ok (test, bob, "alice", "Hi Alice");
+  cli_send_ok (test, bob, "alice", "How are you?");
 
   /* People read the messages, and the sender learns they were read. */
   human = cli_run (test, alice, "receive", "--timeout", "0", NULL);
@@ -204,7 +66,7 @@ test_conversation (void)
   g_assert_nonnull (strstr (human->out, "bob: How are you?\n"));
   g_assert_true (strstr (human->out, "Hi Alice") < strstr (human->out, "How are you?"));
 
-  alice_history = history (test, alice, "bob");
+  alice_history = cli_history (test, alice, "bob");
   g_assert_cmpuint (alice_history->len, ==, 3);
   message = g_ptr_array_index (alice_history, 0);
   g_assert_cmpstr (json_object_get_string_member (message, "direction"), ==, "outgoing");
@@ -215,9 +77,9 @@ test_conversation (void)
   g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "How are you?");
 
   /* Bob's copies move to read once the receipts reach him. */
-  received = receive (test, bob);
+  received = cli_receive (test, bob);
   g_assert_cmpuint (received->len, ==, 0);
-  bob_history = history (test, bob, "alice");
+  bob_history = cli_history (test, bob, "alice");
   g_assert_cmpuint (bob_history->len, ==, 3);
   message = g_ptr_array_index (bob_history, 1);
   g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "Hi Alice");
@@ -297,8 +159,8 @@ without_spaces (const char *digits)
 
 /* libsignal's Fingerprint for the same keys and identifiers, from Node. */
 static char *
-libsignal_safety_number (const Whoami *local,
-                         const Whoami *remote)
+libsignal_safety_number (const CliWhoami *local,
+                         const CliWhoami *remote)
 {
   g_autoptr(GSubprocess) node = NULL;
   g_autoptr(GError) error = NULL;
@@ -341,8 +203,8 @@ test_safety_number (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
-  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) wrong = NULL;
   g_autoptr(CliResult) right = NULL;
@@ -355,15 +217,15 @@ test_safety_number (void)
 
   /* Before any message: the number comes from the keys the relay
    * publishes. */
-  at_alice = safety_number (test, alice, "bob", "unverified");
-  at_bob = safety_number (test, bob, "alice", "unverified");
+  at_alice = cli_safety_number (test, alice, "bob", "unverified");
+  at_bob = cli_safety_number (test, bob, "alice", "unverified");
   g_assert_cmpstr (at_alice, ==, at_bob);
 
-  send_ok (test, alice, "bob", "Shall we compare?");
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Shall we compare?", NULL);
+  cli_send_ok (test, alice, "bob", "Shall we compare?");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Shall we compare?", NULL);
   g_clear_pointer (&at_bob, g_free);
-  at_bob = safety_number (test, bob, "alice", "unverified");
+  at_bob = cli_safety_number (test, bob, "alice", "unverified");
   g_assert_cmpstr (at_alice, ==, at_bob);
 
   theirs = libsignal_safety_number (alice_id, bob_id);
@@ -383,12 +245,12 @@ test_safety_number (void)
   wrong = cli_run (test, alice, "verify", "bob", wrong_digits, NULL);
   g_assert_cmpint (wrong->status, ==, 1);
   g_clear_pointer (&at_alice, g_free);
-  at_alice = safety_number (test, alice, "bob", "unverified");
+  at_alice = cli_safety_number (test, alice, "bob", "unverified");
 
   right = cli_run (test, alice, "verify", "bob", at_alice, NULL);
   cli_assert_ok (right);
   g_clear_pointer (&at_alice, g_free);
-  at_alice = safety_number (test, alice, "bob", "verified");
+  at_alice = cli_safety_number (test, alice, "bob", "verified");
 }
 
 static void
@@ -397,8 +259,8 @@ test_key_change_unverified (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(Whoami) before = NULL;
-  g_autoptr(Whoami) after = NULL;
+  g_autoptr(CliWhoami) before = NULL;
+  g_autoptr(CliWhoami) after = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) reset = NULL;
@@ -408,42 +270,42 @@ test_key_change_unverified (void)
   g_autofree char *bob_number = NULL;
   JsonObject *event;
 
-  send_ok (test, alice, "bob", "Before");
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Before", NULL);
+  cli_send_ok (test, alice, "bob", "Before");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Before", NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
-  old_number = safety_number (test, alice, "bob", "unverified");
+  old_number = cli_safety_number (test, alice, "bob", "unverified");
 
-  before = whoami (test, bob, "bob");
+  before = cli_whoami (test, bob, "bob");
   reset = cli_run (test, bob, "reset-identity", NULL);
   cli_assert_ok (reset);
-  after = whoami (test, bob, "bob");
+  after = cli_whoami (test, bob, "bob");
   g_assert_cmpstr (before->uuid, ==, after->uuid);
   g_assert_cmpstr (before->identity_key, !=, after->identity_key);
 
   /* Receiving is never blocked: the message arrives, after an event. */
-  send_ok (test, bob, "alice", "New keys here");
+  cli_send_ok (test, bob, "alice", "New keys here");
   noticed = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
   cli_assert_ok (noticed);
   g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
   received = cli_parse_lines (noticed->out);
-  assert_texts (received, "bob", "New keys here", NULL);
+  cli_assert_texts (received, "bob", "New keys here", NULL);
 
-  messages = history (test, alice, "bob");
+  messages = cli_history (test, alice, "bob");
   g_assert_cmpuint (messages->len, ==, 3);
   event = g_ptr_array_index (messages, 1);
   g_assert_cmpstr (json_object_get_string_member (event, "kind"), ==, "safety-number-changed");
 
-  new_number = safety_number (test, alice, "bob", "unverified");
-  bob_number = safety_number (test, bob, "alice", "unverified");
+  new_number = cli_safety_number (test, alice, "bob", "unverified");
+  bob_number = cli_safety_number (test, bob, "alice", "unverified");
   g_assert_cmpstr (new_number, !=, old_number);
   g_assert_cmpstr (new_number, ==, bob_number);
 
   /* An unverified contact's new key does not hold anything. */
-  send_ok (test, alice, "bob", "Got it");
+  cli_send_ok (test, alice, "bob", "Got it");
   g_clear_pointer (&received, g_ptr_array_unref);
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Got it", NULL);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Got it", NULL);
 }
 
 static void
@@ -466,12 +328,12 @@ test_key_change_verified (void)
   g_autofree char *unverified = NULL;
   JsonObject *last;
 
-  send_ok (test, alice, "carol", "Hello Carol");
-  received = receive (test, carol);
-  assert_texts (received, "alice", "Hello Carol", NULL);
+  cli_send_ok (test, alice, "carol", "Hello Carol");
+  received = cli_receive (test, carol);
+  cli_assert_texts (received, "alice", "Hello Carol", NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
 
-  number = safety_number (test, alice, "carol", "unverified");
+  number = cli_safety_number (test, alice, "carol", "unverified");
   verified = cli_run (test, alice, "verify", "carol", number, NULL);
   cli_assert_ok (verified);
   g_clear_pointer (&verified, cli_result_free);
@@ -487,22 +349,22 @@ test_key_change_verified (void)
   g_assert_nonnull (strstr (held->err, "outbox"));
   g_assert_nonnull (strstr (held->err, "safety number"));
 
-  changed = safety_number (test, alice, "carol", "changed");
+  changed = cli_safety_number (test, alice, "carol", "changed");
   g_assert_cmpstr (changed, !=, number);
-  carol_number = safety_number (test, carol, "alice", "unverified");
+  carol_number = cli_safety_number (test, carol, "alice", "unverified");
   g_assert_cmpstr (changed, ==, carol_number);
 
   /* Nothing reached Carol. */
-  received = receive (test, carol);
+  received = cli_receive (test, carol);
   g_assert_cmpuint (received->len, ==, 0);
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* Verifying the new number lets the held message go, before the next. */
   verified = cli_run (test, alice, "verify", "carol", changed, NULL);
   cli_assert_ok (verified);
-  send_ok (test, alice, "carol", "Verified again");
-  received = receive (test, carol);
-  assert_texts (received, "alice", "Is it still you?", "Verified again", NULL);
+  cli_send_ok (test, alice, "carol", "Verified again");
+  received = cli_receive (test, carol);
+  cli_assert_texts (received, "alice", "Is it still you?", "Verified again", NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* Accepting a change without comparing leaves her unverified. */
@@ -513,13 +375,13 @@ test_key_change_verified (void)
 
   accepted = cli_run (test, alice, "accept-identity", "carol", NULL);
   cli_assert_ok (accepted);
-  unverified = safety_number (test, alice, "carol", "unverified");
-  send_ok (test, alice, "carol", "Accepted");
-  received = receive (test, carol);
-  assert_texts (received, "alice", "Once more?", "Accepted", NULL);
+  unverified = cli_safety_number (test, alice, "carol", "unverified");
+  cli_send_ok (test, alice, "carol", "Accepted");
+  received = cli_receive (test, carol);
+  cli_assert_texts (received, "alice", "Once more?", "Accepted", NULL);
 
   /* Alice's side shows both changes. */
-  messages = history (test, alice, "carol");
+  messages = cli_history (test, alice, "carol");
   last = NULL;
   for (guint i = 0, n_events = 0; i < messages->len; i++)
     {
@@ -544,9 +406,9 @@ test_relay_down (void)
   g_autoptr(CliResult) offline = NULL;
   g_autoptr(CliResult) later = NULL;
 
-  send_ok (test, alice, "bob", "One");
-  received = receive (test, bob);
-  assert_texts (received, "alice", "One", NULL);
+  cli_send_ok (test, alice, "bob", "One");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "One", NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
 
   cli_relay_kill (test->relay);
@@ -561,7 +423,7 @@ test_relay_down (void)
   offline = cli_run (test, bob, "receive", "--timeout", "1", NULL);
   g_assert_cmpint (offline->status, ==, 1);
 
-  messages = history (test, alice, "bob");
+  messages = cli_history (test, alice, "bob");
   g_assert_cmpuint (messages->len, ==, 3);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, 2), "state"), ==, "queued");
   g_clear_pointer (&messages, g_ptr_array_unref);
@@ -570,70 +432,14 @@ test_relay_down (void)
   cli_relay_restart (test->relay);
   later = cli_run (test, alice, "receive", "--timeout", "0", NULL);
   cli_assert_ok (later);
-  send_ok (test, alice, "bob", "Four");
+  cli_send_ok (test, alice, "bob", "Four");
 
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Two", "Three", "Four", NULL);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Two", "Three", "Four", NULL);
 
-  messages = history (test, alice, "bob");
+  messages = cli_history (test, alice, "bob");
   for (guint i = 0; i < messages->len; i++)
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (messages, i), "state"), !=, "queued");
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* The identity private key and the device password of a profile, read
- * through the engine. */
-static void
-read_secrets (const char  *profile,
-              guint8       private_key[SP_PRIVATE_KEY_SIZE],
-              char       **password)
-{
-  g_autoptr(GFile) directory = g_file_new_for_path (profile);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(SottoStore) store = NULL;
-  g_autoptr(SottoAccount) account = NULL;
-  g_autoptr(GError) error = NULL;
-
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
-  wait_for (&opened);
-  store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-
-  sotto_account_load_async (store, NULL, result_cb, &loaded);
-  wait_for (&loaded);
-  account = sotto_account_load_finish (loaded, &error);
-  g_assert_no_error (error);
-
-  memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, SP_PRIVATE_KEY_SIZE);
-  *password = g_strdup (sotto_account_get_password (account));
-
-  sotto_store_close_async (store, NULL, result_cb, &closed);
-  wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (store, closed, &error));
-  g_assert_no_error (error);
-
-  g_clear_object (&account);
-  g_clear_object (&store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 static char *
@@ -671,28 +477,28 @@ test_no_plaintext (void)
   g_autofree char *bob_password = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(Whoami) alice_id = NULL;
-  g_autoptr(Whoami) bob_id = NULL;
+  g_autoptr(CliWhoami) alice_id = NULL;
+  g_autoptr(CliWhoami) bob_id = NULL;
   guint8 alice_key[SP_PRIVATE_KEY_SIZE];
   guint8 bob_key[SP_PRIVATE_KEY_SIZE];
   const char *profiles[2];
   char uuid_text[2][37];
 
-  send_ok (test, alice, bob_name, marker);
-  received = receive (test, bob);
-  assert_texts (received, alice_name, marker, NULL);
+  cli_send_ok (test, alice, bob_name, marker);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, alice_name, marker, NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
-  send_ok (test, bob, alice_name, answer);
-  received = receive (test, alice);
-  assert_texts (received, bob_name, answer, NULL);
+  cli_send_ok (test, bob, alice_name, answer);
+  received = cli_receive (test, alice);
+  cli_assert_texts (received, bob_name, answer, NULL);
 
-  messages = history (test, alice, bob_name);
+  messages = cli_history (test, alice, bob_name);
   g_assert_cmpuint (messages->len, ==, 2);
-  alice_id = whoami (test, alice, alice_name);
-  bob_id = whoami (test, bob, bob_name);
+  alice_id = cli_whoami (test, alice, alice_name);
+  bob_id = cli_whoami (test, bob, bob_name);
 
-  read_secrets (alice, alice_key, &alice_password);
-  read_secrets (bob, bob_key, &bob_password);
+  cli_read_secrets (alice, alice_key, &alice_password);
+  cli_read_secrets (bob, bob_key, &bob_password);
 
   profiles[0] = alice;
   profiles[1] = bob;
@@ -799,8 +605,8 @@ test_prekeys (void)
   g_autoptr(CliTest) test = cli_test_new (TRUE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(Whoami) alice_id = whoami (test, alice, "alice");
-  g_autoptr(Whoami) bob_id = whoami (test, bob, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
   g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) online = NULL;
@@ -812,8 +618,8 @@ test_prekeys (void)
   gint64 signed_before;
   gint64 signed_after;
 
-  read_secrets (alice, key, &alice_password);
-  read_secrets (bob, key, &bob_password);
+  cli_read_secrets (alice, key, &alice_password);
+  cli_read_secrets (bob, key, &bob_password);
 
   assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
 
@@ -825,9 +631,9 @@ test_prekeys (void)
   cli_assert_ok (online);
   assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
 
-  send_ok (test, bob, "alice", "With a fresh prekey");
-  received = receive (test, alice);
-  assert_texts (received, "bob", "With a fresh prekey", NULL);
+  cli_send_ok (test, bob, "alice", "With a fresh prekey");
+  received = cli_receive (test, alice);
+  cli_assert_texts (received, "bob", "With a fresh prekey", NULL);
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* A week later the signed prekeys are replaced; messages built on the
@@ -841,9 +647,9 @@ test_prekeys (void)
   g_assert_cmpint (signed_after, !=, signed_before);
 
   carol = cli_register (test, "carol");
-  send_ok (test, carol, "alice", "After the rotation");
-  send_ok (test, bob, "alice", "Still the old session");
-  received = receive (test, alice);
+  cli_send_ok (test, carol, "alice", "After the rotation");
+  cli_send_ok (test, bob, "alice", "Still the old session");
+  received = cli_receive (test, alice);
   g_assert_cmpuint (received->len, ==, 2);
 }
 
@@ -860,23 +666,14 @@ static Sender *
 sender_open (const char *profile,
              const char *to)
 {
-  g_autoptr(GFile) directory = g_file_new_for_path (profile);
-  g_autoptr(GAsyncResult) opened = NULL;
-  g_autoptr(GAsyncResult) loaded = NULL;
   g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GError) error = NULL;
   Sender *sender = g_new0 (Sender, 1);
 
-  sotto_store_open_async (directory, CLI_TEST_PASSPHRASE, NULL, result_cb, &opened);
-  wait_for (&opened);
-  sender->store = sotto_store_open_finish (opened, &error);
-  g_assert_no_error (error);
-  sotto_messenger_load_async (sender->store, NULL, result_cb, &loaded);
-  wait_for (&loaded);
-  sender->messenger = sotto_messenger_load_finish (loaded, &error);
-  g_assert_no_error (error);
-  sotto_messenger_open_conversation_async (sender->messenger, to, NULL, result_cb, &found);
-  wait_for (&found);
+  sender->store = cli_open_store (profile);
+  sender->messenger = cli_load_messenger (sender->store);
+  sotto_messenger_open_conversation_async (sender->messenger, to, NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
   sender->conversation = sotto_messenger_open_conversation_finish (sender->messenger, found, &error);
   g_assert_no_error (error);
 
@@ -887,17 +684,9 @@ sender_open (const char *profile,
 static void
 sender_close (Sender *sender)
 {
-  g_autoptr(GAsyncResult) closed = NULL;
-  g_autoptr(GError) error = NULL;
-
   g_clear_object (&sender->conversation);
   g_clear_object (&sender->messenger);
-  sotto_store_close_async (sender->store, NULL, result_cb, &closed);
-  wait_for (&closed);
-  g_assert_true (sotto_store_close_finish (sender->store, closed, &error));
-  g_clear_object (&sender->store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  cli_close_store (sender->store);
   g_free (sender);
 }
 
@@ -909,8 +698,8 @@ send_content (Sender       *sender,
   g_autoptr(GError) error = NULL;
 
   _sotto_messenger_send_content_async (sender->messenger, sender->conversation, content, NULL,
-                                       result_cb, &result);
-  wait_for (&result);
+                                       cli_result_cb, &result);
+  cli_wait_for (&result);
   g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
   g_assert_no_error (error);
 }
@@ -938,8 +727,8 @@ test_duplicates (void)
   send_content (sender, first);
   sender_close (sender);
 
-  received = receive (test, bob);
-  assert_texts (received, "alice", "Only once", "And this", NULL);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Only once", "And this", NULL);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (received, 0), "id"), ==, id);
 }
 
@@ -951,8 +740,8 @@ send_plaintext (Sender *sender,
   g_autoptr(GError) error = NULL;
 
   _sotto_messenger_send_plaintext_async (sender->messenger, sender->conversation, plaintext,
-                                         1767225600000, NULL, result_cb, &result);
-  wait_for (&result);
+                                         1767225600000, NULL, cli_result_cb, &result);
+  cli_wait_for (&result);
   g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
   g_assert_no_error (error);
 }
@@ -967,20 +756,20 @@ newer_content (const char *sender,
   gsize fields_len = strlen (fields_hex) / 2;
   gsize size = 64 + fields_len;
   g_autofree guint8 *message = g_malloc (size);
-  guint8 uuid[16];
+  guint8 uuid[SP_UUID_SIZE];
   SpPbWriter writer;
   gsize len;
   gsize total;
   guint8 *data;
 
-  cli_uuid_to_bytes (id, uuid);
+  g_assert_cmpint (sp_uuid_decode (uuid, id), ==, SP_OK);
   sp_pb_writer_init (&writer, message, size);
   sp_pb_write_bytes (&writer, 1, uuid, sizeof uuid);
   sp_pb_write_varint (&writer, 2, 1767225600000);
   if (sender != NULL)
     sp_pb_write_bytes (&writer, 3, (const guint8 *) sender, strlen (sender));
   g_assert_cmpint (sp_pb_writer_finish (&writer, &len), ==, SP_OK);
-  cli_bytes_from_hex (fields_hex, message + len, fields_len);
+  test_unhex (message + len, fields_len, fields_hex);
   len += fields_len;
 
   /* The version byte, the message, the padding marker, zeros. */
@@ -1002,8 +791,8 @@ old_content (void)
 
   data[0] = 1;
   data[1] = SOTTO_CONTENT_KIND_TEXT;
-  cli_uuid_to_bytes (id, data + 2);
-  cli_bytes_from_hex ("0000019b76daa800" "05" "616c696365" "00000003" "4f6c64", data + 18, 21);
+  g_assert_cmpint (sp_uuid_decode (data + 2, id), ==, SP_OK);
+  test_unhex (data + 18, 21, "0000019b76daa800" "05" "616c696365" "00000003" "4f6c64");
 
   return g_bytes_new_take (data, SOTTO_CONTENT_BLOCK_SIZE);
 }
@@ -1043,8 +832,8 @@ test_newer_content (void)
   send_content (sender, last);
   sender_close (sender);
 
-  received = receive (test, bob);
-  assert_texts (received, "alice",
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice",
                 "Hi",
                 "This message needs a newer version of Sotto.",
                 "This message needs a newer version of Sotto.",
@@ -1160,12 +949,12 @@ test_keyring (void)
   address = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", g_test_dbus_get_bus_address (keyring->bus));
   test->extra_env = g_strdupv ((char *[]) { address, (char *) "-SOTTO_PASSPHRASE", NULL });
   kim = cli_register (test, "kim");
-  whoami_free (whoami (test, kim, "kim"));
+  cli_whoami_free (cli_whoami (test, kim, "kim"));
 
-  send_ok (test, kim, "bob", "From the keyring");
+  cli_send_ok (test, kim, "bob", "From the keyring");
   g_strfreev (g_steal_pointer (&test->extra_env));
-  received = receive (test, bob);
-  assert_texts (received, "kim", "From the keyring", NULL);
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "kim", "From the keyring", NULL);
 
   /* A passphrase does not open a keyring profile, and nothing does
    * without the keyring. */

@@ -198,6 +198,15 @@ engine_test_wait (GAsyncResult **result)
   engine_test_wait_until (has_result, result);
 }
 
+/* A "notify" handler that counts the notifications in the guint at @count. */
+void
+engine_test_count_notify_cb (GObject    *object,
+                             GParamSpec *pspec,
+                             guint      *count)
+{
+  (*count)++;
+}
+
 /* Drops the caller's reference to @object and waits until the last one
  * is gone: the store's thread hands its references back to the main
  * context, so they are released an iteration or two after a callback. */
@@ -294,6 +303,23 @@ engine_test_profile_contains (GFile      *profile,
                               gsize       needle_len)
 {
   return file_contains (profile, needle, needle_len);
+}
+
+/* Loads @account's conversation list and checks that it is @account's. */
+SottoConversationList *
+engine_test_load_list (SottoAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoConversationList *list;
+
+  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  list = sotto_conversation_list_load_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_true (sotto_conversation_list_get_account (list) == account);
+
+  return list;
 }
 
 SottoConversation *

@@ -28,11 +28,15 @@ void               engine_test_wait            (GAsyncResult **result);
 void               engine_test_wait_until      (gboolean     (*done) (gpointer data),
                                                 gpointer       data);
 void               engine_test_wait_for        (gboolean      *condition);
+void               engine_test_count_notify_cb (GObject       *object,
+                                                GParamSpec    *pspec,
+                                                guint         *count);
 void               engine_test_await_finalize  (gpointer       object);
 GBytes            *engine_test_read_file       (GFile         *file);
 gboolean           engine_test_profile_contains (GFile        *profile,
                                                  const void   *needle,
                                                  gsize         needle_len);
+SottoConversationList *engine_test_load_list (SottoAccount *account);
 SottoConversation *engine_test_add_conversation (SottoConversationList *list,
                                                  const char            *username,
                                                  GBytes                *identity_key);

@@ -14,6 +14,7 @@
 #include "sp-keys.h"
 
 #include "engine-test-util.h"
+#include "protocol-test-util.h"
 
 /* Vector 3 of the spec's fingerprint section: libsignal 0.103's
  * Fingerprint.new(5200, 2, …) with 16-byte identifiers, which is what
@@ -36,18 +37,6 @@ typedef struct
   SottoContact *contact;
 } Fixture;
 
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  gsize len = strlen (hex) / 2;
-  guint8 *data = g_malloc (len);
-
-  for (gsize i = 0; i < len; i++)
-    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-
-  return g_bytes_new_take (data, len);
-}
-
 static SottoAccount *
 make_account (SottoStore *store,
               const char *uuid,
@@ -65,21 +54,6 @@ make_account (SottoStore *store,
   sodium_free (identity);
 
   return account;
-}
-
-static SottoConversationList *
-load_list (SottoAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SottoConversationList *list;
-
-  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
-  engine_test_wait (&result);
-  list = sotto_conversation_list_load_finish (result, &error);
-  g_assert_no_error (error);
-
-  return list;
 }
 
 static SottoConversation *
@@ -105,12 +79,12 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(GBytes) remote_key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) remote_key = test_bytes_from_hex (REMOTE_PUBLIC);
 
   fixture->profile = engine_test_make_profile ();
   fixture->store = engine_test_open_store (fixture->profile, "contact");
   fixture->account = make_account (fixture->store, LOCAL_UUID, LOCAL_SCALAR);
-  fixture->list = load_list (fixture->account);
+  fixture->list = engine_test_load_list (fixture->account);
   fixture->conversation = add_contact (fixture->list, REMOTE_UUID, "grace",
                                        user_data != NULL ? NULL : remote_key);
   fixture->contact = g_object_ref (sotto_conversation_get_contact (fixture->conversation));
@@ -167,14 +141,6 @@ accept_identity (SottoContact *contact)
 }
 
 static void
-count_notify_cb (GObject    *object,
-                 GParamSpec *pspec,
-                 guint      *count)
-{
-  (*count)++;
-}
-
-static void
 assert_last_is_event (SottoConversation *conversation,
                       guint              n_messages)
 {
@@ -195,7 +161,7 @@ static void
 test_contact_safety_number (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autoptr(GBytes) local_key = bytes_from_hex (LOCAL_PUBLIC);
+  g_autoptr(GBytes) local_key = test_bytes_from_hex (LOCAL_PUBLIC);
   g_autoptr(SottoAccount) other = NULL;
   g_autoptr(SottoConversationList) other_list = NULL;
   g_autoptr(SottoConversation) other_conversation = NULL;
@@ -208,7 +174,7 @@ test_contact_safety_number (Fixture       *fixture,
 
   /* The other side sees the same number. */
   other = make_account (fixture->store, REMOTE_UUID, REMOTE_SCALAR);
-  other_list = load_list (other);
+  other_list = engine_test_load_list (other);
   other_conversation = add_contact (other_list, LOCAL_UUID, "me", local_key);
   g_assert_cmpstr (sotto_contact_get_safety_number (sotto_conversation_get_contact (other_conversation)),
                    ==, SAFETY_NUMBER);
@@ -229,14 +195,14 @@ static void
 test_contact_first_key (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autoptr(GBytes) key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) key = test_bytes_from_hex (REMOTE_PUBLIC);
   guint key_notifications = 0;
 
   g_assert_null (sotto_contact_get_identity_key (fixture->contact));
   g_assert_null (sotto_contact_get_safety_number (fixture->contact));
   g_assert_false (sotto_contact_safety_number_matches (fixture->contact, SAFETY_NUMBER));
   g_signal_connect (fixture->contact, "notify::identity-key",
-                    G_CALLBACK (count_notify_cb), &key_notifications);
+                    G_CALLBACK (engine_test_count_notify_cb), &key_notifications);
 
   /* The first key is no change: no event, nothing held. */
   set_identity_key (fixture->conversation, key);
@@ -253,10 +219,10 @@ static void
 test_contact_same_key (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(GBytes) key = bytes_from_hex (REMOTE_PUBLIC);
+  g_autoptr(GBytes) key = test_bytes_from_hex (REMOTE_PUBLIC);
   guint notifications = 0;
 
-  g_signal_connect (fixture->contact, "notify", G_CALLBACK (count_notify_cb), &notifications);
+  g_signal_connect (fixture->contact, "notify", G_CALLBACK (engine_test_count_notify_cb), &notifications);
   set_identity_key (fixture->conversation, key);
 
   g_assert_cmpuint (notifications, ==, 0);
@@ -276,8 +242,10 @@ test_contact_unverified_change (Fixture       *fixture,
   guint safety_number_notifications = 0;
 
   g_assert_cmpstr (sotto_contact_get_safety_number (fixture->contact), ==, SAFETY_NUMBER);
-  g_signal_connect (fixture->contact, "notify::sending-held", G_CALLBACK (count_notify_cb), &held_notifications);
-  g_signal_connect (fixture->contact, "notify::safety-number", G_CALLBACK (count_notify_cb), &safety_number_notifications);
+  g_signal_connect (fixture->contact, "notify::sending-held",
+                    G_CALLBACK (engine_test_count_notify_cb), &held_notifications);
+  g_signal_connect (fixture->contact, "notify::safety-number",
+                    G_CALLBACK (engine_test_count_notify_cb), &safety_number_notifications);
 
   set_identity_key (fixture->conversation, new_key);
 
@@ -311,9 +279,10 @@ verify_then_change (Fixture *fixture,
   GBytes *new_key = engine_test_make_identity ();
   guint conversation_held_notifications = 0;
 
-  g_signal_connect (fixture->contact, "notify::sending-held", G_CALLBACK (count_notify_cb), held_notifications);
+  g_signal_connect (fixture->contact, "notify::sending-held",
+                    G_CALLBACK (engine_test_count_notify_cb), held_notifications);
   g_signal_connect (fixture->conversation, "notify::sending-held",
-                    G_CALLBACK (count_notify_cb), &conversation_held_notifications);
+                    G_CALLBACK (engine_test_count_notify_cb), &conversation_held_notifications);
 
   g_assert_true (verify (fixture->contact, SAFETY_NUMBER, &error));
   g_assert_no_error (error);
@@ -365,7 +334,7 @@ test_contact_verified_change (Fixture       *fixture,
   g_assert_cmpint (sotto_message_get_state (composed), ==, SOTTO_MESSAGE_STATE_QUEUED);
 
   /* The hold is on disk. */
-  list = load_list (fixture->account);
+  list = engine_test_load_list (fixture->account);
   reloaded = sotto_conversation_list_find_by_uuid (list, REMOTE_UUID);
   g_assert_cmpint (sotto_contact_get_verification_state (sotto_conversation_get_contact (reloaded)),
                    ==, SOTTO_VERIFICATION_STATE_CHANGED);
@@ -398,7 +367,7 @@ test_contact_accept (Fixture       *fixture,
   g_assert_cmpint (sotto_contact_get_verification_state (fixture->contact), ==, SOTTO_VERIFICATION_STATE_UNVERIFIED);
   g_assert_cmpuint (held_notifications, ==, 2);
 
-  list = load_list (fixture->account);
+  list = engine_test_load_list (fixture->account);
   g_assert_cmpint (sotto_contact_get_verification_state (sotto_conversation_get_contact (
                      sotto_conversation_list_find_by_uuid (list, REMOTE_UUID))),
                    ==, SOTTO_VERIFICATION_STATE_UNVERIFIED);
@@ -439,7 +408,7 @@ test_contact_wrong_digits (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   guint notifications = 0;
 
-  g_signal_connect (fixture->contact, "notify", G_CALLBACK (count_notify_cb), &notifications);
+  g_signal_connect (fixture->contact, "notify", G_CALLBACK (engine_test_count_notify_cb), &notifications);
 
   g_assert_false (verify (fixture->contact, "12345", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
@@ -482,8 +451,10 @@ test_contact_account_identity_changes (Fixture       *fixture,
   guint account_notifications = 0;
 
   g_assert_cmpstr (sotto_contact_get_safety_number (fixture->contact), ==, SAFETY_NUMBER);
-  g_signal_connect (fixture->contact, "notify::safety-number", G_CALLBACK (count_notify_cb), &notifications);
-  g_signal_connect (fixture->account, "notify::identity-key", G_CALLBACK (count_notify_cb), &account_notifications);
+  g_signal_connect (fixture->contact, "notify::safety-number",
+                    G_CALLBACK (engine_test_count_notify_cb), &notifications);
+  g_signal_connect (fixture->account, "notify::identity-key",
+                    G_CALLBACK (engine_test_count_notify_cb), &account_notifications);
 
   /* The same key again is no change. */
   sotto_account_set_identity_key_pair (fixture->account, sotto_account_get_identity_key_pair (fixture->account));

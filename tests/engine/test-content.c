@@ -13,6 +13,8 @@
 
 #include "sotto-content.h"
 
+#include "protocol-test-util.h"
+
 #define ID "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 #define OTHER_ID "11111111-2222-4333-8444-555555555555"
 #define ID_HEX "0f1e2d3c4b5a49788695a4b3c2d1e0f9"
@@ -25,18 +27,6 @@
 /* A DataMessage with the text "Hi", as field 4 of Content. */
 #define DATA_HI_HEX "22040a024869"
 
-static GBytes *
-from_hex (const char *hex)
-{
-  gsize len = strlen (hex) / 2;
-  guint8 *data = g_malloc (len);
-
-  for (gsize i = 0; i < len; i++)
-    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-
-  return g_bytes_new_take (data, len);
-}
-
 /* Adds zero bytes to @hex up to a whole number of blocks. */
 static GBytes *
 padded_from_hex (const char *hex)
@@ -46,7 +36,7 @@ padded_from_hex (const char *hex)
   while (padded->len % (2 * SOTTO_CONTENT_BLOCK_SIZE) != 0)
     g_string_append (padded, "00");
 
-  return from_hex (padded->str);
+  return test_bytes_from_hex (padded->str);
 }
 
 /* Frames a Content message the way version 2 does: the version byte,
@@ -69,7 +59,7 @@ frame_v2 (const guint8 *message,
 static GBytes *
 v2_from_hex (const char *message_hex)
 {
-  g_autoptr(GBytes) message = from_hex (message_hex);
+  g_autoptr(GBytes) message = test_bytes_from_hex (message_hex);
 
   return frame_v2 (g_bytes_get_data (message, NULL), g_bytes_get_size (message));
 }
@@ -512,7 +502,7 @@ test_content_strict_fields (void)
 static GBytes *
 v2_with_text_of_length (gsize text_len)
 {
-  g_autoptr(GBytes) header = from_hex (HEADER_HEX);
+  g_autoptr(GBytes) header = test_bytes_from_hex (HEADER_HEX);
   g_autofree char *text = g_strnfill (text_len, 'x');
   gsize data_size = text_len + 16;
   gsize message_size = data_size + 64;
@@ -538,8 +528,8 @@ v2_with_text_of_length (gsize text_len)
 static GBytes *
 v2_with_receipts (guint n_ids)
 {
-  g_autoptr(GBytes) header = from_hex (HEADER_HEX);
-  g_autoptr(GBytes) id = from_hex (ID_HEX);
+  g_autoptr(GBytes) header = test_bytes_from_hex (HEADER_HEX);
+  g_autoptr(GBytes) id = test_bytes_from_hex (ID_HEX);
   gsize receipt_size = 2 + 18 * n_ids;
   gsize message_size = receipt_size + 64;
   g_autofree guint8 *receipt = g_malloc (receipt_size);

@@ -16,22 +16,6 @@ typedef struct
   SottoConversationList *list;
 } Fixture;
 
-static SottoConversationList *
-load_list (SottoAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SottoConversationList *list;
-
-  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
-  engine_test_wait (&result);
-  list = sotto_conversation_list_load_finish (result, &error);
-  g_assert_no_error (error);
-  g_assert_true (sotto_conversation_list_get_account (list) == account);
-
-  return list;
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
@@ -39,7 +23,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->profile = engine_test_make_profile ();
   fixture->store = engine_test_open_store (fixture->profile, "conversation list");
   fixture->account = engine_test_make_account (fixture->store);
-  fixture->list = load_list (fixture->account);
+  fixture->list = engine_test_load_list (fixture->account);
 }
 
 static void
@@ -198,7 +182,7 @@ test_conversation_list_reload (Fixture       *fixture,
   compose (busy, "first");
   compose (old, "latest");
 
-  reloaded = load_list (fixture->account);
+  reloaded = engine_test_load_list (fixture->account);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (reloaded)), ==, G_N_ELEMENTS (expected));
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)

@@ -20,21 +20,6 @@ typedef struct
   SottoConversation *conversation;
 } Fixture;
 
-static SottoConversationList *
-load_list (SottoAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SottoConversationList *list;
-
-  sotto_conversation_list_load_async (account, NULL, engine_test_result_cb, &result);
-  engine_test_wait (&result);
-  list = sotto_conversation_list_load_finish (result, &error);
-  g_assert_no_error (error);
-
-  return list;
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
@@ -42,7 +27,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->profile = engine_test_make_profile ();
   fixture->store = engine_test_open_store (fixture->profile, "conversation");
   fixture->account = engine_test_make_account (fixture->store);
-  fixture->list = load_list (fixture->account);
+  fixture->list = engine_test_load_list (fixture->account);
   fixture->conversation = engine_test_add_conversation (fixture->list, "frank", NULL);
 }
 
@@ -201,14 +186,6 @@ test_conversation_order (Fixture       *fixture,
 }
 
 static void
-count_notify_cb (GObject    *object,
-                 GParamSpec *pspec,
-                 guint      *count)
-{
-  (*count)++;
-}
-
-static void
 test_conversation_states (Fixture       *fixture,
                           gconstpointer  user_data)
 {
@@ -217,7 +194,7 @@ test_conversation_states (Fixture       *fixture,
   const char *id = sotto_message_get_id (message);
   guint notifications = 0;
 
-  g_signal_connect (message, "notify::state", G_CALLBACK (count_notify_cb), &notifications);
+  g_signal_connect (message, "notify::state", G_CALLBACK (engine_test_count_notify_cb), &notifications);
 
   g_assert_true (set_state (fixture->conversation, id, SOTTO_MESSAGE_STATE_SENT, &error));
   g_assert_no_error (error);
@@ -261,8 +238,8 @@ test_conversation_many_states (Fixture       *fixture,
   };
   guint notifications = 0;
 
-  g_signal_connect (first, "notify::state", G_CALLBACK (count_notify_cb), &notifications);
-  g_signal_connect (third, "notify::state", G_CALLBACK (count_notify_cb), &notifications);
+  g_signal_connect (first, "notify::state", G_CALLBACK (engine_test_count_notify_cb), &notifications);
+  g_signal_connect (third, "notify::state", G_CALLBACK (engine_test_count_notify_cb), &notifications);
 
   _sotto_conversation_set_message_states_async (fixture->conversation, ids, SOTTO_MESSAGE_STATE_DELIVERED,
                                                 engine_test_result_cb, &result);
@@ -309,7 +286,8 @@ test_conversation_mark_read (Fixture       *fixture,
   g_auto(GStrv) read_ids = NULL;
   guint notifications = 0;
 
-  g_signal_connect (fixture->conversation, "notify::unread-count", G_CALLBACK (count_notify_cb), &notifications);
+  g_signal_connect (fixture->conversation, "notify::unread-count",
+                    G_CALLBACK (engine_test_count_notify_cb), &notifications);
 
   first = receive (fixture->conversation, ids[0], "one", &error);
   g_assert_no_error (error);
@@ -383,7 +361,7 @@ test_conversation_reload (Fixture       *fixture,
   got = receive (fixture->conversation, "44444444-4444-4444-8444-444444444444", "after", &error);
   g_assert_no_error (error);
 
-  list = load_list (fixture->account);
+  list = engine_test_load_list (fixture->account);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
   reloaded = sotto_conversation_list_find_by_username (list, "frank");
   g_assert_nonnull (reloaded);

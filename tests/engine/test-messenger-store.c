@@ -17,6 +17,7 @@
 #include "sp-store.h"
 
 #include "engine-test-util.h"
+#include "protocol-test-util.h"
 #include "sotto-messenger-private.h"
 
 #define REMOTE_UUID "9b2f7e0c-3c1d-4e5f-8a7b-6c5d4e3f2a1b"
@@ -152,37 +153,6 @@ test_messenger_store_identity (Fixture       *fixture,
   sodium_free (changed);
 }
 
-/* Field by field: the structs have padding that decoding leaves alone. */
-static void
-assert_pre_key_equal (const SpPreKey *a,
-                      const SpPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-}
-
-static void
-assert_signed_pre_key_equal (const SpSignedPreKey *a,
-                             const SpSignedPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-  g_assert_cmpmem (a->signature, sizeof a->signature, b->signature, sizeof b->signature);
-}
-
-static void
-assert_kyber_pre_key_equal (const SpKyberPreKey *a,
-                            const SpKyberPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (a->public_key, sizeof a->public_key, b->public_key, sizeof b->public_key);
-  g_assert_cmpmem (a->secret_key, sizeof a->secret_key, b->secret_key, sizeof b->secret_key);
-  g_assert_cmpmem (a->signature, sizeof a->signature, b->signature, sizeof b->signature);
-}
-
 static void
 test_messenger_store_pre_keys (Fixture       *fixture,
                                gconstpointer  user_data)
@@ -252,11 +222,11 @@ test_messenger_store_pre_keys (Fixture       *fixture,
   begin (fixture);
 
   g_assert_cmpint (fixture->sp.load_pre_key (fixture->sp.user_data, 2, pre_key), ==, SP_OK);
-  assert_pre_key_equal (pre_key, g_ptr_array_index (batch->pre_keys, 1));
+  test_assert_pre_key_equal (pre_key, g_ptr_array_index (batch->pre_keys, 1));
   g_assert_cmpint (fixture->sp.load_signed_pre_key (fixture->sp.user_data, 7, signed_pre_key), ==, SP_OK);
-  assert_signed_pre_key_equal (signed_pre_key, batch->signed_pre_key);
+  test_assert_signed_pre_key_equal (signed_pre_key, batch->signed_pre_key);
   g_assert_cmpint (fixture->sp.load_kyber_pre_key (fixture->sp.user_data, 1, kyber), ==, SP_OK);
-  assert_kyber_pre_key_equal (kyber, batch->last_resort);
+  test_assert_kyber_pre_key_equal (kyber, batch->last_resort);
 
   g_assert_cmpint (fixture->sp.load_pre_key (fixture->sp.user_data, 9, pre_key), ==, SP_ERR_MISSING_PREKEY);
   g_assert_cmpint (fixture->sp.load_signed_pre_key (fixture->sp.user_data, 9, signed_pre_key), ==, SP_ERR_MISSING_PREKEY);
@@ -320,19 +290,8 @@ peer_init (Peer           *peer,
   g_assert_cmpint (sp_memory_store_add_kyber_pre_key (peer->store, peer->kyber_pre_key, false), ==, SP_OK);
   g_assert_cmpint (sp_memory_store_get_interface (peer->store, &peer->sp), ==, SP_OK);
 
-  memset (bundle, 0, sizeof *bundle);
-  bundle->registration_id = 77;
-  bundle->device_id = 1;
-  bundle->identity_key = peer->identity->public_key;
-  bundle->signed_pre_key_id = peer->signed_pre_key->id;
-  bundle->signed_pre_key = peer->signed_pre_key->key_pair.public_key;
-  memcpy (bundle->signed_pre_key_signature, peer->signed_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->kyber_pre_key_id = peer->kyber_pre_key->id;
-  memcpy (bundle->kyber_pre_key, peer->kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle->kyber_pre_key_signature, peer->kyber_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->has_pre_key = true;
-  bundle->pre_key_id = peer->pre_key->id;
-  bundle->pre_key = peer->pre_key->key_pair.public_key;
+  g_assert_cmpint (sp_pre_key_bundle_init (bundle, 77, 1, &peer->identity->public_key, peer->signed_pre_key,
+                                           peer->kyber_pre_key, peer->pre_key), ==, SP_OK);
 }
 
 static void

@@ -114,22 +114,10 @@ test_party_bundle (TestParty      *party,
                    SpPreKeyBundle *bundle,
                    gboolean        with_pre_key)
 {
-  memset (bundle, 0, sizeof *bundle);
-  bundle->registration_id = party->registration_id;
-  bundle->device_id = party->device_id;
-  bundle->identity_key = party->identity->public_key;
-  bundle->signed_pre_key_id = party->signed_pre_key->id;
-  bundle->signed_pre_key = party->signed_pre_key->key_pair.public_key;
-  memcpy (bundle->signed_pre_key_signature, party->signed_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->kyber_pre_key_id = party->kyber_pre_key->id;
-  memcpy (bundle->kyber_pre_key, party->kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle->kyber_pre_key_signature, party->kyber_pre_key->signature, SP_SIGNATURE_SIZE);
-  bundle->has_pre_key = with_pre_key;
-  if (with_pre_key)
-    {
-      bundle->pre_key_id = party->pre_key->id;
-      bundle->pre_key = party->pre_key->key_pair.public_key;
-    }
+  g_assert_cmpint (sp_pre_key_bundle_init (bundle, party->registration_id, party->device_id,
+                                           &party->identity->public_key, party->signed_pre_key,
+                                           party->kyber_pre_key, with_pre_key ? party->pre_key : NULL),
+                   ==, SP_OK);
 }
 
 /* A cipher at @local for messages with @remote. */

@@ -7,35 +7,10 @@
 #include <glib.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-aes.h"
 #include "sp-error.h"
 #include "sp-init.h"
-
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  bytes = g_malloc (len / 2 + 1);
-  for (size_t i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (hi, >=, 0);
-      g_assert_cmpint (lo, >=, 0);
-      bytes[i] = (uint8_t) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (bytes, len / 2);
-}
-
-static const uint8_t *
-data_of (GBytes *bytes)
-{
-  return g_bytes_get_data (bytes, NULL);
-}
 
 static void
 assert_untouched (const uint8_t *buffer,
@@ -63,20 +38,20 @@ assert_untouched (const uint8_t *buffer,
 static void
 test_cbc_nist (void)
 {
-  g_autoptr(GBytes) key = unhex (NIST_KEY);
-  g_autoptr(GBytes) iv = unhex (NIST_CBC_IV);
-  g_autoptr(GBytes) plaintext = unhex (NIST_PLAINTEXT);
-  g_autoptr(GBytes) expected = unhex (NIST_CBC_CIPHERTEXT NIST_CBC_PADDING_BLOCK);
+  g_autoptr(GBytes) key = test_bytes_from_hex (NIST_KEY);
+  g_autoptr(GBytes) iv = test_bytes_from_hex (NIST_CBC_IV);
+  g_autoptr(GBytes) plaintext = test_bytes_from_hex (NIST_PLAINTEXT);
+  g_autoptr(GBytes) expected = test_bytes_from_hex (NIST_CBC_CIPHERTEXT NIST_CBC_PADDING_BLOCK);
   uint8_t ciphertext[80], decrypted[80];
   size_t len = 0;
 
-  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, data_of (key), data_of (iv),
-                                          data_of (plaintext), 64), ==, SP_OK);
-  g_assert_cmpmem (ciphertext, len, data_of (expected), g_bytes_get_size (expected));
+  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, test_data_of (key), test_data_of (iv),
+                                          test_data_of (plaintext), 64), ==, SP_OK);
+  g_assert_cmpmem (ciphertext, len, test_data_of (expected), g_bytes_get_size (expected));
 
-  g_assert_cmpint (sp_aes256_cbc_decrypt (decrypted, sizeof decrypted, &len, data_of (key), data_of (iv),
+  g_assert_cmpint (sp_aes256_cbc_decrypt (decrypted, sizeof decrypted, &len, test_data_of (key), test_data_of (iv),
                                           ciphertext, 80), ==, SP_OK);
-  g_assert_cmpmem (decrypted, len, data_of (plaintext), 64);
+  g_assert_cmpmem (decrypted, len, test_data_of (plaintext), 64);
 }
 
 /* Every plaintext length from 0 to 48 pads to the next whole block and
@@ -140,18 +115,18 @@ test_cbc_in_place (void)
 static void
 test_cbc_short_message (void)
 {
-  g_autoptr(GBytes) key = unhex (NIST_KEY);
-  g_autoptr(GBytes) iv = unhex (NIST_CBC_IV);
-  g_autoptr(GBytes) fifteen = unhex ("6bc1bee22e409f96e93d7e11739317");
-  g_autoptr(GBytes) expected = unhex ("295902e15559d591ffbeea4c84059280");
+  g_autoptr(GBytes) key = test_bytes_from_hex (NIST_KEY);
+  g_autoptr(GBytes) iv = test_bytes_from_hex (NIST_CBC_IV);
+  g_autoptr(GBytes) fifteen = test_bytes_from_hex ("6bc1bee22e409f96e93d7e11739317");
+  g_autoptr(GBytes) expected = test_bytes_from_hex ("295902e15559d591ffbeea4c84059280");
   uint8_t ciphertext[32];
   size_t len = 0;
 
-  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, data_of (key), data_of (iv),
-                                          data_of (fifteen), 15), ==, SP_OK);
-  g_assert_cmpmem (ciphertext, len, data_of (expected), 16);
+  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, test_data_of (key), test_data_of (iv),
+                                          test_data_of (fifteen), 15), ==, SP_OK);
+  g_assert_cmpmem (ciphertext, len, test_data_of (expected), 16);
 
-  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, data_of (key), data_of (iv),
+  g_assert_cmpint (sp_aes256_cbc_encrypt (ciphertext, sizeof ciphertext, &len, test_data_of (key), test_data_of (iv),
                                           (const uint8_t *) "Hello, Bob! (KAT)", 17), ==, SP_OK);
   g_assert_cmpuint (len, ==, 32);
 }
@@ -263,22 +238,22 @@ test_cbc_decrypt_too_small (void)
 static void
 test_ctr_nist (void)
 {
-  g_autoptr(GBytes) key = unhex (NIST_KEY);
-  g_autoptr(GBytes) counter = unhex (NIST_CTR_COUNTER);
-  g_autoptr(GBytes) plaintext = unhex (NIST_PLAINTEXT);
-  g_autoptr(GBytes) expected = unhex (NIST_CTR_CIPHERTEXT);
+  g_autoptr(GBytes) key = test_bytes_from_hex (NIST_KEY);
+  g_autoptr(GBytes) counter = test_bytes_from_hex (NIST_CTR_COUNTER);
+  g_autoptr(GBytes) plaintext = test_bytes_from_hex (NIST_PLAINTEXT);
+  g_autoptr(GBytes) expected = test_bytes_from_hex (NIST_CTR_CIPHERTEXT);
   uint8_t buffer[64];
 
-  g_assert_cmpint (sp_aes256_ctr (buffer, data_of (key), data_of (counter), data_of (plaintext), 64), ==, SP_OK);
-  g_assert_cmpmem (buffer, 64, data_of (expected), 64);
+  g_assert_cmpint (sp_aes256_ctr (buffer, test_data_of (key), test_data_of (counter), test_data_of (plaintext), 64), ==, SP_OK);
+  g_assert_cmpmem (buffer, 64, test_data_of (expected), 64);
 
   /* In place, and back again. */
-  g_assert_cmpint (sp_aes256_ctr (buffer, data_of (key), data_of (counter), buffer, 64), ==, SP_OK);
-  g_assert_cmpmem (buffer, 64, data_of (plaintext), 64);
+  g_assert_cmpint (sp_aes256_ctr (buffer, test_data_of (key), test_data_of (counter), buffer, 64), ==, SP_OK);
+  g_assert_cmpmem (buffer, 64, test_data_of (plaintext), 64);
 
   /* A partial block is a prefix of the keystream. */
-  g_assert_cmpint (sp_aes256_ctr (buffer, data_of (key), data_of (counter), data_of (plaintext), 37), ==, SP_OK);
-  g_assert_cmpmem (buffer, 37, data_of (expected), 37);
+  g_assert_cmpint (sp_aes256_ctr (buffer, test_data_of (key), test_data_of (counter), test_data_of (plaintext), 37), ==, SP_OK);
+  g_assert_cmpmem (buffer, 37, test_data_of (expected), 37);
 }
 
 /* The counter is one 128-bit big-endian number: after ff…ff comes 00…00,
@@ -291,17 +266,17 @@ test_ctr_wrap (void)
   static const uint8_t all_ones[SP_AES_BLOCK_SIZE] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
   };
-  g_autoptr(GBytes) key = unhex (NIST_KEY);
-  g_autoptr(GBytes) expected = unhex ("3b3c2921c85a24de9ac606ce6d1d60cc"
-                                      "e568f68194cf76d6174d4cc04310a854"
-                                      "91151e5d0b7a1f1bc0d7acd0ae3e51e4");
+  g_autoptr(GBytes) key = test_bytes_from_hex (NIST_KEY);
+  g_autoptr(GBytes) expected = test_bytes_from_hex ("3b3c2921c85a24de9ac606ce6d1d60cc"
+                                                    "e568f68194cf76d6174d4cc04310a854"
+                                                    "91151e5d0b7a1f1bc0d7acd0ae3e51e4");
   uint8_t stream[48];
 
-  g_assert_cmpint (sp_aes256_ctr (stream, data_of (key), all_ones, zeros, sizeof zeros), ==, SP_OK);
-  g_assert_cmpmem (stream, sizeof stream, data_of (expected), 48);
+  g_assert_cmpint (sp_aes256_ctr (stream, test_data_of (key), all_ones, zeros, sizeof zeros), ==, SP_OK);
+  g_assert_cmpmem (stream, sizeof stream, test_data_of (expected), 48);
 
-  g_assert_cmpint (sp_aes256_ctr (NULL, data_of (key), all_ones, NULL, 0), ==, SP_OK);
-  g_assert_cmpint (sp_aes256_ctr (NULL, data_of (key), all_ones, zeros, 1), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_aes256_ctr (NULL, test_data_of (key), all_ones, NULL, 0), ==, SP_OK);
+  g_assert_cmpint (sp_aes256_ctr (NULL, test_data_of (key), all_ones, zeros, 1), ==, SP_ERR_INVALID_ARGUMENT);
 }
 
 /* RFC 8452, Appendix C.2 (AEAD_AES_256_GCM_SIV): key, nonce, AAD,
@@ -358,11 +333,11 @@ test_gcm_siv_rfc8452 (void)
 {
   for (size_t i = 0; i < G_N_ELEMENTS (gcm_siv_vectors); i++)
     {
-      g_autoptr(GBytes) key = unhex (gcm_siv_vectors[i].key);
-      g_autoptr(GBytes) nonce = unhex (gcm_siv_vectors[i].nonce);
-      g_autoptr(GBytes) aad = unhex (gcm_siv_vectors[i].aad);
-      g_autoptr(GBytes) plaintext = unhex (gcm_siv_vectors[i].plaintext);
-      g_autoptr(GBytes) sealed = unhex (gcm_siv_vectors[i].sealed);
+      g_autoptr(GBytes) key = test_bytes_from_hex (gcm_siv_vectors[i].key);
+      g_autoptr(GBytes) nonce = test_bytes_from_hex (gcm_siv_vectors[i].nonce);
+      g_autoptr(GBytes) aad = test_bytes_from_hex (gcm_siv_vectors[i].aad);
+      g_autoptr(GBytes) plaintext = test_bytes_from_hex (gcm_siv_vectors[i].plaintext);
+      g_autoptr(GBytes) sealed = test_bytes_from_hex (gcm_siv_vectors[i].sealed);
       size_t aad_len = g_bytes_get_size (aad);
       size_t plain_len = g_bytes_get_size (plaintext);
       g_autofree uint8_t *out = g_malloc (plain_len + SP_AES_GCM_SIV_TAG_SIZE);
@@ -371,15 +346,15 @@ test_gcm_siv_rfc8452 (void)
       g_test_message ("RFC 8452 C.2 vector %zu", i);
       g_assert_cmpuint (g_bytes_get_size (sealed), ==, plain_len + SP_AES_GCM_SIV_TAG_SIZE);
 
-      g_assert_cmpint (sp_aes256_gcm_siv_encrypt (out, data_of (key), data_of (nonce),
-                                                  data_of (aad), aad_len,
-                                                  data_of (plaintext), plain_len), ==, SP_OK);
-      g_assert_cmpmem (out, plain_len + SP_AES_GCM_SIV_TAG_SIZE, data_of (sealed), g_bytes_get_size (sealed));
+      g_assert_cmpint (sp_aes256_gcm_siv_encrypt (out, test_data_of (key), test_data_of (nonce),
+                                                  test_data_of (aad), aad_len,
+                                                  test_data_of (plaintext), plain_len), ==, SP_OK);
+      g_assert_cmpmem (out, plain_len + SP_AES_GCM_SIV_TAG_SIZE, test_data_of (sealed), g_bytes_get_size (sealed));
 
-      g_assert_cmpint (sp_aes256_gcm_siv_decrypt (back, data_of (key), data_of (nonce),
-                                                  data_of (aad), aad_len,
-                                                  data_of (sealed), g_bytes_get_size (sealed)), ==, SP_OK);
-      g_assert_cmpmem (back, plain_len, data_of (plaintext), plain_len);
+      g_assert_cmpint (sp_aes256_gcm_siv_decrypt (back, test_data_of (key), test_data_of (nonce),
+                                                  test_data_of (aad), aad_len,
+                                                  test_data_of (sealed), g_bytes_get_size (sealed)), ==, SP_OK);
+      g_assert_cmpmem (back, plain_len, test_data_of (plaintext), plain_len);
     }
 }
 
@@ -389,10 +364,10 @@ static void
 test_gcm_siv_tamper (void)
 {
   /* The vector with AAD and a two-block plaintext. */
-  g_autoptr(GBytes) key = unhex (gcm_siv_vectors[5].key);
-  g_autoptr(GBytes) nonce = unhex (gcm_siv_vectors[5].nonce);
-  g_autoptr(GBytes) aad = unhex (gcm_siv_vectors[5].aad);
-  g_autoptr(GBytes) sealed = unhex (gcm_siv_vectors[5].sealed);
+  g_autoptr(GBytes) key = test_bytes_from_hex (gcm_siv_vectors[5].key);
+  g_autoptr(GBytes) nonce = test_bytes_from_hex (gcm_siv_vectors[5].nonce);
+  g_autoptr(GBytes) aad = test_bytes_from_hex (gcm_siv_vectors[5].aad);
+  g_autoptr(GBytes) sealed = test_bytes_from_hex (gcm_siv_vectors[5].sealed);
   size_t sealed_len = g_bytes_get_size (sealed);
   uint8_t tampered[64], nonce_copy[SP_AES_GCM_SIV_NONCE_SIZE], aad_copy[1], out[64];
 
@@ -400,27 +375,27 @@ test_gcm_siv_tamper (void)
 
   for (size_t bit = 0; bit < sealed_len * 8; bit += 7)
     {
-      memcpy (tampered, data_of (sealed), sealed_len);
+      memcpy (tampered, test_data_of (sealed), sealed_len);
       tampered[bit / 8] ^= (uint8_t) (1u << (bit % 8));
       memset (out, 0xcc, sizeof out);
-      g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, data_of (key), data_of (nonce), data_of (aad), 1,
+      g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, test_data_of (key), test_data_of (nonce), test_data_of (aad), 1,
                                                   tampered, sealed_len), ==, SP_ERR_BAD_MAC);
       assert_untouched (out, sizeof out, 0xcc);
     }
 
-  memcpy (nonce_copy, data_of (nonce), sizeof nonce_copy);
+  memcpy (nonce_copy, test_data_of (nonce), sizeof nonce_copy);
   nonce_copy[11] ^= 0x80;
   memset (out, 0xcc, sizeof out);
-  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, data_of (key), nonce_copy, data_of (aad), 1,
-                                              data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
+  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, test_data_of (key), nonce_copy, test_data_of (aad), 1,
+                                              test_data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
   assert_untouched (out, sizeof out, 0xcc);
 
   aad_copy[0] = 0x02;
-  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, data_of (key), data_of (nonce), aad_copy, 1,
-                                              data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
+  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, test_data_of (key), test_data_of (nonce), aad_copy, 1,
+                                              test_data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
   /* Dropping the AAD altogether fails too. */
-  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, data_of (key), data_of (nonce), NULL, 0,
-                                              data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
+  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (out, test_data_of (key), test_data_of (nonce), NULL, 0,
+                                              test_data_of (sealed), sealed_len), ==, SP_ERR_BAD_MAC);
   assert_untouched (out, sizeof out, 0xcc);
 }
 
@@ -443,24 +418,24 @@ test_gcm_siv_short_input (void)
 static void
 test_gcm_siv_in_place (void)
 {
-  g_autoptr(GBytes) key = unhex (gcm_siv_vectors[10].key);
-  g_autoptr(GBytes) nonce = unhex (gcm_siv_vectors[10].nonce);
-  g_autoptr(GBytes) aad = unhex (gcm_siv_vectors[10].aad);
-  g_autoptr(GBytes) plaintext = unhex (gcm_siv_vectors[10].plaintext);
-  g_autoptr(GBytes) sealed = unhex (gcm_siv_vectors[10].sealed);
+  g_autoptr(GBytes) key = test_bytes_from_hex (gcm_siv_vectors[10].key);
+  g_autoptr(GBytes) nonce = test_bytes_from_hex (gcm_siv_vectors[10].nonce);
+  g_autoptr(GBytes) aad = test_bytes_from_hex (gcm_siv_vectors[10].aad);
+  g_autoptr(GBytes) plaintext = test_bytes_from_hex (gcm_siv_vectors[10].plaintext);
+  g_autoptr(GBytes) sealed = test_bytes_from_hex (gcm_siv_vectors[10].sealed);
   uint8_t buffer[64];
   size_t plain_len = g_bytes_get_size (plaintext);
 
-  memcpy (buffer, data_of (plaintext), plain_len);
-  g_assert_cmpint (sp_aes256_gcm_siv_encrypt (buffer, data_of (key), data_of (nonce),
-                                              data_of (aad), g_bytes_get_size (aad),
+  memcpy (buffer, test_data_of (plaintext), plain_len);
+  g_assert_cmpint (sp_aes256_gcm_siv_encrypt (buffer, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), g_bytes_get_size (aad),
                                               buffer, plain_len), ==, SP_OK);
-  g_assert_cmpmem (buffer, plain_len + 16, data_of (sealed), g_bytes_get_size (sealed));
+  g_assert_cmpmem (buffer, plain_len + 16, test_data_of (sealed), g_bytes_get_size (sealed));
 
-  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (buffer, data_of (key), data_of (nonce),
-                                              data_of (aad), g_bytes_get_size (aad),
+  g_assert_cmpint (sp_aes256_gcm_siv_decrypt (buffer, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), g_bytes_get_size (aad),
                                               buffer, plain_len + 16), ==, SP_OK);
-  g_assert_cmpmem (buffer, plain_len, data_of (plaintext), plain_len);
+  g_assert_cmpmem (buffer, plain_len, test_data_of (plaintext), plain_len);
 }
 
 int

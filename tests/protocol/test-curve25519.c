@@ -8,30 +8,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-curve25519.h"
 #include "sp-error.h"
 #include "sp-init.h"
-
-static void
-unhex (uint8_t    *out,
-       size_t      len,
-       const char *hex)
-{
-  g_assert_cmpuint (strlen (hex), ==, 2 * len);
-  for (size_t i = 0; i < len; i++)
-    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-}
-
-static void
-assert_hex (const uint8_t *data,
-            size_t         len,
-            const char    *hex)
-{
-  g_autofree char *actual = g_malloc (2 * len + 1);
-
-  sodium_bin2hex (actual, 2 * len + 1, data, len);
-  g_assert_cmpstr (actual, ==, hex);
-}
 
 #define BASE_POINT "5866666666666666666666666666666666666666666666666666666666666666"
 /* A point of order 8. */
@@ -44,12 +24,12 @@ test_edwards_y_base (void)
   uint8_t u[32] = { 9 }, y[32];
 
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_OK);
-  assert_hex (y, 32, BASE_POINT);
+  test_assert_hex (y, 32, BASE_POINT);
 
   /* Bit 255 of u is not part of the field element. */
   u[31] |= 0x80;
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_OK);
-  assert_hex (y, 32, BASE_POINT);
+  test_assert_hex (y, 32, BASE_POINT);
 }
 
 static void
@@ -58,7 +38,7 @@ test_edwards_y_special (void)
   uint8_t u[32], y[32];
 
   /* u = -1, and the same with the ignored bit 255 set. */
-  unhex (u, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_unhex (u, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_ERR_INVALID_KEY);
   u[31] |= 0x80;
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_ERR_INVALID_KEY);
@@ -66,10 +46,10 @@ test_edwards_y_special (void)
   /* u = 0 gives y = -1, and u = p is read as 0. */
   memset (u, 0, sizeof u);
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_OK);
-  assert_hex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
-  unhex (u, 32, "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_assert_hex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_unhex (u, 32, "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   g_assert_cmpint (sp_curve25519_edwards_y (y, u), ==, SP_OK);
-  assert_hex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_assert_hex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
 }
 
 /* y = 4/5 maps back to u = 9; the sign bit and non-canonical encodings
@@ -79,7 +59,7 @@ test_montgomery_u_special (void)
 {
   uint8_t y[32], u[32], nine[32] = { 9 };
 
-  unhex (y, 32, BASE_POINT);
+  test_unhex (y, 32, BASE_POINT);
   g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_OK);
   g_assert_cmpmem (u, 32, nine, 32);
   y[31] |= 0x80;
@@ -90,11 +70,11 @@ test_montgomery_u_special (void)
   y[0] = 1;
   g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_ERR_INVALID_KEY);
   /* p + 1 is 1 as well. */
-  unhex (y, 32, "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_unhex (y, 32, "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_ERR_INVALID_KEY);
 
   /* y = -1, the point of order 2, is u = 0. */
-  unhex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_unhex (y, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   g_assert_cmpint (sp_curve25519_montgomery_u (u, y), ==, SP_OK);
   memset (y, 0, sizeof y);
   g_assert_cmpmem (u, 32, y, 32);
@@ -135,7 +115,7 @@ test_point_from_montgomery (void)
   for (unsigned sign = 0; sign < 2; sign++)
     {
       g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, sign), ==, SP_OK);
-      unhex (expected, 32, BASE_POINT);
+      test_unhex (expected, 32, BASE_POINT);
       expected[31] |= (uint8_t) (sign << 7);
       g_assert_cmpmem (encoding, 32, expected, 32);
       sp_curve25519_point_encode (reencoded, &point);
@@ -144,10 +124,10 @@ test_point_from_montgomery (void)
 
   memset (u, 0, sizeof u);
   g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, 1), ==, SP_OK);
-  assert_hex (encoding, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_assert_hex (encoding, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
 
   /* u = -1 has no image, and u = 2 gives a y that is not on the curve. */
-  unhex (u, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_unhex (u, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   g_assert_cmpint (sp_curve25519_point_from_montgomery (&point, encoding, u, 0), ==, SP_ERR_INVALID_KEY);
   memset (u, 0, sizeof u);
   u[0] = 2;
@@ -163,7 +143,7 @@ test_point_round_trip (void)
 
   for (size_t i = 0; i < G_N_ELEMENTS (encodings); i++)
     {
-      unhex (in, 32, encodings[i]);
+      test_unhex (in, 32, encodings[i]);
       g_assert_cmpint (sp_curve25519_point_decode (&point, in), ==, SP_OK);
       sp_curve25519_point_encode (out, &point);
       g_assert_cmpmem (out, 32, in, 32);
@@ -194,10 +174,10 @@ test_point_decode_zero_x (void)
   uint8_t in[32], out[32];
   SpEdPoint point;
 
-  unhex (in, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+  test_unhex (in, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
   g_assert_cmpint (sp_curve25519_point_decode (&point, in), ==, SP_OK);
   sp_curve25519_point_encode (out, &point);
-  assert_hex (out, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_assert_hex (out, 32, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
 }
 
 static void
@@ -259,8 +239,8 @@ test_double_scalarmult_full_width (void)
         uint8_t aA[32], bB[32], expected[32], actual[32];
         SpEdPoint result;
 
-        unhex (a, 32, scalars[i]);
-        unhex (b, 32, scalars[j]);
+        test_unhex (a, 32, scalars[i]);
+        test_unhex (b, 32, scalars[j]);
         memcpy (wide, a, 32);
         crypto_core_ed25519_scalar_reduce (a_mod, wide);
         memcpy (wide, b, 32);
@@ -287,8 +267,8 @@ test_double_scalarmult_torsion (void)
   SpEdPoint PT, result;
 
   random_scalar (c);
-  unhex (T_enc, 32, ORDER_8_POINT);
-  unhex (order, 32, "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+  test_unhex (T_enc, 32, ORDER_8_POINT);
+  test_unhex (order, 32, "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
   g_assert_cmpint (crypto_scalarmult_ed25519_base_noclamp (P_enc, c), ==, 0);
   g_assert_cmpint (crypto_core_ed25519_add (PT_enc, P_enc, T_enc), ==, 0);
   g_assert_false (crypto_core_ed25519_is_valid_point (PT_enc));

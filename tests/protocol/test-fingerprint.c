@@ -8,30 +8,11 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-fingerprint.h"
 #include "sp-init.h"
 #include "sp-keys.h"
-
-static void
-unhex (uint8_t    *out,
-       size_t      len,
-       const char *hex)
-{
-  g_assert_cmpuint (strlen (hex), ==, 2 * len);
-  for (size_t i = 0; i < len; i++)
-    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-}
-
-static char *
-tohex (const uint8_t *data,
-       size_t         len)
-{
-  char *hex = g_malloc (2 * len + 1);
-
-  sodium_bin2hex (hex, 2 * len + 1, data, len);
-  return hex;
-}
 
 typedef struct {
   const char *local_scalar;
@@ -98,22 +79,12 @@ key_from_scalar (SpPublicKey *out,
   SpKeyPair pair;
   g_autofree char *hex = NULL;
 
-  unhex (scalar, sizeof scalar, scalar_hex);
+  test_unhex (scalar, sizeof scalar, scalar_hex);
   g_assert_cmpint (sp_key_pair_from_private (&pair, scalar, sizeof scalar), ==, SP_OK);
-  hex = tohex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  hex = test_hex_of (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE);
   g_assert_cmpstr (hex, ==, expected_public);
   *out = pair.public_key;
   sodium_memzero (&pair, sizeof pair);
-}
-
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  size_t len = strlen (hex) / 2;
-  uint8_t *data = g_malloc (len + 1);
-
-  unhex (data, len, hex);
-  return g_bytes_new_take (data, len);
 }
 
 /* Scannable form with the two halves swapped: what the other side makes. */
@@ -135,8 +106,8 @@ test_known_answers (void)
   for (size_t i = 0; i < G_N_ELEMENTS (vectors); i++)
     {
       const Vector *v = &vectors[i];
-      g_autoptr(GBytes) local_id = bytes_from_hex (v->local_id);
-      g_autoptr(GBytes) remote_id = bytes_from_hex (v->remote_id);
+      g_autoptr(GBytes) local_id = test_bytes_from_hex (v->local_id);
+      g_autoptr(GBytes) remote_id = test_bytes_from_hex (v->remote_id);
       g_autofree char *scannable = NULL, *their_scannable = NULL;
       g_autofree char *expected_theirs = swapped_scannable (v->scannable);
       SpPublicKey local_key, remote_key;
@@ -152,7 +123,7 @@ test_known_answers (void)
                                               g_bytes_get_data (remote_id, NULL), g_bytes_get_size (remote_id),
                                               &remote_key), ==, SP_OK);
       g_assert_cmpstr (ours.displayable, ==, v->displayable);
-      scannable = tohex (ours.scannable, ours.scannable_len);
+      scannable = test_hex_of (ours.scannable, ours.scannable_len);
       g_assert_cmpstr (scannable, ==, v->scannable);
       g_assert_true (g_str_has_prefix (scannable + 12, v->local_hash));
       g_assert_true (g_str_has_prefix (scannable + 12 + 72, v->remote_hash));
@@ -164,7 +135,7 @@ test_known_answers (void)
                                               g_bytes_get_data (local_id, NULL), g_bytes_get_size (local_id),
                                               &local_key), ==, SP_OK);
       g_assert_cmpstr (theirs.displayable, ==, v->displayable);
-      their_scannable = tohex (theirs.scannable, theirs.scannable_len);
+      their_scannable = test_hex_of (theirs.scannable, theirs.scannable_len);
       g_assert_cmpstr (their_scannable, ==, expected_theirs);
 
       g_assert_cmpint (sp_fingerprint_compare (ours.scannable, ours.scannable_len,
@@ -197,9 +168,9 @@ test_libsignal_versions (void)
   uint8_t bytes[SP_PUBLIC_KEY_SIZE];
   SpPublicKey alice, bob;
 
-  unhex (bytes, sizeof bytes, alice_hex);
+  test_unhex (bytes, sizeof bytes, alice_hex);
   g_assert_cmpint (sp_public_key_decode (&alice, bytes, sizeof bytes), ==, SP_OK);
-  unhex (bytes, sizeof bytes, bob_hex);
+  test_unhex (bytes, sizeof bytes, bob_hex);
   g_assert_cmpint (sp_public_key_decode (&bob, bytes, sizeof bytes), ==, SP_OK);
 
   for (uint32_t version = 1; version <= 2; version++)
@@ -217,8 +188,8 @@ test_libsignal_versions (void)
                                               (const uint8_t *) alice_id, strlen (alice_id), &alice), ==, SP_OK);
       g_assert_cmpstr (a.displayable, ==, "300354477692869396892869876765458257569162576843440918079131");
       g_assert_cmpstr (b.displayable, ==, a.displayable);
-      a_hex = tohex (a.scannable, a.scannable_len);
-      b_hex = tohex (b.scannable, b.scannable_len);
+      a_hex = test_hex_of (a.scannable, a.scannable_len);
+      b_hex = test_hex_of (b.scannable, b.scannable_len);
       g_assert_cmpstr (a_hex, ==, a_expected);
       g_assert_cmpstr (b_hex, ==, b_expected);
     }

@@ -8,29 +8,10 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-kdf.h"
-
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  bytes = g_malloc (len / 2 + 1);
-  for (size_t i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (hi, >=, 0);
-      g_assert_cmpint (lo, >=, 0);
-      bytes[i] = (uint8_t) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (bytes, len / 2);
-}
 
 static GBytes *
 repeat (uint8_t byte,
@@ -57,16 +38,6 @@ static GBytes *
 text (const char *string)
 {
   return g_bytes_new (string, strlen (string));
-}
-
-static void
-assert_bytes_hex (const uint8_t *data,
-                  size_t         len,
-                  const char    *hex)
-{
-  g_autoptr(GBytes) expected = unhex (hex);
-
-  g_assert_cmpmem (data, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
 }
 
 /* RFC 4231, test cases 1 to 7 (case 5 truncated to 128 bits). */
@@ -106,7 +77,7 @@ test_hmac_rfc4231 (void)
 
       g_test_message ("RFC 4231 test case %zu", i + 1);
       g_assert_cmpint (sp_hmac_sha256 (mac, key, key_len, data, data_len), ==, SP_OK);
-      assert_bytes_hex (mac, strlen (cases[i].mac) / 2, cases[i].mac);
+      test_assert_hex (mac, strlen (cases[i].mac) / 2, cases[i].mac);
 
       g_bytes_unref (cases[i].key);
       g_bytes_unref (cases[i].data);
@@ -132,8 +103,8 @@ test_hmac_invalid (void)
 
   /* An empty key and message are legitimate. */
   g_assert_cmpint (sp_hmac_sha256 (mac, NULL, 0, NULL, 0), ==, SP_OK);
-  assert_bytes_hex (mac, sizeof mac,
-                    "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  test_assert_hex (mac, sizeof mac,
+                   "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 /* A message in pieces gives the HMAC of the whole, wherever it is cut,
@@ -192,7 +163,7 @@ test_hkdf_rfc5869 (void)
 
       g_test_message ("RFC 5869 test case %zu", i + 1);
       g_assert_cmpint (sp_hkdf_sha256 (okm, okm_len, salt, salt_len, ikm, ikm_len, info, info_len), ==, SP_OK);
-      assert_bytes_hex (okm, okm_len, cases[i].okm);
+      test_assert_hex (okm, okm_len, cases[i].okm);
 
       g_clear_pointer (&cases[i].ikm, g_bytes_unref);
       g_clear_pointer (&cases[i].salt, g_bytes_unref);
@@ -264,9 +235,9 @@ check_message_keys (const uint8_t *seed,
 
   g_assert_cmpint (sp_hkdf_sha256 (okm, sizeof okm, salt, salt_len, seed, SP_HMAC_SHA256_SIZE,
                                    (const uint8_t *) info, strlen (info)), ==, SP_OK);
-  assert_bytes_hex (okm, 32, cipher_key);
-  assert_bytes_hex (okm + 32, 32, mac_key);
-  assert_bytes_hex (okm + 64, 16, iv);
+  test_assert_hex (okm, 32, cipher_key);
+  test_assert_hex (okm + 32, 32, mac_key);
+  test_assert_hex (okm + 64, 16, iv);
 }
 
 /* The libsignal chain-key vector quoted in the spec, section 5.2. */
@@ -274,13 +245,13 @@ static void
 test_chain_key_spec (void)
 {
   static const uint8_t one = 0x01, two = 0x02;
-  g_autoptr(GBytes) chain_key = unhex ("8ab72d6f4cc5ac0d387eaf463378ddb28edd07385b1cb01250c715982e7ad48f");
+  g_autoptr(GBytes) chain_key = test_bytes_from_hex ("8ab72d6f4cc5ac0d387eaf463378ddb28edd07385b1cb01250c715982e7ad48f");
   uint8_t seed[SP_HMAC_SHA256_SIZE], next[SP_HMAC_SHA256_SIZE];
 
   g_assert_cmpint (sp_hmac_sha256 (seed, g_bytes_get_data (chain_key, NULL), 32, &one, 1), ==, SP_OK);
   g_assert_cmpint (sp_hmac_sha256 (next, g_bytes_get_data (chain_key, NULL), 32, &two, 1), ==, SP_OK);
-  assert_bytes_hex (seed, sizeof seed, "fae95235beda3d2e00b41cf2e655dada2405b4388cae0d251a51bcd2ebdd2e40");
-  assert_bytes_hex (next, sizeof next, "28e8f8fee54b801eef7c5cfb2f17f32c7b334485bbb70fac6ec10342a246d15d");
+  test_assert_hex (seed, sizeof seed, "fae95235beda3d2e00b41cf2e655dada2405b4388cae0d251a51bcd2ebdd2e40");
+  test_assert_hex (next, sizeof next, "28e8f8fee54b801eef7c5cfb2f17f32c7b334485bbb70fac6ec10342a246d15d");
   check_message_keys (seed, NULL, 0,
                       "bf51e9d75e0e31031051f82a2491ffc084fa298b7793bd9db620056febf45217",
                       "c6c77d6a73a354337a56435e34607dfe48e3ace14e77314dc6abc172e7a7030b",
@@ -317,12 +288,12 @@ test_chain_key_json (void)
   g_assert_nonnull (plain);
   g_assert_nonnull (salted);
 
-  chain_key = unhex (member_string (root, "chainKey"));
+  chain_key = test_bytes_from_hex (member_string (root, "chainKey"));
   g_assert_cmpuint (g_bytes_get_size (chain_key), ==, 32);
   g_assert_cmpint (sp_hmac_sha256 (seed, g_bytes_get_data (chain_key, NULL), 32, &one, 1), ==, SP_OK);
   g_assert_cmpint (sp_hmac_sha256 (next, g_bytes_get_data (chain_key, NULL), 32, &two, 1), ==, SP_OK);
-  assert_bytes_hex (seed, sizeof seed, member_string (root, "messageKeySeed_hmac01"));
-  assert_bytes_hex (next, sizeof next, member_string (root, "nextChainKey_hmac02"));
+  test_assert_hex (seed, sizeof seed, member_string (root, "messageKeySeed_hmac01"));
+  test_assert_hex (next, sizeof next, member_string (root, "nextChainKey_hmac02"));
 
   check_message_keys (seed, NULL, 0,
                       member_string (plain, "cipherKey"),

@@ -8,30 +8,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-keys.h"
-
-static void
-unhex (uint8_t    *out,
-       size_t      len,
-       const char *hex)
-{
-  g_assert_cmpuint (strlen (hex), ==, 2 * len);
-  for (size_t i = 0; i < len; i++)
-    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-}
-
-static void
-assert_hex (const uint8_t *data,
-            size_t         len,
-            const char    *hex)
-{
-  g_autofree char *actual = g_malloc (2 * len + 1);
-
-  sodium_bin2hex (actual, 2 * len + 1, data, len);
-  g_assert_cmpstr (actual, ==, hex);
-}
 
 static void
 public_key_from_hex (SpPublicKey *key,
@@ -39,7 +19,7 @@ public_key_from_hex (SpPublicKey *key,
 {
   uint8_t bytes[SP_PUBLIC_KEY_SIZE];
 
-  unhex (bytes, sizeof bytes, hex);
+  test_unhex (bytes, sizeof bytes, hex);
   g_assert_cmpint (sp_public_key_decode (key, bytes, sizeof bytes), ==, SP_OK);
 }
 
@@ -61,12 +41,12 @@ test_private_key_clamped (void)
   uint8_t all_ones[32];
 
   g_assert_cmpint (sp_private_key_decode (&key, counting, sizeof counting), ==, SP_OK);
-  assert_hex (key.bytes, sizeof key.bytes, COUNTING_PRIVATE);
+  test_assert_hex (key.bytes, sizeof key.bytes, COUNTING_PRIVATE);
 
   memset (all_ones, 0xff, sizeof all_ones);
   g_assert_cmpint (sp_private_key_decode (&key, all_ones, sizeof all_ones), ==, SP_OK);
-  assert_hex (key.bytes, sizeof key.bytes,
-              "f8ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  test_assert_hex (key.bytes, sizeof key.bytes,
+                   "f8ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
 }
 
 static void
@@ -89,8 +69,8 @@ test_key_pair_from_private (void)
   SpKeyPair pair;
 
   g_assert_cmpint (sp_key_pair_from_private (&pair, counting, sizeof counting), ==, SP_OK);
-  assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
-  assert_hex (pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
+  test_assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_assert_hex (pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
 }
 
 /* Public keys come from Ed25519's fixed-base multiplication mapped back
@@ -126,12 +106,12 @@ test_key_pair_from_parts (void)
   uint8_t public_bytes[SP_PUBLIC_KEY_SIZE + 1];
   SpKeyPair pair, untouched;
 
-  unhex (public_bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_unhex (public_bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
   public_bytes[SP_PUBLIC_KEY_SIZE] = 0;
   g_assert_cmpint (sp_key_pair_from_parts (&pair, public_bytes, SP_PUBLIC_KEY_SIZE,
                                            counting, sizeof counting), ==, SP_OK);
-  assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
-  assert_hex (pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
+  test_assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_assert_hex (pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
 
   memset (&untouched, 0xaa, sizeof untouched);
   pair = untouched;
@@ -152,16 +132,16 @@ test_public_key_decode (void)
   uint8_t bytes[40];
   SpPublicKey key, untouched;
 
-  unhex (bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_unhex (bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
   memset (bytes + SP_PUBLIC_KEY_SIZE, 0x77, sizeof bytes - SP_PUBLIC_KEY_SIZE);
 
   g_assert_cmpint (sp_public_key_decode (&key, bytes, SP_PUBLIC_KEY_SIZE), ==, SP_OK);
-  assert_hex (key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_assert_hex (key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
 
   /* Trailing bytes are tolerated and dropped, as in libsignal. */
   memset (&key, 0, sizeof key);
   g_assert_cmpint (sp_public_key_decode (&key, bytes, sizeof bytes), ==, SP_OK);
-  assert_hex (key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_assert_hex (key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
 
   memset (&untouched, 0xaa, sizeof untouched);
   key = untouched;
@@ -204,18 +184,18 @@ test_dh_known_answer (void)
   SpKeyPair alice, bob;
   uint8_t private_key[32], shared_ab[SP_DH_SIZE], shared_ba[SP_DH_SIZE];
 
-  unhex (private_key, 32, "c806439dc9d2c476ffed8f2580c0888d58ab406bf7ae3698879021b96bb4bf59");
+  test_unhex (private_key, 32, "c806439dc9d2c476ffed8f2580c0888d58ab406bf7ae3698879021b96bb4bf59");
   g_assert_cmpint (sp_key_pair_from_private (&alice, private_key, 32), ==, SP_OK);
-  assert_hex (alice.public_key.bytes, SP_PUBLIC_KEY_SIZE,
-              "051bb75966f2e93a3691dfff942bb2a466a1c08b8d78ca3f4d6df8b8bfa2e4ee28");
-  unhex (private_key, 32, "b03b34c33a1c44f225b662d2bf4859b8135411fa7b0386d45fb75dc5b91b4466");
+  test_assert_hex (alice.public_key.bytes, SP_PUBLIC_KEY_SIZE,
+                   "051bb75966f2e93a3691dfff942bb2a466a1c08b8d78ca3f4d6df8b8bfa2e4ee28");
+  test_unhex (private_key, 32, "b03b34c33a1c44f225b662d2bf4859b8135411fa7b0386d45fb75dc5b91b4466");
   g_assert_cmpint (sp_key_pair_from_private (&bob, private_key, 32), ==, SP_OK);
-  assert_hex (bob.public_key.bytes, SP_PUBLIC_KEY_SIZE,
-              "05653614993d2b15ee9e5fd3d86ce719ef4ec1daae1886a87b3f5fa9565a27a22f");
+  test_assert_hex (bob.public_key.bytes, SP_PUBLIC_KEY_SIZE,
+                   "05653614993d2b15ee9e5fd3d86ce719ef4ec1daae1886a87b3f5fa9565a27a22f");
 
   g_assert_cmpint (sp_dh (shared_ab, &alice.private_key, &bob.public_key), ==, SP_OK);
   g_assert_cmpint (sp_dh (shared_ba, &bob.private_key, &alice.public_key), ==, SP_OK);
-  assert_hex (shared_ab, sizeof shared_ab, "325f239328941ced6e673b86ba41017448e99b649a9c3806c1dd7ca4c477e629");
+  test_assert_hex (shared_ab, sizeof shared_ab, "325f239328941ced6e673b86ba41017448e99b649a9c3806c1dd7ca4c477e629");
   g_assert_cmpmem (shared_ab, sizeof shared_ab, shared_ba, sizeof shared_ba);
 
   sodium_memzero (&alice, sizeof alice);
@@ -314,7 +294,7 @@ test_identity_key_pair_round_trip (void)
   g_assert_cmpint (sp_key_pair_from_private (&pair, counting, sizeof counting), ==, SP_OK);
   g_assert_cmpint (sp_identity_key_pair_encode (&pair, encoded, sizeof encoded, &len), ==, SP_OK);
   g_assert_cmpuint (len, ==, SP_IDENTITY_KEY_PAIR_ENCODED_SIZE);
-  assert_hex (encoded, len, VALID_PAIR);
+  test_assert_hex (encoded, len, VALID_PAIR);
 
   g_assert_cmpint (sp_identity_key_pair_decode (&decoded, encoded, len), ==, SP_OK);
   g_assert_cmpmem (&decoded, sizeof decoded, &pair, sizeof pair);
@@ -384,12 +364,12 @@ test_identity_key_pair_rejects (void)
     {
       size_t len = strlen (cases[i]) / 2;
 
-      unhex (bytes, len, cases[i]);
+      test_unhex (bytes, len, cases[i]);
       g_assert_cmpint (sp_identity_key_pair_decode (&out, bytes, len), ==, SP_ERR_MALFORMED);
     }
 
   /* Every truncation of a valid encoding fails. */
-  unhex (bytes, valid_len, VALID_PAIR);
+  test_unhex (bytes, valid_len, VALID_PAIR);
   for (size_t len = 0; len < valid_len; len++)
     g_assert_cmpint (sp_identity_key_pair_decode (&out, bytes, len), ==, SP_ERR_MALFORMED);
 

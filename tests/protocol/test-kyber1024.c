@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-hash.h"
 #include "sp-init.h"
@@ -92,21 +93,6 @@ drbg_generate (KatDrbg *drbg,
   drbg_update (drbg, NULL);
 }
 
-static GBytes *
-hex_decode (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *out;
-  size_t out_len;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  out = g_malloc (len / 2 + 1);
-  g_assert_cmpint (sodium_hex2bin (out, len / 2, hex, len, NULL, &out_len, NULL), ==, 0);
-  g_assert_cmpuint (out_len, ==, len / 2);
-
-  return g_bytes_new_take (out, out_len);
-}
-
 static void
 assert_bytes_equal (const uint8_t *actual,
                     GBytes        *expected,
@@ -119,11 +105,11 @@ assert_bytes_equal (const uint8_t *actual,
 static void
 check_kat_entry (GHashTable *entry)
 {
-  g_autoptr(GBytes) seed = hex_decode (g_hash_table_lookup (entry, "seed"));
-  g_autoptr(GBytes) pk = hex_decode (g_hash_table_lookup (entry, "pk"));
-  g_autoptr(GBytes) sk = hex_decode (g_hash_table_lookup (entry, "sk"));
-  g_autoptr(GBytes) ct = hex_decode (g_hash_table_lookup (entry, "ct"));
-  g_autoptr(GBytes) ss = hex_decode (g_hash_table_lookup (entry, "ss"));
+  g_autoptr(GBytes) seed = test_bytes_from_hex (g_hash_table_lookup (entry, "seed"));
+  g_autoptr(GBytes) pk = test_bytes_from_hex (g_hash_table_lookup (entry, "pk"));
+  g_autoptr(GBytes) sk = test_bytes_from_hex (g_hash_table_lookup (entry, "sk"));
+  g_autoptr(GBytes) ct = test_bytes_from_hex (g_hash_table_lookup (entry, "ct"));
+  g_autoptr(GBytes) ss = test_bytes_from_hex (g_hash_table_lookup (entry, "ss"));
   uint8_t keygen_seed[SP_KYBER1024_SEED_BYTES];
   uint8_t m[SP_KYBER1024_ENCAPS_RANDOM_BYTES];
   uint8_t public_key[SP_KYBER_PUBLIC_KEY_SIZE];
@@ -442,16 +428,6 @@ test_rejects_bad_input (void)
   sodium_free (secret_key);
 }
 
-static void
-assert_hex (const uint8_t *actual,
-            size_t         len,
-            const char    *expected_hex)
-{
-  g_autoptr(GBytes) expected = hex_decode (expected_hex);
-
-  g_assert_cmpmem (actual, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
-}
-
 /* FIPS 202 test values for the helpers the KEM is built on. */
 static void
 test_hash_vectors (void)
@@ -463,27 +439,27 @@ test_hash_vectors (void)
   SpShake shake;
 
   g_assert_cmpint (sp_sha3_256 (out256, NULL, 0), ==, SP_OK);
-  assert_hex (out256, sizeof out256, "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
+  test_assert_hex (out256, sizeof out256, "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
   g_assert_cmpint (sp_sha3_512 (out512, (const uint8_t *) "abc", 3), ==, SP_OK);
-  assert_hex (out512, sizeof out512,
-              "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e"
-              "10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0");
+  test_assert_hex (out512, sizeof out512,
+                   "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e"
+                   "10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0");
   g_assert_cmpint (sp_shake256 (out256, sizeof out256, NULL, 0), ==, SP_OK);
-  assert_hex (out256, sizeof out256, "46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f");
+  test_assert_hex (out256, sizeof out256, "46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f");
 
   /* SHAKE-128 squeezed in uneven pieces is one continuous stream, and a
    * reset starts a new message on the same handle. */
   g_assert_cmpint (sp_shake_init (&shake, SP_SHAKE_128), ==, SP_OK);
   g_assert_cmpint (sp_shake_absorb (&shake, NULL, 0), ==, SP_OK);
   g_assert_cmpint (sp_shake_squeeze (&shake, out256, sizeof out256), ==, SP_OK);
-  assert_hex (out256, sizeof out256, "7f9c2ba4e88f827d616045507605853ed73b8093f6efbc88eb1a6eacfa66ef26");
+  test_assert_hex (out256, sizeof out256, "7f9c2ba4e88f827d616045507605853ed73b8093f6efbc88eb1a6eacfa66ef26");
 
   sp_shake_reset (&shake);
   g_assert_cmpint (sp_shake_absorb (&shake, (const uint8_t *) "ab", 2), ==, SP_OK);
   g_assert_cmpint (sp_shake_absorb (&shake, (const uint8_t *) "c", 1), ==, SP_OK);
   g_assert_cmpint (sp_shake_squeeze (&shake, stream, sizeof stream), ==, SP_OK);
-  assert_hex (stream + sizeof stream - 32, 32,
-              "35d6dbb75651b284076f5fde47b4a0586ee173e30bd4d08f2bc59c6114bdd745");
+  test_assert_hex (stream + sizeof stream - 32, 32,
+                   "35d6dbb75651b284076f5fde47b4a0586ee173e30bd4d08f2bc59c6114bdd745");
   /* Absorbing after squeezing would be silently ignored by libgcrypt. */
   g_assert_cmpint (sp_shake_absorb (&shake, (const uint8_t *) "x", 1), ==, SP_ERR_INVALID_ARGUMENT);
 

@@ -9,37 +9,12 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-kdf.h"
 #include "sp-message.h"
 #include "sp-protobuf.h"
-
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes;
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  bytes = g_malloc (len / 2 + 1);
-  for (size_t i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (hi, >=, 0);
-      g_assert_cmpint (lo, >=, 0);
-      bytes[i] = (uint8_t) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (bytes, len / 2);
-}
-
-static const uint8_t *
-data_of (GBytes *bytes)
-{
-  return g_bytes_get_data (bytes, NULL);
-}
 
 /* The public key of a scalar made of one repeated byte.  X25519 is done
  * here with libsodium directly, clamping first as libsignal stores
@@ -63,11 +38,9 @@ public_from_scalar (uint8_t fill)
 static SpPublicKey
 public_from_hex (const char *hex)
 {
-  g_autoptr(GBytes) bytes = unhex (hex);
   SpPublicKey key;
 
-  g_assert_cmpuint (g_bytes_get_size (bytes), ==, SP_PUBLIC_KEY_SIZE);
-  memcpy (key.bytes, data_of (bytes), SP_PUBLIC_KEY_SIZE);
+  test_unhex (key.bytes, SP_PUBLIC_KEY_SIZE, hex);
   return key;
 }
 
@@ -81,7 +54,7 @@ static void
 test_signal_message_spec_kat (void)
 {
   static const uint8_t pq_ratchet[] = { 0x01, 0x01, 0x05, 0x00 };
-  g_autoptr(GBytes) expected = unhex (SPEC_SIGNAL_MESSAGE);
+  g_autoptr(GBytes) expected = test_bytes_from_hex (SPEC_SIGNAL_MESSAGE);
   SpPublicKey sender = public_from_scalar (0x09);
   SpPublicKey receiver = public_from_scalar (0x0a);
   uint8_t mac_key[32], ciphertext[32], out[256];
@@ -101,7 +74,7 @@ test_signal_message_spec_kat (void)
   message.pq_ratchet_len = sizeof pq_ratchet;
 
   g_assert_cmpint (sp_signal_message_encode (out, sizeof out, &len, &message, mac_key, &sender, &receiver), ==, SP_OK);
-  g_assert_cmpmem (out, len, data_of (expected), g_bytes_get_size (expected));
+  g_assert_cmpmem (out, len, test_data_of (expected), g_bytes_get_size (expected));
 
   g_assert_cmpint (sp_signal_message_decode (&decoded, out, len), ==, SP_OK);
   g_assert_cmpuint (decoded.version, ==, 4);
@@ -256,11 +229,11 @@ check_signal_round_trip (GBytes            *bytes,
   g_autofree uint8_t *out = g_malloc (len);
   size_t out_len = 0;
 
-  g_assert_cmpint (sp_signal_message_decode (decoded, data_of (bytes), len), ==, SP_OK);
-  g_assert_cmpint (sp_signal_message_verify_mac (decoded, data_of (bytes), mac_key, sender, receiver), ==, SP_OK);
+  g_assert_cmpint (sp_signal_message_decode (decoded, test_data_of (bytes), len), ==, SP_OK);
+  g_assert_cmpint (sp_signal_message_verify_mac (decoded, test_data_of (bytes), mac_key, sender, receiver), ==, SP_OK);
   /* Exactly the original length is enough. */
   g_assert_cmpint (sp_signal_message_encode (out, len, &out_len, decoded, mac_key, sender, receiver), ==, SP_OK);
-  g_assert_cmpmem (out, out_len, data_of (bytes), len);
+  g_assert_cmpmem (out, out_len, test_data_of (bytes), len);
 }
 
 static void
@@ -274,8 +247,8 @@ test_session_signal_message (void)
   SpSignalMessage decoded;
 
   session_load (&session);
-  bytes = unhex (member (session.root, "signalMessage"));
-  mac_key = unhex (member (session.derived, "macKey"));
+  bytes = test_bytes_from_hex (member (session.root, "signalMessage"));
+  mac_key = test_bytes_from_hex (member (session.derived, "macKey"));
   alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
   bob = public_from_hex (member (session.inputs, "bobIdentityPub33"));
   ratchet = public_from_hex (member (session.derived, "aliceRatchetPub33"));
@@ -288,7 +261,7 @@ test_session_signal_message (void)
     g_assert_cmpmem (computed.bytes, SP_PUBLIC_KEY_SIZE, bob.bytes, SP_PUBLIC_KEY_SIZE);
   }
 
-  check_signal_round_trip (bytes, data_of (mac_key), &alice, &bob, &decoded);
+  check_signal_round_trip (bytes, test_data_of (mac_key), &alice, &bob, &decoded);
   g_assert_cmpuint (decoded.version, ==, 4);
   g_assert_cmpmem (decoded.ratchet_key.bytes, SP_PUBLIC_KEY_SIZE, ratchet.bytes, SP_PUBLIC_KEY_SIZE);
   g_assert_cmpuint (decoded.counter, ==, 0);
@@ -298,9 +271,9 @@ test_session_signal_message (void)
   g_assert_cmpmem (decoded.pq_ratchet, decoded.pq_ratchet_len, "\x01\x01\x01\x00", 4);
 
   /* Field 6: ACI kind byte, Alice's UUID, device 1, then Bob's, device 2. */
-  addresses = unhex ("009d0652a3dcc34d11975f74d61598733f01"
-                     "00e3d0a3a11f5f4a8e8a32c3a3b8e7e4a102");
-  g_assert_cmpmem (decoded.addresses, decoded.addresses_len, data_of (addresses), SP_MESSAGE_ADDRESSES_SIZE);
+  addresses = test_bytes_from_hex ("009d0652a3dcc34d11975f74d61598733f01"
+                                   "00e3d0a3a11f5f4a8e8a32c3a3b8e7e4a102");
+  g_assert_cmpmem (decoded.addresses, decoded.addresses_len, test_data_of (addresses), SP_MESSAGE_ADDRESSES_SIZE);
 
   session_clear (&session);
 }
@@ -321,21 +294,21 @@ test_session_reply (void)
   SpSignalMessage decoded;
 
   session_load (&session);
-  bytes = unhex (member (session.reply, "signalMessage"));
-  chain_key = unhex (member (session.reply, "sendChainKey"));
-  spqr_key = unhex (member (session.reply, "spqrB2AIndex1Key"));
+  bytes = test_bytes_from_hex (member (session.reply, "signalMessage"));
+  chain_key = test_bytes_from_hex (member (session.reply, "sendChainKey"));
+  spqr_key = test_bytes_from_hex (member (session.reply, "spqrB2AIndex1Key"));
   alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
   bob = public_from_hex (member (session.inputs, "bobIdentityPub33"));
   ratchet = public_from_hex (member (session.reply, "bobRatchetPub33"));
 
-  g_assert_cmpint (sp_hmac_sha256 (seed, data_of (chain_key), 32, &one, 1), ==, SP_OK);
-  g_assert_cmpint (sp_hkdf_sha256 (keys, sizeof keys, data_of (spqr_key), 32, seed, sizeof seed,
+  g_assert_cmpint (sp_hmac_sha256 (seed, test_data_of (chain_key), 32, &one, 1), ==, SP_OK);
+  g_assert_cmpint (sp_hkdf_sha256 (keys, sizeof keys, test_data_of (spqr_key), 32, seed, sizeof seed,
                                    (const uint8_t *) info, strlen (info)), ==, SP_OK);
 
   check_signal_round_trip (bytes, keys + 32, &bob, &alice, &decoded);
   g_assert_cmpmem (decoded.ratchet_key.bytes, SP_PUBLIC_KEY_SIZE, ratchet.bytes, SP_PUBLIC_KEY_SIZE);
   g_assert_null (decoded.addresses);
-  g_assert_cmpint (sp_signal_message_verify_mac (&decoded, data_of (bytes), keys + 32, &alice, &bob),
+  g_assert_cmpint (sp_signal_message_verify_mac (&decoded, test_data_of (bytes), keys + 32, &alice, &bob),
                    ==, SP_ERR_BAD_MAC);
 
   session_clear (&session);
@@ -354,32 +327,32 @@ test_session_pre_key_signal_message (void)
   size_t len, out_len = 0;
 
   session_load (&session);
-  bytes = unhex (member (session.root, "preKeySignalMessage"));
-  inner = unhex (member (session.root, "signalMessage"));
-  kyber_ciphertext = unhex (member (session.derived, "kyberCiphertext1569"));
+  bytes = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
+  inner = test_bytes_from_hex (member (session.root, "signalMessage"));
+  kyber_ciphertext = test_bytes_from_hex (member (session.derived, "kyberCiphertext1569"));
   alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
   base = public_from_hex (member (session.inputs, "aliceBaseKeyPub33"));
   len = g_bytes_get_size (bytes);
   g_assert_cmpuint (len, ==, 1780);
 
-  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, data_of (bytes), len), ==, SP_OK);
+  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, test_data_of (bytes), len), ==, SP_OK);
   g_assert_cmpuint (decoded.version, ==, 4);
   g_assert_true (decoded.has_pre_key_id);
   g_assert_cmpuint (decoded.pre_key_id, ==, 1);
   g_assert_cmpmem (decoded.base_key.bytes, SP_PUBLIC_KEY_SIZE, base.bytes, SP_PUBLIC_KEY_SIZE);
   g_assert_cmpmem (decoded.identity_key.bytes, SP_PUBLIC_KEY_SIZE, alice.bytes, SP_PUBLIC_KEY_SIZE);
-  g_assert_cmpmem (decoded.message, decoded.message_len, data_of (inner), g_bytes_get_size (inner));
+  g_assert_cmpmem (decoded.message, decoded.message_len, test_data_of (inner), g_bytes_get_size (inner));
   g_assert_cmpuint (decoded.registration_id, ==, 1234);
   g_assert_cmpuint (decoded.signed_pre_key_id, ==, 2);
   g_assert_true (decoded.has_kyber_pre_key_id);
   g_assert_cmpuint (decoded.kyber_pre_key_id, ==, 3);
   g_assert_cmpmem (decoded.kyber_ciphertext, decoded.kyber_ciphertext_len,
-                   data_of (kyber_ciphertext), g_bytes_get_size (kyber_ciphertext));
+                   test_data_of (kyber_ciphertext), g_bytes_get_size (kyber_ciphertext));
 
   out = g_malloc (len);
   g_assert_cmpint (sp_pre_key_signal_message_encode (out, len - 1, &out_len, &decoded), ==, SP_ERR_BUFFER_TOO_SMALL);
   g_assert_cmpint (sp_pre_key_signal_message_encode (out, len, &out_len, &decoded), ==, SP_OK);
-  g_assert_cmpmem (out, out_len, data_of (bytes), len);
+  g_assert_cmpmem (out, out_len, test_data_of (bytes), len);
 
   session_clear (&session);
 }
@@ -394,8 +367,8 @@ test_pre_key_encode_errors (void)
   size_t out_len = 1234;
 
   session_load (&session);
-  bytes = unhex (member (session.root, "preKeySignalMessage"));
-  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, data_of (bytes), g_bytes_get_size (bytes)), ==, SP_OK);
+  bytes = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
+  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, test_data_of (bytes), g_bytes_get_size (bytes)), ==, SP_OK);
 
   broken = decoded;
   broken.has_kyber_pre_key_id = false;
@@ -426,7 +399,7 @@ test_pre_key_encode_errors (void)
   broken.kyber_ciphertext_len = 0;
   g_assert_cmpint (sp_pre_key_signal_message_encode (out, sizeof out, &out_len, &broken), ==, SP_OK);
   g_assert_cmpuint (out_len, ==, g_bytes_get_size (bytes) - 2 - 2 - 3 - SP_KYBER_CIPHERTEXT_SIZE);
-  g_assert_cmpmem (out + 1, out_len - 1, data_of (bytes) + 3, out_len - 1);
+  g_assert_cmpmem (out + 1, out_len - 1, test_data_of (bytes) + 3, out_len - 1);
   g_assert_cmpint (sp_pre_key_signal_message_decode (&broken, out, out_len), ==, SP_OK);
   g_assert_false (broken.has_pre_key_id);
   g_assert_false (broken.has_kyber_pre_key_id);
@@ -698,8 +671,8 @@ test_truncations (void)
   size_t signal_len, pre_key_len;
 
   session_load (&session);
-  signal = unhex (member (session.root, "signalMessage"));
-  pre_key = unhex (member (session.root, "preKeySignalMessage"));
+  signal = test_bytes_from_hex (member (session.root, "signalMessage"));
+  pre_key = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
   signal_len = g_bytes_get_size (signal);
   pre_key_len = g_bytes_get_size (pre_key);
 
@@ -708,7 +681,7 @@ test_truncations (void)
    * message; every other length fails. */
   for (size_t len = 0; len < signal_len; len++)
     {
-      g_autofree uint8_t *copy = g_memdup2 (data_of (signal), len);
+      g_autofree uint8_t *copy = g_memdup2 (test_data_of (signal), len);
       SpSignalMessage decoded;
       int ret = sp_signal_message_decode (&decoded, copy, len);
 
@@ -722,7 +695,7 @@ test_truncations (void)
    * ciphertext (3 + 1569): only cutting off both leaves a valid message. */
   for (size_t len = 0; len < pre_key_len; len++)
     {
-      g_autofree uint8_t *copy = g_memdup2 (data_of (pre_key), len);
+      g_autofree uint8_t *copy = g_memdup2 (test_data_of (pre_key), len);
       SpPreKeySignalMessage decoded;
       int ret = sp_pre_key_signal_message_decode (&decoded, copy, len);
 

@@ -8,30 +8,10 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-prekeys.h"
-
-static void
-unhex (uint8_t    *out,
-       size_t      len,
-       const char *hex)
-{
-  g_assert_cmpuint (strlen (hex), ==, 2 * len);
-  for (size_t i = 0; i < len; i++)
-    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-}
-
-static void
-assert_hex (const uint8_t *data,
-            size_t         len,
-            const char    *hex)
-{
-  g_autofree char *actual = g_malloc (2 * len + 1);
-
-  sodium_bin2hex (actual, 2 * len + 1, data, len);
-  g_assert_cmpstr (actual, ==, hex);
-}
 
 #define COUNTING_PUBLIC "058f40c5adb68f25624ae5b214ea767a6ec94d829d3d7b5e1ad1ba6f3e2138285f"
 #define COUNTING_PRIVATE "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e5f"
@@ -44,37 +24,6 @@ counting_pair (SpKeyPair *pair)
   for (size_t i = 0; i < sizeof scalar; i++)
     scalar[i] = (uint8_t) i;
   g_assert_cmpint (sp_key_pair_from_private (pair, scalar, sizeof scalar), ==, SP_OK);
-}
-
-/* Field by field: the structs have padding. */
-static void
-assert_pre_key_equal (const SpPreKey *a,
-                      const SpPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-}
-
-static void
-assert_signed_pre_key_equal (const SpSignedPreKey *a,
-                             const SpSignedPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (&a->key_pair, sizeof a->key_pair, &b->key_pair, sizeof b->key_pair);
-  g_assert_cmpmem (a->signature, SP_SIGNATURE_SIZE, b->signature, SP_SIGNATURE_SIZE);
-}
-
-static void
-assert_kyber_pre_key_equal (const SpKyberPreKey *a,
-                            const SpKyberPreKey *b)
-{
-  g_assert_cmpuint (a->id, ==, b->id);
-  g_assert_cmpuint (a->timestamp, ==, b->timestamp);
-  g_assert_cmpmem (a->public_key, SP_KYBER_PUBLIC_KEY_SIZE, b->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  g_assert_cmpmem (a->secret_key, SP_KYBER_SECRET_KEY_SIZE, b->secret_key, SP_KYBER_SECRET_KEY_SIZE);
-  g_assert_cmpmem (a->signature, SP_SIGNATURE_SIZE, b->signature, SP_SIGNATURE_SIZE);
 }
 
 typedef struct {
@@ -111,14 +60,14 @@ test_pre_key_encoding (void)
   key->id = 300;
   key->timestamp = UINT64_C (0x0102030405060708);
   g_assert_cmpint (sp_pre_key_encode (key, out, sizeof out, &len), ==, SP_OK);
-  assert_hex (out, len,
-              "08ac02" "1221" COUNTING_PUBLIC "1a20" COUNTING_PRIVATE "790807060504030201");
+  test_assert_hex (out, len,
+                   "08ac02" "1221" COUNTING_PUBLIC "1a20" COUNTING_PRIVATE "790807060504030201");
 
   /* proto3 leaves zero values out. */
   key->id = 0;
   key->timestamp = 0;
   g_assert_cmpint (sp_pre_key_encode (key, out, sizeof out, &len), ==, SP_OK);
-  assert_hex (out, len, "1221" COUNTING_PUBLIC "1a20" COUNTING_PRIVATE);
+  test_assert_hex (out, len, "1221" COUNTING_PUBLIC "1a20" COUNTING_PRIVATE);
 
   sodium_free (key);
 }
@@ -137,7 +86,7 @@ test_pre_key_round_trip (void)
   g_assert_cmpuint (len, <=, SP_PRE_KEY_RECORD_MAX);
   memset (decoded, 0, sizeof *decoded);
   g_assert_cmpint (sp_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_pre_key_equal (decoded, key);
+  test_assert_pre_key_equal (decoded, key);
 
   sodium_free (key);
   sodium_free (decoded);
@@ -167,7 +116,7 @@ test_signed_pre_key (Fixture       *fixture,
   g_assert_cmpmem (out + 2 + 35 + 34 + 66, 9, "\x29\x00\x68\xe5\xcf\x8b\x01\x00\x00", 9);
 
   g_assert_cmpint (sp_signed_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_signed_pre_key_equal (decoded, key);
+  test_assert_signed_pre_key_equal (decoded, key);
 
   sodium_free (key);
   sodium_free (decoded);
@@ -196,7 +145,7 @@ test_kyber_pre_key (Fixture       *fixture,
   g_assert_cmpint (sp_kyber_pre_key_encode (key, out, SP_KYBER_PRE_KEY_RECORD_MAX, &len), ==, SP_OK);
   g_assert_cmpuint (len, ==, 2 + 1572 + 3172 + 66 + 9);
   g_assert_cmpint (sp_kyber_pre_key_decode (decoded, out, len), ==, SP_OK);
-  assert_kyber_pre_key_equal (decoded, key);
+  test_assert_kyber_pre_key_equal (decoded, key);
 
   sodium_memzero (out, SP_KYBER_PRE_KEY_RECORD_MAX);
   g_free (out);
@@ -277,7 +226,7 @@ check_rejected (int          (*decode) (void *, const uint8_t *, size_t),
   g_autofree uint8_t *bytes = g_malloc (len + 1);
   g_autofree uint8_t *before = g_memdup2 (out, out_size);
 
-  unhex (bytes, len, hex);
+  test_unhex (bytes, len, hex);
   g_assert_cmpint (decode (out, bytes, len), ==, SP_ERR_MALFORMED);
   g_assert_cmpmem (out, out_size, before, out_size);
 }
@@ -347,12 +296,12 @@ test_field_order (void)
   size_t len = strlen (hex) / 2;
   g_autofree uint8_t *bytes = g_malloc (len);
 
-  unhex (bytes, len, hex);
+  test_unhex (bytes, len, hex);
   g_assert_cmpint (sp_signed_pre_key_decode (key, bytes, len), ==, SP_OK);
   g_assert_cmpuint (key->id, ==, 0);
   g_assert_cmpuint (key->timestamp, ==, 1);
-  assert_hex (key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
-  assert_hex (key->key_pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
+  test_assert_hex (key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, COUNTING_PUBLIC);
+  test_assert_hex (key->key_pair.private_key.bytes, SP_PRIVATE_KEY_SIZE, COUNTING_PRIVATE);
   sodium_free (key);
 }
 
@@ -390,7 +339,7 @@ test_garbled_kyber (Fixture       *fixture,
   g_assert_cmpmem (out, sizeof *out, before, sizeof *before);
 
   g_assert_cmpint (sp_kyber_pre_key_decode (out, record, len), ==, SP_OK);
-  assert_kyber_pre_key_equal (out, key);
+  test_assert_kyber_pre_key_equal (out, key);
 
   sodium_memzero (record, SP_KYBER_PRE_KEY_RECORD_MAX);
   g_free (record);

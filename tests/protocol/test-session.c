@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "protocol-test-util.h"
 #include "session-test-util.h"
 #include "sp-kdf.h"
 #include "sp-pqxdh.h"
@@ -26,25 +27,6 @@ load_kat (JsonParser *parser,
   return json_node_get_object (json_parser_get_root (parser));
 }
 
-static GBytes *
-unhex (const char *hex)
-{
-  size_t len = strlen (hex);
-  uint8_t *bytes = g_malloc (len / 2 + 1);
-
-  g_assert_cmpuint (len % 2, ==, 0);
-  for (size_t i = 0; i < len / 2; i++)
-    {
-      int hi = g_ascii_xdigit_value (hex[2 * i]);
-      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
-
-      g_assert_cmpint (hi, >=, 0);
-      g_assert_cmpint (lo, >=, 0);
-      bytes[i] = (uint8_t) (hi << 4 | lo);
-    }
-  return g_bytes_new_take (bytes, len / 2);
-}
-
 /* Asserts that @data holds the bytes of hex member @member of @object. */
 static void
 assert_hex (JsonObject    *object,
@@ -52,9 +34,7 @@ assert_hex (JsonObject    *object,
             const uint8_t *data,
             size_t         len)
 {
-  g_autoptr(GBytes) expected = unhex (json_object_get_string_member (object, member));
-
-  g_assert_cmpmem (data, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+  test_assert_hex (data, len, json_object_get_string_member (object, member));
 }
 
 /* Copies hex member @member, which must be @len bytes, into @out. */
@@ -64,10 +44,7 @@ get_hex (JsonObject *object,
          uint8_t    *out,
          size_t      len)
 {
-  g_autoptr(GBytes) bytes = unhex (json_object_get_string_member (object, member));
-
-  g_assert_cmpuint (g_bytes_get_size (bytes), ==, len);
-  memcpy (out, g_bytes_get_data (bytes, NULL), len);
+  test_unhex (out, len, json_object_get_string_member (object, member));
 }
 
 static void
@@ -207,7 +184,7 @@ test_spqr_receive_rules (void)
   g_assert_cmpint (sp_session_state_new (&state), ==, SP_OK);
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GBytes) message = unhex (cases[i].hex);
+      g_autoptr(GBytes) message = test_bytes_from_hex (cases[i].hex);
       uint8_t key[32];
       bool has_key = false;
 
@@ -442,19 +419,8 @@ test_kat_pqxdh_session (void)
   g_assert_cmpint (sp_session_cipher_new (&alice, &alice_store, &alice_address, &bob_address), ==, SP_OK);
   g_assert_cmpint (sp_session_cipher_new (&bob, &bob_store, &bob_address, &alice_address), ==, SP_OK);
 
-  memset (&bundle, 0, sizeof bundle);
-  bundle.registration_id = 4321;
-  bundle.device_id = bob_address.device_id;
-  bundle.identity_key = bob_identity->public_key;
-  bundle.signed_pre_key_id = spk->id;
-  bundle.signed_pre_key = spk->key_pair.public_key;
-  memcpy (bundle.signed_pre_key_signature, spk->signature, SP_SIGNATURE_SIZE);
-  bundle.kyber_pre_key_id = kyber->id;
-  memcpy (bundle.kyber_pre_key, kyber->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
-  memcpy (bundle.kyber_pre_key_signature, kyber->signature, SP_SIGNATURE_SIZE);
-  bundle.has_pre_key = true;
-  bundle.pre_key_id = opk->id;
-  bundle.pre_key = opk->key_pair.public_key;
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 4321, bob_address.device_id, &bob_identity->public_key,
+                                           spk, kyber, opk), ==, SP_OK);
 
   overrides.base_key = base;
   overrides.ratchet_key = ratchet;
@@ -597,6 +563,52 @@ static void
 test_conversation_without_pre_key (void)
 {
   conversation (FALSE);
+}
+
+/* A bundle carries the public halves and the ids and signatures of the
+ * records it is made from, and the one-time prekey only when given. */
+static void
+test_bundle_init (void)
+{
+  TestParty *party = test_party_new ("bob", 3);
+  SpPreKeyBundle bundle;
+
+  memset (&bundle, 0xa5, sizeof bundle);
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 1234, 3, &party->identity->public_key,
+                                           party->signed_pre_key, party->kyber_pre_key, party->pre_key),
+                   ==, SP_OK);
+  g_assert_cmpuint (bundle.registration_id, ==, 1234);
+  g_assert_cmpuint (bundle.device_id, ==, 3);
+  g_assert_cmpmem (bundle.identity_key.bytes, SP_PUBLIC_KEY_SIZE,
+                   party->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  g_assert_cmpuint (bundle.signed_pre_key_id, ==, TEST_SIGNED_PRE_KEY_ID);
+  g_assert_cmpmem (bundle.signed_pre_key.bytes, SP_PUBLIC_KEY_SIZE,
+                   party->signed_pre_key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE);
+  g_assert_cmpmem (bundle.signed_pre_key_signature, SP_SIGNATURE_SIZE,
+                   party->signed_pre_key->signature, SP_SIGNATURE_SIZE);
+  g_assert_cmpuint (bundle.kyber_pre_key_id, ==, TEST_KYBER_PRE_KEY_ID);
+  g_assert_cmpmem (bundle.kyber_pre_key, SP_KYBER_PUBLIC_KEY_SIZE,
+                   party->kyber_pre_key->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
+  g_assert_cmpmem (bundle.kyber_pre_key_signature, SP_SIGNATURE_SIZE,
+                   party->kyber_pre_key->signature, SP_SIGNATURE_SIZE);
+  g_assert_true (bundle.has_pre_key);
+  g_assert_cmpuint (bundle.pre_key_id, ==, TEST_PRE_KEY_ID);
+  g_assert_cmpmem (bundle.pre_key.bytes, SP_PUBLIC_KEY_SIZE,
+                   party->pre_key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE);
+
+  /* Without a one-time prekey nothing of the last one is left over. */
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 1234, 3, &party->identity->public_key,
+                                           party->signed_pre_key, party->kyber_pre_key, NULL), ==, SP_OK);
+  g_assert_false (bundle.has_pre_key);
+  g_assert_cmpuint (bundle.pre_key_id, ==, 0);
+
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 1234, 3, NULL, party->signed_pre_key,
+                                           party->kyber_pre_key, NULL), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 1234, 3, &party->identity->public_key, NULL,
+                                           party->kyber_pre_key, NULL), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_pre_key_bundle_init (&bundle, 1234, 3, &party->identity->public_key,
+                                           party->signed_pre_key, NULL, NULL), ==, SP_ERR_INVALID_ARGUMENT);
+  test_party_free (party);
 }
 
 /* Field 6 goes into the first messages only when both names are service
@@ -783,6 +795,90 @@ test_identity_changed (void)
   test_party_free (fake_alice);
 }
 
+/* A store that trusts whatever identity a message comes with, as
+ * Sotto's engine does (it applies the key-change rules itself, in the
+ * transaction around the decryption), and never sends. */
+static int
+trust_receiving (void              *user_data,
+                 const SpAddress   *address,
+                 const SpPublicKey *key,
+                 SpDirection        direction,
+                 bool              *trusted)
+{
+  *trusted = direction == SP_DIRECTION_RECEIVING;
+  return SP_OK;
+}
+
+static void
+assert_saved_identity (TestParty         *party,
+                       TestParty         *remote,
+                       const SpPublicKey *expected)
+{
+  SpPublicKey saved;
+  bool found = false;
+
+  g_assert_cmpint (party->store.get_identity (party->store.user_data, &remote->address, &saved, &found),
+                   ==, SP_OK);
+  g_assert_true (found);
+  g_assert_cmpmem (saved.bytes, SP_PUBLIC_KEY_SIZE, expected->bytes, SP_PUBLIC_KEY_SIZE);
+}
+
+/* Someone else's PreKeySignalMessage under Alice's name that does not
+ * decrypt writes nothing, even to a store that trusts the new key: the
+ * session and Alice's identity stay as they were.  Intact, the same
+ * message decrypts, and only then is the new identity saved. */
+static void
+test_identity_changed_undecryptable (void)
+{
+  TestParty *alice_party = test_party_new ("alice", 1);
+  TestParty *bob_party = test_party_new_with_identity ("bob", 1, NULL, TRUE);
+  TestParty *fake_alice = test_party_new ("alice", 1);
+  SpSessionCipher *alice = test_cipher_new (alice_party, bob_party);
+  SpSessionCipher *bob = test_cipher_new (bob_party, alice_party);
+  SpSessionCipher *fake = test_cipher_new (fake_alice, bob_party);
+  SpSessionCipher *receiving = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  SpPreKeySignalMessage decoded;
+  SpPreKeyBundle bundle;
+  TestMessage message;
+  SpStore trusting;
+  size_t mac_end;
+
+  test_establish (alice, bob, bob_party, TRUE);
+  trusting = bob_party->store;
+  trusting.is_trusted_identity = trust_receiving;
+  g_assert_cmpint (sp_session_cipher_new (&receiving, &trusting, &bob_party->address, &alice_party->address),
+                   ==, SP_OK);
+
+  test_party_bundle (bob_party, &bundle, FALSE);
+  g_assert_cmpint (sp_session_cipher_process_bundle (fake, &bundle), ==, SP_OK);
+  message = test_encrypt (fake, "it is me");
+  g_assert_cmpint (message.type, ==, SP_CIPHERTEXT_TYPE_PREKEY);
+  g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, message.data, message.len), ==, SP_OK);
+  mac_end = (size_t) (decoded.message - message.data) + decoded.message_len - 1;
+
+  before = test_store_snapshot (bob_party, alice_party);
+  message.data[mac_end] ^= 0x01;
+  g_assert_cmpint (test_decrypt (receiving, &message, NULL), !=, SP_OK);
+  after = test_store_snapshot (bob_party, alice_party);
+  test_assert_snapshot_equal (before, after);
+  assert_saved_identity (bob_party, alice_party, &alice_party->identity->public_key);
+
+  message.data[mac_end] ^= 0x01;
+  g_assert_cmpint (test_decrypt (receiving, &message, "it is me"), ==, SP_OK);
+  assert_saved_identity (bob_party, alice_party, &fake_alice->identity->public_key);
+
+  test_message_clear (&message);
+  sp_session_cipher_free (alice);
+  sp_session_cipher_free (bob);
+  sp_session_cipher_free (fake);
+  sp_session_cipher_free (receiving);
+  test_party_free (alice_party);
+  test_party_free (bob_party);
+  test_party_free (fake_alice);
+}
+
 /* A PreKeySignalMessage naming a prekey we do not have. */
 static void
 test_missing_pre_keys (void)
@@ -922,9 +1018,11 @@ main (int    argc,
   g_test_add_func ("/protocol/session/spqr/window", test_spqr_window);
   g_test_add_func ("/protocol/session/conversation/with-pre-key", test_conversation_with_pre_key);
   g_test_add_func ("/protocol/session/conversation/without-pre-key", test_conversation_without_pre_key);
+  g_test_add_func ("/protocol/session/bundle-init", test_bundle_init);
   g_test_add_func ("/protocol/session/addresses", test_addresses);
   g_test_add_func ("/protocol/session/bundle-signatures", test_bundle_signatures);
   g_test_add_func ("/protocol/session/identity-changed", test_identity_changed);
+  g_test_add_func ("/protocol/session/identity-changed/undecryptable", test_identity_changed_undecryptable);
   g_test_add_func ("/protocol/session/missing-pre-keys", test_missing_pre_keys);
   g_test_add_func ("/protocol/session/kyber-last-resort", test_kyber_last_resort);
   g_test_add_func ("/protocol/session/pending-expiry", test_pending_expiry);

@@ -8,31 +8,11 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
 #include "sp-keys.h"
 #include "sp-xeddsa.h"
-
-static void
-unhex (uint8_t    *out,
-       size_t      len,
-       const char *hex)
-{
-  g_assert_cmpuint (strlen (hex), ==, 2 * len);
-  for (size_t i = 0; i < len; i++)
-    out[i] = (uint8_t) (g_ascii_xdigit_value (hex[2 * i]) << 4 | g_ascii_xdigit_value (hex[2 * i + 1]));
-}
-
-static void
-assert_hex (const uint8_t *data,
-            size_t         len,
-            const char    *hex)
-{
-  g_autofree char *actual = g_malloc (2 * len + 1);
-
-  sodium_bin2hex (actual, 2 * len + 1, data, len);
-  g_assert_cmpstr (actual, ==, hex);
-}
 
 #define KAT_MESSAGE "Signal XEdDSA KAT"
 
@@ -72,7 +52,7 @@ public_key_from_hex (SpPublicKey *key,
 {
   uint8_t bytes[SP_PUBLIC_KEY_SIZE];
 
-  unhex (bytes, sizeof bytes, hex);
+  test_unhex (bytes, sizeof bytes, hex);
   g_assert_cmpint (sp_public_key_decode (key, bytes, sizeof bytes), ==, SP_OK);
 }
 
@@ -88,13 +68,13 @@ test_sign_known_answers (void)
       uint8_t scalar[32], signature[SP_SIGNATURE_SIZE];
       SpKeyPair pair;
 
-      unhex (scalar, sizeof scalar, sign_vectors[i].scalar);
+      test_unhex (scalar, sizeof scalar, sign_vectors[i].scalar);
       g_assert_cmpint (sp_key_pair_from_private (&pair, scalar, sizeof scalar), ==, SP_OK);
-      assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, sign_vectors[i].public_key);
+      test_assert_hex (pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, sign_vectors[i].public_key);
 
       g_assert_cmpint (sp_xeddsa_sign (signature, &pair.private_key, message, message_len,
                                        zero_random), ==, SP_OK);
-      assert_hex (signature, sizeof signature, sign_vectors[i].signature);
+      test_assert_hex (signature, sizeof signature, sign_vectors[i].signature);
       g_assert_cmpint (sp_xeddsa_verify (&pair.public_key, message, message_len,
                                          signature, sizeof signature), ==, SP_OK);
       sodium_memzero (&pair, sizeof pair);
@@ -108,8 +88,8 @@ test_verify_libsignal_vector (void)
   uint8_t message[33], signature[SP_SIGNATURE_SIZE];
 
   public_key_from_hex (&key, LIBSIGNAL_PUBLIC);
-  unhex (message, sizeof message, LIBSIGNAL_MESSAGE);
-  unhex (signature, sizeof signature, LIBSIGNAL_SIGNATURE);
+  test_unhex (message, sizeof message, LIBSIGNAL_MESSAGE);
+  test_unhex (signature, sizeof signature, LIBSIGNAL_SIGNATURE);
   g_assert_cmpint (sp_xeddsa_verify (&key, message, sizeof message, signature, sizeof signature), ==, SP_OK);
 
   /* As in libsignal's test: flipping the low bit of any byte breaks it. */
@@ -127,7 +107,7 @@ kat_signature (SpPublicKey *key,
                uint8_t      signature[SP_SIGNATURE_SIZE])
 {
   public_key_from_hex (key, sign_vectors[0].public_key);
-  unhex (signature, SP_SIGNATURE_SIZE, sign_vectors[0].signature);
+  test_unhex (signature, SP_SIGNATURE_SIZE, sign_vectors[0].signature);
 }
 
 static void
@@ -369,7 +349,7 @@ test_verify_libsignal_edge_cases (void)
       SpPublicKey key;
 
       public_key_from_hex (&key, edge_vectors[i].public_key);
-      unhex (signature, sizeof signature, edge_vectors[i].signature);
+      test_unhex (signature, sizeof signature, edge_vectors[i].signature);
       g_assert_cmpint (sp_xeddsa_verify (&key, message, strlen ("differential"), signature, sizeof signature),
                        ==, edge_vectors[i].expected);
     }

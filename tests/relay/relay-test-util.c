@@ -50,7 +50,7 @@ test_relay_make_data_dir (void)
 void
 test_relay_remove_data_dir (const char *dir)
 {
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf" };
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -74,6 +74,19 @@ test_relay_start (const char  *data_dir,
                   const char  *conf,
                   const char **extra_args)
 {
+  return test_relay_start_full (data_dir, conf, extra_args, TRUE, NULL);
+}
+
+/* With `metrics`, the relay serves metrics on a free port of its own.
+ * `env` changes the relay's environment: "NAME=VALUE" sets a variable,
+ * "NAME" alone removes it. */
+TestRelay *
+test_relay_start_full (const char         *data_dir,
+                       const char         *conf,
+                       const char        **extra_args,
+                       gboolean            metrics,
+                       const char * const *env)
+{
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) lines = NULL;
@@ -82,6 +95,7 @@ test_relay_start (const char  *data_dir,
   const char *binary = test_relay_binary ();
   TestRelay *relay = g_new0 (TestRelay, 1);
   gboolean tls = FALSE;
+  g_autofree char *log = NULL;
   const char *colon;
   char *end;
 
@@ -95,6 +109,19 @@ test_relay_start (const char  *data_dir,
       g_assert_no_error (error);
     }
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      if (pair[1] != NULL)
+        g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+      else
+        g_subprocess_launcher_unsetenv (launcher, pair[0]);
+    }
+  /* The log is where the relay says where it serves metrics; it goes to
+   * the test's own output when the relay is freed. */
+  relay->log_path = g_build_filename (data_dir, "relay.log", NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, relay->log_path);
   g_ptr_array_add (argv, (gpointer) binary);
   g_ptr_array_add (argv, (gpointer) "--listen");
   g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
@@ -105,11 +132,18 @@ test_relay_start (const char  *data_dir,
       g_ptr_array_add (argv, (gpointer) extra_args[i]);
       tls = tls || g_str_equal (extra_args[i], "--tls-certificate");
     }
+  if (metrics)
+    {
+      g_ptr_array_add (argv, (gpointer) "--metrics-listen");
+      g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+    }
   g_ptr_array_add (argv, NULL);
 
   relay->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
+  /* Tests read what else the relay prints there, which must be nothing. */
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (lines), FALSE);
   line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (line);
@@ -124,7 +158,25 @@ test_relay_start (const char  *data_dir,
   g_assert_cmpint (relay->tls, ==, tls);
   relay->base_url = g_strdup_printf ("%s://127.0.0.1:%u", tls ? "https" : "http", relay->port);
   relay->ws_url = g_strdup_printf ("%s://127.0.0.1:%u/v1/websocket", tls ? "wss" : "ws", relay->port);
+  /* The startup summary comes before the ready line. */
+  log = test_relay_read_log (relay);
+  if (strstr (log, "metrics on 127.0.0.1:") != NULL)
+    relay->metrics_port = (guint) g_ascii_strtoull (strstr (log, "metrics on 127.0.0.1:") + strlen ("metrics on 127.0.0.1:"),
+                                                    NULL, 10);
+  relay->metrics_url = g_strdup_printf ("http://127.0.0.1:%u/metrics", relay->metrics_port);
   return relay;
+}
+
+/* What the relay has logged so far. */
+char *
+test_relay_read_log (TestRelay *relay)
+{
+  g_autoptr(GError) error = NULL;
+  char *log = NULL;
+
+  g_file_get_contents (relay->log_path, &log, NULL, &error);
+  g_assert_no_error (error);
+  return log;
 }
 
 TestRelay *
@@ -171,6 +223,16 @@ test_relay_free (TestRelay *relay)
   if (relay->process != NULL && g_subprocess_get_identifier (relay->process) != NULL)
     test_relay_kill (relay);
   g_clear_object (&relay->process);
+  if (relay->log_path != NULL)
+    {
+      g_autofree char *log = NULL;
+
+      /* Sanitizer reports land in the log too. */
+      if (g_file_get_contents (relay->log_path, &log, NULL, NULL))
+        g_printerr ("%s", log);
+      g_free (relay->log_path);
+    }
+  g_free (relay->metrics_url);
   g_free (relay->data_dir);
   g_free (relay->base_url);
   g_free (relay->ws_url);
@@ -270,11 +332,19 @@ tls_path (TestTls    *tls,
   return g_build_filename (tls->dir, name, NULL);
 }
 
-/* Fresh keys for every test, valid for two days from now: nothing
+/* Fresh keys for every test, valid for 90 days from now (the relay
+ * warns about certificates that expire sooner than 14 days): nothing
  * secret or long-lived needs to live in the repository. */
 TestTls *
 test_tls_new (void)
 {
+  return test_tls_new_valid_for (90);
+}
+
+TestTls *
+test_tls_new_valid_for (guint days)
+{
+  g_autofree char *days_text = g_strdup_printf ("%u", days);
   g_autoptr(GError) error = NULL;
   g_autofree char *config = NULL;
   g_autofree char *server = NULL;
@@ -292,7 +362,7 @@ test_tls_new (void)
 
 #define NEW_CERTIFICATE(section, name, subject) \
   "req", "-x509", "-config", "openssl.cnf", "-extensions", section, \
-  "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", \
+  "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", days_text, \
   "-keyout", name ".key", "-out", name ".pem", "-subj", subject
   run_openssl (tls->dir, NEW_CERTIFICATE ("root", "root", "/CN=Sotto test root"), NULL);
   run_openssl (tls->dir, NEW_CERTIFICATE ("intermediate", "intermediate", "/CN=Sotto test intermediate"),
@@ -343,15 +413,89 @@ test_tls_free (TestTls *tls)
   g_free (tls);
 }
 
+/* The text the relay serves on its metrics address. */
+char *
+test_relay_metrics_text (SoupSession *session,
+                         TestRelay   *relay)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", relay->metrics_url);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (relay->metrics_port, >, 0);
+  reply = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  return g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+}
+
+void
+test_sqlite_exec (sqlite3    *db,
+                  const char *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("SQLite: %s", message);
+}
+
+/* The first column of the first row of `sql` on DATA_DIR/relay.db, read
+ * by a connection of the test's own. */
+gint64
+test_relay_query_int (const char *data_dir,
+                      const char *sql)
+{
+  g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (s, 0);
+  sqlite3_finalize (s);
+  sqlite3_close (db);
+  return value;
+}
+
+/* Runs sotto-relay with `args` to its end; gives its exit status and
+ * what it printed. */
+int
+test_relay_run (const char * const  *args,
+                char               **out,
+                char               **err)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_ptr_array_add (argv, (gpointer) test_relay_binary ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  if (err != NULL && *err != NULL && **err != '\0')
+    g_test_message ("sotto-relay said: %s", *err);
+  /* Exited, so not killed by a crash or a sanitizer. */
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
 gint64
 test_relay_metric (SoupSession *session,
                    TestRelay   *relay,
                    const char  *name)
 {
-  g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/metrics", NULL, NULL);
-  g_auto(GStrv) lines = g_strsplit (response->body, "\n", -1);
+  g_autofree char *text = test_relay_metrics_text (session, relay);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
 
-  g_assert_cmpuint (response->status, ==, 200);
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_str_has_prefix (lines[i], name) && lines[i][strlen (name)] == ' ')
       return g_ascii_strtoll (lines[i] + strlen (name) + 1, NULL, 10);

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,9 @@ typedef struct
   gboolean     tls;      /* its ready line said it serves TLS */
   char        *base_url; /* https:// when it serves TLS */
   char        *ws_url;   /* wss:// when it serves TLS */
+  char        *log_path; /* its standard error */
+  guint        metrics_port;
+  char        *metrics_url;
 } TestRelay;
 
 /* Test-only TLS material, made afresh by the openssl tool for each
@@ -61,11 +65,17 @@ void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
                                         const char   *conf,
                                         const char  **extra_args);
+TestRelay   *test_relay_start_full     (const char   *data_dir,
+                                        const char   *conf,
+                                        const char  **extra_args,
+                                        gboolean      metrics,
+                                        const char * const *env);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
 
 TestTls     *test_tls_new              (void);
+TestTls     *test_tls_new_valid_for    (guint         days);
 void         test_tls_free             (TestTls      *tls);
 TestRelay   *test_relay_start_tls      (const char   *data_dir,
                                         const char   *conf,
@@ -80,6 +90,16 @@ TestResponse *test_request             (SoupSession  *session,
                                         const char   *auth,
                                         const char   *body);
 void         test_response_free        (TestResponse *response);
+int          test_relay_run            (const char * const *args,
+                                        char        **out,
+                                        char        **err);
+char        *test_relay_read_log       (TestRelay    *relay);
+void         test_sqlite_exec          (sqlite3      *db,
+                                        const char   *sql);
+gint64       test_relay_query_int      (const char   *data_dir,
+                                        const char   *sql);
+char        *test_relay_metrics_text   (SoupSession  *session,
+                                        TestRelay    *relay);
 /* The value of one sample in the relay's /metrics. */
 gint64       test_relay_metric         (SoupSession  *session,
                                         TestRelay    *relay,

@@ -11,7 +11,6 @@
 
 #include "config.h"
 
-#include <sqlite3.h>
 
 #include "relay-test-util.h"
 
@@ -29,34 +28,6 @@ static const char * const legacy_guids[] = {
   "0938e4a4-6e42-4d18-b8e3-433fab4cf6d5",
 };
 
-static void
-exec_sql (sqlite3    *db,
-          const char *sql)
-{
-  char *message = NULL;
-
-  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
-    g_error ("SQLite: %s", message);
-}
-
-static gint64
-query_int (const char *data_dir,
-           const char *sql)
-{
-  g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *s = NULL;
-  gint64 value;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &s, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_step (s), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (s, 0);
-  sqlite3_finalize (s);
-  sqlite3_close (db);
-  return value;
-}
-
 /* Makes DATA_DIR/relay.db from the version 3 dump.  The first envelope
  * is made older than the relay keeps any, the others fresh. */
 static void
@@ -73,11 +44,11 @@ write_v3_database (const char *data_dir)
   g_file_get_contents (dump_path, &dump, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
-  exec_sql (db, dump);
+  test_sqlite_exec (db, dump);
   ages = g_strdup_printf ("UPDATE envelopes SET server_timestamp = %" G_GINT64_FORMAT " WHERE id = 1;"
                           "UPDATE envelopes SET server_timestamp = %" G_GINT64_FORMAT " WHERE id > 1;",
                           now - 31 * DAY_MS, now);
-  exec_sql (db, ages);
+  test_sqlite_exec (db, ages);
   sqlite3_close (db);
 }
 
@@ -146,7 +117,7 @@ test_migrate_v3 (void)
   /* The relay expires old envelopes when it starts. */
   wait_for_metric (session, relay, "sotto_relay_envelopes_expired_total", 1);
   g_assert_cmpint (test_relay_metric (session, relay, "sotto_relay_envelopes_queued"), ==, 2);
-  g_assert_cmpint (query_int (dir, "PRAGMA user_version"), ==, 4);
+  g_assert_cmpint (test_relay_query_int (dir, "PRAGMA user_version"), ==, 5);
 
   socket = test_socket_connect (session, relay, bob->auth);
   g_assert_no_error (socket->error);
@@ -171,7 +142,7 @@ test_migrate_v3 (void)
   g_clear_pointer (&socket, test_socket_free);
 
   /* What was acknowledged is gone from the table, old envelopes too. */
-  g_assert_cmpint (query_int (dir, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_relay_query_int (dir, "SELECT count(*) FROM queue"), ==, 0);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   test_relay_remove_data_dir (dir);
 }
@@ -207,7 +178,7 @@ test_guids_across_restarts (void)
   g_clear_pointer (&relay, test_relay_free);
   relay = test_relay_start (dir, test_relay_relaxed_conf, NULL);
   second = test_send_envelope (session, relay, alice, bob, "c2Vjb25k");
-  g_assert_cmpint (query_int (dir, "SELECT id FROM queue"), ==, 1);
+  g_assert_cmpint (test_relay_query_int (dir, "SELECT id FROM queue"), ==, 1);
   g_assert_cmpstr (second, !=, first);
 
   socket = test_socket_connect (session, relay, bob->auth);

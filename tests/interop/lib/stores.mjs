@@ -8,6 +8,8 @@ import {
   IdentityKeyStore,
   KyberPreKeyStore,
   PreKeyStore,
+  SenderKeyRecord,
+  SenderKeyStore,
   SessionRecord,
   SessionStore,
   SignedPreKeyStore,
@@ -142,6 +144,23 @@ export class MemoryKyberPreKeyStore extends KyberPreKeyStore {
   }
 }
 
+// Keeps serialised records, as the session store does.
+export class MemorySenderKeyStore extends SenderKeyStore {
+  constructor() {
+    super();
+    this.records = new Map();
+  }
+
+  async saveSenderKey(sender, distributionId, record) {
+    this.records.set(`${addressKey(sender)}/${distributionId}`, record.serialize());
+  }
+
+  async getSenderKey(sender, distributionId) {
+    const bytes = this.records.get(`${addressKey(sender)}/${distributionId}`);
+    return bytes === undefined ? null : SenderKeyRecord.deserialize(bytes);
+  }
+}
+
 // Everything one libsignal party needs, under one address.
 export class Party {
   constructor(address, identityKeyPair, registrationId) {
@@ -152,5 +171,6 @@ export class Party {
     this.preKeys = new MemoryPreKeyStore();
     this.signedPreKeys = new MemorySignedPreKeyStore();
     this.kyberPreKeys = new MemoryKyberPreKeyStore();
+    this.senderKeys = new MemorySenderKeyStore();
   }
 }
