@@ -255,6 +255,55 @@ test_burst (void)
     ;
 }
 
+typedef struct
+{
+  guint sent;
+  guint failed;
+} Count;
+
+static void
+counted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Count *count = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
+    count->sent++;
+  else
+    count->failed++;
+}
+
+/* Hands @sender's whole burst over at once and waits for every answer. */
+static void
+send_burst (Sender *sender,
+            Count  *count)
+{
+  for (guint i = 0; i < MESSAGES_PER_SENDER; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s %04u", sender->name, i);
+
+      sotto_messenger_send_async (sender->messenger, sender->conversation, text, NULL, counted_cb, count);
+    }
+
+  while (count->sent + count->failed < MESSAGES_PER_SENDER)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Every message of @profile's conversation with @with, oldest first. */
+static GPtrArray *
+full_history (CliTest    *test,
+              const char *profile,
+              const char *with)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", with, "--limit", "1000", NULL);
+
+  cli_assert_ok (result);
+
+  return cli_parse_lines (result->out);
+}
+
 static void
 sent_one_cb (GObject      *object,
              GAsyncResult *result,
@@ -317,7 +366,6 @@ test_sender_killed (void)
   g_autoptr(GSubprocess) receiver = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(CliResult) rest = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(CliResult) sent = NULL;
   g_autoptr(GPtrArray) history = NULL;
@@ -364,45 +412,20 @@ test_sender_killed (void)
   received = cli_run (test, bob, "--json", "receive", "--timeout", "0", NULL);
   cli_assert_ok (received);
 
-  rest = cli_run (test, bob, "--json", "history", "alice", "--limit", "1000", NULL);
-  cli_assert_ok (rest);
-  history = cli_parse_lines (rest->out);
+  history = full_history (test, bob, "alice");
   g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (history, 0), "text"), ==, "alice first");
   g_ptr_array_remove_index (history, 0);
   check_sender (history, "alice", ids);
 
   /* And the sender knows that every message left. */
-  g_clear_pointer (&rest, cli_result_free);
-  rest = cli_run (test, alice, "--json", "history", "bob", "--limit", "1000", NULL);
-  cli_assert_ok (rest);
-  outgoing = cli_parse_lines (rest->out);
+  outgoing = full_history (test, alice, "bob");
   g_assert_cmpuint (outgoing->len, ==, MESSAGES_PER_SENDER + 1);
   for (guint i = 0; i < outgoing->len; i++)
     g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (outgoing, i), "state"), !=, "queued");
 
   while (g_main_context_iteration (NULL, FALSE))
     ;
-}
-
-typedef struct
-{
-  guint sent;
-  guint failed;
-} Count;
-
-static void
-counted_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Count *count = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
-    count->sent++;
-  else
-    count->failed++;
 }
 
 /* The recipient registered again before a burst: the relay refuses the
@@ -419,7 +442,6 @@ test_recipient_reset (void)
   g_autoptr(CliResult) sent = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(CliResult) reset = NULL;
-  g_autoptr(CliResult) rest = NULL;
   g_autoptr(GPtrArray) history = NULL;
   Sender sender = { "alice" };
   Count count = { 0, 0 };
@@ -432,14 +454,7 @@ test_recipient_reset (void)
   cli_assert_ok (reset);
 
   sender_open (&sender, alice);
-  for (guint i = 0; i < MESSAGES_PER_SENDER; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("%s %04u", sender.name, i);
-
-      sotto_messenger_send_async (sender.messenger, sender.conversation, text, NULL, counted_cb, &count);
-    }
-  while (count.sent + count.failed < MESSAGES_PER_SENDER)
-    g_main_context_iteration (NULL, TRUE);
+  send_burst (&sender, &count);
   g_assert_cmpuint (count.sent, ==, MESSAGES_PER_SENDER);
   sender_close (&sender);
 
@@ -447,9 +462,7 @@ test_recipient_reset (void)
   received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
   cli_assert_ok (received);
 
-  rest = cli_run (test, bob, "--json", "history", "alice", "--limit", "1000", NULL);
-  cli_assert_ok (rest);
-  history = cli_parse_lines (rest->out);
+  history = full_history (test, bob, "alice");
   g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
   g_ptr_array_remove_index (history, 0);
   check_sender (history, "alice", ids);
@@ -472,7 +485,6 @@ test_rate_limited (void)
   g_autoptr(GHashTable) texts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(CliResult) sent = NULL;
   g_autoptr(CliResult) received = NULL;
-  g_autoptr(CliResult) rest = NULL;
   g_autoptr(GPtrArray) history = NULL;
   Sender sender = { "alice" };
   Count count = { 0, 0 };
@@ -483,23 +495,14 @@ test_rate_limited (void)
   cli_assert_ok (sent);
 
   sender_open (&sender, alice);
-  for (guint i = 0; i < MESSAGES_PER_SENDER; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("%s %04u", sender.name, i);
-
-      sotto_messenger_send_async (sender.messenger, sender.conversation, text, NULL, counted_cb, &count);
-    }
-  while (count.sent + count.failed < MESSAGES_PER_SENDER)
-    g_main_context_iteration (NULL, TRUE);
+  send_burst (&sender, &count);
   g_test_message ("%u sent at once, %u left queued by the rate limit", count.sent, count.failed);
   flush (&sender);
   sender_close (&sender);
 
   received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
   cli_assert_ok (received);
-  rest = cli_run (test, bob, "--json", "history", "alice", "--limit", "1000", NULL);
-  cli_assert_ok (rest);
-  history = cli_parse_lines (rest->out);
+  history = full_history (test, bob, "alice");
   g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
 
   for (guint i = 1; i < history->len; i++)
