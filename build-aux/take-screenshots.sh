@@ -55,6 +55,9 @@ cli bob send alice "Nobody but you should read it before the deadline." >/dev/nu
 cli alice receive --timeout 1 >/dev/null
 cli alice verify bob "$(cli alice safety-number bob)" >/dev/null
 cli alice send bob "Verified ✓ See you then!" >/dev/null
+# Bob answers while Alice is away: the app shows it below "New Messages".
+cli bob receive --timeout 1 >/dev/null
+cli bob send alice "Perfect. I'll bring coffee too ☕" >/dev/null
 
 mkdir -p "$top/data/screenshots"
 export GSETTINGS_SCHEMA_DIR="$build/data"

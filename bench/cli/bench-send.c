@@ -57,7 +57,9 @@ static const char relay_conf[] =
   "address-requests=100000/100000\n"
   "account-sends=100000/100000\n"
   "account-lookups=100000/100000\n"
-  "account-bundles=100000/100000\n";
+  "account-bundles=100000/100000\n"
+  "account-password-checks=100000/100000\n"
+  "pair-sends=100000/100000\n";
 
 typedef struct
 {

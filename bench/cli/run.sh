@@ -20,10 +20,10 @@
 # tree is exported with git archive into BUILD-DIR/baseline-src, built
 # there as a release build, and its own bench-send is run.  An older
 # bench-send takes one count for both parts, so its sequential part sends
-# BURST messages too, and it does not lift the relay's per-address
-# request limit (100/s), which a burst sent one request at a time would
-# hit: its relay is started through a wrapper that adds that one line to
-# the relay.conf the bench writes.  Both figures are printed last, side
+# BURST messages too, and it does not lift the relay's limits on
+# requests per address, password checks per account and sends per pair of
+# accounts, which a burst meets: its relay is started through a wrapper
+# that adds those lines to the relay.conf the bench writes.  Both figures are printed last, side
 # by side.
 set -eu
 
@@ -65,9 +65,10 @@ ninja -C "$baseline_build" bench/cli/bench-send src/relay/sotto-relay src/cli/so
 wrapper="$baseline_build/sotto-relay-for-bench"
 cat > "$wrapper" <<EOF
 #!/bin/sh
-# Adds the per-address request limit to the relay.conf bench-send wrote
-# (its arguments are --listen ADDRESS --data-dir DIR).
-printf 'address-requests=100000/100000\n' >> "\$4/relay.conf"
+# Lifts the limits a burst meets to the relay.conf bench-send wrote (its
+# arguments are --listen ADDRESS --data-dir DIR).
+printf 'address-requests=100000/100000\naccount-password-checks=100000/100000\npair-sends=100000/100000\n' \
+  >> "\$4/relay.conf"
 exec "$baseline_build/src/relay/sotto-relay" "\$@"
 EOF
 chmod +x "$wrapper"

@@ -48,8 +48,11 @@ const {
   PreKeyStore,
   PrivateKey,
   ProtocolAddress,
+  SenderCertificate,
   SenderKeyDistributionMessage,
   SenderKeyStore,
+  ServerCertificate,
+  UnidentifiedSenderMessageContent,
   SessionRecord,
   SessionStore,
   SignedPreKeyRecord,
@@ -58,6 +61,8 @@ const {
   groupEncrypt,
   processPreKeyBundle,
   processSenderKeyDistributionMessage,
+  sealedSenderDecryptToUsmc,
+  sealedSenderEncrypt,
   signalDecryptPreKey,
   signalEncrypt,
 } = require('@signalapp/libsignal-client');
@@ -296,3 +301,51 @@ const receiverKeys = new FixedSenderKeyStore(receiving.record);
 
 report('group_encrypt', await measure(() => groupEncrypt(sender, distributionId, senderKeys, groupPlaintext)));
 report('group_decrypt', await measure(() => groupDecrypt(sender, receiverKeys, groupMessage)));
+
+// Sealed sender v1, as bench-protocol does it: the group message above
+// as the inner message of a USMC with a certificate for the sender,
+// sealed to Bob's identity; opening it is sealedSenderDecryptToUsmc and
+// the certificate's validation, which Sotto's sp_sealed_sender_decrypt
+// does in one call.
+class SealingIdentityStore extends IdentityKeyStore {
+  constructor(identity, remote) {
+    super();
+    this.identity = identity;
+    this.remote = remote;
+  }
+  async getIdentityKey() {
+    return this.identity.privateKey;
+  }
+  async getLocalRegistrationId() {
+    return 1;
+  }
+  async saveIdentity() {
+    return 0;
+  }
+  async isTrustedIdentity() {
+    return true;
+  }
+  async getIdentity() {
+    return this.remote;
+  }
+}
+
+const trustRoot = PrivateKey.generate();
+const server = PrivateKey.generate();
+const serverCertificate = ServerCertificate.new(1, server.getPublicKey(), trustRoot);
+const senderIdentity = IdentityKeyPair.generate();
+const recipientIdentity = IdentityKeyPair.generate();
+const senderCertificate = SenderCertificate.new(distributionId, null, 1, senderIdentity.publicKey,
+                                                Number.MAX_SAFE_INTEGER, serverCertificate, server);
+const usmc = UnidentifiedSenderMessageContent.new(await groupEncrypt(sender, distributionId, senderKeys, groupPlaintext),
+                                                  senderCertificate, 0, null);
+const sealing = new SealingIdentityStore(senderIdentity, recipientIdentity.publicKey);
+const opening = new SealingIdentityStore(recipientIdentity, senderIdentity.publicKey);
+const sealed = await sealedSenderEncrypt(usmc, bob, sealing);
+
+report('sealed_v1_encrypt', await measure(() => sealedSenderEncrypt(usmc, bob, sealing)));
+report('sealed_v1_decrypt', await measure(async () => {
+  const opened = await sealedSenderDecryptToUsmc(sealed, opening);
+  if (!opened.senderCertificate().validate(trustRoot.getPublicKey(), 0))
+    throw new Error('the certificate does not validate');
+}));

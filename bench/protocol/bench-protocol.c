@@ -21,12 +21,19 @@
 #include "sp-init.h"
 #include "sp-keys.h"
 #include "sp-kyber1024.h"
+#include "sp-sealed-sender.h"
 #include "sp-sender-key.h"
 #include "sp-store.h"
 #include "sp-xeddsa.h"
 
 /* The group operations' message: 100 bytes, as in the session bench. */
 #define GROUP_PLAINTEXT_SIZE 100
+
+/* The USMC of the sealed sender operations: a sender certificate and
+ * the group message, with room for their fields' tags and lengths. */
+#define SEALED_CONTENT_MAX_SIZE \
+  (SP_SENDER_CERTIFICATE_MAX_SIZE (SP_SERVER_CERTIFICATE_MAX_SIZE) + 16 \
+   + SP_GROUP_CIPHERTEXT_MAX_SIZE (GROUP_PLAINTEXT_SIZE))
 
 /* What every operation works on, prepared once so that the timed loops
  * measure the operation and nothing else. */
@@ -52,6 +59,14 @@ typedef struct {
   SpGroupCipher *sender;
   SpSenderKeyRecord *receiver_record;
   SpGroupCipher *receiver;
+
+  /* Sealed sender v1: the group message above as the inner message of a
+   * USMC with a certificate for the sender, sealed to the remote key. */
+  SpKeyPair trust_root;
+  uint8_t usmc[SEALED_CONTENT_MAX_SIZE];
+  size_t usmc_len;
+  uint8_t sealed[SP_SEALED_SENDER_V1_SIZE (SEALED_CONTENT_MAX_SIZE)];
+  size_t sealed_len;
 } Fixture;
 
 typedef int (*Operation) (Fixture *fixture);
@@ -141,6 +156,31 @@ group_decrypt (Fixture *fixture)
   return rc;
 }
 
+static int
+sealed_v1_encrypt (Fixture *fixture)
+{
+  uint8_t sealed[sizeof fixture->sealed];
+  size_t len;
+
+  return sp_sealed_sender_encrypt_v1 (sealed, sizeof sealed, &len, &fixture->identity, &fixture->remote.public_key,
+                                      fixture->usmc, fixture->usmc_len, NULL);
+}
+
+/* Opening and validating the certificate, which is what libsignal's
+ * sealedSenderDecryptToUsmc and SenderCertificate.validate do together. */
+static int
+sealed_v1_decrypt (Fixture *fixture)
+{
+  static const SpAddress local = { "bob", 1 };
+  uint8_t usmc[sizeof fixture->sealed];
+  SpSealedContent content;
+  int rc = sp_sealed_sender_decrypt (&content, usmc, sizeof usmc, &fixture->remote, &local,
+                                     &fixture->trust_root.public_key, 0, fixture->sealed, fixture->sealed_len);
+
+  sodium_memzero (usmc, sizeof usmc);
+  return rc;
+}
+
 static const struct {
   const char *name;
   Operation operation;
@@ -153,6 +193,8 @@ static const struct {
   { "kyber_decapsulate", kyber_decapsulate },
   { "group_encrypt", group_encrypt },
   { "group_decrypt", group_decrypt },
+  { "sealed_v1_encrypt", sealed_v1_encrypt },
+  { "sealed_v1_decrypt", sealed_v1_decrypt },
 };
 
 static double
@@ -303,6 +345,41 @@ clear_group (Fixture *fixture)
 }
 
 static int
+prepare_sealed (Fixture *fixture)
+{
+  SpKeyPair server;
+  uint8_t server_certificate[SP_SERVER_CERTIFICATE_MAX_SIZE];
+  uint8_t certificate[SP_SENDER_CERTIFICATE_MAX_SIZE (SP_SERVER_CERTIFICATE_MAX_SIZE)];
+  size_t server_len = 0;
+  size_t certificate_len = 0;
+  SpSealedContent content = { 0 };
+  int rc;
+
+  if ((rc = sp_key_pair_generate (&fixture->trust_root)) != SP_OK
+      || (rc = sp_key_pair_generate (&server)) != SP_OK
+      || (rc = sp_server_certificate_create (server_certificate, sizeof server_certificate, &server_len, 1,
+                                             &server.public_key, &fixture->trust_root.private_key, NULL)) != SP_OK
+      || (rc = sp_sender_certificate_create (certificate, sizeof certificate, &certificate_len,
+                                             "6f2b1c8e-4a3d-4e5f-9a7b-0c1d2e3f4a5b", 1, UINT64_MAX,
+                                             &fixture->identity.public_key, server_certificate, server_len,
+                                             &server.private_key, NULL)) != SP_OK)
+    goto out;
+
+  content.type = SP_CIPHERTEXT_TYPE_SENDER_KEY;
+  content.sender_certificate = certificate;
+  content.sender_certificate_len = certificate_len;
+  content.content = fixture->group_message;
+  content.content_len = fixture->group_message_len;
+  if ((rc = sp_sealed_content_encode (fixture->usmc, sizeof fixture->usmc, &fixture->usmc_len, &content)) == SP_OK)
+    rc = sp_sealed_sender_encrypt_v1 (fixture->sealed, sizeof fixture->sealed, &fixture->sealed_len,
+                                      &fixture->identity, &fixture->remote.public_key,
+                                      fixture->usmc, fixture->usmc_len, NULL);
+out:
+  sodium_memzero (&server, sizeof server);
+  return rc;
+}
+
+static int
 prepare (Fixture *fixture)
 {
   uint8_t shared_secret[SP_KYBER1024_SHARED_SECRET_BYTES];
@@ -318,6 +395,8 @@ prepare (Fixture *fixture)
                                    sizeof fixture->kyber_public, NULL);
   if (rc == SP_OK)
     rc = prepare_group (fixture);
+  if (rc == SP_OK)
+    rc = prepare_sealed (fixture);
 
   sodium_memzero (shared_secret, sizeof shared_secret);
   return rc;

@@ -570,9 +570,12 @@ static const LoadTargetClass sotto_class = {
  * rate limits that would protect a public relay. */
 static const char relay_conf[] =
   "[limits]\nmax-connections=20000\nmax-queue-envelopes=1000000\nhash-queue-limit=1000\n"
+  "max-queue-bytes=100000000000\nmax-queue-envelopes-per-sender=1000000\n"
+  "max-queue-bytes-per-sender=100000000000\n"
   "[rate-limits]\naddress-requests=1000000/1000000\naddress-registrations=1000000/1000000\n"
   "address-auth-failures=1000000/1000000\naddress-websockets=1000000/1000000\n"
-  "account-sends=1000000/1000000\n";
+  "account-sends=1000000/1000000\naccount-password-checks=1000000/1000000\n"
+  "pair-sends=1000000/1000000\n";
 
 static void
 start_relay (SottoTarget *self,

@@ -51,10 +51,14 @@ settle (guint milliseconds)
     }
 }
 
+/* Everything the relay held for Alice is in, so that what came while she
+ * was away is unread when the conversation opens. */
 static gboolean
-has_messenger (gpointer data)
+has_drained (gpointer data)
 {
-  return sotto_window_get_messenger (data) != NULL;
+  SottoMessenger *messenger = sotto_window_get_messenger (data);
+
+  return messenger != NULL && sotto_messenger_get_drained (messenger);
 }
 
 static gboolean
@@ -143,7 +147,7 @@ main (int   argc,
 
   window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
-  wait_for (has_messenger, window);
+  wait_for (has_drained, window);
 
   conversation = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (window)),
                                                            argv[2]);

@@ -201,6 +201,11 @@ sotto_application_init (SottoApplication *self)
 {
   static const char *quit_accels[] = { "<primary>q", NULL };
   static const char *preferences_accels[] = { "<primary>comma", NULL };
+  /* The window's shortcuts are the application's accelerators, not key
+   * bindings of the window class, so that the shortcuts window finds
+   * them by action name. */
+  static const char *new_conversation_accels[] = { "<primary>n", NULL };
+  static const char *search_accels[] = { "<primary>f", NULL };
   static const GOptionEntry options[] = {
     { "profile", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       N_("Use the profile (messages, keys and settings) in DIR"), N_("DIR") },
@@ -215,6 +220,8 @@ sotto_application_init (SottoApplication *self)
                                    self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.new-conversation", new_conversation_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
 }
 
 /**
@@ -261,8 +268,11 @@ sotto_application_set_profile (SottoApplication *self,
     g_warning ("Could not create the profile directory %s: %s",
                g_file_peek_path (profile), g_strerror (errno));
 
+  /* The keyfile backend keeps keys directly under its root path in the
+   * root group, and without one it refuses to write them: Preferences
+   * were greyed out and the window size was forgotten. */
   path = g_build_filename (g_file_peek_path (profile), "settings.ini", NULL);
-  backend = g_keyfile_settings_backend_new (path, "/im/sotto/Sotto/", NULL);
+  backend = g_keyfile_settings_backend_new (path, "/im/sotto/Sotto/", "Sotto");
   g_clear_object (&self->settings);
   self->settings = g_settings_new_with_backend (SCHEMA_ID, backend);
 }

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
@@ -101,9 +103,21 @@ sotto_conversation_row_update_activity (SottoConversationRow *self)
   guint unread = sotto_conversation_get_unread_count (self->conversation);
   g_autofree char *time = NULL;
   g_autofree char *unread_text = NULL;
+  g_autofree char *draft_text = NULL;
+  const char *draft = sotto_conversation_get_draft (self->conversation);
 
   if (last_activity > 0)
     time = sotto_format_time (last_activity, g_get_real_time () / 1000);
+
+  /* What the user left unsent matters more than the last message, as in
+   * other messengers. */
+  if (draft != NULL)
+    {
+      g_autofree char *first_line = g_strndup (draft, strcspn (draft, "\n"));
+
+      draft_text = g_strdup_printf (_("Draft: %s"), first_line);
+      preview = draft_text;
+    }
 
   gtk_label_set_label (self->preview_label, preview != NULL ? preview : "");
   gtk_label_set_label (self->time_label, time != NULL ? time : "");
@@ -220,6 +234,8 @@ sotto_conversation_row_init (SottoConversationRow *self)
   g_signal_group_connect_object (self->conversation_signals, "notify::last-activity",
                                  G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->conversation_signals, "notify::draft",
                                  G_CALLBACK (sotto_conversation_row_update_activity), self, G_CONNECT_SWAPPED);
 
   self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);

@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-contact.h"
+#include "sotto-content.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-safety-number-dialog.h"
@@ -23,9 +24,14 @@ struct _SottoConversationView
   SottoConversation *conversation;
   GSignalGroup *contact_signals;
   GSignalGroup *messages_signals;
+  GSignalGroup *conversation_signals;
+  SottoMessage *first_unread;
   GCancellable *cancellable;
   guint scroll_source;
+  guint draft_source;
   gboolean folded;
+  gboolean at_end;
+  double end_value;  /* where the view was when at_end was last decided */
 
   GtkWidget *box;
   AdwWindowTitle *title;
@@ -33,7 +39,10 @@ struct _SottoConversationView
   GtkLabel *banner_label;
   GtkScrolledWindow *scroller;
   GtkListView *timeline;
+  GtkWidget *jump_button;
+  GtkLabel *jump_count_label;
   GtkLabel *held_label;
+  GtkLabel *too_long_label;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -42,6 +51,7 @@ enum {
   PROP_0,
   PROP_CONVERSATION,
   PROP_FOLDED,
+  PROP_AT_END,
   N_PROPS
 };
 
@@ -74,14 +84,102 @@ sotto_conversation_view_dup_text (SottoConversationView *self)
   return g_strstrip (g_steal_pointer (&text));
 }
 
+/* How many characters at the end of @text do not fit into one message,
+ * whose limit counts bytes: removing that many makes it fit. */
+static glong
+characters_over_limit (const char *text)
+{
+  const char *end = text + SOTTO_CONTENT_MAX_TEXT;
+
+  if (strlen (text) <= SOTTO_CONTENT_MAX_TEXT)
+    return 0;
+
+  /* Back to the start of the character the limit cuts through. */
+  end = g_utf8_find_prev_char (text, end + 1);
+
+  return g_utf8_strlen (end, -1);
+}
+
+/* How long the composer rests before what it holds is stored. */
+#define DRAFT_SAVE_DELAY_MS 1000
+
+static void
+sotto_conversation_view_save_draft_cb (GObject      *object,
+                                       GAsyncResult *result,
+                                       gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_conversation_save_draft_finish (SOTTO_CONVERSATION (object), result, &error))
+    g_warning ("Could not keep the draft: %s", error->message);
+}
+
+/* Stores what the composer holds as the conversation's draft, so that
+ * nothing typed is lost to a switch of conversation, a restart or a
+ * crash. */
+static void
+sotto_conversation_view_save_draft (SottoConversationView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+  const char *draft;
+
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+
+  if (self->conversation == NULL)
+    return;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  draft = sotto_conversation_get_draft (self->conversation);
+  if (g_strcmp0 (text, draft != NULL ? draft : "") == 0)
+    return;
+
+  sotto_conversation_save_draft_async (self->conversation, text, NULL,
+                                       sotto_conversation_view_save_draft_cb, NULL);
+}
+
+static gboolean
+sotto_conversation_view_draft_timeout_cb (gpointer user_data)
+{
+  SottoConversationView *self = user_data;
+
+  self->draft_source = 0;
+  sotto_conversation_view_save_draft (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sotto_conversation_view_text_changed_cb (SottoConversationView *self)
+{
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+  self->draft_source = g_timeout_add (DRAFT_SAVE_DELAY_MS, sotto_conversation_view_draft_timeout_cb, self);
+}
+
 static void
 sotto_conversation_view_update_actions (SottoConversationView *self)
 {
   g_autofree char *text = sotto_conversation_view_dup_text (self);
   gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
+  glong excess = characters_over_limit (text);
+
+  /* A message too long to send stays in the composer, and the user
+   * learns how much to cut before trying, not after losing it. */
+  if (excess > 0)
+    {
+      g_autofree char *too_long = g_strdup_printf (ngettext ("This message is %ld character too long to send.",
+                                                             "This message is %ld characters too long to send.",
+                                                             excess),
+                                                   excess);
+
+      gtk_label_set_label (self->too_long_label, too_long);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->too_long_label), excess > 0);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.send",
-                                 self->conversation != NULL && !held && text[0] != '\0');
+                                 self->conversation != NULL && !held && text[0] != '\0' && excess == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.show-safety-number",
                                  self->conversation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.accept-identity", held);
@@ -189,6 +287,75 @@ sotto_conversation_view_is_at_end (SottoConversationView *self)
          >= gtk_adjustment_get_upper (adjustment) - 48;
 }
 
+/* The way back to the newest message, for a reader of older ones, with
+ * the number of messages that came meanwhile. */
+static void
+sotto_conversation_view_update_jump_button (SottoConversationView *self)
+{
+  guint unread = self->conversation != NULL ? sotto_conversation_get_unread_count (self->conversation) : 0;
+  g_autofree char *count = g_strdup_printf ("%u", unread);
+
+  gtk_label_set_label (self->jump_count_label, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->jump_count_label), unread > 0);
+  gtk_widget_set_visible (self->jump_button, self->conversation != NULL && !self->at_end);
+}
+
+/* Follows whether the newest messages are on screen, which is when the
+ * window may count them read. */
+static void
+sotto_conversation_view_update_at_end (SottoConversationView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  gboolean at_end = sotto_conversation_view_is_at_end (self);
+
+  self->end_value = gtk_adjustment_get_value (adjustment);
+
+  if (self->at_end != at_end)
+    {
+      self->at_end = at_end;
+      sotto_conversation_view_update_jump_button (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+}
+
+/* The timeline grew or the window changed size: a reader at the end
+ * stays there; elsewhere the view does not move. */
+static void
+sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  /* A scroll that the list view answers with a new size arrives here
+   * before its value-changed reaches this view: only an unmoved reader
+   * is taken along. */
+  if (self->at_end && gtk_adjustment_get_value (adjustment) == self->end_value)
+    sotto_conversation_view_queue_scroll_to_end (self);
+  else
+    sotto_conversation_view_update_at_end (self);
+}
+
+/* Moves the "New Messages" divider to @message, or takes it away. */
+static void
+sotto_conversation_view_set_first_unread (SottoConversationView *self,
+                                          SottoMessage          *message)
+{
+  if (!g_set_object (&self->first_unread, message))
+    return;
+
+  /* Rows bound before the change learn of it here, the others on bind. */
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->timeline));
+       item != NULL;
+       item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (SOTTO_IS_MESSAGE_ROW (row))
+        sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (row),
+                                            message != NULL
+                                            && sotto_message_row_get_message (SOTTO_MESSAGE_ROW (row)) == message);
+    }
+}
+
 static void
 sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
                                              guint                  position,
@@ -197,10 +364,80 @@ sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
                                              GListModel            *messages)
 {
   /* Follow new messages only when the reader is at the end already:
-   * someone reading history must not be yanked away from it. */
-  if (added > 0 && position + added == g_list_model_get_n_items (messages)
-      && sotto_conversation_view_is_at_end (self))
+   * someone reading history must not be yanked away from it, and sees
+   * where the new messages start instead. */
+  if (added > 0 && position + added == g_list_model_get_n_items (messages))
+    {
+      if (self->at_end)
+        sotto_conversation_view_queue_scroll_to_end (self);
+      else if (self->first_unread == NULL)
+        {
+          g_autoptr(SottoMessage) first = g_list_model_get_item (messages, position);
+
+          if (sotto_message_get_direction (first) == SOTTO_MESSAGE_DIRECTION_INCOMING)
+            sotto_conversation_view_set_first_unread (self, first);
+        }
+    }
+}
+
+/* Shows the conversation's list of messages. */
+static void
+sotto_conversation_view_show_messages (SottoConversationView *self)
+{
+  GListModel *messages = self->conversation != NULL ? sotto_conversation_get_messages (self->conversation) : NULL;
+  g_autoptr(GtkNoSelection) selection = NULL;
+
+  g_signal_group_set_target (self->messages_signals, messages);
+
+  if (messages != NULL)
+    selection = gtk_no_selection_new (g_object_ref (messages));
+  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
+}
+
+/* A deletion replaced the list: the view shows the new one where the
+ * reader was. */
+static void
+sotto_conversation_view_messages_replaced_cb (SottoConversationView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double value = gtk_adjustment_get_value (adjustment);
+  gboolean at_end = self->at_end;
+
+  sotto_conversation_view_set_first_unread (self, NULL);
+  sotto_conversation_view_show_messages (self);
+
+  if (at_end)
     sotto_conversation_view_queue_scroll_to_end (self);
+  else
+    gtk_adjustment_set_value (adjustment, value);
+}
+
+static void
+sotto_conversation_view_delete_message_cb (GObject      *object,
+                                           GAsyncResult *result,
+                                           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* A message that went into the outbox again meanwhile stays. */
+  if (!sotto_conversation_delete_message_finish (SOTTO_CONVERSATION (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BUSY))
+    g_warning ("Could not delete the message: %s", error->message);
+}
+
+static void
+sotto_conversation_view_delete_message (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+
+  if (self->conversation == NULL)
+    return;
+
+  sotto_conversation_delete_message_async (self->conversation, g_variant_get_string (parameter, NULL),
+                                           self->cancellable, sotto_conversation_view_delete_message_cb, NULL);
 }
 
 static void
@@ -229,6 +466,8 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
                                  gtk_list_item_get_item (item),
                                  sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
                                  previous);
+  sotto_message_row_set_first_unread (row, self->first_unread != NULL
+                                           && gtk_list_item_get_item (item) == (gpointer) self->first_unread);
 }
 
 static void
@@ -237,6 +476,7 @@ sotto_conversation_view_unbind_row_cb (GtkSignalListItemFactory *factory,
                                        gpointer                  user_data)
 {
   sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL, NULL, NULL);
+  sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), FALSE);
 }
 
 static void
@@ -255,6 +495,14 @@ sotto_conversation_view_send (GtkWidget  *widget,
   gtk_widget_activate_action (widget, "win.send-message", "s", text);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
   sotto_conversation_view_queue_scroll_to_end (self);
+}
+
+static void
+sotto_conversation_view_scroll_to_end (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *parameter)
+{
+  sotto_conversation_view_queue_scroll_to_end (SOTTO_CONVERSATION_VIEW (widget));
 }
 
 static void
@@ -319,6 +567,7 @@ sotto_conversation_view_dispose (GObject *object)
 {
   SottoConversationView *self = (SottoConversationView *) object;
 
+  sotto_conversation_view_save_draft (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
 
@@ -326,6 +575,8 @@ sotto_conversation_view_dispose (GObject *object)
 
   g_clear_object (&self->contact_signals);
   g_clear_object (&self->messages_signals);
+  g_clear_object (&self->conversation_signals);
+  g_clear_object (&self->first_unread);
   g_clear_object (&self->conversation);
   g_clear_object (&self->cancellable);
 
@@ -348,6 +599,10 @@ sotto_conversation_view_get_property (GObject    *object,
 
     case PROP_FOLDED:
       g_value_set_boolean (value, self->folded);
+      break;
+
+    case PROP_AT_END:
+      g_value_set_boolean (value, self->at_end);
       break;
 
     default:
@@ -408,6 +663,17 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                           FALSE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversationView:at-end:
+   *
+   * Whether the timeline shows its newest messages: only then have the
+   * messages that arrived while the user read older ones been seen.
+   */
+  properties [PROP_AT_END] =
+    g_param_spec_boolean ("at-end", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
@@ -417,7 +683,10 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, banner_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -427,6 +696,15 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                                    sotto_conversation_view_show_safety_number);
   gtk_widget_class_install_action (widget_class, "conversation.accept-identity", NULL,
                                    sotto_conversation_view_accept_identity);
+  gtk_widget_class_install_action (widget_class, "conversation.scroll-to-end", NULL,
+                                   sotto_conversation_view_scroll_to_end);
+  gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
+                                   sotto_conversation_view_delete_message);
+  /* From the timeline; in the composer End and Ctrl+End move the cursor. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, 0, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, GDK_CONTROL_MASK, "conversation.scroll-to-end", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, GDK_CONTROL_MASK, "conversation.scroll-to-end", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "conversationview");
@@ -439,8 +717,14 @@ sotto_conversation_view_init (SottoConversationView *self)
   GtkEventController *keys;
 
   self->cancellable = g_cancellable_new ();
+  self->at_end = TRUE;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
+                           G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
+                           G_CALLBACK (sotto_conversation_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
@@ -457,6 +741,9 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
                            G_CALLBACK (sotto_conversation_view_update_actions),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
+                           G_CALLBACK (sotto_conversation_view_text_changed_cb),
+                           self, G_CONNECT_SWAPPED);
 
   self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);
   g_signal_group_connect_object (self->contact_signals, "notify::sending-held",
@@ -466,11 +753,39 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_group_connect_object (self->contact_signals, "notify::verification-state",
                                  G_CALLBACK (sotto_conversation_view_update_contact), self, G_CONNECT_SWAPPED);
 
+  self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
+  g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_conversation_view_update_jump_button), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->conversation_signals, "notify::messages",
+                                 G_CALLBACK (sotto_conversation_view_messages_replaced_cb), self, G_CONNECT_SWAPPED);
+
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_object (self->messages_signals, "items-changed",
                                  G_CALLBACK (sotto_conversation_view_messages_changed_cb), self, G_CONNECT_SWAPPED);
 
   sotto_conversation_view_update_actions (self);
+}
+
+/**
+ * sotto_conversation_view_focus_composer:
+ * @self: a #SottoConversationView
+ *
+ * Puts the keyboard focus where the user writes.
+ */
+void
+sotto_conversation_view_focus_composer (SottoConversationView *self)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->text_view));
+}
+
+gboolean
+sotto_conversation_view_get_at_end (SottoConversationView *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_VIEW (self), FALSE);
+
+  return self->at_end;
 }
 
 SottoConversation *
@@ -485,30 +800,53 @@ void
 sotto_conversation_view_set_conversation (SottoConversationView *self,
                                           SottoConversation     *conversation)
 {
-  g_autoptr(GtkNoSelection) selection = NULL;
+  g_autoptr(SottoMessage) first_unread = NULL;
   GListModel *messages = NULL;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
   g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
 
-  if (!g_set_object (&self->conversation, conversation))
+  if (self->conversation == conversation)
     return;
+
+  sotto_conversation_view_save_draft (self);
+  g_set_object (&self->conversation, conversation);
 
   if (conversation != NULL)
     messages = sotto_conversation_get_messages (conversation);
 
   g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
-  g_signal_group_set_target (self->messages_signals, messages);
+  g_signal_group_set_target (self->conversation_signals, conversation);
 
-  if (messages != NULL)
-    selection = gtk_no_selection_new (g_object_ref (messages));
-  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
+  /* What arrived since the user last read the conversation starts below
+   * the divider. */
+  first_unread = NULL;
+  if (conversation != NULL)
+    {
+      guint unread = sotto_conversation_get_unread_count (conversation);
+      guint n_messages = g_list_model_get_n_items (messages);
 
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+      if (unread > 0 && unread <= n_messages)
+        first_unread = g_list_model_get_item (messages, n_messages - unread);
+    }
+  sotto_conversation_view_set_first_unread (self, first_unread);
+  sotto_conversation_view_show_messages (self);
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
+                            conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
+                            ? sotto_conversation_get_draft (conversation) : "",
+                            -1);
+  g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);
 
   /* A conversation opens on its newest messages. */
+  if (!self->at_end)
+    {
+      self->at_end = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+  sotto_conversation_view_update_jump_button (self);
   sotto_conversation_view_queue_scroll_to_end (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);

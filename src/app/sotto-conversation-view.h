@@ -20,5 +20,7 @@ GtkWidget         *sotto_conversation_view_new              (void);
 SottoConversation *sotto_conversation_view_get_conversation (SottoConversationView *self);
 void               sotto_conversation_view_set_conversation (SottoConversationView *self,
                                                              SottoConversation     *conversation);
+void               sotto_conversation_view_focus_composer   (SottoConversationView *self);
+gboolean           sotto_conversation_view_get_at_end       (SottoConversationView *self);
 
 G_END_DECLS

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "sotto-message-row.h"
@@ -24,13 +26,18 @@ struct _SottoMessageRow
 
   GtkWidget *box;
   GtkLabel *day_label;
+  GtkLabel *unread_label;
   GtkWidget *event_box;
   GtkLabel *event_label;
   GtkWidget *bubble;
   GtkLabel *body_label;
   GtkLabel *time_label;
   GtkImage *state_icon;
+  GtkWidget *menu;
 };
+
+/* Messages from one side less than this far apart form a group. */
+#define GROUP_SECONDS (5 * 60)
 
 G_DEFINE_FINAL_TYPE (SottoMessageRow, sotto_message_row, GTK_TYPE_WIDGET)
 
@@ -40,12 +47,123 @@ sotto_message_row_new (void)
   return g_object_new (SOTTO_TYPE_MESSAGE_ROW, NULL);
 }
 
-static gint64
-message_time (SottoMessage *message)
+/* When the sender wrote the message, which the bubble shows and the days
+ * are made of.  The sender's clock says so, and a time no calendar can
+ * show (a hostile or broken sender's) falls back to when it arrived. */
+static GDateTime *
+message_sent_time (SottoMessage *message)
 {
-  if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_INCOMING)
-    return sotto_message_get_received_at (message);
-  return sotto_message_get_sent_at (message);
+  GDateTime *time = g_date_time_new_from_unix_local (sotto_message_get_sent_at (message) / 1000);
+
+  if (time == NULL)
+    time = g_date_time_new_from_unix_local (sotto_message_get_received_at (message) / 1000);
+  if (time == NULL)
+    time = g_date_time_new_from_unix_local (0);
+
+  return time;
+}
+
+static gboolean
+is_same_day (GDateTime *a,
+             GDateTime *b)
+{
+  return g_date_time_get_year (a) == g_date_time_get_year (b)
+         && g_date_time_get_day_of_year (a) == g_date_time_get_day_of_year (b);
+}
+
+/* Says when an incoming message arrived, if that is not the minute it
+ * was sent: a message held up on the way shows both. */
+static char *
+dup_received_tooltip (SottoMessage *message,
+                      GDateTime    *sent,
+                      const char   *sent_text)
+{
+  g_autoptr(GDateTime) received = g_date_time_new_from_unix_local (sotto_message_get_received_at (message) / 1000);
+  g_autofree char *received_text = NULL;
+  g_autofree char *received_date = NULL;
+
+  if (received == NULL)
+    return NULL;
+
+  received_text = g_date_time_format (received, _("%H:%M"));
+  if (is_same_day (sent, received))
+    return g_strcmp0 (sent_text, received_text) != 0
+           ? g_strdup_printf (_("Received at %s"), received_text) : NULL;
+
+  /* Translators: a date, see strftime(3) */
+  received_date = g_date_time_format (received, _("%-d %B %Y"));
+  /* Translators: the first %s is a date, the second a time */
+  return g_strdup_printf (_("Received on %s at %s"), received_date, received_text);
+}
+
+/* Characters without a space after which a break opportunity is added. */
+#define LONGEST_UNBROKEN_RUN 24
+
+/* Appends @len bytes of @text as markup.  Pango lays out a wrapping line
+ * with no break opportunity in time that grows with the square of its
+ * length (a message of 8000 letters without a space took 80 seconds), so
+ * long runs get zero-width spaces: anyone who can write to the user
+ * could otherwise freeze the window with one message. */
+static void
+append_breakable_markup (GString    *markup,
+                         const char *text,
+                         gssize      len)
+{
+  const char *end = text + len;
+  guint run = 0;
+
+  for (const char *p = text; p < end; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      g_autofree char *escaped = g_markup_escape_text (p, g_utf8_next_char (p) - p);
+
+      g_string_append (markup, escaped);
+
+      if (g_unichar_isspace (c))
+        run = 0;
+      else if (++run == LONGEST_UNBROKEN_RUN)
+        {
+          g_string_append_unichar (markup, 0x200B);
+          run = 0;
+        }
+    }
+}
+
+/* The text as Pango markup in which web addresses are links.  Only
+ * http and https: a message must not make a click run anything else. */
+static char *
+dup_markup_with_links (const char *text)
+{
+  static GRegex *address_regex;
+  g_autoptr(GMatchInfo) match = NULL;
+  GString *markup = g_string_new (NULL);
+  const char *rest = text;
+
+  /* An address ends before trailing punctuation, as in "see https://x.org." */
+  if (g_once_init_enter (&address_regex))
+    g_once_init_leave (&address_regex,
+                       g_regex_new ("\\bhttps?://[^\\s<>\"]*[^\\s<>\".,;:!?'()\\[\\]]",
+                                    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL));
+
+  for (g_regex_match (address_regex, text, 0, &match);
+       g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *address = NULL;
+      int start, end;
+
+      g_match_info_fetch_pos (match, 0, &start, &end);
+      append_breakable_markup (markup, rest, text + start - rest);
+      address = g_markup_escape_text (text + start, end - start);
+      g_string_append_printf (markup, "<a href=\"%s\">", address);
+      append_breakable_markup (markup, text + start, end - start);
+      g_string_append (markup, "</a>");
+      rest = text + end;
+    }
+
+  append_breakable_markup (markup, rest, strlen (rest));
+
+  return g_string_free (markup, FALSE);
 }
 
 static void
@@ -94,12 +212,31 @@ sotto_message_row_update_state (SottoMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->state_icon), TRUE);
 }
 
+/* Only a text message that is loaded has a menu. */
+static void
+sotto_message_row_update_actions (SottoMessageRow *self)
+{
+  gboolean has_text = self->message != NULL && sotto_message_get_loaded (self->message)
+                      && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", has_text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", has_text);
+  /* A message in the outbox may be on its way: it stays until sent. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
+                                 has_text && sotto_message_get_state (self->message) != SOTTO_MESSAGE_STATE_QUEUED);
+}
+
 static void
 sotto_message_row_update (SottoMessageRow *self)
 {
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *time_text = NULL;
+  g_autofree char *received_tooltip = NULL;
+  g_autofree char *markup = NULL;
   gboolean outgoing;
+
+  sotto_message_row_update_actions (self);
 
   /* A placeholder keeps the height of a typical message, so that the
    * list view does not build rows by the hundred to fill the screen
@@ -141,59 +278,232 @@ sotto_message_row_update (SottoMessageRow *self)
       gtk_widget_remove_css_class (self->bubble, "outgoing");
     }
 
-  gtk_label_set_label (self->body_label, sotto_message_get_body (self->message));
+  markup = dup_markup_with_links (sotto_message_get_body (self->message));
+  gtk_label_set_markup (self->body_label, markup);
 
-  time = g_date_time_new_from_unix_local (message_time (self->message) / 1000);
+  time = message_sent_time (self->message);
   /* Translators: the time under a message bubble, see strftime(3) */
-  time_text = time != NULL ? g_date_time_format (time, _("%H:%M")) : g_strdup ("");
+  time_text = g_date_time_format (time, _("%H:%M"));
   gtk_label_set_label (self->time_label, time_text);
+  if (!outgoing)
+    received_tooltip = dup_received_tooltip (self->message, time, time_text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), received_tooltip);
 
   sotto_message_row_update_state (self);
 }
 
-static gboolean
-is_same_day (SottoMessage *a,
-             SottoMessage *b)
+static guint
+julian_day (GDateTime *time)
 {
-  g_autoptr(GDateTime) day_a = g_date_time_new_from_unix_local (message_time (a) / 1000);
-  g_autoptr(GDateTime) day_b = g_date_time_new_from_unix_local (message_time (b) / 1000);
+  g_autoptr(GDate) date = g_date_new_dmy (g_date_time_get_day_of_month (time),
+                                          g_date_time_get_month (time),
+                                          g_date_time_get_year (time));
 
-  return g_date_time_get_year (day_a) == g_date_time_get_year (day_b)
-         && g_date_time_get_day_of_year (day_a) == g_date_time_get_day_of_year (day_b);
+  return g_date_get_julian (date);
 }
 
-/* A row starts a new day when it is the first message or its day differs
- * from the message above; placeholders of pages not yet read show no
- * separator until they are filled in. */
+/**
+ * sotto_message_row_format_day:
+ * @day: a time on the day to name
+ * @now: the current time
+ *
+ * Names a day as a day separator does: Today, Yesterday, the weekday in
+ * the last week, else the date.  Days are counted in Julian days, so
+ * that 31 December is Yesterday on 1 January.
+ *
+ * Returns: (transfer full): the name of the day
+ */
+char *
+sotto_message_row_format_day (GDateTime *day,
+                              GDateTime *now)
+{
+  guint today;
+  guint that_day;
+
+  g_return_val_if_fail (day != NULL, NULL);
+  g_return_val_if_fail (now != NULL, NULL);
+
+  today = julian_day (now);
+  that_day = julian_day (day);
+
+  if (that_day == today)
+    return g_strdup (_("Today"));
+  if (that_day + 1 == today)
+    return g_strdup (_("Yesterday"));
+  if (that_day < today && that_day + 7 > today)
+    /* Translators: a day separator for a day of the last week, see strftime(3) */
+    return g_date_time_format (day, _("%A"));
+  if (g_date_time_get_year (day) == g_date_time_get_year (now))
+    /* Translators: a day separator for a day of this year, see strftime(3) */
+    return g_date_time_format (day, _("%A, %-d %B"));
+  /* Translators: a day separator for a day of another year, see strftime(3) */
+  return g_date_time_format (day, _("%A, %-d %B %Y"));
+}
+
+/* What the row shows because of the message above it: a separator when
+ * it starts a new day (or the conversation), and a tighter fit to a
+ * message from the same side a moment before.  Placeholders of pages
+ * not yet read show neither until they are filled in. */
 static void
-sotto_message_row_update_day (SottoMessageRow *self)
+sotto_message_row_update_context (SottoMessageRow *self)
 {
   gboolean new_day = FALSE;
+  gboolean grouped = FALSE;
 
   if (self->message != NULL && sotto_message_get_loaded (self->message))
     {
       if (self->previous == NULL)
         new_day = TRUE;
       else if (sotto_message_get_loaded (self->previous))
-        new_day = !is_same_day (self->message, self->previous);
+        {
+          g_autoptr(GDateTime) time = message_sent_time (self->message);
+          g_autoptr(GDateTime) previous_time = message_sent_time (self->previous);
+          GTimeSpan gap = g_date_time_difference (time, previous_time);
+
+          new_day = !is_same_day (time, previous_time);
+          grouped = !new_day
+                    && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT
+                    && sotto_message_get_kind (self->previous) == SOTTO_MESSAGE_KIND_TEXT
+                    && sotto_message_get_direction (self->message) == sotto_message_get_direction (self->previous)
+                    && gap >= 0 && gap < GROUP_SECONDS * G_TIME_SPAN_SECOND;
+        }
     }
 
   if (new_day)
     {
-      g_autoptr(GDateTime) day = g_date_time_new_from_unix_local (message_time (self->message) / 1000);
-      /* Translators: a day separator in the conversation, see strftime(3) */
-      g_autofree char *label = g_date_time_format (day, _("%A, %e %B %Y"));
+      g_autoptr(GDateTime) day = message_sent_time (self->message);
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *label = sotto_message_row_format_day (day, now);
 
       gtk_label_set_label (self->day_label, label);
     }
 
   gtk_widget_set_visible (GTK_WIDGET (self->day_label), new_day);
+  if (grouped)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "grouped");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "grouped");
+}
+
+/* The message menu */
+
+static void
+sotto_message_row_copy_text (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), sotto_message_get_body (self->message));
+}
+
+/* The conversation view deletes it; the other side keeps its copy. */
+static void
+sotto_message_row_delete (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+
+  gtk_widget_activate_action (widget, "conversation.delete-message", "s",
+                              sotto_message_get_id (self->message));
+}
+
+static void
+sotto_message_row_copy_time (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+  g_autoptr(GDateTime) time = message_sent_time (self->message);
+  /* Translators: a message's time as Copy Time puts it on the clipboard, see strftime(3) */
+  g_autofree char *text = g_date_time_format (time, _("%-d %B %Y %H:%M"));
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
+}
+
+/* Opens the menu at @x, @y in the row, or below the bubble when the
+ * keyboard asked for it (negative @x). */
+static void
+sotto_message_row_popup_menu_at (SottoMessageRow *self,
+                                 double           x,
+                                 double           y)
+{
+  GdkRectangle rectangle = { (int) x, (int) y, 1, 1 };
+
+  if (self->menu == NULL)
+    {
+      g_autoptr(GMenu) model = g_menu_new ();
+
+      g_menu_append (model, _("_Copy Text"), "message.copy-text");
+      g_menu_append (model, _("Copy _Time"), "message.copy-time");
+      g_menu_append (model, _("_Delete for Me"), "message.delete");
+      self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
+      gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+    }
+
+  if (x < 0)
+    {
+      graphene_rect_t bounds;
+
+      if (!gtk_widget_compute_bounds (self->bubble, GTK_WIDGET (self), &bounds))
+        return;
+      rectangle = (GdkRectangle) { (int) bounds.origin.x, (int) bounds.origin.y,
+                                   (int) bounds.size.width, (int) bounds.size.height };
+    }
+
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu), &rectangle);
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+static void
+sotto_message_row_show_menu (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  sotto_message_row_popup_menu_at (SOTTO_MESSAGE_ROW (widget), -1, -1);
+}
+
+/* A right click or a long press on the bubble, at @x, @y in the bubble. */
+static void
+sotto_message_row_bubble_pressed (SottoMessageRow *self,
+                                  GtkGesture      *gesture,
+                                  double           x,
+                                  double           y)
+{
+  double row_x, row_y;
+
+  gtk_gesture_set_state (gesture, GTK_EVENT_SEQUENCE_CLAIMED);
+  if (gtk_widget_translate_coordinates (self->bubble, GTK_WIDGET (self), x, y, &row_x, &row_y))
+    sotto_message_row_popup_menu_at (self, MAX (row_x, 0), MAX (row_y, 0));
+}
+
+static void
+sotto_message_row_right_click_cb (GtkGestureClick *gesture,
+                                  int              n_press,
+                                  double           x,
+                                  double           y,
+                                  SottoMessageRow *self)
+{
+  sotto_message_row_bubble_pressed (self, GTK_GESTURE (gesture), x, y);
+}
+
+static void
+sotto_message_row_long_press_cb (GtkGestureLongPress *gesture,
+                                 double               x,
+                                 double               y,
+                                 SottoMessageRow     *self)
+{
+  sotto_message_row_bubble_pressed (self, GTK_GESTURE (gesture), x, y);
 }
 
 static void
 sotto_message_row_dispose (GObject *object)
 {
   SottoMessageRow *self = (SottoMessageRow *) object;
+
+  g_clear_pointer (&self->menu, gtk_widget_unparent);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_MESSAGE_ROW);
 
@@ -217,12 +527,20 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, day_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, unread_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, state_icon);
+
+  gtk_widget_class_install_action (widget_class, "message.copy-text", NULL, sotto_message_row_copy_text);
+  gtk_widget_class_install_action (widget_class, "message.copy-time", NULL, sotto_message_row_copy_time);
+  gtk_widget_class_install_action (widget_class, "message.delete", NULL, sotto_message_row_delete);
+  gtk_widget_class_install_action (widget_class, "message.show-menu", NULL, sotto_message_row_show_menu);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.show-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.show-menu", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "messagerow");
@@ -231,13 +549,29 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
 static void
 sotto_message_row_init (SottoMessageRow *self)
 {
+  GtkGesture *right_click;
+  GtkGesture *long_press;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The row takes the keyboard focus, so that the Menu key (or
+   * Shift+F10) opens the menu of the message it is on. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+
+  right_click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (right_click), GDK_BUTTON_SECONDARY);
+  g_signal_connect (right_click, "pressed", G_CALLBACK (sotto_message_row_right_click_cb), self);
+  gtk_widget_add_controller (self->bubble, GTK_EVENT_CONTROLLER (right_click));
+
+  long_press = gtk_gesture_long_press_new ();
+  g_signal_connect (long_press, "pressed", G_CALLBACK (sotto_message_row_long_press_cb), self);
+  gtk_widget_add_controller (self->bubble, GTK_EVENT_CONTROLLER (long_press));
 
   /* Messages of a paged list arrive as placeholders and are filled in
    * when their page loads; the row follows that and every state change. */
   self->message_signals = g_signal_group_new (SOTTO_TYPE_MESSAGE);
   g_signal_group_connect_object (self->message_signals, "notify::loaded",
-                                 G_CALLBACK (sotto_message_row_update_day), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (sotto_message_row_update_context), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::loaded",
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::state",
@@ -245,7 +579,7 @@ sotto_message_row_init (SottoMessageRow *self)
 
   self->previous_signals = g_signal_group_new (SOTTO_TYPE_MESSAGE);
   g_signal_group_connect_object (self->previous_signals, "notify::loaded",
-                                 G_CALLBACK (sotto_message_row_update_day), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (sotto_message_row_update_context), self, G_CONNECT_SWAPPED);
 }
 
 SottoMessage *
@@ -279,6 +613,23 @@ sotto_message_row_set_message (SottoMessageRow *self,
   g_signal_group_set_target (self->message_signals, message);
   g_signal_group_set_target (self->previous_signals, previous);
 
-  sotto_message_row_update_day (self);
+  sotto_message_row_update_context (self);
   sotto_message_row_update (self);
+}
+
+/**
+ * sotto_message_row_set_first_unread:
+ * @self: a #SottoMessageRow
+ * @first_unread: whether the row's message is the first that arrived
+ *   since the user last saw the conversation's end
+ *
+ * Shows the divider above which the user has read everything.
+ */
+void
+sotto_message_row_set_first_unread (SottoMessageRow *self,
+                                    gboolean         first_unread)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_label), first_unread);
 }

@@ -22,5 +22,9 @@ void          sotto_message_row_set_message  (SottoMessageRow *self,
                                               SottoMessage    *message,
                                               const char      *contact_name,
                                               SottoMessage    *previous);
+void          sotto_message_row_set_first_unread (SottoMessageRow *self,
+                                                  gboolean         first_unread);
+char         *sotto_message_row_format_day   (GDateTime       *day,
+                                              GDateTime       *now) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

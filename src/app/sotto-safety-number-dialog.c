@@ -173,8 +173,8 @@ sotto_safety_number_dialog_set_contact (SottoSafetyNumberDialog *self,
 
   explanation = g_strdup_printf (_("If the numbers on your device and on %s’s device match, "
                                    "your conversation is end-to-end encrypted between the two of you "
-                                   "and nobody sits in between. Compare them in person, "
-                                   "or scan the code with the other device."),
+                                   "and nobody sits in between. Meet and compare the numbers, "
+                                   "or let your contact scan this code."),
                                  name);
   gtk_label_set_label (self->explanation, explanation);
 

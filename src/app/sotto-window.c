@@ -15,7 +15,9 @@
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-row.h"
 #include "sotto-conversation-view.h"
+#include "sotto-error-text.h"
 #include "sotto-message.h"
+#include "sotto-relay-address.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
 
@@ -31,9 +33,13 @@ struct _SottoWindow
   char            *query_folded;  /* the search, casefolded once per change */
   GtkFilterListModel *filtered;
   gboolean creating_passphrase;
+  guint username_check_source;
+  AdwMessageDialog *new_conversation_dialog;  /* weak */
+  char *looked_up_username;
 
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack;
+  GtkLabel *loading_label;
   AdwStatusPage *error_page;
   AdwStatusPage *passphrase_page;
   AdwPasswordEntryRow *passphrase_row;
@@ -72,6 +78,15 @@ sotto_window_show_error (SottoWindow  *self,
   gtk_stack_set_visible_child_name (self->main_stack, "error");
 }
 
+/* The spinner says what it waits for. */
+static void
+sotto_window_show_loading (SottoWindow *self,
+                           const char  *doing)
+{
+  gtk_label_set_label (self->loading_label, doing);
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+}
+
 static void
 sotto_window_toast (SottoWindow *self,
                     const char  *message)
@@ -99,8 +114,18 @@ sotto_window_mark_read_cb (GObject      *object,
     g_debug ("Could not mark messages read: %s", error->message);
 }
 
+static gboolean
+sotto_window_shows_only_sidebar (SottoWindow *self)
+{
+  return adw_leaflet_get_folded (self->leaflet)
+         && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack);
+}
+
 /* What the user sees is read: only when the window is active, so that a
- * message arriving behind another window still counts as unread. */
+ * message arriving behind another window still counts as unread, and
+ * only when the timeline shows its newest messages, so that no read
+ * receipt goes out for a message that arrived while the user was
+ * reading older ones. */
 static void
 sotto_window_mark_shown_read (SottoWindow *self)
 {
@@ -110,8 +135,8 @@ sotto_window_mark_shown_read (SottoWindow *self)
 
   if (conversation == NULL || !gtk_window_is_active (GTK_WINDOW (self))
       || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
-      || (adw_leaflet_get_folded (self->leaflet)
-          && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack)))
+      || sotto_window_shows_only_sidebar (self)
+      || !sotto_conversation_view_get_at_end (self->conversation_view))
     return;
 
   notification_id = g_strdup_printf ("message-%s",
@@ -123,6 +148,37 @@ sotto_window_mark_shown_read (SottoWindow *self)
                                      sotto_window_mark_read_cb, NULL);
 }
 
+/* The highlighted row is the open conversation's, however it was opened
+ * (a click, a notification, the new-conversation dialog) and wherever
+ * the list moves it.  A narrow window showing only the list highlights
+ * nothing, so that a tap on any row, the last one too, opens it. */
+static void
+sotto_window_sync_selection (SottoWindow *self)
+{
+  GtkSingleSelection *selection = GTK_SINGLE_SELECTION (gtk_list_view_get_model (self->conversation_list));
+  SottoConversation *conversation = sotto_window_get_conversation (self);
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  if (selection == NULL)
+    return;
+
+  if (conversation != NULL && !sotto_window_shows_only_sidebar (self))
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+
+      for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
+        {
+          g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+
+          if (item == conversation)
+            position = i;
+        }
+    }
+
+  if (gtk_single_selection_get_selected (selection) != position)
+    gtk_single_selection_set_selected (selection, position);
+}
+
 static void
 sotto_window_select_conversation (SottoWindow       *self,
                                   SottoConversation *conversation)
@@ -130,7 +186,23 @@ sotto_window_select_conversation (SottoWindow       *self,
   sotto_conversation_view_set_conversation (self->conversation_view, conversation);
   gtk_stack_set_visible_child_name (self->content_stack, "conversation");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  /* Whoever opens a conversation is about to write in it. */
+  sotto_conversation_view_focus_composer (self->conversation_view);
+  sotto_window_sync_selection (self);
   sotto_window_mark_shown_read (self);
+}
+
+/* Selecting a row, with the pointer or the arrow keys, opens it. */
+static void
+sotto_window_selection_changed_cb (SottoWindow        *self,
+                                   GParamSpec         *pspec,
+                                   GtkSingleSelection *selection)
+{
+  SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
+
+  if (selected != NULL
+      && (selected != sotto_window_get_conversation (self) || sotto_window_shows_only_sidebar (self)))
+    sotto_window_select_conversation (self, selected);
 }
 
 static void
@@ -286,15 +358,21 @@ sotto_window_show_chats (SottoWindow    *self,
 
   g_set_object (&self->messenger, messenger);
   conversations = G_LIST_MODEL (sotto_messenger_get_conversations (messenger));
+  g_settings_bind (self->settings, "send-read-receipts", messenger, "send-read-receipts",
+                   G_SETTINGS_BIND_GET);
 
   gtk_filter_list_model_set_model (self->filtered, conversations);
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (selection, FALSE);
-  gtk_single_selection_set_can_unselect (selection, TRUE);
+  gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
   gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (selection));
+  g_signal_connect_object (selection, "notify::selected",
+                           G_CALLBACK (sotto_window_selection_changed_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (self->filtered, "items-changed",
                            G_CALLBACK (sotto_window_update_sidebar), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->filtered, "items-changed",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   g_signal_connect_object (messenger, "message-received",
                            G_CALLBACK (sotto_window_message_received_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
@@ -398,12 +476,49 @@ sotto_window_open_store (SottoWindow *self,
 {
   GFile *profile = sotto_application_get_profile (sotto_window_get_application (self));
 
-  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  sotto_window_show_loading (self, _("Opening your messages…"));
   sotto_store_open_async (profile, passphrase, self->cancellable,
                           sotto_window_open_store_cb, g_object_ref (self));
 }
 
 /* Onboarding */
+
+/* How long the user stops typing before a username is checked: an error
+ * while the first characters are typed would only get in the way. */
+#define USERNAME_CHECK_DELAY_MS 800
+
+static void
+sotto_window_show_welcome_error (SottoWindow *self,
+                                 const char  *message)
+{
+  gtk_label_set_label (self->welcome_error, message != NULL ? message : "");
+}
+
+/* Says what is wrong with the username, if anything. */
+static gboolean
+sotto_window_check_username (SottoWindow *self)
+{
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+
+  if (sotto_messenger_username_is_valid (username))
+    return TRUE;
+
+  sotto_window_show_welcome_error (self, _("Usernames have 3 to 32 characters: lowercase letters, "
+                                           "digits, dots and underscores."));
+  return FALSE;
+}
+
+static gboolean
+sotto_window_username_paused_cb (gpointer user_data)
+{
+  SottoWindow *self = user_data;
+
+  self->username_check_source = 0;
+  if (gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0')
+    sotto_window_check_username (self);
+
+  return G_SOURCE_REMOVE;
+}
 
 static void
 welcome_changed_cb (SottoWindow *self)
@@ -412,16 +527,12 @@ welcome_changed_cb (SottoWindow *self)
   const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register",
-                                 sotto_messenger_username_is_valid (username) && relay[0] != '\0');
+                                 username[0] != '\0' && relay[0] != '\0');
 
-  if (username[0] != '\0' && !sotto_messenger_username_is_valid (username))
-    {
-      gtk_label_set_label (self->welcome_error,
-                           _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores."));
-      gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), TRUE);
-    }
-  else
-    gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), FALSE);
+  sotto_window_show_welcome_error (self, NULL);
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+  self->username_check_source = g_timeout_add (USERNAME_CHECK_DELAY_MS,
+                                               sotto_window_username_paused_cb, self);
 }
 
 static void
@@ -438,6 +549,8 @@ sotto_window_register_cb (GObject      *object,
   g_autoptr(SottoWindow) self = user_data;
   g_autoptr(SottoMessenger) messenger = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *relay = NULL;
+  g_autofree char *message = NULL;
 
   messenger = sotto_messenger_register_finish (result, &error);
 
@@ -450,8 +563,9 @@ sotto_window_register_cb (GObject      *object,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  gtk_label_set_label (self->welcome_error, error->message);
-  gtk_widget_set_visible (GTK_WIDGET (self->welcome_error), TRUE);
+  relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
+  message = sotto_error_text_describe (error, relay, gtk_editable_get_text (GTK_EDITABLE (self->username_row)));
+  sotto_window_show_welcome_error (self, message);
   gtk_stack_set_visible_child_name (self->main_stack, "welcome");
 }
 
@@ -462,12 +576,15 @@ sotto_window_register (GtkWidget  *widget,
 {
   SottoWindow *self = SOTTO_WINDOW (widget);
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
-  const char *relay = gtk_editable_get_text (GTK_EDITABLE (self->relay_row));
+  g_autofree char *relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
+  g_autofree char *doing = NULL;
 
-  if (!sotto_messenger_username_is_valid (username) || self->store == NULL)
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+  if (!sotto_window_check_username (self) || self->store == NULL)
     return;
 
-  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
+  sotto_window_show_loading (self, doing);
   sotto_messenger_register_async (self->store, relay, username, self->cancellable,
                                   sotto_window_register_cb, g_object_ref (self));
 }
@@ -547,36 +664,81 @@ sotto_window_open_conversation_cb (GObject      *object,
   g_autoptr(SottoWindow) self = user_data;
   g_autoptr(SottoConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  AdwMessageDialog *dialog = self->new_conversation_dialog;
 
   conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
 
   if (conversation != NULL)
-    sotto_window_select_conversation (self, conversation);
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    sotto_window_toast (self, error->message);
+    {
+      if (dialog != NULL)
+        gtk_window_destroy (GTK_WINDOW (dialog));
+      sotto_window_select_conversation (self, conversation);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  message = sotto_error_text_describe (error,
+                                       sotto_account_get_relay_url (sotto_messenger_get_account (self->messenger)),
+                                       self->looked_up_username);
+
+  /* The dialog stays, with what the user typed, to be corrected. */
+  if (dialog != NULL)
+    {
+      adw_message_dialog_set_body (dialog, message);
+      adw_message_dialog_set_response_enabled (dialog, "start", TRUE);
+      gtk_widget_grab_focus (adw_message_dialog_get_extra_child (dialog));
+    }
+  else
+    sotto_window_toast (self, message);
 }
 
 static void
-sotto_window_new_conversation_response_cb (SottoWindow    *self,
-                                           const char     *response,
+sotto_window_new_conversation_response_cb (SottoWindow      *self,
+                                           const char       *response,
                                            AdwMessageDialog *dialog)
 {
   GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
   g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  g_autofree char *looking = NULL;
 
-  if (!g_str_equal (response, "start") || username[0] == '\0')
+  if (!g_str_equal (response, "start"))
+    {
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      return;
+    }
+
+  if (username[0] == '\0')
     return;
 
-  sotto_messenger_open_conversation_async (self->messenger, username, self->cancellable,
+  looking = g_strdup_printf (_("Looking for “%s”…"), username);
+  adw_message_dialog_set_body (dialog, looking);
+  adw_message_dialog_set_response_enabled (dialog, "start", FALSE);
+
+  g_free (self->looked_up_username);
+  self->looked_up_username = g_steal_pointer (&username);
+  sotto_messenger_open_conversation_async (self->messenger, self->looked_up_username, self->cancellable,
                                            sotto_window_open_conversation_cb, g_object_ref (self));
+}
+
+/* A message dialog closes itself on every response; this one stays open
+ * while the username is looked up and when nobody has it, and is
+ * destroyed by the response handler instead.  Connected after the
+ * dialog's own handler, which turns Escape into the "cancel" response. */
+static gboolean
+sotto_window_new_conversation_close_request_cb (SottoWindow *self)
+{
+  return TRUE;
 }
 
 static void
 sotto_window_new_conversation_entry_activate_cb (GtkEntry         *entry,
                                                  AdwMessageDialog *dialog)
 {
-  adw_message_dialog_response (dialog, "start");
-  gtk_window_close (GTK_WINDOW (dialog));
+  if (adw_message_dialog_get_response_enabled (dialog, "start"))
+    adw_message_dialog_response (dialog, "start");
 }
 
 static void
@@ -590,6 +752,12 @@ sotto_window_new_conversation (GtkWidget  *widget,
 
   if (self->messenger == NULL)
     return;
+
+  if (self->new_conversation_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->new_conversation_dialog));
+      return;
+    }
 
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
                                                        _("New Conversation"),
@@ -612,6 +780,12 @@ sotto_window_new_conversation (GtkWidget  *widget,
   g_signal_connect_object (dialog, "response",
                            G_CALLBACK (sotto_window_new_conversation_response_cb),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "close-request",
+                           G_CALLBACK (sotto_window_new_conversation_close_request_cb),
+                           self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+
+  self->new_conversation_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->new_conversation_dialog);
 
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (entry);
@@ -644,6 +818,18 @@ sotto_window_show_sidebar (GtkWidget  *widget,
 
 /* GObject */
 
+/* A closed window leaves its application before the callbacks of what it
+ * started (which hold it alive) return: they are cancelled then, so that
+ * none of them shows anything in a window that is gone.  (GTK 4.8 does
+ * not notify the window's application property when it is destroyed.) */
+static void
+sotto_window_removed_cb (SottoWindow *self,
+                         GtkWindow   *window)
+{
+  if (window == GTK_WINDOW (self))
+    g_cancellable_cancel (self->cancellable);
+}
+
 /* Runs once the window belongs to the application, whose profile it
  * opens; the "application" property is set only after construction. */
 static void
@@ -661,6 +847,9 @@ sotto_window_start (SottoWindow *self)
   g_settings_bind (self->settings, "window-maximized", self, "maximized",
                    G_SETTINGS_BIND_DEFAULT | G_SETTINGS_BIND_NO_SENSITIVITY);
 
+  g_signal_connect_object (sotto_window_get_application (self), "window-removed",
+                           G_CALLBACK (sotto_window_removed_cb), self, G_CONNECT_SWAPPED);
+
   sotto_window_open_store (self, NULL);
 }
 
@@ -670,6 +859,7 @@ sotto_window_dispose (GObject *object)
   SottoWindow *self = (SottoWindow *) object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
 
   if (self->messenger != NULL)
     sotto_messenger_stop (self->messenger);
@@ -681,6 +871,8 @@ sotto_window_dispose (GObject *object)
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
   g_clear_pointer (&self->query_folded, g_free);
+  g_clear_pointer (&self->looked_up_username, g_free);
+  g_clear_weak_pointer (&self->new_conversation_dialog);
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
 
@@ -700,6 +892,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_row);
@@ -730,9 +923,6 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_search);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
 }
 
 static void
@@ -758,6 +948,12 @@ sotto_window_init (SottoWindow *self)
   g_signal_connect_swapped (self, "notify::is-active", G_CALLBACK (sotto_window_mark_shown_read), self);
   g_signal_connect_object (self->leaflet, "notify::visible-child",
                            G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "notify::at-end",
+                           G_CALLBACK (sotto_window_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::folded",
+                           G_CALLBACK (sotto_window_sync_selection), self, G_CONNECT_SWAPPED);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.unlock", FALSE);

@@ -30,5 +30,7 @@ void               _sotto_conversation_apply_identity (SottoConversation      *s
                                                        GBytes                 *identity_key,
                                                        SottoVerificationState  verification_state,
                                                        SottoMessage           *event);
+void               _sotto_conversation_set_stored_draft (SottoConversation *self,
+                                                         const char        *draft);
 
 G_END_DECLS

@@ -35,6 +35,7 @@ struct _SottoConversation
   char *preview;
   gint64 last_activity;
   guint unread_count;
+  char *draft;
 };
 
 /* One change to the conversation: what the store is asked to do, and
@@ -50,14 +51,18 @@ struct _Operation
   OperationApply apply;
 
   SottoMessage *message;
+  char *id;
   GBytes *identity_key;
   SottoMessageState state;
 
+  SottoStoreStateChange change;
   GStrv ids;
   gboolean strict;
   GArray *changes;
   SottoVerificationState verification_state;
   GStrv read_ids;
+  char *draft;
+  guint n_messages;
 };
 
 enum {
@@ -68,6 +73,7 @@ enum {
   PROP_LAST_MESSAGE_PREVIEW,
   PROP_LAST_ACTIVITY,
   PROP_SENDING_HELD,
+  PROP_DRAFT,
   N_PROPS
 };
 
@@ -79,10 +85,12 @@ static void
 operation_free (Operation *operation)
 {
   g_clear_object (&operation->message);
+  g_clear_pointer (&operation->id, g_free);
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
   g_clear_pointer (&operation->ids, g_strfreev);
   g_clear_pointer (&operation->changes, g_array_unref);
+  g_clear_pointer (&operation->draft, g_free);
   g_free (operation);
 }
 
@@ -599,6 +607,222 @@ sotto_conversation_mark_read_finish (SottoConversation  *self,
 }
 
 static void
+sotto_conversation_delete_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GPtrArray) last = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_messages;
+  guint n_unread;
+
+  if (!_sotto_store_delete_message (self->store, self->id, operation->id, &n_messages, &n_unread, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* The list starts again from the store, with the newest message that
+   * remains for its preview. */
+  if (n_messages > 0)
+    {
+      last = _sotto_store_load_messages (self->store, self->id, n_messages - 1, 1, &error);
+      if (last == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      operation->message = g_object_ref (g_ptr_array_index (last, 0));
+    }
+
+  operation->n_messages = n_messages;
+  operation->change.n_unread = n_unread;
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_delete_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
+{
+  g_autofree char *preview = make_preview (operation->message);
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  /* Positions after the deleted message moved down by one: rather than
+   * renumber the pages in memory (and those being read), the list is
+   * replaced, and views follow #SottoConversation:messages. */
+  g_clear_object (&self->messages);
+  self->messages = _sotto_message_list_new (self->store, self->id, operation->n_messages,
+                                            operation->message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MESSAGES]);
+
+  g_set_object (&self->last_message, operation->message);
+  if (g_strcmp0 (preview, self->preview) != 0)
+    {
+      g_free (self->preview);
+      self->preview = g_steal_pointer (&preview);
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
+    }
+
+  sotto_conversation_set_unread_count (self, operation->change.n_unread);
+
+  g_object_thaw_notify (G_OBJECT (self));
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_conversation_delete_message_async:
+ * @self: a #SottoConversation
+ * @id: the message's UUID
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the message is gone from the store
+ * @user_data: data for @callback
+ *
+ * Deletes a message from this device ("Delete for Me"); the other side
+ * keeps its copy.  #SottoConversation:messages is a new list afterwards.
+ * A message still being sent cannot be deleted (%G_IO_ERROR_BUSY).
+ */
+void
+sotto_conversation_delete_message_async (SottoConversation   *self,
+                                         const char          *id,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_delete_apply;
+  operation->id = g_strdup (id);
+
+  sotto_conversation_run (self, operation, sotto_conversation_delete_thread,
+                          sotto_conversation_delete_message_async,
+                          cancellable, callback, user_data);
+}
+
+gboolean
+sotto_conversation_delete_message_finish (SottoConversation  *self,
+                                          GAsyncResult       *result,
+                                          GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+sotto_conversation_set_draft (SottoConversation *self,
+                              const char        *draft)
+{
+  if (draft != NULL && draft[0] == '\0')
+    draft = NULL;
+
+  if (g_strcmp0 (self->draft, draft) == 0)
+    return;
+
+  g_free (self->draft);
+  self->draft = g_strdup (draft);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAFT]);
+}
+
+static void
+sotto_conversation_draft_thread (GTask        *task,
+                                 gpointer      source_object,
+                                 gpointer      task_data,
+                                 GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (_sotto_store_save_draft (self->store, self->id, operation->draft, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+sotto_conversation_draft_apply (SottoConversation *self,
+                                GTask             *task,
+                                Operation         *operation)
+{
+  sotto_conversation_set_draft (self, operation->draft);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_conversation_save_draft_async:
+ * @self: a #SottoConversation
+ * @text: what the user wrote and has not sent; empty for nothing
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the draft is stored
+ * @user_data: data for @callback
+ *
+ * Keeps @text in the store, sealed like the messages, until it is sent
+ * or replaced: across switching conversations and restarts.
+ */
+void
+sotto_conversation_save_draft_async (SottoConversation   *self,
+                                     const char          *text,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_draft_apply;
+  operation->draft = g_strdup (text);
+
+  sotto_conversation_run (self, operation, sotto_conversation_draft_thread,
+                          sotto_conversation_save_draft_async,
+                          cancellable, callback, user_data);
+}
+
+gboolean
+sotto_conversation_save_draft_finish (SottoConversation  *self,
+                                      GAsyncResult       *result,
+                                      GError            **error)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+const char *
+sotto_conversation_get_draft (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
+
+  return self->draft;
+}
+
+/* The draft read with the conversation from the store. */
+void
+_sotto_conversation_set_stored_draft (SottoConversation *self,
+                                      const char        *draft)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+
+  sotto_conversation_set_draft (self, draft);
+}
+
+static void
 sotto_conversation_identity_thread (GTask        *task,
                                     gpointer      source_object,
                                     gpointer      task_data,
@@ -851,6 +1075,7 @@ sotto_conversation_finalize (GObject *object)
   g_clear_object (&self->contact);
   g_clear_object (&self->store);
   g_clear_pointer (&self->preview, g_free);
+  g_clear_pointer (&self->draft, g_free);
 
   G_OBJECT_CLASS (sotto_conversation_parent_class)->finalize (object);
 }
@@ -887,6 +1112,10 @@ sotto_conversation_get_property (GObject    *object,
 
     case PROP_SENDING_HELD:
       g_value_set_boolean (value, sotto_conversation_get_sending_held (self));
+      break;
+
+    case PROP_DRAFT:
+      g_value_set_string (value, self->draft);
       break;
 
     default:
@@ -930,10 +1159,16 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                           G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversation:messages:
+   *
+   * The messages, oldest first.  Deleting one replaces the list.
+   */
   properties [PROP_MESSAGES] =
     g_param_spec_object ("messages", NULL, NULL,
                          G_TYPE_LIST_MODEL,
                          (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
   properties [PROP_UNREAD_COUNT] =
@@ -969,6 +1204,19 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                           (G_PARAM_READABLE |
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversation:draft:
+   *
+   * What the user started writing and has not sent, as stored; %NULL
+   * when there is nothing.
+   */
+  properties [PROP_DRAFT] =
+    g_param_spec_string ("draft", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

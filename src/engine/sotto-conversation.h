@@ -22,6 +22,23 @@ guint         sotto_conversation_get_unread_count         (SottoConversation    
 const char   *sotto_conversation_get_last_message_preview (SottoConversation    *self);
 gint64        sotto_conversation_get_last_activity        (SottoConversation    *self);
 gboolean      sotto_conversation_get_sending_held         (SottoConversation    *self);
+const char   *sotto_conversation_get_draft                (SottoConversation    *self);
+void          sotto_conversation_delete_message_async     (SottoConversation    *self,
+                                                           const char           *id,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+gboolean      sotto_conversation_delete_message_finish    (SottoConversation    *self,
+                                                           GAsyncResult         *result,
+                                                           GError              **error);
+void          sotto_conversation_save_draft_async         (SottoConversation    *self,
+                                                           const char           *text,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+gboolean      sotto_conversation_save_draft_finish        (SottoConversation    *self,
+                                                           GAsyncResult         *result,
+                                                           GError              **error);
 void          sotto_conversation_compose_async            (SottoConversation    *self,
                                                            const char           *text,
                                                            GCancellable         *cancellable,

@@ -78,6 +78,7 @@ struct _SottoMessenger
   GHashTable *ciphers;
 
   gboolean started;
+  gboolean send_read_receipts;
 
   /* Prekey upkeep (sotto-messenger.c). */
   gboolean refreshing;

@@ -120,7 +120,7 @@ mark_read_cb (GObject      *object,
     }
 
   n_ids = g_strv_length (ids);
-  if (n_ids == 0)
+  if (n_ids == 0 || !self->send_read_receipts)
     {
       g_task_return_boolean (task, TRUE);
       return;
@@ -141,8 +141,9 @@ mark_read_cb (GObject      *object,
  * @callback: called once the messages are marked and the receipt sent
  * @user_data: data for @callback
  *
- * Marks the conversation's unread messages read and tells the sender.
- * The messages are marked even when the receipt cannot be sent.
+ * Marks the conversation's unread messages read and, unless
+ * #SottoMessenger:send-read-receipts is off, tells the sender.  The
+ * messages are marked even when the receipt cannot be sent.
  */
 void
 sotto_messenger_mark_read_async (SottoMessenger      *self,

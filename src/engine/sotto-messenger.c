@@ -43,6 +43,7 @@ enum {
   PROP_RELAY_CLIENT,
   PROP_DRAINED,
   PROP_OUTBOX_SIZE,
+  PROP_SEND_READ_RECEIPTS,
   N_PROPS
 };
 
@@ -972,6 +973,14 @@ refresh_keys_timeout_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Others fetched this device's one-time prekeys faster than the
+ * periodic refresh would replace them. */
+static void
+keys_low_cb (SottoMessenger *self)
+{
+  sotto_messenger_refresh_keys_async (self, NULL, start_refresh_keys_cb, NULL);
+}
+
 /**
  * sotto_messenger_start:
  * @self: a #SottoMessenger
@@ -992,6 +1001,8 @@ sotto_messenger_start (SottoMessenger *self)
 
   g_signal_connect_object (self->client, "notify::connection",
                            G_CALLBACK (sotto_messenger_connection_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "keys-low", G_CALLBACK (keys_low_cb),
                            self, G_CONNECT_SWAPPED);
   _sotto_messenger_inbox_connect (self);
   sotto_relay_client_connect (self->client);
@@ -1020,6 +1031,7 @@ sotto_messenger_stop (SottoMessenger *self)
 
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_signal_handlers_disconnect_by_func (self->client, sotto_messenger_connection_cb, self);
+  g_signal_handlers_disconnect_by_func (self->client, keys_low_cb, self);
   _sotto_messenger_inbox_disconnect (self);
   sotto_relay_client_disconnect (self->client);
   _sotto_messenger_stop_outbox (self);
@@ -1858,6 +1870,33 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_uint (value, self->outbox_size);
       break;
 
+    case PROP_SEND_READ_RECEIPTS:
+      g_value_set_boolean (value, self->send_read_receipts);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_messenger_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  SottoMessenger *self = SOTTO_MESSENGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SEND_READ_RECEIPTS:
+      if (self->send_read_receipts != g_value_get_boolean (value))
+        {
+          self->send_read_receipts = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1871,6 +1910,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
   object_class->dispose = sotto_messenger_dispose;
   object_class->finalize = sotto_messenger_finalize;
   object_class->get_property = sotto_messenger_get_property;
+  object_class->set_property = sotto_messenger_set_property;
 
   properties [PROP_ACCOUNT] =
     g_param_spec_object ("account", NULL, NULL,
@@ -1916,6 +1956,19 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoMessenger:send-read-receipts:
+   *
+   * Whether marking messages read tells their senders.  Without, they
+   * are marked read here and the sender sees them delivered only.
+   */
+  properties [PROP_SEND_READ_RECEIPTS] =
+    g_param_spec_boolean ("send-read-receipts", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1958,6 +2011,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
 static void
 sotto_messenger_init (SottoMessenger *self)
 {
+  self->send_read_receipts = TRUE;
   self->ciphers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) sp_session_cipher_free);
   self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);

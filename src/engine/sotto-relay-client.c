@@ -88,6 +88,7 @@ enum {
 enum {
   ENVELOPE,
   QUEUE_EMPTY,
+  KEYS_LOW,
   N_SIGNALS
 };
 
@@ -1503,6 +1504,8 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
     g_signal_emit (self, signals [QUEUE_EMPTY], 0);
   else if (g_str_equal (kind, "response"))
     sotto_relay_client_handle_response (self, object);
+  else if (g_str_equal (kind, "keys-low"))
+    g_signal_emit (self, signals [KEYS_LOW], 0);
   else if (g_str_equal (kind, "error") || g_str_equal (kind, "close"))
     g_debug ("The relay says: %s %s", kind,
              get_string (object, "reason") ? get_string (object, "reason")
@@ -1904,6 +1907,22 @@ sotto_relay_client_class_init (SottoRelayClientClass *klass)
    */
   signals [QUEUE_EMPTY] =
     g_signal_new ("queue-empty",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
+
+  /**
+   * SottoRelayClient::keys-low:
+   * @self: a #SottoRelayClient
+   *
+   * The relay has few one-time prekeys of this device left: others
+   * fetched them.  Upload more.
+   */
+  signals [KEYS_LOW] =
+    g_signal_new ("keys-low",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0,

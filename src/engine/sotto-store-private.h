@@ -220,6 +220,24 @@ gboolean             _sotto_store_keyring_store        (const char              
                                                         GCancellable               *cancellable,
                                                         GError                    **error);
 
+/* Drafts (sotto-store-drafts.c) */
+gboolean             _sotto_store_save_draft           (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *text,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_draft           (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        char                      **text,
+                                                        GError                    **error);
+
+/* Deletion (sotto-store-deletion.c) */
+gboolean             _sotto_store_delete_message       (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *id,
+                                                        guint                      *n_messages,
+                                                        guint                      *n_unread,
+                                                        GError                    **error);
+
 /* Records (sotto-store-records.c) */
 gboolean             _sotto_store_save_account         (SottoStore                 *self,
                                                         SottoAccount               *account,

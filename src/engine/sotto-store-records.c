@@ -424,7 +424,9 @@ _sotto_store_load_conversations (SottoStore    *self,
     {
       ConversationRow *row = &g_array_index (rows, ConversationRow, i);
       g_autoptr(GPtrArray) last = NULL;
+      g_autofree char *draft = NULL;
       SottoMessage *last_message = NULL;
+      SottoConversation *conversation;
 
       if (row->n_messages > 0)
         {
@@ -441,10 +443,14 @@ _sotto_store_load_conversations (SottoStore    *self,
           last_message = g_ptr_array_index (last, 0);
         }
 
-      g_ptr_array_add (conversations,
-                       _sotto_conversation_new (self, row->id, row->contact,
-                                                row->n_messages, row->n_unread, row->last_activity,
-                                                last_message));
+      if (!_sotto_store_load_draft (self, row->id, &draft, error))
+        return NULL;
+
+      conversation = _sotto_conversation_new (self, row->id, row->contact,
+                                              row->n_messages, row->n_unread, row->last_activity,
+                                              last_message);
+      _sotto_conversation_set_stored_draft (conversation, draft);
+      g_ptr_array_add (conversations, conversation);
     }
 
   return g_steal_pointer (&conversations);

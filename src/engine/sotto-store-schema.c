@@ -133,6 +133,13 @@ static const char * const migrations[] = {
 
   "CREATE INDEX messages_outbox ON messages (id)"
   "  WHERE direction = 1 AND state = 0 AND kind = 0;",
+
+  /* 2 → 3: what the user started writing in a conversation and has not
+   * sent (sotto-store-drafts.c). */
+  "CREATE TABLE drafts ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  text            BLOB NOT NULL"               /* sealed */
+  ");",
 };
 
 guint

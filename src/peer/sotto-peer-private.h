@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sp-sender-key.h"
+#include "sp-session.h"
 #include "sp-store.h"
 
 G_BEGIN_DECLS
@@ -64,12 +65,27 @@ typedef struct {
 extern const SottoPeerOp sotto_peer_primitive_ops[];
 extern const SottoPeerOp sotto_peer_session_ops[];
 extern const SottoPeerOp sotto_peer_group_ops[];
+extern const SottoPeerOp sotto_peer_sealed_ops[];
 
 /* The group cipher of the local device that "init" set up (or --state
  * DIR holds), on the same store as the session operations; NULL with
  * SOTTO_PEER_ERROR_BAD_STATE before "init". */
 SpGroupCipher *sotto_peer_get_group_cipher (SottoPeer  *peer,
                                             GError    **error);
+
+/* The local device that "init" set up: its address (the name stays
+ * owned by the peer) and the store the ciphers use; FALSE with
+ * SOTTO_PEER_ERROR_BAD_STATE before "init". */
+gboolean sotto_peer_get_local (SottoPeer  *peer,
+                               SpAddress  *local,
+                               SpStore    *store,
+                               GError    **error);
+
+/* The session cipher for the conversation with @remote, made on first
+ * use, as the session operations use it. */
+SpSessionCipher *sotto_peer_get_session_cipher (SottoPeer        *peer,
+                                                const SpAddress  *remote,
+                                                GError          **error);
 
 /* The JSON "error" string for @error: sp_error_code() for core errors,
  * the names documented above for peer errors. */

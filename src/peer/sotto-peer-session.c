@@ -808,6 +808,22 @@ sotto_peer_get_group_cipher (SottoPeer  *peer,
   return session->group_cipher;
 }
 
+gboolean
+sotto_peer_get_local (SottoPeer  *peer,
+                      SpAddress  *local,
+                      SpStore    *store,
+                      GError    **error)
+{
+  PeerSession *session = get_session (peer, error);
+
+  if (session == NULL)
+    return FALSE;
+  local->name = session->name;
+  local->device_id = session->device_id;
+  *store = session->store;
+  return TRUE;
+}
+
 /* Requests */
 
 /* The cipher for the conversation with @remote, made on first use. */
@@ -826,6 +842,16 @@ get_cipher (PeerSession      *session,
     return NULL;
   g_hash_table_insert (session->ciphers, g_steal_pointer (&key), cipher);
   return cipher;
+}
+
+SpSessionCipher *
+sotto_peer_get_session_cipher (SottoPeer        *peer,
+                               const SpAddress  *remote,
+                               GError          **error)
+{
+  PeerSession *session = get_session (peer, error);
+
+  return session != NULL ? get_cipher (session, remote, error) : NULL;
 }
 
 static JsonObject *

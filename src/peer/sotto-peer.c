@@ -27,6 +27,7 @@ static const SottoPeerOp *const op_tables[] = {
   sotto_peer_primitive_ops,
   sotto_peer_session_ops,
   sotto_peer_group_ops,
+  sotto_peer_sealed_ops,
 };
 
 G_DEFINE_QUARK (sotto-peer-error-quark, sotto_peer_error)

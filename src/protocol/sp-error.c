@@ -36,6 +36,10 @@ static const SpErrorInfo error_table[] = {
   { SP_ERR_STORE, "store", "The store failed" },
   { SP_ERR_SESSION_EXPIRED, "session_expired", "The pending session has expired" },
   { SP_ERR_NO_SENDER_KEY, "no_sender_key", "There is no sender key for this sender, group and chain" },
+  { SP_ERR_INVALID_CERTIFICATE, "invalid_certificate", "The sender certificate is not signed by a trusted server" },
+  { SP_ERR_CERTIFICATE_EXPIRED, "certificate_expired", "The sender certificate has expired" },
+  { SP_ERR_SELF_SEND, "self_send", "The sealed message claims to come from this device" },
+  { SP_ERR_IDENTITY_MISMATCH, "identity_mismatch", "The identity key does not match the sender certificate" },
 };
 
 static const SpErrorInfo *

@@ -30,6 +30,10 @@ typedef enum {
   SP_ERR_STORE = -18,
   SP_ERR_SESSION_EXPIRED = -19,
   SP_ERR_NO_SENDER_KEY = -20,
+  SP_ERR_INVALID_CERTIFICATE = -21,
+  SP_ERR_CERTIFICATE_EXPIRED = -22,
+  SP_ERR_SELF_SEND = -23,
+  SP_ERR_IDENTITY_MISMATCH = -24,
 } SpError;
 
 /* A sentence describing @error, for people. */

@@ -73,50 +73,6 @@ check_version (uint8_t  byte,
   return SP_OK;
 }
 
-/* Records that @field was seen, refusing a second occurrence and a wire
- * type other than @wire_type.  Protobuf would let the last occurrence
- * win, but no honest encoder repeats a field, and accepting only one
- * reading of a message leaves no room for two parsers to disagree. */
-static int
-expect_field (const SpPbField *field,
-              SpPbWireType     wire_type,
-              bool            *seen)
-{
-  if (field->wire_type != wire_type || seen[field->number])
-    return SP_ERR_MALFORMED;
-  seen[field->number] = true;
-  return SP_OK;
-}
-
-static int
-field_uint32 (const SpPbField *field,
-              bool            *seen,
-              uint32_t        *out)
-{
-  int ret = expect_field (field, SP_PB_WIRE_VARINT, seen);
-
-  if (ret != SP_OK)
-    return ret;
-  if (field->value > UINT32_MAX)
-    return SP_ERR_MALFORMED;
-  *out = (uint32_t) field->value;
-  return SP_OK;
-}
-
-static int
-field_public_key (const SpPbField *field,
-                  bool            *seen,
-                  SpPublicKey     *out)
-{
-  int ret = expect_field (field, SP_PB_WIRE_BYTES, seen);
-
-  if (ret != SP_OK)
-    return ret;
-  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
-    return SP_ERR_INVALID_KEY;
-  return SP_OK;
-}
-
 int
 sp_signal_message_decode (SpSignalMessage *out,
                           const uint8_t   *data,
@@ -146,31 +102,31 @@ sp_signal_message_decode (SpSignalMessage *out,
       switch (field.number)
         {
         case SIGNAL_RATCHET_KEY:
-          ret = field_public_key (&field, seen, &message.ratchet_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.ratchet_key);
           break;
 
         case SIGNAL_COUNTER:
-          ret = field_uint32 (&field, seen, &message.counter);
+          ret = sp_pb_field_uint32 (&field, seen, &message.counter);
           break;
 
         case SIGNAL_PREVIOUS_COUNTER:
-          ret = field_uint32 (&field, seen, &message.previous_counter);
+          ret = sp_pb_field_uint32 (&field, seen, &message.previous_counter);
           break;
 
         case SIGNAL_CIPHERTEXT:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
           message.ciphertext = field.data;
           message.ciphertext_len = field.len;
           break;
 
         case SIGNAL_PQ_RATCHET:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
           message.pq_ratchet = field.data;
           message.pq_ratchet_len = field.len;
           break;
 
         case SIGNAL_ADDRESSES:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
           /* The two fixed-width service ids and device ids; nothing else
            * could ever match the receiver's own view of the addresses. */
           if (ret == SP_OK && field.len != SP_MESSAGE_ADDRESSES_SIZE)
@@ -224,39 +180,39 @@ sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
       switch (field.number)
         {
         case PRE_KEY_PRE_KEY_ID:
-          ret = field_uint32 (&field, seen, &message.pre_key_id);
+          ret = sp_pb_field_uint32 (&field, seen, &message.pre_key_id);
           message.has_pre_key_id = true;
           break;
 
         case PRE_KEY_BASE_KEY:
-          ret = field_public_key (&field, seen, &message.base_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.base_key);
           break;
 
         case PRE_KEY_IDENTITY_KEY:
-          ret = field_public_key (&field, seen, &message.identity_key);
+          ret = sp_pb_field_public_key (&field, seen, &message.identity_key);
           break;
 
         case PRE_KEY_MESSAGE:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
           message.message = field.data;
           message.message_len = field.len;
           break;
 
         case PRE_KEY_REGISTRATION_ID:
-          ret = field_uint32 (&field, seen, &message.registration_id);
+          ret = sp_pb_field_uint32 (&field, seen, &message.registration_id);
           break;
 
         case PRE_KEY_SIGNED_PRE_KEY_ID:
-          ret = field_uint32 (&field, seen, &message.signed_pre_key_id);
+          ret = sp_pb_field_uint32 (&field, seen, &message.signed_pre_key_id);
           break;
 
         case PRE_KEY_KYBER_PRE_KEY_ID:
-          ret = field_uint32 (&field, seen, &message.kyber_pre_key_id);
+          ret = sp_pb_field_uint32 (&field, seen, &message.kyber_pre_key_id);
           message.has_kyber_pre_key_id = true;
           break;
 
         case PRE_KEY_KYBER_CIPHERTEXT:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
           if (ret == SP_OK
               && (field.len != SP_KYBER_CIPHERTEXT_SIZE || field.data[0] != SP_KEY_TYPE_KYBER1024))
             ret = SP_ERR_MALFORMED;
@@ -293,20 +249,6 @@ sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
 }
 
 /* Size of a length-delimited field, tag included. */
-static size_t
-bytes_field_size (uint32_t field,
-                  size_t   len)
-{
-  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (len) + len;
-}
-
-static size_t
-varint_field_size (uint32_t field,
-                   uint64_t value)
-{
-  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (value);
-}
-
 /* The first 32 bytes of the MAC the spec describes; callers keep the
  * first eight. */
 static int
@@ -355,14 +297,14 @@ sp_signal_message_encode (uint8_t               *out,
    * something in it. */
   has_pq_ratchet = message->pq_ratchet_len != 0;
 
-  pb_len = bytes_field_size (SIGNAL_RATCHET_KEY, SP_PUBLIC_KEY_SIZE)
-           + varint_field_size (SIGNAL_COUNTER, message->counter)
-           + varint_field_size (SIGNAL_PREVIOUS_COUNTER, message->previous_counter)
-           + bytes_field_size (SIGNAL_CIPHERTEXT, message->ciphertext_len);
+  pb_len = sp_pb_bytes_field_size (SIGNAL_RATCHET_KEY, SP_PUBLIC_KEY_SIZE)
+           + sp_pb_varint_field_size (SIGNAL_COUNTER, message->counter)
+           + sp_pb_varint_field_size (SIGNAL_PREVIOUS_COUNTER, message->previous_counter)
+           + sp_pb_bytes_field_size (SIGNAL_CIPHERTEXT, message->ciphertext_len);
   if (has_pq_ratchet)
-    pb_len += bytes_field_size (SIGNAL_PQ_RATCHET, message->pq_ratchet_len);
+    pb_len += sp_pb_bytes_field_size (SIGNAL_PQ_RATCHET, message->pq_ratchet_len);
   if (message->addresses != NULL)
-    pb_len += bytes_field_size (SIGNAL_ADDRESSES, message->addresses_len);
+    pb_len += sp_pb_bytes_field_size (SIGNAL_ADDRESSES, message->addresses_len);
   total = 1 + pb_len + SP_SIGNAL_MESSAGE_MAC_SIZE;
 
   /* Sizing up front means nothing is written unless all of it fits. */
@@ -447,16 +389,16 @@ sp_pre_key_signal_message_encode (uint8_t                     *out,
           || message->kyber_ciphertext[0] != SP_KEY_TYPE_KYBER1024))
     return SP_ERR_INVALID_ARGUMENT;
 
-  pb_len = bytes_field_size (PRE_KEY_BASE_KEY, SP_PUBLIC_KEY_SIZE)
-           + bytes_field_size (PRE_KEY_IDENTITY_KEY, SP_PUBLIC_KEY_SIZE)
-           + bytes_field_size (PRE_KEY_MESSAGE, message->message_len)
-           + varint_field_size (PRE_KEY_REGISTRATION_ID, message->registration_id)
-           + varint_field_size (PRE_KEY_SIGNED_PRE_KEY_ID, message->signed_pre_key_id);
+  pb_len = sp_pb_bytes_field_size (PRE_KEY_BASE_KEY, SP_PUBLIC_KEY_SIZE)
+           + sp_pb_bytes_field_size (PRE_KEY_IDENTITY_KEY, SP_PUBLIC_KEY_SIZE)
+           + sp_pb_bytes_field_size (PRE_KEY_MESSAGE, message->message_len)
+           + sp_pb_varint_field_size (PRE_KEY_REGISTRATION_ID, message->registration_id)
+           + sp_pb_varint_field_size (PRE_KEY_SIGNED_PRE_KEY_ID, message->signed_pre_key_id);
   if (message->has_pre_key_id)
-    pb_len += varint_field_size (PRE_KEY_PRE_KEY_ID, message->pre_key_id);
+    pb_len += sp_pb_varint_field_size (PRE_KEY_PRE_KEY_ID, message->pre_key_id);
   if (has_kyber_ciphertext)
-    pb_len += varint_field_size (PRE_KEY_KYBER_PRE_KEY_ID, message->kyber_pre_key_id)
-              + bytes_field_size (PRE_KEY_KYBER_CIPHERTEXT, message->kyber_ciphertext_len);
+    pb_len += sp_pb_varint_field_size (PRE_KEY_KYBER_PRE_KEY_ID, message->kyber_pre_key_id)
+              + sp_pb_bytes_field_size (PRE_KEY_KYBER_CIPHERTEXT, message->kyber_ciphertext_len);
   total = 1 + pb_len;
 
   if (out_size < total)
@@ -539,7 +481,7 @@ decode_sender_key_fields (const uint8_t   *data,
       switch (field.number)
         {
         case SENDER_KEY_DISTRIBUTION_ID:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
           if (ret == SP_OK && field.len != SP_DISTRIBUTION_ID_SIZE)
             ret = SP_ERR_MALFORMED;
           if (ret == SP_OK)
@@ -547,15 +489,15 @@ decode_sender_key_fields (const uint8_t   *data,
           break;
 
         case SENDER_KEY_CHAIN_ID:
-          ret = field_uint32 (&field, fields->seen, &fields->chain_id);
+          ret = sp_pb_field_uint32 (&field, fields->seen, &fields->chain_id);
           break;
 
         case SENDER_KEY_ITERATION:
-          ret = field_uint32 (&field, fields->seen, &fields->iteration);
+          ret = sp_pb_field_uint32 (&field, fields->seen, &fields->iteration);
           break;
 
         default:
-          ret = expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
+          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, fields->seen);
           fields->bytes[field.number] = field;
           break;
         }
@@ -636,9 +578,9 @@ static size_t
 sender_key_common_size (uint32_t chain_id,
                         uint32_t iteration)
 {
-  return bytes_field_size (SENDER_KEY_DISTRIBUTION_ID, SP_DISTRIBUTION_ID_SIZE)
-         + varint_field_size (SENDER_KEY_CHAIN_ID, chain_id)
-         + varint_field_size (SENDER_KEY_ITERATION, iteration);
+  return sp_pb_bytes_field_size (SENDER_KEY_DISTRIBUTION_ID, SP_DISTRIBUTION_ID_SIZE)
+         + sp_pb_varint_field_size (SENDER_KEY_CHAIN_ID, chain_id)
+         + sp_pb_varint_field_size (SENDER_KEY_ITERATION, iteration);
 }
 
 static void
@@ -667,8 +609,8 @@ sp_sender_key_distribution_message_encode (uint8_t                              
     return SP_ERR_INVALID_ARGUMENT;
 
   pb_len = sender_key_common_size (message->chain_id, message->iteration)
-           + bytes_field_size (SENDER_KEY_CHAIN_KEY, SP_SENDER_CHAIN_KEY_SIZE)
-           + bytes_field_size (SENDER_KEY_SIGNING_KEY, SP_PUBLIC_KEY_SIZE);
+           + sp_pb_bytes_field_size (SENDER_KEY_CHAIN_KEY, SP_SENDER_CHAIN_KEY_SIZE)
+           + sp_pb_bytes_field_size (SENDER_KEY_SIGNING_KEY, SP_PUBLIC_KEY_SIZE);
   if (out_size < 1 + pb_len)
     return SP_ERR_BUFFER_TOO_SMALL;
 
@@ -702,7 +644,7 @@ sp_sender_key_message_encode (uint8_t                  *out,
     return SP_ERR_INVALID_ARGUMENT;
 
   pb_len = sender_key_common_size (message->chain_id, message->iteration)
-           + bytes_field_size (SENDER_KEY_CIPHERTEXT, message->ciphertext_len);
+           + sp_pb_bytes_field_size (SENDER_KEY_CIPHERTEXT, message->ciphertext_len);
   if (out_size < 1 + pb_len + SP_SIGNATURE_SIZE)
     return SP_ERR_BUFFER_TOO_SMALL;
 

@@ -6,6 +6,7 @@
 
 #include "sp-protobuf.h"
 #include "sp-error.h"
+#include "sp-keys.h"
 
 #include <string.h>
 
@@ -127,6 +128,16 @@ sp_pb_write_bytes (SpPbWriter    *writer,
   p = writer_reserve (writer, len);
   if (p != NULL && len != 0)
     memcpy (p, data, len);
+}
+
+uint8_t *
+sp_pb_write_bytes_reserve (SpPbWriter *writer,
+                           uint32_t    field,
+                           size_t      len)
+{
+  writer_tag (writer, field, SP_PB_WIRE_BYTES);
+  writer_raw_varint (writer, (uint64_t) len);
+  return writer_reserve (writer, len);
 }
 
 int
@@ -271,4 +282,58 @@ fail:
    * retries sees the same error rather than a misaligned stream. */
   *reader = saved;
   return SP_ERR_MALFORMED;
+}
+
+size_t
+sp_pb_bytes_field_size (uint32_t field,
+                        size_t   len)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (len) + len;
+}
+
+size_t
+sp_pb_varint_field_size (uint32_t field,
+                         uint64_t value)
+{
+  return sp_pb_varint_size ((uint64_t) field << 3) + sp_pb_varint_size (value);
+}
+
+int
+sp_pb_expect_field (const SpPbField *field,
+                    SpPbWireType     wire_type,
+                    bool            *seen)
+{
+  if (field->wire_type != wire_type || seen[field->number])
+    return SP_ERR_MALFORMED;
+  seen[field->number] = true;
+  return SP_OK;
+}
+
+int
+sp_pb_field_uint32 (const SpPbField *field,
+                    bool            *seen,
+                    uint32_t        *out)
+{
+  int ret = sp_pb_expect_field (field, SP_PB_WIRE_VARINT, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (field->value > UINT32_MAX)
+    return SP_ERR_MALFORMED;
+  *out = (uint32_t) field->value;
+  return SP_OK;
+}
+
+int
+sp_pb_field_public_key (const SpPbField *field,
+                        bool            *seen,
+                        SpPublicKey     *out)
+{
+  int ret = sp_pb_expect_field (field, SP_PB_WIRE_BYTES, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  if (sp_public_key_decode (out, field->data, field->len) != SP_OK)
+    return SP_ERR_INVALID_KEY;
+  return SP_OK;
 }

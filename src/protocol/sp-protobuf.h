@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sp-keys.h"
+
 /* Only the wire types proto2 messages of the protocol use. */
 typedef enum {
   SP_PB_WIRE_VARINT = 0,
@@ -44,6 +46,13 @@ void sp_pb_write_bytes (SpPbWriter    *writer,
                         const uint8_t *data,
                         size_t         len);
 
+/* Writes the tag and length of a bytes field of @len bytes and returns
+ * where its bytes go, for a caller that produces them in place (such as
+ * a cipher), or NULL after an error. */
+uint8_t *sp_pb_write_bytes_reserve (SpPbWriter *writer,
+                                    uint32_t    field,
+                                    size_t      len);
+
 /* SP_OK and the encoded length, or the first error. */
 int sp_pb_writer_finish (SpPbWriter *writer,
                          size_t     *out_len);
@@ -75,3 +84,33 @@ int sp_pb_reader_next (SpPbReader *reader,
 
 /* Size of the varint encoding of @value (1 to 10). */
 size_t sp_pb_varint_size (uint64_t value);
+
+/* The encoded size of a whole bytes field and of a whole varint field,
+ * tag included, for encoders that size their output up front. */
+size_t sp_pb_bytes_field_size (uint32_t field,
+                               size_t   len);
+
+size_t sp_pb_varint_field_size (uint32_t field,
+                                uint64_t value);
+
+/* Helpers for strict decoders that track the fields they have seen in
+ * @seen, indexed by field number (the caller sizes it for the fields it
+ * handles).  They record that @field was seen, refusing a second
+ * occurrence and a wire type other than the expected one with
+ * SP_ERR_MALFORMED.  Protobuf would let the last occurrence win, but no
+ * honest encoder repeats a field, and accepting only one reading of a
+ * message leaves no room for two parsers to disagree. */
+int sp_pb_expect_field (const SpPbField *field,
+                        SpPbWireType     wire_type,
+                        bool            *seen);
+
+/* A varint field that must fit 32 bits. */
+int sp_pb_field_uint32 (const SpPbField *field,
+                        bool            *seen,
+                        uint32_t        *out);
+
+/* A bytes field holding a public key, decoded as sp_public_key_decode()
+ * does; one that is not a key is SP_ERR_INVALID_KEY. */
+int sp_pb_field_public_key (const SpPbField *field,
+                            bool            *seen,
+                            SpPublicKey     *out);

@@ -17,16 +17,12 @@
 #include "sp-pqxdh.h"
 #include "sp-ratchet.h"
 #include "sp-session-state.h"
-#include "sp-uuid.h"
+#include "sp-service-id.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SERVICE_ID_FIXED_SIZE (1 + SP_UUID_SIZE)
-#define SERVICE_ID_ACI 0x00
-#define SERVICE_ID_PNI 0x01
 
 /* Room for typical messages, allocated with the cipher. */
 #define INITIAL_PLAINTEXT_SIZE 4096
@@ -65,26 +61,6 @@ typedef struct {
 
 /* Addresses */
 
-/* libsignal's fixed-width service id: a kind byte (ACI for a bare UUID,
- * PNI for "PNI:" and a UUID) and the 16 UUID bytes.  Only the hyphenated
- * UUID form is recognised. */
-static bool
-parse_service_id (const char *name,
-                  uint8_t     out[SERVICE_ID_FIXED_SIZE])
-{
-  uint8_t kind = SERVICE_ID_ACI;
-
-  if (strncmp (name, "PNI:", 4) == 0)
-    {
-      kind = SERVICE_ID_PNI;
-      name += 4;
-    }
-  if (sp_uuid_decode (out + 1, name) != SP_OK)
-    return false;
-  out[0] = kind;
-  return true;
-}
-
 static bool
 encode_addresses (const SpAddress *sender,
                   const SpAddress *recipient,
@@ -92,11 +68,11 @@ encode_addresses (const SpAddress *sender,
 {
   if (sender->device_id > UINT8_MAX || recipient->device_id > UINT8_MAX)
     return false;
-  if (!parse_service_id (sender->name, out)
-      || !parse_service_id (recipient->name, out + SERVICE_ID_FIXED_SIZE + 1))
+  if (!sp_service_id_parse (sender->name, out)
+      || !sp_service_id_parse (recipient->name, out + SP_SERVICE_ID_FIXED_SIZE + 1))
     return false;
-  out[SERVICE_ID_FIXED_SIZE] = (uint8_t) sender->device_id;
-  out[2 * SERVICE_ID_FIXED_SIZE + 1] = (uint8_t) recipient->device_id;
+  out[SP_SERVICE_ID_FIXED_SIZE] = (uint8_t) sender->device_id;
+  out[2 * SP_SERVICE_ID_FIXED_SIZE + 1] = (uint8_t) recipient->device_id;
   return true;
 }
 
@@ -525,6 +501,7 @@ deliver (SpSessionCipher *cipher,
  * that decrypts the message becomes the current one. */
 static int
 decrypt_signal (SpSessionCipher          *cipher,
+                const SpPublicKey        *sender_identity,
                 const uint8_t            *data,
                 size_t                    len,
                 uint8_t                  *out,
@@ -562,6 +539,10 @@ decrypt_signal (SpSessionCipher          *cipher,
 
   if (plaintext_len > out_size)
     rc = SP_ERR_BUFFER_TOO_SMALL;
+  else if (sender_identity != NULL
+           && sodium_memcmp (sender_identity->bytes, cipher->attempt->remote_identity.bytes,
+                             SP_PUBLIC_KEY_SIZE) != 0)
+    rc = SP_ERR_IDENTITY_MISMATCH;
   else
     rc = check_trust (cipher, &cipher->attempt->remote_identity, SP_DIRECTION_RECEIVING);
   if (rc != SP_OK)
@@ -657,6 +638,7 @@ respond (SpSessionCipher             *cipher,
 
 static int
 decrypt_prekey (SpSessionCipher          *cipher,
+                const SpPublicKey        *sender_identity,
                 const uint8_t            *data,
                 size_t                    len,
                 uint8_t                  *out,
@@ -675,6 +657,9 @@ decrypt_prekey (SpSessionCipher          *cipher,
   if ((rc = sp_pre_key_signal_message_decode (&message, data, len)) != SP_OK
       || (rc = sp_signal_message_decode (&inner, message.message, message.message_len)) != SP_OK)
     return rc;
+  if (sender_identity != NULL
+      && sodium_memcmp (sender_identity->bytes, message.identity_key.bytes, SP_PUBLIC_KEY_SIZE) != 0)
+    return SP_ERR_IDENTITY_MISMATCH;
   if ((rc = load_record (cipher, true)) != SP_OK
       || (rc = ensure_attempt (cipher)) != SP_OK
       || (rc = ensure_plaintext (cipher, inner.ciphertext_len)) != SP_OK)
@@ -727,6 +712,35 @@ decrypt_prekey (SpSessionCipher          *cipher,
   return SP_OK;
 }
 
+/* Both decryptions; @sender_identity, when given, is the identity the
+ * message must come from. */
+static int
+decrypt_from (SpSessionCipher          *cipher,
+              int                       type,
+              const SpPublicKey        *sender_identity,
+              const uint8_t            *ciphertext,
+              size_t                    ciphertext_len,
+              uint8_t                  *out,
+              size_t                    out_size,
+              size_t                   *out_len,
+              const SpSessionOverrides *overrides)
+{
+  if (cipher == NULL || ciphertext == NULL || out_len == NULL || (out == NULL && out_size > 0))
+    return SP_ERR_INVALID_ARGUMENT;
+
+  switch (type)
+    {
+    case SP_CIPHERTEXT_TYPE_WHISPER:
+      return decrypt_signal (cipher, sender_identity, ciphertext, ciphertext_len, out, out_size, out_len,
+                             overrides);
+    case SP_CIPHERTEXT_TYPE_PREKEY:
+      return decrypt_prekey (cipher, sender_identity, ciphertext, ciphertext_len, out, out_size, out_len,
+                             overrides);
+    default:
+      return SP_ERR_INVALID_ARGUMENT;
+    }
+}
+
 int
 sp_session_cipher_decrypt_with (SpSessionCipher          *cipher,
                                 int                       type,
@@ -737,18 +751,7 @@ sp_session_cipher_decrypt_with (SpSessionCipher          *cipher,
                                 size_t                   *out_len,
                                 const SpSessionOverrides *overrides)
 {
-  if (cipher == NULL || ciphertext == NULL || out_len == NULL || (out == NULL && out_size > 0))
-    return SP_ERR_INVALID_ARGUMENT;
-
-  switch (type)
-    {
-    case SP_CIPHERTEXT_TYPE_WHISPER:
-      return decrypt_signal (cipher, ciphertext, ciphertext_len, out, out_size, out_len, overrides);
-    case SP_CIPHERTEXT_TYPE_PREKEY:
-      return decrypt_prekey (cipher, ciphertext, ciphertext_len, out, out_size, out_len, overrides);
-    default:
-      return SP_ERR_INVALID_ARGUMENT;
-    }
+  return decrypt_from (cipher, type, NULL, ciphertext, ciphertext_len, out, out_size, out_len, overrides);
 }
 
 int
@@ -760,6 +763,21 @@ sp_session_cipher_decrypt (SpSessionCipher *cipher,
                            size_t           out_size,
                            size_t          *out_len)
 {
-  return sp_session_cipher_decrypt_with (cipher, type, ciphertext, ciphertext_len, out, out_size,
-                                         out_len, NULL);
+  return decrypt_from (cipher, type, NULL, ciphertext, ciphertext_len, out, out_size, out_len, NULL);
+}
+
+int
+sp_session_cipher_decrypt_sealed (SpSessionCipher   *cipher,
+                                  int                type,
+                                  const SpPublicKey *sender_identity,
+                                  const uint8_t     *ciphertext,
+                                  size_t             ciphertext_len,
+                                  uint8_t           *out,
+                                  size_t             out_size,
+                                  size_t            *out_len)
+{
+  if (sender_identity == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  return decrypt_from (cipher, type, sender_identity, ciphertext, ciphertext_len, out, out_size, out_len,
+                       NULL);
 }

@@ -141,3 +141,18 @@ int sp_session_cipher_decrypt (SpSessionCipher *cipher,
                                uint8_t         *out,
                                size_t           out_size,
                                size_t          *out_len);
+
+/* sp_session_cipher_decrypt() for the inner message of a sealed sender
+ * message, whose certificate names the sender's identity key
+ * @sender_identity: the message is refused with SP_ERR_IDENTITY_MISMATCH,
+ * and nothing stored, unless the session state that decrypts it (for a
+ * PreKeySignalMessage, the identity it carries) has that remote
+ * identity.  The cipher's remote address must be the certificate's. */
+int sp_session_cipher_decrypt_sealed (SpSessionCipher   *cipher,
+                                      int                type,
+                                      const SpPublicKey *sender_identity,
+                                      const uint8_t     *ciphertext,
+                                      size_t             ciphertext_len,
+                                      uint8_t           *out,
+                                      size_t             out_size,
+                                      size_t            *out_len);

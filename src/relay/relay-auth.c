@@ -9,6 +9,12 @@
  * of it under a random key that never leaves memory; later requests
  * compare digests in constant time.  The cache is bounded and simply
  * forgets everything when full.
+ *
+ * A device that does not exist is checked against a decoy: a hash of
+ * a random password that is thrown away, made with the same cost as
+ * every stored one.  An unknown device then costs the relay, and the
+ * client, as much as a wrong password for a known one, so that neither
+ * the time of an answer nor the work behind it tells which exist.
  */
 
 #include "config.h"
@@ -24,6 +30,7 @@ struct _RelayAuthCache
   guint8      key[crypto_generichash_KEYBYTES];
   guint       capacity;
   GHashTable *digests;   /* "uuid.device" -> digest */
+  char       *decoy_hash;
 };
 
 char *
@@ -49,7 +56,16 @@ RelayAuthCache *
 relay_auth_cache_new (guint capacity)
 {
   RelayAuthCache *self = g_new0 (RelayAuthCache, 1);
+  char *password = sodium_malloc (RELAY_PASSWORD_MIN + 1);
+  guint8 random[RELAY_PASSWORD_MIN / 2];
 
+  /* Hex, so that it is a password a client could send. */
+  randombytes_buf (random, sizeof random);
+  sodium_bin2hex (password, RELAY_PASSWORD_MIN + 1, random, sizeof random);
+  sodium_memzero (random, sizeof random);
+  self->decoy_hash = relay_password_hash (password);
+  sodium_free (password);
+  g_assert (self->decoy_hash != NULL);
   randombytes_buf (self->key, sizeof self->key);
   self->capacity = capacity;
   self->digests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -63,6 +79,7 @@ relay_auth_cache_free (RelayAuthCache *self)
     return;
   sodium_memzero (self->key, sizeof self->key);
   g_hash_table_unref (self->digests);
+  g_free (self->decoy_hash);
   g_free (self);
 }
 
@@ -110,4 +127,12 @@ relay_auth_cache_remember (RelayAuthCache *self,
   digest (self, password, value);
   relay_device_key (name, uuid, device_id);
   g_hash_table_insert (self->digests, name, value);
+}
+
+/* What a device that does not exist is checked against; no password
+ * anyone knows matches it. */
+const char *
+relay_auth_cache_get_decoy_hash (RelayAuthCache *self)
+{
+  return self->decoy_hash;
 }

@@ -28,6 +28,7 @@ void            relay_auth_cache_remember (RelayAuthCache *self,
                                            const char     *uuid,
                                            guint32         device_id,
                                            const char     *password);
+const char     *relay_auth_cache_get_decoy_hash (RelayAuthCache *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayAuthCache, relay_auth_cache_free)
 

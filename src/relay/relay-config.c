@@ -38,6 +38,9 @@ static const struct
   [RELAY_RATE_ACCOUNT_LOOKUPS] = { "account-lookups", { 1.0, 20.0 } },
   [RELAY_RATE_ACCOUNT_BUNDLES] = { "account-bundles", { 2.0, 50.0 } },
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
+  [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
+  [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
+  [RELAY_RATE_PAIR_SENDS] = { "pair-sends", { 2.0, 100.0 } },
 };
 
 const char *
@@ -56,12 +59,17 @@ relay_config_new (void)
   config->max_request_bytes = 1024 * 1024;
   config->max_envelope_bytes = 256 * 1024;
   config->max_queue_envelopes = 10000;
+  config->max_queue_bytes = 64 * 1024 * 1024;
+  config->max_queue_envelopes_per_sender = 1000;
+  config->max_queue_bytes_per_sender = 8 * 1024 * 1024;
   config->max_queue_age_seconds = 30 * 24 * 3600;
   config->max_one_time_prekeys = 1000;
+  config->one_time_prekeys_low = 10;
   config->max_connections = 15000;
   config->websocket_send_queue = 256;
   config->websocket_unacked = 1024;
   config->hash_queue_limit = 64;
+  config->hash_queue_registration_reserve = 16;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -295,12 +303,18 @@ static const KeyDef key_defs[] = {
   LIMIT ("max-request-bytes", max_request_bytes, 4096, 64 * 1024 * 1024),
   LIMIT ("max-envelope-bytes", max_envelope_bytes, 256, 16 * 1024 * 1024),
   LIMIT ("max-queue-envelopes", max_queue_envelopes, 1, 10000000),
+  LIMIT ("max-queue-bytes", max_queue_bytes, 1, G_MAXINT64),
+  LIMIT ("max-queue-envelopes-per-sender", max_queue_envelopes_per_sender, 1, 10000000),
+  LIMIT ("max-queue-bytes-per-sender", max_queue_bytes_per_sender, 1, G_MAXINT64),
   LIMIT ("max-queue-age-seconds", max_queue_age_seconds, 1, 10 * 365 * 24 * 3600),
   LIMIT ("max-one-time-prekeys", max_one_time_prekeys, 1, 100000),
+  LIMIT ("one-time-prekeys-low", one_time_prekeys_low, 0, 100000),
   LIMIT ("max-connections", max_connections, 1, 1000000),
   LIMIT ("websocket-send-queue", websocket_send_queue, 1, 100000),
   LIMIT ("websocket-unacked", websocket_unacked, 1, 100000),
   LIMIT ("hash-queue-limit", hash_queue_limit, 1, 100000),
+  LIMIT ("hash-queue-registration-reserve", hash_queue_registration_reserve, 0, 100000),
+  LIMIT ("max-database-bytes", max_database_bytes, 0, G_MAXINT64),
   RATE (RELAY_RATE_ADDRESS_REQUESTS),
   RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
   RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),
@@ -309,6 +323,9 @@ static const KeyDef key_defs[] = {
   RATE (RELAY_RATE_ACCOUNT_LOOKUPS),
   RATE (RELAY_RATE_ACCOUNT_BUNDLES),
   RATE (RELAY_RATE_ACCOUNT_KEY_UPLOADS),
+  RATE (RELAY_RATE_ACCOUNT_PASSWORD_CHECKS),
+  RATE (RELAY_RATE_TARGET_ONE_TIME_PREKEYS),
+  RATE (RELAY_RATE_PAIR_SENDS),
   { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
   { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },
 };
@@ -486,6 +503,51 @@ read_line (RelayConfig  *config,
 #undef FAULT
 }
 
+/* The line where the file set [limits] `name`, or 0 when it did not. */
+static guint
+limit_line (GHashTable *seen,
+            const char *name)
+{
+  g_autofree char *key = g_strconcat ("limits/", name, NULL);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (seen, key));
+}
+
+/* The rules that tie limits together, once every line is read.  A byte
+ * bound the file does not set grows with max-envelope-bytes, since a
+ * queue takes at least one envelope of the largest size; the
+ * registrations' reserve the file does not set is a quarter of the hash
+ * queue, so that a file written before the reserve existed stays valid. */
+static void
+check_limits (RelayConfig *config,
+              const char  *file_name,
+              GHashTable  *seen,
+              GString     *errors)
+{
+  guint line;
+
+  if (limit_line (seen, "max-queue-bytes-per-sender") == 0)
+    config->max_queue_bytes_per_sender = MAX (config->max_queue_bytes_per_sender,
+                                              config->max_envelope_bytes);
+  if (limit_line (seen, "max-queue-bytes") == 0)
+    config->max_queue_bytes = MAX (config->max_queue_bytes, config->max_queue_bytes_per_sender);
+  if (config->max_queue_bytes_per_sender < config->max_envelope_bytes ||
+      config->max_queue_bytes < config->max_envelope_bytes)
+    {
+      line = MAX (limit_line (seen, "max-queue-bytes"), limit_line (seen, "max-queue-bytes-per-sender"));
+      g_string_append_printf (errors, "%s:%u: [limits] max-queue-bytes and max-queue-bytes-per-sender "
+                              "must hold at least max-envelope-bytes\n", file_name,
+                              MAX (line, limit_line (seen, "max-envelope-bytes")));
+    }
+
+  if (limit_line (seen, "hash-queue-registration-reserve") == 0)
+    config->hash_queue_registration_reserve = config->hash_queue_limit / 4;
+  if (config->hash_queue_registration_reserve >= config->hash_queue_limit)
+    g_string_append_printf (errors, "%s:%u: [limits] hash-queue-registration-reserve must be "
+                            "smaller than hash-queue-limit\n", file_name,
+                            limit_line (seen, "hash-queue-registration-reserve"));
+}
+
 /* Reads every line, so that one run names every fault in the text; the
  * error then holds one "FILE_NAME:LINE: message" line for each. */
 gboolean
@@ -507,6 +569,8 @@ relay_config_load_data (RelayConfig  *config,
         read_line (config, file_name, i + 1, line, &section, seen, errors);
       sodium_memzero (lines[i], strlen (lines[i]));
     }
+  if (errors->len == 0)
+    check_limits (config, file_name, seen, errors);
   if (errors->len == 0)
     return TRUE;
   g_string_truncate (errors, errors->len - 1);

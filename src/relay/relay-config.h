@@ -28,6 +28,9 @@ typedef enum
   RELAY_RATE_ACCOUNT_LOOKUPS,
   RELAY_RATE_ACCOUNT_BUNDLES,
   RELAY_RATE_ACCOUNT_KEY_UPLOADS,
+  RELAY_RATE_ACCOUNT_PASSWORD_CHECKS,
+  RELAY_RATE_TARGET_ONE_TIME_PREKEYS,
+  RELAY_RATE_PAIR_SENDS,
   RELAY_N_RATES,
 } RelayRateKind;
 
@@ -65,12 +68,18 @@ typedef struct
   gsize     max_request_bytes;
   gsize     max_envelope_bytes;
   guint     max_queue_envelopes;
+  guint64   max_queue_bytes;
+  guint     max_queue_envelopes_per_sender;
+  guint64   max_queue_bytes_per_sender;
   gint64    max_queue_age_seconds;
   guint     max_one_time_prekeys;
+  guint     one_time_prekeys_low;
   guint     max_connections;
   guint     websocket_send_queue;
   guint     websocket_unacked;
   guint     hash_queue_limit;
+  guint     hash_queue_registration_reserve;
+  guint64   max_database_bytes; /* 0 for no bound */
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

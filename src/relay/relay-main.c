@@ -190,7 +190,7 @@ main (int   argc,
         }
       relay_tls_warn_expiry (config->tls_certificate);
     }
-  storage = relay_storage_sqlite_open (config->data_dir, &error);
+  storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
   if (storage == NULL)
     {
       g_printerr ("sotto-relay: %s\n", error->message);

@@ -127,6 +127,9 @@ relay_metrics_render (const RelayMetrics     *metrics,
                           metrics->request_errors_5xx);
   counter (out, "sotto_relay_rate_limited_total",
            "Requests refused by a rate limit.", "counter", (gint64) metrics->rate_limited);
+  counter (out, "sotto_relay_password_checks_total",
+           "Argon2id password checks run, those of unknown devices against a decoy included.",
+           "counter", (gint64) metrics->password_checks);
   g_string_append (out,
                    "# HELP sotto_relay_open_connections Open client connections.\n"
                    "# TYPE sotto_relay_open_connections gauge\n");

@@ -109,6 +109,7 @@ struct _RelayServer
   GArray             *acks;          /* of RelayAck, not yet submitted */
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   GString            *answer;        /* reused for the answer to every send */
+  RelayQueueLimits    queue_limits;
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -405,13 +406,19 @@ hash_worker (gpointer data,
 }
 
 /* Returns FALSE when too many hashes are waiting already: the caller
- * answers 503 instead of letting the queue grow. */
+ * answers 503 instead of letting the queue grow.  Password checks leave
+ * the last places to registrations, so that a flood of wrong passwords
+ * cannot keep new accounts out. */
 static gboolean
-task_submit_hash (RelayTask *task)
+task_submit_hash (RelayTask *task,
+                  gboolean   registration)
 {
   RelayServer *self = task->server;
+  guint limit = self->config->hash_queue_limit;
 
-  if (self->hash_queued >= self->config->hash_queue_limit)
+  if (!registration)
+    limit -= self->config->hash_queue_registration_reserve;
+  if (self->hash_queued >= limit)
     return FALSE;
   self->hash_queued++;
   task->hashing = TRUE;
@@ -695,6 +702,7 @@ auth_verified_cb (RelayTask *task)
 {
   RelayCredentials *credentials = task_credentials (task);
 
+  task->server->metrics.password_checks++;
   if (task->verified)
     relay_auth_cache_remember (task->server->auth_cache, credentials->uuid,
                                credentials->device_id, credentials->password);
@@ -708,20 +716,18 @@ auth_device_cb (RelayTask *task)
   RelayCredentials *credentials = task_credentials (task);
   RelayTask *verify;
 
-  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
-    {
-      auth_finished (task, AUTH_DENIED);
-      return;
-    }
-  if (task->op->status != RELAY_STORAGE_OK)
+  if (task->op->status != RELAY_STORAGE_OK && task->op->status != RELAY_STORAGE_NOT_FOUND)
     {
       auth_finished (task, AUTH_BUSY);
       return;
     }
   verify = task_new (self, auth_verified_cb, task->request, task->conn);
   verify->password = g_strdup (credentials->password);
-  verify->hash = g_steal_pointer (&task->op->password_hash);
-  if (!task_submit_hash (verify))
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
+    verify->hash = g_strdup (relay_auth_cache_get_decoy_hash (self->auth_cache));
+  else
+    verify->hash = g_steal_pointer (&task->op->password_hash);
+  if (!task_submit_hash (verify, FALSE))
     {
       task_discard (verify);
       auth_finished (task, AUTH_BUSY);
@@ -786,8 +792,12 @@ authenticate (RelayServer      *self,
         conn_auth_finished (conn, AUTH_OK);
       return;
     }
-  /* Every slow check costs a hash, so they are rationed per address. */
-  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address))
+  /* Every slow check costs a hash, so they are rationed per address,
+   * and per account for addresses that rotate.  Unknown accounts are
+   * rationed alike, and checked against a decoy, so that nothing tells
+   * them from known ones. */
+  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
+      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, credentials->uuid))
     {
       if (request != NULL)
         request_auth_finished (request, AUTH_RATE_LIMITED);
@@ -1014,7 +1024,7 @@ handle_register (RelayRequest *request)
     task->op->invite_hash = relay_invite_hash (reg->registration_token);
   task->password = g_strdup (reg->password);
   task->op->reg = g_steal_pointer (&reg);
-  if (!task_submit_hash (task))
+  if (!task_submit_hash (task, TRUE))
     {
       task_discard (task);
       respond_error (request, 503, "unavailable", "The relay is busy; try again later");
@@ -1173,6 +1183,37 @@ handle_upload_keys (RelayRequest *request)
 
 /* Endpoint: GET /v1/keys/UUID[/DEVICE] */
 
+static Frame *control_frame (const char *json);
+
+/* Tells a device whose fetch left it few one-time prekeys, if it is
+ * online, to upload more; one that is offline tops them up when it next
+ * starts.  Only a fetch that took a key tells, so that fetches of a
+ * device with none left do not repeat it. */
+static void
+notify_keys_low (RelayServer *self,
+                 const char  *uuid,
+                 RelayBundle *bundle)
+{
+  gint64 low = self->config->one_time_prekeys_low;
+  char key[RELAY_DEVICE_KEY_SIZE];
+  g_autofree char *json = NULL;
+  RelayConn *conn;
+
+  if (!(bundle->prekeys_left >= 0 && bundle->prekeys_left < low) &&
+      !(bundle->pq_prekeys_left >= 0 && bundle->pq_prekeys_left < low))
+    return;
+  relay_device_key (key, uuid, bundle->device_id);
+  conn = g_hash_table_lookup (self->devices, key);
+  if (conn == NULL || conn->wsi == NULL || conn->closing)
+    return;
+  /* A kind of which the fetch took none had none left. */
+  json = g_strdup_printf ("{\"type\":\"keys-low\",\"preKeyCount\":%" G_GINT64_FORMAT
+                          ",\"pqPreKeyCount\":%" G_GINT64_FORMAT "}",
+                          MAX (bundle->prekeys_left, 0), MAX (bundle->pq_prekeys_left, 0));
+  conn_push_frame (conn, control_frame (json));
+  conn_schedule (conn);
+}
+
 static void
 bundles_done_cb (RelayTask *task)
 {
@@ -1180,6 +1221,9 @@ bundles_done_cb (RelayTask *task)
   g_autoptr(JsonBuilder) builder = NULL;
   RelayOp *op = task->op;
 
+  if (op->status == RELAY_STORAGE_OK)
+    for (guint i = 0; i < op->bundles->len; i++)
+      notify_keys_low (task->server, op->uuid, g_ptr_array_index (op->bundles, i));
   if (!request_attached (request))
     return;
   if (op->status == RELAY_STORAGE_NOT_FOUND)
@@ -1249,6 +1293,10 @@ handle_bundles (RelayRequest *request)
   op = relay_op_new (RELAY_OP_FETCH_BUNDLES);
   op->uuid = g_strdup (uuid);
   op->device_id = (guint32) device_id;
+  /* One-time prekeys are rationed per target too, or any account could
+   * drain anyone's; past the limit a fetch still gets a bundle, with the
+   * last-resort keys, so that sessions can start. */
+  op->spare_one_time = !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
   task_submit_op (task, op);
 }
 
@@ -1407,7 +1455,7 @@ send_done_cb (RelayTask *task)
       respond_builder (request, 410, builder);
       break;
     case RELAY_STORAGE_QUEUE_FULL:
-      respond_error (request, 429, "queue-full", "The recipient's queue is full");
+      respond_error (request, 429, "queue-full", "The recipient's queue, or this sender's share of it, is full");
       break;
     default:
       respond_storage_failure (request);
@@ -1416,15 +1464,25 @@ send_done_cb (RelayTask *task)
 }
 
 /* Stores the envelopes of a send, made over HTTP or the WebSocket, and
- * answers once they are durable. */
+ * answers once they are durable.  Sends are rationed per sender and
+ * recipient, besides per sender, so that no one account can spend a
+ * recipient's share of the relay by itself. */
 static void
 submit_send (RelayRequest     *request,
              const char       *uuid,
              RelaySendRequest *send)
 {
   RelayServer *self = request->server;
+  char pair[2 * RELAY_UUID_LENGTH + 2];
   RelayTask *task;
   RelayOp *op;
+
+  g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, uuid);
+  if (!request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
+    {
+      relay_send_request_free (send);
+      return;
+    }
 
   task = task_new (self, send_done_cb, request, NULL);
   op = relay_op_new (RELAY_OP_SEND);
@@ -1432,7 +1490,7 @@ submit_send (RelayRequest     *request,
   op->source_uuid = g_strdup (request->credentials->uuid);
   op->source_device = request->credentials->device_id;
   op->server_timestamp = now_ms ();
-  op->limit = self->config->max_queue_envelopes;
+  op->queue_limits = self->queue_limits;
   op->send = send;
   task_submit_op (task, op);
 }
@@ -2704,6 +2762,10 @@ relay_server_new (RelayConfig   *config,
   g_queue_init (&self->completions);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
   self->limiter = relay_rate_limiter_new (config->rates);
+  self->queue_limits = (RelayQueueLimits) {
+    .device = { config->max_queue_envelopes, (gint64) config->max_queue_bytes },
+    .sender = { config->max_queue_envelopes_per_sender, (gint64) config->max_queue_bytes_per_sender },
+  };
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));

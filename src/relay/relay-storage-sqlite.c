@@ -157,8 +157,9 @@ typedef enum
   STMT_LOOKUP_USERNAME,
   STMT_INSERT_ENVELOPE,
   STMT_FETCH_QUEUE,
+  STMT_FIND_ENVELOPE,
+  STMT_FIND_LEGACY_ENVELOPE,
   STMT_DELETE_ENVELOPE,
-  STMT_DELETE_LEGACY_ENVELOPE,
   STMT_FIRST_FRESH,
   STMT_DELETE_EXPIRED,
   STMT_QUEUE_COUNTS,
@@ -194,14 +195,17 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1 AND NOT banned",
   [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
-  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
-  [STMT_DELETE_LEGACY_ENVELOPE] = "DELETE FROM queue WHERE legacy_guid = ?1 AND account = ?2 AND device_id = ?3",
+  /* Deleting with RETURNING would make SQLite run a trigger for every
+   * acknowledgement, several times the cost of reading the row first. */
+  [STMT_FIND_ENVELOPE] = "SELECT id, source, length(content) FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
+  [STMT_FIND_LEGACY_ENVELOPE] = "SELECT id, source, length(content) FROM queue WHERE legacy_guid = ?1 AND account = ?2 AND device_id = ?3",
+  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = ?1",
   [STMT_FIRST_FRESH] = "SELECT id FROM queue WHERE server_timestamp >= ?1 ORDER BY id LIMIT 1",
   [STMT_DELETE_EXPIRED] = "DELETE FROM queue WHERE id < ?1 AND server_timestamp < ?2",
-  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, count(*) FROM queue GROUP BY account, device_id",
+  [STMT_QUEUE_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue GROUP BY account, device_id, source",
   /* Left to itself, SQLite would read the whole device index for the
    * grouping rather than only the expired entries. */
-  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, count(*) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id",
+  [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id, source",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_SAVEPOINT] = "SAVEPOINT op",
@@ -228,10 +232,9 @@ typedef struct
   gboolean          closing;
   RelayCommitStats  stats;   /* under mutex */
 
-  /* Envelopes queued per device (a set of QueueCount), and in all;
-   * only the thread that runs the ops uses them. */
-  GHashTable       *queued;
-  gint64            queued_total;
+  /* What every device's queue holds; only the thread that runs the ops
+   * uses it. */
+  RelayQueueUsage  *usage;
 
   /* Each account's devices as last read (uuid -> GArray of DeviceRow),
    * so that a send need not read them again; the ops that change a
@@ -571,13 +574,15 @@ get_signed (SqliteStorage *self,
 
 /* Reads the lowest one-time prekey of a kind and deletes it in the same
  * transaction: the writer thread runs one op at a time, so no other
- * fetch can see it in between. */
+ * fetch can see it in between.  `left` receives how many remain after
+ * it, and is not touched when there was none to take. */
 static gboolean
 take_one_time (SqliteStorage  *self,
                const char     *uuid,
                guint32         device_id,
                int             kind,
-               RelayPreKey   **out)
+               RelayPreKey   **out,
+               gint64         *left)
 {
   sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
   g_autoptr(RelayPreKey) prekey = NULL;
@@ -603,60 +608,31 @@ take_one_time (SqliteStorage  *self,
   sqlite3_bind_int64 (s, 4, prekey->key_id);
   if (!step_done (s))
     return FALSE;
+  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
+    return FALSE;
   *out = g_steal_pointer (&prekey);
   return TRUE;
 }
 
-/* Queue counts.  They change only once the op that stores or deletes
- * envelopes has succeeded; a failed commit recounts them all.  Each
- * count holds its own key, so that changing one allocates nothing. */
-
-typedef struct
-{
-  char   key[RELAY_DEVICE_KEY_SIZE];
-  gint64 count;
-} QueueCount;
-
-static gint64
-queued_get (SqliteStorage *self,
-            const char    *uuid,
-            guint32        device_id)
-{
-  char key[RELAY_DEVICE_KEY_SIZE];
-  QueueCount *entry;
-
-  relay_device_key (key, uuid, device_id);
-  entry = g_hash_table_lookup (self->queued, key);
-  return entry != NULL ? entry->count : 0;
-}
+/* Queue usage.  It changes only once the op that stores or deletes
+ * envelopes has succeeded; a rollback counts it all again. */
 
 static void
 queued_add (SqliteStorage *self,
             const char    *uuid,
             guint32        device_id,
-            gint64         delta)
+            const char    *sender,
+            gint64         envelopes,
+            gint64         bytes)
 {
   char key[RELAY_DEVICE_KEY_SIZE];
-  QueueCount *entry;
 
-  if (delta == 0)
-    return;
   relay_device_key (key, uuid, device_id);
-  entry = g_hash_table_lookup (self->queued, key);
-  if (entry == NULL)
-    {
-      entry = g_new0 (QueueCount, 1);
-      memcpy (entry->key, key, sizeof key);
-      g_hash_table_add (self->queued, entry);
-    }
-  entry->count += delta;
-  self->queued_total += delta;
-  if (entry->count <= 0)
-    g_hash_table_remove (self->queued, entry);
+  relay_queue_usage_add (self->usage, key, sender, envelopes, bytes);
 }
 
-/* Runs a statement whose rows are (account, device_id, count) and adds
- * sign * count to each device's queue. */
+/* Runs a statement whose rows are (account, device_id, source, count,
+ * bytes) and adds sign times each to the queue usage. */
 static gboolean
 queued_add_rows (SqliteStorage *self,
                  sqlite3_stmt  *s,
@@ -666,15 +642,15 @@ queued_add_rows (SqliteStorage *self,
 
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     queued_add (self, (const char *) sqlite3_column_text (s, 0), (guint32) sqlite3_column_int64 (s, 1),
-                sign * sqlite3_column_int64 (s, 2));
+                (const char *) sqlite3_column_text (s, 2), sign * sqlite3_column_int64 (s, 3),
+                sign * sqlite3_column_int64 (s, 4));
   return rc == SQLITE_DONE;
 }
 
 static gboolean
 count_queues (SqliteStorage *self)
 {
-  g_hash_table_remove_all (self->queued);
-  self->queued_total = 0;
+  relay_queue_usage_clear (self->usage);
   return queued_add_rows (self, stmt (self, STMT_QUEUE_COUNTS), 1);
 }
 
@@ -760,14 +736,18 @@ op_fetch_bundles (SqliteStorage *self,
       if (op->device_id != 0 && row->device_id != op->device_id)
         continue;
       bundle = g_new0 (RelayBundle, 1);
+      bundle->prekeys_left = -1;
+      bundle->pq_prekeys_left = -1;
       g_ptr_array_add (op->bundles, bundle);
       bundle->device_id = row->device_id;
       bundle->registration_id = row->registration_id;
       bundle->signed_prekey = get_signed (self, op->uuid, row->device_id, KIND_EC);
       if (bundle->signed_prekey == NULL)
         return RELAY_STORAGE_FAILED;
-      if (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey) ||
-          !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey))
+      if (!op->spare_one_time &&
+          (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey, &bundle->prekeys_left) ||
+           !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey,
+                           &bundle->pq_prekeys_left)))
         return RELAY_STORAGE_FAILED;
       if (bundle->pq_prekey == NULL)
         {
@@ -880,8 +860,11 @@ op_send (SqliteStorage *self,
   for (guint i = 0; i < messages->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
 
-      if (queued_get (self, op->uuid, envelope->device_id) + 1 > op->limit)
+      relay_device_key (key, op->uuid, envelope->device_id);
+      if (!relay_queue_usage_admits (self->usage, key, op->source_uuid,
+                                     (gint64) g_bytes_get_size (envelope->content), &op->queue_limits))
         return RELAY_STORAGE_QUEUE_FULL;
     }
 
@@ -911,7 +894,12 @@ op_send (SqliteStorage *self,
       g_array_append_val (op->ids, id);
     }
   for (guint i = 0; i < messages->len; i++)
-    queued_add (self, op->uuid, ((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id, 1);
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+
+      queued_add (self, op->uuid, envelope->device_id, op->source_uuid, 1,
+                  (gint64) g_bytes_get_size (envelope->content));
+    }
   return RELAY_STORAGE_OK;
 }
 
@@ -951,6 +939,26 @@ op_fetch_queue (SqliteStorage *self,
   return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* Steps a statement that finds a queue entry, and reads its id, sender
+ * and size when it does. */
+static int
+find_entry (sqlite3_stmt  *s,
+            gint64        *id,
+            char         **source,
+            gint64        *bytes)
+{
+  int rc = sqlite3_step (s);
+
+  if (rc == SQLITE_ROW)
+    {
+      *id = sqlite3_column_int64 (s, 0);
+      *source = column_text (s, 1);
+      *bytes = sqlite3_column_int64 (s, 2);
+    }
+  sqlite3_reset (s);
+  return rc;
+}
+
 /* Deletes the entry an acknowledgement names, if the device's queue
  * still holds it, and says whether that went without error.  A GUID that
  * names no entry of this run may be one stored before schema version 4,
@@ -961,30 +969,41 @@ delete_acknowledged (SqliteStorage  *self,
                      const RelayAck *ack,
                      gint64         *removed)
 {
+  g_autofree char *source = NULL;
   sqlite3_stmt *s;
   gint64 id;
   gint64 tag;
+  gint64 bytes = 0;
+  int rc = SQLITE_DONE;
 
   *removed = 0;
   if (relay_guid_decode (self->guids, ack->guid, &id, &tag))
     {
-      s = stmt (self, STMT_DELETE_ENVELOPE);
+      s = stmt (self, STMT_FIND_ENVELOPE);
       sqlite3_bind_int64 (s, 1, id);
       sqlite3_bind_int64 (s, 2, tag);
       bind_text (s, 3, ack->uuid);
       sqlite3_bind_int64 (s, 4, ack->device_id);
-      if (!step_done (s))
-        return FALSE;
-      if ((*removed = sqlite3_changes (self->db)) > 0)
-        return TRUE;
+      rc = find_entry (s, &id, &source, &bytes);
     }
-  s = stmt (self, STMT_DELETE_LEGACY_ENVELOPE);
-  bind_text (s, 1, ack->guid);
-  bind_text (s, 2, ack->uuid);
-  sqlite3_bind_int64 (s, 3, ack->device_id);
+  if (rc == SQLITE_DONE)
+    {
+      s = stmt (self, STMT_FIND_LEGACY_ENVELOPE);
+      bind_text (s, 1, ack->guid);
+      bind_text (s, 2, ack->uuid);
+      sqlite3_bind_int64 (s, 3, ack->device_id);
+      rc = find_entry (s, &id, &source, &bytes);
+    }
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return FALSE;
+  s = stmt (self, STMT_DELETE_ENVELOPE);
+  sqlite3_bind_int64 (s, 1, id);
   if (!step_done (s))
     return FALSE;
-  *removed = sqlite3_changes (self->db);
+  queued_add (self, ack->uuid, ack->device_id, source, -1, -bytes);
+  *removed = 1;
   return TRUE;
 }
 
@@ -1004,7 +1023,6 @@ op_ack (SqliteStorage *self,
       if (!delete_acknowledged (self, ack, &removed))
         return RELAY_STORAGE_FAILED;
       op->removed += removed;
-      queued_add (self, ack->uuid, ack->device_id, -removed);
     }
   return RELAY_STORAGE_OK;
 }
@@ -1035,7 +1053,7 @@ static RelayStorageStatus
 op_expire (SqliteStorage *self,
            RelayOp       *op)
 {
-  gint64 before = self->queued_total;
+  gint64 before = relay_queue_usage_get_total (self->usage);
   gint64 boundary;
   sqlite3_stmt *s;
 
@@ -1051,7 +1069,7 @@ op_expire (SqliteStorage *self,
       sqlite3_bind_int64 (s, 2, op->min_timestamp);
       if (step_done (s))
         {
-          op->removed = before - self->queued_total;
+          op->removed = before - relay_queue_usage_get_total (self->usage);
           return RELAY_STORAGE_OK;
         }
     }
@@ -1092,7 +1110,7 @@ notice_outside_changes (SqliteStorage *self)
   g_hash_table_remove_all (self->devices);
   recount_queues (self);
   g_mutex_lock (&self->mutex);
-  self->stats.queued = self->queued_total;
+  self->stats.queued = relay_queue_usage_get_total (self->usage);
   g_mutex_unlock (&self->mutex);
   g_atomic_int_inc (&self->parent.outside_changes);
   g_info ("Another process changed the database; its accounts and queues were read again");
@@ -1176,8 +1194,13 @@ run_op_atomically (SqliteStorage *self,
 
   if (!needs_savepoint (op))
     return run_op (self, op);
-  control (self, STMT_SAVEPOINT);
+  if (!control (self, STMT_SAVEPOINT))
+    return RELAY_STORAGE_FAILED;
   status = run_op (self, op);
+  /* Nothing is left to undo when SQLite rolled back the whole
+   * transaction; see run_batch(). */
+  if (sqlite3_get_autocommit (self->db))
+    return status;
   if (status != RELAY_STORAGE_OK)
     control (self, STMT_ROLLBACK_TO);
   control (self, STMT_RELEASE);
@@ -1185,41 +1208,85 @@ run_op_atomically (SqliteStorage *self,
 }
 
 static void
+fail_ops (RelayOp **ops,
+          guint     start,
+          guint     end)
+{
+  for (guint i = start; i < end; i++)
+    ops[i]->status = RELAY_STORAGE_FAILED;
+}
+
+/* What the writer keeps in memory follows its own writes, committed or
+ * not; after a rollback it is read again from the database. */
+static void
+forget_uncommitted (SqliteStorage *self)
+{
+  g_hash_table_remove_all (self->devices);
+  recount_queues (self);
+}
+
+static gboolean
+begin (SqliteStorage *self)
+{
+  if (control (self, STMT_BEGIN))
+    return TRUE;
+  g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* Runs the ops in one transaction.  Some errors (a full disk, an I/O
+ * error, no memory) make SQLite roll back the whole transaction rather
+ * than the failed statement, savepoints included; the ops after it would
+ * then run outside any transaction and commit each on its own while the
+ * batch was answered as failed.  So the transaction state is checked
+ * after every op: when it is gone, every op of it so far failed, and the
+ * rest of the batch goes on in a new one. */
+static void
 run_batch (SqliteStorage *self,
            RelayOp      **ops,
            guint          n_ops)
 {
   gint64 start = g_get_monotonic_time ();
+  guint first = 0;
 
-  if (!control (self, STMT_BEGIN))
+  if (!begin (self))
     {
-      g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
       reset_used_stmts (self);
-      for (guint i = 0; i < n_ops; i++)
-        ops[i]->status = RELAY_STORAGE_FAILED;
+      fail_ops (ops, 0, n_ops);
       return;
     }
   notice_outside_changes (self);
   for (guint i = 0; i < n_ops; i++)
-    ops[i]->status = run_op_atomically (self, ops[i]);
+    {
+      ops[i]->status = run_op_atomically (self, ops[i]);
+      if (!sqlite3_get_autocommit (self->db))
+        continue;
+      g_warning ("SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+      fail_ops (ops, first, i + 1);
+      forget_uncommitted (self);
+      first = i + 1;
+      if (first < n_ops && !begin (self))
+        {
+          fail_ops (ops, first, n_ops);
+          return;
+        }
+    }
   /* No statement may hold a read transaction past the commit. */
   reset_used_stmts (self);
-  if (!control (self, STMT_COMMIT))
+  if (first < n_ops && !control (self, STMT_COMMIT))
     {
       g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
-      exec_sql (self, "ROLLBACK");
-      for (guint i = 0; i < n_ops; i++)
-        ops[i]->status = RELAY_STORAGE_FAILED;
-      /* The cache may hold what the batch read of its own writes. */
-      g_hash_table_remove_all (self->devices);
-      recount_queues (self);
+      if (!sqlite3_get_autocommit (self->db))
+        exec_sql (self, "ROLLBACK");
+      fail_ops (ops, first, n_ops);
+      forget_uncommitted (self);
     }
   reset_used_stmts (self);
 
   g_mutex_lock (&self->mutex);
   relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                           n_ops);
-  self->stats.queued = self->queued_total;
+  self->stats.queued = relay_queue_usage_get_total (self->usage);
   g_mutex_unlock (&self->mutex);
 }
 
@@ -1307,7 +1374,7 @@ free_storage (SqliteStorage *self)
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_ptr_array_unref (self->submitted);
-  g_hash_table_unref (self->queued);
+  relay_queue_usage_free (self->usage);
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
   relay_guid_cipher_free (self->guids);
@@ -1436,6 +1503,25 @@ migrate (SqliteStorage  *self,
   return TRUE;
 }
 
+/* Bounds the database's size, so that it fails like a full disk, with
+ * every write that would grow it past the bound refused, before the
+ * disk itself is full. */
+static gboolean
+limit_size (SqliteStorage *self,
+            guint64        max_bytes)
+{
+  gint64 page_size = 0;
+  g_autofree char *sql = NULL;
+
+  if (max_bytes == 0)
+    return TRUE;
+  if (!query_once (self, "PRAGMA page_size", NULL, 0, read_int64, &page_size) || page_size <= 0)
+    return FALSE;
+  sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
+                         MAX (max_bytes / (guint64) page_size, 1));
+  return query_once (self, sql, NULL, 0, NULL, NULL);
+}
+
 guint
 relay_storage_sqlite_schema_version (void)
 {
@@ -1444,6 +1530,7 @@ relay_storage_sqlite_schema_version (void)
 
 RelayStorage *
 relay_storage_sqlite_open (const char  *data_dir,
+                           guint64      max_bytes,
                            GError     **error)
 {
   g_autofree char *path = g_build_filename (data_dir, "relay.db", NULL);
@@ -1453,8 +1540,7 @@ relay_storage_sqlite_open (const char  *data_dir,
   g_mutex_init (&self->mutex);
   g_cond_init (&self->cond);
   self->submitted = g_ptr_array_new ();
-  /* Keyed by the QueueCount entries themselves, whose key comes first. */
-  self->queued = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
 
@@ -1477,7 +1563,8 @@ relay_storage_sqlite_open (const char  *data_dir,
       /* The queue's pages are rewritten by every batch; with SQLite's
        * default 2 MiB cache they keep being read back from the WAL. */
       !exec_sql (self, "PRAGMA cache_size = -32768") ||
-      !migrate (self, error))
+      !migrate (self, error) ||
+      !limit_size (self, max_bytes))
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot set up %s", path);
@@ -1502,7 +1589,7 @@ relay_storage_sqlite_open (const char  *data_dir,
       return NULL;
     }
   reset_used_stmts (self);
-  self->stats.queued = self->queued_total;
+  self->stats.queued = relay_queue_usage_get_total (self->usage);
   self->thread = g_thread_new ("relay-writer", writer_thread, self);
   return &self->parent;
 }

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "relay-api.h"
+#include "relay-queue-usage.h"
 
 G_BEGIN_DECLS
 
@@ -29,10 +30,11 @@ typedef enum
   RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
   RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
   RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
-  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all); out: identity_key, bundles */
+  RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all), spare_one_time;
+                             * out: identity_key, bundles */
   RELAY_OP_LOOKUP_USERNAME, /* in: username; out: uuid */
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
-                             *     server_timestamp, limit;
+                             *     server_timestamp, queue_limits;
                              * out: ids and guids, or missing/extra/stale */
   RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
                              * out: envelopes */
@@ -48,7 +50,7 @@ typedef enum
   RELAY_STORAGE_CONFLICT,          /* the username is taken */
   RELAY_STORAGE_DEVICE_MISMATCH,   /* missing or extra devices */
   RELAY_STORAGE_STALE_DEVICES,     /* wrong registration ids */
-  RELAY_STORAGE_QUEUE_FULL,
+  RELAY_STORAGE_QUEUE_FULL,        /* the queue, or the sender's share of it */
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
   RELAY_STORAGE_INVITE_INVALID,    /* no such invite, or it was used or revoked */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
@@ -62,6 +64,10 @@ typedef struct
   RelayPreKey *prekey;            /* NULL when none is left */
   RelayPreKey *pq_prekey;
   gboolean     pq_last_resort;
+  /* How many one-time prekeys of each kind the device has left once
+   * this fetch took one; -1 when it took none of that kind. */
+  gint64       prekeys_left;
+  gint64       pq_prekeys_left;
 } RelayBundle;
 
 typedef struct
@@ -110,6 +116,8 @@ struct _RelayOp
   gint64                after_id;
   gint64                min_timestamp;
   guint                 limit;
+  gboolean              spare_one_time;  /* hand out last-resort keys only */
+  RelayQueueLimits      queue_limits;
 
   /* Outputs. */
   guint                 ec_count;
@@ -191,8 +199,10 @@ relay_storage_close (RelayStorage *self)
 }
 
 /* The SQLite backend: DATA_DIR/relay.db in WAL mode with one writer
- * thread that group-commits with synchronous=FULL. */
+ * thread that group-commits with synchronous=FULL.  The database grows
+ * to at most max_bytes, or without bound when that is 0. */
 RelayStorage *relay_storage_sqlite_open    (const char  *data_dir,
+                                            guint64      max_bytes,
                                             GError     **error);
 /* The schema version that this relay's migrations lead to. */
 guint         relay_storage_sqlite_schema_version (void);

@@ -5,412 +5,38 @@
  *
  * Alice is this process: the application with its window, driven through
  * the widgets and actions a person uses.  Bob is sotto-cli on a profile
- * of his own.  Between them runs a real sotto-relay.  The test goes
- * through onboarding, a message each way, the safety-number page (which
- * must show the digits the CLI prints), verification, and a key change
- * that must raise the banner and hold the composer.
+ * of his own.  Between them runs a real sotto-relay (all set up in
+ * conversation-fixture.c).  The end-to-end case goes through onboarding,
+ * a message each way, the safety-number page (which must show the
+ * digits the CLI prints), verification, and a key change that must
+ * raise the banner and hold the composer; the other cases each check
+ * one behaviour a new user meets.
  */
+
+#define _GNU_SOURCE   /* for memmem() */
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
 
-#include "relay-test-util.h"
+#include "app-test-util.h"
+#include "conversation-fixture.h"
 #include "sotto-application.h"
+#include "sotto-conversation-list.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
+#include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
 
-/* Long enough for a slow CI machine under the sanitizers. */
-#define WAIT_TIMEOUT_SECONDS 60
-
-static const char passphrase[] = "correct horse battery staple";
-static const char bob_passphrase[] = "bob's own passphrase";
-
-typedef struct {
-  GSubprocess *notification_daemon;
-  GMutex lock;
-  GPtrArray *notifications;   /* "summary: body" of every Notify call */
-  TestRelay *relay;
-  char *relay_data;
-  char *alice_profile;
-  char *bob_profile;
-  SottoApplication *app;
-  SottoWindow *window;
-} Fixture;
-
-/* Runs the main loop until @condition holds, failing after a timeout. */
-#define wait_until(condition) \
-  G_STMT_START { \
-    gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
-    while (!(condition)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, deadline); \
-        g_main_context_iteration (NULL, FALSE); \
-        g_usleep (1000); \
-      } \
-  } G_STMT_END
-
-static char *
-run_cli (Fixture    *fixture,
-         const char *first_arg,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) cli = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *standard_output = NULL;
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) SOTTO_CLI_PATH);
-  g_ptr_array_add (argv, (char *) "--profile");
-  g_ptr_array_add (argv, fixture->bob_profile);
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", bob_passphrase, TRUE);
-  cli = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-
-  g_subprocess_communicate_utf8 (cli, NULL, NULL, &standard_output, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_successful (cli));
-
-  return g_steal_pointer (&standard_output);
-}
-
-/* Finds the first mapped widget of @type below @root, or NULL. */
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* Finds the mapped button below @root that activates @action_name. */
-static GtkWidget *
-find_button (GtkWidget  *root,
-             const char *action_name)
-{
-  if (GTK_IS_BUTTON (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* Finds a mapped label showing @text below @root, or NULL. */
-static GtkWidget *
-find_label (GtkWidget  *root,
-            const char *text)
-{
-  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_label (child, text);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-/* Types @text into the mapped entry row titled @title. */
-static gboolean
-set_row_text (GtkWidget  *root,
-              const char *title,
-              const char *text)
-{
-  if (ADW_IS_PREFERENCES_ROW (root) && GTK_IS_EDITABLE (root) && gtk_widget_get_mapped (root)
-      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), title) == 0)
-    {
-      gtk_editable_set_text (GTK_EDITABLE (root), text);
-      return TRUE;
-    }
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    {
-      if (set_row_text (child, title, text))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_mapped (GTK_WIDGET (window)))
-        return window;
-    }
-
-  return NULL;
-}
-
-static gboolean
-page_is (Fixture    *fixture,
-         const char *name)
-{
-  GtkWidget *overlay = adw_application_window_get_content (ADW_APPLICATION_WINDOW (fixture->window));
-  GtkStack *stack = GTK_STACK (adw_toast_overlay_get_child (ADW_TOAST_OVERLAY (overlay)));
-
-  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), name) == 0;
-}
-
-static SottoConversationView *
-conversation_view (Fixture *fixture)
-{
-  return SOTTO_CONVERSATION_VIEW (find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CONVERSATION_VIEW));
-}
-
-/* Whether the newest message of the open conversation is @body and has
- * reached @state. */
-static gboolean
-last_message_is (Fixture           *fixture,
-                 const char        *body,
-                 SottoMessageState  state)
-{
-  SottoConversation *conversation = sotto_conversation_view_get_conversation (conversation_view (fixture));
-  GListModel *messages = sotto_conversation_get_messages (conversation);
-  guint n = g_list_model_get_n_items (messages);
-  g_autoptr(SottoMessage) message = NULL;
-
-  if (n == 0)
-    return FALSE;
-
-  message = g_list_model_get_item (messages, n - 1);
-  return sotto_message_get_loaded (message)
-         && g_strcmp0 (sotto_message_get_body (message), body) == 0
-         && sotto_message_get_state (message) >= state;
-}
-
-/* Lets the main loop run for a while, for checks that nothing happens. */
-static void
-run_main_loop_for (guint milliseconds)
-{
-  gint64 end = g_get_monotonic_time () + milliseconds * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-/* Records the notifications the app sends to the notification server.
- * Runs on GDBus's worker thread for every message of the connection. */
-static GDBusMessage *
-record_notification_cb (GDBusConnection *connection,
-                        GDBusMessage    *message,
-                        gboolean         incoming,
-                        gpointer         user_data)
-{
-  Fixture *fixture = user_data;
-  const char *summary = NULL;
-  const char *body = NULL;
-  GVariant *body_variant;
-
-  if (incoming || g_strcmp0 (g_dbus_message_get_member (message), "Notify") != 0
-      || g_strcmp0 (g_dbus_message_get_interface (message), "org.freedesktop.Notifications") != 0)
-    return message;
-
-  body_variant = g_dbus_message_get_body (message);
-  g_variant_get_child (body_variant, 3, "&s", &summary);
-  g_variant_get_child (body_variant, 4, "&s", &body);
-
-  g_mutex_lock (&fixture->lock);
-  g_ptr_array_add (fixture->notifications, g_strdup_printf ("%s: %s", summary, body));
-  g_mutex_unlock (&fixture->lock);
-
-  return message;
-}
-
-static gboolean
-has_notification (Fixture    *fixture,
-                  const char *text)
-{
-  gboolean found = FALSE;
-
-  g_mutex_lock (&fixture->lock);
-  for (guint i = 0; i < fixture->notifications->len && !found; i++)
-    found = g_str_equal (g_ptr_array_index (fixture->notifications, i), text);
-  g_mutex_unlock (&fixture->lock);
-
-  return found;
-}
-
-static gboolean
-bus_name_has_owner (const char *name)
-{
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-
-  return has_owner;
-}
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* A real notification server on the test's private bus. */
-  g_mutex_init (&fixture->lock);
-  fixture->notifications = g_ptr_array_new_with_free_func (g_free);
-  fixture->notification_daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                                   &error, "dunst", NULL);
-  g_assert_no_error (error);
-  wait_until (bus_name_has_owner ("org.freedesktop.Notifications"));
-
-  fixture->relay_data = test_relay_make_data_dir ();
-  fixture->relay = test_relay_start (fixture->relay_data, test_relay_relaxed_conf, NULL);
-  fixture->alice_profile = g_dir_make_tmp ("sotto-alice-XXXXXX", NULL);
-  fixture->bob_profile = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
-
-  g_free (run_cli (fixture, "register", "--relay", fixture->relay->base_url, "--username", "bob", NULL));
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  user_data)
-{
-  if (fixture->window != NULL)
-    gtk_window_destroy (GTK_WINDOW (fixture->window));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_clear_object (&fixture->app);
-
-  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
-  test_relay_free (fixture->relay);
-  g_subprocess_force_exit (fixture->notification_daemon);
-  g_subprocess_wait (fixture->notification_daemon, NULL, NULL);
-  g_clear_object (&fixture->notification_daemon);
-  g_clear_pointer (&fixture->notifications, g_ptr_array_unref);
-  g_mutex_clear (&fixture->lock);
-  g_free (fixture->relay_data);
-  g_free (fixture->alice_profile);
-  g_free (fixture->bob_profile);
-}
-
-/* Onboarding as a newcomer does it: no keyring in the test session, so
- * a passphrase (typed twice), then a username and the relay. */
-static void
-start_alice (Fixture *fixture)
-{
-  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
-  g_autoptr(GError) error = NULL;
-  GtkWidget *root;
-
-  fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  sotto_application_set_profile (fixture->app, profile);
-  g_assert_true (g_application_register (G_APPLICATION (fixture->app), NULL, &error));
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (fixture->app));
-
-  g_dbus_connection_add_filter (g_application_get_dbus_connection (G_APPLICATION (fixture->app)),
-                                record_notification_cb, fixture, NULL);
-
-  fixture->window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
-  g_assert_true (SOTTO_IS_WINDOW (fixture->window));
-  root = GTK_WIDGET (fixture->window);
-  wait_until (gtk_widget_get_mapped (root));
-
-  wait_until (page_is (fixture, "passphrase"));
-  g_assert_true (set_row_text (root, "Passphrase", passphrase));
-  g_assert_true (set_row_text (root, "Confirm Passphrase", "something else"));
-  /* Two different passphrases unlock nothing and create nothing. */
-  gtk_widget_activate_action (root, "win.unlock", NULL);
-  run_main_loop_for (200);
-  g_assert_true (page_is (fixture, "passphrase"));
-  g_assert_false (sotto_store_exists (profile));
-  g_assert_true (set_row_text (root, "Confirm Passphrase", passphrase));
-  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
-
-  wait_until (page_is (fixture, "welcome"));
-  g_assert_true (set_row_text (root, "Relay Address", fixture->relay->base_url));
-  g_assert_true (set_row_text (root, "Username", "alice"));
-  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
-
-  wait_until (page_is (fixture, "chats"));
-  g_assert_nonnull (find_label (root, "No conversations yet"));
-}
-
-static void
-open_conversation_with_bob (Fixture *fixture)
-{
-  AdwMessageDialog *dialog;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
-  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
-
-  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "bob");
-  adw_message_dialog_response (dialog, "start");
-  gtk_window_close (GTK_WINDOW (dialog));
-
-  wait_until (conversation_view (fixture) != NULL
-              && sotto_conversation_view_get_conversation (conversation_view (fixture)) != NULL);
-}
-
-static void
-send_from_composer (Fixture    *fixture,
-                    const char *text)
-{
-  GtkWidget *view = GTK_WIDGET (conversation_view (fixture));
-  GtkTextView *composer = GTK_TEXT_VIEW (find_widget (view, GTK_TYPE_TEXT_VIEW));
-
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), text, -1);
-  g_assert_true (gtk_widget_activate_action (view, "conversation.send", NULL));
-}
-
 static char *
 dialog_digits (SottoSafetyNumberDialog *dialog)
 {
-  GtkWidget *grid = find_widget (GTK_WIDGET (dialog), GTK_TYPE_GRID);
+  GtkWidget *grid = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_GRID);
   GString *digits = g_string_new (NULL);
 
   g_assert_nonnull (grid);
@@ -451,9 +77,9 @@ test_conversation_end_to_end (Fixture       *fixture,
   bob = sotto_conversation_get_contact (sotto_conversation_view_get_conversation (view));
 
   /* The main controls say what they are to assistive technologies. */
-  gtk_test_accessible_assert_property (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW),
+  gtk_test_accessible_assert_property (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW),
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Message");
-  gtk_test_accessible_assert_role (find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+  gtk_test_accessible_assert_role (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
                                    GTK_ACCESSIBLE_ROLE_LIST);
   gtk_test_accessible_assert_property (find_button (GTK_WIDGET (view), "conversation.send"),
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Send");
@@ -465,7 +91,7 @@ test_conversation_end_to_end (Fixture       *fixture,
   /* Alice writes; the relay has it once the bubble says "sent". */
   send_from_composer (fixture, marker);
   wait_until (last_message_is (fixture, marker, SOTTO_MESSAGE_STATE_SENT));
-  g_assert_nonnull (find_label (root, marker));
+  g_assert_nonnull (app_test_find_label (root, marker));
 
   received = run_cli (fixture, "receive", "--timeout", "2", "--json", NULL);
   g_assert_nonnull (strstr (received, marker));
@@ -474,7 +100,7 @@ test_conversation_end_to_end (Fixture       *fixture,
    * active one (no window manager gives it focus), so a notification
    * goes out too, showing by default the name only. */
   g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
-  wait_until (find_label (root, "hi alice") != NULL);
+  wait_until (app_test_find_label (root, "hi alice") != NULL);
   wait_until (has_notification (fixture, "bob: New message"));
   g_assert_false (has_notification (fixture, "bob: hi alice"));
 
@@ -484,14 +110,14 @@ test_conversation_end_to_end (Fixture       *fixture,
   ui_digits = dialog_digits (dialog);
   cli_digits = g_strstrip (run_cli (fixture, "safety-number", "alice", NULL));
   g_assert_cmpstr (ui_digits, ==, cli_digits);
-  gtk_test_accessible_assert_role (find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH),
+  gtk_test_accessible_assert_role (app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH),
                                    GTK_ACCESSIBLE_ROLE_SWITCH);
 
   /* Comparing with what Bob copied says they match; then Alice verifies. */
   sotto_safety_number_dialog_compare (dialog, cli_digits);
-  wait_until (find_label (GTK_WIDGET (dialog),
+  wait_until (app_test_find_label (GTK_WIDGET (dialog),
                           "The numbers match. Nobody sits between you: you can mark this contact as verified.") != NULL);
-  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH)), TRUE);
+  gtk_switch_set_active (GTK_SWITCH (app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH)), TRUE);
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
   gtk_window_destroy (GTK_WINDOW (dialog));
 
@@ -499,15 +125,647 @@ test_conversation_end_to_end (Fixture       *fixture,
    * Alice had verified him the banner explains and the composer waits. */
   g_free (run_cli (fixture, "reset-identity", NULL));
   g_free (run_cli (fixture, "send", "alice", "new key, who dis", NULL));
-  wait_until (find_label (root, "new key, who dis") != NULL);
+  wait_until (app_test_find_label (root, "new key, who dis") != NULL);
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_CHANGED);
-  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (find_widget (GTK_WIDGET (view), GTK_TYPE_REVEALER))));
-  g_assert_false (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_REVEALER))));
+  g_assert_false (gtk_widget_is_sensitive (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
 
   /* Accepting the new number releases the composer. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.accept-identity", NULL));
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_UNVERIFIED);
-  g_assert_true (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+  g_assert_true (gtk_widget_is_sensitive (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+}
+
+/* A message over the limit is refused before anything is cleared, and
+ * the user learns how much to cut. */
+static void
+test_conversation_too_long (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *kept = NULL;
+  GListModel *messages;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  messages = sotto_conversation_get_messages (sotto_conversation_view_get_conversation (conversation_view (fixture)));
+
+  /* Two bytes a character: 64 KiB hold 32768 of them, five are too many. */
+  for (guint i = 0; i < 32768 + 5; i++)
+    g_string_append (text, "é");
+  send_from_composer (fixture, text->str);
+  run_main_loop_for (200);
+
+  kept = composer_text (fixture);
+  /* Compared without printing: a failure would print 64 KiB twice. */
+  g_assert_true (g_str_equal (kept, text->str));
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 0);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
+
+  /* Cut down to the limit, it can go.  (Not sent here: laying out a
+   * bubble of 64 KiB keeps GTK busy for seconds, more under the
+   * sanitizers.) */
+  g_string_truncate (text, 2 * 32768);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW))),
+                            text->str, -1);
+  g_assert_true (gtk_widget_is_sensitive (find_button (GTK_WIDGET (conversation_view (fixture)), "conversation.send")));
+  g_assert_null (app_test_find_label (GTK_WIDGET (fixture->window), "This message is 5 characters too long to send."));
+}
+
+static gboolean
+is_label_with_selection (GtkWidget     *widget,
+                         gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_label_get_selection_bounds (GTK_LABEL (widget), NULL, NULL);
+}
+
+/* Whether any label below @root has text selected. */
+static gboolean
+has_selected_text (GtkWidget *root)
+{
+  return app_test_find_matching (root, is_label_with_selection, NULL) != NULL;
+}
+
+/* Collects every shortcut, shown or on another page, and matches none
+ * so that the walk goes through them all. */
+static gboolean
+collect_shortcut (GtkWidget     *widget,
+                  gconstpointer  shortcuts)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    g_ptr_array_add ((GPtrArray *) shortcuts, widget);
+
+  return FALSE;
+}
+
+/* The keyboard: opening a conversation puts the cursor in the composer,
+ * Tab walks the window without selecting a message's text, and the
+ * shortcuts window lists every accelerator with its keys. */
+static void
+test_conversation_keyboard (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) shortcuts = g_ptr_array_new ();
+  g_auto(GStrv) actions = NULL;
+  GtkWidget *root;
+  GtkWidget *view;
+  GtkWindow *overlay;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+  open_conversation_with_bob (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == app_test_find_widget (view, GTK_TYPE_TEXT_VIEW));
+
+  g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
+  wait_until (app_test_find_label (root, "hi alice") != NULL);
+
+  for (guint i = 0; i < 32; i++)
+    {
+      gtk_widget_child_focus (root, GTK_DIR_TAB_FORWARD);
+      run_main_loop_for (10);
+      g_assert_false (has_selected_text (view));
+    }
+
+  g_assert_true (gtk_widget_activate_action (root, "win.show-help-overlay", NULL));
+  wait_until ((overlay = find_toplevel (GTK_TYPE_SHORTCUTS_WINDOW)) != NULL);
+  app_test_find_matching (GTK_WIDGET (overlay), collect_shortcut, shortcuts);
+  g_assert_cmpuint (shortcuts->len, >, 0);
+
+  for (guint i = 0; i < shortcuts->len; i++)
+    {
+      g_autofree char *title = NULL;
+      g_autofree char *accelerator = NULL;
+
+      g_object_get (g_ptr_array_index (shortcuts, i), "title", &title, "accelerator", &accelerator, NULL);
+      if (accelerator == NULL || accelerator[0] == '\0')
+        g_error ("The shortcut “%s” shows no keys", title);
+    }
+
+  actions = gtk_application_list_action_descriptions (GTK_APPLICATION (fixture->app));
+  for (guint i = 0; actions[i] != NULL; i++)
+    {
+      g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), actions[i]);
+      gboolean listed = FALSE;
+
+      for (guint j = 0; j < shortcuts->len && !listed; j++)
+        {
+          g_autofree char *action_name = NULL;
+
+          g_object_get (g_ptr_array_index (shortcuts, j), "action-name", &action_name, NULL);
+          listed = g_strcmp0 (action_name, actions[i]) == 0;
+        }
+      if (accels[0] != NULL && !listed)
+        g_error ("The shortcuts window does not list %s", actions[i]);
+    }
+}
+
+/* The safety-number dialog fits a phone, and asks for nothing Sotto
+ * cannot do: it shows a code but has no camera to scan one. */
+static void
+test_conversation_safety_number_narrow (Fixture       *fixture,
+                                        gconstpointer  user_data)
+{
+  SottoSafetyNumberDialog *dialog;
+  g_autofree char *explanation = NULL;
+  int minimum_width;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
+                                             "conversation.show-safety-number", NULL));
+  wait_until ((dialog = SOTTO_SAFETY_NUMBER_DIALOG (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG))) != NULL);
+
+  gtk_widget_measure (GTK_WIDGET (dialog), GTK_ORIENTATION_HORIZONTAL, -1, &minimum_width, NULL, NULL, NULL);
+  g_assert_cmpint (minimum_width, <=, 360);
+
+  explanation = g_strdup_printf ("If the numbers on your device and on bob’s device match, your "
+                                 "conversation is end-to-end encrypted between the two of you and "
+                                 "nobody sits in between. Meet and compare the numbers, or let your "
+                                 "contact scan this code.");
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (dialog), explanation));
+}
+
+/* The list of conversations is the one where a row can be selected. */
+static gboolean
+is_selectable_list (GtkWidget     *widget,
+                    gconstpointer  data)
+{
+  return GTK_IS_LIST_VIEW (widget) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
+}
+
+static GtkListView *
+conversation_list (Fixture *fixture)
+{
+  return GTK_LIST_VIEW (app_test_find_matching (GTK_WIDGET (fixture->window), is_selectable_list, NULL));
+}
+
+static SottoConversation *
+highlighted_conversation (Fixture *fixture)
+{
+  GtkSelectionModel *selection = gtk_list_view_get_model (conversation_list (fixture));
+
+  return gtk_single_selection_get_selected_item (GTK_SINGLE_SELECTION (selection));
+}
+
+/* The position of @conversation in the sidebar's list. */
+static guint
+list_position (Fixture           *fixture,
+               SottoConversation *conversation)
+{
+  GListModel *model = G_LIST_MODEL (gtk_list_view_get_model (conversation_list (fixture)));
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SottoConversation) item = g_list_model_get_item (model, i);
+
+      if (item == conversation)
+        return i;
+    }
+
+  g_assert_not_reached ();
+}
+
+/* The list highlights the open conversation, however it was opened and
+ * wherever new messages move it. */
+static void
+test_conversation_list_highlight (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  SottoConversationList *conversations;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  /* Opened from the new-conversation dialog. */
+  wait_until (highlighted_conversation (fixture) == bob);
+
+  /* Carol writes first; her notification opens her conversation. */
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+  g_assert_true (highlighted_conversation (fixture) == bob);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* Bob's message moves his conversation; the highlight stays on Carol. */
+  g_free (run_cli (fixture, "send", "alice", "bob again", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) > 0);
+  run_main_loop_for (100);
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* Switching back by activating Bob's row (Enter, or a double click). */
+  g_signal_emit_by_name (conversation_list (fixture), "activate", list_position (fixture, bob));
+  g_assert_true (open_conversation (fixture) == bob);
+  g_assert_true (highlighted_conversation (fixture) == bob);
+
+  /* And by selecting Carol's row, as a click or the arrow keys do. */
+  gtk_selection_model_select_item (gtk_list_view_get_model (conversation_list (fixture)),
+                                   list_position (fixture, carol), TRUE);
+  g_assert_true (open_conversation (fixture) == carol);
+  g_assert_true (highlighted_conversation (fixture) == carol);
+}
+
+static void
+assert_same_bounds (const graphene_rect_t *a,
+                    const graphene_rect_t *b)
+{
+  g_assert_cmpfloat (a->origin.x, ==, b->origin.x);
+  g_assert_cmpfloat (a->origin.y, ==, b->origin.y);
+}
+
+/* Errors a new user meets, in words: a username checked when the user
+ * pauses or submits (and the error never moves Register), a relay that
+ * cannot be reached, a taken username, an address typed without its
+ * scheme, and an unknown username in the new-conversation dialog, which
+ * stays open with what was typed. */
+static void
+test_conversation_errors (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const char username_rule[] = "Usernames have 3 to 32 characters: lowercase letters, "
+                                      "digits, dots and underscores.";
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) relay_uri = g_uri_parse (fixture->relay->base_url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *bare_relay = g_strdup_printf ("localhost:%d", g_uri_get_port (relay_uri));
+  AdwMessageDialog *dialog;
+  GtkWidget *register_button;
+  graphene_rect_t before, after;
+  GtkWidget *root;
+
+  fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (fixture->app, profile);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (fixture->app));
+  fixture->window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (page_is (fixture, "passphrase"));
+  g_assert_true (set_row_text (root, "Passphrase", passphrase));
+  g_assert_true (set_row_text (root, "Confirm Passphrase", passphrase));
+  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
+  wait_until (page_is (fixture, "welcome"));
+
+  /* Typing: no error at the first character, one once the user pauses. */
+  g_assert_true (set_row_text (root, "Username", "a"));
+  run_main_loop_for (100);
+  g_assert_null (app_test_find_label (root, username_rule));
+  wait_until (app_test_find_label (root, username_rule) != NULL);
+
+  /* Submitting checks at once, and the error leaves Register in place. */
+  g_assert_true (set_row_text (root, "Relay Address", "127.0.0.1:1"));
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  register_button = find_labelled_button (root, "_Register");
+  g_assert_nonnull (register_button);
+  g_assert_true (gtk_widget_compute_bounds (register_button, root, &before));
+  g_assert_true (set_row_text (root, "Username", "Alice!"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  g_assert_nonnull (app_test_find_label (root, username_rule));
+  run_main_loop_for (100);
+  g_assert_true (gtk_widget_compute_bounds (register_button, root, &after));
+  assert_same_bounds (&before, &after);
+
+  /* A relay nobody answers at; the spinner said what it was doing. */
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  g_assert_true (page_is (fixture, "loading"));
+  run_main_loop_for (50);
+  g_assert_nonnull (app_test_find_label (root, "Creating the account alice on http://127.0.0.1:1…"));
+  wait_until (page_is (fixture, "welcome"));
+  g_assert_nonnull (app_test_find_label (root, "Sotto could not reach the relay at http://127.0.0.1:1. "
+                                      "Check the address and your connection."));
+
+  /* The relay's address as people type it; a username already taken. */
+  g_assert_true (set_row_text (root, "Relay Address", bare_relay));
+  g_assert_true (set_row_text (root, "Username", "bob"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  wait_until (app_test_find_label (root, "The username “bob” is taken. Choose another one.") != NULL);
+  g_assert_true (page_is (fixture, "welcome"));
+
+  g_assert_true (set_row_text (root, "Username", "alice"));
+  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
+  wait_until (page_is (fixture, "chats"));
+
+  /* Nobody is called "nobody": the dialog says so and keeps the text. */
+  g_assert_true (gtk_widget_activate_action (root, "win.new-conversation", NULL));
+  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "nobody");
+  g_signal_emit_by_name (find_labelled_button (GTK_WIDGET (dialog), "_Start"), "clicked");
+  wait_until (g_strcmp0 (adw_message_dialog_get_body (dialog),
+                         "Nobody uses the username “nobody” on your relay. Check the spelling.") == 0);
+  run_main_loop_for (100);
+  g_assert_true (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == GTK_WINDOW (dialog));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog))), ==, "nobody");
+
+  /* Corrected, it opens the conversation and goes. */
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "bob");
+  g_signal_emit_by_name (find_labelled_button (GTK_WIDGET (dialog), "_Start"), "clicked");
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
+  wait_until (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == NULL);
+}
+
+/* The state Bob's copy of his message @text is in, as sotto-cli's
+ * history prints it after receiving what waited for him. */
+static char *
+bob_sees_state (Fixture    *fixture,
+                const char *text)
+{
+  g_autofree char *history = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  history = run_cli (fixture, "history", "alice", "--json", NULL);
+  lines = g_strsplit (history, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *object;
+
+      if (lines[i][0] == '\0')
+        continue;
+      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+      object = json_node_get_object (json_parser_get_root (parser));
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
+        return g_strdup (json_object_get_string_member (object, "state"));
+    }
+
+  g_assert_not_reached ();
+}
+
+/* Scrolls the timeline to its top as a reader does, again until the view
+ * has left the end: the list view may still be placing the newest
+ * message it was asked to show. */
+static void
+scroll_to_top (SottoConversationView *view,
+               GtkAdjustment         *adjustment)
+{
+  wait_until ((gtk_adjustment_set_value (adjustment, 0),
+               run_main_loop_for (100),
+               !sotto_conversation_view_get_at_end (view)));
+}
+
+/* With "Send Read Receipts" off in Preferences, messages Alice reads are
+ * read for her and only delivered for Bob; back on, Bob sees "read", but
+ * only for messages that were on screen. */
+static void
+test_conversation_read_receipts (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  SottoPreferencesWindow *preferences;
+  SottoConversation *bob;
+  g_autofree char *state = NULL;
+  g_autofree char *state_after = NULL;
+  g_autofree char *state_unseen = NULL;
+  GtkScrolledWindow *scroller;
+  GtkAdjustment *adjustment;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = SOTTO_PREFERENCES_WINDOW (find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW))) != NULL);
+  gtk_switch_set_active (GTK_SWITCH (app_test_find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  activate_alice (fixture);
+
+  g_free (run_cli (fixture, "send", "alice", "read me quietly", NULL));
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  /* Past the engine's batching of receipts. */
+  run_main_loop_for (1500);
+  state = bob_sees_state (fixture, "read me quietly");
+  g_assert_cmpstr (state, ==, "delivered");
+
+  /* The same path with receipts on does tell Bob. */
+  g_settings_set_boolean (sotto_application_get_settings (fixture->app), "send-read-receipts", TRUE);
+  g_free (run_cli (fixture, "send", "alice", "read me aloud", NULL));
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  run_main_loop_for (1500);
+  state_after = bob_sees_state (fixture, "read me aloud");
+  g_assert_cmpstr (state_after, ==, "read");
+
+  /* A message that arrives while Alice reads older ones is not on screen,
+   * so it is not read, until she scrolls down to it. */
+  for (guint i = 0; i < 24; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("filler %u", i);
+
+      send_from_composer (fixture, text);
+      wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
+    }
+  scroller = GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                        GTK_TYPE_LIST_VIEW),
+                                                           GTK_TYPE_SCROLLED_WINDOW));
+  adjustment = gtk_scrolled_window_get_vadjustment (scroller);
+  wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
+  scroll_to_top (conversation_view (fixture), adjustment);
+  run_main_loop_for (200);
+  g_assert_false (sotto_conversation_view_get_at_end (conversation_view (fixture)));
+
+  g_free (run_cli (fixture, "send", "alice", "below the fold", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 1);
+  run_main_loop_for (1500);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 1);
+  state_unseen = bob_sees_state (fixture, "below the fold");
+  g_assert_cmpstr (state_unseen, ==, "delivered");
+
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+}
+
+/* Whether any file in @directory holds @text as it is. */
+static gboolean
+directory_contains (const char *directory,
+                    const char *text)
+{
+  g_autoptr(GDir) dir = g_dir_open (directory, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (g_file_get_contents (path, &contents, &length, NULL)
+          && memmem (contents, length, text, strlen (text)) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A draft per conversation: kept when switching, shown as "Draft" in the
+ * list, and still there when the window opens again, from the encrypted
+ * store (no plaintext of it on disk). */
+static void
+test_conversation_drafts (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const char draft[] = "half a thought, not sent";
+  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autofree char *kept = NULL;
+  g_autofree char *restored = NULL;
+  g_autofree char *carols_composer = NULL;
+  SottoConversationList *conversations;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+  g_autofree char *bob_uuid = NULL;
+  GtkWidget *root;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (bob)));
+
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+
+  /* Alice starts writing to Bob, then looks at Carol's message. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                                   GTK_TYPE_TEXT_VIEW))),
+                            draft, -1);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  carols_composer = composer_text (fixture);
+  g_assert_cmpstr (carols_composer, ==, "");
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "Draft: half a thought, not sent") != NULL);
+
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  kept = composer_text (fixture);
+  g_assert_cmpstr (kept, ==, draft);
+
+  /* Closed and opened again, the window finds the draft in the store,
+   * which holds no plaintext of it. */
+  reopen_alice (fixture);
+  g_assert_false (directory_contains (fixture->alice_profile, draft));
+  root = GTK_WIDGET (fixture->window);
+  wait_until (app_test_find_label (root, "Draft: half a thought, not sent") != NULL);
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  restored = composer_text (fixture);
+  g_assert_cmpstr (restored, ==, draft);
+
+  /* Sent, it is a draft no more. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)), "conversation.send", NULL));
+  wait_until (app_test_find_label (root, "Draft: half a thought, not sent") == NULL);
+}
+
+/* The timeline: at the bottom, new messages keep it there; scrolled up,
+ * a button leads back with the number of new messages, and a divider
+ * marks where they start. */
+static void
+test_conversation_timeline (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  SottoConversationView *view;
+  SottoConversation *bob;
+  GtkAdjustment *adjustment;
+  GtkWidget *jump;
+  GtkWidget *divider;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  view = conversation_view (fixture);
+  bob = open_conversation (fixture);
+  activate_alice (fixture);
+
+  for (guint i = 0; i < 24; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("filler %u", i);
+
+      send_from_composer (fixture, text);
+      wait_until (last_message_is (fixture, text, SOTTO_MESSAGE_STATE_QUEUED));
+    }
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
+
+  /* At the bottom, an answer keeps the view there. */
+  g_free (run_cli (fixture, "send", "alice", "while you watch", NULL));
+  wait_until (app_test_find_label (GTK_WIDGET (view), "while you watch") != NULL);
+  run_main_loop_for (300);
+  g_assert_true (sotto_conversation_view_get_at_end (view));
+  g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+
+  /* Scrolled up, two messages come: the button says so. */
+  scroll_to_top (view, adjustment);
+  wait_until ((jump = find_button (GTK_WIDGET (view), "conversation.scroll-to-end")) != NULL);
+  g_free (run_cli (fixture, "send", "alice", "first new one", NULL));
+  g_free (run_cli (fixture, "send", "alice", "second new one", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 2);
+  g_assert_nonnull (app_test_find_label (jump, "2"));
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+
+  /* The button leads to them, below the divider, and they are read. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
+  wait_until (sotto_conversation_view_get_at_end (view));
+  wait_until (app_test_find_label (GTK_WIDGET (view), "second new one") != NULL);
+  divider = app_test_find_label (GTK_WIDGET (view), "New Messages");
+  g_assert_nonnull (divider);
+  g_assert_true (gtk_widget_is_ancestor (divider, gtk_widget_get_ancestor (app_test_find_label (GTK_WIDGET (view), "first new one"),
+                                                                            SOTTO_TYPE_MESSAGE_ROW)));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
+}
+
+/* Delete for Me, from the message menu: the message goes from the
+ * timeline and from the store, the other messages stay in order, and
+ * the list's preview follows. */
+static void
+test_conversation_delete_for_me (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *bob_uuid = NULL;
+  SottoConversation *bob;
+  GtkWidget *view;
+  GtkWidget *row;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (bob)));
+  g_free (run_cli (fixture, "send", "alice", "first of three", NULL));
+  g_free (run_cli (fixture, "send", "alice", "delete me", NULL));
+  g_free (run_cli (fixture, "send", "alice", "last of three", NULL));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (app_test_find_label (view, "last of three") != NULL);
+
+  row = gtk_widget_get_ancestor (app_test_find_label (view, "delete me"), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
+  wait_until (app_test_find_label (view, "delete me") == NULL);
+  /* The list is read again: the page with the first message comes back. */
+  wait_until (app_test_find_label (view, "last of three") != NULL && app_test_find_label (view, "first of three") != NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (bob)), ==, 2);
+
+  /* The newest one deleted, the list shows the one before. */
+  row = gtk_widget_get_ancestor (app_test_find_label (view, "last of three"), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_activate_action (row, "message.delete", NULL));
+  wait_until (g_strcmp0 (sotto_conversation_get_last_message_preview (bob), "first of three") == 0);
+
+  /* And so it stays, read from the store again. */
+  reopen_alice (fixture);
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (app_test_find_label (view, "first of three") != NULL);
+  g_assert_null (app_test_find_label (view, "delete me"));
+  g_assert_null (app_test_find_label (view, "last of three"));
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (open_conversation (fixture))), ==, 1);
 }
 
 int
@@ -518,6 +776,24 @@ main (int   argc,
 
   g_test_add ("/app/conversation/end-to-end", Fixture, NULL,
               fixture_set_up, test_conversation_end_to_end, fixture_tear_down);
+  g_test_add ("/app/conversation/too-long", Fixture, NULL,
+              fixture_set_up, test_conversation_too_long, fixture_tear_down);
+  g_test_add ("/app/conversation/keyboard", Fixture, NULL,
+              fixture_set_up, test_conversation_keyboard, fixture_tear_down);
+  g_test_add ("/app/conversation/safety-number-narrow", Fixture, NULL,
+              fixture_set_up, test_conversation_safety_number_narrow, fixture_tear_down);
+  g_test_add ("/app/conversation/list-highlight", Fixture, NULL,
+              fixture_set_up, test_conversation_list_highlight, fixture_tear_down);
+  g_test_add ("/app/conversation/errors", Fixture, NULL,
+              fixture_set_up, test_conversation_errors, fixture_tear_down);
+  g_test_add ("/app/conversation/read-receipts", Fixture, NULL,
+              fixture_set_up, test_conversation_read_receipts, fixture_tear_down);
+  g_test_add ("/app/conversation/drafts", Fixture, NULL,
+              fixture_set_up, test_conversation_drafts, fixture_tear_down);
+  g_test_add ("/app/conversation/timeline", Fixture, NULL,
+              fixture_set_up, test_conversation_timeline, fixture_tear_down);
+  g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
+              fixture_set_up, test_conversation_delete_for_me, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include <adwaita.h>
 
 #include "sotto-application.h"
+#include "sotto-preferences-window.h"
 #include "sotto-window.h"
 
 /* Long enough for a slow CI machine under the sanitizers, short enough
@@ -93,6 +94,139 @@ test_window_maps (void)
     ;
 }
 
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+wait_for_mapped (GtkWidget *widget)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
+  while (!gtk_widget_get_mapped (widget) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+}
+
+/* Waits until @window has opened its profile's store, which for a new
+ * profile asks for a passphrase. */
+static void
+wait_for_passphrase_page (GtkWindow *window)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
+  while (find_mapped_status_page (GTK_WIDGET (window)) == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+}
+
+/* With --profile, as the README runs the app, the settings live in the
+ * profile: Preferences can change them, the window's size is kept, and
+ * both are in the profile's file for the next start. */
+static void
+test_window_profile_settings (void)
+{
+  g_autoptr(SottoApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GKeyFile) saved = g_key_file_new ();
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *settings_path = g_build_filename (directory, "settings.ini", NULL);
+  g_autoptr(GFile) profile = g_file_new_for_path (directory);
+  SottoPreferencesWindow *preferences;
+  GtkWindow *window;
+  GtkWindow *next_window;
+  GSettings *settings;
+  int width, height;
+
+  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (app, profile);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  wait_for_passphrase_page (window);
+  settings = sotto_application_get_settings (app);
+
+  /* Preferences can be changed. */
+  preferences = sotto_preferences_window_new (window, settings, NULL);
+  gtk_window_present (GTK_WINDOW (preferences));
+  wait_for_mapped (GTK_WIDGET (preferences));
+  g_assert_true (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)));
+  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "send-read-receipts"));
+  gtk_window_destroy (GTK_WINDOW (preferences));
+
+  /* The window's size is kept, for the next window of the profile. */
+  gtk_window_set_default_size (window, 700, 500);
+  next_window = GTK_WINDOW (sotto_window_new (app));
+  gtk_window_present (next_window);
+  wait_for_passphrase_page (next_window);
+  gtk_window_get_default_size (next_window, &width, &height);
+  g_assert_cmpint (width, ==, 700);
+  g_assert_cmpint (height, ==, 500);
+  gtk_window_destroy (next_window);
+  gtk_window_destroy (window);
+
+  /* And all of it is in the profile, for the next start. */
+  g_assert_true (g_key_file_load_from_file (saved, settings_path, G_KEY_FILE_NONE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_key_file_get_integer (saved, "Sotto", "window-width", NULL), ==, 700);
+  g_assert_cmpint (g_key_file_get_integer (saved, "Sotto", "window-height", NULL), ==, 500);
+  g_assert_false (g_key_file_get_boolean (saved, "Sotto", "send-read-receipts", NULL));
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* A window closed while it still opens its profile's store says nothing
+ * more: what it started is cancelled with it. */
+static void
+test_window_closed_while_opening (void)
+{
+  g_autoptr(SottoApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autoptr(GFile) profile = g_file_new_for_path (directory);
+  gboolean timed_out = FALSE;
+
+  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (app, profile);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+
+  gtk_window_destroy (gtk_application_get_active_window (GTK_APPLICATION (app)));
+
+  /* Long enough for the store to have answered; a window that still
+   * showed the answer would ask its (gone) application for the profile,
+   * a critical warning and so a failure here. */
+  g_timeout_add_seconds (2, timeout_cb, &timed_out);
+  while (!timed_out)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -100,6 +234,8 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/app/window/maps", test_window_maps);
+  g_test_add_func ("/app/window/profile-settings", test_window_profile_settings);
+  g_test_add_func ("/app/window/closed-while-opening", test_window_closed_while_opening);
 
   return g_test_run ();
 }

@@ -25,7 +25,10 @@ static const char relaxed_conf[] =
   "account-sends=100000/100000\n"
   "account-lookups=100000/100000\n"
   "account-bundles=100000/100000\n"
-  "account-key-uploads=100000/100000\n";
+  "account-key-uploads=100000/100000\n"
+  "account-password-checks=100000/100000\n"
+  "target-one-time-prekeys=100000/100000\n"
+  "pair-sends=100000/100000\n";
 
 /* A relay or a CLI must not outlive a test that aborts. */
 static void
@@ -44,24 +47,31 @@ cli_relay_start (const char *data_dir,
   g_autoptr(GError) error = NULL;
   g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *line = NULL;
+  g_autofree char *log_path = g_build_filename (data_dir, "relay.log", NULL);
+  g_autofree char *log = NULL;
   CliRelay *relay = g_new0 (CliRelay, 1);
   const char *colon;
+  const char *metrics;
 
   relay->data_dir = g_strdup (data_dir);
+  g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
 
   if (relaxed)
     {
       g_autofree char *path = g_build_filename (data_dir, "relay.conf", NULL);
 
-      g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
       g_file_set_contents (path, relaxed_conf, -1, &error);
       g_assert_no_error (error);
     }
 
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* The log says where the relay serves metrics, which tests read to
+   * see who is connected. */
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
   relay->process = g_subprocess_launcher_spawn (launcher, &error, SOTTO_RELAY_PATH,
                                                 "--listen", listen,
                                                 "--data-dir", data_dir,
+                                                "--metrics-listen", "127.0.0.1:0",
                                                 NULL);
   g_assert_no_error (error);
 
@@ -79,6 +89,16 @@ cli_relay_start (const char *data_dir,
     g_assert_cmpuint (relay->port, ==, port);
 
   relay->url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+
+  /* The startup summary comes before the ready line; a restart's is the
+   * last one in the log. */
+  g_file_get_contents (log_path, &log, NULL, &error);
+  g_assert_no_error (error);
+  metrics = g_strrstr (log, "metrics on 127.0.0.1:");
+  g_assert_nonnull (metrics);
+  relay->metrics_url = g_strdup_printf ("http://127.0.0.1:%u/metrics",
+                                        (guint) g_ascii_strtoull (metrics + strlen ("metrics on 127.0.0.1:"),
+                                                                  NULL, 10));
 
   return relay;
 }
@@ -129,6 +149,7 @@ cli_relay_free (CliRelay *relay)
 
   g_free (relay->data_dir);
   g_free (relay->url);
+  g_free (relay->metrics_url);
   g_free (relay);
 }
 

@@ -26,6 +26,7 @@ typedef struct
   char *data_dir;
   guint port;
   char *url;
+  char *metrics_url;
 } CliRelay;
 
 typedef struct

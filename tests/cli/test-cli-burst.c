@@ -471,58 +471,6 @@ test_recipient_reset (void)
     ;
 }
 
-/* With the relay's own rate limit (200 sends at once, 50 a second), a
- * pipelined burst meets refusals: every message still arrives exactly
- * once.  The order is not asserted: a send behind a refused one may be
- * stored first (see docs/messenger.md), which the outbox lets happen at
- * most once in a burst, and the test reports how often it did. */
-static void
-test_rate_limited (void)
-{
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *alice = cli_register (test, "alice");
-  g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GHashTable) texts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(CliResult) sent = NULL;
-  g_autoptr(CliResult) received = NULL;
-  g_autoptr(GPtrArray) history = NULL;
-  Sender sender = { "alice" };
-  Count count = { 0, 0 };
-  guint n_late = 0;
-  guint highest = 0;
-
-  sent = cli_run (test, alice, "send", "bob", "alice first", NULL);
-  cli_assert_ok (sent);
-
-  sender_open (&sender, alice);
-  send_burst (&sender, &count);
-  g_test_message ("%u sent at once, %u left queued by the rate limit", count.sent, count.failed);
-  flush (&sender);
-  sender_close (&sender);
-
-  received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (received);
-  history = full_history (test, bob, "alice");
-  g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
-
-  for (guint i = 1; i < history->len; i++)
-    {
-      const char *text = json_object_get_string_member (g_ptr_array_index (history, i), "text");
-      guint number = (guint) g_ascii_strtoull (text + strlen ("alice "), NULL, 10);
-
-      g_assert_true (g_str_has_prefix (text, "alice "));
-      g_assert_true (g_hash_table_add (texts, g_strdup (text)));
-      if (i > 1 && number < highest)
-        n_late++;
-      highest = MAX (highest, number);
-    }
-  g_assert_cmpuint (g_hash_table_size (texts), ==, MESSAGES_PER_SENDER);
-  g_test_message ("%u messages arrived after a later one", n_late);
-
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -536,7 +484,6 @@ main (int   argc,
   g_test_add_func ("/cli/burst", test_burst);
   g_test_add_func ("/cli/burst/sender-killed", test_sender_killed);
   g_test_add_func ("/cli/burst/recipient-reset", test_recipient_reset);
-  g_test_add_func ("/cli/burst/rate-limited", test_rate_limited);
 
   return g_test_run ();
 }

@@ -653,6 +653,82 @@ test_prekeys (void)
   g_assert_cmpuint (received->len, ==, 2);
 }
 
+/* How many WebSockets the relay has open. */
+static gint64
+open_websockets (SoupSession *session,
+                 CliRelay    *relay)
+{
+  static const char name[] = "sotto_relay_open_connections{kind=\"websocket\"} ";
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", relay->metrics_url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *line;
+
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  line = strstr (text, name);
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + strlen (name), NULL, 10);
+}
+
+static gint64
+pre_key_count (SoupSession *session,
+               const char  *url,
+               const char  *uuid,
+               const char  *password)
+{
+  g_autoptr(JsonObject) counts = relay_get (session, url, uuid, password, "/v1/keys");
+
+  return json_object_get_int_member (counts, "preKeyCount");
+}
+
+/* Others use up the one-time prekeys while the device is online: the
+ * relay tells it that few are left, and it tops them up at once rather
+ * than at its next start. */
+static void
+test_prekeys_while_online (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("proxy-resolver", NULL, NULL);
+  g_autoptr(GSubprocess) online = NULL;
+  g_autofree char *alice_password = NULL;
+  g_autofree char *bob_password = NULL;
+  g_autofree char *path = g_strdup_printf ("/v1/keys/%s/1", alice_id->uuid);
+  guint8 key[SP_PRIVATE_KEY_SIZE];
+  gint64 deadline;
+
+  cli_read_secrets (alice, key, &alice_password);
+  cli_read_secrets (bob, key, &bob_password);
+
+  online = cli_spawn (test, alice, "receive", "--timeout", "300", NULL);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (open_websockets (session, test->relay) < 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+
+  /* The relay tells Alice once fewer than 10 are left. */
+  for (guint i = 0; i < 95; i++)
+    json_object_unref (relay_get (session, test->relay->url, bob_id->uuid, bob_password, path));
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (pre_key_count (session, test->relay->url, alice_id->uuid, alice_password) < SOTTO_MESSENGER_PRE_KEY_LOW)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+
+  g_subprocess_force_exit (online);
+  g_subprocess_wait (online, NULL, NULL);
+}
+
+
 /* A profile's messenger run in this process, to send what sotto-cli
  * never would, and its conversation with one contact. */
 typedef struct
@@ -986,6 +1062,7 @@ main (int   argc,
   g_test_add_func ("/cli/relay-down", test_relay_down);
   g_test_add_func ("/cli/no-plaintext", test_no_plaintext);
   g_test_add_func ("/cli/prekeys", test_prekeys);
+  g_test_add_func ("/cli/prekeys-while-online", test_prekeys_while_online);
   g_test_add_func ("/cli/duplicates", test_duplicates);
   g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);

@@ -391,6 +391,124 @@ test_conversation_reload (Fixture       *fixture,
   engine_test_await_finalize (g_steal_pointer (&list));
 }
 
+static void
+count_cb (guint *count)
+{
+  (*count)++;
+}
+
+static gboolean
+save_draft (SottoConversation *conversation,
+            const char        *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean saved;
+
+  sotto_conversation_save_draft_async (conversation, text, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  saved = sotto_conversation_save_draft_finish (conversation, result, &error);
+  g_assert_no_error (error);
+
+  return saved;
+}
+
+static gboolean
+delete_message (SottoConversation  *conversation,
+                const char         *id,
+                GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_conversation_delete_message_async (conversation, id, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_conversation_delete_message_finish (conversation, result, error);
+}
+
+/* A draft is kept in the store, read back with the list, and gone once
+ * it is saved empty. */
+static void
+test_conversation_draft (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(SottoConversationList) list = NULL;
+  g_autoptr(SottoConversationList) emptied = NULL;
+
+  g_assert_null (sotto_conversation_get_draft (fixture->conversation));
+  g_assert_true (save_draft (fixture->conversation, "not yet\nsent"));
+  g_assert_cmpstr (sotto_conversation_get_draft (fixture->conversation), ==, "not yet\nsent");
+  g_assert_false (engine_test_profile_contains (fixture->profile, "not yet", strlen ("not yet")));
+
+  list = engine_test_load_list (fixture->account);
+  g_assert_cmpstr (sotto_conversation_get_draft (sotto_conversation_list_find_by_username (list, "frank")),
+                   ==, "not yet\nsent");
+  engine_test_await_finalize (g_steal_pointer (&list));
+
+  g_assert_true (save_draft (fixture->conversation, ""));
+  g_assert_null (sotto_conversation_get_draft (fixture->conversation));
+  emptied = engine_test_load_list (fixture->account);
+  g_assert_null (sotto_conversation_get_draft (sotto_conversation_list_find_by_username (emptied, "frank")));
+  engine_test_await_finalize (g_steal_pointer (&emptied));
+}
+
+/* Deleting a message closes the gap: the list is replaced, the others
+ * keep their order in memory and in the store, the unread count and the
+ * preview follow, and a message in the outbox stays. */
+static void
+test_conversation_delete (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) queued = compose (fixture->conversation, "on its way");
+  g_autoptr(SottoMessage) first = NULL;
+  g_autoptr(SottoMessage) middle = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(SottoConversationList) list = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *messages;
+  guint n_notifies = 0;
+
+  first = receive (fixture->conversation, "11111111-1111-4111-8111-111111111111", "one", &error);
+  middle = receive (fixture->conversation, "22222222-2222-4222-8222-222222222222", "two", &error);
+  last = receive (fixture->conversation, "33333333-3333-4333-8333-333333333333", "three", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 3);
+
+  g_assert_false (delete_message (fixture->conversation, sotto_message_get_id (queued), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (delete_message (fixture->conversation, "99999999-9999-4999-8999-999999999999", &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_signal_connect_swapped (fixture->conversation, "notify::messages", G_CALLBACK (count_cb), &n_notifies);
+  g_assert_true (delete_message (fixture->conversation, "22222222-2222-4222-8222-222222222222", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_notifies, ==, 1);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 2);
+
+  messages = sotto_conversation_get_messages (fixture->conversation);
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      static const char *bodies[] = { "on its way", "one", "three" };
+      g_autoptr(SottoMessage) item = g_list_model_get_item (messages, i);
+
+      while (!sotto_message_get_loaded (item))
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpstr (sotto_message_get_body (item), ==, bodies[i]);
+    }
+
+  g_assert_true (delete_message (fixture->conversation, "33333333-3333-4333-8333-333333333333", &error));
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (fixture->conversation), ==, "one");
+
+  list = engine_test_load_list (fixture->account);
+  messages = sotto_conversation_get_messages (sotto_conversation_list_find_by_username (list, "frank"));
+  g_assert_cmpuint (g_list_model_get_n_items (messages), ==, 2);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (sotto_conversation_list_find_by_username (list, "frank")), ==, 1);
+  engine_test_await_finalize (g_steal_pointer (&list));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -409,6 +527,8 @@ main (int   argc,
   ADD ("mark-read", test_conversation_mark_read);
   ADD ("preview", test_conversation_preview);
   ADD ("reload", test_conversation_reload);
+  ADD ("draft", test_conversation_draft);
+  ADD ("delete", test_conversation_delete);
 
 #undef ADD
 

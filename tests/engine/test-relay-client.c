@@ -284,6 +284,7 @@ typedef struct
 {
   GPtrArray *guids;
   guint n_queue_empty;
+  guint n_keys_low;
 } Delivery;
 
 static void
@@ -303,6 +304,21 @@ queue_empty_cb (SottoRelayClient *client,
                 Delivery         *delivery)
 {
   delivery->n_queue_empty++;
+}
+
+static void
+keys_low_cb (SottoRelayClient *client,
+             Delivery         *delivery)
+{
+  delivery->n_keys_low++;
+}
+
+static gboolean
+told_keys_low (gpointer data)
+{
+  Delivery *delivery = data;
+
+  return delivery->n_keys_low > 0;
 }
 
 static gboolean
@@ -337,13 +353,14 @@ test_relay_client_delivery (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
   SoupWebsocketConnection *socket;
-  Delivery delivery = { guids, 0 };
+  Delivery delivery = { guids, 0, 0 };
 
   client = sotto_relay_client_new (relay->url, &error);
   g_assert_no_error (error);
   sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
   g_signal_connect (client, "envelope", G_CALLBACK (envelope_cb), &delivery);
   g_signal_connect (client, "queue-empty", G_CALLBACK (queue_empty_cb), &delivery);
+  g_signal_connect (client, "keys-low", G_CALLBACK (keys_low_cb), &delivery);
 
   sotto_relay_client_connect (client);
   engine_test_wait_until (connected, client);
@@ -365,6 +382,10 @@ test_relay_client_delivery (void)
 
   engine_test_wait_until (acknowledged, relay);
   g_assert_cmpstr (g_ptr_array_index (relay->acks, 0), ==, "{\"type\":\"ack\",\"guid\":\"g1\"}");
+
+  /* The relay asks for more one-time prekeys. */
+  soup_websocket_connection_send_text (socket, "{\"type\": \"keys-low\", \"preKeyCount\": 3, \"pqPreKeyCount\": 9}");
+  engine_test_wait_until (told_keys_low, &delivery);
 
   /* Cut off: the client comes back by itself. */
   soup_websocket_connection_close (socket, 1001, "going-away");

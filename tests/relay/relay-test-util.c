@@ -25,7 +25,10 @@ const char *test_relay_relaxed_conf =
   "account-sends=100000/100000\n"
   "account-lookups=100000/100000\n"
   "account-bundles=100000/100000\n"
-  "account-key-uploads=100000/100000\n";
+  "account-key-uploads=100000/100000\n"
+  "account-password-checks=100000/100000\n"
+  "target-one-time-prekeys=100000/100000\n"
+  "pair-sends=100000/100000\n";
 
 /* The relay under test: the one built here unless SOTTO_RELAY names
  * another. */
@@ -237,6 +240,42 @@ test_relay_free (TestRelay *relay)
   g_free (relay->base_url);
   g_free (relay->ws_url);
   g_free (relay);
+}
+
+void
+test_fixture_setup (TestFixture   *fixture,
+                    gconstpointer  conf)
+{
+  fixture->dir = test_relay_make_data_dir ();
+  fixture->relay = test_relay_start (fixture->dir, conf != NULL ? conf : test_relay_relaxed_conf, NULL);
+  fixture->session = test_session_new ();
+}
+
+void
+test_fixture_teardown (TestFixture   *fixture,
+                       gconstpointer  conf)
+{
+  g_clear_object (&fixture->session);
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  test_relay_remove_data_dir (fixture->dir);
+  g_free (fixture->dir);
+}
+
+void
+test_assert_key_counts (TestFixture *fixture,
+                        TestAccount *account,
+                        gint64       ec,
+                        gint64       kyber)
+{
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/v1/keys",
+                                                   account->auth, NULL);
+  JsonObject *object;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  object = test_response_object (response);
+  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, ec);
+  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, kyber);
 }
 
 SoupSession *
@@ -512,22 +551,15 @@ test_response_free (TestResponse *response)
   g_free (response);
 }
 
-TestResponse *
-test_request (SoupSession *session,
-              TestRelay   *relay,
-              const char  *method,
-              const char  *path,
-              const char  *auth,
-              const char  *body)
+SoupMessage *
+test_message_new (TestRelay  *relay,
+                  const char *method,
+                  const char *path,
+                  const char *auth,
+                  const char *body)
 {
   g_autofree char *url = g_strconcat (relay->base_url, path, NULL);
-  g_autoptr(SoupMessage) message = soup_message_new (method, url);
-  g_autoptr(GBytes) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  TestResponse *response = g_new0 (TestResponse, 1);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  gsize size;
-  const char *data;
+  SoupMessage *message = soup_message_new (method, url);
 
   g_assert_nonnull (message);
   if (auth != NULL)
@@ -538,6 +570,25 @@ test_request (SoupSession *session,
 
       soup_message_set_request_body_from_bytes (message, "application/json", bytes);
     }
+  return message;
+}
+
+TestResponse *
+test_request (SoupSession *session,
+              TestRelay   *relay,
+              const char  *method,
+              const char  *path,
+              const char  *auth,
+              const char  *body)
+{
+  g_autoptr(SoupMessage) message = test_message_new (relay, method, path, auth, body);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  TestResponse *response = g_new0 (TestResponse, 1);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize size;
+  const char *data;
+
   reply = soup_session_send_and_read (session, message, NULL, &error);
   g_assert_no_error (error);
   response->status = soup_message_get_status (message);

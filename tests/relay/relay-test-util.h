@@ -81,8 +81,37 @@ TestRelay   *test_relay_start_tls      (const char   *data_dir,
                                         const char   *conf,
                                         TestTls      *tls);
 
+/* A relay on a fresh data directory and a session to talk to it, for
+ * g_test_add(): the test's data is the relay.conf, or NULL for
+ * test_relay_relaxed_conf.  The teardown checks that the relay exits
+ * cleanly, which also proves the drain on SIGTERM and, under the
+ * sanitizers, that the relay leaked nothing. */
+typedef struct
+{
+  char        *dir;
+  TestRelay   *relay;
+  SoupSession *session;
+} TestFixture;
+
+void         test_fixture_setup        (TestFixture  *fixture,
+                                        gconstpointer conf);
+void         test_fixture_teardown     (TestFixture  *fixture,
+                                        gconstpointer conf);
+/* Checks GET /v1/keys for the account's device 1. */
+void         test_assert_key_counts    (TestFixture  *fixture,
+                                        TestAccount  *account,
+                                        gint64        ec,
+                                        gint64        kyber);
+
 SoupSession *test_session_new          (void);
 SoupSession *test_session_new_trusting (const char   *root);
+/* A request to the relay, with credentials and a JSON body when they are
+ * not NULL, for callers that send it themselves. */
+SoupMessage *test_message_new          (TestRelay    *relay,
+                                        const char   *method,
+                                        const char   *path,
+                                        const char   *auth,
+                                        const char   *body);
 TestResponse *test_request             (SoupSession  *session,
                                         TestRelay    *relay,
                                         const char   *method,

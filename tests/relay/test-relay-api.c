@@ -13,52 +13,7 @@
 
 #include "relay-test-util.h"
 
-typedef struct
-{
-  char        *dir;
-  TestRelay   *relay;
-  SoupSession *session;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *fixture,
-               gconstpointer  data)
-{
-  const char *conf = data != NULL ? data : test_relay_relaxed_conf;
-
-  fixture->dir = test_relay_make_data_dir ();
-  fixture->relay = test_relay_start (fixture->dir, conf, NULL);
-  fixture->session = test_session_new ();
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->session);
-  /* A clean exit also proves the drain on SIGTERM works and, under the
-   * sanitizers, that the relay leaked nothing. */
-  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
-  test_relay_free (fixture->relay);
-  test_relay_remove_data_dir (fixture->dir);
-  g_free (fixture->dir);
-}
-
-static void
-assert_counts (Fixture     *fixture,
-               TestAccount *account,
-               gint64       ec,
-               gint64       kyber)
-{
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET", "/v1/keys",
-                                                   account->auth, NULL);
-  JsonObject *object;
-
-  g_assert_cmpuint (response->status, ==, 200);
-  object = test_response_object (response);
-  g_assert_cmpint (json_object_get_int_member (object, "preKeyCount"), ==, ec);
-  g_assert_cmpint (json_object_get_int_member (object, "pqPreKeyCount"), ==, kyber);
-}
+typedef TestFixture Fixture;
 
 static void
 test_health_and_metrics (Fixture       *fixture,
@@ -90,7 +45,7 @@ test_register (Fixture       *fixture,
   g_autofree char *body = NULL;
 
   g_assert_true (g_uuid_string_is_valid (alice->uuid));
-  assert_counts (fixture, alice, 3, 3);
+  test_assert_key_counts (fixture, alice, 3, 3);
 
   body = test_register_body ("alice", "another-password-123", 7, 0, NULL);
   again = test_request (fixture->session, fixture->relay, "POST", "/v1/accounts", NULL, body);
@@ -182,12 +137,12 @@ test_prekeys (Fixture       *fixture,
 
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", alice->auth, upload);
   g_assert_cmpuint (response->status, ==, 200);
-  assert_counts (fixture, alice, 7, 6);
+  test_assert_key_counts (fixture, alice, 7, 6);
 
   g_clear_pointer (&response, test_response_free);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", alice->auth, replace);
   g_assert_cmpuint (response->status, ==, 200);
-  assert_counts (fixture, alice, 7, 6);
+  test_assert_key_counts (fixture, alice, 7, 6);
 
   /* The relay keeps at most 25 one-time prekeys of a kind here; an
    * upload that would pass that changes nothing. */
@@ -195,7 +150,7 @@ test_prekeys (Fixture       *fixture,
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", alice->auth, too_many);
   g_assert_cmpuint (response->status, ==, 400);
   g_assert_cmpstr (test_response_error (response), ==, "too-many");
-  assert_counts (fixture, alice, 7, 6);
+  test_assert_key_counts (fixture, alice, 7, 6);
 
   g_clear_pointer (&response, test_response_free);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/keys", alice->auth, "{}");
@@ -218,7 +173,7 @@ test_prekeys (Fixture       *fixture,
                                                "keyId"), ==, 9);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (device, "signedPreKey"),
                                                   "publicKey"), ==, signed_key);
-  assert_counts (fixture, alice, 6, 5);
+  test_assert_key_counts (fixture, alice, 6, 5);
 }
 
 static void
@@ -270,7 +225,7 @@ test_bundles (Fixture       *fixture,
     g_assert_cmpstr (test_response_error (missing), ==, "not-found");
     g_assert_cmpuint (no_device->status, ==, 404);
   }
-  assert_counts (fixture, bob, 0, 0);
+  test_assert_key_counts (fixture, bob, 0, 0);
 }
 
 static void
@@ -483,8 +438,8 @@ test_malformed (Fixture       *fixture,
                    errors + (gint64) G_N_ELEMENTS (malformed));
 
   /* Nothing changed: no account, no key, no envelope. */
-  assert_counts (fixture, alice, 2, 2);
-  assert_counts (fixture, bob, 2, 2);
+  test_assert_key_counts (fixture, alice, 2, 2);
+  test_assert_key_counts (fixture, bob, 2, 2);
   g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 0);
   {
     g_autoptr(TestResponse) carol = test_request (fixture->session, fixture->relay, "GET",
@@ -676,7 +631,7 @@ test_concurrent_bundles (Fixture       *fixture,
   g_assert_cmpuint (g_hash_table_size (fetches.kyber_ids), ==, 40);
   g_assert_cmpuint (fetches.ec_none, ==, n_fetches - 40);
   g_assert_cmpuint (fetches.kyber_last_resort, ==, n_fetches - 40);
-  assert_counts (fixture, bob, 0, 0);
+  test_assert_key_counts (fixture, bob, 0, 0);
   g_hash_table_unref (fetches.ec_ids);
   g_hash_table_unref (fetches.kyber_ids);
 }
@@ -1203,7 +1158,8 @@ test_ws_expiry (Fixture       *fixture,
   "address-websockets=100000/100000\n" \
   "account-sends=100000/100000\n" \
   "account-bundles=100000/100000\n" \
-  "account-key-uploads=100000/100000\n"
+  "account-key-uploads=100000/100000\n" \
+  "pair-sends=100000/100000\n"
 
 static const char *lookup_conf = RELAXED_RATES "account-lookups=0.001/5\n";
 static const char *limits_conf = RELAXED_RATES "account-lookups=100000/100000\n"
@@ -1220,7 +1176,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func, conf) \
-  g_test_add ("/relay/api/" path, Fixture, conf, fixture_setup, func, fixture_teardown)
+  g_test_add ("/relay/api/" path, Fixture, conf, test_fixture_setup, func, test_fixture_teardown)
 
   ADD ("health-and-metrics", test_health_and_metrics, NULL);
   ADD ("register", test_register, NULL);

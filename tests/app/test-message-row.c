@@ -1,0 +1,367 @@
+/* test-message-row.c: message bubbles in a real window
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Messages are made as the engine makes them when it reads the store,
+ * shown in rows of a window under the test's display, and checked as a
+ * reader sees them: the labels, their tooltips, the separators.
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "app-test-util.h"
+#include "sotto-message-private.h"
+#include "sotto-message-row.h"
+
+/* Long enough for a slow CI machine under the sanitizers. */
+#define MAP_TIMEOUT_SECONDS 30
+
+typedef struct {
+  GtkWindow *window;
+  GtkBox *box;
+} Fixture;
+
+static gint64
+local_milliseconds (int year,
+                    int month,
+                    int day,
+                    int hour,
+                    int minute,
+                    int second)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_local (year, month, day, hour, minute, second);
+
+  return g_date_time_to_unix (time) * 1000;
+}
+
+static SottoMessage *
+incoming_message (const char *body,
+                  gint64      sent_at,
+                  gint64      received_at)
+{
+  g_autofree char *id = g_uuid_string_random ();
+
+  return _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING, SOTTO_MESSAGE_KIND_TEXT,
+                             SOTTO_MESSAGE_STATE_DELIVERED, sent_at, received_at, body);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  /* Rows in a scrolled window, as in the timeline: a long message is as
+   * high as it needs to be. */
+  fixture->window = GTK_WINDOW (gtk_window_new ());
+  fixture->box = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 0));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), GTK_WIDGET (fixture->box));
+  gtk_window_set_child (fixture->window, scroller);
+  gtk_window_set_default_size (fixture->window, 480, 640);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  gtk_window_destroy (fixture->window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Shows @message below @previous in a new row of the window. */
+static SottoMessageRow *
+add_row (Fixture      *fixture,
+         SottoMessage *message,
+         SottoMessage *previous)
+{
+  SottoMessageRow *row = SOTTO_MESSAGE_ROW (sotto_message_row_new ());
+
+  sotto_message_row_set_message (row, message, "Bob", previous);
+  gtk_box_append (fixture->box, GTK_WIDGET (row));
+
+  return row;
+}
+
+static void
+show_window (Fixture *fixture)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  gtk_window_present (fixture->window);
+  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
+  while (!gtk_widget_get_mapped (GTK_WIDGET (fixture->window)) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+}
+
+/* A message shows when it was sent; when it arrived later, the time's
+ * tooltip says when. */
+static void
+test_message_row_sent_time (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) late = incoming_message ("held up on the way",
+                                                   local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                                   local_milliseconds (2026, 3, 14, 12, 30, 0));
+  g_autoptr(SottoMessage) prompt = incoming_message ("right on time",
+                                                     local_milliseconds (2026, 3, 14, 12, 31, 5),
+                                                     local_milliseconds (2026, 3, 14, 12, 31, 40));
+  g_autoptr(SottoMessage) next_day = incoming_message ("after a night offline",
+                                                       local_milliseconds (2026, 3, 14, 23, 50, 0),
+                                                       local_milliseconds (2026, 3, 15, 8, 5, 0));
+  SottoMessageRow *row;
+  GtkLabel *time_label;
+
+  row = add_row (fixture, late, NULL);
+  show_window (fixture);
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "10:00"));
+  g_assert_nonnull (time_label);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==, "Received at 12:30");
+
+  sotto_message_row_set_message (row, prompt, "Bob", NULL);
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "12:31"));
+  g_assert_nonnull (time_label);
+  g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)));
+
+  sotto_message_row_set_message (row, next_day, "Bob", NULL);
+  time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "23:50"));
+  g_assert_nonnull (time_label);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==,
+                   "Received on 15 March 2026 at 08:05");
+}
+
+static SottoMessage *
+outgoing_message (const char *body,
+                  gint64      sent_at)
+{
+  g_autofree char *id = g_uuid_string_random ();
+
+  return _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_OUTGOING, SOTTO_MESSAGE_KIND_TEXT,
+                             SOTTO_MESSAGE_STATE_SENT, sent_at, sent_at, body);
+}
+
+static void
+read_text_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+read_clipboard (GtkWidget *widget)
+{
+  char *text = NULL;
+
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, read_text_cb, &text);
+  while (text == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return text;
+}
+
+/* The message menu: its own entries (no generic text menu), which copy
+ * what they say; and web addresses are links. */
+static void
+test_message_row_menu (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const char body[] = "see https://gnome.org/docs. <b>not bold</b> & ftp://not.a/link";
+  g_autoptr(SottoMessage) message = incoming_message (body,
+                                                      local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                                      local_milliseconds (2026, 3, 14, 10, 0, 3));
+  SottoMessageRow *row = add_row (fixture, message, NULL);
+  GtkLabel *body_label;
+  GtkWidget *menu;
+  GMenuModel *model;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  g_autofree char *copied_text = NULL;
+  g_autofree char *copied_time = NULL;
+
+  show_window (fixture);
+
+  body_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row),
+                                               "see <a href=\"https://gnome.org/docs\">https://gnome.org/docs</a>. "
+                                               "&lt;b&gt;not bold&lt;/b&gt; &amp; ftp://not.a/link"));
+  g_assert_nonnull (body_label);
+  g_assert_true (gtk_label_get_use_markup (body_label));
+  g_assert_cmpstr (gtk_label_get_text (body_label), ==, body);
+  /* A selectable label brings GTK's own text menu, with entries greyed
+   * out; the message menu replaces it. */
+  g_assert_false (gtk_label_get_selectable (body_label));
+
+  /* What the Menu key, Shift+F10, a right click and a long press do. */
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.show-menu", NULL));
+  while ((menu = app_test_find_widget (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
+  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 3);
+  g_menu_model_get_item_attribute (model, 0, G_MENU_ATTRIBUTE_LABEL, "s", &first);
+  g_menu_model_get_item_attribute (model, 1, G_MENU_ATTRIBUTE_LABEL, "s", &second);
+  g_menu_model_get_item_attribute (model, 2, G_MENU_ATTRIBUTE_LABEL, "s", &third);
+  g_assert_cmpstr (first, ==, "_Copy Text");
+  g_assert_cmpstr (second, ==, "Copy _Time");
+  g_assert_cmpstr (third, ==, "_Delete for Me");
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
+  copied_text = read_clipboard (GTK_WIDGET (row));
+  g_assert_cmpstr (copied_text, ==, body);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
+  copied_time = read_clipboard (GTK_WIDGET (row));
+  g_assert_cmpstr (copied_time, ==, "14 March 2026 10:00");
+}
+
+static void
+assert_day_name (int         year,
+                 int         month,
+                 int         day,
+                 const char *expected)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_local (2026, 1, 1, 9, 0, 0);
+  g_autoptr(GDateTime) time = g_date_time_new_local (year, month, day, 12, 0, 0);
+  g_autofree char *name = sotto_message_row_format_day (time, now);
+
+  g_assert_cmpstr (name, ==, expected);
+}
+
+/* Day separators: Today, Yesterday (across a year's end too), the
+ * weekday within a week, then the date, with single spaces. */
+static void
+test_message_row_day_separators (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
+  g_autoptr(SottoMessage) old = incoming_message ("yesterday's", g_date_time_to_unix (yesterday) * 1000,
+                                                  g_date_time_to_unix (yesterday) * 1000);
+  g_autoptr(SottoMessage) recent = incoming_message ("today's", g_date_time_to_unix (now) * 1000,
+                                                     g_date_time_to_unix (now) * 1000);
+  SottoMessageRow *first = add_row (fixture, old, NULL);
+  SottoMessageRow *second = add_row (fixture, recent, old);
+
+  show_window (fixture);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (first), "Yesterday"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (second), "Today"));
+
+  assert_day_name (2026, 1, 1, "Today");
+  assert_day_name (2025, 12, 31, "Yesterday");
+  assert_day_name (2025, 12, 29, "Monday");
+  assert_day_name (2025, 12, 25, "Thursday, 25 December 2025");
+  assert_day_name (2025, 3, 4, "Tuesday, 4 March 2025");
+}
+
+/* Messages from one side a moment apart are grouped; another side, a
+ * long pause or the safety-number event break the group. */
+static void
+test_message_row_grouping (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) first = incoming_message ("one", local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                                    local_milliseconds (2026, 3, 14, 10, 0, 1));
+  g_autoptr(SottoMessage) second = incoming_message ("two", local_milliseconds (2026, 3, 14, 10, 2, 0),
+                                                     local_milliseconds (2026, 3, 14, 10, 2, 1));
+  g_autoptr(SottoMessage) answer = outgoing_message ("three", local_milliseconds (2026, 3, 14, 10, 3, 0));
+  g_autoptr(SottoMessage) later = outgoing_message ("four", local_milliseconds (2026, 3, 14, 10, 30, 0));
+  SottoMessageRow *rows[4];
+
+  rows[0] = add_row (fixture, first, NULL);
+  rows[1] = add_row (fixture, second, first);
+  rows[2] = add_row (fixture, answer, second);
+  rows[3] = add_row (fixture, later, answer);
+  show_window (fixture);
+
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[0]), "grouped"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (rows[1]), "grouped"));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[2]), "grouped"));
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (rows[3]), "grouped"));
+}
+
+/* The body is the one mapped label with markup (for its links). */
+static gboolean
+is_body_label (GtkWidget     *widget,
+               gconstpointer  data)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) && gtk_label_get_use_markup (GTK_LABEL (widget));
+}
+
+/* Removes the zero-width spaces that give long words break points. */
+static char *
+dup_without_break_points (const char *text)
+{
+  g_auto(GStrv) pieces = g_strsplit (text, "\u200B", -1);
+
+  return g_strjoinv ("", pieces);
+}
+
+/* A long word (8000 letters, as anyone who can write to the user may
+ * send) is shown whole, and soon: without break points Pango took 80 s to
+ * lay it out, far past the test's timeout. */
+static void
+test_message_row_long_word (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr(SottoMessage) message = NULL;
+  g_autofree char *shown = NULL;
+  SottoMessageRow *row;
+  GtkWidget *label;
+
+  for (guint i = 0; i < 8000; i++)
+    g_string_append (body, "é");
+  message = incoming_message (body->str, local_milliseconds (2026, 3, 14, 10, 0, 0),
+                              local_milliseconds (2026, 3, 14, 10, 0, 1));
+  row = add_row (fixture, message, NULL);
+  show_window (fixture);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  label = app_test_find_matching (GTK_WIDGET (row), is_body_label, NULL);
+  g_assert_nonnull (label);
+  shown = dup_without_break_points (gtk_label_get_text (GTK_LABEL (label)));
+  g_assert_true (g_str_equal (shown, body->str));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add ("/app/message-row/sent-time", Fixture, NULL,
+              fixture_set_up, test_message_row_sent_time, fixture_tear_down);
+  g_test_add ("/app/message-row/menu", Fixture, NULL,
+              fixture_set_up, test_message_row_menu, fixture_tear_down);
+  g_test_add ("/app/message-row/day-separators", Fixture, NULL,
+              fixture_set_up, test_message_row_day_separators, fixture_tear_down);
+  g_test_add ("/app/message-row/grouping", Fixture, NULL,
+              fixture_set_up, test_message_row_grouping, fixture_tear_down);
+  g_test_add ("/app/message-row/long-word", Fixture, NULL,
+              fixture_set_up, test_message_row_long_word, fixture_tear_down);
+
+  return g_test_run ();
+}
