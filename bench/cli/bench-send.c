@@ -52,6 +52,9 @@ static const SottoStoreKdfLimits kdf_limits = {
   crypto_pwhash_MEMLIMIT_MIN,
 };
 
+/* What is measured is the engine and the relay's storage, not its
+ * limits: a burst would otherwise meet the per-pair send rate and the
+ * sender's share of the recipient's queue. */
 static const char relay_conf[] =
   "[rate-limits]\n"
   "address-requests=100000/100000\n"
@@ -59,7 +62,10 @@ static const char relay_conf[] =
   "account-lookups=100000/100000\n"
   "account-bundles=100000/100000\n"
   "account-password-checks=100000/100000\n"
-  "pair-sends=100000/100000\n";
+  "pair-sends=100000/100000\n"
+  "[limits]\n"
+  "max-queue-envelopes=100000\n"
+  "max-queue-envelopes-per-sender=100000\n";
 
 typedef struct
 {
