@@ -11,9 +11,11 @@
  * WebSocket messages too: acknowledgements and sends); and the
  * relay's base64 decoder must agree with libsodium's on every ASCII input
  * and refuse every other (libsodium 1.0.18 reads any byte from 0x80 up
- * as the digit '/').
+ * as the digit '/').  Whatever the strict JSON check passes, json-glib
+ * must parse: the check only ever narrows what json-glib reads.
  */
 
+#include <json-glib/json-glib.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -70,6 +72,19 @@ check_base64 (const char *text,
                                  sodium_base64_VARIANT_ORIGINAL) == 0;
   if (ours_ok != theirs_ok ||
       (ours_ok && (ours_length != theirs_length || memcmp (ours, theirs, ours_length) != 0)))
+    abort ();
+}
+
+static void
+check_strict_json (const char *text,
+                   gsize       length)
+{
+  g_autoptr(JsonParser) parser = NULL;
+
+  if (!_relay_json_check (text, length, RELAY_JSON_CHECK_MAX_DEPTH) || !g_utf8_validate (text, length, NULL))
+    return;
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, (gssize) length, NULL))
     abort ();
 }
 
@@ -139,6 +154,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   switch (data[0] % 5)
     {
     case 0:
+      check_strict_json (body, length);
       relay_register_request_free (relay_register_request_parse (body, length, &error));
       break;
     case 1:

@@ -154,7 +154,7 @@ party_register (Party      *party,
   if (party->store == NULL)
     g_error ("%s", error->message);
 
-  sotto_messenger_register_async (party->store, url, name, NULL, result_cb, &result);
+  sotto_messenger_register_async (party->store, url, name, NULL, NULL, NULL, result_cb, &result);
   wait_for (&result);
   party->messenger = sotto_messenger_register_finish (result, &error);
   if (party->messenger == NULL)

@@ -48,6 +48,7 @@ struct _SottoWindow
   GtkButton *passphrase_button;
   AdwEntryRow *username_row;
   AdwEntryRow *relay_row;
+  AdwPasswordEntryRow *token_row;
   GtkLabel *welcome_error;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
@@ -556,6 +557,8 @@ sotto_window_register_cb (GObject      *object,
 
   if (messenger != NULL)
     {
+      /* The token has done its job; keep it out of the widgets. */
+      gtk_editable_set_text (GTK_EDITABLE (self->token_row), "");
       sotto_window_show_chats (self, messenger);
       return;
     }
@@ -578,6 +581,7 @@ sotto_window_register (GtkWidget  *widget,
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
   g_autofree char *relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
   g_autofree char *doing = NULL;
+  const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
 
   g_clear_handle_id (&self->username_check_source, g_source_remove);
   if (!sotto_window_check_username (self) || self->store == NULL)
@@ -585,8 +589,8 @@ sotto_window_register (GtkWidget  *widget,
 
   doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
   sotto_window_show_loading (self, doing);
-  sotto_messenger_register_async (self->store, relay, username, self->cancellable,
-                                  sotto_window_register_cb, g_object_ref (self));
+  sotto_messenger_register_async (self->store, relay, username, token[0] != '\0' ? token : NULL, NULL,
+                                  self->cancellable, sotto_window_register_cb, g_object_ref (self));
 }
 
 static void
@@ -901,6 +905,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, passphrase_button);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, username_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, relay_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, token_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_error);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_title);

@@ -132,12 +132,18 @@ sotto_cli_register (SottoCli *cli)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *relay_ca = NULL;
   SottoAccount *account;
+
+  /* The CA is read before the profile is made, so that a wrong path
+   * leaves nothing behind. */
+  if (cli->ca_file != NULL && !g_file_get_contents (cli->ca_file, &relay_ca, NULL, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not read the CA file"));
 
   if (!sotto_cli_open_store (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
 
-  sotto_messenger_register_async (cli->store, cli->relay, cli->username, NULL,
+  sotto_messenger_register_async (cli->store, cli->relay, cli->username, cli->token, relay_ca, NULL,
                                   sotto_cli_result_cb, &result);
   sotto_cli_wait (&result);
   cli->messenger = sotto_messenger_register_finish (result, &error);

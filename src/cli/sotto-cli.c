@@ -233,6 +233,15 @@ sotto_cli_open_store (SottoCli  *cli,
       return FALSE;
     }
 
+  /* As in the app: an empty passphrase would protect nothing. */
+  if (passphrase[0] == '\0')
+    {
+      sodium_free (passphrase);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE,
+                           _("The passphrase must not be empty"));
+      return FALSE;
+    }
+
   if (is_new)
     {
       again = prompt_passphrase (_("The same passphrase again: "));
@@ -324,6 +333,8 @@ main (int   argc,
   g_autofree char *profile = NULL;
   g_autofree char *relay = NULL;
   g_autofree char *username = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *ca_file = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -341,6 +352,10 @@ main (int   argc,
       N_("register: the relay’s URL"), N_("URL") },
     { "username", 0, 0, G_OPTION_ARG_STRING, &username,
       N_("register: the username to register"), N_("NAME") },
+    { "token", 0, 0, G_OPTION_ARG_STRING, &token,
+      N_("register: the registration token of a relay that asks for one"), N_("TOKEN") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      N_("register: the relay’s private CA, in PEM, kept with the profile"), N_("FILE") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
@@ -397,7 +412,8 @@ main (int   argc,
       return usage (message);
     }
 
-  if (((relay != NULL || username != NULL) && command->func != sotto_cli_register)
+  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL)
+       && command->func != sotto_cli_register)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history))
     {
@@ -416,6 +432,8 @@ main (int   argc,
   cli.json = json;
   cli.relay = g_steal_pointer (&relay);
   cli.username = g_steal_pointer (&username);
+  cli.token = g_steal_pointer (&token);
+  cli.ca_file = g_steal_pointer (&ca_file);
   cli.timeout = timeout >= 0 ? timeout : SOTTO_CLI_DEFAULT_TIMEOUT;
   cli.limit = limit > 0 ? limit : SOTTO_CLI_DEFAULT_LIMIT;
   cli.command = command->name;
@@ -428,6 +446,8 @@ main (int   argc,
   g_free (cli.profile);
   g_free (cli.relay);
   g_free (cli.username);
+  g_free (cli.token);
+  g_free (cli.ca_file);
 
   return status;
 }

@@ -32,6 +32,8 @@ typedef struct
   gboolean json;
   char *relay;
   char *username;
+  char *token;
+  char *ca_file;
   int timeout;
   int limit;
   const char *command;

@@ -26,6 +26,7 @@ struct _SottoAccount
   char *uuid;
   char *username;
   char *relay_url;
+  char *relay_ca;
   guint device_id;
   guint registration_id;
 
@@ -124,11 +125,16 @@ sotto_account_new (SottoStore      *store,
 SottoAccount *
 _sotto_account_dup (SottoAccount *self)
 {
+  SottoAccount *copy;
+
   g_return_val_if_fail (SOTTO_IS_ACCOUNT (self), NULL);
 
-  return sotto_account_new (self->store, self->uuid, self->username,
+  copy = sotto_account_new (self->store, self->uuid, self->username,
                             self->device_id, self->registration_id,
                             self->relay_url, self->password, self->identity);
+  sotto_account_set_relay_ca (copy, self->relay_ca);
+
+  return copy;
 }
 
 static void
@@ -294,6 +300,40 @@ sotto_account_get_relay_url (SottoAccount *self)
 }
 
 /**
+ * sotto_account_get_relay_ca:
+ * @self: a #SottoAccount
+ *
+ * Returns: (nullable): the certificates, in PEM, that the relay's
+ *   certificate must chain to, for a relay with a private CA; %NULL for
+ *   the system's
+ */
+const char *
+sotto_account_get_relay_ca (SottoAccount *self)
+{
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (self), NULL);
+
+  return self->relay_ca;
+}
+
+/**
+ * sotto_account_set_relay_ca:
+ * @self: a #SottoAccount
+ * @relay_ca: (nullable): certificates in PEM, or %NULL for the system's
+ *
+ * Sets whom the relay's certificate must chain to; saved with the
+ * account.
+ */
+void
+sotto_account_set_relay_ca (SottoAccount *self,
+                            const char   *relay_ca)
+{
+  g_return_if_fail (SOTTO_IS_ACCOUNT (self));
+
+  g_free (self->relay_ca);
+  self->relay_ca = g_strdup (relay_ca);
+}
+
+/**
  * sotto_account_get_password:
  * @self: a #SottoAccount
  *
@@ -370,6 +410,7 @@ sotto_account_finalize (GObject *object)
   g_clear_pointer (&self->uuid, g_free);
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->relay_url, g_free);
+  g_clear_pointer (&self->relay_ca, g_free);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (sotto_account_parent_class)->finalize (object);

@@ -45,6 +45,9 @@ const char      *sotto_account_get_username          (SottoAccount         *self
 guint            sotto_account_get_device_id         (SottoAccount         *self);
 guint            sotto_account_get_registration_id   (SottoAccount         *self);
 const char      *sotto_account_get_relay_url         (SottoAccount         *self);
+const char      *sotto_account_get_relay_ca          (SottoAccount         *self);
+void             sotto_account_set_relay_ca          (SottoAccount         *self,
+                                                      const char           *relay_ca);
 const char      *sotto_account_get_password          (SottoAccount         *self);
 GBytes          *sotto_account_get_identity_key      (SottoAccount         *self);
 const SpKeyPair *sotto_account_get_identity_key_pair (SottoAccount         *self);

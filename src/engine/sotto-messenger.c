@@ -384,6 +384,8 @@ typedef struct
   SottoStore *store;
   SottoRelayClient *client;
   char *username;
+  char *token;
+  char *relay_ca;
   SottoAccount *account;
   SottoKeyState state;
   SottoKeyBatch *batch;
@@ -401,6 +403,10 @@ registration_free (Registration *registration)
   g_clear_object (&registration->client);
   g_clear_object (&registration->account);
   g_clear_pointer (&registration->username, g_free);
+  g_clear_pointer (&registration->relay_ca, g_free);
+  if (registration->token != NULL)
+    sodium_memzero (registration->token, strlen (registration->token));
+  g_clear_pointer (&registration->token, g_free);
   g_clear_pointer (&registration->batch, _sotto_key_batch_free);
   g_clear_pointer (&registration->identity, sodium_free);
   g_clear_pointer (&registration->password, sodium_free);
@@ -501,6 +507,7 @@ registration_registered_cb (GObject      *object,
                                              sotto_relay_client_get_url (registration->client),
                                              registration->password,
                                              registration->identity);
+  sotto_account_set_relay_ca (registration->account, registration->relay_ca);
 
   sotto_account_save_async (registration->account, g_task_get_cancellable (task),
                             registration_saved_cb, g_object_ref (task));
@@ -532,6 +539,11 @@ registration_keys_stored_cb (GObject      *object,
   json_builder_set_member_name (builder, "identityKey");
   json_builder_add_string_value (builder, identity_key);
   add_key_batch (builder, registration->batch);
+  if (registration->token != NULL)
+    {
+      json_builder_set_member_name (builder, "registrationToken");
+      json_builder_add_string_value (builder, registration->token);
+    }
   json_builder_end_object (builder);
   request = json_builder_get_root (builder);
 
@@ -648,6 +660,9 @@ registration_account_checked_cb (GObject      *object,
  * @store: the open store of a profile without an account
  * @relay_url: the relay's base URL
  * @username: the username to register
+ * @token: (nullable): the registration token of a relay that asks for one
+ * @relay_ca: (nullable): for a relay with a private CA, the CA
+ *   certificates in PEM that the relay is trusted through from now on
  * @cancellable: (nullable): a #GCancellable
  * @callback: called once the account is registered and stored
  * @user_data: data for @callback
@@ -660,6 +675,8 @@ void
 sotto_messenger_register_async (SottoStore          *store,
                                 const char          *relay_url,
                                 const char          *username,
+                                const char          *token,
+                                const char          *relay_ca,
                                 GCancellable        *cancellable,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
@@ -684,8 +701,10 @@ sotto_messenger_register_async (SottoStore          *store,
     }
 
   client = sotto_relay_client_new (relay_url, &error);
-  if (client == NULL)
+  if (client == NULL
+      || (relay_ca != NULL && !sotto_relay_client_set_trusted_ca (client, relay_ca, &error)))
     {
+      g_clear_object (&client);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -694,6 +713,8 @@ sotto_messenger_register_async (SottoStore          *store,
   registration->store = g_object_ref (store);
   registration->client = client;
   registration->username = g_strdup (username);
+  registration->token = g_strdup (token);
+  registration->relay_ca = g_strdup (relay_ca);
   g_task_set_task_data (task, registration, (GDestroyNotify) registration_free);
 
   sotto_account_load_async (store, cancellable, registration_account_checked_cb, g_object_ref (task));
@@ -748,7 +769,10 @@ load_conversations_cb (GObject      *object,
     }
 
   client = sotto_relay_client_new (sotto_account_get_relay_url (loading->account), &error);
-  if (client == NULL)
+  if (client == NULL
+      || (sotto_account_get_relay_ca (loading->account) != NULL
+          && !sotto_relay_client_set_trusted_ca (client, sotto_account_get_relay_ca (loading->account),
+                                                 &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;

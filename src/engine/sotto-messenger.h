@@ -45,6 +45,8 @@ gboolean               sotto_messenger_username_is_valid        (const char     
 void                   sotto_messenger_register_async           (SottoStore           *store,
                                                                  const char           *relay_url,
                                                                  const char           *username,
+                                                                 const char           *token,
+                                                                 const char           *relay_ca,
                                                                  GCancellable         *cancellable,
                                                                  GAsyncReadyCallback   callback,
                                                                  gpointer              user_data);

@@ -14,9 +14,11 @@
 #include <libsoup/soup.h>
 #include <sodium.h>
 
+#include "sotto-bounded-input-private.h"
 #include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
 #include "sotto-relay-client.h"
+#include "sotto-relay-trust-private.h"
 
 /* The client side of docs/relay-api.md: one HTTP request per call, with
  * JSON in and out, and one WebSocket that the relay pushes envelopes
@@ -413,6 +415,92 @@ error_from_response (guint        status,
   g_set_error_literal (error, SOTTO_RELAY_ERROR, error_code, detail);
 }
 
+/* A request on its way: the message for its status and headers until
+ * the answer is read, and what a refused request's answer said. */
+typedef struct
+{
+  SoupMessage *message;
+  JsonObject *refusal;
+} Request;
+
+static void
+request_free (Request *request)
+{
+  g_clear_object (&request->message);
+  g_clear_pointer (&request->refusal, json_object_unref);
+  g_free (request);
+}
+
+static void
+return_bad_response (GTask      *task,
+                     const char *what)
+{
+  GError *error = NULL;
+
+  set_bad_response (&error, what);
+  g_task_return_error (task, error);
+}
+
+/* No answer to read: the request was cancelled, the relay could not be
+ * reached, or its answer was too large to read. */
+static void
+return_read_error (GTask        *task,
+                   const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, g_error_copy (error));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    return_bad_response (task, error->message);
+  else
+    g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                             _("Could not reach the relay: %s"), error->message);
+}
+
+static void
+sotto_relay_client_body_read_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(JsonObject) object_body = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  Request *request = g_task_get_task_data (task);
+  guint status = soup_message_get_status (request->message);
+  const char *data;
+  gsize len;
+
+  body = _sotto_read_bounded_finish (G_INPUT_STREAM (object), result, &error);
+  if (body == NULL)
+    {
+      return_read_error (task, error);
+      return;
+    }
+
+  data = g_bytes_get_data (body, &len);
+  if (len > 0)
+    object_body = _sotto_json_parse_object (data, len, &error);
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      if (object_body == NULL)
+        {
+          return_bad_response (task, error != NULL ? error->message : "empty");
+          return;
+        }
+
+      g_task_return_pointer (task, g_steal_pointer (&object_body), (GDestroyNotify) json_object_unref);
+      return;
+    }
+
+  /* A refused send says which devices were wrong; keep that for
+   * sotto_relay_client_send_finish(). */
+  g_clear_error (&error);
+  error_from_response (status, object_body, &error);
+  request->refusal = g_steal_pointer (&object_body);
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
 static void
 sotto_relay_client_response_cb (GObject      *object,
                                 GAsyncResult *result,
@@ -420,55 +508,30 @@ sotto_relay_client_response_cb (GObject      *object,
 {
   SoupSession *session = (SoupSession *)object;
   g_autoptr(GTask) task = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GError) error = NULL;
-  SoupMessage *message;
-  JsonObject *object_body = NULL;
-  const char *data;
-  gsize len;
-  guint status;
+  Request *request = g_task_get_task_data (task);
+  SoupMessageHeaders *headers;
 
-  body = soup_session_send_and_read_finish (session, result, &error);
-  if (body == NULL)
+  stream = soup_session_send_finish (session, result, &error);
+  if (stream == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
-                                 _("Could not reach the relay: %s"), error->message);
+      return_read_error (task, error);
       return;
     }
 
-  message = soup_session_get_async_result_message (session, result);
-  status = soup_message_get_status (message);
-
-  data = g_bytes_get_data (body, &len);
-  if (len > 0
-      && json_parser_load_from_data (parser, data, len, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    object_body = json_node_get_object (json_parser_get_root (parser));
-
-  if (SOUP_STATUS_IS_SUCCESSFUL (status))
+  /* An answer that says up front it is too large is not read at all;
+   * one that does not say is cut off once it gets there. */
+  headers = soup_message_get_response_headers (request->message);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
+      && soup_message_headers_get_content_length (headers) > SOTTO_RELAY_MAX_ANSWER_BYTES)
     {
-      if (object_body == NULL)
-        {
-          set_bad_response (&error, "not a JSON object");
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-
-      g_task_return_pointer (task, json_object_ref (object_body), (GDestroyNotify) json_object_unref);
+      return_bad_response (task, "too large");
       return;
     }
 
-  /* A refused send says which devices were wrong; keep that for
-   * sotto_relay_client_send_finish(). */
-  if (object_body != NULL)
-    g_task_set_task_data (task, json_object_ref (object_body), (GDestroyNotify) json_object_unref);
-
-  error_from_response (status, object_body, &error);
-  g_task_return_error (task, g_steal_pointer (&error));
+  _sotto_read_bounded_async (stream, SOTTO_RELAY_MAX_ANSWER_BYTES, g_task_get_cancellable (task),
+                             sotto_relay_client_body_read_cb, g_object_ref (task));
 }
 
 static void
@@ -481,6 +544,7 @@ sotto_relay_client_request (SottoRelayClient *self,
 {
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = NULL;
+  Request *request;
 
   g_assert (SOTTO_IS_RELAY_CLIENT (self));
 
@@ -517,10 +581,13 @@ sotto_relay_client_request (SottoRelayClient *self,
       soup_message_set_request_body_from_bytes (message, "application/json", bytes);
     }
 
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task),
-                                    sotto_relay_client_response_cb,
-                                    g_object_ref (task));
+  request = g_new0 (Request, 1);
+  request->message = g_object_ref (message);
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                           g_task_get_cancellable (task),
+                           sotto_relay_client_response_cb,
+                           g_object_ref (task));
 }
 
 static JsonObject *
@@ -543,7 +610,9 @@ propagate_object (SottoRelayClient  *self,
  *
  * Plain `http` is refused unless the relay is on this machine: the relay
  * never sees a message's contents, but the device password and who talks
- * to whom must not cross a network in the clear.
+ * to whom must not cross a network in the clear.  An `https` relay is
+ * trusted through the system's CAs, or through those in the file that
+ * the environment variable `SSL_CERT_FILE` names.
  *
  * Returns: (transfer full): a new #SottoRelayClient, or %NULL with @error
  *   set when the URL is not acceptable
@@ -552,6 +621,7 @@ SottoRelayClient *
 sotto_relay_client_new (const char  *url,
                         GError     **error)
 {
+  g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *scheme;
@@ -591,9 +661,55 @@ sotto_relay_client_new (const char  *url,
       return NULL;
     }
 
-  return g_object_new (SOTTO_TYPE_RELAY_CLIENT,
-                       "url", url,
-                       NULL);
+  client = g_object_new (SOTTO_TYPE_RELAY_CLIENT,
+                         "url", url,
+                         NULL);
+
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    {
+      g_autoptr(GTlsDatabase) database = _sotto_relay_trust_from_environment (&local_error);
+
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+
+      if (database != NULL)
+        soup_session_set_tls_database (client->session, database);
+    }
+
+  return g_steal_pointer (&client);
+}
+
+/**
+ * sotto_relay_client_set_trusted_ca:
+ * @self: a #SottoRelayClient
+ * @pem: one or more CA certificates in PEM
+ * @error: a location for a #GError
+ *
+ * Trusts the relay through the CAs in @pem, and through them alone,
+ * for a relay with a private CA.  Call it before the first request.
+ *
+ * Returns: %TRUE if @pem holds certificates
+ */
+gboolean
+sotto_relay_client_set_trusted_ca (SottoRelayClient  *self,
+                                   const char        *pem,
+                                   GError           **error)
+{
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
+  g_return_val_if_fail (pem != NULL, FALSE);
+
+  database = _sotto_relay_trust_new_from_pem (pem, error);
+  if (database == NULL)
+    return FALSE;
+
+  soup_session_set_tls_database (self->session, database);
+
+  return TRUE;
 }
 
 const char *
@@ -1155,7 +1271,7 @@ sotto_relay_client_send_finish (SottoRelayClient         *self,
 {
   g_autoptr(JsonObject) object = NULL;
   g_autoptr(GError) local_error = NULL;
-  JsonObject *refusal;
+  Request *request;
 
   if (changes != NULL)
     *changes = NULL;
@@ -1164,16 +1280,17 @@ sotto_relay_client_send_finish (SottoRelayClient         *self,
   if (object != NULL)
     return TRUE;
 
-  refusal = g_task_get_task_data (G_TASK (result));
+  request = g_task_get_task_data (G_TASK (result));
   if (changes != NULL
-      && refusal != NULL
+      && request != NULL
+      && request->refusal != NULL
       && (g_error_matches (local_error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH)
           || g_error_matches (local_error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_STALE_DEVICES)))
     {
       *changes = g_new0 (SottoRelayDeviceChanges, 1);
-      (*changes)->missing = get_device_list (refusal, "missingDevices");
-      (*changes)->extra = get_device_list (refusal, "extraDevices");
-      (*changes)->stale = get_device_list (refusal, "staleDevices");
+      (*changes)->missing = get_device_list (request->refusal, "missingDevices");
+      (*changes)->extra = get_device_list (request->refusal, "extraDevices");
+      (*changes)->stale = get_device_list (request->refusal, "staleDevices");
     }
 
   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1357,8 +1474,14 @@ sotto_relay_client_handle_response (SottoRelayClient *self,
     }
   else
     {
+      /* As a refused request keeps it, for the device lists. */
       if (body != NULL)
-        g_task_set_task_data (send->task, json_object_ref (body), (GDestroyNotify) json_object_unref);
+        {
+          Request *request = g_new0 (Request, 1);
+
+          request->refusal = json_object_ref (body);
+          g_task_set_task_data (send->task, request, (GDestroyNotify) request_free);
+        }
       error_from_response (status, body, &error);
       g_task_return_error (send->task, g_steal_pointer (&error));
     }
@@ -1470,9 +1593,8 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
                                       gpointer                 user_data)
 {
   SottoRelayClient *self = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonObject) object = NULL;
   g_autoptr(GError) error = NULL;
-  JsonObject *object;
   const char *kind;
   const char *data;
   gsize len;
@@ -1483,14 +1605,13 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
     return;
 
   data = g_bytes_get_data (message, &len);
-  if (!json_parser_load_from_data (parser, data, len, &error)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  object = _sotto_json_parse_object (data, len, &error);
+  if (object == NULL)
     {
-      g_debug ("Ignoring a relay message that is not a JSON object");
+      g_debug ("Ignoring a relay message: %s", error->message);
       return;
     }
 
-  object = json_node_get_object (json_parser_get_root (parser));
   kind = get_string (object, "type");
   if (kind == NULL)
     return;
@@ -1499,17 +1620,32 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
     self->socket_authenticated = TRUE;
 
   if (g_str_equal (kind, "envelope"))
-    sotto_relay_client_handle_envelope (self, object);
+    {
+      sotto_relay_client_handle_envelope (self, object);
+    }
   else if (g_str_equal (kind, "queue-empty"))
-    g_signal_emit (self, signals [QUEUE_EMPTY], 0);
+    {
+      /* The socket works from end to end; only now does the next
+       * failure start the backoff from the beginning, so that a relay
+       * that opens sockets only to send garbage is not asked again and
+       * again without a pause. */
+      self->attempts = 0;
+      g_signal_emit (self, signals [QUEUE_EMPTY], 0);
+    }
   else if (g_str_equal (kind, "response"))
-    sotto_relay_client_handle_response (self, object);
+    {
+      sotto_relay_client_handle_response (self, object);
+    }
   else if (g_str_equal (kind, "keys-low"))
-    g_signal_emit (self, signals [KEYS_LOW], 0);
+    {
+      g_signal_emit (self, signals [KEYS_LOW], 0);
+    }
   else if (g_str_equal (kind, "error") || g_str_equal (kind, "close"))
-    g_debug ("The relay says: %s %s", kind,
-             get_string (object, "reason") ? get_string (object, "reason")
-                                           : (get_string (object, "message") ? get_string (object, "message") : ""));
+    {
+      g_debug ("The relay says: %s %s", kind,
+               get_string (object, "reason") ? get_string (object, "reason")
+                                             : (get_string (object, "message") ? get_string (object, "message") : ""));
+    }
 }
 
 static void
@@ -1567,7 +1703,6 @@ sotto_relay_client_connect_cb (GObject      *object,
   g_signal_connect (socket, "error", G_CALLBACK (sotto_relay_client_socket_error_cb), self);
 
   self->socket = g_steal_pointer (&socket);
-  self->attempts = 0;
   sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_CONNECTED);
 }
 

@@ -158,6 +158,9 @@ void                     sotto_relay_client_set_credentials      (SottoRelayClie
                                                                   const char               *uuid,
                                                                   guint                     device_id,
                                                                   const char               *password);
+gboolean                 sotto_relay_client_set_trusted_ca       (SottoRelayClient         *self,
+                                                                  const char               *pem,
+                                                                  GError                  **error);
 SottoRelayConnection     sotto_relay_client_get_connection       (SottoRelayClient         *self);
 
 void                     sotto_relay_client_register_async       (SottoRelayClient         *self,

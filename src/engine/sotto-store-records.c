@@ -58,8 +58,9 @@ _sotto_store_save_account (SottoStore    *self,
 
   statement = _sotto_store_prepare (self,
                                     "INSERT OR REPLACE INTO account"
-                                    " (id, uuid, username, device_id, registration_id, relay_url, password, identity)"
-                                    " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                    " (id, uuid, username, device_id, registration_id, relay_url, password, identity,"
+                                    "  relay_ca)"
+                                    " VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                                     error);
   if (statement == NULL)
     return FALSE;
@@ -83,7 +84,9 @@ _sotto_store_save_account (SottoStore    *self,
       || !_sotto_store_bind_sealed_string (self, statement, 5, "account", "relay_url", 1,
                                            sotto_account_get_relay_url (account), error)
       || !_sotto_store_bind_sealed_string (self, statement, 6, "account", "password", 1,
-                                           sotto_account_get_password (account), error))
+                                           sotto_account_get_password (account), error)
+      || !_sotto_store_bind_sealed_string (self, statement, 8, "account", "relay_ca", 1,
+                                           sotto_account_get_relay_ca (account), error))
     return FALSE;
 
   sqlite3_bind_int64 (statement, 3, sotto_account_get_device_id (account));
@@ -100,6 +103,7 @@ _sotto_store_load_account (SottoStore  *self,
   g_autofree char *uuid = NULL;
   g_autofree char *username = NULL;
   g_autofree char *relay_url = NULL;
+  g_autofree char *relay_ca = NULL;
   SottoAccount *account = NULL;
   SpKeyPair *identity = NULL;
   guint8 *record = NULL;
@@ -111,7 +115,8 @@ _sotto_store_load_account (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT uuid, username, device_id, registration_id, relay_url, password, identity"
+                                    "SELECT uuid, username, device_id, registration_id, relay_url, password, identity,"
+                                    "  relay_ca"
                                     " FROM account WHERE id = 1",
                                     error);
   if (statement == NULL
@@ -130,6 +135,7 @@ _sotto_store_load_account (SottoStore  *self,
   if (!_sotto_store_column_unseal_string (self, statement, 0, "account", "uuid", 1, &uuid, error)
       || !_sotto_store_column_unseal_string (self, statement, 1, "account", "username", 1, &username, error)
       || !_sotto_store_column_unseal_string (self, statement, 4, "account", "relay_url", 1, &relay_url, error)
+      || !_sotto_store_column_unseal_string (self, statement, 7, "account", "relay_ca", 1, &relay_ca, error)
       || !_sotto_store_column_unseal (self, statement, 6, "account", "identity", 1,
                                       record, IDENTITY_RECORD_SIZE, &record_len, error))
     goto out;
@@ -156,6 +162,7 @@ _sotto_store_load_account (SottoStore  *self,
                                relay_url,
                                sqlite3_column_type (statement, 5) != SQLITE_NULL ? password : NULL,
                                identity);
+  sotto_account_set_relay_ca (account, relay_ca);
 
 out:
   sodium_free (record);

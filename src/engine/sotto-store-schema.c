@@ -140,6 +140,10 @@ static const char * const migrations[] = {
   "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,"
   "  text            BLOB NOT NULL"               /* sealed */
   ");",
+
+  /* 3 → 4: the certificates that the account's relay is trusted by, in
+   * PEM, for a relay with a private CA. */
+  "ALTER TABLE account ADD COLUMN relay_ca BLOB;",  /* sealed */
 };
 
 guint

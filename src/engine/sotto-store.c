@@ -1091,6 +1091,30 @@ sotto_store_open_db (SottoStore  *self,
   return TRUE;
 }
 
+/* Takes away what others may do with @path, if it exists: a profile is
+ * its owner's alone. */
+static gboolean
+restrict_to_owner (const char  *path,
+                   int          mode,
+                   GError     **error)
+{
+  GStatBuf buf;
+
+  if (g_stat (path, &buf) != 0 || (buf.st_mode & 0077) == 0)
+    return TRUE;
+
+  if (g_chmod (path, mode) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   _("Could not make %s private: %s"), path, g_strerror (errsv));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 sotto_store_open_internal (SottoStore                 *self,
                            const char                 *passphrase,
@@ -1128,8 +1152,18 @@ sotto_store_open_internal (SottoStore                 *self,
       return FALSE;
     }
 
+  /* An existing directory, given as a profile, keeps the permissions
+   * it had; an existing database may come from a version that left
+   * them to the umask. */
+  if (!restrict_to_owner (profile, 0700, error)
+      || !restrict_to_owner (path, 0600, error)
+      || !restrict_to_owner (wal_path, 0600, error)
+      || !restrict_to_owner (shm_path, 0600, error))
+    return FALSE;
+
   /* SQLite would create the file with the umask's permissions; the
-   * contents are sealed, but the file is still nobody else's business. */
+   * contents are sealed, but the file is still nobody else's business.
+   * SQLite gives its -wal and -shm files the database's. */
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
       int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -51,4 +51,13 @@ RelayClientMessage *_relay_client_message_scan     (const char  *data,
                                                     gsize        length,
                                                     gsize        max_content);
 
+/* Whether `data` is one JSON value as RFC 8259 writes it, with at most
+ * `max_depth` (up to RELAY_JSON_CHECK_MAX_DEPTH) nested objects and
+ * arrays: no comments, no leading zeros, nothing after the value but
+ * white space. */
+#define RELAY_JSON_CHECK_MAX_DEPTH 64
+gboolean          _relay_json_check              (const char  *data,
+                                                  gsize        length,
+                                                  guint        max_depth);
+
 G_END_DECLS

@@ -13,7 +13,8 @@
  * it give up without a word: the json-glib decoder then parses the
  * request again and produces the answer, error or not.  So the subset
  * needs no error messages of its own, and whatever it accepts means the
- * same to both paths (the fuzz target checks that).
+ * same to both paths (the fuzz target checks that).  At its end is the
+ * strict JSON check every request passes before json-glib reads it.
  */
 
 #include "config.h"
@@ -434,4 +435,183 @@ _relay_client_message_scan (const char *data,
   if (!scan_send (data, length, N_SEND_MEMBERS, &scan))
     return NULL;
   return g_steal_pointer (&message);
+}
+
+/* The strict JSON check.  json-glib reads more than JSON: comments,
+ * numbers with leading zeros, and more after the value.  Two readers that
+ * disagree on what a request says are a way to smuggle one past the
+ * other, so every request the json-glib decoder reads passes this check
+ * of RFC 8259's grammar first.  It also bounds nesting: json-glib parses
+ * recursively, and deeply nested input could exhaust the stack before any
+ * other check ran.  It is a loop with an explicit stack that reads each
+ * byte once, and leaves UTF-8 to g_utf8_validate(). */
+
+static gboolean
+take_digits (Scanner *s)
+{
+  const char *start = s->p;
+
+  while (s->p < s->end && g_ascii_isdigit (*s->p))
+    s->p++;
+  return s->p > start;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static gboolean
+take_number (Scanner *s)
+{
+  if (s->p < s->end && *s->p == '-')
+    s->p++;
+  if (s->p == s->end || !g_ascii_isdigit (*s->p))
+    return FALSE;
+  if (*s->p == '0')
+    s->p++;
+  else
+    take_digits (s);
+  if (s->p < s->end && *s->p == '.')
+    {
+      s->p++;
+      if (!take_digits (s))
+        return FALSE;
+    }
+  if (s->p < s->end && (*s->p == 'e' || *s->p == 'E'))
+    {
+      s->p++;
+      if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+        s->p++;
+      if (!take_digits (s))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A string, its opening quote already taken: no raw control characters,
+ * and only the escapes JSON has. */
+static gboolean
+take_any_string_rest (Scanner *s)
+{
+  while (s->p < s->end)
+    {
+      guchar c = (guchar) *s->p++;
+
+      if (c == '"')
+        return TRUE;
+      if (c < 0x20)
+        return FALSE;
+      if (c != '\\')
+        continue;
+      if (s->p == s->end)
+        return FALSE;
+      c = (guchar) *s->p++;
+      if (c == 'u')
+        {
+          for (guint i = 0; i < 4; i++)
+            if (s->p == s->end || !g_ascii_isxdigit (*s->p++))
+              return FALSE;
+        }
+      else if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
+        return FALSE;
+    }
+  return FALSE;
+}
+
+static gboolean
+take_any_string (Scanner *s)
+{
+  return take (s, '"') && take_any_string_rest (s);
+}
+
+static gboolean
+take_literal (Scanner    *s,
+              const char *literal)
+{
+  gsize length = strlen (literal);
+
+  if ((gsize) (s->end - s->p) < length || memcmp (s->p, literal, length) != 0)
+    return FALSE;
+  s->p += length;
+  return TRUE;
+}
+
+gboolean
+_relay_json_check (const char *data,
+                   gsize       length,
+                   guint       max_depth)
+{
+  /* The open containers, innermost last: '{' or '['. */
+  char stack[RELAY_JSON_CHECK_MAX_DEPTH];
+  guint depth = 0;
+  Scanner s;
+
+  g_return_val_if_fail (max_depth <= RELAY_JSON_CHECK_MAX_DEPTH, FALSE);
+
+  /* An empty body may come as a NULL pointer. */
+  if (length == 0)
+    return FALSE;
+  s.p = data;
+  s.end = data + length;
+
+  for (;;)
+    {
+      /* A value. */
+      skip_space (&s);
+      if (s.p == s.end)
+        return FALSE;
+      switch (*s.p)
+        {
+        case '{':
+        case '[':
+          if (depth == max_depth)
+            return FALSE;
+          stack[depth++] = *s.p++;
+          if (take (&s, stack[depth - 1] == '{' ? '}' : ']'))
+            {
+              depth--;
+              break;
+            }
+          if (stack[depth - 1] == '{' && !(take_any_string (&s) && take (&s, ':')))
+            return FALSE;
+          continue;
+        case '"':
+          s.p++;
+          if (!take_any_string_rest (&s))
+            return FALSE;
+          break;
+        case 't':
+          if (!take_literal (&s, "true"))
+            return FALSE;
+          break;
+        case 'f':
+          if (!take_literal (&s, "false"))
+            return FALSE;
+          break;
+        case 'n':
+          if (!take_literal (&s, "null"))
+            return FALSE;
+          break;
+        default:
+          if (!take_number (&s))
+            return FALSE;
+          break;
+        }
+
+      /* After a value: close containers, or go on to the next member. */
+      for (;;)
+        {
+          if (depth == 0)
+            {
+              skip_space (&s);
+              return s.p == s.end;
+            }
+          if (take (&s, ','))
+            {
+              if (stack[depth - 1] == '{' && !(take_any_string (&s) && take (&s, ':')))
+                return FALSE;
+              break;
+            }
+          if (!take (&s, stack[depth - 1] == '{' ? '}' : ']'))
+            return FALSE;
+          depth--;
+        }
+    }
 }

@@ -192,50 +192,6 @@ relay_device_key (char        key[RELAY_DEVICE_KEY_SIZE],
   *p = '\0';
 }
 
-/* json-glib parses recursively, so deeply nested input could exhaust the
- * stack before any of our checks run.  No request needs more than a few
- * levels; this scan rejects anything deeper before the parser sees it. */
-static gboolean
-json_depth_ok (const char *data,
-               gsize       length)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      switch (c)
-        {
-        case '"':
-          in_string = TRUE;
-          break;
-        case '[':
-        case '{':
-          if (++depth > RELAY_MAX_JSON_DEPTH)
-            return FALSE;
-          break;
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
-          break;
-        default:
-          break;
-        }
-    }
-  return TRUE;
-}
-
 static JsonObject *
 parse_object (const char  *data,
               gsize        length,
@@ -245,10 +201,10 @@ parse_object (const char  *data,
   g_autoptr(JsonParser) parser = NULL;
   JsonNode *root;
 
-  if (length == 0 || !json_depth_ok (data, length) || !g_utf8_validate (data, length, NULL))
+  if (!_relay_json_check (data, length, RELAY_MAX_JSON_DEPTH) || !g_utf8_validate (data, length, NULL))
     {
       g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_JSON,
-                   "The body is not a JSON object");
+                   "The body is not valid JSON");
       return NULL;
     }
   parser = json_parser_new_immutable ();

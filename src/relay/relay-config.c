@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sodium.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,6 +71,12 @@ relay_config_new (void)
   config->websocket_unacked = 1024;
   config->hash_queue_limit = 64;
   config->hash_queue_registration_reserve = 16;
+  config->header_timeout_seconds = 10;
+  config->body_timeout_seconds = 60;
+  config->idle_timeout_seconds = 60;
+  config->write_timeout_seconds = 30;
+  config->websocket_buffer_bytes = 1024 * 1024;
+  config->websocket_total_bytes = 64 * 1024 * 1024;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -315,6 +322,13 @@ static const KeyDef key_defs[] = {
   LIMIT ("hash-queue-limit", hash_queue_limit, 1, 100000),
   LIMIT ("hash-queue-registration-reserve", hash_queue_registration_reserve, 0, 100000),
   LIMIT ("max-database-bytes", max_database_bytes, 0, G_MAXINT64),
+  LIMIT ("header-timeout-seconds", header_timeout_seconds, 1, 3600),
+  LIMIT ("body-timeout-seconds", body_timeout_seconds, 1, 3600),
+  LIMIT ("idle-timeout-seconds", idle_timeout_seconds, 1, 3600),
+  LIMIT ("write-timeout-seconds", write_timeout_seconds, 1, 3600),
+  LIMIT ("websocket-buffer-bytes", websocket_buffer_bytes, 64 * 1024, 1024 * 1024 * 1024),
+  LIMIT ("websocket-total-bytes", websocket_total_bytes, 1024 * 1024,
+         G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024),
   RATE (RELAY_RATE_ADDRESS_REQUESTS),
   RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
   RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),
@@ -394,11 +408,13 @@ read_rate (RelayConfig   *config,
 
   if (g_strv_length (parts) != 2)
     goto fail;
+  /* An infinite rate or burst would turn the bucket's arithmetic into
+   * NaN, which no comparison refuses: the limit would be off. */
   r = g_ascii_strtod (parts[0], &end);
-  if (*end != '\0' || end == parts[0] || !(r > 0.0))
+  if (*end != '\0' || end == parts[0] || !(r > 0.0) || !isfinite (r))
     goto fail;
   b = g_ascii_strtod (parts[1], &end);
-  if (*end != '\0' || end == parts[1] || !(b >= 1.0))
+  if (*end != '\0' || end == parts[1] || !(b >= 1.0) || !isfinite (b))
     goto fail;
   config->rates[def->field].rate = r;
   config->rates[def->field].burst = b;

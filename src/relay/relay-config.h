@@ -80,6 +80,13 @@ typedef struct
   guint     hash_queue_limit;
   guint     hash_queue_registration_reserve;
   guint64   max_database_bytes; /* 0 for no bound */
+  /* Connection deadlines and output bounds; see docs/deploy.md. */
+  guint     header_timeout_seconds;
+  guint     body_timeout_seconds;
+  guint     idle_timeout_seconds;
+  guint     write_timeout_seconds;
+  gsize     websocket_buffer_bytes;
+  gsize     websocket_total_bytes;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

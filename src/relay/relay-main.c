@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "relay-admin.h"
 #include "relay-config.h"
@@ -141,6 +142,10 @@ main (int   argc,
   g_log_writer_default_set_use_stderr (TRUE);
   /* A peer that vanishes mid-write must not kill the relay. */
   signal (SIGPIPE, SIG_IGN);
+  /* The database and its journal hold password hashes, public keys and
+   * envelopes: nobody else reads them, whatever umask the relay was
+   * started under (the systemd unit sets the same). */
+  umask (0077);
 
   if (sodium_init () < 0)
     {

@@ -38,6 +38,27 @@ relay_rate_limiter_new (const RelayRate *rates)
   return self;
 }
 
+/* New rates for a running relay.  Every bucket keeps what it holds (at
+ * most the new burst), so that a reload does not hand every client a
+ * fresh burst. */
+void
+relay_rate_limiter_set_rates (RelayRateLimiter *self,
+                              const RelayRate  *rates)
+{
+  g_return_if_fail (self != NULL);
+
+  for (guint i = 0; i < RELAY_N_RATES; i++)
+    {
+      GHashTableIter iter;
+      Bucket *bucket;
+
+      g_hash_table_iter_init (&iter, self->buckets[i]);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &bucket))
+        bucket->tokens = MIN (bucket->tokens, rates[i].burst);
+    }
+  memcpy (self->rates, rates, sizeof self->rates);
+}
+
 void
 relay_rate_limiter_free (RelayRateLimiter *self)
 {

@@ -16,6 +16,8 @@ typedef struct _RelayRateLimiter RelayRateLimiter;
 
 RelayRateLimiter *relay_rate_limiter_new   (const RelayRate  *rates);
 void              relay_rate_limiter_free  (RelayRateLimiter *self);
+void              relay_rate_limiter_set_rates (RelayRateLimiter *self,
+                                                const RelayRate  *rates);
 gboolean          relay_rate_limiter_take  (RelayRateLimiter *self,
                                             RelayRateKind     kind,
                                             const char       *key,

@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "relay-auth.h"
+#include "relay-guard.h"
 #include "relay-invite.h"
 #include "relay-metrics.h"
 #include "relay-notify.h"
@@ -39,7 +40,10 @@
 #define WEBSOCKET_MAX_FRAME_HEADER 10
 #define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
-#define PEER_ADDRESS_SIZE          64
+#define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
+/* The same line from libwebsockets again within this time is counted
+ * rather than logged: a client can make it log at will. */
+#define LWS_LOG_REPEAT_US          (60 * G_USEC_PER_SEC)
 /* Room for the response headers in front of every response body. */
 #define RESPONSE_HEADER_ROOM       512
 #define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
@@ -102,6 +106,7 @@ struct _RelayServer
   RelayAuthCache     *auth_cache;
   gint                outside_changes_seen;  /* storage->outside_changes when last looked at */
   RelayRateLimiter   *limiter;
+  RelayGuard         *guard;
   RelayMetrics        metrics;
 
   GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
@@ -110,6 +115,12 @@ struct _RelayServer
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   GString            *answer;        /* reused for the answer to every send */
   RelayQueueLimits    queue_limits;
+
+  /* Bytes of frames waiting in every connection's output queue, and
+   * those that fetches under way may add. */
+  gsize               ws_queued_bytes;
+  gsize               ws_reserved_bytes;
+  GQueue              budget_waiters; /* of RelayConn, referenced, waiting to fetch */
 
   gboolean            draining;
   gint64              drain_deadline;
@@ -173,6 +184,9 @@ struct _RelayConn
   gboolean          close_sent;
 
   GQueue            out;            /* of Frame, waiting to be written */
+  gsize             out_bytes;      /* the length of every frame in out */
+  gsize             fetch_reserved; /* bytes the fetch under way may add */
+  gboolean          budget_waiting; /* in RelayServer.budget_waiters */
   GHashTable       *inflight;       /* guids written and not yet acknowledged */
   gint64            last_queued_id;
   gboolean          fetching;
@@ -209,7 +223,17 @@ static void conn_close (RelayConn *conn, int code, const char *reason);
 static void conn_unref (RelayConn *conn);
 static void conn_answered (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
+static void start_waiting_fetches (RelayServer *self);
 static void flush_acks (RelayServer *self);
+
+/* Every accepted socket's slot lives as its opaque data from
+ * LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED to LWS_CALLBACK_WSI_DESTROY:
+ * lws clears the opaque data after LWS_CALLBACK_WSI_CREATE. */
+static RelaySlot *
+wsi_slot (struct lws *wsi)
+{
+  return lws_get_opaque_user_data (wsi);
+}
 
 /* Objects and their references. */
 
@@ -280,6 +304,19 @@ conn_push_frame (RelayConn *conn,
                  Frame     *frame)
 {
   g_queue_push_tail_link (&conn->out, &frame->link);
+  conn->out_bytes += frame->length;
+  conn->server->ws_queued_bytes += frame->length;
+}
+
+static Frame *
+conn_pop_frame (RelayConn *conn)
+{
+  /* The frame is its own link: popping only the data would free it. */
+  Frame *frame = g_queue_pop_head_link (&conn->out)->data;
+
+  conn->out_bytes -= frame->length;
+  conn->server->ws_queued_bytes -= frame->length;
+  return frame;
 }
 
 static RelayConn *
@@ -292,14 +329,12 @@ conn_ref (RelayConn *conn)
 static void
 conn_unref (RelayConn *conn)
 {
-  GList *link;
-
   if (--conn->refcount > 0)
     return;
   relay_credentials_free (conn->credentials);
   g_free (conn->key);
-  while ((link = g_queue_pop_head_link (&conn->out)) != NULL)
-    g_free (link->data);
+  while (conn->out.length > 0)
+    g_free (conn_pop_frame (conn));
   g_hash_table_unref (conn->inflight);
   g_byte_array_unref (conn->rx);
   g_free (conn);
@@ -473,6 +508,10 @@ now_ms (void)
 /* Bounds on the member names and punctuation of a message. */
 #define RESPONSE_FRAME_NAMES  64
 #define ENVELOPE_FRAME_NAMES  128
+/* A bound on an envelope frame's text, GUIDs and UUIDs included, for
+ * `content_length` bytes of base64 content. */
+#define ENVELOPE_FRAME_SIZE(content_length) \
+  (ENVELOPE_FRAME_NAMES + 4 * UINT_DIGITS_MAX + 3 * (RELAY_UUID_LENGTH + 1) + (content_length))
 
 static char *
 put_text (char       *p,
@@ -562,7 +601,10 @@ respond_raw (RelayRequest *request,
   memcpy (request->response + RESPONSE_HEADROOM, body, length);
   request->response_length = length;
   if (request->wsi != NULL)
-    lws_callback_on_writable (request->wsi);
+    {
+      relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_WRITING);
+      lws_callback_on_writable (request->wsi);
+    }
 }
 
 static void
@@ -1352,16 +1394,31 @@ control_frame (const char *json)
   return frame;
 }
 
-/* Whether a connected recipient takes a freshly stored envelope.  A
- * connection that is still reading its stored queue, or whose buffer is
- * full, does not: the envelope is durable and a later fetch finds it. */
+/* Whether `bytes` more may wait in the connection's output queue: both
+ * its own bound and the bound on all of them hold. */
+static gboolean
+conn_has_room (RelayConn *conn,
+               gsize      bytes)
+{
+  RelayServer *self = conn->server;
+
+  return conn->out_bytes + bytes <= self->config->websocket_buffer_bytes &&
+         self->ws_queued_bytes + self->ws_reserved_bytes + bytes <= self->config->websocket_total_bytes;
+}
+
+/* Whether a connected recipient takes a freshly stored envelope of
+ * `bytes`.  A connection that is still reading its stored queue, or whose
+ * buffer is full, does not: the envelope is durable and a later fetch
+ * finds it. */
 static gboolean
 conn_takes_offer (RelayConn *conn,
-                  gint64     id)
+                  gint64     id,
+                  gsize      bytes)
 {
   if (conn->wsi == NULL || conn->closing || !conn->live || id <= conn->last_queued_id)
     return FALSE;
-  if (conn->out.length >= conn->server->config->websocket_send_queue)
+  if (conn->out.length >= conn->server->config->websocket_send_queue ||
+      !conn_has_room (conn, bytes))
     {
       conn->live = FALSE;
       conn->need_fetch = TRUE;
@@ -1385,7 +1442,8 @@ offer_envelopes (RelayServer *self,
 
       relay_device_key (key, op->uuid, envelope->device_id);
       conn = g_hash_table_lookup (self->devices, key);
-      if (conn == NULL || !conn_takes_offer (conn, id))
+      if (conn == NULL ||
+          !conn_takes_offer (conn, id, ENVELOPE_FRAME_SIZE (strlen (envelope->content_base64))))
         continue;
       conn_push_frame (conn, envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
                                              op->source_uuid, op->source_device,
@@ -1686,21 +1744,10 @@ copy_header (struct lws              *wsi,
   return value;
 }
 
-/* The peer's address, looked up once per connection: a keep-alive
- * connection makes many requests, and every lookup is a system call.
- * It lives as the connection's opaque data until LWS_CALLBACK_WSI_DESTROY. */
 static const char *
 peer_address (struct lws *wsi)
 {
-  char *address = lws_get_opaque_user_data (wsi);
-
-  if (address == NULL)
-    {
-      address = g_malloc0 (PEER_ADDRESS_SIZE);
-      lws_get_peer_simple (wsi, address, PEER_ADDRESS_SIZE);
-      lws_set_opaque_user_data (wsi, address);
-    }
-  return address;
+  return relay_slot_address (wsi_slot (wsi));
 }
 
 static void
@@ -1740,6 +1787,7 @@ on_http (RelayServer *self,
   g_strlcpy (request->address, peer_address (wsi), sizeof request->address);
   session->request = request;
   self->active_requests++;
+  relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BUSY);
   /* Every request counts, those refused below included, so that the
    * error and rate-limit counters are parts of this one. */
   self->metrics.http_requests++;
@@ -1762,6 +1810,20 @@ on_http (RelayServer *self,
     {
       request->close_after = TRUE;
       respond_error (request, 405, "method-not-allowed", "The relay takes GET, POST and PUT");
+      return 0;
+    }
+  /* libwebsockets 4.1 reads no chunked bodies, and takes Content-Length
+   * even beside Transfer-Encoding; a proxy in front could read the same
+   * bytes as another request (RFC 9112, 6.1 and 6.3).  So neither is
+   * served, and the connection closes after the answer. */
+  if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+    {
+      request->close_after = TRUE;
+      if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        respond_error (request, 400, "bad-request",
+                       "A request may not have both Content-Length and Transfer-Encoding");
+      else
+        respond_error (request, 411, "length-required", "A request body needs a Content-Length");
       return 0;
     }
   if (request->method == METHOD_GET)
@@ -1789,6 +1851,8 @@ on_http (RelayServer *self,
    * body and the completion for an empty POST. */
   if (length == 0 && request->method == METHOD_PUT)
     dispatch (request);
+  else
+    relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BODY);
   return 0;
 }
 
@@ -1846,6 +1910,7 @@ on_http_body_completion (Session *session)
   request->body_iteration = request->server->iteration;
   if (request->responded || request->dispatched)
     return 0;
+  relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_BUSY);
   dispatch (request);
   return 0;
 }
@@ -1888,6 +1953,10 @@ on_http_writeable (struct lws *wsi,
   request_detach (request);
   if (close_after)
     return -1;
+  /* What the socket did not take, lws writes later: the client still
+   * has to read it in time. */
+  relay_slot_set_phase (wsi_slot (wsi), lws_partial_buffered (wsi) ? RELAY_PHASE_WRITING
+                                                                    : RELAY_PHASE_IDLE);
   return lws_http_transaction_completed (wsi) ? -1 : 0;
 }
 
@@ -1898,11 +1967,15 @@ on_http_writeable (struct lws *wsi,
  * envelopes are bounded: a slow reader falls back to paging from
  * storage instead of growing the relay's memory. */
 
+/* Asks for a writeable callback; the client has write-timeout-seconds
+ * to take some of what waits, or the connection is dropped. */
 static void
 conn_schedule (RelayConn *conn)
 {
-  if (conn->wsi != NULL)
-    lws_callback_on_writable (conn->wsi);
+  if (conn->wsi == NULL)
+    return;
+  relay_slot_output_waiting (wsi_slot (conn->wsi));
+  lws_callback_on_writable (conn->wsi);
 }
 
 static void
@@ -1959,10 +2032,16 @@ fetch_done_cb (RelayTask *task)
 {
   RelayConn *conn = task->conn;
   RelayOp *op = task->op;
+  gsize content_bytes = 0;
 
   conn->fetching = FALSE;
+  conn->server->ws_reserved_bytes -= conn->fetch_reserved;
+  conn->fetch_reserved = 0;
   if (conn->wsi == NULL || conn->closing)
-    return;
+    {
+      start_waiting_fetches (conn->server);
+      return;
+    }
   if (op->status != RELAY_STORAGE_OK)
     {
       conn_close (conn, CLOSE_UNAVAILABLE, "storage-unavailable");
@@ -1976,6 +2055,7 @@ fetch_done_cb (RelayTask *task)
       gsize encoded_length = sodium_base64_encoded_len (size, sodium_base64_VARIANT_ORIGINAL);
       g_autofree char *encoded = g_malloc (encoded_length);
 
+      content_bytes += size;
       if (envelope->id <= conn->last_queued_id)
         continue;
       sodium_bin2base64 (encoded, encoded_length, data, size, sodium_base64_VARIANT_ORIGINAL);
@@ -1984,7 +2064,9 @@ fetch_done_cb (RelayTask *task)
                                              envelope->server_timestamp, encoded));
       conn->last_queued_id = envelope->id;
     }
-  if (op->envelopes->len == op->limit)
+  /* A page that is full, or that the next envelope could have made too
+   * large, may not be the end of the queue. */
+  if (op->envelopes->len == op->limit || content_bytes + conn->server->config->max_envelope_bytes > op->max_bytes)
     conn->need_fetch = TRUE;
   else
     {
@@ -1999,17 +2081,76 @@ fetch_done_cb (RelayTask *task)
   conn_schedule (conn);
 }
 
+/* Room for a page of the stored queue: what the connection's own bound
+ * leaves, at most what the bound on all connections leaves, and always
+ * at least one envelope's worth, or nothing while that is not there. */
+static gsize
+conn_page_bytes (RelayConn *conn)
+{
+  RelayServer *self = conn->server;
+  gsize own = self->config->websocket_buffer_bytes - MIN (conn->out_bytes, self->config->websocket_buffer_bytes);
+  gsize used = self->ws_queued_bytes + self->ws_reserved_bytes;
+  gsize all = self->config->websocket_total_bytes - MIN (used, self->config->websocket_total_bytes);
+  gsize envelope = ENVELOPE_FRAME_SIZE (sodium_base64_encoded_len (self->config->max_envelope_bytes,
+                                                                   sodium_base64_VARIANT_ORIGINAL));
+
+  if (MIN (own, all) < envelope)
+    return 0;
+  return MIN (own, all);
+}
+
+/* Fetches wait for room among all connections in the order they came,
+ * and go as soon as frames written make room. */
+static void
+conn_wait_for_budget (RelayConn *conn)
+{
+  if (conn->budget_waiting)
+    return;
+  conn->budget_waiting = TRUE;
+  g_queue_push_tail (&conn->server->budget_waiters, conn_ref (conn));
+}
+
+static void
+start_waiting_fetches (RelayServer *self)
+{
+  RelayConn *conn;
+
+  while ((conn = g_queue_peek_head (&self->budget_waiters)) != NULL)
+    {
+      if (conn->wsi != NULL && !conn->closing && conn_page_bytes (conn) == 0)
+        return;
+      g_queue_pop_head (&self->budget_waiters);
+      conn->budget_waiting = FALSE;
+      if (conn->wsi != NULL && !conn->closing)
+        conn_start_fetch (conn);
+      conn_unref (conn);
+    }
+}
+
 static void
 conn_start_fetch (RelayConn *conn)
 {
   RelayServer *self = conn->server;
   RelayTask *task;
   RelayOp *op;
+  gsize page_bytes;
 
   if (conn->fetching)
     return;
+  page_bytes = conn_page_bytes (conn);
+  if (page_bytes == 0)
+    {
+      /* The connection's own output makes room as it is written; room
+       * among all connections may come from any of them. */
+      conn->need_fetch = TRUE;
+      if (conn->out_bytes == 0)
+        conn_wait_for_budget (conn);
+      return;
+    }
   conn->fetching = TRUE;
   conn->need_fetch = FALSE;
+  conn->fetch_reserved = page_bytes;
+  self->ws_reserved_bytes += page_bytes;
   /* Storage runs ops in the order they come; acknowledgements that are
    * still gathering must reach it first, or the fetch could return
    * envelopes the device has already acknowledged. */
@@ -2020,6 +2161,10 @@ conn_start_fetch (RelayConn *conn)
   op->device_id = conn->credentials->device_id;
   op->after_id = conn->last_queued_id;
   op->limit = self->config->websocket_send_queue;
+  /* Base64 makes four bytes of every three, and each frame adds a few
+   * hundred of its own. */
+  op->max_bytes = MAX (page_bytes / 4 * 3 - MIN (page_bytes / 4 * 3, (gsize) op->limit * ENVELOPE_FRAME_SIZE (0)),
+                       self->config->max_envelope_bytes);
   op->min_timestamp = now_ms () - self->config->max_queue_age_seconds * 1000;
   task_submit_op (task, op);
 }
@@ -2096,6 +2241,7 @@ on_ws_established (RelayServer *self,
   conn->inflight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   conn->rx = g_byte_array_new ();
   g_strlcpy (conn->address, peer_address (wsi), sizeof conn->address);
+  relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_WEBSOCKET);
   session->conn = conn;
   g_hash_table_add (self->websockets, conn);
   self->metrics.websocket_connections++;
@@ -2396,7 +2542,7 @@ on_ws_writeable (struct lws *wsi,
     {
       guint8 header[WEBSOCKET_MAX_FRAME_HEADER];
 
-      g_queue_pop_head_link (&conn->out);
+      conn_pop_frame (conn);
       g_byte_array_append (batch, header, (guint) ws_frame_header (header, frame->length));
       g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
       if (frame->guid != NULL)
@@ -2412,8 +2558,11 @@ on_ws_writeable (struct lws *wsi,
   if (lws_write (wsi, batch->data + LWS_PRE, length, LWS_WRITE_HTTP) < (int) length)
     return -1;
 
-  if (conn->need_fetch && !conn->fetching && conn->out.length <= self->config->websocket_send_queue / 2)
+  if (conn->need_fetch && !conn->fetching && conn->out.length <= self->config->websocket_send_queue / 2 &&
+      conn->out_bytes <= self->config->websocket_buffer_bytes / 2)
     conn_start_fetch (conn);
+  start_waiting_fetches (self);
+  relay_slot_output_progress (wsi_slot (wsi), conn->out.length > 0 || lws_partial_buffered (wsi));
   if (conn->out.length > 0)
     lws_callback_on_writable (wsi);
   return 0;
@@ -2433,6 +2582,11 @@ on_ws_closed (RelayServer *self,
     g_hash_table_remove (self->devices, conn->key);
   g_hash_table_remove (self->websockets, conn);
   self->metrics.websocket_connections--;
+  /* What it never wrote gives its room back now, to whichever fetch
+   * waits for it, rather than when the last task lets go of it. */
+  while (conn->out.length > 0)
+    g_free (conn_pop_frame (conn));
+  start_waiting_fetches (self);
   conn_unref (conn);
 }
 
@@ -2477,13 +2631,21 @@ relay_callback (struct lws                *wsi,
       self->ssl_ctx = user;
       break;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-      return self->sockets >= self->config->max_connections ? 1 : 0;
-    case LWS_CALLBACK_WSI_CREATE:
+      /* Here wsi is the listening socket's. */
+      return relay_guard_admit (self->guard, wsi) ? 0 : 1;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
       self->sockets++;
+      lws_set_opaque_user_data (wsi, relay_guard_add (self->guard, wsi));
       break;
     case LWS_CALLBACK_WSI_DESTROY:
-      self->sockets--;
-      g_free (lws_get_opaque_user_data (wsi));
+      /* The listening socket has no slot. */
+      if (wsi_slot (wsi) != NULL)
+        {
+          self->sockets--;
+          relay_guard_remove (self->guard, wsi_slot (wsi));
+        }
+      else
+        relay_guard_forget_listener (self->guard, wsi);
       break;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       on_http_closed (session);
@@ -2578,6 +2740,8 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->sigint, NULL);
   uv_close ((uv_handle_t *) &self->sighup, NULL);
   uv_close ((uv_handle_t *) &self->wakeup, NULL);
+  if (self->guard != NULL)
+    relay_guard_close (self->guard);
 }
 
 static void
@@ -2650,9 +2814,7 @@ reload (RelayServer *self)
   if (!relay_config_take_reloadable (self->config, fresh))
     g_message ("Reload: relay.conf changes other than [rate-limits] and [registration] "
                "take effect at the next start");
-  /* The buckets start full again under the new rates. */
-  relay_rate_limiter_free (self->limiter);
-  self->limiter = relay_rate_limiter_new (self->config->rates);
+  relay_rate_limiter_set_rates (self->limiter, self->config->rates);
   settings = relay_config_describe (self->config);
   g_message ("Reload: rate limits and registration policy now %s", settings);
 }
@@ -2670,13 +2832,29 @@ sighup_cb (uv_signal_t *handle,
   relay_notify ("READY=1");
 }
 
+/* libwebsockets logs from one thread, the loop's. */
 static void
 lws_log_cb (int         level,
             const char *line)
 {
+  static char *last_line;
+  static gint64 last_time;
+  static guint64 repeats;
   g_autofree char *copy = g_strchomp (g_strdup (line));
+  gint64 now = g_get_monotonic_time ();
 
+  if (g_strcmp0 (copy, last_line) == 0 && now - last_time < LWS_LOG_REPEAT_US)
+    {
+      repeats++;
+      return;
+    }
+  if (repeats > 0)
+    g_message ("libwebsockets: the line before came %" G_GUINT64_FORMAT " more times", repeats);
+  repeats = 0;
+  last_time = now;
   g_message ("libwebsockets: %s", copy);
+  g_free (last_line);
+  last_line = g_steal_pointer (&copy);
 }
 
 static void
@@ -2714,7 +2892,7 @@ vhost_info_init (struct lws_context_creation_info *info,
   info->protocols = protocols;
   info->max_http_header_data = (unsigned short) config->max_header_bytes;
   info->timeout_secs = 20;
-  info->keepalive_timeout = 60;
+  info->keepalive_timeout = (int) config->idle_timeout_seconds;
 }
 
 /* A second vhost, plain HTTP, on its own address: metrics tell how much
@@ -2774,6 +2952,7 @@ relay_server_new (RelayConfig   *config,
   self->hash_pool = g_thread_pool_new (hash_worker, self, MAX (1, (int) g_get_num_processors ()),
                                        FALSE, NULL);
 
+  g_queue_init (&self->budget_waiters);
   raise_fd_limit ();
   uv_loop_init (&self->loop);
   uv_async_init (&self->loop, &self->wakeup, wakeup_cb);
@@ -2803,6 +2982,9 @@ relay_server_new (RelayConfig   *config,
   uv_check_init (&self->loop, &self->iteration_end);
   self->iteration_end.data = self;
   uv_check_start (&self->iteration_end, iteration_end_cb);
+  self->guard = relay_guard_new (config, &self->loop, error);
+  if (self->guard == NULL)
+    return NULL;
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
@@ -2920,6 +3102,8 @@ relay_server_free (RelayServer *self)
 
   relay_auth_cache_free (self->auth_cache);
   relay_rate_limiter_free (self->limiter);
+  relay_guard_free (self->guard);
+  g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) conn_unref);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);
   /* Acknowledgements still gathering when the drain timed out are lost;

@@ -908,6 +908,7 @@ op_fetch_queue (SqliteStorage *self,
                 RelayOp       *op)
 {
   sqlite3_stmt *s = stmt (self, STMT_FETCH_QUEUE);
+  gsize bytes = 0;
   int rc;
 
   bind_text (s, 1, op->uuid);
@@ -918,8 +919,18 @@ op_fetch_queue (SqliteStorage *self,
   op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
+      RelayStoredEnvelope *envelope;
+      gsize size = (gsize) sqlite3_column_bytes (s, 8);
 
+      /* The first envelope always goes, whatever its size. */
+      if (op->max_bytes > 0 && op->envelopes->len > 0 && bytes + size > op->max_bytes)
+        {
+          sqlite3_reset (s);
+          rc = SQLITE_DONE;
+          break;
+        }
+      bytes += size;
+      envelope = g_new0 (RelayStoredEnvelope, 1);
       envelope->id = sqlite3_column_int64 (s, 0);
       if (sqlite3_column_type (s, 2) == SQLITE_NULL)
         {

@@ -36,7 +36,7 @@ typedef enum
   RELAY_OP_SEND,            /* in: uuid (destination), source_uuid, source_device, send,
                              *     server_timestamp, queue_limits;
                              * out: ids and guids, or missing/extra/stale */
-  RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, min_timestamp;
+  RELAY_OP_FETCH_QUEUE,     /* in: uuid, device_id, after_id, limit, max_bytes, min_timestamp;
                              * out: envelopes */
   RELAY_OP_ACK,             /* in: acks; out: removed */
   RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed */
@@ -118,6 +118,8 @@ struct _RelayOp
   guint                 limit;
   gboolean              spare_one_time;  /* hand out last-resort keys only */
   RelayQueueLimits      queue_limits;
+  gsize                 max_bytes;      /* of content a fetch returns, unless its first
+                                         * envelope alone is larger; 0 for no bound */
 
   /* Outputs. */
   guint                 ec_count;

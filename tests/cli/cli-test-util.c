@@ -4,11 +4,21 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+/* For posix_openpt() and ptsname(). */
+#define _GNU_SOURCE
+
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -175,15 +185,24 @@ remove_tree (const char *path)
   g_rmdir (path);
 }
 
+/* A directory for one test that starts its relays itself. */
 CliTest *
-cli_test_new (gboolean relaxed)
+cli_test_new_without_relay (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *relay_dir = NULL;
   CliTest *test = g_new0 (CliTest, 1);
 
   test->root = g_dir_make_tmp ("sotto-cli-test-XXXXXX", &error);
   g_assert_no_error (error);
+
+  return test;
+}
+
+CliTest *
+cli_test_new (gboolean relaxed)
+{
+  g_autofree char *relay_dir = NULL;
+  CliTest *test = cli_test_new_without_relay ();
 
   relay_dir = g_build_filename (test->root, "relay", NULL);
   test->relay = cli_relay_start (relay_dir, 0, relaxed);
@@ -211,9 +230,30 @@ cli_test_profile (CliTest    *test,
   return g_build_filename (test->root, name, NULL);
 }
 
+/* Makes the terminal named @user_data the child's controlling
+ * terminal, the /dev/tty that sotto-cli asks for a passphrase on.  A
+ * test may hang up the terminal to end a prompt: sotto-cli then reads
+ * an empty line instead of dying of SIGHUP. */
+static void
+attach_terminal (gpointer user_data)
+{
+  int fd;
+
+  die_with_parent (NULL);
+  signal (SIGHUP, SIG_IGN);
+  setsid ();
+  fd = open (user_data, O_RDWR);
+  if (fd >= 0)
+    {
+      ioctl (fd, TIOCSCTTY, 0);
+      close (fd);
+    }
+}
+
 static GSubprocess *
 spawn_va (CliTest    *test,
           const char *profile,
+          const char *terminal_name,
           va_list     args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -223,7 +263,10 @@ spawn_va (CliTest    *test,
   const char *arg;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  if (terminal_name != NULL)
+    g_subprocess_launcher_set_child_setup (launcher, attach_terminal, (gpointer) terminal_name, NULL);
+  else
+    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", CLI_TEST_PASSPHRASE, TRUE);
 
   for (guint i = 0; test->extra_env != NULL && test->extra_env[i] != NULL; i++)
@@ -263,10 +306,89 @@ cli_spawn (CliTest    *test,
   va_list args;
 
   va_start (args, profile);
-  process = spawn_va (test, profile, args);
+  process = spawn_va (test, profile, NULL, args);
   va_end (args);
 
   return process;
+}
+
+/* Runs sotto-cli on a new pseudo-terminal, without SOTTO_PASSPHRASE or
+ * a keyring, so that it asks for the passphrase there; *@terminal is the
+ * terminal's other end, for cli_terminal_answer(). */
+GSubprocess *
+cli_spawn_on_terminal (CliTest    *test,
+                       const char *profile,
+                       int        *terminal,
+                       ...)
+{
+  g_auto(GStrv) saved_env = g_steal_pointer (&test->extra_env);
+  GSubprocess *process;
+  va_list args;
+  int master;
+
+  master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+
+  test->extra_env = g_strdupv ((char *[]) { (char *) "-SOTTO_PASSPHRASE",
+                                            (char *) "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/sotto-test-bus",
+                                            NULL });
+  va_start (args, terminal);
+  process = spawn_va (test, profile, ptsname (master), args);
+  va_end (args);
+  g_strfreev (test->extra_env);
+  test->extra_env = g_steal_pointer (&saved_env);
+
+  *terminal = master;
+
+  return process;
+}
+
+/* Waits for @prompt on @terminal and types @line there.  sotto-cli
+ * turns echo off before it reads, and discards what was typed before:
+ * the line goes in only once echo is off. */
+void
+cli_terminal_answer (int         terminal,
+                     const char *prompt,
+                     const char *line)
+{
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autofree char *typed = g_strconcat (line, "\n", NULL);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  struct termios modes;
+
+  while (strstr (seen->str, prompt) == NULL)
+    {
+      struct pollfd ready = { terminal, POLLIN, 0 };
+      char buffer[256];
+      gssize len;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (poll (&ready, 1, 100) <= 0)
+        continue;
+
+      /* Until sotto-cli opens the terminal, reading it fails. */
+      len = read (terminal, buffer, sizeof buffer);
+      if (len < 0 && errno == EIO)
+        {
+          g_usleep (10 * 1000);
+          continue;
+        }
+      g_assert_cmpint (len, >, 0);
+      g_string_append_len (seen, buffer, len);
+    }
+
+  do
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_cmpint (tcgetattr (terminal, &modes), ==, 0);
+      if (modes.c_lflag & ECHO)
+        g_usleep (10 * 1000);
+    }
+  while (modes.c_lflag & ECHO);
+
+  g_assert_cmpint (write (terminal, typed, strlen (typed)), ==, (gssize) strlen (typed));
 }
 
 CliResult *
@@ -299,7 +421,7 @@ cli_run (CliTest    *test,
   va_list args;
 
   va_start (args, profile);
-  process = spawn_va (test, profile, args);
+  process = spawn_va (test, profile, NULL, args);
   va_end (args);
 
   return cli_wait (process);

@@ -45,6 +45,7 @@ typedef struct
 } CliTest;
 
 CliTest     *cli_test_new            (gboolean      relaxed);
+CliTest     *cli_test_new_without_relay (void);
 void         cli_test_free           (CliTest      *test);
 char        *cli_test_profile        (CliTest      *test,
                                       const char   *name);
@@ -63,6 +64,13 @@ CliResult   *cli_run                 (CliTest      *test,
 GSubprocess *cli_spawn               (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;
+GSubprocess *cli_spawn_on_terminal   (CliTest      *test,
+                                      const char   *profile,
+                                      int          *terminal,
+                                      ...) G_GNUC_NULL_TERMINATED;
+void         cli_terminal_answer     (int           terminal,
+                                      const char   *prompt,
+                                      const char   *line);
 CliResult   *cli_wait                (GSubprocess  *process);
 void         cli_result_free         (CliResult    *result);
 void         cli_assert_ok           (CliResult    *result);

@@ -412,3 +412,52 @@ engine_test_mirror_assert_equal (EngineTestMirror *mirror)
       g_assert_true (item == g_ptr_array_index (mirror->items, i));
     }
 }
+
+typedef struct
+{
+  guint n_attempts;
+  gint64 times[4];
+} Attempts;
+
+static void
+attempt_cb (SottoRelayClient *client,
+            GParamSpec       *pspec,
+            Attempts         *attempts)
+{
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTING
+      && attempts->n_attempts < G_N_ELEMENTS (attempts->times))
+    attempts->times[attempts->n_attempts++] = g_get_monotonic_time ();
+}
+
+static gboolean
+four_attempts (gpointer data)
+{
+  Attempts *attempts = data;
+
+  return attempts->n_attempts >= G_N_ELEMENTS (attempts->times);
+}
+
+/* Connects @client, whose every delivery socket fails, whether it
+ * never opens or is dropped once open, and checks that the pauses between the first four attempts
+ * grow as the backoff says: 125–250 ms before the second, 500–1000 ms
+ * before the fourth. */
+void
+engine_test_assert_backoff (SottoRelayClient *client)
+{
+  Attempts attempts = { 0 };
+  gulong handler;
+  gint64 first_gap;
+  gint64 last_gap;
+
+  handler = g_signal_connect (client, "notify::connection", G_CALLBACK (attempt_cb), &attempts);
+  sotto_relay_client_connect (client);
+  engine_test_wait_until (four_attempts, &attempts);
+  sotto_relay_client_disconnect (client);
+  g_signal_handler_disconnect (client, handler);
+
+  first_gap = attempts.times[1] - attempts.times[0];
+  last_gap = attempts.times[3] - attempts.times[2];
+  g_assert_cmpint (first_gap, >=, 100 * 1000);
+  g_assert_cmpint (last_gap, >=, 450 * 1000);
+  g_assert_cmpint (last_gap, >, first_gap);
+}

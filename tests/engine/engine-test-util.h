@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "sotto-engine.h"
+#include "sotto-relay-client.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,7 @@ void               engine_test_count_notify_cb (GObject       *object,
                                                 GParamSpec    *pspec,
                                                 guint         *count);
 void               engine_test_await_finalize  (gpointer       object);
+void               engine_test_assert_backoff  (SottoRelayClient *client);
 GBytes            *engine_test_read_file       (GFile         *file);
 gboolean           engine_test_profile_contains (GFile        *profile,
                                                  const void   *needle,

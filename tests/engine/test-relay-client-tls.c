@@ -5,9 +5,9 @@
  *
  * An https:// relay URL: requests go over HTTPS and the delivery socket
  * over WSS, to a sotto-relay process that serves TLS with a chain made
- * for the test.  The client has no setting of its own for whom to trust;
- * it takes GIO's default TLS database, which the test points at the
- * test root.
+ * for the test.  The client trusts the test root as the relay's private
+ * CA (sotto_relay_client_set_trusted_ca()), and nothing else for it:
+ * neither the system's CAs nor another private CA.
  */
 
 #include "config.h"
@@ -109,9 +109,11 @@ connected (gpointer data)
 }
 
 /* Without the test root the handshake fails, and the client says the
- * relay is unreachable, which it will try again later. */
+ * relay is unreachable, which it will try again later.  @ca is another
+ * private CA for the client to trust, or %NULL for the default. */
 static void
-test_untrusted (TestRelay *relay)
+test_untrusted (TestRelay  *relay,
+                const char *ca)
 {
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -124,6 +126,9 @@ test_untrusted (TestRelay *relay)
   request = json_from_string (body, &error);
   g_assert_no_error (error);
   client = sotto_relay_client_new (relay->base_url, &error);
+  g_assert_no_error (error);
+  if (ca != NULL)
+    g_assert_true (sotto_relay_client_set_trusted_ca (client, ca, &error));
   g_assert_no_error (error);
   sotto_relay_client_register_async (client, request, NULL, engine_test_result_cb, &result);
   engine_test_wait (&result);
@@ -139,8 +144,9 @@ test_relay_client_tls (void)
   g_autoptr(TestTls) tls = test_tls_new ();
   g_autofree char *dir = test_relay_make_data_dir ();
   g_autoptr(TestRelay) relay = test_relay_start_tls (dir, test_relay_relaxed_conf, tls);
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GTlsDatabase) system_database = NULL;
+  g_autoptr(TestTls) other_tls = test_tls_new ();
+  g_autofree char *root = NULL;
+  g_autofree char *other_root = NULL;
   g_autoptr(SottoRelayClient) alice = NULL;
   g_autoptr(SottoRelayClient) bob = NULL;
   g_auto(Account) alice_account = { 0 };
@@ -157,18 +163,30 @@ test_relay_client_tls (void)
   guint n_kyber = 0;
 
   g_assert_true (g_str_has_prefix (relay->base_url, "https://"));
-  test_untrusted (relay);
+  g_assert_true (g_file_get_contents (tls->root, &root, NULL, NULL));
+  g_assert_true (g_file_get_contents (other_tls->root, &other_root, NULL, NULL));
+  test_untrusted (relay, NULL);
+  test_untrusted (relay, other_root);
 
-  /* From here on every new TLS connection in this process trusts the
-   * test root, and only it. */
-  system_database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
-  database = g_tls_file_database_new (tls->root, &error);
+  /* Not a certificate: refused before anything goes out. */
+  alice = sotto_relay_client_new (relay->base_url, &error);
   g_assert_no_error (error);
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), database);
+  g_assert_false (sotto_relay_client_set_trusted_ca (alice, "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                                                            "-----END CERTIFICATE-----\n", &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (sotto_relay_client_set_trusted_ca (alice, "", &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED);
+  g_clear_error (&error);
+  g_clear_object (&alice);
 
   alice = sotto_relay_client_new (relay->base_url, &error);
   g_assert_no_error (error);
+  g_assert_true (sotto_relay_client_set_trusted_ca (alice, root, &error));
+  g_assert_no_error (error);
   bob = sotto_relay_client_new (relay->base_url, &error);
+  g_assert_no_error (error);
+  g_assert_true (sotto_relay_client_set_trusted_ca (bob, root, &error));
   g_assert_no_error (error);
   register_account (alice, "alice", &alice_account);
   register_account (bob, "bob", &bob_account);
@@ -213,7 +231,6 @@ test_relay_client_tls (void)
 
   g_clear_object (&alice);
   g_clear_object (&bob);
-  g_tls_backend_set_default_database (g_tls_backend_get_default (), system_database);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   test_relay_remove_data_dir (dir);
 }

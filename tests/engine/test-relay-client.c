@@ -7,6 +7,7 @@
  * relay.  Here a SoupServer plays the relay, so that the client can be
  * watched where the real one is hard to steer: what it sends, how it
  * reads odd answers, and how it comes back after the socket is cut.
+ * test-relay-client-hostile.c has the answers meant to do harm.
  */
 
 #include "config.h"
@@ -19,122 +20,11 @@
 #include "sp-init.h"
 
 #include "engine-test-util.h"
+#include "scripted-relay.h"
 #include "sotto-relay-client.h"
 
 #define UUID "8f0c3d6e-5b8f-4a43-9d36-7b1c5a3d0e11"
 #define PEER "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
-
-typedef struct
-{
-  SoupServer *server;
-  char *url;
-  GPtrArray *sockets;
-  GPtrArray *acks;
-  guint n_connections;
-  char *authorization;
-  char *last_body;
-  guint status;
-  char *reply;
-} Relay;
-
-static void
-relay_http_cb (SoupServer        *server,
-               SoupServerMessage *message,
-               const char        *path,
-               GHashTable        *query,
-               gpointer           user_data)
-{
-  Relay *relay = user_data;
-  SoupMessageBody *body = soup_server_message_get_request_body (message);
-
-  g_free (relay->authorization);
-  relay->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
-                                                                 "Authorization"));
-  g_free (relay->last_body);
-  relay->last_body = g_strndup (body->data, body->length);
-
-  soup_server_message_set_status (message, relay->status, NULL);
-  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY,
-                                    relay->reply, strlen (relay->reply));
-}
-
-static void
-socket_message_cb (SoupWebsocketConnection *socket,
-                   gint                     type,
-                   GBytes                  *message,
-                   gpointer                 user_data)
-{
-  Relay *relay = user_data;
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
-
-  g_ptr_array_add (relay->acks, g_strndup (data, len));
-}
-
-static void
-relay_websocket_cb (SoupServer              *server,
-                    SoupServerMessage       *message,
-                    const char              *path,
-                    SoupWebsocketConnection *socket,
-                    gpointer                 user_data)
-{
-  Relay *relay = user_data;
-
-  relay->n_connections++;
-  g_signal_connect (socket, "message", G_CALLBACK (socket_message_cb), relay);
-  g_ptr_array_add (relay->sockets, g_object_ref (socket));
-}
-
-static Relay *
-relay_new (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSList) uris = NULL;
-  Relay *relay = g_new0 (Relay, 1);
-
-  relay->server = soup_server_new (NULL, NULL);
-  relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
-  relay->acks = g_ptr_array_new_with_free_func (g_free);
-  relay->status = 200;
-  relay->reply = g_strdup ("{}");
-
-  soup_server_add_websocket_handler (relay->server, "/v1/websocket", NULL, NULL,
-                                     relay_websocket_cb, relay, NULL);
-  soup_server_add_handler (relay->server, "/v1", relay_http_cb, relay, NULL);
-  soup_server_listen_local (relay->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-
-  uris = soup_server_get_uris (relay->server);
-  g_assert_nonnull (uris);
-  relay->url = g_uri_to_string (uris->data);
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-
-  return relay;
-}
-
-static void
-relay_free (Relay *relay)
-{
-  for (guint i = 0; i < relay->sockets->len; i++)
-    {
-      SoupWebsocketConnection *socket = g_ptr_array_index (relay->sockets, i);
-
-      g_signal_handlers_disconnect_by_data (socket, relay);
-      if (soup_websocket_connection_get_state (socket) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (socket, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-    }
-  g_ptr_array_unref (relay->sockets);
-  g_ptr_array_unref (relay->acks);
-  soup_server_disconnect (relay->server);
-  g_object_unref (relay->server);
-  g_free (relay->url);
-  g_free (relay->authorization);
-  g_free (relay->last_body);
-  g_free (relay->reply);
-  g_free (relay);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Relay, relay_free)
 
 static void
 test_relay_client_urls (void)
@@ -185,7 +75,7 @@ test_relay_client_urls (void)
 static void
 test_relay_client_requests (void)
 {
-  g_autoptr(Relay) relay = relay_new ();
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SottoRelayDeviceChanges) changes = NULL;
@@ -332,7 +222,7 @@ delivered (gpointer data)
 static gboolean
 acknowledged (gpointer data)
 {
-  Relay *relay = data;
+  ScriptedRelay *relay = data;
 
   return relay->acks->len > 0;
 }
@@ -340,7 +230,7 @@ acknowledged (gpointer data)
 static gboolean
 two_connections (gpointer data)
 {
-  Relay *relay = data;
+  ScriptedRelay *relay = data;
 
   return relay->n_connections >= 2;
 }
@@ -348,7 +238,7 @@ two_connections (gpointer data)
 static void
 test_relay_client_delivery (void)
 {
-  g_autoptr(Relay) relay = relay_new ();
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
@@ -398,7 +288,7 @@ test_relay_client_delivery (void)
 
 /* The id of the client's socket message @index, a send. */
 static gint64
-sent_id (Relay *relay,
+sent_id (ScriptedRelay *relay,
          guint  index)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -428,7 +318,7 @@ respond (SoupWebsocketConnection *socket,
 /* Whether the relay has had @n messages from the client. */
 typedef struct
 {
-  Relay *relay;
+  ScriptedRelay *relay;
   guint n;
 } Count;
 
@@ -459,7 +349,7 @@ pipelining (gpointer data)
 static void
 test_relay_client_socket_sends (void)
 {
-  g_autoptr(Relay) relay = relay_new ();
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
   g_autoptr(GBytes) content = g_bytes_new_static ("\x01\x02\x03", 3);
@@ -577,30 +467,6 @@ test_relay_client_socket_sends (void)
   sotto_relay_client_disconnect (client);
 }
 
-typedef struct
-{
-  guint n_attempts;
-  gint64 times[4];
-} Attempts;
-
-static void
-connection_cb (SottoRelayClient *client,
-               GParamSpec       *pspec,
-               Attempts         *attempts)
-{
-  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTING
-      && attempts->n_attempts < G_N_ELEMENTS (attempts->times))
-    attempts->times[attempts->n_attempts++] = g_get_monotonic_time ();
-}
-
-static gboolean
-four_attempts (gpointer data)
-{
-  Attempts *attempts = data;
-
-  return attempts->n_attempts >= 4;
-}
-
 /* Nothing listens: the attempts continue, further and further apart. */
 static void
 test_relay_client_backoff (void)
@@ -612,9 +478,6 @@ test_relay_client_backoff (void)
   g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
-  Attempts attempts = { 0 };
-  gint64 first_gap;
-  gint64 last_gap;
 
   /* A port that is free: bound once, and closed again. */
   probe = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
@@ -629,18 +492,7 @@ test_relay_client_backoff (void)
   client = sotto_relay_client_new (url, &error);
   g_assert_no_error (error);
   sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
-  g_signal_connect (client, "notify::connection", G_CALLBACK (connection_cb), &attempts);
-
-  sotto_relay_client_connect (client);
-  engine_test_wait_until (four_attempts, &attempts);
-  sotto_relay_client_disconnect (client);
-
-  /* 125–250 ms before the second attempt, 500–1000 ms before the fourth. */
-  first_gap = attempts.times[1] - attempts.times[0];
-  last_gap = attempts.times[3] - attempts.times[2];
-  g_assert_cmpint (first_gap, >=, 100 * 1000);
-  g_assert_cmpint (last_gap, >=, 450 * 1000);
-  g_assert_cmpint (last_gap, >, first_gap);
+  engine_test_assert_backoff (client);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "relay-test-util.h"
@@ -72,6 +73,20 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+static void
+relay_child_setup (gpointer user_data)
+{
+  const TestRelaySetup *setup = user_data;
+
+  die_with_parent (NULL);
+  if (setup->descriptor_limit > 0)
+    {
+      struct rlimit limit = { setup->descriptor_limit, setup->descriptor_limit };
+
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
+}
+
 TestRelay *
 test_relay_start (const char  *data_dir,
                   const char  *conf,
@@ -90,6 +105,19 @@ test_relay_start_full (const char         *data_dir,
                        gboolean            metrics,
                        const char * const *env)
 {
+  TestRelaySetup setup = { extra_args, metrics, env, 0 };
+
+  return test_relay_start_with (data_dir, conf, &setup);
+}
+
+TestRelay *
+test_relay_start_with (const char           *data_dir,
+                       const char           *conf,
+                       const TestRelaySetup *setup)
+{
+  const char **extra_args = setup->extra_args;
+  const char * const *env = setup->env;
+  gboolean metrics = setup->metrics;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) lines = NULL;
@@ -111,7 +139,8 @@ test_relay_start_full (const char         *data_dir,
       g_file_set_contents (path, conf, -1, &error);
       g_assert_no_error (error);
     }
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  /* The launcher runs the child setup before the spawn returns. */
+  g_subprocess_launcher_set_child_setup (launcher, relay_child_setup, (gpointer) setup, NULL);
   for (guint i = 0; env != NULL && env[i] != NULL; i++)
     {
       g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);

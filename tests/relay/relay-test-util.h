@@ -70,6 +70,20 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
                                         const char  **extra_args,
                                         gboolean      metrics,
                                         const char * const *env);
+
+/* Everything test_relay_start_full() takes, and the relay's descriptor
+ * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's). */
+typedef struct
+{
+  const char         **extra_args;
+  gboolean             metrics;
+  const char * const  *env;
+  guint                descriptor_limit;
+} TestRelaySetup;
+
+TestRelay   *test_relay_start_with     (const char           *data_dir,
+                                        const char           *conf,
+                                        const TestRelaySetup *setup);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);

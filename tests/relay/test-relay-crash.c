@@ -7,16 +7,33 @@
  * relay is killed with SIGKILL at random moments and restarted on the
  * same data directory.  Afterwards every envelope the relay answered 2xx
  * must be delivered, and nothing may be delivered that was never sent.
+ *
+ * The second case does the same while other clients abuse the relay:
+ * bodies that come a byte at a time, the recipient's own device on a
+ * WebSocket that never reads the envelopes offered to it, and fewer
+ * connection slots than the clients want, with short deadlines, so that
+ * the relay drops connections, makes room and stops accepting
+ * throughout.
  */
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "relay-test-util.h"
+#include "relay-test-raw.h"
 
 #define TOTAL_SENDS   4000
 #define IN_FLIGHT     32
+
+#define SLOW_CLIENTS       8
+#define TRICKLE_MS         500
+/* Fewer slots than the sends in flight, the slow clients and the
+ * WebSocket want together. */
+#define ABUSE_CONF_LIMITS  "max-connections=36\nbody-timeout-seconds=2\n" \
+                           "header-timeout-seconds=2\nwrite-timeout-seconds=2\n"
 
 typedef struct
 {
@@ -36,10 +53,68 @@ typedef struct
   GHashTable   *accepted;   /* content of every attempt answered 2xx */
   guint         answers_until_kill;
   gboolean      restarting;
+
+  gboolean      abuse;
+  int           slow[SLOW_CLIENTS];   /* -1 until connected */
+  int           non_reader;           /* Bob's device, never reading; -1 when none */
 } Crash;
 
 static void pump (Crash *crash);
 static void kill_relay (Crash *crash);
+
+/* Abusers come back with every relay, and go with it. */
+
+static void
+abusers_start (Crash *crash)
+{
+  if (!crash->abuse)
+    return;
+  crash->non_reader = test_raw_websocket_open (crash->relay, crash->bob->auth, TRUE, NULL);
+}
+
+static void
+abusers_stop (Crash *crash)
+{
+  for (guint i = 0; i < SLOW_CLIENTS; i++)
+    if (crash->slow[i] >= 0)
+      {
+        close (crash->slow[i]);
+        crash->slow[i] = -1;
+      }
+  if (crash->non_reader >= 0)
+    close (crash->non_reader);
+  crash->non_reader = -1;
+}
+
+/* Each slow client sends a byte of its body; one the relay dropped, or
+ * that has not connected yet, connects again. */
+static gboolean
+trickle_cb (gpointer user_data)
+{
+  static const char headers[] = "PUT /v1/keys HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Length: 100000\r\n\r\n{";
+  Crash *crash = user_data;
+
+  if (crash->restarting)
+    return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < SLOW_CLIENTS; i++)
+    {
+      if (crash->slow[i] < 0)
+        {
+          crash->slow[i] = test_raw_try_connect (crash->relay);
+          if (crash->slow[i] >= 0 &&
+              send (crash->slow[i], headers, sizeof headers - 1, MSG_NOSIGNAL) < 0)
+            g_assert_true (errno == EPIPE || errno == ECONNRESET);
+          continue;
+        }
+      if (send (crash->slow[i], "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        {
+          close (crash->slow[i]);
+          crash->slow[i] = -1;
+        }
+    }
+  return G_SOURCE_CONTINUE;
+}
 
 /* The relay dies after a random number of answers, which lands the kill
  * at a random point of a commit with up to IN_FLIGHT sends pending,
@@ -82,7 +157,11 @@ send_done_cb (GObject      *source,
     }
   else
     {
-      /* Only a dead relay may fail a send here. */
+      /* Only a dead relay, or one that drops the connection, may fail a
+       * send here. */
+      if (status != 0)
+        g_test_message ("a send was answered %u: %.*s", status,
+                        (int) g_bytes_get_size (body), (const char *) g_bytes_get_data (body, NULL));
       g_assert_cmpuint (status, ==, 0);
       crash->failed++;
       g_free (content);
@@ -121,6 +200,7 @@ pump (Crash *crash)
         return;
       crash->relay = test_relay_start (crash->dir, NULL, NULL);
       set_url (crash);
+      abusers_start (crash);
       crash->restarting = FALSE;
       schedule_kill (crash);
     }
@@ -133,6 +213,7 @@ kill_relay (Crash *crash)
 {
   test_relay_kill (crash->relay);
   g_clear_pointer (&crash->relay, test_relay_free);
+  abusers_stop (crash);
   crash->kills++;
   crash->restarting = TRUE;
   /* Drop pooled connections to the dead relay; the sends still in
@@ -177,19 +258,25 @@ drain_queue (SoupSession *session,
 }
 
 static void
-test_crash (void)
+run_crash (gboolean abuse)
 {
   Crash crash = { 0 };
   g_autoptr(GHashTable) received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   const char *content;
   guint duplicates;
+  guint trickle = 0;
   gint64 start = g_get_monotonic_time ();
   /* Every send goes from Alice to Bob: her share of his queue must hold
    * them all.  Restarts keep the relay.conf written here. */
   g_autofree char *conf = g_strconcat (test_relay_relaxed_conf,
-                                       "[limits]\nmax-queue-envelopes-per-sender=10000\n", NULL);
+                                       "[limits]\nmax-queue-envelopes-per-sender=10000\n",
+                                       abuse ? ABUSE_CONF_LIMITS : "", NULL);
 
+  crash.abuse = abuse;
+  crash.non_reader = -1;
+  for (guint i = 0; i < SLOW_CLIENTS; i++)
+    crash.slow[i] = -1;
   crash.dir = test_relay_make_data_dir ();
   crash.relay = test_relay_start (crash.dir, conf, NULL);
   crash.session = test_session_new ();
@@ -199,11 +286,17 @@ test_crash (void)
   crash.alice = test_account_register (crash.session, crash.relay, "alice", 0);
   crash.bob = test_account_register (crash.session, crash.relay, "bob", 0);
   set_url (&crash);
+  abusers_start (&crash);
+  if (abuse)
+    trickle = g_timeout_add (TRICKLE_MS, trickle_cb, &crash);
 
   schedule_kill (&crash);
   pump (&crash);
   while (crash.attempted < TOTAL_SENDS || crash.in_flight > 0 || crash.restarting)
     g_main_context_iteration (NULL, TRUE);
+  if (trickle != 0)
+    g_source_remove (trickle);
+  abusers_stop (&crash);
   g_test_message ("%u sends, %u answered 2xx, %u failed, %u kills", crash.attempted,
                   crash.answered_2xx, crash.failed, crash.kills);
   g_assert_cmpuint (crash.kills, >=, 3);
@@ -236,6 +329,18 @@ test_crash (void)
   test_relay_remove_data_dir (crash.dir);
   g_free (crash.dir);
   g_free (crash.url);
+}
+
+static void
+test_crash (void)
+{
+  run_crash (FALSE);
+}
+
+static void
+test_crash_under_abuse (void)
+{
+  run_crash (TRUE);
 }
 
 /* Everything else under SIGKILL: registrations, key uploads, bundle
@@ -870,6 +975,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/relay/crash/sigkill-during-sends", test_crash);
+  g_test_add_func ("/relay/crash/sigkill-during-sends-under-abuse", test_crash_under_abuse);
   g_test_add_func ("/relay/crash/sigkill-during-everything", test_mixed_crash);
   g_test_add_func ("/relay/crash/disk-fills-mid-batch", test_disk_fills_mid_batch);
   return g_test_run ();

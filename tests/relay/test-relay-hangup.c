@@ -19,14 +19,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "relay-test-util.h"
+#include "relay-test-raw.h"
 
 /* How long the relay gets to notice that a peer left, and to let go of
  * its socket: far below the 20 s after which it drops stalled
@@ -63,189 +60,14 @@ struct _Hangup
   SoupSession *session;
   TestAccount *alice;
   TestAccount *bob;
-  int          pid;
   guint        idle_sockets;   /* TCP sockets before any client came */
 };
-
-/* What the relay holds: the TCP sockets among its file descriptors. */
-
-static void
-add_tcp_inodes (GHashTable *inodes,
-                int         pid,
-                const char *table)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/net/%s", pid, table);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return;
-  lines = g_strsplit (text, "\n", -1);
-  /* The first line names the columns; the inode is the tenth. */
-  for (guint i = 1; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
-      guint column = 0;
-
-      for (guint j = 0; fields[j] != NULL; j++)
-        {
-          if (fields[j][0] == '\0')
-            continue;
-          if (column++ == 9)
-            {
-              g_hash_table_add (inodes, g_strdup (fields[j]));
-              break;
-            }
-        }
-    }
-}
-
-static guint
-count_tcp_sockets (int pid)
-{
-  g_autoptr(GHashTable) inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autofree char *fd_dir = g_strdup_printf ("/proc/%d/fd", pid);
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *name;
-  guint count = 0;
-
-  add_tcp_inodes (inodes, pid, "tcp");
-  add_tcp_inodes (inodes, pid, "tcp6");
-  dir = g_dir_open (fd_dir, 0, &error);
-  g_assert_no_error (error);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (fd_dir, name, NULL);
-      g_autofree char *target = g_file_read_link (path, NULL);
-      g_autofree char *inode = NULL;
-
-      /* A descriptor closed since the listing reads as no link. */
-      if (target == NULL || !g_str_has_prefix (target, "socket:[") || !g_str_has_suffix (target, "]"))
-        continue;
-      inode = g_strndup (target + strlen ("socket:["), strlen (target) - strlen ("socket:[") - 1);
-      if (g_hash_table_contains (inodes, inode))
-        count++;
-    }
-  return count;
-}
-
-/* CPU time, in clock ticks, that the relay's main thread has used: the
- * one that runs the event loop.  Password hashes and storage run on
- * other threads and may rightly finish their work after a peer left. */
-static guint64
-loop_thread_ticks (int pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/task/%d/stat", pid, pid);
-  g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *after_name;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  /* The thread's name may hold spaces; the fields after it do not.
-   * After the name come the state (field 3) ... utime (14), stime (15). */
-  after_name = strrchr (text, ')');
-  g_assert_nonnull (after_name);
-  fields = g_strsplit (after_name + 2, " ", -1);
-  g_assert_cmpuint (g_strv_length (fields), >, 12);
-  return g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10);
-}
-
-/* Raw sockets, for what libsoup never does: pipelining, stopping
- * halfway through a request, half-closing. */
-
-static int
-raw_connect (Hangup *hangup)
-{
-  struct sockaddr_in address = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  address.sin_family = AF_INET;
-  address.sin_port = g_htons ((guint16) hangup->relay->port);
-  address.sin_addr.s_addr = g_htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (connect (fd, (struct sockaddr *) &address, sizeof address), ==, 0);
-  return fd;
-}
-
-static void
-raw_write (int         fd,
-           const char *data,
-           gsize       length)
-{
-  while (length > 0)
-    {
-      /* No SIGPIPE should the relay already have gone. */
-      gssize n = send (fd, data, length, MSG_NOSIGNAL);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >, 0);
-      data += n;
-      length -= (gsize) n;
-    }
-}
-
-static void
-raw_write_string (int         fd,
-                  const char *text)
-{
-  raw_write (fd, text, strlen (text));
-}
-
-typedef enum
-{
-  READ_DATA,
-  READ_END,       /* the relay closed its side (or reset the connection) */
-  READ_TIMEOUT,
-} ReadResult;
-
-/* Appends what arrives before `deadline` (monotonic time) to `buffer`. */
-static ReadResult
-raw_read (int      fd,
-          GString *buffer,
-          gint64   deadline)
-{
-  for (;;)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-      char chunk[65536];
-      gssize n;
-      int ready;
-
-      if (left_ms <= 0)
-        return READ_TIMEOUT;
-      ready = poll (&pfd, 1, (int) left_ms);
-      if (ready < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (ready, >=, 0);
-      if (ready == 0)
-        return READ_TIMEOUT;
-      n = recv (fd, chunk, sizeof chunk, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n == 0 || (n < 0 && errno == ECONNRESET))
-        return READ_END;
-      g_assert_cmpint (n, >, 0);
-      g_string_append_len (buffer, chunk, n);
-      return READ_DATA;
-    }
-}
 
 /* Reads, discarding everything, until the relay closes its side. */
 static gboolean
 raw_read_to_end (int fd)
 {
-  gint64 deadline = g_get_monotonic_time () + NOTICE_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-  g_autoptr(GString) buffer = g_string_new (NULL);
-  ReadResult result;
-
-  while ((result = raw_read (fd, buffer, deadline)) == READ_DATA)
-    g_string_truncate (buffer, 0);
-  return result == READ_END;
+  return test_raw_read_to_end (fd, g_get_monotonic_time () + NOTICE_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND);
 }
 
 /* HTTP answers, as far as the cases need them. */
@@ -316,18 +138,18 @@ read_replies (int       fd,
   *ended = FALSE;
   for (;;)
     {
-      ReadResult result = raw_read (fd, buffer, deadline);
+      TestReadResult result = test_raw_read (fd, buffer, deadline);
 
       g_array_unref (replies);
       replies = parse_replies (buffer);
-      if (result == READ_END)
+      if (result == TEST_READ_END)
         {
           *ended = TRUE;
           break;
         }
-      if (result == READ_TIMEOUT)
+      if (result == TEST_READ_TIMEOUT)
         g_test_message ("%u of %u answers, and the connection still open", replies->len, wanted);
-      g_assert_cmpint (result, ==, READ_DATA);
+      g_assert_cmpint (result, ==, TEST_READ_DATA);
       if (replies->len >= wanted)
         break;
     }
@@ -363,23 +185,13 @@ send_request (Hangup *hangup)
                           hangup->bob->uuid, hangup->alice->auth, strlen (body), body);
 }
 
-static char *
-upgrade_request (TestAccount *account)
-{
-  return g_strdup_printf ("GET /v1/websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Authorization: %s\r\n\r\n", account->auth);
-}
-
 /* The relay, before and after. */
 
 static void
 hangup_start_relay (Hangup *hangup)
 {
   hangup->relay = test_relay_start (hangup->dir, test_relay_relaxed_conf, NULL);
-  hangup->pid = atoi (g_subprocess_get_identifier (hangup->relay->process));
-  hangup->idle_sockets = count_tcp_sockets (hangup->pid);
+  hangup->idle_sockets = test_relay_tcp_sockets (hangup->relay);
   /* Its listening socket, at least. */
   g_assert_cmpuint (hangup->idle_sockets, >=, 1);
 }
@@ -430,7 +242,7 @@ hangup_check (Hangup *hangup)
   g_autoptr(TestResponse) health = NULL;
 
   /* (b) It lets go of the connection: no socket left in CLOSE-WAIT. */
-  while ((sockets = count_tcp_sockets (hangup->pid)) > hangup->idle_sockets &&
+  while ((sockets = test_relay_tcp_sockets (hangup->relay)) > hangup->idle_sockets &&
          g_get_monotonic_time () < deadline)
     g_usleep (20 * G_TIME_SPAN_MILLISECOND);
   if (sockets != hangup->idle_sockets)
@@ -439,9 +251,9 @@ hangup_check (Hangup *hangup)
 
   /* (c) Its event loop rests: a loop that spins uses the whole second. */
   g_assert_cmpint (ticks_per_second, >, 0);
-  before = loop_thread_ticks (hangup->pid);
+  before = test_relay_loop_ticks (hangup->relay);
   g_usleep (IDLE_WINDOW_US);
-  used = loop_thread_ticks (hangup->pid) - before;
+  used = test_relay_loop_ticks (hangup->relay) - before;
   if (used >= (guint64) ticks_per_second / 5)
     g_test_message ("the event loop used %" G_GUINT64_FORMAT " of %ld ticks while idle", used,
                     ticks_per_second);
@@ -485,12 +297,12 @@ test_hangup (gconstpointer data)
 static int
 scenario_idle_after_health (Hangup *hangup)
 {
-  int fd = raw_connect (hangup);
+  int fd = test_raw_connect (hangup->relay);
   g_autofree char *request = health_request ();
   g_autoptr(GArray) replies = NULL;
   gboolean ended;
 
-  raw_write_string (fd, request);
+  test_raw_write_string (fd, request);
   replies = read_replies (fd, 1, &ended);
   g_assert_false (ended);
   g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
@@ -509,8 +321,8 @@ scenario_idle_after_send (Hangup *hangup)
   hangup_register (hangup);
   hangup_drop_pool (hangup);
   request = send_request (hangup);
-  fd = raw_connect (hangup);
-  raw_write_string (fd, request);
+  fd = test_raw_connect (hangup->relay);
+  test_raw_write_string (fd, request);
   replies = read_replies (fd, 1, &ended);
   g_assert_false (ended);
   g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
@@ -520,9 +332,9 @@ scenario_idle_after_send (Hangup *hangup)
 static int
 scenario_partial_headers (Hangup *hangup)
 {
-  int fd = raw_connect (hangup);
+  int fd = test_raw_connect (hangup->relay);
 
-  raw_write_string (fd, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
+  test_raw_write_string (fd, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
                         "Host: 127.0.0.1\r\nContent-Le");
   return fd;
 }
@@ -543,8 +355,8 @@ scenario_partial_body (Hangup *hangup)
                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
                              hangup->bob->uuid, hangup->alice->auth, strlen (body) + 10000,
                              (int) strlen (body) / 2, body);
-  fd = raw_connect (hangup);
-  raw_write_string (fd, request);
+  fd = test_raw_connect (hangup->relay);
+  test_raw_write_string (fd, request);
   return fd;
 }
 
@@ -558,8 +370,8 @@ scenario_send_in_flight (Hangup *hangup)
   hangup_register (hangup);
   hangup_drop_pool (hangup);
   request = send_request (hangup);
-  fd = raw_connect (hangup);
-  raw_write_string (fd, request);
+  fd = test_raw_connect (hangup->relay);
+  test_raw_write_string (fd, request);
   return fd;
 }
 
@@ -572,9 +384,9 @@ scenario_register_in_flight (Hangup *hangup)
                                               "Content-Type: application/json\r\n"
                                               "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
                                               strlen (body), body);
-  int fd = raw_connect (hangup);
+  int fd = test_raw_connect (hangup->relay);
 
-  raw_write_string (fd, request);
+  test_raw_write_string (fd, request);
   return fd;
 }
 
@@ -589,8 +401,8 @@ write_pipelined (Hangup     *hangup,
   int fd;
 
   hangup_drop_pool (hangup);
-  fd = raw_connect (hangup);
-  raw_write_string (fd, both);
+  fd = test_raw_connect (hangup->relay);
+  test_raw_write_string (fd, both);
   return fd;
 }
 
@@ -708,19 +520,7 @@ websocket_open (Hangup      *hangup,
                 TestAccount *account,
                 GString     *rest)
 {
-  g_autofree char *request = upgrade_request (account);
-  gint64 deadline = g_get_monotonic_time () + NOTICE_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-  g_autoptr(GString) buffer = g_string_new (NULL);
-  int fd = raw_connect (hangup);
-  const char *end;
-
-  raw_write_string (fd, request);
-  while ((end = strstr (buffer->str, "\r\n\r\n")) == NULL)
-    g_assert_cmpint (raw_read (fd, buffer, deadline), ==, READ_DATA);
-  g_assert_true (g_str_has_prefix (buffer->str, "HTTP/1.1 101"));
-  if (rest != NULL)
-    g_string_append_len (rest, end + 4, (gssize) (buffer->len - (gsize) (end + 4 - buffer->str)));
-  return fd;
+  return test_raw_websocket_open (hangup->relay, account->auth, FALSE, rest);
 }
 
 /* Authenticated, read to the end of its queue, waiting for envelopes. */
@@ -735,7 +535,7 @@ scenario_websocket_live (Hangup *hangup)
   hangup_drop_pool (hangup);
   fd = websocket_open (hangup, hangup->bob, frames);
   while (strstr (frames->str, "\"queue-empty\"") == NULL)
-    g_assert_cmpint (raw_read (fd, frames, deadline), ==, READ_DATA);
+    g_assert_cmpint (test_raw_read (fd, frames, deadline), ==, TEST_READ_DATA);
   return fd;
 }
 

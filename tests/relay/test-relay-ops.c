@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -234,8 +235,9 @@ test_check_config (void)
     "relay.conf:7: [limits] max-header-bytes must be an integer from 1024 to 65536",
     "relay.conf:9: [rate-limits] account-sends must be RATE/BURST, for example 10/50",
     "relay.conf:10: [rate-limits] account-sends is set twice (first on line 9)",
-    "relay.conf:11: expected KEY=VALUE or [SECTION]",
-    "relay.conf:13: [registration] mode: the registration mode is “open”, “invite”, “token:SECRET” or “token-file:PATH”",
+    "relay.conf:11: [rate-limits] account-lookups must be RATE/BURST, for example 10/50",
+    "relay.conf:12: expected KEY=VALUE or [SECTION]",
+    "relay.conf:14: [registration] mode: the registration mode is “open”, “invite”, “token:SECRET” or “token-file:PATH”",
   };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -254,6 +256,7 @@ test_check_config (void)
               "[rate-limits]\n"
               "account-sends=fast\n"
               "account-sends=1/2\n"
+              "account-lookups=inf/inf\n"
               "just words\n"
               "[registration]\n"
               "mode=closed\n");
@@ -486,6 +489,66 @@ test_sighup_registration (void)
   test_relay_remove_data_dir (dir);
 }
 
+/* SIGHUP keeps what each client has used of its limits: a reload hands
+ * nobody a fresh burst. */
+static void
+test_sighup_keeps_buckets (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  const char *conf = "[rate-limits]\naccount-lookups=0.001/2\n";
+  g_autoptr(TestRelay) relay = test_relay_start (dir, conf, NULL);
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = test_account_register (session, relay, "alice", 1);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/accounts/username/alice",
+                                                       alice->auth, NULL);
+
+      g_assert_cmpuint (response->status, ==, i < 2 ? 200 : 429);
+    }
+  g_subprocess_send_signal (relay->process, SIGHUP);
+  wait_for_log (relay, "Reload: rate limits and registration policy now");
+  {
+    g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/accounts/username/alice",
+                                                     alice->auth, NULL);
+
+    g_assert_cmpuint (response->status, ==, 429);
+  }
+
+  g_clear_object (&session);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (dir);
+}
+
+/* What the relay writes is its own, even under a permissive umask. */
+static void
+test_private_files (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autoptr(TestRelay) relay = NULL;
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm" };
+  mode_t old_umask = umask (0022);
+
+  relay = test_relay_start (dir, NULL, NULL);
+  umask (old_umask);
+  alice = test_account_register (session, relay, "alice", 1);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (dir, names[i], NULL);
+      GStatBuf st;
+
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      g_assert_cmpint (st.st_mode & 0077, ==, 0);
+    }
+
+  g_clear_object (&session);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (dir);
+}
+
 /* The secret comes from a file or the environment rather than the
  * command line, and never reaches the log. */
 static void
@@ -686,6 +749,8 @@ main (int   argc,
   g_test_add_func ("/relay/ops/metrics-off", test_metrics_off);
   g_test_add_func ("/relay/ops/sighup-certificate", test_sighup_certificate);
   g_test_add_func ("/relay/ops/sighup-registration", test_sighup_registration);
+  g_test_add_func ("/relay/ops/sighup-keeps-buckets", test_sighup_keeps_buckets);
+  g_test_add_func ("/relay/ops/private-files", test_private_files);
   g_test_add_func ("/relay/ops/registration-token-sources", test_registration_token_sources);
   g_test_add_func ("/relay/ops/notify", test_notify);
   g_test_add_func ("/relay/ops/logs", test_logs);
