@@ -7,7 +7,7 @@ set -eu
 fuzzer=$1
 seeds=$2
 scratch=$3
-seconds=${SOTTO_FUZZ_SECONDS:-60}
+seconds=${SOTTO_FUZZ_SECONDS:-30}
 
 mkdir -p "$scratch"
 # libFuzzer reports a crash or a timeout with exit status 77 by default,

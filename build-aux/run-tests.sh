@@ -4,8 +4,8 @@
 #
 #   build/           gcc, warnings as errors
 #   build-sanitize/  clang with AddressSanitizer and UndefinedBehaviorSanitizer
-#                    (leaks are errors), plus a one-minute run of every
-#                    libFuzzer target
+#                    (leaks are errors), plus a half-minute run of every
+#                    libFuzzer target, two at a time
 #
 # UI tests get a real X server (Xvfb) inside a private D-Bus session.
 set -eu
