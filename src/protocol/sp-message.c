@@ -114,15 +114,13 @@ sp_signal_message_decode (SpSignalMessage *out,
           break;
 
         case SIGNAL_CIPHERTEXT:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          message.ciphertext = field.data;
-          message.ciphertext_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &message.ciphertext,
+                                   &message.ciphertext_len);
           break;
 
         case SIGNAL_PQ_RATCHET:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          message.pq_ratchet = field.data;
-          message.pq_ratchet_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &message.pq_ratchet,
+                                   &message.pq_ratchet_len);
           break;
 
         case SIGNAL_ADDRESSES:
@@ -193,9 +191,7 @@ sp_pre_key_signal_message_decode (SpPreKeySignalMessage *out,
           break;
 
         case PRE_KEY_MESSAGE:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          message.message = field.data;
-          message.message_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &message.message, &message.message_len);
           break;
 
         case PRE_KEY_REGISTRATION_ID:

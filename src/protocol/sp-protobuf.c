@@ -325,6 +325,21 @@ sp_pb_field_uint32 (const SpPbField *field,
 }
 
 int
+sp_pb_field_bytes (const SpPbField *field,
+                   bool            *seen,
+                   const uint8_t  **data,
+                   size_t          *len)
+{
+  int ret = sp_pb_expect_field (field, SP_PB_WIRE_BYTES, seen);
+
+  if (ret != SP_OK)
+    return ret;
+  *data = field->data;
+  *len = field->len;
+  return SP_OK;
+}
+
+int
 sp_pb_field_public_key (const SpPbField *field,
                         bool            *seen,
                         SpPublicKey     *out)

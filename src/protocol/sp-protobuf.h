@@ -109,6 +109,12 @@ int sp_pb_field_uint32 (const SpPbField *field,
                         bool            *seen,
                         uint32_t        *out);
 
+/* A bytes field; @data points into the message being read. */
+int sp_pb_field_bytes (const SpPbField *field,
+                       bool            *seen,
+                       const uint8_t  **data,
+                       size_t          *len);
+
 /* A bytes field holding a public key, decoded as sp_public_key_decode()
  * does; one that is not a key is SP_ERR_INVALID_KEY. */
 int sp_pb_field_public_key (const SpPbField *field,

@@ -125,15 +125,12 @@ sp_sealed_content_decode (SpSealedContent *out,
           break;
 
         case CONTENT_SENDER_CERTIFICATE:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          content.sender_certificate = field.data;
-          content.sender_certificate_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &content.sender_certificate,
+                                   &content.sender_certificate_len);
           break;
 
         case CONTENT_CONTENT:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          content.content = field.data;
-          content.content_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &content.content, &content.content_len);
           break;
 
         case CONTENT_HINT:
@@ -141,9 +138,8 @@ sp_sealed_content_decode (SpSealedContent *out,
           break;
 
         case CONTENT_GROUP_ID:
-          ret = sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen);
-          content.group_id = field.data;
-          content.group_id_len = field.len;
+          ret = sp_pb_field_bytes (&field, seen, &content.group_id,
+                                   &content.group_id_len);
           break;
 
         default:
