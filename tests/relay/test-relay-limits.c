@@ -79,16 +79,20 @@ test_queue_flood (Fixture       *fixture,
   g_autoptr(TestSocket) socket = NULL;
   guint delivered = 0;
 
-  for (guint i = 0; i < 4; i++)
+  /* A share is 8 envelopes, one of them the light allowance; beyond
+   * their allowances the flooders share 20, half the queue. */
+  static const guint accepted[] = { 8, 8, 7, 1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
     {
       g_autofree char *name = g_strdup_printf ("flooder%u", i);
       TestAccount *flooder = test_account_register (fixture->session, fixture->relay, name, 0);
 
       g_ptr_array_add (flooders, flooder);
-      g_assert_cmpuint (send_until_refused (fixture, flooder, bob, 64, 100, "queue-full"), ==, 8);
+      g_assert_cmpuint (send_until_refused (fixture, flooder, bob, 64, 100, "queue-full"), ==, accepted[i]);
     }
-  /* Carol did not flood: Bob's queue still takes her messages. */
-  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 3, "queue-full"), ==, 3);
+  /* Carol did not flood: Bob's queue still takes her message. */
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 3, "queue-full"), ==, 1);
 
   /* What Bob acknowledges frees its senders' shares. */
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
@@ -104,7 +108,7 @@ test_queue_flood (Fixture       *fixture,
       test_socket_ack (socket, json_object_get_string_member (object, "guid"));
       delivered++;
     }
-  g_assert_cmpuint (delivered, ==, 35);
+  g_assert_cmpuint (delivered, ==, 25);
   while (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued") > 0)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (send_until_refused (fixture, g_ptr_array_index (flooders, 0), bob, 64, 100,
@@ -121,6 +125,30 @@ test_queue_flood (Fixture       *fixture,
                                         "queue-full"), ==, 8);
 }
 
+/* Ten fresh accounts that each fill their share once filled the whole
+ * queue.  What senders hold beyond a tenth of their share now comes out
+ * of half the queue: the flooders fill that half and their small
+ * allowances, and a sender that did not flood still gets through. */
+static void
+test_queue_sybils (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  guint flooded = 0;
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sybil%u", i);
+      g_autoptr(TestAccount) sybil = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      flooded += send_until_refused (fixture, sybil, bob, 64, 100, "queue-full");
+    }
+  /* Each of the ten keeps its allowance of 4; beyond them, 50 in all. */
+  g_assert_cmpuint (flooded, ==, 10 * 4 + 50);
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 10, "queue-full"), ==, 4);
+}
+
 /* The same in bytes: large envelopes stop at the byte bounds long
  * before the envelope counts. */
 static void
@@ -134,8 +162,10 @@ test_queue_bytes (Fixture       *fixture,
 
   /* 60 000 bytes per sender: five of 10 240 bytes. */
   g_assert_cmpuint (send_until_refused (fixture, mallory, bob, 10240, 20, "queue-full"), ==, 5);
-  /* 100 000 bytes in all: four more. */
-  g_assert_cmpuint (send_until_refused (fixture, trudy, bob, 10240, 20, "queue-full"), ==, 4);
+  /* Beyond their light allowances of 6 000 bytes, senders share one
+   * share, 60 000 bytes, as it is more than half the queue: Mallory
+   * holds 45 200 of them, which leaves Trudy two. */
+  g_assert_cmpuint (send_until_refused (fixture, trudy, bob, 10240, 20, "queue-full"), ==, 2);
   /* What is left still takes a small message. */
   g_assert_cmpuint (send_until_refused (fixture, carol, bob, 100, 1, "queue-full"), ==, 1);
 }
@@ -467,6 +497,8 @@ main (int   argc,
 
   ADD ("queue-flood", test_queue_flood,
        "[limits]\nmax-queue-envelopes=40\nmax-queue-envelopes-per-sender=8\n");
+  ADD ("queue-sybils", test_queue_sybils,
+       "[limits]\nmax-queue-envelopes=100\nmax-queue-envelopes-per-sender=40\n");
   ADD ("queue-bytes", test_queue_bytes,
        "[limits]\nmax-envelope-bytes=20000\nmax-queue-bytes=100000\nmax-queue-bytes-per-sender=60000\n");
   ADD ("pair-sends", test_pair_sends, "pair-sends=0.001/5\n");
