@@ -821,6 +821,7 @@ authenticate (RelayServer      *self,
               RelayCredentials *credentials,
               const char       *address)
 {
+  g_autofree char *account_address = NULL;
   RelayTask *task;
   RelayOp *op;
 
@@ -835,11 +836,14 @@ authenticate (RelayServer      *self,
       return;
     }
   /* Every slow check costs a hash, so they are rationed per address,
-   * and per account for addresses that rotate.  Unknown accounts are
-   * rationed alike, and checked against a decoy, so that nothing tells
-   * them from known ones. */
+   * and per account and address.  The second is not per account alone:
+   * then anyone who knows an account's UUID could use up its ration and
+   * lock its owner out; addresses that rotate are bounded by the hash
+   * queue (task_submit_hash).  Unknown accounts are rationed alike, and checked against a decoy, so
+   * that nothing tells them from known ones. */
+  account_address = g_strconcat (credentials->uuid, " ", address, NULL);
   if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
-      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, credentials->uuid))
+      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, account_address))
     {
       if (request != NULL)
         request_auth_finished (request, AUTH_RATE_LIMITED);

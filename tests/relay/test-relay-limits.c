@@ -14,7 +14,9 @@
 
 #include <string.h>
 
-#include "relay-test-util.h"
+#include <unistd.h>
+
+#include "relay-test-raw.h"
 
 typedef TestFixture Fixture;
 
@@ -230,9 +232,9 @@ test_unknown_device_decoy (Fixture       *fixture,
   g_assert_cmpint (password_checks (fixture), ==, before + 3);
 }
 
-/* Wrong passwords from addresses that rotate (here, the per-address
- * limit is off) are bounded per account, and an unknown account is
- * bounded the same way, so the limit tells nothing either. */
+/* Wrong passwords for one account are bounded per account and address
+ * even where the per-address limit is off (here), and an unknown
+ * account is bounded the same way, so the limit tells nothing either. */
 static void
 test_password_checks_per_account (Fixture       *fixture,
                                   gconstpointer  data)
@@ -259,6 +261,33 @@ test_password_checks_per_account (Fixture       *fixture,
    * affected at all. */
   g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 200);
   g_assert_cmpuint (whoami_status (fixture, bob->auth), ==, 200);
+}
+
+/* The ration is per account and address: wrong passwords for Alice's
+ * account from another address, which used up the account's ration and
+ * locked her out, leave her own address its ration.  The relay has just
+ * restarted, so it does not remember her password and her login costs a
+ * check. */
+static void
+test_password_lockout (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *request = g_strdup_printf ("GET /v1/accounts/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Authorization: %s\r\n\r\n", wrong);
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start (fixture->dir, NULL, NULL);
+  for (guint i = 0; i < 6; i++)
+    {
+      int fd = test_raw_connect_from (fixture->relay, "127.0.0.2");
+
+      g_assert_cmpuint (test_raw_exchange (fd, request, NULL), ==, i < 5 ? 401 : 429);
+      close (fd);
+    }
+  g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 200);
 }
 
 /* Registrations keep places in the hashing queue that password checks
@@ -505,6 +534,7 @@ main (int   argc,
   ADD ("unknown-device-decoy", test_unknown_device_decoy, "");
   ADD ("password-checks-per-account", test_password_checks_per_account,
        "account-password-checks=0.001/5\n");
+  ADD ("password-lockout", test_password_lockout, "account-password-checks=0.001/5\n");
   ADD ("registration-hash-reserve", test_registration_hash_reserve,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
   ADD ("prekey-drain-per-target", test_prekey_drain_per_target, "target-one-time-prekeys=0.001/5\n");
