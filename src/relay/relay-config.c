@@ -25,6 +25,7 @@
 #include "relay-config.h"
 
 #define MAX_TOKEN_FILE_BYTES 4096
+#define MIN_TOKEN_BYTES      16
 
 static const struct
 {
@@ -280,6 +281,22 @@ relay_config_set_registration (RelayConfig  *config,
   return FALSE;
 }
 
+/* A token kept in relay.conf is the relay's lasting gate, which anyone
+ * may try to guess over the network: a short one is refused.  (Tokens on
+ * the command line or in the environment are left as they were, for a
+ * relay started by hand.) */
+static gboolean
+token_long_enough (RelayConfig  *config,
+                   GError      **error)
+{
+  if (config->registration != RELAY_REGISTRATION_TOKEN ||
+      strlen (config->registration_token) >= MIN_TOKEN_BYTES)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "a registration token must be at least %d bytes long", MIN_TOKEN_BYTES);
+  return FALSE;
+}
+
 /* The keys of relay.conf. */
 
 typedef enum
@@ -441,7 +458,8 @@ read_value (RelayConfig   *config,
     case KEY_RATE:
       return read_rate (config, def, value, error);
     case KEY_REGISTRATION:
-      if (relay_config_set_registration (config, value, &local_error))
+      if (relay_config_set_registration (config, value, &local_error) &&
+          token_long_enough (config, &local_error))
         return TRUE;
       break;
     case KEY_METRICS_LISTEN:
