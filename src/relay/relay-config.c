@@ -42,6 +42,7 @@ static const struct
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
   [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
   [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
+  [RELAY_RATE_PAIR_ONE_TIME_PREKEYS] = { "pair-one-time-prekeys", { 0.002, 3.0 } },
   [RELAY_RATE_PAIR_SENDS] = { "pair-sends", { 2.0, 100.0 } },
 };
 
@@ -356,6 +357,7 @@ static const KeyDef key_defs[] = {
   RATE (RELAY_RATE_ACCOUNT_KEY_UPLOADS),
   RATE (RELAY_RATE_ACCOUNT_PASSWORD_CHECKS),
   RATE (RELAY_RATE_TARGET_ONE_TIME_PREKEYS),
+  RATE (RELAY_RATE_PAIR_ONE_TIME_PREKEYS),
   RATE (RELAY_RATE_PAIR_SENDS),
   { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
   { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },

@@ -1318,6 +1318,7 @@ static void
 handle_bundles (RelayRequest *request)
 {
   const char *uuid = request->segments[3];
+  char pair[2 * RELAY_UUID_LENGTH + 2];
   guint64 device_id = 0;
   RelayTask *task;
   RelayOp *op;
@@ -1341,8 +1342,13 @@ handle_bundles (RelayRequest *request)
   op->device_id = (guint32) device_id;
   /* One-time prekeys are rationed per target too, or any account could
    * drain anyone's; past the limit a fetch still gets a bundle, with the
-   * last-resort keys, so that sessions can start. */
-  op->spare_one_time = !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
+   * last-resort keys, so that sessions can start.  Each requester first
+   * takes from its own ration for the target, so that one account that
+   * fetches again and again spends only that, and cannot keep the target
+   * on its last-resort keys for everyone else. */
+  g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, uuid);
+  op->spare_one_time = !take_rate (request->server, RELAY_RATE_PAIR_ONE_TIME_PREKEYS, pair) ||
+                       !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
   task_submit_op (task, op);
 }
 

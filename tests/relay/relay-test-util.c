@@ -29,6 +29,7 @@ const char *test_relay_relaxed_conf =
   "account-key-uploads=100000/100000\n"
   "account-password-checks=100000/100000\n"
   "target-one-time-prekeys=100000/100000\n"
+  "pair-one-time-prekeys=100000/100000\n"
   "pair-sends=100000/100000\n";
 
 /* The relay under test: the one built here unless SOTTO_RELAY names

@@ -395,9 +395,10 @@ test_registration_hash_reserve (Fixture       *fixture,
 }
 
 /* One-time prekeys: one account fetching a contact's bundle again and
- * again takes only as many one-time prekeys as the per-target limit
- * lets through; the fetches past it, and anyone else's, still get a
- * bundle to start a session with, on the last-resort Kyber key. */
+ * again takes only as many one-time prekeys as its own per-pair limit
+ * lets through, and no more of the target's ration, so that others
+ * still get them; past the per-target limit, fetches still get a bundle
+ * to start a session with, on the last-resort Kyber key. */
 
 static JsonObject *
 fetch_bundle (Fixture     *fixture,
@@ -434,6 +435,8 @@ test_prekey_drain_per_target (Fixture       *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 30);
   g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  g_autoptr(TestAccount) dave = test_account_register (fixture->session, fixture->relay, "dave", 0);
   g_autoptr(JsonNode) holder = NULL;
   JsonObject *device;
   guint one_time = 0;
@@ -451,11 +454,25 @@ test_prekey_drain_per_target (Fixture       *fixture,
       else
         g_assert_true (last_resort (device));
     }
-  g_assert_cmpuint (one_time, ==, 5);
-  test_assert_key_counts (fixture, alice, 25, 25);
+  g_assert_cmpuint (one_time, ==, 2);
+  test_assert_key_counts (fixture, alice, 28, 28);
 
-  /* Bob can still start a session with Alice. */
-  device = fetch_bundle (fixture, bob, alice, &holder);
+  /* Mallory's fetches past her own limit took none of Alice's ration:
+   * Bob and Carol still get one-time prekeys, and once the ration is
+   * spent, Dave starts a session on the last-resort Kyber key. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      device = fetch_bundle (fixture, bob, alice, &node);
+      g_assert_true (json_object_has_member (device, "preKey"));
+      g_assert_false (last_resort (device));
+      device = fetch_bundle (fixture, carol, alice, &node);
+      g_assert_cmpint (json_object_has_member (device, "preKey"), ==, i == 0);
+      g_assert_cmpint (last_resort (device), ==, i != 0);
+    }
+  test_assert_key_counts (fixture, alice, 25, 25);
+  device = fetch_bundle (fixture, dave, alice, &holder);
   g_assert_false (json_object_has_member (device, "preKey"));
   g_assert_true (last_resort (device));
   test_assert_key_counts (fixture, alice, 25, 25);
@@ -537,7 +554,8 @@ main (int   argc,
   ADD ("password-lockout", test_password_lockout, "account-password-checks=0.001/5\n");
   ADD ("registration-hash-reserve", test_registration_hash_reserve,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
-  ADD ("prekey-drain-per-target", test_prekey_drain_per_target, "target-one-time-prekeys=0.001/5\n");
+  ADD ("prekey-drain-per-target", test_prekey_drain_per_target,
+       "target-one-time-prekeys=0.001/5\npair-one-time-prekeys=0.001/2\n");
   ADD ("keys-low-notice", test_keys_low_notice, "[limits]\none-time-prekeys-low=28\n");
 
 #undef ADD
