@@ -785,9 +785,10 @@ device_still_there_cb (RelayTask *task)
 
 /* Passwords checked before another process changed the database (an
  * administrator deleting or banning an account) may belong to devices
- * that are gone: they must be checked against the database again, and
- * a WebSocket whose device is gone is closed, so that a banned account
- * can neither send nor stay connected. */
+ * that are gone: their devices must be looked up again before they
+ * count (which costs no hash), and a WebSocket whose device is gone is
+ * closed, so that a banned account can neither send nor stay
+ * connected. */
 static void
 forget_outside_changes (RelayServer *self)
 {
@@ -798,8 +799,7 @@ forget_outside_changes (RelayServer *self)
   if (changes == self->outside_changes_seen)
     return;
   self->outside_changes_seen = changes;
-  relay_auth_cache_free (self->auth_cache);
-  self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
+  relay_auth_cache_unconfirm_all (self->auth_cache);
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
     {
@@ -812,6 +812,36 @@ forget_outside_changes (RelayServer *self)
     }
 }
 
+static void check_password (RelayServer *self, RelayRequest *request, RelayConn *conn,
+                            RelayCredentials *credentials, const char *address);
+
+/* A remembered password whose device was looked up again after a change
+ * from outside: it counts if the device is still there, and is checked
+ * like any other if not. */
+static void
+auth_confirmed_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+  RelayCredentials *credentials = task_credentials (task);
+
+  if (task->op->status == RELAY_STORAGE_OK)
+    {
+      relay_auth_cache_confirm (self->auth_cache, credentials->uuid, credentials->device_id);
+      auth_finished (task, AUTH_OK);
+      return;
+    }
+  if (task->op->status != RELAY_STORAGE_NOT_FOUND)
+    {
+      auth_finished (task, AUTH_BUSY);
+      return;
+    }
+  relay_auth_cache_forget (self->auth_cache, credentials->uuid, credentials->device_id);
+  if (task->request != NULL && request_attached (task->request))
+    check_password (self, task->request, NULL, credentials, task->request->address);
+  else if (task->conn != NULL && task->conn->wsi != NULL && !task->conn->closing)
+    check_password (self, NULL, task->conn, credentials, task->conn->address);
+}
+
 /* Starts checking credentials; the outcome goes to request_auth_finished
  * or conn_auth_finished, possibly before this returns. */
 static void
@@ -821,20 +851,45 @@ authenticate (RelayServer      *self,
               RelayCredentials *credentials,
               const char       *address)
 {
-  g_autofree char *account_address = NULL;
   RelayTask *task;
   RelayOp *op;
 
   forget_outside_changes (self);
-  if (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
-                              credentials->password))
+  switch (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
+                                  credentials->password))
     {
+    case RELAY_AUTH_CACHE_HIT:
       if (request != NULL)
         request_auth_finished (request, AUTH_OK);
       else
         conn_auth_finished (conn, AUTH_OK);
       return;
+    case RELAY_AUTH_CACHE_UNCONFIRMED:
+      task = task_new (self, auth_confirmed_cb, request, conn);
+      op = relay_op_new (RELAY_OP_GET_DEVICE);
+      op->uuid = g_strdup (credentials->uuid);
+      op->device_id = credentials->device_id;
+      task_submit_op (task, op);
+      return;
+    case RELAY_AUTH_CACHE_MISS:
+    default:
+      check_password (self, request, conn, credentials, address);
+      return;
     }
+}
+
+/* The slow check, against the stored hash. */
+static void
+check_password (RelayServer      *self,
+                RelayRequest     *request,
+                RelayConn        *conn,
+                RelayCredentials *credentials,
+                const char       *address)
+{
+  g_autofree char *account_address = NULL;
+  RelayTask *task;
+  RelayOp *op;
+
   /* Every slow check costs a hash, so they are rationed per address,
    * and per account and address.  The second is not per account alone:
    * then anyone who knows an account's UUID could use up its ration and

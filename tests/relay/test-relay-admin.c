@@ -308,6 +308,49 @@ test_accounts (Fixture       *fixture,
 }
 
 static guint
+whoami_status (Fixture     *fixture,
+               TestAccount *account)
+{
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET",
+                                                   "/v1/accounts/me", account->auth, NULL);
+
+  return response->status;
+}
+
+static gint64
+password_checks (Fixture *fixture)
+{
+  return test_relay_metric (fixture->session, fixture->relay, "sotto_relay_password_checks_total");
+}
+
+/* An administrator's change makes the relay forget only the passwords it
+ * touched: after Carol is banned, Alice and Bob, whose passwords it
+ * remembers, get in without another password check (an Argon2id hash
+ * each, which a busy relay would have to find time for all at once). */
+static void
+test_changes_keep_cache (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  gint64 checks;
+
+  g_assert_cmpuint (whoami_status (fixture, alice), ==, 200);
+  g_assert_cmpuint (whoami_status (fixture, carol), ==, 200);
+  g_assert_cmpint (admin (fixture, NULL, "accounts", "ban", "carol", NULL), ==, 0);
+  wait_refused (fixture, carol->auth);
+  checks = password_checks (fixture);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_cmpuint (whoami_status (fixture, alice), ==, 200);
+      g_assert_cmpuint (whoami_status (fixture, bob), ==, 200);
+    }
+  g_assert_cmpint (password_checks (fixture), ==, checks);
+  g_assert_cmpuint (whoami_status (fixture, carol), ==, 401);
+}
+
+static guint
 mode_of (const char *path)
 {
   GStatBuf info;
@@ -374,6 +417,8 @@ main (int   argc,
 
   g_test_add ("/relay/admin/invites", Fixture, "invite", fixture_setup, test_invites, fixture_teardown);
   g_test_add ("/relay/admin/accounts", Fixture, NULL, fixture_setup, test_accounts, fixture_teardown);
+  g_test_add ("/relay/admin/changes-keep-cache", Fixture, NULL, fixture_setup, test_changes_keep_cache,
+              fixture_teardown);
   g_test_add ("/relay/admin/backup-and-check", Fixture, NULL, fixture_setup, test_backup_and_check,
               fixture_teardown);
   g_test_add_func ("/relay/admin/no-database", test_no_database);
