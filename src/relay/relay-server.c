@@ -475,7 +475,10 @@ wakeup_cb (uv_async_t *handle)
       next = link->next;
       self->pending_tasks--;
       if (task->hashing)
-        self->hash_queued--;
+        {
+          self->hash_queued--;
+          self->metrics.password_hashes++;
+        }
       task->complete (task);
       task_free (task);
     }
@@ -1096,13 +1099,53 @@ registration_allowed (RelayConfig          *config,
     }
 }
 
+/* Hashes the password of a registration the policy allows; the parsed
+ * request rides along in an op until the hash is ready. */
+static void
+register_hash (RelayRequest         *request,
+               RelayRegisterRequest *reg,
+               GBytes               *invite_hash)
+{
+  RelayTask *task = task_new (request->server, register_hashed_cb, request, NULL);
+
+  task->op = relay_op_new (RELAY_OP_REGISTER);
+  task->op->invite_hash = invite_hash;
+  task->password = g_strdup (reg->password);
+  task->op->reg = reg;
+  if (!task_submit_hash (task, TRUE))
+    {
+      task_discard (task);
+      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+    }
+}
+
+static void
+register_invite_found_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+
+  if (!request_attached (request))
+    return;
+  switch (task->op->status)
+    {
+    case RELAY_STORAGE_OK:
+      register_hash (request, g_steal_pointer (&task->op->reg), g_steal_pointer (&task->op->invite_hash));
+      break;
+    case RELAY_STORAGE_INVITE_INVALID:
+      respond_registration_closed (request);
+      break;
+    default:
+      respond_storage_failure (request);
+      break;
+    }
+}
+
 static void
 handle_register (RelayRequest *request)
 {
   RelayServer *self = request->server;
   g_autoptr(RelayRegisterRequest) reg = NULL;
   g_autoptr(GError) error = NULL;
-  RelayTask *task;
 
   if (!request_take_rate (request, RELAY_RATE_ADDRESS_REGISTRATIONS, request->address))
     return;
@@ -1118,18 +1161,20 @@ handle_register (RelayRequest *request)
       return;
     }
 
-  /* The parsed request rides along in an op until the hash is ready. */
-  task = task_new (self, register_hashed_cb, request, NULL);
-  task->op = relay_op_new (RELAY_OP_REGISTER);
+  /* An invite is looked up before the password is hashed, so that
+   * made-up invites cost a read rather than an Argon2id run; it is used
+   * up only when the account is stored. */
   if (self->config->registration == RELAY_REGISTRATION_INVITE)
-    task->op->invite_hash = relay_invite_hash (reg->registration_token);
-  task->password = g_strdup (reg->password);
-  task->op->reg = g_steal_pointer (&reg);
-  if (!task_submit_hash (task, TRUE))
     {
-      task_discard (task);
-      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+      RelayTask *task = task_new (self, register_invite_found_cb, request, NULL);
+      RelayOp *op = relay_op_new (RELAY_OP_FIND_INVITE);
+
+      op->invite_hash = relay_invite_hash (reg->registration_token);
+      op->reg = g_steal_pointer (&reg);
+      task_submit_op (task, op);
+      return;
     }
+  register_hash (request, g_steal_pointer (&reg), NULL);
 }
 
 /* Endpoint: GET /v1/accounts/me */

@@ -174,6 +174,7 @@ typedef enum
   STMT_CLEAR_ONE_TIME,
   STMT_DATA_VERSION,
   STMT_TAKE_INVITE,
+  STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
   N_STMTS,
 } StmtId;
@@ -216,6 +217,7 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_CLEAR_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2",
   [STMT_DATA_VERSION] = "PRAGMA data_version",
   [STMT_TAKE_INVITE] = "DELETE FROM invites WHERE hash = ?1",
+  [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = ?1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
 };
 
@@ -779,6 +781,22 @@ op_lookup_username (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
+static RelayStorageStatus
+op_find_invite (SqliteStorage *self,
+                RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FIND_INVITE);
+  int rc;
+
+  bind_bytes (s, 1, op->invite_hash);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_INVITE_INVALID;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  return RELAY_STORAGE_OK;
+}
+
 static void
 note_device (GArray  **list,
              guint32   device_id)
@@ -1155,6 +1173,8 @@ run_op (SqliteStorage *self,
       return op_expire (self, op);
     case RELAY_OP_CHECK_WRITABLE:
       return op_check_writable (self, op);
+    case RELAY_OP_FIND_INVITE:
+      return op_find_invite (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -1192,6 +1212,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_ACK:
     case RELAY_OP_EXPIRE:
     case RELAY_OP_CHECK_WRITABLE:
+    case RELAY_OP_FIND_INVITE:
     default:
       return FALSE;
     }
