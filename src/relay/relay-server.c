@@ -26,6 +26,7 @@
 #include "relay-auth.h"
 #include "relay-guard.h"
 #include "relay-invite.h"
+#include "relay-log-throttle.h"
 #include "relay-metrics.h"
 #include "relay-notify.h"
 #include "relay-ratelimit.h"
@@ -43,7 +44,6 @@
 #define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
 /* The same line from libwebsockets again within this time is counted
  * rather than logged: a client can make it log at will. */
-#define LWS_LOG_REPEAT_US          (60 * G_USEC_PER_SEC)
 /* Room for the response headers in front of every response body. */
 #define RESPONSE_HEADER_ROOM       512
 #define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
@@ -2947,24 +2947,10 @@ static void
 lws_log_cb (int         level,
             const char *line)
 {
-  static char *last_line;
-  static gint64 last_time;
-  static guint64 repeats;
-  g_autofree char *copy = g_strchomp (g_strdup (line));
-  gint64 now = g_get_monotonic_time ();
+  static RelayLogThrottle throttle;
+  g_autofree char *copy = g_strconcat ("libwebsockets: ", line, NULL);
 
-  if (g_strcmp0 (copy, last_line) == 0 && now - last_time < LWS_LOG_REPEAT_US)
-    {
-      repeats++;
-      return;
-    }
-  if (repeats > 0)
-    g_message ("libwebsockets: the line before came %" G_GUINT64_FORMAT " more times", repeats);
-  repeats = 0;
-  last_time = now;
-  g_message ("libwebsockets: %s", copy);
-  g_free (last_line);
-  last_line = g_steal_pointer (&copy);
+  relay_log_throttle_message (&throttle, G_LOG_LEVEL_MESSAGE, g_strchomp (copy));
 }
 
 static void

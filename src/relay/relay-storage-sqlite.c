@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "relay-guid.h"
+#include "relay-log-throttle.h"
 #include "relay-storage.h"
 
 /* A batch is bounded so that a flood of ops cannot delay the first
@@ -254,6 +255,10 @@ typedef struct
   gint64            next_id;
   gint64            tag;
   RelayGuidCipher  *guids;
+
+  /* A full disk fails every write until space is freed: its warning is
+   * logged once a minute, not once a transaction. */
+  RelayLogThrottle  warnings;
 } SqliteStorage;
 
 /* Statement helpers.  A statement that has returned a row and was not
@@ -333,6 +338,22 @@ step_done (sqlite3_stmt *s)
   return sqlite3_step (s) == SQLITE_DONE;
 }
 
+static void warn (SqliteStorage *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+warn (SqliteStorage *self,
+      const char    *format,
+      ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  relay_log_throttle_message (&self->warnings, G_LOG_LEVEL_WARNING, line);
+}
+
 static gboolean
 exec_sql (SqliteStorage *self,
           const char    *sql)
@@ -341,7 +362,7 @@ exec_sql (SqliteStorage *self,
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
     {
-      g_warning ("SQLite: %s", message != NULL ? message : "unknown error");
+      warn (self, "SQLite: %s", message != NULL ? message : "unknown error");
       sqlite3_free (message);
       return FALSE;
     }
@@ -661,7 +682,7 @@ static void
 recount_queues (SqliteStorage *self)
 {
   if (!count_queues (self))
-    g_warning ("SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
+    warn (self, "SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
 }
 
 typedef struct
@@ -1262,7 +1283,7 @@ begin (SqliteStorage *self)
 {
   if (control (self, STMT_BEGIN))
     return TRUE;
-  g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
   return FALSE;
 }
 
@@ -1293,7 +1314,7 @@ run_batch (SqliteStorage *self,
       ops[i]->status = run_op_atomically (self, ops[i]);
       if (!sqlite3_get_autocommit (self->db))
         continue;
-      g_warning ("SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+      warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
       fail_ops (ops, first, i + 1);
       forget_uncommitted (self);
       first = i + 1;
@@ -1307,7 +1328,7 @@ run_batch (SqliteStorage *self,
   reset_used_stmts (self);
   if (first < n_ops && !control (self, STMT_COMMIT))
     {
-      g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
+      warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
       if (!sqlite3_get_autocommit (self->db))
         exec_sql (self, "ROLLBACK");
       fail_ops (ops, first, n_ops);
@@ -1410,6 +1431,7 @@ free_storage (SqliteStorage *self)
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
   relay_guid_cipher_free (self->guids);
+  relay_log_throttle_clear (&self->warnings);
   g_free (self);
 }
 
