@@ -298,12 +298,14 @@ test_password_lockout (Fixture       *fixture,
 
 typedef struct
 {
-  Fixture  *fixture;
-  guint     pending;
-  guint     busy;
-  guint     registered;
-  guint     registrations_refused;
-  gboolean  registering;
+  Fixture     *fixture;
+  guint        pending;
+  guint        busy;
+  guint        registered;
+  guint        registrations_refused;
+  gboolean     registering;
+  TestAccount *known;         /* logs in while the queue is full, if set */
+  guint        known_status;
 } Flood;
 
 static void
@@ -351,6 +353,20 @@ start_registrations (Flood *flood)
 }
 
 static void
+known_login_done_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Flood *flood = user_data;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  g_assert_nonnull (body);
+  flood->known_status = soup_message_get_status (message);
+  flood->pending--;
+}
+
+static void
 check_done_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -369,6 +385,8 @@ check_done_cb (GObject      *source,
         {
           flood->registering = TRUE;
           start_registrations (flood);
+          if (flood->known != NULL)
+            start_request (flood, "GET", "/v1/accounts/me", flood->known->auth, NULL, known_login_done_cb);
         }
     }
   else
@@ -392,6 +410,36 @@ test_registration_hash_reserve (Fixture       *fixture,
   g_assert_cmpuint (flood.busy, >, 0);
   g_assert_cmpuint (flood.registrations_refused, ==, 0);
   g_assert_cmpuint (flood.registered, ==, 2);
+}
+
+/* A device whose password the relay remembers gets in during such a
+ * flood without a place in the queue, even after an administrator's
+ * change to the database: the relay then confirms that the device still
+ * exists, a read, rather than checking the password again. */
+static void
+test_known_login_during_flood (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autofree char *wrong = test_basic_auth (bob->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *db_path = g_build_filename (fixture->dir, "relay.db", NULL);
+  Flood flood = { .fixture = fixture, .known = alice };
+  sqlite3 *db = NULL;
+
+  /* A change from another process, as sotto-relay admin makes. */
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  test_sqlite_exec (db, "INSERT INTO invites (hash, created) VALUES (x'00', 0)");
+  sqlite3_close (db);
+
+  for (guint i = 0; i < FLOOD_CHECKS; i++)
+    start_request (&flood, "GET", "/v1/accounts/me", wrong, NULL, check_done_cb);
+  while (flood.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("%u of %u checks refused as busy", flood.busy, FLOOD_CHECKS);
+  g_assert_cmpuint (flood.busy, >, 0);
+  g_assert_cmpuint (flood.known_status, ==, 200);
 }
 
 /* One-time prekeys: one account fetching a contact's bundle again and
@@ -553,6 +601,8 @@ main (int   argc,
        "account-password-checks=0.001/5\n");
   ADD ("password-lockout", test_password_lockout, "account-password-checks=0.001/5\n");
   ADD ("registration-hash-reserve", test_registration_hash_reserve,
+       "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+  ADD ("known-login-during-flood", test_known_login_during_flood,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
   ADD ("prekey-drain-per-target", test_prekey_drain_per_target,
        "target-one-time-prekeys=0.001/5\npair-one-time-prekeys=0.001/2\n");
