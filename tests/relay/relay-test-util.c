@@ -557,6 +557,16 @@ test_relay_run (const char * const  *args,
   return g_subprocess_get_exit_status (process);
 }
 
+guint
+test_whoami_status (SoupSession *session,
+                    TestRelay   *relay,
+                    const char  *auth)
+{
+  g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/accounts/me", auth, NULL);
+
+  return response->status;
+}
+
 gint64
 test_relay_metric (SoupSession *session,
                    TestRelay   *relay,

@@ -343,10 +343,7 @@ static guint
 whoami_status (Fixture     *fixture,
                TestAccount *account)
 {
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET",
-                                                   "/v1/accounts/me", account->auth, NULL);
-
-  return response->status;
+  return test_whoami_status (fixture->session, fixture->relay, account->auth);
 }
 
 static gint64

@@ -193,10 +193,7 @@ static guint
 whoami_status (Fixture    *fixture,
                const char *auth)
 {
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET",
-                                                   "/v1/accounts/me", auth, NULL);
-
-  return response->status;
+  return test_whoami_status (fixture->session, fixture->relay, auth);
 }
 
 static gint64
@@ -308,21 +305,31 @@ typedef struct
   guint        known_status;
 } Flood;
 
+/* Ends one of the flood's requests and returns its answer's status. */
+static guint
+flood_request_finish (Flood        *flood,
+                      GObject      *source,
+                      GAsyncResult *result)
+{
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  g_assert_nonnull (body);
+  flood->pending--;
+  return soup_message_get_status (message);
+}
+
 static void
 registration_done_cb (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
   Flood *flood = user_data;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
 
-  g_assert_nonnull (body);
-  if (soup_message_get_status (message) == 200)
+  if (flood_request_finish (flood, source, result) == 200)
     flood->registered++;
   else
     flood->registrations_refused++;
-  flood->pending--;
 }
 
 static void
@@ -358,12 +365,8 @@ known_login_done_cb (GObject      *source,
                      gpointer      user_data)
 {
   Flood *flood = user_data;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
 
-  g_assert_nonnull (body);
-  flood->known_status = soup_message_get_status (message);
-  flood->pending--;
+  flood->known_status = flood_request_finish (flood, source, result);
 }
 
 static void
@@ -372,15 +375,13 @@ check_done_cb (GObject      *source,
                gpointer      user_data)
 {
   Flood *flood = user_data;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = soup_message_get_status (message);
+  guint status = flood_request_finish (flood, source, result);
 
-  g_assert_nonnull (body);
   if (status == 503)
     {
       flood->busy++;
-      /* The queue is full now: the registrations come while it is. */
+      /* The queue is full now: the registrations (and the known login)
+       * come while it is. */
       if (!flood->registering)
         {
           flood->registering = TRUE;
@@ -391,7 +392,6 @@ check_done_cb (GObject      *source,
     }
   else
     g_assert_cmpuint (status, ==, 401);
-  flood->pending--;
 }
 
 static void
