@@ -42,8 +42,6 @@
 #define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
 #define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
-/* The same line from libwebsockets again within this time is counted
- * rather than logged: a client can make it log at will. */
 /* Room for the response headers in front of every response body. */
 #define RESPONSE_HEADER_ROOM       512
 #define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
@@ -786,6 +784,18 @@ device_still_there_cb (RelayTask *task)
     conn_close (task->conn, CLOSE_UNAUTHORIZED, "unauthorized");
 }
 
+/* Looks up the device `credentials` name, for `task`. */
+static void
+task_submit_get_device (RelayTask        *task,
+                        RelayCredentials *credentials)
+{
+  RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
+
+  op->uuid = g_strdup (credentials->uuid);
+  op->device_id = credentials->device_id;
+  task_submit_op (task, op);
+}
+
 /* Passwords checked before another process changed the database (an
  * administrator deleting or banning an account) may belong to devices
  * that are gone: their devices must be looked up again before they
@@ -806,17 +816,39 @@ forget_outside_changes (RelayServer *self)
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
     {
-      RelayTask *task = task_new (self, device_still_there_cb, NULL, conn);
-      RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
-
-      op->uuid = g_strdup (conn->credentials->uuid);
-      op->device_id = conn->credentials->device_id;
-      task_submit_op (task, op);
+      task_submit_get_device (task_new (self, device_still_there_cb, NULL, conn), conn->credentials);
     }
 }
 
-static void check_password (RelayServer *self, RelayRequest *request, RelayConn *conn,
-                            RelayCredentials *credentials, const char *address);
+/* The slow check, against the stored hash. */
+static void
+check_password (RelayServer      *self,
+                RelayRequest     *request,
+                RelayConn        *conn,
+                RelayCredentials *credentials,
+                const char       *address)
+{
+  g_autofree char *account_address = NULL;
+
+  /* Every slow check costs a hash, so they are rationed per address,
+   * and per account and address.  The second is not per account alone:
+   * then anyone who knows an account's UUID could use up its ration and
+   * lock its owner out; addresses that rotate are bounded by the hash
+   * queue (task_submit_hash).  Unknown accounts are rationed alike, and
+   * checked against a decoy, so that nothing tells them from known
+   * ones. */
+  account_address = g_strconcat (credentials->uuid, " ", address, NULL);
+  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
+      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, account_address))
+    {
+      if (request != NULL)
+        request_auth_finished (request, AUTH_RATE_LIMITED);
+      else
+        conn_auth_finished (conn, AUTH_RATE_LIMITED);
+      return;
+    }
+  task_submit_get_device (task_new (self, auth_device_cb, request, conn), credentials);
+}
 
 /* A remembered password whose device was looked up again after a change
  * from outside: it counts if the device is still there, and is checked
@@ -854,9 +886,6 @@ authenticate (RelayServer      *self,
               RelayCredentials *credentials,
               const char       *address)
 {
-  RelayTask *task;
-  RelayOp *op;
-
   forget_outside_changes (self);
   switch (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
                                   credentials->password))
@@ -868,11 +897,7 @@ authenticate (RelayServer      *self,
         conn_auth_finished (conn, AUTH_OK);
       return;
     case RELAY_AUTH_CACHE_UNCONFIRMED:
-      task = task_new (self, auth_confirmed_cb, request, conn);
-      op = relay_op_new (RELAY_OP_GET_DEVICE);
-      op->uuid = g_strdup (credentials->uuid);
-      op->device_id = credentials->device_id;
-      task_submit_op (task, op);
+      task_submit_get_device (task_new (self, auth_confirmed_cb, request, conn), credentials);
       return;
     case RELAY_AUTH_CACHE_MISS:
     default:
@@ -881,40 +906,6 @@ authenticate (RelayServer      *self,
     }
 }
 
-/* The slow check, against the stored hash. */
-static void
-check_password (RelayServer      *self,
-                RelayRequest     *request,
-                RelayConn        *conn,
-                RelayCredentials *credentials,
-                const char       *address)
-{
-  g_autofree char *account_address = NULL;
-  RelayTask *task;
-  RelayOp *op;
-
-  /* Every slow check costs a hash, so they are rationed per address,
-   * and per account and address.  The second is not per account alone:
-   * then anyone who knows an account's UUID could use up its ration and
-   * lock its owner out; addresses that rotate are bounded by the hash
-   * queue (task_submit_hash).  Unknown accounts are rationed alike, and checked against a decoy, so
-   * that nothing tells them from known ones. */
-  account_address = g_strconcat (credentials->uuid, " ", address, NULL);
-  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
-      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, account_address))
-    {
-      if (request != NULL)
-        request_auth_finished (request, AUTH_RATE_LIMITED);
-      else
-        conn_auth_finished (conn, AUTH_RATE_LIMITED);
-      return;
-    }
-  task = task_new (self, auth_device_cb, request, conn);
-  op = relay_op_new (RELAY_OP_GET_DEVICE);
-  op->uuid = g_strdup (credentials->uuid);
-  op->device_id = credentials->device_id;
-  task_submit_op (task, op);
-}
 
 static void
 request_auth_finished (RelayRequest *request,
