@@ -180,16 +180,17 @@ relay_queue_usage_admits (RelayQueueUsage        *self,
                           const RelayQueueLimits *limits)
 {
   static const RelayQueueAmount empty = { 0, 0 };
-  DeviceUsage unused = { .total = { 0, 0 }, .senders = NULL };
   DeviceUsage *usage = g_hash_table_lookup (self->devices, device_key);
   RelayQueueAmount allowance = light_allowance (limits);
   RelayQueueAmount pool_limit = flood_pool (limits);
   const RelayQueueAmount *share;
   RelayQueueAmount after, before_excess, after_excess, pool;
 
+  /* In an empty queue, what fits a share fits the pool, which is never
+   * smaller than a share. */
   if (usage == NULL)
-    usage = &unused;
-  share = usage->senders != NULL ? g_hash_table_lookup (usage->senders, sender) : NULL;
+    return fits (&empty, bytes, &limits->device) && fits (&empty, bytes, &limits->sender);
+  share = g_hash_table_lookup (usage->senders, sender);
   if (share == NULL)
     share = &empty;
   if (!fits (&usage->total, bytes, &limits->device) || !fits (share, bytes, &limits->sender))
@@ -200,7 +201,7 @@ relay_queue_usage_admits (RelayQueueUsage        *self,
   if (after_excess.envelopes == 0 && after_excess.bytes == 0)
     return TRUE;
   before_excess = excess (share, &allowance);
-  pool = usage->senders != NULL ? flooded (usage, &allowance) : empty;
+  pool = flooded (usage, &allowance);
   return pool.envelopes - before_excess.envelopes + after_excess.envelopes <= pool_limit.envelopes &&
          pool.bytes - before_excess.bytes + after_excess.bytes <= pool_limit.bytes;
 }
