@@ -10,6 +10,13 @@
  * compare digests in constant time.  The cache is bounded and simply
  * forgets everything when full.
  *
+ * When another process changes the database (an administrator deleting
+ * or banning an account), a remembered password may belong to a device
+ * that is gone.  Rather than forgetting every password, which would cost
+ * a hash for every device at once, the cache marks what it remembers as
+ * unconfirmed: the relay then checks that the device still exists, a
+ * read of the database, before it trusts the password again.
+ *
  * A device that does not exist is checked against a decoy: a hash of
  * a random password that is thrown away, made with the same cost as
  * every stored one.  An unknown device then costs the relay, and the
@@ -25,11 +32,18 @@
 #include "relay-api.h"
 #include "relay-auth.h"
 
+typedef struct
+{
+  guint8 digest[crypto_generichash_BYTES];
+  guint  generation;     /* the cache's when last confirmed */
+} Remembered;
+
 struct _RelayAuthCache
 {
   guint8      key[crypto_generichash_KEYBYTES];
   guint       capacity;
-  GHashTable *digests;   /* "uuid.device" -> digest */
+  guint       generation;
+  GHashTable *digests;   /* "uuid.device" -> Remembered */
   char       *decoy_hash;
 };
 
@@ -92,7 +106,7 @@ digest (RelayAuthCache *self,
                       strlen (password), self->key, sizeof self->key);
 }
 
-gboolean
+RelayAuthCacheResult
 relay_auth_cache_check (RelayAuthCache *self,
                         const char     *uuid,
                         guint32         device_id,
@@ -100,17 +114,19 @@ relay_auth_cache_check (RelayAuthCache *self,
 {
   char name[RELAY_DEVICE_KEY_SIZE];
   guint8 computed[crypto_generichash_BYTES];
-  const guint8 *known;
+  const Remembered *known;
   gboolean match;
 
   relay_device_key (name, uuid, device_id);
   known = g_hash_table_lookup (self->digests, name);
   if (known == NULL)
-    return FALSE;
+    return RELAY_AUTH_CACHE_MISS;
   digest (self, password, computed);
-  match = sodium_memcmp (computed, known, sizeof computed) == 0;
+  match = sodium_memcmp (computed, known->digest, sizeof computed) == 0;
   sodium_memzero (computed, sizeof computed);
-  return match;
+  if (!match)
+    return RELAY_AUTH_CACHE_MISS;
+  return known->generation == self->generation ? RELAY_AUTH_CACHE_HIT : RELAY_AUTH_CACHE_UNCONFIRMED;
 }
 
 void
@@ -119,14 +135,50 @@ relay_auth_cache_remember (RelayAuthCache *self,
                            guint32         device_id,
                            const char     *password)
 {
-  guint8 *value = g_malloc (crypto_generichash_BYTES);
+  Remembered *value = g_new (Remembered, 1);
   char *name = g_malloc (RELAY_DEVICE_KEY_SIZE);
 
   if (g_hash_table_size (self->digests) >= self->capacity)
     g_hash_table_remove_all (self->digests);
-  digest (self, password, value);
+  digest (self, password, value->digest);
+  value->generation = self->generation;
   relay_device_key (name, uuid, device_id);
   g_hash_table_insert (self->digests, name, value);
+}
+
+/* After a change from outside: every password remembered so far needs
+ * its device confirmed before it counts again. */
+void
+relay_auth_cache_unconfirm_all (RelayAuthCache *self)
+{
+  self->generation++;
+}
+
+/* The device still exists: its password, if remembered, counts again. */
+void
+relay_auth_cache_confirm (RelayAuthCache *self,
+                          const char     *uuid,
+                          guint32         device_id)
+{
+  char name[RELAY_DEVICE_KEY_SIZE];
+  Remembered *known;
+
+  relay_device_key (name, uuid, device_id);
+  known = g_hash_table_lookup (self->digests, name);
+  if (known != NULL)
+    known->generation = self->generation;
+}
+
+/* The device is gone: its password is forgotten. */
+void
+relay_auth_cache_forget (RelayAuthCache *self,
+                         const char     *uuid,
+                         guint32         device_id)
+{
+  char name[RELAY_DEVICE_KEY_SIZE];
+
+  relay_device_key (name, uuid, device_id);
+  g_hash_table_remove (self->digests, name);
 }
 
 /* What a device that does not exist is checked against; no password

@@ -25,6 +25,7 @@
 #include "relay-config.h"
 
 #define MAX_TOKEN_FILE_BYTES 4096
+#define MIN_TOKEN_BYTES      16
 
 static const struct
 {
@@ -41,6 +42,7 @@ static const struct
   [RELAY_RATE_ACCOUNT_KEY_UPLOADS] = { "account-key-uploads", { 1.0, 10.0 } },
   [RELAY_RATE_ACCOUNT_PASSWORD_CHECKS] = { "account-password-checks", { 0.1, 10.0 } },
   [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
+  [RELAY_RATE_PAIR_ONE_TIME_PREKEYS] = { "pair-one-time-prekeys", { 0.002, 3.0 } },
   [RELAY_RATE_PAIR_SENDS] = { "pair-sends", { 2.0, 100.0 } },
 };
 
@@ -280,6 +282,22 @@ relay_config_set_registration (RelayConfig  *config,
   return FALSE;
 }
 
+/* A token kept in relay.conf is the relay's lasting gate, which anyone
+ * may try to guess over the network: a short one is refused.  (Tokens on
+ * the command line or in the environment are left as they were, for a
+ * relay started by hand.) */
+static gboolean
+token_long_enough (RelayConfig  *config,
+                   GError      **error)
+{
+  if (config->registration != RELAY_REGISTRATION_TOKEN ||
+      strlen (config->registration_token) >= MIN_TOKEN_BYTES)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "a registration token must be at least %d bytes long", MIN_TOKEN_BYTES);
+  return FALSE;
+}
+
 /* The keys of relay.conf. */
 
 typedef enum
@@ -339,6 +357,7 @@ static const KeyDef key_defs[] = {
   RATE (RELAY_RATE_ACCOUNT_KEY_UPLOADS),
   RATE (RELAY_RATE_ACCOUNT_PASSWORD_CHECKS),
   RATE (RELAY_RATE_TARGET_ONE_TIME_PREKEYS),
+  RATE (RELAY_RATE_PAIR_ONE_TIME_PREKEYS),
   RATE (RELAY_RATE_PAIR_SENDS),
   { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
   { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },
@@ -441,7 +460,8 @@ read_value (RelayConfig   *config,
     case KEY_RATE:
       return read_rate (config, def, value, error);
     case KEY_REGISTRATION:
-      if (relay_config_set_registration (config, value, &local_error))
+      if (relay_config_set_registration (config, value, &local_error) &&
+          token_long_enough (config, &local_error))
         return TRUE;
       break;
     case KEY_METRICS_LISTEN:

@@ -130,6 +130,9 @@ relay_metrics_render (const RelayMetrics     *metrics,
   counter (out, "sotto_relay_password_checks_total",
            "Argon2id password checks run, those of unknown devices against a decoy included.",
            "counter", (gint64) metrics->password_checks);
+  counter (out, "sotto_relay_password_hashes_total",
+           "Argon2id hashes run, for password checks and registrations.",
+           "counter", (gint64) metrics->password_hashes);
   g_string_append (out,
                    "# HELP sotto_relay_open_connections Open client connections.\n"
                    "# TYPE sotto_relay_open_connections gauge\n");

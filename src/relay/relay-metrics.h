@@ -25,6 +25,7 @@ typedef struct
   guint64 request_errors_5xx;
   guint64 rate_limited;
   guint64 password_checks;
+  guint64 password_hashes;
   gint64  http_connections;
   gint64  websocket_connections;
   gint64  start_time;   /* wall clock, in microseconds */

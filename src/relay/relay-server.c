@@ -26,6 +26,7 @@
 #include "relay-auth.h"
 #include "relay-guard.h"
 #include "relay-invite.h"
+#include "relay-log-throttle.h"
 #include "relay-metrics.h"
 #include "relay-notify.h"
 #include "relay-ratelimit.h"
@@ -41,9 +42,6 @@
 #define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
 #define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
-/* The same line from libwebsockets again within this time is counted
- * rather than logged: a client can make it log at will. */
-#define LWS_LOG_REPEAT_US          (60 * G_USEC_PER_SEC)
 /* Room for the response headers in front of every response body. */
 #define RESPONSE_HEADER_ROOM       512
 #define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
@@ -475,7 +473,10 @@ wakeup_cb (uv_async_t *handle)
       next = link->next;
       self->pending_tasks--;
       if (task->hashing)
-        self->hash_queued--;
+        {
+          self->hash_queued--;
+          self->metrics.password_hashes++;
+        }
       task->complete (task);
       task_free (task);
     }
@@ -783,11 +784,24 @@ device_still_there_cb (RelayTask *task)
     conn_close (task->conn, CLOSE_UNAUTHORIZED, "unauthorized");
 }
 
+/* Looks up the device `credentials` name, for `task`. */
+static void
+task_submit_get_device (RelayTask        *task,
+                        RelayCredentials *credentials)
+{
+  RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
+
+  op->uuid = g_strdup (credentials->uuid);
+  op->device_id = credentials->device_id;
+  task_submit_op (task, op);
+}
+
 /* Passwords checked before another process changed the database (an
  * administrator deleting or banning an account) may belong to devices
- * that are gone: they must be checked against the database again, and
- * a WebSocket whose device is gone is closed, so that a banned account
- * can neither send nor stay connected. */
+ * that are gone: their devices must be looked up again before they
+ * count (which costs no hash), and a WebSocket whose device is gone is
+ * closed, so that a banned account can neither send nor stay
+ * connected. */
 static void
 forget_outside_changes (RelayServer *self)
 {
@@ -798,18 +812,69 @@ forget_outside_changes (RelayServer *self)
   if (changes == self->outside_changes_seen)
     return;
   self->outside_changes_seen = changes;
-  relay_auth_cache_free (self->auth_cache);
-  self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
+  relay_auth_cache_unconfirm_all (self->auth_cache);
   g_hash_table_iter_init (&iter, self->devices);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
     {
-      RelayTask *task = task_new (self, device_still_there_cb, NULL, conn);
-      RelayOp *op = relay_op_new (RELAY_OP_GET_DEVICE);
-
-      op->uuid = g_strdup (conn->credentials->uuid);
-      op->device_id = conn->credentials->device_id;
-      task_submit_op (task, op);
+      task_submit_get_device (task_new (self, device_still_there_cb, NULL, conn), conn->credentials);
     }
+}
+
+/* The slow check, against the stored hash. */
+static void
+check_password (RelayServer      *self,
+                RelayRequest     *request,
+                RelayConn        *conn,
+                RelayCredentials *credentials,
+                const char       *address)
+{
+  g_autofree char *account_address = NULL;
+
+  /* Every slow check costs a hash, so they are rationed per address,
+   * and per account and address.  The second is not per account alone:
+   * then anyone who knows an account's UUID could use up its ration and
+   * lock its owner out; addresses that rotate are bounded by the hash
+   * queue (task_submit_hash).  Unknown accounts are rationed alike, and
+   * checked against a decoy, so that nothing tells them from known
+   * ones. */
+  account_address = g_strconcat (credentials->uuid, " ", address, NULL);
+  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
+      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, account_address))
+    {
+      if (request != NULL)
+        request_auth_finished (request, AUTH_RATE_LIMITED);
+      else
+        conn_auth_finished (conn, AUTH_RATE_LIMITED);
+      return;
+    }
+  task_submit_get_device (task_new (self, auth_device_cb, request, conn), credentials);
+}
+
+/* A remembered password whose device was looked up again after a change
+ * from outside: it counts if the device is still there, and is checked
+ * like any other if not. */
+static void
+auth_confirmed_cb (RelayTask *task)
+{
+  RelayServer *self = task->server;
+  RelayCredentials *credentials = task_credentials (task);
+
+  if (task->op->status == RELAY_STORAGE_OK)
+    {
+      relay_auth_cache_confirm (self->auth_cache, credentials->uuid, credentials->device_id);
+      auth_finished (task, AUTH_OK);
+      return;
+    }
+  if (task->op->status != RELAY_STORAGE_NOT_FOUND)
+    {
+      auth_finished (task, AUTH_BUSY);
+      return;
+    }
+  relay_auth_cache_forget (self->auth_cache, credentials->uuid, credentials->device_id);
+  if (task->request != NULL && request_attached (task->request))
+    check_password (self, task->request, NULL, credentials, task->request->address);
+  else if (task->conn != NULL && task->conn->wsi != NULL && !task->conn->closing)
+    check_password (self, NULL, task->conn, credentials, task->conn->address);
 }
 
 /* Starts checking credentials; the outcome goes to request_auth_finished
@@ -821,38 +886,26 @@ authenticate (RelayServer      *self,
               RelayCredentials *credentials,
               const char       *address)
 {
-  RelayTask *task;
-  RelayOp *op;
-
   forget_outside_changes (self);
-  if (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
-                              credentials->password))
+  switch (relay_auth_cache_check (self->auth_cache, credentials->uuid, credentials->device_id,
+                                  credentials->password))
     {
+    case RELAY_AUTH_CACHE_HIT:
       if (request != NULL)
         request_auth_finished (request, AUTH_OK);
       else
         conn_auth_finished (conn, AUTH_OK);
       return;
-    }
-  /* Every slow check costs a hash, so they are rationed per address,
-   * and per account for addresses that rotate.  Unknown accounts are
-   * rationed alike, and checked against a decoy, so that nothing tells
-   * them from known ones. */
-  if (!take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, address) ||
-      !take_rate (self, RELAY_RATE_ACCOUNT_PASSWORD_CHECKS, credentials->uuid))
-    {
-      if (request != NULL)
-        request_auth_finished (request, AUTH_RATE_LIMITED);
-      else
-        conn_auth_finished (conn, AUTH_RATE_LIMITED);
+    case RELAY_AUTH_CACHE_UNCONFIRMED:
+      task_submit_get_device (task_new (self, auth_confirmed_cb, request, conn), credentials);
+      return;
+    case RELAY_AUTH_CACHE_MISS:
+    default:
+      check_password (self, request, conn, credentials, address);
       return;
     }
-  task = task_new (self, auth_device_cb, request, conn);
-  op = relay_op_new (RELAY_OP_GET_DEVICE);
-  op->uuid = g_strdup (credentials->uuid);
-  op->device_id = credentials->device_id;
-  task_submit_op (task, op);
 }
+
 
 static void
 request_auth_finished (RelayRequest *request,
@@ -1037,13 +1090,53 @@ registration_allowed (RelayConfig          *config,
     }
 }
 
+/* Hashes the password of a registration the policy allows; the parsed
+ * request rides along in an op until the hash is ready. */
+static void
+register_hash (RelayRequest         *request,
+               RelayRegisterRequest *reg,
+               GBytes               *invite_hash)
+{
+  RelayTask *task = task_new (request->server, register_hashed_cb, request, NULL);
+
+  task->op = relay_op_new (RELAY_OP_REGISTER);
+  task->op->invite_hash = invite_hash;
+  task->password = g_strdup (reg->password);
+  task->op->reg = reg;
+  if (!task_submit_hash (task, TRUE))
+    {
+      task_discard (task);
+      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+    }
+}
+
+static void
+register_invite_found_cb (RelayTask *task)
+{
+  RelayRequest *request = task->request;
+
+  if (!request_attached (request))
+    return;
+  switch (task->op->status)
+    {
+    case RELAY_STORAGE_OK:
+      register_hash (request, g_steal_pointer (&task->op->reg), g_steal_pointer (&task->op->invite_hash));
+      break;
+    case RELAY_STORAGE_INVITE_INVALID:
+      respond_registration_closed (request);
+      break;
+    default:
+      respond_storage_failure (request);
+      break;
+    }
+}
+
 static void
 handle_register (RelayRequest *request)
 {
   RelayServer *self = request->server;
   g_autoptr(RelayRegisterRequest) reg = NULL;
   g_autoptr(GError) error = NULL;
-  RelayTask *task;
 
   if (!request_take_rate (request, RELAY_RATE_ADDRESS_REGISTRATIONS, request->address))
     return;
@@ -1059,18 +1152,20 @@ handle_register (RelayRequest *request)
       return;
     }
 
-  /* The parsed request rides along in an op until the hash is ready. */
-  task = task_new (self, register_hashed_cb, request, NULL);
-  task->op = relay_op_new (RELAY_OP_REGISTER);
+  /* An invite is looked up before the password is hashed, so that
+   * made-up invites cost a read rather than an Argon2id run; it is used
+   * up only when the account is stored. */
   if (self->config->registration == RELAY_REGISTRATION_INVITE)
-    task->op->invite_hash = relay_invite_hash (reg->registration_token);
-  task->password = g_strdup (reg->password);
-  task->op->reg = g_steal_pointer (&reg);
-  if (!task_submit_hash (task, TRUE))
     {
-      task_discard (task);
-      respond_error (request, 503, "unavailable", "The relay is busy; try again later");
+      RelayTask *task = task_new (self, register_invite_found_cb, request, NULL);
+      RelayOp *op = relay_op_new (RELAY_OP_FIND_INVITE);
+
+      op->invite_hash = relay_invite_hash (reg->registration_token);
+      op->reg = g_steal_pointer (&reg);
+      task_submit_op (task, op);
+      return;
     }
+  register_hash (request, g_steal_pointer (&reg), NULL);
 }
 
 /* Endpoint: GET /v1/accounts/me */
@@ -1314,6 +1409,7 @@ static void
 handle_bundles (RelayRequest *request)
 {
   const char *uuid = request->segments[3];
+  char pair[2 * RELAY_UUID_LENGTH + 2];
   guint64 device_id = 0;
   RelayTask *task;
   RelayOp *op;
@@ -1337,8 +1433,13 @@ handle_bundles (RelayRequest *request)
   op->device_id = (guint32) device_id;
   /* One-time prekeys are rationed per target too, or any account could
    * drain anyone's; past the limit a fetch still gets a bundle, with the
-   * last-resort keys, so that sessions can start. */
-  op->spare_one_time = !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
+   * last-resort keys, so that sessions can start.  Each requester first
+   * takes from its own ration for the target, so that one account that
+   * fetches again and again spends only that, and cannot keep the target
+   * on its last-resort keys for everyone else. */
+  g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, uuid);
+  op->spare_one_time = !take_rate (request->server, RELAY_RATE_PAIR_ONE_TIME_PREKEYS, pair) ||
+                       !take_rate (request->server, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, uuid);
   task_submit_op (task, op);
 }
 
@@ -2837,24 +2938,10 @@ static void
 lws_log_cb (int         level,
             const char *line)
 {
-  static char *last_line;
-  static gint64 last_time;
-  static guint64 repeats;
-  g_autofree char *copy = g_strchomp (g_strdup (line));
-  gint64 now = g_get_monotonic_time ();
+  static RelayLogThrottle throttle;
+  g_autofree char *copy = g_strconcat ("libwebsockets: ", line, NULL);
 
-  if (g_strcmp0 (copy, last_line) == 0 && now - last_time < LWS_LOG_REPEAT_US)
-    {
-      repeats++;
-      return;
-    }
-  if (repeats > 0)
-    g_message ("libwebsockets: the line before came %" G_GUINT64_FORMAT " more times", repeats);
-  repeats = 0;
-  last_time = now;
-  g_message ("libwebsockets: %s", copy);
-  g_free (last_line);
-  last_line = g_steal_pointer (&copy);
+  relay_log_throttle_message (&throttle, G_LOG_LEVEL_MESSAGE, g_strchomp (copy));
 }
 
 static void

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "relay-guid.h"
+#include "relay-log-throttle.h"
 #include "relay-storage.h"
 
 /* A batch is bounded so that a flood of ops cannot delay the first
@@ -174,6 +175,7 @@ typedef enum
   STMT_CLEAR_ONE_TIME,
   STMT_DATA_VERSION,
   STMT_TAKE_INVITE,
+  STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
   N_STMTS,
 } StmtId;
@@ -216,6 +218,7 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_CLEAR_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2",
   [STMT_DATA_VERSION] = "PRAGMA data_version",
   [STMT_TAKE_INVITE] = "DELETE FROM invites WHERE hash = ?1",
+  [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = ?1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
 };
 
@@ -252,6 +255,10 @@ typedef struct
   gint64            next_id;
   gint64            tag;
   RelayGuidCipher  *guids;
+
+  /* A full disk fails every write until space is freed: its warning is
+   * logged once a minute, not once a transaction. */
+  RelayLogThrottle  warnings;
 } SqliteStorage;
 
 /* Statement helpers.  A statement that has returned a row and was not
@@ -331,6 +338,22 @@ step_done (sqlite3_stmt *s)
   return sqlite3_step (s) == SQLITE_DONE;
 }
 
+static void warn (SqliteStorage *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+warn (SqliteStorage *self,
+      const char    *format,
+      ...)
+{
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  line = g_strdup_vprintf (format, args);
+  va_end (args);
+  relay_log_throttle_message (&self->warnings, G_LOG_LEVEL_WARNING, line);
+}
+
 static gboolean
 exec_sql (SqliteStorage *self,
           const char    *sql)
@@ -339,7 +362,7 @@ exec_sql (SqliteStorage *self,
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
     {
-      g_warning ("SQLite: %s", message != NULL ? message : "unknown error");
+      warn (self, "SQLite: %s", message != NULL ? message : "unknown error");
       sqlite3_free (message);
       return FALSE;
     }
@@ -659,7 +682,7 @@ static void
 recount_queues (SqliteStorage *self)
 {
   if (!count_queues (self))
-    g_warning ("SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
+    warn (self, "SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
 }
 
 typedef struct
@@ -776,6 +799,22 @@ op_lookup_username (SqliteStorage *self,
   if (rc != SQLITE_ROW)
     return RELAY_STORAGE_FAILED;
   op->uuid = column_text (s, 0);
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_find_invite (SqliteStorage *self,
+                RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_FIND_INVITE);
+  int rc;
+
+  bind_bytes (s, 1, op->invite_hash);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_INVITE_INVALID;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
   return RELAY_STORAGE_OK;
 }
 
@@ -1155,6 +1194,8 @@ run_op (SqliteStorage *self,
       return op_expire (self, op);
     case RELAY_OP_CHECK_WRITABLE:
       return op_check_writable (self, op);
+    case RELAY_OP_FIND_INVITE:
+      return op_find_invite (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -1192,6 +1233,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_ACK:
     case RELAY_OP_EXPIRE:
     case RELAY_OP_CHECK_WRITABLE:
+    case RELAY_OP_FIND_INVITE:
     default:
       return FALSE;
     }
@@ -1241,7 +1283,7 @@ begin (SqliteStorage *self)
 {
   if (control (self, STMT_BEGIN))
     return TRUE;
-  g_warning ("SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
   return FALSE;
 }
 
@@ -1272,7 +1314,7 @@ run_batch (SqliteStorage *self,
       ops[i]->status = run_op_atomically (self, ops[i]);
       if (!sqlite3_get_autocommit (self->db))
         continue;
-      g_warning ("SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+      warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
       fail_ops (ops, first, i + 1);
       forget_uncommitted (self);
       first = i + 1;
@@ -1286,7 +1328,7 @@ run_batch (SqliteStorage *self,
   reset_used_stmts (self);
   if (first < n_ops && !control (self, STMT_COMMIT))
     {
-      g_warning ("SQLite: commit failed: %s", sqlite3_errmsg (self->db));
+      warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
       if (!sqlite3_get_autocommit (self->db))
         exec_sql (self, "ROLLBACK");
       fail_ops (ops, first, n_ops);
@@ -1389,6 +1431,7 @@ free_storage (SqliteStorage *self)
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
   relay_guid_cipher_free (self->guids);
+  relay_log_throttle_clear (&self->warnings);
   g_free (self);
 }
 

@@ -41,6 +41,8 @@ typedef enum
   RELAY_OP_ACK,             /* in: acks; out: removed */
   RELAY_OP_EXPIRE,          /* in: min_timestamp; out: removed */
   RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
+  RELAY_OP_FIND_INVITE,     /* in: invite_hash; OK if that invite exists (unused, not
+                             * revoked), else INVITE_INVALID; changes nothing */
 } RelayOpKind;
 
 typedef enum

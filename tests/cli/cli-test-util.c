@@ -38,6 +38,7 @@ static const char relaxed_conf[] =
   "account-key-uploads=100000/100000\n"
   "account-password-checks=100000/100000\n"
   "target-one-time-prekeys=100000/100000\n"
+  "pair-one-time-prekeys=100000/100000\n"
   "pair-sends=100000/100000\n";
 
 /* A relay or a CLI must not outlive a test that aborts. */

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -45,6 +46,20 @@ test_raw_connect (TestRelay *relay)
 {
   int fd = raw_socket ();
 
+  g_assert_cmpint (raw_connect_socket (fd, relay), ==, 0);
+  return fd;
+}
+
+int
+test_raw_connect_from (TestRelay  *relay,
+                       const char *source)
+{
+  struct sockaddr_in local = { 0 };
+  int fd = raw_socket ();
+
+  local.sin_family = AF_INET;
+  g_assert_cmpint (inet_pton (AF_INET, source, &local.sin_addr), ==, 1);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &local, sizeof local), ==, 0);
   g_assert_cmpint (raw_connect_socket (fd, relay), ==, 0);
   return fd;
 }
@@ -140,6 +155,23 @@ test_raw_read_to_end (int    fd,
   while ((result = test_raw_read (fd, buffer, deadline)) == TEST_READ_DATA)
     g_string_truncate (buffer, 0);
   return result == TEST_READ_END;
+}
+
+guint
+test_raw_exchange (int         fd,
+                   const char *request,
+                   gboolean   *closed)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  g_autoptr(GString) reply = g_string_new (NULL);
+
+  test_raw_write_string (fd, request);
+  while (strstr (reply->str, "\r\n") == NULL)
+    g_assert_cmpint (test_raw_read (fd, reply, deadline), ==, TEST_READ_DATA);
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 "));
+  if (closed != NULL)
+    *closed = test_raw_read_to_end (fd, deadline);
+  return (guint) g_ascii_strtoull (reply->str + strlen ("HTTP/1.1 "), NULL, 10);
 }
 
 char *

@@ -22,6 +22,9 @@ typedef enum
 
 int            test_raw_connect          (TestRelay   *relay);
 /* The same, or -1 if the relay is not there. */
+/* The same from `source`, a local address such as 127.0.0.2. */
+int            test_raw_connect_from     (TestRelay   *relay,
+                                          const char  *source);
 int            test_raw_try_connect      (TestRelay   *relay);
 /* Connects but leaves the socket's receive buffer as small as the
  * kernel allows, for clients that do not read. */
@@ -39,6 +42,11 @@ TestReadResult test_raw_read             (int          fd,
  * `deadline` passes; returns whether it closed. */
 gboolean       test_raw_read_to_end      (int          fd,
                                           gint64       deadline);
+/* Writes `request` and returns the status of the answer; with `closed`,
+ * reads to the end and tells whether the relay closed the connection. */
+guint          test_raw_exchange         (int          fd,
+                                          const char  *request,
+                                          gboolean    *closed);
 char          *test_raw_upgrade_request  (const char  *auth);
 /* Upgrades a fresh connection with `auth` and returns it once the relay
  * has answered 101; what follows the answer goes to `rest`. */

@@ -29,6 +29,7 @@ const char *test_relay_relaxed_conf =
   "account-key-uploads=100000/100000\n"
   "account-password-checks=100000/100000\n"
   "target-one-time-prekeys=100000/100000\n"
+  "pair-one-time-prekeys=100000/100000\n"
   "pair-sends=100000/100000\n";
 
 /* The relay under test: the one built here unless SOTTO_RELAY names
@@ -554,6 +555,16 @@ test_relay_run (const char * const  *args,
   /* Exited, so not killed by a crash or a sanitizer. */
   g_assert_true (g_subprocess_get_if_exited (process));
   return g_subprocess_get_exit_status (process);
+}
+
+guint
+test_whoami_status (SoupSession *session,
+                    TestRelay   *relay,
+                    const char  *auth)
+{
+  g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/accounts/me", auth, NULL);
+
+  return response->status;
 }
 
 gint64

@@ -143,6 +143,10 @@ gint64       test_relay_query_int      (const char   *data_dir,
                                         const char   *sql);
 char        *test_relay_metrics_text   (SoupSession  *session,
                                         TestRelay    *relay);
+/* The status of GET /v1/accounts/me with `auth`. */
+guint        test_whoami_status        (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        const char   *auth);
 /* The value of one sample in the relay's /metrics. */
 gint64       test_relay_metric         (SoupSession  *session,
                                         TestRelay    *relay,

@@ -135,6 +135,38 @@ contains_bytes (const char *data,
   return FALSE;
 }
 
+static gint64
+password_hashes (Fixture *fixture)
+{
+  return test_relay_metric (fixture->session, fixture->relay, "sotto_relay_password_hashes_total");
+}
+
+/* A registration with an invite that does not exist is refused before
+ * its password is hashed: a flood of made-up invites costs the relay a
+ * lookup each, not an Argon2id run. */
+static void
+test_invite_checked_first (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autofree char *invite = invite_create (fixture);
+  gint64 hashes = password_hashes (fixture);
+
+  g_assert_cmpint (admin (fixture, NULL, "invite", "revoke", invite, NULL), ==, 0);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *username = g_strdup_printf ("mallory%u", i);
+
+      g_assert_cmpuint (register_with (fixture, username, invite), ==, 403);
+    }
+  g_assert_cmpint (password_hashes (fixture), ==, hashes);
+
+  /* A real one still costs its hash, once. */
+  g_clear_pointer (&invite, g_free);
+  invite = invite_create (fixture);
+  g_assert_cmpuint (register_with (fixture, "alice", invite), ==, 200);
+  g_assert_cmpint (password_hashes (fixture), ==, hashes + 1);
+}
+
 /* An invite registers one account, once; an unknown, used or revoked
  * one registers none; a registration that fails leaves its invite
  * usable. */
@@ -308,6 +340,46 @@ test_accounts (Fixture       *fixture,
 }
 
 static guint
+whoami_status (Fixture     *fixture,
+               TestAccount *account)
+{
+  return test_whoami_status (fixture->session, fixture->relay, account->auth);
+}
+
+static gint64
+password_checks (Fixture *fixture)
+{
+  return test_relay_metric (fixture->session, fixture->relay, "sotto_relay_password_checks_total");
+}
+
+/* An administrator's change makes the relay forget only the passwords it
+ * touched: after Carol is banned, Alice and Bob, whose passwords it
+ * remembers, get in without another password check (an Argon2id hash
+ * each, which a busy relay would have to find time for all at once). */
+static void
+test_changes_keep_cache (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  gint64 checks;
+
+  g_assert_cmpuint (whoami_status (fixture, alice), ==, 200);
+  g_assert_cmpuint (whoami_status (fixture, carol), ==, 200);
+  g_assert_cmpint (admin (fixture, NULL, "accounts", "ban", "carol", NULL), ==, 0);
+  wait_refused (fixture, carol->auth);
+  checks = password_checks (fixture);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_cmpuint (whoami_status (fixture, alice), ==, 200);
+      g_assert_cmpuint (whoami_status (fixture, bob), ==, 200);
+    }
+  g_assert_cmpint (password_checks (fixture), ==, checks);
+  g_assert_cmpuint (whoami_status (fixture, carol), ==, 401);
+}
+
+static guint
 mode_of (const char *path)
 {
   GStatBuf info;
@@ -373,7 +445,11 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/relay/admin/invites", Fixture, "invite", fixture_setup, test_invites, fixture_teardown);
+  g_test_add ("/relay/admin/invite-checked-first", Fixture, "invite", fixture_setup,
+              test_invite_checked_first, fixture_teardown);
   g_test_add ("/relay/admin/accounts", Fixture, NULL, fixture_setup, test_accounts, fixture_teardown);
+  g_test_add ("/relay/admin/changes-keep-cache", Fixture, NULL, fixture_setup, test_changes_keep_cache,
+              fixture_teardown);
   g_test_add ("/relay/admin/backup-and-check", Fixture, NULL, fixture_setup, test_backup_and_check,
               fixture_teardown);
   g_test_add_func ("/relay/admin/no-database", test_no_database);

@@ -885,6 +885,66 @@ assert_usernames (Full       *full,
     }
 }
 
+static guint
+count_lines_with (const char *text,
+                  const char *part)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], part) != NULL;
+  return n;
+}
+
+/* A full disk is logged once per interval, however many writes meet it:
+ * a line for each failed transaction filled the log as fast as clients
+ * retried. */
+static void
+test_disk_full_logged_once (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *conf = g_strdup_printf ("%s[limits]\nmax-database-bytes=%u\n",
+                                           test_relay_relaxed_conf, FULL_DATABASE_BYTES);
+  g_autofree char *debug = g_strdup (g_getenv ("G_DEBUG"));
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *log = NULL;
+  TestRelay *relay;
+  guint refused = 0;
+
+  /* As in the test above, the relay's warnings must not abort it. */
+  g_setenv ("G_DEBUG", "gc-friendly", TRUE);
+  relay = test_relay_start (dir, conf, NULL);
+  if (debug != NULL)
+    g_setenv ("G_DEBUG", debug, TRUE);
+  else
+    g_unsetenv ("G_DEBUG");
+  alice = test_account_register (session, relay, "alice", 0);
+  bob = test_account_register (session, relay, "bob", 0);
+  path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+  for (guint i = 0; i < 100 && refused < 20; i++)
+    {
+      g_autofree char *content = test_random_base64 (FULL_LARGE_BYTES, -1);
+      g_autofree char *body = test_send_body (1, bob->registration_id, content);
+      g_autoptr(TestResponse) response = test_request (session, relay, "PUT", path, alice->auth, body);
+
+      if (response->status == 503)
+        refused++;
+      else
+        g_assert_cmpuint (response->status, ==, 200);
+    }
+  g_assert_cmpuint (refused, ==, 20);
+  log = test_relay_read_log (relay);
+  g_test_message ("%u lines name SQLite", count_lines_with (log, "SQLite"));
+  g_assert_cmpuint (count_lines_with (log, "SQLite"), ==, 1);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_free (relay);
+  test_relay_remove_data_dir (dir);
+}
+
 static void
 test_disk_fills_mid_batch (void)
 {
@@ -978,5 +1038,6 @@ main (int   argc,
   g_test_add_func ("/relay/crash/sigkill-during-sends-under-abuse", test_crash_under_abuse);
   g_test_add_func ("/relay/crash/sigkill-during-everything", test_mixed_crash);
   g_test_add_func ("/relay/crash/disk-fills-mid-batch", test_disk_fills_mid_batch);
+  g_test_add_func ("/relay/crash/disk-full-logged-once", test_disk_full_logged_once);
   return g_test_run ();
 }

@@ -14,7 +14,9 @@
 
 #include <string.h>
 
-#include "relay-test-util.h"
+#include <unistd.h>
+
+#include "relay-test-raw.h"
 
 typedef TestFixture Fixture;
 
@@ -79,16 +81,20 @@ test_queue_flood (Fixture       *fixture,
   g_autoptr(TestSocket) socket = NULL;
   guint delivered = 0;
 
-  for (guint i = 0; i < 4; i++)
+  /* A share is 8 envelopes, one of them the light allowance; beyond
+   * their allowances the flooders share 20, half the queue. */
+  static const guint accepted[] = { 8, 8, 7, 1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
     {
       g_autofree char *name = g_strdup_printf ("flooder%u", i);
       TestAccount *flooder = test_account_register (fixture->session, fixture->relay, name, 0);
 
       g_ptr_array_add (flooders, flooder);
-      g_assert_cmpuint (send_until_refused (fixture, flooder, bob, 64, 100, "queue-full"), ==, 8);
+      g_assert_cmpuint (send_until_refused (fixture, flooder, bob, 64, 100, "queue-full"), ==, accepted[i]);
     }
-  /* Carol did not flood: Bob's queue still takes her messages. */
-  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 3, "queue-full"), ==, 3);
+  /* Carol did not flood: Bob's queue still takes her message. */
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 3, "queue-full"), ==, 1);
 
   /* What Bob acknowledges frees its senders' shares. */
   socket = test_socket_connect (fixture->session, fixture->relay, bob->auth);
@@ -104,7 +110,7 @@ test_queue_flood (Fixture       *fixture,
       test_socket_ack (socket, json_object_get_string_member (object, "guid"));
       delivered++;
     }
-  g_assert_cmpuint (delivered, ==, 35);
+  g_assert_cmpuint (delivered, ==, 25);
   while (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_queued") > 0)
     g_main_context_iteration (NULL, FALSE);
   g_assert_cmpuint (send_until_refused (fixture, g_ptr_array_index (flooders, 0), bob, 64, 100,
@@ -121,6 +127,30 @@ test_queue_flood (Fixture       *fixture,
                                         "queue-full"), ==, 8);
 }
 
+/* Ten fresh accounts that each fill their share once filled the whole
+ * queue.  What senders hold beyond a tenth of their share now comes out
+ * of half the queue: the flooders fill that half and their small
+ * allowances, and a sender that did not flood still gets through. */
+static void
+test_queue_sybils (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  guint flooded = 0;
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sybil%u", i);
+      g_autoptr(TestAccount) sybil = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      flooded += send_until_refused (fixture, sybil, bob, 64, 100, "queue-full");
+    }
+  /* Each of the ten keeps its allowance of 4; beyond them, 50 in all. */
+  g_assert_cmpuint (flooded, ==, 10 * 4 + 50);
+  g_assert_cmpuint (send_until_refused (fixture, carol, bob, 64, 10, "queue-full"), ==, 4);
+}
+
 /* The same in bytes: large envelopes stop at the byte bounds long
  * before the envelope counts. */
 static void
@@ -134,8 +164,10 @@ test_queue_bytes (Fixture       *fixture,
 
   /* 60 000 bytes per sender: five of 10 240 bytes. */
   g_assert_cmpuint (send_until_refused (fixture, mallory, bob, 10240, 20, "queue-full"), ==, 5);
-  /* 100 000 bytes in all: four more. */
-  g_assert_cmpuint (send_until_refused (fixture, trudy, bob, 10240, 20, "queue-full"), ==, 4);
+  /* Beyond their light allowances of 6 000 bytes, senders share one
+   * share, 60 000 bytes, as it is more than half the queue: Mallory
+   * holds 45 200 of them, which leaves Trudy two. */
+  g_assert_cmpuint (send_until_refused (fixture, trudy, bob, 10240, 20, "queue-full"), ==, 2);
   /* What is left still takes a small message. */
   g_assert_cmpuint (send_until_refused (fixture, carol, bob, 100, 1, "queue-full"), ==, 1);
 }
@@ -161,10 +193,7 @@ static guint
 whoami_status (Fixture    *fixture,
                const char *auth)
 {
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "GET",
-                                                   "/v1/accounts/me", auth, NULL);
-
-  return response->status;
+  return test_whoami_status (fixture->session, fixture->relay, auth);
 }
 
 static gint64
@@ -200,9 +229,9 @@ test_unknown_device_decoy (Fixture       *fixture,
   g_assert_cmpint (password_checks (fixture), ==, before + 3);
 }
 
-/* Wrong passwords from addresses that rotate (here, the per-address
- * limit is off) are bounded per account, and an unknown account is
- * bounded the same way, so the limit tells nothing either. */
+/* Wrong passwords for one account are bounded per account and address
+ * even where the per-address limit is off (here), and an unknown
+ * account is bounded the same way, so the limit tells nothing either. */
 static void
 test_password_checks_per_account (Fixture       *fixture,
                                   gconstpointer  data)
@@ -231,6 +260,33 @@ test_password_checks_per_account (Fixture       *fixture,
   g_assert_cmpuint (whoami_status (fixture, bob->auth), ==, 200);
 }
 
+/* The ration is per account and address: wrong passwords for Alice's
+ * account from another address, which used up the account's ration and
+ * locked her out, leave her own address its ration.  The relay has just
+ * restarted, so it does not remember her password and her login costs a
+ * check. */
+static void
+test_password_lockout (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *request = g_strdup_printf ("GET /v1/accounts/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Authorization: %s\r\n\r\n", wrong);
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start (fixture->dir, NULL, NULL);
+  for (guint i = 0; i < 6; i++)
+    {
+      int fd = test_raw_connect_from (fixture->relay, "127.0.0.2");
+
+      g_assert_cmpuint (test_raw_exchange (fd, request, NULL), ==, i < 5 ? 401 : 429);
+      close (fd);
+    }
+  g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 200);
+}
+
 /* Registrations keep places in the hashing queue that password checks
  * cannot take: a flood of wrong passwords that fills the queue gets 503
  * while new accounts still register. */
@@ -239,13 +295,29 @@ test_password_checks_per_account (Fixture       *fixture,
 
 typedef struct
 {
-  Fixture  *fixture;
-  guint     pending;
-  guint     busy;
-  guint     registered;
-  guint     registrations_refused;
-  gboolean  registering;
+  Fixture     *fixture;
+  guint        pending;
+  guint        busy;
+  guint        registered;
+  guint        registrations_refused;
+  gboolean     registering;
+  TestAccount *known;         /* logs in while the queue is full, if set */
+  guint        known_status;
 } Flood;
+
+/* Ends one of the flood's requests and returns its answer's status. */
+static guint
+flood_request_finish (Flood        *flood,
+                      GObject      *source,
+                      GAsyncResult *result)
+{
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  g_assert_nonnull (body);
+  flood->pending--;
+  return soup_message_get_status (message);
+}
 
 static void
 registration_done_cb (GObject      *source,
@@ -253,15 +325,11 @@ registration_done_cb (GObject      *source,
                       gpointer      user_data)
 {
   Flood *flood = user_data;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
 
-  g_assert_nonnull (body);
-  if (soup_message_get_status (message) == 200)
+  if (flood_request_finish (flood, source, result) == 200)
     flood->registered++;
   else
     flood->registrations_refused++;
-  flood->pending--;
 }
 
 static void
@@ -292,29 +360,38 @@ start_registrations (Flood *flood)
 }
 
 static void
+known_login_done_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Flood *flood = user_data;
+
+  flood->known_status = flood_request_finish (flood, source, result);
+}
+
+static void
 check_done_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
   Flood *flood = user_data;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = soup_message_get_status (message);
+  guint status = flood_request_finish (flood, source, result);
 
-  g_assert_nonnull (body);
   if (status == 503)
     {
       flood->busy++;
-      /* The queue is full now: the registrations come while it is. */
+      /* The queue is full now: the registrations (and the known login)
+       * come while it is. */
       if (!flood->registering)
         {
           flood->registering = TRUE;
           start_registrations (flood);
+          if (flood->known != NULL)
+            start_request (flood, "GET", "/v1/accounts/me", flood->known->auth, NULL, known_login_done_cb);
         }
     }
   else
     g_assert_cmpuint (status, ==, 401);
-  flood->pending--;
 }
 
 static void
@@ -335,10 +412,41 @@ test_registration_hash_reserve (Fixture       *fixture,
   g_assert_cmpuint (flood.registered, ==, 2);
 }
 
+/* A device whose password the relay remembers gets in during such a
+ * flood without a place in the queue, even after an administrator's
+ * change to the database: the relay then confirms that the device still
+ * exists, a read, rather than checking the password again. */
+static void
+test_known_login_during_flood (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autofree char *wrong = test_basic_auth (bob->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *db_path = g_build_filename (fixture->dir, "relay.db", NULL);
+  Flood flood = { .fixture = fixture, .known = alice };
+  sqlite3 *db = NULL;
+
+  /* A change from another process, as sotto-relay admin makes. */
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  test_sqlite_exec (db, "INSERT INTO invites (hash, created) VALUES (x'00', 0)");
+  sqlite3_close (db);
+
+  for (guint i = 0; i < FLOOD_CHECKS; i++)
+    start_request (&flood, "GET", "/v1/accounts/me", wrong, NULL, check_done_cb);
+  while (flood.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("%u of %u checks refused as busy", flood.busy, FLOOD_CHECKS);
+  g_assert_cmpuint (flood.busy, >, 0);
+  g_assert_cmpuint (flood.known_status, ==, 200);
+}
+
 /* One-time prekeys: one account fetching a contact's bundle again and
- * again takes only as many one-time prekeys as the per-target limit
- * lets through; the fetches past it, and anyone else's, still get a
- * bundle to start a session with, on the last-resort Kyber key. */
+ * again takes only as many one-time prekeys as its own per-pair limit
+ * lets through, and no more of the target's ration, so that others
+ * still get them; past the per-target limit, fetches still get a bundle
+ * to start a session with, on the last-resort Kyber key. */
 
 static JsonObject *
 fetch_bundle (Fixture     *fixture,
@@ -375,6 +483,8 @@ test_prekey_drain_per_target (Fixture       *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 30);
   g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
+  g_autoptr(TestAccount) dave = test_account_register (fixture->session, fixture->relay, "dave", 0);
   g_autoptr(JsonNode) holder = NULL;
   JsonObject *device;
   guint one_time = 0;
@@ -392,11 +502,25 @@ test_prekey_drain_per_target (Fixture       *fixture,
       else
         g_assert_true (last_resort (device));
     }
-  g_assert_cmpuint (one_time, ==, 5);
-  test_assert_key_counts (fixture, alice, 25, 25);
+  g_assert_cmpuint (one_time, ==, 2);
+  test_assert_key_counts (fixture, alice, 28, 28);
 
-  /* Bob can still start a session with Alice. */
-  device = fetch_bundle (fixture, bob, alice, &holder);
+  /* Mallory's fetches past her own limit took none of Alice's ration:
+   * Bob and Carol still get one-time prekeys, and once the ration is
+   * spent, Dave starts a session on the last-resort Kyber key. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      device = fetch_bundle (fixture, bob, alice, &node);
+      g_assert_true (json_object_has_member (device, "preKey"));
+      g_assert_false (last_resort (device));
+      device = fetch_bundle (fixture, carol, alice, &node);
+      g_assert_cmpint (json_object_has_member (device, "preKey"), ==, i == 0);
+      g_assert_cmpint (last_resort (device), ==, i != 0);
+    }
+  test_assert_key_counts (fixture, alice, 25, 25);
+  device = fetch_bundle (fixture, dave, alice, &holder);
   g_assert_false (json_object_has_member (device, "preKey"));
   g_assert_true (last_resort (device));
   test_assert_key_counts (fixture, alice, 25, 25);
@@ -467,15 +591,21 @@ main (int   argc,
 
   ADD ("queue-flood", test_queue_flood,
        "[limits]\nmax-queue-envelopes=40\nmax-queue-envelopes-per-sender=8\n");
+  ADD ("queue-sybils", test_queue_sybils,
+       "[limits]\nmax-queue-envelopes=100\nmax-queue-envelopes-per-sender=40\n");
   ADD ("queue-bytes", test_queue_bytes,
        "[limits]\nmax-envelope-bytes=20000\nmax-queue-bytes=100000\nmax-queue-bytes-per-sender=60000\n");
   ADD ("pair-sends", test_pair_sends, "pair-sends=0.001/5\n");
   ADD ("unknown-device-decoy", test_unknown_device_decoy, "");
   ADD ("password-checks-per-account", test_password_checks_per_account,
        "account-password-checks=0.001/5\n");
+  ADD ("password-lockout", test_password_lockout, "account-password-checks=0.001/5\n");
   ADD ("registration-hash-reserve", test_registration_hash_reserve,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
-  ADD ("prekey-drain-per-target", test_prekey_drain_per_target, "target-one-time-prekeys=0.001/5\n");
+  ADD ("known-login-during-flood", test_known_login_during_flood,
+       "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+  ADD ("prekey-drain-per-target", test_prekey_drain_per_target,
+       "target-one-time-prekeys=0.001/5\npair-one-time-prekeys=0.001/2\n");
   ADD ("keys-low-notice", test_keys_low_notice, "[limits]\none-time-prekeys-low=28\n");
 
 #undef ADD

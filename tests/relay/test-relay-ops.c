@@ -277,6 +277,23 @@ test_check_config (void)
   write_conf (dir, "[limits]\nmax-queue-envelopes=5\n[registration]\nmode=invite\n[metrics]\nlisten=127.0.0.1:0\n");
   g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
 
+  /* A registration token in relay.conf is a secret someone could guess:
+   * a short one is refused, both by the check and at start. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  write_conf (dir, "[registration]\nmode=token:fifteen-letters\n");
+  g_assert_cmpint (test_relay_run (check, &out, &err), !=, 0);
+  g_assert_cmpstr (g_strchomp (err), ==,
+                   "relay.conf:2: [registration] mode: a registration token must be at least 16 bytes long");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (test_relay_run (start, &out, &err), ==, 2);
+  g_assert_true (g_str_has_prefix (err, "relay.conf:2: [registration] mode: a registration token"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  write_conf (dir, "[registration]\nmode=token:sixteen-letters!\n");
+  g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
+
   /* A data directory that does not exist is no valid configuration. */
   {
     g_autofree char *missing = g_build_filename (dir, "missing", NULL);
