@@ -3037,12 +3037,15 @@ log_summary (RelayServer *self,
   RelayConfig *config = self->config;
   g_autofree char *metrics = NULL;
   g_autofree char *settings = relay_config_describe (config);
+  /* A database URL may hold a password: only its kind is logged. */
+  g_autofree char *storage = config->database_url != NULL ? g_strdup ("PostgreSQL")
+                                                          : g_strdup_printf ("%s/relay.db", config->data_dir);
 
   if (self->metrics_vhost != NULL)
     metrics = relay_address_display (config->metrics_address, config->metrics_ipv6, self->metrics_port);
-  g_message ("sotto-relay %s serving on %s%s, metrics %s%s, storage %s/relay.db, registration %s",
+  g_message ("sotto-relay %s serving on %s%s, metrics %s%s, storage %s, registration %s",
              PACKAGE_VERSION, where, config->tls_certificate != NULL ? " with TLS" : "",
-             metrics != NULL ? "on " : "off", metrics != NULL ? metrics : "", config->data_dir,
+             metrics != NULL ? "on " : "off", metrics != NULL ? metrics : "", storage,
              relay_registration_mode_name (config->registration));
   g_message ("Settings: %s", settings);
 }

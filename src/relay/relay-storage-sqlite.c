@@ -236,7 +236,7 @@ typedef struct
    * uses it. */
   RelayQueueUsage  *usage;
 
-  /* Each account's devices as last read (uuid -> GArray of DeviceRow),
+  /* Each account's devices as last read (uuid -> GArray of RelayDeviceRow),
    * so that a send need not read them again; the ops that change a
    * device drop its account's entry. */
   GHashTable       *devices;
@@ -662,12 +662,6 @@ recount_queues (SqliteStorage *self)
     g_warning ("SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
 }
 
-typedef struct
-{
-  guint32 device_id;
-  guint32 registration_id;
-} DeviceRow;
-
 /* A bound on the device cache, which anyone who can send fills. */
 #define MAX_CACHED_ACCOUNTS 100000
 
@@ -689,7 +683,7 @@ account_devices (SqliteStorage *self,
   bind_text (s, 1, uuid);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      DeviceRow row = {
+      RelayDeviceRow row = {
         (guint32) sqlite3_column_int64 (s, 0),
         (guint32) sqlite3_column_int64 (s, 1),
       };
@@ -730,7 +724,7 @@ op_fetch_bundles (SqliteStorage *self,
   op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
   for (guint i = 0; i < devices->len; i++)
     {
-      DeviceRow *row = &g_array_index (devices, DeviceRow, i);
+      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, i);
       RelayBundle *bundle;
 
       if (op->device_id != 0 && row->device_id != op->device_id)
@@ -779,70 +773,6 @@ op_lookup_username (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-static void
-note_device (GArray  **list,
-             guint32   device_id)
-{
-  if (*list == NULL)
-    *list = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_array_append_val (*list, device_id);
-}
-
-static gboolean
-send_names_device (GPtrArray *messages,
-                   guint32    device_id)
-{
-  for (guint i = 0; i < messages->len; i++)
-    if (((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id == device_id)
-      return TRUE;
-  return FALSE;
-}
-
-/* Checks the send's envelopes against the account's devices, filling the
- * op's missing, extra and stale lists only when there is something to
- * put in them: a send that fits allocates nothing here. */
-static RelayStorageStatus
-check_devices (RelayOp *op,
-               GArray  *devices)
-{
-  GPtrArray *messages = op->send->messages;
-  gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
-
-  /* The sender's own device never receives a copy of its message. */
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      gboolean known = FALSE;
-
-      for (guint j = 0; j < devices->len; j++)
-        {
-          DeviceRow *row = &g_array_index (devices, DeviceRow, j);
-
-          if (row->device_id != envelope->device_id)
-            continue;
-          known = !(to_self && row->device_id == op->source_device);
-          if (known && row->registration_id != envelope->registration_id)
-            note_device (&op->stale, envelope->device_id);
-        }
-      if (!known)
-        note_device (&op->extra, envelope->device_id);
-    }
-  for (guint j = 0; j < devices->len; j++)
-    {
-      DeviceRow *row = &g_array_index (devices, DeviceRow, j);
-
-      if (to_self && row->device_id == op->source_device)
-        continue;
-      if (!send_names_device (messages, row->device_id))
-        note_device (&op->missing, row->device_id);
-    }
-  if (op->missing != NULL || op->extra != NULL)
-    return RELAY_STORAGE_DEVICE_MISMATCH;
-  if (op->stale != NULL)
-    return RELAY_STORAGE_STALE_DEVICES;
-  return RELAY_STORAGE_OK;
-}
-
 static RelayStorageStatus
 op_send (SqliteStorage *self,
          RelayOp       *op)
@@ -855,7 +785,7 @@ op_send (SqliteStorage *self,
     return RELAY_STORAGE_FAILED;
   if (devices->len == 0)
     return RELAY_STORAGE_NOT_FOUND;
-  if ((status = check_devices (op, devices)) != RELAY_STORAGE_OK)
+  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
     return status;
   for (guint i = 0; i < messages->len; i++)
     {
@@ -1553,7 +1483,7 @@ relay_storage_sqlite_open (const char  *data_dir,
   self->submitted = g_ptr_array_new ();
   self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
-  self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
+  self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (RelayDeviceRow));
 
   /* Only one thread at a time uses the connection (this one, then the
    * writer), so SQLite need not lock it around every call. */

@@ -84,3 +84,68 @@ relay_commit_stats_add (RelayCommitStats *stats,
     if (seconds <= relay_commit_bucket_bounds[i])
       stats->latency_buckets[i]++;
 }
+
+static void
+note_device (GArray  **list,
+             guint32   device_id)
+{
+  if (*list == NULL)
+    *list = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_append_val (*list, device_id);
+}
+
+static gboolean
+send_names_device (GPtrArray *messages,
+                   guint32    device_id)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id == device_id)
+      return TRUE;
+  return FALSE;
+}
+
+/* Checks a send's envelopes against the account's devices (an array of
+ * RelayDeviceRow), filling the op's missing, extra and stale lists only
+ * when there is something to put in them: a send that fits allocates
+ * nothing here. */
+RelayStorageStatus
+relay_storage_check_devices (RelayOp *op,
+                             GArray  *devices)
+{
+  GPtrArray *messages = op->send->messages;
+  gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
+
+  /* The sender's own device never receives a copy of its message. */
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      gboolean known = FALSE;
+
+      for (guint j = 0; j < devices->len; j++)
+        {
+          RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, j);
+
+          if (row->device_id != envelope->device_id)
+            continue;
+          known = !(to_self && row->device_id == op->source_device);
+          if (known && row->registration_id != envelope->registration_id)
+            note_device (&op->stale, envelope->device_id);
+        }
+      if (!known)
+        note_device (&op->extra, envelope->device_id);
+    }
+  for (guint j = 0; j < devices->len; j++)
+    {
+      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, j);
+
+      if (to_self && row->device_id == op->source_device)
+        continue;
+      if (!send_names_device (messages, row->device_id))
+        note_device (&op->missing, row->device_id);
+    }
+  if (op->missing != NULL || op->extra != NULL)
+    return RELAY_STORAGE_DEVICE_MISMATCH;
+  if (op->stale != NULL)
+    return RELAY_STORAGE_STALE_DEVICES;
+  return RELAY_STORAGE_OK;
+}

@@ -93,6 +93,13 @@ typedef struct
 
 typedef struct _RelayOp RelayOp;
 
+/* One of an account's devices, as a send checks its envelopes against. */
+typedef struct
+{
+  guint32 device_id;
+  guint32 registration_id;
+} RelayDeviceRow;
+
 struct _RelayOp
 {
   RelayOpKind           kind;
@@ -179,6 +186,8 @@ void          relay_stored_envelope_free   (RelayStoredEnvelope *envelope);
 void          relay_commit_stats_add       (RelayCommitStats *stats,
                                             double            seconds,
                                             guint             ops);
+RelayStorageStatus relay_storage_check_devices (RelayOp   *op,
+                                                GArray    *devices);
 
 static inline void
 relay_storage_submit (RelayStorage *self,
