@@ -41,6 +41,17 @@ trap 'exit 129' HUP
 if [ "$(id -u)" -eq 0 ]; then
   chown postgres: "$dir"
 fi
+# A SIGKILL (what meson sends a test that outlives its timeout) runs no
+# trap: a watcher in a session of its own stops the server and removes
+# the directory once this script is gone, however it went.
+setsid sh -c '
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$2/pg_ctl" -D "$3/data" -m immediate -w stop
+  else
+    "$2/pg_ctl" -D "$3/data" -m immediate -w stop
+  fi
+  rm -rf "$3"' with-postgresql-watcher $$ "$bindir" "$dir" </dev/null >/dev/null 2>&1 &
 if ! as_server "$bindir/initdb" -D "$dir/data" -U sotto --auth=trust -E UTF8 --no-locale \
      >"$dir/initdb.log" 2>&1; then
   cat "$dir/initdb.log" >&2
