@@ -37,14 +37,6 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
 
-/* A batch is bounded so that a flood of ops cannot delay the first
- * answers in it without limit. */
-#define MAX_BATCH 4096
-
-/* How often an idle writer recounts the queue for /metrics, and finds
- * out that its connection was lost. */
-#define IDLE_POLL_US G_USEC_PER_SEC
-
 /* Taken, for the length of a transaction, by whoever migrates the
  * schema, so that nodes that start together migrate it once. */
 #define MIGRATION_LOCK_KEY 6012152070995274087  /* "SottoMig" */
@@ -172,8 +164,15 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) "
                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
   [STMT_NOTIFY_DEVICE] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', $1)",
-  [STMT_FETCH_QUEUE] = "SELECT id, tag, type, source, source_device, client_timestamp, server_timestamp, content FROM queue "
-                       "WHERE account = $1 AND device_id = $2 AND id > $3 AND server_timestamp >= $4 ORDER BY id LIMIT $5",
+  /* A page holds its first envelope whatever its size, then as many as
+   * fit in $6 bytes, counted by the server: the contents left out are
+   * never read nor sent, which six connections fetching a backlog of
+   * large envelopes at once would otherwise hold in memory in full. */
+  [STMT_FETCH_QUEUE] = "SELECT q.id, q.tag, q.type, q.source, q.source_device, q.client_timestamp, q.server_timestamp, q.content FROM "
+                       "(SELECT id, row_number () OVER (ORDER BY id) AS n, sum (length (content)) OVER (ORDER BY id) AS running FROM "
+                       "(SELECT id, content FROM queue WHERE account = $1 AND device_id = $2 AND id > $3 AND server_timestamp >= $4 "
+                       "ORDER BY id LIMIT $5) page) w "
+                       "JOIN queue q ON q.id = w.id WHERE w.n = 1 OR w.running <= $6 ORDER BY q.id",
   [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = $1 AND tag = $2 AND account = $3 AND device_id = $4",
   /* Entries another node is expiring at the same moment are its own to
    * delete. */
@@ -192,17 +191,15 @@ typedef struct
   RelayStorage      parent;
   char             *url;
   PGconn           *conn;
-  GThread          *thread;
-  GMutex            mutex;
-  GCond             cond;
-  GPtrArray        *submitted;   /* of RelayOp, not yet taken by the writer */
-  gboolean          closing;
-  RelayCommitStats  stats;       /* under mutex */
+  RelayWriter       writer;
 
   /* One device's queue as a send reads it, to judge it by the same rule
    * as the SQLite backend; only the writer thread uses it. */
   RelayQueueUsage  *usage;
-  /* What this node's uncommitted ops added to and took from the queue. */
+  /* Envelopes queued as last counted, then changed by this node's
+   * commits, and what its uncommitted ops added to and took from them;
+   * only the writer thread uses these. */
+  gint64            queued;
   gint64            queued_change;
 
   gint64            tag;
@@ -793,7 +790,6 @@ op_fetch_queue (PgStorage *self,
                 RelayOp   *op)
 {
   g_autoptr(PGresult) result = NULL;
-  gsize bytes = 0;
   Params p = { 0 };
 
   param_text (&p, op->uuid);
@@ -801,19 +797,14 @@ op_fetch_queue (PgStorage *self,
   param_int (&p, op->after_id);
   param_int (&p, op->min_timestamp);
   param_int (&p, op->limit);
+  param_int (&p, op->max_bytes > 0 ? (gint64) op->max_bytes : G_MAXINT64);
   if ((result = run (self, STMT_FETCH_QUEUE, &p)) == NULL)
     return RELAY_STORAGE_FAILED;
   op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
   for (int i = 0; i < PQntuples (result); i++)
     {
-      RelayStoredEnvelope *envelope;
-      gsize size = (gsize) PQgetlength (result, i, 7);
+      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
 
-      /* The first envelope always goes, whatever its size. */
-      if (op->max_bytes > 0 && op->envelopes->len > 0 && bytes + size > op->max_bytes)
-        break;
-      bytes += size;
-      envelope = g_new0 (RelayStoredEnvelope, 1);
       envelope->id = value_int (result, i, 0);
       envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
       relay_guid_encode (self->guids, envelope->id, value_int (result, i, 1), envelope->guid);
@@ -1051,9 +1042,8 @@ count_queue (PgStorage *self)
 
   if ((result = run (self, STMT_COUNT_QUEUE, &p)) == NULL)
     return;
-  g_mutex_lock (&self->mutex);
-  self->stats.queued = value_int (result, 0, 0);
-  g_mutex_unlock (&self->mutex);
+  self->queued = value_int (result, 0, 0);
+  relay_writer_set_queued (&self->writer, self->queued);
 }
 
 /* Runs the ops in one transaction.  An op that fails inside its
@@ -1061,10 +1051,11 @@ count_queue (PgStorage *self)
  * (or a lost connection) aborts the transaction, and then every op of it
  * so far failed and the rest of the batch goes on in a new one. */
 static void
-run_batch (PgStorage  *self,
-           RelayOp   **ops,
-           guint       n_ops)
+run_batch (gpointer   backend,
+           RelayOp  **ops,
+           guint      n_ops)
 {
+  PgStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
   guint first = 0;
   gboolean committed;
@@ -1104,91 +1095,46 @@ run_batch (PgStorage  *self,
       self->queued_change = 0;
     }
 
-  g_mutex_lock (&self->mutex);
-  relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
-                          n_ops);
-  self->stats.queued += self->queued_change;
-  g_mutex_unlock (&self->mutex);
+  self->queued += self->queued_change;
+  relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+                           n_ops, self->queued);
 }
 
-static gpointer
-writer_thread (gpointer data)
+/* Idle: the queue's length, which other nodes change too, is read
+ * again for /metrics, and a lost connection is made again. */
+static void
+idle (gpointer backend)
 {
-  PgStorage *self = data;
-  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+  PgStorage *self = backend;
 
-  for (;;)
-    {
-      GPtrArray *taken;
-      gboolean closing;
-
-      g_mutex_lock (&self->mutex);
-      while (self->submitted->len == 0 && !self->closing &&
-             g_cond_wait_until (&self->cond, &self->mutex, g_get_monotonic_time () + IDLE_POLL_US))
-        ;
-      taken = self->submitted;
-      self->submitted = g_steal_pointer (&ops);
-      ops = taken;
-      closing = self->closing;
-      g_mutex_unlock (&self->mutex);
-
-      if (ops->len == 0 && closing)
-        break;
-      /* Idle: the queue's length, which other nodes change too, is read
-       * again for /metrics. */
-      if (ops->len == 0)
-        {
-          if (ensure_connected (self))
-            count_queue (self);
-          continue;
-        }
-      for (guint start = 0; start < ops->len; start += MAX_BATCH)
-        {
-          RelayOp **batch = (RelayOp **) ops->pdata + start;
-          guint n_ops = MIN (MAX_BATCH, ops->len - start);
-
-          run_batch (self, batch, n_ops);
-          for (guint i = 0; i < n_ops; i++)
-            batch[i]->done (batch[i]);
-        }
-      g_ptr_array_set_size (ops, 0);
-    }
-  return NULL;
+  if (ensure_connected (self))
+    count_queue (self);
 }
+
+static const RelayWriterFuncs pg_writer_funcs = {
+  .run_batch = run_batch,
+  .idle = idle,
+};
 
 static void
 pg_submit (RelayStorage *storage,
            RelayOp      *op)
 {
-  PgStorage *self = (PgStorage *) storage;
-
-  g_assert (op->done != NULL);
-
-  g_mutex_lock (&self->mutex);
-  g_assert (!self->closing);
-  g_ptr_array_add (self->submitted, op);
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_submit (&((PgStorage *) storage)->writer, op);
 }
 
 static void
 pg_get_stats (RelayStorage     *storage,
               RelayCommitStats *stats)
 {
-  PgStorage *self = (PgStorage *) storage;
-
-  g_mutex_lock (&self->mutex);
-  *stats = self->stats;
-  g_mutex_unlock (&self->mutex);
+  relay_writer_get_stats (&((PgStorage *) storage)->writer, stats);
 }
 
 static void
 free_storage (PgStorage *self)
 {
   g_clear_pointer (&self->conn, PQfinish);
-  g_mutex_clear (&self->mutex);
-  g_cond_clear (&self->cond);
-  g_ptr_array_unref (self->submitted);
+  relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
   g_clear_pointer (&self->guids, relay_guid_cipher_free);
   g_free (self->url);
@@ -1200,11 +1146,7 @@ pg_close (RelayStorage *storage)
 {
   PgStorage *self = (PgStorage *) storage;
 
-  g_mutex_lock (&self->mutex);
-  self->closing = TRUE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
-  g_thread_join (self->thread);
+  relay_writer_stop (&self->writer);
   free_storage (self);
 }
 
@@ -1383,9 +1325,7 @@ relay_storage_postgresql_open (const char  *url,
   self = g_new0 (PgStorage, 1);
   self->parent.klass = &pg_class;
   self->url = g_strdup (url);
-  g_mutex_init (&self->mutex);
-  g_cond_init (&self->cond);
-  self->submitted = g_ptr_array_new ();
+  relay_writer_init (&self->writer, &pg_writer_funcs, self);
   self->usage = relay_queue_usage_new ();
 
   self->conn = PQconnectdb (url);
@@ -1409,6 +1349,6 @@ relay_storage_postgresql_open (const char  *url,
       return NULL;
     }
   count_queue (self);
-  self->thread = g_thread_new ("relay-writer", writer_thread, self);
+  relay_writer_start (&self->writer);
   return &self->parent;
 }

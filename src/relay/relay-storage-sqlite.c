@@ -22,13 +22,6 @@
 #include "relay-guid.h"
 #include "relay-storage.h"
 
-/* A batch is bounded so that a flood of ops cannot delay the first
- * answers in it without limit. */
-#define MAX_BATCH 4096
-
-/* How often an idle writer looks for changes other processes made. */
-#define OUTSIDE_CHANGES_POLL_US G_USEC_PER_SEC
-
 enum
 {
   KIND_EC = 0,
@@ -225,12 +218,7 @@ typedef struct
   sqlite3          *db;
   sqlite3_stmt     *stmts[N_STMTS];
   guint64           used_stmts;  /* a bit per StmtId used since the last reset */
-  GThread          *thread;
-  GMutex            mutex;
-  GCond             cond;
-  GPtrArray        *submitted;   /* of RelayOp, not yet taken by the writer */
-  gboolean          closing;
-  RelayCommitStats  stats;   /* under mutex */
+  RelayWriter       writer;
 
   /* What every device's queue holds; only the thread that runs the ops
    * uses it. */
@@ -1050,9 +1038,7 @@ notice_outside_changes (SqliteStorage *self)
   self->data_version = version;
   g_hash_table_remove_all (self->devices);
   recount_queues (self);
-  g_mutex_lock (&self->mutex);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_set_queued (&self->writer, relay_queue_usage_get_total (self->usage));
   g_atomic_int_inc (&self->parent.outside_changes);
   g_info ("Another process changed the database; its accounts and queues were read again");
 }
@@ -1183,10 +1169,11 @@ begin (SqliteStorage *self)
  * after every op: when it is gone, every op of it so far failed, and the
  * rest of the batch goes on in a new one. */
 static void
-run_batch (SqliteStorage *self,
-           RelayOp      **ops,
-           guint          n_ops)
+run_batch (gpointer   backend,
+           RelayOp  **ops,
+           guint      n_ops)
 {
+  SqliteStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
   guint first = 0;
 
@@ -1224,85 +1211,38 @@ run_batch (SqliteStorage *self,
     }
   reset_used_stmts (self);
 
-  g_mutex_lock (&self->mutex);
-  relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
-                          n_ops);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+                           n_ops, relay_queue_usage_get_total (self->usage));
 }
 
-/* Takes everything submitted so far by swapping arrays with the
- * submitters, which costs no allocation per op, and runs it in batches. */
-static gpointer
-writer_thread (gpointer data)
+/* Idle: look for outside changes anyway, so that an account an
+ * administrator deleted is refused soon even on a quiet relay. */
+static void
+sqlite_idle (gpointer backend)
 {
-  SqliteStorage *self = data;
-  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+  SqliteStorage *self = backend;
 
-  for (;;)
-    {
-      GPtrArray *taken;
-      gboolean closing;
-
-      g_mutex_lock (&self->mutex);
-      while (self->submitted->len == 0 && !self->closing &&
-             g_cond_wait_until (&self->cond, &self->mutex,
-                                g_get_monotonic_time () + OUTSIDE_CHANGES_POLL_US))
-        ;
-      taken = self->submitted;
-      self->submitted = g_steal_pointer (&ops);
-      ops = taken;
-      closing = self->closing;
-      g_mutex_unlock (&self->mutex);
-
-      if (ops->len == 0 && closing)
-        break;
-      /* Idle: look for outside changes anyway, so that an account an
-       * administrator deleted is refused soon even on a quiet relay. */
-      if (ops->len == 0)
-        {
-          notice_outside_changes (self);
-          reset_used_stmts (self);
-          continue;
-        }
-      for (guint start = 0; start < ops->len; start += MAX_BATCH)
-        {
-          RelayOp **batch = (RelayOp **) ops->pdata + start;
-          guint n_ops = MIN (MAX_BATCH, ops->len - start);
-
-          run_batch (self, batch, n_ops);
-          for (guint i = 0; i < n_ops; i++)
-            batch[i]->done (batch[i]);
-        }
-      g_ptr_array_set_size (ops, 0);
-    }
-  return NULL;
+  notice_outside_changes (self);
+  reset_used_stmts (self);
 }
+
+static const RelayWriterFuncs sqlite_writer_funcs = {
+  .run_batch = run_batch,
+  .idle = sqlite_idle,
+};
 
 static void
 sqlite_submit (RelayStorage *storage,
                RelayOp      *op)
 {
-  SqliteStorage *self = (SqliteStorage *) storage;
-
-  g_assert (op->done != NULL);
-
-  g_mutex_lock (&self->mutex);
-  g_assert (!self->closing);
-  g_ptr_array_add (self->submitted, op);
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_submit (&((SqliteStorage *) storage)->writer, op);
 }
 
 static void
 sqlite_get_stats (RelayStorage     *storage,
                   RelayCommitStats *stats)
 {
-  SqliteStorage *self = (SqliteStorage *) storage;
-
-  g_mutex_lock (&self->mutex);
-  *stats = self->stats;
-  g_mutex_unlock (&self->mutex);
+  relay_writer_get_stats (&((SqliteStorage *) storage)->writer, stats);
 }
 
 static void
@@ -1312,9 +1252,7 @@ free_storage (SqliteStorage *self)
     sqlite3_finalize (self->stmts[i]);
   if (self->db != NULL)
     sqlite3_close (self->db);
-  g_mutex_clear (&self->mutex);
-  g_cond_clear (&self->cond);
-  g_ptr_array_unref (self->submitted);
+  relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
@@ -1327,11 +1265,7 @@ sqlite_close (RelayStorage *storage)
 {
   SqliteStorage *self = (SqliteStorage *) storage;
 
-  g_mutex_lock (&self->mutex);
-  self->closing = TRUE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
-  g_thread_join (self->thread);
+  relay_writer_stop (&self->writer);
   free_storage (self);
 }
 
@@ -1478,9 +1412,7 @@ relay_storage_sqlite_open (const char  *data_dir,
   SqliteStorage *self = g_new0 (SqliteStorage, 1);
 
   self->parent.klass = &sqlite_class;
-  g_mutex_init (&self->mutex);
-  g_cond_init (&self->cond);
-  self->submitted = g_ptr_array_new ();
+  relay_writer_init (&self->writer, &sqlite_writer_funcs, self);
   self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (RelayDeviceRow));
@@ -1530,7 +1462,7 @@ relay_storage_sqlite_open (const char  *data_dir,
       return NULL;
     }
   reset_used_stmts (self);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  self->thread = g_thread_new ("relay-writer", writer_thread, self);
+  relay_writer_set_queued (&self->writer, relay_queue_usage_get_total (self->usage));
+  relay_writer_start (&self->writer);
   return &self->parent;
 }

@@ -159,6 +159,61 @@ typedef struct
 
 typedef struct _RelayStorage RelayStorage;
 
+/*
+ * The writer thread that each backend runs every op on.  It takes
+ * everything submitted since it last looked, hands it to run_batch in
+ * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
+ * callback once run_batch has returned, that is once the slice is
+ * committed or failed.  With nothing submitted for
+ * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while
+ * nobody asks it anything.
+ */
+
+/* A batch is bounded so that a flood of ops cannot delay the first
+ * answers in it without limit. */
+#define RELAY_WRITER_MAX_BATCH 4096
+#define RELAY_WRITER_IDLE_US   G_USEC_PER_SEC
+
+typedef struct
+{
+  void (*run_batch) (gpointer   backend,
+                     RelayOp  **ops,
+                     guint      n_ops);
+  void (*idle)      (gpointer   backend);
+} RelayWriterFuncs;
+
+typedef struct
+{
+  const RelayWriterFuncs *funcs;
+  gpointer                backend;
+  GThread                *thread;
+  GMutex                  mutex;
+  GCond                   cond;
+  GPtrArray              *submitted;   /* of RelayOp, not yet taken */
+  gboolean                closing;
+  RelayCommitStats        stats;       /* under mutex */
+} RelayWriter;
+
+void relay_writer_init       (RelayWriter            *self,
+                              const RelayWriterFuncs *funcs,
+                              gpointer                backend);
+void relay_writer_start      (RelayWriter            *self);
+void relay_writer_submit     (RelayWriter            *self,
+                              RelayOp                *op);
+void relay_writer_get_stats  (RelayWriter            *self,
+                              RelayCommitStats       *stats);
+/* Records a batch that took `seconds`, and how many envelopes are
+ * queued after it. */
+void relay_writer_note_batch (RelayWriter            *self,
+                              double                  seconds,
+                              guint                   n_ops,
+                              gint64                  queued);
+void relay_writer_set_queued (RelayWriter            *self,
+                              gint64                  queued);
+/* Runs every op already submitted, then stops the thread. */
+void relay_writer_stop       (RelayWriter            *self);
+void relay_writer_clear      (RelayWriter            *self);
+
 typedef struct
 {
   const char *name;
