@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "relay-config.h"
+#include "relay-storage-postgresql.h"
 
 #define MAX_TOKEN_FILE_BYTES 4096
 #define MIN_TOKEN_BYTES      16
@@ -84,6 +85,15 @@ relay_config_new (void)
   return config;
 }
 
+/* Wipes a string that may hold a secret (a database password), then
+ * frees it. */
+static void
+free_secret (char *text)
+{
+  sodium_memzero (text, strlen (text));
+  g_free (text);
+}
+
 void
 relay_config_free (RelayConfig *config)
 {
@@ -101,6 +111,8 @@ relay_config_free (RelayConfig *config)
     sodium_memzero (config->registration_override, strlen (config->registration_override));
   g_free (config->registration_override);
   g_free (config->metrics_override);
+  g_clear_pointer (&config->database_override, free_secret);
+  g_clear_pointer (&config->database_url, free_secret);
   g_free (config);
 }
 
@@ -209,6 +221,20 @@ relay_registration_mode_name (RelayRegistrationMode mode)
     }
 }
 
+/* Only PostgreSQL URLs are taken; the SQLite database needs no setting
+ * beyond the data directory. */
+gboolean
+relay_config_set_database (RelayConfig  *config,
+                           const char   *url,
+                           GError      **error)
+{
+  if (!relay_storage_postgresql_url_is_valid (url, error))
+    return FALSE;
+  g_clear_pointer (&config->database_url, free_secret);
+  config->database_url = g_strdup (url);
+  return TRUE;
+}
+
 static void
 set_token (RelayConfig *config,
            const char  *token)
@@ -306,6 +332,7 @@ typedef enum
   KEY_RATE,
   KEY_REGISTRATION,
   KEY_METRICS_LISTEN,
+  KEY_DATABASE_URL,
 } KeyKind;
 
 typedef struct
@@ -361,6 +388,7 @@ static const KeyDef key_defs[] = {
   RATE (RELAY_RATE_PAIR_SENDS),
   { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
   { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },
+  { "database", "url", KEY_DATABASE_URL, 0, 0, 0, 0 },
 };
 
 #undef LIMIT
@@ -466,6 +494,10 @@ read_value (RelayConfig   *config,
       break;
     case KEY_METRICS_LISTEN:
       if (relay_config_set_metrics_listen (config, value, &local_error))
+        return TRUE;
+      break;
+    case KEY_DATABASE_URL:
+      if (relay_config_set_database (config, value, &local_error))
         return TRUE;
       break;
     default:
@@ -648,6 +680,9 @@ relay_config_load_data_dir (RelayConfig  *config,
   if (config->metrics_override != NULL &&
       !relay_config_set_metrics_listen (config, config->metrics_override, error))
     return FALSE;
+  if (config->database_override != NULL &&
+      !relay_config_set_database (config, config->database_override, error))
+    return FALSE;
   return TRUE;
 }
 
@@ -666,6 +701,7 @@ relay_config_copy_command_line (const RelayConfig *config)
   copy->tls_key = g_strdup (config->tls_key);
   copy->registration_override = g_strdup (config->registration_override);
   copy->metrics_override = g_strdup (config->metrics_override);
+  copy->database_override = g_strdup (config->database_override);
   return copy;
 }
 
@@ -687,7 +723,8 @@ relay_config_take_reloadable (RelayConfig *running,
   running->registration_token = g_steal_pointer (&fresh->registration_token);
   running_text = relay_config_describe (running);
   fresh_text = relay_config_describe (fresh);
-  return strcmp (running_text, fresh_text) == 0 && metrics_same;
+  return strcmp (running_text, fresh_text) == 0 && metrics_same &&
+         g_strcmp0 (running->database_url, fresh->database_url) == 0;
 }
 
 /* The settings in force, on one line, for the log: the registration
@@ -719,6 +756,7 @@ relay_config_describe (RelayConfig *config)
           break;
         case KEY_REGISTRATION:
         case KEY_METRICS_LISTEN:
+        case KEY_DATABASE_URL:
         default:
           break;
         }

@@ -59,6 +59,12 @@ typedef struct
    * relay.conf each time the file is read. */
   char     *registration_override;
   char     *metrics_override;
+  char     *database_override;
+
+  /* From --database or relay.conf's [database] url: the PostgreSQL
+   * database the relay keeps its state in, or NULL for DATA_DIR/relay.db.
+   * It may hold a password. */
+  char     *database_url;
 
   /* From --registration, SOTTO_RELAY_REGISTRATION or relay.conf. */
   RelayRegistrationMode registration;
@@ -99,6 +105,9 @@ gboolean     relay_config_set_listen   (RelayConfig  *config,
 gboolean     relay_config_set_metrics_listen (RelayConfig *config,
                                               const char  *listen,
                                               GError     **error);
+gboolean     relay_config_set_database (RelayConfig  *config,
+                                        const char   *url,
+                                        GError      **error);
 gboolean     relay_config_set_registration (RelayConfig *config,
                                             const char  *mode,
                                             GError     **error);

@@ -18,6 +18,7 @@
 #include "relay-lock.h"
 #include "relay-server.h"
 #include "relay-storage.h"
+#include "relay-storage-postgresql.h"
 #include "relay-tls.h"
 
 typedef struct
@@ -51,6 +52,10 @@ parse_options (int           argc,
       "“sotto-relay admin invite create”), “token:SECRET”, or “token-file:PATH” (the secret "
       "in a file); SOTTO_RELAY_REGISTRATION is read when this is not given",
       "MODE" },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &config->database_override,
+      "Keep the relay's state in this PostgreSQL database (postgresql://...), which several "
+      "relays may share, instead of DIR/relay.db; overrides [database] url in relay.conf",
+      "URL" },
     { "metrics-listen", 0, 0, G_OPTION_ARG_STRING, &config->metrics_override,
       "Serve Prometheus metrics at /metrics on this address and port only (off by default)",
       "ADDR:PORT" },
@@ -202,7 +207,10 @@ main (int   argc,
         }
       relay_tls_warn_expiry (config->tls_certificate);
     }
-  storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
+  if (config->database_url != NULL)
+    storage = relay_storage_postgresql_open (config->database_url, &error);
+  else
+    storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
   if (storage == NULL)
     {
       g_printerr ("sotto-relay: %s\n", error->message);

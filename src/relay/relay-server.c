@@ -29,6 +29,7 @@
 #include "relay-log-throttle.h"
 #include "relay-metrics.h"
 #include "relay-notify.h"
+#include "relay-postgresql-listener.h"
 #include "relay-ratelimit.h"
 #include "relay-server.h"
 #include "relay-tls.h"
@@ -106,6 +107,9 @@ struct _RelayServer
   RelayRateLimiter   *limiter;
   RelayGuard         *guard;
   RelayMetrics        metrics;
+  /* Other nodes' sends, when several share a PostgreSQL database; NULL
+   * on SQLite, where only this process writes the queue. */
+  RelayPostgresqlListener *listener;
 
   GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
   GHashTable         *websockets;    /* set of every open RelayConn */
@@ -190,6 +194,7 @@ struct _RelayConn
   gboolean          fetching;
   gboolean          need_fetch;
   gboolean          live;           /* the stored queue has been read to its end */
+  gboolean          queue_changed;  /* envelopes came after the last fetch began */
   gboolean          drained_sent;
   GByteArray       *rx;
   guint             requests;       /* made and not yet answered on the socket */
@@ -1507,6 +1512,39 @@ conn_has_room (RelayConn *conn,
          self->ws_queued_bytes + self->ws_reserved_bytes + bytes <= self->config->websocket_total_bytes;
 }
 
+/* Another node, or this one, stored envelopes for the connection's
+ * device: it reads its queue again, now or once the fetch under way is
+ * done. */
+static void
+conn_queue_changed (RelayConn *conn)
+{
+  if (conn->wsi == NULL || conn->closing)
+    return;
+  conn->queue_changed = TRUE;
+  conn->live = FALSE;
+  if (!conn->fetching)
+    conn_start_fetch (conn);
+}
+
+static void
+queue_changed_cb (const char *device_key,
+                  gpointer    user_data)
+{
+  RelayServer *self = user_data;
+  GHashTableIter iter;
+  RelayConn *conn;
+
+  if (device_key != NULL)
+    {
+      if ((conn = g_hash_table_lookup (self->devices, device_key)) != NULL)
+        conn_queue_changed (conn);
+      return;
+    }
+  g_hash_table_iter_init (&iter, self->devices);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conn))
+    conn_queue_changed (conn);
+}
+
 /* Whether a connected recipient takes a freshly stored envelope of
  * `bytes`.  A connection that is still reading its stored queue, or whose
  * buffer is full, does not: the envelope is durable and a later fetch
@@ -1543,6 +1581,13 @@ offer_envelopes (RelayServer *self,
 
       relay_device_key (key, op->uuid, envelope->device_id);
       conn = g_hash_table_lookup (self->devices, key);
+      /* With other nodes storing envelopes for the device too, an id is
+       * no proof that the connection has read everything before it. */
+      if (conn != NULL && self->listener != NULL)
+        {
+          conn_queue_changed (conn);
+          continue;
+        }
       if (conn == NULL ||
           !conn_takes_offer (conn, id, ENVELOPE_FRAME_SIZE (strlen (envelope->content_base64))))
         continue;
@@ -2167,7 +2212,8 @@ fetch_done_cb (RelayTask *task)
     }
   /* A page that is full, or that the next envelope could have made too
    * large, may not be the end of the queue. */
-  if (op->envelopes->len == op->limit || content_bytes + conn->server->config->max_envelope_bytes > op->max_bytes)
+  if (op->envelopes->len == op->limit || content_bytes + conn->server->config->max_envelope_bytes > op->max_bytes ||
+      conn->queue_changed)
     conn->need_fetch = TRUE;
   else
     {
@@ -2179,6 +2225,9 @@ fetch_done_cb (RelayTask *task)
           conn->drained_sent = TRUE;
         }
     }
+  /* The fetch may have read the queue before the change was committed. */
+  if (conn->queue_changed)
+    conn_start_fetch (conn);
   conn_schedule (conn);
 }
 
@@ -2250,6 +2299,7 @@ conn_start_fetch (RelayConn *conn)
     }
   conn->fetching = TRUE;
   conn->need_fetch = FALSE;
+  conn->queue_changed = FALSE;
   conn->fetch_reserved = page_bytes;
   self->ws_reserved_bytes += page_bytes;
   /* Storage runs ops in the order they come; acknowledgements that are
@@ -2843,6 +2893,8 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->wakeup, NULL);
   if (self->guard != NULL)
     relay_guard_close (self->guard);
+  if (self->listener != NULL)
+    relay_postgresql_listener_close (self->listener);
 }
 
 static void
@@ -3072,6 +3124,10 @@ relay_server_new (RelayConfig   *config,
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
+  if (config->database_url != NULL &&
+      (self->listener = relay_postgresql_listener_new (&self->loop, config->database_url, queue_changed_cb,
+                                                       self, error)) == NULL)
+    return NULL;
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
@@ -3124,12 +3180,15 @@ log_summary (RelayServer *self,
   RelayConfig *config = self->config;
   g_autofree char *metrics = NULL;
   g_autofree char *settings = relay_config_describe (config);
+  /* A database URL may hold a password: only its kind is logged. */
+  g_autofree char *storage = config->database_url != NULL ? g_strdup ("PostgreSQL")
+                                                          : g_strdup_printf ("%s/relay.db", config->data_dir);
 
   if (self->metrics_vhost != NULL)
     metrics = relay_address_display (config->metrics_address, config->metrics_ipv6, self->metrics_port);
-  g_message ("sotto-relay %s serving on %s%s, metrics %s%s, storage %s/relay.db, registration %s",
+  g_message ("sotto-relay %s serving on %s%s, metrics %s%s, storage %s, registration %s",
              PACKAGE_VERSION, where, config->tls_certificate != NULL ? " with TLS" : "",
-             metrics != NULL ? "on " : "off", metrics != NULL ? metrics : "", config->data_dir,
+             metrics != NULL ? "on " : "off", metrics != NULL ? metrics : "", storage,
              relay_registration_mode_name (config->registration));
   g_message ("Settings: %s", settings);
 }
@@ -3190,6 +3249,7 @@ relay_server_free (RelayServer *self)
   relay_auth_cache_free (self->auth_cache);
   relay_rate_limiter_free (self->limiter);
   relay_guard_free (self->guard);
+  relay_postgresql_listener_free (self->listener);
   g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) conn_unref);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);

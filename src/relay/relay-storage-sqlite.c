@@ -23,13 +23,6 @@
 #include "relay-log-throttle.h"
 #include "relay-storage.h"
 
-/* A batch is bounded so that a flood of ops cannot delay the first
- * answers in it without limit. */
-#define MAX_BATCH 4096
-
-/* How often an idle writer looks for changes other processes made. */
-#define OUTSIDE_CHANGES_POLL_US G_USEC_PER_SEC
-
 enum
 {
   KIND_EC = 0,
@@ -228,18 +221,13 @@ typedef struct
   sqlite3          *db;
   sqlite3_stmt     *stmts[N_STMTS];
   guint64           used_stmts;  /* a bit per StmtId used since the last reset */
-  GThread          *thread;
-  GMutex            mutex;
-  GCond             cond;
-  GPtrArray        *submitted;   /* of RelayOp, not yet taken by the writer */
-  gboolean          closing;
-  RelayCommitStats  stats;   /* under mutex */
+  RelayWriter       writer;
 
   /* What every device's queue holds; only the thread that runs the ops
    * uses it. */
   RelayQueueUsage  *usage;
 
-  /* Each account's devices as last read (uuid -> GArray of DeviceRow),
+  /* Each account's devices as last read (uuid -> GArray of RelayDeviceRow),
    * so that a send need not read them again; the ops that change a
    * device drop its account's entry. */
   GHashTable       *devices;
@@ -685,12 +673,6 @@ recount_queues (SqliteStorage *self)
     warn (self, "SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
 }
 
-typedef struct
-{
-  guint32 device_id;
-  guint32 registration_id;
-} DeviceRow;
-
 /* A bound on the device cache, which anyone who can send fills. */
 #define MAX_CACHED_ACCOUNTS 100000
 
@@ -712,7 +694,7 @@ account_devices (SqliteStorage *self,
   bind_text (s, 1, uuid);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
-      DeviceRow row = {
+      RelayDeviceRow row = {
         (guint32) sqlite3_column_int64 (s, 0),
         (guint32) sqlite3_column_int64 (s, 1),
       };
@@ -753,7 +735,7 @@ op_fetch_bundles (SqliteStorage *self,
   op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
   for (guint i = 0; i < devices->len; i++)
     {
-      DeviceRow *row = &g_array_index (devices, DeviceRow, i);
+      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, i);
       RelayBundle *bundle;
 
       if (op->device_id != 0 && row->device_id != op->device_id)
@@ -818,70 +800,6 @@ op_find_invite (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-static void
-note_device (GArray  **list,
-             guint32   device_id)
-{
-  if (*list == NULL)
-    *list = g_array_new (FALSE, FALSE, sizeof (guint32));
-  g_array_append_val (*list, device_id);
-}
-
-static gboolean
-send_names_device (GPtrArray *messages,
-                   guint32    device_id)
-{
-  for (guint i = 0; i < messages->len; i++)
-    if (((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id == device_id)
-      return TRUE;
-  return FALSE;
-}
-
-/* Checks the send's envelopes against the account's devices, filling the
- * op's missing, extra and stale lists only when there is something to
- * put in them: a send that fits allocates nothing here. */
-static RelayStorageStatus
-check_devices (RelayOp *op,
-               GArray  *devices)
-{
-  GPtrArray *messages = op->send->messages;
-  gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
-
-  /* The sender's own device never receives a copy of its message. */
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      gboolean known = FALSE;
-
-      for (guint j = 0; j < devices->len; j++)
-        {
-          DeviceRow *row = &g_array_index (devices, DeviceRow, j);
-
-          if (row->device_id != envelope->device_id)
-            continue;
-          known = !(to_self && row->device_id == op->source_device);
-          if (known && row->registration_id != envelope->registration_id)
-            note_device (&op->stale, envelope->device_id);
-        }
-      if (!known)
-        note_device (&op->extra, envelope->device_id);
-    }
-  for (guint j = 0; j < devices->len; j++)
-    {
-      DeviceRow *row = &g_array_index (devices, DeviceRow, j);
-
-      if (to_self && row->device_id == op->source_device)
-        continue;
-      if (!send_names_device (messages, row->device_id))
-        note_device (&op->missing, row->device_id);
-    }
-  if (op->missing != NULL || op->extra != NULL)
-    return RELAY_STORAGE_DEVICE_MISMATCH;
-  if (op->stale != NULL)
-    return RELAY_STORAGE_STALE_DEVICES;
-  return RELAY_STORAGE_OK;
-}
-
 static RelayStorageStatus
 op_send (SqliteStorage *self,
          RelayOp       *op)
@@ -894,7 +812,7 @@ op_send (SqliteStorage *self,
     return RELAY_STORAGE_FAILED;
   if (devices->len == 0)
     return RELAY_STORAGE_NOT_FOUND;
-  if ((status = check_devices (op, devices)) != RELAY_STORAGE_OK)
+  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
     return status;
   for (guint i = 0; i < messages->len; i++)
     {
@@ -1159,9 +1077,7 @@ notice_outside_changes (SqliteStorage *self)
   self->data_version = version;
   g_hash_table_remove_all (self->devices);
   recount_queues (self);
-  g_mutex_lock (&self->mutex);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_set_queued (&self->writer, relay_queue_usage_get_total (self->usage));
   g_atomic_int_inc (&self->parent.outside_changes);
   g_info ("Another process changed the database; its accounts and queues were read again");
 }
@@ -1295,10 +1211,11 @@ begin (SqliteStorage *self)
  * after every op: when it is gone, every op of it so far failed, and the
  * rest of the batch goes on in a new one. */
 static void
-run_batch (SqliteStorage *self,
-           RelayOp      **ops,
-           guint          n_ops)
+run_batch (gpointer   backend,
+           RelayOp  **ops,
+           guint      n_ops)
 {
+  SqliteStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
   guint first = 0;
 
@@ -1336,85 +1253,38 @@ run_batch (SqliteStorage *self,
     }
   reset_used_stmts (self);
 
-  g_mutex_lock (&self->mutex);
-  relay_commit_stats_add (&self->stats, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
-                          n_ops);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
+                           n_ops, relay_queue_usage_get_total (self->usage));
 }
 
-/* Takes everything submitted so far by swapping arrays with the
- * submitters, which costs no allocation per op, and runs it in batches. */
-static gpointer
-writer_thread (gpointer data)
+/* Idle: look for outside changes anyway, so that an account an
+ * administrator deleted is refused soon even on a quiet relay. */
+static void
+sqlite_idle (gpointer backend)
 {
-  SqliteStorage *self = data;
-  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+  SqliteStorage *self = backend;
 
-  for (;;)
-    {
-      GPtrArray *taken;
-      gboolean closing;
-
-      g_mutex_lock (&self->mutex);
-      while (self->submitted->len == 0 && !self->closing &&
-             g_cond_wait_until (&self->cond, &self->mutex,
-                                g_get_monotonic_time () + OUTSIDE_CHANGES_POLL_US))
-        ;
-      taken = self->submitted;
-      self->submitted = g_steal_pointer (&ops);
-      ops = taken;
-      closing = self->closing;
-      g_mutex_unlock (&self->mutex);
-
-      if (ops->len == 0 && closing)
-        break;
-      /* Idle: look for outside changes anyway, so that an account an
-       * administrator deleted is refused soon even on a quiet relay. */
-      if (ops->len == 0)
-        {
-          notice_outside_changes (self);
-          reset_used_stmts (self);
-          continue;
-        }
-      for (guint start = 0; start < ops->len; start += MAX_BATCH)
-        {
-          RelayOp **batch = (RelayOp **) ops->pdata + start;
-          guint n_ops = MIN (MAX_BATCH, ops->len - start);
-
-          run_batch (self, batch, n_ops);
-          for (guint i = 0; i < n_ops; i++)
-            batch[i]->done (batch[i]);
-        }
-      g_ptr_array_set_size (ops, 0);
-    }
-  return NULL;
+  notice_outside_changes (self);
+  reset_used_stmts (self);
 }
+
+static const RelayWriterFuncs sqlite_writer_funcs = {
+  .run_batch = run_batch,
+  .idle = sqlite_idle,
+};
 
 static void
 sqlite_submit (RelayStorage *storage,
                RelayOp      *op)
 {
-  SqliteStorage *self = (SqliteStorage *) storage;
-
-  g_assert (op->done != NULL);
-
-  g_mutex_lock (&self->mutex);
-  g_assert (!self->closing);
-  g_ptr_array_add (self->submitted, op);
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
+  relay_writer_submit (&((SqliteStorage *) storage)->writer, op);
 }
 
 static void
 sqlite_get_stats (RelayStorage     *storage,
                   RelayCommitStats *stats)
 {
-  SqliteStorage *self = (SqliteStorage *) storage;
-
-  g_mutex_lock (&self->mutex);
-  *stats = self->stats;
-  g_mutex_unlock (&self->mutex);
+  relay_writer_get_stats (&((SqliteStorage *) storage)->writer, stats);
 }
 
 static void
@@ -1424,9 +1294,7 @@ free_storage (SqliteStorage *self)
     sqlite3_finalize (self->stmts[i]);
   if (self->db != NULL)
     sqlite3_close (self->db);
-  g_mutex_clear (&self->mutex);
-  g_cond_clear (&self->cond);
-  g_ptr_array_unref (self->submitted);
+  relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
   g_hash_table_unref (self->devices);
   g_array_unref (self->uncached_devices);
@@ -1440,11 +1308,7 @@ sqlite_close (RelayStorage *storage)
 {
   SqliteStorage *self = (SqliteStorage *) storage;
 
-  g_mutex_lock (&self->mutex);
-  self->closing = TRUE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
-  g_thread_join (self->thread);
+  relay_writer_stop (&self->writer);
   free_storage (self);
 }
 
@@ -1591,12 +1455,10 @@ relay_storage_sqlite_open (const char  *data_dir,
   SqliteStorage *self = g_new0 (SqliteStorage, 1);
 
   self->parent.klass = &sqlite_class;
-  g_mutex_init (&self->mutex);
-  g_cond_init (&self->cond);
-  self->submitted = g_ptr_array_new ();
+  relay_writer_init (&self->writer, &sqlite_writer_funcs, self);
   self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
-  self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (DeviceRow));
+  self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (RelayDeviceRow));
 
   /* Only one thread at a time uses the connection (this one, then the
    * writer), so SQLite need not lock it around every call. */
@@ -1643,7 +1505,7 @@ relay_storage_sqlite_open (const char  *data_dir,
       return NULL;
     }
   reset_used_stmts (self);
-  self->stats.queued = relay_queue_usage_get_total (self->usage);
-  self->thread = g_thread_new ("relay-writer", writer_thread, self);
+  relay_writer_set_queued (&self->writer, relay_queue_usage_get_total (self->usage));
+  relay_writer_start (&self->writer);
   return &self->parent;
 }

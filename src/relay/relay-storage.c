@@ -84,3 +84,194 @@ relay_commit_stats_add (RelayCommitStats *stats,
     if (seconds <= relay_commit_bucket_bounds[i])
       stats->latency_buckets[i]++;
 }
+
+static void
+note_device (GArray  **list,
+             guint32   device_id)
+{
+  if (*list == NULL)
+    *list = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_array_append_val (*list, device_id);
+}
+
+static gboolean
+send_names_device (GPtrArray *messages,
+                   guint32    device_id)
+{
+  for (guint i = 0; i < messages->len; i++)
+    if (((RelayOutgoingEnvelope *) g_ptr_array_index (messages, i))->device_id == device_id)
+      return TRUE;
+  return FALSE;
+}
+
+/* Checks a send's envelopes against the account's devices (an array of
+ * RelayDeviceRow), filling the op's missing, extra and stale lists only
+ * when there is something to put in them: a send that fits allocates
+ * nothing here. */
+RelayStorageStatus
+relay_storage_check_devices (RelayOp *op,
+                             GArray  *devices)
+{
+  GPtrArray *messages = op->send->messages;
+  gboolean to_self = strcmp (op->uuid, op->source_uuid) == 0;
+
+  /* The sender's own device never receives a copy of its message. */
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      gboolean known = FALSE;
+
+      for (guint j = 0; j < devices->len; j++)
+        {
+          RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, j);
+
+          if (row->device_id != envelope->device_id)
+            continue;
+          known = !(to_self && row->device_id == op->source_device);
+          if (known && row->registration_id != envelope->registration_id)
+            note_device (&op->stale, envelope->device_id);
+        }
+      if (!known)
+        note_device (&op->extra, envelope->device_id);
+    }
+  for (guint j = 0; j < devices->len; j++)
+    {
+      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, j);
+
+      if (to_self && row->device_id == op->source_device)
+        continue;
+      if (!send_names_device (messages, row->device_id))
+        note_device (&op->missing, row->device_id);
+    }
+  if (op->missing != NULL || op->extra != NULL)
+    return RELAY_STORAGE_DEVICE_MISMATCH;
+  if (op->stale != NULL)
+    return RELAY_STORAGE_STALE_DEVICES;
+  return RELAY_STORAGE_OK;
+}
+
+void
+relay_writer_init (RelayWriter            *self,
+                   const RelayWriterFuncs *funcs,
+                   gpointer                backend)
+{
+  self->funcs = funcs;
+  self->backend = backend;
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  self->submitted = g_ptr_array_new ();
+}
+
+/* Takes everything submitted so far by swapping arrays with the
+ * submitters, which costs no allocation per op, and runs it in batches. */
+static gpointer
+writer_thread (gpointer data)
+{
+  RelayWriter *self = data;
+  g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+
+  for (;;)
+    {
+      GPtrArray *taken;
+      gboolean closing;
+
+      g_mutex_lock (&self->mutex);
+      while (self->submitted->len == 0 && !self->closing &&
+             g_cond_wait_until (&self->cond, &self->mutex, g_get_monotonic_time () + RELAY_WRITER_IDLE_US))
+        ;
+      taken = self->submitted;
+      self->submitted = g_steal_pointer (&ops);
+      ops = taken;
+      closing = self->closing;
+      g_mutex_unlock (&self->mutex);
+
+      if (ops->len == 0 && closing)
+        break;
+      if (ops->len == 0)
+        {
+          self->funcs->idle (self->backend);
+          continue;
+        }
+      for (guint start = 0; start < ops->len; start += RELAY_WRITER_MAX_BATCH)
+        {
+          RelayOp **batch = (RelayOp **) ops->pdata + start;
+          guint n_ops = MIN (RELAY_WRITER_MAX_BATCH, ops->len - start);
+
+          self->funcs->run_batch (self->backend, batch, n_ops);
+          for (guint i = 0; i < n_ops; i++)
+            batch[i]->done (batch[i]);
+        }
+      g_ptr_array_set_size (ops, 0);
+    }
+  return NULL;
+}
+
+void
+relay_writer_start (RelayWriter *self)
+{
+  self->thread = g_thread_new ("relay-writer", writer_thread, self);
+}
+
+void
+relay_writer_submit (RelayWriter *self,
+                     RelayOp     *op)
+{
+  g_assert (op->done != NULL);
+
+  g_mutex_lock (&self->mutex);
+  g_assert (!self->closing);
+  g_ptr_array_add (self->submitted, op);
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_get_stats (RelayWriter      *self,
+                        RelayCommitStats *stats)
+{
+  g_mutex_lock (&self->mutex);
+  *stats = self->stats;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_note_batch (RelayWriter *self,
+                         double       seconds,
+                         guint        n_ops,
+                         gint64       queued)
+{
+  g_mutex_lock (&self->mutex);
+  relay_commit_stats_add (&self->stats, seconds, n_ops);
+  self->stats.queued = queued;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_set_queued (RelayWriter *self,
+                         gint64       queued)
+{
+  g_mutex_lock (&self->mutex);
+  self->stats.queued = queued;
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_stop (RelayWriter *self)
+{
+  if (self->thread == NULL)
+    return;
+  g_mutex_lock (&self->mutex);
+  self->closing = TRUE;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+}
+
+void
+relay_writer_clear (RelayWriter *self)
+{
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  g_clear_pointer (&self->submitted, g_ptr_array_unref);
+}

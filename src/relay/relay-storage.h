@@ -95,6 +95,13 @@ typedef struct
 
 typedef struct _RelayOp RelayOp;
 
+/* One of an account's devices, as a send checks its envelopes against. */
+typedef struct
+{
+  guint32 device_id;
+  guint32 registration_id;
+} RelayDeviceRow;
+
 struct _RelayOp
 {
   RelayOpKind           kind;
@@ -154,6 +161,61 @@ typedef struct
 
 typedef struct _RelayStorage RelayStorage;
 
+/*
+ * The writer thread that each backend runs every op on.  It takes
+ * everything submitted since it last looked, hands it to run_batch in
+ * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
+ * callback once run_batch has returned, that is once the slice is
+ * committed or failed.  With nothing submitted for
+ * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while
+ * nobody asks it anything.
+ */
+
+/* A batch is bounded so that a flood of ops cannot delay the first
+ * answers in it without limit. */
+#define RELAY_WRITER_MAX_BATCH 4096
+#define RELAY_WRITER_IDLE_US   G_USEC_PER_SEC
+
+typedef struct
+{
+  void (*run_batch) (gpointer   backend,
+                     RelayOp  **ops,
+                     guint      n_ops);
+  void (*idle)      (gpointer   backend);
+} RelayWriterFuncs;
+
+typedef struct
+{
+  const RelayWriterFuncs *funcs;
+  gpointer                backend;
+  GThread                *thread;
+  GMutex                  mutex;
+  GCond                   cond;
+  GPtrArray              *submitted;   /* of RelayOp, not yet taken */
+  gboolean                closing;
+  RelayCommitStats        stats;       /* under mutex */
+} RelayWriter;
+
+void relay_writer_init       (RelayWriter            *self,
+                              const RelayWriterFuncs *funcs,
+                              gpointer                backend);
+void relay_writer_start      (RelayWriter            *self);
+void relay_writer_submit     (RelayWriter            *self,
+                              RelayOp                *op);
+void relay_writer_get_stats  (RelayWriter            *self,
+                              RelayCommitStats       *stats);
+/* Records a batch that took `seconds`, and how many envelopes are
+ * queued after it. */
+void relay_writer_note_batch (RelayWriter            *self,
+                              double                  seconds,
+                              guint                   n_ops,
+                              gint64                  queued);
+void relay_writer_set_queued (RelayWriter            *self,
+                              gint64                  queued);
+/* Runs every op already submitted, then stops the thread. */
+void relay_writer_stop       (RelayWriter            *self);
+void relay_writer_clear      (RelayWriter            *self);
+
 typedef struct
 {
   const char *name;
@@ -181,6 +243,8 @@ void          relay_stored_envelope_free   (RelayStoredEnvelope *envelope);
 void          relay_commit_stats_add       (RelayCommitStats *stats,
                                             double            seconds,
                                             guint             ops);
+RelayStorageStatus relay_storage_check_devices (RelayOp   *op,
+                                                GArray    *devices);
 
 static inline void
 relay_storage_submit (RelayStorage *self,

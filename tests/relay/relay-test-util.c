@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -66,6 +67,60 @@ test_relay_remove_data_dir (const char *dir)
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
+/* The PostgreSQL server that build-aux/with-postgresql.sh started for
+ * this test, or NULL when the relays under test keep their state in
+ * SQLite. */
+gboolean
+test_relay_uses_postgresql (void)
+{
+  return g_getenv ("SOTTO_TEST_POSTGRESQL_HOST") != NULL;
+}
+
+/* Makes a database on the test's PostgreSQL server, unless it is there,
+ * and returns its URL. */
+char *
+test_postgresql_database (const char *name)
+{
+  const char *host = g_getenv ("SOTTO_TEST_POSTGRESQL_HOST");
+  const char *user = g_getenv ("SOTTO_TEST_POSTGRESQL_USER");
+  const char *keywords[] = { "host", "user", "dbname", NULL };
+  const char *values[] = { host, user, "postgres", NULL };
+  const char *params[] = { name };
+  PGconn *conn;
+  PGresult *result;
+
+  g_assert_nonnull (host);
+  g_assert_nonnull (user);
+  conn = PQconnectdbParams (keywords, values, 0);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  result = PQexecParams (conn, "SELECT 1 FROM pg_database WHERE datname = $1", 1, NULL, params, NULL, NULL, 0);
+  g_assert_cmpint (PQresultStatus (result), ==, PGRES_TUPLES_OK);
+  if (PQntuples (result) == 0)
+    {
+      char *identifier = PQescapeIdentifier (conn, name, strlen (name));
+      g_autofree char *sql = g_strdup_printf ("CREATE DATABASE %s", identifier);
+
+      PQclear (result);
+      PQfreemem (identifier);
+      result = PQexec (conn, sql);
+      g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+    }
+  PQclear (result);
+  PQfinish (conn);
+  return g_strdup_printf ("postgresql:///%s?host=%s&user=%s", name, host, user);
+}
+
+/* A relay on PostgreSQL keeps its state in a database named after its
+ * data directory, so that a relay started again on the directory finds
+ * it. */
+static char *
+data_dir_database (const char *data_dir)
+{
+  g_autofree char *name = g_path_get_basename (data_dir);
+
+  return test_postgresql_database (name);
+}
+
 /* A relay must not outlive a test that aborts: it would hold the test's
  * output pipes open and stall the harness. */
 static void
@@ -106,7 +161,7 @@ test_relay_start_full (const char         *data_dir,
                        gboolean            metrics,
                        const char * const *env)
 {
-  TestRelaySetup setup = { extra_args, metrics, env, 0 };
+  TestRelaySetup setup = { extra_args, metrics, env, 0, NULL };
 
   return test_relay_start_with (data_dir, conf, &setup);
 }
@@ -118,6 +173,7 @@ test_relay_start_with (const char           *data_dir,
 {
   const char **extra_args = setup->extra_args;
   const char * const *env = setup->env;
+  g_autofree char *database = NULL;
   gboolean metrics = setup->metrics;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -160,6 +216,15 @@ test_relay_start_with (const char           *data_dir,
   g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
   g_ptr_array_add (argv, (gpointer) "--data-dir");
   g_ptr_array_add (argv, (gpointer) data_dir);
+  if (setup->database != NULL)
+    database = g_strdup (setup->database);
+  else if (test_relay_uses_postgresql ())
+    database = data_dir_database (data_dir);
+  if (database != NULL)
+    {
+      g_ptr_array_add (argv, (gpointer) "--database");
+      g_ptr_array_add (argv, database);
+    }
   for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     {
       g_ptr_array_add (argv, (gpointer) extra_args[i]);
@@ -763,6 +828,21 @@ test_account_register (SoupSession *session,
   account->uuid = g_strdup (json_object_get_string_member (object, "uuid"));
   g_assert_cmpint (json_object_get_int_member (object, "deviceId"), ==, 1);
   account->auth = test_basic_auth (account->uuid, 1, account->password);
+  return account;
+}
+
+/* An account that a test's data already holds, by its device 1. */
+TestAccount *
+test_account_for (const char *uuid,
+                  const char *password,
+                  guint       registration_id)
+{
+  TestAccount *account = g_new0 (TestAccount, 1);
+
+  account->uuid = g_strdup (uuid);
+  account->password = g_strdup (password);
+  account->registration_id = registration_id;
+  account->auth = test_basic_auth (uuid, 1, password);
   return account;
 }
 

@@ -60,6 +60,10 @@ typedef struct
 extern const char *test_relay_relaxed_conf;
 
 const char  *test_relay_binary         (void);
+/* Whether the test runs under build-aux/with-postgresql.sh, whose server
+ * then keeps every relay's state. */
+gboolean     test_relay_uses_postgresql (void);
+char        *test_postgresql_database  (const char   *name);
 char        *test_relay_make_data_dir  (void);
 void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
@@ -71,14 +75,17 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
                                         gboolean      metrics,
                                         const char * const *env);
 
-/* Everything test_relay_start_full() takes, and the relay's descriptor
- * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's). */
+/* Everything test_relay_start_full() takes, the relay's descriptor
+ * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), and
+ * the PostgreSQL database it uses (NULL for the one named after the
+ * data directory when the test runs on PostgreSQL, or for SQLite). */
 typedef struct
 {
   const char         **extra_args;
   gboolean             metrics;
   const char * const  *env;
   guint                descriptor_limit;
+  const char          *database;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -168,6 +175,9 @@ TestAccount *test_account_register     (SoupSession  *session,
                                         TestRelay    *relay,
                                         const char   *username,
                                         guint         n_prekeys);
+TestAccount *test_account_for          (const char   *uuid,
+                                        const char   *password,
+                                        guint         registration_id);
 void         test_account_free         (TestAccount  *account);
 char        *test_basic_auth           (const char   *uuid,
                                         guint         device,

@@ -238,6 +238,7 @@ test_check_config (void)
     "relay.conf:11: [rate-limits] account-lookups must be RATE/BURST, for example 10/50",
     "relay.conf:12: expected KEY=VALUE or [SECTION]",
     "relay.conf:14: [registration] mode: the registration mode is “open”, “invite”, “token:SECRET” or “token-file:PATH”",
+    "relay.conf:16: [database] url: a database URL starts with postgresql://",
   };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -259,7 +260,9 @@ test_check_config (void)
               "account-lookups=inf/inf\n"
               "just words\n"
               "[registration]\n"
-              "mode=closed\n");
+              "mode=closed\n"
+              "[database]\n"
+              "url=mysql://relay@db.example/sotto\n");
   g_assert_cmpint (test_relay_run (check, &out, &err), !=, 0);
   lines = g_strsplit (g_strchomp (err), "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, G_N_ELEMENTS (expected));
@@ -274,7 +277,8 @@ test_check_config (void)
 
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  write_conf (dir, "[limits]\nmax-queue-envelopes=5\n[registration]\nmode=invite\n[metrics]\nlisten=127.0.0.1:0\n");
+  write_conf (dir, "[limits]\nmax-queue-envelopes=5\n[registration]\nmode=invite\n[metrics]\nlisten=127.0.0.1:0\n"
+                   "[database]\nurl=postgresql://relay@db.example:5432/sotto?sslmode=verify-full\n");
   g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
 
   /* A registration token in relay.conf is a secret someone could guess:
@@ -293,6 +297,17 @@ test_check_config (void)
   g_clear_pointer (&err, g_free);
   write_conf (dir, "[registration]\nmode=token:sixteen-letters!\n");
   g_assert_cmpint (test_relay_run (check, &out, &err), ==, 0);
+
+  /* --database is checked like the key it overrides. */
+  {
+    const char *check_database[] = { "--data-dir", dir, "--check-config",
+                                     "--database", "postgresql://relay@db.example/sotto?colour=blue", NULL };
+
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_assert_cmpint (test_relay_run (check_database, &out, &err), ==, 1);
+    g_assert_cmpstr (err, ==, "invalid URI query parameter: \"colour\"\n");
+  }
 
   /* A data directory that does not exist is no valid configuration. */
   {

@@ -52,20 +52,6 @@ write_v3_database (const char *data_dir)
   sqlite3_close (db);
 }
 
-static TestAccount *
-fixture_account (const char *uuid,
-                 const char *password,
-                 guint       registration_id)
-{
-  TestAccount *account = g_new0 (TestAccount, 1);
-
-  account->uuid = g_strdup (uuid);
-  account->password = g_strdup (password);
-  account->registration_id = registration_id;
-  account->auth = test_basic_auth (uuid, 1, password);
-  return account;
-}
-
 static void
 expect_envelope_with (TestSocket *socket,
                       const char *guid,
@@ -105,8 +91,8 @@ test_migrate_v3 (void)
 {
   g_autofree char *dir = test_relay_make_data_dir ();
   g_autoptr(SoupSession) session = test_session_new ();
-  g_autoptr(TestAccount) alice = fixture_account (alice_uuid, alice_password, 11680);
-  g_autoptr(TestAccount) bob = fixture_account (bob_uuid, bob_password, bob_registration_id);
+  g_autoptr(TestAccount) alice = test_account_for (alice_uuid, alice_password, 11680);
+  g_autoptr(TestAccount) bob = test_account_for (bob_uuid, bob_password, bob_registration_id);
   g_autoptr(TestRelay) relay = NULL;
   g_autoptr(TestSocket) socket = NULL;
   g_autofree char *fresh_guid = NULL;

@@ -1,0 +1,499 @@
+/* test-relay-postgresql.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What only the PostgreSQL backend does.  Its schema migrates from the
+ * first version with the data in it kept, and it runs only on a server
+ * that makes commits durable.  Several relay nodes share one database:
+ * an envelope that one node accepts reaches a recipient connected to
+ * another while it stays connected, a recipient that reconnects to
+ * another node gets its queue, and a node killed with SIGKILL in the
+ * middle of a burst loses and duplicates nothing that was acknowledged,
+ * while its clients go on on the other node.  Runs only under
+ * build-aux/with-postgresql.sh.
+ */
+
+#include "config.h"
+
+#include <libpq-fe.h>
+#include <string.h>
+
+#include "relay-test-util.h"
+
+#define DELIVERY_TIMEOUT_MS 10000
+
+typedef struct
+{
+  char      *database;
+  char      *dirs[2];
+  TestRelay *nodes[2];
+} Nodes;
+
+static void
+nodes_start_one (Nodes *nodes,
+                 guint  i)
+{
+  TestRelaySetup setup = { NULL, FALSE, NULL, 0, nodes->database };
+  /* The senders' shares of a queue must hold every send of a burst. */
+  g_autofree char *conf = g_strconcat (test_relay_relaxed_conf,
+                                       "[limits]\nmax-queue-envelopes-per-sender=10000\n", NULL);
+
+  nodes->nodes[i] = test_relay_start_with (nodes->dirs[i], conf, &setup);
+}
+
+static void
+nodes_start (Nodes      *nodes,
+             const char *name)
+{
+  g_autofree char *database = g_strdup_printf ("%s_%08x", name, g_test_rand_int ());
+
+  nodes->database = test_postgresql_database (database);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes->nodes); i++)
+    {
+      nodes->dirs[i] = test_relay_make_data_dir ();
+      nodes_start_one (nodes, i);
+    }
+}
+
+static void
+nodes_finish (Nodes *nodes)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (nodes->nodes); i++)
+    {
+      if (nodes->nodes[i] != NULL)
+        g_assert_cmpint (test_relay_stop (nodes->nodes[i]), ==, 0);
+      g_clear_pointer (&nodes->nodes[i], test_relay_free);
+      test_relay_remove_data_dir (nodes->dirs[i]);
+      g_free (nodes->dirs[i]);
+    }
+  g_free (nodes->database);
+}
+
+/* The next envelope on the socket, which must carry `content`; it is
+ * acknowledged. */
+static void
+expect_envelope (TestSocket *socket,
+                 const char *content)
+{
+  g_autoptr(JsonNode) node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+  JsonObject *object;
+
+  g_assert_nonnull (node);
+  object = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "envelope");
+  g_assert_cmpstr (json_object_get_string_member (object, "content"), ==, content);
+  test_socket_ack (socket, json_object_get_string_member (object, "guid"));
+}
+
+static void
+expect_queue_empty (TestSocket *socket)
+{
+  g_autoptr(JsonNode) node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
+}
+
+static void
+test_delivery (void)
+{
+  Nodes nodes = { 0 };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  const char *later[] = { "bGF0ZXIgMQ==", "bGF0ZXIgMg==", "bGF0ZXIgMw==" };
+
+  nodes_start (&nodes, "delivery");
+  /* An account made on one node is known to the other. */
+  alice = test_account_register (session, nodes.nodes[0], "alice", 2);
+  bob = test_account_register (session, nodes.nodes[1], "bob", 2);
+
+  /* Bob waits on node 1; Alice sends through node 0. */
+  socket = test_socket_connect (session, nodes.nodes[1], bob->auth);
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, bob, "bm93"));
+  expect_envelope (socket, "bm93");
+  /* And the other way round, through the node he is on. */
+  g_free (test_send_envelope (session, nodes.nodes[1], alice, bob, "YWdhaW4="));
+  expect_envelope (socket, "YWdhaW4=");
+  g_clear_pointer (&socket, test_socket_free);
+
+  /* Sent while he is away, fetched from the other node. */
+  for (guint i = 0; i < G_N_ELEMENTS (later); i++)
+    g_free (test_send_envelope (session, nodes.nodes[1], alice, bob, later[i]));
+  socket = test_socket_connect (session, nodes.nodes[0], bob->auth);
+  g_assert_no_error (socket->error);
+  for (guint i = 0; i < G_N_ELEMENTS (later); i++)
+    expect_envelope (socket, later[i]);
+  expect_queue_empty (socket);
+  g_clear_pointer (&socket, test_socket_free);
+
+  /* The acknowledgements, made on node 0, empty the queue for node 1
+   * too, once node 0 has committed them: the relay gathers them and does
+   * not answer them. */
+  for (guint attempt = 0;; attempt++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      g_assert_cmpuint (attempt, <, 50);
+      socket = test_socket_connect (session, nodes.nodes[1], bob->auth);
+      g_assert_no_error (socket->error);
+      node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+      g_assert_nonnull (node);
+      g_clear_pointer (&socket, test_socket_free);
+      if (g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "type"), "queue-empty") == 0)
+        break;
+      g_usleep (G_USEC_PER_SEC / 5);
+    }
+
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
+/* Two senders and a recipient.  Alice sends through node 0 and Bob
+ * through node 1, both to Carol, who reads on node 0.  Node 0 is killed
+ * after a random number of answers; Alice then sends through node 1, and
+ * Carol reads there. */
+#define BURST_SENDS     600   /* per sender */
+#define BURST_IN_FLIGHT 16    /* per sender */
+
+typedef struct _Burst Burst;
+
+typedef struct
+{
+  Burst       *burst;
+  TestAccount *account;
+  SoupSession *session;
+  guint        node;
+  guint        attempted;
+  guint        in_flight;
+} Sender;
+
+struct _Burst
+{
+  Nodes        nodes;
+  TestAccount *carol;
+  Sender       senders[2];
+  guint        answers_until_kill;
+  gboolean     killed;
+  guint        answered_2xx;
+  guint        failed;
+  GHashTable  *sent;       /* content of every attempt */
+  GHashTable  *accepted;   /* content of every attempt answered 2xx */
+  GHashTable  *received;   /* content -> the GUID it came with */
+  guint        stored_twice;
+  guint        redelivered;
+};
+
+static void burst_pump (Sender *sender);
+
+static void
+burst_kill (Burst *burst)
+{
+  test_relay_kill (burst->nodes.nodes[0]);
+  g_clear_pointer (&burst->nodes.nodes[0], test_relay_free);
+  burst->killed = TRUE;
+  /* Alice's sends in flight to the dead node fail; she goes on through
+   * the other. */
+  soup_session_abort (burst->senders[0].session);
+  burst->senders[0].node = 1;
+}
+
+static void
+burst_send_done_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  char *content = user_data;
+  Sender *sender = g_object_get_data (source, "sender");
+  Burst *burst = sender->burst;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  guint status = body != NULL ? soup_message_get_status (message) : 0;
+
+  sender->in_flight--;
+  if (status == 200)
+    {
+      burst->answered_2xx++;
+      g_hash_table_add (burst->accepted, content);
+      if (!burst->killed && --burst->answers_until_kill == 0)
+        burst_kill (burst);
+    }
+  else
+    {
+      /* Only the dead node may fail a send, by not answering it. */
+      g_assert_cmpuint (status, ==, 0);
+      burst->failed++;
+      g_free (content);
+    }
+  burst_pump (sender);
+}
+
+static void
+burst_send_one (Sender *sender)
+{
+  Burst *burst = sender->burst;
+  g_autofree char *url = g_strdup_printf ("%s/v1/messages/%s", burst->nodes.nodes[sender->node]->base_url,
+                                          burst->carol->uuid);
+  g_autoptr(SoupMessage) message = soup_message_new ("PUT", url);
+  g_autofree char *plain = g_strdup_printf ("%s %05u %08x", sender->account->username, sender->attempted,
+                                            g_test_rand_int ());
+  char *content = g_base64_encode ((const guchar *) plain, strlen (plain));
+  g_autofree char *json = test_send_body (1, burst->carol->registration_id, content);
+  g_autoptr(GBytes) body = g_bytes_new (json, strlen (json));
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
+                                sender->account->auth);
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  g_hash_table_add (burst->sent, g_strdup (content));
+  sender->attempted++;
+  sender->in_flight++;
+  soup_session_send_and_read_async (sender->session, message, G_PRIORITY_DEFAULT, NULL,
+                                    burst_send_done_cb, content);
+}
+
+static void
+burst_pump (Sender *sender)
+{
+  while (sender->in_flight < BURST_IN_FLIGHT && sender->attempted < BURST_SENDS)
+    burst_send_one (sender);
+}
+
+/* Takes what reached Carol's socket.  An envelope that comes again
+ * under the GUID it came with was not acknowledged before the node that
+ * held the acknowledgement died, which the protocol allows; one that
+ * comes under another GUID was stored twice, which must never happen. */
+static void
+burst_receive (Burst      *burst,
+               TestSocket *socket)
+{
+  JsonNode *node;
+
+  while ((node = g_queue_pop_head (&socket->messages)) != NULL)
+    {
+      JsonObject *object = json_node_get_object (node);
+
+      if (g_strcmp0 (json_object_get_string_member (object, "type"), "envelope") == 0)
+        {
+          const char *content = json_object_get_string_member (object, "content");
+          const char *guid = json_object_get_string_member (object, "guid");
+          const char *earlier;
+
+          /* Nothing arrives that was never sent. */
+          g_assert_true (g_hash_table_contains (burst->sent, content));
+          earlier = g_hash_table_lookup (burst->received, content);
+          if (earlier == NULL)
+            g_hash_table_insert (burst->received, g_strdup (content), g_strdup (guid));
+          else if (strcmp (earlier, guid) == 0)
+            burst->redelivered++;
+          else
+            burst->stored_twice++;
+          test_socket_ack (socket, guid);
+        }
+      json_node_unref (node);
+    }
+}
+
+static gboolean
+burst_all_received (Burst *burst)
+{
+  GHashTableIter iter;
+  const char *content;
+
+  g_hash_table_iter_init (&iter, burst->accepted);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &content, NULL))
+    if (!g_hash_table_contains (burst->received, content))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_sigkill_mid_burst (void)
+{
+  Burst burst = { 0 };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  guint carol_node = 0;
+  guint reconnects = 0;
+  gint64 deadline;
+
+  nodes_start (&burst.nodes, "burst");
+  burst.sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  burst.accepted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  burst.received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  alice = test_account_register (session, burst.nodes.nodes[0], "alice", 0);
+  bob = test_account_register (session, burst.nodes.nodes[1], "bob", 0);
+  burst.carol = test_account_register (session, burst.nodes.nodes[0], "carol", 0);
+  for (guint i = 0; i < G_N_ELEMENTS (burst.senders); i++)
+    {
+      burst.senders[i] = (Sender) { &burst, i == 0 ? alice : bob, test_session_new (), i, 0, 0 };
+      g_object_set_data (G_OBJECT (burst.senders[i].session), "sender", &burst.senders[i]);
+    }
+  socket = test_socket_connect (session, burst.nodes.nodes[carol_node], burst.carol->auth);
+  g_assert_no_error (socket->error);
+
+  burst.answers_until_kill = (guint) g_test_rand_int_range (100, 500);
+  for (guint i = 0; i < G_N_ELEMENTS (burst.senders); i++)
+    burst_pump (&burst.senders[i]);
+  /* Carol reads throughout, and goes to the other node when hers dies. */
+  deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+  while (burst.senders[0].in_flight > 0 || burst.senders[1].in_flight > 0 ||
+         burst.senders[0].attempted < BURST_SENDS || burst.senders[1].attempted < BURST_SENDS ||
+         !burst_all_received (&burst))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+      burst_receive (&burst, socket);
+      if (socket->closed || (burst.killed && carol_node == 0))
+        {
+          g_clear_pointer (&socket, test_socket_free);
+          carol_node = 1;
+          reconnects++;
+          socket = test_socket_connect (session, burst.nodes.nodes[carol_node], burst.carol->auth);
+          g_assert_no_error (socket->error);
+        }
+    }
+  g_test_message ("%u sends answered 2xx, %u failed with the node, %u received, %u delivered again "
+                  "unacknowledged, %u stored twice",
+                  burst.answered_2xx, burst.failed, g_hash_table_size (burst.received), burst.redelivered,
+                  burst.stored_twice);
+  g_assert_true (burst.killed);
+  g_assert_cmpuint (reconnects, ==, 1);
+  g_assert_cmpuint (burst.answered_2xx, >=, BURST_SENDS);
+  g_assert_cmpuint (burst.stored_twice, ==, 0);
+
+  g_clear_pointer (&socket, test_socket_free);
+  for (guint i = 0; i < G_N_ELEMENTS (burst.senders); i++)
+    g_clear_object (&burst.senders[i].session);
+  g_clear_object (&session);
+  test_account_free (burst.carol);
+  g_hash_table_unref (burst.sent);
+  g_hash_table_unref (burst.accepted);
+  g_hash_table_unref (burst.received);
+  nodes_finish (&burst.nodes);
+}
+
+/* Runs SQL on a database of the test's server and returns the first
+ * column of its first row, or 0 when it returns none. */
+static gint64
+database_exec (const char *url,
+               const char *sql)
+{
+  PGconn *conn = PQconnectdb (url);
+  PGresult *result;
+  gint64 value = 0;
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  result = PQexec (conn, sql);
+  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+  if (PQntuples (result) > 0)
+    value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
+  PQclear (result);
+  PQfinish (conn);
+  return value;
+}
+
+static const char alice_uuid[] = "03710702-0ea9-454d-ab87-34a69d1848ab";
+static const char alice_password[] = "password-fbb834a5c55b1d41";
+static const char bob_uuid[] = "a3a3481e-bdfd-41de-9aa6-725df133b295";
+static const char bob_password[] = "password-b6230e8ff58b46d6";
+
+/* A database at schema version 1 with accounts and a queued envelope in
+ * it: the relay migrates it to the latest version, and everything in it
+ * still works. */
+static void
+test_migrate_v1 (void)
+{
+  g_autofree char *name = g_strdup_printf ("migrate_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *dump_path = g_build_filename (RELAY_TEST_SRCDIR, "relay-postgresql-v1.sql", NULL);
+  g_autofree char *dump = NULL;
+  g_autofree char *fresh = NULL;
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestRelay) relay = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  TestRelaySetup setup = { NULL, FALSE, NULL, 0, url };
+  g_autoptr(TestAccount) alice = test_account_for (alice_uuid, alice_password, 11680);
+  g_autoptr(TestAccount) bob = test_account_for (bob_uuid, bob_password, 9025);
+  const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, "--database", url, NULL };
+
+  g_file_get_contents (dump_path, &dump, NULL, &error);
+  g_assert_no_error (error);
+  database_exec (url, dump);
+  /* Fresh enough not to expire when the relay starts. */
+  fresh = g_strdup_printf ("UPDATE queue SET server_timestamp = %" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  database_exec (url, fresh);
+
+  relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
+  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 2);
+  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 2's invites table and ban flag are there. */
+  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM invites"), ==, 0);
+  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
+
+  /* Bob's password, his queue and its GUID key came through. */
+  socket = test_socket_connect (session, relay, bob->auth);
+  g_assert_no_error (socket->error);
+  expect_envelope (socket, "bGVnYWN5LTA=");
+  expect_queue_empty (socket);
+  g_free (test_send_envelope (session, relay, alice, bob, "YWZ0ZXI="));
+  expect_envelope (socket, "YWZ0ZXI=");
+  g_clear_pointer (&socket, test_socket_free);
+  /* Alice's account, keys included, too. */
+  response = test_request (session, relay, "GET", "/v1/keys/a3a3481e-bdfd-41de-9aa6-725df133b295/1",
+                           alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  /* A schema newer than the relay knows is left alone. */
+  database_exec (url, "UPDATE schema_version SET version = 3");
+  g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "The database has schema version 3, newer than this relay knows (2)"));
+  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 3);
+
+  test_relay_remove_data_dir (dir);
+}
+
+/* A database that acknowledges commits before they are on disk would
+ * let the relay answer what a crash loses: the relay does not start. */
+static void
+test_refuses_synchronous_commit_off (void)
+{
+  g_autofree char *name = g_strdup_printf ("async_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *alter = g_strdup_printf ("ALTER DATABASE %s SET synchronous_commit = off", name);
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *err = NULL;
+  const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, "--database", url, NULL };
+
+  database_exec (url, alter);
+  g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "synchronous_commit off"));
+  /* Nothing was made in it. */
+  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM pg_tables WHERE tablename = 'queue'"), ==, 0);
+  test_relay_remove_data_dir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_true (test_relay_uses_postgresql ());
+  g_test_add_func ("/relay/postgresql/migrate-v1", test_migrate_v1);
+  g_test_add_func ("/relay/postgresql/refuses-synchronous-commit-off", test_refuses_synchronous_commit_off);
+  g_test_add_func ("/relay/postgresql/nodes/delivery", test_delivery);
+  g_test_add_func ("/relay/postgresql/nodes/sigkill-mid-burst", test_sigkill_mid_burst);
+  return g_test_run ();
+}
