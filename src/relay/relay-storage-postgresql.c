@@ -260,12 +260,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
+    "s24",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 24);
+G_STATIC_ASSERT (N_STMTS == 25);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
