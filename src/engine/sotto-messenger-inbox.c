@@ -48,7 +48,16 @@
  * must be checked with the relay before the contact is stored.  The
  * decryption is rolled back, which leaves the store exactly as it was,
  * the main thread stores the contact, and the envelope is decrypted
- * again from the start. */
+ * again from the start.
+ *
+ * Each sender device's messages are stored in the order the relay
+ * holds them.  An envelope left undone (the relay could not be reached
+ * to check a new sender, the store failed) is not acknowledged, and
+ * the relay delivers it again on the next connection: until then
+ * nothing later from the same device is stored either, or it would
+ * overtake it.  The envelopes that wait in the inbox when the socket
+ * closes are dropped for the same reason; the relay delivers them
+ * again, after those before them. */
 
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
@@ -84,6 +93,7 @@ typedef struct
   gint64 conversation_id;
   gint64 contact_id;
   guint restarts;
+  guint connection_number;
 
   /* Results. */
   Outcome outcome;
@@ -131,6 +141,33 @@ inbox_item_free (gpointer data)
 {
   if (data != &queue_empty_marker)
     sotto_relay_envelope_free (data);
+}
+
+static char *
+sender_key (const SottoRelayEnvelope *envelope)
+{
+  return g_strdup_printf ("%s.%u", envelope->source, envelope->source_device);
+}
+
+static gboolean
+sender_is_held (SottoMessenger           *self,
+                const SottoRelayEnvelope *envelope)
+{
+  g_autofree char *key = sender_key (envelope);
+
+  return g_hash_table_contains (self->held_senders, key);
+}
+
+/* @reception was left undone: nothing later from its sender device is
+ * stored before the relay delivers it again.  One from a connection
+ * that is gone needs nothing, as everything after it comes again. */
+static void
+hold_sender (Reception *reception)
+{
+  SottoMessenger *self = reception->messenger;
+
+  if (reception->connection_number == self->connection_number)
+    g_hash_table_add (self->held_senders, sender_key (reception->envelope));
 }
 
 /* On the store's thread */
@@ -431,6 +468,10 @@ reception_finish (Reception *reception,
       sotto_relay_client_acknowledge (self->client, guid);
       remember_stored (self, guid);
     }
+  else
+    {
+      hold_sender (reception);
+    }
 
   self->processing = FALSE;
   reception_free (reception);
@@ -701,7 +742,7 @@ receive_batch_cb (GObject      *object,
     {
       Reception *reception = g_ptr_array_index (batch->receptions, i);
 
-      if (self->started)
+      if (self->started && reception->connection_number == self->connection_number)
         g_queue_push_head (&self->inbox, g_steal_pointer (&reception->envelope));
       reception_free (reception);
     }
@@ -723,6 +764,7 @@ receive_batch_cb (GObject      *object,
         {
           g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
                    reception->error != NULL ? reception->error->message : "");
+          hold_sender (reception);
           reception_free (reception);
           continue;
         }
@@ -789,9 +831,17 @@ process_next (SottoMessenger *self)
           continue;
         }
 
+      if (sender_is_held (self, envelope))
+        {
+          g_debug ("Envelope %s waits for an earlier one of its sender", envelope->guid);
+          sotto_relay_envelope_free (envelope);
+          continue;
+        }
+
       reception = g_new0 (Reception, 1);
       reception->messenger = g_object_ref (self);
       reception->envelope = envelope;
+      reception->connection_number = self->connection_number;
       reception_prepare (reception);
       g_ptr_array_add (batch->receptions, reception);
     }
@@ -837,14 +887,21 @@ connection_cb (SottoRelayClient *client,
 {
   g_assert (SOTTO_IS_MESSENGER (self));
 
-  /* A new socket starts with the queue again. */
-  if (sotto_relay_client_get_connection (client) != SOTTO_RELAY_CONNECTION_CONNECTED)
-    _sotto_messenger_set_drained (self, FALSE);
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+    return;
+
+  /* A new socket starts with the queue again: what waits here now is
+   * delivered again, after anything before it that is not stored. */
+  _sotto_messenger_set_drained (self, FALSE);
+  g_queue_clear_full (&self->inbox, inbox_item_free);
+  g_hash_table_remove_all (self->held_senders);
+  self->connection_number++;
 }
 
 void
 _sotto_messenger_inbox_connect (SottoMessenger *self)
 {
+  self->held_senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect_object (self->client, "envelope", G_CALLBACK (envelope_cb), self, 0);
   g_signal_connect_object (self->client, "queue-empty", G_CALLBACK (queue_empty_cb), self, 0);
   g_signal_connect_object (self->client, "notify::connection", G_CALLBACK (connection_cb), self, 0);
@@ -859,5 +916,7 @@ _sotto_messenger_inbox_disconnect (SottoMessenger *self)
 
   /* What is not stored yet is delivered again next time. */
   g_queue_clear_full (&self->inbox, inbox_item_free);
+  g_clear_pointer (&self->held_senders, g_hash_table_unref);
+  self->connection_number++;
   _sotto_messenger_set_drained (self, FALSE);
 }

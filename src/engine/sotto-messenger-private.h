@@ -112,6 +112,10 @@ struct _SottoMessenger
   gboolean processing;
   gboolean drained;
   GHashTable *stored_guids;
+  /* Sender devices ("uuid.device") with an envelope left undone on
+   * this connection, and which connection that is. */
+  GHashTable *held_senders;
+  guint connection_number;
 };
 
 /* One queued outgoing message, as the outbox reads it from the store. */

@@ -17,6 +17,11 @@
  * the relay loses what it had read and not committed.  The sender's
  * profile opened again sends the rest, and the recipient's history holds
  * every message once, in order.
+ *
+ * And a recipient that cannot store a sender's message yet (the relay
+ * refuses to check the new sender's username) stores nothing later from
+ * that sender on the same connection, so that the relay's next delivery
+ * brings them all in order.
  */
 
 #include "config.h"
@@ -471,6 +476,150 @@ test_recipient_reset (void)
     ;
 }
 
+/* The relay's limits are out of the way, but for lookups: one, and then
+ * almost never another, until the test reloads them as plentiful. */
+#define RELAXED_BUT_LOOKUPS \
+  "[rate-limits]\n" \
+  "address-requests=100000/100000\n" \
+  "address-websockets=100000/100000\n" \
+  "account-sends=100000/100000\n" \
+  "pair-sends=100000/100000\n"
+
+static const char scarce_lookups_conf[] = RELAXED_BUT_LOOKUPS "account-lookups=0.0001/1\n";
+static const char plenty_lookups_conf[] = RELAXED_BUT_LOOKUPS "account-lookups=100000/100000\n";
+
+static void
+relay_set_conf (CliRelay   *relay,
+                const char *conf)
+{
+  g_autofree char *path = g_build_filename (relay->data_dir, "relay.conf", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, conf, -1, &error);
+  g_assert_no_error (error);
+}
+
+static guint
+relay_count_reloads (CliRelay *relay)
+{
+  g_autofree char *log_path = g_build_filename (relay->data_dir, "relay.log", NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  guint reloads = 0;
+
+  g_file_get_contents (log_path, &log, NULL, &error);
+  g_assert_no_error (error);
+  for (const char *at = log; (at = strstr (at, "Reload: rate limits")) != NULL; at++)
+    reloads++;
+
+  return reloads;
+}
+
+/* Rewrites relay.conf and waits until the running relay says it read it. */
+static void
+relay_reload (CliRelay   *relay,
+              const char *conf)
+{
+  guint before = relay_count_reloads (relay);
+
+  relay_set_conf (relay, conf);
+  g_subprocess_send_signal (relay->process, SIGHUP);
+  while (relay_count_reloads (relay) == before)
+    g_usleep (20 * 1000);
+}
+
+static void
+received_cb (SottoMessenger    *messenger,
+             SottoConversation *conversation,
+             SottoMessage      *message,
+             GPtrArray         *bodies)
+{
+  g_ptr_array_add (bodies, g_strdup (sotto_message_get_body (message)));
+}
+
+static void
+wait_drained (SottoMessenger *messenger)
+{
+  while (!sotto_messenger_get_drained (messenger))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_unknown_sender_order (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) bodies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(GAsyncResult) looked_up = NULL;
+  g_autoptr(SottoConversation) nobody = NULL;
+  g_autoptr(GError) error = NULL;
+  Sender receiver = { "bob" };
+
+  /* Bob does not know Alice when her first messages wait for him. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("alice %04u", i);
+      g_autoptr(CliResult) sent = cli_run (test, alice, "send", "bob", text, NULL);
+
+      cli_assert_ok (sent);
+    }
+
+  /* Bob spends the one lookup the relay grants him, so that it refuses
+   * to check who Alice is. */
+  cli_relay_stop (test->relay);
+  relay_set_conf (test->relay, scarce_lookups_conf);
+  cli_relay_restart (test->relay);
+
+  receiver.store = cli_open_store (bob);
+  receiver.messenger = cli_load_messenger (receiver.store);
+  g_signal_connect (receiver.messenger, "message-received", G_CALLBACK (received_cb), bodies);
+  sotto_messenger_open_conversation_async (receiver.messenger, "nobody", NULL, cli_result_cb, &looked_up);
+  cli_wait_for (&looked_up);
+  nobody = sotto_messenger_open_conversation_finish (receiver.messenger, looked_up, &error);
+  g_assert_null (nobody);
+  g_clear_error (&error);
+
+  sotto_messenger_start (receiver.messenger);
+  wait_drained (receiver.messenger);
+  g_assert_cmpuint (bodies->len, ==, 0);
+
+  /* Now the relay would answer: Alice's next message arrives on the
+   * same connection, and then Carol's, which shows that Bob is past it. */
+  relay_reload (test->relay, plenty_lookups_conf);
+  {
+    g_autoptr(CliResult) late = cli_run (test, alice, "send", "bob", "alice 0003", NULL);
+    g_autoptr(CliResult) other = cli_run (test, carol, "send", "bob", "carol 0000", NULL);
+
+    cli_assert_ok (late);
+    cli_assert_ok (other);
+  }
+  while (bodies->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (g_ptr_array_index (bodies, 0), ==, "carol 0000");
+
+  /* The next connection brings Alice's messages again, all of them, in
+   * the order she wrote them. */
+  sotto_messenger_stop (receiver.messenger);
+  sotto_messenger_start (receiver.messenger);
+  wait_drained (receiver.messenger);
+  sender_close (&receiver);
+
+  history = full_history (test, bob, "alice");
+  g_assert_cmpuint (history->len, ==, 4);
+  for (guint i = 0; i < history->len; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("alice %04u", i);
+
+      g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (history, i), "text"), ==, text);
+    }
+
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -484,6 +633,7 @@ main (int   argc,
   g_test_add_func ("/cli/burst", test_burst);
   g_test_add_func ("/cli/burst/sender-killed", test_sender_killed);
   g_test_add_func ("/cli/burst/recipient-reset", test_recipient_reset);
+  g_test_add_func ("/cli/burst/unknown-sender-order", test_unknown_sender_order);
 
   return g_test_run ();
 }
