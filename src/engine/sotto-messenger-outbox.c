@@ -298,11 +298,14 @@ batch_encrypted_cb (GObject      *object,
     {
       Flight *flight = g_ptr_array_index (batch->flights, i);
 
-      /* Each flight holds the batch until its answer. */
+      /* Each flight holds the batch until its answer.  Should the socket
+       * close while the batch is handed over, the rest fail rather than
+       * go around it over HTTP, where they could be stored before the
+       * messages the socket lost. */
       flight->task = g_object_ref (task);
-      sotto_relay_client_send_async (self->client, flight->encryption->uuid, flight->item->sent_at,
-                                     flight->encryption->envelopes, NULL,
-                                     batch_flight_sent_cb, flight);
+      sotto_relay_client_send_pipelined_async (self->client, flight->encryption->uuid, flight->item->sent_at,
+                                               flight->encryption->envelopes,
+                                               batch_flight_sent_cb, flight);
     }
 
   /* While these are on their way, the next batch is encrypted. */

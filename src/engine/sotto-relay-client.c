@@ -1252,6 +1252,50 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
 }
 
 /**
+ * sotto_relay_client_send_pipelined_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one envelope for each
+ *   of the recipient's devices
+ * @callback: called once the relay has committed the envelopes
+ * @user_data: data for @callback
+ *
+ * Sends as sotto_relay_client_send_async() does, but only on the
+ * delivery socket; finish with sotto_relay_client_send_finish().  When
+ * the socket is not open, which it may stop being while a caller hands
+ * over a series of sends, the send fails with
+ * %SOTTO_RELAY_ERROR_UNREACHABLE and goes nowhere: over HTTP it could
+ * be stored before the sends ahead of it that the closed socket lost.
+ */
+void
+sotto_relay_client_send_pipelined_async (SottoRelayClient    *self,
+                                         const char          *uuid,
+                                         gint64               timestamp,
+                                         GPtrArray           *envelopes,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  if (!sotto_relay_client_can_pipeline (self))
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                               _("The connection to the relay closed before the message was sent"));
+      return;
+    }
+
+  sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
+}
+
+/**
  * sotto_relay_client_send_finish:
  * @self: a #SottoRelayClient
  * @result: the result passed to the callback

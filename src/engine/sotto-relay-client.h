@@ -214,6 +214,12 @@ void                     sotto_relay_client_send_async           (SottoRelayClie
                                                                   GCancellable             *cancellable,
                                                                   GAsyncReadyCallback       callback,
                                                                   gpointer                  user_data);
+void                     sotto_relay_client_send_pipelined_async (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  gint64                    timestamp,
+                                                                  GPtrArray                *envelopes,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
 gboolean                 sotto_relay_client_can_pipeline         (SottoRelayClient         *self);
 gboolean                 sotto_relay_client_send_finish          (SottoRelayClient         *self,
                                                                   GAsyncResult             *result,

@@ -463,6 +463,17 @@ test_relay_client_socket_sends (void)
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
   g_assert_true (sotto_relay_error_is_transient (error));
   g_assert_false (sotto_relay_client_can_pipeline (client));
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  /* A pipelined send does not go around the closed socket over HTTP,
+   * where the relay would take it ahead of the one the socket lost. */
+  g_clear_pointer (&relay->last_body, g_free);
+  sotto_relay_client_send_pipelined_async (client, PEER, 1767225600000, envelopes, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
+  g_assert_null (relay->last_body);
 
   sotto_relay_client_disconnect (client);
 }
