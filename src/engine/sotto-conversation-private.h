@@ -20,6 +20,12 @@ SottoConversation *_sotto_conversation_new    (SottoStore        *store,
 gint64             _sotto_conversation_get_id (SottoConversation *self);
 void               _sotto_conversation_add_stored (SottoConversation *self,
                                                    SottoMessage      *message);
+SottoMessage      *_sotto_conversation_new_queued (const char        *text) G_GNUC_WARN_UNUSED_RESULT;
+void               _sotto_conversation_set_message_states_async (SottoConversation   *self,
+                                                                 const char * const  *ids,
+                                                                 SottoMessageState    state,
+                                                                 GAsyncReadyCallback  callback,
+                                                                 gpointer             user_data);
 void               _sotto_conversation_apply_identity (SottoConversation      *self,
                                                        GBytes                 *identity_key,
                                                        SottoVerificationState  verification_state,

@@ -56,6 +56,9 @@ struct _Operation
   SottoMessageState state;
 
   SottoStoreStateChange change;
+  GStrv ids;
+  gboolean strict;
+  GArray *changes;
   SottoVerificationState verification_state;
   GStrv read_ids;
   char *draft;
@@ -85,6 +88,8 @@ operation_free (Operation *operation)
   g_clear_pointer (&operation->id, g_free);
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
+  g_clear_pointer (&operation->ids, g_strfreev);
+  g_clear_pointer (&operation->changes, g_array_unref);
   g_clear_pointer (&operation->draft, g_free);
   g_free (operation);
 }
@@ -235,6 +240,20 @@ sotto_conversation_insert_apply (SottoConversation *self,
   g_task_return_pointer (task, g_object_ref (operation->message), g_object_unref);
 }
 
+/* A new outgoing message with @text, not stored yet. */
+SottoMessage *
+_sotto_conversation_new_queued (const char *text)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  gint64 now = _sotto_now_ms ();
+
+  return _sotto_message_new (id,
+                             SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                             SOTTO_MESSAGE_KIND_TEXT,
+                             SOTTO_MESSAGE_STATE_QUEUED,
+                             now, now, text);
+}
+
 /**
  * sotto_conversation_compose_async:
  * @self: a #SottoConversation
@@ -254,24 +273,15 @@ sotto_conversation_compose_async (SottoConversation   *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autofree char *id = NULL;
   Operation *operation;
-  gint64 now;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  id = g_uuid_string_random ();
-  now = _sotto_now_ms ();
-
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_insert_apply;
-  operation->message = _sotto_message_new (id,
-                                           SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                           SOTTO_MESSAGE_KIND_TEXT,
-                                           SOTTO_MESSAGE_STATE_QUEUED,
-                                           now, now, text);
+  operation->message = _sotto_conversation_new_queued (text);
 
   sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
                           sotto_conversation_compose_async,
@@ -362,36 +372,90 @@ sotto_conversation_receive_finish (SottoConversation  *self,
 }
 
 static void
-sotto_conversation_state_thread (GTask        *task,
-                                 gpointer      source_object,
-                                 gpointer      task_data,
-                                 GCancellable *cancellable)
+sotto_conversation_apply_change (SottoConversation           *self,
+                                 const SottoStoreStateChange *change)
+{
+  SottoMessage *message;
+
+  message = _sotto_message_list_peek (self->messages, change->position);
+  if (message != NULL && sotto_message_get_loaded (message))
+    _sotto_message_set_state (message, change->state);
+
+  sotto_conversation_set_unread_count (self, change->n_unread);
+}
+
+/* State changes in one transaction.  Unless @operation is strict, a
+ * message that is gone is left out, as one receipt may name messages
+ * that are and messages that are not. */
+static void
+sotto_conversation_states_thread (GTask        *task,
+                                  gpointer      source_object,
+                                  gpointer      task_data,
+                                  GCancellable *cancellable)
 {
   SottoConversation *self = source_object;
   Operation *operation = task_data;
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_store_set_message_state (self->store, self->id, operation->id,
-                                       operation->state, &operation->change, &error))
+  if (!_sotto_store_begin_batch (self->store, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  for (guint i = 0; operation->ids[i] != NULL; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      SottoStoreStateChange change;
+
+      if (_sotto_store_set_message_state (self->store, self->id, operation->ids[i],
+                                          operation->state, &change, &local_error))
+        g_array_append_val (operation->changes, change);
+      else if (operation->strict)
+        g_propagate_error (&error, g_steal_pointer (&local_error));
+      else
+        g_debug ("State of message %s not changed: %s", operation->ids[i], local_error->message);
+    }
+
+  /* A strict failure changed nothing, but the batch must end. */
+  if (!_sotto_store_commit_batch (self->store, error == NULL ? &error : NULL) || error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
 }
 
 static void
-sotto_conversation_state_apply (SottoConversation *self,
-                                GTask             *task,
-                                Operation         *operation)
+sotto_conversation_states_apply (SottoConversation *self,
+                                 GTask             *task,
+                                 Operation         *operation)
 {
-  SottoMessage *message;
-
-  message = _sotto_message_list_peek (self->messages, operation->change.position);
-  if (message != NULL && sotto_message_get_loaded (message))
-    _sotto_message_set_state (message, operation->change.state);
-
-  sotto_conversation_set_unread_count (self, operation->change.n_unread);
+  for (guint i = 0; i < operation->changes->len; i++)
+    sotto_conversation_apply_change (self, &g_array_index (operation->changes, SottoStoreStateChange, i));
 
   g_task_return_boolean (task, TRUE);
+}
+
+/* Runs the state changes of @ids, which it takes. */
+static void
+sotto_conversation_change_states (SottoConversation   *self,
+                                  GStrv                ids,
+                                  SottoMessageState    state,
+                                  gboolean             strict,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  Operation *operation = g_new0 (Operation, 1);
+
+  operation->apply = sotto_conversation_states_apply;
+  operation->ids = ids;
+  operation->state = state;
+  operation->strict = strict;
+  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
+
+  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
+                          sotto_conversation_set_message_state_async,
+                          cancellable, callback, user_data);
 }
 
 /**
@@ -415,21 +479,16 @@ sotto_conversation_set_message_state_async (SottoConversation   *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  Operation *operation;
+  GStrv ids;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION (self));
   g_return_if_fail (id != NULL);
   g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_state_apply;
-  operation->id = g_strdup (id);
-  operation->state = state;
-
-  sotto_conversation_run (self, operation, sotto_conversation_state_thread,
-                          sotto_conversation_set_message_state_async,
-                          cancellable, callback, user_data);
+  ids = g_new0 (char *, 2);
+  ids[0] = g_strdup (id);
+  sotto_conversation_change_states (self, ids, state, TRUE, cancellable, callback, user_data);
 }
 
 /**
@@ -452,6 +511,23 @@ sotto_conversation_set_message_state_finish (SottoConversation  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Like sotto_conversation_set_message_state_async() for each of @ids,
+ * in one transaction; unknown ids are left out rather than failing the
+ * rest.  Finish with sotto_conversation_set_message_state_finish(). */
+void
+_sotto_conversation_set_message_states_async (SottoConversation   *self,
+                                              const char * const  *ids,
+                                              SottoMessageState    state,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (ids != NULL);
+  g_return_if_fail (state <= SOTTO_MESSAGE_STATE_FAILED);
+
+  sotto_conversation_change_states (self, g_strdupv ((char **) ids), state, FALSE, NULL, callback, user_data);
 }
 
 static void

@@ -23,11 +23,12 @@
 #include "sotto-message-private.h"
 #include "sotto-messenger-private.h"
 
-/* Receiving.  Envelopes are handled one at a time, in the order the
- * relay pushed them.  Each one is decrypted on the store's thread inside
- * a transaction that also stores the message; only once that transaction
- * is committed is the envelope acknowledged, so the relay deletes
- * nothing that is not on disk here.  An envelope delivered again (the
+/* Receiving.  Envelopes are handled in the order the relay pushed
+ * them, in batches of what has arrived meanwhile: each one is decrypted
+ * on the store's thread in a savepoint that also stores the message, and
+ * the batch is one transaction.  Only once that transaction is committed
+ * are its envelopes acknowledged, so the relay deletes nothing that is
+ * not on disk here.  An envelope delivered again (the
  * acknowledgement was lost) no longer decrypts, because its message key
  * is used up, and is recognised as a duplicate; a message sent again
  * (the sender never heard that the relay took it) decrypts but carries
@@ -47,7 +48,16 @@
  * must be checked with the relay before the contact is stored.  The
  * decryption is rolled back, which leaves the store exactly as it was,
  * the main thread stores the contact, and the envelope is decrypted
- * again from the start. */
+ * again from the start.
+ *
+ * Each sender device's messages are stored in the order the relay
+ * holds them.  An envelope left undone (the relay could not be reached
+ * to check a new sender, the store failed) is not acknowledged, and
+ * the relay delivers it again on the next connection: until then
+ * nothing later from the same device is stored either, or it would
+ * overtake it.  The envelopes that wait in the inbox when the socket
+ * closes are dropped for the same reason; the relay delivers them
+ * again, after those before them. */
 
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
@@ -56,6 +66,9 @@
 /* How often one envelope goes back to the main thread before it is
  * given up for this connection. */
 #define MAX_RESTARTS 3
+
+/* How many envelopes are received in one transaction at most. */
+#define MAX_BATCH 256
 
 /* Stored envelopes whose guids are remembered, to acknowledge a second
  * delivery without decrypting it. */
@@ -80,6 +93,7 @@ typedef struct
   gint64 conversation_id;
   gint64 contact_id;
   guint restarts;
+  guint connection_number;
 
   /* Results. */
   Outcome outcome;
@@ -93,10 +107,14 @@ typedef struct
   gboolean identity_recorded;
   SottoVerificationState verification_state;
   SottoMessage *identity_event;
-
-  /* Receipts being applied. */
-  guint receipt_index;
 } Reception;
+
+/* Envelopes received in one transaction (receive_batch_thread()). */
+typedef struct
+{
+  GPtrArray *receptions;
+  guint n_received;
+} ReceptionBatch;
 
 /* Marks the end of what the relay held when the socket opened. */
 static SottoRelayEnvelope queue_empty_marker;
@@ -123,6 +141,33 @@ inbox_item_free (gpointer data)
 {
   if (data != &queue_empty_marker)
     sotto_relay_envelope_free (data);
+}
+
+static char *
+sender_key (const SottoRelayEnvelope *envelope)
+{
+  return g_strdup_printf ("%s.%u", envelope->source, envelope->source_device);
+}
+
+static gboolean
+sender_is_held (SottoMessenger           *self,
+                const SottoRelayEnvelope *envelope)
+{
+  g_autofree char *key = sender_key (envelope);
+
+  return g_hash_table_contains (self->held_senders, key);
+}
+
+/* @reception was left undone: nothing later from its sender device is
+ * stored before the relay delivers it again.  One from a connection
+ * that is gone needs nothing, as everything after it comes again. */
+static void
+hold_sender (Reception *reception)
+{
+  SottoMessenger *self = reception->messenger;
+
+  if (reception->connection_number == self->connection_number)
+    g_hash_table_add (self->held_senders, sender_key (reception->envelope));
 }
 
 /* On the store's thread */
@@ -259,14 +304,22 @@ receive_in_transaction (SottoMessenger  *self,
   return OUTCOME_STORED;
 }
 
+/* Forgets what a reception's transaction wrote, once it is rolled
+ * back: nothing of it is on disk. */
 static void
-receive_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
+reception_undone (Reception *reception)
 {
-  SottoMessenger *self = source_object;
-  Reception *reception = task_data;
+  g_clear_object (&reception->message);
+  reception->identity_recorded = FALSE;
+  g_clear_object (&reception->identity_event);
+}
+
+/* Decrypts and stores one envelope in a transaction of its own (a
+ * savepoint, inside a batch), and sets its outcome. */
+static void
+receive_one (SottoMessenger *self,
+             Reception      *reception)
+{
   gboolean keep;
 
   if (reception->envelope->type != ENVELOPE_TYPE_PREKEY
@@ -275,14 +328,12 @@ receive_thread (GTask        *task,
       reception->outcome = OUTCOME_DROPPED;
       g_set_error (&reception->error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
                    _("Envelopes of type %u are not supported"), reception->envelope->type);
-      g_task_return_boolean (task, TRUE);
       return;
     }
 
   if (!_sotto_store_begin (self->store, &reception->error))
     {
       reception->outcome = OUTCOME_RETRY_LATER;
-      g_task_return_boolean (task, TRUE);
       return;
     }
 
@@ -311,25 +362,99 @@ receive_thread (GTask        *task,
     }
 
   if (keep && _sotto_store_commit (self->store, &reception->error))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
+    return;
 
   if (!keep)
     _sotto_store_rollback (self->store);
   else
     reception->outcome = OUTCOME_RETRY_LATER;
 
-  /* Nothing of it is on disk. */
-  g_clear_object (&reception->message);
-  reception->identity_recorded = FALSE;
-  g_clear_object (&reception->identity_event);
+  reception_undone (reception);
+}
+
+static void
+receive_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  receive_one (source_object, task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Whether the main thread finishes @reception at once: it needs no
+ * further step (a lookup, or a receipt to apply). */
+static gboolean
+outcome_is_final (Outcome outcome)
+{
+  return outcome == OUTCOME_STORED
+         || outcome == OUTCOME_IGNORED
+         || outcome == OUTCOME_DUPLICATE
+         || outcome == OUTCOME_DROPPED;
+}
+
+/* Receives a batch of envelopes in one transaction, in order, up to and
+ * including the first that needs the main thread before the next may
+ * be decrypted; @n_received says how far it got.  Nothing is
+ * acknowledged before the batch is committed. */
+static void
+receive_batch_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  ReceptionBatch *batch = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
+    {
+      Reception *first = g_ptr_array_index (batch->receptions, 0);
+
+      first->outcome = OUTCOME_RETRY_LATER;
+      first->error = g_steal_pointer (&error);
+      batch->n_received = 1;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  while (batch->n_received < batch->receptions->len)
+    {
+      Reception *reception = g_ptr_array_index (batch->receptions, batch->n_received++);
+
+      receive_one (self, reception);
+      if (!outcome_is_final (reception->outcome))
+        break;
+    }
+
+  if (!_sotto_store_commit_batch (self->store, &error))
+    {
+      for (guint i = 0; i < batch->n_received; i++)
+        {
+          Reception *reception = g_ptr_array_index (batch->receptions, i);
+
+          g_clear_error (&reception->error);
+          reception->error = g_error_copy (error);
+          reception->outcome = OUTCOME_RETRY_LATER;
+          reception_undone (reception);
+        }
+    }
 
   g_task_return_boolean (task, TRUE);
 }
 
 /* On the main thread */
+
+/* Remembers that the envelope @guid is stored, to acknowledge it again
+ * without decrypting it should it come back. */
+static void
+remember_stored (SottoMessenger *self,
+                 const char     *guid)
+{
+  if (g_hash_table_size (self->stored_guids) >= MAX_STORED_GUIDS)
+    g_hash_table_remove_all (self->stored_guids);
+  g_hash_table_add (self->stored_guids, g_strdup (guid));
+}
 
 static void
 reception_finish (Reception *reception,
@@ -341,10 +466,11 @@ reception_finish (Reception *reception,
   if (acknowledge)
     {
       sotto_relay_client_acknowledge (self->client, guid);
-
-      if (g_hash_table_size (self->stored_guids) >= MAX_STORED_GUIDS)
-        g_hash_table_remove_all (self->stored_guids);
-      g_hash_table_add (self->stored_guids, g_strdup (guid));
+      remember_stored (self, guid);
+    }
+  else
+    {
+      hold_sender (reception);
     }
 
   self->processing = FALSE;
@@ -371,8 +497,6 @@ reception_restart (Reception *reception)
   reception_start (reception);
 }
 
-static void receipt_apply_next (Reception *reception);
-
 static void
 receipt_applied_cb (GObject      *object,
                     GAsyncResult *result,
@@ -386,18 +510,16 @@ receipt_applied_cb (GObject      *object,
   if (!sotto_conversation_set_message_state_finish (SOTTO_CONVERSATION (object), result, &error))
     g_debug ("Receipt not applied: %s", error->message);
 
-  reception->receipt_index++;
-  receipt_apply_next (reception);
+  reception_finish (reception, TRUE);
 }
 
+/* Moves the messages a receipt names on, all in one transaction. */
 static void
-receipt_apply_next (Reception *reception)
+receipt_apply (Reception *reception)
 {
   SottoMessageState state;
-  const char *id;
 
-  id = reception->content->receipts[reception->receipt_index];
-  if (id == NULL || reception->conversation == NULL)
+  if (reception->conversation == NULL || reception->content->receipts == NULL)
     {
       reception_finish (reception, TRUE);
       return;
@@ -406,8 +528,9 @@ receipt_apply_next (Reception *reception)
   state = reception->content->kind == SOTTO_CONTENT_KIND_READ_RECEIPT
           ? SOTTO_MESSAGE_STATE_READ : SOTTO_MESSAGE_STATE_DELIVERED;
 
-  sotto_conversation_set_message_state_async (reception->conversation, id, state, NULL,
-                                              receipt_applied_cb, reception);
+  _sotto_conversation_set_message_states_async (reception->conversation,
+                                                (const char * const *) reception->content->receipts,
+                                                state, receipt_applied_cb, reception);
 }
 
 static void
@@ -457,64 +580,79 @@ sender_looked_up_cb (GObject      *object,
                                          contact_ensured_cb, reception);
 }
 
+/* Shows the identity key a reception recorded, and a change of it,
+ * before anything the message brought. */
 static void
-reception_stored (Reception *reception)
+reception_show_identity (Reception *reception)
+{
+  if (!reception->identity_recorded)
+    return;
+
+  _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
+                                      reception->verification_state, reception->identity_event);
+  if (reception->identity_event != NULL)
+    _sotto_messenger_emit_identity_changed (reception->messenger, reception->conversation);
+}
+
+/* Shows what a reception with a final outcome committed; its envelope
+ * can be acknowledged after this. */
+static void
+reception_settle (Reception *reception)
 {
   SottoMessenger *self = reception->messenger;
   SottoConversation *conversation = reception->conversation;
 
-  _sotto_conversation_add_stored (conversation, reception->message);
-  _sotto_messenger_emit_message_received (self, conversation, reception->message);
-  _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
-
-  reception_finish (reception, TRUE);
-}
-
-static void
-receive_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Reception *reception = user_data;
-  SottoMessenger *self = reception->messenger;
-
-  g_task_propagate_boolean (G_TASK (result), NULL);
-
-  /* The change is shown before anything the message brought. */
-  if (reception->identity_recorded)
-    {
-      _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
-                                          reception->verification_state, reception->identity_event);
-      if (reception->identity_event != NULL)
-        _sotto_messenger_emit_identity_changed (self, reception->conversation);
-    }
+  reception_show_identity (reception);
 
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
-      reception_stored (reception);
-      break;
-
-    case OUTCOME_RECEIPT:
-      reception->receipt_index = 0;
-      receipt_apply_next (reception);
+      _sotto_conversation_add_stored (conversation, reception->message);
+      _sotto_messenger_emit_message_received (self, conversation, reception->message);
+      _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
       break;
 
     case OUTCOME_IGNORED:
       g_debug ("Envelope %s carries nothing this version acts on", reception->envelope->guid);
-      reception_finish (reception, TRUE);
       break;
 
     case OUTCOME_DUPLICATE:
       g_debug ("Envelope %s repeats a message; dropped", reception->envelope->guid);
-      reception_finish (reception, TRUE);
       break;
 
     case OUTCOME_DROPPED:
       g_message ("Dropping envelope %s from %s: %s", reception->envelope->guid,
                  reception->envelope->source,
                  reception->error != NULL ? reception->error->message : "");
+      break;
+
+    case OUTCOME_RECEIPT:
+    case OUTCOME_UNKNOWN_SENDER:
+    case OUTCOME_RETRY_LATER:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Goes on with a reception that the store's thread has decided. */
+static void
+reception_decided (Reception *reception)
+{
+  SottoMessenger *self = reception->messenger;
+
+  if (outcome_is_final (reception->outcome))
+    {
+      reception_settle (reception);
       reception_finish (reception, TRUE);
+      return;
+    }
+
+  reception_show_identity (reception);
+
+  switch (reception->outcome)
+    {
+    case OUTCOME_RECEIPT:
+      receipt_apply (reception);
       break;
 
     case OUTCOME_UNKNOWN_SENDER:
@@ -536,10 +674,20 @@ receive_cb (GObject      *object,
 }
 
 static void
-reception_start (Reception *reception)
+receive_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  reception_decided (user_data);
+}
+
+/* Reads what the main thread knows about the sender, for the store's
+ * thread. */
+static void
+reception_prepare (Reception *reception)
 {
   SottoMessenger *self = reception->messenger;
-  g_autoptr(GTask) task = NULL;
   SottoConversation *conversation;
 
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
@@ -554,31 +702,127 @@ reception_start (Reception *reception)
       reception->conversation_id = 0;
       reception->contact_id = 0;
     }
+}
 
-  task = g_task_new (self, NULL, receive_cb, reception);
+static void
+reception_start (Reception *reception)
+{
+  g_autoptr(GTask) task = NULL;
+
+  reception_prepare (reception);
+
+  task = g_task_new (reception->messenger, NULL, receive_cb, reception);
   g_task_set_task_data (task, reception, NULL);
-  _sotto_store_run_in_thread (self->store, task, receive_thread);
+  _sotto_store_run_in_thread (reception->messenger->store, task, receive_thread);
+}
+
+static void
+reception_batch_free (ReceptionBatch *batch)
+{
+  g_ptr_array_unref (batch->receptions);
+  g_free (batch);
+}
+
+static void
+receive_batch_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  SottoMessenger *self = SOTTO_MESSENGER (object);
+  ReceptionBatch *batch = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
+  Reception *next = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+
+  /* What the batch did not reach goes back first, in order, so that a
+   * handler of what follows that stops the messenger finds it; after a
+   * stop it is delivered again next time. */
+  for (guint i = batch->receptions->len; i-- > batch->n_received;)
+    {
+      Reception *reception = g_ptr_array_index (batch->receptions, i);
+
+      if (self->started && reception->connection_number == self->connection_number)
+        g_queue_push_head (&self->inbox, g_steal_pointer (&reception->envelope));
+      reception_free (reception);
+    }
+
+  for (guint i = 0; i < batch->n_received; i++)
+    {
+      Reception *reception = g_ptr_array_index (batch->receptions, i);
+
+      /* Only the last can need more; before it, only a batch that could
+       * not be committed leaves envelopes undone, and the relay delivers
+       * those again. */
+      if (!outcome_is_final (reception->outcome) && i + 1 == batch->n_received)
+        {
+          next = reception;
+          continue;
+        }
+
+      if (!outcome_is_final (reception->outcome))
+        {
+          g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
+                   reception->error != NULL ? reception->error->message : "");
+          hold_sender (reception);
+          reception_free (reception);
+          continue;
+        }
+
+      reception_settle (reception);
+      g_ptr_array_add (guids, g_strdup (reception->envelope->guid));
+      remember_stored (self, reception->envelope->guid);
+      reception_free (reception);
+    }
+
+  sotto_relay_client_acknowledge_all (self->client, (const char * const *) guids->pdata, guids->len);
+
+  /* The last one may need the main thread before anything after it. */
+  if (next != NULL)
+    {
+      reception_decided (next);
+      return;
+    }
+
+  self->processing = FALSE;
+  process_next (self);
 }
 
 static void
 process_next (SottoMessenger *self)
 {
-  SottoRelayEnvelope *envelope;
-  Reception *reception;
+  g_autoptr(GTask) task = NULL;
+  ReceptionBatch *batch;
 
-  while (!self->processing && self->started)
+  if (self->processing || !self->started)
+    return;
+
+  batch = g_new0 (ReceptionBatch, 1);
+  batch->receptions = g_ptr_array_new ();
+
+  while (batch->receptions->len < MAX_BATCH && self->started)
     {
-      envelope = g_queue_pop_head (&self->inbox);
-      if (envelope == NULL)
-        return;
+      SottoRelayEnvelope *envelope = g_queue_peek_head (&self->inbox);
+      Reception *reception;
 
+      if (envelope == NULL)
+        break;
+
+      /* The end of the stored queue counts once what came before it is
+       * stored. */
       if (envelope == &queue_empty_marker)
         {
+          if (batch->receptions->len > 0)
+            break;
+
+          g_queue_pop_head (&self->inbox);
           if (sotto_relay_client_get_connection (self->client) == SOTTO_RELAY_CONNECTION_CONNECTED)
             _sotto_messenger_set_drained (self, TRUE);
           _sotto_messenger_flush_receipts (self);
           continue;
         }
+
+      g_queue_pop_head (&self->inbox);
 
       if (g_hash_table_contains (self->stored_guids, envelope->guid))
         {
@@ -587,13 +831,32 @@ process_next (SottoMessenger *self)
           continue;
         }
 
-      self->processing = TRUE;
+      if (sender_is_held (self, envelope))
+        {
+          g_debug ("Envelope %s waits for an earlier one of its sender", envelope->guid);
+          sotto_relay_envelope_free (envelope);
+          continue;
+        }
 
       reception = g_new0 (Reception, 1);
       reception->messenger = g_object_ref (self);
       reception->envelope = envelope;
-      reception_start (reception);
+      reception->connection_number = self->connection_number;
+      reception_prepare (reception);
+      g_ptr_array_add (batch->receptions, reception);
     }
+
+  if (batch->receptions->len == 0)
+    {
+      reception_batch_free (batch);
+      return;
+    }
+
+  self->processing = TRUE;
+
+  task = g_task_new (self, NULL, receive_batch_cb, NULL);
+  g_task_set_task_data (task, batch, (GDestroyNotify) reception_batch_free);
+  _sotto_store_run_in_thread (self->store, task, receive_batch_thread);
 }
 
 static void
@@ -624,14 +887,21 @@ connection_cb (SottoRelayClient *client,
 {
   g_assert (SOTTO_IS_MESSENGER (self));
 
-  /* A new socket starts with the queue again. */
-  if (sotto_relay_client_get_connection (client) != SOTTO_RELAY_CONNECTION_CONNECTED)
-    _sotto_messenger_set_drained (self, FALSE);
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+    return;
+
+  /* A new socket starts with the queue again: what waits here now is
+   * delivered again, after anything before it that is not stored. */
+  _sotto_messenger_set_drained (self, FALSE);
+  g_queue_clear_full (&self->inbox, inbox_item_free);
+  g_hash_table_remove_all (self->held_senders);
+  self->connection_number++;
 }
 
 void
 _sotto_messenger_inbox_connect (SottoMessenger *self)
 {
+  self->held_senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect_object (self->client, "envelope", G_CALLBACK (envelope_cb), self, 0);
   g_signal_connect_object (self->client, "queue-empty", G_CALLBACK (queue_empty_cb), self, 0);
   g_signal_connect_object (self->client, "notify::connection", G_CALLBACK (connection_cb), self, 0);
@@ -646,5 +916,7 @@ _sotto_messenger_inbox_disconnect (SottoMessenger *self)
 
   /* What is not stored yet is delivered again next time. */
   g_queue_clear_full (&self->inbox, inbox_item_free);
+  g_clear_pointer (&self->held_senders, g_hash_table_unref);
+  self->connection_number++;
   _sotto_messenger_set_drained (self, FALSE);
 }

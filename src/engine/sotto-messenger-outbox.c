@@ -8,13 +8,9 @@
 
 #include "config.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
-
-#include "sp-error.h"
-#include "sp-message.h"
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
@@ -22,19 +18,15 @@
 #include "sotto-message.h"
 #include "sotto-messenger-private.h"
 
-/* Sending.  A message the user writes is stored as queued first
- * (sotto_conversation_compose_async()); the outbox then sends queued
- * messages one at a time, oldest first, so that each contact receives
- * them in the order they were written.  A message leaves the outbox
+/* Sending.  A message the user writes is stored as queued first; the
+ * outbox then sends queued messages oldest first, pipelined on the
+ * delivery socket or one at a time, so that each contact receives them
+ * in the order they were written.  A message leaves the outbox
  * only when the relay has committed it.  When the relay cannot be
  * reached the outbox stops and tries again after a growing, jittered
  * delay, or as soon as the delivery socket opens again; the queue is on
  * disk, so it also survives a restart and is sent by whichever command
  * runs next. */
-
-/* Signal's envelope types, which the relay passes on unchanged. */
-#define ENVELOPE_TYPE_CIPHERTEXT 1
-#define ENVELOPE_TYPE_PREKEY 3
 
 /* Someone waiting for the outbox: for one message, or for the whole
  * outbox as a pass that starts after @after reads it. */
@@ -45,18 +37,33 @@ typedef struct
   guint after;
 } Waiter;
 
+/* One pass over the outbox as it was on disk when the pass began.
+ * @done holds the ids that a pipelined batch sent beyond @index;
+ * @one_at_a_time is the item the last batch stopped at, which goes the
+ * one-at-a-time way. */
 typedef struct
 {
   SottoMessenger *messenger;
   guint number;
   GPtrArray *items;
   guint index;
+  guint one_at_a_time;
   GHashTable *held;
   GHashTable *ids;
+  GHashTable *done;
   GError *error;
+
+  /* Pipelined batches (pass_start_batch()): how many are on their way,
+   * where the next one starts, and where the first that stopped did. */
+  guint n_batches;
+  guint next_position;
+  gboolean stopped;
+  guint stop_position;
+  GError *stop_error;
 } Pass;
 
 static void pump_next (Pass *pass);
+static void pass_start_batch (Pass *pass);
 
 static void
 waiter_free (Waiter *waiter)
@@ -73,620 +80,236 @@ pass_free (Pass *pass)
   g_clear_pointer (&pass->items, g_ptr_array_unref);
   g_clear_pointer (&pass->held, g_hash_table_unref);
   g_clear_pointer (&pass->ids, g_hash_table_unref);
+  g_clear_pointer (&pass->done, g_hash_table_unref);
   g_clear_error (&pass->error);
+  g_clear_error (&pass->stop_error);
   g_free (pass);
 }
 
-/* Encryption, on the store's thread */
+/* Pipelined sending.  While the delivery socket is open, the outbox
+ * sends up to SOTTO_MESSENGER_PIPELINE messages at once: they are
+ * encrypted in one transaction, handed to the socket one after the
+ * other, and those the relay took are marked sent in one transaction
+ * per conversation.  The relay stores what one connection sends in the
+ * order it came, so each contact still receives the messages in the
+ * order they were written.  Anything out of the ordinary (a contact
+ * without a session, an out-of-date device list, a refusal) ends the
+ * batch at that message, which then goes the one-at-a-time way
+ * (sotto-messenger-delivery.c) with all its session logic. */
 
 typedef struct
 {
-  char *uuid;
-  GBytes *plaintext;
-  GPtrArray *envelopes;
-  gboolean no_session;
-} Encryption;
-
-static void
-encryption_free (Encryption *encryption)
-{
-  g_free (encryption->uuid);
-  g_clear_pointer (&encryption->plaintext, g_bytes_unref);
-  g_clear_pointer (&encryption->envelopes, g_ptr_array_unref);
-  g_free (encryption);
-}
-
-static gboolean
-remote_registration_id (SottoMessenger  *self,
-                        const SpAddress *address,
-                        guint32         *out,
-                        GError         **error)
-{
-  SpSessionRecord *record = NULL;
-  int rc;
-
-  rc = sp_session_record_new (&record);
-  if (rc == SP_OK)
-    rc = self->sp_store.load_session (self->sp_store.user_data, address, record);
-  if (rc == SP_OK)
-    rc = sp_session_record_get_remote_registration_id (record, out);
-  sp_session_record_free (record);
-
-  if (rc != SP_OK)
-    {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not read a session"));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-encrypt_for_devices (SottoMessenger  *self,
-                     Encryption      *encryption,
-                     GArray          *devices,
-                     GError         **error)
-{
-  gsize plaintext_len;
-  const guint8 *plaintext = g_bytes_get_data (encryption->plaintext, &plaintext_len);
-  gsize out_size = SP_SESSION_CIPHERTEXT_MAX_SIZE (plaintext_len);
-
-  for (guint i = 0; i < devices->len; i++)
-    {
-      guint device_id = g_array_index (devices, guint, i);
-      g_autofree guint8 *out = g_malloc (out_size);
-      g_autoptr(GBytes) content = NULL;
-      SpSessionCipher *cipher;
-      SpAddress address = { encryption->uuid, device_id };
-      guint32 registration_id;
-      gsize out_len;
-      int type;
-      int rc;
-
-      cipher = _sotto_messenger_get_cipher (self, encryption->uuid, device_id, error);
-      if (cipher == NULL)
-        return FALSE;
-
-      rc = sp_session_cipher_encrypt (cipher, plaintext, plaintext_len, out, out_size, &out_len, &type);
-      if (rc == SP_ERR_NO_SESSION)
-        {
-          encryption->no_session = TRUE;
-          return TRUE;
-        }
-      else if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not encrypt a message"));
-          return FALSE;
-        }
-
-      if (!remote_registration_id (self, &address, &registration_id, error))
-        return FALSE;
-
-      content = g_bytes_new_take (g_steal_pointer (&out), out_len);
-      g_ptr_array_add (encryption->envelopes,
-                       sotto_relay_outgoing_new (type == SP_CIPHERTEXT_TYPE_PREKEY
-                                                 ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
-                                                 device_id, registration_id, content));
-    }
-
-  return TRUE;
-}
-
-static void
-encrypt_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Encryption *encryption = task_data;
-  g_autoptr(GArray) devices = NULL;
-  g_autoptr(GError) error = NULL;
-
-  devices = _sotto_messenger_store_list_devices (self->store, encryption->uuid, &error);
-  if (devices == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  encryption->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
-  if (devices->len == 0)
-    {
-      encryption->no_session = TRUE;
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  /* The advanced sending chains are written in one transaction, before
-   * anything leaves: a ciphertext is never sent from a chain state that
-   * could be lost and reused. */
-  if (!_sotto_store_begin (self->store, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!encrypt_for_devices (self, encryption, devices, &error) || encryption->no_session)
-    {
-      _sotto_store_rollback (self->store);
-      g_ptr_array_set_size (encryption->envelopes, 0);
-      if (error != NULL)
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  if (!_sotto_store_commit (self->store, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-/* Fails @task because messages to @contact are held until the user
- * looks at the contact's new safety number. */
-static void
-return_held (GTask        *task,
-             SottoContact *contact)
-{
-  g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
-                           _("The safety number with %s changed; verify it or accept the change"),
-                           sotto_contact_get_username (contact) ? sotto_contact_get_username (contact)
-                                                                : sotto_contact_get_uuid (contact));
-}
-
-/* Sessions from bundles */
-
-typedef struct
-{
+  SottoOutboxItem *item;
+  guint position;
   SottoConversation *conversation;
-  guint device_id;
-  GPtrArray *bundles;
-  GBytes *identity_key;
-} Fetch;
-
-static void
-fetch_free (Fetch *fetch)
-{
-  g_clear_object (&fetch->conversation);
-  g_clear_pointer (&fetch->bundles, g_ptr_array_unref);
-  g_clear_pointer (&fetch->identity_key, g_bytes_unref);
-  g_free (fetch);
-}
-
-static gboolean
-process_bundles (SottoMessenger  *self,
-                 Fetch           *fetch,
-                 GError         **error)
-{
-  const char *uuid = sotto_contact_get_uuid (sotto_conversation_get_contact (fetch->conversation));
-
-  for (guint i = 0; i < fetch->bundles->len; i++)
-    {
-      const SpPreKeyBundle *bundle = g_ptr_array_index (fetch->bundles, i);
-      SpAddress address = { uuid, bundle->device_id };
-      SpSessionCipher *cipher;
-      SpPublicKey saved;
-      bool found = false;
-      int rc;
-
-      /* The contact's key is recorded, and the user has not been asked
-       * to hold messages for it: make it the one the session core
-       * trusts, whatever the store decided for the old one. */
-      rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &saved, &found);
-      if (rc == SP_OK && (!found || memcmp (saved.bytes, bundle->identity_key.bytes, SP_PUBLIC_KEY_SIZE) != 0))
-        rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &bundle->identity_key);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not store an identity key"));
-          return FALSE;
-        }
-
-      _sotto_messenger_drop_cipher (self, uuid, bundle->device_id);
-      cipher = _sotto_messenger_get_cipher (self, uuid, bundle->device_id, error);
-      if (cipher == NULL)
-        return FALSE;
-
-      rc = sp_session_cipher_process_bundle (cipher, bundle);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not set up a session from the relay’s keys"));
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
-static void
-process_bundles_thread (GTask        *task,
-                        gpointer      source_object,
-                        gpointer      task_data,
-                        GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Fetch *fetch = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_begin (self->store, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!process_bundles (self, fetch, &error))
-    {
-      _sotto_store_rollback (self->store);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!_sotto_store_commit (self->store, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-fetch_identity_recorded_cb (GObject      *object,
-                            GAsyncResult *result,
-                            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = SOTTO_MESSENGER (object);
-  Fetch *fetch = g_task_get_task_data (task);
-  SottoContact *contact = sotto_conversation_get_contact (fetch->conversation);
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_record_identity_finish (self, result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (sotto_contact_get_sending_held (contact))
-    {
-      return_held (task, contact);
-      return;
-    }
-
-  _sotto_task_run_step (task, self->store, process_bundles_thread, _sotto_task_return_step_cb);
-}
-
-static void
-fetch_bundles_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Fetch *fetch = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  const SpPreKeyBundle *first;
-
-  fetch->bundles = sotto_relay_client_get_bundles_finish (SOTTO_RELAY_CLIENT (object), result, &error);
-  if (fetch->bundles == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  first = g_ptr_array_index (fetch->bundles, 0);
-  fetch->identity_key = g_bytes_new (first->identity_key.bytes, SP_PUBLIC_KEY_SIZE);
-
-  _sotto_messenger_record_identity_async (self, fetch->conversation, fetch->identity_key,
-                                          g_task_get_cancellable (task),
-                                          fetch_identity_recorded_cb, g_object_ref (task));
-}
-
-/* Sets up sessions with @device_id of the conversation's contact, or
- * with all its devices for 0, from bundles the relay hands out.  The
- * bundle's identity key is recorded as the contact's first; if that
- * holds messages to the contact, no session is set up. */
-void
-_sotto_messenger_fetch_sessions_async (SottoMessenger      *self,
-                                       SottoConversation   *conversation,
-                                       guint                device_id,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  SottoContact *contact = sotto_conversation_get_contact (conversation);
-  Fetch *fetch;
-
-  fetch = g_new0 (Fetch, 1);
-  fetch->conversation = g_object_ref (conversation);
-  fetch->device_id = device_id;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_fetch_sessions_async);
-  g_task_set_task_data (task, fetch, (GDestroyNotify) fetch_free);
-
-  sotto_relay_client_get_bundles_async (self->client, sotto_contact_get_uuid (contact), device_id,
-                                        cancellable, fetch_bundles_cb, g_object_ref (task));
-}
-
-gboolean
-_sotto_messenger_fetch_sessions_finish (SottoMessenger  *self,
-                                        GAsyncResult    *result,
-                                        GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* Delivery of one content to every device of one contact */
+  SottoEncryption *encryption;
+  GTask *task;
+  GError *error;
+} Flight;
 
 typedef struct
 {
-  SottoConversation *conversation;
-  GBytes *plaintext;
-  gint64 timestamp;
-  guint attempts;
-  gboolean fetched;
-  GArray *refetch;
-} Delivery;
+  Pass *pass;
+  GPtrArray *flights;
+  guint n_encrypted;
+  guint n_waiting;
+} Batch;
 
-static void deliver_encrypt (GTask *task);
-
+/* Notes that @position, with @error or because it could not be
+ * encrypted here, stops the pipeline; the earliest such message is
+ * where the pass goes on, one at a time. */
 static void
-delivery_free (Delivery *delivery)
+pass_stop_at (Pass         *pass,
+              guint         position,
+              const GError *error)
 {
-  g_clear_object (&delivery->conversation);
-  g_clear_pointer (&delivery->plaintext, g_bytes_unref);
-  g_clear_pointer (&delivery->refetch, g_array_unref);
-  g_free (delivery);
+  if (pass->stopped && pass->stop_position <= position)
+    return;
+
+  pass->stopped = TRUE;
+  pass->stop_position = position;
+  g_clear_error (&pass->stop_error);
+  pass->stop_error = error != NULL ? g_error_copy (error) : NULL;
 }
 
-static void deliver_refetch_next (GTask *task);
-
-/* Sessions were set up: on with the next device, or with encrypting
- * once none is left. */
 static void
-deliver_fetched_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+flight_free (Flight *flight)
 {
-  g_autoptr(GTask) task = user_data;
+  g_clear_object (&flight->conversation);
+  g_clear_pointer (&flight->encryption, _sotto_encryption_free);
+  g_clear_object (&flight->task);
+  g_clear_error (&flight->error);
+  g_free (flight);
+}
+
+static void
+batch_free (Batch *batch)
+{
+  g_clear_pointer (&batch->flights, g_ptr_array_unref);
+  g_free (batch);
+}
+
+/* Encrypts the batch's messages in order, up to the first that cannot
+ * be encrypted here, and commits all their session changes at once. */
+static void
+batch_encrypt_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  Batch *batch = task_data;
+  g_autoptr(GHashTable) registration_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_messenger_fetch_sessions_finish (SOTTO_MESSENGER (object), result, &error))
+  if (!_sotto_store_begin_batch (self->store, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  deliver_refetch_next (task);
-}
-
-static void
-deliver_refetch_next (GTask *task)
-{
-  SottoMessenger *self = g_task_get_source_object (task);
-  Delivery *delivery = g_task_get_task_data (task);
-  guint device_id;
-
-  if (delivery->refetch == NULL || delivery->refetch->len == 0)
+  for (guint i = 0; i < batch->flights->len; i++)
     {
-      deliver_encrypt (task);
-      return;
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+      g_autoptr(GError) local_error = NULL;
+
+      if (!_sotto_messenger_encrypt (self, flight->encryption, registration_ids, &local_error)
+          || flight->encryption->no_session)
+        break;
+
+      batch->n_encrypted++;
     }
 
-  device_id = g_array_index (delivery->refetch, guint, 0);
-  g_array_remove_index (delivery->refetch, 0);
-
-  _sotto_messenger_fetch_sessions_async (self, delivery->conversation, device_id,
-                                         g_task_get_cancellable (task),
-                                         deliver_fetched_cb, g_object_ref (task));
-}
-
-typedef struct
-{
-  char *uuid;
-  GArray *devices;
-} SessionRemoval;
-
-static void
-session_removal_free (SessionRemoval *removal)
-{
-  g_free (removal->uuid);
-  g_clear_pointer (&removal->devices, g_array_unref);
-  g_free (removal);
-}
-
-static void
-remove_sessions_thread (GTask        *task,
-                        gpointer      source_object,
-                        gpointer      task_data,
-                        GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  SessionRemoval *removal = task_data;
-  g_autoptr(GError) error = NULL;
-
-  for (guint i = 0; i < removal->devices->len; i++)
+  if (!_sotto_store_commit_batch (self->store, &error))
     {
-      guint device_id = g_array_index (removal->devices, guint, i);
-
-      _sotto_messenger_drop_cipher (self, removal->uuid, device_id);
-      if (!_sotto_messenger_store_delete_session (self->store, removal->uuid, device_id, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+      batch->n_encrypted = 0;
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
 
   g_task_return_boolean (task, TRUE);
 }
 
 static void
-deliver_sessions_removed_cb (GObject      *object,
-                             GAsyncResult *result,
-                             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  deliver_refetch_next (task);
-}
-
-static void
-deliver_sent_cb (GObject      *object,
+batch_marked_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
-  g_autoptr(GTask) store_task = NULL;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Delivery *delivery = g_task_get_task_data (task);
+  Batch *batch = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  SessionRemoval *removal;
 
-  if (sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, &changes, &error))
+  /* The relay has the messages either way; a state that could not be
+   * recorded leaves them queued, and the receiver drops the copy that
+   * goes out again. */
+  if (!sotto_conversation_set_message_state_finish (SOTTO_CONVERSATION (object), result, &error))
+    g_debug ("Could not record sent messages: %s", error->message);
+
+  if (--batch->n_waiting == 0)
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+batch_mark_sent (GTask *task)
+{
+  Batch *batch = g_task_get_task_data (task);
+  g_autoptr(GHashTable) sent = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_ptr_array_unref);
+  GHashTableIter iter;
+  gpointer conversation;
+  gpointer ids;
+
+  for (guint i = 0; i < batch->n_encrypted; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+      GPtrArray *array;
+
+      if (flight->error != NULL)
+        continue;
+
+      array = g_hash_table_lookup (sent, flight->conversation);
+      if (array == NULL)
+        {
+          array = g_ptr_array_new ();
+          g_hash_table_insert (sent, flight->conversation, array);
+        }
+      g_ptr_array_add (array, flight->item->id);
+    }
+
+  batch->n_waiting = g_hash_table_size (sent);
+  if (batch->n_waiting == 0)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
 
-  if (changes == NULL || delivery->attempts >= SOTTO_MESSENGER_MAX_DEVICE_RETRIES)
+  g_hash_table_iter_init (&iter, sent);
+  while (g_hash_table_iter_next (&iter, &conversation, &ids))
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      g_ptr_array_add (ids, NULL);
+      _sotto_conversation_set_message_states_async (conversation, (const char * const *) ((GPtrArray *) ids)->pdata,
+                                                    SOTTO_MESSAGE_STATE_SENT,
+                                                    batch_marked_cb, g_object_ref (task));
     }
-
-  /* The relay knows the contact's devices better: forget the sessions
-   * with devices that are gone, and set up new ones with devices that
-   * are new or registered again, then encrypt anew. */
-  delivery->attempts++;
-  g_clear_pointer (&delivery->refetch, g_array_unref);
-  delivery->refetch = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_array_append_vals (delivery->refetch, changes->missing->data, changes->missing->len);
-  g_array_append_vals (delivery->refetch, changes->stale->data, changes->stale->len);
-
-  removal = g_new0 (SessionRemoval, 1);
-  removal->uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)));
-  removal->devices = g_array_ref (changes->extra);
-
-  store_task = g_task_new (self, g_task_get_cancellable (task), deliver_sessions_removed_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, removal, (GDestroyNotify) session_removal_free);
-  _sotto_store_run_in_thread (self->store, store_task, remove_sessions_thread);
 }
 
 static void
-deliver_encrypted_cb (GObject      *object,
+batch_flight_sent_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
+  Flight *flight = user_data;
+  g_autoptr(GTask) task = g_steal_pointer (&flight->task);
+  Batch *batch = g_task_get_task_data (task);
+
+  /* No later batch may be sent after a failure: on a socket opened
+   * meanwhile it would overtake this message. */
+  if (!sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, NULL, &flight->error))
+    pass_stop_at (batch->pass, flight->position, flight->error);
+
+  if (--batch->n_waiting == 0)
+    batch_mark_sent (task);
+}
+
+static void
+batch_encrypted_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
   g_autoptr(GTask) task = user_data;
   SottoMessenger *self = g_task_get_source_object (task);
-  Delivery *delivery = g_task_get_task_data (task);
-  Encryption *encryption = g_task_get_task_data (G_TASK (result));
+  Batch *batch = g_task_get_task_data (task);
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  if (encryption->no_session)
+  /* Over HTTP the sends could overtake each other: the messages go the
+   * one-at-a-time way, and what was encrypted for them is never used.
+   * Nor is it after an earlier batch stopped: it must not overtake the
+   * message that stopped it. */
+  if (batch->n_encrypted == 0 || batch->pass->stopped || !sotto_relay_client_can_pipeline (self->client))
     {
-      if (delivery->fetched)
-        {
-          g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                                   _("No session could be set up with the contact"));
-          return;
-        }
-
-      delivery->fetched = TRUE;
-      _sotto_messenger_fetch_sessions_async (self, delivery->conversation, 0,
-                                             g_task_get_cancellable (task),
-                                             deliver_fetched_cb, g_object_ref (task));
+      batch->n_encrypted = 0;
+      g_task_return_boolean (task, TRUE);
       return;
     }
 
-  sotto_relay_client_send_async (self->client, encryption->uuid, delivery->timestamp,
-                                 encryption->envelopes, g_task_get_cancellable (task),
-                                 deliver_sent_cb, g_object_ref (task));
-}
-
-static void
-deliver_encrypt (GTask *task)
-{
-  g_autoptr(GTask) store_task = NULL;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Delivery *delivery = g_task_get_task_data (task);
-  SottoContact *contact = sotto_conversation_get_contact (delivery->conversation);
-  Encryption *encryption;
-
-  if (sotto_contact_get_sending_held (contact))
+  batch->n_waiting = batch->n_encrypted;
+  for (guint i = 0; i < batch->n_encrypted; i++)
     {
-      return_held (task, contact);
-      return;
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+
+      /* Each flight holds the batch until its answer.  Should the socket
+       * close while the batch is handed over, the rest fail rather than
+       * go around it over HTTP, where they could be stored before the
+       * messages the socket lost. */
+      flight->task = g_object_ref (task);
+      sotto_relay_client_send_pipelined_async (self->client, flight->encryption->uuid, flight->item->sent_at,
+                                               flight->encryption->envelopes,
+                                               batch_flight_sent_cb, flight);
     }
 
-  encryption = g_new0 (Encryption, 1);
-  encryption->uuid = g_strdup (sotto_contact_get_uuid (contact));
-  encryption->plaintext = g_bytes_ref (delivery->plaintext);
-
-  store_task = g_task_new (self, g_task_get_cancellable (task), deliver_encrypted_cb, g_object_ref (task));
-  g_task_set_task_data (store_task, encryption, (GDestroyNotify) encryption_free);
-  _sotto_store_run_in_thread (self->store, store_task, encrypt_thread);
-}
-
-/* Encrypts @plaintext, encoded inner content, for every device of the
- * conversation's contact and hands it to the relay; completes once the
- * relay committed it.  Finish with _sotto_messenger_send_content_finish(). */
-void
-_sotto_messenger_send_plaintext_async (SottoMessenger      *self,
-                                       SottoConversation   *conversation,
-                                       GBytes              *plaintext,
-                                       gint64               timestamp,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  Delivery *delivery;
-
-  delivery = g_new0 (Delivery, 1);
-  delivery->conversation = g_object_ref (conversation);
-  delivery->plaintext = g_bytes_ref (plaintext);
-  delivery->timestamp = timestamp;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_send_plaintext_async);
-  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
-
-  deliver_encrypt (task);
-}
-
-/* Encodes @content and sends it as _sotto_messenger_send_plaintext_async()
- * does. */
-void
-_sotto_messenger_send_content_async (SottoMessenger      *self,
-                                     SottoConversation   *conversation,
-                                     SottoContent        *content,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
-{
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
-
-  _sotto_messenger_send_plaintext_async (self, conversation, plaintext, content->timestamp,
-                                         cancellable, callback, user_data);
-}
-
-gboolean
-_sotto_messenger_send_content_finish (SottoMessenger  *self,
-                                      GAsyncResult    *result,
-                                      GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  /* While these are on their way, the next batch is encrypted. */
+  pass_start_batch (batch->pass);
 }
 
 /* The outbox */
@@ -717,6 +340,29 @@ resolve_waiters (SottoMessenger *self,
     }
 }
 
+/* Completes the waiters of every message in @sent, in one walk. */
+static void
+resolve_sent_waiters (SottoMessenger *self,
+                      GHashTable     *sent)
+{
+  GList *link = self->waiters.head;
+
+  while (link != NULL)
+    {
+      GList *next = link->next;
+      Waiter *waiter = link->data;
+
+      if (waiter->message_id != NULL && g_hash_table_contains (sent, waiter->message_id))
+        {
+          g_queue_delete_link (&self->waiters, link);
+          g_task_return_boolean (waiter->task, TRUE);
+          waiter_free (waiter);
+        }
+
+      link = next;
+    }
+}
+
 static gboolean
 pump_retry_cb (gpointer user_data)
 {
@@ -733,7 +379,15 @@ pump_done (Pass *pass)
 {
   SottoMessenger *self = pass->messenger;
   GList *link = self->waiters.head;
-  guint remaining = pass->items->len - pass->index + g_hash_table_size (pass->held);
+  guint remaining = g_hash_table_size (pass->held);
+
+  for (guint i = pass->index; i < pass->items->len; i++)
+    {
+      SottoOutboxItem *item = g_ptr_array_index (pass->items, i);
+
+      if (!g_hash_table_contains (pass->done, item->id))
+        remaining++;
+    }
 
   self->pumping = FALSE;
   _sotto_messenger_set_outbox_size (self, pass->error != NULL ? remaining : g_hash_table_size (pass->held));
@@ -771,6 +425,15 @@ pump_done (Pass *pass)
 
       link = next;
     }
+
+  /* A relay that refused a send for its rate limit may take a later one
+   * of the same pipeline once its budget grows back, which would then
+   * overtake the refused one: until the outbox is empty again, messages
+   * go one at a time. */
+  if (g_error_matches (pass->error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_RATE_LIMITED))
+    self->pipeline_throttled = TRUE;
+  else if (pass->error == NULL)
+    self->pipeline_throttled = FALSE;
 
   if (pass->error != NULL)
     {
@@ -854,6 +517,146 @@ pump_sent_cb (GObject      *object,
                                               NULL, pump_state_cb, pass);
 }
 
+/* The conversation of @item if it can be sent in this pass; a held
+ * contact's messages stay queued, in order. */
+static SottoConversation *
+pass_sendable (Pass            *pass,
+               SottoOutboxItem *item)
+{
+  SottoMessenger *self = pass->messenger;
+  SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+  g_autoptr(GError) error = NULL;
+
+  if (conversation == NULL || g_hash_table_contains (pass->done, item->id))
+    return NULL;
+
+  if (!sotto_conversation_get_sending_held (conversation))
+    return conversation;
+
+  g_set_error_literal (&error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
+                       _("The contact’s safety number changed; the message is held "
+                         "until it is verified or accepted"));
+  if (g_hash_table_add (pass->held, g_strdup (item->id)))
+    resolve_waiters (self, item->id, error);
+
+  return NULL;
+}
+
+static void
+pump_batch_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Pass *pass = user_data;
+  Batch *batch = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GHashTable) sent = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Could not send a batch: %s", error->message);
+
+  /* A message the relay took counts even after one before it failed:
+   * it is not sent again. */
+  for (guint i = 0; i < batch->flights->len; i++)
+    {
+      Flight *flight = g_ptr_array_index (batch->flights, i);
+
+      if (i >= batch->n_encrypted)
+        {
+          pass_stop_at (pass, flight->position, NULL);
+        }
+      else if (flight->error == NULL)
+        {
+          g_hash_table_add (pass->done, g_strdup (flight->item->id));
+          g_hash_table_add (sent, flight->item->id);
+        }
+    }
+
+  resolve_sent_waiters (pass->messenger, sent);
+
+  pass->n_batches--;
+  pass_start_batch (pass);
+  if (pass->n_batches > 0)
+    return;
+
+  if (!pass->stopped)
+    {
+      pass->index = pass->next_position;
+      pump_next (pass);
+      return;
+    }
+
+  pass->stopped = FALSE;
+  pass->index = pass->stop_position;
+
+  if (pass->stop_error != NULL && sotto_relay_error_is_transient (pass->stop_error))
+    {
+      g_debug ("The outbox waits for the relay: %s", pass->stop_error->message);
+      pass->error = g_steal_pointer (&pass->stop_error);
+      pump_done (pass);
+      return;
+    }
+
+  g_clear_error (&pass->stop_error);
+  pass->one_at_a_time = pass->stop_position;
+  pump_next (pass);
+}
+
+/* Starts the next pipelined batch, from @pass->next_position on, unless
+ * one stopped or enough are on their way. */
+static void
+pass_start_batch (Pass *pass)
+{
+  SottoMessenger *self = pass->messenger;
+  g_autoptr(GTask) task = NULL;
+  Batch *batch;
+
+  if (pass->stopped
+      || pass->n_batches >= SOTTO_MESSENGER_PIPELINE_BATCHES
+      || !sotto_relay_client_can_pipeline (self->client))
+    return;
+
+  batch = g_new0 (Batch, 1);
+  batch->pass = pass;
+  batch->flights = g_ptr_array_new_with_free_func ((GDestroyNotify) flight_free);
+
+  for (; pass->next_position < pass->items->len && batch->flights->len < SOTTO_MESSENGER_PIPELINE;
+       pass->next_position++)
+    {
+      SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->next_position);
+      SottoConversation *conversation = pass_sendable (pass, item);
+      g_autoptr(SottoContent) content = NULL;
+      Flight *flight;
+
+      if (conversation == NULL)
+        continue;
+
+      content = sotto_content_new_text (item->id, item->sent_at,
+                                        sotto_account_get_username (self->account), item->body);
+
+      flight = g_new0 (Flight, 1);
+      flight->item = item;
+      flight->position = pass->next_position;
+      flight->conversation = g_object_ref (conversation);
+      flight->encryption = g_new0 (SottoEncryption, 1);
+      flight->encryption->uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+      flight->encryption->plaintext = sotto_content_encode (content);
+      g_ptr_array_add (batch->flights, flight);
+    }
+
+  if (batch->flights->len == 0)
+    {
+      batch_free (batch);
+      return;
+    }
+
+  pass->n_batches++;
+
+  task = g_task_new (self, NULL, pump_batch_cb, pass);
+  g_task_set_task_data (task, batch, (GDestroyNotify) batch_free);
+  _sotto_task_run_step (task, self->store, batch_encrypt_thread, batch_encrypted_cb);
+}
+
 static void
 pump_next (Pass *pass)
 {
@@ -862,7 +665,7 @@ pump_next (Pass *pass)
   while (pass->index < pass->items->len)
     {
       SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->index);
-      SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+      SottoConversation *conversation = pass_sendable (pass, item);
       g_autoptr(SottoContent) content = NULL;
 
       if (conversation == NULL)
@@ -871,18 +674,14 @@ pump_next (Pass *pass)
           continue;
         }
 
-      /* A held contact's messages stay queued, in order. */
-      if (sotto_conversation_get_sending_held (conversation))
+      if (pass->index != pass->one_at_a_time
+          && !self->pipeline_throttled
+          && sotto_relay_client_can_pipeline (self->client))
         {
-          g_autoptr(GError) error = NULL;
-
-          g_set_error_literal (&error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
-                               _("The contact’s safety number changed; the message is held "
-                                 "until it is verified or accepted"));
-          g_hash_table_add (pass->held, g_strdup (item->id));
-          resolve_waiters (self, item->id, error);
-          pass->index++;
-          continue;
+          pass->next_position = pass->index;
+          pass_start_batch (pass);
+          if (pass->n_batches > 0)
+            return;
         }
 
       content = sotto_content_new_text (item->id, item->sent_at,
@@ -959,8 +758,10 @@ _sotto_messenger_pump (SottoMessenger *self)
   pass = g_new0 (Pass, 1);
   pass->messenger = g_object_ref (self);
   pass->number = ++self->n_passes;
+  pass->one_at_a_time = G_MAXUINT;
   pass->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   pass->ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  pass->done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   task = g_task_new (self, NULL, pump_loaded_cb, pass);
   _sotto_store_run_in_thread (self->store, task, pump_load_thread);
@@ -975,32 +776,143 @@ _sotto_messenger_stop_outbox (SottoMessenger *self)
   _sotto_messenger_flush_receipts (self);
 }
 
-static void
-send_composed_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  g_autoptr(SottoMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
-  Waiter *waiter;
+/* Storing what is written.  Messages handed over together are stored
+ * in one transaction: while one transaction runs, the messages written
+ * meanwhile gather for the next. */
 
-  message = sotto_conversation_compose_finish (SOTTO_CONVERSATION (object), result, &error);
-  if (message == NULL)
+typedef struct
+{
+  GTask *task;
+  SottoConversation *conversation;
+  gint64 conversation_id;
+  SottoMessage *message;
+  GError *error;
+} Compose;
+
+static void
+compose_free (Compose *compose)
+{
+  g_clear_object (&compose->task);
+  g_clear_object (&compose->conversation);
+  g_clear_object (&compose->message);
+  g_clear_error (&compose->error);
+  g_free (compose);
+}
+
+GPtrArray *
+_sotto_messenger_composing_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) compose_free);
+}
+
+static void
+compose_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  GPtrArray *composing = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_store_begin_batch (self->store, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+      g_autoptr(GPtrArray) messages = g_ptr_array_new ();
 
-  waiter = g_new0 (Waiter, 1);
-  waiter->task = g_object_ref (task);
-  waiter->message_id = g_strdup (sotto_message_get_id (message));
-  g_queue_push_tail (&self->waiters, waiter);
+      if (compose->error != NULL)
+        continue;
 
+      g_ptr_array_add (messages, compose->message);
+      _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
+    }
+
+  if (!_sotto_store_commit_batch (self->store, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void compose_next (SottoMessenger *self);
+
+static void
+composed_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  SottoMessenger *self = SOTTO_MESSENGER (object);
+  GPtrArray *composing = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gboolean stored = g_task_propagate_boolean (G_TASK (result), &error);
+
+  /* The message enters the conversation once it is on disk, before
+   * anything is sent, so that no crash can lose it. */
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+      Waiter *waiter;
+
+      if (!stored || compose->error != NULL)
+        {
+          g_task_return_error (compose->task, compose->error != NULL ? g_steal_pointer (&compose->error)
+                                                                    : g_error_copy (error));
+          continue;
+        }
+
+      _sotto_conversation_add_stored (compose->conversation, compose->message);
+      g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
+
+      waiter = g_new0 (Waiter, 1);
+      waiter->task = g_steal_pointer (&compose->task);
+      waiter->message_id = g_strdup (sotto_message_get_id (compose->message));
+      g_queue_push_tail (&self->waiters, waiter);
+    }
+
+  self->compose_running = FALSE;
   _sotto_messenger_pump (self);
+  compose_next (self);
+}
+
+static void
+compose_next (SottoMessenger *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *composing;
+
+  if (self->compose_running || self->composing->len == 0)
+    return;
+
+  composing = g_steal_pointer (&self->composing);
+  self->composing = _sotto_messenger_composing_new ();
+  self->compose_running = TRUE;
+
+  for (guint i = 0; i < composing->len; i++)
+    {
+      Compose *compose = g_ptr_array_index (composing, i);
+
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (compose->task), &compose->error);
+    }
+
+  task = g_task_new (self, NULL, composed_cb, NULL);
+  g_task_set_task_data (task, composing, (GDestroyNotify) g_ptr_array_unref);
+  _sotto_store_run_in_thread (self->store, task, compose_thread);
+}
+
+static gboolean
+compose_idle_cb (gpointer user_data)
+{
+  SottoMessenger *self = user_data;
+
+  self->compose_source = 0;
+  compose_next (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 /**
@@ -1026,10 +938,11 @@ sotto_messenger_send_async (SottoMessenger      *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  Compose *compose;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
-  g_return_if_fail (text != NULL);
+  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_send_async);
@@ -1041,7 +954,18 @@ sotto_messenger_send_async (SottoMessenger      *self,
       return;
     }
 
-  sotto_conversation_compose_async (conversation, text, cancellable, send_composed_cb, g_object_ref (task));
+  compose = g_new0 (Compose, 1);
+  compose->task = g_steal_pointer (&task);
+  compose->conversation = g_object_ref (conversation);
+  compose->conversation_id = _sotto_conversation_get_id (conversation);
+  compose->message = _sotto_conversation_new_queued (text);
+  g_ptr_array_add (self->composing, compose);
+
+  /* Whatever else is handed over before the main loop comes back joins
+   * the same transaction. */
+  if (self->compose_source == 0 && !self->compose_running)
+    self->compose_source = g_idle_add_full (G_PRIORITY_DEFAULT, compose_idle_cb,
+                                            g_object_ref (self), g_object_unref);
 }
 
 /**
@@ -1101,6 +1025,11 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   waiter->after = self->n_passes;
   g_queue_push_tail (&self->waiters, waiter);
 
+  /* Messages handed over just before are stored before the outbox is
+   * read. */
+  g_clear_handle_id (&self->compose_source, g_source_remove);
+  compose_next (self);
+
   /* A pass that is running already read the outbox; the one after it
    * is the one that answers. */
   if (self->pumping)
@@ -1113,166 +1042,6 @@ gboolean
 sotto_messenger_flush_finish (SottoMessenger  *self,
                               GAsyncResult    *result,
                               GError         **error)
-{
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* Receipts */
-
-static void
-send_receipt_async (SottoMessenger      *self,
-                    SottoConversation   *conversation,
-                    SottoContentKind     kind,
-                    const char * const  *ids,
-                    GAsyncReadyCallback  callback,
-                    gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
-  g_autoptr(SottoContent) content = NULL;
-  g_autofree char *id = g_uuid_string_random ();
-
-  content = sotto_content_new_receipt (kind, id, g_get_real_time () / 1000, ids);
-  _sotto_messenger_send_content_async (self, conversation, content, NULL,
-                                       _sotto_task_return_step_cb, g_object_ref (task));
-}
-
-static void
-delivery_receipt_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* Receipts are a courtesy: one that does not go through leaves the
-   * sender's message as sent, and nothing is lost. */
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not send a delivery receipt: %s", error->message);
-}
-
-static gboolean
-receipt_timeout_cb (gpointer user_data)
-{
-  SottoMessenger *self = user_data;
-
-  self->receipt_source = 0;
-  _sotto_messenger_flush_receipts (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-void
-_sotto_messenger_flush_receipts (SottoMessenger *self)
-{
-  GHashTableIter iter;
-  gpointer conversation;
-  gpointer ids;
-
-  g_clear_handle_id (&self->receipt_source, g_source_remove);
-
-  g_hash_table_iter_init (&iter, self->receipts);
-  while (g_hash_table_iter_next (&iter, &conversation, &ids))
-    {
-      GPtrArray *array = ids;
-
-      g_ptr_array_add (array, NULL);
-      send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                          (const char * const *) array->pdata, delivery_receipt_cb, NULL);
-      g_hash_table_iter_remove (&iter);
-    }
-}
-
-/* Notes that message @id arrived; a receipt for it goes out soon. */
-void
-_sotto_messenger_queue_receipt (SottoMessenger    *self,
-                                SottoConversation *conversation,
-                                const char        *id)
-{
-  GPtrArray *ids = g_hash_table_lookup (self->receipts, conversation);
-
-  if (ids == NULL)
-    {
-      ids = g_ptr_array_new_with_free_func (g_free);
-      g_hash_table_insert (self->receipts, g_object_ref (conversation), ids);
-    }
-
-  g_ptr_array_add (ids, g_strdup (id));
-
-  if (ids->len >= SOTTO_MESSENGER_RECEIPT_BATCH)
-    _sotto_messenger_flush_receipts (self);
-  else if (self->receipt_source == 0)
-    self->receipt_source = g_timeout_add (SOTTO_MESSENGER_RECEIPT_DELAY_MS, receipt_timeout_cb, self);
-}
-
-static void
-mark_read_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  SottoConversation *conversation = SOTTO_CONVERSATION (object);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) ids = NULL;
-  guint n_ids;
-
-  ids = sotto_conversation_mark_read_finish (conversation, result, &error);
-  if (ids == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  n_ids = g_strv_length (ids);
-  if (n_ids == 0 || !self->send_read_receipts)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  /* One receipt holds a bounded number of ids; the newest ones matter. */
-  send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
-                      (const char * const *) ids + (n_ids > SOTTO_CONTENT_MAX_RECEIPTS
-                                                    ? n_ids - SOTTO_CONTENT_MAX_RECEIPTS : 0),
-                      _sotto_task_return_step_cb, g_object_ref (task));
-}
-
-/**
- * sotto_messenger_mark_read_async:
- * @self: a #SottoMessenger
- * @conversation: a conversation
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the messages are marked and the receipt sent
- * @user_data: data for @callback
- *
- * Marks the conversation's unread messages read and, unless
- * #SottoMessenger:send-read-receipts is off, tells the sender.  The
- * messages are marked even when the receipt cannot be sent.
- */
-void
-sotto_messenger_mark_read_async (SottoMessenger      *self,
-                                 SottoConversation   *conversation,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (SOTTO_IS_MESSENGER (self));
-  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_mark_read_async);
-
-  sotto_conversation_mark_read_async (conversation, cancellable, mark_read_cb, g_object_ref (task));
-}
-
-gboolean
-sotto_messenger_mark_read_finish (SottoMessenger  *self,
-                                  GAsyncResult    *result,
-                                  GError         **error)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

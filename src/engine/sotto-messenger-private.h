@@ -29,6 +29,14 @@ G_BEGIN_DECLS
 #define SOTTO_MESSENGER_RETRY_BASE_MS 500
 #define SOTTO_MESSENGER_RETRY_MAX_MS 60000
 
+/* How many messages the outbox sends on the delivery socket in one
+ * batch, encrypted in one transaction and marked sent in one. */
+#define SOTTO_MESSENGER_PIPELINE 128
+
+/* How many such batches are on their way at once: the next is encrypted
+ * while the one before waits for the relay. */
+#define SOTTO_MESSENGER_PIPELINE_BATCHES 2
+
 /* How often a send is retried after the relay said the device list or
  * the registration ids were out of date. */
 #define SOTTO_MESSENGER_MAX_DEVICE_RETRIES 3
@@ -46,6 +54,12 @@ typedef struct
   SottoStore *store;
   SpKeyPair *identity;
   guint32 registration_id;
+
+  /* Guarded memory reused for every record read or written, wiped
+   * after each use (see scratch_take() in sotto-messenger-store.c). */
+  guint8 *scratch;
+  gsize scratch_size;
+  gboolean scratch_busy;
 } SottoMessengerStore;
 
 struct _SottoMessenger
@@ -79,8 +93,16 @@ struct _SottoMessenger
   guint n_passes;
   GQueue waiters;
   guint outbox_size;
+  gboolean pipeline_throttled;
 
-  /* Delivery receipts waiting to go: conversation → GPtrArray of ids. */
+  /* Messages handed to sotto_messenger_send_async() and not stored yet:
+   * they are stored together, in one transaction (Compose). */
+  GPtrArray *composing;
+  guint compose_source;
+  gboolean compose_running;
+
+  /* Delivery receipts waiting to go: conversation → GPtrArray of ids
+   * (sotto-messenger-receipts.c). */
   GHashTable *receipts;
   guint receipt_source;
   gboolean sending_receipts;
@@ -90,6 +112,10 @@ struct _SottoMessenger
   gboolean processing;
   gboolean drained;
   GHashTable *stored_guids;
+  /* Sender devices ("uuid.device") with an envelope left undone on
+   * this connection, and which connection that is. */
+  GHashTable *held_senders;
+  guint connection_number;
 };
 
 /* One queued outgoing message, as the outbox reads it from the store. */
@@ -121,7 +147,18 @@ typedef struct
   gint64 last_resort_rotated_at;
 } SottoKeyState;
 
+/* One content encrypted for every device of one contact
+ * (sotto-messenger-delivery.c). */
+typedef struct
+{
+  char *uuid;
+  GBytes *plaintext;
+  GPtrArray *envelopes;
+  gboolean no_session;
+} SottoEncryption;
+
 void             _sotto_outbox_item_free               (SottoOutboxItem      *item);
+void             _sotto_encryption_free                (SottoEncryption      *encryption);
 void             _sotto_key_batch_free                 (SottoKeyBatch        *batch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
@@ -169,12 +206,21 @@ void             _sotto_messenger_set_error_from_sp    (GError              **er
                                                         const char           *what);
 
 /* sotto-messenger-outbox.c */
+GPtrArray       *_sotto_messenger_composing_new        (void);
 void             _sotto_messenger_pump                 (SottoMessenger       *self);
 void             _sotto_messenger_stop_outbox          (SottoMessenger       *self);
+
+/* sotto-messenger-receipts.c */
 void             _sotto_messenger_queue_receipt        (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         const char           *id);
 void             _sotto_messenger_flush_receipts       (SottoMessenger       *self);
+
+/* sotto-messenger-delivery.c */
+gboolean         _sotto_messenger_encrypt              (SottoMessenger       *self,
+                                                        SottoEncryption      *encryption,
+                                                        GHashTable           *registration_ids,
+                                                        GError              **error);
 void             _sotto_messenger_send_plaintext_async (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         GBytes               *plaintext,

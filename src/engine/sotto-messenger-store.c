@@ -32,7 +32,43 @@
 #define ADDRESS_MAX 64
 
 /* Buffers for decoded prekeys and session records live in guarded
- * memory: they hold private keys. */
+ * memory: they hold private keys.  Taking and giving back guarded memory
+ * costs several system calls (mmap, mprotect, mlock and their undoing),
+ * and a message needs a few such buffers: the store's thread keeps one
+ * and reuses it, wiped after every use. */
+static guint8 *
+scratch_take (SottoMessengerStore *self,
+              gsize                size)
+{
+  if (self->scratch_busy)
+    return _sotto_secure_alloc (size);
+
+  if (size > self->scratch_size)
+    {
+      g_clear_pointer (&self->scratch, sodium_free);
+      self->scratch_size = MAX (size, 2 * self->scratch_size);
+      self->scratch = _sotto_secure_alloc (self->scratch_size);
+    }
+
+  self->scratch_busy = TRUE;
+
+  return self->scratch;
+}
+
+static void
+scratch_release (SottoMessengerStore *self,
+                 guint8              *buffer)
+{
+  if (buffer != self->scratch)
+    {
+      sodium_free (buffer);
+      return;
+    }
+
+  sodium_memzero (self->scratch, self->scratch_size);
+  self->scratch_busy = FALSE;
+}
+
 static int
 store_error (GError     *error,
              const char *what)
@@ -86,17 +122,19 @@ find_address (SottoStore       *store,
 }
 
 /* Reads the sealed column 0 of the row @id that @sql selects into
- * guarded memory; *found is FALSE when there is no such row. */
+ * guarded memory, to be given back with scratch_release(); *found is
+ * FALSE when there is no such row. */
 static guint8 *
-read_sealed (SottoStore  *store,
-             const char  *sql,
-             const char  *table,
-             const char  *column,
-             gint64       id,
-             gsize       *len,
-             gboolean    *found,
-             GError     **error)
+read_sealed (SottoMessengerStore  *self,
+             const char           *sql,
+             const char           *table,
+             const char           *column,
+             gint64                id,
+             gsize                *len,
+             gboolean             *found,
+             GError              **error)
 {
+  SottoStore *store = self->store;
   g_autoptr(SottoStoreStatement) statement = NULL;
   guint8 *plain;
   gsize size;
@@ -122,11 +160,11 @@ read_sealed (SottoStore  *store,
 
   *found = TRUE;
   size = MAX (sqlite3_column_bytes (statement, 0), SOTTO_STORE_SEAL_OVERHEAD);
-  plain = _sotto_secure_alloc (size);
+  plain = scratch_take (self, size);
 
   if (!_sotto_store_column_unseal (store, statement, 0, table, column, id, plain, size, len, error))
     {
-      sodium_free (plain);
+      scratch_release (self, plain);
       return NULL;
     }
 
@@ -180,7 +218,7 @@ get_identity (void            *user_data,
       return SP_OK;
     }
 
-  key = read_sealed (self->store, "SELECT identity_key FROM messenger_identities WHERE id = ?1",
+  key = read_sealed (self, "SELECT identity_key FROM messenger_identities WHERE id = ?1",
                      "messenger_identities", "identity_key", id, &len, &row_found, &error);
   if (key == NULL && error != NULL)
     return store_error (error, "Could not read an identity");
@@ -188,11 +226,11 @@ get_identity (void            *user_data,
   if (key == NULL || len != SP_PUBLIC_KEY_SIZE || sp_public_key_decode (out, key, len) != SP_OK)
     {
       if (key != NULL)
-        sodium_free (key);
+        scratch_release (self, key);
       return SP_ERR_STORE;
     }
 
-  sodium_free (key);
+  scratch_release (self, key);
   *found = true;
 
   return SP_OK;
@@ -306,7 +344,7 @@ load_record (SottoMessengerStore *self,
   gsize len = 0;
   int rc;
 
-  record = read_sealed (self->store, queries[kind], tables[kind], "record", id, &len, &found, &error);
+  record = read_sealed (self, queries[kind], tables[kind], "record", id, &len, &found, &error);
   if (record == NULL && error != NULL)
     return store_error (error, "Could not read a prekey");
   if (!found)
@@ -318,7 +356,7 @@ load_record (SottoMessengerStore *self,
     rc = sp_signed_pre_key_decode (out, record, len);
   else
     rc = sp_kyber_pre_key_decode (out, record, len);
-  sodium_free (record);
+  scratch_release (self, record);
 
   return rc == SP_OK ? SP_OK : SP_ERR_STORE;
 }
@@ -447,7 +485,7 @@ load_session (void            *user_data,
   if (id == 0)
     return SP_ERR_NO_SESSION;
 
-  serialized = read_sealed (self->store, "SELECT record FROM messenger_sessions WHERE id = ?1",
+  serialized = read_sealed (self, "SELECT record FROM messenger_sessions WHERE id = ?1",
                             "messenger_sessions", "record", id, &len, &found, &error);
   if (serialized == NULL && error != NULL)
     return store_error (error, "Could not read a session");
@@ -455,7 +493,7 @@ load_session (void            *user_data,
     return SP_ERR_NO_SESSION;
 
   rc = sp_session_record_deserialize (record, serialized, len);
-  sodium_free (serialized);
+  scratch_release (self, serialized);
 
   return rc == SP_OK ? SP_OK : SP_ERR_STORE;
 }
@@ -481,11 +519,11 @@ store_session (void                  *user_data,
   if (rc != SP_OK)
     return rc;
 
-  serialized = _sotto_secure_alloc (size);
+  serialized = scratch_take (self, size);
   rc = sp_session_record_serialize (record, serialized, size, &len);
   if (rc != SP_OK)
     {
-      sodium_free (serialized);
+      scratch_release (self, serialized);
       return rc;
     }
 
@@ -495,7 +533,7 @@ store_session (void                  *user_data,
           && !_sotto_store_next_id (self->store, "SELECT IFNULL(MAX(id), 0) + 1 FROM messenger_sessions",
                                     &id, &error)))
     {
-      sodium_free (serialized);
+      scratch_release (self, serialized);
       return store_error (error, "Could not store a session");
     }
 
@@ -505,7 +543,7 @@ store_session (void                  *user_data,
                                     &error);
   if (statement == NULL)
     {
-      sodium_free (serialized);
+      scratch_release (self, serialized);
       return store_error (error, "Could not store a session");
     }
 
@@ -517,7 +555,7 @@ store_session (void                  *user_data,
 
   sealed = _sotto_store_bind_sealed (self->store, statement, 5, "messenger_sessions", "record", id,
                                      serialized, len, &error);
-  sodium_free (serialized);
+  scratch_release (self, serialized);
 
   if (!sealed || !_sotto_store_step_done (self->store, statement, &error))
     return store_error (error, "Could not store a session");
@@ -546,6 +584,7 @@ _sotto_messenger_store_free (SottoMessengerStore *self)
     return;
 
   g_clear_pointer (&self->identity, sodium_free);
+  g_clear_pointer (&self->scratch, sodium_free);
   g_free (self);
 }
 

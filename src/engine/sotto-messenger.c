@@ -25,8 +25,10 @@
 
 /* The messenger ties an account to its relay: it registers the account
  * and keeps its prekeys stocked (this file), sends what the user writes
- * through the outbox (sotto-messenger-outbox.c), and stores what arrives
- * (sotto-messenger-inbox.c).  Everything the session core does runs on
+ * through the outbox (sotto-messenger-outbox.c), which encrypts and
+ * delivers content to a contact's devices (sotto-messenger-delivery.c),
+ * stores what arrives (sotto-messenger-inbox.c) and answers it with
+ * receipts (sotto-messenger-receipts.c).  Everything the session core does runs on
  * the store's thread, against the store, inside the transactions that
  * also write the messages, so that a crash at any moment leaves either
  * both the session and the message or neither. */
@@ -1853,6 +1855,7 @@ sotto_messenger_finalize (GObject *object)
   g_clear_pointer (&self->protocol, _sotto_messenger_store_free);
   g_clear_pointer (&self->receipts, g_hash_table_unref);
   g_clear_pointer (&self->stored_guids, g_hash_table_unref);
+  g_clear_pointer (&self->composing, g_ptr_array_unref);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
@@ -2037,6 +2040,7 @@ sotto_messenger_init (SottoMessenger *self)
                                          (GDestroyNotify) sp_session_cipher_free);
   self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);
   self->stored_guids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->composing = _sotto_messenger_composing_new ();
   g_queue_init (&self->waiters);
   g_queue_init (&self->inbox);
   g_queue_init (&self->refresh_waiters);

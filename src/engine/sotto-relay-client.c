@@ -38,6 +38,9 @@
 #define KEEPALIVE_SECONDS 30
 #define REQUEST_TIMEOUT_SECONDS 30
 
+/* The relay takes at most this many GUIDs in one acknowledgement. */
+#define MAX_ACK_GUIDS 256
+
 struct _SottoRelayClient
 {
   GObject parent_instance;
@@ -58,8 +61,24 @@ struct _SottoRelayClient
   guint retry_source;
   guint attempts;
 
+  /* Sends made on the socket and not answered yet: id → SocketSend.
+   * They fail when the socket closes, and the caller sends them again.
+   * The relay checks the password after the socket opens and closes it
+   * on any message before that; its own first message says it is done. */
+  gboolean socket_authenticated;
+  GHashTable *socket_sends;
+  gint64 next_send_id;
+
   GNetworkMonitor *monitor;
 };
+
+typedef struct
+{
+  SottoRelayClient *client;
+  GTask *task;
+  gint64 id;
+  guint timeout_source;
+} SocketSend;
 
 enum {
   PROP_0,
@@ -86,6 +105,12 @@ static GParamSpec *properties [N_PROPS];
 static guint signals [N_SIGNALS];
 
 static void sotto_relay_client_open_socket (SottoRelayClient *self);
+static void sotto_relay_client_send_on_socket (SottoRelayClient *self,
+                                               GTask            *task,
+                                               const char       *uuid,
+                                               gint64            timestamp,
+                                               GPtrArray        *envelopes);
+static void sotto_relay_client_fail_socket_sends (SottoRelayClient *self);
 
 /**
  * sotto_relay_error_is_transient:
@@ -1148,30 +1173,17 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
  *
  * Sends envelopes to the devices of an account.  The relay answers only
  * after they are durably stored, so success means they will be
- * delivered.
+ * delivered.  While the delivery socket is open the send goes there,
+ * and many may be in flight at once: the relay stores them in the order
+ * they were made (see sotto_relay_client_can_pipeline()).  A send the
+ * socket took fails with %SOTTO_RELAY_ERROR_UNREACHABLE when the socket
+ * closes before the answer; the relay may have stored it all the same.
  */
-void
-sotto_relay_client_send_async (SottoRelayClient    *self,
-                               const char          *uuid,
-                               gint64               timestamp,
-                               GPtrArray           *envelopes,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
+static void
+build_send (JsonBuilder *builder,
+            gint64       timestamp,
+            GPtrArray   *envelopes)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) body = NULL;
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *path = NULL;
-
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
-
-  json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "timestamp");
   json_builder_add_int_value (builder, timestamp);
   json_builder_set_member_name (builder, "messages");
@@ -1199,12 +1211,88 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
     }
 
   json_builder_end_array (builder);
+}
+
+void
+sotto_relay_client_send_async (SottoRelayClient    *self,
+                               const char          *uuid,
+                               gint64               timestamp,
+                               GPtrArray           *envelopes,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  if (sotto_relay_client_can_pipeline (self))
+    {
+      sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
+      return;
+    }
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  build_send (builder, timestamp, envelopes);
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
 
   path = g_strdup_printf ("/v1/messages/%s", uuid);
 
   sotto_relay_client_request (self, task, "PUT", path, body, TRUE);
+}
+
+/**
+ * sotto_relay_client_send_pipelined_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one envelope for each
+ *   of the recipient's devices
+ * @callback: called once the relay has committed the envelopes
+ * @user_data: data for @callback
+ *
+ * Sends as sotto_relay_client_send_async() does, but only on the
+ * delivery socket; finish with sotto_relay_client_send_finish().  When
+ * the socket is not open, which it may stop being while a caller hands
+ * over a series of sends, the send fails with
+ * %SOTTO_RELAY_ERROR_UNREACHABLE and goes nowhere: over HTTP it could
+ * be stored before the sends ahead of it that the closed socket lost.
+ */
+void
+sotto_relay_client_send_pipelined_async (SottoRelayClient    *self,
+                                         const char          *uuid,
+                                         gint64               timestamp,
+                                         GPtrArray           *envelopes,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  if (!sotto_relay_client_can_pipeline (self))
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                               _("The connection to the relay closed before the message was sent"));
+      return;
+    }
+
+  sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
 }
 
 /**
@@ -1252,6 +1340,197 @@ sotto_relay_client_send_finish (SottoRelayClient         *self,
   g_propagate_error (error, g_steal_pointer (&local_error));
 
   return FALSE;
+}
+
+/* Sends on the delivery socket */
+
+static gboolean
+sotto_relay_client_socket_is_open (SottoRelayClient *self)
+{
+  return self->socket != NULL
+         && soup_websocket_connection_get_state (self->socket) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Sends the object @builder holds on the socket, if it is open. */
+static void
+sotto_relay_client_send_message (SottoRelayClient *self,
+                                 JsonBuilder      *builder)
+{
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  if (!sotto_relay_client_socket_is_open (self))
+    return;
+
+  generator = json_generator_new ();
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  soup_websocket_connection_send_text (self->socket, text);
+}
+
+static void
+socket_send_free (SocketSend *send)
+{
+  g_clear_handle_id (&send->timeout_source, g_source_remove);
+  g_clear_object (&send->task);
+  g_free (send);
+}
+
+/**
+ * sotto_relay_client_can_pipeline:
+ * @self: a #SottoRelayClient
+ *
+ * Whether sends go over the delivery socket now, where many may be in
+ * flight at once and the relay stores them in the order they were made:
+ * the socket is open, and the relay has accepted the credentials (its
+ * first message came).  Over HTTP each send is a request of its own, and requests may
+ * overtake each other.
+ *
+ * Returns: %TRUE while the delivery socket is open
+ */
+gboolean
+sotto_relay_client_can_pipeline (SottoRelayClient *self)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
+
+  return self->socket_authenticated && sotto_relay_client_socket_is_open (self);
+}
+
+static int
+compare_socket_sends (gconstpointer a,
+                      gconstpointer b)
+{
+  const SocketSend *x = a;
+  const SocketSend *y = b;
+
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Fails every send the socket took and did not answer: the socket is
+ * gone, and with it the answers. */
+static void
+sotto_relay_client_fail_socket_sends (SottoRelayClient *self)
+{
+  g_autoptr(GHashTable) sends = NULL;
+  g_autoptr(GList) values = NULL;
+
+  if (self->socket_sends == NULL || g_hash_table_size (self->socket_sends) == 0)
+    return;
+
+  /* The callbacks may send again, and must find the table empty. */
+  sends = g_steal_pointer (&self->socket_sends);
+  self->socket_sends = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                              (GDestroyNotify) socket_send_free);
+
+  /* In the order they were made, so that their callers see the same
+   * order as the relay would have. */
+  values = g_list_sort (g_hash_table_get_values (sends), compare_socket_sends);
+  for (GList *l = values; l != NULL; l = l->next)
+    {
+      SocketSend *send = l->data;
+
+      g_task_return_new_error (send->task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                               _("The connection to the relay closed before it answered"));
+    }
+}
+
+static gboolean
+socket_send_timeout_cb (gpointer user_data)
+{
+  SocketSend *send = user_data;
+  SottoRelayClient *self = send->client;
+
+  send->timeout_source = 0;
+  g_hash_table_steal (self->socket_sends, &send->id);
+  g_task_return_new_error (send->task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                           _("The relay did not answer in time"));
+  socket_send_free (send);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sotto_relay_client_send_on_socket (SottoRelayClient *self,
+                                   GTask            *task,
+                                   const char       *uuid,
+                                   gint64            timestamp,
+                                   GPtrArray        *envelopes)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  SocketSend *send;
+
+  send = g_new0 (SocketSend, 1);
+  send->client = self;
+  send->task = g_object_ref (task);
+  send->id = self->next_send_id++;
+  send->timeout_source = g_timeout_add_seconds (REQUEST_TIMEOUT_SECONDS, socket_send_timeout_cb, send);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "send");
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, send->id);
+  json_builder_set_member_name (builder, "destination");
+  json_builder_add_string_value (builder, uuid);
+  build_send (builder, timestamp, envelopes);
+  json_builder_end_object (builder);
+
+  g_hash_table_insert (self->socket_sends, &send->id, send);
+  sotto_relay_client_send_message (self, builder);
+}
+
+/* The relay's answer to a send made on the socket: what the same HTTP
+ * request would have got, so it completes the task the same way. */
+static void
+sotto_relay_client_handle_response (SottoRelayClient *self,
+                                    JsonObject       *object)
+{
+  g_autoptr(GError) error = NULL;
+  SocketSend *send;
+  JsonObject *body;
+  gint64 status;
+  gint64 id;
+
+  if (!get_int (object, "id", 0, G_MAXINT64, &id)
+      || !g_hash_table_steal_extended (self->socket_sends, &id, NULL, (gpointer *) &send))
+    {
+      g_debug ("Ignoring a response to no send of this connection");
+      return;
+    }
+
+  body = get_object (object, "body");
+  if (!get_int (object, "status", 100, 599, &status))
+    {
+      set_bad_response (&error, "response");
+      g_task_return_error (send->task, g_steal_pointer (&error));
+    }
+  else if (SOUP_STATUS_IS_SUCCESSFUL (status) && body == NULL)
+    {
+      set_bad_response (&error, "not a JSON object");
+      g_task_return_error (send->task, g_steal_pointer (&error));
+    }
+  else if (SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      g_task_return_pointer (send->task, json_object_ref (body), (GDestroyNotify) json_object_unref);
+    }
+  else
+    {
+      /* As a refused request keeps it, for the device lists. */
+      if (body != NULL)
+        {
+          Request *request = g_new0 (Request, 1);
+
+          request->refusal = json_object_ref (body);
+          g_task_set_task_data (send->task, request, (GDestroyNotify) request_free);
+        }
+      error_from_response (status, body, &error);
+      g_task_return_error (send->task, g_steal_pointer (&error));
+    }
+
+  socket_send_free (send);
 }
 
 /* The delivery socket */
@@ -1309,6 +1588,9 @@ sotto_relay_client_drop_socket (SottoRelayClient *self)
         soup_websocket_connection_close (self->socket, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
       g_clear_object (&self->socket);
     }
+
+  self->socket_authenticated = FALSE;
+  sotto_relay_client_fail_socket_sends (self);
 }
 
 static void
@@ -1378,6 +1660,9 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
   if (kind == NULL)
     return;
 
+  if (!g_str_equal (kind, "close") && !g_str_equal (kind, "error"))
+    self->socket_authenticated = TRUE;
+
   if (g_str_equal (kind, "envelope"))
     {
       sotto_relay_client_handle_envelope (self, object);
@@ -1390,6 +1675,10 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
        * again without a pause. */
       self->attempts = 0;
       g_signal_emit (self, signals [QUEUE_EMPTY], 0);
+    }
+  else if (g_str_equal (kind, "response"))
+    {
+      sotto_relay_client_handle_response (self, object);
     }
   else if (g_str_equal (kind, "keys-low"))
     {
@@ -1568,16 +1857,9 @@ sotto_relay_client_acknowledge (SottoRelayClient *self,
                                 const char       *guid)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
   g_return_if_fail (guid != NULL);
-
-  if (self->socket == NULL
-      || soup_websocket_connection_get_state (self->socket) != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "type");
@@ -1586,11 +1868,42 @@ sotto_relay_client_acknowledge (SottoRelayClient *self,
   json_builder_add_string_value (builder, guid);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
+  sotto_relay_client_send_message (self, builder);
+}
 
-  soup_websocket_connection_send_text (self->socket, text);
+/**
+ * sotto_relay_client_acknowledge_all:
+ * @self: a #SottoRelayClient
+ * @guids: (array length=n_guids): the envelopes' guids
+ * @n_guids: how many
+ *
+ * Like sotto_relay_client_acknowledge(), for many envelopes in as few
+ * messages as the relay allows.
+ */
+void
+sotto_relay_client_acknowledge_all (SottoRelayClient   *self,
+                                    const char * const *guids,
+                                    guint               n_guids)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (guids != NULL || n_guids == 0);
+
+  for (guint start = 0; start < n_guids; start += MAX_ACK_GUIDS)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "ack");
+      json_builder_set_member_name (builder, "guids");
+      json_builder_begin_array (builder);
+      for (guint i = start; i < MIN (n_guids, start + MAX_ACK_GUIDS); i++)
+        json_builder_add_string_value (builder, guids[i]);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+
+      sotto_relay_client_send_message (self, builder);
+    }
 }
 
 static void
@@ -1657,6 +1970,7 @@ sotto_relay_client_finalize (GObject *object)
   SottoRelayClient *self = (SottoRelayClient *)object;
 
   g_clear_pointer (&self->authorization, sodium_free);
+  g_clear_pointer (&self->socket_sends, g_hash_table_unref);
   g_clear_object (&self->session);
   g_clear_object (&self->monitor);
   g_clear_pointer (&self->url, g_free);
@@ -1801,4 +2115,6 @@ sotto_relay_client_class_init (SottoRelayClientClass *klass)
 static void
 sotto_relay_client_init (SottoRelayClient *self)
 {
+  self->socket_sends = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                              (GDestroyNotify) socket_send_free);
 }

@@ -214,6 +214,13 @@ void                     sotto_relay_client_send_async           (SottoRelayClie
                                                                   GCancellable             *cancellable,
                                                                   GAsyncReadyCallback       callback,
                                                                   gpointer                  user_data);
+void                     sotto_relay_client_send_pipelined_async (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  gint64                    timestamp,
+                                                                  GPtrArray                *envelopes,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_can_pipeline         (SottoRelayClient         *self);
 gboolean                 sotto_relay_client_send_finish          (SottoRelayClient         *self,
                                                                   GAsyncResult             *result,
                                                                   SottoRelayDeviceChanges **changes,
@@ -223,6 +230,9 @@ void                     sotto_relay_client_connect              (SottoRelayClie
 void                     sotto_relay_client_disconnect           (SottoRelayClient         *self);
 void                     sotto_relay_client_acknowledge          (SottoRelayClient         *self,
                                                                   const char               *guid);
+void                     sotto_relay_client_acknowledge_all      (SottoRelayClient         *self,
+                                                                  const char * const       *guids,
+                                                                  guint                     n_guids);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayEnvelope, sotto_relay_envelope_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayOutgoing, sotto_relay_outgoing_free)

@@ -71,6 +71,12 @@ struct _SottoStore
   sqlite3 *db;
   GHashTable *statements;
   SottoStoreKeys *keys;
+
+  /* Inside _sotto_store_begin_batch(): transactions are savepoints of
+   * the batch's, and @batch_failed says the batch can only be rolled
+   * back. */
+  gboolean in_batch;
+  gboolean batch_failed;
 };
 
 /* A statement from the store's cache.  Releasing it with g_autoptr()
@@ -138,6 +144,10 @@ gboolean             _sotto_store_begin                (SottoStore              
 gboolean             _sotto_store_commit               (SottoStore                 *self,
                                                         GError                    **error);
 void                 _sotto_store_rollback             (SottoStore                 *self);
+gboolean             _sotto_store_begin_batch          (SottoStore                 *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_commit_batch         (SottoStore                 *self,
+                                                        GError                    **error);
 
 /* Sealed columns (sotto-store.c).  @table, @column and @id are bound to
  * the ciphertext as associated data, so a value cannot be moved to

@@ -326,18 +326,38 @@ _sotto_store_exec (SottoStore  *self,
   return TRUE;
 }
 
+/* Transactions.  A job that writes several unrelated things, each of
+ * which may fail on its own, groups them in a batch: one transaction,
+ * and one sync to disk, in which every _sotto_store_begin() ..
+ * _sotto_store_commit() is a savepoint.  What a savepoint released is
+ * durable only once _sotto_store_commit_batch() succeeds, so nothing may
+ * leave the thread (an acknowledgement, a ciphertext) before that. */
 gboolean
 _sotto_store_begin (SottoStore  *self,
                     GError     **error)
 {
-  return _sotto_store_exec (self, "BEGIN IMMEDIATE", error);
+  if (!self->in_batch)
+    return _sotto_store_exec (self, "BEGIN IMMEDIATE", error);
+
+  /* The batch's transaction is gone (SQLite rolls back on its own after
+   * some errors): a savepoint now would be a transaction of its own,
+   * committed out of the batch's order. */
+  if (self->batch_failed || sqlite3_get_autocommit (self->db))
+    {
+      self->batch_failed = TRUE;
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED,
+                           _("Could not update the database: an earlier change failed"));
+      return FALSE;
+    }
+
+  return _sotto_store_exec (self, "SAVEPOINT unit", error);
 }
 
 gboolean
 _sotto_store_commit (SottoStore  *self,
                      GError     **error)
 {
-  if (_sotto_store_exec (self, "COMMIT", error))
+  if (_sotto_store_exec (self, self->in_batch ? "RELEASE unit" : "COMMIT", error))
     return TRUE;
 
   _sotto_store_rollback (self);
@@ -350,8 +370,66 @@ _sotto_store_rollback (SottoStore *self)
 {
   /* SQLite may have rolled back already (after SQLITE_FULL, for one);
    * then there is nothing left to undo and the error says so. */
-  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
+  if (self->db == NULL || sqlite3_get_autocommit (self->db))
+    {
+      if (self->in_batch)
+        self->batch_failed = TRUE;
+      return;
+    }
+
+  if (!self->in_batch)
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  else if (sqlite3_exec (self->db, "ROLLBACK TO unit; RELEASE unit", NULL, NULL, NULL) != SQLITE_OK)
+    self->batch_failed = TRUE;
+}
+
+/* Starts a batch on the store's thread; end it with
+ * _sotto_store_commit_batch(), whatever happened inside. */
+gboolean
+_sotto_store_begin_batch (SottoStore  *self,
+                          GError     **error)
+{
+  g_assert (!self->in_batch);
+
+  if (!_sotto_store_exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  self->in_batch = TRUE;
+  self->batch_failed = FALSE;
+
+  return TRUE;
+}
+
+/* Commits what the batch's savepoints released, or, when one of them
+ * could not be undone cleanly, nothing: then every change made in the
+ * batch is lost and @error is set. */
+gboolean
+_sotto_store_commit_batch (SottoStore  *self,
+                           GError     **error)
+{
+  gboolean failed = self->batch_failed;
+
+  g_assert (self->in_batch);
+
+  self->in_batch = FALSE;
+  self->batch_failed = FALSE;
+
+  if (failed)
+    {
+      _sotto_store_rollback (self);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED,
+                           _("Could not update the database"));
+      return FALSE;
+    }
+
+  if (sqlite3_get_autocommit (self->db))
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED,
+                           _("Could not update the database: the changes were rolled back"));
+      return FALSE;
+    }
+
+  return _sotto_store_commit (self, error);
 }
 
 static char *

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine-test-util.h"
+#include "sotto-conversation-private.h"
 
 typedef struct
 {
@@ -216,6 +217,40 @@ test_conversation_states (Fixture       *fixture,
   g_assert_false (set_state (fixture->conversation, "00000000-0000-0000-0000-000000000000",
                              SOTTO_MESSAGE_STATE_SENT, &error));
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+}
+
+/* One receipt names many messages, some perhaps gone: the others move
+ * in one go, and each notifies once. */
+static void
+test_conversation_many_states (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) first = compose (fixture->conversation, "one");
+  g_autoptr(SottoMessage) second = compose (fixture->conversation, "two");
+  g_autoptr(SottoMessage) third = compose (fixture->conversation, "three");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *ids[] = {
+    sotto_message_get_id (first),
+    "00000000-0000-0000-0000-000000000000",
+    sotto_message_get_id (third),
+    NULL,
+  };
+  guint notifications = 0;
+
+  g_signal_connect (first, "notify::state", G_CALLBACK (engine_test_count_notify_cb), &notifications);
+  g_signal_connect (third, "notify::state", G_CALLBACK (engine_test_count_notify_cb), &notifications);
+
+  _sotto_conversation_set_message_states_async (fixture->conversation, ids, SOTTO_MESSAGE_STATE_DELIVERED,
+                                                engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (sotto_conversation_set_message_state_finish (fixture->conversation, result, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (sotto_message_get_state (first), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpint (sotto_message_get_state (second), ==, SOTTO_MESSAGE_STATE_QUEUED);
+  g_assert_cmpint (sotto_message_get_state (third), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpuint (notifications, ==, 2);
 }
 
 static void
@@ -487,6 +522,7 @@ main (int   argc,
   ADD ("receive", test_conversation_receive);
   ADD ("order", test_conversation_order);
   ADD ("states", test_conversation_states);
+  ADD ("many-states", test_conversation_many_states);
   ADD ("failed-and-retried", test_conversation_failed_and_retried);
   ADD ("mark-read", test_conversation_mark_read);
   ADD ("preview", test_conversation_preview);

@@ -286,6 +286,198 @@ test_relay_client_delivery (void)
   g_assert_cmpint (sotto_relay_client_get_connection (client), ==, SOTTO_RELAY_CONNECTION_OFFLINE);
 }
 
+/* The id of the client's socket message @index, a send. */
+static gint64
+sent_id (ScriptedRelay *relay,
+         guint  index)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+
+  json_parser_load_from_data (parser, g_ptr_array_index (relay->acks, index), -1, &error);
+  g_assert_no_error (error);
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (object, "type"), ==, "send");
+  g_assert_cmpstr (json_object_get_string_member (object, "destination"), ==, PEER);
+  g_assert_cmpint (json_object_get_int_member (object, "timestamp"), ==, 1767225600000);
+
+  return json_object_get_int_member (object, "id");
+}
+
+static void
+respond (SoupWebsocketConnection *socket,
+         gint64                   id,
+         const char              *rest)
+{
+  g_autofree char *text = g_strdup_printf ("{\"type\": \"response\", \"id\": %" G_GINT64_FORMAT ", %s}", id, rest);
+
+  soup_websocket_connection_send_text (socket, text);
+}
+
+/* Whether the relay has had @n messages from the client. */
+typedef struct
+{
+  ScriptedRelay *relay;
+  guint n;
+} Count;
+
+static gboolean
+counted (gpointer data)
+{
+  Count *count = data;
+
+  return count->relay->acks->len >= count->n;
+}
+
+static gboolean
+all_results (gpointer data)
+{
+  GAsyncResult **results = data;
+
+  return results[0] != NULL && results[1] != NULL && results[2] != NULL;
+}
+
+static gboolean
+pipelining (gpointer data)
+{
+  return sotto_relay_client_can_pipeline (data);
+}
+
+/* Sends on the socket are answered by id, in any order, and fail when
+ * the socket goes before the answer. */
+static void
+test_relay_client_socket_sends (void)
+{
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
+  g_autoptr(GBytes) content = g_bytes_new_static ("\x01\x02\x03", 3);
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) guids = NULL;
+  GAsyncResult *results[3] = { NULL, NULL, NULL };
+  SoupWebsocketConnection *socket;
+  gint64 ids[3];
+
+  client = sotto_relay_client_new (relay->url, &error);
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (client, UUID, 1, "a password of sixteen bytes");
+  g_ptr_array_add (envelopes, sotto_relay_outgoing_new (1, 1, 4242, content));
+
+  sotto_relay_client_connect (client);
+  engine_test_wait_until (connected, client);
+  socket = g_ptr_array_index (relay->sockets, 0);
+
+  /* Until the relay has said something, it may still be checking the
+   * password, and a message would make it close the socket: sends go
+   * over HTTP. */
+  g_assert_false (sotto_relay_client_can_pipeline (client));
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (sotto_relay_client_send_finish (client, result, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (relay->last_body, "\"destinationRegistrationId\":4242"));
+  g_assert_cmpuint (relay->acks->len, ==, 0);
+  g_clear_object (&result);
+
+  soup_websocket_connection_send_text (socket, "{\"type\": \"queue-empty\"}");
+  engine_test_wait_until (pipelining, client);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL,
+                                   engine_test_result_cb, &results[i]);
+  engine_test_wait_until (counted, &(Count) { relay, 3 });
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    ids[i] = sent_id (relay, i);
+  g_assert_cmpint (ids[0], !=, ids[1]);
+  g_assert_cmpint (ids[1], !=, ids[2]);
+  g_assert_nonnull (strstr (g_ptr_array_index (relay->acks, 0), "\"content\":\"AQID\""));
+
+  /* The last is refused at once, before the others are stored; an
+   * answer to no send and one that is not an answer change nothing. */
+  respond (socket, ids[2], "\"status\": 429, \"body\": {\"error\": \"rate-limited\", \"message\": \"Slow down\"}");
+  respond (socket, 12345, "\"status\": 200, \"body\": {}");
+  soup_websocket_connection_send_text (socket, "{\"type\": \"response\", \"id\": \"1\", \"status\": 200}");
+  respond (socket, ids[0], "\"status\": 200, \"body\": {\"messages\": [], \"serverTimestamp\": 1}");
+  respond (socket, ids[1], "\"status\": 409, \"body\": {\"error\": \"device-mismatch\", \"message\": \"Out of date\","
+                           " \"missingDevices\": [2], \"extraDevices\": [1]}");
+  engine_test_wait_until (all_results, results);
+
+  g_assert_true (sotto_relay_client_send_finish (client, results[0], NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (sotto_relay_client_send_finish (client, results[1], &changes, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH);
+  g_assert_nonnull (changes);
+  g_assert_cmpuint (changes->missing->len, ==, 1);
+  g_assert_cmpuint (g_array_index (changes->missing, guint, 0), ==, 2);
+  g_assert_cmpuint (changes->extra->len, ==, 1);
+  g_clear_error (&error);
+
+  g_assert_false (sotto_relay_client_send_finish (client, results[2], NULL, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_RATE_LIMITED);
+  g_clear_error (&error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+
+  /* A success must carry a body. */
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
+  engine_test_wait_until (counted, &(Count) { relay, 4 });
+  respond (socket, sent_id (relay, 3), "\"status\": 200");
+  engine_test_wait (&result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  /* Acknowledgements go 256 to a message. */
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *guid = g_strdup_printf ("g%u", i);
+
+      g_strv_builder_add (builder, guid);
+    }
+  guids = g_strv_builder_end (builder);
+  sotto_relay_client_acknowledge_all (client, (const char * const *) guids, g_strv_length (guids));
+  engine_test_wait_until (counted, &(Count) { relay, 6 });
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (relay->acks, 4), "{\"type\":\"ack\",\"guids\":[\"g0\","));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (relay->acks, 4), ",\"g255\"]}"));
+  g_assert_cmpstr (g_ptr_array_index (relay->acks, 5), ==,
+                   "{\"type\":\"ack\",\"guids\":[\"g256\",\"g257\",\"g258\",\"g259\",\"g260\",\"g261\",\"g262\","
+                   "\"g263\",\"g264\",\"g265\",\"g266\",\"g267\",\"g268\",\"g269\",\"g270\",\"g271\",\"g272\","
+                   "\"g273\",\"g274\",\"g275\",\"g276\",\"g277\",\"g278\",\"g279\",\"g280\",\"g281\",\"g282\","
+                   "\"g283\",\"g284\",\"g285\",\"g286\",\"g287\",\"g288\",\"g289\",\"g290\",\"g291\",\"g292\","
+                   "\"g293\",\"g294\",\"g295\",\"g296\",\"g297\",\"g298\",\"g299\"]}");
+
+  /* A send without an answer fails when the socket goes: the relay may
+   * or may not have it, and the caller sends it again. */
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &result);
+  engine_test_wait_until (counted, &(Count) { relay, 7 });
+  soup_websocket_connection_close (socket, 1001, "going-away");
+  engine_test_wait (&result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
+  g_assert_true (sotto_relay_error_is_transient (error));
+  g_assert_false (sotto_relay_client_can_pipeline (client));
+  g_clear_error (&error);
+  g_clear_object (&result);
+
+  /* A pipelined send does not go around the closed socket over HTTP,
+   * where the relay would take it ahead of the one the socket lost. */
+  g_clear_pointer (&relay->last_body, g_free);
+  sotto_relay_client_send_pipelined_async (client, PEER, 1767225600000, envelopes, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_false (sotto_relay_client_send_finish (client, result, NULL, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
+  g_assert_null (relay->last_body);
+
+  sotto_relay_client_disconnect (client);
+}
+
 /* Nothing listens: the attempts continue, further and further apart. */
 static void
 test_relay_client_backoff (void)
@@ -324,6 +516,7 @@ main (int   argc,
   g_test_add_func ("/engine/relay-client/urls", test_relay_client_urls);
   g_test_add_func ("/engine/relay-client/requests", test_relay_client_requests);
   g_test_add_func ("/engine/relay-client/delivery", test_relay_client_delivery);
+  g_test_add_func ("/engine/relay-client/socket-sends", test_relay_client_socket_sends);
   g_test_add_func ("/engine/relay-client/backoff", test_relay_client_backoff);
 
   return g_test_run ();

@@ -680,6 +680,65 @@ test_store_exists (void)
   engine_test_remove_profile (profile);
 }
 
+/* A batch is one transaction of savepoints: a unit that fails leaves
+ * the others; a batch whose transaction is gone commits nothing, not
+ * even the units that come after. */
+static void
+test_store_batch (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) first = make_messages (1, "first");
+  g_autoptr(GPtrArray) second = make_messages (1, "second");
+  g_autoptr(GPtrArray) lost = make_messages (1, "lost");
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GError) error = NULL;
+  GFile *profile = engine_test_make_profile ();
+  gint64 conversation_id;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  conversation = add_conversation (store, account, "erin", NULL, NULL);
+  conversation_id = _sotto_conversation_get_id (conversation);
+
+  g_assert_true (_sotto_store_begin_batch (store, &error));
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, first, &error));
+  g_assert_false (_sotto_store_insert_messages (store, conversation_id, first, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, second, &error));
+  g_assert_true (_sotto_store_commit_batch (store, &error));
+  g_assert_no_error (error);
+
+  page = _sotto_store_load_messages (store, conversation_id, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 2);
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "first 0");
+  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 1)), ==, "second 0");
+  g_clear_pointer (&page, g_ptr_array_unref);
+
+  /* SQLite rolls a transaction back by itself after some errors; a
+   * unit begun after that must not become a transaction of its own. */
+  g_assert_true (_sotto_store_begin_batch (store, &error));
+  g_assert_true (_sotto_store_exec (store, "ROLLBACK", &error));
+  g_assert_false (_sotto_store_insert_messages (store, conversation_id, lost, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_false (_sotto_store_commit_batch (store, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_FAILED);
+  g_clear_error (&error);
+
+  page = _sotto_store_load_messages (store, conversation_id, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 2);
+
+  g_clear_object (&conversation);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
 static void
 test_store_closed (void)
 {
@@ -776,6 +835,7 @@ main (int   argc,
   g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
   g_test_add_func ("/engine/store/exists", test_store_exists);
+  g_test_add_func ("/engine/store/batch", test_store_batch);
   g_test_add_func ("/engine/store/closed", test_store_closed);
   g_test_add_func ("/engine/store/async", test_store_async);
 
