@@ -345,6 +345,42 @@ test_message_row_long_word (Fixture       *fixture,
   g_assert_true (g_str_equal (shown, body->str));
 }
 
+/* A screen reader reads each message as one label a person would say,
+ * with who wrote it (the bubble's side and colour say so only to the
+ * eye); the day heading and the delivery state follow as the
+ * description, and the heading is a heading, not a skipped separator. */
+static void
+test_message_row_accessible (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) question = incoming_message ("See you then?", local_milliseconds (2026, 3, 14, 12, 14, 0),
+                                                       local_milliseconds (2026, 3, 14, 12, 14, 2));
+  g_autoptr(SottoMessage) answer = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 12, 15, 0));
+  g_autoptr(GDateTime) day = g_date_time_new_local (2026, 3, 14, 12, 0, 0);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *day_name = sotto_message_row_format_day (day, now);
+  g_autofree char *with_divider = NULL;
+  SottoMessageRow *first = add_row (fixture, question, NULL);
+  SottoMessageRow *second = add_row (fixture, answer, question);
+
+  show_window (fixture);
+
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_LABEL, "Bob, 12:14: See you then?");
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, day_name);
+  gtk_test_accessible_assert_role (app_test_find_label (GTK_WIDGET (first), day_name),
+                                   GTK_ACCESSIBLE_ROLE_HEADING);
+  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 12:15: Welcome!");
+  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Sent");
+
+  sotto_message_row_set_first_unread (first, TRUE);
+  with_divider = g_strdup_printf ("%s, New Messages", day_name);
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, with_divider);
+
+  /* The focus lands on the row, which carries that label. */
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (second)));
+  g_assert_true (gtk_window_get_focus (fixture->window) == GTK_WIDGET (second));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -360,6 +396,8 @@ main (int   argc,
               fixture_set_up, test_message_row_day_separators, fixture_tear_down);
   g_test_add ("/app/message-row/grouping", Fixture, NULL,
               fixture_set_up, test_message_row_grouping, fixture_tear_down);
+  g_test_add ("/app/message-row/accessible", Fixture, NULL,
+              fixture_set_up, test_message_row_accessible, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
 
