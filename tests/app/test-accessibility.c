@@ -19,6 +19,7 @@
 #include "conversation-fixture.h"
 #include "sotto-conversation-row.h"
 #include "sotto-message-row.h"
+#include "sotto-safety-number-dialog.h"
 
 static gboolean
 is_message_row_of (GtkWidget     *widget,
@@ -98,6 +99,94 @@ test_accessibility_rows (Fixture       *fixture,
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == row);
 }
 
+/* Whether @widget's accessible description is @text. */
+static gboolean
+has_description (GtkWidget  *widget,
+                 const char *text)
+{
+  g_autofree char *mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget),
+                                                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text);
+
+  return mismatch == NULL;
+}
+
+static void
+read_text_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  char **text = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* The safety-number dialog, which a blind user needs most: the dialog's
+ * description holds the explanation and the digits in groups of five,
+ * Tab reaches the digits, and what Copy and Compare with Clipboard
+ * report becomes the description of the focused button, since GTK 4.8
+ * has no way to announce it. */
+static void
+test_accessibility_safety_number (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *grouped = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *copied = NULL;
+  SottoSafetyNumberDialog *dialog;
+  SottoContact *bob;
+  GtkWidget *digits;
+  GtkWidget *explanation;
+  GtkWidget *copy_button;
+  GtkWidget *compare_button;
+  gboolean reached = FALSE;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hello");
+  wait_until (last_message_is (fixture, "hello", SOTTO_MESSAGE_STATE_SENT));
+  bob = sotto_conversation_get_contact (open_conversation (fixture));
+  wait_until (sotto_contact_get_safety_number (bob) != NULL);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
+                                             "conversation.show-safety-number", NULL));
+  wait_until ((dialog = SOTTO_SAFETY_NUMBER_DIALOG (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG))) != NULL);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (dialog)));
+
+  grouped = sotto_contact_format_safety_number (sotto_contact_get_safety_number (bob));
+  digits = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_GRID);
+  gtk_test_accessible_assert_property (digits, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, grouped);
+  explanation = gtk_widget_get_prev_sibling (digits);
+  g_assert_true (GTK_IS_LABEL (explanation));
+  description = g_strdup_printf ("%s Your safety number is %s.",
+                                 gtk_label_get_label (GTK_LABEL (explanation)), grouped);
+  gtk_test_accessible_assert_property (dialog, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description);
+
+  for (guint i = 0; i < 16 && !reached; i++)
+    {
+      gtk_widget_child_focus (GTK_WIDGET (dialog), GTK_DIR_TAB_FORWARD);
+      reached = gtk_window_get_focus (GTK_WINDOW (dialog)) == digits;
+    }
+  g_assert_true (reached);
+
+  copy_button = find_button (GTK_WIDGET (dialog), "safety-number.copy");
+  g_assert_true (gtk_widget_grab_focus (copy_button));
+  g_signal_emit_by_name (copy_button, "clicked");
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (copy_button), NULL, read_text_cb, &copied);
+  wait_until (copied != NULL);
+  g_assert_cmpstr (copied, ==, grouped);
+  gtk_test_accessible_assert_property (copy_button, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Safety number copied");
+
+  /* Compare with Clipboard reads what Copy just put there. */
+  compare_button = find_button (GTK_WIDGET (dialog), "safety-number.compare-clipboard");
+  g_assert_true (gtk_widget_grab_focus (compare_button));
+  g_signal_emit_by_name (compare_button, "clicked");
+  wait_until (has_description (compare_button, "The numbers match. Nobody sits between you: "
+                                               "you can mark this contact as verified."));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (dialog)) == compare_button);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -106,6 +195,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/rows", Fixture, NULL,
               fixture_set_up, test_accessibility_rows, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/safety-number", Fixture, NULL,
+              fixture_set_up, test_accessibility_safety_number, fixture_tear_down);
 
   return g_test_run ();
 }
