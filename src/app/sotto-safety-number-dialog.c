@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-qr-code.h"
 #include "sotto-safety-number-dialog.h"
 
@@ -380,6 +381,7 @@ sotto_safety_number_dialog_init (SottoSafetyNumberDialog *self)
   self->cancellable = g_cancellable_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
 }
 
 SottoSafetyNumberDialog *

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
@@ -188,6 +189,8 @@ sotto_window_select_conversation (SottoWindow       *self,
                                   SottoConversation *conversation)
 {
   sotto_conversation_view_set_conversation (self->conversation_view, conversation);
+  /* Screen readers and window switchers say which conversation is open. */
+  gtk_window_set_title (GTK_WINDOW (self), sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
   gtk_stack_set_visible_child_name (self->content_stack, "conversation");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
   /* Whoever opens a conversation is about to write in it. */
@@ -421,6 +424,7 @@ sotto_window_show_passphrase (SottoWindow *self,
   gtk_button_set_label (self->passphrase_button,
                         self->creating_passphrase ? _("_Continue") : _("_Unlock"));
   gtk_button_set_use_underline (self->passphrase_button, TRUE);
+  sotto_accessible_name_mnemonic_button (self->passphrase_button);
   gtk_widget_set_visible (GTK_WIDGET (self->passphrase_confirm_row), self->creating_passphrase);
 
   gtk_label_set_label (self->passphrase_error, error_message != NULL ? error_message : "");
@@ -1042,6 +1046,22 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
 }
 
+/* Names what GTK and libadwaita leave unnamed, and ties the error
+ * labels to the fields they are about. */
+static void
+sotto_window_init_accessibility (SottoWindow *self)
+{
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_password_toggle (self->passphrase_row);
+  sotto_accessible_name_password_toggle (self->passphrase_confirm_row);
+  sotto_accessible_name_password_toggle (self->token_row);
+  sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search conversations"));
+  sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_row), GTK_WIDGET (self->passphrase_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_confirm_row), GTK_WIDGET (self->passphrase_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
+}
+
 static void
 sotto_window_init (SottoWindow *self)
 {
@@ -1053,6 +1073,8 @@ sotto_window_init (SottoWindow *self)
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  sotto_window_init_accessibility (self);
 
   self->filter = gtk_custom_filter_new (sotto_window_filter_conversation, self, NULL);
   self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));

@@ -19,6 +19,7 @@
 #include "conversation-fixture.h"
 #include "sotto-conversation-row.h"
 #include "sotto-message-row.h"
+#include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
 
 static gboolean
@@ -171,6 +172,7 @@ test_accessibility_safety_number (Fixture       *fixture,
   g_assert_true (reached);
 
   copy_button = find_button (GTK_WIDGET (dialog), "safety-number.copy");
+  gtk_test_accessible_assert_property (copy_button, GTK_ACCESSIBLE_PROPERTY_LABEL, "Copy");
   g_assert_true (gtk_widget_grab_focus (copy_button));
   g_signal_emit_by_name (copy_button, "clicked");
   gdk_clipboard_read_text_async (gtk_widget_get_clipboard (copy_button), NULL, read_text_cb, &copied);
@@ -187,6 +189,120 @@ test_accessibility_safety_number (Fixture       *fixture,
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (dialog)) == compare_button);
 }
 
+static gboolean
+is_titled_row (GtkWidget     *widget,
+               gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+/* The row titled @title below @root, shown or not. */
+static GtkWidget *
+find_row (GtkWidget  *root,
+          const char *title)
+{
+  GtkWidget *row = app_test_find_matching (root, is_titled_row, title);
+
+  g_assert_nonnull (row);
+  return row;
+}
+
+/* Of @type (a GType), shown or not. */
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static gboolean
+is_button_with_icon (GtkWidget     *widget,
+                     gconstpointer  icon_name)
+{
+  return GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (widget)), icon_name) == 0;
+}
+
+static gboolean
+is_button_for (GtkWidget     *widget,
+               gconstpointer  action_name)
+{
+  return GTK_IS_BUTTON (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0;
+}
+
+/* The focusable text inside the entry row titled @title. */
+static GtkWidget *
+row_text (GtkWidget  *root,
+          const char *title)
+{
+  return GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (find_row (root, title))));
+}
+
+/* Widgets that GTK 4.8 and libadwaita 1.2 leave unnamed or misnamed
+ * get names; error labels are related to their fields; the window's
+ * title says which conversation is open. */
+static void
+test_accessibility_names (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  GtkWidget *root;
+  GtkWidget *search_entry;
+  GtkWidget *welcome_error;
+  GtkWidget *passphrase_error;
+  GtkWidget *reveal;
+  GtkWindow *preferences;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+
+  /* Mnemonic buttons are named as shown, without the underline. */
+  gtk_test_accessible_assert_property (app_test_find_matching (root, is_button_for, "win.register"),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Register");
+  gtk_test_accessible_assert_property (app_test_find_matching (root, is_button_for, "win.unlock"),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Continue");
+
+  /* The passphrase's show-text button. */
+  reveal = app_test_find_matching (find_row (root, "Passphrase"), is_button_with_icon, "view-reveal-symbolic");
+  g_assert_nonnull (reveal);
+  gtk_test_accessible_assert_property (reveal, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show Text");
+
+  /* The error labels describe the fields whose text they are about. */
+  welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "win.register"));
+  g_assert_true (GTK_IS_LABEL (welcome_error));
+  gtk_test_accessible_assert_relation (row_text (root, "Username"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
+                                       welcome_error, NULL);
+  gtk_test_accessible_assert_relation (row_text (root, "Relay Address"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
+                                       welcome_error, NULL);
+  passphrase_error = gtk_widget_get_prev_sibling (app_test_find_matching (root, is_button_for, "win.unlock"));
+  g_assert_true (GTK_IS_LABEL (passphrase_error));
+  gtk_test_accessible_assert_relation (row_text (root, "Passphrase"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
+                                       passphrase_error, NULL);
+  gtk_test_accessible_assert_relation (row_text (root, "Confirm Passphrase"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
+                                       passphrase_error, NULL);
+
+  /* The search entry, and the text inside it that takes the focus. */
+  search_entry = app_test_find_matching (root, is_of_type,
+                                         GSIZE_TO_POINTER (GTK_TYPE_SEARCH_ENTRY));
+  gtk_test_accessible_assert_property (search_entry, GTK_ACCESSIBLE_PROPERTY_LABEL, "Search conversations");
+  gtk_test_accessible_assert_property (gtk_editable_get_delegate (GTK_EDITABLE (search_entry)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Search conversations");
+
+  /* The window is named after the open conversation. */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (root)), ==, "Sotto");
+  open_conversation_with_bob (fixture);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (root)), ==, "bob");
+
+  /* Preferences has a named page. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL);
+  gtk_test_accessible_assert_property (app_test_find_matching (GTK_WIDGET (preferences),
+                                                               is_of_type,
+                                                               GSIZE_TO_POINTER (ADW_TYPE_PREFERENCES_PAGE)),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "General");
+  gtk_window_destroy (preferences);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -198,6 +314,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/safety-number", Fixture, NULL,
               fixture_set_up, test_accessibility_safety_number, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/names", Fixture, NULL,
+              fixture_set_up, test_accessibility_names, fixture_tear_down);
 
   return g_test_run ();
 }
