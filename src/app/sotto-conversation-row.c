@@ -15,6 +15,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-conversation-row.h"
+#include "sotto-time-format.h"
 
 struct _SottoConversationRow
 {
@@ -47,40 +48,6 @@ GtkWidget *
 sotto_conversation_row_new (void)
 {
   return g_object_new (SOTTO_TYPE_CONVERSATION_ROW, NULL);
-}
-
-/**
- * sotto_format_time:
- * @time_ms: the moment to show, in milliseconds since the epoch
- * @now_ms: the current time, in milliseconds since the epoch
- *
- * Formats a moment the way a chat list shows it: the time of day for
- * today, the weekday within the last week, the date before that.
- *
- * Returns: (transfer full): the formatted time
- */
-char *
-sotto_format_time (gint64 time_ms,
-                   gint64 now_ms)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (time_ms / 1000);
-  g_autoptr(GDateTime) now = g_date_time_new_from_unix_local (now_ms / 1000);
-  int days;
-
-  if (time == NULL || now == NULL)
-    return g_strdup ("");
-
-  days = g_date_time_get_day_of_year (now) - g_date_time_get_day_of_year (time)
-         + 365 * (g_date_time_get_year (now) - g_date_time_get_year (time));
-
-  if (days <= 0)
-    /* Translators: a time of day in the conversation list, see strftime(3) */
-    return g_date_time_format (time, _("%H:%M"));
-  if (days < 7)
-    /* Translators: a weekday in the conversation list, see strftime(3) */
-    return g_date_time_format (time, _("%a"));
-  /* Translators: a date in the conversation list, see strftime(3) */
-  return g_date_time_format (time, _("%d/%m/%y"));
 }
 
 /* The row takes the keyboard focus in the list, and a screen reader

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-message-row.h"
+#include "sotto-time-format.h"
 
 struct _SottoMessageRow
 {
@@ -85,7 +86,7 @@ dup_received_tooltip (SottoMessage *message,
   if (received == NULL)
     return NULL;
 
-  received_text = g_date_time_format (received, _("%H:%M"));
+  received_text = sotto_format_time_of_day (received);
   if (is_same_day (sent, received))
     return g_strcmp0 (sent_text, received_text) != 0
            ? g_strdup_printf (_("Received at %s"), received_text) : NULL;
@@ -182,23 +183,23 @@ sotto_message_row_update_state (SottoMessageRow *self)
     {
     case SOTTO_MESSAGE_STATE_QUEUED:
       icon_name = "content-loading-symbolic";
-      description = _("Sending");
+      description = C_("message state", "Sending");
       break;
     case SOTTO_MESSAGE_STATE_SENT:
       icon_name = "object-select-symbolic";
-      description = _("Sent");
+      description = C_("message state", "Sent");
       break;
     case SOTTO_MESSAGE_STATE_DELIVERED:
       icon_name = "mail-read-symbolic";
-      description = _("Delivered");
+      description = C_("message state", "Delivered");
       break;
     case SOTTO_MESSAGE_STATE_READ:
       icon_name = "view-reveal-symbolic";
-      description = _("Read");
+      description = C_("message state", "Read");
       break;
     case SOTTO_MESSAGE_STATE_FAILED:
       icon_name = "dialog-error-symbolic";
-      description = _("Not sent");
+      description = C_("message state", "Not sent");
       break;
     default:
       g_assert_not_reached ();
@@ -334,8 +335,7 @@ sotto_message_row_update (SottoMessageRow *self)
   gtk_label_set_markup (self->body_label, markup);
 
   time = message_sent_time (self->message);
-  /* Translators: the time under a message bubble, see strftime(3) */
-  time_text = g_date_time_format (time, _("%H:%M"));
+  time_text = sotto_format_time_of_day (time);
   gtk_label_set_label (self->time_label, time_text);
   if (!outgoing)
     received_tooltip = dup_received_tooltip (self->message, time, time_text);

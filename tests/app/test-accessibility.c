@@ -21,6 +21,7 @@
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
+#include "sotto-time-format.h"
 
 static gboolean
 is_message_row_of (GtkWidget     *widget,

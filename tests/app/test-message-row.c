@@ -381,6 +381,26 @@ test_message_row_accessible (Fixture       *fixture,
   g_assert_true (gtk_window_get_focus (fixture->window) == GTK_WIDGET (second));
 }
 
+/* Times follow the 12- or 24-hour clock the user chose for the desktop. */
+static void
+test_message_row_clock_format (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GSettings) interface = g_settings_new ("org.gnome.desktop.interface");
+  g_autoptr(SottoMessage) message = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 14, 5, 0));
+  SottoMessageRow *row;
+
+  g_settings_set_string (interface, "clock-format", "12h");
+  row = add_row (fixture, message, NULL);
+  show_window (fixture);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "2:05 PM"));
+  gtk_test_accessible_assert_property (row, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 2:05 PM: Welcome!");
+
+  g_settings_set_string (interface, "clock-format", "24h");
+  sotto_message_row_set_message (row, message, "Bob", NULL);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "14:05"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -398,6 +418,8 @@ main (int   argc,
               fixture_set_up, test_message_row_grouping, fixture_tear_down);
   g_test_add ("/app/message-row/accessible", Fixture, NULL,
               fixture_set_up, test_message_row_accessible, fixture_tear_down);
+  g_test_add ("/app/message-row/clock-format", Fixture, NULL,
+              fixture_set_up, test_message_row_clock_format, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
 
