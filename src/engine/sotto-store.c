@@ -461,8 +461,8 @@ _sotto_store_column_unseal (SottoStore           *self,
                                                   (const guint8 *) ad, strlen (ad),
                                                   sealed, self->keys->seal_key) != 0)
     {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                   _("A stored %s does not decrypt"), column);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored record does not decrypt"));
       return FALSE;
     }
 
@@ -534,8 +534,8 @@ _sotto_store_column_unseal_string (SottoStore           *self,
 
   if (!g_utf8_validate (plain, len, NULL))
     {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                   _("A stored %s is not valid text"), column);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored text is not valid UTF-8"));
       return FALSE;
     }
 
