@@ -174,3 +174,53 @@ sotto_accessible_describe_field (GtkWidget *field,
                                     GTK_ACCESSIBLE_RELATION_DESCRIBED_BY, description, NULL,
                                     -1);
 }
+
+static gboolean
+single_tab_stop_key_pressed_cb (GtkEventControllerKey *controller,
+                                guint                  keyval,
+                                guint                  keycode,
+                                GdkModifierType        state,
+                                gpointer               user_data)
+{
+  GtkWidget *list = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
+  GtkDirectionType direction;
+  gboolean moved;
+
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return FALSE;
+  if (keyval == GDK_KEY_ISO_Left_Tab || ((keyval == GDK_KEY_Tab || keyval == GDK_KEY_KP_Tab) && (state & GDK_SHIFT_MASK)))
+    direction = GTK_DIR_TAB_BACKWARD;
+  else if (keyval == GDK_KEY_Tab || keyval == GDK_KEY_KP_Tab)
+    direction = GTK_DIR_TAB_FORWARD;
+  else
+    return FALSE;
+
+  /* While the list cannot take the focus, moving the focus skips it
+   * and all its items. */
+  gtk_widget_set_can_focus (list, FALSE);
+  moved = gtk_widget_child_focus (GTK_WIDGET (gtk_widget_get_root (list)), direction);
+  gtk_widget_set_can_focus (list, TRUE);
+
+  return moved;
+}
+
+/**
+ * sotto_accessible_single_tab_stop:
+ * @list: a list view whose items take the focus
+ *
+ * Makes @list one stop of Tab and Shift+Tab: GTK 4.8's list views move
+ * the focus item by item on Tab, so that a conversation of 26 messages
+ * took 26 presses to get through.  The arrow keys still move within.
+ */
+void
+sotto_accessible_single_tab_stop (GtkWidget *list)
+{
+  GtkEventController *keys;
+
+  g_return_if_fail (GTK_IS_WIDGET (list));
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (single_tab_stop_key_pressed_cb), NULL);
+  gtk_widget_add_controller (list, keys);
+}

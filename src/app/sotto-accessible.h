@@ -17,5 +17,6 @@ void sotto_accessible_label_field           (GtkWidget           *field,
                                              const char          *label);
 void sotto_accessible_describe_field        (GtkWidget           *field,
                                              GtkWidget           *description);
+void sotto_accessible_single_tab_stop       (GtkWidget           *list);
 
 G_END_DECLS

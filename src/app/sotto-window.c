@@ -153,6 +153,24 @@ sotto_window_mark_shown_read (SottoWindow *self)
                                      sotto_window_mark_read_cb, NULL);
 }
 
+/* Where @conversation is in the list as it is shown (searched). */
+static guint
+sotto_window_list_position (SottoWindow       *self,
+                            SottoConversation *conversation)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+
+      if (item == conversation)
+        return i;
+    }
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
 /* The highlighted row is the open conversation's, however it was opened
  * (a click, a notification, the new-conversation dialog) and wherever
  * the list moves it.  A narrow window showing only the list highlights
@@ -168,17 +186,7 @@ sotto_window_sync_selection (SottoWindow *self)
     return;
 
   if (conversation != NULL && !sotto_window_shows_only_sidebar (self))
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
-
-      for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
-        {
-          g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
-
-          if (item == conversation)
-            position = i;
-        }
-    }
+    position = sotto_window_list_position (self, conversation);
 
   if (gtk_single_selection_get_selected (selection) != position)
     gtk_single_selection_set_selected (selection, position);
@@ -197,6 +205,60 @@ sotto_window_select_conversation (SottoWindow       *self,
   sotto_conversation_view_focus_composer (self->conversation_view);
   sotto_window_sync_selection (self);
   sotto_window_mark_shown_read (self);
+}
+
+/* Opens the conversation at @position in the list, if there is one. */
+static void
+sotto_window_select_position (SottoWindow *self,
+                              guint        position)
+{
+  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+
+  if (conversation != NULL)
+    sotto_window_select_conversation (self, conversation);
+}
+
+/* Ctrl+Page Up and Ctrl+Page Down: the conversation above or below the
+ * open one in the list, or the first when none is open. */
+static void
+sotto_window_step_conversation (SottoWindow *self,
+                                int          step)
+{
+  SottoConversation *open = sotto_window_get_conversation (self);
+  guint position = open != NULL ? sotto_window_list_position (self, open) : GTK_INVALID_LIST_POSITION;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    sotto_window_select_position (self, 0);
+  else if (step > 0 || position > 0)
+    sotto_window_select_position (self, position + step);
+}
+
+static void
+sotto_window_previous_conversation (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  sotto_window_step_conversation (SOTTO_WINDOW (widget), -1);
+}
+
+static void
+sotto_window_next_conversation (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  sotto_window_step_conversation (SOTTO_WINDOW (widget), 1);
+}
+
+/* Alt+1 to Alt+9: the conversation at that place in the list. */
+static void
+sotto_window_conversation_at (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  int number = g_variant_get_int32 (parameter);
+
+  if (number >= 1)
+    sotto_window_select_position (SOTTO_WINDOW (widget), number - 1);
 }
 
 /* Selecting a row, with the pointer or the arrow keys, opens it. */
@@ -1043,6 +1105,15 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send-message", "s", sotto_window_send_message);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_search);
+  gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL,
+                                   sotto_window_previous_conversation);
+  gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, sotto_window_next_conversation);
+  gtk_widget_class_install_action (widget_class, "win.conversation-at", "i", sotto_window_conversation_at);
+  /* Nine bindings of one action with a parameter: the shortcuts window
+   * lists them as one range of keys. */
+  for (int number = 1; number <= 9; number++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + number, GDK_ALT_MASK,
+                                         "win.conversation-at", "i", number);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
 }
 

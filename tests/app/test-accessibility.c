@@ -304,6 +304,208 @@ test_accessibility_names (Fixture       *fixture,
   gtk_window_destroy (preferences);
 }
 
+/* Whether a key binding of @widget's class runs @action_name with
+ * @arguments (printed, or NULL for none) on @trigger. */
+static gboolean
+has_binding (GtkWidget  *widget,
+             const char *trigger,
+             const char *action_name,
+             const char *arguments)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          GVariant *shortcut_arguments = gtk_shortcut_get_arguments (shortcut);
+          g_autofree char *shortcut_trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+          g_autofree char *printed = shortcut_arguments != NULL ? g_variant_print (shortcut_arguments, FALSE) : NULL;
+
+          if (GTK_IS_NAMED_ACTION (action)
+              && g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), action_name) == 0
+              && g_strcmp0 (shortcut_trigger, trigger) == 0
+              && g_strcmp0 (printed, arguments) == 0)
+            return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/* Tab, as GTK delivers it: the key press goes down from the window to
+ * @focus, through the key controllers of the widgets on the way that
+ * listen before the focus widget does, and moves the focus when none of
+ * them takes it. */
+static void
+press_tab (GtkWidget *root,
+           GtkWidget *focus)
+{
+  g_autoptr(GPtrArray) path = g_ptr_array_new ();
+
+  for (GtkWidget *widget = focus; widget != NULL; widget = gtk_widget_get_parent (widget))
+    g_ptr_array_insert (path, 0, widget);
+
+  for (guint depth = 0; depth < path->len; depth++)
+    {
+      g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (g_ptr_array_index (path, depth));
+
+      for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+        {
+          g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+          gboolean handled = FALSE;
+
+          if (!GTK_IS_EVENT_CONTROLLER_KEY (controller)
+              || gtk_event_controller_get_propagation_phase (controller) != GTK_PHASE_CAPTURE)
+            continue;
+          g_signal_emit_by_name (controller, "key-pressed", GDK_KEY_Tab, 0, 0, &handled);
+          if (handled)
+            return;
+        }
+    }
+
+  gtk_widget_child_focus (root, GTK_DIR_TAB_FORWARD);
+}
+
+static SottoConversation *
+conversation_at (Fixture *fixture,
+                 guint    position)
+{
+  GtkWidget *row = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CONVERSATION_ROW);
+  GtkListView *list = GTK_LIST_VIEW (gtk_widget_get_ancestor (row, GTK_TYPE_LIST_VIEW));
+  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (gtk_list_view_get_model (list)),
+                                                                      position);
+
+  return conversation;
+}
+
+static void
+start_conversation_with (Fixture    *fixture,
+                         const char *username)
+{
+  AdwMessageDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
+  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
+  adw_message_dialog_response (dialog, "start");
+  gtk_window_close (GTK_WINDOW (dialog));
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL
+              && g_strcmp0 (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))),
+                            username) == 0);
+}
+
+static void
+verify_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sotto_contact_verify_finish (SOTTO_CONTACT (object), result, &error));
+  g_assert_no_error (error);
+}
+
+/* The keyboard: the timeline is one Tab stop, shortcuts switch
+ * conversations and open the safety number, and accepting a new safety
+ * number gives the focus back to the composer. */
+static void
+test_accessibility_keyboard (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autoptr(GHashTable) focused_rows = g_hash_table_new (NULL, NULL);
+  g_auto(GStrv) previous_accels = NULL;
+  g_auto(GStrv) next_accels = NULL;
+  SottoConversation *first;
+  SottoContact *bob;
+  GtkWidget *root;
+  GtkWidget *view;
+  GtkWidget *composer;
+  GtkWidget *accept;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  start_conversation_with (fixture, "carol");
+  send_from_composer (fixture, "hi carol");
+  wait_until (last_message_is (fixture, "hi carol", SOTTO_MESSAGE_STATE_SENT));
+  start_conversation_with (fixture, "bob");
+  send_from_composer (fixture, "hi bob");
+  wait_until (last_message_is (fixture, "hi bob", SOTTO_MESSAGE_STATE_SENT));
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+
+      g_free (run_cli (fixture, "send", "alice", text, NULL));
+    }
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (app_test_find_label (view, "message 5") != NULL);
+
+  /* Tab goes through the timeline as one stop, not message by message. */
+  composer = app_test_find_widget (view, GTK_TYPE_TEXT_VIEW);
+  g_assert_true (gtk_widget_grab_focus (composer));
+  for (guint i = 0; i < 40; i++)
+    {
+      GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (root));
+
+      press_tab (root, focus);
+      focus = gtk_window_get_focus (GTK_WINDOW (root));
+      if (SOTTO_IS_MESSAGE_ROW (focus))
+        g_hash_table_add (focused_rows, focus);
+    }
+  g_assert_cmpuint (g_hash_table_size (focused_rows), ==, 1);
+
+  /* Ctrl+Page Up and Down, and Alt with a number, switch conversations. */
+  previous_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.previous-conversation");
+  next_accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.next-conversation");
+  g_assert_cmpstr (previous_accels[0], ==, "<Control>Page_Up");
+  g_assert_cmpstr (next_accels[0], ==, "<Control>Page_Down");
+  first = conversation_at (fixture, 0);
+  g_assert_true (open_conversation (fixture) == first);
+  g_assert_true (gtk_widget_activate_action (root, "win.next-conversation", NULL));
+  g_assert_true (open_conversation (fixture) == conversation_at (fixture, 1));
+  g_assert_true (gtk_widget_activate_action (root, "win.previous-conversation", NULL));
+  g_assert_true (open_conversation (fixture) == first);
+  for (int number = 1; number <= 9; number++)
+    {
+      g_autofree char *trigger = g_strdup_printf ("<Alt>%d", number);
+      g_autofree char *argument = g_strdup_printf ("%d", number);
+
+      g_assert_true (has_binding (root, trigger, "win.conversation-at", argument));
+    }
+  g_assert_true (gtk_widget_activate_action (root, "win.conversation-at", "i", 2));
+  g_assert_true (open_conversation (fixture) == conversation_at (fixture, 1));
+  g_assert_true (gtk_widget_activate_action (root, "win.conversation-at", "i", 1));
+  g_assert_true (open_conversation (fixture) == first);
+
+  /* Ctrl+I opens the safety number. */
+  g_assert_true (has_binding (view, "<Control>i", "conversation.show-safety-number", NULL));
+
+  /* Bob, verified, changes his key; accepting the new number from the
+   * banner's button gives the focus back to the composer. */
+  g_assert_true (sotto_contact_get_username (sotto_conversation_get_contact (first)) != NULL);
+  g_assert_cmpstr (sotto_contact_get_username (sotto_conversation_get_contact (first)), ==, "bob");
+  bob = sotto_conversation_get_contact (first);
+  sotto_contact_verify_async (bob, sotto_contact_get_safety_number (bob), NULL, verify_cb, NULL);
+  wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
+  g_free (run_cli (fixture, "reset-identity", NULL));
+  g_free (run_cli (fixture, "send", "alice", "new key", NULL));
+  wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_CHANGED);
+  wait_until ((accept = find_button (view, "conversation.accept-identity")) != NULL);
+  g_assert_true (gtk_widget_grab_focus (accept));
+  g_signal_emit_by_name (accept, "clicked");
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == composer);
+  g_assert_true (gtk_widget_is_sensitive (composer));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -318,6 +520,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/names", Fixture, NULL,
               fixture_set_up, test_accessibility_names, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/keyboard", Fixture, NULL,
+              fixture_set_up, test_accessibility_keyboard, fixture_tear_down);
 
   return g_test_run ();
 }
