@@ -331,6 +331,13 @@ search_changed_cb (SottoWindow *self)
   sotto_window_update_sidebar (self);
 }
 
+/* Enter in the search entry opens the first match. */
+static void
+search_activated_cb (SottoWindow *self)
+{
+  sotto_window_select_position (self, 0);
+}
+
 static void
 sotto_window_setup_row_cb (GtkSignalListItemFactory *factory,
                            GtkListItem              *item,
@@ -1092,6 +1099,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_view);
   gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, passphrase_changed_cb);

@@ -430,6 +430,7 @@ test_accessibility_keyboard (Fixture       *fixture,
   GtkWidget *view;
   GtkWidget *composer;
   GtkWidget *accept;
+  GtkWidget *search_entry;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
@@ -504,6 +505,14 @@ test_accessibility_keyboard (Fixture       *fixture,
   g_signal_emit_by_name (accept, "clicked");
   wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == composer);
   g_assert_true (gtk_widget_is_sensitive (composer));
+
+  /* Enter in the search entry opens the first match. */
+  search_entry = app_test_find_matching (root, is_of_type, GSIZE_TO_POINTER (GTK_TYPE_SEARCH_ENTRY));
+  gtk_editable_set_text (GTK_EDITABLE (search_entry), "car");
+  wait_until (sotto_conversation_get_contact (conversation_at (fixture, 0)) != bob);
+  g_signal_emit_by_name (search_entry, "activate");
+  g_assert_cmpstr (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))), ==,
+                   "carol");
 }
 
 int
