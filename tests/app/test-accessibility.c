@@ -112,18 +112,6 @@ has_description (GtkWidget  *widget,
   return mismatch == NULL;
 }
 
-static void
-read_text_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **text = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
-  g_assert_no_error (error);
-}
-
 /* The safety-number dialog, which a blind user needs most: the dialog's
  * description holds the explanation and the digits in groups of five,
  * Tab reaches the digits, and what Copy and Compare with Clipboard
@@ -176,8 +164,7 @@ test_accessibility_safety_number (Fixture       *fixture,
   gtk_test_accessible_assert_property (copy_button, GTK_ACCESSIBLE_PROPERTY_LABEL, "Copy");
   g_assert_true (gtk_widget_grab_focus (copy_button));
   g_signal_emit_by_name (copy_button, "clicked");
-  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (copy_button), NULL, read_text_cb, &copied);
-  wait_until (copied != NULL);
+  copied = app_test_read_clipboard (copy_button);
   g_assert_cmpstr (copied, ==, grouped);
   gtk_test_accessible_assert_property (copy_button, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Safety number copied");
 
@@ -514,6 +501,7 @@ test_accessibility_keyboard (Fixture       *fixture,
   g_assert_cmpstr (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))), ==,
                    "carol");
 }
+
 
 int
 main (int   argc,

@@ -155,30 +155,6 @@ outgoing_message (const char *body,
                              SOTTO_MESSAGE_STATE_SENT, sent_at, sent_at, body);
 }
 
-static void
-read_text_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **text = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
-  g_assert_no_error (error);
-}
-
-static char *
-read_clipboard (GtkWidget *widget)
-{
-  char *text = NULL;
-
-  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, read_text_cb, &text);
-  while (text == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return text;
-}
-
 /* The message menu: its own entries (no generic text menu), which copy
  * what they say; and web addresses are links. */
 static void
@@ -227,11 +203,11 @@ test_message_row_menu (Fixture       *fixture,
   gtk_popover_popdown (GTK_POPOVER (menu));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
-  copied_text = read_clipboard (GTK_WIDGET (row));
+  copied_text = app_test_read_clipboard (GTK_WIDGET (row));
   g_assert_cmpstr (copied_text, ==, body);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
-  copied_time = read_clipboard (GTK_WIDGET (row));
+  copied_time = app_test_read_clipboard (GTK_WIDGET (row));
   g_assert_cmpstr (copied_time, ==, "14 March 2026 10:00");
 }
 
