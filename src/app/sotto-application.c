@@ -210,6 +210,8 @@ sotto_application_init (SottoApplication *self)
    * them by action name. */
   static const char *new_conversation_accels[] = { "<primary>n", NULL };
   static const char *search_accels[] = { "<primary>f", NULL };
+  static const char *previous_conversation_accels[] = { "<primary>Page_Up", NULL };
+  static const char *next_conversation_accels[] = { "<primary>Page_Down", NULL };
   static const GOptionEntry options[] = {
     { "profile", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       N_("Use the profile (messages, keys and settings) in DIR"), N_("DIR") },
@@ -226,6 +228,10 @@ sotto_application_init (SottoApplication *self)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.new-conversation", new_conversation_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.previous-conversation",
+                                         previous_conversation_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.next-conversation",
+                                         next_conversation_accels);
 }
 
 /**

@@ -15,6 +15,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-conversation-row.h"
+#include "sotto-time-format.h"
 
 struct _SottoConversationRow
 {
@@ -49,38 +50,42 @@ sotto_conversation_row_new (void)
   return g_object_new (SOTTO_TYPE_CONVERSATION_ROW, NULL);
 }
 
-/**
- * sotto_format_time:
- * @time_ms: the moment to show, in milliseconds since the epoch
- * @now_ms: the current time, in milliseconds since the epoch
- *
- * Formats a moment the way a chat list shows it: the time of day for
- * today, the weekday within the last week, the date before that.
- *
- * Returns: (transfer full): the formatted time
- */
-char *
-sotto_format_time (gint64 time_ms,
-                   gint64 now_ms)
+/* The row takes the keyboard focus in the list, and a screen reader
+ * says it as one label, as a person would read the row: "bob, 2 unread,
+ * last message: See you then, 12:14".  Its parts sit on separate inner
+ * widgets, which the focus never reaches. */
+static void
+sotto_conversation_row_update_accessible (SottoConversationRow *self)
 {
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (time_ms / 1000);
-  g_autoptr(GDateTime) now = g_date_time_new_from_unix_local (now_ms / 1000);
-  int days;
+  SottoContact *contact = sotto_conversation_get_contact (self->conversation);
+  guint unread = sotto_conversation_get_unread_count (self->conversation);
+  const char *preview = gtk_label_get_label (self->preview_label);
+  const char *time = gtk_label_get_label (self->time_label);
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *label = NULL;
 
-  if (time == NULL || now == NULL)
-    return g_strdup ("");
+  g_ptr_array_add (parts, g_strdup (sotto_contact_get_name (contact)));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->verified_icon)))
+    g_ptr_array_add (parts, g_strdup (_("verified")));
+  if (unread > 0)
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread", "%u unread", unread),
+                                             unread));
+  if (sotto_conversation_get_draft (self->conversation) != NULL)
+    g_ptr_array_add (parts, g_strdup (preview));
+  else if (preview[0] != '\0')
+    /* Translators: a conversation's last message, as a screen reader
+     * reads the conversation list */
+    g_ptr_array_add (parts, g_strdup_printf (_("last message: %s"), preview));
+  if (time[0] != '\0')
+    g_ptr_array_add (parts, g_strdup (time));
+  g_ptr_array_add (parts, NULL);
 
-  days = g_date_time_get_day_of_year (now) - g_date_time_get_day_of_year (time)
-         + 365 * (g_date_time_get_year (now) - g_date_time_get_year (time));
-
-  if (days <= 0)
-    /* Translators: a time of day in the conversation list, see strftime(3) */
-    return g_date_time_format (time, _("%H:%M"));
-  if (days < 7)
-    /* Translators: a weekday in the conversation list, see strftime(3) */
-    return g_date_time_format (time, _("%a"));
-  /* Translators: a date in the conversation list, see strftime(3) */
-  return g_date_time_format (time, _("%d/%m/%y"));
+  /* Translators: what separates the parts a screen reader reads of a
+   * conversation, as in "bob, 2 unread, last message: See you then, 12:14" */
+  label = g_strjoinv (C_("list separator", ", "), (char **) parts->pdata);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  -1);
 }
 
 static void
@@ -93,6 +98,7 @@ sotto_conversation_row_update_contact (SottoConversationRow *self)
   adw_avatar_set_text (self->avatar, name);
   gtk_label_set_label (self->name_label, name);
   gtk_widget_set_visible (GTK_WIDGET (self->verified_icon), verified);
+  sotto_conversation_row_update_accessible (self);
 }
 
 static void
@@ -126,17 +132,7 @@ sotto_conversation_row_update_activity (SottoConversationRow *self)
   gtk_label_set_label (self->unread_label, unread_text);
   gtk_widget_set_visible (GTK_WIDGET (self->unread_label), unread > 0);
 
-  if (unread > 0)
-    {
-      g_autofree char *description =
-        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread message", "%u unread messages", unread),
-                         unread);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                      -1);
-    }
-  else
-    gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  sotto_conversation_row_update_accessible (self);
 }
 
 static void
@@ -225,6 +221,11 @@ static void
 sotto_conversation_row_init (SottoConversationRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The list gives the focus to its item's child when that can take it:
+   * so the focus lands on this row, which has a name, instead of the
+   * list's nameless item widget. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
   /* Rows are recycled by the list view: signal groups follow whichever
    * conversation the row shows now without reconnecting by hand. */

@@ -21,7 +21,4 @@ SottoConversation *sotto_conversation_row_get_conversation (SottoConversationRow
 void               sotto_conversation_row_set_conversation (SottoConversationRow *self,
                                                             SottoConversation    *conversation);
 
-char              *sotto_format_time                       (gint64                time_ms,
-                                                            gint64                now_ms) G_GNUC_WARN_UNUSED_RESULT;
-
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-content.h"
+#include "sotto-accessible.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-safety-number-dialog.h"
@@ -533,10 +534,14 @@ sotto_conversation_view_accept_identity_cb (GObject      *object,
                                             GAsyncResult *result,
                                             gpointer      user_data)
 {
+  g_autoptr(SottoConversationView) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!sotto_contact_accept_identity_finish (SOTTO_CONTACT (object), result, &error)
-      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (sotto_contact_accept_identity_finish (SOTTO_CONTACT (object), result, &error))
+    /* The button that had the focus went with the banner: the user is
+     * back to writing. */
+    sotto_conversation_view_focus_composer (self);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Could not accept the new safety number: %s", error->message);
 }
 
@@ -550,7 +555,7 @@ sotto_conversation_view_accept_identity (GtkWidget  *widget,
   sotto_contact_accept_identity_async (sotto_conversation_view_get_contact (self),
                                        self->cancellable,
                                        sotto_conversation_view_accept_identity_cb,
-                                       NULL);
+                                       g_object_ref (self));
 }
 
 static gboolean
@@ -710,6 +715,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
                                    sotto_conversation_view_delete_message);
   /* From the timeline; in the composer End and Ctrl+End move the cursor. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK,
+                                       "conversation.show-safety-number", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "conversation.scroll-to-end", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_End, 0, "conversation.scroll-to-end", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, GDK_CONTROL_MASK, "conversation.scroll-to-end", NULL);
@@ -739,6 +746,7 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (sotto_conversation_view_unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
+  sotto_accessible_single_tab_stop (GTK_WIDGET (self->timeline));
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);

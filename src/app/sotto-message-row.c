@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-message-row.h"
+#include "sotto-time-format.h"
 
 struct _SottoMessageRow
 {
@@ -85,7 +86,7 @@ dup_received_tooltip (SottoMessage *message,
   if (received == NULL)
     return NULL;
 
-  received_text = g_date_time_format (received, _("%H:%M"));
+  received_text = sotto_format_time_of_day (received);
   if (is_same_day (sent, received))
     return g_strcmp0 (sent_text, received_text) != 0
            ? g_strdup_printf (_("Received at %s"), received_text) : NULL;
@@ -182,23 +183,23 @@ sotto_message_row_update_state (SottoMessageRow *self)
     {
     case SOTTO_MESSAGE_STATE_QUEUED:
       icon_name = "content-loading-symbolic";
-      description = _("Sending");
+      description = C_("message state", "Sending");
       break;
     case SOTTO_MESSAGE_STATE_SENT:
       icon_name = "object-select-symbolic";
-      description = _("Sent");
+      description = C_("message state", "Sent");
       break;
     case SOTTO_MESSAGE_STATE_DELIVERED:
       icon_name = "mail-read-symbolic";
-      description = _("Delivered");
+      description = C_("message state", "Delivered");
       break;
     case SOTTO_MESSAGE_STATE_READ:
       icon_name = "view-reveal-symbolic";
-      description = _("Read");
+      description = C_("message state", "Read");
       break;
     case SOTTO_MESSAGE_STATE_FAILED:
       icon_name = "dialog-error-symbolic";
-      description = _("Not sent");
+      description = C_("message state", "Not sent");
       break;
     default:
       g_assert_not_reached ();
@@ -227,6 +228,56 @@ sotto_message_row_update_actions (SottoMessageRow *self)
                                  has_text && sotto_message_get_state (self->message) != SOTTO_MESSAGE_STATE_QUEUED);
 }
 
+/* What a screen reader says for the focused row: one label a person
+ * would say ("You, 12:14: Welcome!"), since the sender shows only as
+ * alignment and colour, and, as the description, what surrounds the
+ * bubble: the day heading above it, the unread divider, and whether an
+ * outgoing message was read. */
+static void
+sotto_message_row_update_accessible (SottoMessageRow *self)
+{
+  g_autoptr(GPtrArray) notes = g_ptr_array_new ();
+  g_autofree char *label = NULL;
+  g_autofree char *description = NULL;
+
+  if (self->message == NULL || !sotto_message_get_loaded (self->message))
+    {
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      return;
+    }
+
+  if (gtk_widget_get_visible (self->event_box))
+    label = g_strdup (gtk_label_get_label (self->event_label));
+  else
+    {
+      gboolean outgoing = sotto_message_get_direction (self->message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
+
+      /* Translators: how a screen reader reads a message: who wrote it,
+       * when, and its text, as in "You, 12:14: Welcome!" */
+      label = g_strdup_printf (_("%s, %s: %s"),
+                               outgoing ? _("You") : self->contact_name,
+                               gtk_label_get_label (self->time_label),
+                               sotto_message_get_body (self->message));
+    }
+
+  if (gtk_widget_get_visible (GTK_WIDGET (self->day_label)))
+    g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->day_label));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->unread_label)))
+    g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->unread_label));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->state_icon)) && gtk_widget_get_visible (self->bubble))
+    g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->state_icon)));
+  g_ptr_array_add (notes, NULL);
+  /* Translators: what separates the notes a screen reader reads after a
+   * message, as in "Today, New Messages, Read" */
+  description = g_strjoinv (C_("list separator", ", "), (char **) notes->pdata);
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
+}
+
 static void
 sotto_message_row_update (SottoMessageRow *self)
 {
@@ -246,6 +297,7 @@ sotto_message_row_update (SottoMessageRow *self)
       gtk_widget_set_visible (self->event_box, FALSE);
       gtk_label_set_label (self->body_label, "");
       gtk_widget_add_css_class (GTK_WIDGET (self), "placeholder");
+      sotto_message_row_update_accessible (self);
       return;
     }
 
@@ -261,6 +313,7 @@ sotto_message_row_update (SottoMessageRow *self)
       gtk_label_set_label (self->event_label, text);
       gtk_widget_set_visible (self->event_box, TRUE);
       gtk_widget_set_visible (self->bubble, FALSE);
+      sotto_message_row_update_accessible (self);
       return;
     }
 
@@ -282,14 +335,14 @@ sotto_message_row_update (SottoMessageRow *self)
   gtk_label_set_markup (self->body_label, markup);
 
   time = message_sent_time (self->message);
-  /* Translators: the time under a message bubble, see strftime(3) */
-  time_text = g_date_time_format (time, _("%H:%M"));
+  time_text = sotto_format_time_of_day (time);
   gtk_label_set_label (self->time_label, time_text);
   if (!outgoing)
     received_tooltip = dup_received_tooltip (self->message, time, time_text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), received_tooltip);
 
   sotto_message_row_update_state (self);
+  sotto_message_row_update_accessible (self);
 }
 
 static guint
@@ -383,6 +436,7 @@ sotto_message_row_update_context (SottoMessageRow *self)
     gtk_widget_add_css_class (GTK_WIDGET (self), "grouped");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self), "grouped");
+  sotto_message_row_update_accessible (self);
 }
 
 /* The message menu */
@@ -632,4 +686,5 @@ sotto_message_row_set_first_unread (SottoMessageRow *self,
   g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
 
   gtk_widget_set_visible (GTK_WIDGET (self->unread_label), first_unread);
+  sotto_message_row_update_accessible (self);
 }

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-qr-code.h"
 #include "sotto-safety-number-dialog.h"
 
@@ -30,6 +31,8 @@ struct _SottoSafetyNumberDialog
   GtkRevealer *result_revealer;
   GtkImage *result_icon;
   GtkLabel *result_label;
+  GtkButton *copy_button;
+  GtkButton *compare_button;
   GtkSwitch *verified_switch;
 };
 
@@ -45,6 +48,29 @@ static GParamSpec *properties [N_PROPS];
 
 static void verified_switch_notify_active_cb (SottoSafetyNumberDialog *self);
 
+/* GTK 4.8 cannot make a screen reader announce anything, and neither a
+ * toast nor a revealed label takes the focus.  So what an action
+ * reports becomes the description of the control that ran it, which has
+ * the focus then: screen readers read out a change of the focused
+ * widget's description. */
+static void
+describe_outcome (gpointer    control,
+                  const char *outcome)
+{
+  gtk_accessible_update_property (GTK_ACCESSIBLE (control),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, outcome,
+                                  -1);
+}
+
+static void
+sotto_safety_number_dialog_add_toast (SottoSafetyNumberDialog *self,
+                                      gpointer                 control,
+                                      const char              *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+  describe_outcome (control, message);
+}
+
 static void
 sotto_safety_number_dialog_show_result (SottoSafetyNumberDialog *self,
                                         gboolean                 success,
@@ -55,6 +81,7 @@ sotto_safety_number_dialog_show_result (SottoSafetyNumberDialog *self,
   gtk_image_set_from_icon_name (self->result_icon,
                                 success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
   gtk_label_set_label (self->result_label, message);
+  describe_outcome (self->compare_button, message);
 
   gtk_widget_remove_css_class (box, success ? "error" : "success");
   gtk_widget_add_css_class (box, success ? "success" : "error");
@@ -66,6 +93,8 @@ sotto_safety_number_dialog_update_digits (SottoSafetyNumberDialog *self)
 {
   const char *digits = sotto_contact_get_safety_number (self->contact);
   GBytes *scannable = sotto_contact_get_scannable_safety_number (self->contact);
+  g_autofree char *grouped = NULL;
+  g_autofree char *description = NULL;
   GtkWidget *child;
   guint group = 0;
 
@@ -76,7 +105,13 @@ sotto_safety_number_dialog_update_digits (SottoSafetyNumberDialog *self)
   gtk_revealer_set_reveal_child (self->result_revealer, FALSE);
 
   if (digits == NULL)
-    return;
+    {
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->digits_grid), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, gtk_label_get_label (self->explanation),
+                                      -1);
+      return;
+    }
 
   for (const char *p = digits; *p != '\0'; p += GROUP_DIGITS, group++)
     {
@@ -88,8 +123,19 @@ sotto_safety_number_dialog_update_digits (SottoSafetyNumberDialog *self)
                        group % GROUPS_PER_ROW, group / GROUPS_PER_ROW, 1, 1);
     }
 
+  /* Read in the groups of five that both people read aloud, not as
+   * one number of 60 digits; and with the explanation as the dialog's
+   * description, a screen reader says both when the dialog opens. */
+  grouped = sotto_contact_format_safety_number (digits);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->digits_grid),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, digits,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, grouped,
+                                  -1);
+  /* Translators: the safety-number dialog's description for screen
+   * readers: the explanation, then a sentence with the grouped digits */
+  description = g_strdup_printf (_("%s Your safety number is %s."),
+                                 gtk_label_get_label (self->explanation), grouped);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
                                   -1);
 }
 
@@ -112,8 +158,7 @@ sotto_safety_number_dialog_change_done (SottoSafetyNumberDialog *self,
     return;
 
   g_warning ("Could not change the verification state: %s", error->message);
-  adw_toast_overlay_add_toast (self->toast_overlay,
-                               adw_toast_new (_("Could not save the verification")));
+  sotto_safety_number_dialog_add_toast (self, self->verified_switch, _("Could not save the verification"));
   sotto_safety_number_dialog_update_verified (self);
 }
 
@@ -199,11 +244,17 @@ sotto_safety_number_dialog_copy (GtkWidget  *widget,
   g_autofree char *formatted = NULL;
 
   if (digits == NULL)
-    return;
+    {
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->digits_grid), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, gtk_label_get_label (self->explanation),
+                                      -1);
+      return;
+    }
 
   formatted = sotto_contact_format_safety_number (digits);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), formatted);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Safety number copied")));
+  sotto_safety_number_dialog_add_toast (self, self->copy_button, _("Safety number copied"));
 }
 
 static void
@@ -311,6 +362,8 @@ sotto_safety_number_dialog_class_init (SottoSafetyNumberDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, result_revealer);
   gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, result_icon);
   gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, result_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, copy_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, compare_button);
   gtk_widget_class_bind_template_child (widget_class, SottoSafetyNumberDialog, verified_switch);
   gtk_widget_class_bind_template_callback (widget_class, verified_switch_notify_active_cb);
 
@@ -328,6 +381,7 @@ sotto_safety_number_dialog_init (SottoSafetyNumberDialog *self)
   self->cancellable = g_cancellable_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
 }
 
 SottoSafetyNumberDialog *

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
@@ -152,6 +153,24 @@ sotto_window_mark_shown_read (SottoWindow *self)
                                      sotto_window_mark_read_cb, NULL);
 }
 
+/* Where @conversation is in the list as it is shown (searched). */
+static guint
+sotto_window_list_position (SottoWindow       *self,
+                            SottoConversation *conversation)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+
+      if (item == conversation)
+        return i;
+    }
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
 /* The highlighted row is the open conversation's, however it was opened
  * (a click, a notification, the new-conversation dialog) and wherever
  * the list moves it.  A narrow window showing only the list highlights
@@ -167,17 +186,7 @@ sotto_window_sync_selection (SottoWindow *self)
     return;
 
   if (conversation != NULL && !sotto_window_shows_only_sidebar (self))
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
-
-      for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
-        {
-          g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
-
-          if (item == conversation)
-            position = i;
-        }
-    }
+    position = sotto_window_list_position (self, conversation);
 
   if (gtk_single_selection_get_selected (selection) != position)
     gtk_single_selection_set_selected (selection, position);
@@ -188,12 +197,68 @@ sotto_window_select_conversation (SottoWindow       *self,
                                   SottoConversation *conversation)
 {
   sotto_conversation_view_set_conversation (self->conversation_view, conversation);
+  /* Screen readers and window switchers say which conversation is open. */
+  gtk_window_set_title (GTK_WINDOW (self), sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
   gtk_stack_set_visible_child_name (self->content_stack, "conversation");
   adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
   /* Whoever opens a conversation is about to write in it. */
   sotto_conversation_view_focus_composer (self->conversation_view);
   sotto_window_sync_selection (self);
   sotto_window_mark_shown_read (self);
+}
+
+/* Opens the conversation at @position in the list, if there is one. */
+static void
+sotto_window_select_position (SottoWindow *self,
+                              guint        position)
+{
+  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+
+  if (conversation != NULL)
+    sotto_window_select_conversation (self, conversation);
+}
+
+/* Ctrl+Page Up and Ctrl+Page Down: the conversation above or below the
+ * open one in the list, or the first when none is open. */
+static void
+sotto_window_step_conversation (SottoWindow *self,
+                                int          step)
+{
+  SottoConversation *open = sotto_window_get_conversation (self);
+  guint position = open != NULL ? sotto_window_list_position (self, open) : GTK_INVALID_LIST_POSITION;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    sotto_window_select_position (self, 0);
+  else if (step > 0 || position > 0)
+    sotto_window_select_position (self, position + step);
+}
+
+static void
+sotto_window_previous_conversation (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  sotto_window_step_conversation (SOTTO_WINDOW (widget), -1);
+}
+
+static void
+sotto_window_next_conversation (GtkWidget  *widget,
+                                const char *action_name,
+                                GVariant   *parameter)
+{
+  sotto_window_step_conversation (SOTTO_WINDOW (widget), 1);
+}
+
+/* Alt+1 to Alt+9: the conversation at that place in the list. */
+static void
+sotto_window_conversation_at (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *parameter)
+{
+  int number = g_variant_get_int32 (parameter);
+
+  if (number >= 1)
+    sotto_window_select_position (SOTTO_WINDOW (widget), number - 1);
 }
 
 /* Selecting a row, with the pointer or the arrow keys, opens it. */
@@ -264,6 +329,13 @@ search_changed_cb (SottoWindow *self)
   self->query_folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
   sotto_window_update_sidebar (self);
+}
+
+/* Enter in the search entry opens the first match. */
+static void
+search_activated_cb (SottoWindow *self)
+{
+  sotto_window_select_position (self, 0);
 }
 
 static void
@@ -421,6 +493,7 @@ sotto_window_show_passphrase (SottoWindow *self,
   gtk_button_set_label (self->passphrase_button,
                         self->creating_passphrase ? _("_Continue") : _("_Unlock"));
   gtk_button_set_use_underline (self->passphrase_button, TRUE);
+  sotto_accessible_name_mnemonic_button (self->passphrase_button);
   gtk_widget_set_visible (GTK_WIDGET (self->passphrase_confirm_row), self->creating_passphrase);
 
   gtk_label_set_label (self->passphrase_error, error_message != NULL ? error_message : "");
@@ -1026,6 +1099,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_view);
   gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, passphrase_changed_cb);
@@ -1039,7 +1113,32 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send-message", "s", sotto_window_send_message);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_new_conversation);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_search);
+  gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL,
+                                   sotto_window_previous_conversation);
+  gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, sotto_window_next_conversation);
+  gtk_widget_class_install_action (widget_class, "win.conversation-at", "i", sotto_window_conversation_at);
+  /* Nine bindings of one action with a parameter: the shortcuts window
+   * lists them as one range of keys. */
+  for (int number = 1; number <= 9; number++)
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + number, GDK_ALT_MASK,
+                                         "win.conversation-at", "i", number);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_show_sidebar);
+}
+
+/* Names what GTK and libadwaita leave unnamed, and ties the error
+ * labels to the fields they are about. */
+static void
+sotto_window_init_accessibility (SottoWindow *self)
+{
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_password_toggle (self->passphrase_row);
+  sotto_accessible_name_password_toggle (self->passphrase_confirm_row);
+  sotto_accessible_name_password_toggle (self->token_row);
+  sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search conversations"));
+  sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_row), GTK_WIDGET (self->passphrase_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_confirm_row), GTK_WIDGET (self->passphrase_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
 }
 
 static void
@@ -1053,6 +1152,8 @@ sotto_window_init (SottoWindow *self)
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  sotto_window_init_accessibility (self);
 
   self->filter = gtk_custom_filter_new (sotto_window_filter_conversation, self, NULL);
   self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));

@@ -177,7 +177,9 @@ read_chunk_cb (GObject      *object,
        * connection, and with it whatever the peer still sends. */
       g_input_stream_close (stream, NULL, NULL);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                               _("more than %" G_GSIZE_FORMAT " bytes"), read->max_len);
+                               g_dngettext (GETTEXT_PACKAGE, "more than %lu byte", "more than %lu bytes",
+                                            read->max_len),
+                               (unsigned long) read->max_len);
       return;
     }
 

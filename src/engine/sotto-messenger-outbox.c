@@ -950,7 +950,9 @@ sotto_messenger_send_async (SottoMessenger      *self,
   if (strlen (text) > SOTTO_CONTENT_MAX_TEXT)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("The message is longer than %u bytes"), SOTTO_CONTENT_MAX_TEXT);
+                               g_dngettext (GETTEXT_PACKAGE, "The message is longer than %u byte",
+                                            "The message is longer than %u bytes", SOTTO_CONTENT_MAX_TEXT),
+                               (guint) SOTTO_CONTENT_MAX_TEXT);
       return;
     }
 

@@ -114,7 +114,7 @@ find_address (SottoStore       *store,
     *id = 0;
   else
     {
-      _sotto_store_set_sqlite_error (store, rc, "Could not read the database", error);
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the database"), error);
       return FALSE;
     }
 
@@ -154,7 +154,7 @@ read_sealed (SottoMessengerStore  *self,
     }
   else if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (store, rc, "Could not read the database", error);
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the database"), error);
       return NULL;
     }
 
@@ -632,7 +632,7 @@ _sotto_messenger_store_load_key_state (SottoStore     *store,
                                     " FROM messenger_keys WHERE id = 1",
                                     error);
   if (statement == NULL
-      || !_sotto_store_step_row (store, statement, error, "Could not read the prekey state",
+      || !_sotto_store_step_row (store, statement, error, _("Could not read the prekey state"),
                                  _("The profile has no prekeys")))
     return FALSE;
 
@@ -822,7 +822,7 @@ _sotto_messenger_store_load_outbox (SottoStore  *store,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (store, rc, "Could not read the outbox", error);
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the outbox"), error);
       return NULL;
     }
 
@@ -857,7 +857,7 @@ _sotto_messenger_store_list_devices (SottoStore  *store,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (store, rc, "Could not read the sessions", error);
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the sessions"), error);
       return NULL;
     }
 

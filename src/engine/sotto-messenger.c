@@ -89,8 +89,10 @@ _sotto_messenger_set_error_from_sp (GError     **error,
                                     int          rc,
                                     const char  *what)
 {
+  /* Translators: an error: what failed, then the protocol's own
+   * explanation, which is in English */
   g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-               "%s: %s", what, sp_strerror (rc));
+               _("%s (%s)"), what, sp_strerror (rc));
 }
 
 gpointer

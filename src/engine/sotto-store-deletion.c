@@ -65,7 +65,7 @@ _sotto_store_delete_message (SottoStore  *self,
     goto fail;
   sqlite3_bind_int64 (statement, 1, conversation_id);
   sqlite3_bind_text (statement, 2, id, -1, SQLITE_TRANSIENT);
-  if (!_sotto_store_step_row (self, statement, error, "Could not read a message", "No message %s", id))
+  if (!_sotto_store_step_row (self, statement, error, _("Could not read a message"), "No message %s", id))
     goto fail;
 
   position = sqlite3_column_int64 (statement, 0);
@@ -99,7 +99,7 @@ _sotto_store_delete_message (SottoStore  *self,
   if (statement == NULL)
     goto fail;
   sqlite3_bind_int64 (statement, 1, conversation_id);
-  if (!_sotto_store_step_row (self, statement, error, "Could not read a conversation",
+  if (!_sotto_store_step_row (self, statement, error, _("Could not read a conversation"),
                               "No conversation %" G_GINT64_FORMAT, conversation_id))
     goto fail;
   *n_messages = sqlite3_column_int64 (statement, 0);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <sqlite3.h>
 
 #include "sotto-store-private.h"
@@ -67,7 +68,7 @@ _sotto_store_load_draft (SottoStore  *self,
     return TRUE;
   if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read a draft", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read a draft"), error);
       return FALSE;
     }
 

@@ -37,10 +37,9 @@ G_STATIC_ASSERT (SOTTO_MESSAGE_STATE_READ == 3);
 
 static void
 set_corrupt_error (GError     **error,
-                   const char  *what)
+                   const char  *message)
 {
-  g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-               _("A stored %s is damaged"), what);
+  g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT, message);
 }
 
 gboolean
@@ -120,7 +119,7 @@ _sotto_store_load_account (SottoStore  *self,
                                     " FROM account WHERE id = 1",
                                     error);
   if (statement == NULL
-      || !_sotto_store_step_row (self, statement, error, "Could not read the account",
+      || !_sotto_store_step_row (self, statement, error, _("Could not read the account"),
                                  _("The profile has no account yet")))
     return NULL;
 
@@ -152,7 +151,7 @@ _sotto_store_load_account (SottoStore  *self,
                                  record, SP_PUBLIC_KEY_SIZE,
                                  record + SP_PUBLIC_KEY_SIZE, SP_PRIVATE_KEY_SIZE) != SP_OK)
     {
-      set_corrupt_error (error, "account");
+      set_corrupt_error (error, _("A stored account is damaged"));
       goto out;
     }
 
@@ -273,7 +272,7 @@ sotto_store_read_message (SottoStore           *self,
       || kind < SOTTO_MESSAGE_KIND_TEXT || kind > SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
       || state < SOTTO_MESSAGE_STATE_QUEUED || state > SOTTO_MESSAGE_STATE_FAILED)
     {
-      set_corrupt_error (error, "message");
+      set_corrupt_error (error, _("A stored message is damaged"));
       return NULL;
     }
 
@@ -329,7 +328,7 @@ _sotto_store_load_messages (SottoStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read messages", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read messages"), error);
       return NULL;
     }
 
@@ -408,7 +407,7 @@ _sotto_store_load_conversations (SottoStore    *self,
           || row.n_unread < 0 || row.n_unread > row.n_messages
           || row.last_activity < 0)
         {
-          set_corrupt_error (error, "contact");
+          set_corrupt_error (error, _("A stored contact is damaged"));
           return NULL;
         }
 
@@ -419,7 +418,7 @@ _sotto_store_load_conversations (SottoStore    *self,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read the conversations", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the conversations"), error);
       return NULL;
     }
 
@@ -443,7 +442,7 @@ _sotto_store_load_conversations (SottoStore    *self,
 
           if (last->len != 1)
             {
-              set_corrupt_error (error, "conversation");
+              set_corrupt_error (error, _("A stored conversation is damaged"));
               return NULL;
             }
 
@@ -483,7 +482,7 @@ sotto_store_read_identity (SottoStore              *self,
 
   sqlite3_bind_int64 (statement, 1, contact_id);
 
-  if (!_sotto_store_step_row (self, statement, error, "Could not read a contact",
+  if (!_sotto_store_step_row (self, statement, error, _("Could not read a contact"),
                               _("The contact does not exist")))
     return FALSE;
 
@@ -491,7 +490,7 @@ sotto_store_read_identity (SottoStore              *self,
   if (verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
       || verification > SOTTO_VERIFICATION_STATE_CHANGED)
     {
-      set_corrupt_error (error, "contact");
+      set_corrupt_error (error, _("A stored contact is damaged"));
       return FALSE;
     }
 
@@ -582,7 +581,7 @@ sotto_store_append_messages (SottoStore  *self,
 
   sqlite3_bind_int64 (statement, 1, conversation_id);
 
-  if (!_sotto_store_step_row (self, statement, error, "Could not read a conversation",
+  if (!_sotto_store_step_row (self, statement, error, _("Could not read a conversation"),
                               _("The conversation does not exist")))
     return FALSE;
 
@@ -871,7 +870,7 @@ _sotto_store_set_message_state (SottoStore             *self,
   sqlite3_bind_int64 (statement, 1, conversation_id);
   sqlite3_bind_text (statement, 2, id, -1, SQLITE_STATIC);
 
-  if (!_sotto_store_step_row (self, statement, error, "Could not read a message",
+  if (!_sotto_store_step_row (self, statement, error, _("Could not read a message"),
                               _("The conversation has no message %s"), id))
     goto fail;
 
@@ -885,7 +884,7 @@ _sotto_store_set_message_state (SottoStore             *self,
       || direction < SOTTO_MESSAGE_DIRECTION_INCOMING || direction > SOTTO_MESSAGE_DIRECTION_OUTGOING
       || old_state < SOTTO_MESSAGE_STATE_QUEUED || old_state > SOTTO_MESSAGE_STATE_FAILED)
     {
-      set_corrupt_error (error, "message");
+      set_corrupt_error (error, _("A stored message is damaged"));
       goto fail;
     }
 
@@ -924,7 +923,7 @@ _sotto_store_set_message_state (SottoStore             *self,
   rc = sqlite3_step (statement);
   if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read a conversation", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read a conversation"), error);
       goto fail;
     }
   change->n_unread = CLAMP (sqlite3_column_int64 (statement, 0), 0, G_MAXUINT);
@@ -971,7 +970,7 @@ _sotto_store_mark_read (SottoStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read messages", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read messages"), error);
       goto fail;
     }
   g_clear_pointer (&statement, _sotto_store_statement_release);

@@ -161,7 +161,9 @@ _sotto_store_set_sqlite_error (SottoStore  *self,
       break;
     }
 
-  g_set_error (error, SOTTO_STORE_ERROR, code, "%s: %s", what,
+  /* Translators: an error: what failed ("Could not read the outbox"),
+   * then SQLite's own explanation, which is in English */
+  g_set_error (error, SOTTO_STORE_ERROR, code, _("%s (%s)"), what,
                self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
 }
 
@@ -202,7 +204,7 @@ _sotto_store_prepare (SottoStore  *self,
   rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, NULL);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not prepare a statement", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not prepare a statement"), error);
       return NULL;
     }
 
@@ -220,7 +222,7 @@ _sotto_store_step_done (SottoStore           *self,
 
   if (rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not write to the database", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not write to the database"), error);
       return FALSE;
     }
 
@@ -297,7 +299,7 @@ _sotto_store_next_id (SottoStore  *self,
   rc = sqlite3_step (statement);
   if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not read the database", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the database"), error);
       return FALSE;
     }
 
@@ -319,7 +321,7 @@ _sotto_store_exec (SottoStore  *self,
   rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not update the database", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not update the database"), error);
       return FALSE;
     }
 
@@ -472,7 +474,7 @@ _sotto_store_bind_sealed (SottoStore           *self,
   rc = sqlite3_bind_blob64 (statement, index, sealed, sealed_len, g_free);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not bind a value", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not bind a value"), error);
       return FALSE;
     }
 
@@ -525,8 +527,8 @@ _sotto_store_column_unseal (SottoStore           *self,
       || sealed_len < SOTTO_STORE_SEAL_OVERHEAD
       || sealed_len - SOTTO_STORE_SEAL_OVERHEAD > out_size)
     {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                   _("A stored %s is damaged"), column);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored record is damaged"));
       return FALSE;
     }
 
@@ -537,8 +539,8 @@ _sotto_store_column_unseal (SottoStore           *self,
                                                   (const guint8 *) ad, strlen (ad),
                                                   sealed, self->keys->seal_key) != 0)
     {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                   _("A stored %s does not decrypt"), column);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored record does not decrypt"));
       return FALSE;
     }
 
@@ -610,8 +612,8 @@ _sotto_store_column_unseal_string (SottoStore           *self,
 
   if (!g_utf8_validate (plain, len, NULL))
     {
-      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                   _("A stored %s is not valid text"), column);
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored text is not valid UTF-8"));
       return FALSE;
     }
 
@@ -711,8 +713,8 @@ sotto_store_inspect (SottoStore  *self,
     {
       g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_TOO_NEW,
                    _("The profile’s database was written by a newer version of Sotto "
-                     "(schema %" G_GINT64_FORMAT ", this version knows %u)"),
-                   user_version, _sotto_store_schema_version ());
+                     "(schema %u, this version knows %u)"),
+                   (guint) user_version, _sotto_store_schema_version ());
       return FALSE;
     }
 
@@ -1289,7 +1291,7 @@ _sotto_store_close_sync (SottoStore  *self,
   rc = sqlite3_close (self->db);
   if (rc != SQLITE_OK)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not close the database", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not close the database"), error);
       return FALSE;
     }
 

@@ -20,5 +20,6 @@ GtkWidget *app_test_find_widget   (GtkWidget     *root,
                                    GType          type);
 GtkWidget *app_test_find_label    (GtkWidget     *root,
                                    const char    *text);
+char      *app_test_read_clipboard (GtkWidget     *widget);
 
 G_END_DECLS

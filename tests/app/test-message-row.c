@@ -155,30 +155,6 @@ outgoing_message (const char *body,
                              SOTTO_MESSAGE_STATE_SENT, sent_at, sent_at, body);
 }
 
-static void
-read_text_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **text = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, &error);
-  g_assert_no_error (error);
-}
-
-static char *
-read_clipboard (GtkWidget *widget)
-{
-  char *text = NULL;
-
-  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (widget), NULL, read_text_cb, &text);
-  while (text == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  return text;
-}
-
 /* The message menu: its own entries (no generic text menu), which copy
  * what they say; and web addresses are links. */
 static void
@@ -227,11 +203,11 @@ test_message_row_menu (Fixture       *fixture,
   gtk_popover_popdown (GTK_POPOVER (menu));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
-  copied_text = read_clipboard (GTK_WIDGET (row));
+  copied_text = app_test_read_clipboard (GTK_WIDGET (row));
   g_assert_cmpstr (copied_text, ==, body);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
-  copied_time = read_clipboard (GTK_WIDGET (row));
+  copied_time = app_test_read_clipboard (GTK_WIDGET (row));
   g_assert_cmpstr (copied_time, ==, "14 March 2026 10:00");
 }
 
@@ -345,6 +321,62 @@ test_message_row_long_word (Fixture       *fixture,
   g_assert_true (g_str_equal (shown, body->str));
 }
 
+/* A screen reader reads each message as one label a person would say,
+ * with who wrote it (the bubble's side and colour say so only to the
+ * eye); the day heading and the delivery state follow as the
+ * description, and the heading is a heading, not a skipped separator. */
+static void
+test_message_row_accessible (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) question = incoming_message ("See you then?", local_milliseconds (2026, 3, 14, 12, 14, 0),
+                                                       local_milliseconds (2026, 3, 14, 12, 14, 2));
+  g_autoptr(SottoMessage) answer = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 12, 15, 0));
+  g_autoptr(GDateTime) day = g_date_time_new_local (2026, 3, 14, 12, 0, 0);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *day_name = sotto_message_row_format_day (day, now);
+  g_autofree char *with_divider = NULL;
+  SottoMessageRow *first = add_row (fixture, question, NULL);
+  SottoMessageRow *second = add_row (fixture, answer, question);
+
+  show_window (fixture);
+
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_LABEL, "Bob, 12:14: See you then?");
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, day_name);
+  gtk_test_accessible_assert_role (app_test_find_label (GTK_WIDGET (first), day_name),
+                                   GTK_ACCESSIBLE_ROLE_HEADING);
+  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 12:15: Welcome!");
+  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Sent");
+
+  sotto_message_row_set_first_unread (first, TRUE);
+  with_divider = g_strdup_printf ("%s, New Messages", day_name);
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, with_divider);
+
+  /* The focus lands on the row, which carries that label. */
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (second)));
+  g_assert_true (gtk_window_get_focus (fixture->window) == GTK_WIDGET (second));
+}
+
+/* Times follow the 12- or 24-hour clock the user chose for the desktop. */
+static void
+test_message_row_clock_format (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GSettings) interface = g_settings_new ("org.gnome.desktop.interface");
+  g_autoptr(SottoMessage) message = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 14, 5, 0));
+  SottoMessageRow *row;
+
+  g_settings_set_string (interface, "clock-format", "12h");
+  row = add_row (fixture, message, NULL);
+  show_window (fixture);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "2:05 PM"));
+  gtk_test_accessible_assert_property (row, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 2:05 PM: Welcome!");
+
+  g_settings_set_string (interface, "clock-format", "24h");
+  sotto_message_row_set_message (row, message, "Bob", NULL);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "14:05"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -360,6 +392,10 @@ main (int   argc,
               fixture_set_up, test_message_row_day_separators, fixture_tear_down);
   g_test_add ("/app/message-row/grouping", Fixture, NULL,
               fixture_set_up, test_message_row_grouping, fixture_tear_down);
+  g_test_add ("/app/message-row/accessible", Fixture, NULL,
+              fixture_set_up, test_message_row_accessible, fixture_tear_down);
+  g_test_add ("/app/message-row/clock-format", Fixture, NULL,
+              fixture_set_up, test_message_row_clock_format, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
 

@@ -1,0 +1,22 @@
+/* sotto-accessible.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+void sotto_accessible_name_mnemonic_button  (GtkButton           *button);
+void sotto_accessible_name_mnemonic_buttons (GtkWidget           *root);
+void sotto_accessible_name_password_toggle  (AdwPasswordEntryRow *row);
+void sotto_accessible_label_field           (GtkWidget           *field,
+                                             const char          *label);
+void sotto_accessible_describe_field        (GtkWidget           *field,
+                                             GtkWidget           *description);
+void sotto_accessible_single_tab_stop       (GtkWidget           *list);
+
+G_END_DECLS
