@@ -31,6 +31,7 @@ struct _SottoConversationView
   GtkSingleSelection *selection;
   GCancellable *cancellable;
   guint scroll_source;
+  guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
   gboolean folded;
@@ -258,30 +259,39 @@ sotto_conversation_view_update_held (SottoConversationView *self)
 }
 
 static gboolean
-sotto_conversation_view_scroll_to_end_cb (gpointer user_data)
+sotto_conversation_view_scroll_cb (gpointer user_data)
 {
   SottoConversationView *self = user_data;
-  guint n_messages = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+  guint n_rows = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+  guint row = self->scroll_row != GTK_INVALID_LIST_POSITION ? self->scroll_row : n_rows - 1;
 
   self->scroll_source = 0;
 
   /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
    * same through this action, which also anchors the view on the item
    * while the rows above it are still being measured. */
-  if (n_messages > 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", n_messages - 1);
+  if (n_rows > 0 && row < n_rows)
+    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Waits for the list view to know about new items before scrolling. */
+/* Waits for the list view to know about new items, and to be shown,
+ * before scrolling to the row at @row (GTK_INVALID_LIST_POSITION: the
+ * last one, however many there are by then). */
+static void
+sotto_conversation_view_queue_scroll (SottoConversationView *self,
+                                      guint                  row)
+{
+  self->scroll_row = row;
+  if (self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, sotto_conversation_view_scroll_cb, self, NULL);
+}
+
 static void
 sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
 {
-  if (self->scroll_source == 0)
-    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW,
-                                           sotto_conversation_view_scroll_to_end_cb,
-                                           self, NULL);
+  sotto_conversation_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
 }
 
 /* Goes to the newest message, with the newest page only when the
@@ -936,7 +946,6 @@ sotto_conversation_view_show_message (SottoConversationView *self,
   messages = sotto_conversation_get_messages (self->conversation);
   g_return_if_fail (position < g_list_model_get_n_items (messages));
 
-  g_clear_handle_id (&self->scroll_source, g_source_remove);
   sotto_timeline_model_show_around (self->shown, messages, position);
   row = position - sotto_timeline_model_get_start (self->shown);
   gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), row, TRUE);
@@ -949,5 +958,5 @@ sotto_conversation_view_show_message (SottoConversationView *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
     }
   sotto_conversation_view_update_jump_button (self);
-  gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
+  sotto_conversation_view_queue_scroll (self, row);
 }

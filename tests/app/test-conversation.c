@@ -31,6 +31,7 @@
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
+#include "sotto-search-results.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
 #include "sotto-timeline-model.h"
@@ -919,6 +920,44 @@ test_conversation_long (Fixture       *fixture,
   g_assert_cmpuint (timeline_rows (view), <=, 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE);
 }
 
+/* Search finds a message by its text, deep in a long conversation, and
+ * the match opens the conversation on that message, selected.  Nothing
+ * about the text reaches the disk for it. */
+static void
+test_conversation_search (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  const char *wanted = "history 1234";
+  SottoConversationView *view;
+  GtkWidget *root;
+  GtkWidget *entry;
+  GtkWidget *results;
+  GtkWidget *label;
+  GtkWidget *row;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  add_long_history (fixture);
+  root = GTK_WIDGET (fixture->window);
+
+  g_assert_true (gtk_widget_activate_action (root, "win.search", NULL));
+  wait_until ((entry = app_test_find_widget (root, GTK_TYPE_SEARCH_ENTRY)) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (entry), wanted);
+  wait_until ((results = app_test_find_widget (root, SOTTO_TYPE_SEARCH_RESULTS)) != NULL
+              && (label = app_test_find_label (results, wanted)) != NULL);
+  g_assert_cmpuint (sotto_search_results_get_n_matches (SOTTO_SEARCH_RESULTS (results)), ==, 1);
+
+  row = gtk_widget_get_ancestor (label, GTK_TYPE_LIST_BOX_ROW);
+  g_assert_true (gtk_widget_activate (row));
+  view = conversation_view (fixture);
+  wait_until (message_on_screen (view, wanted));
+  row = gtk_widget_get_ancestor (app_test_find_label (GTK_WIDGET (view), wanted), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_get_state_flags (gtk_widget_get_parent (row)) & GTK_STATE_FLAG_SELECTED);
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+
+  g_assert_false (directory_contains (fixture->alice_profile, wanted));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -950,6 +989,8 @@ main (int   argc,
 
   g_test_add ("/app/conversation/long", Fixture, NULL,
               fixture_set_up, test_conversation_long, fixture_tear_down);
+  g_test_add ("/app/conversation/search", Fixture, NULL,
+              fixture_set_up, test_conversation_search, fixture_tear_down);
 
   return g_test_run ();
 }
