@@ -322,9 +322,11 @@ sotto_conversation_view_is_at_end (SottoConversationView *self)
             >= gtk_adjustment_get_upper (adjustment) - 48;
 }
 
-/* Adds a page to the timeline when the reader comes within a screen of
- * its top or its bottom.  Not while the view is kept at the end: it
- * starts at the top until the list view has placed the newest row. */
+/* Adds a page to the timeline when its rows do not fill the view, and
+ * when the reader comes within a screen of its top or its bottom; not
+ * while a scroll is on its way, and not by position while the view is
+ * kept at the end: it starts at the top until the list view has placed
+ * the newest row. */
 static gboolean
 sotto_conversation_view_extend_cb (gpointer user_data)
 {
@@ -332,15 +334,16 @@ sotto_conversation_view_extend_cb (gpointer user_data)
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   double value = gtk_adjustment_get_value (adjustment);
   double page_size = gtk_adjustment_get_page_size (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
 
   self->extend_source = 0;
 
-  if (self->at_end || self->scroll_source != 0 || page_size <= 0)
+  if (self->scroll_source != 0 || page_size <= 0)
     return G_SOURCE_REMOVE;
 
-  if (value < page_size)
+  if (upper <= page_size || (!self->at_end && value < page_size))
     sotto_timeline_model_extend_older (self->shown);
-  else if (value + 2 * page_size > gtk_adjustment_get_upper (adjustment))
+  else if (!self->at_end && value + 2 * page_size > upper)
     sotto_timeline_model_extend_newer (self->shown);
 
   return G_SOURCE_REMOVE;
@@ -401,6 +404,7 @@ sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
     sotto_conversation_view_queue_scroll_to_end (self);
   else
     sotto_conversation_view_update_at_end (self);
+  sotto_conversation_view_queue_extend (self);
 }
 
 /* Moves the "New Messages" divider to @message, or takes it away. */
