@@ -7,9 +7,9 @@
  * profile, closes the store, and then measures, as the app would go
  * about it: opening the store and loading the conversation list; the
  * newest page of the conversation ready to show; jumping to the oldest
- * page; and scrolling page by page from the newest message to the
- * oldest.  Resident memory is read from /proc/self/status after each
- * step.
+ * page; scrolling page by page from the newest message to the oldest;
+ * and searching the text of every message in the store.  Resident
+ * memory is read from /proc/self/status after each step.
  *
  * Usage: bench-engine [N_MESSAGES]
  */
