@@ -291,12 +291,14 @@ test_conversation_safety_number_narrow (Fixture       *fixture,
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (dialog), explanation));
 }
 
-/* The list of conversations is the one where a row can be selected. */
+/* The list of conversations: the sidebar's list view, where a row can be
+ * selected (the timeline selects a message found by search). */
 static gboolean
 is_selectable_list (GtkWidget     *widget,
                     gconstpointer  data)
 {
-  return GTK_IS_LIST_VIEW (widget) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
+  return GTK_IS_LIST_VIEW (widget) && gtk_widget_has_css_class (widget, "navigation-sidebar")
+         && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
 }
 
 static GtkListView *
