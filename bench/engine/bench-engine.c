@@ -7,9 +7,9 @@
  * profile, closes the store, and then measures, as the app would go
  * about it: opening the store and loading the conversation list; the
  * newest page of the conversation ready to show; jumping to the oldest
- * page; and scrolling page by page from the newest message to the
- * oldest.  Resident memory is read from /proc/self/status after each
- * step.
+ * page; scrolling page by page from the newest message to the oldest;
+ * and searching the text of every message in the store.  Resident
+ * memory is read from /proc/self/status after each step.
  *
  * Usage: bench-engine [N_MESSAGES]
  */
@@ -160,6 +160,25 @@ measure (GFile *profile,
   g_print ("| reading and decrypting one page in the store alone | %.3f ms |\n", step / n_pages);
   g_print ("| RSS after scrolling through everything | %" G_GUINT64_FORMAT " KiB (peak %" G_GUINT64_FORMAT " KiB) |\n",
            bench_memory_kib ("VmRSS:"), bench_memory_kib ("VmHWM:"));
+
+  /* A search for the text of one message unseals and compares every
+   * message; here in one go, without the batches and the hand-overs of
+   * sotto_conversation_list_search_async(). */
+  {
+    g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_store_match_free);
+    double step_cpu;
+    g_autofree char *query = g_strdup_printf ("#%u ", n_messages / 3);
+    gint64 next_before_id;
+
+    step = bench_now_ms ();
+    step_cpu = bench_thread_cpu_ms ();
+    g_assert_true (_sotto_store_search_messages (store, query, G_MAXINT64, G_MAXUINT, matches,
+                                                 SOTTO_CONVERSATION_LIST_MAX_MATCHES, &next_before_id, &error));
+    g_assert_no_error (error);
+    g_print ("| search the text of %u messages in the store alone | %.1f ms (CPU %.1f ms) |\n",
+             n_messages, bench_now_ms () - step, bench_thread_cpu_ms () - step_cpu);
+    g_assert_cmpuint (matches->len, ==, 1);
+  }
 
   g_clear_object (&newest);
   g_clear_object (&oldest);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -40,6 +41,29 @@ double
 bench_now_ms (void)
 {
   return g_get_monotonic_time () / 1000.0;
+}
+
+/* CPU time of the calling thread, which the other processes on a shared
+ * machine do not inflate the way they do wall time. */
+double
+bench_thread_cpu_ms (void)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &now);
+
+  return now.tv_sec * 1000.0 + now.tv_nsec / 1000000.0;
+}
+
+/* CPU time of the whole process, every thread. */
+double
+bench_process_cpu_ms (void)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &now);
+
+  return now.tv_sec * 1000.0 + now.tv_nsec / 1000000.0;
 }
 
 /* VmRSS or VmHWM in KiB. */

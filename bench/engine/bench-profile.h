@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 #define BENCH_PROFILE_CONTACT_UUID "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 double   bench_now_ms          (void);
+double   bench_thread_cpu_ms   (void);
+double   bench_process_cpu_ms  (void);
 guint64  bench_memory_kib      (const char *field);
 void     bench_profile_import  (GFile      *profile,
                                 guint       n_messages);

@@ -8,8 +8,9 @@
 #
 # Runs bench-engine, which imports N-MESSAGES (default 100000) into one
 # conversation of a fresh profile in a temporary directory and times
-# opening it, the first page, the jump to the oldest page and scrolling
-# through all of them, with the resident memory after each step.
+# opening it, the first page, the jump to the oldest page, scrolling
+# through all of them and a search of their text, with the resident
+# memory after each step.
 # BUILD-DIR (default build-bench) is configured as a release build when
 # it does not exist yet: figures from a debug or sanitizer build say
 # nothing about speed.

@@ -17,6 +17,7 @@
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-safety-number-dialog.h"
+#include "sotto-timeline-model.h"
 
 struct _SottoConversationView
 {
@@ -27,8 +28,12 @@ struct _SottoConversationView
   GSignalGroup *messages_signals;
   GSignalGroup *conversation_signals;
   SottoMessage *first_unread;
+  SottoTimelineModel *shown;
+  GtkSingleSelection *selection;
   GCancellable *cancellable;
   guint scroll_source;
+  guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
+  guint extend_source;
   guint draft_source;
   gboolean folded;
   gboolean at_end;
@@ -255,37 +260,57 @@ sotto_conversation_view_update_held (SottoConversationView *self)
 }
 
 static gboolean
-sotto_conversation_view_scroll_to_end_cb (gpointer user_data)
+sotto_conversation_view_scroll_cb (gpointer user_data)
 {
   SottoConversationView *self = user_data;
-  GListModel *messages;
-  guint n_messages;
+  guint n_rows = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
+  guint row = self->scroll_row != GTK_INVALID_LIST_POSITION ? self->scroll_row : n_rows - 1;
 
   self->scroll_source = 0;
-
-  if (self->conversation == NULL)
-    return G_SOURCE_REMOVE;
-
-  messages = sotto_conversation_get_messages (self->conversation);
-  n_messages = g_list_model_get_n_items (messages);
 
   /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
    * same through this action, which also anchors the view on the item
    * while the rows above it are still being measured. */
-  if (n_messages > 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", n_messages - 1);
+  if (n_rows > 0 && row < n_rows)
+    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Waits for the list view to know about new items before scrolling. */
+/* Waits for the list view to know about new items, and to be shown,
+ * before scrolling to the row at @row (GTK_INVALID_LIST_POSITION: the
+ * last one, however many there are by then). */
+static void
+sotto_conversation_view_queue_scroll (SottoConversationView *self,
+                                      guint                  row)
+{
+  self->scroll_row = row;
+  if (self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, sotto_conversation_view_scroll_cb, self, NULL);
+}
+
 static void
 sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
 {
-  if (self->scroll_source == 0)
-    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW,
-                                           sotto_conversation_view_scroll_to_end_cb,
-                                           self, NULL);
+  sotto_conversation_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
+}
+
+/* Goes to the newest message, with the newest page only when the
+ * timeline holds other messages or many: a long list view is slow to
+ * place on its last row. */
+static void
+sotto_conversation_view_show_newest (SottoConversationView *self)
+{
+  if (self->conversation == NULL)
+    return;
+
+  if (!sotto_timeline_model_get_shows_newest (self->shown)
+      || g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE)
+    {
+      gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+      sotto_timeline_model_show_newest (self->shown, sotto_conversation_get_messages (self->conversation));
+    }
+  sotto_conversation_view_queue_scroll_to_end (self);
 }
 
 static gboolean
@@ -293,8 +318,45 @@ sotto_conversation_view_is_at_end (SottoConversationView *self)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
 
-  return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-         >= gtk_adjustment_get_upper (adjustment) - 48;
+  return sotto_timeline_model_get_shows_newest (self->shown)
+         && gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+            >= gtk_adjustment_get_upper (adjustment) - 48;
+}
+
+/* Adds a page to the timeline when its rows do not fill the view, and
+ * when the reader comes within a screen of its top or its bottom; not
+ * while a scroll is on its way, and not by position while the view is
+ * kept at the end: it starts at the top until the list view has placed
+ * the newest row. */
+static gboolean
+sotto_conversation_view_extend_cb (gpointer user_data)
+{
+  SottoConversationView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double value = gtk_adjustment_get_value (adjustment);
+  double page_size = gtk_adjustment_get_page_size (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+
+  self->extend_source = 0;
+
+  if (self->scroll_source != 0 || page_size <= 0)
+    return G_SOURCE_REMOVE;
+
+  if (upper <= page_size || (!self->at_end && value < page_size))
+    sotto_timeline_model_extend_older (self->shown);
+  else if (!self->at_end && value + 2 * page_size > upper)
+    sotto_timeline_model_extend_newer (self->shown);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The list view reports scrolling while it lays out: the timeline
+ * changes afterwards, not under it. */
+static void
+sotto_conversation_view_queue_extend (SottoConversationView *self)
+{
+  if (self->extend_source == 0)
+    self->extend_source = g_idle_add_full (G_PRIORITY_LOW, sotto_conversation_view_extend_cb, self, NULL);
 }
 
 /* The way back to the newest message, for a reader of older ones, with
@@ -319,6 +381,7 @@ sotto_conversation_view_update_at_end (SottoConversationView *self)
   gboolean at_end = sotto_conversation_view_is_at_end (self);
 
   self->end_value = gtk_adjustment_get_value (adjustment);
+  sotto_conversation_view_queue_extend (self);
 
   if (self->at_end != at_end)
     {
@@ -342,6 +405,7 @@ sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
     sotto_conversation_view_queue_scroll_to_end (self);
   else
     sotto_conversation_view_update_at_end (self);
+  sotto_conversation_view_queue_extend (self);
 }
 
 /* Moves the "New Messages" divider to @message, or takes it away. */
@@ -390,31 +454,25 @@ sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
     }
 }
 
-/* Shows the conversation's list of messages. */
-static void
-sotto_conversation_view_show_messages (SottoConversationView *self)
-{
-  GListModel *messages = self->conversation != NULL ? sotto_conversation_get_messages (self->conversation) : NULL;
-  g_autoptr(GtkNoSelection) selection = NULL;
-
-  g_signal_group_set_target (self->messages_signals, messages);
-
-  if (messages != NULL)
-    selection = gtk_no_selection_new (g_object_ref (messages));
-  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (selection));
-}
-
-/* A deletion replaced the list: the view shows the new one where the
- * reader was. */
+/* A deletion replaced the list: the view shows the same stretch of the
+ * new one, where the reader was. */
 static void
 sotto_conversation_view_messages_replaced_cb (SottoConversationView *self)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  GListModel *messages = sotto_conversation_get_messages (self->conversation);
+  guint n_messages = g_list_model_get_n_items (messages);
   double value = gtk_adjustment_get_value (adjustment);
   gboolean at_end = self->at_end;
+  guint end;
+
+  end = sotto_timeline_model_get_shows_newest (self->shown)
+        ? n_messages : MIN (sotto_timeline_model_get_end (self->shown), n_messages);
 
   sotto_conversation_view_set_first_unread (self, NULL);
-  sotto_conversation_view_show_messages (self);
+  g_signal_group_set_target (self->messages_signals, messages);
+  sotto_timeline_model_set_messages (self->shown, messages,
+                                     MIN (sotto_timeline_model_get_start (self->shown), end), end);
 
   if (at_end)
     sotto_conversation_view_queue_scroll_to_end (self);
@@ -457,6 +515,8 @@ sotto_conversation_view_setup_row_cb (GtkSignalListItemFactory *factory,
 {
   gtk_list_item_set_child (item, sotto_message_row_new ());
   gtk_list_item_set_activatable (item, FALSE);
+  /* Only a message looked for is selected, to mark it. */
+  gtk_list_item_set_selectable (item, FALSE);
 }
 
 static void
@@ -465,12 +525,7 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
                                      SottoConversationView    *self)
 {
   SottoMessageRow *row = SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item));
-  GListModel *messages = sotto_conversation_get_messages (self->conversation);
-  guint position = gtk_list_item_get_position (item);
-  g_autoptr(SottoMessage) previous = NULL;
-
-  if (position > 0)
-    previous = g_list_model_get_item (messages, position - 1);
+  g_autoptr(SottoMessage) previous = sotto_timeline_model_dup_before (self->shown, gtk_list_item_get_position (item));
 
   sotto_message_row_set_message (row,
                                  gtk_list_item_get_item (item),
@@ -504,7 +559,7 @@ sotto_conversation_view_send (GtkWidget  *widget,
    * says what the user wrote. */
   gtk_widget_activate_action (widget, "win.send-message", "s", text);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
-  sotto_conversation_view_queue_scroll_to_end (self);
+  sotto_conversation_view_show_newest (self);
 }
 
 static void
@@ -512,7 +567,7 @@ sotto_conversation_view_scroll_to_end (GtkWidget  *widget,
                                        const char *action_name,
                                        GVariant   *parameter)
 {
-  sotto_conversation_view_queue_scroll_to_end (SOTTO_CONVERSATION_VIEW (widget));
+  sotto_conversation_view_show_newest (SOTTO_CONVERSATION_VIEW (widget));
 }
 
 static void
@@ -584,6 +639,7 @@ sotto_conversation_view_dispose (GObject *object)
   sotto_conversation_view_save_draft (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
+  g_clear_handle_id (&self->extend_source, g_source_remove);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CONVERSATION_VIEW);
 
@@ -591,6 +647,8 @@ sotto_conversation_view_dispose (GObject *object)
   g_clear_object (&self->messages_signals);
   g_clear_object (&self->conversation_signals);
   g_clear_object (&self->first_unread);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->shown);
   g_clear_object (&self->conversation);
   g_clear_object (&self->cancellable);
 
@@ -734,8 +792,13 @@ sotto_conversation_view_init (SottoConversationView *self)
 
   self->cancellable = g_cancellable_new ();
   self->at_end = TRUE;
+  self->shown = sotto_timeline_model_new ();
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->shown)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
 
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                            G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
@@ -847,7 +910,12 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
         first_unread = g_list_model_get_item (messages, n_messages - unread);
     }
   sotto_conversation_view_set_first_unread (self, first_unread);
-  sotto_conversation_view_show_messages (self);
+  g_signal_group_set_target (self->messages_signals, messages);
+  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  if (messages != NULL)
+    sotto_timeline_model_show_newest (self->shown, messages);
+  else
+    sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
@@ -867,4 +935,40 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   sotto_conversation_view_queue_scroll_to_end (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
+}
+
+/**
+ * sotto_conversation_view_show_message:
+ * @self: a #SottoConversationView
+ * @position: the position of a message in the conversation shown
+ *
+ * Shows the message at @position with the messages around it, selected
+ * so that the reader sees which one was looked for.
+ */
+void
+sotto_conversation_view_show_message (SottoConversationView *self,
+                                      guint                  position)
+{
+  GListModel *messages;
+  guint row;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
+  g_return_if_fail (self->conversation != NULL);
+
+  messages = sotto_conversation_get_messages (self->conversation);
+  g_return_if_fail (position < g_list_model_get_n_items (messages));
+
+  sotto_timeline_model_show_around (self->shown, messages, position);
+  row = position - sotto_timeline_model_get_start (self->shown);
+  gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), row, TRUE);
+
+  /* Whether the newest messages are on screen too is known once the
+   * list view has placed the row. */
+  if (self->at_end)
+    {
+      self->at_end = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
+    }
+  sotto_conversation_view_update_jump_button (self);
+  sotto_conversation_view_queue_scroll (self, row);
 }

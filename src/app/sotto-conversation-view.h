@@ -22,5 +22,7 @@ void               sotto_conversation_view_set_conversation (SottoConversationVi
                                                              SottoConversation     *conversation);
 void               sotto_conversation_view_focus_composer   (SottoConversationView *self);
 gboolean           sotto_conversation_view_get_at_end       (SottoConversationView *self);
+void               sotto_conversation_view_show_message     (SottoConversationView *self,
+                                                             guint                  position);
 
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include "sotto-error-text.h"
 #include "sotto-message.h"
 #include "sotto-relay-address.h"
+#include "sotto-search-results.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
 
@@ -60,6 +61,7 @@ struct _SottoWindow
   GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
   GtkListView *conversation_list;
+  SottoSearchResults *search_results;
   GtkStack *content_stack;
   SottoConversationView *conversation_view;
 };
@@ -314,10 +316,14 @@ sotto_window_update_sidebar (SottoWindow *self)
                     ? G_LIST_MODEL (sotto_messenger_get_conversations (self->messenger)) : NULL;
   const char *page = "list";
 
+  guint n_matches = sotto_search_results_get_n_matches (self->search_results);
+
   if (all == NULL || g_list_model_get_n_items (all) == 0)
     page = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0)
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0 && n_matches == 0)
     page = "no-results";
+
+  gtk_widget_set_visible (GTK_WIDGET (self->search_results), n_matches > 0);
 
   gtk_stack_set_visible_child_name (self->sidebar_stack, page);
 }
@@ -328,6 +334,7 @@ search_changed_cb (SottoWindow *self)
   g_free (self->query_folded);
   self->query_folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
   gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sotto_search_results_set_query (self->search_results, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
   sotto_window_update_sidebar (self);
 }
 
@@ -336,6 +343,20 @@ static void
 search_activated_cb (SottoWindow *self)
 {
   sotto_window_select_position (self, 0);
+}
+
+/* A message found by its text: its conversation opens on it. */
+static void
+match_activated_cb (SottoWindow       *self,
+                    SottoMessageMatch *match)
+{
+  SottoConversation *conversation = sotto_message_match_get_conversation (match);
+
+  sotto_window_select_conversation (self, conversation);
+  /* Unless a deletion took it away since. */
+  if (sotto_message_match_get_position (match)
+      < g_list_model_get_n_items (sotto_conversation_get_messages (conversation)))
+    sotto_conversation_view_show_message (self->conversation_view, sotto_message_match_get_position (match));
 }
 
 static void
@@ -438,6 +459,9 @@ sotto_window_show_chats (SottoWindow    *self,
                    G_SETTINGS_BIND_GET);
 
   gtk_filter_list_model_set_model (self->filtered, conversations);
+  sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));
+  g_signal_connect_object (self->search_results, "notify::n-matches",
+                           G_CALLBACK (sotto_window_update_sidebar), self, G_CONNECT_SWAPPED);
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (selection, FALSE);
   gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
@@ -1072,6 +1096,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   object_class->dispose = sotto_window_dispose;
 
   g_type_ensure (SOTTO_TYPE_CONVERSATION_VIEW);
+  g_type_ensure (SOTTO_TYPE_SEARCH_RESULTS);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, toast_overlay);
@@ -1095,11 +1120,13 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, sidebar_stack);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, search_results);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, conversation_view);
   gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, match_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, passphrase_changed_cb);

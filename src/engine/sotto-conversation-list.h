@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* The most messages a search hands back. */
+#define SOTTO_CONVERSATION_LIST_MAX_MATCHES 200
+
 #define SOTTO_TYPE_CONVERSATION_LIST (sotto_conversation_list_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoConversationList, sotto_conversation_list, SOTTO, CONVERSATION_LIST, GObject)
@@ -38,5 +41,13 @@ SottoConversation     *sotto_conversation_list_find_by_uuid     (SottoConversati
                                                                  const char             *uuid);
 SottoConversation     *sotto_conversation_list_find_by_username (SottoConversationList  *self,
                                                                  const char             *username);
+void                   sotto_conversation_list_search_async     (SottoConversationList  *self,
+                                                                 const char             *query,
+                                                                 GCancellable           *cancellable,
+                                                                 GAsyncReadyCallback     callback,
+                                                                 gpointer                user_data);
+GListModel            *sotto_conversation_list_search_finish    (SottoConversationList  *self,
+                                                                 GAsyncResult           *result,
+                                                                 GError                **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -14,4 +14,5 @@
 #include "sotto-engine-types.h"
 #include "sotto-message.h"
 #include "sotto-message-list.h"
+#include "sotto-message-match.h"
 #include "sotto-store.h"

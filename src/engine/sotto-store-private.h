@@ -230,6 +230,25 @@ gboolean             _sotto_store_load_draft           (SottoStore              
                                                         char                      **text,
                                                         GError                    **error);
 
+/* Search (sotto-store-search.c).  A message whose text matched. */
+typedef struct
+{
+  gint64 conversation_id;
+  guint position;
+  gint64 sent_at;
+  char *text;
+} SottoStoreMatch;
+
+void                 _sotto_store_match_free           (SottoStoreMatch            *match);
+gboolean             _sotto_store_search_messages      (SottoStore                 *self,
+                                                        const char                 *query_folded,
+                                                        gint64                      before_id,
+                                                        guint                       max_rows,
+                                                        GPtrArray                  *matches,
+                                                        guint                       max_matches,
+                                                        gint64                     *next_before_id,
+                                                        GError                    **error);
+
 /* Deletion (sotto-store-deletion.c) */
 gboolean             _sotto_store_delete_message       (SottoStore                 *self,
                                                         gint64                      conversation_id,

@@ -401,16 +401,20 @@ activate_alice (Fixture *fixture)
   wait_until (gtk_window_is_active (GTK_WINDOW (fixture->window)));
 }
 
-/* Closes Alice's window and opens a new one, which reads everything
- * from the store again. */
+/* Closes Alice's window, and with it her store. */
 void
-reopen_alice (Fixture *fixture)
+close_alice (Fixture *fixture)
 {
-  GtkWidget *root;
-
   gtk_window_destroy (GTK_WINDOW (fixture->window));
   fixture->window = NULL;
   run_main_loop_for (1000);
+}
+
+/* Opens a new window for Alice, which reads everything from the store. */
+void
+unlock_alice (Fixture *fixture)
+{
+  GtkWidget *root;
 
   fixture->window = sotto_window_new (fixture->app);
   gtk_window_present (GTK_WINDOW (fixture->window));
@@ -419,4 +423,13 @@ reopen_alice (Fixture *fixture)
   g_assert_true (set_row_text (root, "Passphrase", passphrase));
   g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
   wait_until (page_is (fixture, "chats"));
+}
+
+/* Closes Alice's window and opens a new one, which reads everything
+ * from the store again. */
+void
+reopen_alice (Fixture *fixture)
+{
+  close_alice (fixture);
+  unlock_alice (fixture);
 }

@@ -64,6 +64,8 @@ void send_from_composer (Fixture *fixture, const char *text);
 char *composer_text (Fixture *fixture);
 SottoConversation *open_conversation (Fixture *fixture);
 void activate_alice (Fixture *fixture);
+void close_alice (Fixture *fixture);
+void unlock_alice (Fixture *fixture);
 void reopen_alice (Fixture *fixture);
 
 G_END_DECLS

@@ -26,11 +26,15 @@
 #include "conversation-fixture.h"
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
+#include "sotto-conversation-private.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
-#include "sotto-store.h"
+#include "sotto-search-results.h"
+#include "sotto-message-private.h"
+#include "sotto-store-private.h"
+#include "sotto-timeline-model.h"
 #include "sotto-window.h"
 
 static char *
@@ -287,12 +291,14 @@ test_conversation_safety_number_narrow (Fixture       *fixture,
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (dialog), explanation));
 }
 
-/* The list of conversations is the one where a row can be selected. */
+/* The list of conversations: the sidebar's list view, where a row can be
+ * selected (the timeline selects a message found by search). */
 static gboolean
 is_selectable_list (GtkWidget     *widget,
                     gconstpointer  data)
 {
-  return GTK_IS_LIST_VIEW (widget) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
+  return GTK_IS_LIST_VIEW (widget) && gtk_widget_has_css_class (widget, "navigation-sidebar")
+         && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
 }
 
 static GtkListView *
@@ -500,6 +506,73 @@ bob_sees_state (Fixture    *fixture,
     }
 
   g_assert_not_reached ();
+}
+
+/* Messages a long conversation holds: many pages of the timeline. */
+#define LONG_HISTORY 3000
+
+/* Gives Alice's conversation with Bob a history of LONG_HISTORY
+ * messages, "history 0" the oldest, written into her store while her
+ * window is closed, as years of messages would be. */
+static void
+add_long_history (Fixture *fixture)
+{
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 conversation_id = _sotto_conversation_get_id (open_conversation (fixture));
+
+  close_alice (fixture);
+
+  store = _sotto_store_open_sync (profile, passphrase, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < LONG_HISTORY; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *body = g_strdup_printf ("history %u", i);
+
+      g_ptr_array_add (messages, _sotto_message_new (uuid,
+                                                     i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
+                                                           : SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                     SOTTO_MESSAGE_KIND_TEXT, SOTTO_MESSAGE_STATE_READ,
+                                                     1700000000000 + i * 1000, 1700000000000 + i * 1000,
+                                                     body));
+    }
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_close_sync (store, &error));
+  g_assert_no_error (error);
+
+  unlock_alice (fixture);
+}
+
+/* Whether the row of the message labelled @text is entirely inside the
+ * timeline's scrolled window, on screen. */
+static gboolean
+message_on_screen (SottoConversationView *view,
+                   const char            *text)
+{
+  GtkWidget *label = app_test_find_label (GTK_WIDGET (view), text);
+  GtkWidget *scroller = gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                 GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  if (label == NULL
+      || !gtk_widget_compute_bounds (gtk_widget_get_ancestor (label, SOTTO_TYPE_MESSAGE_ROW), scroller, &bounds))
+    return FALSE;
+
+  return bounds.origin.y >= 0 && bounds.size.height > 0
+         && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scroller) + 1;
+}
+
+/* How many rows the timeline's list view has to lay out. */
+static guint
+timeline_rows (SottoConversationView *view)
+{
+  GtkListView *timeline = GTK_LIST_VIEW (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW));
+
+  return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (timeline)));
 }
 
 /* Scrolls the timeline to its top as a reader does, again until the view
@@ -806,6 +879,87 @@ test_conversation_delete_for_me (Fixture       *fixture,
   g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (open_conversation (fixture))), ==, 1);
 }
 
+/* A long conversation opens on its newest message, with only its newest
+ * page in the list view, so that GTK never walks the whole history to
+ * reach the end; scrolling up brings older pages, and End goes back. */
+static void
+test_conversation_long (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autofree char *bob_uuid = NULL;
+  g_autofree char *newest = g_strdup_printf ("history %u", LONG_HISTORY - 1);
+  SottoConversationView *view;
+  GtkAdjustment *adjustment;
+  guint rows;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (open_conversation (fixture))));
+  add_long_history (fixture);
+
+  g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
+  view = conversation_view (fixture);
+  wait_until (message_on_screen (view, newest));
+  run_main_loop_for (300);
+  g_assert_true (message_on_screen (view, newest));
+  g_assert_true (sotto_conversation_view_get_at_end (view));
+  g_assert_cmpuint (timeline_rows (view), <=, 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+
+  /* Up past the first page, older messages come in above. */
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  rows = timeline_rows (view);
+  scroll_to_top (view, adjustment);
+  wait_until ((gtk_adjustment_set_value (adjustment, 0),
+               run_main_loop_for (100),
+               timeline_rows (view) >= rows + 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE));
+  g_assert_false (message_on_screen (view, newest));
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+
+  /* End leads back to the newest. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
+  wait_until (sotto_conversation_view_get_at_end (view) && message_on_screen (view, newest));
+  g_assert_cmpuint (timeline_rows (view), <=, 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+}
+
+/* Search finds a message by its text, deep in a long conversation, and
+ * the match opens the conversation on that message, selected.  Nothing
+ * about the text reaches the disk for it. */
+static void
+test_conversation_search (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  const char *wanted = "history 1234";
+  SottoConversationView *view;
+  GtkWidget *root;
+  GtkWidget *entry;
+  GtkWidget *results;
+  GtkWidget *label;
+  GtkWidget *row;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  add_long_history (fixture);
+  root = GTK_WIDGET (fixture->window);
+
+  g_assert_true (gtk_widget_activate_action (root, "win.search", NULL));
+  wait_until ((entry = app_test_find_widget (root, GTK_TYPE_SEARCH_ENTRY)) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (entry), wanted);
+  wait_until ((results = app_test_find_widget (root, SOTTO_TYPE_SEARCH_RESULTS)) != NULL
+              && (label = app_test_find_label (results, wanted)) != NULL);
+  g_assert_cmpuint (sotto_search_results_get_n_matches (SOTTO_SEARCH_RESULTS (results)), ==, 1);
+
+  row = gtk_widget_get_ancestor (label, GTK_TYPE_LIST_BOX_ROW);
+  g_assert_true (gtk_widget_activate (row));
+  view = conversation_view (fixture);
+  wait_until (message_on_screen (view, wanted));
+  row = gtk_widget_get_ancestor (app_test_find_label (GTK_WIDGET (view), wanted), SOTTO_TYPE_MESSAGE_ROW);
+  g_assert_true (gtk_widget_get_state_flags (gtk_widget_get_parent (row)) & GTK_STATE_FLAG_SELECTED);
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+
+  g_assert_false (directory_contains (fixture->alice_profile, wanted));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -834,6 +988,11 @@ main (int   argc,
               fixture_set_up, test_conversation_timeline, fixture_tear_down);
   g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
               fixture_set_up, test_conversation_delete_for_me, fixture_tear_down);
+
+  g_test_add ("/app/conversation/long", Fixture, NULL,
+              fixture_set_up, test_conversation_long, fixture_tear_down);
+  g_test_add ("/app/conversation/search", Fixture, NULL,
+              fixture_set_up, test_conversation_search, fixture_tear_down);
 
   return g_test_run ();
 }

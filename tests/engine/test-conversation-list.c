@@ -198,6 +198,81 @@ test_conversation_list_reload (Fixture       *fixture,
   engine_test_await_finalize (g_steal_pointer (&reloaded));
 }
 
+/* The texts of the matches a search for @query finds, newest first,
+ * joined with "|". */
+static char *
+search (SottoConversationList *list,
+        const char            *query)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GListModel) matches = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) texts = g_string_new (NULL);
+
+  sotto_conversation_list_search_async (list, query, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  matches = sotto_conversation_list_search_finish (list, result, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < g_list_model_get_n_items (matches); i++)
+    {
+      g_autoptr(SottoMessageMatch) match = g_list_model_get_item (matches, i);
+      SottoConversation *conversation = sotto_message_match_get_conversation (match);
+      g_autoptr(SottoMessage) message = g_list_model_get_item (sotto_conversation_get_messages (conversation),
+                                                               sotto_message_match_get_position (match));
+
+      /* The match says where its message is. */
+      engine_test_wait_until ((gboolean (*) (gpointer)) sotto_message_get_loaded, message);
+      g_assert_cmpstr (sotto_message_get_body (message), ==, sotto_message_match_get_text (match));
+      g_string_append_printf (texts, "%s%s", i > 0 ? "|" : "", sotto_message_match_get_text (match));
+    }
+
+  return g_string_free (g_steal_pointer (&texts), FALSE);
+}
+
+/* Search looks through the text of every conversation, newest first,
+ * ignoring case also beyond ASCII; a cancelled search says so. */
+static void
+test_conversation_list_search (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(SottoConversation) alice = engine_test_add_conversation (fixture->list, "alice", NULL);
+  g_autoptr(SottoConversation) bob = engine_test_add_conversation (fixture->list, "bob", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GListModel) cancelled = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lunch = NULL;
+  g_autofree char *greeting = NULL;
+  g_autofree char *folded = NULL;
+  g_autofree char *street = NULL;
+  g_autofree char *nothing = NULL;
+
+  compose (alice, "Lunch at noon?");
+  compose (bob, "Viele Grüße aus Köln");
+  compose (bob, "no LUNCH for me");
+  compose (alice, "see you at Hauptstraße 5");
+
+  lunch = search (fixture->list, "lunch");
+  g_assert_cmpstr (lunch, ==, "no LUNCH for me|Lunch at noon?");
+  greeting = search (fixture->list, "GRÜSSE");
+  g_assert_cmpstr (greeting, ==, "Viele Grüße aus Köln");
+  folded = search (fixture->list, "KÖLN");
+  g_assert_cmpstr (folded, ==, "Viele Grüße aus Köln");
+  /* An ASCII query finds text that only folds to it. */
+  street = search (fixture->list, "STRASSE");
+  g_assert_cmpstr (street, ==, "see you at Hauptstraße 5");
+  nothing = search (fixture->list, "dinner");
+  g_assert_cmpstr (nothing, ==, "");
+
+  g_cancellable_cancel (cancellable);
+  sotto_conversation_list_search_async (fixture->list, "lunch", cancellable, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  cancelled = sotto_conversation_list_search_finish (fixture->list, result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (cancelled);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -211,6 +286,7 @@ main (int   argc,
   ADD ("exists", test_conversation_list_exists);
   ADD ("activity", test_conversation_list_activity);
   ADD ("reload", test_conversation_list_reload);
+  ADD ("search", test_conversation_list_search);
 
 #undef ADD
 

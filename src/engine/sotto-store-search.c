@@ -1,0 +1,162 @@
+/* sotto-store-search.c: finding messages by their text, sealed at rest
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "sotto-store-private.h"
+
+/* Message bodies are sealed in the database, and no index of their words
+ * is kept: one would tell whoever reads the file which messages share a
+ * word, and how often each occurs, even keyed.  A search therefore
+ * unseals the bodies on the store's thread, a batch at a time, newest
+ * first, and keeps nothing but the matches it hands back in memory. */
+
+void
+_sotto_store_match_free (SottoStoreMatch *match)
+{
+  if (match->text != NULL)
+    sodium_memzero (match->text, strlen (match->text));
+  g_free (match->text);
+  g_free (match);
+}
+
+static gboolean
+is_ascii (const char *text)
+{
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      if ((guchar) *c >= 0x80)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Whether @text holds @query_folded, a casefolded string, ignoring case.
+ * Most of what people write is ASCII, which is compared in place; only
+ * text with other characters that did not match that way is casefolded,
+ * since folding can turn those into ASCII letters (the ligature U+FB00
+ * into "ff"). */
+static gboolean
+text_contains (const char *text,
+               const char *query_folded,
+               gboolean    query_is_ascii)
+{
+  g_autofree char *text_folded = NULL;
+  gsize query_len = strlen (query_folded);
+  gboolean only_ascii = TRUE;
+  gboolean found;
+
+  if (query_is_ascii)
+    {
+      /* The query is casefolded: its first letter is lower case. */
+      for (const char *c = text; *c != '\0'; c++)
+        {
+          char lower = (*c >= 'A' && *c <= 'Z') ? *c + ('a' - 'A') : *c;
+
+          only_ascii &= (guchar) *c < 0x80;
+          if (lower == query_folded[0] && g_ascii_strncasecmp (c, query_folded, query_len) == 0)
+            return TRUE;
+        }
+
+      if (only_ascii)
+        return FALSE;
+    }
+
+  text_folded = g_utf8_casefold (text, -1);
+  found = strstr (text_folded, query_folded) != NULL;
+  sodium_memzero (text_folded, strlen (text_folded));
+
+  return found;
+}
+
+/* Runs on the store's thread.  Looks through at most @max_rows text
+ * messages with an id below @before_id, newest first, and adds those
+ * whose text holds @query_folded to @matches (of #SottoStoreMatch) until
+ * it holds @max_matches.  *@next_before_id is where the next batch
+ * starts, or 0 when no message is left to look at. */
+gboolean
+_sotto_store_search_messages (SottoStore  *self,
+                              const char  *query_folded,
+                              gint64       before_id,
+                              guint        max_rows,
+                              GPtrArray   *matches,
+                              guint        max_matches,
+                              gint64      *next_before_id,
+                              GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  gboolean query_is_ascii;
+  guint n_rows = 0;
+  int rc = SQLITE_DONE;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (query_folded != NULL && query_folded[0] != '\0', FALSE);
+  g_return_val_if_fail (matches != NULL, FALSE);
+  g_return_val_if_fail (next_before_id != NULL, FALSE);
+
+  query_is_ascii = is_ascii (query_folded);
+  *next_before_id = 0;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT id, conversation_id, position, sent_at, body FROM messages"
+                                    " WHERE id < ?1 AND kind = ?2"
+                                    " ORDER BY id DESC LIMIT ?3",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, before_id);
+  sqlite3_bind_int64 (statement, 2, SOTTO_MESSAGE_KIND_TEXT);
+  sqlite3_bind_int64 (statement, 3, max_rows);
+
+  while (matches->len < max_matches && (rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autofree char *body = NULL;
+      gint64 id = sqlite3_column_int64 (statement, 0);
+      gint64 position = sqlite3_column_int64 (statement, 2);
+
+      n_rows++;
+      *next_before_id = id;
+
+      if (!_sotto_store_column_unseal_string (self, statement, 4, "messages", "body", id, &body, error))
+        return FALSE;
+      if (body == NULL || position < 0 || position > G_MAXUINT)
+        continue;
+
+      if (text_contains (body, query_folded, query_is_ascii))
+        {
+          SottoStoreMatch *match = g_new0 (SottoStoreMatch, 1);
+
+          match->conversation_id = sqlite3_column_int64 (statement, 1);
+          match->position = position;
+          match->sent_at = sqlite3_column_int64 (statement, 3);
+          match->text = g_steal_pointer (&body);
+          g_ptr_array_add (matches, match);
+        }
+      else
+        sodium_memzero (body, strlen (body));
+    }
+
+  if (matches->len < max_matches && rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not search messages", error);
+      return FALSE;
+    }
+
+  /* A short batch was the last one. */
+  if (n_rows < max_rows && matches->len < max_matches)
+    *next_before_id = 0;
+
+  return TRUE;
+}
