@@ -40,6 +40,8 @@ struct _SottoChatsPage
   GtkWindow *window;  /* the root followed for its is-active */
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
+  GtkRevealer *offline_banner;
+  GtkLabel *offline_label;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
   GtkToggleButton *search_button;
@@ -336,6 +338,32 @@ sotto_chats_page_identity_changed_cb (SottoChatsPage       *self,
                                               sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
 
   sotto_chats_page_toast (self, message);
+}
+
+/* The relay out of reach is not a passing state to hide: the banner says
+ * so, and why, for as long as it lasts, and the messages that wait for
+ * it say so too.  The first attempt to connect shows nothing: there is
+ * nothing to worry about until it fails. */
+static void
+sotto_chats_page_update_connection (SottoChatsPage *self)
+{
+  const GError *error = self->session != NULL ? sotto_session_get_error (self->session) : NULL;
+  gboolean offline = self->session != NULL && error != NULL
+                     && sotto_session_get_state (self->session) == SOTTO_SESSION_STATE_OFFLINE;
+
+  if (offline)
+    {
+      /* Translators: the first %s says why Sotto is offline, in a full
+       * sentence: “The relay at https://relay.example.org cannot be
+       * reached.” or “This computer is not connected to a network.” */
+      g_autofree char *text = g_strdup_printf (_("Offline. %s Your messages wait, and go as soon as Sotto reconnects."),
+                                               error->message);
+
+      gtk_label_set_label (self->offline_label, text);
+    }
+
+  gtk_revealer_set_reveal_child (self->offline_banner, offline);
+  g_object_set (self->conversation_view, "offline", offline, NULL);
 }
 
 /* The session's account arrived: its conversations fill the list. */
@@ -643,8 +671,13 @@ sotto_chats_page_set_session (SottoChatsPage *self,
     {
       g_signal_connect_object (session, "notify::messenger",
                                G_CALLBACK (sotto_chats_page_messenger_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (session, "notify::state",
+                               G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (session, "notify::error",
+                               G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
       sotto_chats_page_messenger_cb (self);
     }
+  sotto_chats_page_update_connection (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
 }
@@ -797,6 +830,8 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-chats-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_banner);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_title);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);

@@ -4,8 +4,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * A real session registered on a real sotto-relay: the page shows the
- * session's account once it has one, and the profile's settings reach
- * its messenger.
+ * session's account once it has one, the profile's settings reach its
+ * messenger, and a banner says when the relay is out of reach.
  */
 
 #include "config.h"
@@ -21,6 +21,13 @@ is_list_title (GtkWidget     *widget,
 {
   return ADW_IS_WINDOW_TITLE (widget)
          && g_strcmp0 (adw_window_title_get_title (ADW_WINDOW_TITLE (widget)), "Sotto") == 0;
+}
+
+static gboolean
+is_revealer (GtkWidget     *widget,
+             gconstpointer  data)
+{
+  return GTK_IS_REVEALER (widget);
 }
 
 /* The username under the list's title. */
@@ -49,6 +56,7 @@ test_chats_page_account (void)
   SottoMessenger *messenger;
   guint session_notifies = 0;
   gboolean send_read_receipts;
+  GtkRevealer *banner;
 
   g_signal_connect (page, "notify::session", G_CALLBACK (page_test_count_cb), &session_notifies);
   /* Wide enough for the list and the conversation side by side. */
@@ -80,6 +88,19 @@ test_chats_page_account (void)
   g_settings_set_boolean (settings, "send-read-receipts", TRUE);
   g_object_get (messenger, "send-read-receipts", &send_read_receipts, NULL);
   g_assert_true (send_read_receipts);
+
+  /* Online, the banner stays hidden; with the relay gone it shows, and
+   * it goes once the relay is back. */
+  banner = GTK_REVEALER (app_test_find_matching (root, is_revealer, NULL));
+  sotto_session_connect_async (session, NULL, NULL, NULL);
+  page_test_wait_until (sotto_session_get_state (session) == SOTTO_SESSION_STATE_ONLINE);
+  g_assert_false (gtk_revealer_get_reveal_child (banner));
+  test_relay_kill (relay);
+  page_test_wait_until (gtk_revealer_get_reveal_child (banner));
+  g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_OFFLINE);
+  test_relay_restart (relay);
+  page_test_wait_until (!gtk_revealer_get_reveal_child (banner));
+  g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_ONLINE);
 
   page_test_close (session);
   gtk_window_destroy (window);

@@ -71,14 +71,16 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
                                         gboolean      metrics,
                                         const char * const *env);
 
-/* Everything test_relay_start_full() takes, and the relay's descriptor
- * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's). */
+/* Everything test_relay_start_full() takes, the relay's descriptor
+ * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), and its
+ * port (0 for a free one). */
 typedef struct
 {
   const char         **extra_args;
   gboolean             metrics;
   const char * const  *env;
   guint                descriptor_limit;
+  guint                port;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -86,6 +88,7 @@ TestRelay   *test_relay_start_with     (const char           *data_dir,
                                         const TestRelaySetup *setup);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
+void         test_relay_restart        (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
 
 TestTls     *test_tls_new              (void);
