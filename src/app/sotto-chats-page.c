@@ -29,6 +29,7 @@ struct _SottoChatsPage
   GtkWidget parent_instance;
 
   SottoSession *session;
+  GSignalGroup *session_signals;
   GSettings *settings;
   SottoMessenger *messenger;  /* the session's, once it has one */
   GCancellable *cancellable;
@@ -370,7 +371,7 @@ sotto_chats_page_update_connection (SottoChatsPage *self)
 static void
 sotto_chats_page_messenger_cb (SottoChatsPage *self)
 {
-  SottoMessenger *messenger = sotto_session_get_messenger (self->session);
+  SottoMessenger *messenger = self->session != NULL ? sotto_session_get_messenger (self->session) : NULL;
   g_autoptr(GtkSingleSelection) selection = NULL;
 
   if (messenger == NULL || messenger == self->messenger)
@@ -660,23 +661,11 @@ sotto_chats_page_set_session (SottoChatsPage *self,
   g_return_if_fail (SOTTO_IS_CHATS_PAGE (self));
   g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
 
-  if (self->session == session)
+  if (!g_set_object (&self->session, session))
     return;
 
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  g_set_object (&self->session, session);
-
-  if (session != NULL)
-    {
-      g_signal_connect_object (session, "notify::messenger",
-                               G_CALLBACK (sotto_chats_page_messenger_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (session, "notify::state",
-                               G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (session, "notify::error",
-                               G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
-      sotto_chats_page_messenger_cb (self);
-    }
+  g_signal_group_set_target (self->session_signals, session);
+  sotto_chats_page_messenger_cb (self);
   sotto_chats_page_update_connection (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
@@ -715,7 +704,8 @@ sotto_chats_page_dispose (GObject *object)
   SottoChatsPage *self = (SottoChatsPage *) object;
 
   g_cancellable_cancel (self->cancellable);
-  sotto_chats_page_set_session (self, NULL);
+  g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHATS_PAGE);
 
@@ -733,6 +723,7 @@ sotto_chats_page_finalize (GObject *object)
 {
   SottoChatsPage *self = (SottoChatsPage *) object;
 
+  g_clear_object (&self->session_signals);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->query_folded, g_free);
   g_clear_pointer (&self->looked_up_username, g_free);
@@ -855,6 +846,13 @@ sotto_chats_page_init (SottoChatsPage *self)
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
 
   self->cancellable = g_cancellable_new ();
+  self->session_signals = g_signal_group_new (SOTTO_TYPE_SESSION);
+  g_signal_group_connect_object (self->session_signals, "notify::messenger",
+                                 G_CALLBACK (sotto_chats_page_messenger_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::state",
+                                 G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::error",
+                                 G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

@@ -22,6 +22,7 @@ struct _SottoUnlockPage
   GtkWidget parent_instance;
 
   SottoSession *session;
+  GSignalGroup *session_signals;
   GCancellable *cancellable;
   char *activity;
   gboolean creating_passphrase;
@@ -178,16 +179,10 @@ sotto_unlock_page_set_session (SottoUnlockPage *self,
   g_return_if_fail (SOTTO_IS_UNLOCK_PAGE (self));
   g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
 
-  if (self->session == session)
+  if (!g_set_object (&self->session, session))
     return;
 
-  if (self->session != NULL)
-    g_signal_handlers_disconnect_by_data (self->session, self);
-  g_set_object (&self->session, session);
-
-  if (session != NULL)
-    g_signal_connect_object (session, "notify::error",
-                             G_CALLBACK (sotto_unlock_page_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_set_target (self->session_signals, session);
   sotto_unlock_page_update (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
@@ -213,7 +208,8 @@ sotto_unlock_page_dispose (GObject *object)
   SottoUnlockPage *self = (SottoUnlockPage *) object;
 
   g_cancellable_cancel (self->cancellable);
-  sotto_unlock_page_set_session (self, NULL);
+  g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_UNLOCK_PAGE);
 
@@ -225,6 +221,7 @@ sotto_unlock_page_finalize (GObject *object)
 {
   SottoUnlockPage *self = (SottoUnlockPage *) object;
 
+  g_clear_object (&self->session_signals);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->activity, g_free);
 
@@ -328,6 +325,9 @@ static void
 sotto_unlock_page_init (SottoUnlockPage *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->session_signals = g_signal_group_new (SOTTO_TYPE_SESSION);
+  g_signal_group_connect_object (self->session_signals, "notify::error",
+                                 G_CALLBACK (sotto_unlock_page_update), self, G_CONNECT_SWAPPED);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

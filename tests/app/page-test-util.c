@@ -71,7 +71,7 @@ page_test_unlock (SottoSession  *session,
   g_autoptr(GAsyncResult) result = NULL;
 
   sotto_session_unlock_async (session, passphrase, NULL, result_cb, &result);
-  page_test_wait_until (result != NULL);
+  app_test_wait_until (result != NULL);
 
   return sotto_session_unlock_finish (session, result, error);
 }
@@ -85,7 +85,7 @@ page_test_register (SottoSession *session,
   g_autoptr(GError) error = NULL;
 
   sotto_session_register_async (session, relay_url, username, NULL, NULL, NULL, result_cb, &result);
-  page_test_wait_until (result != NULL);
+  app_test_wait_until (result != NULL);
   g_assert_true (sotto_session_register_finish (session, result, &error));
   g_assert_no_error (error);
 }
@@ -98,7 +98,7 @@ page_test_close (SottoSession *session)
   g_autoptr(GError) error = NULL;
 
   sotto_session_close_async (session, NULL, result_cb, &result);
-  page_test_wait_until (result != NULL);
+  app_test_wait_until (result != NULL);
   g_assert_true (sotto_session_close_finish (session, result, &error));
   g_assert_no_error (error);
   while (g_main_context_iteration (NULL, FALSE))
@@ -131,4 +131,36 @@ page_test_set_row_text (GtkWidget  *root,
                         const char *text)
 {
   gtk_editable_set_text (page_test_find_row (root, title), text);
+}
+
+/* Shows @page in a window of its own, wide enough for the chats page's
+ * list and conversation side by side. */
+GtkWindow *
+page_test_show (GtkWidget *page)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+
+  gtk_window_set_default_size (window, 900, 640);
+  gtk_window_set_child (window, page);
+  gtk_window_present (window);
+  app_test_wait_until (gtk_widget_get_mapped (page));
+
+  return window;
+}
+
+/* Closes the session, and checks that nothing keeps the page or the
+ * session alive once the window is gone. */
+void
+page_test_finish (GtkWindow    *window,
+                  GtkWidget    *page,
+                  SottoSession *session,
+                  const char   *profile)
+{
+  page_test_close (session);
+  gtk_window_destroy (window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (page);
+  g_assert_finalize_object (session);
+  page_test_remove_profile (profile);
 }

@@ -50,8 +50,8 @@ test_chats_page_account (void)
   g_autoptr(GSettings) settings = g_settings_new ("im.sotto.Sotto");
   SottoSession *session = page_test_session_new (profile);
   SottoChatsPage *page = g_object_ref_sink (SOTTO_CHATS_PAGE (sotto_chats_page_new (settings)));
-  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
   GtkWidget *root = GTK_WIDGET (page);
+  GtkWindow *window;
   g_autoptr(GError) error = NULL;
   SottoMessenger *messenger;
   guint session_notifies = 0;
@@ -59,11 +59,7 @@ test_chats_page_account (void)
   GtkRevealer *banner;
 
   g_signal_connect (page, "notify::session", G_CALLBACK (page_test_count_cb), &session_notifies);
-  /* Wide enough for the list and the conversation side by side. */
-  gtk_window_set_default_size (window, 900, 640);
-  gtk_window_set_child (window, root);
-  gtk_window_present (window);
-  page_test_wait_until (gtk_widget_get_mapped (root));
+  window = page_test_show (root);
 
   /* A page whose session has no account yet shows none. */
   g_assert_true (page_test_unlock (session, PAGE_TEST_PASSPHRASE, &error));
@@ -93,22 +89,16 @@ test_chats_page_account (void)
    * it goes once the relay is back. */
   banner = GTK_REVEALER (app_test_find_matching (root, is_revealer, NULL));
   sotto_session_connect_async (session, NULL, NULL, NULL);
-  page_test_wait_until (sotto_session_get_state (session) == SOTTO_SESSION_STATE_ONLINE);
+  app_test_wait_until (sotto_session_get_state (session) == SOTTO_SESSION_STATE_ONLINE);
   g_assert_false (gtk_revealer_get_reveal_child (banner));
   test_relay_kill (relay);
-  page_test_wait_until (gtk_revealer_get_reveal_child (banner));
+  app_test_wait_until (gtk_revealer_get_reveal_child (banner));
   g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_OFFLINE);
   test_relay_restart (relay);
-  page_test_wait_until (!gtk_revealer_get_reveal_child (banner));
+  app_test_wait_until (!gtk_revealer_get_reveal_child (banner));
   g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_ONLINE);
 
-  page_test_close (session);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (page);
-  g_assert_finalize_object (session);
-  page_test_remove_profile (profile);
+  page_test_finish (window, root, session, profile);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   test_relay_remove_data_dir (relay_data);
 }

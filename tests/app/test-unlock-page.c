@@ -25,25 +25,10 @@ static GtkWindow *
 show_page (SottoUnlockPage *page,
            Notifies        *notifies)
 {
-  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
-
   g_signal_connect (page, "notify::session", G_CALLBACK (page_test_count_cb), &notifies->session);
   g_signal_connect (page, "notify::activity", G_CALLBACK (page_test_count_cb), &notifies->activity);
-  gtk_window_set_child (window, GTK_WIDGET (page));
-  gtk_window_present (window);
-  page_test_wait_until (gtk_widget_get_mapped (GTK_WIDGET (page)));
 
-  return window;
-}
-
-static void
-hide_page (GtkWindow       *window,
-           SottoUnlockPage *page)
-{
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (page);
+  return page_test_show (GTK_WIDGET (page));
 }
 
 /* Unlocks with what the rows hold, and waits for the verdict. */
@@ -52,7 +37,7 @@ unlock (SottoUnlockPage *page)
 {
   gtk_widget_activate_action (GTK_WIDGET (page), "unlock.unlock", NULL);
   g_assert_cmpstr (sotto_unlock_page_get_activity (page), ==, "Opening your messages…");
-  page_test_wait_until (sotto_unlock_page_get_activity (page) == NULL);
+  app_test_wait_until (sotto_unlock_page_get_activity (page) == NULL);
 }
 
 static void
@@ -93,10 +78,7 @@ test_unlock_page_new_profile (void)
   g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Passphrase")), ==, "");
   g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Confirm Passphrase")), ==, "");
 
-  page_test_close (session);
-  hide_page (window, page);
-  g_assert_finalize_object (session);
-  page_test_remove_profile (profile);
+  page_test_finish (window, GTK_WIDGET (page), session, profile);
 }
 
 static void
@@ -141,10 +123,7 @@ test_unlock_page_wrong_passphrase (void)
   g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_UNREGISTERED);
   g_assert_null (app_test_find_label (root, wrong));
 
-  page_test_close (session);
-  hide_page (window, page);
-  g_assert_finalize_object (session);
-  page_test_remove_profile (profile);
+  page_test_finish (window, GTK_WIDGET (page), session, profile);
 }
 
 int

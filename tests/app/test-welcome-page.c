@@ -46,7 +46,7 @@ register_account (SottoWelcomePage *page,
 {
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.register", NULL);
   g_assert_cmpstr (sotto_welcome_page_get_activity (page), ==, expected_activity);
-  page_test_wait_until (sotto_welcome_page_get_activity (page) == NULL);
+  app_test_wait_until (sotto_welcome_page_get_activity (page) == NULL);
 }
 
 static void
@@ -58,8 +58,8 @@ test_welcome_page_register (void)
   g_autofree char *doing = NULL;
   SottoSession *session = page_test_session_new (profile);
   SottoWelcomePage *page = g_object_ref_sink (g_object_new (SOTTO_TYPE_WELCOME_PAGE, NULL));
-  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
   GtkWidget *root = GTK_WIDGET (page);
+  GtkWindow *window;
   Notifies notifies = { 0 };
   g_autoptr(GError) error = NULL;
   const char *username_rule = "Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.";
@@ -69,9 +69,7 @@ test_welcome_page_register (void)
 
   g_signal_connect (page, "notify::session", G_CALLBACK (page_test_count_cb), &notifies.session);
   g_signal_connect (page, "notify::activity", G_CALLBACK (page_test_count_cb), &notifies.activity);
-  gtk_window_set_child (window, root);
-  gtk_window_present (window);
-  page_test_wait_until (gtk_widget_get_mapped (root));
+  window = page_test_show (root);
 
   sotto_welcome_page_set_session (page, session);
   sotto_welcome_page_set_session (page, session);
@@ -118,13 +116,7 @@ test_welcome_page_register (void)
                    ==, "alice");
   g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Invite Token (Optional)")), ==, "");
 
-  page_test_close (session);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (page);
-  g_assert_finalize_object (session);
-  page_test_remove_profile (profile);
+  page_test_finish (window, root, session, profile);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   test_relay_remove_data_dir (relay_data);
 }
