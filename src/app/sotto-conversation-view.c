@@ -36,6 +36,7 @@ struct _SottoConversationView
   guint extend_source;
   guint draft_source;
   gboolean folded;
+  gboolean offline;
   gboolean at_end;
   double end_value;  /* where the view was when at_end was last decided */
 
@@ -58,6 +59,7 @@ enum {
   PROP_CONVERSATION,
   PROP_FOLDED,
   PROP_AT_END,
+  PROP_OFFLINE,
   N_PROPS
 };
 
@@ -511,9 +513,12 @@ sotto_conversation_view_delete_message (GtkWidget  *widget,
 static void
 sotto_conversation_view_setup_row_cb (GtkSignalListItemFactory *factory,
                                       GtkListItem              *item,
-                                      gpointer                  user_data)
+                                      SottoConversationView    *self)
 {
-  gtk_list_item_set_child (item, sotto_message_row_new ());
+  GtkWidget *row = sotto_message_row_new ();
+
+  g_object_bind_property (self, "offline", row, "offline", G_BINDING_SYNC_CREATE);
+  gtk_list_item_set_child (item, row);
   gtk_list_item_set_activatable (item, FALSE);
   /* Only a message looked for is selected, to mark it. */
   gtk_list_item_set_selectable (item, FALSE);
@@ -677,6 +682,10 @@ sotto_conversation_view_get_property (GObject    *object,
       g_value_set_boolean (value, self->at_end);
       break;
 
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, self->offline);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -700,6 +709,14 @@ sotto_conversation_view_set_property (GObject      *object,
       if (self->folded != g_value_get_boolean (value))
         {
           self->folded = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_OFFLINE:
+      if (self->offline != g_value_get_boolean (value))
+        {
+          self->offline = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -745,6 +762,17 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
     g_param_spec_boolean ("at-end", NULL, NULL,
                           TRUE,
                           (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversationView:offline:
+   *
+   * Whether the relay is out of reach: the queued messages wait for it,
+   * and their rows say so.
+   */
+  properties [PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -805,7 +833,7 @@ sotto_conversation_view_init (SottoConversationView *self)
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
                            G_CALLBACK (sotto_conversation_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
 
-  g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (sotto_conversation_view_unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);

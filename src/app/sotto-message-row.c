@@ -34,13 +34,24 @@ struct _SottoMessageRow
   GtkLabel *body_label;
   GtkLabel *time_label;
   GtkImage *state_icon;
+  GtkLabel *waiting_label;
   GtkWidget *menu;
+
+  gboolean offline;
+};
+
+enum {
+  PROP_0,
+  PROP_OFFLINE,
+  N_PROPS
 };
 
 /* Messages from one side less than this far apart form a group. */
 #define GROUP_SECONDS (5 * 60)
 
 G_DEFINE_FINAL_TYPE (SottoMessageRow, sotto_message_row, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
 
 GtkWidget *
 sotto_message_row_new (void)
@@ -172,18 +183,25 @@ sotto_message_row_update_state (SottoMessageRow *self)
 {
   const char *icon_name = NULL;
   const char *description = NULL;
+  gboolean waiting = FALSE;
 
   if (sotto_message_get_direction (self->message) != SOTTO_MESSAGE_DIRECTION_OUTGOING)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->state_icon), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), FALSE);
       return;
     }
 
   switch (sotto_message_get_state (self->message))
     {
     case SOTTO_MESSAGE_STATE_QUEUED:
-      icon_name = "content-loading-symbolic";
-      description = C_("message state", "Sending");
+      /* While the relay is out of reach a queued message is not being
+       * sent: it waits, and says so in words rather than with a spinner
+       * that never stops. */
+      waiting = self->offline;
+      icon_name = waiting ? "network-offline-symbolic" : "content-loading-symbolic";
+      description = waiting ? C_("message state", "Waiting for connection")
+                            : C_("message state", "Sending");
       break;
     case SOTTO_MESSAGE_STATE_SENT:
       icon_name = "object-select-symbolic";
@@ -211,6 +229,8 @@ sotto_message_row_update_state (SottoMessageRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description,
                                   -1);
   gtk_widget_set_visible (GTK_WIDGET (self->state_icon), TRUE);
+  gtk_label_set_label (self->waiting_label, waiting ? description : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), waiting);
 }
 
 /* Only a text message that is loaded has a menu. */
@@ -571,12 +591,67 @@ sotto_message_row_dispose (GObject *object)
 }
 
 static void
+sotto_message_row_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, self->offline);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_message_row_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_OFFLINE:
+      sotto_message_row_set_offline (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 sotto_message_row_class_init (SottoMessageRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = sotto_message_row_dispose;
+  object_class->get_property = sotto_message_row_get_property;
+  object_class->set_property = sotto_message_row_set_property;
+
+  /**
+   * SottoMessageRow:offline:
+   *
+   * Whether the relay is out of reach, so that a queued message waits
+   * rather than goes.
+   */
+  properties [PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, box);
@@ -588,6 +663,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, state_icon);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, waiting_label);
 
   gtk_widget_class_install_action (widget_class, "message.copy-text", NULL, sotto_message_row_copy_text);
   gtk_widget_class_install_action (widget_class, "message.copy-time", NULL, sotto_message_row_copy_time);
@@ -687,4 +763,27 @@ sotto_message_row_set_first_unread (SottoMessageRow *self,
 
   gtk_widget_set_visible (GTK_WIDGET (self->unread_label), first_unread);
   sotto_message_row_update_accessible (self);
+}
+
+/**
+ * sotto_message_row_set_offline:
+ * @self: a #SottoMessageRow
+ * @offline: whether the relay is out of reach
+ *
+ * Says whether a queued message waits for the connection.
+ */
+void
+sotto_message_row_set_offline (SottoMessageRow *self,
+                               gboolean         offline)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
+
+  offline = !!offline;
+  if (self->offline == offline)
+    return;
+
+  self->offline = offline;
+  if (self->message != NULL)
+    sotto_message_row_update_state (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_OFFLINE]);
 }

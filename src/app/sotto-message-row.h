@@ -24,6 +24,8 @@ void          sotto_message_row_set_message  (SottoMessageRow *self,
                                               SottoMessage    *previous);
 void          sotto_message_row_set_first_unread (SottoMessageRow *self,
                                                   gboolean         first_unread);
+void          sotto_message_row_set_offline  (SottoMessageRow *self,
+                                              gboolean         offline);
 char         *sotto_message_row_format_day   (GDateTime       *day,
                                               GDateTime       *now) G_GNUC_WARN_UNUSED_RESULT;
 

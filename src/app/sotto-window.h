@@ -10,6 +10,7 @@
 
 #include "sotto-application.h"
 #include "sotto-messenger.h"
+#include "sotto-session.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SottoWindow, sotto_window, SOTTO, WINDOW, AdwApplicationWindow)
 
 SottoWindow    *sotto_window_new                  (SottoApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+SottoSession   *sotto_window_get_session          (SottoWindow      *self);
 SottoMessenger *sotto_window_get_messenger        (SottoWindow      *self);
 gboolean        sotto_window_open_conversation    (SottoWindow      *self,
                                                    const char       *uuid);

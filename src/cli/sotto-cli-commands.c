@@ -140,15 +140,15 @@ sotto_cli_register (SottoCli *cli)
   if (cli->ca_file != NULL && !g_file_get_contents (cli->ca_file, &relay_ca, NULL, &error))
     return sotto_cli_fail_error (cli, error, _("Could not read the CA file"));
 
-  if (!sotto_cli_open_store (cli, &error))
+  if (!sotto_cli_unlock (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
 
-  sotto_messenger_register_async (cli->store, cli->relay, cli->username, cli->token, relay_ca, NULL,
-                                  sotto_cli_result_cb, &result);
+  sotto_session_register_async (cli->session, cli->relay, cli->username, cli->token, relay_ca, NULL,
+                                sotto_cli_result_cb, &result);
   sotto_cli_wait (&result);
-  cli->messenger = sotto_messenger_register_finish (result, &error);
-  if (cli->messenger == NULL)
+  if (!sotto_session_register_finish (cli->session, result, &error))
     return sotto_cli_fail_error (cli, error, _("Could not register"));
+  cli->messenger = sotto_session_get_messenger (cli->session);
 
   account = sotto_messenger_get_account (cli->messenger);
 
@@ -424,7 +424,9 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
 
-  sotto_messenger_start (cli->messenger);
+  /* The wait below watches the messenger; the first verdict on the
+   * relay is of no use to it. */
+  sotto_session_connect_async (cli->session, NULL, NULL, NULL);
   receive_restart_timeout (&receiving);
   g_main_loop_run (loop);
 
@@ -433,7 +435,7 @@ sotto_cli_receive (SottoCli *cli)
 
   /* Nothing new comes in from here on; an envelope being stored still
    * gets printed. */
-  sotto_messenger_stop (cli->messenger);
+  sotto_session_disconnect (cli->session);
 
   /* Going online also tops up this device's prekeys at the relay. */
   {

@@ -172,17 +172,17 @@ prompt_passphrase (const char *prompt)
   return line;
 }
 
-static SottoStore *
-open_store (GFile       *directory,
-            const char  *passphrase,
-            GError     **error)
+static gboolean
+unlock (SottoSession  *session,
+        const char    *passphrase,
+        GError       **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  sotto_store_open_async (directory, passphrase, NULL, sotto_cli_result_cb, &result);
+  sotto_session_unlock_async (session, passphrase, NULL, sotto_cli_result_cb, &result);
   sotto_cli_wait (&result);
 
-  return sotto_store_open_finish (result, error);
+  return sotto_session_unlock_finish (session, result, error);
 }
 
 /* The database key comes from the keyring, from $SOTTO_PASSPHRASE, or
@@ -190,8 +190,8 @@ open_store (GFile       *directory,
  * the environment variable is for scripts and tests, which must not
  * depend on a keyring. */
 gboolean
-sotto_cli_open_store (SottoCli  *cli,
-                      GError   **error)
+sotto_cli_unlock (SottoCli  *cli,
+                  GError   **error)
 {
   g_autoptr(GFile) directory = g_file_new_for_path (cli->profile);
   g_autoptr(GFile) database = g_file_get_child (directory, "sotto.db");
@@ -200,23 +200,20 @@ sotto_cli_open_store (SottoCli  *cli,
   gboolean is_new = !g_file_query_exists (database, NULL);
   char *passphrase = NULL;
   char *again = NULL;
-  SottoStore *store;
+  gboolean unlocked;
+
+  cli->session = sotto_session_new (directory);
 
   if (from_environment != NULL && *from_environment != '\0')
     {
       passphrase = secure_strdup (from_environment);
-      store = open_store (directory, passphrase, error);
+      unlocked = unlock (cli->session, passphrase, error);
       sodium_free (passphrase);
-      cli->store = store;
-      return store != NULL;
+      return unlocked;
     }
 
-  store = open_store (directory, NULL, &local_error);
-  if (store != NULL)
-    {
-      cli->store = store;
-      return TRUE;
-    }
+  if (unlock (cli->session, NULL, &local_error))
+    return TRUE;
 
   if (!g_error_matches (local_error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_PASSPHRASE_REQUIRED))
     {
@@ -256,11 +253,10 @@ sotto_cli_open_store (SottoCli  *cli,
       sodium_free (again);
     }
 
-  store = open_store (directory, passphrase, error);
+  unlocked = unlock (cli->session, passphrase, error);
   sodium_free (passphrase);
-  cli->store = store;
 
-  return store != NULL;
+  return unlocked;
 }
 
 /* Opens the profile and its registered account. */
@@ -268,38 +264,36 @@ gboolean
 sotto_cli_load (SottoCli  *cli,
                 GError   **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-
-  if (!sotto_cli_open_store (cli, error))
+  if (!sotto_cli_unlock (cli, error))
     return FALSE;
 
-  sotto_messenger_load_async (cli->store, NULL, sotto_cli_result_cb, &result);
-  sotto_cli_wait (&result);
-  cli->messenger = sotto_messenger_load_finish (result, error);
+  cli->messenger = sotto_session_get_messenger (cli->session);
+  if (cli->messenger == NULL)
+    {
+      /* The session says why the profile has no account. */
+      g_propagate_error (error, g_error_copy (sotto_session_get_error (cli->session)));
+      return FALSE;
+    }
 
-  return cli->messenger != NULL;
+  return TRUE;
 }
 
 static void
 close_profile (SottoCli *cli)
 {
-  if (cli->messenger != NULL)
-    {
-      sotto_messenger_stop (cli->messenger);
-      g_clear_object (&cli->messenger);
-    }
+  cli->messenger = NULL;
 
-  if (cli->store != NULL)
+  if (cli->session != NULL)
     {
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
 
-      sotto_store_close_async (cli->store, NULL, sotto_cli_result_cb, &result);
+      sotto_session_close_async (cli->session, NULL, sotto_cli_result_cb, &result);
       sotto_cli_wait (&result);
-      if (!sotto_store_close_finish (cli->store, result, &error))
+      if (!sotto_session_close_finish (cli->session, result, &error))
         g_printerr ("sotto-cli: %s\n", error->message);
 
-      g_clear_object (&cli->store);
+      g_clear_object (&cli->session);
     }
 
   /* The store's thread hands its last references back to this thread;

@@ -10,6 +10,7 @@
 
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
+#include "sotto-session.h"
 
 G_BEGIN_DECLS
 
@@ -40,8 +41,9 @@ typedef struct
   char **args;
   guint n_args;
 
-  /* Opened by the commands that need them. */
-  SottoStore *store;
+  /* Opened by the commands that need them: the profile, and its
+   * account's messenger, which the session owns. */
+  SottoSession *session;
   SottoMessenger *messenger;
 } SottoCli;
 
@@ -59,7 +61,7 @@ int             sotto_cli_fail_error    (SottoCli       *cli,
                                          const char     *what);
 void            sotto_cli_print_json    (JsonBuilder    *builder);
 char           *sotto_cli_format_time   (gint64          milliseconds);
-gboolean        sotto_cli_open_store    (SottoCli       *cli,
+gboolean        sotto_cli_unlock        (SottoCli       *cli,
                                          GError        **error);
 gboolean        sotto_cli_load          (SottoCli       *cli,
                                          GError        **error);

@@ -777,6 +777,21 @@ sotto_relay_client_get_connection (SottoRelayClient *self)
 }
 
 /**
+ * sotto_relay_client_needs_network:
+ * @self: a #SottoRelayClient
+ *
+ * Returns: whether the relay is reached through a network, rather than
+ *   on this machine, so that without one it cannot be reached
+ */
+gboolean
+sotto_relay_client_needs_network (SottoRelayClient *self)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), TRUE);
+
+  return !self->loopback;
+}
+
+/**
  * sotto_relay_client_register_async:
  * @self: a #SottoRelayClient
  * @request: the body of `POST /v1/accounts`, a JSON object

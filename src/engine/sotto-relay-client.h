@@ -162,6 +162,7 @@ gboolean                 sotto_relay_client_set_trusted_ca       (SottoRelayClie
                                                                   const char               *pem,
                                                                   GError                  **error);
 SottoRelayConnection     sotto_relay_client_get_connection       (SottoRelayClient         *self);
+gboolean                 sotto_relay_client_needs_network        (SottoRelayClient         *self);
 
 void                     sotto_relay_client_register_async       (SottoRelayClient         *self,
                                                                   JsonNode                 *request,

@@ -10,6 +10,21 @@
 
 G_BEGIN_DECLS
 
+/* Long enough for a slow CI machine under the sanitizers. */
+#define APP_TEST_TIMEOUT_SECONDS 60
+
+/* Runs the main loop until @condition holds, failing after a timeout. */
+#define app_test_wait_until(condition) \
+  G_STMT_START { \
+    gint64 deadline = g_get_monotonic_time () + APP_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
+    while (!(condition)) \
+      { \
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline); \
+        g_main_context_iteration (NULL, FALSE); \
+        g_usleep (1000); \
+      } \
+  } G_STMT_END
+
 typedef gboolean (*AppTestMatch) (GtkWidget     *widget,
                                   gconstpointer  data);
 

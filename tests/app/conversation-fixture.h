@@ -8,15 +8,13 @@
 
 #include <adwaita.h>
 
+#include "app-test-util.h"
 #include "relay-test-util.h"
 #include "sotto-application.h"
 #include "sotto-conversation-view.h"
 #include "sotto-window.h"
 
 G_BEGIN_DECLS
-
-/* Long enough for a slow CI machine under the sanitizers. */
-#define WAIT_TIMEOUT_SECONDS 60
 
 /* Alice's passphrase, which the tests type where the app asks. */
 extern const char passphrase[];
@@ -33,17 +31,7 @@ typedef struct {
   SottoWindow *window;
 } Fixture;
 
-/* Runs the main loop until @condition holds, failing after a timeout. */
-#define wait_until(condition) \
-  G_STMT_START { \
-    gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
-    while (!(condition)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, deadline); \
-        g_main_context_iteration (NULL, FALSE); \
-        g_usleep (1000); \
-      } \
-  } G_STMT_END
+#define wait_until(condition) app_test_wait_until (condition)
 
 char *run_cli (Fixture *fixture, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 char *run_cli_as (const char *profile, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;

@@ -272,9 +272,9 @@ test_accessibility_names (Fixture       *fixture,
   /* The search entry, and the text inside it that takes the focus. */
   search_entry = app_test_find_matching (root, is_of_type,
                                          GSIZE_TO_POINTER (GTK_TYPE_SEARCH_ENTRY));
-  gtk_test_accessible_assert_property (search_entry, GTK_ACCESSIBLE_PROPERTY_LABEL, "Search conversations");
+  gtk_test_accessible_assert_property (search_entry, GTK_ACCESSIBLE_PROPERTY_LABEL, "Search names and messages");
   gtk_test_accessible_assert_property (gtk_editable_get_delegate (GTK_EDITABLE (search_entry)),
-                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Search conversations");
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Search names and messages");
 
   /* The window is named after the open conversation. */
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (root)), ==, "Sotto");

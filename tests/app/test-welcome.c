@@ -21,29 +21,17 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "app-test-util.h"
 #include "relay-test-util.h"
 #include "sotto-application.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
 
-/* Long enough for a slow CI machine under the sanitizers. */
-#define WAIT_TIMEOUT_SECONDS 60
-
 #define TOKEN "an invitation of sixteen bytes or more"
 
 static const char passphrase[] = "correct horse battery staple";
 
-/* Runs the main loop until @condition holds, failing after a timeout. */
-#define wait_until(condition) \
-  G_STMT_START { \
-    gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC; \
-    while (!(condition)) \
-      { \
-        g_assert_cmpint (g_get_monotonic_time (), <, deadline); \
-        g_main_context_iteration (NULL, FALSE); \
-        g_usleep (1000); \
-      } \
-  } G_STMT_END
+#define wait_until(condition) app_test_wait_until (condition)
 
 /* The mapped entry row titled @title below @root, or NULL. */
 static GtkEditable *

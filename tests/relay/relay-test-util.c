@@ -175,6 +175,7 @@ test_relay_start_with (const char           *data_dir,
   const char * const *env = setup->env;
   g_autofree char *database = NULL;
   gboolean metrics = setup->metrics;
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", setup->port);
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) lines = NULL;
@@ -213,7 +214,7 @@ test_relay_start_with (const char           *data_dir,
   g_subprocess_launcher_set_stderr_file_path (launcher, relay->log_path);
   g_ptr_array_add (argv, (gpointer) binary);
   g_ptr_array_add (argv, (gpointer) "--listen");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  g_ptr_array_add (argv, listen);
   g_ptr_array_add (argv, (gpointer) "--data-dir");
   g_ptr_array_add (argv, (gpointer) data_dir);
   if (setup->database != NULL)
@@ -249,6 +250,8 @@ test_relay_start_with (const char           *data_dir,
   colon = strrchr (line, ':');
   relay->port = (guint) g_ascii_strtoull (colon + 1, &end, 10);
   g_assert_cmpuint (relay->port, >, 0);
+  if (setup->port != 0)
+    g_assert_cmpuint (relay->port, ==, setup->port);
   /* The ready line says whether the relay serves TLS, and only then. */
   relay->tls = g_str_equal (end, " with TLS");
   if (!relay->tls)
@@ -310,6 +313,22 @@ test_relay_kill (TestRelay *relay)
 {
   g_subprocess_force_exit (relay->process);
   g_subprocess_wait (relay->process, NULL, NULL);
+}
+
+/* Starts a relay that was killed again, on its port and data directory,
+ * as its clients remember it. */
+void
+test_relay_restart (TestRelay *relay)
+{
+  TestRelaySetup setup = { NULL, relay->metrics_port != 0, NULL, 0, relay->port };
+  TestRelay *again;
+
+  g_assert_false (relay->tls);
+  g_clear_object (&relay->process);
+  again = test_relay_start_with (relay->data_dir, NULL, &setup);
+  relay->process = g_steal_pointer (&again->process);
+  g_clear_pointer (&again->log_path, g_free);
+  test_relay_free (again);
 }
 
 void

@@ -76,9 +76,10 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
                                         const char * const *env);
 
 /* Everything test_relay_start_full() takes, the relay's descriptor
- * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), and
- * the PostgreSQL database it uses (NULL for the one named after the
- * data directory when the test runs on PostgreSQL, or for SQLite). */
+ * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), its
+ * port (0 for a free one), and the PostgreSQL database it uses (NULL
+ * for the one named after the data directory when the test runs on
+ * PostgreSQL, or for SQLite). */
 typedef struct
 {
   const char         **extra_args;
@@ -86,6 +87,7 @@ typedef struct
   const char * const  *env;
   guint                descriptor_limit;
   const char          *database;
+  guint                port;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -93,6 +95,7 @@ TestRelay   *test_relay_start_with     (const char           *data_dir,
                                         const TestRelaySetup *setup);
 int          test_relay_stop           (TestRelay    *relay);
 void         test_relay_kill           (TestRelay    *relay);
+void         test_relay_restart        (TestRelay    *relay);
 void         test_relay_free           (TestRelay    *relay);
 
 TestTls     *test_tls_new              (void);

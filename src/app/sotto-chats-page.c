@@ -1,0 +1,980 @@
+/* sotto-chats-page.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-chats-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-accessible.h"
+#include "sotto-account.h"
+#include "sotto-chats-page.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-list.h"
+#include "sotto-conversation-row.h"
+#include "sotto-conversation-view.h"
+#include "sotto-error-text.h"
+#include "sotto-message.h"
+#include "sotto-search-results.h"
+
+/* The page of a registered account: the conversation list beside the
+ * open conversation, and what comes with them (search, notifications,
+ * new conversations).  It shows the session's messenger once there is
+ * one, and marks read what the user has seen. */
+
+struct _SottoChatsPage
+{
+  GtkWidget parent_instance;
+
+  SottoSession *session;
+  GSignalGroup *session_signals;
+  GSettings *settings;
+  SottoMessenger *messenger;  /* the session's, once it has one */
+  GCancellable *cancellable;
+  GtkCustomFilter *filter;
+  char            *query_folded;  /* the search, casefolded once per change */
+  GtkFilterListModel *filtered;
+  AdwMessageDialog *new_conversation_dialog;  /* weak */
+  char *looked_up_username;
+  GtkWindow *window;  /* the root followed for its is-active */
+
+  GtkWidget *content;  /* bound, so that disposing the template unparents it */
+  GtkRevealer *offline_banner;
+  GtkLabel *offline_label;
+  AdwLeaflet *leaflet;
+  AdwWindowTitle *sidebar_title;
+  GtkToggleButton *search_button;
+  GtkSearchEntry *search_entry;
+  GtkStack *sidebar_stack;
+  GtkListView *conversation_list;
+  SottoSearchResults *search_results;
+  GtkStack *content_stack;
+  SottoConversationView *conversation_view;
+};
+
+enum {
+  PROP_0,
+  PROP_SESSION,
+  PROP_SETTINGS,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoChatsPage, sotto_chats_page, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
+
+/* The notifications are the application's, when there is one to send
+ * them. */
+static GApplication *
+sotto_chats_page_get_application (SottoChatsPage *self)
+{
+  return g_application_get_default ();
+}
+
+static gboolean
+sotto_chats_page_window_is_active (SottoChatsPage *self)
+{
+  return self->window != NULL && gtk_window_is_active (self->window);
+}
+
+static void
+sotto_chats_page_toast (SottoChatsPage *self,
+                        const char     *message)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (message));
+}
+
+/* Conversations and their messages */
+
+static SottoConversation *
+sotto_chats_page_get_conversation (SottoChatsPage *self)
+{
+  return sotto_conversation_view_get_conversation (self->conversation_view);
+}
+
+static void
+sotto_chats_page_mark_read_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_messenger_mark_read_finish (SOTTO_MESSENGER (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("Could not mark messages read: %s", error->message);
+}
+
+static gboolean
+sotto_chats_page_shows_only_sidebar (SottoChatsPage *self)
+{
+  return adw_leaflet_get_folded (self->leaflet)
+         && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack);
+}
+
+/* What the user sees is read: only when the window is active, so that a
+ * message arriving behind another window still counts as unread, and
+ * only when the timeline shows its newest messages, so that no read
+ * receipt goes out for a message that arrived while the user was
+ * reading older ones. */
+static void
+sotto_chats_page_mark_shown_read (SottoChatsPage *self)
+{
+  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
+  g_autofree char *notification_id = NULL;
+
+  if (conversation == NULL || !sotto_chats_page_window_is_active (self)
+      || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
+      || sotto_chats_page_shows_only_sidebar (self)
+      || !sotto_conversation_view_get_at_end (self->conversation_view))
+    return;
+
+  notification_id = g_strdup_printf ("message-%s",
+                                     sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  if (sotto_chats_page_get_application (self) != NULL)
+    g_application_withdraw_notification (sotto_chats_page_get_application (self), notification_id);
+
+  if (sotto_conversation_get_unread_count (conversation) > 0)
+    sotto_messenger_mark_read_async (self->messenger, conversation, self->cancellable,
+                                     sotto_chats_page_mark_read_cb, NULL);
+}
+
+/* Where @conversation is in the list as it is shown (searched). */
+static guint
+sotto_chats_page_list_position (SottoChatsPage    *self,
+                                SottoConversation *conversation)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+
+      if (item == conversation)
+        return i;
+    }
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
+/* The highlighted row is the open conversation's, however it was opened
+ * (a click, a notification, the new-conversation dialog) and wherever
+ * the list moves it.  A narrow window showing only the list highlights
+ * nothing, so that a tap on any row, the last one too, opens it. */
+static void
+sotto_chats_page_sync_selection (SottoChatsPage *self)
+{
+  GtkSingleSelection *selection = GTK_SINGLE_SELECTION (gtk_list_view_get_model (self->conversation_list));
+  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  if (selection == NULL)
+    return;
+
+  if (conversation != NULL && !sotto_chats_page_shows_only_sidebar (self))
+    position = sotto_chats_page_list_position (self, conversation);
+
+  if (gtk_single_selection_get_selected (selection) != position)
+    gtk_single_selection_set_selected (selection, position);
+}
+
+static void
+sotto_chats_page_select_conversation (SottoChatsPage    *self,
+                                      SottoConversation *conversation)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  sotto_conversation_view_set_conversation (self->conversation_view, conversation);
+  /* Screen readers and window switchers say which conversation is open. */
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_title (GTK_WINDOW (root), sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+  gtk_stack_set_visible_child_name (self->content_stack, "conversation");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  /* Whoever opens a conversation is about to write in it. */
+  sotto_conversation_view_focus_composer (self->conversation_view);
+  sotto_chats_page_sync_selection (self);
+  sotto_chats_page_mark_shown_read (self);
+}
+
+/* Selecting a row, with the pointer or the arrow keys, opens it. */
+static void
+sotto_chats_page_selection_changed_cb (SottoChatsPage        *self,
+                                   GParamSpec         *pspec,
+                                   GtkSingleSelection *selection)
+{
+  SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
+
+  if (selected != NULL
+      && (selected != sotto_chats_page_get_conversation (self) || sotto_chats_page_shows_only_sidebar (self)))
+    sotto_chats_page_select_conversation (self, selected);
+}
+
+/* Opens the conversation at @position in the list, if there is one. */
+static void
+sotto_chats_page_select_position (SottoChatsPage *self,
+                                  guint           position)
+{
+  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+
+  if (conversation != NULL)
+    sotto_chats_page_select_conversation (self, conversation);
+}
+
+static void
+conversation_activated_cb (SottoChatsPage *self,
+                           guint           position)
+{
+  sotto_chats_page_select_position (self, position);
+}
+
+/* Ctrl+Page Up and Ctrl+Page Down: the conversation above or below the
+ * open one in the list, or the first when none is open. */
+static void
+sotto_chats_page_step_conversation (SottoChatsPage *self,
+                                    int             step)
+{
+  SottoConversation *open = sotto_chats_page_get_conversation (self);
+  guint position = open != NULL ? sotto_chats_page_list_position (self, open) : GTK_INVALID_LIST_POSITION;
+
+  if (position == GTK_INVALID_LIST_POSITION)
+    sotto_chats_page_select_position (self, 0);
+  else if (step > 0 || position > 0)
+    sotto_chats_page_select_position (self, position + step);
+}
+
+static void
+sotto_chats_page_previous_conversation (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter)
+{
+  sotto_chats_page_step_conversation (SOTTO_CHATS_PAGE (widget), -1);
+}
+
+static void
+sotto_chats_page_next_conversation (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  sotto_chats_page_step_conversation (SOTTO_CHATS_PAGE (widget), 1);
+}
+
+/* Alt+1 to Alt+9: the conversation at that place in the list. */
+static void
+sotto_chats_page_conversation_at (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *parameter)
+{
+  int number = g_variant_get_int32 (parameter);
+
+  if (number >= 1)
+    sotto_chats_page_select_position (SOTTO_CHATS_PAGE (widget), number - 1);
+}
+
+static gboolean
+sotto_chats_page_filter_conversation (gpointer item,
+                                  gpointer user_data)
+{
+  SottoChatsPage *self = user_data;
+  SottoContact *contact = sotto_conversation_get_contact (item);
+  const char *username = sotto_contact_get_username (contact);
+  g_autofree char *name_folded = NULL;
+  g_autofree char *username_folded = NULL;
+
+  if (self->query_folded == NULL || self->query_folded[0] == '\0')
+    return TRUE;
+
+  name_folded = g_utf8_casefold (sotto_contact_get_name (contact), -1);
+  if (strstr (name_folded, self->query_folded) != NULL)
+    return TRUE;
+  /* A contact known only by its identity has no username yet. */
+  if (username == NULL)
+    return FALSE;
+  username_folded = g_utf8_casefold (username, -1);
+  return strstr (username_folded, self->query_folded) != NULL;
+}
+
+static void
+sotto_chats_page_update_sidebar (SottoChatsPage *self)
+{
+  GListModel *all = sotto_messenger_get_conversations (self->messenger) != NULL
+                    ? G_LIST_MODEL (sotto_messenger_get_conversations (self->messenger)) : NULL;
+  const char *page = "list";
+  guint n_matches = sotto_search_results_get_n_matches (self->search_results);
+
+  if (all == NULL || g_list_model_get_n_items (all) == 0)
+    page = "empty";
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0 && n_matches == 0)
+    page = "no-results";
+
+  gtk_widget_set_visible (GTK_WIDGET (self->search_results), n_matches > 0);
+  gtk_stack_set_visible_child_name (self->sidebar_stack, page);
+}
+
+static void
+search_changed_cb (SottoChatsPage *self)
+{
+  g_free (self->query_folded);
+  self->query_folded = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  sotto_search_results_set_query (self->search_results, gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+  sotto_chats_page_update_sidebar (self);
+}
+
+/* Enter in the search entry opens the first match. */
+static void
+search_activated_cb (SottoChatsPage *self)
+{
+  sotto_chats_page_select_position (self, 0);
+}
+
+/* A message found by its text: its conversation opens on it. */
+static void
+match_activated_cb (SottoChatsPage    *self,
+                    SottoMessageMatch *match)
+{
+  SottoConversation *conversation = sotto_message_match_get_conversation (match);
+
+  sotto_chats_page_select_conversation (self, conversation);
+  /* Unless a deletion took it away since. */
+  if (sotto_message_match_get_position (match)
+      < g_list_model_get_n_items (sotto_conversation_get_messages (conversation)))
+    sotto_conversation_view_show_message (self->conversation_view, sotto_message_match_get_position (match));
+}
+
+static void
+sotto_chats_page_setup_row_cb (GtkSignalListItemFactory *factory,
+                           GtkListItem              *item,
+                           gpointer                  user_data)
+{
+  gtk_list_item_set_child (item, sotto_conversation_row_new ());
+}
+
+static void
+sotto_chats_page_bind_row_cb (GtkSignalListItemFactory *factory,
+                          GtkListItem              *item,
+                          gpointer                  user_data)
+{
+  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)),
+                                           gtk_list_item_get_item (item));
+}
+
+static void
+sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
+                            GtkListItem              *item,
+                            gpointer                  user_data)
+{
+  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+/* Notifications */
+
+static void
+sotto_chats_page_message_received_cb (SottoChatsPage       *self,
+                                  SottoConversation *conversation,
+                                  SottoMessage      *message,
+                                  SottoMessenger    *messenger)
+{
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  const char *title;
+  const char *body = NULL;
+
+  if (conversation == sotto_chats_page_get_conversation (self))
+    sotto_chats_page_mark_shown_read (self);
+
+  if (sotto_chats_page_window_is_active (self) || sotto_chats_page_get_application (self) == NULL)
+    return;
+
+  /* A notification can be read off a locked screen: the user decides how
+   * much of the message it may show. */
+  switch (g_settings_get_enum (self->settings, "notification-content"))
+    {
+    case 0: /* name and message */
+      title = sotto_contact_get_name (contact);
+      body = sotto_message_get_body (message);
+      break;
+    case 1: /* name only */
+      title = sotto_contact_get_name (contact);
+      body = _("New message");
+      break;
+    default: /* nothing */
+      title = _("New message");
+      break;
+    }
+
+  notification = g_notification_new (title);
+  if (body != NULL)
+    g_notification_set_body (notification, body);
+  g_notification_set_category (notification, "im.received");
+  g_notification_set_default_action_and_target (notification, "app.open-conversation",
+                                                "s", sotto_contact_get_uuid (contact));
+
+  /* One notification per conversation, replaced by the newest message. */
+  id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
+  g_application_send_notification (sotto_chats_page_get_application (self), id, notification);
+}
+
+static void
+sotto_chats_page_identity_changed_cb (SottoChatsPage       *self,
+                                  SottoConversation *conversation,
+                                  SottoMessenger    *messenger)
+{
+  g_autofree char *message = g_strdup_printf (_("Your safety number with %s changed"),
+                                              sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+
+  sotto_chats_page_toast (self, message);
+}
+
+/* The relay out of reach is not a passing state to hide: the banner says
+ * so, and why, for as long as it lasts, and the messages that wait for
+ * it say so too.  The first attempt to connect shows nothing: there is
+ * nothing to worry about until it fails. */
+static void
+sotto_chats_page_update_connection (SottoChatsPage *self)
+{
+  const GError *error = self->session != NULL ? sotto_session_get_error (self->session) : NULL;
+  gboolean offline = self->session != NULL && error != NULL
+                     && sotto_session_get_state (self->session) == SOTTO_SESSION_STATE_OFFLINE;
+
+  if (offline)
+    {
+      /* Translators: the first %s says why Sotto is offline, in a full
+       * sentence: “The relay at https://relay.example.org cannot be
+       * reached.” or “This computer is not connected to a network.” */
+      g_autofree char *text = g_strdup_printf (_("Offline. %s Your messages wait, and go as soon as Sotto reconnects."),
+                                               error->message);
+
+      gtk_label_set_label (self->offline_label, text);
+    }
+
+  gtk_revealer_set_reveal_child (self->offline_banner, offline);
+  g_object_set (self->conversation_view, "offline", offline, NULL);
+}
+
+/* The session's account arrived: its conversations fill the list. */
+static void
+sotto_chats_page_messenger_cb (SottoChatsPage *self)
+{
+  SottoMessenger *messenger = self->session != NULL ? sotto_session_get_messenger (self->session) : NULL;
+  g_autoptr(GtkSingleSelection) selection = NULL;
+
+  if (messenger == NULL || messenger == self->messenger)
+    return;
+
+  g_set_object (&self->messenger, messenger);
+  g_settings_bind (self->settings, "send-read-receipts", messenger, "send-read-receipts",
+                   G_SETTINGS_BIND_GET);
+
+  gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (sotto_messenger_get_conversations (messenger)));
+  sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));
+  selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
+  gtk_single_selection_set_autoselect (selection, FALSE);
+  gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);
+  gtk_list_view_set_model (self->conversation_list, GTK_SELECTION_MODEL (selection));
+  g_signal_connect_object (selection, "notify::selected",
+                           G_CALLBACK (sotto_chats_page_selection_changed_cb), self, G_CONNECT_SWAPPED);
+
+  g_signal_connect_object (self->filtered, "items-changed",
+                           G_CALLBACK (sotto_chats_page_update_sidebar), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->filtered, "items-changed",
+                           G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  g_signal_connect_object (messenger, "message-received",
+                           G_CALLBACK (sotto_chats_page_message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (messenger, "identity-changed",
+                           G_CALLBACK (sotto_chats_page_identity_changed_cb), self, G_CONNECT_SWAPPED);
+
+  adw_window_title_set_subtitle (self->sidebar_title,
+                                 sotto_account_get_username (sotto_messenger_get_account (messenger)));
+  sotto_chats_page_update_sidebar (self);
+}
+
+/* Actions of the chats page */
+
+static void
+sotto_chats_page_send_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(SottoChatsPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
+    return;
+
+  /* A queued message is kept and sent when the relay is back: the state
+   * icon in the bubble says so, no need for more. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
+    return;
+
+  sotto_chats_page_toast (self, error->message);
+}
+
+static void
+sotto_chats_page_send_message (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
+
+  if (conversation == NULL || self->messenger == NULL)
+    return;
+
+  sotto_messenger_send_async (self->messenger, conversation,
+                              g_variant_get_string (parameter, NULL),
+                              self->cancellable, sotto_chats_page_send_cb, g_object_ref (self));
+}
+
+static void
+sotto_chats_page_open_conversation_cb (GObject      *object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  g_autoptr(SottoChatsPage) self = user_data;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  AdwMessageDialog *dialog = self->new_conversation_dialog;
+
+  conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
+
+  if (conversation != NULL)
+    {
+      if (dialog != NULL)
+        gtk_window_destroy (GTK_WINDOW (dialog));
+      sotto_chats_page_select_conversation (self, conversation);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  message = sotto_error_text_describe (error,
+                                       sotto_account_get_relay_url (sotto_messenger_get_account (self->messenger)),
+                                       self->looked_up_username);
+
+  /* The dialog stays, with what the user typed, to be corrected. */
+  if (dialog != NULL)
+    {
+      adw_message_dialog_set_body (dialog, message);
+      adw_message_dialog_set_response_enabled (dialog, "start", TRUE);
+      gtk_widget_grab_focus (adw_message_dialog_get_extra_child (dialog));
+    }
+  else
+    sotto_chats_page_toast (self, message);
+}
+
+static void
+sotto_chats_page_new_conversation_response_cb (SottoChatsPage      *self,
+                                           const char       *response,
+                                           AdwMessageDialog *dialog)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+  g_autofree char *looking = NULL;
+
+  if (!g_str_equal (response, "start"))
+    {
+      gtk_window_destroy (GTK_WINDOW (dialog));
+      return;
+    }
+
+  if (username[0] == '\0')
+    return;
+
+  looking = g_strdup_printf (_("Looking for “%s”…"), username);
+  adw_message_dialog_set_body (dialog, looking);
+  adw_message_dialog_set_response_enabled (dialog, "start", FALSE);
+
+  g_free (self->looked_up_username);
+  self->looked_up_username = g_steal_pointer (&username);
+  sotto_messenger_open_conversation_async (self->messenger, self->looked_up_username, self->cancellable,
+                                           sotto_chats_page_open_conversation_cb, g_object_ref (self));
+}
+
+/* A message dialog closes itself on every response; this one stays open
+ * while the username is looked up and when nobody has it, and is
+ * destroyed by the response handler instead.  Connected after the
+ * dialog's own handler, which turns Escape into the "cancel" response. */
+static gboolean
+sotto_chats_page_new_conversation_close_request_cb (SottoChatsPage *self)
+{
+  return TRUE;
+}
+
+static void
+sotto_chats_page_new_conversation_entry_activate_cb (GtkEntry         *entry,
+                                                 AdwMessageDialog *dialog)
+{
+  if (adw_message_dialog_get_response_enabled (dialog, "start"))
+    adw_message_dialog_response (dialog, "start");
+}
+
+static void
+sotto_chats_page_new_conversation (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+  AdwMessageDialog *dialog;
+  GtkWidget *entry;
+
+  if (self->messenger == NULL)
+    return;
+
+  if (self->new_conversation_dialog != NULL)
+    {
+      gtk_window_present (GTK_WINDOW (self->new_conversation_dialog));
+      return;
+    }
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                                       _("New Conversation"),
+                                                       _("Enter the username of the person you want to write to.")));
+  entry = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Username"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Username"),
+                                  -1);
+  g_signal_connect (entry, "activate", G_CALLBACK (sotto_chats_page_new_conversation_entry_activate_cb), dialog);
+  adw_message_dialog_set_extra_child (dialog, entry);
+
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "start", _("_Start"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "start", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "start");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response",
+                           G_CALLBACK (sotto_chats_page_new_conversation_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "close-request",
+                           G_CALLBACK (sotto_chats_page_new_conversation_close_request_cb),
+                           self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+
+  self->new_conversation_dialog = dialog;
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->new_conversation_dialog);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
+static void
+sotto_chats_page_search (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+
+  if (self->messenger == NULL)
+    return;
+
+  adw_leaflet_set_visible_child (self->leaflet, gtk_widget_get_parent (GTK_WIDGET (self->sidebar_stack)));
+  gtk_toggle_button_set_active (self->search_button, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+sotto_chats_page_show_sidebar (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+/**
+ * sotto_chats_page_open_conversation:
+ * @self: a #SottoChatsPage
+ * @uuid: the contact's account UUID
+ *
+ * Shows the conversation with the contact, as a notification asks.
+ *
+ * Returns: whether there is such a conversation
+ */
+gboolean
+sotto_chats_page_open_conversation (SottoChatsPage *self,
+                                    const char     *uuid)
+{
+  SottoConversation *conversation;
+
+  g_return_val_if_fail (SOTTO_IS_CHATS_PAGE (self), FALSE);
+  g_return_val_if_fail (uuid != NULL, FALSE);
+
+  if (self->messenger == NULL)
+    return FALSE;
+
+  conversation = sotto_conversation_list_find_by_uuid (sotto_messenger_get_conversations (self->messenger), uuid);
+  if (conversation == NULL)
+    return FALSE;
+
+  sotto_chats_page_select_conversation (self, conversation);
+  return TRUE;
+}
+
+/**
+ * sotto_chats_page_new:
+ * @settings: the profile's settings
+ *
+ * Returns: (transfer floating): a new #SottoChatsPage
+ */
+GtkWidget *
+sotto_chats_page_new (GSettings *settings)
+{
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  return g_object_new (SOTTO_TYPE_CHATS_PAGE,
+                       "settings", settings,
+                       NULL);
+}
+
+SottoSession *
+sotto_chats_page_get_session (SottoChatsPage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CHATS_PAGE (self), NULL);
+
+  return self->session;
+}
+
+void
+sotto_chats_page_set_session (SottoChatsPage *self,
+                              SottoSession   *session)
+{
+  g_return_if_fail (SOTTO_IS_CHATS_PAGE (self));
+  g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
+
+  if (!g_set_object (&self->session, session))
+    return;
+
+  g_signal_group_set_target (self->session_signals, session);
+  sotto_chats_page_messenger_cb (self);
+  sotto_chats_page_update_connection (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
+}
+
+/* GObject */
+
+/* What the user sees is read only while the window is active: the page
+ * follows its window's is-active. */
+static void
+sotto_chats_page_root (GtkWidget *widget)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+
+  GTK_WIDGET_CLASS (sotto_chats_page_parent_class)->root (widget);
+
+  self->window = GTK_WINDOW (gtk_widget_get_root (widget));
+  g_signal_connect_object (self->window, "notify::is-active",
+                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
+}
+
+static void
+sotto_chats_page_unroot (GtkWidget *widget)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+
+  g_signal_handlers_disconnect_by_func (self->window, sotto_chats_page_mark_shown_read, self);
+  self->window = NULL;
+
+  GTK_WIDGET_CLASS (sotto_chats_page_parent_class)->unroot (widget);
+}
+
+static void
+sotto_chats_page_dispose (GObject *object)
+{
+  SottoChatsPage *self = (SottoChatsPage *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_signal_group_set_target (self->session_signals, NULL);
+  g_clear_object (&self->session);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHATS_PAGE);
+
+  g_clear_object (&self->messenger);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->filtered);
+  g_clear_object (&self->filter);
+  g_clear_weak_pointer (&self->new_conversation_dialog);
+
+  G_OBJECT_CLASS (sotto_chats_page_parent_class)->dispose (object);
+}
+
+static void
+sotto_chats_page_finalize (GObject *object)
+{
+  SottoChatsPage *self = (SottoChatsPage *) object;
+
+  g_clear_object (&self->session_signals);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->query_folded, g_free);
+  g_clear_pointer (&self->looked_up_username, g_free);
+
+  G_OBJECT_CLASS (sotto_chats_page_parent_class)->finalize (object);
+}
+
+static void
+sotto_chats_page_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_chats_page_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      sotto_chats_page_set_session (self, g_value_get_object (value));
+      break;
+
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_chats_page_class_init (SottoChatsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_chats_page_dispose;
+  object_class->finalize = sotto_chats_page_finalize;
+  object_class->get_property = sotto_chats_page_get_property;
+  object_class->set_property = sotto_chats_page_set_property;
+  widget_class->root = sotto_chats_page_root;
+  widget_class->unroot = sotto_chats_page_unroot;
+
+  /**
+   * SottoChatsPage:session:
+   *
+   * The session whose account the page shows.
+   */
+  properties [PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL,
+                         SOTTO_TYPE_SESSION,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoChatsPage:settings:
+   *
+   * The profile's settings: receipts and notifications follow them.
+   */
+  properties [PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL,
+                         G_TYPE_SETTINGS,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_CONSTRUCT_ONLY |
+                          G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (SOTTO_TYPE_CONVERSATION_VIEW);
+  g_type_ensure (SOTTO_TYPE_SEARCH_RESULTS);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-chats-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_banner);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_title);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_results);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_view);
+  gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, match_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "chats.send-message", "s", sotto_chats_page_send_message);
+  gtk_widget_class_install_action (widget_class, "chats.new-conversation", NULL, sotto_chats_page_new_conversation);
+  gtk_widget_class_install_action (widget_class, "chats.search", NULL, sotto_chats_page_search);
+  gtk_widget_class_install_action (widget_class, "chats.show-sidebar", NULL, sotto_chats_page_show_sidebar);
+  gtk_widget_class_install_action (widget_class, "chats.previous-conversation", NULL,
+                                   sotto_chats_page_previous_conversation);
+  gtk_widget_class_install_action (widget_class, "chats.next-conversation", NULL,
+                                   sotto_chats_page_next_conversation);
+  gtk_widget_class_install_action (widget_class, "chats.conversation-at", "i", sotto_chats_page_conversation_at);
+}
+
+static void
+sotto_chats_page_init (SottoChatsPage *self)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  self->cancellable = g_cancellable_new ();
+  self->session_signals = g_signal_group_new (SOTTO_TYPE_SESSION);
+  g_signal_group_connect_object (self->session_signals, "notify::messenger",
+                                 G_CALLBACK (sotto_chats_page_messenger_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::state",
+                                 G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->session_signals, "notify::error",
+                                 G_CALLBACK (sotto_chats_page_update_connection), self, G_CONNECT_SWAPPED);
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search names and messages"));
+
+  self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);
+  self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
+
+  g_signal_connect (factory, "setup", G_CALLBACK (sotto_chats_page_setup_row_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (sotto_chats_page_bind_row_cb), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (sotto_chats_page_unbind_row_cb), NULL);
+  gtk_list_view_set_factory (self->conversation_list, factory);
+
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::visible-child",
+                           G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->search_results, "notify::n-matches",
+                           G_CALLBACK (sotto_chats_page_update_sidebar), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "notify::at-end",
+                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->leaflet, "notify::folded",
+                           G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED);
+}

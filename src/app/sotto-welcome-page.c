@@ -1,0 +1,470 @@
+/* sotto-welcome-page.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-welcome-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-accessible.h"
+#include "sotto-error-text.h"
+#include "sotto-relay-address.h"
+#include "sotto-welcome-page.h"
+
+/* The first page of a new profile: a username, a relay and what the
+ * relay may ask for (an invite token, a private certificate authority).
+ * It registers the session's account; the window moves on when the
+ * session's state does. */
+
+/* How long the user stops typing before a username is checked: an error
+ * while the first characters are typed would only get in the way. */
+#define USERNAME_CHECK_DELAY_MS 800
+
+/* A CA bundle as big as a whole system store is a few hundred KiB;
+ * anything far beyond that is not a CA file, and would only be kept in
+ * the profile for nothing. */
+#define RELAY_CA_MAX_BYTES (1024 * 1024)
+
+struct _SottoWelcomePage
+{
+  GtkWidget parent_instance;
+
+  SottoSession *session;
+  GCancellable *cancellable;
+  char *activity;
+  guint username_check_source;
+  char *relay_ca;  /* the PEM text of the chosen CA file, or NULL */
+
+  GtkWidget *content;  /* bound, so that disposing the template unparents it */
+  AdwEntryRow *username_row;
+  AdwEntryRow *relay_row;
+  AdwPasswordEntryRow *token_row;
+  AdwActionRow *relay_ca_row;
+  GtkButton *relay_ca_clear_button;
+  GtkLabel *welcome_error;
+};
+
+enum {
+  PROP_0,
+  PROP_SESSION,
+  PROP_ACTIVITY,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoWelcomePage, sotto_welcome_page, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
+
+static void
+sotto_welcome_page_set_activity (SottoWelcomePage *self,
+                                 const char       *activity)
+{
+  if (g_strcmp0 (self->activity, activity) == 0)
+    return;
+
+  g_free (self->activity);
+  self->activity = g_strdup (activity);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACTIVITY]);
+}
+
+static void
+sotto_welcome_page_show_error (SottoWelcomePage *self,
+                               const char       *message)
+{
+  gtk_label_set_label (self->welcome_error, message != NULL ? message : "");
+}
+
+/* Says what is wrong with the username, if anything. */
+static gboolean
+sotto_welcome_page_check_username (SottoWelcomePage *self)
+{
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+
+  if (sotto_messenger_username_is_valid (username))
+    return TRUE;
+
+  sotto_welcome_page_show_error (self, _("Usernames have 3 to 32 characters: lowercase letters, "
+                                         "digits, dots and underscores."));
+  return FALSE;
+}
+
+static gboolean
+sotto_welcome_page_username_paused_cb (gpointer user_data)
+{
+  SottoWelcomePage *self = user_data;
+
+  self->username_check_source = 0;
+  if (gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0')
+    sotto_welcome_page_check_username (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+sotto_welcome_page_is_filled (SottoWelcomePage *self)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0'
+         && gtk_editable_get_text (GTK_EDITABLE (self->relay_row))[0] != '\0';
+}
+
+static void
+welcome_changed_cb (SottoWelcomePage *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.register", sotto_welcome_page_is_filled (self));
+
+  sotto_welcome_page_show_error (self, NULL);
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+  self->username_check_source = g_timeout_add (USERNAME_CHECK_DELAY_MS,
+                                               sotto_welcome_page_username_paused_cb, self);
+}
+
+static void
+welcome_activated_cb (SottoWelcomePage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "welcome.register", NULL);
+}
+
+static void
+sotto_welcome_page_register_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(SottoWelcomePage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *relay = NULL;
+  g_autofree char *message = NULL;
+
+  if (sotto_session_register_finish (SOTTO_SESSION (object), result, &error))
+    {
+      /* The token has done its job; keep it out of the widgets. */
+      gtk_editable_set_text (GTK_EDITABLE (self->token_row), "");
+      sotto_welcome_page_set_activity (self, NULL);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
+  message = sotto_error_text_describe (error, relay, gtk_editable_get_text (GTK_EDITABLE (self->username_row)));
+  sotto_welcome_page_show_error (self, message);
+  sotto_welcome_page_set_activity (self, NULL);
+}
+
+static void
+sotto_welcome_page_register (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (widget);
+  const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+  g_autofree char *relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
+  g_autofree char *doing = NULL;
+  const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
+
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+  if (self->session == NULL || self->activity != NULL || !sotto_welcome_page_is_filled (self)
+      || !sotto_welcome_page_check_username (self))
+    return;
+
+  doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
+  sotto_welcome_page_set_activity (self, doing);
+  sotto_session_register_async (self->session, relay, username, token[0] != '\0' ? token : NULL, self->relay_ca,
+                                self->cancellable, sotto_welcome_page_register_cb, g_object_ref (self));
+}
+
+static void
+sotto_welcome_page_show_relay_ca (SottoWelcomePage *self,
+                                  const char       *file_name)
+{
+  adw_action_row_set_subtitle (self->relay_ca_row, file_name != NULL ? file_name : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->relay_ca_clear_button), file_name != NULL);
+}
+
+/* Keeps the certificates in the file at @parameter's path for the next
+ * registration; the engine says whether they are certificates, since it
+ * is the one that parses them. */
+static void
+sotto_welcome_page_set_relay_ca (GtkWidget  *widget,
+                                 const char *action_name,
+                                 GVariant   *parameter)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (widget);
+  const char *path = g_variant_get_string (parameter, NULL);
+  g_autofree char *display_name = g_filename_display_basename (path);
+  g_autofree char *contents = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &contents, &length, &error))
+    message = g_strdup_printf (_("Cannot read the certificate authority: %s"), error->message);
+  else if (length > RELAY_CA_MAX_BYTES)
+    message = g_strdup_printf (_("The certificate authority %s is too big to be one."), display_name);
+
+  if (message != NULL)
+    {
+      sotto_welcome_page_show_error (self, message);
+      return;
+    }
+
+  g_free (self->relay_ca);
+  self->relay_ca = g_steal_pointer (&contents);
+  sotto_welcome_page_show_relay_ca (self, display_name);
+  sotto_welcome_page_show_error (self, NULL);
+}
+
+static void
+sotto_welcome_page_clear_relay_ca (GtkWidget  *widget,
+                                   const char *action_name,
+                                   GVariant   *parameter)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (widget);
+
+  g_clear_pointer (&self->relay_ca, g_free);
+  sotto_welcome_page_show_relay_ca (self, NULL);
+}
+
+static void
+sotto_welcome_page_relay_ca_chosen_cb (GtkNativeDialog  *dialog,
+                                       int               response,
+                                       SottoWelcomePage *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  if (file != NULL)
+    path = g_file_get_path (file);
+  if (path != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "welcome.set-relay-ca", "s", path);
+
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+sotto_welcome_page_choose_relay_ca (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) certificates = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all_files = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Choose the Relay’s Certificate Authority"),
+                                         GTK_WINDOW (gtk_widget_get_root (widget)),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+
+  gtk_file_filter_set_name (certificates, _("PEM Certificates"));
+  gtk_file_filter_add_pattern (certificates, "*.pem");
+  gtk_file_filter_add_pattern (certificates, "*.crt");
+  gtk_file_filter_add_mime_type (certificates, "application/x-x509-ca-cert");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), certificates);
+  gtk_file_filter_set_name (all_files, _("All Files"));
+  gtk_file_filter_add_pattern (all_files, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all_files);
+
+  g_signal_connect_object (chooser, "response", G_CALLBACK (sotto_welcome_page_relay_ca_chosen_cb), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/**
+ * sotto_welcome_page_present:
+ * @self: a #SottoWelcomePage
+ *
+ * Gets the page ready to be shown: the username row takes the focus.
+ */
+void
+sotto_welcome_page_present (SottoWelcomePage *self)
+{
+  const char *relay = g_getenv ("SOTTO_DEFAULT_RELAY");
+
+  g_return_if_fail (SOTTO_IS_WELCOME_PAGE (self));
+
+  /* The demo script starts a local relay and passes its address on. */
+  if (relay != NULL && gtk_editable_get_text (GTK_EDITABLE (self->relay_row))[0] == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->relay_row), relay);
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
+}
+
+SottoSession *
+sotto_welcome_page_get_session (SottoWelcomePage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_WELCOME_PAGE (self), NULL);
+
+  return self->session;
+}
+
+void
+sotto_welcome_page_set_session (SottoWelcomePage *self,
+                                SottoSession     *session)
+{
+  g_return_if_fail (SOTTO_IS_WELCOME_PAGE (self));
+  g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
+
+  if (g_set_object (&self->session, session))
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
+}
+
+/**
+ * sotto_welcome_page_get_activity:
+ * @self: a #SottoWelcomePage
+ *
+ * Returns: (nullable): what the page waits for, in words, or %NULL
+ */
+const char *
+sotto_welcome_page_get_activity (SottoWelcomePage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_WELCOME_PAGE (self), NULL);
+
+  return self->activity;
+}
+
+static void
+sotto_welcome_page_dispose (GObject *object)
+{
+  SottoWelcomePage *self = (SottoWelcomePage *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_WELCOME_PAGE);
+
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (sotto_welcome_page_parent_class)->dispose (object);
+}
+
+static void
+sotto_welcome_page_finalize (GObject *object)
+{
+  SottoWelcomePage *self = (SottoWelcomePage *) object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->activity, g_free);
+  g_clear_pointer (&self->relay_ca, g_free);
+
+  G_OBJECT_CLASS (sotto_welcome_page_parent_class)->finalize (object);
+}
+
+static void
+sotto_welcome_page_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+
+    case PROP_ACTIVITY:
+      g_value_set_string (value, self->activity);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_welcome_page_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      sotto_welcome_page_set_session (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_welcome_page_dispose;
+  object_class->finalize = sotto_welcome_page_finalize;
+  object_class->get_property = sotto_welcome_page_get_property;
+  object_class->set_property = sotto_welcome_page_set_property;
+
+  /**
+   * SottoWelcomePage:session:
+   *
+   * The session whose account the page registers.
+   */
+  properties [PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL,
+                         SOTTO_TYPE_SESSION,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoWelcomePage:activity:
+   *
+   * What the page waits for, in words, or %NULL.
+   */
+  properties [PROP_ACTIVITY] =
+    g_param_spec_string ("activity", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-welcome-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, content);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, token_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_ca_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_ca_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, welcome_error);
+  gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);
+
+  gtk_widget_class_install_action (widget_class, "welcome.register", NULL, sotto_welcome_page_register);
+  gtk_widget_class_install_action (widget_class, "welcome.choose-relay-ca", NULL, sotto_welcome_page_choose_relay_ca);
+  gtk_widget_class_install_action (widget_class, "welcome.set-relay-ca", "s", sotto_welcome_page_set_relay_ca);
+  gtk_widget_class_install_action (widget_class, "welcome.clear-relay-ca", NULL, sotto_welcome_page_clear_relay_ca);
+}
+
+static void
+sotto_welcome_page_init (SottoWelcomePage *self)
+{
+  self->cancellable = g_cancellable_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  /* Names what GTK and libadwaita leave unnamed, and ties the error
+   * label to the fields it is about. */
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_password_toggle (self->token_row);
+  sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.register", FALSE);
+}

@@ -1,0 +1,134 @@
+/* test-welcome-page.c: the page that registers a new profile's account
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A real session against a real sotto-relay: the page refuses what
+ * cannot work before it asks the relay, says in words why a relay could
+ * not register the account, and registers it with one that can.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "app-test-util.h"
+#include "page-test-util.h"
+#include "relay-test-util.h"
+#include "sotto-account.h"
+#include "sotto-welcome-page.h"
+
+typedef struct
+{
+  guint session;
+  guint activity;
+} Notifies;
+
+static gboolean
+is_label_containing (GtkWidget     *widget,
+                     gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
+         && strstr (gtk_label_get_label (GTK_LABEL (widget)), text) != NULL;
+}
+
+static gboolean
+shows_text (GtkWidget  *root,
+            const char *text)
+{
+  return app_test_find_matching (root, is_label_containing, text) != NULL;
+}
+
+/* Registers with what the rows hold, and waits for the verdict. */
+static void
+register_account (SottoWelcomePage *page,
+                  const char       *expected_activity)
+{
+  gtk_widget_activate_action (GTK_WIDGET (page), "welcome.register", NULL);
+  g_assert_cmpstr (sotto_welcome_page_get_activity (page), ==, expected_activity);
+  app_test_wait_until (sotto_welcome_page_get_activity (page) == NULL);
+}
+
+static void
+test_welcome_page_register (void)
+{
+  g_autofree char *relay_data = test_relay_make_data_dir ();
+  g_autoptr(TestRelay) relay = test_relay_start (relay_data, test_relay_relaxed_conf, NULL);
+  g_autofree char *profile = page_test_make_profile ();
+  g_autofree char *doing = NULL;
+  SottoSession *session = page_test_session_new (profile);
+  SottoWelcomePage *page = g_object_ref_sink (g_object_new (SOTTO_TYPE_WELCOME_PAGE, NULL));
+  GtkWidget *root = GTK_WIDGET (page);
+  GtkWindow *window;
+  Notifies notifies = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *username_rule = "Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.";
+
+  g_assert_true (page_test_unlock (session, PAGE_TEST_PASSPHRASE, &error));
+  g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_UNREGISTERED);
+
+  g_signal_connect (page, "notify::session", G_CALLBACK (page_test_count_cb), &notifies.session);
+  g_signal_connect (page, "notify::activity", G_CALLBACK (page_test_count_cb), &notifies.activity);
+  window = page_test_show (root);
+
+  sotto_welcome_page_set_session (page, session);
+  sotto_welcome_page_set_session (page, session);
+  g_assert_cmpuint (notifies.session, ==, 1);
+
+  /* A relay started beside the app fills in its address. */
+  g_setenv ("SOTTO_DEFAULT_RELAY", "http://127.0.0.1:1", TRUE);
+  sotto_welcome_page_present (page);
+  g_unsetenv ("SOTTO_DEFAULT_RELAY");
+  g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Relay Address")), ==, "http://127.0.0.1:1");
+
+  /* Without a username nothing starts. */
+  register_account (page, NULL);
+  g_assert_cmpuint (notifies.activity, ==, 0);
+
+  /* A username the relay would refuse is refused here, at once. */
+  page_test_set_row_text (root, "Username", "No Such Name!");
+  register_account (page, NULL);
+  g_assert_cmpuint (notifies.activity, ==, 0);
+  g_assert_true (shows_text (root, username_rule));
+
+  /* A relay that is not there: the page says so in words, and keeps
+   * what was typed. */
+  page_test_set_row_text (root, "Username", "alice");
+  g_assert_false (shows_text (root, username_rule));
+  register_account (page, "Creating the account alice on http://127.0.0.1:1…");
+  g_assert_cmpuint (notifies.activity, ==, 2);
+  g_assert_true (shows_text (root, "Sotto could not reach the relay at http://127.0.0.1:1."));
+  g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_UNREGISTERED);
+  g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Username")), ==, "alice");
+
+  /* A file that cannot be read is no certificate authority. */
+  gtk_widget_activate_action (root, "welcome.set-relay-ca", "s", "/nonexistent/ca.pem");
+  g_assert_true (shows_text (root, "Cannot read the certificate authority"));
+
+  /* The real relay makes the account; the session has it. */
+  page_test_set_row_text (root, "Relay Address", relay->base_url);
+  page_test_set_row_text (root, "Invite Token (Optional)", "not needed here");
+  doing = g_strdup_printf ("Creating the account alice on %s…", relay->base_url);
+  register_account (page, doing);
+  g_assert_cmpuint (notifies.activity, ==, 4);
+  g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_OFFLINE);
+  g_assert_cmpstr (sotto_account_get_username (sotto_messenger_get_account (sotto_session_get_messenger (session))),
+                   ==, "alice");
+  g_assert_cmpstr (gtk_editable_get_text (page_test_find_row (root, "Invite Token (Optional)")), ==, "");
+
+  page_test_finish (window, root, session, profile);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (relay_data);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/app/welcome-page/register", test_welcome_page_register);
+
+  return g_test_run ();
+}
