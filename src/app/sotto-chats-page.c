@@ -101,8 +101,8 @@ sotto_chats_page_get_conversation (SottoChatsPage *self)
 
 static void
 sotto_chats_page_mark_read_cb (GObject      *object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
+                               GAsyncResult *result,
+                               gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
 
@@ -204,9 +204,9 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
 
 /* Selecting a row, with the pointer or the arrow keys, opens it. */
 static void
-sotto_chats_page_selection_changed_cb (SottoChatsPage        *self,
-                                   GParamSpec         *pspec,
-                                   GtkSingleSelection *selection)
+sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
+                                       GParamSpec         *pspec,
+                                       GtkSingleSelection *selection)
 {
   SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
 
@@ -278,7 +278,7 @@ sotto_chats_page_conversation_at (GtkWidget  *widget,
 
 static gboolean
 sotto_chats_page_filter_conversation (gpointer item,
-                                  gpointer user_data)
+                                      gpointer user_data)
 {
   SottoChatsPage *self = user_data;
   SottoContact *contact = sotto_conversation_get_contact (item);
@@ -349,16 +349,16 @@ match_activated_cb (SottoChatsPage    *self,
 
 static void
 sotto_chats_page_setup_row_cb (GtkSignalListItemFactory *factory,
-                           GtkListItem              *item,
-                           gpointer                  user_data)
+                               GtkListItem              *item,
+                               gpointer                  user_data)
 {
   gtk_list_item_set_child (item, sotto_conversation_row_new ());
 }
 
 static void
 sotto_chats_page_bind_row_cb (GtkSignalListItemFactory *factory,
-                          GtkListItem              *item,
-                          gpointer                  user_data)
+                              GtkListItem              *item,
+                              gpointer                  user_data)
 {
   sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)),
                                            gtk_list_item_get_item (item));
@@ -366,8 +366,8 @@ sotto_chats_page_bind_row_cb (GtkSignalListItemFactory *factory,
 
 static void
 sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
-                            GtkListItem              *item,
-                            gpointer                  user_data)
+                                GtkListItem              *item,
+                                gpointer                  user_data)
 {
   sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)), NULL);
 }
@@ -375,10 +375,10 @@ sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
 /* Notifications */
 
 static void
-sotto_chats_page_message_received_cb (SottoChatsPage       *self,
-                                  SottoConversation *conversation,
-                                  SottoMessage      *message,
-                                  SottoMessenger    *messenger)
+sotto_chats_page_message_received_cb (SottoChatsPage    *self,
+                                      SottoConversation *conversation,
+                                      SottoMessage      *message,
+                                      SottoMessenger    *messenger)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GNotification) notification = NULL;
@@ -422,9 +422,9 @@ sotto_chats_page_message_received_cb (SottoChatsPage       *self,
 }
 
 static void
-sotto_chats_page_identity_changed_cb (SottoChatsPage       *self,
-                                  SottoConversation *conversation,
-                                  SottoMessenger    *messenger)
+sotto_chats_page_identity_changed_cb (SottoChatsPage    *self,
+                                      SottoConversation *conversation,
+                                      SottoMessenger    *messenger)
 {
   g_autofree char *message = g_strdup_printf (_("Your safety number with %s changed"),
                                               sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
@@ -499,8 +499,8 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
 
 static void
 sotto_chats_page_send_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+                          GAsyncResult *result,
+                          gpointer      user_data)
 {
   g_autoptr(SottoChatsPage) self = user_data;
   g_autoptr(GError) error = NULL;
@@ -519,8 +519,8 @@ sotto_chats_page_send_cb (GObject      *object,
 
 static void
 sotto_chats_page_send_message (GtkWidget  *widget,
-                           const char *action_name,
-                           GVariant   *parameter)
+                               const char *action_name,
+                               GVariant   *parameter)
 {
   SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
   SottoConversation *conversation = sotto_chats_page_get_conversation (self);
@@ -535,8 +535,8 @@ sotto_chats_page_send_message (GtkWidget  *widget,
 
 static void
 sotto_chats_page_open_conversation_cb (GObject      *object,
-                                   GAsyncResult *result,
-                                   gpointer      user_data)
+                                       GAsyncResult *result,
+                                       gpointer      user_data)
 {
   g_autoptr(SottoChatsPage) self = user_data;
   g_autoptr(SottoConversation) conversation = NULL;
@@ -573,9 +573,9 @@ sotto_chats_page_open_conversation_cb (GObject      *object,
 }
 
 static void
-sotto_chats_page_new_conversation_response_cb (SottoChatsPage      *self,
-                                           const char       *response,
-                                           AdwMessageDialog *dialog)
+sotto_chats_page_new_conversation_response_cb (SottoChatsPage   *self,
+                                               const char       *response,
+                                               AdwMessageDialog *dialog)
 {
   GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
   g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
@@ -612,7 +612,7 @@ sotto_chats_page_new_conversation_close_request_cb (SottoChatsPage *self)
 
 static void
 sotto_chats_page_new_conversation_entry_activate_cb (GtkEntry         *entry,
-                                                 AdwMessageDialog *dialog)
+                                                     AdwMessageDialog *dialog)
 {
   if (adw_message_dialog_get_response_enabled (dialog, "start"))
     adw_message_dialog_response (dialog, "start");
@@ -620,8 +620,8 @@ sotto_chats_page_new_conversation_entry_activate_cb (GtkEntry         *entry,
 
 static void
 sotto_chats_page_new_conversation (GtkWidget  *widget,
-                               const char *action_name,
-                               GVariant   *parameter)
+                                   const char *action_name,
+                                   GVariant   *parameter)
 {
   SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
   AdwMessageDialog *dialog;
@@ -670,8 +670,8 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
 
 static void
 sotto_chats_page_search (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
+                         const char *action_name,
+                         GVariant   *parameter)
 {
   SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
 
@@ -685,8 +685,8 @@ sotto_chats_page_search (GtkWidget  *widget,
 
 static void
 sotto_chats_page_show_sidebar (GtkWidget  *widget,
-                           const char *action_name,
-                           GVariant   *parameter)
+                               const char *action_name,
+                               GVariant   *parameter)
 {
   SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
 

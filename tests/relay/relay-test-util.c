@@ -320,7 +320,7 @@ test_relay_kill (TestRelay *relay)
 void
 test_relay_restart (TestRelay *relay)
 {
-  TestRelaySetup setup = { NULL, relay->metrics_port != 0, NULL, 0, relay->port };
+  TestRelaySetup setup = { .metrics = relay->metrics_port != 0, .port = relay->port };
   TestRelay *again;
 
   g_assert_false (relay->tls);
