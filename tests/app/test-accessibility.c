@@ -239,16 +239,20 @@ test_accessibility_names (Fixture       *fixture,
   GtkWidget *welcome_error;
   GtkWidget *passphrase_error;
   GtkWidget *reveal;
+  GtkWidget *unlock;
   GtkWindow *preferences;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
 
   /* Mnemonic buttons are named as shown, without the underline. */
-  gtk_test_accessible_assert_property (app_test_find_matching (root, is_button_for, "win.register"),
+  gtk_test_accessible_assert_property (app_test_find_matching (root, is_button_for, "welcome.register"),
                                        GTK_ACCESSIBLE_PROPERTY_LABEL, "Register");
-  gtk_test_accessible_assert_property (app_test_find_matching (root, is_button_for, "win.unlock"),
-                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Continue");
+  /* The unlock page's button reads Unlock or Continue, as the profile
+   * asks for its passphrase or a new one. */
+  unlock = app_test_find_matching (root, is_button_for, "unlock.unlock");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (unlock)), ==, "_Unlock");
+  gtk_test_accessible_assert_property (unlock, GTK_ACCESSIBLE_PROPERTY_LABEL, "Unlock");
 
   /* The passphrase's show-text button. */
   reveal = app_test_find_matching (find_row (root, "Passphrase"), is_button_with_icon, "view-reveal-symbolic");
@@ -256,13 +260,13 @@ test_accessibility_names (Fixture       *fixture,
   gtk_test_accessible_assert_property (reveal, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show Text");
 
   /* The error labels describe the fields whose text they are about. */
-  welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "win.register"));
+  welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "welcome.register"));
   g_assert_true (GTK_IS_LABEL (welcome_error));
   gtk_test_accessible_assert_relation (row_text (root, "Username"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        welcome_error, NULL);
   gtk_test_accessible_assert_relation (row_text (root, "Relay Address"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        welcome_error, NULL);
-  passphrase_error = gtk_widget_get_prev_sibling (app_test_find_matching (root, is_button_for, "win.unlock"));
+  passphrase_error = gtk_widget_get_prev_sibling (unlock);
   g_assert_true (GTK_IS_LABEL (passphrase_error));
   gtk_test_accessible_assert_relation (row_text (root, "Passphrase"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        passphrase_error, NULL);
