@@ -15,6 +15,7 @@
 #include "sotto-content.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
+#include "sotto-request-bar.h"
 #include "sotto-safety-number-dialog.h"
 
 struct _SottoConversationView
@@ -43,6 +44,7 @@ struct _SottoConversationView
   GtkLabel *jump_count_label;
   GtkLabel *held_label;
   GtkLabel *too_long_label;
+  SottoRequestBar *request_bar;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -685,6 +687,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -696,6 +699,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, request_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -826,6 +830,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
 
   g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
   g_signal_group_set_target (self->conversation_signals, conversation);
+  sotto_request_bar_set_conversation (self->request_bar, conversation);
 
   /* What arrived since the user last read the conversation starts below
    * the divider. */

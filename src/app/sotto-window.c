@@ -351,6 +351,20 @@ sotto_window_identity_changed_cb (SottoWindow       *self,
   sotto_window_toast (self, message);
 }
 
+/* A deleted request or a blocked contact is not shown any longer. */
+static void
+sotto_window_conversation_removed_cb (SottoWindow       *self,
+                                      SottoConversation *conversation,
+                                      SottoMessenger    *messenger)
+{
+  if (conversation != sotto_window_get_conversation (self))
+    return;
+
+  sotto_conversation_view_set_conversation (self->conversation_view, NULL);
+  gtk_stack_set_visible_child_name (self->content_stack, "no-selection");
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
 /* Pages */
 
 static void
@@ -381,6 +395,8 @@ sotto_window_show_chats (SottoWindow    *self,
                            G_CALLBACK (sotto_window_message_received_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
                            G_CALLBACK (sotto_window_identity_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (messenger, "conversation-removed",
+                           G_CALLBACK (sotto_window_conversation_removed_cb), self, G_CONNECT_SWAPPED);
 
   adw_window_title_set_subtitle (self->sidebar_title,
                                  sotto_account_get_username (sotto_messenger_get_account (messenger)));

@@ -47,7 +47,12 @@
  * must be checked with the relay before the contact is stored.  The
  * decryption is rolled back, which leaves the store exactly as it was,
  * the main thread stores the contact, and the envelope is decrypted
- * again from the start. */
+ * again from the start.  That contact is a message request, which hears
+ * no receipts until the user accepts it (sotto-messenger-requests.c).
+ *
+ * An envelope from a blocked contact is decrypted, so that the session
+ * stays in step should the user unblock them, and dropped: nothing the
+ * message holds is looked at, stored, shown or answered. */
 
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
@@ -69,6 +74,7 @@ typedef enum
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
+  OUTCOME_BLOCKED,
   OUTCOME_RETRY_LATER,
 } Outcome;
 
@@ -79,6 +85,7 @@ typedef struct
   SottoConversation *conversation;
   gint64 conversation_id;
   gint64 contact_id;
+  gboolean blocked;
   guint restarts;
 
   /* Results. */
@@ -188,6 +195,9 @@ receive_in_transaction (SottoMessenger  *self,
       return OUTCOME_DROPPED;
     }
 
+  if (reception->blocked)
+    return OUTCOME_BLOCKED;
+
   rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
   if (rc != SP_OK || !found)
     {
@@ -295,6 +305,7 @@ receive_thread (GTask        *task,
     case OUTCOME_STORED:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
+    case OUTCOME_BLOCKED:
       keep = TRUE;
       break;
 
@@ -453,7 +464,8 @@ sender_looked_up_cb (GObject      *object,
   if (uuid != NULL && g_ascii_strcasecmp (uuid, reception->envelope->source) == 0)
     username = reception->content->sender;
 
-  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username, NULL,
+  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username,
+                                         SOTTO_CONTACT_STANDING_REQUEST, NULL,
                                          contact_ensured_cb, reception);
 }
 
@@ -465,7 +477,8 @@ reception_stored (Reception *reception)
 
   _sotto_conversation_add_stored (conversation, reception->message);
   _sotto_messenger_emit_message_received (self, conversation, reception->message);
-  _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
+    _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
 
   reception_finish (reception, TRUE);
 }
@@ -510,6 +523,10 @@ receive_cb (GObject      *object,
       reception_finish (reception, TRUE);
       break;
 
+    case OUTCOME_BLOCKED:
+      reception_finish (reception, TRUE);
+      break;
+
     case OUTCOME_DROPPED:
       g_message ("Dropping envelope %s from %s: %s", reception->envelope->guid,
                  reception->envelope->source,
@@ -522,7 +539,8 @@ receive_cb (GObject      *object,
         sotto_relay_client_lookup_async (self->client, reception->content->sender, NULL,
                                          sender_looked_up_cb, reception);
       else
-        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL, NULL,
+        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL,
+                                               SOTTO_CONTACT_STANDING_REQUEST, NULL,
                                                contact_ensured_cb, reception);
       break;
 
@@ -554,6 +572,7 @@ reception_start (Reception *reception)
       reception->conversation_id = 0;
       reception->contact_id = 0;
     }
+  reception->blocked = _sotto_messenger_find_blocked (self, reception->envelope->source) != NULL;
 
   task = g_task_new (self, NULL, receive_cb, reception);
   g_task_set_task_data (task, reception, NULL);

@@ -90,6 +90,9 @@ struct _SottoMessenger
   gboolean processing;
   gboolean drained;
   GHashTable *stored_guids;
+
+  /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
+  GHashTable *blocked;
 };
 
 /* One queued outgoing message, as the outbox reads it from the store. */
@@ -140,6 +143,7 @@ SottoConversation *_sotto_messenger_find_conversation  (SottoMessenger       *se
 void             _sotto_messenger_ensure_contact_async (SottoMessenger       *self,
                                                         const char           *uuid,
                                                         const char           *username,
+                                                        SottoContactStanding  standing,
                                                         GCancellable         *cancellable,
                                                         GAsyncReadyCallback   callback,
                                                         gpointer              user_data);
@@ -164,6 +168,8 @@ void             _sotto_messenger_emit_message_received (SottoMessenger      *se
                                                         SottoMessage         *message);
 void             _sotto_messenger_emit_identity_changed (SottoMessenger      *self,
                                                         SottoConversation    *conversation);
+void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
+                                                        SottoConversation    *conversation);
 void             _sotto_messenger_set_error_from_sp    (GError              **error,
                                                         int                   rc,
                                                         const char           *what);
@@ -175,6 +181,12 @@ void             _sotto_messenger_queue_receipt        (SottoMessenger       *se
                                                         SottoConversation    *conversation,
                                                         const char           *id);
 void             _sotto_messenger_flush_receipts       (SottoMessenger       *self);
+void             _sotto_messenger_send_receipt_async   (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        SottoContentKind      kind,
+                                                        const char * const   *ids,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
 void             _sotto_messenger_send_plaintext_async (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         GBytes               *plaintext,
@@ -200,6 +212,11 @@ void             _sotto_messenger_fetch_sessions_async (SottoMessenger       *se
 gboolean         _sotto_messenger_fetch_sessions_finish (SottoMessenger      *self,
                                                         GAsyncResult         *result,
                                                         GError              **error);
+
+/* sotto-messenger-requests.c */
+void             _sotto_messenger_set_aside_blocked    (SottoMessenger       *self);
+SottoConversation *_sotto_messenger_find_blocked       (SottoMessenger       *self,
+                                                        const char           *uuid);
 
 /* sotto-messenger-inbox.c */
 void             _sotto_messenger_inbox_connect        (SottoMessenger       *self);

@@ -220,6 +220,21 @@ gboolean             _sotto_store_load_draft           (SottoStore              
                                                         char                      **text,
                                                         GError                    **error);
 
+/* Message requests and blocking (sotto-store-requests.c) */
+gboolean             _sotto_store_set_standing         (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        SottoContactStanding        standing,
+                                                        GError                    **error);
+gboolean             _sotto_store_delete_contact       (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GError                    **error);
+gboolean             _sotto_store_list_incoming        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        guint                       max_ids,
+                                                        GPtrArray                 **delivered,
+                                                        GPtrArray                 **read,
+                                                        GError                    **error);
+
 /* Deletion (sotto-store-deletion.c) */
 gboolean             _sotto_store_delete_message       (SottoStore                 *self,
                                                         gint64                      conversation_id,
@@ -240,6 +255,7 @@ SottoConversation   *_sotto_store_add_conversation     (SottoStore              
                                                         const char                 *username,
                                                         const char                 *name,
                                                         GBytes                     *identity_key,
+                                                        SottoContactStanding        standing,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 GPtrArray           *_sotto_store_load_conversations   (SottoStore                 *self,
                                                         SottoAccount               *account,

@@ -29,6 +29,7 @@
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
+#include "sotto-request-bar.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-store.h"
 #include "sotto-window.h"
@@ -642,6 +643,11 @@ test_conversation_drafts (Fixture       *fixture,
                             draft, -1);
   g_assert_true (sotto_window_open_conversation (fixture->window,
                                                  sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  /* Carol wrote first: her conversation is a request until accepted. */
+  g_assert_true (gtk_widget_activate_action (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)),
+                                                                   SOTTO_TYPE_REQUEST_BAR),
+                                             "request.accept", NULL));
+  wait_until (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW) != NULL);
   carols_composer = composer_text (fixture);
   g_assert_cmpstr (carols_composer, ==, "");
   wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "Draft: half a thought, not sent") != NULL);

@@ -1047,6 +1047,67 @@ test_keyring (void)
   g_assert_nonnull (strstr (locked_out->err, "keyring"));
 }
 
+/* The state of the newest message in @history. */
+static const char *
+newest_state (GPtrArray *history)
+{
+  g_assert_cmpuint (history->len, >, 0);
+
+  return json_object_get_string_member (g_ptr_array_index (history, history->len - 1), "state");
+}
+
+/* A first message is a request: no receipt goes back until the recipient
+ * accepts; a blocked sender's messages vanish without a receipt. */
+static void
+test_requests (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(CliResult) accepted = NULL;
+  g_autoptr(CliResult) blocked = NULL;
+  g_autoptr(JsonObject) decision = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  g_assert_true (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Bob read it, and Alice heard nothing. */
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  accepted = cli_run (test, bob, "--json", "accept", "alice", NULL);
+  cli_assert_ok (accepted);
+  decision = cli_parse_object (accepted->out);
+  g_assert_cmpstr (json_object_get_string_member (decision, "username"), ==, "alice");
+  g_assert_cmpstr (json_object_get_string_member (decision, "standing"), ==, "accepted");
+
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "read");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  /* Carol is blocked before she even writes. */
+  blocked = cli_run (test, bob, "block", "carol", NULL);
+  cli_assert_ok (blocked);
+  cli_send_ok (test, carol, "bob", "Let me in");
+  received = cli_receive (test, bob);
+  g_assert_cmpuint (received->len, ==, 0);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_receive (test, carol);
+  history = cli_history (test, carol, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1066,6 +1127,7 @@ main (int   argc,
   g_test_add_func ("/cli/duplicates", test_duplicates);
   g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);
+  g_test_add_func ("/cli/requests", test_requests);
 
   return g_test_run ();
 }

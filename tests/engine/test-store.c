@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "engine-test-util.h"
+#include "sotto-contact-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
@@ -132,7 +133,8 @@ add_conversation (SottoStore   *store,
   g_autofree char *uuid = g_uuid_string_random ();
   SottoConversation *conversation;
 
-  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key, &error);
+  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key,
+                                                SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
   g_assert_nonnull (conversation);
 
@@ -593,6 +595,94 @@ test_store_migrate_from_0 (void)
   engine_test_remove_profile (profile);
 }
 
+/* Loads the conversations and returns the standing of the one with the
+ * contact @username. */
+static SottoContactStanding
+stored_standing (SottoStore *store,
+                 const char *username)
+{
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GError) error = NULL;
+
+  account = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  conversations = _sotto_store_load_conversations (store, account, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < conversations->len; i++)
+    {
+      SottoContact *contact = sotto_conversation_get_contact (g_ptr_array_index (conversations, i));
+
+      if (g_strcmp0 (sotto_contact_get_username (contact), username) == 0)
+        return sotto_contact_get_standing (contact);
+    }
+
+  g_assert_not_reached ();
+}
+
+/* Schema 5 adds the contact's standing: contacts from before it are
+ * accepted (nobody the user knew turns into a request), and a request or
+ * a block is remembered across restarts. */
+static void
+test_store_migrate_standing (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) known = NULL;
+  g_autoptr(SottoConversation) stranger = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *uuid = g_uuid_string_random ();
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_no_error (error);
+  known = add_conversation (store, account, "known", NULL, NULL);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  /* The same profile as schema 4 left it. */
+  path = database_path (profile);
+  raw_exec (path, "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  assert_current_schema (profile);
+  g_assert_cmpint (stored_standing (store, "known"), ==, SOTTO_CONTACT_STANDING_ACCEPTED);
+
+  stranger = _sotto_store_add_conversation (store, account, uuid, "stranger", NULL, NULL,
+                                            SOTTO_CONTACT_STANDING_REQUEST, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (stranger)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_cmpint (stored_standing (store, "stranger"), ==, SOTTO_CONTACT_STANDING_REQUEST);
+  g_assert_true (_sotto_store_set_standing (store, _sotto_contact_get_id (sotto_conversation_get_contact (stranger)),
+                                            SOTTO_CONTACT_STANDING_BLOCKED, &error));
+  g_assert_no_error (error);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_cmpint (stored_standing (store, "stranger"), ==, SOTTO_CONTACT_STANDING_BLOCKED);
+  g_assert_cmpint (stored_standing (store, "known"), ==, SOTTO_CONTACT_STANDING_ACCEPTED);
+
+  /* A standing no version wrote is damage, not a fourth kind of contact. */
+  engine_test_close_store (g_steal_pointer (&store));
+  raw_exec (path, "UPDATE contacts SET standing = 7");
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_clear_object (&account);
+  account = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  g_assert_null (_sotto_store_load_conversations (store, account, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
+
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
 /* Sealed values are bound to their row and column: moved elsewhere, they
  * no longer open, and the store says the record is damaged. */
 static void
@@ -661,7 +751,7 @@ test_store_exists (void)
 
   /* Usernames are unique through their keyed hash. */
   again = _sotto_store_add_conversation (store, account, "0b6c2c8e-8d0e-4c55-b0de-2b9b1b0c9a11",
-                                         "dave", NULL, NULL, &error);
+                                         "dave", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
   g_assert_null (again);
   g_clear_error (&error);
@@ -774,6 +864,7 @@ main (int   argc,
   g_test_add_func ("/engine/store/foreign-wal", test_store_foreign_wal);
   g_test_add_func ("/engine/store/too-new", test_store_too_new);
   g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
+  g_test_add_func ("/engine/store/migrate-standing", test_store_migrate_standing);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
   g_test_add_func ("/engine/store/exists", test_store_exists);
   g_test_add_func ("/engine/store/closed", test_store_closed);
