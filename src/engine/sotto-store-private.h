@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 /* The database file inside the profile directory. */
 #define SOTTO_STORE_DATABASE_NAME "sotto.db"
 
+/* The file whose lock says which process has the profile open
+ * (sotto-store-lock.c). */
+#define SOTTO_STORE_LOCK_NAME "sotto.lock"
+
 /* PRAGMA application_id: "Sott".  A database without it is not ours. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 
@@ -71,6 +75,9 @@ struct _SottoStore
   sqlite3 *db;
   GHashTable *statements;
   SottoStoreKeys *keys;
+
+  /* The profile's lock, held while the store is open; -1 otherwise. */
+  int lock_fd;
 };
 
 /* A statement from the store's cache.  Releasing it with g_autoptr()
@@ -209,6 +216,11 @@ gboolean             _sotto_store_keyring_store        (const char              
                                                         const guint8               *key,
                                                         GCancellable               *cancellable,
                                                         GError                    **error);
+
+/* One process per profile (sotto-store-lock.c) */
+int                  _sotto_store_lock_profile         (const char                 *profile,
+                                                        GError                    **error);
+void                 _sotto_store_unlock_profile       (int                         fd);
 
 /* Drafts (sotto-store-drafts.c) */
 gboolean             _sotto_store_save_draft           (SottoStore                 *self,

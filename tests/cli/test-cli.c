@@ -1108,6 +1108,54 @@ test_requests (void)
   g_assert_cmpstr (newest_state (history), ==, "sent");
 }
 
+/* Whether the lock file of @profile names @pid: the process holding the
+ * profile has opened its store. */
+static gboolean
+lock_names (const char *profile,
+            const char *pid)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.lock", NULL);
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (path, &contents, NULL, NULL) && g_str_has_prefix (contents, pid)
+         && contents[strlen (pid)] == '\n';
+}
+
+/* One profile, one process: while one sotto-cli has it open, a second
+ * one says which process has it and changes nothing; once the first is
+ * gone, the second works. */
+static void
+test_profile_in_use (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autoptr(GSubprocess) holder = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(CliResult) later = NULL;
+  g_autofree char *expected = NULL;
+  const char *pid;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  holder = cli_spawn (test, alice, "receive", "--timeout", "60", NULL);
+  pid = g_subprocess_get_identifier (holder);
+  while (!lock_names (alice, pid))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (10000);
+    }
+
+  refused = cli_run (test, alice, "whoami", NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  expected = g_strdup_printf ("is open in sotto-cli (process %s)", pid);
+  g_assert_nonnull (strstr (refused->err, expected));
+
+  g_subprocess_force_exit (holder);
+  g_assert_true (g_subprocess_wait (holder, NULL, NULL));
+
+  later = cli_run (test, alice, "whoami", NULL);
+  cli_assert_ok (later);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1128,6 +1176,7 @@ main (int   argc,
   g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);
   g_test_add_func ("/cli/requests", test_requests);
+  g_test_add_func ("/cli/profile-in-use", test_profile_in_use);
 
   return g_test_run ();
 }

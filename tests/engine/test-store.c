@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -59,7 +60,9 @@ raw_query_int (const char *path,
 }
 
 /* The names and contents of every file in @profile, to show that a
- * failed open changed nothing. */
+ * failed open changed nothing.  The lock file, which every open takes
+ * first, is left out; a failed open leaves it empty (see
+ * assert_profile_unchanged()). */
 static GHashTable *
 snapshot_profile (GFile *profile)
 {
@@ -76,6 +79,12 @@ snapshot_profile (GFile *profile)
     {
       g_autoptr(GFile) child = g_file_get_child (profile, g_file_info_get_name (info));
 
+      if (g_str_equal (g_file_info_get_name (info), SOTTO_STORE_LOCK_NAME))
+        {
+          g_object_unref (info);
+          continue;
+        }
+
       g_hash_table_insert (snapshot, g_strdup (g_file_info_get_name (info)),
                            engine_test_read_file (child));
       g_object_unref (info);
@@ -89,11 +98,15 @@ assert_profile_unchanged (GFile      *profile,
                           GHashTable *before)
 {
   g_autoptr(GHashTable) after = snapshot_profile (profile);
+  g_autofree char *lock_path = g_build_filename (g_file_peek_path (profile), SOTTO_STORE_LOCK_NAME, NULL);
+  g_autofree char *lock_contents = NULL;
   GHashTableIter iter;
   gpointer name;
   gpointer contents;
 
   g_assert_cmpuint (g_hash_table_size (after), ==, g_hash_table_size (before));
+  if (g_file_get_contents (lock_path, &lock_contents, NULL, NULL))
+    g_assert_cmpstr (lock_contents, ==, "");
 
   g_hash_table_iter_init (&iter, before);
   while (g_hash_table_iter_next (&iter, &name, &contents))
@@ -683,6 +696,34 @@ test_store_migrate_standing (void)
   engine_test_remove_profile (profile);
 }
 
+/* A profile is open in one place at a time: a second open, here from
+ * the same process, fails and names the process that has it, and works
+ * again once the first store is closed. */
+static void
+test_store_in_use (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store;
+  SottoStore *second;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  second = _sotto_store_open_sync (profile, PASSPHRASE, NULL, NULL, &error);
+  g_assert_null (second);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_IN_USE);
+  expected = g_strdup_printf ("is open in %s (process %d)", g_get_prgname (), (int) getpid ());
+  g_assert_nonnull (strstr (error->message, expected));
+  g_clear_error (&error);
+
+  engine_test_close_store (store);
+  store = engine_test_open_store (profile, PASSPHRASE);
+  engine_test_close_store (store);
+
+  engine_test_remove_profile (profile);
+}
+
 /* Sealed values are bound to their row and column: moved elsewhere, they
  * no longer open, and the store says the record is damaged. */
 static void
@@ -866,6 +907,7 @@ main (int   argc,
   g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
   g_test_add_func ("/engine/store/migrate-standing", test_store_migrate_standing);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
+  g_test_add_func ("/engine/store/in-use", test_store_in_use);
   g_test_add_func ("/engine/store/exists", test_store_exists);
   g_test_add_func ("/engine/store/closed", test_store_closed);
   g_test_add_func ("/engine/store/async", test_store_async);
