@@ -340,14 +340,22 @@ sotto_window_message_received_cb (SottoWindow       *self,
   g_application_send_notification (G_APPLICATION (sotto_window_get_application (self)), id, notification);
 }
 
+/* A change in the conversation on screen is told by its banner and its
+ * timeline; a toast is for a conversation the user does not see. */
 static void
 sotto_window_identity_changed_cb (SottoWindow       *self,
                                   SottoConversation *conversation,
                                   SottoMessenger    *messenger)
 {
-  g_autofree char *message = g_strdup_printf (_("Your safety number with %s changed"),
-                                              sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+  g_autofree char *message = NULL;
 
+  if (conversation == sotto_window_get_conversation (self)
+      && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") == 0
+      && !sotto_window_shows_only_sidebar (self))
+    return;
+
+  message = g_strdup_printf (_("Your safety number with %s changed"),
+                             sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
   sotto_window_toast (self, message);
 }
 

@@ -213,6 +213,16 @@ gboolean         _sotto_messenger_fetch_sessions_finish (SottoMessenger      *se
                                                         GAsyncResult         *result,
                                                         GError              **error);
 
+/* sotto-messenger-held-receipts.c */
+void             _sotto_messenger_send_held_receipts_async  (SottoMessenger      *self,
+                                                             SottoConversation   *conversation,
+                                                             gboolean             since_key_change,
+                                                             GAsyncReadyCallback  callback,
+                                                             gpointer             user_data);
+void             _sotto_messenger_send_held_receipts_finish (SottoMessenger      *self,
+                                                             GAsyncResult        *result);
+void             _sotto_messenger_watch_holds          (SottoMessenger       *self);
+
 /* sotto-messenger-requests.c */
 void             _sotto_messenger_set_aside_blocked    (SottoMessenger       *self);
 SottoConversation *_sotto_messenger_find_blocked       (SottoMessenger       *self,

@@ -34,18 +34,12 @@ typedef struct
   SottoConversation *conversation;
   SottoContactStanding from;
   SottoContactStanding to;
-
-  /* Receipts held back while the contact was a request. */
-  GPtrArray *delivered;
-  GPtrArray *read;
 } StandingChange;
 
 static void
 standing_change_free (StandingChange *change)
 {
   g_clear_object (&change->conversation);
-  g_clear_pointer (&change->delivered, g_ptr_array_unref);
-  g_clear_pointer (&change->read, g_ptr_array_unref);
   g_free (change);
 }
 
@@ -64,12 +58,7 @@ set_standing_thread (GTask        *task,
   if (change->to == SOTTO_CONTACT_STANDING_REQUEST)
     done = _sotto_store_delete_contact (self->store, contact_id, &error);
   else
-    done = _sotto_store_set_standing (self->store, contact_id, change->to, &error)
-           && (change->from != SOTTO_CONTACT_STANDING_REQUEST
-               || change->to != SOTTO_CONTACT_STANDING_ACCEPTED
-               || _sotto_store_list_incoming (self->store, _sotto_conversation_get_id (change->conversation),
-                                              SOTTO_CONTENT_MAX_RECEIPTS,
-                                              &change->delivered, &change->read, &error));
+    done = _sotto_store_set_standing (self->store, contact_id, change->to, &error);
 
   if (!done)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -78,43 +67,14 @@ set_standing_thread (GTask        *task,
 }
 
 static void
-read_receipt_sent_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+held_receipts_sent_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
 
-  /* Receipts are a courtesy: the contact is accepted either way. */
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not send the held read receipt: %s", error->message);
-
+  _sotto_messenger_send_held_receipts_finish (SOTTO_MESSENGER (object), result);
   g_task_return_boolean (task, TRUE);
-}
-
-static void
-delivery_receipt_sent_cb (GObject      *object,
-                          GAsyncResult *result,
-                          gpointer      user_data)
-{
-  SottoMessenger *self = SOTTO_MESSENGER (object);
-  g_autoptr(GTask) task = user_data;
-  StandingChange *change = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not send the held delivery receipt: %s", error->message);
-
-  if (change->read->len == 0 || !self->send_read_receipts)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  g_ptr_array_add (change->read, NULL);
-  _sotto_messenger_send_receipt_async (self, change->conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
-                                       (const char * const *) change->read->pdata,
-                                       read_receipt_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -157,17 +117,15 @@ set_standing_cb (GObject      *object,
       _sotto_messenger_emit_conversation_removed (self, change->conversation);
     }
 
-  if (change->delivered == NULL || change->delivered->len == 0)
+  if (change->from != SOTTO_CONTACT_STANDING_REQUEST || change->to != SOTTO_CONTACT_STANDING_ACCEPTED)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
 
   /* The receipts the request held back; the task ends once they went. */
-  g_ptr_array_add (change->delivered, NULL);
-  _sotto_messenger_send_receipt_async (self, change->conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                                       (const char * const *) change->delivered->pdata,
-                                       delivery_receipt_sent_cb, g_object_ref (task));
+  _sotto_messenger_send_held_receipts_async (self, change->conversation, FALSE,
+                                             held_receipts_sent_cb, g_object_ref (task));
 }
 
 /* Moves the contact of @conversation to @to.  Going back to a request is

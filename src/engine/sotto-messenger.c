@@ -368,6 +368,7 @@ sotto_messenger_new (SottoAccount           *account,
   self->conversations = g_object_ref (conversations);
   self->client = g_object_ref (client);
   _sotto_messenger_set_aside_blocked (self);
+  _sotto_messenger_watch_holds (self);
 
   sotto_relay_client_set_credentials (client,
                                       sotto_account_get_uuid (account),

@@ -242,6 +242,7 @@ gboolean             _sotto_store_delete_contact       (SottoStore              
                                                         GError                    **error);
 gboolean             _sotto_store_list_incoming        (SottoStore                 *self,
                                                         gint64                      conversation_id,
+                                                        gboolean                    since_key_change,
                                                         guint                       max_ids,
                                                         GPtrArray                 **delivered,
                                                         GPtrArray                 **read,

@@ -47,12 +47,15 @@ _sotto_store_delete_contact (SottoStore  *self,
 }
 
 /* Runs on the store's thread.  Collects the ids of the newest @max_ids
- * incoming messages of a conversation: all of them in @delivered, and
- * those the user has read in @read, oldest first, for the receipts a
- * request held back until it was accepted. */
+ * incoming messages of a conversation, or with @since_key_change only of
+ * those after its last "safety number changed" event: all of them in
+ * @delivered, and those the user has read in @read, oldest first, for
+ * the receipts that were held back (by a message request, or by a
+ * changed safety number) and can go now. */
 gboolean
 _sotto_store_list_incoming (SottoStore  *self,
                             gint64       conversation_id,
+                            gboolean     since_key_change,
                             guint        max_ids,
                             GPtrArray  **delivered,
                             GPtrArray  **read,
@@ -61,6 +64,7 @@ _sotto_store_list_incoming (SottoStore  *self,
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GPtrArray) delivered_ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) read_ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 after = -1;
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
@@ -70,14 +74,36 @@ _sotto_store_list_incoming (SottoStore  *self,
                                     "SELECT uuid, state FROM ("
                                     "  SELECT uuid, state, position FROM messages"
                                     "  WHERE conversation_id = ?1 AND direction = 0 AND kind = 0"
+                                    "    AND position > ?3"
                                     "  ORDER BY position DESC LIMIT ?2"
                                     ") ORDER BY position",
                                     error);
   if (statement == NULL)
     return FALSE;
 
+  if (since_key_change)
+    {
+      g_autoptr(SottoStoreStatement) event = NULL;
+
+      event = _sotto_store_prepare (self,
+                                    "SELECT IFNULL(MAX(position), -1) FROM messages"
+                                    " WHERE conversation_id = ?1 AND kind = 1",
+                                    error);
+      if (event == NULL)
+        return FALSE;
+
+      sqlite3_bind_int64 (event, 1, conversation_id);
+      if (sqlite3_step (event) != SQLITE_ROW)
+        {
+          _sotto_store_set_sqlite_error (self, sqlite3_errcode (self->db), "Could not read messages", error);
+          return FALSE;
+        }
+      after = sqlite3_column_int64 (event, 0);
+    }
+
   sqlite3_bind_int64 (statement, 1, conversation_id);
   sqlite3_bind_int64 (statement, 2, max_ids);
+  sqlite3_bind_int64 (statement, 3, after);
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
