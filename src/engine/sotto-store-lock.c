@@ -32,6 +32,13 @@
 /* What the lock file holds: "PID\nPROGRAM\n", well under this. */
 #define LOCK_INFO_MAX 256
 
+/* A store of this very process that still holds the lock is closing:
+ * its last queued jobs finish before it lets go (an app's window closed
+ * and another opened).  It is waited for this long, in steps of
+ * LOCK_RETRY_MS, on the opening thread. */
+#define LOCK_WAIT_MS 5000
+#define LOCK_RETRY_MS 50
+
 /* Reads who holds the lock; *pid is 0 and *program NULL when the file
  * does not say (the holder may not have written it yet). */
 static void
@@ -86,6 +93,7 @@ _sotto_store_lock_profile (const char  *profile,
   g_autofree char *path = g_build_filename (profile, SOTTO_STORE_LOCK_NAME, NULL);
   g_autofree char *program = NULL;
   gint64 pid;
+  int lock_errno = 0;
   int fd;
 
   fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -98,18 +106,30 @@ _sotto_store_lock_profile (const char  *profile,
       return -1;
     }
 
-  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+  for (guint waited = 0; ; waited += LOCK_RETRY_MS)
     {
-      write_holder (fd);
-      return fd;
+      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+        {
+          write_holder (fd);
+          return fd;
+        }
+
+      lock_errno = errno;
+      if (lock_errno != EWOULDBLOCK)
+        break;
+
+      read_holder (fd, &pid, &program);
+      g_clear_pointer (&program, g_free);
+      if (pid != getpid () || waited >= LOCK_WAIT_MS)
+        break;
+
+      g_usleep (LOCK_RETRY_MS * 1000);
     }
 
-  if (errno != EWOULDBLOCK)
+  if (lock_errno != EWOULDBLOCK)
     {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Could not lock the profile %s: %s"), profile, g_strerror (errsv));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (lock_errno),
+                   _("Could not lock the profile %s: %s"), profile, g_strerror (lock_errno));
       g_close (fd, NULL);
       return -1;
     }

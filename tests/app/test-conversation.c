@@ -19,7 +19,6 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "app-test-util.h"
@@ -480,27 +479,7 @@ static char *
 bob_sees_state (Fixture    *fixture,
                 const char *text)
 {
-  g_autofree char *history = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
-  history = run_cli (fixture, "history", "alice", "--json", NULL);
-  lines = g_strsplit (history, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonObject *object;
-
-      if (lines[i][0] == '\0')
-        continue;
-      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
-      object = json_node_get_object (json_parser_get_root (parser));
-      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
-        return g_strdup (json_object_get_string_member (object, "state"));
-    }
-
-  g_assert_not_reached ();
+  return peer_sees_state (fixture->bob_profile, text);
 }
 
 /* Scrolls the timeline to its top as a reader does, again until the view

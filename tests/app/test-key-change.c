@@ -10,41 +10,12 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "sotto-contact.h"
 
-/* The state Bob's copy of his message @text is in, after he received
- * whatever receipts waited for him. */
-static char *
-bob_sees_state (Fixture    *fixture,
-                const char *text)
-{
-  g_autofree char *history = NULL;
-  g_auto(GStrv) lines = NULL;
-
-  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
-  history = run_cli (fixture, "history", "alice", "--json", NULL);
-  lines = g_strsplit (history, "\n", -1);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_autoptr(JsonParser) parser = json_parser_new ();
-      JsonObject *object;
-
-      if (lines[i][0] == '\0')
-        continue;
-      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
-      object = json_node_get_object (json_parser_get_root (parser));
-      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
-        return g_strdup (json_object_get_string_member (object, "state"));
-    }
-
-  g_assert_not_reached ();
-}
 
 typedef struct
 {
@@ -144,13 +115,13 @@ test_key_change_hold (Fixture       *fixture,
   /* While sending is held, nothing goes to the new key, receipts neither. */
   wait_until (sotto_conversation_get_unread_count (open_conversation (fixture)) == 0);
   run_main_loop_for (1500);
-  while_held = bob_sees_state (fixture, "new key, who dis");
+  while_held = peer_sees_state (fixture->bob_profile, "new key, who dis");
   g_assert_cmpstr (while_held, ==, "sent");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.accept-identity", NULL));
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_UNVERIFIED);
   run_main_loop_for (1000);
-  after = bob_sees_state (fixture, "new key, who dis");
+  after = peer_sees_state (fixture->bob_profile, "new key, who dis");
   g_assert_cmpstr (after, ==, "read");
 }
 
