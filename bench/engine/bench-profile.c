@@ -132,7 +132,7 @@ bench_profile_import (GFile *profile,
   g_assert_no_error (error);
 
   conversation = _sotto_store_add_conversation (store, account, BENCH_PROFILE_CONTACT_UUID,
-                                                "bob", "Bob", NULL, &error);
+                                                "bob", "Bob", NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
   conversation_id = _sotto_conversation_get_id (conversation);
 

@@ -51,6 +51,33 @@ default_profile (void)
                                     NULL);
 }
 
+/**
+ * sotto_application_id_for_profile:
+ * @base_id: the application's own id
+ * @profile: a profile directory
+ *
+ * The application id of the instance that uses @profile: @base_id with an
+ * element derived from the profile's absolute path, so that the session
+ * bus lets one process at a time have it.
+ *
+ * Returns: (transfer full): the application id
+ */
+char *
+sotto_application_id_for_profile (const char *base_id,
+                                  GFile      *profile)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *digest = NULL;
+
+  g_return_val_if_fail (g_application_id_is_valid (base_id), NULL);
+  g_return_val_if_fail (G_IS_FILE (profile), NULL);
+
+  path = g_canonicalize_filename (g_file_peek_path (profile), NULL);
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, path, -1);
+
+  return g_strdup_printf ("%s.Profile%.16s", base_id, digest);
+}
+
 static int
 sotto_application_handle_local_options (GApplication *app,
                                         GVariantDict *options)
@@ -62,11 +89,16 @@ sotto_application_handle_local_options (GApplication *app,
     {
       g_autoptr(GFile) file = g_file_new_for_commandline_arg (profile);
 
+      g_autofree char *application_id = NULL;
+
       sotto_application_set_profile (self, file);
 
       /* Each profile is its own instance: two profiles on one desktop
-       * (the demo's alice and bob) must not merge into one process. */
-      g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+       * (the demo's alice and bob) must not merge into one process, and
+       * a second start with the same profile raises the first one's
+       * window rather than opening the profile twice. */
+      application_id = sotto_application_id_for_profile (g_application_get_application_id (app), file);
+      g_application_set_application_id (app, application_id);
     }
 
   return G_APPLICATION_CLASS (sotto_application_parent_class)->handle_local_options (app, options);

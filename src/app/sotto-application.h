@@ -20,5 +20,7 @@ GFile            *sotto_application_get_profile  (SottoApplication  *self);
 void              sotto_application_set_profile  (SottoApplication  *self,
                                                   GFile             *profile);
 GSettings        *sotto_application_get_settings (SottoApplication  *self);
+char             *sotto_application_id_for_profile (const char      *base_id,
+                                                    GFile           *profile) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -421,15 +421,37 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   g_application_send_notification (sotto_chats_page_get_application (self), id, notification);
 }
 
+/* A change in the conversation on screen is told by its banner and its
+ * timeline; a toast is for a conversation the user does not see. */
 static void
 sotto_chats_page_identity_changed_cb (SottoChatsPage    *self,
                                       SottoConversation *conversation,
                                       SottoMessenger    *messenger)
 {
-  g_autofree char *message = g_strdup_printf (_("Your safety number with %s changed"),
-                                              sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+  g_autofree char *message = NULL;
 
+  if (conversation == sotto_chats_page_get_conversation (self)
+      && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") == 0
+      && !sotto_chats_page_shows_only_sidebar (self))
+    return;
+
+  message = g_strdup_printf (_("Your safety number with %s changed"),
+                             sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
   sotto_chats_page_toast (self, message);
+}
+
+/* A deleted request or a blocked contact is not shown any longer. */
+static void
+sotto_chats_page_conversation_removed_cb (SottoChatsPage    *self,
+                                          SottoConversation *conversation,
+                                          SottoMessenger    *messenger)
+{
+  if (conversation != sotto_chats_page_get_conversation (self))
+    return;
+
+  sotto_conversation_view_set_conversation (self->conversation_view, NULL);
+  gtk_stack_set_visible_child_name (self->content_stack, "no-selection");
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
 }
 
 /* The relay out of reach is not a passing state to hide: the banner says
@@ -489,6 +511,8 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                            G_CALLBACK (sotto_chats_page_message_received_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
                            G_CALLBACK (sotto_chats_page_identity_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (messenger, "conversation-removed",
+                           G_CALLBACK (sotto_chats_page_conversation_removed_cb), self, G_CONNECT_SWAPPED);
 
   adw_window_title_set_subtitle (self->sidebar_title,
                                  sotto_account_get_username (sotto_messenger_get_account (messenger)));

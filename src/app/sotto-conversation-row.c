@@ -29,6 +29,7 @@ struct _SottoConversationRow
   AdwAvatar *avatar;
   GtkLabel *name_label;
   GtkImage *verified_icon;
+  GtkLabel *request_label;
   GtkLabel *time_label;
   GtkLabel *preview_label;
   GtkLabel *unread_label;
@@ -67,6 +68,8 @@ sotto_conversation_row_update_accessible (SottoConversationRow *self)
   g_ptr_array_add (parts, g_strdup (sotto_contact_get_name (contact)));
   if (gtk_widget_get_visible (GTK_WIDGET (self->verified_icon)))
     g_ptr_array_add (parts, g_strdup (_("verified")));
+  if (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST)
+    g_ptr_array_add (parts, g_strdup (_("message request")));
   if (unread > 0)
     g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread", "%u unread", unread),
                                              unread));
@@ -98,6 +101,8 @@ sotto_conversation_row_update_contact (SottoConversationRow *self)
   adw_avatar_set_text (self->avatar, name);
   gtk_label_set_label (self->name_label, name);
   gtk_widget_set_visible (GTK_WIDGET (self->verified_icon), verified);
+  gtk_widget_set_visible (GTK_WIDGET (self->request_label),
+                          sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST);
   sotto_conversation_row_update_accessible (self);
 }
 
@@ -209,6 +214,7 @@ sotto_conversation_row_class_init (SottoConversationRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, avatar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, verified_icon);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, request_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, preview_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, unread_label);
@@ -243,6 +249,8 @@ sotto_conversation_row_init (SottoConversationRow *self)
   g_signal_group_connect_object (self->contact_signals, "notify::name",
                                  G_CALLBACK (sotto_conversation_row_update_contact), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->contact_signals, "notify::verification-state",
+                                 G_CALLBACK (sotto_conversation_row_update_contact), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->contact_signals, "notify::standing",
                                  G_CALLBACK (sotto_conversation_row_update_contact), self, G_CONNECT_SWAPPED);
 }
 

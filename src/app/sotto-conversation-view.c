@@ -16,6 +16,7 @@
 #include "sotto-accessible.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
+#include "sotto-request-bar.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
 
@@ -48,8 +49,8 @@ struct _SottoConversationView
   GtkListView *timeline;
   GtkWidget *jump_button;
   GtkLabel *jump_count_label;
-  GtkLabel *held_label;
   GtkLabel *too_long_label;
+  SottoRequestBar *request_bar;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -210,7 +211,6 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
   const char *name;
   const char *subtitle = NULL;
   g_autofree char *banner = NULL;
-  g_autofree char *held = NULL;
 
   if (contact == NULL)
     return;
@@ -237,18 +237,16 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
   adw_window_title_set_subtitle (self->title, subtitle);
 
   /* Only a contact the user had verified gets the banner and a held
-   * composer; for the others the event in the timeline is enough. */
+   * composer; for the others the event in the timeline is enough.  The
+   * banner is the one place that says what happened and what waits: the
+   * composer is off, so nothing is written that could wait unsent. */
   banner = g_strdup_printf (_("Your safety number with %s changed. This can mean that %s "
                               "reinstalled Sotto, or that someone is trying to intercept "
-                              "your conversation. Messages you write stay unsent until "
-                              "you verify the new number or accept it."),
-                            name, name);
+                              "your conversation. Sending to %s is paused until you verify "
+                              "the new number or accept it."),
+                            name, name, name);
   gtk_label_set_label (self->banner_label, banner);
   gtk_revealer_set_reveal_child (self->banner_revealer, state == SOTTO_VERIFICATION_STATE_CHANGED);
-
-  held = g_strdup_printf (_("Sending to %s is paused until you verify or accept the new safety number."),
-                          name);
-  gtk_label_set_label (self->held_label, held);
 }
 
 static void
@@ -256,7 +254,6 @@ sotto_conversation_view_update_held (SottoConversationView *self)
 {
   gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->held_label), held);
   gtk_widget_set_sensitive (self->composer, !held);
   sotto_conversation_view_update_actions (self);
 }
@@ -776,6 +773,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -785,8 +783,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, timeline);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_button);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
-  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, held_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, request_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -925,6 +923,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
 
   g_signal_group_set_target (self->contact_signals, sotto_conversation_view_get_contact (self));
   g_signal_group_set_target (self->conversation_signals, conversation);
+  sotto_request_bar_set_conversation (self->request_bar, conversation);
 
   /* What arrived since the user last read the conversation starts below
    * the divider. */

@@ -329,6 +329,7 @@ print_message (SottoCli          *cli,
   gboolean outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
   const char *from = outgoing ? sotto_account_get_username (account) : contact_label (contact);
   gboolean event = sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED;
+  gboolean request = sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
 
   if (cli->json)
     {
@@ -346,6 +347,8 @@ print_message (SottoCli          *cli,
       json_builder_add_int_value (builder, sotto_message_get_sent_at (message));
       json_builder_set_member_name (builder, "id");
       json_builder_add_string_value (builder, sotto_message_get_id (message));
+      json_builder_set_member_name (builder, "request");
+      json_builder_add_boolean_value (builder, request);
       if (g_str_equal (cli->command, "history"))
         {
           json_builder_set_member_name (builder, "direction");
@@ -367,6 +370,8 @@ print_message (SottoCli          *cli,
       else if (outgoing)
         g_print ("[%s] %s: %s (%s)\n", time, from, sotto_message_get_body (message),
                  state_name (sotto_message_get_state (message)));
+      else if (request)
+        g_print (_("[%s] %s (message request): %s\n"), time, from, sotto_message_get_body (message));
       else
         g_print ("[%s] %s: %s\n", time, from, sotto_message_get_body (message));
     }
@@ -678,6 +683,98 @@ sotto_cli_accept_identity (SottoCli *cli)
     }
 
   return SOTTO_CLI_EXIT_OK;
+}
+
+static const char *
+standing_name (SottoContactStanding standing)
+{
+  switch (standing)
+    {
+    case SOTTO_CONTACT_STANDING_REQUEST:
+      return "request";
+
+    case SOTTO_CONTACT_STANDING_BLOCKED:
+      return "blocked";
+
+    case SOTTO_CONTACT_STANDING_ACCEPTED:
+    default:
+      return "accepted";
+    }
+}
+
+/* accept, block and delete-request: what the user decides about a
+ * message request, or about any contact for accept and block. */
+static int
+decide (SottoCli   *cli,
+        void      (*start) (SottoMessenger *, SottoConversation *, GCancellable *, GAsyncReadyCallback, gpointer),
+        gboolean  (*finish) (SottoMessenger *, GAsyncResult *, GError **),
+        const char *failure,
+        const char *done)
+{
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *standing;
+
+  if (!sotto_cli_load (cli, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
+
+  /* A blocked contact is not in the list; looking them up finds them. */
+  conversation = find_conversation (cli, cli->args[0], start != sotto_messenger_delete_request_async, &error);
+  if (conversation == NULL)
+    return sotto_cli_fail_error (cli, error, failure);
+
+  start (cli->messenger, conversation, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+  if (!finish (cli->messenger, result, &error))
+    return sotto_cli_fail_error (cli, error, failure);
+
+  standing = start == sotto_messenger_delete_request_async
+             ? "deleted"
+             : standing_name (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)));
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "username");
+      json_builder_add_string_value (builder, cli->args[0]);
+      json_builder_set_member_name (builder, "standing");
+      json_builder_add_string_value (builder, standing);
+      json_builder_end_object (builder);
+      sotto_cli_print_json (builder);
+    }
+  else
+    {
+      g_print ("%s: %s\n", cli->args[0], done);
+    }
+
+  return SOTTO_CLI_EXIT_OK;
+}
+
+int
+sotto_cli_accept (SottoCli *cli)
+{
+  return decide (cli, sotto_messenger_accept_async, sotto_messenger_accept_finish,
+                 _("Could not accept the contact"),
+                 _("accepted; they hear of deliveries and reads again"));
+}
+
+int
+sotto_cli_block (SottoCli *cli)
+{
+  return decide (cli, sotto_messenger_block_async, sotto_messenger_block_finish,
+                 _("Could not block the contact"),
+                 _("blocked; their messages are dropped unseen"));
+}
+
+int
+sotto_cli_delete_request (SottoCli *cli)
+{
+  return decide (cli, sotto_messenger_delete_request_async, sotto_messenger_delete_request_finish,
+                 _("Could not delete the message request"),
+                 _("message request deleted"));
 }
 
 int

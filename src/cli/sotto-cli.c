@@ -46,6 +46,9 @@ static const Command commands[] = {
   { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
   { "accept-identity", sotto_cli_accept_identity, 1, 1, "accept-identity USERNAME" },
   { "reset-identity", sotto_cli_reset_identity, 0, 0, "reset-identity" },
+  { "accept", sotto_cli_accept, 1, 1, "accept USERNAME" },
+  { "block", sotto_cli_block, 1, 1, "block USERNAME" },
+  { "delete-request", sotto_cli_delete_request, 1, 1, "delete-request USERNAME" },
 };
 
 void

@@ -75,5 +75,8 @@ int             sotto_cli_safety_number   (SottoCli *cli);
 int             sotto_cli_verify          (SottoCli *cli);
 int             sotto_cli_accept_identity (SottoCli *cli);
 int             sotto_cli_reset_identity  (SottoCli *cli);
+int             sotto_cli_accept          (SottoCli *cli);
+int             sotto_cli_block           (SottoCli *cli);
+int             sotto_cli_delete_request  (SottoCli *cli);
 
 G_END_DECLS

@@ -17,11 +17,14 @@ SottoContact *_sotto_contact_new                    (SottoStore             *sto
                                                      const char             *username,
                                                      const char             *name,
                                                      GBytes                 *identity_key,
-                                                     SottoVerificationState  verification_state) G_GNUC_WARN_UNUSED_RESULT;
+                                                     SottoVerificationState  verification_state,
+                                                     SottoContactStanding    standing) G_GNUC_WARN_UNUSED_RESULT;
 gint64        _sotto_contact_get_id                 (SottoContact           *self);
 void          _sotto_contact_set_identity           (SottoContact           *self,
                                                      GBytes                 *identity_key,
                                                      SottoVerificationState  verification_state);
+void          _sotto_contact_set_standing           (SottoContact           *self,
+                                                     SottoContactStanding    standing);
 void          _sotto_contact_set_verification_state (SottoContact           *self,
                                                      SottoVerificationState  verification_state);
 

@@ -33,6 +33,7 @@ struct _SottoContact
   char *name;
   GBytes *identity_key;
   SottoVerificationState verification_state;
+  SottoContactStanding standing;
 
   /* Computed on first use; cleared when either identity key changes. */
   char *safety_number;
@@ -58,6 +59,7 @@ enum {
   PROP_VERIFICATION_STATE,
   PROP_SENDING_HELD,
   PROP_SAFETY_NUMBER,
+  PROP_STANDING,
   N_PROPS
 };
 
@@ -101,7 +103,8 @@ _sotto_contact_new (SottoStore             *store,
                     const char             *username,
                     const char             *name,
                     GBytes                 *identity_key,
-                    SottoVerificationState  verification_state)
+                    SottoVerificationState  verification_state,
+                    SottoContactStanding    standing)
 {
   SottoContact *self;
 
@@ -119,8 +122,22 @@ _sotto_contact_new (SottoStore             *store,
   self->id = id;
   self->identity_key = identity_key ? g_bytes_ref (identity_key) : NULL;
   self->verification_state = verification_state;
+  self->standing = standing;
 
   return self;
+}
+
+void
+_sotto_contact_set_standing (SottoContact         *self,
+                             SottoContactStanding  standing)
+{
+  g_return_if_fail (SOTTO_IS_CONTACT (self));
+
+  if (self->standing == standing)
+    return;
+
+  self->standing = standing;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STANDING]);
 }
 
 gint64
@@ -249,6 +266,23 @@ sotto_contact_get_sending_held (SottoContact *self)
   g_return_val_if_fail (SOTTO_IS_CONTACT (self), FALSE);
 
   return self->verification_state == SOTTO_VERIFICATION_STATE_CHANGED;
+}
+
+/**
+ * sotto_contact_get_standing:
+ * @self: a #SottoContact
+ *
+ * A contact who wrote first is a message request until the user accepts
+ * it, and a blocked contact cannot reach the user at all.
+ *
+ * Returns: whether the contact is accepted, a request or blocked
+ */
+SottoContactStanding
+sotto_contact_get_standing (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), SOTTO_CONTACT_STANDING_ACCEPTED);
+
+  return self->standing;
 }
 
 /**
@@ -684,6 +718,10 @@ sotto_contact_get_property (GObject    *object,
       g_value_set_boolean (value, sotto_contact_get_sending_held (self));
       break;
 
+    case PROP_STANDING:
+      g_value_set_enum (value, self->standing);
+      break;
+
     case PROP_SAFETY_NUMBER:
       g_value_set_string (value, sotto_contact_get_safety_number (self));
       break;
@@ -822,6 +860,19 @@ sotto_contact_class_init (SottoContactClass *klass)
                          (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoContact:standing:
+   *
+   * Whether the contact is accepted, a message request or blocked.
+   */
+  properties [PROP_STANDING] =
+    g_param_spec_enum ("standing", NULL, NULL,
+                       SOTTO_TYPE_CONTACT_STANDING,
+                       SOTTO_CONTACT_STANDING_ACCEPTED,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -23,6 +23,7 @@ const char             *sotto_contact_get_name                (SottoContact     
 GBytes                 *sotto_contact_get_identity_key        (SottoContact         *self);
 SottoVerificationState  sotto_contact_get_verification_state  (SottoContact         *self);
 gboolean                sotto_contact_get_sending_held        (SottoContact         *self);
+SottoContactStanding    sotto_contact_get_standing            (SottoContact         *self);
 const char             *sotto_contact_get_safety_number       (SottoContact         *self);
 char                   *sotto_contact_format_safety_number    (const char           *digits);
 GBytes                 *sotto_contact_get_scannable_safety_number (SottoContact     *self);

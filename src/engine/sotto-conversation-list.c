@@ -12,7 +12,7 @@
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
-#include "sotto-conversation-list.h"
+#include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-store-private.h"
 
@@ -34,6 +34,7 @@ typedef struct
   char *username;
   char *name;
   GBytes *identity_key;
+  SottoContactStanding standing;
   SottoConversation *conversation;
 } Addition;
 
@@ -255,6 +256,7 @@ sotto_conversation_list_add_thread (GTask        *task,
                                                           addition->username,
                                                           addition->name,
                                                           addition->identity_key,
+                                                          addition->standing,
                                                           &error);
   if (addition->conversation == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -270,15 +272,11 @@ sotto_conversation_list_add_cb (GObject      *object,
   SottoConversationList *self = (SottoConversationList *)object;
   g_autoptr(GTask) task = user_data;
   Addition *addition = g_task_get_task_data (task);
-  guint position;
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  position = sotto_conversation_list_find_position (self, addition->conversation);
-  g_ptr_array_insert (self->items, position, g_object_ref (addition->conversation));
-  sotto_conversation_list_track (self, addition->conversation);
-  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
+  _sotto_conversation_list_insert (self, addition->conversation);
 
   g_task_return_pointer (task, g_object_ref (addition->conversation), g_object_unref);
 }
@@ -308,18 +306,39 @@ sotto_conversation_list_add_async (SottoConversationList *self,
                                    GAsyncReadyCallback    callback,
                                    gpointer               user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Addition *addition;
-
   g_return_if_fail (SOTTO_IS_CONVERSATION_LIST (self));
   g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  _sotto_conversation_list_add_async (self, uuid, username, name, identity_key,
+                                      SOTTO_CONTACT_STANDING_ACCEPTED,
+                                      cancellable, callback, user_data);
+}
+
+/* Like sotto_conversation_list_add_async(), for a contact that starts out
+ * as @standing: a sender nobody knew is a message request. */
+void
+_sotto_conversation_list_add_async (SottoConversationList *self,
+                                    const char            *uuid,
+                                    const char            *username,
+                                    const char            *name,
+                                    GBytes                *identity_key,
+                                    SottoContactStanding   standing,
+                                    GCancellable          *cancellable,
+                                    GAsyncReadyCallback    callback,
+                                    gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Addition *addition;
+
+  g_assert (SOTTO_IS_CONVERSATION_LIST (self));
 
   addition = g_new0 (Addition, 1);
   addition->uuid = g_strdup (uuid);
   addition->username = g_strdup (username);
   addition->name = g_strdup (name);
   addition->identity_key = identity_key ? g_bytes_ref (identity_key) : NULL;
+  addition->standing = standing;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_conversation_list_add_async);
@@ -327,6 +346,42 @@ sotto_conversation_list_add_async (SottoConversationList *self,
 
   _sotto_task_run_step (task, sotto_account_get_store (self->account),
                         sotto_conversation_list_add_thread, sotto_conversation_list_add_cb);
+}
+
+/* Takes @conversation out of the list: the user deleted or blocked the
+ * contact.  The conversation itself lives on for whoever holds it. */
+void
+_sotto_conversation_list_remove (SottoConversationList *self,
+                                 SottoConversation     *conversation)
+{
+  guint position;
+
+  g_assert (SOTTO_IS_CONVERSATION_LIST (self));
+  g_assert (SOTTO_IS_CONVERSATION (conversation));
+
+  if (!g_ptr_array_find (self->items, conversation, &position))
+    return;
+
+  g_signal_handlers_disconnect_by_func (conversation, sotto_conversation_list_last_activity_cb, self);
+  g_ptr_array_remove_index (self->items, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+}
+
+/* Puts @conversation, taken out before, back into the list: the user
+ * unblocked the contact. */
+void
+_sotto_conversation_list_insert (SottoConversationList *self,
+                                 SottoConversation     *conversation)
+{
+  guint position;
+
+  g_assert (SOTTO_IS_CONVERSATION_LIST (self));
+  g_assert (SOTTO_IS_CONVERSATION (conversation));
+
+  position = sotto_conversation_list_find_position (self, conversation);
+  g_ptr_array_insert (self->items, position, g_object_ref (conversation));
+  sotto_conversation_list_track (self, conversation);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
 }
 
 /**

@@ -81,6 +81,24 @@ typedef enum
 } SottoVerificationState;
 
 /**
+ * SottoContactStanding:
+ * @SOTTO_CONTACT_STANDING_ACCEPTED: the user wrote to the contact, started
+ *   the conversation or accepted their request
+ * @SOTTO_CONTACT_STANDING_REQUEST: the contact wrote first and the user has
+ *   not answered yet; no receipts go back to them
+ * @SOTTO_CONTACT_STANDING_BLOCKED: the user blocked the contact; what they
+ *   send is dropped unseen
+ *
+ * Whether a contact may reach the user.
+ */
+typedef enum
+{
+  SOTTO_CONTACT_STANDING_ACCEPTED,
+  SOTTO_CONTACT_STANDING_REQUEST,
+  SOTTO_CONTACT_STANDING_BLOCKED,
+} SottoContactStanding;
+
+/**
  * SottoKeySource:
  * @SOTTO_KEY_SOURCE_KEYRING: the database key is kept in the Secret Service
  * @SOTTO_KEY_SOURCE_PASSPHRASE: the database key is sealed with a key

@@ -48,7 +48,12 @@
  * must be checked with the relay before the contact is stored.  The
  * decryption is rolled back, which leaves the store exactly as it was,
  * the main thread stores the contact, and the envelope is decrypted
- * again from the start.
+ * again from the start.  That contact is a message request, which hears
+ * no receipts until the user accepts it (sotto-messenger-requests.c).
+ *
+ * An envelope from a blocked contact is decrypted, so that the session
+ * stays in step should the user unblock them, and dropped: nothing the
+ * message holds is looked at, stored, shown or answered.
  *
  * Each sender device's messages are stored in the order the relay
  * holds them.  An envelope left undone (the relay could not be reached
@@ -82,6 +87,7 @@ typedef enum
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
+  OUTCOME_BLOCKED,
   OUTCOME_RETRY_LATER,
 } Outcome;
 
@@ -92,6 +98,7 @@ typedef struct
   SottoConversation *conversation;
   gint64 conversation_id;
   gint64 contact_id;
+  gboolean blocked;
   guint restarts;
   guint connection_number;
 
@@ -233,6 +240,9 @@ receive_in_transaction (SottoMessenger  *self,
       return OUTCOME_DROPPED;
     }
 
+  if (reception->blocked)
+    return OUTCOME_BLOCKED;
+
   rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
   if (rc != SP_OK || !found)
     {
@@ -346,6 +356,7 @@ receive_one (SottoMessenger *self,
     case OUTCOME_STORED:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
+    case OUTCOME_BLOCKED:
       keep = TRUE;
       break;
 
@@ -389,6 +400,7 @@ outcome_is_final (Outcome outcome)
 {
   return outcome == OUTCOME_STORED
          || outcome == OUTCOME_IGNORED
+         || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE
          || outcome == OUTCOME_DROPPED;
 }
@@ -576,7 +588,8 @@ sender_looked_up_cb (GObject      *object,
   if (uuid != NULL && g_ascii_strcasecmp (uuid, reception->envelope->source) == 0)
     username = reception->content->sender;
 
-  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username, NULL,
+  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username,
+                                         SOTTO_CONTACT_STANDING_REQUEST, NULL,
                                          contact_ensured_cb, reception);
 }
 
@@ -609,7 +622,11 @@ reception_settle (Reception *reception)
     case OUTCOME_STORED:
       _sotto_conversation_add_stored (conversation, reception->message);
       _sotto_messenger_emit_message_received (self, conversation, reception->message);
-      _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
+      if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
+        _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
+      break;
+
+    case OUTCOME_BLOCKED:
       break;
 
     case OUTCOME_IGNORED:
@@ -660,7 +677,8 @@ reception_decided (Reception *reception)
         sotto_relay_client_lookup_async (self->client, reception->content->sender, NULL,
                                          sender_looked_up_cb, reception);
       else
-        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL, NULL,
+        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL,
+                                               SOTTO_CONTACT_STANDING_REQUEST, NULL,
                                                contact_ensured_cb, reception);
       break;
 
@@ -702,6 +720,7 @@ reception_prepare (Reception *reception)
       reception->conversation_id = 0;
       reception->contact_id = 0;
     }
+  reception->blocked = _sotto_messenger_find_blocked (self, reception->envelope->source) != NULL;
 }
 
 static void

@@ -956,6 +956,10 @@ sotto_messenger_send_async (SottoMessenger      *self,
       return;
     }
 
+  /* Writing to a message request accepts it. */
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
+    sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
+
   compose = g_new0 (Compose, 1);
   compose->task = g_steal_pointer (&task);
   compose->conversation = g_object_ref (conversation);

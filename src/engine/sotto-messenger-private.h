@@ -116,6 +116,9 @@ struct _SottoMessenger
    * this connection, and which connection that is. */
   GHashTable *held_senders;
   guint connection_number;
+
+  /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
+  GHashTable *blocked;
 };
 
 /* One queued outgoing message, as the outbox reads it from the store. */
@@ -177,6 +180,7 @@ SottoConversation *_sotto_messenger_find_conversation  (SottoMessenger       *se
 void             _sotto_messenger_ensure_contact_async (SottoMessenger       *self,
                                                         const char           *uuid,
                                                         const char           *username,
+                                                        SottoContactStanding  standing,
                                                         GCancellable         *cancellable,
                                                         GAsyncReadyCallback   callback,
                                                         gpointer              user_data);
@@ -201,6 +205,8 @@ void             _sotto_messenger_emit_message_received (SottoMessenger      *se
                                                         SottoMessage         *message);
 void             _sotto_messenger_emit_identity_changed (SottoMessenger      *self,
                                                         SottoConversation    *conversation);
+void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
+                                                        SottoConversation    *conversation);
 void             _sotto_messenger_set_error_from_sp    (GError              **error,
                                                         int                   rc,
                                                         const char           *what);
@@ -221,6 +227,12 @@ gboolean         _sotto_messenger_encrypt              (SottoMessenger       *se
                                                         SottoEncryption      *encryption,
                                                         GHashTable           *registration_ids,
                                                         GError              **error);
+void             _sotto_messenger_send_receipt_async   (SottoMessenger       *self,
+                                                        SottoConversation    *conversation,
+                                                        SottoContentKind      kind,
+                                                        const char * const   *ids,
+                                                        GAsyncReadyCallback   callback,
+                                                        gpointer              user_data);
 void             _sotto_messenger_send_plaintext_async (SottoMessenger       *self,
                                                         SottoConversation    *conversation,
                                                         GBytes               *plaintext,
@@ -246,6 +258,21 @@ void             _sotto_messenger_fetch_sessions_async (SottoMessenger       *se
 gboolean         _sotto_messenger_fetch_sessions_finish (SottoMessenger      *self,
                                                         GAsyncResult         *result,
                                                         GError              **error);
+
+/* sotto-messenger-held-receipts.c */
+void             _sotto_messenger_send_held_receipts_async  (SottoMessenger      *self,
+                                                             SottoConversation   *conversation,
+                                                             gboolean             since_key_change,
+                                                             GAsyncReadyCallback  callback,
+                                                             gpointer             user_data);
+void             _sotto_messenger_send_held_receipts_finish (SottoMessenger      *self,
+                                                             GAsyncResult        *result);
+void             _sotto_messenger_watch_holds          (SottoMessenger       *self);
+
+/* sotto-messenger-requests.c */
+void             _sotto_messenger_set_aside_blocked    (SottoMessenger       *self);
+SottoConversation *_sotto_messenger_find_blocked       (SottoMessenger       *self,
+                                                        const char           *uuid);
 
 /* sotto-messenger-inbox.c */
 void             _sotto_messenger_inbox_connect        (SottoMessenger       *self);

@@ -16,13 +16,14 @@
 /* Receipts: delivery receipts are gathered per conversation and sent
  * together; read receipts go when a conversation is marked read. */
 
-static void
-send_receipt_async (SottoMessenger      *self,
-                    SottoConversation   *conversation,
-                    SottoContentKind     kind,
-                    const char * const  *ids,
-                    GAsyncReadyCallback  callback,
-                    gpointer             user_data)
+/* Sends one receipt of @kind for @ids now; the task returns a boolean. */
+void
+_sotto_messenger_send_receipt_async (SottoMessenger      *self,
+                                     SottoConversation   *conversation,
+                                     SottoContentKind     kind,
+                                     const char * const  *ids,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   g_autoptr(SottoContent) content = NULL;
@@ -72,8 +73,8 @@ _sotto_messenger_flush_receipts (SottoMessenger *self)
       GPtrArray *array = ids;
 
       g_ptr_array_add (array, NULL);
-      send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                          (const char * const *) array->pdata, delivery_receipt_cb, NULL);
+      _sotto_messenger_send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
+                                           (const char * const *) array->pdata, delivery_receipt_cb, NULL);
       g_hash_table_iter_remove (&iter);
     }
 }
@@ -119,18 +120,20 @@ mark_read_cb (GObject      *object,
       return;
     }
 
+  /* A message request hears nothing back until the user accepts it. */
   n_ids = g_strv_length (ids);
-  if (n_ids == 0 || !self->send_read_receipts)
+  if (n_ids == 0 || !self->send_read_receipts
+      || sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
 
   /* One receipt holds a bounded number of ids; the newest ones matter. */
-  send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
-                      (const char * const *) ids + (n_ids > SOTTO_CONTENT_MAX_RECEIPTS
-                                                    ? n_ids - SOTTO_CONTENT_MAX_RECEIPTS : 0),
-                      _sotto_task_return_step_cb, g_object_ref (task));
+  _sotto_messenger_send_receipt_async (self, conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
+                                       (const char * const *) ids + (n_ids > SOTTO_CONTENT_MAX_RECEIPTS
+                                                                     ? n_ids - SOTTO_CONTENT_MAX_RECEIPTS : 0),
+                                       _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 /**

@@ -18,7 +18,7 @@
 
 #include "sotto-account.h"
 #include "sotto-contact-private.h"
-#include "sotto-conversation-list.h"
+#include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-messenger-private.h"
@@ -50,6 +50,7 @@ enum {
 enum {
   MESSAGE_RECEIVED,
   IDENTITY_CHANGED,
+  CONVERSATION_REMOVED,
   N_SIGNALS
 };
 
@@ -370,6 +371,8 @@ sotto_messenger_new (SottoAccount           *account,
   self->store = g_object_ref (sotto_account_get_store (account));
   self->conversations = g_object_ref (conversations);
   self->client = g_object_ref (client);
+  _sotto_messenger_set_aside_blocked (self);
+  _sotto_messenger_watch_holds (self);
 
   sotto_relay_client_set_credentials (client,
                                       sotto_account_get_uuid (account),
@@ -965,6 +968,13 @@ _sotto_messenger_emit_identity_changed (SottoMessenger    *self,
   g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
 }
 
+void
+_sotto_messenger_emit_conversation_removed (SottoMessenger    *self,
+                                            SottoConversation *conversation)
+{
+  g_signal_emit (self, signals [CONVERSATION_REMOVED], 0, conversation);
+}
+
 static void
 sotto_messenger_connection_cb (SottoMessenger   *self,
                                GParamSpec       *pspec,
@@ -1107,12 +1117,14 @@ ensure_contact_added_cb (GObject      *object,
   g_task_return_pointer (task, g_steal_pointer (&conversation), g_object_unref);
 }
 
-/* The conversation with the account @uuid, added with @username if
- * there is none yet. */
+/* The conversation with the account @uuid, added with @username as
+ * @standing if there is none yet; a blocked contact's conversation is
+ * found too. */
 void
 _sotto_messenger_ensure_contact_async (SottoMessenger      *self,
                                        const char          *uuid,
                                        const char          *username,
+                                       SottoContactStanding standing,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
@@ -1125,6 +1137,8 @@ _sotto_messenger_ensure_contact_async (SottoMessenger      *self,
   g_task_set_source_tag (task, _sotto_messenger_ensure_contact_async);
 
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
+  if (conversation == NULL)
+    conversation = _sotto_messenger_find_blocked (self, uuid);
   if (conversation != NULL)
     {
       g_task_return_pointer (task, g_object_ref (conversation), g_object_unref);
@@ -1136,8 +1150,8 @@ _sotto_messenger_ensure_contact_async (SottoMessenger      *self,
   lookup->username = g_strdup (username);
   g_task_set_task_data (task, lookup, (GDestroyNotify) contact_lookup_free);
 
-  sotto_conversation_list_add_async (self->conversations, lookup->uuid, username, NULL, NULL,
-                                     cancellable, ensure_contact_added_cb, g_object_ref (task));
+  _sotto_conversation_list_add_async (self->conversations, lookup->uuid, username, NULL, NULL, standing,
+                                      cancellable, ensure_contact_added_cb, g_object_ref (task));
 }
 
 SottoConversation *
@@ -1151,19 +1165,47 @@ _sotto_messenger_ensure_contact_finish (SottoMessenger  *self,
 }
 
 static void
+open_conversation_unblocked_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoConversation *conversation = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_messenger_accept_finish (SOTTO_MESSENGER (object), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_object_ref (conversation), g_object_unref);
+}
+
+static void
 open_conversation_ensured_cb (GObject      *object,
                               GAsyncResult *result,
                               gpointer      user_data)
 {
+  SottoMessenger *self = SOTTO_MESSENGER (object);
   g_autoptr(GTask) task = user_data;
   g_autoptr(SottoConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
 
-  conversation = _sotto_messenger_ensure_contact_finish (SOTTO_MESSENGER (object), result, &error);
+  conversation = _sotto_messenger_ensure_contact_finish (self, result, &error);
   if (conversation == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, g_steal_pointer (&conversation), g_object_unref);
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Starting a conversation with someone blocked unblocks them. */
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_BLOCKED)
+    {
+      g_task_set_task_data (task, g_object_ref (conversation), g_object_unref);
+      sotto_messenger_accept_async (self, conversation, g_task_get_cancellable (task),
+                                    open_conversation_unblocked_cb, g_object_ref (task));
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&conversation), g_object_unref);
 }
 
 static void
@@ -1195,7 +1237,8 @@ open_conversation_lookup_cb (GObject      *object,
       return;
     }
 
-  _sotto_messenger_ensure_contact_async (self, uuid, username, g_task_get_cancellable (task),
+  _sotto_messenger_ensure_contact_async (self, uuid, username, SOTTO_CONTACT_STANDING_ACCEPTED,
+                                         g_task_get_cancellable (task),
                                          open_conversation_ensured_cb, g_object_ref (task));
 }
 
@@ -1858,6 +1901,7 @@ sotto_messenger_finalize (GObject *object)
   g_clear_pointer (&self->receipts, g_hash_table_unref);
   g_clear_pointer (&self->stored_guids, g_hash_table_unref);
   g_clear_pointer (&self->composing, g_ptr_array_unref);
+  g_clear_pointer (&self->blocked, g_hash_table_unref);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
@@ -2031,6 +2075,23 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                   NULL,
                   G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
 
+  /**
+   * SottoMessenger::conversation-removed:
+   * @self: a #SottoMessenger
+   * @conversation: the conversation
+   *
+   * The conversation left the list for good: the user deleted the
+   * message request or blocked the contact.
+   */
+  signals [CONVERSATION_REMOVED] =
+    g_signal_new ("conversation-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+
   _sotto_engine_init_crypto ();
 }
 
@@ -2043,6 +2104,7 @@ sotto_messenger_init (SottoMessenger *self)
   self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);
   self->stored_guids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->composing = _sotto_messenger_composing_new ();
+  self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   g_queue_init (&self->waiters);
   g_queue_init (&self->inbox);
   g_queue_init (&self->refresh_waiters);

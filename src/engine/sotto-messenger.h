@@ -76,6 +76,30 @@ void                   sotto_messenger_open_conversation_async  (SottoMessenger 
 SottoConversation     *sotto_messenger_open_conversation_finish (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_accept_async             (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_accept_finish            (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_block_async              (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_block_finish             (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+void                   sotto_messenger_delete_request_async     (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_delete_request_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
 void                   sotto_messenger_send_async               (SottoMessenger       *self,
                                                                  SottoConversation    *conversation,
                                                                  const char           *text,

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 /* The database file inside the profile directory. */
 #define SOTTO_STORE_DATABASE_NAME "sotto.db"
 
+/* The file whose lock says which process has the profile open
+ * (sotto-store-lock.c). */
+#define SOTTO_STORE_LOCK_NAME "sotto.lock"
+
 /* PRAGMA application_id: "Sott".  A database without it is not ours. */
 #define SOTTO_STORE_APPLICATION_ID 0x536f7474
 
@@ -77,6 +81,8 @@ struct _SottoStore
    * back. */
   gboolean in_batch;
   gboolean batch_failed;
+  /* The profile's lock, held while the store is open; -1 otherwise. */
+  int lock_fd;
 };
 
 /* A statement from the store's cache.  Releasing it with g_autoptr()
@@ -220,6 +226,11 @@ gboolean             _sotto_store_keyring_store        (const char              
                                                         GCancellable               *cancellable,
                                                         GError                    **error);
 
+/* One process per profile (sotto-store-lock.c) */
+int                  _sotto_store_lock_profile         (const char                 *profile,
+                                                        GError                    **error);
+void                 _sotto_store_unlock_profile       (int                         fd);
+
 /* Drafts (sotto-store-drafts.c) */
 gboolean             _sotto_store_save_draft           (SottoStore                 *self,
                                                         gint64                      conversation_id,
@@ -247,6 +258,20 @@ gboolean             _sotto_store_search_messages      (SottoStore              
                                                         GPtrArray                  *matches,
                                                         guint                       max_matches,
                                                         gint64                     *next_before_id,
+/* Message requests and blocking (sotto-store-requests.c) */
+gboolean             _sotto_store_set_standing         (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        SottoContactStanding        standing,
+                                                        GError                    **error);
+gboolean             _sotto_store_delete_contact       (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GError                    **error);
+gboolean             _sotto_store_list_incoming        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        gboolean                    since_key_change,
+                                                        guint                       max_ids,
+                                                        GPtrArray                 **delivered,
+                                                        GPtrArray                 **read,
                                                         GError                    **error);
 
 /* Deletion (sotto-store-deletion.c) */
@@ -269,6 +294,7 @@ SottoConversation   *_sotto_store_add_conversation     (SottoStore              
                                                         const char                 *username,
                                                         const char                 *name,
                                                         GBytes                     *identity_key,
+                                                        SottoContactStanding        standing,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 GPtrArray           *_sotto_store_load_conversations   (SottoStore                 *self,
                                                         SottoAccount               *account,

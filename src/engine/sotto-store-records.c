@@ -178,6 +178,7 @@ _sotto_store_add_conversation (SottoStore    *self,
                                const char    *username,
                                const char    *name,
                                GBytes        *identity_key,
+                               SottoContactStanding standing,
                                GError       **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
@@ -200,8 +201,8 @@ _sotto_store_add_conversation (SottoStore    *self,
 
   statement = _sotto_store_prepare (self,
                                     "INSERT INTO contacts"
-                                    " (id, uuid_hash, username_hash, uuid, username, name, identity_key, verification)"
-                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                    " (id, uuid_hash, username_hash, uuid, username, name, identity_key, verification, standing)"
+                                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                                     error);
   if (statement == NULL)
     goto fail;
@@ -211,6 +212,7 @@ _sotto_store_add_conversation (SottoStore    *self,
   if (username != NULL)
     _sotto_store_bind_lookup_hash (self, statement, 3, "contacts", "username", username, strlen (username));
   sqlite3_bind_int (statement, 8, SOTTO_VERIFICATION_STATE_UNVERIFIED);
+  sqlite3_bind_int (statement, 9, standing);
 
   if (!_sotto_store_bind_sealed_string (self, statement, 4, "contacts", "uuid", contact_id, normal_uuid, error)
       || !_sotto_store_bind_sealed_string (self, statement, 5, "contacts", "username", contact_id, username, error)
@@ -242,7 +244,7 @@ _sotto_store_add_conversation (SottoStore    *self,
     return NULL;
 
   contact = _sotto_contact_new (self, account, contact_id, normal_uuid, username, name,
-                                identity_key, SOTTO_VERIFICATION_STATE_UNVERIFIED);
+                                identity_key, SOTTO_VERIFICATION_STATE_UNVERIFIED, standing);
 
   return _sotto_conversation_new (self, conversation_id, contact, 0, 0, 0, NULL);
 
@@ -367,7 +369,7 @@ _sotto_store_load_conversations (SottoStore    *self,
 
   statement = _sotto_store_prepare (self,
                                     "SELECT c.id, c.uuid, c.username, c.name, c.identity_key, c.verification,"
-                                    "       v.id, v.n_messages, v.n_unread, v.last_activity"
+                                    "       v.id, v.n_messages, v.n_unread, v.last_activity, c.standing"
                                     " FROM conversations v JOIN contacts c ON c.id = v.contact_id",
                                     error);
   if (statement == NULL)
@@ -386,6 +388,7 @@ _sotto_store_load_conversations (SottoStore    *self,
       g_autoptr(GBytes) identity_key = NULL;
       gint64 contact_id = sqlite3_column_int64 (statement, 0);
       gint64 verification = sqlite3_column_int64 (statement, 5);
+      gint64 standing = sqlite3_column_int64 (statement, 10);
       ConversationRow row;
 
       row.id = sqlite3_column_int64 (statement, 6);
@@ -403,6 +406,8 @@ _sotto_store_load_conversations (SottoStore    *self,
       if (uuid == NULL
           || verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
           || verification > SOTTO_VERIFICATION_STATE_CHANGED
+          || standing < SOTTO_CONTACT_STANDING_ACCEPTED
+          || standing > SOTTO_CONTACT_STANDING_BLOCKED
           || row.n_messages < 0 || row.n_messages > G_MAXUINT
           || row.n_unread < 0 || row.n_unread > row.n_messages
           || row.last_activity < 0)
@@ -412,7 +417,7 @@ _sotto_store_load_conversations (SottoStore    *self,
         }
 
       row.contact = _sotto_contact_new (self, account, contact_id, uuid, username, name,
-                                        identity_key, verification);
+                                        identity_key, verification, standing);
       g_array_append_val (rows, row);
     }
 

@@ -144,6 +144,10 @@ static const char * const migrations[] = {
   /* 3 → 4: the certificates that the account's relay is trusted by, in
    * PEM, for a relay with a private CA. */
   "ALTER TABLE account ADD COLUMN relay_ca BLOB;",  /* sealed */
+
+  /* 4 → 5: whether a contact is accepted, a message request or blocked
+   * (SottoContactStanding).  Everyone known before is accepted. */
+  "ALTER TABLE contacts ADD COLUMN standing INTEGER NOT NULL DEFAULT 0;",
 };
 
 guint

@@ -1163,6 +1163,11 @@ sotto_store_open_internal (SottoStore                 *self,
       || !restrict_to_owner (shm_path, 0600, error))
     return FALSE;
 
+  /* Before anything reads or writes the database. */
+  self->lock_fd = _sotto_store_lock_profile (profile, error);
+  if (self->lock_fd < 0)
+    return FALSE;
+
   /* SQLite would create the file with the umask's permissions; the
    * contents are sealed, but the file is still nobody else's business.
    * SQLite gives its -wal and -shm files the database's. */
@@ -1240,6 +1245,8 @@ sotto_store_open_internal (SottoStore                 *self,
 fail:
   sotto_store_close_db (self);
   g_clear_pointer (&self->keys, sotto_store_keys_free);
+  _sotto_store_unlock_profile (self->lock_fd);
+  self->lock_fd = -1;
 
   if (created)
     g_unlink (path);
@@ -1297,6 +1304,8 @@ _sotto_store_close_sync (SottoStore  *self,
 
   self->db = NULL;
   g_clear_pointer (&self->keys, sotto_store_keys_free);
+  _sotto_store_unlock_profile (self->lock_fd);
+  self->lock_fd = -1;
 
   return TRUE;
 }
@@ -1605,6 +1614,7 @@ sotto_store_finalize (GObject *object)
 
   sotto_store_close_db (self);
   g_clear_pointer (&self->keys, sotto_store_keys_free);
+  _sotto_store_unlock_profile (self->lock_fd);
 
   g_clear_pointer (&self->statements, g_hash_table_unref);
   g_clear_object (&self->directory);
@@ -1696,6 +1706,7 @@ sotto_store_class_init (SottoStoreClass *klass)
 static void
 sotto_store_init (SottoStore *self)
 {
+  self->lock_fd = -1;
   self->thread = g_thread_pool_new (sotto_store_thread_func, self, 1, FALSE, NULL);
   self->statements = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sqlite3_finalize);
 }

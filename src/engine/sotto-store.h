@@ -33,6 +33,8 @@ G_BEGIN_DECLS
  * @SOTTO_STORE_ERROR_NOT_FOUND: no such record
  * @SOTTO_STORE_ERROR_EXISTS: the record exists already
  * @SOTTO_STORE_ERROR_CLOSED: the store was closed
+ * @SOTTO_STORE_ERROR_IN_USE: another process has the profile open; the
+ *   message says which
  *
  * Errors of #SottoStore.  None of them leaves the database file changed.
  */
@@ -50,6 +52,7 @@ typedef enum
   SOTTO_STORE_ERROR_NOT_FOUND,
   SOTTO_STORE_ERROR_EXISTS,
   SOTTO_STORE_ERROR_CLOSED,
+  SOTTO_STORE_ERROR_IN_USE,
 } SottoStoreError;
 
 #define SOTTO_TYPE_STORE (sotto_store_get_type ())

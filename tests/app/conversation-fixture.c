@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <json-glib/json-glib.h>
+
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "sotto-message-row.h"
@@ -79,6 +81,35 @@ run_cli_as (const char *profile,
   va_end (args);
 
   return standard_output;
+}
+
+/* The state that the sender on @profile sees for their message @text to
+ * Alice, once they received whatever receipts waited for them. */
+char *
+peer_sees_state (const char *profile,
+                 const char *text)
+{
+  g_autofree char *history = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_free (run_cli_as (profile, "receive", "--timeout", "1", NULL));
+  history = run_cli_as (profile, "history", "alice", "--json", NULL);
+  lines = g_strsplit (history, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *object;
+
+      if (lines[i][0] == '\0')
+        continue;
+      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+      object = json_node_get_object (json_parser_get_root (parser));
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
+        return g_strdup (json_object_get_string_member (object, "state"));
+    }
+
+  g_assert_not_reached ();
 }
 
 static gboolean

@@ -1047,6 +1047,115 @@ test_keyring (void)
   g_assert_nonnull (strstr (locked_out->err, "keyring"));
 }
 
+/* The state of the newest message in @history. */
+static const char *
+newest_state (GPtrArray *history)
+{
+  g_assert_cmpuint (history->len, >, 0);
+
+  return json_object_get_string_member (g_ptr_array_index (history, history->len - 1), "state");
+}
+
+/* A first message is a request: no receipt goes back until the recipient
+ * accepts; a blocked sender's messages vanish without a receipt. */
+static void
+test_requests (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(CliResult) accepted = NULL;
+  g_autoptr(CliResult) blocked = NULL;
+  g_autoptr(JsonObject) decision = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  g_assert_true (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Bob read it, and Alice heard nothing. */
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  accepted = cli_run (test, bob, "--json", "accept", "alice", NULL);
+  cli_assert_ok (accepted);
+  decision = cli_parse_object (accepted->out);
+  g_assert_cmpstr (json_object_get_string_member (decision, "username"), ==, "alice");
+  g_assert_cmpstr (json_object_get_string_member (decision, "standing"), ==, "accepted");
+
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "read");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  /* Carol is blocked before she even writes. */
+  blocked = cli_run (test, bob, "block", "carol", NULL);
+  cli_assert_ok (blocked);
+  cli_send_ok (test, carol, "bob", "Let me in");
+  received = cli_receive (test, bob);
+  g_assert_cmpuint (received->len, ==, 0);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_receive (test, carol);
+  history = cli_history (test, carol, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+}
+
+/* Whether the lock file of @profile names @pid: the process holding the
+ * profile has opened its store. */
+static gboolean
+lock_names (const char *profile,
+            const char *pid)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.lock", NULL);
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (path, &contents, NULL, NULL) && g_str_has_prefix (contents, pid)
+         && contents[strlen (pid)] == '\n';
+}
+
+/* One profile, one process: while one sotto-cli has it open, a second
+ * one says which process has it and changes nothing; once the first is
+ * gone, the second works. */
+static void
+test_profile_in_use (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autoptr(GSubprocess) holder = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(CliResult) later = NULL;
+  g_autofree char *expected = NULL;
+  const char *pid;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  holder = cli_spawn (test, alice, "receive", "--timeout", "60", NULL);
+  pid = g_subprocess_get_identifier (holder);
+  while (!lock_names (alice, pid))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (10000);
+    }
+
+  refused = cli_run (test, alice, "whoami", NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  expected = g_strdup_printf ("is open in sotto-cli (process %s)", pid);
+  g_assert_nonnull (strstr (refused->err, expected));
+
+  g_subprocess_force_exit (holder);
+  g_assert_true (g_subprocess_wait (holder, NULL, NULL));
+
+  later = cli_run (test, alice, "whoami", NULL);
+  cli_assert_ok (later);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1066,6 +1175,8 @@ main (int   argc,
   g_test_add_func ("/cli/duplicates", test_duplicates);
   g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);
+  g_test_add_func ("/cli/requests", test_requests);
+  g_test_add_func ("/cli/profile-in-use", test_profile_in_use);
 
   return g_test_run ();
 }

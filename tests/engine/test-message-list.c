@@ -37,7 +37,7 @@ fixture_set_up (Fixture       *fixture,
 
   conversation = _sotto_store_add_conversation (fixture->store, fixture->account,
                                                 "7a1e0c9d-51a2-4f43-9b0e-2f5d6c7b8a90",
-                                                "erin", NULL, NULL, &error);
+                                                "erin", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
   fixture->conversation_id = _sotto_conversation_get_id (conversation);
 

@@ -7,12 +7,14 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "engine-test-util.h"
+#include "sotto-contact-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
@@ -58,7 +60,9 @@ raw_query_int (const char *path,
 }
 
 /* The names and contents of every file in @profile, to show that a
- * failed open changed nothing. */
+ * failed open changed nothing.  The lock file, which every open takes
+ * first, is left out; a failed open leaves it empty (see
+ * assert_profile_unchanged()). */
 static GHashTable *
 snapshot_profile (GFile *profile)
 {
@@ -75,6 +79,12 @@ snapshot_profile (GFile *profile)
     {
       g_autoptr(GFile) child = g_file_get_child (profile, g_file_info_get_name (info));
 
+      if (g_str_equal (g_file_info_get_name (info), SOTTO_STORE_LOCK_NAME))
+        {
+          g_object_unref (info);
+          continue;
+        }
+
       g_hash_table_insert (snapshot, g_strdup (g_file_info_get_name (info)),
                            engine_test_read_file (child));
       g_object_unref (info);
@@ -88,11 +98,15 @@ assert_profile_unchanged (GFile      *profile,
                           GHashTable *before)
 {
   g_autoptr(GHashTable) after = snapshot_profile (profile);
+  g_autofree char *lock_path = g_build_filename (g_file_peek_path (profile), SOTTO_STORE_LOCK_NAME, NULL);
+  g_autofree char *lock_contents = NULL;
   GHashTableIter iter;
   gpointer name;
   gpointer contents;
 
   g_assert_cmpuint (g_hash_table_size (after), ==, g_hash_table_size (before));
+  if (g_file_get_contents (lock_path, &lock_contents, NULL, NULL))
+    g_assert_cmpstr (lock_contents, ==, "");
 
   g_hash_table_iter_init (&iter, before);
   while (g_hash_table_iter_next (&iter, &name, &contents))
@@ -132,7 +146,8 @@ add_conversation (SottoStore   *store,
   g_autofree char *uuid = g_uuid_string_random ();
   SottoConversation *conversation;
 
-  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key, &error);
+  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key,
+                                                SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
   g_assert_nonnull (conversation);
 
@@ -593,6 +608,122 @@ test_store_migrate_from_0 (void)
   engine_test_remove_profile (profile);
 }
 
+/* Loads the conversations and returns the standing of the one with the
+ * contact @username. */
+static SottoContactStanding
+stored_standing (SottoStore *store,
+                 const char *username)
+{
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GError) error = NULL;
+
+  account = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  conversations = _sotto_store_load_conversations (store, account, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < conversations->len; i++)
+    {
+      SottoContact *contact = sotto_conversation_get_contact (g_ptr_array_index (conversations, i));
+
+      if (g_strcmp0 (sotto_contact_get_username (contact), username) == 0)
+        return sotto_contact_get_standing (contact);
+    }
+
+  g_assert_not_reached ();
+}
+
+/* Schema 5 adds the contact's standing: contacts from before it are
+ * accepted (nobody the user knew turns into a request), and a request or
+ * a block is remembered across restarts. */
+static void
+test_store_migrate_standing (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) known = NULL;
+  g_autoptr(SottoConversation) stranger = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *uuid = g_uuid_string_random ();
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_no_error (error);
+  known = add_conversation (store, account, "known", NULL, NULL);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  /* The same profile as schema 4 left it. */
+  path = database_path (profile);
+  raw_exec (path, "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  assert_current_schema (profile);
+  g_assert_cmpint (stored_standing (store, "known"), ==, SOTTO_CONTACT_STANDING_ACCEPTED);
+
+  stranger = _sotto_store_add_conversation (store, account, uuid, "stranger", NULL, NULL,
+                                            SOTTO_CONTACT_STANDING_REQUEST, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (stranger)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_cmpint (stored_standing (store, "stranger"), ==, SOTTO_CONTACT_STANDING_REQUEST);
+  g_assert_true (_sotto_store_set_standing (store, _sotto_contact_get_id (sotto_conversation_get_contact (stranger)),
+                                            SOTTO_CONTACT_STANDING_BLOCKED, &error));
+  g_assert_no_error (error);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_cmpint (stored_standing (store, "stranger"), ==, SOTTO_CONTACT_STANDING_BLOCKED);
+  g_assert_cmpint (stored_standing (store, "known"), ==, SOTTO_CONTACT_STANDING_ACCEPTED);
+
+  /* A standing no version wrote is damage, not a fourth kind of contact. */
+  engine_test_close_store (g_steal_pointer (&store));
+  raw_exec (path, "UPDATE contacts SET standing = 7");
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_clear_object (&account);
+  account = _sotto_store_load_account (store, &error);
+  g_assert_no_error (error);
+  g_assert_null (_sotto_store_load_conversations (store, account, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
+
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
+/* A profile is open in one place at a time: a second open, here from
+ * the same process, fails and names the process that has it, and works
+ * again once the first store is closed. */
+static void
+test_store_in_use (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store;
+  SottoStore *second;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  second = _sotto_store_open_sync (profile, PASSPHRASE, NULL, NULL, &error);
+  g_assert_null (second);
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_IN_USE);
+  expected = g_strdup_printf ("is open in %s (process %d)", g_get_prgname (), (int) getpid ());
+  g_assert_nonnull (strstr (error->message, expected));
+  g_clear_error (&error);
+
+  engine_test_close_store (store);
+  store = engine_test_open_store (profile, PASSPHRASE);
+  engine_test_close_store (store);
+
+  engine_test_remove_profile (profile);
+}
+
 /* Sealed values are bound to their row and column: moved elsewhere, they
  * no longer open, and the store says the record is damaged. */
 static void
@@ -661,7 +792,7 @@ test_store_exists (void)
 
   /* Usernames are unique through their keyed hash. */
   again = _sotto_store_add_conversation (store, account, "0b6c2c8e-8d0e-4c55-b0de-2b9b1b0c9a11",
-                                         "dave", NULL, NULL, &error);
+                                         "dave", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
   g_assert_null (again);
   g_clear_error (&error);
@@ -833,7 +964,9 @@ main (int   argc,
   g_test_add_func ("/engine/store/foreign-wal", test_store_foreign_wal);
   g_test_add_func ("/engine/store/too-new", test_store_too_new);
   g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
+  g_test_add_func ("/engine/store/migrate-standing", test_store_migrate_standing);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
+  g_test_add_func ("/engine/store/in-use", test_store_in_use);
   g_test_add_func ("/engine/store/exists", test_store_exists);
   g_test_add_func ("/engine/store/batch", test_store_batch);
   g_test_add_func ("/engine/store/closed", test_store_closed);

@@ -1,0 +1,235 @@
+/* test-requests.c: messages from strangers, in the real window
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Alice is the app in this process, the strangers are sotto-cli on
+ * profiles of their own, and a real sotto-relay runs between them (see
+ * conversation-fixture.c).  What the strangers' own sotto-cli reports is
+ * the proof of what went back to them.
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "app-test-util.h"
+#include "conversation-fixture.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-list.h"
+#include "sotto-request-bar.h"
+
+
+/* A stranger registers on the fixture's relay and writes to Alice. */
+static char *
+stranger_writes (Fixture    *fixture,
+                 const char *username,
+                 const char *text)
+{
+  g_autofree char *template = g_strdup_printf ("sotto-%s-XXXXXX", username);
+  char *profile = g_dir_make_tmp (template, NULL);
+
+  g_free (run_cli_as (profile, "register", "--relay", fixture->relay->base_url, "--username", username, NULL));
+  g_free (run_cli_as (profile, "send", "alice", text, NULL));
+
+  return profile;
+}
+
+static SottoConversationList *
+conversations (Fixture *fixture)
+{
+  return sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+}
+
+static gboolean
+is_text_view (GtkWidget     *widget,
+              gconstpointer  data)
+{
+  return GTK_IS_TEXT_VIEW (widget);
+}
+
+static SottoRequestBar *
+request_bar (Fixture *fixture)
+{
+  return SOTTO_REQUEST_BAR (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), SOTTO_TYPE_REQUEST_BAR));
+}
+
+/* How many notifications said @text. */
+static guint
+count_notifications (Fixture    *fixture,
+                     const char *text)
+{
+  guint n = 0;
+
+  g_mutex_lock (&fixture->lock);
+  for (guint i = 0; i < fixture->notifications->len; i++)
+    n += g_str_equal (g_ptr_array_index (fixture->notifications, i), text);
+  g_mutex_unlock (&fixture->lock);
+
+  return n;
+}
+
+/* Bob, whom Alice wrote to, sends @text, and Alice's window shows it:
+ * every envelope the relay queued before it has been handled. */
+static void
+bob_writes_and_arrives (Fixture    *fixture,
+                        const char *text)
+{
+  g_free (run_cli (fixture, "send", "alice", text, NULL));
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), text) != NULL);
+}
+
+/* Carol writes first: her conversation is a request, marked so in the
+ * list, and the bar in it says who she is and that nothing about her is
+ * verified.  Reading her message sends her nothing; accepting it sends
+ * the receipts that were held back. */
+static void
+test_requests_accept (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  SottoConversation *carol = NULL;
+  SottoContact *contact;
+  SottoRequestBar *bar;
+  GtkWidget *root;
+  GtkWidget *composer;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+  carol_profile = stranger_writes (fixture, "carol", "hi from carol");
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations (fixture), "carol")) != NULL);
+  contact = sotto_conversation_get_contact (carol);
+  g_assert_cmpint (sotto_contact_get_standing (contact), ==, SOTTO_CONTACT_STANDING_REQUEST);
+
+  /* The list marks the row. */
+  wait_until (app_test_find_label (root, "Request") != NULL);
+
+  /* Opened, the bar stands where the composer was. */
+  g_assert_true (sotto_window_open_conversation (fixture->window, sotto_contact_get_uuid (contact)));
+  activate_alice (fixture);
+  wait_until (app_test_find_label (GTK_WIDGET (conversation_view (fixture)), "hi from carol") != NULL);
+  bar = request_bar (fixture);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (bar)));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (bar), "carol wants to send you messages"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (bar),
+                                         "You have never written to carol, and their safety number is not "
+                                         "verified. They learn nothing, not even that your device got "
+                                         "their messages, unless you accept."));
+  g_assert_nonnull (find_labelled_button (GTK_WIDGET (bar), "_Accept"));
+  g_assert_nonnull (find_labelled_button (GTK_WIDGET (bar), "_Delete"));
+  g_assert_nonnull (find_labelled_button (GTK_WIDGET (bar), "_Block"));
+  composer = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_text_view, NULL);
+  g_assert_false (gtk_widget_get_mapped (composer));
+
+  /* Alice has read it, and Carol has heard nothing, past the engine's
+   * batching of receipts. */
+  wait_until (sotto_conversation_get_unread_count (carol) == 0);
+  run_main_loop_for (1500);
+  before = peer_sees_state (carol_profile, "hi from carol");
+  g_assert_cmpstr (before, ==, "sent");
+
+  /* Accepted, the bar goes, the composer is back, and Carol learns that
+   * her message arrived and was read. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (bar), "request.accept", NULL));
+  wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
+  wait_until (gtk_widget_get_mapped (composer));
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (bar)));
+  g_assert_null (app_test_find_label (root, "Request"));
+  run_main_loop_for (500);
+  after = peer_sees_state (carol_profile, "hi from carol");
+  g_assert_cmpstr (after, ==, "read");
+}
+
+/* Dave is blocked from his request: his conversation goes, and what he
+ * sends after that leaves no trace, for him or for Alice, also after a
+ * restart.  Erin's request is deleted: her next message is a new
+ * request that holds only itself. */
+static void
+test_requests_block_and_delete (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  g_autofree char *dave_profile = NULL;
+  g_autofree char *erin_profile = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *state_after_restart = NULL;
+  g_autoptr(SottoConversation) dave = NULL;
+  SottoConversation *erin = NULL;
+  SottoConversation *found = NULL;
+  guint notifications;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hello bob");
+  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
+
+  dave_profile = stranger_writes (fixture, "dave", "buy my stuff");
+  wait_until ((found = sotto_conversation_list_find_by_username (conversations (fixture), "dave")) != NULL);
+  dave = g_object_ref (found);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (dave))));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (request_bar (fixture)), "request.block", NULL));
+  wait_until (sotto_contact_get_standing (sotto_conversation_get_contact (dave)) == SOTTO_CONTACT_STANDING_BLOCKED);
+  g_assert_null (sotto_conversation_list_find_by_username (conversations (fixture), "dave"));
+  /* The window no longer shows him. */
+  g_assert_null (conversation_view (fixture));
+  g_assert_null (app_test_find_label (GTK_WIDGET (fixture->window), "buy my stuff"));
+
+  /* He writes again; Bob's later message shows that it was handled. */
+  notifications = count_notifications (fixture, "dave: New message");
+  g_free (run_cli_as (dave_profile, "send", "alice", "are you there?", NULL));
+  bob_writes_and_arrives (fixture, "bob after dave");
+  run_main_loop_for (1500);
+  g_assert_null (sotto_conversation_list_find_by_username (conversations (fixture), "dave"));
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_conversation_get_messages (dave)), ==, 1);
+  g_assert_null (app_test_find_label (GTK_WIDGET (fixture->window), "are you there?"));
+  /* Bob's message notified (the window is not the active one); Dave's
+   * did not. */
+  wait_until (has_notification (fixture, "bob: New message"));
+  g_assert_cmpuint (count_notifications (fixture, "dave: New message"), ==, notifications);
+  state = peer_sees_state (dave_profile, "are you there?");
+  g_assert_cmpstr (state, ==, "sent");
+
+  /* The store remembers the block.  (Dave's conversation holds the
+   * store, and with it the profile, open: it goes first.) */
+  g_clear_object (&dave);
+  reopen_alice (fixture);
+  g_free (run_cli_as (dave_profile, "send", "alice", "still blocked?", NULL));
+  bob_writes_and_arrives (fixture, "bob after the restart");
+  run_main_loop_for (1500);
+  g_assert_null (sotto_conversation_list_find_by_username (conversations (fixture), "dave"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (fixture->window), "still blocked?"));
+  state_after_restart = peer_sees_state (dave_profile, "still blocked?");
+  g_assert_cmpstr (state_after_restart, ==, "sent");
+
+  /* Erin's request is deleted, then she writes again. */
+  erin_profile = stranger_writes (fixture, "erin", "first try");
+  wait_until ((erin = sotto_conversation_list_find_by_username (conversations (fixture), "erin")) != NULL);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (erin))));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (request_bar (fixture)), "request.delete", NULL));
+  wait_until (sotto_conversation_list_find_by_username (conversations (fixture), "erin") == NULL);
+  g_assert_null (conversation_view (fixture));
+
+  g_free (run_cli_as (erin_profile, "send", "alice", "second try", NULL));
+  wait_until ((erin = sotto_conversation_list_find_by_username (conversations (fixture), "erin")) != NULL);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (erin)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  wait_until (g_list_model_get_n_items (sotto_conversation_get_messages (erin)) == 1);
+  g_assert_cmpstr (sotto_conversation_get_last_message_preview (erin), ==, "second try");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/app/requests/accept", Fixture, NULL,
+              fixture_set_up, test_requests_accept, fixture_tear_down);
+  g_test_add ("/app/requests/block-and-delete", Fixture, NULL,
+              fixture_set_up, test_requests_block_and_delete, fixture_tear_down);
+
+  return g_test_run ();
+}
