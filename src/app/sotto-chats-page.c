@@ -491,6 +491,9 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
     return;
 
   g_set_object (&self->messenger, messenger);
+  /* Someone the user never wrote to waits for Accept before hearing
+   * anything back. */
+  g_object_set (messenger, "message-requests", TRUE, NULL);
   g_settings_bind (self->settings, "send-read-receipts", messenger, "send-read-receipts",
                    G_SETTINGS_BIND_GET);
 

@@ -277,6 +277,7 @@ sotto_cli_load (SottoCli  *cli,
       g_propagate_error (error, g_error_copy (sotto_session_get_error (cli->session)));
       return FALSE;
     }
+  g_object_set (cli->messenger, "message-requests", cli->message_requests, NULL);
 
   return TRUE;
 }
@@ -336,6 +337,7 @@ main (int   argc,
   gboolean json = FALSE;
   int timeout = -1;
   int limit = -1;
+  gboolean message_requests = FALSE;
   const Command *command = NULL;
   SottoCli cli = { 0 };
   guint n_rest;
@@ -357,6 +359,8 @@ main (int   argc,
       N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
       N_("history: how many of the newest messages to print"), N_("N") },
+    { "message-requests", 0, 0, G_OPTION_ARG_NONE, &message_requests,
+      N_("A stranger’s first message is a message request, as in the app: no receipts until accept"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -433,6 +437,7 @@ main (int   argc,
   cli.ca_file = g_steal_pointer (&ca_file);
   cli.timeout = timeout >= 0 ? timeout : SOTTO_CLI_DEFAULT_TIMEOUT;
   cli.limit = limit > 0 ? limit : SOTTO_CLI_DEFAULT_LIMIT;
+  cli.message_requests = message_requests;
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;

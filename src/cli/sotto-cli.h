@@ -37,6 +37,7 @@ typedef struct
   char *ca_file;
   int timeout;
   int limit;
+  gboolean message_requests;
   const char *command;
   char **args;
   guint n_args;

@@ -565,6 +565,14 @@ contact_ensured_cb (GObject      *object,
   reception_restart (reception);
 }
 
+/* A sender nobody knows yet: a message request, where the messenger
+ * makes them. */
+static SottoContactStanding
+new_sender_standing (SottoMessenger *self)
+{
+  return self->message_requests ? SOTTO_CONTACT_STANDING_REQUEST : SOTTO_CONTACT_STANDING_ACCEPTED;
+}
+
 static void
 sender_looked_up_cb (GObject      *object,
                      GAsyncResult *result,
@@ -589,7 +597,7 @@ sender_looked_up_cb (GObject      *object,
     username = reception->content->sender;
 
   _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username,
-                                         SOTTO_CONTACT_STANDING_REQUEST, NULL,
+                                         new_sender_standing (self), NULL,
                                          contact_ensured_cb, reception);
 }
 
@@ -678,7 +686,7 @@ reception_decided (Reception *reception)
                                          sender_looked_up_cb, reception);
       else
         _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL,
-                                               SOTTO_CONTACT_STANDING_REQUEST, NULL,
+                                               new_sender_standing (self), NULL,
                                                contact_ensured_cb, reception);
       break;
 

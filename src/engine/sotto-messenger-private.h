@@ -79,6 +79,7 @@ struct _SottoMessenger
 
   gboolean started;
   gboolean send_read_receipts;
+  gboolean message_requests;
 
   /* Prekey upkeep (sotto-messenger.c). */
   gboolean refreshing;

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-contact.h"
 #include "sotto-conversation-private.h"
 #include "sotto-messenger-private.h"
 

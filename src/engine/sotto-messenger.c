@@ -44,6 +44,7 @@ enum {
   PROP_DRAINED,
   PROP_OUTBOX_SIZE,
   PROP_SEND_READ_RECEIPTS,
+  PROP_MESSAGE_REQUESTS,
   N_PROPS
 };
 
@@ -1944,6 +1945,10 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_boolean (value, self->send_read_receipts);
       break;
 
+    case PROP_MESSAGE_REQUESTS:
+      g_value_set_boolean (value, self->message_requests);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1963,6 +1968,14 @@ sotto_messenger_set_property (GObject      *object,
       if (self->send_read_receipts != g_value_get_boolean (value))
         {
           self->send_read_receipts = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_MESSAGE_REQUESTS:
+      if (self->message_requests != g_value_get_boolean (value))
+        {
+          self->message_requests = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -2035,6 +2048,21 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
   properties [PROP_SEND_READ_RECEIPTS] =
     g_param_spec_boolean ("send-read-receipts", NULL, NULL,
                           TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessenger:message-requests:
+   *
+   * Whether a stranger's first message makes a message request, which
+   * hears no receipts until it is accepted.  The app asks for them; a
+   * script's messenger (sotto-cli's, unless told otherwise) answers
+   * every sender as before, as other command-line clients do.
+   */
+  properties [PROP_MESSAGE_REQUESTS] =
+    g_param_spec_boolean ("message-requests", NULL, NULL,
+                          FALSE,
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));

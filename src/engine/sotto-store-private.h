@@ -258,6 +258,8 @@ gboolean             _sotto_store_search_messages      (SottoStore              
                                                         GPtrArray                  *matches,
                                                         guint                       max_matches,
                                                         gint64                     *next_before_id,
+                                                        GError                    **error);
+
 /* Message requests and blocking (sotto-store-requests.c) */
 gboolean             _sotto_store_set_standing         (SottoStore                 *self,
                                                         gint64                      contact_id,

@@ -1058,6 +1058,41 @@ newest_state (GPtrArray *history)
 
 /* A first message is a request: no receipt goes back until the recipient
  * accepts; a blocked sender's messages vanish without a receipt. */
+/* receive, with a stranger's first message a message request as the
+ * app makes it. */
+static GPtrArray *
+receive_with_requests (CliTest    *test,
+                       const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "--message-requests",
+                                         "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+  return cli_parse_lines (result->out);
+}
+
+/* Without --message-requests, sotto-cli answers a stranger as it always
+ * did: the message is delivered, and its sender hears so. */
+static void
+test_stranger_without_requests (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  g_assert_false (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), !=, "sent");
+}
+
 static void
 test_requests (void)
 {
@@ -1072,7 +1107,7 @@ test_requests (void)
   g_autoptr(JsonObject) decision = NULL;
 
   cli_send_ok (test, alice, "bob", "Hello stranger");
-  received = cli_receive (test, bob);
+  received = receive_with_requests (test, bob);
   cli_assert_texts (received, "alice", "Hello stranger", NULL);
   g_assert_true (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
   g_clear_pointer (&received, g_ptr_array_unref);
@@ -1176,6 +1211,7 @@ main (int   argc,
   g_test_add_func ("/cli/newer-content", test_newer_content);
   g_test_add_func ("/cli/keyring", test_keyring);
   g_test_add_func ("/cli/requests", test_requests);
+  g_test_add_func ("/cli/stranger-without-requests", test_stranger_without_requests);
   g_test_add_func ("/cli/profile-in-use", test_profile_in_use);
 
   return g_test_run ();
