@@ -370,8 +370,6 @@ print_message (SottoCli          *cli,
       else if (outgoing)
         g_print ("[%s] %s: %s (%s)\n", time, from, sotto_message_get_body (message),
                  state_name (sotto_message_get_state (message)));
-      else if (request)
-        g_print (_("[%s] %s (message request): %s\n"), time, from, sotto_message_get_body (message));
       else
         g_print ("[%s] %s: %s\n", time, from, sotto_message_get_body (message));
     }
