@@ -138,10 +138,16 @@ _sotto_store_lock_profile (const char  *profile,
   g_close (fd, NULL);
 
   if (pid != 0)
-    g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_IN_USE,
-                 _("The profile %s is open in %s (process %" G_GINT64_FORMAT "). "
-                   "A profile can be used by one program at a time: close it there, then try again."),
-                 profile, program != NULL ? program : _("another program"), pid);
+    {
+      /* A format macro inside _() would cut the message short for
+       * translators; the number is text by then. */
+      g_autofree char *pid_text = g_strdup_printf ("%" G_GINT64_FORMAT, pid);
+
+      g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_IN_USE,
+                   _("The profile %s is open in %s (process %s). "
+                     "A profile can be used by one program at a time: close it there, then try again."),
+                   profile, program != NULL ? program : _("another program"), pid_text);
+    }
   else
     g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_IN_USE,
                  _("The profile %s is open in another program. "
