@@ -35,8 +35,9 @@ page_test_make_profile (void)
 void
 page_test_remove_profile (const char *path)
 {
-  for (const char *const *name = (const char *const[]) { "sotto.db", "sotto.db-wal", "sotto.db-shm", NULL };
-       *name != NULL; name++)
+  static const char *const names[] = { "sotto.db", "sotto.db-wal", "sotto.db-shm", "sotto.lock", NULL };
+
+  for (const char *const *name = names; *name != NULL; name++)
     {
       g_autofree char *file = g_build_filename (path, *name, NULL);
 

@@ -170,7 +170,8 @@ close_and_remove_profile (SottoWindow *window,
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  for (const char *const *name = (const char *const[]) { "sotto.db", "sotto.db-wal", "sotto.db-shm", NULL };
+  for (const char *const *name = (const char *const[]) { "sotto.db", "sotto.db-wal", "sotto.db-shm",
+                                                         "sotto.lock", NULL };
        *name != NULL; name++)
     {
       g_autofree char *path = g_build_filename (profile_path, *name, NULL);
