@@ -19,16 +19,23 @@
 
 G_STATIC_ASSERT (RELAY_INVITE_HASH_SIZE == crypto_generichash_BYTES);
 
-/* A new token, to be shown once and then forgotten. */
+/* A new token, to be shown once and then forgotten.  It never starts
+ * with '-': `sotto-relay admin invite revoke TOKEN` would read such a
+ * token as an option.  Drawing again costs one bit in 64 of the first
+ * character, out of 256 random bits. */
 char *
 relay_invite_token_new (void)
 {
   guint8 secret[32];
   char *token = g_malloc (sodium_base64_ENCODED_LEN (sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING));
 
-  randombytes_buf (secret, sizeof secret);
-  sodium_bin2base64 (token, sodium_base64_ENCODED_LEN (sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                     secret, sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  do
+    {
+      randombytes_buf (secret, sizeof secret);
+      sodium_bin2base64 (token, sodium_base64_ENCODED_LEN (sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                         secret, sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    }
+  while (token[0] == '-');
   sodium_memzero (secret, sizeof secret);
   g_assert (strlen (token) == RELAY_INVITE_TOKEN_LENGTH);
   return token;
