@@ -292,7 +292,10 @@ burst_receive (Burst      *burst,
             burst->redelivered++;
           else
             burst->stored_twice++;
-          test_socket_ack (socket, guid);
+          /* What a socket received before its node died is read after the
+           * close; it cannot be acknowledged, and comes again elsewhere. */
+          if (soup_websocket_connection_get_state (socket->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+            test_socket_ack (socket, guid);
         }
       json_node_unref (node);
     }
