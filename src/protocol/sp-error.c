@@ -40,6 +40,7 @@ static const SpErrorInfo error_table[] = {
   { SP_ERR_CERTIFICATE_EXPIRED, "certificate_expired", "The sender certificate has expired" },
   { SP_ERR_SELF_SEND, "self_send", "The sealed message claims to come from this device" },
   { SP_ERR_IDENTITY_MISMATCH, "identity_mismatch", "The identity key does not match the sender certificate" },
+  { SP_ERR_BAD_DIGEST, "bad_digest", "The attachment does not match its digest" },
 };
 
 static const SpErrorInfo *

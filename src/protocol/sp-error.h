@@ -34,6 +34,7 @@ typedef enum {
   SP_ERR_CERTIFICATE_EXPIRED = -22,
   SP_ERR_SELF_SEND = -23,
   SP_ERR_IDENTITY_MISMATCH = -24,
+  SP_ERR_BAD_DIGEST = -25,
 } SpError;
 
 /* A sentence describing @error, for people. */

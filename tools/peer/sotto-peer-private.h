@@ -66,6 +66,7 @@ extern const SottoPeerOp sotto_peer_primitive_ops[];
 extern const SottoPeerOp sotto_peer_session_ops[];
 extern const SottoPeerOp sotto_peer_group_ops[];
 extern const SottoPeerOp sotto_peer_sealed_ops[];
+extern const SottoPeerOp sotto_peer_attachment_ops[];
 
 /* The group cipher of the local device that "init" set up (or --state
  * DIR holds), on the same store as the session operations; NULL with

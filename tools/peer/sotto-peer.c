@@ -28,6 +28,7 @@ static const SottoPeerOp *const op_tables[] = {
   sotto_peer_session_ops,
   sotto_peer_group_ops,
   sotto_peer_sealed_ops,
+  sotto_peer_attachment_ops,
 };
 
 G_DEFINE_QUARK (sotto-peer-error-quark, sotto_peer_error)
