@@ -34,7 +34,7 @@
 /* The smallest bucket: every plaintext up to this size pads to it. */
 #define SP_ATTACHMENT_MIN_PADDED_SIZE 541
 
-/* Room an update needs beyond its input, in both directions. */
+/* Room an update may need beyond its input, in both directions. */
 #define SP_ATTACHMENT_UPDATE_OVERHEAD 32
 
 /* The smallest buffer sp_attachment_encryptor_final() accepts. */
@@ -62,9 +62,10 @@ int  sp_attachment_encryptor_new    (SpAttachmentEncryptor **out,
                                      uint64_t                size);
 
 /* Encrypts the next @in_len plaintext bytes and writes the blob bytes
- * that are complete, the IV first; @out_size must be at least
- * @in_len + SP_ATTACHMENT_UPDATE_OVERHEAD.  More plaintext than @size in
- * all is SP_ERR_INVALID_ARGUMENT. */
+ * they complete, the IV first: never more than @in_len +
+ * SP_ATTACHMENT_UPDATE_OVERHEAD (SP_ERR_BUFFER_TOO_SMALL, nothing
+ * consumed, when @out_size is less than this call's share).  More
+ * plaintext than @size in all is SP_ERR_INVALID_ARGUMENT. */
 int  sp_attachment_encryptor_update (SpAttachmentEncryptor  *encryptor,
                                      uint8_t                *out,
                                      size_t                  out_size,

@@ -1,0 +1,68 @@
+#!/bin/sh
+# run.sh: attachment encryption beside Node's crypto module, as a table
+#
+# Copyright 2026 The Sotto authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Usage: bench/attachment/run.sh [BUILD-DIR] [MEGABYTES] [ROUNDS]
+#
+# Runs bench-attachment (C, on the core's libgcrypt) and
+# bench-attachment.mjs (Node, on OpenSSL) in alternation, ROUNDS times
+# (default 5), each on an attachment of MEGABYTES (default 100), and
+# prints encryption and decryption throughput for both and their ratio.
+# Each figure is the best round's: on a shared machine a round can lose
+# time to other processes, never gain it.  BUILD-DIR (default
+# build-bench) is configured as a release build when it does not exist
+# yet.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-"$top/build-bench"}
+megabytes=${2:-100}
+rounds=${3:-5}
+
+[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
+ninja -C "$build" bench/attachment/bench-attachment >/dev/null
+
+buildtype=$(meson introspect --buildoptions "$build" \
+  | node -e 'const o = JSON.parse(require("fs").readFileSync(0)); const v = (n) => o.find((x) => x.name === n).value;
+             console.log(v("buildtype") + (v("b_sanitize") === "none" ? "" : "+sanitize:" + v("b_sanitize")))')
+case $buildtype in
+  release|debugoptimized) ;;
+  *) echo "warning: $build is a '$buildtype' build; its figures are not representative" >&2 ;;
+esac
+
+sotto=$(mktemp)
+node=$(mktemp)
+trap 'rm -f "$sotto" "$node"' EXIT
+
+round=0
+while [ "$round" -lt "$rounds" ]; do
+  "$build/bench/attachment/bench-attachment" "$megabytes" >>"$sotto"
+  node "$top/bench/attachment/bench-attachment.mjs" "$megabytes" >>"$node"
+  round=$((round + 1))
+done
+
+echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) cores), load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
+echo "Best of $rounds rounds, $megabytes MB streamed 1 MiB at a time"
+echo "Sotto: $build ($buildtype), $(pkg-config --modversion libgcrypt 2>/dev/null | sed 's/^/libgcrypt /'); Node $(node --version), OpenSSL $(node -p process.versions.openssl)"
+echo
+awk '
+  NR == FNR {
+    if (!($1 in sotto))
+      order[++n] = $1
+    if ($2 > sotto[$1])
+      sotto[$1] = $2
+    next
+  }
+  {
+    if ($2 > node[$1])
+      node[$1] = $2
+  }
+  END {
+    printf "| %-9s | %11s | %19s | %10s |\n", "Direction", "Sotto MB/s", "Node (OpenSSL) MB/s", "Sotto/Node"
+    print "|-----------|------------:|--------------------:|-----------:|"
+    for (i = 1; i <= n; i++)
+      printf "| %-9s | %11.0f | %19.0f | %10.2f |\n", order[i], sotto[order[i]], node[order[i]], sotto[order[i]] / node[order[i]]
+  }
+' "$sotto" "$node"
