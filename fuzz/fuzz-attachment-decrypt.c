@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
  * ciphertext and the MAC is appended here, as a sender would, so that
  * the padding checks behind the MAC are reached; bit 1: the digest is
  * the blob's own, so that the MAC check is reached; otherwise it is 32
- * bytes of the input.  Streaming in chunks must agree with the one-shot
- * call, a refused blob must leave the output untouched (wiped when only
+ * bytes of the input.  Decrypting in chunks must agree with decrypting
+ * all at once, a refused blob must leave the output untouched (wiped when only
  * its padding was wrong), and a blob that decrypts must be exactly the
  * one encrypting the plaintext again with its key and IV gives: the
  * format has one blob per plaintext. */
@@ -39,40 +39,6 @@ fixed_key (void)
   return key;
 }
 
-static int
-decrypt_streaming (const uint8_t *key,
-                   const uint8_t *digest,
-                   uint64_t       declared,
-                   const uint8_t *blob,
-                   size_t         blob_len,
-                   size_t         chunk,
-                   uint8_t       *out,
-                   size_t        *out_len)
-{
-  SpAttachmentDecryptor *decryptor = NULL;
-  size_t written = 0;
-  size_t len = 0;
-  int rc;
-
-  rc = sp_attachment_decryptor_new (&decryptor, key, digest, declared);
-  for (size_t offset = 0; rc == SP_OK && offset < blob_len; offset += chunk)
-    rc = sp_attachment_decryptor_verify (decryptor, blob + offset, blob_len - offset < chunk ? blob_len - offset : chunk);
-  if (rc == SP_OK)
-    rc = sp_attachment_decryptor_verify_final (decryptor);
-  for (size_t offset = 0; rc == SP_OK && offset < blob_len; offset += chunk)
-    {
-      size_t n = blob_len - offset < chunk ? blob_len - offset : chunk;
-
-      rc = sp_attachment_decryptor_update (decryptor, out + written, declared - written, &len, blob + offset, n);
-      written += len;
-    }
-  if (rc == SP_OK)
-    rc = sp_attachment_decryptor_final (decryptor);
-  sp_attachment_decryptor_free (decryptor);
-  *out_len = written;
-  return rc;
-}
-
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -80,12 +46,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   const uint8_t *key = fixed_key ();
   uint8_t digest[SP_ATTACHMENT_DIGEST_SIZE];
   uint8_t again_digest[SP_ATTACHMENT_DIGEST_SIZE];
-  uint8_t *blob, *out, *streamed, *again;
-  size_t blob_len, out_len = 0, streamed_len = 0, again_len = 0;
+  uint8_t *blob, *out, *chunked, *again;
+  size_t blob_len, out_len = 0, chunked_len = 0, again_len = 0;
   uint64_t declared;
   uint8_t mode;
   size_t chunk;
-  int rc, streamed_rc;
+  int rc, chunked_rc;
 
   if (sp_init () != SP_OK)
     abort ();
@@ -100,8 +66,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   blob = malloc (size + SP_ATTACHMENT_MAC_SIZE + 1);
   out = malloc (declared + 1);
-  streamed = malloc (declared + 1);
-  if (blob == NULL || out == NULL || streamed == NULL)
+  chunked = malloc (declared + 1);
+  if (blob == NULL || out == NULL || chunked == NULL)
     abort ();
   memcpy (blob, data, size);
   blob_len = size;
@@ -120,20 +86,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     memset (digest, 0, sizeof digest);
 
   memset (out, FILL, declared + 1);
-  rc = sp_attachment_decrypt (out, declared, &out_len, key, digest, declared, blob, blob_len);
-  streamed_rc = decrypt_streaming (key, digest, declared, blob, blob_len, chunk, streamed, &streamed_len);
-  if (rc != streamed_rc)
+  rc = sp_attachment_decrypt (out, declared, &out_len, key, digest, declared, blob, blob_len, 0);
+  memset (chunked, FILL, declared + 1);
+  chunked_rc = sp_attachment_decrypt (chunked, declared, &chunked_len, key, digest, declared, blob, blob_len, chunk);
+  if (rc != chunked_rc || memcmp (out, chunked, declared + 1) != 0)
     abort ();
 
   switch (rc)
     {
     case SP_OK:
-      if (out_len != declared || streamed_len != declared || memcmp (out, streamed, declared) != 0)
+      if (out_len != declared || chunked_len != declared)
         abort ();
       again = malloc (blob_len);
       if (again == NULL)
         abort ();
-      if (sp_attachment_encrypt (again, blob_len, &again_len, again_digest, key, blob, out, declared) != SP_OK
+      if (sp_attachment_encrypt (again, blob_len, &again_len, again_digest, key, blob, out, declared, 0) != SP_OK
           || again_len != blob_len || memcmp (again, blob, blob_len) != 0
           || memcmp (again_digest, digest, sizeof digest) != 0)
         abort ();
@@ -157,6 +124,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   free (blob);
   free (out);
-  free (streamed);
+  free (chunked);
   return 0;
 }

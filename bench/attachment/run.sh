@@ -21,16 +21,8 @@ build=${1:-"$top/build-bench"}
 megabytes=${2:-100}
 rounds=${3:-5}
 
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
-ninja -C "$build" bench/attachment/bench-attachment >/dev/null
-
-buildtype=$(meson introspect --buildoptions "$build" \
-  | node -e 'const o = JSON.parse(require("fs").readFileSync(0)); const v = (n) => o.find((x) => x.name === n).value;
-             console.log(v("buildtype") + (v("b_sanitize") === "none" ? "" : "+sanitize:" + v("b_sanitize")))')
-case $buildtype in
-  release|debugoptimized) ;;
-  *) echo "warning: $build is a '$buildtype' build; its figures are not representative" >&2 ;;
-esac
+. "$top/bench/release-build.sh"
+release_build "$build" bench/attachment/bench-attachment
 
 sotto=$(mktemp)
 node=$(mktemp)

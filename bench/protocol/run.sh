@@ -21,16 +21,8 @@ build=${1:-"$top/build-bench"}
 seconds=${2:-2}
 rounds=${3:-3}
 
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
-ninja -C "$build" bench/protocol/bench-protocol >/dev/null
-
-buildtype=$(meson introspect --buildoptions "$build" \
-  | node -e 'const o = JSON.parse(require("fs").readFileSync(0)); const v = (n) => o.find((x) => x.name === n).value;
-             console.log(v("buildtype") + (v("b_sanitize") === "none" ? "" : "+sanitize:" + v("b_sanitize")))')
-case $buildtype in
-  release|debugoptimized) ;;
-  *) echo "warning: $build is a '$buildtype' build; its figures are not representative" >&2 ;;
-esac
+. "$top/bench/release-build.sh"
+release_build "$build" bench/protocol/bench-protocol
 
 [ -f "$top/tests/interop/node_modules/@signalapp/libsignal-client/package.json" ] || {
   echo "run.sh: libsignal is not installed; run 'npm ci' in $top/tests/interop" >&2

@@ -718,7 +718,15 @@ sp_attachment_decryptor_final (SpAttachmentDecryptor *decryptor)
   return SP_OK;
 }
 
-/* One-shot forms. */
+/* The forms for buffers: the streaming functions, @chunk bytes at a time. */
+
+static size_t
+next_piece (size_t len,
+            size_t offset,
+            size_t chunk)
+{
+  return len - offset < chunk ? len - offset : chunk;
+}
 
 int
 sp_attachment_encrypt (uint8_t       *out,
@@ -728,7 +736,8 @@ sp_attachment_encrypt (uint8_t       *out,
                        const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
                        const uint8_t  iv[SP_ATTACHMENT_IV_SIZE],
                        const uint8_t *in,
-                       size_t         in_len)
+                       size_t         in_len,
+                       size_t         chunk)
 {
   SpAttachmentEncryptor *encryptor = NULL;
   uint8_t result[SP_ATTACHMENT_DIGEST_SIZE];
@@ -745,15 +754,24 @@ sp_attachment_encrypt (uint8_t       *out,
     return SP_ERR_INVALID_ARGUMENT;
   if ((uint64_t) out_size < blob_size)
     return SP_ERR_BUFFER_TOO_SMALL;
+  if (chunk == 0)
+    chunk = SIZE_MAX;
 
   ret = sp_attachment_encryptor_new (&encryptor, key, iv, in_len);
-  if (ret == SP_OK)
-    ret = sp_attachment_encryptor_update (encryptor, out, out_size, &written, in, in_len);
-  /* What is left is at least the last block and the MAC, so one call
-   * with all the rest of @out finishes. */
+  for (size_t offset = 0, n; ret == SP_OK && offset < in_len; offset += n)
+    {
+      n = next_piece (in_len, offset, chunk);
+      ret = sp_attachment_encryptor_update (encryptor, out + written, out_size - written, &len, in + offset, n);
+      written += len;
+    }
+  /* What is left is at least the last block and the MAC, which is
+   * SP_ATTACHMENT_FINAL_MIN_SIZE. */
   while (ret == SP_OK && !done)
     {
-      ret = sp_attachment_encryptor_final (encryptor, out + written, out_size - written, &len, result, &done);
+      size_t room = chunk > SP_ATTACHMENT_FINAL_MIN_SIZE ? chunk : SP_ATTACHMENT_FINAL_MIN_SIZE;
+
+      ret = sp_attachment_encryptor_final (encryptor, out + written, min_size (room, out_size - written), &len,
+                                           result, &done);
       written += len;
     }
   sp_attachment_encryptor_free (encryptor);
@@ -778,21 +796,32 @@ sp_attachment_decrypt (uint8_t       *out,
                        const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
                        uint64_t       size,
                        const uint8_t *blob,
-                       size_t         blob_len)
+                       size_t         blob_len,
+                       size_t         chunk)
 {
   SpAttachmentDecryptor *decryptor = NULL;
   size_t written = 0;
+  size_t len = 0;
   int ret;
 
-  if ((out == NULL && size != 0) || out_len == NULL || key == NULL || digest == NULL
+  if ((out == NULL && out_size != 0) || out_len == NULL || key == NULL || digest == NULL
       || (blob == NULL && blob_len != 0) || size > SP_ATTACHMENT_MAX_SIZE)
     return SP_ERR_INVALID_ARGUMENT;
+  /* The length first: a blob that cannot be the attachment is refused
+   * for that, whatever room the caller made for the plaintext. */
+  if ((uint64_t) blob_len != sp_attachment_blob_size (size))
+    return SP_ERR_MALFORMED;
   if ((uint64_t) out_size < size)
     return SP_ERR_BUFFER_TOO_SMALL;
+  if (chunk == 0)
+    chunk = SIZE_MAX;
 
   ret = sp_attachment_decryptor_new (&decryptor, key, digest, size);
-  if (ret == SP_OK)
-    ret = sp_attachment_decryptor_verify (decryptor, blob, blob_len);
+  for (size_t offset = 0, n; ret == SP_OK && offset < blob_len; offset += n)
+    {
+      n = next_piece (blob_len, offset, chunk);
+      ret = sp_attachment_decryptor_verify (decryptor, blob + offset, n);
+    }
   if (ret == SP_OK)
     ret = sp_attachment_decryptor_verify_final (decryptor);
   if (ret != SP_OK)
@@ -803,7 +832,12 @@ sp_attachment_decrypt (uint8_t       *out,
 
   /* Past the MAC only a sender can make decryption fail; what was
    * written by then is wiped. */
-  ret = sp_attachment_decryptor_update (decryptor, out, out_size, &written, blob, blob_len);
+  for (size_t offset = 0, n; ret == SP_OK && offset < blob_len; offset += n)
+    {
+      n = next_piece (blob_len, offset, chunk);
+      ret = sp_attachment_decryptor_update (decryptor, out + written, out_size - written, &len, blob + offset, n);
+      written += len;
+    }
   if (ret == SP_OK)
     ret = sp_attachment_decryptor_final (decryptor);
   sp_attachment_decryptor_free (decryptor);

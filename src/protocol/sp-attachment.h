@@ -131,11 +131,14 @@ int  sp_attachment_decryptor_final        (SpAttachmentDecryptor  *decryptor);
 
 void sp_attachment_decryptor_free         (SpAttachmentDecryptor  *decryptor);
 
-/* One-shot forms for attachments held in memory.  Encryption needs
- * sp_attachment_blob_size (@in_len) bytes at @out.  Decryption needs
- * @size bytes at @out; a blob refused for its length, digest or MAC
- * leaves @out untouched, one refused for its padding (possible only when
- * its sender made it so) leaves @out wiped. */
+/* The forms for attachments held in memory.  They feed the streaming
+ * functions @chunk bytes at a time (0: all at once), as a file read
+ * piece by piece would be; the result does not depend on @chunk, which
+ * the tests and the fuzz target check across every block boundary.
+ * Encryption needs sp_attachment_blob_size (@in_len) bytes at @out.
+ * Decryption needs @size bytes at @out; a blob refused for its length,
+ * digest or MAC leaves @out untouched, one refused for its padding
+ * (possible only when its sender made it so) leaves @out wiped. */
 int sp_attachment_encrypt (uint8_t       *out,
                            size_t         out_size,
                            size_t        *out_len,
@@ -143,7 +146,8 @@ int sp_attachment_encrypt (uint8_t       *out,
                            const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
                            const uint8_t  iv[SP_ATTACHMENT_IV_SIZE],
                            const uint8_t *in,
-                           size_t         in_len);
+                           size_t         in_len,
+                           size_t         chunk);
 
 int sp_attachment_decrypt (uint8_t       *out,
                            size_t         out_size,
@@ -152,4 +156,5 @@ int sp_attachment_decrypt (uint8_t       *out,
                            const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
                            uint64_t       size,
                            const uint8_t *blob,
-                           size_t         blob_len);
+                           size_t         blob_len,
+                           size_t         chunk);
