@@ -9,7 +9,9 @@
 # Runs bench-attachment (C, on the core's libgcrypt) and
 # bench-attachment.mjs (Node, on OpenSSL) in alternation, ROUNDS times
 # (default 5), each on an attachment of MEGABYTES (default 100), and
-# prints encryption and decryption throughput for both and their ratio.
+# prints encryption and decryption throughput for both and their ratio,
+# per second of wall-clock time and (rows *_cpu) per second of the
+# process's processor time, which a loaded machine disturbs less.
 # Each figure is the best round's: on a shared machine a round can lose
 # time to other processes, never gain it.  BUILD-DIR (default
 # build-bench) is configured as a release build when it does not exist
@@ -52,9 +54,9 @@ awk '
       node[$1] = $2
   }
   END {
-    printf "| %-9s | %11s | %19s | %10s |\n", "Direction", "Sotto MB/s", "Node (OpenSSL) MB/s", "Sotto/Node"
-    print "|-----------|------------:|--------------------:|-----------:|"
+    printf "| %-11s | %11s | %19s | %10s |\n", "Direction", "Sotto MB/s", "Node (OpenSSL) MB/s", "Sotto/Node"
+    print "|-------------|------------:|--------------------:|-----------:|"
     for (i = 1; i <= n; i++)
-      printf "| %-9s | %11.0f | %19.0f | %10.2f |\n", order[i], sotto[order[i]], node[order[i]], sotto[order[i]] / node[order[i]]
+      printf "| %-11s | %11.0f | %19.0f | %10.2f |\n", order[i], sotto[order[i]], node[order[i]], sotto[order[i]] / node[order[i]]
   }
 ' "$sotto" "$node"
