@@ -247,7 +247,9 @@ sp_attachment_encryptor_update (SpAttachmentEncryptor *encryptor,
 
   if (encryptor == NULL || out_len == NULL || (out == NULL && out_size != 0) || (in == NULL && in_len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (encryptor->state != STREAM_OPEN || (uint64_t) in_len > encryptor->size - encryptor->taken)
+  /* Once final has begun, @taken counts padding too and may exceed @size. */
+  if (encryptor->state != STREAM_OPEN || encryptor->taken > encryptor->size
+      || (uint64_t) in_len > encryptor->size - encryptor->taken)
     return SP_ERR_INVALID_ARGUMENT;
 
   /* Exactly the IV, if it is still due, and the blocks this input completes. */

@@ -298,6 +298,12 @@ test_misuse (void)
                    ==, SP_OK);
   g_assert_cmpint (sp_attachment_encryptor_final (encryptor, out, SP_ATTACHMENT_FINAL_MIN_SIZE - 1, &len,
                                                   digest, &done), ==, SP_ERR_BUFFER_TOO_SMALL);
+  /* Once the padding has begun, no more plaintext. */
+  g_assert_cmpint (sp_attachment_encryptor_final (encryptor, out, SP_ATTACHMENT_FINAL_MIN_SIZE, &len, digest, &done),
+                   ==, SP_OK);
+  g_assert_false (done);
+  g_assert_cmpint (sp_attachment_encryptor_update (encryptor, out, sizeof out, &len, sample.plaintext, 1),
+                   ==, SP_ERR_INVALID_ARGUMENT);
   sp_attachment_encryptor_free (encryptor);
   sp_attachment_encryptor_free (NULL);
 
