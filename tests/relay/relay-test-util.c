@@ -219,7 +219,7 @@ test_relay_start_with (const char           *data_dir,
   g_ptr_array_add (argv, (gpointer) data_dir);
   if (setup->database != NULL)
     database = g_strdup (setup->database);
-  else if (test_relay_uses_postgresql ())
+  else if (test_relay_uses_postgresql () && !setup->sqlite)
     database = data_dir_database (data_dir);
   if (database != NULL)
     {
@@ -609,6 +609,26 @@ test_relay_query_int (const char *data_dir,
   value = sqlite3_column_int64 (s, 0);
   sqlite3_finalize (s);
   sqlite3_close (db);
+  return value;
+}
+
+/* Runs SQL on a database of the test's PostgreSQL server and returns
+ * the first column of its first row, or 0 when it returns none. */
+gint64
+test_postgresql_query_int (const char *url,
+                           const char *sql)
+{
+  PGconn *conn = PQconnectdb (url);
+  PGresult *result;
+  gint64 value = 0;
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  result = PQexec (conn, sql);
+  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+  if (PQntuples (result) > 0)
+    value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
+  PQclear (result);
+  PQfinish (conn);
   return value;
 }
 

@@ -79,7 +79,8 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
  * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), its
  * port (0 for a free one), and the PostgreSQL database it uses (NULL
  * for the one named after the data directory when the test runs on
- * PostgreSQL, or for SQLite). */
+ * PostgreSQL, or for SQLite), and whether it keeps its state in
+ * SQLite even when the test runs on PostgreSQL. */
 typedef struct
 {
   const char         **extra_args;
@@ -88,6 +89,7 @@ typedef struct
   guint                descriptor_limit;
   const char          *database;
   guint                port;
+  gboolean             sqlite;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -150,6 +152,8 @@ char        *test_relay_read_log       (TestRelay    *relay);
 void         test_sqlite_exec          (sqlite3      *db,
                                         const char   *sql);
 gint64       test_relay_query_int      (const char   *data_dir,
+                                        const char   *sql);
+gint64       test_postgresql_query_int (const char   *url,
                                         const char   *sql);
 char        *test_relay_metrics_text   (SoupSession  *session,
                                         TestRelay    *relay);

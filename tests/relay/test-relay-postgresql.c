@@ -16,7 +16,6 @@
 
 #include "config.h"
 
-#include <libpq-fe.h>
 #include <string.h>
 
 #include "relay-test-util.h"
@@ -382,26 +381,6 @@ test_sigkill_mid_burst (void)
   nodes_finish (&burst.nodes);
 }
 
-/* Runs SQL on a database of the test's server and returns the first
- * column of its first row, or 0 when it returns none. */
-static gint64
-database_exec (const char *url,
-               const char *sql)
-{
-  PGconn *conn = PQconnectdb (url);
-  PGresult *result;
-  gint64 value = 0;
-
-  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
-  result = PQexec (conn, sql);
-  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
-  if (PQntuples (result) > 0)
-    value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
-  PQclear (result);
-  PQfinish (conn);
-  return value;
-}
-
 static const char alice_uuid[] = "03710702-0ea9-454d-ab87-34a69d1848ab";
 static const char alice_password[] = "password-fbb834a5c55b1d41";
 static const char bob_uuid[] = "a3a3481e-bdfd-41de-9aa6-725df133b295";
@@ -432,17 +411,17 @@ test_migrate_v1 (void)
 
   g_file_get_contents (dump_path, &dump, NULL, &error);
   g_assert_no_error (error);
-  database_exec (url, dump);
+  test_postgresql_query_int (url, dump);
   /* Fresh enough not to expire when the relay starts. */
   fresh = g_strdup_printf ("UPDATE queue SET server_timestamp = %" G_GINT64_FORMAT, g_get_real_time () / 1000);
-  database_exec (url, fresh);
+  test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 2);
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 2);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
   /* Version 2's invites table and ban flag are there. */
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM invites"), ==, 0);
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM invites"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
 
   /* Bob's password, his queue and its GUID key came through. */
   socket = test_socket_connect (session, relay, bob->auth);
@@ -460,10 +439,10 @@ test_migrate_v1 (void)
   g_clear_pointer (&relay, test_relay_free);
 
   /* A schema newer than the relay knows is left alone. */
-  database_exec (url, "UPDATE schema_version SET version = 3");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 3");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "The database has schema version 3, newer than this relay knows (2)"));
-  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 3);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 3);
 
   test_relay_remove_data_dir (dir);
 }
@@ -480,11 +459,11 @@ test_refuses_synchronous_commit_off (void)
   g_autofree char *err = NULL;
   const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, "--database", url, NULL };
 
-  database_exec (url, alter);
+  test_postgresql_query_int (url, alter);
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "synchronous_commit off"));
   /* Nothing was made in it. */
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM pg_tables WHERE tablename = 'queue'"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_tables WHERE tablename = 'queue'"), ==, 0);
   test_relay_remove_data_dir (dir);
 }
 
