@@ -212,7 +212,8 @@ main (int   argc,
       relay_tls_warn_expiry (config->tls_certificate);
     }
   if (config->database_url != NULL)
-    storage = relay_storage_postgresql_open (config->database_url, &error);
+    storage = relay_storage_postgresql_open (config->database_url,
+                                             &config->rates[RELAY_RATE_TARGET_ONE_TIME_PREKEYS], &error);
   else
     storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
   if (storage == NULL)

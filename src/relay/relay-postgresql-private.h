@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
 
-/* Connects to the database at `url`, refuses a server that would
+/* Connects to the database at `url`, giving up an attempt after 5 s
+ * (PQreset() keeps to that too), refuses a server that would
  * acknowledge commits before they are durable, and brings the schema to
  * the version this relay knows. */
 PGconn   *relay_pg_connect   (const char      *url,

@@ -17,6 +17,9 @@
 #include "relay-postgresql-private.h"
 #include "relay-storage-postgresql.h"
 
+/* How long a connection attempt may take, in seconds. */
+#define CONNECT_TIMEOUT "5"
+
 /* Taken, for the length of a transaction, by whoever migrates the
  * schema, so that nodes that start together migrate it once. */
 #define MIGRATION_LOCK_KEY 6012152070995274087  /* "SottoMig" */
@@ -81,6 +84,15 @@ static const char * const migrations[] = {
   "  hash bytea PRIMARY KEY,"
   "  created bigint NOT NULL);"
   "ALTER TABLE accounts ADD COLUMN banned boolean NOT NULL DEFAULT false;",
+  /* 3: the rate limits that every node must share (see
+   * relay-storage-postgresql.c), as token buckets whose times are the
+   * database server's clock, in microseconds. */
+  "CREATE TABLE rate_buckets ("
+  "  kind smallint NOT NULL,"
+  "  key text NOT NULL,"
+  "  tokens double precision NOT NULL,"
+  "  updated bigint NOT NULL,"
+  "  PRIMARY KEY (kind, key));",
 };
 
 gboolean
@@ -257,11 +269,17 @@ PGconn *
 relay_pg_connect (const char  *url,
                   GError     **error)
 {
+  /* The timeout comes after the URL, so that it wins over one there:
+   * the writer connects again on its own thread, but the requests that
+   * wait for it must get their answer (503) before the HTTP layer gives
+   * up on them (20 s). */
+  const char * const keywords[] = { "dbname", "connect_timeout", NULL };
+  const char * const values[] = { url, CONNECT_TIMEOUT, NULL };
   PGconn *conn;
 
   if (!relay_storage_postgresql_url_is_valid (url, error))
     return NULL;
-  conn = PQconnectdb (url);
+  conn = PQconnectdbParams (keywords, values, 1);
   if (PQstatus (conn) != CONNECTION_OK)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot connect to PostgreSQL: %s",

@@ -36,12 +36,6 @@
 #include "relay-storage.h"
 #include "relay-storage-postgresql.h"
 
-enum
-{
-  KIND_EC = 0,
-  KIND_KYBER = 1,
-};
-
 typedef enum
 {
   STMT_INSERT_ACCOUNT,
@@ -69,6 +63,8 @@ typedef enum
   STMT_TAKE_INVITE,
   STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
+  STMT_TAKE_SHARED_TOKEN,
+  STMT_PRUNE_SHARED_BUCKETS,
   N_STMTS,
 } StmtId;
 
@@ -119,6 +115,21 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = $1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT INTO secrets (name, value) VALUES ('last-health-check', int8send ($1)) "
                              "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+  /* Takes a token from a shared bucket ($1 kind, $2 key, $3 burst, $4
+   * tokens a second), which a new key starts full; returns a row only
+   * when there was one to take.  The row stays locked until the batch
+   * commits, so that nodes take from it one after the other. */
+  [STMT_TAKE_SHARED_TOKEN] = "WITH now AS (SELECT (extract (epoch FROM clock_timestamp ()) * 1000000)::bigint AS us) "
+                             "INSERT INTO rate_buckets AS b (kind, key, tokens, updated) "
+                             "SELECT $1, $2, $3::float8 - 1, now.us FROM now WHERE $3::float8 >= 1 "
+                             "ON CONFLICT (kind, key) DO UPDATE SET "
+                             "tokens = least ($3::float8, b.tokens + (excluded.updated - b.updated) / 1e6 * $4::float8) - 1, "
+                             "updated = excluded.updated "
+                             "WHERE least ($3::float8, b.tokens + (excluded.updated - b.updated) / 1e6 * $4::float8) >= 1 "
+                             "RETURNING 1",
+  /* A bucket that has filled up again is as good as none. */
+  [STMT_PRUNE_SHARED_BUCKETS] = "DELETE FROM rate_buckets WHERE kind = $1 AND "
+                                "tokens + ((extract (epoch FROM clock_timestamp ()) * 1000000)::bigint - updated) / 1e6 * $3::float8 >= $2::float8",
 };
 
 typedef struct
@@ -139,6 +150,9 @@ typedef struct
 
   gint64            tag;
   RelayGuidCipher  *guids;
+
+  /* The one rate limit that nodes share (see take_shared_token()). */
+  RelayRate         target_one_time_prekeys;
 } PgStorage;
 
 /* Parameters go as text, and bytes as binary, which needs no escaping;
@@ -150,7 +164,7 @@ typedef struct
   const char *values[MAX_PARAMS];
   int         lengths[MAX_PARAMS];
   int         formats[MAX_PARAMS];
-  char        numbers[MAX_PARAMS][24];
+  char        numbers[MAX_PARAMS][G_ASCII_DTOSTR_BUF_SIZE];
   int         n;
 } Params;
 
@@ -175,6 +189,15 @@ param_int (Params *p,
 }
 
 static void
+param_double (Params *p,
+              double  value)
+{
+  g_assert (p->n < MAX_PARAMS);
+  g_ascii_dtostr (p->numbers[p->n], sizeof p->numbers[p->n], value);
+  param_text (p, p->numbers[p->n]);
+}
+
+static void
 param_bytes (Params *p,
              GBytes *bytes)
 {
@@ -193,13 +216,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24",
+    "s24", "s25", "s26",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 25);
+G_STATIC_ASSERT (N_STMTS == 27);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -257,12 +280,13 @@ value_bytes (const PGresult *result,
  * by its savepoint. */
 
 static RelayStorageStatus
-store_signed (PgStorage   *self,
-              const char  *uuid,
-              guint32      device_id,
-              int          kind,
-              RelayPreKey *prekey)
+store_signed (gpointer      backend,
+              const char   *uuid,
+              guint32       device_id,
+              RelayKeyKind  kind,
+              RelayPreKey  *prekey)
 {
+  PgStorage *self = backend;
   Params p = { 0 };
 
   param_text (&p, uuid);
@@ -275,10 +299,10 @@ store_signed (PgStorage   *self,
 }
 
 static gint64
-count_one_time (PgStorage  *self,
-                const char *uuid,
-                guint32     device_id,
-                int         kind)
+count_one_time (PgStorage    *self,
+                const char   *uuid,
+                guint32       device_id,
+                RelayKeyKind  kind)
 {
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
@@ -292,13 +316,14 @@ count_one_time (PgStorage  *self,
 }
 
 static RelayStorageStatus
-store_one_time (PgStorage  *self,
-                const char *uuid,
-                guint32     device_id,
-                int         kind,
-                GPtrArray  *prekeys,
-                guint       limit)
+store_one_time (gpointer      backend,
+                const char   *uuid,
+                guint32       device_id,
+                RelayKeyKind  kind,
+                GPtrArray    *prekeys,
+                guint         limit)
 {
+  PgStorage *self = backend;
   gint64 count;
 
   for (guint i = 0; i < prekeys->len; i++)
@@ -320,12 +345,29 @@ store_one_time (PgStorage  *self,
   return count > limit ? RELAY_STORAGE_LIMIT : RELAY_STORAGE_OK;
 }
 
+static RelayPreKey *get_signed    (gpointer       backend,
+                                   const char    *uuid,
+                                   guint32        device_id,
+                                   RelayKeyKind   kind);
+static gboolean     take_one_time (gpointer       backend,
+                                   const char    *uuid,
+                                   guint32        device_id,
+                                   RelayKeyKind   kind,
+                                   RelayPreKey  **out,
+                                   gint64        *left);
+
+static const RelayKeyStore key_store = {
+  .get_signed = get_signed,
+  .take_one_time = take_one_time,
+  .store_signed = store_signed,
+  .store_one_time = store_one_time,
+};
+
 static RelayStorageStatus
 op_register (PgStorage *self,
              RelayOp   *op)
 {
   RelayRegisterRequest *reg = op->reg;
-  RelayStorageStatus status;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -358,12 +400,8 @@ op_register (PgStorage *self,
   if (!run_done (self, STMT_INSERT_DEVICE, &p))
     return RELAY_STORAGE_FAILED;
 
-  if ((status = store_signed (self, op->uuid, op->device_id, KIND_EC, reg->signed_prekey)) != RELAY_STORAGE_OK ||
-      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, reg->last_resort)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_EC, reg->prekeys, op->limit)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, reg->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
-    return status;
-  return RELAY_STORAGE_OK;
+  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
+                                   reg->prekeys, reg->pq_prekeys, op->limit);
 }
 
 static RelayStorageStatus
@@ -388,8 +426,8 @@ static RelayStorageStatus
 op_prekey_counts (PgStorage *self,
                   RelayOp   *op)
 {
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, KIND_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, KIND_KYBER);
+  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
+  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
 
   if (ec < 0 || kyber < 0)
     return RELAY_STORAGE_FAILED;
@@ -403,7 +441,6 @@ op_store_prekeys (PgStorage *self,
                   RelayOp   *op)
 {
   RelayKeysRequest *keys = op->keys;
-  RelayStorageStatus status;
   Params p = { 0 };
 
   /* A new identity: the one-time prekeys of the old one go, the signed
@@ -429,16 +466,8 @@ op_store_prekeys (PgStorage *self,
       if (!run_done (self, STMT_SET_REGISTRATION_ID, &p))
         return RELAY_STORAGE_FAILED;
     }
-  if (keys->signed_prekey != NULL &&
-      (status = store_signed (self, op->uuid, op->device_id, KIND_EC, keys->signed_prekey)) != RELAY_STORAGE_OK)
-    return status;
-  if (keys->last_resort != NULL &&
-      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, keys->last_resort)) != RELAY_STORAGE_OK)
-    return status;
-  if ((status = store_one_time (self, op->uuid, op->device_id, KIND_EC, keys->prekeys, op->limit)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, keys->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
-    return status;
-  return RELAY_STORAGE_OK;
+  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
+                                   keys->prekeys, keys->pq_prekeys, op->limit);
 }
 
 static RelayPreKey *
@@ -453,11 +482,12 @@ read_prekey (const PGresult *result)
 }
 
 static RelayPreKey *
-get_signed (PgStorage  *self,
-            const char *uuid,
-            guint32     device_id,
-            int         kind)
+get_signed (gpointer      backend,
+            const char   *uuid,
+            guint32       device_id,
+            RelayKeyKind  kind)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -473,13 +503,14 @@ get_signed (PgStorage  *self,
  * taking.  `left` receives how many remain after it, and is not touched
  * when there was none to take. */
 static gboolean
-take_one_time (PgStorage    *self,
-               const char   *uuid,
-               guint32       device_id,
-               int           kind,
-               RelayPreKey **out,
-               gint64       *left)
+take_one_time (gpointer       backend,
+               const char    *uuid,
+               guint32        device_id,
+               RelayKeyKind   kind,
+               RelayPreKey  **out,
+               gint64        *left)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -520,12 +551,43 @@ account_devices (PgStorage  *self,
   return devices;
 }
 
+/* Rate limits are each node's own (relay-ratelimit.c), with one
+ * exception: the ration of one-time prekeys that fetches may take of one
+ * target account.  Those keys are one shared, finite store in the
+ * database: with a ration per node, a client that spreads its fetches
+ * over N nodes would drain a victim's keys N times as fast.  The other
+ * limits ration what each node spends of its own (CPU for password
+ * hashes, memory, connections, its writer's time), and N nodes have N
+ * times as much of it.  The node's own bucket for the target is taken
+ * first, as on one node; the shared one then holds across nodes.
+ * `taken` says whether there was a token. */
+static gboolean
+take_shared_token (PgStorage       *self,
+                   RelayRateKind    kind,
+                   const char      *key,
+                   const RelayRate *rate,
+                   gboolean        *taken)
+{
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
+  param_int (&p, kind);
+  param_text (&p, key);
+  param_double (&p, rate->burst);
+  param_double (&p, rate->rate);
+  if ((result = run (self, STMT_TAKE_SHARED_TOKEN, &p)) == NULL)
+    return FALSE;
+  *taken = PQntuples (result) > 0;
+  return TRUE;
+}
+
 static RelayStorageStatus
 op_fetch_bundles (PgStorage *self,
                   RelayOp   *op)
 {
   g_autoptr(PGresult) result = NULL;
   g_autoptr(GArray) devices = NULL;
+  gboolean shared_token = FALSE;
   Params p = { 0 };
 
   param_text (&p, op->uuid);
@@ -537,39 +599,10 @@ op_fetch_bundles (PgStorage *self,
 
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
-  op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
-  for (guint i = 0; i < devices->len; i++)
-    {
-      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, i);
-      RelayBundle *bundle;
-
-      if (op->device_id != 0 && row->device_id != op->device_id)
-        continue;
-      bundle = g_new0 (RelayBundle, 1);
-      bundle->prekeys_left = -1;
-      bundle->pq_prekeys_left = -1;
-      g_ptr_array_add (op->bundles, bundle);
-      bundle->device_id = row->device_id;
-      bundle->registration_id = row->registration_id;
-      bundle->signed_prekey = get_signed (self, op->uuid, row->device_id, KIND_EC);
-      if (bundle->signed_prekey == NULL)
-        return RELAY_STORAGE_FAILED;
-      if (!op->spare_one_time &&
-          (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey, &bundle->prekeys_left) ||
-           !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey,
-                           &bundle->pq_prekeys_left)))
-        return RELAY_STORAGE_FAILED;
-      if (bundle->pq_prekey == NULL)
-        {
-          bundle->pq_prekey = get_signed (self, op->uuid, row->device_id, KIND_KYBER);
-          bundle->pq_last_resort = TRUE;
-          if (bundle->pq_prekey == NULL)
-            return RELAY_STORAGE_FAILED;
-        }
-    }
-  if (op->bundles->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  return RELAY_STORAGE_OK;
+  if (!op->spare_one_time && !take_shared_token (self, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, op->uuid,
+                                                 &self->target_one_time_prekeys, &shared_token))
+    return RELAY_STORAGE_FAILED;
+  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time || !shared_token);
 }
 
 static RelayStorageStatus
@@ -756,7 +789,11 @@ op_expire (PgStorage *self,
     return RELAY_STORAGE_FAILED;
   op->removed = affected (result);
   self->queued_change -= op->removed;
-  return RELAY_STORAGE_OK;
+  p = (Params) { 0 };
+  param_int (&p, RELAY_RATE_TARGET_ONE_TIME_PREKEYS);
+  param_double (&p, self->target_one_time_prekeys.burst);
+  param_double (&p, self->target_one_time_prekeys.rate);
+  return run_done (self, STMT_PRUNE_SHARED_BUCKETS, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 /* Writes one row, so that the batch it runs in shows whether the
@@ -929,8 +966,51 @@ prepare_statements (PgStorage *self)
   return TRUE;
 }
 
+/* What sotto-relay admin changed (relay-admin-postgresql.c) arrives as
+ * notifications on the writer's own connection, read along with the
+ * answers to its statements or, when idle, without waiting. */
+static void
+count_queue (PgStorage *self)
+{
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
+  if ((result = run (self, STMT_COUNT_QUEUE, &p)) == NULL)
+    return;
+  self->queued = relay_pg_value_int (result, 0, 0);
+  relay_writer_set_queued (&self->writer, self->queued);
+}
+
+/* The queue's length is read again too: the change may have emptied
+ * queues.  Returns whether there was a change. */
+static gboolean
+notice_outside_changes (PgStorage *self)
+{
+  PGnotify *notify;
+  gboolean changed = FALSE;
+
+  PQconsumeInput (self->conn);
+  while ((notify = PQnotifies (self->conn)) != NULL)
+    {
+      changed = TRUE;
+      PQfreemem (notify);
+    }
+  if (!changed)
+    return FALSE;
+  g_atomic_int_inc (&self->parent.outside_changes);
+  count_queue (self);
+  return TRUE;
+}
+
+static gboolean
+listen_for_admin (PgStorage *self)
+{
+  return relay_pg_exec (self->conn, "LISTEN " RELAY_POSTGRESQL_ADMIN_CHANNEL);
+}
+
 /* After the server went away (a restart, a failover), the next batch
- * connects again, as the URL says. */
+ * connects again, as the URL says.  What the administrator changed
+ * meanwhile was notified to nobody, so it counts as changed. */
 static gboolean
 ensure_connected (PgStorage *self)
 {
@@ -943,19 +1023,8 @@ ensure_connected (PgStorage *self)
       return FALSE;
     }
   g_message ("Connected to PostgreSQL again");
-  return prepare_statements (self);
-}
-
-static void
-count_queue (PgStorage *self)
-{
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  if ((result = run (self, STMT_COUNT_QUEUE, &p)) == NULL)
-    return;
-  self->queued = relay_pg_value_int (result, 0, 0);
-  relay_writer_set_queued (&self->writer, self->queued);
+  g_atomic_int_inc (&self->parent.outside_changes);
+  return prepare_statements (self) && listen_for_admin (self);
 }
 
 /* Runs the ops in one transaction.  An op that fails inside its
@@ -1010,6 +1079,7 @@ run_batch (gpointer   backend,
   self->queued += self->queued_change;
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                            n_ops, self->queued);
+  notice_outside_changes (self);
 }
 
 /* Idle: the queue's length, which other nodes change too, is read
@@ -1019,7 +1089,9 @@ idle (gpointer backend)
 {
   PgStorage *self = backend;
 
-  if (ensure_connected (self))
+  if (!ensure_connected (self))
+    return;
+  if (!notice_outside_changes (self))
     count_queue (self);
 }
 
@@ -1099,11 +1171,13 @@ load_guid_key (PgStorage *self)
 }
 
 RelayStorage *
-relay_storage_postgresql_open (const char  *url,
-                               GError     **error)
+relay_storage_postgresql_open (const char       *url,
+                               const RelayRate  *target_one_time_prekeys,
+                               GError          **error)
 {
   PgStorage *self = g_new0 (PgStorage, 1);
 
+  self->target_one_time_prekeys = *target_one_time_prekeys;
   self->parent.klass = &pg_class;
   self->url = g_strdup (url);
   relay_writer_init (&self->writer, &pg_writer_funcs, self);
@@ -1115,7 +1189,7 @@ relay_storage_postgresql_open (const char  *url,
       free_storage (self);
       return NULL;
     }
-  if (!prepare_statements (self) || !load_guid_key (self))
+  if (!prepare_statements (self) || !load_guid_key (self) || !listen_for_admin (self))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot set up the database: %s",
                    g_strchomp (PQerrorMessage (self->conn)));

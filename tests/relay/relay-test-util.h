@@ -64,6 +64,9 @@ const char  *test_relay_binary         (void);
  * then keeps every relay's state. */
 gboolean     test_relay_uses_postgresql (void);
 char        *test_postgresql_database  (const char   *name);
+/* The database of a relay on `data_dir` when the test runs on
+ * PostgreSQL. */
+char        *test_relay_data_dir_database (const char *data_dir);
 char        *test_relay_make_data_dir  (void);
 void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
@@ -155,6 +158,10 @@ gint64       test_relay_query_int      (const char   *data_dir,
                                         const char   *sql);
 gint64       test_postgresql_query_int (const char   *url,
                                         const char   *sql);
+/* Stop the test's PostgreSQL server (clients are disconnected), and
+ * start it again on the same data. */
+void         test_postgresql_server_stop  (void);
+void         test_postgresql_server_start (void);
 char        *test_relay_metrics_text   (SoupSession  *session,
                                         TestRelay    *relay);
 /* The status of GET /v1/accounts/me with `auth`. */
