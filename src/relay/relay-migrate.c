@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "relay-admin-private.h"
 #include "relay-lock.h"
 #include "relay-migrate.h"
 #include "relay-postgresql-private.h"
@@ -104,26 +105,6 @@ typedef struct
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-static gboolean
-fail (GError     **error,
-      const char  *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-fail (GError     **error,
-      const char  *format,
-      ...)
-{
-  va_list args;
-  g_autofree char *message = NULL;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, message);
-  return FALSE;
-}
-
 static char *
 column_list (const Table *table)
 {
@@ -193,7 +174,7 @@ append_field (GByteArray    *out,
     case COLUMN_INT2:
       value = sqlite3_column_int64 (s, (int) column);
       if (value < G_MININT16 || value > G_MAXINT16)
-        return fail (error, "%s.%s holds %" G_GINT64_FORMAT ", which PostgreSQL's column cannot",
+        return relay_admin_fail (error, "%s.%s holds %" G_GINT64_FORMAT ", which PostgreSQL's column cannot",
                      table->name, spec->name, value);
       append_be (out, 2, 4);
       append_be (out, (guint64) value, 2);
@@ -218,7 +199,7 @@ put_copy_data (PGconn        *conn,
                GError       **error)
 {
   if (PQputCopyData (conn, (const char *) data, (int) size) != 1)
-    return fail (error, "Cannot send rows to PostgreSQL: %s", g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot send rows to PostgreSQL: %s", g_strchomp (PQerrorMessage (conn)));
   return TRUE;
 }
 
@@ -242,10 +223,10 @@ copy_table (sqlite3      *db,
   int rc;
 
   if (sqlite3_prepare_v2 (db, select, -1, &s, NULL) != SQLITE_OK)
-    return fail (error, "Cannot read %s: %s", table->name, sqlite3_errmsg (db));
+    return relay_admin_fail (error, "Cannot read %s: %s", table->name, sqlite3_errmsg (db));
   started = PQexec (conn, copy);
   if (PQresultStatus (started) != PGRES_COPY_IN)
-    return fail (error, "Cannot copy into %s: %s", table->name, g_strchomp (PQresultErrorMessage (started)));
+    return relay_admin_fail (error, "Cannot copy into %s: %s", table->name, g_strchomp (PQresultErrorMessage (started)));
 
   crypto_generichash_init (&state, NULL, 0, sizeof sum->hash);
   crypto_generichash_update (&state, copy_header, sizeof copy_header);
@@ -270,17 +251,17 @@ copy_table (sqlite3      *db,
   if (rc != SQLITE_DONE)
     {
       PQputCopyEnd (conn, "the source failed");
-      return fail (error, "Cannot read %s: %s", table->name, sqlite3_errmsg (db));
+      return relay_admin_fail (error, "Cannot read %s: %s", table->name, sqlite3_errmsg (db));
     }
   crypto_generichash_update (&state, copy_trailer, sizeof copy_trailer);
   crypto_generichash_final (&state, sum->hash, sizeof sum->hash);
   if (!put_copy_data (conn, copy_trailer, sizeof copy_trailer, error))
     return FALSE;
   if (PQputCopyEnd (conn, NULL) != 1)
-    return fail (error, "Cannot finish copying %s: %s", table->name, g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot finish copying %s: %s", table->name, g_strchomp (PQerrorMessage (conn)));
   ended = PQgetResult (conn);
   if (PQresultStatus (ended) != PGRES_COMMAND_OK)
-    return fail (error, "PostgreSQL refused the rows of %s: %s", table->name,
+    return relay_admin_fail (error, "PostgreSQL refused the rows of %s: %s", table->name,
                  g_strchomp (PQresultErrorMessage (ended)));
   /* COPY's own result, then the end of the command. */
   g_clear_pointer (&ended, PQclear);
@@ -310,7 +291,7 @@ sum_target (PGconn       *conn,
   int size;
 
   if (PQresultStatus (started) != PGRES_COPY_OUT)
-    return fail (error, "Cannot read %s back: %s", table->name, g_strchomp (PQresultErrorMessage (started)));
+    return relay_admin_fail (error, "Cannot read %s back: %s", table->name, g_strchomp (PQresultErrorMessage (started)));
   crypto_generichash_init (&state, NULL, 0, sizeof sum->hash);
   while ((size = PQgetCopyData (conn, &data, 0)) > 0)
     {
@@ -320,13 +301,13 @@ sum_target (PGconn       *conn,
   crypto_generichash_final (&state, sum->hash, sizeof sum->hash);
   ended = PQgetResult (conn);
   if (size != -1 || PQresultStatus (ended) != PGRES_COMMAND_OK)
-    return fail (error, "Cannot read %s back: %s", table->name, g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot read %s back: %s", table->name, g_strchomp (PQerrorMessage (conn)));
   g_clear_pointer (&ended, PQclear);
   while ((ended = PQgetResult (conn)) != NULL)
     g_clear_pointer (&ended, PQclear);
   counted = relay_pg_query (conn, count, NULL, 0);
   if (counted == NULL)
-    return fail (error, "Cannot count %s: %s", table->name, g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot count %s: %s", table->name, g_strchomp (PQerrorMessage (conn)));
   sum->rows = relay_pg_value_int (counted, 0, 0);
   return TRUE;
 }
@@ -342,18 +323,18 @@ open_source (const char  *data_dir,
   gint64 schema;
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return fail (error, "There is no relay database in %s", data_dir);
+    return relay_admin_fail (error, "There is no relay database in %s", data_dir);
   /* Read-only: SQLite neither writes the file nor checkpoints its
    * write-ahead log into it. */
   if (sqlite3_open_v2 (path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    return fail (error, "Cannot open %s: %s", path, *db != NULL ? sqlite3_errmsg (*db) : "out of memory");
+    return relay_admin_fail (error, "Cannot open %s: %s", path, *db != NULL ? sqlite3_errmsg (*db) : "out of memory");
   if (sqlite3_exec (*db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (*db, "PRAGMA user_version", -1, &version, NULL) != SQLITE_OK ||
       sqlite3_step (version) != SQLITE_ROW)
-    return fail (error, "Cannot read %s: %s", path, sqlite3_errmsg (*db));
+    return relay_admin_fail (error, "Cannot read %s: %s", path, sqlite3_errmsg (*db));
   schema = sqlite3_column_int64 (version, 0);
   if (schema != relay_storage_sqlite_schema_version ())
-    return fail (error, "%s has schema version %" G_GINT64_FORMAT " and this relay knows %u: "
+    return relay_admin_fail (error, "%s has schema version %" G_GINT64_FORMAT " and this relay knows %u: "
                  "start this version of sotto-relay on it once, stop it, then migrate",
                  path, schema, relay_storage_sqlite_schema_version ());
   /* Envelopes stored before schema version 4 carry GUIDs of their own,
@@ -361,9 +342,9 @@ open_source (const char  *data_dir,
    * hold them, so they are not given new ones behind their backs. */
   if (sqlite3_prepare_v2 (*db, "SELECT count(*) FROM queue WHERE tag IS NULL", -1, &legacy, NULL) != SQLITE_OK ||
       sqlite3_step (legacy) != SQLITE_ROW)
-    return fail (error, "Cannot read %s: %s", path, sqlite3_errmsg (*db));
+    return relay_admin_fail (error, "Cannot read %s: %s", path, sqlite3_errmsg (*db));
   if (sqlite3_column_int64 (legacy, 0) > 0)
-    return fail (error, "%s holds %" G_GINT64_FORMAT " envelopes queued by a relay older than schema "
+    return relay_admin_fail (error, "%s holds %" G_GINT64_FORMAT " envelopes queued by a relay older than schema "
                  "version 4, whose GUIDs PostgreSQL cannot keep: run the relay until they are "
                  "fetched or expire, then migrate", path, (gint64) sqlite3_column_int64 (legacy, 0));
   return TRUE;
@@ -386,14 +367,14 @@ check_target_empty (PGconn  *conn,
     }
   g_string_append (lock, " IN ACCESS EXCLUSIVE MODE");
   if (!relay_pg_exec (conn, "BEGIN") || !relay_pg_exec (conn, lock->str))
-    return fail (error, "Cannot lock the target database: %s", g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot lock the target database: %s", g_strchomp (PQerrorMessage (conn)));
   {
     g_autoptr(PGresult) result = relay_pg_query (conn, count->str, NULL, 0);
 
     if (result == NULL)
-      return fail (error, "Cannot read the target database: %s", g_strchomp (PQerrorMessage (conn)));
+      return relay_admin_fail (error, "Cannot read the target database: %s", g_strchomp (PQerrorMessage (conn)));
     if (relay_pg_value_int (result, 0, 0) != 0)
-      return fail (error, "The target database already holds a relay's data: migrate only into an empty one");
+      return relay_admin_fail (error, "The target database already holds a relay's data: migrate only into an empty one");
   }
   return TRUE;
 }
@@ -405,7 +386,7 @@ advance_queue_ids (PGconn  *conn,
 {
   if (!relay_pg_exec (conn, "SELECT setval (pg_get_serial_sequence ('queue', 'id'), max (id)) FROM queue "
                             "HAVING max (id) IS NOT NULL"))
-    return fail (error, "Cannot set the queue's next id: %s", g_strchomp (PQerrorMessage (conn)));
+    return relay_admin_fail (error, "Cannot set the queue's next id: %s", g_strchomp (PQerrorMessage (conn)));
   return TRUE;
 }
 
@@ -431,7 +412,7 @@ migrate (const char  *data_dir,
         goto out;
       if (target.rows != sums[i].rows || sodium_memcmp (target.hash, sums[i].hash, sizeof target.hash) != 0)
         {
-          fail (error, "%s did not arrive intact (%" G_GINT64_FORMAT " rows sent, %" G_GINT64_FORMAT
+          relay_admin_fail (error, "%s did not arrive intact (%" G_GINT64_FORMAT " rows sent, %" G_GINT64_FORMAT
                 " found): nothing was migrated", tables[i].name, sums[i].rows, target.rows);
           goto out;
         }
@@ -440,7 +421,7 @@ migrate (const char  *data_dir,
     goto out;
   if (!relay_pg_exec (conn, "COMMIT"))
     {
-      fail (error, "Cannot commit the copy: %s", g_strchomp (PQerrorMessage (conn)));
+      relay_admin_fail (error, "Cannot commit the copy: %s", g_strchomp (PQerrorMessage (conn)));
       goto out;
     }
   for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
