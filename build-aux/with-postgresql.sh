@@ -4,7 +4,9 @@
 # there, then stops the server and removes the directory however the
 # command ended.  The command finds the server through
 # SOTTO_TEST_POSTGRESQL_HOST (the socket's directory) and
-# SOTTO_TEST_POSTGRESQL_USER (a superuser that needs no password).
+# SOTTO_TEST_POSTGRESQL_USER (a superuser that needs no password), and
+# may stop and start it with SOTTO_TEST_POSTGRESQL_BINDIR's pg_ctl on
+# the data directory "data" there, with SOTTO_TEST_POSTGRESQL_OPTIONS.
 #
 # PostgreSQL refuses to run as root, which CI runs as: the server then
 # runs as the "postgres" system user that Debian's postgresql-common
@@ -59,15 +61,17 @@ if ! as_server "$bindir/initdb" -D "$dir/data" -U sotto --auth=trust -E UTF8 --n
 fi
 # Durability stays as in production (fsync and synchronous_commit on):
 # the tests check that nothing answered is lost.
-if ! as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s \
-     -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=40 -c shared_buffers=16MB" \
-     start; then
+options="-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=40 -c shared_buffers=16MB"
+if ! as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -s -o "$options" start; then
   cat "$dir/server.log" >&2
   exit 1
 fi
 
 export SOTTO_TEST_POSTGRESQL_HOST="$dir"
 export SOTTO_TEST_POSTGRESQL_USER=sotto
+# For the tests that stop the server and start it again.
+export SOTTO_TEST_POSTGRESQL_BINDIR="$bindir"
+export SOTTO_TEST_POSTGRESQL_OPTIONS="$options"
 status=0
 "$@" || status=$?
 exit $status

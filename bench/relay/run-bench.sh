@@ -18,6 +18,11 @@
 # temporary directory, listens for clients on one free 127.0.0.1 port
 # only, and is stopped with everything else when the script exits.
 # Without a `prosody` binary the Sotto figures are printed alone.
+#
+# The script ends on its own whatever its servers do: every wait has a
+# bound (BENCH_TIMEOUT seconds, default 1800, for the whole load run;
+# 60 s for each Prosody tool; 10 s for Prosody to stop before it is
+# killed).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,10 +45,24 @@ password=bench-password-0123456789
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sotto-bench-XXXXXX")
 prosody_pid=
 
+bench_timeout=${BENCH_TIMEOUT:-1800}
+
+# Prosody sometimes hangs while it shuts down: it gets 10 s, then
+# SIGKILL.
+stop_prosody () {
+  kill "$prosody_pid" 2>/dev/null || return 0
+  tries=0
+  while kill -0 "$prosody_pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  kill -KILL "$prosody_pid" 2>/dev/null || true
+  wait "$prosody_pid" 2>/dev/null || true
+}
+
 cleanup () {
   if [ -n "$prosody_pid" ]; then
-    kill "$prosody_pid" 2>/dev/null || true
-    wait "$prosody_pid" 2>/dev/null || true
+    stop_prosody
   fi
   rm -rf "$tmp"
 }
@@ -87,7 +106,7 @@ EOF
     echo "receiver$i"
     i=$((i + 1))
   done | xargs -P 2 -I USER sh -c \
-    'prosodyctl --config "$0" register USER localhost "$1" >/dev/null 2>&1 || { echo "cannot register USER" >&2; exit 255; }' \
+    'timeout -k 5 60 prosodyctl --config "$0" register USER localhost "$1" >/dev/null 2>&1 || { echo "cannot register USER" >&2; exit 255; }' \
     "$tmp/prosody.cfg.lua" "$password"
 
   # Prosody's own descriptor limit bounds how many clients it takes.
@@ -111,17 +130,17 @@ EOF
     fi
     sleep 0.1
   done
-  version=$(prosodyctl --config "$tmp/prosody.cfg.lua" about 2>/dev/null | sed -n 's/^Prosody \([0-9][0-9.]*\)$/\1/p')
+  version=$(timeout -k 5 60 prosodyctl --config "$tmp/prosody.cfg.lua" about 2>/dev/null | sed -n 's/^Prosody \([0-9][0-9.]*\)$/\1/p')
   echo "# Prosody $version, pid $prosody_pid, 127.0.0.1:$port"
 }
 
 echo "# $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
 if command -v prosody >/dev/null 2>&1; then
   start_prosody
-  "$load" --relay "$relay" --pairs "$pairs" \
+  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" \
     --xmpp-name prosody --xmpp-port "$port" --xmpp-pid "$prosody_pid" \
     --xmpp-domain localhost --xmpp-password "$password" "$@"
 else
   echo "# prosody is not installed; measuring sotto-relay alone"
-  "$load" --relay "$relay" --pairs "$pairs" "$@"
+  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" "$@"
 fi

@@ -16,6 +16,7 @@
 #include "relay-admin.h"
 #include "relay-config.h"
 #include "relay-lock.h"
+#include "relay-migrate.h"
 #include "relay-server.h"
 #include "relay-storage.h"
 #include "relay-storage-postgresql.h"
@@ -73,7 +74,8 @@ parse_options (int           argc,
                                 "and exits on SIGTERM or SIGINT, and reloads its certificate,\n"
                                 "rate limits and registration policy on SIGHUP.\n"
                                 "\n"
-                                "“sotto-relay admin --help” lists the administration commands.");
+                                "“sotto-relay admin --help” lists the administration commands;\n"
+                                "“sotto-relay migrate --help” tells how to move a relay to PostgreSQL.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
@@ -166,6 +168,8 @@ main (int   argc,
     }
   if (argc > 1 && strcmp (argv[1], "admin") == 0)
     return relay_admin_main (argc - 1, argv + 1);
+  if (argc > 1 && strcmp (argv[1], "migrate") == 0)
+    return relay_migrate_main (argc - 1, argv + 1);
   if (!parse_options (argc, argv, config, &actions, &error))
     {
       g_printerr ("sotto-relay: %s\n", error->message);
@@ -208,7 +212,8 @@ main (int   argc,
       relay_tls_warn_expiry (config->tls_certificate);
     }
   if (config->database_url != NULL)
-    storage = relay_storage_postgresql_open (config->database_url, &error);
+    storage = relay_storage_postgresql_open (config->database_url,
+                                             &config->rates[RELAY_RATE_TARGET_ONE_TIME_PREKEYS], &error);
   else
     storage = relay_storage_sqlite_open (config->data_dir, config->max_database_bytes, &error);
   if (storage == NULL)

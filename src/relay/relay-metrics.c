@@ -103,6 +103,15 @@ relay_metrics_render (const RelayMetrics     *metrics,
                    "# HELP sotto_relay_build_info The relay's version.\n"
                    "# TYPE sotto_relay_build_info gauge\n"
                    "sotto_relay_build_info{version=\"" PACKAGE_VERSION "\"} 1\n");
+  /* Which node this is, for relays whose nodes share one database: the
+   * host and the process, which tell apart nodes that run on one
+   * machine too.  Gauges of the whole database, such as
+   * sotto_relay_envelopes_queued, read the same on every node. */
+  g_string_append_printf (out,
+                          "# HELP sotto_relay_node_info The node that serves these metrics.\n"
+                          "# TYPE sotto_relay_node_info gauge\n"
+                          "sotto_relay_node_info{host=\"%s\",pid=\"%d\"} 1\n",
+                          g_get_host_name (), (int) getpid ());
 
   counter (out, "sotto_relay_envelopes_accepted_total",
            "Envelopes accepted and durably stored.", "counter",

@@ -23,12 +23,6 @@
 #include "relay-log-throttle.h"
 #include "relay-storage.h"
 
-enum
-{
-  KIND_EC = 0,
-  KIND_KYBER = 1,
-};
-
 /* Each entry upgrades the schema by one version; PRAGMA user_version
  * records how many have run.  Entries are never edited once released. */
 static const char * const migrations[] = {
@@ -361,12 +355,13 @@ exec_sql (SqliteStorage *self,
  * by its savepoint. */
 
 static RelayStorageStatus
-store_signed (SqliteStorage *self,
-              const char    *uuid,
-              guint32        device_id,
-              int            kind,
-              RelayPreKey   *prekey)
+store_signed (gpointer      backend,
+              const char   *uuid,
+              guint32       device_id,
+              RelayKeyKind  kind,
+              RelayPreKey  *prekey)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_UPSERT_SIGNED);
 
   bind_text (s, 1, uuid);
@@ -379,13 +374,14 @@ store_signed (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-store_one_time (SqliteStorage *self,
-                const char    *uuid,
-                guint32        device_id,
-                int            kind,
-                GPtrArray     *prekeys,
-                guint          limit)
+store_one_time (gpointer      backend,
+                const char   *uuid,
+                guint32       device_id,
+                RelayKeyKind  kind,
+                GPtrArray    *prekeys,
+                guint         limit)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s;
 
   for (guint i = 0; i < prekeys->len; i++)
@@ -413,12 +409,29 @@ store_one_time (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
+static RelayPreKey *get_signed    (gpointer       backend,
+                                   const char    *uuid,
+                                   guint32        device_id,
+                                   RelayKeyKind   kind);
+static gboolean     take_one_time (gpointer       backend,
+                                   const char    *uuid,
+                                   guint32        device_id,
+                                   RelayKeyKind   kind,
+                                   RelayPreKey  **out,
+                                   gint64        *left);
+
+static const RelayKeyStore key_store = {
+  .get_signed = get_signed,
+  .take_one_time = take_one_time,
+  .store_signed = store_signed,
+  .store_one_time = store_one_time,
+};
+
 static RelayStorageStatus
 op_register (SqliteStorage *self,
              RelayOp       *op)
 {
   RelayRegisterRequest *reg = op->reg;
-  RelayStorageStatus status;
   sqlite3_stmt *s;
   int rc;
 
@@ -453,12 +466,8 @@ op_register (SqliteStorage *self,
   if (!step_done (s))
     return RELAY_STORAGE_FAILED;
 
-  if ((status = store_signed (self, op->uuid, op->device_id, KIND_EC, reg->signed_prekey)) != RELAY_STORAGE_OK ||
-      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, reg->last_resort)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_EC, reg->prekeys, op->limit)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, reg->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
-    return status;
-  return RELAY_STORAGE_OK;
+  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
+                                   reg->prekeys, reg->pq_prekeys, op->limit);
 }
 
 static RelayStorageStatus
@@ -484,7 +493,7 @@ static gint64
 count_one_time (SqliteStorage *self,
                 const char    *uuid,
                 guint32        device_id,
-                int            kind)
+                RelayKeyKind   kind)
 {
   sqlite3_stmt *s = stmt (self, STMT_COUNT_ONE_TIME);
 
@@ -500,8 +509,8 @@ static RelayStorageStatus
 op_prekey_counts (SqliteStorage *self,
                   RelayOp       *op)
 {
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, KIND_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, KIND_KYBER);
+  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
+  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
 
   if (ec < 0 || kyber < 0)
     return RELAY_STORAGE_FAILED;
@@ -515,7 +524,6 @@ op_store_prekeys (SqliteStorage *self,
                   RelayOp       *op)
 {
   RelayKeysRequest *keys = op->keys;
-  RelayStorageStatus status;
   sqlite3_stmt *s;
 
   /* A new identity: the one-time prekeys of the old one go, the signed
@@ -544,16 +552,8 @@ op_store_prekeys (SqliteStorage *self,
       if (!step_done (s))
         return RELAY_STORAGE_FAILED;
     }
-  if (keys->signed_prekey != NULL &&
-      (status = store_signed (self, op->uuid, op->device_id, KIND_EC, keys->signed_prekey)) != RELAY_STORAGE_OK)
-    return status;
-  if (keys->last_resort != NULL &&
-      (status = store_signed (self, op->uuid, op->device_id, KIND_KYBER, keys->last_resort)) != RELAY_STORAGE_OK)
-    return status;
-  if ((status = store_one_time (self, op->uuid, op->device_id, KIND_EC, keys->prekeys, op->limit)) != RELAY_STORAGE_OK ||
-      (status = store_one_time (self, op->uuid, op->device_id, KIND_KYBER, keys->pq_prekeys, op->limit)) != RELAY_STORAGE_OK)
-    return status;
-  return RELAY_STORAGE_OK;
+  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
+                                   keys->prekeys, keys->pq_prekeys, op->limit);
 }
 
 static RelayPreKey *
@@ -568,11 +568,12 @@ read_prekey (sqlite3_stmt *s)
 }
 
 static RelayPreKey *
-get_signed (SqliteStorage *self,
-            const char    *uuid,
-            guint32        device_id,
-            int            kind)
+get_signed (gpointer      backend,
+            const char   *uuid,
+            guint32       device_id,
+            RelayKeyKind  kind)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_GET_SIGNED);
 
   bind_text (s, 1, uuid);
@@ -588,13 +589,14 @@ get_signed (SqliteStorage *self,
  * fetch can see it in between.  `left` receives how many remain after
  * it, and is not touched when there was none to take. */
 static gboolean
-take_one_time (SqliteStorage  *self,
-               const char     *uuid,
-               guint32         device_id,
-               int             kind,
-               RelayPreKey   **out,
-               gint64         *left)
+take_one_time (gpointer       backend,
+               const char    *uuid,
+               guint32        device_id,
+               RelayKeyKind   kind,
+               RelayPreKey  **out,
+               gint64        *left)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
   g_autoptr(RelayPreKey) prekey = NULL;
   int rc;
@@ -732,39 +734,7 @@ op_fetch_bundles (SqliteStorage *self,
 
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
-  op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
-  for (guint i = 0; i < devices->len; i++)
-    {
-      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, i);
-      RelayBundle *bundle;
-
-      if (op->device_id != 0 && row->device_id != op->device_id)
-        continue;
-      bundle = g_new0 (RelayBundle, 1);
-      bundle->prekeys_left = -1;
-      bundle->pq_prekeys_left = -1;
-      g_ptr_array_add (op->bundles, bundle);
-      bundle->device_id = row->device_id;
-      bundle->registration_id = row->registration_id;
-      bundle->signed_prekey = get_signed (self, op->uuid, row->device_id, KIND_EC);
-      if (bundle->signed_prekey == NULL)
-        return RELAY_STORAGE_FAILED;
-      if (!op->spare_one_time &&
-          (!take_one_time (self, op->uuid, row->device_id, KIND_EC, &bundle->prekey, &bundle->prekeys_left) ||
-           !take_one_time (self, op->uuid, row->device_id, KIND_KYBER, &bundle->pq_prekey,
-                           &bundle->pq_prekeys_left)))
-        return RELAY_STORAGE_FAILED;
-      if (bundle->pq_prekey == NULL)
-        {
-          bundle->pq_prekey = get_signed (self, op->uuid, row->device_id, KIND_KYBER);
-          bundle->pq_last_resort = TRUE;
-          if (bundle->pq_prekey == NULL)
-            return RELAY_STORAGE_FAILED;
-        }
-    }
-  if (op->bundles->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  return RELAY_STORAGE_OK;
+  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time);
 }
 
 static RelayStorageStatus

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "relay-test-util.h"
 
@@ -113,8 +114,8 @@ test_postgresql_database (const char *name)
 /* A relay on PostgreSQL keeps its state in a database named after its
  * data directory, so that a relay started again on the directory finds
  * it. */
-static char *
-data_dir_database (const char *data_dir)
+char *
+test_relay_data_dir_database (const char *data_dir)
 {
   g_autofree char *name = g_path_get_basename (data_dir);
 
@@ -219,8 +220,8 @@ test_relay_start_with (const char           *data_dir,
   g_ptr_array_add (argv, (gpointer) data_dir);
   if (setup->database != NULL)
     database = g_strdup (setup->database);
-  else if (test_relay_uses_postgresql ())
-    database = data_dir_database (data_dir);
+  else if (test_relay_uses_postgresql () && !setup->sqlite)
+    database = test_relay_data_dir_database (data_dir);
   if (database != NULL)
     {
       g_ptr_array_add (argv, (gpointer) "--database");
@@ -609,6 +610,76 @@ test_relay_query_int (const char *data_dir,
   value = sqlite3_column_int64 (s, 0);
   sqlite3_finalize (s);
   sqlite3_close (db);
+  return value;
+}
+
+/* Runs pg_ctl on the test's PostgreSQL server, as the user the server
+ * runs as (build-aux/with-postgresql.sh). */
+static void
+postgresql_ctl (const char *action)
+{
+  const char *host = g_getenv ("SOTTO_TEST_POSTGRESQL_HOST");
+  g_autofree char *pg_ctl = g_build_filename (g_getenv ("SOTTO_TEST_POSTGRESQL_BINDIR"), "pg_ctl", NULL);
+  g_autofree char *data = g_build_filename (host, "data", NULL);
+  g_autofree char *log = g_build_filename (host, "server.log", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  if (geteuid () == 0)
+    {
+      g_ptr_array_add (argv, (gpointer) "runuser");
+      g_ptr_array_add (argv, (gpointer) "-u");
+      g_ptr_array_add (argv, (gpointer) "postgres");
+      g_ptr_array_add (argv, (gpointer) "--");
+    }
+  g_ptr_array_add (argv, pg_ctl);
+  g_ptr_array_add (argv, (gpointer) "-D");
+  g_ptr_array_add (argv, data);
+  g_ptr_array_add (argv, (gpointer) "-l");
+  g_ptr_array_add (argv, log);
+  g_ptr_array_add (argv, (gpointer) "-o");
+  g_ptr_array_add (argv, (gpointer) g_getenv ("SOTTO_TEST_POSTGRESQL_OPTIONS"));
+  g_ptr_array_add (argv, (gpointer) "-m");
+  g_ptr_array_add (argv, (gpointer) "fast");
+  g_ptr_array_add (argv, (gpointer) "-w");
+  g_ptr_array_add (argv, (gpointer) "-s");
+  g_ptr_array_add (argv, (gpointer) action);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+void
+test_postgresql_server_stop (void)
+{
+  postgresql_ctl ("stop");
+}
+
+void
+test_postgresql_server_start (void)
+{
+  postgresql_ctl ("start");
+}
+
+/* Runs SQL on a database of the test's PostgreSQL server and returns
+ * the first column of its first row, or 0 when it returns none. */
+gint64
+test_postgresql_query_int (const char *url,
+                           const char *sql)
+{
+  PGconn *conn = PQconnectdb (url);
+  PGresult *result;
+  gint64 value = 0;
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  result = PQexec (conn, sql);
+  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+  if (PQntuples (result) > 0)
+    value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
+  PQclear (result);
+  PQfinish (conn);
   return value;
 }
 

@@ -64,6 +64,9 @@ const char  *test_relay_binary         (void);
  * then keeps every relay's state. */
 gboolean     test_relay_uses_postgresql (void);
 char        *test_postgresql_database  (const char   *name);
+/* The database of a relay on `data_dir` when the test runs on
+ * PostgreSQL. */
+char        *test_relay_data_dir_database (const char *data_dir);
 char        *test_relay_make_data_dir  (void);
 void         test_relay_remove_data_dir (const char  *dir);
 TestRelay   *test_relay_start          (const char   *data_dir,
@@ -79,7 +82,8 @@ TestRelay   *test_relay_start_full     (const char   *data_dir,
  * limit (RLIMIT_NOFILE, soft and hard; 0 to inherit the test's), its
  * port (0 for a free one), and the PostgreSQL database it uses (NULL
  * for the one named after the data directory when the test runs on
- * PostgreSQL, or for SQLite). */
+ * PostgreSQL, or for SQLite), and whether it keeps its state in
+ * SQLite even when the test runs on PostgreSQL. */
 typedef struct
 {
   const char         **extra_args;
@@ -88,6 +92,7 @@ typedef struct
   guint                descriptor_limit;
   const char          *database;
   guint                port;
+  gboolean             sqlite;
 } TestRelaySetup;
 
 TestRelay   *test_relay_start_with     (const char           *data_dir,
@@ -151,6 +156,12 @@ void         test_sqlite_exec          (sqlite3      *db,
                                         const char   *sql);
 gint64       test_relay_query_int      (const char   *data_dir,
                                         const char   *sql);
+gint64       test_postgresql_query_int (const char   *url,
+                                        const char   *sql);
+/* Stop the test's PostgreSQL server (clients are disconnected), and
+ * start it again on the same data. */
+void         test_postgresql_server_stop  (void);
+void         test_postgresql_server_start (void);
 char        *test_relay_metrics_text   (SoupSession  *session,
                                         TestRelay    *relay);
 /* The status of GET /v1/accounts/me with `auth`. */

@@ -6,6 +6,9 @@
  * sotto-relay admin against the database of a relay that runs: single-
  * use invites, listing, deleting and banning accounts (which the running
  * relay must notice), queue sizes, the integrity check and backups.
+ * Under build-aux/with-postgresql.sh the relay and the tool work on the
+ * relay's PostgreSQL database, which the tool is given with --database,
+ * and backups are PostgreSQL's own business.
  */
 
 #include "config.h"
@@ -60,6 +63,7 @@ admin (Fixture    *fixture,
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autofree char *err = NULL;
   g_autofree char *stdout_text = NULL;
+  g_autofree char *database = NULL;
   const char *arg;
   va_list list;
   int status;
@@ -67,6 +71,12 @@ admin (Fixture    *fixture,
   g_ptr_array_add (args, (gpointer) "admin");
   g_ptr_array_add (args, (gpointer) "--data-dir");
   g_ptr_array_add (args, fixture->dir);
+  if (test_relay_uses_postgresql ())
+    {
+      database = test_relay_data_dir_database (fixture->dir);
+      g_ptr_array_add (args, (gpointer) "--database");
+      g_ptr_array_add (args, database);
+    }
   va_start (list, first);
   for (arg = first; arg != NULL; arg = va_arg (list, const char *))
     g_ptr_array_add (args, (gpointer) arg);
@@ -213,6 +223,17 @@ test_invites (Fixture       *fixture,
   g_assert_cmpstr (list, ==, "");
 
   /* Only hashes are stored. */
+  if (test_relay_uses_postgresql ())
+    {
+      g_autofree char *url = test_relay_data_dir_database (fixture->dir);
+      g_autofree char *fourth = invite_create (fixture);
+      g_autofree char *holding = g_strdup_printf ("SELECT count(*) FROM invites WHERE "
+                                                  "position (convert_to ('%s', 'UTF8') IN hash) > 0", fourth);
+
+      g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM invites"), ==, 1);
+      g_assert_cmpint (test_postgresql_query_int (url, holding), ==, 0);
+      return;
+    }
   g_assert_true (g_file_get_contents (db_path, &stored, &db_length, NULL));
   g_assert_false (contains_bytes (stored, db_length, third));
 }
@@ -406,6 +427,14 @@ test_backup_and_check (Fixture       *fixture,
   g_free (test_send_envelope (fixture->session, fixture->relay, alice, bob, "AAEC"));
   g_assert_cmpint (admin (fixture, &out, "check", NULL), ==, 0);
   g_assert_cmpstr (out, ==, "ok\n");
+  if (test_relay_uses_postgresql ())
+    {
+      /* The tool copies no PostgreSQL database, and makes nothing. */
+      g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 1);
+      g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+      g_rmdir (parent);
+      return;
+    }
 
   g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 0);
   g_assert_cmpuint (mode_of (dest), ==, 0700);

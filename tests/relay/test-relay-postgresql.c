@@ -10,14 +10,20 @@
  * another while it stays connected, a recipient that reconnects to
  * another node gets its queue, and a node killed with SIGKILL in the
  * middle of a burst loses and duplicates nothing that was acknowledged,
- * while its clients go on on the other node.  Runs only under
+ * while its clients go on on the other node.  The one-time prekey
+ * ration of an account holds across nodes, and each node's metrics name
+ * it.  When the server stops and hangs, no node's loop waits on it, and
+ * delivery across nodes resumes once it is back.  Runs only under
  * build-aux/with-postgresql.sh.
  */
 
 #include "config.h"
 
-#include <libpq-fe.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "relay-test-util.h"
 
@@ -382,26 +388,6 @@ test_sigkill_mid_burst (void)
   nodes_finish (&burst.nodes);
 }
 
-/* Runs SQL on a database of the test's server and returns the first
- * column of its first row, or 0 when it returns none. */
-static gint64
-database_exec (const char *url,
-               const char *sql)
-{
-  PGconn *conn = PQconnectdb (url);
-  PGresult *result;
-  gint64 value = 0;
-
-  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
-  result = PQexec (conn, sql);
-  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
-  if (PQntuples (result) > 0)
-    value = g_ascii_strtoll (PQgetvalue (result, 0, 0), NULL, 10);
-  PQclear (result);
-  PQfinish (conn);
-  return value;
-}
-
 static const char alice_uuid[] = "03710702-0ea9-454d-ab87-34a69d1848ab";
 static const char alice_password[] = "password-fbb834a5c55b1d41";
 static const char bob_uuid[] = "a3a3481e-bdfd-41de-9aa6-725df133b295";
@@ -432,17 +418,19 @@ test_migrate_v1 (void)
 
   g_file_get_contents (dump_path, &dump, NULL, &error);
   g_assert_no_error (error);
-  database_exec (url, dump);
+  test_postgresql_query_int (url, dump);
   /* Fresh enough not to expire when the relay starts. */
   fresh = g_strdup_printf ("UPDATE queue SET server_timestamp = %" G_GINT64_FORMAT, g_get_real_time () / 1000);
-  database_exec (url, fresh);
+  test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 2);
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM schema_version"), ==, 1);
-  /* Version 2's invites table and ban flag are there. */
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM invites"), ==, 0);
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 3);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 3's shared rate limits, and version 2's invites table and
+   * ban flag are there. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM rate_buckets"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM invites"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
 
   /* Bob's password, his queue and its GUID key came through. */
   socket = test_socket_connect (session, relay, bob->auth);
@@ -460,10 +448,10 @@ test_migrate_v1 (void)
   g_clear_pointer (&relay, test_relay_free);
 
   /* A schema newer than the relay knows is left alone. */
-  database_exec (url, "UPDATE schema_version SET version = 3");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 4");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 3, newer than this relay knows (2)"));
-  g_assert_cmpint (database_exec (url, "SELECT version FROM schema_version"), ==, 3);
+  g_assert_nonnull (strstr (err, "The database has schema version 4, newer than this relay knows (3)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 4);
 
   test_relay_remove_data_dir (dir);
 }
@@ -480,12 +468,228 @@ test_refuses_synchronous_commit_off (void)
   g_autofree char *err = NULL;
   const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, "--database", url, NULL };
 
-  database_exec (url, alter);
+  test_postgresql_query_int (url, alter);
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
   g_assert_nonnull (strstr (err, "synchronous_commit off"));
   /* Nothing was made in it. */
-  g_assert_cmpint (database_exec (url, "SELECT count(*) FROM pg_tables WHERE tablename = 'queue'"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_tables WHERE tablename = 'queue'"), ==, 0);
   test_relay_remove_data_dir (dir);
+}
+
+/* The key id of the one-time EC prekey a fetch of the account's device
+ * 1 hands out through `relay`, or 0 for none (the last-resort keys). */
+static gint64
+fetch_one_time_key (SoupSession *session,
+                    TestRelay   *relay,
+                    TestAccount *asking,
+                    TestAccount *target)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/keys/%s/1", target->uuid);
+  g_autoptr(TestResponse) response = test_request (session, relay, "GET", path, asking->auth, NULL);
+  JsonObject *device;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  device = json_array_get_object_element (json_object_get_array_member (test_response_object (response),
+                                                                        "devices"), 0);
+  if (!json_object_has_member (device, "preKey"))
+    {
+      g_assert_true (json_object_get_boolean_member (json_object_get_object_member (device, "pqPreKey"),
+                                                     "lastResort"));
+      return 0;
+    }
+  return json_object_get_int_member (json_object_get_object_member (device, "preKey"), "keyId");
+}
+
+/* The ration of one-time prekeys that fetches may take of one account
+ * holds across nodes: what one node handed out counts on the other, so
+ * that spreading fetches over nodes drains nobody's keys faster.  And
+ * each node's /metrics names the node. */
+static void
+test_shared_prekey_ration (void)
+{
+  g_autofree char *name = g_strdup_printf ("ration_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  /* Three fetches a target, refilled at one a day. */
+  g_autoptr(GString) conf = g_string_new (test_relay_relaxed_conf);
+  TestRelaySetup setup = { .database = url, .metrics = TRUE };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  char *dirs[2];
+  TestRelay *nodes[2];
+
+  g_assert_cmpuint (g_string_replace (conf, "target-one-time-prekeys=100000/100000",
+                                      "target-one-time-prekeys=0.00001/3", 0), ==, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], conf->str, &setup);
+    }
+  alice = test_account_register (session, nodes[0], "alice", 2);
+  bob = test_account_register (session, nodes[0], "bob", 10);
+  carol = test_account_register (session, nodes[1], "carol", 0);
+
+  /* Node 0 hands out the whole ration, to two requesters. */
+  g_assert_cmpint (fetch_one_time_key (session, nodes[0], alice, bob), ==, 1);
+  g_assert_cmpint (fetch_one_time_key (session, nodes[0], carol, bob), ==, 2);
+  g_assert_cmpint (fetch_one_time_key (session, nodes[0], alice, bob), ==, 3);
+  g_assert_cmpint (fetch_one_time_key (session, nodes[0], carol, bob), ==, 0);
+  /* Node 1, which has not handed out any of Bob's keys itself, holds to
+   * the same ration. */
+  g_assert_cmpint (fetch_one_time_key (session, nodes[1], carol, bob), ==, 0);
+  g_assert_cmpint (fetch_one_time_key (session, nodes[1], alice, bob), ==, 0);
+  /* Alice's own keys have a ration of their own. */
+  g_assert_cmpint (fetch_one_time_key (session, nodes[1], carol, alice), ==, 1);
+
+  /* Each node's metrics say which node they come from. */
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autofree char *text = test_relay_metrics_text (session, nodes[i]);
+      g_autofree char *node = g_strdup_printf ("sotto_relay_node_info{host=\"%s\",pid=\"%s\"} 1\n",
+                                               g_get_host_name (),
+                                               g_subprocess_get_identifier (nodes[i]->process));
+
+      g_assert_nonnull (strstr (text, node));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
+}
+
+/* A Unix socket where the test's server had its own, which takes
+ * connections and never answers: a server that hangs, or a network
+ * that drops packets.  Returns its descriptor. */
+static int
+black_hole_open (const char *path)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpuint (strlen (path), <, sizeof address.sun_path);
+  strcpy (address.sun_path, path);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof address), ==, 0);
+  g_assert_cmpint (listen (fd, 64), ==, 0);
+  return fd;
+}
+
+/* Whether the relay's loop answers: a request that needs no storage,
+ * within a bound (the session's timeout) far above what the loop takes
+ * and below what a connection attempt that blocked it would. */
+static guint
+loop_answers (SoupSession *session,
+              TestRelay   *relay)
+{
+  g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/no-such-endpoint", NULL, NULL);
+
+  return response->status;
+}
+
+/* The PostgreSQL server stops under two running nodes, hangs for a
+ * while (a socket that never answers), and comes back: neither node's
+ * loop waits on it meanwhile, /v1/health answers all along, and an
+ * envelope sent through one node afterwards reaches a recipient who
+ * stayed connected to the other. */
+static void
+test_server_outage (void)
+{
+  g_autofree char *name = g_strdup_printf ("outage_%08x", g_test_rand_int ());
+  g_autofree char *base = test_postgresql_database (name);
+  /* A hanging server holds a connection attempt up to this long. */
+  g_autofree char *url = g_strconcat (base, "&connect_timeout=20", NULL);
+  g_autofree char *socket_path = g_build_filename (g_getenv ("SOTTO_TEST_POSTGRESQL_HOST"), ".s.PGSQL.5432", NULL);
+  /* The nodes warn of the outage, as they should: warnings must not
+   * abort them here. */
+  const char * const env[] = { "G_DEBUG", NULL };
+  TestRelaySetup setup = { .database = url, .env = env };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(SoupSession) impatient = soup_session_new_with_options ("timeout", 8, "proxy-resolver", NULL, NULL);
+  g_autoptr(SoupSession) patient = soup_session_new_with_options ("timeout", 90, "proxy-resolver", NULL, NULL);
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  char *dirs[2];
+  TestRelay *nodes[2];
+  gint64 until;
+  guint sent = 0;
+  int hole;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], test_relay_relaxed_conf, &setup);
+    }
+  alice = test_account_register (session, nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes[0], "bob", 1);
+  socket = test_socket_connect (session, nodes[1], bob->auth);
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+
+  test_postgresql_server_stop ();
+  hole = black_hole_open (socket_path);
+  /* Longer than the pause between two attempts to listen again. */
+  until = g_get_monotonic_time () + 8 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < until)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+        g_assert_cmpuint (loop_answers (impatient, nodes[i]), ==, 404);
+      g_usleep (200 * 1000);
+    }
+  /* Health waits for the storage, which waits for the server to answer,
+   * and then says that it cannot store. */
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autoptr(TestResponse) health = test_request (patient, nodes[i], "GET", "/v1/health", NULL, NULL);
+
+      g_assert_cmpuint (health->status, ==, 503);
+    }
+
+  close (hole);
+  g_assert_cmpint (g_unlink (socket_path), ==, 0);
+  test_postgresql_server_start ();
+
+  /* Node 0 takes sends again once it has connected again. */
+  for (guint attempt = 0; sent == 0; attempt++)
+    {
+      g_autofree char *body = test_send_body (1, bob->registration_id, "YmFjaw==");
+      g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+      g_autoptr(TestResponse) response = test_request (session, nodes[0], "PUT", path, alice->auth, body);
+
+      g_assert_cmpuint (attempt, <, 100);
+      if (response->status == 200)
+        sent++;
+      else
+        {
+          g_assert_cmpuint (response->status, ==, 503);
+          g_usleep (200 * 1000);
+        }
+    }
+  /* Node 1 listens again, and Bob, who stayed connected to it, gets it. */
+  node = test_socket_next (socket, 3 * DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "content"), ==, "YmFjaw==");
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autoptr(TestResponse) health = test_request (session, nodes[i], "GET", "/v1/health", NULL, NULL);
+
+      g_assert_cmpuint (health->status, ==, 200);
+    }
+
+  g_clear_pointer (&socket, test_socket_free);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
 }
 
 int
@@ -498,5 +702,7 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/refuses-synchronous-commit-off", test_refuses_synchronous_commit_off);
   g_test_add_func ("/relay/postgresql/nodes/delivery", test_delivery);
   g_test_add_func ("/relay/postgresql/nodes/sigkill-mid-burst", test_sigkill_mid_burst);
+  g_test_add_func ("/relay/postgresql/nodes/shared-prekey-ration", test_shared_prekey_ration);
+  g_test_add_func ("/relay/postgresql/nodes/server-outage", test_server_outage);
   return g_test_run ();
 }

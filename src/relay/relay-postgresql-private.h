@@ -1,0 +1,38 @@
+/* relay-postgresql-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * What the relay's PostgreSQL code shares among its files.
+ */
+
+#pragma once
+
+#include <glib.h>
+#include <libpq-fe.h>
+
+G_BEGIN_DECLS
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
+
+/* Connects to the database at `url`, giving up an attempt after 5 s
+ * (PQreset() keeps to that too), refuses a server that would
+ * acknowledge commits before they are durable, and brings the schema to
+ * the version this relay knows. */
+PGconn   *relay_pg_connect   (const char      *url,
+                              GError         **error);
+/* Runs SQL without parameters; FALSE, after a warning, when it failed. */
+gboolean  relay_pg_exec      (PGconn          *conn,
+                              const char      *sql);
+/* Runs one statement with at most one binary parameter and binary
+ * results; NULL, after a warning, when it failed. */
+PGresult *relay_pg_query     (PGconn          *conn,
+                              const char      *sql,
+                              const guint8    *blob,
+                              gsize            blob_size);
+/* A binary integer result of whatever width its column has. */
+gint64    relay_pg_value_int (const PGresult  *result,
+                              int              row,
+                              int              column);
+
+G_END_DECLS
