@@ -3,9 +3,11 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * HTTP requests as libwebsockets hands them over, and their answers:
- * the request line and headers, the body, and the answer written in one
- * piece.
+ * HTTP/1.1 requests and their answers.  libwebsockets hands the relay
+ * every connection as a raw socket, TLS already taken off, and the relay
+ * reads the requests itself (relay-http-parser.c): the head, the body by
+ * its Content-Length, and the next request once one is answered.  An
+ * answer leaves in one write, its head right in front of its body.
  */
 
 #include "config.h"
@@ -15,6 +17,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "relay-http-parser.h"
 #include "relay-server-private.h"
 
 /* Objects and their references. */
@@ -187,248 +190,429 @@ _relay_request_take_rate (RelayRequest  *request,
   return FALSE;
 }
 
-static RelayMethod
-get_method (struct lws *wsi)
-{
-  if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) > 0)
-    return METHOD_GET;
-  if (lws_hdr_total_length (wsi, WSI_TOKEN_POST_URI) > 0)
-    return METHOD_POST;
-  if (lws_hdr_total_length (wsi, WSI_TOKEN_PUT_URI) > 0)
-    return METHOD_PUT;
-  return METHOD_OTHER;
-}
+/* The HTTP requests and the upgrades to a WebSocket.  One request at a
+ * time is read and answered; bytes after it wait in the session's
+ * input. */
 
-char *
-_relay_copy_header (struct lws              *wsi,
-                    enum lws_token_indexes   token)
-{
-  int length = lws_hdr_total_length (wsi, token);
-  char *value;
+#define WEBSOCKET_ACCEPT_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+/* The key a client sends is sixteen random bytes in base64. */
+#define WEBSOCKET_KEY_LENGTH  24
 
-  if (length <= 0)
-    return NULL;
-  value = g_malloc ((gsize) length + 1);
-  if (lws_hdr_copy (wsi, value, length + 1, token) < 0)
-    {
-      g_free (value);
-      return NULL;
-    }
-  return value;
-}
-
-const char *
-_relay_peer_address (struct lws *wsi)
+static const char *
+peer_address (struct lws *wsi)
 {
   return relay_slot_address (wsi_slot (wsi));
 }
 
-void
-_relay_on_http_closed (Session *session)
+static const char *
+status_reason (guint status)
 {
-  if (session != NULL && session->request != NULL)
+  switch (status)
     {
-      request_detach (session->request);
-      session->request = NULL;
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
     }
 }
 
-int
-_relay_on_http (RelayServer *self,
-                struct lws  *wsi,
-                Session     *session,
-                const char  *uri,
-                size_t       uri_length)
+static char *
+span_dup (GByteArray          *input,
+          const RelayHttpSpan *span)
 {
-  RelayRequest *request;
-  g_autofree char *path = g_strndup (uri, uri_length);
-  g_autofree char *content_length = NULL;
-  guint64 length = 0;
+  if (!span->present)
+    return NULL;
+  return g_strndup ((const char *) input->data + span->offset, span->length);
+}
 
-  /* A connection carries one transaction at a time; anything left from
-   * an earlier one is stale. */
-  _relay_on_http_closed (session);
-  request = g_new0 (RelayRequest, 1);
+static gboolean
+span_is (GByteArray          *input,
+         const RelayHttpSpan *span,
+         const char          *text)
+{
+  return span->present && span->length == strlen (text) &&
+         memcmp (input->data + span->offset, text, span->length) == 0;
+}
+
+static RelayRequest *
+request_new (RelayServer *self,
+             struct lws  *wsi,
+             Session     *session)
+{
+  RelayRequest *request = g_new0 (RelayRequest, 1);
+
   request->refcount = 1;
   request->server = self;
   request->wsi = wsi;
-  request->method = get_method (wsi);
-  request->segments = g_strsplit (path, "/", 8);
-  request->n_segments = g_strv_length (request->segments);
-  request->authorization = _relay_copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  request->method = METHOD_OTHER;
   request->body = g_byte_array_new ();
-  g_strlcpy (request->address, _relay_peer_address (wsi), sizeof request->address);
+  g_strlcpy (request->address, peer_address (wsi), sizeof request->address);
   session->request = request;
   self->active_requests++;
   relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BUSY);
   /* Every request counts, those refused below included, so that the
    * error and rate-limit counters are parts of this one. */
   self->metrics.http_requests++;
+  return request;
+}
+
+void
+_relay_on_http_closed (Session *session)
+{
+  if (session == NULL)
+    return;
+  if (session->request != NULL)
+    {
+      request_detach (session->request);
+      session->request = NULL;
+    }
+  g_clear_pointer (&session->input, g_byte_array_unref);
+}
+
+/* Sec-WebSocket-Accept (RFC 6455, 4.2.2): the base64 of the SHA-1 of the
+ * client's key and the protocol's GUID. */
+static char *
+websocket_accept (const char *key)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize length = sizeof digest;
+
+  g_checksum_update (checksum, (const guint8 *) key, (gssize) strlen (key));
+  g_checksum_update (checksum, (const guint8 *) WEBSOCKET_ACCEPT_GUID, -1);
+  g_checksum_get_digest (checksum, digest, &length);
+  return g_base64_encode (digest, length);
+}
+
+static gboolean
+websocket_key_valid (const char *key)
+{
+  guint8 decoded[18];
+  gsize length;
+
+  return strlen (key) == WEBSOCKET_KEY_LENGTH &&
+         sodium_base642bin (decoded, sizeof decoded, key, WEBSOCKET_KEY_LENGTH, NULL, &length, NULL,
+                            sodium_base64_VARIANT_ORIGINAL) == 0 &&
+         length == 16;
+}
+
+static gboolean
+is_websocket_upgrade (GByteArray          *input,
+                      const RelayHttpHead *head)
+{
+  return head->method == RELAY_HTTP_METHOD_GET && head->upgrade_websocket &&
+         head->connection_upgrade && span_is (input, &head->path, WEBSOCKET_PATH);
+}
+
+/* An upgrade the relay refuses gets no answer: the connection closes,
+ * as it did when libwebsockets filtered upgrades. */
+static int
+upgrade (RelayServer         *self,
+         struct lws          *wsi,
+         Session             *session,
+         const RelayHttpHead *head,
+         gsize                head_length)
+{
+  GByteArray *input = session->input;
+  g_autofree char *authorization = span_dup (input, &head->authorization);
+  g_autofree char *key = span_dup (input, &head->websocket_key);
+  g_autofree char *accept = NULL;
+
+  /* The metrics address serves no clients. */
+  if (self->draining || lws_get_vhost (wsi) == self->metrics_vhost || head->minor_version != 1 ||
+      !span_is (input, &head->websocket_version, "13") || key == NULL || !websocket_key_valid (key))
+    return -1;
+  if (!_relay_take_rate (self, RELAY_RATE_ADDRESS_WEBSOCKETS, peer_address (wsi)))
+    return -1;
+  if (authorization == NULL)
+    return -1;
+  accept = websocket_accept (key);
+  g_byte_array_remove_range (input, 0, (guint) head_length);
+  _relay_on_ws_established (self, wsi, session, authorization, accept);
+  sodium_memzero (authorization, strlen (authorization));
+  /* Frames the client sent right behind its request. */
+  if (input->len > 0)
+    _relay_on_ws_receive (session, input->data, input->len);
+  g_clear_pointer (&session->input, g_byte_array_unref);
+  return 0;
+}
+
+/* Takes what has arrived of the body; the request goes to its handler
+ * once it is all there. */
+static void
+read_body (RelayRequest *request,
+           Session      *session)
+{
+  GByteArray *input = session->input;
+  gsize take = MIN ((gsize) request->content_length - request->body->len, input->len);
+
+  g_byte_array_append (request->body, input->data, (guint) take);
+  g_byte_array_remove_range (input, 0, (guint) take);
+  if (request->body->len < (gsize) request->content_length)
+    return;
+  relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_BUSY);
+  _relay_dispatch (request);
+}
+
+static RelayMethod
+request_method (RelayHttpMethod method)
+{
+  switch (method)
+    {
+    case RELAY_HTTP_METHOD_GET:
+      return METHOD_GET;
+    case RELAY_HTTP_METHOD_POST:
+      return METHOD_POST;
+    case RELAY_HTTP_METHOD_PUT:
+      return METHOD_PUT;
+    case RELAY_HTTP_METHOD_OTHER:
+    default:
+      return METHOD_OTHER;
+    }
+}
+
+/* Starts serving a request whose head is `head`, the first `head_length`
+ * bytes of the input. */
+static void
+start_request (RelayServer         *self,
+               struct lws          *wsi,
+               Session             *session,
+               const RelayHttpHead *head,
+               gsize                head_length)
+{
+  GByteArray *input = session->input;
+  RelayRequest *request = request_new (self, wsi, session);
+  g_autofree char *content_length = span_dup (input, &head->content_length);
+  g_autofree char *path = g_malloc (head->path.length + 1);
+  guint64 length = 0;
+
+  request->method = request_method (head->method);
+  request->http_1_0 = head->minor_version == 0;
+  request->close_after = !relay_http_keep_alive (head);
+  request->authorization = span_dup (input, &head->authorization);
+  if (relay_http_path_decode (input->data + head->path.offset, head->path.length, path,
+                              head->path.length + 1) < 0)
+    {
+      g_byte_array_remove_range (input, 0, (guint) head_length);
+      request->close_after = TRUE;
+      _relay_respond_error (request, 400, "bad-request", "The request's path is not valid");
+      return;
+    }
+  request->segments = g_strsplit (path, "/", 8);
+  request->n_segments = g_strv_length (request->segments);
+  g_byte_array_remove_range (input, 0, (guint) head_length);
 
   if (self->draining)
     {
       request->close_after = TRUE;
       _relay_respond_error (request, 503, "unavailable", "The relay is shutting down");
-      return 0;
+      return;
     }
   /* The metrics scraper is the operator's: behind a reverse proxy it
    * shares its address with every client, whose rate it must not take. */
   if (!_relay_request_on_metrics_address (request) &&
       !_relay_request_take_rate (request, RELAY_RATE_ADDRESS_REQUESTS, request->address))
     {
-      request->close_after = request->method == METHOD_POST || request->method == METHOD_PUT;
-      return 0;
+      request->close_after |= request->method == METHOD_POST || request->method == METHOD_PUT;
+      return;
     }
   if (request->method == METHOD_OTHER)
     {
       request->close_after = TRUE;
       _relay_respond_error (request, 405, "method-not-allowed", "The relay takes GET, POST and PUT");
-      return 0;
+      return;
     }
-  /* libwebsockets 4.1 reads no chunked bodies, and takes Content-Length
-   * even beside Transfer-Encoding; a proxy in front could read the same
-   * bytes as another request (RFC 9112, 6.1 and 6.3).  So neither is
-   * served, and the connection closes after the answer. */
-  if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+  /* Chunked bodies are not read, and a request framed both ways could be
+   * read by a proxy in front as another request (RFC 9112, 6.1 and 6.3).
+   * So neither is served, and the connection closes after the answer. */
+  if (head->transfer_encoding)
     {
       request->close_after = TRUE;
-      if (lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+      if (content_length != NULL)
         _relay_respond_error (request, 400, "bad-request",
                               "A request may not have both Content-Length and Transfer-Encoding");
       else
         _relay_respond_error (request, 411, "length-required", "A request body needs a Content-Length");
-      return 0;
+      return;
     }
   if (request->method == METHOD_GET)
     {
+      /* A body on a GET is never read, so nothing can follow it. */
+      if (content_length != NULL && strcmp (content_length, "0") != 0)
+        request->close_after = TRUE;
       _relay_dispatch (request);
-      return 0;
+      return;
     }
 
-  content_length = _relay_copy_header (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   if (content_length == NULL)
     {
       request->close_after = TRUE;
       _relay_respond_error (request, 411, "length-required", "A request body needs a Content-Length");
-      return 0;
+      return;
     }
   if (!g_ascii_string_to_unsigned (content_length, 10, 0, G_MAXINT64, &length, NULL) ||
       length > self->config->max_request_bytes)
     {
       request->close_after = TRUE;
       _relay_respond_error (request, 413, "too-large", "The request body is too large");
-      return 0;
+      return;
     }
   request->content_length = (gint64) length;
-  /* lws delivers no body callbacks for an empty PUT, and both an empty
-   * body and the completion for an empty POST. */
-  if (length == 0 && request->method == METHOD_PUT)
-    _relay_dispatch (request);
-  else
-    relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BODY);
+  relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BODY);
+  read_body (request, session);
+}
+
+/* A head that cannot be read gets its answer and the connection closes:
+ * where the next request would start is unknown.  One larger than
+ * max-header-bytes gets no answer at all. */
+static int
+refuse_head (RelayServer    *self,
+             struct lws     *wsi,
+             Session        *session,
+             RelayHttpError  error)
+{
+  RelayRequest *request;
+
+  if (error == RELAY_HTTP_ERROR_TOO_LARGE)
+    return -1;
+  request = request_new (self, wsi, session);
+  request->close_after = TRUE;
+  g_byte_array_set_size (session->input, 0);
+  switch (error)
+    {
+    case RELAY_HTTP_ERROR_VERSION:
+      _relay_respond_error (request, 505, "bad-request", "The relay speaks HTTP/1.1");
+      break;
+    case RELAY_HTTP_ERROR_MALFORMED:
+    case RELAY_HTTP_ERROR_TOO_LARGE:
+    default:
+      _relay_respond_error (request, 400, "bad-request", "The request is not valid HTTP/1.1");
+      break;
+    }
+  return 0;
+}
+
+/* Serves what the input holds: the rest of the body under way, or the
+ * next request once the one before is answered. */
+static int
+read_input (RelayServer *self,
+            struct lws  *wsi,
+            Session     *session)
+{
+  GByteArray *input = session->input;
+  RelayRequest *request = session->request;
+  RelayHttpHead head;
+  int head_length;
+
+  if (request != NULL)
+    {
+      if (!request->dispatched && !request->responded)
+        read_body (request, session);
+      return 0;
+    }
+  if (input->len == 0)
+    return 0;
+  head_length = relay_http_head_parse (input->data, input->len, self->config->max_header_bytes, &head);
+  if (head_length == 0)
+    return 0;
+  if (head_length < 0)
+    return refuse_head (self, wsi, session, (RelayHttpError) head_length);
+  if (is_websocket_upgrade (input, &head))
+    return upgrade (self, wsi, session, &head, (gsize) head_length);
+  start_request (self, wsi, session, &head, (gsize) head_length);
   return 0;
 }
 
 int
-_relay_on_http_body (Session    *session,
-                     const void *data,
-                     size_t      length)
+_relay_on_http_receive (RelayServer  *self,
+                        struct lws   *wsi,
+                        Session      *session,
+                        const guint8 *data,
+                        gsize         length)
 {
-  RelayRequest *request = session->request;
-
-  if (request == NULL || request->responded)
+  if (session->close_when_flushed)
     return 0;
-  if (request->body->len + length > (gsize) request->content_length)
-    {
-      request->close_after = TRUE;
-      _relay_respond_error (request, 413, "too-large", "The request body is larger than announced");
-      return 0;
-    }
-  g_byte_array_append (request->body, data, (guint) length);
-  return 0;
+  if (session->input == NULL)
+    session->input = g_byte_array_new ();
+  /* While a request is served, what follows it waits, up to the size of
+   * a head: a client cannot make the relay buffer more. */
+  if (session->request != NULL && (session->request->dispatched || session->request->responded) &&
+      session->input->len + length > self->config->max_header_bytes)
+    return -1;
+  g_byte_array_append (session->input, data, (guint) length);
+  /* A head ends with a line feed: until one comes, or the head reaches
+   * its bound, it cannot be whole, and reading it again for every byte
+   * of a head that trickles in would cost the square of its length. */
+  if (session->request == NULL && memchr (data, '\n', length) == NULL &&
+      session->input->len < self->config->max_header_bytes)
+    return 0;
+  return read_input (self, wsi, session);
 }
 
-/* libwebsockets 4.1 reports the body complete again, without consuming
- * anything, whenever bytes beyond it wait in its buffer: a request the
- * client pipelined before reading the answer.  While the answer is
- * pending it does so from later loop iterations, and afterwards it can
- * serve the pipelined request only if that has no body.  For one with a
- * body it hands over the request's own header bytes as the body and
- * then reports completion again and again within one call, so the loop
- * never runs another iteration: the relay spins on a core, never reads
- * the peer's FIN (the socket stays in CLOSE-WAIT) and never acts on
- * SIGTERM.
- *
- * So a repeat in a later iteration gets the answer sent with "Connection:
- * close", and lws never parses what follows; a repeat within the
- * iteration that completed the body is that endless loop, and failing
- * the callback is the only way out of it.  Clients do not pipeline
- * (libsoup does not); one that does sends the rest again on a new
- * connection. */
-int
-_relay_on_http_body_completion (Session *session)
-{
-  RelayRequest *request = session->request;
-
-  if (request == NULL)
-    return 0;
-  if (request->body_complete)
-    {
-      if (request->body_iteration == request->server->iteration)
-        return -1;
-      request->close_after = TRUE;
-      return 0;
-    }
-  request->body_complete = TRUE;
-  request->body_iteration = request->server->iteration;
-  if (request->responded || request->dispatched)
-    return 0;
-  relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_BUSY);
-  _relay_dispatch (request);
-  return 0;
-}
-
-/* Writes the headers right in front of the body, so that the whole
- * answer leaves in one write: a separate write for the headers would
- * cost a second system call and, often, a second packet. */
+/* Writes the head right in front of the body, so that the whole answer
+ * leaves in one write: a separate write for the head would cost a second
+ * system call and, often, a second packet. */
 int
 _relay_on_http_writeable (struct lws *wsi,
                           Session    *session)
 {
   RelayRequest *request = session->request;
-  guint8 headers[RESPONSE_HEADER_ROOM];
-  guint8 *p = headers;
-  guint8 *end = headers + sizeof headers;
+  RelayServer *self;
+  char head[RESPONSE_HEADER_ROOM];
   guint8 *start;
   gsize length;
   gboolean close_after;
+  int head_length;
 
   if (request == NULL || !request->responded)
     return 0;
-  if (lws_add_http_common_headers (wsi, request->status, request->content_type,
-                                   request->response_length, &p, end) != 0 ||
-      lws_add_http_header_by_name (wsi, (const guint8 *) "cache-control:",
-                                   (const guint8 *) "no-store", 8, &p, end) != 0 ||
-      (request->close_after &&
-       lws_add_http_header_by_token (wsi, WSI_TOKEN_CONNECTION, (const guint8 *) "close", 5,
-                                     &p, end) != 0) ||
-      lws_finalize_http_header (wsi, &p, end) != 0)
+  self = request->server;
+  /* libwebsockets could not serve a request pipelined behind one with a
+   * body, and clients do not pipeline: the relay still closes after such
+   * an answer rather than read on. */
+  if ((request->method == METHOD_POST || request->method == METHOD_PUT) &&
+      session->input != NULL && session->input->len > 0)
+    request->close_after = TRUE;
+  close_after = request->close_after;
+  head_length = g_snprintf (head, sizeof head,
+                            "HTTP/1.%c %u %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
+                            "\r\ncache-control: no-store\r\n%s\r\n",
+                            request->http_1_0 ? '0' : '1', request->status, status_reason (request->status),
+                            request->content_type, request->response_length,
+                            close_after ? "connection: close\r\n" : "");
+  if (head_length < 0 || (gsize) head_length >= sizeof head)
     return -1;
-  length = (gsize) (p - headers);
+  length = (gsize) head_length;
   start = request->response + RESPONSE_HEADROOM - length;
-  memcpy (start, headers, length);
+  memcpy (start, head, length);
   length += request->response_length;
-  if (lws_write (wsi, start, length, LWS_WRITE_HTTP_FINAL) != (int) length)
+  if (lws_write (wsi, start, length, LWS_WRITE_RAW) != (int) length)
     return -1;
 
-  close_after = request->close_after;
   session->request = NULL;
   request_detach (request);
   if (close_after)
-    return -1;
+    {
+      /* The socket closes once lws has written all of it. */
+      session->close_when_flushed = TRUE;
+      relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_WRITING);
+      lws_callback_on_writable (wsi);
+      return 0;
+    }
   /* What the socket did not take, lws writes later: the client still
    * has to read it in time. */
   relay_slot_set_phase (wsi_slot (wsi), lws_partial_buffered (wsi) ? RELAY_PHASE_WRITING
                                                                     : RELAY_PHASE_IDLE);
-  return lws_http_transaction_completed (wsi) ? -1 : 0;
+  return session->input != NULL ? read_input (self, wsi, session) : 0;
 }

@@ -21,6 +21,7 @@
 #include "relay-postgresql-listener.h"
 #include "relay-ratelimit.h"
 #include "relay-server.h"
+#include "relay-websocket-codec.h"
 
 G_BEGIN_DECLS
 
@@ -29,7 +30,6 @@ G_BEGIN_DECLS
 #define EXPIRE_EVERY_N_TICKS       6
 #define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
 #define AUTH_CACHE_CAPACITY        100000
-#define WEBSOCKET_MAX_FRAME_HEADER 10
 #define WEBSOCKET_WRITE_BATCH      32768
 #define WEBSOCKET_PATH             "/v1/websocket"
 #define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
@@ -72,8 +72,6 @@ struct _RelayServer
   uv_timer_t          outside_changes;
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
-  uv_check_t          iteration_end;
-  guint64             iteration;     /* loop iterations so far */
   guint               ticks;
 
   struct lws_context *context;      /* cleared by lws when it frees it */
@@ -131,8 +129,7 @@ struct _RelayRequest
   gint64            content_length;
   GByteArray       *body;
   gboolean          dispatched;
-  gboolean          body_complete;
-  guint64           body_iteration;   /* the loop iteration that completed it */
+  gboolean          http_1_0;       /* answered as HTTP/1.0 */
   RelayCredentials *credentials;    /* set once authenticated; the connection's own for a
                                      * request made on a WebSocket */
   RelayHandler      after_auth;
@@ -157,6 +154,7 @@ typedef struct
   GList     link;     /* in RelayConn.out, with the frame as its data */
   char     *guid;     /* NULL for frames that need no acknowledgement */
   gboolean  response; /* answers a request the connection made */
+  gboolean  raw;      /* the handshake's answer, written as it is rather than framed */
   gsize     length;
   char      data[];   /* the text, then the GUID if any */
 } Frame;
@@ -186,9 +184,16 @@ struct _RelayConn
   gboolean          live;           /* the stored queue has been read to its end */
   gboolean          queue_changed;  /* envelopes came after the last fetch began */
   gboolean          drained_sent;
-  GByteArray       *rx;
+  GByteArray       *input;          /* bytes read and not yet taken as frames */
+  RelayWsReader     reader;
+  GByteArray       *rx;             /* the fragments of a message so far */
   guint             requests;       /* made and not yet answered on the socket */
   gboolean          rx_paused;
+  gboolean          read_waiting;   /* input waits to be read once reading resumes */
+  gboolean          peer_closed;    /* the client sent a close frame */
+  gboolean          pong_waiting;
+  guint8            pong[RELAY_WS_MAX_CONTROL_PAYLOAD];
+  gsize             pong_length;
 };
 
 struct _RelayTask
@@ -205,10 +210,14 @@ struct _RelayTask
   gboolean       verified;
 };
 
+/* Every socket's own data: the request it carries, or its WebSocket
+ * once upgraded, and the bytes read but not yet taken. */
 typedef struct
 {
   RelayRequest *request;
   RelayConn    *conn;
+  GByteArray   *input;
+  gboolean      close_when_flushed;
 } Session;
 
 typedef enum
@@ -229,8 +238,8 @@ typedef enum
   (ENVELOPE_FRAME_NAMES + 4 * UINT_DIGITS_MAX + 3 * (RELAY_UUID_LENGTH + 1) + (content_length))
 
 /* Every accepted socket's slot lives as its opaque data from
- * LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED to LWS_CALLBACK_WSI_DESTROY:
- * lws clears the opaque data after LWS_CALLBACK_WSI_CREATE. */
+ * LWS_CALLBACK_RAW_ADOPT to LWS_CALLBACK_WSI_DESTROY: lws clears the
+ * opaque data after LWS_CALLBACK_WSI_CREATE. */
 static inline RelaySlot *
 wsi_slot (struct lws *wsi)
 {
@@ -284,19 +293,12 @@ gboolean      _relay_take_rate                  (RelayServer   *self,
 gboolean      _relay_request_take_rate          (RelayRequest  *request,
                                                  RelayRateKind  kind,
                                                  const char    *key);
-char         *_relay_copy_header                (struct lws             *wsi,
-                                                 enum lws_token_indexes  token);
-const char   *_relay_peer_address               (struct lws *wsi);
 void          _relay_on_http_closed             (Session *session);
-int           _relay_on_http                    (RelayServer *self,
-                                                 struct lws  *wsi,
-                                                 Session     *session,
-                                                 const char  *uri,
-                                                 size_t       uri_length);
-int           _relay_on_http_body               (Session    *session,
-                                                 const void *data,
-                                                 size_t      length);
-int           _relay_on_http_body_completion    (Session *session);
+int           _relay_on_http_receive            (RelayServer  *self,
+                                                 struct lws   *wsi,
+                                                 Session      *session,
+                                                 const guint8 *data,
+                                                 gsize         length);
 int           _relay_on_http_writeable          (struct lws *wsi,
                                                  Session    *session);
 
@@ -339,15 +341,14 @@ void          _relay_conn_close                 (RelayConn  *conn,
                                                  const char *reason);
 void          _relay_conn_auth_finished         (RelayConn  *conn,
                                                  AuthResult  result);
-int           _relay_on_ws_filter               (RelayServer *self,
-                                                 struct lws  *wsi);
-int           _relay_on_ws_established          (RelayServer *self,
+void          _relay_on_ws_established          (RelayServer *self,
                                                  struct lws  *wsi,
-                                                 Session     *session);
-int           _relay_on_ws_receive              (struct lws *wsi,
-                                                 Session    *session,
-                                                 const void *data,
-                                                 size_t      length);
+                                                 Session     *session,
+                                                 const char  *authorization,
+                                                 const char  *accept);
+void          _relay_on_ws_receive              (Session      *session,
+                                                 const guint8 *data,
+                                                 gsize         length);
 int           _relay_on_ws_writeable            (struct lws *wsi,
                                                  Session    *session);
 void          _relay_on_ws_closed               (RelayServer *self,

@@ -5,7 +5,9 @@
  *
  * WebSocket connections: authentication after the upgrade, delivery of
  * the stored queue and of new envelopes, acknowledgements, requests made
- * as messages, and the frames written to the socket.
+ * as messages, and the frames read from and written to the socket.  The
+ * relay frames them itself (relay-websocket-codec.c) on the raw socket
+ * that libwebsockets hands it, so that every rule of RFC 6455, 5 holds.
  */
 
 #include "config.h"
@@ -19,6 +21,7 @@
 #include "relay-server-private.h"
 
 static void conn_answered (RelayConn *conn);
+static void conn_read (RelayConn *conn);
 static void conn_start_fetch (RelayConn *conn);
 static void start_waiting_fetches (RelayServer *self);
 static void flush_acks (RelayServer *self);
@@ -41,6 +44,7 @@ frame_new (gsize capacity)
   frame->link.next = NULL;
   frame->guid = NULL;
   frame->response = FALSE;
+  frame->raw = FALSE;
   frame->length = 0;
   return frame;
 }
@@ -82,6 +86,7 @@ _relay_conn_unref (RelayConn *conn)
   while (conn->out.length > 0)
     g_free (conn_pop_frame (conn));
   g_hash_table_unref (conn->inflight);
+  g_byte_array_unref (conn->input);
   g_byte_array_unref (conn->rx);
   g_free (conn);
 }
@@ -308,9 +313,10 @@ _relay_conn_close (RelayConn  *conn,
 {
   if (conn->closing)
     return;
-  /* What a client did wrong is logged with its address; a shutdown or a
-   * newer connection of the same device is routine. */
-  if (code != LWS_CLOSE_STATUS_GOINGAWAY && code != CLOSE_REPLACED)
+  /* What a client did wrong is logged with its address; a shutdown, a
+   * newer connection of the same device or the client's own close is
+   * routine. */
+  if (code != RELAY_WS_CLOSE_GOING_AWAY && code != CLOSE_REPLACED && !conn->peer_closed)
     g_message ("Closing the WebSocket from %s: %s", conn->address, reason);
   conn->closing = TRUE;
   conn->close_code = code;
@@ -318,32 +324,44 @@ _relay_conn_close (RelayConn  *conn,
   _relay_conn_schedule (conn);
 }
 
-/* lws 4.1 drops a socket whose writeable callback fails without the
- * close frame that lws_close_reason() prepares, so the reason goes out
- * first as a "close" message; the connection ends once it is written. */
+/* Before the close frame, the reason goes out as a "close" message too,
+ * which clients read like any other; an answer to the client's own close
+ * frame is the close frame alone.  The handshake's answer goes first if
+ * it still waits.  The connection ends once lws has written all of it. */
 static int
 conn_write_close (RelayConn  *conn,
                   struct lws *wsi)
 {
-  g_autofree char *text = NULL;
+  GByteArray *batch = conn->server->ws_batch;
+  guint8 header[RELAY_WS_MAX_SERVER_HEADER];
+  guint8 payload[RELAY_WS_MAX_CONTROL_PAYLOAD];
+  Frame *frame = g_queue_peek_head (&conn->out);
   gsize length;
-  guint8 *buffer;
-  int written;
 
   if (conn->close_sent)
+    return -1;
+  g_byte_array_set_size (batch, LWS_PRE);
+  if (frame != NULL && frame->raw)
     {
-      lws_close_reason (wsi, (enum lws_close_status) conn->close_code,
-                        (guint8 *) conn->close_reason, strlen (conn->close_reason));
-      return -1;
+      conn_pop_frame (conn);
+      g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
+      g_free (frame);
     }
-  text = g_strdup_printf ("{\"type\":\"close\",\"code\":%d,\"reason\":\"%s\"}",
-                          conn->close_code, conn->close_reason);
-  length = strlen (text);
-  buffer = g_malloc (LWS_PRE + length);
-  memcpy (buffer + LWS_PRE, text, length);
-  written = lws_write (wsi, buffer + LWS_PRE, length, LWS_WRITE_TEXT);
-  g_free (buffer);
-  if (written < (int) length)
+  if (!conn->peer_closed)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"type\":\"close\",\"code\":%d,\"reason\":\"%s\"}",
+                                               conn->close_code, conn->close_reason);
+
+      length = strlen (text);
+      g_byte_array_append (batch, header,
+                           (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_TEXT, length));
+      g_byte_array_append (batch, (const guint8 *) text, (guint) length);
+    }
+  length = relay_ws_close_payload (payload, (guint16) conn->close_code, conn->close_reason);
+  g_byte_array_append (batch, header, (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_CLOSE, length));
+  g_byte_array_append (batch, payload, (guint) length);
+  length = batch->len - LWS_PRE;
+  if (lws_write (wsi, batch->data + LWS_PRE, length, LWS_WRITE_RAW) < (int) length)
     return -1;
   conn->close_sent = TRUE;
   lws_callback_on_writable (wsi);
@@ -532,58 +550,53 @@ _relay_conn_auth_finished (RelayConn  *conn,
   conn_start_fetch (conn);
 }
 
-int
-_relay_on_ws_filter (RelayServer *self,
-                     struct lws  *wsi)
+/* The handshake's answer, written before anything else on the socket. */
+static Frame *
+handshake_frame (const char *accept)
 {
-  char path[64];
-  g_autofree char *authorization = NULL;
+  g_autofree char *text = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                                           accept);
+  Frame *frame = _relay_control_frame (text);
 
-  /* The metrics address serves no clients. */
-  if (self->draining || lws_get_vhost (wsi) == self->metrics_vhost)
-    return 1;
-  if (lws_hdr_copy (wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 ||
-      strcmp (path, WEBSOCKET_PATH) != 0)
-    return 1;
-  if (!_relay_take_rate (self, RELAY_RATE_ADDRESS_WEBSOCKETS, _relay_peer_address (wsi)))
-    return 1;
-  authorization = _relay_copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
-  if (authorization == NULL)
-    return 1;
-  sodium_memzero (authorization, strlen (authorization));
-  return 0;
+  frame->raw = TRUE;
+  return frame;
 }
 
-int
+/* Makes the upgraded socket a WebSocket, answers the handshake with
+ * `accept` and starts checking `authorization`. */
+void
 _relay_on_ws_established (RelayServer *self,
                           struct lws  *wsi,
-                          Session     *session)
+                          Session     *session,
+                          const char  *authorization,
+                          const char  *accept)
 {
   RelayConn *conn = g_new0 (RelayConn, 1);
-  g_autofree char *authorization = _relay_copy_header (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
 
   conn->refcount = 1;
   conn->server = self;
   conn->wsi = wsi;
   g_queue_init (&conn->out);
   conn->inflight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  conn->input = g_byte_array_new ();
+  relay_ws_reader_init (&conn->reader, self->config->max_request_bytes);
   conn->rx = g_byte_array_new ();
-  g_strlcpy (conn->address, _relay_peer_address (wsi), sizeof conn->address);
+  g_strlcpy (conn->address, relay_slot_address (wsi_slot (wsi)), sizeof conn->address);
   relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_WEBSOCKET);
   session->conn = conn;
   g_hash_table_add (self->websockets, conn);
   self->metrics.websocket_connections++;
+  _relay_conn_push_frame (conn, handshake_frame (accept));
+  _relay_conn_schedule (conn);
 
   conn->credentials = relay_credentials_parse (authorization, NULL);
-  if (authorization != NULL)
-    sodium_memzero (authorization, strlen (authorization));
   if (conn->credentials == NULL)
     {
       _relay_conn_close (conn, CLOSE_UNAUTHORIZED, "unauthorized");
-      return 0;
+      return;
     }
   _relay_authenticate (self, NULL, conn, conn->credentials, conn->address);
-  return 0;
 }
 
 static void
@@ -657,7 +670,7 @@ conn_send_error (RelayConn  *conn,
    * client cannot grow the queue by sending garbage it never reads. */
   if (conn->out.length >= conn->server->config->websocket_send_queue)
     {
-      _relay_conn_close (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too-many-errors");
+      _relay_conn_close (conn, RELAY_WS_CLOSE_POLICY, "too-many-errors");
       return;
     }
   json_builder_set_member_name (builder, "type");
@@ -704,6 +717,9 @@ conn_answered (RelayConn *conn)
     {
       conn->rx_paused = FALSE;
       lws_rx_flow_control (conn->wsi, 1);
+      /* Frames already read wait for the next writeable callback. */
+      if (conn->read_waiting)
+        _relay_conn_schedule (conn);
     }
 }
 
@@ -763,70 +779,113 @@ conn_handle_message (RelayConn  *conn,
     conn_handle_send (conn, message);
 }
 
-int
-_relay_on_ws_receive (struct lws *wsi,
-                      Session    *session,
-                      const void *data,
-                      size_t      length)
+/* A data frame: a whole message, or a fragment of one. */
+static void
+conn_take_data (RelayConn          *conn,
+                const RelayWsEvent *event)
 {
-  RelayConn *conn = session->conn;
-
-  if (conn == NULL || conn->closing)
-    return 0;
   if (!conn->authenticated)
     {
-      _relay_conn_close (conn, LWS_CLOSE_STATUS_POLICY_VIOLATION, "not-authenticated-yet");
-      return 0;
+      _relay_conn_close (conn, RELAY_WS_CLOSE_POLICY, "not-authenticated-yet");
+      return;
     }
-  if (lws_frame_is_binary (wsi))
+  if (event->opcode != RELAY_WS_OPCODE_TEXT)
     {
-      _relay_conn_close (conn, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, "text-only");
-      return 0;
+      _relay_conn_close (conn, RELAY_WS_CLOSE_UNACCEPTABLE, "text-only");
+      return;
     }
-  if (conn->rx->len + length > conn->server->config->max_request_bytes)
+  /* Most messages arrive whole, in one frame, and are read where they
+   * are; only fragments are gathered first. */
+  if (event->final && conn->rx->len == 0)
     {
-      _relay_conn_close (conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "too-large");
-      return 0;
+      conn_handle_message (conn, (const char *) event->payload, event->length);
+      return;
     }
-  /* Most messages arrive whole, in one callback, and are read where lws
-   * put them; only fragments are gathered first. */
-  if (conn->rx->len == 0 && lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0)
-    {
-      conn_handle_message (conn, data, length);
-      return 0;
-    }
-  g_byte_array_append (conn->rx, data, (guint) length);
-  if (lws_is_final_fragment (wsi) && lws_remaining_packet_payload (wsi) == 0)
+  g_byte_array_append (conn->rx, event->payload, (guint) event->length);
+  if (event->final)
     {
       conn_handle_message (conn, (const char *) conn->rx->data, conn->rx->len);
       g_byte_array_set_size (conn->rx, 0);
     }
-  return 0;
 }
 
-/* Writes the WebSocket header of a final text frame of `length` bytes;
- * returns its size. */
-static gsize
-ws_frame_header (guint8 *out,
-                 gsize   length)
+static void
+conn_take_event (RelayConn          *conn,
+                 const RelayWsEvent *event)
 {
-  out[0] = 0x81;
-  if (length < 126)
+  switch (event->kind)
     {
-      out[1] = (guint8) length;
-      return 2;
+    case RELAY_WS_EVENT_DATA:
+      conn_take_data (conn, event);
+      break;
+    case RELAY_WS_EVENT_PING:
+      /* Only the latest ping needs its pong (RFC 6455, 5.5.3), so pings
+       * cannot grow the output. */
+      memcpy (conn->pong, event->payload, event->length);
+      conn->pong_length = event->length;
+      conn->pong_waiting = TRUE;
+      _relay_conn_schedule (conn);
+      break;
+    case RELAY_WS_EVENT_CLOSE:
+      /* The answer repeats the client's code (5.5.1). */
+      conn->peer_closed = TRUE;
+      _relay_conn_close (conn, event->close_code == RELAY_WS_CLOSE_NO_STATUS ? RELAY_WS_CLOSE_NORMAL
+                                                                            : event->close_code, "");
+      break;
+    case RELAY_WS_EVENT_PONG:
+    default:
+      break;
     }
-  if (length <= G_MAXUINT16)
+}
+
+/* Reads the frames that have arrived whole, until the connection closes
+ * or stops reading while too many of its requests wait for answers. */
+static void
+conn_read (RelayConn *conn)
+{
+  gsize taken = 0;
+
+  conn->read_waiting = FALSE;
+  while (!conn->closing && taken < conn->input->len)
     {
-      out[1] = 126;
-      out[2] = (guint8) (length >> 8);
-      out[3] = (guint8) length;
-      return 4;
+      RelayWsEvent event;
+      gint64 n;
+
+      if (conn->rx_paused)
+        {
+          conn->read_waiting = TRUE;
+          break;
+        }
+      n = relay_ws_reader_next (&conn->reader, conn->input->data + taken, conn->input->len - taken, &event);
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          _relay_conn_close (conn, relay_ws_error_close_code ((RelayWsError) n),
+                             relay_ws_error_reason ((RelayWsError) n));
+          break;
+        }
+      taken += (gsize) n;
+      conn_take_event (conn, &event);
     }
-  out[1] = 127;
-  for (guint i = 0; i < 8; i++)
-    out[2 + i] = (guint8) ((guint64) length >> (56 - 8 * i));
-  return WEBSOCKET_MAX_FRAME_HEADER;
+  /* Nothing a closing connection sends is read. */
+  if (conn->closing)
+    g_byte_array_set_size (conn->input, 0);
+  else
+    g_byte_array_remove_range (conn->input, 0, (guint) taken);
+}
+
+void
+_relay_on_ws_receive (Session      *session,
+                      const guint8 *data,
+                      gsize         length)
+{
+  RelayConn *conn = session->conn;
+
+  if (conn == NULL || conn->closing)
+    return;
+  g_byte_array_append (conn->input, data, (guint) length);
+  conn_read (conn);
 }
 
 /* Whether the next frame may go out now: envelopes wait while the window
@@ -850,6 +909,7 @@ _relay_on_ws_writeable (struct lws *wsi,
                         Session    *session)
 {
   RelayConn *conn = session->conn;
+  guint8 header[RELAY_WS_MAX_SERVER_HEADER];
   GByteArray *batch;
   RelayServer *self;
   Frame *frame;
@@ -858,6 +918,8 @@ _relay_on_ws_writeable (struct lws *wsi,
   if (conn == NULL)
     return 0;
   self = conn->server;
+  if (conn->read_waiting && !conn->rx_paused && !conn->closing)
+    conn_read (conn);
   if (conn->closing)
     return conn_write_close (conn, wsi);
   /* lws copies whatever the socket does not take, so one buffer serves
@@ -866,12 +928,12 @@ _relay_on_ws_writeable (struct lws *wsi,
   g_byte_array_set_size (batch, LWS_PRE);
   while ((frame = g_queue_peek_head (&conn->out)) != NULL && conn_may_write (conn, frame) &&
          (batch->len == LWS_PRE ||
-          batch->len - LWS_PRE + WEBSOCKET_MAX_FRAME_HEADER + frame->length <= WEBSOCKET_WRITE_BATCH))
+          batch->len - LWS_PRE + RELAY_WS_MAX_SERVER_HEADER + frame->length <= WEBSOCKET_WRITE_BATCH))
     {
-      guint8 header[WEBSOCKET_MAX_FRAME_HEADER];
-
       conn_pop_frame (conn);
-      g_byte_array_append (batch, header, (guint) ws_frame_header (header, frame->length));
+      if (!frame->raw)
+        g_byte_array_append (batch, header,
+                             (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_TEXT, frame->length));
       g_byte_array_append (batch, (const guint8 *) frame->data, (guint) frame->length);
       if (frame->guid != NULL)
         g_hash_table_add (conn->inflight, g_strdup (frame->guid));
@@ -879,11 +941,24 @@ _relay_on_ws_writeable (struct lws *wsi,
         conn_answered (conn);
       g_free (frame);
     }
+  /* A pong may go between any two frames (RFC 6455, 5.4); the handshake
+   * is written first, as the socket's first batch. */
+  if (conn->pong_waiting)
+    {
+      g_byte_array_append (batch, header,
+                           (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_PONG, conn->pong_length));
+      g_byte_array_append (batch, conn->pong, (guint) conn->pong_length);
+      conn->pong_waiting = FALSE;
+    }
   length = batch->len - LWS_PRE;
   if (length == 0)
-    return 0;
-  /* LWS_WRITE_HTTP writes the bytes as they are, frames included. */
-  if (lws_write (wsi, batch->data + LWS_PRE, length, LWS_WRITE_HTTP) < (int) length)
+    {
+      /* Called only to read what waited: nothing is left to write. */
+      if (conn->out.length == 0)
+        relay_slot_output_progress (wsi_slot (wsi), lws_partial_buffered (wsi));
+      return 0;
+    }
+  if (lws_write (wsi, batch->data + LWS_PRE, length, LWS_WRITE_RAW) < (int) length)
     return -1;
 
   if (conn->need_fetch && !conn->fetching && conn->out.length <= self->config->websocket_send_queue / 2 &&

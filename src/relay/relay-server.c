@@ -30,15 +30,7 @@
 #include "relay-server-private.h"
 #include "relay-tls.h"
 
-/* Runs after the poll phase of every loop iteration, so that callbacks
- * can tell whether they come within the same one. */
-static void
-iteration_end_cb (uv_check_t *handle)
-{
-  RelayServer *self = handle->data;
-
-  self->iteration++;
-}
+#define RECEIVE_BUFFER_BYTES 65536
 
 static int
 relay_callback (struct lws                *wsi,
@@ -51,22 +43,15 @@ relay_callback (struct lws                *wsi,
   Session *session = user;
 
   /* lws reports some events, such as a connection dropped while its
-   * headers were still arriving, before any session data exists. */
+   * TLS handshake was under way, before any session data exists. */
   switch ((int) reason)
     {
-    case LWS_CALLBACK_HTTP:
-    case LWS_CALLBACK_HTTP_BODY:
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-    case LWS_CALLBACK_ESTABLISHED:
-    case LWS_CALLBACK_RECEIVE:
-    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_RAW_RX:
+    case LWS_CALLBACK_RAW_WRITEABLE:
       if (session == NULL)
         return -1;
       break;
-    case LWS_CALLBACK_CLOSED:
-    case LWS_CALLBACK_CLOSED_HTTP:
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_RAW_CLOSE:
       if (session == NULL)
         return 0;
       break;
@@ -83,7 +68,7 @@ relay_callback (struct lws                *wsi,
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
       /* Here wsi is the listening socket's. */
       return relay_guard_admit (self->guard, wsi) ? 0 : 1;
-    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+    case LWS_CALLBACK_RAW_ADOPT:
       self->sockets++;
       lws_set_opaque_user_data (wsi, relay_guard_add (self->guard, wsi));
       break;
@@ -97,29 +82,21 @@ relay_callback (struct lws                *wsi,
       else
         relay_guard_forget_listener (self->guard, wsi);
       break;
-    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-      _relay_on_http_closed (session);
-      break;
-    case LWS_CALLBACK_HTTP:
-      return _relay_on_http (self, wsi, session, in, len);
-    case LWS_CALLBACK_HTTP_BODY:
-      return _relay_on_http_body (session, in, len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      return _relay_on_http_body_completion (session);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_RAW_RX:
+      if (session->conn != NULL)
+        {
+          _relay_on_ws_receive (session, in, len);
+          return 0;
+        }
+      return _relay_on_http_receive (self, wsi, session, in, len);
+    case LWS_CALLBACK_RAW_WRITEABLE:
+      if (session->close_when_flushed)
+        return -1;
+      if (session->conn != NULL)
+        return _relay_on_ws_writeable (wsi, session);
       return _relay_on_http_writeable (wsi, session);
-    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_RAW_CLOSE:
       _relay_on_http_closed (session);
-      break;
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-      return _relay_on_ws_filter (self, wsi);
-    case LWS_CALLBACK_ESTABLISHED:
-      return _relay_on_ws_established (self, wsi, session);
-    case LWS_CALLBACK_RECEIVE:
-      return _relay_on_ws_receive (wsi, session, in, len);
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-      return _relay_on_ws_writeable (wsi, session);
-    case LWS_CALLBACK_CLOSED:
       _relay_on_ws_closed (self, session);
       break;
     default:
@@ -129,8 +106,7 @@ relay_callback (struct lws                *wsi,
 }
 
 static const struct lws_protocols protocols[] = {
-  /* A send may hand the socket a whole batch of frames at once. */
-  { "sotto-relay-v1", relay_callback, sizeof (Session), 4096, 0, NULL, WEBSOCKET_WRITE_BATCH },
+  { "sotto-relay-v1", relay_callback, sizeof (Session), 0, 0, NULL, 0 },
   { NULL, NULL, 0, 0, 0, NULL, 0 },
 };
 
@@ -183,7 +159,6 @@ close_handles (RelayServer *self)
   self->handles_closed = TRUE;
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
-  uv_close ((uv_handle_t *) &self->iteration_end, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -316,11 +291,13 @@ listen_display (RelayConfig *config,
   return relay_address_display (config->listen_address, config->listen_ipv6, port);
 }
 
-/* What every vhost of the relay shares: its protocol, header limit and
- * timeouts. */
+/* What every vhost of the relay shares: every connection it accepts is
+ * handed to the relay as a raw socket (TLS taken off, on the clients'
+ * vhost when it serves TLS), whose HTTP and WebSocket the relay reads
+ * itself; lws 4.1 unmasks an unmasked client frame as if it were masked
+ * and lets no callback see a frame's header. */
 static void
 vhost_info_init (struct lws_context_creation_info *info,
-                 RelayConfig                      *config,
                  const char                       *address,
                  guint16                           port)
 {
@@ -328,9 +305,10 @@ vhost_info_init (struct lws_context_creation_info *info,
   info->port = port;
   info->iface = address;
   info->protocols = protocols;
-  info->max_http_header_data = (unsigned short) config->max_header_bytes;
+  info->options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+  info->listen_accept_role = "raw-skt";
+  info->listen_accept_protocol = protocols[0].name;
   info->timeout_secs = 20;
-  info->keepalive_timeout = (int) config->idle_timeout_seconds;
 }
 
 /* A second vhost, plain HTTP, on its own address: metrics tell how much
@@ -343,9 +321,9 @@ listen_metrics (RelayServer  *self,
   struct lws_context_creation_info info;
   g_autofree char *where = NULL;
 
-  vhost_info_init (&info, config, config->metrics_address, config->metrics_port);
+  vhost_info_init (&info, config->metrics_address, config->metrics_port);
   info.vhost_name = "metrics";
-  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+  info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
   if (!config->metrics_ipv6)
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   self->metrics_vhost = lws_create_vhost (self->context, &info);
@@ -417,9 +395,6 @@ relay_server_new (RelayConfig   *config,
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
-  uv_check_init (&self->loop, &self->iteration_end);
-  self->iteration_end.data = self;
-  uv_check_start (&self->iteration_end, iteration_end_cb);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
@@ -430,15 +405,17 @@ relay_server_new (RelayConfig   *config,
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);
 
-  vhost_info_init (&info, config, config->listen_address, config->listen_port);
+  vhost_info_init (&info, config->listen_address, config->listen_port);
   foreign_loops[0] = &self->loop;
   info.foreign_loops = foreign_loops;
   info.pcontext = &self->context;
   info.user = self;
   info.alpn = "http/1.1";
-  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                 LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
-                 LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
+  /* Every read takes up to this much, TLS records included: one call
+   * reads many frames under load. */
+  info.pt_serv_buf_size = RECEIVE_BUFFER_BYTES;
+  info.options |= LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                  LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN;
   if (!config->listen_ipv6)
     info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   if (config->tls_certificate != NULL)
