@@ -1,0 +1,357 @@
+/* relay-server-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The server's internals, shared by relay-server.c and the
+ * relay-server-*.c files that serve each concern.
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include "relay-api.h"
+#include "relay-auth.h"
+#include "relay-guard.h"
+#include "relay-metrics.h"
+#include "relay-postgresql-listener.h"
+#include "relay-ratelimit.h"
+#include "relay-server.h"
+#include "relay-websocket-codec.h"
+
+G_BEGIN_DECLS
+
+#define HOUSEKEEPING_INTERVAL_MS   10000
+#define OUTSIDE_CHANGES_INTERVAL_MS 1000
+#define EXPIRE_EVERY_N_TICKS       6
+#define DRAIN_TIMEOUT_US           (10 * G_USEC_PER_SEC)
+#define AUTH_CACHE_CAPACITY        100000
+#define WEBSOCKET_WRITE_BATCH      32768
+#define WEBSOCKET_PATH             "/v1/websocket"
+#define PEER_ADDRESS_SIZE          RELAY_PEER_ADDRESS_SIZE
+/* Room for the response headers in front of every response body. */
+#define RESPONSE_HEADER_ROOM       512
+#define RESPONSE_HEADROOM          (LWS_PRE + RESPONSE_HEADER_ROOM)
+
+/* Private close codes sent on the WebSocket. */
+#define CLOSE_UNAUTHORIZED         4401
+#define CLOSE_RATE_LIMITED         4429
+#define CLOSE_REPLACED             4409
+#define CLOSE_UNAVAILABLE          4503
+
+typedef enum
+{
+  METHOD_OTHER,
+  METHOD_GET,
+  METHOD_POST,
+  METHOD_PUT,
+} RelayMethod;
+
+typedef struct _RelayRequest RelayRequest;
+typedef struct _RelayConn RelayConn;
+typedef struct _RelayTask RelayTask;
+
+typedef void (*RelayHandler)  (RelayRequest *request);
+typedef void (*RelayTaskFunc) (RelayTask    *task);
+
+struct _RelayServer
+{
+  RelayConfig        *config;
+  RelayStorage       *storage;
+
+  uv_loop_t           loop;
+  uv_async_t          wakeup;
+  uv_signal_t         sigterm;
+  uv_signal_t         sigint;
+  uv_signal_t         sighup;
+  uv_timer_t          housekeeping;
+  uv_timer_t          outside_changes;
+  uv_timer_t          drain_timer;
+  uv_check_t          ack_flush;
+  guint               ticks;
+
+  struct lws_context *context;      /* cleared by lws when it frees it */
+  gboolean            context_closing;
+  guint16             port;
+  struct lws_vhost   *metrics_vhost;  /* NULL unless metrics are served */
+  guint16             metrics_port;
+  SSL_CTX            *ssl_ctx;        /* the TLS vhost's, which SIGHUP reloads */
+
+  GMutex              completions_lock;
+  GQueue              completions;   /* of RelayTask, filled by other threads */
+  GThreadPool        *hash_pool;
+  guint               hash_queued;
+  guint               pending_tasks;
+  guint               active_requests;
+  guint               sockets;
+  gboolean            handles_closed;
+
+  RelayAuthCache     *auth_cache;
+  gint                outside_changes_seen;  /* storage->outside_changes when last looked at */
+  RelayRateLimiter   *limiter;
+  RelayGuard         *guard;
+  RelayMetrics        metrics;
+  /* Other nodes' sends, when several share a PostgreSQL database; NULL
+   * on SQLite, where only this process writes the queue. */
+  RelayPostgresqlListener *listener;
+
+  GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
+  GHashTable         *websockets;    /* set of every open RelayConn */
+  GArray             *acks;          /* of RelayAck, not yet submitted */
+  GByteArray         *ws_batch;      /* reused for every batch of frames */
+  GString            *answer;        /* reused for the answer to every send */
+  RelayQueueLimits    queue_limits;
+
+  /* Bytes of frames waiting in every connection's output queue, and
+   * those that fetches under way may add. */
+  gsize               ws_queued_bytes;
+  gsize               ws_reserved_bytes;
+  GQueue              budget_waiters; /* of RelayConn, referenced, waiting to fetch */
+
+  gboolean            draining;
+  gint64              drain_deadline;
+};
+
+struct _RelayRequest
+{
+  int               refcount;
+  RelayServer      *server;
+  struct lws       *wsi;            /* NULL once detached from its connection */
+  RelayMethod       method;
+  char            **segments;       /* the path split at '/', first one empty */
+  guint             n_segments;
+  char              address[PEER_ADDRESS_SIZE];
+  char             *authorization;
+  gint64            content_length;
+  GByteArray       *body;
+  gboolean          dispatched;
+  gboolean          http_1_0;       /* answered as HTTP/1.0 */
+  RelayCredentials *credentials;    /* set once authenticated; the connection's own for a
+                                     * request made on a WebSocket */
+  RelayHandler      after_auth;
+
+  guint             status;
+  const char       *content_type;
+  guint8           *response;       /* RESPONSE_HEADROOM bytes, then the body */
+  gsize             response_length;
+  gboolean          responded;
+  gboolean          close_after;
+
+  /* A request made as a WebSocket message rather than over HTTP. */
+  RelayConn        *conn;
+  gint64            message_id;
+};
+
+/* A message waiting for the socket.  The loop makes one for every
+ * envelope it delivers and every answer it sends, so the queue link, the
+ * text and the GUID all live in the frame's one allocation. */
+typedef struct
+{
+  GList     link;     /* in RelayConn.out, with the frame as its data */
+  char     *guid;     /* NULL for frames that need no acknowledgement */
+  gboolean  response; /* answers a request the connection made */
+  gboolean  raw;      /* the handshake's answer, written as it is rather than framed */
+  gsize     length;
+  char      data[];   /* the text, then the GUID if any */
+} Frame;
+
+struct _RelayConn
+{
+  int               refcount;
+  RelayServer      *server;
+  struct lws       *wsi;            /* NULL once closed */
+  char              address[PEER_ADDRESS_SIZE];
+  RelayCredentials *credentials;
+  char             *key;            /* "uuid.device" once authenticated */
+  gboolean          authenticated;
+  gboolean          closing;
+  int               close_code;
+  const char       *close_reason;    /* a static string */
+  gboolean          close_sent;
+
+  GQueue            out;            /* of Frame, waiting to be written */
+  gsize             out_bytes;      /* the length of every frame in out */
+  gsize             fetch_reserved; /* bytes the fetch under way may add */
+  gboolean          budget_waiting; /* in RelayServer.budget_waiters */
+  GHashTable       *inflight;       /* guids written and not yet acknowledged */
+  gint64            last_queued_id;
+  gboolean          fetching;
+  gboolean          need_fetch;
+  gboolean          live;           /* the stored queue has been read to its end */
+  gboolean          queue_changed;  /* envelopes came after the last fetch began */
+  gboolean          drained_sent;
+  GByteArray       *input;          /* bytes read and not yet taken as frames */
+  RelayWsReader     reader;
+  GByteArray       *rx;             /* the fragments of a message so far */
+  guint             requests;       /* made and not yet answered on the socket */
+  gboolean          rx_paused;
+  gboolean          read_waiting;   /* input waits to be read once reading resumes */
+  gboolean          peer_closed;    /* the client sent a close frame */
+  gboolean          pong_waiting;
+  guint8            pong[RELAY_WS_MAX_CONTROL_PAYLOAD];
+  gsize             pong_length;
+};
+
+struct _RelayTask
+{
+  GList          link;       /* in RelayServer.completions, with the task as its data */
+  RelayServer   *server;
+  RelayTaskFunc  complete;
+  RelayRequest  *request;
+  RelayConn     *conn;
+  RelayOp       *op;
+  gboolean       hashing;
+  char          *password;
+  char          *hash;
+  gboolean       verified;
+};
+
+/* Every socket's own data: the request it carries, or its WebSocket
+ * once upgraded, and the bytes read but not yet taken. */
+typedef struct
+{
+  RelayRequest *request;
+  RelayConn    *conn;
+  GByteArray   *input;
+  gboolean      close_when_flushed;
+} Session;
+
+typedef enum
+{
+  AUTH_OK,
+  AUTH_DENIED,
+  AUTH_RATE_LIMITED,
+  AUTH_BUSY,
+} AuthResult;
+
+#define UINT_DIGITS_MAX       20
+/* Bounds on the member names and punctuation of a message. */
+#define RESPONSE_FRAME_NAMES  64
+#define ENVELOPE_FRAME_NAMES  128
+/* A bound on an envelope frame's text, GUIDs and UUIDs included, for
+ * `content_length` bytes of base64 content. */
+#define ENVELOPE_FRAME_SIZE(content_length) \
+  (ENVELOPE_FRAME_NAMES + 4 * UINT_DIGITS_MAX + 3 * (RELAY_UUID_LENGTH + 1) + (content_length))
+
+/* Every accepted socket's slot lives as its opaque data from
+ * LWS_CALLBACK_RAW_ADOPT to LWS_CALLBACK_WSI_DESTROY: lws clears the
+ * opaque data after LWS_CALLBACK_WSI_CREATE. */
+static inline RelaySlot *
+wsi_slot (struct lws *wsi)
+{
+  return lws_get_opaque_user_data (wsi);
+}
+
+/* relay-server-tasks.c */
+RelayTask    *_relay_task_new                   (RelayServer   *server,
+                                                 RelayTaskFunc  complete,
+                                                 RelayRequest  *request,
+                                                 RelayConn     *conn);
+void          _relay_task_free                  (RelayTask *task);
+void          _relay_task_discard               (RelayTask *task);
+GList        *_relay_take_completions           (RelayServer *self);
+void          _relay_task_submit_op             (RelayTask *task,
+                                                 RelayOp   *op);
+void          _relay_hash_worker                (gpointer data,
+                                                 gpointer user_data);
+gboolean      _relay_task_submit_hash           (RelayTask *task,
+                                                 gboolean   registration);
+void          _relay_wakeup_cb                  (uv_async_t *handle);
+gint64        _relay_now_ms                     (void);
+
+/* relay-server-http.c */
+RelayRequest *_relay_request_ref                (RelayRequest *request);
+void          _relay_request_unref              (RelayRequest *request);
+gboolean      _relay_request_attached           (RelayRequest *request);
+void          _relay_respond_raw                (RelayRequest *request,
+                                                 guint         status,
+                                                 const char   *content_type,
+                                                 const char   *body,
+                                                 gsize         length);
+void          _relay_respond_builder            (RelayRequest *request,
+                                                 guint         status,
+                                                 JsonBuilder  *builder);
+void          _relay_respond_text               (RelayRequest *request,
+                                                 guint         status,
+                                                 const char   *json);
+JsonBuilder  *_relay_error_builder              (const char *code,
+                                                 const char *message);
+void          _relay_respond_error              (RelayRequest *request,
+                                                 guint         status,
+                                                 const char   *code,
+                                                 const char   *message);
+void          _relay_respond_api_error          (RelayRequest *request,
+                                                 const GError *error);
+void          _relay_respond_storage_failure    (RelayRequest *request);
+gboolean      _relay_take_rate                  (RelayServer   *self,
+                                                 RelayRateKind  kind,
+                                                 const char    *key);
+gboolean      _relay_request_take_rate          (RelayRequest  *request,
+                                                 RelayRateKind  kind,
+                                                 const char    *key);
+void          _relay_on_http_closed             (Session *session);
+int           _relay_on_http_receive            (RelayServer  *self,
+                                                 struct lws   *wsi,
+                                                 Session      *session,
+                                                 const guint8 *data,
+                                                 gsize         length);
+int           _relay_on_http_writeable          (struct lws *wsi,
+                                                 Session    *session);
+
+/* relay-server-auth.c */
+void          _relay_forget_outside_changes     (RelayServer *self);
+void          _relay_authenticate               (RelayServer      *self,
+                                                 RelayRequest     *request,
+                                                 RelayConn        *conn,
+                                                 RelayCredentials *credentials,
+                                                 const char       *address);
+void          _relay_request_authenticate       (RelayRequest *request,
+                                                 RelayHandler  handler);
+
+/* relay-server-routes.c */
+void          _relay_submit_send                (RelayRequest     *request,
+                                                 const char       *uuid,
+                                                 RelaySendRequest *send);
+gboolean      _relay_request_on_metrics_address (RelayRequest *request);
+void          _relay_dispatch                   (RelayRequest *request);
+
+/* relay-server-websocket.c */
+void          _relay_conn_push_frame            (RelayConn *conn,
+                                                 Frame     *frame);
+RelayConn    *_relay_conn_ref                   (RelayConn *conn);
+void          _relay_conn_unref                 (RelayConn *conn);
+char         *_relay_put_uint                   (char    *p,
+                                                 guint64  value);
+void          _relay_conn_respond               (RelayRequest *request,
+                                                 guint         status,
+                                                 const char   *body,
+                                                 gsize         length);
+Frame        *_relay_control_frame              (const char *json);
+void          _relay_queue_changed_cb           (const char *device_key,
+                                                 gpointer    user_data);
+void          _relay_offer_envelopes            (RelayServer *self,
+                                                 RelayOp     *op);
+void          _relay_conn_schedule              (RelayConn *conn);
+void          _relay_conn_close                 (RelayConn  *conn,
+                                                 int         code,
+                                                 const char *reason);
+void          _relay_conn_auth_finished         (RelayConn  *conn,
+                                                 AuthResult  result);
+void          _relay_on_ws_established          (RelayServer *self,
+                                                 struct lws  *wsi,
+                                                 Session     *session,
+                                                 const char  *authorization,
+                                                 const char  *accept);
+void          _relay_on_ws_receive              (Session      *session,
+                                                 const guint8 *data,
+                                                 gsize         length);
+int           _relay_on_ws_writeable            (struct lws *wsi,
+                                                 Session    *session);
+void          _relay_on_ws_closed               (RelayServer *self,
+                                                 Session     *session);
+
+G_END_DECLS
