@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-chats-page.h"
 #include "sotto-unlock-page.h"
 #include "sotto-welcome-page.h"
@@ -307,6 +308,8 @@ sotto_window_init (SottoWindow *self)
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
 
   /* A page that waits for the session shows the spinner. */
   g_signal_connect_object (self->unlock_page, "notify::activity",
