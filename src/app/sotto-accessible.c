@@ -142,6 +142,39 @@ sotto_accessible_name_list_item (GtkWidget *row)
   row_parent_notify_cb (row);
 }
 
+static void
+window_controls_map_cb (GtkWidget *controls)
+{
+  gtk_widget_set_can_focus (controls, TRUE);
+  for (GtkWidget *child = gtk_widget_get_first_child (controls); child != NULL; child = gtk_widget_get_next_sibling (child))
+    gtk_widget_set_can_focus (child, TRUE);
+}
+
+/**
+ * sotto_accessible_reach_window_controls:
+ * @root: a widget
+ *
+ * Puts the title bar's window buttons below @root, such as Close, on
+ * the way of Tab.  GTK 4.8 keeps them out of it, so that a dialog could
+ * be closed by keyboard only with Escape, which nothing on screen tells.
+ * The buttons are made when the title bar is shown, so this takes
+ * effect then.
+ */
+void
+sotto_accessible_reach_window_controls (GtkWidget *root)
+{
+  g_return_if_fail (GTK_IS_WIDGET (root));
+
+  if (GTK_IS_WINDOW_CONTROLS (root))
+    {
+      g_signal_connect (root, "map", G_CALLBACK (window_controls_map_cb), NULL);
+      return;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    sotto_accessible_reach_window_controls (child);
+}
+
 static gboolean
 is_reveal_button (GtkWidget *widget)
 {

@@ -76,6 +76,7 @@ sotto_preferences_window_init (SottoPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
 }
 
 SottoPreferencesWindow *

@@ -360,6 +360,7 @@ sotto_safety_number_dialog_init (SottoSafetyNumberDialog *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
   /* libadwaita 1.2 leaves the list inside a group without a title
    * unnamed, and it takes the focus. */
   sotto_accessible_label_field (gtk_widget_get_ancestor (GTK_WIDGET (self->verified_switch), GTK_TYPE_LIST_BOX),

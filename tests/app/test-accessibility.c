@@ -760,6 +760,167 @@ test_accessibility_keyboard (Fixture       *fixture,
                    "carol");
 }
 
+/* Runs xdotool, which makes the X server send key events to the window
+ * with the keyboard focus, as a keyboard would: GTK gets them as it gets
+ * every key press.  @first_arg: "key" with key names, or "type" with text. */
+static void
+xdotool (GtkWindow  *window,
+         const char *first_arg,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  va_list args;
+
+  /* Keys go where the focus is: to this window, once it has it. */
+  wait_until (gtk_window_is_active (window));
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+#define press(window, ...) xdotool (window, "key", __VA_ARGS__, NULL)
+#define type(window, text) xdotool (window, "type", text, NULL)
+
+/* Whether the focus of @window is @widget or inside it. */
+static gboolean
+focus_is_in (GtkWindow *window,
+             GtkWidget *widget)
+{
+  GtkWidget *focus = gtk_window_get_focus (window);
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+/* Presses Tab until the focus is in @widget, within a bound. */
+static void
+tab_to (GtkWindow *window,
+        GtkWidget *widget)
+{
+  for (guint i = 0; i < 24 && !focus_is_in (window, widget); i++)
+    {
+      GtkWidget *before = gtk_window_get_focus (window);
+
+      press (window, "Tab");
+      wait_until (gtk_window_get_focus (window) != before);
+    }
+  g_assert_true (focus_is_in (window, widget));
+}
+
+/* Types @text and waits until @field shows it. */
+static void
+type_into (GtkWindow  *window,
+           GtkWidget  *field,
+           const char *text)
+{
+  g_assert_true (focus_is_in (window, field));
+  type (window, text);
+  wait_until (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (field)), text) == 0);
+}
+
+/* The whole main flow by keyboard alone, against the real relay: make a
+ * profile, register, start a conversation, send, and verify the safety
+ * number.  Nothing but key presses acts on the app. */
+static void
+test_accessibility_keyboard_flow (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  g_autoptr(GError) error = NULL;
+  GtkWindow *window;
+  GtkWidget *root;
+  GtkWindow *dialog;
+  GtkWidget *composer;
+  GtkWidget *verified;
+  GtkWidget *search;
+  SottoContact *bob;
+
+  fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+  sotto_application_set_profile (fixture->app, profile);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (fixture->app));
+  window = gtk_application_get_active_window (GTK_APPLICATION (fixture->app));
+  fixture->window = SOTTO_WINDOW (window);
+  root = GTK_WIDGET (window);
+  wait_until (page_is (fixture, "passphrase"));
+  /* The user clicks the window, which a window manager would focus. */
+  activate_window (window);
+
+  /* A passphrase, twice. */
+  type_into (window, find_row (root, "Passphrase"), passphrase);
+  tab_to (window, find_row (root, "Confirm Passphrase"));
+  type_into (window, find_row (root, "Confirm Passphrase"), passphrase);
+  press (window, "Return");
+  wait_until (page_is (fixture, "welcome"));
+
+  /* A username on the relay. */
+  wait_until (focus_is_in (window, find_row (root, "Username")));
+  type_into (window, find_row (root, "Username"), "alice");
+  tab_to (window, find_row (root, "Relay Address"));
+  type_into (window, find_row (root, "Relay Address"), fixture->relay->base_url);
+  press (window, "Return");
+  wait_until (page_is (fixture, "chats"));
+
+  /* A conversation with Bob. */
+  press (window, "ctrl+n");
+  wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
+  wait_until (gtk_window_is_active (dialog));
+  type_into (dialog, adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog)), "bob");
+  press (dialog, "Return");
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
+
+  /* A message, from the composer that has the focus. */
+  composer = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW);
+  wait_until (gtk_window_get_focus (window) == composer);
+  /* Xvfb has no window manager to give the window back the keyboard
+   * when a dialog closes: do what one does. */
+  activate_window (window);
+  type (window, "Hello Bob");
+  press (window, "Return");
+  wait_until (last_message_is (fixture, "Hello Bob", SOTTO_MESSAGE_STATE_SENT));
+
+  /* The safety number, verified and closed. */
+  bob = sotto_conversation_get_contact (open_conversation (fixture));
+  wait_until (sotto_contact_get_safety_number (bob) != NULL);
+  press (window, "ctrl+i");
+  wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
+  wait_until (gtk_window_is_active (dialog));
+  verified = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH);
+  tab_to (dialog, verified);
+  press (dialog, "space");
+  wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
+  /* The dialog's close button is on the way of Tab too. */
+  tab_to (dialog, app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_WINDOW_CONTROLS));
+  press (dialog, "space");
+  wait_until (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG) == NULL);
+
+  /* Back in the conversation, where the user left. */
+  wait_until (gtk_window_get_focus (window) == composer);
+  activate_window (window);
+
+  /* Search finds Bob, and Enter opens him.  The search bar slides
+   * open: the user types once it shows. */
+  press (window, "ctrl+f");
+  wait_until (gtk_window_get_focus (window) != composer);
+  search = gtk_widget_get_ancestor (gtk_window_get_focus (window), GTK_TYPE_SEARCH_ENTRY);
+  g_assert_nonnull (search);
+  wait_until (gtk_widget_get_mapped (gtk_window_get_focus (window)));
+  type_into (window, search, "bob");
+  press (window, "Return");
+  wait_until (gtk_window_get_focus (window) == composer);
+}
+
 
 int
 main (int   argc,
@@ -778,6 +939,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/tree", Fixture, NULL,
               fixture_set_up, test_accessibility_tree, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/keyboard-flow", Fixture, NULL,
+              fixture_set_up, test_accessibility_keyboard_flow, fixture_tear_down);
 
   g_test_add ("/app/accessibility/names", Fixture, NULL,
               fixture_set_up, test_accessibility_names, fixture_tear_down);
