@@ -486,8 +486,9 @@ sotto_chats_page_update_connection (SottoChatsPage *self)
       /* Translators: the first %s says why Sotto is offline, in a full
        * sentence: “The relay at https://relay.example.org cannot be
        * reached.” or “This computer is not connected to a network.” */
+      g_autofree char *reason = sotto_error_text_general (error);
       g_autofree char *text = g_strdup_printf (_("Offline. %s Your messages wait, and go as soon as Sotto reconnects."),
-                                               error->message);
+                                               reason);
 
       gtk_label_set_label (self->offline_label, text);
     }
@@ -547,6 +548,7 @@ sotto_chats_page_send_cb (GObject      *object,
 {
   g_autoptr(SottoChatsPage) self = user_data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
 
   if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
     return;
@@ -557,7 +559,8 @@ sotto_chats_page_send_cb (GObject      *object,
       || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
     return;
 
-  sotto_chats_page_toast (self, error->message);
+  message = sotto_error_text_general (error);
+  sotto_chats_page_toast (self, message);
 }
 
 static void

@@ -491,8 +491,12 @@ sotto_message_row_copy_time (GtkWidget  *widget,
 {
   SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
   g_autoptr(GDateTime) time = message_sent_time (self->message);
-  /* Translators: a message's time as Copy Time puts it on the clipboard, see strftime(3) */
-  g_autofree char *text = g_date_time_format (time, _("%-d %B %Y %H:%M"));
+  /* Translators: a message's date as Copy Time puts it on the clipboard, see strftime(3) */
+  g_autofree char *date = g_date_time_format (time, _("%-d %B %Y"));
+  g_autofree char *time_of_day = sotto_format_time_of_day (time);
+  /* Translators: what Copy Time puts on the clipboard: a date, then a
+   * time of day on the clock the user chose, as in "14 March 2026 2:05 PM" */
+  g_autofree char *text = g_strdup_printf (C_("date and time", "%s %s"), date, time_of_day);
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
 }
