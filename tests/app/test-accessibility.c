@@ -635,13 +635,7 @@ static void
 start_conversation_with (Fixture    *fixture,
                          const char *username)
 {
-  AdwMessageDialog *dialog;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
-  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
-  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
-  adw_message_dialog_response (dialog, "start");
-  gtk_window_close (GTK_WINDOW (dialog));
+  gtk_window_close (GTK_WINDOW (look_up (fixture, username)));
   wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL
               && g_strcmp0 (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))),
                             username) == 0);
@@ -835,8 +829,6 @@ static void
 test_accessibility_keyboard_flow (Fixture       *fixture,
                                   gconstpointer  user_data)
 {
-  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
-  g_autoptr(GError) error = NULL;
   GtkWindow *window;
   GtkWidget *root;
   GtkWindow *dialog;
@@ -845,15 +837,9 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
   GtkWidget *search;
   SottoContact *bob;
 
-  fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  sotto_application_set_profile (fixture->app, profile);
-  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (fixture->app));
-  window = gtk_application_get_active_window (GTK_APPLICATION (fixture->app));
-  fixture->window = SOTTO_WINDOW (window);
+  launch_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
   root = GTK_WIDGET (window);
-  wait_until (page_is (fixture, "passphrase"));
   /* The user clicks the window, which a window manager would focus. */
   activate_window (window);
 
