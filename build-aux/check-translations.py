@@ -14,7 +14,14 @@
 #    that make errors, toasts, titles and labels must be marked (_(),
 #    C_(), g_dngettext()), and must not glue sentences together with a
 #    bare "%s: %s".
-# 3. Compiles every translation in po/LINGUAS with msgfmt --check.
+# 3. Fails where the app shows an error's own text (error->message in
+#    src/app, outside logging and sotto-error-text.c): a relay's refusal
+#    carries the relay's English words, which users must never read.
+# 4. Fails on a time of day formatted in the app outside
+#    sotto-time-format.c (which follows the user's 12/24-hour setting), on
+#    a date padded with %e, and
+#    on an ambiguous word such as "Read" marked without a context (C_()).
+# 5. Compiles every translation in po/LINGUAS with msgfmt --check.
 
 import os
 import re
@@ -138,6 +145,54 @@ def unmarked_messages(root, path):
     return found
 
 
+# Where the app may use an error's own text: logging, and the one file
+# that turns errors into the user's words.
+LOGGING = re.compile(r'\b(g_debug|g_message|g_info|g_warning|g_critical)\s*\(')
+ERROR_TEXT_FILE = 'src/app/sotto-error-text.c'
+
+# Words that mean different things in different places, and so need a
+# context for translators.
+AMBIGUOUS = ['Read', 'Sent', 'Delivered', 'Open', 'Block', 'Clear']
+
+
+def without_comments(text):
+    return re.sub(r'/\*.*?\*/', lambda m: re.sub(r'[^\n]', ' ', m.group(0)), text, flags=re.S)
+
+
+def statements_showing_error_text(root, path):
+    """Statements in @path that use an error's message other than to log it."""
+    with open(path, encoding='utf-8') as f:
+        text = without_comments(f.read())
+    found = []
+    for match in re.finditer(r'\berror->message\b', text):
+        start = max(text.rfind(c, 0, match.start()) for c in ';{}') + 1
+        if not LOGGING.search(text[start:match.start()]):
+            line = text.count('\n', 0, match.start()) + 1
+            found.append(f'{os.path.relpath(path, root)}:{line}')
+    return found
+
+
+def format_problems(root, path):
+    """Hard-coded times of day, padded days and ambiguous words without context."""
+    with open(path, encoding='utf-8') as f:
+        text = without_comments(f.read())
+    found = []
+    for match in re.finditer(r'"((?:[^"\\]|\\.)*)"', text):
+        line = text.count('\n', 0, match.start()) + 1
+        place = f'{os.path.relpath(path, root)}:{line}'
+        literal = match.group(1)
+        if (path.startswith(os.path.join(root, 'src', 'app')) and not path.endswith('sotto-time-format.c')
+                and '%M' in literal and re.search(r'%[-_0^#]?[HIkl]', literal)):
+            found.append(f'{place}: a time of day not from sotto_format_time_of_day() ("{literal}")')
+        if '%e' in literal:
+            found.append(f'{place}: %e pads the day with a space ("{literal}")')
+    for word in AMBIGUOUS:
+        for match in re.finditer(r'\b(_|N_)\s*\(\s*"' + word + r'"\s*\)', text):
+            line = text.count('\n', 0, match.start()) + 1
+            found.append(f'{os.path.relpath(path, root)}:{line}: "{word}" needs a context (C_())')
+    return found
+
+
 def main():
     root, xgettext, msgfmt = sys.argv[1:4]
     tap = Tap()
@@ -164,6 +219,22 @@ def main():
                 for place in unmarked:
                     tap.check(False, f'unmarked or glued user-visible message: {place}')
                 tap.check(not unmarked, f'{source}: every user-visible message is marked')
+
+        app_sources = [s for s in sources if s.startswith('src/app/') and s.endswith('.c')]
+        for source in app_sources:
+            if source == ERROR_TEXT_FILE:
+                continue
+            shown = statements_showing_error_text(root, os.path.join(root, source))
+            for place in shown:
+                tap.check(False, f"an error's own text shown to the user (use sotto_error_text_*()): {place}")
+            tap.check(not shown, f"{source}: no error's own text reaches the user")
+
+        for source in sources:
+            if source.endswith('.c'):
+                problems = format_problems(root, os.path.join(root, source))
+                for problem in problems:
+                    tap.check(False, problem)
+                tap.check(not problems, f'{source}: times, days and ambiguous words are translatable')
 
         with open(os.path.join(root, 'po', 'LINGUAS'), encoding='utf-8') as f:
             languages = [l.split('#')[0].strip() for l in f if l.split('#')[0].strip()]

@@ -24,7 +24,7 @@ build_packages="
 "
 test_packages="
   clang libclang-rt-14-dev llvm valgrind
-  xvfb xauth dbus-x11 gnome-keyring zbar-tools dunst gsettings-desktop-schemas
+  xvfb xauth dbus-x11 xdotool gnome-keyring zbar-tools dunst gsettings-desktop-schemas
   flatpak-builder
   nodejs npm
   libolm-dev prosody procps

@@ -89,6 +89,8 @@ sotto_chats_page_toast (SottoChatsPage *self,
 
   if (overlay != NULL)
     adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (message));
+  /* Screen readers do not read toasts: they hear the message too. */
+  sotto_accessible_announce (GTK_WIDGET (self), message);
 }
 
 /* Conversations and their messages */
@@ -389,7 +391,21 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   if (conversation == sotto_chats_page_get_conversation (self))
     sotto_chats_page_mark_shown_read (self);
 
-  if (sotto_chats_page_window_is_active (self) || sotto_chats_page_get_application (self) == NULL)
+  /* While the user is in the window, a screen reader says the message
+   * where a notification would have popped up. */
+  if (sotto_chats_page_window_is_active (self))
+    {
+      g_autofree char *spoken = NULL;
+
+      /* Translators: what a screen reader says when a message comes in
+       * while Sotto's window is focused: the sender's name, then the text */
+      spoken = g_strdup_printf (_("Message from %s: %s"), sotto_contact_get_name (contact),
+                                sotto_message_get_body (message));
+      sotto_accessible_announce (GTK_WIDGET (self), spoken);
+      return;
+    }
+
+  if (sotto_chats_page_get_application (self) == NULL)
     return;
 
   /* A notification can be read off a locked screen: the user decides how
@@ -470,8 +486,9 @@ sotto_chats_page_update_connection (SottoChatsPage *self)
       /* Translators: the first %s says why Sotto is offline, in a full
        * sentence: “The relay at https://relay.example.org cannot be
        * reached.” or “This computer is not connected to a network.” */
+      g_autofree char *reason = sotto_error_text_general (error);
       g_autofree char *text = g_strdup_printf (_("Offline. %s Your messages wait, and go as soon as Sotto reconnects."),
-                                               error->message);
+                                               reason);
 
       gtk_label_set_label (self->offline_label, text);
     }
@@ -531,6 +548,7 @@ sotto_chats_page_send_cb (GObject      *object,
 {
   g_autoptr(SottoChatsPage) self = user_data;
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
 
   if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
     return;
@@ -541,7 +559,8 @@ sotto_chats_page_send_cb (GObject      *object,
       || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
     return;
 
-  sotto_chats_page_toast (self, error->message);
+  message = sotto_error_text_general (error);
+  sotto_chats_page_toast (self, message);
 }
 
 static void
@@ -594,6 +613,7 @@ sotto_chats_page_open_conversation_cb (GObject      *object,
       adw_message_dialog_set_body (dialog, message);
       adw_message_dialog_set_response_enabled (dialog, "start", TRUE);
       gtk_widget_grab_focus (adw_message_dialog_get_extra_child (dialog));
+      sotto_accessible_announce (GTK_WIDGET (dialog), message);
     }
   else
     sotto_chats_page_toast (self, message);
@@ -984,6 +1004,7 @@ sotto_chats_page_init (SottoChatsPage *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
   sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search names and messages"));
 
   self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);

@@ -13,6 +13,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-row.h"
 #include "sotto-time-format.h"
@@ -230,8 +231,10 @@ sotto_conversation_row_init (SottoConversationRow *self)
 
   /* The list gives the focus to its item's child when that can take it:
    * so the focus lands on this row, which has a name, instead of the
-   * list's nameless item widget. */
+   * list's nameless item widget, which is named after the row for
+   * screen readers that meet it all the same. */
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  sotto_accessible_name_list_item (GTK_WIDGET (self));
 
   /* Rows are recycled by the list view: signal groups follow whichever
    * conversation the row shows now without reconnecting by hand. */

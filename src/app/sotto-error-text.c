@@ -39,26 +39,65 @@ sotto_error_text_describe (const GError *error,
     return g_strdup_printf (_("Nobody uses the username “%s” on your relay. Check the spelling."),
                             username);
 
+  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_USERNAME_TAKEN))
+    return g_strdup_printf (_("The username “%s” is taken. Choose another one."), username);
+  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL))
+    return g_strdup_printf (_("“%s” is not a relay address. A relay address looks like relay.example.org."),
+                            relay_url);
+  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE))
+    return g_strdup_printf (_("Sotto could not reach the relay at %s. Check the address and your connection."),
+                            relay_url);
+
+  return sotto_error_text_general (error);
+}
+
+/**
+ * sotto_error_text_general:
+ * @error: an error the engine reports
+ *
+ * Says what went wrong in Sotto's own words.  A relay's refusal carries
+ * the relay's own text, in English and of the relay's choosing: that
+ * never reaches the user, who reads a sentence for the kind of refusal.
+ *
+ * Returns: (transfer full): a sentence or two for the user
+ */
+char *
+sotto_error_text_general (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
   if (error->domain != SOTTO_RELAY_ERROR)
     return g_strdup (error->message);
 
   switch ((SottoRelayError) error->code)
     {
-    case SOTTO_RELAY_ERROR_USERNAME_TAKEN:
-      return g_strdup_printf (_("The username “%s” is taken. Choose another one."), username);
+    /* Made by Sotto itself, about what the user gave it. */
     case SOTTO_RELAY_ERROR_INVALID_URL:
-      return g_strdup_printf (_("“%s” is not a relay address. A relay address looks like relay.example.org."),
-                              relay_url);
+    case SOTTO_RELAY_ERROR_INSECURE:
     case SOTTO_RELAY_ERROR_UNREACHABLE:
-      return g_strdup_printf (_("Sotto could not reach the relay at %s. Check the address and your connection."),
-                              relay_url);
+    case SOTTO_RELAY_ERROR_BAD_CA:
+      return g_strdup (error->message);
     case SOTTO_RELAY_ERROR_UNAVAILABLE:
       return g_strdup (_("The relay is not working right now. Try again later."));
     case SOTTO_RELAY_ERROR_RATE_LIMITED:
       return g_strdup (_("The relay is busy. Try again in a minute."));
     case SOTTO_RELAY_ERROR_REGISTRATION_CLOSED:
       return g_strdup (_("This relay takes new accounts only with a valid registration token. Enter the invite token you were given, or check it."));
+    case SOTTO_RELAY_ERROR_UNAUTHORIZED:
+      return g_strdup (_("The relay no longer accepts this device. It may have removed your account."));
+    case SOTTO_RELAY_ERROR_NOT_FOUND:
+      return g_strdup (_("The relay does not know this person or device."));
+    case SOTTO_RELAY_ERROR_USERNAME_TAKEN:
+      return g_strdup (_("This username is taken. Choose another one."));
+    case SOTTO_RELAY_ERROR_DEVICE_MISMATCH:
+    case SOTTO_RELAY_ERROR_STALE_DEVICES:
+      return g_strdup (_("Your contact’s devices changed while Sotto sent this. Try again."));
+    case SOTTO_RELAY_ERROR_BAD_REQUEST:
+      return g_strdup (_("The relay did not accept what Sotto sent. The relay may run a different version of Sotto."));
+    case SOTTO_RELAY_ERROR_BAD_RESPONSE:
+      return g_strdup (_("The relay’s answer makes no sense to Sotto. The relay may run a different version of Sotto."));
+    case SOTTO_RELAY_ERROR_FAILED:
     default:
-      return g_strdup (error->message);
+      return g_strdup (_("The relay refused to do this."));
     }
 }

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-message-row.h"
 #include "sotto-time-format.h"
 
@@ -263,7 +264,7 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
   if (self->message == NULL || !sotto_message_get_loaded (self->message))
     {
       gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      sotto_accessible_set_description (GTK_WIDGET (self), NULL);
       return;
     }
 
@@ -294,8 +295,8 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
                                   -1);
+  sotto_accessible_set_description (GTK_WIDGET (self), description);
 }
 
 static void
@@ -490,8 +491,12 @@ sotto_message_row_copy_time (GtkWidget  *widget,
 {
   SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
   g_autoptr(GDateTime) time = message_sent_time (self->message);
-  /* Translators: a message's time as Copy Time puts it on the clipboard, see strftime(3) */
-  g_autofree char *text = g_date_time_format (time, _("%-d %B %Y %H:%M"));
+  /* Translators: a message's date as Copy Time puts it on the clipboard, see strftime(3) */
+  g_autofree char *date = g_date_time_format (time, _("%-d %B %Y"));
+  g_autofree char *time_of_day = sotto_format_time_of_day (time);
+  /* Translators: what Copy Time puts on the clipboard: a date, then a
+   * time of day on the clock the user chose, as in "14 March 2026 2:05 PM" */
+  g_autofree char *text = g_strdup_printf (C_("date and time", "%s %s"), date, time_of_day);
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), text);
 }
@@ -685,8 +690,10 @@ sotto_message_row_init (SottoMessageRow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   /* The row takes the keyboard focus, so that the Menu key (or
-   * Shift+F10) opens the menu of the message it is on. */
+   * Shift+F10) opens the menu of the message it is on.  The list's
+   * item around it is named after it. */
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  sotto_accessible_name_list_item (GTK_WIDGET (self));
 
   right_click = gtk_gesture_click_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (right_click), GDK_BUTTON_SECONDARY);

@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-preferences-window.h"
 
 struct _SottoPreferencesWindow
@@ -74,6 +75,8 @@ static void
 sotto_preferences_window_init (SottoPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
 }
 
 SottoPreferencesWindow *

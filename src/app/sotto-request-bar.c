@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-contact.h"
+#include "sotto-error-text.h"
 #include "sotto-messenger.h"
 #include "sotto-request-bar.h"
 #include "sotto-window.h"
@@ -72,12 +73,15 @@ static void
 sotto_request_bar_report (SottoRequestBar *self,
                           const GError    *error)
 {
+  g_autofree char *reason = NULL;
   g_autofree char *message = NULL;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->conversation == NULL)
     return;
 
-  message = g_strdup_printf (_("That did not work: %s"), error->message);
+  reason = sotto_error_text_general (error);
+  /* Translators: %s says why, in a full sentence of its own */
+  message = g_strdup_printf (_("That did not work. %s"), reason);
   gtk_label_set_label (self->explanation_label, message);
 }
 

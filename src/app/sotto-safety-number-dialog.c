@@ -48,27 +48,13 @@ static GParamSpec *properties [N_PROPS];
 
 static void verified_switch_notify_active_cb (SottoSafetyNumberDialog *self);
 
-/* GTK 4.8 cannot make a screen reader announce anything, and neither a
- * toast nor a revealed label takes the focus.  So what an action
- * reports becomes the description of the control that ran it, which has
- * the focus then: screen readers read out a change of the focused
- * widget's description. */
-static void
-describe_outcome (gpointer    control,
-                  const char *outcome)
-{
-  gtk_accessible_update_property (GTK_ACCESSIBLE (control),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, outcome,
-                                  -1);
-}
-
+/* Screen readers do not read toasts: they hear the message too. */
 static void
 sotto_safety_number_dialog_add_toast (SottoSafetyNumberDialog *self,
-                                      gpointer                 control,
                                       const char              *message)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
-  describe_outcome (control, message);
+  sotto_accessible_announce (GTK_WIDGET (self), message);
 }
 
 static void
@@ -81,7 +67,7 @@ sotto_safety_number_dialog_show_result (SottoSafetyNumberDialog *self,
   gtk_image_set_from_icon_name (self->result_icon,
                                 success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
   gtk_label_set_label (self->result_label, message);
-  describe_outcome (self->compare_button, message);
+  sotto_accessible_announce (GTK_WIDGET (self), message);
 
   gtk_widget_remove_css_class (box, success ? "error" : "success");
   gtk_widget_add_css_class (box, success ? "success" : "error");
@@ -106,10 +92,8 @@ sotto_safety_number_dialog_update_digits (SottoSafetyNumberDialog *self)
 
   if (digits == NULL)
     {
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->digits_grid), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, gtk_label_get_label (self->explanation),
-                                      -1);
+      sotto_accessible_set_description (GTK_WIDGET (self->digits_grid), NULL);
+      sotto_accessible_set_description (GTK_WIDGET (self), gtk_label_get_label (self->explanation));
       return;
     }
 
@@ -127,16 +111,12 @@ sotto_safety_number_dialog_update_digits (SottoSafetyNumberDialog *self)
    * one number of 60 digits; and with the explanation as the dialog's
    * description, a screen reader says both when the dialog opens. */
   grouped = sotto_contact_format_safety_number (digits);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->digits_grid),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, grouped,
-                                  -1);
+  sotto_accessible_set_description (GTK_WIDGET (self->digits_grid), grouped);
   /* Translators: the safety-number dialog's description for screen
    * readers: the explanation, then a sentence with the grouped digits */
   description = g_strdup_printf (_("%s Your safety number is %s."),
                                  gtk_label_get_label (self->explanation), grouped);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
-                                  -1);
+  sotto_accessible_set_description (GTK_WIDGET (self), description);
 }
 
 static void
@@ -158,7 +138,7 @@ sotto_safety_number_dialog_change_done (SottoSafetyNumberDialog *self,
     return;
 
   g_warning ("Could not change the verification state: %s", error->message);
-  sotto_safety_number_dialog_add_toast (self, self->verified_switch, _("Could not save the verification"));
+  sotto_safety_number_dialog_add_toast (self, _("Could not save the verification"));
   sotto_safety_number_dialog_update_verified (self);
 }
 
@@ -245,16 +225,14 @@ sotto_safety_number_dialog_copy (GtkWidget  *widget,
 
   if (digits == NULL)
     {
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (self->digits_grid), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, gtk_label_get_label (self->explanation),
-                                      -1);
+      sotto_accessible_set_description (GTK_WIDGET (self->digits_grid), NULL);
+      sotto_accessible_set_description (GTK_WIDGET (self), gtk_label_get_label (self->explanation));
       return;
     }
 
   formatted = sotto_contact_format_safety_number (digits);
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), formatted);
-  sotto_safety_number_dialog_add_toast (self, self->copy_button, _("Safety number copied"));
+  sotto_safety_number_dialog_add_toast (self, _("Safety number copied"));
 }
 
 static void
@@ -382,6 +360,11 @@ sotto_safety_number_dialog_init (SottoSafetyNumberDialog *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
+  /* libadwaita 1.2 leaves the list inside a group without a title
+   * unnamed, and it takes the focus. */
+  sotto_accessible_label_field (gtk_widget_get_ancestor (GTK_WIDGET (self->verified_switch), GTK_TYPE_LIST_BOX),
+                                _("Verification"));
 }
 
 SottoSafetyNumberDialog *

@@ -202,7 +202,13 @@ sotto_welcome_page_set_relay_ca (GtkWidget  *widget,
   gsize length = 0;
 
   if (!g_file_get_contents (path, &contents, &length, &error))
-    message = g_strdup_printf (_("Cannot read the certificate authority: %s"), error->message);
+    {
+      g_autofree char *reason = sotto_error_text_general (error);
+
+      /* Translators: the first %s is a file name; the second says why,
+       * in a sentence of the system's own */
+      message = g_strdup_printf (_("Cannot read the certificate authority %s. %s"), display_name, reason);
+    }
   else if (length > RELAY_CA_MAX_BYTES)
     message = g_strdup_printf (_("The certificate authority %s is too big to be one."), display_name);
 

@@ -10,7 +10,9 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-chats-page.h"
+#include "sotto-error-text.h"
 #include "sotto-unlock-page.h"
 #include "sotto-welcome-page.h"
 #include "sotto-window.h"
@@ -59,6 +61,7 @@ sotto_window_update_page (SottoWindow *self)
   const char *activity = sotto_unlock_page_get_activity (self->unlock_page);
   const GError *error = sotto_session_get_error (self->session);
   const char *shown = gtk_stack_get_visible_child_name (self->main_stack);
+  g_autofree char *description = NULL;
 
   if (activity == NULL)
     activity = sotto_welcome_page_get_activity (self->welcome_page);
@@ -99,7 +102,8 @@ sotto_window_update_page (SottoWindow *self)
       break;
 
     case SOTTO_SESSION_STATE_FAILED:
-      adw_status_page_set_description (self->error_page, error->message);
+      description = sotto_error_text_general (error);
+      adw_status_page_set_description (self->error_page, description);
       gtk_stack_set_visible_child_name (self->main_stack, "error");
       break;
 
@@ -307,6 +311,8 @@ sotto_window_init (SottoWindow *self)
 
   if (g_strcmp0 (PROFILE, "development") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
 
   /* A page that waits for the session shows the spinner. */
   g_signal_connect_object (self->unlock_page, "notify::activity",

@@ -40,6 +40,8 @@ G_BEGIN_DECLS
  *   (400, 411, 413)
  * @SOTTO_RELAY_ERROR_BAD_RESPONSE: the relay's answer does not follow its
  *   API
+ * @SOTTO_RELAY_ERROR_BAD_CA: the certificate authority given to trust the
+ *   relay by is not one (the relay has not been asked anything)
  *
  * Errors of #SottoRelayClient; sotto_relay_error_is_transient() tells
  * which of them are worth trying again later.
@@ -60,6 +62,7 @@ typedef enum
   SOTTO_RELAY_ERROR_STALE_DEVICES,
   SOTTO_RELAY_ERROR_BAD_REQUEST,
   SOTTO_RELAY_ERROR_BAD_RESPONSE,
+  SOTTO_RELAY_ERROR_BAD_CA,
 } SottoRelayError;
 
 /**

@@ -119,7 +119,7 @@ _sotto_relay_trust_new_from_pem (const char  *pem,
 
       if (certificate == NULL)
         {
-          g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED,
+          g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_CA,
                        _("The relay’s CA is not a PEM certificate: %s"),
                        local_error != NULL ? local_error->message : _("it does not end"));
           return NULL;
@@ -131,7 +131,7 @@ _sotto_relay_trust_new_from_pem (const char  *pem,
 
   if (self->anchors->len == 0)
     {
-      g_set_error_literal (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED,
+      g_set_error_literal (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_CA,
                            _("The relay’s CA is not a PEM certificate: there is none"));
       return NULL;
     }
@@ -159,7 +159,7 @@ _sotto_relay_trust_from_environment (GError **error)
 
   database = g_tls_file_database_new (path, &local_error);
   if (database == NULL)
-    g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED,
+    g_set_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_CA,
                  _("SSL_CERT_FILE names %s, which has no CA certificates: %s"),
                  path, local_error->message);
 

@@ -336,14 +336,13 @@ fixture_tear_down (Fixture       *fixture,
   g_free (fixture->bob_profile);
 }
 
-/* Onboarding as a newcomer does it: no keyring in the test session, so
- * a passphrase (typed twice), then a username and the relay. */
+/* Starts the app on Alice's profile, as launching it does, and waits
+ * for its window to ask for a passphrase. */
 void
-start_alice (Fixture *fixture)
+launch_alice (Fixture *fixture)
 {
   g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
   g_autoptr(GError) error = NULL;
-  GtkWidget *root;
 
   fixture->app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
   sotto_application_set_profile (fixture->app, profile);
@@ -356,10 +355,20 @@ start_alice (Fixture *fixture)
 
   fixture->window = SOTTO_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (fixture->app)));
   g_assert_true (SOTTO_IS_WINDOW (fixture->window));
-  root = GTK_WIDGET (fixture->window);
-  wait_until (gtk_widget_get_mapped (root));
-
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (fixture->window)));
   wait_until (page_is (fixture, "passphrase"));
+}
+
+/* Onboarding as a newcomer does it: no keyring in the test session, so
+ * a passphrase (typed twice), then a username and the relay. */
+void
+start_alice (Fixture *fixture)
+{
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  GtkWidget *root;
+
+  launch_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
   g_assert_true (set_row_text (root, "Passphrase", passphrase));
   g_assert_true (set_row_text (root, "Confirm Passphrase", "something else"));
   /* Two different passphrases unlock nothing and create nothing. */

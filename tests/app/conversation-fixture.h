@@ -47,6 +47,7 @@ void run_main_loop_for (guint milliseconds);
 gboolean has_notification (Fixture *fixture, const char *text);
 void fixture_set_up (Fixture *fixture, gconstpointer user_data);
 void fixture_tear_down (Fixture *fixture, gconstpointer user_data);
+void launch_alice (Fixture *fixture);
 void start_alice (Fixture *fixture);
 void open_conversation_with_bob (Fixture *fixture);
 void send_from_composer (Fixture *fixture, const char *text);

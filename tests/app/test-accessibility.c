@@ -13,6 +13,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 
 #include "app-test-util.h"
@@ -177,6 +179,86 @@ test_accessibility_safety_number (Fixture       *fixture,
   g_assert_true (gtk_window_get_focus (GTK_WINDOW (dialog)) == compare_button);
 }
 
+/* Brings @window to the front and waits until it has the keyboard
+ * focus, as when the user clicked it. */
+static void
+activate_window (GtkWindow *window)
+{
+  gtk_window_present (window);
+  wait_until (gtk_window_is_active (window));
+}
+
+/* Whether the widget with @window's focus, or the window when nothing
+ * has it, is described by @text. */
+static gboolean
+focus_is_described (GtkWindow  *window,
+                    const char *text)
+{
+  GtkWidget *focus = gtk_window_get_focus (window);
+
+  return has_description (focus != NULL ? focus : GTK_WIDGET (window), text);
+}
+
+/* Asks to start a conversation with @username in the dialog, which
+ * stays open while the relay answers. */
+static AdwMessageDialog *
+look_up (Fixture    *fixture,
+         const char *username)
+{
+  AdwMessageDialog *dialog;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
+  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
+  adw_message_dialog_response (dialog, "start");
+  return dialog;
+}
+
+/* What a toast or a result says reaches a screen reader: GTK 4.8 cannot
+ * announce, so it becomes the description of the focused widget until
+ * the focus moves on; and so does a message that comes in while the
+ * window is focused, where no notification shows it. */
+static void
+test_accessibility_announcements (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  const char *nobody = "Nobody uses the username “nobody” on your relay. Check the spelling.";
+  GtkWindow *window;
+  AdwMessageDialog *dialog;
+  GtkWidget *composer;
+
+  start_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  activate_window (window);
+
+  /* The dialog closed before the relay answered: the answer is a toast. */
+  gtk_window_destroy (GTK_WINDOW (look_up (fixture, "nobody")));
+  activate_window (window);
+  wait_until (focus_is_described (window, nobody));
+
+  /* With the dialog open, the error it shows is said where the user
+   * types the name again. */
+  dialog = look_up (fixture, "nobody");
+  wait_until (focus_is_described (GTK_WINDOW (dialog), nobody));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (dialog))
+                 == GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)))));
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "bob");
+  adw_message_dialog_response (dialog, "start");
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
+  activate_window (window);
+
+  /* A message from Bob while Alice writes. */
+  composer = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW);
+  wait_until (gtk_window_get_focus (window) == composer);
+  g_free (run_cli (fixture, "send", "alice", "See you then", NULL));
+  wait_until (has_description (composer, "Message from bob: See you then"));
+
+  /* Once the focus moves on, the composer is no longer described by it. */
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (window), GTK_DIR_TAB_FORWARD));
+  g_assert_true (gtk_window_get_focus (window) != composer);
+  g_assert_false (gtk_test_accessible_has_property (GTK_ACCESSIBLE (composer), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
+}
+
 static gboolean
 is_titled_row (GtkWidget     *widget,
                gconstpointer  title)
@@ -295,6 +377,178 @@ test_accessibility_names (Fixture       *fixture,
   gtk_window_destroy (preferences);
 }
 
+/* The widgets below @root, depth first. */
+static void
+collect_widgets (GtkWidget *root,
+                 GPtrArray *widgets)
+{
+  g_ptr_array_add (widgets, root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, widgets);
+}
+
+/* @widget's accessible label, or NULL when it has none. */
+static char *
+accessible_label (GtkWidget *widget)
+{
+  /* The check returns the label whenever it differs from the one
+   * asked for, and no label has a control character. */
+  if (!gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return NULL;
+  return gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, "\x01");
+}
+
+/* The name a screen reader hears for @widget, made as GTK 4.8's AT-SPI
+ * bridge makes it (gtk_at_context_get_name()): the widget's label, then
+ * the labels of the widgets that it is labelled by; GTK falls back to
+ * the type name when there is neither, which this returns as NULL.
+ * @widgets are all the widgets of the window, among which the labelling
+ * ones are found. */
+static char *
+accessible_name (GtkWidget *widget,
+                 GPtrArray *widgets)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  char *label = accessible_label (widget);
+
+  if (label != NULL)
+    g_ptr_array_add (names, label);
+
+  if (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    {
+      guint found = 0;
+
+      for (guint i = 0; i < widgets->len; i++)
+        {
+          GtkWidget *candidate = g_ptr_array_index (widgets, i);
+          g_autofree char *mismatch = gtk_test_accessible_check_relation (GTK_ACCESSIBLE (widget),
+                                                                          GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                                                          candidate, NULL);
+
+          if (mismatch == NULL)
+            {
+              found++;
+              label = accessible_label (candidate);
+              if (label != NULL)
+                g_ptr_array_add (names, label);
+            }
+        }
+      /* Labelled by more than one widget, or by one outside the window:
+       * not a case this test knows. */
+      if (found != 1)
+        g_error ("%s is labelled by %u widgets of its window", G_OBJECT_TYPE_NAME (widget), found);
+    }
+
+  if (names->len == 0)
+    return NULL;
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+/* Whether @name is what a person would say: not empty, not a type
+ * name, no mnemonic underline, not the same words twice. */
+static gboolean
+is_spoken_name (const char *name)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (name));
+  gsize length = strlen (stripped);
+
+  if (length == 0 || g_type_from_name (stripped) != 0)
+    return FALSE;
+  for (const char *p = stripped; *p != '\0'; p++)
+    {
+      if (p[0] == '_' && g_ascii_isalnum (p[1]))
+        return FALSE;
+    }
+  return !(length % 2 == 1 && stripped[length / 2] == ' '
+           && strncmp (stripped, stripped + length / 2 + 1, length / 2) == 0);
+}
+
+/* Whether a screen reader meets @widget as something to focus: shown,
+ * usable, focusable, and not left out of the accessible tree. */
+static gboolean
+is_focusable_in_tree (GtkWidget *widget)
+{
+  for (GtkWidget *up = widget; up != NULL; up = gtk_widget_get_parent (up))
+    {
+      if (!gtk_widget_get_can_focus (up))
+        return FALSE;
+    }
+  return gtk_widget_get_mapped (widget) && gtk_widget_is_sensitive (widget)
+         && gtk_widget_get_focusable (widget)
+         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_NONE)
+         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_PRESENTATION);
+}
+
+/* Walks @window's accessible tree and fails on every focusable widget
+ * a screen reader would name after its type, or not at all. */
+static void
+assert_focusables_named (GtkWindow  *window,
+                         const char *where)
+{
+  g_autoptr(GPtrArray) widgets = g_ptr_array_new ();
+  g_autoptr(GString) unnamed = g_string_new (NULL);
+  guint focusables = 0;
+
+  collect_widgets (GTK_WIDGET (window), widgets);
+  for (guint i = 0; i < widgets->len; i++)
+    {
+      GtkWidget *widget = g_ptr_array_index (widgets, i);
+      g_autofree char *name = NULL;
+
+      if (!is_focusable_in_tree (widget))
+        continue;
+
+      focusables++;
+      name = accessible_name (widget, widgets);
+      g_test_message ("%s: %s “%s”", where, G_OBJECT_TYPE_NAME (widget), name != NULL ? name : "");
+      if (name == NULL || !is_spoken_name (name))
+        g_string_append_printf (unnamed, "\n  %s (in %s) is read as “%s”", G_OBJECT_TYPE_NAME (widget),
+                                G_OBJECT_TYPE_NAME (gtk_widget_get_parent (widget)),
+                                name != NULL ? name : G_OBJECT_TYPE_NAME (widget));
+    }
+
+  g_assert_cmpuint (focusables, >, 0);
+  if (unnamed->len > 0)
+    g_error ("Unnamed focusable widgets in %s:%s", where, unnamed->str);
+}
+
+/* The accessible trees of the main window, a conversation, the
+ * safety-number dialog and Preferences have no focusable widget
+ * without a name a person would say. */
+static void
+test_accessibility_tree (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  GtkWindow *window;
+  GtkWindow *dialog;
+  GtkWindow *preferences;
+
+  start_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  assert_focusables_named (window, "the main window");
+
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "Welcome!");
+  wait_until (last_message_is (fixture, "Welcome!", SOTTO_MESSAGE_STATE_SENT));
+  g_free (run_cli (fixture, "send", "alice", "See you then", NULL));
+  wait_until ((find_message_row (fixture, "See you then")) != NULL);
+  assert_focusables_named (window, "a conversation");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
+                                             "conversation.show-safety-number", NULL));
+  wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (dialog)));
+  assert_focusables_named (dialog, "the safety-number dialog");
+  gtk_window_destroy (dialog);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (preferences)));
+  assert_focusables_named (preferences, "Preferences");
+  gtk_window_destroy (preferences);
+}
+
 /* Whether a key binding of @widget's class runs @action_name with
  * @arguments (printed, or NULL for none) on @trigger. */
 static gboolean
@@ -381,13 +635,7 @@ static void
 start_conversation_with (Fixture    *fixture,
                          const char *username)
 {
-  AdwMessageDialog *dialog;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
-  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
-  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
-  adw_message_dialog_response (dialog, "start");
-  gtk_window_close (GTK_WINDOW (dialog));
+  gtk_window_close (GTK_WINDOW (look_up (fixture, username)));
   wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL
               && g_strcmp0 (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))),
                             username) == 0);
@@ -506,6 +754,159 @@ test_accessibility_keyboard (Fixture       *fixture,
                    "carol");
 }
 
+/* Runs xdotool, which makes the X server send key events to the window
+ * with the keyboard focus, as a keyboard would: GTK gets them as it gets
+ * every key press.  @first_arg: "key" with key names, or "type" with text. */
+static void
+xdotool (GtkWindow  *window,
+         const char *first_arg,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  va_list args;
+
+  /* Keys go where the focus is: to this window, once it has it. */
+  wait_until (gtk_window_is_active (window));
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+#define press(window, ...) xdotool (window, "key", __VA_ARGS__, NULL)
+#define type(window, text) xdotool (window, "type", text, NULL)
+
+/* Whether the focus of @window is @widget or inside it. */
+static gboolean
+focus_is_in (GtkWindow *window,
+             GtkWidget *widget)
+{
+  GtkWidget *focus = gtk_window_get_focus (window);
+
+  return focus != NULL && (focus == widget || gtk_widget_is_ancestor (focus, widget));
+}
+
+/* Presses Tab until the focus is in @widget, within a bound. */
+static void
+tab_to (GtkWindow *window,
+        GtkWidget *widget)
+{
+  for (guint i = 0; i < 24 && !focus_is_in (window, widget); i++)
+    {
+      GtkWidget *before = gtk_window_get_focus (window);
+
+      press (window, "Tab");
+      wait_until (gtk_window_get_focus (window) != before);
+    }
+  g_assert_true (focus_is_in (window, widget));
+}
+
+/* Types @text and waits until @field shows it. */
+static void
+type_into (GtkWindow  *window,
+           GtkWidget  *field,
+           const char *text)
+{
+  g_assert_true (focus_is_in (window, field));
+  type (window, text);
+  wait_until (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (field)), text) == 0);
+}
+
+/* The whole main flow by keyboard alone, against the real relay: make a
+ * profile, register, start a conversation, send, and verify the safety
+ * number.  Nothing but key presses acts on the app. */
+static void
+test_accessibility_keyboard_flow (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  GtkWindow *window;
+  GtkWidget *root;
+  GtkWindow *dialog;
+  GtkWidget *composer;
+  GtkWidget *verified;
+  GtkWidget *search;
+  SottoContact *bob;
+
+  launch_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  root = GTK_WIDGET (window);
+  /* The user clicks the window, which a window manager would focus. */
+  activate_window (window);
+
+  /* A passphrase, twice. */
+  type_into (window, find_row (root, "Passphrase"), passphrase);
+  tab_to (window, find_row (root, "Confirm Passphrase"));
+  type_into (window, find_row (root, "Confirm Passphrase"), passphrase);
+  press (window, "Return");
+  wait_until (page_is (fixture, "welcome"));
+
+  /* A username on the relay. */
+  wait_until (focus_is_in (window, find_row (root, "Username")));
+  type_into (window, find_row (root, "Username"), "alice");
+  tab_to (window, find_row (root, "Relay Address"));
+  type_into (window, find_row (root, "Relay Address"), fixture->relay->base_url);
+  press (window, "Return");
+  wait_until (page_is (fixture, "chats"));
+
+  /* A conversation with Bob. */
+  press (window, "ctrl+n");
+  wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
+  wait_until (gtk_window_is_active (dialog));
+  type_into (dialog, adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog)), "bob");
+  press (dialog, "Return");
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
+
+  /* A message, from the composer that has the focus. */
+  composer = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW);
+  wait_until (gtk_window_get_focus (window) == composer);
+  /* Xvfb has no window manager to give the window back the keyboard
+   * when a dialog closes: do what one does. */
+  activate_window (window);
+  type (window, "Hello Bob");
+  press (window, "Return");
+  wait_until (last_message_is (fixture, "Hello Bob", SOTTO_MESSAGE_STATE_SENT));
+
+  /* The safety number, verified and closed. */
+  bob = sotto_conversation_get_contact (open_conversation (fixture));
+  wait_until (sotto_contact_get_safety_number (bob) != NULL);
+  press (window, "ctrl+i");
+  wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
+  wait_until (gtk_window_is_active (dialog));
+  verified = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH);
+  tab_to (dialog, verified);
+  press (dialog, "space");
+  wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
+  /* The dialog's close button is on the way of Tab too. */
+  tab_to (dialog, app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_WINDOW_CONTROLS));
+  press (dialog, "space");
+  wait_until (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG) == NULL);
+
+  /* Back in the conversation, where the user left. */
+  wait_until (gtk_window_get_focus (window) == composer);
+  activate_window (window);
+
+  /* Search finds Bob, and Enter opens him.  The search bar slides
+   * open: the user types once it shows. */
+  press (window, "ctrl+f");
+  wait_until (gtk_window_get_focus (window) != composer);
+  search = gtk_widget_get_ancestor (gtk_window_get_focus (window), GTK_TYPE_SEARCH_ENTRY);
+  g_assert_nonnull (search);
+  wait_until (gtk_widget_get_mapped (gtk_window_get_focus (window)));
+  type_into (window, search, "bob");
+  press (window, "Return");
+  wait_until (gtk_window_get_focus (window) == composer);
+}
+
 
 int
 main (int   argc,
@@ -518,6 +919,15 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/safety-number", Fixture, NULL,
               fixture_set_up, test_accessibility_safety_number, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/announcements", Fixture, NULL,
+              fixture_set_up, test_accessibility_announcements, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/tree", Fixture, NULL,
+              fixture_set_up, test_accessibility_tree, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/keyboard-flow", Fixture, NULL,
+              fixture_set_up, test_accessibility_keyboard_flow, fixture_tear_down);
 
   g_test_add ("/app/accessibility/names", Fixture, NULL,
               fixture_set_up, test_accessibility_names, fixture_tear_down);

@@ -364,6 +364,7 @@ test_message_row_clock_format (Fixture       *fixture,
 {
   g_autoptr(GSettings) interface = g_settings_new ("org.gnome.desktop.interface");
   g_autoptr(SottoMessage) message = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 14, 5, 0));
+  g_autofree char *copied_time = NULL;
   SottoMessageRow *row;
 
   g_settings_set_string (interface, "clock-format", "12h");
@@ -371,6 +372,10 @@ test_message_row_clock_format (Fixture       *fixture,
   show_window (fixture);
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "2:05 PM"));
   gtk_test_accessible_assert_property (row, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 2:05 PM: Welcome!");
+  /* Copy Time too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
+  copied_time = app_test_read_clipboard (GTK_WIDGET (row));
+  g_assert_cmpstr (copied_time, ==, "14 March 2026 2:05 PM");
 
   g_settings_set_string (interface, "clock-format", "24h");
   sotto_message_row_set_message (row, message, "Bob", NULL);

@@ -173,10 +173,10 @@ test_relay_client_tls (void)
   g_assert_no_error (error);
   g_assert_false (sotto_relay_client_set_trusted_ca (alice, "-----BEGIN CERTIFICATE-----\nAAAA\n"
                                                             "-----END CERTIFICATE-----\n", &error));
-  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_CA);
   g_clear_error (&error);
   g_assert_false (sotto_relay_client_set_trusted_ca (alice, "", &error));
-  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_FAILED);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_CA);
   g_clear_error (&error);
   g_clear_object (&alice);
 
