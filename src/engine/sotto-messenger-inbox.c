@@ -230,13 +230,13 @@ receive_in_transaction (SottoMessenger  *self,
 
   if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
       return OUTCOME_RETRY_LATER;
     }
 
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
       return OUTCOME_DROPPED;
     }
 
@@ -246,7 +246,7 @@ receive_in_transaction (SottoMessenger  *self,
   rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
   if (rc != SP_OK || !found)
     {
-      _sotto_messenger_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
+      _sotto_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
                                           _("Could not read an identity key"));
       return OUTCOME_RETRY_LATER;
     }

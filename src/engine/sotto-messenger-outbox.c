@@ -947,12 +947,12 @@ sotto_messenger_send_async (SottoMessenger      *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_send_async);
 
-  if (strlen (text) > SOTTO_CONTENT_MAX_TEXT)
+  if (strlen (text) > SOTTO_MESSAGE_MAX_TEXT)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                g_dngettext (GETTEXT_PACKAGE, "The message is longer than %u byte",
-                                            "The message is longer than %u bytes", SOTTO_CONTENT_MAX_TEXT),
-                               (guint) SOTTO_CONTENT_MAX_TEXT);
+                                            "The message is longer than %u bytes", SOTTO_MESSAGE_MAX_TEXT),
+                               (guint) SOTTO_MESSAGE_MAX_TEXT);
       return;
     }
 

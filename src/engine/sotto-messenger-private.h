@@ -8,8 +8,11 @@
 
 #include "sp-session.h"
 
-#include "sotto-content.h"
+#include "sotto-content-private.h"
+#include "sotto-engine-private.h"
+#include "sotto-key-batch-private.h"
 #include "sotto-messenger.h"
+#include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
@@ -131,26 +134,6 @@ typedef struct
   gint64 sent_at;
 } SottoOutboxItem;
 
-/* Freshly generated keys, in guarded memory, before they are stored and
- * uploaded. */
-typedef struct
-{
-  SpSignedPreKey *signed_pre_key;
-  SpKyberPreKey *last_resort;
-  GPtrArray *pre_keys;
-  GPtrArray *kyber_pre_keys;
-} SottoKeyBatch;
-
-/* What the messenger remembers between runs about its own keys. */
-typedef struct
-{
-  guint32 next_pre_key_id;
-  guint32 next_kyber_pre_key_id;
-  guint32 next_signed_pre_key_id;
-  gint64 signed_pre_key_rotated_at;
-  gint64 last_resort_rotated_at;
-} SottoKeyState;
-
 /* One content encrypted for every device of one contact
  * (sotto-messenger-delivery.c). */
 typedef struct
@@ -163,12 +146,11 @@ typedef struct
 
 void             _sotto_outbox_item_free               (SottoOutboxItem      *item);
 void             _sotto_encryption_free                (SottoEncryption      *encryption);
-void             _sotto_key_batch_free                 (SottoKeyBatch        *batch);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoKeyBatch, _sotto_key_batch_free)
 
 /* sotto-messenger.c */
+SottoRelayClient *_sotto_messenger_get_relay_client    (SottoMessenger       *self);
 SpSessionCipher *_sotto_messenger_get_cipher           (SottoMessenger       *self,
                                                         const char           *uuid,
                                                         guint                 device_id,
@@ -208,9 +190,6 @@ void             _sotto_messenger_emit_identity_changed (SottoMessenger      *se
                                                         SottoConversation    *conversation);
 void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
                                                         SottoConversation    *conversation);
-void             _sotto_messenger_set_error_from_sp    (GError              **error,
-                                                        int                   rc,
-                                                        const char           *what);
 
 /* sotto-messenger-outbox.c */
 GPtrArray       *_sotto_messenger_composing_new        (void);
@@ -307,9 +286,5 @@ gboolean         _sotto_messenger_store_delete_session (SottoStore           *st
                                                         GError              **error);
 gboolean         _sotto_messenger_store_clear_sessions (SottoStore           *store,
                                                         GError              **error);
-
-/* sodium_malloc that aborts when guarded memory runs out: the messenger
- * cannot go on without somewhere safe to keep keys. */
-gpointer _sotto_secure_alloc (gsize size);
 
 G_END_DECLS

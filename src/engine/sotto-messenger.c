@@ -73,201 +73,6 @@ _sotto_outbox_item_free (SottoOutboxItem *item)
   g_free (item);
 }
 
-void
-_sotto_key_batch_free (SottoKeyBatch *batch)
-{
-  if (batch == NULL)
-    return;
-
-  g_clear_pointer (&batch->signed_pre_key, sodium_free);
-  g_clear_pointer (&batch->last_resort, sodium_free);
-  g_clear_pointer (&batch->pre_keys, g_ptr_array_unref);
-  g_clear_pointer (&batch->kyber_pre_keys, g_ptr_array_unref);
-  g_free (batch);
-}
-
-void
-_sotto_messenger_set_error_from_sp (GError     **error,
-                                    int          rc,
-                                    const char  *what)
-{
-  /* Translators: an error: what failed, then the protocol's own
-   * explanation, which is in English */
-  g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-               _("%s (%s)"), what, sp_strerror (rc));
-}
-
-gpointer
-_sotto_secure_alloc (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Could not allocate guarded memory for keys");
-
-  return memory;
-}
-
-/* Key ids are 24-bit and never 0; they wrap around. */
-static guint32
-take_id (guint32 *next)
-{
-  guint32 id = *next;
-
-  *next = id % 0xffffff + 1;
-
-  return id;
-}
-
-/* Generates what @state says is due, advancing its ids.  Pure
- * computation on guarded memory: it runs on a worker thread. */
-static SottoKeyBatch *
-generate_keys (const SpKeyPair *identity,
-               SottoKeyState   *state,
-               gboolean         signed_pre_key,
-               gboolean         last_resort,
-               guint            n_pre_keys,
-               guint            n_kyber_pre_keys,
-               GError         **error)
-{
-  g_autoptr(SottoKeyBatch) batch = g_new0 (SottoKeyBatch, 1);
-  guint64 now = _sotto_now_ms ();
-  int rc;
-
-  batch->pre_keys = g_ptr_array_new_with_free_func (sodium_free);
-  batch->kyber_pre_keys = g_ptr_array_new_with_free_func (sodium_free);
-
-  if (signed_pre_key)
-    {
-      batch->signed_pre_key = _sotto_secure_alloc (sizeof (SpSignedPreKey));
-      rc = sp_signed_pre_key_generate (batch->signed_pre_key, &identity->private_key,
-                                       take_id (&state->next_signed_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a signed prekey"));
-          return NULL;
-        }
-      state->signed_pre_key_rotated_at = now;
-    }
-
-  if (last_resort)
-    {
-      batch->last_resort = _sotto_secure_alloc (sizeof (SpKyberPreKey));
-      rc = sp_kyber_pre_key_generate (batch->last_resort, &identity->private_key,
-                                      take_id (&state->next_kyber_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a Kyber prekey"));
-          return NULL;
-        }
-      state->last_resort_rotated_at = now;
-    }
-
-  for (guint i = 0; i < n_pre_keys; i++)
-    {
-      SpPreKey *key = _sotto_secure_alloc (sizeof *key);
-
-      g_ptr_array_add (batch->pre_keys, key);
-      rc = sp_pre_key_generate (key, take_id (&state->next_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a prekey"));
-          return NULL;
-        }
-    }
-
-  for (guint i = 0; i < n_kyber_pre_keys; i++)
-    {
-      SpKyberPreKey *key = _sotto_secure_alloc (sizeof *key);
-
-      g_ptr_array_add (batch->kyber_pre_keys, key);
-      rc = sp_kyber_pre_key_generate (key, &identity->private_key,
-                                      take_id (&state->next_kyber_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a Kyber prekey"));
-          return NULL;
-        }
-    }
-
-  return g_steal_pointer (&batch);
-}
-
-static void
-add_key_member (JsonBuilder *builder,
-                const char  *name,
-                guint32      id,
-                const void  *public_key,
-                gsize        public_len,
-                const void  *signature)
-{
-  g_autofree char *public_text = g_base64_encode (public_key, public_len);
-
-  if (name != NULL)
-    json_builder_set_member_name (builder, name);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "keyId");
-  json_builder_add_int_value (builder, id);
-  json_builder_set_member_name (builder, "publicKey");
-  json_builder_add_string_value (builder, public_text);
-  if (signature != NULL)
-    {
-      g_autofree char *signature_text = g_base64_encode (signature, SP_SIGNATURE_SIZE);
-
-      json_builder_set_member_name (builder, "signature");
-      json_builder_add_string_value (builder, signature_text);
-    }
-  json_builder_end_object (builder);
-}
-
-/* Adds the public halves of @batch to the object @builder is in, in the
- * members both POST /v1/accounts and PUT /v1/keys use. */
-static void
-add_key_batch (JsonBuilder         *builder,
-               const SottoKeyBatch *batch)
-{
-  if (batch->signed_pre_key != NULL)
-    add_key_member (builder, "signedPreKey",
-                    batch->signed_pre_key->id,
-                    batch->signed_pre_key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE,
-                    batch->signed_pre_key->signature);
-
-  if (batch->last_resort != NULL)
-    add_key_member (builder, "pqLastResortPreKey",
-                    batch->last_resort->id,
-                    batch->last_resort->public_key, SP_KYBER_PUBLIC_KEY_SIZE,
-                    batch->last_resort->signature);
-
-  if (batch->pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "preKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->pre_keys->len; i++)
-        {
-          const SpPreKey *key = g_ptr_array_index (batch->pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, NULL);
-        }
-      json_builder_end_array (builder);
-    }
-
-  if (batch->kyber_pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "pqPreKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->kyber_pre_keys->len; i++)
-        {
-          const SpKyberPreKey *key = g_ptr_array_index (batch->kyber_pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->public_key, SP_KYBER_PUBLIC_KEY_SIZE, key->signature);
-        }
-      json_builder_end_array (builder);
-    }
-}
-
 /* Stores new keys and the ids that come after them, in one transaction
  * of their own, on the store's thread. */
 static gboolean
@@ -321,7 +126,7 @@ _sotto_messenger_get_cipher (SottoMessenger  *self,
   rc = sp_session_cipher_new (&cipher, &self->sp_store, &local, &remote);
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not set up a session"));
+      _sotto_set_error_from_sp (error, rc, _("Could not set up a session"));
       return NULL;
     }
 
@@ -526,34 +331,19 @@ registration_keys_stored_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   Registration *registration = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) request = NULL;
-  g_autofree char *identity_key = NULL;
+  SottoRelayRegistration request = {
+    .username = registration->username,
+    .password = registration->password,
+    .registration_id = registration->registration_id,
+    .identity_key = &registration->identity->public_key,
+    .keys = registration->batch,
+    .token = registration->token,
+  };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  identity_key = g_base64_encode (registration->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, registration->username);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, registration->password);
-  json_builder_set_member_name (builder, "registrationId");
-  json_builder_add_int_value (builder, registration->registration_id);
-  json_builder_set_member_name (builder, "identityKey");
-  json_builder_add_string_value (builder, identity_key);
-  add_key_batch (builder, registration->batch);
-  if (registration->token != NULL)
-    {
-      json_builder_set_member_name (builder, "registrationToken");
-      json_builder_add_string_value (builder, registration->token);
-    }
-  json_builder_end_object (builder);
-  request = json_builder_get_root (builder);
-
-  sotto_relay_client_register_async (registration->client, request, g_task_get_cancellable (task),
+  sotto_relay_client_register_async (registration->client, &request, g_task_get_cancellable (task),
                                      registration_registered_cb, g_object_ref (task));
 }
 
@@ -604,7 +394,7 @@ registration_generate_thread (GTask        *task,
   rc = sp_key_pair_generate (registration->identity);
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (&error, rc, _("Could not make an identity key"));
+      _sotto_set_error_from_sp (&error, rc, _("Could not make an identity key"));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -624,7 +414,7 @@ registration_generate_thread (GTask        *task,
   registration->state.next_kyber_pre_key_id = randombytes_uniform (0x7fffff) + 1;
   registration->state.next_signed_pre_key_id = randombytes_uniform (0x7fffff) + 1;
 
-  registration->batch = generate_keys (registration->identity, &registration->state, TRUE, TRUE,
+  registration->batch = _sotto_key_batch_generate (registration->identity, &registration->state, TRUE, TRUE,
                                        SOTTO_MESSENGER_PRE_KEY_BATCH,
                                        SOTTO_MESSENGER_PRE_KEY_BATCH,
                                        &error);
@@ -888,18 +678,26 @@ sotto_messenger_get_conversations (SottoMessenger *self)
   return self->conversations;
 }
 
-/**
- * sotto_messenger_get_relay_client:
- * @self: a #SottoMessenger
- *
- * Returns: (transfer none): the client of the account's relay
- */
 SottoRelayClient *
-sotto_messenger_get_relay_client (SottoMessenger *self)
+_sotto_messenger_get_relay_client (SottoMessenger *self)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+  g_assert (SOTTO_IS_MESSENGER (self));
 
   return self->client;
+}
+
+/**
+ * sotto_messenger_get_connection:
+ * @self: a #SottoMessenger
+ *
+ * Returns: whether the delivery socket to the account's relay is open
+ */
+SottoRelayConnection
+sotto_messenger_get_connection (SottoMessenger *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), SOTTO_RELAY_CONNECTION_OFFLINE);
+
+  return sotto_relay_client_get_connection (self->client);
 }
 
 /**
@@ -1454,18 +1252,12 @@ refresh_stored_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoMessenger *self = g_task_get_source_object (task);
   Refresh *refresh = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) keys = NULL;
+  SottoRelayKeyUpload upload = { .keys = refresh->batch };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  json_builder_begin_object (builder);
-  add_key_batch (builder, refresh->batch);
-  json_builder_end_object (builder);
-  keys = json_builder_get_root (builder);
-
-  sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
+  sotto_relay_client_upload_keys_async (self->client, &upload, g_task_get_cancellable (task),
                                         keys_uploaded_cb, g_object_ref (task));
 }
 
@@ -1508,7 +1300,7 @@ refresh_generate_thread (GTask        *task,
   Refresh *refresh = task_data;
   g_autoptr(GError) error = NULL;
 
-  refresh->batch = generate_keys (refresh->identity, &refresh->state,
+  refresh->batch = _sotto_key_batch_generate (refresh->identity, &refresh->state,
                                   refresh->rotate_signed, refresh->rotate_last_resort,
                                   refresh->n_pre_keys, refresh->n_kyber_pre_keys, &error);
   if (refresh->batch == NULL)
@@ -1689,9 +1481,11 @@ reset_stored_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoMessenger *self = g_task_get_source_object (task);
   Reset *reset = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) keys = NULL;
-  g_autofree char *identity_key = NULL;
+  SottoRelayKeyUpload upload = {
+    .identity_key = &reset->identity->public_key,
+    .registration_id = reset->registration_id,
+    .keys = reset->batch,
+  };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
@@ -1699,18 +1493,7 @@ reset_stored_cb (GObject      *object,
   /* The models follow what is on disk now. */
   sotto_account_set_identity_key_pair (self->account, reset->identity);
 
-  identity_key = g_base64_encode (reset->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "identityKey");
-  json_builder_add_string_value (builder, identity_key);
-  json_builder_set_member_name (builder, "registrationId");
-  json_builder_add_int_value (builder, reset->registration_id);
-  add_key_batch (builder, reset->batch);
-  json_builder_end_object (builder);
-  keys = json_builder_get_root (builder);
-
-  sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
+  sotto_relay_client_upload_keys_async (self->client, &upload, g_task_get_cancellable (task),
                                         keys_uploaded_cb, g_object_ref (task));
 }
 
@@ -1789,12 +1572,12 @@ reset_generate_thread (GTask        *task,
   rc = sp_key_pair_generate (reset->identity);
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (&error, rc, _("Could not make an identity key"));
+      _sotto_set_error_from_sp (&error, rc, _("Could not make an identity key"));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  reset->batch = generate_keys (reset->identity, &reset->state, TRUE, TRUE,
+  reset->batch = _sotto_key_batch_generate (reset->identity, &reset->state, TRUE, TRUE,
                                 SOTTO_MESSENGER_PRE_KEY_BATCH, SOTTO_MESSENGER_PRE_KEY_BATCH,
                                 &error);
   if (reset->batch == NULL)

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "sotto-account.h"
+#include "sotto-account-private.h"
 #include "sotto-conversation.h"
 #include "sotto-message.h"
 #include "sotto-store.h"
