@@ -9,10 +9,13 @@
 #include "sp-keys.h"
 
 #include "sotto-account.h"
+#include "sotto-records-private.h"
 
 G_BEGIN_DECLS
 
-SottoAccount *_sotto_account_dup (SottoAccount *self) G_GNUC_WARN_UNUSED_RESULT;
+SottoAccountRecord *_sotto_account_to_record       (SottoAccount             *self) G_GNUC_WARN_UNUSED_RESULT;
+SottoAccount       *_sotto_account_new_from_record (SottoStore               *store,
+                                                    const SottoAccountRecord *record) G_GNUC_WARN_UNUSED_RESULT;
 
 SottoAccount    *sotto_account_new                   (SottoStore           *store,
                                                       const char           *uuid,

@@ -15,7 +15,7 @@
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-private.h"
-#include "sotto-message.h"
+#include "sotto-message-private.h"
 #include "sotto-messenger-private.h"
 
 /* Sending.  A message the user writes is stored as queued first; the
@@ -785,7 +785,9 @@ typedef struct
   GTask *task;
   SottoConversation *conversation;
   gint64 conversation_id;
+  /* The model on the main thread, and its record on the store's. */
   SottoMessage *message;
+  SottoMessageRecord *record;
   GError *error;
 } Compose;
 
@@ -795,6 +797,7 @@ compose_free (Compose *compose)
   g_clear_object (&compose->task);
   g_clear_object (&compose->conversation);
   g_clear_object (&compose->message);
+  g_clear_pointer (&compose->record, _sotto_message_record_free);
   g_clear_error (&compose->error);
   g_free (compose);
 }
@@ -829,7 +832,7 @@ compose_thread (GTask        *task,
       if (compose->error != NULL)
         continue;
 
-      g_ptr_array_add (messages, compose->message);
+      g_ptr_array_add (messages, compose->record);
       _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
     }
 
@@ -865,6 +868,7 @@ composed_cb (GObject      *object,
           continue;
         }
 
+      _sotto_message_set_position (compose->message, compose->record->position);
       _sotto_conversation_add_stored (compose->conversation, compose->message);
       g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
 
@@ -965,6 +969,7 @@ sotto_messenger_send_async (SottoMessenger      *self,
   compose->conversation = g_object_ref (conversation);
   compose->conversation_id = _sotto_conversation_get_id (conversation);
   compose->message = _sotto_conversation_new_queued (text);
+  compose->record = _sotto_message_to_record (compose->message);
   g_ptr_array_add (self->composing, compose);
 
   /* Whatever else is handed over before the main loop comes back joins

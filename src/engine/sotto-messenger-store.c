@@ -17,7 +17,7 @@
 #include "sp-prekeys.h"
 #include "sp-session.h"
 
-#include "sotto-account.h"
+#include "sotto-account-private.h"
 #include "sotto-messenger-private.h"
 
 /* What the session core keeps, in the profile's database: the identity

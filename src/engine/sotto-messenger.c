@@ -16,7 +16,7 @@
 #include "sp-error.h"
 #include "sp-prekeys.h"
 
-#include "sotto-account.h"
+#include "sotto-account-private.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
@@ -1461,7 +1461,7 @@ typedef struct
   SottoKeyBatch *batch;
   SpKeyPair *identity;
   guint registration_id;
-  SottoAccount *account;
+  SottoAccountRecord *account;
 } Reset;
 
 static void
@@ -1469,7 +1469,7 @@ reset_free (Reset *reset)
 {
   g_clear_pointer (&reset->batch, _sotto_key_batch_free);
   g_clear_pointer (&reset->identity, sodium_free);
-  g_clear_object (&reset->account);
+  g_clear_pointer (&reset->account, _sotto_account_record_free);
   g_free (reset);
 }
 
@@ -1546,14 +1546,10 @@ reset_generated_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  reset->account = sotto_account_new (self->store,
-                                      sotto_account_get_uuid (self->account),
-                                      sotto_account_get_username (self->account),
-                                      sotto_account_get_device_id (self->account),
-                                      reset->registration_id,
-                                      sotto_account_get_relay_url (self->account),
-                                      sotto_account_get_password (self->account),
-                                      reset->identity);
+  /* The account as it is, with the new identity. */
+  reset->account = _sotto_account_to_record (self->account);
+  reset->account->registration_id = reset->registration_id;
+  memcpy (reset->account->identity, reset->identity, sizeof *reset->identity);
 
   _sotto_task_run_step (task, self->store, reset_store_thread, reset_stored_cb);
 }
