@@ -12,6 +12,16 @@
 
 G_BEGIN_DECLS
 
+/* Prekey upkeep: the relay is topped up to BATCH one-time prekeys of
+ * each kind when it holds fewer than LOW; the signed prekey and the
+ * last-resort Kyber prekey are replaced every ROTATION, and replaced
+ * ones are kept for GRACE so that messages built on them still decrypt. */
+#define SOTTO_PRE_KEY_BATCH 100
+#define SOTTO_PRE_KEY_LOW 25
+#define SOTTO_KEY_ROTATION_MS (7 * G_TIME_SPAN_DAY / 1000)
+#define SOTTO_KEY_GRACE_MS (30 * G_TIME_SPAN_DAY / 1000)
+#define SOTTO_KEY_REFRESH_INTERVAL_S (6 * 60 * 60)
+
 /* Freshly generated keys, in guarded memory, before they are stored and
  * uploaded. */
 typedef struct

@@ -151,7 +151,7 @@ _sotto_messenger_encrypt (SottoMessenger   *self,
 {
   g_autoptr(GArray) devices = NULL;
 
-  devices = _sotto_messenger_store_list_devices (self->store, encryption->uuid, error);
+  devices = _sotto_protocol_state_list_devices (self->store, encryption->uuid, error);
   if (devices == NULL)
     return FALSE;
 
@@ -482,7 +482,7 @@ remove_sessions_thread (GTask        *task,
       guint device_id = g_array_index (removal->devices, guint, i);
 
       _sotto_messenger_drop_cipher (self, removal->uuid, device_id);
-      if (!_sotto_messenger_store_delete_session (self->store, removal->uuid, device_id, &error))
+      if (!_sotto_protocol_state_delete_session (self->store, removal->uuid, device_id, &error))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;

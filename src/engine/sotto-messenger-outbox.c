@@ -730,7 +730,7 @@ pump_load_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   GPtrArray *items;
 
-  items = _sotto_messenger_store_load_outbox (self->store, &error);
+  items = _sotto_store_load_outbox (self->store, &error);
   if (items == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else

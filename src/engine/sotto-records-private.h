@@ -57,6 +57,15 @@ typedef struct
   char *draft;
 } SottoConversationRecord;
 
+/* One queued outgoing message, as the outbox reads it from the store. */
+typedef struct
+{
+  gint64 conversation_id;
+  char *id;
+  char *body;
+  gint64 sent_at;
+} SottoOutboxItem;
+
 /* The profile's own account.  @password and @identity are in guarded
  * memory. */
 typedef struct
@@ -89,9 +98,11 @@ SottoAccountRecord *_sotto_account_record_new       (const char               *u
                                                      const char               *password,
                                                      const SpKeyPair          *identity) G_GNUC_WARN_UNUSED_RESULT;
 void                _sotto_account_record_free      (SottoAccountRecord       *record);
+void                _sotto_outbox_item_free         (SottoOutboxItem          *item);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoMessageRecord, _sotto_message_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoConversationRecord, _sotto_conversation_record_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoAccountRecord, _sotto_account_record_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
 
 G_END_DECLS

@@ -114,3 +114,14 @@ _sotto_account_record_free (SottoAccountRecord *record)
   sodium_free (record->identity);
   g_free (record);
 }
+
+void
+_sotto_outbox_item_free (SottoOutboxItem *item)
+{
+  if (item == NULL)
+    return;
+
+  g_free (item->id);
+  g_free (item->body);
+  g_free (item);
+}

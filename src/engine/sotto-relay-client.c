@@ -819,6 +819,37 @@ add_key_member (JsonBuilder *builder,
   json_builder_end_object (builder);
 }
 
+/* Adds the one-time prekeys @keys (SpPreKey, or SpKyberPreKey when
+ * @kyber) as the array @name, unless there are none. */
+static void
+add_key_array (JsonBuilder *builder,
+               const char  *name,
+               GPtrArray   *keys,
+               gboolean     kyber)
+{
+  if (keys->len == 0)
+    return;
+
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      if (kyber)
+        {
+          const SpKyberPreKey *key = g_ptr_array_index (keys, i);
+
+          add_key_member (builder, NULL, key->id, key->public_key, SP_KYBER_PUBLIC_KEY_SIZE, key->signature);
+        }
+      else
+        {
+          const SpPreKey *key = g_ptr_array_index (keys, i);
+
+          add_key_member (builder, NULL, key->id, key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, NULL);
+        }
+    }
+  json_builder_end_array (builder);
+}
+
 /* Adds the public halves of @batch to the object @builder is in, in the
  * members both POST /v1/accounts and PUT /v1/keys use. */
 static void
@@ -837,33 +868,8 @@ add_key_batch (JsonBuilder         *builder,
                     batch->last_resort->public_key, SP_KYBER_PUBLIC_KEY_SIZE,
                     batch->last_resort->signature);
 
-  if (batch->pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "preKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->pre_keys->len; i++)
-        {
-          const SpPreKey *key = g_ptr_array_index (batch->pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, NULL);
-        }
-      json_builder_end_array (builder);
-    }
-
-  if (batch->kyber_pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "pqPreKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->kyber_pre_keys->len; i++)
-        {
-          const SpKyberPreKey *key = g_ptr_array_index (batch->kyber_pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->public_key, SP_KYBER_PUBLIC_KEY_SIZE, key->signature);
-        }
-      json_builder_end_array (builder);
-    }
+  add_key_array (builder, "preKeys", batch->pre_keys, FALSE);
+  add_key_array (builder, "pqPreKeys", batch->kyber_pre_keys, TRUE);
 }
 
 /**

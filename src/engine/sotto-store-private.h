@@ -342,5 +342,7 @@ gboolean             _sotto_store_set_message_state    (SottoStore              
 GStrv                _sotto_store_mark_read            (SottoStore                 *self,
                                                         gint64                      conversation_id,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray           *_sotto_store_load_outbox          (SottoStore                 *self,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -945,3 +945,57 @@ fail:
 
   return NULL;
 }
+
+/* Every outgoing message still queued, in the order it was written. */
+GPtrArray *
+_sotto_store_load_outbox (SottoStore  *store,
+                          GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (store,
+                                    "SELECT id, conversation_id, uuid, sent_at, body FROM messages"
+                                    " WHERE direction = 1 AND state = 0 AND kind = 0"
+                                    " ORDER BY id",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_outbox_item_free);
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autoptr(SottoOutboxItem) item = g_new0 (SottoOutboxItem, 1);
+      gint64 row_id = sqlite3_column_int64 (statement, 0);
+      const char *id = (const char *) sqlite3_column_text (statement, 2);
+
+      if (id == NULL || !g_uuid_string_is_valid (id))
+        {
+          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                               _("A stored message is damaged"));
+          return NULL;
+        }
+
+      item->conversation_id = sqlite3_column_int64 (statement, 1);
+      item->id = g_strdup (id);
+      item->sent_at = sqlite3_column_int64 (statement, 3);
+
+      if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
+                                              &item->body, error))
+        return NULL;
+      if (item->body == NULL)
+        item->body = g_strdup ("");
+
+      g_ptr_array_add (items, g_steal_pointer (&item));
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the outbox"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&items);
+}
