@@ -6,7 +6,9 @@
 # their own meson.build declares.  It reads the sources and the build
 # tree's compile_commands.json; nothing is compiled.  Prints TAP.
 #
-# Usage: check-engine-layers.py SOURCE_ROOT BUILD_ROOT PUBLIC_HEADER...
+# Usage: check-engine-layers.py SOURCE_ROOT BUILD_ROOT USERS PUBLIC_HEADER...
+# where USERS is a comma-separated list of the directories of the programs
+# on top of the engine that this build compiles (src/app, src/cli).
 
 import json
 import os
@@ -35,7 +37,7 @@ HIDDEN = {
 
 # The programs on top of the engine, and what each declares for itself in
 # its meson.build: sotto-cli prints --json with json-glib.
-USERS = {
+DECLARED = {
     'src/app': set(),
     'src/cli': {'json-glib'},
 }
@@ -50,19 +52,21 @@ def includes(path):
 
 def main():
     source_root, build_root = sys.argv[1], sys.argv[2]
-    public = {os.path.basename(p) for p in sys.argv[3:]} | GENERATED_PUBLIC_HEADERS
+    users = {user: DECLARED[user] for user in sys.argv[3].split(',')}
+    headers = sys.argv[4:]
+    public = {os.path.basename(p) for p in headers} | GENERATED_PUBLIC_HEADERS
     engine_dir = os.path.join(source_root, 'src', 'engine')
     engine_headers = {f for f in os.listdir(engine_dir) if f.endswith('.h')}
     results = TapResults()
 
-    for header in sorted(sys.argv[3:]):
+    for header in sorted(headers):
         bad = [name for kind, name in includes(header)
                if not ((kind == '<' and name in PUBLIC_SYSTEM_INCLUDES)
                        or (kind == '"' and name in public))]
         results.check(not bad, f'public header {os.path.basename(header)} includes only GLib, GIO '
                       'and public engine headers', 'it includes: ' + ', '.join(bad))
 
-    for user, declared in USERS.items():
+    for user, declared in users.items():
         directory = os.path.join(source_root, user)
         bad = []
         for name in sorted(os.listdir(directory)):
@@ -96,7 +100,7 @@ def main():
         results.check(engine_flags and all(pattern.search(f) for f in engine_flags),
                       f'the engine is compiled with the flags of {library}')
 
-    for user, declared in USERS.items():
+    for user, declared in users.items():
         compiled = compiled_under(os.path.join(source_root, user))
         bad = []
         for command in compiled:
