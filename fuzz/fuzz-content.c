@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sotto-content.h"
+#include "sotto-content-private.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -112,8 +112,8 @@ bench_profile_import (GFile *profile,
                       guint  n_messages)
 {
   g_autoptr(SottoStore) store = NULL;
-  g_autoptr(SottoAccount) account = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoAccountRecord) account = NULL;
+  g_autoptr(SottoConversationRecord) conversation = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (42);
   g_autoptr(GError) error = NULL;
   SpKeyPair *identity;
@@ -125,22 +125,22 @@ bench_profile_import (GFile *profile,
 
   identity = sodium_malloc (sizeof *identity);
   g_assert_cmpint (sp_key_pair_generate (identity), ==, SP_OK);
-  account = sotto_account_new (store, "0f8fad5b-d9cb-469f-a165-70867728950e", "me", 1, 1,
-                               "https://relay.example", "password", identity);
+  account = _sotto_account_record_new ("0f8fad5b-d9cb-469f-a165-70867728950e", "me", 1, 1,
+                                       "https://relay.example", NULL, "password", identity);
   sodium_free (identity);
   g_assert_true (_sotto_store_save_account (store, account, &error));
   g_assert_no_error (error);
 
-  conversation = _sotto_store_add_conversation (store, account, BENCH_PROFILE_CONTACT_UUID,
+  conversation = _sotto_store_add_conversation (store, BENCH_PROFILE_CONTACT_UUID,
                                                 "bob", "Bob", NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
-  conversation_id = _sotto_conversation_get_id (conversation);
+  conversation_id = conversation->id;
 
   start = bench_now_ms ();
 
   for (guint first = 0; first < n_messages; first += IMPORT_BATCH)
     {
-      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
 
       for (guint i = first; i < MIN (first + IMPORT_BATCH, n_messages); i++)
         {
@@ -149,14 +149,14 @@ bench_profile_import (GFile *profile,
           gboolean outgoing = g_rand_boolean (rand);
 
           g_ptr_array_add (batch,
-                           _sotto_message_new (id,
-                                               outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING
-                                                        : SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                               SOTTO_MESSAGE_KIND_TEXT,
-                                               SOTTO_MESSAGE_STATE_READ,
-                                               1700000000000 + i * 1000,
-                                               1700000000000 + i * 1000 + 300,
-                                               body));
+                           _sotto_message_record_new (id,
+                                                      outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING
+                                                               : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                      SOTTO_MESSAGE_KIND_TEXT,
+                                                      SOTTO_MESSAGE_STATE_READ,
+                                                      1700000000000 + i * 1000,
+                                                      1700000000000 + i * 1000 + 300,
+                                                      body));
         }
 
       g_assert_true (_sotto_store_insert_messages (store, conversation_id, batch, &error));
@@ -166,8 +166,8 @@ bench_profile_import (GFile *profile,
   g_print ("| import of %u messages (transactions of %u) | %.0f ms |\n",
            n_messages, IMPORT_BATCH, bench_now_ms () - start);
 
-  g_clear_object (&conversation);
-  g_clear_object (&account);
+  g_clear_pointer (&conversation, _sotto_conversation_record_free);
+  g_clear_pointer (&account, _sotto_account_record_free);
   g_assert_true (_sotto_store_close_sync (store, &error));
   g_assert_no_error (error);
 

@@ -12,7 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-contact.h"
-#include "sotto-content.h"
+#include "sotto-message.h"
 #include "sotto-accessible.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
@@ -98,9 +98,9 @@ sotto_conversation_view_dup_text (SottoConversationView *self)
 static glong
 characters_over_limit (const char *text)
 {
-  const char *end = text + SOTTO_CONTENT_MAX_TEXT;
+  const char *end = text + SOTTO_MESSAGE_MAX_TEXT;
 
-  if (strlen (text) <= SOTTO_CONTENT_MAX_TEXT)
+  if (strlen (text) <= SOTTO_MESSAGE_MAX_TEXT)
     return 0;
 
   /* Back to the start of the character the limit cuts through. */

@@ -12,7 +12,7 @@
 
 #include "sotto-error-text.h"
 #include "sotto-messenger.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-error.h"
 
 /**
  * sotto_error_text_describe:

@@ -287,7 +287,6 @@ receive_timeout_cb (gpointer user_data)
 {
   Receiving *receiving = user_data;
   SottoMessenger *messenger = receiving->cli->messenger;
-  SottoRelayClient *client = sotto_messenger_get_relay_client (messenger);
 
   /* The wait counts from the last message once the relay's queue is
    * drained; while envelopes are still coming in, or the relay is away
@@ -299,7 +298,7 @@ receive_timeout_cb (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_OFFLINE)
+  if (sotto_messenger_get_connection (messenger) == SOTTO_RELAY_CONNECTION_OFFLINE)
     {
       receiving->timeout_id = 0;
       receiving->failed = TRUE;

@@ -14,13 +14,8 @@
 #include <termios.h>
 
 #include <glib/gi18n.h>
-#include <sodium.h>
-
-#include "sp-error.h"
-#include "sp-init.h"
 
 #include "sotto-cli.h"
-#include "sotto-store.h"
 
 /* sotto-cli drives the engine without a window: every command opens the
  * profile, does its work through the same models and messenger the app
@@ -122,19 +117,6 @@ sotto_cli_format_time (gint64 milliseconds)
   return g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
 }
 
-static char *
-secure_strdup (const char *string)
-{
-  gsize len = strlen (string) + 1;
-  char *copy = sodium_malloc (len);
-
-  if (copy == NULL)
-    g_error ("Could not allocate guarded memory for a passphrase");
-  memcpy (copy, string, len);
-
-  return copy;
-}
-
 /* Reads one line from the terminal without echo, into guarded memory. */
 static char *
 prompt_passphrase (const char *prompt)
@@ -149,9 +131,7 @@ prompt_passphrase (const char *prompt)
   if (tty == NULL)
     return NULL;
 
-  line = sodium_malloc (1024);
-  if (line == NULL)
-    g_error ("Could not allocate guarded memory for a passphrase");
+  line = sotto_secret_new (1024);
 
   fputs (prompt, tty);
   fflush (tty);
@@ -209,9 +189,9 @@ sotto_cli_unlock (SottoCli  *cli,
 
   if (from_environment != NULL && *from_environment != '\0')
     {
-      passphrase = secure_strdup (from_environment);
+      passphrase = sotto_secret_strdup (from_environment);
       unlocked = unlock (cli->session, passphrase, error);
-      sodium_free (passphrase);
+      sotto_secret_free (passphrase);
       return unlocked;
     }
 
@@ -236,7 +216,7 @@ sotto_cli_unlock (SottoCli  *cli,
   /* As in the app: an empty passphrase would protect nothing. */
   if (passphrase[0] == '\0')
     {
-      sodium_free (passphrase);
+      sotto_secret_free (passphrase);
       g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE,
                            _("The passphrase must not be empty"));
       return FALSE;
@@ -247,17 +227,17 @@ sotto_cli_unlock (SottoCli  *cli,
       again = prompt_passphrase (_("The same passphrase again: "));
       if (again == NULL || strcmp (passphrase, again) != 0)
         {
-          sodium_free (passphrase);
-          sodium_free (again);
+          sotto_secret_free (passphrase);
+          sotto_secret_free (again);
           g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE,
                                _("The passphrases differ"));
           return FALSE;
         }
-      sodium_free (again);
+      sotto_secret_free (again);
     }
 
   unlocked = unlock (cli->session, passphrase, error);
-  sodium_free (passphrase);
+  sotto_secret_free (passphrase);
 
   return unlocked;
 }
@@ -370,9 +350,9 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  if (sp_init () != SP_OK)
+  if (!sotto_engine_init (&error))
     {
-      g_printerr ("sotto-cli: could not initialise libsodium and libgcrypt\n");
+      g_printerr ("sotto-cli: %s\n", error->message);
       return SOTTO_CLI_EXIT_FAILED;
     }
 

@@ -95,6 +95,7 @@ sotto_account_new (SottoStore      *store,
   g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
   g_return_val_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid), NULL);
   g_return_val_if_fail (identity != NULL, NULL);
+  g_assert (!_sotto_store_in_job ());
 
   self = g_object_new (SOTTO_TYPE_ACCOUNT,
                        "store", store,
@@ -120,21 +121,29 @@ sotto_account_new (SottoStore      *store,
   return self;
 }
 
-/* A copy for the store's thread, so that a save sees the account as it
+/* The record for the store's thread, so that a save sees the account as it
  * was when the save was asked for. */
-SottoAccount *
-_sotto_account_dup (SottoAccount *self)
+SottoAccountRecord *
+_sotto_account_to_record (SottoAccount *self)
 {
-  SottoAccount *copy;
-
   g_return_val_if_fail (SOTTO_IS_ACCOUNT (self), NULL);
 
-  copy = sotto_account_new (self->store, self->uuid, self->username,
-                            self->device_id, self->registration_id,
-                            self->relay_url, self->password, self->identity);
-  sotto_account_set_relay_ca (copy, self->relay_ca);
+  return _sotto_account_record_new (self->uuid, self->username, self->device_id, self->registration_id,
+                                 self->relay_url, self->relay_ca, self->password, self->identity);
+}
 
-  return copy;
+/* The model of the account the store read, on the main thread. */
+SottoAccount *
+_sotto_account_new_from_record (SottoStore               *store,
+                                const SottoAccountRecord *record)
+{
+  SottoAccount *self;
+
+  self = sotto_account_new (store, record->uuid, record->username, record->device_id, record->registration_id,
+                            record->relay_url, record->password, record->identity);
+  sotto_account_set_relay_ca (self, record->relay_ca);
+
+  return self;
 }
 
 static void
@@ -144,14 +153,14 @@ sotto_account_load_thread (GTask        *task,
                            GCancellable *cancellable)
 {
   SottoStore *store = source_object;
-  g_autoptr(SottoAccount) account = NULL;
   g_autoptr(GError) error = NULL;
+  SottoAccountRecord *record;
 
-  account = _sotto_store_load_account (store, &error);
-  if (account == NULL)
+  record = _sotto_store_load_account (store, &error);
+  if (record == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (task, g_steal_pointer (&account), g_object_unref);
+    g_task_return_pointer (task, record, (GDestroyNotify) _sotto_account_record_free);
 }
 
 /**
@@ -192,10 +201,16 @@ SottoAccount *
 sotto_account_load_finish (GAsyncResult  *result,
                            GError       **error)
 {
+  g_autoptr(SottoAccountRecord) record = NULL;
+
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_account_load_async, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  record = g_task_propagate_pointer (G_TASK (result), error);
+  if (record == NULL)
+    return NULL;
+
+  return _sotto_account_new_from_record (g_task_get_source_object (G_TASK (result)), record);
 }
 
 static void
@@ -204,10 +219,11 @@ sotto_account_save_thread (GTask        *task,
                            gpointer      task_data,
                            GCancellable *cancellable)
 {
-  SottoAccount *snapshot = task_data;
+  SottoAccount *self = source_object;
+  const SottoAccountRecord *snapshot = task_data;
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_store_save_account (snapshot->store, snapshot, &error))
+  if (!_sotto_store_save_account (self->store, snapshot, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -235,7 +251,7 @@ sotto_account_save_async (SottoAccount        *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_account_save_async);
-  g_task_set_task_data (task, _sotto_account_dup (self), g_object_unref);
+  g_task_set_task_data (task, _sotto_account_to_record (self), (GDestroyNotify) _sotto_account_record_free);
 
   _sotto_store_run_in_thread (self->store, task, sotto_account_save_thread);
 }

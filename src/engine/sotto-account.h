@@ -8,8 +8,6 @@
 
 #include <gio/gio.h>
 
-#include "sp-keys.h"
-
 #include "sotto-engine-types.h"
 
 G_BEGIN_DECLS
@@ -18,14 +16,6 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoAccount, sotto_account, SOTTO, ACCOUNT, GObject)
 
-SottoAccount    *sotto_account_new                   (SottoStore           *store,
-                                                      const char           *uuid,
-                                                      const char           *username,
-                                                      guint                 device_id,
-                                                      guint                 registration_id,
-                                                      const char           *relay_url,
-                                                      const char           *password,
-                                                      const SpKeyPair      *identity) G_GNUC_WARN_UNUSED_RESULT;
 void             sotto_account_load_async            (SottoStore           *store,
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
@@ -50,8 +40,5 @@ void             sotto_account_set_relay_ca          (SottoAccount         *self
                                                       const char           *relay_ca);
 const char      *sotto_account_get_password          (SottoAccount         *self);
 GBytes          *sotto_account_get_identity_key      (SottoAccount         *self);
-const SpKeyPair *sotto_account_get_identity_key_pair (SottoAccount         *self);
-void             sotto_account_set_identity_key_pair (SottoAccount         *self,
-                                                      const SpKeyPair      *identity);
 
 G_END_DECLS

@@ -16,7 +16,7 @@
 #include "sp-protobuf.h"
 #include "sp-uuid.h"
 
-#include "sotto-content.h"
+#include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 
 /* Sotto's inner content, the plaintext inside every session message
@@ -293,7 +293,7 @@ sotto_content_encode (const SottoContent *content)
   if (content->kind == SOTTO_CONTENT_KIND_TEXT)
     {
       g_return_val_if_fail (content->text != NULL, NULL);
-      g_return_val_if_fail (strlen (content->text) <= SOTTO_CONTENT_MAX_TEXT, NULL);
+      g_return_val_if_fail (strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
     }
   else
     {
@@ -376,7 +376,7 @@ static gboolean
 text_is_valid (const guint8 *text,
                gsize         len)
 {
-  return len <= SOTTO_CONTENT_MAX_TEXT
+  return len <= SOTTO_MESSAGE_MAX_TEXT
          && memchr (text, '\0', len) == NULL
          && g_utf8_validate ((const char *) text, len, NULL);
 }

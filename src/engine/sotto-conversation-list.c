@@ -35,6 +35,7 @@ typedef struct
   char *name;
   GBytes *identity_key;
   SottoContactStanding standing;
+  SottoConversationRecord *record;
   SottoConversation *conversation;
 } Addition;
 
@@ -58,6 +59,7 @@ addition_free (Addition *addition)
   g_clear_pointer (&addition->username, g_free);
   g_clear_pointer (&addition->name, g_free);
   g_clear_pointer (&addition->identity_key, g_bytes_unref);
+  g_clear_pointer (&addition->record, _sotto_conversation_record_free);
   g_clear_object (&addition->conversation);
   g_free (addition);
 }
@@ -156,29 +158,14 @@ sotto_conversation_list_load_thread (GTask        *task,
                                      GCancellable *cancellable)
 {
   SottoConversationList *self = source_object;
-  g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GError) error = NULL;
+  GPtrArray *rows;
 
-  conversations = _sotto_store_load_conversations (sotto_account_get_store (self->account),
-                                                   self->account, &error);
-  if (conversations == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  /* Nobody else has the list before it is returned, so it can be filled
-   * here without racing a view. */
-  g_ptr_array_sort (conversations, compare_conversations_indirect);
-  for (guint i = 0; i < conversations->len; i++)
-    {
-      SottoConversation *conversation = g_ptr_array_index (conversations, i);
-
-      g_ptr_array_add (self->items, g_object_ref (conversation));
-      sotto_conversation_list_track (self, conversation);
-    }
-
-  g_task_return_pointer (task, g_object_ref (self), g_object_unref);
+  rows = _sotto_store_load_conversations (sotto_account_get_store (self->account), &error);
+  if (rows == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
 }
 
 /**
@@ -226,10 +213,37 @@ SottoConversationList *
 sotto_conversation_list_load_finish (GAsyncResult  *result,
                                      GError       **error)
 {
+  SottoConversationList *self;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_conversation_list_load_async, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  rows = g_task_propagate_pointer (G_TASK (result), error);
+  if (rows == NULL)
+    return NULL;
+
+  /* The models are made here, on the main thread, from the rows the
+   * store read; nobody else has the list yet, so it is filled without
+   * telling anyone. */
+  self = g_task_get_source_object (G_TASK (result));
+  conversations = g_ptr_array_new_full (rows->len, g_object_unref);
+  for (guint i = 0; i < rows->len; i++)
+    g_ptr_array_add (conversations,
+                     _sotto_conversation_new_from_record (sotto_account_get_store (self->account), self->account,
+                                                       g_ptr_array_index (rows, i)));
+
+  g_ptr_array_sort (conversations, compare_conversations_indirect);
+  for (guint i = 0; i < conversations->len; i++)
+    {
+      SottoConversation *conversation = g_ptr_array_index (conversations, i);
+
+      g_ptr_array_add (self->items, g_object_ref (conversation));
+      sotto_conversation_list_track (self, conversation);
+    }
+
+  return g_object_ref (self);
 }
 
 SottoAccount *
@@ -250,15 +264,14 @@ sotto_conversation_list_add_thread (GTask        *task,
   Addition *addition = task_data;
   g_autoptr(GError) error = NULL;
 
-  addition->conversation = _sotto_store_add_conversation (sotto_account_get_store (self->account),
-                                                          self->account,
-                                                          addition->uuid,
-                                                          addition->username,
-                                                          addition->name,
-                                                          addition->identity_key,
-                                                          addition->standing,
-                                                          &error);
-  if (addition->conversation == NULL)
+  addition->record = _sotto_store_add_conversation (sotto_account_get_store (self->account),
+                                                 addition->uuid,
+                                                 addition->username,
+                                                 addition->name,
+                                                 addition->identity_key,
+                                                 addition->standing,
+                                                 &error);
+  if (addition->record == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -276,6 +289,8 @@ sotto_conversation_list_add_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
+  addition->conversation = _sotto_conversation_new_from_record (sotto_account_get_store (self->account),
+                                                             self->account, addition->record);
   _sotto_conversation_list_insert (self, addition->conversation);
 
   g_task_return_pointer (task, g_object_ref (addition->conversation), g_object_unref);

@@ -7,16 +7,13 @@
 #pragma once
 
 #include "sotto-conversation.h"
+#include "sotto-records-private.h"
 
 G_BEGIN_DECLS
 
-SottoConversation *_sotto_conversation_new    (SottoStore        *store,
-                                               gint64             id,
-                                               SottoContact      *contact,
-                                               guint              n_messages,
-                                               guint              n_unread,
-                                               gint64             last_activity,
-                                               SottoMessage      *last_message) G_GNUC_WARN_UNUSED_RESULT;
+SottoConversation *_sotto_conversation_new_from_record (SottoStore                 *store,
+                                                     SottoAccount               *account,
+                                                     const SottoConversationRecord *row) G_GNUC_WARN_UNUSED_RESULT;
 gint64             _sotto_conversation_get_id (SottoConversation *self);
 void               _sotto_conversation_add_stored (SottoConversation *self,
                                                    SottoMessage      *message);
@@ -30,7 +27,5 @@ void               _sotto_conversation_apply_identity (SottoConversation      *s
                                                        GBytes                 *identity_key,
                                                        SottoVerificationState  verification_state,
                                                        SottoMessage           *event);
-void               _sotto_conversation_set_stored_draft (SottoConversation *self,
-                                                         const char        *draft);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-account.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
@@ -50,7 +51,9 @@ struct _Operation
 {
   OperationApply apply;
 
+  /* The model on the main thread, and its record on the store's. */
   SottoMessage *message;
+  SottoMessageRecord *record;
   char *id;
   GBytes *identity_key;
   SottoMessageState state;
@@ -85,6 +88,7 @@ static void
 operation_free (Operation *operation)
 {
   g_clear_object (&operation->message);
+  g_clear_pointer (&operation->record, _sotto_message_record_free);
   g_clear_pointer (&operation->id, g_free);
   g_clear_pointer (&operation->identity_key, g_bytes_unref);
   g_clear_pointer (&operation->read_ids, g_strfreev);
@@ -223,7 +227,7 @@ sotto_conversation_insert_thread (GTask        *task,
   g_autoptr(GPtrArray) messages = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (messages, operation->message);
+  g_ptr_array_add (messages, operation->record);
 
   if (!_sotto_store_insert_messages (self->store, self->id, messages, &error))
     g_task_return_error (task, g_steal_pointer (&error));
@@ -236,6 +240,7 @@ sotto_conversation_insert_apply (SottoConversation *self,
                                  GTask             *task,
                                  Operation         *operation)
 {
+  _sotto_message_set_position (operation->message, operation->record->position);
   sotto_conversation_append (self, operation->message);
   g_task_return_pointer (task, g_object_ref (operation->message), g_object_unref);
 }
@@ -282,6 +287,7 @@ sotto_conversation_compose_async (SottoConversation   *self,
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_insert_apply;
   operation->message = _sotto_conversation_new_queued (text);
+  operation->record = _sotto_message_to_record (operation->message);
 
   sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
                           sotto_conversation_compose_async,
@@ -346,6 +352,7 @@ sotto_conversation_receive_async (SottoConversation   *self,
                                            SOTTO_MESSAGE_KIND_TEXT,
                                            SOTTO_MESSAGE_STATE_DELIVERED,
                                            sent_at, _sotto_now_ms (), text);
+  operation->record = _sotto_message_to_record (operation->message);
 
   sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
                           sotto_conversation_receive_async,
@@ -635,7 +642,7 @@ sotto_conversation_delete_thread (GTask        *task,
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
-      operation->message = g_object_ref (g_ptr_array_index (last, 0));
+      operation->record = g_ptr_array_steal_index (last, 0);
     }
 
   operation->n_messages = n_messages;
@@ -648,7 +655,11 @@ sotto_conversation_delete_apply (SottoConversation *self,
                                  GTask             *task,
                                  Operation         *operation)
 {
-  g_autofree char *preview = make_preview (operation->message);
+  g_autofree char *preview = NULL;
+
+  if (operation->record != NULL)
+    operation->message = _sotto_message_new_from_record (operation->record);
+  preview = make_preview (operation->message);
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -812,16 +823,6 @@ sotto_conversation_get_draft (SottoConversation *self)
   return self->draft;
 }
 
-/* The draft read with the conversation from the store. */
-void
-_sotto_conversation_set_stored_draft (SottoConversation *self,
-                                      const char        *draft)
-{
-  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
-
-  sotto_conversation_set_draft (self, draft);
-}
-
 static void
 sotto_conversation_identity_thread (GTask        *task,
                                     gpointer      source_object,
@@ -836,7 +837,7 @@ sotto_conversation_identity_thread (GTask        *task,
                                      _sotto_contact_get_id (self->contact), self->id,
                                      operation->identity_key,
                                      &operation->verification_state,
-                                     &operation->message,
+                                     &operation->record,
                                      &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -848,6 +849,9 @@ sotto_conversation_identity_apply (SottoConversation *self,
                                    GTask             *task,
                                    Operation         *operation)
 {
+  if (operation->record != NULL)
+    operation->message = _sotto_message_new_from_record (operation->record);
+
   _sotto_conversation_apply_identity (self, operation->identity_key, operation->verification_state,
                                       operation->message);
 
@@ -913,31 +917,40 @@ sotto_conversation_contact_sending_held_cb (SottoConversation *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SENDING_HELD]);
 }
 
+/* The model of a conversation the store read or added, with its
+ * contact, built on the main thread. */
 SottoConversation *
-_sotto_conversation_new (SottoStore   *store,
-                         gint64        id,
-                         SottoContact *contact,
-                         guint         n_messages,
-                         guint         n_unread,
-                         gint64        last_activity,
-                         SottoMessage *last_message)
+_sotto_conversation_new_from_record (SottoStore                 *store,
+                                  SottoAccount               *account,
+                                  const SottoConversationRecord *record)
 {
+  g_autoptr(SottoContact) contact = NULL;
+  g_autoptr(SottoMessage) last_message = NULL;
   SottoConversation *self;
 
   g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
-  g_return_val_if_fail (SOTTO_IS_CONTACT (contact), NULL);
-  g_return_val_if_fail (!last_message || SOTTO_IS_MESSAGE (last_message), NULL);
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (record != NULL, NULL);
+  g_assert (!_sotto_store_in_job ());
+
+  contact = _sotto_contact_new (store, account, record->contact.id, record->contact.uuid,
+                                record->contact.username, record->contact.name,
+                                record->contact.identity_key, record->contact.verification,
+                                record->contact.standing);
+  if (record->last_message != NULL)
+    last_message = _sotto_message_new_from_record (record->last_message);
 
   self = g_object_new (SOTTO_TYPE_CONVERSATION,
                        "contact", contact,
                        NULL);
   self->store = g_object_ref (store);
-  self->id = id;
-  self->unread_count = n_unread;
-  self->last_activity = last_activity;
-  self->last_message = last_message ? g_object_ref (last_message) : NULL;
-  self->preview = make_preview (last_message);
-  self->messages = _sotto_message_list_new (store, id, n_messages, last_message);
+  self->id = record->id;
+  self->unread_count = record->n_unread;
+  self->last_activity = record->last_activity;
+  self->last_message = g_steal_pointer (&last_message);
+  self->preview = make_preview (self->last_message);
+  self->messages = _sotto_message_list_new (store, record->id, record->n_messages, self->last_message);
+  sotto_conversation_set_draft (self, record->draft);
 
   return self;
 }

@@ -29,7 +29,17 @@ _sotto_now_ms (void)
   return g_get_real_time () / 1000;
 }
 
-gboolean _sotto_uuid_to_bytes (const char *uuid,
-                               guint8      bytes[16]);
+gboolean _sotto_uuid_to_bytes     (const char  *uuid,
+                                   guint8       bytes[16]);
+
+/* sodium_malloc that aborts when guarded memory runs out: the engine
+ * cannot go on without somewhere safe to keep keys. */
+gpointer _sotto_secure_alloc      (gsize        size);
+
+/* A #SOTTO_MESSENGER_ERROR_FAILED saying what failed and why the
+ * session core refused it. */
+void     _sotto_set_error_from_sp (GError     **error,
+                                   int          rc,
+                                   const char  *what);
 
 G_END_DECLS

@@ -15,4 +15,12 @@
 #include "sotto-message.h"
 #include "sotto-message-list.h"
 #include "sotto-message-match.h"
+#include "sotto-relay-error.h"
+#include "sotto-secret.h"
 #include "sotto-store.h"
+
+G_BEGIN_DECLS
+
+gboolean sotto_engine_init (GError **error);
+
+G_END_DECLS

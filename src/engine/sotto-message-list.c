@@ -120,9 +120,8 @@ sotto_message_list_page_loaded_cb (GObject      *object,
    * appended after the page was read, or changed since, and is newer. */
   for (guint i = 0; i < messages->len; i++)
     {
-      SottoMessage *loaded = g_ptr_array_index (messages, i);
-      guint position = _sotto_message_get_position (loaded);
-      SottoMessage *message = g_hash_table_lookup (self->alive, GUINT_TO_POINTER (position));
+      const SottoMessageRecord *loaded = g_ptr_array_index (messages, i);
+      SottoMessage *message = g_hash_table_lookup (self->alive, GUINT_TO_POINTER (loaded->position));
 
       if (message != NULL && !sotto_message_get_loaded (message))
         _sotto_message_fill (message, loaded);

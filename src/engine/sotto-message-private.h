@@ -7,6 +7,7 @@
 #pragma once
 
 #include "sotto-message.h"
+#include "sotto-records-private.h"
 
 G_BEGIN_DECLS
 
@@ -17,12 +18,14 @@ SottoMessage *_sotto_message_new             (const char            *id,
                                               gint64                 sent_at,
                                               gint64                 received_at,
                                               const char            *body) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessage *_sotto_message_new_from_record (const SottoMessageRecord *record) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessageRecord *_sotto_message_to_record (SottoMessage         *self) G_GNUC_WARN_UNUSED_RESULT;
 SottoMessage *_sotto_message_new_placeholder (guint                  position) G_GNUC_WARN_UNUSED_RESULT;
 guint         _sotto_message_get_position    (SottoMessage          *self);
 void          _sotto_message_set_position    (SottoMessage          *self,
                                               guint                  position);
 void          _sotto_message_fill            (SottoMessage          *self,
-                                              SottoMessage          *loaded);
+                                              const SottoMessageRecord *loaded);
 void          _sotto_message_set_state       (SottoMessage          *self,
                                               SottoMessageState      state);
 

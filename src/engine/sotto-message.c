@@ -12,6 +12,7 @@
 
 #include "sotto-engine-enums.h"
 #include "sotto-message-private.h"
+#include "sotto-store-private.h"
 
 struct _SottoMessage
 {
@@ -60,6 +61,7 @@ _sotto_message_new (const char            *id,
   SottoMessage *self;
 
   g_return_val_if_fail (id != NULL, NULL);
+  g_assert (!_sotto_store_in_job ());
 
   self = g_object_new (SOTTO_TYPE_MESSAGE, NULL);
   self->id = g_strdup (id);
@@ -72,6 +74,32 @@ _sotto_message_new (const char            *id,
   self->loaded = TRUE;
 
   return self;
+}
+
+/* The model of a record the store read or wrote, on the main thread. */
+SottoMessage *
+_sotto_message_new_from_record (const SottoMessageRecord *record)
+{
+  SottoMessage *self;
+
+  g_return_val_if_fail (record != NULL, NULL);
+
+  self = _sotto_message_new (record->id, record->direction, record->kind, record->state,
+                             record->sent_at, record->received_at, record->body);
+  self->position = record->position;
+
+  return self;
+}
+
+/* The record of a message that is not stored yet, for the store to add. */
+SottoMessageRecord *
+_sotto_message_to_record (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (self->loaded, NULL);
+
+  return _sotto_message_record_new (self->id, self->direction, self->kind, self->state,
+                                 self->sent_at, self->received_at, self->body);
 }
 
 /* A stand-in for the message at @position while its page is read from
@@ -107,13 +135,12 @@ _sotto_message_set_position (SottoMessage *self,
 /* Copies what was read from the store into a placeholder and tells the
  * views bound to it about every property that changed. */
 void
-_sotto_message_fill (SottoMessage *self,
-                     SottoMessage *loaded)
+_sotto_message_fill (SottoMessage          *self,
+                     const SottoMessageRecord *loaded)
 {
   g_return_if_fail (SOTTO_IS_MESSAGE (self));
-  g_return_if_fail (SOTTO_IS_MESSAGE (loaded));
+  g_return_if_fail (loaded != NULL);
   g_return_if_fail (!self->loaded);
-  g_return_if_fail (loaded->loaded);
 
   g_object_freeze_notify (G_OBJECT (self));
 

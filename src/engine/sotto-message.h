@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* The longest text a message carries, in bytes of UTF-8. */
+#define SOTTO_MESSAGE_MAX_TEXT (64 * 1024)
+
 #define SOTTO_TYPE_MESSAGE (sotto_message_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoMessage, sotto_message, SOTTO, MESSAGE, GObject)

@@ -62,7 +62,7 @@ remote_registration_id (SottoMessenger  *self,
 
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not read a session"));
+      _sotto_set_error_from_sp (error, rc, _("Could not read a session"));
       return FALSE;
     }
 
@@ -108,7 +108,7 @@ encrypt_for_devices (SottoMessenger  *self,
         }
       else if (rc != SP_OK)
         {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not encrypt a message"));
+          _sotto_set_error_from_sp (error, rc, _("Could not encrypt a message"));
           return FALSE;
         }
 
@@ -151,7 +151,7 @@ _sotto_messenger_encrypt (SottoMessenger   *self,
 {
   g_autoptr(GArray) devices = NULL;
 
-  devices = _sotto_messenger_store_list_devices (self->store, encryption->uuid, error);
+  devices = _sotto_protocol_state_list_devices (self->store, encryption->uuid, error);
   if (devices == NULL)
     return FALSE;
 
@@ -249,7 +249,7 @@ process_bundles (SottoMessenger  *self,
         rc = self->sp_store.save_identity (self->sp_store.user_data, &address, &bundle->identity_key);
       if (rc != SP_OK)
         {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not store an identity key"));
+          _sotto_set_error_from_sp (error, rc, _("Could not store an identity key"));
           return FALSE;
         }
 
@@ -261,7 +261,7 @@ process_bundles (SottoMessenger  *self,
       rc = sp_session_cipher_process_bundle (cipher, bundle);
       if (rc != SP_OK)
         {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not set up a session from the relay’s keys"));
+          _sotto_set_error_from_sp (error, rc, _("Could not set up a session from the relay’s keys"));
           return FALSE;
         }
     }
@@ -482,7 +482,7 @@ remove_sessions_thread (GTask        *task,
       guint device_id = g_array_index (removal->devices, guint, i);
 
       _sotto_messenger_drop_cipher (self, removal->uuid, device_id);
-      if (!_sotto_messenger_store_delete_session (self->store, removal->uuid, device_id, &error))
+      if (!_sotto_protocol_state_delete_session (self->store, removal->uuid, device_id, &error))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;

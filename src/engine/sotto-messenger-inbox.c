@@ -106,14 +106,14 @@ typedef struct
   Outcome outcome;
   SottoContent *content;
   GBytes *identity_key;
-  SottoMessage *message;
+  SottoMessageRecord *message;
   GError *error;
 
   /* The contact's identity as the transaction left it, once committed;
    * the event is set when the key changed. */
   gboolean identity_recorded;
   SottoVerificationState verification_state;
-  SottoMessage *identity_event;
+  SottoMessageRecord *identity_event;
 } Reception;
 
 /* Envelopes received in one transaction (receive_batch_thread()). */
@@ -137,9 +137,9 @@ reception_free (Reception *reception)
   g_clear_object (&reception->conversation);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
-  g_clear_object (&reception->message);
+  g_clear_pointer (&reception->message, _sotto_message_record_free);
   g_clear_error (&reception->error);
-  g_clear_object (&reception->identity_event);
+  g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
   g_free (reception);
 }
 
@@ -230,13 +230,13 @@ receive_in_transaction (SottoMessenger  *self,
 
   if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
       return OUTCOME_RETRY_LATER;
     }
 
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not decrypt a message"));
+      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
       return OUTCOME_DROPPED;
     }
 
@@ -246,8 +246,8 @@ receive_in_transaction (SottoMessenger  *self,
   rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
   if (rc != SP_OK || !found)
     {
-      _sotto_messenger_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
-                                          _("Could not read an identity key"));
+      _sotto_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
+                                _("Could not read an identity key"));
       return OUTCOME_RETRY_LATER;
     }
   reception->identity_key = g_bytes_new (identity.bytes, SP_PUBLIC_KEY_SIZE);
@@ -286,15 +286,15 @@ receive_in_transaction (SottoMessenger  *self,
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
 
-  reception->message = _sotto_message_new (reception->content->id,
-                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                           SOTTO_MESSAGE_KIND_TEXT,
-                                           SOTTO_MESSAGE_STATE_DELIVERED,
-                                           reception->content->timestamp,
-                                           g_get_real_time () / 1000,
-                                           reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
-                                           ? _("This message needs a newer version of Sotto.")
-                                           : reception->content->text);
+  reception->message = _sotto_message_record_new (reception->content->id,
+                                               SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                               SOTTO_MESSAGE_KIND_TEXT,
+                                               SOTTO_MESSAGE_STATE_DELIVERED,
+                                               reception->content->timestamp,
+                                               _sotto_now_ms (),
+                                               reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
+                                               ? _("This message needs a newer version of Sotto.")
+                                               : reception->content->text);
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
@@ -304,7 +304,7 @@ receive_in_transaction (SottoMessenger  *self,
       if (g_error_matches (*error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
         {
           g_clear_error (error);
-          g_clear_object (&reception->message);
+          g_clear_pointer (&reception->message, _sotto_message_record_free);
           return OUTCOME_DUPLICATE;
         }
 
@@ -319,9 +319,9 @@ receive_in_transaction (SottoMessenger  *self,
 static void
 reception_undone (Reception *reception)
 {
-  g_clear_object (&reception->message);
+  g_clear_pointer (&reception->message, _sotto_message_record_free);
   reception->identity_recorded = FALSE;
-  g_clear_object (&reception->identity_event);
+  g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a
@@ -503,7 +503,7 @@ reception_restart (Reception *reception)
   g_clear_object (&reception->conversation);
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
-  g_clear_object (&reception->message);
+  g_clear_pointer (&reception->message, _sotto_message_record_free);
   g_clear_error (&reception->error);
 
   reception_start (reception);
@@ -606,11 +606,16 @@ sender_looked_up_cb (GObject      *object,
 static void
 reception_show_identity (Reception *reception)
 {
+  g_autoptr(SottoMessage) event = NULL;
+
   if (!reception->identity_recorded)
     return;
 
+  if (reception->identity_event != NULL)
+    event = _sotto_message_new_from_record (reception->identity_event);
+
   _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
-                                      reception->verification_state, reception->identity_event);
+                                      reception->verification_state, event);
   if (reception->identity_event != NULL)
     _sotto_messenger_emit_identity_changed (reception->messenger, reception->conversation);
 }
@@ -628,10 +633,14 @@ reception_settle (Reception *reception)
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
-      _sotto_conversation_add_stored (conversation, reception->message);
-      _sotto_messenger_emit_message_received (self, conversation, reception->message);
-      if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
-        _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (reception->message));
+      {
+        g_autoptr(SottoMessage) message = _sotto_message_new_from_record (reception->message);
+
+        _sotto_conversation_add_stored (conversation, message);
+        _sotto_messenger_emit_message_received (self, conversation, message);
+        if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
+          _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (message));
+      }
       break;
 
     case OUTCOME_BLOCKED:

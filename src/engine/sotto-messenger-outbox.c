@@ -15,7 +15,7 @@
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-private.h"
-#include "sotto-message.h"
+#include "sotto-message-private.h"
 #include "sotto-messenger-private.h"
 
 /* Sending.  A message the user writes is stored as queued first; the
@@ -730,7 +730,7 @@ pump_load_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   GPtrArray *items;
 
-  items = _sotto_messenger_store_load_outbox (self->store, &error);
+  items = _sotto_store_load_outbox (self->store, &error);
   if (items == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -785,7 +785,9 @@ typedef struct
   GTask *task;
   SottoConversation *conversation;
   gint64 conversation_id;
+  /* The model on the main thread, and its record on the store's. */
   SottoMessage *message;
+  SottoMessageRecord *record;
   GError *error;
 } Compose;
 
@@ -795,6 +797,7 @@ compose_free (Compose *compose)
   g_clear_object (&compose->task);
   g_clear_object (&compose->conversation);
   g_clear_object (&compose->message);
+  g_clear_pointer (&compose->record, _sotto_message_record_free);
   g_clear_error (&compose->error);
   g_free (compose);
 }
@@ -829,7 +832,7 @@ compose_thread (GTask        *task,
       if (compose->error != NULL)
         continue;
 
-      g_ptr_array_add (messages, compose->message);
+      g_ptr_array_add (messages, compose->record);
       _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
     }
 
@@ -865,6 +868,7 @@ composed_cb (GObject      *object,
           continue;
         }
 
+      _sotto_message_set_position (compose->message, compose->record->position);
       _sotto_conversation_add_stored (compose->conversation, compose->message);
       g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
 
@@ -947,12 +951,12 @@ sotto_messenger_send_async (SottoMessenger      *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_send_async);
 
-  if (strlen (text) > SOTTO_CONTENT_MAX_TEXT)
+  if (strlen (text) > SOTTO_MESSAGE_MAX_TEXT)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                g_dngettext (GETTEXT_PACKAGE, "The message is longer than %u byte",
-                                            "The message is longer than %u bytes", SOTTO_CONTENT_MAX_TEXT),
-                               (guint) SOTTO_CONTENT_MAX_TEXT);
+                                            "The message is longer than %u bytes", SOTTO_MESSAGE_MAX_TEXT),
+                               (guint) SOTTO_MESSAGE_MAX_TEXT);
       return;
     }
 
@@ -965,6 +969,7 @@ sotto_messenger_send_async (SottoMessenger      *self,
   compose->conversation = g_object_ref (conversation);
   compose->conversation_id = _sotto_conversation_get_id (conversation);
   compose->message = _sotto_conversation_new_queued (text);
+  compose->record = _sotto_message_to_record (compose->message);
   g_ptr_array_add (self->composing, compose);
 
   /* Whatever else is handed over before the main loop comes back joins

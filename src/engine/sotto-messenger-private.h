@@ -8,21 +8,16 @@
 
 #include "sp-session.h"
 
-#include "sotto-content.h"
+#include "sotto-content-private.h"
+#include "sotto-engine-private.h"
+#include "sotto-key-batch-private.h"
+#include "sotto-key-keeper-private.h"
+#include "sotto-protocol-state-private.h"
 #include "sotto-messenger.h"
+#include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
-
-/* Prekey upkeep: the relay is topped up to BATCH one-time prekeys of
- * each kind when it holds fewer than LOW; the signed prekey and the
- * last-resort Kyber prekey are replaced every ROTATION, and replaced
- * ones are kept for GRACE so that messages built on them still decrypt. */
-#define SOTTO_MESSENGER_PRE_KEY_BATCH 100
-#define SOTTO_MESSENGER_PRE_KEY_LOW 25
-#define SOTTO_MESSENGER_ROTATION_MS (7 * G_TIME_SPAN_DAY / 1000)
-#define SOTTO_MESSENGER_GRACE_MS (30 * G_TIME_SPAN_DAY / 1000)
-#define SOTTO_MESSENGER_REFRESH_INTERVAL_S (6 * 60 * 60)
 
 /* Retries of the outbox after the relay failed: the delay doubles from
  * BASE up to MAX, jittered like the delivery socket's. */
@@ -46,22 +41,6 @@ G_BEGIN_DECLS
 #define SOTTO_MESSENGER_RECEIPT_BATCH 256
 #define SOTTO_MESSENGER_RECEIPT_DELAY_MS 1000
 
-/* The session core's store: identities, sessions and prekeys in the
- * profile's database (sotto-messenger-store.c).  Created on the main
- * thread; used, and changed, on the store's thread only. */
-typedef struct
-{
-  SottoStore *store;
-  SpKeyPair *identity;
-  guint32 registration_id;
-
-  /* Guarded memory reused for every record read or written, wiped
-   * after each use (see scratch_take() in sotto-messenger-store.c). */
-  guint8 *scratch;
-  gsize scratch_size;
-  gboolean scratch_busy;
-} SottoMessengerStore;
-
 struct _SottoMessenger
 {
   GObject parent_instance;
@@ -73,7 +52,7 @@ struct _SottoMessenger
 
   /* The session core's view of the store, and one cipher per remote
    * device; all used on the store's thread only. */
-  SottoMessengerStore *protocol;
+  SottoProtocolState *protocol;
   SpStore sp_store;
   GHashTable *ciphers;
 
@@ -81,10 +60,8 @@ struct _SottoMessenger
   gboolean send_read_receipts;
   gboolean message_requests;
 
-  /* Prekey upkeep (sotto-messenger.c). */
-  gboolean refreshing;
-  GQueue refresh_waiters;
-  guint refresh_source;
+  /* Prekey upkeep and identity resets (sotto-key-keeper.c). */
+  SottoKeyKeeper *keys;
 
   /* The outbox (sotto-messenger-outbox.c). */
   gboolean pumping;
@@ -122,35 +99,6 @@ struct _SottoMessenger
   GHashTable *blocked;
 };
 
-/* One queued outgoing message, as the outbox reads it from the store. */
-typedef struct
-{
-  gint64 conversation_id;
-  char *id;
-  char *body;
-  gint64 sent_at;
-} SottoOutboxItem;
-
-/* Freshly generated keys, in guarded memory, before they are stored and
- * uploaded. */
-typedef struct
-{
-  SpSignedPreKey *signed_pre_key;
-  SpKyberPreKey *last_resort;
-  GPtrArray *pre_keys;
-  GPtrArray *kyber_pre_keys;
-} SottoKeyBatch;
-
-/* What the messenger remembers between runs about its own keys. */
-typedef struct
-{
-  guint32 next_pre_key_id;
-  guint32 next_kyber_pre_key_id;
-  guint32 next_signed_pre_key_id;
-  gint64 signed_pre_key_rotated_at;
-  gint64 last_resort_rotated_at;
-} SottoKeyState;
-
 /* One content encrypted for every device of one contact
  * (sotto-messenger-delivery.c). */
 typedef struct
@@ -161,14 +109,11 @@ typedef struct
   gboolean no_session;
 } SottoEncryption;
 
-void             _sotto_outbox_item_free               (SottoOutboxItem      *item);
 void             _sotto_encryption_free                (SottoEncryption      *encryption);
-void             _sotto_key_batch_free                 (SottoKeyBatch        *batch);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoOutboxItem, _sotto_outbox_item_free)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoKeyBatch, _sotto_key_batch_free)
 
 /* sotto-messenger.c */
+SottoRelayClient *_sotto_messenger_get_relay_client    (SottoMessenger       *self);
 SpSessionCipher *_sotto_messenger_get_cipher           (SottoMessenger       *self,
                                                         const char           *uuid,
                                                         guint                 device_id,
@@ -208,9 +153,6 @@ void             _sotto_messenger_emit_identity_changed (SottoMessenger      *se
                                                         SottoConversation    *conversation);
 void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
                                                         SottoConversation    *conversation);
-void             _sotto_messenger_set_error_from_sp    (GError              **error,
-                                                        int                   rc,
-                                                        const char           *what);
 
 /* sotto-messenger-outbox.c */
 GPtrArray       *_sotto_messenger_composing_new        (void);
@@ -278,38 +220,5 @@ SottoConversation *_sotto_messenger_find_blocked       (SottoMessenger       *se
 /* sotto-messenger-inbox.c */
 void             _sotto_messenger_inbox_connect        (SottoMessenger       *self);
 void             _sotto_messenger_inbox_disconnect     (SottoMessenger       *self);
-
-SottoMessengerStore *_sotto_messenger_store_new        (SottoStore           *store,
-                                                        SottoAccount         *account);
-void             _sotto_messenger_store_free           (SottoMessengerStore  *self);
-void             _sotto_messenger_store_set_identity   (SottoMessengerStore  *self,
-                                                        const SpKeyPair      *identity,
-                                                        guint32               registration_id);
-void             _sotto_messenger_store_get_interface  (SottoMessengerStore  *self,
-                                                        SpStore              *out);
-
-/* sotto-messenger-store.c: on the store's thread only */
-gboolean         _sotto_messenger_store_load_key_state (SottoStore           *store,
-                                                        SottoKeyState        *state,
-                                                        GError              **error);
-gboolean         _sotto_messenger_store_save_keys      (SottoStore           *store,
-                                                        const SottoKeyBatch  *batch,
-                                                        const SottoKeyState  *state,
-                                                        GError              **error);
-GPtrArray       *_sotto_messenger_store_load_outbox    (SottoStore           *store,
-                                                        GError              **error);
-GArray          *_sotto_messenger_store_list_devices   (SottoStore           *store,
-                                                        const char           *uuid,
-                                                        GError              **error);
-gboolean         _sotto_messenger_store_delete_session (SottoStore           *store,
-                                                        const char           *uuid,
-                                                        guint                 device_id,
-                                                        GError              **error);
-gboolean         _sotto_messenger_store_clear_sessions (SottoStore           *store,
-                                                        GError              **error);
-
-/* sodium_malloc that aborts when guarded memory runs out: the messenger
- * cannot go on without somewhere safe to keep keys. */
-gpointer _sotto_secure_alloc (gsize size);
 
 G_END_DECLS

@@ -16,7 +16,7 @@
 #include "sp-error.h"
 #include "sp-prekeys.h"
 
-#include "sotto-account.h"
+#include "sotto-account-private.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
@@ -62,232 +62,6 @@ G_DEFINE_QUARK (sotto-messenger-error-quark, sotto_messenger_error)
 static GParamSpec *properties [N_PROPS];
 static guint signals [N_SIGNALS];
 
-void
-_sotto_outbox_item_free (SottoOutboxItem *item)
-{
-  if (item == NULL)
-    return;
-
-  g_free (item->id);
-  g_free (item->body);
-  g_free (item);
-}
-
-void
-_sotto_key_batch_free (SottoKeyBatch *batch)
-{
-  if (batch == NULL)
-    return;
-
-  g_clear_pointer (&batch->signed_pre_key, sodium_free);
-  g_clear_pointer (&batch->last_resort, sodium_free);
-  g_clear_pointer (&batch->pre_keys, g_ptr_array_unref);
-  g_clear_pointer (&batch->kyber_pre_keys, g_ptr_array_unref);
-  g_free (batch);
-}
-
-void
-_sotto_messenger_set_error_from_sp (GError     **error,
-                                    int          rc,
-                                    const char  *what)
-{
-  /* Translators: an error: what failed, then the protocol's own
-   * explanation, which is in English */
-  g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-               _("%s (%s)"), what, sp_strerror (rc));
-}
-
-gpointer
-_sotto_secure_alloc (gsize size)
-{
-  gpointer memory = sodium_malloc (size);
-
-  if (memory == NULL)
-    g_error ("Could not allocate guarded memory for keys");
-
-  return memory;
-}
-
-/* Key ids are 24-bit and never 0; they wrap around. */
-static guint32
-take_id (guint32 *next)
-{
-  guint32 id = *next;
-
-  *next = id % 0xffffff + 1;
-
-  return id;
-}
-
-/* Generates what @state says is due, advancing its ids.  Pure
- * computation on guarded memory: it runs on a worker thread. */
-static SottoKeyBatch *
-generate_keys (const SpKeyPair *identity,
-               SottoKeyState   *state,
-               gboolean         signed_pre_key,
-               gboolean         last_resort,
-               guint            n_pre_keys,
-               guint            n_kyber_pre_keys,
-               GError         **error)
-{
-  g_autoptr(SottoKeyBatch) batch = g_new0 (SottoKeyBatch, 1);
-  guint64 now = _sotto_now_ms ();
-  int rc;
-
-  batch->pre_keys = g_ptr_array_new_with_free_func (sodium_free);
-  batch->kyber_pre_keys = g_ptr_array_new_with_free_func (sodium_free);
-
-  if (signed_pre_key)
-    {
-      batch->signed_pre_key = _sotto_secure_alloc (sizeof (SpSignedPreKey));
-      rc = sp_signed_pre_key_generate (batch->signed_pre_key, &identity->private_key,
-                                       take_id (&state->next_signed_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a signed prekey"));
-          return NULL;
-        }
-      state->signed_pre_key_rotated_at = now;
-    }
-
-  if (last_resort)
-    {
-      batch->last_resort = _sotto_secure_alloc (sizeof (SpKyberPreKey));
-      rc = sp_kyber_pre_key_generate (batch->last_resort, &identity->private_key,
-                                      take_id (&state->next_kyber_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a Kyber prekey"));
-          return NULL;
-        }
-      state->last_resort_rotated_at = now;
-    }
-
-  for (guint i = 0; i < n_pre_keys; i++)
-    {
-      SpPreKey *key = _sotto_secure_alloc (sizeof *key);
-
-      g_ptr_array_add (batch->pre_keys, key);
-      rc = sp_pre_key_generate (key, take_id (&state->next_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a prekey"));
-          return NULL;
-        }
-    }
-
-  for (guint i = 0; i < n_kyber_pre_keys; i++)
-    {
-      SpKyberPreKey *key = _sotto_secure_alloc (sizeof *key);
-
-      g_ptr_array_add (batch->kyber_pre_keys, key);
-      rc = sp_kyber_pre_key_generate (key, &identity->private_key,
-                                      take_id (&state->next_kyber_pre_key_id), now);
-      if (rc != SP_OK)
-        {
-          _sotto_messenger_set_error_from_sp (error, rc, _("Could not make a Kyber prekey"));
-          return NULL;
-        }
-    }
-
-  return g_steal_pointer (&batch);
-}
-
-static void
-add_key_member (JsonBuilder *builder,
-                const char  *name,
-                guint32      id,
-                const void  *public_key,
-                gsize        public_len,
-                const void  *signature)
-{
-  g_autofree char *public_text = g_base64_encode (public_key, public_len);
-
-  if (name != NULL)
-    json_builder_set_member_name (builder, name);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "keyId");
-  json_builder_add_int_value (builder, id);
-  json_builder_set_member_name (builder, "publicKey");
-  json_builder_add_string_value (builder, public_text);
-  if (signature != NULL)
-    {
-      g_autofree char *signature_text = g_base64_encode (signature, SP_SIGNATURE_SIZE);
-
-      json_builder_set_member_name (builder, "signature");
-      json_builder_add_string_value (builder, signature_text);
-    }
-  json_builder_end_object (builder);
-}
-
-/* Adds the public halves of @batch to the object @builder is in, in the
- * members both POST /v1/accounts and PUT /v1/keys use. */
-static void
-add_key_batch (JsonBuilder         *builder,
-               const SottoKeyBatch *batch)
-{
-  if (batch->signed_pre_key != NULL)
-    add_key_member (builder, "signedPreKey",
-                    batch->signed_pre_key->id,
-                    batch->signed_pre_key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE,
-                    batch->signed_pre_key->signature);
-
-  if (batch->last_resort != NULL)
-    add_key_member (builder, "pqLastResortPreKey",
-                    batch->last_resort->id,
-                    batch->last_resort->public_key, SP_KYBER_PUBLIC_KEY_SIZE,
-                    batch->last_resort->signature);
-
-  if (batch->pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "preKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->pre_keys->len; i++)
-        {
-          const SpPreKey *key = g_ptr_array_index (batch->pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, NULL);
-        }
-      json_builder_end_array (builder);
-    }
-
-  if (batch->kyber_pre_keys->len > 0)
-    {
-      json_builder_set_member_name (builder, "pqPreKeys");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < batch->kyber_pre_keys->len; i++)
-        {
-          const SpKyberPreKey *key = g_ptr_array_index (batch->kyber_pre_keys, i);
-
-          add_key_member (builder, NULL, key->id,
-                          key->public_key, SP_KYBER_PUBLIC_KEY_SIZE, key->signature);
-        }
-      json_builder_end_array (builder);
-    }
-}
-
-/* Stores new keys and the ids that come after them, in one transaction
- * of their own, on the store's thread. */
-static gboolean
-save_keys (SottoStore           *store,
-           const SottoKeyBatch  *batch,
-           const SottoKeyState  *state,
-           GError              **error)
-{
-  if (!_sotto_store_begin (store, error))
-    return FALSE;
-
-  if (!_sotto_messenger_store_save_keys (store, batch, state, error))
-    {
-      _sotto_store_rollback (store);
-      return FALSE;
-    }
-
-  return _sotto_store_commit (store, error);
-}
-
 /* Ciphers, on the store's thread */
 
 static char *
@@ -321,7 +95,7 @@ _sotto_messenger_get_cipher (SottoMessenger  *self,
   rc = sp_session_cipher_new (&cipher, &self->sp_store, &local, &remote);
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (error, rc, _("Could not set up a session"));
+      _sotto_set_error_from_sp (error, rc, _("Could not set up a session"));
       return NULL;
     }
 
@@ -379,8 +153,9 @@ sotto_messenger_new (SottoAccount           *account,
                                       sotto_account_get_uuid (account),
                                       sotto_account_get_device_id (account),
                                       sotto_account_get_password (account));
-  self->protocol = _sotto_messenger_store_new (self->store, account);
-  _sotto_messenger_store_get_interface (self->protocol, &self->sp_store);
+  self->protocol = _sotto_protocol_state_new (self->store, account);
+  _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
+  self->keys = _sotto_key_keeper_new (self->store, account, client, self->protocol, self->ciphers);
 
   return self;
 }
@@ -526,34 +301,19 @@ registration_keys_stored_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   Registration *registration = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) request = NULL;
-  g_autofree char *identity_key = NULL;
+  SottoRelayRegistration request = {
+    .username = registration->username,
+    .password = registration->password,
+    .registration_id = registration->registration_id,
+    .identity_key = &registration->identity->public_key,
+    .keys = registration->batch,
+    .token = registration->token,
+  };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  identity_key = g_base64_encode (registration->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, registration->username);
-  json_builder_set_member_name (builder, "password");
-  json_builder_add_string_value (builder, registration->password);
-  json_builder_set_member_name (builder, "registrationId");
-  json_builder_add_int_value (builder, registration->registration_id);
-  json_builder_set_member_name (builder, "identityKey");
-  json_builder_add_string_value (builder, identity_key);
-  add_key_batch (builder, registration->batch);
-  if (registration->token != NULL)
-    {
-      json_builder_set_member_name (builder, "registrationToken");
-      json_builder_add_string_value (builder, registration->token);
-    }
-  json_builder_end_object (builder);
-  request = json_builder_get_root (builder);
-
-  sotto_relay_client_register_async (registration->client, request, g_task_get_cancellable (task),
+  sotto_relay_client_register_async (registration->client, &request, g_task_get_cancellable (task),
                                      registration_registered_cb, g_object_ref (task));
 }
 
@@ -567,7 +327,7 @@ registration_store_keys_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
 
   /* The keys are on disk before the relay hands any of them out. */
-  if (!save_keys (registration->store, registration->batch, &registration->state, &error))
+  if (!_sotto_protocol_state_store_keys (registration->store, registration->batch, &registration->state, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -604,7 +364,7 @@ registration_generate_thread (GTask        *task,
   rc = sp_key_pair_generate (registration->identity);
   if (rc != SP_OK)
     {
-      _sotto_messenger_set_error_from_sp (&error, rc, _("Could not make an identity key"));
+      _sotto_set_error_from_sp (&error, rc, _("Could not make an identity key"));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -624,10 +384,8 @@ registration_generate_thread (GTask        *task,
   registration->state.next_kyber_pre_key_id = randombytes_uniform (0x7fffff) + 1;
   registration->state.next_signed_pre_key_id = randombytes_uniform (0x7fffff) + 1;
 
-  registration->batch = generate_keys (registration->identity, &registration->state, TRUE, TRUE,
-                                       SOTTO_MESSENGER_PRE_KEY_BATCH,
-                                       SOTTO_MESSENGER_PRE_KEY_BATCH,
-                                       &error);
+  registration->batch = _sotto_key_batch_generate (registration->identity, &registration->state, TRUE, TRUE,
+                                                   SOTTO_PRE_KEY_BATCH, SOTTO_PRE_KEY_BATCH, &error);
   if (registration->batch == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -888,18 +646,26 @@ sotto_messenger_get_conversations (SottoMessenger *self)
   return self->conversations;
 }
 
-/**
- * sotto_messenger_get_relay_client:
- * @self: a #SottoMessenger
- *
- * Returns: (transfer none): the client of the account's relay
- */
 SottoRelayClient *
-sotto_messenger_get_relay_client (SottoMessenger *self)
+_sotto_messenger_get_relay_client (SottoMessenger *self)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+  g_assert (SOTTO_IS_MESSENGER (self));
 
   return self->client;
+}
+
+/**
+ * sotto_messenger_get_connection:
+ * @self: a #SottoMessenger
+ *
+ * Returns: whether the delivery socket to the account's relay is open
+ */
+SottoRelayConnection
+sotto_messenger_get_connection (SottoMessenger *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), SOTTO_RELAY_CONNECTION_OFFLINE);
+
+  return sotto_relay_client_get_connection (self->client);
 }
 
 /**
@@ -987,37 +753,6 @@ sotto_messenger_connection_cb (SottoMessenger   *self,
     _sotto_messenger_pump (self);
 }
 
-static void
-start_refresh_keys_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_messenger_refresh_keys_finish (SOTTO_MESSENGER (object), result, &error))
-    g_debug ("Could not refresh the prekeys: %s", error->message);
-}
-
-/* An application that stays online checks its prekeys now and then,
- * so that the signed ones are replaced on time. */
-static gboolean
-refresh_keys_timeout_cb (gpointer user_data)
-{
-  SottoMessenger *self = user_data;
-
-  sotto_messenger_refresh_keys_async (self, NULL, start_refresh_keys_cb, NULL);
-
-  return G_SOURCE_CONTINUE;
-}
-
-/* Others fetched this device's one-time prekeys faster than the
- * periodic refresh would replace them. */
-static void
-keys_low_cb (SottoMessenger *self)
-{
-  sotto_messenger_refresh_keys_async (self, NULL, start_refresh_keys_cb, NULL);
-}
-
 /**
  * sotto_messenger_start:
  * @self: a #SottoMessenger
@@ -1039,14 +774,10 @@ sotto_messenger_start (SottoMessenger *self)
   g_signal_connect_object (self->client, "notify::connection",
                            G_CALLBACK (sotto_messenger_connection_cb),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->client, "keys-low", G_CALLBACK (keys_low_cb),
-                           self, G_CONNECT_SWAPPED);
   _sotto_messenger_inbox_connect (self);
   sotto_relay_client_connect (self->client);
   _sotto_messenger_pump (self);
-  sotto_messenger_refresh_keys_async (self, NULL, start_refresh_keys_cb, NULL);
-  self->refresh_source = g_timeout_add_seconds (SOTTO_MESSENGER_REFRESH_INTERVAL_S,
-                                                refresh_keys_timeout_cb, self);
+  _sotto_key_keeper_start (self->keys);
 }
 
 /**
@@ -1066,9 +797,8 @@ sotto_messenger_stop (SottoMessenger *self)
 
   self->started = FALSE;
 
-  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  _sotto_key_keeper_stop (self->keys);
   g_signal_handlers_disconnect_by_func (self->client, sotto_messenger_connection_cb, self);
-  g_signal_handlers_disconnect_by_func (self->client, keys_low_cb, self);
   _sotto_messenger_inbox_disconnect (self);
   sotto_relay_client_disconnect (self->client);
   _sotto_messenger_stop_outbox (self);
@@ -1410,204 +1140,26 @@ _sotto_messenger_record_identity_finish (SottoMessenger  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Prekey upkeep */
-
-typedef struct
-{
-  SottoKeyState state;
-  SottoKeyBatch *batch;
-  guint n_pre_keys;
-  guint n_kyber_pre_keys;
-  gboolean rotate_signed;
-  gboolean rotate_last_resort;
-  SpKeyPair *identity;
-} Refresh;
+/* The account's own keys, which the key keeper looks after */
 
 static void
-refresh_free (Refresh *refresh)
-{
-  g_clear_pointer (&refresh->batch, _sotto_key_batch_free);
-  g_clear_pointer (&refresh->identity, sodium_free);
-  g_free (refresh);
-}
-
-/* The last step of a refresh and of a new identity. */
-static void
-keys_uploaded_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+keys_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
+  gboolean done;
 
-  if (!sotto_relay_client_upload_keys_finish (SOTTO_RELAY_CLIENT (object), result, &error))
+  if (g_task_get_source_tag (task) == sotto_messenger_refresh_keys_async)
+    done = _sotto_key_keeper_refresh_finish (SOTTO_KEY_KEEPER (object), result, &error);
+  else
+    done = _sotto_key_keeper_reset_identity_finish (SOTTO_KEY_KEEPER (object), result, &error);
+
+  if (!done)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
-}
-
-static void
-refresh_stored_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Refresh *refresh = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) keys = NULL;
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  json_builder_begin_object (builder);
-  add_key_batch (builder, refresh->batch);
-  json_builder_end_object (builder);
-  keys = json_builder_get_root (builder);
-
-  sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
-                                        keys_uploaded_cb, g_object_ref (task));
-}
-
-static void
-refresh_store_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Refresh *refresh = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!save_keys (self->store, refresh->batch, &refresh->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-refresh_generated_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  _sotto_task_run_step (task, self->store, refresh_store_thread, refresh_stored_cb);
-}
-
-static void
-refresh_generate_thread (GTask        *task,
-                         gpointer      source_object,
-                         gpointer      task_data,
-                         GCancellable *cancellable)
-{
-  Refresh *refresh = task_data;
-  g_autoptr(GError) error = NULL;
-
-  refresh->batch = generate_keys (refresh->identity, &refresh->state,
-                                  refresh->rotate_signed, refresh->rotate_last_resort,
-                                  refresh->n_pre_keys, refresh->n_kyber_pre_keys, &error);
-  if (refresh->batch == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-refresh_counted_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Refresh *refresh = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  guint n_pre_keys;
-  guint n_kyber_pre_keys;
-  gint64 now = _sotto_now_ms ();
-
-  if (!sotto_relay_client_get_key_counts_finish (SOTTO_RELAY_CLIENT (object), result,
-                                                 &n_pre_keys, &n_kyber_pre_keys, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (n_pre_keys < SOTTO_MESSENGER_PRE_KEY_LOW)
-    refresh->n_pre_keys = SOTTO_MESSENGER_PRE_KEY_BATCH - n_pre_keys;
-  if (n_kyber_pre_keys < SOTTO_MESSENGER_PRE_KEY_LOW)
-    refresh->n_kyber_pre_keys = SOTTO_MESSENGER_PRE_KEY_BATCH - n_kyber_pre_keys;
-  refresh->rotate_signed = now - refresh->state.signed_pre_key_rotated_at >= SOTTO_MESSENGER_ROTATION_MS;
-  refresh->rotate_last_resort = now - refresh->state.last_resort_rotated_at >= SOTTO_MESSENGER_ROTATION_MS;
-
-  if (refresh->n_pre_keys == 0 && refresh->n_kyber_pre_keys == 0
-      && !refresh->rotate_signed && !refresh->rotate_last_resort)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  refresh->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  memcpy (refresh->identity, sotto_account_get_identity_key_pair (self->account), sizeof (SpKeyPair));
-
-  _sotto_task_run_step (task, NULL, refresh_generate_thread, refresh_generated_cb);
-}
-
-static void
-refresh_finished_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  SottoMessenger *self = SOTTO_MESSENGER (object);
-  g_autoptr(GError) error = NULL;
-  GTask *waiter;
-
-  g_task_propagate_boolean (G_TASK (result), &error);
-  self->refreshing = FALSE;
-
-  while ((waiter = g_queue_pop_head (&self->refresh_waiters)) != NULL)
-    {
-      if (error != NULL)
-        g_task_return_error (waiter, g_error_copy (error));
-      else
-        g_task_return_boolean (waiter, TRUE);
-      g_object_unref (waiter);
-    }
-}
-
-static void
-refresh_state_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Refresh *refresh = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_store_load_key_state (self->store, &refresh->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-refresh_state_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  sotto_relay_client_get_key_counts_async (self->client, g_task_get_cancellable (task),
-                                           refresh_counted_cb, g_object_ref (task));
 }
 
 /**
@@ -1629,25 +1181,13 @@ sotto_messenger_refresh_keys_async (SottoMessenger      *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) run = NULL;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_refresh_keys_async);
-  g_queue_push_tail (&self->refresh_waiters, g_steal_pointer (&task));
 
-  /* One refresh at a time: two would both see the stock low and both
-   * top it up. */
-  if (self->refreshing)
-    return;
-
-  self->refreshing = TRUE;
-
-  run = g_task_new (self, NULL, refresh_finished_cb, NULL);
-  g_task_set_task_data (run, g_new0 (Refresh, 1), (GDestroyNotify) refresh_free);
-
-  _sotto_task_run_step (run, self->store, refresh_state_thread, refresh_state_cb);
+  _sotto_key_keeper_refresh_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -1659,186 +1199,6 @@ sotto_messenger_refresh_keys_finish (SottoMessenger  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* A new identity */
-
-typedef struct
-{
-  SottoKeyState state;
-  SottoKeyBatch *batch;
-  SpKeyPair *identity;
-  guint registration_id;
-  SottoAccount *account;
-} Reset;
-
-static void
-reset_free (Reset *reset)
-{
-  g_clear_pointer (&reset->batch, _sotto_key_batch_free);
-  g_clear_pointer (&reset->identity, sodium_free);
-  g_clear_object (&reset->account);
-  g_free (reset);
-}
-
-static void
-reset_stored_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Reset *reset = g_task_get_task_data (task);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) keys = NULL;
-  g_autofree char *identity_key = NULL;
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  /* The models follow what is on disk now. */
-  sotto_account_set_identity_key_pair (self->account, reset->identity);
-
-  identity_key = g_base64_encode (reset->identity->public_key.bytes, SP_PUBLIC_KEY_SIZE);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "identityKey");
-  json_builder_add_string_value (builder, identity_key);
-  json_builder_set_member_name (builder, "registrationId");
-  json_builder_add_int_value (builder, reset->registration_id);
-  add_key_batch (builder, reset->batch);
-  json_builder_end_object (builder);
-  keys = json_builder_get_root (builder);
-
-  sotto_relay_client_upload_keys_async (self->client, keys, g_task_get_cancellable (task),
-                                        keys_uploaded_cb, g_object_ref (task));
-}
-
-static void
-reset_store_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Reset *reset = task_data;
-  g_autoptr(GError) error = NULL;
-
-  /* Every key and session of the old identity goes in the same
-   * transaction that stores the new one. */
-  g_hash_table_remove_all (self->ciphers);
-
-  if (!_sotto_store_begin (self->store, &error))
-    goto fail;
-
-  if (!_sotto_store_save_account (self->store, reset->account, &error)
-      || !_sotto_messenger_store_clear_sessions (self->store, &error)
-      || !_sotto_messenger_store_save_keys (self->store, reset->batch, &reset->state, &error))
-    {
-      _sotto_store_rollback (self->store);
-      goto fail;
-    }
-
-  if (!_sotto_store_commit (self->store, &error))
-    goto fail;
-
-  _sotto_messenger_store_set_identity (self->protocol, reset->identity, reset->registration_id);
-
-  g_task_return_boolean (task, TRUE);
-  return;
-
-fail:
-  g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-reset_generated_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Reset *reset = g_task_get_task_data (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  reset->account = sotto_account_new (self->store,
-                                      sotto_account_get_uuid (self->account),
-                                      sotto_account_get_username (self->account),
-                                      sotto_account_get_device_id (self->account),
-                                      reset->registration_id,
-                                      sotto_account_get_relay_url (self->account),
-                                      sotto_account_get_password (self->account),
-                                      reset->identity);
-
-  _sotto_task_run_step (task, self->store, reset_store_thread, reset_stored_cb);
-}
-
-static void
-reset_generate_thread (GTask        *task,
-                       gpointer      source_object,
-                       gpointer      task_data,
-                       GCancellable *cancellable)
-{
-  Reset *reset = task_data;
-  g_autoptr(GError) error = NULL;
-  int rc;
-
-  reset->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  rc = sp_key_pair_generate (reset->identity);
-  if (rc != SP_OK)
-    {
-      _sotto_messenger_set_error_from_sp (&error, rc, _("Could not make an identity key"));
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  reset->batch = generate_keys (reset->identity, &reset->state, TRUE, TRUE,
-                                SOTTO_MESSENGER_PRE_KEY_BATCH, SOTTO_MESSENGER_PRE_KEY_BATCH,
-                                &error);
-  if (reset->batch == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-reset_state_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  Reset *reset = g_task_get_task_data (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  /* A new registration id tells senders that this device registered
-   * again: the relay answers their next send with 410, and they fetch
-   * the new keys. */
-  do
-    reset->registration_id = randombytes_uniform (16380) + 1;
-  while (reset->registration_id == sotto_account_get_registration_id (self->account));
-
-  _sotto_task_run_step (task, NULL, reset_generate_thread, reset_generated_cb);
-}
-
-static void
-reset_state_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  Reset *reset = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_messenger_store_load_key_state (self->store, &reset->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
 }
 
 /**
@@ -1862,11 +1222,12 @@ sotto_messenger_reset_identity_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
+  /* The task holds the messenger, whose cipher cache and session core
+   * view the reset replaces, until the reset is done. */
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_reset_identity_async);
-  g_task_set_task_data (task, g_new0 (Reset, 1), (GDestroyNotify) reset_free);
 
-  _sotto_task_run_step (task, self->store, reset_state_thread, reset_state_cb);
+  _sotto_key_keeper_reset_identity_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -1897,8 +1258,9 @@ sotto_messenger_finalize (GObject *object)
 
   /* Every job on the store's thread holds a reference to the messenger,
    * so no cipher is in use here. */
+  g_clear_object (&self->keys);
   g_clear_pointer (&self->ciphers, g_hash_table_unref);
-  g_clear_pointer (&self->protocol, _sotto_messenger_store_free);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_free);
   g_clear_pointer (&self->receipts, g_hash_table_unref);
   g_clear_pointer (&self->stored_guids, g_hash_table_unref);
   g_clear_pointer (&self->composing, g_ptr_array_unref);
@@ -2135,5 +1497,4 @@ sotto_messenger_init (SottoMessenger *self)
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   g_queue_init (&self->waiters);
   g_queue_init (&self->inbox);
-  g_queue_init (&self->refresh_waiters);
 }

@@ -17,7 +17,7 @@
 #include "sotto-bounded-input-private.h"
 #include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 #include "sotto-relay-trust-private.h"
 
 /* The client side of docs/relay-api.md: one HTTP request per call, with
@@ -791,27 +791,133 @@ sotto_relay_client_needs_network (SottoRelayClient *self)
   return !self->loopback;
 }
 
+static void
+add_key_member (JsonBuilder *builder,
+                const char  *name,
+                guint32      id,
+                const void  *public_key,
+                gsize        public_len,
+                const void  *signature)
+{
+  g_autofree char *public_text = g_base64_encode (public_key, public_len);
+
+  if (name != NULL)
+    json_builder_set_member_name (builder, name);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keyId");
+  json_builder_add_int_value (builder, id);
+  json_builder_set_member_name (builder, "publicKey");
+  json_builder_add_string_value (builder, public_text);
+  if (signature != NULL)
+    {
+      g_autofree char *signature_text = g_base64_encode (signature, SP_SIGNATURE_SIZE);
+
+      json_builder_set_member_name (builder, "signature");
+      json_builder_add_string_value (builder, signature_text);
+    }
+  json_builder_end_object (builder);
+}
+
+/* Adds the one-time prekeys @keys (SpPreKey, or SpKyberPreKey when
+ * @kyber) as the array @name, unless there are none. */
+static void
+add_key_array (JsonBuilder *builder,
+               const char  *name,
+               GPtrArray   *keys,
+               gboolean     kyber)
+{
+  if (keys->len == 0)
+    return;
+
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < keys->len; i++)
+    {
+      if (kyber)
+        {
+          const SpKyberPreKey *key = g_ptr_array_index (keys, i);
+
+          add_key_member (builder, NULL, key->id, key->public_key, SP_KYBER_PUBLIC_KEY_SIZE, key->signature);
+        }
+      else
+        {
+          const SpPreKey *key = g_ptr_array_index (keys, i);
+
+          add_key_member (builder, NULL, key->id, key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE, NULL);
+        }
+    }
+  json_builder_end_array (builder);
+}
+
+/* Adds the public halves of @batch to the object @builder is in, in the
+ * members both POST /v1/accounts and PUT /v1/keys use. */
+static void
+add_key_batch (JsonBuilder         *builder,
+               const SottoKeyBatch *batch)
+{
+  if (batch->signed_pre_key != NULL)
+    add_key_member (builder, "signedPreKey",
+                    batch->signed_pre_key->id,
+                    batch->signed_pre_key->key_pair.public_key.bytes, SP_PUBLIC_KEY_SIZE,
+                    batch->signed_pre_key->signature);
+
+  if (batch->last_resort != NULL)
+    add_key_member (builder, "pqLastResortPreKey",
+                    batch->last_resort->id,
+                    batch->last_resort->public_key, SP_KYBER_PUBLIC_KEY_SIZE,
+                    batch->last_resort->signature);
+
+  add_key_array (builder, "preKeys", batch->pre_keys, FALSE);
+  add_key_array (builder, "pqPreKeys", batch->kyber_pre_keys, TRUE);
+}
+
 /**
  * sotto_relay_client_register_async:
  * @self: a #SottoRelayClient
- * @request: the body of `POST /v1/accounts`, a JSON object
+ * @registration: the new account: its credentials, identity and first keys
  * @cancellable: (nullable): a #GCancellable
  * @callback: called with the relay's answer
  * @user_data: data for @callback
  *
- * Creates an account with device 1.
+ * Creates an account with device 1 (`POST /v1/accounts`).
  */
 void
-sotto_relay_client_register_async (SottoRelayClient    *self,
-                                   JsonNode            *request,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
+sotto_relay_client_register_async (SottoRelayClient             *self,
+                                   const SottoRelayRegistration *registration,
+                                   GCancellable                 *cancellable,
+                                   GAsyncReadyCallback           callback,
+                                   gpointer                      user_data)
 {
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) request = NULL;
   g_autoptr(GTask) task = NULL;
+  g_autofree char *identity_key = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (request != NULL && JSON_NODE_HOLDS_OBJECT (request));
+  g_return_if_fail (registration != NULL);
+  g_return_if_fail (registration->username != NULL && registration->password != NULL);
+  g_return_if_fail (registration->identity_key != NULL && registration->keys != NULL);
+
+  identity_key = g_base64_encode (registration->identity_key->bytes, SP_PUBLIC_KEY_SIZE);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "username");
+  json_builder_add_string_value (builder, registration->username);
+  json_builder_set_member_name (builder, "password");
+  json_builder_add_string_value (builder, registration->password);
+  json_builder_set_member_name (builder, "registrationId");
+  json_builder_add_int_value (builder, registration->registration_id);
+  json_builder_set_member_name (builder, "identityKey");
+  json_builder_add_string_value (builder, identity_key);
+  add_key_batch (builder, registration->keys);
+  if (registration->token != NULL)
+    {
+      json_builder_set_member_name (builder, "registrationToken");
+      json_builder_add_string_value (builder, registration->token);
+    }
+  json_builder_end_object (builder);
+  request = json_builder_get_root (builder);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_relay_client_register_async);
@@ -979,25 +1085,42 @@ sotto_relay_client_get_key_counts_finish (SottoRelayClient  *self,
 /**
  * sotto_relay_client_upload_keys_async:
  * @self: a #SottoRelayClient
- * @keys: the body of `PUT /v1/keys`, a JSON object
+ * @upload: the keys, and a new identity if there is one
  * @cancellable: (nullable): a #GCancellable
  * @callback: called once the relay stored the keys
  * @user_data: data for @callback
  *
  * Adds one-time prekeys, or replaces the signed prekey and the
- * last-resort Kyber prekey.
+ * last-resort Kyber prekey, and with @upload's identity key the
+ * identity too (`PUT /v1/keys`).
  */
 void
-sotto_relay_client_upload_keys_async (SottoRelayClient    *self,
-                                      JsonNode            *keys,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
+sotto_relay_client_upload_keys_async (SottoRelayClient            *self,
+                                      const SottoRelayKeyUpload   *upload,
+                                      GCancellable                *cancellable,
+                                      GAsyncReadyCallback          callback,
+                                      gpointer                     user_data)
 {
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) keys = NULL;
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (keys != NULL && JSON_NODE_HOLDS_OBJECT (keys));
+  g_return_if_fail (upload != NULL && upload->keys != NULL);
+
+  json_builder_begin_object (builder);
+  if (upload->identity_key != NULL)
+    {
+      g_autofree char *identity_key = g_base64_encode (upload->identity_key->bytes, SP_PUBLIC_KEY_SIZE);
+
+      json_builder_set_member_name (builder, "identityKey");
+      json_builder_add_string_value (builder, identity_key);
+      json_builder_set_member_name (builder, "registrationId");
+      json_builder_add_int_value (builder, upload->registration_id);
+    }
+  add_key_batch (builder, upload->keys);
+  json_builder_end_object (builder);
+  keys = json_builder_get_root (builder);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_relay_client_upload_keys_async);

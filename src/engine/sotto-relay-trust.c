@@ -12,7 +12,7 @@
 
 #include <glib/gi18n.h>
 
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 #include "sotto-relay-trust-private.h"
 
 /* Whom a relay's certificate must chain to.  By default that is the

@@ -12,7 +12,7 @@
 
 #include "sotto-account.h"
 #include "sotto-engine-enums.h"
-#include "sotto-relay-client.h"
+#include "sotto-messenger-private.h"
 #include "sotto-session.h"
 #include "sotto-store.h"
 
@@ -128,7 +128,7 @@ sotto_session_answer_connect (SottoSession *self,
 static GError *
 sotto_session_describe_offline (SottoSession *self)
 {
-  SottoRelayClient *client = sotto_messenger_get_relay_client (self->messenger);
+  SottoRelayClient *client = _sotto_messenger_get_relay_client (self->messenger);
 
   if (sotto_relay_client_needs_network (client)
       && !g_network_monitor_get_network_available (self->monitor))
@@ -143,7 +143,7 @@ sotto_session_describe_offline (SottoSession *self)
 static void
 sotto_session_connection_cb (SottoSession *self)
 {
-  SottoRelayClient *client = sotto_messenger_get_relay_client (self->messenger);
+  SottoRelayClient *client = _sotto_messenger_get_relay_client (self->messenger);
   g_autoptr(GError) reason = NULL;
 
   g_assert (self->connected);
@@ -454,7 +454,7 @@ sotto_session_connect_async (SottoSession        *self,
 
   self->connected = TRUE;
   self->reconnecting = FALSE;
-  g_signal_connect_object (sotto_messenger_get_relay_client (self->messenger), "notify::connection",
+  g_signal_connect_object (_sotto_messenger_get_relay_client (self->messenger), "notify::connection",
                            G_CALLBACK (sotto_session_connection_cb), self, G_CONNECT_SWAPPED);
   sotto_messenger_start (self->messenger);
   /* Starting opens the socket at once, or finds no network at once and
@@ -501,7 +501,7 @@ sotto_session_disconnect (SottoSession *self)
 
   self->connected = FALSE;
   self->reconnecting = FALSE;
-  g_signal_handlers_disconnect_by_func (sotto_messenger_get_relay_client (self->messenger),
+  g_signal_handlers_disconnect_by_func (_sotto_messenger_get_relay_client (self->messenger),
                                         sotto_session_connection_cb, self);
   sotto_messenger_stop (self->messenger);
 

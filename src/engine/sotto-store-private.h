@@ -8,10 +8,9 @@
 
 #include <sqlite3.h>
 
-#include "sotto-account.h"
-#include "sotto-conversation.h"
-#include "sotto-message.h"
+#include "sotto-engine-types.h"
 #include "sotto-store.h"
+#include "sotto-records-private.h"
 
 G_BEGIN_DECLS
 
@@ -105,6 +104,7 @@ void                 _sotto_store_run_in_thread        (SottoStore              
                                                         GTaskThreadFunc             func);
 gboolean             _sotto_store_check_open           (SottoStore                 *self,
                                                         GError                    **error);
+gboolean             _sotto_store_in_job               (void);
 
 /* Steps of an asynchronous operation (sotto-store.c) */
 void                 _sotto_task_run_step              (GTask                      *task,
@@ -286,12 +286,11 @@ gboolean             _sotto_store_delete_message       (SottoStore              
 
 /* Records (sotto-store-records.c) */
 gboolean             _sotto_store_save_account         (SottoStore                 *self,
-                                                        SottoAccount               *account,
+                                                        const SottoAccountRecord      *account,
                                                         GError                    **error);
-SottoAccount        *_sotto_store_load_account         (SottoStore                 *self,
+SottoAccountRecord     *_sotto_store_load_account         (SottoStore                 *self,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
-SottoConversation   *_sotto_store_add_conversation     (SottoStore                 *self,
-                                                        SottoAccount               *account,
+SottoConversationRecord *_sotto_store_add_conversation    (SottoStore                 *self,
                                                         const char                 *uuid,
                                                         const char                 *username,
                                                         const char                 *name,
@@ -299,7 +298,6 @@ SottoConversation   *_sotto_store_add_conversation     (SottoStore              
                                                         SottoContactStanding        standing,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 GPtrArray           *_sotto_store_load_conversations   (SottoStore                 *self,
-                                                        SottoAccount               *account,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean             _sotto_store_set_verification     (SottoStore                 *self,
                                                         gint64                      contact_id,
@@ -313,14 +311,14 @@ gboolean             _sotto_store_record_identity      (SottoStore              
                                                         gint64                      conversation_id,
                                                         GBytes                     *identity_key,
                                                         SottoVerificationState     *state,
-                                                        SottoMessage              **event,
+                                                        SottoMessageRecord           **event,
                                                         GError                    **error);
 gboolean             _sotto_store_change_identity      (SottoStore                 *self,
                                                         gint64                      contact_id,
                                                         gint64                      conversation_id,
                                                         GBytes                     *identity_key,
                                                         SottoVerificationState     *state,
-                                                        SottoMessage              **event,
+                                                        SottoMessageRecord           **event,
                                                         GError                    **error);
 gboolean             _sotto_store_insert_messages      (SottoStore                 *self,
                                                         gint64                      conversation_id,
@@ -343,6 +341,8 @@ gboolean             _sotto_store_set_message_state    (SottoStore              
                                                         GError                    **error);
 GStrv                _sotto_store_mark_read            (SottoStore                 *self,
                                                         gint64                      conversation_id,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray           *_sotto_store_load_outbox          (SottoStore                 *self,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

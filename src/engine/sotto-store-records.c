@@ -15,16 +15,14 @@
 
 #include "sp-error.h"
 
-#include "sotto-account.h"
-#include "sotto-contact-private.h"
-#include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
-#include "sotto-message-private.h"
+#include "sotto-message.h"
 #include "sotto-store-private.h"
 
-/* The rows behind the models.  Each function runs on the store's thread
- * and writes in one transaction; sealed columns are bound to their row
- * id, so rows get their id before they are written. */
+/* The rows behind the models (sotto-records-private.h).  Each function
+ * runs on the store's thread and writes in one transaction; sealed
+ * columns are bound to their row id, so rows get their id before they
+ * are written.  The models are built from the rows on the main thread. */
 
 /* The partial index messages_unread and _sotto_store_mark_read() spell
  * these values out, because SQLite only uses a partial index for a query
@@ -43,17 +41,17 @@ set_corrupt_error (GError     **error,
 }
 
 gboolean
-_sotto_store_save_account (SottoStore    *self,
-                           SottoAccount  *account,
-                           GError       **error)
+_sotto_store_save_account (SottoStore             *self,
+                           const SottoAccountRecord  *account,
+                           GError                **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  const SpKeyPair *identity;
+  const SpKeyPair *identity = account->identity;
   guint8 *record;
   gboolean sealed;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
-  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (account != NULL, FALSE);
 
   statement = _sotto_store_prepare (self,
                                     "INSERT OR REPLACE INTO account"
@@ -64,7 +62,6 @@ _sotto_store_save_account (SottoStore    *self,
   if (statement == NULL)
     return FALSE;
 
-  identity = sotto_account_get_identity_key_pair (account);
   record = sodium_malloc (IDENTITY_RECORD_SIZE);
   if (record == NULL)
     g_error ("Could not allocate guarded memory for a key pair");
@@ -77,24 +74,24 @@ _sotto_store_save_account (SottoStore    *self,
 
   if (!sealed
       || !_sotto_store_bind_sealed_string (self, statement, 1, "account", "uuid", 1,
-                                           sotto_account_get_uuid (account), error)
+                                           account->uuid, error)
       || !_sotto_store_bind_sealed_string (self, statement, 2, "account", "username", 1,
-                                           sotto_account_get_username (account), error)
+                                           account->username, error)
       || !_sotto_store_bind_sealed_string (self, statement, 5, "account", "relay_url", 1,
-                                           sotto_account_get_relay_url (account), error)
+                                           account->relay_url, error)
       || !_sotto_store_bind_sealed_string (self, statement, 6, "account", "password", 1,
-                                           sotto_account_get_password (account), error)
+                                           account->password, error)
       || !_sotto_store_bind_sealed_string (self, statement, 8, "account", "relay_ca", 1,
-                                           sotto_account_get_relay_ca (account), error))
+                                           account->relay_ca, error))
     return FALSE;
 
-  sqlite3_bind_int64 (statement, 3, sotto_account_get_device_id (account));
-  sqlite3_bind_int64 (statement, 4, sotto_account_get_registration_id (account));
+  sqlite3_bind_int64 (statement, 3, account->device_id);
+  sqlite3_bind_int64 (statement, 4, account->registration_id);
 
   return _sotto_store_step_done (self, statement, error);
 }
 
-SottoAccount *
+SottoAccountRecord *
 _sotto_store_load_account (SottoStore  *self,
                            GError     **error)
 {
@@ -103,7 +100,7 @@ _sotto_store_load_account (SottoStore  *self,
   g_autofree char *username = NULL;
   g_autofree char *relay_url = NULL;
   g_autofree char *relay_ca = NULL;
-  SottoAccount *account = NULL;
+  SottoAccountRecord *account = NULL;
   SpKeyPair *identity = NULL;
   guint8 *record = NULL;
   char *password = NULL;
@@ -155,13 +152,12 @@ _sotto_store_load_account (SottoStore  *self,
       goto out;
     }
 
-  account = sotto_account_new (self, uuid, username,
-                               sqlite3_column_int64 (statement, 2),
-                               sqlite3_column_int64 (statement, 3),
-                               relay_url,
-                               sqlite3_column_type (statement, 5) != SQLITE_NULL ? password : NULL,
-                               identity);
-  sotto_account_set_relay_ca (account, relay_ca);
+  account = _sotto_account_record_new (uuid, username,
+                                    sqlite3_column_int64 (statement, 2),
+                                    sqlite3_column_int64 (statement, 3),
+                                    relay_url, relay_ca,
+                                    sqlite3_column_type (statement, 5) != SQLITE_NULL ? password : NULL,
+                                    identity);
 
 out:
   sodium_free (record);
@@ -171,9 +167,8 @@ out:
   return account;
 }
 
-SottoConversation *
+SottoConversationRecord *
 _sotto_store_add_conversation (SottoStore    *self,
-                               SottoAccount  *account,
                                const char    *uuid,
                                const char    *username,
                                const char    *name,
@@ -182,13 +177,12 @@ _sotto_store_add_conversation (SottoStore    *self,
                                GError       **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(SottoContact) contact = NULL;
   g_autofree char *normal_uuid = NULL;
+  SottoConversationRecord *row;
   gint64 contact_id;
   gint64 conversation_id;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
-  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
   g_return_val_if_fail (uuid != NULL, NULL);
 
   normal_uuid = g_ascii_strdown (uuid, -1);
@@ -243,10 +237,17 @@ _sotto_store_add_conversation (SottoStore    *self,
   if (!_sotto_store_commit (self, error))
     return NULL;
 
-  contact = _sotto_contact_new (self, account, contact_id, normal_uuid, username, name,
-                                identity_key, SOTTO_VERIFICATION_STATE_UNVERIFIED, standing);
+  row = g_new0 (SottoConversationRecord, 1);
+  row->id = conversation_id;
+  row->contact.id = contact_id;
+  row->contact.uuid = g_steal_pointer (&normal_uuid);
+  row->contact.username = g_strdup (username);
+  row->contact.name = g_strdup (name);
+  row->contact.identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
+  row->contact.verification = SOTTO_VERIFICATION_STATE_UNVERIFIED;
+  row->contact.standing = standing;
 
-  return _sotto_conversation_new (self, conversation_id, contact, 0, 0, 0, NULL);
+  return row;
 
 fail:
   _sotto_store_rollback (self);
@@ -254,13 +255,13 @@ fail:
   return NULL;
 }
 
-static SottoMessage *
+static SottoMessageRecord *
 sotto_store_read_message (SottoStore           *self,
                           SottoStoreStatement  *statement,
                           GError              **error)
 {
   g_autofree char *body = NULL;
-  SottoMessage *message;
+  SottoMessageRecord *message;
   gint64 id = sqlite3_column_int64 (statement, 0);
   gint64 position = sqlite3_column_int64 (statement, 1);
   const char *uuid = (const char *) sqlite3_column_text (statement, 2);
@@ -281,11 +282,11 @@ sotto_store_read_message (SottoStore           *self,
   if (!_sotto_store_column_unseal_string (self, statement, 8, "messages", "body", id, &body, error))
     return NULL;
 
-  message = _sotto_message_new (uuid, direction, kind, state,
-                                sqlite3_column_int64 (statement, 6),
-                                sqlite3_column_int64 (statement, 7),
-                                body);
-  _sotto_message_set_position (message, position);
+  message = _sotto_message_record_new (uuid, direction, kind, state,
+                                    sqlite3_column_int64 (statement, 6),
+                                    sqlite3_column_int64 (statement, 7),
+                                    body);
+  message->position = position;
 
   return message;
 }
@@ -316,11 +317,11 @@ _sotto_store_load_messages (SottoStore  *self,
   sqlite3_bind_int64 (statement, 2, first);
   sqlite3_bind_int64 (statement, 3, (gint64) first + n_messages);
 
-  messages = g_ptr_array_new_full (n_messages, g_object_unref);
+  messages = g_ptr_array_new_full (n_messages, (GDestroyNotify) _sotto_message_record_free);
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      SottoMessage *message = sotto_store_read_message (self, statement, error);
+      SottoMessageRecord *message = sotto_store_read_message (self, statement, error);
 
       if (message == NULL)
         return NULL;
@@ -337,35 +338,15 @@ _sotto_store_load_messages (SottoStore  *self,
   return g_steal_pointer (&messages);
 }
 
-typedef struct
-{
-  SottoContact *contact;
-  gint64 id;
-  gint64 n_messages;
-  gint64 n_unread;
-  gint64 last_activity;
-} ConversationRow;
-
-static void
-conversation_row_clear (gpointer data)
-{
-  ConversationRow *row = data;
-
-  g_clear_object (&row->contact);
-}
-
 GPtrArray *
-_sotto_store_load_conversations (SottoStore    *self,
-                                 SottoAccount  *account,
-                                 GError       **error)
+_sotto_store_load_conversations (SottoStore  *self,
+                                 GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(GPtrArray) conversations = NULL;
-  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
-  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
 
   statement = _sotto_store_prepare (self,
                                     "SELECT c.id, c.uuid, c.username, c.name, c.identity_key, c.verification,"
@@ -377,48 +358,49 @@ _sotto_store_load_conversations (SottoStore    *self,
 
   /* The newest message of each conversation is read with another
    * statement once this one is done, so the rows are collected first. */
-  rows = g_array_new (FALSE, TRUE, sizeof (ConversationRow));
-  g_array_set_clear_func (rows, conversation_row_clear);
+  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_conversation_record_free);
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      g_autofree char *uuid = NULL;
-      g_autofree char *username = NULL;
-      g_autofree char *name = NULL;
-      g_autoptr(GBytes) identity_key = NULL;
+      g_autoptr(SottoConversationRecord) row = g_new0 (SottoConversationRecord, 1);
       gint64 contact_id = sqlite3_column_int64 (statement, 0);
       gint64 verification = sqlite3_column_int64 (statement, 5);
       gint64 standing = sqlite3_column_int64 (statement, 10);
-      ConversationRow row;
+      gint64 n_messages = sqlite3_column_int64 (statement, 7);
+      gint64 n_unread = sqlite3_column_int64 (statement, 8);
 
-      row.id = sqlite3_column_int64 (statement, 6);
-      row.n_messages = sqlite3_column_int64 (statement, 7);
-      row.n_unread = sqlite3_column_int64 (statement, 8);
-      row.last_activity = sqlite3_column_int64 (statement, 9);
+      row->id = sqlite3_column_int64 (statement, 6);
+      row->last_activity = sqlite3_column_int64 (statement, 9);
+      row->contact.id = contact_id;
 
-      if (!_sotto_store_column_unseal_string (self, statement, 1, "contacts", "uuid", contact_id, &uuid, error)
-          || !_sotto_store_column_unseal_string (self, statement, 2, "contacts", "username", contact_id, &username, error)
-          || !_sotto_store_column_unseal_string (self, statement, 3, "contacts", "name", contact_id, &name, error)
+      if (!_sotto_store_column_unseal_string (self, statement, 1, "contacts", "uuid", contact_id,
+                                              &row->contact.uuid, error)
+          || !_sotto_store_column_unseal_string (self, statement, 2, "contacts", "username", contact_id,
+                                                 &row->contact.username, error)
+          || !_sotto_store_column_unseal_string (self, statement, 3, "contacts", "name", contact_id,
+                                                 &row->contact.name, error)
           || !_sotto_store_column_unseal_bytes (self, statement, 4, "contacts", "identity_key", contact_id,
-                                                &identity_key, error))
+                                                &row->contact.identity_key, error))
         return NULL;
 
-      if (uuid == NULL
+      if (row->contact.uuid == NULL
           || verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
           || verification > SOTTO_VERIFICATION_STATE_CHANGED
           || standing < SOTTO_CONTACT_STANDING_ACCEPTED
           || standing > SOTTO_CONTACT_STANDING_BLOCKED
-          || row.n_messages < 0 || row.n_messages > G_MAXUINT
-          || row.n_unread < 0 || row.n_unread > row.n_messages
-          || row.last_activity < 0)
+          || n_messages < 0 || n_messages > G_MAXUINT
+          || n_unread < 0 || n_unread > n_messages
+          || row->last_activity < 0)
         {
           set_corrupt_error (error, _("A stored contact is damaged"));
           return NULL;
         }
 
-      row.contact = _sotto_contact_new (self, account, contact_id, uuid, username, name,
-                                        identity_key, verification, standing);
-      g_array_append_val (rows, row);
+      row->contact.verification = verification;
+      row->contact.standing = standing;
+      row->n_messages = n_messages;
+      row->n_unread = n_unread;
+      g_ptr_array_add (rows, g_steal_pointer (&row));
     }
 
   if (rc != SQLITE_DONE)
@@ -429,15 +411,10 @@ _sotto_store_load_conversations (SottoStore    *self,
 
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
-  conversations = g_ptr_array_new_with_free_func (g_object_unref);
-
   for (guint i = 0; i < rows->len; i++)
     {
-      ConversationRow *row = &g_array_index (rows, ConversationRow, i);
+      SottoConversationRecord *row = g_ptr_array_index (rows, i);
       g_autoptr(GPtrArray) last = NULL;
-      g_autofree char *draft = NULL;
-      SottoMessage *last_message = NULL;
-      SottoConversation *conversation;
 
       if (row->n_messages > 0)
         {
@@ -451,20 +428,14 @@ _sotto_store_load_conversations (SottoStore    *self,
               return NULL;
             }
 
-          last_message = g_ptr_array_index (last, 0);
+          row->last_message = g_ptr_array_steal_index (last, 0);
         }
 
-      if (!_sotto_store_load_draft (self, row->id, &draft, error))
+      if (!_sotto_store_load_draft (self, row->id, &row->draft, error))
         return NULL;
-
-      conversation = _sotto_conversation_new (self, row->id, row->contact,
-                                              row->n_messages, row->n_unread, row->last_activity,
-                                              last_message);
-      _sotto_conversation_set_stored_draft (conversation, draft);
-      g_ptr_array_add (conversations, conversation);
     }
 
-  return g_steal_pointer (&conversations);
+  return g_steal_pointer (&rows);
 }
 
 /* Reads the identity key and verification state of a contact; *key is
@@ -563,12 +534,11 @@ fail:
 }
 
 /* Inserts @messages at the end of the conversation, inside the caller's
- * transaction, and returns the positions they got in @positions. */
+ * transaction, and gives each row the position it got. */
 static gboolean
 sotto_store_append_messages (SottoStore  *self,
                              gint64       conversation_id,
                              GPtrArray   *messages,
-                             guint       *positions,
                              GError     **error)
 {
   g_autoptr(SottoStoreStatement) insert = NULL;
@@ -615,20 +585,20 @@ sotto_store_append_messages (SottoStore  *self,
 
   for (guint i = 0; i < messages->len; i++, id++)
     {
-      SottoMessage *message = g_ptr_array_index (messages, i);
+      SottoMessageRecord *message = g_ptr_array_index (messages, i);
 
       sqlite3_bind_int64 (insert, 1, id);
       sqlite3_bind_int64 (insert, 2, conversation_id);
       sqlite3_bind_int64 (insert, 3, n_messages);
-      sqlite3_bind_text (insert, 4, sotto_message_get_id (message), -1, SQLITE_STATIC);
-      sqlite3_bind_int (insert, 5, sotto_message_get_direction (message));
-      sqlite3_bind_int (insert, 6, sotto_message_get_kind (message));
-      sqlite3_bind_int (insert, 7, sotto_message_get_state (message));
-      sqlite3_bind_int64 (insert, 8, sotto_message_get_sent_at (message));
-      sqlite3_bind_int64 (insert, 9, sotto_message_get_received_at (message));
+      sqlite3_bind_text (insert, 4, message->id, -1, SQLITE_STATIC);
+      sqlite3_bind_int (insert, 5, message->direction);
+      sqlite3_bind_int (insert, 6, message->kind);
+      sqlite3_bind_int (insert, 7, message->state);
+      sqlite3_bind_int64 (insert, 8, message->sent_at);
+      sqlite3_bind_int64 (insert, 9, message->received_at);
 
       if (!_sotto_store_bind_sealed_string (self, insert, 10, "messages", "body", id,
-                                            sotto_message_get_body (message), error))
+                                            message->body, error))
         return FALSE;
 
       if (!_sotto_store_step_done (self, insert, error))
@@ -638,18 +608,18 @@ sotto_store_append_messages (SottoStore  *self,
               g_clear_error (error);
               g_set_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS,
                            _("The conversation has message %s already"),
-                           sotto_message_get_id (message));
+                           message->id);
             }
           return FALSE;
         }
 
       sqlite3_reset (insert);
 
-      positions[i] = n_messages++;
-      if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_INCOMING
-          && sotto_message_get_state (message) == SOTTO_MESSAGE_STATE_DELIVERED)
+      message->position = n_messages++;
+      if (message->direction == SOTTO_MESSAGE_DIRECTION_INCOMING
+          && message->state == SOTTO_MESSAGE_STATE_DELIVERED)
         n_unread++;
-      last_activity = MAX (last_activity, sotto_message_get_received_at (message));
+      last_activity = MAX (last_activity, message->received_at);
     }
 
   statement = _sotto_store_prepare (self,
@@ -675,20 +645,10 @@ _sotto_store_append_messages (SottoStore  *self,
                               GPtrArray   *messages,
                               GError     **error)
 {
-  g_autofree guint *positions = NULL;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (messages != NULL, FALSE);
 
-  positions = g_new (guint, messages->len);
-
-  if (!sotto_store_append_messages (self, conversation_id, messages, positions, error))
-    return FALSE;
-
-  for (guint i = 0; i < messages->len; i++)
-    _sotto_message_set_position (g_ptr_array_index (messages, i), positions[i]);
-
-  return TRUE;
+  return sotto_store_append_messages (self, conversation_id, messages, error);
 }
 
 /* Adds @messages, which nobody else uses yet, to the end of the
@@ -699,43 +659,33 @@ _sotto_store_insert_messages (SottoStore  *self,
                               GPtrArray   *messages,
                               GError     **error)
 {
-  g_autofree guint *positions = NULL;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (messages != NULL, FALSE);
-
-  positions = g_new (guint, messages->len);
 
   if (!_sotto_store_begin (self, error))
     return FALSE;
 
-  if (!sotto_store_append_messages (self, conversation_id, messages, positions, error))
+  if (!sotto_store_append_messages (self, conversation_id, messages, error))
     {
       _sotto_store_rollback (self);
       return FALSE;
     }
 
-  if (!_sotto_store_commit (self, error))
-    return FALSE;
-
-  for (guint i = 0; i < messages->len; i++)
-    _sotto_message_set_position (g_ptr_array_index (messages, i), positions[i]);
-
-  return TRUE;
+  return _sotto_store_commit (self, error);
 }
 
 /* The "safety number changed" event of a conversation. */
-static SottoMessage *
+static SottoMessageRecord *
 sotto_store_new_identity_event (void)
 {
   g_autofree char *id = g_uuid_string_random ();
   gint64 now = _sotto_now_ms ();
 
-  return _sotto_message_new (id,
-                             SOTTO_MESSAGE_DIRECTION_INCOMING,
-                             SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
-                             SOTTO_MESSAGE_STATE_READ,
-                             now, now, NULL);
+  return _sotto_message_record_new (id,
+                                 SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                 SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
+                                 SOTTO_MESSAGE_STATE_READ,
+                                 now, now, NULL);
 }
 
 /* Inside the caller's transaction: the key-change rules, decided against
@@ -749,16 +699,15 @@ _sotto_store_record_identity (SottoStore              *self,
                               gint64                   conversation_id,
                               GBytes                  *identity_key,
                               SottoVerificationState  *state,
-                              SottoMessage           **event,
+                              SottoMessageRecord        **event,
                               GError                 **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(SottoMessage) added = NULL;
+  g_autoptr(SottoMessageRecord) added = NULL;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GBytes) stored_key = NULL;
   SottoVerificationState stored_state;
   SottoVerificationState new_state;
-  guint position;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (identity_key != NULL, FALSE);
@@ -801,10 +750,8 @@ _sotto_store_record_identity (SottoStore              *self,
       events = g_ptr_array_new ();
       g_ptr_array_add (events, added);
 
-      if (!sotto_store_append_messages (self, conversation_id, events, &position, error))
+      if (!sotto_store_append_messages (self, conversation_id, events, error))
         return FALSE;
-
-      _sotto_message_set_position (added, position);
     }
 
   *state = new_state;
@@ -820,7 +767,7 @@ _sotto_store_change_identity (SottoStore              *self,
                               gint64                   conversation_id,
                               GBytes                  *identity_key,
                               SottoVerificationState  *state,
-                              SottoMessage           **event,
+                              SottoMessageRecord        **event,
                               GError                 **error)
 {
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
@@ -836,7 +783,7 @@ _sotto_store_change_identity (SottoStore              *self,
 
   if (!_sotto_store_commit (self, error))
     {
-      g_clear_object (event);
+      g_clear_pointer (event, _sotto_message_record_free);
       return FALSE;
     }
 
@@ -997,4 +944,58 @@ fail:
   _sotto_store_rollback (self);
 
   return NULL;
+}
+
+/* Every outgoing message still queued, in the order it was written. */
+GPtrArray *
+_sotto_store_load_outbox (SottoStore  *store,
+                          GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (store,
+                                    "SELECT id, conversation_id, uuid, sent_at, body FROM messages"
+                                    " WHERE direction = 1 AND state = 0 AND kind = 0"
+                                    " ORDER BY id",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  items = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_outbox_item_free);
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autoptr(SottoOutboxItem) item = g_new0 (SottoOutboxItem, 1);
+      gint64 row_id = sqlite3_column_int64 (statement, 0);
+      const char *id = (const char *) sqlite3_column_text (statement, 2);
+
+      if (id == NULL || !g_uuid_string_is_valid (id))
+        {
+          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                               _("A stored message is damaged"));
+          return NULL;
+        }
+
+      item->conversation_id = sqlite3_column_int64 (statement, 1);
+      item->id = g_strdup (id);
+      item->sent_at = sqlite3_column_int64 (statement, 3);
+
+      if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
+                                              &item->body, error))
+        return NULL;
+      if (item->body == NULL)
+        item->body = g_strdup ("");
+
+      g_ptr_array_add (items, g_steal_pointer (&item));
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (store, rc, _("Could not read the outbox"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&items);
 }

@@ -78,7 +78,7 @@ static const char * const migrations[] = {
   "CREATE INDEX messages_unread ON messages (conversation_id)"
   "  WHERE direction = 0 AND state = 2;",
 
-  /* 1 → 2: what SottoMessenger keeps (sotto-messenger-store.c): the
+  /* 1 → 2: what SottoMessenger keeps (sotto-protocol-state.c): the
    * session core's identities, sessions and prekeys, the ids and times
    * of prekey upkeep, and an index over the outbox. */
   "CREATE TABLE messenger_identities ("

@@ -1310,6 +1310,16 @@ _sotto_store_close_sync (SottoStore  *self,
   return TRUE;
 }
 
+/* Set while the store's thread runs a job: the models are made on the
+ * main thread only (sotto-records-private.h), and assert it. */
+static GPrivate in_store_job;
+
+gboolean
+_sotto_store_in_job (void)
+{
+  return GPOINTER_TO_INT (g_private_get (&in_store_job));
+}
+
 static gboolean
 sotto_store_release_task_cb (gpointer data)
 {
@@ -1326,11 +1336,13 @@ sotto_store_thread_func (gpointer data,
   GTask *task = job->task;
   GSource *source;
 
+  g_private_set (&in_store_job, GINT_TO_POINTER (TRUE));
   if (!g_task_return_error_if_cancelled (task))
     job->func (task,
                g_task_get_source_object (task),
                g_task_get_task_data (task),
                g_task_get_cancellable (task));
+  g_private_set (&in_store_job, GINT_TO_POINTER (FALSE));
 
   /* Once the caller has let go, the task may hold the last reference to
    * the store, and finalizing the store here would wait for this very

@@ -498,7 +498,7 @@ static void
 add_long_history (Fixture *fixture)
 {
   g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
-  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
   g_autoptr(SottoStore) store = NULL;
   g_autoptr(GError) error = NULL;
   gint64 conversation_id = _sotto_conversation_get_id (open_conversation (fixture));
@@ -512,12 +512,12 @@ add_long_history (Fixture *fixture)
       g_autofree char *uuid = g_uuid_string_random ();
       g_autofree char *body = g_strdup_printf ("history %u", i);
 
-      g_ptr_array_add (messages, _sotto_message_new (uuid,
-                                                     i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
-                                                           : SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                                     SOTTO_MESSAGE_KIND_TEXT, SOTTO_MESSAGE_STATE_READ,
-                                                     1700000000000 + i * 1000, 1700000000000 + i * 1000,
-                                                     body));
+      g_ptr_array_add (messages, _sotto_message_record_new (uuid,
+                                                            i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
+                                                                  : SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                            SOTTO_MESSAGE_KIND_TEXT, SOTTO_MESSAGE_STATE_READ,
+                                                            1700000000000 + i * 1000, 1700000000000 + i * 1000,
+                                                            body));
     }
   g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
   g_assert_no_error (error);

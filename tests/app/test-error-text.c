@@ -10,7 +10,7 @@
 
 #include "sotto-error-text.h"
 #include "sotto-messenger.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-error.h"
 
 /* What a hostile relay might write in its refusals, as the relay client
  * puts it in the error. */

@@ -48,8 +48,7 @@ test_offline_banner (Fixture       *fixture,
   open_conversation_with_bob (fixture);
   view = GTK_WIDGET (conversation_view (fixture));
   messenger = sotto_window_get_messenger (fixture->window);
-  wait_until (sotto_relay_client_get_connection (sotto_messenger_get_relay_client (messenger))
-              == SOTTO_RELAY_CONNECTION_CONNECTED);
+  wait_until (sotto_messenger_get_connection (messenger) == SOTTO_RELAY_CONNECTION_CONNECTED);
   g_assert_null (banner_text (fixture));
 
   /* The relay dies: the banner says so, in words. */

@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "sotto-account-private.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 

@@ -17,9 +17,9 @@
 #include "sp-session.h"
 
 #include "cli-test-util.h"
-#include "sotto-content.h"
+#include "sotto-content-private.h"
 #include "sotto-messenger-private.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 
 /* The relay is the attacker here.  It fetches Alice's prekeys like any
  * client, makes a PreKey message under Bob's UUID with an identity key of

@@ -718,7 +718,7 @@ test_prekeys_while_online (void)
   for (guint i = 0; i < 95; i++)
     json_object_unref (relay_get (session, test->relay->url, bob_id->uuid, bob_password, path));
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (pre_key_count (session, test->relay->url, alice_id->uuid, alice_password) < SOTTO_MESSENGER_PRE_KEY_LOW)
+  while (pre_key_count (session, test->relay->url, alice_id->uuid, alice_password) < SOTTO_PRE_KEY_LOW)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (G_USEC_PER_SEC / 20);

@@ -14,7 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "cli-test-util.h"
-#include "sotto-relay-client.h"
+#include "sotto-messenger-private.h"
 #include "sotto-session.h"
 
 typedef struct
@@ -157,7 +157,7 @@ test_session_lifecycle (void)
   g_assert_cmpuint (notifies.state, ==, 4);
 
   /* The relay dies: offline, for the relay's sake. */
-  client = sotto_messenger_get_relay_client (sotto_session_get_messenger (session));
+  client = _sotto_messenger_get_relay_client (sotto_session_get_messenger (session));
   g_signal_connect (client, "notify::connection", G_CALLBACK (count_cb), &notifies.connection);
   cli_relay_kill (test->relay);
   wait_until (sotto_session_get_state (session) == SOTTO_SESSION_STATE_OFFLINE);

@@ -461,3 +461,34 @@ engine_test_assert_backoff (SottoRelayClient *client)
   g_assert_cmpint (last_gap, >=, 450 * 1000);
   g_assert_cmpint (last_gap, >, first_gap);
 }
+
+/* Asks @client to register @username with freshly made keys, one of
+ * each kind, as a new device uploads them. */
+void
+engine_test_register_async (SottoRelayClient    *client,
+                            const char          *username,
+                            const char          *password,
+                            guint                registration_id,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  SottoKeyState state = { .next_pre_key_id = 1, .next_kyber_pre_key_id = 1, .next_signed_pre_key_id = 1 };
+  g_autoptr(SottoKeyBatch) keys = NULL;
+  g_autoptr(GError) error = NULL;
+  SpKeyPair identity;
+
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  keys = _sotto_key_batch_generate (&identity, &state, TRUE, TRUE, 1, 1, &error);
+  g_assert_no_error (error);
+
+  sotto_relay_client_register_async (client,
+                                     &(SottoRelayRegistration) {
+                                       .username = username,
+                                       .password = password,
+                                       .registration_id = registration_id,
+                                       .identity_key = &identity.public_key,
+                                       .keys = keys,
+                                     },
+                                     NULL, callback, user_data);
+  sodium_memzero (&identity, sizeof identity);
+}

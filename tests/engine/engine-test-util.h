@@ -7,9 +7,11 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
+#include "sotto-account-private.h"
 #include "sotto-engine.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 
 G_BEGIN_DECLS
 
@@ -53,5 +55,12 @@ guint              engine_test_mirror_get_n_signals (EngineTestMirror *mirror);
 void               engine_test_mirror_assert_equal (EngineTestMirror *mirror);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EngineTestMirror, engine_test_mirror_free)
+
+void               engine_test_register_async  (SottoRelayClient    *client,
+                                                const char          *username,
+                                                const char          *password,
+                                                guint                registration_id,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
 
 G_END_DECLS

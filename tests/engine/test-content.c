@@ -11,7 +11,7 @@
 #include "sp-error.h"
 #include "sp-protobuf.h"
 
-#include "sotto-content.h"
+#include "sotto-content-private.h"
 
 #include "protocol-test-util.h"
 
@@ -222,7 +222,7 @@ static void
 test_content_limits (void)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *text = g_strnfill (SOTTO_CONTENT_MAX_TEXT, 'x');
+  g_autofree char *text = g_strnfill (SOTTO_MESSAGE_MAX_TEXT, 'x');
   g_autoptr(SottoContent) long_text = sotto_content_new_text (ID, 1, "bob", text);
   g_autoptr(SottoContent) many = NULL;
   g_autoptr(GBytes) encoded_text = sotto_content_encode (long_text);
@@ -556,14 +556,14 @@ v2_with_receipts (guint n_ids)
 static void
 test_content_strict_bounds (void)
 {
-  g_autoptr(GBytes) longest = v2_with_text_of_length (SOTTO_CONTENT_MAX_TEXT);
-  g_autoptr(GBytes) too_long = v2_with_text_of_length (SOTTO_CONTENT_MAX_TEXT + 1);
+  g_autoptr(GBytes) longest = v2_with_text_of_length (SOTTO_MESSAGE_MAX_TEXT);
+  g_autoptr(GBytes) too_long = v2_with_text_of_length (SOTTO_MESSAGE_MAX_TEXT + 1);
   g_autoptr(GBytes) most = v2_with_receipts (SOTTO_CONTENT_MAX_RECEIPTS);
   g_autoptr(GBytes) too_many = v2_with_receipts (SOTTO_CONTENT_MAX_RECEIPTS + 1);
   g_autoptr(SottoContent) decoded_longest = decode_ok (longest);
   g_autoptr(SottoContent) decoded_most = decode_ok (most);
 
-  g_assert_cmpuint (strlen (decoded_longest->text), ==, SOTTO_CONTENT_MAX_TEXT);
+  g_assert_cmpuint (strlen (decoded_longest->text), ==, SOTTO_MESSAGE_MAX_TEXT);
   g_assert_cmpuint (g_strv_length (decoded_most->receipts), ==, SOTTO_CONTENT_MAX_RECEIPTS);
   assert_refused (too_long, SOTTO_CONTENT_ERROR_MALFORMED);
   assert_refused (too_many, SOTTO_CONTENT_ERROR_MALFORMED);

@@ -27,19 +27,19 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SottoConversationRecord) conversation = NULL;
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
   g_autoptr(GError) error = NULL;
 
   fixture->profile = engine_test_make_profile ();
   fixture->store = engine_test_open_store (fixture->profile, "list");
   fixture->account = engine_test_make_account (fixture->store);
 
-  conversation = _sotto_store_add_conversation (fixture->store, fixture->account,
+  conversation = _sotto_store_add_conversation (fixture->store,
                                                 "7a1e0c9d-51a2-4f43-9b0e-2f5d6c7b8a90",
                                                 "erin", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
-  fixture->conversation_id = _sotto_conversation_get_id (conversation);
+  fixture->conversation_id = conversation->id;
 
   for (guint i = 0; i < N_MESSAGES; i++)
     {
@@ -47,11 +47,11 @@ fixture_set_up (Fixture       *fixture,
       g_autofree char *body = g_strdup_printf ("message %u", i);
 
       g_ptr_array_add (messages,
-                       _sotto_message_new (id,
-                                           SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                           SOTTO_MESSAGE_KIND_TEXT,
-                                           SOTTO_MESSAGE_STATE_READ,
-                                           i, i, body));
+                       _sotto_message_record_new (id,
+                                                  SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                  SOTTO_MESSAGE_KIND_TEXT,
+                                                  SOTTO_MESSAGE_STATE_READ,
+                                                  i, i, body));
     }
 
   g_assert_true (_sotto_store_insert_messages (fixture->store, fixture->conversation_id, messages, &error));

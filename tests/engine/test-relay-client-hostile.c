@@ -18,7 +18,7 @@
 #include "engine-test-util.h"
 #include "scripted-relay.h"
 #include "sotto-bounded-input-private.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 
 #define UUID "8f0c3d6e-5b8f-4a43-9d36-7b1c5a3d0e11"
 #define PEER "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"

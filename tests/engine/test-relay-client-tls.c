@@ -17,7 +17,7 @@
 
 #include "relay-test-util.h"
 #include "engine-test-util.h"
-#include "sotto-relay-client.h"
+#include "sotto-relay-client-private.h"
 
 typedef struct
 {
@@ -43,17 +43,12 @@ register_account (SottoRelayClient *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) request = NULL;
-  g_autofree char *body = NULL;
   guint device_id = 0;
 
   account->password = g_strdup_printf ("password-%08x%08x", g_random_int (), g_random_int ());
   account->registration_id = (guint) g_random_int_range (1, 16381);
-  body = test_register_body (username, account->password, account->registration_id, 1, NULL);
-  request = json_from_string (body, &error);
-  g_assert_no_error (error);
-
-  sotto_relay_client_register_async (client, request, NULL, engine_test_result_cb, &result);
+  engine_test_register_async (client, username, account->password, account->registration_id,
+                              engine_test_result_cb, &result);
   engine_test_wait (&result);
   g_assert_true (sotto_relay_client_register_finish (client, result, &account->uuid, &device_id, &error));
   g_assert_no_error (error);
@@ -118,19 +113,15 @@ test_untrusted (TestRelay  *relay,
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) request = NULL;
-  g_autofree char *body = test_register_body ("mallory", "a-good-long-password", 7, 1, NULL);
   g_autofree char *uuid = NULL;
   guint device_id = 0;
 
-  request = json_from_string (body, &error);
-  g_assert_no_error (error);
   client = sotto_relay_client_new (relay->base_url, &error);
   g_assert_no_error (error);
   if (ca != NULL)
     g_assert_true (sotto_relay_client_set_trusted_ca (client, ca, &error));
   g_assert_no_error (error);
-  sotto_relay_client_register_async (client, request, NULL, engine_test_result_cb, &result);
+  engine_test_register_async (client, "mallory", "a-good-long-password", 7, engine_test_result_cb, &result);
   engine_test_wait (&result);
   g_assert_false (sotto_relay_client_register_finish (client, result, &uuid, &device_id, &error));
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);

@@ -135,6 +135,63 @@ assert_open_fails (GFile      *profile,
   assert_profile_unchanged (profile, before);
 }
 
+/* The store deals in records; these make the models from them as the
+ * engine does on the main thread, so that the tests can check both. */
+static gboolean
+save_account (SottoStore    *store,
+              SottoAccount  *account,
+              GError       **error)
+{
+  g_autoptr(SottoAccountRecord) record = _sotto_account_to_record (account);
+
+  return _sotto_store_save_account (store, record, error);
+}
+
+static SottoAccount *
+load_account (SottoStore  *store,
+              GError     **error)
+{
+  g_autoptr(SottoAccountRecord) record = _sotto_store_load_account (store, error);
+
+  return record != NULL ? _sotto_account_new_from_record (store, record) : NULL;
+}
+
+static GPtrArray *
+load_conversations (SottoStore    *store,
+                    SottoAccount  *account,
+                    GError       **error)
+{
+  g_autoptr(GPtrArray) records = _sotto_store_load_conversations (store, error);
+  GPtrArray *conversations;
+
+  if (records == NULL)
+    return NULL;
+
+  conversations = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < records->len; i++)
+    g_ptr_array_add (conversations, _sotto_conversation_new_from_record (store, account,
+                                                                         g_ptr_array_index (records, i)));
+
+  return conversations;
+}
+
+static SottoConversation *
+try_add_conversation (SottoStore            *store,
+                      SottoAccount          *account,
+                      const char            *uuid,
+                      const char            *username,
+                      const char            *name,
+                      GBytes                *identity_key,
+                      SottoContactStanding   standing,
+                      GError               **error)
+{
+  g_autoptr(SottoConversationRecord) record = NULL;
+
+  record = _sotto_store_add_conversation (store, uuid, username, name, identity_key, standing, error);
+
+  return record != NULL ? _sotto_conversation_new_from_record (store, account, record) : NULL;
+}
+
 static SottoConversation *
 add_conversation (SottoStore   *store,
                   SottoAccount *account,
@@ -146,8 +203,8 @@ add_conversation (SottoStore   *store,
   g_autofree char *uuid = g_uuid_string_random ();
   SottoConversation *conversation;
 
-  conversation = _sotto_store_add_conversation (store, account, uuid, username, name, identity_key,
-                                                SOTTO_CONTACT_STANDING_ACCEPTED, &error);
+  conversation = try_add_conversation (store, account, uuid, username, name, identity_key,
+                                       SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_no_error (error);
   g_assert_nonnull (conversation);
 
@@ -158,7 +215,7 @@ static GPtrArray *
 make_messages (guint       n_messages,
                const char *body)
 {
-  GPtrArray *messages = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
 
   for (guint i = 0; i < n_messages; i++)
     {
@@ -166,12 +223,12 @@ make_messages (guint       n_messages,
       g_autofree char *text = g_strdup_printf ("%s %u", body, i);
 
       g_ptr_array_add (messages,
-                       _sotto_message_new (id,
-                                           i % 2 ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                           SOTTO_MESSAGE_KIND_TEXT,
-                                           i % 2 ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_DELIVERED,
-                                           1700000000000 + i, 1700000000500 + i,
-                                           text));
+                       _sotto_message_record_new (id,
+                                                  i % 2 ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                  SOTTO_MESSAGE_KIND_TEXT,
+                                                  i % 2 ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_DELIVERED,
+                                                  1700000000000 + i, 1700000000500 + i,
+                                                  text));
     }
 
   return messages;
@@ -201,7 +258,7 @@ test_store_round_trip (void)
 
   account = engine_test_make_account (store);
   account_uuid = g_strdup (sotto_account_get_uuid (account));
-  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_true (save_account (store, account, &error));
   g_assert_no_error (error);
 
   conversation = add_conversation (store, account, "bob", "Bob Example", identity_key);
@@ -211,14 +268,14 @@ test_store_round_trip (void)
   g_assert_true (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
   g_assert_no_error (error);
   for (guint i = 0; i < messages->len; i++)
-    g_assert_cmpuint (_sotto_message_get_position (g_ptr_array_index (messages, i)), ==, i);
+    g_assert_cmpuint (((SottoMessageRecord *) g_ptr_array_index (messages, i))->position, ==, i);
 
   g_clear_object (&conversation);
   engine_test_close_store (g_steal_pointer (&store));
 
   store = engine_test_open_store (profile, PASSPHRASE);
 
-  loaded = _sotto_store_load_account (store, &error);
+  loaded = load_account (store, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (sotto_account_get_uuid (loaded), ==, account_uuid);
   g_assert_cmpstr (sotto_account_get_username (loaded), ==, sotto_account_get_username (account));
@@ -229,7 +286,7 @@ test_store_round_trip (void)
   g_assert_cmpmem (sotto_account_get_identity_key_pair (loaded), sizeof (SpKeyPair),
                    sotto_account_get_identity_key_pair (account), sizeof (SpKeyPair));
 
-  conversations = _sotto_store_load_conversations (store, loaded, &error);
+  conversations = load_conversations (store, loaded, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (conversations->len, ==, 1);
 
@@ -250,18 +307,17 @@ test_store_round_trip (void)
   g_assert_cmpuint (page->len, ==, 50);
   for (guint i = 0; i < page->len; i++)
     {
-      SottoMessage *original = g_ptr_array_index (messages, 50 + i);
-      SottoMessage *message = g_ptr_array_index (page, i);
+      SottoMessageRecord *original = g_ptr_array_index (messages, 50 + i);
+      SottoMessageRecord *message = g_ptr_array_index (page, i);
 
-      g_assert_cmpuint (_sotto_message_get_position (message), ==, 50 + i);
-      g_assert_cmpstr (sotto_message_get_id (message), ==, sotto_message_get_id (original));
-      g_assert_cmpstr (sotto_message_get_body (message), ==, sotto_message_get_body (original));
-      g_assert_cmpint (sotto_message_get_direction (message), ==, sotto_message_get_direction (original));
-      g_assert_cmpint (sotto_message_get_state (message), ==, sotto_message_get_state (original));
-      g_assert_cmpint (sotto_message_get_kind (message), ==, SOTTO_MESSAGE_KIND_TEXT);
-      g_assert_cmpint (sotto_message_get_sent_at (message), ==, sotto_message_get_sent_at (original));
-      g_assert_cmpint (sotto_message_get_received_at (message), ==, sotto_message_get_received_at (original));
-      g_assert_true (sotto_message_get_loaded (message));
+      g_assert_cmpuint (message->position, ==, 50 + i);
+      g_assert_cmpstr (message->id, ==, original->id);
+      g_assert_cmpstr (message->body, ==, original->body);
+      g_assert_cmpint (message->direction, ==, original->direction);
+      g_assert_cmpint (message->state, ==, original->state);
+      g_assert_cmpint (message->kind, ==, SOTTO_MESSAGE_KIND_TEXT);
+      g_assert_cmpint (message->sent_at, ==, original->sent_at);
+      g_assert_cmpint (message->received_at, ==, original->received_at);
     }
 
   g_clear_pointer (&conversations, g_ptr_array_unref);
@@ -300,18 +356,18 @@ test_store_no_plaintext (void)
 
   account = engine_test_make_account (store);
   memcpy (private_key, sotto_account_get_identity_key_pair (account)->private_key.bytes, sizeof private_key);
-  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_true (save_account (store, account, &error));
   g_assert_no_error (error);
 
   conversation = add_conversation (store, account, username, name, identity_key);
 
   messages = make_messages (200, marker);
-  g_ptr_array_add (messages, _sotto_message_new ("6f1d9a0e-43a4-4d4e-9a51-1f8a4e0b3c7d",
-                                                 SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                                 SOTTO_MESSAGE_KIND_TEXT,
-                                                 SOTTO_MESSAGE_STATE_QUEUED,
-                                                 1, 2, long_body));
-  message_id = g_strdup (sotto_message_get_id (g_ptr_array_index (messages, 0)));
+  g_ptr_array_add (messages, _sotto_message_record_new ("6f1d9a0e-43a4-4d4e-9a51-1f8a4e0b3c7d",
+                                                        SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                        SOTTO_MESSAGE_KIND_TEXT,
+                                                        SOTTO_MESSAGE_STATE_QUEUED,
+                                                        1, 2, long_body));
+  message_id = g_strdup (((SottoMessageRecord *) g_ptr_array_index (messages, 0))->id);
   g_assert_true (_sotto_store_insert_messages (store, _sotto_conversation_get_id (conversation), messages, &error));
   g_assert_no_error (error);
 
@@ -389,7 +445,7 @@ test_store_wrong_passphrase_wal (void)
 
   store = engine_test_open_store (profile, PASSPHRASE);
   account = engine_test_make_account (store);
-  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_true (save_account (store, account, &error));
   g_assert_no_error (error);
 
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
@@ -406,7 +462,7 @@ test_store_wrong_passphrase_wal (void)
 
   g_clear_object (&store);
   store = engine_test_open_store (copy, PASSPHRASE);
-  loaded = _sotto_store_load_account (store, &error);
+  loaded = load_account (store, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (sotto_account_get_uuid (loaded), ==, sotto_account_get_uuid (account));
 
@@ -618,9 +674,9 @@ stored_standing (SottoStore *store,
   g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GError) error = NULL;
 
-  account = _sotto_store_load_account (store, &error);
+  account = load_account (store, &error);
   g_assert_no_error (error);
-  conversations = _sotto_store_load_conversations (store, account, &error);
+  conversations = load_conversations (store, account, &error);
   g_assert_no_error (error);
 
   for (guint i = 0; i < conversations->len; i++)
@@ -651,7 +707,7 @@ test_store_migrate_standing (void)
 
   store = engine_test_open_store (profile, PASSPHRASE);
   account = engine_test_make_account (store);
-  g_assert_true (_sotto_store_save_account (store, account, &error));
+  g_assert_true (save_account (store, account, &error));
   g_assert_no_error (error);
   known = add_conversation (store, account, "known", NULL, NULL);
   engine_test_close_store (g_steal_pointer (&store));
@@ -664,8 +720,8 @@ test_store_migrate_standing (void)
   assert_current_schema (profile);
   g_assert_cmpint (stored_standing (store, "known"), ==, SOTTO_CONTACT_STANDING_ACCEPTED);
 
-  stranger = _sotto_store_add_conversation (store, account, uuid, "stranger", NULL, NULL,
-                                            SOTTO_CONTACT_STANDING_REQUEST, &error);
+  stranger = try_add_conversation (store, account, uuid, "stranger", NULL, NULL,
+                                   SOTTO_CONTACT_STANDING_REQUEST, &error);
   g_assert_no_error (error);
   g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (stranger)), ==,
                    SOTTO_CONTACT_STANDING_REQUEST);
@@ -687,9 +743,9 @@ test_store_migrate_standing (void)
   raw_exec (path, "UPDATE contacts SET standing = 7");
   store = engine_test_open_store (profile, PASSPHRASE);
   g_clear_object (&account);
-  account = _sotto_store_load_account (store, &error);
+  account = load_account (store, &error);
   g_assert_no_error (error);
-  g_assert_null (_sotto_store_load_conversations (store, account, &error));
+  g_assert_null (load_conversations (store, account, &error));
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
 
   engine_test_close_store (g_steal_pointer (&store));
@@ -764,9 +820,9 @@ test_store_tampered (void)
   /* The other message is still there. */
   page = _sotto_store_load_messages (store, conversation_id, 1, 1, &error);
   g_assert_no_error (error);
-  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "secret 1");
+  g_assert_cmpstr (((SottoMessageRecord *) g_ptr_array_index (page, 0))->body, ==, "secret 1");
 
-  conversations = _sotto_store_load_conversations (store, account, &error);
+  conversations = load_conversations (store, account, &error);
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT);
   g_assert_null (conversations);
 
@@ -791,8 +847,8 @@ test_store_exists (void)
   conversation = add_conversation (store, account, "dave", NULL, NULL);
 
   /* Usernames are unique through their keyed hash. */
-  again = _sotto_store_add_conversation (store, account, "0b6c2c8e-8d0e-4c55-b0de-2b9b1b0c9a11",
-                                         "dave", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
+  again = try_add_conversation (store, account, "0b6c2c8e-8d0e-4c55-b0de-2b9b1b0c9a11",
+                                "dave", NULL, NULL, SOTTO_CONTACT_STANDING_ACCEPTED, &error);
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
   g_assert_null (again);
   g_clear_error (&error);
@@ -845,8 +901,8 @@ test_store_batch (void)
   page = _sotto_store_load_messages (store, conversation_id, 0, 10, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page->len, ==, 2);
-  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 0)), ==, "first 0");
-  g_assert_cmpstr (sotto_message_get_body (g_ptr_array_index (page, 1)), ==, "second 0");
+  g_assert_cmpstr (((SottoMessageRecord *) g_ptr_array_index (page, 0))->body, ==, "first 0");
+  g_assert_cmpstr (((SottoMessageRecord *) g_ptr_array_index (page, 1))->body, ==, "second 0");
   g_clear_pointer (&page, g_ptr_array_unref);
 
   /* SQLite rolls a transaction back by itself after some errors; a
@@ -882,7 +938,7 @@ test_store_closed (void)
   g_assert_true (_sotto_store_close_sync (store, &error));
   g_assert_no_error (error);
 
-  account = _sotto_store_load_account (store, &error);
+  account = load_account (store, &error);
   g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CLOSED);
   g_assert_null (account);
   g_clear_error (&error);

@@ -1,10 +1,10 @@
-/* sotto-messenger-store.c
+/* sotto-protocol-state.c
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "sotto-messenger"
+#define G_LOG_DOMAIN "sotto-protocol-state"
 
 #include "config.h"
 
@@ -17,8 +17,9 @@
 #include "sp-prekeys.h"
 #include "sp-session.h"
 
-#include "sotto-account.h"
-#include "sotto-messenger-private.h"
+#include "sotto-account-private.h"
+#include "sotto-engine-private.h"
+#include "sotto-protocol-state-private.h"
 
 /* What the session core keeps, in the profile's database: the identity
  * keys of other devices, the sessions with them, and this device's
@@ -37,7 +38,7 @@
  * and a message needs a few such buffers: the store's thread keeps one
  * and reuses it, wiped after every use. */
 static guint8 *
-scratch_take (SottoMessengerStore *self,
+scratch_take (SottoProtocolState *self,
               gsize                size)
 {
   if (self->scratch_busy)
@@ -56,7 +57,7 @@ scratch_take (SottoMessengerStore *self,
 }
 
 static void
-scratch_release (SottoMessengerStore *self,
+scratch_release (SottoProtocolState *self,
                  guint8              *buffer)
 {
   if (buffer != self->scratch)
@@ -125,7 +126,7 @@ find_address (SottoStore       *store,
  * guarded memory, to be given back with scratch_release(); *found is
  * FALSE when there is no such row. */
 static guint8 *
-read_sealed (SottoMessengerStore  *self,
+read_sealed (SottoProtocolState  *self,
              const char           *sql,
              const char           *table,
              const char           *column,
@@ -177,7 +178,7 @@ static int
 get_identity_key_pair (void      *user_data,
                        SpKeyPair *out)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
 
   memcpy (out, self->identity, sizeof *out);
 
@@ -188,7 +189,7 @@ static int
 get_local_registration_id (void     *user_data,
                            uint32_t *out)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
 
   *out = self->registration_id;
 
@@ -201,7 +202,7 @@ get_identity (void            *user_data,
               SpPublicKey     *out,
               bool            *found)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   GError *error = NULL;
   gboolean row_found = FALSE;
   guint8 *key;
@@ -241,7 +242,7 @@ save_identity (void              *user_data,
                const SpAddress   *address,
                const SpPublicKey *key)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   g_autoptr(SottoStoreStatement) statement = NULL;
   GError *error = NULL;
   char name[ADDRESS_MAX];
@@ -321,7 +322,7 @@ typedef enum
 /* Reads prekey @id of @kind and decodes it into @out: the SpPreKey,
  * SpSignedPreKey or SpKyberPreKey that @kind names. */
 static int
-load_record (SottoMessengerStore *self,
+load_record (SottoProtocolState *self,
              PreKeyKind           kind,
              uint32_t             id,
              gpointer             out)
@@ -373,7 +374,7 @@ static int
 remove_pre_key (void     *user_data,
                 uint32_t  id)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   GError *error = NULL;
 
   if (!_sotto_store_exec_int64 (self->store, "DELETE FROM messenger_pre_keys WHERE id = ?1", id, &error))
@@ -404,7 +405,7 @@ mark_kyber_pre_key_used (void              *user_data,
                          uint32_t           signed_pre_key_id,
                          const SpPublicKey *base_key)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   g_autoptr(SottoStoreStatement) statement = NULL;
   GError *error = NULL;
   guint8 base_key_id[16];
@@ -470,7 +471,7 @@ load_session (void            *user_data,
               const SpAddress *address,
               SpSessionRecord *record)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   GError *error = NULL;
   gboolean found = FALSE;
   guint8 *serialized;
@@ -503,7 +504,7 @@ store_session (void                  *user_data,
                const SpAddress       *address,
                const SpSessionRecord *record)
 {
-  SottoMessengerStore *self = user_data;
+  SottoProtocolState *self = user_data;
   g_autoptr(SottoStoreStatement) statement = NULL;
   GError *error = NULL;
   char name[ADDRESS_MAX];
@@ -563,22 +564,22 @@ store_session (void                  *user_data,
   return SP_OK;
 }
 
-SottoMessengerStore *
-_sotto_messenger_store_new (SottoStore   *store,
+SottoProtocolState *
+_sotto_protocol_state_new (SottoStore   *store,
                             SottoAccount *account)
 {
-  SottoMessengerStore *self = g_new0 (SottoMessengerStore, 1);
+  SottoProtocolState *self = g_new0 (SottoProtocolState, 1);
 
   self->store = store;
   self->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  _sotto_messenger_store_set_identity (self, sotto_account_get_identity_key_pair (account),
+  _sotto_protocol_state_set_identity (self, sotto_account_get_identity_key_pair (account),
                                        sotto_account_get_registration_id (account));
 
   return self;
 }
 
 void
-_sotto_messenger_store_free (SottoMessengerStore *self)
+_sotto_protocol_state_free (SottoProtocolState *self)
 {
   if (self == NULL)
     return;
@@ -589,7 +590,7 @@ _sotto_messenger_store_free (SottoMessengerStore *self)
 }
 
 void
-_sotto_messenger_store_set_identity (SottoMessengerStore *self,
+_sotto_protocol_state_set_identity (SottoProtocolState *self,
                                      const SpKeyPair     *identity,
                                      guint32              registration_id)
 {
@@ -598,7 +599,7 @@ _sotto_messenger_store_set_identity (SottoMessengerStore *self,
 }
 
 void
-_sotto_messenger_store_get_interface (SottoMessengerStore *self,
+_sotto_protocol_state_get_interface (SottoProtocolState *self,
                                       SpStore             *out)
 {
   memset (out, 0, sizeof *out);
@@ -617,10 +618,10 @@ _sotto_messenger_store_get_interface (SottoMessengerStore *self,
   out->store_session = store_session;
 }
 
-/* The messenger's own queries */
+/* The session core's tables, for the messenger */
 
 gboolean
-_sotto_messenger_store_load_key_state (SottoStore     *store,
+_sotto_protocol_state_load_key_state (SottoStore     *store,
                                        SottoKeyState  *state,
                                        GError        **error)
 {
@@ -683,7 +684,7 @@ expire_rotated_keys (SottoStore           *store,
 {
   gint64 limit;
 
-  limit = MIN (state->signed_pre_key_rotated_at, state->last_resort_rotated_at) - SOTTO_MESSENGER_GRACE_MS;
+  limit = MIN (state->signed_pre_key_rotated_at, state->last_resort_rotated_at) - SOTTO_KEY_GRACE_MS;
 
   return _sotto_store_exec_int64 (store, "DELETE FROM messenger_signed_pre_keys WHERE created_at < ?1",
                                   limit, error)
@@ -694,7 +695,7 @@ expire_rotated_keys (SottoStore           *store,
 
 /* Stores @batch and @state, inside the caller's transaction. */
 gboolean
-_sotto_messenger_store_save_keys (SottoStore           *store,
+_sotto_protocol_state_save_keys (SottoStore           *store,
                                   const SottoKeyBatch  *batch,
                                   const SottoKeyState  *state,
                                   GError              **error)
@@ -775,63 +776,29 @@ _sotto_messenger_store_save_keys (SottoStore           *store,
   return expire_rotated_keys (store, state, error);
 }
 
-/* Every outgoing message still queued, in the order it was written. */
-GPtrArray *
-_sotto_messenger_store_load_outbox (SottoStore  *store,
-                                    GError     **error)
+/* Stores new keys and the ids that come after them, in one transaction
+ * of their own, on the store's thread. */
+gboolean
+_sotto_protocol_state_store_keys (SottoStore           *store,
+                                  const SottoKeyBatch  *batch,
+                                  const SottoKeyState  *state,
+                                  GError              **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  int rc;
+  if (!_sotto_store_begin (store, error))
+    return FALSE;
 
-  statement = _sotto_store_prepare (store,
-                                    "SELECT id, conversation_id, uuid, sent_at, body FROM messages"
-                                    " WHERE direction = 1 AND state = 0 AND kind = 0"
-                                    " ORDER BY id",
-                                    error);
-  if (statement == NULL)
-    return NULL;
-
-  items = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_outbox_item_free);
-
-  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+  if (!_sotto_protocol_state_save_keys (store, batch, state, error))
     {
-      g_autoptr(SottoOutboxItem) item = g_new0 (SottoOutboxItem, 1);
-      gint64 row_id = sqlite3_column_int64 (statement, 0);
-      const char *id = (const char *) sqlite3_column_text (statement, 2);
-
-      if (id == NULL || !g_uuid_string_is_valid (id))
-        {
-          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                               _("A stored message is damaged"));
-          return NULL;
-        }
-
-      item->conversation_id = sqlite3_column_int64 (statement, 1);
-      item->id = g_strdup (id);
-      item->sent_at = sqlite3_column_int64 (statement, 3);
-
-      if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
-                                              &item->body, error))
-        return NULL;
-      if (item->body == NULL)
-        item->body = g_strdup ("");
-
-      g_ptr_array_add (items, g_steal_pointer (&item));
+      _sotto_store_rollback (store);
+      return FALSE;
     }
 
-  if (rc != SQLITE_DONE)
-    {
-      _sotto_store_set_sqlite_error (store, rc, _("Could not read the outbox"), error);
-      return NULL;
-    }
-
-  return g_steal_pointer (&items);
+  return _sotto_store_commit (store, error);
 }
 
 /* The devices of account @uuid there are sessions with. */
 GArray *
-_sotto_messenger_store_list_devices (SottoStore  *store,
+_sotto_protocol_state_list_devices (SottoStore  *store,
                                      const char  *uuid,
                                      GError     **error)
 {
@@ -865,7 +832,7 @@ _sotto_messenger_store_list_devices (SottoStore  *store,
 }
 
 gboolean
-_sotto_messenger_store_delete_session (SottoStore  *store,
+_sotto_protocol_state_delete_session (SottoStore  *store,
                                        const char  *uuid,
                                        guint        device_id,
                                        GError     **error)
@@ -887,7 +854,7 @@ _sotto_messenger_store_delete_session (SottoStore  *store,
 /* Drops every session and every prekey: the identity they belong to is
  * being replaced.  Inside the caller's transaction. */
 gboolean
-_sotto_messenger_store_clear_sessions (SottoStore  *store,
+_sotto_protocol_state_clear_sessions (SottoStore  *store,
                                        GError     **error)
 {
   return _sotto_store_exec (store,

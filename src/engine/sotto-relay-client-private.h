@@ -1,4 +1,4 @@
-/* sotto-relay-client.h
+/* sotto-relay-client-private.h
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,77 +7,13 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
 #include "sp-session.h"
 
+#include "sotto-key-batch-private.h"
+#include "sotto-relay-error.h"
+
 G_BEGIN_DECLS
-
-#define SOTTO_RELAY_ERROR (sotto_relay_error_quark ())
-
-/**
- * SottoRelayError:
- * @SOTTO_RELAY_ERROR_FAILED: the relay refused the request for a reason
- *   not listed here
- * @SOTTO_RELAY_ERROR_INVALID_URL: the relay URL is not an http(s) URL
- * @SOTTO_RELAY_ERROR_INSECURE: plain http to a relay that is not on this
- *   machine
- * @SOTTO_RELAY_ERROR_UNREACHABLE: the relay could not be reached (no
- *   route, connection refused or reset, timeout, TLS failure)
- * @SOTTO_RELAY_ERROR_UNAVAILABLE: the relay answered 5xx: it is
- *   overloaded, shutting down or its storage fails
- * @SOTTO_RELAY_ERROR_RATE_LIMITED: a rate limit or the recipient's queue
- *   is full (429)
- * @SOTTO_RELAY_ERROR_UNAUTHORIZED: the device's credentials were refused
- * @SOTTO_RELAY_ERROR_NOT_FOUND: no such account, device or username
- * @SOTTO_RELAY_ERROR_USERNAME_TAKEN: registration with a username in use
- * @SOTTO_RELAY_ERROR_REGISTRATION_CLOSED: the relay needs a registration
- *   token
- * @SOTTO_RELAY_ERROR_DEVICE_MISMATCH: a send named the wrong devices (409)
- * @SOTTO_RELAY_ERROR_STALE_DEVICES: a send used out-of-date registration
- *   ids (410)
- * @SOTTO_RELAY_ERROR_BAD_REQUEST: the relay could not decode the request
- *   (400, 411, 413)
- * @SOTTO_RELAY_ERROR_BAD_RESPONSE: the relay's answer does not follow its
- *   API
- * @SOTTO_RELAY_ERROR_BAD_CA: the certificate authority given to trust the
- *   relay by is not one (the relay has not been asked anything)
- *
- * Errors of #SottoRelayClient; sotto_relay_error_is_transient() tells
- * which of them are worth trying again later.
- */
-typedef enum
-{
-  SOTTO_RELAY_ERROR_FAILED,
-  SOTTO_RELAY_ERROR_INVALID_URL,
-  SOTTO_RELAY_ERROR_INSECURE,
-  SOTTO_RELAY_ERROR_UNREACHABLE,
-  SOTTO_RELAY_ERROR_UNAVAILABLE,
-  SOTTO_RELAY_ERROR_RATE_LIMITED,
-  SOTTO_RELAY_ERROR_UNAUTHORIZED,
-  SOTTO_RELAY_ERROR_NOT_FOUND,
-  SOTTO_RELAY_ERROR_USERNAME_TAKEN,
-  SOTTO_RELAY_ERROR_REGISTRATION_CLOSED,
-  SOTTO_RELAY_ERROR_DEVICE_MISMATCH,
-  SOTTO_RELAY_ERROR_STALE_DEVICES,
-  SOTTO_RELAY_ERROR_BAD_REQUEST,
-  SOTTO_RELAY_ERROR_BAD_RESPONSE,
-  SOTTO_RELAY_ERROR_BAD_CA,
-} SottoRelayError;
-
-/**
- * SottoRelayConnection:
- * @SOTTO_RELAY_CONNECTION_OFFLINE: no delivery socket and none wanted, or
- *   waiting for the network or for the next attempt
- * @SOTTO_RELAY_CONNECTION_CONNECTING: opening the delivery socket
- * @SOTTO_RELAY_CONNECTION_CONNECTED: the delivery socket is open
- */
-typedef enum
-{
-  SOTTO_RELAY_CONNECTION_OFFLINE,
-  SOTTO_RELAY_CONNECTION_CONNECTING,
-  SOTTO_RELAY_CONNECTION_CONNECTED,
-} SottoRelayConnection;
 
 /**
  * SottoRelayEnvelope:
@@ -136,13 +72,47 @@ typedef struct
   GArray *stale;
 } SottoRelayDeviceChanges;
 
+/**
+ * SottoRelayRegistration:
+ * @username: the account's username
+ * @password: the device's password
+ * @registration_id: the device's registration id
+ * @identity_key: the account's identity key
+ * @keys: its first signed prekey, last-resort Kyber prekey and one-time
+ *   prekeys
+ * @token: (nullable): the relay's registration token
+ *
+ * A new account, as sotto_relay_client_register_async() sends it.
+ */
+typedef struct
+{
+  const char *username;
+  const char *password;
+  guint registration_id;
+  const SpPublicKey *identity_key;
+  const SottoKeyBatch *keys;
+  const char *token;
+} SottoRelayRegistration;
+
+/**
+ * SottoRelayKeyUpload:
+ * @identity_key: (nullable): a new identity key, replacing the account's
+ * @registration_id: the registration id that goes with @identity_key
+ * @keys: the public halves to upload
+ *
+ * Keys for sotto_relay_client_upload_keys_async().
+ */
+typedef struct
+{
+  const SpPublicKey *identity_key;
+  guint registration_id;
+  const SottoKeyBatch *keys;
+} SottoRelayKeyUpload;
+
 #define SOTTO_TYPE_RELAY_ENVELOPE (sotto_relay_envelope_get_type ())
 #define SOTTO_TYPE_RELAY_CLIENT (sotto_relay_client_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoRelayClient, sotto_relay_client, SOTTO, RELAY_CLIENT, GObject)
-
-GQuark                   sotto_relay_error_quark                 (void);
-gboolean                 sotto_relay_error_is_transient          (const GError             *error);
 
 GType                    sotto_relay_envelope_get_type           (void) G_GNUC_CONST;
 SottoRelayEnvelope      *sotto_relay_envelope_copy               (const SottoRelayEnvelope *envelope);
@@ -168,7 +138,7 @@ SottoRelayConnection     sotto_relay_client_get_connection       (SottoRelayClie
 gboolean                 sotto_relay_client_needs_network        (SottoRelayClient         *self);
 
 void                     sotto_relay_client_register_async       (SottoRelayClient         *self,
-                                                                  JsonNode                 *request,
+                                                                  const SottoRelayRegistration *registration,
                                                                   GCancellable             *cancellable,
                                                                   GAsyncReadyCallback       callback,
                                                                   gpointer                  user_data);
@@ -195,7 +165,7 @@ gboolean                 sotto_relay_client_get_key_counts_finish (SottoRelayCli
                                                                   guint                    *n_kyber_pre_keys,
                                                                   GError                  **error);
 void                     sotto_relay_client_upload_keys_async    (SottoRelayClient         *self,
-                                                                  JsonNode                 *keys,
+                                                                  const SottoRelayKeyUpload *upload,
                                                                   GCancellable             *cancellable,
                                                                   GAsyncReadyCallback       callback,
                                                                   gpointer                  user_data);

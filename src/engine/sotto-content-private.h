@@ -1,4 +1,4 @@
-/* sotto-content.h
+/* sotto-content-private.h
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,6 +7,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "sotto-message.h"
 
 G_BEGIN_DECLS
 
@@ -55,8 +57,8 @@ typedef enum
 /* Encoded content is a whole number of blocks of this size. */
 #define SOTTO_CONTENT_BLOCK_SIZE 160
 
-/* The longest text, in bytes, and the most receipts in one content. */
-#define SOTTO_CONTENT_MAX_TEXT (64 * 1024)
+/* The longest sender and the most receipts in one content; the longest
+ * text is SOTTO_MESSAGE_MAX_TEXT. */
 #define SOTTO_CONTENT_MAX_SENDER 32
 #define SOTTO_CONTENT_MAX_RECEIPTS 1024
 

@@ -1,4 +1,4 @@
-/* test-messenger-store.c: the session core's store callbacks on SottoStore
+/* test-protocol-state.c: the session core's store callbacks on SottoStore
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -27,7 +27,7 @@ typedef struct
   GFile *profile;
   SottoStore *store;
   SottoAccount *account;
-  SottoMessengerStore *protocol;
+  SottoProtocolState *protocol;
   SpStore sp;
 } Fixture;
 
@@ -35,14 +35,14 @@ static void
 attach (Fixture *fixture)
 {
   fixture->store = engine_test_open_store (fixture->profile, "protocol store");
-  fixture->protocol = _sotto_messenger_store_new (fixture->store, fixture->account);
-  _sotto_messenger_store_get_interface (fixture->protocol, &fixture->sp);
+  fixture->protocol = _sotto_protocol_state_new (fixture->store, fixture->account);
+  _sotto_protocol_state_get_interface (fixture->protocol, &fixture->sp);
 }
 
 static void
 detach (Fixture *fixture)
 {
-  g_clear_pointer (&fixture->protocol, _sotto_messenger_store_free);
+  g_clear_pointer (&fixture->protocol, _sotto_protocol_state_free);
   engine_test_close_store (g_steal_pointer (&fixture->store));
 }
 
@@ -90,7 +90,7 @@ commit (Fixture *fixture)
 }
 
 static void
-test_messenger_store_identity (Fixture       *fixture,
+test_protocol_state_identity (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   SpAddress address = { REMOTE_UUID, 1 };
@@ -154,7 +154,7 @@ test_messenger_store_identity (Fixture       *fixture,
 }
 
 static void
-test_messenger_store_pre_keys (Fixture       *fixture,
+test_protocol_state_pre_keys (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   const SpKeyPair *identity = sotto_account_get_identity_key_pair (fixture->account);
@@ -191,7 +191,7 @@ test_messenger_store_pre_keys (Fixture       *fixture,
     }
 
   begin (fixture);
-  g_assert_true (_sotto_messenger_store_save_keys (fixture->store, batch, &state, &error));
+  g_assert_true (_sotto_protocol_state_save_keys (fixture->store, batch, &state, &error));
   g_assert_no_error (error);
   commit (fixture);
 
@@ -211,7 +211,7 @@ test_messenger_store_pre_keys (Fixture       *fixture,
 
   attach (fixture);
 
-  g_assert_true (_sotto_messenger_store_load_key_state (fixture->store, &loaded_state, &error));
+  g_assert_true (_sotto_protocol_state_load_key_state (fixture->store, &loaded_state, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (loaded_state.next_pre_key_id, ==, state.next_pre_key_id);
   g_assert_cmpuint (loaded_state.next_kyber_pre_key_id, ==, state.next_kyber_pre_key_id);
@@ -349,7 +349,7 @@ assert_decrypts (SpSessionCipher *cipher,
 /* A session set up and used through the store, across a restart: the
  * record that comes back from the database carries on the conversation. */
 static void
-test_messenger_store_sessions (Fixture       *fixture,
+test_protocol_state_sessions (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   SpAddress local = { sotto_account_get_uuid (fixture->account), 1 };
@@ -418,11 +418,11 @@ main (int   argc,
   engine_test_init (&argc, &argv);
 
 #define ADD(path, func) \
-  g_test_add ("/engine/messenger-store/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add ("/engine/protocol-state/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
-  ADD ("identity", test_messenger_store_identity);
-  ADD ("pre-keys", test_messenger_store_pre_keys);
-  ADD ("sessions", test_messenger_store_sessions);
+  ADD ("identity", test_protocol_state_identity);
+  ADD ("pre-keys", test_protocol_state_pre_keys);
+  ADD ("sessions", test_protocol_state_sessions);
 
 #undef ADD
 
