@@ -12,6 +12,11 @@
  * delivered when the receiver reads it; the receiver acknowledges what
  * it read in one message, and the relay's own metrics say how many
  * acknowledgements it has made durable.
+ *
+ * Given a PostgreSQL database, it starts several relay nodes on it and
+ * connects each pair's receiver to another node than its sender, so that
+ * every envelope crosses from one node to another through the database
+ * and its notifications.
  */
 
 #define _GNU_SOURCE   /* for memmem() */
@@ -44,11 +49,19 @@ typedef struct
 
 typedef struct
 {
+  char    *dir;               /* its configuration and log */
+  FILE    *ready;             /* its standard output */
+  pid_t    pid;
+  guint16  port;
+  guint16  metrics_port;
+} RelayNode;
+
+typedef struct
+{
   LoadTarget  parent;
-  char       *dir;
-  FILE       *ready;          /* the relay's standard output */
+  RelayNode   nodes[LOAD_MAX_PROCESSES];
+  guint       n_nodes;
   gboolean    websocket_sends;
-  guint16          metrics_port;
 } SottoTarget;
 
 /* Finds text in a buffer.  GLib's g_strstr_len() compares at every
@@ -223,13 +236,13 @@ receiver_name (guint index)
 }
 
 static void
-open_websocket (SottoTarget  *self,
+open_websocket (guint16       port,
                 LoadConn     *conn,
                 LoadConnRole  role,
                 LoadPair     *pair,
                 Account      *account)
 {
-  int fd = load_connect (self->parent.port);
+  int fd = load_connect (port);
   g_autofree char *request = g_strdup_printf ("GET /v1/websocket HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                                               "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: %s\r\n\r\n",
@@ -351,14 +364,19 @@ sotto_prepare (LoadTarget *target,
    * that stay silent for 20 s before their first request. */
   for (guint p = 0; p < n_pairs; p++)
     {
+      /* With several nodes, the receiver's node is the one after its
+       * sender's, so that every envelope crosses between nodes. */
+      guint16 sender_port = self->nodes[p % self->n_nodes].port;
+      guint16 receiver_port = self->nodes[(p + 1) % self->n_nodes].port;
+
       set_send_request (self, &pairs[p], &senders[p], &receivers[p]);
       /* A device has one WebSocket: a second one would replace the first. */
       if (self->websocket_sends)
-        open_websocket (self, &pairs[p].senders[0], LOAD_CONN_SENDER, &pairs[p], &senders[p]);
+        open_websocket (sender_port, &pairs[p].senders[0], LOAD_CONN_SENDER, &pairs[p], &senders[p]);
       else
         for (guint s = 0; s < pairs[p].n_senders; s++)
-          load_watch (&pairs[p].senders[s], load_connect (target->port), LOAD_CONN_SENDER, &pairs[p]);
-      open_websocket (self, &pairs[p].receiver, LOAD_CONN_RECEIVER, &pairs[p], &receivers[p]);
+          load_watch (&pairs[p].senders[s], load_connect (sender_port), LOAD_CONN_SENDER, &pairs[p]);
+      open_websocket (receiver_port, &pairs[p].receiver, LOAD_CONN_RECEIVER, &pairs[p], &receivers[p]);
       account_clear (&senders[p]);
       account_clear (&receivers[p]);
     }
@@ -515,19 +533,26 @@ metric (const char *text,
   return g_ascii_strtod (line + strlen (prefix), NULL);
 }
 
+/* Sums the counters of every node. */
 static void
 sotto_counters (LoadTarget         *target,
                 LoadServerCounters *counters)
 {
-  guint status;
-  g_autofree char *text = http_blocking (((SottoTarget *) target)->metrics_port, "GET", "/metrics", &status);
+  SottoTarget *self = (SottoTarget *) target;
 
-  if (status != 200)
-    g_error ("metrics failed with status %u", status);
-  counters->acknowledged = (guint64) metric (text, "sotto_relay_envelopes_delivered_total");
-  counters->commits = (guint64) metric (text, "sotto_relay_commit_seconds_count");
-  counters->ops = (guint64) metric (text, "sotto_relay_storage_ops_total");
-  counters->commit_seconds = metric (text, "sotto_relay_commit_seconds_sum");
+  *counters = (LoadServerCounters) { 0 };
+  for (guint n = 0; n < self->n_nodes; n++)
+    {
+      guint status;
+      g_autofree char *text = http_blocking (self->nodes[n].metrics_port, "GET", "/metrics", &status);
+
+      if (status != 200)
+        g_error ("metrics failed with status %u", status);
+      counters->acknowledged += (guint64) metric (text, "sotto_relay_envelopes_delivered_total");
+      counters->commits += (guint64) metric (text, "sotto_relay_commit_seconds_count");
+      counters->ops += (guint64) metric (text, "sotto_relay_storage_ops_total");
+      counters->commit_seconds += metric (text, "sotto_relay_commit_seconds_sum");
+    }
 }
 
 static void
@@ -549,11 +574,15 @@ sotto_finish (LoadTarget *target)
 {
   SottoTarget *self = (SottoTarget *) target;
 
-  kill (target->pid, SIGTERM);
-  waitpid (target->pid, NULL, 0);
-  fclose (self->ready);
-  remove_data_dir (self->dir);
-  g_free (self->dir);
+  for (guint n = 0; n < self->n_nodes; n++)
+    kill (self->nodes[n].pid, SIGTERM);
+  for (guint n = 0; n < self->n_nodes; n++)
+    {
+      waitpid (self->nodes[n].pid, NULL, 0);
+      fclose (self->nodes[n].ready);
+      remove_data_dir (self->nodes[n].dir);
+      g_free (self->nodes[n].dir);
+    }
   g_free (target->name);
   g_free (self);
 }
@@ -577,18 +606,26 @@ static const char relay_conf[] =
   "account-sends=1000000/1000000\naccount-password-checks=1000000/1000000\n"
   "pair-sends=1000000/1000000\n";
 
+/* Starts a relay on node->dir, and on the database at database_url if
+ * there is one, and waits until it listens. */
 static void
-start_relay (SottoTarget *self,
-             const char  *binary)
+start_relay (RelayNode  *node,
+             const char *binary,
+             const char *database_url)
 {
-  g_autofree char *conf_path = g_build_filename (self->dir, "relay.conf", NULL);
-  g_autofree char *log_path = g_build_filename (self->dir, "relay.log", NULL);
+  g_autofree char *conf_path = NULL;
+  g_autofree char *log_path = NULL;
   g_autofree char *log = NULL;
   int pipefd[2];
   int log_fd;
   char line[256];
   pid_t pid;
 
+  node->dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);
+  if (node->dir == NULL)
+    g_error ("cannot create a data directory");
+  conf_path = g_build_filename (node->dir, "relay.conf", NULL);
+  log_path = g_build_filename (node->dir, "relay.log", NULL);
   if (!g_file_set_contents (conf_path, relay_conf, -1, NULL) || pipe (pipefd) != 0 ||
       (log_fd = g_open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
     g_error ("cannot prepare the relay's data directory");
@@ -601,38 +638,56 @@ start_relay (SottoTarget *self,
       dup2 (log_fd, STDERR_FILENO);
       close (pipefd[0]);
       close (pipefd[1]);
-      execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", self->dir,
-             "--metrics-listen", "127.0.0.1:0", NULL);
+      if (database_url != NULL)
+        execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", node->dir,
+               "--metrics-listen", "127.0.0.1:0", "--database", database_url, NULL);
+      else
+        execl (binary, binary, "--listen", "127.0.0.1:0", "--data-dir", node->dir,
+               "--metrics-listen", "127.0.0.1:0", NULL);
       _exit (127);
     }
   close (pipefd[1]);
   close (log_fd);
   /* The pipe stays open until the relay stops, so that it never writes
    * to a closed one. */
-  self->ready = fdopen (pipefd[0], "r");
-  if (pid < 0 || fgets (line, sizeof line, self->ready) == NULL || strrchr (line, ':') == NULL)
+  node->ready = fdopen (pipefd[0], "r");
+  if (pid < 0 || fgets (line, sizeof line, node->ready) == NULL || strrchr (line, ':') == NULL)
     g_error ("the relay did not start; see %s", log_path);
-  self->parent.pid = pid;
-  self->parent.port = (guint16) atoi (strrchr (line, ':') + 1);
+  node->pid = pid;
+  node->port = (guint16) atoi (strrchr (line, ':') + 1);
   /* The startup summary, logged before the ready line, says where the
    * metrics are. */
   if (!g_file_get_contents (log_path, &log, NULL, NULL) || strstr (log, "metrics on 127.0.0.1:") == NULL)
     g_error ("the relay does not serve metrics; see %s", log_path);
-  self->metrics_port = (guint16) atoi (strstr (log, "metrics on 127.0.0.1:") + strlen ("metrics on 127.0.0.1:"));
+  node->metrics_port = (guint16) atoi (strstr (log, "metrics on 127.0.0.1:") + strlen ("metrics on 127.0.0.1:"));
 }
 
+/* Starts n_nodes relays on the database at database_url, or one relay on
+ * SQLite in its data directory if database_url is NULL.  The nodes start
+ * one after the other, so that only the first one makes the schema. */
 LoadTarget *
-load_sotto_new (const char *relay_binary,
-                gboolean    websocket_sends)
+load_sotto_new (const char *name,
+                const char *relay_binary,
+                gboolean    websocket_sends,
+                const char *database_url,
+                guint       n_nodes)
 {
   SottoTarget *self = g_new0 (SottoTarget, 1);
 
+  g_assert (n_nodes >= 1 && n_nodes <= LOAD_MAX_PROCESSES);
+  g_assert (database_url != NULL || n_nodes == 1);
   self->websocket_sends = websocket_sends;
   self->parent.klass = &sotto_class;
-  self->parent.name = g_strdup ("sotto-relay");
-  self->dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);
-  if (self->dir == NULL)
-    g_error ("cannot create a data directory");
-  start_relay (self, relay_binary);
+  self->parent.name = g_strdup (name);
+  self->n_nodes = n_nodes;
+  for (guint n = 0; n < n_nodes; n++)
+    {
+      start_relay (&self->nodes[n], relay_binary, database_url);
+      self->parent.pids[n] = self->nodes[n].pid;
+    }
+  self->parent.n_pids = n_nodes;
+  /* Registrations, idle connections and memory go to the first node. */
+  self->parent.pid = self->nodes[0].pid;
+  self->parent.port = self->nodes[0].port;
   return &self->parent;
 }

@@ -193,6 +193,8 @@ load_xmpp_new (const char *name,
   self->parent.name = g_strdup (name);
   self->parent.port = port;
   self->parent.pid = pid;
+  self->parent.pids[0] = pid;
+  self->parent.n_pids = 1;
   self->domain = g_strdup (domain);
   self->password = g_strdup (password);
   return &self->parent;

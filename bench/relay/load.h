@@ -23,6 +23,9 @@ G_BEGIN_DECLS
 #define LOAD_CONTENT_BYTES   100
 #define LOAD_STAMP_BASE64    12
 
+/* The most relay processes a target spreads its pairs over. */
+#define LOAD_MAX_PROCESSES   8
+
 typedef struct _LoadConn LoadConn;
 typedef struct _LoadPair LoadPair;
 typedef struct _LoadTarget LoadTarget;
@@ -90,7 +93,9 @@ struct _LoadTarget
 {
   const LoadTargetClass *klass;
   char                  *name;
-  pid_t                  pid;       /* the server, for its CPU time and memory */
+  pid_t                  pid;       /* the server, for its memory */
+  pid_t                  pids[LOAD_MAX_PROCESSES];  /* every server process, for CPU time */
+  guint                  n_pids;
   guint16                port;
   guint                  senders;   /* connections per sender */
   guint                  pipeline;  /* unanswered sends per sender connection,
@@ -136,8 +141,11 @@ void      load_received        (LoadPair    *pair,
 char     *load_random_base64   (gsize        length,
                                 int          first_byte);
 
-LoadTarget *load_sotto_new     (const char  *relay_binary,
-                                gboolean     websocket_sends);
+LoadTarget *load_sotto_new     (const char  *name,
+                                const char  *relay_binary,
+                                gboolean     websocket_sends,
+                                const char  *database_url,
+                                guint        n_nodes);
 LoadTarget *load_xmpp_new      (const char  *name,
                                 guint16      port,
                                 pid_t        pid,

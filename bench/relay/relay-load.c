@@ -7,11 +7,13 @@
  * starts itself on a fresh data directory) and, when given one, an XMPP
  * server that run-bench.sh started, through the same phases with the
  * same 100-byte messages between sender/receiver pairs, and prints their
- * figures side by side.  Everything runs on one epoll loop with plain
+ * figures side by side.  Given PostgreSQL databases, it also measures
+ * the closed loop of one, two, three… relay nodes sharing one of them.
+ * Everything runs on one epoll loop with plain
  * sockets so that the client costs little next to the servers it
  * measures.
  *
- *   relay-load --relay BINARY [--xmpp-port PORT --xmpp-pid PID ...]
+ *   relay-load --relay BINARY [--postgresql URL...] [--xmpp-port PORT --xmpp-pid PID ...]
  */
 
 #include "config.h"
@@ -50,6 +52,10 @@ typedef enum
 typedef struct
 {
   double  closed_rate;          /* messages received per second */
+  double  durable_rate;         /* messages both answered and received, per second */
+  double  closed_seconds;       /* the closed loop's length */
+  double  closed_cpu_seconds;   /* of the server's processes */
+  double  database_cpu_seconds; /* of the PostgreSQL server's processes */
   double  closed_cpu;           /* percent of one core */
   double  p50[N_RATES];
   double  p99[N_RATES];
@@ -66,6 +72,7 @@ static GPtrArray *dirty;      /* of LoadConn with output to write */
 static Mode mode;
 static guint window = 256;
 static LoadTarget *current;   /* the target being measured */
+static pid_t database_pid;    /* the PostgreSQL server, or 0 */
 
 /* Helpers for the targets. */
 
@@ -485,6 +492,46 @@ cpu_seconds (pid_t pid)
 }
 
 static double
+target_cpu_seconds (LoadTarget *target)
+{
+  double total = 0;
+
+  for (guint i = 0; i < target->n_pids; i++)
+    total += cpu_seconds (target->pids[i]);
+  return total;
+}
+
+/* The CPU time of the PostgreSQL server and of its backends, which are
+ * its children.  The relays hold their connections for the whole
+ * phase, so no backend's time is lost by exiting in between. */
+static double
+database_cpu_seconds (void)
+{
+  g_autoptr(GDir) proc = NULL;
+  const char *name;
+  double total;
+
+  if (database_pid == 0 || (proc = g_dir_open ("/proc", 0, NULL)) == NULL)
+    return 0;
+  total = cpu_seconds (database_pid);
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *text = NULL;
+      const char *after_name;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      /* The parent is the second field after the command's name. */
+      if (g_file_get_contents (path, &text, NULL, NULL) && (after_name = strrchr (text, ')')) != NULL &&
+          atoi (after_name + 4) == database_pid)
+        total += cpu_seconds (atoi (name));
+    }
+  return total;
+}
+
+static double
 rss_kib (pid_t pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
@@ -508,6 +555,7 @@ closed_loop (LoadTarget  *target,
   LoadServerCounters before = { 0 };
   LoadServerCounters after = { 0 };
   double cpu_before;
+  double database_before;
   double own_before;
   double own_cpu;
 
@@ -515,13 +563,22 @@ closed_loop (LoadTarget  *target,
   g_printerr ("# %s: closed loop for %.0f s\n", target->name, seconds);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
-  load_stats.delivered = load_stats.errors = 0;
-  cpu_before = cpu_seconds (target->pid);
+  load_stats.delivered = load_stats.answered = load_stats.errors = 0;
+  cpu_before = target_cpu_seconds (target);
+  database_before = database_cpu_seconds ();
   own_before = cpu_seconds (getpid ());
   run_for (pairs, n_pairs, seconds, MODE_CLOSED, 0);
-  results->closed_cpu = (cpu_seconds (target->pid) - cpu_before) / seconds * 100;
+  results->closed_seconds = seconds;
+  results->closed_cpu_seconds = target_cpu_seconds (target) - cpu_before;
+  results->closed_cpu = results->closed_cpu_seconds / seconds * 100;
+  results->database_cpu_seconds = database_cpu_seconds () - database_before;
   own_cpu = (cpu_seconds (getpid ()) - own_before) / seconds * 100;
   results->closed_rate = (double) load_stats.delivered / seconds;
+  /* An envelope counts as durable once the server has answered its send,
+   * which it does only after the commit, and its receiver has read it.
+   * A server that answers no send (XMPP here) has only deliveries. */
+  results->durable_rate = (double) (target->pipeline > 0 ? MIN (load_stats.answered, load_stats.delivered)
+                                                          : load_stats.delivered) / seconds;
   results->errors += load_stats.errors;
   g_print ("%s closed loop: %.0f messages/s received, %" G_GUINT64_FORMAT " errors; server CPU %.0f%% "
            "(%.1f us per message), load generator CPU %.0f%% (%.1f us per message)\n",
@@ -620,10 +677,10 @@ connection_counts_phase (LoadTarget  *target,
                    connection_counts[0], rss_after, connection_counts[c]);
         }
       drain (pairs, active, 0.5);
-      cpu_before = cpu_seconds (target->pid);
+      cpu_before = target_cpu_seconds (target);
       load_stats.errors = 0;
       run_for (pairs, active, seconds, MODE_RATE, CPU_RATE);
-      results->cpu[c] = (cpu_seconds (target->pid) - cpu_before) / seconds * 100;
+      results->cpu[c] = (target_cpu_seconds (target) - cpu_before) / seconds * 100;
       results->errors += load_stats.errors;
       g_print ("%s CPU at %u/s with %u connections: %.1f%% of one core\n",
                target->name, CPU_RATE, connection_counts[c], results->cpu[c]);
@@ -749,6 +806,31 @@ print_table (const LoadResults *sotto,
   print_row ("errors", (double) sotto->errors, (double) xmpp->errors, have, 0);
 }
 
+/* The closed loop of every target, counting only durable envelopes.  On
+ * a machine shared with other work, wall-clock rates depend on what else
+ * runs; envelopes per CPU-second of the servers' own processes (the
+ * relays and PostgreSQL) depend much less on it. */
+static void
+print_durable_table (const char        *const *names,
+                     const LoadResults *const *results,
+                     guint                     n_targets)
+{
+  g_print ("\n%-32s %12s %10s %10s %14s\n", "closed loop, durable", "envelopes/s", "relay CPU",
+           "PG CPU", "per CPU-second");
+  for (guint t = 0; t < n_targets; t++)
+    {
+      const LoadResults *r = results[t];
+      double cpu = r->closed_cpu_seconds + r->database_cpu_seconds;
+
+      g_print ("%-32s %12.0f %9.0f%% %9.0f%% %14.0f\n", names[t], r->durable_rate,
+               r->closed_cpu_seconds * 100 / r->closed_seconds,
+               r->database_cpu_seconds * 100 / r->closed_seconds,
+               cpu > 0 ? r->durable_rate * r->closed_seconds / cpu : 0);
+    }
+  g_print ("(sotto-relay: envelopes answered after their commit and received; an XMPP server "
+           "answers no message, so its figure counts receipts only)\n");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -765,6 +847,9 @@ main (int   argc,
   int xmpp_pid = 0;
   double seconds = 5;
   gboolean closed_only = FALSE;
+  g_auto(GStrv) postgresql_urls = NULL;
+  int postgresql_pid = 0;
+  int postgresql_window = 16;
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_FILENAME, &relay, "The sotto-relay binary to start", "BINARY" },
     { "pairs", 0, 0, G_OPTION_ARG_INT, &pairs, "Sender/receiver pairs (100)", "N" },
@@ -776,6 +861,14 @@ main (int   argc,
     { "window", 0, 0, G_OPTION_ARG_INT, &window_option, "Closed loop: undelivered messages per pair (256)", "N" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Length of each measured phase (5)", "S" },
     { "closed-only", 0, 0, G_OPTION_ARG_NONE, &closed_only, "Measure the closed loop only", NULL },
+    { "postgresql", 0, 0, G_OPTION_ARG_STRING_ARRAY, &postgresql_urls,
+      "Also measure the closed loop of relay nodes on PostgreSQL: the Nth time this is given, "
+      "N nodes on this (empty) database", "URL" },
+    { "postgresql-window", 0, 0, G_OPTION_ARG_INT, &postgresql_window,
+      "Closed loop on PostgreSQL: undelivered messages per pair (16; a relay closes a connection "
+      "whose send waits longer than its deadline)", "N" },
+    { "postgresql-pid", 0, 0, G_OPTION_ARG_INT, &postgresql_pid,
+      "The PostgreSQL server's process id, for its CPU time", "PID" },
     { "xmpp-port", 0, 0, G_OPTION_ARG_INT, &xmpp_port, "Also load the XMPP server on 127.0.0.1:PORT", "PORT" },
     { "xmpp-name", 0, 0, G_OPTION_ARG_STRING, &xmpp_name, "Its name in the output (xmpp)", "NAME" },
     { "xmpp-pid", 0, 0, G_OPTION_ARG_INT, &xmpp_pid, "Its process id, for CPU and memory", "PID" },
@@ -787,15 +880,23 @@ main (int   argc,
   g_autoptr(GOptionContext) context = g_option_context_new ("- load sotto-relay (and an XMPP server) on loopback");
   g_autoptr(GError) error = NULL;
   LoadPlan plan;
+  LoadPlan postgresql_plan;
   LoadResults sotto_results = { 0 };
   LoadResults xmpp_results = { 0 };
+  LoadResults postgresql_results[LOAD_MAX_PROCESSES] = { { 0 } };
+  guint n_postgresql;
+  g_autoptr(GPtrArray) postgresql_names = g_ptr_array_new_with_free_func (g_free);
+  const char *durable_names[LOAD_MAX_PROCESSES + 2];
+  const LoadResults *durable_results[LOAD_MAX_PROCESSES + 2];
+  guint n_durable = 0;
   struct rlimit limit;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || relay == NULL || pairs < CPU_PAIRS ||
-      senders < 1 || window_option < 1 || seconds <= 0 ||
+      senders < 1 || window_option < 1 || postgresql_window < 1 || seconds <= 0 ||
       (sotto_sends != NULL && g_strcmp0 (sotto_sends, "websocket") != 0 && g_strcmp0 (sotto_sends, "http") != 0) ||
-      (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password == NULL)))
+      (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password == NULL)) ||
+      (postgresql_urls != NULL && g_strv_length (postgresql_urls) > LOAD_MAX_PROCESSES))
     {
       g_printerr ("%s\n", error != NULL ? error->message : "usage: relay-load --relay BINARY [OPTION…] (see --help)");
       return 2;
@@ -814,14 +915,36 @@ main (int   argc,
   plan.n_pairs = (guint) pairs;
   plan.seconds = seconds;
   plan.closed_only = closed_only;
+  /* The nodes' other figures (latency, CPU per connection, memory) are
+   * those of one relay; the closed loop is what the nodes add up to. */
+  postgresql_plan = plan;
+  postgresql_plan.closed_only = TRUE;
+  database_pid = (pid_t) postgresql_pid;
+  n_postgresql = postgresql_urls != NULL ? g_strv_length (postgresql_urls) : 0;
 
   {
     gboolean websocket_sends = g_strcmp0 (sotto_sends, "http") != 0;
-    LoadTarget *target = load_sotto_new (relay, websocket_sends);
+    LoadTarget *target = load_sotto_new ("sotto-relay", relay, websocket_sends, NULL, 1);
 
     target->senders = websocket_sends ? 1 : (guint) senders;
     target->pipeline = websocket_sends ? window : 1;
     run_target (target, &plan, &sotto_results);
+    durable_names[n_durable] = "sotto-relay, SQLite, 1 node";
+    durable_results[n_durable++] = &sotto_results;
+    for (guint n = 0; n < n_postgresql; n++)
+      {
+        char *name = g_strdup_printf ("sotto-relay, PostgreSQL, %u node%s", n + 1, n == 0 ? "" : "s");
+
+        g_ptr_array_add (postgresql_names, name);
+        target = load_sotto_new (name, relay, websocket_sends, postgresql_urls[n], n + 1);
+        window = (guint) postgresql_window;
+        target->senders = websocket_sends ? 1 : (guint) senders;
+        target->pipeline = websocket_sends ? window : 1;
+        run_target (target, &postgresql_plan, &postgresql_results[n]);
+        window = (guint) window_option;
+        durable_names[n_durable] = name;
+        durable_results[n_durable++] = &postgresql_results[n];
+      }
   }
   if (xmpp_port != 0)
     {
@@ -831,9 +954,12 @@ main (int   argc,
 
       target->senders = 1;
       run_target (target, &plan, &xmpp_results);
+      durable_names[n_durable] = xmpp_name != NULL ? xmpp_name : "xmpp";
+      durable_results[n_durable++] = &xmpp_results;
     }
   print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
                xmpp_name != NULL ? xmpp_name : "xmpp", closed_only);
+  print_durable_table (durable_names, durable_results, n_durable);
 
   g_array_unref (load_stats.latencies);
   g_ptr_array_unref (dirty);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# run-bench.sh: sotto-relay beside Prosody under the same loopback load
+# run-bench.sh: sotto-relay on SQLite and PostgreSQL beside Prosody under
+# the same loopback load
 #
 # Copyright 2026 The Sotto authors
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,9 +8,11 @@
 # Usage: bench/relay/run-bench.sh [BUILD-DIR [PAIRS [RELAY-LOAD OPTION…]]]
 #
 # Runs relay-load, which starts the sotto-relay of BUILD-DIR on a fresh
-# data directory, and, beside it, a private Prosody started here with the
-# same PAIRS (default 100) sender/receiver pairs, then prints both sets of
-# figures and their ratios.  BUILD-DIR (default build-bench) is configured
+# data directory (SQLite), then one, two and three relay nodes on one
+# fresh database each of a private PostgreSQL 15 started here, and a
+# private Prosody started here, with the same PAIRS (default 100)
+# sender/receiver pairs, then prints the figures, their ratios, and the
+# durable envelopes a second of every one of them.  BUILD-DIR (default build-bench) is configured
 # as a release build when it does not exist yet: figures from a debug or
 # sanitizer build say nothing about speed.  The figures go into
 # docs/performance.md.
@@ -17,12 +20,21 @@
 # Prosody runs from its own configuration and data directory under a
 # temporary directory, listens for clients on one free 127.0.0.1 port
 # only, and is stopped with everything else when the script exits.
-# Without a `prosody` binary the Sotto figures are printed alone.
+# Without a `prosody` binary the Sotto figures are printed alone; without
+# PostgreSQL 15 (SOTTO_POSTGRESQL_BINDIR, default
+# /usr/lib/postgresql/15/bin) the SQLite relay is measured alone.
+#
+# PostgreSQL keeps production's durability (fsync, synchronous_commit and
+# full_page_writes on: a figure counts envelopes committed to disk) and
+# is tuned for a bench only where durability does not depend on it; see
+# docs/performance.md.  It listens on a Unix socket in a directory of its
+# own, and runs as the "postgres" user when the script runs as root.
 #
 # The script ends on its own whatever its servers do: every wait has a
 # bound (BENCH_TIMEOUT seconds, default 1800, for the whole load run;
-# 60 s for each Prosody tool; 10 s for Prosody to stop before it is
-# killed).
+# 60 s for each Prosody and PostgreSQL tool; 10 s for Prosody to stop
+# before it is killed, and for PostgreSQL to stop before it is stopped
+# without a checkpoint).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,6 +56,9 @@ relay="$build/src/relay/sotto-relay"
 password=bench-password-0123456789
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sotto-bench-XXXXXX")
 prosody_pid=
+pg_bindir=${SOTTO_POSTGRESQL_BINDIR:-/usr/lib/postgresql/15/bin}
+# PostgreSQL's own directory: Prosody's is given to the prosody user.
+pg=
 
 bench_timeout=${BENCH_TIMEOUT:-1800}
 
@@ -60,9 +75,26 @@ stop_prosody () {
   wait "$prosody_pid" 2>/dev/null || true
 }
 
+as_postgres () {
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+stop_postgresql () {
+  as_postgres "$pg_bindir/pg_ctl" -D "$pg/data" -m fast -t 10 -w stop >/dev/null 2>&1 ||
+    as_postgres "$pg_bindir/pg_ctl" -D "$pg/data" -m immediate -t 10 -w stop >/dev/null 2>&1 || true
+}
+
 cleanup () {
   if [ -n "$prosody_pid" ]; then
     stop_prosody
+  fi
+  if [ -n "$pg" ]; then
+    stop_postgresql
+    rm -rf "$pg"
   fi
   rm -rf "$tmp"
 }
@@ -134,13 +166,55 @@ EOF
   echo "# Prosody $version, pid $prosody_pid, 127.0.0.1:$port"
 }
 
+# Settings, each for a reason (docs/performance.md says more):
+# fsync, synchronous_commit and full_page_writes stay on, as in
+# production; shared_buffers holds the whole bench's data; max_wal_size
+# keeps a checkpoint out of the measured phases; max_connections covers
+# three nodes' connections.
+pg_options="-c listen_addresses='' -c fsync=on -c synchronous_commit=on -c full_page_writes=on \
+-c shared_buffers=128MB -c max_wal_size=1GB -c max_connections=100"
+
+start_postgresql () {
+  pg=$(mktemp -d "${TMPDIR:-/tmp}/sotto-bench-pg-XXXXXX")
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$pg"
+  fi
+  if ! as_postgres timeout -k 5 60 "$pg_bindir/initdb" -D "$pg/data" -U sotto --auth=trust -E UTF8 \
+       --no-locale >"$pg/initdb.log" 2>&1; then
+    cat "$pg/initdb.log" >&2
+    exit 1
+  fi
+  if ! as_postgres "$pg_bindir/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 -s \
+       -o "$pg_options -c unix_socket_directories='$pg'" start; then
+    cat "$pg/server.log" >&2
+    exit 1
+  fi
+  pg_pid=$(head -n 1 "$pg/data/postmaster.pid")
+  pg_args="--postgresql-pid $pg_pid"
+  for nodes in 1 2 3; do
+    timeout -k 5 60 "$pg_bindir/createdb" -h "$pg" -U sotto "bench$nodes"
+    pg_args="$pg_args --postgresql postgresql:///bench$nodes?host=$pg&user=sotto"
+  done
+  echo "# PostgreSQL $("$pg_bindir/postgres" --version | sed -n "s/^postgres (PostgreSQL) \([0-9.]*\).*/\1/p"), pid $pg_pid, $pg_options"
+}
+
 echo "# $(uname -srm), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# load at the start: $(uptime)"
+pg_args=
+if [ -x "$pg_bindir/initdb" ]; then
+  start_postgresql
+else
+  echo "# PostgreSQL 15 is not installed; measuring sotto-relay on SQLite only"
+fi
+# pg_args holds no spaces but between its words.
+# shellcheck disable=SC2086
 if command -v prosody >/dev/null 2>&1; then
   start_prosody
-  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" \
+  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" $pg_args \
     --xmpp-name prosody --xmpp-port "$port" --xmpp-pid "$prosody_pid" \
     --xmpp-domain localhost --xmpp-password "$password" "$@"
 else
   echo "# prosody is not installed; measuring sotto-relay alone"
-  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" "$@"
+  timeout -k 10 "$bench_timeout" "$load" --relay "$relay" --pairs "$pairs" $pg_args "$@"
 fi
+echo "# load at the end: $(uptime)"

@@ -52,7 +52,6 @@ typedef enum
   STMT_LOOKUP_USERNAME,
   STMT_QUEUE_USAGE,
   STMT_INSERT_ENVELOPE,
-  STMT_NOTIFY_DEVICE,
   STMT_FETCH_QUEUE,
   STMT_DELETE_ENVELOPE,
   STMT_DELETE_EXPIRED,
@@ -91,9 +90,12 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = $1 AND NOT banned",
   [STMT_QUEUE_USAGE] = "SELECT source, count(*), sum(length(content)) FROM queue "
                        "WHERE account = $1 AND device_id = $2 GROUP BY source",
-  [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) "
-                           "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-  [STMT_NOTIFY_DEVICE] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', $1)",
+  /* Inserts an envelope and notifies the channel with the device's key
+   * ($10) in one round trip; like every NOTIFY, it goes out only if the
+   * transaction commits. */
+  [STMT_INSERT_ENVELOPE] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, "
+                           "server_timestamp, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id) "
+                           "SELECT id, pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', $10) FROM envelope",
   /* A page holds its first envelope whatever its size, then as many as
    * fit in $6 bytes, counted by the server: the contents left out are
    * never read nor sent, which six connections fetching a backlog of
@@ -103,7 +105,11 @@ static const char * const stmt_sql[N_STMTS] = {
                        "(SELECT id, content FROM queue WHERE account = $1 AND device_id = $2 AND id > $3 AND server_timestamp >= $4 "
                        "ORDER BY id LIMIT $5) page) w "
                        "JOIN queue q ON q.id = w.id WHERE w.n = 1 OR w.running <= $6 ORDER BY q.id",
-  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue WHERE id = $1 AND tag = $2 AND account = $3 AND device_id = $4",
+  /* Deletes the entries of one acknowledgement in one round trip: $1 to
+   * $4 are arrays of their ids, tags, accounts and device ids. */
+  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue q USING unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
+                           "AS a (id, tag, account, device_id) "
+                           "WHERE q.id = a.id AND q.tag = a.tag AND q.account = a.account AND q.device_id = a.device_id",
   /* Entries another node is expiring at the same moment are its own to
    * delete. */
   [STMT_DELETE_EXPIRED] = "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED)",
@@ -157,7 +163,7 @@ typedef struct
 
 /* Parameters go as text, and bytes as binary, which needs no escaping;
  * results come back binary. */
-#define MAX_PARAMS 9
+#define MAX_PARAMS 10
 
 typedef struct
 {
@@ -216,13 +222,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26",
+    "s24", "s25",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 27);
+G_STATIC_ASSERT (N_STMTS == 26);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -696,6 +702,8 @@ op_send (PgStorage *self,
       param_int (&p, op->send->timestamp);
       param_int (&p, op->server_timestamp);
       param_bytes (&p, envelope->content);
+      relay_device_key (key, op->uuid, envelope->device_id);
+      param_text (&p, key);
       if ((result = run (self, STMT_INSERT_ENVELOPE, &p)) == NULL)
         return RELAY_STORAGE_FAILED;
       id = relay_pg_value_int (result, 0, 0);
@@ -703,12 +711,6 @@ op_send (PgStorage *self,
       guid = g_malloc (RELAY_UUID_LENGTH + 1);
       relay_guid_encode (self->guids, id, self->tag, guid);
       g_ptr_array_add (op->guids, guid);
-
-      relay_device_key (key, op->uuid, envelope->device_id);
-      p = (Params) { 0 };
-      param_text (&p, key);
-      if (!run_done (self, STMT_NOTIFY_DEVICE, &p))
-        return RELAY_STORAGE_FAILED;
     }
   self->queued_change += messages->len;
   return RELAY_STORAGE_OK;
@@ -748,31 +750,50 @@ op_fetch_queue (PgStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-/* Deletes every acknowledged envelope that is still there; a client may
- * acknowledge one twice, or one that expired meanwhile. */
+/* Deletes every acknowledged envelope that is still there, in one
+ * statement; a client may acknowledge one twice, or one that expired
+ * meanwhile. */
 static RelayStorageStatus
 op_ack (PgStorage *self,
         RelayOp   *op)
 {
+  g_autoptr(GString) ids = g_string_new ("{");
+  g_autoptr(GString) tags = g_string_new ("{");
+  g_autoptr(GString) accounts = g_string_new ("{");
+  g_autoptr(GString) devices = g_string_new ("{");
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
   op->removed = 0;
   for (guint i = 0; i < op->acks->len; i++)
     {
       RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
-      g_autoptr(PGresult) result = NULL;
+      const char *separator = ids->len > 1 ? "," : "";
       gint64 id, tag;
-      Params p = { 0 };
 
       /* A GUID that does not decode names no entry. */
       if (!relay_guid_decode (self->guids, ack->guid, &id, &tag))
         continue;
-      param_int (&p, id);
-      param_int (&p, tag);
-      param_text (&p, ack->uuid);
-      param_int (&p, ack->device_id);
-      if ((result = run (self, STMT_DELETE_ENVELOPE, &p)) == NULL)
-        return RELAY_STORAGE_FAILED;
-      op->removed += affected (result);
+      /* UUIDs are checked to be hexadecimal and dashes before they reach
+       * the storage, so they need no quoting in the array. */
+      g_string_append_printf (ids, "%s%" G_GINT64_FORMAT, separator, id);
+      g_string_append_printf (tags, "%s%" G_GINT64_FORMAT, separator, tag);
+      g_string_append_printf (accounts, "%s%s", separator, ack->uuid);
+      g_string_append_printf (devices, "%s%u", separator, ack->device_id);
     }
+  if (ids->len == 1)
+    return RELAY_STORAGE_OK;
+  g_string_append_c (ids, '}');
+  g_string_append_c (tags, '}');
+  g_string_append_c (accounts, '}');
+  g_string_append_c (devices, '}');
+  param_text (&p, ids->str);
+  param_text (&p, tags->str);
+  param_text (&p, accounts->str);
+  param_text (&p, devices->str);
+  if ((result = run (self, STMT_DELETE_ENVELOPE, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  op->removed = affected (result);
   self->queued_change -= op->removed;
   return RELAY_STORAGE_OK;
 }
