@@ -208,7 +208,7 @@ _sotto_store_search_messages (SottoStore  *self,
 
   if (matches->len < max_matches && rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not search messages", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not search messages"), error);
       return FALSE;
     }
 
