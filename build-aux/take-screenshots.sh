@@ -2,7 +2,9 @@
 # Takes the screenshots in data/screenshots/ from the real app: a local
 # relay, three people made with sotto-cli who write to each other, and
 # Sotto itself on Alice's profile, rendered under Xvfb in a private
-# D-Bus session with an unlocked keyring.
+# D-Bus session with an unlocked keyring.  Carol, whom Alice never wrote
+# to, is a message request; the last picture is taken after the relay
+# has been stopped.
 # Usage: build-aux/take-screenshots.sh [BUILD_DIR]
 set -eu
 
@@ -47,12 +49,14 @@ done
 
 cli carol send alice "Are we still on for the climbing gym on Saturday?" >/dev/null
 cli bob send alice "Hi Alice! I moved to Sotto, this is my new account." >/dev/null
-cli alice receive --timeout 1 >/dev/null
+# Alice receives as the app does: Carol's first message is a request
+# (Bob's is too, until Alice writes to him).
+cli alice --message-requests receive --timeout 1 >/dev/null
 cli alice send bob "Welcome! Shall we compare safety numbers when we meet on Thursday?" >/dev/null
 cli bob receive --timeout 1 >/dev/null
 cli bob send alice "Yes, let's. I'll bring the draft of the grant proposal too." >/dev/null
 cli bob send alice "Nobody but you should read it before the deadline." >/dev/null
-cli alice receive --timeout 1 >/dev/null
+cli alice --message-requests receive --timeout 1 >/dev/null
 cli alice verify bob "$(cli alice safety-number bob)" >/dev/null
 cli alice send bob "Verified ✓ See you then!" >/dev/null
 # Bob answers while Alice is away: the app shows it below "New Messages".
@@ -61,4 +65,4 @@ cli bob send alice "Perfect. I'll bring coffee too ☕" >/dev/null
 
 mkdir -p "$top/data/screenshots"
 export GSETTINGS_SCHEMA_DIR="$build/data"
-"$build/tools/take-screenshots" "$work/alice" bob "$top/data/screenshots"
+"$build/tools/take-screenshots" "$work/alice" bob carol "$relay" "$top/data/screenshots"

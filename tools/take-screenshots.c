@@ -5,13 +5,20 @@
  *
  * Runs the real application on a prepared profile (see
  * build-aux/take-screenshots.sh), opens the conversation with a contact
- * and then its safety-number page, and renders each window with GTK's
- * own renderer into a PNG file.
+ * and then its safety-number page, then the message request of a
+ * stranger, and last stops the relay (RELAY_PID, which the script
+ * started) and writes to the contact while offline; it renders each
+ * window with GTK's own renderer into a PNG file.
  *
- * Usage: take-screenshots PROFILE CONTACT OUTPUT_DIR
+ * Usage: take-screenshots PROFILE CONTACT STRANGER RELAY_PID OUTPUT_DIR
  */
 
 #include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <adwaita.h>
 
@@ -78,6 +85,31 @@ has_dialog (gpointer data)
   return *dialog != NULL;
 }
 
+/* Whether a mapped label below @root starts with @prefix. */
+static gboolean
+shows_label_starting (GtkWidget  *root,
+                      const char *prefix)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
+      && g_str_has_prefix (gtk_label_get_label (GTK_LABEL (root)), prefix))
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      if (shows_label_starting (child, prefix))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The offline banner is up, in English as the screenshots are. */
+static gboolean
+shows_offline_banner (gpointer data)
+{
+  return shows_label_starting (data, "Offline.");
+}
+
 static GtkWidget *
 find_widget (GtkWidget *root,
              GType      type)
@@ -118,6 +150,20 @@ save_window (GtkWindow  *window,
   g_print ("Wrote %s (%dx%d)\n", path, width, height);
 }
 
+static SottoConversation *
+find_conversation (SottoWindow *window,
+                   const char  *username)
+{
+  SottoConversation *conversation;
+
+  conversation = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (window)),
+                                                           username);
+  if (conversation == NULL)
+    g_error ("No conversation with %s", username);
+
+  return conversation;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -128,10 +174,11 @@ main (int   argc,
   SottoSafetyNumberDialog *dialog = NULL;
   SottoConversation *conversation;
   SottoWindow *window;
+  GtkWidget *view;
 
-  if (argc != 4)
+  if (argc != 6)
     {
-      g_printerr ("Usage: %s PROFILE CONTACT OUTPUT_DIR\n", argv[0]);
+      g_printerr ("Usage: %s PROFILE CONTACT STRANGER RELAY_PID OUTPUT_DIR\n", argv[0]);
       return 1;
     }
 
@@ -149,21 +196,38 @@ main (int   argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
   wait_for (has_drained, window);
 
-  conversation = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (window)),
-                                                           argv[2]);
-  if (conversation == NULL)
-    g_error ("No conversation with %s", argv[2]);
+  conversation = find_conversation (window, argv[2]);
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
   settle (1500);
-  save_window (GTK_WINDOW (window), argv[3], "main-window.png");
+  save_window (GTK_WINDOW (window), argv[5], "main-window.png");
 
   gtk_widget_activate_action (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW),
                               "conversation.show-safety-number", NULL);
   wait_for (has_dialog, &dialog);
   settle (1000);
-  save_window (GTK_WINDOW (dialog), argv[3], "safety-number.png");
+  save_window (GTK_WINDOW (dialog), argv[5], "safety-number.png");
 
   gtk_window_destroy (GTK_WINDOW (dialog));
+
+  /* Someone Alice never wrote to: a request to accept, delete or block. */
+  conversation = find_conversation (window, argv[3]);
+  sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  settle (1500);
+  save_window (GTK_WINDOW (window), argv[5], "message-request.png");
+
+  /* The relay gone, the banner says so and what Alice writes waits. */
+  conversation = find_conversation (window, argv[2]);
+  sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  if (kill ((pid_t) strtol (argv[4], NULL, 10), SIGTERM) != 0)
+    g_error ("Could not stop the relay: %s", g_strerror (errno));
+  wait_for (shows_offline_banner, window);
+  view = find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (find_widget (view, GTK_TYPE_TEXT_VIEW))),
+                            "On my way, the train is running late.", -1);
+  gtk_widget_activate_action (view, "conversation.send", NULL);
+  settle (1500);
+  save_window (GTK_WINDOW (window), argv[5], "offline.png");
+
   gtk_window_destroy (GTK_WINDOW (window));
 
   return 0;

@@ -294,6 +294,28 @@ sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
   sotto_conversation_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
 }
 
+/* The least height of a message row: a line of text above the line
+ * with its time, in a bubble (46 pixels with the default font). */
+#define SMALLEST_ROW_HEIGHT 40
+
+/* Makes the timeline's pages as long as it takes to fill the view, and
+ * no longer: the list view builds and measures a row for every message
+ * it is given, shown or not, and that is most of what opening a
+ * conversation costs.  Before the view has a size, the window's height is
+ * the most it can have; before the window has one, the pages keep their
+ * length. */
+static void
+sotto_conversation_view_fit_page_size (SottoConversationView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  int height = gtk_widget_get_height (GTK_WIDGET (self->scroller));
+
+  if (height <= 0 && root != NULL)
+    height = gtk_widget_get_height (GTK_WIDGET (root));
+  if (height > 0)
+    sotto_timeline_model_set_page_size (self->shown, height / SMALLEST_ROW_HEIGHT + 2);
+}
+
 /* Goes to the newest message, with the newest page only when the
  * timeline holds other messages or many: a long list view is slow to
  * place on its last row. */
@@ -307,6 +329,7 @@ sotto_conversation_view_show_newest (SottoConversationView *self)
       || g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE)
     {
       gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+      sotto_conversation_view_fit_page_size (self);
       sotto_timeline_model_show_newest (self->shown, sotto_conversation_get_messages (self->conversation));
     }
   sotto_conversation_view_queue_scroll_to_end (self);
@@ -939,6 +962,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   sotto_conversation_view_set_first_unread (self, first_unread);
   g_signal_group_set_target (self->messages_signals, messages);
   gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+  sotto_conversation_view_fit_page_size (self);
   if (messages != NULL)
     sotto_timeline_model_show_newest (self->shown, messages);
   else
@@ -985,6 +1009,7 @@ sotto_conversation_view_show_message (SottoConversationView *self,
   messages = sotto_conversation_get_messages (self->conversation);
   g_return_if_fail (position < g_list_model_get_n_items (messages));
 
+  sotto_conversation_view_fit_page_size (self);
   sotto_timeline_model_show_around (self->shown, messages, position);
   row = position - sotto_timeline_model_get_start (self->shown);
   gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), row, TRUE);

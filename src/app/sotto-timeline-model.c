@@ -21,6 +21,11 @@
  * scrolls down.  Growing at the top inserts rows in front, which the
  * list view answers by keeping the rows on screen where they are.
  *
+ * The list view builds, binds and measures a row for every message of
+ * the stretch at once, on screen or not, and that is most of what opening
+ * a conversation costs: a page is therefore no longer than the view
+ * needs, which the view sets with sotto_timeline_model_set_page_size().
+ *
  * While the stretch reaches the newest message it takes in new ones as
  * the conversation gets them. */
 
@@ -32,6 +37,7 @@ struct _SottoTimelineModel
   gulong items_changed_handler;
   guint start;
   guint end;
+  guint page_size;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -160,6 +166,32 @@ sotto_timeline_model_set_messages (SottoTimelineModel *self,
     g_list_model_items_changed (G_LIST_MODEL (self), 0, old_length, end - start);
 }
 
+/**
+ * sotto_timeline_model_set_page_size:
+ * @self: a #SottoTimelineModel
+ * @page_size: how many messages to show at first and to add at a time
+ *
+ * Sets the length of a page, for the next time the model shows or adds
+ * one; the messages already shown stay.
+ */
+void
+sotto_timeline_model_set_page_size (SottoTimelineModel *self,
+                                    guint               page_size)
+{
+  g_return_if_fail (SOTTO_IS_TIMELINE_MODEL (self));
+  g_return_if_fail (page_size > 0);
+
+  self->page_size = page_size;
+}
+
+guint
+sotto_timeline_model_get_page_size (SottoTimelineModel *self)
+{
+  g_return_val_if_fail (SOTTO_IS_TIMELINE_MODEL (self), 0);
+
+  return self->page_size;
+}
+
 /* Shows the newest page of @messages. */
 void
 sotto_timeline_model_show_newest (SottoTimelineModel *self,
@@ -172,7 +204,7 @@ sotto_timeline_model_show_newest (SottoTimelineModel *self,
 
   n_messages = g_list_model_get_n_items (messages);
   sotto_timeline_model_set_messages (self, messages,
-                                     n_messages - MIN (n_messages, SOTTO_TIMELINE_MODEL_PAGE_SIZE),
+                                     n_messages - MIN (n_messages, self->page_size),
                                      n_messages);
 }
 
@@ -192,9 +224,9 @@ sotto_timeline_model_show_around (SottoTimelineModel *self,
   n_messages = g_list_model_get_n_items (messages);
   g_return_if_fail (position < n_messages);
 
-  start = position - MIN (position, SOTTO_TIMELINE_MODEL_PAGE_SIZE / 2);
-  end = MIN ((gint64) start + SOTTO_TIMELINE_MODEL_PAGE_SIZE, n_messages);
-  start = end - MIN (end, SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+  start = position - MIN (position, self->page_size / 2);
+  end = MIN ((gint64) start + self->page_size, n_messages);
+  start = end - MIN (end, self->page_size);
 
   sotto_timeline_model_set_messages (self, messages, start, end);
 }
@@ -210,7 +242,7 @@ sotto_timeline_model_extend_older (SottoTimelineModel *self)
   if (self->start == 0)
     return FALSE;
 
-  added = MIN (self->start, SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+  added = MIN (self->start, self->page_size);
   self->start -= added;
   g_list_model_items_changed (G_LIST_MODEL (self), 0, 0, added);
 
@@ -230,7 +262,7 @@ sotto_timeline_model_extend_newer (SottoTimelineModel *self)
     return FALSE;
 
   old_length = self->end - self->start;
-  added = MIN (g_list_model_get_n_items (self->messages) - self->end, SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+  added = MIN (g_list_model_get_n_items (self->messages) - self->end, self->page_size);
   self->end += added;
   g_list_model_items_changed (G_LIST_MODEL (self), old_length, 0, added);
 
@@ -301,4 +333,5 @@ sotto_timeline_model_class_init (SottoTimelineModelClass *klass)
 static void
 sotto_timeline_model_init (SottoTimelineModel *self)
 {
+  self->page_size = SOTTO_TIMELINE_MODEL_PAGE_SIZE;
 }

@@ -10,7 +10,8 @@
 
 G_BEGIN_DECLS
 
-/* Messages the timeline adds or starts with at a time. */
+/* Messages the timeline adds or starts with at a time, unless it is told
+ * another number. */
 #define SOTTO_TIMELINE_MODEL_PAGE_SIZE 50
 
 #define SOTTO_TYPE_TIMELINE_MODEL (sotto_timeline_model_get_type ())
@@ -22,6 +23,9 @@ void                sotto_timeline_model_set_messages     (SottoTimelineModel *s
                                                            GListModel         *messages,
                                                            guint               start,
                                                            guint               end);
+void                sotto_timeline_model_set_page_size    (SottoTimelineModel *self,
+                                                           guint               page_size);
+guint               sotto_timeline_model_get_page_size    (SottoTimelineModel *self);
 void                sotto_timeline_model_show_newest      (SottoTimelineModel *self,
                                                            GListModel         *messages);
 void                sotto_timeline_model_show_around      (SottoTimelineModel *self,

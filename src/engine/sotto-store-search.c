@@ -13,6 +13,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include <glib/gi18n.h>
+
 #include "sotto-store-private.h"
 
 /* Message bodies are sealed in the database, and no index of their words
@@ -80,6 +82,62 @@ text_contains (const char *text,
   return found;
 }
 
+/* Where a search unseals one body after another: guarded memory, grown
+ * when a body does not fit and wiped when the batch ends, so that no row
+ * costs an allocation. */
+typedef struct
+{
+  char *text;
+  gsize size;
+} SearchBuffer;
+
+static void
+search_buffer_clear (SearchBuffer *buffer)
+{
+  if (buffer->text != NULL)
+    sodium_free (buffer->text);  /* which wipes it */
+  buffer->text = NULL;
+  buffer->size = 0;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SearchBuffer, search_buffer_clear)
+
+/* Unseals the body in column 4 of @statement into @buffer, as a string;
+ * %NULL with @error set when it does not open or is not UTF-8. */
+static const char *
+search_buffer_unseal_body (SearchBuffer         *buffer,
+                           SottoStore           *self,
+                           SottoStoreStatement  *statement,
+                           gint64                id,
+                           GError              **error)
+{
+  gsize needed = MAX (sqlite3_column_bytes (statement, 4), SOTTO_STORE_SEAL_OVERHEAD) + 1;
+  gsize len;
+
+  if (needed > buffer->size)
+    {
+      search_buffer_clear (buffer);
+      buffer->text = sodium_malloc (needed);
+      if (buffer->text == NULL)
+        g_error ("Out of guarded memory");
+      buffer->size = needed;
+    }
+
+  if (!_sotto_store_column_unseal (self, statement, 4, "messages", "body", id,
+                                   (guint8 *) buffer->text, buffer->size - 1, &len, error))
+    return NULL;
+  buffer->text[len] = '\0';
+
+  if (!g_utf8_validate (buffer->text, len, NULL))
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored text is not valid UTF-8"));
+      return NULL;
+    }
+
+  return buffer->text;
+}
+
 /* Runs on the store's thread.  Looks through at most @max_rows text
  * messages with an id below @before_id, newest first, and adds those
  * whose text holds @query_folded to @matches (of #SottoStoreMatch) until
@@ -96,6 +154,7 @@ _sotto_store_search_messages (SottoStore  *self,
                               GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
+  g_auto(SearchBuffer) buffer = { NULL, 0 };
   gboolean query_is_ascii;
   guint n_rows = 0;
   int rc = SQLITE_DONE;
@@ -122,17 +181,18 @@ _sotto_store_search_messages (SottoStore  *self,
 
   while (matches->len < max_matches && (rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      g_autofree char *body = NULL;
       gint64 id = sqlite3_column_int64 (statement, 0);
       gint64 position = sqlite3_column_int64 (statement, 2);
+      const char *body;
 
       n_rows++;
       *next_before_id = id;
 
-      if (!_sotto_store_column_unseal_string (self, statement, 4, "messages", "body", id, &body, error))
-        return FALSE;
-      if (body == NULL || position < 0 || position > G_MAXUINT)
+      if (sqlite3_column_type (statement, 4) == SQLITE_NULL || position < 0 || position > G_MAXUINT)
         continue;
+      body = search_buffer_unseal_body (&buffer, self, statement, id, error);
+      if (body == NULL)
+        return FALSE;
 
       if (text_contains (body, query_folded, query_is_ascii))
         {
@@ -141,16 +201,14 @@ _sotto_store_search_messages (SottoStore  *self,
           match->conversation_id = sqlite3_column_int64 (statement, 1);
           match->position = position;
           match->sent_at = sqlite3_column_int64 (statement, 3);
-          match->text = g_steal_pointer (&body);
+          match->text = g_strdup (body);
           g_ptr_array_add (matches, match);
         }
-      else
-        sodium_memzero (body, strlen (body));
     }
 
   if (matches->len < max_matches && rc != SQLITE_DONE)
     {
-      _sotto_store_set_sqlite_error (self, rc, "Could not search messages", error);
+      _sotto_store_set_sqlite_error (self, rc, _("Could not search messages"), error);
       return FALSE;
     }
 

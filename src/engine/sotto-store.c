@@ -434,12 +434,48 @@ _sotto_store_commit_batch (SottoStore  *self,
   return _sotto_store_commit (self, error);
 }
 
-static char *
-sotto_store_associated_data (const char *table,
+/* Room for "table.column.id" with the longest names and any 64-bit id. */
+#define ASSOCIATED_DATA_SIZE 96
+
+/* Writes "table.column.id" to @ad and returns its length: the data that
+ * binds a sealed value to its place, so that it does not open when moved
+ * to another row or column.  Written out by hand rather than formatted,
+ * since a search makes one for every message it unseals. */
+static gsize
+sotto_store_associated_data (char        ad[ASSOCIATED_DATA_SIZE],
+                             const char *table,
                              const char *column,
                              gint64      id)
 {
-  return g_strdup_printf ("%s.%s.%" G_GINT64_FORMAT, table, column, id);
+  gsize table_len = strlen (table);
+  gsize column_len = strlen (column);
+  guint64 magnitude = id < 0 ? -(guint64) id : (guint64) id;
+  char digits[20];
+  gsize n_digits = 0;
+  gsize len = 0;
+
+  g_assert (table_len + column_len + 3 + sizeof digits <= ASSOCIATED_DATA_SIZE);
+
+  memcpy (ad, table, table_len);
+  len += table_len;
+  ad[len++] = '.';
+  memcpy (ad + len, column, column_len);
+  len += column_len;
+  ad[len++] = '.';
+  if (id < 0)
+    ad[len++] = '-';
+
+  do
+    {
+      digits[n_digits++] = '0' + magnitude % 10;
+      magnitude /= 10;
+    }
+  while (magnitude > 0);
+
+  while (n_digits > 0)
+    ad[len++] = digits[--n_digits];
+
+  return len;
 }
 
 gboolean
@@ -453,7 +489,8 @@ _sotto_store_bind_sealed (SottoStore           *self,
                           gsize                 len,
                           GError              **error)
 {
-  g_autofree char *ad = NULL;
+  char ad[ASSOCIATED_DATA_SIZE];
+  gsize ad_len;
   guint8 *sealed;
   gsize sealed_len;
   int rc;
@@ -461,14 +498,14 @@ _sotto_store_bind_sealed (SottoStore           *self,
   g_assert (self->keys != NULL);
   g_assert (data != NULL || len == 0);
 
-  ad = sotto_store_associated_data (table, column, id);
+  ad_len = sotto_store_associated_data (ad, table, column, id);
   sealed_len = len + SOTTO_STORE_SEAL_OVERHEAD;
   sealed = g_malloc (sealed_len);
 
   randombytes_buf (sealed, NONCE_SIZE);
   crypto_aead_xchacha20poly1305_ietf_encrypt (sealed + NONCE_SIZE, NULL,
                                               data, len,
-                                              (const guint8 *) ad, strlen (ad),
+                                              (const guint8 *) ad, ad_len,
                                               NULL, sealed, self->keys->seal_key);
 
   rc = sqlite3_bind_blob64 (statement, index, sealed, sealed_len, g_free);
@@ -513,7 +550,8 @@ _sotto_store_column_unseal (SottoStore           *self,
                             gsize                *out_len,
                             GError              **error)
 {
-  g_autofree char *ad = NULL;
+  char ad[ASSOCIATED_DATA_SIZE];
+  gsize ad_len;
   const guint8 *sealed;
   gsize sealed_len;
   unsigned long long len;
@@ -532,11 +570,11 @@ _sotto_store_column_unseal (SottoStore           *self,
       return FALSE;
     }
 
-  ad = sotto_store_associated_data (table, column, id);
+  ad_len = sotto_store_associated_data (ad, table, column, id);
 
   if (crypto_aead_xchacha20poly1305_ietf_decrypt (out, &len, NULL,
                                                   sealed + NONCE_SIZE, sealed_len - NONCE_SIZE,
-                                                  (const guint8 *) ad, strlen (ad),
+                                                  (const guint8 *) ad, ad_len,
                                                   sealed, self->keys->seal_key) != 0)
     {
       g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,

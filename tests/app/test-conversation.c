@@ -555,6 +555,31 @@ timeline_rows (SottoConversationView *view)
   return g_list_model_get_n_items (G_LIST_MODEL (gtk_list_view_get_model (timeline)));
 }
 
+/* How many message rows below @root the list view has built, and how
+ * many of them are on the screen of @scroller. */
+static void
+count_message_rows (GtkWidget *root,
+                    GtkWidget *scroller,
+                    guint     *built,
+                    guint     *on_screen)
+{
+  graphene_rect_t bounds;
+
+  if (SOTTO_IS_MESSAGE_ROW (root))
+    {
+      (*built)++;
+      if (gtk_widget_get_mapped (root)
+          && gtk_widget_compute_bounds (root, scroller, &bounds)
+          && bounds.origin.y + bounds.size.height > 0
+          && bounds.origin.y < gtk_widget_get_height (scroller))
+        (*on_screen)++;
+      return;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    count_message_rows (child, scroller, built, on_screen);
+}
+
 /* Scrolls the timeline to its top as a reader does, again until the view
  * has left the end: the list view may still be placing the newest
  * message it was asked to show. */
@@ -875,6 +900,9 @@ test_conversation_long (Fixture       *fixture,
   g_autofree char *newest = g_strdup_printf ("history %u", LONG_HISTORY - 1);
   SottoConversationView *view;
   GtkAdjustment *adjustment;
+  GtkWidget *scroller;
+  guint built = 0;
+  guint on_screen = 0;
   guint rows;
 
   start_alice (fixture);
@@ -890,9 +918,17 @@ test_conversation_long (Fixture       *fixture,
   g_assert_true (sotto_conversation_view_get_at_end (view));
   g_assert_cmpuint (timeline_rows (view), <=, 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE);
 
+  /* The list view builds and measures a row for every message it is
+   * given, and that is what opening a conversation costs: it is given
+   * about what fills the screen, not a fixed page of them. */
+  scroller = gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                      GTK_TYPE_SCROLLED_WINDOW);
+  count_message_rows (GTK_WIDGET (view), scroller, &built, &on_screen);
+  g_assert_cmpuint (on_screen, >, 0);
+  g_assert_cmpuint (built, <=, 2 * on_screen);
+
   /* Up past the first page, older messages come in above. */
-  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
-                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
   rows = timeline_rows (view);
   scroll_to_top (view, adjustment);
   wait_until ((gtk_adjustment_set_value (adjustment, 0),

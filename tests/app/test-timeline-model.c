@@ -138,6 +138,31 @@ test_timeline_model_paging (void)
   g_assert_null (sotto_timeline_model_dup_before (model, 0));
 }
 
+/* A page as long as the view asks for, at first and on every extension. */
+static void
+test_timeline_model_page_size (void)
+{
+  g_autoptr(GListStore) messages = make_messages (120);
+  g_autoptr(SottoTimelineModel) model = sotto_timeline_model_new ();
+
+  g_assert_cmpuint (sotto_timeline_model_get_page_size (model), ==, SOTTO_TIMELINE_MODEL_PAGE_SIZE);
+  sotto_timeline_model_set_page_size (model, 12);
+
+  sotto_timeline_model_show_newest (model, G_LIST_MODEL (messages));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 12);
+  g_assert_cmpuint (position_at (model, 0), ==, 108);
+
+  g_assert_true (sotto_timeline_model_extend_older (model));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 24);
+  g_assert_cmpuint (position_at (model, 0), ==, 96);
+
+  sotto_timeline_model_show_around (model, G_LIST_MODEL (messages), 60);
+  g_assert_cmpuint (sotto_timeline_model_get_start (model), ==, 54);
+  g_assert_cmpuint (sotto_timeline_model_get_end (model), ==, 66);
+  g_assert_true (sotto_timeline_model_extend_newer (model));
+  g_assert_cmpuint (sotto_timeline_model_get_end (model), ==, 78);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -145,6 +170,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/app/timeline-model/paging", test_timeline_model_paging);
+  g_test_add_func ("/app/timeline-model/page-size", test_timeline_model_page_size);
 
   return g_test_run ();
 }

@@ -404,6 +404,52 @@ test_store_no_plaintext (void)
   engine_test_remove_profile (profile);
 }
 
+/* A sealed value is bound to its place by "table.column.id" as its
+ * associated data, in the form every profile so far was written with:
+ * the store makes it without printf now, and must make the same bytes
+ * for any id, or older records would no longer open. */
+static void
+test_store_sealed_place (void)
+{
+  static const gint64 ids[] = { 0, 7, 1234567890, G_MAXINT64, -1, G_MININT64 };
+  static const char secret[] = "the text of a message";
+  g_autoptr(SottoStore) store = NULL;
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr(SottoStoreStatement) statement = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *ad = g_strdup_printf ("messages.body.%" G_GINT64_FORMAT, ids[i]);
+      char plain[sizeof secret];
+      unsigned long long plain_len;
+      const guint8 *sealed;
+      gsize sealed_len;
+
+      statement = _sotto_store_prepare (store, "SELECT ?1", &error);
+      g_assert_no_error (error);
+      g_assert_true (_sotto_store_bind_sealed (store, statement, 1, "messages", "body", ids[i],
+                                               secret, strlen (secret), &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
+
+      sealed = sqlite3_column_blob (statement, 0);
+      sealed_len = sqlite3_column_bytes (statement, 0);
+      g_assert_cmpuint (sealed_len, ==, strlen (secret) + SOTTO_STORE_SEAL_OVERHEAD);
+      g_assert_cmpint (crypto_aead_xchacha20poly1305_ietf_decrypt ((guint8 *) plain, &plain_len, NULL,
+                                                                   sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                                   sealed_len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                                                   (const guint8 *) ad, strlen (ad),
+                                                                   sealed, store->keys->seal_key), ==, 0);
+      g_assert_cmpmem (plain, plain_len, secret, strlen (secret));
+    }
+
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
 static GFile *
 make_sotto_profile (void)
 {
@@ -1011,6 +1057,7 @@ main (int   argc,
 
   g_test_add_func ("/engine/store/round-trip", test_store_round_trip);
   g_test_add_func ("/engine/store/no-plaintext", test_store_no_plaintext);
+  g_test_add_func ("/engine/store/sealed-place", test_store_sealed_place);
   g_test_add_func ("/engine/store/wrong-passphrase", test_store_wrong_passphrase);
   g_test_add_func ("/engine/store/wrong-passphrase-wal", test_store_wrong_passphrase_wal);
   g_test_add_func ("/engine/store/not-a-database", test_store_not_a_database);
