@@ -216,6 +216,34 @@ break_mac (GBytes *message)
   return g_bytes_new_take (broken, len);
 }
 
+/* A statement on the relay's database, which the test changes as the
+ * relay would, to play the attacker. */
+static sqlite3_stmt *
+relay_db_prepare (CliTest     *test,
+                  int          flags,
+                  const char  *sql,
+                  sqlite3    **db)
+{
+  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
+  sqlite3_stmt *statement = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+
+  return statement;
+}
+
+/* Runs @statement, which must change exactly one row, and closes @db. */
+static void
+relay_db_change_one (sqlite3      *db,
+                     sqlite3_stmt *statement)
+{
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
 /* What the relay delivers next to @recipient_uuid from @source_uuid
  * becomes @content, an envelope of @type from @source_device.  The relay
  * is stopped meanwhile. */
@@ -227,26 +255,19 @@ rewrite_envelope (CliTest    *test,
                   int         type,
                   GBytes     *content)
 {
-  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READWRITE,
+                                              "UPDATE queue SET type = ?4, content = ?3, source_device = ?5"
+                                              " WHERE account = ?1 AND source = ?2",
+                                              &db);
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "UPDATE queue SET type = ?4, content = ?3, source_device = ?5"
-                                       " WHERE account = ?1 AND source = ?2",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
   sqlite3_bind_text (statement, 1, recipient_uuid, -1, SQLITE_STATIC);
   sqlite3_bind_text (statement, 2, source_uuid, -1, SQLITE_STATIC);
   sqlite3_bind_blob (statement, 3, g_bytes_get_data (content, NULL), g_bytes_get_size (content),
                      SQLITE_STATIC);
   sqlite3_bind_int (statement, 4, type);
   sqlite3_bind_int (statement, 5, source_device);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  relay_db_change_one (db, statement);
 }
 
 static guint
@@ -591,24 +612,17 @@ add_relay_device (CliTest    *test,
                   const char *uuid,
                   guint       device_id)
 {
-  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READWRITE,
+                                              "INSERT INTO devices (account, device_id, registration_id, password_hash)"
+                                              " SELECT account, ?2, ?3, password_hash FROM devices"
+                                              " WHERE account = ?1 AND device_id = 1",
+                                              &db);
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "INSERT INTO devices (account, device_id, registration_id, password_hash)"
-                                       " SELECT account, ?2, ?3, password_hash FROM devices"
-                                       " WHERE account = ?1 AND device_id = 1",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
   sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int (statement, 2, device_id);
   sqlite3_bind_int (statement, 3, ATTACKER_REGISTRATION_ID);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  relay_db_change_one (db, statement);
 }
 
 /* How many of the envelopes the relay holds for @uuid's device
@@ -619,16 +633,13 @@ count_read_by_attacker (CliTest    *test,
                         const char *uuid,
                         guint       device_id)
 {
-  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READONLY,
+                                              "SELECT content FROM queue WHERE account = ?1 AND device_id = ?2"
+                                              " ORDER BY id",
+                                              &db);
   guint n_read = 0;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT content FROM queue WHERE account = ?1 AND device_id = ?2 ORDER BY id",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
   sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int (statement, 2, device_id);
   while (sqlite3_step (statement) == SQLITE_ROW)
