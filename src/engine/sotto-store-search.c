@@ -82,12 +82,16 @@ text_contains (const char *text,
 
 /* Runs on the store's thread.  Looks through at most @max_rows text
  * messages with an id below @before_id, newest first, and adds those
- * whose text holds @query_folded to @matches (of #SottoStoreMatch) until
- * it holds @max_matches.  *@next_before_id is where the next batch
+ * of the conversations in @conversation_ids (a set of #gint64, the
+ * conversations the user sees: not a blocked contact's) whose text holds
+ * @query_folded to @matches (of #SottoStoreMatch) until it holds
+ * @max_matches.  Messages of other conversations are skipped before they
+ * are unsealed, so that they never take a match's place.  *@next_before_id is where the next batch
  * starts, or 0 when no message is left to look at. */
 gboolean
 _sotto_store_search_messages (SottoStore  *self,
                               const char  *query_folded,
+                              GHashTable  *conversation_ids,
                               gint64       before_id,
                               guint        max_rows,
                               GPtrArray   *matches,
@@ -102,6 +106,7 @@ _sotto_store_search_messages (SottoStore  *self,
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (query_folded != NULL && query_folded[0] != '\0', FALSE);
+  g_return_val_if_fail (conversation_ids != NULL, FALSE);
   g_return_val_if_fail (matches != NULL, FALSE);
   g_return_val_if_fail (next_before_id != NULL, FALSE);
 
@@ -124,10 +129,14 @@ _sotto_store_search_messages (SottoStore  *self,
     {
       g_autofree char *body = NULL;
       gint64 id = sqlite3_column_int64 (statement, 0);
+      gint64 conversation_id = sqlite3_column_int64 (statement, 1);
       gint64 position = sqlite3_column_int64 (statement, 2);
 
       n_rows++;
       *next_before_id = id;
+
+      if (!g_hash_table_contains (conversation_ids, &conversation_id))
+        continue;
 
       if (!_sotto_store_column_unseal_string (self, statement, 4, "messages", "body", id, &body, error))
         return FALSE;
@@ -138,7 +147,7 @@ _sotto_store_search_messages (SottoStore  *self,
         {
           SottoStoreMatch *match = g_new0 (SottoStoreMatch, 1);
 
-          match->conversation_id = sqlite3_column_int64 (statement, 1);
+          match->conversation_id = conversation_id;
           match->position = position;
           match->sent_at = sqlite3_column_int64 (statement, 3);
           match->text = g_steal_pointer (&body);
