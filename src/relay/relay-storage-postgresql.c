@@ -280,7 +280,12 @@ run (PgStorage    *self,
 
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
-  g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
+  /* lock_timeout (connect_with_limits()) ran out: another session holds
+   * the rows, which is no fault of this node; the batch is answered 503. */
+  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
+    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+  else
+    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
   PQclear (result);
   return NULL;
 }
@@ -1328,6 +1333,29 @@ relay_storage_postgresql_url_is_valid (const char  *url,
   return TRUE;
 }
 
+/* Connects with limits on what another session can cost this one, set
+ * before the URL so that the same keywords in it win (docs/deploy.md).
+ * A node frozen in its transaction (SIGSTOP, a paused VM, a half-open
+ * TCP connection) keeps the device rows it locked: a send that waits
+ * for them gives up after lock_timeout, its transaction rolled back and
+ * answered 503, and PostgreSQL ends the frozen session after
+ * idle_in_transaction_session_timeout, which frees the rows without
+ * committing anything of it.  TCP keepalives find a dead server or path
+ * in about a minute rather than the system's two hours.  PQreset()
+ * connects again with the same parameters. */
+static PGconn *
+connect_with_limits (const char *url)
+{
+  const char * const keywords[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "options", "dbname", NULL,
+  };
+  const char * const values[] = {
+    "1", "30", "10", "3", "-c lock_timeout=5s -c idle_in_transaction_session_timeout=30s", url, NULL,
+  };
+
+  return PQconnectdbParams (keywords, values, 1);
+}
+
 RelayStorage *
 relay_storage_postgresql_open (const char  *url,
                                GError     **error)
@@ -1342,7 +1370,7 @@ relay_storage_postgresql_open (const char  *url,
   relay_writer_init (&self->writer, &pg_writer_funcs, self);
   self->usage = relay_queue_usage_new ();
 
-  self->conn = PQconnectdb (url);
+  self->conn = connect_with_limits (url);
   if (PQstatus (self->conn) != CONNECTION_OK)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot connect to PostgreSQL: %s",
