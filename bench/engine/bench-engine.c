@@ -167,12 +167,15 @@ measure (GFile *profile,
   {
     g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_store_match_free);
     double step_cpu;
+    g_autoptr(GHashTable) conversation_ids = g_hash_table_new (g_int64_hash, g_int64_equal);
     g_autofree char *query = g_strdup_printf ("#%u ", n_messages / 3);
+    gint64 conversation_id = _sotto_conversation_get_id (conversation);
     gint64 next_before_id;
 
+    g_hash_table_add (conversation_ids, &conversation_id);
     step = bench_now_ms ();
     step_cpu = bench_thread_cpu_ms ();
-    g_assert_true (_sotto_store_search_messages (store, query, G_MAXINT64, G_MAXUINT, matches,
+    g_assert_true (_sotto_store_search_messages (store, query, conversation_ids, G_MAXINT64, G_MAXUINT, matches,
                                                  SOTTO_CONVERSATION_LIST_MAX_MATCHES, &next_before_id, &error));
     g_assert_no_error (error);
     g_print ("| search the text of %u messages in the store alone | %.1f ms (CPU %.1f ms) |\n",

@@ -278,6 +278,7 @@ typedef struct
   GMainLoop *loop;
   GHashTable *read;
   guint timeout_id;
+  gboolean drained_since_message;
   gboolean failed;
   gboolean finished;
 } Receiving;
@@ -290,8 +291,11 @@ receive_timeout_cb (gpointer user_data)
 
   /* The wait counts from the last message once the relay's queue is
    * drained; while envelopes are still coming in, or the relay is away
-   * and coming back, it starts over. */
-  if (sotto_messenger_get_drained (messenger))
+   * and coming back before it ever drained, it starts over.  A relay
+   * whose queue drained since the last message has nothing more for now,
+   * even if it dropped the socket since, so that one that drops and
+   * greets again and again cannot keep the wait going. */
+  if (sotto_messenger_get_drained (messenger) || receiving->drained_since_message)
     {
       receiving->timeout_id = 0;
       g_main_loop_quit (receiving->loop);
@@ -382,6 +386,7 @@ message_received_cb (SottoMessenger    *messenger,
 {
   print_message (receiving->cli, conversation, message);
   g_hash_table_add (receiving->read, g_object_ref (conversation));
+  receiving->drained_since_message = FALSE;
   if (!receiving->finished)
     receive_restart_timeout (receiving);
 }
@@ -406,8 +411,13 @@ drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
 {
-  if (sotto_messenger_get_drained (messenger) && !receiving->finished)
-    receive_restart_timeout (receiving);
+  /* Only the first drain since the last message starts the wait over:
+   * each socket a flapping relay opens drains again. */
+  if (sotto_messenger_get_drained (messenger) && !receiving->finished && !receiving->drained_since_message)
+    {
+      receiving->drained_since_message = TRUE;
+      receive_restart_timeout (receiving);
+    }
 }
 
 int
@@ -416,7 +426,7 @@ sotto_cli_receive (SottoCli *cli)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GHashTable) read = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   g_autoptr(GError) error = NULL;
-  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE };
+  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE, FALSE };
   GList *conversations;
 
   if (!sotto_cli_load (cli, &error))

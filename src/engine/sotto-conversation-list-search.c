@@ -24,6 +24,7 @@ typedef struct
 {
   SottoStore *store;
   char *query_folded;
+  GHashTable *conversation_ids;  /* of gint64, the list's conversations */
   gint64 before_id;
   GPtrArray *matches;  /* of SottoStoreMatch */
 } Search;
@@ -33,6 +34,7 @@ search_free (Search *search)
 {
   g_clear_object (&search->store);
   g_clear_pointer (&search->query_folded, g_free);
+  g_clear_pointer (&search->conversation_ids, g_hash_table_unref);
   g_clear_pointer (&search->matches, g_ptr_array_unref);
   g_free (search);
 }
@@ -49,7 +51,8 @@ sotto_conversation_list_search_thread (GTask        *task,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  if (!_sotto_store_search_messages (search->store, search->query_folded, search->before_id,
+  if (!_sotto_store_search_messages (search->store, search->query_folded, search->conversation_ids,
+                                     search->before_id,
                                      SEARCH_BATCH_MESSAGES, search->matches, SOTTO_CONVERSATION_LIST_MAX_MATCHES,
                                      &search->before_id, &error))
     g_task_return_error (task, g_steal_pointer (&error));
@@ -138,6 +141,7 @@ sotto_conversation_list_search_async (SottoConversationList *self,
 {
   g_autoptr(GTask) task = NULL;
   Search *search;
+  guint n;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_LIST (self));
   g_return_if_fail (query != NULL && query[0] != '\0');
@@ -146,6 +150,20 @@ sotto_conversation_list_search_async (SottoConversationList *self,
   search = g_new0 (Search, 1);
   search->store = g_object_ref (sotto_account_get_store (sotto_conversation_list_get_account (self)));
   search->query_folded = g_utf8_casefold (query, -1);
+
+  /* Only the conversations in the list are searched: a blocked
+   * contact's, kept on disk but out of the list, must not use up the
+   * matches before the user's own are reached. */
+  search->conversation_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self), i);
+      gint64 *id = g_new (gint64, 1);
+
+      *id = _sotto_conversation_get_id (conversation);
+      g_hash_table_add (search->conversation_ids, id);
+    }
   search->before_id = G_MAXINT64;
   search->matches = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_store_match_free);
 

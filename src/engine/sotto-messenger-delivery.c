@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sp-error.h"
 #include "sp-message.h"
@@ -39,6 +40,7 @@ void
 _sotto_encryption_free (SottoEncryption *encryption)
 {
   g_free (encryption->uuid);
+  g_clear_pointer (&encryption->identity_key, g_bytes_unref);
   g_clear_pointer (&encryption->plaintext, g_bytes_unref);
   g_clear_pointer (&encryption->envelopes, g_ptr_array_unref);
   g_free (encryption);
@@ -69,7 +71,41 @@ remote_registration_id (SottoMessenger  *self,
   return TRUE;
 }
 
-/* Encrypts for each of @devices.  @registration_ids, when given,
+/* Whether the session core's identity key for @address is the
+ * contact's @identity_key (none recorded never is). */
+static gboolean
+device_carries_identity (SottoMessenger  *self,
+                         const SpAddress *address,
+                         GBytes          *identity_key,
+                         gboolean        *carries,
+                         GError         **error)
+{
+  SpPublicKey saved;
+  bool found = false;
+  int rc;
+
+  rc = self->sp_store.get_identity (self->sp_store.user_data, address, &saved, &found);
+  if (rc != SP_OK)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not read an identity key"));
+      return FALSE;
+    }
+
+  *carries = found && identity_key != NULL && g_bytes_get_size (identity_key) == SP_PUBLIC_KEY_SIZE
+             && sodium_memcmp (saved.bytes, g_bytes_get_data (identity_key, NULL), SP_PUBLIC_KEY_SIZE) == 0;
+
+  return TRUE;
+}
+
+/* Encrypts for each of @devices that carries the contact's identity
+ * key.  An account has one identity key for all its devices, and the
+ * safety number the user compares covers only that one: a device
+ * session under any other key (another device the relay made up, or
+ * one left from before the contact's key changed) is never written to.
+ * The relay then names the device as missing, and the session is set up
+ * again from its bundle, whose key goes through the key-change rules
+ * like any other.  Sets no_session when no device carries the key.
+ * @registration_ids, when given,
  * remembers each device's registration id for the encryptions that
  * follow in the same transaction: encrypting does not change it, and
  * reading it means reading and decoding the whole session again. */
@@ -93,8 +129,18 @@ encrypt_for_devices (SottoMessenger  *self,
       SpAddress address = { encryption->uuid, device_id };
       guint32 registration_id;
       gsize out_len;
+      gboolean carries;
       int type;
       int rc;
+
+      if (!device_carries_identity (self, &address, encryption->identity_key, &carries, error))
+        return FALSE;
+      if (!carries)
+        {
+          g_debug ("Not encrypting for a device of %s: its identity key is not the contact’s",
+                   encryption->uuid);
+          continue;
+        }
 
       cipher = _sotto_messenger_get_cipher (self, encryption->uuid, device_id, error);
       if (cipher == NULL)
@@ -135,6 +181,9 @@ encrypt_for_devices (SottoMessenger  *self,
                                                  ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
                                                  device_id, registration_id, content));
     }
+
+  if (encryption->envelopes->len == 0)
+    encryption->no_session = TRUE;
 
   return TRUE;
 }
@@ -342,7 +391,21 @@ fetch_bundles_cb (GObject      *object,
       return;
     }
 
+  /* One account, one identity key: a relay that hands out a device
+   * under a key of its own beside the contact's is not believed. */
   first = g_ptr_array_index (fetch->bundles, 0);
+  for (guint i = 1; i < fetch->bundles->len; i++)
+    {
+      const SpPreKeyBundle *bundle = g_ptr_array_index (fetch->bundles, i);
+
+      if (sodium_memcmp (bundle->identity_key.bytes, first->identity_key.bytes, SP_PUBLIC_KEY_SIZE) != 0)
+        {
+          g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                                   _("The relay gave the contact’s devices different identity keys"));
+          return;
+        }
+    }
+
   fetch->identity_key = g_bytes_new (first->identity_key.bytes, SP_PUBLIC_KEY_SIZE);
 
   _sotto_messenger_record_identity_async (self, fetch->conversation, fetch->identity_key,
@@ -590,6 +653,7 @@ deliver_encrypt (GTask *task)
   Delivery *delivery = g_task_get_task_data (task);
   SottoContact *contact = sotto_conversation_get_contact (delivery->conversation);
   SottoEncryption *encryption;
+  GBytes *identity_key;
 
   if (sotto_contact_get_sending_held (contact))
     {
@@ -599,6 +663,8 @@ deliver_encrypt (GTask *task)
 
   encryption = g_new0 (SottoEncryption, 1);
   encryption->uuid = g_strdup (sotto_contact_get_uuid (contact));
+  identity_key = sotto_contact_get_identity_key (contact);
+  encryption->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
   encryption->plaintext = g_bytes_ref (delivery->plaintext);
 
   store_task = g_task_new (self, g_task_get_cancellable (task), deliver_encrypted_cb, g_object_ref (task));

@@ -240,9 +240,6 @@ receive_in_transaction (SottoMessenger  *self,
       return OUTCOME_DROPPED;
     }
 
-  if (reception->blocked)
-    return OUTCOME_BLOCKED;
-
   rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
   if (rc != SP_OK || !found)
     {
@@ -259,6 +256,13 @@ receive_in_transaction (SottoMessenger  *self,
                                         &reception->identity_event, error))
     return OUTCOME_RETRY_LATER;
   reception->identity_recorded = reception->conversation_id != 0;
+
+  /* Only now: a blocked contact's new key goes through the same rules
+   * as anyone's (an event in the history, a verified contact held)
+   * before the session that carries it is committed, so that nothing
+   * is ever sent to it unseen once the contact is unblocked. */
+  if (reception->blocked)
+    return OUTCOME_BLOCKED;
 
   reception->content = sotto_content_decode (plaintext, plaintext_len, error);
   if (reception->content == NULL)
@@ -616,7 +620,7 @@ reception_show_identity (Reception *reception)
 
   _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
                                       reception->verification_state, event);
-  if (reception->identity_event != NULL)
+  if (reception->identity_event != NULL && !reception->blocked)
     _sotto_messenger_emit_identity_changed (reception->messenger, reception->conversation);
 }
 
@@ -724,8 +728,12 @@ reception_prepare (Reception *reception)
 {
   SottoMessenger *self = reception->messenger;
   SottoConversation *conversation;
+  SottoConversation *blocked;
 
+  blocked = _sotto_messenger_find_blocked (self, reception->envelope->source);
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
+  if (conversation == NULL)
+    conversation = blocked;
   if (conversation != NULL)
     {
       reception->conversation = g_object_ref (conversation);
@@ -737,7 +745,7 @@ reception_prepare (Reception *reception)
       reception->conversation_id = 0;
       reception->contact_id = 0;
     }
-  reception->blocked = _sotto_messenger_find_blocked (self, reception->envelope->source) != NULL;
+  reception->blocked = blocked != NULL;
 }
 
 static void

@@ -626,6 +626,7 @@ pass_start_batch (Pass *pass)
       SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->next_position);
       SottoConversation *conversation = pass_sendable (pass, item);
       g_autoptr(SottoContent) content = NULL;
+      GBytes *identity_key;
       Flight *flight;
 
       if (conversation == NULL)
@@ -640,6 +641,8 @@ pass_start_batch (Pass *pass)
       flight->conversation = g_object_ref (conversation);
       flight->encryption = g_new0 (SottoEncryption, 1);
       flight->encryption->uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+      identity_key = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
+      flight->encryption->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
       flight->encryption->plaintext = sotto_content_encode (content);
       g_ptr_array_add (batch->flights, flight);
     }

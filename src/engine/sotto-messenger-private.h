@@ -104,6 +104,9 @@ struct _SottoMessenger
 typedef struct
 {
   char *uuid;
+  /* The contact's one identity key: only devices that carry it are
+   * encrypted for. */
+  GBytes *identity_key;
   GBytes *plaintext;
   GPtrArray *envelopes;
   gboolean no_session;

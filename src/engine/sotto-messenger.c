@@ -810,6 +810,7 @@ typedef struct
 {
   char *uuid;
   char *username;
+  SottoContactStanding standing;
 } ContactLookup;
 
 static void
@@ -839,9 +840,28 @@ ensure_contact_added_cb (GObject      *object,
       /* Two lookups for the same new contact may race; the second one
        * finds what the first added. */
       if (existing != NULL)
-        g_task_return_pointer (task, g_object_ref (existing), g_object_unref);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
+        {
+          g_task_return_pointer (task, g_object_ref (existing), g_object_unref);
+          return;
+        }
+
+      /* Another contact holds the username: an account the relay
+       * deleted, whose username a new account took.  The new account is
+       * someone else, so it becomes a contact of its own, without the
+       * username, rather than take the old contact's name or be merged
+       * with it; the old contact keeps what the user knew them as. */
+      if (lookup->username != NULL && g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
+        {
+          GCancellable *cancellable = g_task_get_cancellable (task);
+
+          g_clear_pointer (&lookup->username, g_free);
+          _sotto_conversation_list_add_async (self->conversations, lookup->uuid, NULL, NULL, NULL,
+                                              lookup->standing, cancellable,
+                                              ensure_contact_added_cb, g_steal_pointer (&task));
+          return;
+        }
+
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
@@ -879,6 +899,7 @@ _sotto_messenger_ensure_contact_async (SottoMessenger      *self,
   lookup = g_new0 (ContactLookup, 1);
   lookup->uuid = g_ascii_strdown (uuid, -1);
   lookup->username = g_strdup (username);
+  lookup->standing = standing;
   g_task_set_task_data (task, lookup, (GDestroyNotify) contact_lookup_free);
 
   _sotto_conversation_list_add_async (self->conversations, lookup->uuid, username, NULL, NULL, standing,

@@ -31,6 +31,10 @@
 
 #define RECONNECT_BASE_MS 250
 #define RECONNECT_MAX_MS 60000
+/* How long a socket must stay up after "queue-empty" before the next
+ * failure starts the backoff from the beginning: twice the keepalive, so
+ * the socket has shown it carries pings both ways. */
+#define STABLE_CONNECTION_SECONDS 60
 
 /* The relay's own limits: a request of at most 64 envelopes of at most
  * 256 KiB, which base64 and JSON make a good third larger. */
@@ -60,6 +64,8 @@ struct _SottoRelayClient
   GCancellable *connect_cancellable;
   guint retry_source;
   guint attempts;
+  /* When the open socket brought "queue-empty" (monotonic time), or 0. */
+  gint64 queue_empty_at;
 
   /* Sends made on the socket and not answered yet: id → SocketSend.
    * They fail when the socket closes, and the caller sends them again.
@@ -1706,6 +1712,14 @@ sotto_relay_client_schedule_retry (SottoRelayClient *self)
   if (!sotto_relay_client_network_usable (self))
     return;
 
+  /* Only a socket that worked from end to end and then stayed up a
+   * while earns a fresh start: a relay that greets every socket with
+   * "queue-empty" and drops it must still be asked less and less often. */
+  if (self->queue_empty_at != 0
+      && g_get_monotonic_time () - self->queue_empty_at >= STABLE_CONNECTION_SECONDS * G_USEC_PER_SEC)
+    self->attempts = 0;
+  self->queue_empty_at = 0;
+
   delay = RECONNECT_BASE_MS << MIN (self->attempts, 16);
   delay = MIN (delay, RECONNECT_MAX_MS);
   delay = delay / 2 + g_random_int_range (0, delay / 2 + 1);
@@ -1807,11 +1821,11 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
     }
   else if (g_str_equal (kind, "queue-empty"))
     {
-      /* The socket works from end to end; only now does the next
-       * failure start the backoff from the beginning, so that a relay
-       * that opens sockets only to send garbage is not asked again and
-       * again without a pause. */
-      self->attempts = 0;
+      /* The socket works from end to end; if it also stays up
+       * (sotto_relay_client_schedule_retry()), the next failure starts
+       * the backoff from the beginning. */
+      if (self->queue_empty_at == 0)
+        self->queue_empty_at = g_get_monotonic_time ();
       g_signal_emit (self, signals [QUEUE_EMPTY], 0);
     }
   else if (g_str_equal (kind, "response"))
@@ -1913,6 +1927,7 @@ sotto_relay_client_open_socket (SottoRelayClient *self)
                                 "Authorization", self->authorization);
 
   self->connect_cancellable = g_cancellable_new ();
+  self->queue_empty_at = 0;
   sotto_relay_client_set_connection (self, SOTTO_RELAY_CONNECTION_CONNECTING);
 
   soup_session_websocket_connect_async (self->session, message, NULL, NULL,

@@ -253,6 +253,7 @@ typedef struct
 void                 _sotto_store_match_free           (SottoStoreMatch            *match);
 gboolean             _sotto_store_search_messages      (SottoStore                 *self,
                                                         const char                 *query_folded,
+                                                        GHashTable                 *conversation_ids,
                                                         gint64                      before_id,
                                                         guint                       max_rows,
                                                         GPtrArray                  *matches,

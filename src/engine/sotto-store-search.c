@@ -140,12 +140,16 @@ search_buffer_unseal_body (SearchBuffer         *buffer,
 
 /* Runs on the store's thread.  Looks through at most @max_rows text
  * messages with an id below @before_id, newest first, and adds those
- * whose text holds @query_folded to @matches (of #SottoStoreMatch) until
- * it holds @max_matches.  *@next_before_id is where the next batch
+ * of the conversations in @conversation_ids (a set of #gint64, the
+ * conversations the user sees: not a blocked contact's) whose text holds
+ * @query_folded to @matches (of #SottoStoreMatch) until it holds
+ * @max_matches.  Messages of other conversations are skipped before they
+ * are unsealed, so that they never take a match's place.  *@next_before_id is where the next batch
  * starts, or 0 when no message is left to look at. */
 gboolean
 _sotto_store_search_messages (SottoStore  *self,
                               const char  *query_folded,
+                              GHashTable  *conversation_ids,
                               gint64       before_id,
                               guint        max_rows,
                               GPtrArray   *matches,
@@ -161,6 +165,7 @@ _sotto_store_search_messages (SottoStore  *self,
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
   g_return_val_if_fail (query_folded != NULL && query_folded[0] != '\0', FALSE);
+  g_return_val_if_fail (conversation_ids != NULL, FALSE);
   g_return_val_if_fail (matches != NULL, FALSE);
   g_return_val_if_fail (next_before_id != NULL, FALSE);
 
@@ -182,11 +187,15 @@ _sotto_store_search_messages (SottoStore  *self,
   while (matches->len < max_matches && (rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (statement, 0);
+      gint64 conversation_id = sqlite3_column_int64 (statement, 1);
       gint64 position = sqlite3_column_int64 (statement, 2);
       const char *body;
 
       n_rows++;
       *next_before_id = id;
+
+      if (!g_hash_table_contains (conversation_ids, &conversation_id))
+        continue;
 
       if (sqlite3_column_type (statement, 4) == SQLITE_NULL || position < 0 || position > G_MAXUINT)
         continue;
@@ -198,7 +207,7 @@ _sotto_store_search_messages (SottoStore  *self,
         {
           SottoStoreMatch *match = g_new0 (SottoStoreMatch, 1);
 
-          match->conversation_id = sqlite3_column_int64 (statement, 1);
+          match->conversation_id = conversation_id;
           match->position = position;
           match->sent_at = sqlite3_column_int64 (statement, 3);
           match->text = g_strdup (body);

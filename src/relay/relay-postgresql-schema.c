@@ -269,12 +269,28 @@ PGconn *
 relay_pg_connect (const char  *url,
                   GError     **error)
 {
-  /* The timeout comes after the URL, so that it wins over one there:
-   * the writer connects again on its own thread, but the requests that
-   * wait for it must get their answer (503) before the HTTP layer gives
-   * up on them (20 s). */
-  const char * const keywords[] = { "dbname", "connect_timeout", NULL };
-  const char * const values[] = { url, CONNECT_TIMEOUT, NULL };
+  /* Limits on what another session can cost this one come before the
+   * URL, so that the same keywords in it win (docs/deploy.md).  A node
+   * frozen in its transaction (SIGSTOP, a paused VM, a half-open TCP
+   * connection) keeps the device rows it locked: a send that waits for
+   * them gives up after lock_timeout, its transaction rolled back and
+   * answered 503, and PostgreSQL ends the frozen session after
+   * idle_in_transaction_session_timeout, which frees the rows without
+   * committing anything of it.  TCP keepalives find a dead server or
+   * path in about a minute rather than the system's two hours.
+   *
+   * The connect timeout comes after the URL, so that it wins over one
+   * there: the writer connects again on its own thread, but the requests
+   * that wait for it must get their answer (503) before the HTTP layer
+   * gives up on them (20 s).  PQreset() connects again with all of it. */
+  const char * const keywords[] = {
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "options",
+    "dbname", "connect_timeout", NULL,
+  };
+  const char * const values[] = {
+    "1", "30", "10", "3", "-c lock_timeout=5s -c idle_in_transaction_session_timeout=30s",
+    url, CONNECT_TIMEOUT, NULL,
+  };
   PGconn *conn;
 
   if (!relay_storage_postgresql_url_is_valid (url, error))

@@ -242,7 +242,12 @@ run (PgStorage    *self,
 
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
-  g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
+  /* lock_timeout (relay_pg_connect()) ran out: another session holds
+   * the rows, which is no fault of this node; the batch is answered 503. */
+  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
+    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+  else
+    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
   PQclear (result);
   return NULL;
 }

@@ -111,7 +111,10 @@ forged_plaintext (Forged      forged,
     }
 }
 
-/* The relay's side of a session it set up under @claimed_uuid, with a
+#define ATTACKER_REGISTRATION_ID 4242
+
+/* The relay's side of a session it set up under @claimed_uuid's device
+ * @claimed_device, with a
  * fresh identity key, against @recipient_uuid's bundle. */
 typedef struct
 {
@@ -122,16 +125,17 @@ typedef struct
 static Attacker *
 attacker_new (const SpPreKeyBundle *bundle,
               const char           *claimed_uuid,
+              guint                 claimed_device,
               const char           *recipient_uuid)
 {
   Attacker *attacker = g_new0 (Attacker, 1);
-  SpAddress local = { claimed_uuid, 1 };
+  SpAddress local = { claimed_uuid, claimed_device };
   SpAddress remote = { recipient_uuid, 1 };
   SpKeyPair identity;
   SpStore store;
 
   g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
-  g_assert_cmpint (sp_memory_store_new (&attacker->memory, &identity, 4242), ==, SP_OK);
+  g_assert_cmpint (sp_memory_store_new (&attacker->memory, &identity, ATTACKER_REGISTRATION_ID), ==, SP_OK);
   sodium_memzero (&identity, sizeof identity);
   g_assert_cmpint (sp_memory_store_get_interface (attacker->memory, &store), ==, SP_OK);
   g_assert_cmpint (sp_session_cipher_new (&attacker->cipher, &store, &local, &remote), ==, SP_OK);
@@ -172,18 +176,25 @@ attacker_encrypt (Attacker *attacker,
   return g_bytes_new_take (out, out_len);
 }
 
-static void
-attacker_decrypt (Attacker *attacker,
-                  GBytes   *message)
+/* Whether the attacker reads @message, which answers its session. */
+static gboolean
+attacker_reads (Attacker *attacker,
+                GBytes   *message)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (message, &len);
   g_autofree guint8 *plaintext = g_malloc (len);
   gsize plaintext_len = 0;
 
-  g_assert_cmpint (sp_session_cipher_decrypt (attacker->cipher, SP_CIPHERTEXT_TYPE_WHISPER, data, len,
-                                              plaintext, len, &plaintext_len),
-                   ==, SP_OK);
+  return sp_session_cipher_decrypt (attacker->cipher, SP_CIPHERTEXT_TYPE_WHISPER, data, len,
+                                    plaintext, len, &plaintext_len) == SP_OK;
+}
+
+static void
+attacker_decrypt (Attacker *attacker,
+                  GBytes   *message)
+{
+  g_assert_true (attacker_reads (attacker, message));
 }
 
 /* The same message with the last byte of the inner message's MAC
@@ -205,35 +216,58 @@ break_mac (GBytes *message)
   return g_bytes_new_take (broken, len);
 }
 
+/* A statement on the relay's database, which the test changes as the
+ * relay would, to play the attacker. */
+static sqlite3_stmt *
+relay_db_prepare (CliTest     *test,
+                  int          flags,
+                  const char  *sql,
+                  sqlite3    **db)
+{
+  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
+  sqlite3_stmt *statement = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+
+  return statement;
+}
+
+/* Runs @statement, which must change exactly one row, and closes @db. */
+static void
+relay_db_change_one (sqlite3      *db,
+                     sqlite3_stmt *statement)
+{
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
 /* What the relay delivers next to @recipient_uuid from @source_uuid
- * becomes @content, an envelope of @type.  The relay is stopped
- * meanwhile. */
+ * becomes @content, an envelope of @type from @source_device.  The relay
+ * is stopped meanwhile. */
 static void
 rewrite_envelope (CliTest    *test,
                   const char *recipient_uuid,
                   const char *source_uuid,
+                  guint       source_device,
                   int         type,
                   GBytes     *content)
 {
-  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READWRITE,
+                                              "UPDATE queue SET type = ?4, content = ?3, source_device = ?5"
+                                              " WHERE account = ?1 AND source = ?2",
+                                              &db);
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "UPDATE queue SET type = ?4, content = ?3"
-                                       " WHERE account = ?1 AND source = ?2",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
   sqlite3_bind_text (statement, 1, recipient_uuid, -1, SQLITE_STATIC);
   sqlite3_bind_text (statement, 2, source_uuid, -1, SQLITE_STATIC);
   sqlite3_bind_blob (statement, 3, g_bytes_get_data (content, NULL), g_bytes_get_size (content),
                      SQLITE_STATIC);
   sqlite3_bind_int (statement, 4, type);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  sqlite3_bind_int (statement, 5, source_device);
+  relay_db_change_one (db, statement);
 }
 
 static guint
@@ -293,7 +327,7 @@ scene_new (void)
   cli_assert_ok (verified);
 
   bundle = fetch_bundle (scene->test, scene->bob, scene->bob_id->uuid, scene->alice_id->uuid);
-  scene->attacker = attacker_new (bundle, scene->bob_id->uuid, scene->alice_id->uuid);
+  scene->attacker = attacker_new (bundle, scene->bob_id->uuid, 1, scene->alice_id->uuid);
 
   return scene;
 }
@@ -314,16 +348,26 @@ scene_free (Scene *scene)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Scene, scene_free)
 
-/* Bob writes to Alice, and the relay delivers @forged of @type instead. */
+/* Bob writes to Alice, and the relay delivers @forged of @type instead,
+ * as from Bob's device @source_device. */
+static void
+deliver_instead_from (Scene  *scene,
+                      guint   source_device,
+                      int     type,
+                      GBytes *forged)
+{
+  cli_send_ok (scene->test, scene->bob, "alice", "The real Bob");
+  cli_relay_stop (scene->test->relay);
+  rewrite_envelope (scene->test, scene->alice_id->uuid, scene->bob_id->uuid, source_device, type, forged);
+  cli_relay_restart (scene->test->relay);
+}
+
 static void
 deliver_instead (Scene  *scene,
                  int     type,
                  GBytes *forged)
 {
-  cli_send_ok (scene->test, scene->bob, "alice", "The real Bob");
-  cli_relay_stop (scene->test->relay);
-  rewrite_envelope (scene->test, scene->alice_id->uuid, scene->bob_id->uuid, type, forged);
-  cli_relay_restart (scene->test->relay);
+  deliver_instead_from (scene, 1, type, forged);
 }
 
 /* Alice receives the forged message; returns what she printed. */
@@ -560,6 +604,103 @@ test_forged_identity_signal_message (void)
   assert_change_recorded (scene, FORGED_READ_RECEIPT);
 }
 
+/* The relay gives @uuid a device @device_id of its own, with the
+ * registration id of its session, so that it takes what Alice encrypts
+ * for that device. */
+static void
+add_relay_device (CliTest    *test,
+                  const char *uuid,
+                  guint       device_id)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READWRITE,
+                                              "INSERT INTO devices (account, device_id, registration_id, password_hash)"
+                                              " SELECT account, ?2, ?3, password_hash FROM devices"
+                                              " WHERE account = ?1 AND device_id = 1",
+                                              &db);
+
+  sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_int (statement, 2, device_id);
+  sqlite3_bind_int (statement, 3, ATTACKER_REGISTRATION_ID);
+  relay_db_change_one (db, statement);
+}
+
+/* How many of the envelopes the relay holds for @uuid's device
+ * @device_id the attacker reads. */
+static guint
+count_read_by_attacker (CliTest    *test,
+                        Attacker   *attacker,
+                        const char *uuid,
+                        guint       device_id)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = relay_db_prepare (test, SQLITE_OPEN_READONLY,
+                                              "SELECT content FROM queue WHERE account = ?1 AND device_id = ?2"
+                                              " ORDER BY id",
+                                              &db);
+  guint n_read = 0;
+
+  sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
+  sqlite3_bind_int (statement, 2, device_id);
+  while (sqlite3_step (statement) == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) content = g_bytes_new (sqlite3_column_blob (statement, 0),
+                                               sqlite3_column_bytes (statement, 0));
+
+      if (attacker_reads (attacker, content))
+        n_read++;
+    }
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+
+  return n_read;
+}
+
+/* The relay passes its key off as a second device of Bob's.  Alice sees
+ * the change; then the real Bob writes from his device, the contact's
+ * key is Bob's again, and so is the safety number, which Alice compares
+ * with Bob and verifies.  The session with the relay's "device" is still
+ * there, under a key nobody verified: nothing Alice sends from now on
+ * may be readable with it (a safety number must cover every key Alice
+ * encrypts to, or a device with another key must not be written to). */
+static void
+test_forged_other_device (void)
+{
+  g_autoptr(Scene) scene = scene_new ();
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(CliResult) noticed = NULL;
+  g_autoptr(CliResult) verified = NULL;
+  g_autoptr(CliResult) sent = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autofree SpPreKeyBundle *bundle = NULL;
+  g_autoptr(Attacker) attacker = NULL;
+
+  /* Messages name both ends' devices, so the relay claims device 2 from
+   * the start. */
+  bundle = fetch_bundle (scene->test, scene->bob, scene->bob_id->uuid, scene->alice_id->uuid);
+  attacker = attacker_new (bundle, scene->bob_id->uuid, 2, scene->alice_id->uuid);
+  plaintext = forged_plaintext (FORGED_TEXT, NULL);
+  message = attacker_encrypt (attacker, plaintext, SP_CIPHERTEXT_TYPE_PREKEY);
+  cli_send_ok (scene->test, scene->bob, "alice", "The real Bob");
+  cli_relay_stop (scene->test->relay);
+  rewrite_envelope (scene->test, scene->alice_id->uuid, scene->bob_id->uuid, 2, ENVELOPE_TYPE_PREKEY, message);
+  add_relay_device (scene->test, scene->bob_id->uuid, 2);
+  cli_relay_restart (scene->test->relay);
+
+  noticed = receive_forged (scene);
+  g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
+
+  cli_send_ok (scene->test, scene->bob, "alice", "The real Bob again");
+  received = cli_receive (scene->test, scene->alice);
+  cli_assert_texts (received, "bob", "The real Bob again", NULL);
+
+  verified = cli_run (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
+  sent = cli_run (scene->test, scene->alice, "send", "bob", "Only for the real Bob", NULL);
+
+  g_assert_cmpuint (count_read_by_attacker (scene->test, attacker, scene->bob_id->uuid, 2), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -580,6 +721,7 @@ main (int   argc,
   g_test_add_data_func ("/cli/forged-identity/undecryptable", GINT_TO_POINTER (FORGED_UNDECRYPTABLE),
                         test_forged_identity);
   g_test_add_func ("/cli/forged-identity/signal-message", test_forged_identity_signal_message);
+  g_test_add_func ("/cli/forged-identity/other-device", test_forged_other_device);
 
   return g_test_run ();
 }

@@ -393,6 +393,57 @@ test_key_change_verified (void)
   g_assert_cmpstr (json_object_get_string_member (last, "text"), ==, "Accepted");
 }
 
+/* A relay that drops every socket soon after it said queue-empty, and
+ * takes the next one, drains the queue anew on each: receive --timeout
+ * must still end once that many seconds passed without a new message,
+ * with success, rather than start its wait over on every socket and give
+ * up only when it happens to look while the relay is away.  The relay
+ * here is stopped and started again for up to a minute, much longer than
+ * the wait. */
+#define FLAPPING_SECONDS 60
+
+static void
+test_receive_timeout_flapping (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GSubprocess) receiver = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(JsonObject) message = NULL;
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  gint64 end;
+
+  cli_send_ok (test, alice, "bob", "Before the relay flaps");
+  receiver = cli_spawn (test, bob, "--json", "receive", "--timeout", "3", NULL);
+
+  /* The relay flaps once the message is in. */
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (receiver));
+  line = g_data_input_stream_read_line_utf8 (output, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  message = cli_parse_object (line);
+  g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "Before the relay flaps");
+
+  end = g_get_monotonic_time () + FLAPPING_SECONDS * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < end && g_subprocess_get_identifier (receiver) != NULL)
+    {
+      g_usleep (G_USEC_PER_SEC / 2);
+      cli_relay_stop (test->relay);
+      cli_relay_restart (test->relay);
+    }
+
+  /* Still running after a minute of flapping: the wait never ended. */
+  g_assert_null (g_subprocess_get_identifier (receiver));
+
+  /* It ended because the wait was over, not because the relay was
+   * away when it looked. */
+  result = cli_wait (g_steal_pointer (&receiver));
+  g_assert_cmpint (result->status, ==, 0);
+}
+
 static void
 test_relay_down (void)
 {
@@ -1204,6 +1255,7 @@ main (int   argc,
   g_test_add_func ("/cli/key-change/unverified", test_key_change_unverified);
   g_test_add_func ("/cli/key-change/verified", test_key_change_verified);
   g_test_add_func ("/cli/relay-down", test_relay_down);
+  g_test_add_func ("/cli/receive-timeout-flapping", test_receive_timeout_flapping);
   g_test_add_func ("/cli/no-plaintext", test_no_plaintext);
   g_test_add_func ("/cli/prekeys", test_prekeys);
   g_test_add_func ("/cli/prekeys-while-online", test_prekeys_while_online);
