@@ -60,10 +60,35 @@ notification_set_mapping (const GValue       *value,
   return g_variant_new_string (nicks[selected]);
 }
 
+/* libadwaita 1.2's preferences window never releases its rows, so the
+ * bindings on them (of the value, and of its writability to "sensitive")
+ * would keep the profile's settings alive after the window is gone. */
+static void
+sotto_preferences_window_dispose (GObject *object)
+{
+  SottoPreferencesWindow *self = SOTTO_PREFERENCES_WINDOW (object);
+
+  if (self->notification_row != NULL)
+    {
+      g_settings_unbind (self->notification_row, "selected");
+      g_settings_unbind (self->notification_row, "sensitive");
+    }
+  if (self->read_receipts_switch != NULL)
+    {
+      g_settings_unbind (self->read_receipts_switch, "active");
+      g_settings_unbind (self->read_receipts_switch, "sensitive");
+    }
+
+  G_OBJECT_CLASS (sotto_preferences_window_parent_class)->dispose (object);
+}
+
 static void
 sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_preferences_window_dispose;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, notification_row);
