@@ -382,6 +382,38 @@ test_message_row_clock_format (Fixture       *fixture,
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "14:05"));
 }
 
+/* The row's property notifies once per change, and the row, released,
+ * keeps nothing alive: neither itself nor its message. */
+static void
+test_message_row_offline (void)
+{
+  SottoMessage *message = incoming_message ("are you there?",
+                                            local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                            local_milliseconds (2026, 3, 14, 10, 0, 1));
+  SottoMessageRow *row = g_object_ref_sink (SOTTO_MESSAGE_ROW (sotto_message_row_new ()));
+  guint notified = 0;
+  gboolean offline;
+
+  g_signal_connect_swapped (row, "notify::offline", G_CALLBACK (g_atomic_int_inc), &notified);
+  sotto_message_row_set_message (row, message, "Bob", NULL);
+  g_assert_true (sotto_message_row_get_message (row) == message);
+
+  sotto_message_row_set_offline (row, FALSE);
+  g_assert_cmpuint (notified, ==, 0);
+  sotto_message_row_set_offline (row, TRUE);
+  sotto_message_row_set_offline (row, TRUE);
+  g_object_get (row, "offline", &offline, NULL);
+  g_assert_true (offline);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_set (row, "offline", FALSE, NULL);
+  g_object_get (row, "offline", &offline, NULL);
+  g_assert_false (offline);
+  g_assert_cmpuint (notified, ==, 2);
+
+  g_assert_finalize_object (row);
+  g_assert_finalize_object (message);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -403,6 +435,7 @@ main (int   argc,
               fixture_set_up, test_message_row_clock_format, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
+  g_test_add_func ("/app/message-row/offline", test_message_row_offline);
 
   return g_test_run ();
 }

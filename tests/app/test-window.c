@@ -8,6 +8,7 @@
 
 #include <adwaita.h>
 
+#include "app-test-util.h"
 #include "sotto-application.h"
 #include "sotto-preferences-window.h"
 #include "sotto-window.h"
@@ -52,6 +53,7 @@ test_window_maps (void)
   gboolean timed_out = FALSE;
   GtkWindow *window;
   GtkWidget *status_page;
+  SottoSession *session;
   guint timeout_id;
 
   g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
@@ -89,9 +91,16 @@ test_window_maps (void)
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (status_page)), ==,
                    "Protect Your Messages");
 
+  /* Closed, the window is finalized, and its session once the store
+   * has closed on its thread. */
+  session = sotto_window_get_session (SOTTO_WINDOW (window));
+  g_object_add_weak_pointer (G_OBJECT (session), (gpointer *) &session);
+  g_object_ref (window);
   gtk_window_destroy (window);
   while (g_main_context_iteration (NULL, FALSE))
     ;
+  g_assert_finalize_object (window);
+  app_test_wait_until (session == NULL);
 }
 
 static GtkWidget *
