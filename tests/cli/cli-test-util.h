@@ -113,6 +113,12 @@ GPtrArray   *cli_receive             (CliTest      *test,
 void         cli_assert_texts        (GPtrArray    *messages,
                                       const char   *from,
                                       ...) G_GNUC_NULL_TERMINATED;
+void         cli_assert_receives     (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *from,
+                                      ...) G_GNUC_NULL_TERMINATED;
+void         cli_assert_receives_nothing (CliTest  *test,
+                                      const char   *profile);
 GPtrArray   *cli_history             (CliTest      *test,
                                       const char   *profile,
                                       const char   *with);

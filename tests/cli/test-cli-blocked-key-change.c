@@ -29,7 +29,6 @@ test_blocked_key_change (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) verified = NULL;
   g_autoptr(CliResult) blocked = NULL;
   g_autoptr(CliResult) reset = NULL;
@@ -39,9 +38,7 @@ test_blocked_key_change (void)
   g_autofree char *changed = NULL;
 
   cli_send_ok (test, alice, "bob", "Hello Bob");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Hello Bob", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "alice", "Hello Bob", NULL);
 
   number = cli_safety_number (test, bob, "alice", "unverified");
   verified = cli_run (test, bob, "verify", "alice", number, NULL);
@@ -53,9 +50,7 @@ test_blocked_key_change (void)
   reset = cli_run (test, alice, "reset-identity", NULL);
   cli_assert_ok (reset);
   cli_send_ok (test, alice, "bob", "A new key, while you block me");
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, bob);
 
   unblocked = cli_run (test, bob, "accept", "alice", NULL);
   cli_assert_ok (unblocked);
@@ -66,8 +61,7 @@ test_blocked_key_change (void)
 
   held = cli_run (test, bob, "send", "alice", "Is it still you?", NULL);
   g_assert_cmpint (held->status, ==, 1);
-  received = cli_receive (test, alice);
-  g_assert_cmpuint (received->len, ==, 0);
+  cli_assert_receives_nothing (test, alice);
 }
 
 int

@@ -52,9 +52,7 @@ test_username_reuse (void)
   JsonObject *message;
 
   cli_send_ok (test, carol, "bob", "Hello Bob");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "carol", "Hello Bob", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "carol", "Hello Bob", NULL);
 
   relay_delete_account (test, "carol");
   registered = cli_run (test, newcomer, "--json", "register", "--relay", test->relay->url,

@@ -52,9 +52,7 @@ test_conversation (void)
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* Nothing is delivered twice. */
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, bob);
 
   cli_send_ok (test, bob, "alice", "Hi Alice");
   cli_send_ok (test, bob, "alice", "How are you?");
@@ -77,8 +75,7 @@ test_conversation (void)
   g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "How are you?");
 
   /* Bob's copies move to read once the receipts reach him. */
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
+  cli_assert_receives_nothing (test, bob);
   bob_history = cli_history (test, bob, "alice");
   g_assert_cmpuint (bob_history->len, ==, 3);
   message = g_ptr_array_index (bob_history, 1);
@@ -205,7 +202,6 @@ test_safety_number (void)
   g_autofree char *bob = cli_register (test, "bob");
   g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
   g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) wrong = NULL;
   g_autoptr(CliResult) right = NULL;
   g_autoptr(CliResult) human = NULL;
@@ -222,8 +218,7 @@ test_safety_number (void)
   g_assert_cmpstr (at_alice, ==, at_bob);
 
   cli_send_ok (test, alice, "bob", "Shall we compare?");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Shall we compare?", NULL);
+  cli_assert_receives (test, bob, "alice", "Shall we compare?", NULL);
   g_clear_pointer (&at_bob, g_free);
   at_bob = cli_safety_number (test, bob, "alice", "unverified");
   g_assert_cmpstr (at_alice, ==, at_bob);
@@ -271,9 +266,7 @@ test_key_change_unverified (void)
   JsonObject *event;
 
   cli_send_ok (test, alice, "bob", "Before");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Before", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "alice", "Before", NULL);
   old_number = cli_safety_number (test, alice, "bob", "unverified");
 
   before = cli_whoami (test, bob, "bob");
@@ -303,9 +296,7 @@ test_key_change_unverified (void)
 
   /* An unverified contact's new key does not hold anything. */
   cli_send_ok (test, alice, "bob", "Got it");
-  g_clear_pointer (&received, g_ptr_array_unref);
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Got it", NULL);
+  cli_assert_receives (test, bob, "alice", "Got it", NULL);
 }
 
 static void
@@ -314,7 +305,6 @@ test_key_change_verified (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *carol = cli_register (test, "carol");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) reset = NULL;
   g_autoptr(CliResult) held = NULL;
@@ -329,9 +319,7 @@ test_key_change_verified (void)
   JsonObject *last;
 
   cli_send_ok (test, alice, "carol", "Hello Carol");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Hello Carol", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, carol, "alice", "Hello Carol", NULL);
 
   number = cli_safety_number (test, alice, "carol", "unverified");
   verified = cli_run (test, alice, "verify", "carol", number, NULL);
@@ -355,17 +343,13 @@ test_key_change_verified (void)
   g_assert_cmpstr (changed, ==, carol_number);
 
   /* Nothing reached Carol. */
-  received = cli_receive (test, carol);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, carol);
 
   /* Verifying the new number lets the held message go, before the next. */
   verified = cli_run (test, alice, "verify", "carol", changed, NULL);
   cli_assert_ok (verified);
   cli_send_ok (test, alice, "carol", "Verified again");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Is it still you?", "Verified again", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, carol, "alice", "Is it still you?", "Verified again", NULL);
 
   /* Accepting a change without comparing leaves her unverified. */
   reset_again = cli_run (test, carol, "reset-identity", NULL);
@@ -377,8 +361,7 @@ test_key_change_verified (void)
   cli_assert_ok (accepted);
   unverified = cli_safety_number (test, alice, "carol", "unverified");
   cli_send_ok (test, alice, "carol", "Accepted");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Once more?", "Accepted", NULL);
+  cli_assert_receives (test, carol, "alice", "Once more?", "Accepted", NULL);
 
   /* Alice's side shows both changes. */
   messages = cli_history (test, alice, "carol");
@@ -450,7 +433,6 @@ test_relay_down (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) first = NULL;
   g_autoptr(CliResult) second = NULL;
@@ -458,9 +440,7 @@ test_relay_down (void)
   g_autoptr(CliResult) later = NULL;
 
   cli_send_ok (test, alice, "bob", "One");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "One", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "alice", "One", NULL);
 
   cli_relay_kill (test->relay);
 
@@ -485,8 +465,7 @@ test_relay_down (void)
   cli_assert_ok (later);
   cli_send_ok (test, alice, "bob", "Four");
 
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Two", "Three", "Four", NULL);
+  cli_assert_receives (test, bob, "alice", "Two", "Three", "Four", NULL);
 
   messages = cli_history (test, alice, "bob");
   for (guint i = 0; i < messages->len; i++)
@@ -526,7 +505,6 @@ test_no_plaintext (void)
   g_autofree char *answer = random_name ("answer-");
   g_autofree char *alice_password = NULL;
   g_autofree char *bob_password = NULL;
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
   g_autoptr(CliWhoami) bob_id = NULL;
@@ -536,12 +514,9 @@ test_no_plaintext (void)
   char uuid_text[2][37];
 
   cli_send_ok (test, alice, bob_name, marker);
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, alice_name, marker, NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, alice_name, marker, NULL);
   cli_send_ok (test, bob, alice_name, answer);
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, bob_name, answer, NULL);
+  cli_assert_receives (test, alice, bob_name, answer, NULL);
 
   messages = cli_history (test, alice, bob_name);
   g_assert_cmpuint (messages->len, ==, 2);
@@ -683,9 +658,7 @@ test_prekeys (void)
   assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
 
   cli_send_ok (test, bob, "alice", "With a fresh prekey");
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, "bob", "With a fresh prekey", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, alice, "bob", "With a fresh prekey", NULL);
 
   /* A week later the signed prekeys are replaced; messages built on the
    * old ones still decrypt, new sessions use the new ones. */
@@ -1053,7 +1026,6 @@ test_keyring (void)
 {
   g_autofree char *daemon = g_find_program_in_path ("gnome-keyring-daemon");
   g_autoptr(CliTest) test = NULL;
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) ignored = NULL;
   g_autoptr(CliResult) locked_out = NULL;
   g_autofree char *kim = NULL;
@@ -1080,8 +1052,7 @@ test_keyring (void)
 
   cli_send_ok (test, kim, "bob", "From the keyring");
   g_strfreev (g_steal_pointer (&test->extra_env));
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "kim", "From the keyring", NULL);
+  cli_assert_receives (test, bob, "kim", "From the keyring", NULL);
 
   /* A passphrase does not open a keyring profile, and nothing does
    * without the keyring. */
@@ -1186,9 +1157,7 @@ test_requests (void)
   blocked = cli_run (test, bob, "block", "carol", NULL);
   cli_assert_ok (blocked);
   cli_send_ok (test, carol, "bob", "Let me in");
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, bob);
   received = cli_receive (test, carol);
   history = cli_history (test, carol, "bob");
   g_assert_cmpstr (newest_state (history), ==, "sent");
