@@ -20,12 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-"$top/build-bench"}
 messages=${2:-100000}
 
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
-ninja -C "$build" bench/engine/bench-engine >/dev/null
-
-case $(meson introspect --buildoptions "$build" | grep -o '"name": "buildtype", "value": "[a-z]*"') in
-  *release*|*debugoptimized*) ;;
-  *) echo "warning: $build is not a release build; its figures are not representative" >&2 ;;
-esac
+. "$top/bench/common.sh"
+release_build "$build" bench/engine/bench-engine
 
 exec "$build/bench/engine/bench-engine" "$messages"
