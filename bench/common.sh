@@ -3,7 +3,9 @@
 # Copyright 2026 The Sotto authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# Sourced, not run, by scripts that set $top to the source tree.
+# Sourced, not run, by the scripts one directory below it, with their
+# arguments: it sets $top to the source tree and $build to the build
+# directory the first argument names (default build-bench).
 #
 # release_build BUILD-DIR TARGET... configures BUILD-DIR from $top as a
 # release build when it does not exist yet, builds the TARGETs there,
@@ -21,6 +23,9 @@
 # file gives them in order[1..n].  On a shared machine a round can lose
 # time to other processes, never gain it, so the best round is the one
 # to report.
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-"$top/build-bench"}
 
 release_build () {
   release_build_dir=$1

@@ -18,12 +18,11 @@
 # yet.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 megabytes=${2:-100}
 rounds=${3:-5}
 
-. "$top/bench/common.sh"
 release_build "$build" bench/attachment/bench-attachment
 
 sotto=$(mktemp)

@@ -16,11 +16,10 @@
 # nothing about speed.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 messages=${2:-100000}
 
-. "$top/bench/common.sh"
 release_build "$build" bench/engine/bench-engine
 
 exec "$build/bench/engine/bench-engine" "$messages"

@@ -14,11 +14,10 @@
 # exist yet.  SECONDS (default 5) is how long each operation runs.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 seconds=${2:-5}
 
-. "$top/bench/common.sh"
 release_build "$build" bench/protocol/bench-session
 olm=false
 if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^bench/protocol/bench-olm:'; then

@@ -16,12 +16,11 @@
 # 2) is how long each operation runs in each round.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 seconds=${2:-2}
 rounds=${3:-3}
 
-. "$top/bench/common.sh"
 release_build "$build" bench/protocol/bench-protocol
 
 [ -f "$top/tests/interop/node_modules/@signalapp/libsignal-client/package.json" ] || {
