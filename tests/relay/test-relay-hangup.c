@@ -293,50 +293,66 @@ test_hangup (gconstpointer data)
 
 /* HTTP scenarios. */
 
-/* A keep-alive connection waiting for its next request. */
+/* The first send of Alice and Bob, just registered, on a relay whose
+ * connections to storage start afresh. */
+static char *
+first_send_request (Hangup *hangup)
+{
+  hangup_register (hangup);
+  hangup_drop_pool (hangup);
+  return send_request (hangup);
+}
+
+/* A new connection to the relay that has sent @request. */
 static int
-scenario_idle_after_health (Hangup *hangup)
+connection_with (Hangup     *hangup,
+                 const char *request)
 {
   int fd = test_raw_connect (hangup->relay);
-  g_autofree char *request = health_request ();
+
+  test_raw_write_string (fd, request);
+  return fd;
+}
+
+/* A new keep-alive connection on which @request succeeded, waiting for
+ * its next request. */
+static int
+connection_after (Hangup     *hangup,
+                  const char *request)
+{
+  int fd = connection_with (hangup, request);
   g_autoptr(GArray) replies = NULL;
   gboolean ended;
 
-  test_raw_write_string (fd, request);
   replies = read_replies (fd, 1, &ended);
   g_assert_false (ended);
   g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
   return fd;
+}
+
+/* A keep-alive connection waiting for its next request. */
+static int
+scenario_idle_after_health (Hangup *hangup)
+{
+  g_autofree char *request = health_request ();
+
+  return connection_after (hangup, request);
 }
 
 /* The same after a send, which went through storage and back. */
 static int
 scenario_idle_after_send (Hangup *hangup)
 {
-  g_autofree char *request = NULL;
-  g_autoptr(GArray) replies = NULL;
-  gboolean ended;
-  int fd;
+  g_autofree char *request = first_send_request (hangup);
 
-  hangup_register (hangup);
-  hangup_drop_pool (hangup);
-  request = send_request (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  replies = read_replies (fd, 1, &ended);
-  g_assert_false (ended);
-  g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
-  return fd;
+  return connection_after (hangup, request);
 }
 
 static int
 scenario_partial_headers (Hangup *hangup)
 {
-  int fd = test_raw_connect (hangup->relay);
-
-  test_raw_write_string (fd, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
-                        "Host: 127.0.0.1\r\nContent-Le");
-  return fd;
+  return connection_with (hangup, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
+                                  "Host: 127.0.0.1\r\nContent-Le");
 }
 
 /* A body that stops a long way short of its Content-Length. */
@@ -345,7 +361,6 @@ scenario_partial_body (Hangup *hangup)
 {
   g_autofree char *body = NULL;
   g_autofree char *request = NULL;
-  int fd;
 
   hangup_register (hangup);
   hangup_drop_pool (hangup);
@@ -355,24 +370,16 @@ scenario_partial_body (Hangup *hangup)
                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
                              hangup->bob->uuid, hangup->alice->auth, strlen (body) + 10000,
                              (int) strlen (body) / 2, body);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  return fd;
+  return connection_with (hangup, request);
 }
 
 /* The client leaves while its envelope is being stored. */
 static int
 scenario_send_in_flight (Hangup *hangup)
 {
-  g_autofree char *request = NULL;
-  int fd;
+  g_autofree char *request = first_send_request (hangup);
 
-  hangup_register (hangup);
-  hangup_drop_pool (hangup);
-  request = send_request (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  return fd;
+  return connection_with (hangup, request);
 }
 
 /* The client leaves while its password is being hashed. */
@@ -384,10 +391,8 @@ scenario_register_in_flight (Hangup *hangup)
                                               "Content-Type: application/json\r\n"
                                               "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
                                               strlen (body), body);
-  int fd = test_raw_connect (hangup->relay);
 
-  test_raw_write_string (fd, request);
-  return fd;
+  return connection_with (hangup, request);
 }
 
 /* Pipelining: several requests in one write, before any answer. */
@@ -398,12 +403,9 @@ write_pipelined (Hangup     *hangup,
                  const char *second)
 {
   g_autofree char *both = g_strconcat (first, second, NULL);
-  int fd;
 
   hangup_drop_pool (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, both);
-  return fd;
+  return connection_with (hangup, both);
 }
 
 static int
