@@ -151,6 +151,18 @@ page_test_show (GtkWidget *page)
   return window;
 }
 
+/* Closes @window, and checks that nothing keeps @object (the widget the
+ * test holds, in the window or the window itself) alive once it is gone. */
+void
+page_test_release (GtkWindow *window,
+                   gpointer   object)
+{
+  gtk_window_destroy (window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (object);
+}
+
 /* Closes the session, and checks that nothing keeps the page or the
  * session alive once the window is gone. */
 void
@@ -160,10 +172,7 @@ page_test_finish (GtkWindow    *window,
                   const char   *profile)
 {
   page_test_close (session);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (page);
+  page_test_release (window, page);
   g_assert_finalize_object (session);
   page_test_remove_profile (profile);
 }

@@ -33,6 +33,8 @@ void          page_test_register       (SottoSession *session,
                                         const char   *username);
 void          page_test_close          (SottoSession *session);
 GtkWindow    *page_test_show           (GtkWidget    *page);
+void          page_test_release        (GtkWindow    *window,
+                                        gpointer      object);
 void          page_test_finish         (GtkWindow    *window,
                                         GtkWidget    *page,
                                         SottoSession *session,

@@ -56,10 +56,7 @@ test_conversation_row_conversation (ChatTest      *test,
   /* Shown or not, the row holds nothing that outlives it. */
   sotto_conversation_row_set_conversation (row, with_bob);
   g_assert_cmpuint (notified, ==, 3);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (row);
+  page_test_release (window, row);
 }
 
 int

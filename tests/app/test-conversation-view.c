@@ -44,6 +44,24 @@ get_boolean (SottoConversationView *view,
   return value;
 }
 
+/* Sets @property, FALSE so far, to TRUE twice and back: one notify per
+ * change, counted in @notified. */
+static void
+assert_toggles (SottoConversationView *view,
+                const char            *property,
+                const guint           *notified)
+{
+  g_assert_false (get_boolean (view, property));
+  g_assert_cmpuint (*notified, ==, 0);
+  g_object_set (view, property, TRUE, NULL);
+  g_object_set (view, property, TRUE, NULL);
+  g_assert_true (get_boolean (view, property));
+  g_assert_cmpuint (*notified, ==, 1);
+  g_object_set (view, property, FALSE, NULL);
+  g_assert_false (get_boolean (view, property));
+  g_assert_cmpuint (*notified, ==, 2);
+}
+
 static void
 test_conversation_view_conversation (ChatTest      *test,
                                      gconstpointer  data)
@@ -92,21 +110,8 @@ test_conversation_view_conversation (ChatTest      *test,
   g_assert_cmpuint (notifies.at_end, ==, 2);
   g_assert_cmpuint (notifies.conversation, ==, 2);
 
-  g_object_set (view, "folded", TRUE, NULL);
-  g_object_set (view, "folded", TRUE, NULL);
-  g_assert_true (get_boolean (view, "folded"));
-  g_assert_cmpuint (notifies.folded, ==, 1);
-  g_object_set (view, "folded", FALSE, NULL);
-  g_assert_false (get_boolean (view, "folded"));
-  g_assert_cmpuint (notifies.folded, ==, 2);
-
-  g_object_set (view, "offline", TRUE, NULL);
-  g_object_set (view, "offline", TRUE, NULL);
-  g_assert_true (get_boolean (view, "offline"));
-  g_assert_cmpuint (notifies.offline, ==, 1);
-  g_object_set (view, "offline", FALSE, NULL);
-  g_assert_false (get_boolean (view, "offline"));
-  g_assert_cmpuint (notifies.offline, ==, 2);
+  assert_toggles (view, "folded", &notifies.folded);
+  assert_toggles (view, "offline", &notifies.offline);
 
   /* Released while it shows a conversation with a draft in the
    * composer, it keeps nothing alive. */
@@ -114,10 +119,7 @@ test_conversation_view_conversation (ChatTest      *test,
   g_assert_cmpuint (notifies.conversation, ==, 3);
   composer = GTK_TEXT_VIEW (app_test_find_widget (root, GTK_TYPE_TEXT_VIEW));
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), "Not sent yet", -1);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (view);
+  page_test_release (window, view);
   /* And what was typed is kept. */
   app_test_wait_until (g_strcmp0 (sotto_conversation_get_draft (with_bob), "Not sent yet") == 0);
 }

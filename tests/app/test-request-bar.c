@@ -80,10 +80,7 @@ test_request_bar_conversation (ChatTest      *test,
   g_assert_cmpuint (notified, ==, 3);
   sotto_request_bar_set_conversation (bar, request);
   g_assert_cmpuint (notified, ==, 4);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (bar);
+  page_test_release (window, bar);
 }
 
 int

@@ -73,10 +73,7 @@ test_safety_number_dialog_compare (ChatTest      *test,
   /* Its contact is fixed for its life: nothing notifies. */
   g_assert_cmpuint (notified, ==, 0);
 
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (dialog);
+  page_test_release (GTK_WINDOW (dialog), dialog);
 }
 
 int

@@ -74,10 +74,7 @@ test_search_results_n_matches (ChatTest      *test,
    * outlives them; the search's late answer (when the session closes)
    * must not touch them, which the sanitizers check. */
   sotto_search_results_set_query (results, "needle");
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (results);
+  page_test_release (window, results);
 }
 
 int
