@@ -428,6 +428,23 @@ cli_run (CliTest    *test,
   return cli_wait (process);
 }
 
+/* Runs sotto-cli, as cli_run(), for a test that needs only that it
+ * succeeded. */
+void
+cli_run_ok (CliTest    *test,
+            const char *profile,
+            ...)
+{
+  g_autoptr(CliResult) result = NULL;
+  va_list args;
+
+  va_start (args, profile);
+  result = cli_wait (spawn_va (test, profile, NULL, args));
+  va_end (args);
+
+  cli_assert_ok (result);
+}
+
 void
 cli_result_free (CliResult *result)
 {

@@ -62,6 +62,9 @@ void         cli_relay_free          (CliRelay     *relay);
 CliResult   *cli_run                 (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;
+void         cli_run_ok              (CliTest      *test,
+                                      const char   *profile,
+                                      ...) G_GNUC_NULL_TERMINATED;
 GSubprocess *cli_spawn               (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;

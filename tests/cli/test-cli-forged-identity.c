@@ -304,7 +304,6 @@ static Scene *
 scene_new (void)
 {
   Scene *scene = g_new0 (Scene, 1);
-  g_autoptr(CliResult) verified = NULL;
   g_autofree SpPreKeyBundle *bundle = NULL;
 
   scene->test = cli_test_new (FALSE);
@@ -319,8 +318,7 @@ scene_new (void)
   cli_assert_receives (scene->test, scene->alice, "bob", "Hello Alice", NULL);
 
   scene->number = cli_safety_number (scene->test, scene->alice, "bob", "unverified");
-  verified = cli_run (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
 
   bundle = fetch_bundle (scene->test, scene->bob, scene->bob_id->uuid, scene->alice_id->uuid);
   scene->attacker = attacker_new (bundle, scene->bob_id->uuid, 1, scene->alice_id->uuid);
@@ -427,7 +425,6 @@ assert_nothing_changed (Scene *scene)
 {
   CliTest *test = scene->test;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(CliResult) verified = NULL;
   g_autofree char *number = NULL;
 
   messages = cli_history (test, scene->alice, "bob");
@@ -435,8 +432,7 @@ assert_nothing_changed (Scene *scene)
 
   number = cli_safety_number (test, scene->alice, "bob", "verified");
   g_assert_cmpstr (number, ==, scene->number);
-  verified = cli_run (test, scene->alice, "verify", "bob", scene->number, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (test, scene->alice, "verify", "bob", scene->number, NULL);
 
   cli_send_ok (test, scene->alice, "bob", "Still you");
   cli_assert_receives (test, scene->bob, "alice", "Still you", NULL);

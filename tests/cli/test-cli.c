@@ -203,7 +203,6 @@ test_safety_number (void)
   g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
   g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
   g_autoptr(CliResult) wrong = NULL;
-  g_autoptr(CliResult) right = NULL;
   g_autoptr(CliResult) human = NULL;
   g_autofree char *at_alice = NULL;
   g_autofree char *at_bob = NULL;
@@ -242,8 +241,7 @@ test_safety_number (void)
   g_clear_pointer (&at_alice, g_free);
   at_alice = cli_safety_number (test, alice, "bob", "unverified");
 
-  right = cli_run (test, alice, "verify", "bob", at_alice, NULL);
-  cli_assert_ok (right);
+  cli_run_ok (test, alice, "verify", "bob", at_alice, NULL);
   g_clear_pointer (&at_alice, g_free);
   at_alice = cli_safety_number (test, alice, "bob", "verified");
 }
@@ -258,7 +256,6 @@ test_key_change_unverified (void)
   g_autoptr(CliWhoami) after = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(CliResult) reset = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autofree char *old_number = NULL;
   g_autofree char *new_number = NULL;
@@ -270,8 +267,7 @@ test_key_change_unverified (void)
   old_number = cli_safety_number (test, alice, "bob", "unverified");
 
   before = cli_whoami (test, bob, "bob");
-  reset = cli_run (test, bob, "reset-identity", NULL);
-  cli_assert_ok (reset);
+  cli_run_ok (test, bob, "reset-identity", NULL);
   after = cli_whoami (test, bob, "bob");
   g_assert_cmpstr (before->uuid, ==, after->uuid);
   g_assert_cmpstr (before->identity_key, !=, after->identity_key);
@@ -309,9 +305,7 @@ test_key_change_verified (void)
   g_autoptr(CliResult) reset = NULL;
   g_autoptr(CliResult) held = NULL;
   g_autoptr(CliResult) verified = NULL;
-  g_autoptr(CliResult) reset_again = NULL;
   g_autoptr(CliResult) held_again = NULL;
-  g_autoptr(CliResult) accepted = NULL;
   g_autofree char *number = NULL;
   g_autofree char *changed = NULL;
   g_autofree char *carol_number = NULL;
@@ -346,19 +340,16 @@ test_key_change_verified (void)
   cli_assert_receives_nothing (test, carol);
 
   /* Verifying the new number lets the held message go, before the next. */
-  verified = cli_run (test, alice, "verify", "carol", changed, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (test, alice, "verify", "carol", changed, NULL);
   cli_send_ok (test, alice, "carol", "Verified again");
   cli_assert_receives (test, carol, "alice", "Is it still you?", "Verified again", NULL);
 
   /* Accepting a change without comparing leaves her unverified. */
-  reset_again = cli_run (test, carol, "reset-identity", NULL);
-  cli_assert_ok (reset_again);
+  cli_run_ok (test, carol, "reset-identity", NULL);
   held_again = cli_run (test, alice, "send", "carol", "Once more?", NULL);
   g_assert_cmpint (held_again->status, ==, 1);
 
-  accepted = cli_run (test, alice, "accept-identity", "carol", NULL);
-  cli_assert_ok (accepted);
+  cli_run_ok (test, alice, "accept-identity", "carol", NULL);
   unverified = cli_safety_number (test, alice, "carol", "unverified");
   cli_send_ok (test, alice, "carol", "Accepted");
   cli_assert_receives (test, carol, "alice", "Once more?", "Accepted", NULL);
@@ -437,7 +428,6 @@ test_relay_down (void)
   g_autoptr(CliResult) first = NULL;
   g_autoptr(CliResult) second = NULL;
   g_autoptr(CliResult) offline = NULL;
-  g_autoptr(CliResult) later = NULL;
 
   cli_send_ok (test, alice, "bob", "One");
   cli_assert_receives (test, bob, "alice", "One", NULL);
@@ -461,8 +451,7 @@ test_relay_down (void)
 
   /* Any later command that reaches the relay sends the outbox first. */
   cli_relay_restart (test->relay);
-  later = cli_run (test, alice, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (later);
+  cli_run_ok (test, alice, "receive", "--timeout", "0", NULL);
   cli_send_ok (test, alice, "bob", "Four");
 
   cli_assert_receives (test, bob, "alice", "Two", "Three", "Four", NULL);
@@ -665,8 +654,7 @@ test_prekeys (void)
   signed_before = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
   age_signed_pre_keys (alice);
   g_clear_pointer (&online, cli_result_free);
-  online = cli_run (test, alice, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (online);
+  cli_run_ok (test, alice, "receive", "--timeout", "0", NULL);
   signed_after = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
   g_assert_cmpint (signed_after, !=, signed_before);
 
@@ -1026,7 +1014,6 @@ test_keyring (void)
 {
   g_autofree char *daemon = g_find_program_in_path ("gnome-keyring-daemon");
   g_autoptr(CliTest) test = NULL;
-  g_autoptr(CliResult) ignored = NULL;
   g_autoptr(CliResult) locked_out = NULL;
   g_autofree char *kim = NULL;
   g_autofree char *bob = NULL;
@@ -1057,8 +1044,7 @@ test_keyring (void)
   /* A passphrase does not open a keyring profile, and nothing does
    * without the keyring. */
   test->extra_env = g_strdupv ((char *[]) { address, NULL });
-  ignored = cli_run (test, kim, "whoami", NULL);
-  cli_assert_ok (ignored);
+  cli_run_ok (test, kim, "whoami", NULL);
   g_strfreev (g_steal_pointer (&test->extra_env));
 
   keyring_stop (keyring);
@@ -1125,7 +1111,6 @@ test_requests (void)
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) history = NULL;
   g_autoptr(CliResult) accepted = NULL;
-  g_autoptr(CliResult) blocked = NULL;
   g_autoptr(JsonObject) decision = NULL;
 
   cli_send_ok (test, alice, "bob", "Hello stranger");
@@ -1154,8 +1139,7 @@ test_requests (void)
   g_clear_pointer (&history, g_ptr_array_unref);
 
   /* Carol is blocked before she even writes. */
-  blocked = cli_run (test, bob, "block", "carol", NULL);
-  cli_assert_ok (blocked);
+  cli_run_ok (test, bob, "block", "carol", NULL);
   cli_send_ok (test, carol, "bob", "Let me in");
   cli_assert_receives_nothing (test, bob);
   received = cli_receive (test, carol);
@@ -1186,7 +1170,6 @@ test_profile_in_use (void)
   g_autofree char *alice = cli_register (test, "alice");
   g_autoptr(GSubprocess) holder = NULL;
   g_autoptr(CliResult) refused = NULL;
-  g_autoptr(CliResult) later = NULL;
   g_autofree char *expected = NULL;
   const char *pid;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -1207,8 +1190,7 @@ test_profile_in_use (void)
   g_subprocess_force_exit (holder);
   g_assert_true (g_subprocess_wait (holder, NULL, NULL));
 
-  later = cli_run (test, alice, "whoami", NULL);
-  cli_assert_ok (later);
+  cli_run_ok (test, alice, "whoami", NULL);
 }
 
 int
