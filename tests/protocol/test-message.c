@@ -421,6 +421,16 @@ builder_finish_signal (Builder *builder)
   return 1 + len + 8;
 }
 
+/* Finishes @builder's SignalMessage and decodes it into @decoded. */
+static int
+builder_decode_signal (Builder         *builder,
+                       SpSignalMessage *decoded)
+{
+  size_t len = builder_finish_signal (builder);
+
+  return sp_signal_message_decode (decoded, builder->data, len);
+}
+
 static size_t
 builder_finish_pre_key (Builder *builder)
 {
@@ -513,8 +523,7 @@ test_signal_message_any_order (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 1000, key.bytes, 3);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 0);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_OK);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_OK);
   g_assert_cmpuint (decoded.counter, ==, 1);
   g_assert_cmpuint (decoded.ciphertext_len, ==, 0);
 }
@@ -595,16 +604,14 @@ test_signal_message_malformed (void)
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_varint (&builder.writer, 2, (uint64_t) UINT32_MAX + 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* The largest counter is fine. */
   builder_init (&builder, 0x44);
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_varint (&builder.writer, 2, UINT32_MAX);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_OK);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_OK);
   g_assert_cmpuint (decoded.counter, ==, UINT32_MAX);
 
   /* A counter sent as bytes. */
@@ -612,16 +619,14 @@ test_signal_message_malformed (void)
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_bytes (&builder.writer, 2, key.bytes, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A ratchet key sent as a varint. */
   builder_init (&builder, 0x44);
   sp_pb_write_varint (&builder.writer, 1, 5);
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A repeated field. */
   builder_init (&builder, 0x44);
@@ -629,8 +634,7 @@ test_signal_message_malformed (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_varint (&builder.writer, 2, 2);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* Addresses of the wrong size. */
   builder_init (&builder, 0x44);
@@ -638,8 +642,7 @@ test_signal_message_malformed (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
   sp_pb_write_bytes (&builder.writer, 6, key.bytes, 33);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A group wire type inside. */
   len = build_signal (&builder, 0x44, OMIT_NONE, NULL, 0);
