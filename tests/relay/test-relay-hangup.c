@@ -172,17 +172,32 @@ health_request (void)
   return g_strdup ("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 }
 
+/* A request line and headers for a JSON @body whose Content-Length says
+ * @declared bytes, followed by the first @sent bytes of @body; with
+ * Authorization when @auth is not NULL. */
+static char *
+json_request (const char *method_and_path,
+              const char *auth,
+              const char *body,
+              gsize       declared,
+              gsize       sent)
+{
+  g_autofree char *authorization = auth != NULL ? g_strdup_printf ("Authorization: %s\r\n", auth) : g_strdup ("");
+
+  return g_strdup_printf ("%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/json\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
+                          method_and_path, authorization, declared, (int) sent, body);
+}
+
 /* A send of one small envelope from Alice to Bob. */
 static char *
 send_request (Hangup *hangup)
 {
   g_autofree char *content = test_random_base64 (64, -1);
   g_autofree char *body = test_send_body (1, hangup->bob->registration_id, content);
+  g_autofree char *method_and_path = g_strdup_printf ("PUT /v1/messages/%s", hangup->bob->uuid);
 
-  return g_strdup_printf ("PUT /v1/messages/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Authorization: %s\r\nContent-Type: application/json\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
-                          hangup->bob->uuid, hangup->alice->auth, strlen (body), body);
+  return json_request (method_and_path, hangup->alice->auth, body, strlen (body), strlen (body));
 }
 
 /* The relay, before and after. */
@@ -360,16 +375,14 @@ static int
 scenario_partial_body (Hangup *hangup)
 {
   g_autofree char *body = NULL;
+  g_autofree char *method_and_path = NULL;
   g_autofree char *request = NULL;
 
   hangup_register (hangup);
   hangup_drop_pool (hangup);
   body = test_send_body (1, hangup->bob->registration_id, "AAEC");
-  request = g_strdup_printf ("PUT /v1/messages/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                             "Authorization: %s\r\nContent-Type: application/json\r\n"
-                             "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
-                             hangup->bob->uuid, hangup->alice->auth, strlen (body) + 10000,
-                             (int) strlen (body) / 2, body);
+  method_and_path = g_strdup_printf ("PUT /v1/messages/%s", hangup->bob->uuid);
+  request = json_request (method_and_path, hangup->alice->auth, body, strlen (body) + 10000, strlen (body) / 2);
   return connection_with (hangup, request);
 }
 
@@ -387,10 +400,7 @@ static int
 scenario_register_in_flight (Hangup *hangup)
 {
   g_autofree char *body = test_register_body ("carol", "password-of-carol", 1234, 5, NULL);
-  g_autofree char *request = g_strdup_printf ("POST /v1/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                              "Content-Type: application/json\r\n"
-                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
-                                              strlen (body), body);
+  g_autofree char *request = json_request ("POST /v1/accounts", NULL, body, strlen (body), strlen (body));
 
   return connection_with (hangup, request);
 }
