@@ -759,7 +759,6 @@ test_conversation_quit_keeps_draft (Fixture       *fixture,
   g_autofree char *bob_uuid = NULL;
   g_autofree char *restored = NULL;
   SottoConversation *bob;
-  GtkWidget *root;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -774,13 +773,7 @@ test_conversation_quit_keeps_draft (Fixture       *fixture,
   fixture->window = NULL;
   run_main_loop_for (1000);
 
-  fixture->window = sotto_window_new (fixture->app);
-  gtk_window_present (GTK_WINDOW (fixture->window));
-  root = GTK_WIDGET (fixture->window);
-  wait_until (page_is (fixture, "passphrase"));
-  g_assert_true (set_row_text (root, "Passphrase", passphrase));
-  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
-  wait_until (page_is (fixture, "chats"));
+  unlock_alice (fixture);
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   restored = composer_text (fixture);
   g_assert_cmpstr (restored, ==, draft);
