@@ -16,9 +16,6 @@
 #include "sotto-message-private.h"
 #include "sotto-message-row.h"
 
-/* Long enough for a slow CI machine under the sanitizers. */
-#define MAP_TIMEOUT_SECONDS 30
-
 typedef struct {
   GtkWindow *window;
   GtkBox *box;
@@ -46,15 +43,6 @@ incoming_message (const char *body,
 
   return _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING, SOTTO_MESSAGE_KIND_TEXT,
                              SOTTO_MESSAGE_STATE_DELIVERED, sent_at, received_at, body);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -98,15 +86,8 @@ add_row (Fixture      *fixture,
 static void
 show_window (Fixture *fixture)
 {
-  gboolean timed_out = FALSE;
-  guint timeout_id;
-
   gtk_window_present (fixture->window);
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while (!gtk_widget_get_mapped (GTK_WIDGET (fixture->window)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (gtk_widget_get_mapped (GTK_WIDGET (fixture->window)));
 }
 
 /* A message shows when it was sent; when it arrived later, the time's
