@@ -16,6 +16,7 @@
 
 #include "relay-api.h"
 #include "relay-auth.h"
+#include "relay-digest-key.h"
 #include "relay-guard.h"
 #include "relay-metrics.h"
 #include "relay-postgresql-listener.h"
@@ -91,6 +92,7 @@ struct _RelayServer
   gboolean            handles_closed;
 
   RelayAuthCache     *auth_cache;
+  RelayDigestKey     *digest_key;    /* of the password digests stored with the devices */
   gint                outside_changes_seen;  /* storage->outside_changes when last looked at */
   RelayRateLimiter   *limiter;
   RelayGuard         *guard;

@@ -398,6 +398,9 @@ relay_server_new (RelayConfig   *config,
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
+  self->digest_key = relay_digest_key_load (config->data_dir, error);
+  if (self->digest_key == NULL)
+    return NULL;
   if (config->database_url != NULL &&
       (self->listener = relay_postgresql_listener_new (&self->loop, config->database_url, _relay_queue_changed_cb,
                                                        self, error)) == NULL)
@@ -523,6 +526,7 @@ relay_server_free (RelayServer *self)
   g_mutex_clear (&self->completions_lock);
 
   relay_auth_cache_free (self->auth_cache);
+  relay_digest_key_free (self->digest_key);
   relay_rate_limiter_free (self->limiter);
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);
