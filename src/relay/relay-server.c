@@ -159,6 +159,7 @@ close_handles (RelayServer *self)
   self->handles_closed = TRUE;
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
+  _relay_liveness_close (self);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -395,6 +396,7 @@ relay_server_new (RelayConfig   *config,
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
+  _relay_liveness_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
