@@ -93,6 +93,9 @@ static const char * const migrations[] = {
   "  tokens double precision NOT NULL,"
   "  updated bigint NOT NULL,"
   "  PRIMARY KEY (kind, key));",
+  /* 4: a keyed digest of each device's password, once a node has
+   * checked it, as in the SQLite schema's version 6. */
+  "ALTER TABLE devices ADD COLUMN password_digest bytea;",
 };
 
 gboolean

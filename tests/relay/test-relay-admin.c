@@ -406,6 +406,7 @@ test_backup_and_check (Fixture       *fixture,
   g_autofree char *dest = g_build_filename (parent, "backup", NULL);
   g_autofree char *db = g_build_filename (dest, "relay.db", NULL);
   g_autofree char *conf = g_build_filename (dest, "relay.conf", NULL);
+  g_autofree char *key = g_build_filename (dest, "password-digest.key", NULL);
   g_autofree char *conf_text = NULL;
   g_autofree char *out = NULL;
 
@@ -429,7 +430,9 @@ test_backup_and_check (Fixture       *fixture,
   g_assert_cmpstr (conf_text, ==, test_relay_relaxed_conf);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM accounts"), ==, 2);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 6);
+  /* The key of the password digests in the database stays out of it. */
+  g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
   /* A destination that exists is never overwritten. */
   g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 1);
 
