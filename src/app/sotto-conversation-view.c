@@ -638,6 +638,22 @@ sotto_conversation_view_accept_identity (GtkWidget  *widget,
                                        g_object_ref (self));
 }
 
+/* An accepted request's bar goes with the button the user clicked, and
+ * GTK leaves the window without a focus: what they type next is their
+ * first answer, and belongs in the composer that takes the bar's place. */
+static void
+sotto_conversation_view_request_bar_visible_cb (SottoConversationView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  if (root == NULL || gtk_widget_get_visible (GTK_WIDGET (self->request_bar)))
+    return;
+
+  if (focus == NULL || gtk_widget_is_ancestor (focus, GTK_WIDGET (self->request_bar)))
+    sotto_conversation_view_focus_composer (self);
+}
+
 static gboolean
 sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
                                         guint                  keyval,
@@ -866,6 +882,10 @@ sotto_conversation_view_init (SottoConversationView *self)
                            G_CALLBACK (sotto_conversation_view_key_pressed_cb),
                            self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
+
+  g_signal_connect_object (self->request_bar, "notify::visible",
+                           G_CALLBACK (sotto_conversation_view_request_bar_visible_cb),
+                           self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
                            G_CALLBACK (sotto_conversation_view_update_actions),

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <gdk/x11/gdkx.h>
+
 #include "app-test-util.h"
 
 /* Finds the first widget below @root, depth first, that @match accepts. */
@@ -83,4 +85,65 @@ app_test_read_clipboard (GtkWidget *widget)
     g_main_context_iteration (NULL, TRUE);
 
   return text;
+}
+
+/* Runs xdotool, which makes the X server send events to the window with
+ * the keyboard focus (or under the pointer), as a keyboard and a mouse
+ * would: GTK gets them as it gets every key press and click.
+ * @first_arg: "key" with key names, "type" with text, or any other
+ * xdotool command with its arguments. */
+void
+app_test_xdotool (GtkWindow  *window,
+                  const char *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  va_list args;
+
+  /* Keys go where the focus is: to this window, once it has it. */
+  app_test_wait_until (gtk_window_is_active (window));
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Clicks the middle of @widget with the first mouse button, through the
+ * X server: the pointer moves there and the button goes down and up, so
+ * that the widget's own gestures (focus on click, the click itself) act
+ * as they do for a user. */
+void
+app_test_click (GtkWidget *widget)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  GdkSurface *surface = gtk_native_get_surface (native);
+  graphene_point_t middle = GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f,
+                                                 gtk_widget_get_height (widget) / 2.f);
+  graphene_point_t point;
+  g_autofree char *window_id = NULL;
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  double surface_x, surface_y;
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (GDK_IS_X11_SURFACE (surface));
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &middle, &point));
+  /* The native's widget can sit inside its surface (a shadow around it). */
+  gtk_native_get_surface_transform (native, &surface_x, &surface_y);
+
+  window_id = g_strdup_printf ("%lu", (gulong) gdk_x11_surface_get_xid (surface));
+  x = g_strdup_printf ("%d", (int) (point.x + surface_x));
+  y = g_strdup_printf ("%d", (int) (point.y + surface_y));
+  app_test_xdotool (GTK_WINDOW (native), "mousemove", "--sync", "--window", window_id, x, y,
+                    "click", "1", NULL);
 }

@@ -48,6 +48,27 @@ is_text_view (GtkWidget     *widget,
   return GTK_IS_TEXT_VIEW (widget);
 }
 
+static gboolean
+is_search_entry (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return GTK_IS_SEARCH_ENTRY (widget);
+}
+
+static gboolean
+composer_has_text (GtkWidget  *composer,
+                   const char *text)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
+  GtkTextIter start, end;
+  g_autofree char *shown = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  shown = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+
+  return g_str_equal (shown, text);
+}
+
 static SottoRequestBar *
 request_bar (Fixture *fixture)
 {
@@ -95,6 +116,7 @@ test_requests_accept (Fixture       *fixture,
   SottoRequestBar *bar;
   GtkWidget *root;
   GtkWidget *composer;
+  GtkWidget *search;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
@@ -130,13 +152,19 @@ test_requests_accept (Fixture       *fixture,
   before = peer_sees_state (carol_profile, "hi from carol");
   g_assert_cmpstr (before, ==, "sent");
 
-  /* Accepted, the bar goes, the composer is back, and Carol learns that
-   * her message arrived and was read. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (bar), "request.accept", NULL));
+  /* Accepted with a click, the bar goes, the composer is back with the
+   * keyboard focus, so that what the user types next is their answer,
+   * and Carol learns that her message arrived and was read. */
+  app_test_click (find_labelled_button (GTK_WIDGET (bar), "_Accept"));
   wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
   wait_until (gtk_widget_get_mapped (composer));
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (bar)));
   g_assert_null (app_test_find_label (root, "Request"));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == composer);
+  app_test_type (GTK_WINDOW (root), "welcome");
+  wait_until (composer_has_text (composer, "welcome"));
+  search = app_test_find_matching (root, is_search_entry, NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
   run_main_loop_for (500);
   after = peer_sees_state (carol_profile, "hi from carol");
   g_assert_cmpstr (after, ==, "read");
