@@ -335,8 +335,8 @@ sotto_unlock_page_init (SottoUnlockPage *self)
   /* Names what GTK and libadwaita leave unnamed, and ties the error
    * label to the fields it is about. */
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
-  sotto_accessible_name_password_toggle (self->passphrase_row);
-  sotto_accessible_name_password_toggle (self->passphrase_confirm_row);
+  sotto_accessible_set_up_password_toggle (self->passphrase_row);
+  sotto_accessible_set_up_password_toggle (self->passphrase_confirm_row);
   sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_row), GTK_WIDGET (self->passphrase_error));
   sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_confirm_row), GTK_WIDGET (self->passphrase_error));
 

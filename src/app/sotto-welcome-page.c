@@ -468,7 +468,7 @@ sotto_welcome_page_init (SottoWelcomePage *self)
   /* Names what GTK and libadwaita leave unnamed, and ties the error
    * label to the fields it is about. */
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
-  sotto_accessible_name_password_toggle (self->token_row);
+  sotto_accessible_set_up_password_toggle (self->token_row);
   sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
   sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
 
