@@ -147,3 +147,56 @@ app_test_click (GtkWidget *widget)
   app_test_xdotool (GTK_WINDOW (native), "mousemove", "--sync", "--window", window_id, x, y,
                     "click", "1", NULL);
 }
+
+static void
+count_paint_cb (GdkFrameClock *clock,
+                guint         *n_paints)
+{
+  (*n_paints)++;
+}
+
+/* Waits until @widget's window has drawn itself anew, with whatever
+ * changed before the call. */
+void
+app_test_wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  guint n_paints = 0;
+  gulong handler;
+
+  g_assert_nonnull (clock);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint_cb), &n_paints);
+  gtk_widget_queue_draw (GTK_WIDGET (gtk_widget_get_root (widget)));
+  /* The first paint can be one that had begun already. */
+  app_test_wait_until (n_paints >= 2);
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* How opaque @widget draws itself, on its own, at (@x, @y) of its own
+ * coordinates: 255 where nothing behind it could show through. */
+guint8
+app_test_alpha_at (GtkWidget *widget,
+                   int        x,
+                   int        y)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  g_assert_true (x >= 0 && x < width && y >= 0 && y < height);
+
+  app_test_wait_for_paint (widget);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_to_node (snapshot);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  /* Downloaded as Cairo's ARGB32, in memory order B, G, R, A. */
+  pixels = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+
+  return pixels[((gsize) y * width + x) * 4 + 3];
+}

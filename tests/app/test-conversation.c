@@ -832,6 +832,17 @@ test_conversation_timeline (Fixture       *fixture,
   wait_until (sotto_conversation_get_unread_count (bob) == 2);
   g_assert_nonnull (app_test_find_label (jump, "2"));
   g_assert_false (sotto_conversation_view_get_at_end (view));
+  /* The button floats over the messages, in the light and the dark
+   * style: nothing that scrolls behind it shows through it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          i == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      wait_until (adw_style_manager_get_dark (adw_style_manager_get_default ()) == (i == 1));
+      g_assert_cmpuint (app_test_alpha_at (jump, gtk_widget_get_width (jump) / 2, 3), ==, 255);
+      g_assert_cmpuint (app_test_alpha_at (jump, 12, gtk_widget_get_height (jump) / 2), ==, 255);
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* The button leads to them, below the divider, and they are read. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));

@@ -117,6 +117,8 @@ test_requests_accept (Fixture       *fixture,
   GtkWidget *root;
   GtkWidget *composer;
   GtkWidget *search;
+  GtkWidget *accept;
+  graphene_rect_t bounds;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
@@ -144,6 +146,13 @@ test_requests_accept (Fixture       *fixture,
   g_assert_nonnull (find_labelled_button (GTK_WIDGET (bar), "_Block"));
   composer = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_text_view, NULL);
   g_assert_false (gtk_widget_get_mapped (composer));
+  /* Its buttons stand clear of the window's bottom edge, where the
+   * conversation ends. */
+  accept = find_labelled_button (GTK_WIDGET (bar), "_Accept");
+  app_test_wait_for_paint (accept);
+  g_assert_true (gtk_widget_compute_bounds (accept, GTK_WIDGET (conversation_view (fixture)), &bounds));
+  g_assert_cmpfloat (gtk_widget_get_height (GTK_WIDGET (conversation_view (fixture)))
+                     - (bounds.origin.y + bounds.size.height), >=, 12);
 
   /* Alice has read it, and Carol has heard nothing, past the engine's
    * batching of receipts. */
@@ -155,7 +164,7 @@ test_requests_accept (Fixture       *fixture,
   /* Accepted with a click, the bar goes, the composer is back with the
    * keyboard focus, so that what the user types next is their answer,
    * and Carol learns that her message arrived and was read. */
-  app_test_click (find_labelled_button (GTK_WIDGET (bar), "_Accept"));
+  app_test_click (accept);
   wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
   wait_until (gtk_widget_get_mapped (composer));
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (bar)));
