@@ -167,8 +167,8 @@ sotto_chats_page_list_position (SottoChatsPage    *self,
 
 /* The highlighted row is the open conversation's, however it was opened
  * (a click, a notification, the new-conversation dialog) and wherever
- * the list moves it.  A narrow window showing only the list highlights
- * nothing, so that a tap on any row, the last one too, opens it. */
+ * the list moves it.  A narrow window showing only the list leaves the
+ * highlight to the user, who moves it with the arrow keys. */
 static void
 sotto_chats_page_sync_selection (SottoChatsPage *self)
 {
@@ -176,10 +176,10 @@ sotto_chats_page_sync_selection (SottoChatsPage *self)
   SottoConversation *conversation = sotto_chats_page_get_conversation (self);
   guint position = GTK_INVALID_LIST_POSITION;
 
-  if (selection == NULL)
+  if (selection == NULL || sotto_chats_page_shows_only_sidebar (self))
     return;
 
-  if (conversation != NULL && !sotto_chats_page_shows_only_sidebar (self))
+  if (conversation != NULL)
     position = sotto_chats_page_list_position (self, conversation);
 
   if (gtk_single_selection_get_selected (selection) != position)
@@ -204,7 +204,10 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
   sotto_chats_page_mark_shown_read (self);
 }
 
-/* Selecting a row, with the pointer or the arrow keys, opens it. */
+/* Beside the open conversation, selecting a row, with the pointer or
+ * the arrow keys, opens it.  A narrow window shows the list alone, and
+ * opening a row takes the list away: there the arrow keys only move the
+ * selection, and a click or Enter (the list's activation) opens it. */
 static void
 sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
                                        GParamSpec         *pspec,
@@ -212,8 +215,8 @@ sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
 {
   SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
 
-  if (selected != NULL
-      && (selected != sotto_chats_page_get_conversation (self) || sotto_chats_page_shows_only_sidebar (self)))
+  if (selected != NULL && !adw_leaflet_get_folded (self->leaflet)
+      && selected != sotto_chats_page_get_conversation (self))
     sotto_chats_page_select_conversation (self, selected);
 }
 

@@ -26,6 +26,7 @@
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
+#include "sotto-conversation-row.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
@@ -333,6 +334,33 @@ list_position (Fixture           *fixture,
   g_assert_not_reached ();
 }
 
+/* Whether a folded @leaflet shows the conversation list, not a
+ * conversation. */
+static gboolean
+shows_list_alone (AdwLeaflet *leaflet)
+{
+  GtkWidget *visible = adw_leaflet_get_visible_child (leaflet);
+
+  return adw_leaflet_get_folded (leaflet) && !adw_leaflet_get_child_transition_running (leaflet)
+         && app_test_find_matching (visible, is_selectable_list, NULL) != NULL;
+}
+
+static gboolean
+is_row_of (GtkWidget     *widget,
+           gconstpointer  conversation)
+{
+  return SOTTO_IS_CONVERSATION_ROW (widget) && gtk_widget_get_mapped (widget)
+         && sotto_conversation_row_get_conversation (SOTTO_CONVERSATION_ROW (widget)) == conversation;
+}
+
+/* The row in the sidebar's list that shows @conversation. */
+static GtkWidget *
+row_of (Fixture           *fixture,
+        SottoConversation *conversation)
+{
+  return app_test_find_matching (GTK_WIDGET (conversation_list (fixture)), is_row_of, conversation);
+}
+
 /* The list highlights the open conversation, however it was opened and
  * wherever new messages move it. */
 static void
@@ -343,6 +371,8 @@ test_conversation_list_highlight (Fixture       *fixture,
   SottoConversationList *conversations;
   SottoConversation *bob;
   SottoConversation *carol = NULL;
+  AdwLeaflet *leaflet;
+  GtkWidget *root;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -378,6 +408,34 @@ test_conversation_list_highlight (Fixture       *fixture,
                                    list_position (fixture, carol), TRUE);
   g_assert_true (open_conversation (fixture) == carol);
   g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* In a narrow window that shows the list alone, the arrow keys move
+   * the highlight and open nothing; Enter opens the highlighted row,
+   * and so does a click. */
+  root = GTK_WIDGET (fixture->window);
+  leaflet = ADW_LEAFLET (app_test_find_widget (root, ADW_TYPE_LEAFLET));
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 640);
+  wait_until (adw_leaflet_get_folded (leaflet));
+  g_assert_true (gtk_widget_activate_action (root, "win.show-sidebar", NULL));
+  wait_until (shows_list_alone (leaflet));
+  activate_alice (fixture);
+  gtk_widget_grab_focus (GTK_WIDGET (conversation_list (fixture)));
+  app_test_press (GTK_WINDOW (root), "Home");
+  wait_until (highlighted_conversation (fixture) == bob);
+  app_test_press (GTK_WINDOW (root), "Down");
+  wait_until (highlighted_conversation (fixture) == carol);
+  app_test_press (GTK_WINDOW (root), "Up");
+  wait_until (highlighted_conversation (fixture) == bob);
+  g_assert_true (shows_list_alone (leaflet));
+  app_test_press (GTK_WINDOW (root), "Return");
+  wait_until (!shows_list_alone (leaflet));
+  g_assert_true (open_conversation (fixture) == bob);
+
+  g_assert_true (gtk_widget_activate_action (root, "win.show-sidebar", NULL));
+  wait_until (shows_list_alone (leaflet) && conversation_view (fixture) == NULL);
+  app_test_click (row_of (fixture, carol));
+  wait_until (!shows_list_alone (leaflet));
+  g_assert_true (open_conversation (fixture) == carol);
 }
 
 static void
