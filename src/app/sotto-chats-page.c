@@ -50,6 +50,7 @@ struct _SottoChatsPage
   GtkToggleButton *search_button;
   GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
+  GtkScrolledWindow *conversation_scroller;
   GtkListView *conversation_list;
   SottoSearchResults *search_results;
   GtkStack *content_stack;
@@ -317,7 +318,14 @@ sotto_chats_page_update_sidebar (SottoChatsPage *self)
   else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0 && n_matches == 0)
     page = "no-results";
 
+  /* Messages found start right below the conversations found, which
+   * then take only the room their rows need (and none when there are
+   * none: no empty stop for Tab either). */
   gtk_widget_set_visible (GTK_WIDGET (self->search_results), n_matches > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->conversation_scroller),
+                          n_matches == 0 || g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) > 0);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->conversation_scroller), n_matches == 0);
+  gtk_scrolled_window_set_propagate_natural_height (self->conversation_scroller, n_matches > 0);
   gtk_stack_set_visible_child_name (self->sidebar_stack, page);
 }
 
@@ -971,6 +979,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_list);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_results);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content_stack);

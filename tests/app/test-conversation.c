@@ -1026,6 +1026,7 @@ test_conversation_search (Fixture       *fixture,
   GtkWidget *results;
   GtkWidget *label;
   GtkWidget *row;
+  graphene_rect_t bounds;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -1038,8 +1039,23 @@ test_conversation_search (Fixture       *fixture,
   wait_until ((results = app_test_find_widget (root, SOTTO_TYPE_SEARCH_RESULTS)) != NULL
               && (label = app_test_find_label (results, wanted)) != NULL);
   g_assert_cmpuint (sotto_search_results_get_n_matches (SOTTO_SEARCH_RESULTS (results)), ==, 1);
-
   row = gtk_widget_get_ancestor (label, GTK_TYPE_LIST_BOX_ROW);
+
+  /* No name matches: the messages found start at the top of the
+   * sidebar, below their heading. */
+  app_test_wait_for_paint (row);
+  g_assert_true (gtk_widget_compute_bounds (row, gtk_widget_get_ancestor (results, GTK_TYPE_STACK), &bounds));
+  g_assert_cmpfloat (bounds.origin.y, <, 60);
+
+  /* Tab from the search goes to the first match, which shows the focus. */
+  activate_alice (fixture);
+  gtk_widget_grab_focus (entry);
+  app_test_press (GTK_WINDOW (root), "Tab");
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) != NULL
+              && !gtk_widget_is_ancestor (gtk_window_get_focus (GTK_WINDOW (root)), entry));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (root)) == row);
+  wait_until (gtk_widget_get_state_flags (row) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+
   g_assert_true (gtk_widget_activate (row));
   view = conversation_view (fixture);
   wait_until (message_on_screen (view, wanted));
