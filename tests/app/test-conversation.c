@@ -546,41 +546,23 @@ bob_sees_state (Fixture    *fixture,
   return peer_sees_state (fixture->bob_profile, text);
 }
 
-/* What Bob sees of his message @text once it is no longer @before:
- * receipts take their time through the relay, and Alice's window keeps
- * running while Bob asks again. */
+/* What Bob sees of his message @text once it is @state (@reached) or
+ * once it no longer is (!@reached): receipts take their time through
+ * the relay, and Alice's window keeps running while Bob asks again. */
 static char *
-bob_sees_state_after (Fixture    *fixture,
-                      const char *text,
-                      const char *before)
+bob_polls_state (Fixture    *fixture,
+                 const char *text,
+                 const char *state,
+                 gboolean    reached)
 {
   gint64 deadline = g_get_monotonic_time () + APP_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
 
   for (;;)
     {
-      g_autofree char *state = bob_sees_state (fixture, text);
+      g_autofree char *seen = bob_sees_state (fixture, text);
 
-      if (g_strcmp0 (state, before) != 0)
-        return g_steal_pointer (&state);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      run_main_loop_for (100);
-    }
-}
-
-/* Waits until Bob sees his message @text as @expected. */
-static void
-bob_waits_for_state (Fixture    *fixture,
-                     const char *text,
-                     const char *expected)
-{
-  gint64 deadline = g_get_monotonic_time () + APP_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
-
-  for (;;)
-    {
-      g_autofree char *state = bob_sees_state (fixture, text);
-
-      if (g_strcmp0 (state, expected) == 0)
-        return;
+      if ((g_strcmp0 (seen, state) == 0) == reached)
+        return g_steal_pointer (&seen);
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       run_main_loop_for (100);
     }
@@ -717,7 +699,7 @@ test_conversation_read_receipts (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "read me quietly", NULL));
   wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
-  state = bob_sees_state_after (fixture, "read me quietly", "sent");
+  state = bob_polls_state (fixture, "read me quietly", "sent", FALSE);
   g_assert_cmpstr (state, ==, "delivered");
 
   /* The same path with receipts on does tell Bob.  Receipts go out in
@@ -727,7 +709,7 @@ test_conversation_read_receipts (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "read me aloud", NULL));
   wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
-  bob_waits_for_state (fixture, "read me aloud", "read");
+  g_free (bob_polls_state (fixture, "read me aloud", "read", TRUE));
   g_free (state);
   state = bob_sees_state (fixture, "read me quietly");
   g_assert_cmpstr (state, ==, "delivered");
@@ -752,14 +734,14 @@ test_conversation_read_receipts (Fixture       *fixture,
    * has not seen it. */
   g_free (run_cli (fixture, "send", "alice", "below the fold", NULL));
   wait_until (sotto_conversation_get_unread_count (bob) == 1);
-  state_unseen = bob_sees_state_after (fixture, "below the fold", "sent");
+  state_unseen = bob_polls_state (fixture, "below the fold", "sent", FALSE);
   g_assert_cmpstr (state_unseen, ==, "delivered");
   g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 1);
 
   /* Scrolled down to it, it is read, and Bob learns so. */
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
-  bob_waits_for_state (fixture, "below the fold", "read");
+  g_free (bob_polls_state (fixture, "below the fold", "read", TRUE));
 }
 
 /* Whether any file in @directory holds @text as it is. */
