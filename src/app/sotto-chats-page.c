@@ -467,12 +467,38 @@ sotto_chats_page_identity_changed_cb (SottoChatsPage    *self,
   sotto_chats_page_toast (self, message);
 }
 
+/* A block is one click on a message request: the toast that says it
+ * happened offers to take it back. */
+static void
+sotto_chats_page_toast_blocked (SottoChatsPage *self,
+                                SottoContact   *contact)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *message = g_strdup_printf (_("%s is blocked"), sotto_contact_get_name (contact));
+  AdwToast *toast;
+
+  sotto_accessible_announce (GTK_WIDGET (self), message);
+  if (overlay == NULL)
+    return;
+
+  toast = adw_toast_new (message);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undo-block");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (sotto_contact_get_uuid (contact)));
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+}
+
 /* A deleted request or a blocked contact is not shown any longer. */
 static void
 sotto_chats_page_conversation_removed_cb (SottoChatsPage    *self,
                                           SottoConversation *conversation,
                                           SottoMessenger    *messenger)
 {
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+
+  if (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_BLOCKED)
+    sotto_chats_page_toast_blocked (self, contact);
+
   if (conversation != sotto_chats_page_get_conversation (self))
     return;
 
@@ -724,6 +750,79 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
 
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (entry);
+}
+
+typedef struct
+{
+  SottoChatsPage *self;
+  SottoConversation *conversation;
+} UndoBlock;
+
+static void
+undo_block_free (UndoBlock *undo)
+{
+  g_clear_object (&undo->self);
+  g_clear_object (&undo->conversation);
+  g_free (undo);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UndoBlock, undo_block_free)
+
+static void
+sotto_chats_page_unblocked_cb (GObject      *object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
+{
+  g_autoptr(UndoBlock) undo = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *message = NULL;
+
+  if (sotto_messenger_unblock_finish (SOTTO_MESSENGER (object), result, &error))
+    {
+      sotto_chats_page_select_conversation (undo->self, undo->conversation);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  reason = sotto_error_text_general (error);
+  /* Translators: %s says why, in a full sentence of its own */
+  message = g_strdup_printf (_("Could not undo the block. %s"), reason);
+  sotto_chats_page_toast (undo->self, message);
+}
+
+/* Undo on the toast of a block: the contact's request comes back, as it
+ * was, still to be accepted or not, and opens again. */
+static void
+sotto_chats_page_undo_block (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+  const char *uuid = g_variant_get_string (parameter, NULL);
+  g_autoptr(GListModel) blocked = NULL;
+
+  if (self->messenger == NULL)
+    return;
+
+  blocked = sotto_messenger_dup_blocked (self->messenger);
+  for (guint i = 0; i < g_list_model_get_n_items (blocked); i++)
+    {
+      g_autoptr(SottoConversation) conversation = g_list_model_get_item (blocked, i);
+      UndoBlock *undo;
+
+      if (g_ascii_strcasecmp (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)), uuid) != 0)
+        continue;
+
+      undo = g_new0 (UndoBlock, 1);
+      undo->self = g_object_ref (self);
+      undo->conversation = g_object_ref (conversation);
+      sotto_messenger_unblock_async (self->messenger, conversation, self->cancellable,
+                                     sotto_chats_page_unblocked_cb, undo);
+      return;
+    }
 }
 
 static void
@@ -998,6 +1097,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "chats.next-conversation", NULL,
                                    sotto_chats_page_next_conversation);
   gtk_widget_class_install_action (widget_class, "chats.conversation-at", "i", sotto_chats_page_conversation_at);
+  gtk_widget_class_install_action (widget_class, "chats.undo-block", "s", sotto_chats_page_undo_block);
 }
 
 static void

@@ -166,6 +166,7 @@ static const struct
   { "win.previous-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.previous-conversation" },
   { "win.next-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.next-conversation" },
   { "win.conversation-at", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.conversation-at" },
+  { "win.undo-block", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.undo-block" },
 };
 
 static void
@@ -295,6 +296,8 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.conversation-at", "i", sotto_window_forward_action);
+  /* From the toast that says a contact was blocked, above the pages. */
+  gtk_widget_class_install_action (widget_class, "win.undo-block", "s", sotto_window_forward_action);
   /* Nine bindings of one action with a parameter: the shortcuts window
    * lists them as one range of keys. */
   for (int number = 1; number <= 9; number++)
