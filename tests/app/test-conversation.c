@@ -571,32 +571,39 @@ bob_polls_state (Fixture    *fixture,
 /* Messages a long conversation holds: many pages of the timeline. */
 #define LONG_HISTORY 3000
 
-/* Gives Alice's conversation with Bob a history of LONG_HISTORY
- * messages, "history 0" the oldest, written into her store while her
- * window is closed, as years of messages would be. */
+/* Writes @n messages into Alice's conversation with Bob, labelled by
+ * @prefix and their number, while her window is closed: years of read
+ * messages both ways, or (@unread) messages from Bob that came while she
+ * was away and that she has not read. */
 static void
-add_long_history (Fixture *fixture)
+write_history (Fixture    *fixture,
+               guint       n,
+               const char *prefix,
+               gboolean    unread)
 {
   g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
   g_autoptr(SottoStore) store = NULL;
   g_autoptr(GError) error = NULL;
   gint64 conversation_id = _sotto_conversation_get_id (open_conversation (fixture));
+  gint64 first_time = unread ? g_get_real_time () / 1000 + 1000 : 1700000000000;
 
   close_alice (fixture);
 
   store = _sotto_store_open_sync (profile, passphrase, NULL, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < LONG_HISTORY; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autofree char *uuid = g_uuid_string_random ();
-      g_autofree char *body = g_strdup_printf ("history %u", i);
+      g_autofree char *body = g_strdup_printf ("%s %u", prefix, i);
 
       g_ptr_array_add (messages, _sotto_message_record_new (uuid,
-                                                            i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
-                                                                  : SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                                            SOTTO_MESSAGE_KIND_TEXT, SOTTO_MESSAGE_STATE_READ,
-                                                            1700000000000 + i * 1000, 1700000000000 + i * 1000,
+                                                            unread || i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
+                                                                            : SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                            SOTTO_MESSAGE_KIND_TEXT,
+                                                            unread ? SOTTO_MESSAGE_STATE_DELIVERED
+                                                                   : SOTTO_MESSAGE_STATE_READ,
+                                                            first_time + i * 1000, first_time + i * 1000,
                                                             body));
     }
   g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
@@ -605,6 +612,14 @@ add_long_history (Fixture *fixture)
   g_assert_no_error (error);
 
   unlock_alice (fixture);
+}
+
+/* Gives Alice's conversation with Bob a history of LONG_HISTORY
+ * messages, "history 0" the oldest. */
+static void
+add_long_history (Fixture *fixture)
+{
+  write_history (fixture, LONG_HISTORY, "history", FALSE);
 }
 
 /* Whether the row of the message labelled @text is entirely inside the
@@ -937,6 +952,63 @@ test_conversation_timeline (Fixture       *fixture,
   wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
 }
 
+/* Whether the "New Messages" divider is in sight in @view's timeline. */
+static gboolean
+divider_on_screen (SottoConversationView *view)
+{
+  GtkWidget *divider = app_test_find_label (GTK_WIDGET (view), "New Messages");
+  GtkWidget *scroller = gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                 GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  if (divider == NULL || !gtk_widget_compute_bounds (divider, scroller, &bounds))
+    return FALSE;
+
+  return bounds.origin.y >= 0 && bounds.size.height > 0
+         && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scroller);
+}
+
+/* Messages Bob wrote while Alice was away: her conversation opens where
+ * they start, at the divider, with the first of them in sight, and
+ * nothing is read before the user has scrolled down to the newest. */
+static void
+test_conversation_unread_divider (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  SottoConversationView *view;
+  SottoConversation *bob;
+  GtkAdjustment *adjustment;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "tell me everything");
+  wait_until (last_message_is (fixture, "tell me everything", SOTTO_MESSAGE_STATE_SENT));
+  write_history (fixture, 28, "while away", TRUE);
+  activate_alice (fixture);
+  wait_until ((bob = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window)),
+                                                                 "bob")) != NULL
+              && sotto_conversation_get_unread_count (bob) == 28);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (bob))));
+  view = conversation_view (fixture);
+
+  wait_until (divider_on_screen (view) && message_on_screen (view, "while away 0"));
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  g_assert_true (divider_on_screen (view));
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 28);
+  g_assert_nonnull (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+
+  /* Read down to the newest, they are read. */
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  wait_until ((gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment)
+                                                     + gtk_adjustment_get_page_size (adjustment) / 2),
+               run_main_loop_for (50),
+               message_on_screen (view, "while away 27")));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+}
+
 /* Delete for Me, from the message menu: the message goes from the
  * timeline and from the store, the other messages stay in order, and
  * the list's preview follows. */
@@ -1115,6 +1187,8 @@ main (int   argc,
               fixture_set_up, test_conversation_quit_keeps_draft, fixture_tear_down);
   g_test_add ("/app/conversation/timeline", Fixture, NULL,
               fixture_set_up, test_conversation_timeline, fixture_tear_down);
+  g_test_add ("/app/conversation/unread-divider", Fixture, NULL,
+              fixture_set_up, test_conversation_unread_divider, fixture_tear_down);
   g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
               fixture_set_up, test_conversation_delete_for_me, fixture_tear_down);
 
