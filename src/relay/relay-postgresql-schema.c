@@ -93,6 +93,14 @@ static const char * const migrations[] = {
   "  tokens double precision NOT NULL,"
   "  updated bigint NOT NULL,"
   "  PRIMARY KEY (kind, key));",
+  /* 4: sealed sender and profiles, as in the SQLite schema's version 6. */
+  "CREATE TABLE access_keys ("
+  "  account text PRIMARY KEY REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  key bytea NOT NULL);"
+  "CREATE TABLE profiles ("
+  "  account text PRIMARY KEY REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  profile bytea NOT NULL,"
+  "  updated bigint NOT NULL);",
 };
 
 gboolean

@@ -127,6 +127,16 @@ static const char * const migrations[] = {
   "  hash BLOB PRIMARY KEY NOT NULL,"
   "  created INTEGER NOT NULL);"
   "ALTER TABLE accounts ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;",
+  /* 6: sealed sender and profiles.  Each account may set the key that
+   * lets others send to it without naming themselves, and store its
+   * profile, encrypted under a key the relay never sees. */
+  "CREATE TABLE access_keys ("
+  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  key BLOB NOT NULL);"
+  "CREATE TABLE profiles ("
+  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  profile BLOB NOT NULL,"
+  "  updated INTEGER NOT NULL);",
 };
 
 typedef enum
@@ -164,6 +174,10 @@ typedef enum
   STMT_TAKE_INVITE,
   STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
+  STMT_GET_ACCESS_KEY,
+  STMT_SET_ACCESS_KEY,
+  STMT_PUT_PROFILE,
+  STMT_GET_PROFILE,
   N_STMTS,
 } StmtId;
 
@@ -207,6 +221,10 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_TAKE_INVITE] = "DELETE FROM invites WHERE hash = ?1",
   [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = ?1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
+  [STMT_GET_ACCESS_KEY] = "SELECT key FROM access_keys WHERE account = ?1",
+  [STMT_SET_ACCESS_KEY] = "INSERT OR REPLACE INTO access_keys (account, key) VALUES (?1, ?2)",
+  [STMT_PUT_PROFILE] = "INSERT OR REPLACE INTO profiles (account, profile, updated) VALUES (?1, ?2, ?3)",
+  [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = ?1",
 };
 
 typedef struct
@@ -1028,6 +1046,114 @@ op_check_writable (SqliteStorage *self,
   return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* Reads one blob of an account: *out stays NULL when there is none. */
+static RelayStorageStatus
+read_account_blob (SqliteStorage  *self,
+                   StmtId          id,
+                   const char     *uuid,
+                   GBytes        **out)
+{
+  sqlite3_stmt *s = stmt (self, id);
+  int rc;
+
+  bind_text (s, 1, uuid);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out = column_bytes (s, 0);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+send_part (gpointer  backend,
+           RelayOp  *part)
+{
+  SqliteStorage *self = backend;
+  g_autoptr(GBytes) stored = NULL;
+
+  if (part->access_key != NULL)
+    {
+      if (read_account_blob (self, STMT_GET_ACCESS_KEY, part->uuid, &stored) != RELAY_STORAGE_OK)
+        return RELAY_STORAGE_FAILED;
+      if (!relay_storage_access_key_matches (part, stored))
+        return RELAY_STORAGE_UNAUTHORIZED;
+    }
+  return op_send (self, part);
+}
+
+/* The savepoint undoes the rows of a refused multi-recipient send; what
+ * its stored parts added to the queue usage is taken back here. */
+static RelayStorageStatus
+op_send_multi (SqliteStorage *self,
+               RelayOp       *op)
+{
+  RelayStorageStatus status = relay_storage_send_multi (op, send_part, self);
+
+  if (status == RELAY_STORAGE_OK)
+    return status;
+  for (guint i = 0; i < op->parts->len; i++)
+    {
+      RelayOp *part = g_ptr_array_index (op->parts, i);
+
+      for (guint j = 0; part->status == RELAY_STORAGE_OK && j < part->send->messages->len; j++)
+        {
+          RelayOutgoingEnvelope *envelope = g_ptr_array_index (part->send->messages, j);
+
+          queued_add (self, part->uuid, envelope->device_id, part->source_uuid, -1,
+                      -(gint64) g_bytes_get_size (envelope->content));
+        }
+    }
+  return status;
+}
+
+static RelayStorageStatus
+op_get_identity (SqliteStorage *self,
+                 RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
+  int rc;
+
+  bind_text (s, 1, op->uuid);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_DONE)
+    return RELAY_STORAGE_NOT_FOUND;
+  if (rc != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->identity_key = column_bytes (s, 0);
+  return RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+op_set_access_key (SqliteStorage *self,
+                   RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SET_ACCESS_KEY);
+
+  bind_text (s, 1, op->uuid);
+  bind_bytes (s, 2, op->access_key);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_put_profile (SqliteStorage *self,
+                RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_PUT_PROFILE);
+
+  bind_text (s, 1, op->uuid);
+  bind_bytes (s, 2, op->profile);
+  sqlite3_bind_int64 (s, 3, op->server_timestamp);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_profile (SqliteStorage *self,
+                RelayOp       *op)
+{
+  if (read_account_blob (self, STMT_GET_PROFILE, op->uuid, &op->profile) != RELAY_STORAGE_OK)
+    return RELAY_STORAGE_FAILED;
+  return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
 /* What the writer remembers of the database (each account's devices,
  * each device's queue length) is only true while nobody else writes.
  * When another process has committed, it is read again, and the server
@@ -1082,6 +1208,16 @@ run_op (SqliteStorage *self,
       return op_check_writable (self, op);
     case RELAY_OP_FIND_INVITE:
       return op_find_invite (self, op);
+    case RELAY_OP_SEND_MULTI:
+      return op_send_multi (self, op);
+    case RELAY_OP_GET_IDENTITY:
+      return op_get_identity (self, op);
+    case RELAY_OP_SET_ACCESS_KEY:
+      return op_set_access_key (self, op);
+    case RELAY_OP_PUT_PROFILE:
+      return op_put_profile (self, op);
+    case RELAY_OP_GET_PROFILE:
+      return op_get_profile (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -1109,6 +1245,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_REGISTER:
     case RELAY_OP_STORE_PREKEYS:
     case RELAY_OP_FETCH_BUNDLES:
+    case RELAY_OP_SEND_MULTI:
       return TRUE;
     case RELAY_OP_SEND:
       return op->send->messages->len > 1;

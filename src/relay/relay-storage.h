@@ -43,6 +43,14 @@ typedef enum
   RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
   RELAY_OP_FIND_INVITE,     /* in: invite_hash; OK if that invite exists (unused, not
                              * revoked), else INVITE_INVALID; changes nothing */
+  RELAY_OP_SEND_MULTI,      /* in: parts (RELAY_OP_SEND ops, each to another account,
+                             *     with access_key set for an unidentified send);
+                             * out: each part's status and outputs; OK only when every
+                             * part is stored, and otherwise nothing is */
+  RELAY_OP_GET_IDENTITY,    /* in: uuid; out: identity_key */
+  RELAY_OP_SET_ACCESS_KEY,  /* in: uuid, access_key */
+  RELAY_OP_PUT_PROFILE,     /* in: uuid, profile, server_timestamp */
+  RELAY_OP_GET_PROFILE,     /* in: uuid; out: profile */
 } RelayOpKind;
 
 typedef enum
@@ -55,6 +63,8 @@ typedef enum
   RELAY_STORAGE_QUEUE_FULL,        /* the queue, or the sender's share of it */
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
   RELAY_STORAGE_INVITE_INVALID,    /* no such invite, or it was used or revoked */
+  RELAY_STORAGE_UNAUTHORIZED,      /* an unidentified send's access key is not the
+                                    * recipient's, or the recipient has none */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
 } RelayStorageStatus;
 
@@ -129,6 +139,9 @@ struct _RelayOp
   RelayQueueLimits      queue_limits;
   gsize                 max_bytes;      /* of content a fetch returns, unless its first
                                          * envelope alone is larger; 0 for no bound */
+  GPtrArray            *parts;          /* of RelayOp, a multi-recipient send's */
+  GBytes               *access_key;     /* RELAY_ACCESS_KEY_BYTES */
+  GBytes               *profile;        /* an encrypted profile, in or out */
 
   /* Outputs. */
   guint                 ec_count;
@@ -309,6 +322,25 @@ RelayStorageStatus relay_storage_store_keys    (const RelayKeyStore *store,
                                                 GPtrArray           *prekeys,
                                                 GPtrArray           *pq_prekeys,
                                                 guint                limit);
+
+/* A multi-recipient send (RELAY_OP_SEND_MULTI): runs every part with
+ * `send_part`, the backend's own send, which checks an unidentified
+ * part's access key first, and sets each part's status.  Parts go on
+ * after one is refused, so that the answer can name every recipient
+ * whose device list is out of date; the backend's savepoint then undoes
+ * what the others wrote.  The result is OK only when every part is; a
+ * storage failure stops at once.  Otherwise it is the first refusal in
+ * this order: UNAUTHORIZED, NOT_FOUND, DEVICE_MISMATCH, STALE_DEVICES,
+ * QUEUE_FULL. */
+typedef RelayStorageStatus (*RelaySendPartFunc) (gpointer  backend,
+                                                 RelayOp  *part);
+RelayStorageStatus relay_storage_send_multi    (RelayOp           *op,
+                                                RelaySendPartFunc  send_part,
+                                                gpointer           backend);
+/* Whether `stored` (NULL when the account set none) is the access key
+ * an unidentified part carries, compared in constant time. */
+gboolean           relay_storage_access_key_matches (RelayOp *part,
+                                                     GBytes  *stored);
 
 static inline void
 relay_storage_submit (RelayStorage *self,

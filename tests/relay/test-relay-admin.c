@@ -444,7 +444,7 @@ test_backup_and_check (Fixture       *fixture,
   g_assert_cmpstr (conf_text, ==, test_relay_relaxed_conf);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM accounts"), ==, 2);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 5);
+  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 6);
   /* A destination that exists is never overwritten. */
   g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 1);
 
