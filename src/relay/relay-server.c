@@ -526,6 +526,7 @@ relay_server_free (RelayServer *self)
   relay_rate_limiter_free (self->limiter);
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);
+  relay_sealed_key_free (self->sealed_key);
   g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) _relay_conn_unref);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);

@@ -875,22 +875,22 @@ read_account_blob (PgStorage   *self,
   return RELAY_STORAGE_OK;
 }
 
-static RelayStorageStatus
-send_part (gpointer  backend,
-           RelayOp  *part)
+static gboolean
+read_access_key (gpointer     backend,
+                 const char  *uuid,
+                 GBytes     **out)
 {
-  PgStorage *self = backend;
-  g_autoptr(GBytes) stored = NULL;
-
-  if (part->access_key != NULL)
-    {
-      if (read_account_blob (self, STMT_GET_ACCESS_KEY, part->uuid, &stored) != RELAY_STORAGE_OK)
-        return RELAY_STORAGE_FAILED;
-      if (!relay_storage_access_key_matches (part, stored))
-        return RELAY_STORAGE_UNAUTHORIZED;
-    }
-  return op_send (self, part);
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
 }
+
+static RelayStorageStatus
+send_one (gpointer  backend,
+          RelayOp  *part)
+{
+  return op_send (backend, part);
+}
+
+static const RelaySendFuncs send_funcs = { read_access_key, send_one };
 
 static RelayStorageStatus
 op_get_identity (PgStorage *self,
@@ -964,7 +964,7 @@ run_op (PgStorage *self,
     case RELAY_OP_FIND_INVITE:
       return op_find_invite (self, op);
     case RELAY_OP_SEND_MULTI:
-      return relay_storage_send_multi (op, send_part, self);
+      return relay_storage_send_multi (op, &send_funcs, self);
     case RELAY_OP_GET_IDENTITY:
       return op_get_identity (self, op);
     case RELAY_OP_SET_ACCESS_KEY:

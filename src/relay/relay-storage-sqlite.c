@@ -735,11 +735,10 @@ account_devices (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_fetch_bundles (SqliteStorage *self,
-                  RelayOp       *op)
+op_get_identity (SqliteStorage *self,
+                 RelayOp       *op)
 {
   sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
-  GArray *devices;
   int rc;
 
   bind_text (s, 1, op->uuid);
@@ -749,7 +748,18 @@ op_fetch_bundles (SqliteStorage *self,
   if (rc != SQLITE_ROW)
     return RELAY_STORAGE_FAILED;
   op->identity_key = column_bytes (s, 0);
+  return RELAY_STORAGE_OK;
+}
 
+static RelayStorageStatus
+op_fetch_bundles (SqliteStorage *self,
+                  RelayOp       *op)
+{
+  RelayStorageStatus status = op_get_identity (self, op);
+  GArray *devices;
+
+  if (status != RELAY_STORAGE_OK)
+    return status;
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
   return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time);
@@ -1063,22 +1073,22 @@ read_account_blob (SqliteStorage  *self,
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
-static RelayStorageStatus
-send_part (gpointer  backend,
-           RelayOp  *part)
+static gboolean
+read_access_key (gpointer     backend,
+                 const char  *uuid,
+                 GBytes     **out)
 {
-  SqliteStorage *self = backend;
-  g_autoptr(GBytes) stored = NULL;
-
-  if (part->access_key != NULL)
-    {
-      if (read_account_blob (self, STMT_GET_ACCESS_KEY, part->uuid, &stored) != RELAY_STORAGE_OK)
-        return RELAY_STORAGE_FAILED;
-      if (!relay_storage_access_key_matches (part, stored))
-        return RELAY_STORAGE_UNAUTHORIZED;
-    }
-  return op_send (self, part);
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
 }
+
+static RelayStorageStatus
+send_one (gpointer  backend,
+          RelayOp  *part)
+{
+  return op_send (backend, part);
+}
+
+static const RelaySendFuncs send_funcs = { read_access_key, send_one };
 
 /* The savepoint undoes the rows of a refused multi-recipient send; what
  * its stored parts added to the queue usage is taken back here. */
@@ -1086,7 +1096,7 @@ static RelayStorageStatus
 op_send_multi (SqliteStorage *self,
                RelayOp       *op)
 {
-  RelayStorageStatus status = relay_storage_send_multi (op, send_part, self);
+  RelayStorageStatus status = relay_storage_send_multi (op, &send_funcs, self);
 
   if (status == RELAY_STORAGE_OK)
     return status;
@@ -1103,23 +1113,6 @@ op_send_multi (SqliteStorage *self,
         }
     }
   return status;
-}
-
-static RelayStorageStatus
-op_get_identity (SqliteStorage *self,
-                 RelayOp       *op)
-{
-  sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
-  int rc;
-
-  bind_text (s, 1, op->uuid);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_DONE)
-    return RELAY_STORAGE_NOT_FOUND;
-  if (rc != SQLITE_ROW)
-    return RELAY_STORAGE_FAILED;
-  op->identity_key = column_bytes (s, 0);
-  return RELAY_STORAGE_OK;
 }
 
 static RelayStorageStatus

@@ -346,10 +346,41 @@ relay_writer_clear (RelayWriter *self)
   g_clear_pointer (&self->submitted, g_ptr_array_unref);
 }
 
+/* Whether `stored` (NULL when the account set none) is the access key
+ * that an unidentified part carries. */
+static gboolean
+access_key_matches (RelayOp *part,
+                    GBytes  *stored)
+{
+  gsize size;
+  const guint8 *key = g_bytes_get_data (part->access_key, &size);
+
+  return stored != NULL && size == RELAY_ACCESS_KEY_BYTES &&
+         g_bytes_get_size (stored) == RELAY_ACCESS_KEY_BYTES &&
+         sodium_memcmp (g_bytes_get_data (stored, NULL), key, RELAY_ACCESS_KEY_BYTES) == 0;
+}
+
+static RelayStorageStatus
+send_part (RelayOp              *part,
+           const RelaySendFuncs *funcs,
+           gpointer              backend)
+{
+  g_autoptr(GBytes) stored = NULL;
+
+  if (part->access_key != NULL)
+    {
+      if (!funcs->read_access_key (backend, part->uuid, &stored))
+        return RELAY_STORAGE_FAILED;
+      if (!access_key_matches (part, stored))
+        return RELAY_STORAGE_UNAUTHORIZED;
+    }
+  return funcs->send (backend, part);
+}
+
 RelayStorageStatus
-relay_storage_send_multi (RelayOp           *op,
-                          RelaySendPartFunc  send_part,
-                          gpointer           backend)
+relay_storage_send_multi (RelayOp              *op,
+                          const RelaySendFuncs *funcs,
+                          gpointer              backend)
 {
   static const RelayStorageStatus precedence[] = {
     RELAY_STORAGE_UNAUTHORIZED, RELAY_STORAGE_NOT_FOUND, RELAY_STORAGE_DEVICE_MISMATCH,
@@ -361,7 +392,7 @@ relay_storage_send_multi (RelayOp           *op,
     {
       RelayOp *part = g_ptr_array_index (op->parts, i);
 
-      part->status = send_part (backend, part);
+      part->status = send_part (part, funcs, backend);
       if (part->status == RELAY_STORAGE_OK)
         continue;
       if (part->status == RELAY_STORAGE_FAILED)
@@ -373,18 +404,4 @@ relay_storage_send_multi (RelayOp           *op,
         return RELAY_STORAGE_FAILED;
     }
   return worst < G_N_ELEMENTS (precedence) ? precedence[worst] : RELAY_STORAGE_OK;
-}
-
-gboolean
-relay_storage_access_key_matches (RelayOp *part,
-                                  GBytes  *stored)
-{
-  gsize size;
-  const guint8 *key;
-
-  g_assert (part->access_key != NULL);
-  key = g_bytes_get_data (part->access_key, &size);
-  return stored != NULL && size == RELAY_ACCESS_KEY_BYTES &&
-         g_bytes_get_size (stored) == RELAY_ACCESS_KEY_BYTES &&
-         sodium_memcmp (g_bytes_get_data (stored, NULL), key, RELAY_ACCESS_KEY_BYTES) == 0;
 }

@@ -323,24 +323,31 @@ RelayStorageStatus relay_storage_store_keys    (const RelayKeyStore *store,
                                                 GPtrArray           *pq_prekeys,
                                                 guint                limit);
 
-/* A multi-recipient send (RELAY_OP_SEND_MULTI): runs every part with
- * `send_part`, the backend's own send, which checks an unidentified
- * part's access key first, and sets each part's status.  Parts go on
- * after one is refused, so that the answer can name every recipient
- * whose device list is out of date; the backend's savepoint then undoes
- * what the others wrote.  The result is OK only when every part is; a
- * storage failure stops at once.  Otherwise it is the first refusal in
- * this order: UNAUTHORIZED, NOT_FOUND, DEVICE_MISMATCH, STALE_DEVICES,
+/* How a backend reads an account's unidentified-access key (*out stays
+ * NULL when it set none; FALSE when the read failed) and stores one
+ * account's part of a send, for the multi-recipient sends that both
+ * backends run alike. */
+typedef struct
+{
+  gboolean           (*read_access_key) (gpointer     backend,
+                                         const char  *uuid,
+                                         GBytes     **out);
+  RelayStorageStatus (*send)            (gpointer     backend,
+                                         RelayOp     *part);
+} RelaySendFuncs;
+
+/* A multi-recipient send (RELAY_OP_SEND_MULTI): checks an unidentified
+ * part's access key against the recipient's, in constant time, then
+ * stores the part, and sets each part's status.  Parts go on after one
+ * is refused, so that the answer can name every recipient whose device
+ * list is out of date; the backend's savepoint then undoes what the
+ * others wrote.  The result is OK only when every part is; a storage
+ * failure stops at once.  Otherwise it is the first refusal in this
+ * order: UNAUTHORIZED, NOT_FOUND, DEVICE_MISMATCH, STALE_DEVICES,
  * QUEUE_FULL. */
-typedef RelayStorageStatus (*RelaySendPartFunc) (gpointer  backend,
-                                                 RelayOp  *part);
-RelayStorageStatus relay_storage_send_multi    (RelayOp           *op,
-                                                RelaySendPartFunc  send_part,
-                                                gpointer           backend);
-/* Whether `stored` (NULL when the account set none) is the access key
- * an unidentified part carries, compared in constant time. */
-gboolean           relay_storage_access_key_matches (RelayOp *part,
-                                                     GBytes  *stored);
+RelayStorageStatus relay_storage_send_multi    (RelayOp              *op,
+                                                const RelaySendFuncs *funcs,
+                                                gpointer              backend);
 
 static inline void
 relay_storage_submit (RelayStorage *self,
