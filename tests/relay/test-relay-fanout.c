@@ -390,6 +390,50 @@ test_sealed_multi_hostile (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
+/* A v2 upload of under 1 MiB whose split would store more than 8 MiB
+ * (40 devices of 250 KB each) is refused after the first split. */
+static void
+test_sealed_multi_too_large (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  enum { N = 40, CONTENT = 250 * 1000 };
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree guint8 *usmc = g_malloc0 (CONTENT);
+  g_autoptr(GString) body = g_string_new ("{\"timestamp\":1,\"content\":\"");
+  g_autoptr(TestResponse) response = NULL;
+  char uuids[N][37];
+  SpSealedRecipient recipients[N];
+  SpKeyPair sender, identity;
+  g_autofree guint8 *sent = NULL;
+  g_autofree char *sent_text = NULL;
+  size_t sent_length = 0;
+  gsize size;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  for (guint i = 0; i < N; i++)
+    {
+      g_snprintf (uuids[i], sizeof uuids[i], "%08x-0000-4000-8000-000000000000", i);
+      recipients[i] = (SpSealedRecipient) { uuids[i], 1, 1, identity.public_key };
+    }
+  size = sp_sealed_sender_v2_size (recipients, N, CONTENT);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, N, usmc,
+                                                CONTENT, NULL), ==, SP_OK);
+  sent_text = g_base64_encode (sent, sent_length);
+  g_string_append_printf (body, "%s\",\"recipients\":[", sent_text);
+  for (guint i = 0; i < N; i++)
+    g_string_append_printf (body, "%s{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":"
+                            "[{\"deviceId\":1,\"registrationId\":1}]}", i > 0 ? "," : "", uuids[i], key);
+  g_string_append (body, "]}");
+  g_assert_cmpuint (body->len, <, 1024 * 1024);
+  response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                           body->str);
+  g_assert_cmpuint (response->status, ==, 413);
+  g_assert_cmpstr (test_response_error (response), ==, "too-large");
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
 static TestResponse *
 put_profile (Fixture     *fixture,
              TestAccount *account,
@@ -583,6 +627,7 @@ main (int   argc,
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
+  ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
 #undef ADD
   g_test_add_func ("/relay/fanout/sender-certificate", test_sender_certificate);
