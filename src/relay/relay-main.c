@@ -73,7 +73,7 @@ parse_options (int           argc,
                                 "Stores and forwards end-to-end encrypted envelopes for Sotto clients.\n"
                                 "Prints one line on standard output once it is ready, drains\n"
                                 "and exits on SIGTERM or SIGINT, and reloads its certificate,\n"
-                                "rate limits and registration policy on SIGHUP.\n"
+                                "rate limits, registration policy and sealed sender key on SIGHUP.\n"
                                 "\n"
                                 "“sotto-relay admin --help” lists the administration commands;\n"
                                 "“sotto-relay migrate --help” tells how to move a relay to PostgreSQL;\n"

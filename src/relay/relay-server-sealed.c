@@ -28,6 +28,21 @@ relay_server_set_sealed_key (RelayServer    *self,
   g_message ("Issuing sealed sender certificates with server key %u", relay_sealed_key_get_id (key));
 }
 
+/* SIGHUP: a new server key in the data directory replaces the one in
+ * use, which is how a server certificate is rotated.  A key file with
+ * faults, or none, keeps what the relay has. */
+void
+_relay_reload_sealed_key (RelayServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  RelaySealedKey *key = relay_sealed_key_load (self->config->data_dir, &error);
+
+  if (key != NULL)
+    relay_server_set_sealed_key (self, key);
+  else if (error != NULL)
+    g_warning ("Reload: kept the sealed sender key in use: %s", error->message);
+}
+
 /* Endpoint: GET /v1/certificate/delivery */
 
 static void

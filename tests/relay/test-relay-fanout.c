@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <sodium.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,21 @@
 #include "sp-sealed-sender.h"
 
 typedef TestFixture Fixture;
+
+static void
+wait_for_log (TestRelay  *relay,
+              const char *text)
+{
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *log = test_relay_read_log (relay);
+
+      if (strstr (log, text) != NULL)
+        return;
+      g_usleep (50 * 1000);
+    }
+  g_error ("the relay never logged “%s”", text);
+}
 
 /* Counts rows of the fixture's relay database, whichever backend. */
 static gint64
@@ -523,7 +539,9 @@ test_sender_certificate (void)
   g_autofree char *mismatched = NULL;
   g_auto(GStrv) splitted = NULL;
   const char *new_root[] = { "sealed-sender", "new-root", root, NULL };
+  g_autofree char *next = g_build_filename (keys, "next", NULL);
   const char *issue[] = { "sealed-sender", "issue", root, "7", server, NULL };
+  const char *issue_next[] = { "sealed-sender", "issue", root, "8", next, NULL };
   g_autoptr(SoupSession) session = test_session_new ();
   g_autoptr(TestRelay) relay = NULL;
   g_autoptr(TestAccount) alice = NULL;
@@ -586,11 +604,29 @@ test_sender_certificate (void)
   identity = g_base64_decode (json_object_get_string_member (test_response_object (keys_response), "identityKey"),
                               &identity_length);
   g_assert_cmpmem (decoded.identity_key.bytes, SP_PUBLIC_KEY_SIZE, identity, identity_length);
+
+  /* SIGHUP rotates the server key: the next certificate is under key 8. */
+  g_assert_cmpint (test_relay_run (issue_next, NULL, NULL), ==, 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (next, &contents, NULL, NULL));
+  g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_subprocess_send_signal (relay->process, SIGHUP);
+  wait_for_log (relay, "with server key 8");
+  g_clear_pointer (&response, test_response_free);
+  response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_clear_pointer (&certificate, g_free);
+  certificate = g_base64_decode (json_object_get_string_member (test_response_object (response), "certificate"),
+                                 &certificate_length);
+  g_assert_cmpint (sp_sender_certificate_decode (&decoded, certificate, certificate_length), ==, SP_OK);
+  g_assert_cmpuint (decoded.signer.key_id, ==, 8);
+  g_assert_cmpint (sp_sender_certificate_validate (&decoded, &trust_root, (guint64) g_get_real_time () / 1000),
+                   ==, SP_OK);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   g_clear_pointer (&relay, test_relay_free);
 
   /* A key file whose certificate is not for its key id stops the relay. */
-  mismatched = g_strjoinv ("key-id=8", (splitted = g_strsplit (contents, "key-id=7", 2)));
+  mismatched = g_strjoinv ("key-id=7", (splitted = g_strsplit (contents, "key-id=8", 2)));
   g_assert_cmpstr (mismatched, !=, contents);
   g_assert_true (g_file_set_contents_full (installed, mismatched, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   {
@@ -603,6 +639,7 @@ test_sender_certificate (void)
   g_assert_cmpint (g_remove (installed), ==, 0);
   g_assert_cmpint (g_remove (root), ==, 0);
   g_assert_cmpint (g_remove (server), ==, 0);
+  g_assert_cmpint (g_remove (next), ==, 0);
   test_relay_remove_data_dir (dir);
   test_relay_remove_data_dir (keys);
 }
