@@ -49,6 +49,18 @@ export SOTTO_DEFAULT_RELAY="http://$address"
 
 "$top/build/src/app/sotto" --profile "$demo/alice" "$@" &
 alice=$!
+
+# On a desktop without a default keyring, the first window's database key
+# makes the keyring ask for a new keyring password.  A second request
+# made while that dialog is open was seen to wait for ever with no dialog
+# of its own (gnome-keyring 42), so bob starts once alice's profile has
+# been written, alice's window was closed, or a minute has passed.
+waited=0
+while [ ! -s "$demo/alice/sotto.db" ] && kill -0 "$alice" 2>/dev/null && [ "$waited" -lt 600 ]; do
+  sleep 0.1
+  waited=$((waited + 1))
+done
+
 "$top/build/src/app/sotto" --profile "$demo/bob" "$@" &
 bob=$!
 wait "$alice" "$bob" || true

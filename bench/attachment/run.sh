@@ -18,45 +18,32 @@
 # yet.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 megabytes=${2:-100}
 rounds=${3:-5}
 
-. "$top/bench/release-build.sh"
 release_build "$build" bench/attachment/bench-attachment
 
 sotto=$(mktemp)
 node=$(mktemp)
 trap 'rm -f "$sotto" "$node"' EXIT
 
-round=0
-while [ "$round" -lt "$rounds" ]; do
+one_round () {
   "$build/bench/attachment/bench-attachment" "$megabytes" >>"$sotto"
   node "$top/bench/attachment/bench-attachment.mjs" "$megabytes" >>"$node"
-  round=$((round + 1))
-done
+}
+repeat "$rounds" one_round
 
-echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) cores), load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
+cpu_line
 echo "Best of $rounds rounds, $megabytes MB streamed 1 MiB at a time"
 echo "Sotto: $build ($buildtype), $(pkg-config --modversion libgcrypt 2>/dev/null | sed 's/^/libgcrypt /'); Node $(node --version), OpenSSL $(node -p process.versions.openssl)"
 echo
-awk '
-  NR == FNR {
-    if (!($1 in sotto))
-      order[++n] = $1
-    if ($2 > sotto[$1])
-      sotto[$1] = $2
-    next
-  }
-  {
-    if ($2 > node[$1])
-      node[$1] = $2
-  }
+awk "$best_of_two"'
   END {
     printf "| %-11s | %11s | %19s | %10s |\n", "Direction", "Sotto MB/s", "Node (OpenSSL) MB/s", "Sotto/Node"
     print "|-------------|------------:|--------------------:|-----------:|"
     for (i = 1; i <= n; i++)
-      printf "| %-11s | %11.0f | %19.0f | %10.2f |\n", order[i], sotto[order[i]], node[order[i]], sotto[order[i]] / node[order[i]]
+      printf "| %-11s | %11.0f | %19.0f | %10.2f |\n", order[i], first[order[i]], second[order[i]], first[order[i]] / second[order[i]]
   }
 ' "$sotto" "$node"

@@ -16,16 +16,10 @@
 # nothing about speed.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 messages=${2:-100000}
 
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
-ninja -C "$build" bench/engine/bench-engine >/dev/null
-
-case $(meson introspect --buildoptions "$build" | grep -o '"name": "buildtype", "value": "[a-z]*"') in
-  *release*|*debugoptimized*) ;;
-  *) echo "warning: $build is not a release build; its figures are not representative" >&2 ;;
-esac
+release_build "$build" bench/engine/bench-engine
 
 exec "$build/bench/engine/bench-engine" "$messages"

@@ -14,12 +14,11 @@
 # exist yet.  SECONDS (default 5) is how long each operation runs.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 seconds=${2:-5}
 
-[ -f "$build/build.ninja" ] || meson setup "$build" "$top" --buildtype=release >/dev/null
-ninja -C "$build" bench/protocol/bench-session >/dev/null
+release_build "$build" bench/protocol/bench-session
 olm=false
 if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^bench/protocol/bench-olm:'; then
   ninja -C "$build" bench/protocol/bench-olm >/dev/null
@@ -42,7 +41,7 @@ if $olm; then
 fi
 node "$top/bench/protocol/bench-session-libsignal.mjs" "$seconds" >"$libsignal"
 
-echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) cores), load $(cut -d ' ' -f 1-3 /proc/loadavg)"
+cpu_line
 echo "Sotto: $build; libsignal $(node -p "require('$top/tests/interop/node_modules/@signalapp/libsignal-client/package.json').version") on Node $(node --version); libolm: $($olm && echo "$(pkg-config --modversion olm 2>/dev/null || echo yes)" || echo "not built")"
 echo
 awk '

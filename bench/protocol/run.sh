@@ -16,12 +16,11 @@
 # 2) is how long each operation runs in each round.
 set -eu
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-"$top/build-bench"}
+. "$(dirname "$0")/../common.sh"
+
 seconds=${2:-2}
 rounds=${3:-3}
 
-. "$top/bench/release-build.sh"
 release_build "$build" bench/protocol/bench-protocol
 
 [ -f "$top/tests/interop/node_modules/@signalapp/libsignal-client/package.json" ] || {
@@ -33,28 +32,18 @@ sotto=$(mktemp)
 libsignal=$(mktemp)
 trap 'rm -f "$sotto" "$libsignal"' EXIT
 
-round=0
-while [ "$round" -lt "$rounds" ]; do
+one_round () {
   "$build/bench/protocol/bench-protocol" "$seconds" >>"$sotto"
   node "$top/bench/protocol/bench-libsignal.mjs" "$seconds" >>"$libsignal"
-  round=$((round + 1))
-done
+}
+repeat "$rounds" one_round
 
-echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) cores)"
+cpu_line
 echo "Best of $rounds rounds of ${seconds} s per operation"
 echo "Sotto: $build ($buildtype); libsignal: @signalapp/libsignal-client $(node -p "require('$top/tests/interop/node_modules/@signalapp/libsignal-client/package.json').version") on Node $(node --version)"
 echo
-awk '
-  NR == FNR {
-    if (!($1 in sotto))
-      order[++n] = $1
-    if ($2 > sotto[$1])
-      sotto[$1] = $2
-    next
-  }
-  {
-    if ($2 > libsignal[$1])
-      libsignal[$1] = $2
+awk "$best_of_two"'
+  NR != FNR {
     derived[$1] = ($3 == "derived")
     any_derived = any_derived || derived[$1]
   }
@@ -64,11 +53,11 @@ awk '
     for (i = 1; i <= n; i++) {
       op = order[i]
       mark = derived[op] ? "*" : ""
-      if (op in libsignal)
-        printf "| %-18s | %12.0f | %16s | %15s |\n", op, sotto[op],
-               sprintf("%.0f%s", libsignal[op], mark), sprintf("%.2f%s", sotto[op] / libsignal[op], mark)
+      if (op in second)
+        printf "| %-18s | %12.0f | %16s | %15s |\n", op, first[op],
+               sprintf("%.0f%s", second[op], mark), sprintf("%.2f%s", first[op] / second[op], mark)
       else
-        printf "| %-18s | %12.0f | %16s | %15s |\n", op, sotto[op], "n/a", "n/a"
+        printf "| %-18s | %12.0f | %16s | %15s |\n", op, first[op], "n/a", "n/a"
     }
     if (any_derived)
       print "\n\\* derived: libsignal has no API for this operation alone; see bench-libsignal.mjs"

@@ -558,7 +558,8 @@ sotto_counters (LoadTarget         *target,
 static void
 remove_data_dir (const char *dir)
 {
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log" };
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log",
+                          "password-digest.key" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {

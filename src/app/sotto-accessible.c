@@ -205,14 +205,18 @@ find_reveal_button (GtkWidget *root)
 }
 
 /**
- * sotto_accessible_name_password_toggle:
+ * sotto_accessible_set_up_password_toggle:
  * @row: a password entry row
  *
  * Names the row's button that shows the text: libadwaita 1.2 gives it a
- * tooltip only, so that screen readers called it "GtkImage".
+ * tooltip only, so that screen readers called it "GtkImage".  It also
+ * keeps the button out of the Tab order, as GtkPasswordEntry keeps its
+ * own: Tab goes from a field to the next control, and the button stays
+ * for the pointer and for assistive technologies, which act on it
+ * through its accessible name.
  */
 void
-sotto_accessible_name_password_toggle (AdwPasswordEntryRow *row)
+sotto_accessible_set_up_password_toggle (AdwPasswordEntryRow *row)
 {
   GtkWidget *button;
 
@@ -224,6 +228,7 @@ sotto_accessible_name_password_toggle (AdwPasswordEntryRow *row)
   gtk_accessible_update_property (GTK_ACCESSIBLE (button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Show Text"),
                                   -1);
+  gtk_widget_set_focusable (button, FALSE);
 }
 
 /* The widget that takes the focus for @field: the text inside an entry. */

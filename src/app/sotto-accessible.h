@@ -15,7 +15,7 @@ void sotto_accessible_name_mnemonic_buttons (GtkWidget           *root);
 void sotto_accessible_name_page_scrollers   (GtkWidget           *root);
 void sotto_accessible_name_list_item        (GtkWidget           *row);
 void sotto_accessible_reach_window_controls (GtkWidget           *root);
-void sotto_accessible_name_password_toggle  (AdwPasswordEntryRow *row);
+void sotto_accessible_set_up_password_toggle (AdwPasswordEntryRow *row);
 void sotto_accessible_label_field           (GtkWidget           *field,
                                              const char          *label);
 void sotto_accessible_describe_field        (GtkWidget           *field,

@@ -184,14 +184,11 @@ sotto_application_preferences_action (GSimpleAction *action,
   SottoApplication *self = user_data;
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
   SottoMessenger *messenger = NULL;
-  const char *relay = NULL;
 
   if (SOTTO_IS_WINDOW (window))
     messenger = sotto_window_get_messenger (SOTTO_WINDOW (window));
-  if (messenger != NULL)
-    relay = sotto_account_get_relay_url (sotto_messenger_get_account (messenger));
 
-  gtk_window_present (GTK_WINDOW (sotto_preferences_window_new (window, self->settings, relay)));
+  gtk_window_present (GTK_WINDOW (sotto_preferences_window_new (window, self->settings, messenger)));
 }
 
 static void

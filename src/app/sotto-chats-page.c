@@ -50,6 +50,7 @@ struct _SottoChatsPage
   GtkToggleButton *search_button;
   GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
+  GtkScrolledWindow *conversation_scroller;
   GtkListView *conversation_list;
   SottoSearchResults *search_results;
   GtkStack *content_stack;
@@ -167,8 +168,8 @@ sotto_chats_page_list_position (SottoChatsPage    *self,
 
 /* The highlighted row is the open conversation's, however it was opened
  * (a click, a notification, the new-conversation dialog) and wherever
- * the list moves it.  A narrow window showing only the list highlights
- * nothing, so that a tap on any row, the last one too, opens it. */
+ * the list moves it.  A narrow window showing only the list leaves the
+ * highlight to the user, who moves it with the arrow keys. */
 static void
 sotto_chats_page_sync_selection (SottoChatsPage *self)
 {
@@ -176,10 +177,10 @@ sotto_chats_page_sync_selection (SottoChatsPage *self)
   SottoConversation *conversation = sotto_chats_page_get_conversation (self);
   guint position = GTK_INVALID_LIST_POSITION;
 
-  if (selection == NULL)
+  if (selection == NULL || sotto_chats_page_shows_only_sidebar (self))
     return;
 
-  if (conversation != NULL && !sotto_chats_page_shows_only_sidebar (self))
+  if (conversation != NULL)
     position = sotto_chats_page_list_position (self, conversation);
 
   if (gtk_single_selection_get_selected (selection) != position)
@@ -204,7 +205,10 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
   sotto_chats_page_mark_shown_read (self);
 }
 
-/* Selecting a row, with the pointer or the arrow keys, opens it. */
+/* Beside the open conversation, selecting a row, with the pointer or
+ * the arrow keys, opens it.  A narrow window shows the list alone, and
+ * opening a row takes the list away: there the arrow keys only move the
+ * selection, and a click or Enter (the list's activation) opens it. */
 static void
 sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
                                        GParamSpec         *pspec,
@@ -212,8 +216,8 @@ sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
 {
   SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
 
-  if (selected != NULL
-      && (selected != sotto_chats_page_get_conversation (self) || sotto_chats_page_shows_only_sidebar (self)))
+  if (selected != NULL && !adw_leaflet_get_folded (self->leaflet)
+      && selected != sotto_chats_page_get_conversation (self))
     sotto_chats_page_select_conversation (self, selected);
 }
 
@@ -314,7 +318,14 @@ sotto_chats_page_update_sidebar (SottoChatsPage *self)
   else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0 && n_matches == 0)
     page = "no-results";
 
+  /* Messages found start right below the conversations found, which
+   * then take only the room their rows need (and none when there are
+   * none: no empty stop for Tab either). */
   gtk_widget_set_visible (GTK_WIDGET (self->search_results), n_matches > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->conversation_scroller),
+                          n_matches == 0 || g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) > 0);
+  gtk_widget_set_vexpand (GTK_WIDGET (self->conversation_scroller), n_matches == 0);
+  gtk_scrolled_window_set_propagate_natural_height (self->conversation_scroller, n_matches > 0);
   gtk_stack_set_visible_child_name (self->sidebar_stack, page);
 }
 
@@ -456,12 +467,38 @@ sotto_chats_page_identity_changed_cb (SottoChatsPage    *self,
   sotto_chats_page_toast (self, message);
 }
 
+/* A block is one click on a message request: the toast that says it
+ * happened offers to take it back. */
+static void
+sotto_chats_page_toast_blocked (SottoChatsPage *self,
+                                SottoContact   *contact)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *message = g_strdup_printf (_("%s is blocked"), sotto_contact_get_name (contact));
+  AdwToast *toast;
+
+  sotto_accessible_announce (GTK_WIDGET (self), message);
+  if (overlay == NULL)
+    return;
+
+  toast = adw_toast_new (message);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  adw_toast_set_action_name (toast, "win.undo-block");
+  adw_toast_set_action_target_value (toast, g_variant_new_string (sotto_contact_get_uuid (contact)));
+  adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+}
+
 /* A deleted request or a blocked contact is not shown any longer. */
 static void
 sotto_chats_page_conversation_removed_cb (SottoChatsPage    *self,
                                           SottoConversation *conversation,
                                           SottoMessenger    *messenger)
 {
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+
+  if (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_BLOCKED)
+    sotto_chats_page_toast_blocked (self, contact);
+
   if (conversation != sotto_chats_page_get_conversation (self))
     return;
 
@@ -713,6 +750,79 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
 
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (entry);
+}
+
+typedef struct
+{
+  SottoChatsPage *self;
+  SottoConversation *conversation;
+} UndoBlock;
+
+static void
+undo_block_free (UndoBlock *undo)
+{
+  g_clear_object (&undo->self);
+  g_clear_object (&undo->conversation);
+  g_free (undo);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UndoBlock, undo_block_free)
+
+static void
+sotto_chats_page_unblocked_cb (GObject      *object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
+{
+  g_autoptr(UndoBlock) undo = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *message = NULL;
+
+  if (sotto_messenger_unblock_finish (SOTTO_MESSENGER (object), result, &error))
+    {
+      sotto_chats_page_select_conversation (undo->self, undo->conversation);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  reason = sotto_error_text_general (error);
+  /* Translators: %s says why, in a full sentence of its own */
+  message = g_strdup_printf (_("Could not undo the block. %s"), reason);
+  sotto_chats_page_toast (undo->self, message);
+}
+
+/* Undo on the toast of a block: the contact's request comes back, as it
+ * was, still to be accepted or not, and opens again. */
+static void
+sotto_chats_page_undo_block (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+  const char *uuid = g_variant_get_string (parameter, NULL);
+  g_autoptr(GListModel) blocked = NULL;
+
+  if (self->messenger == NULL)
+    return;
+
+  blocked = sotto_messenger_dup_blocked (self->messenger);
+  for (guint i = 0; i < g_list_model_get_n_items (blocked); i++)
+    {
+      g_autoptr(SottoConversation) conversation = g_list_model_get_item (blocked, i);
+      UndoBlock *undo;
+
+      if (g_ascii_strcasecmp (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)), uuid) != 0)
+        continue;
+
+      undo = g_new0 (UndoBlock, 1);
+      undo->self = g_object_ref (self);
+      undo->conversation = g_object_ref (conversation);
+      sotto_messenger_unblock_async (self->messenger, conversation, self->cancellable,
+                                     sotto_chats_page_unblocked_cb, undo);
+      return;
+    }
 }
 
 static void
@@ -968,6 +1078,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_list);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_results);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content_stack);
@@ -986,6 +1097,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "chats.next-conversation", NULL,
                                    sotto_chats_page_next_conversation);
   gtk_widget_class_install_action (widget_class, "chats.conversation-at", "i", sotto_chats_page_conversation_at);
+  gtk_widget_class_install_action (widget_class, "chats.undo-block", "s", sotto_chats_page_undo_block);
 }
 
 static void

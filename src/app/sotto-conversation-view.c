@@ -294,6 +294,10 @@ sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
   sotto_conversation_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
 }
 
+/* How many read messages a conversation opened on its unread ones shows
+ * above the divider, for what the new ones answer. */
+#define UNREAD_CONTEXT 2
+
 /* The least height of a message row: a line of text above the line
  * with its time, in a bubble (46 pixels with the default font). */
 #define SMALLEST_ROW_HEIGHT 40
@@ -364,9 +368,13 @@ sotto_conversation_view_extend_cb (gpointer user_data)
   if (self->scroll_source != 0 || page_size <= 0)
     return G_SOURCE_REMOVE;
 
-  if (upper <= page_size || (!self->at_end && value < page_size))
-    sotto_timeline_model_extend_older (self->shown);
-  else if (!self->at_end && value + 2 * page_size > upper)
+  /* At the oldest message, a view near the top (or not yet full) grows
+   * at the bottom instead. */
+  if ((upper <= page_size || (!self->at_end && value < page_size))
+      && sotto_timeline_model_extend_older (self->shown))
+    return G_SOURCE_REMOVE;
+
+  if (upper <= page_size || (!self->at_end && value + 2 * page_size > upper))
     sotto_timeline_model_extend_newer (self->shown);
 
   return G_SOURCE_REMOVE;
@@ -638,6 +646,22 @@ sotto_conversation_view_accept_identity (GtkWidget  *widget,
                                        g_object_ref (self));
 }
 
+/* An accepted request's bar goes with the button the user clicked, and
+ * GTK leaves the window without a focus: what they type next is their
+ * first answer, and belongs in the composer that takes the bar's place. */
+static void
+sotto_conversation_view_request_bar_visible_cb (SottoConversationView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  if (root == NULL || gtk_widget_get_visible (GTK_WIDGET (self->request_bar)))
+    return;
+
+  if (focus == NULL || gtk_widget_is_ancestor (focus, GTK_WIDGET (self->request_bar)))
+    sotto_conversation_view_focus_composer (self);
+}
+
 static gboolean
 sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
                                         guint                  keyval,
@@ -867,6 +891,10 @@ sotto_conversation_view_init (SottoConversationView *self)
                            self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
 
+  g_signal_connect_object (self->request_bar, "notify::visible",
+                           G_CALLBACK (sotto_conversation_view_request_bar_visible_cb),
+                           self, G_CONNECT_SWAPPED);
+
   g_signal_connect_object (gtk_text_view_get_buffer (self->text_view), "changed",
                            G_CALLBACK (sotto_conversation_view_update_actions),
                            self, G_CONNECT_SWAPPED);
@@ -930,6 +958,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
                                           SottoConversation     *conversation)
 {
   g_autoptr(SottoMessage) first_unread = NULL;
+  guint first_unread_position = 0;
   GListModel *messages = NULL;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_VIEW (self));
@@ -957,13 +986,28 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
       guint n_messages = g_list_model_get_n_items (messages);
 
       if (unread > 0 && unread <= n_messages)
-        first_unread = g_list_model_get_item (messages, n_messages - unread);
+        {
+          first_unread_position = n_messages - unread;
+          first_unread = g_list_model_get_item (messages, first_unread_position);
+        }
     }
   sotto_conversation_view_set_first_unread (self, first_unread);
   g_signal_group_set_target (self->messages_signals, messages);
   gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
   sotto_conversation_view_fit_page_size (self);
-  if (messages != NULL)
+  if (first_unread != NULL)
+    {
+      /* The page starts just above the divider, and the view at its top:
+       * the first unread message is in sight, and the newest are read
+       * only once the reader scrolls down to them (the view then finds
+       * itself at the end). */
+      guint start = first_unread_position - MIN (first_unread_position, UNREAD_CONTEXT);
+      guint end = MIN (start + sotto_timeline_model_get_page_size (self->shown),
+                       g_list_model_get_n_items (messages));
+
+      sotto_timeline_model_set_messages (self->shown, messages, start, end);
+    }
+  else if (messages != NULL)
     sotto_timeline_model_show_newest (self->shown, messages);
   else
     sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
@@ -976,14 +1020,19 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);
 
-  /* A conversation opens on its newest messages. */
-  if (!self->at_end)
+  /* A conversation opens on its newest messages, or where the unread
+   * ones start; whether the newest are in sight then is known once the
+   * list view has placed the rows. */
+  if (self->at_end != (first_unread == NULL))
     {
-      self->at_end = TRUE;
+      self->at_end = first_unread == NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
     }
   sotto_conversation_view_update_jump_button (self);
-  sotto_conversation_view_queue_scroll_to_end (self);
+  if (first_unread != NULL)
+    sotto_conversation_view_queue_scroll (self, 0);
+  else
+    sotto_conversation_view_queue_scroll_to_end (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
 }

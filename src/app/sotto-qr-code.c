@@ -240,6 +240,7 @@ sotto_qr_code_set_data (SottoQrCode *self,
                         GBytes      *data)
 {
   QRcode *code = NULL;
+  guint modules_before;
 
   g_return_if_fail (SOTTO_IS_QR_CODE (self));
 
@@ -258,6 +259,7 @@ sotto_qr_code_set_data (SottoQrCode *self,
         g_warning ("Could not encode %" G_GSIZE_FORMAT " bytes as a QR code", size);
     }
 
+  modules_before = sotto_qr_code_get_symbol_width (self);
   g_clear_pointer (&self->data, g_bytes_unref);
   g_clear_pointer (&self->code, QRcode_free);
   self->data = data != NULL ? g_bytes_ref (data) : NULL;
@@ -265,7 +267,8 @@ sotto_qr_code_set_data (SottoQrCode *self,
 
   gtk_widget_queue_resize (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DATA]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MODULES]);
+  if (sotto_qr_code_get_symbol_width (self) != modules_before)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MODULES]);
 }
 
 guint

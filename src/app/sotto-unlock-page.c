@@ -20,12 +20,8 @@
 
 struct _SottoUnlockPage
 {
-  GtkWidget parent_instance;
+  SottoSessionPage parent_instance;
 
-  SottoSession *session;
-  GSignalGroup *session_signals;
-  GCancellable *cancellable;
-  char *activity;
   gboolean creating_passphrase;
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
@@ -36,41 +32,22 @@ struct _SottoUnlockPage
   GtkButton *passphrase_button;
 };
 
-enum {
-  PROP_0,
-  PROP_SESSION,
-  PROP_ACTIVITY,
-  N_PROPS
-};
-
-G_DEFINE_FINAL_TYPE (SottoUnlockPage, sotto_unlock_page, GTK_TYPE_WIDGET)
-
-static GParamSpec *properties [N_PROPS];
-
-static void
-sotto_unlock_page_set_activity (SottoUnlockPage *self,
-                                const char      *activity)
-{
-  if (g_strcmp0 (self->activity, activity) == 0)
-    return;
-
-  g_free (self->activity);
-  self->activity = g_strdup (activity);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACTIVITY]);
-}
+G_DEFINE_FINAL_TYPE (SottoUnlockPage, sotto_unlock_page, SOTTO_TYPE_SESSION_PAGE)
 
 /* What the page asks for follows the session: a passphrase to create,
  * or the profile's, and why the last one did not do. */
 static void
-sotto_unlock_page_update (SottoUnlockPage *self)
+sotto_unlock_page_update (SottoSessionPage *page)
 {
-  const GError *error = self->session != NULL ? sotto_session_get_error (self->session) : NULL;
+  SottoUnlockPage *self = SOTTO_UNLOCK_PAGE (page);
+  SottoSession *session = sotto_session_page_get_session (page);
+  const GError *error = session != NULL ? sotto_session_get_error (session) : NULL;
   gboolean wrong = g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_WRONG_PASSPHRASE);
 
-  if (self->session == NULL)
+  if (session == NULL)
     return;
 
-  self->creating_passphrase = !sotto_store_exists (sotto_session_get_profile (self->session));
+  self->creating_passphrase = !sotto_store_exists (sotto_session_get_profile (session));
 
   adw_status_page_set_title (self->passphrase_page,
                              self->creating_passphrase ? _("Protect Your Messages")
@@ -132,7 +109,7 @@ sotto_unlock_page_unlock_cb (GObject      *object,
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  sotto_unlock_page_set_activity (self, NULL);
+  sotto_session_page_set_activity (SOTTO_SESSION_PAGE (self), NULL);
 }
 
 static void
@@ -141,13 +118,15 @@ sotto_unlock_page_unlock (GtkWidget  *widget,
                           GVariant   *parameter)
 {
   SottoUnlockPage *self = SOTTO_UNLOCK_PAGE (widget);
+  SottoSessionPage *page = SOTTO_SESSION_PAGE (widget);
+  SottoSession *session = sotto_session_page_get_session (page);
 
-  if (self->session == NULL || self->activity != NULL || !sotto_unlock_page_is_ready (self))
+  if (session == NULL || sotto_session_page_get_activity (page) != NULL || !sotto_unlock_page_is_ready (self))
     return;
 
-  sotto_unlock_page_set_activity (self, _("Opening your messages…"));
-  sotto_session_unlock_async (self->session, gtk_editable_get_text (GTK_EDITABLE (self->passphrase_row)),
-                              self->cancellable,
+  sotto_session_page_set_activity (page, _("Opening your messages…"));
+  sotto_session_unlock_async (session, gtk_editable_get_text (GTK_EDITABLE (self->passphrase_row)),
+                              sotto_session_page_get_cancellable (page),
                               sotto_unlock_page_unlock_cb, g_object_ref (self));
 }
 
@@ -162,114 +141,18 @@ sotto_unlock_page_present (SottoUnlockPage *self)
 {
   g_return_if_fail (SOTTO_IS_UNLOCK_PAGE (self));
 
-  sotto_unlock_page_update (self);
+  sotto_unlock_page_update (SOTTO_SESSION_PAGE (self));
   gtk_widget_grab_focus (GTK_WIDGET (self->passphrase_row));
-}
-
-SottoSession *
-sotto_unlock_page_get_session (SottoUnlockPage *self)
-{
-  g_return_val_if_fail (SOTTO_IS_UNLOCK_PAGE (self), NULL);
-
-  return self->session;
-}
-
-void
-sotto_unlock_page_set_session (SottoUnlockPage *self,
-                               SottoSession    *session)
-{
-  g_return_if_fail (SOTTO_IS_UNLOCK_PAGE (self));
-  g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
-
-  if (!g_set_object (&self->session, session))
-    return;
-
-  g_signal_group_set_target (self->session_signals, session);
-  sotto_unlock_page_update (self);
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
-}
-
-/**
- * sotto_unlock_page_get_activity:
- * @self: a #SottoUnlockPage
- *
- * Returns: (nullable): what the page waits for, in words, or %NULL
- */
-const char *
-sotto_unlock_page_get_activity (SottoUnlockPage *self)
-{
-  g_return_val_if_fail (SOTTO_IS_UNLOCK_PAGE (self), NULL);
-
-  return self->activity;
 }
 
 static void
 sotto_unlock_page_dispose (GObject *object)
 {
-  SottoUnlockPage *self = (SottoUnlockPage *) object;
-
-  g_cancellable_cancel (self->cancellable);
-  g_signal_group_set_target (self->session_signals, NULL);
-  g_clear_object (&self->session);
-
-  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_UNLOCK_PAGE);
+  /* Nothing on its way comes back to the fields about to go. */
+  g_cancellable_cancel (sotto_session_page_get_cancellable (SOTTO_SESSION_PAGE (object)));
+  gtk_widget_dispose_template (GTK_WIDGET (object), SOTTO_TYPE_UNLOCK_PAGE);
 
   G_OBJECT_CLASS (sotto_unlock_page_parent_class)->dispose (object);
-}
-
-static void
-sotto_unlock_page_finalize (GObject *object)
-{
-  SottoUnlockPage *self = (SottoUnlockPage *) object;
-
-  g_clear_object (&self->session_signals);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->activity, g_free);
-
-  G_OBJECT_CLASS (sotto_unlock_page_parent_class)->finalize (object);
-}
-
-static void
-sotto_unlock_page_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
-{
-  SottoUnlockPage *self = SOTTO_UNLOCK_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      g_value_set_object (value, self->session);
-      break;
-
-    case PROP_ACTIVITY:
-      g_value_set_string (value, self->activity);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-sotto_unlock_page_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
-{
-  SottoUnlockPage *self = SOTTO_UNLOCK_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      sotto_unlock_page_set_session (self, g_value_get_object (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -277,39 +160,11 @@ sotto_unlock_page_class_init (SottoUnlockPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  SottoSessionPageClass *page_class = SOTTO_SESSION_PAGE_CLASS (klass);
 
   object_class->dispose = sotto_unlock_page_dispose;
-  object_class->finalize = sotto_unlock_page_finalize;
-  object_class->get_property = sotto_unlock_page_get_property;
-  object_class->set_property = sotto_unlock_page_set_property;
+  page_class->session_changed = sotto_unlock_page_update;
 
-  /**
-   * SottoUnlockPage:session:
-   *
-   * The session to unlock.
-   */
-  properties [PROP_SESSION] =
-    g_param_spec_object ("session", NULL, NULL,
-                         SOTTO_TYPE_SESSION,
-                         (G_PARAM_READWRITE |
-                          G_PARAM_EXPLICIT_NOTIFY |
-                          G_PARAM_STATIC_STRINGS));
-
-  /**
-   * SottoUnlockPage:activity:
-   *
-   * What the page waits for, in words, or %NULL.
-   */
-  properties [PROP_ACTIVITY] =
-    g_param_spec_string ("activity", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READABLE |
-                          G_PARAM_EXPLICIT_NOTIFY |
-                          G_PARAM_STATIC_STRINGS));
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-unlock-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockPage, content);
   gtk_widget_class_bind_template_child (widget_class, SottoUnlockPage, passphrase_page);
@@ -326,17 +181,12 @@ sotto_unlock_page_class_init (SottoUnlockPageClass *klass)
 static void
 sotto_unlock_page_init (SottoUnlockPage *self)
 {
-  self->cancellable = g_cancellable_new ();
-  self->session_signals = g_signal_group_new (SOTTO_TYPE_SESSION);
-  g_signal_group_connect_object (self->session_signals, "notify::error",
-                                 G_CALLBACK (sotto_unlock_page_update), self, G_CONNECT_SWAPPED);
-
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Names what GTK and libadwaita leave unnamed, and ties the error
    * label to the fields it is about. */
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
-  sotto_accessible_name_password_toggle (self->passphrase_row);
-  sotto_accessible_name_password_toggle (self->passphrase_confirm_row);
+  sotto_accessible_set_up_password_toggle (self->passphrase_row);
+  sotto_accessible_set_up_password_toggle (self->passphrase_confirm_row);
   sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_row), GTK_WIDGET (self->passphrase_error));
   sotto_accessible_describe_field (GTK_WIDGET (self->passphrase_confirm_row), GTK_WIDGET (self->passphrase_error));
 

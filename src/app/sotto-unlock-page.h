@@ -8,18 +8,14 @@
 
 #include <adwaita.h>
 
-#include "sotto-session.h"
+#include "sotto-session-page.h"
 
 G_BEGIN_DECLS
 
 #define SOTTO_TYPE_UNLOCK_PAGE (sotto_unlock_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (SottoUnlockPage, sotto_unlock_page, SOTTO, UNLOCK_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (SottoUnlockPage, sotto_unlock_page, SOTTO, UNLOCK_PAGE, SottoSessionPage)
 
-SottoSession *sotto_unlock_page_get_session  (SottoUnlockPage *self);
-void          sotto_unlock_page_set_session  (SottoUnlockPage *self,
-                                              SottoSession    *session);
-const char   *sotto_unlock_page_get_activity (SottoUnlockPage *self);
-void          sotto_unlock_page_present      (SottoUnlockPage *self);
+void sotto_unlock_page_present (SottoUnlockPage *self);
 
 G_END_DECLS

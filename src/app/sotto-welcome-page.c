@@ -31,11 +31,8 @@
 
 struct _SottoWelcomePage
 {
-  GtkWidget parent_instance;
+  SottoSessionPage parent_instance;
 
-  SottoSession *session;
-  GCancellable *cancellable;
-  char *activity;
   guint username_check_source;
   char *relay_ca;  /* the PEM text of the chosen CA file, or NULL */
 
@@ -48,28 +45,7 @@ struct _SottoWelcomePage
   GtkLabel *welcome_error;
 };
 
-enum {
-  PROP_0,
-  PROP_SESSION,
-  PROP_ACTIVITY,
-  N_PROPS
-};
-
-G_DEFINE_FINAL_TYPE (SottoWelcomePage, sotto_welcome_page, GTK_TYPE_WIDGET)
-
-static GParamSpec *properties [N_PROPS];
-
-static void
-sotto_welcome_page_set_activity (SottoWelcomePage *self,
-                                 const char       *activity)
-{
-  if (g_strcmp0 (self->activity, activity) == 0)
-    return;
-
-  g_free (self->activity);
-  self->activity = g_strdup (activity);
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ACTIVITY]);
-}
+G_DEFINE_FINAL_TYPE (SottoWelcomePage, sotto_welcome_page, SOTTO_TYPE_SESSION_PAGE)
 
 static void
 sotto_welcome_page_show_error (SottoWelcomePage *self,
@@ -142,7 +118,7 @@ sotto_welcome_page_register_cb (GObject      *object,
     {
       /* The token has done its job; keep it out of the widgets. */
       gtk_editable_set_text (GTK_EDITABLE (self->token_row), "");
-      sotto_welcome_page_set_activity (self, NULL);
+      sotto_session_page_set_activity (SOTTO_SESSION_PAGE (self), NULL);
       return;
     }
 
@@ -152,7 +128,7 @@ sotto_welcome_page_register_cb (GObject      *object,
   relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
   message = sotto_error_text_describe (error, relay, gtk_editable_get_text (GTK_EDITABLE (self->username_row)));
   sotto_welcome_page_show_error (self, message);
-  sotto_welcome_page_set_activity (self, NULL);
+  sotto_session_page_set_activity (SOTTO_SESSION_PAGE (self), NULL);
 }
 
 static void
@@ -161,20 +137,23 @@ sotto_welcome_page_register (GtkWidget  *widget,
                              GVariant   *parameter)
 {
   SottoWelcomePage *self = SOTTO_WELCOME_PAGE (widget);
+  SottoSessionPage *page = SOTTO_SESSION_PAGE (widget);
+  SottoSession *session = sotto_session_page_get_session (page);
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
   g_autofree char *relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
   g_autofree char *doing = NULL;
   const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
 
   g_clear_handle_id (&self->username_check_source, g_source_remove);
-  if (self->session == NULL || self->activity != NULL || !sotto_welcome_page_is_filled (self)
+  if (session == NULL || sotto_session_page_get_activity (page) != NULL || !sotto_welcome_page_is_filled (self)
       || !sotto_welcome_page_check_username (self))
     return;
 
   doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
-  sotto_welcome_page_set_activity (self, doing);
-  sotto_session_register_async (self->session, relay, username, token[0] != '\0' ? token : NULL, self->relay_ca,
-                                self->cancellable, sotto_welcome_page_register_cb, g_object_ref (self));
+  sotto_session_page_set_activity (page, doing);
+  sotto_session_register_async (session, relay, username, token[0] != '\0' ? token : NULL, self->relay_ca,
+                                sotto_session_page_get_cancellable (page),
+                                sotto_welcome_page_register_cb, g_object_ref (self));
 }
 
 static void
@@ -302,50 +281,16 @@ sotto_welcome_page_present (SottoWelcomePage *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->username_row));
 }
 
-SottoSession *
-sotto_welcome_page_get_session (SottoWelcomePage *self)
-{
-  g_return_val_if_fail (SOTTO_IS_WELCOME_PAGE (self), NULL);
-
-  return self->session;
-}
-
-void
-sotto_welcome_page_set_session (SottoWelcomePage *self,
-                                SottoSession     *session)
-{
-  g_return_if_fail (SOTTO_IS_WELCOME_PAGE (self));
-  g_return_if_fail (session == NULL || SOTTO_IS_SESSION (session));
-
-  if (g_set_object (&self->session, session))
-    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SESSION]);
-}
-
-/**
- * sotto_welcome_page_get_activity:
- * @self: a #SottoWelcomePage
- *
- * Returns: (nullable): what the page waits for, in words, or %NULL
- */
-const char *
-sotto_welcome_page_get_activity (SottoWelcomePage *self)
-{
-  g_return_val_if_fail (SOTTO_IS_WELCOME_PAGE (self), NULL);
-
-  return self->activity;
-}
-
 static void
 sotto_welcome_page_dispose (GObject *object)
 {
   SottoWelcomePage *self = (SottoWelcomePage *) object;
 
-  g_cancellable_cancel (self->cancellable);
+  /* Nothing on its way comes back to the fields about to go. */
+  g_cancellable_cancel (sotto_session_page_get_cancellable (SOTTO_SESSION_PAGE (self)));
   g_clear_handle_id (&self->username_check_source, g_source_remove);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_WELCOME_PAGE);
-
-  g_clear_object (&self->session);
 
   G_OBJECT_CLASS (sotto_welcome_page_parent_class)->dispose (object);
 }
@@ -355,53 +300,9 @@ sotto_welcome_page_finalize (GObject *object)
 {
   SottoWelcomePage *self = (SottoWelcomePage *) object;
 
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->activity, g_free);
   g_clear_pointer (&self->relay_ca, g_free);
 
   G_OBJECT_CLASS (sotto_welcome_page_parent_class)->finalize (object);
-}
-
-static void
-sotto_welcome_page_get_property (GObject    *object,
-                                 guint       prop_id,
-                                 GValue     *value,
-                                 GParamSpec *pspec)
-{
-  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      g_value_set_object (value, self->session);
-      break;
-
-    case PROP_ACTIVITY:
-      g_value_set_string (value, self->activity);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-sotto_welcome_page_set_property (GObject      *object,
-                                 guint         prop_id,
-                                 const GValue *value,
-                                 GParamSpec   *pspec)
-{
-  SottoWelcomePage *self = SOTTO_WELCOME_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      sotto_welcome_page_set_session (self, g_value_get_object (value));
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
 }
 
 static void
@@ -412,36 +313,7 @@ sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
 
   object_class->dispose = sotto_welcome_page_dispose;
   object_class->finalize = sotto_welcome_page_finalize;
-  object_class->get_property = sotto_welcome_page_get_property;
-  object_class->set_property = sotto_welcome_page_set_property;
 
-  /**
-   * SottoWelcomePage:session:
-   *
-   * The session whose account the page registers.
-   */
-  properties [PROP_SESSION] =
-    g_param_spec_object ("session", NULL, NULL,
-                         SOTTO_TYPE_SESSION,
-                         (G_PARAM_READWRITE |
-                          G_PARAM_EXPLICIT_NOTIFY |
-                          G_PARAM_STATIC_STRINGS));
-
-  /**
-   * SottoWelcomePage:activity:
-   *
-   * What the page waits for, in words, or %NULL.
-   */
-  properties [PROP_ACTIVITY] =
-    g_param_spec_string ("activity", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READABLE |
-                          G_PARAM_EXPLICIT_NOTIFY |
-                          G_PARAM_STATIC_STRINGS));
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-welcome-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, content);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_row);
@@ -462,13 +334,11 @@ sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
 static void
 sotto_welcome_page_init (SottoWelcomePage *self)
 {
-  self->cancellable = g_cancellable_new ();
-
   gtk_widget_init_template (GTK_WIDGET (self));
   /* Names what GTK and libadwaita leave unnamed, and ties the error
    * label to the fields it is about. */
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
-  sotto_accessible_name_password_toggle (self->token_row);
+  sotto_accessible_set_up_password_toggle (self->token_row);
   sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
   sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
 

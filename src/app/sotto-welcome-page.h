@@ -8,18 +8,14 @@
 
 #include <adwaita.h>
 
-#include "sotto-session.h"
+#include "sotto-session-page.h"
 
 G_BEGIN_DECLS
 
 #define SOTTO_TYPE_WELCOME_PAGE (sotto_welcome_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (SottoWelcomePage, sotto_welcome_page, SOTTO, WELCOME_PAGE, GtkWidget)
+G_DECLARE_FINAL_TYPE (SottoWelcomePage, sotto_welcome_page, SOTTO, WELCOME_PAGE, SottoSessionPage)
 
-SottoSession *sotto_welcome_page_get_session  (SottoWelcomePage *self);
-void          sotto_welcome_page_set_session  (SottoWelcomePage *self,
-                                               SottoSession     *session);
-const char   *sotto_welcome_page_get_activity (SottoWelcomePage *self);
-void          sotto_welcome_page_present      (SottoWelcomePage *self);
+void sotto_welcome_page_present (SottoWelcomePage *self);
 
 G_END_DECLS

@@ -58,13 +58,13 @@ sotto_window_show_loading (SottoWindow *self,
 static void
 sotto_window_update_page (SottoWindow *self)
 {
-  const char *activity = sotto_unlock_page_get_activity (self->unlock_page);
+  const char *activity = sotto_session_page_get_activity (SOTTO_SESSION_PAGE (self->unlock_page));
   const GError *error = sotto_session_get_error (self->session);
   const char *shown = gtk_stack_get_visible_child_name (self->main_stack);
   g_autofree char *description = NULL;
 
   if (activity == NULL)
-    activity = sotto_welcome_page_get_activity (self->welcome_page);
+    activity = sotto_session_page_get_activity (SOTTO_SESSION_PAGE (self->welcome_page));
 
   if (activity != NULL)
     {
@@ -166,6 +166,7 @@ static const struct
   { "win.previous-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.previous-conversation" },
   { "win.next-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.next-conversation" },
   { "win.conversation-at", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.conversation-at" },
+  { "win.undo-block", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.undo-block" },
 };
 
 static void
@@ -234,8 +235,8 @@ sotto_window_start (SottoWindow *self)
    * only now. */
   self->chats_page = SOTTO_CHATS_PAGE (sotto_chats_page_new (self->settings));
   gtk_stack_add_named (self->main_stack, GTK_WIDGET (self->chats_page), "chats");
-  sotto_unlock_page_set_session (self->unlock_page, self->session);
-  sotto_welcome_page_set_session (self->welcome_page, self->session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (self->unlock_page), self->session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (self->welcome_page), self->session);
   sotto_chats_page_set_session (self->chats_page, self->session);
 
   sotto_window_update_page (self);
@@ -295,6 +296,8 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.next-conversation", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.conversation-at", "i", sotto_window_forward_action);
+  /* From the toast that says a contact was blocked, above the pages. */
+  gtk_widget_class_install_action (widget_class, "win.undo-block", "s", sotto_window_forward_action);
   /* Nine bindings of one action with a parameter: the shortcuts window
    * lists them as one range of keys. */
   for (int number = 1; number <= 9; number++)

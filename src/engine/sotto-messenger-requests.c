@@ -43,6 +43,14 @@ standing_change_free (StandingChange *change)
   g_free (change);
 }
 
+/* Going back to a request deletes one; a blocked contact goes back to
+ * being a request when the block is undone. */
+static gboolean
+standing_change_forgets (const StandingChange *change)
+{
+  return change->from == SOTTO_CONTACT_STANDING_REQUEST && change->to == SOTTO_CONTACT_STANDING_REQUEST;
+}
+
 static void
 set_standing_thread (GTask        *task,
                      gpointer      source_object,
@@ -55,7 +63,7 @@ set_standing_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   gboolean done;
 
-  if (change->to == SOTTO_CONTACT_STANDING_REQUEST)
+  if (standing_change_forgets (change))
     done = _sotto_store_delete_contact (self->store, contact_id, &error);
   else
     done = _sotto_store_set_standing (self->store, contact_id, change->to, &error);
@@ -108,10 +116,10 @@ set_standing_cb (GObject      *object,
     g_hash_table_insert (self->blocked, g_strdup (sotto_contact_get_uuid (contact)),
                          g_object_ref (change->conversation));
 
-  if (change->to != SOTTO_CONTACT_STANDING_REQUEST)
+  if (!standing_change_forgets (change))
     _sotto_contact_set_standing (contact, change->to);
 
-  if (change->to != SOTTO_CONTACT_STANDING_ACCEPTED)
+  if (change->to == SOTTO_CONTACT_STANDING_BLOCKED || standing_change_forgets (change))
     {
       _sotto_conversation_list_remove (self->conversations, change->conversation);
       _sotto_messenger_emit_conversation_removed (self, change->conversation);
@@ -146,7 +154,8 @@ set_standing_async (SottoMessenger       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
 
-  if (to == SOTTO_CONTACT_STANDING_REQUEST && from != SOTTO_CONTACT_STANDING_REQUEST)
+  if (to == SOTTO_CONTACT_STANDING_REQUEST && from != SOTTO_CONTACT_STANDING_REQUEST
+      && source_tag == sotto_messenger_delete_request_async)
     {
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
                                _("Only a message request can be deleted"));
@@ -278,6 +287,86 @@ sotto_messenger_delete_request_finish (SottoMessenger  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * sotto_messenger_unblock_async:
+ * @self: a #SottoMessenger
+ * @conversation: a blocked contact's conversation
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the contact is unblocked
+ * @user_data: data for @callback
+ *
+ * Unblocks the contact: their conversation comes back into the list as
+ * a message request, which the user accepts, deletes or blocks again,
+ * and what they send from now on arrives again, still without receipts
+ * until accepted.  (Accepting a blocked contact unblocks and accepts at
+ * once.)  Fails for a contact who is not blocked.
+ */
+void
+sotto_messenger_unblock_async (SottoMessenger      *self,
+                               SottoConversation   *conversation,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_BLOCKED)
+    {
+      g_task_report_new_error (self, callback, user_data, sotto_messenger_unblock_async,
+                               SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("Only a blocked contact can be unblocked"));
+      return;
+    }
+
+  set_standing_async (self, conversation, SOTTO_CONTACT_STANDING_REQUEST, sotto_messenger_unblock_async,
+                      cancellable, callback, user_data);
+}
+
+gboolean
+sotto_messenger_unblock_finish (SottoMessenger  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static int
+compare_by_name (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  return g_utf8_collate (sotto_contact_get_name (sotto_conversation_get_contact ((SottoConversation *) a)),
+                         sotto_contact_get_name (sotto_conversation_get_contact ((SottoConversation *) b)));
+}
+
+/**
+ * sotto_messenger_dup_blocked:
+ * @self: a #SottoMessenger
+ *
+ * Returns: (transfer full): the blocked contacts' conversations, by name,
+ *   as they are now
+ */
+GListModel *
+sotto_messenger_dup_blocked (SottoMessenger *self)
+{
+  GListStore *blocked;
+  GHashTableIter iter;
+  gpointer conversation;
+
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+
+  blocked = g_list_store_new (SOTTO_TYPE_CONVERSATION);
+  g_hash_table_iter_init (&iter, self->blocked);
+  while (g_hash_table_iter_next (&iter, NULL, &conversation))
+    g_list_store_insert_sorted (blocked, conversation, compare_by_name, NULL);
+
+  return G_LIST_MODEL (blocked);
 }
 
 /* Takes the blocked contacts' conversations out of the freshly loaded

@@ -92,6 +92,15 @@ void                   sotto_messenger_block_async              (SottoMessenger 
 gboolean               sotto_messenger_block_finish             (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+void                   sotto_messenger_unblock_async            (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_unblock_finish           (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+GListModel            *sotto_messenger_dup_blocked              (SottoMessenger       *self) G_GNUC_WARN_UNUSED_RESULT;
 void                   sotto_messenger_delete_request_async     (SottoMessenger       *self,
                                                                  SottoConversation    *conversation,
                                                                  GCancellable         *cancellable,

@@ -82,6 +82,9 @@ relay_config_new (void)
   config->body_timeout_seconds = 60;
   config->idle_timeout_seconds = 60;
   config->write_timeout_seconds = 30;
+  /* Sotto's clients ping every 30 s, so the relay pings none of them. */
+  config->websocket_ping_seconds = 45;
+  config->websocket_pong_timeout_seconds = 15;
   config->websocket_buffer_bytes = 1024 * 1024;
   config->websocket_total_bytes = 64 * 1024 * 1024;
   for (guint i = 0; i < RELAY_N_RATES; i++)
@@ -375,6 +378,8 @@ static const KeyDef key_defs[] = {
   LIMIT ("body-timeout-seconds", body_timeout_seconds, 1, 3600),
   LIMIT ("idle-timeout-seconds", idle_timeout_seconds, 1, 3600),
   LIMIT ("write-timeout-seconds", write_timeout_seconds, 1, 3600),
+  LIMIT ("websocket-ping-seconds", websocket_ping_seconds, 1, 3600),
+  LIMIT ("websocket-pong-timeout-seconds", websocket_pong_timeout_seconds, 1, 3600),
   LIMIT ("websocket-buffer-bytes", websocket_buffer_bytes, 64 * 1024, 1024 * 1024 * 1024),
   LIMIT ("websocket-total-bytes", websocket_total_bytes, 1024 * 1024,
          G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024),

@@ -96,6 +96,8 @@ typedef struct
   guint     body_timeout_seconds;
   guint     idle_timeout_seconds;
   guint     write_timeout_seconds;
+  guint     websocket_ping_seconds;
+  guint     websocket_pong_timeout_seconds;
   gsize     websocket_buffer_bytes;
   gsize     websocket_total_bytes;
   RelayRate rates[RELAY_N_RATES];

@@ -60,7 +60,7 @@ static const Column account_columns[] = {
 };
 static const Column device_columns[] = {
   { "account", COLUMN_TEXT }, { "device_id", COLUMN_INT8 }, { "registration_id", COLUMN_INT8 },
-  { "password_hash", COLUMN_TEXT },
+  { "password_hash", COLUMN_TEXT }, { "password_digest", COLUMN_BYTES },
 };
 static const Column signed_prekey_columns[] = {
   { "account", COLUMN_TEXT }, { "device_id", COLUMN_INT8 }, { "kind", COLUMN_INT2 },

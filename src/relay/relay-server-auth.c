@@ -12,9 +12,10 @@
 
 #include "relay-server-private.h"
 
-/* Authentication, shared by requests and WebSockets.  A cached digest
- * answers at once; otherwise the stored hash is read and checked on the
- * hashing pool. */
+/* Authentication, shared by requests and WebSockets.  A digest cached
+ * in memory answers at once; otherwise the device is read, and the
+ * digest stored with it answers if it matches (relay-digest-key.c), or
+ * the stored hash is checked on the hashing pool. */
 
 static void request_auth_finished (RelayRequest *request, AuthResult result);
 
@@ -51,15 +52,43 @@ task_credentials (RelayTask *task)
   return task->request != NULL ? task->request->credentials : task->conn->credentials;
 }
 
+/* Nothing waits for a digest to be stored: one that is not costs a hash
+ * at the next login that the memory cache does not answer. */
+static void
+digest_stored_cb (RelayTask *task)
+{
+}
+
+/* Stores a digest of the password that was just checked against
+ * `password_hash`, so that it gets in without a hash after a restart
+ * too. */
+static void
+store_password_digest (RelayServer      *self,
+                       RelayCredentials *credentials,
+                       const char       *password_hash)
+{
+  RelayOp *op = relay_op_new (RELAY_OP_STORE_PASSWORD_DIGEST);
+
+  op->uuid = g_strdup (credentials->uuid);
+  op->device_id = credentials->device_id;
+  op->password_hash = g_strdup (password_hash);
+  op->password_digest = relay_digest_key_digest (self->digest_key, password_hash, credentials->password);
+  _relay_task_submit_op (_relay_task_new (self, digest_stored_cb, NULL, NULL), op);
+}
+
 static void
 auth_verified_cb (RelayTask *task)
 {
+  RelayServer *self = task->server;
   RelayCredentials *credentials = task_credentials (task);
 
-  task->server->metrics.password_checks++;
+  self->metrics.password_checks++;
   if (task->verified)
-    relay_auth_cache_remember (task->server->auth_cache, credentials->uuid,
-                               credentials->device_id, credentials->password);
+    {
+      relay_auth_cache_remember (self->auth_cache, credentials->uuid, credentials->device_id,
+                                 credentials->password);
+      store_password_digest (self, credentials, task->hash);
+    }
   auth_finished (task, task->verified ? AUTH_OK : AUTH_DENIED);
 }
 
@@ -73,6 +102,17 @@ auth_device_cb (RelayTask *task)
   if (task->op->status != RELAY_STORAGE_OK && task->op->status != RELAY_STORAGE_NOT_FOUND)
     {
       auth_finished (task, AUTH_BUSY);
+      return;
+    }
+  /* A password checked before, in this run or an earlier one, needs no
+   * place in the hashing queue, which a flood of wrong ones may fill. */
+  if (task->op->status == RELAY_STORAGE_OK &&
+      relay_digest_key_matches (self->digest_key, task->op->password_digest, task->op->password_hash,
+                                credentials->password))
+    {
+      relay_auth_cache_remember (self->auth_cache, credentials->uuid, credentials->device_id,
+                                 credentials->password);
+      auth_finished (task, AUTH_OK);
       return;
     }
   verify = _relay_task_new (self, auth_verified_cb, task->request, task->conn);

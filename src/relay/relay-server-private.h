@@ -16,6 +16,7 @@
 
 #include "relay-api.h"
 #include "relay-auth.h"
+#include "relay-digest-key.h"
 #include "relay-guard.h"
 #include "relay-metrics.h"
 #include "relay-postgresql-listener.h"
@@ -43,6 +44,7 @@ G_BEGIN_DECLS
 #define CLOSE_RATE_LIMITED         4429
 #define CLOSE_REPLACED             4409
 #define CLOSE_UNAVAILABLE          4503
+#define CLOSE_PING_TIMEOUT         4408
 
 typedef enum
 {
@@ -55,6 +57,17 @@ typedef enum
 typedef struct _RelayRequest RelayRequest;
 typedef struct _RelayConn RelayConn;
 typedef struct _RelayTask RelayTask;
+
+/* The WebSockets whose clients may have vanished; see
+ * relay-server-liveness.c. */
+typedef struct
+{
+  uv_timer_t timer;
+  GQueue     heard;     /* of RelayConn, not pinged, the longest silent first */
+  GQueue     pinged;    /* of RelayConn, pinged and silent since, the first pinged first */
+  guint64    closed;    /* for their silence, since the last message about them */
+  gint64     last_log;  /* monotonic time of that message */
+} RelayLiveness;
 
 typedef void (*RelayHandler)  (RelayRequest *request);
 typedef void (*RelayTaskFunc) (RelayTask    *task);
@@ -73,6 +86,7 @@ struct _RelayServer
   uv_timer_t          outside_changes;
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
+  RelayLiveness       liveness;
   guint               ticks;
 
   struct lws_context *context;      /* cleared by lws when it frees it */
@@ -92,6 +106,7 @@ struct _RelayServer
   gboolean            handles_closed;
 
   RelayAuthCache     *auth_cache;
+  RelayDigestKey     *digest_key;    /* of the password digests stored with the devices */
   gint                outside_changes_seen;  /* storage->outside_changes when last looked at */
   RelayRateLimiter   *limiter;
   RelayGuard         *guard;
@@ -197,6 +212,12 @@ struct _RelayConn
   gboolean          pong_waiting;
   guint8            pong[RELAY_WS_MAX_CONTROL_PAYLOAD];
   gsize             pong_length;
+
+  GList             liveness_link;  /* in RelayServer.liveness, with the connection as its
+                                     * data; NULL data once closing */
+  guint64           heard_ms;       /* loop time the client last sent anything */
+  guint64           pinged_ms;      /* loop time of the ping it has not answered, or 0 */
+  gboolean          ping_waiting;   /* a ping waits to be written */
 };
 
 struct _RelayTask
@@ -314,6 +335,13 @@ void          _relay_authenticate               (RelayServer      *self,
                                                  const char       *address);
 void          _relay_request_authenticate       (RelayRequest *request,
                                                  RelayHandler  handler);
+
+/* relay-server-liveness.c */
+void          _relay_liveness_init              (RelayServer *self);
+void          _relay_liveness_close             (RelayServer *self);
+void          _relay_liveness_watch             (RelayConn   *conn);
+void          _relay_liveness_heard             (RelayConn   *conn);
+void          _relay_liveness_forget            (RelayConn   *conn);
 
 /* relay-server-routes.c */
 void          _relay_add_id_list                (JsonBuilder *builder,

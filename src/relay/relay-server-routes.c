@@ -137,6 +137,10 @@ register_hashed_cb (RelayTask *task)
   op->uuid = g_uuid_string_random ();
   op->device_id = 1;
   op->password_hash = g_steal_pointer (&task->hash);
+  /* Stored with the device, so that its logins cost no hash after a
+   * restart either. */
+  op->password_digest = relay_digest_key_digest (self->digest_key, op->password_hash,
+                                                 task->op->reg->password);
   op->limit = self->config->max_one_time_prekeys;
   op->reg = g_steal_pointer (&task->op->reg);
   op->invite_hash = g_steal_pointer (&task->op->invite_hash);

@@ -320,8 +320,10 @@ _relay_conn_close (RelayConn  *conn,
   /* What a client did wrong is logged with its address; a shutdown, a
    * newer connection of the same device or the client's own close is
    * routine. */
-  if (code != RELAY_WS_CLOSE_GOING_AWAY && code != CLOSE_REPLACED && !conn->peer_closed)
+  if (code != RELAY_WS_CLOSE_GOING_AWAY && code != CLOSE_REPLACED && code != CLOSE_PING_TIMEOUT &&
+      !conn->peer_closed)
     g_message ("Closing the WebSocket from %s: %s", conn->address, reason);
+  _relay_liveness_forget (conn);
   conn->closing = TRUE;
   conn->close_code = code;
   conn->close_reason = reason;
@@ -590,6 +592,7 @@ _relay_on_ws_established (RelayServer *self,
   relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_WEBSOCKET);
   session->conn = conn;
   g_hash_table_add (self->websockets, conn);
+  _relay_liveness_watch (conn);
   self->metrics.websocket_connections++;
   _relay_conn_push_frame (conn, handshake_frame (accept));
   _relay_conn_schedule (conn);
@@ -893,6 +896,7 @@ _relay_on_ws_receive (Session      *session,
 
   if (conn == NULL || conn->closing)
     return;
+  _relay_liveness_heard (conn);
   g_byte_array_append (conn->input, data, (guint) length);
   conn_read (conn);
 }
@@ -959,6 +963,12 @@ _relay_on_ws_writeable (struct lws *wsi,
       g_byte_array_append (batch, conn->pong, (guint) conn->pong_length);
       conn->pong_waiting = FALSE;
     }
+  /* An empty ping: any answer at all shows the client is there. */
+  if (conn->ping_waiting)
+    {
+      g_byte_array_append (batch, header, (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_PING, 0));
+      conn->ping_waiting = FALSE;
+    }
   length = batch->len - LWS_PRE;
   if (length == 0)
     {
@@ -990,6 +1000,7 @@ _relay_on_ws_closed (RelayServer *self,
     return;
   session->conn = NULL;
   conn->wsi = NULL;
+  _relay_liveness_forget (conn);
   if (conn->key != NULL && g_hash_table_lookup (self->devices, conn->key) == conn)
     g_hash_table_remove (self->devices, conn->key);
   g_hash_table_remove (self->websockets, conn);

@@ -159,6 +159,7 @@ close_handles (RelayServer *self)
   self->handles_closed = TRUE;
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
+  _relay_liveness_close (self);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -396,8 +397,12 @@ relay_server_new (RelayConfig   *config,
   self->drain_timer.data = self;
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
+  _relay_liveness_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
+    return NULL;
+  self->digest_key = relay_digest_key_load (config->data_dir, error);
+  if (self->digest_key == NULL)
     return NULL;
   if (config->database_url != NULL &&
       (self->listener = relay_postgresql_listener_new (&self->loop, config->database_url, _relay_queue_changed_cb,
@@ -524,6 +529,7 @@ relay_server_free (RelayServer *self)
   g_mutex_clear (&self->completions_lock);
 
   relay_auth_cache_free (self->auth_cache);
+  relay_digest_key_free (self->digest_key);
   relay_rate_limiter_free (self->limiter);
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);

@@ -64,6 +64,7 @@ typedef enum
   STMT_NOTE_HEALTH_CHECK,
   STMT_TAKE_SHARED_TOKEN,
   STMT_PRUNE_SHARED_BUCKETS,
+  STMT_STORE_PASSWORD_DIGEST,
   STMT_GET_ACCESS_KEY,
   STMT_SET_ACCESS_KEY,
   STMT_PUT_PROFILE,
@@ -75,13 +76,13 @@ static const char * const stmt_sql[N_STMTS] = {
   /* A taken username or UUID inserts nothing rather than failing,
    * which would abort the whole batch's transaction. */
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-  [STMT_INSERT_DEVICE] = "INSERT INTO devices (account, device_id, registration_id, password_hash) VALUES ($1, $2, $3, $4)",
+  [STMT_INSERT_DEVICE] = "INSERT INTO devices (account, device_id, registration_id, password_hash, password_digest) VALUES ($1, $2, $3, $4, $5)",
   [STMT_UPSERT_SIGNED] = "INSERT INTO signed_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6) "
                          "ON CONFLICT (account, device_id, kind) DO UPDATE SET key_id = excluded.key_id, public_key = excluded.public_key, signature = excluded.signature",
   [STMT_UPSERT_ONE_TIME] = "INSERT INTO one_time_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6) "
                            "ON CONFLICT (account, device_id, kind, key_id) DO UPDATE SET public_key = excluded.public_key, signature = excluded.signature",
   [STMT_COUNT_ONE_TIME] = "SELECT count(*) FROM one_time_prekeys WHERE account = $1 AND device_id = $2 AND kind = $3",
-  [STMT_GET_DEVICE] = "SELECT d.password_hash, a.username FROM devices d JOIN accounts a ON a.uuid = d.account WHERE d.account = $1 AND d.device_id = $2",
+  [STMT_GET_DEVICE] = "SELECT d.password_hash, a.username, d.password_digest FROM devices d JOIN accounts a ON a.uuid = d.account WHERE d.account = $1 AND d.device_id = $2",
   [STMT_GET_IDENTITY] = "SELECT identity_key FROM accounts WHERE uuid = $1",
   [STMT_LIST_DEVICES] = "SELECT device_id, registration_id FROM devices WHERE account = $1 ORDER BY device_id",
   [STMT_LOCK_DEVICES] = "SELECT 1 FROM devices WHERE account = ANY ($1::text[]) ORDER BY account, device_id FOR UPDATE",
@@ -140,6 +141,12 @@ static const char * const stmt_sql[N_STMTS] = {
   /* A bucket that has filled up again is as good as none. */
   [STMT_PRUNE_SHARED_BUCKETS] = "DELETE FROM rate_buckets WHERE kind = $1 AND "
                                 "tokens + ((extract (epoch FROM clock_timestamp ()) * 1000000)::bigint - updated) / 1e6 * $3::float8 >= $2::float8",
+  /* A digest only spares a later hash: a device row that another
+   * node's batch holds is skipped rather than waited for, which could
+   * deadlock with that batch's locks. */
+  [STMT_STORE_PASSWORD_DIGEST] = "UPDATE devices SET password_digest = $4 WHERE (account, device_id) = "
+                                 "(SELECT account, device_id FROM devices WHERE account = $1 AND device_id = $2 "
+                                 "AND password_hash = $3 FOR UPDATE SKIP LOCKED)",
   [STMT_GET_ACCESS_KEY] = "SELECT key FROM access_keys WHERE account = $1",
   [STMT_SET_ACCESS_KEY] = "INSERT INTO access_keys (account, key) VALUES ($1, $2) "
                           "ON CONFLICT (account) DO UPDATE SET key = excluded.key",
@@ -232,13 +239,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26", "s27", "s28", "s29",
+    "s24", "s25", "s26", "s27", "s28", "s29", "s30",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 30);
+G_STATIC_ASSERT (N_STMTS == 31);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -418,6 +425,7 @@ op_register (PgStorage *self,
   param_int (&p, op->device_id);
   param_int (&p, reg->registration_id);
   param_text (&p, op->password_hash);
+  param_bytes (&p, op->password_digest);
   if (!run_done (self, STMT_INSERT_DEVICE, &p))
     return RELAY_STORAGE_FAILED;
 
@@ -440,6 +448,7 @@ op_get_device (PgStorage *self,
     return RELAY_STORAGE_NOT_FOUND;
   op->password_hash = value_text (result, 0, 0);
   op->username = value_text (result, 0, 1);
+  op->password_digest = value_bytes (result, 0, 2);
   return RELAY_STORAGE_OK;
 }
 
@@ -844,6 +853,21 @@ op_check_writable (PgStorage *self,
   return run_done (self, STMT_NOTE_HEALTH_CHECK, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* A device whose password hash changed since its password was checked
+ * keeps no digest of it: the update matches no row. */
+static RelayStorageStatus
+op_store_password_digest (PgStorage *self,
+                          RelayOp   *op)
+{
+  Params p = { 0 };
+
+  param_text (&p, op->uuid);
+  param_int (&p, op->device_id);
+  param_text (&p, op->password_hash);
+  param_bytes (&p, op->password_digest);
+  return run_done (self, STMT_STORE_PASSWORD_DIGEST, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
 static RelayStorageStatus
 op_find_invite (PgStorage *self,
                 RelayOp   *op)
@@ -963,6 +987,8 @@ run_op (PgStorage *self,
       return op_check_writable (self, op);
     case RELAY_OP_FIND_INVITE:
       return op_find_invite (self, op);
+    case RELAY_OP_STORE_PASSWORD_DIGEST:
+      return op_store_password_digest (self, op);
     case RELAY_OP_SEND_MULTI:
       return relay_storage_send_multi (op, &send_funcs, self);
     case RELAY_OP_GET_IDENTITY:
@@ -1003,6 +1029,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_EXPIRE:
     case RELAY_OP_CHECK_WRITABLE:
     case RELAY_OP_FIND_INVITE:
+    case RELAY_OP_STORE_PASSWORD_DIGEST:
     default:
       return FALSE;
     }

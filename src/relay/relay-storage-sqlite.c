@@ -127,7 +127,11 @@ static const char * const migrations[] = {
   "  hash BLOB PRIMARY KEY NOT NULL,"
   "  created INTEGER NOT NULL);"
   "ALTER TABLE accounts ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;",
-  /* 6: sealed sender and profiles.  Each account may set the key that
+  /* 6: a keyed digest of each device's password, once the relay has
+   * checked it, so that a known login costs no hash after a restart
+   * either (relay-digest-key.c). */
+  "ALTER TABLE devices ADD COLUMN password_digest BLOB;",
+  /* 7: sealed sender and profiles.  Each account may set the key that
    * lets others send to it without naming themselves, and store its
    * profile, encrypted under a key the relay never sees. */
   "CREATE TABLE access_keys ("
@@ -174,6 +178,7 @@ typedef enum
   STMT_TAKE_INVITE,
   STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
+  STMT_STORE_PASSWORD_DIGEST,
   STMT_GET_ACCESS_KEY,
   STMT_SET_ACCESS_KEY,
   STMT_PUT_PROFILE,
@@ -185,11 +190,11 @@ G_STATIC_ASSERT (N_STMTS <= 64);
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES (?1, ?2, ?3, ?4)",
-  [STMT_INSERT_DEVICE] = "INSERT INTO devices (account, device_id, registration_id, password_hash) VALUES (?1, ?2, ?3, ?4)",
+  [STMT_INSERT_DEVICE] = "INSERT INTO devices (account, device_id, registration_id, password_hash, password_digest) VALUES (?1, ?2, ?3, ?4, ?5)",
   [STMT_UPSERT_SIGNED] = "INSERT OR REPLACE INTO signed_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
   [STMT_INSERT_ONE_TIME] = "INSERT OR REPLACE INTO one_time_prekeys (account, device_id, kind, key_id, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
   [STMT_COUNT_ONE_TIME] = "SELECT count(*) FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3",
-  [STMT_GET_DEVICE] = "SELECT d.password_hash, a.username FROM devices d JOIN accounts a ON a.uuid = d.account WHERE d.account = ?1 AND d.device_id = ?2",
+  [STMT_GET_DEVICE] = "SELECT d.password_hash, a.username, d.password_digest FROM devices d JOIN accounts a ON a.uuid = d.account WHERE d.account = ?1 AND d.device_id = ?2",
   [STMT_GET_IDENTITY] = "SELECT identity_key FROM accounts WHERE uuid = ?1",
   [STMT_LIST_DEVICES] = "SELECT device_id, registration_id FROM devices WHERE account = ?1 ORDER BY device_id",
   [STMT_GET_SIGNED] = "SELECT key_id, public_key, signature FROM signed_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3",
@@ -221,6 +226,7 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_TAKE_INVITE] = "DELETE FROM invites WHERE hash = ?1",
   [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = ?1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
+  [STMT_STORE_PASSWORD_DIGEST] = "UPDATE devices SET password_digest = ?4 WHERE account = ?1 AND device_id = ?2 AND password_hash = ?3",
   [STMT_GET_ACCESS_KEY] = "SELECT key FROM access_keys WHERE account = ?1",
   [STMT_SET_ACCESS_KEY] = "INSERT OR REPLACE INTO access_keys (account, key) VALUES (?1, ?2)",
   [STMT_PUT_PROFILE] = "INSERT OR REPLACE INTO profiles (account, profile, updated) VALUES (?1, ?2, ?3)",
@@ -480,6 +486,7 @@ op_register (SqliteStorage *self,
   sqlite3_bind_int64 (s, 2, op->device_id);
   sqlite3_bind_int64 (s, 3, reg->registration_id);
   bind_text (s, 4, op->password_hash);
+  bind_bytes (s, 5, op->password_digest);
   g_hash_table_remove (self->devices, op->uuid);
   if (!step_done (s))
     return RELAY_STORAGE_FAILED;
@@ -504,6 +511,7 @@ op_get_device (SqliteStorage *self,
     return RELAY_STORAGE_FAILED;
   op->password_hash = column_text (s, 0);
   op->username = column_text (s, 1);
+  op->password_digest = column_bytes (s, 2);
   return RELAY_STORAGE_OK;
 }
 
@@ -1056,6 +1064,21 @@ op_check_writable (SqliteStorage *self,
   return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* A device whose password hash changed since its password was checked
+ * keeps no digest of it: the update matches no row. */
+static RelayStorageStatus
+op_store_password_digest (SqliteStorage *self,
+                          RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_STORE_PASSWORD_DIGEST);
+
+  bind_text (s, 1, op->uuid);
+  sqlite3_bind_int64 (s, 2, op->device_id);
+  bind_text (s, 3, op->password_hash);
+  bind_bytes (s, 4, op->password_digest);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
 /* Reads one blob of an account: *out stays NULL when there is none. */
 static RelayStorageStatus
 read_account_blob (SqliteStorage  *self,
@@ -1201,6 +1224,8 @@ run_op (SqliteStorage *self,
       return op_check_writable (self, op);
     case RELAY_OP_FIND_INVITE:
       return op_find_invite (self, op);
+    case RELAY_OP_STORE_PASSWORD_DIGEST:
+      return op_store_password_digest (self, op);
     case RELAY_OP_SEND_MULTI:
       return op_send_multi (self, op);
     case RELAY_OP_GET_IDENTITY:
@@ -1250,6 +1275,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_EXPIRE:
     case RELAY_OP_CHECK_WRITABLE:
     case RELAY_OP_FIND_INVITE:
+    case RELAY_OP_STORE_PASSWORD_DIGEST:
     default:
       return FALSE;
     }

@@ -55,6 +55,7 @@ relay_op_free (RelayOp *op)
   if (op->password_hash != NULL)
     sodium_memzero (op->password_hash, strlen (op->password_hash));
   g_free (op->password_hash);
+  g_clear_pointer (&op->password_digest, g_bytes_unref);
   relay_register_request_free (op->reg);
   relay_keys_request_free (op->keys);
   relay_send_request_free (op->send);

@@ -25,9 +25,10 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  RELAY_OP_REGISTER,        /* in: uuid, password_hash, reg, invite_hash (NULL when none
-                             *     is needed) */
-  RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username */
+  RELAY_OP_REGISTER,        /* in: uuid, password_hash, password_digest, reg, invite_hash
+                             *     (NULL when none is needed) */
+  RELAY_OP_GET_DEVICE,      /* in: uuid, device_id; out: password_hash, username,
+                             *      password_digest (NULL when none is stored) */
   RELAY_OP_PREKEY_COUNTS,   /* in: uuid, device_id; out: ec_count, kyber_count */
   RELAY_OP_STORE_PREKEYS,   /* in: uuid, device_id, keys, limit */
   RELAY_OP_FETCH_BUNDLES,   /* in: uuid, device_id (0 = all), spare_one_time;
@@ -43,6 +44,9 @@ typedef enum
   RELAY_OP_CHECK_WRITABLE,  /* writes a row, to show that the storage takes writes */
   RELAY_OP_FIND_INVITE,     /* in: invite_hash; OK if that invite exists (unused, not
                              * revoked), else INVITE_INVALID; changes nothing */
+  RELAY_OP_STORE_PASSWORD_DIGEST, /* in: uuid, device_id, password_hash, password_digest;
+                             * stores the digest with the device if its password
+                             * hash is still that one (relay-digest-key.h) */
   RELAY_OP_SEND_MULTI,      /* in: parts (RELAY_OP_SEND ops, each to another account,
                              *     with access_key set for an unidentified send);
                              * out: each part's status and outputs; OK only when every
@@ -124,6 +128,7 @@ struct _RelayOp
   guint32               device_id;
   char                 *username;
   char                 *password_hash;
+  GBytes               *password_digest;  /* in, or out of RELAY_OP_GET_DEVICE */
   RelayRegisterRequest *reg;
   RelayKeysRequest     *keys;
   RelaySendRequest     *send;

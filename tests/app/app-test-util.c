@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <gdk/x11/gdkx.h>
+
 #include "app-test-util.h"
 
 /* Finds the first widget below @root, depth first, that @match accepts. */
@@ -83,4 +85,121 @@ app_test_read_clipboard (GtkWidget *widget)
     g_main_context_iteration (NULL, TRUE);
 
   return text;
+}
+
+/* Runs xdotool, which makes the X server send events to the window with
+ * the keyboard focus (or under the pointer), as a keyboard and a mouse
+ * would: GTK gets them as it gets every key press and click.
+ * @first_arg: "key" with key names, "type" with text, or any other
+ * xdotool command with its arguments. */
+void
+app_test_xdotool (GtkWindow  *window,
+                  const char *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  va_list args;
+
+  /* Keys go where the focus is: to this window, once it has it. */
+  app_test_wait_until (gtk_window_is_active (window));
+
+  g_ptr_array_add (argv, (char *) "xdotool");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Clicks the middle of @widget with the first mouse button, through the
+ * X server: the pointer moves there and the button goes down and up, so
+ * that the widget's own gestures (focus on click, the click itself) act
+ * as they do for a user. */
+void
+app_test_click (GtkWidget *widget)
+{
+  GtkNative *native = gtk_widget_get_native (widget);
+  GdkSurface *surface = gtk_native_get_surface (native);
+  graphene_point_t middle = GRAPHENE_POINT_INIT (gtk_widget_get_width (widget) / 2.f,
+                                                 gtk_widget_get_height (widget) / 2.f);
+  graphene_point_t point;
+  g_autofree char *window_id = NULL;
+  g_autofree char *x = NULL;
+  g_autofree char *y = NULL;
+  double surface_x, surface_y;
+
+  g_assert_true (gtk_widget_get_mapped (widget));
+  g_assert_true (GDK_IS_X11_SURFACE (surface));
+  /* Where the widget is drawn now, not where it was before the last
+   * change of layout. */
+  app_test_wait_for_paint (widget);
+  g_assert_true (gtk_widget_compute_point (widget, GTK_WIDGET (native), &middle, &point));
+  /* The native's widget can sit inside its surface (a shadow around it). */
+  gtk_native_get_surface_transform (native, &surface_x, &surface_y);
+
+  window_id = g_strdup_printf ("%lu", (gulong) gdk_x11_surface_get_xid (surface));
+  x = g_strdup_printf ("%d", (int) (point.x + surface_x));
+  y = g_strdup_printf ("%d", (int) (point.y + surface_y));
+  app_test_xdotool (GTK_WINDOW (native), "mousemove", "--sync", "--window", window_id, x, y,
+                    "click", "1", NULL);
+}
+
+static void
+count_paint_cb (GdkFrameClock *clock,
+                guint         *n_paints)
+{
+  (*n_paints)++;
+}
+
+/* Waits until @widget's window has drawn itself anew, with whatever
+ * changed before the call. */
+void
+app_test_wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  guint n_paints = 0;
+  gulong handler;
+
+  g_assert_nonnull (clock);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (count_paint_cb), &n_paints);
+  gtk_widget_queue_draw (GTK_WIDGET (gtk_widget_get_root (widget)));
+  /* The first paint can be one that had begun already. */
+  app_test_wait_until (n_paints >= 2);
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* How opaque @widget draws itself, on its own, at (@x, @y) of its own
+ * coordinates: 255 where nothing behind it could show through. */
+guint8
+app_test_alpha_at (GtkWidget *widget,
+                   int        x,
+                   int        y)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  g_assert_true (x >= 0 && x < width && y >= 0 && y < height);
+
+  app_test_wait_for_paint (widget);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_to_node (snapshot);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  /* Downloaded as Cairo's ARGB32, in memory order B, G, R, A. */
+  pixels = g_malloc ((gsize) width * height * 4);
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+
+  return pixels[((gsize) y * width + x) * 4 + 3];
 }

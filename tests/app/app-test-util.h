@@ -37,4 +37,17 @@ GtkWidget *app_test_find_label    (GtkWidget     *root,
                                    const char    *text);
 char      *app_test_read_clipboard (GtkWidget     *widget);
 
+void       app_test_xdotool       (GtkWindow     *window,
+                                   const char    *first_arg,
+                                   ...) G_GNUC_NULL_TERMINATED;
+void       app_test_click         (GtkWidget     *widget);
+void       app_test_wait_for_paint (GtkWidget    *widget);
+guint8     app_test_alpha_at      (GtkWidget     *widget,
+                                   int            x,
+                                   int            y);
+
+/* Key presses and typing, through the X server as from a keyboard. */
+#define app_test_press(window, ...) app_test_xdotool (window, "key", __VA_ARGS__, NULL)
+#define app_test_type(window, text) app_test_xdotool (window, "type", text, NULL)
+
 G_END_DECLS

@@ -54,10 +54,12 @@ page_test_session_new (const char *profile)
   return sotto_session_new (directory);
 }
 
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+/* Keeps the result of an async call in the GAsyncResult * at @user_data,
+ * for a test that waits for it. */
+void
+page_test_result_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   GAsyncResult **out = user_data;
 
@@ -71,7 +73,7 @@ page_test_unlock (SottoSession  *session,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  sotto_session_unlock_async (session, passphrase, NULL, result_cb, &result);
+  sotto_session_unlock_async (session, passphrase, NULL, page_test_result_cb, &result);
   app_test_wait_until (result != NULL);
 
   return sotto_session_unlock_finish (session, result, error);
@@ -85,7 +87,7 @@ page_test_register (SottoSession *session,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  sotto_session_register_async (session, relay_url, username, NULL, NULL, NULL, result_cb, &result);
+  sotto_session_register_async (session, relay_url, username, NULL, NULL, NULL, page_test_result_cb, &result);
   app_test_wait_until (result != NULL);
   g_assert_true (sotto_session_register_finish (session, result, &error));
   g_assert_no_error (error);
@@ -98,7 +100,7 @@ page_test_close (SottoSession *session)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  sotto_session_close_async (session, NULL, result_cb, &result);
+  sotto_session_close_async (session, NULL, page_test_result_cb, &result);
   app_test_wait_until (result != NULL);
   g_assert_true (sotto_session_close_finish (session, result, &error));
   g_assert_no_error (error);
@@ -149,6 +151,18 @@ page_test_show (GtkWidget *page)
   return window;
 }
 
+/* Closes @window, and checks that nothing keeps @object (the widget the
+ * test holds, in the window or the window itself) alive once it is gone. */
+void
+page_test_release (GtkWindow *window,
+                   gpointer   object)
+{
+  gtk_window_destroy (window);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (object);
+}
+
 /* Closes the session, and checks that nothing keeps the page or the
  * session alive once the window is gone. */
 void
@@ -158,10 +172,7 @@ page_test_finish (GtkWindow    *window,
                   const char   *profile)
 {
   page_test_close (session);
-  gtk_window_destroy (window);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_assert_finalize_object (page);
+  page_test_release (window, page);
   g_assert_finalize_object (session);
   page_test_remove_profile (profile);
 }

@@ -19,6 +19,9 @@ G_BEGIN_DECLS
 void          page_test_count_cb       (GObject      *object,
                                         GParamSpec   *pspec,
                                         gpointer      user_data);
+void          page_test_result_cb      (GObject      *object,
+                                        GAsyncResult *result,
+                                        gpointer      user_data);
 char         *page_test_make_profile   (void);
 void          page_test_remove_profile (const char   *path);
 SottoSession *page_test_session_new    (const char   *profile);
@@ -30,6 +33,8 @@ void          page_test_register       (SottoSession *session,
                                         const char   *username);
 void          page_test_close          (SottoSession *session);
 GtkWindow    *page_test_show           (GtkWidget    *page);
+void          page_test_release        (GtkWindow    *window,
+                                        gpointer      object);
 void          page_test_finish         (GtkWindow    *window,
                                         GtkWidget    *page,
                                         SottoSession *session,

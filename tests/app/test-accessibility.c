@@ -754,38 +754,6 @@ test_accessibility_keyboard (Fixture       *fixture,
                    "carol");
 }
 
-/* Runs xdotool, which makes the X server send key events to the window
- * with the keyboard focus, as a keyboard would: GTK gets them as it gets
- * every key press.  @first_arg: "key" with key names, or "type" with text. */
-static void
-xdotool (GtkWindow  *window,
-         const char *first_arg,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  va_list args;
-
-  /* Keys go where the focus is: to this window, once it has it. */
-  wait_until (gtk_window_is_active (window));
-
-  g_ptr_array_add (argv, (char *) "xdotool");
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_NONE, &error);
-  g_assert_no_error (error);
-  g_subprocess_wait_check (process, NULL, &error);
-  g_assert_no_error (error);
-}
-
-#define press(window, ...) xdotool (window, "key", __VA_ARGS__, NULL)
-#define type(window, text) xdotool (window, "type", text, NULL)
-
 /* Whether the focus of @window is @widget or inside it. */
 static gboolean
 focus_is_in (GtkWindow *window,
@@ -805,9 +773,21 @@ tab_to (GtkWindow *window,
     {
       GtkWidget *before = gtk_window_get_focus (window);
 
-      press (window, "Tab");
+      app_test_press (window, "Tab");
       wait_until (gtk_window_get_focus (window) != before);
     }
+  g_assert_true (focus_is_in (window, widget));
+}
+
+/* Presses Tab once: the focus must move on to @widget. */
+static void
+tab_once_to (GtkWindow *window,
+             GtkWidget *widget)
+{
+  GtkWidget *before = gtk_window_get_focus (window);
+
+  app_test_press (window, "Tab");
+  wait_until (gtk_window_get_focus (window) != before);
   g_assert_true (focus_is_in (window, widget));
 }
 
@@ -818,7 +798,7 @@ type_into (GtkWindow  *window,
            const char *text)
 {
   g_assert_true (focus_is_in (window, field));
-  type (window, text);
+  app_test_type (window, text);
   wait_until (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (field)), text) == 0);
 }
 
@@ -845,9 +825,10 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
 
   /* A passphrase, twice. */
   type_into (window, find_row (root, "Passphrase"), passphrase);
-  tab_to (window, find_row (root, "Confirm Passphrase"));
+  /* Tab goes from one field to the next, not to the show-text button. */
+  tab_once_to (window, find_row (root, "Confirm Passphrase"));
   type_into (window, find_row (root, "Confirm Passphrase"), passphrase);
-  press (window, "Return");
+  app_test_press (window, "Return");
   wait_until (page_is (fixture, "welcome"));
 
   /* A username on the relay. */
@@ -855,15 +836,15 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
   type_into (window, find_row (root, "Username"), "alice");
   tab_to (window, find_row (root, "Relay Address"));
   type_into (window, find_row (root, "Relay Address"), fixture->relay->base_url);
-  press (window, "Return");
+  app_test_press (window, "Return");
   wait_until (page_is (fixture, "chats"));
 
   /* A conversation with Bob. */
-  press (window, "ctrl+n");
+  app_test_press (window, "ctrl+n");
   wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
   wait_until (gtk_window_is_active (dialog));
   type_into (dialog, adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog)), "bob");
-  press (dialog, "Return");
+  app_test_press (dialog, "Return");
   wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) != NULL);
 
   /* A message, from the composer that has the focus. */
@@ -872,23 +853,23 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
   /* Xvfb has no window manager to give the window back the keyboard
    * when a dialog closes: do what one does. */
   activate_window (window);
-  type (window, "Hello Bob");
-  press (window, "Return");
+  app_test_type (window, "Hello Bob");
+  app_test_press (window, "Return");
   wait_until (last_message_is (fixture, "Hello Bob", SOTTO_MESSAGE_STATE_SENT));
 
   /* The safety number, verified and closed. */
   bob = sotto_conversation_get_contact (open_conversation (fixture));
   wait_until (sotto_contact_get_safety_number (bob) != NULL);
-  press (window, "ctrl+i");
+  app_test_press (window, "ctrl+i");
   wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
   wait_until (gtk_window_is_active (dialog));
   verified = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH);
   tab_to (dialog, verified);
-  press (dialog, "space");
+  app_test_press (dialog, "space");
   wait_until (sotto_contact_get_verification_state (bob) == SOTTO_VERIFICATION_STATE_VERIFIED);
   /* The dialog's close button is on the way of Tab too. */
   tab_to (dialog, app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_WINDOW_CONTROLS));
-  press (dialog, "space");
+  app_test_press (dialog, "space");
   wait_until (find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG) == NULL);
 
   /* Back in the conversation, where the user left. */
@@ -897,13 +878,13 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
 
   /* Search finds Bob, and Enter opens him.  The search bar slides
    * open: the user types once it shows. */
-  press (window, "ctrl+f");
+  app_test_press (window, "ctrl+f");
   wait_until (gtk_window_get_focus (window) != composer);
   search = gtk_widget_get_ancestor (gtk_window_get_focus (window), GTK_TYPE_SEARCH_ENTRY);
   g_assert_nonnull (search);
   wait_until (gtk_widget_get_mapped (gtk_window_get_focus (window)));
   type_into (window, search, "bob");
-  press (window, "Return");
+  app_test_press (window, "Return");
   wait_until (gtk_window_get_focus (window) == composer);
 }
 

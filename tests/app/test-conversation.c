@@ -26,6 +26,7 @@
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
+#include "sotto-conversation-row.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
@@ -333,6 +334,33 @@ list_position (Fixture           *fixture,
   g_assert_not_reached ();
 }
 
+/* Whether a folded @leaflet shows the conversation list, not a
+ * conversation. */
+static gboolean
+shows_list_alone (AdwLeaflet *leaflet)
+{
+  GtkWidget *visible = adw_leaflet_get_visible_child (leaflet);
+
+  return adw_leaflet_get_folded (leaflet) && !adw_leaflet_get_child_transition_running (leaflet)
+         && app_test_find_matching (visible, is_selectable_list, NULL) != NULL;
+}
+
+static gboolean
+is_row_of (GtkWidget     *widget,
+           gconstpointer  conversation)
+{
+  return SOTTO_IS_CONVERSATION_ROW (widget) && gtk_widget_get_mapped (widget)
+         && sotto_conversation_row_get_conversation (SOTTO_CONVERSATION_ROW (widget)) == conversation;
+}
+
+/* The row in the sidebar's list that shows @conversation. */
+static GtkWidget *
+row_of (Fixture           *fixture,
+        SottoConversation *conversation)
+{
+  return app_test_find_matching (GTK_WIDGET (conversation_list (fixture)), is_row_of, conversation);
+}
+
 /* The list highlights the open conversation, however it was opened and
  * wherever new messages move it. */
 static void
@@ -343,6 +371,8 @@ test_conversation_list_highlight (Fixture       *fixture,
   SottoConversationList *conversations;
   SottoConversation *bob;
   SottoConversation *carol = NULL;
+  AdwLeaflet *leaflet;
+  GtkWidget *root;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -378,6 +408,34 @@ test_conversation_list_highlight (Fixture       *fixture,
                                    list_position (fixture, carol), TRUE);
   g_assert_true (open_conversation (fixture) == carol);
   g_assert_true (highlighted_conversation (fixture) == carol);
+
+  /* In a narrow window that shows the list alone, the arrow keys move
+   * the highlight and open nothing; Enter opens the highlighted row,
+   * and so does a click. */
+  root = GTK_WIDGET (fixture->window);
+  leaflet = ADW_LEAFLET (app_test_find_widget (root, ADW_TYPE_LEAFLET));
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 640);
+  wait_until (adw_leaflet_get_folded (leaflet));
+  g_assert_true (gtk_widget_activate_action (root, "win.show-sidebar", NULL));
+  wait_until (shows_list_alone (leaflet));
+  activate_alice (fixture);
+  gtk_widget_grab_focus (GTK_WIDGET (conversation_list (fixture)));
+  app_test_press (GTK_WINDOW (root), "Home");
+  wait_until (highlighted_conversation (fixture) == bob);
+  app_test_press (GTK_WINDOW (root), "Down");
+  wait_until (highlighted_conversation (fixture) == carol);
+  app_test_press (GTK_WINDOW (root), "Up");
+  wait_until (highlighted_conversation (fixture) == bob);
+  g_assert_true (shows_list_alone (leaflet));
+  app_test_press (GTK_WINDOW (root), "Return");
+  wait_until (!shows_list_alone (leaflet));
+  g_assert_true (open_conversation (fixture) == bob);
+
+  g_assert_true (gtk_widget_activate_action (root, "win.show-sidebar", NULL));
+  wait_until (shows_list_alone (leaflet) && conversation_view (fixture) == NULL);
+  app_test_click (row_of (fixture, carol));
+  wait_until (!shows_list_alone (leaflet));
+  g_assert_true (open_conversation (fixture) == carol);
 }
 
 static void
@@ -488,35 +546,64 @@ bob_sees_state (Fixture    *fixture,
   return peer_sees_state (fixture->bob_profile, text);
 }
 
+/* What Bob sees of his message @text once it is @state (@reached) or
+ * once it no longer is (!@reached): receipts take their time through
+ * the relay, and Alice's window keeps running while Bob asks again. */
+static char *
+bob_polls_state (Fixture    *fixture,
+                 const char *text,
+                 const char *state,
+                 gboolean    reached)
+{
+  gint64 deadline = g_get_monotonic_time () + APP_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *seen = bob_sees_state (fixture, text);
+
+      if ((g_strcmp0 (seen, state) == 0) == reached)
+        return g_steal_pointer (&seen);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      run_main_loop_for (100);
+    }
+}
+
 /* Messages a long conversation holds: many pages of the timeline. */
 #define LONG_HISTORY 3000
 
-/* Gives Alice's conversation with Bob a history of LONG_HISTORY
- * messages, "history 0" the oldest, written into her store while her
- * window is closed, as years of messages would be. */
+/* Writes @n messages into Alice's conversation with Bob, labelled by
+ * @prefix and their number, while her window is closed: years of read
+ * messages both ways, or (@unread) messages from Bob that came while she
+ * was away and that she has not read. */
 static void
-add_long_history (Fixture *fixture)
+write_history (Fixture    *fixture,
+               guint       n,
+               const char *prefix,
+               gboolean    unread)
 {
   g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
   g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
   g_autoptr(SottoStore) store = NULL;
   g_autoptr(GError) error = NULL;
   gint64 conversation_id = _sotto_conversation_get_id (open_conversation (fixture));
+  gint64 first_time = unread ? g_get_real_time () / 1000 + 1000 : 1700000000000;
 
   close_alice (fixture);
 
   store = _sotto_store_open_sync (profile, passphrase, NULL, NULL, &error);
   g_assert_no_error (error);
-  for (guint i = 0; i < LONG_HISTORY; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autofree char *uuid = g_uuid_string_random ();
-      g_autofree char *body = g_strdup_printf ("history %u", i);
+      g_autofree char *body = g_strdup_printf ("%s %u", prefix, i);
 
       g_ptr_array_add (messages, _sotto_message_record_new (uuid,
-                                                            i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
-                                                                  : SOTTO_MESSAGE_DIRECTION_OUTGOING,
-                                                            SOTTO_MESSAGE_KIND_TEXT, SOTTO_MESSAGE_STATE_READ,
-                                                            1700000000000 + i * 1000, 1700000000000 + i * 1000,
+                                                            unread || i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
+                                                                            : SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                            SOTTO_MESSAGE_KIND_TEXT,
+                                                            unread ? SOTTO_MESSAGE_STATE_DELIVERED
+                                                                   : SOTTO_MESSAGE_STATE_READ,
+                                                            first_time + i * 1000, first_time + i * 1000,
                                                             body));
     }
   g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
@@ -525,6 +612,14 @@ add_long_history (Fixture *fixture)
   g_assert_no_error (error);
 
   unlock_alice (fixture);
+}
+
+/* Gives Alice's conversation with Bob a history of LONG_HISTORY
+ * messages, "history 0" the oldest. */
+static void
+add_long_history (Fixture *fixture)
+{
+  write_history (fixture, LONG_HISTORY, "history", FALSE);
 }
 
 /* Whether the row of the message labelled @text is entirely inside the
@@ -602,7 +697,6 @@ test_conversation_read_receipts (Fixture       *fixture,
   SottoPreferencesWindow *preferences;
   SottoConversation *bob;
   g_autofree char *state = NULL;
-  g_autofree char *state_after = NULL;
   g_autofree char *state_unseen = NULL;
   GtkScrolledWindow *scroller;
   GtkAdjustment *adjustment;
@@ -620,19 +714,20 @@ test_conversation_read_receipts (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "read me quietly", NULL));
   wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me quietly") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
-  /* Past the engine's batching of receipts. */
-  run_main_loop_for (1500);
-  state = bob_sees_state (fixture, "read me quietly");
+  state = bob_polls_state (fixture, "read me quietly", "sent", FALSE);
   g_assert_cmpstr (state, ==, "delivered");
 
-  /* The same path with receipts on does tell Bob. */
+  /* The same path with receipts on does tell Bob.  Receipts go out in
+   * order: once this one has arrived, one for the message before would
+   * have too, and there is none. */
   g_settings_set_boolean (sotto_application_get_settings (fixture->app), "send-read-receipts", TRUE);
   g_free (run_cli (fixture, "send", "alice", "read me aloud", NULL));
   wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "read me aloud") != NULL);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
-  run_main_loop_for (1500);
-  state_after = bob_sees_state (fixture, "read me aloud");
-  g_assert_cmpstr (state_after, ==, "read");
+  g_free (bob_polls_state (fixture, "read me aloud", "read", TRUE));
+  g_free (state);
+  state = bob_sees_state (fixture, "read me quietly");
+  g_assert_cmpstr (state, ==, "delivered");
 
   /* A message that arrives while Alice reads older ones is not on screen,
    * so it is not read, until she scrolls down to it. */
@@ -649,18 +744,19 @@ test_conversation_read_receipts (Fixture       *fixture,
   adjustment = gtk_scrolled_window_get_vadjustment (scroller);
   wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
   scroll_to_top (conversation_view (fixture), adjustment);
-  run_main_loop_for (200);
-  g_assert_false (sotto_conversation_view_get_at_end (conversation_view (fixture)));
 
+  /* Its delivery receipt reaches Bob, and the read one does not: Alice
+   * has not seen it. */
   g_free (run_cli (fixture, "send", "alice", "below the fold", NULL));
   wait_until (sotto_conversation_get_unread_count (bob) == 1);
-  run_main_loop_for (1500);
-  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 1);
-  state_unseen = bob_sees_state (fixture, "below the fold");
+  state_unseen = bob_polls_state (fixture, "below the fold", "sent", FALSE);
   g_assert_cmpstr (state_unseen, ==, "delivered");
+  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 1);
 
+  /* Scrolled down to it, it is read, and Bob learns so. */
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  g_free (bob_polls_state (fixture, "below the fold", "read", TRUE));
 }
 
 /* Whether any file in @directory holds @text as it is. */
@@ -759,7 +855,6 @@ test_conversation_quit_keeps_draft (Fixture       *fixture,
   g_autofree char *bob_uuid = NULL;
   g_autofree char *restored = NULL;
   SottoConversation *bob;
-  GtkWidget *root;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -774,13 +869,7 @@ test_conversation_quit_keeps_draft (Fixture       *fixture,
   fixture->window = NULL;
   run_main_loop_for (1000);
 
-  fixture->window = sotto_window_new (fixture->app);
-  gtk_window_present (GTK_WINDOW (fixture->window));
-  root = GTK_WIDGET (fixture->window);
-  wait_until (page_is (fixture, "passphrase"));
-  g_assert_true (set_row_text (root, "Passphrase", passphrase));
-  g_assert_true (gtk_widget_activate_action (root, "win.unlock", NULL));
-  wait_until (page_is (fixture, "chats"));
+  unlock_alice (fixture);
   g_assert_true (sotto_window_open_conversation (fixture->window, bob_uuid));
   restored = composer_text (fixture);
   g_assert_cmpstr (restored, ==, draft);
@@ -832,6 +921,17 @@ test_conversation_timeline (Fixture       *fixture,
   wait_until (sotto_conversation_get_unread_count (bob) == 2);
   g_assert_nonnull (app_test_find_label (jump, "2"));
   g_assert_false (sotto_conversation_view_get_at_end (view));
+  /* The button floats over the messages, in the light and the dark
+   * style: nothing that scrolls behind it shows through it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                          i == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT : ADW_COLOR_SCHEME_FORCE_DARK);
+      wait_until (adw_style_manager_get_dark (adw_style_manager_get_default ()) == (i == 1));
+      g_assert_cmpuint (app_test_alpha_at (jump, gtk_widget_get_width (jump) / 2, 3), ==, 255);
+      g_assert_cmpuint (app_test_alpha_at (jump, 12, gtk_widget_get_height (jump) / 2), ==, 255);
+    }
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* The button leads to them, below the divider, and they are read. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
@@ -843,6 +943,63 @@ test_conversation_timeline (Fixture       *fixture,
                                                                             SOTTO_TYPE_MESSAGE_ROW)));
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
   wait_until (find_button (GTK_WIDGET (view), "conversation.scroll-to-end") == NULL);
+}
+
+/* Whether the "New Messages" divider is in sight in @view's timeline. */
+static gboolean
+divider_on_screen (SottoConversationView *view)
+{
+  GtkWidget *divider = app_test_find_label (GTK_WIDGET (view), "New Messages");
+  GtkWidget *scroller = gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                 GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  if (divider == NULL || !gtk_widget_compute_bounds (divider, scroller, &bounds))
+    return FALSE;
+
+  return bounds.origin.y >= 0 && bounds.size.height > 0
+         && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scroller);
+}
+
+/* Messages Bob wrote while Alice was away: her conversation opens where
+ * they start, at the divider, with the first of them in sight, and
+ * nothing is read before the user has scrolled down to the newest. */
+static void
+test_conversation_unread_divider (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  SottoConversationView *view;
+  SottoConversation *bob;
+  GtkAdjustment *adjustment;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "tell me everything");
+  wait_until (last_message_is (fixture, "tell me everything", SOTTO_MESSAGE_STATE_SENT));
+  write_history (fixture, 28, "while away", TRUE);
+  activate_alice (fixture);
+  wait_until ((bob = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window)),
+                                                                 "bob")) != NULL
+              && sotto_conversation_get_unread_count (bob) == 28);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (bob))));
+  view = conversation_view (fixture);
+
+  wait_until (divider_on_screen (view) && message_on_screen (view, "while away 0"));
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  g_assert_true (divider_on_screen (view));
+  g_assert_false (sotto_conversation_view_get_at_end (view));
+  g_assert_cmpuint (sotto_conversation_get_unread_count (bob), ==, 28);
+  g_assert_nonnull (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+
+  /* Read down to the newest, they are read. */
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW),
+                                                                                                  GTK_TYPE_SCROLLED_WINDOW)));
+  wait_until ((gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment)
+                                                     + gtk_adjustment_get_page_size (adjustment) / 2),
+               run_main_loop_for (50),
+               message_on_screen (view, "while away 27")));
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
 }
 
 /* Delete for Me, from the message menu: the message goes from the
@@ -957,6 +1114,7 @@ test_conversation_search (Fixture       *fixture,
   GtkWidget *results;
   GtkWidget *label;
   GtkWidget *row;
+  graphene_rect_t bounds;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -969,8 +1127,23 @@ test_conversation_search (Fixture       *fixture,
   wait_until ((results = app_test_find_widget (root, SOTTO_TYPE_SEARCH_RESULTS)) != NULL
               && (label = app_test_find_label (results, wanted)) != NULL);
   g_assert_cmpuint (sotto_search_results_get_n_matches (SOTTO_SEARCH_RESULTS (results)), ==, 1);
-
   row = gtk_widget_get_ancestor (label, GTK_TYPE_LIST_BOX_ROW);
+
+  /* No name matches: the messages found start at the top of the
+   * sidebar, below their heading. */
+  app_test_wait_for_paint (row);
+  g_assert_true (gtk_widget_compute_bounds (row, gtk_widget_get_ancestor (results, GTK_TYPE_STACK), &bounds));
+  g_assert_cmpfloat (bounds.origin.y, <, 60);
+
+  /* Tab from the search goes to the first match, which shows the focus. */
+  activate_alice (fixture);
+  gtk_widget_grab_focus (entry);
+  app_test_press (GTK_WINDOW (root), "Tab");
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) != NULL
+              && !gtk_widget_is_ancestor (gtk_window_get_focus (GTK_WINDOW (root)), entry));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (root)) == row);
+  wait_until (gtk_widget_get_state_flags (row) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+
   g_assert_true (gtk_widget_activate (row));
   view = conversation_view (fixture);
   wait_until (message_on_screen (view, wanted));
@@ -1007,6 +1180,8 @@ main (int   argc,
               fixture_set_up, test_conversation_quit_keeps_draft, fixture_tear_down);
   g_test_add ("/app/conversation/timeline", Fixture, NULL,
               fixture_set_up, test_conversation_timeline, fixture_tear_down);
+  g_test_add ("/app/conversation/unread-divider", Fixture, NULL,
+              fixture_set_up, test_conversation_unread_divider, fixture_tear_down);
   g_test_add ("/app/conversation/delete-for-me", Fixture, NULL,
               fixture_set_up, test_conversation_delete_for_me, fixture_tear_down);
 

@@ -16,9 +16,6 @@
 #include "sotto-message-private.h"
 #include "sotto-message-row.h"
 
-/* Long enough for a slow CI machine under the sanitizers. */
-#define MAP_TIMEOUT_SECONDS 30
-
 typedef struct {
   GtkWindow *window;
   GtkBox *box;
@@ -46,15 +43,6 @@ incoming_message (const char *body,
 
   return _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING, SOTTO_MESSAGE_KIND_TEXT,
                              SOTTO_MESSAGE_STATE_DELIVERED, sent_at, received_at, body);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -98,15 +86,8 @@ add_row (Fixture      *fixture,
 static void
 show_window (Fixture *fixture)
 {
-  gboolean timed_out = FALSE;
-  guint timeout_id;
-
   gtk_window_present (fixture->window);
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while (!gtk_widget_get_mapped (GTK_WIDGET (fixture->window)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (gtk_widget_get_mapped (GTK_WIDGET (fixture->window)));
 }
 
 /* A message shows when it was sent; when it arrived later, the time's
@@ -382,6 +363,38 @@ test_message_row_clock_format (Fixture       *fixture,
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "14:05"));
 }
 
+/* The row's property notifies once per change, and the row, released,
+ * keeps nothing alive: neither itself nor its message. */
+static void
+test_message_row_offline (void)
+{
+  SottoMessage *message = incoming_message ("are you there?",
+                                            local_milliseconds (2026, 3, 14, 10, 0, 0),
+                                            local_milliseconds (2026, 3, 14, 10, 0, 1));
+  SottoMessageRow *row = g_object_ref_sink (SOTTO_MESSAGE_ROW (sotto_message_row_new ()));
+  guint notified = 0;
+  gboolean offline;
+
+  g_signal_connect_swapped (row, "notify::offline", G_CALLBACK (g_atomic_int_inc), &notified);
+  sotto_message_row_set_message (row, message, "Bob", NULL);
+  g_assert_true (sotto_message_row_get_message (row) == message);
+
+  sotto_message_row_set_offline (row, FALSE);
+  g_assert_cmpuint (notified, ==, 0);
+  sotto_message_row_set_offline (row, TRUE);
+  sotto_message_row_set_offline (row, TRUE);
+  g_object_get (row, "offline", &offline, NULL);
+  g_assert_true (offline);
+  g_assert_cmpuint (notified, ==, 1);
+  g_object_set (row, "offline", FALSE, NULL);
+  g_object_get (row, "offline", &offline, NULL);
+  g_assert_false (offline);
+  g_assert_cmpuint (notified, ==, 2);
+
+  g_assert_finalize_object (row);
+  g_assert_finalize_object (message);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -403,6 +416,7 @@ main (int   argc,
               fixture_set_up, test_message_row_clock_format, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
+  g_test_add_func ("/app/message-row/offline", test_message_row_offline);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
+#include "protocol-test-util.h"
 #include "sotto-qr-code.h"
 
 /* The scannable safety number of the spec's first fingerprint vector:
@@ -16,18 +17,6 @@
 static const char scannable_hex[] =
   "080212220a20a2ccff675d002afbb83f4aa0e716d656db04d4165e9ef837b97d031a0bb9c343"
   "1a220a203fa2d0b8d5cea6d48eb86cec83f10c76a3958f129361175da88c573ba78296f1";
-
-static GBytes *
-bytes_from_hex (const char *hex)
-{
-  gsize len = strlen (hex) / 2;
-  guint8 *data = g_malloc (len);
-
-  for (gsize i = 0; i < len; i++)
-    data[i] = (g_ascii_xdigit_value (hex[2 * i]) << 4) | g_ascii_xdigit_value (hex[2 * i + 1]);
-
-  return g_bytes_new_take (data, len);
-}
 
 static void
 wait_for_map (GtkWidget *widget)
@@ -110,7 +99,7 @@ static void
 test_qr_code_scans_at_any_size (void)
 {
   static const int sizes[] = { 120, 333, 640 };
-  g_autoptr(GBytes) data = bytes_from_hex (scannable_hex);
+  g_autoptr(GBytes) data = test_bytes_from_hex (scannable_hex);
 
   for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -140,21 +129,40 @@ test_qr_code_scans_at_any_size (void)
 static void
 test_qr_code_notifies_once (void)
 {
-  g_autoptr(GBytes) data = bytes_from_hex (scannable_hex);
-  g_autoptr(GBytes) same = bytes_from_hex (scannable_hex);
+  g_autoptr(GBytes) data = test_bytes_from_hex (scannable_hex);
+  g_autoptr(GBytes) same = test_bytes_from_hex (scannable_hex);
+  g_autoptr(GBytes) short_data = g_bytes_new_static ("short", 5);
+  g_autoptr(GBytes) other_short_data = g_bytes_new_static ("other", 5);
   GtkWidget *qr = g_object_ref_sink (sotto_qr_code_new ());
   guint notified = 0;
+  guint modules_notified = 0;
+  guint modules;
 
   g_signal_connect_swapped (qr, "notify::data", G_CALLBACK (g_atomic_int_inc), &notified);
+  g_signal_connect_swapped (qr, "notify::modules", G_CALLBACK (g_atomic_int_inc), &modules_notified);
 
   sotto_qr_code_set_data (SOTTO_QR_CODE (qr), data);
   g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpuint (modules_notified, ==, 1);
   /* Equal bytes are no change. */
   sotto_qr_code_set_data (SOTTO_QR_CODE (qr), same);
   g_assert_cmpuint (notified, ==, 1);
+  g_assert_cmpuint (modules_notified, ==, 1);
+
+  /* Other data of the same length makes a symbol of the same size: the
+   * data changes, the size does not. */
+  sotto_qr_code_set_data (SOTTO_QR_CODE (qr), short_data);
+  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpuint (modules_notified, ==, 2);
+  modules = sotto_qr_code_get_modules (SOTTO_QR_CODE (qr));
+  sotto_qr_code_set_data (SOTTO_QR_CODE (qr), other_short_data);
+  g_assert_cmpuint (notified, ==, 3);
+  g_assert_cmpuint (sotto_qr_code_get_modules (SOTTO_QR_CODE (qr)), ==, modules);
+  g_assert_cmpuint (modules_notified, ==, 2);
 
   sotto_qr_code_set_data (SOTTO_QR_CODE (qr), NULL);
-  g_assert_cmpuint (notified, ==, 2);
+  g_assert_cmpuint (notified, ==, 4);
+  g_assert_cmpuint (modules_notified, ==, 3);
   g_assert_cmpuint (sotto_qr_code_get_modules (SOTTO_QR_CODE (qr)), ==, 0);
 
   gtk_test_accessible_assert_role (GTK_ACCESSIBLE (qr), GTK_ACCESSIBLE_ROLE_IMG);

@@ -17,6 +17,7 @@
 #include "conversation-fixture.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
+#include "sotto-preferences-window.h"
 #include "sotto-request-bar.h"
 
 
@@ -46,6 +47,35 @@ is_text_view (GtkWidget     *widget,
               gconstpointer  data)
 {
   return GTK_IS_TEXT_VIEW (widget);
+}
+
+static gboolean
+is_search_entry (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return GTK_IS_SEARCH_ENTRY (widget);
+}
+
+static gboolean
+composer_has_text (GtkWidget  *composer,
+                   const char *text)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
+  GtkTextIter start, end;
+  g_autofree char *shown = NULL;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  shown = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+
+  return g_str_equal (shown, text);
+}
+
+static gboolean
+is_row_titled (GtkWidget     *widget,
+               gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
 }
 
 static SottoRequestBar *
@@ -95,6 +125,9 @@ test_requests_accept (Fixture       *fixture,
   SottoRequestBar *bar;
   GtkWidget *root;
   GtkWidget *composer;
+  GtkWidget *search;
+  GtkWidget *accept;
+  graphene_rect_t bounds;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
@@ -122,6 +155,13 @@ test_requests_accept (Fixture       *fixture,
   g_assert_nonnull (find_labelled_button (GTK_WIDGET (bar), "_Block"));
   composer = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_text_view, NULL);
   g_assert_false (gtk_widget_get_mapped (composer));
+  /* Its buttons stand clear of the window's bottom edge, where the
+   * conversation ends. */
+  accept = find_labelled_button (GTK_WIDGET (bar), "_Accept");
+  app_test_wait_for_paint (accept);
+  g_assert_true (gtk_widget_compute_bounds (accept, GTK_WIDGET (conversation_view (fixture)), &bounds));
+  g_assert_cmpfloat (gtk_widget_get_height (GTK_WIDGET (conversation_view (fixture)))
+                     - (bounds.origin.y + bounds.size.height), >=, 12);
 
   /* Alice has read it, and Carol has heard nothing, past the engine's
    * batching of receipts. */
@@ -130,13 +170,19 @@ test_requests_accept (Fixture       *fixture,
   before = peer_sees_state (carol_profile, "hi from carol");
   g_assert_cmpstr (before, ==, "sent");
 
-  /* Accepted, the bar goes, the composer is back, and Carol learns that
-   * her message arrived and was read. */
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (bar), "request.accept", NULL));
+  /* Accepted with a click, the bar goes, the composer is back with the
+   * keyboard focus, so that what the user types next is their answer,
+   * and Carol learns that her message arrived and was read. */
+  app_test_click (accept);
   wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
   wait_until (gtk_widget_get_mapped (composer));
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (bar)));
   g_assert_null (app_test_find_label (root, "Request"));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (root)) == composer);
+  app_test_type (GTK_WINDOW (root), "welcome");
+  wait_until (composer_has_text (composer, "welcome"));
+  search = app_test_find_matching (root, is_search_entry, NULL);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
   run_main_loop_for (500);
   after = peer_sees_state (carol_profile, "hi from carol");
   g_assert_cmpstr (after, ==, "read");
@@ -157,6 +203,9 @@ test_requests_block_and_delete (Fixture       *fixture,
   g_autoptr(SottoConversation) dave = NULL;
   SottoConversation *erin = NULL;
   SottoConversation *found = NULL;
+  GtkWindow *preferences;
+  GtkWidget *dave_row;
+  GtkWidget *undo;
   guint notifications;
 
   start_alice (fixture);
@@ -218,6 +267,43 @@ test_requests_block_and_delete (Fixture       *fixture,
                    SOTTO_CONTACT_STANDING_REQUEST);
   wait_until (g_list_model_get_n_items (sotto_conversation_get_messages (erin)) == 1);
   g_assert_cmpstr (sotto_conversation_get_last_message_preview (erin), ==, "second try");
+
+  /* Blocked with a click, Erin's request can come back from the toast
+   * that says so: Undo makes it the request it was, open again. */
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (erin))));
+  activate_alice (fixture);
+  app_test_click (find_labelled_button (GTK_WIDGET (request_bar (fixture)), "_Block"));
+  wait_until (sotto_conversation_list_find_by_username (conversations (fixture), "erin") == NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "erin is blocked") != NULL);
+  wait_until ((undo = find_labelled_button (GTK_WIDGET (fixture->window), "_Undo")) != NULL);
+  app_test_click (undo);
+  wait_until ((erin = sotto_conversation_list_find_by_username (conversations (fixture), "erin")) != NULL);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (erin)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  wait_until (conversation_view (fixture) != NULL && open_conversation (fixture) == erin);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (request_bar (fixture))));
+
+  /* Preferences list Dave, still blocked, and unblock him: he is back
+   * as a request, whose messages arrive again, still without receipts. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL);
+  adw_preferences_window_set_visible_page_name (ADW_PREFERENCES_WINDOW (preferences), "blocked");
+  wait_until ((dave_row = app_test_find_matching (GTK_WIDGET (preferences), is_row_titled, "dave")) != NULL);
+  g_assert_null (app_test_find_matching (GTK_WIDGET (preferences), is_row_titled, "Nobody is blocked"));
+  app_test_click (find_labelled_button (dave_row, "_Unblock"));
+  wait_until ((found = sotto_conversation_list_find_by_username (conversations (fixture), "dave")) != NULL);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (found)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  wait_until (app_test_find_matching (GTK_WIDGET (preferences), is_row_titled, "Nobody is blocked") != NULL);
+  gtk_window_destroy (preferences);
+
+  g_free (run_cli_as (dave_profile, "send", "alice", "unblocked now?", NULL));
+  wait_until (g_strcmp0 (sotto_conversation_get_last_message_preview (found), "unblocked now?") == 0);
+  bob_writes_and_arrives (fixture, "bob after the unblock");
+  g_free (state);
+  state = peer_sees_state (dave_profile, "unblocked now?");
+  g_assert_cmpstr (state, ==, "sent");
 }
 
 int

@@ -36,8 +36,8 @@ static void
 unlock (SottoUnlockPage *page)
 {
   gtk_widget_activate_action (GTK_WIDGET (page), "unlock.unlock", NULL);
-  g_assert_cmpstr (sotto_unlock_page_get_activity (page), ==, "Opening your messages…");
-  app_test_wait_until (sotto_unlock_page_get_activity (page) == NULL);
+  g_assert_cmpstr (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)), ==, "Opening your messages…");
+  app_test_wait_until (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)) == NULL);
 }
 
 static void
@@ -50,22 +50,22 @@ test_unlock_page_new_profile (void)
   GtkWindow *window = show_page (page, &notifies);
   GtkWidget *root = GTK_WIDGET (page);
 
-  sotto_unlock_page_set_session (page, session);
-  sotto_unlock_page_set_session (page, session);
-  g_assert_true (sotto_unlock_page_get_session (page) == session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (page), session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (page), session);
+  g_assert_true (sotto_session_page_get_session (SOTTO_SESSION_PAGE (page)) == session);
   g_assert_cmpuint (notifies.session, ==, 1);
   sotto_unlock_page_present (page);
 
   /* A new passphrase is asked for twice. */
   g_assert_nonnull (app_test_find_label (root, "Protect Your Messages"));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (page_test_find_row (root, "Confirm Passphrase"))));
-  g_assert_null (sotto_unlock_page_get_activity (page));
+  g_assert_null (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)));
 
   /* Two that differ unlock nothing. */
   page_test_set_row_text (root, "Passphrase", PAGE_TEST_PASSPHRASE);
   page_test_set_row_text (root, "Confirm Passphrase", "something else");
   gtk_widget_activate_action (root, "unlock.unlock", NULL);
-  g_assert_null (sotto_unlock_page_get_activity (page));
+  g_assert_null (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)));
   g_assert_cmpuint (notifies.activity, ==, 0);
   g_assert_cmpint (sotto_session_get_state (session), ==, SOTTO_SESSION_STATE_LOCKED);
 

@@ -45,8 +45,8 @@ register_account (SottoWelcomePage *page,
                   const char       *expected_activity)
 {
   gtk_widget_activate_action (GTK_WIDGET (page), "welcome.register", NULL);
-  g_assert_cmpstr (sotto_welcome_page_get_activity (page), ==, expected_activity);
-  app_test_wait_until (sotto_welcome_page_get_activity (page) == NULL);
+  g_assert_cmpstr (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)), ==, expected_activity);
+  app_test_wait_until (sotto_session_page_get_activity (SOTTO_SESSION_PAGE (page)) == NULL);
 }
 
 static void
@@ -71,8 +71,8 @@ test_welcome_page_register (void)
   g_signal_connect (page, "notify::activity", G_CALLBACK (page_test_count_cb), &notifies.activity);
   window = page_test_show (root);
 
-  sotto_welcome_page_set_session (page, session);
-  sotto_welcome_page_set_session (page, session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (page), session);
+  sotto_session_page_set_session (SOTTO_SESSION_PAGE (page), session);
   g_assert_cmpuint (notifies.session, ==, 1);
 
   /* A relay started beside the app fills in its address. */

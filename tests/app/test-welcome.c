@@ -181,6 +181,27 @@ close_and_remove_profile (SottoWindow *window,
   g_rmdir (profile_path);
 }
 
+static gboolean
+is_register_button (GtkWidget     *widget,
+                    gconstpointer  data)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "welcome.register") == 0;
+}
+
+/* Whether all of @widget is in sight in the scrolled window it is in. */
+static gboolean
+in_sight (GtkWidget *widget)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (scroller);
+  g_assert_true (gtk_widget_compute_bounds (widget, scroller, &bounds));
+
+  return bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scroller);
+}
+
 static void
 welcome_token (void)
 {
@@ -194,6 +215,12 @@ welcome_token (void)
 
   app = start_on_welcome (profile_path, relay->base_url, &window);
   root = GTK_WIDGET (window);
+
+  /* In a window of the default size, 900 by 640, Register comes in
+   * sight without scrolling once the page is laid out. */
+  g_assert_cmpint (gtk_widget_get_width (root), <=, 900);
+  g_assert_cmpint (gtk_widget_get_height (root), <=, 640);
+  wait_until (in_sight (app_test_find_matching (root, is_register_button, NULL)));
 
   register_with (window, "", "valid registration token");
   register_with (window, TOKEN "!", "valid registration token");

@@ -8,13 +8,10 @@
 
 #include <adwaita.h>
 
+#include "app-test-util.h"
 #include "sotto-application.h"
 #include "sotto-preferences-window.h"
 #include "sotto-window.h"
-
-/* Long enough for a slow CI machine under the sanitizers, short enough
- * that a window that never maps fails the test instead of hanging it. */
-#define MAP_TIMEOUT_SECONDS 30
 
 static gboolean
 timeout_cb (gpointer user_data)
@@ -25,34 +22,14 @@ timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static GtkWidget *
-find_mapped_status_page (GtkWidget *widget)
-{
-  if (ADW_IS_STATUS_PAGE (widget) && gtk_widget_get_mapped (widget))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_mapped_status_page (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 static void
 test_window_maps (void)
 {
   g_autoptr(SottoApplication) app = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean timed_out = FALSE;
   GtkWindow *window;
   GtkWidget *status_page;
-  guint timeout_id;
+  SottoSession *session;
 
   g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
   g_autoptr(GFile) profile = g_file_new_for_path (directory);
@@ -69,11 +46,7 @@ test_window_maps (void)
   window = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (SOTTO_IS_WINDOW (window));
 
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while (!gtk_widget_get_mapped (GTK_WIDGET (window)) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (gtk_widget_get_mapped (GTK_WIDGET (window)));
 
   g_assert_cmpstr (gtk_window_get_title (window), ==, "Sotto");
   /* Settings bound to the window must never leave it unusable. */
@@ -81,50 +54,20 @@ test_window_maps (void)
 
   /* A new profile on a desktop without keyring starts by asking for the
    * passphrase that will protect the messages. */
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while ((status_page = find_mapped_status_page (GTK_WIDGET (window))) == NULL && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until ((status_page = app_test_find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE)) != NULL);
   g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (status_page)), ==,
                    "Protect Your Messages");
 
+  /* Closed, the window is finalized, and its session once the store
+   * has closed on its thread. */
+  session = sotto_window_get_session (SOTTO_WINDOW (window));
+  g_object_add_weak_pointer (G_OBJECT (session), (gpointer *) &session);
+  g_object_ref (window);
   gtk_window_destroy (window);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-}
-
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static void
-wait_for_mapped (GtkWidget *widget)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id;
-
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while (!gtk_widget_get_mapped (widget) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  g_assert_finalize_object (window);
+  app_test_wait_until (session == NULL);
 }
 
 /* Waits until @window has opened its profile's store, which for a new
@@ -132,14 +75,7 @@ wait_for_mapped (GtkWidget *widget)
 static void
 wait_for_passphrase_page (GtkWindow *window)
 {
-  gboolean timed_out = FALSE;
-  guint timeout_id;
-
-  timeout_id = g_timeout_add_seconds (MAP_TIMEOUT_SECONDS, timeout_cb, &timed_out);
-  while (find_mapped_status_page (GTK_WIDGET (window)) == NULL && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (app_test_find_widget (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE) != NULL);
 }
 
 /* With --profile, as the README runs the app, the settings live in the
@@ -155,6 +91,7 @@ test_window_profile_settings (void)
   g_autofree char *settings_path = g_build_filename (directory, "settings.ini", NULL);
   g_autoptr(GFile) profile = g_file_new_for_path (directory);
   SottoPreferencesWindow *preferences;
+  GtkWidget *receipts;
   GtkWindow *window;
   GtkWindow *next_window;
   GSettings *settings;
@@ -172,9 +109,9 @@ test_window_profile_settings (void)
   /* Preferences can be changed. */
   preferences = sotto_preferences_window_new (window, settings, NULL);
   gtk_window_present (GTK_WINDOW (preferences));
-  wait_for_mapped (GTK_WIDGET (preferences));
-  g_assert_true (gtk_widget_is_sensitive (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)));
-  gtk_switch_set_active (GTK_SWITCH (find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)), FALSE);
+  app_test_wait_until ((receipts = app_test_find_widget (GTK_WIDGET (preferences), GTK_TYPE_SWITCH)) != NULL);
+  g_assert_true (gtk_widget_is_sensitive (receipts));
+  gtk_switch_set_active (GTK_SWITCH (receipts), FALSE);
   g_assert_false (g_settings_get_boolean (settings, "send-read-receipts"));
   gtk_window_destroy (GTK_WINDOW (preferences));
 

@@ -428,6 +428,23 @@ cli_run (CliTest    *test,
   return cli_wait (process);
 }
 
+/* Runs sotto-cli, as cli_run(), for a test that needs only that it
+ * succeeded. */
+void
+cli_run_ok (CliTest    *test,
+            const char *profile,
+            ...)
+{
+  g_autoptr(CliResult) result = NULL;
+  va_list args;
+
+  va_start (args, profile);
+  result = cli_wait (spawn_va (test, profile, NULL, args));
+  va_end (args);
+
+  cli_assert_ok (result);
+}
+
 void
 cli_result_free (CliResult *result)
 {
@@ -639,18 +656,15 @@ cli_receive (CliTest    *test,
   return cli_parse_lines (result->out);
 }
 
-/* That @messages are the texts given, in order, all from @from. */
-void
-cli_assert_texts (GPtrArray  *messages,
-                  const char *from,
-                  ...)
+static void
+assert_texts_valist (GPtrArray  *messages,
+                     const char *from,
+                     va_list     texts)
 {
   const char *text;
-  va_list args;
   guint i = 0;
 
-  va_start (args, from);
-  while ((text = va_arg (args, const char *)) != NULL)
+  while ((text = va_arg (texts, const char *)) != NULL)
     {
       JsonObject *message;
 
@@ -659,9 +673,47 @@ cli_assert_texts (GPtrArray  *messages,
       g_assert_cmpstr (json_object_get_string_member (message, "from"), ==, from);
       g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, text);
     }
-  va_end (args);
 
   g_assert_cmpuint (i, ==, messages->len);
+}
+
+/* That @messages are the texts given, in order, all from @from. */
+void
+cli_assert_texts (GPtrArray  *messages,
+                  const char *from,
+                  ...)
+{
+  va_list texts;
+
+  va_start (texts, from);
+  assert_texts_valist (messages, from, texts);
+  va_end (texts);
+}
+
+/* That @profile receives the texts given, in order, all from @from, and
+ * nothing else: with no texts, that nothing is waiting for it. */
+void
+cli_assert_receives (CliTest    *test,
+                     const char *profile,
+                     const char *from,
+                     ...)
+{
+  g_autoptr(GPtrArray) messages = cli_receive (test, profile);
+  va_list texts;
+
+  va_start (texts, from);
+  assert_texts_valist (messages, from, texts);
+  va_end (texts);
+}
+
+/* That nothing is waiting for @profile. */
+void
+cli_assert_receives_nothing (CliTest    *test,
+                             const char *profile)
+{
+  g_autoptr(GPtrArray) messages = cli_receive (test, profile);
+
+  g_assert_cmpuint (messages->len, ==, 0);
 }
 
 GPtrArray *

@@ -62,6 +62,9 @@ void         cli_relay_free          (CliRelay     *relay);
 CliResult   *cli_run                 (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;
+void         cli_run_ok              (CliTest      *test,
+                                      const char   *profile,
+                                      ...) G_GNUC_NULL_TERMINATED;
 GSubprocess *cli_spawn               (CliTest      *test,
                                       const char   *profile,
                                       ...) G_GNUC_NULL_TERMINATED;
@@ -113,6 +116,12 @@ GPtrArray   *cli_receive             (CliTest      *test,
 void         cli_assert_texts        (GPtrArray    *messages,
                                       const char   *from,
                                       ...) G_GNUC_NULL_TERMINATED;
+void         cli_assert_receives     (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *from,
+                                      ...) G_GNUC_NULL_TERMINATED;
+void         cli_assert_receives_nothing (CliTest  *test,
+                                      const char   *profile);
 GPtrArray   *cli_history             (CliTest      *test,
                                       const char   *profile,
                                       const char   *with);

@@ -371,7 +371,6 @@ test_sender_killed (void)
   g_autoptr(GSubprocess) receiver = NULL;
   g_autoptr(GDataInputStream) lines = NULL;
   g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(CliResult) received = NULL;
   g_autoptr(CliResult) sent = NULL;
   g_autoptr(GPtrArray) history = NULL;
   g_autoptr(GPtrArray) outgoing = NULL;
@@ -414,8 +413,7 @@ test_sender_killed (void)
   flush (&sender);
   sender_close (&sender);
 
-  received = cli_run (test, bob, "--json", "receive", "--timeout", "0", NULL);
-  cli_assert_ok (received);
+  cli_run_ok (test, bob, "--json", "receive", "--timeout", "0", NULL);
 
   history = full_history (test, bob, "alice");
   g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);
@@ -446,7 +444,6 @@ test_recipient_reset (void)
   g_autoptr(GHashTable) ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(CliResult) sent = NULL;
   g_autoptr(CliResult) received = NULL;
-  g_autoptr(CliResult) reset = NULL;
   g_autoptr(GPtrArray) history = NULL;
   Sender sender = { "alice" };
   Count count = { 0, 0 };
@@ -455,8 +452,7 @@ test_recipient_reset (void)
   cli_assert_ok (sent);
   received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
   cli_assert_ok (received);
-  reset = cli_run (test, bob, "reset-identity", NULL);
-  cli_assert_ok (reset);
+  cli_run_ok (test, bob, "reset-identity", NULL);
 
   sender_open (&sender, alice);
   send_burst (&sender, &count);
@@ -464,8 +460,7 @@ test_recipient_reset (void)
   sender_close (&sender);
 
   g_clear_pointer (&received, cli_result_free);
-  received = cli_run (test, bob, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (received);
+  cli_run_ok (test, bob, "receive", "--timeout", "0", NULL);
 
   history = full_history (test, bob, "alice");
   g_assert_cmpuint (history->len, ==, MESSAGES_PER_SENDER + 1);

@@ -304,8 +304,6 @@ static Scene *
 scene_new (void)
 {
   Scene *scene = g_new0 (Scene, 1);
-  g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) verified = NULL;
   g_autofree SpPreKeyBundle *bundle = NULL;
 
   scene->test = cli_test_new (FALSE);
@@ -315,16 +313,12 @@ scene_new (void)
   scene->bob_id = cli_whoami (scene->test, scene->bob, "bob");
 
   scene->sent = cli_send_json (scene->test, scene->alice, "bob", "Hello Bob");
-  received = cli_receive (scene->test, scene->bob);
-  cli_assert_texts (received, "alice", "Hello Bob", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (scene->test, scene->bob, "alice", "Hello Bob", NULL);
   cli_send_ok (scene->test, scene->bob, "alice", "Hello Alice");
-  received = cli_receive (scene->test, scene->alice);
-  cli_assert_texts (received, "bob", "Hello Alice", NULL);
+  cli_assert_receives (scene->test, scene->alice, "bob", "Hello Alice", NULL);
 
   scene->number = cli_safety_number (scene->test, scene->alice, "bob", "unverified");
-  verified = cli_run (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
 
   bundle = fetch_bundle (scene->test, scene->bob, scene->bob_id->uuid, scene->alice_id->uuid);
   scene->attacker = attacker_new (bundle, scene->bob_id->uuid, 1, scene->alice_id->uuid);
@@ -431,8 +425,6 @@ assert_nothing_changed (Scene *scene)
 {
   CliTest *test = scene->test;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) verified = NULL;
   g_autofree char *number = NULL;
 
   messages = cli_history (test, scene->alice, "bob");
@@ -440,12 +432,10 @@ assert_nothing_changed (Scene *scene)
 
   number = cli_safety_number (test, scene->alice, "bob", "verified");
   g_assert_cmpstr (number, ==, scene->number);
-  verified = cli_run (test, scene->alice, "verify", "bob", scene->number, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (test, scene->alice, "verify", "bob", scene->number, NULL);
 
   cli_send_ok (test, scene->alice, "bob", "Still you");
-  received = cli_receive (test, scene->bob);
-  cli_assert_texts (received, "alice", "Still you", NULL);
+  cli_assert_receives (test, scene->bob, "alice", "Still you", NULL);
 }
 
 static void
@@ -667,7 +657,6 @@ static void
 test_forged_other_device (void)
 {
   g_autoptr(Scene) scene = scene_new ();
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autoptr(CliResult) verified = NULL;
   g_autoptr(CliResult) sent = NULL;
@@ -692,8 +681,7 @@ test_forged_other_device (void)
   g_assert_nonnull (strstr (noticed->err, "safety number with bob changed"));
 
   cli_send_ok (scene->test, scene->bob, "alice", "The real Bob again");
-  received = cli_receive (scene->test, scene->alice);
-  cli_assert_texts (received, "bob", "The real Bob again", NULL);
+  cli_assert_receives (scene->test, scene->alice, "bob", "The real Bob again", NULL);
 
   verified = cli_run (scene->test, scene->alice, "verify", "bob", scene->number, NULL);
   sent = cli_run (scene->test, scene->alice, "send", "bob", "Only for the real Bob", NULL);

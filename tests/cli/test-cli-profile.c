@@ -73,7 +73,6 @@ test_permissions (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *profile = cli_test_profile (test, "kim");
   g_autofree char *database = g_build_filename (profile, "sotto.db", NULL);
-  g_autoptr(CliResult) result = NULL;
   g_autoptr(GDir) dir = NULL;
   const char *name;
 
@@ -91,8 +90,7 @@ test_permissions (void)
    * again the next time it is opened. */
   g_assert_cmpint (g_chmod (profile, 0755), ==, 0);
   g_assert_cmpint (g_chmod (database, 0644), ==, 0);
-  result = cli_run (test, profile, "whoami", NULL);
-  cli_assert_ok (result);
+  cli_run_ok (test, profile, "whoami", NULL);
   g_assert_cmpuint (permissions (profile, "."), ==, 0700);
   g_assert_cmpuint (permissions (profile, "sotto.db"), ==, 0600);
 }

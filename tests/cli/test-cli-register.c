@@ -117,8 +117,6 @@ test_ca_file (void)
   g_autoptr(CliResult) missing_ca = NULL;
   g_autoptr(CliResult) registered = NULL;
   g_autoptr(CliResult) bob_registered = NULL;
-  g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) reset = NULL;
   g_autofree char *bob = cli_test_profile (test, "bob");
 
   /* Only the profile's CA may make the relay trusted here. */
@@ -141,13 +139,11 @@ test_ca_file (void)
 
   /* Later commands reach the relay through the CA the profile keeps. */
   cli_send_ok (test, kim, "bob", "Through a private CA");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "kim", "Through a private CA", NULL);
+  cli_assert_receives (test, bob, "kim", "Through a private CA", NULL);
 
   /* A new identity is stored with the rest of the account, CA and all:
    * the next command still reaches the relay. */
-  reset = cli_run (test, kim, "reset-identity", NULL);
-  cli_assert_ok (reset);
+  cli_run_ok (test, kim, "reset-identity", NULL);
   cli_send_ok (test, kim, "bob", "Still through the private CA");
 }
 

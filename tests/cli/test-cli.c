@@ -52,9 +52,7 @@ test_conversation (void)
   g_clear_pointer (&received, g_ptr_array_unref);
 
   /* Nothing is delivered twice. */
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, bob);
 
   cli_send_ok (test, bob, "alice", "Hi Alice");
   cli_send_ok (test, bob, "alice", "How are you?");
@@ -77,8 +75,7 @@ test_conversation (void)
   g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "How are you?");
 
   /* Bob's copies move to read once the receipts reach him. */
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
+  cli_assert_receives_nothing (test, bob);
   bob_history = cli_history (test, bob, "alice");
   g_assert_cmpuint (bob_history->len, ==, 3);
   message = g_ptr_array_index (bob_history, 1);
@@ -205,9 +202,7 @@ test_safety_number (void)
   g_autofree char *bob = cli_register (test, "bob");
   g_autoptr(CliWhoami) alice_id = cli_whoami (test, alice, "alice");
   g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(CliResult) wrong = NULL;
-  g_autoptr(CliResult) right = NULL;
   g_autoptr(CliResult) human = NULL;
   g_autofree char *at_alice = NULL;
   g_autofree char *at_bob = NULL;
@@ -222,8 +217,7 @@ test_safety_number (void)
   g_assert_cmpstr (at_alice, ==, at_bob);
 
   cli_send_ok (test, alice, "bob", "Shall we compare?");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Shall we compare?", NULL);
+  cli_assert_receives (test, bob, "alice", "Shall we compare?", NULL);
   g_clear_pointer (&at_bob, g_free);
   at_bob = cli_safety_number (test, bob, "alice", "unverified");
   g_assert_cmpstr (at_alice, ==, at_bob);
@@ -247,8 +241,7 @@ test_safety_number (void)
   g_clear_pointer (&at_alice, g_free);
   at_alice = cli_safety_number (test, alice, "bob", "unverified");
 
-  right = cli_run (test, alice, "verify", "bob", at_alice, NULL);
-  cli_assert_ok (right);
+  cli_run_ok (test, alice, "verify", "bob", at_alice, NULL);
   g_clear_pointer (&at_alice, g_free);
   at_alice = cli_safety_number (test, alice, "bob", "verified");
 }
@@ -263,7 +256,6 @@ test_key_change_unverified (void)
   g_autoptr(CliWhoami) after = NULL;
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(CliResult) reset = NULL;
   g_autoptr(CliResult) noticed = NULL;
   g_autofree char *old_number = NULL;
   g_autofree char *new_number = NULL;
@@ -271,14 +263,11 @@ test_key_change_unverified (void)
   JsonObject *event;
 
   cli_send_ok (test, alice, "bob", "Before");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Before", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "alice", "Before", NULL);
   old_number = cli_safety_number (test, alice, "bob", "unverified");
 
   before = cli_whoami (test, bob, "bob");
-  reset = cli_run (test, bob, "reset-identity", NULL);
-  cli_assert_ok (reset);
+  cli_run_ok (test, bob, "reset-identity", NULL);
   after = cli_whoami (test, bob, "bob");
   g_assert_cmpstr (before->uuid, ==, after->uuid);
   g_assert_cmpstr (before->identity_key, !=, after->identity_key);
@@ -303,9 +292,7 @@ test_key_change_unverified (void)
 
   /* An unverified contact's new key does not hold anything. */
   cli_send_ok (test, alice, "bob", "Got it");
-  g_clear_pointer (&received, g_ptr_array_unref);
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Got it", NULL);
+  cli_assert_receives (test, bob, "alice", "Got it", NULL);
 }
 
 static void
@@ -314,14 +301,11 @@ test_key_change_verified (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *carol = cli_register (test, "carol");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) reset = NULL;
   g_autoptr(CliResult) held = NULL;
   g_autoptr(CliResult) verified = NULL;
-  g_autoptr(CliResult) reset_again = NULL;
   g_autoptr(CliResult) held_again = NULL;
-  g_autoptr(CliResult) accepted = NULL;
   g_autofree char *number = NULL;
   g_autofree char *changed = NULL;
   g_autofree char *carol_number = NULL;
@@ -329,9 +313,7 @@ test_key_change_verified (void)
   JsonObject *last;
 
   cli_send_ok (test, alice, "carol", "Hello Carol");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Hello Carol", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, carol, "alice", "Hello Carol", NULL);
 
   number = cli_safety_number (test, alice, "carol", "unverified");
   verified = cli_run (test, alice, "verify", "carol", number, NULL);
@@ -355,30 +337,22 @@ test_key_change_verified (void)
   g_assert_cmpstr (changed, ==, carol_number);
 
   /* Nothing reached Carol. */
-  received = cli_receive (test, carol);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, carol);
 
   /* Verifying the new number lets the held message go, before the next. */
-  verified = cli_run (test, alice, "verify", "carol", changed, NULL);
-  cli_assert_ok (verified);
+  cli_run_ok (test, alice, "verify", "carol", changed, NULL);
   cli_send_ok (test, alice, "carol", "Verified again");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Is it still you?", "Verified again", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, carol, "alice", "Is it still you?", "Verified again", NULL);
 
   /* Accepting a change without comparing leaves her unverified. */
-  reset_again = cli_run (test, carol, "reset-identity", NULL);
-  cli_assert_ok (reset_again);
+  cli_run_ok (test, carol, "reset-identity", NULL);
   held_again = cli_run (test, alice, "send", "carol", "Once more?", NULL);
   g_assert_cmpint (held_again->status, ==, 1);
 
-  accepted = cli_run (test, alice, "accept-identity", "carol", NULL);
-  cli_assert_ok (accepted);
+  cli_run_ok (test, alice, "accept-identity", "carol", NULL);
   unverified = cli_safety_number (test, alice, "carol", "unverified");
   cli_send_ok (test, alice, "carol", "Accepted");
-  received = cli_receive (test, carol);
-  cli_assert_texts (received, "alice", "Once more?", "Accepted", NULL);
+  cli_assert_receives (test, carol, "alice", "Once more?", "Accepted", NULL);
 
   /* Alice's side shows both changes. */
   messages = cli_history (test, alice, "carol");
@@ -450,17 +424,13 @@ test_relay_down (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliResult) first = NULL;
   g_autoptr(CliResult) second = NULL;
   g_autoptr(CliResult) offline = NULL;
-  g_autoptr(CliResult) later = NULL;
 
   cli_send_ok (test, alice, "bob", "One");
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "One", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, "alice", "One", NULL);
 
   cli_relay_kill (test->relay);
 
@@ -481,12 +451,10 @@ test_relay_down (void)
 
   /* Any later command that reaches the relay sends the outbox first. */
   cli_relay_restart (test->relay);
-  later = cli_run (test, alice, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (later);
+  cli_run_ok (test, alice, "receive", "--timeout", "0", NULL);
   cli_send_ok (test, alice, "bob", "Four");
 
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "alice", "Two", "Three", "Four", NULL);
+  cli_assert_receives (test, bob, "alice", "Two", "Three", "Four", NULL);
 
   messages = cli_history (test, alice, "bob");
   for (guint i = 0; i < messages->len; i++)
@@ -526,7 +494,6 @@ test_no_plaintext (void)
   g_autofree char *answer = random_name ("answer-");
   g_autofree char *alice_password = NULL;
   g_autofree char *bob_password = NULL;
-  g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
   g_autoptr(CliWhoami) bob_id = NULL;
@@ -536,12 +503,9 @@ test_no_plaintext (void)
   char uuid_text[2][37];
 
   cli_send_ok (test, alice, bob_name, marker);
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, alice_name, marker, NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, bob, alice_name, marker, NULL);
   cli_send_ok (test, bob, alice_name, answer);
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, bob_name, answer, NULL);
+  cli_assert_receives (test, alice, bob_name, answer, NULL);
 
   messages = cli_history (test, alice, bob_name);
   g_assert_cmpuint (messages->len, ==, 2);
@@ -683,17 +647,14 @@ test_prekeys (void)
   assert_key_counts (session, test->relay->url, alice_id->uuid, alice_password, 100);
 
   cli_send_ok (test, bob, "alice", "With a fresh prekey");
-  received = cli_receive (test, alice);
-  cli_assert_texts (received, "bob", "With a fresh prekey", NULL);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives (test, alice, "bob", "With a fresh prekey", NULL);
 
   /* A week later the signed prekeys are replaced; messages built on the
    * old ones still decrypt, new sessions use the new ones. */
   signed_before = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
   age_signed_pre_keys (alice);
   g_clear_pointer (&online, cli_result_free);
-  online = cli_run (test, alice, "receive", "--timeout", "0", NULL);
-  cli_assert_ok (online);
+  cli_run_ok (test, alice, "receive", "--timeout", "0", NULL);
   signed_after = signed_pre_key_id (session, test->relay->url, bob_id->uuid, bob_password, path);
   g_assert_cmpint (signed_after, !=, signed_before);
 
@@ -1053,8 +1014,6 @@ test_keyring (void)
 {
   g_autofree char *daemon = g_find_program_in_path ("gnome-keyring-daemon");
   g_autoptr(CliTest) test = NULL;
-  g_autoptr(GPtrArray) received = NULL;
-  g_autoptr(CliResult) ignored = NULL;
   g_autoptr(CliResult) locked_out = NULL;
   g_autofree char *kim = NULL;
   g_autofree char *bob = NULL;
@@ -1080,14 +1039,12 @@ test_keyring (void)
 
   cli_send_ok (test, kim, "bob", "From the keyring");
   g_strfreev (g_steal_pointer (&test->extra_env));
-  received = cli_receive (test, bob);
-  cli_assert_texts (received, "kim", "From the keyring", NULL);
+  cli_assert_receives (test, bob, "kim", "From the keyring", NULL);
 
   /* A passphrase does not open a keyring profile, and nothing does
    * without the keyring. */
   test->extra_env = g_strdupv ((char *[]) { address, NULL });
-  ignored = cli_run (test, kim, "whoami", NULL);
-  cli_assert_ok (ignored);
+  cli_run_ok (test, kim, "whoami", NULL);
   g_strfreev (g_steal_pointer (&test->extra_env));
 
   keyring_stop (keyring);
@@ -1154,7 +1111,6 @@ test_requests (void)
   g_autoptr(GPtrArray) received = NULL;
   g_autoptr(GPtrArray) history = NULL;
   g_autoptr(CliResult) accepted = NULL;
-  g_autoptr(CliResult) blocked = NULL;
   g_autoptr(JsonObject) decision = NULL;
 
   cli_send_ok (test, alice, "bob", "Hello stranger");
@@ -1183,12 +1139,9 @@ test_requests (void)
   g_clear_pointer (&history, g_ptr_array_unref);
 
   /* Carol is blocked before she even writes. */
-  blocked = cli_run (test, bob, "block", "carol", NULL);
-  cli_assert_ok (blocked);
+  cli_run_ok (test, bob, "block", "carol", NULL);
   cli_send_ok (test, carol, "bob", "Let me in");
-  received = cli_receive (test, bob);
-  g_assert_cmpuint (received->len, ==, 0);
-  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_assert_receives_nothing (test, bob);
   received = cli_receive (test, carol);
   history = cli_history (test, carol, "bob");
   g_assert_cmpstr (newest_state (history), ==, "sent");
@@ -1217,7 +1170,6 @@ test_profile_in_use (void)
   g_autofree char *alice = cli_register (test, "alice");
   g_autoptr(GSubprocess) holder = NULL;
   g_autoptr(CliResult) refused = NULL;
-  g_autoptr(CliResult) later = NULL;
   g_autofree char *expected = NULL;
   const char *pid;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
@@ -1238,8 +1190,7 @@ test_profile_in_use (void)
   g_subprocess_force_exit (holder);
   g_assert_true (g_subprocess_wait (holder, NULL, NULL));
 
-  later = cli_run (test, alice, "whoami", NULL);
-  cli_assert_ok (later);
+  cli_run_ok (test, alice, "whoami", NULL);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "kat-test-util.h"
 #include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
@@ -258,51 +259,39 @@ test_chain_key_spec (void)
                       "afa8207986b692a116d4b40bbff72d6c");
 }
 
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  g_assert_true (json_object_has_member (object, name));
-  return json_object_get_string_member (object, name);
-}
-
 /* The same step from tests/kat/chain_keys.json, with and without the
  * SPQR salt (32 bytes of 0xab, as the member name says). */
 static void
 test_chain_key_json (void)
 {
   static const uint8_t one = 0x01, two = 0x02;
-  g_autofree char *path = g_build_filename (SOTTO_KAT_DIR, "chain_keys.json", NULL);
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
+  JsonObject *root = test_kat_load (parser, "chain_keys.json");
   g_autoptr(GBytes) chain_key = NULL;
   g_autoptr(GBytes) salt = repeat (0xab, 32);
   uint8_t seed[SP_HMAC_SHA256_SIZE], next[SP_HMAC_SHA256_SIZE];
-  JsonObject *root, *plain, *salted;
+  JsonObject *plain, *salted;
 
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  root = json_node_get_object (json_parser_get_root (parser));
   plain = json_object_get_object_member (root, "noSpqr");
   salted = json_object_get_object_member (root, "withSpqrSalt_ab32");
   g_assert_nonnull (plain);
   g_assert_nonnull (salted);
 
-  chain_key = test_bytes_from_hex (member_string (root, "chainKey"));
+  chain_key = test_bytes_from_hex (test_kat_string (root, "chainKey"));
   g_assert_cmpuint (g_bytes_get_size (chain_key), ==, 32);
   g_assert_cmpint (sp_hmac_sha256 (seed, g_bytes_get_data (chain_key, NULL), 32, &one, 1), ==, SP_OK);
   g_assert_cmpint (sp_hmac_sha256 (next, g_bytes_get_data (chain_key, NULL), 32, &two, 1), ==, SP_OK);
-  test_assert_hex (seed, sizeof seed, member_string (root, "messageKeySeed_hmac01"));
-  test_assert_hex (next, sizeof next, member_string (root, "nextChainKey_hmac02"));
+  test_assert_hex (seed, sizeof seed, test_kat_string (root, "messageKeySeed_hmac01"));
+  test_assert_hex (next, sizeof next, test_kat_string (root, "nextChainKey_hmac02"));
 
   check_message_keys (seed, NULL, 0,
-                      member_string (plain, "cipherKey"),
-                      member_string (plain, "macKey"),
-                      member_string (plain, "iv"));
+                      test_kat_string (plain, "cipherKey"),
+                      test_kat_string (plain, "macKey"),
+                      test_kat_string (plain, "iv"));
   check_message_keys (seed, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
-                      member_string (salted, "cipherKey"),
-                      member_string (salted, "macKey"),
-                      member_string (salted, "iv"));
+                      test_kat_string (salted, "cipherKey"),
+                      test_kat_string (salted, "macKey"),
+                      test_kat_string (salted, "iv"));
 }
 
 int

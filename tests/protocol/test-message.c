@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "kat-test-util.h"
 #include "protocol-test-util.h"
 #include "sp-error.h"
 #include "sp-init.h"
@@ -187,13 +188,8 @@ typedef struct {
 static void
 session_load (Session *session)
 {
-  g_autofree char *path = g_build_filename (SOTTO_KAT_DIR, "pqxdh_session.json", NULL);
-  g_autoptr(GError) error = NULL;
-
   session->parser = json_parser_new ();
-  json_parser_load_from_file (session->parser, path, &error);
-  g_assert_no_error (error);
-  session->root = json_node_get_object (json_parser_get_root (session->parser));
+  session->root = test_kat_load (session->parser, "pqxdh_session.json");
   session->inputs = json_object_get_object_member (session->root, "inputs");
   session->derived = json_object_get_object_member (session->root, "derived");
   session->reply = json_object_get_object_member (session->root, "bobReply");
@@ -206,14 +202,6 @@ static void
 session_clear (Session *session)
 {
   g_clear_object (&session->parser);
-}
-
-static const char *
-member (JsonObject *object,
-        const char *name)
-{
-  g_assert_true (json_object_has_member (object, name));
-  return json_object_get_string_member (object, name);
 }
 
 /* Decodes @bytes, checks its MAC and encodes the result again: the
@@ -247,11 +235,11 @@ test_session_signal_message (void)
   SpSignalMessage decoded;
 
   session_load (&session);
-  bytes = test_bytes_from_hex (member (session.root, "signalMessage"));
-  mac_key = test_bytes_from_hex (member (session.derived, "macKey"));
-  alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
-  bob = public_from_hex (member (session.inputs, "bobIdentityPub33"));
-  ratchet = public_from_hex (member (session.derived, "aliceRatchetPub33"));
+  bytes = test_bytes_from_hex (test_kat_string (session.root, "signalMessage"));
+  mac_key = test_bytes_from_hex (test_kat_string (session.derived, "macKey"));
+  alice = public_from_hex (test_kat_string (session.inputs, "aliceIdentityPub33"));
+  bob = public_from_hex (test_kat_string (session.inputs, "bobIdentityPub33"));
+  ratchet = public_from_hex (test_kat_string (session.derived, "aliceRatchetPub33"));
 
   /* The identities in the file are those of the scalars next to them. */
   {
@@ -294,12 +282,12 @@ test_session_reply (void)
   SpSignalMessage decoded;
 
   session_load (&session);
-  bytes = test_bytes_from_hex (member (session.reply, "signalMessage"));
-  chain_key = test_bytes_from_hex (member (session.reply, "sendChainKey"));
-  spqr_key = test_bytes_from_hex (member (session.reply, "spqrB2AIndex1Key"));
-  alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
-  bob = public_from_hex (member (session.inputs, "bobIdentityPub33"));
-  ratchet = public_from_hex (member (session.reply, "bobRatchetPub33"));
+  bytes = test_bytes_from_hex (test_kat_string (session.reply, "signalMessage"));
+  chain_key = test_bytes_from_hex (test_kat_string (session.reply, "sendChainKey"));
+  spqr_key = test_bytes_from_hex (test_kat_string (session.reply, "spqrB2AIndex1Key"));
+  alice = public_from_hex (test_kat_string (session.inputs, "aliceIdentityPub33"));
+  bob = public_from_hex (test_kat_string (session.inputs, "bobIdentityPub33"));
+  ratchet = public_from_hex (test_kat_string (session.reply, "bobRatchetPub33"));
 
   g_assert_cmpint (sp_hmac_sha256 (seed, test_data_of (chain_key), 32, &one, 1), ==, SP_OK);
   g_assert_cmpint (sp_hkdf_sha256 (keys, sizeof keys, test_data_of (spqr_key), 32, seed, sizeof seed,
@@ -327,11 +315,11 @@ test_session_pre_key_signal_message (void)
   size_t len, out_len = 0;
 
   session_load (&session);
-  bytes = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
-  inner = test_bytes_from_hex (member (session.root, "signalMessage"));
-  kyber_ciphertext = test_bytes_from_hex (member (session.derived, "kyberCiphertext1569"));
-  alice = public_from_hex (member (session.inputs, "aliceIdentityPub33"));
-  base = public_from_hex (member (session.inputs, "aliceBaseKeyPub33"));
+  bytes = test_bytes_from_hex (test_kat_string (session.root, "preKeySignalMessage"));
+  inner = test_bytes_from_hex (test_kat_string (session.root, "signalMessage"));
+  kyber_ciphertext = test_bytes_from_hex (test_kat_string (session.derived, "kyberCiphertext1569"));
+  alice = public_from_hex (test_kat_string (session.inputs, "aliceIdentityPub33"));
+  base = public_from_hex (test_kat_string (session.inputs, "aliceBaseKeyPub33"));
   len = g_bytes_get_size (bytes);
   g_assert_cmpuint (len, ==, 1780);
 
@@ -367,7 +355,7 @@ test_pre_key_encode_errors (void)
   size_t out_len = 1234;
 
   session_load (&session);
-  bytes = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
+  bytes = test_bytes_from_hex (test_kat_string (session.root, "preKeySignalMessage"));
   g_assert_cmpint (sp_pre_key_signal_message_decode (&decoded, test_data_of (bytes), g_bytes_get_size (bytes)), ==, SP_OK);
 
   broken = decoded;
@@ -431,6 +419,16 @@ builder_finish_signal (Builder *builder)
   g_assert_cmpint (sp_pb_writer_finish (&builder->writer, &len), ==, SP_OK);
   memset (builder->data + 1 + len, 0x3c, 8);
   return 1 + len + 8;
+}
+
+/* Finishes @builder's SignalMessage and decodes it into @decoded. */
+static int
+builder_decode_signal (Builder         *builder,
+                       SpSignalMessage *decoded)
+{
+  size_t len = builder_finish_signal (builder);
+
+  return sp_signal_message_decode (decoded, builder->data, len);
 }
 
 static size_t
@@ -525,8 +523,7 @@ test_signal_message_any_order (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 1000, key.bytes, 3);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 0);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_OK);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_OK);
   g_assert_cmpuint (decoded.counter, ==, 1);
   g_assert_cmpuint (decoded.ciphertext_len, ==, 0);
 }
@@ -607,16 +604,14 @@ test_signal_message_malformed (void)
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_varint (&builder.writer, 2, (uint64_t) UINT32_MAX + 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* The largest counter is fine. */
   builder_init (&builder, 0x44);
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_varint (&builder.writer, 2, UINT32_MAX);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_OK);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_OK);
   g_assert_cmpuint (decoded.counter, ==, UINT32_MAX);
 
   /* A counter sent as bytes. */
@@ -624,16 +619,14 @@ test_signal_message_malformed (void)
   sp_pb_write_bytes (&builder.writer, 1, key.bytes, SP_PUBLIC_KEY_SIZE);
   sp_pb_write_bytes (&builder.writer, 2, key.bytes, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A ratchet key sent as a varint. */
   builder_init (&builder, 0x44);
   sp_pb_write_varint (&builder.writer, 1, 5);
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A repeated field. */
   builder_init (&builder, 0x44);
@@ -641,8 +634,7 @@ test_signal_message_malformed (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_varint (&builder.writer, 2, 2);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* Addresses of the wrong size. */
   builder_init (&builder, 0x44);
@@ -650,8 +642,7 @@ test_signal_message_malformed (void)
   sp_pb_write_varint (&builder.writer, 2, 1);
   sp_pb_write_bytes (&builder.writer, 4, key.bytes, 1);
   sp_pb_write_bytes (&builder.writer, 6, key.bytes, 33);
-  len = builder_finish_signal (&builder);
-  g_assert_cmpint (sp_signal_message_decode (&decoded, builder.data, len), ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (builder_decode_signal (&builder, &decoded), ==, SP_ERR_MALFORMED);
 
   /* A group wire type inside. */
   len = build_signal (&builder, 0x44, OMIT_NONE, NULL, 0);
@@ -671,8 +662,8 @@ test_truncations (void)
   size_t signal_len, pre_key_len;
 
   session_load (&session);
-  signal = test_bytes_from_hex (member (session.root, "signalMessage"));
-  pre_key = test_bytes_from_hex (member (session.root, "preKeySignalMessage"));
+  signal = test_bytes_from_hex (test_kat_string (session.root, "signalMessage"));
+  pre_key = test_bytes_from_hex (test_kat_string (session.root, "preKeySignalMessage"));
   signal_len = g_bytes_get_size (signal);
   pre_key_len = g_bytes_get_size (pre_key);
 

@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "kat-test-util.h"
 #include "protocol-test-util.h"
 #include "session-test-util.h"
 #include "sp-error.h"
@@ -38,41 +39,18 @@ typedef struct {
   SpAddress recipient_address;
 } Kat;
 
-static const char *
-member (JsonObject *object,
-        const char *name)
-{
-  g_assert_true (json_object_has_member (object, name));
-  return json_object_get_string_member (object, name);
-}
-
-static void
-key_pair_from_hex (SpKeyPair  *out,
-                   const char *hex)
-{
-  uint8_t scalar[32];
-
-  test_unhex (scalar, sizeof scalar, hex);
-  g_assert_cmpint (sp_key_pair_from_private (out, scalar, sizeof scalar), ==, SP_OK);
-}
-
 static void
 kat_load (Kat *kat)
 {
-  g_autofree char *path = g_build_filename (SOTTO_KAT_DIR, "sealed_sender.json", NULL);
-  g_autoptr(GError) error = NULL;
-
   kat->parser = json_parser_new ();
-  json_parser_load_from_file (kat->parser, path, &error);
-  g_assert_no_error (error);
-  kat->root = json_node_get_object (json_parser_get_root (kat->parser));
-  key_pair_from_hex (&kat->trust_root, member (kat->root, "trustRootPriv"));
-  key_pair_from_hex (&kat->server, member (kat->root, "serverPriv"));
-  key_pair_from_hex (&kat->sender, member (kat->root, "senderIdentityPriv"));
-  key_pair_from_hex (&kat->recipient, member (kat->root, "recipientIdentityPriv"));
-  kat->server_certificate = test_bytes_from_hex (member (kat->root, "serverCertificate"));
-  kat->sender_certificate = test_bytes_from_hex (member (kat->root, "senderCertificate"));
-  kat->usmc = test_bytes_from_hex (member (kat->root, "usmc"));
+  kat->root = test_kat_load (kat->parser, "sealed_sender.json");
+  test_kat_key_pair (kat->root, "trustRootPriv", &kat->trust_root);
+  test_kat_key_pair (kat->root, "serverPriv", &kat->server);
+  test_kat_key_pair (kat->root, "senderIdentityPriv", &kat->sender);
+  test_kat_key_pair (kat->root, "recipientIdentityPriv", &kat->recipient);
+  kat->server_certificate = test_bytes_from_hex (test_kat_string (kat->root, "serverCertificate"));
+  kat->sender_certificate = test_bytes_from_hex (test_kat_string (kat->root, "senderCertificate"));
+  kat->usmc = test_bytes_from_hex (test_kat_string (kat->root, "usmc"));
   kat->expires = (uint64_t) json_object_get_int_member (kat->root, "senderCertificateExpires");
   kat->recipient_address = (SpAddress) { OTHER_UUID, 2 };
 }
@@ -98,18 +76,18 @@ test_certificates_known_answer (void)
   size_t sender_len = 0;
 
   kat_load (&kat);
-  test_assert_hex (kat.trust_root.public_key.bytes, SP_PUBLIC_KEY_SIZE, member (kat.root, "trustRootPub33"));
+  test_assert_hex (kat.trust_root.public_key.bytes, SP_PUBLIC_KEY_SIZE, test_kat_string (kat.root, "trustRootPub33"));
 
-  test_unhex (z, sizeof z, member (kat.root, "serverCertificateZ"));
+  test_unhex (z, sizeof z, test_kat_string (kat.root, "serverCertificateZ"));
   g_assert_cmpint (sp_server_certificate_create (server, sizeof server, &server_len, 1, &kat.server.public_key,
                                                  &kat.trust_root.private_key, z), ==, SP_OK);
-  test_assert_hex (server, server_len, member (kat.root, "serverCertificate"));
+  test_assert_hex (server, server_len, test_kat_string (kat.root, "serverCertificate"));
 
-  test_unhex (z, sizeof z, member (kat.root, "senderCertificateZ"));
+  test_unhex (z, sizeof z, test_kat_string (kat.root, "senderCertificateZ"));
   g_assert_cmpint (sp_sender_certificate_create (sender, sizeof sender, &sender_len, KAT_UUID, KAT_DEVICE,
                                                  kat.expires, &kat.sender.public_key, server, server_len,
                                                  &kat.server.private_key, z), ==, SP_OK);
-  test_assert_hex (sender, sender_len, member (kat.root, "senderCertificate"));
+  test_assert_hex (sender, sender_len, test_kat_string (kat.root, "senderCertificate"));
 
   g_assert_cmpint (sp_sender_certificate_decode (&certificate, sender, sender_len), ==, SP_OK);
   g_assert_cmpstr (certificate.sender_uuid, ==, KAT_UUID);
@@ -261,7 +239,7 @@ test_content_known_answer (void)
   g_assert_cmpstr (content.sender.sender_uuid, ==, KAT_UUID);
 
   g_assert_cmpint (sp_sealed_content_encode (encoded, sizeof encoded, &len, &content), ==, SP_OK);
-  test_assert_hex (encoded, len, member (kat.root, "usmc"));
+  test_assert_hex (encoded, len, test_kat_string (kat.root, "usmc"));
   kat_clear (&kat);
 }
 
@@ -316,13 +294,13 @@ test_v1_known_answer (void)
 
   kat_load (&kat);
   v1 = json_object_get_object_member (kat.root, "v1");
-  key_pair_from_hex (&ephemeral, member (v1, "ephemeralPriv"));
-  expected = test_bytes_from_hex (member (v1, "message"));
+  test_kat_key_pair (v1, "ephemeralPriv", &ephemeral);
+  expected = test_bytes_from_hex (test_kat_string (v1, "message"));
   size = SP_SEALED_SENDER_V1_SIZE (g_bytes_get_size (kat.usmc));
   out = g_malloc (size);
   g_assert_cmpint (sp_sealed_sender_encrypt_v1 (out, size, &len, &kat.sender, &kat.recipient.public_key,
                                                 test_data_of (kat.usmc), g_bytes_get_size (kat.usmc), &ephemeral), ==, SP_OK);
-  test_assert_hex (out, len, member (v1, "message"));
+  test_assert_hex (out, len, test_kat_string (v1, "message"));
 
   g_assert_cmpint (open_as_recipient (&kat, test_data_of (expected), g_bytes_get_size (expected)), ==, SP_OK);
   assert_every_byte_matters (&kat, test_data_of (expected), g_bytes_get_size (expected));
@@ -345,8 +323,8 @@ test_v2_known_answer (void)
 
   kat_load (&kat);
   v2 = json_object_get_object_member (kat.root, "v2");
-  test_unhex (m, sizeof m, member (v2, "M"));
-  expected = test_bytes_from_hex (member (v2, "receivedMessage"));
+  test_unhex (m, sizeof m, test_kat_string (v2, "M"));
+  expected = test_bytes_from_hex (test_kat_string (v2, "receivedMessage"));
   g_assert_cmpint (open_as_recipient (&kat, test_data_of (expected), g_bytes_get_size (expected)), ==, SP_OK);
 
   /* Sending with the same M and splitting gives libsignal's bytes. */
@@ -360,7 +338,7 @@ test_v2_known_answer (void)
   g_assert_cmpuint (sent_len, ==, size);
   g_assert_cmpint (sent[0], ==, 0x23);
   g_assert_cmpint (sp_sealed_sender_v2_split (received, size, &received_len, sent, sent_len, OTHER_UUID, 2), ==, SP_OK);
-  test_assert_hex (received, received_len, member (v2, "receivedMessage"));
+  test_assert_hex (received, received_len, test_kat_string (v2, "receivedMessage"));
 
   /* Not for another device or another recipient. */
   g_assert_cmpint (sp_sealed_sender_v2_split (received, size, &received_len, sent, sent_len, OTHER_UUID, 3),
@@ -503,7 +481,7 @@ test_self_send (void)
   size_t len;
 
   kat_load (&kat);
-  message = test_bytes_from_hex (member (json_object_get_object_member (kat.root, "v1"), "message"));
+  message = test_bytes_from_hex (test_kat_string (json_object_get_object_member (kat.root, "v1"), "message"));
   len = g_bytes_get_size (message);
   out = g_malloc (len);
 

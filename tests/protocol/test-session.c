@@ -6,6 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "kat-test-util.h"
 #include "protocol-test-util.h"
 #include "session-test-util.h"
 #include "sp-kdf.h"
@@ -15,18 +16,6 @@
 
 /* Known-answer files */
 
-static JsonObject *
-load_kat (JsonParser *parser,
-          const char *name)
-{
-  g_autofree char *path = g_build_filename (SOTTO_KAT_DIR, name, NULL);
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  return json_node_get_object (json_parser_get_root (parser));
-}
-
 /* Asserts that @data holds the bytes of hex member @member of @object. */
 static void
 assert_hex (JsonObject    *object,
@@ -34,7 +23,7 @@ assert_hex (JsonObject    *object,
             const uint8_t *data,
             size_t         len)
 {
-  test_assert_hex (data, len, json_object_get_string_member (object, member));
+  test_assert_hex (data, len, test_kat_string (object, member));
 }
 
 /* Copies hex member @member, which must be @len bytes, into @out. */
@@ -44,19 +33,7 @@ get_hex (JsonObject *object,
          uint8_t    *out,
          size_t      len)
 {
-  test_unhex (out, len, json_object_get_string_member (object, member));
-}
-
-static void
-key_pair_from_hex (JsonObject *object,
-                   const char *member,
-                   SpKeyPair  *out)
-{
-  uint8_t scalar[32];
-
-  get_hex (object, member, scalar, sizeof scalar);
-  g_assert_cmpint (sp_key_pair_from_private (out, scalar, sizeof scalar), ==, SP_OK);
-  sodium_memzero (scalar, sizeof scalar);
+  test_unhex (out, len, test_kat_string (object, member));
 }
 
 /* "name.device" as in the vector's addresses. */
@@ -78,7 +55,7 @@ static void
 test_kat_chain_keys (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *root = load_kat (parser, "chain_keys.json");
+  JsonObject *root = test_kat_load (parser, "chain_keys.json");
   uint8_t chain_key[32];
   uint8_t seed[32];
   uint8_t next[32];
@@ -108,7 +85,7 @@ static void
 test_kat_spqr_chain (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *root = load_kat (parser, "spqr_chain.json");
+  JsonObject *root = test_kat_load (parser, "spqr_chain.json");
   JsonArray *a2b = json_object_get_array_member (root, "a2b");
   JsonArray *b2a = json_object_get_array_member (root, "b2a");
   SpSessionState *alice;
@@ -259,7 +236,7 @@ static void
 test_kat_pqxdh_derivation (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *root = load_kat (parser, "pqxdh_session.json");
+  JsonObject *root = test_kat_load (parser, "pqxdh_session.json");
   JsonObject *in = json_object_get_object_member (root, "inputs");
   JsonObject *derived = json_object_get_object_member (root, "derived");
   SpKeyPair *pairs = sodium_allocarray (6, sizeof *pairs);
@@ -282,12 +259,12 @@ test_kat_pqxdh_derivation (void)
   SpSessionState *state;
   SpMessageKeys keys;
 
-  key_pair_from_hex (in, "aliceIdentityPriv", alice);
-  key_pair_from_hex (in, "bobIdentityPriv", bob);
-  key_pair_from_hex (in, "bobSignedPreKeyPriv", spk);
-  key_pair_from_hex (in, "bobOneTimePreKeyPriv", opk);
-  key_pair_from_hex (in, "aliceBaseKeyPriv", base);
-  key_pair_from_hex (in, "aliceFirstRatchetPriv", ratchet);
+  test_kat_key_pair (in, "aliceIdentityPriv", alice);
+  test_kat_key_pair (in, "bobIdentityPriv", bob);
+  test_kat_key_pair (in, "bobSignedPreKeyPriv", spk);
+  test_kat_key_pair (in, "bobOneTimePreKeyPriv", opk);
+  test_kat_key_pair (in, "aliceBaseKeyPriv", base);
+  test_kat_key_pair (in, "aliceFirstRatchetPriv", ratchet);
   assert_hex (in, "aliceIdentityPub33", alice->public_key.bytes, 33);
   assert_hex (in, "bobSignedPreKeyPub33", spk->public_key.bytes, 33);
   assert_hex (in, "aliceBaseKeyPub33", base->public_key.bytes, 33);
@@ -351,7 +328,7 @@ static void
 test_kat_pqxdh_session (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonObject *root = load_kat (parser, "pqxdh_session.json");
+  JsonObject *root = test_kat_load (parser, "pqxdh_session.json");
   JsonObject *in = json_object_get_object_member (root, "inputs");
   JsonObject *derived = json_object_get_object_member (root, "derived");
   JsonObject *reply_kat = json_object_get_object_member (root, "bobReply");
@@ -383,20 +360,20 @@ test_kat_pqxdh_session (void)
   size_t decrypted_len;
   int type;
 
-  key_pair_from_hex (in, "aliceIdentityPriv", alice_identity);
-  key_pair_from_hex (in, "bobIdentityPriv", bob_identity);
-  key_pair_from_hex (in, "aliceBaseKeyPriv", base);
-  key_pair_from_hex (in, "aliceFirstRatchetPriv", ratchet);
-  key_pair_from_hex (reply_kat, "bobNewRatchetPriv", bob_ratchet);
+  test_kat_key_pair (in, "aliceIdentityPriv", alice_identity);
+  test_kat_key_pair (in, "bobIdentityPriv", bob_identity);
+  test_kat_key_pair (in, "aliceBaseKeyPriv", base);
+  test_kat_key_pair (in, "aliceFirstRatchetPriv", ratchet);
+  test_kat_key_pair (reply_kat, "bobNewRatchetPriv", bob_ratchet);
   get_hex (in, "kyberEncapsRandom_beforeSha3", kyber_random, sizeof kyber_random);
 
   memset (spk, 0, sizeof *spk);
   spk->id = (uint32_t) json_object_get_int_member (in, "signedPreKeyId");
-  key_pair_from_hex (in, "bobSignedPreKeyPriv", &spk->key_pair);
+  test_kat_key_pair (in, "bobSignedPreKeyPriv", &spk->key_pair);
   get_hex (in, "signedPreKeySignature", spk->signature, SP_SIGNATURE_SIZE);
   memset (opk, 0, sizeof *opk);
   opk->id = (uint32_t) json_object_get_int_member (in, "preKeyId");
-  key_pair_from_hex (in, "bobOneTimePreKeyPriv", &opk->key_pair);
+  test_kat_key_pair (in, "bobOneTimePreKeyPriv", &opk->key_pair);
   memset (kyber, 0, sizeof *kyber);
   kyber->id = (uint32_t) json_object_get_int_member (in, "kyberPreKeyId");
   get_hex (in, "bobKyberPub1569", kyber->public_key, SP_KYBER_PUBLIC_KEY_SIZE);
@@ -664,6 +641,18 @@ test_addresses (void)
   test_party_free (other_device);
 }
 
+/* What encrypting one byte with @cipher returns, for the tests that
+ * expect it to fail. */
+static int
+encrypt_one_byte (SpSessionCipher *cipher)
+{
+  uint8_t out[256];
+  size_t out_len;
+  int type;
+
+  return sp_session_cipher_encrypt (cipher, (const uint8_t *) "x", 1, out, sizeof out, &out_len, &type);
+}
+
 /* Both prekey signatures are checked, and a bad bundle stores nothing. */
 static void
 test_bundle_signatures (void)
@@ -698,14 +687,7 @@ test_bundle_signatures (void)
   g_assert_false (found);
 
   /* No session yet: nothing to encrypt with. */
-  {
-    uint8_t out[64];
-    size_t out_len;
-    int type;
-
-    g_assert_cmpint (sp_session_cipher_encrypt (alice, (const uint8_t *) "x", 1, out, sizeof out,
-                                                &out_len, &type), ==, SP_ERR_NO_SESSION);
-  }
+  g_assert_cmpint (encrypt_one_byte (alice), ==, SP_ERR_NO_SESSION);
 
   sp_session_cipher_free (alice);
   test_party_free (alice_party);
@@ -776,14 +758,7 @@ test_identity_changed (void)
   /* Established sessions are checked on every message too. */
   g_assert_cmpint (sp_session_cipher_new (&suspicious, &refusing, &alice_party->address,
                                           &bob_party->address), ==, SP_OK);
-  {
-    uint8_t out[256];
-    size_t out_len;
-    int type;
-
-    g_assert_cmpint (sp_session_cipher_encrypt (suspicious, (const uint8_t *) "x", 1, out, sizeof out,
-                                                &out_len, &type), ==, SP_ERR_UNTRUSTED_IDENTITY);
-  }
+  g_assert_cmpint (encrypt_one_byte (suspicious), ==, SP_ERR_UNTRUSTED_IDENTITY);
   sp_session_cipher_free (suspicious);
 
   sp_session_cipher_free (alice);

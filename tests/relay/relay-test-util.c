@@ -57,7 +57,8 @@ test_relay_make_data_dir (void)
 void
 test_relay_remove_data_dir (const char *dir)
 {
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log" };
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log",
+                          "password-digest.key" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {

@@ -5,8 +5,8 @@
  *
  * Clients that hold on to the relay's resources: bodies and headers sent
  * a byte at a time, enough of them to fill every connection slot,
- * WebSockets that never read, and more connections than the relay may
- * hold or has descriptors for.  Each case starts its own relay with the
+ * WebSockets that never read or whose client has vanished, and more
+ * connections than the relay may hold or has descriptors for.  Each case starts its own relay with the
  * limits it is about, and checks what a real process does: which
  * sockets it closes and when, what it answers a legitimate client in the
  * meantime, how much memory it takes, what it logs and how much CPU its
@@ -453,6 +453,129 @@ test_total_output_bound (void)
   abuse_finish (&abuse);
 }
 
+/* A WebSocket whose client vanished without a FIN stays open as far as
+ * TCP goes: a client that sends nothing for websocket-ping-seconds gets
+ * a ping, and when no answer comes within websocket-pong-timeout-seconds
+ * the relay closes the connection, so its device no longer counts as
+ * online.  A client that answers (libsoup does by itself) stays. */
+#define PING_SECONDS         1
+#define PONG_TIMEOUT_SECONDS 1
+#define CLOSE_MESSAGE        "{\"type\":\"close\",\"code\":4408,\"reason\":\"ping-timeout\"}"
+
+/* The opcodes of the whole frames at the start of `stream`, which the
+ * relay sends unmasked (RFC 6455, 5.2). */
+static GArray *
+frame_opcodes (GString *stream)
+{
+  GArray *opcodes = g_array_new (FALSE, FALSE, sizeof (guint8));
+  const guint8 *bytes = (const guint8 *) stream->str;
+  gsize at = 0;
+
+  while (at + 2 <= stream->len)
+    {
+      guint8 opcode = bytes[at] & 0x0f;
+      guint64 length = bytes[at + 1] & 0x7f;
+      gsize header = 2;
+
+      if (length == 126)
+        {
+          header = 4;
+          if (at + header > stream->len)
+            break;
+          length = (guint64) bytes[at + 2] << 8 | bytes[at + 3];
+        }
+      else if (length == 127)
+        {
+          header = 10;
+          if (at + header > stream->len)
+            break;
+          length = 0;
+          for (guint i = 0; i < 8; i++)
+            length = length << 8 | bytes[at + 2 + i];
+        }
+      if (at + header + length > stream->len)
+        break;
+      g_array_append_val (opcodes, opcode);
+      at += header + (gsize) length;
+    }
+  return opcodes;
+}
+
+/* Whether `text` is in `stream`, which holds NULs (an empty frame's
+ * length) that string functions would stop at. */
+static gboolean
+stream_contains (GString    *stream,
+                 const char *text)
+{
+  gsize length = strlen (text);
+
+  for (gsize at = 0; at + length <= stream->len; at++)
+    if (memcmp (stream->str + at, text, length) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_silent_websocket (void)
+{
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) answering = NULL;
+  g_autoptr(TestSocket) again = NULL;
+  g_autoptr(GString) frames = g_string_new (NULL);
+  g_autoptr(GArray) opcodes = NULL;
+  g_autoptr(JsonNode) holder = NULL;
+  g_autofree char *guid = NULL;
+  g_autofree char *limits = g_strdup_printf ("websocket-ping-seconds=%u\nwebsocket-pong-timeout-seconds=%u\n",
+                                             PING_SECONDS, PONG_TIMEOUT_SECONDS);
+  TestRelaySetup setup = { .metrics = TRUE };
+  Abuse abuse = { 0 };
+  TestReadResult result = TEST_READ_DATA;
+  gint64 deadline;
+  int silent;
+
+  abuse_start (&abuse, limits, &setup);
+  alice = test_account_register (abuse.session, abuse.relay, "alice", 0);
+  bob = test_account_register (abuse.session, abuse.relay, "bob", 0);
+  answering = test_socket_connect (abuse.session, abuse.relay, alice->auth);
+  test_socket_expect_drained (answering);
+  silent = test_raw_websocket_open (abuse.relay, bob->auth, FALSE, frames);
+
+  /* Bob's client reads what comes and never answers; libsoup answers
+   * Alice's pings as the loop runs. */
+  deadline = g_get_monotonic_time () + (PING_SECONDS + PONG_TIMEOUT_SECONDS) * G_USEC_PER_SEC + DEADLINE_SLACK_US;
+  while (result != TEST_READ_END && g_get_monotonic_time () < deadline)
+    {
+      result = test_raw_read (silent, frames, g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND);
+      while (g_main_context_iteration (NULL, FALSE));
+    }
+  g_assert_cmpint (result, ==, TEST_READ_END);
+  close (silent);
+  opcodes = frame_opcodes (frames);
+  /* After the handshake: queue-empty, the ping, the close message and
+   * the close frame. */
+  g_assert_cmpuint (opcodes->len, ==, 4);
+  g_assert_cmpuint (g_array_index (opcodes, guint8, 1), ==, 0x9);
+  g_assert_cmpuint (g_array_index (opcodes, guint8, 3), ==, 0x8);
+  g_assert_true (stream_contains (frames, CLOSE_MESSAGE));
+  g_assert_cmpint (test_relay_metric (abuse.session, abuse.relay, "sotto_relay_open_connections{kind=\"websocket\"}"),
+                   ==, 1);
+
+  /* Alice answered, and is still online. */
+  g_assert_false (answering->closed);
+  g_free (test_send_envelope (abuse.session, abuse.relay, bob, alice, "AAEC"));
+  g_assert_nonnull (test_socket_expect_envelope (answering, &holder));
+  g_clear_pointer (&holder, json_node_unref);
+
+  /* What is sent to Bob now waits for his next connection. */
+  guid = test_send_envelope (abuse.session, abuse.relay, alice, bob, "AwQF");
+  again = test_socket_connect (abuse.session, abuse.relay, bob->auth);
+  g_assert_cmpstr (json_object_get_string_member (test_socket_expect_envelope (again, &holder), "guid"), ==, guid);
+  g_clear_pointer (&again, test_socket_free);
+  g_clear_pointer (&answering, test_socket_free);
+  abuse_finish (&abuse);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -465,5 +588,6 @@ main (int   argc,
   g_test_add_func ("/relay/abuse/descriptor-limit", test_descriptor_limit);
   g_test_add_func ("/relay/abuse/non-reading-websockets", test_non_reading_websockets);
   g_test_add_func ("/relay/abuse/total-output-bound", test_total_output_bound);
+  g_test_add_func ("/relay/abuse/silent-websocket", test_silent_websocket);
   return g_test_run ();
 }

@@ -23,12 +23,8 @@
  * steps: a limit for a test that fails, not a measure of speed. */
 #define WAIT_STEPS 400
 
-typedef struct
-{
-  char        *dir;
-  TestRelay   *relay;
-  SoupSession *session;
-} Fixture;
+/* The shared fixture, on a relay started with the flags these tests need. */
+typedef TestFixture Fixture;
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -39,17 +35,6 @@ fixture_setup (Fixture       *fixture,
   fixture->dir = test_relay_make_data_dir ();
   fixture->relay = test_relay_start (fixture->dir, test_relay_relaxed_conf, data != NULL ? args : NULL);
   fixture->session = test_session_new ();
-}
-
-static void
-fixture_teardown (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_clear_object (&fixture->session);
-  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
-  test_relay_free (fixture->relay);
-  test_relay_remove_data_dir (fixture->dir);
-  g_free (fixture->dir);
 }
 
 /* Runs `sotto-relay admin --data-dir DIR ARGS...`; gives its exit status
@@ -421,6 +406,7 @@ test_backup_and_check (Fixture       *fixture,
   g_autofree char *dest = g_build_filename (parent, "backup", NULL);
   g_autofree char *db = g_build_filename (dest, "relay.db", NULL);
   g_autofree char *conf = g_build_filename (dest, "relay.conf", NULL);
+  g_autofree char *key = g_build_filename (dest, "password-digest.key", NULL);
   g_autofree char *conf_text = NULL;
   g_autofree char *out = NULL;
 
@@ -444,7 +430,9 @@ test_backup_and_check (Fixture       *fixture,
   g_assert_cmpstr (conf_text, ==, test_relay_relaxed_conf);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM accounts"), ==, 2);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 6);
+  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 7);
+  /* The key of the password digests in the database stays out of it. */
+  g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
   /* A destination that exists is never overwritten. */
   g_assert_cmpint (admin (fixture, NULL, "backup", dest, NULL), ==, 1);
 
@@ -473,14 +461,14 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/relay/admin/invites", Fixture, "invite", fixture_setup, test_invites, fixture_teardown);
+  g_test_add ("/relay/admin/invites", Fixture, "invite", fixture_setup, test_invites, test_fixture_teardown);
   g_test_add ("/relay/admin/invite-checked-first", Fixture, "invite", fixture_setup,
-              test_invite_checked_first, fixture_teardown);
-  g_test_add ("/relay/admin/accounts", Fixture, NULL, fixture_setup, test_accounts, fixture_teardown);
+              test_invite_checked_first, test_fixture_teardown);
+  g_test_add ("/relay/admin/accounts", Fixture, NULL, fixture_setup, test_accounts, test_fixture_teardown);
   g_test_add ("/relay/admin/changes-keep-cache", Fixture, NULL, fixture_setup, test_changes_keep_cache,
-              fixture_teardown);
+              test_fixture_teardown);
   g_test_add ("/relay/admin/backup-and-check", Fixture, NULL, fixture_setup, test_backup_and_check,
-              fixture_teardown);
+              test_fixture_teardown);
   g_test_add_func ("/relay/admin/no-database", test_no_database);
 
   return g_test_run ();

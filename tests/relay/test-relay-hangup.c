@@ -172,17 +172,32 @@ health_request (void)
   return g_strdup ("GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 }
 
+/* A request line and headers for a JSON @body whose Content-Length says
+ * @declared bytes, followed by the first @sent bytes of @body; with
+ * Authorization when @auth is not NULL. */
+static char *
+json_request (const char *method_and_path,
+              const char *auth,
+              const char *body,
+              gsize       declared,
+              gsize       sent)
+{
+  g_autofree char *authorization = auth != NULL ? g_strdup_printf ("Authorization: %s\r\n", auth) : g_strdup ("");
+
+  return g_strdup_printf ("%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: application/json\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
+                          method_and_path, authorization, declared, (int) sent, body);
+}
+
 /* A send of one small envelope from Alice to Bob. */
 static char *
 send_request (Hangup *hangup)
 {
   g_autofree char *content = test_random_base64 (64, -1);
   g_autofree char *body = test_send_body (1, hangup->bob->registration_id, content);
+  g_autofree char *method_and_path = g_strdup_printf ("PUT /v1/messages/%s", hangup->bob->uuid);
 
-  return g_strdup_printf ("PUT /v1/messages/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                          "Authorization: %s\r\nContent-Type: application/json\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
-                          hangup->bob->uuid, hangup->alice->auth, strlen (body), body);
+  return json_request (method_and_path, hangup->alice->auth, body, strlen (body), strlen (body));
 }
 
 /* The relay, before and after. */
@@ -293,50 +308,66 @@ test_hangup (gconstpointer data)
 
 /* HTTP scenarios. */
 
-/* A keep-alive connection waiting for its next request. */
+/* The first send of Alice and Bob, just registered, on a relay whose
+ * connections to storage start afresh. */
+static char *
+first_send_request (Hangup *hangup)
+{
+  hangup_register (hangup);
+  hangup_drop_pool (hangup);
+  return send_request (hangup);
+}
+
+/* A new connection to the relay that has sent @request. */
 static int
-scenario_idle_after_health (Hangup *hangup)
+connection_with (Hangup     *hangup,
+                 const char *request)
 {
   int fd = test_raw_connect (hangup->relay);
-  g_autofree char *request = health_request ();
+
+  test_raw_write_string (fd, request);
+  return fd;
+}
+
+/* A new keep-alive connection on which @request succeeded, waiting for
+ * its next request. */
+static int
+connection_after (Hangup     *hangup,
+                  const char *request)
+{
+  int fd = connection_with (hangup, request);
   g_autoptr(GArray) replies = NULL;
   gboolean ended;
 
-  test_raw_write_string (fd, request);
   replies = read_replies (fd, 1, &ended);
   g_assert_false (ended);
   g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
   return fd;
+}
+
+/* A keep-alive connection waiting for its next request. */
+static int
+scenario_idle_after_health (Hangup *hangup)
+{
+  g_autofree char *request = health_request ();
+
+  return connection_after (hangup, request);
 }
 
 /* The same after a send, which went through storage and back. */
 static int
 scenario_idle_after_send (Hangup *hangup)
 {
-  g_autofree char *request = NULL;
-  g_autoptr(GArray) replies = NULL;
-  gboolean ended;
-  int fd;
+  g_autofree char *request = first_send_request (hangup);
 
-  hangup_register (hangup);
-  hangup_drop_pool (hangup);
-  request = send_request (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  replies = read_replies (fd, 1, &ended);
-  g_assert_false (ended);
-  g_assert_cmpuint (reply_at (replies, 0)->status, ==, 200);
-  return fd;
+  return connection_after (hangup, request);
 }
 
 static int
 scenario_partial_headers (Hangup *hangup)
 {
-  int fd = test_raw_connect (hangup->relay);
-
-  test_raw_write_string (fd, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
-                        "Host: 127.0.0.1\r\nContent-Le");
-  return fd;
+  return connection_with (hangup, "PUT /v1/messages/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\n"
+                                  "Host: 127.0.0.1\r\nContent-Le");
 }
 
 /* A body that stops a long way short of its Content-Length. */
@@ -344,35 +375,24 @@ static int
 scenario_partial_body (Hangup *hangup)
 {
   g_autofree char *body = NULL;
+  g_autofree char *method_and_path = NULL;
   g_autofree char *request = NULL;
-  int fd;
 
   hangup_register (hangup);
   hangup_drop_pool (hangup);
   body = test_send_body (1, hangup->bob->registration_id, "AAEC");
-  request = g_strdup_printf ("PUT /v1/messages/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                             "Authorization: %s\r\nContent-Type: application/json\r\n"
-                             "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%.*s",
-                             hangup->bob->uuid, hangup->alice->auth, strlen (body) + 10000,
-                             (int) strlen (body) / 2, body);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  return fd;
+  method_and_path = g_strdup_printf ("PUT /v1/messages/%s", hangup->bob->uuid);
+  request = json_request (method_and_path, hangup->alice->auth, body, strlen (body) + 10000, strlen (body) / 2);
+  return connection_with (hangup, request);
 }
 
 /* The client leaves while its envelope is being stored. */
 static int
 scenario_send_in_flight (Hangup *hangup)
 {
-  g_autofree char *request = NULL;
-  int fd;
+  g_autofree char *request = first_send_request (hangup);
 
-  hangup_register (hangup);
-  hangup_drop_pool (hangup);
-  request = send_request (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, request);
-  return fd;
+  return connection_with (hangup, request);
 }
 
 /* The client leaves while its password is being hashed. */
@@ -380,14 +400,9 @@ static int
 scenario_register_in_flight (Hangup *hangup)
 {
   g_autofree char *body = test_register_body ("carol", "password-of-carol", 1234, 5, NULL);
-  g_autofree char *request = g_strdup_printf ("POST /v1/accounts HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                              "Content-Type: application/json\r\n"
-                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
-                                              strlen (body), body);
-  int fd = test_raw_connect (hangup->relay);
+  g_autofree char *request = json_request ("POST /v1/accounts", NULL, body, strlen (body), strlen (body));
 
-  test_raw_write_string (fd, request);
-  return fd;
+  return connection_with (hangup, request);
 }
 
 /* Pipelining: several requests in one write, before any answer. */
@@ -398,12 +413,9 @@ write_pipelined (Hangup     *hangup,
                  const char *second)
 {
   g_autofree char *both = g_strconcat (first, second, NULL);
-  int fd;
 
   hangup_drop_pool (hangup);
-  fd = test_raw_connect (hangup->relay);
-  test_raw_write_string (fd, both);
-  return fd;
+  return connection_with (hangup, both);
 }
 
 static int

@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include <unistd.h>
@@ -446,6 +447,134 @@ test_known_login_during_flood (Fixture       *fixture,
   g_assert_cmpuint (flood.known_status, ==, 200);
 }
 
+/* After a restart the relay remembers no password in memory, but it
+ * stored a digest of each one it has checked or registered: a device
+ * gets in without a hash then too, and so during a flood of wrong
+ * passwords that fills the hashing queue.  The flood comes from many
+ * addresses, one check each, as an attacker would spread it so that no
+ * per-address ration stops it. */
+
+#define FLOOD_ADDRESSES 40
+
+/* The status of the answer that `answer` begins with, or 0 while its
+ * status line has not all arrived. */
+static guint
+answer_status (GString *answer)
+{
+  if (strstr (answer->str, "\r\n") == NULL)
+    return 0;
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 "));
+  return (guint) g_ascii_strtoull (answer->str + strlen ("HTTP/1.1 "), NULL, 10);
+}
+
+static void
+test_known_login_after_restart (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "wrong-password-0123456789");
+  g_autofree char *request = g_strdup_printf ("GET /v1/accounts/me HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Authorization: %s\r\n\r\n", wrong);
+  int fds[FLOOD_ADDRESSES];
+  GString *answers[FLOOD_ADDRESSES];
+  guint statuses[FLOOD_ADDRESSES] = { 0 };
+  guint answered = 0;
+  guint busy = 0;
+  guint known_status = 0;
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start (fixture->dir, NULL, NULL);
+
+  /* Bob gets in at once, and without a password check. */
+  g_assert_cmpuint (whoami_status (fixture, bob->auth), ==, 200);
+  g_assert_cmpint (password_checks (fixture), ==, 0);
+
+  for (guint i = 0; i < FLOOD_ADDRESSES; i++)
+    {
+      g_autofree char *address = g_strdup_printf ("127.0.0.%u", 10 + i);
+
+      fds[i] = test_raw_connect_from (fixture->relay, address);
+      test_raw_write_string (fds[i], request);
+      answers[i] = g_string_new (NULL);
+    }
+  while (answered < FLOOD_ADDRESSES)
+    {
+      struct pollfd pfds[FLOOD_ADDRESSES];
+
+      /* A negative descriptor is one poll() leaves out. */
+      for (guint i = 0; i < FLOOD_ADDRESSES; i++)
+        pfds[i] = (struct pollfd) { .fd = statuses[i] == 0 ? fds[i] : -1, .events = POLLIN };
+      g_assert_cmpint (poll (pfds, FLOOD_ADDRESSES, 30000), >, 0);
+      for (guint i = 0; i < FLOOD_ADDRESSES; i++)
+        {
+          if (pfds[i].revents == 0)
+            continue;
+          g_assert_cmpint (test_raw_read (fds[i], answers[i], g_get_monotonic_time () + G_USEC_PER_SEC), ==,
+                           TEST_READ_DATA);
+          if ((statuses[i] = answer_status (answers[i])) == 0)
+            continue;
+          answered++;
+          if (statuses[i] != 503)
+            {
+              g_assert_cmpuint (statuses[i], ==, 401);
+              continue;
+            }
+          /* The queue is full now: Alice logs in while it is. */
+          busy++;
+          if (known_status == 0)
+            known_status = whoami_status (fixture, alice->auth);
+        }
+    }
+  for (guint i = 0; i < FLOOD_ADDRESSES; i++)
+    {
+      close (fds[i]);
+      g_string_free (answers[i], TRUE);
+    }
+  g_test_message ("%u of %u checks refused as busy", busy, FLOOD_ADDRESSES);
+  g_assert_cmpuint (busy, >, 0);
+  g_assert_cmpuint (known_status, ==, 200);
+}
+
+/* A stored digest covers the password hash it was checked against: when
+ * an administrator gives a device another password (here Bob's, written
+ * straight into the database while the relay is stopped), its old one no
+ * longer gets in, though its digest is still there. */
+static void
+test_password_reset_after_restart (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  g_autofree char *reset = g_strdup_printf ("UPDATE devices SET password_hash = (SELECT password_hash FROM devices "
+                                            "WHERE account = '%s') WHERE account = '%s'", bob->uuid, alice->uuid);
+  g_autofree char *alice_as_bob = test_basic_auth (alice->uuid, 1, bob->password);
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  if (test_relay_uses_postgresql ())
+    {
+      g_autofree char *url = test_relay_data_dir_database (fixture->dir);
+
+      test_postgresql_query_int (url, reset);
+    }
+  else
+    {
+      g_autofree char *db_path = g_build_filename (fixture->dir, "relay.db", NULL);
+      sqlite3 *db = NULL;
+
+      g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+      test_sqlite_exec (db, reset);
+      sqlite3_close (db);
+    }
+  fixture->relay = test_relay_start (fixture->dir, NULL, NULL);
+
+  g_assert_cmpuint (whoami_status (fixture, alice->auth), ==, 401);
+  g_assert_cmpuint (whoami_status (fixture, alice_as_bob), ==, 200);
+  g_assert_cmpuint (whoami_status (fixture, bob->auth), ==, 200);
+}
+
 /* One-time prekeys: one account fetching a contact's bundle again and
  * again takes only as many one-time prekeys as its own per-pair limit
  * lets through, and no more of the target's ration, so that others
@@ -608,6 +737,10 @@ main (int   argc,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
   ADD ("known-login-during-flood", test_known_login_during_flood,
        "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+  ADD ("known-login-after-restart", test_known_login_after_restart,
+       "address-auth-failures=0.1666667/20\naccount-password-checks=0.1/10\n"
+       "[limits]\nhash-queue-limit=8\nhash-queue-registration-reserve=2\n");
+  ADD ("password-reset-after-restart", test_password_reset_after_restart, "");
   ADD ("prekey-drain-per-target", test_prekey_drain_per_target,
        "target-one-time-prekeys=0.001/5\npair-one-time-prekeys=0.001/2\n");
   ADD ("keys-low-notice", test_keys_low_notice, "[limits]\none-time-prekeys-low=28\n");

@@ -160,6 +160,10 @@ test_migrate (void)
   assert_report (report, dir, url);
   hash_after = database_hash (dir);
   g_assert_cmpstr (hash_after, ==, hash_before);
+  /* Alice's and Bob's password digests came along (Carol's devices went
+   * with her ban). */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM devices WHERE password_digest IS NOT NULL"),
+                   ==, 2);
 
   /* A relay on PostgreSQL serves the same clients. */
   relay = test_relay_start_with (pg_dir, test_relay_relaxed_conf, &pg_setup);

@@ -572,7 +572,7 @@ test_private_files (void)
   g_autoptr(TestRelay) relay = NULL;
   g_autoptr(SoupSession) session = test_session_new ();
   g_autoptr(TestAccount) alice = NULL;
-  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm" };
+  const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "password-digest.key" };
   mode_t old_umask = umask (0022);
 
   relay = test_relay_start (dir, NULL, NULL);
@@ -586,6 +586,68 @@ test_private_files (void)
       g_assert_cmpint (g_stat (path, &st), ==, 0);
       g_assert_cmpint (st.st_mode & 0077, ==, 0);
     }
+
+  g_clear_object (&session);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  test_relay_remove_data_dir (dir);
+}
+
+/* The key of the stored password digests is a file of its own: a relay
+ * refuses to start on one that others may read or that is cut short,
+ * and makes a new one when it is gone, after which a device's next login
+ * costs a password check again, and the one after that no more. */
+static void
+test_digest_key_file (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *key = g_build_filename (dir, "password-digest.key", NULL);
+  g_autoptr(TestRelay) relay = test_relay_start (dir, test_relay_relaxed_conf, NULL);
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = test_account_register (session, relay, "alice", 1);
+  const char *args[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, NULL };
+  g_autofree char *first_key = NULL;
+  g_autofree char *second_key = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+  g_file_get_contents (key, &first_key, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 32);
+
+  g_assert_cmpint (g_chmod (key, 0640), ==, 0);
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (test_relay_run (args, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "must be readable by the relay's user alone"));
+  }
+  g_file_set_contents (key, "short", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (test_relay_run (args, &out, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "does not hold a key of 32 bytes"));
+  }
+
+  g_assert_cmpint (g_remove (key), ==, 0);
+  relay = test_relay_start (dir, NULL, NULL);
+  g_assert_cmpuint (test_whoami_status (session, relay, alice->auth), ==, 200);
+  g_assert_cmpint (test_relay_metric (session, relay, "sotto_relay_password_checks_total"), ==, 1);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+  relay = test_relay_start (dir, NULL, NULL);
+  g_assert_cmpuint (test_whoami_status (session, relay, alice->auth), ==, 200);
+  g_assert_cmpint (test_relay_metric (session, relay, "sotto_relay_password_checks_total"), ==, 0);
+  g_file_get_contents (key, &second_key, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, 32);
+  g_assert_true (memcmp (first_key, second_key, 32) != 0);
 
   g_clear_object (&session);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
@@ -794,6 +856,7 @@ main (int   argc,
   g_test_add_func ("/relay/ops/sighup-registration", test_sighup_registration);
   g_test_add_func ("/relay/ops/sighup-keeps-buckets", test_sighup_keeps_buckets);
   g_test_add_func ("/relay/ops/private-files", test_private_files);
+  g_test_add_func ("/relay/ops/digest-key-file", test_digest_key_file);
   g_test_add_func ("/relay/ops/registration-token-sources", test_registration_token_sources);
   g_test_add_func ("/relay/ops/notify", test_notify);
   g_test_add_func ("/relay/ops/logs", test_logs);
