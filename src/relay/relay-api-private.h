@@ -10,6 +10,8 @@
 
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "relay-api.h"
 
 G_BEGIN_DECLS
@@ -26,6 +28,42 @@ GBytes           *_relay_api_decode_base64       (const char  *text,
                                                   const char  *name,
                                                   gsize        max_length,
                                                   GError     **error);
+
+/* The member readers of the full decoders, for the decoders of other
+ * requests: each fails with the error the API names (missing-field,
+ * wrong-type, bad-value, bad-key, …). */
+JsonObject       *_relay_api_parse_object        (const char   *data,
+                                                  gsize         length,
+                                                  JsonParser  **parser_out,
+                                                  GError      **error);
+JsonNode         *_relay_api_get_member          (JsonObject   *object,
+                                                  const char   *name,
+                                                  gboolean      required,
+                                                  GError      **error);
+gboolean          _relay_api_get_integer         (JsonObject   *object,
+                                                  const char   *name,
+                                                  gint64        min,
+                                                  gint64        max,
+                                                  gint64       *value,
+                                                  GError      **error);
+const char       *_relay_api_get_string          (JsonObject   *object,
+                                                  const char   *name,
+                                                  gboolean      required,
+                                                  GError      **error);
+GBytes           *_relay_api_get_fixed_bytes     (JsonObject   *object,
+                                                  const char   *name,
+                                                  gsize         length,
+                                                  int           type_byte,
+                                                  GError      **error);
+/* A send's timestamp and messages, as an HTTP body and a WebSocket
+ * message both carry them. */
+RelaySendRequest *_relay_send_request_from_object (JsonObject  *object,
+                                                   gsize        max_content,
+                                                   GError     **error);
+RelaySendRequest *_relay_send_messages_from_object (JsonObject  *object,
+                                                    gint64       timestamp,
+                                                    gsize        max_content,
+                                                    GError     **error);
 
 /* The full decoders, built on json-glib. */
 RelaySendRequest *_relay_send_request_parse_json (const char  *data,

@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "relay-api-fanout.h"
 #include "relay-api-private.h"
 
 G_DEFINE_QUARK (relay-api-error-quark, relay_api_error)
@@ -192,11 +193,11 @@ relay_device_key (char        key[RELAY_DEVICE_KEY_SIZE],
   *p = '\0';
 }
 
-static JsonObject *
-parse_object (const char  *data,
-              gsize        length,
-              JsonParser **parser_out,
-              GError     **error)
+JsonObject *
+_relay_api_parse_object (const char  *data,
+                         gsize        length,
+                         JsonParser **parser_out,
+                         GError     **error)
 {
   g_autoptr(JsonParser) parser = NULL;
   JsonNode *root;
@@ -227,11 +228,11 @@ parse_object (const char  *data,
 
 /* Member accessors: each fails with missing-field or wrong-type. */
 
-static JsonNode *
-get_member (JsonObject  *object,
-            const char  *name,
-            gboolean     required,
-            GError     **error)
+JsonNode *
+_relay_api_get_member (JsonObject  *object,
+                       const char  *name,
+                       gboolean     required,
+                       GError     **error)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -245,15 +246,15 @@ get_member (JsonObject  *object,
   return node;
 }
 
-static gboolean
-get_integer (JsonObject  *object,
-             const char  *name,
-             gint64       min,
-             gint64       max,
-             gint64      *value,
-             GError     **error)
+gboolean
+_relay_api_get_integer (JsonObject  *object,
+                        const char  *name,
+                        gint64       min,
+                        gint64       max,
+                        gint64      *value,
+                        GError     **error)
 {
-  JsonNode *node = get_member (object, name, TRUE, error);
+  JsonNode *node = _relay_api_get_member (object, name, TRUE, error);
   gint64 v;
 
   if (node == NULL)
@@ -275,13 +276,13 @@ get_integer (JsonObject  *object,
   return TRUE;
 }
 
-static const char *
-get_string (JsonObject  *object,
-            const char  *name,
-            gboolean     required,
-            GError     **error)
+const char *
+_relay_api_get_string (JsonObject  *object,
+                       const char  *name,
+                       gboolean     required,
+                       GError     **error)
 {
-  JsonNode *node = get_member (object, name, required, error);
+  JsonNode *node = _relay_api_get_member (object, name, required, error);
 
   if (node == NULL)
     return NULL;
@@ -392,14 +393,14 @@ _relay_api_decode_base64 (const char  *text,
 
 /* Decodes a key or signature of an exact length and, when type_byte is
  * not negative, with that leading type byte. */
-static GBytes *
-get_fixed_bytes (JsonObject  *object,
-                 const char  *name,
-                 gsize        length,
-                 int          type_byte,
-                 GError     **error)
+GBytes *
+_relay_api_get_fixed_bytes (JsonObject  *object,
+                            const char  *name,
+                            gsize        length,
+                            int          type_byte,
+                            GError     **error)
 {
-  const char *text = get_string (object, name, TRUE, error);
+  const char *text = _relay_api_get_string (object, name, TRUE, error);
   g_autoptr(GBytes) bytes = NULL;
   const guint8 *data;
   gsize size;
@@ -451,20 +452,20 @@ parse_prekey (JsonNode    *node,
       return NULL;
     }
   object = json_node_get_object (node);
-  if (!get_integer (object, "keyId", 0, RELAY_KEY_ID_MAX, &key_id, error))
+  if (!_relay_api_get_integer (object, "keyId", 0, RELAY_KEY_ID_MAX, &key_id, error))
     return NULL;
   prekey->key_id = (guint32) key_id;
   if (kind == PREKEY_KYBER)
-    prekey->public_key = get_fixed_bytes (object, "publicKey", RELAY_KYBER_KEY_BYTES,
+    prekey->public_key = _relay_api_get_fixed_bytes (object, "publicKey", RELAY_KYBER_KEY_BYTES,
                                           RELAY_KYBER_KEY_TYPE, error);
   else
-    prekey->public_key = get_fixed_bytes (object, "publicKey", RELAY_EC_KEY_BYTES,
+    prekey->public_key = _relay_api_get_fixed_bytes (object, "publicKey", RELAY_EC_KEY_BYTES,
                                           RELAY_EC_KEY_TYPE, error);
   if (prekey->public_key == NULL)
     return NULL;
   if (kind != PREKEY_EC_ONE_TIME)
     {
-      prekey->signature = get_fixed_bytes (object, "signature", RELAY_SIGNATURE_BYTES, -1, error);
+      prekey->signature = _relay_api_get_fixed_bytes (object, "signature", RELAY_SIGNATURE_BYTES, -1, error);
       if (prekey->signature == NULL)
         return NULL;
     }
@@ -479,7 +480,7 @@ parse_optional_prekey (JsonObject   *object,
                        RelayPreKey **out,
                        GError      **error)
 {
-  JsonNode *node = get_member (object, name, required, error);
+  JsonNode *node = _relay_api_get_member (object, name, required, error);
 
   if (node == NULL)
     return !required;
@@ -495,7 +496,7 @@ parse_prekey_list (JsonObject  *object,
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_prekey_free);
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
-  JsonNode *node = get_member (object, name, FALSE, error);
+  JsonNode *node = _relay_api_get_member (object, name, FALSE, error);
   JsonArray *array;
   guint n;
 
@@ -547,11 +548,11 @@ relay_register_request_parse (const char  *data,
   gint64 registration_id;
   gsize password_length;
 
-  object = parse_object (data, length, &parser, error);
+  object = _relay_api_parse_object (data, length, &parser, error);
   if (object == NULL)
     return NULL;
 
-  username = get_string (object, "username", TRUE, error);
+  username = _relay_api_get_string (object, "username", TRUE, error);
   if (username == NULL)
     return NULL;
   if (!relay_username_is_valid (username, strlen (username)))
@@ -563,7 +564,7 @@ relay_register_request_parse (const char  *data,
     }
   request->username = g_strdup (username);
 
-  password = get_string (object, "password", TRUE, error);
+  password = _relay_api_get_string (object, "password", TRUE, error);
   if (password == NULL)
     return NULL;
   password_length = strlen (password);
@@ -576,16 +577,16 @@ relay_register_request_parse (const char  *data,
     }
   request->password = g_strdup (password);
 
-  token = get_string (object, "registrationToken", FALSE, error);
+  token = _relay_api_get_string (object, "registrationToken", FALSE, error);
   if (token == NULL && error != NULL && *error != NULL)
     return NULL;
   request->registration_token = g_strdup (token);
 
-  if (!get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
+  if (!_relay_api_get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
     return NULL;
   request->registration_id = (guint32) registration_id;
 
-  request->identity_key = get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
+  request->identity_key = _relay_api_get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
                                            RELAY_EC_KEY_TYPE, error);
   if (request->identity_key == NULL)
     return NULL;
@@ -612,7 +613,7 @@ relay_keys_request_parse (const char  *data,
   g_autoptr(RelayKeysRequest) request = g_new0 (RelayKeysRequest, 1);
   JsonObject *object;
 
-  object = parse_object (data, length, &parser, error);
+  object = _relay_api_parse_object (data, length, &parser, error);
   if (object == NULL)
     return NULL;
   if (!parse_optional_prekey (object, "signedPreKey", PREKEY_EC_SIGNED, FALSE,
@@ -628,9 +629,9 @@ relay_keys_request_parse (const char  *data,
     return NULL;
   /* A device that replaces its identity replaces everything signed with
    * the old one in the same request, and usually its registration id. */
-  if (get_member (object, "identityKey", FALSE, error) != NULL)
+  if (_relay_api_get_member (object, "identityKey", FALSE, error) != NULL)
     {
-      request->identity_key = get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
+      request->identity_key = _relay_api_get_fixed_bytes (object, "identityKey", RELAY_EC_KEY_BYTES,
                                                RELAY_EC_KEY_TYPE, error);
       if (request->identity_key == NULL)
         return NULL;
@@ -641,11 +642,11 @@ relay_keys_request_parse (const char  *data,
           return NULL;
         }
     }
-  if (get_member (object, "registrationId", FALSE, error) != NULL)
+  if (_relay_api_get_member (object, "registrationId", FALSE, error) != NULL)
     {
       gint64 registration_id;
 
-      if (!get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
+      if (!_relay_api_get_integer (object, "registrationId", 1, RELAY_REGISTRATION_ID_MAX, &registration_id, error))
         return NULL;
       request->registration_id = (guint32) registration_id;
     }
@@ -659,12 +660,12 @@ relay_keys_request_parse (const char  *data,
   return g_steal_pointer (&request);
 }
 
-/* Reads the members a send has both as an HTTP body and as a WebSocket
- * message. */
-static RelaySendRequest *
-send_request_from_object (JsonObject  *object,
-                          gsize        max_content,
-                          GError     **error)
+/* Reads the envelopes of a send, which go with `timestamp`. */
+RelaySendRequest *
+_relay_send_messages_from_object (JsonObject  *object,
+                                  gint64       timestamp,
+                                  gsize        max_content,
+                                  GError     **error)
 {
   g_autoptr(RelaySendRequest) request = _relay_send_request_new ();
   g_autoptr(GHashTable) seen = g_hash_table_new (NULL, NULL);
@@ -672,9 +673,8 @@ send_request_from_object (JsonObject  *object,
   JsonArray *array;
   guint n;
 
-  if (!get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error))
-    return NULL;
-  node = get_member (object, "messages", TRUE, error);
+  request->timestamp = timestamp;
+  node = _relay_api_get_member (object, "messages", TRUE, error);
   if (node == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_ARRAY (node))
@@ -711,12 +711,12 @@ send_request_from_object (JsonObject  *object,
           return NULL;
         }
       message = json_node_get_object (element);
-      if (!get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &type, error) ||
-          !get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &device_id, error) ||
-          !get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
+      if (!_relay_api_get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &type, error) ||
+          !_relay_api_get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &device_id, error) ||
+          !_relay_api_get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
                         &registration_id, error))
         return NULL;
-      content_base64 = get_string (message, "content", TRUE, error);
+      content_base64 = _relay_api_get_string (message, "content", TRUE, error);
       if (content_base64 == NULL)
         return NULL;
       content_length = strlen (content_base64);
@@ -745,6 +745,20 @@ send_request_from_object (JsonObject  *object,
   return g_steal_pointer (&request);
 }
 
+/* Reads the members a send has both as an HTTP body and as a WebSocket
+ * message. */
+RelaySendRequest *
+_relay_send_request_from_object (JsonObject  *object,
+                                 gsize        max_content,
+                                 GError     **error)
+{
+  gint64 timestamp;
+
+  if (!_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &timestamp, error))
+    return NULL;
+  return _relay_send_messages_from_object (object, timestamp, max_content, error);
+}
+
 RelaySendRequest *
 _relay_send_request_parse_json (const char  *data,
                                 gsize        length,
@@ -752,11 +766,11 @@ _relay_send_request_parse_json (const char  *data,
                                 GError     **error)
 {
   g_autoptr(JsonParser) parser = NULL;
-  JsonObject *object = parse_object (data, length, &parser, error);
+  JsonObject *object = _relay_api_parse_object (data, length, &parser, error);
 
   if (object == NULL)
     return NULL;
-  return send_request_from_object (object, max_content, error);
+  return _relay_send_request_from_object (object, max_content, error);
 }
 
 /* Sends and acknowledgements are nearly all a relay reads, and nearly all
@@ -817,6 +831,7 @@ relay_client_message_free (RelayClientMessage *message)
     return;
   g_clear_pointer (&message->guids, g_array_unref);
   relay_send_request_free (message->send);
+  relay_multi_send_request_free (message->multi);
   g_free (message);
 }
 
@@ -851,7 +866,7 @@ ack_from_object (JsonObject  *object,
 
   if (json_object_has_member (object, "guid"))
     {
-      guid = get_string (object, "guid", TRUE, error);
+      guid = _relay_api_get_string (object, "guid", TRUE, error);
       if (guid == NULL)
         return NULL;
       message = _relay_client_message_new_ack (1);
@@ -859,7 +874,7 @@ ack_from_object (JsonObject  *object,
         return NULL;
       return g_steal_pointer (&message);
     }
-  node = get_member (object, "guids", TRUE, error);
+  node = _relay_api_get_member (object, "guids", TRUE, error);
   if (node == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_ARRAY (node))
@@ -904,10 +919,10 @@ send_from_object (JsonObject  *object,
   g_autoptr(RelayClientMessage) message = _relay_client_message_new_send ();
   const char *destination;
 
-  if (!get_integer (object, "id", 0, G_MAXINT64, &message->id, error))
+  if (!_relay_api_get_integer (object, "id", 0, G_MAXINT64, &message->id, error))
     return NULL;
   *failed_id = message->id;
-  destination = get_string (object, "destination", TRUE, error);
+  destination = _relay_api_get_string (object, "destination", TRUE, error);
   if (destination == NULL)
     return NULL;
   if (!relay_uuid_is_valid (destination, strlen (destination)))
@@ -917,7 +932,7 @@ send_from_object (JsonObject  *object,
       return NULL;
     }
   memcpy (message->destination, destination, sizeof message->destination);
-  message->send = send_request_from_object (object, max_content, error);
+  message->send = _relay_send_request_from_object (object, max_content, error);
   if (message->send == NULL)
     return NULL;
   return g_steal_pointer (&message);
@@ -935,16 +950,18 @@ _relay_client_message_parse_json (const char  *data,
   const char *type;
 
   *failed_id = -1;
-  object = parse_object (data, length, &parser, error);
+  object = _relay_api_parse_object (data, length, &parser, error);
   if (object == NULL)
     return NULL;
-  type = get_string (object, "type", TRUE, error);
+  type = _relay_api_get_string (object, "type", TRUE, error);
   if (type == NULL)
     return NULL;
   if (strcmp (type, "ack") == 0)
     return ack_from_object (object, error);
   if (strcmp (type, "send") == 0)
     return send_from_object (object, max_content, failed_id, error);
+  if (strcmp (type, "send-multi") == 0)
+    return relay_client_message_send_multi_from_object (object, max_content, failed_id, error);
   g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE, "Unknown message type");
   return NULL;
 }

@@ -30,6 +30,11 @@ G_BEGIN_DECLS
 #define RELAY_MAX_ACKS_PER_MESSAGE       256
 #define RELAY_MAX_JSON_DEPTH        8
 #define RELAY_UUID_LENGTH           36
+/* Signal's unidentified-access key: 16 bytes derived from the profile key. */
+#define RELAY_ACCESS_KEY_BYTES      16
+/* An encrypted profile: a name and an avatar of at most 1 MiB, with
+ * room for the encryption and the name. */
+#define RELAY_MAX_PROFILE_BYTES     (1024 * 1024 + 64 * 1024)
 
 #define RELAY_API_ERROR (relay_api_error_quark ())
 
@@ -104,7 +109,11 @@ typedef enum
 {
   RELAY_CLIENT_MESSAGE_ACK,
   RELAY_CLIENT_MESSAGE_SEND,
+  RELAY_CLIENT_MESSAGE_SEND_MULTI,
 } RelayClientMessageKind;
+
+/* A send to several accounts at once (relay-api-fanout.h). */
+typedef struct _RelayMultiSendRequest RelayMultiSendRequest;
 
 /* What a client writes on its WebSocket: acknowledgements, and sends
  * that it prefers to make there rather than as HTTP requests. */
@@ -115,6 +124,7 @@ typedef struct
   gint64                  id;           /* a send's id, repeated in its response */
   char                    destination[RELAY_UUID_LENGTH + 1];
   RelaySendRequest       *send;
+  RelayMultiSendRequest  *multi;        /* a send-multi's, which has no destination */
 } RelayClientMessage;
 
 typedef struct

@@ -45,6 +45,10 @@ static const struct
   [RELAY_RATE_TARGET_ONE_TIME_PREKEYS] = { "target-one-time-prekeys", { 0.01, 20.0 } },
   [RELAY_RATE_PAIR_ONE_TIME_PREKEYS] = { "pair-one-time-prekeys", { 0.002, 3.0 } },
   [RELAY_RATE_PAIR_SENDS] = { "pair-sends", { 2.0, 100.0 } },
+  [RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS] = { "address-unidentified-sends", { 20.0, 200.0 } },
+  [RELAY_RATE_TARGET_UNIDENTIFIED_SENDS] = { "target-unidentified-sends", { 10.0, 200.0 } },
+  [RELAY_RATE_ACCOUNT_CERTIFICATES] = { "account-certificates", { 0.01, 10.0 } },
+  [RELAY_RATE_ACCOUNT_PROFILES] = { "account-profiles", { 5.0, 200.0 } },
 };
 
 const char *
@@ -391,6 +395,10 @@ static const KeyDef key_defs[] = {
   RATE (RELAY_RATE_TARGET_ONE_TIME_PREKEYS),
   RATE (RELAY_RATE_PAIR_ONE_TIME_PREKEYS),
   RATE (RELAY_RATE_PAIR_SENDS),
+  RATE (RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS),
+  RATE (RELAY_RATE_TARGET_UNIDENTIFIED_SENDS),
+  RATE (RELAY_RATE_ACCOUNT_CERTIFICATES),
+  RATE (RELAY_RATE_ACCOUNT_PROFILES),
   { "registration", "mode", KEY_REGISTRATION, 0, 0, 0, 0 },
   { "metrics", "listen", KEY_METRICS_LISTEN, 0, 0, 0, 0 },
   { "database", "url", KEY_DATABASE_URL, 0, 0, 0, 0 },

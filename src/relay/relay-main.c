@@ -17,6 +17,7 @@
 #include "relay-config.h"
 #include "relay-lock.h"
 #include "relay-migrate.h"
+#include "relay-sealed-key.h"
 #include "relay-server.h"
 #include "relay-storage.h"
 #include "relay-storage-postgresql.h"
@@ -72,10 +73,11 @@ parse_options (int           argc,
                                 "Stores and forwards end-to-end encrypted envelopes for Sotto clients.\n"
                                 "Prints one line on standard output once it is ready, drains\n"
                                 "and exits on SIGTERM or SIGINT, and reloads its certificate,\n"
-                                "rate limits and registration policy on SIGHUP.\n"
+                                "rate limits, registration policy and sealed sender key on SIGHUP.\n"
                                 "\n"
                                 "“sotto-relay admin --help” lists the administration commands;\n"
-                                "“sotto-relay migrate --help” tells how to move a relay to PostgreSQL.");
+                                "“sotto-relay migrate --help” tells how to move a relay to PostgreSQL;\n"
+                                "“sotto-relay sealed-sender” makes and certifies sealed sender keys.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, error))
     return FALSE;
@@ -111,6 +113,7 @@ parse_options (int           argc,
 static int
 check_config (RelayConfig *config)
 {
+  g_autoptr(RelaySealedKey) sealed_key = NULL;
   g_autoptr(GError) error = NULL;
   int status = 0;
 
@@ -131,6 +134,13 @@ check_config (RelayConfig *config)
       !relay_tls_check_files (config->tls_certificate, config->tls_key, &error))
     {
       g_printerr ("sotto-relay: %s\n", error->message);
+      g_clear_error (&error);
+      status = 1;
+    }
+  sealed_key = relay_sealed_key_load (config->data_dir, &error);
+  if (error != NULL)
+    {
+      g_printerr ("sotto-relay: %s\n", error->message);
       status = 1;
     }
   if (status == 0)
@@ -144,6 +154,7 @@ main (int   argc,
 {
   g_autoptr(RelayConfig) config = relay_config_new ();
   g_autoptr(RelayServer) server = NULL;
+  g_autoptr(RelaySealedKey) sealed_key = NULL;
   g_autoptr(GError) error = NULL;
   Actions actions = { FALSE, FALSE };
   RelayStorage *storage;
@@ -170,6 +181,8 @@ main (int   argc,
     return relay_admin_main (argc - 1, argv + 1);
   if (argc > 1 && strcmp (argv[1], "migrate") == 0)
     return relay_migrate_main (argc - 1, argv + 1);
+  if (argc > 1 && strcmp (argv[1], "sealed-sender") == 0)
+    return relay_sealed_sender_main (argc - 1, argv + 1);
   if (!parse_options (argc, argv, config, &actions, &error))
     {
       g_printerr ("sotto-relay: %s\n", error->message);
@@ -211,6 +224,14 @@ main (int   argc,
         }
       relay_tls_warn_expiry (config->tls_certificate);
     }
+  /* A server key that cannot sign stops the relay before it starts,
+   * as a certificate that cannot serve does. */
+  sealed_key = relay_sealed_key_load (config->data_dir, &error);
+  if (error != NULL)
+    {
+      g_printerr ("sotto-relay: %s\n", error->message);
+      return 1;
+    }
   if (config->database_url != NULL)
     storage = relay_storage_postgresql_open (config->database_url,
                                              &config->rates[RELAY_RATE_TARGET_ONE_TIME_PREKEYS], &error);
@@ -227,5 +248,7 @@ main (int   argc,
       g_printerr ("sotto-relay: %s\n", error->message);
       return 1;
     }
+  if (sealed_key != NULL)
+    relay_server_set_sealed_key (server, g_steal_pointer (&sealed_key));
   return relay_server_run (server);
 }

@@ -77,6 +77,12 @@ static const Column secret_columns[] = {
 static const Column invite_columns[] = {
   { "hash", COLUMN_BYTES }, { "created", COLUMN_INT8 },
 };
+static const Column access_key_columns[] = {
+  { "account", COLUMN_TEXT }, { "key", COLUMN_BYTES },
+};
+static const Column profile_columns[] = {
+  { "account", COLUMN_TEXT }, { "profile", COLUMN_BYTES }, { "updated", COLUMN_INT8 },
+};
 
 /* In the order that the foreign keys need.  One-time prekeys have the
  * signed prekeys' columns. */
@@ -88,6 +94,8 @@ static const Table tables[] = {
   { "queue", queue_columns, G_N_ELEMENTS (queue_columns), 1 },
   { "secrets", secret_columns, G_N_ELEMENTS (secret_columns), 1 },
   { "invites", invite_columns, G_N_ELEMENTS (invite_columns), 1 },
+  { "access_keys", access_key_columns, G_N_ELEMENTS (access_key_columns), 1 },
+  { "profiles", profile_columns, G_N_ELEMENTS (profile_columns), 1 },
 };
 
 /* PostgreSQL's binary COPY stream: a signature, flags and an empty

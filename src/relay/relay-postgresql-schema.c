@@ -96,6 +96,14 @@ static const char * const migrations[] = {
   /* 4: a keyed digest of each device's password, once a node has
    * checked it, as in the SQLite schema's version 6. */
   "ALTER TABLE devices ADD COLUMN password_digest bytea;",
+  /* 5: sealed sender and profiles, as in the SQLite schema's version 7. */
+  "CREATE TABLE access_keys ("
+  "  account text PRIMARY KEY REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  key bytea NOT NULL);"
+  "CREATE TABLE profiles ("
+  "  account text PRIMARY KEY REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  profile bytea NOT NULL,"
+  "  updated bigint NOT NULL);",
 };
 
 gboolean

@@ -462,7 +462,7 @@ start_request (RelayServer         *self,
       return;
     }
   if (!g_ascii_string_to_unsigned (content_length, 10, 0, G_MAXINT64, &length, NULL) ||
-      length > self->config->max_request_bytes)
+      length > _relay_request_body_limit (request))
     {
       request->close_after = TRUE;
       _relay_respond_error (request, 413, "too-large", "The request body is too large");

@@ -21,6 +21,7 @@
 #include "relay-metrics.h"
 #include "relay-postgresql-listener.h"
 #include "relay-ratelimit.h"
+#include "relay-sealed-key.h"
 #include "relay-server.h"
 #include "relay-websocket-codec.h"
 
@@ -113,6 +114,8 @@ struct _RelayServer
   /* Other nodes' sends, when several share a PostgreSQL database; NULL
    * on SQLite, where only this process writes the queue. */
   RelayPostgresqlListener *listener;
+  /* The sealed sender server key; NULL when the data directory has none. */
+  RelaySealedKey     *sealed_key;
 
   GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
   GHashTable         *websockets;    /* set of every open RelayConn */
@@ -341,11 +344,32 @@ void          _relay_liveness_heard             (RelayConn   *conn);
 void          _relay_liveness_forget            (RelayConn   *conn);
 
 /* relay-server-routes.c */
+void          _relay_add_id_list                (JsonBuilder *builder,
+                                                 const char  *name,
+                                                 GArray      *ids);
 void          _relay_submit_send                (RelayRequest     *request,
                                                  const char       *uuid,
                                                  RelaySendRequest *send);
 gboolean      _relay_request_on_metrics_address (RelayRequest *request);
 void          _relay_dispatch                   (RelayRequest *request);
+
+/* relay-server-fanout.c */
+void          _relay_submit_send_multi          (RelayRequest          *request,
+                                                 RelayMultiSendRequest *multi);
+void          _relay_handle_send_multi          (RelayRequest *request);
+void          _relay_handle_unidentified_send   (RelayRequest *request);
+void          _relay_handle_sealed_multi        (RelayRequest *request);
+
+/* relay-server-sealed.c */
+void          _relay_reload_sealed_key          (RelayServer  *self);
+void          _relay_handle_sender_certificate  (RelayRequest *request);
+void          _relay_handle_set_access_key      (RelayRequest *request);
+
+/* relay-server-profiles.c */
+void          _relay_stored_cb                  (RelayTask    *task);
+gsize         _relay_request_body_limit         (RelayRequest *request);
+void          _relay_handle_put_profile         (RelayRequest *request);
+void          _relay_handle_get_profile         (RelayRequest *request);
 
 /* relay-server-websocket.c */
 void          _relay_conn_push_frame            (RelayConn *conn,

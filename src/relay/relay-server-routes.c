@@ -56,10 +56,10 @@ add_prekey (JsonBuilder *builder,
     add_base64 (builder, "signature", prekey->signature);
 }
 
-static void
-add_id_list (JsonBuilder *builder,
-             const char  *name,
-             GArray      *ids)
+void
+_relay_add_id_list (JsonBuilder *builder,
+                    const char  *name,
+                    GArray      *ids)
 {
   json_builder_set_member_name (builder, name);
   json_builder_begin_array (builder);
@@ -572,14 +572,14 @@ send_done_cb (RelayTask *task)
       break;
     case RELAY_STORAGE_DEVICE_MISMATCH:
       builder = _relay_error_builder ("device-mismatch", "The list of devices is out of date");
-      add_id_list (builder, "missingDevices", op->missing);
-      add_id_list (builder, "extraDevices", op->extra);
+      _relay_add_id_list (builder, "missingDevices", op->missing);
+      _relay_add_id_list (builder, "extraDevices", op->extra);
       json_builder_end_object (builder);
       _relay_respond_builder (request, 409, builder);
       break;
     case RELAY_STORAGE_STALE_DEVICES:
       builder = _relay_error_builder ("stale-devices", "Some devices have registered again");
-      add_id_list (builder, "staleDevices", op->stale);
+      _relay_add_id_list (builder, "staleDevices", op->stale);
       json_builder_end_object (builder);
       _relay_respond_builder (request, 410, builder);
       break;
@@ -713,7 +713,15 @@ static const Route routes[] = {
   { METHOD_PUT, TRUE, handle_upload_keys, 3, { "", "v1", "keys" } },
   { METHOD_GET, TRUE, handle_bundles, 4, { "", "v1", "keys", NULL } },
   { METHOD_GET, TRUE, handle_bundles, 5, { "", "v1", "keys", NULL, NULL } },
+  /* Before the routes whose UUID segment would match "multi". */
+  { METHOD_PUT, TRUE, _relay_handle_send_multi, 4, { "", "v1", "messages", "multi" } },
+  { METHOD_PUT, FALSE, _relay_handle_sealed_multi, 5, { "", "v1", "messages", "multi", "unidentified" } },
   { METHOD_PUT, TRUE, handle_send, 4, { "", "v1", "messages", NULL } },
+  { METHOD_PUT, FALSE, _relay_handle_unidentified_send, 5, { "", "v1", "messages", NULL, "unidentified" } },
+  { METHOD_GET, TRUE, _relay_handle_sender_certificate, 4, { "", "v1", "certificate", "delivery" } },
+  { METHOD_PUT, TRUE, _relay_handle_set_access_key, 4, { "", "v1", "accounts", "unidentified-access-key" } },
+  { METHOD_PUT, TRUE, _relay_handle_put_profile, 3, { "", "v1", "profile" } },
+  { METHOD_GET, TRUE, _relay_handle_get_profile, 4, { "", "v1", "profile", NULL } },
   { METHOD_GET, FALSE, handle_websocket_without_upgrade, 3, { "", "v1", "websocket" } },
 };
 

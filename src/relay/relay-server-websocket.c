@@ -167,10 +167,14 @@ envelope_frame (const char *guid,
   p = put_text (p, guid, guid_length);
   p = put_literal (p, "\",\"envelopeType\":");
   p = _relay_put_uint (p, type);
-  p = put_literal (p, ",\"source\":\"");
-  p = put_text (p, source, source_length);
-  p = put_literal (p, "\",\"sourceDevice\":");
-  p = _relay_put_uint (p, source_device);
+  /* An unidentified envelope has no sender to name. */
+  if (source_length > 0)
+    {
+      p = put_literal (p, ",\"source\":\"");
+      p = put_text (p, source, source_length);
+      p = put_literal (p, "\",\"sourceDevice\":");
+      p = _relay_put_uint (p, source_device);
+    }
   p = put_literal (p, ",\"timestamp\":");
   p = _relay_put_uint (p, (guint64) timestamp);
   p = put_literal (p, ",\"serverTimestamp\":");
@@ -736,7 +740,12 @@ conn_handle_send (RelayConn          *conn,
   if (self->draining)
     _relay_respond_error (request, 503, "unavailable", "The relay is shutting down");
   else if (_relay_request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, conn->credentials->uuid))
-    _relay_submit_send (request, message->destination, g_steal_pointer (&message->send));
+    {
+      if (message->kind == RELAY_CLIENT_MESSAGE_SEND_MULTI)
+        _relay_submit_send_multi (request, g_steal_pointer (&message->multi));
+      else
+        _relay_submit_send (request, message->destination, g_steal_pointer (&message->send));
+    }
   _relay_request_unref (request);
 }
 

@@ -210,8 +210,8 @@ signal_cb (uv_signal_t *handle,
 }
 
 /* SIGHUP: what can change without dropping a connection is read again
- * (the TLS certificate and key, the rate limits and the registration
- * policy), and the log says what was done.  A fault keeps the relay on
+ * (the TLS certificate and key, the rate limits, the registration
+ * policy and the sealed sender key), and the log says what was done.  A fault keeps the relay on
  * what it had. */
 static void
 reload (RelayServer *self)
@@ -243,6 +243,7 @@ reload (RelayServer *self)
     g_message ("Reload: relay.conf changes other than [rate-limits] and [registration] "
                "take effect at the next start");
   relay_rate_limiter_set_rates (self->limiter, self->config->rates);
+  _relay_reload_sealed_key (self);
   settings = relay_config_describe (self->config);
   g_message ("Reload: rate limits and registration policy now %s", settings);
 }
@@ -532,6 +533,7 @@ relay_server_free (RelayServer *self)
   relay_rate_limiter_free (self->limiter);
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);
+  relay_sealed_key_free (self->sealed_key);
   g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) _relay_conn_unref);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);

@@ -65,6 +65,10 @@ typedef enum
   STMT_TAKE_SHARED_TOKEN,
   STMT_PRUNE_SHARED_BUCKETS,
   STMT_STORE_PASSWORD_DIGEST,
+  STMT_GET_ACCESS_KEY,
+  STMT_SET_ACCESS_KEY,
+  STMT_PUT_PROFILE,
+  STMT_GET_PROFILE,
   N_STMTS,
 } StmtId;
 
@@ -143,6 +147,12 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_STORE_PASSWORD_DIGEST] = "UPDATE devices SET password_digest = $4 WHERE (account, device_id) = "
                                  "(SELECT account, device_id FROM devices WHERE account = $1 AND device_id = $2 "
                                  "AND password_hash = $3 FOR UPDATE SKIP LOCKED)",
+  [STMT_GET_ACCESS_KEY] = "SELECT key FROM access_keys WHERE account = $1",
+  [STMT_SET_ACCESS_KEY] = "INSERT INTO access_keys (account, key) VALUES ($1, $2) "
+                          "ON CONFLICT (account) DO UPDATE SET key = excluded.key",
+  [STMT_PUT_PROFILE] = "INSERT INTO profiles (account, profile, updated) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (account) DO UPDATE SET profile = excluded.profile, updated = excluded.updated",
+  [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = $1",
 };
 
 typedef struct
@@ -229,13 +239,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26",
+    "s24", "s25", "s26", "s27", "s28", "s29", "s30",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 27);
+G_STATIC_ASSERT (N_STMTS == 31);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -871,6 +881,82 @@ op_find_invite (PgStorage *self,
   return PQntuples (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
 }
 
+/* Reads one blob of an account: *out stays NULL when there is none. */
+static RelayStorageStatus
+read_account_blob (PgStorage   *self,
+                   StmtId       id,
+                   const char  *uuid,
+                   GBytes     **out)
+{
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  if ((result = run (self, id, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  if (PQntuples (result) > 0)
+    *out = value_bytes (result, 0, 0);
+  return RELAY_STORAGE_OK;
+}
+
+static gboolean
+read_access_key (gpointer     backend,
+                 const char  *uuid,
+                 GBytes     **out)
+{
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+send_one (gpointer  backend,
+          RelayOp  *part)
+{
+  return op_send (backend, part);
+}
+
+static const RelaySendFuncs send_funcs = { read_access_key, send_one };
+
+static RelayStorageStatus
+op_get_identity (PgStorage *self,
+                 RelayOp   *op)
+{
+  if (read_account_blob (self, STMT_GET_IDENTITY, op->uuid, &op->identity_key) != RELAY_STORAGE_OK)
+    return RELAY_STORAGE_FAILED;
+  return op->identity_key != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
+static RelayStorageStatus
+op_set_access_key (PgStorage *self,
+                   RelayOp   *op)
+{
+  Params p = { 0 };
+
+  param_text (&p, op->uuid);
+  param_bytes (&p, op->access_key);
+  return run_done (self, STMT_SET_ACCESS_KEY, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_put_profile (PgStorage *self,
+                RelayOp   *op)
+{
+  Params p = { 0 };
+
+  param_text (&p, op->uuid);
+  param_bytes (&p, op->profile);
+  param_int (&p, op->server_timestamp);
+  return run_done (self, STMT_PUT_PROFILE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_profile (PgStorage *self,
+                RelayOp   *op)
+{
+  if (read_account_blob (self, STMT_GET_PROFILE, op->uuid, &op->profile) != RELAY_STORAGE_OK)
+    return RELAY_STORAGE_FAILED;
+  return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
 static RelayStorageStatus
 run_op (PgStorage *self,
         RelayOp   *op)
@@ -903,6 +989,16 @@ run_op (PgStorage *self,
       return op_find_invite (self, op);
     case RELAY_OP_STORE_PASSWORD_DIGEST:
       return op_store_password_digest (self, op);
+    case RELAY_OP_SEND_MULTI:
+      return relay_storage_send_multi (op, &send_funcs, self);
+    case RELAY_OP_GET_IDENTITY:
+      return op_get_identity (self, op);
+    case RELAY_OP_SET_ACCESS_KEY:
+      return op_set_access_key (self, op);
+    case RELAY_OP_PUT_PROFILE:
+      return op_put_profile (self, op);
+    case RELAY_OP_GET_PROFILE:
+      return op_get_profile (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -921,6 +1017,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_REGISTER:
     case RELAY_OP_STORE_PREKEYS:
     case RELAY_OP_FETCH_BUNDLES:
+    case RELAY_OP_SEND_MULTI:
       return TRUE;
     case RELAY_OP_SEND:
       return op->send->messages->len > 1;
@@ -988,14 +1085,15 @@ lock_devices (PgStorage  *self,
   Params p = { 0 };
 
   for (guint i = 0; i < n_ops; i++)
-    if (ops[i]->kind == RELAY_OP_SEND || ops[i]->kind == RELAY_OP_STORE_PREKEYS)
-      {
-        /* UUIDs are checked to be hexadecimal and dashes before they
-         * reach the storage, so they need no quoting in the array. */
-        if (accounts->len > 1)
-          g_string_append_c (accounts, ',');
-        g_string_append (accounts, ops[i]->uuid);
-      }
+    {
+      /* UUIDs are checked to be hexadecimal and dashes before they
+       * reach the storage, so they need no quoting in the array. */
+      if (ops[i]->kind == RELAY_OP_SEND || ops[i]->kind == RELAY_OP_STORE_PREKEYS)
+        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "", ops[i]->uuid);
+      for (guint j = 0; ops[i]->kind == RELAY_OP_SEND_MULTI && j < ops[i]->parts->len; j++)
+        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "",
+                                ((RelayOp *) g_ptr_array_index (ops[i]->parts, j))->uuid);
+    }
   if (accounts->len == 1)
     return TRUE;
   g_string_append_c (accounts, '}');

@@ -131,6 +131,16 @@ static const char * const migrations[] = {
    * checked it, so that a known login costs no hash after a restart
    * either (relay-digest-key.c). */
   "ALTER TABLE devices ADD COLUMN password_digest BLOB;",
+  /* 7: sealed sender and profiles.  Each account may set the key that
+   * lets others send to it without naming themselves, and store its
+   * profile, encrypted under a key the relay never sees. */
+  "CREATE TABLE access_keys ("
+  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  key BLOB NOT NULL);"
+  "CREATE TABLE profiles ("
+  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
+  "  profile BLOB NOT NULL,"
+  "  updated INTEGER NOT NULL);",
 };
 
 typedef enum
@@ -169,6 +179,10 @@ typedef enum
   STMT_FIND_INVITE,
   STMT_NOTE_HEALTH_CHECK,
   STMT_STORE_PASSWORD_DIGEST,
+  STMT_GET_ACCESS_KEY,
+  STMT_SET_ACCESS_KEY,
+  STMT_PUT_PROFILE,
+  STMT_GET_PROFILE,
   N_STMTS,
 } StmtId;
 
@@ -213,6 +227,10 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_FIND_INVITE] = "SELECT 1 FROM invites WHERE hash = ?1",
   [STMT_NOTE_HEALTH_CHECK] = "INSERT OR REPLACE INTO secrets (name, value) VALUES ('last-health-check', ?1)",
   [STMT_STORE_PASSWORD_DIGEST] = "UPDATE devices SET password_digest = ?4 WHERE account = ?1 AND device_id = ?2 AND password_hash = ?3",
+  [STMT_GET_ACCESS_KEY] = "SELECT key FROM access_keys WHERE account = ?1",
+  [STMT_SET_ACCESS_KEY] = "INSERT OR REPLACE INTO access_keys (account, key) VALUES (?1, ?2)",
+  [STMT_PUT_PROFILE] = "INSERT OR REPLACE INTO profiles (account, profile, updated) VALUES (?1, ?2, ?3)",
+  [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = ?1",
 };
 
 typedef struct
@@ -725,11 +743,10 @@ account_devices (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_fetch_bundles (SqliteStorage *self,
-                  RelayOp       *op)
+op_get_identity (SqliteStorage *self,
+                 RelayOp       *op)
 {
   sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
-  GArray *devices;
   int rc;
 
   bind_text (s, 1, op->uuid);
@@ -739,7 +756,18 @@ op_fetch_bundles (SqliteStorage *self,
   if (rc != SQLITE_ROW)
     return RELAY_STORAGE_FAILED;
   op->identity_key = column_bytes (s, 0);
+  return RELAY_STORAGE_OK;
+}
 
+static RelayStorageStatus
+op_fetch_bundles (SqliteStorage *self,
+                  RelayOp       *op)
+{
+  RelayStorageStatus status = op_get_identity (self, op);
+  GArray *devices;
+
+  if (status != RELAY_STORAGE_OK)
+    return status;
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
   return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time);
@@ -1051,6 +1079,97 @@ op_store_password_digest (SqliteStorage *self,
   return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+/* Reads one blob of an account: *out stays NULL when there is none. */
+static RelayStorageStatus
+read_account_blob (SqliteStorage  *self,
+                   StmtId          id,
+                   const char     *uuid,
+                   GBytes        **out)
+{
+  sqlite3_stmt *s = stmt (self, id);
+  int rc;
+
+  bind_text (s, 1, uuid);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_ROW)
+    *out = column_bytes (s, 0);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static gboolean
+read_access_key (gpointer     backend,
+                 const char  *uuid,
+                 GBytes     **out)
+{
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
+}
+
+static RelayStorageStatus
+send_one (gpointer  backend,
+          RelayOp  *part)
+{
+  return op_send (backend, part);
+}
+
+static const RelaySendFuncs send_funcs = { read_access_key, send_one };
+
+/* The savepoint undoes the rows of a refused multi-recipient send; what
+ * its stored parts added to the queue usage is taken back here. */
+static RelayStorageStatus
+op_send_multi (SqliteStorage *self,
+               RelayOp       *op)
+{
+  RelayStorageStatus status = relay_storage_send_multi (op, &send_funcs, self);
+
+  if (status == RELAY_STORAGE_OK)
+    return status;
+  for (guint i = 0; i < op->parts->len; i++)
+    {
+      RelayOp *part = g_ptr_array_index (op->parts, i);
+
+      for (guint j = 0; part->status == RELAY_STORAGE_OK && j < part->send->messages->len; j++)
+        {
+          RelayOutgoingEnvelope *envelope = g_ptr_array_index (part->send->messages, j);
+
+          queued_add (self, part->uuid, envelope->device_id, part->source_uuid, -1,
+                      -(gint64) g_bytes_get_size (envelope->content));
+        }
+    }
+  return status;
+}
+
+static RelayStorageStatus
+op_set_access_key (SqliteStorage *self,
+                   RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_SET_ACCESS_KEY);
+
+  bind_text (s, 1, op->uuid);
+  bind_bytes (s, 2, op->access_key);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_put_profile (SqliteStorage *self,
+                RelayOp       *op)
+{
+  sqlite3_stmt *s = stmt (self, STMT_PUT_PROFILE);
+
+  bind_text (s, 1, op->uuid);
+  bind_bytes (s, 2, op->profile);
+  sqlite3_bind_int64 (s, 3, op->server_timestamp);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_profile (SqliteStorage *self,
+                RelayOp       *op)
+{
+  if (read_account_blob (self, STMT_GET_PROFILE, op->uuid, &op->profile) != RELAY_STORAGE_OK)
+    return RELAY_STORAGE_FAILED;
+  return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
 /* What the writer remembers of the database (each account's devices,
  * each device's queue length) is only true while nobody else writes.
  * When another process has committed, it is read again, and the server
@@ -1107,6 +1226,16 @@ run_op (SqliteStorage *self,
       return op_find_invite (self, op);
     case RELAY_OP_STORE_PASSWORD_DIGEST:
       return op_store_password_digest (self, op);
+    case RELAY_OP_SEND_MULTI:
+      return op_send_multi (self, op);
+    case RELAY_OP_GET_IDENTITY:
+      return op_get_identity (self, op);
+    case RELAY_OP_SET_ACCESS_KEY:
+      return op_set_access_key (self, op);
+    case RELAY_OP_PUT_PROFILE:
+      return op_put_profile (self, op);
+    case RELAY_OP_GET_PROFILE:
+      return op_get_profile (self, op);
     default:
       g_assert_not_reached ();
     }
@@ -1134,6 +1263,7 @@ needs_savepoint (RelayOp *op)
     case RELAY_OP_REGISTER:
     case RELAY_OP_STORE_PREKEYS:
     case RELAY_OP_FETCH_BUNDLES:
+    case RELAY_OP_SEND_MULTI:
       return TRUE;
     case RELAY_OP_SEND:
       return op->send->messages->len > 1;

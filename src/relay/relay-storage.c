@@ -70,6 +70,9 @@ relay_op_free (RelayOp *op)
   g_clear_pointer (&op->extra, g_array_unref);
   g_clear_pointer (&op->stale, g_array_unref);
   g_clear_pointer (&op->envelopes, g_ptr_array_unref);
+  g_clear_pointer (&op->parts, g_ptr_array_unref);
+  g_clear_pointer (&op->access_key, g_bytes_unref);
+  g_clear_pointer (&op->profile, g_bytes_unref);
   g_free (op);
 }
 
@@ -342,4 +345,64 @@ relay_writer_clear (RelayWriter *self)
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_clear_pointer (&self->submitted, g_ptr_array_unref);
+}
+
+/* Whether `stored` (NULL when the account set none) is the access key
+ * that an unidentified part carries. */
+static gboolean
+access_key_matches (RelayOp *part,
+                    GBytes  *stored)
+{
+  gsize size;
+  const guint8 *key = g_bytes_get_data (part->access_key, &size);
+
+  return stored != NULL && size == RELAY_ACCESS_KEY_BYTES &&
+         g_bytes_get_size (stored) == RELAY_ACCESS_KEY_BYTES &&
+         sodium_memcmp (g_bytes_get_data (stored, NULL), key, RELAY_ACCESS_KEY_BYTES) == 0;
+}
+
+static RelayStorageStatus
+send_part (RelayOp              *part,
+           const RelaySendFuncs *funcs,
+           gpointer              backend)
+{
+  g_autoptr(GBytes) stored = NULL;
+
+  if (part->access_key != NULL)
+    {
+      if (!funcs->read_access_key (backend, part->uuid, &stored))
+        return RELAY_STORAGE_FAILED;
+      if (!access_key_matches (part, stored))
+        return RELAY_STORAGE_UNAUTHORIZED;
+    }
+  return funcs->send (backend, part);
+}
+
+RelayStorageStatus
+relay_storage_send_multi (RelayOp              *op,
+                          const RelaySendFuncs *funcs,
+                          gpointer              backend)
+{
+  static const RelayStorageStatus precedence[] = {
+    RELAY_STORAGE_UNAUTHORIZED, RELAY_STORAGE_NOT_FOUND, RELAY_STORAGE_DEVICE_MISMATCH,
+    RELAY_STORAGE_STALE_DEVICES, RELAY_STORAGE_QUEUE_FULL,
+  };
+  guint worst = G_N_ELEMENTS (precedence);
+
+  for (guint i = 0; i < op->parts->len; i++)
+    {
+      RelayOp *part = g_ptr_array_index (op->parts, i);
+
+      part->status = send_part (part, funcs, backend);
+      if (part->status == RELAY_STORAGE_OK)
+        continue;
+      if (part->status == RELAY_STORAGE_FAILED)
+        return RELAY_STORAGE_FAILED;
+      for (guint j = 0; j < G_N_ELEMENTS (precedence); j++)
+        if (part->status == precedence[j])
+          worst = MIN (worst, j);
+      if (worst == G_N_ELEMENTS (precedence))
+        return RELAY_STORAGE_FAILED;
+    }
+  return worst < G_N_ELEMENTS (precedence) ? precedence[worst] : RELAY_STORAGE_OK;
 }

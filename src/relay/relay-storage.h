@@ -47,6 +47,14 @@ typedef enum
   RELAY_OP_STORE_PASSWORD_DIGEST, /* in: uuid, device_id, password_hash, password_digest;
                              * stores the digest with the device if its password
                              * hash is still that one (relay-digest-key.h) */
+  RELAY_OP_SEND_MULTI,      /* in: parts (RELAY_OP_SEND ops, each to another account,
+                             *     with access_key set for an unidentified send);
+                             * out: each part's status and outputs; OK only when every
+                             * part is stored, and otherwise nothing is */
+  RELAY_OP_GET_IDENTITY,    /* in: uuid; out: identity_key */
+  RELAY_OP_SET_ACCESS_KEY,  /* in: uuid, access_key */
+  RELAY_OP_PUT_PROFILE,     /* in: uuid, profile, server_timestamp */
+  RELAY_OP_GET_PROFILE,     /* in: uuid; out: profile */
 } RelayOpKind;
 
 typedef enum
@@ -59,6 +67,8 @@ typedef enum
   RELAY_STORAGE_QUEUE_FULL,        /* the queue, or the sender's share of it */
   RELAY_STORAGE_LIMIT,             /* too many stored one-time prekeys */
   RELAY_STORAGE_INVITE_INVALID,    /* no such invite, or it was used or revoked */
+  RELAY_STORAGE_UNAUTHORIZED,      /* an unidentified send's access key is not the
+                                    * recipient's, or the recipient has none */
   RELAY_STORAGE_FAILED,            /* the backend failed; nothing changed */
 } RelayStorageStatus;
 
@@ -134,6 +144,9 @@ struct _RelayOp
   RelayQueueLimits      queue_limits;
   gsize                 max_bytes;      /* of content a fetch returns, unless its first
                                          * envelope alone is larger; 0 for no bound */
+  GPtrArray            *parts;          /* of RelayOp, a multi-recipient send's */
+  GBytes               *access_key;     /* RELAY_ACCESS_KEY_BYTES */
+  GBytes               *profile;        /* an encrypted profile, in or out */
 
   /* Outputs. */
   guint                 ec_count;
@@ -314,6 +327,32 @@ RelayStorageStatus relay_storage_store_keys    (const RelayKeyStore *store,
                                                 GPtrArray           *prekeys,
                                                 GPtrArray           *pq_prekeys,
                                                 guint                limit);
+
+/* How a backend reads an account's unidentified-access key (*out stays
+ * NULL when it set none; FALSE when the read failed) and stores one
+ * account's part of a send, for the multi-recipient sends that both
+ * backends run alike. */
+typedef struct
+{
+  gboolean           (*read_access_key) (gpointer     backend,
+                                         const char  *uuid,
+                                         GBytes     **out);
+  RelayStorageStatus (*send)            (gpointer     backend,
+                                         RelayOp     *part);
+} RelaySendFuncs;
+
+/* A multi-recipient send (RELAY_OP_SEND_MULTI): checks an unidentified
+ * part's access key against the recipient's, in constant time, then
+ * stores the part, and sets each part's status.  Parts go on after one
+ * is refused, so that the answer can name every recipient whose device
+ * list is out of date; the backend's savepoint then undoes what the
+ * others wrote.  The result is OK only when every part is; a storage
+ * failure stops at once.  Otherwise it is the first refusal in this
+ * order: UNAUTHORIZED, NOT_FOUND, DEVICE_MISMATCH, STALE_DEVICES,
+ * QUEUE_FULL. */
+RelayStorageStatus relay_storage_send_multi    (RelayOp              *op,
+                                                const RelaySendFuncs *funcs,
+                                                gpointer              backend);
 
 static inline void
 relay_storage_submit (RelayStorage *self,

@@ -424,11 +424,14 @@ test_migrate_v1 (void)
   test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 4);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 5);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
-  /* Version 4's password digests, version 3's shared rate limits, and
-   * version 2's invites table and ban flag are there. */
+  /* Version 5's access keys and profiles, version 4's password digests,
+   * version 3's shared rate limits, and version 2's invites table and
+   * ban flag are there. */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM devices WHERE password_digest IS NULL"), ==, 2);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM access_keys"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM profiles"), ==, 0);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM rate_buckets"), ==, 0);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM invites"), ==, 0);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM accounts WHERE NOT banned"), ==, 2);
@@ -451,10 +454,10 @@ test_migrate_v1 (void)
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM devices WHERE password_digest IS NULL"), ==, 0);
 
   /* A schema newer than the relay knows is left alone. */
-  test_postgresql_query_int (url, "UPDATE schema_version SET version = 5");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 6");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 5, newer than this relay knows (4)"));
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 5);
+  g_assert_nonnull (strstr (err, "The database has schema version 6, newer than this relay knows (5)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 6);
 
   test_relay_remove_data_dir (dir);
 }

@@ -103,7 +103,7 @@ test_migrate_v3 (void)
   /* The relay expires old envelopes when it starts. */
   wait_for_metric (session, relay, "sotto_relay_envelopes_expired_total", 1);
   g_assert_cmpint (test_relay_metric (session, relay, "sotto_relay_envelopes_queued"), ==, 2);
-  g_assert_cmpint (test_relay_query_int (dir, "PRAGMA user_version"), ==, 6);
+  g_assert_cmpint (test_relay_query_int (dir, "PRAGMA user_version"), ==, 7);
 
   socket = test_socket_connect (session, relay, bob->auth);
   g_assert_no_error (socket->error);

@@ -1,0 +1,328 @@
+/* relay-server-fanout.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Sends to several accounts in one request, and sends that do not name
+ * their sender.  Every account's part is stored in one transaction with
+ * the others, so a send is answered only once all of it is durable, and
+ * a refused send stores nothing.  The relay learns the recipients of
+ * each send and nothing of the group they may belong to.
+ *
+ * An unidentified send carries, instead of the sender's credentials,
+ * each recipient's unidentified-access key, which the recipient set and
+ * shares only with those it lets write to it; its envelopes are stored
+ * with no sender.  There is no account to charge, so such sends are
+ * rationed per client address and per recipient, and all of them share
+ * one sender's share of each recipient's queue.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "relay-api-fanout.h"
+#include "relay-server-private.h"
+
+/* What an unidentified envelope records as its sender. */
+#define NO_SENDER ""
+
+static void
+add_part_messages (JsonBuilder *builder,
+                   RelayOp     *part)
+{
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < part->ids->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (part->send->messages, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "deviceId");
+      json_builder_add_int_value (builder, envelope->device_id);
+      json_builder_set_member_name (builder, "guid");
+      json_builder_add_string_value (builder, g_ptr_array_index (part->guids, i));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+/* What a part's devices were refused for, as a single send says it. */
+static void
+add_part_devices (JsonBuilder *builder,
+                  RelayOp     *part)
+{
+  if (part->status == RELAY_STORAGE_DEVICE_MISMATCH)
+    {
+      _relay_add_id_list (builder, "missingDevices", part->missing);
+      _relay_add_id_list (builder, "extraDevices", part->extra);
+    }
+  else
+    _relay_add_id_list (builder, "staleDevices", part->stale);
+}
+
+/* The answer to a send: a multi-recipient send lists each recipient's
+ * envelopes, or each refused recipient; an unidentified send to one
+ * account is answered as a single send is. */
+static JsonBuilder *
+multi_answer (RelayOp  *op,
+              gboolean  single,
+              guint    *status)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  switch (op->status)
+    {
+    case RELAY_STORAGE_OK:
+      *status = 200;
+      builder = json_builder_new_immutable ();
+      json_builder_begin_object (builder);
+      break;
+    case RELAY_STORAGE_NOT_FOUND:
+      *status = 404;
+      builder = _relay_error_builder ("not-found", "No account has this UUID");
+      break;
+    case RELAY_STORAGE_DEVICE_MISMATCH:
+      *status = 409;
+      builder = _relay_error_builder ("device-mismatch", "The list of devices is out of date");
+      break;
+    case RELAY_STORAGE_STALE_DEVICES:
+      *status = 410;
+      builder = _relay_error_builder ("stale-devices", "Some devices have registered again");
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (single)
+    {
+      RelayOp *part = g_ptr_array_index (op->parts, 0);
+
+      if (op->status == RELAY_STORAGE_OK)
+        add_part_messages (builder, part);
+      else if (op->status != RELAY_STORAGE_NOT_FOUND)
+        add_part_devices (builder, part);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "recipients");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < op->parts->len; i++)
+        {
+          RelayOp *part = g_ptr_array_index (op->parts, i);
+
+          if (part->status != op->status)
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "uuid");
+          json_builder_add_string_value (builder, part->uuid);
+          if (op->status == RELAY_STORAGE_OK)
+            add_part_messages (builder, part);
+          else if (op->status != RELAY_STORAGE_NOT_FOUND)
+            add_part_devices (builder, part);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  if (op->status == RELAY_STORAGE_OK)
+    {
+      json_builder_set_member_name (builder, "serverTimestamp");
+      json_builder_add_int_value (builder, op->server_timestamp);
+    }
+  json_builder_end_object (builder);
+  return g_steal_pointer (&builder);
+}
+
+static void
+multi_done (RelayTask *task,
+            gboolean   single)
+{
+  RelayServer *self = task->server;
+  RelayRequest *request = task->request;
+  RelayOp *op = task->op;
+  g_autoptr(JsonBuilder) builder = NULL;
+  guint status;
+
+  if (op->status == RELAY_STORAGE_OK)
+    for (guint i = 0; i < op->parts->len; i++)
+      {
+        RelayOp *part = g_ptr_array_index (op->parts, i);
+
+        self->metrics.envelopes_accepted += part->ids->len;
+        _relay_offer_envelopes (self, part);
+      }
+  if (!_relay_request_attached (request))
+    return;
+  switch (op->status)
+    {
+    case RELAY_STORAGE_OK:
+    case RELAY_STORAGE_NOT_FOUND:
+    case RELAY_STORAGE_DEVICE_MISMATCH:
+    case RELAY_STORAGE_STALE_DEVICES:
+      builder = multi_answer (op, single, &status);
+      _relay_respond_builder (request, status, builder);
+      break;
+    case RELAY_STORAGE_UNAUTHORIZED:
+      /* An account that does not exist has no access key either: the
+       * answer does not tell it apart from a wrong key. */
+      _relay_respond_error (request, 401, "unauthorized", "An access key is not the recipient's");
+      break;
+    case RELAY_STORAGE_QUEUE_FULL:
+      _relay_respond_error (request, 429, "queue-full", "A recipient's queue, or this sender's share of it, is full");
+      break;
+    default:
+      _relay_respond_storage_failure (request);
+      break;
+    }
+}
+
+static void
+multi_done_cb (RelayTask *task)
+{
+  multi_done (task, FALSE);
+}
+
+static void
+single_done_cb (RelayTask *task)
+{
+  multi_done (task, TRUE);
+}
+
+/* Rations a send per recipient, as single sends are: per sender and
+ * recipient account, or, for an unidentified send, per recipient. */
+static gboolean
+take_recipient_rates (RelayRequest          *request,
+                      RelayMultiSendRequest *multi)
+{
+  for (guint i = 0; i < multi->recipients->len; i++)
+    {
+      RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
+      char pair[2 * RELAY_UUID_LENGTH + 2];
+
+      if (recipient->access_key != NULL)
+        {
+          if (!_relay_request_take_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid))
+            return FALSE;
+          continue;
+        }
+      g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, recipient->uuid);
+      if (!_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Stores a send to several accounts, or an unidentified one, made over
+ * HTTP or the WebSocket, and answers once all of it is durable.  A part
+ * with an access key is unidentified: its envelopes name no sender. */
+static void
+submit_multi (RelayRequest          *request,
+              RelayMultiSendRequest *owned,
+              gboolean               single)
+{
+  RelayServer *self = request->server;
+  g_autoptr(RelayMultiSendRequest) multi = owned;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!take_recipient_rates (request, multi))
+    return;
+  op = relay_op_new (RELAY_OP_SEND_MULTI);
+  op->server_timestamp = _relay_now_ms ();
+  op->parts = g_ptr_array_new_full (multi->recipients->len, (GDestroyNotify) relay_op_free);
+  for (guint i = 0; i < multi->recipients->len; i++)
+    {
+      RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
+      RelayOp *part = relay_op_new (RELAY_OP_SEND);
+      gboolean identified = recipient->access_key == NULL;
+
+      part->uuid = g_strdup (recipient->uuid);
+      part->source_uuid = g_strdup (identified ? request->credentials->uuid : NO_SENDER);
+      part->source_device = identified ? request->credentials->device_id : 0;
+      part->server_timestamp = op->server_timestamp;
+      part->queue_limits = self->queue_limits;
+      part->send = g_steal_pointer (&recipient->send);
+      part->access_key = g_steal_pointer (&recipient->access_key);
+      g_ptr_array_add (op->parts, part);
+    }
+  task = _relay_task_new (self, single ? single_done_cb : multi_done_cb, request, NULL);
+  _relay_task_submit_op (task, op);
+}
+
+void
+_relay_submit_send_multi (RelayRequest          *request,
+                          RelayMultiSendRequest *multi)
+{
+  submit_multi (request, multi, FALSE);
+}
+
+/* Endpoint: PUT /v1/messages/multi */
+
+void
+_relay_handle_send_multi (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  g_autoptr(GError) error = NULL;
+  RelayMultiSendRequest *multi;
+
+  if (!_relay_request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, request->credentials->uuid))
+    return;
+  multi = relay_multi_send_request_parse ((const char *) request->body->data, request->body->len,
+                                          self->config->max_envelope_bytes, &error);
+  if (multi == NULL)
+    {
+      _relay_respond_api_error (request, error);
+      return;
+    }
+  submit_multi (request, multi, FALSE);
+}
+
+/* Endpoint: PUT /v1/messages/UUID/unidentified */
+
+void
+_relay_handle_unidentified_send (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  const char *uuid = request->segments[3];
+  g_autoptr(GError) error = NULL;
+  RelayMultiSendRequest *multi;
+
+  if (!_relay_request_take_rate (request, RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS, request->address))
+    return;
+  if (!relay_uuid_is_valid (uuid, strlen (uuid)))
+    {
+      _relay_respond_error (request, 400, "bad-value", "The path does not name an account UUID");
+      return;
+    }
+  multi = relay_unidentified_send_parse ((const char *) request->body->data, request->body->len, uuid,
+                                         self->config->max_envelope_bytes, &error);
+  if (multi == NULL)
+    {
+      _relay_respond_api_error (request, error);
+      return;
+    }
+  submit_multi (request, multi, TRUE);
+}
+
+/* Endpoint: PUT /v1/messages/multi/unidentified */
+
+void
+_relay_handle_sealed_multi (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  g_autoptr(RelaySealedMultiRequest) sealed = NULL;
+  g_autoptr(GError) error = NULL;
+  RelayMultiSendRequest *multi;
+
+  if (!_relay_request_take_rate (request, RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS, request->address))
+    return;
+  sealed = relay_sealed_multi_request_parse ((const char *) request->body->data, request->body->len,
+                                             self->config->max_request_bytes, &error);
+  multi = sealed != NULL ? relay_sealed_multi_request_split (sealed, self->config->max_envelope_bytes, &error)
+                         : NULL;
+  if (multi == NULL)
+    {
+      _relay_respond_api_error (request, error);
+      return;
+    }
+  submit_multi (request, multi, FALSE);
+}

@@ -1,0 +1,672 @@
+/* test-relay-fanout.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Multi-recipient sends, sealed sender (certificates, unidentified
+ * sends, v2 uploads split by the relay) and encrypted profiles, against
+ * real sotto-relay processes, on SQLite and, under
+ * build-aux/with-postgresql.sh, on PostgreSQL.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sodium.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay-test-raw.h"
+#include "relay-test-util.h"
+#include "sp-error.h"
+#include "sp-init.h"
+#include "sp-sealed-sender.h"
+
+typedef TestFixture Fixture;
+
+static void
+wait_for_log (TestRelay  *relay,
+              const char *text)
+{
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *log = test_relay_read_log (relay);
+
+      if (strstr (log, text) != NULL)
+        return;
+      g_usleep (50 * 1000);
+    }
+  g_error ("the relay never logged “%s”", text);
+}
+
+/* Counts rows of the fixture's relay database, whichever backend. */
+static gint64
+query_int (Fixture    *fixture,
+           const char *sql)
+{
+  g_autofree char *url = NULL;
+
+  if (!test_relay_uses_postgresql ())
+    return test_relay_query_int (fixture->dir, sql);
+  url = test_relay_data_dir_database (fixture->dir);
+  return test_postgresql_query_int (url, sql);
+}
+
+static char *
+multi_body (TestAccount **recipients,
+            guint         n,
+            const char   *content)
+{
+  GString *body = g_string_new ("{\"timestamp\":1767225600000,\"recipients\":[");
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (body, "%s{\"destination\":\"%s\",\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
+                            "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                            i > 0 ? "," : "", recipients[i]->uuid, recipients[i]->registration_id, content);
+  g_string_append (body, "]}");
+  return g_string_free (body, FALSE);
+}
+
+static void
+expect_queue_empty (Fixture     *fixture,
+                    TestAccount *account)
+{
+  g_autoptr(TestSocket) socket = test_socket_connect (fixture->session, fixture->relay, account->auth);
+
+  test_socket_expect_drained (socket);
+}
+
+/* Reads one envelope and checks its content and sender (NULL for none). */
+static void
+expect_envelope (Fixture     *fixture,
+                 TestAccount *account,
+                 const char  *content,
+                 const char  *source)
+{
+  g_autoptr(TestSocket) socket = test_socket_connect (fixture->session, fixture->relay, account->auth);
+  g_autoptr(JsonNode) holder = NULL;
+  JsonObject *envelope = test_socket_expect_envelope (socket, &holder);
+
+  g_assert_cmpstr (json_object_get_string_member (envelope, "content"), ==, content);
+  g_assert_cmpstr (json_object_get_string_member_with_default (envelope, "source", NULL), ==, source);
+  g_assert_cmpint (json_object_has_member (envelope, "sourceDevice"), ==, source != NULL);
+  test_socket_ack (socket, json_object_get_string_member (envelope, "guid"));
+}
+
+static void
+test_multi_send (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  TestAccount *both[] = { bob, carol };
+  g_autofree char *body = multi_body (both, 2, "Z3JvdXA=");
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi",
+                                                   alice->auth, body);
+  JsonArray *recipients;
+
+  g_assert_cmpuint (response->status, ==, 200);
+  recipients = json_object_get_array_member (test_response_object (response), "recipients");
+  g_assert_cmpuint (json_array_get_length (recipients), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *recipient = json_array_get_object_element (recipients, i);
+
+      g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, both[i]->uuid);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (recipient, "messages")), ==, 1);
+    }
+  expect_envelope (fixture, bob, "Z3JvdXA=", alice->uuid);
+  expect_envelope (fixture, carol, "Z3JvdXA=", alice->uuid);
+}
+
+/* One recipient's device list is out of date: the answer names it, and
+ * nothing is stored for anyone. */
+static void
+test_multi_send_mismatch (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autoptr(TestAccount) stale_carol = test_account_for (carol->uuid, carol->password, carol->registration_id + 1);
+  TestAccount *both[] = { bob, stale_carol };
+  g_autofree char *body = multi_body (both, 2, "Z3JvdXA=");
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi",
+                                                   alice->auth, body);
+  JsonArray *recipients;
+  JsonObject *recipient;
+
+  g_assert_cmpuint (response->status, ==, 410);
+  g_assert_cmpstr (test_response_error (response), ==, "stale-devices");
+  recipients = json_object_get_array_member (test_response_object (response), "recipients");
+  g_assert_cmpuint (json_array_get_length (recipients), ==, 1);
+  recipient = json_array_get_object_element (recipients, 0);
+  g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, carol->uuid);
+  g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "staleDevices"), 0), ==, 1);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+
+  /* A device that does not exist: 409, with what carol lacks. */
+  {
+    g_autofree char *wrong_device = NULL;
+    g_autofree char *text = multi_body (both, 2, "Z3JvdXA=");
+    g_autoptr(GString) edited = g_string_new (text);
+    g_autoptr(TestResponse) mismatch = NULL;
+    g_autofree char *stale_id = g_strdup_printf ("\"destinationDeviceId\":1,\"destinationRegistrationId\":%u",
+                                                 stale_carol->registration_id);
+
+    g_string_replace (edited, stale_id, "\"destinationDeviceId\":2,\"destinationRegistrationId\":1", 1);
+    wrong_device = g_strdup (edited->str);
+    mismatch = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi", alice->auth,
+                             wrong_device);
+    g_assert_cmpuint (mismatch->status, ==, 409);
+    g_assert_cmpstr (test_response_error (mismatch), ==, "device-mismatch");
+    recipient = json_array_get_object_element (json_object_get_array_member (test_response_object (mismatch),
+                                                                             "recipients"), 0);
+    g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, carol->uuid);
+    g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "missingDevices"), 0),
+                     ==, 1);
+    g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "extraDevices"), 0),
+                     ==, 2);
+  }
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  expect_queue_empty (fixture, bob);
+}
+
+/* Too many recipients, one named twice, a bad envelope: 400, nothing stored. */
+static void
+test_multi_send_hostile (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  TestAccount *many[129];
+  TestAccount *twice[] = { bob, bob };
+  const struct { TestAccount **to; guint n; const char *error; } cases[] = {
+    { many, G_N_ELEMENTS (many), "too-many" },
+    { twice, 2, "duplicate" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (many); i++)
+    many[i] = bob;
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *body = cases[i].to == many ? NULL : multi_body (cases[i].to, cases[i].n, "eA==");
+      g_autoptr(TestResponse) response = NULL;
+
+      /* 129 distinct recipients are refused before any is looked up. */
+      if (body == NULL)
+        {
+          GString *text = g_string_new ("{\"timestamp\":1,\"recipients\":[");
+
+          for (guint j = 0; j < cases[i].n; j++)
+            g_string_append_printf (text, "%s{\"destination\":\"%08x-0000-4000-8000-000000000000\",\"messages\":"
+                                    "[{\"type\":1,\"destinationDeviceId\":1,\"destinationRegistrationId\":1,"
+                                    "\"content\":\"eA==\"}]}", j > 0 ? "," : "", j);
+          g_string_append (text, "]}");
+          body = g_string_free (text, FALSE);
+        }
+      response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi", alice->auth, body);
+      g_assert_cmpuint (response->status, ==, 400);
+      g_assert_cmpstr (test_response_error (response), ==, cases[i].error);
+    }
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
+/* The WebSocket form means the same, and is answered by id. */
+static void
+test_multi_send_websocket (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autoptr(TestSocket) socket = test_socket_connect (fixture->session, fixture->relay, alice->auth);
+  TestAccount *both[] = { bob, carol };
+  g_autofree char *body = multi_body (both, 2, "d3M=");
+  g_autofree char *message = g_strdup_printf ("{\"type\":\"send-multi\",\"id\":42,%s", body + 1);
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *response;
+
+  test_socket_expect_drained (socket);
+  soup_websocket_connection_send_text (socket->connection, message);
+  node = test_socket_next (socket, 5000);
+  g_assert_nonnull (node);
+  response = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (response, "type"), ==, "response");
+  g_assert_cmpint (json_object_get_int_member (response, "id"), ==, 42);
+  g_assert_cmpint (json_object_get_int_member (response, "status"), ==, 200);
+  expect_envelope (fixture, bob, "d3M=", alice->uuid);
+  expect_envelope (fixture, carol, "d3M=", alice->uuid);
+}
+
+static void
+set_access_key (Fixture     *fixture,
+                TestAccount *account,
+                const char  *key)
+{
+  g_autofree char *body = g_strdup_printf ("{\"unidentifiedAccessKey\":\"%s\"}", key);
+  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
+                                                   "/v1/accounts/unidentified-access-key", account->auth, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+static TestResponse *
+unidentified_send (Fixture     *fixture,
+                   TestAccount *to,
+                   const char  *key,
+                   guint        type,
+                   const char  *content)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s/unidentified", to->uuid);
+  g_autofree char *body = g_strdup_printf ("{\"accessKey\":\"%s\",\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":%u,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                                           key, type, to->registration_id, content);
+
+  return test_request (fixture->session, fixture->relay, "PUT", path, NULL, body);
+}
+
+/* An unidentified send needs no credentials, only the recipient's access
+ * key; the stored row and the delivered envelope name no sender. */
+static void
+test_unidentified_send (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) nobody = test_account_for ("0b0b0b0b-0000-4000-8000-000000000000", "x", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *other_key = test_random_base64 (16, -1);
+  g_autoptr(TestResponse) before = unidentified_send (fixture, bob, key, 6, "c2VhbGVk");
+  g_autoptr(TestResponse) sent = NULL;
+  g_autoptr(TestResponse) wrong = NULL;
+  g_autoptr(TestResponse) unknown = NULL;
+  g_autoptr(TestResponse) plain = NULL;
+
+  /* Without an access key set, nobody may send unidentified. */
+  g_assert_cmpuint (before->status, ==, 401);
+  set_access_key (fixture, bob, key);
+  wrong = unidentified_send (fixture, bob, other_key, 6, "c2VhbGVk");
+  g_assert_cmpuint (wrong->status, ==, 401);
+  g_assert_cmpstr (test_response_error (wrong), ==, "unauthorized");
+  unknown = unidentified_send (fixture, nobody, key, 6, "c2VhbGVk");
+  g_assert_cmpuint (unknown->status, ==, 401);
+  plain = unidentified_send (fixture, bob, key, 1, "c2VhbGVk");
+  g_assert_cmpuint (plain->status, ==, 400);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+
+  sent = unidentified_send (fixture, bob, key, 6, "c2VhbGVk");
+  g_assert_cmpuint (sent->status, ==, 200);
+  g_assert_nonnull (json_object_get_array_member (test_response_object (sent), "messages"));
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 1);
+  expect_envelope (fixture, bob, "c2VhbGVk", NULL);
+}
+
+/* Unidentified sends are rationed per recipient. */
+static void
+test_unidentified_rate (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  guint status = 0;
+
+  set_access_key (fixture, bob, key);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(TestResponse) response = unidentified_send (fixture, bob, key, 6, "eA==");
+
+      status = response->status;
+    }
+  g_assert_cmpuint (status, ==, 429);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
+}
+
+/* A v2 upload is split into each device's ReceivedMessage, exactly as
+ * the session core splits it. */
+static void
+test_sealed_multi (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autofree char *bob_key = test_random_base64 (16, -1);
+  g_autofree char *carol_key = test_random_base64 (16, -1);
+  SpKeyPair sender, bob_identity, carol_identity;
+  SpSealedRecipient recipients[2];
+  const guint8 usmc[] = "the inner message, as opaque to the relay as anything";
+  gsize size;
+  g_autofree guint8 *sent = NULL;
+  size_t sent_length = 0;
+  g_autofree char *sent_text = NULL;
+  TestAccount *accounts[] = { bob, carol };
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
+  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
+  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
+  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
+                                                sizeof usmc, NULL), ==, SP_OK);
+  sent_text = g_base64_encode (sent, sent_length);
+  set_access_key (fixture, bob, bob_key);
+  set_access_key (fixture, carol, carol_key);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      /* The first round gives carol bob's key: nothing is stored. */
+      g_autofree char *body = g_strdup_printf (
+        "{\"timestamp\":1767225600000,\"content\":\"%s\",\"recipients\":["
+        "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]},"
+        "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+        sent_text, bob->uuid, bob_key, bob->registration_id, carol->uuid, round == 0 ? bob_key : carol_key,
+        carol->registration_id);
+      g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
+                                                       "/v1/messages/multi/unidentified", NULL, body);
+
+      g_assert_cmpuint (response->status, ==, round == 0 ? 401 : 200);
+      g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, round == 0 ? 0 : 2);
+    }
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
+    {
+      g_autofree guint8 *expected = g_malloc (sent_length);
+      g_autofree char *expected_text = NULL;
+      size_t expected_length = 0;
+
+      g_assert_cmpint (sp_sealed_sender_v2_split (expected, sent_length, &expected_length, sent, sent_length,
+                                                  accounts[i]->uuid, 1), ==, SP_OK);
+      expected_text = g_base64_encode (expected, expected_length);
+      expect_envelope (fixture, accounts[i], expected_text, NULL);
+    }
+}
+
+/* Content that is not a v2 message, or not for a listed device, is refused. */
+static void
+test_sealed_multi_hostile (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *garbage = test_random_base64 (200, 0x23);
+  g_autofree char *body = g_strdup_printf (
+    "{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\",\"accessKey\":\"%s\","
+    "\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}", garbage, bob->uuid, key, bob->registration_id);
+  g_autoptr(TestResponse) response = NULL;
+
+  set_access_key (fixture, bob, key);
+  response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
+  g_assert_cmpuint (response->status, ==, 400);
+  g_assert_cmpstr (test_response_error (response), ==, "bad-value");
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
+/* A v2 upload of under 1 MiB whose split would store more than 8 MiB
+ * (40 devices of 250 KB each) is refused after the first split. */
+static void
+test_sealed_multi_too_large (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  enum { N = 40, CONTENT = 250 * 1000 };
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree guint8 *usmc = g_malloc0 (CONTENT);
+  g_autoptr(GString) body = g_string_new ("{\"timestamp\":1,\"content\":\"");
+  g_autoptr(TestResponse) response = NULL;
+  char uuids[N][37];
+  SpSealedRecipient recipients[N];
+  SpKeyPair sender, identity;
+  g_autofree guint8 *sent = NULL;
+  g_autofree char *sent_text = NULL;
+  size_t sent_length = 0;
+  gsize size;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  for (guint i = 0; i < N; i++)
+    {
+      g_snprintf (uuids[i], sizeof uuids[i], "%08x-0000-4000-8000-000000000000", i);
+      recipients[i] = (SpSealedRecipient) { uuids[i], 1, 1, identity.public_key };
+    }
+  size = sp_sealed_sender_v2_size (recipients, N, CONTENT);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, N, usmc,
+                                                CONTENT, NULL), ==, SP_OK);
+  sent_text = g_base64_encode (sent, sent_length);
+  g_string_append_printf (body, "%s\",\"recipients\":[", sent_text);
+  for (guint i = 0; i < N; i++)
+    g_string_append_printf (body, "%s{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":"
+                            "[{\"deviceId\":1,\"registrationId\":1}]}", i > 0 ? "," : "", uuids[i], key);
+  g_string_append (body, "]}");
+  g_assert_cmpuint (body->len, <, 1024 * 1024);
+  response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                           body->str);
+  g_assert_cmpuint (response->status, ==, 413);
+  g_assert_cmpstr (test_response_error (response), ==, "too-large");
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
+static TestResponse *
+put_profile (Fixture     *fixture,
+             TestAccount *account,
+             GBytes      *profile)
+{
+  g_autoptr(SoupMessage) message = test_message_new (fixture->relay, "PUT", "/v1/profile", account->auth, NULL);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  TestResponse *response = g_new0 (TestResponse, 1);
+
+  soup_message_set_request_body_from_bytes (message, "application/octet-stream", profile);
+  reply = soup_session_send_and_read (fixture->session, message, NULL, &error);
+  g_assert_no_error (error);
+  response->status = soup_message_get_status (message);
+  response->body = g_strndup (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply));
+  return response;
+}
+
+static GBytes *
+get_profile (Fixture     *fixture,
+             TestAccount *reader,
+             const char  *uuid,
+             guint       *status)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/profile/%s", uuid);
+  g_autoptr(SoupMessage) message = test_message_new (fixture->relay, "GET", path, reader->auth, NULL);
+  g_autoptr(GError) error = NULL;
+  GBytes *reply = soup_session_send_and_read (fixture->session, message, NULL, &error);
+
+  g_assert_no_error (error);
+  *status = soup_message_get_status (message);
+  return reply;
+}
+
+static void
+test_profiles (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  gsize full = 1024 * 1024 + 4096;
+  g_autofree guint8 *blob = g_malloc (full);
+  g_autoptr(GBytes) profile = NULL;
+  g_autofree char *head = NULL;
+  int fd;
+  g_autoptr(GBytes) read = NULL;
+  g_autoptr(GBytes) missing = NULL;
+  g_autoptr(TestResponse) stored = NULL;
+  guint status;
+
+  missing = get_profile (fixture, bob, alice->uuid, &status);
+  g_assert_cmpuint (status, ==, 404);
+  randombytes_buf (blob, full);
+  profile = g_bytes_new (blob, full);
+  stored = put_profile (fixture, alice, profile);
+  g_assert_cmpuint (stored->status, ==, 200);
+  read = get_profile (fixture, bob, alice->uuid, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_bytes_equal (read, profile));
+
+  /* An oversize profile is refused from its head, before its body is
+   * read, and the stored one stays. */
+  g_clear_pointer (&read, g_bytes_unref);
+  fd = test_raw_connect (fixture->relay);
+  head = g_strdup_printf ("PUT /v1/profile HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+                          "Content-Length: %u\r\n\r\n", alice->auth, 1024 * 1024 + 64 * 1024 + 1);
+  g_assert_cmpuint (test_raw_exchange (fd, head, NULL), ==, 413);
+  close (fd);
+  read = get_profile (fixture, bob, alice->uuid, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_bytes_equal (read, profile));
+}
+
+/* Sender certificates, from a server key that the sealed-sender
+ * subcommand made and a root it keeps apart. */
+static void
+test_sender_certificate (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *keys = test_relay_make_data_dir ();
+  g_autofree char *root = g_build_filename (keys, "root", NULL);
+  g_autofree char *server = g_build_filename (keys, "server", NULL);
+  g_autofree char *installed = g_build_filename (dir, "sealed-sender.key", NULL);
+  g_autofree char *root_public = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *mismatched = NULL;
+  g_auto(GStrv) splitted = NULL;
+  const char *new_root[] = { "sealed-sender", "new-root", root, NULL };
+  g_autofree char *next = g_build_filename (keys, "next", NULL);
+  const char *issue[] = { "sealed-sender", "issue", root, "7", server, NULL };
+  const char *issue_next[] = { "sealed-sender", "issue", root, "8", next, NULL };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestRelay) relay = NULL;
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  g_autoptr(TestResponse) keys_response = NULL;
+  g_autoptr(TestResponse) anonymous = NULL;
+  g_autoptr(TestResponse) forged = NULL;
+  g_autofree char *forged_auth = NULL;
+  g_autofree guint8 *root_key = NULL;
+  g_autofree guint8 *certificate = NULL;
+  g_autofree guint8 *identity = NULL;
+  gsize root_length, certificate_length, identity_length;
+  g_autofree char *keys_path = NULL;
+  SpSenderCertificate decoded;
+  SpPublicKey trust_root;
+  gint64 expires;
+
+  /* Without a key the relay issues none. */
+  relay = test_relay_start (dir, test_relay_relaxed_conf, NULL);
+  alice = test_account_register (session, relay, "alice", 1);
+  response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 404);
+  g_clear_pointer (&response, test_response_free);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  g_assert_cmpint (test_relay_run (new_root, &root_public, NULL), ==, 0);
+  g_strstrip (root_public);
+  /* A key file is never overwritten. */
+  g_assert_cmpint (test_relay_run (new_root, NULL, NULL), ==, 1);
+  g_assert_cmpint (test_relay_run (issue, &out, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (server, &contents, NULL, NULL));
+  g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+
+  relay = test_relay_start (dir, test_relay_relaxed_conf, NULL);
+  anonymous = test_request (session, relay, "GET", "/v1/certificate/delivery", NULL, NULL);
+  g_assert_cmpuint (anonymous->status, ==, 401);
+  forged_auth = test_basic_auth (alice->uuid, 1, "not-alice-password-at-all");
+  forged = test_request (session, relay, "GET", "/v1/certificate/delivery", forged_auth, NULL);
+  g_assert_cmpuint (forged->status, ==, 401);
+  response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  certificate = g_base64_decode (json_object_get_string_member (test_response_object (response), "certificate"),
+                                 &certificate_length);
+  expires = json_object_get_int_member (test_response_object (response), "expires");
+  root_key = g_base64_decode (root_public, &root_length);
+  g_assert_cmpint (sp_public_key_decode (&trust_root, root_key, root_length), ==, SP_OK);
+  g_assert_cmpint (sp_sender_certificate_decode (&decoded, certificate, certificate_length), ==, SP_OK);
+  g_assert_cmpstr (decoded.sender_uuid, ==, alice->uuid);
+  g_assert_cmpuint (decoded.device_id, ==, 1);
+  g_assert_cmpuint (decoded.expires_ms, ==, (guint64) expires);
+  g_assert_cmpuint (decoded.signer.key_id, ==, 7);
+  g_assert_cmpint (sp_sender_certificate_validate (&decoded, &trust_root, (guint64) g_get_real_time () / 1000),
+                   ==, SP_OK);
+  /* Short-lived: a day from now it no longer holds. */
+  g_assert_cmpint (sp_sender_certificate_validate (&decoded, &trust_root, (guint64) expires + 1), ==,
+                   SP_ERR_CERTIFICATE_EXPIRED);
+  keys_path = g_strdup_printf ("/v1/keys/%s/1", alice->uuid);
+  keys_response = test_request (session, relay, "GET", keys_path, alice->auth, NULL);
+  identity = g_base64_decode (json_object_get_string_member (test_response_object (keys_response), "identityKey"),
+                              &identity_length);
+  g_assert_cmpmem (decoded.identity_key.bytes, SP_PUBLIC_KEY_SIZE, identity, identity_length);
+
+  /* SIGHUP rotates the server key: the next certificate is under key 8. */
+  g_assert_cmpint (test_relay_run (issue_next, NULL, NULL), ==, 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (g_file_get_contents (next, &contents, NULL, NULL));
+  g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_subprocess_send_signal (relay->process, SIGHUP);
+  wait_for_log (relay, "with server key 8");
+  g_clear_pointer (&response, test_response_free);
+  response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_clear_pointer (&certificate, g_free);
+  certificate = g_base64_decode (json_object_get_string_member (test_response_object (response), "certificate"),
+                                 &certificate_length);
+  g_assert_cmpint (sp_sender_certificate_decode (&decoded, certificate, certificate_length), ==, SP_OK);
+  g_assert_cmpuint (decoded.signer.key_id, ==, 8);
+  g_assert_cmpint (sp_sender_certificate_validate (&decoded, &trust_root, (guint64) g_get_real_time () / 1000),
+                   ==, SP_OK);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  /* A key file whose certificate is not for its key id stops the relay. */
+  mismatched = g_strjoinv ("key-id=7", (splitted = g_strsplit (contents, "key-id=8", 2)));
+  g_assert_cmpstr (mismatched, !=, contents);
+  g_assert_true (g_file_set_contents_full (installed, mismatched, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  {
+    const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, NULL };
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
+    g_assert_nonnull (strstr (err, "sealed-sender.key"));
+  }
+  g_assert_cmpint (g_remove (installed), ==, 0);
+  g_assert_cmpint (g_remove (root), ==, 0);
+  g_assert_cmpint (g_remove (server), ==, 0);
+  g_assert_cmpint (g_remove (next), ==, 0);
+  test_relay_remove_data_dir (dir);
+  test_relay_remove_data_dir (keys);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *rationed = NULL;
+
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+  /* The relaxed limits end with their section, which this joins. */
+  rationed = g_strconcat (test_relay_relaxed_conf, "target-unidentified-sends=0.001/2\n", NULL);
+#define ADD(path, func, conf) \
+  g_test_add ("/relay/fanout/" path, Fixture, conf, test_fixture_setup, func, test_fixture_teardown)
+  ADD ("multi-send", test_multi_send, NULL);
+  ADD ("multi-send-mismatch", test_multi_send_mismatch, NULL);
+  ADD ("multi-send-hostile", test_multi_send_hostile, NULL);
+  ADD ("multi-send-websocket", test_multi_send_websocket, NULL);
+  ADD ("unidentified-send", test_unidentified_send, NULL);
+  ADD ("unidentified-rate", test_unidentified_rate, rationed);
+  ADD ("sealed-multi", test_sealed_multi, NULL);
+  ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
+  ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
+  ADD ("profiles", test_profiles, NULL);
+#undef ADD
+  g_test_add_func ("/relay/fanout/sender-certificate", test_sender_certificate);
+  return g_test_run ();
+}
