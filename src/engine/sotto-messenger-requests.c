@@ -67,17 +67,6 @@ set_standing_thread (GTask        *task,
 }
 
 static void
-held_receipts_sent_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-
-  _sotto_messenger_send_held_receipts_finish (SOTTO_MESSENGER (object), result);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 set_standing_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -96,7 +85,7 @@ set_standing_cb (GObject      *object,
 
   /* Nothing queued for the contact goes out any more. */
   if (change->to != SOTTO_CONTACT_STANDING_ACCEPTED)
-    g_hash_table_remove (self->receipts, change->conversation);
+    _sotto_outbox_forget_receipts (self->outbox, change->conversation);
 
   if (change->from == SOTTO_CONTACT_STANDING_BLOCKED)
     {
@@ -124,8 +113,8 @@ set_standing_cb (GObject      *object,
     }
 
   /* The receipts the request held back; the task ends once they went. */
-  _sotto_messenger_send_held_receipts_async (self, change->conversation, FALSE,
-                                             held_receipts_sent_cb, g_object_ref (task));
+  _sotto_outbox_send_held_receipts_async (self->outbox, change->conversation, FALSE,
+                                          _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 /* Moves the contact of @conversation to @to.  Going back to a request is
