@@ -53,6 +53,9 @@ SottoRelayClient *_sotto_messenger_get_relay_client    (SottoMessenger       *se
 SottoOutbox     *_sotto_messenger_get_outbox           (SottoMessenger       *self);
 SottoInbox      *_sotto_messenger_get_inbox            (SottoMessenger       *self);
 SottoProtocolState *_sotto_messenger_get_protocol_state (SottoMessenger      *self);
+gboolean         _sotto_messenger_propagate_boolean    (SottoMessenger       *self,
+                                                        GAsyncResult         *result,
+                                                        GError              **error);
 void             _sotto_messenger_ensure_contact_async (SottoMessenger       *self,
                                                         const char           *uuid,
                                                         const char           *username,

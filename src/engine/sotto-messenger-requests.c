@@ -189,10 +189,7 @@ sotto_messenger_accept_finish (SottoMessenger  *self,
                                GAsyncResult    *result,
                                GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -226,10 +223,7 @@ sotto_messenger_block_finish (SottoMessenger  *self,
                               GAsyncResult    *result,
                               GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -263,10 +257,7 @@ sotto_messenger_delete_request_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /* Takes the blocked contacts' conversations out of the freshly loaded

@@ -190,6 +190,35 @@ _sotto_messenger_get_protocol_state (SottoMessenger *self)
   return self->protocol;
 }
 
+/* The end of each of the messenger's operations that return a boolean. */
+gboolean
+_sotto_messenger_propagate_boolean (SottoMessenger  *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The task of a public operation that one of the services does: it
+ * completes as the service's task, to which it is the user data of
+ * _sotto_task_return_step_cb(), does. */
+static GTask *
+forward_task_new (SottoMessenger      *self,
+                  gpointer             source_tag,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+
+  return task;
+}
+
 /**
  * sotto_messenger_get_connection:
  * @self: a #SottoMessenger
@@ -567,9 +596,7 @@ sotto_messenger_fetch_identity_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_fetch_identity_async);
-
+  task = forward_task_new (self, sotto_messenger_fetch_identity_async, cancellable, callback, user_data);
   _sotto_outbox_fetch_sessions_async (self->outbox, conversation, 0, cancellable,
                                       _sotto_task_return_step_cb, g_object_ref (task));
 }
@@ -579,10 +606,7 @@ sotto_messenger_fetch_identity_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /* Sending, through the outbox */
@@ -695,9 +719,7 @@ sotto_messenger_flush_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_flush_async);
-
+  task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
   _sotto_outbox_flush_async (self->outbox, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
@@ -706,10 +728,7 @@ sotto_messenger_flush_finish (SottoMessenger  *self,
                               GAsyncResult    *result,
                               GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -736,9 +755,7 @@ sotto_messenger_mark_read_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_mark_read_async);
-
+  task = forward_task_new (self, sotto_messenger_mark_read_async, cancellable, callback, user_data);
   _sotto_outbox_mark_read_async (self->outbox, conversation, cancellable,
                                  _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
@@ -748,33 +765,10 @@ sotto_messenger_mark_read_finish (SottoMessenger  *self,
                                   GAsyncResult    *result,
                                   GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /* The account's own keys, which the key keeper looks after */
-
-static void
-keys_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean done;
-
-  if (g_task_get_source_tag (task) == sotto_messenger_refresh_keys_async)
-    done = _sotto_key_keeper_refresh_finish (SOTTO_KEY_KEEPER (object), result, &error);
-  else
-    done = _sotto_key_keeper_reset_identity_finish (SOTTO_KEY_KEEPER (object), result, &error);
-
-  if (!done)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
 
 /**
  * sotto_messenger_refresh_keys_async:
@@ -798,10 +792,8 @@ sotto_messenger_refresh_keys_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_refresh_keys_async);
-
-  _sotto_key_keeper_refresh_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
+  task = forward_task_new (self, sotto_messenger_refresh_keys_async, cancellable, callback, user_data);
+  _sotto_key_keeper_refresh_async (self->keys, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -809,10 +801,7 @@ sotto_messenger_refresh_keys_finish (SottoMessenger  *self,
                                      GAsyncResult    *result,
                                      GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -836,12 +825,9 @@ sotto_messenger_reset_identity_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  /* The task holds the messenger, whose cipher cache and session core
-   * view the reset replaces, until the reset is done. */
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_reset_identity_async);
-
-  _sotto_key_keeper_reset_identity_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
+  task = forward_task_new (self, sotto_messenger_reset_identity_async, cancellable, callback, user_data);
+  _sotto_key_keeper_reset_identity_async (self->keys, cancellable, _sotto_task_return_step_cb,
+                                          g_steal_pointer (&task));
 }
 
 gboolean
@@ -849,10 +835,7 @@ sotto_messenger_reset_identity_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 static void

@@ -45,7 +45,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SottoOutbox, sotto_outbox, SOTTO, OUTBOX, GObject)
 
 /* The outbox: everything that leaves this device.  It stores what the
- * user writes (sotto-outbox.c), encrypts and delivers it, and receipts,
+ * user writes (sotto-outbox-compose.c), sends the queue in order
+ * (sotto-outbox.c), encrypts and delivers it, and receipts,
  * to every device of a contact (sotto-outbox-delivery.c), and gathers
  * the receipts for what arrived (sotto-outbox-receipts.c,
  * sotto-outbox-held-receipts.c).  It shares nothing with the inbox but
@@ -111,6 +112,19 @@ void             _sotto_outbox_start                 (SottoOutbox          *self
 void             _sotto_outbox_stop                  (SottoOutbox          *self);
 guint            _sotto_outbox_get_size              (SottoOutbox          *self);
 void             _sotto_outbox_pump                  (SottoOutbox          *self);
+void             _sotto_outbox_flush_async           (SottoOutbox          *self,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
+void             _sotto_outbox_emit_identity_changed (SottoOutbox          *self,
+                                                      SottoConversation    *conversation);
+void             _sotto_outbox_wait_for_message      (SottoOutbox          *self,
+                                                      GTask                *task,
+                                                      const char           *message_id);
+
+/* sotto-outbox-compose.c */
+GPtrArray       *_sotto_outbox_composing_new         (void);
+void             _sotto_outbox_compose_now           (SottoOutbox          *self);
 void             _sotto_outbox_send_async            (SottoOutbox          *self,
                                                       SottoConversation    *conversation,
                                                       const char           *text,
@@ -121,12 +135,6 @@ gboolean         _sotto_outbox_send_finish           (SottoOutbox          *self
                                                       GAsyncResult         *result,
                                                       SottoMessage        **message,
                                                       GError              **error);
-void             _sotto_outbox_flush_async           (SottoOutbox          *self,
-                                                      GCancellable         *cancellable,
-                                                      GAsyncReadyCallback   callback,
-                                                      gpointer              user_data);
-void             _sotto_outbox_emit_identity_changed (SottoOutbox          *self,
-                                                      SottoConversation    *conversation);
 
 /* sotto-outbox-delivery.c */
 gboolean         _sotto_outbox_encrypt               (SottoOutbox          *self,
