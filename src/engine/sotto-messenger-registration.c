@@ -28,6 +28,34 @@
 /* Bytes of randomness in a device password (the relay wants 16–256). */
 #define PASSWORD_BYTES 32
 
+/* A client of the relay at @url, trusted through the CA certificates
+ * @relay_ca (PEM) when the relay has a private CA. */
+static SottoRelayClient *
+relay_client_new (const char  *url,
+                  const char  *relay_ca,
+                  GError     **error)
+{
+  g_autoptr(SottoRelayClient) client = sotto_relay_client_new (url, error);
+
+  if (client == NULL
+      || (relay_ca != NULL && !sotto_relay_client_set_trusted_ca (client, relay_ca, error)))
+    return NULL;
+
+  return g_steal_pointer (&client);
+}
+
+/* The messenger an operation of @source_tag made. */
+static SottoMessenger *
+propagate_messenger (GAsyncResult  *result,
+                     gpointer       source_tag,
+                     GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 typedef struct
 {
   SottoStore *store;
@@ -332,11 +360,9 @@ sotto_messenger_register_async (SottoStore          *store,
       return;
     }
 
-  client = sotto_relay_client_new (relay_url, &error);
-  if (client == NULL
-      || (relay_ca != NULL && !sotto_relay_client_set_trusted_ca (client, relay_ca, &error)))
+  client = relay_client_new (relay_url, relay_ca, &error);
+  if (client == NULL)
     {
-      g_clear_object (&client);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -364,10 +390,7 @@ SottoMessenger *
 sotto_messenger_register_finish (GAsyncResult  *result,
                                  GError       **error)
 {
-  g_return_val_if_fail (G_IS_TASK (result), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_messenger_register_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_messenger (result, sotto_messenger_register_async, error);
 }
 
 typedef struct
@@ -400,11 +423,9 @@ load_conversations_cb (GObject      *object,
       return;
     }
 
-  client = sotto_relay_client_new (sotto_account_get_relay_url (loading->account), &error);
-  if (client == NULL
-      || (sotto_account_get_relay_ca (loading->account) != NULL
-          && !sotto_relay_client_set_trusted_ca (client, sotto_account_get_relay_ca (loading->account),
-                                                 &error)))
+  client = relay_client_new (sotto_account_get_relay_url (loading->account),
+                             sotto_account_get_relay_ca (loading->account), &error);
+  if (client == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -486,8 +507,5 @@ SottoMessenger *
 sotto_messenger_load_finish (GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (G_IS_TASK (result), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_messenger_load_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_messenger (result, sotto_messenger_load_async, error);
 }

@@ -263,6 +263,30 @@ _sotto_store_step_row (SottoStore           *self,
   return FALSE;
 }
 
+/* Prepares @sql, which selects one row by its id, ?1; binds @id and
+ * steps to that row.  Fails as _sotto_store_step_row() does, with
+ * @not_found when there is no such row. */
+SottoStoreStatement *
+_sotto_store_select_by_id (SottoStore  *self,
+                           const char  *sql,
+                           gint64       id,
+                           const char  *what,
+                           const char  *not_found,
+                           GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, id);
+
+  if (!_sotto_store_step_row (self, statement, error, what, "%s", not_found))
+    return NULL;
+
+  return g_steal_pointer (&statement);
+}
+
 /* Runs @sql, a statement that returns no rows, with @value bound to ?1. */
 gboolean
 _sotto_store_exec_int64 (SottoStore  *self,
