@@ -21,8 +21,7 @@ G_DECLARE_FINAL_TYPE (SottoKeyKeeper, sotto_key_keeper, SOTTO, KEY_KEEPER, GObje
 SottoKeyKeeper *_sotto_key_keeper_new                   (SottoStore           *store,
                                                          SottoAccount         *account,
                                                          SottoRelayClient     *client,
-                                                         SottoProtocolState   *protocol,
-                                                         GHashTable           *ciphers) G_GNUC_WARN_UNUSED_RESULT;
+                                                         SottoProtocolState   *protocol) G_GNUC_WARN_UNUSED_RESULT;
 void            _sotto_key_keeper_start                 (SottoKeyKeeper       *self);
 void            _sotto_key_keeper_stop                  (SottoKeyKeeper       *self);
 void            _sotto_key_keeper_refresh_async         (SottoKeyKeeper       *self,

@@ -32,12 +32,10 @@ struct _SottoKeyKeeper
   SottoAccount *account;
   SottoRelayClient *client;
 
-  /* The messenger's, and used by resets only, which the messenger asks
-   * for and outlives: the session core's view of the store and the
-   * cipher cache, both used on the store's thread only.  A refresh, which
-   * may still run once the messenger is gone, needs neither. */
+  /* The session core's view of the store and its cipher cache, shared
+   * with the outbox and the inbox; used by resets only, on the store's
+   * thread. */
   SottoProtocolState *protocol;
-  GHashTable *ciphers;
 
   gboolean refreshing;
   GQueue refresh_waiters;
@@ -339,7 +337,7 @@ reset_store_thread (GTask        *task,
 
   /* Every key and session of the old identity goes in the same
    * transaction that stores the new one. */
-  g_hash_table_remove_all (self->ciphers);
+  _sotto_protocol_state_forget_ciphers (self->protocol);
 
   if (!_sotto_store_begin (self->store, &error))
     goto fail;
@@ -544,22 +542,20 @@ SottoKeyKeeper *
 _sotto_key_keeper_new (SottoStore         *store,
                        SottoAccount       *account,
                        SottoRelayClient   *client,
-                       SottoProtocolState *protocol,
-                       GHashTable         *ciphers)
+                       SottoProtocolState *protocol)
 {
   SottoKeyKeeper *self;
 
   g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
   g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
   g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (client), NULL);
-  g_return_val_if_fail (protocol != NULL && ciphers != NULL, NULL);
+  g_return_val_if_fail (protocol != NULL, NULL);
 
   self = g_object_new (SOTTO_TYPE_KEY_KEEPER, NULL);
   self->store = g_object_ref (store);
   self->account = g_object_ref (account);
   self->client = g_object_ref (client);
-  self->protocol = protocol;
-  self->ciphers = ciphers;
+  self->protocol = _sotto_protocol_state_ref (protocol);
 
   return self;
 }
@@ -584,6 +580,7 @@ sotto_key_keeper_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->account);
   g_clear_object (&self->client);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
 
   G_OBJECT_CLASS (sotto_key_keeper_parent_class)->finalize (object);
 }

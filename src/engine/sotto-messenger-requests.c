@@ -75,17 +75,6 @@ set_standing_thread (GTask        *task,
 }
 
 static void
-held_receipts_sent_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-
-  _sotto_messenger_send_held_receipts_finish (SOTTO_MESSENGER (object), result);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
 set_standing_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -104,7 +93,7 @@ set_standing_cb (GObject      *object,
 
   /* Nothing queued for the contact goes out any more. */
   if (change->to != SOTTO_CONTACT_STANDING_ACCEPTED)
-    g_hash_table_remove (self->receipts, change->conversation);
+    _sotto_outbox_forget_receipts (self->outbox, change->conversation);
 
   if (change->from == SOTTO_CONTACT_STANDING_BLOCKED)
     {
@@ -132,8 +121,8 @@ set_standing_cb (GObject      *object,
     }
 
   /* The receipts the request held back; the task ends once they went. */
-  _sotto_messenger_send_held_receipts_async (self, change->conversation, FALSE,
-                                             held_receipts_sent_cb, g_object_ref (task));
+  _sotto_outbox_send_held_receipts_async (self->outbox, change->conversation, FALSE,
+                                          _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 /* Moves the contact of @conversation to @to.  Going back to a request is
@@ -209,10 +198,7 @@ sotto_messenger_accept_finish (SottoMessenger  *self,
                                GAsyncResult    *result,
                                GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -246,10 +232,7 @@ sotto_messenger_block_finish (SottoMessenger  *self,
                               GAsyncResult    *result,
                               GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -283,10 +266,7 @@ sotto_messenger_delete_request_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**

@@ -23,18 +23,20 @@
 #include "sotto-engine-private.h"
 #include "sotto-messenger-private.h"
 
-/* The messenger ties an account to its relay: it registers the account
- * and keeps its prekeys stocked (this file), sends what the user writes
- * through the outbox (sotto-messenger-outbox.c), which encrypts and
- * delivers content to a contact's devices (sotto-messenger-delivery.c),
- * stores what arrives (sotto-messenger-inbox.c) and answers it with
- * receipts (sotto-messenger-receipts.c).  Everything the session core does runs on
- * the store's thread, against the store, inside the transactions that
+/* The messenger ties an account to its relay.  It is the hub of the
+ * services that do the work, each its own class: the outbox sends what
+ * the user writes and receipts (sotto-outbox.c), the inbox stores what
+ * arrives (sotto-inbox.c), and the key keeper keeps the prekeys stocked
+ * (sotto-key-keeper.c).  They share the store, the relay client and the
+ * session core's state, and talk to each other and to the messenger
+ * through method calls and signals wired in _sotto_messenger_new().
+ * The messenger itself registers and loads accounts
+ * (sotto-messenger-registration.c), finds and adds contacts (this file)
+ * and looks after message requests and blocked contacts
+ * (sotto-messenger-requests.c).  Everything the session core does runs
+ * on the store's thread, against the store, inside the transactions that
  * also write the messages, so that a crash at any moment leaves either
  * both the session and the message or neither. */
-
-/* Bytes of randomness in a device password (the relay wants 16–256). */
-#define PASSWORD_BYTES 32
 
 enum {
   PROP_0,
@@ -62,82 +64,41 @@ G_DEFINE_QUARK (sotto-messenger-error-quark, sotto_messenger_error)
 static GParamSpec *properties [N_PROPS];
 static guint signals [N_SIGNALS];
 
-/* Ciphers, on the store's thread */
-
-static char *
-address_key (const char *uuid,
-             guint       device_id)
-{
-  return g_strdup_printf ("%s.%u", uuid, device_id);
-}
-
-SpSessionCipher *
-_sotto_messenger_get_cipher (SottoMessenger  *self,
-                             const char      *uuid,
-                             guint            device_id,
-                             GError         **error)
-{
-  g_autofree char *key = address_key (uuid, device_id);
-  SpSessionCipher *cipher;
-  SpAddress local;
-  SpAddress remote;
-  int rc;
-
-  cipher = g_hash_table_lookup (self->ciphers, key);
-  if (cipher != NULL)
-    return cipher;
-
-  local.name = sotto_account_get_uuid (self->account);
-  local.device_id = sotto_account_get_device_id (self->account);
-  remote.name = uuid;
-  remote.device_id = device_id;
-
-  rc = sp_session_cipher_new (&cipher, &self->sp_store, &local, &remote);
-  if (rc != SP_OK)
-    {
-      _sotto_set_error_from_sp (error, rc, _("Could not set up a session"));
-      return NULL;
-    }
-
-  g_hash_table_insert (self->ciphers, g_steal_pointer (&key), cipher);
-
-  return cipher;
-}
-
-void
-_sotto_messenger_drop_cipher (SottoMessenger *self,
-                              const char     *uuid,
-                              guint           device_id)
-{
-  g_autofree char *key = address_key (uuid, device_id);
-
-  g_hash_table_remove (self->ciphers, key);
-}
-
-SottoConversation *
-_sotto_messenger_find_conversation (SottoMessenger *self,
-                                    gint64          conversation_id)
-{
-  GListModel *model = G_LIST_MODEL (self->conversations);
-  guint n_items = g_list_model_get_n_items (model);
-
-  for (guint i = 0; i < n_items; i++)
-    {
-      g_autoptr(SottoConversation) conversation = g_list_model_get_item (model, i);
-
-      if (_sotto_conversation_get_id (conversation) == conversation_id)
-        return conversation;
-    }
-
-  return NULL;
-}
-
 /* Construction */
 
-static SottoMessenger *
-sotto_messenger_new (SottoAccount           *account,
-                     SottoConversationList  *conversations,
-                     SottoRelayClient       *client)
+static void
+outbox_size_cb (SottoMessenger *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_OUTBOX_SIZE]);
+}
+
+static void
+drained_cb (SottoMessenger *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
+}
+
+static void
+identity_changed_cb (SottoMessenger    *self,
+                     SottoConversation *conversation)
+{
+  g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
+}
+
+static void
+message_received_cb (SottoMessenger    *self,
+                     SottoConversation *conversation,
+                     SottoMessage      *message)
+{
+  g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
+}
+
+/* The messenger of @account, with its services; they talk to each
+ * other only through what is wired here. */
+SottoMessenger *
+_sotto_messenger_new (SottoAccount          *account,
+                      SottoConversationList *conversations,
+                      SottoRelayClient      *client)
 {
   SottoMessenger *self;
 
@@ -147,481 +108,32 @@ sotto_messenger_new (SottoAccount           *account,
   self->conversations = g_object_ref (conversations);
   self->client = g_object_ref (client);
   _sotto_messenger_set_aside_blocked (self);
-  _sotto_messenger_watch_holds (self);
 
   sotto_relay_client_set_credentials (client,
                                       sotto_account_get_uuid (account),
                                       sotto_account_get_device_id (account),
                                       sotto_account_get_password (account));
   self->protocol = _sotto_protocol_state_new (self->store, account);
-  _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
-  self->keys = _sotto_key_keeper_new (self->store, account, client, self->protocol, self->ciphers);
+  self->keys = _sotto_key_keeper_new (self->store, account, client, self->protocol);
+  self->outbox = _sotto_outbox_new (self->store, account, conversations, client, self->protocol);
+  self->inbox = _sotto_inbox_new (self->store, conversations, client, self->protocol, self->outbox, self);
+
+  g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "message-requests", self->inbox, "message-requests",
+                          G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->outbox, "notify::size",
+                           G_CALLBACK (outbox_size_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inbox, "notify::drained",
+                           G_CALLBACK (drained_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->outbox, "identity-changed",
+                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inbox, "identity-changed",
+                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inbox, "message-received",
+                           G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
 
   return self;
-}
-
-typedef struct
-{
-  SottoStore *store;
-  SottoRelayClient *client;
-  char *username;
-  char *token;
-  char *relay_ca;
-  SottoAccount *account;
-  SottoKeyState state;
-  SottoKeyBatch *batch;
-  SpKeyPair *identity;
-  char *password;
-  guint registration_id;
-  char *uuid;
-  guint device_id;
-} Registration;
-
-static void
-registration_free (Registration *registration)
-{
-  g_clear_object (&registration->store);
-  g_clear_object (&registration->client);
-  g_clear_object (&registration->account);
-  g_clear_pointer (&registration->username, g_free);
-  g_clear_pointer (&registration->relay_ca, g_free);
-  if (registration->token != NULL)
-    sodium_memzero (registration->token, strlen (registration->token));
-  g_clear_pointer (&registration->token, g_free);
-  g_clear_pointer (&registration->batch, _sotto_key_batch_free);
-  g_clear_pointer (&registration->identity, sodium_free);
-  g_clear_pointer (&registration->password, sodium_free);
-  g_clear_pointer (&registration->uuid, g_free);
-  g_free (registration);
-}
-
-/**
- * sotto_messenger_username_is_valid:
- * @username: a username
- *
- * Whether the relay takes @username: 3 to 32 characters, each a
- * lowercase ASCII letter, a digit, a dot or an underscore.  Forms check
- * it too, to say what is wrong before anything goes over the network.
- *
- * Returns: %TRUE if @username is valid
- */
-gboolean
-sotto_messenger_username_is_valid (const char *username)
-{
-  gsize len = strlen (username);
-
-  if (len < 3 || len > 32)
-    return FALSE;
-
-  for (const char *p = username; *p != '\0'; p++)
-    {
-      if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '.' && *p != '_')
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-static void
-registration_loaded_cb (GObject      *object,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Registration *registration = g_task_get_task_data (task);
-  g_autoptr(SottoConversationList) conversations = NULL;
-  g_autoptr(GError) error = NULL;
-
-  conversations = sotto_conversation_list_load_finish (result, &error);
-  if (conversations == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  g_task_return_pointer (task,
-                         sotto_messenger_new (registration->account, conversations, registration->client),
-                         g_object_unref);
-}
-
-static void
-registration_saved_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Registration *registration = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_account_save_finish (SOTTO_ACCOUNT (object), result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  sotto_conversation_list_load_async (registration->account, g_task_get_cancellable (task),
-                                      registration_loaded_cb, g_object_ref (task));
-}
-
-static void
-registration_registered_cb (GObject      *object,
-                            GAsyncResult *result,
-                            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Registration *registration = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_relay_client_register_finish (registration->client, result,
-                                           &registration->uuid, &registration->device_id,
-                                           &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  registration->account = sotto_account_new (registration->store,
-                                             registration->uuid,
-                                             registration->username,
-                                             registration->device_id,
-                                             registration->registration_id,
-                                             sotto_relay_client_get_url (registration->client),
-                                             registration->password,
-                                             registration->identity);
-  sotto_account_set_relay_ca (registration->account, registration->relay_ca);
-
-  sotto_account_save_async (registration->account, g_task_get_cancellable (task),
-                            registration_saved_cb, g_object_ref (task));
-}
-
-static void
-registration_keys_stored_cb (GObject      *object,
-                             GAsyncResult *result,
-                             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Registration *registration = g_task_get_task_data (task);
-  SottoRelayRegistration request = {
-    .username = registration->username,
-    .password = registration->password,
-    .registration_id = registration->registration_id,
-    .identity_key = &registration->identity->public_key,
-    .keys = registration->batch,
-    .token = registration->token,
-  };
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  sotto_relay_client_register_async (registration->client, &request, g_task_get_cancellable (task),
-                                     registration_registered_cb, g_object_ref (task));
-}
-
-static void
-registration_store_keys_thread (GTask        *task,
-                                gpointer      source_object,
-                                gpointer      task_data,
-                                GCancellable *cancellable)
-{
-  Registration *registration = task_data;
-  g_autoptr(GError) error = NULL;
-
-  /* The keys are on disk before the relay hands any of them out. */
-  if (!_sotto_protocol_state_store_keys (registration->store, registration->batch, &registration->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-registration_generated_cb (GObject      *object,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Registration *registration = g_task_get_task_data (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  _sotto_task_run_step (task, registration->store, registration_store_keys_thread,
-                        registration_keys_stored_cb);
-}
-
-static void
-registration_generate_thread (GTask        *task,
-                              gpointer      source_object,
-                              gpointer      task_data,
-                              GCancellable *cancellable)
-{
-  Registration *registration = task_data;
-  g_autoptr(GError) error = NULL;
-  guint8 password[PASSWORD_BYTES];
-  gsize password_size;
-  int rc;
-
-  registration->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  rc = sp_key_pair_generate (registration->identity);
-  if (rc != SP_OK)
-    {
-      _sotto_set_error_from_sp (&error, rc, _("Could not make an identity key"));
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  registration->registration_id = randombytes_uniform (16380) + 1;
-
-  password_size = sodium_base64_encoded_len (sizeof password, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  registration->password = _sotto_secure_alloc (password_size);
-  randombytes_buf (password, sizeof password);
-  sodium_bin2base64 (registration->password, password_size, password, sizeof password,
-                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  sodium_memzero (password, sizeof password);
-
-  /* Ids start at a random point, so that keys of an account that
-   * registers again do not line up with the old ones. */
-  registration->state.next_pre_key_id = randombytes_uniform (0x7fffff) + 1;
-  registration->state.next_kyber_pre_key_id = randombytes_uniform (0x7fffff) + 1;
-  registration->state.next_signed_pre_key_id = randombytes_uniform (0x7fffff) + 1;
-
-  registration->batch = _sotto_key_batch_generate (registration->identity, &registration->state, TRUE, TRUE,
-                                                   SOTTO_PRE_KEY_BATCH, SOTTO_PRE_KEY_BATCH, &error);
-  if (registration->batch == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-registration_account_checked_cb (GObject      *object,
-                                 GAsyncResult *result,
-                                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SottoAccount) account = NULL;
-  g_autoptr(GError) error = NULL;
-
-  account = sotto_account_load_finish (result, &error);
-  if (account != NULL)
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_REGISTERED,
-                               _("This profile is registered already, as %s"),
-                               sotto_account_get_username (account));
-      return;
-    }
-
-  if (!g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  _sotto_task_run_step (task, NULL, registration_generate_thread, registration_generated_cb);
-}
-
-/**
- * sotto_messenger_register_async:
- * @store: the open store of a profile without an account
- * @relay_url: the relay's base URL
- * @username: the username to register
- * @token: (nullable): the registration token of a relay that asks for one
- * @relay_ca: (nullable): for a relay with a private CA, the CA
- *   certificates in PEM that the relay is trusted through from now on
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the account is registered and stored
- * @user_data: data for @callback
- *
- * Makes a new identity, a signed prekey, a last-resort Kyber prekey and
- * a batch of one-time prekeys of each kind, stores them, and registers
- * the account with the relay.
- */
-void
-sotto_messenger_register_async (SottoStore          *store,
-                                const char          *relay_url,
-                                const char          *username,
-                                const char          *token,
-                                const char          *relay_ca,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-  Registration *registration;
-  SottoRelayClient *client;
-
-  g_return_if_fail (SOTTO_IS_STORE (store));
-  g_return_if_fail (relay_url != NULL);
-  g_return_if_fail (username != NULL);
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_register_async);
-
-  if (!sotto_messenger_username_is_valid (username))
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("A username is 3 to 32 characters of a–z, 0–9, “.” and “_”"));
-      return;
-    }
-
-  client = sotto_relay_client_new (relay_url, &error);
-  if (client == NULL
-      || (relay_ca != NULL && !sotto_relay_client_set_trusted_ca (client, relay_ca, &error)))
-    {
-      g_clear_object (&client);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  registration = g_new0 (Registration, 1);
-  registration->store = g_object_ref (store);
-  registration->client = client;
-  registration->username = g_strdup (username);
-  registration->token = g_strdup (token);
-  registration->relay_ca = g_strdup (relay_ca);
-  g_task_set_task_data (task, registration, (GDestroyNotify) registration_free);
-
-  sotto_account_load_async (store, cancellable, registration_account_checked_cb, g_object_ref (task));
-}
-
-/**
- * sotto_messenger_register_finish:
- * @result: the result passed to the callback
- * @error: a location for a #GError
- *
- * Returns: (transfer full): the messenger of the new account, or %NULL
- *   with @error set
- */
-SottoMessenger *
-sotto_messenger_register_finish (GAsyncResult  *result,
-                                 GError       **error)
-{
-  g_return_val_if_fail (G_IS_TASK (result), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_messenger_register_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-typedef struct
-{
-  SottoAccount *account;
-} Loading;
-
-static void
-loading_free (Loading *loading)
-{
-  g_clear_object (&loading->account);
-  g_free (loading);
-}
-
-static void
-load_conversations_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Loading *loading = g_task_get_task_data (task);
-  g_autoptr(SottoConversationList) conversations = NULL;
-  g_autoptr(SottoRelayClient) client = NULL;
-  g_autoptr(GError) error = NULL;
-
-  conversations = sotto_conversation_list_load_finish (result, &error);
-  if (conversations == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  client = sotto_relay_client_new (sotto_account_get_relay_url (loading->account), &error);
-  if (client == NULL
-      || (sotto_account_get_relay_ca (loading->account) != NULL
-          && !sotto_relay_client_set_trusted_ca (client, sotto_account_get_relay_ca (loading->account),
-                                                 &error)))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  g_task_return_pointer (task, sotto_messenger_new (loading->account, conversations, client),
-                         g_object_unref);
-}
-
-static void
-load_account_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Loading *loading = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  loading->account = sotto_account_load_finish (result, &error);
-  if (loading->account == NULL)
-    {
-      if (g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND))
-        {
-          g_clear_error (&error);
-          g_set_error_literal (&error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                               _("The profile has no account yet; register first"));
-        }
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (sotto_account_get_relay_url (loading->account) == NULL
-      || sotto_account_get_password (loading->account) == NULL)
-    {
-      g_task_return_new_error (task, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                               _("The profile’s account has no relay"));
-      return;
-    }
-
-  sotto_conversation_list_load_async (loading->account, g_task_get_cancellable (task),
-                                      load_conversations_cb, g_object_ref (task));
-}
-
-/**
- * sotto_messenger_load_async:
- * @store: the open store of a registered profile
- * @cancellable: (nullable): a #GCancellable
- * @callback: called with the messenger
- * @user_data: data for @callback
- *
- * Reads the account and its conversations.  Nothing is sent or received
- * until sotto_messenger_start().
- */
-void
-sotto_messenger_load_async (SottoStore          *store,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (SOTTO_IS_STORE (store));
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_load_async);
-  g_task_set_task_data (task, g_new0 (Loading, 1), (GDestroyNotify) loading_free);
-
-  sotto_account_load_async (store, cancellable, load_account_cb, g_object_ref (task));
-}
-
-/**
- * sotto_messenger_load_finish:
- * @result: the result passed to the callback
- * @error: a location for a #GError
- *
- * Returns: (transfer full): the messenger, or %NULL with @error set
- */
-SottoMessenger *
-sotto_messenger_load_finish (GAsyncResult  *result,
-                             GError       **error)
-{
-  g_return_val_if_fail (G_IS_TASK (result), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_messenger_load_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 SottoAccount *
@@ -654,6 +166,59 @@ _sotto_messenger_get_relay_client (SottoMessenger *self)
   return self->client;
 }
 
+SottoOutbox *
+_sotto_messenger_get_outbox (SottoMessenger *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  return self->outbox;
+}
+
+SottoInbox *
+_sotto_messenger_get_inbox (SottoMessenger *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  return self->inbox;
+}
+
+SottoProtocolState *
+_sotto_messenger_get_protocol_state (SottoMessenger *self)
+{
+  g_assert (SOTTO_IS_MESSENGER (self));
+
+  return self->protocol;
+}
+
+/* The end of each of the messenger's operations that return a boolean. */
+gboolean
+_sotto_messenger_propagate_boolean (SottoMessenger  *self,
+                                    GAsyncResult    *result,
+                                    GError         **error)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The task of a public operation that one of the services does: it
+ * completes as the service's task, to which it is the user data of
+ * _sotto_task_return_step_cb(), does. */
+static GTask *
+forward_task_new (SottoMessenger      *self,
+                  gpointer             source_tag,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+
+  return task;
+}
+
 /**
  * sotto_messenger_get_connection:
  * @self: a #SottoMessenger
@@ -680,7 +245,7 @@ sotto_messenger_get_drained (SottoMessenger *self)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
 
-  return self->drained;
+  return _sotto_inbox_get_drained (self->inbox);
 }
 
 /**
@@ -695,44 +260,7 @@ sotto_messenger_get_outbox_size (SottoMessenger *self)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), 0);
 
-  return self->outbox_size;
-}
-
-void
-_sotto_messenger_set_drained (SottoMessenger *self,
-                              gboolean        drained)
-{
-  if (self->drained == drained)
-    return;
-
-  self->drained = drained;
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
-}
-
-void
-_sotto_messenger_set_outbox_size (SottoMessenger *self,
-                                  guint           outbox_size)
-{
-  if (self->outbox_size == outbox_size)
-    return;
-
-  self->outbox_size = outbox_size;
-  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_OUTBOX_SIZE]);
-}
-
-void
-_sotto_messenger_emit_message_received (SottoMessenger    *self,
-                                        SottoConversation *conversation,
-                                        SottoMessage      *message)
-{
-  g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
-}
-
-void
-_sotto_messenger_emit_identity_changed (SottoMessenger    *self,
-                                        SottoConversation *conversation)
-{
-  g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
+  return _sotto_outbox_get_size (self->outbox);
 }
 
 void
@@ -740,17 +268,6 @@ _sotto_messenger_emit_conversation_removed (SottoMessenger    *self,
                                             SottoConversation *conversation)
 {
   g_signal_emit (self, signals [CONVERSATION_REMOVED], 0, conversation);
-}
-
-static void
-sotto_messenger_connection_cb (SottoMessenger   *self,
-                               GParamSpec       *pspec,
-                               SottoRelayClient *client)
-{
-  /* A socket that opens is the best sign that the relay takes
-   * requests again. */
-  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
-    _sotto_messenger_pump (self);
 }
 
 /**
@@ -771,12 +288,9 @@ sotto_messenger_start (SottoMessenger *self)
 
   self->started = TRUE;
 
-  g_signal_connect_object (self->client, "notify::connection",
-                           G_CALLBACK (sotto_messenger_connection_cb),
-                           self, G_CONNECT_SWAPPED);
-  _sotto_messenger_inbox_connect (self);
+  _sotto_inbox_start (self->inbox);
   sotto_relay_client_connect (self->client);
-  _sotto_messenger_pump (self);
+  _sotto_outbox_start (self->outbox);
   _sotto_key_keeper_start (self->keys);
 }
 
@@ -798,10 +312,9 @@ sotto_messenger_stop (SottoMessenger *self)
   self->started = FALSE;
 
   _sotto_key_keeper_stop (self->keys);
-  g_signal_handlers_disconnect_by_func (self->client, sotto_messenger_connection_cb, self);
-  _sotto_messenger_inbox_disconnect (self);
+  _sotto_inbox_stop (self->inbox);
   sotto_relay_client_disconnect (self->client);
-  _sotto_messenger_stop_outbox (self);
+  _sotto_outbox_stop (self->outbox);
 }
 
 /* Contacts */
@@ -1083,11 +596,9 @@ sotto_messenger_fetch_identity_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_fetch_identity_async);
-
-  _sotto_messenger_fetch_sessions_async (self, conversation, 0, cancellable,
-                                         _sotto_task_return_step_cb, g_object_ref (task));
+  task = forward_task_new (self, sotto_messenger_fetch_identity_async, cancellable, callback, user_data);
+  _sotto_outbox_fetch_sessions_async (self->outbox, conversation, 0, cancellable,
+                                      _sotto_task_return_step_cb, g_object_ref (task));
 }
 
 gboolean
@@ -1095,93 +606,169 @@ sotto_messenger_fetch_identity_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
+
+/* Sending, through the outbox */
 
 static void
-record_identity_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
-  SottoConversation *conversation = SOTTO_CONVERSATION (object);
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_conversation_set_identity_key_finish (conversation, result, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  /* A first key is no change; a different one is. */
-  if (GPOINTER_TO_INT (g_task_get_task_data (task)))
-    _sotto_messenger_emit_identity_changed (self, conversation);
-
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Records @identity_key as the contact's, with the key-change rules of
- * sotto_conversation_set_identity_key_async(). */
-void
-_sotto_messenger_record_identity_async (SottoMessenger      *self,
-                                        SottoConversation   *conversation,
-                                        GBytes              *identity_key,
-                                        GCancellable        *cancellable,
-                                        GAsyncReadyCallback  callback,
-                                        gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  GBytes *current = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_record_identity_async);
-
-  if (current != NULL && g_bytes_equal (current, identity_key))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  g_task_set_task_data (task, GINT_TO_POINTER (current != NULL), NULL);
-  sotto_conversation_set_identity_key_async (conversation, identity_key, cancellable,
-                                             record_identity_cb, g_object_ref (task));
-}
-
-gboolean
-_sotto_messenger_record_identity_finish (SottoMessenger  *self,
-                                         GAsyncResult    *result,
-                                         GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* The account's own keys, which the key keeper looks after */
-
-static void
-keys_done_cb (GObject      *object,
+send_done_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoMessage) message = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean done;
+  gboolean sent = _sotto_outbox_send_finish (SOTTO_OUTBOX (object), result, &message, &error);
 
-  if (g_task_get_source_tag (task) == sotto_messenger_refresh_keys_async)
-    done = _sotto_key_keeper_refresh_finish (SOTTO_KEY_KEEPER (object), result, &error);
-  else
-    done = _sotto_key_keeper_reset_identity_finish (SOTTO_KEY_KEEPER (object), result, &error);
+  /* The message goes with the answer, before the callback runs. */
+  if (message != NULL)
+    g_task_set_task_data (task, g_steal_pointer (&message), g_object_unref);
 
-  if (!done)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
+  if (sent)
     g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
 }
+
+/**
+ * sotto_messenger_send_async:
+ * @self: a #SottoMessenger
+ * @conversation: the conversation to write to
+ * @text: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay took the message, or could not
+ * @user_data: data for @callback
+ *
+ * Stores @text as a queued message, then sends the outbox up to it.
+ * The message is safe on disk either way: when this fails with
+ * %SOTTO_MESSENGER_ERROR_QUEUED or %SOTTO_MESSENGER_ERROR_HELD it is
+ * still queued and goes out later.
+ */
+void
+sotto_messenger_send_async (SottoMessenger      *self,
+                            SottoConversation   *conversation,
+                            const char          *text,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_messenger_send_async);
+
+  /* Writing to a message request accepts it. */
+  if (strlen (text) <= SOTTO_MESSAGE_MAX_TEXT
+      && sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
+    sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
+
+  _sotto_outbox_send_async (self->outbox, conversation, text, cancellable,
+                            send_done_cb, g_steal_pointer (&task));
+}
+
+/**
+ * sotto_messenger_send_finish:
+ * @self: a #SottoMessenger
+ * @result: the result passed to the callback
+ * @message: (out) (optional) (transfer full) (nullable): the message, if
+ *   it was stored
+ * @error: a location for a #GError
+ *
+ * Returns: %TRUE once the relay committed the message
+ */
+gboolean
+sotto_messenger_send_finish (SottoMessenger  *self,
+                             GAsyncResult    *result,
+                             SottoMessage   **message,
+                             GError         **error)
+{
+  SottoMessage *stored;
+
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  stored = g_task_get_task_data (G_TASK (result));
+  if (message != NULL)
+    *message = stored != NULL ? g_object_ref (stored) : NULL;
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * sotto_messenger_flush_async:
+ * @self: a #SottoMessenger
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the outbox is sent
+ * @user_data: data for @callback
+ *
+ * Sends every queued message that is not held.  Fails with
+ * %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take them all.
+ */
+void
+sotto_messenger_flush_async (SottoMessenger      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+
+  task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
+  _sotto_outbox_flush_async (self->outbox, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
+}
+
+gboolean
+sotto_messenger_flush_finish (SottoMessenger  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  return _sotto_messenger_propagate_boolean (self, result, error);
+}
+
+/**
+ * sotto_messenger_mark_read_async:
+ * @self: a #SottoMessenger
+ * @conversation: a conversation
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the messages are marked and the receipt sent
+ * @user_data: data for @callback
+ *
+ * Marks the conversation's unread messages read and, unless
+ * #SottoMessenger:send-read-receipts is off, tells the sender.  The
+ * messages are marked even when the receipt cannot be sent.
+ */
+void
+sotto_messenger_mark_read_async (SottoMessenger      *self,
+                                 SottoConversation   *conversation,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+
+  task = forward_task_new (self, sotto_messenger_mark_read_async, cancellable, callback, user_data);
+  _sotto_outbox_mark_read_async (self->outbox, conversation, cancellable,
+                                 _sotto_task_return_step_cb, g_steal_pointer (&task));
+}
+
+gboolean
+sotto_messenger_mark_read_finish (SottoMessenger  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
+{
+  return _sotto_messenger_propagate_boolean (self, result, error);
+}
+
+/* The account's own keys, which the key keeper looks after */
 
 /**
  * sotto_messenger_refresh_keys_async:
@@ -1205,10 +792,8 @@ sotto_messenger_refresh_keys_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_refresh_keys_async);
-
-  _sotto_key_keeper_refresh_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
+  task = forward_task_new (self, sotto_messenger_refresh_keys_async, cancellable, callback, user_data);
+  _sotto_key_keeper_refresh_async (self->keys, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -1216,10 +801,7 @@ sotto_messenger_refresh_keys_finish (SottoMessenger  *self,
                                      GAsyncResult    *result,
                                      GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 /**
@@ -1243,12 +825,9 @@ sotto_messenger_reset_identity_async (SottoMessenger      *self,
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
-  /* The task holds the messenger, whose cipher cache and session core
-   * view the reset replaces, until the reset is done. */
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_reset_identity_async);
-
-  _sotto_key_keeper_reset_identity_async (self->keys, cancellable, keys_done_cb, g_steal_pointer (&task));
+  task = forward_task_new (self, sotto_messenger_reset_identity_async, cancellable, callback, user_data);
+  _sotto_key_keeper_reset_identity_async (self->keys, cancellable, _sotto_task_return_step_cb,
+                                          g_steal_pointer (&task));
 }
 
 gboolean
@@ -1256,10 +835,7 @@ sotto_messenger_reset_identity_finish (SottoMessenger  *self,
                                        GAsyncResult    *result,
                                        GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 static void
@@ -1277,14 +853,12 @@ sotto_messenger_finalize (GObject *object)
 {
   SottoMessenger *self = (SottoMessenger *)object;
 
-  /* Every job on the store's thread holds a reference to the messenger,
-   * so no cipher is in use here. */
+  /* Each service holds the session core's state for as long as its
+   * own jobs run. */
+  g_clear_object (&self->inbox);
+  g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
-  g_clear_pointer (&self->ciphers, g_hash_table_unref);
-  g_clear_pointer (&self->protocol, _sotto_protocol_state_free);
-  g_clear_pointer (&self->receipts, g_hash_table_unref);
-  g_clear_pointer (&self->stored_guids, g_hash_table_unref);
-  g_clear_pointer (&self->composing, g_ptr_array_unref);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_pointer (&self->blocked, g_hash_table_unref);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);
@@ -1317,11 +891,11 @@ sotto_messenger_get_property (GObject    *object,
       break;
 
     case PROP_DRAINED:
-      g_value_set_boolean (value, self->drained);
+      g_value_set_boolean (value, _sotto_inbox_get_drained (self->inbox));
       break;
 
     case PROP_OUTBOX_SIZE:
-      g_value_set_uint (value, self->outbox_size);
+      g_value_set_uint (value, _sotto_outbox_get_size (self->outbox));
       break;
 
     case PROP_SEND_READ_RECEIPTS:
@@ -1510,12 +1084,5 @@ static void
 sotto_messenger_init (SottoMessenger *self)
 {
   self->send_read_receipts = TRUE;
-  self->ciphers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                         (GDestroyNotify) sp_session_cipher_free);
-  self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);
-  self->stored_guids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->composing = _sotto_messenger_composing_new ();
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  g_queue_init (&self->waiters);
-  g_queue_init (&self->inbox);
 }

@@ -18,11 +18,20 @@ G_BEGIN_DECLS
  * the encrypted store: other devices' identity keys, the sessions with
  * them and this device's prekeys, in the profile's database.  Created on
  * the main thread; used, and changed, on the store's thread only. */
+/* The session core's view of the store, shared by the services that
+ * encrypt and decrypt (the outbox, the inbox and the key keeper): each
+ * holds a reference.  Everything in it is used on the store's thread
+ * only. */
 typedef struct
 {
   SottoStore *store;
   SpKeyPair *identity;
   guint32 registration_id;
+
+  /* This device's address, and one cipher per remote device. */
+  char *local_name;
+  guint local_device_id;
+  GHashTable *ciphers;
 
   /* Guarded memory reused for every record read or written, wiped
    * after each use (see scratch_take() in sotto-protocol-state.c). */
@@ -33,7 +42,16 @@ typedef struct
 
 SottoProtocolState *_sotto_protocol_state_new            (SottoStore           *store,
                                                           SottoAccount         *account);
-void                _sotto_protocol_state_free           (SottoProtocolState   *self);
+SottoProtocolState *_sotto_protocol_state_ref            (SottoProtocolState   *self);
+void                _sotto_protocol_state_unref          (SottoProtocolState   *self);
+SpSessionCipher    *_sotto_protocol_state_get_cipher     (SottoProtocolState   *self,
+                                                          const char           *uuid,
+                                                          guint                 device_id,
+                                                          GError              **error);
+void                _sotto_protocol_state_drop_cipher    (SottoProtocolState   *self,
+                                                          const char           *uuid,
+                                                          guint                 device_id);
+void                _sotto_protocol_state_forget_ciphers (SottoProtocolState   *self);
 void                _sotto_protocol_state_set_identity   (SottoProtocolState   *self,
                                                           const SpKeyPair      *identity,
                                                           guint32               registration_id);
@@ -63,6 +81,6 @@ gboolean            _sotto_protocol_state_delete_session (SottoStore           *
 gboolean            _sotto_protocol_state_clear_sessions (SottoStore           *store,
                                                           GError              **error);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoProtocolState, _sotto_protocol_state_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoProtocolState, _sotto_protocol_state_unref)
 
 G_END_DECLS

@@ -39,7 +39,7 @@
  * and reuses it, wiped after every use. */
 static guint8 *
 scratch_take (SottoProtocolState *self,
-              gsize                size)
+              gsize               size)
 {
   if (self->scratch_busy)
     return _sotto_secure_alloc (size);
@@ -58,7 +58,7 @@ scratch_take (SottoProtocolState *self,
 
 static void
 scratch_release (SottoProtocolState *self,
-                 guint8              *buffer)
+                 guint8             *buffer)
 {
   if (buffer != self->scratch)
     {
@@ -127,13 +127,13 @@ find_address (SottoStore       *store,
  * FALSE when there is no such row. */
 static guint8 *
 read_sealed (SottoProtocolState  *self,
-             const char           *sql,
-             const char           *table,
-             const char           *column,
-             gint64                id,
-             gsize                *len,
-             gboolean             *found,
-             GError              **error)
+             const char          *sql,
+             const char          *table,
+             const char          *column,
+             gint64               id,
+             gsize               *len,
+             gboolean            *found,
+             GError             **error)
 {
   SottoStore *store = self->store;
   g_autoptr(SottoStoreStatement) statement = NULL;
@@ -279,7 +279,7 @@ save_identity (void              *user_data,
 /* Receiving is never blocked by a key change: the session core saves the
  * new key once the message decrypted, and the inbox applies the
  * key-change rules to it in the same transaction, before anything is
- * committed (sotto-messenger-inbox.c).  Sending is blocked until the
+ * committed (sotto-inbox.c).  Sending is blocked until the
  * messenger stores the new key after checking that the user let it
  * through. */
 static int
@@ -323,9 +323,9 @@ typedef enum
  * SpSignedPreKey or SpKyberPreKey that @kind names. */
 static int
 load_record (SottoProtocolState *self,
-             PreKeyKind           kind,
-             uint32_t             id,
-             gpointer             out)
+             PreKeyKind          kind,
+             uint32_t            id,
+             gpointer            out)
 {
   static const char * const tables[] = {
     [PRE_KEY] = "messenger_pre_keys",
@@ -566,33 +566,105 @@ store_session (void                  *user_data,
 
 SottoProtocolState *
 _sotto_protocol_state_new (SottoStore   *store,
-                            SottoAccount *account)
+                           SottoAccount *account)
 {
-  SottoProtocolState *self = g_new0 (SottoProtocolState, 1);
+  SottoProtocolState *self = g_atomic_rc_box_new0 (SottoProtocolState);
 
-  self->store = store;
+  self->store = g_object_ref (store);
   self->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
   _sotto_protocol_state_set_identity (self, sotto_account_get_identity_key_pair (account),
-                                       sotto_account_get_registration_id (account));
+                                      sotto_account_get_registration_id (account));
+  self->local_name = g_strdup (sotto_account_get_uuid (account));
+  self->local_device_id = sotto_account_get_device_id (account);
+  self->ciphers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) sp_session_cipher_free);
 
   return self;
 }
 
-void
-_sotto_protocol_state_free (SottoProtocolState *self)
+SottoProtocolState *
+_sotto_protocol_state_ref (SottoProtocolState *self)
 {
-  if (self == NULL)
-    return;
+  return g_atomic_rc_box_acquire (self);
+}
 
+static void
+protocol_state_clear (SottoProtocolState *self)
+{
+  g_clear_pointer (&self->ciphers, g_hash_table_unref);
+  g_clear_pointer (&self->local_name, g_free);
   g_clear_pointer (&self->identity, sodium_free);
   g_clear_pointer (&self->scratch, sodium_free);
-  g_free (self);
+  g_clear_object (&self->store);
+}
+
+void
+_sotto_protocol_state_unref (SottoProtocolState *self)
+{
+  if (self != NULL)
+    g_atomic_rc_box_release_full (self, (GDestroyNotify) protocol_state_clear);
+}
+
+static char *
+cipher_key (const char *uuid,
+            guint       device_id)
+{
+  return g_strdup_printf ("%s.%u", uuid, device_id);
+}
+
+/* The cipher for the device @uuid.@device_id, made on first use and
+ * kept: it caches what the session core would otherwise read again. */
+SpSessionCipher *
+_sotto_protocol_state_get_cipher (SottoProtocolState  *self,
+                                  const char          *uuid,
+                                  guint                device_id,
+                                  GError             **error)
+{
+  g_autofree char *key = cipher_key (uuid, device_id);
+  SpSessionCipher *cipher;
+  SpStore store;
+  SpAddress local = { self->local_name, self->local_device_id };
+  SpAddress remote = { uuid, device_id };
+  int rc;
+
+  cipher = g_hash_table_lookup (self->ciphers, key);
+  if (cipher != NULL)
+    return cipher;
+
+  _sotto_protocol_state_get_interface (self, &store);
+  rc = sp_session_cipher_new (&cipher, &store, &local, &remote);
+  if (rc != SP_OK)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not set up a session"));
+      return NULL;
+    }
+
+  g_hash_table_insert (self->ciphers, g_steal_pointer (&key), cipher);
+
+  return cipher;
+}
+
+void
+_sotto_protocol_state_drop_cipher (SottoProtocolState *self,
+                                   const char         *uuid,
+                                   guint               device_id)
+{
+  g_autofree char *key = cipher_key (uuid, device_id);
+
+  g_hash_table_remove (self->ciphers, key);
+}
+
+/* Forgets every cipher, for a new identity whose sessions start over. */
+void
+_sotto_protocol_state_forget_ciphers (SottoProtocolState *self)
+{
+  g_hash_table_remove_all (self->ciphers);
 }
 
 void
 _sotto_protocol_state_set_identity (SottoProtocolState *self,
-                                     const SpKeyPair     *identity,
-                                     guint32              registration_id)
+                                    const SpKeyPair    *identity,
+                                    guint32             registration_id)
 {
   memcpy (self->identity, identity, sizeof *identity);
   self->registration_id = registration_id;
@@ -600,7 +672,7 @@ _sotto_protocol_state_set_identity (SottoProtocolState *self,
 
 void
 _sotto_protocol_state_get_interface (SottoProtocolState *self,
-                                      SpStore             *out)
+                                     SpStore            *out)
 {
   memset (out, 0, sizeof *out);
   out->user_data = self;
@@ -622,8 +694,8 @@ _sotto_protocol_state_get_interface (SottoProtocolState *self,
 
 gboolean
 _sotto_protocol_state_load_key_state (SottoStore     *store,
-                                       SottoKeyState  *state,
-                                       GError        **error)
+                                      SottoKeyState  *state,
+                                      GError        **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
 
@@ -696,9 +768,9 @@ expire_rotated_keys (SottoStore           *store,
 /* Stores @batch and @state, inside the caller's transaction. */
 gboolean
 _sotto_protocol_state_save_keys (SottoStore           *store,
-                                  const SottoKeyBatch  *batch,
-                                  const SottoKeyState  *state,
-                                  GError              **error)
+                                 const SottoKeyBatch  *batch,
+                                 const SottoKeyState  *state,
+                                 GError              **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   guint8 *record;
@@ -799,8 +871,8 @@ _sotto_protocol_state_store_keys (SottoStore           *store,
 /* The devices of account @uuid there are sessions with. */
 GArray *
 _sotto_protocol_state_list_devices (SottoStore  *store,
-                                     const char  *uuid,
-                                     GError     **error)
+                                    const char  *uuid,
+                                    GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -833,9 +905,9 @@ _sotto_protocol_state_list_devices (SottoStore  *store,
 
 gboolean
 _sotto_protocol_state_delete_session (SottoStore  *store,
-                                       const char  *uuid,
-                                       guint        device_id,
-                                       GError     **error)
+                                      const char  *uuid,
+                                      guint        device_id,
+                                      GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   SpAddress address = { uuid, device_id };
@@ -855,7 +927,7 @@ _sotto_protocol_state_delete_session (SottoStore  *store,
  * being replaced.  Inside the caller's transaction. */
 gboolean
 _sotto_protocol_state_clear_sessions (SottoStore  *store,
-                                       GError     **error)
+                                      GError     **error)
 {
   return _sotto_store_exec (store,
                             "DELETE FROM messenger_sessions;"

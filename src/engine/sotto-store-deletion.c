@@ -95,12 +95,10 @@ _sotto_store_delete_message (SottoStore  *self,
                            conversation_id, unread ? 1 : 0, error))
     goto fail;
 
-  statement = _sotto_store_prepare (self, "SELECT n_messages, n_unread FROM conversations WHERE id = ?1", error);
+  statement = _sotto_store_select_by_id (self, "SELECT n_messages, n_unread FROM conversations WHERE id = ?1",
+                                         conversation_id, _("Could not read a conversation"),
+                                         _("The conversation does not exist"), error);
   if (statement == NULL)
-    goto fail;
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-  if (!_sotto_store_step_row (self, statement, error, _("Could not read a conversation"),
-                              "No conversation %" G_GINT64_FORMAT, conversation_id))
     goto fail;
   *n_messages = sqlite3_column_int64 (statement, 0);
   *n_unread = sqlite3_column_int64 (statement, 1);

@@ -134,6 +134,12 @@ gboolean             _sotto_store_step_row             (SottoStore              
                                                         const char                 *what,
                                                         const char                 *not_found,
                                                         ...) G_GNUC_PRINTF (5, 6);
+SottoStoreStatement *_sotto_store_select_by_id         (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      id,
+                                                        const char                 *what,
+                                                        const char                 *not_found,
+                                                        GError                    **error);
 gboolean             _sotto_store_exec_int64           (SottoStore                 *self,
                                                         const char                 *sql,
                                                         gint64                      value,

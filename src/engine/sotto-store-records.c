@@ -450,16 +450,10 @@ sotto_store_read_identity (SottoStore              *self,
   g_autoptr(SottoStoreStatement) statement = NULL;
   gint64 verification;
 
-  statement = _sotto_store_prepare (self,
-                                    "SELECT identity_key, verification FROM contacts WHERE id = ?1",
-                                    error);
+  statement = _sotto_store_select_by_id (self, "SELECT identity_key, verification FROM contacts WHERE id = ?1",
+                                         contact_id, _("Could not read a contact"),
+                                         _("The contact does not exist"), error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-
-  if (!_sotto_store_step_row (self, statement, error, _("Could not read a contact"),
-                              _("The contact does not exist")))
     return FALSE;
 
   verification = sqlite3_column_int64 (statement, 1);
@@ -548,16 +542,11 @@ sotto_store_append_messages (SottoStore  *self,
   gint64 last_activity;
   gint64 id;
 
-  statement = _sotto_store_prepare (self,
-                                    "SELECT n_messages, n_unread, last_activity FROM conversations WHERE id = ?1",
-                                    error);
+  statement = _sotto_store_select_by_id (self,
+                                         "SELECT n_messages, n_unread, last_activity FROM conversations WHERE id = ?1",
+                                         conversation_id, _("Could not read a conversation"),
+                                         _("The conversation does not exist"), error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-
-  if (!_sotto_store_step_row (self, statement, error, _("Could not read a conversation"),
-                              _("The conversation does not exist")))
     return FALSE;
 
   n_messages = sqlite3_column_int64 (statement, 0);

@@ -263,6 +263,30 @@ _sotto_store_step_row (SottoStore           *self,
   return FALSE;
 }
 
+/* Prepares @sql, which selects one row by its id, ?1; binds @id and
+ * steps to that row.  Fails as _sotto_store_step_row() does, with
+ * @not_found when there is no such row. */
+SottoStoreStatement *
+_sotto_store_select_by_id (SottoStore  *self,
+                           const char  *sql,
+                           gint64       id,
+                           const char  *what,
+                           const char  *not_found,
+                           GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, id);
+
+  if (!_sotto_store_step_row (self, statement, error, what, "%s", not_found))
+    return NULL;
+
+  return g_steal_pointer (&statement);
+}
+
 /* Runs @sql, a statement that returns no rows, with @value bound to ?1. */
 gboolean
 _sotto_store_exec_int64 (SottoStore  *self,
@@ -587,6 +611,40 @@ _sotto_store_column_unseal (SottoStore           *self,
   return TRUE;
 }
 
+/* Unseals column @index into memory of its own, with @spare bytes more
+ * at the end; *out is %NULL for a NULL column. */
+static gboolean
+column_unseal_new (SottoStore           *self,
+                   SottoStoreStatement  *statement,
+                   int                   index,
+                   const char           *table,
+                   const char           *column,
+                   gint64                id,
+                   gsize                 spare,
+                   guint8              **out,
+                   gsize                *out_len,
+                   GError              **error)
+{
+  g_autofree guint8 *plain = NULL;
+  gsize size;
+
+  *out = NULL;
+  *out_len = 0;
+
+  if (sqlite3_column_type (statement, index) == SQLITE_NULL)
+    return TRUE;
+
+  size = MAX (sqlite3_column_bytes (statement, index), SOTTO_STORE_SEAL_OVERHEAD);
+  plain = g_malloc (size + spare);
+
+  if (!_sotto_store_column_unseal (self, statement, index, table, column, id, plain, size, out_len, error))
+    return FALSE;
+
+  *out = g_steal_pointer (&plain);
+
+  return TRUE;
+}
+
 gboolean
 _sotto_store_column_unseal_bytes (SottoStore           *self,
                                   SottoStoreStatement  *statement,
@@ -597,24 +655,13 @@ _sotto_store_column_unseal_bytes (SottoStore           *self,
                                   GBytes              **out,
                                   GError              **error)
 {
-  g_autofree guint8 *plain = NULL;
-  gsize size;
+  guint8 *plain;
   gsize len;
 
-  if (sqlite3_column_type (statement, index) == SQLITE_NULL)
-    {
-      *out = NULL;
-      return TRUE;
-    }
-
-  size = MAX (sqlite3_column_bytes (statement, index), SOTTO_STORE_SEAL_OVERHEAD);
-  plain = g_malloc (size);
-
-  if (!_sotto_store_column_unseal (self, statement, index, table, column, id,
-                                   plain, size, &len, error))
+  if (!column_unseal_new (self, statement, index, table, column, id, 0, &plain, &len, error))
     return FALSE;
 
-  *out = g_bytes_new_take (g_steal_pointer (&plain), len);
+  *out = plain != NULL ? g_bytes_new_take (plain, len) : NULL;
 
   return TRUE;
 }
@@ -629,33 +676,28 @@ _sotto_store_column_unseal_string (SottoStore           *self,
                                    char                **out,
                                    GError              **error)
 {
-  g_autofree char *plain = NULL;
-  gsize size;
+  g_autofree guint8 *plain = NULL;
   gsize len;
 
-  if (sqlite3_column_type (statement, index) == SQLITE_NULL)
+  if (!column_unseal_new (self, statement, index, table, column, id, 1, &plain, &len, error))
+    return FALSE;
+
+  if (plain == NULL)
     {
       *out = NULL;
       return TRUE;
     }
 
-  size = MAX (sqlite3_column_bytes (statement, index), SOTTO_STORE_SEAL_OVERHEAD);
-  plain = g_malloc (size + 1);
-
-  if (!_sotto_store_column_unseal (self, statement, index, table, column, id,
-                                   (guint8 *) plain, size, &len, error))
-    return FALSE;
-
   plain[len] = '\0';
 
-  if (!g_utf8_validate (plain, len, NULL))
+  if (!g_utf8_validate ((const char *) plain, len, NULL))
     {
       g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
                            _("A stored text is not valid UTF-8"));
       return FALSE;
     }
 
-  *out = g_steal_pointer (&plain);
+  *out = (char *) g_steal_pointer (&plain);
 
   return TRUE;
 }

@@ -512,7 +512,8 @@ take_over_thread (GTask        *task,
   SpSessionCipher *cipher;
   int type = 0;
 
-  cipher = _sotto_messenger_get_cipher (messenger, takeover->bob_uuid, 1, &error);
+  cipher = _sotto_protocol_state_get_cipher (_sotto_messenger_get_protocol_state (messenger),
+                                             takeover->bob_uuid, 1, &error);
   g_assert_no_error (error);
 
   g_assert_true (_sotto_store_begin (messenger->store, &error));

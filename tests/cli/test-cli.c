@@ -784,11 +784,11 @@ send_content (Sender       *sender,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  SottoOutbox *outbox = _sotto_messenger_get_outbox (sender->messenger);
 
-  _sotto_messenger_send_content_async (sender->messenger, sender->conversation, content, NULL,
-                                       cli_result_cb, &result);
+  _sotto_outbox_send_content_async (outbox, sender->conversation, content, NULL, cli_result_cb, &result);
   cli_wait_for (&result);
-  g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
+  g_assert_true (_sotto_outbox_send_content_finish (outbox, result, &error));
   g_assert_no_error (error);
 }
 
@@ -826,11 +826,12 @@ send_plaintext (Sender *sender,
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
+  SottoOutbox *outbox = _sotto_messenger_get_outbox (sender->messenger);
 
-  _sotto_messenger_send_plaintext_async (sender->messenger, sender->conversation, plaintext,
-                                         1767225600000, NULL, cli_result_cb, &result);
+  _sotto_outbox_send_plaintext_async (outbox, sender->conversation, plaintext,
+                                      1767225600000, NULL, cli_result_cb, &result);
   cli_wait_for (&result);
-  g_assert_true (_sotto_messenger_send_content_finish (sender->messenger, result, &error));
+  g_assert_true (_sotto_outbox_send_content_finish (outbox, result, &error));
   g_assert_no_error (error);
 }
 

@@ -55,6 +55,43 @@ stream_answer (ScriptedRelay     *relay,
   append_next_chunk (message, relay);
 }
 
+/* An answer for the requests of one method whose path starts with
+ * @prefix: the next @times of them, or all for 0.  A @status of 0 drops
+ * the connection without an answer. */
+typedef struct
+{
+  char *method;
+  char *prefix;
+  guint times;
+  guint status;
+  char *reply;
+} Route;
+
+static void
+route_free (Route *route)
+{
+  g_free (route->method);
+  g_free (route->prefix);
+  g_free (route->reply);
+  g_free (route);
+}
+
+static Route *
+find_route (ScriptedRelay *relay,
+            const char    *method,
+            const char    *path)
+{
+  for (guint i = 0; i < relay->routes->len; i++)
+    {
+      Route *route = g_ptr_array_index (relay->routes, i);
+
+      if (g_str_equal (route->method, method) && g_str_has_prefix (path, route->prefix))
+        return route;
+    }
+
+  return NULL;
+}
+
 static void
 http_cb (SoupServer        *server,
          SoupServerMessage *message,
@@ -64,12 +101,37 @@ http_cb (SoupServer        *server,
 {
   ScriptedRelay *relay = user_data;
   SoupMessageBody *body = soup_server_message_get_request_body (message);
+  Route *route;
 
   g_free (relay->authorization);
   relay->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
                                                                  "Authorization"));
   g_free (relay->last_body);
   relay->last_body = g_strndup (body->data, body->length);
+  g_ptr_array_add (relay->requests, g_strdup_printf ("%s %s", soup_server_message_get_method (message), path));
+  g_ptr_array_add (relay->bodies, g_strdup (relay->last_body));
+
+  route = find_route (relay, soup_server_message_get_method (message), path);
+  if (route != NULL)
+    {
+      guint status = route->status;
+      g_autofree char *reply = g_strdup (route->reply);
+
+      if (route->times > 0 && --route->times == 0)
+        g_ptr_array_remove (relay->routes, route);
+
+      if (status == 0)
+        {
+          g_autoptr(GIOStream) stream = soup_server_message_steal_connection (message);
+
+          g_io_stream_close (stream, NULL, NULL);
+          return;
+        }
+
+      soup_server_message_set_status (message, status, NULL);
+      soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, reply, strlen (reply));
+      return;
+    }
 
   if (relay->streamed_size > 0)
     {
@@ -133,6 +195,9 @@ scripted_relay_new (void)
   relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
   relay->acks = g_ptr_array_new_with_free_func (g_free);
   relay->scripts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  relay->requests = g_ptr_array_new_with_free_func (g_free);
+  relay->bodies = g_ptr_array_new_with_free_func (g_free);
+  relay->routes = g_ptr_array_new_with_free_func ((GDestroyNotify) route_free);
   relay->status = 200;
   relay->reply = g_strdup ("{}");
 
@@ -164,6 +229,9 @@ scripted_relay_free (ScriptedRelay *relay)
   g_ptr_array_unref (relay->sockets);
   g_ptr_array_unref (relay->acks);
   g_ptr_array_unref (relay->scripts);
+  g_ptr_array_unref (relay->requests);
+  g_ptr_array_unref (relay->bodies);
+  g_ptr_array_unref (relay->routes);
   soup_server_disconnect (relay->server);
   g_object_unref (relay->server);
   g_free (relay->url);
@@ -210,4 +278,38 @@ scripted_relay_script_socket (ScriptedRelay *relay,
   va_end (args);
 
   g_ptr_array_add (relay->scripts, frames);
+}
+
+/* Answers the next @times requests (all for 0) of @method under
+ * @prefix with @reply and @status, or with a dropped connection for a
+ * @status of 0.  Routes added earlier are tried first. */
+void
+scripted_relay_route (ScriptedRelay *relay,
+                      const char    *method,
+                      const char    *prefix,
+                      guint          times,
+                      guint          status,
+                      const char    *reply)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->method = g_strdup (method);
+  route->prefix = g_strdup (prefix);
+  route->times = times;
+  route->status = status;
+  route->reply = g_strdup (reply != NULL ? reply : "{}");
+  g_ptr_array_add (relay->routes, route);
+}
+
+/* How many requests began with @request_prefix ("PUT /v1/messages/"). */
+guint
+scripted_relay_count_requests (ScriptedRelay *relay,
+                               const char    *request_prefix)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < relay->requests->len; i++)
+    n += g_str_has_prefix (g_ptr_array_index (relay->requests, i), request_prefix);
+
+  return n;
 }

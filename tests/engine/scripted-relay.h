@@ -38,6 +38,14 @@ typedef struct
   /* The frames the Nth socket is greeted with, a GPtrArray of GBytes
    * for each socket; sockets beyond the script get none. */
   GPtrArray *scripts;
+
+  /* Every HTTP request, in order: "METHOD /path", and its body. */
+  GPtrArray *requests;
+  GPtrArray *bodies;
+
+  /* Answers for requests whose path starts with a prefix, tried before
+   * the one above (scripted_relay_route()). */
+  GPtrArray *routes;
 } ScriptedRelay;
 
 ScriptedRelay *scripted_relay_new              (void);
@@ -48,6 +56,14 @@ void           scripted_relay_set_reply        (ScriptedRelay *relay,
 void           scripted_relay_stream_reply     (ScriptedRelay *relay,
                                                 guint64        size,
                                                 gboolean       with_length);
+void           scripted_relay_route            (ScriptedRelay *relay,
+                                                const char    *method,
+                                                const char    *prefix,
+                                                guint          times,
+                                                guint          status,
+                                                const char    *reply);
+guint          scripted_relay_count_requests   (ScriptedRelay *relay,
+                                                const char    *request_prefix);
 void           scripted_relay_script_socket    (ScriptedRelay *relay,
                                                 GBytes        *first_frame,
                                                 ...) G_GNUC_NULL_TERMINATED;

@@ -42,7 +42,7 @@ attach (Fixture *fixture)
 static void
 detach (Fixture *fixture)
 {
-  g_clear_pointer (&fixture->protocol, _sotto_protocol_state_free);
+  g_clear_pointer (&fixture->protocol, _sotto_protocol_state_unref);
   engine_test_close_store (g_steal_pointer (&fixture->store));
 }
 

@@ -1,16 +1,16 @@
-/* sotto-messenger-held-receipts.c: receipts that waited, and go now
+/* sotto-outbox-held-receipts.c: receipts that waited, and go now
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "sotto-messenger"
+#define G_LOG_DOMAIN "sotto-outbox"
 
 #include "config.h"
 
 #include "sotto-contact.h"
 #include "sotto-conversation-private.h"
-#include "sotto-messenger-private.h"
+#include "sotto-outbox-private.h"
 
 /* Receipts do not always go out when a message arrives: not to a
  * message request until the user accepts it, and not while sending to a
@@ -44,7 +44,7 @@ list_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoOutbox *self = source_object;
   HeldReceipts *held = task_data;
   g_autoptr(GError) error = NULL;
 
@@ -76,7 +76,7 @@ delivered_sent_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  SottoMessenger *self = SOTTO_MESSENGER (object);
+  SottoOutbox *self = SOTTO_OUTBOX (object);
   g_autoptr(GTask) task = user_data;
   HeldReceipts *held = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
@@ -91,9 +91,9 @@ delivered_sent_cb (GObject      *object,
     }
 
   g_ptr_array_add (held->read, NULL);
-  _sotto_messenger_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
-                                       (const char * const *) held->read->pdata,
-                                       read_sent_cb, g_object_ref (task));
+  _sotto_outbox_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
+                                    (const char * const *) held->read->pdata,
+                                    read_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -101,7 +101,7 @@ listed_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  SottoMessenger *self = SOTTO_MESSENGER (object);
+  SottoOutbox *self = SOTTO_OUTBOX (object);
   g_autoptr(GTask) task = user_data;
   HeldReceipts *held = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
@@ -120,20 +120,21 @@ listed_cb (GObject      *object,
     }
 
   g_ptr_array_add (held->delivered, NULL);
-  _sotto_messenger_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                                       (const char * const *) held->delivered->pdata,
-                                       delivered_sent_cb, g_object_ref (task));
+  _sotto_outbox_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
+                                    (const char * const *) held->delivered->pdata,
+                                    delivered_sent_cb, g_object_ref (task));
 }
 
 /* Sends the receipts held back for @conversation: for all its incoming
  * messages, or with @since_key_change for those since the contact's
- * safety number last changed.  Completes once they went, or could not. */
+ * safety number last changed.  Completes once they went, or could not;
+ * the task returns a boolean, always %TRUE. */
 void
-_sotto_messenger_send_held_receipts_async (SottoMessenger      *self,
-                                           SottoConversation   *conversation,
-                                           gboolean             since_key_change,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data)
+_sotto_outbox_send_held_receipts_async (SottoOutbox         *self,
+                                        SottoConversation   *conversation,
+                                        gboolean             since_key_change,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
   HeldReceipts *held;
@@ -146,25 +147,19 @@ _sotto_messenger_send_held_receipts_async (SottoMessenger      *self,
   _sotto_task_run_step (task, self->store, list_thread, listed_cb);
 }
 
-void
-_sotto_messenger_send_held_receipts_finish (SottoMessenger *self,
-                                            GAsyncResult   *result)
-{
-  g_task_propagate_boolean (G_TASK (result), NULL);
-}
-
 static void
 released_receipts_sent_cb (GObject      *object,
                            GAsyncResult *result,
                            gpointer      user_data)
 {
-  _sotto_messenger_send_held_receipts_finish (SOTTO_MESSENGER (object), result);
+  /* Receipts are a courtesy: each step says what did not go. */
+  g_task_propagate_boolean (G_TASK (result), NULL);
 }
 
 /* Sending to the contact is no longer held: the receipts for what came
  * in meanwhile go. */
 static void
-sending_held_cb (SottoMessenger    *self,
+sending_held_cb (SottoOutbox       *self,
                  GParamSpec        *pspec,
                  SottoConversation *conversation)
 {
@@ -174,11 +169,11 @@ sending_held_cb (SottoMessenger    *self,
       || sotto_contact_get_standing (contact) != SOTTO_CONTACT_STANDING_ACCEPTED)
     return;
 
-  _sotto_messenger_send_held_receipts_async (self, conversation, TRUE, released_receipts_sent_cb, NULL);
+  _sotto_outbox_send_held_receipts_async (self, conversation, TRUE, released_receipts_sent_cb, NULL);
 }
 
 static void
-watch_hold (SottoMessenger    *self,
+watch_hold (SottoOutbox       *self,
             SottoConversation *conversation)
 {
   /* A conversation that moves in the list is added again. */
@@ -191,7 +186,7 @@ watch_hold (SottoMessenger    *self,
 }
 
 static void
-conversations_changed_cb (SottoMessenger *self,
+conversations_changed_cb (SottoOutbox    *self,
                           guint           position,
                           guint           removed,
                           guint           added,
@@ -207,7 +202,7 @@ conversations_changed_cb (SottoMessenger *self,
 
 /* Follows every conversation's hold, for the receipts it kept back. */
 void
-_sotto_messenger_watch_holds (SottoMessenger *self)
+_sotto_outbox_watch_holds (SottoOutbox *self)
 {
   GListModel *conversations = G_LIST_MODEL (self->conversations);
 

@@ -1,10 +1,10 @@
-/* sotto-messenger-inbox.c
+/* sotto-inbox.c
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "sotto-messenger"
+#define G_LOG_DOMAIN "sotto-inbox"
 
 #include "config.h"
 
@@ -18,9 +18,10 @@
 
 #include "sotto-account.h"
 #include "sotto-contact-private.h"
-#include "sotto-conversation-list.h"
+#include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
+#include "sotto-inbox-private.h"
 #include "sotto-messenger-private.h"
 
 /* Receiving.  Envelopes are handled in the order the relay pushed
@@ -79,6 +80,58 @@
  * delivery without decrypting it. */
 #define MAX_STORED_GUIDS 8192
 
+struct _SottoInbox
+{
+  GObject parent_instance;
+
+  SottoStore *store;
+  SottoConversationList *conversations;
+  SottoRelayClient *client;
+  SottoProtocolState *protocol;
+  SpStore sp_store;
+
+  /* Where delivery receipts go. */
+  SottoOutbox *outbox;
+
+  /* The messenger, which stores new senders as contacts and knows the
+   * blocked ones; it owns the inbox, and may be gone before the last of
+   * the inbox's work is. */
+  SottoMessenger *messenger;
+
+  gboolean started;
+  gboolean message_requests;
+  gboolean drained;
+
+  /* Envelopes in the order the relay pushed them, one batch of them
+   * on the store's thread at a time. */
+  GQueue queue;
+  gboolean processing;
+  GHashTable *stored_guids;
+
+  /* Sender devices ("uuid.device") with an envelope left undone on
+   * this connection, and which connection that is. */
+  GHashTable *held_senders;
+  guint connection_number;
+};
+
+enum {
+  PROP_0,
+  PROP_DRAINED,
+  PROP_MESSAGE_REQUESTS,
+  N_PROPS
+};
+
+enum {
+  MESSAGE_RECEIVED,
+  IDENTITY_CHANGED,
+  N_SIGNALS
+};
+
+G_DEFINE_FINAL_TYPE (SottoInbox, sotto_inbox, G_TYPE_OBJECT)
+
+static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
+
 typedef enum
 {
   OUTCOME_STORED,
@@ -93,7 +146,7 @@ typedef enum
 
 typedef struct
 {
-  SottoMessenger *messenger;
+  SottoInbox *inbox;
   SottoRelayEnvelope *envelope;
   SottoConversation *conversation;
   gint64 conversation_id;
@@ -126,13 +179,13 @@ typedef struct
 /* Marks the end of what the relay held when the socket opened. */
 static SottoRelayEnvelope queue_empty_marker;
 
-static void process_next      (SottoMessenger *self);
-static void reception_start   (Reception      *reception);
+static void process_next    (SottoInbox *self);
+static void reception_start (Reception  *reception);
 
 static void
 reception_free (Reception *reception)
 {
-  g_clear_object (&reception->messenger);
+  g_clear_object (&reception->inbox);
   g_clear_pointer (&reception->envelope, sotto_relay_envelope_free);
   g_clear_object (&reception->conversation);
   g_clear_pointer (&reception->content, sotto_content_free);
@@ -157,7 +210,7 @@ sender_key (const SottoRelayEnvelope *envelope)
 }
 
 static gboolean
-sender_is_held (SottoMessenger           *self,
+sender_is_held (SottoInbox               *self,
                 const SottoRelayEnvelope *envelope)
 {
   g_autofree char *key = sender_key (envelope);
@@ -171,16 +224,27 @@ sender_is_held (SottoMessenger           *self,
 static void
 hold_sender (Reception *reception)
 {
-  SottoMessenger *self = reception->messenger;
+  SottoInbox *self = reception->inbox;
 
   if (reception->connection_number == self->connection_number)
     g_hash_table_add (self->held_senders, sender_key (reception->envelope));
 }
 
+static void
+set_drained (SottoInbox *self,
+             gboolean    drained)
+{
+  if (self->drained == drained)
+    return;
+
+  self->drained = drained;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
+}
+
 /* On the store's thread */
 
 static int
-decrypt (SottoMessenger   *self,
+decrypt (SottoInbox       *self,
          Reception        *reception,
          SpSessionCipher  *cipher,
          int               type,
@@ -200,7 +264,7 @@ decrypt (SottoMessenger   *self,
 }
 
 static Outcome
-receive_in_transaction (SottoMessenger  *self,
+receive_in_transaction (SottoInbox      *self,
                         Reception       *reception,
                         GError         **error)
 {
@@ -217,7 +281,7 @@ receive_in_transaction (SottoMessenger  *self,
 
   type = envelope->type == ENVELOPE_TYPE_PREKEY ? SP_CIPHERTEXT_TYPE_PREKEY : SP_CIPHERTEXT_TYPE_WHISPER;
 
-  cipher = _sotto_messenger_get_cipher (self, envelope->source, envelope->source_device, error);
+  cipher = _sotto_protocol_state_get_cipher (self->protocol, envelope->source, envelope->source_device, error);
   if (cipher == NULL)
     return OUTCOME_RETRY_LATER;
 
@@ -331,7 +395,7 @@ reception_undone (Reception *reception)
 /* Decrypts and stores one envelope in a transaction of its own (a
  * savepoint, inside a batch), and sets its outcome. */
 static void
-receive_one (SottoMessenger *self,
+receive_one (SottoInbox     *self,
              Reception      *reception)
 {
   gboolean keep;
@@ -419,7 +483,7 @@ receive_batch_thread (GTask        *task,
                       gpointer      task_data,
                       GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoInbox *self = source_object;
   ReceptionBatch *batch = task_data;
   g_autoptr(GError) error = NULL;
 
@@ -464,7 +528,7 @@ receive_batch_thread (GTask        *task,
 /* Remembers that the envelope @guid is stored, to acknowledge it again
  * without decrypting it should it come back. */
 static void
-remember_stored (SottoMessenger *self,
+remember_stored (SottoInbox     *self,
                  const char     *guid)
 {
   if (g_hash_table_size (self->stored_guids) >= MAX_STORED_GUIDS)
@@ -476,7 +540,7 @@ static void
 reception_finish (Reception *reception,
                   gboolean   acknowledge)
 {
-  SottoMessenger *self = reception->messenger;
+  SottoInbox *self = reception->inbox;
   const char *guid = reception->envelope->guid;
 
   if (acknowledge)
@@ -572,9 +636,29 @@ contact_ensured_cb (GObject      *object,
 /* A sender nobody knows yet: a message request, where the messenger
  * makes them. */
 static SottoContactStanding
-new_sender_standing (SottoMessenger *self)
+new_sender_standing (SottoInbox *self)
 {
   return self->message_requests ? SOTTO_CONTACT_STANDING_REQUEST : SOTTO_CONTACT_STANDING_ACCEPTED;
+}
+
+/* Stores the sender as a contact through the messenger, which knows
+ * the blocked ones too; once the messenger is gone, the envelope waits
+ * for the next time. */
+static void
+reception_add_sender (Reception  *reception,
+                      const char *username)
+{
+  SottoInbox *self = reception->inbox;
+
+  if (self->messenger == NULL)
+    {
+      reception_finish (reception, FALSE);
+      return;
+    }
+
+  _sotto_messenger_ensure_contact_async (self->messenger, reception->envelope->source, username,
+                                         new_sender_standing (self), NULL,
+                                         contact_ensured_cb, reception);
 }
 
 static void
@@ -583,7 +667,6 @@ sender_looked_up_cb (GObject      *object,
                      gpointer      user_data)
 {
   Reception *reception = user_data;
-  SottoMessenger *self = reception->messenger;
   g_autoptr(GError) error = NULL;
   g_autofree char *uuid = NULL;
   const char *username = NULL;
@@ -600,9 +683,7 @@ sender_looked_up_cb (GObject      *object,
   if (uuid != NULL && g_ascii_strcasecmp (uuid, reception->envelope->source) == 0)
     username = reception->content->sender;
 
-  _sotto_messenger_ensure_contact_async (self, reception->envelope->source, username,
-                                         new_sender_standing (self), NULL,
-                                         contact_ensured_cb, reception);
+  reception_add_sender (reception, username);
 }
 
 /* Shows the identity key a reception recorded, and a change of it,
@@ -621,7 +702,7 @@ reception_show_identity (Reception *reception)
   _sotto_conversation_apply_identity (reception->conversation, reception->identity_key,
                                       reception->verification_state, event);
   if (reception->identity_event != NULL && !reception->blocked)
-    _sotto_messenger_emit_identity_changed (reception->messenger, reception->conversation);
+    g_signal_emit (reception->inbox, signals [IDENTITY_CHANGED], 0, reception->conversation);
 }
 
 /* Shows what a reception with a final outcome committed; its envelope
@@ -629,7 +710,7 @@ reception_show_identity (Reception *reception)
 static void
 reception_settle (Reception *reception)
 {
-  SottoMessenger *self = reception->messenger;
+  SottoInbox *self = reception->inbox;
   SottoConversation *conversation = reception->conversation;
 
   reception_show_identity (reception);
@@ -641,9 +722,9 @@ reception_settle (Reception *reception)
         g_autoptr(SottoMessage) message = _sotto_message_new_from_record (reception->message);
 
         _sotto_conversation_add_stored (conversation, message);
-        _sotto_messenger_emit_message_received (self, conversation, message);
+        g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
         if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
-          _sotto_messenger_queue_receipt (self, conversation, sotto_message_get_id (message));
+          _sotto_outbox_queue_receipt (self->outbox, conversation, sotto_message_get_id (message));
       }
       break;
 
@@ -676,7 +757,7 @@ reception_settle (Reception *reception)
 static void
 reception_decided (Reception *reception)
 {
-  SottoMessenger *self = reception->messenger;
+  SottoInbox *self = reception->inbox;
 
   if (outcome_is_final (reception->outcome))
     {
@@ -698,9 +779,7 @@ reception_decided (Reception *reception)
         sotto_relay_client_lookup_async (self->client, reception->content->sender, NULL,
                                          sender_looked_up_cb, reception);
       else
-        _sotto_messenger_ensure_contact_async (self, reception->envelope->source, NULL,
-                                               new_sender_standing (self), NULL,
-                                               contact_ensured_cb, reception);
+        reception_add_sender (reception, NULL);
       break;
 
     case OUTCOME_RETRY_LATER:
@@ -726,11 +805,13 @@ receive_cb (GObject      *object,
 static void
 reception_prepare (Reception *reception)
 {
-  SottoMessenger *self = reception->messenger;
+  SottoInbox *self = reception->inbox;
   SottoConversation *conversation;
   SottoConversation *blocked;
 
-  blocked = _sotto_messenger_find_blocked (self, reception->envelope->source);
+  blocked = NULL;
+  if (self->messenger != NULL)
+    blocked = _sotto_messenger_find_blocked (self->messenger, reception->envelope->source);
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, reception->envelope->source);
   if (conversation == NULL)
     conversation = blocked;
@@ -755,9 +836,9 @@ reception_start (Reception *reception)
 
   reception_prepare (reception);
 
-  task = g_task_new (reception->messenger, NULL, receive_cb, reception);
+  task = g_task_new (reception->inbox, NULL, receive_cb, reception);
   g_task_set_task_data (task, reception, NULL);
-  _sotto_store_run_in_thread (reception->messenger->store, task, receive_thread);
+  _sotto_store_run_in_thread (reception->inbox->store, task, receive_thread);
 }
 
 static void
@@ -772,7 +853,7 @@ receive_batch_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  SottoMessenger *self = SOTTO_MESSENGER (object);
+  SottoInbox *self = SOTTO_INBOX (object);
   ReceptionBatch *batch = g_task_get_task_data (G_TASK (result));
   g_autoptr(GPtrArray) guids = g_ptr_array_new_with_free_func (g_free);
   Reception *next = NULL;
@@ -787,7 +868,7 @@ receive_batch_cb (GObject      *object,
       Reception *reception = g_ptr_array_index (batch->receptions, i);
 
       if (self->started && reception->connection_number == self->connection_number)
-        g_queue_push_head (&self->inbox, g_steal_pointer (&reception->envelope));
+        g_queue_push_head (&self->queue, g_steal_pointer (&reception->envelope));
       reception_free (reception);
     }
 
@@ -833,7 +914,7 @@ receive_batch_cb (GObject      *object,
 }
 
 static void
-process_next (SottoMessenger *self)
+process_next (SottoInbox *self)
 {
   g_autoptr(GTask) task = NULL;
   ReceptionBatch *batch;
@@ -846,7 +927,7 @@ process_next (SottoMessenger *self)
 
   while (batch->receptions->len < MAX_BATCH && self->started)
     {
-      SottoRelayEnvelope *envelope = g_queue_peek_head (&self->inbox);
+      SottoRelayEnvelope *envelope = g_queue_peek_head (&self->queue);
       Reception *reception;
 
       if (envelope == NULL)
@@ -859,14 +940,14 @@ process_next (SottoMessenger *self)
           if (batch->receptions->len > 0)
             break;
 
-          g_queue_pop_head (&self->inbox);
+          g_queue_pop_head (&self->queue);
           if (sotto_relay_client_get_connection (self->client) == SOTTO_RELAY_CONNECTION_CONNECTED)
-            _sotto_messenger_set_drained (self, TRUE);
-          _sotto_messenger_flush_receipts (self);
+            set_drained (self, TRUE);
+          _sotto_outbox_flush_receipts (self->outbox);
           continue;
         }
 
-      g_queue_pop_head (&self->inbox);
+      g_queue_pop_head (&self->queue);
 
       if (g_hash_table_contains (self->stored_guids, envelope->guid))
         {
@@ -883,7 +964,7 @@ process_next (SottoMessenger *self)
         }
 
       reception = g_new0 (Reception, 1);
-      reception->messenger = g_object_ref (self);
+      reception->inbox = g_object_ref (self);
       reception->envelope = envelope;
       reception->connection_number = self->connection_number;
       reception_prepare (reception);
@@ -906,45 +987,52 @@ process_next (SottoMessenger *self)
 static void
 envelope_cb (SottoRelayClient   *client,
              SottoRelayEnvelope *envelope,
-             SottoMessenger     *self)
+             SottoInbox         *self)
 {
-  g_assert (SOTTO_IS_MESSENGER (self));
+  g_assert (SOTTO_IS_INBOX (self));
 
-  g_queue_push_tail (&self->inbox, sotto_relay_envelope_copy (envelope));
+  g_queue_push_tail (&self->queue, sotto_relay_envelope_copy (envelope));
   process_next (self);
 }
 
 static void
 queue_empty_cb (SottoRelayClient *client,
-                SottoMessenger   *self)
+                SottoInbox       *self)
 {
-  g_assert (SOTTO_IS_MESSENGER (self));
+  g_assert (SOTTO_IS_INBOX (self));
 
-  g_queue_push_tail (&self->inbox, &queue_empty_marker);
+  g_queue_push_tail (&self->queue, &queue_empty_marker);
   process_next (self);
 }
 
 static void
 connection_cb (SottoRelayClient *client,
                GParamSpec       *pspec,
-               SottoMessenger   *self)
+               SottoInbox       *self)
 {
-  g_assert (SOTTO_IS_MESSENGER (self));
+  g_assert (SOTTO_IS_INBOX (self));
 
   if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
     return;
 
   /* A new socket starts with the queue again: what waits here now is
    * delivered again, after anything before it that is not stored. */
-  _sotto_messenger_set_drained (self, FALSE);
-  g_queue_clear_full (&self->inbox, inbox_item_free);
+  set_drained (self, FALSE);
+  g_queue_clear_full (&self->queue, inbox_item_free);
   g_hash_table_remove_all (self->held_senders);
   self->connection_number++;
 }
 
+/* Stores and acknowledges what the relay delivers, from now on. */
 void
-_sotto_messenger_inbox_connect (SottoMessenger *self)
+_sotto_inbox_start (SottoInbox *self)
 {
+  g_return_if_fail (SOTTO_IS_INBOX (self));
+
+  if (self->started)
+    return;
+
+  self->started = TRUE;
   self->held_senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect_object (self->client, "envelope", G_CALLBACK (envelope_cb), self, 0);
   g_signal_connect_object (self->client, "queue-empty", G_CALLBACK (queue_empty_cb), self, 0);
@@ -952,15 +1040,188 @@ _sotto_messenger_inbox_connect (SottoMessenger *self)
 }
 
 void
-_sotto_messenger_inbox_disconnect (SottoMessenger *self)
+_sotto_inbox_stop (SottoInbox *self)
 {
+  g_return_if_fail (SOTTO_IS_INBOX (self));
+
+  if (!self->started)
+    return;
+
+  self->started = FALSE;
   g_signal_handlers_disconnect_by_func (self->client, envelope_cb, self);
   g_signal_handlers_disconnect_by_func (self->client, queue_empty_cb, self);
   g_signal_handlers_disconnect_by_func (self->client, connection_cb, self);
 
   /* What is not stored yet is delivered again next time. */
-  g_queue_clear_full (&self->inbox, inbox_item_free);
+  g_queue_clear_full (&self->queue, inbox_item_free);
   g_clear_pointer (&self->held_senders, g_hash_table_unref);
   self->connection_number++;
-  _sotto_messenger_set_drained (self, FALSE);
+  set_drained (self, FALSE);
+}
+
+/* Whether every envelope the relay held when the delivery socket opened
+ * has been stored. */
+gboolean
+_sotto_inbox_get_drained (SottoInbox *self)
+{
+  g_return_val_if_fail (SOTTO_IS_INBOX (self), FALSE);
+
+  return self->drained;
+}
+
+SottoInbox *
+_sotto_inbox_new (SottoStore            *store,
+                  SottoConversationList *conversations,
+                  SottoRelayClient      *client,
+                  SottoProtocolState    *protocol,
+                  SottoOutbox           *outbox,
+                  SottoMessenger        *messenger)
+{
+  SottoInbox *self;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_LIST (conversations), NULL);
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (client), NULL);
+  g_return_val_if_fail (protocol != NULL, NULL);
+  g_return_val_if_fail (SOTTO_IS_OUTBOX (outbox), NULL);
+  g_return_val_if_fail (messenger == NULL || SOTTO_IS_MESSENGER (messenger), NULL);
+
+  self = g_object_new (SOTTO_TYPE_INBOX, NULL);
+  self->store = g_object_ref (store);
+  self->conversations = g_object_ref (conversations);
+  self->client = g_object_ref (client);
+  self->protocol = _sotto_protocol_state_ref (protocol);
+  _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
+  self->outbox = g_object_ref (outbox);
+  g_set_weak_pointer (&self->messenger, messenger);
+
+  return self;
+}
+
+static void
+sotto_inbox_dispose (GObject *object)
+{
+  SottoInbox *self = (SottoInbox *)object;
+
+  _sotto_inbox_stop (self);
+  g_clear_weak_pointer (&self->messenger);
+
+  G_OBJECT_CLASS (sotto_inbox_parent_class)->dispose (object);
+}
+
+static void
+sotto_inbox_finalize (GObject *object)
+{
+  SottoInbox *self = (SottoInbox *)object;
+
+  g_clear_pointer (&self->stored_guids, g_hash_table_unref);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
+  g_clear_object (&self->outbox);
+  g_clear_object (&self->client);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (sotto_inbox_parent_class)->finalize (object);
+}
+
+static void
+sotto_inbox_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  SottoInbox *self = SOTTO_INBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_DRAINED:
+      g_value_set_boolean (value, self->drained);
+      break;
+
+    case PROP_MESSAGE_REQUESTS:
+      g_value_set_boolean (value, self->message_requests);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_inbox_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  SottoInbox *self = SOTTO_INBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_MESSAGE_REQUESTS:
+      if (self->message_requests != g_value_get_boolean (value))
+        {
+          self->message_requests = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_inbox_class_init (SottoInboxClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sotto_inbox_dispose;
+  object_class->finalize = sotto_inbox_finalize;
+  object_class->get_property = sotto_inbox_get_property;
+  object_class->set_property = sotto_inbox_set_property;
+
+  /* As SottoMessenger:drained. */
+  properties [PROP_DRAINED] =
+    g_param_spec_boolean ("drained", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /* As SottoMessenger:message-requests. */
+  properties [PROP_MESSAGE_REQUESTS] =
+    g_param_spec_boolean ("message-requests", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* As SottoMessenger::message-received. */
+  signals [MESSAGE_RECEIVED] =
+    g_signal_new ("message-received",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+
+  /* A message came under a new identity key of its sender. */
+  signals [IDENTITY_CHANGED] =
+    g_signal_new ("identity-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+}
+
+static void
+sotto_inbox_init (SottoInbox *self)
+{
+  self->stored_guids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->queue);
 }

@@ -1,10 +1,10 @@
-/* sotto-messenger-outbox.c
+/* sotto-outbox.c
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "sotto-messenger"
+#define G_LOG_DOMAIN "sotto-outbox"
 
 #include "config.h"
 
@@ -14,9 +14,11 @@
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
+#include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
-#include "sotto-messenger-private.h"
+#include "sotto-messenger.h"
+#include "sotto-outbox-private.h"
 
 /* Sending.  A message the user writes is stored as queued first; the
  * outbox then sends queued messages oldest first, pipelined on the
@@ -27,6 +29,52 @@
  * delay, or as soon as the delivery socket opens again; the queue is on
  * disk, so it also survives a restart and is sent by whichever command
  * runs next. */
+
+enum {
+  PROP_0,
+  PROP_SIZE,
+  PROP_SEND_READ_RECEIPTS,
+  N_PROPS
+};
+
+enum {
+  IDENTITY_CHANGED,
+  N_SIGNALS
+};
+
+G_DEFINE_FINAL_TYPE (SottoOutbox, sotto_outbox, G_TYPE_OBJECT)
+
+static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
+
+static SottoConversation *
+find_conversation (SottoOutbox *self,
+                   gint64       conversation_id)
+{
+  GListModel *model = G_LIST_MODEL (self->conversations);
+  guint n_items = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(SottoConversation) conversation = g_list_model_get_item (model, i);
+
+      if (_sotto_conversation_get_id (conversation) == conversation_id)
+        return conversation;
+    }
+
+  return NULL;
+}
+
+static void
+set_size (SottoOutbox *self,
+          guint        size)
+{
+  if (self->size == size)
+    return;
+
+  self->size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SIZE]);
+}
 
 /* Someone waiting for the outbox: for one message, or for the whole
  * outbox as a pass that starts after @after reads it. */
@@ -43,7 +91,7 @@ typedef struct
  * one-at-a-time way. */
 typedef struct
 {
-  SottoMessenger *messenger;
+  SottoOutbox *outbox;
   guint number;
   GPtrArray *items;
   guint index;
@@ -76,7 +124,7 @@ waiter_free (Waiter *waiter)
 static void
 pass_free (Pass *pass)
 {
-  g_clear_object (&pass->messenger);
+  g_clear_object (&pass->outbox);
   g_clear_pointer (&pass->items, g_ptr_array_unref);
   g_clear_pointer (&pass->held, g_hash_table_unref);
   g_clear_pointer (&pass->ids, g_hash_table_unref);
@@ -87,7 +135,7 @@ pass_free (Pass *pass)
 }
 
 /* Pipelined sending.  While the delivery socket is open, the outbox
- * sends up to SOTTO_MESSENGER_PIPELINE messages at once: they are
+ * sends up to SOTTO_OUTBOX_PIPELINE messages at once: they are
  * encrypted in one transaction, handed to the socket one after the
  * other, and those the relay took are marked sent in one transaction
  * per conversation.  The relay stores what one connection sends in the
@@ -95,7 +143,7 @@ pass_free (Pass *pass)
  * order they were written.  Anything out of the ordinary (a contact
  * without a session, an out-of-date device list, a refusal) ends the
  * batch at that message, which then goes the one-at-a-time way
- * (sotto-messenger-delivery.c) with all its session logic. */
+ * (sotto-outbox-delivery.c) with all its session logic. */
 
 typedef struct
 {
@@ -157,7 +205,7 @@ batch_encrypt_thread (GTask        *task,
                       gpointer      task_data,
                       GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoOutbox *self = source_object;
   Batch *batch = task_data;
   g_autoptr(GHashTable) registration_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GError) error = NULL;
@@ -173,7 +221,7 @@ batch_encrypt_thread (GTask        *task,
       Flight *flight = g_ptr_array_index (batch->flights, i);
       g_autoptr(GError) local_error = NULL;
 
-      if (!_sotto_messenger_encrypt (self, flight->encryption, registration_ids, &local_error)
+      if (!_sotto_outbox_encrypt (self, flight->encryption, registration_ids, &local_error)
           || flight->encryption->no_session)
         break;
 
@@ -276,7 +324,7 @@ batch_encrypted_cb (GObject      *object,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Batch *batch = g_task_get_task_data (task);
 
   if (!_sotto_task_propagate_step (task, result))
@@ -315,7 +363,7 @@ batch_encrypted_cb (GObject      *object,
 /* The outbox */
 
 static void
-resolve_waiters (SottoMessenger *self,
+resolve_waiters (SottoOutbox    *self,
                  const char     *message_id,
                  const GError   *error)
 {
@@ -342,7 +390,7 @@ resolve_waiters (SottoMessenger *self,
 
 /* Completes the waiters of every message in @sent, in one walk. */
 static void
-resolve_sent_waiters (SottoMessenger *self,
+resolve_sent_waiters (SottoOutbox    *self,
                       GHashTable     *sent)
 {
   GList *link = self->waiters.head;
@@ -363,13 +411,27 @@ resolve_sent_waiters (SottoMessenger *self,
     }
 }
 
+/* Completes @task once message @message_id was sent, or the pass that
+ * saw it ended without. */
+void
+_sotto_outbox_wait_for_message (SottoOutbox *self,
+                                GTask       *task,
+                                const char  *message_id)
+{
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  waiter->task = task;
+  waiter->message_id = g_strdup (message_id);
+  g_queue_push_tail (&self->waiters, waiter);
+}
+
 static gboolean
 pump_retry_cb (gpointer user_data)
 {
-  SottoMessenger *self = user_data;
+  SottoOutbox *self = user_data;
 
   self->pump_retry_source = 0;
-  _sotto_messenger_pump (self);
+  _sotto_outbox_pump (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -377,7 +439,7 @@ pump_retry_cb (gpointer user_data)
 static void
 pump_done (Pass *pass)
 {
-  SottoMessenger *self = pass->messenger;
+  SottoOutbox *self = pass->outbox;
   GList *link = self->waiters.head;
   guint remaining = g_hash_table_size (pass->held);
 
@@ -390,7 +452,7 @@ pump_done (Pass *pass)
     }
 
   self->pumping = FALSE;
-  _sotto_messenger_set_outbox_size (self, pass->error != NULL ? remaining : g_hash_table_size (pass->held));
+  set_size (self, pass->error != NULL ? remaining : g_hash_table_size (pass->held));
 
   /* Waiters for messages this pass saw, and for the whole outbox, have
    * their answer; a message written during the pass waits for the next
@@ -437,9 +499,9 @@ pump_done (Pass *pass)
 
   if (pass->error != NULL)
     {
-      guint delay = SOTTO_MESSENGER_RETRY_BASE_MS << MIN (self->pump_attempts, 16);
+      guint delay = SOTTO_OUTBOX_RETRY_BASE_MS << MIN (self->pump_attempts, 16);
 
-      delay = MIN (delay, SOTTO_MESSENGER_RETRY_MAX_MS);
+      delay = MIN (delay, SOTTO_OUTBOX_RETRY_MAX_MS);
       delay = delay / 2 + g_random_int_range (0, delay / 2 + 1);
       self->pump_attempts++;
 
@@ -452,7 +514,7 @@ pump_done (Pass *pass)
     }
 
   if (self->pump_again)
-    _sotto_messenger_pump (self);
+    _sotto_outbox_pump (self);
 
   pass_free (pass);
 }
@@ -469,7 +531,7 @@ pump_state_cb (GObject      *object,
   if (!sotto_conversation_set_message_state_finish (SOTTO_CONVERSATION (object), result, &error))
     g_debug ("Could not record the state of message %s: %s", item->id, error->message);
 
-  resolve_waiters (pass->messenger, item->id, NULL);
+  resolve_waiters (pass->outbox, item->id, NULL);
   pass->index++;
   pump_next (pass);
 }
@@ -480,12 +542,12 @@ pump_sent_cb (GObject      *object,
               gpointer      user_data)
 {
   Pass *pass = user_data;
-  SottoMessenger *self = pass->messenger;
+  SottoOutbox *self = pass->outbox;
   SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->index);
-  SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+  SottoConversation *conversation = find_conversation (self, item->conversation_id);
   g_autoptr(GError) error = NULL;
 
-  if (_sotto_messenger_send_content_finish (self, result, &error))
+  if (_sotto_outbox_send_content_finish (self, result, &error))
     {
       sotto_conversation_set_message_state_async (conversation, item->id, SOTTO_MESSAGE_STATE_SENT,
                                                   NULL, pump_state_cb, pass);
@@ -523,8 +585,8 @@ static SottoConversation *
 pass_sendable (Pass            *pass,
                SottoOutboxItem *item)
 {
-  SottoMessenger *self = pass->messenger;
-  SottoConversation *conversation = _sotto_messenger_find_conversation (self, item->conversation_id);
+  SottoOutbox *self = pass->outbox;
+  SottoConversation *conversation = find_conversation (self, item->conversation_id);
   g_autoptr(GError) error = NULL;
 
   if (conversation == NULL || g_hash_table_contains (pass->done, item->id))
@@ -572,7 +634,7 @@ pump_batch_cb (GObject      *object,
         }
     }
 
-  resolve_sent_waiters (pass->messenger, sent);
+  resolve_sent_waiters (pass->outbox, sent);
 
   pass->n_batches--;
   pass_start_batch (pass);
@@ -607,12 +669,12 @@ pump_batch_cb (GObject      *object,
 static void
 pass_start_batch (Pass *pass)
 {
-  SottoMessenger *self = pass->messenger;
+  SottoOutbox *self = pass->outbox;
   g_autoptr(GTask) task = NULL;
   Batch *batch;
 
   if (pass->stopped
-      || pass->n_batches >= SOTTO_MESSENGER_PIPELINE_BATCHES
+      || pass->n_batches >= SOTTO_OUTBOX_PIPELINE_BATCHES
       || !sotto_relay_client_can_pipeline (self->client))
     return;
 
@@ -620,7 +682,7 @@ pass_start_batch (Pass *pass)
   batch->pass = pass;
   batch->flights = g_ptr_array_new_with_free_func ((GDestroyNotify) flight_free);
 
-  for (; pass->next_position < pass->items->len && batch->flights->len < SOTTO_MESSENGER_PIPELINE;
+  for (; pass->next_position < pass->items->len && batch->flights->len < SOTTO_OUTBOX_PIPELINE;
        pass->next_position++)
     {
       SottoOutboxItem *item = g_ptr_array_index (pass->items, pass->next_position);
@@ -663,7 +725,7 @@ pass_start_batch (Pass *pass)
 static void
 pump_next (Pass *pass)
 {
-  SottoMessenger *self = pass->messenger;
+  SottoOutbox *self = pass->outbox;
 
   while (pass->index < pass->items->len)
     {
@@ -689,7 +751,7 @@ pump_next (Pass *pass)
 
       content = sotto_content_new_text (item->id, item->sent_at,
                                         sotto_account_get_username (self->account), item->body);
-      _sotto_messenger_send_content_async (self, conversation, content, NULL, pump_sent_cb, pass);
+      _sotto_outbox_send_content_async (self, conversation, content, NULL, pump_sent_cb, pass);
       return;
     }
 
@@ -729,7 +791,7 @@ pump_load_thread (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoOutbox *self = source_object;
   g_autoptr(GError) error = NULL;
   GPtrArray *items;
 
@@ -743,7 +805,7 @@ pump_load_thread (GTask        *task,
 /* Sends the outbox, unless a pass is running already; then that pass is
  * followed by another, which sees what was queued meanwhile. */
 void
-_sotto_messenger_pump (SottoMessenger *self)
+_sotto_outbox_pump (SottoOutbox *self)
 {
   g_autoptr(GTask) task = NULL;
   Pass *pass;
@@ -759,7 +821,7 @@ _sotto_messenger_pump (SottoMessenger *self)
   self->pump_again = FALSE;
 
   pass = g_new0 (Pass, 1);
-  pass->messenger = g_object_ref (self);
+  pass->outbox = g_object_ref (self);
   pass->number = ++self->n_passes;
   pass->one_at_a_time = G_MAXUINT;
   pass->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -770,269 +832,22 @@ _sotto_messenger_pump (SottoMessenger *self)
   _sotto_store_run_in_thread (self->store, task, pump_load_thread);
 }
 
+/* Sends every queued message that is not held; the task returns a
+ * boolean, and fails with %SOTTO_MESSENGER_ERROR_QUEUED when the relay
+ * could not take them all. */
 void
-_sotto_messenger_stop_outbox (SottoMessenger *self)
-{
-  g_clear_handle_id (&self->pump_retry_source, g_source_remove);
-
-  /* Receipts still waiting go now rather than never. */
-  _sotto_messenger_flush_receipts (self);
-}
-
-/* Storing what is written.  Messages handed over together are stored
- * in one transaction: while one transaction runs, the messages written
- * meanwhile gather for the next. */
-
-typedef struct
-{
-  GTask *task;
-  SottoConversation *conversation;
-  gint64 conversation_id;
-  /* The model on the main thread, and its record on the store's. */
-  SottoMessage *message;
-  SottoMessageRecord *record;
-  GError *error;
-} Compose;
-
-static void
-compose_free (Compose *compose)
-{
-  g_clear_object (&compose->task);
-  g_clear_object (&compose->conversation);
-  g_clear_object (&compose->message);
-  g_clear_pointer (&compose->record, _sotto_message_record_free);
-  g_clear_error (&compose->error);
-  g_free (compose);
-}
-
-GPtrArray *
-_sotto_messenger_composing_new (void)
-{
-  return g_ptr_array_new_with_free_func ((GDestroyNotify) compose_free);
-}
-
-static void
-compose_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  SottoMessenger *self = source_object;
-  GPtrArray *composing = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_begin_batch (self->store, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  for (guint i = 0; i < composing->len; i++)
-    {
-      Compose *compose = g_ptr_array_index (composing, i);
-      g_autoptr(GPtrArray) messages = g_ptr_array_new ();
-
-      if (compose->error != NULL)
-        continue;
-
-      g_ptr_array_add (messages, compose->record);
-      _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
-    }
-
-  if (!_sotto_store_commit_batch (self->store, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void compose_next (SottoMessenger *self);
-
-static void
-composed_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  SottoMessenger *self = SOTTO_MESSENGER (object);
-  GPtrArray *composing = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-  gboolean stored = g_task_propagate_boolean (G_TASK (result), &error);
-
-  /* The message enters the conversation once it is on disk, before
-   * anything is sent, so that no crash can lose it. */
-  for (guint i = 0; i < composing->len; i++)
-    {
-      Compose *compose = g_ptr_array_index (composing, i);
-      Waiter *waiter;
-
-      if (!stored || compose->error != NULL)
-        {
-          g_task_return_error (compose->task, compose->error != NULL ? g_steal_pointer (&compose->error)
-                                                                    : g_error_copy (error));
-          continue;
-        }
-
-      _sotto_message_set_position (compose->message, compose->record->position);
-      _sotto_conversation_add_stored (compose->conversation, compose->message);
-      g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
-
-      waiter = g_new0 (Waiter, 1);
-      waiter->task = g_steal_pointer (&compose->task);
-      waiter->message_id = g_strdup (sotto_message_get_id (compose->message));
-      g_queue_push_tail (&self->waiters, waiter);
-    }
-
-  self->compose_running = FALSE;
-  _sotto_messenger_pump (self);
-  compose_next (self);
-}
-
-static void
-compose_next (SottoMessenger *self)
-{
-  g_autoptr(GTask) task = NULL;
-  GPtrArray *composing;
-
-  if (self->compose_running || self->composing->len == 0)
-    return;
-
-  composing = g_steal_pointer (&self->composing);
-  self->composing = _sotto_messenger_composing_new ();
-  self->compose_running = TRUE;
-
-  for (guint i = 0; i < composing->len; i++)
-    {
-      Compose *compose = g_ptr_array_index (composing, i);
-
-      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (compose->task), &compose->error);
-    }
-
-  task = g_task_new (self, NULL, composed_cb, NULL);
-  g_task_set_task_data (task, composing, (GDestroyNotify) g_ptr_array_unref);
-  _sotto_store_run_in_thread (self->store, task, compose_thread);
-}
-
-static gboolean
-compose_idle_cb (gpointer user_data)
-{
-  SottoMessenger *self = user_data;
-
-  self->compose_source = 0;
-  compose_next (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * sotto_messenger_send_async:
- * @self: a #SottoMessenger
- * @conversation: the conversation to write to
- * @text: the message
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the relay took the message, or could not
- * @user_data: data for @callback
- *
- * Stores @text as a queued message, then sends the outbox up to it.
- * The message is safe on disk either way: when this fails with
- * %SOTTO_MESSENGER_ERROR_QUEUED or %SOTTO_MESSENGER_ERROR_HELD it is
- * still queued and goes out later.
- */
-void
-sotto_messenger_send_async (SottoMessenger      *self,
-                            SottoConversation   *conversation,
-                            const char          *text,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  Compose *compose;
-
-  g_return_if_fail (SOTTO_IS_MESSENGER (self));
-  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
-  g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_send_async);
-
-  if (strlen (text) > SOTTO_MESSAGE_MAX_TEXT)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               g_dngettext (GETTEXT_PACKAGE, "The message is longer than %u byte",
-                                            "The message is longer than %u bytes", SOTTO_MESSAGE_MAX_TEXT),
-                               (guint) SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
-  /* Writing to a message request accepts it. */
-  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
-    sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
-
-  compose = g_new0 (Compose, 1);
-  compose->task = g_steal_pointer (&task);
-  compose->conversation = g_object_ref (conversation);
-  compose->conversation_id = _sotto_conversation_get_id (conversation);
-  compose->message = _sotto_conversation_new_queued (text);
-  compose->record = _sotto_message_to_record (compose->message);
-  g_ptr_array_add (self->composing, compose);
-
-  /* Whatever else is handed over before the main loop comes back joins
-   * the same transaction. */
-  if (self->compose_source == 0 && !self->compose_running)
-    self->compose_source = g_idle_add_full (G_PRIORITY_DEFAULT, compose_idle_cb,
-                                            g_object_ref (self), g_object_unref);
-}
-
-/**
- * sotto_messenger_send_finish:
- * @self: a #SottoMessenger
- * @result: the result passed to the callback
- * @message: (out) (optional) (transfer full) (nullable): the message, if
- *   it was stored
- * @error: a location for a #GError
- *
- * Returns: %TRUE once the relay committed the message
- */
-gboolean
-sotto_messenger_send_finish (SottoMessenger  *self,
-                             GAsyncResult    *result,
-                             SottoMessage   **message,
-                             GError         **error)
-{
-  SottoMessage *stored;
-
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  stored = g_task_get_task_data (G_TASK (result));
-  if (message != NULL)
-    *message = stored != NULL ? g_object_ref (stored) : NULL;
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/**
- * sotto_messenger_flush_async:
- * @self: a #SottoMessenger
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the outbox is sent
- * @user_data: data for @callback
- *
- * Sends every queued message that is not held.  Fails with
- * %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take them all.
- */
-void
-sotto_messenger_flush_async (SottoMessenger      *self,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
+_sotto_outbox_flush_async (SottoOutbox         *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   Waiter *waiter;
 
-  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_messenger_flush_async);
+  g_task_set_source_tag (task, _sotto_outbox_flush_async);
 
   waiter = g_new0 (Waiter, 1);
   waiter->task = g_object_ref (task);
@@ -1041,24 +856,224 @@ sotto_messenger_flush_async (SottoMessenger      *self,
 
   /* Messages handed over just before are stored before the outbox is
    * read. */
-  g_clear_handle_id (&self->compose_source, g_source_remove);
-  compose_next (self);
+  _sotto_outbox_compose_now (self);
 
   /* A pass that is running already read the outbox; the one after it
    * is the one that answers. */
   if (self->pumping)
     self->pump_again = TRUE;
   else
-    _sotto_messenger_pump (self);
+    _sotto_outbox_pump (self);
 }
 
-gboolean
-sotto_messenger_flush_finish (SottoMessenger  *self,
-                              GAsyncResult    *result,
-                              GError         **error)
-{
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+/* The service */
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+static void
+connection_cb (SottoOutbox      *self,
+               GParamSpec       *pspec,
+               SottoRelayClient *client)
+{
+  /* A socket that opens is the best sign that the relay takes
+   * requests again. */
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+    _sotto_outbox_pump (self);
+}
+
+/* Sends the outbox whenever the relay is reachable, from now on. */
+void
+_sotto_outbox_start (SottoOutbox *self)
+{
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
+
+  if (self->started)
+    return;
+
+  self->started = TRUE;
+  g_signal_connect_object (self->client, "notify::connection",
+                           G_CALLBACK (connection_cb), self, G_CONNECT_SWAPPED);
+  _sotto_outbox_pump (self);
+}
+
+/* Stops retrying; queued messages stay queued. */
+void
+_sotto_outbox_stop (SottoOutbox *self)
+{
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
+
+  if (!self->started)
+    return;
+
+  self->started = FALSE;
+  g_signal_handlers_disconnect_by_func (self->client, connection_cb, self);
+  g_clear_handle_id (&self->pump_retry_source, g_source_remove);
+
+  /* Receipts still waiting go now rather than never. */
+  _sotto_outbox_flush_receipts (self);
+}
+
+guint
+_sotto_outbox_get_size (SottoOutbox *self)
+{
+  g_return_val_if_fail (SOTTO_IS_OUTBOX (self), 0);
+
+  return self->size;
+}
+
+void
+_sotto_outbox_emit_identity_changed (SottoOutbox       *self,
+                                     SottoConversation *conversation)
+{
+  g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
+}
+
+SottoOutbox *
+_sotto_outbox_new (SottoStore            *store,
+                   SottoAccount          *account,
+                   SottoConversationList *conversations,
+                   SottoRelayClient      *client,
+                   SottoProtocolState    *protocol)
+{
+  SottoOutbox *self;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (store), NULL);
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_LIST (conversations), NULL);
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (client), NULL);
+  g_return_val_if_fail (protocol != NULL, NULL);
+
+  self = g_object_new (SOTTO_TYPE_OUTBOX, NULL);
+  self->store = g_object_ref (store);
+  self->account = g_object_ref (account);
+  self->conversations = g_object_ref (conversations);
+  self->client = g_object_ref (client);
+  self->protocol = _sotto_protocol_state_ref (protocol);
+  _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
+  _sotto_outbox_watch_holds (self);
+
+  return self;
+}
+
+static void
+sotto_outbox_dispose (GObject *object)
+{
+  SottoOutbox *self = (SottoOutbox *)object;
+
+  _sotto_outbox_stop (self);
+  g_clear_handle_id (&self->receipt_source, g_source_remove);
+
+  G_OBJECT_CLASS (sotto_outbox_parent_class)->dispose (object);
+}
+
+static void
+sotto_outbox_finalize (GObject *object)
+{
+  SottoOutbox *self = (SottoOutbox *)object;
+
+  /* Every waiter holds a task, which holds the outbox. */
+  g_assert (g_queue_is_empty (&self->waiters));
+
+  g_clear_pointer (&self->composing, g_ptr_array_unref);
+  g_clear_pointer (&self->receipts, g_hash_table_unref);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
+  g_clear_object (&self->client);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->account);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (sotto_outbox_parent_class)->finalize (object);
+}
+
+static void
+sotto_outbox_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SottoOutbox *self = SOTTO_OUTBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_SIZE:
+      g_value_set_uint (value, self->size);
+      break;
+
+    case PROP_SEND_READ_RECEIPTS:
+      g_value_set_boolean (value, self->send_read_receipts);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_outbox_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  SottoOutbox *self = SOTTO_OUTBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_SEND_READ_RECEIPTS:
+      if (self->send_read_receipts != g_value_get_boolean (value))
+        {
+          self->send_read_receipts = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_outbox_class_init (SottoOutboxClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sotto_outbox_dispose;
+  object_class->finalize = sotto_outbox_finalize;
+  object_class->get_property = sotto_outbox_get_property;
+  object_class->set_property = sotto_outbox_set_property;
+
+  /* How many messages waited to be sent when the outbox was last read. */
+  properties [PROP_SIZE] =
+    g_param_spec_uint ("size", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /* Whether read receipts go to senders (SottoMessenger's setting). */
+  properties [PROP_SEND_READ_RECEIPTS] =
+    g_param_spec_boolean ("send-read-receipts", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* A contact's identity key changed when a session was set up with
+   * them from the relay's keys. */
+  signals [IDENTITY_CHANGED] =
+    g_signal_new ("identity-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+}
+
+static void
+sotto_outbox_init (SottoOutbox *self)
+{
+  self->send_read_receipts = TRUE;
+  self->composing = _sotto_outbox_composing_new ();
+  self->receipts = g_hash_table_new_full (NULL, NULL, g_object_unref, (GDestroyNotify) g_ptr_array_unref);
+  g_queue_init (&self->waiters);
 }

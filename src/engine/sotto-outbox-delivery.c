@@ -1,10 +1,10 @@
-/* sotto-messenger-delivery.c
+/* sotto-outbox-delivery.c
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#define G_LOG_DOMAIN "sotto-messenger"
+#define G_LOG_DOMAIN "sotto-outbox"
 
 #include "config.h"
 
@@ -21,7 +21,8 @@
 #include "sotto-contact.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message.h"
-#include "sotto-messenger-private.h"
+#include "sotto-messenger.h"
+#include "sotto-outbox-private.h"
 
 /* Delivery of one content to every device of one contact: encrypted
  * for each device there is a session with, in one transaction that also
@@ -47,7 +48,7 @@ _sotto_encryption_free (SottoEncryption *encryption)
 }
 
 static gboolean
-remote_registration_id (SottoMessenger  *self,
+remote_registration_id (SottoOutbox     *self,
                         const SpAddress *address,
                         guint32         *out,
                         GError         **error)
@@ -74,7 +75,7 @@ remote_registration_id (SottoMessenger  *self,
 /* Whether the session core's identity key for @address is the
  * contact's @identity_key (none recorded never is). */
 static gboolean
-device_carries_identity (SottoMessenger  *self,
+device_carries_identity (SottoOutbox     *self,
                          const SpAddress *address,
                          GBytes          *identity_key,
                          gboolean        *carries,
@@ -110,7 +111,7 @@ device_carries_identity (SottoMessenger  *self,
  * follow in the same transaction: encrypting does not change it, and
  * reading it means reading and decoding the whole session again. */
 static gboolean
-encrypt_for_devices (SottoMessenger  *self,
+encrypt_for_devices (SottoOutbox     *self,
                      SottoEncryption *encryption,
                      GArray          *devices,
                      GHashTable      *registration_ids,
@@ -142,7 +143,7 @@ encrypt_for_devices (SottoMessenger  *self,
           continue;
         }
 
-      cipher = _sotto_messenger_get_cipher (self, encryption->uuid, device_id, error);
+      cipher = _sotto_protocol_state_get_cipher (self->protocol, encryption->uuid, device_id, error);
       if (cipher == NULL)
         return FALSE;
 
@@ -193,10 +194,10 @@ encrypt_for_devices (SottoMessenger  *self,
  * some device has no session.  @registration_ids is as for
  * encrypt_for_devices().  On the store's thread. */
 gboolean
-_sotto_messenger_encrypt (SottoMessenger   *self,
-                          SottoEncryption  *encryption,
-                          GHashTable       *registration_ids,
-                          GError          **error)
+_sotto_outbox_encrypt (SottoOutbox      *self,
+                       SottoEncryption  *encryption,
+                       GHashTable       *registration_ids,
+                       GError          **error)
 {
   g_autoptr(GArray) devices = NULL;
 
@@ -237,7 +238,7 @@ encrypt_thread (GTask        *task,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_messenger_encrypt (source_object, task_data, NULL, &error))
+  if (!_sotto_outbox_encrypt (source_object, task_data, NULL, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -253,6 +254,59 @@ return_held (GTask        *task,
                            _("The safety number with %s changed; verify it or accept the change"),
                            sotto_contact_get_username (contact) ? sotto_contact_get_username (contact)
                                                                 : sotto_contact_get_uuid (contact));
+}
+
+/* Contacts' identity keys */
+
+static void
+record_identity_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoOutbox *self = g_task_get_source_object (task);
+  SottoConversation *conversation = SOTTO_CONVERSATION (object);
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_conversation_set_identity_key_finish (conversation, result, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A first key is no change; a different one is. */
+  if (GPOINTER_TO_INT (g_task_get_task_data (task)))
+    _sotto_outbox_emit_identity_changed (self, conversation);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Records @identity_key as the contact's, with the key-change rules of
+ * sotto_conversation_set_identity_key_async(); the task returns a
+ * boolean. */
+void
+_sotto_outbox_record_identity_async (SottoOutbox         *self,
+                                     SottoConversation   *conversation,
+                                     GBytes              *identity_key,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GBytes *current = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_outbox_record_identity_async);
+
+  if (current != NULL && g_bytes_equal (current, identity_key))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_task_set_task_data (task, GINT_TO_POINTER (current != NULL), NULL);
+  sotto_conversation_set_identity_key_async (conversation, identity_key, cancellable,
+                                             record_identity_cb, g_object_ref (task));
 }
 
 /* Sessions from bundles */
@@ -275,7 +329,7 @@ fetch_free (Fetch *fetch)
 }
 
 static gboolean
-process_bundles (SottoMessenger  *self,
+process_bundles (SottoOutbox     *self,
                  Fetch           *fetch,
                  GError         **error)
 {
@@ -302,8 +356,8 @@ process_bundles (SottoMessenger  *self,
           return FALSE;
         }
 
-      _sotto_messenger_drop_cipher (self, uuid, bundle->device_id);
-      cipher = _sotto_messenger_get_cipher (self, uuid, bundle->device_id, error);
+      _sotto_protocol_state_drop_cipher (self->protocol, uuid, bundle->device_id);
+      cipher = _sotto_protocol_state_get_cipher (self->protocol, uuid, bundle->device_id, error);
       if (cipher == NULL)
         return FALSE;
 
@@ -324,7 +378,7 @@ process_bundles_thread (GTask        *task,
                         gpointer      task_data,
                         GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoOutbox *self = source_object;
   Fetch *fetch = task_data;
   g_autoptr(GError) error = NULL;
 
@@ -353,12 +407,12 @@ fetch_identity_recorded_cb (GObject      *object,
                             gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = SOTTO_MESSENGER (object);
+  SottoOutbox *self = SOTTO_OUTBOX (object);
   Fetch *fetch = g_task_get_task_data (task);
   SottoContact *contact = sotto_conversation_get_contact (fetch->conversation);
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_messenger_record_identity_finish (self, result, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -379,7 +433,7 @@ fetch_bundles_cb (GObject      *object,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Fetch *fetch = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   const SpPreKeyBundle *first;
@@ -408,22 +462,23 @@ fetch_bundles_cb (GObject      *object,
 
   fetch->identity_key = g_bytes_new (first->identity_key.bytes, SP_PUBLIC_KEY_SIZE);
 
-  _sotto_messenger_record_identity_async (self, fetch->conversation, fetch->identity_key,
-                                          g_task_get_cancellable (task),
-                                          fetch_identity_recorded_cb, g_object_ref (task));
+  _sotto_outbox_record_identity_async (self, fetch->conversation, fetch->identity_key,
+                                       g_task_get_cancellable (task),
+                                       fetch_identity_recorded_cb, g_object_ref (task));
 }
 
 /* Sets up sessions with @device_id of the conversation's contact, or
  * with all its devices for 0, from bundles the relay hands out.  The
  * bundle's identity key is recorded as the contact's first; if that
- * holds messages to the contact, no session is set up. */
+ * holds messages to the contact, no session is set up.  The task
+ * returns a boolean. */
 void
-_sotto_messenger_fetch_sessions_async (SottoMessenger      *self,
-                                       SottoConversation   *conversation,
-                                       guint                device_id,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
+_sotto_outbox_fetch_sessions_async (SottoOutbox         *self,
+                                    SottoConversation   *conversation,
+                                    guint                device_id,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   SottoContact *contact = sotto_conversation_get_contact (conversation);
@@ -434,21 +489,11 @@ _sotto_messenger_fetch_sessions_async (SottoMessenger      *self,
   fetch->device_id = device_id;
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_fetch_sessions_async);
+  g_task_set_source_tag (task, _sotto_outbox_fetch_sessions_async);
   g_task_set_task_data (task, fetch, (GDestroyNotify) fetch_free);
 
   sotto_relay_client_get_bundles_async (self->client, sotto_contact_get_uuid (contact), device_id,
                                         cancellable, fetch_bundles_cb, g_object_ref (task));
-}
-
-gboolean
-_sotto_messenger_fetch_sessions_finish (SottoMessenger  *self,
-                                        GAsyncResult    *result,
-                                        GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Delivery of one content to every device of one contact */
@@ -486,7 +531,7 @@ deliver_fetched_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_messenger_fetch_sessions_finish (SOTTO_MESSENGER (object), result, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -498,7 +543,7 @@ deliver_fetched_cb (GObject      *object,
 static void
 deliver_refetch_next (GTask *task)
 {
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
   guint device_id;
 
@@ -511,9 +556,9 @@ deliver_refetch_next (GTask *task)
   device_id = g_array_index (delivery->refetch, guint, 0);
   g_array_remove_index (delivery->refetch, 0);
 
-  _sotto_messenger_fetch_sessions_async (self, delivery->conversation, device_id,
-                                         g_task_get_cancellable (task),
-                                         deliver_fetched_cb, g_object_ref (task));
+  _sotto_outbox_fetch_sessions_async (self, delivery->conversation, device_id,
+                                      g_task_get_cancellable (task),
+                                      deliver_fetched_cb, g_object_ref (task));
 }
 
 typedef struct
@@ -536,7 +581,7 @@ remove_sessions_thread (GTask        *task,
                         gpointer      task_data,
                         GCancellable *cancellable)
 {
-  SottoMessenger *self = source_object;
+  SottoOutbox *self = source_object;
   SessionRemoval *removal = task_data;
   g_autoptr(GError) error = NULL;
 
@@ -544,7 +589,7 @@ remove_sessions_thread (GTask        *task,
     {
       guint device_id = g_array_index (removal->devices, guint, i);
 
-      _sotto_messenger_drop_cipher (self, removal->uuid, device_id);
+      _sotto_protocol_state_drop_cipher (self->protocol, removal->uuid, device_id);
       if (!_sotto_protocol_state_delete_session (self->store, removal->uuid, device_id, &error))
         {
           g_task_return_error (task, g_steal_pointer (&error));
@@ -576,7 +621,7 @@ deliver_sent_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(SottoRelayDeviceChanges) changes = NULL;
   g_autoptr(GTask) store_task = NULL;
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   SessionRemoval *removal;
@@ -587,7 +632,7 @@ deliver_sent_cb (GObject      *object,
       return;
     }
 
-  if (changes == NULL || delivery->attempts >= SOTTO_MESSENGER_MAX_DEVICE_RETRIES)
+  if (changes == NULL || delivery->attempts >= SOTTO_OUTBOX_MAX_DEVICE_RETRIES)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -617,7 +662,7 @@ deliver_encrypted_cb (GObject      *object,
                       gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
   SottoEncryption *encryption = g_task_get_task_data (G_TASK (result));
 
@@ -634,9 +679,9 @@ deliver_encrypted_cb (GObject      *object,
         }
 
       delivery->fetched = TRUE;
-      _sotto_messenger_fetch_sessions_async (self, delivery->conversation, 0,
-                                             g_task_get_cancellable (task),
-                                             deliver_fetched_cb, g_object_ref (task));
+      _sotto_outbox_fetch_sessions_async (self, delivery->conversation, 0,
+                                          g_task_get_cancellable (task),
+                                          deliver_fetched_cb, g_object_ref (task));
       return;
     }
 
@@ -649,7 +694,7 @@ static void
 deliver_encrypt (GTask *task)
 {
   g_autoptr(GTask) store_task = NULL;
-  SottoMessenger *self = g_task_get_source_object (task);
+  SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
   SottoContact *contact = sotto_conversation_get_contact (delivery->conversation);
   SottoEncryption *encryption;
@@ -674,15 +719,15 @@ deliver_encrypt (GTask *task)
 
 /* Encrypts @plaintext, encoded inner content, for every device of the
  * conversation's contact and hands it to the relay; completes once the
- * relay committed it.  Finish with _sotto_messenger_send_content_finish(). */
+ * relay committed it.  Finish with _sotto_outbox_send_content_finish(). */
 void
-_sotto_messenger_send_plaintext_async (SottoMessenger      *self,
-                                       SottoConversation   *conversation,
-                                       GBytes              *plaintext,
-                                       gint64               timestamp,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
+_sotto_outbox_send_plaintext_async (SottoOutbox         *self,
+                                    SottoConversation   *conversation,
+                                    GBytes              *plaintext,
+                                    gint64               timestamp,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   Delivery *delivery;
@@ -693,32 +738,32 @@ _sotto_messenger_send_plaintext_async (SottoMessenger      *self,
   delivery->timestamp = timestamp;
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_messenger_send_plaintext_async);
+  g_task_set_source_tag (task, _sotto_outbox_send_plaintext_async);
   g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
 
   deliver_encrypt (task);
 }
 
-/* Encodes @content and sends it as _sotto_messenger_send_plaintext_async()
+/* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
  * does. */
 void
-_sotto_messenger_send_content_async (SottoMessenger      *self,
-                                     SottoConversation   *conversation,
-                                     SottoContent        *content,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
+_sotto_outbox_send_content_async (SottoOutbox         *self,
+                                  SottoConversation   *conversation,
+                                  SottoContent        *content,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
 {
   g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  _sotto_messenger_send_plaintext_async (self, conversation, plaintext, content->timestamp,
-                                         cancellable, callback, user_data);
+  _sotto_outbox_send_plaintext_async (self, conversation, plaintext, content->timestamp,
+                                      cancellable, callback, user_data);
 }
 
 gboolean
-_sotto_messenger_send_content_finish (SottoMessenger  *self,
-                                      GAsyncResult    *result,
-                                      GError         **error)
+_sotto_outbox_send_content_finish (SottoOutbox   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
