@@ -61,6 +61,7 @@ typedef struct
   double  p99[N_RATES];
   double  delivered[N_RATES];   /* per second */
   double  cpu[N_CONN_COUNTS];
+  double  cpu_us[N_CONN_COUNTS]; /* of the server, per message received */
   double  idle_kib;
   guint64 errors;
 } LoadResults;
@@ -543,6 +544,46 @@ rss_kib (pid_t pid)
   return g_ascii_strtod (line + 6, NULL);
 }
 
+/* The disk.  What one commit must wait for at the least: one
+ * fdatasync() of a 4 KiB write into a file whose blocks already exist,
+ * as SQLite's write-ahead log is once it has wrapped, in the directory
+ * the relay's data directory is made in.  Measured alone, before any
+ * server is loaded.  Returns the median in milliseconds and sets *p99. */
+#define FSYNC_PROBE_WRITES 200
+#define FSYNC_PROBE_BLOCK  4096
+
+static double
+fdatasync_ms (double *p99)
+{
+  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "sotto-bench-fsync-XXXXXX", NULL);
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  char block[FSYNC_PROBE_BLOCK];
+  int fd = g_mkstemp (path);
+
+  if (fd < 0)
+    g_error ("cannot create a file in %s: %s", g_get_tmp_dir (), g_strerror (errno));
+  unlink (path);
+  memset (block, 'x', sizeof block);
+  for (guint i = 0; i < FSYNC_PROBE_WRITES; i++)
+    if (pwrite (fd, block, sizeof block, (off_t) i * FSYNC_PROBE_BLOCK) != sizeof block)
+      g_error ("cannot write to %s: %s", path, g_strerror (errno));
+  fsync (fd);
+  for (guint i = 0; i < FSYNC_PROBE_WRITES; i++)
+    {
+      gint64 start = load_now_ns ();
+      gint64 elapsed;
+
+      if (pwrite (fd, block, sizeof block, (off_t) i * FSYNC_PROBE_BLOCK) != sizeof block || fdatasync (fd) != 0)
+        g_error ("cannot write to %s: %s", path, g_strerror (errno));
+      elapsed = load_now_ns () - start;
+      g_array_append_val (times, elapsed);
+    }
+  close (fd);
+  g_array_sort (times, compare_gint64);
+  *p99 = (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES * 99 / 100) / 1e6;
+  return (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES / 2) / 1e6;
+}
+
 /* The phases. */
 
 static void
@@ -652,12 +693,15 @@ connection_counts_phase (LoadTarget  *target,
   g_autoptr(GArray) idle = g_array_new (FALSE, FALSE, sizeof (int));
   guint active = MIN (n_pairs, CPU_PAIRS);
   double rss_before = 0;
+  LoadServerCounters before = { 0 };
+  LoadServerCounters after = { 0 };
 
   shrink_to_cpu_pairs (pairs, n_pairs);
   for (guint c = 0; c < N_CONN_COUNTS; c++)
     {
       guint extra = connection_counts[c] - 2 * active;
       double cpu_before;
+      double cpu_seconds_used;
 
       if (c == 0)
         rss_before = rss_kib (target->pid);
@@ -677,13 +721,26 @@ connection_counts_phase (LoadTarget  *target,
                    connection_counts[0], rss_after, connection_counts[c]);
         }
       drain (pairs, active, 0.5);
+      if (target->klass->counters != NULL)
+        target->klass->counters (target, &before);
       cpu_before = target_cpu_seconds (target);
-      load_stats.errors = 0;
+      load_stats.errors = load_stats.delivered = 0;
       run_for (pairs, active, seconds, MODE_RATE, CPU_RATE);
-      results->cpu[c] = (target_cpu_seconds (target) - cpu_before) / seconds * 100;
+      cpu_seconds_used = target_cpu_seconds (target) - cpu_before;
+      results->cpu[c] = cpu_seconds_used / seconds * 100;
+      results->cpu_us[c] = cpu_seconds_used * 1e6 / (double) MAX (load_stats.delivered, 1);
       results->errors += load_stats.errors;
-      g_print ("%s CPU at %u/s with %u connections: %.1f%% of one core\n",
-               target->name, CPU_RATE, connection_counts[c], results->cpu[c]);
+      g_print ("%s CPU at %u/s with %u connections: %.1f%% of one core, %.1f us per message",
+               target->name, CPU_RATE, connection_counts[c], results->cpu[c], results->cpu_us[c]);
+      /* What a message costs at such rates depends mostly on how many
+       * commits it takes. */
+      if (target->klass->counters != NULL)
+        {
+          target->klass->counters (target, &after);
+          g_print (", %.2f commits per message",
+                   (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1));
+        }
+      g_print ("\n");
     }
   drain (pairs, active, 0.5);
   for (guint i = 0; i < idle->len; i++)
@@ -769,6 +826,18 @@ print_row (const char *label,
     g_print ("%-46s %12s %12s %10s\n", label, a, b, "-");
 }
 
+static double
+closed_us (const LoadResults *results)
+{
+  return results->closed_rate > 0 ? results->closed_cpu * 1e4 / results->closed_rate : 0;
+}
+
+static double
+everyday_ratio (const LoadResults *results)
+{
+  return closed_us (results) > 0 ? results->cpu_us[0] / closed_us (results) : 0;
+}
+
 static void
 print_table (const LoadResults *sotto,
              const LoadResults *xmpp,
@@ -802,8 +871,54 @@ print_table (const LoadResults *sotto,
     }
   print_row ("CPU ratio, 10000 / 20 connections", sotto->cpu[2] / MAX (sotto->cpu[0], 0.01),
              xmpp->cpu[2] / MAX (xmpp->cpu[0], 0.01), have, 2);
+  print_row ("server CPU per message, closed loop, us", closed_us (sotto), closed_us (xmpp), have, 1);
+  {
+    g_autofree char *label = g_strdup_printf ("server CPU per message at %u/s, us", CPU_RATE);
+
+    print_row (label, sotto->cpu_us[0], xmpp->cpu_us[0], have, 1);
+  }
+  print_row ("  per message, everyday / closed loop", everyday_ratio (sotto), everyday_ratio (xmpp), have, 2);
   print_row ("memory per idle connection, KiB", sotto->idle_kib, xmpp->idle_kib, have, 2);
   print_row ("errors", (double) sotto->errors, (double) xmpp->errors, have, 0);
+}
+
+static void
+print_target (const char *label,
+              const char *figures,
+              gboolean    met)
+{
+  g_print ("%-52s %-32s %s\n", label, figures, met ? "met" : "MISSED");
+}
+
+/* Issue 20's targets for the relay at everyday rates, with the
+ * disk's own floor under them. */
+static void
+print_targets (const LoadResults *sotto,
+               const LoadResults *xmpp,
+               const char        *xmpp_name,
+               double             fsync_median,
+               double             fsync_p99)
+{
+  g_autofree char *cpu = NULL;
+  g_autofree char *per_message = NULL;
+  g_autofree char *p99_5000 = g_strdup_printf ("%.2f ms", sotto->p99[1]);
+  g_autofree char *p99_1000 = g_strdup_printf ("%.2f ms", sotto->p99[0]);
+  g_autofree char *closed = g_strdup_printf ("%.0f/s", sotto->closed_rate);
+
+  if (xmpp != NULL)
+    cpu = g_strdup_printf ("%.1f %% against %s's %.1f %%", sotto->cpu[0], xmpp_name, xmpp->cpu[0]);
+  else
+    cpu = g_strdup_printf ("%.1f %% (no XMPP server measured)", sotto->cpu[0]);
+  per_message = g_strdup_printf ("%.1f against %.1f us, %.2fx", sotto->cpu_us[0], closed_us (sotto),
+                                 everyday_ratio (sotto));
+  g_print ("\ntargets (one fdatasync of 4 KiB alone on this disk: median %.2f ms, p99 %.2f ms)\n",
+           fsync_median, fsync_p99);
+  print_target ("CPU at 2000/s, 20 connections <= the XMPP server's", cpu,
+                xmpp != NULL && sotto->cpu[0] <= xmpp->cpu[0]);
+  print_target ("CPU per message at 2000/s <= 3x the closed loop's", per_message, everyday_ratio (sotto) <= 3);
+  print_target ("latency p99 at 5000/s < 5 ms", p99_5000, sotto->p99[1] < 5);
+  print_target ("latency p99 at 1000/s < 2 ms", p99_1000, sotto->p99[0] < 2);
+  print_target ("closed loop >= 100,000/s (on a quiet machine)", closed, sotto->closed_rate >= 100000);
 }
 
 /* The closed loop of every target, counting only durable envelopes.  On
@@ -890,6 +1005,8 @@ main (int   argc,
   const LoadResults *durable_results[LOAD_MAX_PROCESSES + 2];
   guint n_durable = 0;
   struct rlimit limit;
+  double fsync_median;
+  double fsync_p99;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || relay == NULL || pairs < CPU_PAIRS ||
@@ -908,6 +1025,11 @@ main (int   argc,
       limit.rlim_cur = limit.rlim_max;
       setrlimit (RLIMIT_NOFILE, &limit);
     }
+  /* Before any server runs, so that nothing else of the bench's own
+   * writes to the disk meanwhile. */
+  fsync_median = fdatasync_ms (&fsync_p99);
+  g_print ("# one fdatasync of a 4 KiB write in %s, measured alone: median %.2f ms, p99 %.2f ms\n",
+           g_get_tmp_dir (), fsync_median, fsync_p99);
   epfd = epoll_create1 (EPOLL_CLOEXEC);
   dirty = g_ptr_array_new ();
   load_stats.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -959,6 +1081,9 @@ main (int   argc,
     }
   print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
                xmpp_name != NULL ? xmpp_name : "xmpp", closed_only);
+  if (!closed_only)
+    print_targets (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
+                   xmpp_name != NULL ? xmpp_name : "xmpp", fsync_median, fsync_p99);
   print_durable_table (durable_names, durable_results, n_durable);
 
   g_array_unref (load_stats.latencies);

@@ -87,6 +87,9 @@ struct _RelayServer
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
   RelayLiveness       liveness;
+  uv_prepare_t        ws_flush_prepare;
+  GPtrArray          *ws_flush;      /* of RelayConn, referenced, with frames to write */
+  gboolean            ws_flushing;
   guint               ticks;
 
   struct lws_context *context;      /* cleared by lws when it frees it */
@@ -210,6 +213,7 @@ struct _RelayConn
   gboolean          read_waiting;   /* input waits to be read once reading resumes */
   gboolean          peer_closed;    /* the client sent a close frame */
   gboolean          pong_waiting;
+  gboolean          flush_queued;   /* in RelayServer.ws_flush */
   guint8            pong[RELAY_WS_MAX_CONTROL_PAYLOAD];
   gsize             pong_length;
 
@@ -370,6 +374,9 @@ void          _relay_stored_cb                  (RelayTask    *task);
 gsize         _relay_request_body_limit         (RelayRequest *request);
 void          _relay_handle_put_profile         (RelayRequest *request);
 void          _relay_handle_get_profile         (RelayRequest *request);
+/* relay-server-ws-flush.c */
+void          _relay_ws_flush_init              (RelayServer *self);
+gboolean      _relay_conn_queue_flush           (RelayConn *conn);
 
 /* relay-server-websocket.c */
 void          _relay_conn_push_frame            (RelayConn *conn,

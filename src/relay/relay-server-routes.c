@@ -268,30 +268,46 @@ handle_whoami (RelayRequest *request)
 
 /* Endpoint: GET /v1/accounts/username/NAME */
 
-static void
-lookup_done_cb (RelayTask *task)
+/* Starts the object that answers a task's request once its op has
+ * succeeded.  Otherwise it answers the request itself, with a 404 saying
+ * `not_found` when the op found nothing and the caller says what that
+ * means, or else with the storage failure, and returns NULL, as it does
+ * when the request is gone. */
+static JsonBuilder *
+begin_answer (RelayTask  *task,
+              const char *not_found)
 {
   RelayRequest *request = task->request;
-  g_autoptr(JsonBuilder) builder = NULL;
+  JsonBuilder *builder;
 
   if (!_relay_request_attached (request))
-    return;
-  if (task->op->status == RELAY_STORAGE_NOT_FOUND)
+    return NULL;
+  if (task->op->status == RELAY_STORAGE_NOT_FOUND && not_found != NULL)
     {
-      _relay_respond_error (request, 404, "not-found", "No account has this username");
-      return;
+      _relay_respond_error (request, 404, "not-found", not_found);
+      return NULL;
     }
   if (task->op->status != RELAY_STORAGE_OK)
     {
       _relay_respond_storage_failure (request);
-      return;
+      return NULL;
     }
   builder = json_builder_new_immutable ();
   json_builder_begin_object (builder);
+  return builder;
+}
+
+static void
+lookup_done_cb (RelayTask *task)
+{
+  g_autoptr(JsonBuilder) builder = begin_answer (task, "No account has this username");
+
+  if (builder == NULL)
+    return;
   json_builder_set_member_name (builder, "uuid");
   json_builder_add_string_value (builder, task->op->uuid);
   json_builder_end_object (builder);
-  _relay_respond_builder (request, 200, builder);
+  _relay_respond_builder (task->request, 200, builder);
 }
 
 static void
@@ -320,24 +336,16 @@ handle_lookup (RelayRequest *request)
 static void
 counts_done_cb (RelayTask *task)
 {
-  RelayRequest *request = task->request;
-  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonBuilder) builder = begin_answer (task, NULL);
 
-  if (!_relay_request_attached (request))
+  if (builder == NULL)
     return;
-  if (task->op->status != RELAY_STORAGE_OK)
-    {
-      _relay_respond_storage_failure (request);
-      return;
-    }
-  builder = json_builder_new_immutable ();
-  json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "preKeyCount");
   json_builder_add_int_value (builder, task->op->ec_count);
   json_builder_set_member_name (builder, "pqPreKeyCount");
   json_builder_add_int_value (builder, task->op->kyber_count);
   json_builder_end_object (builder);
-  _relay_respond_builder (request, 200, builder);
+  _relay_respond_builder (task->request, 200, builder);
 }
 
 static void
@@ -441,20 +449,8 @@ bundles_done_cb (RelayTask *task)
   if (op->status == RELAY_STORAGE_OK)
     for (guint i = 0; i < op->bundles->len; i++)
       notify_keys_low (task->server, op->uuid, g_ptr_array_index (op->bundles, i));
-  if (!_relay_request_attached (request))
+  if ((builder = begin_answer (task, "No such account or device")) == NULL)
     return;
-  if (op->status == RELAY_STORAGE_NOT_FOUND)
-    {
-      _relay_respond_error (request, 404, "not-found", "No such account or device");
-      return;
-    }
-  if (op->status != RELAY_STORAGE_OK)
-    {
-      _relay_respond_storage_failure (request);
-      return;
-    }
-  builder = json_builder_new_immutable ();
-  json_builder_begin_object (builder);
   add_base64 (builder, "identityKey", op->identity_key);
   json_builder_set_member_name (builder, "devices");
   json_builder_begin_array (builder);

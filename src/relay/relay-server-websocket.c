@@ -299,15 +299,18 @@ _relay_offer_envelopes (RelayServer *self,
     }
 }
 
-/* Asks for a writeable callback; the client has write-timeout-seconds
- * to take some of what waits, or the connection is dropped. */
+/* Has what waits written before the loop next waits (see
+ * relay-server-ws-flush.c) or, failing that, asks for a writeable
+ * callback; the client has write-timeout-seconds to take some of it, or
+ * the connection is dropped. */
 void
 _relay_conn_schedule (RelayConn *conn)
 {
   if (conn->wsi == NULL)
     return;
   relay_slot_output_waiting (wsi_slot (conn->wsi));
-  lws_callback_on_writable (conn->wsi);
+  if (!_relay_conn_queue_flush (conn))
+    lws_callback_on_writable (conn->wsi);
 }
 
 void

@@ -160,6 +160,7 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   _relay_liveness_close (self);
+  uv_close ((uv_handle_t *) &self->ws_flush_prepare, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -398,6 +399,7 @@ relay_server_new (RelayConfig   *config,
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
   _relay_liveness_init (self);
+  _relay_ws_flush_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
@@ -535,6 +537,7 @@ relay_server_free (RelayServer *self)
   relay_postgresql_listener_free (self->listener);
   relay_sealed_key_free (self->sealed_key);
   g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) _relay_conn_unref);
+  g_ptr_array_unref (self->ws_flush);
   g_hash_table_unref (self->devices);
   g_hash_table_unref (self->websockets);
   /* Acknowledgements still gathering when the drain timed out are lost;

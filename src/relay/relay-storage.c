@@ -233,8 +233,34 @@ relay_writer_init (RelayWriter            *self,
   self->submitted = g_ptr_array_new ();
 }
 
+/* Waits under the mutex until something is submitted, the writer
+ * closes, or `deadline` (monotonic) passes.  Submitters signal only
+ * while the thread waits: under load it never does, and every signal is
+ * a system call. */
+static void
+wait_for_ops (RelayWriter *self,
+              gint64       deadline)
+{
+  self->waiting = TRUE;
+  while (self->submitted->len == 0 && !self->closing && g_cond_wait_until (&self->cond, &self->mutex, deadline))
+    ;
+  self->waiting = FALSE;
+}
+
+static gboolean
+only_acks (GPtrArray *ops)
+{
+  for (guint i = 0; i < ops->len; i++)
+    if (((RelayOp *) g_ptr_array_index (ops, i))->kind != RELAY_OP_ACK)
+      return FALSE;
+  return TRUE;
+}
+
 /* Takes everything submitted so far by swapping arrays with the
- * submitters, which costs no allocation per op, and runs it in batches. */
+ * submitters, which costs no allocation per op, and runs it in batches.
+ * At everyday rates the receivers' acknowledgements come between the
+ * sends, one commit (and one fsync) each; holding them for the next send
+ * lets each commit carry both. */
 static gpointer
 writer_thread (gpointer data)
 {
@@ -247,12 +273,18 @@ writer_thread (gpointer data)
       gboolean closing;
 
       g_mutex_lock (&self->mutex);
-      while (self->submitted->len == 0 && !self->closing &&
-             g_cond_wait_until (&self->cond, &self->mutex, g_get_monotonic_time () + RELAY_WRITER_IDLE_US))
-        ;
+      if (self->submitted->len == 0)
+        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US);
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
+      if (ops->len > 0 && ops->len < RELAY_WRITER_MAX_BATCH && only_acks (ops))
+        {
+          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US);
+          for (guint i = 0; i < self->submitted->len; i++)
+            g_ptr_array_add (ops, g_ptr_array_index (self->submitted, i));
+          g_ptr_array_set_size (self->submitted, 0);
+        }
       closing = self->closing;
       g_mutex_unlock (&self->mutex);
 
@@ -292,7 +324,8 @@ relay_writer_submit (RelayWriter *self,
   g_mutex_lock (&self->mutex);
   g_assert (!self->closing);
   g_ptr_array_add (self->submitted, op);
-  g_cond_signal (&self->cond);
+  if (self->waiting)
+    g_cond_signal (&self->cond);
   g_mutex_unlock (&self->mutex);
 }
 

@@ -184,15 +184,21 @@ typedef struct _RelayStorage RelayStorage;
  * everything submitted since it last looked, hands it to run_batch in
  * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
  * callback once run_batch has returned, that is once the slice is
- * committed or failed.  With nothing submitted for
+ * committed or failed.  Acknowledgements taken alone wait up to
+ * RELAY_WRITER_ACK_HOLD_US for company.  With nothing submitted for
  * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while
  * nobody asks it anything.
  */
 
 /* A batch is bounded so that a flood of ops cannot delay the first
  * answers in it without limit. */
-#define RELAY_WRITER_MAX_BATCH 4096
-#define RELAY_WRITER_IDLE_US   G_USEC_PER_SEC
+#define RELAY_WRITER_MAX_BATCH   4096
+#define RELAY_WRITER_IDLE_US     G_USEC_PER_SEC
+/* How long acknowledgements alone wait for another op to share their
+ * commit.  Nobody waits for their answer, and every op submitted later
+ * runs after them in the same transaction, so they are only committed
+ * later, never out of order or with less durability. */
+#define RELAY_WRITER_ACK_HOLD_US (20 * 1000)
 
 typedef struct
 {
@@ -210,6 +216,7 @@ typedef struct
   GMutex                  mutex;
   GCond                   cond;
   GPtrArray              *submitted;   /* of RelayOp, not yet taken */
+  gboolean                waiting;     /* the thread waits on cond */
   gboolean                closing;
   RelayCommitStats        stats;       /* under mutex */
 } RelayWriter;
