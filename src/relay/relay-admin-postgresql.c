@@ -335,11 +335,8 @@ relay_admin_postgresql_open (const char  *url,
       return NULL;
     }
   schema = relay_pg_value_int (version, 0, 0);
-  if (schema != relay_storage_postgresql_schema_version ())
+  if (!relay_admin_check_schema (schema, relay_storage_postgresql_schema_version (), error))
     {
-      relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
-                        "run it from the same version as the relay, after the relay has started once",
-                        schema, relay_storage_postgresql_schema_version ());
       admin_close (admin);
       return NULL;
     }

@@ -75,6 +75,9 @@ gpointer relay_admin_postgresql_open  (const char  *url,
 gboolean relay_admin_fail             (GError     **error,
                                        const char  *format,
                                        ...) G_GNUC_PRINTF (2, 3);
+gboolean relay_admin_check_schema     (gint64       schema,
+                                       guint        known,
+                                       GError     **error);
 void     relay_admin_print_invite     (const char  *id,
                                        gint64       created);
 void     relay_admin_print_account    (const char  *username,

@@ -133,11 +133,7 @@ admin_open (Admin       *admin,
   if (version == NULL || sqlite3_step (version) != SQLITE_ROW)
     return fail_sqlite (admin, "Cannot read the schema version", error);
   schema = sqlite3_column_int64 (version, 0);
-  if (schema != relay_storage_sqlite_schema_version ())
-    return relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
-                 "run it from the same version as the relay, after the relay has started once",
-                 schema, relay_storage_sqlite_schema_version ());
-  return TRUE;
+  return relay_admin_check_schema (schema, relay_storage_sqlite_schema_version (), error);
 }
 
 

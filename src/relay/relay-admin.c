@@ -52,6 +52,20 @@ relay_admin_fail (GError     **error,
   return FALSE;
 }
 
+/* The tool works only on a schema it knows, and leaves migrating it to
+ * the relay. */
+gboolean
+relay_admin_check_schema (gint64    schema,
+                          guint     known,
+                          GError  **error)
+{
+  if (schema == known)
+    return TRUE;
+  return relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
+                           "run it from the same version as the relay, after the relay has started once",
+                           schema, known);
+}
+
 static char *
 format_time (gint64 seconds)
 {

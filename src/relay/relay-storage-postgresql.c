@@ -33,7 +33,7 @@
 
 #include "relay-guid.h"
 #include "relay-postgresql-private.h"
-#include "relay-storage.h"
+#include "relay-storage-backend.h"
 #include "relay-storage-postgresql.h"
 
 typedef enum
@@ -153,6 +153,7 @@ typedef struct
    * only the writer thread uses these. */
   gint64            queued;
   gint64            queued_change;
+  gint64            queued_change_at_savepoint;
 
   gint64            tag;
   RelayGuidCipher  *guids;
@@ -310,11 +311,12 @@ store_signed (gpointer      backend,
 }
 
 static gint64
-count_one_time (PgStorage    *self,
+count_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -331,11 +333,9 @@ store_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind,
-                GPtrArray    *prekeys,
-                guint         limit)
+                GPtrArray    *prekeys)
 {
   PgStorage *self = backend;
-  gint64 count;
 
   for (guint i = 0; i < prekeys->len; i++)
     {
@@ -351,74 +351,64 @@ store_one_time (gpointer      backend,
       if (!run_done (self, STMT_UPSERT_ONE_TIME, &p))
         return RELAY_STORAGE_FAILED;
     }
-  if ((count = count_one_time (self, uuid, device_id, kind)) < 0)
-    return RELAY_STORAGE_FAILED;
-  return count > limit ? RELAY_STORAGE_LIMIT : RELAY_STORAGE_OK;
+  return RELAY_STORAGE_OK;
 }
 
-static RelayPreKey *get_signed    (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind);
-static gboolean     take_one_time (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind,
-                                   RelayPreKey  **out,
-                                   gint64        *left);
-
-static const RelayKeyStore key_store = {
-  .get_signed = get_signed,
-  .take_one_time = take_one_time,
-  .store_signed = store_signed,
-  .store_one_time = store_one_time,
-};
-
 static RelayStorageStatus
-op_register (PgStorage *self,
-             RelayOp   *op)
+take_invite (gpointer  backend,
+             GBytes   *invite_hash)
 {
-  RelayRegisterRequest *reg = op->reg;
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
-  /* The invite is used up only if the account is made: a failure rolls
-   * the op's savepoint back, and the invite with it. */
-  if (op->invite_hash != NULL)
-    {
-      param_bytes (&p, op->invite_hash);
-      if ((result = run (self, STMT_TAKE_INVITE, &p)) == NULL)
-        return RELAY_STORAGE_FAILED;
-      if (affected (result) == 0)
-        return RELAY_STORAGE_INVITE_INVALID;
-      g_clear_pointer (&result, PQclear);
-    }
-  p = (Params) { 0 };
-  param_text (&p, op->uuid);
-  param_text (&p, reg->username);
-  param_bytes (&p, reg->identity_key);
-  param_int (&p, g_get_real_time () / 1000);
-  if ((result = run (self, STMT_INSERT_ACCOUNT, &p)) == NULL)
+  param_bytes (&p, invite_hash);
+  if ((result = run (self, STMT_TAKE_INVITE, &p)) == NULL)
     return RELAY_STORAGE_FAILED;
-  if (affected (result) == 0)
-    return RELAY_STORAGE_CONFLICT;
-
-  p = (Params) { 0 };
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  param_int (&p, reg->registration_id);
-  param_text (&p, op->password_hash);
-  if (!run_done (self, STMT_INSERT_DEVICE, &p))
-    return RELAY_STORAGE_FAILED;
-
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
-                                   reg->prekeys, reg->pq_prekeys, op->limit);
+  return affected (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
 }
 
 static RelayStorageStatus
-op_get_device (PgStorage *self,
-               RelayOp   *op)
+insert_account (gpointer    backend,
+                const char *uuid,
+                const char *username,
+                GBytes     *identity_key,
+                gint64      created)
 {
+  PgStorage *self = backend;
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  param_text (&p, username);
+  param_bytes (&p, identity_key);
+  param_int (&p, created);
+  if ((result = run (self, STMT_INSERT_ACCOUNT, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  return affected (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_CONFLICT;
+}
+
+static RelayStorageStatus
+insert_device (gpointer    backend,
+               const char *uuid,
+               guint32     device_id,
+               guint32     registration_id,
+               const char *password_hash)
+{
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  param_int (&p, registration_id);
+  param_text (&p, password_hash);
+  return run_done (backend, STMT_INSERT_DEVICE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_device (gpointer  backend,
+               RelayOp  *op)
+{
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -434,51 +424,35 @@ op_get_device (PgStorage *self,
 }
 
 static RelayStorageStatus
-op_prekey_counts (PgStorage *self,
-                  RelayOp   *op)
+replace_identity (gpointer    backend,
+                  const char *uuid,
+                  guint32     device_id,
+                  GBytes     *identity_key)
 {
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
+  Params p = { 0 };
 
-  if (ec < 0 || kyber < 0)
+  param_text (&p, uuid);
+  param_bytes (&p, identity_key);
+  if (!run_done (backend, STMT_SET_IDENTITY, &p))
     return RELAY_STORAGE_FAILED;
-  op->ec_count = (guint) ec;
-  op->kyber_count = (guint) kyber;
-  return RELAY_STORAGE_OK;
+  p = (Params) { 0 };
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  return run_done (backend, STMT_CLEAR_ONE_TIME, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_store_prekeys (PgStorage *self,
-                  RelayOp   *op)
+set_registration_id (gpointer    backend,
+                     const char *uuid,
+                     guint32     device_id,
+                     guint32     registration_id)
 {
-  RelayKeysRequest *keys = op->keys;
   Params p = { 0 };
 
-  /* A new identity: the one-time prekeys of the old one go, the signed
-   * ones are replaced below. */
-  if (keys->identity_key != NULL)
-    {
-      param_text (&p, op->uuid);
-      param_bytes (&p, keys->identity_key);
-      if (!run_done (self, STMT_SET_IDENTITY, &p))
-        return RELAY_STORAGE_FAILED;
-      p = (Params) { 0 };
-      param_text (&p, op->uuid);
-      param_int (&p, op->device_id);
-      if (!run_done (self, STMT_CLEAR_ONE_TIME, &p))
-        return RELAY_STORAGE_FAILED;
-    }
-  if (keys->registration_id != 0)
-    {
-      p = (Params) { 0 };
-      param_text (&p, op->uuid);
-      param_int (&p, op->device_id);
-      param_int (&p, keys->registration_id);
-      if (!run_done (self, STMT_SET_REGISTRATION_ID, &p))
-        return RELAY_STORAGE_FAILED;
-    }
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
-                                   keys->prekeys, keys->pq_prekeys, op->limit);
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  param_int (&p, registration_id);
+  return run_done (backend, STMT_SET_REGISTRATION_ID, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayPreKey *
@@ -510,16 +484,14 @@ get_signed (gpointer      backend,
   return read_prekey (result);
 }
 
-/* Takes the lowest one-time prekey of a kind that nobody else is
- * taking.  `left` receives how many remain after it, and is not touched
- * when there was none to take. */
+/* A key that another node's fetch holds is skipped: see
+ * STMT_TAKE_ONE_TIME. */
 static gboolean
 take_one_time (gpointer       backend,
                const char    *uuid,
                guint32        device_id,
                RelayKeyKind   kind,
-               RelayPreKey  **out,
-               gint64        *left)
+               RelayPreKey  **out)
 {
   PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
@@ -530,14 +502,7 @@ take_one_time (gpointer       backend,
   param_int (&p, kind);
   if ((result = run (self, STMT_TAKE_ONE_TIME, &p)) == NULL)
     return FALSE;
-  if (PQntuples (result) == 0)
-    {
-      *out = NULL;
-      return TRUE;
-    }
-  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
-    return FALSE;
-  *out = read_prekey (result);
+  *out = PQntuples (result) > 0 ? read_prekey (result) : NULL;
   return TRUE;
 }
 
@@ -592,10 +557,13 @@ take_shared_token (PgStorage       *self,
   return TRUE;
 }
 
+static const RelayBackendFuncs pg_funcs;
+
 static RelayStorageStatus
-op_fetch_bundles (PgStorage *self,
-                  RelayOp   *op)
+op_fetch_bundles (gpointer  backend,
+                  RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   g_autoptr(GArray) devices = NULL;
   gboolean shared_token = FALSE;
@@ -613,13 +581,14 @@ op_fetch_bundles (PgStorage *self,
   if (!op->spare_one_time && !take_shared_token (self, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, op->uuid,
                                                  &self->target_one_time_prekeys, &shared_token))
     return RELAY_STORAGE_FAILED;
-  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time || !shared_token);
+  return relay_storage_fill_bundles (&pg_funcs, self, op, devices, op->spare_one_time || !shared_token);
 }
 
 static RelayStorageStatus
-op_lookup_username (PgStorage *self,
-                    RelayOp   *op)
+op_lookup_username (gpointer  backend,
+                    RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -662,9 +631,10 @@ queue_admits (PgStorage              *self,
 }
 
 static RelayStorageStatus
-op_send (PgStorage *self,
-         RelayOp   *op)
+op_send (gpointer  backend,
+         RelayOp  *op)
 {
+  PgStorage *self = backend;
   GPtrArray *messages = op->send->messages;
   g_autoptr(GArray) devices = NULL;
   RelayStorageStatus status;
@@ -722,9 +692,10 @@ op_send (PgStorage *self,
 }
 
 static RelayStorageStatus
-op_fetch_queue (PgStorage *self,
-                RelayOp   *op)
+op_fetch_queue (gpointer  backend,
+                RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -759,9 +730,10 @@ op_fetch_queue (PgStorage *self,
  * statement; a client may acknowledge one twice, or one that expired
  * meanwhile. */
 static RelayStorageStatus
-op_ack (PgStorage *self,
-        RelayOp   *op)
+op_ack (gpointer  backend,
+        RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(GString) ids = g_string_new ("{");
   g_autoptr(GString) tags = g_string_new ("{");
   g_autoptr(GString) accounts = g_string_new ("{");
@@ -804,9 +776,10 @@ op_ack (PgStorage *self,
 }
 
 static RelayStorageStatus
-op_expire (PgStorage *self,
-           RelayOp   *op)
+op_expire (gpointer  backend,
+           RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -825,9 +798,10 @@ op_expire (PgStorage *self,
 /* Writes one row, so that the batch it runs in shows whether the
  * database takes writes at all. */
 static RelayStorageStatus
-op_check_writable (PgStorage *self,
-                   RelayOp   *op)
+op_check_writable (gpointer  backend,
+                   RelayOp  *op)
 {
+  PgStorage *self = backend;
   Params p = { 0 };
 
   param_int (&p, g_get_real_time () / G_USEC_PER_SEC);
@@ -835,9 +809,10 @@ op_check_writable (PgStorage *self,
 }
 
 static RelayStorageStatus
-op_find_invite (PgStorage *self,
-                RelayOp   *op)
+op_find_invite (gpointer  backend,
+                RelayOp  *op)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -845,109 +820,6 @@ op_find_invite (PgStorage *self,
   if ((result = run (self, STMT_FIND_INVITE, &p)) == NULL)
     return RELAY_STORAGE_FAILED;
   return PQntuples (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
-}
-
-static RelayStorageStatus
-run_op (PgStorage *self,
-        RelayOp   *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-      return op_register (self, op);
-    case RELAY_OP_GET_DEVICE:
-      return op_get_device (self, op);
-    case RELAY_OP_PREKEY_COUNTS:
-      return op_prekey_counts (self, op);
-    case RELAY_OP_STORE_PREKEYS:
-      return op_store_prekeys (self, op);
-    case RELAY_OP_FETCH_BUNDLES:
-      return op_fetch_bundles (self, op);
-    case RELAY_OP_LOOKUP_USERNAME:
-      return op_lookup_username (self, op);
-    case RELAY_OP_SEND:
-      return op_send (self, op);
-    case RELAY_OP_FETCH_QUEUE:
-      return op_fetch_queue (self, op);
-    case RELAY_OP_ACK:
-      return op_ack (self, op);
-    case RELAY_OP_EXPIRE:
-      return op_expire (self, op);
-    case RELAY_OP_CHECK_WRITABLE:
-      return op_check_writable (self, op);
-    case RELAY_OP_FIND_INVITE:
-      return op_find_invite (self, op);
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* Whether an op may write with more than one statement and then fail
- * or end in a status that must undo what it wrote (a registration over
- * the prekey limit).  Any other error aborts the batch's transaction,
- * which run_batch() deals with; a savepoint would cost two more round
- * trips to the server for every op. */
-static gboolean
-needs_savepoint (RelayOp *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-    case RELAY_OP_STORE_PREKEYS:
-    case RELAY_OP_FETCH_BUNDLES:
-      return TRUE;
-    case RELAY_OP_SEND:
-      return op->send->messages->len > 1;
-    case RELAY_OP_ACK:
-    case RELAY_OP_GET_DEVICE:
-    case RELAY_OP_PREKEY_COUNTS:
-    case RELAY_OP_LOOKUP_USERNAME:
-    case RELAY_OP_FETCH_QUEUE:
-    case RELAY_OP_EXPIRE:
-    case RELAY_OP_CHECK_WRITABLE:
-    case RELAY_OP_FIND_INVITE:
-    default:
-      return FALSE;
-    }
-}
-
-static gboolean
-in_failed_transaction (PgStorage *self)
-{
-  return PQtransactionStatus (self->conn) != PQTRANS_INTRANS;
-}
-
-static RelayStorageStatus
-run_op_atomically (PgStorage *self,
-                   RelayOp   *op)
-{
-  gint64 queued_change = self->queued_change;
-  RelayStorageStatus status;
-
-  if (!needs_savepoint (op))
-    return run_op (self, op);
-  if (!relay_pg_exec (self->conn, "SAVEPOINT op"))
-    return RELAY_STORAGE_FAILED;
-  status = run_op (self, op);
-  if (status != RELAY_STORAGE_OK)
-    {
-      self->queued_change = queued_change;
-      /* An error left the transaction aborted; going back to the
-       * savepoint makes it usable again, without this op's writes. */
-      if (!relay_pg_exec (self->conn, "ROLLBACK TO SAVEPOINT op"))
-        return RELAY_STORAGE_FAILED;
-    }
-  relay_pg_exec (self->conn, "RELEASE SAVEPOINT op");
-  return status;
-}
-
-static void
-fail_ops (RelayOp **ops,
-          guint     start,
-          guint     end)
-{
-  for (guint i = start; i < end; i++)
-    ops[i]->status = RELAY_STORAGE_FAILED;
 }
 
 /* Locks the device rows of every account the batch sends to or changes
@@ -1053,10 +925,110 @@ ensure_connected (PgStorage *self)
   return prepare_statements (self) && listen_for_admin (self);
 }
 
-/* Runs the ops in one transaction.  An op that fails inside its
- * savepoint leaves the rest alone; an error outside any savepoint
- * (or a lost connection) aborts the transaction, and then every op of it
- * so far failed and the rest of the batch goes on in a new one. */
+static void
+rollback_if_open (PgStorage *self)
+{
+  if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+    relay_pg_exec (self->conn, "ROLLBACK");
+}
+
+static gboolean
+pg_begin (gpointer   backend,
+          RelayOp  **ops,
+          guint      n_ops)
+{
+  PgStorage *self = backend;
+
+  if (ensure_connected (self) && relay_pg_exec (self->conn, "BEGIN") && lock_devices (self, ops, n_ops))
+    return TRUE;
+  rollback_if_open (self);
+  return FALSE;
+}
+
+/* An error outside any savepoint (or a lost connection) aborts the
+ * transaction: what is left of it can only be rolled back. */
+static gboolean
+pg_transaction_stands (gpointer backend)
+{
+  return PQtransactionStatus (((PgStorage *) backend)->conn) == PQTRANS_INTRANS;
+}
+
+static void
+pg_abandon (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  g_warning ("PostgreSQL rolled back a transaction");
+  rollback_if_open (self);
+  self->queued_change = 0;
+}
+
+static gboolean
+pg_commit (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  if (relay_pg_exec (self->conn, "COMMIT"))
+    return TRUE;
+  g_warning ("PostgreSQL: commit failed");
+  rollback_if_open (self);
+  self->queued_change = 0;
+  return FALSE;
+}
+
+static gboolean
+pg_savepoint (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  self->queued_change_at_savepoint = self->queued_change;
+  return relay_pg_exec (self->conn, "SAVEPOINT op");
+}
+
+static gboolean
+pg_rollback_to_savepoint (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  self->queued_change = self->queued_change_at_savepoint;
+  return relay_pg_exec (self->conn, "ROLLBACK TO SAVEPOINT op");
+}
+
+static void
+pg_release_savepoint (gpointer backend)
+{
+  relay_pg_exec (((PgStorage *) backend)->conn, "RELEASE SAVEPOINT op");
+}
+
+static const RelayBackendFuncs pg_funcs = {
+  .get_device = op_get_device,
+  .fetch_bundles = op_fetch_bundles,
+  .lookup_username = op_lookup_username,
+  .send = op_send,
+  .fetch_queue = op_fetch_queue,
+  .ack = op_ack,
+  .expire = op_expire,
+  .check_writable = op_check_writable,
+  .find_invite = op_find_invite,
+  .begin = pg_begin,
+  .commit = pg_commit,
+  .transaction_stands = pg_transaction_stands,
+  .abandon = pg_abandon,
+  .savepoint = pg_savepoint,
+  .rollback_to_savepoint = pg_rollback_to_savepoint,
+  .release_savepoint = pg_release_savepoint,
+  .take_invite = take_invite,
+  .insert_account = insert_account,
+  .insert_device = insert_device,
+  .replace_identity = replace_identity,
+  .set_registration_id = set_registration_id,
+  .get_signed = get_signed,
+  .store_signed = store_signed,
+  .take_one_time = take_one_time,
+  .store_one_time = store_one_time,
+  .count_one_time = count_one_time,
+};
+
 static void
 run_batch (gpointer   backend,
            RelayOp  **ops,
@@ -1064,44 +1036,10 @@ run_batch (gpointer   backend,
 {
   PgStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
-  guint first = 0;
-  gboolean committed;
 
   self->queued_change = 0;
-  if (!ensure_connected (self) || !relay_pg_exec (self->conn, "BEGIN") || !lock_devices (self, ops, n_ops))
-    {
-      if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-        relay_pg_exec (self->conn, "ROLLBACK");
-      fail_ops (ops, 0, n_ops);
-      return;
-    }
-  for (guint i = 0; i < n_ops; i++)
-    {
-      ops[i]->status = run_op_atomically (self, ops[i]);
-      if (!in_failed_transaction (self))
-        continue;
-      g_warning ("PostgreSQL rolled back a transaction");
-      relay_pg_exec (self->conn, "ROLLBACK");
-      fail_ops (ops, first, i + 1);
-      self->queued_change = 0;
-      first = i + 1;
-      if (first < n_ops &&
-          (!ensure_connected (self) || !relay_pg_exec (self->conn, "BEGIN") || !lock_devices (self, ops + first, n_ops - first)))
-        {
-          fail_ops (ops, first, n_ops);
-          if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-            relay_pg_exec (self->conn, "ROLLBACK");
-          return;
-        }
-    }
-  committed = first >= n_ops || relay_pg_exec (self->conn, "COMMIT");
-  if (!committed)
-    {
-      g_warning ("PostgreSQL: commit failed");
-      fail_ops (ops, first, n_ops);
-      self->queued_change = 0;
-    }
-
+  if (!relay_storage_run_batch (&pg_funcs, self, ops, n_ops))
+    return;
   self->queued += self->queued_change;
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                            n_ops, self->queued);

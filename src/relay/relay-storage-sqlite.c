@@ -21,7 +21,7 @@
 
 #include "relay-guid.h"
 #include "relay-log-throttle.h"
-#include "relay-storage.h"
+#include "relay-storage-backend.h"
 
 /* Each entry upgrades the schema by one version; PRAGMA user_version
  * records how many have run.  Entries are never edited once released. */
@@ -378,17 +378,15 @@ store_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind,
-                GPtrArray    *prekeys,
-                guint         limit)
+                GPtrArray    *prekeys)
 {
   SqliteStorage *self = backend;
-  sqlite3_stmt *s;
 
   for (guint i = 0; i < prekeys->len; i++)
     {
       RelayPreKey *prekey = g_ptr_array_index (prekeys, i);
+      sqlite3_stmt *s = stmt (self, STMT_INSERT_ONE_TIME);
 
-      s = stmt (self, STMT_INSERT_ONE_TIME);
       bind_text (s, 1, uuid);
       sqlite3_bind_int64 (s, 2, device_id);
       sqlite3_bind_int (s, 3, kind);
@@ -398,82 +396,66 @@ store_one_time (gpointer      backend,
       if (!step_done (s))
         return RELAY_STORAGE_FAILED;
     }
-  s = stmt (self, STMT_COUNT_ONE_TIME);
-  bind_text (s, 1, uuid);
-  sqlite3_bind_int64 (s, 2, device_id);
-  sqlite3_bind_int (s, 3, kind);
-  if (sqlite3_step (s) != SQLITE_ROW)
-    return RELAY_STORAGE_FAILED;
-  if (sqlite3_column_int64 (s, 0) > limit)
-    return RELAY_STORAGE_LIMIT;
   return RELAY_STORAGE_OK;
 }
 
-static RelayPreKey *get_signed    (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind);
-static gboolean     take_one_time (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind,
-                                   RelayPreKey  **out,
-                                   gint64        *left);
-
-static const RelayKeyStore key_store = {
-  .get_signed = get_signed,
-  .take_one_time = take_one_time,
-  .store_signed = store_signed,
-  .store_one_time = store_one_time,
-};
-
 static RelayStorageStatus
-op_register (SqliteStorage *self,
-             RelayOp       *op)
+take_invite (gpointer  backend,
+             GBytes   *invite_hash)
 {
-  RelayRegisterRequest *reg = op->reg;
-  sqlite3_stmt *s;
-  int rc;
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_TAKE_INVITE);
 
-  /* The invite is used up only if the account is made: a failure rolls
-   * the op's savepoint back, and the invite with it. */
-  if (op->invite_hash != NULL)
-    {
-      s = stmt (self, STMT_TAKE_INVITE);
-      bind_bytes (s, 1, op->invite_hash);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-      if (sqlite3_changes (self->db) == 0)
-        return RELAY_STORAGE_INVITE_INVALID;
-    }
-  s = stmt (self, STMT_INSERT_ACCOUNT);
-  bind_text (s, 1, op->uuid);
-  bind_text (s, 2, reg->username);
-  bind_bytes (s, 3, reg->identity_key);
-  sqlite3_bind_int64 (s, 4, g_get_real_time () / 1000);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_CONSTRAINT)
-    return RELAY_STORAGE_CONFLICT;
-  if (rc != SQLITE_DONE)
-    return RELAY_STORAGE_FAILED;
-
-  s = stmt (self, STMT_INSERT_DEVICE);
-  bind_text (s, 1, op->uuid);
-  sqlite3_bind_int64 (s, 2, op->device_id);
-  sqlite3_bind_int64 (s, 3, reg->registration_id);
-  bind_text (s, 4, op->password_hash);
-  g_hash_table_remove (self->devices, op->uuid);
+  bind_bytes (s, 1, invite_hash);
   if (!step_done (s))
     return RELAY_STORAGE_FAILED;
-
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
-                                   reg->prekeys, reg->pq_prekeys, op->limit);
+  return sqlite3_changes (self->db) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
 }
 
 static RelayStorageStatus
-op_get_device (SqliteStorage *self,
-               RelayOp       *op)
+insert_account (gpointer    backend,
+                const char *uuid,
+                const char *username,
+                GBytes     *identity_key,
+                gint64      created)
 {
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_INSERT_ACCOUNT);
+  int rc;
+
+  bind_text (s, 1, uuid);
+  bind_text (s, 2, username);
+  bind_bytes (s, 3, identity_key);
+  sqlite3_bind_int64 (s, 4, created);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_CONSTRAINT)
+    return RELAY_STORAGE_CONFLICT;
+  return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+insert_device (gpointer    backend,
+               const char *uuid,
+               guint32     device_id,
+               guint32     registration_id,
+               const char *password_hash)
+{
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_INSERT_DEVICE);
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int64 (s, 3, registration_id);
+  bind_text (s, 4, password_hash);
+  g_hash_table_remove (self->devices, uuid);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_device (gpointer  backend,
+               RelayOp  *op)
+{
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_GET_DEVICE);
   int rc;
 
@@ -490,11 +472,12 @@ op_get_device (SqliteStorage *self,
 }
 
 static gint64
-count_one_time (SqliteStorage *self,
-                const char    *uuid,
-                guint32        device_id,
-                RelayKeyKind   kind)
+count_one_time (gpointer      backend,
+                const char   *uuid,
+                guint32       device_id,
+                RelayKeyKind  kind)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_COUNT_ONE_TIME);
 
   bind_text (s, 1, uuid);
@@ -506,54 +489,38 @@ count_one_time (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_prekey_counts (SqliteStorage *self,
-                  RelayOp       *op)
+replace_identity (gpointer    backend,
+                  const char *uuid,
+                  guint32     device_id,
+                  GBytes     *identity_key)
 {
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_SET_IDENTITY);
 
-  if (ec < 0 || kyber < 0)
+  bind_text (s, 1, uuid);
+  bind_bytes (s, 2, identity_key);
+  if (!step_done (s))
     return RELAY_STORAGE_FAILED;
-  op->ec_count = (guint) ec;
-  op->kyber_count = (guint) kyber;
-  return RELAY_STORAGE_OK;
+  s = stmt (self, STMT_CLEAR_ONE_TIME);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_store_prekeys (SqliteStorage *self,
-                  RelayOp       *op)
+set_registration_id (gpointer    backend,
+                     const char *uuid,
+                     guint32     device_id,
+                     guint32     registration_id)
 {
-  RelayKeysRequest *keys = op->keys;
-  sqlite3_stmt *s;
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_SET_REGISTRATION_ID);
 
-  /* A new identity: the one-time prekeys of the old one go, the signed
-   * ones are replaced below. */
-  if (keys->identity_key != NULL)
-    {
-      s = stmt (self, STMT_SET_IDENTITY);
-      bind_text (s, 1, op->uuid);
-      bind_bytes (s, 2, keys->identity_key);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-
-      s = stmt (self, STMT_CLEAR_ONE_TIME);
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, op->device_id);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-    }
-  if (keys->registration_id != 0)
-    {
-      s = stmt (self, STMT_SET_REGISTRATION_ID);
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, op->device_id);
-      sqlite3_bind_int64 (s, 3, keys->registration_id);
-      g_hash_table_remove (self->devices, op->uuid);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-    }
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
-                                   keys->prekeys, keys->pq_prekeys, op->limit);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int64 (s, 3, registration_id);
+  g_hash_table_remove (self->devices, uuid);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayPreKey *
@@ -586,15 +553,13 @@ get_signed (gpointer      backend,
 
 /* Reads the lowest one-time prekey of a kind and deletes it in the same
  * transaction: the writer thread runs one op at a time, so no other
- * fetch can see it in between.  `left` receives how many remain after
- * it, and is not touched when there was none to take. */
+ * fetch can see it in between. */
 static gboolean
 take_one_time (gpointer       backend,
                const char    *uuid,
                guint32        device_id,
                RelayKeyKind   kind,
-               RelayPreKey  **out,
-               gint64        *left)
+               RelayPreKey  **out)
 {
   SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
@@ -620,8 +585,6 @@ take_one_time (gpointer       backend,
   sqlite3_bind_int (s, 3, kind);
   sqlite3_bind_int64 (s, 4, prekey->key_id);
   if (!step_done (s))
-    return FALSE;
-  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
     return FALSE;
   *out = g_steal_pointer (&prekey);
   return TRUE;
@@ -716,10 +679,13 @@ account_devices (SqliteStorage *self,
   return devices;
 }
 
+static const RelayBackendFuncs sqlite_funcs;
+
 static RelayStorageStatus
-op_fetch_bundles (SqliteStorage *self,
-                  RelayOp       *op)
+op_fetch_bundles (gpointer  backend,
+                  RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
   GArray *devices;
   int rc;
@@ -734,13 +700,14 @@ op_fetch_bundles (SqliteStorage *self,
 
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
-  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time);
+  return relay_storage_fill_bundles (&sqlite_funcs, self, op, devices, op->spare_one_time);
 }
 
 static RelayStorageStatus
-op_lookup_username (SqliteStorage *self,
-                    RelayOp       *op)
+op_lookup_username (gpointer  backend,
+                    RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_LOOKUP_USERNAME);
   int rc;
 
@@ -755,9 +722,10 @@ op_lookup_username (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_find_invite (SqliteStorage *self,
-                RelayOp       *op)
+op_find_invite (gpointer  backend,
+                RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FIND_INVITE);
   int rc;
 
@@ -771,9 +739,10 @@ op_find_invite (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_send (SqliteStorage *self,
-         RelayOp       *op)
+op_send (gpointer  backend,
+         RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   GPtrArray *messages = op->send->messages;
   RelayStorageStatus status;
   GArray *devices;
@@ -831,9 +800,10 @@ op_send (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_fetch_queue (SqliteStorage *self,
-                RelayOp       *op)
+op_fetch_queue (gpointer  backend,
+                RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FETCH_QUEUE);
   gsize bytes = 0;
   int rc;
@@ -949,9 +919,10 @@ delete_acknowledged (SqliteStorage  *self,
  * acknowledge one twice, or one that expired meanwhile.  The deletions
  * are independent of each other: if one fails, those before it stand. */
 static RelayStorageStatus
-op_ack (SqliteStorage *self,
-        RelayOp       *op)
+op_ack (gpointer  backend,
+        RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   op->removed = 0;
   for (guint i = 0; i < op->acks->len; i++)
     {
@@ -988,9 +959,10 @@ first_fresh_id (SqliteStorage *self,
  * counts are made again from the table, which the failed statement left
  * as it was. */
 static RelayStorageStatus
-op_expire (SqliteStorage *self,
-           RelayOp       *op)
+op_expire (gpointer  backend,
+           RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   gint64 before = relay_queue_usage_get_total (self->usage);
   gint64 boundary;
   sqlite3_stmt *s;
@@ -1019,9 +991,10 @@ op_expire (SqliteStorage *self,
  * database takes writes at all: a health check must fail when the
  * storage is locked or full, not only when the relay is down. */
 static RelayStorageStatus
-op_check_writable (SqliteStorage *self,
-                   RelayOp       *op)
+op_check_writable (gpointer  backend,
+                   RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_NOTE_HEALTH_CHECK);
 
   sqlite3_bind_int64 (s, 1, g_get_real_time () / G_USEC_PER_SEC);
@@ -1052,41 +1025,6 @@ notice_outside_changes (SqliteStorage *self)
   g_info ("Another process changed the database; its accounts and queues were read again");
 }
 
-static RelayStorageStatus
-run_op (SqliteStorage *self,
-        RelayOp       *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-      return op_register (self, op);
-    case RELAY_OP_GET_DEVICE:
-      return op_get_device (self, op);
-    case RELAY_OP_PREKEY_COUNTS:
-      return op_prekey_counts (self, op);
-    case RELAY_OP_STORE_PREKEYS:
-      return op_store_prekeys (self, op);
-    case RELAY_OP_FETCH_BUNDLES:
-      return op_fetch_bundles (self, op);
-    case RELAY_OP_LOOKUP_USERNAME:
-      return op_lookup_username (self, op);
-    case RELAY_OP_SEND:
-      return op_send (self, op);
-    case RELAY_OP_FETCH_QUEUE:
-      return op_fetch_queue (self, op);
-    case RELAY_OP_ACK:
-      return op_ack (self, op);
-    case RELAY_OP_EXPIRE:
-      return op_expire (self, op);
-    case RELAY_OP_CHECK_WRITABLE:
-      return op_check_writable (self, op);
-    case RELAY_OP_FIND_INVITE:
-      return op_find_invite (self, op);
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 /* Transaction control goes through prepared statements too: parsing
  * "SAVEPOINT op" twice per op would cost more than many of the ops. */
 static gboolean
@@ -1096,63 +1034,32 @@ control (SqliteStorage *self,
   return step_done (stmt (self, id));
 }
 
-/* Whether an op may write with more than one statement.  SQLite makes
- * every statement atomic by itself, so only those need a savepoint to
- * leave nothing behind when they fail; for the rest (reads, single
- * writes, and acknowledgements, which stand each on its own) the
- * savepoint would be two more statements per op for nothing. */
 static gboolean
-needs_savepoint (RelayOp *op)
+sqlite_begin (gpointer   backend,
+              RelayOp  **ops,
+              guint      n_ops)
 {
-  switch (op->kind)
+  SqliteStorage *self = backend;
+
+  if (!control (self, STMT_BEGIN))
     {
-    case RELAY_OP_REGISTER:
-    case RELAY_OP_STORE_PREKEYS:
-    case RELAY_OP_FETCH_BUNDLES:
-      return TRUE;
-    case RELAY_OP_SEND:
-      return op->send->messages->len > 1;
-    case RELAY_OP_GET_DEVICE:
-    case RELAY_OP_PREKEY_COUNTS:
-    case RELAY_OP_LOOKUP_USERNAME:
-    case RELAY_OP_FETCH_QUEUE:
-    case RELAY_OP_ACK:
-    case RELAY_OP_EXPIRE:
-    case RELAY_OP_CHECK_WRITABLE:
-    case RELAY_OP_FIND_INVITE:
-    default:
+      warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+      reset_used_stmts (self);
       return FALSE;
     }
+  notice_outside_changes (self);
+  return TRUE;
 }
 
-static RelayStorageStatus
-run_op_atomically (SqliteStorage *self,
-                   RelayOp       *op)
+/* Some errors (a full disk, an I/O error, no memory) make SQLite roll
+ * back the whole transaction rather than the failed statement,
+ * savepoints included; the ops after it would then run outside any
+ * transaction and commit each on its own while the batch was answered
+ * as failed.  The batch checks this after every op. */
+static gboolean
+sqlite_transaction_stands (gpointer backend)
 {
-  RelayStorageStatus status;
-
-  if (!needs_savepoint (op))
-    return run_op (self, op);
-  if (!control (self, STMT_SAVEPOINT))
-    return RELAY_STORAGE_FAILED;
-  status = run_op (self, op);
-  /* Nothing is left to undo when SQLite rolled back the whole
-   * transaction; see run_batch(). */
-  if (sqlite3_get_autocommit (self->db))
-    return status;
-  if (status != RELAY_STORAGE_OK)
-    control (self, STMT_ROLLBACK_TO);
-  control (self, STMT_RELEASE);
-  return status;
-}
-
-static void
-fail_ops (RelayOp **ops,
-          guint     start,
-          guint     end)
-{
-  for (guint i = start; i < end; i++)
-    ops[i]->status = RELAY_STORAGE_FAILED;
+  return !sqlite3_get_autocommit (((SqliteStorage *) backend)->db);
 }
 
 /* What the writer keeps in memory follows its own writes, committed or
@@ -1160,26 +1067,82 @@ fail_ops (RelayOp **ops,
 static void
 forget_uncommitted (SqliteStorage *self)
 {
+  if (!sqlite3_get_autocommit (self->db))
+    exec_sql (self, "ROLLBACK");
   g_hash_table_remove_all (self->devices);
   recount_queues (self);
 }
 
-static gboolean
-begin (SqliteStorage *self)
+static void
+sqlite_abandon (gpointer backend)
 {
-  if (control (self, STMT_BEGIN))
+  SqliteStorage *self = backend;
+
+  warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+  forget_uncommitted (self);
+}
+
+static gboolean
+sqlite_commit (gpointer backend)
+{
+  SqliteStorage *self = backend;
+
+  /* No statement may hold a read transaction past the commit. */
+  reset_used_stmts (self);
+  if (control (self, STMT_COMMIT))
     return TRUE;
-  warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
+  forget_uncommitted (self);
   return FALSE;
 }
 
-/* Runs the ops in one transaction.  Some errors (a full disk, an I/O
- * error, no memory) make SQLite roll back the whole transaction rather
- * than the failed statement, savepoints included; the ops after it would
- * then run outside any transaction and commit each on its own while the
- * batch was answered as failed.  So the transaction state is checked
- * after every op: when it is gone, every op of it so far failed, and the
- * rest of the batch goes on in a new one. */
+static gboolean
+sqlite_savepoint (gpointer backend)
+{
+  return control (backend, STMT_SAVEPOINT);
+}
+
+static gboolean
+sqlite_rollback_to_savepoint (gpointer backend)
+{
+  return sqlite_transaction_stands (backend) && control (backend, STMT_ROLLBACK_TO);
+}
+
+static void
+sqlite_release_savepoint (gpointer backend)
+{
+  control (backend, STMT_RELEASE);
+}
+
+static const RelayBackendFuncs sqlite_funcs = {
+  .get_device = op_get_device,
+  .fetch_bundles = op_fetch_bundles,
+  .lookup_username = op_lookup_username,
+  .send = op_send,
+  .fetch_queue = op_fetch_queue,
+  .ack = op_ack,
+  .expire = op_expire,
+  .check_writable = op_check_writable,
+  .find_invite = op_find_invite,
+  .begin = sqlite_begin,
+  .commit = sqlite_commit,
+  .transaction_stands = sqlite_transaction_stands,
+  .abandon = sqlite_abandon,
+  .savepoint = sqlite_savepoint,
+  .rollback_to_savepoint = sqlite_rollback_to_savepoint,
+  .release_savepoint = sqlite_release_savepoint,
+  .take_invite = take_invite,
+  .insert_account = insert_account,
+  .insert_device = insert_device,
+  .replace_identity = replace_identity,
+  .set_registration_id = set_registration_id,
+  .get_signed = get_signed,
+  .store_signed = store_signed,
+  .take_one_time = take_one_time,
+  .store_one_time = store_one_time,
+  .count_one_time = count_one_time,
+};
+
 static void
 run_batch (gpointer   backend,
            RelayOp  **ops,
@@ -1187,42 +1150,10 @@ run_batch (gpointer   backend,
 {
   SqliteStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
-  guint first = 0;
 
-  if (!begin (self))
-    {
-      reset_used_stmts (self);
-      fail_ops (ops, 0, n_ops);
-      return;
-    }
-  notice_outside_changes (self);
-  for (guint i = 0; i < n_ops; i++)
-    {
-      ops[i]->status = run_op_atomically (self, ops[i]);
-      if (!sqlite3_get_autocommit (self->db))
-        continue;
-      warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
-      fail_ops (ops, first, i + 1);
-      forget_uncommitted (self);
-      first = i + 1;
-      if (first < n_ops && !begin (self))
-        {
-          fail_ops (ops, first, n_ops);
-          return;
-        }
-    }
-  /* No statement may hold a read transaction past the commit. */
+  if (!relay_storage_run_batch (&sqlite_funcs, self, ops, n_ops))
+    return;
   reset_used_stmts (self);
-  if (first < n_ops && !control (self, STMT_COMMIT))
-    {
-      warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
-      if (!sqlite3_get_autocommit (self->db))
-        exec_sql (self, "ROLLBACK");
-      fail_ops (ops, first, n_ops);
-      forget_uncommitted (self);
-    }
-  reset_used_stmts (self);
-
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                            n_ops, relay_queue_usage_get_total (self->usage));
 }

@@ -245,40 +245,6 @@ typedef enum
   RELAY_KEY_KYBER = 1,
 } RelayKeyKind;
 
-/* How a backend reads and writes a device's prekeys, for the flows that
- * both backends share.  The Kyber kind's signed key is the last-resort
- * key. */
-typedef struct
-{
-  /* NULL when it cannot be read. */
-  RelayPreKey        *(*get_signed)     (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind);
-  /* Takes the lowest one-time prekey of a kind: *out is NULL when there
-   * is none, and otherwise *left says how many remain.  FALSE when it
-   * failed. */
-  gboolean            (*take_one_time)  (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         RelayPreKey **out,
-                                         gint64       *left);
-  RelayStorageStatus  (*store_signed)   (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         RelayPreKey  *prekey);
-  /* Adds one-time prekeys; RELAY_STORAGE_LIMIT when the device then
-   * holds more than `limit` of that kind. */
-  RelayStorageStatus  (*store_one_time) (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         GPtrArray    *prekeys,
-                                         guint         limit);
-} RelayKeyStore;
-
 RelayOp      *relay_op_new                 (RelayOpKind       kind);
 void          relay_op_free                (RelayOp          *op);
 void          relay_bundle_free            (RelayBundle      *bundle);
@@ -288,27 +254,6 @@ void          relay_commit_stats_add       (RelayCommitStats *stats,
                                             guint             ops);
 RelayStorageStatus relay_storage_check_devices (RelayOp   *op,
                                                 GArray    *devices);
-/* Builds a fetch's bundles for the account's devices (RelayDeviceRow),
- * or the one op->device_id names: the signed prekey, a one-time EC and
- * a one-time Kyber prekey unless spare_one_time, and the last-resort
- * Kyber prekey when there is no one-time one. */
-RelayStorageStatus relay_storage_fill_bundles  (const RelayKeyStore *store,
-                                                gpointer             backend,
-                                                RelayOp             *op,
-                                                GArray              *devices,
-                                                gboolean             spare_one_time);
-/* Stores what a registration or a key upload carries: the signed and
- * last-resort prekeys that are not NULL, then the one-time prekeys of
- * both kinds, each kind within `limit`. */
-RelayStorageStatus relay_storage_store_keys    (const RelayKeyStore *store,
-                                                gpointer             backend,
-                                                const char          *uuid,
-                                                guint32              device_id,
-                                                RelayPreKey         *signed_prekey,
-                                                RelayPreKey         *last_resort,
-                                                GPtrArray           *prekeys,
-                                                GPtrArray           *pq_prekeys,
-                                                guint                limit);
 
 static inline void
 relay_storage_submit (RelayStorage *self,
