@@ -315,3 +315,57 @@ relay_storage_run_batch (const RelayBackendFuncs *funcs,
     relay_storage_fail_ops (ops, first, n_ops);
   return TRUE;
 }
+
+RelayStorageStatus
+relay_storage_admit_send (RelayOp         *op,
+                          GArray          *devices,
+                          RelayQueueUsage *usage)
+{
+  GPtrArray *messages = op->send->messages;
+  RelayStorageStatus status;
+
+  if (devices == NULL || devices->len == 0)
+    return RELAY_STORAGE_NOT_FOUND;
+  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
+    return status;
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      relay_device_key (key, op->uuid, envelope->device_id);
+      if (!relay_queue_usage_admits (usage, key, op->source_uuid, (gint64) g_bytes_get_size (envelope->content),
+                                     &op->queue_limits))
+        return RELAY_STORAGE_QUEUE_FULL;
+    }
+  return RELAY_STORAGE_OK;
+}
+
+void
+relay_storage_count_send (RelayOp         *op,
+                          RelayQueueUsage *usage)
+{
+  GPtrArray *messages = op->send->messages;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      relay_device_key (key, op->uuid, envelope->device_id);
+      relay_queue_usage_add (usage, key, op->source_uuid, 1, (gint64) g_bytes_get_size (envelope->content));
+    }
+}
+
+gboolean
+relay_storage_check_schema (gint64    version,
+                            guint     known,
+                            GError  **error)
+{
+  if (version <= (gint64) known)
+    return TRUE;
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+               "The database has schema version %" G_GINT64_FORMAT ", newer than this relay knows (%u)",
+               version, known);
+  return FALSE;
+}

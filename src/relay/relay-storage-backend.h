@@ -131,6 +131,12 @@ gboolean           relay_storage_op_is_multi_statement (RelayOp           *op);
 void               relay_storage_fail_ops        (RelayOp                **ops,
                                                   guint                    start,
                                                   guint                    end);
+/* The backend's schema is at `version`, and this relay's migrations
+ * lead to `known`: FALSE, with `error` set, when the database is newer
+ * than the relay. */
+gboolean           relay_storage_check_schema    (gint64                   version,
+                                                  guint                    known,
+                                                  GError                 **error);
 /* Runs the ops in one transaction and commits it.  An op that fails
  * inside its savepoint leaves the rest alone; an error that spoils the
  * transaction fails every op of it so far, and the rest of the batch
@@ -141,6 +147,16 @@ gboolean             relay_storage_run_batch       (const RelayBackendFuncs *fun
                                                   RelayOp                **ops,
                                                   guint                    n_ops);
 
+/* Judges a send by the account's devices (RelayDeviceRow; none when
+ * the account does not exist) and by the rule every backend shares for
+ * what a device's queue admits: the flood pool needs every sender's
+ * share, not only the one sending now. */
+RelayStorageStatus relay_storage_admit_send      (RelayOp                 *op,
+                                                  GArray                  *devices,
+                                                  RelayQueueUsage         *usage);
+/* Counts what an admitted send adds to its devices' queues. */
+void               relay_storage_count_send      (RelayOp                 *op,
+                                                  RelayQueueUsage         *usage);
 /* Builds a fetch's bundles for the account's devices (RelayDeviceRow),
  * or the one op->device_id names: the signed prekey, a one-time EC and
  * a one-time Kyber prekey unless spare_one_time, and the last-resort

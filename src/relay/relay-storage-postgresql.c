@@ -6,15 +6,18 @@
  * The PostgreSQL backend, for relays that several nodes share.  As in
  * the SQLite backend, one writer thread per node owns a connection and
  * runs every op: it takes everything queued since its last commit, runs
- * each op (inside a savepoint when it writes with more than one
- * statement), commits once, and only then calls the ops' done callbacks,
- * so an answer never gets ahead of durability (synchronous_commit is
- * left as the server has it, on by default).
+ * the ops (relay-storage-backend.c), commits once, and only then calls
+ * the ops' done callbacks, so an answer never gets ahead of durability
+ * (synchronous_commit is left as the server has it, on by default).
+ * Runs of sends, fetches, acknowledgements and look-ups go to the server
+ * in pipelines, a round trip or two for the run
+ * (relay-storage-postgresql-pipeline.c); registrations, key uploads and
+ * bundle fetches run statement by statement, inside savepoints.
  *
  * Unlike the SQLite backend it remembers nothing of the data between
- * batches, because other nodes change it: each device's queue usage is
- * read from the queue when a send needs it, and an account's devices
- * when an op needs them.  Queue ids come from one sequence for all
+ * batches, because other nodes change it: the devices of the accounts
+ * that a run of sends sends to, and what their queues hold, are read
+ * for the run, and an account's devices when another op needs them.  Queue ids come from one sequence for all
  * nodes.  So that a device's entries become visible in the order of
  * their ids, which the connections' "after the last id seen" fetches
  * rely on, a batch locks the device rows of every account it sends to
@@ -27,45 +30,10 @@
 
 #include "config.h"
 
-#include <libpq-fe.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "relay-guid.h"
-#include "relay-postgresql-private.h"
-#include "relay-storage-backend.h"
-#include "relay-storage-postgresql.h"
-
-typedef enum
-{
-  STMT_INSERT_ACCOUNT,
-  STMT_INSERT_DEVICE,
-  STMT_UPSERT_SIGNED,
-  STMT_UPSERT_ONE_TIME,
-  STMT_COUNT_ONE_TIME,
-  STMT_GET_DEVICE,
-  STMT_GET_IDENTITY,
-  STMT_LIST_DEVICES,
-  STMT_LOCK_DEVICES,
-  STMT_GET_SIGNED,
-  STMT_TAKE_ONE_TIME,
-  STMT_LOOKUP_USERNAME,
-  STMT_QUEUE_USAGE,
-  STMT_INSERT_ENVELOPE,
-  STMT_FETCH_QUEUE,
-  STMT_DELETE_ENVELOPE,
-  STMT_DELETE_EXPIRED,
-  STMT_COUNT_QUEUE,
-  STMT_SET_IDENTITY,
-  STMT_SET_REGISTRATION_ID,
-  STMT_CLEAR_ONE_TIME,
-  STMT_TAKE_INVITE,
-  STMT_FIND_INVITE,
-  STMT_NOTE_HEALTH_CHECK,
-  STMT_TAKE_SHARED_TOKEN,
-  STMT_PRUNE_SHARED_BUCKETS,
-  N_STMTS,
-} StmtId;
+#include "relay-storage-postgresql-private.h"
 
 static const char * const stmt_sql[N_STMTS] = {
   /* A taken username or UUID inserts nothing rather than failing,
@@ -88,8 +56,12 @@ static const char * const stmt_sql[N_STMTS] = {
                          "(SELECT account, device_id, kind, key_id FROM one_time_prekeys WHERE account = $1 AND device_id = $2 AND kind = $3 "
                          "ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING key_id, public_key, signature",
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = $1 AND NOT banned",
-  [STMT_QUEUE_USAGE] = "SELECT source, count(*), sum(length(content)) FROM queue "
-                       "WHERE account = $1 AND device_id = $2 GROUP BY source",
+  /* The devices, and what their queues hold from each sender, of the
+   * accounts ($1, an array) that a run of sends sends to. */
+  [STMT_LIST_TARGET_DEVICES] = "SELECT account, device_id, registration_id FROM devices WHERE account = ANY ($1::text[]) "
+                               "ORDER BY account, device_id",
+  [STMT_TARGET_QUEUE_USAGE] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue "
+                              "WHERE account = ANY ($1::text[]) GROUP BY account, device_id, source",
   /* Inserts an envelope and notifies the channel with the device's key
    * ($10) in one round trip; like every NOTIFY, it goes out only if the
    * transaction commits. */
@@ -138,98 +110,16 @@ static const char * const stmt_sql[N_STMTS] = {
                                 "tokens + ((extract (epoch FROM clock_timestamp ()) * 1000000)::bigint - updated) / 1e6 * $3::float8 >= $2::float8",
 };
 
-typedef struct
+void
+relay_pg_storage_log_failure (const PGresult *result)
 {
-  RelayStorage      parent;
-  char             *url;
-  PGconn           *conn;
-  RelayWriter       writer;
-
-  /* One device's queue as a send reads it, to judge it by the same rule
-   * as the SQLite backend; only the writer thread uses it. */
-  RelayQueueUsage  *usage;
-  /* Envelopes queued as last counted, then changed by this node's
-   * commits, and what its uncommitted ops added to and took from them;
-   * only the writer thread uses these. */
-  gint64            queued;
-  gint64            queued_change;
-  gint64            queued_change_at_savepoint;
-
-  gint64            tag;
-  RelayGuidCipher  *guids;
-
-  /* The one rate limit that nodes share (see take_shared_token()). */
-  RelayRate         target_one_time_prekeys;
-} PgStorage;
-
-/* Parameters go as text, and bytes as binary, which needs no escaping;
- * results come back binary. */
-#define MAX_PARAMS 10
-
-typedef struct
-{
-  const char *values[MAX_PARAMS];
-  int         lengths[MAX_PARAMS];
-  int         formats[MAX_PARAMS];
-  char        numbers[MAX_PARAMS][G_ASCII_DTOSTR_BUF_SIZE];
-  int         n;
-} Params;
-
-static void
-param_text (Params     *p,
-            const char *text)
-{
-  g_assert (p->n < MAX_PARAMS);
-  p->values[p->n] = text;
-  p->lengths[p->n] = 0;
-  p->formats[p->n] = 0;
-  p->n++;
+  /* lock_timeout (relay_pg_connect()) ran out: another session holds
+   * the rows, which is no fault of this node; the batch is answered 503. */
+  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
+    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+  else
+    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
 }
-
-static void
-param_int (Params *p,
-           gint64  value)
-{
-  g_assert (p->n < MAX_PARAMS);
-  g_snprintf (p->numbers[p->n], sizeof p->numbers[p->n], "%" G_GINT64_FORMAT, value);
-  param_text (p, p->numbers[p->n]);
-}
-
-static void
-param_double (Params *p,
-              double  value)
-{
-  g_assert (p->n < MAX_PARAMS);
-  g_ascii_dtostr (p->numbers[p->n], sizeof p->numbers[p->n], value);
-  param_text (p, p->numbers[p->n]);
-}
-
-static void
-param_bytes (Params *p,
-             GBytes *bytes)
-{
-  gsize size = 0;
-
-  g_assert (p->n < MAX_PARAMS);
-  p->values[p->n] = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
-  p->lengths[p->n] = (int) size;
-  p->formats[p->n] = 1;
-  p->n++;
-}
-
-static const char *
-stmt_name (StmtId id)
-{
-  static const char * const names[N_STMTS] = {
-    "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
-    "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25",
-  };
-
-  return names[id];
-}
-
-G_STATIC_ASSERT (N_STMTS == 26);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -243,12 +133,7 @@ run (PgStorage    *self,
 
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
-  /* lock_timeout (relay_pg_connect()) ran out: another session holds
-   * the rows, which is no fault of this node; the batch is answered 503. */
-  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
-    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
-  else
-    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
+  relay_pg_storage_log_failure (result);
   PQclear (result);
   return NULL;
 }
@@ -261,31 +146,6 @@ run_done (PgStorage    *self,
   g_autoptr(PGresult) result = run (self, id, p);
 
   return result != NULL;
-}
-
-/* Rows a statement inserted, updated or deleted. */
-static gint64
-affected (PGresult *result)
-{
-  return g_ascii_strtoll (PQcmdTuples (result), NULL, 10);
-}
-
-static char *
-value_text (const PGresult *result,
-            int             row,
-            int             column)
-{
-  return g_strndup (PQgetvalue (result, row, column), (gsize) PQgetlength (result, row, column));
-}
-
-static GBytes *
-value_bytes (const PGresult *result,
-             int             row,
-             int             column)
-{
-  if (PQgetisnull (result, row, column))
-    return NULL;
-  return g_bytes_new (PQgetvalue (result, row, column), (gsize) PQgetlength (result, row, column));
 }
 
 /* The ops.  Each returns a status; a failed op's writes are rolled back
@@ -402,25 +262,6 @@ insert_device (gpointer    backend,
   param_int (&p, registration_id);
   param_text (&p, password_hash);
   return run_done (backend, STMT_INSERT_DEVICE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
-static RelayStorageStatus
-op_get_device (gpointer  backend,
-               RelayOp  *op)
-{
-  PgStorage *self = backend;
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  if ((result = run (self, STMT_GET_DEVICE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  op->password_hash = value_text (result, 0, 0);
-  op->username = value_text (result, 0, 1);
-  return RELAY_STORAGE_OK;
 }
 
 static RelayStorageStatus
@@ -585,197 +426,6 @@ op_fetch_bundles (gpointer  backend,
 }
 
 static RelayStorageStatus
-op_lookup_username (gpointer  backend,
-                    RelayOp  *op)
-{
-  PgStorage *self = backend;
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, op->username);
-  if ((result = run (self, STMT_LOOKUP_USERNAME, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  op->uuid = value_text (result, 0, 0);
-  return RELAY_STORAGE_OK;
-}
-
-/* Reads what a device's queue holds from each sender, and judges one
- * more envelope by the rule every backend shares: the flood pool needs
- * every sender's share, not only the one sending now. */
-static gboolean
-queue_admits (PgStorage              *self,
-              const char             *uuid,
-              guint32                 device_id,
-              const char             *sender,
-              gint64                  bytes,
-              const RelayQueueLimits *limits,
-              gboolean               *admits)
-{
-  g_autoptr(PGresult) result = NULL;
-  char key[RELAY_DEVICE_KEY_SIZE];
-  Params p = { 0 };
-
-  param_text (&p, uuid);
-  param_int (&p, device_id);
-  if ((result = run (self, STMT_QUEUE_USAGE, &p)) == NULL)
-    return FALSE;
-  relay_device_key (key, uuid, device_id);
-  relay_queue_usage_clear (self->usage);
-  for (int i = 0; i < PQntuples (result); i++)
-    relay_queue_usage_add (self->usage, key, PQgetvalue (result, i, 0),
-                           relay_pg_value_int (result, i, 1), relay_pg_value_int (result, i, 2));
-  *admits = relay_queue_usage_admits (self->usage, key, sender, bytes, limits);
-  return TRUE;
-}
-
-static RelayStorageStatus
-op_send (gpointer  backend,
-         RelayOp  *op)
-{
-  PgStorage *self = backend;
-  GPtrArray *messages = op->send->messages;
-  g_autoptr(GArray) devices = NULL;
-  RelayStorageStatus status;
-
-  if ((devices = account_devices (self, op->uuid)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (devices->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
-    return status;
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      gboolean admits;
-
-      if (!queue_admits (self, op->uuid, envelope->device_id, op->source_uuid,
-                         (gint64) g_bytes_get_size (envelope->content), &op->queue_limits, &admits))
-        return RELAY_STORAGE_FAILED;
-      if (!admits)
-        return RELAY_STORAGE_QUEUE_FULL;
-    }
-
-  op->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), messages->len);
-  op->guids = g_ptr_array_new_full (messages->len, g_free);
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      g_autoptr(PGresult) result = NULL;
-      char key[RELAY_DEVICE_KEY_SIZE];
-      char *guid;
-      gint64 id;
-      Params p = { 0 };
-
-      param_text (&p, op->uuid);
-      param_int (&p, envelope->device_id);
-      param_int (&p, self->tag);
-      param_int (&p, envelope->type);
-      param_text (&p, op->source_uuid);
-      param_int (&p, op->source_device);
-      param_int (&p, op->send->timestamp);
-      param_int (&p, op->server_timestamp);
-      param_bytes (&p, envelope->content);
-      relay_device_key (key, op->uuid, envelope->device_id);
-      param_text (&p, key);
-      if ((result = run (self, STMT_INSERT_ENVELOPE, &p)) == NULL)
-        return RELAY_STORAGE_FAILED;
-      id = relay_pg_value_int (result, 0, 0);
-      g_array_append_val (op->ids, id);
-      guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, id, self->tag, guid);
-      g_ptr_array_add (op->guids, guid);
-    }
-  self->queued_change += messages->len;
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_fetch_queue (gpointer  backend,
-                RelayOp  *op)
-{
-  PgStorage *self = backend;
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  param_int (&p, op->after_id);
-  param_int (&p, op->min_timestamp);
-  param_int (&p, op->limit);
-  param_int (&p, op->max_bytes > 0 ? (gint64) op->max_bytes : G_MAXINT64);
-  if ((result = run (self, STMT_FETCH_QUEUE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
-  for (int i = 0; i < PQntuples (result); i++)
-    {
-      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
-
-      envelope->id = relay_pg_value_int (result, i, 0);
-      envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, envelope->id, relay_pg_value_int (result, i, 1), envelope->guid);
-      envelope->type = (guint8) relay_pg_value_int (result, i, 2);
-      envelope->source_uuid = value_text (result, i, 3);
-      envelope->source_device = (guint32) relay_pg_value_int (result, i, 4);
-      envelope->timestamp = relay_pg_value_int (result, i, 5);
-      envelope->server_timestamp = relay_pg_value_int (result, i, 6);
-      envelope->content = value_bytes (result, i, 7);
-      g_ptr_array_add (op->envelopes, envelope);
-    }
-  return RELAY_STORAGE_OK;
-}
-
-/* Deletes every acknowledged envelope that is still there, in one
- * statement; a client may acknowledge one twice, or one that expired
- * meanwhile. */
-static RelayStorageStatus
-op_ack (gpointer  backend,
-        RelayOp  *op)
-{
-  PgStorage *self = backend;
-  g_autoptr(GString) ids = g_string_new ("{");
-  g_autoptr(GString) tags = g_string_new ("{");
-  g_autoptr(GString) accounts = g_string_new ("{");
-  g_autoptr(GString) devices = g_string_new ("{");
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  op->removed = 0;
-  for (guint i = 0; i < op->acks->len; i++)
-    {
-      RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
-      const char *separator = ids->len > 1 ? "," : "";
-      gint64 id, tag;
-
-      /* A GUID that does not decode names no entry. */
-      if (!relay_guid_decode (self->guids, ack->guid, &id, &tag))
-        continue;
-      /* UUIDs are checked to be hexadecimal and dashes before they reach
-       * the storage, so they need no quoting in the array. */
-      g_string_append_printf (ids, "%s%" G_GINT64_FORMAT, separator, id);
-      g_string_append_printf (tags, "%s%" G_GINT64_FORMAT, separator, tag);
-      g_string_append_printf (accounts, "%s%s", separator, ack->uuid);
-      g_string_append_printf (devices, "%s%u", separator, ack->device_id);
-    }
-  if (ids->len == 1)
-    return RELAY_STORAGE_OK;
-  g_string_append_c (ids, '}');
-  g_string_append_c (tags, '}');
-  g_string_append_c (accounts, '}');
-  g_string_append_c (devices, '}');
-  param_text (&p, ids->str);
-  param_text (&p, tags->str);
-  param_text (&p, accounts->str);
-  param_text (&p, devices->str);
-  if ((result = run (self, STMT_DELETE_ENVELOPE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  op->removed = affected (result);
-  self->queued_change -= op->removed;
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
 op_expire (gpointer  backend,
            RelayOp  *op)
 {
@@ -793,59 +443,6 @@ op_expire (gpointer  backend,
   param_double (&p, self->target_one_time_prekeys.burst);
   param_double (&p, self->target_one_time_prekeys.rate);
   return run_done (self, STMT_PRUNE_SHARED_BUCKETS, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
-/* Writes one row, so that the batch it runs in shows whether the
- * database takes writes at all. */
-static RelayStorageStatus
-op_check_writable (gpointer  backend,
-                   RelayOp  *op)
-{
-  PgStorage *self = backend;
-  Params p = { 0 };
-
-  param_int (&p, g_get_real_time () / G_USEC_PER_SEC);
-  return run_done (self, STMT_NOTE_HEALTH_CHECK, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
-static RelayStorageStatus
-op_find_invite (gpointer  backend,
-                RelayOp  *op)
-{
-  PgStorage *self = backend;
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_bytes (&p, op->invite_hash);
-  if ((result = run (self, STMT_FIND_INVITE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  return PQntuples (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
-}
-
-/* Locks the device rows of every account the batch sends to or changes
- * the devices of; see the comment at the top of the file. */
-static gboolean
-lock_devices (PgStorage  *self,
-              RelayOp   **ops,
-              guint       n_ops)
-{
-  g_autoptr(GString) accounts = g_string_new ("{");
-  Params p = { 0 };
-
-  for (guint i = 0; i < n_ops; i++)
-    if (ops[i]->kind == RELAY_OP_SEND || ops[i]->kind == RELAY_OP_STORE_PREKEYS)
-      {
-        /* UUIDs are checked to be hexadecimal and dashes before they
-         * reach the storage, so they need no quoting in the array. */
-        if (accounts->len > 1)
-          g_string_append_c (accounts, ',');
-        g_string_append (accounts, ops[i]->uuid);
-      }
-  if (accounts->len == 1)
-    return TRUE;
-  g_string_append_c (accounts, '}');
-  param_text (&p, accounts->str);
-  return run_done (self, STMT_LOCK_DEVICES, &p);
 }
 
 static gboolean
@@ -939,7 +536,7 @@ pg_begin (gpointer   backend,
 {
   PgStorage *self = backend;
 
-  if (ensure_connected (self) && relay_pg_exec (self->conn, "BEGIN") && lock_devices (self, ops, n_ops))
+  if (ensure_connected (self) && relay_pg_storage_begin (self, ops, n_ops))
     return TRUE;
   rollback_if_open (self);
   return FALSE;
@@ -1001,15 +598,10 @@ pg_release_savepoint (gpointer backend)
 }
 
 static const RelayBackendFuncs pg_funcs = {
-  .get_device = op_get_device,
+  /* run_many() runs every other kind. */
   .fetch_bundles = op_fetch_bundles,
-  .lookup_username = op_lookup_username,
-  .send = op_send,
-  .fetch_queue = op_fetch_queue,
-  .ack = op_ack,
   .expire = op_expire,
-  .check_writable = op_check_writable,
-  .find_invite = op_find_invite,
+  .run_many = relay_pg_storage_run_many,
   .begin = pg_begin,
   .commit = pg_commit,
   .transaction_stands = pg_transaction_stands,
@@ -1065,25 +657,12 @@ static const RelayWriterFuncs pg_writer_funcs = {
 };
 
 static void
-pg_submit (RelayStorage *storage,
-           RelayOp      *op)
-{
-  relay_writer_submit (&((PgStorage *) storage)->writer, op);
-}
-
-static void
-pg_get_stats (RelayStorage     *storage,
-              RelayCommitStats *stats)
-{
-  relay_writer_get_stats (&((PgStorage *) storage)->writer, stats);
-}
-
-static void
 free_storage (PgStorage *self)
 {
   g_clear_pointer (&self->conn, PQfinish);
   relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
+  g_hash_table_unref (self->targets);
   g_clear_pointer (&self->guids, relay_guid_cipher_free);
   g_free (self->url);
   g_free (self);
@@ -1100,8 +679,8 @@ pg_close (RelayStorage *storage)
 
 static const RelayStorageClass pg_class = {
   .name = "postgresql",
-  .submit = pg_submit,
-  .get_stats = pg_get_stats,
+  .submit = relay_writer_storage_submit,
+  .get_stats = relay_writer_storage_get_stats,
   .close = pg_close,
 };
 
@@ -1145,7 +724,9 @@ relay_storage_postgresql_open (const char       *url,
   self->parent.klass = &pg_class;
   self->url = g_strdup (url);
   relay_writer_init (&self->writer, &pg_writer_funcs, self);
+  self->parent.writer = &self->writer;
   self->usage = relay_queue_usage_new ();
+  self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
 
   self->conn = relay_pg_connect (url, error);
   if (self->conn == NULL)

@@ -275,3 +275,17 @@ relay_writer_clear (RelayWriter *self)
   g_cond_clear (&self->cond);
   g_clear_pointer (&self->submitted, g_ptr_array_unref);
 }
+
+void
+relay_writer_storage_submit (RelayStorage *self,
+                             RelayOp      *op)
+{
+  relay_writer_submit (self->writer, op);
+}
+
+void
+relay_writer_storage_get_stats (RelayStorage     *self,
+                                RelayCommitStats *stats)
+{
+  relay_writer_get_stats (self->writer, stats);
+}

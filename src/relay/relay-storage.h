@@ -227,6 +227,13 @@ typedef struct
   void      (*close)     (RelayStorage     *self);
 } RelayStorageClass;
 
+/* The submit and get_stats of a backend whose ops run on its
+ * RelayStorage.writer. */
+void relay_writer_storage_submit    (RelayStorage     *self,
+                                     RelayOp          *op);
+void relay_writer_storage_get_stats (RelayStorage     *self,
+                                     RelayCommitStats *stats);
+
 struct _RelayStorage
 {
   const RelayStorageClass *klass;
@@ -234,6 +241,9 @@ struct _RelayStorage
    * process changed the data (an administrator deleted an account):
    * whoever remembers something of the data must forget it. */
   gint                     outside_changes;
+  /* The thread that runs the ops, for relay_writer_storage_submit()
+   * and relay_writer_storage_get_stats(). */
+  RelayWriter             *writer;
 };
 
 /* The kinds of prekeys, as both schemas store them in their `kind`
