@@ -281,46 +281,181 @@ read_send_targets (PgStorage  *self,
   return devices != NULL && queues != NULL;
 }
 
-/* Each insert notifies the channel with the device's key in the same
- * round trip; like every NOTIFY, it goes out only if the transaction
- * commits. */
-static gboolean
-queue_send (PgStorage *self,
-            GPtrArray *owners,
-            RelayOp   *op)
+/* The type of the elements of a bytea[], as PostgreSQL's catalog
+ * numbers it (pg_type.h, which libpq does not install). */
+#define BYTEA_OID 17
+
+/* The envelopes of a run's sends, as the arrays of their columns that
+ * STMT_INSERT_ENVELOPES takes.  UUIDs, numbers and device keys need no
+ * quoting in an array; the contents go as a binary bytea[]. */
+typedef struct
+{
+  GString    *columns[7];   /* account, device_id, type, source, source_device,
+                             * client_timestamp, server_timestamp */
+  GString    *keys;
+  GByteArray *contents;     /* the elements of the bytea[], each its length and bytes */
+  guint       count;
+  GPtrArray  *sends;        /* of RelayOp, in the order of their envelopes */
+} RunInserts;
+
+static void
+run_inserts_init (RunInserts *inserts)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
+    inserts->columns[i] = g_string_new ("{");
+  inserts->keys = g_string_new ("{");
+  inserts->contents = g_byte_array_new ();
+  inserts->count = 0;
+  inserts->sends = g_ptr_array_new ();
+}
+
+static void
+run_inserts_clear (RunInserts *inserts)
+{
+  if (inserts->sends == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
+    g_string_free (inserts->columns[i], TRUE);
+  g_string_free (inserts->keys, TRUE);
+  g_byte_array_unref (inserts->contents);
+  g_ptr_array_unref (inserts->sends);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunInserts, run_inserts_clear)
+
+static void
+append_be32 (GByteArray *array,
+             guint32     value)
+{
+  guint32 be = GUINT32_TO_BE (value);
+
+  g_byte_array_append (array, (const guint8 *) &be, sizeof be);
+}
+
+static void
+append_element (GString    *array,
+                const char *text)
+{
+  if (array->len > 1)
+    g_string_append_c (array, ',');
+  g_string_append (array, text);
+}
+
+static void
+append_number (GString *array,
+               gint64   value)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, value);
+  append_element (array, number);
+}
+
+/* Admits a send by the rule every backend shares, and adds its
+ * envelopes to the run's.  What the send adds is counted at once, for
+ * the sends after it in the run; should the transaction fail, the usage
+ * is read again for the next run anyway. */
+static void
+add_send (PgStorage  *self,
+          RunInserts *inserts,
+          RelayOp    *op)
 {
   GPtrArray *messages = op->send->messages;
 
-  /* What the send adds is counted at once, for the sends after it in
-   * the run; should the transaction fail, the usage is read again for
-   * the next run anyway. */
   op->status = relay_storage_admit_send (op, g_hash_table_lookup (self->targets, op->uuid), self->usage);
   if (op->status != RELAY_STORAGE_OK)
-    return TRUE;
+    return;
   relay_storage_count_send (op, self->usage);
   op->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), messages->len);
   op->guids = g_ptr_array_new_full (messages->len, g_free);
+  g_ptr_array_add (inserts->sends, op);
   for (guint i = 0; i < messages->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
       char key[RELAY_DEVICE_KEY_SIZE];
-      Params p = { 0 };
+      gsize size;
+      gconstpointer content = g_bytes_get_data (envelope->content, &size);
 
-      param_text (&p, op->uuid);
-      param_int (&p, envelope->device_id);
-      param_int (&p, self->tag);
-      param_int (&p, envelope->type);
-      param_text (&p, op->source_uuid);
-      param_int (&p, op->source_device);
-      param_int (&p, op->send->timestamp);
-      param_int (&p, op->server_timestamp);
-      param_bytes (&p, envelope->content);
+      append_element (inserts->columns[0], op->uuid);
+      append_number (inserts->columns[1], envelope->device_id);
+      append_number (inserts->columns[2], envelope->type);
+      append_element (inserts->columns[3], op->source_uuid);
+      append_number (inserts->columns[4], op->source_device);
+      append_number (inserts->columns[5], op->send->timestamp);
+      append_number (inserts->columns[6], op->server_timestamp);
       relay_device_key (key, op->uuid, envelope->device_id);
-      param_text (&p, key);
-      if (!pipeline_queue (self, owners, op, STMT_INSERT_ENVELOPE, &p))
-        return FALSE;
+      append_element (inserts->keys, key);
+      append_be32 (inserts->contents, (guint32) size);
+      g_byte_array_append (inserts->contents, content, (guint) size);
+      inserts->count++;
     }
-  return TRUE;
+}
+
+/* Queues the insert of the run's envelopes and their notifications. */
+static gboolean
+queue_inserts (PgStorage  *self,
+               GPtrArray  *owners,
+               RunInserts *inserts)
+{
+  /* A one-dimensional bytea[] without NULLs, as array_recv() reads it:
+   * dimensions, a NULL flag, the element type, then the length and
+   * lower bound of the one dimension. */
+  g_autoptr(GByteArray) contents = g_byte_array_sized_new (20 + inserts->contents->len);
+  g_autoptr(GBytes) contents_bytes = NULL;
+  Params p = { 0 };
+  Params notify = { 0 };
+
+  append_be32 (contents, 1);
+  append_be32 (contents, 0);
+  append_be32 (contents, BYTEA_OID);
+  append_be32 (contents, inserts->count);
+  append_be32 (contents, 1);
+  g_byte_array_append (contents, inserts->contents->data, inserts->contents->len);
+  contents_bytes = g_byte_array_free_to_bytes (g_steal_pointer (&contents));
+  for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
+    g_string_append_c (inserts->columns[i], '}');
+  g_string_append_c (inserts->keys, '}');
+  param_text (&p, inserts->columns[0]->str);
+  param_text (&p, inserts->columns[1]->str);
+  param_int (&p, self->tag);
+  for (guint i = 2; i < G_N_ELEMENTS (inserts->columns); i++)
+    param_text (&p, inserts->columns[i]->str);
+  param_bytes (&p, contents_bytes);
+  param_text (&notify, inserts->keys->str);
+  return pipeline_queue (self, owners, NULL, STMT_INSERT_ENVELOPES, &p) &&
+         pipeline_queue (self, owners, NULL, STMT_NOTIFY_DEVICES, &notify);
+}
+
+/* Hands each send its envelopes' ids and GUIDs, in the order they were
+ * added; a failed insert fails every send of the run. */
+static void
+read_inserts (PgStorage      *self,
+              RunInserts     *inserts,
+              const PGresult *ids,
+              gboolean        notified)
+{
+  int row = 0;
+
+  for (guint i = 0; i < inserts->sends->len; i++)
+    {
+      RelayOp *op = g_ptr_array_index (inserts->sends, i);
+
+      if (ids == NULL || !notified || PQntuples (ids) != (int) inserts->count)
+        {
+          op->status = RELAY_STORAGE_FAILED;
+          continue;
+        }
+      for (guint m = 0; m < op->send->messages->len; m++, row++)
+        {
+          gint64 id = relay_pg_value_int (ids, row, 0);
+          char *guid = g_malloc (RELAY_UUID_LENGTH + 1);
+
+          g_array_append_val (op->ids, id);
+          relay_guid_encode (self->guids, id, self->tag, guid);
+          g_ptr_array_add (op->guids, guid);
+        }
+      self->queued_change += op->send->messages->len;
+    }
 }
 
 /* Deletes every acknowledged envelope that is still there, in one
@@ -381,8 +516,6 @@ queue_op (PgStorage *self,
     case RELAY_OP_LOOKUP_USERNAME:
       param_text (&p, op->username);
       return pipeline_queue (self, owners, op, STMT_LOOKUP_USERNAME, &p);
-    case RELAY_OP_SEND:
-      return queue_send (self, owners, op);
     case RELAY_OP_FETCH_QUEUE:
       /* The page's byte bound is counted by the server; see
        * STMT_FETCH_QUEUE. */
@@ -438,8 +571,6 @@ read_result (PgStorage *self,
              PGresult  *result)
 {
   gboolean found = PQntuples (result) > 0;
-  char *guid;
-  gint64 id;
 
   switch (op->kind)
     {
@@ -457,14 +588,6 @@ read_result (PgStorage *self,
         op->status = RELAY_STORAGE_NOT_FOUND;
       else
         op->uuid = value_text (result, 0, 0);
-      break;
-    case RELAY_OP_SEND:
-      id = relay_pg_value_int (result, 0, 0);
-      g_array_append_val (op->ids, id);
-      guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, id, self->tag, guid);
-      g_ptr_array_add (op->guids, guid);
-      self->queued_change++;
       break;
     case RELAY_OP_FETCH_QUEUE:
       read_envelopes (self, op, result);
@@ -493,8 +616,9 @@ relay_pg_storage_run_many (gpointer   backend,
 {
   PgStorage *self = backend;
   g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  g_auto(RunInserts) inserts = { { NULL } };
   gboolean broken = FALSE;
-  gboolean queued = TRUE;
+  gboolean queued;
   guint n = 0;
 
   while (n < n_ops && pipelines (ops[n]))
@@ -506,8 +630,15 @@ relay_pg_storage_run_many (gpointer   backend,
       relay_storage_fail_ops (ops, 0, n);
       return n;
     }
+  run_inserts_init (&inserts);
+  /* The run's envelopes go first, so that its fetches find them. */
+  for (guint i = 0; i < n; i++)
+    if (ops[i]->kind == RELAY_OP_SEND)
+      add_send (self, &inserts, ops[i]);
+  queued = inserts.count == 0 || queue_inserts (self, owners, &inserts);
   for (guint i = 0; i < n && queued; i++)
-    queued = queue_op (self, owners, ops[i]);
+    if (ops[i]->kind != RELAY_OP_SEND)
+      queued = queue_op (self, owners, ops[i]);
   if (!queued || !pipeline_flush (self))
     {
       g_warning ("PostgreSQL: cannot send a pipeline: %s", PQerrorMessage (self->conn));
@@ -515,7 +646,14 @@ relay_pg_storage_run_many (gpointer   backend,
       pipeline_end (self);
       return n;
     }
-  for (guint i = 0; i < owners->len && !broken; i++)
+  if (inserts.count > 0)
+    {
+      g_autoptr(PGresult) ids = pipeline_result (self, &broken);
+      g_autoptr(PGresult) notified = pipeline_result (self, &broken);
+
+      read_inserts (self, &inserts, ids, notified != NULL);
+    }
+  for (guint i = 2 * (inserts.count > 0); i < owners->len && !broken; i++)
     {
       RelayOp *op = g_ptr_array_index (owners, i);
       g_autoptr(PGresult) result = pipeline_result (self, &broken);

@@ -38,7 +38,8 @@ typedef enum
   STMT_LOOKUP_USERNAME,
   STMT_LIST_TARGET_DEVICES,
   STMT_TARGET_QUEUE_USAGE,
-  STMT_INSERT_ENVELOPE,
+  STMT_INSERT_ENVELOPES,
+  STMT_NOTIFY_DEVICES,
   STMT_FETCH_QUEUE,
   STMT_DELETE_ENVELOPE,
   STMT_DELETE_EXPIRED,
@@ -145,13 +146,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26",
+    "s24", "s25", "s26", "s27",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 27);
+G_STATIC_ASSERT (N_STMTS == 28);
 
 /* Rows a statement inserted, updated or deleted. */
 static inline gint64

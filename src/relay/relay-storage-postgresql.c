@@ -62,12 +62,21 @@ static const char * const stmt_sql[N_STMTS] = {
                                "ORDER BY account, device_id",
   [STMT_TARGET_QUEUE_USAGE] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue "
                               "WHERE account = ANY ($1::text[]) GROUP BY account, device_id, source",
-  /* Inserts an envelope and notifies the channel with the device's key
-   * ($10) in one round trip; like every NOTIFY, it goes out only if the
-   * transaction commits. */
-  [STMT_INSERT_ENVELOPE] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, "
-                           "server_timestamp, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id) "
-                           "SELECT id, pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', $10) FROM envelope",
+  /* Inserts the envelopes of a run's sends, given as arrays of their
+   * columns ($3 is the node's tag for all of them), in one statement,
+   * and returns their ids in the order of the arrays: the ids are drawn
+   * as the rows are inserted, in that order. */
+  [STMT_INSERT_ENVELOPES] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, "
+                            "client_timestamp, server_timestamp, content) "
+                            "SELECT account, device_id, $3::bigint, type, source, source_device, client_timestamp, "
+                            "server_timestamp, content FROM unnest ($1::text[], $2::bigint[], $4::smallint[], $5::text[], "
+                            "$6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[]) WITH ORDINALITY AS e (account, device_id, "
+                            "type, source, source_device, client_timestamp, server_timestamp, content, n) ORDER BY n "
+                            "RETURNING id) SELECT id FROM envelope ORDER BY id",
+  /* Notifies the channel once with the key of each device ($1, an
+   * array) that the run stored envelopes for; like every NOTIFY, it
+   * goes out only if the transaction commits. */
+  [STMT_NOTIFY_DEVICES] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', key) FROM (SELECT DISTINCT unnest ($1::text[]) AS key) k",
   /* A page holds its first envelope whatever its size, then as many as
    * fit in $6 bytes, counted by the server: the contents left out are
    * never read nor sent, which six connections fetching a backlog of
