@@ -183,6 +183,31 @@ accounts_of (RelayOp     **ops,
   return g_string_free (g_steal_pointer (&accounts), FALSE);
 }
 
+/* Runs a few statements in one pipeline, each with its parameters, and
+ * gives their results; FALSE when one of them failed. */
+static gboolean
+run_short_pipeline (PgStorage     *self,
+                    const StmtId  *ids,
+                    const Params  *params,
+                    guint          n,
+                    PGresult     **results)
+{
+  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  gboolean broken = FALSE;
+  gboolean ok = TRUE;
+  guint i;
+
+  if (!pipeline_start (self))
+    return FALSE;
+  for (i = 0; i < n && ok; i++)
+    ok = pipeline_queue (self, owners, NULL, ids[i], &params[i]);
+  ok = ok && pipeline_flush (self);
+  for (i = 0; i < n && ok; i++)
+    ok = (results[i] = pipeline_result (self, &broken)) != NULL;
+  pipeline_end (self);
+  return ok;
+}
+
 /* Begins the batch's transaction and locks the device rows of every
  * account the batch sends to or changes the devices of, in one round
  * trip; see the comment at the top of relay-storage-postgresql.c. */
@@ -192,25 +217,17 @@ relay_pg_storage_begin (PgStorage  *self,
                         guint       n_ops)
 {
   g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
-  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
-  g_autoptr(PGresult) begun = NULL;
-  g_autoptr(PGresult) locked = NULL;
-  gboolean broken = FALSE;
-  gboolean queued;
-  Params p = { 0 };
+  const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES };
+  Params params[2] = { { { NULL } } };
+  PGresult *results[2] = { NULL, NULL };
+  gboolean ok;
 
-  if (!pipeline_start (self))
-    return FALSE;
-  queued = PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 1) == 1;
   if (accounts != NULL)
-    {
-      param_text (&p, accounts);
-      queued = queued && pipeline_queue (self, owners, NULL, STMT_LOCK_DEVICES, &p);
-    }
-  if (queued && pipeline_flush (self) && (begun = pipeline_result (self, &broken)) != NULL && accounts != NULL)
-    locked = pipeline_result (self, &broken);
-  pipeline_end (self);
-  return begun != NULL && (accounts == NULL || locked != NULL);
+    param_text (&params[1], accounts);
+  ok = run_short_pipeline (self, ids, params, accounts != NULL ? 2 : 1, results);
+  g_clear_pointer (&results[0], PQclear);
+  g_clear_pointer (&results[1], PQclear);
+  return ok;
 }
 
 static void
@@ -255,30 +272,26 @@ read_send_targets (PgStorage  *self,
                    guint       n_ops)
 {
   g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_SEND);
-  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
-  g_autoptr(PGresult) devices = NULL;
-  g_autoptr(PGresult) queues = NULL;
-  gboolean broken = FALSE;
-  Params p = { 0 };
+  const StmtId ids[] = { STMT_LIST_TARGET_DEVICES, STMT_TARGET_QUEUE_USAGE };
+  Params params[2] = { { { NULL } } };
+  PGresult *results[2] = { NULL, NULL };
+  gboolean ok;
 
   g_hash_table_remove_all (self->targets);
   relay_queue_usage_clear (self->usage);
   if (accounts == NULL)
     return TRUE;
-  param_text (&p, accounts);
-  if (!pipeline_start (self))
-    return FALSE;
-  if (pipeline_queue (self, owners, NULL, STMT_LIST_TARGET_DEVICES, &p) &&
-      pipeline_queue (self, owners, NULL, STMT_TARGET_QUEUE_USAGE, &p) &&
-      pipeline_flush (self) &&
-      (devices = pipeline_result (self, &broken)) != NULL &&
-      (queues = pipeline_result (self, &broken)) != NULL)
+  param_text (&params[0], accounts);
+  param_text (&params[1], accounts);
+  ok = run_short_pipeline (self, ids, params, 2, results);
+  if (ok)
     {
-      add_device_rows (self->targets, devices);
-      add_queue_rows (self->usage, queues);
+      add_device_rows (self->targets, results[0]);
+      add_queue_rows (self->usage, results[1]);
     }
-  pipeline_end (self);
-  return devices != NULL && queues != NULL;
+  g_clear_pointer (&results[0], PQclear);
+  g_clear_pointer (&results[1], PQclear);
+  return ok;
 }
 
 /* The type of the elements of a bytea[], as PostgreSQL's catalog

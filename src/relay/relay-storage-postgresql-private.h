@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef enum
 {
+  STMT_BEGIN,
   STMT_INSERT_ACCOUNT,
   STMT_INSERT_DEVICE,
   STMT_UPSERT_SIGNED,
@@ -146,13 +147,13 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26", "s27",
+    "s24", "s25", "s26", "s27", "s28",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 28);
+G_STATIC_ASSERT (N_STMTS == 29);
 
 /* Rows a statement inserted, updated or deleted. */
 static inline gint64

@@ -36,6 +36,7 @@
 #include "relay-storage-postgresql-private.h"
 
 static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN",
   /* A taken username or UUID inserts nothing rather than failing,
    * which would abort the whole batch's transaction. */
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
