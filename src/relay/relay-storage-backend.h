@@ -25,7 +25,8 @@ typedef struct
 {
   /* One function per op kind, each running the op's own statements
    * and returning its status, but for the kinds whose flow is shared
-   * (registration, key upload, prekey counts). */
+   * (registration, key upload, prekey counts).  A kind that run_many
+   * always takes may be NULL. */
   RelayOpFunc get_device;
   RelayOpFunc fetch_bundles;
   RelayOpFunc lookup_username;

@@ -644,7 +644,9 @@ relay_pg_storage_run_many (gpointer   backend,
       return n;
     }
   run_inserts_init (&inserts);
-  /* The run's envelopes go first, so that its fetches find them. */
+  /* The run's envelopes are stored before its other statements run, so
+   * that a fetch finds every envelope of the run, also those of sends
+   * submitted after it: neither is answered before the commit. */
   for (guint i = 0; i < n; i++)
     if (ops[i]->kind == RELAY_OP_SEND)
       add_send (self, &inserts, ops[i]);

@@ -19,7 +19,9 @@ G_BEGIN_DECLS
  * exactly once from a storage thread after the op's effects are durable.
  * A backend runs ops in submission order as seen by each caller thread,
  * each op atomically (an ack op is a set of acknowledgements that stand
- * each on its own); it may batch many into one transaction.  Nothing in
+ * each on its own); it may batch many into one transaction, and a fetch
+ * may then also find the envelopes of sends submitted after it in the
+ * same batch.  Nothing in
  * the API code knows which backend it talks to.
  */
 
