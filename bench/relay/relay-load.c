@@ -964,7 +964,6 @@ main (int   argc,
   gboolean closed_only = FALSE;
   g_auto(GStrv) postgresql_urls = NULL;
   int postgresql_pid = 0;
-  int postgresql_window = 16;
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_FILENAME, &relay, "The sotto-relay binary to start", "BINARY" },
     { "pairs", 0, 0, G_OPTION_ARG_INT, &pairs, "Sender/receiver pairs (100)", "N" },
@@ -979,9 +978,6 @@ main (int   argc,
     { "postgresql", 0, 0, G_OPTION_ARG_STRING_ARRAY, &postgresql_urls,
       "Also measure the closed loop of relay nodes on PostgreSQL: the Nth time this is given, "
       "N nodes on this (empty) database", "URL" },
-    { "postgresql-window", 0, 0, G_OPTION_ARG_INT, &postgresql_window,
-      "Closed loop on PostgreSQL: undelivered messages per pair (16; a relay closes a connection "
-      "whose send waits longer than its deadline)", "N" },
     { "postgresql-pid", 0, 0, G_OPTION_ARG_INT, &postgresql_pid,
       "The PostgreSQL server's process id, for its CPU time", "PID" },
     { "xmpp-port", 0, 0, G_OPTION_ARG_INT, &xmpp_port, "Also load the XMPP server on 127.0.0.1:PORT", "PORT" },
@@ -1010,7 +1006,7 @@ main (int   argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || relay == NULL || pairs < CPU_PAIRS ||
-      senders < 1 || window_option < 1 || postgresql_window < 1 || seconds <= 0 ||
+      senders < 1 || window_option < 1 || seconds <= 0 ||
       (sotto_sends != NULL && g_strcmp0 (sotto_sends, "websocket") != 0 && g_strcmp0 (sotto_sends, "http") != 0) ||
       (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password == NULL)) ||
       (postgresql_urls != NULL && g_strv_length (postgresql_urls) > LOAD_MAX_PROCESSES))
@@ -1059,11 +1055,9 @@ main (int   argc,
 
         g_ptr_array_add (postgresql_names, name);
         target = load_sotto_new (name, relay, websocket_sends, postgresql_urls[n], n + 1);
-        window = (guint) postgresql_window;
         target->senders = websocket_sends ? 1 : (guint) senders;
         target->pipeline = websocket_sends ? window : 1;
         run_target (target, &postgresql_plan, &postgresql_results[n]);
-        window = (guint) window_option;
         durable_names[n_durable] = name;
         durable_results[n_durable++] = &postgresql_results[n];
       }

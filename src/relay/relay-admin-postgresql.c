@@ -35,233 +35,52 @@ fail_postgresql (Admin       *admin,
   return relay_admin_fail (error, "%s: %s", what, g_strchomp (PQerrorMessage (admin->conn)));
 }
 
-/* Runs `sql` with text parameters (NULL ends them) and binary results;
- * NULL, with `error` set, when it failed. */
-static PGresult *
-query (Admin       *admin,
-       const char  *what,
-       GError     **error,
-       const char  *sql,
-       ...) G_GNUC_NULL_TERMINATED;
-
-static PGresult *
-query (Admin       *admin,
-       const char  *what,
-       GError     **error,
-       const char  *sql,
-       ...)
-{
-  const char *values[4];
-  int n = 0;
-  va_list args;
-  PGresult *result;
-  const char *value;
-
-  va_start (args, sql);
-  while ((value = va_arg (args, const char *)) != NULL)
-    {
-      g_assert (n < (int) G_N_ELEMENTS (values));
-      values[n++] = value;
-    }
-  va_end (args);
-  result = PQexecParams (admin->conn, sql, n, NULL, values, NULL, NULL, 1);
-  if (PQresultStatus (result) == PGRES_COMMAND_OK || PQresultStatus (result) == PGRES_TUPLES_OK)
-    return result;
-  relay_admin_fail (error, "%s: %s", what, g_strchomp (PQresultErrorMessage (result)));
-  PQclear (result);
-  return NULL;
-}
-
-static char *
-text_at (const PGresult *result,
-         int             row,
-         int             column)
-{
-  return g_strndup (PQgetvalue (result, row, column), (gsize) PQgetlength (result, row, column));
-}
-
 static gboolean
-admin_add_invite (gpointer   db,
-                  GBytes    *hash,
-                  gint64     created,
-                  GError   **error)
+admin_run (gpointer                db,
+           const char             *what,
+           const char             *sql,
+           const RelayAdminParam  *params,
+           guint                   n_params,
+           RelayAdminRowFunc       row,
+           gpointer                data,
+           gint64                 *changes,
+           GError                **error)
 {
   Admin *admin = db;
-  g_autofree char *when = g_strdup_printf ("%" G_GINT64_FORMAT, created);
-  const char *values[2] = { g_bytes_get_data (hash, NULL), when };
-  int lengths[2] = { (int) g_bytes_get_size (hash), 0 };
-  int formats[2] = { 1, 0 };
-  g_autoptr(PGresult) result = PQexecParams (admin->conn, "INSERT INTO invites (hash, created) VALUES ($1, $2)",
-                                             2, NULL, values, lengths, formats, 1);
-
-  if (PQresultStatus (result) != PGRES_COMMAND_OK)
-    return relay_admin_fail (error, "Cannot store the invite: %s", g_strchomp (PQresultErrorMessage (result)));
-  return TRUE;
-}
-
-static gboolean
-admin_list_invites (gpointer   db,
-                    GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(PGresult) result = query (admin, "Cannot list the invites", error,
-                                      "SELECT encode (substr (hash, 1, " G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES)
-                                      "), 'hex'), created FROM invites ORDER BY created, hash", NULL);
-
-  if (result == NULL)
-    return FALSE;
-  for (int i = 0; i < PQntuples (result); i++)
-    {
-      g_autofree char *id = text_at (result, i, 0);
-
-      relay_admin_print_invite (id, relay_pg_value_int (result, i, 1));
-    }
-  return TRUE;
-}
-
-static gboolean
-admin_revoke_invite (gpointer     db,
-                     const char  *id,
-                     GBytes      *hash,
-                     gint64      *revoked,
-                     GError     **error)
-{
-  Admin *admin = db;
+  g_autofree const char **values = g_new0 (const char *, n_params + 1);
+  g_autofree int *lengths = g_new0 (int, n_params + 1);
+  g_autofree int *formats = g_new0 (int, n_params + 1);
   g_autoptr(PGresult) result = NULL;
+  int n_columns;
 
-  if (id != NULL)
-    result = query (admin, "Cannot revoke the invite", error,
-                    "DELETE FROM invites WHERE encode (substr (hash, 1, " G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES)
-                    "), 'hex') = $1", id, NULL);
-  else
-    result = relay_pg_query (admin->conn, "DELETE FROM invites WHERE hash = $1", g_bytes_get_data (hash, NULL),
-                             g_bytes_get_size (hash));
-  if (result == NULL)
-    return id != NULL ? FALSE : fail_postgresql (admin, "Cannot revoke the invite", error);
-  *revoked = g_ascii_strtoll (PQcmdTuples (result), NULL, 10);
-  return TRUE;
-}
-
-static gboolean
-admin_list_accounts (gpointer   db,
-                     GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(PGresult) result = query (admin, "Cannot list the accounts", error,
-                                      "SELECT username, uuid, banned FROM accounts ORDER BY username COLLATE \"C\"",
-                                      NULL);
-
-  if (result == NULL)
-    return FALSE;
-  for (int i = 0; i < PQntuples (result); i++)
+  for (guint i = 0; i < n_params; i++)
     {
-      g_autofree char *username = text_at (result, i, 0);
-      g_autofree char *uuid = text_at (result, i, 1);
-
-      relay_admin_print_account (username, uuid, relay_pg_value_int (result, i, 2) != 0);
+      values[i] = params[i].bytes != NULL ? g_bytes_get_data (params[i].bytes, NULL) : params[i].text;
+      lengths[i] = params[i].bytes != NULL ? (int) g_bytes_get_size (params[i].bytes) : 0;
+      formats[i] = params[i].bytes != NULL;
     }
-  return TRUE;
-}
-
-static gboolean
-admin_count_accounts (gpointer   db,
-                      gint64    *accounts,
-                      gint64    *banned,
-                      GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(PGresult) result = query (admin, "Cannot count the accounts", error,
-                                      "SELECT count(*), count(*) FILTER (WHERE banned) FROM accounts", NULL);
-
-  if (result == NULL)
-    return FALSE;
-  *accounts = relay_pg_value_int (result, 0, 0);
-  *banned = relay_pg_value_int (result, 0, 1);
-  return TRUE;
-}
-
-static gint64
-changed_rows (PGresult *result)
-{
-  return g_ascii_strtoll (PQcmdTuples (result), NULL, 10);
-}
-
-static gboolean
-admin_remove_account (gpointer            db,
-                      const char         *username,
-                      gboolean            ban,
-                      RelayAdminRemoved  *removed,
-                      GError            **error)
-{
-  Admin *admin = db;
-  g_autoptr(PGresult) find = NULL;
-  g_autoptr(PGresult) queue = NULL;
-  g_autoptr(PGresult) devices = NULL;
-  g_autoptr(PGresult) account = NULL;
-  g_autoptr(PGresult) notified = NULL;
-
-  if (!relay_pg_exec (admin->conn, "BEGIN"))
-    return fail_postgresql (admin, "Cannot change the database", error);
-  find = query (admin, "Cannot read the database", error,
-                "SELECT uuid FROM accounts WHERE username = $1 FOR UPDATE", username, NULL);
-  if (find == NULL)
-    goto rollback;
-  if (PQntuples (find) == 0)
+  result = PQexecParams (admin->conn, sql, (int) n_params, NULL, values, lengths, formats, 0);
+  if (PQresultStatus (result) != PGRES_COMMAND_OK && PQresultStatus (result) != PGRES_TUPLES_OK)
+    return relay_admin_fail (error, "%s: %s", what, g_strchomp (PQresultErrorMessage (result)));
+  n_columns = PQnfields (result);
+  for (int r = 0; r < PQntuples (result) && row != NULL; r++)
     {
-      relay_admin_fail (error, "No account is named “%s”", username);
-      goto rollback;
-    }
-  removed->uuid = text_at (find, 0, 0);
-  queue = query (admin, "Cannot change the database", error, "DELETE FROM queue WHERE account = $1",
-                 removed->uuid, NULL);
-  if (queue == NULL)
-    goto rollback;
-  devices = query (admin, "Cannot change the database", error, "DELETE FROM devices WHERE account = $1",
-                   removed->uuid, NULL);
-  if (devices == NULL)
-    goto rollback;
-  account = query (admin, "Cannot change the database", error,
-                   ban ? "UPDATE accounts SET banned = true WHERE uuid = $1" : "DELETE FROM accounts WHERE uuid = $1",
-                   removed->uuid, NULL);
-  if (account == NULL)
-    goto rollback;
-  notified = query (admin, "Cannot change the database", error,
-                    "SELECT pg_notify ('" RELAY_POSTGRESQL_ADMIN_CHANNEL "', $1)", removed->uuid, NULL);
-  if (notified == NULL)
-    goto rollback;
-  if (!relay_pg_exec (admin->conn, "COMMIT"))
-    return fail_postgresql (admin, "Cannot commit the change", error);
-  removed->queued = changed_rows (queue);
-  removed->devices = changed_rows (devices);
-  return TRUE;
+      g_autofree const char **columns = g_new0 (const char *, n_columns + 1);
 
-rollback:
-  relay_pg_exec (admin->conn, "ROLLBACK");
-  return FALSE;
+      for (int c = 0; c < n_columns; c++)
+        columns[c] = PQgetvalue (result, r, c);
+      row (columns, data);
+    }
+  if (changes != NULL)
+    *changes = g_ascii_strtoll (PQcmdTuples (result), NULL, 10);
+  return TRUE;
 }
 
-/* The longest first. */
-static gboolean
-admin_list_queues (gpointer   db,
-                   GError   **error)
+static void
+read_int_cb (const char * const *columns,
+             gpointer            data)
 {
-  Admin *admin = db;
-  g_autoptr(PGresult) result = query (admin, "Cannot read the queues", error,
-                                      "SELECT coalesce (a.username, '-'), q.account, q.device_id, count(*) AS n"
-                                      " FROM queue q LEFT JOIN accounts a ON a.uuid = q.account"
-                                      " GROUP BY a.username, q.account, q.device_id"
-                                      " ORDER BY n DESC, q.account COLLATE \"C\", q.device_id", NULL);
-
-  if (result == NULL)
-    return FALSE;
-  for (int i = 0; i < PQntuples (result); i++)
-    {
-      g_autofree char *username = text_at (result, i, 0);
-      g_autofree char *uuid = text_at (result, i, 1);
-
-      relay_admin_print_queue (username, uuid, relay_pg_value_int (result, i, 2), relay_pg_value_int (result, i, 3));
-    }
-  return TRUE;
+  *(gint64 *) data = g_ascii_strtoll (columns[0], NULL, 10);
 }
 
 /* PostgreSQL enforces the schema's keys itself and checks its pages when
@@ -272,17 +91,16 @@ static gboolean
 admin_check (gpointer   db,
              GError   **error)
 {
-  Admin *admin = db;
-  g_autoptr(PGresult) result = query (admin, "Cannot check the database", error,
-                                      "SELECT count(*) FROM queue q WHERE NOT EXISTS "
-                                      "(SELECT 1 FROM devices d WHERE d.account = q.account AND d.device_id = q.device_id)",
-                                      NULL);
+  gint64 orphans = 0;
 
-  if (result == NULL)
+  if (!admin_run (db, "Cannot check the database",
+                  "SELECT count(*) FROM queue q WHERE NOT EXISTS "
+                  "(SELECT 1 FROM devices d WHERE d.account = q.account AND d.device_id = q.device_id)",
+                  NULL, 0, read_int_cb, &orphans, NULL, error))
     return FALSE;
-  if (relay_pg_value_int (result, 0, 0) > 0)
+  if (orphans > 0)
     {
-      g_print ("%" G_GINT64_FORMAT " queued envelopes belong to no device\n", relay_pg_value_int (result, 0, 0));
+      g_print ("%" G_GINT64_FORMAT " queued envelopes belong to no device\n", orphans);
       return relay_admin_fail (error, "The database is damaged: restore it from a backup");
     }
   g_print ("ok\n");
@@ -312,8 +130,7 @@ relay_admin_postgresql_open (const char  *url,
                              GError     **error)
 {
   Admin *admin;
-  g_autoptr(PGresult) version = NULL;
-  gint64 schema;
+  gint64 schema = -1;
 
   if (!relay_storage_postgresql_url_is_valid (url, error))
     return NULL;
@@ -325,36 +142,39 @@ relay_admin_postgresql_open (const char  *url,
       admin_close (admin);
       return NULL;
     }
-  version = query (admin, "Cannot read the schema version", error,
-                   "SELECT version FROM schema_version", NULL);
-  if (version == NULL || PQntuples (version) != 1)
+  /* A relay schema has one row there. */
+  if (!admin_run (admin, "Cannot read the schema version", "SELECT version FROM schema_version", NULL, 0,
+                  read_int_cb, &schema, NULL, error) ||
+      (schema < 0 &&
+       !relay_admin_fail (error, "The database has no relay schema: start sotto-relay on it once first")) ||
+      !relay_admin_check_schema (schema, relay_storage_postgresql_schema_version (), error))
     {
-      if (version != NULL)
-        relay_admin_fail (error, "The database has no relay schema: start sotto-relay on it once first");
-      admin_close (admin);
-      return NULL;
-    }
-  schema = relay_pg_value_int (version, 0, 0);
-  if (schema != relay_storage_postgresql_schema_version ())
-    {
-      relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
-                        "run it from the same version as the relay, after the relay has started once",
-                        schema, relay_storage_postgresql_schema_version ());
       admin_close (admin);
       return NULL;
     }
   return admin;
 }
 
+#define INVITE_ID "encode (substr (hash, 1, " G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES) "), 'hex')"
+
+static const RelayAdminSql postgresql_sql = {
+  .list_invites = "SELECT " INVITE_ID ", created FROM invites ORDER BY created, hash",
+  .revoke_invite_by_id = "DELETE FROM invites WHERE " INVITE_ID " = $1",
+  .list_accounts = "SELECT username, uuid, banned::int FROM accounts ORDER BY username COLLATE \"C\"",
+  .count_accounts = "SELECT count(*), count(*) FILTER (WHERE banned) FROM accounts",
+  .begin = "BEGIN",
+  .find_account = "SELECT uuid FROM accounts WHERE username = $1 FOR UPDATE",
+  .notify_removal = "SELECT pg_notify ('" RELAY_POSTGRESQL_ADMIN_CHANNEL "', $1)",
+  .list_queues = "SELECT coalesce (a.username, '-'), q.account, q.device_id, count(*) AS n"
+                 " FROM queue q LEFT JOIN accounts a ON a.uuid = q.account"
+                 " GROUP BY a.username, q.account, q.device_id"
+                 " ORDER BY n DESC, q.account COLLATE \"C\", q.device_id",
+};
+
 const RelayAdminBackend relay_admin_postgresql_backend = {
+  .sql = &postgresql_sql,
   .close = admin_close,
-  .add_invite = admin_add_invite,
-  .list_invites = admin_list_invites,
-  .revoke_invite = admin_revoke_invite,
-  .list_accounts = admin_list_accounts,
-  .count_accounts = admin_count_accounts,
-  .remove_account = admin_remove_account,
-  .list_queues = admin_list_queues,
+  .run = admin_run,
   .check = admin_check,
   .backup = admin_backup,
 };

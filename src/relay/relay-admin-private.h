@@ -5,9 +5,9 @@
  *
  * What sotto-relay admin asks of the database it administers, SQLite
  * (relay-admin-sqlite.c) or PostgreSQL (relay-admin-postgresql.c).  The
- * command line, the invite tokens and every line printed are shared
- * (relay-admin.c); a backend runs the SQL and hands each listed row to
- * the printers below.
+ * command line, the invite tokens, the order of the statements of each
+ * command and every line printed are shared (relay-admin.c); a backend
+ * supplies the statements in its SQL and runs them.
  */
 
 #pragma once
@@ -19,49 +19,54 @@ G_BEGIN_DECLS
 /* An invite's id, as `invite list` shows it: the start of its hash. */
 #define RELAY_ADMIN_INVITE_ID_BYTES 8
 
+/* One parameter of a statement: text, or bytes when `bytes` is set. */
 typedef struct
 {
-  char   *uuid;
-  gint64  devices;
-  gint64  queued;
-} RelayAdminRemoved;
+  const char *text;
+  GBytes     *bytes;
+} RelayAdminParam;
+
+/* Called with each row a statement returns, its columns as text. */
+typedef void (*RelayAdminRowFunc) (const char * const *columns,
+                                   gpointer            data);
+
+/* The statements of the commands that differ between the backends'
+ * SQL (relay-admin.c has the others).  Parameters and the columns of
+ * rows are listed after each. */
+typedef struct
+{
+  const char *list_invites;         /* -> id, created */
+  const char *revoke_invite_by_id;  /* id (lowercase hexadecimal) */
+  const char *list_accounts;        /* -> username, uuid, banned (0 or 1) */
+  const char *count_accounts;       /* -> accounts, banned */
+  const char *begin;
+  const char *find_account;         /* username -> uuid, locked until the commit */
+  const char *notify_removal;       /* uuid; NULL when the relays notice by themselves */
+  const char *list_queues;          /* -> username, uuid, device_id, envelopes; the longest first */
+} RelayAdminSql;
 
 typedef struct
 {
-  void     (*close)          (gpointer      db);
-  gboolean (*add_invite)     (gpointer      db,
-                              GBytes       *hash,
-                              gint64        created,
-                              GError      **error);
-  gboolean (*list_invites)   (gpointer      db,
-                              GError      **error);
-  /* Exactly one of `id` (lowercase hexadecimal) and `hash` is set. */
-  gboolean (*revoke_invite)  (gpointer      db,
-                              const char   *id,
-                              GBytes       *hash,
-                              gint64       *revoked,
-                              GError      **error);
-  gboolean (*list_accounts)  (gpointer      db,
-                              GError      **error);
-  gboolean (*count_accounts) (gpointer      db,
-                              gint64       *accounts,
-                              gint64       *banned,
-                              GError      **error);
-  /* Deletes the account's queue and devices (their keys go with them),
-   * then the account, or for a ban only marks it, so that its username
-   * stays taken; running relays learn of it. */
-  gboolean (*remove_account) (gpointer           db,
-                              const char        *username,
-                              gboolean           ban,
-                              RelayAdminRemoved *removed,
-                              GError           **error);
-  gboolean (*list_queues)    (gpointer      db,
-                              GError      **error);
-  gboolean (*check)          (gpointer      db,
-                              GError      **error);
-  gboolean (*backup)         (gpointer      db,
-                              const char   *dest,
-                              GError      **error);
+  const RelayAdminSql *sql;
+  void     (*close)  (gpointer                db);
+  /* Runs one statement with its parameters, hands each row it returns
+   * to `row` (which may be NULL), and gives how many rows it changed
+   * (`changes` may be NULL).  A failure says "WHAT: the database's
+   * message". */
+  gboolean (*run)    (gpointer                db,
+                      const char             *what,
+                      const char             *sql,
+                      const RelayAdminParam  *params,
+                      guint                   n_params,
+                      RelayAdminRowFunc       row,
+                      gpointer                data,
+                      gint64                 *changes,
+                      GError                **error);
+  gboolean (*check)  (gpointer                db,
+                      GError                **error);
+  gboolean (*backup) (gpointer                db,
+                      const char             *dest,
+                      GError                **error);
 } RelayAdminBackend;
 
 extern const RelayAdminBackend relay_admin_sqlite_backend;
@@ -75,14 +80,8 @@ gpointer relay_admin_postgresql_open  (const char  *url,
 gboolean relay_admin_fail             (GError     **error,
                                        const char  *format,
                                        ...) G_GNUC_PRINTF (2, 3);
-void     relay_admin_print_invite     (const char  *id,
-                                       gint64       created);
-void     relay_admin_print_account    (const char  *username,
-                                       const char  *uuid,
-                                       gboolean     banned);
-void     relay_admin_print_queue      (const char  *username,
-                                       const char  *uuid,
-                                       gint64       device_id,
-                                       gint64       envelopes);
+gboolean relay_admin_check_schema     (gint64       schema,
+                                       guint        known,
+                                       GError     **error);
 
 G_END_DECLS

@@ -67,28 +67,6 @@ prepare (Admin       *admin,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-/* Runs `sql` with one text parameter (or none) to its end, and gives the
- * number of rows it changed. */
-static gboolean
-run (Admin       *admin,
-     const char  *sql,
-     const char  *text,
-     gint64      *changes,
-     GError     **error)
-{
-  g_autoptr(sqlite3_stmt) s = prepare (admin, sql, error);
-
-  if (s == NULL)
-    return FALSE;
-  if (text != NULL)
-    sqlite3_bind_text (s, 1, text, -1, SQLITE_STATIC);
-  if (sqlite3_step (s) != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot change the database", error);
-  if (changes != NULL)
-    *changes = sqlite3_changes (admin->db);
-  return TRUE;
-}
-
 /* The data directory's files, when root made them (an administrator
  * running the tool as root beside a relay that runs as its own user),
  * go to the owner of relay.db, or the relay could no longer open them. */
@@ -133,166 +111,47 @@ admin_open (Admin       *admin,
   if (version == NULL || sqlite3_step (version) != SQLITE_ROW)
     return fail_sqlite (admin, "Cannot read the schema version", error);
   schema = sqlite3_column_int64 (version, 0);
-  if (schema != relay_storage_sqlite_schema_version ())
-    return relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
-                 "run it from the same version as the relay, after the relay has started once",
-                 schema, relay_storage_sqlite_schema_version ());
-  return TRUE;
+  return relay_admin_check_schema (schema, relay_storage_sqlite_schema_version (), error);
 }
 
 
 static gboolean
-admin_add_invite (gpointer   db,
-                  GBytes    *hash,
-                  gint64     created,
-                  GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) s = prepare (admin, "INSERT INTO invites (hash, created) VALUES (?1, ?2)", error);
-
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_blob (s, 1, g_bytes_get_data (hash, NULL), (int) g_bytes_get_size (hash), SQLITE_STATIC);
-  sqlite3_bind_int64 (s, 2, created);
-  if (sqlite3_step (s) != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot store the invite", error);
-  return TRUE;
-}
-
-static gboolean
-admin_list_invites (gpointer   db,
-                    GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) s = prepare (admin,
-                                       "SELECT lower(hex(substr(hash, 1, " G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES) "))),"
-                                       " created FROM invites ORDER BY created, hash", error);
-  int rc;
-
-  if (s == NULL)
-    return FALSE;
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    relay_admin_print_invite ((const char *) sqlite3_column_text (s, 0), sqlite3_column_int64 (s, 1));
-  if (rc != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot list the invites", error);
-  return TRUE;
-}
-
-static gboolean
-admin_revoke_invite (gpointer     db,
-                     const char  *id,
-                     GBytes      *hash,
-                     gint64      *revoked,
-                     GError     **error)
+admin_run (gpointer                db,
+           const char             *what,
+           const char             *sql,
+           const RelayAdminParam  *params,
+           guint                   n_params,
+           RelayAdminRowFunc       row,
+           gpointer                data,
+           gint64                 *changes,
+           GError                **error)
 {
   Admin *admin = db;
   g_autoptr(sqlite3_stmt) s = NULL;
-
-  if (id != NULL)
-    return run (admin, "DELETE FROM invites WHERE lower(hex(substr(hash, 1, "
-                G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES) "))) = ?1", id, revoked, error);
-  s = prepare (admin, "DELETE FROM invites WHERE hash = ?1", error);
-  if (s == NULL)
-    return FALSE;
-  sqlite3_bind_blob (s, 1, g_bytes_get_data (hash, NULL), (int) g_bytes_get_size (hash), SQLITE_STATIC);
-  if (sqlite3_step (s) != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot revoke the invite", error);
-  *revoked = sqlite3_changes (admin->db);
-  return TRUE;
-}
-
-static gboolean
-admin_list_accounts (gpointer   db,
-                     GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) s = prepare (admin, "SELECT username, uuid, banned FROM accounts ORDER BY username",
-                                       error);
   int rc;
 
-  if (s == NULL)
-    return FALSE;
+  if (sqlite3_prepare_v2 (admin->db, sql, -1, &s, NULL) != SQLITE_OK)
+    return fail_sqlite (admin, what, error);
+  for (guint i = 0; i < n_params; i++)
+    if (params[i].bytes != NULL)
+      sqlite3_bind_blob64 (s, (int) i + 1, g_bytes_get_data (params[i].bytes, NULL),
+                           g_bytes_get_size (params[i].bytes), SQLITE_STATIC);
+    else
+      sqlite3_bind_text (s, (int) i + 1, params[i].text, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    relay_admin_print_account ((const char *) sqlite3_column_text (s, 0), (const char *) sqlite3_column_text (s, 1),
-                               sqlite3_column_int (s, 2) != 0);
-  if (rc != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot list the accounts", error);
-  return TRUE;
-}
-
-static gboolean
-admin_count_accounts (gpointer   db,
-                      gint64    *accounts,
-                      gint64    *banned,
-                      GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) s = prepare (admin, "SELECT count(*), total(banned) FROM accounts", error);
-
-  if (s == NULL)
-    return FALSE;
-  if (sqlite3_step (s) != SQLITE_ROW)
-    return fail_sqlite (admin, "Cannot count the accounts", error);
-  *accounts = sqlite3_column_int64 (s, 0);
-  *banned = (gint64) sqlite3_column_double (s, 1);
-  return TRUE;
-}
-
-static gboolean
-admin_remove_account (gpointer            db,
-                      const char         *username,
-                      gboolean            ban,
-                      RelayAdminRemoved  *removed,
-                      GError            **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) find = NULL;
-
-  if (!exec (admin, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  find = prepare (admin, "SELECT uuid FROM accounts WHERE username = ?1", error);
-  if (find == NULL)
-    goto rollback;
-  sqlite3_bind_text (find, 1, username, -1, SQLITE_STATIC);
-  if (sqlite3_step (find) != SQLITE_ROW)
     {
-      relay_admin_fail (error, "No account is named “%s”", username);
-      goto rollback;
+      int n_columns = sqlite3_column_count (s);
+      g_autofree const char **columns = g_new0 (const char *, n_columns + 1);
+
+      for (int i = 0; i < n_columns; i++)
+        columns[i] = (const char *) sqlite3_column_text (s, i);
+      if (row != NULL)
+        row (columns, data);
     }
-  removed->uuid = g_strdup ((const char *) sqlite3_column_text (find, 0));
-  g_clear_pointer (&find, sqlite3_finalize);
-  if (run (admin, "DELETE FROM queue WHERE account = ?1", removed->uuid, &removed->queued, error) &&
-      run (admin, "DELETE FROM devices WHERE account = ?1", removed->uuid, &removed->devices, error) &&
-      (ban ? run (admin, "UPDATE accounts SET banned = 1 WHERE uuid = ?1", removed->uuid, NULL, error)
-           : run (admin, "DELETE FROM accounts WHERE uuid = ?1", removed->uuid, NULL, error)) &&
-      exec (admin, "COMMIT", error))
-    return TRUE;
-
-rollback:
-  sqlite3_exec (admin->db, "ROLLBACK", NULL, NULL, NULL);
-  return FALSE;
-}
-
-/* The longest first. */
-static gboolean
-admin_list_queues (gpointer   db,
-                   GError   **error)
-{
-  Admin *admin = db;
-  g_autoptr(sqlite3_stmt) s = prepare (admin,
-                                       "SELECT coalesce(a.username, '-'), q.account, q.device_id, count(*) AS n"
-                                       " FROM queue q LEFT JOIN accounts a ON a.uuid = q.account"
-                                       " GROUP BY q.account, q.device_id ORDER BY n DESC, q.account, q.device_id",
-                                       error);
-  int rc;
-
-  if (s == NULL)
-    return FALSE;
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    relay_admin_print_queue ((const char *) sqlite3_column_text (s, 0), (const char *) sqlite3_column_text (s, 1),
-                             sqlite3_column_int64 (s, 2), sqlite3_column_int64 (s, 3));
   if (rc != SQLITE_DONE)
-    return fail_sqlite (admin, "Cannot read the queues", error);
+    return fail_sqlite (admin, what, error);
+  if (changes != NULL)
+    *changes = sqlite3_changes (admin->db);
   return TRUE;
 }
 
@@ -428,15 +287,27 @@ relay_admin_sqlite_open (const char  *data_dir,
   return admin;
 }
 
+#define INVITE_ID "lower(hex(substr(hash, 1, " G_STRINGIFY (RELAY_ADMIN_INVITE_ID_BYTES) ")))"
+
+static const RelayAdminSql sqlite_sql = {
+  .list_invites = "SELECT " INVITE_ID ", created FROM invites ORDER BY created, hash",
+  .revoke_invite_by_id = "DELETE FROM invites WHERE " INVITE_ID " = ?1",
+  .list_accounts = "SELECT username, uuid, banned FROM accounts ORDER BY username",
+  .count_accounts = "SELECT count(*), coalesce(sum(banned), 0) FROM accounts",
+  /* IMMEDIATE waits for the relay's writer, and then holds it off. */
+  .begin = "BEGIN IMMEDIATE",
+  .find_account = "SELECT uuid FROM accounts WHERE username = ?1",
+  /* The relay notices every commit through PRAGMA data_version. */
+  .notify_removal = NULL,
+  .list_queues = "SELECT coalesce(a.username, '-'), q.account, q.device_id, count(*) AS n"
+                 " FROM queue q LEFT JOIN accounts a ON a.uuid = q.account"
+                 " GROUP BY q.account, q.device_id ORDER BY n DESC, q.account, q.device_id",
+};
+
 const RelayAdminBackend relay_admin_sqlite_backend = {
+  .sql = &sqlite_sql,
   .close = admin_close,
-  .add_invite = admin_add_invite,
-  .list_invites = admin_list_invites,
-  .revoke_invite = admin_revoke_invite,
-  .list_accounts = admin_list_accounts,
-  .count_accounts = admin_count_accounts,
-  .remove_account = admin_remove_account,
-  .list_queues = admin_list_queues,
+  .run = admin_run,
   .check = admin_check,
   .backup = admin_backup,
 };

@@ -52,6 +52,20 @@ relay_admin_fail (GError     **error,
   return FALSE;
 }
 
+/* The tool works only on a schema it knows, and leaves migrating it to
+ * the relay. */
+gboolean
+relay_admin_check_schema (gint64    schema,
+                          guint     known,
+                          GError  **error)
+{
+  if (schema == known)
+    return TRUE;
+  return relay_admin_fail (error, "The database has schema version %" G_GINT64_FORMAT " and this tool knows %u: "
+                           "run it from the same version as the relay, after the relay has started once",
+                           schema, known);
+}
+
 static char *
 format_time (gint64 seconds)
 {
@@ -60,32 +74,94 @@ format_time (gint64 seconds)
   return time != NULL ? g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("?");
 }
 
-void
-relay_admin_print_invite (const char *id,
-                          gint64      created)
+static gint64
+column_int (const char *column)
 {
-  g_autofree char *when = format_time (created);
-
-  g_print ("%s created %s\n", id, when);
+  return g_ascii_strtoll (column, NULL, 10);
 }
 
-void
-relay_admin_print_account (const char *username,
-                           const char *uuid,
-                           gboolean    banned)
+static void
+print_invite_cb (const char * const *columns,
+                 gpointer            data)
 {
-  g_print ("%s %s%s\n", username, uuid, banned ? " banned" : "");
+  g_autofree char *when = format_time (column_int (columns[1]));
+
+  g_print ("%s created %s\n", columns[0], when);
 }
 
-void
-relay_admin_print_queue (const char *username,
-                         const char *uuid,
-                         gint64      device_id,
-                         gint64      envelopes)
+static void
+print_account_cb (const char * const *columns,
+                  gpointer            data)
 {
-  g_print ("%s %s device %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT " envelopes\n",
-           username, uuid, device_id, envelopes);
+  g_print ("%s %s%s\n", columns[0], columns[1], column_int (columns[2]) != 0 ? " banned" : "");
 }
+
+static void
+print_queue_cb (const char * const *columns,
+                gpointer            data)
+{
+  g_print ("%s %s device %s: %s envelopes\n", columns[0], columns[1], columns[2], columns[3]);
+}
+
+/* Keeps the columns of the one row a statement returns. */
+static void
+read_row_cb (const char * const *columns,
+             gpointer            data)
+{
+  GStrv *row = data;
+
+  g_clear_pointer (row, g_strfreev);
+  *row = g_strdupv ((char **) columns);
+}
+
+/* Runs a statement without parameters and hands its rows to `row`. */
+static gboolean
+query (Admin              *admin,
+       const char         *what,
+       const char         *sql,
+       RelayAdminRowFunc   row,
+       gpointer            data,
+       GError            **error)
+{
+  return admin->backend->run (admin->db, what, sql, NULL, 0, row, data, NULL, error);
+}
+
+/* Runs a statement that returns no rows, and gives how many rows it
+ * changed (`changes` may be NULL). */
+static gboolean
+change (Admin                  *admin,
+        const char             *what,
+        const char             *sql,
+        const RelayAdminParam  *params,
+        guint                   n_params,
+        gint64                 *changes,
+        GError                **error)
+{
+  return admin->backend->run (admin->db, what, sql, params, n_params, NULL, NULL, changes, error);
+}
+
+/* Runs a statement of the command that removes an account, with its
+ * UUID, and gives how many rows it changed. */
+static gboolean
+run_on_account (Admin       *admin,
+                const char  *sql,
+                const char  *uuid,
+                gint64      *changes,
+                GError     **error)
+{
+  RelayAdminParam param = { uuid, NULL };
+
+  return change (admin, "Cannot change the database", sql, &param, 1, changes, error);
+}
+
+/* The statements that read the same in both backends' SQL; SQLite
+ * takes $1 as the first parameter too. */
+#define SQL_ADD_INVITE      "INSERT INTO invites (hash, created) VALUES ($1, $2)"
+#define SQL_REVOKE_INVITE   "DELETE FROM invites WHERE hash = $1"
+#define SQL_DELETE_QUEUE    "DELETE FROM queue WHERE account = $1"
+#define SQL_DELETE_DEVICES  "DELETE FROM devices WHERE account = $1"
+#define SQL_BAN_ACCOUNT     "UPDATE accounts SET banned = true WHERE uuid = $1"
+#define SQL_DELETE_ACCOUNT  "DELETE FROM accounts WHERE uuid = $1"
 
 /* invite create | list | revoke TOKEN-OR-ID */
 
@@ -95,7 +171,9 @@ invite_create (Admin   *admin,
 {
   char *token = relay_invite_token_new ();
   g_autoptr(GBytes) hash = relay_invite_hash (token);
-  gboolean stored = admin->backend->add_invite (admin->db, hash, g_get_real_time () / G_USEC_PER_SEC, error);
+  g_autofree char *created = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
+  RelayAdminParam params[] = { { NULL, hash }, { created, NULL } };
+  gboolean stored = change (admin, "Cannot store the invite", SQL_ADD_INVITE, params, 2, NULL, error);
 
   /* The token is shown this once: the database keeps only its hash. */
   if (stored)
@@ -129,14 +207,17 @@ invite_revoke (Admin       *admin,
   if (is_invite_id (token))
     {
       g_autofree char *id = g_ascii_strdown (token, -1);
+      RelayAdminParam param = { id, NULL };
 
-      ok = admin->backend->revoke_invite (admin->db, id, NULL, &revoked, error);
+      ok = change (admin, "Cannot revoke the invite", admin->backend->sql->revoke_invite_by_id, &param, 1, &revoked,
+                   error);
     }
   else
     {
       g_autoptr(GBytes) hash = relay_invite_hash (token);
+      RelayAdminParam param = { NULL, hash };
 
-      ok = admin->backend->revoke_invite (admin->db, NULL, hash, &revoked, error);
+      ok = change (admin, "Cannot revoke the invite", SQL_REVOKE_INVITE, &param, 1, &revoked, error);
     }
   if (!ok)
     return FALSE;
@@ -152,28 +233,47 @@ static gboolean
 accounts_count (Admin   *admin,
                 GError **error)
 {
-  gint64 accounts, banned;
+  g_auto(GStrv) row = NULL;
 
-  if (!admin->backend->count_accounts (admin->db, &accounts, &banned, error))
+  if (!query (admin, "Cannot count the accounts", admin->backend->sql->count_accounts, read_row_cb, &row, error))
     return FALSE;
-  g_print ("%" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT " of them banned\n", accounts, banned);
+  g_print ("%" G_GINT64_FORMAT " accounts, %" G_GINT64_FORMAT " of them banned\n",
+           row != NULL ? column_int (row[0]) : 0, row != NULL ? column_int (row[1]) : 0);
   return TRUE;
 }
 
+/* Deletes the account's queue and devices (their keys go with them),
+ * then the account, or for a ban only marks it, so that its username
+ * stays taken, all in one transaction; running relays learn of it. */
 static gboolean
 account_remove (Admin       *admin,
                 const char  *username,
                 gboolean     ban,
                 GError     **error)
 {
-  RelayAdminRemoved removed = { NULL, 0, 0 };
-  gboolean ok = admin->backend->remove_account (admin->db, username, ban, &removed, error);
+  const RelayAdminSql *sql = admin->backend->sql;
+  RelayAdminParam param = { username, NULL };
+  g_auto(GStrv) found = NULL;
+  gint64 queued = 0;
+  gint64 devices = 0;
 
-  if (ok)
-    g_print ("%s account %s (%s) with %" G_GINT64_FORMAT " devices and %" G_GINT64_FORMAT " queued envelopes\n",
-             ban ? "Banned" : "Deleted", username, removed.uuid, removed.devices, removed.queued);
-  g_free (removed.uuid);
-  return ok;
+  if (!change (admin, "Cannot change the database", sql->begin, NULL, 0, NULL, error))
+    return FALSE;
+  if (admin->backend->run (admin->db, "Cannot read the database", sql->find_account, &param, 1, read_row_cb, &found,
+                           NULL, error) &&
+      (found != NULL || relay_admin_fail (error, "No account is named “%s”", username)) &&
+      run_on_account (admin, SQL_DELETE_QUEUE, found[0], &queued, error) &&
+      run_on_account (admin, SQL_DELETE_DEVICES, found[0], &devices, error) &&
+      run_on_account (admin, ban ? SQL_BAN_ACCOUNT : SQL_DELETE_ACCOUNT, found[0], NULL, error) &&
+      (sql->notify_removal == NULL || run_on_account (admin, sql->notify_removal, found[0], NULL, error)) &&
+      change (admin, "Cannot commit the change", "COMMIT", NULL, 0, NULL, error))
+    {
+      g_print ("%s account %s (%s) with %" G_GINT64_FORMAT " devices and %" G_GINT64_FORMAT " queued envelopes\n",
+               ban ? "Banned" : "Deleted", username, found[0], devices, queued);
+      return TRUE;
+    }
+  change (admin, "Cannot roll back", "ROLLBACK", NULL, 0, NULL, NULL);
+  return FALSE;
 }
 
 static gboolean
@@ -192,17 +292,18 @@ dispatch (Admin       *admin,
   if (IS (0, "invite") && IS (1, "create") && n == 2)
     return invite_create (admin, error);
   if (IS (0, "invite") && IS (1, "list") && n == 2)
-    return admin->backend->list_invites (admin->db, error);
+    return query (admin, "Cannot list the invites", admin->backend->sql->list_invites, print_invite_cb, NULL, error);
   if (IS (0, "invite") && IS (1, "revoke") && n == 3)
     return invite_revoke (admin, args[2], error);
   if (IS (0, "accounts") && IS (1, "list") && n == 2)
-    return admin->backend->list_accounts (admin->db, error);
+    return query (admin, "Cannot list the accounts", admin->backend->sql->list_accounts, print_account_cb, NULL,
+                  error);
   if (IS (0, "accounts") && IS (1, "count") && n == 2)
     return accounts_count (admin, error);
   if (IS (0, "accounts") && (IS (1, "delete") || IS (1, "ban")) && n == 3)
     return account_remove (admin, args[2], IS (1, "ban"), error);
   if (IS (0, "queues") && n == 1)
-    return admin->backend->list_queues (admin->db, error);
+    return query (admin, "Cannot read the queues", admin->backend->sql->list_queues, print_queue_cb, NULL, error);
   if (IS (0, "check") && n == 1)
     return admin->backend->check (admin->db, error);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "relay-postgresql-private.h"
+#include "relay-storage-backend.h"
 #include "relay-storage-postgresql.h"
 
 /* How long a connection attempt may take, in seconds. */
@@ -180,13 +181,8 @@ migrate (PGconn     *conn,
       return FALSE;
     }
   version = PQntuples (result) > 0 ? relay_pg_value_int (result, 0, 0) : 0;
-  if (version > (gint64) G_N_ELEMENTS (migrations))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "The database has schema version %" G_GINT64_FORMAT ", newer than this relay knows (%u)",
-                   version, (guint) G_N_ELEMENTS (migrations));
-      return FALSE;
-    }
+  if (!relay_storage_check_schema (version, G_N_ELEMENTS (migrations), error))
+    return FALSE;
   /* Every step runs in the one transaction: a failure leaves the schema
    * as it found it. */
   for (guint i = (guint) version; i < G_N_ELEMENTS (migrations); i++)

@@ -6,15 +6,18 @@
  * The PostgreSQL backend, for relays that several nodes share.  As in
  * the SQLite backend, one writer thread per node owns a connection and
  * runs every op: it takes everything queued since its last commit, runs
- * each op (inside a savepoint when it writes with more than one
- * statement), commits once, and only then calls the ops' done callbacks,
- * so an answer never gets ahead of durability (synchronous_commit is
- * left as the server has it, on by default).
+ * the ops (relay-storage-backend.c), commits once, and only then calls
+ * the ops' done callbacks, so an answer never gets ahead of durability
+ * (synchronous_commit is left as the server has it, on by default).
+ * Runs of sends, fetches, acknowledgements and look-ups go to the server
+ * in pipelines, a round trip or two for the run
+ * (relay-storage-postgresql-pipeline.c); registrations, key uploads and
+ * bundle fetches run statement by statement, inside savepoints.
  *
  * Unlike the SQLite backend it remembers nothing of the data between
- * batches, because other nodes change it: each device's queue usage is
- * read from the queue when a send needs it, and an account's devices
- * when an op needs them.  Queue ids come from one sequence for all
+ * batches, because other nodes change it: the devices of the accounts
+ * that a run of sends sends to, and what their queues hold, are read
+ * for the run, and an account's devices when another op needs them.  Queue ids come from one sequence for all
  * nodes.  So that a device's entries become visible in the order of
  * their ids, which the connections' "after the last id seen" fetches
  * rely on, a batch locks the device rows of every account it sends to
@@ -27,52 +30,13 @@
 
 #include "config.h"
 
-#include <libpq-fe.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "relay-guid.h"
-#include "relay-postgresql-private.h"
-#include "relay-storage.h"
-#include "relay-storage-postgresql.h"
-
-typedef enum
-{
-  STMT_INSERT_ACCOUNT,
-  STMT_INSERT_DEVICE,
-  STMT_UPSERT_SIGNED,
-  STMT_UPSERT_ONE_TIME,
-  STMT_COUNT_ONE_TIME,
-  STMT_GET_DEVICE,
-  STMT_GET_IDENTITY,
-  STMT_LIST_DEVICES,
-  STMT_LOCK_DEVICES,
-  STMT_GET_SIGNED,
-  STMT_TAKE_ONE_TIME,
-  STMT_LOOKUP_USERNAME,
-  STMT_QUEUE_USAGE,
-  STMT_INSERT_ENVELOPE,
-  STMT_FETCH_QUEUE,
-  STMT_DELETE_ENVELOPE,
-  STMT_DELETE_EXPIRED,
-  STMT_COUNT_QUEUE,
-  STMT_SET_IDENTITY,
-  STMT_SET_REGISTRATION_ID,
-  STMT_CLEAR_ONE_TIME,
-  STMT_TAKE_INVITE,
-  STMT_FIND_INVITE,
-  STMT_NOTE_HEALTH_CHECK,
-  STMT_TAKE_SHARED_TOKEN,
-  STMT_PRUNE_SHARED_BUCKETS,
-  STMT_STORE_PASSWORD_DIGEST,
-  STMT_GET_ACCESS_KEY,
-  STMT_SET_ACCESS_KEY,
-  STMT_PUT_PROFILE,
-  STMT_GET_PROFILE,
-  N_STMTS,
-} StmtId;
+#include "relay-storage-postgresql-private.h"
 
 static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN",
   /* A taken username or UUID inserts nothing rather than failing,
    * which would abort the whole batch's transaction. */
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -93,14 +57,27 @@ static const char * const stmt_sql[N_STMTS] = {
                          "(SELECT account, device_id, kind, key_id FROM one_time_prekeys WHERE account = $1 AND device_id = $2 AND kind = $3 "
                          "ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING key_id, public_key, signature",
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = $1 AND NOT banned",
-  [STMT_QUEUE_USAGE] = "SELECT source, count(*), sum(length(content)) FROM queue "
-                       "WHERE account = $1 AND device_id = $2 GROUP BY source",
-  /* Inserts an envelope and notifies the channel with the device's key
-   * ($10) in one round trip; like every NOTIFY, it goes out only if the
-   * transaction commits. */
-  [STMT_INSERT_ENVELOPE] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, "
-                           "server_timestamp, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id) "
-                           "SELECT id, pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', $10) FROM envelope",
+  /* The devices, and what their queues hold from each sender, of the
+   * accounts ($1, an array) that a run of sends sends to. */
+  [STMT_LIST_TARGET_DEVICES] = "SELECT account, device_id, registration_id FROM devices WHERE account = ANY ($1::text[]) "
+                               "ORDER BY account, device_id",
+  [STMT_TARGET_QUEUE_USAGE] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue "
+                              "WHERE account = ANY ($1::text[]) GROUP BY account, device_id, source",
+  /* Inserts the envelopes of a run's sends, given as arrays of their
+   * columns ($3 is the node's tag for all of them), in one statement,
+   * and returns their ids in the order of the arrays: the ids are drawn
+   * as the rows are inserted, in that order. */
+  [STMT_INSERT_ENVELOPES] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, "
+                            "client_timestamp, server_timestamp, content) "
+                            "SELECT account, device_id, $3::bigint, type, source, source_device, client_timestamp, "
+                            "server_timestamp, content FROM unnest ($1::text[], $2::bigint[], $4::smallint[], $5::text[], "
+                            "$6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[]) WITH ORDINALITY AS e (account, device_id, "
+                            "type, source, source_device, client_timestamp, server_timestamp, content, n) ORDER BY n "
+                            "RETURNING id) SELECT id FROM envelope ORDER BY id",
+  /* Notifies the channel once with the key of each device ($1, an
+   * array) that the run stored envelopes for; like every NOTIFY, it
+   * goes out only if the transaction commits. */
+  [STMT_NOTIFY_DEVICES] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', key) FROM (SELECT DISTINCT unnest ($1::text[]) AS key) k",
   /* A page holds its first envelope whatever its size, then as many as
    * fit in $6 bytes, counted by the server: the contents left out are
    * never read nor sent, which six connections fetching a backlog of
@@ -155,97 +132,16 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = $1",
 };
 
-typedef struct
+void
+relay_pg_storage_log_failure (const PGresult *result)
 {
-  RelayStorage      parent;
-  char             *url;
-  PGconn           *conn;
-  RelayWriter       writer;
-
-  /* One device's queue as a send reads it, to judge it by the same rule
-   * as the SQLite backend; only the writer thread uses it. */
-  RelayQueueUsage  *usage;
-  /* Envelopes queued as last counted, then changed by this node's
-   * commits, and what its uncommitted ops added to and took from them;
-   * only the writer thread uses these. */
-  gint64            queued;
-  gint64            queued_change;
-
-  gint64            tag;
-  RelayGuidCipher  *guids;
-
-  /* The one rate limit that nodes share (see take_shared_token()). */
-  RelayRate         target_one_time_prekeys;
-} PgStorage;
-
-/* Parameters go as text, and bytes as binary, which needs no escaping;
- * results come back binary. */
-#define MAX_PARAMS 10
-
-typedef struct
-{
-  const char *values[MAX_PARAMS];
-  int         lengths[MAX_PARAMS];
-  int         formats[MAX_PARAMS];
-  char        numbers[MAX_PARAMS][G_ASCII_DTOSTR_BUF_SIZE];
-  int         n;
-} Params;
-
-static void
-param_text (Params     *p,
-            const char *text)
-{
-  g_assert (p->n < MAX_PARAMS);
-  p->values[p->n] = text;
-  p->lengths[p->n] = 0;
-  p->formats[p->n] = 0;
-  p->n++;
+  /* lock_timeout (relay_pg_connect()) ran out: another session holds
+   * the rows, which is no fault of this node; the batch is answered 503. */
+  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
+    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+  else
+    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
 }
-
-static void
-param_int (Params *p,
-           gint64  value)
-{
-  g_assert (p->n < MAX_PARAMS);
-  g_snprintf (p->numbers[p->n], sizeof p->numbers[p->n], "%" G_GINT64_FORMAT, value);
-  param_text (p, p->numbers[p->n]);
-}
-
-static void
-param_double (Params *p,
-              double  value)
-{
-  g_assert (p->n < MAX_PARAMS);
-  g_ascii_dtostr (p->numbers[p->n], sizeof p->numbers[p->n], value);
-  param_text (p, p->numbers[p->n]);
-}
-
-static void
-param_bytes (Params *p,
-             GBytes *bytes)
-{
-  gsize size = 0;
-
-  g_assert (p->n < MAX_PARAMS);
-  p->values[p->n] = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
-  p->lengths[p->n] = (int) size;
-  p->formats[p->n] = 1;
-  p->n++;
-}
-
-static const char *
-stmt_name (StmtId id)
-{
-  static const char * const names[N_STMTS] = {
-    "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
-    "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26", "s27", "s28", "s29", "s30",
-  };
-
-  return names[id];
-}
-
-G_STATIC_ASSERT (N_STMTS == 31);
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
  * transaction aborted. */
@@ -259,12 +155,7 @@ run (PgStorage    *self,
 
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
-  /* lock_timeout (relay_pg_connect()) ran out: another session holds
-   * the rows, which is no fault of this node; the batch is answered 503. */
-  if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
-    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
-  else
-    g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
+  relay_pg_storage_log_failure (result);
   PQclear (result);
   return NULL;
 }
@@ -277,31 +168,6 @@ run_done (PgStorage    *self,
   g_autoptr(PGresult) result = run (self, id, p);
 
   return result != NULL;
-}
-
-/* Rows a statement inserted, updated or deleted. */
-static gint64
-affected (PGresult *result)
-{
-  return g_ascii_strtoll (PQcmdTuples (result), NULL, 10);
-}
-
-static char *
-value_text (const PGresult *result,
-            int             row,
-            int             column)
-{
-  return g_strndup (PQgetvalue (result, row, column), (gsize) PQgetlength (result, row, column));
-}
-
-static GBytes *
-value_bytes (const PGresult *result,
-             int             row,
-             int             column)
-{
-  if (PQgetisnull (result, row, column))
-    return NULL;
-  return g_bytes_new (PQgetvalue (result, row, column), (gsize) PQgetlength (result, row, column));
 }
 
 /* The ops.  Each returns a status; a failed op's writes are rolled back
@@ -327,11 +193,12 @@ store_signed (gpointer      backend,
 }
 
 static gint64
-count_one_time (PgStorage    *self,
+count_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind)
 {
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -348,11 +215,9 @@ store_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind,
-                GPtrArray    *prekeys,
-                guint         limit)
+                GPtrArray    *prekeys)
 {
   PgStorage *self = backend;
-  gint64 count;
 
   for (guint i = 0; i < prekeys->len; i++)
     {
@@ -368,136 +233,91 @@ store_one_time (gpointer      backend,
       if (!run_done (self, STMT_UPSERT_ONE_TIME, &p))
         return RELAY_STORAGE_FAILED;
     }
-  if ((count = count_one_time (self, uuid, device_id, kind)) < 0)
-    return RELAY_STORAGE_FAILED;
-  return count > limit ? RELAY_STORAGE_LIMIT : RELAY_STORAGE_OK;
+  return RELAY_STORAGE_OK;
 }
 
-static RelayPreKey *get_signed    (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind);
-static gboolean     take_one_time (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind,
-                                   RelayPreKey  **out,
-                                   gint64        *left);
-
-static const RelayKeyStore key_store = {
-  .get_signed = get_signed,
-  .take_one_time = take_one_time,
-  .store_signed = store_signed,
-  .store_one_time = store_one_time,
-};
-
 static RelayStorageStatus
-op_register (PgStorage *self,
-             RelayOp   *op)
+take_invite (gpointer  backend,
+             GBytes   *invite_hash)
 {
-  RelayRegisterRequest *reg = op->reg;
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
-  /* The invite is used up only if the account is made: a failure rolls
-   * the op's savepoint back, and the invite with it. */
-  if (op->invite_hash != NULL)
-    {
-      param_bytes (&p, op->invite_hash);
-      if ((result = run (self, STMT_TAKE_INVITE, &p)) == NULL)
-        return RELAY_STORAGE_FAILED;
-      if (affected (result) == 0)
-        return RELAY_STORAGE_INVITE_INVALID;
-      g_clear_pointer (&result, PQclear);
-    }
-  p = (Params) { 0 };
-  param_text (&p, op->uuid);
-  param_text (&p, reg->username);
-  param_bytes (&p, reg->identity_key);
-  param_int (&p, g_get_real_time () / 1000);
+  param_bytes (&p, invite_hash);
+  if ((result = run (self, STMT_TAKE_INVITE, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  return affected (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
+}
+
+static RelayStorageStatus
+insert_account (gpointer    backend,
+                const char *uuid,
+                const char *username,
+                GBytes     *identity_key,
+                gint64      created)
+{
+  PgStorage *self = backend;
+  g_autoptr(PGresult) result = NULL;
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  param_text (&p, username);
+  param_bytes (&p, identity_key);
+  param_int (&p, created);
   if ((result = run (self, STMT_INSERT_ACCOUNT, &p)) == NULL)
     return RELAY_STORAGE_FAILED;
-  if (affected (result) == 0)
-    return RELAY_STORAGE_CONFLICT;
+  return affected (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_CONFLICT;
+}
 
+static RelayStorageStatus
+insert_device (gpointer    backend,
+               const char *uuid,
+               guint32     device_id,
+               guint32     registration_id,
+               const char *password_hash,
+               GBytes     *password_digest)
+{
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  param_int (&p, registration_id);
+  param_text (&p, password_hash);
+  param_bytes (&p, password_digest);
+  return run_done (backend, STMT_INSERT_DEVICE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+replace_identity (gpointer    backend,
+                  const char *uuid,
+                  guint32     device_id,
+                  GBytes     *identity_key)
+{
+  Params p = { 0 };
+
+  param_text (&p, uuid);
+  param_bytes (&p, identity_key);
+  if (!run_done (backend, STMT_SET_IDENTITY, &p))
+    return RELAY_STORAGE_FAILED;
   p = (Params) { 0 };
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  param_int (&p, reg->registration_id);
-  param_text (&p, op->password_hash);
-  param_bytes (&p, op->password_digest);
-  if (!run_done (self, STMT_INSERT_DEVICE, &p))
-    return RELAY_STORAGE_FAILED;
-
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
-                                   reg->prekeys, reg->pq_prekeys, op->limit);
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  return run_done (backend, STMT_CLEAR_ONE_TIME, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_get_device (PgStorage *self,
-               RelayOp   *op)
+set_registration_id (gpointer    backend,
+                     const char *uuid,
+                     guint32     device_id,
+                     guint32     registration_id)
 {
-  g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  if ((result = run (self, STMT_GET_DEVICE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  op->password_hash = value_text (result, 0, 0);
-  op->username = value_text (result, 0, 1);
-  op->password_digest = value_bytes (result, 0, 2);
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_prekey_counts (PgStorage *self,
-                  RelayOp   *op)
-{
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
-
-  if (ec < 0 || kyber < 0)
-    return RELAY_STORAGE_FAILED;
-  op->ec_count = (guint) ec;
-  op->kyber_count = (guint) kyber;
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_store_prekeys (PgStorage *self,
-                  RelayOp   *op)
-{
-  RelayKeysRequest *keys = op->keys;
-  Params p = { 0 };
-
-  /* A new identity: the one-time prekeys of the old one go, the signed
-   * ones are replaced below. */
-  if (keys->identity_key != NULL)
-    {
-      param_text (&p, op->uuid);
-      param_bytes (&p, keys->identity_key);
-      if (!run_done (self, STMT_SET_IDENTITY, &p))
-        return RELAY_STORAGE_FAILED;
-      p = (Params) { 0 };
-      param_text (&p, op->uuid);
-      param_int (&p, op->device_id);
-      if (!run_done (self, STMT_CLEAR_ONE_TIME, &p))
-        return RELAY_STORAGE_FAILED;
-    }
-  if (keys->registration_id != 0)
-    {
-      p = (Params) { 0 };
-      param_text (&p, op->uuid);
-      param_int (&p, op->device_id);
-      param_int (&p, keys->registration_id);
-      if (!run_done (self, STMT_SET_REGISTRATION_ID, &p))
-        return RELAY_STORAGE_FAILED;
-    }
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
-                                   keys->prekeys, keys->pq_prekeys, op->limit);
+  param_text (&p, uuid);
+  param_int (&p, device_id);
+  param_int (&p, registration_id);
+  return run_done (backend, STMT_SET_REGISTRATION_ID, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayPreKey *
@@ -529,16 +349,14 @@ get_signed (gpointer      backend,
   return read_prekey (result);
 }
 
-/* Takes the lowest one-time prekey of a kind that nobody else is
- * taking.  `left` receives how many remain after it, and is not touched
- * when there was none to take. */
+/* A key that another node's fetch holds is skipped: see
+ * STMT_TAKE_ONE_TIME. */
 static gboolean
 take_one_time (gpointer       backend,
                const char    *uuid,
                guint32        device_id,
                RelayKeyKind   kind,
-               RelayPreKey  **out,
-               gint64        *left)
+               RelayPreKey  **out)
 {
   PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
@@ -549,14 +367,7 @@ take_one_time (gpointer       backend,
   param_int (&p, kind);
   if ((result = run (self, STMT_TAKE_ONE_TIME, &p)) == NULL)
     return FALSE;
-  if (PQntuples (result) == 0)
-    {
-      *out = NULL;
-      return TRUE;
-    }
-  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
-    return FALSE;
-  *out = read_prekey (result);
+  *out = PQntuples (result) > 0 ? read_prekey (result) : NULL;
   return TRUE;
 }
 
@@ -611,221 +422,59 @@ take_shared_token (PgStorage       *self,
   return TRUE;
 }
 
-static RelayStorageStatus
-op_fetch_bundles (PgStorage *self,
-                  RelayOp   *op)
+static const RelayBackendFuncs pg_funcs;
+
+/* Reads one blob of an account: *out stays NULL when there is none. */
+static gboolean
+read_account_blob (PgStorage   *self,
+                   StmtId       id,
+                   const char  *uuid,
+                   GBytes     **out)
 {
   g_autoptr(PGresult) result = NULL;
-  g_autoptr(GArray) devices = NULL;
-  gboolean shared_token = FALSE;
   Params p = { 0 };
 
-  param_text (&p, op->uuid);
-  if ((result = run (self, STMT_GET_IDENTITY, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  op->identity_key = value_bytes (result, 0, 0);
+  param_text (&p, uuid);
+  if ((result = run (self, id, &p)) == NULL)
+    return FALSE;
+  if (PQntuples (result) > 0)
+    *out = value_bytes (result, 0, 0);
+  return TRUE;
+}
 
+static RelayStorageStatus
+op_get_identity (gpointer  backend,
+                 RelayOp  *op)
+{
+  if (!read_account_blob (backend, STMT_GET_IDENTITY, op->uuid, &op->identity_key))
+    return RELAY_STORAGE_FAILED;
+  return op->identity_key != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
+static RelayStorageStatus
+op_fetch_bundles (gpointer  backend,
+                  RelayOp  *op)
+{
+  PgStorage *self = backend;
+  RelayStorageStatus status = op_get_identity (self, op);
+  g_autoptr(GArray) devices = NULL;
+  gboolean shared_token = FALSE;
+
+  if (status != RELAY_STORAGE_OK)
+    return status;
   if ((devices = account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
   if (!op->spare_one_time && !take_shared_token (self, RELAY_RATE_TARGET_ONE_TIME_PREKEYS, op->uuid,
                                                  &self->target_one_time_prekeys, &shared_token))
     return RELAY_STORAGE_FAILED;
-  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time || !shared_token);
+  return relay_storage_fill_bundles (&pg_funcs, self, op, devices, op->spare_one_time || !shared_token);
 }
 
 static RelayStorageStatus
-op_lookup_username (PgStorage *self,
-                    RelayOp   *op)
+op_expire (gpointer  backend,
+           RelayOp  *op)
 {
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, op->username);
-  if ((result = run (self, STMT_LOOKUP_USERNAME, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  op->uuid = value_text (result, 0, 0);
-  return RELAY_STORAGE_OK;
-}
-
-/* Reads what a device's queue holds from each sender, and judges one
- * more envelope by the rule every backend shares: the flood pool needs
- * every sender's share, not only the one sending now. */
-static gboolean
-queue_admits (PgStorage              *self,
-              const char             *uuid,
-              guint32                 device_id,
-              const char             *sender,
-              gint64                  bytes,
-              const RelayQueueLimits *limits,
-              gboolean               *admits)
-{
-  g_autoptr(PGresult) result = NULL;
-  char key[RELAY_DEVICE_KEY_SIZE];
-  Params p = { 0 };
-
-  param_text (&p, uuid);
-  param_int (&p, device_id);
-  if ((result = run (self, STMT_QUEUE_USAGE, &p)) == NULL)
-    return FALSE;
-  relay_device_key (key, uuid, device_id);
-  relay_queue_usage_clear (self->usage);
-  for (int i = 0; i < PQntuples (result); i++)
-    relay_queue_usage_add (self->usage, key, PQgetvalue (result, i, 0),
-                           relay_pg_value_int (result, i, 1), relay_pg_value_int (result, i, 2));
-  *admits = relay_queue_usage_admits (self->usage, key, sender, bytes, limits);
-  return TRUE;
-}
-
-static RelayStorageStatus
-op_send (PgStorage *self,
-         RelayOp   *op)
-{
-  GPtrArray *messages = op->send->messages;
-  g_autoptr(GArray) devices = NULL;
-  RelayStorageStatus status;
-
-  if ((devices = account_devices (self, op->uuid)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (devices->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
-    return status;
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      gboolean admits;
-
-      if (!queue_admits (self, op->uuid, envelope->device_id, op->source_uuid,
-                         (gint64) g_bytes_get_size (envelope->content), &op->queue_limits, &admits))
-        return RELAY_STORAGE_FAILED;
-      if (!admits)
-        return RELAY_STORAGE_QUEUE_FULL;
-    }
-
-  op->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), messages->len);
-  op->guids = g_ptr_array_new_full (messages->len, g_free);
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      g_autoptr(PGresult) result = NULL;
-      char key[RELAY_DEVICE_KEY_SIZE];
-      char *guid;
-      gint64 id;
-      Params p = { 0 };
-
-      param_text (&p, op->uuid);
-      param_int (&p, envelope->device_id);
-      param_int (&p, self->tag);
-      param_int (&p, envelope->type);
-      param_text (&p, op->source_uuid);
-      param_int (&p, op->source_device);
-      param_int (&p, op->send->timestamp);
-      param_int (&p, op->server_timestamp);
-      param_bytes (&p, envelope->content);
-      relay_device_key (key, op->uuid, envelope->device_id);
-      param_text (&p, key);
-      if ((result = run (self, STMT_INSERT_ENVELOPE, &p)) == NULL)
-        return RELAY_STORAGE_FAILED;
-      id = relay_pg_value_int (result, 0, 0);
-      g_array_append_val (op->ids, id);
-      guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, id, self->tag, guid);
-      g_ptr_array_add (op->guids, guid);
-    }
-  self->queued_change += messages->len;
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_fetch_queue (PgStorage *self,
-                RelayOp   *op)
-{
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, op->uuid);
-  param_int (&p, op->device_id);
-  param_int (&p, op->after_id);
-  param_int (&p, op->min_timestamp);
-  param_int (&p, op->limit);
-  param_int (&p, op->max_bytes > 0 ? (gint64) op->max_bytes : G_MAXINT64);
-  if ((result = run (self, STMT_FETCH_QUEUE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
-  for (int i = 0; i < PQntuples (result); i++)
-    {
-      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
-
-      envelope->id = relay_pg_value_int (result, i, 0);
-      envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, envelope->id, relay_pg_value_int (result, i, 1), envelope->guid);
-      envelope->type = (guint8) relay_pg_value_int (result, i, 2);
-      envelope->source_uuid = value_text (result, i, 3);
-      envelope->source_device = (guint32) relay_pg_value_int (result, i, 4);
-      envelope->timestamp = relay_pg_value_int (result, i, 5);
-      envelope->server_timestamp = relay_pg_value_int (result, i, 6);
-      envelope->content = value_bytes (result, i, 7);
-      g_ptr_array_add (op->envelopes, envelope);
-    }
-  return RELAY_STORAGE_OK;
-}
-
-/* Deletes every acknowledged envelope that is still there, in one
- * statement; a client may acknowledge one twice, or one that expired
- * meanwhile. */
-static RelayStorageStatus
-op_ack (PgStorage *self,
-        RelayOp   *op)
-{
-  g_autoptr(GString) ids = g_string_new ("{");
-  g_autoptr(GString) tags = g_string_new ("{");
-  g_autoptr(GString) accounts = g_string_new ("{");
-  g_autoptr(GString) devices = g_string_new ("{");
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  op->removed = 0;
-  for (guint i = 0; i < op->acks->len; i++)
-    {
-      RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
-      const char *separator = ids->len > 1 ? "," : "";
-      gint64 id, tag;
-
-      /* A GUID that does not decode names no entry. */
-      if (!relay_guid_decode (self->guids, ack->guid, &id, &tag))
-        continue;
-      /* UUIDs are checked to be hexadecimal and dashes before they reach
-       * the storage, so they need no quoting in the array. */
-      g_string_append_printf (ids, "%s%" G_GINT64_FORMAT, separator, id);
-      g_string_append_printf (tags, "%s%" G_GINT64_FORMAT, separator, tag);
-      g_string_append_printf (accounts, "%s%s", separator, ack->uuid);
-      g_string_append_printf (devices, "%s%u", separator, ack->device_id);
-    }
-  if (ids->len == 1)
-    return RELAY_STORAGE_OK;
-  g_string_append_c (ids, '}');
-  g_string_append_c (tags, '}');
-  g_string_append_c (accounts, '}');
-  g_string_append_c (devices, '}');
-  param_text (&p, ids->str);
-  param_text (&p, tags->str);
-  param_text (&p, accounts->str);
-  param_text (&p, devices->str);
-  if ((result = run (self, STMT_DELETE_ENVELOPE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  op->removed = affected (result);
-  self->queued_change -= op->removed;
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_expire (PgStorage *self,
-           RelayOp   *op)
-{
+  PgStorage *self = backend;
   g_autoptr(PGresult) result = NULL;
   Params p = { 0 };
 
@@ -841,23 +490,11 @@ op_expire (PgStorage *self,
   return run_done (self, STMT_PRUNE_SHARED_BUCKETS, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
-/* Writes one row, so that the batch it runs in shows whether the
- * database takes writes at all. */
-static RelayStorageStatus
-op_check_writable (PgStorage *self,
-                   RelayOp   *op)
-{
-  Params p = { 0 };
-
-  param_int (&p, g_get_real_time () / G_USEC_PER_SEC);
-  return run_done (self, STMT_NOTE_HEALTH_CHECK, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
 /* A device whose password hash changed since its password was checked
  * keeps no digest of it: the update matches no row. */
 static RelayStorageStatus
-op_store_password_digest (PgStorage *self,
-                          RelayOp   *op)
+op_store_password_digest (gpointer  backend,
+                          RelayOp  *op)
 {
   Params p = { 0 };
 
@@ -865,38 +502,7 @@ op_store_password_digest (PgStorage *self,
   param_int (&p, op->device_id);
   param_text (&p, op->password_hash);
   param_bytes (&p, op->password_digest);
-  return run_done (self, STMT_STORE_PASSWORD_DIGEST, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
-static RelayStorageStatus
-op_find_invite (PgStorage *self,
-                RelayOp   *op)
-{
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_bytes (&p, op->invite_hash);
-  if ((result = run (self, STMT_FIND_INVITE, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  return PQntuples (result) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
-}
-
-/* Reads one blob of an account: *out stays NULL when there is none. */
-static RelayStorageStatus
-read_account_blob (PgStorage   *self,
-                   StmtId       id,
-                   const char  *uuid,
-                   GBytes     **out)
-{
-  g_autoptr(PGresult) result = NULL;
-  Params p = { 0 };
-
-  param_text (&p, uuid);
-  if ((result = run (self, id, &p)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (PQntuples (result) > 0)
-    *out = value_bytes (result, 0, 0);
-  return RELAY_STORAGE_OK;
+  return run_done (backend, STMT_STORE_PASSWORD_DIGEST, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static gboolean
@@ -904,201 +510,50 @@ read_access_key (gpointer     backend,
                  const char  *uuid,
                  GBytes     **out)
 {
-  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out);
 }
 
+/* One part of a multi-recipient send, as a pipeline of its own: the
+ * devices and queue usage it is judged by are read afresh, and so
+ * include what the parts before it stored in this transaction. */
 static RelayStorageStatus
-send_one (gpointer  backend,
-          RelayOp  *part)
+send_alone (gpointer  backend,
+            RelayOp  *op)
 {
-  return op_send (backend, part);
-}
-
-static const RelaySendFuncs send_funcs = { read_access_key, send_one };
-
-static RelayStorageStatus
-op_get_identity (PgStorage *self,
-                 RelayOp   *op)
-{
-  if (read_account_blob (self, STMT_GET_IDENTITY, op->uuid, &op->identity_key) != RELAY_STORAGE_OK)
-    return RELAY_STORAGE_FAILED;
-  return op->identity_key != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+  relay_pg_storage_run_many (backend, &op, 1);
+  return op->status;
 }
 
 static RelayStorageStatus
-op_set_access_key (PgStorage *self,
-                   RelayOp   *op)
+op_set_access_key (gpointer  backend,
+                   RelayOp  *op)
 {
   Params p = { 0 };
 
   param_text (&p, op->uuid);
   param_bytes (&p, op->access_key);
-  return run_done (self, STMT_SET_ACCESS_KEY, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+  return run_done (backend, STMT_SET_ACCESS_KEY, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_put_profile (PgStorage *self,
-                RelayOp   *op)
+op_put_profile (gpointer  backend,
+                RelayOp  *op)
 {
   Params p = { 0 };
 
   param_text (&p, op->uuid);
   param_bytes (&p, op->profile);
   param_int (&p, op->server_timestamp);
-  return run_done (self, STMT_PUT_PROFILE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+  return run_done (backend, STMT_PUT_PROFILE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_get_profile (PgStorage *self,
-                RelayOp   *op)
+op_get_profile (gpointer  backend,
+                RelayOp  *op)
 {
-  if (read_account_blob (self, STMT_GET_PROFILE, op->uuid, &op->profile) != RELAY_STORAGE_OK)
+  if (!read_account_blob (backend, STMT_GET_PROFILE, op->uuid, &op->profile))
     return RELAY_STORAGE_FAILED;
   return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
-}
-
-static RelayStorageStatus
-run_op (PgStorage *self,
-        RelayOp   *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-      return op_register (self, op);
-    case RELAY_OP_GET_DEVICE:
-      return op_get_device (self, op);
-    case RELAY_OP_PREKEY_COUNTS:
-      return op_prekey_counts (self, op);
-    case RELAY_OP_STORE_PREKEYS:
-      return op_store_prekeys (self, op);
-    case RELAY_OP_FETCH_BUNDLES:
-      return op_fetch_bundles (self, op);
-    case RELAY_OP_LOOKUP_USERNAME:
-      return op_lookup_username (self, op);
-    case RELAY_OP_SEND:
-      return op_send (self, op);
-    case RELAY_OP_FETCH_QUEUE:
-      return op_fetch_queue (self, op);
-    case RELAY_OP_ACK:
-      return op_ack (self, op);
-    case RELAY_OP_EXPIRE:
-      return op_expire (self, op);
-    case RELAY_OP_CHECK_WRITABLE:
-      return op_check_writable (self, op);
-    case RELAY_OP_FIND_INVITE:
-      return op_find_invite (self, op);
-    case RELAY_OP_STORE_PASSWORD_DIGEST:
-      return op_store_password_digest (self, op);
-    case RELAY_OP_SEND_MULTI:
-      return relay_storage_send_multi (op, &send_funcs, self);
-    case RELAY_OP_GET_IDENTITY:
-      return op_get_identity (self, op);
-    case RELAY_OP_SET_ACCESS_KEY:
-      return op_set_access_key (self, op);
-    case RELAY_OP_PUT_PROFILE:
-      return op_put_profile (self, op);
-    case RELAY_OP_GET_PROFILE:
-      return op_get_profile (self, op);
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* Whether an op may write with more than one statement and then fail
- * or end in a status that must undo what it wrote (a registration over
- * the prekey limit).  Any other error aborts the batch's transaction,
- * which run_batch() deals with; a savepoint would cost two more round
- * trips to the server for every op. */
-static gboolean
-needs_savepoint (RelayOp *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-    case RELAY_OP_STORE_PREKEYS:
-    case RELAY_OP_FETCH_BUNDLES:
-    case RELAY_OP_SEND_MULTI:
-      return TRUE;
-    case RELAY_OP_SEND:
-      return op->send->messages->len > 1;
-    case RELAY_OP_ACK:
-    case RELAY_OP_GET_DEVICE:
-    case RELAY_OP_PREKEY_COUNTS:
-    case RELAY_OP_LOOKUP_USERNAME:
-    case RELAY_OP_FETCH_QUEUE:
-    case RELAY_OP_EXPIRE:
-    case RELAY_OP_CHECK_WRITABLE:
-    case RELAY_OP_FIND_INVITE:
-    case RELAY_OP_STORE_PASSWORD_DIGEST:
-    default:
-      return FALSE;
-    }
-}
-
-static gboolean
-in_failed_transaction (PgStorage *self)
-{
-  return PQtransactionStatus (self->conn) != PQTRANS_INTRANS;
-}
-
-static RelayStorageStatus
-run_op_atomically (PgStorage *self,
-                   RelayOp   *op)
-{
-  gint64 queued_change = self->queued_change;
-  RelayStorageStatus status;
-
-  if (!needs_savepoint (op))
-    return run_op (self, op);
-  if (!relay_pg_exec (self->conn, "SAVEPOINT op"))
-    return RELAY_STORAGE_FAILED;
-  status = run_op (self, op);
-  if (status != RELAY_STORAGE_OK)
-    {
-      self->queued_change = queued_change;
-      /* An error left the transaction aborted; going back to the
-       * savepoint makes it usable again, without this op's writes. */
-      if (!relay_pg_exec (self->conn, "ROLLBACK TO SAVEPOINT op"))
-        return RELAY_STORAGE_FAILED;
-    }
-  relay_pg_exec (self->conn, "RELEASE SAVEPOINT op");
-  return status;
-}
-
-static void
-fail_ops (RelayOp **ops,
-          guint     start,
-          guint     end)
-{
-  for (guint i = start; i < end; i++)
-    ops[i]->status = RELAY_STORAGE_FAILED;
-}
-
-/* Locks the device rows of every account the batch sends to or changes
- * the devices of; see the comment at the top of the file. */
-static gboolean
-lock_devices (PgStorage  *self,
-              RelayOp   **ops,
-              guint       n_ops)
-{
-  g_autoptr(GString) accounts = g_string_new ("{");
-  Params p = { 0 };
-
-  for (guint i = 0; i < n_ops; i++)
-    {
-      /* UUIDs are checked to be hexadecimal and dashes before they
-       * reach the storage, so they need no quoting in the array. */
-      if (ops[i]->kind == RELAY_OP_SEND || ops[i]->kind == RELAY_OP_STORE_PREKEYS)
-        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "", ops[i]->uuid);
-      for (guint j = 0; ops[i]->kind == RELAY_OP_SEND_MULTI && j < ops[i]->parts->len; j++)
-        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "",
-                                ((RelayOp *) g_ptr_array_index (ops[i]->parts, j))->uuid);
-    }
-  if (accounts->len == 1)
-    return TRUE;
-  g_string_append_c (accounts, '}');
-  param_text (&p, accounts->str);
-  return run_done (self, STMT_LOCK_DEVICES, &p);
 }
 
 static gboolean
@@ -1178,10 +633,112 @@ ensure_connected (PgStorage *self)
   return prepare_statements (self) && listen_for_admin (self);
 }
 
-/* Runs the ops in one transaction.  An op that fails inside its
- * savepoint leaves the rest alone; an error outside any savepoint
- * (or a lost connection) aborts the transaction, and then every op of it
- * so far failed and the rest of the batch goes on in a new one. */
+static void
+rollback_if_open (PgStorage *self)
+{
+  if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+    relay_pg_exec (self->conn, "ROLLBACK");
+}
+
+static gboolean
+pg_begin (gpointer   backend,
+          RelayOp  **ops,
+          guint      n_ops)
+{
+  PgStorage *self = backend;
+
+  if (ensure_connected (self) && relay_pg_storage_begin (self, ops, n_ops))
+    return TRUE;
+  rollback_if_open (self);
+  return FALSE;
+}
+
+/* An error outside any savepoint (or a lost connection) aborts the
+ * transaction: what is left of it can only be rolled back. */
+static gboolean
+pg_transaction_stands (gpointer backend)
+{
+  return PQtransactionStatus (((PgStorage *) backend)->conn) == PQTRANS_INTRANS;
+}
+
+static void
+pg_abandon (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  g_warning ("PostgreSQL rolled back a transaction");
+  rollback_if_open (self);
+  self->queued_change = 0;
+}
+
+static gboolean
+pg_commit (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  if (relay_pg_exec (self->conn, "COMMIT"))
+    return TRUE;
+  g_warning ("PostgreSQL: commit failed");
+  rollback_if_open (self);
+  self->queued_change = 0;
+  return FALSE;
+}
+
+static gboolean
+pg_savepoint (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  self->queued_change_at_savepoint = self->queued_change;
+  return relay_pg_exec (self->conn, "SAVEPOINT op");
+}
+
+static gboolean
+pg_rollback_to_savepoint (gpointer backend)
+{
+  PgStorage *self = backend;
+
+  self->queued_change = self->queued_change_at_savepoint;
+  return relay_pg_exec (self->conn, "ROLLBACK TO SAVEPOINT op");
+}
+
+static void
+pg_release_savepoint (gpointer backend)
+{
+  relay_pg_exec (((PgStorage *) backend)->conn, "RELEASE SAVEPOINT op");
+}
+
+static const RelayBackendFuncs pg_funcs = {
+  /* run_many() runs every other kind. */
+  .fetch_bundles = op_fetch_bundles,
+  .send = send_alone,
+  .expire = op_expire,
+  .store_password_digest = op_store_password_digest,
+  .get_identity = op_get_identity,
+  .set_access_key = op_set_access_key,
+  .put_profile = op_put_profile,
+  .get_profile = op_get_profile,
+  .read_access_key = read_access_key,
+  .run_many = relay_pg_storage_run_many,
+  .begin = pg_begin,
+  .commit = pg_commit,
+  .transaction_stands = pg_transaction_stands,
+  .abandon = pg_abandon,
+  .savepoint = pg_savepoint,
+  .rollback_to_savepoint = pg_rollback_to_savepoint,
+  .release_savepoint = pg_release_savepoint,
+  .take_invite = take_invite,
+  .insert_account = insert_account,
+  .insert_device = insert_device,
+  .replace_identity = replace_identity,
+  .set_registration_id = set_registration_id,
+  .get_signed = get_signed,
+  .store_signed = store_signed,
+  .take_one_time = take_one_time,
+  .store_one_time = store_one_time,
+  .count_one_time = count_one_time,
+};
+
 static void
 run_batch (gpointer   backend,
            RelayOp  **ops,
@@ -1189,44 +746,10 @@ run_batch (gpointer   backend,
 {
   PgStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
-  guint first = 0;
-  gboolean committed;
 
   self->queued_change = 0;
-  if (!ensure_connected (self) || !relay_pg_exec (self->conn, "BEGIN") || !lock_devices (self, ops, n_ops))
-    {
-      if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-        relay_pg_exec (self->conn, "ROLLBACK");
-      fail_ops (ops, 0, n_ops);
-      return;
-    }
-  for (guint i = 0; i < n_ops; i++)
-    {
-      ops[i]->status = run_op_atomically (self, ops[i]);
-      if (!in_failed_transaction (self))
-        continue;
-      g_warning ("PostgreSQL rolled back a transaction");
-      relay_pg_exec (self->conn, "ROLLBACK");
-      fail_ops (ops, first, i + 1);
-      self->queued_change = 0;
-      first = i + 1;
-      if (first < n_ops &&
-          (!ensure_connected (self) || !relay_pg_exec (self->conn, "BEGIN") || !lock_devices (self, ops + first, n_ops - first)))
-        {
-          fail_ops (ops, first, n_ops);
-          if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
-            relay_pg_exec (self->conn, "ROLLBACK");
-          return;
-        }
-    }
-  committed = first >= n_ops || relay_pg_exec (self->conn, "COMMIT");
-  if (!committed)
-    {
-      g_warning ("PostgreSQL: commit failed");
-      fail_ops (ops, first, n_ops);
-      self->queued_change = 0;
-    }
-
+  if (!relay_storage_run_batch (&pg_funcs, self, ops, n_ops))
+    return;
   self->queued += self->queued_change;
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                            n_ops, self->queued);
@@ -1252,25 +775,12 @@ static const RelayWriterFuncs pg_writer_funcs = {
 };
 
 static void
-pg_submit (RelayStorage *storage,
-           RelayOp      *op)
-{
-  relay_writer_submit (&((PgStorage *) storage)->writer, op);
-}
-
-static void
-pg_get_stats (RelayStorage     *storage,
-              RelayCommitStats *stats)
-{
-  relay_writer_get_stats (&((PgStorage *) storage)->writer, stats);
-}
-
-static void
 free_storage (PgStorage *self)
 {
   g_clear_pointer (&self->conn, PQfinish);
   relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
+  g_hash_table_unref (self->targets);
   g_clear_pointer (&self->guids, relay_guid_cipher_free);
   g_free (self->url);
   g_free (self);
@@ -1287,8 +797,8 @@ pg_close (RelayStorage *storage)
 
 static const RelayStorageClass pg_class = {
   .name = "postgresql",
-  .submit = pg_submit,
-  .get_stats = pg_get_stats,
+  .submit = relay_writer_storage_submit,
+  .get_stats = relay_writer_storage_get_stats,
   .close = pg_close,
 };
 
@@ -1332,7 +842,9 @@ relay_storage_postgresql_open (const char       *url,
   self->parent.klass = &pg_class;
   self->url = g_strdup (url);
   relay_writer_init (&self->writer, &pg_writer_funcs, self);
+  self->parent.writer = &self->writer;
   self->usage = relay_queue_usage_new ();
+  self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
 
   self->conn = relay_pg_connect (url, error);
   if (self->conn == NULL)

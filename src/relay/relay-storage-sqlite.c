@@ -16,177 +16,9 @@
 #include "config.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <string.h>
 
-#include "relay-guid.h"
-#include "relay-log-throttle.h"
-#include "relay-storage.h"
-
-/* Each entry upgrades the schema by one version; PRAGMA user_version
- * records how many have run.  Entries are never edited once released. */
-static const char * const migrations[] = {
-  /* 1: accounts, devices, prekeys and the envelope queue. */
-  "CREATE TABLE accounts ("
-  "  uuid TEXT PRIMARY KEY NOT NULL,"
-  "  username TEXT NOT NULL UNIQUE,"
-  "  identity_key BLOB NOT NULL,"
-  "  created INTEGER NOT NULL);"
-  "CREATE TABLE devices ("
-  "  account TEXT NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
-  "  device_id INTEGER NOT NULL,"
-  "  registration_id INTEGER NOT NULL,"
-  "  password_hash TEXT NOT NULL,"
-  "  queued INTEGER NOT NULL DEFAULT 0,"
-  "  PRIMARY KEY (account, device_id));"
-  "CREATE TABLE signed_prekeys ("
-  "  account TEXT NOT NULL,"
-  "  device_id INTEGER NOT NULL,"
-  "  kind INTEGER NOT NULL,"
-  "  key_id INTEGER NOT NULL,"
-  "  public_key BLOB NOT NULL,"
-  "  signature BLOB NOT NULL,"
-  "  PRIMARY KEY (account, device_id, kind),"
-  "  FOREIGN KEY (account, device_id) REFERENCES devices (account, device_id) ON DELETE CASCADE);"
-  "CREATE TABLE one_time_prekeys ("
-  "  account TEXT NOT NULL,"
-  "  device_id INTEGER NOT NULL,"
-  "  kind INTEGER NOT NULL,"
-  "  key_id INTEGER NOT NULL,"
-  "  public_key BLOB NOT NULL,"
-  "  signature BLOB,"
-  "  PRIMARY KEY (account, device_id, kind, key_id),"
-  "  FOREIGN KEY (account, device_id) REFERENCES devices (account, device_id) ON DELETE CASCADE);"
-  /* AUTOINCREMENT keeps ids growing even after the queue empties, which
-   * is what lets a connection resume its queue after the last id seen. */
-  "CREATE TABLE envelopes ("
-  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-  "  account TEXT NOT NULL,"
-  "  device_id INTEGER NOT NULL,"
-  "  guid TEXT NOT NULL UNIQUE,"
-  "  type INTEGER NOT NULL,"
-  "  source TEXT NOT NULL,"
-  "  source_device INTEGER NOT NULL,"
-  "  client_timestamp INTEGER NOT NULL,"
-  "  server_timestamp INTEGER NOT NULL,"
-  "  content BLOB NOT NULL);"
-  "CREATE INDEX envelopes_by_device ON envelopes (account, device_id, id);"
-  "CREATE INDEX envelopes_by_age ON envelopes (server_timestamp);",
-  /* 2: the queue counters follow the envelopes by themselves, so that
-   * storing, acknowledging or expiring an envelope is one statement,
-   * atomic without a savepoint of its own. */
-  "CREATE TRIGGER envelopes_queued_in AFTER INSERT ON envelopes BEGIN"
-  "  UPDATE devices SET queued = queued + 1 WHERE account = NEW.account AND device_id = NEW.device_id;"
-  "END;"
-  "CREATE TRIGGER envelopes_queued_out AFTER DELETE ON envelopes BEGIN"
-  "  UPDATE devices SET queued = queued - 1 WHERE account = OLD.account AND device_id = OLD.device_id;"
-  "END;",
-  /* 3: the triggers go again.  A statement that fires a trigger makes
-   * SQLite keep a statement journal inside the transaction, which tripled
-   * the cost of storing and deleting an envelope.  The writer thread
-   * counts each device's queue in memory instead, from the envelopes
-   * themselves when it opens the database. */
-  "DROP TRIGGER envelopes_queued_in;"
-  "DROP TRIGGER envelopes_queued_out;"
-  "ALTER TABLE devices DROP COLUMN queued;",
-  /* 4: the queue costs as few B-tree updates as it can.  The writer
-   * numbers the entries itself, in the order it stores them, which does
-   * away with the AUTOINCREMENT sequence and, because server timestamps
-   * grow with the ids, with the age index too: what expires is a prefix
-   * of the table.  GUIDs are made from an entry's id and the run's tag
-   * (see relay-guid.h), so no index of GUIDs is needed either.  Entries
-   * stored before keep the GUIDs their clients may already hold, in a
-   * column indexed only where it is set. */
-  "CREATE TABLE queue ("
-  "  id INTEGER PRIMARY KEY,"
-  "  account TEXT NOT NULL,"
-  "  device_id INTEGER NOT NULL,"
-  "  tag INTEGER,"
-  "  legacy_guid TEXT,"
-  "  type INTEGER NOT NULL,"
-  "  source TEXT NOT NULL,"
-  "  source_device INTEGER NOT NULL,"
-  "  client_timestamp INTEGER NOT NULL,"
-  "  server_timestamp INTEGER NOT NULL,"
-  "  content BLOB NOT NULL);"
-  "INSERT INTO queue (id, account, device_id, legacy_guid, type, source, source_device,"
-  "                   client_timestamp, server_timestamp, content)"
-  "  SELECT id, account, device_id, guid, type, source, source_device,"
-  "         client_timestamp, server_timestamp, content FROM envelopes;"
-  "DROP TABLE envelopes;"
-  "CREATE INDEX queue_by_device ON queue (account, device_id);"
-  "CREATE UNIQUE INDEX queue_by_legacy_guid ON queue (legacy_guid) WHERE legacy_guid IS NOT NULL;"
-  "CREATE TABLE secrets ("
-  "  name TEXT PRIMARY KEY NOT NULL,"
-  "  value BLOB NOT NULL);",
-  /* 5: what sotto-relay admin manages.  Invites are single-use
-   * registration tokens, kept as hashes (relay-invite.h).  A banned
-   * account keeps its row, so that its username stays taken, but loses
-   * its devices, keys and queue. */
-  "CREATE TABLE invites ("
-  "  hash BLOB PRIMARY KEY NOT NULL,"
-  "  created INTEGER NOT NULL);"
-  "ALTER TABLE accounts ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;",
-  /* 6: a keyed digest of each device's password, once the relay has
-   * checked it, so that a known login costs no hash after a restart
-   * either (relay-digest-key.c). */
-  "ALTER TABLE devices ADD COLUMN password_digest BLOB;",
-  /* 7: sealed sender and profiles.  Each account may set the key that
-   * lets others send to it without naming themselves, and store its
-   * profile, encrypted under a key the relay never sees. */
-  "CREATE TABLE access_keys ("
-  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
-  "  key BLOB NOT NULL);"
-  "CREATE TABLE profiles ("
-  "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
-  "  profile BLOB NOT NULL,"
-  "  updated INTEGER NOT NULL);",
-};
-
-typedef enum
-{
-  STMT_INSERT_ACCOUNT,
-  STMT_INSERT_DEVICE,
-  STMT_UPSERT_SIGNED,
-  STMT_INSERT_ONE_TIME,
-  STMT_COUNT_ONE_TIME,
-  STMT_GET_DEVICE,
-  STMT_GET_IDENTITY,
-  STMT_LIST_DEVICES,
-  STMT_GET_SIGNED,
-  STMT_FIRST_ONE_TIME,
-  STMT_DELETE_ONE_TIME,
-  STMT_LOOKUP_USERNAME,
-  STMT_INSERT_ENVELOPE,
-  STMT_FETCH_QUEUE,
-  STMT_FIND_ENVELOPE,
-  STMT_FIND_LEGACY_ENVELOPE,
-  STMT_DELETE_ENVELOPE,
-  STMT_FIRST_FRESH,
-  STMT_DELETE_EXPIRED,
-  STMT_QUEUE_COUNTS,
-  STMT_EXPIRED_COUNTS,
-  STMT_BEGIN,
-  STMT_COMMIT,
-  STMT_SAVEPOINT,
-  STMT_RELEASE,
-  STMT_ROLLBACK_TO,
-  STMT_SET_IDENTITY,
-  STMT_SET_REGISTRATION_ID,
-  STMT_CLEAR_ONE_TIME,
-  STMT_DATA_VERSION,
-  STMT_TAKE_INVITE,
-  STMT_FIND_INVITE,
-  STMT_NOTE_HEALTH_CHECK,
-  STMT_STORE_PASSWORD_DIGEST,
-  STMT_GET_ACCESS_KEY,
-  STMT_SET_ACCESS_KEY,
-  STMT_PUT_PROFILE,
-  STMT_GET_PROFILE,
-  N_STMTS,
-} StmtId;
-
-G_STATIC_ASSERT (N_STMTS <= 64);
+#include "relay-storage-sqlite-private.h"
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_INSERT_ACCOUNT] = "INSERT INTO accounts (uuid, username, identity_key, created) VALUES (?1, ?2, ?3, ?4)",
@@ -233,61 +65,8 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = ?1",
 };
 
-typedef struct
-{
-  RelayStorage      parent;
-  sqlite3          *db;
-  sqlite3_stmt     *stmts[N_STMTS];
-  guint64           used_stmts;  /* a bit per StmtId used since the last reset */
-  RelayWriter       writer;
-
-  /* What every device's queue holds; only the thread that runs the ops
-   * uses it. */
-  RelayQueueUsage  *usage;
-
-  /* Each account's devices as last read (uuid -> GArray of RelayDeviceRow),
-   * so that a send need not read them again; the ops that change a
-   * device drop its account's entry. */
-  GHashTable       *devices;
-  GArray           *uncached_devices;   /* what an account not cached has */
-
-  /* PRAGMA data_version as last read: it changes when another process
-   * (sotto-relay admin, an operator's sqlite3) commits. */
-  gint64            data_version;
-
-  /* What the envelopes stored in this run are numbered and tagged
-   * with: ids only grow, and a tag drawn afresh for every run keeps a
-   * GUID from an earlier run from naming an entry that reuses its id. */
-  gint64            next_id;
-  gint64            tag;
-  RelayGuidCipher  *guids;
-
-  /* A full disk fails every write until space is freed: its warning is
-   * logged once a minute, not once a transaction. */
-  RelayLogThrottle  warnings;
-} SqliteStorage;
-
-/* Statement helpers.  A statement that has returned a row and was not
- * stepped to its end keeps its read transaction, and with it the WAL
- * snapshot it reads, open after COMMIT.  Once anyone else writes to the
- * database, that snapshot is stale and every BEGIN IMMEDIATE on this
- * connection fails with SQLITE_BUSY_SNAPSHOT ("database is locked")
- * until the statement is reset, which a reset only before its next use
- * would never do.  So every statement an op uses is noted, and all of
- * them are reset once the op is done. */
-
-static sqlite3_stmt *
-stmt (SqliteStorage *self,
-      StmtId         id)
-{
-  sqlite3_stmt *s = self->stmts[id];
-
-  self->used_stmts |= G_GUINT64_CONSTANT (1) << id;
-  sqlite3_reset (s);
-  sqlite3_clear_bindings (s);
-  return s;
-}
-
+/* Statement helpers (see stmt()).  All the statements an op used are
+ * reset once it is done. */
 static void
 reset_used_stmts (SqliteStorage *self)
 {
@@ -297,59 +76,10 @@ reset_used_stmts (SqliteStorage *self)
   self->used_stmts = 0;
 }
 
-static void
-bind_text (sqlite3_stmt *s,
-           int           index,
-           const char   *text)
-{
-  sqlite3_bind_text (s, index, text, -1, SQLITE_STATIC);
-}
-
-static void
-bind_bytes (sqlite3_stmt *s,
-            int           index,
-            GBytes       *bytes)
-{
-  gsize size;
-  gconstpointer data;
-
-  if (bytes == NULL)
-    {
-      sqlite3_bind_null (s, index);
-      return;
-    }
-  data = g_bytes_get_data (bytes, &size);
-  sqlite3_bind_blob64 (s, index, data, size, SQLITE_STATIC);
-}
-
-static GBytes *
-column_bytes (sqlite3_stmt *s,
-              int           column)
-{
-  if (sqlite3_column_type (s, column) == SQLITE_NULL)
-    return NULL;
-  return g_bytes_new (sqlite3_column_blob (s, column), (gsize) sqlite3_column_bytes (s, column));
-}
-
-static char *
-column_text (sqlite3_stmt *s,
-             int           column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (s, column));
-}
-
-static gboolean
-step_done (sqlite3_stmt *s)
-{
-  return sqlite3_step (s) == SQLITE_DONE;
-}
-
-static void warn (SqliteStorage *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-warn (SqliteStorage *self,
-      const char    *format,
-      ...)
+void
+relay_sqlite_warn (SqliteStorage *self,
+                   const char    *format,
+                   ...)
 {
   g_autofree char *line = NULL;
   va_list args;
@@ -360,15 +90,15 @@ warn (SqliteStorage *self,
   relay_log_throttle_message (&self->warnings, G_LOG_LEVEL_WARNING, line);
 }
 
-static gboolean
-exec_sql (SqliteStorage *self,
-          const char    *sql)
+gboolean
+relay_sqlite_exec (SqliteStorage *self,
+                   const char    *sql)
 {
   char *message = NULL;
 
   if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK)
     {
-      warn (self, "SQLite: %s", message != NULL ? message : "unknown error");
+      relay_sqlite_warn (self, "SQLite: %s", message != NULL ? message : "unknown error");
       sqlite3_free (message);
       return FALSE;
     }
@@ -402,17 +132,15 @@ store_one_time (gpointer      backend,
                 const char   *uuid,
                 guint32       device_id,
                 RelayKeyKind  kind,
-                GPtrArray    *prekeys,
-                guint         limit)
+                GPtrArray    *prekeys)
 {
   SqliteStorage *self = backend;
-  sqlite3_stmt *s;
 
   for (guint i = 0; i < prekeys->len; i++)
     {
       RelayPreKey *prekey = g_ptr_array_index (prekeys, i);
+      sqlite3_stmt *s = stmt (self, STMT_INSERT_ONE_TIME);
 
-      s = stmt (self, STMT_INSERT_ONE_TIME);
       bind_text (s, 1, uuid);
       sqlite3_bind_int64 (s, 2, device_id);
       sqlite3_bind_int (s, 3, kind);
@@ -422,83 +150,68 @@ store_one_time (gpointer      backend,
       if (!step_done (s))
         return RELAY_STORAGE_FAILED;
     }
-  s = stmt (self, STMT_COUNT_ONE_TIME);
-  bind_text (s, 1, uuid);
-  sqlite3_bind_int64 (s, 2, device_id);
-  sqlite3_bind_int (s, 3, kind);
-  if (sqlite3_step (s) != SQLITE_ROW)
-    return RELAY_STORAGE_FAILED;
-  if (sqlite3_column_int64 (s, 0) > limit)
-    return RELAY_STORAGE_LIMIT;
   return RELAY_STORAGE_OK;
 }
 
-static RelayPreKey *get_signed    (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind);
-static gboolean     take_one_time (gpointer       backend,
-                                   const char    *uuid,
-                                   guint32        device_id,
-                                   RelayKeyKind   kind,
-                                   RelayPreKey  **out,
-                                   gint64        *left);
-
-static const RelayKeyStore key_store = {
-  .get_signed = get_signed,
-  .take_one_time = take_one_time,
-  .store_signed = store_signed,
-  .store_one_time = store_one_time,
-};
-
 static RelayStorageStatus
-op_register (SqliteStorage *self,
-             RelayOp       *op)
+take_invite (gpointer  backend,
+             GBytes   *invite_hash)
 {
-  RelayRegisterRequest *reg = op->reg;
-  sqlite3_stmt *s;
-  int rc;
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_TAKE_INVITE);
 
-  /* The invite is used up only if the account is made: a failure rolls
-   * the op's savepoint back, and the invite with it. */
-  if (op->invite_hash != NULL)
-    {
-      s = stmt (self, STMT_TAKE_INVITE);
-      bind_bytes (s, 1, op->invite_hash);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-      if (sqlite3_changes (self->db) == 0)
-        return RELAY_STORAGE_INVITE_INVALID;
-    }
-  s = stmt (self, STMT_INSERT_ACCOUNT);
-  bind_text (s, 1, op->uuid);
-  bind_text (s, 2, reg->username);
-  bind_bytes (s, 3, reg->identity_key);
-  sqlite3_bind_int64 (s, 4, g_get_real_time () / 1000);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_CONSTRAINT)
-    return RELAY_STORAGE_CONFLICT;
-  if (rc != SQLITE_DONE)
-    return RELAY_STORAGE_FAILED;
-
-  s = stmt (self, STMT_INSERT_DEVICE);
-  bind_text (s, 1, op->uuid);
-  sqlite3_bind_int64 (s, 2, op->device_id);
-  sqlite3_bind_int64 (s, 3, reg->registration_id);
-  bind_text (s, 4, op->password_hash);
-  bind_bytes (s, 5, op->password_digest);
-  g_hash_table_remove (self->devices, op->uuid);
+  bind_bytes (s, 1, invite_hash);
   if (!step_done (s))
     return RELAY_STORAGE_FAILED;
-
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, reg->signed_prekey, reg->last_resort,
-                                   reg->prekeys, reg->pq_prekeys, op->limit);
+  return sqlite3_changes (self->db) > 0 ? RELAY_STORAGE_OK : RELAY_STORAGE_INVITE_INVALID;
 }
 
 static RelayStorageStatus
-op_get_device (SqliteStorage *self,
-               RelayOp       *op)
+insert_account (gpointer    backend,
+                const char *uuid,
+                const char *username,
+                GBytes     *identity_key,
+                gint64      created)
 {
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_INSERT_ACCOUNT);
+  int rc;
+
+  bind_text (s, 1, uuid);
+  bind_text (s, 2, username);
+  bind_bytes (s, 3, identity_key);
+  sqlite3_bind_int64 (s, 4, created);
+  rc = sqlite3_step (s);
+  if (rc == SQLITE_CONSTRAINT)
+    return RELAY_STORAGE_CONFLICT;
+  return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+insert_device (gpointer    backend,
+               const char *uuid,
+               guint32     device_id,
+               guint32     registration_id,
+               const char *password_hash,
+               GBytes     *password_digest)
+{
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_INSERT_DEVICE);
+
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int64 (s, 3, registration_id);
+  bind_text (s, 4, password_hash);
+  bind_bytes (s, 5, password_digest);
+  g_hash_table_remove (self->devices, uuid);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+}
+
+static RelayStorageStatus
+op_get_device (gpointer  backend,
+               RelayOp  *op)
+{
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_GET_DEVICE);
   int rc;
 
@@ -516,11 +229,12 @@ op_get_device (SqliteStorage *self,
 }
 
 static gint64
-count_one_time (SqliteStorage *self,
-                const char    *uuid,
-                guint32        device_id,
-                RelayKeyKind   kind)
+count_one_time (gpointer      backend,
+                const char   *uuid,
+                guint32       device_id,
+                RelayKeyKind  kind)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_COUNT_ONE_TIME);
 
   bind_text (s, 1, uuid);
@@ -532,54 +246,38 @@ count_one_time (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_prekey_counts (SqliteStorage *self,
-                  RelayOp       *op)
+replace_identity (gpointer    backend,
+                  const char *uuid,
+                  guint32     device_id,
+                  GBytes     *identity_key)
 {
-  gint64 ec = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_EC);
-  gint64 kyber = count_one_time (self, op->uuid, op->device_id, RELAY_KEY_KYBER);
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_SET_IDENTITY);
 
-  if (ec < 0 || kyber < 0)
+  bind_text (s, 1, uuid);
+  bind_bytes (s, 2, identity_key);
+  if (!step_done (s))
     return RELAY_STORAGE_FAILED;
-  op->ec_count = (guint) ec;
-  op->kyber_count = (guint) kyber;
-  return RELAY_STORAGE_OK;
+  s = stmt (self, STMT_CLEAR_ONE_TIME);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayStorageStatus
-op_store_prekeys (SqliteStorage *self,
-                  RelayOp       *op)
+set_registration_id (gpointer    backend,
+                     const char *uuid,
+                     guint32     device_id,
+                     guint32     registration_id)
 {
-  RelayKeysRequest *keys = op->keys;
-  sqlite3_stmt *s;
+  SqliteStorage *self = backend;
+  sqlite3_stmt *s = stmt (self, STMT_SET_REGISTRATION_ID);
 
-  /* A new identity: the one-time prekeys of the old one go, the signed
-   * ones are replaced below. */
-  if (keys->identity_key != NULL)
-    {
-      s = stmt (self, STMT_SET_IDENTITY);
-      bind_text (s, 1, op->uuid);
-      bind_bytes (s, 2, keys->identity_key);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-
-      s = stmt (self, STMT_CLEAR_ONE_TIME);
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, op->device_id);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-    }
-  if (keys->registration_id != 0)
-    {
-      s = stmt (self, STMT_SET_REGISTRATION_ID);
-      bind_text (s, 1, op->uuid);
-      sqlite3_bind_int64 (s, 2, op->device_id);
-      sqlite3_bind_int64 (s, 3, keys->registration_id);
-      g_hash_table_remove (self->devices, op->uuid);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-    }
-  return relay_storage_store_keys (&key_store, self, op->uuid, op->device_id, keys->signed_prekey, keys->last_resort,
-                                   keys->prekeys, keys->pq_prekeys, op->limit);
+  bind_text (s, 1, uuid);
+  sqlite3_bind_int64 (s, 2, device_id);
+  sqlite3_bind_int64 (s, 3, registration_id);
+  g_hash_table_remove (self->devices, uuid);
+  return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 static RelayPreKey *
@@ -612,15 +310,13 @@ get_signed (gpointer      backend,
 
 /* Reads the lowest one-time prekey of a kind and deletes it in the same
  * transaction: the writer thread runs one op at a time, so no other
- * fetch can see it in between.  `left` receives how many remain after
- * it, and is not touched when there was none to take. */
+ * fetch can see it in between. */
 static gboolean
 take_one_time (gpointer       backend,
                const char    *uuid,
                guint32        device_id,
                RelayKeyKind   kind,
-               RelayPreKey  **out,
-               gint64        *left)
+               RelayPreKey  **out)
 {
   SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FIRST_ONE_TIME);
@@ -647,58 +343,8 @@ take_one_time (gpointer       backend,
   sqlite3_bind_int64 (s, 4, prekey->key_id);
   if (!step_done (s))
     return FALSE;
-  if ((*left = count_one_time (self, uuid, device_id, kind)) < 0)
-    return FALSE;
   *out = g_steal_pointer (&prekey);
   return TRUE;
-}
-
-/* Queue usage.  It changes only once the op that stores or deletes
- * envelopes has succeeded; a rollback counts it all again. */
-
-static void
-queued_add (SqliteStorage *self,
-            const char    *uuid,
-            guint32        device_id,
-            const char    *sender,
-            gint64         envelopes,
-            gint64         bytes)
-{
-  char key[RELAY_DEVICE_KEY_SIZE];
-
-  relay_device_key (key, uuid, device_id);
-  relay_queue_usage_add (self->usage, key, sender, envelopes, bytes);
-}
-
-/* Runs a statement whose rows are (account, device_id, source, count,
- * bytes) and adds sign times each to the queue usage. */
-static gboolean
-queued_add_rows (SqliteStorage *self,
-                 sqlite3_stmt  *s,
-                 gint64         sign)
-{
-  int rc;
-
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    queued_add (self, (const char *) sqlite3_column_text (s, 0), (guint32) sqlite3_column_int64 (s, 1),
-                (const char *) sqlite3_column_text (s, 2), sign * sqlite3_column_int64 (s, 3),
-                sign * sqlite3_column_int64 (s, 4));
-  return rc == SQLITE_DONE;
-}
-
-static gboolean
-count_queues (SqliteStorage *self)
-{
-  relay_queue_usage_clear (self->usage);
-  return queued_add_rows (self, stmt (self, STMT_QUEUE_COUNTS), 1);
-}
-
-/* After a failure that may have left the counts off. */
-static void
-recount_queues (SqliteStorage *self)
-{
-  if (!count_queues (self))
-    warn (self, "SQLite: cannot count the queues: %s", sqlite3_errmsg (self->db));
 }
 
 /* A bound on the device cache, which anyone who can send fills. */
@@ -707,9 +353,9 @@ recount_queues (SqliteStorage *self)
 /* Returns the devices of an account, from the cache when it has them,
  * or NULL when they cannot be read.  The array belongs to the storage
  * and stays as it is until the op that asked ends. */
-static GArray *
-account_devices (SqliteStorage *self,
-                 const char    *uuid)
+GArray *
+relay_sqlite_account_devices (SqliteStorage *self,
+                              const char    *uuid)
 {
   GArray *devices = g_hash_table_lookup (self->devices, uuid);
   sqlite3_stmt *s;
@@ -742,41 +388,54 @@ account_devices (SqliteStorage *self,
   return devices;
 }
 
-static RelayStorageStatus
-op_get_identity (SqliteStorage *self,
-                 RelayOp       *op)
+static const RelayBackendFuncs sqlite_funcs;
+
+/* Reads one blob of an account: *out stays NULL when there is none. */
+static gboolean
+read_account_blob (SqliteStorage  *self,
+                   StmtId          id,
+                   const char     *uuid,
+                   GBytes        **out)
 {
-  sqlite3_stmt *s = stmt (self, STMT_GET_IDENTITY);
+  sqlite3_stmt *s = stmt (self, id);
   int rc;
 
-  bind_text (s, 1, op->uuid);
+  bind_text (s, 1, uuid);
   rc = sqlite3_step (s);
-  if (rc == SQLITE_DONE)
-    return RELAY_STORAGE_NOT_FOUND;
-  if (rc != SQLITE_ROW)
-    return RELAY_STORAGE_FAILED;
-  op->identity_key = column_bytes (s, 0);
-  return RELAY_STORAGE_OK;
+  if (rc == SQLITE_ROW)
+    *out = column_bytes (s, 0);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 static RelayStorageStatus
-op_fetch_bundles (SqliteStorage *self,
-                  RelayOp       *op)
+op_get_identity (gpointer  backend,
+                 RelayOp  *op)
 {
+  if (!read_account_blob (backend, STMT_GET_IDENTITY, op->uuid, &op->identity_key))
+    return RELAY_STORAGE_FAILED;
+  return op->identity_key != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
+}
+
+static RelayStorageStatus
+op_fetch_bundles (gpointer  backend,
+                  RelayOp  *op)
+{
+  SqliteStorage *self = backend;
   RelayStorageStatus status = op_get_identity (self, op);
   GArray *devices;
 
   if (status != RELAY_STORAGE_OK)
     return status;
-  if ((devices = account_devices (self, op->uuid)) == NULL)
+  if ((devices = relay_sqlite_account_devices (self, op->uuid)) == NULL)
     return RELAY_STORAGE_FAILED;
-  return relay_storage_fill_bundles (&key_store, self, op, devices, op->spare_one_time);
+  return relay_storage_fill_bundles (&sqlite_funcs, self, op, devices, op->spare_one_time);
 }
 
 static RelayStorageStatus
-op_lookup_username (SqliteStorage *self,
-                    RelayOp       *op)
+op_lookup_username (gpointer  backend,
+                    RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_LOOKUP_USERNAME);
   int rc;
 
@@ -791,9 +450,10 @@ op_lookup_username (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_find_invite (SqliteStorage *self,
-                RelayOp       *op)
+op_find_invite (gpointer  backend,
+                RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_FIND_INVITE);
   int rc;
 
@@ -806,258 +466,14 @@ op_find_invite (SqliteStorage *self,
   return RELAY_STORAGE_OK;
 }
 
-static RelayStorageStatus
-op_send (SqliteStorage *self,
-         RelayOp       *op)
-{
-  GPtrArray *messages = op->send->messages;
-  RelayStorageStatus status;
-  GArray *devices;
-
-  if ((devices = account_devices (self, op->uuid)) == NULL)
-    return RELAY_STORAGE_FAILED;
-  if (devices->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  if ((status = relay_storage_check_devices (op, devices)) != RELAY_STORAGE_OK)
-    return status;
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      char key[RELAY_DEVICE_KEY_SIZE];
-
-      relay_device_key (key, op->uuid, envelope->device_id);
-      if (!relay_queue_usage_admits (self->usage, key, op->source_uuid,
-                                     (gint64) g_bytes_get_size (envelope->content), &op->queue_limits))
-        return RELAY_STORAGE_QUEUE_FULL;
-    }
-
-  op->ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), messages->len);
-  op->guids = g_ptr_array_new_full (messages->len, g_free);
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-      sqlite3_stmt *s = stmt (self, STMT_INSERT_ENVELOPE);
-      gint64 id = self->next_id++;
-      char *guid = g_malloc (RELAY_UUID_LENGTH + 1);
-
-      sqlite3_bind_int64 (s, 1, id);
-      bind_text (s, 2, op->uuid);
-      sqlite3_bind_int64 (s, 3, envelope->device_id);
-      sqlite3_bind_int64 (s, 4, self->tag);
-      sqlite3_bind_int (s, 5, envelope->type);
-      bind_text (s, 6, op->source_uuid);
-      sqlite3_bind_int64 (s, 7, op->source_device);
-      sqlite3_bind_int64 (s, 8, op->send->timestamp);
-      sqlite3_bind_int64 (s, 9, op->server_timestamp);
-      bind_bytes (s, 10, envelope->content);
-      relay_guid_encode (self->guids, id, self->tag, guid);
-      g_ptr_array_add (op->guids, guid);
-      if (!step_done (s))
-        return RELAY_STORAGE_FAILED;
-      g_array_append_val (op->ids, id);
-    }
-  for (guint i = 0; i < messages->len; i++)
-    {
-      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
-
-      queued_add (self, op->uuid, envelope->device_id, op->source_uuid, 1,
-                  (gint64) g_bytes_get_size (envelope->content));
-    }
-  return RELAY_STORAGE_OK;
-}
-
-static RelayStorageStatus
-op_fetch_queue (SqliteStorage *self,
-                RelayOp       *op)
-{
-  sqlite3_stmt *s = stmt (self, STMT_FETCH_QUEUE);
-  gsize bytes = 0;
-  int rc;
-
-  bind_text (s, 1, op->uuid);
-  sqlite3_bind_int64 (s, 2, op->device_id);
-  sqlite3_bind_int64 (s, 3, op->after_id);
-  sqlite3_bind_int64 (s, 4, op->min_timestamp);
-  sqlite3_bind_int64 (s, 5, op->limit);
-  op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
-  while ((rc = sqlite3_step (s)) == SQLITE_ROW)
-    {
-      RelayStoredEnvelope *envelope;
-      gsize size = (gsize) sqlite3_column_bytes (s, 8);
-
-      /* The first envelope always goes, whatever its size. */
-      if (op->max_bytes > 0 && op->envelopes->len > 0 && bytes + size > op->max_bytes)
-        {
-          sqlite3_reset (s);
-          rc = SQLITE_DONE;
-          break;
-        }
-      bytes += size;
-      envelope = g_new0 (RelayStoredEnvelope, 1);
-      envelope->id = sqlite3_column_int64 (s, 0);
-      if (sqlite3_column_type (s, 2) == SQLITE_NULL)
-        {
-          envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
-          relay_guid_encode (self->guids, envelope->id, sqlite3_column_int64 (s, 1), envelope->guid);
-        }
-      else
-        envelope->guid = column_text (s, 2);
-      envelope->type = (guint8) sqlite3_column_int (s, 3);
-      envelope->source_uuid = column_text (s, 4);
-      envelope->source_device = (guint32) sqlite3_column_int64 (s, 5);
-      envelope->timestamp = sqlite3_column_int64 (s, 6);
-      envelope->server_timestamp = sqlite3_column_int64 (s, 7);
-      envelope->content = column_bytes (s, 8);
-      g_ptr_array_add (op->envelopes, envelope);
-    }
-  return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
-/* Steps a statement that finds a queue entry, and reads its id, sender
- * and size when it does. */
-static int
-find_entry (sqlite3_stmt  *s,
-            gint64        *id,
-            char         **source,
-            gint64        *bytes)
-{
-  int rc = sqlite3_step (s);
-
-  if (rc == SQLITE_ROW)
-    {
-      *id = sqlite3_column_int64 (s, 0);
-      *source = column_text (s, 1);
-      *bytes = sqlite3_column_int64 (s, 2);
-    }
-  sqlite3_reset (s);
-  return rc;
-}
-
-/* Deletes the entry an acknowledgement names, if the device's queue
- * still holds it, and says whether that went without error.  A GUID that
- * names no entry of this run may be one stored before schema version 4,
- * which is looked up by its text; there are none on a relay that started
- * at version 4, so the partial index it uses is empty. */
-static gboolean
-delete_acknowledged (SqliteStorage  *self,
-                     const RelayAck *ack,
-                     gint64         *removed)
-{
-  g_autofree char *source = NULL;
-  sqlite3_stmt *s;
-  gint64 id;
-  gint64 tag;
-  gint64 bytes = 0;
-  int rc = SQLITE_DONE;
-
-  *removed = 0;
-  if (relay_guid_decode (self->guids, ack->guid, &id, &tag))
-    {
-      s = stmt (self, STMT_FIND_ENVELOPE);
-      sqlite3_bind_int64 (s, 1, id);
-      sqlite3_bind_int64 (s, 2, tag);
-      bind_text (s, 3, ack->uuid);
-      sqlite3_bind_int64 (s, 4, ack->device_id);
-      rc = find_entry (s, &id, &source, &bytes);
-    }
-  if (rc == SQLITE_DONE)
-    {
-      s = stmt (self, STMT_FIND_LEGACY_ENVELOPE);
-      bind_text (s, 1, ack->guid);
-      bind_text (s, 2, ack->uuid);
-      sqlite3_bind_int64 (s, 3, ack->device_id);
-      rc = find_entry (s, &id, &source, &bytes);
-    }
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW)
-    return FALSE;
-  s = stmt (self, STMT_DELETE_ENVELOPE);
-  sqlite3_bind_int64 (s, 1, id);
-  if (!step_done (s))
-    return FALSE;
-  queued_add (self, ack->uuid, ack->device_id, source, -1, -bytes);
-  *removed = 1;
-  return TRUE;
-}
-
-/* Deletes every acknowledged envelope that is still there; a client may
- * acknowledge one twice, or one that expired meanwhile.  The deletions
- * are independent of each other: if one fails, those before it stand. */
-static RelayStorageStatus
-op_ack (SqliteStorage *self,
-        RelayOp       *op)
-{
-  op->removed = 0;
-  for (guint i = 0; i < op->acks->len; i++)
-    {
-      RelayAck *ack = &g_array_index (op->acks, RelayAck, i);
-      gint64 removed;
-
-      if (!delete_acknowledged (self, ack, &removed))
-        return RELAY_STORAGE_FAILED;
-      op->removed += removed;
-    }
-  return RELAY_STORAGE_OK;
-}
-
-/* Finds the first entry young enough to keep.  Server timestamps grow
- * with the ids, so everything that expires lies before it, and reading
- * up to it costs only as many rows as expire.  Should the clock have
- * gone back, an entry before it may be younger than the limit; the
- * statements that use the boundary check every entry's age too. */
-static gboolean
-first_fresh_id (SqliteStorage *self,
-                gint64         min_timestamp,
-                gint64        *id)
-{
-  sqlite3_stmt *s = stmt (self, STMT_FIRST_FRESH);
-  int rc;
-
-  sqlite3_bind_int64 (s, 1, min_timestamp);
-  rc = sqlite3_step (s);
-  *id = rc == SQLITE_ROW ? sqlite3_column_int64 (s, 0) : self->next_id;
-  return rc == SQLITE_ROW || rc == SQLITE_DONE;
-}
-
-/* Counts what expires, then deletes it.  Should a step fail, the
- * counts are made again from the table, which the failed statement left
- * as it was. */
-static RelayStorageStatus
-op_expire (SqliteStorage *self,
-           RelayOp       *op)
-{
-  gint64 before = relay_queue_usage_get_total (self->usage);
-  gint64 boundary;
-  sqlite3_stmt *s;
-
-  if (!first_fresh_id (self, op->min_timestamp, &boundary))
-    return RELAY_STORAGE_FAILED;
-  s = stmt (self, STMT_EXPIRED_COUNTS);
-  sqlite3_bind_int64 (s, 1, boundary);
-  sqlite3_bind_int64 (s, 2, op->min_timestamp);
-  if (queued_add_rows (self, s, -1))
-    {
-      s = stmt (self, STMT_DELETE_EXPIRED);
-      sqlite3_bind_int64 (s, 1, boundary);
-      sqlite3_bind_int64 (s, 2, op->min_timestamp);
-      if (step_done (s))
-        {
-          op->removed = before - relay_queue_usage_get_total (self->usage);
-          return RELAY_STORAGE_OK;
-        }
-    }
-  recount_queues (self);
-  return RELAY_STORAGE_FAILED;
-}
-
 /* Writes one row, so that the batch it runs in shows whether the
  * database takes writes at all: a health check must fail when the
  * storage is locked or full, not only when the relay is down. */
 static RelayStorageStatus
-op_check_writable (SqliteStorage *self,
-                   RelayOp       *op)
+op_check_writable (gpointer  backend,
+                   RelayOp  *op)
 {
+  SqliteStorage *self = backend;
   sqlite3_stmt *s = stmt (self, STMT_NOTE_HEALTH_CHECK);
 
   sqlite3_bind_int64 (s, 1, g_get_real_time () / G_USEC_PER_SEC);
@@ -1067,10 +483,10 @@ op_check_writable (SqliteStorage *self,
 /* A device whose password hash changed since its password was checked
  * keeps no digest of it: the update matches no row. */
 static RelayStorageStatus
-op_store_password_digest (SqliteStorage *self,
-                          RelayOp       *op)
+op_store_password_digest (gpointer  backend,
+                          RelayOp  *op)
 {
-  sqlite3_stmt *s = stmt (self, STMT_STORE_PASSWORD_DIGEST);
+  sqlite3_stmt *s = stmt (backend, STMT_STORE_PASSWORD_DIGEST);
 
   bind_text (s, 1, op->uuid);
   sqlite3_bind_int64 (s, 2, op->device_id);
@@ -1079,70 +495,19 @@ op_store_password_digest (SqliteStorage *self,
   return step_done (s) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
-/* Reads one blob of an account: *out stays NULL when there is none. */
-static RelayStorageStatus
-read_account_blob (SqliteStorage  *self,
-                   StmtId          id,
-                   const char     *uuid,
-                   GBytes        **out)
-{
-  sqlite3_stmt *s = stmt (self, id);
-  int rc;
-
-  bind_text (s, 1, uuid);
-  rc = sqlite3_step (s);
-  if (rc == SQLITE_ROW)
-    *out = column_bytes (s, 0);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
-}
-
 static gboolean
 read_access_key (gpointer     backend,
                  const char  *uuid,
                  GBytes     **out)
 {
-  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out) == RELAY_STORAGE_OK;
+  return read_account_blob (backend, STMT_GET_ACCESS_KEY, uuid, out);
 }
 
 static RelayStorageStatus
-send_one (gpointer  backend,
-          RelayOp  *part)
+op_set_access_key (gpointer  backend,
+                   RelayOp  *op)
 {
-  return op_send (backend, part);
-}
-
-static const RelaySendFuncs send_funcs = { read_access_key, send_one };
-
-/* The savepoint undoes the rows of a refused multi-recipient send; what
- * its stored parts added to the queue usage is taken back here. */
-static RelayStorageStatus
-op_send_multi (SqliteStorage *self,
-               RelayOp       *op)
-{
-  RelayStorageStatus status = relay_storage_send_multi (op, &send_funcs, self);
-
-  if (status == RELAY_STORAGE_OK)
-    return status;
-  for (guint i = 0; i < op->parts->len; i++)
-    {
-      RelayOp *part = g_ptr_array_index (op->parts, i);
-
-      for (guint j = 0; part->status == RELAY_STORAGE_OK && j < part->send->messages->len; j++)
-        {
-          RelayOutgoingEnvelope *envelope = g_ptr_array_index (part->send->messages, j);
-
-          queued_add (self, part->uuid, envelope->device_id, part->source_uuid, -1,
-                      -(gint64) g_bytes_get_size (envelope->content));
-        }
-    }
-  return status;
-}
-
-static RelayStorageStatus
-op_set_access_key (SqliteStorage *self,
-                   RelayOp       *op)
-{
-  sqlite3_stmt *s = stmt (self, STMT_SET_ACCESS_KEY);
+  sqlite3_stmt *s = stmt (backend, STMT_SET_ACCESS_KEY);
 
   bind_text (s, 1, op->uuid);
   bind_bytes (s, 2, op->access_key);
@@ -1150,10 +515,10 @@ op_set_access_key (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_put_profile (SqliteStorage *self,
-                RelayOp       *op)
+op_put_profile (gpointer  backend,
+                RelayOp  *op)
 {
-  sqlite3_stmt *s = stmt (self, STMT_PUT_PROFILE);
+  sqlite3_stmt *s = stmt (backend, STMT_PUT_PROFILE);
 
   bind_text (s, 1, op->uuid);
   bind_bytes (s, 2, op->profile);
@@ -1162,10 +527,10 @@ op_put_profile (SqliteStorage *self,
 }
 
 static RelayStorageStatus
-op_get_profile (SqliteStorage *self,
-                RelayOp       *op)
+op_get_profile (gpointer  backend,
+                RelayOp  *op)
 {
-  if (read_account_blob (self, STMT_GET_PROFILE, op->uuid, &op->profile) != RELAY_STORAGE_OK)
+  if (!read_account_blob (backend, STMT_GET_PROFILE, op->uuid, &op->profile))
     return RELAY_STORAGE_FAILED;
   return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
 }
@@ -1188,57 +553,10 @@ notice_outside_changes (SqliteStorage *self)
     return;
   self->data_version = version;
   g_hash_table_remove_all (self->devices);
-  recount_queues (self);
+  relay_sqlite_recount_queues (self);
   relay_writer_set_queued (&self->writer, relay_queue_usage_get_total (self->usage));
   g_atomic_int_inc (&self->parent.outside_changes);
   g_info ("Another process changed the database; its accounts and queues were read again");
-}
-
-static RelayStorageStatus
-run_op (SqliteStorage *self,
-        RelayOp       *op)
-{
-  switch (op->kind)
-    {
-    case RELAY_OP_REGISTER:
-      return op_register (self, op);
-    case RELAY_OP_GET_DEVICE:
-      return op_get_device (self, op);
-    case RELAY_OP_PREKEY_COUNTS:
-      return op_prekey_counts (self, op);
-    case RELAY_OP_STORE_PREKEYS:
-      return op_store_prekeys (self, op);
-    case RELAY_OP_FETCH_BUNDLES:
-      return op_fetch_bundles (self, op);
-    case RELAY_OP_LOOKUP_USERNAME:
-      return op_lookup_username (self, op);
-    case RELAY_OP_SEND:
-      return op_send (self, op);
-    case RELAY_OP_FETCH_QUEUE:
-      return op_fetch_queue (self, op);
-    case RELAY_OP_ACK:
-      return op_ack (self, op);
-    case RELAY_OP_EXPIRE:
-      return op_expire (self, op);
-    case RELAY_OP_CHECK_WRITABLE:
-      return op_check_writable (self, op);
-    case RELAY_OP_FIND_INVITE:
-      return op_find_invite (self, op);
-    case RELAY_OP_STORE_PASSWORD_DIGEST:
-      return op_store_password_digest (self, op);
-    case RELAY_OP_SEND_MULTI:
-      return op_send_multi (self, op);
-    case RELAY_OP_GET_IDENTITY:
-      return op_get_identity (self, op);
-    case RELAY_OP_SET_ACCESS_KEY:
-      return op_set_access_key (self, op);
-    case RELAY_OP_PUT_PROFILE:
-      return op_put_profile (self, op);
-    case RELAY_OP_GET_PROFILE:
-      return op_get_profile (self, op);
-    default:
-      g_assert_not_reached ();
-    }
 }
 
 /* Transaction control goes through prepared statements too: parsing
@@ -1250,65 +568,32 @@ control (SqliteStorage *self,
   return step_done (stmt (self, id));
 }
 
-/* Whether an op may write with more than one statement.  SQLite makes
- * every statement atomic by itself, so only those need a savepoint to
- * leave nothing behind when they fail; for the rest (reads, single
- * writes, and acknowledgements, which stand each on its own) the
- * savepoint would be two more statements per op for nothing. */
 static gboolean
-needs_savepoint (RelayOp *op)
+sqlite_begin (gpointer   backend,
+              RelayOp  **ops,
+              guint      n_ops)
 {
-  switch (op->kind)
+  SqliteStorage *self = backend;
+
+  if (!control (self, STMT_BEGIN))
     {
-    case RELAY_OP_REGISTER:
-    case RELAY_OP_STORE_PREKEYS:
-    case RELAY_OP_FETCH_BUNDLES:
-    case RELAY_OP_SEND_MULTI:
-      return TRUE;
-    case RELAY_OP_SEND:
-      return op->send->messages->len > 1;
-    case RELAY_OP_GET_DEVICE:
-    case RELAY_OP_PREKEY_COUNTS:
-    case RELAY_OP_LOOKUP_USERNAME:
-    case RELAY_OP_FETCH_QUEUE:
-    case RELAY_OP_ACK:
-    case RELAY_OP_EXPIRE:
-    case RELAY_OP_CHECK_WRITABLE:
-    case RELAY_OP_FIND_INVITE:
-    case RELAY_OP_STORE_PASSWORD_DIGEST:
-    default:
+      relay_sqlite_warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+      reset_used_stmts (self);
       return FALSE;
     }
+  notice_outside_changes (self);
+  return TRUE;
 }
 
-static RelayStorageStatus
-run_op_atomically (SqliteStorage *self,
-                   RelayOp       *op)
+/* Some errors (a full disk, an I/O error, no memory) make SQLite roll
+ * back the whole transaction rather than the failed statement,
+ * savepoints included; the ops after it would then run outside any
+ * transaction and commit each on its own while the batch was answered
+ * as failed.  The batch checks this after every op. */
+static gboolean
+sqlite_transaction_stands (gpointer backend)
 {
-  RelayStorageStatus status;
-
-  if (!needs_savepoint (op))
-    return run_op (self, op);
-  if (!control (self, STMT_SAVEPOINT))
-    return RELAY_STORAGE_FAILED;
-  status = run_op (self, op);
-  /* Nothing is left to undo when SQLite rolled back the whole
-   * transaction; see run_batch(). */
-  if (sqlite3_get_autocommit (self->db))
-    return status;
-  if (status != RELAY_STORAGE_OK)
-    control (self, STMT_ROLLBACK_TO);
-  control (self, STMT_RELEASE);
-  return status;
-}
-
-static void
-fail_ops (RelayOp **ops,
-          guint     start,
-          guint     end)
-{
-  for (guint i = start; i < end; i++)
-    ops[i]->status = RELAY_STORAGE_FAILED;
+  return !sqlite3_get_autocommit (((SqliteStorage *) backend)->db);
 }
 
 /* What the writer keeps in memory follows its own writes, committed or
@@ -1316,26 +601,89 @@ fail_ops (RelayOp **ops,
 static void
 forget_uncommitted (SqliteStorage *self)
 {
+  if (!sqlite3_get_autocommit (self->db))
+    relay_sqlite_exec (self, "ROLLBACK");
   g_hash_table_remove_all (self->devices);
-  recount_queues (self);
+  relay_sqlite_recount_queues (self);
+}
+
+static void
+sqlite_abandon (gpointer backend)
+{
+  SqliteStorage *self = backend;
+
+  relay_sqlite_warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
+  forget_uncommitted (self);
 }
 
 static gboolean
-begin (SqliteStorage *self)
+sqlite_commit (gpointer backend)
 {
-  if (control (self, STMT_BEGIN))
+  SqliteStorage *self = backend;
+
+  /* No statement may hold a read transaction past the commit. */
+  reset_used_stmts (self);
+  if (control (self, STMT_COMMIT))
     return TRUE;
-  warn (self, "SQLite: cannot begin a transaction: %s", sqlite3_errmsg (self->db));
+  relay_sqlite_warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
+  forget_uncommitted (self);
   return FALSE;
 }
 
-/* Runs the ops in one transaction.  Some errors (a full disk, an I/O
- * error, no memory) make SQLite roll back the whole transaction rather
- * than the failed statement, savepoints included; the ops after it would
- * then run outside any transaction and commit each on its own while the
- * batch was answered as failed.  So the transaction state is checked
- * after every op: when it is gone, every op of it so far failed, and the
- * rest of the batch goes on in a new one. */
+static gboolean
+sqlite_savepoint (gpointer backend)
+{
+  return control (backend, STMT_SAVEPOINT);
+}
+
+static gboolean
+sqlite_rollback_to_savepoint (gpointer backend)
+{
+  return sqlite_transaction_stands (backend) && control (backend, STMT_ROLLBACK_TO);
+}
+
+static void
+sqlite_release_savepoint (gpointer backend)
+{
+  control (backend, STMT_RELEASE);
+}
+
+static const RelayBackendFuncs sqlite_funcs = {
+  .get_device = op_get_device,
+  .fetch_bundles = op_fetch_bundles,
+  .lookup_username = op_lookup_username,
+  .send = relay_sqlite_op_send,
+  .fetch_queue = relay_sqlite_op_fetch_queue,
+  .ack = relay_sqlite_op_ack,
+  .expire = relay_sqlite_op_expire,
+  .check_writable = op_check_writable,
+  .find_invite = op_find_invite,
+  .store_password_digest = op_store_password_digest,
+  .get_identity = op_get_identity,
+  .set_access_key = op_set_access_key,
+  .put_profile = op_put_profile,
+  .get_profile = op_get_profile,
+  .read_access_key = read_access_key,
+  .forget_send = relay_sqlite_forget_send,
+  .begin = sqlite_begin,
+  .commit = sqlite_commit,
+  .transaction_stands = sqlite_transaction_stands,
+  .abandon = sqlite_abandon,
+  .savepoint = sqlite_savepoint,
+  .rollback_to_savepoint = sqlite_rollback_to_savepoint,
+  .release_savepoint = sqlite_release_savepoint,
+  .take_invite = take_invite,
+  .insert_account = insert_account,
+  .insert_device = insert_device,
+  .replace_identity = replace_identity,
+  .set_registration_id = set_registration_id,
+  .get_signed = get_signed,
+  .store_signed = store_signed,
+  .take_one_time = take_one_time,
+  .store_one_time = store_one_time,
+  .count_one_time = count_one_time,
+};
+
 static void
 run_batch (gpointer   backend,
            RelayOp  **ops,
@@ -1343,42 +691,10 @@ run_batch (gpointer   backend,
 {
   SqliteStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
-  guint first = 0;
 
-  if (!begin (self))
-    {
-      reset_used_stmts (self);
-      fail_ops (ops, 0, n_ops);
-      return;
-    }
-  notice_outside_changes (self);
-  for (guint i = 0; i < n_ops; i++)
-    {
-      ops[i]->status = run_op_atomically (self, ops[i]);
-      if (!sqlite3_get_autocommit (self->db))
-        continue;
-      warn (self, "SQLite rolled back a transaction: %s", sqlite3_errmsg (self->db));
-      fail_ops (ops, first, i + 1);
-      forget_uncommitted (self);
-      first = i + 1;
-      if (first < n_ops && !begin (self))
-        {
-          fail_ops (ops, first, n_ops);
-          return;
-        }
-    }
-  /* No statement may hold a read transaction past the commit. */
+  if (!relay_storage_run_batch (&sqlite_funcs, self, ops, n_ops))
+    return;
   reset_used_stmts (self);
-  if (first < n_ops && !control (self, STMT_COMMIT))
-    {
-      warn (self, "SQLite: commit failed: %s", sqlite3_errmsg (self->db));
-      if (!sqlite3_get_autocommit (self->db))
-        exec_sql (self, "ROLLBACK");
-      fail_ops (ops, first, n_ops);
-      forget_uncommitted (self);
-    }
-  reset_used_stmts (self);
-
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,
                            n_ops, relay_queue_usage_get_total (self->usage));
 }
@@ -1398,20 +714,6 @@ static const RelayWriterFuncs sqlite_writer_funcs = {
   .run_batch = run_batch,
   .idle = sqlite_idle,
 };
-
-static void
-sqlite_submit (RelayStorage *storage,
-               RelayOp      *op)
-{
-  relay_writer_submit (&((SqliteStorage *) storage)->writer, op);
-}
-
-static void
-sqlite_get_stats (RelayStorage     *storage,
-                  RelayCommitStats *stats)
-{
-  relay_writer_get_stats (&((SqliteStorage *) storage)->writer, stats);
-}
 
 static void
 free_storage (SqliteStorage *self)
@@ -1440,20 +742,20 @@ sqlite_close (RelayStorage *storage)
 
 static const RelayStorageClass sqlite_class = {
   .name = "sqlite",
-  .submit = sqlite_submit,
-  .get_stats = sqlite_get_stats,
+  .submit = relay_writer_storage_submit,
+  .get_stats = relay_writer_storage_get_stats,
   .close = sqlite_close,
 };
 
 /* Runs a statement made for this call only and reads one row of it,
  * whose first column it gives to `read`. */
-static gboolean
-query_once (SqliteStorage *self,
-            const char    *sql,
-            const guint8  *blob,
-            gsize          blob_size,
-            gboolean     (*read) (sqlite3_stmt *s, gpointer data),
-            gpointer       data)
+gboolean
+relay_sqlite_query_once (SqliteStorage *self,
+                         const char    *sql,
+                         const guint8  *blob,
+                         gsize          blob_size,
+                         gboolean     (*read) (sqlite3_stmt *s, gpointer data),
+                         gpointer       data)
 {
   sqlite3_stmt *s = NULL;
   int rc;
@@ -1469,9 +771,9 @@ query_once (SqliteStorage *self,
   return ok;
 }
 
-static gboolean
-read_int64 (sqlite3_stmt *s,
-            gpointer      data)
+gboolean
+relay_sqlite_read_int64 (sqlite3_stmt *s,
+                         gpointer      data)
 {
   *(gint64 *) data = sqlite3_column_int64 (s, 0);
   return TRUE;
@@ -1499,77 +801,16 @@ load_queue_numbering (SqliteStorage *self)
 
   randombytes_buf (key, RELAY_GUID_KEY_SIZE);
   randombytes_buf (&self->tag, sizeof self->tag);
-  ok = query_once (self, "SELECT max(id) FROM queue", NULL, 0, read_int64, &last_id) &&
-       query_once (self, "INSERT OR IGNORE INTO secrets (name, value) VALUES ('guid-key', ?1)",
+  ok = relay_sqlite_query_once (self, "SELECT max(id) FROM queue", NULL, 0, relay_sqlite_read_int64, &last_id) &&
+       relay_sqlite_query_once (self, "INSERT OR IGNORE INTO secrets (name, value) VALUES ('guid-key', ?1)",
                    key, RELAY_GUID_KEY_SIZE, NULL, NULL) &&
-       query_once (self, "SELECT value FROM secrets WHERE name = 'guid-key'", NULL, 0,
+       relay_sqlite_query_once (self, "SELECT value FROM secrets WHERE name = 'guid-key'", NULL, 0,
                    read_guid_key, key);
   if (ok)
     self->guids = relay_guid_cipher_new (key);
   self->next_id = last_id + 1;
   sodium_free (key);
   return ok;
-}
-
-static gboolean
-migrate (SqliteStorage  *self,
-         GError        **error)
-{
-  gint64 version = 0;
-
-  if (!query_once (self, "PRAGMA user_version", NULL, 0, read_int64, &version))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the schema version: %s",
-                   sqlite3_errmsg (self->db));
-      return FALSE;
-    }
-  if (version > (gint64) G_N_ELEMENTS (migrations))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "The database has schema version %" G_GINT64_FORMAT ", newer than this relay knows (%u)",
-                   version, (guint) G_N_ELEMENTS (migrations));
-      return FALSE;
-    }
-  for (guint i = (guint) version; i < G_N_ELEMENTS (migrations); i++)
-    {
-      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %u", i + 1);
-
-      if (!exec_sql (self, "BEGIN IMMEDIATE") || !exec_sql (self, migrations[i]) ||
-          !exec_sql (self, bump) || !exec_sql (self, "COMMIT"))
-        {
-          exec_sql (self, "ROLLBACK");
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                       "Migration to schema version %u failed", i + 1);
-          return FALSE;
-        }
-      g_message ("Migrated the database to schema version %u", i + 1);
-    }
-  return TRUE;
-}
-
-/* Bounds the database's size, so that it fails like a full disk, with
- * every write that would grow it past the bound refused, before the
- * disk itself is full. */
-static gboolean
-limit_size (SqliteStorage *self,
-            guint64        max_bytes)
-{
-  gint64 page_size = 0;
-  g_autofree char *sql = NULL;
-
-  if (max_bytes == 0)
-    return TRUE;
-  if (!query_once (self, "PRAGMA page_size", NULL, 0, read_int64, &page_size) || page_size <= 0)
-    return FALSE;
-  sql = g_strdup_printf ("PRAGMA max_page_count = %" G_GUINT64_FORMAT,
-                         MAX (max_bytes / (guint64) page_size, 1));
-  return query_once (self, sql, NULL, 0, NULL, NULL);
-}
-
-guint
-relay_storage_sqlite_schema_version (void)
-{
-  return G_N_ELEMENTS (migrations);
 }
 
 RelayStorage *
@@ -1582,6 +823,7 @@ relay_storage_sqlite_open (const char  *data_dir,
 
   self->parent.klass = &sqlite_class;
   relay_writer_init (&self->writer, &sqlite_writer_funcs, self);
+  self->parent.writer = &self->writer;
   self->usage = relay_queue_usage_new ();
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
   self->uncached_devices = g_array_new (FALSE, FALSE, sizeof (RelayDeviceRow));
@@ -1598,15 +840,15 @@ relay_storage_sqlite_open (const char  *data_dir,
     }
   /* WAL lets a commit be one sequential append and one fsync, and
    * synchronous=FULL makes that fsync happen before COMMIT returns. */
-  if (!exec_sql (self, "PRAGMA journal_mode = WAL") ||
-      !exec_sql (self, "PRAGMA synchronous = FULL") ||
-      !exec_sql (self, "PRAGMA foreign_keys = ON") ||
-      !exec_sql (self, "PRAGMA busy_timeout = 5000") ||
+  if (!relay_sqlite_exec (self, "PRAGMA journal_mode = WAL") ||
+      !relay_sqlite_exec (self, "PRAGMA synchronous = FULL") ||
+      !relay_sqlite_exec (self, "PRAGMA foreign_keys = ON") ||
+      !relay_sqlite_exec (self, "PRAGMA busy_timeout = 5000") ||
       /* The queue's pages are rewritten by every batch; with SQLite's
        * default 2 MiB cache they keep being read back from the WAL. */
-      !exec_sql (self, "PRAGMA cache_size = -32768") ||
-      !migrate (self, error) ||
-      !limit_size (self, max_bytes))
+      !relay_sqlite_exec (self, "PRAGMA cache_size = -32768") ||
+      !relay_sqlite_migrate (self, error) ||
+      !relay_sqlite_limit_size (self, max_bytes))
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot set up %s", path);
@@ -1622,8 +864,8 @@ relay_storage_sqlite_open (const char  *data_dir,
         free_storage (self);
         return NULL;
       }
-  if (!count_queues (self) || !load_queue_numbering (self) ||
-      !query_once (self, "PRAGMA data_version", NULL, 0, read_int64, &self->data_version))
+  if (!relay_sqlite_count_queues (self) || !load_queue_numbering (self) ||
+      !relay_sqlite_query_once (self, "PRAGMA data_version", NULL, 0, relay_sqlite_read_int64, &self->data_version))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the queue: %s",
                    sqlite3_errmsg (self->db));

@@ -154,73 +154,6 @@ relay_storage_check_devices (RelayOp *op,
   return RELAY_STORAGE_OK;
 }
 
-RelayStorageStatus
-relay_storage_fill_bundles (const RelayKeyStore *store,
-                            gpointer             backend,
-                            RelayOp             *op,
-                            GArray              *devices,
-                            gboolean             spare_one_time)
-{
-  op->bundles = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_bundle_free);
-  for (guint i = 0; i < devices->len; i++)
-    {
-      RelayDeviceRow *row = &g_array_index (devices, RelayDeviceRow, i);
-      RelayBundle *bundle;
-
-      if (op->device_id != 0 && row->device_id != op->device_id)
-        continue;
-      bundle = g_new0 (RelayBundle, 1);
-      bundle->prekeys_left = -1;
-      bundle->pq_prekeys_left = -1;
-      g_ptr_array_add (op->bundles, bundle);
-      bundle->device_id = row->device_id;
-      bundle->registration_id = row->registration_id;
-      bundle->signed_prekey = store->get_signed (backend, op->uuid, row->device_id, RELAY_KEY_EC);
-      if (bundle->signed_prekey == NULL)
-        return RELAY_STORAGE_FAILED;
-      if (!spare_one_time &&
-          (!store->take_one_time (backend, op->uuid, row->device_id, RELAY_KEY_EC, &bundle->prekey,
-                                  &bundle->prekeys_left) ||
-           !store->take_one_time (backend, op->uuid, row->device_id, RELAY_KEY_KYBER, &bundle->pq_prekey,
-                                  &bundle->pq_prekeys_left)))
-        return RELAY_STORAGE_FAILED;
-      if (bundle->pq_prekey == NULL)
-        {
-          bundle->pq_prekey = store->get_signed (backend, op->uuid, row->device_id, RELAY_KEY_KYBER);
-          bundle->pq_last_resort = TRUE;
-          if (bundle->pq_prekey == NULL)
-            return RELAY_STORAGE_FAILED;
-        }
-    }
-  if (op->bundles->len == 0)
-    return RELAY_STORAGE_NOT_FOUND;
-  return RELAY_STORAGE_OK;
-}
-
-RelayStorageStatus
-relay_storage_store_keys (const RelayKeyStore *store,
-                          gpointer             backend,
-                          const char          *uuid,
-                          guint32              device_id,
-                          RelayPreKey         *signed_prekey,
-                          RelayPreKey         *last_resort,
-                          GPtrArray           *prekeys,
-                          GPtrArray           *pq_prekeys,
-                          guint                limit)
-{
-  RelayStorageStatus status;
-
-  if (signed_prekey != NULL &&
-      (status = store->store_signed (backend, uuid, device_id, RELAY_KEY_EC, signed_prekey)) != RELAY_STORAGE_OK)
-    return status;
-  if (last_resort != NULL &&
-      (status = store->store_signed (backend, uuid, device_id, RELAY_KEY_KYBER, last_resort)) != RELAY_STORAGE_OK)
-    return status;
-  if ((status = store->store_one_time (backend, uuid, device_id, RELAY_KEY_EC, prekeys, limit)) != RELAY_STORAGE_OK)
-    return status;
-  return store->store_one_time (backend, uuid, device_id, RELAY_KEY_KYBER, pq_prekeys, limit);
-}
-
 void
 relay_writer_init (RelayWriter            *self,
                    const RelayWriterFuncs *funcs,
@@ -380,62 +313,16 @@ relay_writer_clear (RelayWriter *self)
   g_clear_pointer (&self->submitted, g_ptr_array_unref);
 }
 
-/* Whether `stored` (NULL when the account set none) is the access key
- * that an unidentified part carries. */
-static gboolean
-access_key_matches (RelayOp *part,
-                    GBytes  *stored)
+void
+relay_writer_storage_submit (RelayStorage *self,
+                             RelayOp      *op)
 {
-  gsize size;
-  const guint8 *key = g_bytes_get_data (part->access_key, &size);
-
-  return stored != NULL && size == RELAY_ACCESS_KEY_BYTES &&
-         g_bytes_get_size (stored) == RELAY_ACCESS_KEY_BYTES &&
-         sodium_memcmp (g_bytes_get_data (stored, NULL), key, RELAY_ACCESS_KEY_BYTES) == 0;
+  relay_writer_submit (self->writer, op);
 }
 
-static RelayStorageStatus
-send_part (RelayOp              *part,
-           const RelaySendFuncs *funcs,
-           gpointer              backend)
+void
+relay_writer_storage_get_stats (RelayStorage     *self,
+                                RelayCommitStats *stats)
 {
-  g_autoptr(GBytes) stored = NULL;
-
-  if (part->access_key != NULL)
-    {
-      if (!funcs->read_access_key (backend, part->uuid, &stored))
-        return RELAY_STORAGE_FAILED;
-      if (!access_key_matches (part, stored))
-        return RELAY_STORAGE_UNAUTHORIZED;
-    }
-  return funcs->send (backend, part);
-}
-
-RelayStorageStatus
-relay_storage_send_multi (RelayOp              *op,
-                          const RelaySendFuncs *funcs,
-                          gpointer              backend)
-{
-  static const RelayStorageStatus precedence[] = {
-    RELAY_STORAGE_UNAUTHORIZED, RELAY_STORAGE_NOT_FOUND, RELAY_STORAGE_DEVICE_MISMATCH,
-    RELAY_STORAGE_STALE_DEVICES, RELAY_STORAGE_QUEUE_FULL,
-  };
-  guint worst = G_N_ELEMENTS (precedence);
-
-  for (guint i = 0; i < op->parts->len; i++)
-    {
-      RelayOp *part = g_ptr_array_index (op->parts, i);
-
-      part->status = send_part (part, funcs, backend);
-      if (part->status == RELAY_STORAGE_OK)
-        continue;
-      if (part->status == RELAY_STORAGE_FAILED)
-        return RELAY_STORAGE_FAILED;
-      for (guint j = 0; j < G_N_ELEMENTS (precedence); j++)
-        if (part->status == precedence[j])
-          worst = MIN (worst, j);
-      if (worst == G_N_ELEMENTS (precedence))
-        return RELAY_STORAGE_FAILED;
-    }
-  return worst < G_N_ELEMENTS (precedence) ? precedence[worst] : RELAY_STORAGE_OK;
+  relay_writer_get_stats (self->writer, stats);
 }

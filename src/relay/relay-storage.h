@@ -19,7 +19,9 @@ G_BEGIN_DECLS
  * exactly once from a storage thread after the op's effects are durable.
  * A backend runs ops in submission order as seen by each caller thread,
  * each op atomically (an ack op is a set of acknowledgements that stand
- * each on its own); it may batch many into one transaction.  Nothing in
+ * each on its own); it may batch many into one transaction, and a fetch
+ * may then also find the envelopes of sends submitted after it in the
+ * same batch.  Nothing in
  * the API code knows which backend it talks to.
  */
 
@@ -252,6 +254,13 @@ typedef struct
   void      (*close)     (RelayStorage     *self);
 } RelayStorageClass;
 
+/* The submit and get_stats of a backend whose ops run on its
+ * RelayStorage.writer. */
+void relay_writer_storage_submit    (RelayStorage     *self,
+                                     RelayOp          *op);
+void relay_writer_storage_get_stats (RelayStorage     *self,
+                                     RelayCommitStats *stats);
+
 struct _RelayStorage
 {
   const RelayStorageClass *klass;
@@ -259,6 +268,9 @@ struct _RelayStorage
    * process changed the data (an administrator deleted an account):
    * whoever remembers something of the data must forget it. */
   gint                     outside_changes;
+  /* The thread that runs the ops, for relay_writer_storage_submit()
+   * and relay_writer_storage_get_stats(). */
+  RelayWriter             *writer;
 };
 
 /* The kinds of prekeys, as both schemas store them in their `kind`
@@ -270,40 +282,6 @@ typedef enum
   RELAY_KEY_KYBER = 1,
 } RelayKeyKind;
 
-/* How a backend reads and writes a device's prekeys, for the flows that
- * both backends share.  The Kyber kind's signed key is the last-resort
- * key. */
-typedef struct
-{
-  /* NULL when it cannot be read. */
-  RelayPreKey        *(*get_signed)     (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind);
-  /* Takes the lowest one-time prekey of a kind: *out is NULL when there
-   * is none, and otherwise *left says how many remain.  FALSE when it
-   * failed. */
-  gboolean            (*take_one_time)  (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         RelayPreKey **out,
-                                         gint64       *left);
-  RelayStorageStatus  (*store_signed)   (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         RelayPreKey  *prekey);
-  /* Adds one-time prekeys; RELAY_STORAGE_LIMIT when the device then
-   * holds more than `limit` of that kind. */
-  RelayStorageStatus  (*store_one_time) (gpointer      backend,
-                                         const char   *uuid,
-                                         guint32       device_id,
-                                         RelayKeyKind  kind,
-                                         GPtrArray    *prekeys,
-                                         guint         limit);
-} RelayKeyStore;
-
 RelayOp      *relay_op_new                 (RelayOpKind       kind);
 void          relay_op_free                (RelayOp          *op);
 void          relay_bundle_free            (RelayBundle      *bundle);
@@ -313,53 +291,6 @@ void          relay_commit_stats_add       (RelayCommitStats *stats,
                                             guint             ops);
 RelayStorageStatus relay_storage_check_devices (RelayOp   *op,
                                                 GArray    *devices);
-/* Builds a fetch's bundles for the account's devices (RelayDeviceRow),
- * or the one op->device_id names: the signed prekey, a one-time EC and
- * a one-time Kyber prekey unless spare_one_time, and the last-resort
- * Kyber prekey when there is no one-time one. */
-RelayStorageStatus relay_storage_fill_bundles  (const RelayKeyStore *store,
-                                                gpointer             backend,
-                                                RelayOp             *op,
-                                                GArray              *devices,
-                                                gboolean             spare_one_time);
-/* Stores what a registration or a key upload carries: the signed and
- * last-resort prekeys that are not NULL, then the one-time prekeys of
- * both kinds, each kind within `limit`. */
-RelayStorageStatus relay_storage_store_keys    (const RelayKeyStore *store,
-                                                gpointer             backend,
-                                                const char          *uuid,
-                                                guint32              device_id,
-                                                RelayPreKey         *signed_prekey,
-                                                RelayPreKey         *last_resort,
-                                                GPtrArray           *prekeys,
-                                                GPtrArray           *pq_prekeys,
-                                                guint                limit);
-
-/* How a backend reads an account's unidentified-access key (*out stays
- * NULL when it set none; FALSE when the read failed) and stores one
- * account's part of a send, for the multi-recipient sends that both
- * backends run alike. */
-typedef struct
-{
-  gboolean           (*read_access_key) (gpointer     backend,
-                                         const char  *uuid,
-                                         GBytes     **out);
-  RelayStorageStatus (*send)            (gpointer     backend,
-                                         RelayOp     *part);
-} RelaySendFuncs;
-
-/* A multi-recipient send (RELAY_OP_SEND_MULTI): checks an unidentified
- * part's access key against the recipient's, in constant time, then
- * stores the part, and sets each part's status.  Parts go on after one
- * is refused, so that the answer can name every recipient whose device
- * list is out of date; the backend's savepoint then undoes what the
- * others wrote.  The result is OK only when every part is; a storage
- * failure stops at once.  Otherwise it is the first refusal in this
- * order: UNAUTHORIZED, NOT_FOUND, DEVICE_MISMATCH, STALE_DEVICES,
- * QUEUE_FULL. */
-RelayStorageStatus relay_storage_send_multi    (RelayOp              *op,
-                                                const RelaySendFuncs *funcs,
-                                                gpointer              backend);
 
 static inline void
 relay_storage_submit (RelayStorage *self,
