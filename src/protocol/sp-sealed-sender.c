@@ -738,6 +738,23 @@ cursor_varint (Cursor   *cursor,
 }
 
 int
+sp_sealed_sender_v2_recipient_count (const uint8_t *sent,
+                                     size_t         sent_len,
+                                     uint32_t      *n_recipients)
+{
+  Cursor cursor;
+
+  if ((sent == NULL && sent_len != 0) || n_recipients == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (sent_len == 0)
+    return SP_ERR_MALFORMED;
+  if (sent[0] != V2_SENT_VERSION_BYTE && sent[0] != V2_RECEIVED_VERSION_BYTE)
+    return SP_ERR_INVALID_MESSAGE;
+  cursor = (Cursor) { sent, sent_len, 1 };
+  return cursor_varint (&cursor, n_recipients);
+}
+
+int
 sp_sealed_sender_v2_split (uint8_t       *out,
                            size_t         out_size,
                            size_t        *out_len,
@@ -758,10 +775,8 @@ sp_sealed_sender_v2_split (uint8_t       *out,
   if (out == NULL || out_len == NULL || (sent == NULL && sent_len != 0) || name == NULL
       || !sp_service_id_parse (name, target))
     return SP_ERR_INVALID_ARGUMENT;
-  if (sent_len == 0)
-    return SP_ERR_MALFORMED;
-  if (sent[0] != V2_SENT_VERSION_BYTE && sent[0] != V2_RECEIVED_VERSION_BYTE)
-    return SP_ERR_INVALID_MESSAGE;
+  if ((ret = sp_sealed_sender_v2_recipient_count (sent, sent_len, &n_recipients)) != SP_OK)
+    return ret;
   /* The old form names recipients by their bare ACI UUID. */
   id_size = sent[0] == V2_SENT_VERSION_BYTE ? SP_SERVICE_ID_FIXED_SIZE : SP_UUID_SIZE;
 

@@ -206,6 +206,15 @@ int sp_sealed_sender_encrypt_v2 (uint8_t                 *out,
                                  size_t                   content_len,
                                  const uint8_t           *m);
 
+/* The number of entries in the recipient table of a SentMessage (0x23,
+ * or 0x22), read from its header alone, so that the relay can refuse a
+ * table padded far beyond the recipients it is asked to deliver to
+ * before splitting it once per device.  SP_ERR_MALFORMED for a missing
+ * or overlong count, SP_ERR_INVALID_MESSAGE for another version. */
+int sp_sealed_sender_v2_recipient_count (const uint8_t *sent,
+                                         size_t         sent_len,
+                                         uint32_t      *n_recipients);
+
 /* The relay's part: parses a SentMessage (0x23, or 0x22 with bare ACI
  * UUIDs) strictly and writes the ReceivedMessage (0x22) for the device
  * @device_id of @name, which is never longer than the SentMessage.

@@ -295,6 +295,7 @@ relay_sealed_multi_request_parse (const char  *data,
   JsonArray *array;
   const char *content;
   guint total = 0;
+  guint32 table = 0;
 
   request->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sealed_recipient_free);
   object = _relay_api_parse_object (data, length, &parser, error);
@@ -322,6 +323,17 @@ relay_sealed_multi_request_parse (const char  *data,
           (recipient->access_key = get_access_key (element, "accessKey", error)) == NULL ||
           (recipient->devices = get_sealed_devices (element, &total, error)) == NULL)
         return NULL;
+    }
+  /* The relay splits the content once per listed device, and each split
+   * reads the whole recipient table: a table padded with recipients
+   * nobody named would make one request cost the event loop seconds. */
+  if (sp_sealed_sender_v2_recipient_count (g_bytes_get_data (request->content, NULL),
+                                           g_bytes_get_size (request->content), &table) != SP_OK ||
+      table > request->recipients->len + RELAY_MAX_RECIPIENTS_PER_SEND)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
+                   "Field “content” lists more recipients than the request names");
+      return NULL;
     }
   return g_steal_pointer (&request);
 }

@@ -406,6 +406,61 @@ test_sealed_multi_hostile (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
+/* A v2 upload whose recipient table is padded with excluded recipients
+ * nobody named is refused before any split, and nothing is stored. */
+static void
+test_sealed_multi_padded (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  enum { PADDING = 200, ENTRY = 17 + 3 + 48, EXCLUDED = 17 + 1 };
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  const guint8 usmc[] = "padded";
+  SpKeyPair sender, identity;
+  SpSealedRecipient recipient;
+  g_autofree guint8 *sent = NULL;
+  g_autoptr(GByteArray) padded = g_byte_array_new ();
+  g_autofree char *padded_text = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  size_t sent_length = 0;
+  gsize size;
+  /* The count of 1 + PADDING as a two-byte varint. */
+  const guint8 header[] = { 0x23, (1 + PADDING) | 0x80, (1 + PADDING) >> 7 };
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  recipient = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, identity.public_key };
+  size = sp_sealed_sender_v2_size (&recipient, 1, sizeof usmc);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, &recipient, 1, usmc,
+                                                sizeof usmc, NULL), ==, SP_OK);
+  /* Version, a count of one, bob's entry, then what follows the table. */
+  g_assert_cmpuint (sent[1], ==, 1);
+  g_byte_array_append (padded, header, sizeof header);
+  g_byte_array_append (padded, sent + 2, ENTRY);
+  for (guint i = 0; i < PADDING; i++)
+    {
+      guint8 excluded[EXCLUDED] = { 0 };
+
+      /* An ACI service id of its own, then device 0: excluded. */
+      excluded[1] = 0xee;
+      excluded[2] = i & 0xff;
+      excluded[3] = i >> 8;
+      g_byte_array_append (padded, excluded, sizeof excluded);
+    }
+  g_byte_array_append (padded, sent + 2 + ENTRY, sent_length - 2 - ENTRY);
+  padded_text = g_base64_encode (padded->data, padded->len);
+  body = g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\","
+                          "\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+                          padded_text, bob->uuid, key, bob->registration_id);
+  set_access_key (fixture, bob, key);
+  response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
+  g_assert_cmpuint (response->status, ==, 400);
+  g_assert_cmpstr (test_response_error (response), ==, "bad-value");
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
 /* A v2 upload of under 1 MiB whose split would store more than 8 MiB
  * (40 devices of 250 KB each) is refused after the first split. */
 static void
@@ -664,6 +719,7 @@ main (int   argc,
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
+  ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
 #undef ADD
