@@ -79,20 +79,16 @@ refill (const RelayRate *rate,
   return MIN (rate->burst, bucket->tokens + elapsed * rate->rate);
 }
 
-gboolean
-relay_rate_limiter_take (RelayRateLimiter *self,
-                         RelayRateKind     kind,
-                         const char       *key,
-                         gint64            now_us)
+/* The bucket of @key, created full and refilled to @now_us. */
+static Bucket *
+refilled_bucket (RelayRateLimiter *self,
+                 RelayRateKind     kind,
+                 const char       *key,
+                 gint64            now_us)
 {
-  const RelayRate *rate;
-  Bucket *bucket;
+  const RelayRate *rate = &self->rates[kind];
+  Bucket *bucket = g_hash_table_lookup (self->buckets[kind], key);
 
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail ((guint) kind < RELAY_N_RATES, FALSE);
-
-  rate = &self->rates[kind];
-  bucket = g_hash_table_lookup (self->buckets[kind], key);
   if (bucket == NULL)
     {
       bucket = g_new (Bucket, 1);
@@ -102,10 +98,37 @@ relay_rate_limiter_take (RelayRateLimiter *self,
     }
   bucket->tokens = refill (rate, bucket, now_us);
   bucket->updated_us = now_us;
+  return bucket;
+}
+
+gboolean
+relay_rate_limiter_take (RelayRateLimiter *self,
+                         RelayRateKind     kind,
+                         const char       *key,
+                         gint64            now_us)
+{
+  Bucket *bucket;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail ((guint) kind < RELAY_N_RATES, FALSE);
+
+  bucket = refilled_bucket (self, kind, key, now_us);
   if (bucket->tokens < 1.0)
     return FALSE;
   bucket->tokens -= 1.0;
   return TRUE;
+}
+
+gboolean
+relay_rate_limiter_peek (RelayRateLimiter *self,
+                         RelayRateKind     kind,
+                         const char       *key,
+                         gint64            now_us)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail ((guint) kind < RELAY_N_RATES, FALSE);
+
+  return refilled_bucket (self, kind, key, now_us)->tokens >= 1.0;
 }
 
 void

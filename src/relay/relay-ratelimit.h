@@ -22,6 +22,12 @@ gboolean          relay_rate_limiter_take  (RelayRateLimiter *self,
                                             RelayRateKind     kind,
                                             const char       *key,
                                             gint64            now_us);
+/* Whether relay_rate_limiter_take() would succeed now, without taking:
+ * for a cost charged only once the request proves to deserve it. */
+gboolean          relay_rate_limiter_peek  (RelayRateLimiter *self,
+                                            RelayRateKind     kind,
+                                            const char       *key,
+                                            gint64            now_us);
 void              relay_rate_limiter_prune (RelayRateLimiter *self,
                                             gint64            now_us);
 

@@ -149,7 +149,13 @@ multi_done (RelayTask *task,
 
         self->metrics.envelopes_accepted += part->ids->len;
         _relay_offer_envelopes (self, part);
+        /* Only a send whose access key checked out spends the
+         * recipient's allowance: a stranger with wrong keys cannot. */
+        if (part->access_key != NULL)
+          _relay_take_rate (self, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, part->uuid);
       }
+  else if (op->status == RELAY_STORAGE_UNAUTHORIZED)
+    _relay_take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address);
   if (!_relay_request_attached (request))
     return;
   switch (op->status)
@@ -187,8 +193,28 @@ single_done_cb (RelayTask *task)
   multi_done (task, TRUE);
 }
 
+/* Answers 429 when @kind has no token left for @key, without taking one. */
+static gboolean
+peek_rate (RelayRequest  *request,
+           RelayRateKind  kind,
+           const char    *key)
+{
+  RelayServer *self = request->server;
+
+  if (relay_rate_limiter_peek (self->limiter, kind, key, g_get_monotonic_time ()))
+    return TRUE;
+  self->metrics.rate_limited++;
+  _relay_respond_error (request, 429, "rate-limited", "Too many requests; try again later");
+  return FALSE;
+}
+
 /* Rations a send per recipient, as single sends are: per sender and
- * recipient account, or, for an unidentified send, per recipient. */
+ * recipient account, or, for an unidentified send, per recipient.  An
+ * unidentified send only checks here that the recipient and the client
+ * address have tokens left: the recipient's is spent once storage has
+ * checked the access key, and the address's failed-credential one when
+ * it has not, so that wrong keys cost their sender and never the
+ * recipient. */
 static gboolean
 take_recipient_rates (RelayRequest          *request,
                       RelayMultiSendRequest *multi)
@@ -200,7 +226,8 @@ take_recipient_rates (RelayRequest          *request,
 
       if (recipient->access_key != NULL)
         {
-          if (!_relay_request_take_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid))
+          if (!peek_rate (request, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address) ||
+              !peek_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid))
             return FALSE;
           continue;
         }

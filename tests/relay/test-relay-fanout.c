@@ -325,6 +325,33 @@ test_unidentified_rate (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
 }
 
+/* Wrong access keys spend nothing of the recipient's allowance, so they
+ * cannot block its sealed delivery; they are rationed per client
+ * address instead, with the other failed credentials. */
+static void
+test_unidentified_wrong_keys (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *wrong_key = test_random_base64 (16, -1);
+  /* The fixture allows bob two unidentified envelopes and this address
+   * four failed credentials. */
+  const struct { gboolean right; guint status; } sends[] = {
+    { FALSE, 401 }, { FALSE, 401 }, { FALSE, 401 }, { TRUE, 200 }, { FALSE, 401 }, { FALSE, 429 },
+  };
+
+  set_access_key (fixture, bob, key);
+  for (guint i = 0; i < G_N_ELEMENTS (sends); i++)
+    {
+      g_autoptr(TestResponse) response = unidentified_send (fixture, bob, sends[i].right ? key : wrong_key, 6,
+                                                            "eA==");
+
+      g_assert_cmpuint (response->status, ==, sends[i].status);
+    }
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+}
+
 /* A v2 upload is split into each device's ReceivedMessage, exactly as
  * the session core splits it. */
 static void
@@ -704,11 +731,14 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *rationed = NULL;
+  g_autoptr(GString) wrong_keys = g_string_new (test_relay_relaxed_conf);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
   /* The relaxed limits end with their section, which this joins. */
   rationed = g_strconcat (test_relay_relaxed_conf, "target-unidentified-sends=0.001/2\n", NULL);
+  g_string_replace (wrong_keys, "address-auth-failures=100000/100000", "address-auth-failures=0.001/4", 1);
+  g_string_append (wrong_keys, "target-unidentified-sends=0.001/2\n");
 #define ADD(path, func, conf) \
   g_test_add ("/relay/fanout/" path, Fixture, conf, test_fixture_setup, func, test_fixture_teardown)
   ADD ("multi-send", test_multi_send, NULL);
@@ -717,6 +747,7 @@ main (int   argc,
   ADD ("multi-send-websocket", test_multi_send_websocket, NULL);
   ADD ("unidentified-send", test_unidentified_send, NULL);
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
+  ADD ("unidentified-wrong-keys", test_unidentified_wrong_keys, wrong_keys->str);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
