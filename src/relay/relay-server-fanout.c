@@ -209,7 +209,10 @@ peek_rate (RelayRequest  *request,
 }
 
 /* Rations a send per recipient, as single sends are: per sender and
- * recipient account, or, for an unidentified send, per recipient.  An
+ * recipient account, and per sender for every recipient after the first
+ * (whose token the handler took before reading the body), so that one
+ * request to 128 accounts costs what 128 sends do; or, for an
+ * unidentified send, per recipient.  An
  * unidentified send only checks here that the recipient and the client
  * address have tokens left: the recipient's is spent once storage has
  * checked the access key, and the address's failed-credential one when
@@ -232,7 +235,8 @@ take_recipient_rates (RelayRequest          *request,
           continue;
         }
       g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, recipient->uuid);
-      if (!_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
+      if ((i > 0 && !_relay_request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, request->credentials->uuid)) ||
+          !_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
         return FALSE;
     }
   return TRUE;

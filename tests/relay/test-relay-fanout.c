@@ -121,6 +121,50 @@ test_multi_send (Fixture       *fixture,
   expect_envelope (fixture, carol, "Z3JvdXA=", alice->uuid);
 }
 
+/* A multi-recipient send costs the sender one account-sends token per
+ * recipient, over HTTP and over the WebSocket alike. */
+static void
+test_multi_send_rate (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autoptr(TestAccount) dave = test_account_register (fixture->session, fixture->relay, "dave", 1);
+  g_autoptr(TestAccount) erin = test_account_register (fixture->session, fixture->relay, "erin", 1);
+  TestAccount *all[] = { bob, carol, dave };
+  TestAccount *two[] = { bob, carol };
+  g_autofree char *three_body = multi_body (all, 3, "eA==");
+  g_autofree char *two_body = multi_body (two, 2, "eA==");
+  g_autofree char *one_body = multi_body (&bob, 1, "eA==");
+  g_autoptr(TestResponse) three = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi",
+                                                alice->auth, three_body);
+  g_autoptr(TestResponse) one = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi",
+                                              alice->auth, one_body);
+  g_autoptr(TestResponse) erin_two = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi",
+                                                   erin->auth, two_body);
+  g_autoptr(TestSocket) socket = test_socket_connect (fixture->session, fixture->relay, erin->auth);
+  g_autofree char *frame = g_strdup_printf ("{\"type\":\"send-multi\",\"id\":7,%s", two_body + 1);
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *answer;
+
+  /* The fixture gives each account three tokens, which the first send
+   * to three accounts spends. */
+  g_assert_cmpuint (three->status, ==, 200);
+  g_assert_cmpuint (one->status, ==, 429);
+  /* Erin's send to two accounts leaves one token: not enough for the
+   * same send over the WebSocket. */
+  g_assert_cmpuint (erin_two->status, ==, 200);
+  test_socket_expect_drained (socket);
+  soup_websocket_connection_send_text (socket->connection, frame);
+  node = test_socket_next (socket, 5000);
+  g_assert_nonnull (node);
+  answer = json_node_get_object (node);
+  g_assert_cmpint (json_object_get_int_member (answer, "id"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (answer, "status"), ==, 429);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 5);
+}
+
 /* One recipient's device list is out of date: the answer names it, and
  * nothing is stored for anyone. */
 static void
@@ -732,6 +776,7 @@ main (int   argc,
 {
   g_autofree char *rationed = NULL;
   g_autoptr(GString) wrong_keys = g_string_new (test_relay_relaxed_conf);
+  g_autoptr(GString) account_sends = g_string_new (test_relay_relaxed_conf);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
@@ -739,9 +784,11 @@ main (int   argc,
   rationed = g_strconcat (test_relay_relaxed_conf, "target-unidentified-sends=0.001/2\n", NULL);
   g_string_replace (wrong_keys, "address-auth-failures=100000/100000", "address-auth-failures=0.001/4", 1);
   g_string_append (wrong_keys, "target-unidentified-sends=0.001/2\n");
+  g_string_replace (account_sends, "account-sends=100000/100000", "account-sends=0.001/3", 1);
 #define ADD(path, func, conf) \
   g_test_add ("/relay/fanout/" path, Fixture, conf, test_fixture_setup, func, test_fixture_teardown)
   ADD ("multi-send", test_multi_send, NULL);
+  ADD ("multi-send-rate", test_multi_send_rate, account_sends->str);
   ADD ("multi-send-mismatch", test_multi_send_mismatch, NULL);
   ADD ("multi-send-hostile", test_multi_send_hostile, NULL);
   ADD ("multi-send-websocket", test_multi_send_websocket, NULL);
