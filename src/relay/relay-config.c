@@ -66,6 +66,7 @@ relay_config_new (void)
   config->max_header_bytes = 4096;
   config->max_request_bytes = 1024 * 1024;
   config->max_envelope_bytes = 256 * 1024;
+  config->max_split_bytes = 256 * 1024 * 1024;
   config->max_queue_envelopes = 10000;
   config->max_queue_bytes = 64 * 1024 * 1024;
   config->max_queue_envelopes_per_sender = 1000;
@@ -361,6 +362,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("max-header-bytes", max_header_bytes, 1024, 65536),
   LIMIT ("max-request-bytes", max_request_bytes, 4096, 64 * 1024 * 1024),
   LIMIT ("max-envelope-bytes", max_envelope_bytes, 256, 16 * 1024 * 1024),
+  LIMIT ("max-split-bytes", max_split_bytes, 1, G_MAXINT64),
   LIMIT ("max-queue-envelopes", max_queue_envelopes, 1, 10000000),
   LIMIT ("max-queue-bytes", max_queue_bytes, 1, G_MAXINT64),
   LIMIT ("max-queue-envelopes-per-sender", max_queue_envelopes_per_sender, 1, 10000000),

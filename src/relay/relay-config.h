@@ -78,6 +78,7 @@ typedef struct
   gsize     max_header_bytes;
   gsize     max_request_bytes;
   gsize     max_envelope_bytes;
+  guint64   max_split_bytes;
   guint     max_queue_envelopes;
   guint64   max_queue_bytes;
   guint     max_queue_envelopes_per_sender;

@@ -248,7 +248,8 @@ take_recipient_rates (RelayRequest          *request,
 static void
 submit_multi (RelayRequest          *request,
               RelayMultiSendRequest *owned,
-              gboolean               single)
+              gboolean               single,
+              guint64                held_split_bytes)
 {
   RelayServer *self = request->server;
   g_autoptr(RelayMultiSendRequest) multi = owned;
@@ -276,6 +277,8 @@ submit_multi (RelayRequest          *request,
       g_ptr_array_add (op->parts, part);
     }
   task = _relay_task_new (self, single ? single_done_cb : multi_done_cb, request, NULL);
+  task->held_split_bytes = held_split_bytes;
+  self->held_split_bytes += held_split_bytes;
   _relay_task_submit_op (task, op);
 }
 
@@ -283,7 +286,7 @@ void
 _relay_submit_send_multi (RelayRequest          *request,
                           RelayMultiSendRequest *multi)
 {
-  submit_multi (request, multi, FALSE);
+  submit_multi (request, multi, FALSE, 0);
 }
 
 /* Endpoint: PUT /v1/messages/multi */
@@ -304,7 +307,7 @@ _relay_handle_send_multi (RelayRequest *request)
       _relay_respond_api_error (request, error);
       return;
     }
-  submit_multi (request, multi, FALSE);
+  submit_multi (request, multi, FALSE, 0);
 }
 
 /* Endpoint: PUT /v1/messages/UUID/unidentified */
@@ -331,7 +334,29 @@ _relay_handle_unidentified_send (RelayRequest *request)
       _relay_respond_api_error (request, error);
       return;
     }
-  submit_multi (request, multi, TRUE);
+  submit_multi (request, multi, TRUE, 0);
+}
+
+/* The bytes a split send holds: each envelope's content and its base64
+ * (four characters for every three bytes, rounded up). */
+static guint64
+split_bytes (RelayMultiSendRequest *multi)
+{
+  guint64 bytes = 0;
+
+  for (guint i = 0; i < multi->recipients->len; i++)
+    {
+      RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
+
+      for (guint j = 0; j < recipient->send->messages->len; j++)
+        {
+          RelayOutgoingEnvelope *envelope = g_ptr_array_index (recipient->send->messages, j);
+          gsize size = g_bytes_get_size (envelope->content);
+
+          bytes += size + (size + 2) / 3 * 4;
+        }
+    }
+  return bytes;
 }
 
 /* Endpoint: PUT /v1/messages/multi/unidentified */
@@ -343,6 +368,7 @@ _relay_handle_sealed_multi (RelayRequest *request)
   g_autoptr(RelaySealedMultiRequest) sealed = NULL;
   g_autoptr(GError) error = NULL;
   RelayMultiSendRequest *multi;
+  guint64 held;
 
   if (!_relay_request_take_rate (request, RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS, request->address))
     return;
@@ -355,5 +381,15 @@ _relay_handle_sealed_multi (RelayRequest *request)
       _relay_respond_api_error (request, error);
       return;
     }
-  submit_multi (request, multi, FALSE);
+  /* A split holds up to 1024 copies of the upload, raw and in base64,
+   * until storage has checked every access key: bound what all of them
+   * together hold, so that unauthenticated uploads cannot fill memory. */
+  held = split_bytes (multi);
+  if (self->held_split_bytes + held > self->config->max_split_bytes)
+    {
+      relay_multi_send_request_free (multi);
+      _relay_respond_error (request, 503, "unavailable", "The relay holds too many sealed sends; try again later");
+      return;
+    }
+  submit_multi (request, multi, FALSE, held);
 }

@@ -104,6 +104,7 @@ struct _RelayServer
   GThreadPool        *hash_pool;
   guint               hash_queued;
   guint               pending_tasks;
+  guint64             held_split_bytes;  /* of sealed sender v2 splits waiting for storage */
   guint               active_requests;
   guint               sockets;
   gboolean            handles_closed;
@@ -236,6 +237,7 @@ struct _RelayTask
   char          *password;
   char          *hash;
   gboolean       verified;
+  guint64        held_split_bytes;  /* counted in RelayServer.held_split_bytes until freed */
 };
 
 /* Every socket's own data: the request it carries, or its WebSocket

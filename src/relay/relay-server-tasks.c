@@ -40,6 +40,7 @@ _relay_task_free (RelayTask *task)
     _relay_request_unref (task->request);
   if (task->conn != NULL)
     _relay_conn_unref (task->conn);
+  task->server->held_split_bytes -= task->held_split_bytes;
   relay_op_free (task->op);
   if (task->password != NULL)
     sodium_memzero (task->password, strlen (task->password));

@@ -532,6 +532,59 @@ test_sealed_multi_padded (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
+/* A v2 upload of @length bytes of inner message for @to's first device. */
+static char *
+sealed_upload_for (TestAccount *to,
+                   const char  *key,
+                   gsize        length)
+{
+  g_autofree guint8 *usmc = g_malloc0 (length);
+  SpKeyPair sender, identity;
+  SpSealedRecipient recipient;
+  g_autofree guint8 *sent = NULL;
+  g_autofree char *sent_text = NULL;
+  size_t sent_length = 0;
+  gsize size;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  recipient = (SpSealedRecipient) { to->uuid, 1, to->registration_id, identity.public_key };
+  size = sp_sealed_sender_v2_size (&recipient, 1, length);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, &recipient, 1, usmc, length,
+                                                NULL), ==, SP_OK);
+  sent_text = g_base64_encode (sent, sent_length);
+  return g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\","
+                          "\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+                          sent_text, to->uuid, key, to->registration_id);
+}
+
+/* What split uploads hold while they wait for storage is bounded
+ * relay-wide (the fixture allows 2000 bytes): past it, 503, before any
+ * access key is checked, and nothing is stored. */
+static void
+test_sealed_multi_held (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *small = sealed_upload_for (bob, key, 100);
+  g_autofree char *large = sealed_upload_for (bob, key, 2000);
+  g_autoptr(TestResponse) large_response = NULL;
+  g_autoptr(TestResponse) small_response = NULL;
+
+  set_access_key (fixture, bob, key);
+  large_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                 large);
+  g_assert_cmpuint (large_response->status, ==, 503);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  /* The refused upload holds nothing: a small one still fits. */
+  small_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                 small);
+  g_assert_cmpuint (small_response->status, ==, 200);
+  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+}
+
 /* A v2 upload of under 1 MiB whose split would store more than 8 MiB
  * (40 devices of 250 KB each) is refused after the first split. */
 static void
@@ -777,6 +830,7 @@ main (int   argc,
   g_autofree char *rationed = NULL;
   g_autoptr(GString) wrong_keys = g_string_new (test_relay_relaxed_conf);
   g_autoptr(GString) account_sends = g_string_new (test_relay_relaxed_conf);
+  g_autofree char *held = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-split-bytes=2000\n", NULL);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
@@ -798,6 +852,7 @@ main (int   argc,
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
+  ADD ("sealed-multi-held", test_sealed_multi_held, held);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
 #undef ADD
