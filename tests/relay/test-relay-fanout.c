@@ -477,6 +477,29 @@ test_sealed_multi_hostile (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
+/* A v2 SentMessage of @length zero bytes of inner message, for @to's
+ * first device alone. */
+static guint8 *
+sealed_sent_for (TestAccount *to,
+                 gsize        length,
+                 size_t      *sent_length)
+{
+  g_autofree guint8 *usmc = g_malloc0 (MAX (length, 1));
+  SpKeyPair sender, identity;
+  SpSealedRecipient recipient;
+  guint8 *sent;
+  gsize size;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  recipient = (SpSealedRecipient) { to->uuid, 1, to->registration_id, identity.public_key };
+  size = sp_sealed_sender_v2_size (&recipient, 1, length);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, sent_length, &sender, &recipient, 1, usmc, length,
+                                                NULL), ==, SP_OK);
+  return sent;
+}
+
 /* A v2 upload whose recipient table is padded with excluded recipients
  * nobody named is refused before any split, and nothing is stored. */
 static void
@@ -486,26 +509,15 @@ test_sealed_multi_padded (Fixture       *fixture,
   enum { PADDING = 200, ENTRY = 17 + 3 + 48, EXCLUDED = 17 + 1 };
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
   g_autofree char *key = test_random_base64 (16, -1);
-  const guint8 usmc[] = "padded";
-  SpKeyPair sender, identity;
-  SpSealedRecipient recipient;
-  g_autofree guint8 *sent = NULL;
+  size_t sent_length = 0;
+  g_autofree guint8 *sent = sealed_sent_for (bob, 16, &sent_length);
   g_autoptr(GByteArray) padded = g_byte_array_new ();
   g_autofree char *padded_text = NULL;
   g_autofree char *body = NULL;
   g_autoptr(TestResponse) response = NULL;
-  size_t sent_length = 0;
-  gsize size;
   /* The count of 1 + PADDING as a two-byte varint. */
   const guint8 header[] = { 0x23, (1 + PADDING) | 0x80, (1 + PADDING) >> 7 };
 
-  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
-  recipient = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, identity.public_key };
-  size = sp_sealed_sender_v2_size (&recipient, 1, sizeof usmc);
-  sent = g_malloc (size);
-  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, &recipient, 1, usmc,
-                                                sizeof usmc, NULL), ==, SP_OK);
   /* Version, a count of one, bob's entry, then what follows the table. */
   g_assert_cmpuint (sent[1], ==, 1);
   g_byte_array_append (padded, header, sizeof header);
@@ -532,28 +544,16 @@ test_sealed_multi_padded (Fixture       *fixture,
   g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
-/* A v2 upload of @length bytes of inner message for @to's first device. */
+/* A v2 upload for @to's first device, as the JSON body to send. */
 static char *
 sealed_upload_for (TestAccount *to,
                    const char  *key,
                    gsize        length)
 {
-  g_autofree guint8 *usmc = g_malloc0 (length);
-  SpKeyPair sender, identity;
-  SpSealedRecipient recipient;
-  g_autofree guint8 *sent = NULL;
-  g_autofree char *sent_text = NULL;
   size_t sent_length = 0;
-  gsize size;
+  g_autofree guint8 *sent = sealed_sent_for (to, length, &sent_length);
+  g_autofree char *sent_text = g_base64_encode (sent, sent_length);
 
-  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
-  recipient = (SpSealedRecipient) { to->uuid, 1, to->registration_id, identity.public_key };
-  size = sp_sealed_sender_v2_size (&recipient, 1, length);
-  sent = g_malloc (size);
-  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, &recipient, 1, usmc, length,
-                                                NULL), ==, SP_OK);
-  sent_text = g_base64_encode (sent, sent_length);
   return g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\","
                           "\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
                           sent_text, to->uuid, key, to->registration_id);
