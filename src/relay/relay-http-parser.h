@@ -47,6 +47,8 @@ typedef struct
   RelayHttpSpan    content_length;
   RelayHttpSpan    websocket_key;
   RelayHttpSpan    websocket_version;
+  RelayHttpSpan    content_range;      /* of a blob upload's part */
+  RelayHttpSpan    range;              /* of a blob download */
   bool             transfer_encoding;
   bool             connection_close;
   bool             connection_keep_alive;
