@@ -147,11 +147,13 @@ static void
 sweep_cb (uv_timer_t *timer)
 {
   RelayServer *self = timer->data;
+  SweepJob *sweep;
 
   if (self->blobs->sweeping || self->draining)
     return;
   self->blobs->sweeping = TRUE;
-  _relay_blob_queue (self, &g_new0 (SweepJob, 1)->job, sweep_run, sweep_done, NULL);
+  sweep = g_new0 (SweepJob, 1);
+  _relay_blob_queue (self, &sweep->job, sweep_run, sweep_done, NULL);
 }
 
 /* Opens DATA_DIR/blobs and works out every account's usage from it,
