@@ -5,10 +5,12 @@
  *
  * Endpoint: GET /v1/attachments/ID, a committed blob or one range of
  * it, streamed from the store.  A worker reads RELAY_BLOB_CHUNK bytes
- * while the socket has room, and the next read starts only once they
- * are written: the relay holds one chunk per download, and whatever of
- * it the socket did not take, which libwebsockets writes before it calls
- * back for more.  The first chunk leaves in one write with the head.
+ * ahead of the socket into one of two buffers while the other is
+ * written, so that the socket rarely waits for the disk; a read starts
+ * only once a buffer is free.  The relay holds two chunks per download,
+ * and whatever of one the socket did not take, which libwebsockets
+ * writes before it calls back for more.  The first chunk leaves in one
+ * write with the head.
  */
 
 #include "config.h"
@@ -28,8 +30,14 @@ typedef struct
   guint64           first;       /* the range sent: [first, end) */
   guint64           end;
   guint64           position;    /* of the next read */
-  guint8           *buffer;      /* RESPONSE_HEADROOM bytes, then the chunk read */
-  gsize             ready;       /* bytes read and not yet written */
+  guint64           written;     /* bytes of the range written */
+  /* Each RESPONSE_HEADROOM bytes, then a chunk read: buffers[next] is
+   * written next, and `filled` of them, from it on, wait to be. */
+  guint8           *buffers[2];
+  gsize             lengths[2];
+  guint             next;
+  guint             filled;
+  guint             reading;     /* the buffer the read under way fills */
   gboolean          head_sent;
   gboolean          failed;      /* a read failed after the head went out */
 } Download;
@@ -61,22 +69,38 @@ download_free (Download *download)
       request->write_body = NULL;
       request->detached = NULL;
     }
-  g_free (download->buffer);
+  g_free (download->buffers[0]);
+  g_free (download->buffers[1]);
   _relay_request_unref (request);
   g_free (download);
 }
 
+/* On a worker: it touches only the buffer the loop leaves alone until
+ * read_done(). */
 static void
 read_run (RelayBlobJob *job)
 {
   Download *download = job->data;
   RelayBlobStore *store = download_store (download);
-  gsize length = (gsize) MIN ((guint64) RELAY_BLOB_CHUNK, download->end - download->position);
+  guint index = download->reading;
 
   job->status = store->klass->read (store, download->handle, download->position,
-                                    download->buffer + RESPONSE_HEADROOM, length);
-  if (job->status == RELAY_BLOB_OK)
-    download->ready = length;
+                                    download->buffers[index] + RESPONSE_HEADROOM, download->lengths[index]);
+}
+
+static void read_done (RelayBlobJob *job);
+
+/* Reads the next chunk if a buffer is free and none is being read. */
+static void
+read_ahead (Download *download)
+{
+  if (download->job_running || download->filled == 2 || download->position == download->end)
+    return;
+  download->reading = (download->next + download->filled) % 2;
+  download->lengths[download->reading] = (gsize) MIN ((guint64) RELAY_BLOB_CHUNK,
+                                                      download->end - download->position);
+  download->job_running = TRUE;
+  _relay_blob_queue (download->request->server, &download->job, read_run, read_done, download);
 }
 
 static void
@@ -98,15 +122,13 @@ read_done (RelayBlobJob *job)
       g_warning ("Cannot read attachment blob %s", download->info.id);
       download->failed = TRUE;
     }
-  download->position += download->ready;
+  else
+    {
+      download->position += download->lengths[download->reading];
+      download->filled++;
+      read_ahead (download);
+    }
   lws_callback_on_writable (request->wsi);
-}
-
-static void
-queue_read (Download *download)
-{
-  download->job_running = TRUE;
-  _relay_blob_queue (download->request->server, &download->job, read_run, read_done, download);
 }
 
 /* Writes the head, with the first chunk behind it. */
@@ -131,7 +153,7 @@ put_head (Download *download)
                        content_range != NULL ? content_range : "",
                        request->close_after ? "connection: close\r\n" : "");
   g_assert (length > 0 && (gsize) length < sizeof head);
-  memcpy (download->buffer + RESPONSE_HEADROOM - length, head, (gsize) length);
+  memcpy (download->buffers[download->next] + RESPONSE_HEADROOM - length, head, (gsize) length);
   return (gsize) length;
 }
 
@@ -139,6 +161,7 @@ static int
 download_write (RelayRequest *request)
 {
   Download *download = request->stream;
+  gsize chunk_length = 0;
   gsize head_length = 0;
   guint8 *start;
   gsize length;
@@ -146,23 +169,32 @@ download_write (RelayRequest *request)
   if (download->failed)
     return -1;
   /* Nothing is ready yet: the read under way calls back. */
-  if (download->job_running || (download->ready == 0 && download->position < download->end))
+  if (download->filled == 0 && download->written < download->end - download->first)
     return 0;
+  if (download->filled > 0)
+    chunk_length = download->lengths[download->next];
   if (!download->head_sent)
     head_length = put_head (download);
-  start = download->buffer + RESPONSE_HEADROOM - head_length;
-  length = head_length + download->ready;
+  start = download->buffers[download->next] + RESPONSE_HEADROOM - head_length;
+  length = head_length + chunk_length;
   if (lws_write (request->wsi, start, length, LWS_WRITE_RAW) != (int) length)
     return -1;
   download->head_sent = TRUE;
-  download->ready = 0;
+  download->written += chunk_length;
+  if (download->filled > 0)
+    {
+      download->next ^= 1;
+      download->filled--;
+    }
   relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_WRITING);
-  if (download->position == download->end)
+  if (download->written == download->end - download->first)
     {
       close_handle (download);
       return 1;
     }
-  queue_read (download);
+  read_ahead (download);
+  if (download->filled > 0)
+    lws_callback_on_writable (request->wsi);
   return 0;
 }
 
@@ -188,11 +220,12 @@ start_streaming (Download *download,
   request->stream = download;
   request->write_body = download_write;
   request->detached = download_detached;
-  download->buffer = g_malloc (RESPONSE_HEADROOM + RELAY_BLOB_CHUNK);
+  download->buffers[0] = g_malloc (RESPONSE_HEADROOM + RELAY_BLOB_CHUNK);
+  download->buffers[1] = g_malloc (RESPONSE_HEADROOM + RELAY_BLOB_CHUNK);
   download->position = download->first;
   relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_WRITING);
   if (download->end > download->first)
-    queue_read (download);
+    read_ahead (download);
   else
     lws_callback_on_writable (request->wsi);
 }
