@@ -111,7 +111,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       break;
     case 2:
       if (relay_blob_id_is_valid (copy, size))
-        g_assert_cmpuint (strspn (copy, "0123456789abcdef"), >=, RELAY_BLOB_ID_LENGTH);
+        {
+          g_assert_cmpuint (size, ==, RELAY_BLOB_ID_LENGTH);
+          for (gsize i = 0; i < size; i++)
+            g_assert_true (g_ascii_isdigit (copy[i]) || (copy[i] >= 'a' && copy[i] <= 'f'));
+        }
       break;
     case 3:
       check_meta (copy, size);

@@ -49,20 +49,11 @@ download_store (Download *download)
 }
 
 static void
-close_handle (Download *download)
-{
-  if (download->handle == NULL)
-    return;
-  download_store (download)->klass->close (download_store (download), download->handle);
-  download->handle = NULL;
-}
-
-static void
 download_free (Download *download)
 {
   RelayRequest *request = download->request;
 
-  close_handle (download);
+  relay_blob_store_close (download_store (download), &download->handle);
   if (request->stream == download)
     {
       request->stream = NULL;
@@ -189,7 +180,7 @@ download_write (RelayRequest *request)
   relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_WRITING);
   if (download->written == download->end - download->first)
     {
-      close_handle (download);
+      relay_blob_store_close (download_store (download), &download->handle);
       return 1;
     }
   read_ahead (download);

@@ -19,6 +19,17 @@ relay_blob_store_free (RelayBlobStore *self)
     self->klass->free (self);
 }
 
+/* Closes *handle, if open, and clears it. */
+void
+relay_blob_store_close (RelayBlobStore   *self,
+                        RelayBlobHandle **handle)
+{
+  if (*handle == NULL)
+    return;
+  self->klass->close (self, *handle);
+  *handle = NULL;
+}
+
 typedef struct
 {
   gint64  cutoff_ms;
@@ -70,8 +81,7 @@ relay_blob_store_open_upload (RelayBlobStore   *self,
   if (status != RELAY_BLOB_OK || *handle == NULL || info->meta.size == 0 || info->stored < info->meta.size)
     return status;
   status = self->klass->commit (self, *handle);
-  self->klass->close (self, *handle);
-  *handle = NULL;
+  relay_blob_store_close (self, handle);
   info->complete = status == RELAY_BLOB_OK;
   return status;
 }

@@ -102,6 +102,8 @@ struct _RelayBlobStore
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
 void            relay_blob_store_free           (RelayBlobStore  *self);
+void            relay_blob_store_close          (RelayBlobStore  *self,
+                                                 RelayBlobHandle **handle);
 RelayBlobStatus relay_blob_store_open_upload    (RelayBlobStore  *self,
                                                  const char      *id,
                                                  RelayBlobInfo   *info,

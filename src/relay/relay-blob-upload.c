@@ -90,15 +90,6 @@ maybe_free (Upload *upload)
 }
 
 static void
-close_handle (Upload *upload)
-{
-  if (upload->handle == NULL)
-    return;
-  upload_store (upload)->klass->close (upload_store (upload), upload->handle);
-  upload->handle = NULL;
-}
-
-static void
 queue (Upload           *upload,
        RelayBlobJobFunc  run,
        RelayBlobJobFunc  done)
@@ -177,7 +168,7 @@ finish_done (RelayBlobJob *job)
   Upload *upload = job->data;
 
   upload->job_running = FALSE;
-  close_handle (upload);
+  relay_blob_store_close (upload_store (upload), &upload->handle);
   if (_relay_request_attached (upload->request))
     {
       if (job->status == RELAY_BLOB_OK)
@@ -197,7 +188,7 @@ sync_done (RelayBlobJob *job)
   Upload *upload = job->data;
 
   upload->job_running = FALSE;
-  close_handle (upload);
+  relay_blob_store_close (upload_store (upload), &upload->handle);
   maybe_free (upload);
 }
 
@@ -346,7 +337,7 @@ open_done (RelayBlobJob *job)
       advance (upload);
       return;
     }
-  close_handle (upload);
+  relay_blob_store_close (upload_store (upload), &upload->handle);
   maybe_free (upload);
 }
 

@@ -165,40 +165,31 @@ send_bytes (int     fd,
     }
 }
 
+typedef enum
+{
+  PART_RANGED = 0,          /* with a Content-Range */
+  PART_WHOLE = 1 << 0,      /* without one: the body is the whole blob */
+  PART_HEAD_ONLY = 1 << 1,  /* for a part the relay refuses, as it answers
+                             * before it reads any of the body */
+} PartFlags;
+
 /* Uploads bytes [first, first + length) as one part and returns the
  * answer. */
 static TestResponse *
-put_part (TestRelay  *relay,
-          const char *auth,
-          const char *id,
-          guint64     first,
-          guint64     length,
-          guint64     total,
-          gboolean    whole)
+put (TestRelay  *relay,
+     const char *auth,
+     const char *id,
+     guint64     first,
+     guint64     length,
+     guint64     total,
+     PartFlags   flags)
 {
-  int fd = start_part (relay, auth, id, first, length, total, whole);
+  int fd = start_part (relay, auth, id, first, length, total, (flags & PART_WHOLE) != 0);
   TestResponse *response;
 
-  send_bytes (fd, first, first + length);
+  if ((flags & PART_HEAD_ONLY) == 0)
+    send_bytes (fd, first, first + length);
   response = read_answer (fd);
-  close (fd);
-  return response;
-}
-
-/* Sends only the head of a part that the relay refuses: it answers
- * before it reads any of the body. */
-static TestResponse *
-put_refused (TestRelay  *relay,
-             const char *auth,
-             const char *id,
-             guint64     first,
-             guint64     length,
-             guint64     total,
-             gboolean    whole)
-{
-  int fd = start_part (relay, auth, id, first, length, total, whole);
-  TestResponse *response = read_answer (fd);
-
   close (fd);
   return response;
 }
@@ -344,7 +335,7 @@ test_empty (TestFixture   *fixture,
 {
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *id = create_upload (fixture, alice, 0, NULL);
-  g_autoptr(TestResponse) response = put_part (fixture->relay, alice->auth, id, 0, 0, 0, TRUE);
+  g_autoptr(TestResponse) response = put (fixture->relay, alice->auth, id, 0, 0, 0, PART_WHOLE);
   g_autoptr(TestResponse) status = NULL;
   g_auto(Download) range = { 0 };
   JsonObject *object;
@@ -384,7 +375,7 @@ test_round_trip (TestFixture   *fixture,
   download_clear (&part);
   memset (&part, 0, sizeof part);
 
-  response = put_part (fixture->relay, alice->auth, id, 0, size, size, TRUE);
+  response = put (fixture->relay, alice->auth, id, 0, size, size, PART_WHOLE);
   assert_part_done (response, size, TRUE);
   g_assert_cmpint (g_stat (data_path, &st), ==, 0);
   g_assert_cmpint (st.st_size, ==, (gint64) size);
@@ -407,7 +398,7 @@ test_round_trip (TestFixture   *fixture,
 
   /* The part cannot be sent again. */
   g_clear_pointer (&response, test_response_free);
-  response = put_refused (fixture->relay, alice->auth, id, 0, 10, size, FALSE);
+  response = put (fixture->relay, alice->auth, id, 0, 10, size, PART_RANGED | PART_HEAD_ONLY);
   g_assert_cmpuint (response->status, ==, 409);
   g_assert_cmpstr (test_response_error (response), ==, "complete");
 }
@@ -457,14 +448,14 @@ test_unauthenticated (TestFixture   *fixture,
   g_assert_null (create_upload (fixture, NULL, 10, &status));
   g_assert_cmpuint (status, ==, 401);
   /* A part from no one, or with a wrong password, writes nothing. */
-  anonymous = put_refused (fixture->relay, NULL, id, 0, size, size, TRUE);
+  anonymous = put (fixture->relay, NULL, id, 0, size, size, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (anonymous->status, ==, 401);
-  impostor = put_refused (fixture->relay, wrong, id, 0, size, size, TRUE);
+  impostor = put (fixture->relay, wrong, id, 0, size, size, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (impostor->status, ==, 401);
   g_assert_cmpint (g_stat (partial, &st), ==, 0);
   g_assert_cmpint (st.st_size, ==, 0);
 
-  done = put_part (fixture->relay, alice->auth, id, 0, size, size, TRUE);
+  done = put (fixture->relay, alice->auth, id, 0, size, size, PART_WHOLE);
   assert_part_done (done, size, TRUE);
   download (fixture->relay, NULL, id, NULL, &nobody);
   g_assert_cmpuint (nobody.status, ==, 401);
@@ -486,13 +477,18 @@ test_resume (TestFixture   *fixture,
   g_autoptr(TestResponse) strange = NULL;
   g_autoptr(TestResponse) done = NULL;
   JsonObject *object;
+  guint64 baseline;
   gint64 offset;
   int fd;
 
+  baseline = test_relay_resident_bytes (fixture->relay);
   fd = start_part (fixture->relay, alice->auth, id, 0, size, size, FALSE);
   send_bytes (fd, 0, half);
+  /* The body streams to disk: 75 MB sent leave the relay's memory
+   * where it was, give or take its buffers. */
+  g_assert_cmpuint (test_relay_resident_bytes (fixture->relay), <, baseline + 32 * MIB);
   /* While that part is open, no other may write. */
-  busy = put_refused (fixture->relay, alice->auth, id, 0, 10, size, FALSE);
+  busy = put (fixture->relay, alice->auth, id, 0, 10, size, PART_RANGED | PART_HEAD_ONLY);
   g_assert_cmpuint (busy->status, ==, 409);
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
   close (fd);
@@ -506,13 +502,13 @@ test_resume (TestFixture   *fixture,
   g_assert_cmpuint (strange->status, ==, 404);
 
   /* A part that does not start there is refused, with the offset. */
-  mismatch = put_refused (fixture->relay, alice->auth, id, (guint64) offset - 1, 10, size, FALSE);
+  mismatch = put (fixture->relay, alice->auth, id, (guint64) offset - 1, 10, size, PART_RANGED | PART_HEAD_ONLY);
   g_assert_cmpuint (mismatch->status, ==, 409);
   object = test_response_object (mismatch);
   g_assert_cmpstr (json_object_get_string_member (object, "error"), ==, "offset-mismatch");
   g_assert_cmpint (json_object_get_int_member (object, "offset"), ==, offset);
 
-  done = put_part (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, FALSE);
+  done = put (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
   assert_part_done (done, size, TRUE);
   assert_downloads (fixture->relay, bob->auth, id, size);
 }
@@ -578,7 +574,7 @@ test_restart (TestFixture   *fixture,
   offset = wait_for_offset (fixture, alice, id);
   g_assert_cmpint (offset, >=, (gint64) (size / 4));
   g_assert_cmpint (offset, <=, (gint64) (size / 2));
-  done = put_part (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, FALSE);
+  done = put (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
   assert_part_done (done, size, TRUE);
   assert_downloads (fixture->relay, alice->auth, id, size);
 }
@@ -630,10 +626,10 @@ test_size_limit (TestFixture   *fixture,
   g_assert_null (create_upload (fixture, alice, 600001, &status));
   g_assert_cmpuint (status, ==, 413);
   /* No part may carry more than the upload declared. */
-  longer = put_refused (fixture->relay, alice->auth, id, 0, 1001, 1001, TRUE);
+  longer = put (fixture->relay, alice->auth, id, 0, 1001, 1001, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (longer->status, ==, 400);
   g_assert_cmpstr (test_response_error (longer), ==, "bad-range");
-  beyond = put_refused (fixture->relay, alice->auth, id, 0, 1001, 1000, FALSE);
+  beyond = put (fixture->relay, alice->auth, id, 0, 1001, 1000, PART_RANGED | PART_HEAD_ONLY);
   g_assert_cmpuint (beyond->status, ==, 400);
 }
 
@@ -663,7 +659,7 @@ test_expiry (TestFixture   *fixture,
   gint64 deadline;
   guint code = 0;
 
-  done = put_part (fixture->relay, alice->auth, id, 0, 100, 100, TRUE);
+  done = put (fixture->relay, alice->auth, id, 0, 100, 100, PART_WHOLE);
   assert_part_done (done, 100, TRUE);
   assert_downloads (fixture->relay, alice->auth, id, 100);
   /* Both blobs fill the quota. */
@@ -674,7 +670,7 @@ test_expiry (TestFixture   *fixture,
   /* Expired but not yet swept: gone for everyone. */
   download (fixture->relay, alice->auth, id, NULL, &gone);
   g_assert_cmpuint (gone.status, ==, 410);
-  late = put_refused (fixture->relay, alice->auth, other, 0, 100, 100, TRUE);
+  late = put (fixture->relay, alice->auth, other, 0, 100, 100, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (late->status, ==, 410);
   g_assert_null (upload_status (fixture, alice, other, &status));
   g_assert_cmpuint (status->status, ==, 410);
