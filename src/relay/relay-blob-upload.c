@@ -34,7 +34,10 @@ typedef struct
   gboolean               has_range;
   RelayBlobContentRange  range;
   gboolean               keep_alive;
-  gboolean               registered;   /* in RelayBlobService.active under info.id */
+  /* The key in RelayBlobService.active once registered: apart from
+   * `info`, which a worker fills in while the loop may look the key up. */
+  char                   id[RELAY_BLOB_ID_LENGTH + 1];
+  gboolean               registered;
   RelayBlobInfo          info;
   RelayBlobHandle       *handle;
   GByteArray            *input;        /* the connection's, referenced: what it has read */
@@ -78,7 +81,7 @@ maybe_free (Upload *upload)
       (_relay_request_attached (request) && !request->responded))
     return;
   if (upload->registered)
-    g_hash_table_remove (blobs->active, upload->info.id);
+    g_hash_table_remove (blobs->active, upload->id);
   request->stream = NULL;
   request->take_body = NULL;
   request->detached = NULL;
@@ -106,8 +109,7 @@ open_run (RelayBlobJob *job)
   Upload *upload = job->data;
   RelayBlobStore *store = upload_store (upload);
 
-  /* Not upload->info.id, which open() fills in. */
-  job->status = relay_blob_store_open_upload (store, upload->request->segments[3], &upload->info, &upload->handle);
+  job->status = relay_blob_store_open_upload (store, upload->id, &upload->info, &upload->handle);
 }
 
 static void
@@ -357,8 +359,8 @@ upload_authenticated (RelayRequest *request)
       _relay_respond_error (request, 409, "upload-busy", "A part of this upload is still being received");
       return;
     }
-  g_strlcpy (upload->info.id, id, sizeof upload->info.id);
-  g_hash_table_insert (blobs->active, upload->info.id, upload);
+  g_strlcpy (upload->id, id, sizeof upload->id);
+  g_hash_table_insert (blobs->active, upload->id, upload);
   upload->registered = TRUE;
   queue (upload, open_run, open_done);
 }
