@@ -476,9 +476,11 @@ test_resume (TestFixture   *fixture,
   g_autoptr(TestResponse) mismatch = NULL;
   g_autoptr(TestResponse) strange = NULL;
   g_autoptr(TestResponse) done = NULL;
+  g_autofree char *request = NULL;
   JsonObject *object;
   guint64 baseline;
   gint64 offset;
+  int reader;
   int fd;
 
   baseline = test_relay_resident_bytes (fixture->relay);
@@ -511,6 +513,16 @@ test_resume (TestFixture   *fixture,
   done = put (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
   assert_part_done (done, size, TRUE);
   assert_downloads (fixture->relay, bob->auth, id, size);
+
+  /* A client that reads nothing of a download makes the relay read no
+   * further ahead than a couple of chunks. */
+  reader = test_raw_connect_small (fixture->relay);
+  request = g_strdup_printf ("GET /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n\r\n",
+                             id, bob->auth);
+  test_raw_write_string (reader, request);
+  g_usleep (500 * 1000);
+  g_assert_cmpuint (test_relay_resident_bytes (fixture->relay), <, baseline + 32 * MIB);
+  close (reader);
 }
 
 /* A client that sends the last part and goes without its answer still
