@@ -556,6 +556,37 @@ test_last_part_unanswered (TestFixture   *fixture,
   assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
+static const char *slow_limits =
+  "[limits]\n"
+  "body-timeout-seconds=3\n";
+
+/* A part that keeps coming may take longer than body-timeout-seconds:
+ * the deadline counts from the last chunk written.  The pauses are
+ * long enough for the relay to close a connection that missed its
+ * deadline before the next bytes come. */
+static void
+test_slow_part (TestFixture   *fixture,
+                gconstpointer  data)
+{
+  guint64 step = 512 * 1024;
+  guint64 size = 5 * step;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) done = NULL;
+  int fd = start_part (fixture->relay, alice->auth, id, 0, size, size, TRUE);
+
+  for (guint64 offset = 0; offset < size; offset += step)
+    {
+      if (offset > 0)
+        g_usleep (2 * G_USEC_PER_SEC);
+      send_bytes (fd, offset, offset + step);
+    }
+  done = read_answer (fd);
+  close (fd);
+  assert_part_done (done, size, TRUE);
+  assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
 /* The relay dies with a part half received; started again, it resumes
  * the upload from what it had written. */
 static void
@@ -725,6 +756,7 @@ main (int   argc,
   g_autofree char *blob_conf = conf_with (blob_conf_limits);
   g_autofree char *quota_conf = conf_with (quota_limits);
   g_autofree char *expiry_conf = conf_with (expiry_limits);
+  g_autofree char *slow_conf = conf_with (slow_limits);
 
   g_test_init (&argc, &argv, NULL);
 
@@ -739,6 +771,8 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/last-part-unanswered", TestFixture, blob_conf, test_fixture_setup,
               test_last_part_unanswered, test_fixture_teardown);
+  g_test_add ("/relay/blob/slow-part", TestFixture, slow_conf, test_fixture_setup, test_slow_part,
+              test_fixture_teardown);
   g_test_add ("/relay/blob/restart", TestFixture, blob_conf, test_fixture_setup, test_restart,
               test_fixture_teardown);
   g_test_add ("/relay/blob/quota", TestFixture, quota_conf, test_fixture_setup, test_quota,
