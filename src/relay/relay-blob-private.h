@@ -62,6 +62,11 @@ void      _relay_blob_respond_status (RelayRequest     *request,
                                       RelayBlobStatus   status);
 gboolean  _relay_blob_take_id        (RelayRequest     *request,
                                       const char      **id);
+void      _relay_blob_respond_upload (RelayRequest     *request,
+                                      const char       *id,
+                                      guint64           offset,
+                                      gboolean          complete,
+                                      const RelayBlobMeta *meta);
 void      _relay_blob_handle_create  (RelayRequest     *request);
 void      _relay_blob_handle_status  (RelayRequest     *request);
 

@@ -238,13 +238,32 @@ _relay_blob_take_id (RelayRequest  *request,
   return FALSE;
 }
 
-static void
-add_expiry (JsonBuilder         *builder,
-            RelayServer         *self,
-            const RelayBlobMeta *meta)
+/* Answers where an upload stands, and its id when `id` is not NULL. */
+void
+_relay_blob_respond_upload (RelayRequest        *request,
+                            const char          *id,
+                            guint64              offset,
+                            gboolean             complete,
+                            const RelayBlobMeta *meta)
 {
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  if (id != NULL)
+    {
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_string_value (builder, id);
+    }
+  json_builder_set_member_name (builder, "offset");
+  json_builder_add_int_value (builder, (gint64) offset);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, (gint64) meta->size);
+  json_builder_set_member_name (builder, "complete");
+  json_builder_add_boolean_value (builder, complete);
   json_builder_set_member_name (builder, "expiresAt");
-  json_builder_add_int_value (builder, meta->created_ms + self->config->blob_max_age_seconds * 1000);
+  json_builder_add_int_value (builder, meta->created_ms + request->server->config->blob_max_age_seconds * 1000);
+  json_builder_end_object (builder);
+  _relay_respond_builder (request, 200, builder);
 }
 
 /* Endpoint: POST /v1/attachments */
@@ -271,7 +290,6 @@ create_done (RelayBlobJob *job)
 {
   CreateJob *create = (CreateJob *) job;
   RelayRequest *request = create->request;
-  g_autoptr(JsonBuilder) builder = NULL;
 
   /* An upload made for a client that went away is charged until it
    * expires, like one it left unfinished. */
@@ -280,19 +298,7 @@ create_done (RelayBlobJob *job)
   if (_relay_request_attached (request) && job->status != RELAY_BLOB_OK)
     _relay_blob_respond_status (request, job->status);
   else if (_relay_request_attached (request))
-    {
-      builder = json_builder_new_immutable ();
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "id");
-      json_builder_add_string_value (builder, create->id);
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, (gint64) create->meta.size);
-      json_builder_set_member_name (builder, "offset");
-      json_builder_add_int_value (builder, 0);
-      add_expiry (builder, job->server, &create->meta);
-      json_builder_end_object (builder);
-      _relay_respond_builder (request, 200, builder);
-    }
+    _relay_blob_respond_upload (request, create->id, 0, FALSE, &create->meta);
   _relay_request_unref (request);
   g_free (create);
 }
@@ -365,7 +371,6 @@ stat_done (RelayBlobJob *job)
   StatJob *stat = (StatJob *) job;
   RelayRequest *request = stat->request;
   RelayBlobInfo *info = &stat->info;
-  g_autoptr(JsonBuilder) builder = NULL;
 
   /* Only its owner learns that an upload exists. */
   if (job->status == RELAY_BLOB_OK && strcmp (info->meta.owner, request->credentials->uuid) != 0)
@@ -379,19 +384,7 @@ stat_done (RelayBlobJob *job)
   else if (_relay_blob_expired (job->server, &info->meta))
     _relay_respond_error (request, 410, "expired", "The attachment has expired");
   else
-    {
-      builder = json_builder_new_immutable ();
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "offset");
-      json_builder_add_int_value (builder, (gint64) info->stored);
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, (gint64) info->meta.size);
-      json_builder_set_member_name (builder, "complete");
-      json_builder_add_boolean_value (builder, info->complete);
-      add_expiry (builder, job->server, &info->meta);
-      json_builder_end_object (builder);
-      _relay_respond_builder (request, 200, builder);
-    }
+    _relay_blob_respond_upload (request, NULL, info->stored, info->complete, &info->meta);
   _relay_request_unref (request);
   g_free (stat);
 }

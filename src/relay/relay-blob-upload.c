@@ -147,21 +147,12 @@ finish_run (RelayBlobJob *job)
 static void
 respond_offset (Upload *upload)
 {
-  RelayRequest *request = upload->request;
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   guint64 offset = upload->range.first + upload->body_length;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "offset");
-  json_builder_add_int_value (builder, (gint64) offset);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64) upload->info.meta.size);
-  json_builder_set_member_name (builder, "complete");
-  json_builder_add_boolean_value (builder, offset == upload->info.meta.size);
-  json_builder_end_object (builder);
   /* The body has been read to its end: the connection may go on. */
-  request->close_after = !upload->keep_alive;
-  _relay_respond_builder (request, 200, builder);
+  upload->request->close_after = !upload->keep_alive;
+  _relay_blob_respond_upload (upload->request, NULL, offset, offset == upload->info.meta.size,
+                              &upload->info.meta);
 }
 
 static void
