@@ -327,6 +327,11 @@ open_done (RelayBlobJob *job)
       upload->receiving = TRUE;
       relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_BODY);
       set_reading (upload, TRUE);
+      if (request->expect_continue)
+        {
+          request->continue_due = TRUE;
+          lws_callback_on_writable (request->wsi);
+        }
       advance (upload);
       return;
     }

@@ -236,6 +236,8 @@ read_field (Cursor        *cursor,
     read_tokens (data + value_start, value_end - value_start, head, true);
   else if (span_equal (name, name_length, "upgrade"))
     read_tokens (data + value_start, value_end - value_start, head, false);
+  else if (span_equal (name, name_length, "expect"))
+    head->expect_continue = span_equal (data + value_start, value_end - value_start, "100-continue");
   return true;
 }
 

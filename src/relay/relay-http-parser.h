@@ -54,6 +54,7 @@ typedef struct
   bool             connection_keep_alive;
   bool             connection_upgrade;
   bool             upgrade_websocket;
+  bool             expect_continue;    /* Expect: 100-continue */
 } RelayHttpHead;
 
 int         relay_http_head_parse   (const uint8_t  *data,

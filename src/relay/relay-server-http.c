@@ -411,6 +411,7 @@ start_request (RelayServer         *self,
   request->authorization = span_dup (input, &head->authorization);
   request->content_range = span_dup (input, &head->content_range);
   request->range = span_dup (input, &head->range);
+  request->expect_continue = head->expect_continue && head->minor_version == 1;
   if (relay_http_path_decode (input->data + head->path.offset, head->path.length, path,
                               head->path.length + 1) < 0)
     {
@@ -605,6 +606,20 @@ write_answer (struct lws   *wsi,
   return lws_write (wsi, start, length, LWS_WRITE_RAW) == (int) length;
 }
 
+/* Tells a client that waits before it sends its body (Expect:
+ * 100-continue, RFC 9110, 10.1.1) that the relay will read it. */
+static gboolean
+write_continue (struct lws   *wsi,
+                RelayRequest *request)
+{
+  static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  guint8 buffer[LWS_PRE + sizeof interim];
+
+  request->continue_due = FALSE;
+  memcpy (buffer + LWS_PRE, interim, sizeof interim - 1);
+  return lws_write (wsi, buffer + LWS_PRE, sizeof interim - 1, LWS_WRITE_RAW) == (int) sizeof interim - 1;
+}
+
 int
 _relay_on_http_writeable (struct lws *wsi,
                           Session    *session)
@@ -613,6 +628,8 @@ _relay_on_http_writeable (struct lws *wsi,
   RelayServer *self;
   gboolean close_after;
 
+  if (request != NULL && request->continue_due && !write_continue (wsi, request))
+    return -1;
   if (request == NULL || !request->responded)
     return 0;
   self = request->server;

@@ -181,6 +181,8 @@ struct _RelayRequest
    * connection, answered or not. */
   char             *content_range;
   char             *range;
+  gboolean          expect_continue;  /* the client waits for "100 Continue" */
+  gboolean          continue_due;     /* which is to be written */
   gpointer          stream;
   RelayHandler      take_body;
   RelayBodyWriter   write_body;

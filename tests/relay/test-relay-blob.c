@@ -527,6 +527,49 @@ test_resume (TestFixture   *fixture,
   close (reader);
 }
 
+/* A client that asks to be told before it sends the body (Expect:
+ * 100-continue, as curl does for large bodies) is told at once when the
+ * part fits, and given the final answer without it when not. */
+static void
+test_expect_continue (TestFixture   *fixture,
+                      gconstpointer  data)
+{
+  guint64 size = MIB;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autofree char *wrong = NULL;
+  g_autofree char *right = NULL;
+  g_autoptr(GString) interim = g_string_new (NULL);
+  g_autoptr(TestResponse) refused = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  int fd;
+
+  wrong = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+                           "Expect: 100-continue\r\nContent-Range: bytes 5-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+                           "\r\nContent-Length: %" G_GUINT64_FORMAT "\r\n\r\n",
+                           id, alice->auth, size - 1, size, size - 5);
+  fd = test_raw_connect (fixture->relay);
+  test_raw_write_string (fd, wrong);
+  refused = read_answer (fd);
+  close (fd);
+  g_assert_cmpuint (refused->status, ==, 409);
+
+  right = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+                           "Expect: 100-continue\r\nContent-Length: %" G_GUINT64_FORMAT "\r\n\r\n",
+                           id, alice->auth, size);
+  fd = test_raw_connect (fixture->relay);
+  test_raw_write_string (fd, right);
+  while (strstr (interim->str, "\r\n\r\n") == NULL)
+    g_assert_cmpint (test_raw_read (fd, interim, deadline), ==, TEST_READ_DATA);
+  g_assert_cmpstr (interim->str, ==, "HTTP/1.1 100 Continue\r\n\r\n");
+  send_bytes (fd, 0, size);
+  done = read_answer (fd);
+  close (fd);
+  assert_part_done (done, size, TRUE);
+  assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
 /* A client that sends the last part and goes without its answer still
  * has its blob committed. */
 static void
@@ -773,6 +816,8 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/last-part-unanswered", TestFixture, blob_conf, test_fixture_setup,
               test_last_part_unanswered, test_fixture_teardown);
+  g_test_add ("/relay/blob/expect-continue", TestFixture, blob_conf, test_fixture_setup, test_expect_continue,
+              test_fixture_teardown);
   g_test_add ("/relay/blob/slow-part", TestFixture, slow_conf, test_fixture_setup, test_slow_part,
               test_fixture_teardown);
   g_test_add ("/relay/blob/restart", TestFixture, blob_conf, test_fixture_setup, test_restart,
