@@ -282,6 +282,23 @@ test_relay_read_log (TestRelay *relay)
   return log;
 }
 
+/* Waits, up to 20 seconds, for the relay to log `text`: what it logs
+ * after a signal (a reload, a drain) comes when its loop gets to it. */
+void
+test_relay_wait_for_log (TestRelay  *relay,
+                         const char *text)
+{
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autofree char *log = test_relay_read_log (relay);
+
+      if (strstr (log, text) != NULL)
+        return;
+      g_usleep (50 * 1000);
+    }
+  g_error ("the relay never logged “%s”", text);
+}
+
 TestRelay *
 test_relay_start_tls (const char *data_dir,
                       const char *conf,

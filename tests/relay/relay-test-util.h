@@ -152,6 +152,8 @@ int          test_relay_run            (const char * const *args,
                                         char        **out,
                                         char        **err);
 char        *test_relay_read_log       (TestRelay    *relay);
+void         test_relay_wait_for_log   (TestRelay    *relay,
+                                        const char   *text);
 void         test_sqlite_exec          (sqlite3      *db,
                                         const char   *sql);
 gint64       test_relay_query_int      (const char   *data_dir,
