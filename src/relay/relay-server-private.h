@@ -155,6 +155,7 @@ struct _RelayRequest
   RelayCredentials *credentials;    /* set once authenticated; the connection's own for a
                                      * request made on a WebSocket */
   RelayHandler      after_auth;
+  gboolean          body_waits_auth;  /* a body over max-request-bytes, unread until then */
 
   guint             status;
   const char       *content_type;

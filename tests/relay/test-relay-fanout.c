@@ -25,21 +25,6 @@
 
 typedef TestFixture Fixture;
 
-static void
-wait_for_log (TestRelay  *relay,
-              const char *text)
-{
-  for (guint i = 0; i < 200; i++)
-    {
-      g_autofree char *log = test_relay_read_log (relay);
-
-      if (strstr (log, text) != NULL)
-        return;
-      g_usleep (50 * 1000);
-    }
-  g_error ("the relay never logged “%s”", text);
-}
-
 /* Counts rows of the fixture's relay database, whichever backend. */
 static gint64
 query_int (Fixture    *fixture,
@@ -702,6 +687,26 @@ test_profiles (Fixture       *fixture,
   g_assert_true (g_bytes_equal (read, profile));
 }
 
+/* A profile may be larger than max-request-bytes, but only a device
+ * whose credentials check out makes the relay read that much: with
+ * wrong ones, the answer comes before the body has been sent. */
+static void
+test_profile_unauthenticated (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "not-the-password");
+  g_autofree char *head = NULL;
+  gboolean closed = FALSE;
+  int fd = test_raw_connect (fixture->relay);
+
+  head = g_strdup_printf ("PUT /v1/profile HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+                          "Content-Length: %u\r\n\r\n", wrong, 1024 * 1024 + 4096);
+  g_assert_cmpuint (test_raw_exchange (fd, head, &closed), ==, 401);
+  g_assert_true (closed);
+  close (fd);
+}
+
 /* Sender certificates, from a server key that the sealed-sender
  * subcommand made and a root it keeps apart. */
 static void
@@ -790,7 +795,7 @@ test_sender_certificate (void)
   g_assert_true (g_file_get_contents (next, &contents, NULL, NULL));
   g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   g_subprocess_send_signal (relay->process, SIGHUP);
-  wait_for_log (relay, "with server key 8");
+  test_relay_wait_for_log (relay, "with server key 8");
   g_clear_pointer (&response, test_response_free);
   response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
   g_assert_cmpuint (response->status, ==, 200);
@@ -855,6 +860,7 @@ main (int   argc,
   ADD ("sealed-multi-held", test_sealed_multi_held, held);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
+  ADD ("profile-unauthenticated", test_profile_unauthenticated, NULL);
 #undef ADD
   g_test_add_func ("/relay/fanout/sender-certificate", test_sender_certificate);
   return g_test_run ();
