@@ -25,19 +25,6 @@
 
 typedef TestFixture Fixture;
 
-/* Counts rows of the fixture's relay database, whichever backend. */
-static gint64
-query_int (Fixture    *fixture,
-           const char *sql)
-{
-  g_autofree char *url = NULL;
-
-  if (!test_relay_uses_postgresql ())
-    return test_relay_query_int (fixture->dir, sql);
-  url = test_relay_data_dir_database (fixture->dir);
-  return test_postgresql_query_int (url, sql);
-}
-
 static char *
 multi_body (TestAccount **recipients,
             guint         n,
@@ -147,7 +134,7 @@ test_multi_send_rate (Fixture       *fixture,
   answer = json_node_get_object (node);
   g_assert_cmpint (json_object_get_int_member (answer, "id"), ==, 7);
   g_assert_cmpint (json_object_get_int_member (answer, "status"), ==, 429);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 5);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 5);
 }
 
 /* One recipient's device list is out of date: the answer names it, and
@@ -174,7 +161,7 @@ test_multi_send_mismatch (Fixture       *fixture,
   recipient = json_array_get_object_element (recipients, 0);
   g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, carol->uuid);
   g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "staleDevices"), 0), ==, 1);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 
   /* A device that does not exist: 409, with what carol lacks. */
   {
@@ -199,7 +186,7 @@ test_multi_send_mismatch (Fixture       *fixture,
     g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "extraDevices"), 0),
                      ==, 2);
   }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
   expect_queue_empty (fixture, bob);
 }
 
@@ -240,7 +227,7 @@ test_multi_send_hostile (Fixture       *fixture,
       g_assert_cmpuint (response->status, ==, 400);
       g_assert_cmpstr (test_response_error (response), ==, cases[i].error);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* The WebSocket form means the same, and is answered by id. */
@@ -268,18 +255,6 @@ test_multi_send_websocket (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (response, "status"), ==, 200);
   expect_envelope (fixture, bob, "d3M=", alice->uuid);
   expect_envelope (fixture, carol, "d3M=", alice->uuid);
-}
-
-static void
-set_access_key (Fixture     *fixture,
-                TestAccount *account,
-                const char  *key)
-{
-  g_autofree char *body = g_strdup_printf ("{\"unidentifiedAccessKey\":\"%s\"}", key);
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
-                                                   "/v1/accounts/unidentified-access-key", account->auth, body);
-
-  g_assert_cmpuint (response->status, ==, 200);
 }
 
 static TestResponse *
@@ -316,7 +291,7 @@ test_unidentified_send (Fixture       *fixture,
 
   /* Without an access key set, nobody may send unidentified. */
   g_assert_cmpuint (before->status, ==, 401);
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   wrong = unidentified_send (fixture, bob, other_key, 6, "c2VhbGVk");
   g_assert_cmpuint (wrong->status, ==, 401);
   g_assert_cmpstr (test_response_error (wrong), ==, "unauthorized");
@@ -324,13 +299,13 @@ test_unidentified_send (Fixture       *fixture,
   g_assert_cmpuint (unknown->status, ==, 401);
   plain = unidentified_send (fixture, bob, key, 1, "c2VhbGVk");
   g_assert_cmpuint (plain->status, ==, 400);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 
   sent = unidentified_send (fixture, bob, key, 6, "c2VhbGVk");
   g_assert_cmpuint (sent->status, ==, 200);
   g_assert_nonnull (json_object_get_array_member (test_response_object (sent), "messages"));
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 1);
   expect_envelope (fixture, bob, "c2VhbGVk", NULL);
 }
 
@@ -343,7 +318,7 @@ test_unidentified_rate (Fixture       *fixture,
   g_autofree char *key = test_random_base64 (16, -1);
   guint status = 0;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(TestResponse) response = unidentified_send (fixture, bob, key, 6, "eA==");
@@ -351,7 +326,7 @@ test_unidentified_rate (Fixture       *fixture,
       status = response->status;
     }
   g_assert_cmpuint (status, ==, 429);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
 }
 
 /* Wrong access keys spend nothing of the recipient's allowance, so they
@@ -370,7 +345,7 @@ test_unidentified_wrong_keys (Fixture       *fixture,
     { FALSE, 401 }, { FALSE, 401 }, { FALSE, 401 }, { TRUE, 200 }, { FALSE, 401 }, { FALSE, 429 },
   };
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   for (guint i = 0; i < G_N_ELEMENTS (sends); i++)
     {
       g_autoptr(TestResponse) response = unidentified_send (fixture, bob, sends[i].right ? key : wrong_key, 6,
@@ -378,7 +353,7 @@ test_unidentified_wrong_keys (Fixture       *fixture,
 
       g_assert_cmpuint (response->status, ==, sends[i].status);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
 /* A v2 upload is split into each device's ReceivedMessage, exactly as
@@ -410,8 +385,8 @@ test_sealed_multi (Fixture       *fixture,
   g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
                                                 sizeof usmc, NULL), ==, SP_OK);
   sent_text = g_base64_encode (sent, sent_length);
-  set_access_key (fixture, bob, bob_key);
-  set_access_key (fixture, carol, carol_key);
+  test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
+  test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
 
   for (guint round = 0; round < 2; round++)
     {
@@ -426,9 +401,9 @@ test_sealed_multi (Fixture       *fixture,
                                                        "/v1/messages/multi/unidentified", NULL, body);
 
       g_assert_cmpuint (response->status, ==, round == 0 ? 401 : 200);
-      g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, round == 0 ? 0 : 2);
+      g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, round == 0 ? 0 : 2);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 2);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 2);
   for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
     {
       g_autofree guint8 *expected = g_malloc (sent_length);
@@ -455,11 +430,11 @@ test_sealed_multi_hostile (Fixture       *fixture,
     "\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}", garbage, bob->uuid, key, bob->registration_id);
   g_autoptr(TestResponse) response = NULL;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
   g_assert_cmpuint (response->status, ==, 400);
   g_assert_cmpstr (test_response_error (response), ==, "bad-value");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* A v2 SentMessage of @length zero bytes of inner message, for @to's
@@ -522,11 +497,11 @@ test_sealed_multi_padded (Fixture       *fixture,
   body = g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\","
                           "\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
                           padded_text, bob->uuid, key, bob->registration_id);
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
   g_assert_cmpuint (response->status, ==, 400);
   g_assert_cmpstr (test_response_error (response), ==, "bad-value");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* A v2 upload for @to's first device, as the JSON body to send. */
@@ -558,16 +533,16 @@ test_sealed_multi_held (Fixture       *fixture,
   g_autoptr(TestResponse) large_response = NULL;
   g_autoptr(TestResponse) small_response = NULL;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   large_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
                                  large);
   g_assert_cmpuint (large_response->status, ==, 503);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
   /* The refused upload holds nothing: a small one still fits. */
   small_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
                                  small);
   g_assert_cmpuint (small_response->status, ==, 200);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
 /* A v2 upload of under 1 MiB whose split would store more than 8 MiB
@@ -611,7 +586,7 @@ test_sealed_multi_too_large (Fixture       *fixture,
                            body->str);
   g_assert_cmpuint (response->status, ==, 413);
   g_assert_cmpstr (test_response_error (response), ==, "too-large");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 static TestResponse *
