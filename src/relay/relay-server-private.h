@@ -239,6 +239,8 @@ struct _RelayTask
   char          *hash;
   gboolean       verified;
   guint64        held_split_bytes;  /* counted in RelayServer.held_split_bytes until freed */
+  gpointer       data;              /* what the handler keeps for `complete` */
+  GDestroyNotify data_free;
 };
 
 /* Every socket's own data: the request it carries, or its WebSocket

@@ -545,6 +545,56 @@ test_sealed_multi_held (Fixture       *fixture,
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
+/* Access keys are checked before the upload is split: an upload whose
+ * split would be past what the relay holds (the fixture allows 2000
+ * bytes) gets 401, not 503, when a key is wrong, and with a right key
+ * for one recipient and a wrong one for the other nothing is stored. */
+static void
+test_sealed_multi_keys_first (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *wrong = test_random_base64 (16, -1);
+  g_autofree char *large = sealed_upload_for (bob, wrong, 2000);
+  g_autofree char *content = NULL;
+  g_autofree char *both = NULL;
+  g_autoptr(TestResponse) large_response = NULL;
+  g_autoptr(TestResponse) both_response = NULL;
+  SpSealedRecipient recipients[2];
+  SpKeyPair sender, identity;
+  g_autofree guint8 *usmc = g_malloc0 (100);
+  g_autofree guint8 *sent = NULL;
+  size_t sent_length = 0;
+  gsize size;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, carol, key);
+  large_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                 large);
+  g_assert_cmpuint (large_response->status, ==, 401);
+  g_assert_cmpstr (test_response_error (large_response), ==, "unauthorized");
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, identity.public_key };
+  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, identity.public_key };
+  size = sp_sealed_sender_v2_size (recipients, 2, 100);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc, 100, NULL),
+                   ==, SP_OK);
+  content = g_base64_encode (sent, sent_length);
+  both = g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":["
+                          "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]},"
+                          "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+                          content, bob->uuid, key, bob->registration_id, carol->uuid, wrong, carol->registration_id);
+  both_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                both);
+  g_assert_cmpuint (both_response->status, ==, 401);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+}
+
 /* A v2 upload of under 1 MiB whose split would store more than 8 MiB
  * (40 devices of 250 KB each) is refused after the first split. */
 static void
@@ -833,6 +883,7 @@ main (int   argc,
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
   ADD ("sealed-multi-held", test_sealed_multi_held, held);
+  ADD ("sealed-multi-keys-first", test_sealed_multi_keys_first, held);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
   ADD ("profile-unauthenticated", test_profile_unauthenticated, NULL);
