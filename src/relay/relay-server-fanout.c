@@ -132,6 +132,58 @@ multi_answer (RelayOp  *op,
   return g_steal_pointer (&builder);
 }
 
+/* Calls `func` for each device of an unidentified part that is not
+ * online here: sealed envelopes for one that is go to it at once. */
+static void
+for_each_offline_device (RelayServer *self,
+                         const char  *uuid,
+                         GPtrArray   *messages,
+                         void       (*func) (RelaySealedQuota *quota,
+                                             const char       *device_key,
+                                             gint64            bytes,
+                                             gpointer          data),
+                         gpointer     data)
+{
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      relay_device_key (key, uuid, envelope->device_id);
+      if (g_hash_table_lookup (self->devices, key) == NULL)
+        func (self->sealed_quota, key, (gint64) g_bytes_get_size (envelope->content), data);
+    }
+}
+
+typedef struct
+{
+  const char *bucket;
+  gint64      now;
+  gboolean    admitted;
+} QuotaCheck;
+
+static void
+quota_admits_cb (RelaySealedQuota *quota,
+                 const char       *device_key,
+                 gint64            bytes,
+                 gpointer          data)
+{
+  QuotaCheck *check = data;
+
+  check->admitted &= relay_sealed_quota_admits (quota, device_key, check->bucket, bytes, check->now);
+}
+
+static void
+quota_add_cb (RelaySealedQuota *quota,
+              const char       *device_key,
+              gint64            bytes,
+              gpointer          data)
+{
+  QuotaCheck *check = data;
+
+  relay_sealed_quota_add (quota, device_key, check->bucket, bytes, check->now);
+}
+
 static void
 multi_done (RelayTask *task,
             gboolean   single)
@@ -140,6 +192,8 @@ multi_done (RelayTask *task,
   RelayRequest *request = task->request;
   RelayOp *op = task->op;
   g_autoptr(JsonBuilder) builder = NULL;
+  g_autofree char *bucket = NULL;
+  QuotaCheck count = { NULL, g_get_monotonic_time (), TRUE };
   guint status;
 
   if (op->status == RELAY_STORAGE_OK)
@@ -148,6 +202,14 @@ multi_done (RelayTask *task,
         RelayOp *part = g_ptr_array_index (op->parts, i);
 
         self->metrics.envelopes_accepted += part->ids->len;
+        /* Counted before the offer, while the device that gets it
+         * later is still offline. */
+        if (part->access_key != NULL)
+          {
+            if (bucket == NULL)
+              count.bucket = bucket = relay_sealed_quota_bucket (request->address);
+            for_each_offline_device (self, part->uuid, part->send->messages, quota_add_cb, &count);
+          }
         _relay_offer_envelopes (self, part);
         /* Only a send whose access key checked out spends the
          * recipient's allowance: a stranger with wrong keys cannot. */
@@ -233,6 +295,9 @@ static gboolean
 take_recipient_rates (RelayRequest          *request,
                       RelayMultiSendRequest *multi)
 {
+  g_autofree char *bucket = NULL;
+  QuotaCheck check = { NULL, g_get_monotonic_time (), TRUE };
+
   for (guint i = 0; i < multi->recipients->len; i++)
     {
       RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
@@ -242,6 +307,17 @@ take_recipient_rates (RelayRequest          *request,
         {
           if (!peek_unidentified_rates (request, recipient->uuid))
             return FALSE;
+          /* The client address's part of the devices' sealed share. */
+          if (bucket == NULL)
+            check.bucket = bucket = relay_sealed_quota_bucket (request->address);
+          for_each_offline_device (request->server, recipient->uuid, recipient->send->messages, quota_admits_cb,
+                                   &check);
+          if (!check.admitted)
+            {
+              _relay_respond_error (request, 429, "queue-full",
+                                    "A recipient's queue, or this sender's share of it, is full");
+              return FALSE;
+            }
           continue;
         }
       g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, recipient->uuid);

@@ -22,6 +22,7 @@
 #include "relay-postgresql-listener.h"
 #include "relay-ratelimit.h"
 #include "relay-sealed-key.h"
+#include "relay-sealed-quota.h"
 #include "relay-server.h"
 #include "relay-websocket-codec.h"
 
@@ -127,6 +128,7 @@ struct _RelayServer
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   GString            *answer;        /* reused for the answer to every send */
   RelayQueueLimits    queue_limits;
+  RelaySealedQuota   *sealed_quota;   /* each client address's part of the sealed share */
 
   /* Bytes of frames waiting in every connection's output queue, and
    * those that fetches under way may add. */

@@ -273,6 +273,50 @@ unidentified_send (Fixture     *fixture,
   return test_request (fixture->session, fixture->relay, "PUT", path, NULL, body);
 }
 
+/* The same send from the client address `source`, over a socket of its
+ * own; gives the answer's status. */
+static guint
+unidentified_send_from (Fixture     *fixture,
+                        const char  *source,
+                        TestAccount *to,
+                        const char  *key)
+{
+  g_autofree char *body = g_strdup_printf ("{\"accessKey\":\"%s\",\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":6,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"eA==\"}]}",
+                                           key, to->registration_id);
+  g_autofree char *request = g_strdup_printf ("PUT /v1/messages/%s/unidentified HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                                              to->uuid, strlen (body), body);
+  int fd = test_raw_connect_from (fixture->relay, source);
+  guint status = test_raw_exchange (fd, request, NULL);
+
+  close (fd);
+  return status;
+}
+
+/* Sealed envelopes name no sender, so in a device's queue they share one
+ * sender's share (the fixture's is 8 envelopes); each client address
+ * may take a quarter of it, and one that took its part leaves the rest
+ * to the others. */
+static void
+test_sealed_share_per_address (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  guint accepted = 0;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  while (accepted < 8 && unidentified_send_from (fixture, "127.0.0.1", bob, key) == 200)
+    accepted++;
+  g_assert_cmpuint (accepted, ==, 2);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.2", bob, key), ==, 200);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.3", bob, key), ==, 200);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.1", bob, key), ==, 429);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 4);
+}
+
 /* An unidentified send needs no credentials, only the recipient's access
  * key; the stored row and the delivered envelope name no sender. */
 static void
@@ -861,6 +905,8 @@ main (int   argc,
   g_autoptr(GString) wrong_keys = g_string_new (test_relay_relaxed_conf);
   g_autoptr(GString) account_sends = g_string_new (test_relay_relaxed_conf);
   g_autofree char *held = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-split-bytes=2000\n", NULL);
+  g_autofree char *small_share = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-queue-envelopes-per-sender=8\n",
+                                              NULL);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
@@ -879,6 +925,7 @@ main (int   argc,
   ADD ("unidentified-send", test_unidentified_send, NULL);
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
   ADD ("unidentified-wrong-keys", test_unidentified_wrong_keys, wrong_keys->str);
+  ADD ("sealed-share-per-address", test_sealed_share_per_address, small_share);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
