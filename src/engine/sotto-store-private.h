@@ -117,7 +117,7 @@ void                 _sotto_task_return_step_cb        (GObject                 
                                                         GAsyncResult               *result,
                                                         gpointer                    user_data);
 
-/* SQL helpers (sotto-store.c) */
+/* SQL helpers (sotto-store-sql.c) */
 void                 _sotto_store_set_sqlite_error     (SottoStore                 *self,
                                                         int                         rc,
                                                         const char                 *what,
@@ -161,7 +161,7 @@ gboolean             _sotto_store_begin_batch          (SottoStore              
 gboolean             _sotto_store_commit_batch         (SottoStore                 *self,
                                                         GError                    **error);
 
-/* Sealed columns (sotto-store.c).  @table, @column and @id are bound to
+/* Sealed columns (sotto-store-seal.c).  @table, @column and @id are bound to
  * the ciphertext as associated data, so a value cannot be moved to
  * another row or column. */
 gboolean             _sotto_store_bind_sealed          (SottoStore                 *self,
@@ -214,6 +214,25 @@ void                 _sotto_store_bind_lookup_hash     (SottoStore              
                                                         const char                 *column,
                                                         const void                 *data,
                                                         gsize                       len);
+
+/* The database key: a new database's, or the one that unlocks an
+ * existing database (sotto-store-key.c) */
+void                 _sotto_store_keys_free            (SottoStoreKeys             *keys);
+gboolean             _sotto_store_inspect              (SottoStore                 *self,
+                                                        gboolean                   *is_new,
+                                                        guint                      *version,
+                                                        GError                    **error);
+gboolean             _sotto_store_create               (SottoStore                 *self,
+                                                        const char                 *profile,
+                                                        const char                 *passphrase,
+                                                        const SottoStoreKdfLimits  *limits,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
+gboolean             _sotto_store_unlock               (SottoStore                 *self,
+                                                        const char                 *profile,
+                                                        const char                 *passphrase,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
 
 /* Schema (sotto-store-schema.c) */
 guint                _sotto_store_schema_version       (void);
