@@ -17,6 +17,7 @@
 #include "sotto-message-private.h"
 #include "sotto-inbox-internal-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-service-signals-private.h"
 
 /* Receiving.  Envelopes are handled in the order the relay pushed
  * them, in batches of what has arrived meanwhile: each one is decrypted
@@ -829,24 +830,10 @@ sotto_inbox_class_init (SottoInboxClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* As SottoMessenger::message-received. */
-  signals [MESSAGE_RECEIVED] =
-    g_signal_new ("message-received",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+  signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
 
   /* A message came under a new identity key of its sender. */
-  signals [IDENTITY_CHANGED] =
-    g_signal_new ("identity-changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+  signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
 }
 
 static void
