@@ -96,8 +96,5 @@ sotto_conversation_set_identity_key_finish (SottoConversation  *self,
                                             GAsyncResult       *result,
                                             GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }

@@ -262,10 +262,7 @@ sotto_conversation_compose_finish (SottoConversation  *self,
                                    GAsyncResult       *result,
                                    GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 /**
@@ -327,10 +324,7 @@ sotto_conversation_receive_finish (SottoConversation  *self,
                                    GAsyncResult       *result,
                                    GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 static void
@@ -469,10 +463,7 @@ sotto_conversation_set_message_state_finish (SottoConversation  *self,
                                              GAsyncResult       *result,
                                              GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* Like sotto_conversation_set_message_state_async() for each of @ids,
@@ -562,10 +553,7 @@ sotto_conversation_mark_read_finish (SottoConversation  *self,
                                      GAsyncResult       *result,
                                      GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 static void
@@ -680,10 +668,7 @@ sotto_conversation_delete_message_finish (SottoConversation  *self,
                                           GAsyncResult       *result,
                                           GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 void

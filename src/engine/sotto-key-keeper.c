@@ -275,10 +275,7 @@ _sotto_key_keeper_refresh_finish (SottoKeyKeeper  *self,
                                   GAsyncResult    *result,
                                   GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_KEY_KEEPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* A new identity */
@@ -471,10 +468,7 @@ _sotto_key_keeper_reset_identity_finish (SottoKeyKeeper  *self,
                                          GAsyncResult    *result,
                                          GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_KEY_KEEPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* Upkeep while online */

@@ -180,9 +180,8 @@ _sotto_messenger_propagate_boolean (SottoMessenger  *self,
                                     GError         **error)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* The task of a public operation that one of the services does: it
@@ -549,10 +548,7 @@ sotto_messenger_open_conversation_finish (SottoMessenger  *self,
                                           GAsyncResult    *result,
                                           GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 /**

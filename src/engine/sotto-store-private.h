@@ -116,6 +116,14 @@ gboolean             _sotto_task_propagate_step        (GTask                   
 void                 _sotto_task_return_step_cb        (GObject                    *object,
                                                         GAsyncResult               *result,
                                                         gpointer                    user_data);
+gboolean             _sotto_task_propagate_boolean     (gpointer                    source_object,
+                                                        GAsyncResult               *result,
+                                                        gpointer                    source_tag,
+                                                        GError                    **error);
+gpointer             _sotto_task_propagate_pointer     (gpointer                    source_object,
+                                                        GAsyncResult               *result,
+                                                        gpointer                    source_tag,
+                                                        GError                    **error);
 
 /* SQL helpers (sotto-store-sql.c) */
 void                 _sotto_store_set_sqlite_error     (SottoStore                 *self,

@@ -440,6 +440,34 @@ _sotto_task_return_step_cb (GObject      *object,
     g_task_return_boolean (task, TRUE);
 }
 
+/* The end of an operation of @source_object whose task returns a
+ * boolean: what every such _finish() does.  With @source_tag, the task
+ * must have been made by that function. */
+gboolean
+_sotto_task_propagate_boolean (gpointer       source_object,
+                               GAsyncResult  *result,
+                               gpointer       source_tag,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source_object), FALSE);
+  g_return_val_if_fail (source_tag == NULL || g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* As _sotto_task_propagate_boolean(), for a task that returns a pointer. */
+gpointer
+_sotto_task_propagate_pointer (gpointer       source_object,
+                               GAsyncResult  *result,
+                               gpointer       source_tag,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source_object), NULL);
+  g_return_val_if_fail (source_tag == NULL || g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 static void
 sotto_store_open_thread (GTask        *task,
                          gpointer      source_object,
@@ -586,10 +614,7 @@ sotto_store_close_finish (SottoStore    *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /**
