@@ -152,6 +152,11 @@ gboolean             _sotto_store_exec_int64           (SottoStore              
                                                         const char                 *sql,
                                                         gint64                      value,
                                                         GError                    **error);
+gboolean             _sotto_store_exec_int64_pair      (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      first,
+                                                        gint64                      second,
+                                                        GError                    **error);
 gboolean             _sotto_store_next_id              (SottoStore                 *self,
                                                         const char                 *sql,
                                                         gint64                     *id,

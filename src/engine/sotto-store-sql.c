@@ -176,6 +176,26 @@ _sotto_store_select_by_id (SottoStore  *self,
   return g_steal_pointer (&statement);
 }
 
+/* Runs @sql, a statement that returns no rows, with @values bound to
+ * ?1, ?2 and on. */
+static gboolean
+exec_int64s (SottoStore    *self,
+             const char    *sql,
+             const gint64  *values,
+             guint          n_values,
+             GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+
+  if (statement == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < n_values; i++)
+    sqlite3_bind_int64 (statement, i + 1, values[i]);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
 /* Runs @sql, a statement that returns no rows, with @value bound to ?1. */
 gboolean
 _sotto_store_exec_int64 (SottoStore  *self,
@@ -183,14 +203,21 @@ _sotto_store_exec_int64 (SottoStore  *self,
                          gint64       value,
                          GError     **error)
 {
-  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+  return exec_int64s (self, sql, &value, 1, error);
+}
 
-  if (statement == NULL)
-    return FALSE;
+/* Runs @sql, a statement that returns no rows, with @first bound to ?1
+ * and @second to ?2. */
+gboolean
+_sotto_store_exec_int64_pair (SottoStore  *self,
+                              const char  *sql,
+                              gint64       first,
+                              gint64       second,
+                              GError     **error)
+{
+  const gint64 values[] = { first, second };
 
-  sqlite3_bind_int64 (statement, 1, value);
-
-  return _sotto_store_step_done (self, statement, error);
+  return exec_int64s (self, sql, values, G_N_ELEMENTS (values), error);
 }
 
 /* Reads the next free row id from @sql, a query of the form
