@@ -97,7 +97,9 @@ sotto_relay_client_register_finish (SottoRelayClient  *self,
     return FALSE;
 
   value = _sotto_relay_json_get_string (object, "uuid");
-  if (value == NULL || !g_uuid_string_is_valid (value) || !_sotto_relay_json_get_int (object, "deviceId", 1, 127, &device))
+  if (value == NULL
+      || !g_uuid_string_is_valid (value)
+      || !_sotto_relay_json_get_int (object, "deviceId", 1, 127, &device))
     {
       _sotto_relay_set_bad_response (error, "registration");
       return FALSE;

@@ -408,9 +408,11 @@ sotto_relay_client_socket_message_cb (SoupWebsocketConnection *socket,
     }
   else if (g_str_equal (kind, "error") || g_str_equal (kind, "close"))
     {
+      const char *reason = _sotto_relay_json_get_string (object, "reason");
+      const char *text = _sotto_relay_json_get_string (object, "message");
+
       g_debug ("The relay says: %s %s", kind,
-               _sotto_relay_json_get_string (object, "reason") ? _sotto_relay_json_get_string (object, "reason")
-                                             : (_sotto_relay_json_get_string (object, "message") ? _sotto_relay_json_get_string (object, "message") : ""));
+               reason != NULL ? reason : (text != NULL ? text : ""));
     }
 }
 
