@@ -164,6 +164,8 @@ _sotto_relay_client_set_connection (SottoRelayClient     *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONNECTION]);
 }
 
+/* The signals are the delivery socket's (sotto-relay-client-socket.c);
+ * their ids stay with class_init(), here. */
 void
 _sotto_relay_client_emit_envelope (SottoRelayClient         *self,
                                    const SottoRelayEnvelope *envelope)
