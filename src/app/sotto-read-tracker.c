@@ -21,10 +21,11 @@
  * The tracker looks at the rows whenever what is in sight may have
  * changed (a scroll, a new size, a new row, the window gaining the
  * focus, the timeline being shown), once the frame that shows the change
- * is painted, and again when a row in sight may have stayed long enough.  What it finds seen goes
- * out together SEEN_BATCH_MS later as SottoReadTracker::messages-seen, so
- * that reading down a long conversation marks messages read in a few
- * store transactions and read receipts rather than one for each. */
+ * is painted, and again while a row in sight waits out its time.  What
+ * it finds seen goes out together SEEN_BATCH_MS later as
+ * SottoReadTracker::messages-seen, so that reading down a long
+ * conversation marks messages read in a few store transactions and read
+ * receipts rather than one for each. */
 
 #define SEEN_DWELL_MS 500
 #define SEEN_BATCH_MS 300
