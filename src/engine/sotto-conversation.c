@@ -618,9 +618,9 @@ sotto_conversation_mark_messages_read_async (SottoConversation   *self,
   operation->ids = g_strdupv ((char **) ids);
   operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
 
-  sotto_conversation_run (self, operation, sotto_conversation_mark_messages_read_thread,
-                          sotto_conversation_mark_messages_read_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_mark_messages_read_thread,
+                           sotto_conversation_mark_messages_read_async,
+                           cancellable, callback, user_data);
 }
 
 static void
