@@ -13,11 +13,14 @@
 
 #include "sotto-attachment-file-private.h"
 
+#include "engine-test-util.h"
+
 #define MARKER "SOTTO-ATTACHMENT-MARKER-7d1f"
 
 typedef struct
 {
-  char   *dir;        /* holds the blobs */
+  GFile  *root;       /* holds the blobs */
+  char   *dir;
   char   *downloads;  /* the download folder */
 } Fixture;
 
@@ -25,35 +28,17 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  fixture->dir = g_dir_make_tmp ("sotto-attachment-XXXXXX", NULL);
-  g_assert_nonnull (fixture->dir);
+  fixture->root = engine_test_make_profile ();
+  fixture->dir = g_file_get_path (fixture->root);
   fixture->downloads = g_build_filename (fixture->dir, "downloads", NULL);
   g_assert_cmpint (g_mkdir (fixture->downloads, 0700), ==, 0);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
 }
 
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  remove_tree (fixture->dir);
+  engine_test_remove_profile (fixture->root);
   g_free (fixture->downloads);
   g_free (fixture->dir);
 }
@@ -130,16 +115,9 @@ count_entries (const char *path)
 static gboolean
 file_contains_marker (const char *path)
 {
-  g_autofree char *contents = NULL;
-  gsize len;
-  gsize i;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
 
-  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
-  for (i = 0; i + strlen (MARKER) <= len; i++)
-    if (memcmp (contents + i, MARKER, strlen (MARKER)) == 0)
-      return TRUE;
-
-  return FALSE;
+  return engine_test_profile_contains (file, MARKER, strlen (MARKER));
 }
 
 static GFile *
@@ -356,7 +334,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  engine_test_init (&argc, &argv);
 
   g_test_add_func ("/attachment-file/safe-name", test_safe_name);
   g_test_add ("/attachment-file/round-trip", Fixture, NULL,
