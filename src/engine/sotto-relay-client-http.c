@@ -171,6 +171,63 @@ sotto_relay_client_response_cb (GObject      *object,
                              sotto_relay_client_body_read_cb, g_object_ref (task));
 }
 
+/* A request to the relay at @path, with this device's credentials when
+ * @authenticate; NULL, with @task returned, when it cannot be made. */
+SoupMessage *
+_sotto_relay_client_new_message (SottoRelayClient *self,
+                                 GTask            *task,
+                                 const char       *method,
+                                 const char       *path,
+                                 gboolean          authenticate)
+{
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *url = NULL;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  if (authenticate && self->authorization == NULL)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED,
+                               _("This device is not registered with the relay"));
+      return NULL;
+    }
+
+  url = g_strconcat (self->url, path, NULL);
+  message = soup_message_new (method, url);
+  if (message == NULL)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL,
+                               _("The relay URL %s is not valid"), self->url);
+      return NULL;
+    }
+
+  if (authenticate)
+    soup_message_headers_replace (soup_message_get_request_headers (message),
+                                  "Authorization", self->authorization);
+
+  return g_steal_pointer (&message);
+}
+
+/* Sends @message and returns its JSON answer, or the relay's refusal,
+ * through @task. */
+void
+_sotto_relay_client_send_message (SottoRelayClient *self,
+                                  GTask            *task,
+                                  SoupMessage      *message)
+{
+  SottoRelayRequest *request;
+
+  g_assert (SOTTO_IS_RELAY_CLIENT (self));
+
+  request = g_new0 (SottoRelayRequest, 1);
+  request->message = g_object_ref (message);
+  g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                           g_task_get_cancellable (task),
+                           sotto_relay_client_response_cb,
+                           g_object_ref (task));
+}
+
 void
 _sotto_relay_client_request (SottoRelayClient *self,
                              GTask            *task,
@@ -180,30 +237,10 @@ _sotto_relay_client_request (SottoRelayClient *self,
                              gboolean          authenticate)
 {
   g_autoptr(SoupMessage) message = NULL;
-  g_autofree char *url = NULL;
-  SottoRelayRequest *request;
 
-  g_assert (SOTTO_IS_RELAY_CLIENT (self));
-
-  if (authenticate && self->authorization == NULL)
-    {
-      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED,
-                               _("This device is not registered with the relay"));
-      return;
-    }
-
-  url = g_strconcat (self->url, path, NULL);
-  message = soup_message_new (method, url);
+  message = _sotto_relay_client_new_message (self, task, method, path, authenticate);
   if (message == NULL)
-    {
-      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL,
-                               _("The relay URL %s is not valid"), self->url);
-      return;
-    }
-
-  if (authenticate)
-    soup_message_headers_replace (soup_message_get_request_headers (message),
-                                  "Authorization", self->authorization);
+    return;
 
   if (body != NULL)
     {
@@ -218,13 +255,7 @@ _sotto_relay_client_request (SottoRelayClient *self,
       soup_message_set_request_body_from_bytes (message, "application/json", bytes);
     }
 
-  request = g_new0 (SottoRelayRequest, 1);
-  request->message = g_object_ref (message);
-  g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
-  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
-                           g_task_get_cancellable (task),
-                           sotto_relay_client_response_cb,
-                           g_object_ref (task));
+  _sotto_relay_client_send_message (self, task, message);
 }
 
 JsonObject *

@@ -75,6 +75,14 @@ void         _sotto_relay_error_from_response       (guint                      
                                                      JsonObject                *body,
                                                      GError                   **error);
 void         _sotto_relay_request_free              (SottoRelayRequest         *request);
+SoupMessage *_sotto_relay_client_new_message        (SottoRelayClient          *self,
+                                                     GTask                     *task,
+                                                     const char                *method,
+                                                     const char                *path,
+                                                     gboolean                   authenticate);
+void         _sotto_relay_client_send_message       (SottoRelayClient          *self,
+                                                     GTask                     *task,
+                                                     SoupMessage               *message);
 void         _sotto_relay_client_request            (SottoRelayClient          *self,
                                                      GTask                     *task,
                                                      const char                *method,

@@ -1,0 +1,230 @@
+/* sotto-relay-client-blob.c: attachment uploads through the relay
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-relay-client"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sotto-relay-client-blob-private.h"
+#include "sotto-relay-client-internal-private.h"
+
+#define UPLOAD_ID_LENGTH 64
+
+/* What a request about one upload asked, which its answer must match:
+ * the relay is not trusted to say which upload it answers for.  It rides
+ * on the task as object data, since the request holds the task data. */
+typedef struct
+{
+  char    *id;    /* NULL when the relay names a new upload */
+  guint64  size;
+} UploadQuery;
+
+#define UPLOAD_QUERY_KEY "sotto-upload-query"
+
+static void
+upload_query_free (UploadQuery *query)
+{
+  g_free (query->id);
+  g_free (query);
+}
+
+void
+sotto_relay_upload_free (SottoRelayUpload *upload)
+{
+  if (upload == NULL)
+    return;
+  g_free (upload->id);
+  g_free (upload);
+}
+
+static gboolean
+is_upload_id (const char *id)
+{
+  gsize i;
+
+  if (id == NULL || strlen (id) != UPLOAD_ID_LENGTH)
+    return FALSE;
+  for (i = 0; i < UPLOAD_ID_LENGTH; i++)
+    if (!g_ascii_isdigit (id[i]) && !(id[i] >= 'a' && id[i] <= 'f'))
+      return FALSE;
+
+  return TRUE;
+}
+
+static GTask *
+upload_task_new (SottoRelayClient    *self,
+                 const char          *id,
+                 guint64              size,
+                 gpointer             source_tag,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  UploadQuery *query = g_new0 (UploadQuery, 1);
+
+  query->id = g_strdup (id);
+  query->size = size;
+  g_task_set_source_tag (task, source_tag);
+  g_object_set_data_full (G_OBJECT (task), UPLOAD_QUERY_KEY, query,
+                          (GDestroyNotify) upload_query_free);
+
+  return task;
+}
+
+/* Reads an upload's state from the relay's answer, checked against what
+ * was asked: the same id (when one was asked), the same size, an offset
+ * within it, and complete only at its end (an empty blob stands at its
+ * end before its upload, which makes it complete). */
+static SottoRelayUpload *
+upload_finish (SottoRelayClient  *self,
+               GAsyncResult      *result,
+               gpointer           source_tag,
+               GError           **error)
+{
+  const UploadQuery *query = g_object_get_data (G_OBJECT (result), UPLOAD_QUERY_KEY);
+  g_autoptr(JsonObject) object = NULL;
+  SottoRelayUpload *upload;
+  const char *id;
+  gint64 offset;
+  gint64 size;
+  JsonNode *complete;
+
+  object = _sotto_relay_client_propagate_object (self, result, source_tag, error);
+  if (object == NULL)
+    return NULL;
+
+  id = query->id != NULL ? query->id : _sotto_relay_json_get_string (object, "id");
+  complete = json_object_get_member (object, "complete");
+  if (!is_upload_id (id)
+      || !_sotto_relay_json_get_int (object, "size", 0, G_MAXINT64, &size)
+      || !_sotto_relay_json_get_int (object, "offset", 0, size, &offset)
+      || (guint64) size != query->size
+      || complete == NULL || !JSON_NODE_HOLDS_VALUE (complete)
+      || json_node_get_value_type (complete) != G_TYPE_BOOLEAN
+      || (json_node_get_boolean (complete) && offset != size))
+    {
+      _sotto_relay_set_bad_response (error, "attachment upload");
+      return NULL;
+    }
+
+  upload = g_new0 (SottoRelayUpload, 1);
+  upload->id = g_strdup (id);
+  upload->offset = (guint64) offset;
+  upload->size = (guint64) size;
+  upload->complete = json_node_get_boolean (complete);
+
+  return upload;
+}
+
+void
+_sotto_relay_client_create_upload_async (SottoRelayClient    *self,
+                                         guint64              size,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (size <= G_MAXINT64);
+
+  task = upload_task_new (self, NULL, size, _sotto_relay_client_create_upload_async,
+                          cancellable, callback, user_data);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, (gint64) size);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  _sotto_relay_client_request (self, task, "POST", "/v1/attachments", body, TRUE);
+}
+
+SottoRelayUpload *
+_sotto_relay_client_create_upload_finish (SottoRelayClient  *self,
+                                          GAsyncResult      *result,
+                                          GError           **error)
+{
+  return upload_finish (self, result, _sotto_relay_client_create_upload_async, error);
+}
+
+void
+_sotto_relay_client_get_upload_async (SottoRelayClient    *self,
+                                      const char          *id,
+                                      guint64              size,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (is_upload_id (id));
+
+  task = upload_task_new (self, id, size, _sotto_relay_client_get_upload_async,
+                          cancellable, callback, user_data);
+  path = g_strdup_printf ("/v1/attachments/%s/upload", id);
+
+  _sotto_relay_client_request (self, task, "GET", path, NULL, TRUE);
+}
+
+SottoRelayUpload *
+_sotto_relay_client_get_upload_finish (SottoRelayClient  *self,
+                                       GAsyncResult      *result,
+                                       GError           **error)
+{
+  return upload_finish (self, result, _sotto_relay_client_get_upload_async, error);
+}
+
+void
+_sotto_relay_client_put_upload_async (SottoRelayClient       *self,
+                                      const SottoRelayUpload *upload,
+                                      GInputStream           *rest,
+                                      GCancellable           *cancellable,
+                                      GAsyncReadyCallback     callback,
+                                      gpointer                user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (upload != NULL && is_upload_id (upload->id));
+  g_return_if_fail (upload->offset < upload->size || upload->size == 0);
+  g_return_if_fail (G_IS_INPUT_STREAM (rest));
+
+  task = upload_task_new (self, upload->id, upload->size, _sotto_relay_client_put_upload_async,
+                          cancellable, callback, user_data);
+  path = g_strdup_printf ("/v1/attachments/%s", upload->id);
+  message = _sotto_relay_client_new_message (self, task, "PUT", path, TRUE);
+  if (message == NULL)
+    return;
+
+  /* Without a range the body is the whole blob, which is also how a
+   * blob of no bytes at all is sent. */
+  if (upload->offset > 0)
+    soup_message_headers_set_content_range (soup_message_get_request_headers (message),
+                                            (goffset) upload->offset,
+                                            (goffset) upload->size - 1,
+                                            (goffset) upload->size);
+  soup_message_set_request_body (message, "application/octet-stream", rest,
+                                 (gssize) (upload->size - upload->offset));
+
+  _sotto_relay_client_send_message (self, task, message);
+}
+
+SottoRelayUpload *
+_sotto_relay_client_put_upload_finish (SottoRelayClient  *self,
+                                       GAsyncResult      *result,
+                                       GError           **error)
+{
+  return upload_finish (self, result, _sotto_relay_client_put_upload_async, error);
+}

@@ -1,0 +1,296 @@
+/* test-relay-client-blob.c: attachment uploads against a real relay
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The relay client's upload calls against a sotto-relay process: a
+ * whole blob, an empty one, one whose upload is cut and resumed from
+ * where the relay says it stands, and the relay's size and quota
+ * refusals, each checked against the blob the relay wrote to its disk.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sotto-relay-client-blob-private.h"
+
+#include "engine-test-util.h"
+#include "relay-test-util.h"
+
+#define QUOTA_BYTES   200000
+#define MAX_BLOB      150000
+#define CUT_AFTER     40000
+
+typedef struct
+{
+  char             *dir;
+  TestRelay        *relay;
+  SottoRelayClient *client;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *conf = g_strdup_printf ("%s[limits]\nmax-blob-bytes=%d\nblob-quota-bytes=%d\n",
+                                           test_relay_relaxed_conf, MAX_BLOB, QUOTA_BYTES);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uuid = NULL;
+  guint device_id = 0;
+
+  fixture->dir = test_relay_make_data_dir ();
+  fixture->relay = test_relay_start (fixture->dir, conf, NULL);
+  fixture->client = sotto_relay_client_new (fixture->relay->base_url, &error);
+  g_assert_no_error (error);
+
+  engine_test_register_async (fixture->client, "alice", "a-good-long-password", 7,
+                              engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (sotto_relay_client_register_finish (fixture->client, result, &uuid, &device_id, &error));
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (fixture->client, uuid, device_id, "a-good-long-password");
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_clear_object (&fixture->client);
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  test_relay_remove_data_dir (fixture->dir);
+  g_free (fixture->dir);
+}
+
+/* A stream that fails after @limit bytes, as a connection that drops. */
+#define TYPE_CUT_STREAM (cut_stream_get_type ())
+G_DECLARE_FINAL_TYPE (CutStream, cut_stream, CUT, STREAM, GMemoryInputStream)
+
+struct _CutStream
+{
+  GMemoryInputStream parent_instance;
+  gsize              left;
+};
+
+G_DEFINE_TYPE (CutStream, cut_stream, G_TYPE_MEMORY_INPUT_STREAM)
+
+static gssize
+cut_stream_read (GInputStream  *stream,
+                 void          *buffer,
+                 gsize          count,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  CutStream *self = CUT_STREAM (stream);
+  gssize n;
+
+  if (self->left == 0)
+    {
+      /* Give the relay time to read and keep what went out before. */
+      g_usleep (300 * 1000);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "cut");
+      return -1;
+    }
+  n = G_INPUT_STREAM_CLASS (cut_stream_parent_class)->read_fn (stream, buffer, MIN (count, self->left),
+                                                               cancellable, error);
+  if (n > 0)
+    self->left -= (gsize) n;
+
+  return n;
+}
+
+static void
+cut_stream_class_init (CutStreamClass *klass)
+{
+  G_INPUT_STREAM_CLASS (klass)->read_fn = cut_stream_read;
+}
+
+static void
+cut_stream_init (CutStream *self)
+{
+}
+
+static GBytes *
+blob_of_size (gsize size)
+{
+  guint8 *data = g_malloc (size + 1);
+  gsize i;
+
+  for (i = 0; i < size; i++)
+    data[i] = (guint8) (i * 13 + 5);
+
+  return g_bytes_new_take (data, size);
+}
+
+static SottoRelayUpload *
+create_upload (Fixture  *fixture,
+               guint64   size,
+               GError  **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  _sotto_relay_client_create_upload_async (fixture->client, size, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return _sotto_relay_client_create_upload_finish (fixture->client, result, error);
+}
+
+static SottoRelayUpload *
+put_upload (Fixture                *fixture,
+            const SottoRelayUpload *upload,
+            GInputStream           *rest,
+            GError                **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  _sotto_relay_client_put_upload_async (fixture->client, upload, rest, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return _sotto_relay_client_put_upload_finish (fixture->client, result, error);
+}
+
+/* Where the upload stands, once the relay has let go of a cut part. */
+static SottoRelayUpload *
+get_upload (Fixture          *fixture,
+            SottoRelayUpload *upload)
+{
+  for (;;)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      SottoRelayUpload *state;
+
+      _sotto_relay_client_get_upload_async (fixture->client, upload->id, upload->size, NULL,
+                                            engine_test_result_cb, &result);
+      engine_test_wait (&result);
+      state = _sotto_relay_client_get_upload_finish (fixture->client, result, &error);
+      if (state != NULL)
+        return state;
+      /* 409 upload-busy: the relay still reads the cut part. */
+      g_assert_nonnull (strstr (error->message, "upload-busy"));
+      g_usleep (50 * 1000);
+    }
+}
+
+static void
+assert_stored (Fixture    *fixture,
+               const char *id,
+               GBytes     *blob)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "blobs", id, "data", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpmem (contents, len, g_bytes_get_data (blob, NULL), g_bytes_get_size (blob));
+}
+
+static void
+test_whole (Fixture       *fixture,
+            gconstpointer  data)
+{
+  const gsize sizes[] = { 0, 1000, 70000 };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) blob = blob_of_size (sizes[i]);
+      g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (blob);
+      g_autoptr(SottoRelayUpload) upload = create_upload (fixture, sizes[i], &error);
+      g_autoptr(SottoRelayUpload) done = NULL;
+      g_autoptr(SottoRelayUpload) state = NULL;
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (upload->offset, ==, 0);
+      g_assert_cmpuint (upload->size, ==, sizes[i]);
+      g_assert_cmpint (strlen (upload->id), ==, 64);
+
+      done = put_upload (fixture, upload, stream, &error);
+      g_assert_no_error (error);
+      g_assert_true (done->complete);
+      g_assert_cmpuint (done->offset, ==, sizes[i]);
+      g_assert_cmpstr (done->id, ==, upload->id);
+
+      state = get_upload (fixture, upload);
+      g_assert_true (state->complete);
+      assert_stored (fixture, upload->id, blob);
+    }
+}
+
+/* A part cut short is continued from the offset the relay reports. */
+static void
+test_resume (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = blob_of_size (100000);
+  g_autoptr(SottoRelayUpload) upload = create_upload (fixture, 100000, &error);
+  g_autoptr(SottoRelayUpload) cut = NULL;
+  g_autoptr(SottoRelayUpload) state = NULL;
+  g_autoptr(SottoRelayUpload) done = NULL;
+  g_autoptr(GBytes) rest = NULL;
+  g_autoptr(GInputStream) rest_stream = NULL;
+  CutStream *cut_stream;
+
+  g_assert_no_error (error);
+  cut_stream = g_object_new (TYPE_CUT_STREAM, NULL);
+  cut_stream->left = CUT_AFTER;
+  g_memory_input_stream_add_bytes (G_MEMORY_INPUT_STREAM (cut_stream), blob);
+  cut = put_upload (fixture, upload, G_INPUT_STREAM (cut_stream), &error);
+  g_object_unref (cut_stream);
+  g_assert_null (cut);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  state = get_upload (fixture, upload);
+  g_assert_false (state->complete);
+  g_assert_cmpuint (state->offset, >, 0);
+  g_assert_cmpuint (state->offset, <=, CUT_AFTER);
+
+  rest = g_bytes_new_from_bytes (blob, state->offset, g_bytes_get_size (blob) - state->offset);
+  rest_stream = g_memory_input_stream_new_from_bytes (rest);
+  done = put_upload (fixture, state, rest_stream, &error);
+  g_assert_no_error (error);
+  g_assert_true (done->complete);
+  assert_stored (fixture, upload->id, blob);
+}
+
+/* The relay's limits refuse an upload before any byte is sent, with an
+ * error that says which limit. */
+static void
+test_limits (Fixture       *fixture,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoRelayUpload) too_large = create_upload (fixture, MAX_BLOB + 1, &error);
+  g_autoptr(SottoRelayUpload) first = NULL;
+  g_autoptr(SottoRelayUpload) over_quota = NULL;
+
+  g_assert_null (too_large);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_REQUEST);
+  g_assert_nonnull (strstr (error->message, "413 too-large"));
+  g_clear_error (&error);
+
+  first = create_upload (fixture, MAX_BLOB, &error);
+  g_assert_no_error (error);
+  over_quota = create_upload (fixture, QUOTA_BYTES - MAX_BLOB + 1, &error);
+  g_assert_null (over_quota);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAVAILABLE);
+  g_assert_nonnull (strstr (error->message, "507 quota-exceeded"));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  engine_test_init (&argc, &argv);
+
+  g_test_add ("/relay-client-blob/whole", Fixture, NULL, fixture_set_up, test_whole, fixture_tear_down);
+  g_test_add ("/relay-client-blob/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
+  g_test_add ("/relay-client-blob/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
+
+  return g_test_run ();
+}
