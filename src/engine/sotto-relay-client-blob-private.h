@@ -1,4 +1,4 @@
-/* sotto-relay-client-blob-private.h: attachment uploads through the relay
+/* sotto-relay-client-blob-private.h: attachment blobs through the relay
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -57,5 +57,18 @@ void              _sotto_relay_client_put_upload_async     (SottoRelayClient    
 SottoRelayUpload *_sotto_relay_client_put_upload_finish    (SottoRelayClient     *self,
                                                             GAsyncResult         *result,
                                                             GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* GET /v1/attachments/{id}: the blob, written to @out as it arrives;
+ * an answer longer or shorter than @size bytes is refused. */
+void              _sotto_relay_client_download_async       (SottoRelayClient     *self,
+                                                            const char           *id,
+                                                            guint64               size,
+                                                            GOutputStream        *out,
+                                                            GCancellable         *cancellable,
+                                                            GAsyncReadyCallback   callback,
+                                                            gpointer              user_data);
+gboolean          _sotto_relay_client_download_finish      (SottoRelayClient     *self,
+                                                            GAsyncResult         *result,
+                                                            GError              **error);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* sotto-relay-client-blob.c: attachment uploads through the relay
+/* sotto-relay-client-blob.c: attachment blobs through the relay
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,10 +10,15 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "sotto-relay-client-blob-private.h"
 #include "sotto-relay-client-internal-private.h"
 
 #define UPLOAD_ID_LENGTH 64
+
+/* A download is read and written this many bytes at a time. */
+#define DOWNLOAD_CHUNK_SIZE (64 * 1024)
 
 /* What a request about one upload asked, which its answer must match:
  * the relay is not trusted to say which upload it answers for.  It rides
@@ -227,4 +232,188 @@ _sotto_relay_client_put_upload_finish (SottoRelayClient  *self,
                                        GError           **error)
 {
   return upload_finish (self, result, _sotto_relay_client_put_upload_async, error);
+}
+
+/* A download under way: where it goes, and how much has come. */
+typedef struct
+{
+  GInputStream  *in;
+  GOutputStream *out;
+  GBytes        *chunk;
+  guint64        size;
+  guint64        received;
+} Download;
+
+#define DOWNLOAD_KEY "sotto-download"
+
+static void
+download_free (Download *download)
+{
+  g_clear_object (&download->in);
+  g_clear_object (&download->out);
+  g_clear_pointer (&download->chunk, g_bytes_unref);
+  g_free (download);
+}
+
+static void download_read_next (GTask *task);
+
+static void
+download_written_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  download_read_next (task);
+}
+
+static void
+download_read_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
+  g_autoptr(GBytes) chunk = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (chunk == NULL)
+    {
+      _sotto_relay_client_return_read_error (task, error);
+      return;
+    }
+
+  len = g_bytes_get_size (chunk);
+  if (len == 0)
+    {
+      if (download->received != download->size)
+        {
+          g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+                                   _("The relay sent a shorter attachment than the message describes"));
+          return;
+        }
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* A hostile relay could send without end: no more than the blob's
+   * size is ever written. */
+  if (len > download->size - download->received)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+                               _("The relay sent a longer attachment than the message describes"));
+      return;
+    }
+
+  download->received += len;
+  g_clear_pointer (&download->chunk, g_bytes_unref);
+  download->chunk = g_steal_pointer (&chunk);
+  g_output_stream_write_all_async (download->out,
+                                   g_bytes_get_data (download->chunk, NULL), len,
+                                   G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                   download_written_cb, g_object_ref (task));
+}
+
+static void
+download_read_next (GTask *task)
+{
+  Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
+
+  g_input_stream_read_bytes_async (download->in, DOWNLOAD_CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task),
+                                   download_read_cb, g_object_ref (task));
+}
+
+static void
+download_response_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
+  SottoRelayRequest *request = g_task_get_task_data (task);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+
+  stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (stream == NULL)
+    {
+      _sotto_relay_client_return_read_error (task, error);
+      return;
+    }
+
+  /* A refusal is a JSON answer, read as every other one; only 200
+   * carries the whole blob. */
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (request->message)))
+    {
+      _sotto_relay_client_read_answer (task, stream);
+      return;
+    }
+  if (soup_message_get_status (request->message) != SOUP_STATUS_OK)
+    {
+      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+                               _("The relay's answer is not an attachment"));
+      return;
+    }
+
+  download->in = g_steal_pointer (&stream);
+  download_read_next (task);
+}
+
+void
+_sotto_relay_client_download_async (SottoRelayClient    *self,
+                                    const char          *id,
+                                    guint64              size,
+                                    GOutputStream       *out,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *path = NULL;
+  SottoRelayRequest *request;
+  Download *download;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (is_upload_id (id));
+  g_return_if_fail (G_IS_OUTPUT_STREAM (out));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_relay_client_download_async);
+  download = g_new0 (Download, 1);
+  download->out = g_object_ref (out);
+  download->size = size;
+  g_object_set_data_full (G_OBJECT (task), DOWNLOAD_KEY, download, (GDestroyNotify) download_free);
+
+  path = g_strdup_printf ("/v1/attachments/%s", id);
+  message = _sotto_relay_client_new_message (self, task, "GET", path, TRUE);
+  if (message == NULL)
+    return;
+
+  request = g_new0 (SottoRelayRequest, 1);
+  request->message = g_object_ref (message);
+  g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
+                           download_response_cb, g_object_ref (task));
+}
+
+gboolean
+_sotto_relay_client_download_finish (SottoRelayClient  *self,
+                                     GAsyncResult      *result,
+                                     GError           **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _sotto_relay_client_download_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -80,9 +80,9 @@ return_bad_response (GTask      *task,
 
 /* No answer to read: the request was cancelled, the relay could not be
  * reached, or its answer was too large to read. */
-static void
-return_read_error (GTask        *task,
-                   const GError *error)
+void
+_sotto_relay_client_return_read_error (GTask        *task,
+                                       const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_task_return_error (task, g_error_copy (error));
@@ -110,7 +110,7 @@ sotto_relay_client_body_read_cb (GObject      *object,
   body = _sotto_read_bounded_finish (G_INPUT_STREAM (object), result, &error);
   if (body == NULL)
     {
-      return_read_error (task, error);
+      _sotto_relay_client_return_read_error (task, error);
       return;
     }
 
@@ -147,15 +147,25 @@ sotto_relay_client_response_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GError) error = NULL;
-  SottoRelayRequest *request = g_task_get_task_data (task);
-  SoupMessageHeaders *headers;
 
   stream = soup_session_send_finish (session, result, &error);
   if (stream == NULL)
     {
-      return_read_error (task, error);
+      _sotto_relay_client_return_read_error (task, error);
       return;
     }
+
+  _sotto_relay_client_read_answer (task, stream);
+}
+
+/* Reads the relay's JSON answer to the request of @task from @stream,
+ * and returns it, or the refusal it says, through @task. */
+void
+_sotto_relay_client_read_answer (GTask        *task,
+                                 GInputStream *stream)
+{
+  SottoRelayRequest *request = g_task_get_task_data (task);
+  SoupMessageHeaders *headers;
 
   /* An answer that says up front it is too large is not read at all;
    * one that does not say is cut off once it gets there. */

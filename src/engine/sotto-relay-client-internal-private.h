@@ -75,6 +75,10 @@ void         _sotto_relay_error_from_response       (guint                      
                                                      JsonObject                *body,
                                                      GError                   **error);
 void         _sotto_relay_request_free              (SottoRelayRequest         *request);
+void         _sotto_relay_client_return_read_error  (GTask                     *task,
+                                                     const GError              *error);
+void         _sotto_relay_client_read_answer        (GTask                     *task,
+                                                     GInputStream              *stream);
 SoupMessage *_sotto_relay_client_new_message        (SottoRelayClient          *self,
                                                      GTask                     *task,
                                                      const char                *method,

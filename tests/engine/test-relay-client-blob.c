@@ -3,10 +3,11 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The relay client's upload calls against a sotto-relay process: a
- * whole blob, an empty one, one whose upload is cut and resumed from
- * where the relay says it stands, and the relay's size and quota
- * refusals, each checked against the blob the relay wrote to its disk.
+ * The relay client's blob calls against a sotto-relay process: a whole
+ * blob, an empty one, one whose upload is cut and resumed from where the
+ * relay says it stands, each checked against the blob the relay wrote to
+ * its disk and downloaded back; the relay's size and quota refusals; and
+ * downloads of a missing blob or of one not the size expected.
  */
 
 #include "config.h"
@@ -187,6 +188,29 @@ assert_stored (Fixture    *fixture,
   g_assert_cmpmem (contents, len, g_bytes_get_data (blob, NULL), g_bytes_get_size (blob));
 }
 
+static GBytes *
+download (Fixture           *fixture,
+          const char        *id,
+          guint64            size,
+          GError           **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  _sotto_relay_client_download_async (fixture->client, id, size, out, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  /* Never more than the blob's size is written, even by a relay that
+   * sends more. */
+  if (!_sotto_relay_client_download_finish (fixture->client, result, error))
+    {
+      g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)), <=, size);
+      return NULL;
+    }
+  g_assert_true (g_output_stream_close (out, NULL, NULL));
+
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
 static void
 test_whole (Fixture       *fixture,
             gconstpointer  data)
@@ -214,10 +238,51 @@ test_whole (Fixture       *fixture,
       g_assert_cmpuint (done->offset, ==, sizes[i]);
       g_assert_cmpstr (done->id, ==, upload->id);
 
+      g_autoptr(GBytes) downloaded = NULL;
+
       state = get_upload (fixture, upload);
       g_assert_true (state->complete);
       assert_stored (fixture, upload->id, blob);
+
+      downloaded = download (fixture, upload->id, sizes[i], &error);
+      g_assert_no_error (error);
+      g_assert_true (g_bytes_equal (downloaded, blob));
     }
+}
+
+/* A download is refused when the relay holds no such blob, and when
+ * what it sends is not the size the message describes, whichever way. */
+static void
+test_download_refused (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = blob_of_size (5000);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (blob);
+  g_autoptr(SottoRelayUpload) upload = create_upload (fixture, 5000, &error);
+  g_autoptr(SottoRelayUpload) done = NULL;
+  g_autoptr(GBytes) missing = NULL;
+  g_autoptr(GBytes) longer = NULL;
+  g_autoptr(GBytes) shorter = NULL;
+  g_autofree char *unknown = g_strnfill (64, 'a');
+
+  g_assert_no_error (error);
+  done = put_upload (fixture, upload, stream, &error);
+  g_assert_no_error (error);
+
+  missing = download (fixture, unknown, 5000, &error);
+  g_assert_null (missing);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  longer = download (fixture, upload->id, 4999, &error);
+  g_assert_null (longer);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+
+  shorter = download (fixture, upload->id, 5001, &error);
+  g_assert_null (shorter);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
 }
 
 /* A part cut short is continued from the offset the relay reports. */
@@ -289,6 +354,7 @@ main (int   argc,
   engine_test_init (&argc, &argv);
 
   g_test_add ("/relay-client-blob/whole", Fixture, NULL, fixture_set_up, test_whole, fixture_tear_down);
+  g_test_add ("/relay-client-blob/download-refused", Fixture, NULL, fixture_set_up, test_download_refused, fixture_tear_down);
   g_test_add ("/relay-client-blob/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
   g_test_add ("/relay-client-blob/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
 
