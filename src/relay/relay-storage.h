@@ -186,8 +186,9 @@ typedef struct _RelayStorage RelayStorage;
  * everything submitted since it last looked, hands it to run_batch in
  * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
  * callback once run_batch has returned, that is once the slice is
- * committed or failed.  Acknowledgements taken alone wait up to
- * RELAY_WRITER_ACK_HOLD_US for company.  With nothing submitted for
+ * committed or failed.  Acknowledgements alone wait up to
+ * RELAY_WRITER_ACK_HOLD_US for company, without waking the thread
+ * when they come just after other ops.  With nothing submitted for
  * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while
  * nobody asks it anything.
  */
@@ -219,6 +220,8 @@ typedef struct
   GCond                   cond;
   GPtrArray              *submitted;   /* of RelayOp, not yet taken */
   gboolean                waiting;     /* the thread waits on cond */
+  gboolean                holding;     /* ...and acknowledgements alone do not wake it */
+  gboolean                non_ack_submitted;  /* submitted holds an op other than an acknowledgement */
   gboolean                closing;
   RelayCommitStats        stats;       /* under mutex */
 } RelayWriter;
