@@ -88,6 +88,7 @@ struct _RelayServer
   uv_check_t          ack_flush;
   RelayLiveness       liveness;
   uv_prepare_t        ws_flush_prepare;
+  uv_prepare_t        storage_wake;      /* wakes the storage writer once per loop iteration */
   GPtrArray          *ws_flush;      /* of RelayConn, referenced, with frames to write */
   gboolean            ws_flushing;
   guint               ticks;
@@ -291,6 +292,7 @@ void          _relay_hash_worker                (gpointer data,
 gboolean      _relay_task_submit_hash           (RelayTask *task,
                                                  gboolean   registration);
 void          _relay_wakeup_cb                  (uv_async_t *handle);
+void          _relay_tasks_init                 (RelayServer *self);
 gint64        _relay_now_ms                     (void);
 
 /* relay-server-http.c */

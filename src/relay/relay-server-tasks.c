@@ -94,14 +94,46 @@ op_done_cb (RelayOp *op)
   push_completion (op->user_data);
 }
 
+/* Runs just before the loop waits for its sockets again. */
+static void
+storage_wake_cb (uv_prepare_t *handle)
+{
+  RelayServer *self = handle->data;
+
+  uv_prepare_stop (handle);
+  relay_storage_wake (self->storage);
+}
+
+/* The ops of one loop iteration (the sends read from every socket, the
+ * acknowledgements gathered at its end) wake the storage writer once,
+ * before the loop waits again, and so share a commit: woken by the
+ * first, the writer would commit it alone while the loop still read the
+ * next.  The loop's iteration is microseconds; a commit is at least one
+ * fsync. */
 void
 _relay_task_submit_op (RelayTask *task,
                        RelayOp   *op)
 {
+  RelayServer *self = task->server;
+
   op->done = op_done_cb;
   op->user_data = task;
   task->op = op;
-  relay_storage_submit (task->server->storage, op);
+  if (self->handles_closed)
+    {
+      relay_storage_submit (self->storage, op);
+      return;
+    }
+  relay_storage_submit_quiet (self->storage, op);
+  if (!uv_is_active ((uv_handle_t *) &self->storage_wake))
+    uv_prepare_start (&self->storage_wake, storage_wake_cb);
+}
+
+void
+_relay_tasks_init (RelayServer *self)
+{
+  uv_prepare_init (&self->loop, &self->storage_wake);
+  self->storage_wake.data = self;
 }
 
 void

@@ -161,6 +161,10 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   _relay_liveness_close (self);
   uv_close ((uv_handle_t *) &self->ws_flush_prepare, NULL);
+  /* Ops submitted in this iteration must not wait for a wake-up that
+   * will not come. */
+  relay_storage_wake (self->storage);
+  uv_close ((uv_handle_t *) &self->storage_wake, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -400,6 +404,7 @@ relay_server_new (RelayConfig   *config,
   self->ack_flush.data = self;
   _relay_liveness_init (self);
   _relay_ws_flush_init (self);
+  _relay_tasks_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;

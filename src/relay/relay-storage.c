@@ -257,20 +257,52 @@ relay_writer_start (RelayWriter *self)
   self->thread = g_thread_new ("relay-writer", writer_thread, self);
 }
 
+/* Adds an op under the mutex; returns whether the thread waits for
+ * what it brings. */
+static gboolean
+add_op (RelayWriter *self,
+        RelayOp     *op)
+{
+  g_assert (op->done != NULL);
+  g_assert (!self->closing);
+
+  g_ptr_array_add (self->submitted, op);
+  if (op->kind != RELAY_OP_ACK)
+    self->non_ack_submitted = TRUE;
+  return self->waiting &&
+         (!self->holding || op->kind != RELAY_OP_ACK || self->submitted->len >= RELAY_WRITER_MAX_BATCH);
+}
+
 void
 relay_writer_submit (RelayWriter *self,
                      RelayOp     *op)
 {
-  g_assert (op->done != NULL);
-
   g_mutex_lock (&self->mutex);
-  g_assert (!self->closing);
-  g_ptr_array_add (self->submitted, op);
-  if (op->kind != RELAY_OP_ACK)
-    self->non_ack_submitted = TRUE;
-  if (self->waiting &&
-      (!self->holding || op->kind != RELAY_OP_ACK || self->submitted->len >= RELAY_WRITER_MAX_BATCH))
+  if (add_op (self, op))
     g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_submit_quiet (RelayWriter *self,
+                           RelayOp     *op)
+{
+  g_mutex_lock (&self->mutex);
+  if (add_op (self, op))
+    self->wake_due = TRUE;
+  g_mutex_unlock (&self->mutex);
+}
+
+/* The thread may have stopped waiting since (its deadline passed): a
+ * signal then finds it waiting for something else, or not at all, and
+ * it looks at what was submitted again before it waits anew. */
+void
+relay_writer_wake (RelayWriter *self)
+{
+  g_mutex_lock (&self->mutex);
+  if (self->wake_due && self->waiting)
+    g_cond_signal (&self->cond);
+  self->wake_due = FALSE;
   g_mutex_unlock (&self->mutex);
 }
 
@@ -330,6 +362,19 @@ relay_writer_storage_submit (RelayStorage *self,
                              RelayOp      *op)
 {
   relay_writer_submit (self->writer, op);
+}
+
+void
+relay_storage_submit_quiet (RelayStorage *self,
+                            RelayOp      *op)
+{
+  relay_writer_submit_quiet (self->writer, op);
+}
+
+void
+relay_storage_wake (RelayStorage *self)
+{
+  relay_writer_wake (self->writer);
 }
 
 void
