@@ -584,6 +584,59 @@ fdatasync_ms (double *p99)
   return (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES / 2) / 1e6;
 }
 
+/* The bound of the histogram's bucket that holds its p99 over a phase,
+ * in milliseconds: the p99 is at most that.  Negative when the phase
+ * observed nothing, infinite when the p99 is beyond the last bound. */
+static double
+histogram_p99_ms (const LoadHistogram *before,
+                  const LoadHistogram *after)
+{
+  guint64 total;
+
+  if (after->n_buckets == 0 || before->n_buckets != after->n_buckets)
+    return -1;
+  total = after->counts[after->n_buckets - 1] - before->counts[before->n_buckets - 1];
+  if (total == 0)
+    return -1;
+  for (guint i = 0; i < after->n_buckets; i++)
+    if ((double) (after->counts[i] - before->counts[i]) >= 0.99 * (double) total)
+      return after->bounds[i] * 1000;
+  return G_MAXDOUBLE;
+}
+
+/* Where the sends of a phase spent their time inside the relay, for
+ * reading a latency tail: each p99 as the bucket bound it is under. */
+static void
+print_stages (const LoadServerCounters *before,
+              const LoadServerCounters *after)
+{
+  const struct
+  {
+    const char          *label;
+    const LoadHistogram *before;
+    const LoadHistogram *after;
+  } stages[] = {
+    { "send to durable", &before->storage_histogram, &after->storage_histogram },
+    { "of which one commit", &before->commit_histogram, &after->commit_histogram },
+    { "durable to answered", &before->handback_histogram, &after->handback_histogram },
+  };
+
+  g_print ("  inside the relay, p99:");
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
+    {
+      double p99 = histogram_p99_ms (stages[i].before, stages[i].after);
+
+      if (p99 < 0)
+        g_print ("%s %s none", i > 0 ? "," : "", stages[i].label);
+      else if (p99 == G_MAXDOUBLE)
+        g_print ("%s %s over %.0f ms", i > 0 ? "," : "", stages[i].label,
+                 stages[i].after->bounds[stages[i].after->n_buckets - 2] * 1000);
+      else
+        g_print ("%s %s <= %g ms", i > 0 ? "," : "", stages[i].label, p99);
+    }
+  g_print ("\n");
+}
+
 /* The phases. */
 
 static void
@@ -650,6 +703,11 @@ fixed_rates (LoadTarget  *target,
 {
   for (guint r = 0; r < N_RATES; r++)
     {
+      LoadServerCounters before = { 0 };
+      LoadServerCounters after = { 0 };
+
+      if (target->klass->counters != NULL)
+        target->klass->counters (target, &before);
       g_array_set_size (load_stats.latencies, 0);
       load_stats.recording = TRUE;
       load_stats.delivered = load_stats.sent = load_stats.errors = 0;
@@ -664,6 +722,11 @@ fixed_rates (LoadTarget  *target,
                " sent, %" G_GUINT64_FORMAT " errors)\n",
                target->name, latency_rates[r], results->delivered[r], results->p50[r],
                results->p99[r], load_stats.sent, load_stats.errors);
+      if (target->klass->counters != NULL)
+        {
+          target->klass->counters (target, &after);
+          print_stages (&before, &after);
+        }
       drain (pairs, n_pairs, 0.5);
     }
 }
@@ -807,6 +870,8 @@ steady_phase (LoadTarget  *target,
            (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1),
            percentile_ms (0.50), percentile_ms (0.99), percentile_ms (0.999), percentile_ms (1.0),
            load_stats.errors);
+  if (target->klass->counters != NULL)
+    print_stages (&before, &after);
   drain (pairs, active, 0.5);
 }
 

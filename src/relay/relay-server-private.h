@@ -239,6 +239,8 @@ struct _RelayTask
   char          *hash;
   gboolean       verified;
   guint64        held_split_bytes;  /* counted in RelayServer.held_split_bytes until freed */
+  gint64         submitted_at;      /* monotonic, when its op went to storage */
+  gint64         durable_at;        /* monotonic, when storage was done with it */
 };
 
 /* Every socket's own data: the request it carries, or its WebSocket
