@@ -100,8 +100,7 @@ struct _RelayServer
   guint16             metrics_port;
   SSL_CTX            *ssl_ctx;        /* the TLS vhost's, which SIGHUP reloads */
 
-  GMutex              completions_lock;
-  GQueue              completions;   /* of RelayTask, filled by other threads */
+  RelayTask          *completed;     /* atomic: pushed by other threads, the newest first */
   GThreadPool        *hash_pool;
   guint               hash_queued;
   guint               pending_tasks;
@@ -228,7 +227,7 @@ struct _RelayConn
 
 struct _RelayTask
 {
-  GList          link;       /* in RelayServer.completions, with the task as its data */
+  RelayTask     *next_completed;  /* in RelayServer.completed */
   RelayServer   *server;
   RelayTaskFunc  complete;
   RelayRequest  *request;
@@ -286,7 +285,7 @@ RelayTask    *_relay_task_new                   (RelayServer   *server,
                                                  RelayConn     *conn);
 void          _relay_task_free                  (RelayTask *task);
 void          _relay_task_discard               (RelayTask *task);
-GList        *_relay_take_completions           (RelayServer *self);
+RelayTask    *_relay_take_completions           (RelayServer *self);
 void          _relay_task_submit_op             (RelayTask *task,
                                                  RelayOp   *op);
 void          _relay_hash_worker                (gpointer data,

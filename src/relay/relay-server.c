@@ -359,8 +359,6 @@ relay_server_new (RelayConfig   *config,
 
   self->config = config;
   self->storage = storage;
-  g_mutex_init (&self->completions_lock);
-  g_queue_init (&self->completions);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
   self->limiter = relay_rate_limiter_new (config->rates);
   self->queue_limits = (RelayQueueLimits) {
@@ -506,7 +504,7 @@ relay_server_run (RelayServer *self)
 void
 relay_server_free (RelayServer *self)
 {
-  GList *next;
+  RelayTask *next;
 
   if (self == NULL)
     return;
@@ -528,12 +526,11 @@ relay_server_free (RelayServer *self)
    * client is left to read them. */
   g_thread_pool_free (self->hash_pool, FALSE, TRUE);
   relay_storage_close (self->storage);
-  for (GList *link = _relay_take_completions (self); link != NULL; link = next)
+  for (RelayTask *task = _relay_take_completions (self); task != NULL; task = next)
     {
-      next = link->next;
-      _relay_task_free (link->data);
+      next = task->next_completed;
+      _relay_task_free (task);
     }
-  g_mutex_clear (&self->completions_lock);
 
   relay_auth_cache_free (self->auth_cache);
   relay_digest_key_free (self->digest_key);
