@@ -137,7 +137,10 @@ _relay_task_submit_op (RelayTask *task,
   op->user_data = task;
   task->op = op;
   task->submitted_at = g_get_monotonic_time ();
-  if (self->handles_closed)
+  /* A prepare handle started while the loop runs its prepare handles
+   * (writing WebSocket frames can read input that waited for room)
+   * would only run after the loop's next wait. */
+  if (self->handles_closed || self->ws_flushing)
     {
       relay_storage_submit (self->storage, op);
       return;
