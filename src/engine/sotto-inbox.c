@@ -17,9 +17,11 @@
 #include "sp-message.h"
 
 #include "sotto-account.h"
+#include "sotto-engine-enums.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-message-actions-private.h"
 #include "sotto-message-private.h"
 #include "sotto-inbox-private.h"
 #include "sotto-messenger-private.h"
@@ -123,6 +125,7 @@ enum {
 
 enum {
   MESSAGE_RECEIVED,
+  MESSAGE_ACTION,
   IDENTITY_CHANGED,
   N_SIGNALS
 };
@@ -135,6 +138,7 @@ static guint signals [N_SIGNALS];
 typedef enum
 {
   OUTCOME_STORED,
+  OUTCOME_ACTION,
   OUTCOME_RECEIPT,
   OUTCOME_IGNORED,
   OUTCOME_DUPLICATE,
@@ -161,6 +165,13 @@ typedef struct
   GBytes *identity_key;
   SottoMessageRecord *message;
   GError *error;
+
+  /* A reaction, an edit or a deletion: what became of it, and the
+   * message it changed (sotto-store-actions.c). */
+  SottoStoreActionResult action_result;
+  SottoMessageRecord *changed;
+  /* For a message: the actions that waited for it and now applied. */
+  GPtrArray *applied_actions;
 
   /* The contact's identity as the transaction left it, once committed;
    * the event is set when the key changed. */
@@ -193,6 +204,8 @@ reception_free (Reception *reception)
   g_clear_pointer (&reception->message, _sotto_message_record_free);
   g_clear_error (&reception->error);
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   g_free (reception);
 }
 
@@ -345,6 +358,15 @@ receive_in_transaction (SottoInbox      *self,
     case SOTTO_CONTENT_KIND_IGNORED:
       return OUTCOME_IGNORED;
 
+    case SOTTO_CONTENT_KIND_REACTION:
+    case SOTTO_CONTENT_KIND_EDIT:
+    case SOTTO_CONTENT_KIND_DELETION:
+      if (reception->conversation_id == 0)
+        return OUTCOME_UNKNOWN_SENDER;
+      return _sotto_message_actions_receive (self->store, reception->conversation_id, reception->content,
+                                          &reception->action_result, &reception->changed, error)
+             ? OUTCOME_ACTION : OUTCOME_RETRY_LATER;
+
     case SOTTO_CONTENT_KIND_TEXT:
     case SOTTO_CONTENT_KIND_UNSUPPORTED:
     default:
@@ -364,6 +386,13 @@ receive_in_transaction (SottoInbox      *self,
                                                ? _("This message needs a newer version of Sotto.")
                                                : reception->content->text);
 
+  if (reception->content->quote_id != NULL)
+    {
+      reception->message->quote_id = g_strdup (reception->content->quote_id);
+      reception->message->quote_author = g_strdup (reception->content->quote_author);
+      reception->message->quote_text = g_strdup (reception->content->quote_text);
+    }
+
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
 
@@ -379,6 +408,11 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RETRY_LATER;
     }
 
+  /* Reactions, edits and deletions that came before it. */
+  if (!_sotto_message_actions_apply_pending (self->store, reception->conversation_id, &reception->message,
+                                             &reception->applied_actions, error))
+    return OUTCOME_RETRY_LATER;
+
   return OUTCOME_STORED;
 }
 
@@ -388,6 +422,8 @@ static void
 reception_undone (Reception *reception)
 {
   g_clear_pointer (&reception->message, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
 }
@@ -422,6 +458,7 @@ receive_one (SottoInbox     *self,
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
+    case OUTCOME_ACTION:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
     case OUTCOME_BLOCKED:
@@ -467,6 +504,7 @@ static gboolean
 outcome_is_final (Outcome outcome)
 {
   return outcome == OUTCOME_STORED
+         || outcome == OUTCOME_ACTION
          || outcome == OUTCOME_IGNORED
          || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE
@@ -572,6 +610,8 @@ reception_restart (Reception *reception)
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_pointer (&reception->message, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   g_clear_error (&reception->error);
 
   reception_start (reception);
@@ -705,6 +745,17 @@ reception_show_identity (Reception *reception)
     g_signal_emit (reception->inbox, signals [IDENTITY_CHANGED], 0, reception->conversation);
 }
 
+static void
+emit_action (SottoInbox         *self,
+             SottoConversation  *conversation,
+             const SottoContent *content)
+{
+  g_signal_emit (self, signals [MESSAGE_ACTION], 0, conversation, _sotto_message_actions_kind (content),
+                 content->id, content->target_id,
+                 content->kind == SOTTO_CONTENT_KIND_EDIT ? content->text : content->emoji,
+                 content->timestamp);
+}
+
 /* Shows what a reception with a final outcome committed; its envelope
  * can be acknowledged after this. */
 static void
@@ -723,9 +774,16 @@ reception_settle (Reception *reception)
 
         _sotto_conversation_add_stored (conversation, message);
         g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
+        for (guint i = 0; reception->applied_actions != NULL && i < reception->applied_actions->len; i++)
+          emit_action (self, conversation, g_ptr_array_index (reception->applied_actions, i));
         if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
           _sotto_outbox_queue_receipt (self->outbox, conversation, sotto_message_get_id (message));
       }
+      break;
+
+    case OUTCOME_ACTION:
+      if (_sotto_message_actions_show_received (conversation, reception->action_result, reception->changed))
+        emit_action (self, conversation, reception->content);
       break;
 
     case OUTCOME_BLOCKED:
@@ -1207,6 +1265,20 @@ sotto_inbox_class_init (SottoInboxClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+
+  /* A contact reacted to, edited or deleted a message for everyone:
+   * the conversation, a SottoMessageAction, the id of the content that
+   * did it, the message's id, the new text or the emoji (%NULL when a
+   * reaction is removed, and for a deletion), and when it was sent. */
+  signals [MESSAGE_ACTION] =
+    g_signal_new ("message-action",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 6, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE_ACTION, G_TYPE_STRING,
+                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
 
   /* A message came under a new identity key of its sender. */
   signals [IDENTITY_CHANGED] =

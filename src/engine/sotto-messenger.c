@@ -17,6 +17,7 @@
 #include "sp-prekeys.h"
 
 #include "sotto-account-private.h"
+#include "sotto-engine-enums.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
@@ -52,6 +53,7 @@ enum {
 
 enum {
   MESSAGE_RECEIVED,
+  MESSAGE_ACTION,
   IDENTITY_CHANGED,
   CONVERSATION_REMOVED,
   N_SIGNALS
@@ -93,6 +95,18 @@ message_received_cb (SottoMessenger    *self,
   g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
 }
 
+static void
+message_action_cb (SottoMessenger     *self,
+                   SottoConversation  *conversation,
+                   SottoMessageAction  action,
+                   const char         *id,
+                   const char         *target_id,
+                   const char         *text,
+                   gint64              sent_at)
+{
+  g_signal_emit (self, signals [MESSAGE_ACTION], 0, conversation, action, id, target_id, text, sent_at);
+}
+
 /* The messenger of @account, with its services; they talk to each
  * other only through what is wired here. */
 SottoMessenger *
@@ -132,6 +146,8 @@ _sotto_messenger_new (SottoAccount          *account,
                            G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->inbox, "message-received",
                            G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->inbox, "message-action",
+                           G_CALLBACK (message_action_cb), self, G_CONNECT_SWAPPED);
 
   return self;
 }
@@ -611,10 +627,10 @@ sotto_messenger_fetch_identity_finish (SottoMessenger  *self,
 
 /* Sending, through the outbox */
 
-static void
-send_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+_sotto_messenger_send_done_cb (GObject      *object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(SottoMessage) message = NULL;
@@ -668,7 +684,7 @@ sotto_messenger_send_async (SottoMessenger      *self,
     sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
 
   _sotto_outbox_send_async (self->outbox, conversation, text, cancellable,
-                            send_done_cb, g_steal_pointer (&task));
+                            _sotto_messenger_send_done_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -1042,6 +1058,31 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+
+  /**
+   * SottoMessenger::message-action:
+   * @self: a #SottoMessenger
+   * @conversation: the conversation of the message
+   * @action: what the contact did
+   * @id: the id of the content that did it
+   * @target_id: the message's id
+   * @text: (nullable): the new text of an edit, or the emoji of a
+   *   reaction; %NULL for a deletion and a removed reaction
+   * @sent_at: when the contact did it, in milliseconds since the epoch
+   *
+   * A contact reacted to, edited or deleted a message for everyone.  It
+   * is stored and shown already, or, when the message has not arrived
+   * yet, kept until it does.  Forged actions never get here.
+   */
+  signals [MESSAGE_ACTION] =
+    g_signal_new ("message-action",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 6, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE_ACTION, G_TYPE_STRING,
+                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
 
   /**
    * SottoMessenger::identity-changed:

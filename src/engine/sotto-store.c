@@ -384,7 +384,11 @@ _sotto_store_commit (SottoStore  *self,
                      GError     **error)
 {
   if (_sotto_store_exec (self, self->in_batch ? "RELEASE unit" : "COMMIT", error))
-    return TRUE;
+    {
+      if (!self->in_batch)
+        _sotto_store_wipe_journal (self);
+      return TRUE;
+    }
 
   _sotto_store_rollback (self);
 
@@ -1293,7 +1297,11 @@ sotto_store_open_internal (SottoStore                 *self,
   if (!_sotto_store_exec (self,
                           "PRAGMA foreign_keys = ON;"
                           "PRAGMA synchronous = FULL;"
-                          "PRAGMA trusted_schema = OFF;",
+                          "PRAGMA trusted_schema = OFF;"
+                          /* What is deleted is overwritten, so that a
+                           * message deleted for everyone leaves no
+                           * ciphertext in free pages. */
+                          "PRAGMA secure_delete = ON;",
                           error))
     goto fail;
 
