@@ -1266,9 +1266,9 @@ sotto_inbox_class_init (SottoInboxClass *klass)
                   NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
 
-  /* A contact reacted to, edited or deleted a message for everyone:
-   * the conversation, a SottoMessageAction, the id of the content that
-   * did it, the message's id, the new text or the emoji (%NULL when a
+  /* A contact's reaction, edit or deletion for everyone applied: the
+   * conversation, a SottoMessageAction, the id of the content that did
+   * it, the message's id, the new text or the emoji (%NULL when a
    * reaction is removed, and for a deletion), and when it was sent. */
   signals [MESSAGE_ACTION] =
     g_signal_new ("message-action",

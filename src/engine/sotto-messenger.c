@@ -1070,9 +1070,10 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    *   reaction; %NULL for a deletion and a removed reaction
    * @sent_at: when the contact did it, in milliseconds since the epoch
    *
-   * A contact reacted to, edited or deleted a message for everyone.  It
-   * is stored and shown already, or, when the message has not arrived
-   * yet, kept until it does.  Forged actions never get here.
+   * A contact reacted to, edited or deleted a message for everyone, and
+   * it is stored and shown.  One that arrived before its message is
+   * announced right after that message's #SottoMessenger::message-received;
+   * forged and refused ones never are.
    */
   signals [MESSAGE_ACTION] =
     g_signal_new ("message-action",
