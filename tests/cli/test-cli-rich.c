@@ -495,7 +495,6 @@ test_rich_forged (void)
   g_autoptr(SottoContent) content = NULL;
   g_autofree char *target = send_text (scene, scene->alice, "bob", "Alice wrote this");
   g_autofree char *bobs = NULL;
-  g_autofree char *later = NULL;
   g_autofree char *id = NULL;
   JsonObject *message;
   gint64 now = g_get_real_time () / 1000;
