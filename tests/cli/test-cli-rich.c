@@ -163,6 +163,36 @@ assert_event (JsonObject *event,
   g_assert_cmpint (json_object_get_int_member (event, "sent_at"), >, 0);
 }
 
+/* Bob sets his reaction to Alice's message @target to @emoji (removes
+ * it when empty); Alice hears of it, and then shows @expected. */
+static void
+bob_reacts (Scene      *scene,
+            const char *target,
+            const char *emoji,
+            const char *expected)
+{
+  g_autoptr(JsonObject) changed = run_json (scene, scene->bob, "react", "alice", target, emoji);
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autofree char *reactions = NULL;
+  JsonObject *event;
+
+  g_assert_cmpstr (json_object_get_string_member (changed, "type"), ==, "reaction");
+  g_assert_cmpstr (json_object_get_string_member (changed, "target_id"), ==, target);
+
+  received = cli_receive (scene->test, scene->alice);
+  g_assert_cmpuint (received->len, ==, 1);
+  event = g_ptr_array_index (received, 0);
+  assert_event (event, "reaction", "bob", target);
+  if (*emoji != '\0')
+    g_assert_cmpstr (json_object_get_string_member (event, "emoji"), ==, emoji);
+  else
+    g_assert_true (json_object_get_null_member (event, "emoji"));
+
+  reactions = reactions_of (history_of (scene, scene->alice, "bob", target, &history));
+  g_assert_cmpstr (reactions, ==, expected);
+}
+
 /* Replies, reactions, edits and deletion, each in the order it was
  * made, with the rules a sender's own sotto-cli enforces. */
 static void
@@ -174,7 +204,6 @@ test_rich_in_order (void)
   g_autoptr(JsonObject) reply = NULL;
   g_autoptr(JsonObject) changed = NULL;
   g_autoptr(CliResult) refused = NULL;
-  g_autofree char *reactions = NULL;
   g_autofree char *target = send_text (scene, scene->alice, "bob", "The original words");
   JsonObject *event;
   JsonObject *message;
@@ -204,44 +233,11 @@ test_rich_in_order (void)
   g_assert_cmpstr (json_object_get_string_member (message, "quote_text"), ==, "The original words");
 
   /* One reaction per person per message: set, changed, removed. */
-  changed = run_json (scene, scene->bob, "react", "alice", target, "👍");
-  g_assert_cmpstr (json_object_get_string_member (changed, "type"), ==, "reaction");
-  g_clear_pointer (&changed, json_object_unref);
   changed = run_json (scene, scene->alice, "react", "bob", target, "🎉");
   g_clear_pointer (&changed, json_object_unref);
-  g_clear_pointer (&received, g_ptr_array_unref);
-  received = cli_receive (scene->test, scene->alice);
-  g_assert_cmpuint (received->len, ==, 1);
-  event = g_ptr_array_index (received, 0);
-  assert_event (event, "reaction", "bob", target);
-  g_assert_cmpstr (json_object_get_string_member (event, "emoji"), ==, "👍");
-  message = history_of (scene, scene->alice, "bob", target, &history);
-  reactions = reactions_of (message);
-  g_assert_cmpstr (reactions, ==, "alice:🎉 bob:👍");
-  g_clear_pointer (&reactions, g_free);
-
-  changed = run_json (scene, scene->bob, "react", "alice", target, "❤️");
-  g_clear_pointer (&changed, json_object_unref);
-  g_clear_pointer (&received, g_ptr_array_unref);
-  received = cli_receive (scene->test, scene->alice);
-  g_assert_cmpuint (received->len, ==, 1);
-  message = history_of (scene, scene->alice, "bob", target, &history);
-  reactions = reactions_of (message);
-  g_assert_cmpstr (reactions, ==, "alice:🎉 bob:❤️");
-  g_clear_pointer (&reactions, g_free);
-
-  changed = run_json (scene, scene->bob, "react", "alice", target, "");
-  g_clear_pointer (&changed, json_object_unref);
-  g_clear_pointer (&received, g_ptr_array_unref);
-  received = cli_receive (scene->test, scene->alice);
-  g_assert_cmpuint (received->len, ==, 1);
-  event = g_ptr_array_index (received, 0);
-  assert_event (event, "reaction", "bob", target);
-  g_assert_true (json_object_get_null_member (event, "emoji"));
-  message = history_of (scene, scene->alice, "bob", target, &history);
-  reactions = reactions_of (message);
-  g_assert_cmpstr (reactions, ==, "alice:🎉");
-  g_clear_pointer (&reactions, g_free);
+  bob_reacts (scene, target, "👍", "alice:🎉 bob:👍");
+  bob_reacts (scene, target, "❤️", "alice:🎉 bob:❤️");
+  bob_reacts (scene, target, "", "alice:🎉");
 
   /* Only the author edits or deletes. */
   refused = cli_run (scene->test, scene->bob, "edit", "alice", target, "Not mine", NULL);
@@ -302,6 +298,33 @@ test_rich_in_order (void)
   g_assert_cmpint (refused->status, ==, 1);
 }
 
+/* A statement on the SQLite database at @path, which the test reads or
+ * changes behind the programs' backs. */
+static sqlite3_stmt *
+db_prepare (const char  *path,
+            int          flags,
+            const char  *sql,
+            sqlite3    **db)
+{
+  sqlite3_stmt *statement = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+
+  return statement;
+}
+
+/* Runs @statement, which must change exactly one row, and closes @db. */
+static void
+db_change_one (sqlite3      *db,
+               sqlite3_stmt *statement)
+{
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
 /* The ciphertexts of message @id's text and of its earlier versions in
  * @profile's database, read while no process has it open. */
 static GPtrArray *
@@ -310,16 +333,12 @@ sealed_texts (const char *profile,
 {
   g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
   g_autoptr(GPtrArray) sealed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "SELECT body FROM messages WHERE uuid = ?1 AND body IS NOT NULL"
-                                       " UNION ALL SELECT e.text FROM message_edits e"
-                                       " JOIN messages m ON m.id = e.message_id WHERE m.uuid = ?1",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
+  sqlite3_stmt *statement = db_prepare (path, SQLITE_OPEN_READONLY,
+                                        "SELECT body FROM messages WHERE uuid = ?1 AND body IS NOT NULL"
+                                        " UNION ALL SELECT e.text FROM message_edits e"
+                                        " JOIN messages m ON m.id = e.message_id WHERE m.uuid = ?1",
+                                        &db);
   sqlite3_bind_text (statement, 1, id, -1, SQLITE_STATIC);
   while (sqlite3_step (statement) == SQLITE_ROW)
     g_ptr_array_add (sealed, g_bytes_new (sqlite3_column_blob (statement, 0),
@@ -386,25 +405,20 @@ hold_envelope (CliTest    *test,
                int         n_before)
 {
   g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
+  sqlite3_stmt *statement;
   sqlite3 *db = NULL;
 
   cli_relay_stop (test->relay);
 
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db,
-                                       "UPDATE queue SET id = (SELECT MAX(id) FROM queue) + 1"
-                                       " WHERE id = (SELECT id FROM queue WHERE account = ?1 AND source = ?2"
-                                       "             ORDER BY id LIMIT 1 OFFSET ?3)",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
+  statement = db_prepare (path, SQLITE_OPEN_READWRITE,
+                          "UPDATE queue SET id = (SELECT MAX(id) FROM queue) + 1"
+                          " WHERE id = (SELECT id FROM queue WHERE account = ?1 AND source = ?2"
+                          "             ORDER BY id LIMIT 1 OFFSET ?3)",
+                          &db);
   sqlite3_bind_text (statement, 1, account, -1, SQLITE_STATIC);
   sqlite3_bind_text (statement, 2, source, -1, SQLITE_STATIC);
   sqlite3_bind_int (statement, 3, n_before);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  db_change_one (db, statement);
 
   cli_relay_restart (test->relay);
 }
@@ -584,20 +598,15 @@ test_rich_too_late (void)
   g_autofree char *path = g_build_filename (scene->alice, "sotto.db", NULL);
   g_autofree char *target = send_text (scene, scene->alice, "bob", "Yesterday's news");
   g_autoptr(CliResult) refused = NULL;
-  sqlite3_stmt *statement = NULL;
   sqlite3 *db = NULL;
+  sqlite3_stmt *statement = NULL;
 
   /* The message's time is not sealed: it is made two days older. */
-  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "UPDATE messages SET sent_at = sent_at - ?2 WHERE uuid = ?1",
-                                       -1, &statement, NULL),
-                   ==, SQLITE_OK);
+  statement = db_prepare (path, SQLITE_OPEN_READWRITE,
+                          "UPDATE messages SET sent_at = sent_at - ?2 WHERE uuid = ?1", &db);
   sqlite3_bind_text (statement, 1, target, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (statement, 2, 2 * DAY_MS);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  db_change_one (db, statement);
 
   refused = cli_run (scene->test, scene->alice, "edit", "bob", target, "Too late", NULL);
   g_assert_cmpint (refused->status, ==, 1);
