@@ -298,33 +298,6 @@ test_rich_in_order (void)
   g_assert_cmpint (refused->status, ==, 1);
 }
 
-/* A statement on the SQLite database at @path, which the test reads or
- * changes behind the programs' backs. */
-static sqlite3_stmt *
-db_prepare (const char  *path,
-            int          flags,
-            const char  *sql,
-            sqlite3    **db)
-{
-  sqlite3_stmt *statement = NULL;
-
-  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
-
-  return statement;
-}
-
-/* Runs @statement, which must change exactly one row, and closes @db. */
-static void
-db_change_one (sqlite3      *db,
-               sqlite3_stmt *statement)
-{
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
-}
-
 /* The ciphertexts of message @id's text and of its earlier versions in
  * @profile's database, read while no process has it open. */
 static GPtrArray *
@@ -334,7 +307,7 @@ sealed_texts (const char *profile,
   g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
   g_autoptr(GPtrArray) sealed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   sqlite3 *db = NULL;
-  sqlite3_stmt *statement = db_prepare (path, SQLITE_OPEN_READONLY,
+  sqlite3_stmt *statement = cli_db_prepare (path, SQLITE_OPEN_READONLY,
                                         "SELECT body FROM messages WHERE uuid = ?1 AND body IS NOT NULL"
                                         " UNION ALL SELECT e.text FROM message_edits e"
                                         " JOIN messages m ON m.id = e.message_id WHERE m.uuid = ?1",
@@ -410,7 +383,7 @@ hold_envelope (CliTest    *test,
 
   cli_relay_stop (test->relay);
 
-  statement = db_prepare (path, SQLITE_OPEN_READWRITE,
+  statement = cli_db_prepare (path, SQLITE_OPEN_READWRITE,
                           "UPDATE queue SET id = (SELECT MAX(id) FROM queue) + 1"
                           " WHERE id = (SELECT id FROM queue WHERE account = ?1 AND source = ?2"
                           "             ORDER BY id LIMIT 1 OFFSET ?3)",
@@ -418,7 +391,7 @@ hold_envelope (CliTest    *test,
   sqlite3_bind_text (statement, 1, account, -1, SQLITE_STATIC);
   sqlite3_bind_text (statement, 2, source, -1, SQLITE_STATIC);
   sqlite3_bind_int (statement, 3, n_before);
-  db_change_one (db, statement);
+  cli_db_change_one (db, statement);
 
   cli_relay_restart (test->relay);
 }
@@ -602,11 +575,11 @@ test_rich_too_late (void)
   sqlite3_stmt *statement = NULL;
 
   /* The message's time is not sealed: it is made two days older. */
-  statement = db_prepare (path, SQLITE_OPEN_READWRITE,
+  statement = cli_db_prepare (path, SQLITE_OPEN_READWRITE,
                           "UPDATE messages SET sent_at = sent_at - ?2 WHERE uuid = ?1", &db);
   sqlite3_bind_text (statement, 1, target, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (statement, 2, 2 * DAY_MS);
-  db_change_one (db, statement);
+  cli_db_change_one (db, statement);
 
   refused = cli_run (scene->test, scene->alice, "edit", "bob", target, "Too late", NULL);
   g_assert_cmpint (refused->status, ==, 1);
