@@ -250,6 +250,25 @@ keep_pending (SottoStore          *self,
   return _sotto_store_step_done (self, statement, error);
 }
 
+/* Whether message @row_id has as many earlier versions as are kept. */
+static gboolean
+edits_full (SottoStore  *self,
+            gint64       row_id,
+            gboolean    *full,
+            GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_select_by_id (self, "SELECT COUNT(*) FROM message_edits WHERE message_id = ?1",
+                                         row_id, _("Could not read a message"), "", error);
+  if (statement == NULL)
+    return FALSE;
+
+  *full = sqlite3_column_int64 (statement, 0) >= SOTTO_STORE_MAX_EDITS;
+
+  return TRUE;
+}
+
 static gboolean
 apply_edit (SottoStore          *self,
             gint64               row_id,
@@ -348,6 +367,7 @@ _sotto_store_apply_action (SottoStore              *self,
   SottoMessageKind kind;
   gint64 sent_at;
   gint64 flags;
+  gboolean full = FALSE;
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
@@ -403,7 +423,12 @@ _sotto_store_apply_action (SottoStore              *self,
       return TRUE;
     }
 
-  if (kind != SOTTO_MESSAGE_KIND_TEXT || (flags & FLAG_DELETED) != 0
+  /* A contact cannot grow the store without end by editing one
+   * message again and again. */
+  if (content->kind == SOTTO_CONTENT_KIND_EDIT && !edits_full (self, row_id, &full, error))
+    return FALSE;
+
+  if (kind != SOTTO_MESSAGE_KIND_TEXT || (flags & FLAG_DELETED) != 0 || full
       || (content->kind != SOTTO_CONTENT_KIND_REACTION
           && content->timestamp - sent_at > SOTTO_STORE_ACTION_WINDOW_MS))
     {

@@ -319,6 +319,9 @@ typedef enum
 /* How long after a message its author may edit or delete it. */
 #define SOTTO_STORE_ACTION_WINDOW_MS (24 * G_GINT64_CONSTANT (3600000))
 
+/* Earlier versions kept of one message; later edits are refused. */
+#define SOTTO_STORE_MAX_EDITS 100
+
 /* Actions kept for targets not here yet, per conversation. */
 #define SOTTO_STORE_MAX_PENDING_ACTIONS 256
 
