@@ -368,6 +368,10 @@ sotto_messenger_reply_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
   g_return_if_fail (text != NULL && g_utf8_validate (text, -1, NULL));
 
+  /* Replying to a message request accepts it, as writing does. */
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
+    sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
+
   change_start (self, conversation, SOTTO_CONTENT_KIND_TEXT, message_id, text,
                 sotto_messenger_reply_async, cancellable, callback, user_data);
 }
