@@ -46,6 +46,7 @@ enum
   DATA_REACTION = 5,
   DATA_DELETION = 6,
   DATA_EDIT = 7,
+  DATA_REQUIRED_LEVEL = 10,
 };
 
 enum
@@ -322,7 +323,7 @@ _sotto_content_write_actions (const SottoContent *content,
   /* An older Sotto would show a reaction, an edit or a deletion as a new
    * message, or not at all; a reply reads well as a plain text. */
   if (content->kind != SOTTO_CONTENT_KIND_TEXT)
-    sp_pb_write_varint (writer, 10, SOTTO_CONTENT_LEVEL_ACTIONS);
+    sp_pb_write_varint (writer, DATA_REQUIRED_LEVEL, SOTTO_CONTENT_LEVEL_ACTIONS);
 }
 
 /* Reads a field holding a UUID of 16 bytes, once. */
