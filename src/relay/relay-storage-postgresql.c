@@ -78,15 +78,24 @@ static const char * const stmt_sql[N_STMTS] = {
    * array) that the run stored envelopes for; like every NOTIFY, it
    * goes out only if the transaction commits. */
   [STMT_NOTIFY_DEVICES] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', key) FROM (SELECT DISTINCT unnest ($1::text[]) AS key) k",
-  /* A page holds its first envelope whatever its size, then as many as
-   * fit in $6 bytes, counted by the server: the contents left out are
-   * never read nor sent, which six connections fetching a backlog of
-   * large envelopes at once would otherwise hold in memory in full. */
-  [STMT_FETCH_QUEUE] = "SELECT q.id, q.tag, q.type, q.source, q.source_device, q.client_timestamp, q.server_timestamp, q.content FROM "
-                       "(SELECT id, row_number () OVER (ORDER BY id) AS n, sum (length (content)) OVER (ORDER BY id) AS running FROM "
-                       "(SELECT id, content FROM queue WHERE account = $1 AND device_id = $2 AND id > $3 AND server_timestamp >= $4 "
-                       "ORDER BY id LIMIT $5) page) w "
-                       "JOIN queue q ON q.id = w.id WHERE w.n = 1 OR w.running <= $6 ORDER BY q.id",
+  /* Reads the pages of every fetch of a run in one statement: $1 to $6
+   * are arrays of their accounts, device ids, the ids after which they
+   * read, their oldest server timestamps, their page lengths and byte
+   * bounds, and each row says by its first column which fetch, as
+   * numbered from 1 in the arrays, it belongs to.  A page holds its
+   * first envelope whatever its size, then as many as fit in its bytes,
+   * counted by the server: the contents left out are never sent, which
+   * six connections fetching a backlog of large envelopes at once
+   * would otherwise hold in memory in full. */
+  [STMT_FETCH_QUEUES] = "SELECT f.n, w.id, w.tag, w.type, w.source, w.source_device, w.client_timestamp, w.server_timestamp, "
+                        "w.content FROM unnest ($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
+                        "WITH ORDINALITY AS f (account, device_id, after_id, min_timestamp, page, max_bytes, n) "
+                        "CROSS JOIN LATERAL (SELECT p.*, row_number () OVER (ORDER BY p.id) AS k, "
+                        "sum (length (p.content)) OVER (ORDER BY p.id) AS running FROM "
+                        "(SELECT id, tag, type, source, source_device, client_timestamp, server_timestamp, content FROM queue "
+                        "WHERE account = f.account AND device_id = f.device_id AND id > f.after_id "
+                        "AND server_timestamp >= f.min_timestamp ORDER BY id LIMIT f.page) p) w "
+                        "WHERE w.k = 1 OR w.running <= f.max_bytes ORDER BY f.n, w.id",
   /* Deletes the entries of one acknowledgement in one round trip: $1 to
    * $4 are arrays of their ids, tags, accounts and device ids. */
   [STMT_DELETE_ENVELOPE] = "DELETE FROM queue q USING unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
