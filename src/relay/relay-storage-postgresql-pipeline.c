@@ -243,6 +243,27 @@ relay_pg_storage_begin (PgStorage  *self,
   return ok;
 }
 
+/* An empty element, such as the source of an unidentified send, must
+ * be quoted: the array literal has no other way to write it. */
+static void
+append_element (GString    *array,
+                const char *text)
+{
+  if (array->len > 1)
+    g_string_append_c (array, ',');
+  g_string_append (array, *text != '\0' ? text : "\"\"");
+}
+
+static void
+append_number (GString *array,
+               gint64   value)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, value);
+  append_element (array, number);
+}
+
 static void
 add_device_rows (GHashTable     *targets,
                  const PGresult *result)
@@ -277,6 +298,103 @@ add_queue_rows (RelayQueueUsage *usage,
     }
 }
 
+/* The transaction's own removals are not in queue_removed until it
+ * commits; they count at once, as they do on SQLite. */
+static void
+subtract_removals (PgStorage *self)
+{
+  GHashTableIter iter;
+  PgRemoval *removal;
+
+  g_hash_table_iter_init (&iter, self->removals);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
+    {
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      if (!g_hash_table_contains (self->targets, removal->account))
+        continue;
+      relay_device_key (key, removal->account, (guint32) removal->device_id);
+      relay_queue_usage_add (self->usage, key, removal->source, -removal->envelopes, -removal->bytes);
+    }
+}
+
+void
+relay_pg_removal_free (PgRemoval *removal)
+{
+  g_free (removal->account);
+  g_free (removal->source);
+  g_free (removal);
+}
+
+gint64
+relay_pg_storage_note_removals (PgStorage      *self,
+                                const PGresult *result)
+{
+  gint64 removed = 0;
+
+  for (int i = 0; i < PQntuples (result); i++)
+    {
+      g_autofree char *account = value_text (result, i, 0);
+      gint64 device_id = relay_pg_value_int (result, i, 1);
+      g_autofree char *source = value_text (result, i, 2);
+      g_autofree char *key = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s", account, device_id, source);
+      PgRemoval *removal = g_hash_table_lookup (self->removals, key);
+
+      if (removal == NULL)
+        {
+          removal = g_new0 (PgRemoval, 1);
+          removal->account = g_steal_pointer (&account);
+          removal->device_id = device_id;
+          removal->source = g_steal_pointer (&source);
+          g_hash_table_insert (self->removals, g_steal_pointer (&key), removal);
+        }
+      removal->envelopes += relay_pg_value_int (result, i, 3);
+      removal->bytes += relay_pg_value_int (result, i, 4);
+      removed += relay_pg_value_int (result, i, 3);
+    }
+  return removed;
+}
+
+gboolean
+relay_pg_storage_commit (PgStorage *self)
+{
+  g_autoptr(GString) accounts = g_string_new ("{");
+  g_autoptr(GString) devices = g_string_new ("{");
+  g_autoptr(GString) sources = g_string_new ("{");
+  g_autoptr(GString) envelopes = g_string_new ("{");
+  g_autoptr(GString) bytes = g_string_new ("{");
+  GString *columns[] = { accounts, devices, sources, envelopes, bytes };
+  const StmtId ids[] = { STMT_RECORD_REMOVALS, STMT_FORGET_SETTLED_USAGE, STMT_COMMIT };
+  Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
+  PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
+  GHashTableIter iter;
+  PgRemoval *removal;
+  guint first = g_hash_table_size (self->removals) > 0 ? 0 : 2;
+  gboolean ok;
+
+  g_hash_table_iter_init (&iter, self->removals);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
+    {
+      append_element (accounts, removal->account);
+      append_number (devices, removal->device_id);
+      append_element (sources, removal->source);
+      append_number (envelopes, removal->envelopes);
+      append_number (bytes, removal->bytes);
+    }
+  g_hash_table_remove_all (self->removals);
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_string_append_c (columns[i], '}');
+      param_text (&params[0], columns[i]->str);
+      if (i < 3)
+        param_text (&params[1], columns[i]->str);
+    }
+  ok = run_short_pipeline (self, ids + first, params + first, G_N_ELEMENTS (ids) - first, results);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_pointer (&results[i], PQclear);
+  return ok;
+}
+
 /* Reads the devices of every account the run sends to, and what their
  * queues hold from each sender, into self->targets and self->usage. */
 static gboolean
@@ -301,6 +419,7 @@ read_send_targets (PgStorage  *self,
     {
       add_device_rows (self->targets, results[0]);
       add_queue_rows (self->usage, results[1]);
+      subtract_removals (self);
     }
   g_clear_pointer (&results[0], PQclear);
   g_clear_pointer (&results[1], PQclear);
@@ -356,27 +475,6 @@ append_be32 (GByteArray *array,
   guint32 be = GUINT32_TO_BE (value);
 
   g_byte_array_append (array, (const guint8 *) &be, sizeof be);
-}
-
-/* An empty element, such as the source of an unidentified send, must
- * be quoted: the array literal has no other way to write it. */
-static void
-append_element (GString    *array,
-                const char *text)
-{
-  if (array->len > 1)
-    g_string_append_c (array, ',');
-  g_string_append (array, *text != '\0' ? text : "\"\"");
-}
-
-static void
-append_number (GString *array,
-               gint64   value)
-{
-  char number[G_ASCII_DTOSTR_BUF_SIZE];
-
-  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, value);
-  append_element (array, number);
 }
 
 /* The fetches of a run, as the arrays of their parameters that
@@ -676,7 +774,7 @@ read_result (PgStorage *self,
         op->uuid = value_text (result, 0, 0);
       break;
     case RELAY_OP_ACK:
-      op->removed = affected (result);
+      op->removed = relay_pg_storage_note_removals (self, result);
       self->queued_change -= op->removed;
       break;
     case RELAY_OP_FIND_INVITE:
