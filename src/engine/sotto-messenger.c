@@ -22,6 +22,7 @@
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-service-signals-private.h"
 
 /* The messenger ties an account to its relay.  It is the hub of the
  * services that do the work, each its own class: the outbox sends what
@@ -78,21 +79,6 @@ drained_cb (SottoMessenger *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
 }
 
-static void
-identity_changed_cb (SottoMessenger    *self,
-                     SottoConversation *conversation)
-{
-  g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
-}
-
-static void
-message_received_cb (SottoMessenger    *self,
-                     SottoConversation *conversation,
-                     SottoMessage      *message)
-{
-  g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
-}
-
 /* The messenger of @account, with its services; they talk to each
  * other only through what is wired here. */
 SottoMessenger *
@@ -126,12 +112,9 @@ _sotto_messenger_new (SottoAccount          *account,
                            G_CALLBACK (outbox_size_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->inbox, "notify::drained",
                            G_CALLBACK (drained_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->outbox, "identity-changed",
-                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->inbox, "identity-changed",
-                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->inbox, "message-received",
-                           G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
+  _sotto_signal_forward (self->outbox, "identity-changed", self);
+  _sotto_signal_forward (self->inbox, "identity-changed", self);
+  _sotto_signal_forward (self->inbox, "message-received", self);
 
   return self;
 }
@@ -197,9 +180,8 @@ _sotto_messenger_propagate_boolean (SottoMessenger  *self,
                                     GError         **error)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* The task of a public operation that one of the services does: it
@@ -566,10 +548,7 @@ sotto_messenger_open_conversation_finish (SottoMessenger  *self,
                                           GAsyncResult    *result,
                                           GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 /**
@@ -766,6 +745,38 @@ sotto_messenger_mark_read_finish (SottoMessenger  *self,
                                   GError         **error)
 {
   return _sotto_messenger_propagate_boolean (self, result, error);
+}
+
+/**
+ * sotto_messenger_mark_messages_read_async:
+ * @self: a #SottoMessenger
+ * @conversation: a conversation
+ * @ids: (array zero-terminated=1): the UUIDs of messages the user has seen
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the messages are marked and the receipt sent
+ * @user_data: data for @callback
+ *
+ * Like sotto_messenger_mark_read_async() for the unread incoming
+ * messages among @ids only, so that the sender hears of nothing the user
+ * has not seen.  Finish with sotto_messenger_mark_read_finish().
+ */
+void
+sotto_messenger_mark_messages_read_async (SottoMessenger      *self,
+                                          SottoConversation   *conversation,
+                                          const char * const  *ids,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+  g_return_if_fail (ids != NULL);
+
+  task = forward_task_new (self, sotto_messenger_mark_messages_read_async, cancellable, callback, user_data);
+  _sotto_outbox_mark_messages_read_async (self->outbox, conversation, ids, cancellable,
+                                          _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 /* The account's own keys, which the key keeper looks after */
@@ -1034,14 +1045,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    *
    * A message from a contact was stored.
    */
-  signals [MESSAGE_RECEIVED] =
-    g_signal_new ("message-received",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+  signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
 
   /**
    * SottoMessenger::identity-changed:
@@ -1051,14 +1055,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * A contact's identity key changed; a "safety number changed" event
    * entered the conversation.
    */
-  signals [IDENTITY_CHANGED] =
-    g_signal_new ("identity-changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+  signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
 
   /**
    * SottoMessenger::conversation-removed:
