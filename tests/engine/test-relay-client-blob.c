@@ -7,13 +7,16 @@
  * blob, an empty one, one whose upload is cut and resumed from where the
  * relay says it stands, each checked against the blob the relay wrote to
  * its disk and downloaded back; the relay's size and quota refusals; and
- * downloads of a missing blob or of one not the size expected.
+ * downloads of a missing blob or of one not the size expected; and a
+ * file encrypted, uploaded, downloaded and decrypted through them.
  */
 
 #include "config.h"
 
 #include <string.h>
 
+#include "sotto-attachment-file-private.h"
+#include "sotto-attachment-transfer-private.h"
 #include "sotto-relay-client-blob-private.h"
 
 #include "engine-test-util.h"
@@ -22,6 +25,7 @@
 #define QUOTA_BYTES   200000
 #define MAX_BLOB      150000
 #define CUT_AFTER     40000
+#define MARKER        "SOTTO-TRANSFER-MARKER-31c9"
 
 typedef struct
 {
@@ -347,6 +351,110 @@ test_limits (Fixture       *fixture,
   g_assert_nonnull (strstr (error->message, "507 quota-exceeded"));
 }
 
+static SottoAttachmentUpload *
+upload_file (Fixture     *fixture,
+             GFile       *spool,
+             const char  *contents,
+             gsize        len,
+             GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GFile) parent = g_file_get_parent (spool);
+  g_autoptr(GFile) file = g_file_get_child (parent, "plain");
+  g_autofree char *path = g_file_get_path (file);
+
+  g_assert_true (g_file_set_contents (path, contents, (gssize) len, NULL));
+  sotto_attachment_upload_async (fixture->client, file, spool, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  g_assert_true (g_file_delete (file, NULL, NULL));
+
+  return sotto_attachment_upload_finish (result, error);
+}
+
+static guint
+count_children (GFile *dir)
+{
+  g_autoptr(GFileEnumerator) children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                   G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  guint count = 0;
+  GFileInfo *info;
+
+  g_assert_nonnull (children);
+  while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      count++;
+      g_object_unref (info);
+    }
+
+  return count;
+}
+
+/* A file goes out encrypted, comes back through the relay whole, and
+ * leaves no plaintext on the relay nor anything in the spool; one the
+ * relay's limit refuses is refused before anything is sent. */
+static void
+test_attachment_upload (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GFile) root = engine_test_make_profile ();
+  g_autoptr(GFile) spool = g_file_get_child (root, "spool");
+  g_autoptr(GFile) downloads = g_file_get_child (root, "downloads");
+  g_autoptr(GFile) relay_dir = g_file_new_for_path (fixture->dir);
+  const gsize sizes[] = { 0, 70000 };
+  g_autofree char *too_large = g_malloc0 (MAX_BLOB);
+  g_autoptr(SottoAttachmentUpload) refused = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize i;
+
+  g_assert_true (g_file_make_directory (spool, NULL, NULL));
+  g_assert_true (g_file_make_directory (downloads, NULL, NULL));
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *contents = g_strnfill (sizes[i], 'x');
+      g_autoptr(SottoAttachmentUpload) upload = NULL;
+      g_autoptr(GFile) blob = g_file_get_child (root, "blob");
+      g_autoptr(GFileOutputStream) out = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GFile) saved = NULL;
+      g_autofree char *sha256 = NULL;
+      g_autofree char *saved_contents = NULL;
+      gsize saved_len;
+
+      if (sizes[i] > 0)
+        memcpy (contents + sizes[i] / 2, MARKER, strlen (MARKER));
+      upload = upload_file (fixture, spool, contents, sizes[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (upload->size, ==, sizes[i]);
+      g_assert_cmpuint (count_children (spool), ==, 0);
+
+      out = g_file_replace (blob, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &error);
+      g_assert_no_error (error);
+      _sotto_relay_client_download_async (fixture->client, upload->id, sp_attachment_blob_size (sizes[i]),
+                                          G_OUTPUT_STREAM (out), NULL, engine_test_result_cb, &result);
+      engine_test_wait (&result);
+      g_assert_true (_sotto_relay_client_download_finish (fixture->client, result, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error));
+
+      saved = sotto_attachment_file_decrypt (blob, upload->key, upload->digest, upload->size, downloads,
+                                             "note.txt", &sha256, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_file_load_contents (saved, NULL, &saved_contents, &saved_len, NULL, NULL));
+      g_assert_cmpmem (saved_contents, saved_len, contents, sizes[i]);
+      g_assert_true (g_file_delete (blob, NULL, NULL));
+    }
+
+  g_assert_false (engine_test_profile_contains (relay_dir, MARKER, strlen (MARKER)));
+
+  refused = upload_file (fixture, spool, too_large, MAX_BLOB, &error);
+  g_assert_null (refused);
+  g_assert_nonnull (strstr (error->message, "413 too-large"));
+  g_assert_cmpuint (count_children (spool), ==, 0);
+
+  engine_test_remove_profile (g_steal_pointer (&root));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -355,6 +463,7 @@ main (int   argc,
 
   g_test_add ("/relay-client-blob/whole", Fixture, NULL, fixture_set_up, test_whole, fixture_tear_down);
   g_test_add ("/relay-client-blob/download-refused", Fixture, NULL, fixture_set_up, test_download_refused, fixture_tear_down);
+  g_test_add ("/relay-client-blob/attachment-upload", Fixture, NULL, fixture_set_up, test_attachment_upload, fixture_tear_down);
   g_test_add ("/relay-client-blob/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
   g_test_add ("/relay-client-blob/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
 
