@@ -40,4 +40,25 @@ void                   sotto_attachment_upload_async  (SottoRelayClient     *cli
 SottoAttachmentUpload *sotto_attachment_upload_finish (GAsyncResult         *result,
                                                        GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Downloads the blob @id into @spool_dir, checks it against @digest and
+ * decrypts it into @download_dir under @name (see
+ * sotto_attachment_file_decrypt(): made safe, never overwriting).  The
+ * blob in @spool_dir is removed whatever happens; a blob that is not the
+ * one described leaves nothing in @download_dir.  Returns the new file
+ * and, in @sha256_hex, the SHA-256 of its contents. */
+void                   sotto_attachment_download_async  (SottoRelayClient     *client,
+                                                         const char           *id,
+                                                         const guint8         *key,
+                                                         const guint8          digest[SP_ATTACHMENT_DIGEST_SIZE],
+                                                         guint64               size,
+                                                         GFile                *spool_dir,
+                                                         GFile                *download_dir,
+                                                         const char           *name,
+                                                         GCancellable         *cancellable,
+                                                         GAsyncReadyCallback   callback,
+                                                         gpointer              user_data);
+GFile                 *sotto_attachment_download_finish (GAsyncResult         *result,
+                                                         char                **sha256_hex,
+                                                         GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

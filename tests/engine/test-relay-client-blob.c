@@ -45,8 +45,12 @@ fixture_set_up (Fixture       *fixture,
   g_autofree char *uuid = NULL;
   guint device_id = 0;
 
+  /* The relay warns about a blob damaged on its disk, which the
+   * tampering test does on purpose: there its warnings are not fatal. */
+  static const char * const tolerant_env[] = { "G_DEBUG=gc-friendly", NULL };
+
   fixture->dir = test_relay_make_data_dir ();
-  fixture->relay = test_relay_start (fixture->dir, conf, NULL);
+  fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, data != NULL ? tolerant_env : NULL);
   fixture->client = sotto_relay_client_new (fixture->relay->base_url, &error);
   g_assert_no_error (error);
 
@@ -389,6 +393,92 @@ count_children (GFile *dir)
   return count;
 }
 
+static GFile *
+download_file (Fixture                     *fixture,
+               const SottoAttachmentUpload *upload,
+               GFile                       *spool,
+               GFile                       *downloads,
+               char                       **sha256,
+               GError                     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_attachment_download_async (fixture->client, upload->id, upload->key, upload->digest, upload->size,
+                                   spool, downloads, "note.txt", NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_attachment_download_finish (result, sha256, error);
+}
+
+/* A blob the relay swapped for another of the same size, or cut short,
+ * is refused, and leaves nothing in the download folder or the spool. */
+static void
+test_attachment_tampered (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GFile) root = engine_test_make_profile ();
+  g_autoptr(GFile) spool = g_file_get_child (root, "spool");
+  g_autoptr(GFile) downloads = g_file_get_child (root, "downloads");
+  g_autofree char *first_contents = g_strnfill (3000, 'a');
+  g_autofree char *second_contents = g_strnfill (3000, 'b');
+  g_autoptr(SottoAttachmentUpload) first = NULL;
+  g_autoptr(SottoAttachmentUpload) second = NULL;
+  g_autofree char *first_path = NULL;
+  g_autofree char *second_path = NULL;
+  g_autofree char *blob = NULL;
+  gsize blob_len;
+  g_autoptr(GError) error = NULL;
+  guint i;
+
+  g_assert_true (g_file_make_directory (spool, NULL, NULL));
+  g_assert_true (g_file_make_directory (downloads, NULL, NULL));
+  first = upload_file (fixture, spool, first_contents, 3000, &error);
+  g_assert_no_error (error);
+  second = upload_file (fixture, spool, second_contents, 3000, &error);
+  g_assert_no_error (error);
+  first_path = g_build_filename (fixture->dir, "blobs", first->id, "data", NULL);
+  second_path = g_build_filename (fixture->dir, "blobs", second->id, "data", NULL);
+
+  for (i = 0; i < 2; i++)
+    {
+      g_autofree char *sha256 = NULL;
+      g_autoptr(GFile) saved = NULL;
+
+      g_assert_true (g_file_get_contents (second_path, &blob, &blob_len, NULL));
+      /* First the other blob in its place, then the right one cut short. */
+      if (i == 1)
+        {
+          g_clear_pointer (&blob, g_free);
+          g_assert_true (g_file_get_contents (first_path, &blob, &blob_len, NULL));
+          blob_len--;
+        }
+      g_assert_true (g_file_set_contents (first_path, blob, (gssize) blob_len, NULL));
+      g_clear_pointer (&blob, g_free);
+
+      saved = download_file (fixture, first, spool, downloads, &sha256, &error);
+      g_assert_null (saved);
+      g_assert_null (sha256);
+      g_assert_nonnull (error);
+      if (i == 0)
+        g_assert_error (error, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED);
+      g_clear_error (&error);
+      g_assert_cmpuint (count_children (downloads), ==, 0);
+      g_assert_cmpuint (count_children (spool), ==, 0);
+
+      if (i == 0)
+        {
+          /* Put the first blob back for the truncation: upload it again. */
+          g_clear_pointer (&first, sotto_attachment_upload_free);
+          first = upload_file (fixture, spool, first_contents, 3000, &error);
+          g_assert_no_error (error);
+          g_free (first_path);
+          first_path = g_build_filename (fixture->dir, "blobs", first->id, "data", NULL);
+        }
+    }
+
+  engine_test_remove_profile (g_steal_pointer (&root));
+}
+
 /* A file goes out encrypted, comes back through the relay whole, and
  * leaves no plaintext on the relay nor anything in the spool; one the
  * relay's limit refuses is refused before anything is sent. */
@@ -413,9 +503,6 @@ test_attachment_upload (Fixture       *fixture,
     {
       g_autofree char *contents = g_strnfill (sizes[i], 'x');
       g_autoptr(SottoAttachmentUpload) upload = NULL;
-      g_autoptr(GFile) blob = g_file_get_child (root, "blob");
-      g_autoptr(GFileOutputStream) out = NULL;
-      g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GFile) saved = NULL;
       g_autofree char *sha256 = NULL;
       g_autofree char *saved_contents = NULL;
@@ -428,21 +515,11 @@ test_attachment_upload (Fixture       *fixture,
       g_assert_cmpuint (upload->size, ==, sizes[i]);
       g_assert_cmpuint (count_children (spool), ==, 0);
 
-      out = g_file_replace (blob, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, &error);
-      g_assert_no_error (error);
-      _sotto_relay_client_download_async (fixture->client, upload->id, sp_attachment_blob_size (sizes[i]),
-                                          G_OUTPUT_STREAM (out), NULL, engine_test_result_cb, &result);
-      engine_test_wait (&result);
-      g_assert_true (_sotto_relay_client_download_finish (fixture->client, result, &error));
-      g_assert_no_error (error);
-      g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error));
-
-      saved = sotto_attachment_file_decrypt (blob, upload->key, upload->digest, upload->size, downloads,
-                                             "note.txt", &sha256, NULL, &error);
+      saved = download_file (fixture, upload, spool, downloads, &sha256, &error);
       g_assert_no_error (error);
       g_assert_true (g_file_load_contents (saved, NULL, &saved_contents, &saved_len, NULL, NULL));
       g_assert_cmpmem (saved_contents, saved_len, contents, sizes[i]);
-      g_assert_true (g_file_delete (blob, NULL, NULL));
+      g_assert_cmpuint (count_children (spool), ==, 0);
     }
 
   g_assert_false (engine_test_profile_contains (relay_dir, MARKER, strlen (MARKER)));
@@ -464,6 +541,7 @@ main (int   argc,
   g_test_add ("/relay-client-blob/whole", Fixture, NULL, fixture_set_up, test_whole, fixture_tear_down);
   g_test_add ("/relay-client-blob/download-refused", Fixture, NULL, fixture_set_up, test_download_refused, fixture_tear_down);
   g_test_add ("/relay-client-blob/attachment-upload", Fixture, NULL, fixture_set_up, test_attachment_upload, fixture_tear_down);
+  g_test_add ("/relay-client-blob/attachment-tampered", Fixture, "tolerant", fixture_set_up, test_attachment_tampered, fixture_tear_down);
   g_test_add ("/relay-client-blob/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
   g_test_add ("/relay-client-blob/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
 
