@@ -82,6 +82,31 @@ upload_task_new (SottoRelayClient    *self,
   return task;
 }
 
+/* Tells the refusals that only attachments meet apart by the relay's
+ * error code: a file too large for the relay, an account whose quota is
+ * full, a blob that expired.  The user is told which, and none of them
+ * is worth trying again as it is. */
+static GError *
+attachment_refusal (GAsyncResult *result,
+                    GError       *error)
+{
+  SottoRelayRequest *request = g_task_get_task_data (G_TASK (result));
+  const char *code;
+
+  if (request == NULL || request->refusal == NULL || error->domain != SOTTO_RELAY_ERROR)
+    return error;
+
+  code = _sotto_relay_json_get_string (request->refusal, "error");
+  if (g_strcmp0 (code, "too-large") == 0)
+    error->code = SOTTO_RELAY_ERROR_TOO_LARGE;
+  else if (g_strcmp0 (code, "quota-exceeded") == 0)
+    error->code = SOTTO_RELAY_ERROR_QUOTA_EXCEEDED;
+  else if (g_strcmp0 (code, "expired") == 0)
+    error->code = SOTTO_RELAY_ERROR_EXPIRED;
+
+  return error;
+}
+
 /* Reads an upload's state from the relay's answer, checked against what
  * was asked: the same id (when one was asked), the same size, an offset
  * within it, and complete only at its end (an empty blob stands at its
@@ -99,10 +124,14 @@ upload_finish (SottoRelayClient  *self,
   gint64 offset;
   gint64 size;
   JsonNode *complete;
+  GError *refusal = NULL;
 
-  object = _sotto_relay_client_propagate_object (self, result, source_tag, error);
+  object = _sotto_relay_client_propagate_object (self, result, source_tag, &refusal);
   if (object == NULL)
-    return NULL;
+    {
+      g_propagate_error (error, attachment_refusal (result, refusal));
+      return NULL;
+    }
 
   id = query->id != NULL ? query->id : _sotto_relay_json_get_string (object, "id");
   complete = json_object_get_member (object, "complete");
@@ -412,8 +441,16 @@ _sotto_relay_client_download_finish (SottoRelayClient  *self,
                                      GAsyncResult      *result,
                                      GError           **error)
 {
+  GError *refusal = NULL;
+
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == _sotto_relay_client_download_async, FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  if (!g_task_propagate_boolean (G_TASK (result), &refusal))
+    {
+      g_propagate_error (error, attachment_refusal (result, refusal));
+      return FALSE;
+    }
+
+  return TRUE;
 }
