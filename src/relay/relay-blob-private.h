@@ -30,6 +30,7 @@ struct _RelayBlobService
   RelayBlobStore *store;
   GHashTable     *usage;     /* account UUID -> guint64 *, the bytes it is charged */
   GHashTable     *active;    /* blob id -> the upload writing it */
+  guint           streams;   /* uploads and downloads that hold buffers */
   uv_timer_t      sweep;
   gboolean        sweeping;
 };
@@ -65,6 +66,8 @@ void      _relay_blob_respond_status (RelayRequest     *request,
                                       RelayBlobStatus   status);
 gboolean  _relay_blob_take_id        (RelayRequest     *request,
                                       const char      **id);
+gboolean  _relay_blob_take_stream    (RelayRequest     *request);
+void      _relay_blob_release_stream (RelayServer      *self);
 void      _relay_blob_respond_upload (RelayRequest     *request,
                                       const char       *id,
                                       guint64           offset,

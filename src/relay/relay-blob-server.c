@@ -238,6 +238,33 @@ _relay_blob_take_id (RelayRequest  *request,
   return FALSE;
 }
 
+/* Each upload or download under way holds two chunks, and lws may hold
+ * a third of a download its client does not read: without a bound, a
+ * client that opens many and reads none makes the relay hold far more
+ * than it sends.  Takes one of the blob-streams, or answers 503 and
+ * returns FALSE when none is left. */
+gboolean
+_relay_blob_take_stream (RelayRequest *request)
+{
+  RelayBlobService *blobs = request->server->blobs;
+
+  if (blobs->streams >= request->server->config->blob_streams)
+    {
+      _relay_respond_error (request, 503, "unavailable",
+                            "Too many attachment transfers are under way; try again later");
+      return FALSE;
+    }
+  blobs->streams++;
+  return TRUE;
+}
+
+void
+_relay_blob_release_stream (RelayServer *self)
+{
+  g_assert (self->blobs->streams > 0);
+  self->blobs->streams--;
+}
+
 /* Answers where an upload stands, and its id when `id` is not NULL. */
 void
 _relay_blob_respond_upload (RelayRequest        *request,

@@ -107,6 +107,7 @@ typedef struct
   guint64   blob_quota_bytes;
   gint64    blob_max_age_seconds;
   guint     blob_sweep_seconds;
+  guint     blob_streams;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 
