@@ -533,6 +533,31 @@ metric (const char *text,
   return g_ascii_strtod (line + strlen (prefix), NULL);
 }
 
+/* Reads a histogram; leaves it empty when the relay has none of that
+ * name (an older relay measured for comparison). */
+static void
+histogram (const char    *text,
+           const char    *name,
+           LoadHistogram *out)
+{
+  g_autofree char *prefix = g_strconcat ("\n", name, "_bucket{le=\"", NULL);
+  const char *line = text;
+
+  out->n_buckets = 0;
+  while ((line = strstr (line, prefix)) != NULL && out->n_buckets < LOAD_HISTOGRAM_BUCKETS)
+    {
+      const char *bound = line + strlen (prefix);
+      char *end;
+
+      out->bounds[out->n_buckets] = g_str_has_prefix (bound, "+Inf") ? G_MAXDOUBLE : g_ascii_strtod (bound, NULL);
+      end = strstr (bound, "} ");
+      if (end == NULL)
+        g_error ("the relay's metrics have a malformed %s", name);
+      out->counts[out->n_buckets++] = g_ascii_strtoull (end + 2, NULL, 10);
+      line = end;
+    }
+}
+
 /* Sums the counters of every node. */
 static void
 sotto_counters (LoadTarget         *target,
@@ -552,6 +577,12 @@ sotto_counters (LoadTarget         *target,
       counters->commits += (guint64) metric (text, "sotto_relay_commit_seconds_count");
       counters->ops += (guint64) metric (text, "sotto_relay_storage_ops_total");
       counters->commit_seconds += metric (text, "sotto_relay_commit_seconds_sum");
+      if (n == 0)
+        {
+          histogram (text, "sotto_relay_commit_seconds", &counters->commit_histogram);
+          histogram (text, "sotto_relay_send_storage_seconds", &counters->storage_histogram);
+          histogram (text, "sotto_relay_send_handback_seconds", &counters->handback_histogram);
+        }
     }
 }
 

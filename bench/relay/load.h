@@ -61,6 +61,17 @@ struct _LoadPair
   gsize      stamp_offset;    /* where the base64 content starts in it */
 };
 
+/* A latency histogram as the relay's metrics give it: cumulative
+ * counts at most each bound, the last bound infinite. */
+#define LOAD_HISTOGRAM_BUCKETS 16
+
+typedef struct
+{
+  guint   n_buckets;
+  double  bounds[LOAD_HISTOGRAM_BUCKETS];
+  guint64 counts[LOAD_HISTOGRAM_BUCKETS];
+} LoadHistogram;
+
 /* What a server reports about itself, when it can. */
 typedef struct
 {
@@ -68,6 +79,11 @@ typedef struct
   guint64 commits;            /* durable commits */
   guint64 ops;                /* storage operations in them */
   double  commit_seconds;     /* time spent committing */
+  /* Of the first node only: its commits, and where its sends' time
+   * went (see sotto_relay_send_storage_seconds in docs/deploy.md). */
+  LoadHistogram commit_histogram;
+  LoadHistogram storage_histogram;
+  LoadHistogram handback_histogram;
 } LoadServerCounters;
 
 typedef struct

@@ -584,6 +584,59 @@ fdatasync_ms (double *p99)
   return (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES / 2) / 1e6;
 }
 
+/* The bound of the histogram's bucket that holds its p99 over a phase,
+ * in milliseconds: the p99 is at most that.  Negative when the phase
+ * observed nothing, infinite when the p99 is beyond the last bound. */
+static double
+histogram_p99_ms (const LoadHistogram *before,
+                  const LoadHistogram *after)
+{
+  guint64 total;
+
+  if (after->n_buckets == 0 || before->n_buckets != after->n_buckets)
+    return -1;
+  total = after->counts[after->n_buckets - 1] - before->counts[before->n_buckets - 1];
+  if (total == 0)
+    return -1;
+  for (guint i = 0; i < after->n_buckets; i++)
+    if ((double) (after->counts[i] - before->counts[i]) >= 0.99 * (double) total)
+      return after->bounds[i] * 1000;
+  return G_MAXDOUBLE;
+}
+
+/* Where the sends of a phase spent their time inside the relay, for
+ * reading a latency tail: each p99 as the bucket bound it is under. */
+static void
+print_stages (const LoadServerCounters *before,
+              const LoadServerCounters *after)
+{
+  const struct
+  {
+    const char          *label;
+    const LoadHistogram *before;
+    const LoadHistogram *after;
+  } stages[] = {
+    { "send to durable", &before->storage_histogram, &after->storage_histogram },
+    { "of which one commit", &before->commit_histogram, &after->commit_histogram },
+    { "durable to answered", &before->handback_histogram, &after->handback_histogram },
+  };
+
+  g_print ("  inside the relay, p99:");
+  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
+    {
+      double p99 = histogram_p99_ms (stages[i].before, stages[i].after);
+
+      if (p99 < 0)
+        g_print ("%s %s none", i > 0 ? "," : "", stages[i].label);
+      else if (p99 == G_MAXDOUBLE)
+        g_print ("%s %s over %.0f ms", i > 0 ? "," : "", stages[i].label,
+                 stages[i].after->bounds[stages[i].after->n_buckets - 2] * 1000);
+      else
+        g_print ("%s %s <= %g ms", i > 0 ? "," : "", stages[i].label, p99);
+    }
+  g_print ("\n");
+}
+
 /* The phases. */
 
 static void
@@ -650,6 +703,11 @@ fixed_rates (LoadTarget  *target,
 {
   for (guint r = 0; r < N_RATES; r++)
     {
+      LoadServerCounters before = { 0 };
+      LoadServerCounters after = { 0 };
+
+      if (target->klass->counters != NULL)
+        target->klass->counters (target, &before);
       g_array_set_size (load_stats.latencies, 0);
       load_stats.recording = TRUE;
       load_stats.delivered = load_stats.sent = load_stats.errors = 0;
@@ -664,6 +722,11 @@ fixed_rates (LoadTarget  *target,
                " sent, %" G_GUINT64_FORMAT " errors)\n",
                target->name, latency_rates[r], results->delivered[r], results->p50[r],
                results->p99[r], load_stats.sent, load_stats.errors);
+      if (target->klass->counters != NULL)
+        {
+          target->klass->counters (target, &after);
+          print_stages (&before, &after);
+        }
       drain (pairs, n_pairs, 0.5);
     }
 }
@@ -767,7 +830,50 @@ typedef struct
   guint    n_pairs;
   double   seconds;
   gboolean closed_only;
+  double   steady_rate;  /* > 0: only this fixed rate, over CPU_PAIRS pairs */
 } LoadPlan;
+
+/* One fixed rate alone, long enough to profile: announced on standard
+ * error when it starts so that a profiler can attach to the server, and
+ * printed with its CPU, commits and latencies. */
+static void
+steady_phase (LoadTarget  *target,
+              LoadPair    *pairs,
+              guint        n_pairs,
+              double       seconds,
+              double       rate)
+{
+  guint active = MIN (n_pairs, CPU_PAIRS);
+  LoadServerCounters before = { 0 };
+  LoadServerCounters after = { 0 };
+  double cpu_before;
+  double cpu_used;
+
+  g_printerr ("# %s: %.0f/s over %u pairs for %.0f s\n", target->name, rate, active, seconds);
+  if (target->klass->counters != NULL)
+    target->klass->counters (target, &before);
+  g_array_set_size (load_stats.latencies, 0);
+  load_stats.recording = TRUE;
+  load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+  cpu_before = target_cpu_seconds (target);
+  run_for (pairs, active, seconds, MODE_RATE, rate);
+  cpu_used = target_cpu_seconds (target) - cpu_before;
+  load_stats.recording = FALSE;
+  g_array_sort (load_stats.latencies, compare_gint64);
+  if (target->klass->counters != NULL)
+    target->klass->counters (target, &after);
+  g_print ("%s steady at %.0f/s: %.0f/s received, %.1f%% of one core, %.1f us per message, "
+           "%.2f commits per message, latency p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms "
+           "(%" G_GUINT64_FORMAT " errors)\n",
+           target->name, rate, (double) load_stats.delivered / seconds, cpu_used / seconds * 100,
+           cpu_used * 1e6 / (double) MAX (load_stats.delivered, 1),
+           (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1),
+           percentile_ms (0.50), percentile_ms (0.99), percentile_ms (0.999), percentile_ms (1.0),
+           load_stats.errors);
+  if (target->klass->counters != NULL)
+    print_stages (&before, &after);
+  drain (pairs, active, 0.5);
+}
 
 static void
 run_target (LoadTarget     *target,
@@ -796,9 +902,12 @@ run_target (LoadTarget     *target,
   run_for (pairs, plan->n_pairs, 1.0, MODE_CLOSED, 0);
   drain (pairs, plan->n_pairs, 1.0);
 
-  closed_loop (target, pairs, plan->n_pairs, plan->seconds, results);
+  if (plan->steady_rate > 0)
+    steady_phase (target, pairs, plan->n_pairs, plan->seconds, plan->steady_rate);
+  else
+    closed_loop (target, pairs, plan->n_pairs, plan->seconds, results);
   drain (pairs, plan->n_pairs, 1.0);
-  if (!plan->closed_only)
+  if (!plan->closed_only && plan->steady_rate <= 0)
     {
       fixed_rates (target, pairs, plan->n_pairs, plan->seconds, results);
       connection_counts_phase (target, pairs, plan->n_pairs, plan->seconds, results);
@@ -962,6 +1071,7 @@ main (int   argc,
   int xmpp_pid = 0;
   double seconds = 5;
   gboolean closed_only = FALSE;
+  double steady_rate = 0;
   g_auto(GStrv) postgresql_urls = NULL;
   int postgresql_pid = 0;
   GOptionEntry entries[] = {
@@ -975,6 +1085,8 @@ main (int   argc,
     { "window", 0, 0, G_OPTION_ARG_INT, &window_option, "Closed loop: undelivered messages per pair (256)", "N" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Length of each measured phase (5)", "S" },
     { "closed-only", 0, 0, G_OPTION_ARG_NONE, &closed_only, "Measure the closed loop only", NULL },
+    { "steady", 0, 0, G_OPTION_ARG_DOUBLE, &steady_rate,
+      "Only send RATE messages a second over 10 pairs for the phase's length, for profiling the server", "RATE" },
     { "postgresql", 0, 0, G_OPTION_ARG_STRING_ARRAY, &postgresql_urls,
       "Also measure the closed loop of relay nodes on PostgreSQL: the Nth time this is given, "
       "N nodes on this (empty) database", "URL" },
@@ -1033,6 +1145,7 @@ main (int   argc,
   plan.n_pairs = (guint) pairs;
   plan.seconds = seconds;
   plan.closed_only = closed_only;
+  plan.steady_rate = steady_rate;
   /* The nodes' other figures (latency, CPU per connection, memory) are
    * those of one relay; the closed loop is what the nodes add up to. */
   postgresql_plan = plan;
@@ -1073,6 +1186,8 @@ main (int   argc,
       durable_names[n_durable] = xmpp_name != NULL ? xmpp_name : "xmpp";
       durable_results[n_durable++] = &xmpp_results;
     }
+  if (steady_rate > 0)
+    goto out;
   print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
                xmpp_name != NULL ? xmpp_name : "xmpp", closed_only);
   if (!closed_only)
@@ -1080,6 +1195,7 @@ main (int   argc,
                    xmpp_name != NULL ? xmpp_name : "xmpp", fsync_median, fsync_p99);
   print_durable_table (durable_names, durable_results, n_durable);
 
+out:
   g_array_unref (load_stats.latencies);
   g_ptr_array_unref (dirty);
   close (epfd);

@@ -14,6 +14,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-message-row.h"
+#include "sotto-message-text.h"
 #include "sotto-time-format.h"
 
 struct _SottoMessageRow
@@ -32,7 +33,10 @@ struct _SottoMessageRow
   GtkWidget *event_box;
   GtkLabel *event_label;
   GtkWidget *bubble;
+  GtkLabel *quote_label;
   GtkLabel *body_label;
+  GtkLabel *edited_label;
+  GtkLabel *reactions_label;
   GtkLabel *time_label;
   GtkImage *state_icon;
   GtkLabel *waiting_label;
@@ -45,6 +49,16 @@ enum {
   PROP_0,
   PROP_OFFLINE,
   N_PROPS
+};
+
+/* What a reply, a reaction, an edit or a deletion changes of a message. */
+static const char * const changing_properties[] = {
+  "notify::body",
+  "notify::edited",
+  "notify::deleted",
+  "notify::quote-text",
+  "notify::my-reaction",
+  "notify::their-reaction",
 };
 
 /* Messages from one side less than this far apart form a group. */
@@ -240,8 +254,9 @@ sotto_message_row_update_actions (SottoMessageRow *self)
 {
   gboolean has_text = self->message != NULL && sotto_message_get_loaded (self->message)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
+  gboolean deleted = has_text && sotto_message_get_deleted (self->message);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text && !deleted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", has_text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", has_text);
   /* A message in the outbox may be on its way: it stays until sent. */
@@ -274,18 +289,26 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
     {
       gboolean outgoing = sotto_message_get_direction (self->message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
 
+      g_autofree char *shown = sotto_message_dup_shown_text (self->message);
+
       /* Translators: how a screen reader reads a message: who wrote it,
        * when, and its text, as in "You, 12:14: Welcome!" */
       label = g_strdup_printf (_("%s, %s: %s"),
                                outgoing ? _("You") : self->contact_name,
                                gtk_label_get_label (self->time_label),
-                               sotto_message_get_body (self->message));
+                               shown);
     }
 
   if (gtk_widget_get_visible (GTK_WIDGET (self->day_label)))
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->day_label));
   if (gtk_widget_get_visible (GTK_WIDGET (self->unread_label)))
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->unread_label));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->quote_label)))
+    g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->quote_label));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->edited_label)))
+    g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->edited_label));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->reactions_label)))
+    g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->reactions_label)));
   if (gtk_widget_get_visible (GTK_WIDGET (self->state_icon)) && gtk_widget_get_visible (self->bubble))
     g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->state_icon)));
   g_ptr_array_add (notes, NULL);
@@ -297,6 +320,42 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label,
                                   -1);
   sotto_accessible_set_description (GTK_WIDGET (self), description);
+}
+
+/* The quote above a reply, the text (or that it was deleted for
+ * everyone), "edited", and the reactions under the bubble. */
+static void
+sotto_message_row_update_changes (SottoMessageRow *self,
+                                  gboolean         outgoing)
+{
+  g_autofree char *quote = sotto_message_dup_quote (self->message);
+  g_autofree char *reactions = sotto_message_dup_reactions (self->message);
+  g_autofree char *reactors = sotto_message_dup_reactors (self->message, self->contact_name);
+  g_autofree char *shown = sotto_message_dup_shown_text (self->message);
+  gboolean deleted = sotto_message_get_deleted (self->message);
+
+  gtk_label_set_label (self->quote_label, quote);
+  gtk_widget_set_visible (GTK_WIDGET (self->quote_label), quote != NULL && !deleted);
+
+  if (deleted)
+    {
+      gtk_label_set_label (self->body_label, shown);
+      gtk_widget_add_css_class (GTK_WIDGET (self->body_label), "deleted");
+    }
+  else
+    {
+      g_autofree char *markup = dup_markup_with_links (shown);
+
+      gtk_label_set_markup (self->body_label, markup);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->edited_label), sotto_message_get_edited (self->message) && !deleted);
+
+  gtk_label_set_label (self->reactions_label, reactions);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->reactions_label), reactors);
+  gtk_widget_set_halign (GTK_WIDGET (self->reactions_label), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_widget_set_visible (GTK_WIDGET (self->reactions_label), reactions != NULL);
 }
 
 static void
@@ -334,6 +393,7 @@ sotto_message_row_update (SottoMessageRow *self)
       gtk_label_set_label (self->event_label, text);
       gtk_widget_set_visible (self->event_box, TRUE);
       gtk_widget_set_visible (self->bubble, FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->reactions_label), FALSE);
       sotto_message_row_update_accessible (self);
       return;
     }
@@ -352,8 +412,7 @@ sotto_message_row_update (SottoMessageRow *self)
       gtk_widget_remove_css_class (self->bubble, "outgoing");
     }
 
-  markup = dup_markup_with_links (sotto_message_get_body (self->message));
-  gtk_label_set_markup (self->body_label, markup);
+  sotto_message_row_update_changes (self, outgoing);
 
   time = message_sent_time (self->message);
   time_text = sotto_format_time_of_day (time);
@@ -665,7 +724,10 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, quote_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, body_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, edited_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, reactions_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, state_icon);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, waiting_label);
@@ -713,6 +775,11 @@ sotto_message_row_init (SottoMessageRow *self)
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::state",
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
+  /* An edit, a deletion for everyone or a reaction changes a message in
+   * place. */
+  for (guint i = 0; i < G_N_ELEMENTS (changing_properties); i++)
+    g_signal_group_connect_object (self->message_signals, changing_properties[i],
+                                   G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
 
   self->previous_signals = g_signal_group_new (SOTTO_TYPE_MESSAGE);
   g_signal_group_connect_object (self->previous_signals, "notify::loaded",

@@ -99,6 +99,21 @@ find_conversation (SottoCli    *cli,
   return sotto_messenger_open_conversation_finish (cli->messenger, result, error);
 }
 
+SottoConversation *
+sotto_cli_find_conversation (SottoCli    *cli,
+                             const char  *username,
+                             gboolean     may_look_up,
+                             GError     **error)
+{
+  return find_conversation (cli, username, may_look_up, error);
+}
+
+const char *
+sotto_cli_contact_label (SottoContact *contact)
+{
+  return contact_label (contact);
+}
+
 /* The contact behind @username with a known identity key, fetching the
  * key from the relay when no message was exchanged yet. */
 static SottoContact *
@@ -339,10 +354,11 @@ print_message (SottoCli          *cli,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
+      sotto_cli_add_message_type (builder, message);
       json_builder_set_member_name (builder, "from");
       json_builder_add_string_value (builder, from);
       json_builder_set_member_name (builder, "text");
-      if (event)
+      if (event || sotto_message_get_body (message) == NULL)
         json_builder_add_null_value (builder);
       else
         json_builder_add_string_value (builder, sotto_message_get_body (message));
@@ -360,6 +376,7 @@ print_message (SottoCli          *cli,
           json_builder_add_string_value (builder, event ? "safety-number-changed" : "text");
           json_builder_set_member_name (builder, "state");
           json_builder_add_string_value (builder, state_name (sotto_message_get_state (message)));
+          sotto_cli_add_message_state (cli, builder, conversation, message);
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);
@@ -370,6 +387,8 @@ print_message (SottoCli          *cli,
 
       if (event)
         g_print (_("[%s] The safety number with %s changed\n"), time, contact_label (contact));
+      else if (sotto_message_get_deleted (message))
+        g_print (_("[%s] %s: This message was deleted\n"), time, from);
       else if (outgoing)
         g_print ("[%s] %s: %s (%s)\n", time, from, sotto_message_get_body (message),
                  state_name (sotto_message_get_state (message)));
@@ -386,6 +405,22 @@ message_received_cb (SottoMessenger    *messenger,
 {
   print_message (receiving->cli, conversation, message);
   g_hash_table_add (receiving->read, g_object_ref (conversation));
+  receiving->drained_since_message = FALSE;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
+message_action_cb (SottoMessenger     *messenger,
+                   SottoConversation  *conversation,
+                   SottoMessageAction  action,
+                   const char         *id,
+                   const char         *target_id,
+                   const char         *text,
+                   gint64              sent_at,
+                   Receiving          *receiving)
+{
+  sotto_cli_print_action (receiving->cli, conversation, action, id, target_id, text, sent_at);
   receiving->drained_since_message = FALSE;
   if (!receiving->finished)
     receive_restart_timeout (receiving);
@@ -433,6 +468,7 @@ sotto_cli_receive (SottoCli *cli)
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
 
   g_signal_connect (cli->messenger, "message-received", G_CALLBACK (message_received_cb), &receiving);
+  g_signal_connect (cli->messenger, "message-action", G_CALLBACK (message_action_cb), &receiving);
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
 

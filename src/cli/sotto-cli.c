@@ -44,6 +44,10 @@ static const Command commands[] = {
   { "accept", sotto_cli_accept, 1, 1, "accept USERNAME" },
   { "block", sotto_cli_block, 1, 1, "block USERNAME" },
   { "delete-request", sotto_cli_delete_request, 1, 1, "delete-request USERNAME" },
+  { "reply", sotto_cli_reply, 3, 3, "reply USERNAME MESSAGE_ID TEXT" },
+  { "react", sotto_cli_react, 3, 3, "react USERNAME MESSAGE_ID EMOJI" },
+  { "edit", sotto_cli_edit, 3, 3, "edit USERNAME MESSAGE_ID TEXT" },
+  { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
 };
 
 void

@@ -67,6 +67,31 @@ gboolean        sotto_cli_unlock        (SottoCli       *cli,
 gboolean        sotto_cli_load          (SottoCli       *cli,
                                          GError        **error);
 
+SottoConversation *sotto_cli_find_conversation (SottoCli       *cli,
+                                                const char     *username,
+                                                gboolean        may_look_up,
+                                                GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+const char     *sotto_cli_contact_label (SottoContact   *contact);
+
+/* Replies, reactions, edits and deletion for everyone (sotto-cli-actions.c) */
+int             sotto_cli_reply           (SottoCli *cli);
+int             sotto_cli_react           (SottoCli *cli);
+int             sotto_cli_edit            (SottoCli *cli);
+int             sotto_cli_delete          (SottoCli *cli);
+void            sotto_cli_add_message_type  (JsonBuilder       *builder,
+                                             SottoMessage      *message);
+void            sotto_cli_add_message_state (SottoCli          *cli,
+                                             JsonBuilder       *builder,
+                                             SottoConversation *conversation,
+                                             SottoMessage      *message);
+void            sotto_cli_print_action      (SottoCli          *cli,
+                                             SottoConversation *conversation,
+                                             SottoMessageAction action,
+                                             const char        *id,
+                                             const char        *target_id,
+                                             const char        *text,
+                                             gint64             sent_at);
+
 int             sotto_cli_register        (SottoCli *cli);
 int             sotto_cli_whoami          (SottoCli *cli);
 int             sotto_cli_send            (SottoCli *cli);

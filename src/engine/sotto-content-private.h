@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "sp-protobuf.h"
+
 #include "sotto-message.h"
 
 G_BEGIN_DECLS
@@ -36,6 +38,9 @@ typedef enum
  * @SOTTO_CONTENT_KIND_IGNORED: a passing signal this Sotto does not act
  *   on (typing, a receipt of a newer type): nothing to show or store;
  *   decoded, never encoded
+ * @SOTTO_CONTENT_KIND_REACTION: a reaction to @target_id, or its removal
+ * @SOTTO_CONTENT_KIND_EDIT: @text replaces the text of @target_id
+ * @SOTTO_CONTENT_KIND_DELETION: @target_id is deleted for everyone
  */
 typedef enum
 {
@@ -44,6 +49,9 @@ typedef enum
   SOTTO_CONTENT_KIND_READ_RECEIPT = 3,
   SOTTO_CONTENT_KIND_UNSUPPORTED = 4,
   SOTTO_CONTENT_KIND_IGNORED = 5,
+  SOTTO_CONTENT_KIND_REACTION = 6,
+  SOTTO_CONTENT_KIND_EDIT = 7,
+  SOTTO_CONTENT_KIND_DELETION = 8,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -52,7 +60,11 @@ typedef enum
 
 /* The content level this Sotto shows in full: a data message that
  * requires a higher one is unsupported. */
-#define SOTTO_CONTENT_LEVEL 1
+#define SOTTO_CONTENT_LEVEL 2
+
+/* The level that introduced reactions, edits and deletion for everyone
+ * (docs/messenger.md): an older Sotto would show them as new messages. */
+#define SOTTO_CONTENT_LEVEL_ACTIONS 2
 
 /* Encoded content is a whole number of blocks of this size. */
 #define SOTTO_CONTENT_BLOCK_SIZE 160
@@ -61,6 +73,12 @@ typedef enum
  * text is SOTTO_MESSAGE_MAX_TEXT. */
 #define SOTTO_CONTENT_MAX_SENDER 32
 #define SOTTO_CONTENT_MAX_RECEIPTS 1024
+
+/* The longest quoted excerpt and the longest reaction, in bytes: a
+ * reaction is one emoji, which with its modifiers and joiners stays far
+ * below this. */
+#define SOTTO_CONTENT_MAX_QUOTE_TEXT 1024
+#define SOTTO_CONTENT_MAX_EMOJI 64
 
 /**
  * SottoContent:
@@ -71,6 +89,13 @@ typedef enum
  *   who does not know the sender yet
  * @text: for %SOTTO_CONTENT_KIND_TEXT, the text
  * @receipts: for receipts, the UUIDs of the messages they are about
+ * @quote_id: (nullable): for a text, the message it replies to
+ * @quote_author: (nullable): the account UUID of that message's author
+ * @quote_text: (nullable): an excerpt of it, as the sender saw it
+ * @target_id: for reactions, edits and deletions, the message they are about
+ * @target_author: (nullable): for reactions, the account UUID of that
+ *   message's author
+ * @emoji: (nullable): for reactions, the emoji; %NULL removes the reaction
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -86,6 +111,12 @@ typedef struct
   char *sender;
   char *text;
   GStrv receipts;
+  char *quote_id;
+  char *quote_author;
+  char *quote_text;
+  char *target_id;
+  char *target_author;
+  char *emoji;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -98,6 +129,40 @@ SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
                                          gint64              timestamp,
                                          const char * const *receipts) G_GNUC_WARN_UNUSED_RESULT;
 void          sotto_content_free        (SottoContent       *content);
+
+/* Replies, reactions, edits and deletion (sotto-content-actions.c) */
+SottoContent *sotto_content_new_reaction (const char        *id,
+                                          gint64             timestamp,
+                                          const char        *sender,
+                                          const char        *target_id,
+                                          const char        *target_author,
+                                          const char        *emoji) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_edit     (const char        *id,
+                                          gint64             timestamp,
+                                          const char        *sender,
+                                          const char        *target_id,
+                                          const char        *text) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_deletion (const char        *id,
+                                          gint64             timestamp,
+                                          const char        *sender,
+                                          const char        *target_id) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_set_quote    (SottoContent      *content,
+                                          const char        *quote_id,
+                                          const char        *quote_author,
+                                          const char        *quote_text);
+gboolean      _sotto_content_is_data     (SottoContentKind   kind);
+gboolean      _sotto_content_actions_valid (const SottoContent *content);
+gsize         _sotto_content_actions_size  (const SottoContent *content);
+void          _sotto_content_write_actions (const SottoContent *content,
+                                            SpPbWriter         *writer);
+gboolean      _sotto_content_read_actions  (SottoContent       *content,
+                                            char              **text,
+                                            const SpPbField    *quote,
+                                            const SpPbField    *action,
+                                            GError            **error);
+char         *_sotto_content_uuid_from_bytes (const guint8     *bytes) G_GNUC_WARN_UNUSED_RESULT;
+gboolean      _sotto_content_set_malformed   (GError          **error,
+                                              const char       *what);
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,
                                          gsize               len,

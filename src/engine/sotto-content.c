@@ -85,6 +85,10 @@ enum
 enum
 {
   DATA_TEXT = 1,
+  DATA_QUOTE = 4,
+  DATA_REACTION = 5,
+  DATA_DELETION = 6,
+  DATA_EDIT = 7,
   DATA_REQUIRED_LEVEL = 10,
 };
 
@@ -116,6 +120,12 @@ uuid_from_bytes (const guint8 bytes[UUID_SIZE])
                           bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
                           bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11],
                           bytes[12], bytes[13], bytes[14], bytes[15]);
+}
+
+char *
+_sotto_content_uuid_from_bytes (const guint8 *bytes)
+{
+  return uuid_from_bytes (bytes);
 }
 
 static guint64
@@ -205,6 +215,12 @@ sotto_content_free (SottoContent *content)
   g_free (content->sender);
   g_free (content->text);
   g_strfreev (content->receipts);
+  g_free (content->quote_id);
+  g_free (content->quote_author);
+  g_free (content->quote_text);
+  g_free (content->target_id);
+  g_free (content->target_author);
+  g_free (content->emoji);
   g_free (content);
 }
 
@@ -219,15 +235,18 @@ encode_payload (const SottoContent  *content,
   gsize size;
   guint32 field;
 
-  if (content->kind == SOTTO_CONTENT_KIND_TEXT)
+  if (_sotto_content_is_data (content->kind))
     {
-      gsize text_len = strlen (content->text);
+      gsize text_len = content->text != NULL ? strlen (content->text) : 0;
 
-      /* A tag of one byte, a length of at most ten, the text. */
-      size = 1 + 10 + text_len;
+      /* A tag of one byte, a length of at most ten, the text, then what
+       * refers to another message. */
+      size = 1 + 10 + text_len + _sotto_content_actions_size (content);
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
-      sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      if (content->text != NULL)
+        sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      _sotto_content_write_actions (content, &writer);
       field = CONTENT_DATA;
     }
   else
@@ -290,10 +309,12 @@ sotto_content_encode (const SottoContent *content)
   g_return_val_if_fail (content->timestamp >= 0, NULL);
   g_return_val_if_fail (content->sender == NULL || sender_is_valid (content->sender), NULL);
 
-  if (content->kind == SOTTO_CONTENT_KIND_TEXT)
+  if (_sotto_content_is_data (content->kind))
     {
-      g_return_val_if_fail (content->text != NULL, NULL);
-      g_return_val_if_fail (strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
+      g_return_val_if_fail (content->text != NULL || content->kind == SOTTO_CONTENT_KIND_REACTION
+                            || content->kind == SOTTO_CONTENT_KIND_DELETION, NULL);
+      g_return_val_if_fail (content->text == NULL || strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
+      g_return_val_if_fail (_sotto_content_actions_valid (content), NULL);
     }
   else
     {
@@ -310,7 +331,7 @@ sotto_content_encode (const SottoContent *content)
 
   /* Only a message names its sender; a receipt goes back to someone who
    * knows who it is from.  An empty name is no name. */
-  sender_len = content->kind == SOTTO_CONTENT_KIND_TEXT && content->sender != NULL
+  sender_len = _sotto_content_is_data (content->kind) && content->sender != NULL
                ? strlen (content->sender) : 0;
 
   payload_field = encode_payload (content, &payload, &payload_len);
@@ -343,6 +364,13 @@ set_malformed (GError     **error,
   g_set_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED,
                _("The message is not valid (%s)"), what);
   return FALSE;
+}
+
+gboolean
+_sotto_content_set_malformed (GError     **error,
+                              const char  *what)
+{
+  return set_malformed (error, what);
 }
 
 static SottoContent *
@@ -390,6 +418,8 @@ decode_data (SottoContent  *content,
 {
   g_autofree char *text = NULL;
   guint64 required_level = SOTTO_CONTENT_LEVEL;
+  SpPbField quote = { 0 };
+  SpPbField action = { 0 };
   guint32 seen = 0;
   SpPbReader reader;
   SpPbField field;
@@ -412,6 +442,21 @@ decode_data (SottoContent  *content,
           required_level = field.value;
           break;
 
+        case DATA_QUOTE:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen))
+            return set_malformed (error, "quote");
+          quote = field;
+          break;
+
+        case DATA_REACTION:
+        case DATA_DELETION:
+        case DATA_EDIT:
+          /* One message changes one other in one way. */
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || action.number != 0)
+            return set_malformed (error, "action");
+          action = field;
+          break;
+
         default:
           break;
         }
@@ -420,17 +465,15 @@ decode_data (SottoContent  *content,
     return set_malformed (error, "data");
 
   /* A message that requires a higher level would be misread from its
-   * text alone, and one without text has nothing this version can show. */
-  if (text == NULL || required_level > SOTTO_CONTENT_LEVEL)
+   * text alone, and one without text or an action has nothing this
+   * version can show. */
+  if (required_level > SOTTO_CONTENT_LEVEL)
     {
       content->kind = SOTTO_CONTENT_KIND_UNSUPPORTED;
       return TRUE;
     }
 
-  content->kind = SOTTO_CONTENT_KIND_TEXT;
-  content->text = g_steal_pointer (&text);
-
-  return TRUE;
+  return _sotto_content_read_actions (content, &text, &quote, &action, error);
 }
 
 /* Fills in @content's kind and receipts from a ReceiptMessage. */

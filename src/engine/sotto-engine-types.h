@@ -64,6 +64,21 @@ typedef enum
 } SottoMessageKind;
 
 /**
+ * SottoMessageAction:
+ * @SOTTO_MESSAGE_ACTION_REACTION: a reaction was set, changed or removed
+ * @SOTTO_MESSAGE_ACTION_EDIT: the author edited the text
+ * @SOTTO_MESSAGE_ACTION_DELETE: the author deleted the message for everyone
+ *
+ * What a contact did to a message of the conversation.
+ */
+typedef enum
+{
+  SOTTO_MESSAGE_ACTION_REACTION,
+  SOTTO_MESSAGE_ACTION_EDIT,
+  SOTTO_MESSAGE_ACTION_DELETE,
+} SottoMessageAction;
+
+/**
  * SottoVerificationState:
  * @SOTTO_VERIFICATION_STATE_UNVERIFIED: the safety number was never
  *   compared, or a change was accepted without comparing

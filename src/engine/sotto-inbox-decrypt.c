@@ -17,6 +17,7 @@
 
 #include "sotto-engine-private.h"
 #include "sotto-inbox-internal-private.h"
+#include "sotto-message-actions-private.h"
 #include "sotto-messenger-private.h"
 
 /* The inbox on the store's thread: decrypts envelopes and stores what
@@ -129,6 +130,15 @@ receive_in_transaction (SottoInbox      *self,
     case SOTTO_CONTENT_KIND_IGNORED:
       return OUTCOME_IGNORED;
 
+    case SOTTO_CONTENT_KIND_REACTION:
+    case SOTTO_CONTENT_KIND_EDIT:
+    case SOTTO_CONTENT_KIND_DELETION:
+      if (reception->conversation_id == 0)
+        return OUTCOME_UNKNOWN_SENDER;
+      return _sotto_message_actions_receive (self->store, reception->conversation_id, reception->content,
+                                             &reception->action_result, &reception->changed, error)
+             ? OUTCOME_ACTION : OUTCOME_RETRY_LATER;
+
     case SOTTO_CONTENT_KIND_TEXT:
     case SOTTO_CONTENT_KIND_UNSUPPORTED:
     default:
@@ -148,6 +158,13 @@ receive_in_transaction (SottoInbox      *self,
                                                ? _("This message needs a newer version of Sotto.")
                                                : reception->content->text);
 
+  if (reception->content->quote_id != NULL)
+    {
+      reception->message->quote_id = g_strdup (reception->content->quote_id);
+      reception->message->quote_author = g_strdup (reception->content->quote_author);
+      reception->message->quote_text = g_strdup (reception->content->quote_text);
+    }
+
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
 
@@ -163,6 +180,11 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RETRY_LATER;
     }
 
+  /* Reactions, edits and deletions that came before it. */
+  if (!_sotto_message_actions_apply_pending (self->store, reception->conversation_id, &reception->message,
+                                             &reception->applied_actions, error))
+    return OUTCOME_RETRY_LATER;
+
   return OUTCOME_STORED;
 }
 
@@ -172,6 +194,8 @@ static void
 reception_undone (Reception *reception)
 {
   g_clear_pointer (&reception->message, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
 }
@@ -206,6 +230,7 @@ receive_one (SottoInbox     *self,
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
+    case OUTCOME_ACTION:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
     case OUTCOME_BLOCKED:
@@ -251,6 +276,7 @@ gboolean
 _sotto_inbox_outcome_is_final (Outcome outcome)
 {
   return outcome == OUTCOME_STORED
+         || outcome == OUTCOME_ACTION
          || outcome == OUTCOME_IGNORED
          || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE

@@ -56,6 +56,7 @@ struct _SottoInbox
 typedef enum
 {
   OUTCOME_STORED,
+  OUTCOME_ACTION,
   OUTCOME_RECEIPT,
   OUTCOME_IGNORED,
   OUTCOME_DUPLICATE,
@@ -82,6 +83,13 @@ typedef struct
   GBytes *identity_key;
   SottoMessageRecord *message;
   GError *error;
+
+  /* A reaction, an edit or a deletion: what became of it, and the
+   * message it changed (sotto-store-actions.c). */
+  SottoStoreActionResult action_result;
+  SottoMessageRecord *changed;
+  /* For a message: the actions that waited for it and now applied. */
+  GPtrArray *applied_actions;
 
   /* The contact's identity as the transaction left it, once committed;
    * the event is set when the key changed. */

@@ -14,6 +14,7 @@
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-message-actions-private.h"
 #include "sotto-message-private.h"
 #include "sotto-inbox-internal-private.h"
 #include "sotto-messenger-private.h"
@@ -80,6 +81,7 @@ enum {
 
 enum {
   MESSAGE_RECEIVED,
+  MESSAGE_ACTION,
   IDENTITY_CHANGED,
   N_SIGNALS
 };
@@ -106,6 +108,8 @@ reception_free (Reception *reception)
   g_clear_pointer (&reception->message, _sotto_message_record_free);
   g_clear_error (&reception->error);
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   g_free (reception);
 }
 
@@ -203,6 +207,8 @@ reception_restart (Reception *reception)
   g_clear_pointer (&reception->content, sotto_content_free);
   g_clear_pointer (&reception->identity_key, g_bytes_unref);
   g_clear_pointer (&reception->message, _sotto_message_record_free);
+  g_clear_pointer (&reception->changed, _sotto_message_record_free);
+  g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   g_clear_error (&reception->error);
 
   reception_start (reception);
@@ -336,6 +342,17 @@ reception_show_identity (Reception *reception)
     g_signal_emit (reception->inbox, signals [IDENTITY_CHANGED], 0, reception->conversation);
 }
 
+static void
+emit_action (SottoInbox         *self,
+             SottoConversation  *conversation,
+             const SottoContent *content)
+{
+  g_signal_emit (self, signals [MESSAGE_ACTION], 0, conversation, _sotto_message_actions_kind (content),
+                 content->id, content->target_id,
+                 content->kind == SOTTO_CONTENT_KIND_EDIT ? content->text : content->emoji,
+                 content->timestamp);
+}
+
 /* Shows what a reception with a final outcome committed; its envelope
  * can be acknowledged after this. */
 static void
@@ -354,9 +371,16 @@ reception_settle (Reception *reception)
 
         _sotto_conversation_add_stored (conversation, message);
         g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
+        for (guint i = 0; reception->applied_actions != NULL && i < reception->applied_actions->len; i++)
+          emit_action (self, conversation, g_ptr_array_index (reception->applied_actions, i));
         if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
           _sotto_outbox_queue_receipt (self->outbox, conversation, sotto_message_get_id (message));
       }
+      break;
+
+    case OUTCOME_ACTION:
+      if (_sotto_message_actions_show_received (conversation, reception->action_result, reception->changed))
+        emit_action (self, conversation, reception->content);
       break;
 
     case OUTCOME_BLOCKED:
@@ -831,6 +855,9 @@ sotto_inbox_class_init (SottoInboxClass *klass)
 
   /* As SottoMessenger::message-received. */
   signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
+
+  /* As SottoMessenger::message-action. */
+  signals [MESSAGE_ACTION] = _sotto_signal_new_message_action (G_TYPE_FROM_CLASS (klass));
 
   /* A message came under a new identity key of its sender. */
   signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));

@@ -30,6 +30,15 @@ struct _SottoMessage
   SottoMessageKind kind;
   SottoMessageState state;
   guint loaded : 1;
+  guint edited : 1;
+  guint deleted : 1;
+
+  /* Replies and reactions */
+  char *quote_id;
+  char *quote_author;
+  char *quote_text;
+  char *my_reaction;
+  char *their_reaction;
 };
 
 enum {
@@ -42,6 +51,13 @@ enum {
   PROP_SENT_AT,
   PROP_RECEIVED_AT,
   PROP_LOADED,
+  PROP_EDITED,
+  PROP_DELETED,
+  PROP_QUOTE_ID,
+  PROP_QUOTE_AUTHOR,
+  PROP_QUOTE_TEXT,
+  PROP_MY_REACTION,
+  PROP_THEIR_REACTION,
   N_PROPS
 };
 
@@ -87,6 +103,7 @@ _sotto_message_new_from_record (const SottoMessageRecord *record)
   self = _sotto_message_new (record->id, record->direction, record->kind, record->state,
                              record->sent_at, record->received_at, record->body);
   self->position = record->position;
+  _sotto_message_update (self, record);
 
   return self;
 }
@@ -95,11 +112,18 @@ _sotto_message_new_from_record (const SottoMessageRecord *record)
 SottoMessageRecord *
 _sotto_message_to_record (SottoMessage *self)
 {
+  SottoMessageRecord *record;
+
   g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
   g_return_val_if_fail (self->loaded, NULL);
 
-  return _sotto_message_record_new (self->id, self->direction, self->kind, self->state,
-                                 self->sent_at, self->received_at, self->body);
+  record = _sotto_message_record_new (self->id, self->direction, self->kind, self->state,
+                                      self->sent_at, self->received_at, self->body);
+  record->quote_id = g_strdup (self->quote_id);
+  record->quote_author = g_strdup (self->quote_author);
+  record->quote_text = g_strdup (self->quote_text);
+
+  return record;
 }
 
 /* A stand-in for the message at @position while its page is read from
@@ -183,9 +207,55 @@ _sotto_message_fill (SottoMessage          *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_RECEIVED_AT]);
     }
 
+  _sotto_message_update (self, loaded);
+
   self->loaded = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LOADED]);
 
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+set_string (SottoMessage  *self,
+            char         **field,
+            const char    *value,
+            guint          prop)
+{
+  if (g_strcmp0 (*field, value) == 0)
+    return;
+
+  g_free (*field);
+  *field = g_strdup (value);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [prop]);
+}
+
+/* Takes the text, quote, reactions and flags of @record, which an edit,
+ * a deletion or a reaction may have changed, and tells the views bound
+ * to the message about each that did. */
+void
+_sotto_message_update (SottoMessage             *self,
+                       const SottoMessageRecord *record)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+  g_return_if_fail (record != NULL);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  set_string (self, &self->body, record->body, PROP_BODY);
+  if (self->edited != !!record->edited)
+    {
+      self->edited = !!record->edited;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_EDITED]);
+    }
+  if (self->deleted != !!record->deleted)
+    {
+      self->deleted = !!record->deleted;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DELETED]);
+    }
+  set_string (self, &self->quote_id, record->quote_id, PROP_QUOTE_ID);
+  set_string (self, &self->quote_author, record->quote_author, PROP_QUOTE_AUTHOR);
+  set_string (self, &self->quote_text, record->quote_text, PROP_QUOTE_TEXT);
+  set_string (self, &self->my_reaction, record->my_reaction, PROP_MY_REACTION);
+  set_string (self, &self->their_reaction, record->their_reaction, PROP_THEIR_REACTION);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -322,6 +392,62 @@ sotto_message_get_loaded (SottoMessage *self)
   return self->loaded;
 }
 
+gboolean
+sotto_message_get_edited (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->edited;
+}
+
+gboolean
+sotto_message_get_deleted (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->deleted;
+}
+
+const char *
+sotto_message_get_quote_id (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->quote_id;
+}
+
+const char *
+sotto_message_get_quote_author (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->quote_author;
+}
+
+const char *
+sotto_message_get_quote_text (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->quote_text;
+}
+
+const char *
+sotto_message_get_my_reaction (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->my_reaction;
+}
+
+const char *
+sotto_message_get_their_reaction (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  return self->their_reaction;
+}
+
 static void
 sotto_message_finalize (GObject *object)
 {
@@ -329,6 +455,11 @@ sotto_message_finalize (GObject *object)
 
   g_clear_pointer (&self->id, g_free);
   g_clear_pointer (&self->body, g_free);
+  g_clear_pointer (&self->quote_id, g_free);
+  g_clear_pointer (&self->quote_author, g_free);
+  g_clear_pointer (&self->quote_text, g_free);
+  g_clear_pointer (&self->my_reaction, g_free);
+  g_clear_pointer (&self->their_reaction, g_free);
 
   G_OBJECT_CLASS (sotto_message_parent_class)->finalize (object);
 }
@@ -373,6 +504,34 @@ sotto_message_get_property (GObject    *object,
 
     case PROP_LOADED:
       g_value_set_boolean (value, self->loaded);
+      break;
+
+    case PROP_EDITED:
+      g_value_set_boolean (value, self->edited);
+      break;
+
+    case PROP_DELETED:
+      g_value_set_boolean (value, self->deleted);
+      break;
+
+    case PROP_QUOTE_ID:
+      g_value_set_string (value, self->quote_id);
+      break;
+
+    case PROP_QUOTE_AUTHOR:
+      g_value_set_string (value, self->quote_author);
+      break;
+
+    case PROP_QUOTE_TEXT:
+      g_value_set_string (value, self->quote_text);
+      break;
+
+    case PROP_MY_REACTION:
+      g_value_set_string (value, self->my_reaction);
+      break;
+
+    case PROP_THEIR_REACTION:
+      g_value_set_string (value, self->their_reaction);
       break;
 
     default:
@@ -456,6 +615,90 @@ sotto_message_class_init (SottoMessageClass *klass)
                           (G_PARAM_READABLE |
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:edited:
+   *
+   * Whether its author edited the text since it was sent; the text is the newest version.
+   */
+  properties [PROP_EDITED] =
+    g_param_spec_boolean ("edited", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:deleted:
+   *
+   * Whether its author deleted it for everyone; its text is gone (%NULL).
+   */
+  properties [PROP_DELETED] =
+    g_param_spec_boolean ("deleted", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:quote-id:
+   *
+   * For a reply, the id of the message it quotes; %NULL otherwise.
+   */
+  properties [PROP_QUOTE_ID] =
+    g_param_spec_string ("quote-id", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:quote-author:
+   *
+   * For a reply, the account UUID of the quoted message's author, if the sender named it.
+   */
+  properties [PROP_QUOTE_AUTHOR] =
+    g_param_spec_string ("quote-author", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:quote-text:
+   *
+   * For a reply, the excerpt of the quoted message as its sender saw it; %NULL once that message was deleted for everyone.
+   */
+  properties [PROP_QUOTE_TEXT] =
+    g_param_spec_string ("quote-text", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:my-reaction:
+   *
+   * The emoji this account reacted to the message with, or %NULL.
+   */
+  properties [PROP_MY_REACTION] =
+    g_param_spec_string ("my-reaction", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:their-reaction:
+   *
+   * The emoji the contact reacted to the message with, or %NULL.
+   */
+  properties [PROP_THEIR_REACTION] =
+    g_param_spec_string ("their-reaction", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

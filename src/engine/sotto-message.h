@@ -27,6 +27,13 @@ SottoMessageState      sotto_message_get_state        (SottoMessage          *se
 gint64                 sotto_message_get_sent_at      (SottoMessage          *self);
 gint64                 sotto_message_get_received_at  (SottoMessage          *self);
 gboolean               sotto_message_get_loaded       (SottoMessage          *self);
+gboolean               sotto_message_get_edited       (SottoMessage          *self);
+gboolean               sotto_message_get_deleted      (SottoMessage          *self);
+const char            *sotto_message_get_quote_id     (SottoMessage          *self);
+const char            *sotto_message_get_quote_author (SottoMessage          *self);
+const char            *sotto_message_get_quote_text   (SottoMessage          *self);
+const char            *sotto_message_get_my_reaction  (SottoMessage          *self);
+const char            *sotto_message_get_their_reaction (SottoMessage        *self);
 gboolean               sotto_message_state_can_change (SottoMessageDirection  direction,
                                                        SottoMessageState      from,
                                                        SottoMessageState      to);

@@ -49,6 +49,9 @@ struct _SottoMessenger
 };
 
 /* sotto-messenger.c */
+void             _sotto_messenger_send_done_cb         (GObject              *object,
+                                                        GAsyncResult         *result,
+                                                        gpointer              user_data);
 SottoRelayClient *_sotto_messenger_get_relay_client    (SottoMessenger       *self);
 SottoOutbox     *_sotto_messenger_get_outbox           (SottoMessenger       *self);
 SottoInbox      *_sotto_messenger_get_inbox            (SottoMessenger       *self);

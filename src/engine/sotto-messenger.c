@@ -53,6 +53,7 @@ enum {
 
 enum {
   MESSAGE_RECEIVED,
+  MESSAGE_ACTION,
   IDENTITY_CHANGED,
   CONVERSATION_REMOVED,
   N_SIGNALS
@@ -115,6 +116,7 @@ _sotto_messenger_new (SottoAccount          *account,
   _sotto_signal_forward (self->outbox, "identity-changed", self);
   _sotto_signal_forward (self->inbox, "identity-changed", self);
   _sotto_signal_forward (self->inbox, "message-received", self);
+  _sotto_signal_forward (self->inbox, "message-action", self);
 
   return self;
 }
@@ -590,10 +592,10 @@ sotto_messenger_fetch_identity_finish (SottoMessenger  *self,
 
 /* Sending, through the outbox */
 
-static void
-send_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+_sotto_messenger_send_done_cb (GObject      *object,
+                               GAsyncResult *result,
+                               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(SottoMessage) message = NULL;
@@ -647,7 +649,7 @@ sotto_messenger_send_async (SottoMessenger      *self,
     sotto_messenger_accept_async (self, conversation, NULL, NULL, NULL);
 
   _sotto_outbox_send_async (self->outbox, conversation, text, cancellable,
-                            send_done_cb, g_steal_pointer (&task));
+                            _sotto_messenger_send_done_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -1046,6 +1048,24 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * A message from a contact was stored.
    */
   signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
+
+  /**
+   * SottoMessenger::message-action:
+   * @self: a #SottoMessenger
+   * @conversation: the conversation of the message
+   * @action: what the contact did
+   * @id: the id of the content that did it
+   * @target_id: the message's id
+   * @text: (nullable): the new text of an edit, or the emoji of a
+   *   reaction; %NULL for a deletion and a removed reaction
+   * @sent_at: when the contact did it, in milliseconds since the epoch
+   *
+   * A contact reacted to, edited or deleted a message for everyone, and
+   * it is stored and shown.  One that arrived before its message is
+   * announced right after that message's #SottoMessenger::message-received;
+   * forged and refused ones never are.
+   */
+  signals [MESSAGE_ACTION] = _sotto_signal_new_message_action (G_TYPE_FROM_CLASS (klass));
 
   /**
    * SottoMessenger::identity-changed:

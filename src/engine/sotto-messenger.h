@@ -163,4 +163,50 @@ gboolean               sotto_messenger_reset_identity_finish    (SottoMessenger 
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 
+/* Replies, reactions, edits and deletion for everyone
+ * (sotto-message-actions.c) */
+void                   sotto_messenger_reply_async              (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *message_id,
+                                                                 const char           *text,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_reply_finish             (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 SottoMessage        **message,
+                                                                 GError              **error);
+void                   sotto_messenger_react_async              (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *message_id,
+                                                                 const char           *emoji,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+void                   sotto_messenger_edit_async               (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *message_id,
+                                                                 const char           *text,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+void                   sotto_messenger_delete_for_everyone_async (SottoMessenger      *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *message_id,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+char                  *sotto_messenger_change_finish            (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray             *sotto_messenger_load_edits_finish        (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_load_edits_async         (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char           *message_id,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+
 G_END_DECLS

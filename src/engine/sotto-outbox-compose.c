@@ -168,6 +168,20 @@ _sotto_outbox_send_async (SottoOutbox         *self,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
+  _sotto_outbox_send_reply_async (self, conversation, text, NULL, cancellable, callback, user_data);
+}
+
+/* Like _sotto_outbox_send_async(), for a message that quotes @quote
+ * (a record with quote_id, quote_author and quote_text), or none. */
+void
+_sotto_outbox_send_reply_async (SottoOutbox               *self,
+                                SottoConversation         *conversation,
+                                const char                *text,
+                                const SottoMessageRecord  *quote,
+                                GCancellable              *cancellable,
+                                GAsyncReadyCallback        callback,
+                                gpointer                   user_data)
+{
   g_autoptr(GTask) task = NULL;
   Compose *compose;
 
@@ -193,6 +207,13 @@ _sotto_outbox_send_async (SottoOutbox         *self,
   compose->conversation_id = _sotto_conversation_get_id (conversation);
   compose->message = _sotto_conversation_new_queued (text);
   compose->record = _sotto_message_to_record (compose->message);
+  if (quote != NULL)
+    {
+      compose->record->quote_id = g_strdup (quote->quote_id);
+      compose->record->quote_author = g_strdup (quote->quote_author);
+      compose->record->quote_text = g_strdup (quote->quote_text);
+      _sotto_message_update (compose->message, compose->record);
+    }
   g_ptr_array_add (self->composing, compose);
 
   /* Whatever else is handed over before the main loop comes back joins

@@ -695,8 +695,7 @@ pass_start_batch (Pass *pass)
       if (conversation == NULL)
         continue;
 
-      content = sotto_content_new_text (item->id, item->sent_at,
-                                        sotto_account_get_username (self->account), item->body);
+      content = _sotto_outbox_item_content (item, sotto_account_get_username (self->account));
 
       flight = g_new0 (Flight, 1);
       flight->item = item;
@@ -750,8 +749,7 @@ pump_next (Pass *pass)
             return;
         }
 
-      content = sotto_content_new_text (item->id, item->sent_at,
-                                        sotto_account_get_username (self->account), item->body);
+      content = _sotto_outbox_item_content (item, sotto_account_get_username (self->account));
       _sotto_outbox_send_content_async (self, conversation, content, NULL, pump_sent_cb, pass);
       return;
     }

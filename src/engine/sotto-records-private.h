@@ -30,6 +30,15 @@ typedef struct
   gint64 received_at;
   char *body;
   guint position;
+  /* Replies, reactions, edits and deletion for everyone: see
+   * SottoMessage's properties of the same names. */
+  gboolean edited;
+  gboolean deleted;
+  char *quote_id;
+  char *quote_author;
+  char *quote_text;
+  char *my_reaction;
+  char *their_reaction;
 } SottoMessageRecord;
 
 /* A contact. */
@@ -64,6 +73,10 @@ typedef struct
   char *id;
   char *body;
   gint64 sent_at;
+  /* For a reply, what it quotes. */
+  char *quote_id;
+  char *quote_author;
+  char *quote_text;
 } SottoOutboxItem;
 
 /* The profile's own account.  @password and @identity are in guarded

@@ -48,6 +48,11 @@ _sotto_message_record_free (SottoMessageRecord *record)
 
   g_free (record->id);
   g_free (record->body);
+  g_free (record->quote_id);
+  g_free (record->quote_author);
+  g_free (record->quote_text);
+  g_free (record->my_reaction);
+  g_free (record->their_reaction);
   g_free (record);
 }
 
@@ -123,5 +128,8 @@ _sotto_outbox_item_free (SottoOutboxItem *item)
 
   g_free (item->id);
   g_free (item->body);
+  g_free (item->quote_id);
+  g_free (item->quote_author);
+  g_free (item->quote_text);
   g_free (item);
 }

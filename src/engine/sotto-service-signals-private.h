@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 
 guint _sotto_signal_new_identity_changed (GType        type);
 guint _sotto_signal_new_message_received (GType        type);
+guint _sotto_signal_new_message_action   (GType        type);
 void  _sotto_signal_forward              (gpointer     source,
                                           const char  *signal_name,
                                           gpointer     target);

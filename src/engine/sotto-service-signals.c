@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "sotto-conversation.h"
+#include "sotto-engine-enums.h"
 #include "sotto-message.h"
 #include "sotto-service-signals-private.h"
 
@@ -43,6 +44,23 @@ _sotto_signal_new_message_received (GType type)
                        NULL, NULL,
                        NULL,
                        G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+}
+
+/* A contact's reaction, edit or deletion for everyone applied: the
+ * conversation, a SottoMessageAction, the id of the content that did it,
+ * the message's id, the new text or the emoji (%NULL when a reaction is
+ * removed, and for a deletion), and when it was sent. */
+guint
+_sotto_signal_new_message_action (GType type)
+{
+  return g_signal_new ("message-action",
+                       type,
+                       G_SIGNAL_RUN_LAST,
+                       0,
+                       NULL, NULL,
+                       NULL,
+                       G_TYPE_NONE, 6, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE_ACTION, G_TYPE_STRING,
+                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
 }
 
 /* Emits the signal of the same name on the closure's object, with the

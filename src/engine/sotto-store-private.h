@@ -11,6 +11,7 @@
 #include "sotto-engine-types.h"
 #include "sotto-store.h"
 #include "sotto-records-private.h"
+#include "sotto-content-private.h"
 
 G_BEGIN_DECLS
 
@@ -82,6 +83,9 @@ struct _SottoStore
   gboolean batch_failed;
   /* The profile's lock, held while the store is open; -1 otherwise. */
   int lock_fd;
+  /* A message was deleted for everyone: the write-ahead log, which still
+   * holds its old pages, is emptied after the commit. */
+  gboolean wipe_journal;
 };
 
 /* A statement from the store's cache.  Releasing it with g_autoptr()
@@ -322,6 +326,80 @@ gboolean             _sotto_store_delete_message       (SottoStore              
                                                         guint                      *n_messages,
                                                         guint                      *n_unread,
                                                         GError                    **error);
+
+/* Replies, reactions, edits and deletion for everyone
+ * (sotto-store-actions.c) */
+
+/**
+ * SottoStoreActionResult:
+ * @SOTTO_STORE_ACTION_APPLIED: the target changed
+ * @SOTTO_STORE_ACTION_PENDING: the target is not here yet; the action is
+ *   kept and applied when it arrives
+ * @SOTTO_STORE_ACTION_FORGED: the sender may not change the target (not
+ *   its author, or not in its conversation); dropped and logged
+ * @SOTTO_STORE_ACTION_REFUSED: too late, or a target that cannot change
+ *   so (deleted already, not a text); dropped
+ */
+typedef enum
+{
+  SOTTO_STORE_ACTION_APPLIED,
+  SOTTO_STORE_ACTION_PENDING,
+  SOTTO_STORE_ACTION_FORGED,
+  SOTTO_STORE_ACTION_REFUSED,
+} SottoStoreActionResult;
+
+/* How long after a message its author may edit or delete it. */
+#define SOTTO_STORE_ACTION_WINDOW_MS (24 * G_GINT64_CONSTANT (3600000))
+
+/* Earlier versions kept of one message; later edits are refused. */
+#define SOTTO_STORE_MAX_EDITS 100
+
+/* Actions kept for targets not here yet, per conversation. */
+#define SOTTO_STORE_MAX_PENDING_ACTIONS 256
+
+/* What _sotto_store_read_message() reads, in its order. */
+#define SOTTO_STORE_MESSAGE_COLUMNS \
+  "id, position, uuid, direction, kind, state, sent_at, received_at, body," \
+  " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction"
+
+SottoMessageRecord  *_sotto_store_read_message         (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessageRecord  *_sotto_store_load_message         (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
+                                                        gint64                     *row_id,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean             _sotto_store_apply_action         (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        gboolean                    from_self,
+                                                        const SottoContent         *content,
+                                                        SottoStoreActionResult     *result,
+                                                        GError                    **error);
+gboolean             _sotto_store_apply_pending        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
+                                                        GPtrArray                  *applied,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_quote           (SottoStore                 *self,
+                                                        gint64                      row_id,
+                                                        const SottoMessageRecord   *message,
+                                                        GError                    **error);
+gboolean             _sotto_store_read_message_extras  (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        int                         first_column,
+                                                        gint64                      row_id,
+                                                        SottoMessageRecord         *message,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_outbox_quote    (SottoStore                 *self,
+                                                        gint64                      row_id,
+                                                        SottoOutboxItem            *item,
+                                                        GError                    **error);
+GPtrArray           *_sotto_store_load_edits           (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+void                 _sotto_store_wipe_journal         (SottoStore                 *self);
 
 /* Records (sotto-store-records.c) */
 gboolean             _sotto_store_save_account         (SottoStore                 *self,

@@ -255,10 +255,11 @@ fail:
   return NULL;
 }
 
-static SottoMessageRecord *
-sotto_store_read_message (SottoStore           *self,
-                          SottoStoreStatement  *statement,
-                          GError              **error)
+/* Reads a message selected with SOTTO_STORE_MESSAGE_COLUMNS. */
+SottoMessageRecord *
+_sotto_store_read_message (SottoStore           *self,
+                           SottoStoreStatement  *statement,
+                           GError              **error)
 {
   g_autofree char *body = NULL;
   SottoMessageRecord *message;
@@ -288,6 +289,12 @@ sotto_store_read_message (SottoStore           *self,
                                     body);
   message->position = position;
 
+  if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error))
+    {
+      _sotto_message_record_free (message);
+      return NULL;
+    }
+
   return message;
 }
 
@@ -305,8 +312,7 @@ _sotto_store_load_messages (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT id, position, uuid, direction, kind, state, sent_at, received_at, body"
-                                    " FROM messages"
+                                    "SELECT " SOTTO_STORE_MESSAGE_COLUMNS " FROM messages"
                                     " WHERE conversation_id = ?1 AND position >= ?2 AND position < ?3"
                                     " ORDER BY position",
                                     error);
@@ -321,7 +327,7 @@ _sotto_store_load_messages (SottoStore  *self,
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      SottoMessageRecord *message = sotto_store_read_message (self, statement, error);
+      SottoMessageRecord *message = _sotto_store_read_message (self, statement, error);
 
       if (message == NULL)
         return NULL;
@@ -596,6 +602,9 @@ sotto_store_append_messages (SottoStore  *self,
         }
 
       sqlite3_reset (insert);
+
+      if (!_sotto_store_save_quote (self, id, message, error))
+        return FALSE;
 
       message->position = n_messages++;
       if (message->direction == SOTTO_MESSAGE_DIRECTION_INCOMING
@@ -962,6 +971,9 @@ _sotto_store_load_outbox (SottoStore  *store,
         return NULL;
       if (item->body == NULL)
         item->body = g_strdup ("");
+
+      if (!_sotto_store_load_outbox_quote (store, row_id, item, error))
+        return NULL;
 
       g_ptr_array_add (items, g_steal_pointer (&item));
     }

@@ -148,6 +148,35 @@ static const char * const migrations[] = {
   /* 4 → 5: whether a contact is accepted, a message request or blocked
    * (SottoContactStanding).  Everyone known before is accepted. */
   "ALTER TABLE contacts ADD COLUMN standing INTEGER NOT NULL DEFAULT 0;",
+
+  /* 5 → 6: replies, reactions, edits and deletion for everyone
+   * (sotto-store-actions.c).  flags: 1 edited, 2 deleted for everyone.
+   * An edit keeps the text it replaced in message_edits; an action whose
+   * target has not arrived waits in pending_actions as the content it
+   * came in. */
+  "ALTER TABLE messages ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE messages ADD COLUMN quote_uuid TEXT;"
+  "ALTER TABLE messages ADD COLUMN quote_author BLOB;"     /* sealed */
+  "ALTER TABLE messages ADD COLUMN quote_text BLOB;"       /* sealed */
+  "ALTER TABLE messages ADD COLUMN my_reaction BLOB;"      /* sealed */
+  "ALTER TABLE messages ADD COLUMN their_reaction BLOB;"   /* sealed */
+
+  "CREATE TABLE message_edits ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  message_id      INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  replaced_at     INTEGER NOT NULL,"
+  "  text            BLOB NOT NULL"               /* sealed */
+  ");"
+  "CREATE INDEX message_edits_message ON message_edits (message_id);"
+
+  "CREATE TABLE pending_actions ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  target_uuid     TEXT NOT NULL,"
+  "  content         BLOB NOT NULL"               /* sealed */
+  ");"
+  "CREATE INDEX pending_actions_target ON pending_actions (target_uuid);"
+  "CREATE INDEX pending_actions_conversation ON pending_actions (conversation_id);",
 };
 
 guint

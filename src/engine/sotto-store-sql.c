@@ -300,7 +300,11 @@ _sotto_store_commit (SottoStore  *self,
                      GError     **error)
 {
   if (_sotto_store_exec (self, self->in_batch ? "RELEASE unit" : "COMMIT", error))
-    return TRUE;
+    {
+      if (!self->in_batch)
+        _sotto_store_wipe_journal (self);
+      return TRUE;
+    }
 
   _sotto_store_rollback (self);
 

@@ -217,7 +217,11 @@ sotto_store_open_internal (SottoStore                 *self,
   if (!_sotto_store_exec (self,
                           "PRAGMA foreign_keys = ON;"
                           "PRAGMA synchronous = FULL;"
-                          "PRAGMA trusted_schema = OFF;",
+                          "PRAGMA trusted_schema = OFF;"
+                          /* What is deleted is overwritten, so that a
+                           * message deleted for everyone leaves no
+                           * ciphertext in free pages. */
+                          "PRAGMA secure_delete = ON;",
                           error))
     goto fail;
 

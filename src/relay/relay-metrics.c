@@ -33,6 +33,36 @@ short_decimal (char   *buffer,
   return g_ascii_formatd (buffer, G_ASCII_DTOSTR_BUF_SIZE, "%.15g", value);
 }
 
+void
+relay_histogram_add (RelayHistogram *histogram,
+                     double          seconds)
+{
+  histogram->count++;
+  histogram->sum += seconds;
+  for (guint i = 0; i < RELAY_COMMIT_BUCKETS; i++)
+    if (seconds <= relay_commit_bucket_bounds[i])
+      histogram->buckets[i]++;
+}
+
+static void
+render_histogram (GString       *out,
+                  const char    *name,
+                  const char    *help,
+                  const guint64 *buckets,
+                  guint64        count,
+                  double         sum)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  for (guint i = 0; i < RELAY_COMMIT_BUCKETS; i++)
+    g_string_append_printf (out, "%s_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n", name,
+                            short_decimal (number, relay_commit_bucket_bounds[i]), buckets[i]);
+  g_string_append_printf (out, "%s_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n", name, count);
+  g_string_append_printf (out, "%s_sum %s\n", name, short_decimal (number, sum));
+  g_string_append_printf (out, "%s_count %" G_GUINT64_FORMAT "\n", name, count);
+}
+
 static gint64
 count_open_fds (void)
 {
@@ -97,7 +127,6 @@ relay_metrics_render (const RelayMetrics     *metrics,
                       const RelayCommitStats *commits)
 {
   GString *out = g_string_new (NULL);
-  char number[G_ASCII_DTOSTR_BUF_SIZE];
 
   g_string_append (out,
                    "# HELP sotto_relay_build_info The relay's version.\n"
@@ -150,19 +179,14 @@ relay_metrics_render (const RelayMetrics     *metrics,
   g_string_append_printf (out, "sotto_relay_open_connections{kind=\"websocket\"} %" G_GINT64_FORMAT "\n",
                           metrics->websocket_connections);
 
-  g_string_append (out,
-                   "# HELP sotto_relay_commit_seconds Time from BEGIN to a durable COMMIT.\n"
-                   "# TYPE sotto_relay_commit_seconds histogram\n");
-  for (guint i = 0; i < RELAY_COMMIT_BUCKETS; i++)
-    g_string_append_printf (out, "sotto_relay_commit_seconds_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            short_decimal (number, relay_commit_bucket_bounds[i]),
-                            commits->latency_buckets[i]);
-  g_string_append_printf (out, "sotto_relay_commit_seconds_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n",
-                          commits->commits);
-  g_string_append_printf (out, "sotto_relay_commit_seconds_sum %s\n",
-                          short_decimal (number, commits->latency_sum));
-  g_string_append_printf (out, "sotto_relay_commit_seconds_count %" G_GUINT64_FORMAT "\n",
-                          commits->commits);
+  render_histogram (out, "sotto_relay_commit_seconds", "Time from BEGIN to a durable COMMIT.",
+                    commits->latency_buckets, commits->commits, commits->latency_sum);
+  render_histogram (out, "sotto_relay_send_storage_seconds",
+                    "Time from a send's submission to storage until it is durable.",
+                    metrics->send_storage.buckets, metrics->send_storage.count, metrics->send_storage.sum);
+  render_histogram (out, "sotto_relay_send_handback_seconds",
+                    "Time from a send being durable until the event loop takes it up to answer it and push its envelopes.",
+                    metrics->send_handback.buckets, metrics->send_handback.count, metrics->send_handback.sum);
   counter (out, "sotto_relay_storage_ops_total",
            "Storage operations run, in all commits.", "counter", (gint64) commits->ops);
   render_process (out, metrics);

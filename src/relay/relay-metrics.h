@@ -12,6 +12,18 @@
 
 G_BEGIN_DECLS
 
+/* A latency histogram over relay_commit_bucket_bounds, Prometheus
+ * style: every bucket counts the observations at most its bound. */
+typedef struct
+{
+  guint64 count;
+  double  sum;
+  guint64 buckets[RELAY_COMMIT_BUCKETS];
+} RelayHistogram;
+
+void relay_histogram_add (RelayHistogram *histogram,
+                          double          seconds);
+
 /* Counters owned by the event loop thread; the storage backend keeps its
  * own commit statistics and the queue length, which
  * relay_metrics_render() reads. */
@@ -29,6 +41,12 @@ typedef struct
   gint64  http_connections;
   gint64  websocket_connections;
   gint64  start_time;   /* wall clock, in microseconds */
+  /* Where a send's time goes inside the relay: from its submission to
+   * the storage writer until it is durable (waiting for the writer,
+   * then the commit), and from then until the loop answers it and
+   * hands its envelopes to their connections. */
+  RelayHistogram send_storage;
+  RelayHistogram send_handback;
 } RelayMetrics;
 
 char *relay_metrics_render (const RelayMetrics     *metrics,

@@ -93,6 +93,7 @@ struct _RelayServer
   uv_check_t          ack_flush;
   RelayLiveness       liveness;
   uv_prepare_t        ws_flush_prepare;
+  uv_prepare_t        storage_wake;      /* wakes the storage writer once per loop iteration */
   GPtrArray          *ws_flush;      /* of RelayConn, referenced, with frames to write */
   gboolean            ws_flushing;
   guint               ticks;
@@ -104,8 +105,7 @@ struct _RelayServer
   guint16             metrics_port;
   SSL_CTX            *ssl_ctx;        /* the TLS vhost's, which SIGHUP reloads */
 
-  GMutex              completions_lock;
-  GQueue              completions;   /* of RelayTask, filled by other threads */
+  RelayTask          *completed;     /* atomic: pushed by other threads, the newest first */
   GThreadPool        *hash_pool;
   guint               hash_queued;
   guint               pending_tasks;
@@ -251,7 +251,7 @@ struct _RelayConn
 
 struct _RelayTask
 {
-  GList          link;       /* in RelayServer.completions, with the task as its data */
+  RelayTask     *next_completed;  /* in RelayServer.completed */
   RelayServer   *server;
   RelayTaskFunc  complete;
   RelayRequest  *request;
@@ -262,6 +262,8 @@ struct _RelayTask
   char          *hash;
   gboolean       verified;
   guint64        held_split_bytes;  /* counted in RelayServer.held_split_bytes until freed */
+  gint64         submitted_at;      /* monotonic, when its op went to storage */
+  gint64         durable_at;        /* monotonic, when storage was done with it */
   gpointer       data;              /* what the handler keeps for `complete` */
   GDestroyNotify data_free;
 };
@@ -309,7 +311,7 @@ RelayTask    *_relay_task_new                   (RelayServer   *server,
                                                  RelayConn     *conn);
 void          _relay_task_free                  (RelayTask *task);
 void          _relay_task_discard               (RelayTask *task);
-GList        *_relay_take_completions           (RelayServer *self);
+RelayTask    *_relay_take_completions           (RelayServer *self);
 void          _relay_task_submit_op             (RelayTask *task,
                                                  RelayOp   *op);
 void          _relay_hash_worker                (gpointer data,
@@ -317,6 +319,7 @@ void          _relay_hash_worker                (gpointer data,
 gboolean      _relay_task_submit_hash           (RelayTask *task,
                                                  gboolean   registration);
 void          _relay_wakeup_cb                  (uv_async_t *handle);
+void          _relay_tasks_init                 (RelayServer *self);
 gint64        _relay_now_ms                     (void);
 
 /* relay-server-http.c */

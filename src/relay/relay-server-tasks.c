@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The worker-task queue: storage ops and password hashes run on other
- * threads and come back to the loop, oldest first, through one queue and a
+ * threads and come back to the loop, oldest first, through one stack and a
  * uv_async wake-up.
  */
 
@@ -24,7 +24,6 @@ _relay_task_new (RelayServer   *server,
 {
   RelayTask *task = g_new0 (RelayTask, 1);
 
-  task->link.data = task;
   task->server = server;
   task->complete = complete;
   task->request = request != NULL ? _relay_request_ref (request) : NULL;
@@ -62,48 +61,100 @@ _relay_task_discard (RelayTask *task)
 }
 
 /* Called from the storage and hashing threads.  Once the task is in the
- * queue the loop thread may complete and free it at any moment, so the
- * server is read from it before the push.  The task is its own queue
- * link: a completion comes back for every envelope sent. */
+ * stack the loop thread may complete and free it at any moment, so the
+ * server is read from it before the push.  A completion comes back for
+ * every envelope sent, and with a lock the loop, woken by the first of a
+ * commit's completions, would contend with the writer still pushing the
+ * rest (a futex call on each side): the tasks form a stack pushed with
+ * compare-and-swap instead, which the loop takes whole. */
 static void
 push_completion (RelayTask *task)
 {
   RelayServer *server = task->server;
+  RelayTask *head;
 
-  g_mutex_lock (&server->completions_lock);
-  g_queue_push_tail_link (&server->completions, &task->link);
-  g_mutex_unlock (&server->completions_lock);
+  do
+    {
+      head = g_atomic_pointer_get (&server->completed);
+      task->next_completed = head;
+    }
+  while (!g_atomic_pointer_compare_and_exchange (&server->completed, head, task));
   uv_async_send (&server->wakeup);
 }
 
-/* Takes every completed task at once, oldest first, so that the lock is
- * taken once per wake-up rather than once per task. */
-GList *
+/* Takes every completed task at once, oldest first.  Only the loop
+ * takes, and it takes the whole stack, so a task cannot be pushed again
+ * while a push is under way (no ABA). */
+RelayTask *
 _relay_take_completions (RelayServer *self)
 {
-  GList *tasks;
+  RelayTask *newest = g_atomic_pointer_exchange (&self->completed, NULL);
+  RelayTask *oldest = NULL;
 
-  g_mutex_lock (&self->completions_lock);
-  tasks = self->completions.head;
-  g_queue_init (&self->completions);
-  g_mutex_unlock (&self->completions_lock);
-  return tasks;
+  while (newest != NULL)
+    {
+      RelayTask *next = newest->next_completed;
+
+      newest->next_completed = oldest;
+      oldest = newest;
+      newest = next;
+    }
+  return oldest;
 }
 
 static void
 op_done_cb (RelayOp *op)
 {
-  push_completion (op->user_data);
+  RelayTask *task = op->user_data;
+
+  task->durable_at = g_get_monotonic_time ();
+  push_completion (task);
 }
 
+/* Runs just before the loop waits for its sockets again. */
+static void
+storage_wake_cb (uv_prepare_t *handle)
+{
+  RelayServer *self = handle->data;
+
+  uv_prepare_stop (handle);
+  relay_storage_wake (self->storage);
+}
+
+/* The ops of one loop iteration (the sends read from every socket, the
+ * acknowledgements gathered at its end) wake the storage writer once,
+ * before the loop waits again, and so share a commit: woken by the
+ * first, the writer would commit it alone while the loop still read the
+ * next.  The loop's iteration is microseconds; a commit is at least one
+ * fsync. */
 void
 _relay_task_submit_op (RelayTask *task,
                        RelayOp   *op)
 {
+  RelayServer *self = task->server;
+
   op->done = op_done_cb;
   op->user_data = task;
   task->op = op;
-  relay_storage_submit (task->server->storage, op);
+  task->submitted_at = g_get_monotonic_time ();
+  /* A prepare handle started while the loop runs its prepare handles
+   * (writing WebSocket frames can read input that waited for room)
+   * would only run after the loop's next wait. */
+  if (self->handles_closed || self->ws_flushing)
+    {
+      relay_storage_submit (self->storage, op);
+      return;
+    }
+  relay_storage_submit_quiet (self->storage, op);
+  if (!uv_is_active ((uv_handle_t *) &self->storage_wake))
+    uv_prepare_start (&self->storage_wake, storage_wake_cb);
+}
+
+void
+_relay_tasks_init (RelayServer *self)
+{
+  uv_prepare_init (&self->loop, &self->storage_wake);
+  self->storage_wake.data = self;
 }
 
 void
@@ -140,24 +191,38 @@ _relay_task_submit_hash (RelayTask *task,
   return TRUE;
 }
 
+/* Where a send's time went, for the metrics: a tail in the storage
+ * part follows the disk and the writer, one in the hand-back the
+ * loop's own backlog or its thread waiting for a core. */
+static void
+note_send_stages (RelayServer *self,
+                  RelayTask   *task)
+{
+  if (task->op == NULL || task->op->kind != RELAY_OP_SEND)
+    return;
+  relay_histogram_add (&self->metrics.send_storage,
+                       (double) (task->durable_at - task->submitted_at) / G_USEC_PER_SEC);
+  relay_histogram_add (&self->metrics.send_handback,
+                       (double) (g_get_monotonic_time () - task->durable_at) / G_USEC_PER_SEC);
+}
+
 void
 _relay_wakeup_cb (uv_async_t *handle)
 {
   RelayServer *self = handle->data;
-  GList *next;
+  RelayTask *next;
 
   /* A task that completes while these run wakes the loop again. */
-  for (GList *link = _relay_take_completions (self); link != NULL; link = next)
+  for (RelayTask *task = _relay_take_completions (self); task != NULL; task = next)
     {
-      RelayTask *task = link->data;
-
-      next = link->next;
+      next = task->next_completed;
       self->pending_tasks--;
       if (task->hashing)
         {
           self->hash_queued--;
           self->metrics.password_hashes++;
         }
+      note_send_stages (self, task);
       task->complete (task);
       _relay_task_free (task);
     }

@@ -163,6 +163,10 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   _relay_liveness_close (self);
   uv_close ((uv_handle_t *) &self->ws_flush_prepare, NULL);
+  /* Ops submitted in this iteration must not wait for a wake-up that
+   * will not come. */
+  relay_storage_wake (self->storage);
+  uv_close ((uv_handle_t *) &self->storage_wake, NULL);
   uv_close ((uv_handle_t *) &self->housekeeping, NULL);
   uv_close ((uv_handle_t *) &self->outside_changes, NULL);
   uv_close ((uv_handle_t *) &self->sigterm, NULL);
@@ -358,8 +362,6 @@ relay_server_new (RelayConfig   *config,
 
   self->config = config;
   self->storage = storage;
-  g_mutex_init (&self->completions_lock);
-  g_queue_init (&self->completions);
   self->auth_cache = relay_auth_cache_new (AUTH_CACHE_CAPACITY);
   self->limiter = relay_rate_limiter_new (config->rates);
   self->queue_limits = (RelayQueueLimits) {
@@ -408,6 +410,7 @@ relay_server_new (RelayConfig   *config,
   self->ack_flush.data = self;
   _relay_liveness_init (self);
   _relay_ws_flush_init (self);
+  _relay_tasks_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);
   if (self->guard == NULL)
     return NULL;
@@ -511,7 +514,7 @@ relay_server_run (RelayServer *self)
 void
 relay_server_free (RelayServer *self)
 {
-  GList *next;
+  RelayTask *next;
 
   if (self == NULL)
     return;
@@ -533,12 +536,11 @@ relay_server_free (RelayServer *self)
    * client is left to read them. */
   g_thread_pool_free (self->hash_pool, FALSE, TRUE);
   relay_storage_close (self->storage);
-  for (GList *link = _relay_take_completions (self); link != NULL; link = next)
+  for (RelayTask *task = _relay_take_completions (self); task != NULL; task = next)
     {
-      next = link->next;
-      _relay_task_free (link->data);
+      next = task->next_completed;
+      _relay_task_free (task);
     }
-  g_mutex_clear (&self->completions_lock);
 
   relay_auth_cache_free (self->auth_cache);
   relay_digest_key_free (self->digest_key);

@@ -166,58 +166,67 @@ relay_writer_init (RelayWriter            *self,
   self->submitted = g_ptr_array_new ();
 }
 
-/* Waits under the mutex until something is submitted, the writer
- * closes, or `deadline` (monotonic) passes.  Submitters signal only
- * while the thread waits: under load it never does, and every signal is
- * a system call. */
+/* Waits under the mutex until the writer closes, `deadline` (monotonic)
+ * passes, or something is submitted; while `holding`, only an op other
+ * than an acknowledgement (or a full batch) counts.  Submitters signal
+ * only while the thread waits for what they bring: under load it never
+ * waits, and every signal is a system call. */
 static void
 wait_for_ops (RelayWriter *self,
-              gint64       deadline)
+              gint64       deadline,
+              gboolean     holding)
 {
   self->waiting = TRUE;
-  while (self->submitted->len == 0 && !self->closing && g_cond_wait_until (&self->cond, &self->mutex, deadline))
+  self->holding = holding;
+  while (!self->closing &&
+         (holding ? !self->non_ack_submitted && self->submitted->len < RELAY_WRITER_MAX_BATCH
+                  : self->submitted->len == 0) &&
+         g_cond_wait_until (&self->cond, &self->mutex, deadline))
     ;
   self->waiting = FALSE;
-}
-
-static gboolean
-only_acks (GPtrArray *ops)
-{
-  for (guint i = 0; i < ops->len; i++)
-    if (((RelayOp *) g_ptr_array_index (ops, i))->kind != RELAY_OP_ACK)
-      return FALSE;
-  return TRUE;
 }
 
 /* Takes everything submitted so far by swapping arrays with the
  * submitters, which costs no allocation per op, and runs it in batches.
  * At everyday rates the receivers' acknowledgements come between the
- * sends, one commit (and one fsync) each; holding them for the next send
- * lets each commit carry both. */
+ * sends, one commit (and one fsync) each, and one wake-up of this thread
+ * each; holding them for the next send lets each commit carry both.
+ * After a batch with other ops in it, acknowledgements are expected (a
+ * send or a fetch delivers envelopes), so the thread waits for the next
+ * op without being woken by them; acknowledgements that come while it
+ * waits for anything wake it, and it then holds them.  Either way an
+ * acknowledgement waits at most RELAY_WRITER_ACK_HOLD_US. */
 static gpointer
 writer_thread (gpointer data)
 {
   RelayWriter *self = data;
   g_autoptr(GPtrArray) ops = g_ptr_array_new ();
+  gboolean acks_expected = FALSE;
 
   for (;;)
     {
       GPtrArray *taken;
       gboolean closing;
+      gboolean held = FALSE;
 
       g_mutex_lock (&self->mutex);
+      if (self->submitted->len == 0 && acks_expected)
+        {
+          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US, TRUE);
+          held = TRUE;
+        }
       if (self->submitted->len == 0)
-        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US);
+        {
+          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US, FALSE);
+          held = FALSE;
+        }
+      if (!held && self->submitted->len > 0)
+        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US, TRUE);
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
-      if (ops->len > 0 && ops->len < RELAY_WRITER_MAX_BATCH && only_acks (ops))
-        {
-          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US);
-          for (guint i = 0; i < self->submitted->len; i++)
-            g_ptr_array_add (ops, g_ptr_array_index (self->submitted, i));
-          g_ptr_array_set_size (self->submitted, 0);
-        }
+      acks_expected = self->non_ack_submitted;
+      self->non_ack_submitted = FALSE;
       closing = self->closing;
       g_mutex_unlock (&self->mutex);
 
@@ -248,17 +257,52 @@ relay_writer_start (RelayWriter *self)
   self->thread = g_thread_new ("relay-writer", writer_thread, self);
 }
 
+/* Adds an op under the mutex; returns whether the thread waits for
+ * what it brings. */
+static gboolean
+add_op (RelayWriter *self,
+        RelayOp     *op)
+{
+  g_assert (op->done != NULL);
+  g_assert (!self->closing);
+
+  g_ptr_array_add (self->submitted, op);
+  if (op->kind != RELAY_OP_ACK)
+    self->non_ack_submitted = TRUE;
+  return self->waiting &&
+         (!self->holding || op->kind != RELAY_OP_ACK || self->submitted->len >= RELAY_WRITER_MAX_BATCH);
+}
+
 void
 relay_writer_submit (RelayWriter *self,
                      RelayOp     *op)
 {
-  g_assert (op->done != NULL);
-
   g_mutex_lock (&self->mutex);
-  g_assert (!self->closing);
-  g_ptr_array_add (self->submitted, op);
-  if (self->waiting)
+  if (add_op (self, op))
     g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+void
+relay_writer_submit_quiet (RelayWriter *self,
+                           RelayOp     *op)
+{
+  g_mutex_lock (&self->mutex);
+  if (add_op (self, op))
+    self->wake_due = TRUE;
+  g_mutex_unlock (&self->mutex);
+}
+
+/* The thread may have stopped waiting since (its deadline passed): a
+ * signal then finds it waiting for something else, or not at all, and
+ * it looks at what was submitted again before it waits anew. */
+void
+relay_writer_wake (RelayWriter *self)
+{
+  g_mutex_lock (&self->mutex);
+  if (self->wake_due && self->waiting)
+    g_cond_signal (&self->cond);
+  self->wake_due = FALSE;
   g_mutex_unlock (&self->mutex);
 }
 
@@ -318,6 +362,19 @@ relay_writer_storage_submit (RelayStorage *self,
                              RelayOp      *op)
 {
   relay_writer_submit (self->writer, op);
+}
+
+void
+relay_storage_submit_quiet (RelayStorage *self,
+                            RelayOp      *op)
+{
+  relay_writer_submit_quiet (self->writer, op);
+}
+
+void
+relay_storage_wake (RelayStorage *self)
+{
+  relay_writer_wake (self->writer);
 }
 
 void

@@ -188,8 +188,9 @@ typedef struct _RelayStorage RelayStorage;
  * everything submitted since it last looked, hands it to run_batch in
  * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
  * callback once run_batch has returned, that is once the slice is
- * committed or failed.  Acknowledgements taken alone wait up to
- * RELAY_WRITER_ACK_HOLD_US for company.  With nothing submitted for
+ * committed or failed.  Acknowledgements alone wait up to
+ * RELAY_WRITER_ACK_HOLD_US for company, without waking the thread
+ * when they come just after other ops.  With nothing submitted for
  * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while
  * nobody asks it anything.
  */
@@ -221,6 +222,9 @@ typedef struct
   GCond                   cond;
   GPtrArray              *submitted;   /* of RelayOp, not yet taken */
   gboolean                waiting;     /* the thread waits on cond */
+  gboolean                holding;     /* ...and acknowledgements alone do not wake it */
+  gboolean                non_ack_submitted;  /* submitted holds an op other than an acknowledgement */
+  gboolean                wake_due;    /* a quiet submission found the thread waiting for it */
   gboolean                closing;
   RelayCommitStats        stats;       /* under mutex */
 } RelayWriter;
@@ -231,6 +235,13 @@ void relay_writer_init       (RelayWriter            *self,
 void relay_writer_start      (RelayWriter            *self);
 void relay_writer_submit     (RelayWriter            *self,
                               RelayOp                *op);
+/* Submits without waking the thread; relay_writer_wake() wakes it if
+ * anything submitted since needs it to.  A caller that submits several
+ * ops at a time lets them share a commit this way: the thread does not
+ * start committing the first while the rest are still coming. */
+void relay_writer_submit_quiet (RelayWriter          *self,
+                                RelayOp              *op);
+void relay_writer_wake       (RelayWriter            *self);
 void relay_writer_get_stats  (RelayWriter            *self,
                               RelayCommitStats       *stats);
 /* Records a batch that took `seconds`, and how many envelopes are
@@ -300,6 +311,12 @@ relay_storage_submit (RelayStorage *self,
 {
   self->klass->submit (self, op);
 }
+
+/* relay_writer_submit_quiet() and relay_writer_wake() of the backend's
+ * writer. */
+void relay_storage_submit_quiet (RelayStorage *self,
+                                 RelayOp      *op);
+void relay_storage_wake         (RelayStorage *self);
 
 static inline void
 relay_storage_get_stats (RelayStorage     *self,

@@ -338,6 +338,69 @@ test_message_row_accessible (Fixture       *fixture,
   g_assert_true (gtk_window_get_focus (fixture->window) == GTK_WIDGET (second));
 }
 
+/* A reply shows its quote above its text, reactions show under the
+ * bubble with their counts and who chose them, and an edit or a
+ * deletion for everyone changes the bubble in place. */
+static void
+test_message_row_changes (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *quoted = g_uuid_string_random ();
+  g_autoptr(SottoMessageRecord) record = NULL;
+  g_autoptr(SottoMessage) reply = NULL;
+  SottoMessageRow *row;
+  GtkWidget *reactions;
+
+  record = _sotto_message_record_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING, SOTTO_MESSAGE_KIND_TEXT,
+                                      SOTTO_MESSAGE_STATE_DELIVERED, local_milliseconds (2026, 3, 14, 12, 14, 0),
+                                      local_milliseconds (2026, 3, 14, 12, 14, 2), "Yes, at noon");
+  record->quote_id = g_strdup (quoted);
+  record->quote_text = g_strdup ("What about lunch?");
+  record->their_reaction = g_strdup ("👍");
+  reply = _sotto_message_new_from_record (record);
+  row = add_row (fixture, reply, NULL);
+  show_window (fixture);
+
+  /* Labels that are showing, above and under the text. */
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "What about lunch?"));
+  reactions = app_test_find_label (GTK_WIDGET (row), "👍");
+  g_assert_nonnull (reactions);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (reactions), ==, "Bob: 👍");
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "edited"));
+
+  /* The user reacts the same way: one emoji, counted. */
+  g_free (record->my_reaction);
+  record->my_reaction = g_strdup ("👍");
+  _sotto_message_update (reply, record);
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (reactions)), ==, "👍 2");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (reactions), ==, "Bob: 👍\nYou: 👍");
+
+  /* Bob edits his text. */
+  g_free (record->body);
+  record->body = g_strdup ("Yes, at one");
+  record->edited = TRUE;
+  _sotto_message_update (reply, record);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "Yes, at one"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "edited"));
+  gtk_test_accessible_assert_property (row, GTK_ACCESSIBLE_PROPERTY_LABEL, "Bob, 12:14: Yes, at one");
+
+  /* And deletes it for everyone: the text, the quote and the reactions go. */
+  g_clear_pointer (&record->body, g_free);
+  g_clear_pointer (&record->quote_text, g_free);
+  g_clear_pointer (&record->my_reaction, g_free);
+  g_clear_pointer (&record->their_reaction, g_free);
+  record->edited = FALSE;
+  record->deleted = TRUE;
+  _sotto_message_update (reply, record);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "This message was deleted"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "Yes, at one"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "What about lunch?"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "👍 2"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "edited"));
+  gtk_test_accessible_assert_property (row, GTK_ACCESSIBLE_PROPERTY_LABEL, "Bob, 12:14: This message was deleted");
+}
+
 /* Times follow the 12- or 24-hour clock the user chose for the desktop. */
 static void
 test_message_row_clock_format (Fixture       *fixture,
@@ -417,6 +480,8 @@ main (int   argc,
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
   g_test_add_func ("/app/message-row/offline", test_message_row_offline);
+  g_test_add ("/app/message-row/changes", Fixture, NULL,
+              fixture_set_up, test_message_row_changes, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -823,3 +823,30 @@ cli_read_secrets (const char  *profile,
   g_clear_object (&account);
   cli_close_store (store);
 }
+
+/* A statement on the SQLite database at @path (a relay's or a
+ * profile's), which a test reads or changes behind the programs' backs. */
+sqlite3_stmt *
+cli_db_prepare (const char  *path,
+                int          flags,
+                const char  *sql,
+                sqlite3    **db)
+{
+  sqlite3_stmt *statement = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
+
+  return statement;
+}
+
+/* Runs @statement, which must change exactly one row, and closes @db. */
+void
+cli_db_change_one (sqlite3      *db,
+                   sqlite3_stmt *statement)
+{
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 
 #include "sotto-account-private.h"
 #include "sotto-engine.h"
@@ -132,6 +133,12 @@ char        *cli_safety_number       (CliTest      *test,
 SottoStore  *cli_open_store          (const char   *profile);
 SottoMessenger *cli_load_messenger   (SottoStore   *store);
 void         cli_close_store         (SottoStore   *store);
+sqlite3_stmt *cli_db_prepare         (const char   *path,
+                                      int           flags,
+                                      const char   *sql,
+                                      sqlite3     **db);
+void         cli_db_change_one       (sqlite3      *db,
+                                      sqlite3_stmt *statement);
 void         cli_read_secrets        (const char   *profile,
                                       guint8        private_key[SP_PRIVATE_KEY_SIZE],
                                       char        **password);

@@ -225,23 +225,8 @@ relay_db_prepare (CliTest     *test,
                   sqlite3    **db)
 {
   g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3_stmt *statement = NULL;
 
-  g_assert_cmpint (sqlite3_open_v2 (path, db, flags, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (*db, sql, -1, &statement, NULL), ==, SQLITE_OK);
-
-  return statement;
-}
-
-/* Runs @statement, which must change exactly one row, and closes @db. */
-static void
-relay_db_change_one (sqlite3      *db,
-                     sqlite3_stmt *statement)
-{
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
-  g_assert_cmpint (sqlite3_changes (db), ==, 1);
-  sqlite3_finalize (statement);
-  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  return cli_db_prepare (path, flags, sql, db);
 }
 
 /* What the relay delivers next to @recipient_uuid from @source_uuid
@@ -267,7 +252,7 @@ rewrite_envelope (CliTest    *test,
                      SQLITE_STATIC);
   sqlite3_bind_int (statement, 4, type);
   sqlite3_bind_int (statement, 5, source_device);
-  relay_db_change_one (db, statement);
+  cli_db_change_one (db, statement);
 }
 
 static guint
@@ -613,7 +598,7 @@ add_relay_device (CliTest    *test,
   sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
   sqlite3_bind_int (statement, 2, device_id);
   sqlite3_bind_int (statement, 3, ATTACKER_REGISTRATION_ID);
-  relay_db_change_one (db, statement);
+  cli_db_change_one (db, statement);
 }
 
 /* How many of the envelopes the relay holds for @uuid's device

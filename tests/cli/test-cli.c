@@ -898,13 +898,13 @@ test_newer_content (void)
   g_autofree char *bob = cli_register (test, "bob");
   Sender *sender = sender_open (alice, "bob");
   g_autoptr(GPtrArray) received = NULL;
-  /* Data { text "Hi", 5: a reaction, 100: fixed64 }, then 101: varint. */
-  g_autoptr(GBytes) with_unknown = newer_content ("alice", "2214" "0a024869" "2a040a02f09f"
+  /* Data { text "Hi", 15: an emoji, 100: fixed64 }, then 101: varint. */
+  g_autoptr(GBytes) with_unknown = newer_content ("alice", "2214" "0a024869" "7a040a02f09f"
                                                   "a1060102030405060708" "a80601");
-  /* Data { 5: a reaction } alone. */
-  g_autoptr(GBytes) reaction = newer_content ("alice", "2206" "2a040a02f09f");
-  /* Data { text "Hi", required level 2 }. */
-  g_autoptr(GBytes) required = newer_content ("alice", "2206" "0a024869" "5002");
+  /* Data { 15: an emoji } alone. */
+  g_autoptr(GBytes) reaction = newer_content ("alice", "2206" "7a040a02f09f");
+  /* Data { text "Hi", required level 3 }. */
+  g_autoptr(GBytes) required = newer_content ("alice", "2206" "0a024869" "5003");
   /* Ephemeral { typing { started } }, which names no sender. */
   g_autoptr(GBytes) typing = newer_content (NULL, "3204" "0a020801");
   g_autoptr(GBytes) old = old_content ();

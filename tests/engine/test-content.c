@@ -282,7 +282,7 @@ test_content_unknown_fields (void)
                                         HEADER_HEX
                                         "ad0678563412"             /* 101: fixed32 */
                                         "2215"                     /* 4: data */
-                                        "2a03" "f09f"              /*   5: a reaction, say */
+                                        "7a03" "f09f"              /*   15: an emoji, say */
                                         "80"
                                         "0a02" "4869"              /*   1: text */
                                         "a1060102030405060708"     /*   100: fixed64 */
@@ -314,10 +314,10 @@ static void
 test_content_unsupported (void)
 {
   const char *cases[] = {
-    /* A data message with only a reaction in it. */
-    HEADER_HEX "1a02616c" "2206" "2a04" "0a02f09f",
-    /* A data message with text that requires content level 2. */
-    HEADER_HEX "1a02616c" "2206" "0a024869" "5002",
+    /* A data message with only a field this version does not know. */
+    HEADER_HEX "1a02616c" "2206" "7a04" "0a02f09f",
+    /* A data message with text that requires content level 3. */
+    HEADER_HEX "1a02616c" "2206" "0a024869" "5003",
     /* An empty data message. */
     HEADER_HEX "1a02616c" "2200",
     /* A payload field this version does not know. */
@@ -622,6 +622,132 @@ test_content_strict_version_1 (void)
   assert_refused (receipt_ragged, SOTTO_CONTENT_ERROR_MALFORMED);
 }
 
+static SottoContent *
+round_trip (const SottoContent *content)
+{
+  g_autoptr(GBytes) encoded = sotto_content_encode (content);
+
+  g_assert_nonnull (encoded);
+  g_assert_cmpuint (g_bytes_get_size (encoded) % SOTTO_CONTENT_BLOCK_SIZE, ==, 0);
+
+  return decode_ok (encoded);
+}
+
+#define TARGET "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+#define AUTHOR "11111111-2222-4333-8444-555555555555"
+
+/* Replies, reactions, edits and deletions survive encoding, and the
+ * ones an older Sotto would misread require level 2. */
+static void
+test_content_actions (void)
+{
+  g_autoptr(SottoContent) reply = sotto_content_new_text (ID, 42, "al", "Sure");
+  g_autoptr(SottoContent) reaction = sotto_content_new_reaction (ID, 43, "al", TARGET, AUTHOR, "👍🏽");
+  g_autoptr(SottoContent) removal = sotto_content_new_reaction (ID, 44, "al", TARGET, NULL, NULL);
+  g_autoptr(SottoContent) edit = sotto_content_new_edit (ID, 45, "al", TARGET, "Better words");
+  g_autoptr(SottoContent) deletion = sotto_content_new_deletion (ID, 46, "al", TARGET);
+  g_autoptr(SottoContent) decoded = NULL;
+  g_autoptr(GBytes) encoded = NULL;
+  const guint8 *data;
+  gsize len;
+
+  sotto_content_set_quote (reply, TARGET, AUTHOR, "What about lunch?");
+  decoded = round_trip (reply);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded->text, ==, "Sure");
+  g_assert_cmpstr (decoded->quote_id, ==, TARGET);
+  g_assert_cmpstr (decoded->quote_author, ==, AUTHOR);
+  g_assert_cmpstr (decoded->quote_text, ==, "What about lunch?");
+  g_assert_cmpstr (decoded->sender, ==, "al");
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  decoded = round_trip (reaction);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_REACTION);
+  g_assert_cmpstr (decoded->emoji, ==, "👍🏽");
+  g_assert_cmpstr (decoded->target_id, ==, TARGET);
+  g_assert_cmpstr (decoded->target_author, ==, AUTHOR);
+  g_assert_cmpint (decoded->timestamp, ==, 43);
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  decoded = round_trip (removal);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_REACTION);
+  g_assert_null (decoded->emoji);
+  g_assert_null (decoded->target_author);
+  g_assert_cmpstr (decoded->target_id, ==, TARGET);
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  decoded = round_trip (edit);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_EDIT);
+  g_assert_cmpstr (decoded->text, ==, "Better words");
+  g_assert_cmpstr (decoded->target_id, ==, TARGET);
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  decoded = round_trip (deletion);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_DELETION);
+  g_assert_cmpstr (decoded->target_id, ==, TARGET);
+  g_assert_null (decoded->text);
+
+  /* An edit ends its data message with required_level 2 (field 10),
+   * which Sotto 0.2 shows as the placeholder rather than as a new
+   * message; a reply does not. */
+  encoded = sotto_content_encode (edit);
+  data = g_bytes_get_data (encoded, &len);
+  while (len > 0 && data[len - 1] == 0)
+    len--;
+  g_assert_cmpmem (data + len - 3, 3, "\x50\x02\x80", 3);
+  g_clear_pointer (&encoded, g_bytes_unref);
+  encoded = sotto_content_encode (reply);
+  data = g_bytes_get_data (encoded, &len);
+  while (len > 0 && data[len - 1] == 0)
+    len--;
+  g_assert_cmpuint (data[len - 3], !=, 0x50);
+}
+
+/* What refers to another message is read strictly. */
+static void
+test_content_actions_strict (void)
+{
+  g_autofree char *long_emoji = NULL;
+  g_autoptr(GString) emoji_hex = g_string_new (NULL);
+  const char *cases[] = {
+    /* A reaction without a target. */
+    HEADER_HEX "2205" "2a03" "0a0161",
+    /* A reaction with neither an emoji nor its removal. */
+    HEADER_HEX "2214" "2a12" "1a10" ID_HEX,
+    /* A removal that is neither true nor false. */
+    HEADER_HEX "2216" "2a14" "1002" "1a10" ID_HEX,
+    /* A target of 15 bytes. */
+    HEADER_HEX "2213" "3211" "0a0f" "0f1e2d3c4b5a49788695a4b3c2d1e0",
+    /* A reaction and a deletion in one message. */
+    HEADER_HEX "222b" "2a15" "0a0161" "1a10" ID_HEX "3212" "0a10" ID_HEX,
+    /* An edit without text. */
+    HEADER_HEX "2214" "3a12" "0a10" ID_HEX,
+    /* A deletion naming its target twice. */
+    HEADER_HEX "2226" "3224" "0a10" ID_HEX "0a10" ID_HEX,
+    /* A quote without the quoted id. */
+    HEADER_HEX "220a" "0a024869" "2204" "1a024869",
+    /* A quote whose excerpt is not UTF-8. */
+    HEADER_HEX "221e" "0a024869" "2218" "0a10" ID_HEX "1a04" "ff00ff00",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) bytes = v2_from_hex (cases[i]);
+
+      assert_refused (bytes, SOTTO_CONTENT_ERROR_MALFORMED);
+    }
+
+  /* An emoji of 65 bytes is no reaction. */
+  for (guint i = 0; i < SOTTO_CONTENT_MAX_EMOJI + 1; i++)
+    g_string_append (emoji_hex, "61");
+  long_emoji = g_strdup_printf (HEADER_HEX "2257" "2a55" "0a41" "%s" "1a10" ID_HEX, emoji_hex->str);
+  {
+    g_autoptr(GBytes) bytes = v2_from_hex (long_emoji);
+
+    assert_refused (bytes, SOTTO_CONTENT_ERROR_MALFORMED);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -641,6 +767,8 @@ main (int   argc,
   g_test_add_func ("/engine/content/ignored", test_content_ignored);
   g_test_add_func ("/engine/content/strict-frame", test_content_strict_frame);
   g_test_add_func ("/engine/content/strict-fields", test_content_strict_fields);
+  g_test_add_func ("/engine/content/actions", test_content_actions);
+  g_test_add_func ("/engine/content/actions-strict", test_content_actions_strict);
   g_test_add_func ("/engine/content/strict-bounds", test_content_strict_bounds);
   g_test_add_func ("/engine/content/strict-version-1", test_content_strict_version_1);
 

@@ -739,6 +739,62 @@ stored_standing (SottoStore *store,
 /* Schema 5 adds the contact's standing: contacts from before it are
  * accepted (nobody the user knew turns into a request), and a request or
  * a block is remembered across restarts. */
+/* Takes a database of schema 6 back to schema 5. */
+#define UNDO_SCHEMA_6 \
+  "DROP TABLE pending_actions; DROP TABLE message_edits;" \
+  "ALTER TABLE messages DROP COLUMN flags; ALTER TABLE messages DROP COLUMN quote_uuid;" \
+  "ALTER TABLE messages DROP COLUMN quote_author; ALTER TABLE messages DROP COLUMN quote_text;" \
+  "ALTER TABLE messages DROP COLUMN my_reaction; ALTER TABLE messages DROP COLUMN their_reaction;"
+
+/* Schema 6 (replies, reactions, edits): messages stored before it load
+ * as they were, neither edited nor deleted, without quote or reactions. */
+static void
+test_store_migrate_actions (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = make_messages (3, "before the update");
+  g_autoptr(GPtrArray) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  gint64 conversation_id;
+  GFile *profile = engine_test_make_profile ();
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  g_assert_true (save_account (store, account, &error));
+  conversation = add_conversation (store, account, "known", NULL, NULL);
+  conversation_id = _sotto_conversation_get_id (conversation);
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
+  g_assert_no_error (error);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  path = database_path (profile);
+  raw_exec (path, UNDO_SCHEMA_6 "PRAGMA user_version = 5;");
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  assert_current_schema (profile);
+  loaded = _sotto_store_load_messages (store, conversation_id, 0, 3, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->len, ==, 3);
+  for (guint i = 0; i < loaded->len; i++)
+    {
+      SottoMessageRecord *message = g_ptr_array_index (loaded, i);
+
+      g_assert_true (g_str_has_prefix (message->body, "before the update"));
+      g_assert_false (message->edited);
+      g_assert_false (message->deleted);
+      g_assert_null (message->quote_id);
+      g_assert_null (message->my_reaction);
+      g_assert_null (message->their_reaction);
+    }
+
+  g_clear_object (&conversation);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
 static void
 test_store_migrate_standing (void)
 {
@@ -760,7 +816,7 @@ test_store_migrate_standing (void)
 
   /* The same profile as schema 4 left it. */
   path = database_path (profile);
-  raw_exec (path, "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
+  raw_exec (path, UNDO_SCHEMA_6 "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
 
   store = engine_test_open_store (profile, PASSPHRASE);
   assert_current_schema (profile);
@@ -1068,6 +1124,7 @@ main (int   argc,
   g_test_add_func ("/engine/store/too-new", test_store_too_new);
   g_test_add_func ("/engine/store/migrate-from-0", test_store_migrate_from_0);
   g_test_add_func ("/engine/store/migrate-standing", test_store_migrate_standing);
+  g_test_add_func ("/engine/store/migrate-actions", test_store_migrate_actions);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
   g_test_add_func ("/engine/store/in-use", test_store_in_use);
   g_test_add_func ("/engine/store/exists", test_store_exists);

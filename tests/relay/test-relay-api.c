@@ -297,6 +297,9 @@ test_send (Fixture       *fixture,
                                                                         "guid")));
   g_assert_cmpint (json_object_get_int_member (object, "serverTimestamp"), >, 0);
   g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_envelopes_accepted_total"), ==, 1);
+  /* The send's time inside the relay, in its two parts. */
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_send_storage_seconds_count"), ==, 1);
+  g_assert_cmpint (test_relay_metric (fixture->session, fixture->relay, "sotto_relay_send_handback_seconds_count"), ==, 1);
 
   g_clear_pointer (&response, test_response_free);
   response = test_request (fixture->session, fixture->relay, "PUT", path, alice->auth, stale);
