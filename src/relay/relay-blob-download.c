@@ -62,7 +62,7 @@ download_free (Download *download)
     }
   g_free (download->buffers[0]);
   g_free (download->buffers[1]);
-  _relay_blob_release_stream (request->server);
+  _relay_blob_release_stream (request);
   _relay_request_unref (request);
   g_free (download);
 }

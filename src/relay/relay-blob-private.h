@@ -31,6 +31,7 @@ struct _RelayBlobService
   GHashTable     *usage;     /* account UUID -> guint64 *, the bytes it is charged */
   GHashTable     *active;    /* blob id -> the upload writing it */
   guint           streams;   /* uploads and downloads that hold buffers */
+  GHashTable     *account_streams;  /* account UUID -> how many of them are its */
   uv_timer_t      sweep;
   gboolean        sweeping;
 };
@@ -67,7 +68,7 @@ void      _relay_blob_respond_status (RelayRequest     *request,
 gboolean  _relay_blob_take_id        (RelayRequest     *request,
                                       const char      **id);
 gboolean  _relay_blob_take_stream    (RelayRequest     *request);
-void      _relay_blob_release_stream (RelayServer      *self);
+void      _relay_blob_release_stream (RelayRequest     *request);
 void      _relay_blob_respond_upload (RelayRequest     *request,
                                       const char       *id,
                                       guint64           offset,

@@ -84,7 +84,7 @@ maybe_free (Upload *upload)
   if (upload->registered)
     {
       g_hash_table_remove (blobs->active, upload->id);
-      _relay_blob_release_stream (request->server);
+      _relay_blob_release_stream (request);
     }
   request->stream = NULL;
   request->take_body = NULL;

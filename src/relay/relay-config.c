@@ -94,6 +94,7 @@ relay_config_new (void)
   config->blob_max_age_seconds = 30 * 24 * 3600;
   config->blob_sweep_seconds = 3600;
   config->blob_streams = 256;
+  config->blob_streams_per_account = 8;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -397,6 +398,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("blob-max-age-seconds", blob_max_age_seconds, 1, 10 * 365 * 24 * 3600),
   LIMIT ("blob-sweep-seconds", blob_sweep_seconds, 1, 7 * 24 * 3600),
   LIMIT ("blob-streams", blob_streams, 1, 1000000),
+  LIMIT ("blob-streams-per-account", blob_streams_per_account, 1, 1000000),
   RATE (RELAY_RATE_ADDRESS_REQUESTS),
   RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
   RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),

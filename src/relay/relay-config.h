@@ -108,6 +108,7 @@ typedef struct
   gint64    blob_max_age_seconds;
   guint     blob_sweep_seconds;
   guint     blob_streams;
+  guint     blob_streams_per_account;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

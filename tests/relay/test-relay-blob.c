@@ -797,7 +797,8 @@ test_expiry (TestFixture   *fixture,
 static const char *streams_limits =
   "[limits]\n"
   "max-blob-bytes=209715200\n"
-  "blob-streams=4\n";
+  "blob-streams=4\n"
+  "blob-streams-per-account=3\n";
 
 #define STALLED_DOWNLOADS  64
 
@@ -820,16 +821,19 @@ start_stalled_download (int         fd,
 
 /* Clients that start downloads and never read them: each would hold two
  * chunks of the relay's memory, and lws a third, until the write
- * deadline; only blob-streams of them are served at once. */
+ * deadline; only blob-streams of them are served at once, and
+ * blob-streams-per-account of one account's. */
 static void
 test_stalled_downloads (TestFixture   *fixture,
                         gconstpointer  data)
 {
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   guint64 size = 8 * MIB;
   g_autofree char *id = create_upload (fixture, alice, size, NULL);
   g_autoptr(TestResponse) done = NULL;
   int fds[STALLED_DOWNLOADS];
+  int bob_fds[2];
   guint served = 0;
   guint refused = 0;
   gint64 deadline;
@@ -842,14 +846,21 @@ test_stalled_downloads (TestFixture   *fixture,
 
       fds[i] = test_raw_connect_small (fixture->relay);
       status = start_stalled_download (fds[i], alice->auth, id);
-      g_assert_true (status == 200 || status == 503);
+      g_assert_true (status == 200 || status == 429);
       served += status == 200;
-      refused += status == 503;
+      refused += status == 429;
     }
-  g_assert_cmpuint (served, ==, 4);
-  g_assert_cmpuint (refused, ==, STALLED_DOWNLOADS - 4);
+  g_assert_cmpuint (served, ==, 3);
+  g_assert_cmpuint (refused, ==, STALLED_DOWNLOADS - 3);
+  /* Another account still gets what is left of the relay's. */
+  for (guint i = 0; i < G_N_ELEMENTS (bob_fds); i++)
+    bob_fds[i] = test_raw_connect_small (fixture->relay);
+  g_assert_cmpuint (start_stalled_download (bob_fds[0], bob->auth, id), ==, 200);
+  g_assert_cmpuint (start_stalled_download (bob_fds[1], bob->auth, id), ==, 503);
   for (guint i = 0; i < STALLED_DOWNLOADS; i++)
     close (fds[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (bob_fds); i++)
+    close (bob_fds[i]);
 
   /* Once they are gone, a download is served again. */
   deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
