@@ -398,6 +398,17 @@ advance_queue_ids (PGconn  *conn,
   return TRUE;
 }
 
+/* What the copied queues hold, which the relay reads instead of
+ * counting them (see relay-postgresql-schema.c). */
+static gboolean
+count_queue (PGconn  *conn,
+             GError **error)
+{
+  if (!relay_pg_exec (conn, RELAY_PG_COUNT_QUEUE_SQL))
+    return relay_admin_fail (error, "Cannot count the copied queues: %s", g_strchomp (PQerrorMessage (conn)));
+  return TRUE;
+}
+
 static gboolean
 migrate (const char  *data_dir,
          const char  *url,
@@ -425,7 +436,7 @@ migrate (const char  *data_dir,
           goto out;
         }
     }
-  if (!advance_queue_ids (conn, error))
+  if (!advance_queue_ids (conn, error) || !count_queue (conn, error))
     goto out;
   if (!relay_pg_exec (conn, "COMMIT"))
     {

@@ -15,6 +15,14 @@ G_BEGIN_DECLS
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
 
+/* Counts what the queue holds into queue_added, which must be empty and
+ * queue_removed with it: for the schema's migration that adds them, and
+ * for sotto-relay migrate after it copied a queue. */
+#define RELAY_PG_COUNT_QUEUE_SQL \
+  "INSERT INTO queue_added (account, device_id, source, envelopes, bytes) " \
+  "SELECT account, device_id, source, count (*), sum (length (content)) FROM queue " \
+  "GROUP BY account, device_id, source"
+
 /* Connects to the database at `url`, giving up an attempt after 5 s
  * (PQreset() keeps to that too), refuses a server that would
  * acknowledge commits before they are durable, and brings the schema to

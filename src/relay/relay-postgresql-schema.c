@@ -105,6 +105,22 @@ static const char * const migrations[] = {
   "  account text PRIMARY KEY REFERENCES accounts (uuid) ON DELETE CASCADE,"
   "  profile bytea NOT NULL,"
   "  updated bigint NOT NULL);",
+  /* 6: what each device's queue holds from each sender, so that a
+   * batch of sends reads a few rows per recipient instead of counting
+   * their whole queues: the envelopes and bytes ever added, by the
+   * statement that inserts them, and those ever removed, by the
+   * transaction that removes them.  They are two tables so that a
+   * node removing entries never waits for the row of a node adding
+   * to the same queue (see relay-storage-postgresql.c). */
+  "CREATE TABLE queue_added ("
+  "  account text NOT NULL,"
+  "  device_id bigint NOT NULL,"
+  "  source text NOT NULL,"
+  "  envelopes bigint NOT NULL,"
+  "  bytes bigint NOT NULL,"
+  "  PRIMARY KEY (account, device_id, source));"
+  "CREATE TABLE queue_removed (LIKE queue_added INCLUDING ALL);"
+  RELAY_PG_COUNT_QUEUE_SQL ";",
 };
 
 gboolean

@@ -158,11 +158,22 @@ pipeline_end (PgStorage *self)
   PQexitPipelineMode (self->conn);
 }
 
+static void
+append_account (GString    *accounts,
+                GHashTable *seen,
+                const char *uuid)
+{
+  if (!g_hash_table_add (seen, (gpointer) uuid))
+    return;
+  g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "", uuid);
+}
+
 /* The accounts of the ops of one kind, or of either kind, as a
- * PostgreSQL array, or NULL when there are none; the parts of a
- * multi-recipient send count as sends.  UUIDs are checked to be
- * hexadecimal and dashes before they reach the storage, so they need
- * no quoting in the array. */
+ * PostgreSQL array, each once, or NULL when there are none; the parts
+ * of a multi-recipient send count as sends.  An account named once per
+ * send would cost the server a comparison with every element for each
+ * row it looks at.  UUIDs are checked to be hexadecimal and dashes
+ * before they reach the storage, so they need no quoting in the array. */
 static char *
 accounts_of (RelayOp     **ops,
              guint         n_ops,
@@ -170,14 +181,14 @@ accounts_of (RelayOp     **ops,
              RelayOpKind   other_kind)
 {
   g_autoptr(GString) accounts = g_string_new ("{");
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < n_ops; i++)
     {
       if (ops[i]->kind == kind || ops[i]->kind == other_kind)
-        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "", ops[i]->uuid);
+        append_account (accounts, seen, ops[i]->uuid);
       for (guint j = 0; ops[i]->kind == RELAY_OP_SEND_MULTI && kind == RELAY_OP_SEND && j < ops[i]->parts->len; j++)
-        g_string_append_printf (accounts, "%s%s", accounts->len > 1 ? "," : "",
-                                ((RelayOp *) g_ptr_array_index (ops[i]->parts, j))->uuid);
+        append_account (accounts, seen, ((RelayOp *) g_ptr_array_index (ops[i]->parts, j))->uuid);
     }
   if (accounts->len == 1)
     return NULL;
@@ -232,6 +243,27 @@ relay_pg_storage_begin (PgStorage  *self,
   return ok;
 }
 
+/* An empty element, such as the source of an unidentified send, must
+ * be quoted: the array literal has no other way to write it. */
+static void
+append_element (GString    *array,
+                const char *text)
+{
+  if (array->len > 1)
+    g_string_append_c (array, ',');
+  g_string_append (array, *text != '\0' ? text : "\"\"");
+}
+
+static void
+append_number (GString *array,
+               gint64   value)
+{
+  char number[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, value);
+  append_element (array, number);
+}
+
 static void
 add_device_rows (GHashTable     *targets,
                  const PGresult *result)
@@ -266,6 +298,103 @@ add_queue_rows (RelayQueueUsage *usage,
     }
 }
 
+/* The transaction's own removals are not in queue_removed until it
+ * commits; they count at once, as they do on SQLite. */
+static void
+subtract_removals (PgStorage *self)
+{
+  GHashTableIter iter;
+  PgRemoval *removal;
+
+  g_hash_table_iter_init (&iter, self->removals);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
+    {
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      if (!g_hash_table_contains (self->targets, removal->account))
+        continue;
+      relay_device_key (key, removal->account, (guint32) removal->device_id);
+      relay_queue_usage_add (self->usage, key, removal->source, -removal->envelopes, -removal->bytes);
+    }
+}
+
+void
+relay_pg_removal_free (PgRemoval *removal)
+{
+  g_free (removal->account);
+  g_free (removal->source);
+  g_free (removal);
+}
+
+gint64
+relay_pg_storage_note_removals (PgStorage      *self,
+                                const PGresult *result)
+{
+  gint64 removed = 0;
+
+  for (int i = 0; i < PQntuples (result); i++)
+    {
+      g_autofree char *account = value_text (result, i, 0);
+      gint64 device_id = relay_pg_value_int (result, i, 1);
+      g_autofree char *source = value_text (result, i, 2);
+      g_autofree char *key = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%s", account, device_id, source);
+      PgRemoval *removal = g_hash_table_lookup (self->removals, key);
+
+      if (removal == NULL)
+        {
+          removal = g_new0 (PgRemoval, 1);
+          removal->account = g_steal_pointer (&account);
+          removal->device_id = device_id;
+          removal->source = g_steal_pointer (&source);
+          g_hash_table_insert (self->removals, g_steal_pointer (&key), removal);
+        }
+      removal->envelopes += relay_pg_value_int (result, i, 3);
+      removal->bytes += relay_pg_value_int (result, i, 4);
+      removed += relay_pg_value_int (result, i, 3);
+    }
+  return removed;
+}
+
+gboolean
+relay_pg_storage_commit (PgStorage *self)
+{
+  g_autoptr(GString) accounts = g_string_new ("{");
+  g_autoptr(GString) devices = g_string_new ("{");
+  g_autoptr(GString) sources = g_string_new ("{");
+  g_autoptr(GString) envelopes = g_string_new ("{");
+  g_autoptr(GString) bytes = g_string_new ("{");
+  GString *columns[] = { accounts, devices, sources, envelopes, bytes };
+  const StmtId ids[] = { STMT_RECORD_REMOVALS, STMT_FORGET_SETTLED_USAGE, STMT_COMMIT };
+  Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
+  PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
+  GHashTableIter iter;
+  PgRemoval *removal;
+  guint first = g_hash_table_size (self->removals) > 0 ? 0 : 2;
+  gboolean ok;
+
+  g_hash_table_iter_init (&iter, self->removals);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
+    {
+      append_element (accounts, removal->account);
+      append_number (devices, removal->device_id);
+      append_element (sources, removal->source);
+      append_number (envelopes, removal->envelopes);
+      append_number (bytes, removal->bytes);
+    }
+  g_hash_table_remove_all (self->removals);
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_string_append_c (columns[i], '}');
+      param_text (&params[0], columns[i]->str);
+      if (i < 3)
+        param_text (&params[1], columns[i]->str);
+    }
+  ok = run_short_pipeline (self, ids + first, params + first, G_N_ELEMENTS (ids) - first, results);
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_pointer (&results[i], PQclear);
+  return ok;
+}
+
 /* Reads the devices of every account the run sends to, and what their
  * queues hold from each sender, into self->targets and self->usage. */
 static gboolean
@@ -290,6 +419,7 @@ read_send_targets (PgStorage  *self,
     {
       add_device_rows (self->targets, results[0]);
       add_queue_rows (self->usage, results[1]);
+      subtract_removals (self);
     }
   g_clear_pointer (&results[0], PQclear);
   g_clear_pointer (&results[1], PQclear);
@@ -347,25 +477,64 @@ append_be32 (GByteArray *array,
   g_byte_array_append (array, (const guint8 *) &be, sizeof be);
 }
 
-/* An empty element, such as the source of an unidentified send, must
- * be quoted: the array literal has no other way to write it. */
-static void
-append_element (GString    *array,
-                const char *text)
+/* The fetches of a run, as the arrays of their parameters that
+ * STMT_FETCH_QUEUES takes, in the order of `ops`. */
+typedef struct
 {
-  if (array->len > 1)
-    g_string_append_c (array, ',');
-  g_string_append (array, *text != '\0' ? text : "\"\"");
+  GString   *columns[6];    /* account, device_id, after_id, min_timestamp, limit, max_bytes */
+  GPtrArray *ops;
+} RunFetches;
+
+static void
+run_fetches_init (RunFetches *fetches)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (fetches->columns); i++)
+    fetches->columns[i] = g_string_new ("{");
+  fetches->ops = g_ptr_array_new ();
 }
 
 static void
-append_number (GString *array,
-               gint64   value)
+run_fetches_clear (RunFetches *fetches)
 {
-  char number[G_ASCII_DTOSTR_BUF_SIZE];
+  if (fetches->ops == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (fetches->columns); i++)
+    g_string_free (fetches->columns[i], TRUE);
+  g_ptr_array_unref (fetches->ops);
+}
 
-  g_snprintf (number, sizeof number, "%" G_GINT64_FORMAT, value);
-  append_element (array, number);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunFetches, run_fetches_clear)
+
+static void
+add_fetch (RunFetches *fetches,
+           RelayOp    *op)
+{
+  op->status = RELAY_STORAGE_OK;
+  op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
+  g_ptr_array_add (fetches->ops, op);
+  append_element (fetches->columns[0], op->uuid);
+  append_number (fetches->columns[1], op->device_id);
+  append_number (fetches->columns[2], op->after_id);
+  append_number (fetches->columns[3], op->min_timestamp);
+  append_number (fetches->columns[4], op->limit);
+  append_number (fetches->columns[5], op->max_bytes > 0 ? (gint64) op->max_bytes : G_MAXINT64);
+}
+
+/* Queues the one statement that reads every page the run's fetches
+ * ask for; see STMT_FETCH_QUEUES. */
+static gboolean
+queue_fetches (PgStorage  *self,
+               GPtrArray  *owners,
+               RunFetches *fetches)
+{
+  Params p = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fetches->columns); i++)
+    {
+      g_string_append_c (fetches->columns[i], '}');
+      param_text (&p, fetches->columns[i]->str);
+    }
+  return pipeline_queue (self, owners, NULL, STMT_FETCH_QUEUES, &p);
 }
 
 /* Admits a send by the rule every backend shares, and adds its
@@ -533,17 +702,6 @@ queue_op (PgStorage *self,
     case RELAY_OP_LOOKUP_USERNAME:
       param_text (&p, op->username);
       return pipeline_queue (self, owners, op, STMT_LOOKUP_USERNAME, &p);
-    case RELAY_OP_FETCH_QUEUE:
-      /* The page's byte bound is counted by the server; see
-       * STMT_FETCH_QUEUE. */
-      op->envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) relay_stored_envelope_free);
-      param_text (&p, op->uuid);
-      param_int (&p, op->device_id);
-      param_int (&p, op->after_id);
-      param_int (&p, op->min_timestamp);
-      param_int (&p, op->limit);
-      param_int (&p, op->max_bytes > 0 ? (gint64) op->max_bytes : G_MAXINT64);
-      return pipeline_queue (self, owners, op, STMT_FETCH_QUEUE, &p);
     case RELAY_OP_ACK:
       op->removed = 0;
       return queue_ack (self, owners, op);
@@ -559,24 +717,32 @@ queue_op (PgStorage *self,
     }
 }
 
+/* Hands each fetch the rows of its page, which the result holds in the
+ * order of the fetches, each row numbered with its fetch's place. */
 static void
-read_envelopes (PgStorage      *self,
-                RelayOp        *op,
-                const PGresult *result)
+read_fetches (PgStorage      *self,
+              RunFetches     *fetches,
+              const PGresult *result)
 {
   for (int i = 0; i < PQntuples (result); i++)
     {
-      RelayStoredEnvelope *envelope = g_new0 (RelayStoredEnvelope, 1);
+      gint64 n = relay_pg_value_int (result, i, 0);
+      RelayStoredEnvelope *envelope;
+      RelayOp *op;
 
-      envelope->id = relay_pg_value_int (result, i, 0);
+      if (n < 1 || n > (gint64) fetches->ops->len)
+        continue;
+      op = g_ptr_array_index (fetches->ops, n - 1);
+      envelope = g_new0 (RelayStoredEnvelope, 1);
+      envelope->id = relay_pg_value_int (result, i, 1);
       envelope->guid = g_malloc (RELAY_UUID_LENGTH + 1);
-      relay_guid_encode (self->guids, envelope->id, relay_pg_value_int (result, i, 1), envelope->guid);
-      envelope->type = (guint8) relay_pg_value_int (result, i, 2);
-      envelope->source_uuid = value_text (result, i, 3);
-      envelope->source_device = (guint32) relay_pg_value_int (result, i, 4);
-      envelope->timestamp = relay_pg_value_int (result, i, 5);
-      envelope->server_timestamp = relay_pg_value_int (result, i, 6);
-      envelope->content = value_bytes (result, i, 7);
+      relay_guid_encode (self->guids, envelope->id, relay_pg_value_int (result, i, 2), envelope->guid);
+      envelope->type = (guint8) relay_pg_value_int (result, i, 3);
+      envelope->source_uuid = value_text (result, i, 4);
+      envelope->source_device = (guint32) relay_pg_value_int (result, i, 5);
+      envelope->timestamp = relay_pg_value_int (result, i, 6);
+      envelope->server_timestamp = relay_pg_value_int (result, i, 7);
+      envelope->content = value_bytes (result, i, 8);
       g_ptr_array_add (op->envelopes, envelope);
     }
 }
@@ -607,11 +773,8 @@ read_result (PgStorage *self,
       else
         op->uuid = value_text (result, 0, 0);
       break;
-    case RELAY_OP_FETCH_QUEUE:
-      read_envelopes (self, op, result);
-      break;
     case RELAY_OP_ACK:
-      op->removed = affected (result);
+      op->removed = relay_pg_storage_note_removals (self, result);
       self->queued_change -= op->removed;
       break;
     case RELAY_OP_FIND_INVITE:
@@ -635,6 +798,7 @@ relay_pg_storage_run_many (gpointer   backend,
   PgStorage *self = backend;
   g_autoptr(GPtrArray) owners = g_ptr_array_new ();
   g_auto(RunInserts) inserts = { { NULL } };
+  g_auto(RunFetches) fetches = { { NULL } };
   gboolean broken = FALSE;
   gboolean queued;
   guint n = 0;
@@ -649,16 +813,25 @@ relay_pg_storage_run_many (gpointer   backend,
       return n;
     }
   run_inserts_init (&inserts);
+  run_fetches_init (&fetches);
   /* The run's envelopes are stored before its other statements run, so
    * that a fetch finds every envelope of the run, also those of sends
-   * submitted after it: neither is answered before the commit. */
+   * submitted after it: neither is answered before the commit.  Its
+   * fetches run last, in one statement, and so after its
+   * acknowledgements: an envelope acknowledged is never handed out
+   * again. */
   for (guint i = 0; i < n; i++)
-    if (ops[i]->kind == RELAY_OP_SEND)
-      add_send (self, &inserts, ops[i]);
+    {
+      if (ops[i]->kind == RELAY_OP_SEND)
+        add_send (self, &inserts, ops[i]);
+      else if (ops[i]->kind == RELAY_OP_FETCH_QUEUE)
+        add_fetch (&fetches, ops[i]);
+    }
   queued = inserts.count == 0 || queue_inserts (self, owners, &inserts);
   for (guint i = 0; i < n && queued; i++)
-    if (ops[i]->kind != RELAY_OP_SEND)
+    if (ops[i]->kind != RELAY_OP_SEND && ops[i]->kind != RELAY_OP_FETCH_QUEUE)
       queued = queue_op (self, owners, ops[i]);
+  queued = queued && (fetches.ops->len == 0 || queue_fetches (self, owners, &fetches));
   if (!queued || !pipeline_flush (self))
     {
       g_warning ("PostgreSQL: cannot send a pipeline: %s", PQerrorMessage (self->conn));
@@ -673,7 +846,7 @@ relay_pg_storage_run_many (gpointer   backend,
 
       read_inserts (self, &inserts, ids, notified != NULL);
     }
-  for (guint i = 2 * (inserts.count > 0); i < owners->len && !broken; i++)
+  for (guint i = 2 * (inserts.count > 0); i < owners->len - (fetches.ops->len > 0) && !broken; i++)
     {
       RelayOp *op = g_ptr_array_index (owners, i);
       g_autoptr(PGresult) result = pipeline_result (self, &broken);
@@ -682,6 +855,15 @@ relay_pg_storage_run_many (gpointer   backend,
         op->status = RELAY_STORAGE_FAILED;
       else if (op->status == RELAY_STORAGE_OK)
         read_result (self, op, result);
+    }
+  if (fetches.ops->len > 0 && !broken)
+    {
+      g_autoptr(PGresult) pages = pipeline_result (self, &broken);
+
+      if (pages != NULL)
+        read_fetches (self, &fetches, pages);
+      else
+        relay_storage_fail_ops ((RelayOp **) fetches.ops->pdata, 0, fetches.ops->len);
     }
   if (broken)
     relay_storage_fail_ops (ops, 0, n);

@@ -41,7 +41,7 @@ typedef enum
   STMT_TARGET_QUEUE_USAGE,
   STMT_INSERT_ENVELOPES,
   STMT_NOTIFY_DEVICES,
-  STMT_FETCH_QUEUE,
+  STMT_FETCH_QUEUES,
   STMT_DELETE_ENVELOPE,
   STMT_DELETE_EXPIRED,
   STMT_COUNT_QUEUE,
@@ -58,6 +58,10 @@ typedef enum
   STMT_SET_ACCESS_KEY,
   STMT_PUT_PROFILE,
   STMT_GET_PROFILE,
+  STMT_RECORD_REMOVALS,
+  STMT_COMMIT,
+  STMT_FORGET_SETTLED_USAGE,
+  STMT_FORGET_ORPHAN_USAGE,
   N_STMTS,
 } StmtId;
 
@@ -74,6 +78,10 @@ typedef struct
    * writer thread uses them. */
   GHashTable       *targets;
   RelayQueueUsage  *usage;
+  /* What the transaction removed from queues and has not yet recorded
+   * in queue_removed ("account\ndevice\nsender" -> PgRemoval); only the
+   * writer thread uses it. */
+  GHashTable       *removals;
   /* Envelopes queued as last counted, then changed by this node's
    * commits, and what its uncommitted ops added to and took from them;
    * only the writer thread uses these. */
@@ -90,6 +98,15 @@ typedef struct
   /* The one rate limit that nodes share (see take_shared_token()). */
   RelayRate         target_one_time_prekeys;
 } PgStorage;
+
+typedef struct
+{
+  char   *account;
+  gint64  device_id;
+  char   *source;
+  gint64  envelopes;
+  gint64  bytes;
+} PgRemoval;
 
 /* Parameters go as text, and bytes as binary, which needs no escaping;
  * results come back binary. */
@@ -152,13 +169,14 @@ stmt_name (StmtId id)
   static const char * const names[N_STMTS] = {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11",
     "s12", "s13", "s14", "s15", "s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23",
-    "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31", "s32", "s33",
+    "s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31", "s32", "s33", "s34", "s35",
+    "s36", "s37",
   };
 
   return names[id];
 }
 
-G_STATIC_ASSERT (N_STMTS == 34);
+G_STATIC_ASSERT (N_STMTS == 38);
 
 /* Rows a statement inserted, updated or deleted. */
 static inline gint64
@@ -191,6 +209,16 @@ void     relay_pg_storage_log_failure (const PGresult  *result);
 gboolean relay_pg_storage_begin       (PgStorage       *self,
                                        RelayOp        **ops,
                                        guint            n_ops);
+/* Notes what a statement that deleted from the queue returned (rows of
+ * account, device id, sender, envelopes and bytes) as removed by the
+ * transaction, and returns how many envelopes that is. */
+gint64   relay_pg_storage_note_removals (PgStorage       *self,
+                                         const PGresult  *result);
+/* Records what the transaction removed from queues, forgets the counts
+ * of those that hold nothing more from a sender, and commits, in one
+ * round trip. */
+gboolean relay_pg_storage_commit      (PgStorage       *self);
+void     relay_pg_removal_free        (PgRemoval       *removal);
 /* Runs the ops from the first that a pipeline takes, in one pipeline,
  * and returns how many it ran; 0 when the first is not one of them. */
 guint    relay_pg_storage_run_many    (gpointer         backend,

@@ -61,40 +61,101 @@ static const char * const stmt_sql[N_STMTS] = {
    * accounts ($1, an array) that a run of sends sends to. */
   [STMT_LIST_TARGET_DEVICES] = "SELECT account, device_id, registration_id FROM devices WHERE account = ANY ($1::text[]) "
                                "ORDER BY account, device_id",
-  [STMT_TARGET_QUEUE_USAGE] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue "
-                              "WHERE account = ANY ($1::text[]) GROUP BY account, device_id, source",
+  [STMT_TARGET_QUEUE_USAGE] = "SELECT a.account, a.device_id, a.source, a.envelopes - coalesce (r.envelopes, 0), "
+                              "a.bytes - coalesce (r.bytes, 0) FROM queue_added a LEFT JOIN queue_removed r "
+                              "USING (account, device_id, source) WHERE a.account = ANY ($1::text[])",
   /* Inserts the envelopes of a run's sends, given as arrays of their
    * columns ($3 is the node's tag for all of them), in one statement,
-   * and returns their ids in the order of the arrays: the ids are drawn
-   * as the rows are inserted, in that order. */
+   * counts them into queue_added, and returns their ids in the order of
+   * the arrays: the ids are drawn as the rows are inserted, in that
+   * order.  Only the holder of a device's row lock adds to its queue, so
+   * the counts' rows are never waited for but by
+   * STMT_FORGET_SETTLED_USAGE, which waits for nothing. */
   [STMT_INSERT_ENVELOPES] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, "
                             "client_timestamp, server_timestamp, content) "
                             "SELECT account, device_id, $3::bigint, type, source, source_device, client_timestamp, "
                             "server_timestamp, content FROM unnest ($1::text[], $2::bigint[], $4::smallint[], $5::text[], "
                             "$6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[]) WITH ORDINALITY AS e (account, device_id, "
                             "type, source, source_device, client_timestamp, server_timestamp, content, n) ORDER BY n "
-                            "RETURNING id) SELECT id FROM envelope ORDER BY id",
+                            "RETURNING id, account, device_id, source, length (content) AS size), "
+                            "counted AS (INSERT INTO queue_added AS u (account, device_id, source, envelopes, bytes) "
+                            "SELECT account, device_id, source, count (*), sum (size) FROM envelope "
+                            "GROUP BY account, device_id, source ON CONFLICT (account, device_id, source) DO UPDATE "
+                            "SET envelopes = u.envelopes + excluded.envelopes, bytes = u.bytes + excluded.bytes) "
+                            "SELECT id FROM envelope ORDER BY id",
   /* Notifies the channel once with the key of each device ($1, an
    * array) that the run stored envelopes for; like every NOTIFY, it
    * goes out only if the transaction commits. */
   [STMT_NOTIFY_DEVICES] = "SELECT pg_notify ('" RELAY_POSTGRESQL_CHANNEL "', key) FROM (SELECT DISTINCT unnest ($1::text[]) AS key) k",
-  /* A page holds its first envelope whatever its size, then as many as
-   * fit in $6 bytes, counted by the server: the contents left out are
-   * never read nor sent, which six connections fetching a backlog of
-   * large envelopes at once would otherwise hold in memory in full. */
-  [STMT_FETCH_QUEUE] = "SELECT q.id, q.tag, q.type, q.source, q.source_device, q.client_timestamp, q.server_timestamp, q.content FROM "
-                       "(SELECT id, row_number () OVER (ORDER BY id) AS n, sum (length (content)) OVER (ORDER BY id) AS running FROM "
-                       "(SELECT id, content FROM queue WHERE account = $1 AND device_id = $2 AND id > $3 AND server_timestamp >= $4 "
-                       "ORDER BY id LIMIT $5) page) w "
-                       "JOIN queue q ON q.id = w.id WHERE w.n = 1 OR w.running <= $6 ORDER BY q.id",
+  /* Reads the pages of every fetch of a run in one statement: $1 to $6
+   * are arrays of their accounts, device ids, the ids after which they
+   * read, their oldest server timestamps, their page lengths and byte
+   * bounds, and each row says by its first column which fetch, as
+   * numbered from 1 in the arrays, it belongs to.  A page holds its
+   * first envelope whatever its size, then as many as fit in its bytes,
+   * counted by the server: the contents left out are never sent, which
+   * six connections fetching a backlog of large envelopes at once
+   * would otherwise hold in memory in full. */
+  [STMT_FETCH_QUEUES] = "SELECT f.n, w.id, w.tag, w.type, w.source, w.source_device, w.client_timestamp, w.server_timestamp, "
+                        "w.content FROM unnest ($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
+                        "WITH ORDINALITY AS f (account, device_id, after_id, min_timestamp, page, max_bytes, n) "
+                        "CROSS JOIN LATERAL (SELECT p.*, row_number () OVER (ORDER BY p.id) AS k, "
+                        "sum (length (p.content)) OVER (ORDER BY p.id) AS running FROM "
+                        "(SELECT id, tag, type, source, source_device, client_timestamp, server_timestamp, content FROM queue "
+                        "WHERE account = f.account AND device_id = f.device_id AND id > f.after_id "
+                        "AND server_timestamp >= f.min_timestamp ORDER BY id LIMIT f.page) p) w "
+                        "WHERE w.k = 1 OR w.running <= f.max_bytes ORDER BY f.n, w.id",
   /* Deletes the entries of one acknowledgement in one round trip: $1 to
-   * $4 are arrays of their ids, tags, accounts and device ids. */
-  [STMT_DELETE_ENVELOPE] = "DELETE FROM queue q USING unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
+   * $4 are arrays of their ids, tags, accounts and device ids.  It
+   * returns what it removed from each device's queue per sender, which
+   * the transaction records in queue_removed before it commits. */
+  [STMT_DELETE_ENVELOPE] = "WITH gone AS (DELETE FROM queue q USING unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
                            "AS a (id, tag, account, device_id) "
-                           "WHERE q.id = a.id AND q.tag = a.tag AND q.account = a.account AND q.device_id = a.device_id",
+                           "WHERE q.id = a.id AND q.tag = a.tag AND q.account = a.account AND q.device_id = a.device_id "
+                           "RETURNING q.account, q.device_id, q.source, length (q.content) AS size) "
+                           "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Entries another node is expiring at the same moment are its own to
    * delete. */
-  [STMT_DELETE_EXPIRED] = "DELETE FROM queue WHERE id IN (SELECT id FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED)",
+  [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE id IN "
+                          "(SELECT id FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED) "
+                          "RETURNING account, device_id, source, length (content) AS size) "
+                          "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
+  /* Adds what a transaction removed from queues ($1 to $5: arrays of
+   * accounts, device ids, senders, envelopes and bytes) to
+   * queue_removed, as its last statement before COMMIT and in one
+   * order on every node: two nodes removing from the same queues then
+   * take the rows' locks in the same order, and never wait for each
+   * other both. */
+  [STMT_RECORD_REMOVALS] = "INSERT INTO queue_removed AS u (account, device_id, source, envelopes, bytes) "
+                           "SELECT * FROM unnest ($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) "
+                           "AS r (account, device_id, source, envelopes, bytes) ORDER BY account, device_id, source "
+                           "ON CONFLICT (account, device_id, source) DO UPDATE "
+                           "SET envelopes = u.envelopes + excluded.envelopes, bytes = u.bytes + excluded.bytes",
+  [STMT_COMMIT] = "COMMIT",
+  /* Forgets the counts of the queues ($1 to $3: arrays of accounts,
+   * device ids and senders) that the transaction removed from and that
+   * now hold nothing more from the sender, so that they take no room;
+   * the next envelope counts from nothing again.  It skips the rows
+   * that others hold, and so waits for nobody. */
+  [STMT_FORGET_SETTLED_USAGE] = "WITH settled AS (SELECT a.account, a.device_id, a.source FROM queue_added a "
+                                "JOIN queue_removed r USING (account, device_id, source) "
+                                "WHERE (a.account, a.device_id, a.source) IN "
+                                "(SELECT * FROM unnest ($1::text[], $2::bigint[], $3::text[])) "
+                                "AND a.envelopes = r.envelopes FOR UPDATE OF a, r SKIP LOCKED), "
+                                "added AS (DELETE FROM queue_added WHERE (account, device_id, source) IN "
+                                "(SELECT * FROM settled)) "
+                                "DELETE FROM queue_removed WHERE (account, device_id, source) IN (SELECT * FROM settled)",
+  /* Forgets the counts of devices that no longer exist: sotto-relay
+   * admin deleted their accounts and queues.  Like the one above, it
+   * waits for nobody. */
+  [STMT_FORGET_ORPHAN_USAGE] = "WITH added AS (DELETE FROM queue_added WHERE (account, device_id, source) IN "
+                               "(SELECT account, device_id, source FROM queue_added a WHERE NOT EXISTS "
+                               "(SELECT 1 FROM devices d WHERE d.account = a.account AND d.device_id = a.device_id) "
+                               "FOR UPDATE SKIP LOCKED)) "
+                               "DELETE FROM queue_removed WHERE (account, device_id, source) IN "
+                               "(SELECT account, device_id, source FROM queue_removed r WHERE NOT EXISTS "
+                               "(SELECT 1 FROM devices d WHERE d.account = r.account AND d.device_id = r.device_id) "
+                               "FOR UPDATE SKIP LOCKED)",
   [STMT_COUNT_QUEUE] = "SELECT count(*) FROM queue",
   [STMT_SET_IDENTITY] = "UPDATE accounts SET identity_key = $2 WHERE uuid = $1",
   [STMT_SET_REGISTRATION_ID] = "UPDATE devices SET registration_id = $3 WHERE account = $1 AND device_id = $2",
@@ -481,13 +542,16 @@ op_expire (gpointer  backend,
   param_int (&p, op->min_timestamp);
   if ((result = run (self, STMT_DELETE_EXPIRED, &p)) == NULL)
     return RELAY_STORAGE_FAILED;
-  op->removed = affected (result);
+  op->removed = relay_pg_storage_note_removals (self, result);
   self->queued_change -= op->removed;
   p = (Params) { 0 };
   param_int (&p, RELAY_RATE_TARGET_ONE_TIME_PREKEYS);
   param_double (&p, self->target_one_time_prekeys.burst);
   param_double (&p, self->target_one_time_prekeys.rate);
-  return run_done (self, STMT_PRUNE_SHARED_BUCKETS, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
+  if (!run_done (self, STMT_PRUNE_SHARED_BUCKETS, &p))
+    return RELAY_STORAGE_FAILED;
+  p = (Params) { 0 };
+  return run_done (self, STMT_FORGET_ORPHAN_USAGE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
 /* A device whose password hash changed since its password was checked
@@ -647,6 +711,7 @@ pg_begin (gpointer   backend,
 {
   PgStorage *self = backend;
 
+  g_hash_table_remove_all (self->removals);
   if (ensure_connected (self) && relay_pg_storage_begin (self, ops, n_ops))
     return TRUE;
   rollback_if_open (self);
@@ -668,6 +733,7 @@ pg_abandon (gpointer backend)
 
   g_warning ("PostgreSQL rolled back a transaction");
   rollback_if_open (self);
+  g_hash_table_remove_all (self->removals);
   self->queued_change = 0;
 }
 
@@ -676,7 +742,7 @@ pg_commit (gpointer backend)
 {
   PgStorage *self = backend;
 
-  if (relay_pg_exec (self->conn, "COMMIT"))
+  if (relay_pg_storage_commit (self))
     return TRUE;
   g_warning ("PostgreSQL: commit failed");
   rollback_if_open (self);
@@ -781,6 +847,7 @@ free_storage (PgStorage *self)
   relay_writer_clear (&self->writer);
   relay_queue_usage_free (self->usage);
   g_hash_table_unref (self->targets);
+  g_hash_table_unref (self->removals);
   g_clear_pointer (&self->guids, relay_guid_cipher_free);
   g_free (self->url);
   g_free (self);
@@ -845,6 +912,7 @@ relay_storage_postgresql_open (const char       *url,
   self->parent.writer = &self->writer;
   self->usage = relay_queue_usage_new ();
   self->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_array_unref);
+  self->removals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) relay_pg_removal_free);
 
   self->conn = relay_pg_connect (url, error);
   if (self->conn == NULL)

@@ -424,8 +424,15 @@ test_migrate_v1 (void)
   test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 5);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 6);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 6 counted what the queue held: Bob's one envelope from
+   * Alice, of 8 bytes. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_added"), ==, 1);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT envelopes * 1000 + bytes FROM queue_added "
+                                              "WHERE account = 'a3a3481e-bdfd-41de-9aa6-725df133b295' "
+                                              "AND source = '03710702-0ea9-454d-ab87-34a69d1848ab'"), ==, 1008);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_removed"), ==, 0);
   /* Version 5's access keys and profiles, version 4's password digests,
    * version 3's shared rate limits, and version 2's invites table and
    * ban flag are there. */
@@ -452,12 +459,16 @@ test_migrate_v1 (void)
   g_clear_pointer (&relay, test_relay_free);
   /* Their passwords, checked once, are remembered in the database. */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM devices WHERE password_digest IS NULL"), ==, 0);
+  /* Bob's queue is empty again, and the counts of it are gone. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_added"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_removed"), ==, 0);
 
   /* A schema newer than the relay knows is left alone. */
-  test_postgresql_query_int (url, "UPDATE schema_version SET version = 6");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 7");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 6, newer than this relay knows (5)"));
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 6);
+  g_assert_nonnull (strstr (err, "The database has schema version 7, newer than this relay knows (6)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 7);
 
   test_relay_remove_data_dir (dir);
 }
