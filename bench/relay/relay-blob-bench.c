@@ -210,6 +210,7 @@ relay_start (Relay      *relay,
 
   g_file_set_contents (conf,
                        "[limits]\nmax-blob-bytes=1073741824\nblob-quota-bytes=17179869184\n"
+                       "blob-streams-per-account=" G_STRINGIFY (PARALLEL) "\n"
                        "[rate-limits]\naddress-requests=100000/100000\n"
                        "address-registrations=100000/100000\n", -1, NULL);
   relay->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,

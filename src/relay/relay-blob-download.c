@@ -62,6 +62,7 @@ download_free (Download *download)
     }
   g_free (download->buffers[0]);
   g_free (download->buffers[1]);
+  _relay_blob_release_stream (request);
   _relay_request_unref (request);
   g_free (download);
 }
@@ -283,7 +284,7 @@ _relay_blob_handle_download (RelayRequest *request)
   Download *download;
   const char *id;
 
-  if (!_relay_blob_take_id (request, &id))
+  if (!_relay_blob_take_id (request, &id) || !_relay_blob_take_stream (request))
     return;
   download = g_new0 (Download, 1);
   download->request = _relay_request_ref (request);

@@ -30,6 +30,8 @@ struct _RelayBlobService
   RelayBlobStore *store;
   GHashTable     *usage;     /* account UUID -> guint64 *, the bytes it is charged */
   GHashTable     *active;    /* blob id -> the upload writing it */
+  guint           streams;   /* uploads and downloads that hold buffers */
+  GHashTable     *account_streams;  /* account UUID -> how many of them are its */
   uv_timer_t      sweep;
   gboolean        sweeping;
 };
@@ -65,6 +67,8 @@ void      _relay_blob_respond_status (RelayRequest     *request,
                                       RelayBlobStatus   status);
 gboolean  _relay_blob_take_id        (RelayRequest     *request,
                                       const char      **id);
+gboolean  _relay_blob_take_stream    (RelayRequest     *request);
+void      _relay_blob_release_stream (RelayRequest     *request);
 void      _relay_blob_respond_upload (RelayRequest     *request,
                                       const char       *id,
                                       guint64           offset,

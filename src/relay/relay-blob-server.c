@@ -172,6 +172,7 @@ _relay_blob_service_init (RelayServer  *self,
   blobs->store = store;
   blobs->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   blobs->active = g_hash_table_new (g_str_hash, g_str_equal);
+  blobs->account_streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (store->klass->scan (store, count_usage, blobs) != RELAY_BLOB_OK)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the attachment blobs in %s", dir);
@@ -202,6 +203,7 @@ _relay_blob_service_free (RelayServer *self)
   relay_blob_store_free (blobs->store);
   g_hash_table_unref (blobs->usage);
   g_hash_table_unref (blobs->active);
+  g_hash_table_unref (blobs->account_streams);
   g_free (blobs);
 }
 
@@ -236,6 +238,51 @@ _relay_blob_take_id (RelayRequest  *request,
     return TRUE;
   _relay_respond_error (request, 404, "not-found", "No such attachment");
   return FALSE;
+}
+
+/* Each upload or download under way holds two chunks, and lws may hold
+ * a third of a download its client does not read: without a bound, a
+ * client that opens many and reads none makes the relay hold far more
+ * than it sends.  And so that one account cannot take them all, each
+ * may hold only blob-streams-per-account.  Takes one for the request's
+ * account, or answers and returns FALSE when none is left. */
+gboolean
+_relay_blob_take_stream (RelayRequest *request)
+{
+  RelayBlobService *blobs = request->server->blobs;
+  const char *account = request->credentials->uuid;
+  guint held = GPOINTER_TO_UINT (g_hash_table_lookup (blobs->account_streams, account));
+
+  if (held >= request->server->config->blob_streams_per_account)
+    {
+      _relay_respond_error (request, 429, "rate-limited",
+                            "The account has too many attachment transfers under way; try again later");
+      return FALSE;
+    }
+  if (blobs->streams >= request->server->config->blob_streams)
+    {
+      _relay_respond_error (request, 503, "unavailable",
+                            "Too many attachment transfers are under way; try again later");
+      return FALSE;
+    }
+  blobs->streams++;
+  g_hash_table_insert (blobs->account_streams, g_strdup (account), GUINT_TO_POINTER (held + 1));
+  return TRUE;
+}
+
+void
+_relay_blob_release_stream (RelayRequest *request)
+{
+  RelayBlobService *blobs = request->server->blobs;
+  const char *account = request->credentials->uuid;
+  guint held = GPOINTER_TO_UINT (g_hash_table_lookup (blobs->account_streams, account));
+
+  g_assert (blobs->streams > 0 && held > 0);
+  blobs->streams--;
+  if (held == 1)
+    g_hash_table_remove (blobs->account_streams, account);
+  else
+    g_hash_table_insert (blobs->account_streams, g_strdup (account), GUINT_TO_POINTER (held - 1));
 }
 
 /* Answers where an upload stands, and its id when `id` is not NULL. */

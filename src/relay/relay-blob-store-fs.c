@@ -107,11 +107,15 @@ write_file (const char   *path,
 }
 
 /* Removes a blob's directory and what it holds; a missing file is no
- * fault, as a removal that a crash cut short leaves some. */
+ * fault, as a removal that a crash cut short leaves some.  `partial`
+ * goes before `data`: a commit that renames one to the other meanwhile
+ * then either finds no `partial` or leaves a `data` that is removed
+ * next, where the other order could leave a `data` behind without its
+ * `meta`, which no scan would ever see again. */
 static RelayBlobStatus
 remove_blob_dir (const char *path)
 {
-  static const char * const names[] = { "data", "partial", "meta" };
+  static const char * const names[] = { "partial", "data", "meta" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {

@@ -34,7 +34,8 @@ typedef struct
   gboolean               has_range;
   RelayBlobContentRange  range;
   gboolean               keep_alive;
-  /* The key in RelayBlobService.active once registered: apart from
+  /* The key in RelayBlobService.active once registered, which also
+   * holds one of the blob-streams and the two chunks below: apart from
    * `info`, which a worker fills in while the loop may look the key up. */
   char                   id[RELAY_BLOB_ID_LENGTH + 1];
   gboolean               registered;
@@ -81,12 +82,15 @@ maybe_free (Upload *upload)
       (_relay_request_attached (request) && !request->responded))
     return;
   if (upload->registered)
-    g_hash_table_remove (blobs->active, upload->id);
+    {
+      g_hash_table_remove (blobs->active, upload->id);
+      _relay_blob_release_stream (request);
+    }
   request->stream = NULL;
   request->take_body = NULL;
   request->detached = NULL;
-  g_byte_array_unref (upload->filling);
-  g_byte_array_unref (upload->writing);
+  g_clear_pointer (&upload->filling, g_byte_array_unref);
+  g_clear_pointer (&upload->writing, g_byte_array_unref);
   g_byte_array_unref (upload->input);
   _relay_request_unref (request);
   g_free (upload);
@@ -355,9 +359,13 @@ upload_authenticated (RelayRequest *request)
       _relay_respond_error (request, 409, "upload-busy", "A part of this upload is still being received");
       return;
     }
+  if (!_relay_blob_take_stream (request))
+    return;
   g_strlcpy (upload->id, id, sizeof upload->id);
   g_hash_table_insert (blobs->active, upload->id, upload);
   upload->registered = TRUE;
+  upload->filling = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
+  upload->writing = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
   queue (upload, open_run, open_done);
 }
 
@@ -413,8 +421,6 @@ _relay_blob_upload_start (RelayRequest *request,
   upload->keep_alive = keep_alive;
   upload->body_length = length;
   upload->input = g_byte_array_ref (((Session *) lws_wsi_user (request->wsi))->input);
-  upload->filling = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
-  upload->writing = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
   request->stream = upload;
   request->take_body = upload_take_body;
   request->detached = upload_detached;

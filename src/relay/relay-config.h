@@ -107,6 +107,8 @@ typedef struct
   guint64   blob_quota_bytes;
   gint64    blob_max_age_seconds;
   guint     blob_sweep_seconds;
+  guint     blob_streams;
+  guint     blob_streams_per_account;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

@@ -794,6 +794,91 @@ test_expiry (TestFixture   *fixture,
     }
 }
 
+static const char *streams_limits =
+  "[limits]\n"
+  "max-blob-bytes=209715200\n"
+  "blob-streams=4\n"
+  "blob-streams-per-account=3\n";
+
+#define STALLED_DOWNLOADS  64
+
+/* The status of a download's answer, whose body is left unread. */
+static guint
+start_stalled_download (int         fd,
+                        const char *auth,
+                        const char *id)
+{
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  g_autoptr(GString) reply = g_string_new (NULL);
+  g_autofree char *request = g_strdup_printf ("GET /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Authorization: %s\r\n\r\n", id, auth);
+
+  test_raw_write_string (fd, request);
+  while (strstr (reply->str, "\r\n") == NULL)
+    g_assert_cmpint (test_raw_read (fd, reply, deadline), ==, TEST_READ_DATA);
+  return (guint) g_ascii_strtoull (reply->str + strlen ("HTTP/1.1 "), NULL, 10);
+}
+
+/* Clients that start downloads and never read them: each would hold two
+ * chunks of the relay's memory, and lws a third, until the write
+ * deadline; only blob-streams of them are served at once, and
+ * blob-streams-per-account of one account's. */
+static void
+test_stalled_downloads (TestFixture   *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
+  guint64 size = 8 * MIB;
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) done = NULL;
+  int fds[STALLED_DOWNLOADS];
+  int bob_fds[2];
+  guint served = 0;
+  guint refused = 0;
+  gint64 deadline;
+
+  done = put (fixture->relay, alice->auth, id, 0, size, size, PART_WHOLE);
+  assert_part_done (done, size, TRUE);
+  for (guint i = 0; i < STALLED_DOWNLOADS; i++)
+    {
+      guint status;
+
+      fds[i] = test_raw_connect_small (fixture->relay);
+      status = start_stalled_download (fds[i], alice->auth, id);
+      g_assert_true (status == 200 || status == 429);
+      served += status == 200;
+      refused += status == 429;
+    }
+  g_assert_cmpuint (served, ==, 3);
+  g_assert_cmpuint (refused, ==, STALLED_DOWNLOADS - 3);
+  /* Another account still gets what is left of the relay's. */
+  for (guint i = 0; i < G_N_ELEMENTS (bob_fds); i++)
+    bob_fds[i] = test_raw_connect_small (fixture->relay);
+  g_assert_cmpuint (start_stalled_download (bob_fds[0], bob->auth, id), ==, 200);
+  g_assert_cmpuint (start_stalled_download (bob_fds[1], bob->auth, id), ==, 503);
+  for (guint i = 0; i < STALLED_DOWNLOADS; i++)
+    close (fds[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (bob_fds); i++)
+    close (bob_fds[i]);
+
+  /* Once they are gone, a download is served again. */
+  deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  for (;;)
+    {
+      int fd = test_raw_connect (fixture->relay);
+      guint status = start_stalled_download (fd, alice->auth, id);
+
+      close (fd);
+      if (status == 200)
+        break;
+      g_assert_cmpuint (status, ==, 503);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -802,6 +887,7 @@ main (int   argc,
   g_autofree char *quota_conf = conf_with (quota_limits);
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
+  g_autofree char *streams_conf = conf_with (streams_limits);
 
   g_test_init (&argc, &argv, NULL);
 
@@ -828,5 +914,7 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/expiry", TestFixture, expiry_conf, test_fixture_setup, test_expiry,
               test_fixture_teardown);
+  g_test_add ("/relay/blob/stalled-downloads", TestFixture, streams_conf, test_fixture_setup,
+              test_stalled_downloads, test_fixture_teardown);
   return g_test_run ();
 }
