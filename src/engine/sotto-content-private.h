@@ -36,6 +36,9 @@ typedef enum
  * @SOTTO_CONTENT_KIND_IGNORED: a passing signal this Sotto does not act
  *   on (typing, a receipt of a newer type): nothing to show or store;
  *   decoded, never encoded
+ * @SOTTO_CONTENT_KIND_PROFILE_KEY: a data message that carries only the
+ *   sender's profile key (after the sender set or rotated it): stored
+ *   with the contact, never shown
  */
 typedef enum
 {
@@ -44,6 +47,7 @@ typedef enum
   SOTTO_CONTENT_KIND_READ_RECEIPT = 3,
   SOTTO_CONTENT_KIND_UNSUPPORTED = 4,
   SOTTO_CONTENT_KIND_IGNORED = 5,
+  SOTTO_CONTENT_KIND_PROFILE_KEY = 6,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -62,6 +66,9 @@ typedef enum
 #define SOTTO_CONTENT_MAX_SENDER 32
 #define SOTTO_CONTENT_MAX_RECEIPTS 1024
 
+/* The length of a profile key (DataMessage.profile_key). */
+#define SOTTO_CONTENT_PROFILE_KEY_SIZE 32
+
 /**
  * SottoContent:
  * @kind: what it is
@@ -71,6 +78,8 @@ typedef enum
  *   who does not know the sender yet
  * @text: for %SOTTO_CONTENT_KIND_TEXT, the text
  * @receipts: for receipts, the UUIDs of the messages they are about
+ * @profile_key: (nullable): the sender's profile key, in guarded memory
+ *   (sodium_malloc()), which a text message may carry too
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -86,6 +95,7 @@ typedef struct
   char *sender;
   char *text;
   GStrv receipts;
+  guint8 *profile_key;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -97,6 +107,11 @@ SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
                                          const char         *id,
                                          gint64              timestamp,
                                          const char * const *receipts) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_profile_key (const char   *id,
+                                           gint64        timestamp,
+                                           const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE]) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_set_profile_key (SottoContent *content,
+                                           const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE]);
 void          sotto_content_free        (SottoContent       *content);
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,

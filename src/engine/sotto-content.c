@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sp-error.h"
 #include "sp-protobuf.h"
@@ -85,6 +86,7 @@ enum
 enum
 {
   DATA_TEXT = 1,
+  DATA_PROFILE_KEY = 9,
   DATA_REQUIRED_LEVEL = 10,
 };
 
@@ -195,11 +197,51 @@ sotto_content_new_receipt (SottoContentKind    kind,
   return content;
 }
 
+/* Copies @key into guarded memory held by @content, replacing any key
+ * it held. */
+void
+sotto_content_set_profile_key (SottoContent *content,
+                               const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE])
+{
+  g_return_if_fail (content != NULL && key != NULL);
+
+  if (content->profile_key == NULL)
+    content->profile_key = sodium_malloc (SOTTO_CONTENT_PROFILE_KEY_SIZE);
+  if (content->profile_key == NULL)
+    g_error ("Out of guarded memory for a profile key");
+  memcpy (content->profile_key, key, SOTTO_CONTENT_PROFILE_KEY_SIZE);
+}
+
+/* A data message with nothing but the sender's profile key: how a new
+ * or rotated key reaches contacts without a message to carry it. */
+SottoContent *
+sotto_content_new_profile_key (const char   *id,
+                               gint64        timestamp,
+                               const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE])
+{
+  SottoContent *content;
+
+  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
+  g_return_val_if_fail (timestamp >= 0, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  content = g_new0 (SottoContent, 1);
+  content->kind = SOTTO_CONTENT_KIND_PROFILE_KEY;
+  content->id = g_ascii_strdown (id, -1);
+  content->timestamp = timestamp;
+  sotto_content_set_profile_key (content, key);
+
+  return content;
+}
+
 void
 sotto_content_free (SottoContent *content)
 {
   if (content == NULL)
     return;
+
+  /* sodium_free() wipes it. */
+  g_clear_pointer (&content->profile_key, sodium_free);
 
   g_free (content->id);
   g_free (content->sender);
@@ -219,15 +261,19 @@ encode_payload (const SottoContent  *content,
   gsize size;
   guint32 field;
 
-  if (content->kind == SOTTO_CONTENT_KIND_TEXT)
+  if (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
     {
-      gsize text_len = strlen (content->text);
+      gsize text_len = content->text != NULL ? strlen (content->text) : 0;
 
-      /* A tag of one byte, a length of at most ten, the text. */
-      size = 1 + 10 + text_len;
+      /* A tag of one byte, a length of at most ten, the text; the key
+       * with its tag and length in 34. */
+      size = 1 + 10 + text_len + 2 + SOTTO_CONTENT_PROFILE_KEY_SIZE;
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
-      sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      if (content->text != NULL)
+        sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      if (content->profile_key != NULL)
+        sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_CONTENT_PROFILE_KEY_SIZE);
       field = CONTENT_DATA;
     }
   else
@@ -295,6 +341,10 @@ sotto_content_encode (const SottoContent *content)
       g_return_val_if_fail (content->text != NULL, NULL);
       g_return_val_if_fail (strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
     }
+  else if (content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
+    {
+      g_return_val_if_fail (content->text == NULL && content->profile_key != NULL, NULL);
+    }
   else
     {
       guint n_receipts;
@@ -310,8 +360,8 @@ sotto_content_encode (const SottoContent *content)
 
   /* Only a message names its sender; a receipt goes back to someone who
    * knows who it is from.  An empty name is no name. */
-  sender_len = content->kind == SOTTO_CONTENT_KIND_TEXT && content->sender != NULL
-               ? strlen (content->sender) : 0;
+  sender_len = (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
+               && content->sender != NULL ? strlen (content->sender) : 0;
 
   payload_field = encode_payload (content, &payload, &payload_len);
 
@@ -332,6 +382,9 @@ sotto_content_encode (const SottoContent *content)
 
   out[1 + message_len] = PADDING_MARKER;
   total = round_up_to_block (1 + message_len + 1);
+
+  /* The payload may hold a profile key. */
+  sodium_memzero (payload, payload_len);
 
   return g_bytes_new_take (g_realloc (out, total), total);
 }
@@ -406,6 +459,12 @@ decode_data (SottoContent  *content,
           text = g_strndup ((const char *) field.data, field.len);
           break;
 
+        case DATA_PROFILE_KEY:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SOTTO_CONTENT_PROFILE_KEY_SIZE)
+            return set_malformed (error, "profile key");
+          sotto_content_set_profile_key (content, field.data);
+          break;
+
         case DATA_REQUIRED_LEVEL:
           if (!take_field (&field, SP_PB_WIRE_VARINT, &seen))
             return set_malformed (error, "required level");
@@ -418,6 +477,13 @@ decode_data (SottoContent  *content,
     }
   if (ret != 0)
     return set_malformed (error, "data");
+
+  /* A key alone is news about the sender, not a message. */
+  if (text == NULL && content->profile_key != NULL && required_level <= SOTTO_CONTENT_LEVEL)
+    {
+      content->kind = SOTTO_CONTENT_KIND_PROFILE_KEY;
+      return TRUE;
+    }
 
   /* A message that requires a higher level would be misread from its
    * text alone, and one without text has nothing this version can show. */
