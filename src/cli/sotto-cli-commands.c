@@ -407,6 +407,16 @@ identity_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
+profile_changed_cb (SottoMessenger    *messenger,
+                    SottoConversation *conversation,
+                    Receiving         *receiving)
+{
+  sotto_cli_print_profile_change (receiving->cli, conversation);
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -434,6 +444,7 @@ sotto_cli_receive (SottoCli *cli)
 
   g_signal_connect (cli->messenger, "message-received", G_CALLBACK (message_received_cb), &receiving);
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
+  g_signal_connect (cli->messenger, "profile-changed", G_CALLBACK (profile_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the

@@ -25,6 +25,8 @@ void          _sotto_contact_set_identity           (SottoContact           *sel
                                                      SottoVerificationState  verification_state);
 void          _sotto_contact_set_standing           (SottoContact           *self,
                                                      SottoContactStanding    standing);
+void          _sotto_contact_set_profile_name       (SottoContact           *self,
+                                                     const char             *profile_name);
 void          _sotto_contact_set_verification_state (SottoContact           *self,
                                                      SottoVerificationState  verification_state);
 

@@ -20,6 +20,7 @@ SottoAccount           *sotto_contact_get_account             (SottoContact     
 const char             *sotto_contact_get_uuid                (SottoContact         *self);
 const char             *sotto_contact_get_username            (SottoContact         *self);
 const char             *sotto_contact_get_name                (SottoContact         *self);
+const char             *sotto_contact_get_profile_name        (SottoContact         *self);
 GBytes                 *sotto_contact_get_identity_key        (SottoContact         *self);
 SottoVerificationState  sotto_contact_get_verification_state  (SottoContact         *self);
 gboolean                sotto_contact_get_sending_held        (SottoContact         *self);

@@ -67,7 +67,7 @@ typedef enum
 #define SOTTO_CONTENT_MAX_RECEIPTS 1024
 
 /* The length of a profile key (DataMessage.profile_key). */
-#define SOTTO_CONTENT_PROFILE_KEY_SIZE 32
+#define SOTTO_PROFILE_KEY_SIZE 32
 
 /**
  * SottoContent:
@@ -109,9 +109,9 @@ SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
                                          const char * const *receipts) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_new_profile_key (const char   *id,
                                            gint64        timestamp,
-                                           const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE]) G_GNUC_WARN_UNUSED_RESULT;
+                                           const guint8  key[SOTTO_PROFILE_KEY_SIZE]) G_GNUC_WARN_UNUSED_RESULT;
 void          sotto_content_set_profile_key (SottoContent *content,
-                                           const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE]);
+                                           const guint8  key[SOTTO_PROFILE_KEY_SIZE]);
 void          sotto_content_free        (SottoContent       *content);
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,

@@ -201,15 +201,13 @@ sotto_content_new_receipt (SottoContentKind    kind,
  * it held. */
 void
 sotto_content_set_profile_key (SottoContent *content,
-                               const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE])
+                               const guint8  key[SOTTO_PROFILE_KEY_SIZE])
 {
   g_return_if_fail (content != NULL && key != NULL);
 
   if (content->profile_key == NULL)
-    content->profile_key = sodium_malloc (SOTTO_CONTENT_PROFILE_KEY_SIZE);
-  if (content->profile_key == NULL)
-    g_error ("Out of guarded memory for a profile key");
-  memcpy (content->profile_key, key, SOTTO_CONTENT_PROFILE_KEY_SIZE);
+    content->profile_key = _sotto_secure_alloc (SOTTO_PROFILE_KEY_SIZE);
+  memcpy (content->profile_key, key, SOTTO_PROFILE_KEY_SIZE);
 }
 
 /* A data message with nothing but the sender's profile key: how a new
@@ -217,7 +215,7 @@ sotto_content_set_profile_key (SottoContent *content,
 SottoContent *
 sotto_content_new_profile_key (const char   *id,
                                gint64        timestamp,
-                               const guint8  key[SOTTO_CONTENT_PROFILE_KEY_SIZE])
+                               const guint8  key[SOTTO_PROFILE_KEY_SIZE])
 {
   SottoContent *content;
 
@@ -267,13 +265,13 @@ encode_payload (const SottoContent  *content,
 
       /* A tag of one byte, a length of at most ten, the text; the key
        * with its tag and length in 34. */
-      size = 1 + 10 + text_len + 2 + SOTTO_CONTENT_PROFILE_KEY_SIZE;
+      size = 1 + 10 + text_len + 2 + SOTTO_PROFILE_KEY_SIZE;
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
       if (content->text != NULL)
         sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
       if (content->profile_key != NULL)
-        sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_CONTENT_PROFILE_KEY_SIZE);
+        sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_PROFILE_KEY_SIZE);
       field = CONTENT_DATA;
     }
   else
@@ -460,7 +458,7 @@ decode_data (SottoContent  *content,
           break;
 
         case DATA_PROFILE_KEY:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SOTTO_CONTENT_PROFILE_KEY_SIZE)
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SOTTO_PROFILE_KEY_SIZE)
             return set_malformed (error, "profile key");
           sotto_content_set_profile_key (content, field.data);
           break;

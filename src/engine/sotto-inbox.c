@@ -167,6 +167,10 @@ typedef struct
   gboolean identity_recorded;
   SottoVerificationState verification_state;
   SottoMessageRecord *identity_event;
+
+  /* The sender's profile is to be fetched: they gave a new profile key,
+   * or sent theirs alone to say the profile changed. */
+  gboolean profile_news;
 } Reception;
 
 /* Envelopes received in one transaction (receive_batch_thread()). */
@@ -263,6 +267,26 @@ decrypt (SottoInbox       *self,
   return rc;
 }
 
+/* Keeps the profile key a known sender's content carries, in the
+ * transaction that stores what came with it. */
+static gboolean
+receive_profile_key (SottoInbox  *self,
+                     Reception   *reception,
+                     GError     **error)
+{
+  gboolean changed = FALSE;
+
+  if (reception->content->profile_key == NULL || reception->conversation_id == 0)
+    return TRUE;
+
+  if (!_sotto_store_save_contact_profile_key (self->store, reception->contact_id,
+                                              reception->content->profile_key, &changed, error))
+    return FALSE;
+
+  reception->profile_news = changed || reception->content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY;
+  return TRUE;
+}
+
 static Outcome
 receive_in_transaction (SottoInbox      *self,
                         Reception       *reception,
@@ -332,6 +356,9 @@ receive_in_transaction (SottoInbox      *self,
   if (reception->content == NULL)
     return OUTCOME_DROPPED;
 
+  if (!receive_profile_key (self, reception, error))
+    return OUTCOME_RETRY_LATER;
+
   /* A message only a newer Sotto can show is stored as a placeholder,
    * so that it is not lost without a trace and its sender still gets
    * receipts; a signal this version does not act on is only kept out of
@@ -343,6 +370,7 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RECEIPT;
 
     case SOTTO_CONTENT_KIND_IGNORED:
+    case SOTTO_CONTENT_KIND_PROFILE_KEY:
       return OUTCOME_IGNORED;
 
     case SOTTO_CONTENT_KIND_TEXT:
@@ -390,6 +418,7 @@ reception_undone (Reception *reception)
   g_clear_pointer (&reception->message, _sotto_message_record_free);
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  reception->profile_news = FALSE;
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a
@@ -714,6 +743,9 @@ reception_settle (Reception *reception)
   SottoConversation *conversation = reception->conversation;
 
   reception_show_identity (reception);
+
+  if (reception->profile_news && self->messenger != NULL)
+    _sotto_messenger_profile_key_received (self->messenger, conversation);
 
   switch (reception->outcome)
     {

@@ -54,6 +54,7 @@ enum {
   MESSAGE_RECEIVED,
   IDENTITY_CHANGED,
   CONVERSATION_REMOVED,
+  PROFILE_CHANGED,
   N_SIGNALS
 };
 
@@ -93,6 +94,13 @@ message_received_cb (SottoMessenger    *self,
   g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
 }
 
+static void
+profile_changed_cb (SottoMessenger    *self,
+                    SottoConversation *conversation)
+{
+  g_signal_emit (self, signals [PROFILE_CHANGED], 0, conversation);
+}
+
 /* The messenger of @account, with its services; they talk to each
  * other only through what is wired here. */
 SottoMessenger *
@@ -117,6 +125,7 @@ _sotto_messenger_new (SottoAccount          *account,
   self->keys = _sotto_key_keeper_new (self->store, account, client, self->protocol);
   self->outbox = _sotto_outbox_new (self->store, account, conversations, client, self->protocol);
   self->inbox = _sotto_inbox_new (self->store, conversations, client, self->protocol, self->outbox, self);
+  self->profiles = _sotto_profile_service_new (self->store, conversations, client, self->outbox);
 
   g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
                           G_BINDING_SYNC_CREATE);
@@ -132,6 +141,8 @@ _sotto_messenger_new (SottoAccount          *account,
                            G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->inbox, "message-received",
                            G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->profiles, "profile-changed",
+                           G_CALLBACK (profile_changed_cb), self, G_CONNECT_SWAPPED);
 
   return self;
 }
@@ -292,6 +303,7 @@ sotto_messenger_start (SottoMessenger *self)
   sotto_relay_client_connect (self->client);
   _sotto_outbox_start (self->outbox);
   _sotto_key_keeper_start (self->keys);
+  _sotto_profile_service_start (self->profiles);
 }
 
 /**
@@ -699,6 +711,18 @@ sotto_messenger_send_finish (SottoMessenger  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+outbox_flushed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+
+  if (_sotto_task_propagate_step (task, result))
+    _sotto_profile_service_wait_async (self->profiles, _sotto_task_return_step_cb, g_steal_pointer (&task));
+}
+
 /**
  * sotto_messenger_flush_async:
  * @self: a #SottoMessenger
@@ -706,8 +730,10 @@ sotto_messenger_send_finish (SottoMessenger  *self,
  * @callback: called once the outbox is sent
  * @user_data: data for @callback
  *
- * Sends every queued message that is not held.  Fails with
- * %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take them all.
+ * Sends every queued message that is not held, then waits for the
+ * profile work under way (an upload, fetches of contacts' profiles).
+ * Fails with %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take
+ * them all.
  */
 void
 sotto_messenger_flush_async (SottoMessenger      *self,
@@ -720,7 +746,7 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
   task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
-  _sotto_outbox_flush_async (self->outbox, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
+  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -856,6 +882,7 @@ sotto_messenger_finalize (GObject *object)
   /* Each service holds the session core's state for as long as its
    * own jobs run. */
   g_clear_object (&self->inbox);
+  g_clear_object (&self->profiles);
   g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
@@ -1070,6 +1097,23 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    */
   signals [CONVERSATION_REMOVED] =
     g_signal_new ("conversation-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+
+  /**
+   * SottoMessenger::profile-changed:
+   * @self: a #SottoMessenger
+   * @conversation: the conversation with the contact
+   *
+   * A contact's encrypted profile gave a new display name, which their
+   * #SottoContact:name now shows.
+   */
+  signals [PROFILE_CHANGED] =
+    g_signal_new ("profile-changed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
@@ -666,6 +667,23 @@ pump_batch_cb (GObject      *object,
 
 /* Starts the next pipelined batch, from @pass->next_position on, unless
  * one stopped or enough are on their way. */
+/* The content of a queued text message.  Only accepted contacts are
+ * sent messages (sending to a request accepts it), so each message
+ * carries the account's profile key, as in Signal: a contact always
+ * has the key of the profile they can read. */
+static SottoContent *
+new_text_content (SottoOutbox           *self,
+                  const SottoOutboxItem *item)
+{
+  SottoContent *content = sotto_content_new_text (item->id, item->sent_at,
+                                                  sotto_account_get_username (self->account), item->body);
+
+  if (self->profile_key != NULL)
+    sotto_content_set_profile_key (content, self->profile_key);
+
+  return content;
+}
+
 static void
 pass_start_batch (Pass *pass)
 {
@@ -694,8 +712,7 @@ pass_start_batch (Pass *pass)
       if (conversation == NULL)
         continue;
 
-      content = sotto_content_new_text (item->id, item->sent_at,
-                                        sotto_account_get_username (self->account), item->body);
+      content = new_text_content (self, item);
 
       flight = g_new0 (Flight, 1);
       flight->item = item;
@@ -749,8 +766,7 @@ pump_next (Pass *pass)
             return;
         }
 
-      content = sotto_content_new_text (item->id, item->sent_at,
-                                        sotto_account_get_username (self->account), item->body);
+      content = new_text_content (self, item);
       _sotto_outbox_send_content_async (self, conversation, content, NULL, pump_sent_cb, pass);
       return;
     }
@@ -964,6 +980,23 @@ sotto_outbox_dispose (GObject *object)
   G_OBJECT_CLASS (sotto_outbox_parent_class)->dispose (object);
 }
 
+/* Sets the profile key that text messages carry from now on; %NULL
+ * while the account has no profile.  The outbox keeps a copy in
+ * guarded memory. */
+void
+_sotto_outbox_set_profile_key (SottoOutbox  *self,
+                               const guint8 *key)
+{
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
+
+  g_clear_pointer (&self->profile_key, sodium_free);
+  if (key == NULL)
+    return;
+
+  self->profile_key = _sotto_secure_alloc (SOTTO_PROFILE_KEY_SIZE);
+  memcpy (self->profile_key, key, SOTTO_PROFILE_KEY_SIZE);
+}
+
 static void
 sotto_outbox_finalize (GObject *object)
 {
@@ -974,6 +1007,7 @@ sotto_outbox_finalize (GObject *object)
 
   g_clear_pointer (&self->composing, g_ptr_array_unref);
   g_clear_pointer (&self->receipts, g_hash_table_unref);
+  g_clear_pointer (&self->profile_key, sodium_free);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);

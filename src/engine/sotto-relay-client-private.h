@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "sp-session.h"
 
@@ -207,6 +208,50 @@ void                     sotto_relay_client_acknowledge          (SottoRelayClie
 void                     sotto_relay_client_acknowledge_all      (SottoRelayClient         *self,
                                                                   const char * const       *guids,
                                                                   guint                     n_guids);
+
+/* The largest encrypted profile the relay stores (docs/relay-api.md,
+ * "Encrypted profiles"), and the size of an unidentified-access key. */
+#define SOTTO_RELAY_MAX_PROFILE_BYTES (1024 * 1024 + 64 * 1024)
+#define SOTTO_RELAY_ACCESS_KEY_SIZE 16
+
+void                     _sotto_relay_client_request_octets      (SottoRelayClient         *self,
+                                                                  GTask                    *task,
+                                                                  const char               *method,
+                                                                  const char               *path,
+                                                                  GBytes                   *body,
+                                                                  gboolean                  raw,
+                                                                  gsize                     max_answer_bytes);
+void                     _sotto_relay_client_request_json        (SottoRelayClient         *self,
+                                                                  GTask                    *task,
+                                                                  const char               *method,
+                                                                  const char               *path,
+                                                                  JsonNode                 *body);
+
+/* Encrypted profiles (sotto-relay-client-profile.c) */
+void                     sotto_relay_client_put_profile_async    (SottoRelayClient         *self,
+                                                                  GBytes                   *blob,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_put_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
+void                     sotto_relay_client_get_profile_async    (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+GBytes                  *sotto_relay_client_get_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+void                     sotto_relay_client_set_access_key_async (SottoRelayClient         *self,
+                                                                  const guint8              key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_set_access_key_finish (SottoRelayClient        *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayEnvelope, sotto_relay_envelope_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayOutgoing, sotto_relay_outgoing_free)

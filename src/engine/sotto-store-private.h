@@ -352,4 +352,38 @@ GStrv                _sotto_store_mark_read            (SottoStore              
 GPtrArray           *_sotto_store_load_outbox          (SottoStore                 *self,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Encrypted profiles (sotto-store-profiles.c) */
+gboolean             _sotto_store_load_own_profile     (SottoStore                 *self,
+                                                        guint8                    **key,
+                                                        char                      **name,
+                                                        GBytes                    **avatar,
+                                                        gboolean                   *uploaded,
+                                                        GError                    **error);
+gboolean             _sotto_store_set_own_profile_uploaded (SottoStore             *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_own_profile     (SottoStore                 *self,
+                                                        const guint8               *key,
+                                                        const char                 *name,
+                                                        GBytes                     *avatar,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_contact_profile_key (SottoStore             *self,
+                                                        gint64                      contact_id,
+                                                        guint8                    **key,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_contact_profile_key (SottoStore             *self,
+                                                        gint64                      contact_id,
+                                                        const guint8               *key,
+                                                        gboolean                   *changed,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_contact_profile_name (SottoStore            *self,
+                                                        gint64                      contact_id,
+                                                        const char                 *name,
+                                                        gint64                      now,
+                                                        GError                    **error);
+GArray              *_sotto_store_list_stale_contact_profiles (SottoStore          *self,
+                                                        guint                       limit,
+                                                        GError                    **error);
+GHashTable          *_sotto_store_list_contact_profile_names (SottoStore           *self,
+                                                        GError                    **error);
+
 G_END_DECLS

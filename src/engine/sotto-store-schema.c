@@ -148,6 +148,25 @@ static const char * const migrations[] = {
   /* 4 → 5: whether a contact is accepted, a message request or blocked
    * (SottoContactStanding).  Everyone known before is accepted. */
   "ALTER TABLE contacts ADD COLUMN standing INTEGER NOT NULL DEFAULT 0;",
+
+  /* 5 → 6: encrypted profiles (sotto-store-profiles.c): the account's
+   * profile key, display name and avatar, and whether the relay has
+   * them as they are; each contact's profile key, the display name
+   * their profile gave, and when it was last fetched. */
+  "CREATE TABLE own_profile ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  profile_key     BLOB NOT NULL,"              /* sealed */
+  "  name            BLOB NOT NULL,"              /* sealed */
+  "  avatar          BLOB,"                       /* sealed */
+  "  uploaded        INTEGER NOT NULL DEFAULT 0"
+  ");"
+
+  "CREATE TABLE contact_profiles ("
+  "  contact_id      INTEGER PRIMARY KEY REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  profile_key     BLOB NOT NULL,"              /* sealed */
+  "  name            BLOB,"                       /* sealed */
+  "  fetched_at      INTEGER NOT NULL DEFAULT 0"
+  ");",
 };
 
 guint
