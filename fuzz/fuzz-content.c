@@ -73,8 +73,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_true ((again->receipts == NULL) == (content->receipts == NULL));
   g_assert_true ((again->profile_key == NULL) == (content->profile_key == NULL));
   if (content->profile_key != NULL)
-    g_assert_cmpmem (again->profile_key, SOTTO_CONTENT_PROFILE_KEY_SIZE,
-                     content->profile_key, SOTTO_CONTENT_PROFILE_KEY_SIZE);
+    g_assert_cmpmem (again->profile_key, SOTTO_PROFILE_KEY_SIZE,
+                     content->profile_key, SOTTO_PROFILE_KEY_SIZE);
   if (content->receipts != NULL)
     g_assert_true (g_strv_equal ((const char * const *) again->receipts,
                                  (const char * const *) content->receipts));
