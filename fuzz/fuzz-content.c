@@ -71,6 +71,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_cmpstr (again->sender, ==, content->sender);
   g_assert_cmpstr (again->text, ==, content->text);
   g_assert_true ((again->receipts == NULL) == (content->receipts == NULL));
+  g_assert_cmpuint (again->expire_timer, ==, content->expire_timer);
   g_assert_true ((again->profile_key == NULL) == (content->profile_key == NULL));
   if (content->profile_key != NULL)
     g_assert_cmpmem (again->profile_key, SOTTO_PROFILE_KEY_SIZE,

@@ -39,6 +39,8 @@ typedef enum
  * @SOTTO_CONTENT_KIND_PROFILE_KEY: a data message that carries only the
  *   sender's profile key (after the sender set or rotated it): stored
  *   with the contact, never shown
+ * @SOTTO_CONTENT_KIND_TIMER: a data message that sets the conversation's
+ *   disappearing-message timer (@expire_timer, 0 for off)
  */
 typedef enum
 {
@@ -48,6 +50,7 @@ typedef enum
   SOTTO_CONTENT_KIND_UNSUPPORTED = 4,
   SOTTO_CONTENT_KIND_IGNORED = 5,
   SOTTO_CONTENT_KIND_PROFILE_KEY = 6,
+  SOTTO_CONTENT_KIND_TIMER = 7,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -56,7 +59,15 @@ typedef enum
 
 /* The content level this Sotto shows in full: a data message that
  * requires a higher one is unsupported. */
-#define SOTTO_CONTENT_LEVEL 1
+#define SOTTO_CONTENT_LEVEL 2
+
+/* The level of a text message that disappears (DataMessage.expire_timer):
+ * shown from its text alone by an older Sotto, it would be kept forever. */
+#define SOTTO_CONTENT_LEVEL_EXPIRE_TIMER 2
+
+/* The longest disappearing-message timer, four weeks in seconds; a
+ * longer one is read as this. */
+#define SOTTO_CONTENT_MAX_EXPIRE_TIMER (28 * 24 * 3600)
 
 /* Encoded content is a whole number of blocks of this size. */
 #define SOTTO_CONTENT_BLOCK_SIZE 160
@@ -80,6 +91,8 @@ typedef enum
  * @receipts: for receipts, the UUIDs of the messages they are about
  * @profile_key: (nullable): the sender's profile key, in guarded memory
  *   (sodium_malloc()), which a text message may carry too
+ * @expire_timer: for a text, the seconds it lasts once read (0: for
+ *   ever); for %SOTTO_CONTENT_KIND_TIMER, the conversation's new timer
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -96,6 +109,7 @@ typedef struct
   char *text;
   GStrv receipts;
   guint8 *profile_key;
+  guint32 expire_timer;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -110,6 +124,9 @@ SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
 SottoContent *sotto_content_new_profile_key (const char   *id,
                                            gint64        timestamp,
                                            const guint8  key[SOTTO_PROFILE_KEY_SIZE]) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_timer   (const char         *id,
+                                         gint64              timestamp,
+                                         guint32             seconds) G_GNUC_WARN_UNUSED_RESULT;
 void          sotto_content_set_profile_key (SottoContent *content,
                                            const guint8  key[SOTTO_PROFILE_KEY_SIZE]);
 void          sotto_content_free        (SottoContent       *content);

@@ -86,6 +86,7 @@ enum
 enum
 {
   DATA_TEXT = 1,
+  DATA_EXPIRE_TIMER = 8,
   DATA_PROFILE_KEY = 9,
   DATA_REQUIRED_LEVEL = 10,
 };
@@ -232,6 +233,28 @@ sotto_content_new_profile_key (const char   *id,
   return content;
 }
 
+/* A data message with nothing but a timer: the sender set the
+ * conversation's disappearing-message timer to @seconds (0 is off). */
+SottoContent *
+sotto_content_new_timer (const char *id,
+                         gint64      timestamp,
+                         guint32     seconds)
+{
+  SottoContent *content;
+
+  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
+  g_return_val_if_fail (timestamp >= 0, NULL);
+  g_return_val_if_fail (seconds <= SOTTO_CONTENT_MAX_EXPIRE_TIMER, NULL);
+
+  content = g_new0 (SottoContent, 1);
+  content->kind = SOTTO_CONTENT_KIND_TIMER;
+  content->id = g_ascii_strdown (id, -1);
+  content->timestamp = timestamp;
+  content->expire_timer = seconds;
+
+  return content;
+}
+
 void
 sotto_content_free (SottoContent *content)
 {
@@ -259,19 +282,26 @@ encode_payload (const SottoContent  *content,
   gsize size;
   guint32 field;
 
-  if (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
+  if (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY
+      || content->kind == SOTTO_CONTENT_KIND_TIMER)
     {
       gsize text_len = content->text != NULL ? strlen (content->text) : 0;
 
-      /* A tag of one byte, a length of at most ten, the text; the key
-       * with its tag and length in 34. */
-      size = 1 + 10 + text_len + 2 + SOTTO_PROFILE_KEY_SIZE;
+      /* A tag of one byte, a length of at most ten, the text; the timer
+       * in at most 6, the key with its tag and length in 34, the level
+       * in 2. */
+      size = 1 + 10 + text_len + 6 + 2 + SOTTO_PROFILE_KEY_SIZE + 2;
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
       if (content->text != NULL)
         sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->expire_timer > 0)
+        sp_pb_write_varint (&writer, DATA_EXPIRE_TIMER, content->expire_timer);
       if (content->profile_key != NULL)
         sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_PROFILE_KEY_SIZE);
+      /* A disappearing text is not for a Sotto that would keep it. */
+      if (content->kind == SOTTO_CONTENT_KIND_TEXT && content->expire_timer > 0)
+        sp_pb_write_varint (&writer, DATA_REQUIRED_LEVEL, SOTTO_CONTENT_LEVEL_EXPIRE_TIMER);
       field = CONTENT_DATA;
     }
   else
@@ -343,6 +373,10 @@ sotto_content_encode (const SottoContent *content)
     {
       g_return_val_if_fail (content->text == NULL && content->profile_key != NULL, NULL);
     }
+  else if (content->kind == SOTTO_CONTENT_KIND_TIMER)
+    {
+      g_return_val_if_fail (content->text == NULL, NULL);
+    }
   else
     {
       guint n_receipts;
@@ -358,7 +392,8 @@ sotto_content_encode (const SottoContent *content)
 
   /* Only a message names its sender; a receipt goes back to someone who
    * knows who it is from.  An empty name is no name. */
-  sender_len = (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
+  sender_len = (content->kind == SOTTO_CONTENT_KIND_TEXT || content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY
+                || content->kind == SOTTO_CONTENT_KIND_TIMER)
                && content->sender != NULL ? strlen (content->sender) : 0;
 
   payload_field = encode_payload (content, &payload, &payload_len);
@@ -440,7 +475,7 @@ decode_data (SottoContent  *content,
              GError       **error)
 {
   g_autofree char *text = NULL;
-  guint64 required_level = SOTTO_CONTENT_LEVEL;
+  guint64 required_level = 1;
   guint32 seen = 0;
   SpPbReader reader;
   SpPbField field;
@@ -455,6 +490,12 @@ decode_data (SottoContent  *content,
           if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || !text_is_valid (field.data, field.len))
             return set_malformed (error, "text");
           text = g_strndup ((const char *) field.data, field.len);
+          break;
+
+        case DATA_EXPIRE_TIMER:
+          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value > G_MAXUINT32)
+            return set_malformed (error, "expire timer");
+          content->expire_timer = MIN (field.value, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
           break;
 
         case DATA_PROFILE_KEY:
@@ -475,6 +516,13 @@ decode_data (SottoContent  *content,
     }
   if (ret != 0)
     return set_malformed (error, "data");
+
+  /* A timer alone sets the conversation's timer. */
+  if (text == NULL && (seen & (1u << DATA_EXPIRE_TIMER)) != 0 && required_level <= SOTTO_CONTENT_LEVEL)
+    {
+      content->kind = SOTTO_CONTENT_KIND_TIMER;
+      return TRUE;
+    }
 
   /* A key alone is news about the sender, not a message. */
   if (text == NULL && content->profile_key != NULL && required_level <= SOTTO_CONTENT_LEVEL)
