@@ -331,6 +331,13 @@ print_message (SottoCli          *cli,
   SottoAccount *account = sotto_contact_get_account (contact);
   gboolean outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
   const char *from = outgoing ? sotto_account_get_username (account) : contact_label (contact);
+
+  if (sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+    {
+      sotto_cli_print_timer_event (cli, from, message);
+      return;
+    }
+
   gboolean event = sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED;
   gboolean request = sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
 
@@ -830,4 +837,14 @@ sotto_cli_reset_identity (SottoCli *cli)
     }
 
   return SOTTO_CLI_EXIT_OK;
+}
+
+/* For the commands in other files. */
+SottoConversation *
+sotto_cli_find_conversation (SottoCli    *cli,
+                             const char  *username,
+                             gboolean     may_look_up,
+                             GError     **error)
+{
+  return find_conversation (cli, username, may_look_up, error);
 }

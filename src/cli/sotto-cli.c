@@ -45,6 +45,7 @@ static const Command commands[] = {
   { "block", sotto_cli_block, 1, 1, "block USERNAME" },
   { "delete-request", sotto_cli_delete_request, 1, 1, "delete-request USERNAME" },
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
+  { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
 };
 
 void

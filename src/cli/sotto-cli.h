@@ -82,6 +82,15 @@ int             sotto_cli_accept          (SottoCli *cli);
 int             sotto_cli_block           (SottoCli *cli);
 int             sotto_cli_delete_request  (SottoCli *cli);
 int             sotto_cli_profile         (SottoCli *cli);
+int             sotto_cli_timer           (SottoCli *cli);
+
+SottoConversation *sotto_cli_find_conversation (SottoCli    *cli,
+                                                const char  *username,
+                                                gboolean     may_look_up,
+                                                GError     **error) G_GNUC_WARN_UNUSED_RESULT;
+void            sotto_cli_print_timer_event (SottoCli       *cli,
+                                             const char     *from,
+                                             SottoMessage   *message);
 
 void            sotto_cli_print_profile_change (SottoCli          *cli,
                                                 SottoConversation *conversation);

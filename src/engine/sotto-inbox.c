@@ -374,23 +374,47 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_IGNORED;
 
     case SOTTO_CONTENT_KIND_TEXT:
+    case SOTTO_CONTENT_KIND_TIMER:
     case SOTTO_CONTENT_KIND_UNSUPPORTED:
     default:
       break;
     }
 
+  /* Only someone known sets a conversation's timer. */
+  if (reception->conversation_id == 0 && reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
+    return OUTCOME_IGNORED;
+
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
 
-  reception->message = _sotto_message_record_new (reception->content->id,
-                                               SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                               SOTTO_MESSAGE_KIND_TEXT,
-                                               SOTTO_MESSAGE_STATE_DELIVERED,
-                                               reception->content->timestamp,
-                                               _sotto_now_ms (),
-                                               reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
-                                               ? _("This message needs a newer version of Sotto.")
-                                               : reception->content->text);
+  if (reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%u", reception->content->expire_timer);
+
+      if (!_sotto_store_set_conversation_timer (self->store, reception->conversation_id,
+                                                reception->content->expire_timer, error))
+        return OUTCOME_RETRY_LATER;
+
+      reception->message = _sotto_message_record_new (reception->content->id,
+                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                   SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+                                                   SOTTO_MESSAGE_STATE_READ,
+                                                   reception->content->timestamp,
+                                                   _sotto_now_ms (),
+                                                   seconds);
+    }
+  else
+    {
+      reception->message = _sotto_message_record_new (reception->content->id,
+                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                   SOTTO_MESSAGE_KIND_TEXT,
+                                                   SOTTO_MESSAGE_STATE_DELIVERED,
+                                                   reception->content->timestamp,
+                                                   _sotto_now_ms (),
+                                                   reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
+                                                   ? _("This message needs a newer version of Sotto.")
+                                                   : reception->content->text);
+    }
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);
@@ -406,6 +430,12 @@ receive_in_transaction (SottoInbox      *self,
 
       return OUTCOME_RETRY_LATER;
     }
+
+  /* A disappearing message counts down once it is read. */
+  if (reception->content->kind == SOTTO_CONTENT_KIND_TEXT && reception->content->expire_timer > 0
+      && !_sotto_store_add_message_timer (self->store, reception->conversation_id, reception->content->id,
+                                          reception->content->expire_timer, 0, error))
+    return OUTCOME_RETRY_LATER;
 
   return OUTCOME_STORED;
 }

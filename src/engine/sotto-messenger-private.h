@@ -17,6 +17,7 @@
 #include "sotto-messenger.h"
 #include "sotto-outbox-private.h"
 #include "sotto-profile-service-private.h"
+#include "sotto-expiry-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
@@ -45,6 +46,7 @@ struct _SottoMessenger
   SottoOutbox *outbox;
   SottoInbox *inbox;
   SottoProfileService *profiles;
+  SottoExpiry *expiry;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;

@@ -172,4 +172,15 @@ gboolean               sotto_messenger_set_profile_finish       (SottoMessenger 
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 
+gboolean               sotto_messenger_timer_is_valid           (guint                 seconds);
+void                   sotto_messenger_set_timer_async          (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 guint                 seconds,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_set_timer_finish         (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+
 G_END_DECLS

@@ -667,10 +667,10 @@ pump_batch_cb (GObject      *object,
 
 /* Starts the next pipelined batch, from @pass->next_position on, unless
  * one stopped or enough are on their way. */
-/* The content of a queued text message.  Only accepted contacts are
- * sent messages (sending to a request accepts it), so each message
- * carries the account's profile key, as in Signal: a contact always
- * has the key of the profile they can read. */
+/* The content of a queued text message, with the timer it was written
+ * under.  Only accepted contacts are sent messages (sending to a request
+ * accepts it), so each message carries the account's profile key, as in
+ * Signal: a contact always has the key of the profile they can read. */
 static SottoContent *
 new_text_content (SottoOutbox           *self,
                   const SottoOutboxItem *item)
@@ -680,6 +680,7 @@ new_text_content (SottoOutbox           *self,
 
   if (self->profile_key != NULL)
     sotto_content_set_profile_key (content, self->profile_key);
+  content->expire_timer = item->expire_timer;
 
   return content;
 }

@@ -64,6 +64,8 @@ typedef struct
   char *id;
   char *body;
   gint64 sent_at;
+  /* Seconds the message lasts once sent (0: for ever). */
+  guint expire_timer;
 } SottoOutboxItem;
 
 /* The profile's own account.  @password and @identity are in guarded

@@ -386,4 +386,40 @@ GArray              *_sotto_store_list_stale_contact_profiles (SottoStore       
 GHashTable          *_sotto_store_list_contact_profile_names (SottoStore           *self,
                                                         GError                    **error);
 
+/* Disappearing messages (sotto-store-expiry.c) */
+typedef struct
+{
+  gint64 conversation_id;
+  char *id;
+} SottoExpiredMessage;
+
+void                 _sotto_expired_message_free       (SottoExpiredMessage        *expired);
+gboolean             _sotto_store_set_conversation_timer (SottoStore               *self,
+                                                        gint64                      conversation_id,
+                                                        guint                       seconds,
+                                                        GError                    **error);
+GHashTable          *_sotto_store_list_conversation_timers (SottoStore             *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_add_message_timer    (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *id,
+                                                        guint                       seconds,
+                                                        gint64                      expires_at,
+                                                        GError                    **error);
+gboolean             _sotto_store_time_outgoing        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const SottoMessageRecord   *record,
+                                                        GError                    **error);
+gboolean             _sotto_store_start_countdowns     (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        gint64                      now,
+                                                        GError                    **error);
+gboolean             _sotto_store_next_expiry          (SottoStore                 *self,
+                                                        gint64                     *expires_at,
+                                                        GError                    **error);
+GPtrArray           *_sotto_store_list_expired         (SottoStore                 *self,
+                                                        gint64                      now,
+                                                        guint                       limit,
+                                                        GError                    **error);
+
 G_END_DECLS

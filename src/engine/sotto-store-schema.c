@@ -167,6 +167,21 @@ static const char * const migrations[] = {
   "  name            BLOB,"                       /* sealed */
   "  fetched_at      INTEGER NOT NULL DEFAULT 0"
   ");",
+
+  /* 6 → 7: disappearing messages (sotto-store-expiry.c): each
+   * conversation's timer, and each disappearing message's timer and,
+   * once its countdown started, when it expires (ms since the epoch). */
+  "CREATE TABLE conversation_timers ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  seconds         INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE message_timers ("
+  "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+  "  seconds         INTEGER NOT NULL,"
+  "  expires_at      INTEGER"
+  ");"
+  "CREATE INDEX message_timers_expiry ON message_timers (expires_at) WHERE expires_at IS NOT NULL;",
 };
 
 guint

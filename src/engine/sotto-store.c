@@ -1292,6 +1292,9 @@ sotto_store_open_internal (SottoStore                 *self,
    * is stored, so a commit must survive a power cut. */
   if (!_sotto_store_exec (self,
                           "PRAGMA foreign_keys = ON;"
+                          /* What is deleted (an expired or deleted message's
+                           * sealed body) is overwritten, not left in free pages. */
+                          "PRAGMA secure_delete = ON;"
                           "PRAGMA synchronous = FULL;"
                           "PRAGMA trusted_schema = OFF;",
                           error))
