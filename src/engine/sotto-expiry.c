@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-expiry-private.h"
@@ -61,23 +62,6 @@ _sotto_expiry_timer_is_valid (guint seconds)
     }
 
   return FALSE;
-}
-
-static SottoConversation *
-find_conversation (SottoExpiry *self,
-                   gint64       conversation_id)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), i);
-
-      if (_sotto_conversation_get_id (conversation) == conversation_id)
-        return conversation;
-    }
-
-  return NULL;
 }
 
 static void
@@ -194,7 +178,7 @@ sweep_next (Sweep *sweep)
     }
 
   expired = g_ptr_array_index (sweep->expired, sweep->next++);
-  conversation = find_conversation (self, expired->conversation_id);
+  conversation = _sotto_conversation_list_find_by_id (self->conversations, expired->conversation_id);
   if (conversation != NULL)
     {
       sotto_conversation_delete_message_async (conversation, expired->id, NULL, conversation_deleted_cb, sweep);
@@ -467,20 +451,6 @@ set_timer_thread (GTask        *task,
 }
 
 static void
-timer_sent_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_outbox_send_content_finish (SOTTO_OUTBOX (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
 timer_stored_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -499,7 +469,7 @@ timer_stored_cb (GObject      *object,
 
   content = sotto_content_new_timer (change->event->id, change->event->sent_at, change->seconds);
   _sotto_outbox_send_content_async (self->outbox, change->conversation, content, NULL,
-                                    timer_sent_cb, g_steal_pointer (&task));
+                                    _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 /**

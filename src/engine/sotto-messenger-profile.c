@@ -17,20 +17,6 @@
 /* The messenger's face of the profile service
  * (sotto-profile-service.c). */
 
-static void
-profile_set_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_profile_service_finish (SOTTO_PROFILE_SERVICE (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /**
  * sotto_messenger_set_profile_async:
  * @self: a #SottoMessenger
@@ -81,7 +67,7 @@ sotto_messenger_set_profile_async (SottoMessenger      *self,
 
   _sotto_profile_service_set_async (self->profiles, name,
                                     avatar != NULL && g_bytes_get_size (avatar) > 0 ? avatar : NULL,
-                                    cancellable, profile_set_cb, g_steal_pointer (&task));
+                                    cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 gboolean

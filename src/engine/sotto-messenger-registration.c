@@ -416,7 +416,7 @@ load_profiles_cb (GObject      *object,
   Loading *loading = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_profile_service_load_finish (SOTTO_PROFILE_SERVICE (object), result, &error))
+  if (!_sotto_profile_service_finish (SOTTO_PROFILE_SERVICE (object), result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, g_steal_pointer (&loading->messenger), g_object_unref);

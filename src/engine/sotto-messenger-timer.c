@@ -14,20 +14,6 @@
 
 /* The messenger's face of the expiry service (sotto-expiry.c). */
 
-static void
-timer_set_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_expiry_finish (SOTTO_EXPIRY (object), result, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /**
  * sotto_messenger_timer_is_valid:
  * @seconds: a disappearing-message timer
@@ -82,7 +68,7 @@ sotto_messenger_set_timer_async (SottoMessenger      *self,
     }
 
   _sotto_expiry_set_timer_async (self->expiry, conversation, seconds, cancellable,
-                                 timer_set_cb, g_steal_pointer (&task));
+                                 _sotto_task_return_step_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -31,9 +31,6 @@ SottoProfileService *_sotto_profile_service_new          (SottoStore            
 void                 _sotto_profile_service_load_async   (SottoProfileService   *self,
                                                           GAsyncReadyCallback    callback,
                                                           gpointer               user_data);
-gboolean             _sotto_profile_service_load_finish  (SottoProfileService   *self,
-                                                          GAsyncResult          *result,
-                                                          GError               **error);
 void                 _sotto_profile_service_start        (SottoProfileService   *self);
 void                 _sotto_profile_service_set_async    (SottoProfileService   *self,
                                                           const char            *name,

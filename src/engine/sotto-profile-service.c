@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "sotto-contact-private.h"
+#include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-profile-cipher-private.h"
@@ -124,24 +125,6 @@ sotto_profile_service_use_key (SottoProfileService *self,
   _sotto_outbox_set_profile_key (self->outbox, self->key);
 }
 
-/* The conversation with the contact @contact_id, if it is in the list. */
-static SottoConversation *
-find_conversation (SottoProfileService *self,
-                   gint64               contact_id)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->conversations));
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->conversations), i);
-
-      if (_sotto_contact_get_id (sotto_conversation_get_contact (conversation)) == contact_id)
-        return conversation;
-    }
-
-  return NULL;
-}
-
 /* Loading */
 
 typedef struct
@@ -201,7 +184,7 @@ load_cb (GObject      *object,
   g_hash_table_iter_init (&iter, loaded->names);
   while (g_hash_table_iter_next (&iter, &id, &name))
     {
-      SottoConversation *conversation = find_conversation (self, *(gint64 *) id);
+      SottoConversation *conversation = _sotto_conversation_list_find_by_id (self->conversations, *(gint64 *) id);
 
       if (conversation != NULL)
         _sotto_contact_set_profile_name (sotto_conversation_get_contact (conversation), name);
@@ -225,16 +208,6 @@ _sotto_profile_service_load_async (SottoProfileService *self,
   g_task_set_source_tag (task, _sotto_profile_service_load_async);
   g_task_set_task_data (task, g_new0 (Loaded, 1), (GDestroyNotify) loaded_free);
   _sotto_task_run_step (task, self->store, load_thread, load_cb);
-}
-
-gboolean
-_sotto_profile_service_load_finish (SottoProfileService  *self,
-                                    GAsyncResult         *result,
-                                    GError              **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Waiting */
@@ -822,7 +795,7 @@ listed_stale_cb (GObject      *object,
 
   for (guint i = 0; i < ids->len; i++)
     {
-      SottoConversation *conversation = find_conversation (self, g_array_index (ids, gint64, i));
+      SottoConversation *conversation = _sotto_conversation_list_find_by_id (self->conversations, g_array_index (ids, gint64, i));
 
       if (conversation != NULL)
         _sotto_profile_service_fetch (self, conversation);

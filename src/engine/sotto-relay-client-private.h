@@ -221,6 +221,10 @@ void                     _sotto_relay_client_request_octets      (SottoRelayClie
                                                                   GBytes                   *body,
                                                                   gboolean                  raw,
                                                                   gsize                     max_answer_bytes);
+gpointer                 _sotto_relay_client_propagate           (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  gpointer                  source_tag,
+                                                                  GError                  **error);
 void                     _sotto_relay_client_request_json        (SottoRelayClient         *self,
                                                                   GTask                    *task,
                                                                   const char               *method,

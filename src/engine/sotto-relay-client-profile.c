@@ -59,11 +59,7 @@ sotto_relay_client_put_profile_finish (SottoRelayClient  *self,
 {
   g_autoptr(JsonObject) object = NULL;
 
-  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_relay_client_put_profile_async, FALSE);
-
-  object = g_task_propagate_pointer (G_TASK (result), error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_put_profile_async, error);
 
   return object != NULL;
 }
@@ -107,11 +103,7 @@ sotto_relay_client_get_profile_finish (SottoRelayClient  *self,
 {
   g_autoptr(GBytes) blob = NULL;
 
-  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_relay_client_get_profile_async, NULL);
-
-  blob = g_task_propagate_pointer (G_TASK (result), error);
+  blob = _sotto_relay_client_propagate (self, result, sotto_relay_client_get_profile_async, error);
   if (blob != NULL && g_bytes_get_size (blob) == 0)
     {
       g_set_error_literal (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
@@ -168,11 +160,7 @@ sotto_relay_client_set_access_key_finish (SottoRelayClient  *self,
 {
   g_autoptr(JsonObject) object = NULL;
 
-  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_relay_client_set_access_key_async, FALSE);
-
-  object = g_task_propagate_pointer (G_TASK (result), error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_set_access_key_async, error);
 
   return object != NULL;
 }

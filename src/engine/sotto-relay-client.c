@@ -661,11 +661,13 @@ _sotto_relay_client_request_json (SottoRelayClient *self,
   sotto_relay_client_request (self, task, method, path, body, TRUE);
 }
 
-static JsonObject *
-propagate_object (SottoRelayClient  *self,
-                  GAsyncResult      *result,
-                  gpointer           source_tag,
-                  GError           **error)
+/* The answer of a request made with @source_tag: a #JsonObject, or
+ * #GBytes for a raw one. */
+gpointer
+_sotto_relay_client_propagate (SottoRelayClient  *self,
+                               GAsyncResult      *result,
+                               gpointer           source_tag,
+                               GError           **error)
 {
   g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -1017,7 +1019,7 @@ sotto_relay_client_register_finish (SottoRelayClient  *self,
   const char *value;
   gint64 device;
 
-  object = propagate_object (self, result, sotto_relay_client_register_async, error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_register_async, error);
   if (object == NULL)
     return FALSE;
 
@@ -1085,7 +1087,7 @@ sotto_relay_client_lookup_finish (SottoRelayClient  *self,
   g_autoptr(JsonObject) object = NULL;
   const char *uuid;
 
-  object = propagate_object (self, result, sotto_relay_client_lookup_async, error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_lookup_async, error);
   if (object == NULL)
     return NULL;
 
@@ -1136,7 +1138,7 @@ sotto_relay_client_get_key_counts_finish (SottoRelayClient  *self,
   gint64 ec;
   gint64 kyber;
 
-  object = propagate_object (self, result, sotto_relay_client_get_key_counts_async, error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_get_key_counts_async, error);
   if (object == NULL)
     return FALSE;
 
@@ -1206,7 +1208,7 @@ sotto_relay_client_upload_keys_finish (SottoRelayClient  *self,
 {
   g_autoptr(JsonObject) object = NULL;
 
-  object = propagate_object (self, result, sotto_relay_client_upload_keys_async, error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_upload_keys_async, error);
 
   return object != NULL;
 }
@@ -1333,7 +1335,7 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
   JsonNode *devices;
   JsonArray *array;
 
-  object = propagate_object (self, result, sotto_relay_client_get_bundles_async, error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_get_bundles_async, error);
   if (object == NULL)
     return NULL;
 
@@ -1529,7 +1531,7 @@ sotto_relay_client_send_finish (SottoRelayClient         *self,
   if (changes != NULL)
     *changes = NULL;
 
-  object = propagate_object (self, result, sotto_relay_client_send_async, &local_error);
+  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_send_async, &local_error);
   if (object != NULL)
     return TRUE;
 

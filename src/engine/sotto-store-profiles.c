@@ -247,8 +247,8 @@ _sotto_store_save_contact_profile_name (SottoStore  *self,
 }
 
 /* Runs on the store's thread.  Returns: (transfer full) (element-type
- * gint64): the ids of at most @limit contacts who gave a profile key,
- * those whose profile was fetched longest ago first. */
+ * gint64): the ids of the conversations with at most @limit contacts who
+ * gave a profile key, those whose profile was fetched longest ago first. */
 GArray *
 _sotto_store_list_stale_contact_profiles (SottoStore  *self,
                                           guint        limit,
@@ -261,7 +261,9 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT contact_id FROM contact_profiles ORDER BY fetched_at, contact_id LIMIT ?1",
+                                    "SELECT v.id FROM contact_profiles p"
+                                    " JOIN conversations v ON v.contact_id = p.contact_id"
+                                    " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
                                     error);
   if (statement == NULL)
     return NULL;
@@ -269,9 +271,9 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
   sqlite3_bind_int64 (statement, 1, limit);
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      gint64 contact_id = sqlite3_column_int64 (statement, 0);
+      gint64 conversation_id = sqlite3_column_int64 (statement, 0);
 
-      g_array_append_val (ids, contact_id);
+      g_array_append_val (ids, conversation_id);
     }
   if (rc != SQLITE_DONE)
     {
@@ -282,8 +284,9 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
   return g_steal_pointer (&ids);
 }
 
-/* Runs on the store's thread.  Returns: (transfer full): contact ids
- * (as gint64 keys) to the display names their profiles gave. */
+/* Runs on the store's thread.  Returns: (transfer full): the ids of the
+ * conversations with contacts (as gint64 keys) to the display names
+ * their profiles gave. */
 GHashTable *
 _sotto_store_list_contact_profile_names (SottoStore  *self,
                                          GError     **error)
@@ -294,20 +297,24 @@ _sotto_store_list_contact_profile_names (SottoStore  *self,
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
-  statement = _sotto_store_prepare (self, "SELECT contact_id, name FROM contact_profiles WHERE name IS NOT NULL",
+  statement = _sotto_store_prepare (self,
+                                    "SELECT v.id, p.contact_id, p.name FROM contact_profiles p"
+                                    " JOIN conversations v ON v.contact_id = p.contact_id"
+                                    " WHERE p.name IS NOT NULL",
                                     error);
   if (statement == NULL)
     return NULL;
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      gint64 contact_id = sqlite3_column_int64 (statement, 0);
+      gint64 conversation_id = sqlite3_column_int64 (statement, 0);
+      gint64 contact_id = sqlite3_column_int64 (statement, 1);
       char *name = NULL;
 
-      if (!_sotto_store_column_unseal_string (self, statement, 1, "contact_profiles", "name", contact_id,
+      if (!_sotto_store_column_unseal_string (self, statement, 2, "contact_profiles", "name", contact_id,
                                               &name, error))
         return NULL;
-      g_hash_table_insert (names, g_memdup2 (&contact_id, sizeof contact_id), name);
+      g_hash_table_insert (names, g_memdup2 (&conversation_id, sizeof conversation_id), name);
     }
   if (rc != SQLITE_DONE)
     {
