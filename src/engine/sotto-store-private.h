@@ -375,10 +375,15 @@ gboolean             _sotto_store_save_contact_profile_key (SottoStore          
                                                         const guint8               *key,
                                                         gboolean                   *changed,
                                                         GError                    **error);
-gboolean             _sotto_store_save_contact_profile_name (SottoStore            *self,
+gboolean             _sotto_store_save_contact_profile (SottoStore                 *self,
                                                         gint64                      contact_id,
                                                         const char                 *name,
+                                                        GBytes                     *avatar,
                                                         gint64                      now,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_contact_avatar  (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GBytes                    **avatar,
                                                         GError                    **error);
 GArray              *_sotto_store_list_stale_contact_profiles (SottoStore          *self,
                                                         guint                       limit,

@@ -216,14 +216,16 @@ _sotto_store_save_contact_profile_key (SottoStore    *self,
 }
 
 /* Runs on the store's thread.  Records a fetch of a contact's profile
- * at @now, and the display name it gave unless @name is %NULL (the
- * profile could not be read); there is a row, as the key came first. */
+ * at @now, and the display name and avatar (or none) it gave unless
+ * @name is %NULL (the profile could not be read); there is a row, as the
+ * key came first. */
 gboolean
-_sotto_store_save_contact_profile_name (SottoStore  *self,
-                                        gint64       contact_id,
-                                        const char  *name,
-                                        gint64       now,
-                                        GError     **error)
+_sotto_store_save_contact_profile (SottoStore  *self,
+                                   gint64       contact_id,
+                                   const char  *name,
+                                   GBytes      *avatar,
+                                   gint64       now,
+                                   GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
 
@@ -231,7 +233,8 @@ _sotto_store_save_contact_profile_name (SottoStore  *self,
 
   statement = _sotto_store_prepare (self,
                                     name != NULL
-                                    ? "UPDATE contact_profiles SET fetched_at = ?2, name = ?3 WHERE contact_id = ?1"
+                                    ? "UPDATE contact_profiles SET fetched_at = ?2, name = ?3, avatar = ?4"
+                                      " WHERE contact_id = ?1"
                                     : "UPDATE contact_profiles SET fetched_at = ?2 WHERE contact_id = ?1",
                                     error);
   if (statement == NULL)
@@ -240,10 +243,47 @@ _sotto_store_save_contact_profile_name (SottoStore  *self,
   sqlite3_bind_int64 (statement, 1, contact_id);
   sqlite3_bind_int64 (statement, 2, now);
   if (name != NULL
-      && !_sotto_store_bind_sealed_string (self, statement, 3, "contact_profiles", "name", contact_id, name, error))
+      && (!_sotto_store_bind_sealed_string (self, statement, 3, "contact_profiles", "name", contact_id, name, error)
+          || (avatar != NULL
+              && !_sotto_store_bind_sealed (self, statement, 4, "contact_profiles", "avatar", contact_id,
+                                            g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar), error))))
     return FALSE;
 
   return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Sets @avatar to the avatar the contact's
+ * profile gave, or to %NULL. */
+gboolean
+_sotto_store_load_contact_avatar (SottoStore  *self,
+                                  gint64       contact_id,
+                                  GBytes     **avatar,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  *avatar = NULL;
+
+  statement = _sotto_store_prepare (self, "SELECT avatar FROM contact_profiles WHERE contact_id = ?1"
+                                          " AND avatar IS NOT NULL", error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, contact_id);
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read a contact’s profile"), error);
+      return FALSE;
+    }
+
+  return _sotto_store_column_unseal_bytes (self, statement, 0, "contact_profiles", "avatar", contact_id,
+                                           avatar, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full) (element-type
