@@ -353,6 +353,10 @@ GPtrArray           *_sotto_store_load_outbox          (SottoStore              
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Encrypted profiles (sotto-store-profiles.c) */
+SottoStoreStatement *_sotto_store_select_optional      (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      id,
+                                                        GError                    **error);
 gboolean             _sotto_store_load_own_profile     (SottoStore                 *self,
                                                         guint8                    **key,
                                                         char                      **name,

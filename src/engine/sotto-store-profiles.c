@@ -20,6 +20,32 @@
  * gave of theirs (contact_profiles): every value sealed like a message
  * body.  Profile keys are unsealed straight into guarded memory. */
 
+/* Prepares @sql, with @id bound to ?1, and steps to its one row.
+ * Returns: (transfer full) (nullable): the statement on its row, or
+ * %NULL: with @error set when reading failed, unset when there is no
+ * row. */
+SottoStoreStatement *
+_sotto_store_select_optional (SottoStore  *self,
+                              const char  *sql,
+                              gint64       id,
+                              GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+  int rc;
+
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, id);
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_ROW)
+    return g_steal_pointer (&statement);
+  if (rc != SQLITE_DONE)
+    _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+
+  return NULL;
+}
+
 static gboolean
 unseal_profile_key (SottoStore           *self,
                     SottoStoreStatement  *statement,
@@ -152,23 +178,19 @@ _sotto_store_load_contact_profile_key (SottoStore  *self,
                                        GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
+  GError *select_error = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
   *key = NULL;
 
-  statement = _sotto_store_prepare (self, "SELECT profile_key FROM contact_profiles WHERE contact_id = ?1", error);
+  statement = _sotto_store_select_optional (self, "SELECT profile_key FROM contact_profiles WHERE contact_id = ?1",
+                                            contact_id, &select_error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read a contact’s profile"), error);
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
       return FALSE;
     }
 
@@ -261,24 +283,20 @@ _sotto_store_load_contact_avatar (SottoStore  *self,
                                   GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
+  GError *select_error = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
   *avatar = NULL;
 
-  statement = _sotto_store_prepare (self, "SELECT avatar FROM contact_profiles WHERE contact_id = ?1"
-                                          " AND avatar IS NOT NULL", error);
+  statement = _sotto_store_select_optional (self, "SELECT avatar FROM contact_profiles WHERE contact_id = ?1"
+                                                  " AND avatar IS NOT NULL",
+                                            contact_id, &select_error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read a contact’s profile"), error);
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
       return FALSE;
     }
 
