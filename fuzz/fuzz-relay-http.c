@@ -50,6 +50,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   check_span (&head.content_length, length);
   check_span (&head.websocket_key, length);
   check_span (&head.websocket_version, length);
+  check_span (&head.content_range, length);
+  check_span (&head.range, length);
   (void) relay_http_keep_alive (&head);
 
   /* Nothing but the head counts, and a head one byte short waits. */

@@ -261,10 +261,7 @@ sotto_account_save_finish (SottoAccount  *self,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  g_return_val_if_fail (SOTTO_IS_ACCOUNT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 SottoStore *

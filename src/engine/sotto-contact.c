@@ -610,10 +610,7 @@ sotto_contact_verify_finish (SottoContact  *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONTACT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /**
@@ -672,10 +669,7 @@ sotto_contact_unverify_finish (SottoContact  *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONTACT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 gboolean
@@ -683,10 +677,7 @@ sotto_contact_accept_identity_finish (SottoContact  *self,
                                       GAsyncResult  *result,
                                       GError       **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONTACT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 static void

@@ -189,8 +189,5 @@ sotto_conversation_list_search_finish (SottoConversationList  *self,
                                        GAsyncResult           *result,
                                        GError                **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION_LIST (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }

@@ -14,7 +14,7 @@
 
 #include "sotto-account.h"
 #include "sotto-contact-private.h"
-#include "sotto-conversation-private.h"
+#include "sotto-conversation-internal-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-message-list-private.h"
 #include "sotto-message-private.h"
@@ -22,51 +22,6 @@
 
 /* Longest preview, in characters, before it is cut with an ellipsis. */
 #define PREVIEW_LENGTH 100
-
-struct _SottoConversation
-{
-  GObject parent_instance;
-
-  SottoStore *store;
-  gint64 id;
-
-  SottoContact *contact;
-  SottoMessageList *messages;
-  SottoMessage *last_message;
-  char *preview;
-  gint64 last_activity;
-  guint unread_count;
-  char *draft;
-};
-
-/* One change to the conversation: what the store is asked to do, and
- * what it answered, for applying to the models afterwards. */
-typedef struct _Operation Operation;
-
-typedef void (*OperationApply) (SottoConversation *self,
-                                GTask             *task,
-                                Operation         *operation);
-
-struct _Operation
-{
-  OperationApply apply;
-
-  /* The model on the main thread, and its record on the store's. */
-  SottoMessage *message;
-  SottoMessageRecord *record;
-  char *id;
-  GBytes *identity_key;
-  SottoMessageState state;
-
-  SottoStoreStateChange change;
-  GStrv ids;
-  gboolean strict;
-  GArray *changes;
-  SottoVerificationState verification_state;
-  GStrv read_ids;
-  char *draft;
-  guint n_messages;
-};
 
 enum {
   PROP_0,
@@ -201,14 +156,14 @@ sotto_conversation_store_cb (GObject      *object,
 /* Runs @thread_func on the store's thread with @operation, then applies
  * the result to the models on this thread before @callback runs, so that
  * the models only ever show what is on disk. */
-static void
-sotto_conversation_run (SottoConversation   *self,
-                        Operation           *operation,
-                        GTaskThreadFunc      thread_func,
-                        gpointer             source_tag,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data)
+void
+_sotto_conversation_run (SottoConversation   *self,
+                         Operation           *operation,
+                         GTaskThreadFunc      thread_func,
+                         gpointer             source_tag,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
 
@@ -292,9 +247,9 @@ sotto_conversation_compose_async (SottoConversation   *self,
   operation->message = _sotto_conversation_new_queued (text);
   operation->record = _sotto_message_to_record (operation->message);
 
-  sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
-                          sotto_conversation_compose_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
+                           sotto_conversation_compose_async,
+                           cancellable, callback, user_data);
 }
 
 /**
@@ -310,10 +265,7 @@ sotto_conversation_compose_finish (SottoConversation  *self,
                                    GAsyncResult       *result,
                                    GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 /**
@@ -357,9 +309,9 @@ sotto_conversation_receive_async (SottoConversation   *self,
                                            sent_at, _sotto_now_ms (), text);
   operation->record = _sotto_message_to_record (operation->message);
 
-  sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
-                          sotto_conversation_receive_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_insert_thread,
+                           sotto_conversation_receive_async,
+                           cancellable, callback, user_data);
 }
 
 /**
@@ -375,10 +327,7 @@ sotto_conversation_receive_finish (SottoConversation  *self,
                                    GAsyncResult       *result,
                                    GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 static void
@@ -463,9 +412,9 @@ sotto_conversation_change_states (SottoConversation   *self,
   operation->strict = strict;
   operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
 
-  sotto_conversation_run (self, operation, sotto_conversation_states_thread,
-                          sotto_conversation_set_message_state_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_states_thread,
+                           sotto_conversation_set_message_state_async,
+                           cancellable, callback, user_data);
 }
 
 /**
@@ -517,10 +466,7 @@ sotto_conversation_set_message_state_finish (SottoConversation  *self,
                                              GAsyncResult       *result,
                                              GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* Like sotto_conversation_set_message_state_async() for each of @ids,
@@ -591,9 +537,9 @@ sotto_conversation_mark_read_async (SottoConversation   *self,
   operation = g_new0 (Operation, 1);
   operation->apply = sotto_conversation_mark_read_apply;
 
-  sotto_conversation_run (self, operation, sotto_conversation_mark_read_thread,
-                          sotto_conversation_mark_read_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_mark_read_thread,
+                           sotto_conversation_mark_read_async,
+                           cancellable, callback, user_data);
 }
 
 /**
@@ -610,10 +556,7 @@ sotto_conversation_mark_read_finish (SottoConversation  *self,
                                      GAsyncResult       *result,
                                      GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 static void
@@ -718,9 +661,9 @@ sotto_conversation_delete_message_async (SottoConversation   *self,
   operation->apply = sotto_conversation_delete_apply;
   operation->id = g_strdup (id);
 
-  sotto_conversation_run (self, operation, sotto_conversation_delete_thread,
-                          sotto_conversation_delete_message_async,
-                          cancellable, callback, user_data);
+  _sotto_conversation_run (self, operation, sotto_conversation_delete_thread,
+                           sotto_conversation_delete_message_async,
+                           cancellable, callback, user_data);
 }
 
 gboolean
@@ -728,15 +671,12 @@ sotto_conversation_delete_message_finish (SottoConversation  *self,
                                           GAsyncResult       *result,
                                           GError            **error)
 {
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
-static void
-sotto_conversation_set_draft (SottoConversation *self,
-                              const char        *draft)
+void
+_sotto_conversation_set_draft (SottoConversation *self,
+                               const char        *draft)
 {
   if (draft != NULL && draft[0] == '\0')
     draft = NULL;
@@ -747,167 +687,6 @@ sotto_conversation_set_draft (SottoConversation *self,
   g_free (self->draft);
   self->draft = g_strdup (draft);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAFT]);
-}
-
-static void
-sotto_conversation_draft_thread (GTask        *task,
-                                 gpointer      source_object,
-                                 gpointer      task_data,
-                                 GCancellable *cancellable)
-{
-  SottoConversation *self = source_object;
-  Operation *operation = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (_sotto_store_save_draft (self->store, self->id, operation->draft, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
-}
-
-static void
-sotto_conversation_draft_apply (SottoConversation *self,
-                                GTask             *task,
-                                Operation         *operation)
-{
-  sotto_conversation_set_draft (self, operation->draft);
-  g_task_return_boolean (task, TRUE);
-}
-
-/**
- * sotto_conversation_save_draft_async:
- * @self: a #SottoConversation
- * @text: what the user wrote and has not sent; empty for nothing
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the draft is stored
- * @user_data: data for @callback
- *
- * Keeps @text in the store, sealed like the messages, until it is sent
- * or replaced: across switching conversations and restarts.
- */
-void
-sotto_conversation_save_draft_async (SottoConversation   *self,
-                                     const char          *text,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
-{
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
-  g_return_if_fail (text != NULL);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_draft_apply;
-  operation->draft = g_strdup (text);
-
-  sotto_conversation_run (self, operation, sotto_conversation_draft_thread,
-                          sotto_conversation_save_draft_async,
-                          cancellable, callback, user_data);
-}
-
-gboolean
-sotto_conversation_save_draft_finish (SottoConversation  *self,
-                                      GAsyncResult       *result,
-                                      GError            **error)
-{
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-const char *
-sotto_conversation_get_draft (SottoConversation *self)
-{
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), NULL);
-
-  return self->draft;
-}
-
-static void
-sotto_conversation_identity_thread (GTask        *task,
-                                    gpointer      source_object,
-                                    gpointer      task_data,
-                                    GCancellable *cancellable)
-{
-  SottoConversation *self = source_object;
-  Operation *operation = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_change_identity (self->store,
-                                     _sotto_contact_get_id (self->contact), self->id,
-                                     operation->identity_key,
-                                     &operation->verification_state,
-                                     &operation->record,
-                                     &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-sotto_conversation_identity_apply (SottoConversation *self,
-                                   GTask             *task,
-                                   Operation         *operation)
-{
-  if (operation->record != NULL)
-    operation->message = _sotto_message_new_from_record (operation->record);
-
-  _sotto_conversation_apply_identity (self, operation->identity_key, operation->verification_state,
-                                      operation->message);
-
-  g_task_return_boolean (task, TRUE);
-}
-
-/**
- * sotto_conversation_set_identity_key_async:
- * @self: a #SottoConversation
- * @identity_key: the contact's identity key, as the session core saw it
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the key is stored
- * @user_data: data for @callback
- *
- * Records the contact's identity key.  The first key is simply kept.  A
- * different one adds a "safety number changed" event to the conversation;
- * if the contact was verified it becomes
- * %SOTTO_VERIFICATION_STATE_CHANGED and sending is held until the user
- * verifies the new safety number or accepts it.  Receiving goes on
- * regardless.  The decision is taken in the same transaction that stores
- * the key, against what is on disk.
- */
-void
-sotto_conversation_set_identity_key_async (SottoConversation   *self,
-                                           GBytes              *identity_key,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data)
-{
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
-  g_return_if_fail (identity_key != NULL);
-  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
-
-  operation = g_new0 (Operation, 1);
-  operation->apply = sotto_conversation_identity_apply;
-  operation->identity_key = g_bytes_ref (identity_key);
-
-  sotto_conversation_run (self, operation, sotto_conversation_identity_thread,
-                          sotto_conversation_set_identity_key_async,
-                          cancellable, callback, user_data);
-}
-
-gboolean
-sotto_conversation_set_identity_key_finish (SottoConversation  *self,
-                                            GAsyncResult       *result,
-                                            GError            **error)
-{
-  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void
@@ -924,8 +703,8 @@ sotto_conversation_contact_sending_held_cb (SottoConversation *self,
  * contact, built on the main thread. */
 SottoConversation *
 _sotto_conversation_new_from_record (SottoStore                 *store,
-                                  SottoAccount               *account,
-                                  const SottoConversationRecord *record)
+                                     SottoAccount               *account,
+                                     const SottoConversationRecord *record)
 {
   g_autoptr(SottoContact) contact = NULL;
   g_autoptr(SottoMessage) last_message = NULL;
@@ -953,7 +732,7 @@ _sotto_conversation_new_from_record (SottoStore                 *store,
   self->last_message = g_steal_pointer (&last_message);
   self->preview = make_preview (self->last_message);
   self->messages = _sotto_message_list_new (store, record->id, record->n_messages, self->last_message);
-  sotto_conversation_set_draft (self, record->draft);
+  _sotto_conversation_set_draft (self, record->draft);
 
   return self;
 }

@@ -8,21 +8,16 @@
 
 #include "config.h"
 
-#include <stdbool.h>
-#include <string.h>
-
 #include <glib/gi18n.h>
-
-#include "sp-error.h"
-#include "sp-message.h"
 
 #include "sotto-account.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-message-private.h"
-#include "sotto-inbox-private.h"
+#include "sotto-inbox-internal-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-service-signals-private.h"
 
 /* Receiving.  Envelopes are handled in the order the relay pushed
  * them, in batches of what has arrived meanwhile: each one is decrypted
@@ -65,10 +60,6 @@
  * closes are dropped for the same reason; the relay delivers them
  * again, after those before them. */
 
-/* The relay's envelope types the session core reads. */
-#define ENVELOPE_TYPE_CIPHERTEXT 1
-#define ENVELOPE_TYPE_PREKEY 3
-
 /* How often one envelope goes back to the main thread before it is
  * given up for this connection. */
 #define MAX_RESTARTS 3
@@ -79,40 +70,6 @@
 /* Stored envelopes whose guids are remembered, to acknowledge a second
  * delivery without decrypting it. */
 #define MAX_STORED_GUIDS 8192
-
-struct _SottoInbox
-{
-  GObject parent_instance;
-
-  SottoStore *store;
-  SottoConversationList *conversations;
-  SottoRelayClient *client;
-  SottoProtocolState *protocol;
-  SpStore sp_store;
-
-  /* Where delivery receipts go. */
-  SottoOutbox *outbox;
-
-  /* The messenger, which stores new senders as contacts and knows the
-   * blocked ones; it owns the inbox, and may be gone before the last of
-   * the inbox's work is. */
-  SottoMessenger *messenger;
-
-  gboolean started;
-  gboolean message_requests;
-  gboolean drained;
-
-  /* Envelopes in the order the relay pushed them, one batch of them
-   * on the store's thread at a time. */
-  GQueue queue;
-  gboolean processing;
-  GHashTable *stored_guids;
-
-  /* Sender devices ("uuid.device") with an envelope left undone on
-   * this connection, and which connection that is. */
-  GHashTable *held_senders;
-  guint connection_number;
-};
 
 enum {
   PROP_0,
@@ -131,54 +88,6 @@ G_DEFINE_FINAL_TYPE (SottoInbox, sotto_inbox, G_TYPE_OBJECT)
 
 static GParamSpec *properties [N_PROPS];
 static guint signals [N_SIGNALS];
-
-typedef enum
-{
-  OUTCOME_STORED,
-  OUTCOME_RECEIPT,
-  OUTCOME_IGNORED,
-  OUTCOME_DUPLICATE,
-  OUTCOME_DROPPED,
-  OUTCOME_UNKNOWN_SENDER,
-  OUTCOME_BLOCKED,
-  OUTCOME_RETRY_LATER,
-} Outcome;
-
-typedef struct
-{
-  SottoInbox *inbox;
-  SottoRelayEnvelope *envelope;
-  SottoConversation *conversation;
-  gint64 conversation_id;
-  gint64 contact_id;
-  gboolean blocked;
-  guint restarts;
-  guint connection_number;
-
-  /* Results. */
-  Outcome outcome;
-  SottoContent *content;
-  GBytes *identity_key;
-  SottoMessageRecord *message;
-  GError *error;
-
-  /* The contact's identity as the transaction left it, once committed;
-   * the event is set when the key changed. */
-  gboolean identity_recorded;
-  SottoVerificationState verification_state;
-  SottoMessageRecord *identity_event;
-
-  /* The sender's profile is to be fetched: they gave a new profile key,
-   * or sent theirs alone to say the profile changed. */
-  gboolean profile_news;
-} Reception;
-
-/* Envelopes received in one transaction (receive_batch_thread()). */
-typedef struct
-{
-  GPtrArray *receptions;
-  guint n_received;
-} ReceptionBatch;
 
 /* Marks the end of what the relay held when the socket opened. */
 static SottoRelayEnvelope queue_empty_marker;
@@ -243,343 +152,6 @@ set_drained (SottoInbox *self,
 
   self->drained = drained;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
-}
-
-/* On the store's thread */
-
-static int
-decrypt (SottoInbox       *self,
-         Reception        *reception,
-         SpSessionCipher  *cipher,
-         int               type,
-         guint8          **plaintext,
-         gsize            *plaintext_len)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (reception->envelope->content, &len);
-  int rc;
-
-  *plaintext = g_malloc (len);
-  rc = sp_session_cipher_decrypt (cipher, type, data, len, *plaintext, len, plaintext_len);
-  if (rc != SP_OK)
-    g_clear_pointer (plaintext, g_free);
-
-  return rc;
-}
-
-/* Keeps the profile key a known sender's content carries, in the
- * transaction that stores what came with it. */
-static gboolean
-receive_profile_key (SottoInbox  *self,
-                     Reception   *reception,
-                     GError     **error)
-{
-  gboolean changed = FALSE;
-
-  if (reception->content->profile_key == NULL || reception->conversation_id == 0)
-    return TRUE;
-
-  if (!_sotto_store_save_contact_profile_key (self->store, reception->contact_id,
-                                              reception->content->profile_key, &changed, error))
-    return FALSE;
-
-  reception->profile_news = changed || reception->content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY;
-  return TRUE;
-}
-
-static Outcome
-receive_in_transaction (SottoInbox      *self,
-                        Reception       *reception,
-                        GError         **error)
-{
-  const SottoRelayEnvelope *envelope = reception->envelope;
-  SpAddress address = { envelope->source, envelope->source_device };
-  g_autofree guint8 *plaintext = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  SpSessionCipher *cipher;
-  SpPublicKey identity;
-  bool found = false;
-  gsize plaintext_len = 0;
-  int type;
-  int rc;
-
-  type = envelope->type == ENVELOPE_TYPE_PREKEY ? SP_CIPHERTEXT_TYPE_PREKEY : SP_CIPHERTEXT_TYPE_WHISPER;
-
-  cipher = _sotto_protocol_state_get_cipher (self->protocol, envelope->source, envelope->source_device, error);
-  if (cipher == NULL)
-    return OUTCOME_RETRY_LATER;
-
-  /* The session core writes the session and the identity key only once
-   * the message decrypted, and never commits: this transaction does. */
-  rc = decrypt (self, reception, cipher, type, &plaintext, &plaintext_len);
-
-  if (rc == SP_ERR_DUPLICATE_MESSAGE)
-    return OUTCOME_DUPLICATE;
-
-  if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
-    {
-      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
-      return OUTCOME_RETRY_LATER;
-    }
-
-  if (rc != SP_OK)
-    {
-      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a message"));
-      return OUTCOME_DROPPED;
-    }
-
-  rc = self->sp_store.get_identity (self->sp_store.user_data, &address, &identity, &found);
-  if (rc != SP_OK || !found)
-    {
-      _sotto_set_error_from_sp (error, rc != SP_OK ? rc : SP_ERR_STORE,
-                                _("Could not read an identity key"));
-      return OUTCOME_RETRY_LATER;
-    }
-  reception->identity_key = g_bytes_new (identity.bytes, SP_PUBLIC_KEY_SIZE);
-
-  /* Before the content is even looked at. */
-  if (reception->conversation_id != 0
-      && !_sotto_store_record_identity (self->store, reception->contact_id, reception->conversation_id,
-                                        reception->identity_key, &reception->verification_state,
-                                        &reception->identity_event, error))
-    return OUTCOME_RETRY_LATER;
-  reception->identity_recorded = reception->conversation_id != 0;
-
-  /* Only now: a blocked contact's new key goes through the same rules
-   * as anyone's (an event in the history, a verified contact held)
-   * before the session that carries it is committed, so that nothing
-   * is ever sent to it unseen once the contact is unblocked. */
-  if (reception->blocked)
-    return OUTCOME_BLOCKED;
-
-  reception->content = sotto_content_decode (plaintext, plaintext_len, error);
-  if (reception->content == NULL)
-    return OUTCOME_DROPPED;
-
-  if (!receive_profile_key (self, reception, error))
-    return OUTCOME_RETRY_LATER;
-
-  /* A message only a newer Sotto can show is stored as a placeholder,
-   * so that it is not lost without a trace and its sender still gets
-   * receipts; a signal this version does not act on is only kept out of
-   * the queue. */
-  switch (reception->content->kind)
-    {
-    case SOTTO_CONTENT_KIND_DELIVERY_RECEIPT:
-    case SOTTO_CONTENT_KIND_READ_RECEIPT:
-      return OUTCOME_RECEIPT;
-
-    case SOTTO_CONTENT_KIND_IGNORED:
-    case SOTTO_CONTENT_KIND_PROFILE_KEY:
-      return OUTCOME_IGNORED;
-
-    case SOTTO_CONTENT_KIND_TEXT:
-    case SOTTO_CONTENT_KIND_TIMER:
-    case SOTTO_CONTENT_KIND_UNSUPPORTED:
-    default:
-      break;
-    }
-
-  /* Only someone known sets a conversation's timer. */
-  if (reception->conversation_id == 0 && reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
-    return OUTCOME_IGNORED;
-
-  if (reception->conversation_id == 0)
-    return OUTCOME_UNKNOWN_SENDER;
-
-  if (reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
-    {
-      g_autofree char *seconds = g_strdup_printf ("%u", reception->content->expire_timer);
-
-      if (!_sotto_store_set_conversation_timer (self->store, reception->conversation_id,
-                                                reception->content->expire_timer, error))
-        return OUTCOME_RETRY_LATER;
-
-      reception->message = _sotto_message_record_new (reception->content->id,
-                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                                   SOTTO_MESSAGE_KIND_TIMER_CHANGED,
-                                                   SOTTO_MESSAGE_STATE_READ,
-                                                   reception->content->timestamp,
-                                                   _sotto_now_ms (),
-                                                   seconds);
-    }
-  else
-    {
-      reception->message = _sotto_message_record_new (reception->content->id,
-                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                                   SOTTO_MESSAGE_KIND_TEXT,
-                                                   SOTTO_MESSAGE_STATE_DELIVERED,
-                                                   reception->content->timestamp,
-                                                   _sotto_now_ms (),
-                                                   reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
-                                                   ? _("This message needs a newer version of Sotto.")
-                                                   : reception->content->text);
-    }
-
-  messages = g_ptr_array_new ();
-  g_ptr_array_add (messages, reception->message);
-
-  if (!_sotto_store_append_messages (self->store, reception->conversation_id, messages, error))
-    {
-      if (g_error_matches (*error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
-        {
-          g_clear_error (error);
-          g_clear_pointer (&reception->message, _sotto_message_record_free);
-          return OUTCOME_DUPLICATE;
-        }
-
-      return OUTCOME_RETRY_LATER;
-    }
-
-  /* A disappearing message counts down once it is read. */
-  if (reception->content->kind == SOTTO_CONTENT_KIND_TEXT && reception->content->expire_timer > 0
-      && !_sotto_store_add_message_timer (self->store, reception->conversation_id, reception->content->id,
-                                          reception->content->expire_timer, 0, error))
-    return OUTCOME_RETRY_LATER;
-
-  return OUTCOME_STORED;
-}
-
-/* Forgets what a reception's transaction wrote, once it is rolled
- * back: nothing of it is on disk. */
-static void
-reception_undone (Reception *reception)
-{
-  g_clear_pointer (&reception->message, _sotto_message_record_free);
-  reception->identity_recorded = FALSE;
-  g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
-  reception->profile_news = FALSE;
-}
-
-/* Decrypts and stores one envelope in a transaction of its own (a
- * savepoint, inside a batch), and sets its outcome. */
-static void
-receive_one (SottoInbox     *self,
-             Reception      *reception)
-{
-  gboolean keep;
-
-  if (reception->envelope->type != ENVELOPE_TYPE_PREKEY
-      && reception->envelope->type != ENVELOPE_TYPE_CIPHERTEXT)
-    {
-      reception->outcome = OUTCOME_DROPPED;
-      g_set_error (&reception->error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                   _("Envelopes of type %u are not supported"), reception->envelope->type);
-      return;
-    }
-
-  if (!_sotto_store_begin (self->store, &reception->error))
-    {
-      reception->outcome = OUTCOME_RETRY_LATER;
-      return;
-    }
-
-  reception->outcome = receive_in_transaction (self, reception, &reception->error);
-
-  /* What decrypted is kept, even a malformed or repeated message: its
-   * message key is used up either way.  The rest goes back. */
-  switch (reception->outcome)
-    {
-    case OUTCOME_STORED:
-    case OUTCOME_RECEIPT:
-    case OUTCOME_IGNORED:
-    case OUTCOME_BLOCKED:
-      keep = TRUE;
-      break;
-
-    case OUTCOME_DUPLICATE:
-    case OUTCOME_DROPPED:
-      keep = reception->identity_key != NULL;
-      break;
-
-    case OUTCOME_UNKNOWN_SENDER:
-    case OUTCOME_RETRY_LATER:
-    default:
-      keep = FALSE;
-      break;
-    }
-
-  if (keep && _sotto_store_commit (self->store, &reception->error))
-    return;
-
-  if (!keep)
-    _sotto_store_rollback (self->store);
-  else
-    reception->outcome = OUTCOME_RETRY_LATER;
-
-  reception_undone (reception);
-}
-
-static void
-receive_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  receive_one (source_object, task_data);
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Whether the main thread finishes @reception at once: it needs no
- * further step (a lookup, or a receipt to apply). */
-static gboolean
-outcome_is_final (Outcome outcome)
-{
-  return outcome == OUTCOME_STORED
-         || outcome == OUTCOME_IGNORED
-         || outcome == OUTCOME_BLOCKED
-         || outcome == OUTCOME_DUPLICATE
-         || outcome == OUTCOME_DROPPED;
-}
-
-/* Receives a batch of envelopes in one transaction, in order, up to and
- * including the first that needs the main thread before the next may
- * be decrypted; @n_received says how far it got.  Nothing is
- * acknowledged before the batch is committed. */
-static void
-receive_batch_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  SottoInbox *self = source_object;
-  ReceptionBatch *batch = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_store_begin_batch (self->store, &error))
-    {
-      Reception *first = g_ptr_array_index (batch->receptions, 0);
-
-      first->outcome = OUTCOME_RETRY_LATER;
-      first->error = g_steal_pointer (&error);
-      batch->n_received = 1;
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  while (batch->n_received < batch->receptions->len)
-    {
-      Reception *reception = g_ptr_array_index (batch->receptions, batch->n_received++);
-
-      receive_one (self, reception);
-      if (!outcome_is_final (reception->outcome))
-        break;
-    }
-
-  if (!_sotto_store_commit_batch (self->store, &error))
-    {
-      for (guint i = 0; i < batch->n_received; i++)
-        {
-          Reception *reception = g_ptr_array_index (batch->receptions, i);
-
-          g_clear_error (&reception->error);
-          reception->error = g_error_copy (error);
-          reception->outcome = OUTCOME_RETRY_LATER;
-          reception_undone (reception);
-        }
-    }
-
-  g_task_return_boolean (task, TRUE);
 }
 
 /* On the main thread */
@@ -821,7 +393,7 @@ reception_decided (Reception *reception)
 {
   SottoInbox *self = reception->inbox;
 
-  if (outcome_is_final (reception->outcome))
+  if (_sotto_inbox_outcome_is_final (reception->outcome))
     {
       reception_settle (reception);
       reception_finish (reception, TRUE);
@@ -900,7 +472,7 @@ reception_start (Reception *reception)
 
   task = g_task_new (reception->inbox, NULL, receive_cb, reception);
   g_task_set_task_data (task, reception, NULL);
-  _sotto_store_run_in_thread (reception->inbox->store, task, receive_thread);
+  _sotto_store_run_in_thread (reception->inbox->store, task, _sotto_inbox_receive_thread);
 }
 
 static void
@@ -941,13 +513,13 @@ receive_batch_cb (GObject      *object,
       /* Only the last can need more; before it, only a batch that could
        * not be committed leaves envelopes undone, and the relay delivers
        * those again. */
-      if (!outcome_is_final (reception->outcome) && i + 1 == batch->n_received)
+      if (!_sotto_inbox_outcome_is_final (reception->outcome) && i + 1 == batch->n_received)
         {
           next = reception;
           continue;
         }
 
-      if (!outcome_is_final (reception->outcome))
+      if (!_sotto_inbox_outcome_is_final (reception->outcome))
         {
           g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
                    reception->error != NULL ? reception->error->message : "");
@@ -1043,7 +615,7 @@ process_next (SottoInbox *self)
 
   task = g_task_new (self, NULL, receive_batch_cb, NULL);
   g_task_set_task_data (task, batch, (GDestroyNotify) reception_batch_free);
-  _sotto_store_run_in_thread (self->store, task, receive_batch_thread);
+  _sotto_store_run_in_thread (self->store, task, _sotto_inbox_receive_batch_thread);
 }
 
 static void
@@ -1261,24 +833,10 @@ sotto_inbox_class_init (SottoInboxClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* As SottoMessenger::message-received. */
-  signals [MESSAGE_RECEIVED] =
-    g_signal_new ("message-received",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+  signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
 
   /* A message came under a new identity key of its sender. */
-  signals [IDENTITY_CHANGED] =
-    g_signal_new ("identity-changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+  signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

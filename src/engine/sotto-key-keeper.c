@@ -46,22 +46,53 @@ G_DEFINE_FINAL_TYPE (SottoKeyKeeper, sotto_key_keeper, G_TYPE_OBJECT)
 
 /* Prekey upkeep */
 
+/* What a refresh and a new identity both carry through their steps: the
+ * key state on disk, the keys made, and the identity that signs them.
+ * Each begins its own struct with it. */
 typedef struct
 {
   SottoKeyState state;
   SottoKeyBatch *batch;
+  SpKeyPair *identity;
+} KeyWork;
+
+static void
+key_work_clear (KeyWork *work)
+{
+  g_clear_pointer (&work->batch, _sotto_key_batch_free);
+  g_clear_pointer (&work->identity, sodium_free);
+}
+
+/* The first step of a refresh and of a new identity. */
+static void
+load_key_state_thread (GTask        *task,
+                       gpointer      source_object,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  SottoKeyKeeper *self = source_object;
+  KeyWork *work = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_protocol_state_load_key_state (self->store, &work->state, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+typedef struct
+{
+  KeyWork keys;
   guint n_pre_keys;
   guint n_kyber_pre_keys;
   gboolean rotate_signed;
   gboolean rotate_last_resort;
-  SpKeyPair *identity;
 } Refresh;
 
 static void
 refresh_free (Refresh *refresh)
 {
-  g_clear_pointer (&refresh->batch, _sotto_key_batch_free);
-  g_clear_pointer (&refresh->identity, sodium_free);
+  key_work_clear (&refresh->keys);
   g_free (refresh);
 }
 
@@ -88,7 +119,7 @@ refresh_stored_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoKeyKeeper *self = g_task_get_source_object (task);
   Refresh *refresh = g_task_get_task_data (task);
-  SottoRelayKeyUpload upload = { .keys = refresh->batch };
+  SottoRelayKeyUpload upload = { .keys = refresh->keys.batch };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
@@ -107,7 +138,7 @@ refresh_store_thread (GTask        *task,
   Refresh *refresh = task_data;
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_protocol_state_store_keys (self->store, refresh->batch, &refresh->state, &error))
+  if (!_sotto_protocol_state_store_keys (self->store, refresh->keys.batch, &refresh->keys.state, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -136,10 +167,10 @@ refresh_generate_thread (GTask        *task,
   Refresh *refresh = task_data;
   g_autoptr(GError) error = NULL;
 
-  refresh->batch = _sotto_key_batch_generate (refresh->identity, &refresh->state,
-                                              refresh->rotate_signed, refresh->rotate_last_resort,
-                                              refresh->n_pre_keys, refresh->n_kyber_pre_keys, &error);
-  if (refresh->batch == NULL)
+  refresh->keys.batch = _sotto_key_batch_generate (refresh->keys.identity, &refresh->keys.state,
+                                                   refresh->rotate_signed, refresh->rotate_last_resort,
+                                                   refresh->n_pre_keys, refresh->n_kyber_pre_keys, &error);
+  if (refresh->keys.batch == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -169,8 +200,8 @@ refresh_counted_cb (GObject      *object,
     refresh->n_pre_keys = SOTTO_PRE_KEY_BATCH - n_pre_keys;
   if (n_kyber_pre_keys < SOTTO_PRE_KEY_LOW)
     refresh->n_kyber_pre_keys = SOTTO_PRE_KEY_BATCH - n_kyber_pre_keys;
-  refresh->rotate_signed = now - refresh->state.signed_pre_key_rotated_at >= SOTTO_KEY_ROTATION_MS;
-  refresh->rotate_last_resort = now - refresh->state.last_resort_rotated_at >= SOTTO_KEY_ROTATION_MS;
+  refresh->rotate_signed = now - refresh->keys.state.signed_pre_key_rotated_at >= SOTTO_KEY_ROTATION_MS;
+  refresh->rotate_last_resort = now - refresh->keys.state.last_resort_rotated_at >= SOTTO_KEY_ROTATION_MS;
 
   if (refresh->n_pre_keys == 0 && refresh->n_kyber_pre_keys == 0
       && !refresh->rotate_signed && !refresh->rotate_last_resort)
@@ -179,8 +210,8 @@ refresh_counted_cb (GObject      *object,
       return;
     }
 
-  refresh->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  memcpy (refresh->identity, sotto_account_get_identity_key_pair (self->account), sizeof (SpKeyPair));
+  refresh->keys.identity = _sotto_secure_alloc (sizeof (SpKeyPair));
+  memcpy (refresh->keys.identity, sotto_account_get_identity_key_pair (self->account), sizeof (SpKeyPair));
 
   _sotto_task_run_step (task, NULL, refresh_generate_thread, refresh_generated_cb);
 }
@@ -205,22 +236,6 @@ refresh_finished_cb (GObject      *object,
         g_task_return_boolean (waiter, TRUE);
       g_object_unref (waiter);
     }
-}
-
-static void
-refresh_state_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  SottoKeyKeeper *self = source_object;
-  Refresh *refresh = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_protocol_state_load_key_state (self->store, &refresh->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -267,7 +282,7 @@ _sotto_key_keeper_refresh_async (SottoKeyKeeper      *self,
   run = g_task_new (self, NULL, refresh_finished_cb, NULL);
   g_task_set_task_data (run, g_new0 (Refresh, 1), (GDestroyNotify) refresh_free);
 
-  _sotto_task_run_step (run, self->store, refresh_state_thread, refresh_state_cb);
+  _sotto_task_run_step (run, self->store, load_key_state_thread, refresh_state_cb);
 }
 
 gboolean
@@ -275,19 +290,14 @@ _sotto_key_keeper_refresh_finish (SottoKeyKeeper  *self,
                                   GAsyncResult    *result,
                                   GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_KEY_KEEPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* A new identity */
 
 typedef struct
 {
-  SottoKeyState state;
-  SottoKeyBatch *batch;
-  SpKeyPair *identity;
+  KeyWork keys;
   guint registration_id;
   SottoAccountRecord *account;
 } Reset;
@@ -295,8 +305,7 @@ typedef struct
 static void
 reset_free (Reset *reset)
 {
-  g_clear_pointer (&reset->batch, _sotto_key_batch_free);
-  g_clear_pointer (&reset->identity, sodium_free);
+  key_work_clear (&reset->keys);
   g_clear_pointer (&reset->account, _sotto_account_record_free);
   g_free (reset);
 }
@@ -310,16 +319,16 @@ reset_stored_cb (GObject      *object,
   SottoKeyKeeper *self = g_task_get_source_object (task);
   Reset *reset = g_task_get_task_data (task);
   SottoRelayKeyUpload upload = {
-    .identity_key = &reset->identity->public_key,
+    .identity_key = &reset->keys.identity->public_key,
     .registration_id = reset->registration_id,
-    .keys = reset->batch,
+    .keys = reset->keys.batch,
   };
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
   /* The models follow what is on disk now. */
-  sotto_account_set_identity_key_pair (self->account, reset->identity);
+  sotto_account_set_identity_key_pair (self->account, reset->keys.identity);
 
   sotto_relay_client_upload_keys_async (self->client, &upload, g_task_get_cancellable (task),
                                         keys_uploaded_cb, g_object_ref (task));
@@ -344,7 +353,7 @@ reset_store_thread (GTask        *task,
 
   if (!_sotto_store_save_account (self->store, reset->account, &error)
       || !_sotto_protocol_state_clear_sessions (self->store, &error)
-      || !_sotto_protocol_state_save_keys (self->store, reset->batch, &reset->state, &error))
+      || !_sotto_protocol_state_save_keys (self->store, reset->keys.batch, &reset->keys.state, &error))
     {
       _sotto_store_rollback (self->store);
       goto fail;
@@ -353,7 +362,7 @@ reset_store_thread (GTask        *task,
   if (!_sotto_store_commit (self->store, &error))
     goto fail;
 
-  _sotto_protocol_state_set_identity (self->protocol, reset->identity, reset->registration_id);
+  _sotto_protocol_state_set_identity (self->protocol, reset->keys.identity, reset->registration_id);
 
   g_task_return_boolean (task, TRUE);
   return;
@@ -377,7 +386,7 @@ reset_generated_cb (GObject      *object,
   /* The account as it is, with the new identity. */
   reset->account = _sotto_account_to_record (self->account);
   reset->account->registration_id = reset->registration_id;
-  memcpy (reset->account->identity, reset->identity, sizeof *reset->identity);
+  memcpy (reset->account->identity, reset->keys.identity, sizeof *reset->keys.identity);
 
   _sotto_task_run_step (task, self->store, reset_store_thread, reset_stored_cb);
 }
@@ -392,8 +401,8 @@ reset_generate_thread (GTask        *task,
   g_autoptr(GError) error = NULL;
   int rc;
 
-  reset->identity = _sotto_secure_alloc (sizeof (SpKeyPair));
-  rc = sp_key_pair_generate (reset->identity);
+  reset->keys.identity = _sotto_secure_alloc (sizeof (SpKeyPair));
+  rc = sp_key_pair_generate (reset->keys.identity);
   if (rc != SP_OK)
     {
       _sotto_set_error_from_sp (&error, rc, _("Could not make an identity key"));
@@ -401,9 +410,9 @@ reset_generate_thread (GTask        *task,
       return;
     }
 
-  reset->batch = _sotto_key_batch_generate (reset->identity, &reset->state, TRUE, TRUE,
-                                            SOTTO_PRE_KEY_BATCH, SOTTO_PRE_KEY_BATCH, &error);
-  if (reset->batch == NULL)
+  reset->keys.batch = _sotto_key_batch_generate (reset->keys.identity, &reset->keys.state, TRUE, TRUE,
+                                                 SOTTO_PRE_KEY_BATCH, SOTTO_PRE_KEY_BATCH, &error);
+  if (reset->keys.batch == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -431,22 +440,6 @@ reset_state_cb (GObject      *object,
   _sotto_task_run_step (task, NULL, reset_generate_thread, reset_generated_cb);
 }
 
-static void
-reset_state_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  SottoKeyKeeper *self = source_object;
-  Reset *reset = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_protocol_state_load_key_state (self->store, &reset->state, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 /* Replaces the account's identity key, and with it every prekey and
  * session, as if the device had registered again. */
 void
@@ -463,7 +456,7 @@ _sotto_key_keeper_reset_identity_async (SottoKeyKeeper      *self,
   g_task_set_source_tag (task, _sotto_key_keeper_reset_identity_async);
   g_task_set_task_data (task, g_new0 (Reset, 1), (GDestroyNotify) reset_free);
 
-  _sotto_task_run_step (task, self->store, reset_state_thread, reset_state_cb);
+  _sotto_task_run_step (task, self->store, load_key_state_thread, reset_state_cb);
 }
 
 gboolean
@@ -471,10 +464,7 @@ _sotto_key_keeper_reset_identity_finish (SottoKeyKeeper  *self,
                                          GAsyncResult    *result,
                                          GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_KEY_KEEPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* Upkeep while online */

@@ -357,10 +357,7 @@ sotto_messenger_unblock_finish (SottoMessenger  *self,
                                 GAsyncResult    *result,
                                 GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
 static int

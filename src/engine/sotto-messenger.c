@@ -22,6 +22,7 @@
 #include "sotto-conversation-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-service-signals-private.h"
 
 /* The messenger ties an account to its relay.  It is the hub of the
  * services that do the work, each its own class: the outbox sends what
@@ -79,28 +80,6 @@ drained_cb (SottoMessenger *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DRAINED]);
 }
 
-static void
-identity_changed_cb (SottoMessenger    *self,
-                     SottoConversation *conversation)
-{
-  g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
-}
-
-static void
-message_received_cb (SottoMessenger    *self,
-                     SottoConversation *conversation,
-                     SottoMessage      *message)
-{
-  g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
-}
-
-static void
-profile_changed_cb (SottoMessenger    *self,
-                    SottoConversation *conversation)
-{
-  g_signal_emit (self, signals [PROFILE_CHANGED], 0, conversation);
-}
-
 /* The messenger of @account, with its services; they talk to each
  * other only through what is wired here. */
 SottoMessenger *
@@ -136,14 +115,10 @@ _sotto_messenger_new (SottoAccount          *account,
                            G_CALLBACK (outbox_size_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->inbox, "notify::drained",
                            G_CALLBACK (drained_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->outbox, "identity-changed",
-                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->inbox, "identity-changed",
-                           G_CALLBACK (identity_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->inbox, "message-received",
-                           G_CALLBACK (message_received_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->profiles, "profile-changed",
-                           G_CALLBACK (profile_changed_cb), self, G_CONNECT_SWAPPED);
+  _sotto_signal_forward (self->outbox, "identity-changed", self);
+  _sotto_signal_forward (self->inbox, "identity-changed", self);
+  _sotto_signal_forward (self->inbox, "message-received", self);
+  _sotto_signal_forward (self->profiles, "profile-changed", self);
 
   return self;
 }
@@ -209,9 +184,8 @@ _sotto_messenger_propagate_boolean (SottoMessenger  *self,
                                     GError         **error)
 {
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, NULL, error);
 }
 
 /* The task of a public operation that one of the services does: it
@@ -581,10 +555,7 @@ sotto_messenger_open_conversation_finish (SottoMessenger  *self,
                                           GAsyncResult    *result,
                                           GError         **error)
 {
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
 /**
@@ -1135,14 +1106,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    *
    * A message from a contact was stored.
    */
-  signals [MESSAGE_RECEIVED] =
-    g_signal_new ("message-received",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE);
+  signals [MESSAGE_RECEIVED] = _sotto_signal_new_message_received (G_TYPE_FROM_CLASS (klass));
 
   /**
    * SottoMessenger::identity-changed:
@@ -1152,14 +1116,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * A contact's identity key changed; a "safety number changed" event
    * entered the conversation.
    */
-  signals [IDENTITY_CHANGED] =
-    g_signal_new ("identity-changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+  signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
 
   /**
    * SottoMessenger::conversation-removed:

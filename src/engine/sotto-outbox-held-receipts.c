@@ -56,18 +56,49 @@ list_thread (GTask        *task,
     g_task_return_boolean (task, TRUE);
 }
 
+/* Receipts are a courtesy: one that does not go through loses nothing,
+ * and the next step goes on. */
+static void
+log_receipt_failure (GAsyncResult *result,
+                     const char   *what)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Could not send a held %s receipt: %s", what, error->message);
+}
+
+/* Sends one receipt of @kind for @ids, then goes on in @next; with
+ * nothing to send, or @wanted off, the held receipts are done. */
+static void
+send_or_finish (GTask               *task,
+                SottoContentKind     kind,
+                GPtrArray           *ids,
+                gboolean             wanted,
+                GAsyncReadyCallback  next)
+{
+  SottoOutbox *self = g_task_get_source_object (task);
+  HeldReceipts *held = g_task_get_task_data (task);
+
+  if (ids->len == 0 || !wanted)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_ptr_array_add (ids, NULL);
+  _sotto_outbox_send_receipt_async (self, held->conversation, kind, (const char * const *) ids->pdata,
+                                    next, g_object_ref (task));
+}
+
 static void
 read_sent_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
 
-  /* Receipts are a courtesy: one that does not go through loses nothing. */
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not send a held read receipt: %s", error->message);
-
+  log_receipt_failure (result, "read");
   g_task_return_boolean (task, TRUE);
 }
 
@@ -79,21 +110,9 @@ delivered_sent_cb (GObject      *object,
   SottoOutbox *self = SOTTO_OUTBOX (object);
   g_autoptr(GTask) task = user_data;
   HeldReceipts *held = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not send a held delivery receipt: %s", error->message);
-
-  if (held->read->len == 0 || !self->send_read_receipts)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  g_ptr_array_add (held->read, NULL);
-  _sotto_outbox_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_READ_RECEIPT,
-                                    (const char * const *) held->read->pdata,
-                                    read_sent_cb, g_object_ref (task));
+  log_receipt_failure (result, "delivery");
+  send_or_finish (task, SOTTO_CONTENT_KIND_READ_RECEIPT, held->read, self->send_read_receipts, read_sent_cb);
 }
 
 static void
@@ -101,7 +120,6 @@ listed_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  SottoOutbox *self = SOTTO_OUTBOX (object);
   g_autoptr(GTask) task = user_data;
   HeldReceipts *held = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
@@ -113,16 +131,7 @@ listed_cb (GObject      *object,
       return;
     }
 
-  if (held->delivered->len == 0)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  g_ptr_array_add (held->delivered, NULL);
-  _sotto_outbox_send_receipt_async (self, held->conversation, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT,
-                                    (const char * const *) held->delivered->pdata,
-                                    delivered_sent_cb, g_object_ref (task));
+  send_or_finish (task, SOTTO_CONTENT_KIND_DELIVERY_RECEIPT, held->delivered, TRUE, delivered_sent_cb);
 }
 
 /* Sends the receipts held back for @conversation: for all its incoming

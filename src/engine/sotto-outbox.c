@@ -20,6 +20,7 @@
 #include "sotto-message-private.h"
 #include "sotto-messenger.h"
 #include "sotto-outbox-private.h"
+#include "sotto-service-signals-private.h"
 
 /* Sending.  A message the user writes is stored as queued first; the
  * outbox then sends queued messages oldest first, pipelined on the
@@ -1094,14 +1095,7 @@ sotto_outbox_class_init (SottoOutboxClass *klass)
 
   /* A contact's identity key changed when a session was set up with
    * them from the relay's keys. */
-  signals [IDENTITY_CHANGED] =
-    g_signal_new ("identity-changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0,
-                  NULL, NULL,
-                  NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+  signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
 }
 
 static void

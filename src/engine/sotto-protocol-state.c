@@ -279,7 +279,7 @@ save_identity (void              *user_data,
 /* Receiving is never blocked by a key change: the session core saves the
  * new key once the message decrypted, and the inbox applies the
  * key-change rules to it in the same transaction, before anything is
- * committed (sotto-inbox.c).  Sending is blocked until the
+ * committed (sotto-inbox-decrypt.c).  Sending is blocked until the
  * messenger stores the new key after checking that the user let it
  * through. */
 static int

@@ -17,12 +17,12 @@
 
 SottoMessageRecord *
 _sotto_message_record_new (const char            *id,
-                        SottoMessageDirection  direction,
-                        SottoMessageKind       kind,
-                        SottoMessageState      state,
-                        gint64                 sent_at,
-                        gint64                 received_at,
-                        const char            *body)
+                           SottoMessageDirection  direction,
+                           SottoMessageKind       kind,
+                           SottoMessageState      state,
+                           gint64                 sent_at,
+                           gint64                 received_at,
+                           const char            *body)
 {
   SottoMessageRecord *record;
 
@@ -68,13 +68,13 @@ _sotto_conversation_record_free (SottoConversationRecord *record)
 
 SottoAccountRecord *
 _sotto_account_record_new (const char      *uuid,
-                        const char      *username,
-                        guint            device_id,
-                        guint            registration_id,
-                        const char      *relay_url,
-                        const char      *relay_ca,
-                        const char      *password,
-                        const SpKeyPair *identity)
+                           const char      *username,
+                           guint            device_id,
+                           guint            registration_id,
+                           const char      *relay_url,
+                           const char      *relay_ca,
+                           const char      *password,
+                           const SpKeyPair *identity)
 {
   SottoAccountRecord *record;
 

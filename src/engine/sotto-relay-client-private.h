@@ -7,7 +7,6 @@
 #pragma once
 
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 
 #include "sp-session.h"
 
@@ -213,23 +212,6 @@ void                     sotto_relay_client_acknowledge_all      (SottoRelayClie
  * "Encrypted profiles"), and the size of an unidentified-access key. */
 #define SOTTO_RELAY_MAX_PROFILE_BYTES (1024 * 1024 + 64 * 1024)
 #define SOTTO_RELAY_ACCESS_KEY_SIZE 16
-
-void                     _sotto_relay_client_request_octets      (SottoRelayClient         *self,
-                                                                  GTask                    *task,
-                                                                  const char               *method,
-                                                                  const char               *path,
-                                                                  GBytes                   *body,
-                                                                  gboolean                  raw,
-                                                                  gsize                     max_answer_bytes);
-gpointer                 _sotto_relay_client_propagate           (SottoRelayClient         *self,
-                                                                  GAsyncResult             *result,
-                                                                  gpointer                  source_tag,
-                                                                  GError                  **error);
-void                     _sotto_relay_client_request_json        (SottoRelayClient         *self,
-                                                                  GTask                    *task,
-                                                                  const char               *method,
-                                                                  const char               *path,
-                                                                  JsonNode                 *body);
 
 /* Encrypted profiles (sotto-relay-client-profile.c) */
 void                     sotto_relay_client_put_profile_async    (SottoRelayClient         *self,

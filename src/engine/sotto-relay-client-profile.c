@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "sotto-bounded-input-private.h"
+#include "sotto-relay-client-internal-private.h"
 #include "sotto-relay-client-private.h"
 
 /* The relay stores one opaque, client-encrypted profile per account
@@ -150,7 +151,7 @@ sotto_relay_client_set_access_key_async (SottoRelayClient    *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_relay_client_set_access_key_async);
 
-  _sotto_relay_client_request_json (self, task, "PUT", "/v1/accounts/unidentified-access-key", body);
+  _sotto_relay_client_request (self, task, "PUT", "/v1/accounts/unidentified-access-key", body, TRUE);
 }
 
 gboolean

@@ -305,10 +305,7 @@ sotto_session_unlock_finish (SottoSession  *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_session_unlock_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, sotto_session_unlock_async, error);
 }
 
 /* Registering */
@@ -400,10 +397,7 @@ sotto_session_register_finish (SottoSession  *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_session_register_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, sotto_session_register_async, error);
 }
 
 /* Going online */
@@ -476,10 +470,7 @@ sotto_session_connect_finish (SottoSession  *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_session_connect_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, sotto_session_connect_async, error);
 }
 
 /**
@@ -577,10 +568,7 @@ sotto_session_close_finish (SottoSession  *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_session_close_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _sotto_task_propagate_boolean (self, result, sotto_session_close_async, error);
 }
 
 /* Getters */

@@ -14,26 +14,6 @@
 
 #include "sotto-store-private.h"
 
-/* Runs @sql, a statement that returns no rows, with @first bound to ?1
- * and @second to ?2. */
-static gboolean
-exec_int64_pair (SottoStore  *self,
-                 const char  *sql,
-                 gint64       first,
-                 gint64       second,
-                 GError     **error)
-{
-  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
-
-  if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, first);
-  sqlite3_bind_int64 (statement, 2, second);
-
-  return _sotto_store_step_done (self, statement, error);
-}
-
 /* Runs on the store's thread.  Deletes the message @id from this device
  * only, and closes the gap it leaves in the positions, which number the
  * messages densely for the paged list.  A message still waiting in the
@@ -82,17 +62,17 @@ _sotto_store_delete_message (SottoStore  *self,
 
   /* The positions after it move down by one, through negative numbers so
    * that no step collides with (conversation_id, position)'s uniqueness. */
-  if (!exec_int64_pair (self, "DELETE FROM messages WHERE conversation_id = ?1 AND position = ?2",
-                        conversation_id, position, error)
-      || !exec_int64_pair (self, "UPDATE messages SET position = -position"
-                                 " WHERE conversation_id = ?1 AND position > ?2",
-                           conversation_id, position, error)
+  if (!_sotto_store_exec_int64_pair (self, "DELETE FROM messages WHERE conversation_id = ?1 AND position = ?2",
+                                     conversation_id, position, error)
+      || !_sotto_store_exec_int64_pair (self, "UPDATE messages SET position = -position"
+                                              " WHERE conversation_id = ?1 AND position > ?2",
+                                        conversation_id, position, error)
       || !_sotto_store_exec_int64 (self, "UPDATE messages SET position = -position - 1"
                                          " WHERE conversation_id = ?1 AND position < 0",
                                    conversation_id, error)
-      || !exec_int64_pair (self, "UPDATE conversations SET n_messages = n_messages - 1,"
-                                 " n_unread = n_unread - ?2 WHERE id = ?1",
-                           conversation_id, unread ? 1 : 0, error))
+      || !_sotto_store_exec_int64_pair (self, "UPDATE conversations SET n_messages = n_messages - 1,"
+                                              " n_unread = n_unread - ?2 WHERE id = ?1",
+                                        conversation_id, unread ? 1 : 0, error))
     goto fail;
 
   statement = _sotto_store_select_by_id (self, "SELECT n_messages, n_unread FROM conversations WHERE id = ?1",

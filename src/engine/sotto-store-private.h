@@ -116,8 +116,16 @@ gboolean             _sotto_task_propagate_step        (GTask                   
 void                 _sotto_task_return_step_cb        (GObject                    *object,
                                                         GAsyncResult               *result,
                                                         gpointer                    user_data);
+gboolean             _sotto_task_propagate_boolean     (gpointer                    source_object,
+                                                        GAsyncResult               *result,
+                                                        gpointer                    source_tag,
+                                                        GError                    **error);
+gpointer             _sotto_task_propagate_pointer     (gpointer                    source_object,
+                                                        GAsyncResult               *result,
+                                                        gpointer                    source_tag,
+                                                        GError                    **error);
 
-/* SQL helpers (sotto-store.c) */
+/* SQL helpers (sotto-store-sql.c) */
 void                 _sotto_store_set_sqlite_error     (SottoStore                 *self,
                                                         int                         rc,
                                                         const char                 *what,
@@ -144,6 +152,11 @@ gboolean             _sotto_store_exec_int64           (SottoStore              
                                                         const char                 *sql,
                                                         gint64                      value,
                                                         GError                    **error);
+gboolean             _sotto_store_exec_int64_pair      (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      first,
+                                                        gint64                      second,
+                                                        GError                    **error);
 gboolean             _sotto_store_next_id              (SottoStore                 *self,
                                                         const char                 *sql,
                                                         gint64                     *id,
@@ -161,7 +174,7 @@ gboolean             _sotto_store_begin_batch          (SottoStore              
 gboolean             _sotto_store_commit_batch         (SottoStore                 *self,
                                                         GError                    **error);
 
-/* Sealed columns (sotto-store.c).  @table, @column and @id are bound to
+/* Sealed columns (sotto-store-seal.c).  @table, @column and @id are bound to
  * the ciphertext as associated data, so a value cannot be moved to
  * another row or column. */
 gboolean             _sotto_store_bind_sealed          (SottoStore                 *self,
@@ -214,6 +227,25 @@ void                 _sotto_store_bind_lookup_hash     (SottoStore              
                                                         const char                 *column,
                                                         const void                 *data,
                                                         gsize                       len);
+
+/* The database key: a new database's, or the one that unlocks an
+ * existing database (sotto-store-key.c) */
+void                 _sotto_store_keys_free            (SottoStoreKeys             *keys);
+gboolean             _sotto_store_inspect              (SottoStore                 *self,
+                                                        gboolean                   *is_new,
+                                                        guint                      *version,
+                                                        GError                    **error);
+gboolean             _sotto_store_create               (SottoStore                 *self,
+                                                        const char                 *profile,
+                                                        const char                 *passphrase,
+                                                        const SottoStoreKdfLimits  *limits,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
+gboolean             _sotto_store_unlock               (SottoStore                 *self,
+                                                        const char                 *profile,
+                                                        const char                 *passphrase,
+                                                        GCancellable               *cancellable,
+                                                        GError                    **error);
 
 /* Schema (sotto-store-schema.c) */
 guint                _sotto_store_schema_version       (void);

@@ -480,7 +480,6 @@ _sotto_store_set_verification (SottoStore              *self,
                                gboolean                *applied,
                                GError                 **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GBytes) stored_key = NULL;
   SottoVerificationState stored_state;
 
@@ -505,14 +504,8 @@ _sotto_store_set_verification (SottoStore              *self,
       return TRUE;
     }
 
-  statement = _sotto_store_prepare (self, "UPDATE contacts SET verification = ?2 WHERE id = ?1", error);
-  if (statement == NULL)
-    goto fail;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  sqlite3_bind_int (statement, 2, to_state);
-
-  if (!_sotto_store_step_done (self, statement, error))
+  if (!_sotto_store_exec_int64_pair (self, "UPDATE contacts SET verification = ?2 WHERE id = ?1",
+                                     contact_id, to_state, error))
     goto fail;
 
   if (!_sotto_store_commit (self, error))
@@ -689,7 +682,7 @@ _sotto_store_record_identity (SottoStore              *self,
                               gint64                   conversation_id,
                               GBytes                  *identity_key,
                               SottoVerificationState  *state,
-                              SottoMessageRecord        **event,
+                              SottoMessageRecord     **event,
                               GError                 **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
@@ -757,7 +750,7 @@ _sotto_store_change_identity (SottoStore              *self,
                               gint64                   conversation_id,
                               GBytes                  *identity_key,
                               SottoVerificationState  *state,
-                              SottoMessageRecord        **event,
+                              SottoMessageRecord     **event,
                               GError                 **error)
 {
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
@@ -835,16 +828,9 @@ _sotto_store_set_message_state (SottoStore             *self,
 
   if (sotto_message_state_can_change (direction, old_state, state))
     {
-      statement = _sotto_store_prepare (self, "UPDATE messages SET state = ?2 WHERE id = ?1", error);
-      if (statement == NULL)
+      if (!_sotto_store_exec_int64_pair (self, "UPDATE messages SET state = ?2 WHERE id = ?1",
+                                         row_id, state, error))
         goto fail;
-
-      sqlite3_bind_int64 (statement, 1, row_id);
-      sqlite3_bind_int (statement, 2, state);
-
-      if (!_sotto_store_step_done (self, statement, error))
-        goto fail;
-      g_clear_pointer (&statement, _sotto_store_statement_release);
 
       if (direction == SOTTO_MESSAGE_DIRECTION_INCOMING && old_state == SOTTO_MESSAGE_STATE_DELIVERED
           && !_sotto_store_exec_int64 (self,

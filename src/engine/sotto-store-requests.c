@@ -20,18 +20,10 @@ _sotto_store_set_standing (SottoStore            *self,
                            SottoContactStanding   standing,
                            GError               **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
-  statement = _sotto_store_prepare (self, "UPDATE contacts SET standing = ?2 WHERE id = ?1", error);
-  if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  sqlite3_bind_int (statement, 2, standing);
-
-  return _sotto_store_step_done (self, statement, error);
+  return _sotto_store_exec_int64_pair (self, "UPDATE contacts SET standing = ?2 WHERE id = ?1",
+                                       contact_id, standing, error);
 }
 
 /* Runs on the store's thread.  Removes the contact with its conversation,

@@ -89,6 +89,10 @@ relay_config_new (void)
   config->websocket_pong_timeout_seconds = 15;
   config->websocket_buffer_bytes = 1024 * 1024;
   config->websocket_total_bytes = 64 * 1024 * 1024;
+  config->max_blob_bytes = 100 * 1024 * 1024;
+  config->blob_quota_bytes = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
+  config->blob_max_age_seconds = 30 * 24 * 3600;
+  config->blob_sweep_seconds = 3600;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -387,6 +391,10 @@ static const KeyDef key_defs[] = {
   LIMIT ("websocket-buffer-bytes", websocket_buffer_bytes, 64 * 1024, 1024 * 1024 * 1024),
   LIMIT ("websocket-total-bytes", websocket_total_bytes, 1024 * 1024,
          G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024),
+  LIMIT ("max-blob-bytes", max_blob_bytes, 0, G_MAXINT64),
+  LIMIT ("blob-quota-bytes", blob_quota_bytes, 0, G_MAXINT64),
+  LIMIT ("blob-max-age-seconds", blob_max_age_seconds, 1, 10 * 365 * 24 * 3600),
+  LIMIT ("blob-sweep-seconds", blob_sweep_seconds, 1, 7 * 24 * 3600),
   RATE (RELAY_RATE_ADDRESS_REQUESTS),
   RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
   RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),

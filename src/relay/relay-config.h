@@ -102,6 +102,11 @@ typedef struct
   guint     websocket_pong_timeout_seconds;
   gsize     websocket_buffer_bytes;
   gsize     websocket_total_bytes;
+  /* Attachment blobs; see docs/deploy.md. */
+  guint64   max_blob_bytes;
+  guint64   blob_quota_bytes;
+  gint64    blob_max_age_seconds;
+  guint     blob_sweep_seconds;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

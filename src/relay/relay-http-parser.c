@@ -8,8 +8,9 @@
  * bytes as a different request: a line ends in CRLF only, a field name
  * is a token right before its colon, no line is folded, no value holds a
  * control character, and the fields that frame or authenticate the
- * request (Content-Length, Authorization, Host, and the WebSocket
- * handshake's) come at most once.
+ * request (Content-Length, Authorization, Host, the WebSocket
+ * handshake's, and the ranges of a blob's upload or download) come at
+ * most once.
  */
 
 #include "config.h"
@@ -225,12 +226,18 @@ read_field (Cursor        *cursor,
     return take_once (&head->websocket_key, value_start, value_end - value_start);
   if (span_equal (name, name_length, "sec-websocket-version"))
     return take_once (&head->websocket_version, value_start, value_end - value_start);
+  if (span_equal (name, name_length, "content-range"))
+    return take_once (&head->content_range, value_start, value_end - value_start);
+  if (span_equal (name, name_length, "range"))
+    return take_once (&head->range, value_start, value_end - value_start);
   if (span_equal (name, name_length, "transfer-encoding"))
     head->transfer_encoding = true;
   else if (span_equal (name, name_length, "connection"))
     read_tokens (data + value_start, value_end - value_start, head, true);
   else if (span_equal (name, name_length, "upgrade"))
     read_tokens (data + value_start, value_end - value_start, head, false);
+  else if (span_equal (name, name_length, "expect"))
+    head->expect_continue = span_equal (data + value_start, value_end - value_start, "100-continue");
   return true;
 }
 

@@ -47,11 +47,14 @@ typedef struct
   RelayHttpSpan    content_length;
   RelayHttpSpan    websocket_key;
   RelayHttpSpan    websocket_version;
+  RelayHttpSpan    content_range;      /* of a blob upload's part */
+  RelayHttpSpan    range;              /* of a blob download */
   bool             transfer_encoding;
   bool             connection_close;
   bool             connection_keep_alive;
   bool             connection_upgrade;
   bool             upgrade_websocket;
+  bool             expect_continue;    /* Expect: 100-continue */
 } RelayHttpHead;
 
 int         relay_http_head_parse   (const uint8_t  *data,

@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "relay-blob-private.h"
 #include "relay-http-parser.h"
 #include "relay-server-private.h"
 
@@ -38,6 +39,8 @@ _relay_request_unref (RelayRequest *request)
   if (request->authorization != NULL)
     sodium_memzero (request->authorization, strlen (request->authorization));
   g_free (request->authorization);
+  g_free (request->content_range);
+  g_free (request->range);
   g_clear_pointer (&request->body, g_byte_array_unref);
   g_free (request->response);
   if (request->conn != NULL)
@@ -65,6 +68,8 @@ request_detach (RelayRequest *request)
     {
       request->wsi = NULL;
       request->server->active_requests--;
+      if (request->detached != NULL)
+        request->detached (request);
     }
   _relay_request_unref (request);
 }
@@ -211,6 +216,7 @@ status_reason (guint status)
     {
     case 101: return "Switching Protocols";
     case 200: return "OK";
+    case 206: return "Partial Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
@@ -219,10 +225,12 @@ status_reason (guint status)
     case 410: return "Gone";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 416: return "Range Not Satisfiable";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
     default: return "";
     }
 }
@@ -426,6 +434,9 @@ start_request (RelayServer         *self,
   request->http_1_0 = head->minor_version == 0;
   request->close_after = !relay_http_keep_alive (head);
   request->authorization = span_dup (input, &head->authorization);
+  request->content_range = span_dup (input, &head->content_range);
+  request->range = span_dup (input, &head->range);
+  request->expect_continue = head->expect_continue && head->minor_version == 1;
   if (relay_http_path_decode (input->data + head->path.offset, head->path.length, path,
                               head->path.length + 1) < 0)
     {
@@ -469,6 +480,12 @@ start_request (RelayServer         *self,
                               "A request may not have both Content-Length and Transfer-Encoding");
       else
         _relay_respond_error (request, 411, "length-required", "A request body needs a Content-Length");
+      return;
+    }
+  /* A blob's body streams to the store rather than into memory. */
+  if (_relay_blob_upload_claims (request))
+    {
+      _relay_blob_upload_start (request, content_length);
       return;
     }
   if (request->method == METHOD_GET)
@@ -547,7 +564,9 @@ read_input (RelayServer *self,
 
   if (request != NULL)
     {
-      if (!request->dispatched && !request->responded && !request->body_waits_auth)
+      if (request->take_body != NULL)
+        request->take_body (request);
+      else if (!request->dispatched && !request->responded && !request->body_waits_auth)
         read_body (request, session);
       return 0;
     }
@@ -585,6 +604,10 @@ _relay_on_http_receive (RelayServer  *self,
   if (session->request != NULL && session->request->body_waits_auth &&
       session->input->len + length > self->config->max_request_bytes)
     return -1;
+  /* So does a body streamed to a blob while the disk is behind. */
+  if (session->request != NULL && session->request->take_body != NULL &&
+      session->input->len + length > RELAY_BLOB_INPUT_MAX)
+    return -1;
   g_byte_array_append (session->input, data, (guint) length);
   /* A head ends with a line feed: until one comes, or the head reaches
    * its bound, it cannot be whole, and reading it again for every byte
@@ -598,18 +621,54 @@ _relay_on_http_receive (RelayServer  *self,
 /* Writes the head right in front of the body, so that the whole answer
  * leaves in one write: a separate write for the head would cost a second
  * system call and, often, a second packet. */
+static gboolean
+write_answer (struct lws   *wsi,
+              RelayRequest *request)
+{
+  char head[RESPONSE_HEADER_ROOM];
+  guint8 *start;
+  gsize length;
+  int head_length;
+
+  head_length = g_snprintf (head, sizeof head,
+                            "HTTP/1.%c %u %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
+                            "\r\ncache-control: no-store\r\n%s\r\n",
+                            request->http_1_0 ? '0' : '1', request->status, status_reason (request->status),
+                            request->content_type, request->response_length,
+                            request->close_after ? "connection: close\r\n" : "");
+  if (head_length < 0 || (gsize) head_length >= sizeof head)
+    return FALSE;
+  length = (gsize) head_length;
+  start = request->response + RESPONSE_HEADROOM - length;
+  memcpy (start, head, length);
+  length += request->response_length;
+  return lws_write (wsi, start, length, LWS_WRITE_RAW) == (int) length;
+}
+
+/* Tells a client that waits before it sends its body (Expect:
+ * 100-continue, RFC 9110, 10.1.1) that the relay will read it. */
+static gboolean
+write_continue (struct lws   *wsi,
+                RelayRequest *request)
+{
+  static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  guint8 buffer[LWS_PRE + sizeof interim];
+
+  request->continue_due = FALSE;
+  memcpy (buffer + LWS_PRE, interim, sizeof interim - 1);
+  return lws_write (wsi, buffer + LWS_PRE, sizeof interim - 1, LWS_WRITE_RAW) == (int) sizeof interim - 1;
+}
+
 int
 _relay_on_http_writeable (struct lws *wsi,
                           Session    *session)
 {
   RelayRequest *request = session->request;
   RelayServer *self;
-  char head[RESPONSE_HEADER_ROOM];
-  guint8 *start;
-  gsize length;
   gboolean close_after;
-  int head_length;
 
+  if (request != NULL && request->continue_due && !write_continue (wsi, request))
+    return -1;
   if (request == NULL || !request->responded)
     return 0;
   self = request->server;
@@ -620,19 +679,15 @@ _relay_on_http_writeable (struct lws *wsi,
       session->input != NULL && session->input->len > 0)
     request->close_after = TRUE;
   close_after = request->close_after;
-  head_length = g_snprintf (head, sizeof head,
-                            "HTTP/1.%c %u %s\r\ncontent-type: %s\r\ncontent-length: %" G_GSIZE_FORMAT
-                            "\r\ncache-control: no-store\r\n%s\r\n",
-                            request->http_1_0 ? '0' : '1', request->status, status_reason (request->status),
-                            request->content_type, request->response_length,
-                            close_after ? "connection: close\r\n" : "");
-  if (head_length < 0 || (gsize) head_length >= sizeof head)
-    return -1;
-  length = (gsize) head_length;
-  start = request->response + RESPONSE_HEADROOM - length;
-  memcpy (start, head, length);
-  length += request->response_length;
-  if (lws_write (wsi, start, length, LWS_WRITE_RAW) != (int) length)
+  /* A streamed answer goes out over several callbacks. */
+  if (request->write_body != NULL)
+    {
+      int written = request->write_body (request);
+
+      if (written <= 0)
+        return written;
+    }
+  else if (!write_answer (wsi, request))
     return -1;
 
   session->request = NULL;

@@ -71,6 +71,10 @@ typedef struct
 } RelayLiveness;
 
 typedef void (*RelayHandler)  (RelayRequest *request);
+/* A request that streams its body or its answer (relay-blob-*.c) takes
+ * over these steps from relay-server-http.c: see RelayRequest. */
+typedef int  (*RelayBodyWriter) (RelayRequest *request);
+typedef struct _RelayBlobService RelayBlobService;
 typedef void (*RelayTaskFunc) (RelayTask    *task);
 
 struct _RelayServer
@@ -121,6 +125,7 @@ struct _RelayServer
   RelayPostgresqlListener *listener;
   /* The sealed sender server key; NULL when the data directory has none. */
   RelaySealedKey     *sealed_key;
+  RelayBlobService   *blobs;         /* attachment blobs, relay-blob-server.c */
 
   GHashTable         *devices;       /* "uuid.device" -> RelayConn, authenticated */
   GHashTable         *websockets;    /* set of every open RelayConn */
@@ -169,6 +174,22 @@ struct _RelayRequest
   /* A request made as a WebSocket message rather than over HTTP. */
   RelayConn        *conn;
   gint64            message_id;
+
+  /* What streams a body or an answer (relay-blob-*.c) needs.  While
+   * take_body is set, the body's bytes go to it as they arrive rather
+   * than into `body`; once the request has responded with write_body
+   * set, the socket's writeable callbacks go to it, which returns 1
+   * once the whole answer is out, 0 while more is to come and -1 to
+   * drop the connection; `detached` is told when the request loses its
+   * connection, answered or not. */
+  char             *content_range;
+  char             *range;
+  gboolean          expect_continue;  /* the client waits for "100 Continue" */
+  gboolean          continue_due;     /* which is to be written */
+  gpointer          stream;
+  RelayHandler      take_body;
+  RelayBodyWriter   write_body;
+  RelayHandler      detached;
 };
 
 /* A message waiting for the socket.  The loop makes one for every

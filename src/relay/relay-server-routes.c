@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "relay-blob-private.h"
 #include "relay-invite.h"
 #include "relay-server-private.h"
 
@@ -719,6 +720,11 @@ static const Route routes[] = {
   { METHOD_PUT, TRUE, _relay_handle_put_profile, 3, { "", "v1", "profile" } },
   { METHOD_GET, TRUE, _relay_handle_get_profile, 4, { "", "v1", "profile", NULL } },
   { METHOD_GET, FALSE, handle_websocket_without_upgrade, 3, { "", "v1", "websocket" } },
+  /* PUT /v1/attachments/ID streams its body: relay-blob-upload.c takes
+   * it before it would come here. */
+  { METHOD_POST, TRUE, _relay_blob_handle_create, 3, { "", "v1", "attachments" } },
+  { METHOD_GET, TRUE, _relay_blob_handle_download, 4, { "", "v1", "attachments", NULL } },
+  { METHOD_GET, TRUE, _relay_blob_handle_status, 5, { "", "v1", "attachments", NULL, "upload" } },
 };
 
 static gboolean

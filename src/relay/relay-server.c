@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <uv.h>
 
+#include "relay-blob-private.h"
 #include "relay-guard.h"
 #include "relay-log-throttle.h"
 #include "relay-notify.h"
@@ -170,6 +171,7 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->wakeup, NULL);
   if (self->guard != NULL)
     relay_guard_close (self->guard);
+  _relay_blob_service_close (self);
   if (self->listener != NULL)
     relay_postgresql_listener_close (self->listener);
 }
@@ -412,6 +414,8 @@ relay_server_new (RelayConfig   *config,
   self->digest_key = relay_digest_key_load (config->data_dir, error);
   if (self->digest_key == NULL)
     return NULL;
+  if (!_relay_blob_service_init (self, error))
+    return NULL;
   if (config->database_url != NULL &&
       (self->listener = relay_postgresql_listener_new (&self->loop, config->database_url, _relay_queue_changed_cb,
                                                        self, error)) == NULL)
@@ -543,6 +547,7 @@ relay_server_free (RelayServer *self)
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);
   relay_sealed_key_free (self->sealed_key);
+  _relay_blob_service_free (self);
   g_queue_clear_full (&self->budget_waiters, (GDestroyNotify) _relay_conn_unref);
   g_ptr_array_unref (self->ws_flush);
   g_hash_table_unref (self->devices);

@@ -60,6 +60,21 @@ test_assert_hex (const uint8_t *data,
   g_assert_cmpstr (actual, ==, hex);
 }
 
+uint8_t *
+test_damaged_copy (GBytes *bytes)
+{
+  size_t len;
+  const uint8_t *data = g_bytes_get_data (bytes, &len);
+  uint8_t *damaged = g_memdup2 (data, len);
+  int n = g_random_int_range (1, 4);
+
+  g_assert_cmpuint (len, >, 0);
+  for (int i = 0; i < n; i++)
+    damaged[g_random_int_range (0, (gint32) len)] ^= (uint8_t) g_random_int_range (1, 256);
+
+  return damaged;
+}
+
 void
 test_assert_pre_key_equal (const SpPreKey *a,
                            const SpPreKey *b)

@@ -40,6 +40,10 @@ void           test_assert_hex     (const uint8_t *data,
                                     size_t         len,
                                     const char    *hex);
 
+/* A copy of @bytes with one to three of its bytes changed at random, as
+ * damage to storage would change them. */
+uint8_t       *test_damaged_copy   (GBytes        *bytes) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Assert that two prekey records are equal, field by field: the structs
  * have padding that decoding leaves alone. */
 void           test_assert_pre_key_equal        (const SpPreKey       *a,

@@ -63,6 +63,21 @@ group_member_free (GroupMember *member)
   g_free (member);
 }
 
+/* @record in its storage form, checked to be as long as it said. */
+static inline GBytes *
+test_sender_key_record_serialize (const SpSenderKeyRecord *record)
+{
+  size_t size;
+  size_t len;
+  uint8_t *data;
+
+  g_assert_cmpint (sp_sender_key_record_serialized_size (record, &size), ==, SP_OK);
+  data = g_malloc (size);
+  g_assert_cmpint (sp_sender_key_record_serialize (record, data, size, &len), ==, SP_OK);
+  g_assert_cmpuint (len, ==, size);
+  return g_bytes_new_take (data, len);
+}
+
 /* The storage form of what @member keeps for (@sender, @distribution_id),
  * or NULL when it keeps nothing: a byte-for-byte view of the state. */
 static inline GBytes *
@@ -71,9 +86,7 @@ group_member_snapshot (GroupMember     *member,
                        const uint8_t    distribution_id[SP_DISTRIBUTION_ID_SIZE])
 {
   SpSenderKeyRecord *record;
-  uint8_t *data;
-  size_t size;
-  size_t len;
+  GBytes *bytes;
   int rc;
 
   g_assert_cmpint (sp_sender_key_record_new (&record), ==, SP_OK);
@@ -84,11 +97,9 @@ group_member_snapshot (GroupMember     *member,
       return NULL;
     }
   g_assert_cmpint (rc, ==, SP_OK);
-  g_assert_cmpint (sp_sender_key_record_serialized_size (record, &size), ==, SP_OK);
-  data = g_malloc (size);
-  g_assert_cmpint (sp_sender_key_record_serialize (record, data, size, &len), ==, SP_OK);
+  bytes = test_sender_key_record_serialize (record);
   sp_sender_key_record_free (record);
-  return g_bytes_new_take (data, len);
+  return bytes;
 }
 
 /* A sender chain the test holds the keys of, to craft messages at any

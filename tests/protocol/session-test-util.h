@@ -173,6 +173,21 @@ test_decrypt (SpSessionCipher   *cipher,
   return rc;
 }
 
+/* @record in its storage form, checked to be as long as it said. */
+static inline GBytes *
+test_session_record_serialize (const SpSessionRecord *record)
+{
+  size_t size;
+  size_t len;
+  uint8_t *data;
+
+  g_assert_cmpint (sp_session_record_serialized_size (record, &size), ==, SP_OK);
+  data = g_malloc (size);
+  g_assert_cmpint (sp_session_record_serialize (record, data, size, &len), ==, SP_OK);
+  g_assert_cmpuint (len, ==, size);
+  return g_bytes_new_take (data, len);
+}
+
 /* The record the store holds for @remote, serialised, or NULL when it has
  * none: a snapshot to compare before and after an operation. */
 static inline GBytes *
@@ -180,9 +195,7 @@ test_store_snapshot (TestParty *party,
                      TestParty *remote)
 {
   SpSessionRecord *record = NULL;
-  uint8_t *data;
-  size_t size;
-  size_t len;
+  GBytes *bytes;
   int rc;
 
   g_assert_cmpint (sp_session_record_new (&record), ==, SP_OK);
@@ -193,12 +206,9 @@ test_store_snapshot (TestParty *party,
       return NULL;
     }
   g_assert_cmpint (rc, ==, SP_OK);
-  g_assert_cmpint (sp_session_record_serialized_size (record, &size), ==, SP_OK);
-  data = g_malloc (size);
-  g_assert_cmpint (sp_session_record_serialize (record, data, size, &len), ==, SP_OK);
-  g_assert_cmpuint (len, ==, size);
+  bytes = test_session_record_serialize (record);
   sp_session_record_free (record);
-  return g_bytes_new_take (data, len);
+  return bytes;
 }
 
 static inline void

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "protocol-test-util.h"
 #include "sender-key-test-util.h"
 
 /* Offsets into the storage form of the fixture below: first our own
@@ -24,20 +25,6 @@
 #define FIXTURE_SIZE (RECEIVED_SKIPPED + 3 * 36)
 
 static const uint8_t distribution_id[SP_DISTRIBUTION_ID_SIZE] = { 0x5a };
-
-static GBytes *
-serialize (const SpSenderKeyRecord *record)
-{
-  size_t size;
-  size_t len;
-  uint8_t *data;
-
-  g_assert_cmpint (sp_sender_key_record_serialized_size (record, &size), ==, SP_OK);
-  data = g_malloc (size);
-  g_assert_cmpint (sp_sender_key_record_serialize (record, data, size, &len), ==, SP_OK);
-  g_assert_cmpuint (len, ==, size);
-  return g_bytes_new_take (data, len);
-}
 
 /* A received chain at iteration 10 with seeds 2, 5 and 7 kept, and in
  * front of it a chain of our own. */
@@ -76,7 +63,7 @@ test_round_trip (void)
 {
   SpSenderKeyRecord *record = fixture ();
   SpSenderKeyRecord *restored;
-  g_autoptr(GBytes) bytes = serialize (record);
+  g_autoptr(GBytes) bytes = test_sender_key_record_serialize (record);
   g_autoptr(GBytes) again = NULL;
   const uint8_t *data;
   size_t len;
@@ -89,7 +76,7 @@ test_round_trip (void)
 
   g_assert_cmpint (sp_sender_key_record_new (&restored), ==, SP_OK);
   g_assert_cmpint (sp_sender_key_record_deserialize (restored, data, len), ==, SP_OK);
-  again = serialize (restored);
+  again = test_sender_key_record_serialize (restored);
   g_assert_true (g_bytes_equal (bytes, again));
   g_assert_cmpuint (restored->n_states, ==, 2);
   g_assert_true (restored->states[0].has_signing_private);
@@ -155,19 +142,19 @@ test_copy (void)
 {
   SpSenderKeyRecord *record = fixture ();
   SpSenderKeyRecord *copy;
-  g_autoptr(GBytes) original = serialize (record);
+  g_autoptr(GBytes) original = test_sender_key_record_serialize (record);
   g_autoptr(GBytes) copied = NULL;
   g_autoptr(GBytes) after = NULL;
   uint8_t seed[32];
 
   g_assert_cmpint (sp_sender_key_record_new (&copy), ==, SP_OK);
   g_assert_cmpint (sp_sender_key_record_copy (copy, record), ==, SP_OK);
-  copied = serialize (copy);
+  copied = test_sender_key_record_serialize (copy);
   g_assert_true (g_bytes_equal (original, copied));
 
   /* Taking a key out of the original leaves the copy as it was. */
   g_assert_true (sp_key_list_take (&record->states[1].skipped, 5, seed));
-  after = serialize (copy);
+  after = test_sender_key_record_serialize (copy);
   g_assert_true (g_bytes_equal (copied, after));
 
   sp_sender_key_record_free (record);
@@ -185,8 +172,8 @@ test_strict_parsing (void)
 {
   SpSenderKeyRecord *record = fixture ();
   SpSenderKeyRecord *target = fixture ();
-  g_autoptr(GBytes) bytes = serialize (record);
-  g_autoptr(GBytes) target_bytes = serialize (target);
+  g_autoptr(GBytes) bytes = test_sender_key_record_serialize (record);
+  g_autoptr(GBytes) target_bytes = test_sender_key_record_serialize (target);
   const uint8_t *data;
   size_t len;
   /* Each flips bits of one byte of the fixture's storage form. */
@@ -219,7 +206,7 @@ test_strict_parsing (void)
       g_test_message ("corruption: %s", corruptions[i].what);
       bad[corruptions[i].offset] ^= corruptions[i].mask;
       g_assert_cmpint (sp_sender_key_record_deserialize (target, bad, len), ==, SP_ERR_MALFORMED);
-      after = serialize (target);
+      after = test_sender_key_record_serialize (target);
       g_assert_true (g_bytes_equal (target_bytes, after));
     }
 
@@ -245,7 +232,7 @@ test_strict_parsing (void)
   /* The untouched bytes still parse, into the target. */
   g_assert_cmpint (sp_sender_key_record_deserialize (target, data, len), ==, SP_OK);
   {
-    g_autoptr(GBytes) after = serialize (target);
+    g_autoptr(GBytes) after = test_sender_key_record_serialize (target);
 
     g_assert_true (g_bytes_equal (bytes, after));
   }
@@ -258,24 +245,18 @@ static void
 test_random_damage (void)
 {
   SpSenderKeyRecord *record = fixture ();
-  g_autoptr(GBytes) bytes = serialize (record);
-  const uint8_t *data;
-  size_t len;
+  g_autoptr(GBytes) bytes = test_sender_key_record_serialize (record);
+  size_t len = g_bytes_get_size (bytes);
 
-  data = g_bytes_get_data (bytes, &len);
   for (int i = 0; i < 2000; i++)
     {
-      g_autofree uint8_t *bad = g_memdup2 (data, len);
-      int n = g_random_int_range (1, 4);
-      int rc;
+      g_autofree uint8_t *bad = test_damaged_copy (bytes);
+      int rc = sp_sender_key_record_deserialize (record, bad, len);
 
-      for (int j = 0; j < n; j++)
-        bad[g_random_int_range (0, (gint32) len)] ^= (uint8_t) g_random_int_range (1, 256);
-      rc = sp_sender_key_record_deserialize (record, bad, len);
       g_assert_true (rc == SP_OK || rc == SP_ERR_MALFORMED);
       if (rc == SP_OK)
         {
-          g_autoptr(GBytes) again = serialize (record);
+          g_autoptr(GBytes) again = test_sender_key_record_serialize (record);
 
           g_assert_cmpmem (bad, len, g_bytes_get_data (again, NULL), g_bytes_get_size (again));
         }
