@@ -40,7 +40,6 @@ struct _SottoChatsPage
   GtkFilterListModel *filtered;
   AdwMessageDialog *new_conversation_dialog;  /* weak */
   char *looked_up_username;
-  GtkWindow *window;  /* the root followed for its is-active */
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
   GtkRevealer *offline_banner;
@@ -79,7 +78,9 @@ sotto_chats_page_get_application (SottoChatsPage *self)
 static gboolean
 sotto_chats_page_window_is_active (SottoChatsPage *self)
 {
-  return self->window != NULL && gtk_window_is_active (self->window);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  return GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root));
 }
 
 static void
@@ -121,21 +122,19 @@ sotto_chats_page_shows_only_sidebar (SottoChatsPage *self)
          && adw_leaflet_get_visible_child (self->leaflet) != GTK_WIDGET (self->content_stack);
 }
 
-/* What the user sees is read: only when the window is active, so that a
- * message arriving behind another window still counts as unread, and
- * only when the timeline shows its newest messages, so that no read
- * receipt goes out for a message that arrived while the user was
- * reading older ones. */
+/* What the user saw is read, and only that: the view reports the
+ * messages whose rows were in sight while the window was active, so that
+ * no read receipt goes out for a message further down the timeline or
+ * one that arrived behind another window.  Their notification has done
+ * its work. */
 static void
-sotto_chats_page_mark_shown_read (SottoChatsPage *self)
+sotto_chats_page_messages_seen_cb (SottoChatsPage *self,
+                                   GStrv           ids)
 {
   SottoConversation *conversation = sotto_chats_page_get_conversation (self);
   g_autofree char *notification_id = NULL;
 
-  if (conversation == NULL || !sotto_chats_page_window_is_active (self)
-      || g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "conversation") != 0
-      || sotto_chats_page_shows_only_sidebar (self)
-      || !sotto_conversation_view_get_at_end (self->conversation_view))
+  if (conversation == NULL || self->messenger == NULL)
     return;
 
   notification_id = g_strdup_printf ("message-%s",
@@ -143,9 +142,8 @@ sotto_chats_page_mark_shown_read (SottoChatsPage *self)
   if (sotto_chats_page_get_application (self) != NULL)
     g_application_withdraw_notification (sotto_chats_page_get_application (self), notification_id);
 
-  if (sotto_conversation_get_unread_count (conversation) > 0)
-    sotto_messenger_mark_read_async (self->messenger, conversation, self->cancellable,
-                                     sotto_chats_page_mark_read_cb, NULL);
+  sotto_messenger_mark_messages_read_async (self->messenger, conversation, (const char * const *) ids,
+                                            self->cancellable, sotto_chats_page_mark_read_cb, NULL);
 }
 
 /* Where @conversation is in the list as it is shown (searched). */
@@ -202,7 +200,6 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
   /* Whoever opens a conversation is about to write in it. */
   sotto_conversation_view_focus_composer (self->conversation_view);
   sotto_chats_page_sync_selection (self);
-  sotto_chats_page_mark_shown_read (self);
 }
 
 /* Beside the open conversation, selecting a row, with the pointer or
@@ -398,9 +395,6 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   g_autofree char *id = NULL;
   const char *title;
   const char *body = NULL;
-
-  if (conversation == sotto_chats_page_get_conversation (self))
-    sotto_chats_page_mark_shown_read (self);
 
   /* While the user is in the window, a screen reader says the message
    * where a notification would have popped up. */
@@ -922,31 +916,6 @@ sotto_chats_page_set_session (SottoChatsPage *self,
 
 /* GObject */
 
-/* What the user sees is read only while the window is active: the page
- * follows its window's is-active. */
-static void
-sotto_chats_page_root (GtkWidget *widget)
-{
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-
-  GTK_WIDGET_CLASS (sotto_chats_page_parent_class)->root (widget);
-
-  self->window = GTK_WINDOW (gtk_widget_get_root (widget));
-  g_signal_connect_object (self->window, "notify::is-active",
-                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
-}
-
-static void
-sotto_chats_page_unroot (GtkWidget *widget)
-{
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-
-  g_signal_handlers_disconnect_by_func (self->window, sotto_chats_page_mark_shown_read, self);
-  self->window = NULL;
-
-  GTK_WIDGET_CLASS (sotto_chats_page_parent_class)->unroot (widget);
-}
-
 static void
 sotto_chats_page_dispose (GObject *object)
 {
@@ -1036,8 +1005,6 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   object_class->finalize = sotto_chats_page_finalize;
   object_class->get_property = sotto_chats_page_get_property;
   object_class->set_property = sotto_chats_page_set_property;
-  widget_class->root = sotto_chats_page_root;
-  widget_class->unroot = sotto_chats_page_unroot;
 
   /**
    * SottoChatsPage:session:
@@ -1128,13 +1095,11 @@ sotto_chats_page_init (SottoChatsPage *self)
   gtk_list_view_set_factory (self->conversation_list, factory);
 
   g_signal_connect_object (self->leaflet, "notify::visible-child",
-                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->leaflet, "notify::visible-child",
                            G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->search_results, "notify::n-matches",
                            G_CALLBACK (sotto_chats_page_update_sidebar), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->conversation_view, "notify::at-end",
-                           G_CALLBACK (sotto_chats_page_mark_shown_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "messages-seen",
+                           G_CALLBACK (sotto_chats_page_messages_seen_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->leaflet, "notify::folded",
                            G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED);
 }

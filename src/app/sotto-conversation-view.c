@@ -16,6 +16,7 @@
 #include "sotto-accessible.h"
 #include "sotto-conversation-view.h"
 #include "sotto-message-row.h"
+#include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
@@ -31,6 +32,7 @@ struct _SottoConversationView
   SottoMessage *first_unread;
   SottoTimelineModel *shown;
   GtkSingleSelection *selection;
+  SottoReadTracker *read_tracker;
   GCancellable *cancellable;
   guint scroll_source;
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
@@ -64,9 +66,15 @@ enum {
   N_PROPS
 };
 
+enum {
+  MESSAGES_SEEN,
+  N_SIGNALS
+};
+
 G_DEFINE_FINAL_TYPE (SottoConversationView, sotto_conversation_view, GTK_TYPE_WIDGET)
 
 static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
 
 GtkWidget *
 sotto_conversation_view_new (void)
@@ -402,8 +410,8 @@ sotto_conversation_view_update_jump_button (SottoConversationView *self)
   gtk_widget_set_visible (self->jump_button, self->conversation != NULL && !self->at_end);
 }
 
-/* Follows whether the newest messages are on screen, which is when the
- * window may count them read. */
+/* Follows whether the newest messages are on screen, which is when new
+ * ones keep the view at the end. */
 static void
 sotto_conversation_view_update_at_end (SottoConversationView *self)
 {
@@ -566,6 +574,7 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
                                  previous);
   sotto_message_row_set_first_unread (row, self->first_unread != NULL
                                            && gtk_list_item_get_item (item) == (gpointer) self->first_unread);
+  sotto_read_tracker_queue (self->read_tracker);
 }
 
 static void
@@ -681,6 +690,13 @@ sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
 }
 
 static void
+sotto_conversation_view_messages_seen_cb (SottoConversationView *self,
+                                          GStrv                  ids)
+{
+  g_signal_emit (self, signals [MESSAGES_SEEN], 0, ids);
+}
+
+static void
 sotto_conversation_view_dispose (GObject *object)
 {
   SottoConversationView *self = (SottoConversationView *) object;
@@ -689,6 +705,7 @@ sotto_conversation_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
   g_clear_handle_id (&self->extend_source, g_source_remove);
+  g_clear_object (&self->read_tracker);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CONVERSATION_VIEW);
 
@@ -799,8 +816,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   /**
    * SottoConversationView:at-end:
    *
-   * Whether the timeline shows its newest messages: only then have the
-   * messages that arrived while the user read older ones been seen.
+   * Whether the timeline shows its newest messages; when it does not,
+   * a button leads there.
    */
   properties [PROP_AT_END] =
     g_param_spec_boolean ("at-end", NULL, NULL,
@@ -819,6 +836,22 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SottoConversationView::messages-seen:
+   * @self: a #SottoConversationView
+   * @ids: the UUIDs of unread incoming messages of the conversation shown
+   *   that the user has seen
+   *
+   * Emitted, in batches, for messages whose rows were in sight while the
+   * window was active: those are read, and only those.
+   */
+  signals [MESSAGES_SEEN] =
+    g_signal_new ("messages-seen",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRV);
 
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
@@ -872,6 +905,10 @@ sotto_conversation_view_init (SottoConversationView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
+
+  self->read_tracker = sotto_read_tracker_new (self->scroller);
+  g_signal_connect_object (self->read_tracker, "messages-seen",
+                           G_CALLBACK (sotto_conversation_view_messages_seen_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
                            G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
@@ -968,6 +1005,9 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
     return;
 
   sotto_conversation_view_save_draft (self);
+  /* What the user saw of the conversation shown so far is read there. */
+  sotto_read_tracker_flush (self->read_tracker);
+  sotto_read_tracker_forget (self->read_tracker);
   g_set_object (&self->conversation, conversation);
 
   if (conversation != NULL)
@@ -998,9 +1038,8 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   if (first_unread != NULL)
     {
       /* The page starts just above the divider, and the view at its top:
-       * the first unread message is in sight, and the newest are read
-       * only once the reader scrolls down to them (the view then finds
-       * itself at the end). */
+       * the first unread messages are in sight, and those further down
+       * are read only once the reader scrolls down to them. */
       guint start = first_unread_position - MIN (first_unread_position, UNREAD_CONTEXT);
       guint end = MIN (start + sotto_timeline_model_get_page_size (self->shown),
                        g_list_model_get_n_items (messages));

@@ -28,10 +28,13 @@ struct _SottoWindow
   GSettings *settings;
   GCancellable *cancellable;
   SottoSession *session;
+  guint keyring_source;
+  gboolean keyring_slow;
 
   AdwToastOverlay *toast_overlay;
   GtkStack *main_stack;
   GtkLabel *loading_label;
+  GtkLabel *loading_reason_label;
   AdwStatusPage *error_page;
   SottoUnlockPage *unlock_page;
   SottoWelcomePage *welcome_page;
@@ -46,14 +49,21 @@ sotto_window_get_application (SottoWindow *self)
   return SOTTO_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 }
 
-/* The spinner says what it waits for. */
+/* The spinner says what it waits for and, when that takes long, why. */
 static void
 sotto_window_show_loading (SottoWindow *self,
-                           const char  *doing)
+                           const char  *doing,
+                           const char  *reason)
 {
   gtk_label_set_label (self->loading_label, doing);
+  gtk_label_set_label (self->loading_reason_label, reason != NULL ? reason : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->loading_reason_label), reason != NULL);
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
 }
+
+/* How long opening the profile may take before the window says that it
+ * waits for the keyring: with the key there, opening does little else. */
+#define KEYRING_PATIENCE_SECONDS 3
 
 static void
 sotto_window_update_page (SottoWindow *self)
@@ -68,16 +78,28 @@ sotto_window_update_page (SottoWindow *self)
 
   if (activity != NULL)
     {
-      sotto_window_show_loading (self, activity);
+      sotto_window_show_loading (self, activity, NULL);
       return;
+    }
+
+  /* Only the first opening, without a passphrase, asks the keyring. */
+  if (sotto_session_get_state (self->session) != SOTTO_SESSION_STATE_LOCKED || error != NULL)
+    {
+      g_clear_handle_id (&self->keyring_source, g_source_remove);
+      self->keyring_slow = FALSE;
     }
 
   switch (sotto_session_get_state (self->session))
     {
     case SOTTO_SESSION_STATE_LOCKED:
       /* Locked for want of a passphrase, or still being opened. */
-      if (error == NULL)
-        sotto_window_show_loading (self, _("Opening your messages…"));
+      if (error == NULL && self->keyring_slow)
+        sotto_window_show_loading (self, _("Waiting for the keyring…"),
+                                   _("Sotto keeps the key to your messages in your keyring, which has "
+                                     "not answered yet. If your system asks for your password, enter it "
+                                     "to unlock the keyring."));
+      else if (error == NULL)
+        sotto_window_show_loading (self, _("Opening your messages…"), NULL);
       else if (g_strcmp0 (shown, "passphrase") != 0)
         {
           gtk_stack_set_visible_child_name (self->main_stack, "passphrase");
@@ -202,6 +224,21 @@ sotto_window_removed_cb (SottoWindow *self,
     g_cancellable_cancel (self->cancellable);
 }
 
+/* The keyring answers at once when it is there and unlocked; one that
+ * does not may be locked behind a password prompt, or stuck, and the
+ * user learns which wait this is instead of watching a spinner. */
+static gboolean
+sotto_window_keyring_slow_cb (gpointer user_data)
+{
+  SottoWindow *self = user_data;
+
+  self->keyring_source = 0;
+  self->keyring_slow = TRUE;
+  sotto_window_update_page (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 /* Runs once the window belongs to the application, whose profile it
  * opens; the "application" property is set only after construction. */
 static void
@@ -240,6 +277,7 @@ sotto_window_start (SottoWindow *self)
   sotto_chats_page_set_session (self->chats_page, self->session);
 
   sotto_window_update_page (self);
+  self->keyring_source = g_timeout_add_seconds (KEYRING_PATIENCE_SECONDS, sotto_window_keyring_slow_cb, self);
   sotto_session_unlock_async (self->session, NULL, self->cancellable, sotto_window_unlock_cb, NULL);
 }
 
@@ -249,6 +287,7 @@ sotto_window_dispose (GObject *object)
   SottoWindow *self = (SottoWindow *) object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->keyring_source, g_source_remove);
 
   if (self->session != NULL)
     {
@@ -280,6 +319,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, loading_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, loading_reason_label);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_page);

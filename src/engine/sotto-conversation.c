@@ -560,6 +560,73 @@ sotto_conversation_mark_read_finish (SottoConversation  *self,
 }
 
 static void
+sotto_conversation_mark_messages_read_thread (GTask        *task,
+                                              gpointer      source_object,
+                                              gpointer      task_data,
+                                              GCancellable *cancellable)
+{
+  SottoConversation *self = source_object;
+  Operation *operation = task_data;
+  g_autoptr(GError) error = NULL;
+
+  operation->read_ids = _sotto_store_mark_messages_read (self->store, self->id,
+                                                         (const char * const *) operation->ids,
+                                                         operation->changes, &error);
+  if (operation->read_ids == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+sotto_conversation_mark_messages_read_apply (SottoConversation *self,
+                                             GTask             *task,
+                                             Operation         *operation)
+{
+  for (guint i = 0; i < operation->changes->len; i++)
+    sotto_conversation_apply_change (self, &g_array_index (operation->changes, SottoStoreStateChange, i));
+
+  g_task_return_pointer (task, g_steal_pointer (&operation->read_ids), (GDestroyNotify) g_strfreev);
+}
+
+/**
+ * sotto_conversation_mark_messages_read_async:
+ * @self: a #SottoConversation
+ * @ids: (array zero-terminated=1): the UUIDs of messages the user has seen
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the messages are marked
+ * @user_data: data for @callback
+ *
+ * Marks those of @ids that are unread incoming messages read, and only
+ * those: the rest of the conversation stays unread, and outgoing
+ * messages, messages read already and unknown ids are left as they are.
+ * Finish with sotto_conversation_mark_read_finish(), which gives the ids
+ * that became read, oldest first.
+ */
+void
+sotto_conversation_mark_messages_read_async (SottoConversation   *self,
+                                             const char * const  *ids,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
+  g_return_if_fail (ids != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  operation = g_new0 (Operation, 1);
+  operation->apply = sotto_conversation_mark_messages_read_apply;
+  operation->ids = g_strdupv ((char **) ids);
+  operation->changes = g_array_new (FALSE, FALSE, sizeof (SottoStoreStateChange));
+
+  _sotto_conversation_run (self, operation, sotto_conversation_mark_messages_read_thread,
+                           sotto_conversation_mark_messages_read_async,
+                           cancellable, callback, user_data);
+}
+
+static void
 sotto_conversation_delete_thread (GTask        *task,
                                   gpointer      source_object,
                                   gpointer      task_data,

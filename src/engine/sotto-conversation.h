@@ -73,6 +73,11 @@ void          sotto_conversation_mark_read_async          (SottoConversation    
 GStrv         sotto_conversation_mark_read_finish         (SottoConversation    *self,
                                                            GAsyncResult         *result,
                                                            GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_conversation_mark_messages_read_async (SottoConversation    *self,
+                                                           const char * const   *ids,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
 void          sotto_conversation_set_identity_key_async   (SottoConversation    *self,
                                                            GBytes               *identity_key,
                                                            GCancellable         *cancellable,

@@ -838,6 +838,38 @@ sotto_messenger_mark_read_finish (SottoMessenger  *self,
   return _sotto_messenger_propagate_boolean (self, result, error);
 }
 
+/**
+ * sotto_messenger_mark_messages_read_async:
+ * @self: a #SottoMessenger
+ * @conversation: a conversation
+ * @ids: (array zero-terminated=1): the UUIDs of messages the user has seen
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the messages are marked and the receipt sent
+ * @user_data: data for @callback
+ *
+ * Like sotto_messenger_mark_read_async() for the unread incoming
+ * messages among @ids only, so that the sender hears of nothing the user
+ * has not seen.  Finish with sotto_messenger_mark_read_finish().
+ */
+void
+sotto_messenger_mark_messages_read_async (SottoMessenger      *self,
+                                          SottoConversation   *conversation,
+                                          const char * const  *ids,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+  g_return_if_fail (ids != NULL);
+
+  task = forward_task_new (self, sotto_messenger_mark_messages_read_async, cancellable, callback, user_data);
+  _sotto_outbox_mark_messages_read_async (self->outbox, conversation, ids, cancellable,
+                                          _sotto_task_return_step_cb, g_steal_pointer (&task));
+}
+
 /* The account's own keys, which the key keeper looks after */
 
 /**

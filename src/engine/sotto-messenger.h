@@ -147,6 +147,12 @@ void                   sotto_messenger_mark_read_async          (SottoMessenger 
 gboolean               sotto_messenger_mark_read_finish         (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+void                   sotto_messenger_mark_messages_read_async (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 const char * const   *ids,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
 void                   sotto_messenger_refresh_keys_async       (SottoMessenger       *self,
                                                                  GCancellable         *cancellable,
                                                                  GAsyncReadyCallback   callback,

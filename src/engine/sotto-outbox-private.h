@@ -194,6 +194,12 @@ void             _sotto_outbox_mark_read_async       (SottoOutbox          *self
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);
+void             _sotto_outbox_mark_messages_read_async (SottoOutbox       *self,
+                                                      SottoConversation    *conversation,
+                                                      const char * const   *ids,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
 
 /* sotto-outbox-held-receipts.c */
 void             _sotto_outbox_send_held_receipts_async (SottoOutbox       *self,

@@ -15,8 +15,8 @@
 #include "sotto-outbox-private.h"
 
 /* The outbox's receipts: delivery receipts are gathered per
- * conversation and sent together; read receipts go when a conversation
- * is marked read. */
+ * conversation and sent together; read receipts go when a conversation,
+ * or messages in it, are marked read. */
 
 /* Sends one receipt of @kind for @ids now; the task returns a boolean. */
 void
@@ -158,6 +158,28 @@ _sotto_outbox_mark_read_async (SottoOutbox         *self,
   g_task_set_source_tag (task, _sotto_outbox_mark_read_async);
 
   sotto_conversation_mark_read_async (conversation, cancellable, mark_read_cb, g_object_ref (task));
+}
+
+/* Like _sotto_outbox_mark_read_async() for the messages @ids only: the
+ * user saw them, and the rest of the conversation stays unread. */
+void
+_sotto_outbox_mark_messages_read_async (SottoOutbox         *self,
+                                        SottoConversation   *conversation,
+                                        const char * const  *ids,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+  g_return_if_fail (ids != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_outbox_mark_messages_read_async);
+
+  sotto_conversation_mark_messages_read_async (conversation, ids, cancellable, mark_read_cb, g_object_ref (task));
 }
 
 /* Drops the delivery receipts waiting for @conversation: its contact

@@ -384,6 +384,13 @@ GStrv                _sotto_store_mark_read            (SottoStore              
 GPtrArray           *_sotto_store_load_outbox          (SottoStore                 *self,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The incoming messages the user has seen (sotto-store-read.c) */
+GStrv                _sotto_store_mark_messages_read   (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char * const         *ids,
+                                                        GArray                     *changes,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Encrypted profiles (sotto-store-profiles.c) */
 SottoStoreStatement *_sotto_store_select_optional      (SottoStore                 *self,
                                                         const char                 *sql,

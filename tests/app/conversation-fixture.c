@@ -83,12 +83,12 @@ run_cli_as (const char *profile,
   return standard_output;
 }
 
-/* The state that the sender on @profile sees for their message @text to
- * Alice, once they received whatever receipts waited for them. */
-char *
-peer_sees_state (const char *profile,
-                 const char *text)
+/* The states that the sender on @profile sees for their messages to
+ * Alice, by text, once they received whatever receipts waited for them. */
+GHashTable *
+peer_states (const char *profile)
 {
+  g_autoptr(GHashTable) states = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autofree char *history = NULL;
   g_auto(GStrv) lines = NULL;
 
@@ -100,16 +100,32 @@ peer_sees_state (const char *profile,
     {
       g_autoptr(JsonParser) parser = json_parser_new ();
       JsonObject *object;
+      const char *text;
 
       if (lines[i][0] == '\0')
         continue;
       g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
       object = json_node_get_object (json_parser_get_root (parser));
-      if (g_strcmp0 (json_object_get_string_member_with_default (object, "text", NULL), text) == 0)
-        return g_strdup (json_object_get_string_member (object, "state"));
+      text = json_object_get_string_member_with_default (object, "text", NULL);
+      if (text != NULL)
+        g_hash_table_insert (states, g_strdup (text), g_strdup (json_object_get_string_member (object, "state")));
     }
 
-  g_assert_not_reached ();
+  return g_steal_pointer (&states);
+}
+
+/* The state that the sender on @profile sees for their message @text to
+ * Alice, once they received whatever receipts waited for them. */
+char *
+peer_sees_state (const char *profile,
+                 const char *text)
+{
+  g_autoptr(GHashTable) states = peer_states (profile);
+  const char *state = g_hash_table_lookup (states, text);
+
+  g_assert_nonnull (state);
+
+  return g_strdup (state);
 }
 
 static gboolean

@@ -35,6 +35,7 @@ typedef struct {
 
 char *run_cli (Fixture *fixture, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
 char *run_cli_as (const char *profile, const char *first_arg, ...) G_GNUC_NULL_TERMINATED;
+GHashTable *peer_states (const char *profile);
 char *peer_sees_state (const char *profile, const char *text);
 GtkWidget *find_button (GtkWidget *root, const char *action_name);
 GtkWidget *find_labelled_button (GtkWidget *root, const char *label);

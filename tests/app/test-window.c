@@ -22,26 +22,34 @@ timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Starts the application on the profile in @directory, as launching it
+ * does; non-unique, so that the test never talks to a running Sotto. */
+static SottoApplication *
+start_app (const char *directory)
+{
+  g_autoptr(GFile) profile = g_file_new_for_path (directory);
+  g_autoptr(GError) error = NULL;
+  SottoApplication *app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
+
+  sotto_application_set_profile (app, profile);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+
+  return app;
+}
+
 static void
 test_window_maps (void)
 {
   g_autoptr(SottoApplication) app = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
   GtkWindow *window;
   GtkWidget *status_page;
   SottoSession *session;
 
-  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
-  g_autoptr(GFile) profile = g_file_new_for_path (directory);
-
-  /* Non-unique so that the test never talks to a running Sotto, and on a
-   * new profile of its own. */
-  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  sotto_application_set_profile (app, profile);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
-
-  g_application_activate (G_APPLICATION (app));
+  /* On a new profile of its own. */
+  app = start_app (directory);
 
   window = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (SOTTO_IS_WINDOW (window));
@@ -89,7 +97,6 @@ test_window_profile_settings (void)
   g_autoptr(GKeyFile) saved = g_key_file_new ();
   g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
   g_autofree char *settings_path = g_build_filename (directory, "settings.ini", NULL);
-  g_autoptr(GFile) profile = g_file_new_for_path (directory);
   SottoPreferencesWindow *preferences;
   GtkWidget *receipts;
   GtkWindow *window;
@@ -97,11 +104,7 @@ test_window_profile_settings (void)
   GSettings *settings;
   int width, height;
 
-  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  sotto_application_set_profile (app, profile);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
+  app = start_app (directory);
   window = gtk_application_get_active_window (GTK_APPLICATION (app));
   wait_for_passphrase_page (window);
   settings = sotto_application_get_settings (app);
@@ -143,16 +146,10 @@ static void
 test_window_closed_while_opening (void)
 {
   g_autoptr(SottoApplication) app = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
-  g_autoptr(GFile) profile = g_file_new_for_path (directory);
   gboolean timed_out = FALSE;
 
-  app = sotto_application_new (APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
-  sotto_application_set_profile (app, profile);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_application_activate (G_APPLICATION (app));
+  app = start_app (directory);
 
   gtk_window_destroy (gtk_application_get_active_window (GTK_APPLICATION (app)));
 
@@ -164,6 +161,77 @@ test_window_closed_while_opening (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* Swallows every call to the connection, so that its callers wait. */
+static GDBusMessage *
+drop_calls_cb (GDBusConnection *connection,
+               GDBusMessage    *message,
+               gboolean         incoming,
+               gpointer         user_data)
+{
+  if (incoming && g_dbus_message_get_message_type (message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    {
+      g_object_unref (message);
+      return NULL;
+    }
+
+  return message;
+}
+
+/* A keyring that does not answer, as one stuck behind a password prompt
+ * can be: the window says what it waits for, and why, instead of
+ * "Opening your messages…" for as long as it takes. */
+static void
+test_window_keyring_silent (void)
+{
+  g_autoptr(SottoApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *address = NULL;
+  g_autoptr(GDBusConnection) keyring = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  SottoSession *session;
+  GtkWindow *window;
+  guint32 owned;
+
+  /* The Secret Service's name on the test's private bus, owned by a
+   * connection that never replies. */
+  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  keyring = g_dbus_connection_new_for_address_sync (address,
+                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                    | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                    NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_add_filter (keyring, drop_calls_cb, NULL, NULL);
+  reply = g_dbus_connection_call_sync (keyring, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.secrets", 0),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &owned);
+  g_assert_cmpuint (owned, ==, 1);  /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
+
+  app = start_app (directory);
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (window), "Opening your messages…") != NULL);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (window), "Waiting for the keyring…") != NULL);
+  g_assert_true (gtk_widget_get_mapped (app_test_find_label (GTK_WIDGET (window), "Waiting for the keyring…")));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (window),
+                                         "Sotto keeps the key to your messages in your keyring, which has "
+                                         "not answered yet. If your system asks for your password, enter it "
+                                         "to unlock the keyring."));
+
+  /* Closed, the window goes; once the keyring is gone too, its caller
+   * hears so and the session ends. */
+  session = sotto_window_get_session (SOTTO_WINDOW (window));
+  g_object_add_weak_pointer (G_OBJECT (session), (gpointer *) &session);
+  gtk_window_destroy (window);
+  g_assert_true (g_dbus_connection_close_sync (keyring, NULL, &error));
+  g_assert_no_error (error);
+  app_test_wait_until (session == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -173,6 +241,7 @@ main (int   argc,
   g_test_add_func ("/app/window/maps", test_window_maps);
   g_test_add_func ("/app/window/profile-settings", test_window_profile_settings);
   g_test_add_func ("/app/window/closed-while-opening", test_window_closed_while_opening);
+  g_test_add_func ("/app/window/keyring-silent", test_window_keyring_silent);
 
   return g_test_run ();
 }

@@ -323,6 +323,76 @@ test_conversation_mark_read (Fixture       *fixture,
   g_assert_cmpint (sotto_message_get_state (mine), ==, SOTTO_MESSAGE_STATE_QUEUED);
 }
 
+/* Marking read what the user saw leaves the rest unread: only unread
+ * incoming messages among the ids become read, each once, oldest first;
+ * an outgoing message, an unknown id and one read already change
+ * nothing. */
+static void
+test_conversation_mark_messages_read (Fixture       *fixture,
+                                      gconstpointer  user_data)
+{
+  const char *ids[] = {
+    "11111111-1111-4111-8111-111111111111",
+    "22222222-2222-4222-8222-222222222222",
+    "33333333-3333-4333-8333-333333333333",
+    "44444444-4444-4444-8444-444444444444",
+  };
+  g_autoptr(GPtrArray) received = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SottoMessage) mine = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) read_ids = NULL;
+  g_auto(GStrv) again = NULL;
+  g_autoptr(SottoConversationList) list = NULL;
+  SottoConversation *reloaded;
+  const char *seen[6];
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_ptr_array_add (received, receive (fixture->conversation, ids[i], "more", &error));
+      g_assert_no_error (error);
+    }
+  mine = compose (fixture->conversation, "mine");
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 4);
+
+  /* The third and the second, one twice, among ids that are not unread. */
+  seen[0] = ids[2];
+  seen[1] = sotto_message_get_id (mine);
+  seen[2] = "55555555-5555-4555-8555-555555555555";
+  seen[3] = ids[1];
+  seen[4] = ids[2];
+  seen[5] = NULL;
+  sotto_conversation_mark_messages_read_async (fixture->conversation, seen, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  read_ids = sotto_conversation_mark_read_finish (fixture->conversation, result, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (g_strv_length (read_ids), ==, 2);
+  g_assert_cmpstr (read_ids[0], ==, ids[1]);
+  g_assert_cmpstr (read_ids[1], ==, ids[2]);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (fixture->conversation), ==, 2);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (received, 0)), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (received, 1)), ==, SOTTO_MESSAGE_STATE_READ);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (received, 2)), ==, SOTTO_MESSAGE_STATE_READ);
+  g_assert_cmpint (sotto_message_get_state (g_ptr_array_index (received, 3)), ==, SOTTO_MESSAGE_STATE_DELIVERED);
+  g_assert_cmpint (sotto_message_get_state (mine), ==, SOTTO_MESSAGE_STATE_QUEUED);
+
+  /* Seen again, they are no news for the sender. */
+  g_clear_object (&result);
+  sotto_conversation_mark_messages_read_async (fixture->conversation, seen, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  again = sotto_conversation_mark_read_finish (fixture->conversation, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (again), ==, 0);
+
+  /* So it is on disk. */
+  list = engine_test_load_list (fixture->account);
+  reloaded = sotto_conversation_list_find_by_username (list, "frank");
+  g_assert_nonnull (reloaded);
+  g_assert_cmpuint (sotto_conversation_get_unread_count (reloaded), ==, 2);
+  engine_test_await_finalize (g_steal_pointer (&list));
+}
+
 static void
 test_conversation_preview (Fixture       *fixture,
                            gconstpointer  user_data)
@@ -525,6 +595,7 @@ main (int   argc,
   ADD ("many-states", test_conversation_many_states);
   ADD ("failed-and-retried", test_conversation_failed_and_retried);
   ADD ("mark-read", test_conversation_mark_read);
+  ADD ("mark-messages-read", test_conversation_mark_messages_read);
   ADD ("preview", test_conversation_preview);
   ADD ("reload", test_conversation_reload);
   ADD ("draft", test_conversation_draft);
