@@ -860,14 +860,18 @@ sotto_messenger_mark_messages_read_async (SottoMessenger      *self,
                                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  MarkRead *mark_read;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
   g_return_if_fail (ids != NULL);
 
   task = forward_task_new (self, sotto_messenger_mark_messages_read_async, cancellable, callback, user_data);
+  mark_read = g_new0 (MarkRead, 1);
+  mark_read->conversation = g_object_ref (conversation);
+  g_task_set_task_data (task, mark_read, (GDestroyNotify) mark_read_free);
   _sotto_outbox_mark_messages_read_async (self->outbox, conversation, ids, cancellable,
-                                          _sotto_task_return_step_cb, g_steal_pointer (&task));
+                                          marked_read_cb, g_steal_pointer (&task));
 }
 
 /* The account's own keys, which the key keeper looks after */
