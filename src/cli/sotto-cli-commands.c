@@ -346,6 +346,13 @@ print_message (SottoCli          *cli,
   SottoAccount *account = sotto_contact_get_account (contact);
   gboolean outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
   const char *from = outgoing ? sotto_account_get_username (account) : contact_label (contact);
+
+  if (sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+    {
+      sotto_cli_print_timer_event (cli, from, message);
+      return;
+    }
+
   gboolean event = sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED;
   gboolean request = sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
 
@@ -442,6 +449,16 @@ identity_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
+profile_changed_cb (SottoMessenger    *messenger,
+                    SottoConversation *conversation,
+                    Receiving         *receiving)
+{
+  sotto_cli_print_profile_change (receiving->cli, conversation);
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -470,6 +487,7 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "message-received", G_CALLBACK (message_received_cb), &receiving);
   g_signal_connect (cli->messenger, "message-action", G_CALLBACK (message_action_cb), &receiving);
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
+  g_signal_connect (cli->messenger, "profile-changed", G_CALLBACK (profile_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the

@@ -363,6 +363,9 @@ reception_settle (Reception *reception)
 
   reception_show_identity (reception);
 
+  if (reception->profile_news && self->messenger != NULL)
+    _sotto_messenger_profile_key_received (self->messenger, conversation);
+
   switch (reception->outcome)
     {
     case OUTCOME_STORED:

@@ -77,6 +77,8 @@ typedef struct
   char *quote_id;
   char *quote_author;
   char *quote_text;
+  /* Seconds the message lasts once sent (0: for ever). */
+  guint expire_timer;
 } SottoOutboxItem;
 
 /* The profile's own account.  @password and @identity are in guarded

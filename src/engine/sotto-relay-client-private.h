@@ -208,6 +208,37 @@ void                     sotto_relay_client_acknowledge_all      (SottoRelayClie
                                                                   const char * const       *guids,
                                                                   guint                     n_guids);
 
+/* The largest encrypted profile the relay stores (docs/relay-api.md,
+ * "Encrypted profiles"), and the size of an unidentified-access key. */
+#define SOTTO_RELAY_MAX_PROFILE_BYTES (1024 * 1024 + 64 * 1024)
+#define SOTTO_RELAY_ACCESS_KEY_SIZE 16
+
+/* Encrypted profiles (sotto-relay-client-profile.c) */
+void                     sotto_relay_client_put_profile_async    (SottoRelayClient         *self,
+                                                                  GBytes                   *blob,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_put_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
+void                     sotto_relay_client_get_profile_async    (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+GBytes                  *sotto_relay_client_get_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+void                     sotto_relay_client_set_access_key_async (SottoRelayClient         *self,
+                                                                  const guint8              key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_set_access_key_finish (SottoRelayClient        *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayEnvelope, sotto_relay_envelope_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayOutgoing, sotto_relay_outgoing_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayDeviceChanges, sotto_relay_device_changes_free)
