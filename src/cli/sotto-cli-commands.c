@@ -139,6 +139,11 @@ sotto_cli_register (SottoCli *cli)
    * leaves nothing behind. */
   if (cli->ca_file != NULL && !g_file_get_contents (cli->ca_file, &relay_ca, NULL, &error))
     return sotto_cli_fail_error (cli, error, _("Could not read the CA file"));
+  if (cli->trust_root != NULL && !sotto_messenger_trust_root_is_valid (cli->trust_root))
+    {
+      g_printerr (_("sotto-cli: --trust-root takes the relay’s sealed sender trust root, in base64\n"));
+      return SOTTO_CLI_EXIT_USAGE;
+    }
 
   if (!sotto_cli_unlock (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
@@ -149,6 +154,15 @@ sotto_cli_register (SottoCli *cli)
   if (!sotto_session_register_finish (cli->session, result, &error))
     return sotto_cli_fail_error (cli, error, _("Could not register"));
   cli->messenger = sotto_session_get_messenger (cli->session);
+
+  if (cli->trust_root != NULL)
+    {
+      g_clear_object (&result);
+      sotto_messenger_pin_trust_root_async (cli->messenger, cli->trust_root, NULL, sotto_cli_result_cb, &result);
+      sotto_cli_wait (&result);
+      if (!sotto_messenger_pin_trust_root_finish (cli->messenger, result, &error))
+        return sotto_cli_fail_error (cli, error, _("Could not pin the trust root"));
+    }
 
   account = sotto_messenger_get_account (cli->messenger);
 

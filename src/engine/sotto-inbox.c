@@ -255,12 +255,11 @@ decrypt (SottoInbox       *self,
          guint8          **plaintext,
          gsize            *plaintext_len)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (reception->envelope->content, &len);
+  gsize len = g_bytes_get_size (reception->envelope->content);
   int rc;
 
   *plaintext = g_malloc (len);
-  rc = sp_session_cipher_decrypt (cipher, type, data, len, *plaintext, len, plaintext_len);
+  rc = _sotto_sealed_sender_decrypt_inner (reception->envelope, cipher, type, *plaintext, len, plaintext_len);
   if (rc != SP_OK)
     g_clear_pointer (plaintext, g_free);
 
@@ -1052,6 +1051,24 @@ envelope_cb (SottoRelayClient   *client,
              SottoInbox         *self)
 {
   g_assert (SOTTO_IS_INBOX (self));
+
+  if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
+    {
+      g_autoptr(GError) error = NULL;
+      SottoRelayEnvelope *opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
+
+      /* Nobody can be named as its sender, so nothing waits for it. */
+      if (opened == NULL)
+        {
+          g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);
+          sotto_relay_client_acknowledge (self->client, envelope->guid);
+          return;
+        }
+
+      g_queue_push_tail (&self->queue, opened);
+      process_next (self);
+      return;
+    }
 
   g_queue_push_tail (&self->queue, sotto_relay_envelope_copy (envelope));
   process_next (self);

@@ -506,6 +506,12 @@ typedef struct
   guint attempts;
   gboolean fetched;
   GArray *refetch;
+
+  /* The inner messages of the last encryption, kept to send them
+   * identified when they could not go sealed, and whether they went
+   * sealed. */
+  GPtrArray *envelopes;
+  gboolean sealed;
 } Delivery;
 
 static void deliver_encrypt (GTask *task);
@@ -516,6 +522,7 @@ delivery_free (Delivery *delivery)
   g_clear_object (&delivery->conversation);
   g_clear_pointer (&delivery->plaintext, g_bytes_unref);
   g_clear_pointer (&delivery->refetch, g_array_unref);
+  g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
   g_free (delivery);
 }
 
@@ -613,28 +620,21 @@ deliver_sessions_removed_cb (GObject      *object,
   deliver_refetch_next (task);
 }
 
+/* The relay refused a send with @error, and with @changes for a wrong
+ * device list. */
 static void
-deliver_sent_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+deliver_refused (GTask                   *task,
+                 SottoRelayDeviceChanges *changes,
+                 GError                  *error)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
   g_autoptr(GTask) store_task = NULL;
   SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
   SessionRemoval *removal;
-
-  if (sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, &changes, &error))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
 
   if (changes == NULL || delivery->attempts >= SOTTO_OUTBOX_MAX_DEVICE_RETRIES)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, g_error_copy (error));
       return;
     }
 
@@ -654,6 +654,54 @@ deliver_sent_cb (GObject      *object,
   store_task = g_task_new (self, g_task_get_cancellable (task), deliver_sessions_removed_cb, g_object_ref (task));
   g_task_set_task_data (store_task, removal, (GDestroyNotify) session_removal_free);
   _sotto_store_run_in_thread (self->store, store_task, remove_sessions_thread);
+}
+
+static void
+deliver_sent_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, &changes, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    deliver_refused (task, changes, error);
+}
+
+/* Sealed, or not sent because it could not go sealed: then the same
+ * inner messages go identified. */
+static void
+deliver_sealed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  SottoOutbox *self = g_task_get_source_object (task);
+  Delivery *delivery = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gboolean sealed = FALSE;
+
+  if (!_sotto_sealed_sender_send_finish (SOTTO_SEALED_SENDER (object), result, &sealed, &changes, &error))
+    {
+      deliver_refused (task, changes, error);
+      return;
+    }
+
+  delivery->sealed = sealed;
+  if (sealed)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  sotto_relay_client_send_async (self->client,
+                                 sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                 delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                 deliver_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -685,9 +733,11 @@ deliver_encrypted_cb (GObject      *object,
       return;
     }
 
-  sotto_relay_client_send_async (self->client, encryption->uuid, delivery->timestamp,
-                                 encryption->envelopes, g_task_get_cancellable (task),
-                                 deliver_sent_cb, g_object_ref (task));
+  g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
+  delivery->envelopes = g_ptr_array_ref (encryption->envelopes);
+  _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                   deliver_sealed_cb, g_object_ref (task));
 }
 
 static void

@@ -80,6 +80,7 @@ typedef struct
   char *relay_ca;
   char *password;
   SpKeyPair *identity;
+  GBytes *trust_root;
 } SottoAccountRecord;
 
 SottoMessageRecord *_sotto_message_record_new       (const char               *id,

@@ -152,6 +152,7 @@ sotto_relay_envelope_copy (const SottoRelayEnvelope *envelope)
   copy->timestamp = envelope->timestamp;
   copy->server_timestamp = envelope->server_timestamp;
   copy->content = envelope->content ? g_bytes_ref (envelope->content) : NULL;
+  copy->sealed_identity_key = envelope->sealed_identity_key ? g_bytes_ref (envelope->sealed_identity_key) : NULL;
 
   return copy;
 }
@@ -165,6 +166,7 @@ sotto_relay_envelope_free (SottoRelayEnvelope *envelope)
   g_free (envelope->guid);
   g_free (envelope->source);
   g_clear_pointer (&envelope->content, g_bytes_unref);
+  g_clear_pointer (&envelope->sealed_identity_key, g_bytes_unref);
   g_free (envelope);
 }
 
@@ -1463,6 +1465,61 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
 }
 
 /**
+ * sotto_relay_client_send_unidentified_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @access_key: the recipient's unidentified-access key
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one sealed sender
+ *   envelope for each of the recipient's devices
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay has committed the envelopes
+ * @user_data: data for @callback
+ *
+ * Sends as sotto_relay_client_send_async() does, but without naming the
+ * sender: over HTTP (the socket is opened with the account's
+ * credentials), with the recipient's access key in place of them.  A
+ * wrong key is %SOTTO_RELAY_ERROR_UNAUTHORIZED.  Finish with
+ * sotto_relay_client_send_finish().
+ */
+void
+sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
+                                            const char          *uuid,
+                                            const guint8         access_key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                            gint64               timestamp,
+                                            GPtrArray           *envelopes,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *encoded_key = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  encoded_key = g_base64_encode (access_key, SOTTO_RELAY_ACCESS_KEY_SIZE);
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "accessKey");
+  json_builder_add_string_value (builder, encoded_key);
+  build_send (builder, timestamp, envelopes);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  path = g_strdup_printf ("/v1/messages/%s/unidentified", uuid);
+
+  sotto_relay_client_request (self, task, "PUT", path, body, FALSE);
+}
+
+/**
  * sotto_relay_client_send_pipelined_async:
  * @self: a #SottoRelayClient
  * @uuid: the recipient's account
@@ -1823,12 +1880,16 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
   gint64 source_device;
   gint64 timestamp;
   gint64 server_timestamp;
+  gboolean sealed;
 
+  /* A sealed sender envelope names no sender: the sealed message inside
+   * does (sotto-sealed-sender.c); every other one must. */
   if (guid == NULL
-      || source == NULL
-      || !g_uuid_string_is_valid (source)
       || !get_int (object, "envelopeType", 1, 8, &type)
-      || !get_int (object, "sourceDevice", 1, 127, &source_device)
+      || ((sealed = type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
+          ? json_object_has_member (object, "source") || json_object_has_member (object, "sourceDevice")
+          : (source == NULL || !g_uuid_string_is_valid (source)
+             || !get_int (object, "sourceDevice", 1, 127, &source_device)))
       || !get_int (object, "timestamp", 0, G_MAXINT64, &timestamp)
       || !get_int (object, "serverTimestamp", 0, G_MAXINT64, &server_timestamp)
       || (envelope->content = get_base64_bytes (object, "content")) == NULL)
@@ -1841,8 +1902,8 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
 
   envelope->guid = g_strdup (guid);
   envelope->type = type;
-  envelope->source = g_ascii_strdown (source, -1);
-  envelope->source_device = source_device;
+  envelope->source = sealed ? NULL : g_ascii_strdown (source, -1);
+  envelope->source_device = sealed ? 0 : source_device;
   envelope->timestamp = timestamp;
   envelope->server_timestamp = server_timestamp;
 

@@ -370,6 +370,12 @@ gboolean             _sotto_store_load_contact_profile_key (SottoStore          
                                                         gint64                      contact_id,
                                                         guint8                    **key,
                                                         GError                    **error);
+gboolean             _sotto_store_load_trust_root     (SottoStore                 *self,
+                                                        GBytes                    **trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
+                                                        GBytes                     *trust_root,
+                                                        GError                    **error);
 gboolean             _sotto_store_save_contact_profile_key (SottoStore             *self,
                                                         gint64                      contact_id,
                                                         const guint8               *key,

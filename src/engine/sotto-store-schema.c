@@ -182,6 +182,14 @@ static const char * const migrations[] = {
   "  expires_at      INTEGER"
   ");"
   "CREATE INDEX message_timers_expiry ON message_timers (expires_at) WHERE expires_at IS NOT NULL;",
+
+  /* 7 → 8: sealed sender (sotto-store-sealed-sender.c): the trust root
+   * the relay's sender certificates are checked against, pinned at
+   * registration. */
+  "CREATE TABLE sealed_sender_trust ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  trust_root      BLOB NOT NULL"
+  ");",
 };
 
 guint
