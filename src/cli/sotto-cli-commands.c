@@ -381,6 +381,8 @@ print_message (SottoCli          *cli,
           json_builder_add_string_value (builder, event ? "safety-number-changed" : "text");
           json_builder_set_member_name (builder, "state");
           json_builder_add_string_value (builder, state_name (sotto_message_get_state (message)));
+          json_builder_set_member_name (builder, "sealed");
+          json_builder_add_boolean_value (builder, sotto_message_get_sealed (message));
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);

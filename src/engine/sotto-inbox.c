@@ -430,6 +430,13 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RETRY_LATER;
     }
 
+  if (reception->envelope->sealed_identity_key != NULL)
+    {
+      if (!_sotto_store_mark_message_sealed (self->store, reception->conversation_id, reception->content->id, error))
+        return OUTCOME_RETRY_LATER;
+      reception->message->sealed = TRUE;
+    }
+
   /* A disappearing message counts down once it is read. */
   if (reception->content->kind == SOTTO_CONTENT_KIND_TEXT && reception->content->expire_timer > 0
       && !_sotto_store_add_message_timer (self->store, reception->conversation_id, reception->content->id,

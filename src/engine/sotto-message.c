@@ -30,6 +30,7 @@ struct _SottoMessage
   SottoMessageKind kind;
   SottoMessageState state;
   guint loaded : 1;
+  guint sealed : 1;
 };
 
 enum {
@@ -42,6 +43,7 @@ enum {
   PROP_SENT_AT,
   PROP_RECEIVED_AT,
   PROP_LOADED,
+  PROP_SEALED,
   N_PROPS
 };
 
@@ -87,6 +89,7 @@ _sotto_message_new_from_record (const SottoMessageRecord *record)
   self = _sotto_message_new (record->id, record->direction, record->kind, record->state,
                              record->sent_at, record->received_at, record->body);
   self->position = record->position;
+  self->sealed = record->sealed;
 
   return self;
 }
@@ -183,6 +186,12 @@ _sotto_message_fill (SottoMessage          *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_RECEIVED_AT]);
     }
 
+  if (self->sealed != loaded->sealed)
+    {
+      self->sealed = loaded->sealed;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SEALED]);
+    }
+
   self->loaded = TRUE;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LOADED]);
 
@@ -264,6 +273,20 @@ sotto_message_get_body (SottoMessage *self)
   g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
 
   return self->body;
+}
+
+/**
+ * sotto_message_get_sealed:
+ * @self: a #SottoMessage
+ *
+ * Returns: whether the message went through the relay sealed
+ */
+gboolean
+sotto_message_get_sealed (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->sealed;
 }
 
 SottoMessageState
@@ -375,6 +398,10 @@ sotto_message_get_property (GObject    *object,
       g_value_set_boolean (value, self->loaded);
       break;
 
+    case PROP_SEALED:
+      g_value_set_boolean (value, self->sealed);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -452,6 +479,21 @@ sotto_message_class_init (SottoMessageClass *klass)
 
   properties [PROP_LOADED] =
     g_param_spec_boolean ("loaded", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:sealed:
+   *
+   * Whether the message went through the relay sealed (sealed sender),
+   * so that the relay did not learn who sent it; %FALSE for a message
+   * that went identified, as a first message to a contact does before
+   * they shared their profile key.
+   */
+  properties [PROP_SEALED] =
+    g_param_spec_boolean ("sealed", NULL, NULL,
                           FALSE,
                           (G_PARAM_READABLE |
                            G_PARAM_EXPLICIT_NOTIFY |

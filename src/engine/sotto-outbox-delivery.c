@@ -512,6 +512,11 @@ typedef struct
    * sealed. */
   GPtrArray *envelopes;
   gboolean sealed;
+
+  /* The content's id and conversation, whose message, if it is a
+   * stored one, is marked sealed once it went so. */
+  char *content_id;
+  gint64 conversation_id;
 } Delivery;
 
 static void deliver_encrypt (GTask *task);
@@ -523,6 +528,7 @@ delivery_free (Delivery *delivery)
   g_clear_pointer (&delivery->plaintext, g_bytes_unref);
   g_clear_pointer (&delivery->refetch, g_array_unref);
   g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
+  g_free (delivery->content_id);
   g_free (delivery);
 }
 
@@ -671,6 +677,24 @@ deliver_sent_cb (GObject      *object,
     deliver_refused (task, changes, error);
 }
 
+static void
+mark_sealed_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  SottoOutbox *self = source_object;
+  Delivery *delivery = task_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The message is committed at the relay whatever happens here: a
+   * failure costs only the mark in its details. */
+  if (!_sotto_store_mark_message_sealed (self->store, delivery->conversation_id, delivery->content_id, &error))
+    g_warning ("Could not record that message %s went sealed: %s", delivery->content_id, error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
 /* Sealed, or not sent because it could not go sealed: then the same
  * inner messages go identified. */
 static void
@@ -692,6 +716,11 @@ deliver_sealed_cb (GObject      *object,
     }
 
   delivery->sealed = sealed;
+  if (sealed && delivery->content_id != NULL)
+    {
+      _sotto_task_run_step (task, self->store, mark_sealed_thread, _sotto_task_return_step_cb);
+      return;
+    }
   if (sealed)
     {
       g_task_return_boolean (task, TRUE);
@@ -767,9 +796,39 @@ deliver_encrypt (GTask *task)
   _sotto_store_run_in_thread (self->store, store_task, encrypt_thread);
 }
 
+/* Starts a delivery of @plaintext; @content_id names the stored
+ * message it carries, if any. */
+static void
+deliver_start (SottoOutbox         *self,
+               SottoConversation   *conversation,
+               GBytes              *plaintext,
+               gint64               timestamp,
+               const char          *content_id,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Delivery *delivery;
+
+  delivery = g_new0 (Delivery, 1);
+  delivery->conversation = g_object_ref (conversation);
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+  delivery->content_id = g_strdup (content_id);
+  delivery->conversation_id = _sotto_conversation_get_id (conversation);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_outbox_send_plaintext_async);
+  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
+
+  deliver_encrypt (task);
+}
+
 /* Encrypts @plaintext, encoded inner content, for every device of the
- * conversation's contact and hands it to the relay; completes once the
- * relay committed it.  Finish with _sotto_outbox_send_content_finish(). */
+ * conversation's contact and hands it to the relay, sealed when it can
+ * go so (sotto-sealed-sender.c); completes once the relay committed it.
+ * Finish with _sotto_outbox_send_content_finish(). */
 void
 _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     SottoConversation   *conversation,
@@ -779,23 +838,12 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Delivery *delivery;
-
-  delivery = g_new0 (Delivery, 1);
-  delivery->conversation = g_object_ref (conversation);
-  delivery->plaintext = g_bytes_ref (plaintext);
-  delivery->timestamp = timestamp;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_outbox_send_plaintext_async);
-  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
-
-  deliver_encrypt (task);
+  deliver_start (self, conversation, plaintext, timestamp, NULL, cancellable, callback, user_data);
 }
 
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
- * does. */
+ * does; the stored message with the content's id, if there is one, is
+ * marked sealed when it went so. */
 void
 _sotto_outbox_send_content_async (SottoOutbox         *self,
                                   SottoConversation   *conversation,
@@ -806,8 +854,8 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
 {
   g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  _sotto_outbox_send_plaintext_async (self, conversation, plaintext, content->timestamp,
-                                      cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, content->timestamp, content->id,
+                 cancellable, callback, user_data);
 }
 
 gboolean

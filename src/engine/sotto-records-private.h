@@ -30,6 +30,7 @@ typedef struct
   gint64 received_at;
   char *body;
   guint position;
+  gboolean sealed;
 } SottoMessageRecord;
 
 /* A contact. */

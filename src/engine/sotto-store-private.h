@@ -376,6 +376,10 @@ gboolean             _sotto_store_load_trust_root     (SottoStore               
 gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
                                                         GBytes                     *trust_root,
                                                         GError                    **error);
+gboolean             _sotto_store_mark_message_sealed (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
+                                                        GError                    **error);
 gboolean             _sotto_store_save_contact_profile_key (SottoStore             *self,
                                                         gint64                      contact_id,
                                                         const guint8               *key,

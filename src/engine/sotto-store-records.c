@@ -288,6 +288,7 @@ sotto_store_read_message (SottoStore           *self,
                                     sqlite3_column_int64 (statement, 7),
                                     body);
   message->position = position;
+  message->sealed = sqlite3_column_int (statement, 9) != 0;
 
   return message;
 }
@@ -306,7 +307,8 @@ _sotto_store_load_messages (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT id, position, uuid, direction, kind, state, sent_at, received_at, body"
+                                    "SELECT id, position, uuid, direction, kind, state, sent_at, received_at, body,"
+                                    "       EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)"
                                     " FROM messages"
                                     " WHERE conversation_id = ?1 AND position >= ?2 AND position < ?3"
                                     " ORDER BY position",

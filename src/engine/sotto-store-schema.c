@@ -185,10 +185,14 @@ static const char * const migrations[] = {
 
   /* 7 → 8: sealed sender (sotto-store-sealed-sender.c): the trust root
    * the relay's sender certificates are checked against, pinned at
-   * registration. */
+   * registration, and the messages that went through the relay sealed. */
   "CREATE TABLE sealed_sender_trust ("
   "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
   "  trust_root      BLOB NOT NULL"
+  ");"
+
+  "CREATE TABLE sealed_messages ("
+  "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
   ");",
 };
 

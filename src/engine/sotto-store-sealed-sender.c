@@ -17,7 +17,8 @@
 
 /* The public key that every sender certificate must chain to: one row
  * of sealed_sender_trust, or none for a relay whose root was never
- * given.  It is public, so it is stored as it is. */
+ * given.  It is public, so it is stored as it is.  Messages that went
+ * through the relay sealed, either way, have a row in sealed_messages. */
 
 /* Runs on the store's thread.  Sets @trust_root to the pinned key, or
  * to %NULL when none is pinned. */
@@ -69,6 +70,31 @@ _sotto_store_save_trust_root (SottoStore  *self,
     return FALSE;
 
   sqlite3_bind_blob (statement, 1, g_bytes_get_data (trust_root, NULL), SP_PUBLIC_KEY_SIZE, SQLITE_TRANSIENT);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Records that the message @message_id of
+ * the conversation went through the relay sealed. */
+gboolean
+_sotto_store_mark_message_sealed (SottoStore  *self,
+                                  gint64       conversation_id,
+                                  const char  *message_id,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  statement = _sotto_store_prepare (self,
+                                    "INSERT OR IGNORE INTO sealed_messages (message_id)"
+                                    " SELECT id FROM messages WHERE conversation_id = ?1 AND uuid = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, conversation_id);
+  sqlite3_bind_text (statement, 2, message_id, -1, SQLITE_TRANSIENT);
 
   return _sotto_store_step_done (self, statement, error);
 }

@@ -183,6 +183,32 @@ assert_receives_one (CliTest    *test,
   g_assert_cmpuint (n_messages, ==, 1);
 }
 
+/* That the message @text in @profile's history with @with went sealed
+ * or not, as `sotto-cli history --json` says. */
+static void
+assert_history_sealed (CliTest    *test,
+                       const char *profile,
+                       const char *with,
+                       const char *text,
+                       gboolean    sealed)
+{
+  g_autoptr(GPtrArray) lines = cli_history (test, profile, with);
+  guint found = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) != 0)
+        continue;
+
+      found++;
+      g_assert_true (json_object_get_boolean_member (line, "sealed") == sealed);
+    }
+
+  g_assert_cmpuint (found, ==, 1);
+}
+
 static void
 test_sealed_hides_sender (void)
 {
@@ -244,6 +270,12 @@ test_sealed_hides_sender (void)
 
   /* Alice still sees who wrote. */
   assert_receives_one (test, alice, "bob", "Sealed answer");
+
+  /* Both histories say which message went how. */
+  assert_history_sealed (test, alice, "bob", "First contact", FALSE);
+  assert_history_sealed (test, alice, "bob", "Sealed answer", TRUE);
+  assert_history_sealed (test, bob, "alice", "First contact", FALSE);
+  assert_history_sealed (test, bob, "alice", "Sealed answer", TRUE);
 }
 
 /* A sealed message whose certificate chains to another root than the
