@@ -1062,9 +1062,18 @@ envelope_cb (SottoRelayClient   *client,
   if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
     {
       g_autoptr(GError) error = NULL;
-      SottoRelayEnvelope *opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
+      SottoRelayEnvelope *opened;
+
+      /* Without a trust root it cannot be checked: the relay keeps it,
+       * unacknowledged, rather than lose it. */
+      if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
+        {
+          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope->guid);
+          return;
+        }
 
       /* Nobody can be named as its sender, so nothing waits for it. */
+      opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
       if (opened == NULL)
         {
           g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);

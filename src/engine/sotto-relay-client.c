@@ -1877,10 +1877,10 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
   const char *guid = get_string (object, "guid");
   const char *source = get_string (object, "source");
   gint64 type;
-  gint64 source_device;
+  gint64 source_device = 0;
   gint64 timestamp;
   gint64 server_timestamp;
-  gboolean sealed;
+  gboolean sealed = FALSE;
 
   /* A sealed sender envelope names no sender: the sealed message inside
    * does (sotto-sealed-sender.c); every other one must. */

@@ -763,6 +763,7 @@ test_store_migrate_standing (void)
   path = database_path (profile);
   raw_exec (path, "DROP TABLE own_profile; DROP TABLE contact_profiles;"
                   " DROP TABLE conversation_timers; DROP TABLE message_timers;"
+                  " DROP TABLE sealed_sender_trust; DROP TABLE sealed_messages;"
                   " ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
 
   store = engine_test_open_store (profile, PASSPHRASE);
