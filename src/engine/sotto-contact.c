@@ -173,6 +173,14 @@ sotto_contact_get_profile_name (SottoContact *self)
   return self->profile_name;
 }
 
+SottoStore *
+_sotto_contact_get_store (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+
+  return self->store;
+}
+
 gint64
 _sotto_contact_get_id (SottoContact *self)
 {

@@ -53,4 +53,12 @@ gboolean                sotto_contact_accept_identity_finish  (SottoContact     
                                                                GAsyncResult         *result,
                                                                GError              **error);
 
+void                    sotto_contact_load_avatar_async       (SottoContact         *self,
+                                                               GCancellable         *cancellable,
+                                                               GAsyncReadyCallback   callback,
+                                                               gpointer              user_data);
+GBytes                 *sotto_contact_load_avatar_finish      (SottoContact         *self,
+                                                               GAsyncResult         *result,
+                                                               GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

@@ -681,8 +681,8 @@ fetch_open_thread (GTask        *task,
     g_debug ("Could not open a contact’s profile: %s", open_error->message);
   g_clear_pointer (&key, sodium_free);
 
-  if (!_sotto_store_save_contact_profile_name (self->store, fetch->contact_id, fetch->name,
-                                               _sotto_now_ms (), &error))
+  if (!_sotto_store_save_contact_profile (self->store, fetch->contact_id, fetch->name, avatar,
+                                          _sotto_now_ms (), &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);

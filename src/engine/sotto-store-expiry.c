@@ -128,23 +128,18 @@ _sotto_store_time_outgoing (SottoStore                *self,
                             GError                   **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
+  GError *select_error = NULL;
   gint64 seconds;
-  int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
-  statement = _sotto_store_prepare (self, "SELECT seconds FROM conversation_timers WHERE conversation_id = ?1",
-                                    error);
+  statement = _sotto_store_select_optional (self, "SELECT seconds FROM conversation_timers WHERE conversation_id = ?1",
+                                            conversation_id, &select_error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read a disappearing-message timer"), error);
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
       return FALSE;
     }
 

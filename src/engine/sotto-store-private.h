@@ -353,6 +353,10 @@ GPtrArray           *_sotto_store_load_outbox          (SottoStore              
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Encrypted profiles (sotto-store-profiles.c) */
+SottoStoreStatement *_sotto_store_select_optional      (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      id,
+                                                        GError                    **error);
 gboolean             _sotto_store_load_own_profile     (SottoStore                 *self,
                                                         guint8                    **key,
                                                         char                      **name,
@@ -385,10 +389,15 @@ gboolean             _sotto_store_save_contact_profile_key (SottoStore          
                                                         const guint8               *key,
                                                         gboolean                   *changed,
                                                         GError                    **error);
-gboolean             _sotto_store_save_contact_profile_name (SottoStore            *self,
+gboolean             _sotto_store_save_contact_profile (SottoStore                 *self,
                                                         gint64                      contact_id,
                                                         const char                 *name,
+                                                        GBytes                     *avatar,
                                                         gint64                      now,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_contact_avatar  (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GBytes                    **avatar,
                                                         GError                    **error);
 GArray              *_sotto_store_list_stale_contact_profiles (SottoStore          *self,
                                                         guint                       limit,

@@ -20,6 +20,32 @@
  * gave of theirs (contact_profiles): every value sealed like a message
  * body.  Profile keys are unsealed straight into guarded memory. */
 
+/* Prepares @sql, with @id bound to ?1, and steps to its one row.
+ * Returns: (transfer full) (nullable): the statement on its row, or
+ * %NULL: with @error set when reading failed, unset when there is no
+ * row. */
+SottoStoreStatement *
+_sotto_store_select_optional (SottoStore  *self,
+                              const char  *sql,
+                              gint64       id,
+                              GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = _sotto_store_prepare (self, sql, error);
+  int rc;
+
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, id);
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_ROW)
+    return g_steal_pointer (&statement);
+  if (rc != SQLITE_DONE)
+    _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+
+  return NULL;
+}
+
 static gboolean
 unseal_profile_key (SottoStore           *self,
                     SottoStoreStatement  *statement,
@@ -152,23 +178,19 @@ _sotto_store_load_contact_profile_key (SottoStore  *self,
                                        GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
+  GError *select_error = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
   *key = NULL;
 
-  statement = _sotto_store_prepare (self, "SELECT profile_key FROM contact_profiles WHERE contact_id = ?1", error);
+  statement = _sotto_store_select_optional (self, "SELECT profile_key FROM contact_profiles WHERE contact_id = ?1",
+                                            contact_id, &select_error);
   if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_int64 (statement, 1, contact_id);
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW)
     {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read a contact’s profile"), error);
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
       return FALSE;
     }
 
@@ -216,14 +238,16 @@ _sotto_store_save_contact_profile_key (SottoStore    *self,
 }
 
 /* Runs on the store's thread.  Records a fetch of a contact's profile
- * at @now, and the display name it gave unless @name is %NULL (the
- * profile could not be read); there is a row, as the key came first. */
+ * at @now, and the display name and avatar (or none) it gave unless
+ * @name is %NULL (the profile could not be read); there is a row, as the
+ * key came first. */
 gboolean
-_sotto_store_save_contact_profile_name (SottoStore  *self,
-                                        gint64       contact_id,
-                                        const char  *name,
-                                        gint64       now,
-                                        GError     **error)
+_sotto_store_save_contact_profile (SottoStore  *self,
+                                   gint64       contact_id,
+                                   const char  *name,
+                                   GBytes      *avatar,
+                                   gint64       now,
+                                   GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
 
@@ -231,7 +255,8 @@ _sotto_store_save_contact_profile_name (SottoStore  *self,
 
   statement = _sotto_store_prepare (self,
                                     name != NULL
-                                    ? "UPDATE contact_profiles SET fetched_at = ?2, name = ?3 WHERE contact_id = ?1"
+                                    ? "UPDATE contact_profiles SET fetched_at = ?2, name = ?3, avatar = ?4"
+                                      " WHERE contact_id = ?1"
                                     : "UPDATE contact_profiles SET fetched_at = ?2 WHERE contact_id = ?1",
                                     error);
   if (statement == NULL)
@@ -240,10 +265,43 @@ _sotto_store_save_contact_profile_name (SottoStore  *self,
   sqlite3_bind_int64 (statement, 1, contact_id);
   sqlite3_bind_int64 (statement, 2, now);
   if (name != NULL
-      && !_sotto_store_bind_sealed_string (self, statement, 3, "contact_profiles", "name", contact_id, name, error))
+      && (!_sotto_store_bind_sealed_string (self, statement, 3, "contact_profiles", "name", contact_id, name, error)
+          || (avatar != NULL
+              && !_sotto_store_bind_sealed (self, statement, 4, "contact_profiles", "avatar", contact_id,
+                                            g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar), error))))
     return FALSE;
 
   return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Sets @avatar to the avatar the contact's
+ * profile gave, or to %NULL. */
+gboolean
+_sotto_store_load_contact_avatar (SottoStore  *self,
+                                  gint64       contact_id,
+                                  GBytes     **avatar,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  GError *select_error = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  *avatar = NULL;
+
+  statement = _sotto_store_select_optional (self, "SELECT avatar FROM contact_profiles WHERE contact_id = ?1"
+                                                  " AND avatar IS NOT NULL",
+                                            contact_id, &select_error);
+  if (statement == NULL)
+    {
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
+      return FALSE;
+    }
+
+  return _sotto_store_column_unseal_bytes (self, statement, 0, "contact_profiles", "avatar", contact_id,
+                                           avatar, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full) (element-type

@@ -151,8 +151,8 @@ static const char * const migrations[] = {
 
   /* 5 → 6: encrypted profiles (sotto-store-profiles.c): the account's
    * profile key, display name and avatar, and whether the relay has
-   * them as they are; each contact's profile key, the display name
-   * their profile gave, and when it was last fetched. */
+   * them as they are; each contact's profile key, the display name and
+   * avatar their profile gave, and when it was last fetched. */
   "CREATE TABLE own_profile ("
   "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
   "  profile_key     BLOB NOT NULL,"              /* sealed */
@@ -165,6 +165,7 @@ static const char * const migrations[] = {
   "  contact_id      INTEGER PRIMARY KEY REFERENCES contacts (id) ON DELETE CASCADE,"
   "  profile_key     BLOB NOT NULL,"              /* sealed */
   "  name            BLOB,"                       /* sealed */
+  "  avatar          BLOB,"                       /* sealed */
   "  fetched_at      INTEGER NOT NULL DEFAULT 0"
   ");",
 

@@ -737,23 +737,197 @@ cursor_varint (Cursor   *cursor,
   return SP_ERR_MALFORMED;
 }
 
+/* Checks the version of a SentMessage and reads the count of its
+ * recipient table, leaving @cursor at the first entry; @id_size is how
+ * long each entry's name is. */
+static int
+table_begin (Cursor        *cursor,
+             uint32_t      *n_recipients,
+             size_t        *id_size,
+             const uint8_t *sent,
+             size_t         sent_len)
+{
+  if (sent_len == 0)
+    return SP_ERR_MALFORMED;
+  if (sent[0] != V2_SENT_VERSION_BYTE && sent[0] != V2_RECEIVED_VERSION_BYTE)
+    return SP_ERR_INVALID_MESSAGE;
+  /* The old form names recipients by their bare ACI UUID. */
+  *id_size = sent[0] == V2_SENT_VERSION_BYTE ? SP_SERVICE_ID_FIXED_SIZE : SP_UUID_SIZE;
+  *cursor = (Cursor) { sent, sent_len, 1 };
+  return cursor_varint (cursor, n_recipients);
+}
+
+/* Reads the table's next recipient: its name, its devices (a list that
+ * ends with a device whose entry lacks the "more" bit, or device 0
+ * alone for an excluded recipient) and, when it has devices, its keys. */
+static int
+read_table_entry (Cursor             *cursor,
+                  size_t              id_size,
+                  SpSealedTableEntry *entry)
+{
+  const uint8_t *id = cursor_take (cursor, id_size);
+  bool has_devices = false;
+  bool more = true;
+
+  if (id == NULL)
+    return SP_ERR_MALFORMED;
+  memset (entry, 0, sizeof *entry);
+  entry->service_id[0] = SP_SERVICE_ID_ACI;
+  memcpy (entry->service_id + SP_SERVICE_ID_FIXED_SIZE - id_size, id, id_size);
+  while (more)
+    {
+      const uint8_t *device = cursor_take (cursor, 1);
+      const uint8_t *registration;
+
+      if (device == NULL)
+        return SP_ERR_MALFORMED;
+      if (*device == 0)
+        {
+          /* Device 0 ends an empty list: an excluded recipient. */
+          if (has_devices)
+            return SP_ERR_MALFORMED;
+          entry->excluded = true;
+          return SP_OK;
+        }
+      if (*device > SP_MAX_DEVICE_ID || (registration = cursor_take (cursor, 2)) == NULL)
+        return SP_ERR_MALFORMED;
+      has_devices = true;
+      more = (registration[0] << 8 & V2_MORE_DEVICES) != 0;
+      entry->devices[*device / 8] |= (uint8_t) (1u << (*device % 8));
+    }
+  if ((entry->keys = cursor_take (cursor, V2_RECIPIENT_KEYS_SIZE)) == NULL)
+    return SP_ERR_MALFORMED;
+  return SP_OK;
+}
+
+/* Adds a recipient's entry to what the table holds for it: a recipient
+ * listed twice keeps its first keys, as in libsignal. */
+static void
+merge_table_entry (SpSealedTableEntry       *merged,
+                   const SpSealedTableEntry *entry)
+{
+  for (size_t i = 0; i < sizeof merged->devices; i++)
+    merged->devices[i] |= entry->devices[i];
+  if (merged->keys == NULL)
+    merged->keys = entry->keys;
+  merged->excluded |= entry->excluded;
+}
+
+/* Whether what the table holds for a recipient lets it be delivered to:
+ * listed with keys, and never both with and without devices. */
+static int
+merged_entry_check (const SpSealedTableEntry *merged)
+{
+  if (merged->excluded && merged->keys != NULL)
+    return SP_ERR_MALFORMED;
+  return merged->keys != NULL ? SP_OK : SP_ERR_INVALID_ARGUMENT;
+}
+
+/* Ends reading a table whose entries the cursor has passed: E and the
+ * encrypted content follow. */
+static int
+table_end (SpSealedTable      *table,
+           const Cursor       *cursor,
+           SpSealedTableEntry *entries,
+           size_t              n_entries)
+{
+  if (cursor->len - cursor->pos < V2_PUBLIC_KEY_SIZE)
+    return SP_ERR_MALFORMED;
+  *table = (SpSealedTable) { cursor->data, cursor->len, cursor->pos, entries, n_entries };
+  return SP_OK;
+}
+
 int
 sp_sealed_sender_v2_recipient_count (const uint8_t *sent,
                                      size_t         sent_len,
                                      uint32_t      *n_recipients)
 {
   Cursor cursor;
+  size_t id_size;
 
   if ((sent == NULL && sent_len != 0) || n_recipients == NULL)
     return SP_ERR_INVALID_ARGUMENT;
-  if (sent_len == 0)
-    return SP_ERR_MALFORMED;
-  if (sent[0] != V2_SENT_VERSION_BYTE && sent[0] != V2_RECEIVED_VERSION_BYTE)
-    return SP_ERR_INVALID_MESSAGE;
-  cursor = (Cursor) { sent, sent_len, 1 };
-  return cursor_varint (&cursor, n_recipients);
+  return table_begin (&cursor, n_recipients, &id_size, sent, sent_len);
 }
 
+int
+sp_sealed_sender_v2_table_parse (SpSealedTable      *table,
+                                 SpSealedTableEntry *entries,
+                                 size_t              max_entries,
+                                 const uint8_t      *sent,
+                                 size_t              sent_len)
+{
+  uint32_t n_recipients;
+  size_t id_size;
+  Cursor cursor;
+  int ret;
+
+  if (table == NULL || (entries == NULL && max_entries != 0) || (sent == NULL && sent_len != 0))
+    return SP_ERR_INVALID_ARGUMENT;
+  if ((ret = table_begin (&cursor, &n_recipients, &id_size, sent, sent_len)) != SP_OK)
+    return ret;
+  if (n_recipients > max_entries)
+    return SP_ERR_BUFFER_TOO_SMALL;
+  for (uint32_t r = 0; r < n_recipients; r++)
+    if ((ret = read_table_entry (&cursor, id_size, &entries[r])) != SP_OK)
+      return ret;
+  return table_end (table, &cursor, entries, n_recipients);
+}
+
+int
+sp_sealed_sender_v2_table_lookup (const SpSealedTable *table,
+                                  const char          *name,
+                                  SpSealedTableEntry  *out)
+{
+  SpSealedTableEntry merged = { { 0 } };
+  int ret;
+
+  if (table == NULL || out == NULL || name == NULL || !sp_service_id_parse (name, merged.service_id))
+    return SP_ERR_INVALID_ARGUMENT;
+  for (size_t r = 0; r < table->n_entries; r++)
+    if (memcmp (table->entries[r].service_id, merged.service_id, SP_SERVICE_ID_FIXED_SIZE) == 0)
+      merge_table_entry (&merged, &table->entries[r]);
+  if ((ret = merged_entry_check (&merged)) != SP_OK)
+    return ret;
+  *out = merged;
+  return SP_OK;
+}
+
+bool
+sp_sealed_table_entry_has_device (const SpSealedTableEntry *entry,
+                                  uint32_t                  device_id)
+{
+  return entry != NULL && device_id <= SP_MAX_DEVICE_ID && (entry->devices[device_id / 8] >> (device_id % 8) & 1) != 0;
+}
+
+size_t
+sp_sealed_sender_v2_table_received_size (const SpSealedTable *table)
+{
+  return 1 + V2_RECIPIENT_KEYS_SIZE + (table->sent_len - table->shared);
+}
+
+int
+sp_sealed_sender_v2_table_split (uint8_t                  *out,
+                                 size_t                    out_size,
+                                 size_t                   *out_len,
+                                 const SpSealedTable      *table,
+                                 const SpSealedTableEntry *recipient)
+{
+  size_t size;
+
+  if (out == NULL || out_len == NULL || table == NULL || recipient == NULL || recipient->keys == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  size = sp_sealed_sender_v2_table_received_size (table);
+  if (out_size < size)
+    return SP_ERR_BUFFER_TOO_SMALL;
+  out[0] = V2_RECEIVED_VERSION_BYTE;
+  memcpy (out + 1, recipient->keys, V2_RECIPIENT_KEYS_SIZE);
+  memcpy (out + 1 + V2_RECIPIENT_KEYS_SIZE, table->sent + table->shared, table->sent_len - table->shared);
+  *out_len = size;
+  return SP_OK;
+}
+
+/* Reads the table as it goes, keeping only what it holds for @name. */
 int
 sp_sealed_sender_v2_split (uint8_t       *out,
                            size_t         out_size,
@@ -763,88 +937,32 @@ sp_sealed_sender_v2_split (uint8_t       *out,
                            const char    *name,
                            uint32_t       device_id)
 {
-  uint8_t target[SP_SERVICE_ID_FIXED_SIZE];
-  const uint8_t *keys = NULL;            /* the target's C || AT */
-  bool listed = false;                   /* the target device is among the devices */
-  bool target_excluded = false;
-  size_t id_size;
+  SpSealedTableEntry merged = { { 0 } };
+  SpSealedTable table;
   uint32_t n_recipients;
+  size_t id_size;
   Cursor cursor;
   int ret;
 
   if (out == NULL || out_len == NULL || (sent == NULL && sent_len != 0) || name == NULL
-      || !sp_service_id_parse (name, target))
+      || !sp_service_id_parse (name, merged.service_id))
     return SP_ERR_INVALID_ARGUMENT;
-  if ((ret = sp_sealed_sender_v2_recipient_count (sent, sent_len, &n_recipients)) != SP_OK)
-    return ret;
-  /* The old form names recipients by their bare ACI UUID. */
-  id_size = sent[0] == V2_SENT_VERSION_BYTE ? SP_SERVICE_ID_FIXED_SIZE : SP_UUID_SIZE;
-
-  cursor = (Cursor) { sent, sent_len, 1 };
-  if ((ret = cursor_varint (&cursor, &n_recipients)) != SP_OK)
+  if ((ret = table_begin (&cursor, &n_recipients, &id_size, sent, sent_len)) != SP_OK)
     return ret;
   for (uint32_t r = 0; r < n_recipients; r++)
     {
-      const uint8_t *id = cursor_take (&cursor, id_size);
-      bool is_target;
-      bool has_devices = false;
-      bool more = true;
+      SpSealedTableEntry entry;
 
-      if (id == NULL)
-        return SP_ERR_MALFORMED;
-      is_target = id_size == SP_SERVICE_ID_FIXED_SIZE
-                  ? memcmp (id, target, SP_SERVICE_ID_FIXED_SIZE) == 0
-                  : target[0] == SP_SERVICE_ID_ACI && memcmp (id, target + 1, SP_UUID_SIZE) == 0;
-      while (more)
-        {
-          const uint8_t *device = cursor_take (&cursor, 1);
-          const uint8_t *entry;
-
-          if (device == NULL)
-            return SP_ERR_MALFORMED;
-          if (*device == 0)
-            {
-              /* Device 0 ends an empty list: an excluded recipient. */
-              if (has_devices)
-                return SP_ERR_MALFORMED;
-              break;
-            }
-          if (*device > SP_MAX_DEVICE_ID || (entry = cursor_take (&cursor, 2)) == NULL)
-            return SP_ERR_MALFORMED;
-          has_devices = true;
-          more = (entry[0] << 8 & V2_MORE_DEVICES) != 0;
-          if (is_target && *device == device_id)
-            listed = true;
-        }
-      if (has_devices)
-        {
-          const uint8_t *recipient_keys = cursor_take (&cursor, V2_RECIPIENT_KEYS_SIZE);
-
-          if (recipient_keys == NULL)
-            return SP_ERR_MALFORMED;
-          /* A recipient listed twice keeps its first keys, as in libsignal. */
-          if (is_target && keys == NULL)
-            keys = recipient_keys;
-        }
-      else if (is_target)
-        {
-          target_excluded = true;
-        }
+      if ((ret = read_table_entry (&cursor, id_size, &entry)) != SP_OK)
+        return ret;
+      if (memcmp (entry.service_id, merged.service_id, SP_SERVICE_ID_FIXED_SIZE) == 0)
+        merge_table_entry (&merged, &entry);
     }
-  if (sent_len - cursor.pos < V2_PUBLIC_KEY_SIZE)
-    return SP_ERR_MALFORMED;
-  if (target_excluded && keys != NULL)
-    return SP_ERR_MALFORMED;
-  if (!listed)
+  if ((ret = table_end (&table, &cursor, NULL, 0)) != SP_OK || (ret = merged_entry_check (&merged)) != SP_OK)
+    return ret;
+  if (!sp_sealed_table_entry_has_device (&merged, device_id))
     return SP_ERR_INVALID_ARGUMENT;
-
-  if (out_size < 1 + V2_RECIPIENT_KEYS_SIZE + (sent_len - cursor.pos))
-    return SP_ERR_BUFFER_TOO_SMALL;
-  out[0] = V2_RECEIVED_VERSION_BYTE;
-  memcpy (out + 1, keys, V2_RECIPIENT_KEYS_SIZE);
-  memcpy (out + 1 + V2_RECIPIENT_KEYS_SIZE, sent + cursor.pos, sent_len - cursor.pos);
-  *out_len = 1 + V2_RECIPIENT_KEYS_SIZE + (sent_len - cursor.pos);
-  return SP_OK;
+  return sp_sealed_sender_v2_table_split (out, out_size, out_len, &table, &merged);
 }
 
 /* Opens a v2 ReceivedMessage into @out and checks the authentication tag

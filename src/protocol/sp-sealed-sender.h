@@ -231,6 +231,63 @@ int sp_sealed_sender_v2_split (uint8_t       *out,
                                const char    *name,
                                uint32_t       device_id);
 
+/* One recipient of a SentMessage's recipient table.  @keys points into
+ * the SentMessage, which must outlive the entry. */
+typedef struct {
+  uint8_t service_id[SP_SERVICE_ID_FIXED_SIZE];  /* a bare UUID of the old form as an ACI */
+  uint8_t devices[(SP_MAX_DEVICE_ID + 1) / 8];    /* bit d % 8 of byte d / 8: device d is listed */
+  const uint8_t *keys;                            /* C || AT; NULL for an excluded recipient */
+  bool excluded;                                  /* listed with no devices */
+} SpSealedTableEntry;
+
+/* A SentMessage's recipient table, read once, for a relay that delivers
+ * to several devices: each device's ReceivedMessage is then a copy, with
+ * no further reading of the table. */
+typedef struct {
+  const uint8_t *sent;
+  size_t sent_len;
+  size_t shared;                 /* where E and the encrypted content, which every
+                                  * ReceivedMessage ends with, begin */
+  SpSealedTableEntry *entries;   /* the caller's memory */
+  size_t n_entries;
+} SpSealedTable;
+
+/* Reads the recipient table of @sent (0x23, or 0x22 with bare ACI UUIDs)
+ * into @entries, as strictly as sp_sealed_sender_v2_split() does, and
+ * never reading an entry twice.  SP_ERR_BUFFER_TOO_SMALL, before reading
+ * any entry, when the table has more than @max_entries: a relay bounds
+ * its work by the recipients it was asked to deliver to. */
+int sp_sealed_sender_v2_table_parse (SpSealedTable      *table,
+                                     SpSealedTableEntry *entries,
+                                     size_t              max_entries,
+                                     const uint8_t      *sent,
+                                     size_t              sent_len);
+
+/* What the table holds for @name, every entry of it merged as
+ * sp_sealed_sender_v2_split() reads them: the devices of all, the keys of
+ * the first with devices.  SP_ERR_INVALID_ARGUMENT when @name is not a
+ * service id or the table has no devices for it, SP_ERR_MALFORMED when it
+ * is listed both with and without devices. */
+int sp_sealed_sender_v2_table_lookup (const SpSealedTable *table,
+                                      const char          *name,
+                                      SpSealedTableEntry  *out);
+
+/* Whether @entry lists the device @device_id. */
+bool sp_sealed_table_entry_has_device (const SpSealedTableEntry *entry,
+                                       uint32_t                  device_id);
+
+/* The length of every ReceivedMessage split from the table. */
+size_t sp_sealed_sender_v2_table_received_size (const SpSealedTable *table);
+
+/* Writes the ReceivedMessage (0x22) for a recipient that
+ * sp_sealed_sender_v2_table_lookup() found, the same for each of its
+ * devices, as sp_sealed_sender_v2_split() would. */
+int sp_sealed_sender_v2_table_split (uint8_t                  *out,
+                                     size_t                    out_size,
+                                     size_t                   *out_len,
+                                     const SpSealedTable      *table,
+                                     const SpSealedTableEntry *recipient);
+
 /* Opens a sealed message, v1 (0x11) or a v2 ReceivedMessage (0x22),
  * with our identity and checks it as libsignal's sealed_sender_decrypt does before the
  * inner message: the MACs or the AEAD tag (SP_ERR_BAD_MAC), the binding

@@ -160,6 +160,8 @@ run_on_account (Admin       *admin,
 #define SQL_REVOKE_INVITE   "DELETE FROM invites WHERE hash = $1"
 #define SQL_DELETE_QUEUE    "DELETE FROM queue WHERE account = $1"
 #define SQL_DELETE_DEVICES  "DELETE FROM devices WHERE account = $1"
+#define SQL_DELETE_ACCESS_KEY "DELETE FROM access_keys WHERE account = $1"
+#define SQL_DELETE_PROFILE  "DELETE FROM profiles WHERE account = $1"
 #define SQL_BAN_ACCOUNT     "UPDATE accounts SET banned = true WHERE uuid = $1"
 #define SQL_DELETE_ACCOUNT  "DELETE FROM accounts WHERE uuid = $1"
 
@@ -243,8 +245,12 @@ accounts_count (Admin   *admin,
 }
 
 /* Deletes the account's queue and devices (their keys go with them),
- * then the account, or for a ban only marks it, so that its username
- * stays taken, all in one transaction; running relays learn of it. */
+ * its unidentified-access key and its encrypted profile, then the
+ * account, or for a ban only marks it, so that its username stays
+ * taken, all in one transaction; running relays learn of it.  The key
+ * and the profile go by name rather than by the schema's cascade, which
+ * a ban does not set off: a banned account keeps nothing but its
+ * name. */
 static gboolean
 account_remove (Admin       *admin,
                 const char  *username,
@@ -264,6 +270,8 @@ account_remove (Admin       *admin,
       (found != NULL || relay_admin_fail (error, "No account is named “%s”", username)) &&
       run_on_account (admin, SQL_DELETE_QUEUE, found[0], &queued, error) &&
       run_on_account (admin, SQL_DELETE_DEVICES, found[0], &devices, error) &&
+      run_on_account (admin, SQL_DELETE_ACCESS_KEY, found[0], NULL, error) &&
+      run_on_account (admin, SQL_DELETE_PROFILE, found[0], NULL, error) &&
       run_on_account (admin, ban ? SQL_BAN_ACCOUNT : SQL_DELETE_ACCOUNT, found[0], NULL, error) &&
       (sql->notify_removal == NULL || run_on_account (admin, sql->notify_removal, found[0], NULL, error)) &&
       change (admin, "Cannot commit the change", "COMMIT", NULL, 0, NULL, error))

@@ -50,6 +50,7 @@ relay_sealed_multi_request_free (RelaySealedMultiRequest *request)
     return;
   g_clear_pointer (&request->content, g_bytes_unref);
   g_clear_pointer (&request->recipients, g_ptr_array_unref);
+  g_free (request->entries);
   g_free (request);
 }
 
@@ -137,6 +138,37 @@ get_access_key (JsonObject  *object,
   return _relay_api_get_fixed_bytes (object, name, RELAY_ACCESS_KEY_BYTES, -1, error);
 }
 
+/* Reads the rest of one recipient, whose account is `uuid`. */
+typedef gboolean (*RecipientFunc) (JsonObject  *element,
+                                   const char  *uuid,
+                                   gpointer     data,
+                                   GError     **error);
+
+/* The step that identified and sealed multi-recipient sends share: the
+ * "recipients" array, 1 to RELAY_MAX_RECIPIENTS_PER_SEND objects, each
+ * naming another account, handed in turn to `func`. */
+static gboolean
+resolve_recipients (JsonObject     *object,
+                    RecipientFunc   func,
+                    gpointer        data,
+                    GError        **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  JsonArray *array = get_array (object, "recipients", RELAY_MAX_RECIPIENTS_PER_SEND, error);
+
+  if (array == NULL)
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *element = get_element_object (array, i, "recipients", error);
+      char uuid[RELAY_UUID_LENGTH + 1];
+
+      if (element == NULL || !get_destination (element, seen, uuid, error) || !func (element, uuid, data, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static RelayMultiSendRequest *
 multi_send_request_new (void)
 {
@@ -146,43 +178,50 @@ multi_send_request_new (void)
   return request;
 }
 
+/* A recipient of an identified multi-recipient send, and the envelopes
+ * of the send so far. */
+typedef struct
+{
+  RelayMultiSendRequest *request;
+  gsize                  max_content;
+  guint                  envelopes;
+} IdentifiedRead;
+
+static gboolean
+read_identified_recipient (JsonObject  *element,
+                           const char  *uuid,
+                           gpointer     data,
+                           GError     **error)
+{
+  IdentifiedRead *read = data;
+  RelayRecipientSend *recipient = g_new0 (RelayRecipientSend, 1);
+
+  g_ptr_array_add (read->request->recipients, recipient);
+  memcpy (recipient->uuid, uuid, RELAY_UUID_LENGTH + 1);
+  recipient->send = _relay_send_messages_from_object (element, read->request->timestamp, read->max_content, error);
+  if (recipient->send == NULL)
+    return FALSE;
+  read->envelopes += recipient->send->messages->len;
+  if (read->envelopes > RELAY_MAX_ENVELOPES_PER_MULTI)
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY,
+                   "A send holds at most %d envelopes", RELAY_MAX_ENVELOPES_PER_MULTI);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 RelayMultiSendRequest *
 relay_multi_send_request_from_object (JsonObject  *object,
                                       gsize        max_content,
                                       GError     **error)
 {
   g_autoptr(RelayMultiSendRequest) request = multi_send_request_new ();
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  JsonArray *array;
-  guint envelopes = 0;
+  IdentifiedRead read = { request, max_content, 0 };
 
-  if (!_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error))
+  if (!_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error) ||
+      !resolve_recipients (object, read_identified_recipient, &read, error))
     return NULL;
-  array = get_array (object, "recipients", RELAY_MAX_RECIPIENTS_PER_SEND, error);
-  if (array == NULL)
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *element = get_element_object (array, i, "recipients", error);
-      RelayRecipientSend *recipient;
-
-      if (element == NULL)
-        return NULL;
-      recipient = g_new0 (RelayRecipientSend, 1);
-      g_ptr_array_add (request->recipients, recipient);
-      if (!get_destination (element, seen, recipient->uuid, error))
-        return NULL;
-      recipient->send = _relay_send_messages_from_object (element, request->timestamp, max_content, error);
-      if (recipient->send == NULL)
-        return NULL;
-      envelopes += recipient->send->messages->len;
-      if (envelopes > RELAY_MAX_ENVELOPES_PER_MULTI)
-        {
-          g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_MANY,
-                       "A send holds at most %d envelopes", RELAY_MAX_ENVELOPES_PER_MULTI);
-          return NULL;
-        }
-    }
   return g_steal_pointer (&request);
 }
 
@@ -282,6 +321,64 @@ get_sealed_devices (JsonObject  *object,
   return g_steal_pointer (&devices);
 }
 
+static gboolean
+read_sealed_recipient (JsonObject  *element,
+                       const char  *uuid,
+                       gpointer     data,
+                       GError     **error)
+{
+  RelaySealedMultiRequest *request = data;
+  RelaySealedRecipient *recipient = g_new0 (RelaySealedRecipient, 1);
+
+  g_ptr_array_add (request->recipients, recipient);
+  memcpy (recipient->uuid, uuid, RELAY_UUID_LENGTH + 1);
+  return (recipient->access_key = get_access_key (element, "accessKey", error)) != NULL &&
+         (recipient->devices = get_sealed_devices (element, &request->n_devices, error)) != NULL;
+}
+
+static gboolean
+set_content_error (GError     **error,
+                   const char  *message)
+{
+  g_set_error_literal (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE, message);
+  return FALSE;
+}
+
+/* Reads the content's recipient table, once, and finds in it every
+ * listed device of every recipient.  A table padded with recipients
+ * nobody named is refused before any of it is read: what a request
+ * costs stays bounded by what it asks for. */
+static gboolean
+read_recipient_table (RelaySealedMultiRequest  *request,
+                      GError                  **error)
+{
+  gsize max_entries = request->recipients->len + RELAY_MAX_RECIPIENTS_PER_SEND;
+  gsize length;
+  const guint8 *sent = g_bytes_get_data (request->content, &length);
+  int rc;
+
+  request->entries = g_new (SpSealedTableEntry, max_entries);
+  rc = sp_sealed_sender_v2_table_parse (&request->table, request->entries, max_entries, sent, length);
+  if (rc == SP_ERR_BUFFER_TOO_SMALL)
+    return set_content_error (error, "Field “content” lists more recipients than the request names");
+  if (rc != SP_OK)
+    return set_content_error (error, "Field “content” is not a sealed sender v2 message");
+  for (guint i = 0; i < request->recipients->len; i++)
+    {
+      RelaySealedRecipient *recipient = g_ptr_array_index (request->recipients, i);
+
+      rc = sp_sealed_sender_v2_table_lookup (&request->table, recipient->uuid, &recipient->entry);
+      if (rc == SP_ERR_MALFORMED)
+        return set_content_error (error, "Field “content” is not a sealed sender v2 message");
+      for (guint j = 0; j < recipient->devices->len; j++)
+        if (rc != SP_OK ||
+            !sp_sealed_table_entry_has_device (&recipient->entry,
+                                               g_array_index (recipient->devices, RelaySealedDevice, j).device_id))
+          return set_content_error (error, "Field “content” is not addressed to every listed device");
+    }
+  return TRUE;
+}
+
 RelaySealedMultiRequest *
 relay_sealed_multi_request_parse (const char  *data,
                                   gsize        length,
@@ -289,13 +386,9 @@ relay_sealed_multi_request_parse (const char  *data,
                                   GError     **error)
 {
   g_autoptr(RelaySealedMultiRequest) request = g_new0 (RelaySealedMultiRequest, 1);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *object;
-  JsonArray *array;
   const char *content;
-  guint total = 0;
-  guint32 table = 0;
 
   request->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sealed_recipient_free);
   object = _relay_api_parse_object (data, length, &parser, error);
@@ -305,36 +398,10 @@ relay_sealed_multi_request_parse (const char  *data,
   if ((content = _relay_api_get_string (object, "content", TRUE, error)) == NULL)
     return NULL;
   request->content = _relay_api_decode_base64 (content, strlen (content), "content", max_content, error);
-  if (request->content == NULL)
+  if (request->content == NULL ||
+      !resolve_recipients (object, read_sealed_recipient, request, error) ||
+      !read_recipient_table (request, error))
     return NULL;
-  array = get_array (object, "recipients", RELAY_MAX_RECIPIENTS_PER_SEND, error);
-  if (array == NULL)
-    return NULL;
-  for (guint i = 0; i < json_array_get_length (array); i++)
-    {
-      JsonObject *element = get_element_object (array, i, "recipients", error);
-      RelaySealedRecipient *recipient;
-
-      if (element == NULL)
-        return NULL;
-      recipient = g_new0 (RelaySealedRecipient, 1);
-      g_ptr_array_add (request->recipients, recipient);
-      if (!get_destination (element, seen, recipient->uuid, error) ||
-          (recipient->access_key = get_access_key (element, "accessKey", error)) == NULL ||
-          (recipient->devices = get_sealed_devices (element, &total, error)) == NULL)
-        return NULL;
-    }
-  /* The relay splits the content once per listed device, and each split
-   * reads the whole recipient table: a table padded with recipients
-   * nobody named would make one request cost the event loop seconds. */
-  if (sp_sealed_sender_v2_recipient_count (g_bytes_get_data (request->content, NULL),
-                                           g_bytes_get_size (request->content), &table) != SP_OK ||
-      table > request->recipients->len + RELAY_MAX_RECIPIENTS_PER_SEND)
-    {
-      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
-                   "Field “content” lists more recipients than the request names");
-      return NULL;
-    }
   return g_steal_pointer (&request);
 }
 
@@ -369,44 +436,57 @@ relay_client_message_send_multi_from_object (JsonObject  *object,
   return g_steal_pointer (&message);
 }
 
-/* One device's ReceivedMessage as an envelope; every device's has the
- * same length, so `length` is known after the first. */
-static RelayOutgoingEnvelope *
-split_for_device (RelaySealedMultiRequest  *request,
-                  const char               *uuid,
-                  const RelaySealedDevice  *device,
-                  guint8                   *buffer,
-                  gsize                     size,
-                  gsize                    *length,
-                  GError                  **error)
+/* Every device's message has the same length, the table's. */
+gboolean
+relay_sealed_multi_request_split_size (RelaySealedMultiRequest  *request,
+                                       gsize                     max_envelope,
+                                       guint64                  *held_bytes,
+                                       GError                  **error)
 {
-  gsize sent_length;
-  const guint8 *sent = g_bytes_get_data (request->content, &sent_length);
-  g_autofree char *encoded = NULL;
-  RelayOutgoingEnvelope *envelope;
-  size_t written = 0;
-  int rc = sp_sealed_sender_v2_split (buffer, size, &written, sent, sent_length, uuid, device->device_id);
+  guint64 length = sp_sealed_sender_v2_table_received_size (&request->table);
 
-  if (rc == SP_ERR_INVALID_ARGUMENT)
+  if (length > max_envelope || length * request->n_devices > RELAY_MAX_MULTI_STORED_BYTES)
     {
-      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
-                   "Field “content” is not addressed to every listed device");
-      return NULL;
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE,
+                   "Field “content” makes messages larger than the relay stores");
+      return FALSE;
     }
-  if (rc != SP_OK)
-    {
-      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_BAD_VALUE,
-                   "Field “content” is not a sealed sender v2 message");
-      return NULL;
-    }
-  *length = written;
+  /* Each message, and its base64: four characters for every three
+   * bytes, rounded up. */
+  if (held_bytes != NULL)
+    *held_bytes = (length + (length + 2) / 3 * 4) * request->n_devices;
+  return TRUE;
+}
+
+/* A recipient's devices all get the same message: it is made once, and
+ * each device's envelope shares it. */
+static void
+split_for_recipient (RelaySealedMultiRequest *request,
+                     RelaySealedRecipient    *sealed,
+                     RelaySendRequest        *send,
+                     guint8                  *buffer,
+                     gsize                    size)
+{
+  g_autoptr(GBytes) content = NULL;
+  g_autofree char *encoded = NULL;
+  size_t written = 0;
+  int rc = sp_sealed_sender_v2_table_split (buffer, size, &written, &request->table, &sealed->entry);
+
+  /* The parse found the recipient's keys and sized the buffer. */
+  g_assert (rc == SP_OK);
+  content = g_bytes_new (buffer, written);
   encoded = g_base64_encode (buffer, written);
-  envelope = _relay_outgoing_envelope_new (encoded, strlen (encoded));
-  envelope->type = RELAY_ENVELOPE_TYPE_SEALED;
-  envelope->device_id = device->device_id;
-  envelope->registration_id = device->registration_id;
-  envelope->content = g_bytes_new (buffer, written);
-  return envelope;
+  for (guint i = 0; i < sealed->devices->len; i++)
+    {
+      const RelaySealedDevice *device = &g_array_index (sealed->devices, RelaySealedDevice, i);
+      RelayOutgoingEnvelope *envelope = _relay_outgoing_envelope_new (encoded, strlen (encoded));
+
+      envelope->type = RELAY_ENVELOPE_TYPE_SEALED;
+      envelope->device_id = device->device_id;
+      envelope->registration_id = device->registration_id;
+      envelope->content = g_bytes_ref (content);
+      g_ptr_array_add (send->messages, envelope);
+    }
 }
 
 RelayMultiSendRequest *
@@ -415,13 +495,13 @@ relay_sealed_multi_request_split (RelaySealedMultiRequest  *request,
                                   GError                  **error)
 {
   g_autoptr(RelayMultiSendRequest) multi = multi_send_request_new ();
-  gsize size = g_bytes_get_size (request->content);
-  g_autofree guint8 *buffer = g_malloc (MAX (size, 1));
-  guint devices = 0;
+  gsize size = sp_sealed_sender_v2_table_received_size (&request->table);
+  g_autofree guint8 *buffer = NULL;
 
+  if (!relay_sealed_multi_request_split_size (request, max_envelope, NULL, error))
+    return NULL;
+  buffer = g_malloc (size);
   multi->timestamp = request->timestamp;
-  for (guint i = 0; i < request->recipients->len; i++)
-    devices += ((RelaySealedRecipient *) g_ptr_array_index (request->recipients, i))->devices->len;
   for (guint i = 0; i < request->recipients->len; i++)
     {
       RelaySealedRecipient *sealed = g_ptr_array_index (request->recipients, i);
@@ -432,23 +512,7 @@ relay_sealed_multi_request_split (RelaySealedMultiRequest  *request,
       recipient->access_key = g_bytes_ref (sealed->access_key);
       recipient->send = _relay_send_request_new ();
       recipient->send->timestamp = request->timestamp;
-      for (guint j = 0; j < sealed->devices->len; j++)
-        {
-          RelayOutgoingEnvelope *envelope;
-          gsize length;
-
-          envelope = split_for_device (request, sealed->uuid, &g_array_index (sealed->devices, RelaySealedDevice, j),
-                                       buffer, size, &length, error);
-          if (envelope == NULL)
-            return NULL;
-          g_ptr_array_add (recipient->send->messages, envelope);
-          if (length > max_envelope || (guint64) length * devices > RELAY_MAX_MULTI_STORED_BYTES)
-            {
-              g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_TOO_LARGE,
-                           "Field “content” makes messages larger than the relay stores");
-              return NULL;
-            }
-        }
+      split_for_recipient (request, sealed, recipient->send, buffer, size);
     }
   return g_steal_pointer (&multi);
 }

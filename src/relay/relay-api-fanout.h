@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "relay-api.h"
+#include "sp-sealed-sender.h"
 
 G_BEGIN_DECLS
 
@@ -51,18 +52,25 @@ typedef struct
 
 typedef struct
 {
-  char        uuid[RELAY_UUID_LENGTH + 1];
-  GBytes     *access_key;
-  GArray     *devices;            /* of RelaySealedDevice */
+  char               uuid[RELAY_UUID_LENGTH + 1];
+  GBytes            *access_key;
+  GArray            *devices;     /* of RelaySealedDevice */
+  SpSealedTableEntry entry;       /* what the content's recipient table holds for it */
 } RelaySealedRecipient;
 
 /* A sealed sender v2 upload: one SentMessage that the relay splits into
- * each listed device's ReceivedMessage. */
+ * each listed device's ReceivedMessage.  Its recipient table is read
+ * once, as the request is: the check of the access keys, the sizes and
+ * the split all use what that one reading found. */
 typedef struct
 {
-  gint64     timestamp;
-  GBytes    *content;             /* the SentMessage */
-  GPtrArray *recipients;          /* of RelaySealedRecipient */
+  gint64              timestamp;
+  GBytes             *content;    /* the SentMessage */
+  GPtrArray          *recipients; /* of RelaySealedRecipient */
+  guint               n_devices;  /* of all recipients */
+  SpSealedTableEntry *entries;    /* the table's, at most RELAY_MAX_RECIPIENTS_PER_SEND
+                                   * more than the request names recipients */
+  SpSealedTable       table;      /* the content's recipient table */
 } RelaySealedMultiRequest;
 
 /* PUT /v1/messages/multi, and the members of a "send-multi" WebSocket
@@ -94,17 +102,26 @@ RelayMultiSendRequest   *relay_unidentified_send_parse        (const char  *data
 
 /* PUT /v1/messages/multi/unidentified: {"timestamp", "content",
  * "recipients": [{"destination", "accessKey", "devices": [{"deviceId",
- * "registrationId"}]}]}. */
+ * "registrationId"}]}]}.  Reads the recipient table of the content
+ * once: bad-value when the content is not a sealed sender v2 message,
+ * its table has more than RELAY_MAX_RECIPIENTS_PER_SEND entries beyond
+ * the recipients named, or it is not addressed to every listed device. */
 RelaySealedMultiRequest *relay_sealed_multi_request_parse     (const char  *data,
                                                                gsize        length,
                                                                gsize        max_content,
                                                                GError     **error);
 void                     relay_sealed_multi_request_free      (RelaySealedMultiRequest *request);
+/* What the split of the upload would hold, each device's message and
+ * its base64, in bytes, found without splitting it: too-large when one
+ * device's message is over `max_envelope` bytes or all of them over
+ * RELAY_MAX_MULTI_STORED_BYTES. */
+gboolean                 relay_sealed_multi_request_split_size (RelaySealedMultiRequest *request,
+                                                                gsize                    max_envelope,
+                                                                guint64                 *held_bytes,
+                                                                GError                 **error);
 /* Splits the upload into each listed device's ReceivedMessage, as
- * envelopes of type RELAY_ENVELOPE_TYPE_SEALED: bad-value when the
- * content is not a sealed sender v2 message for every listed device,
- * too-large when one device's message is over `max_envelope` bytes or
- * all of them over RELAY_MAX_MULTI_STORED_BYTES. */
+ * envelopes of type RELAY_ENVELOPE_TYPE_SEALED, with the errors of
+ * relay_sealed_multi_request_split_size(). */
 RelayMultiSendRequest   *relay_sealed_multi_request_split     (RelaySealedMultiRequest *request,
                                                                gsize                    max_envelope,
                                                                GError                 **error);

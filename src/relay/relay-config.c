@@ -71,6 +71,7 @@ relay_config_new (void)
   config->max_queue_bytes = 64 * 1024 * 1024;
   config->max_queue_envelopes_per_sender = 1000;
   config->max_queue_bytes_per_sender = 8 * 1024 * 1024;
+  config->sealed_share_per_address = 25;
   config->max_queue_age_seconds = 30 * 24 * 3600;
   config->max_one_time_prekeys = 1000;
   config->one_time_prekeys_low = 10;
@@ -367,6 +368,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("max-queue-bytes", max_queue_bytes, 1, G_MAXINT64),
   LIMIT ("max-queue-envelopes-per-sender", max_queue_envelopes_per_sender, 1, 10000000),
   LIMIT ("max-queue-bytes-per-sender", max_queue_bytes_per_sender, 1, G_MAXINT64),
+  LIMIT ("sealed-share-per-address", sealed_share_per_address, 1, 100),
   LIMIT ("max-queue-age-seconds", max_queue_age_seconds, 1, 10 * 365 * 24 * 3600),
   LIMIT ("max-one-time-prekeys", max_one_time_prekeys, 1, 100000),
   LIMIT ("one-time-prekeys-low", one_time_prekeys_low, 0, 100000),

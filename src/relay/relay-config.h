@@ -83,6 +83,7 @@ typedef struct
   guint64   max_queue_bytes;
   guint     max_queue_envelopes_per_sender;
   guint64   max_queue_bytes_per_sender;
+  guint     sealed_share_per_address; /* percent of a sender's share */
   gint64    max_queue_age_seconds;
   guint     max_one_time_prekeys;
   guint     one_time_prekeys_low;

@@ -132,6 +132,58 @@ multi_answer (RelayOp  *op,
   return g_steal_pointer (&builder);
 }
 
+/* Calls `func` for each device of an unidentified part that is not
+ * online here: sealed envelopes for one that is go to it at once. */
+static void
+for_each_offline_device (RelayServer *self,
+                         const char  *uuid,
+                         GPtrArray   *messages,
+                         void       (*func) (RelaySealedQuota *quota,
+                                             const char       *device_key,
+                                             gint64            bytes,
+                                             gpointer          data),
+                         gpointer     data)
+{
+  for (guint i = 0; i < messages->len; i++)
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (messages, i);
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      relay_device_key (key, uuid, envelope->device_id);
+      if (g_hash_table_lookup (self->devices, key) == NULL)
+        func (self->sealed_quota, key, (gint64) g_bytes_get_size (envelope->content), data);
+    }
+}
+
+typedef struct
+{
+  const char *bucket;
+  gint64      now;
+  gboolean    admitted;
+} QuotaCheck;
+
+static void
+quota_admits_cb (RelaySealedQuota *quota,
+                 const char       *device_key,
+                 gint64            bytes,
+                 gpointer          data)
+{
+  QuotaCheck *check = data;
+
+  check->admitted &= relay_sealed_quota_admits (quota, device_key, check->bucket, bytes, check->now);
+}
+
+static void
+quota_add_cb (RelaySealedQuota *quota,
+              const char       *device_key,
+              gint64            bytes,
+              gpointer          data)
+{
+  QuotaCheck *check = data;
+
+  relay_sealed_quota_add (quota, device_key, check->bucket, bytes, check->now);
+}
+
 static void
 multi_done (RelayTask *task,
             gboolean   single)
@@ -140,6 +192,8 @@ multi_done (RelayTask *task,
   RelayRequest *request = task->request;
   RelayOp *op = task->op;
   g_autoptr(JsonBuilder) builder = NULL;
+  g_autofree char *bucket = NULL;
+  QuotaCheck count = { NULL, g_get_monotonic_time (), TRUE };
   guint status;
 
   if (op->status == RELAY_STORAGE_OK)
@@ -148,6 +202,14 @@ multi_done (RelayTask *task,
         RelayOp *part = g_ptr_array_index (op->parts, i);
 
         self->metrics.envelopes_accepted += part->ids->len;
+        /* Counted before the offer, while the device that gets it
+         * later is still offline. */
+        if (part->access_key != NULL)
+          {
+            if (bucket == NULL)
+              count.bucket = bucket = relay_sealed_quota_bucket (request->address);
+            for_each_offline_device (self, part->uuid, part->send->messages, quota_add_cb, &count);
+          }
         _relay_offer_envelopes (self, part);
         /* Only a send whose access key checked out spends the
          * recipient's allowance: a stranger with wrong keys cannot. */
@@ -208,6 +270,17 @@ peek_rate (RelayRequest  *request,
   return FALSE;
 }
 
+/* Whether the client address may still fail a credential, and the
+ * recipient still take unidentified sends: both are only spent once
+ * storage has checked the access key. */
+static gboolean
+peek_unidentified_rates (RelayRequest *request,
+                         const char   *uuid)
+{
+  return peek_rate (request, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address) &&
+         peek_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, uuid);
+}
+
 /* Rations a send per recipient, as single sends are: per sender and
  * recipient account, and per sender for every recipient after the first
  * (whose token the handler took before reading the body), so that one
@@ -222,6 +295,9 @@ static gboolean
 take_recipient_rates (RelayRequest          *request,
                       RelayMultiSendRequest *multi)
 {
+  g_autofree char *bucket = NULL;
+  QuotaCheck check = { NULL, g_get_monotonic_time (), TRUE };
+
   for (guint i = 0; i < multi->recipients->len; i++)
     {
       RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
@@ -229,9 +305,19 @@ take_recipient_rates (RelayRequest          *request,
 
       if (recipient->access_key != NULL)
         {
-          if (!peek_rate (request, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address) ||
-              !peek_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid))
+          if (!peek_unidentified_rates (request, recipient->uuid))
             return FALSE;
+          /* The client address's part of the devices' sealed share. */
+          if (bucket == NULL)
+            check.bucket = bucket = relay_sealed_quota_bucket (request->address);
+          for_each_offline_device (request->server, recipient->uuid, recipient->send->messages, quota_admits_cb,
+                                   &check);
+          if (!check.admitted)
+            {
+              _relay_respond_error (request, 429, "queue-full",
+                                    "A recipient's queue, or this sender's share of it, is full");
+              return FALSE;
+            }
           continue;
         }
       g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, recipient->uuid);
@@ -337,54 +423,51 @@ _relay_handle_unidentified_send (RelayRequest *request)
   submit_multi (request, multi, TRUE, 0);
 }
 
-/* The bytes a split send holds: each envelope's content and its base64
- * (four characters for every three bytes, rounded up). */
-static guint64
-split_bytes (RelayMultiSendRequest *multi)
+/* Endpoint: PUT /v1/messages/multi/unidentified
+ *
+ * Every access key is checked before the upload is split: a client
+ * without the recipients' keys costs the relay one reading of the
+ * request and of its recipient table, one storage read per recipient,
+ * and no split message.  The keys are compared per recipient, as the
+ * request carries them (Signal's combined key, the XOR of all of them,
+ * would need another request format), each in constant time and all of
+ * them whatever the ones before gave, for one verdict: a 401 does not
+ * say which key was wrong.  Storage checks them again as it stores the
+ * split, in the same transaction, for a key replaced meanwhile. */
+
+static void
+access_keys_checked_cb (RelayTask *task)
 {
-  guint64 bytes = 0;
-
-  for (guint i = 0; i < multi->recipients->len; i++)
-    {
-      RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
-
-      for (guint j = 0; j < recipient->send->messages->len; j++)
-        {
-          RelayOutgoingEnvelope *envelope = g_ptr_array_index (recipient->send->messages, j);
-          gsize size = g_bytes_get_size (envelope->content);
-
-          bytes += size + (size + 2) / 3 * 4;
-        }
-    }
-  return bytes;
-}
-
-/* Endpoint: PUT /v1/messages/multi/unidentified */
-
-void
-_relay_handle_sealed_multi (RelayRequest *request)
-{
-  RelayServer *self = request->server;
-  g_autoptr(RelaySealedMultiRequest) sealed = NULL;
+  RelayServer *self = task->server;
+  RelayRequest *request = task->request;
+  RelaySealedMultiRequest *sealed = task->data;
   g_autoptr(GError) error = NULL;
   RelayMultiSendRequest *multi;
-  guint64 held;
+  guint64 held = 0;
 
-  if (!_relay_request_take_rate (request, RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS, request->address))
+  if (task->op->status == RELAY_STORAGE_UNAUTHORIZED)
+    _relay_take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address);
+  if (!_relay_request_attached (request))
     return;
-  sealed = relay_sealed_multi_request_parse ((const char *) request->body->data, request->body->len,
-                                             self->config->max_request_bytes, &error);
-  multi = sealed != NULL ? relay_sealed_multi_request_split (sealed, self->config->max_envelope_bytes, &error)
-                         : NULL;
-  if (multi == NULL)
+  if (task->op->status == RELAY_STORAGE_UNAUTHORIZED)
+    {
+      _relay_respond_error (request, 401, "unauthorized", "An access key is not the recipient's");
+      return;
+    }
+  if (task->op->status != RELAY_STORAGE_OK)
+    {
+      _relay_respond_storage_failure (request);
+      return;
+    }
+  /* A split holds up to 1024 copies of the upload, raw and in base64,
+   * until storage has stored them: bound what all of them together
+   * hold. */
+  if (!relay_sealed_multi_request_split_size (sealed, self->config->max_envelope_bytes, &held, &error) ||
+      (multi = relay_sealed_multi_request_split (sealed, self->config->max_envelope_bytes, &error)) == NULL)
     {
       _relay_respond_api_error (request, error);
       return;
     }
-  /* A split holds up to 1024 copies of the upload, raw and in base64,
-   * until storage has checked every access key: bound what all of them
-   * together hold, so that unauthenticated uploads cannot fill memory. */
-  held = split_bytes (multi);
   if (self->held_split_bytes + held > self->config->max_split_bytes)
     {
       relay_multi_send_request_free (multi);
@@ -392,4 +475,46 @@ _relay_handle_sealed_multi (RelayRequest *request)
       return;
     }
   submit_multi (request, multi, FALSE, held);
+}
+
+void
+_relay_handle_sealed_multi (RelayRequest *request)
+{
+  RelayServer *self = request->server;
+  g_autoptr(RelaySealedMultiRequest) sealed = NULL;
+  g_autoptr(GError) error = NULL;
+  RelayTask *task;
+  RelayOp *op;
+
+  if (!_relay_request_take_rate (request, RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS, request->address))
+    return;
+  sealed = relay_sealed_multi_request_parse ((const char *) request->body->data, request->body->len,
+                                             self->config->max_request_bytes, &error);
+  if (sealed == NULL ||
+      !relay_sealed_multi_request_split_size (sealed, self->config->max_envelope_bytes, NULL, &error))
+    {
+      _relay_respond_api_error (request, error);
+      return;
+    }
+  op = relay_op_new (RELAY_OP_CHECK_ACCESS_KEYS);
+  op->parts = g_ptr_array_new_full (sealed->recipients->len, (GDestroyNotify) relay_op_free);
+  for (guint i = 0; i < sealed->recipients->len; i++)
+    {
+      RelaySealedRecipient *recipient = g_ptr_array_index (sealed->recipients, i);
+      RelayOp *part;
+
+      if (!peek_unidentified_rates (request, recipient->uuid))
+        {
+          relay_op_free (op);
+          return;
+        }
+      part = relay_op_new (RELAY_OP_CHECK_ACCESS_KEYS);
+      part->uuid = g_strdup (recipient->uuid);
+      part->access_key = g_bytes_ref (recipient->access_key);
+      g_ptr_array_add (op->parts, part);
+    }
+  task = _relay_task_new (self, access_keys_checked_cb, request, NULL);
+  task->data = g_steal_pointer (&sealed);
+  task->data_free = (GDestroyNotify) relay_sealed_multi_request_free;
+  _relay_task_submit_op (task, op);
 }

@@ -365,6 +365,31 @@ read_body (RelayRequest *request,
   _relay_dispatch (request);
 }
 
+/* The credentials of a request whose body waits for them checked out:
+ * the socket is read again, and the body taken. */
+static void
+body_authorized_cb (RelayRequest *request)
+{
+  request->body_waits_auth = FALSE;
+  lws_rx_flow_control (request->wsi, 1);
+  relay_slot_set_phase (wsi_slot (request->wsi), RELAY_PHASE_BODY);
+  read_body (request, lws_wsi_user (request->wsi));
+}
+
+/* A body larger than max-request-bytes (a whole profile may be) is read
+ * only for a device whose credentials check out: a client without any
+ * makes the relay hold no more than it may for any request.  Until then
+ * the socket is not read, and a refusal closes the connection, whose
+ * next request would start behind the unread body. */
+static void
+authenticate_before_body (RelayRequest *request)
+{
+  request->body_waits_auth = TRUE;
+  request->close_after = TRUE;
+  lws_rx_flow_control (request->wsi, 0);
+  _relay_request_authenticate (request, body_authorized_cb);
+}
+
 static RelayMethod
 request_method (RelayHttpMethod method)
 {
@@ -469,6 +494,11 @@ start_request (RelayServer         *self,
       return;
     }
   request->content_length = (gint64) length;
+  if (length > self->config->max_request_bytes)
+    {
+      authenticate_before_body (request);
+      return;
+    }
   relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_BODY);
   read_body (request, session);
 }
@@ -517,7 +547,7 @@ read_input (RelayServer *self,
 
   if (request != NULL)
     {
-      if (!request->dispatched && !request->responded)
+      if (!request->dispatched && !request->responded && !request->body_waits_auth)
         read_body (request, session);
       return 0;
     }
@@ -549,6 +579,11 @@ _relay_on_http_receive (RelayServer  *self,
    * a head: a client cannot make the relay buffer more. */
   if (session->request != NULL && (session->request->dispatched || session->request->responded) &&
       session->input->len + length > self->config->max_header_bytes)
+    return -1;
+  /* A body waiting for its credentials stops the reads, but what lws
+   * had read already still comes. */
+  if (session->request != NULL && session->request->body_waits_auth &&
+      session->input->len + length > self->config->max_request_bytes)
     return -1;
   g_byte_array_append (session->input, data, (guint) length);
   /* A head ends with a line feed: until one comes, or the head reaches

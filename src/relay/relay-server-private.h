@@ -22,6 +22,7 @@
 #include "relay-postgresql-listener.h"
 #include "relay-ratelimit.h"
 #include "relay-sealed-key.h"
+#include "relay-sealed-quota.h"
 #include "relay-server.h"
 #include "relay-websocket-codec.h"
 
@@ -127,6 +128,7 @@ struct _RelayServer
   GByteArray         *ws_batch;      /* reused for every batch of frames */
   GString            *answer;        /* reused for the answer to every send */
   RelayQueueLimits    queue_limits;
+  RelaySealedQuota   *sealed_quota;   /* each client address's part of the sealed share */
 
   /* Bytes of frames waiting in every connection's output queue, and
    * those that fetches under way may add. */
@@ -155,6 +157,7 @@ struct _RelayRequest
   RelayCredentials *credentials;    /* set once authenticated; the connection's own for a
                                      * request made on a WebSocket */
   RelayHandler      after_auth;
+  gboolean          body_waits_auth;  /* a body over max-request-bytes, unread until then */
 
   guint             status;
   const char       *content_type;
@@ -238,6 +241,8 @@ struct _RelayTask
   char          *hash;
   gboolean       verified;
   guint64        held_split_bytes;  /* counted in RelayServer.held_split_bytes until freed */
+  gpointer       data;              /* what the handler keeps for `complete` */
+  GDestroyNotify data_free;
 };
 
 /* Every socket's own data: the request it carries, or its WebSocket

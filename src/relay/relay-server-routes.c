@@ -777,7 +777,9 @@ _relay_dispatch (RelayRequest *request)
       path_known = TRUE;
       if (route->method != request->method)
         continue;
-      if (route->needs_auth)
+      /* A request whose large body waited for its credentials has them
+       * checked already. */
+      if (route->needs_auth && request->credentials == NULL)
         _relay_request_authenticate (request, route->handler);
       else
         route->handler (request);

@@ -41,6 +41,8 @@ _relay_task_free (RelayTask *task)
   if (task->conn != NULL)
     _relay_conn_unref (task->conn);
   task->server->held_split_bytes -= task->held_split_bytes;
+  if (task->data_free != NULL)
+    task->data_free (task->data);
   relay_op_free (task->op);
   if (task->password != NULL)
     sodium_memzero (task->password, strlen (task->password));

@@ -556,6 +556,9 @@ _relay_conn_auth_finished (RelayConn  *conn,
   if (previous != NULL)
     _relay_conn_close (previous, CLOSE_REPLACED, "replaced");
   g_hash_table_replace (self->devices, g_strdup (conn->key), conn);
+  /* The device reads what waits for it: the addresses that queued
+   * sealed envelopes for it may queue afresh. */
+  relay_sealed_quota_forget_device (self->sealed_quota, conn->key);
   conn_start_fetch (conn);
 }
 

@@ -147,6 +147,7 @@ housekeeping_cb (uv_timer_t *timer)
   RelayServer *self = timer->data;
 
   relay_rate_limiter_prune (self->limiter, g_get_monotonic_time ());
+  relay_sealed_quota_prune (self->sealed_quota, g_get_monotonic_time ());
   if (++self->ticks % EXPIRE_EVERY_N_TICKS == 0 && !self->draining)
     submit_expire (self);
 }
@@ -363,6 +364,11 @@ relay_server_new (RelayConfig   *config,
     .device = { config->max_queue_envelopes, (gint64) config->max_queue_bytes },
     .sender = { config->max_queue_envelopes_per_sender, (gint64) config->max_queue_bytes_per_sender },
   };
+  self->sealed_quota = relay_sealed_quota_new (&(RelayQueueAmount) {
+    MAX (1, (gint64) config->max_queue_envelopes_per_sender * config->sealed_share_per_address / 100),
+    MAX ((gint64) config->max_envelope_bytes,
+         (gint64) (config->max_queue_bytes_per_sender / 100 * config->sealed_share_per_address)),
+  });
   self->devices = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->websockets = g_hash_table_new (NULL, NULL);
   self->acks = g_array_new (FALSE, FALSE, sizeof (RelayAck));
@@ -533,6 +539,7 @@ relay_server_free (RelayServer *self)
   relay_auth_cache_free (self->auth_cache);
   relay_digest_key_free (self->digest_key);
   relay_rate_limiter_free (self->limiter);
+  relay_sealed_quota_free (self->sealed_quota);
   relay_guard_free (self->guard);
   relay_postgresql_listener_free (self->listener);
   relay_sealed_key_free (self->sealed_key);

@@ -53,6 +53,7 @@ relay_storage_op_is_multi_statement (RelayOp *op)
     case RELAY_OP_SET_ACCESS_KEY:
     case RELAY_OP_PUT_PROFILE:
     case RELAY_OP_GET_PROFILE:
+    case RELAY_OP_CHECK_ACCESS_KEYS:
     default:
       return FALSE;
     }
@@ -239,6 +240,28 @@ access_key_matches (RelayOp *part,
          sodium_memcmp (g_bytes_get_data (stored, NULL), key, RELAY_ACCESS_KEY_BYTES) == 0;
 }
 
+/* RELAY_OP_CHECK_ACCESS_KEYS: every part's key is read and compared,
+ * whatever the ones before gave, and one verdict answers for them all,
+ * so that neither the answer nor its time tells which key was wrong. */
+static RelayStorageStatus
+check_access_keys (const RelayBackendFuncs *funcs,
+                   gpointer                 backend,
+                   RelayOp                 *op)
+{
+  gboolean all_match = TRUE;
+
+  for (guint i = 0; i < op->parts->len; i++)
+    {
+      RelayOp *part = g_ptr_array_index (op->parts, i);
+      g_autoptr(GBytes) stored = NULL;
+
+      if (!funcs->read_access_key (backend, part->uuid, &stored))
+        return RELAY_STORAGE_FAILED;
+      all_match &= access_key_matches (part, stored);
+    }
+  return all_match ? RELAY_STORAGE_OK : RELAY_STORAGE_UNAUTHORIZED;
+}
+
 static RelayStorageStatus
 send_part (const RelayBackendFuncs *funcs,
            gpointer                 backend,
@@ -346,6 +369,8 @@ run_op_kind (const RelayBackendFuncs *funcs,
       return funcs->put_profile (backend, op);
     case RELAY_OP_GET_PROFILE:
       return funcs->get_profile (backend, op);
+    case RELAY_OP_CHECK_ACCESS_KEYS:
+      return check_access_keys (funcs, backend, op);
     default:
       g_assert_not_reached ();
     }

@@ -57,6 +57,8 @@ typedef enum
   RELAY_OP_SET_ACCESS_KEY,  /* in: uuid, access_key */
   RELAY_OP_PUT_PROFILE,     /* in: uuid, profile, server_timestamp */
   RELAY_OP_GET_PROFILE,     /* in: uuid; out: profile */
+  RELAY_OP_CHECK_ACCESS_KEYS, /* in: parts (uuid and access_key each); OK when every
+                             * key is its account's, else UNAUTHORIZED; changes nothing */
 } RelayOpKind;
 
 typedef enum

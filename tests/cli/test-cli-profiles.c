@@ -130,12 +130,15 @@ test_block_rotates_key (void)
 }
 
 /* Bad arguments change nothing: no name, a name too long, --name with
- * another command, an avatar that is no image or too large. */
+ * another command, an avatar that is no image or too large.  A good
+ * avatar reaches Bob's store, and his contact shows Alice's display
+ * name in place of her username. */
 static void
 test_profile_arguments (void)
 {
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
   g_autofree char *long_name = g_strnfill (257, 'a');
   g_autofree char *not_image = g_build_filename (test->root, "avatar.txt", NULL);
   g_autofree char *too_large = g_build_filename (test->root, "avatar.png", NULL);
@@ -172,6 +175,36 @@ test_profile_arguments (void)
   answer = cli_parse_object (with_avatar->out);
   g_assert_true (json_object_get_boolean_member (answer, "avatar"));
   g_assert_false (cli_tree_contains (test->relay->data_dir, "fake image data", strlen ("fake image data")));
+
+  cli_send_ok (test, alice, "bob", "See my picture");
+  assert_profile_events (test, bob, "alice", "Alice");
+  g_assert_false (cli_tree_contains (bob, "fake image data", strlen ("fake image data")));
+  {
+    g_autoptr(SottoStore) store = cli_open_store (bob);
+    g_autoptr(SottoMessenger) messenger = cli_load_messenger (store);
+    g_autoptr(GAsyncResult) loaded = NULL;
+    g_autoptr(GBytes) avatar = NULL;
+    g_autoptr(GError) error = NULL;
+    SottoConversation *conversation;
+    SottoContact *contact;
+
+    conversation = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (messenger), "alice");
+    g_assert_nonnull (conversation);
+    contact = sotto_conversation_get_contact (conversation);
+    g_assert_cmpstr (sotto_contact_get_username (contact), ==, "alice");
+    g_assert_cmpstr (sotto_contact_get_profile_name (contact), ==, "Alice");
+    g_assert_cmpstr (sotto_contact_get_name (contact), ==, "Alice");
+
+    sotto_contact_load_avatar_async (contact, NULL, cli_result_cb, &loaded);
+    cli_wait_for (&loaded);
+    avatar = sotto_contact_load_avatar_finish (contact, loaded, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (avatar);
+    g_assert_cmpmem (g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar), png_bytes, sizeof png_bytes - 1);
+
+    g_clear_object (&messenger);
+    cli_close_store (g_steal_pointer (&store));
+  }
 }
 
 int

@@ -352,6 +352,40 @@ test_v2_known_answer (void)
   kat_clear (&kat);
 }
 
+/* The table read once gives every listed device the message that
+ * sp_sealed_sender_v2_split() gives it, and nothing for another device;
+ * a table longer than the caller's room is refused before it is read. */
+static void
+assert_table_splits_alike (const uint8_t           *sent,
+                           size_t                   sent_len,
+                           const SpSealedRecipient *recipients,
+                           size_t                   n_recipients)
+{
+  SpSealedTableEntry entries[4];
+  SpSealedTable table;
+  g_autofree uint8_t *expected = g_malloc (sent_len);
+  g_autofree uint8_t *received = g_malloc (sent_len);
+
+  g_assert_cmpint (sp_sealed_sender_v2_table_parse (&table, entries, 1, sent, sent_len), ==, SP_ERR_BUFFER_TOO_SMALL);
+  g_assert_cmpint (sp_sealed_sender_v2_table_parse (&table, entries, G_N_ELEMENTS (entries), sent, sent_len), ==, SP_OK);
+  for (size_t i = 0; i < n_recipients; i++)
+    {
+      SpSealedTableEntry recipient;
+      size_t expected_len = 0;
+      size_t received_len = 0;
+
+      g_assert_cmpint (sp_sealed_sender_v2_table_lookup (&table, recipients[i].name, &recipient), ==, SP_OK);
+      g_assert_true (sp_sealed_table_entry_has_device (&recipient, recipients[i].device_id));
+      g_assert_false (sp_sealed_table_entry_has_device (&recipient, recipients[i].device_id + 1));
+      g_assert_cmpint (sp_sealed_sender_v2_split (expected, sent_len, &expected_len, sent, sent_len,
+                                                  recipients[i].name, recipients[i].device_id), ==, SP_OK);
+      g_assert_cmpint (sp_sealed_sender_v2_table_split (received, sent_len, &received_len, &table, &recipient),
+                       ==, SP_OK);
+      g_assert_cmpuint (received_len, ==, sp_sealed_sender_v2_table_received_size (&table));
+      g_assert_cmpmem (received, received_len, expected, expected_len);
+    }
+}
+
 /* Three recipients, two devices for one of them, one excluded: each
  * device's share opens, with the registration ids in place. */
 static void
@@ -385,6 +419,7 @@ test_v2_several_recipients (void)
   /* The PNI's share is not the ACI's, and the ACI cannot open it. */
   g_assert_cmpint (sp_sealed_sender_v2_split (received, size, &received_len, sent, sent_len, "PNI:" OTHER_UUID, 1), ==, SP_OK);
   g_assert_cmpint (open_as_recipient (&kat, received, received_len), ==, SP_ERR_BAD_MAC);
+  assert_table_splits_alike (sent, sent_len, recipients, 3);
 
   /* Registration ids have 14 bits, device ids 1 to 127. */
   recipients[0].registration_id = 0x4000;
@@ -407,6 +442,9 @@ test_v2_split_excluded (void)
   uint8_t sent[1 + 1 + 2 * 18 + 3 + 48 + 32 + 16];
   uint8_t out[sizeof sent];
   uint8_t aci[SP_SERVICE_ID_FIXED_SIZE];
+  SpSealedTableEntry entries[2];
+  SpSealedTableEntry recipient;
+  SpSealedTable table;
   size_t len = 0;
   uint8_t *p = sent;
 
@@ -426,9 +464,15 @@ test_v2_split_excluded (void)
 
   g_assert_cmpint (sp_sealed_sender_v2_split (out, sizeof out, &len, sent, sizeof sent, OTHER_UUID, 1),
                    ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_sealed_sender_v2_table_parse (&table, entries, G_N_ELEMENTS (entries), sent, sizeof sent),
+                   ==, SP_OK);
+  g_assert_cmpint (sp_sealed_sender_v2_table_lookup (&table, OTHER_UUID, &recipient), ==, SP_ERR_INVALID_ARGUMENT);
   sent[1 + 1 + 17 + 1 + 1] ^= 1;             /* now both entries are the same recipient */
   g_assert_cmpint (sp_sealed_sender_v2_split (out, sizeof out, &len, sent, sizeof sent, OTHER_UUID, 3),
                    ==, SP_ERR_MALFORMED);
+  g_assert_cmpint (sp_sealed_sender_v2_table_parse (&table, entries, G_N_ELEMENTS (entries), sent, sizeof sent),
+                   ==, SP_OK);
+  g_assert_cmpint (sp_sealed_sender_v2_table_lookup (&table, OTHER_UUID, &recipient), ==, SP_ERR_MALFORMED);
   sent[0] = 0x33;
   g_assert_cmpint (sp_sealed_sender_v2_split (out, sizeof out, &len, sent, sizeof sent, OTHER_UUID, 3),
                    ==, SP_ERR_INVALID_MESSAGE);

@@ -282,6 +282,51 @@ test_relay_read_log (TestRelay *relay)
   return log;
 }
 
+/* Sets the account's unidentified-access key, base64 of 16 bytes. */
+void
+test_set_access_key (SoupSession *session,
+                     TestRelay   *relay,
+                     TestAccount *account,
+                     const char  *key)
+{
+  g_autofree char *body = g_strdup_printf ("{\"unidentifiedAccessKey\":\"%s\"}", key);
+  g_autoptr(TestResponse) response = test_request (session, relay, "PUT", "/v1/accounts/unidentified-access-key",
+                                                   account->auth, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+/* The integer that `sql` reads from the fixture's relay database,
+ * SQLite or PostgreSQL. */
+gint64
+test_fixture_query_int (TestFixture *fixture,
+                        const char  *sql)
+{
+  g_autofree char *url = NULL;
+
+  if (!test_relay_uses_postgresql ())
+    return test_relay_query_int (fixture->dir, sql);
+  url = test_relay_data_dir_database (fixture->dir);
+  return test_postgresql_query_int (url, sql);
+}
+
+/* Waits, up to 20 seconds, for the relay to log `text`: what it logs
+ * after a signal (a reload, a drain) comes when its loop gets to it. */
+void
+test_relay_wait_for_log (TestRelay  *relay,
+                         const char *text)
+{
+  for (guint i = 0; i < 400; i++)
+    {
+      g_autofree char *log = test_relay_read_log (relay);
+
+      if (strstr (log, text) != NULL)
+        return;
+      g_usleep (50 * 1000);
+    }
+  g_error ("the relay never logged “%s”", text);
+}
+
 TestRelay *
 test_relay_start_tls (const char *data_dir,
                       const char *conf,

@@ -152,6 +152,14 @@ int          test_relay_run            (const char * const *args,
                                         char        **out,
                                         char        **err);
 char        *test_relay_read_log       (TestRelay    *relay);
+void         test_relay_wait_for_log   (TestRelay    *relay,
+                                        const char   *text);
+gint64       test_fixture_query_int    (TestFixture  *fixture,
+                                        const char   *sql);
+void         test_set_access_key       (SoupSession  *session,
+                                        TestRelay    *relay,
+                                        TestAccount  *account,
+                                        const char   *key);
 void         test_sqlite_exec          (sqlite3      *db,
                                         const char   *sql);
 gint64       test_relay_query_int      (const char   *data_dir,

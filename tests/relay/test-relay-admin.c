@@ -345,6 +345,58 @@ test_accounts (Fixture       *fixture,
   g_assert_cmpint (admin (fixture, NULL, "accounts", "frobnicate", NULL), ==, 1);
 }
 
+/* Gives the account an unidentified-access key and a profile. */
+static void
+set_key_and_profile (Fixture     *fixture,
+                     TestAccount *account)
+{
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autoptr(TestResponse) stored = NULL;
+
+  test_set_access_key (fixture->session, fixture->relay, account, key);
+  stored = test_request (fixture->session, fixture->relay, "PUT", "/v1/profile", account->auth, "sealed profile");
+  g_assert_cmpuint (stored->status, ==, 200);
+}
+
+/* How many rows of the sealed sender tables belong to the account. */
+static gint64
+key_and_profile_rows (Fixture     *fixture,
+                      TestAccount *account)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT (SELECT count(*) FROM access_keys WHERE account = '%s') + "
+                                          "(SELECT count(*) FROM profiles WHERE account = '%s')",
+                                          account->uuid, account->uuid);
+
+  return test_fixture_query_int (fixture, sql);
+}
+
+/* Removing an account takes its unidentified-access key and its
+ * encrypted profile with it: a banned account keeps only its name. */
+static void
+test_removal_takes_key_and_profile (Fixture       *fixture,
+                                    gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autofree char *path = g_strdup_printf ("/v1/profile/%s", carol->uuid);
+  g_autoptr(TestResponse) profile = NULL;
+
+  set_key_and_profile (fixture, alice);
+  set_key_and_profile (fixture, bob);
+  set_key_and_profile (fixture, carol);
+  g_assert_cmpint (key_and_profile_rows (fixture, carol), ==, 2);
+
+  g_assert_cmpint (admin (fixture, NULL, "accounts", "ban", "carol", NULL), ==, 0);
+  g_assert_cmpint (key_and_profile_rows (fixture, carol), ==, 0);
+  profile = test_request (fixture->session, fixture->relay, "GET", path, bob->auth, NULL);
+  g_assert_cmpuint (profile->status, ==, 404);
+  g_assert_cmpint (admin (fixture, NULL, "accounts", "delete", "alice", NULL), ==, 0);
+  g_assert_cmpint (key_and_profile_rows (fixture, alice), ==, 0);
+  /* Bob's stay. */
+  g_assert_cmpint (key_and_profile_rows (fixture, bob), ==, 2);
+}
+
 static guint
 whoami_status (Fixture     *fixture,
                TestAccount *account)
@@ -465,6 +517,8 @@ main (int   argc,
   g_test_add ("/relay/admin/invite-checked-first", Fixture, "invite", fixture_setup,
               test_invite_checked_first, test_fixture_teardown);
   g_test_add ("/relay/admin/accounts", Fixture, NULL, fixture_setup, test_accounts, test_fixture_teardown);
+  g_test_add ("/relay/admin/removal-takes-key-and-profile", Fixture, NULL, fixture_setup,
+              test_removal_takes_key_and_profile, test_fixture_teardown);
   g_test_add ("/relay/admin/changes-keep-cache", Fixture, NULL, fixture_setup, test_changes_keep_cache,
               test_fixture_teardown);
   g_test_add ("/relay/admin/backup-and-check", Fixture, NULL, fixture_setup, test_backup_and_check,

@@ -25,34 +25,6 @@
 
 typedef TestFixture Fixture;
 
-static void
-wait_for_log (TestRelay  *relay,
-              const char *text)
-{
-  for (guint i = 0; i < 200; i++)
-    {
-      g_autofree char *log = test_relay_read_log (relay);
-
-      if (strstr (log, text) != NULL)
-        return;
-      g_usleep (50 * 1000);
-    }
-  g_error ("the relay never logged “%s”", text);
-}
-
-/* Counts rows of the fixture's relay database, whichever backend. */
-static gint64
-query_int (Fixture    *fixture,
-           const char *sql)
-{
-  g_autofree char *url = NULL;
-
-  if (!test_relay_uses_postgresql ())
-    return test_relay_query_int (fixture->dir, sql);
-  url = test_relay_data_dir_database (fixture->dir);
-  return test_postgresql_query_int (url, sql);
-}
-
 static char *
 multi_body (TestAccount **recipients,
             guint         n,
@@ -162,7 +134,7 @@ test_multi_send_rate (Fixture       *fixture,
   answer = json_node_get_object (node);
   g_assert_cmpint (json_object_get_int_member (answer, "id"), ==, 7);
   g_assert_cmpint (json_object_get_int_member (answer, "status"), ==, 429);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 5);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 5);
 }
 
 /* One recipient's device list is out of date: the answer names it, and
@@ -189,7 +161,7 @@ test_multi_send_mismatch (Fixture       *fixture,
   recipient = json_array_get_object_element (recipients, 0);
   g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, carol->uuid);
   g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "staleDevices"), 0), ==, 1);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 
   /* A device that does not exist: 409, with what carol lacks. */
   {
@@ -214,7 +186,7 @@ test_multi_send_mismatch (Fixture       *fixture,
     g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "extraDevices"), 0),
                      ==, 2);
   }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
   expect_queue_empty (fixture, bob);
 }
 
@@ -255,7 +227,7 @@ test_multi_send_hostile (Fixture       *fixture,
       g_assert_cmpuint (response->status, ==, 400);
       g_assert_cmpstr (test_response_error (response), ==, cases[i].error);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* The WebSocket form means the same, and is answered by id. */
@@ -285,18 +257,6 @@ test_multi_send_websocket (Fixture       *fixture,
   expect_envelope (fixture, carol, "d3M=", alice->uuid);
 }
 
-static void
-set_access_key (Fixture     *fixture,
-                TestAccount *account,
-                const char  *key)
-{
-  g_autofree char *body = g_strdup_printf ("{\"unidentifiedAccessKey\":\"%s\"}", key);
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
-                                                   "/v1/accounts/unidentified-access-key", account->auth, body);
-
-  g_assert_cmpuint (response->status, ==, 200);
-}
-
 static TestResponse *
 unidentified_send (Fixture     *fixture,
                    TestAccount *to,
@@ -311,6 +271,50 @@ unidentified_send (Fixture     *fixture,
                                            key, type, to->registration_id, content);
 
   return test_request (fixture->session, fixture->relay, "PUT", path, NULL, body);
+}
+
+/* The same send from the client address `source`, over a socket of its
+ * own; gives the answer's status. */
+static guint
+unidentified_send_from (Fixture     *fixture,
+                        const char  *source,
+                        TestAccount *to,
+                        const char  *key)
+{
+  g_autofree char *body = g_strdup_printf ("{\"accessKey\":\"%s\",\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":6,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"eA==\"}]}",
+                                           key, to->registration_id);
+  g_autofree char *request = g_strdup_printf ("PUT /v1/messages/%s/unidentified HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                                              to->uuid, strlen (body), body);
+  int fd = test_raw_connect_from (fixture->relay, source);
+  guint status = test_raw_exchange (fd, request, NULL);
+
+  close (fd);
+  return status;
+}
+
+/* Sealed envelopes name no sender, so in a device's queue they share one
+ * sender's share (the fixture's is 8 envelopes); each client address
+ * may take a quarter of it, and one that took its part leaves the rest
+ * to the others. */
+static void
+test_sealed_share_per_address (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  guint accepted = 0;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  while (accepted < 8 && unidentified_send_from (fixture, "127.0.0.1", bob, key) == 200)
+    accepted++;
+  g_assert_cmpuint (accepted, ==, 2);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.2", bob, key), ==, 200);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.3", bob, key), ==, 200);
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.1", bob, key), ==, 429);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 4);
 }
 
 /* An unidentified send needs no credentials, only the recipient's access
@@ -331,7 +335,7 @@ test_unidentified_send (Fixture       *fixture,
 
   /* Without an access key set, nobody may send unidentified. */
   g_assert_cmpuint (before->status, ==, 401);
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   wrong = unidentified_send (fixture, bob, other_key, 6, "c2VhbGVk");
   g_assert_cmpuint (wrong->status, ==, 401);
   g_assert_cmpstr (test_response_error (wrong), ==, "unauthorized");
@@ -339,13 +343,13 @@ test_unidentified_send (Fixture       *fixture,
   g_assert_cmpuint (unknown->status, ==, 401);
   plain = unidentified_send (fixture, bob, key, 1, "c2VhbGVk");
   g_assert_cmpuint (plain->status, ==, 400);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 
   sent = unidentified_send (fixture, bob, key, 6, "c2VhbGVk");
   g_assert_cmpuint (sent->status, ==, 200);
   g_assert_nonnull (json_object_get_array_member (test_response_object (sent), "messages"));
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 1);
   expect_envelope (fixture, bob, "c2VhbGVk", NULL);
 }
 
@@ -358,7 +362,7 @@ test_unidentified_rate (Fixture       *fixture,
   g_autofree char *key = test_random_base64 (16, -1);
   guint status = 0;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr(TestResponse) response = unidentified_send (fixture, bob, key, 6, "eA==");
@@ -366,7 +370,7 @@ test_unidentified_rate (Fixture       *fixture,
       status = response->status;
     }
   g_assert_cmpuint (status, ==, 429);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
 }
 
 /* Wrong access keys spend nothing of the recipient's allowance, so they
@@ -385,7 +389,7 @@ test_unidentified_wrong_keys (Fixture       *fixture,
     { FALSE, 401 }, { FALSE, 401 }, { FALSE, 401 }, { TRUE, 200 }, { FALSE, 401 }, { FALSE, 429 },
   };
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   for (guint i = 0; i < G_N_ELEMENTS (sends); i++)
     {
       g_autoptr(TestResponse) response = unidentified_send (fixture, bob, sends[i].right ? key : wrong_key, 6,
@@ -393,7 +397,7 @@ test_unidentified_wrong_keys (Fixture       *fixture,
 
       g_assert_cmpuint (response->status, ==, sends[i].status);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
 /* A v2 upload is split into each device's ReceivedMessage, exactly as
@@ -425,8 +429,8 @@ test_sealed_multi (Fixture       *fixture,
   g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
                                                 sizeof usmc, NULL), ==, SP_OK);
   sent_text = g_base64_encode (sent, sent_length);
-  set_access_key (fixture, bob, bob_key);
-  set_access_key (fixture, carol, carol_key);
+  test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
+  test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
 
   for (guint round = 0; round < 2; round++)
     {
@@ -441,9 +445,9 @@ test_sealed_multi (Fixture       *fixture,
                                                        "/v1/messages/multi/unidentified", NULL, body);
 
       g_assert_cmpuint (response->status, ==, round == 0 ? 401 : 200);
-      g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, round == 0 ? 0 : 2);
+      g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, round == 0 ? 0 : 2);
     }
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 2);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE source = '' AND source_device = 0"), ==, 2);
   for (guint i = 0; i < G_N_ELEMENTS (accounts); i++)
     {
       g_autofree guint8 *expected = g_malloc (sent_length);
@@ -470,11 +474,11 @@ test_sealed_multi_hostile (Fixture       *fixture,
     "\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}", garbage, bob->uuid, key, bob->registration_id);
   g_autoptr(TestResponse) response = NULL;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
   g_assert_cmpuint (response->status, ==, 400);
   g_assert_cmpstr (test_response_error (response), ==, "bad-value");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* A v2 SentMessage of @length zero bytes of inner message, for @to's
@@ -537,11 +541,11 @@ test_sealed_multi_padded (Fixture       *fixture,
   body = g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":[{\"destination\":\"%s\","
                           "\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
                           padded_text, bob->uuid, key, bob->registration_id);
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL, body);
   g_assert_cmpuint (response->status, ==, 400);
   g_assert_cmpstr (test_response_error (response), ==, "bad-value");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* A v2 upload for @to's first device, as the JSON body to send. */
@@ -573,16 +577,66 @@ test_sealed_multi_held (Fixture       *fixture,
   g_autoptr(TestResponse) large_response = NULL;
   g_autoptr(TestResponse) small_response = NULL;
 
-  set_access_key (fixture, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
   large_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
                                  large);
   g_assert_cmpuint (large_response->status, ==, 503);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
   /* The refused upload holds nothing: a small one still fits. */
   small_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
                                  small);
   g_assert_cmpuint (small_response->status, ==, 200);
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
+}
+
+/* Access keys are checked before the upload is split: an upload whose
+ * split would be past what the relay holds (the fixture allows 2000
+ * bytes) gets 401, not 503, when a key is wrong, and with a right key
+ * for one recipient and a wrong one for the other nothing is stored. */
+static void
+test_sealed_multi_keys_first (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *wrong = test_random_base64 (16, -1);
+  g_autofree char *large = sealed_upload_for (bob, wrong, 2000);
+  g_autofree char *content = NULL;
+  g_autofree char *both = NULL;
+  g_autoptr(TestResponse) large_response = NULL;
+  g_autoptr(TestResponse) both_response = NULL;
+  SpSealedRecipient recipients[2];
+  SpKeyPair sender, identity;
+  g_autofree guint8 *usmc = g_malloc0 (100);
+  g_autofree guint8 *sent = NULL;
+  size_t sent_length = 0;
+  gsize size;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  test_set_access_key (fixture->session, fixture->relay, carol, key);
+  large_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                 large);
+  g_assert_cmpuint (large_response->status, ==, 401);
+  g_assert_cmpstr (test_response_error (large_response), ==, "unauthorized");
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&identity), ==, SP_OK);
+  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, identity.public_key };
+  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, identity.public_key };
+  size = sp_sealed_sender_v2_size (recipients, 2, 100);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc, 100, NULL),
+                   ==, SP_OK);
+  content = g_base64_encode (sent, sent_length);
+  both = g_strdup_printf ("{\"timestamp\":1,\"content\":\"%s\",\"recipients\":["
+                          "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]},"
+                          "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+                          content, bob->uuid, key, bob->registration_id, carol->uuid, wrong, carol->registration_id);
+  both_response = test_request (fixture->session, fixture->relay, "PUT", "/v1/messages/multi/unidentified", NULL,
+                                both);
+  g_assert_cmpuint (both_response->status, ==, 401);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 /* A v2 upload of under 1 MiB whose split would store more than 8 MiB
@@ -626,7 +680,7 @@ test_sealed_multi_too_large (Fixture       *fixture,
                            body->str);
   g_assert_cmpuint (response->status, ==, 413);
   g_assert_cmpstr (test_response_error (response), ==, "too-large");
-  g_assert_cmpint (query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 0);
 }
 
 static TestResponse *
@@ -700,6 +754,26 @@ test_profiles (Fixture       *fixture,
   read = get_profile (fixture, bob, alice->uuid, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_true (g_bytes_equal (read, profile));
+}
+
+/* A profile may be larger than max-request-bytes, but only a device
+ * whose credentials check out makes the relay read that much: with
+ * wrong ones, the answer comes before the body has been sent. */
+static void
+test_profile_unauthenticated (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 1);
+  g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "not-the-password");
+  g_autofree char *head = NULL;
+  gboolean closed = FALSE;
+  int fd = test_raw_connect (fixture->relay);
+
+  head = g_strdup_printf ("PUT /v1/profile HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %s\r\n"
+                          "Content-Length: %u\r\n\r\n", wrong, 1024 * 1024 + 4096);
+  g_assert_cmpuint (test_raw_exchange (fd, head, &closed), ==, 401);
+  g_assert_true (closed);
+  close (fd);
 }
 
 /* Sender certificates, from a server key that the sealed-sender
@@ -790,7 +864,7 @@ test_sender_certificate (void)
   g_assert_true (g_file_get_contents (next, &contents, NULL, NULL));
   g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   g_subprocess_send_signal (relay->process, SIGHUP);
-  wait_for_log (relay, "with server key 8");
+  test_relay_wait_for_log (relay, "with server key 8");
   g_clear_pointer (&response, test_response_free);
   response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
   g_assert_cmpuint (response->status, ==, 200);
@@ -831,6 +905,8 @@ main (int   argc,
   g_autoptr(GString) wrong_keys = g_string_new (test_relay_relaxed_conf);
   g_autoptr(GString) account_sends = g_string_new (test_relay_relaxed_conf);
   g_autofree char *held = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-split-bytes=2000\n", NULL);
+  g_autofree char *small_share = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-queue-envelopes-per-sender=8\n",
+                                              NULL);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
@@ -849,12 +925,15 @@ main (int   argc,
   ADD ("unidentified-send", test_unidentified_send, NULL);
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
   ADD ("unidentified-wrong-keys", test_unidentified_wrong_keys, wrong_keys->str);
+  ADD ("sealed-share-per-address", test_sealed_share_per_address, small_share);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
   ADD ("sealed-multi-held", test_sealed_multi_held, held);
+  ADD ("sealed-multi-keys-first", test_sealed_multi_keys_first, held);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
   ADD ("profiles", test_profiles, NULL);
+  ADD ("profile-unauthenticated", test_profile_unauthenticated, NULL);
 #undef ADD
   g_test_add_func ("/relay/fanout/sender-certificate", test_sender_certificate);
   return g_test_run ();

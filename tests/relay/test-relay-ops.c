@@ -22,11 +22,6 @@
 
 #include "relay-test-util.h"
 
-/* How long a test waits for the relay to log or do something it was
- * asked to, in 50 ms steps; a limit for a test that fails, not a
- * measure of speed. */
-#define WAIT_STEPS 400
-
 /* Starts a relay that may log warnings, which the tests' G_DEBUG would
  * otherwise make fatal. */
 static TestRelay *
@@ -47,21 +42,6 @@ open_database (const char *data_dir)
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
   return db;
-}
-
-static void
-wait_for_log (TestRelay  *relay,
-              const char *text)
-{
-  for (guint i = 0; i < WAIT_STEPS; i++)
-    {
-      g_autofree char *log = test_relay_read_log (relay);
-
-      if (strstr (log, text) != NULL)
-        return;
-      g_usleep (50 * 1000);
-    }
-  g_error ("the relay never logged “%s”", text);
 }
 
 static guint
@@ -485,7 +465,7 @@ test_sighup_certificate (void)
   copy_file (new_tls->chain, chain);
   copy_file (new_tls->key, key);
   g_subprocess_send_signal (relay->process, SIGHUP);
-  wait_for_log (relay, "Reload: new connections get the TLS certificate");
+  test_relay_wait_for_log (relay, "Reload: new connections get the TLS certificate");
 
   g_assert_true (tls_accepted (new_session, relay));
   g_assert_false (tls_accepted (later_old_session, relay));
@@ -522,7 +502,7 @@ test_sighup_registration (void)
   g_assert_true (g_uuid_string_is_valid (alice->uuid));
   write_conf (dir, invite_conf);
   g_subprocess_send_signal (relay->process, SIGHUP);
-  wait_for_log (relay, "Reload: rate limits and registration policy now registration=invite");
+  test_relay_wait_for_log (relay, "Reload: rate limits and registration policy now registration=invite");
   response = test_request (session, relay, "POST", "/v1/accounts", NULL, body);
   g_assert_cmpuint (response->status, ==, 403);
   g_assert_cmpstr (test_response_error (response), ==, "registration-closed");
@@ -551,7 +531,7 @@ test_sighup_keeps_buckets (void)
       g_assert_cmpuint (response->status, ==, i < 2 ? 200 : 429);
     }
   g_subprocess_send_signal (relay->process, SIGHUP);
-  wait_for_log (relay, "Reload: rate limits and registration policy now");
+  test_relay_wait_for_log (relay, "Reload: rate limits and registration policy now");
   {
     g_autoptr(TestResponse) response = test_request (session, relay, "GET", "/v1/accounts/username/alice",
                                                      alice->auth, NULL);

@@ -354,6 +354,28 @@ test_port_in_use (Fixture       *fixture,
   assert_healthy (fixture->session, fixture->relay);
 }
 
+/* A metrics port in use stops the relay too, with or without TLS: it
+ * fails once the server's context is made and its clients' port is
+ * open, and the relay must still take all of that down and exit at
+ * once, not wait on its loop. */
+static void
+test_metrics_port_in_use (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *metrics = g_strdup_printf ("127.0.0.1:%u", fixture->relay->port);
+  const char *plain[] = { "--metrics-listen", metrics, NULL };
+  const char *tls[] = { "--metrics-listen", metrics, "--tls-certificate", fixture->tls->chain,
+                        "--tls-key", fixture->tls->key, NULL };
+  g_autofree char *where = g_strdup_printf ("Cannot serve metrics on %s", metrics);
+
+  expect_refusal (dir, 0, plain, where, NULL);
+  expect_refusal (dir, 0, tls, where, NULL);
+  test_relay_remove_data_dir (dir);
+
+  assert_healthy (fixture->session, fixture->relay);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -369,6 +391,7 @@ main (int   argc,
   ADD ("untrusted", test_untrusted);
   g_test_add_func ("/relay/tls/bad-files", test_bad_files);
   ADD ("port-in-use", test_port_in_use);
+  ADD ("metrics-port-in-use", test_metrics_port_in_use);
 
 #undef ADD
 
