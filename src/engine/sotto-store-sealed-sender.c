@@ -28,23 +28,25 @@ _sotto_store_load_trust_root (SottoStore  *self,
                               GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  int rc;
+  GError *select_error = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
   *trust_root = NULL;
 
-  statement = _sotto_store_prepare (self, "SELECT trust_root FROM sealed_sender_trust WHERE id = 1", error);
+  statement = _sotto_store_select_optional (self, "SELECT trust_root FROM sealed_sender_trust WHERE id = ?1",
+                                            1, &select_error);
   if (statement == NULL)
-    return FALSE;
-
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  if (rc != SQLITE_ROW || sqlite3_column_bytes (statement, 0) != SP_PUBLIC_KEY_SIZE)
     {
-      _sotto_store_set_sqlite_error (self, rc == SQLITE_ROW ? SQLITE_CORRUPT : rc,
-                                     _("Could not read the sealed sender trust root"), error);
+      if (select_error == NULL)
+        return TRUE;
+      g_propagate_error (error, select_error);
+      return FALSE;
+    }
+
+  if (sqlite3_column_bytes (statement, 0) != SP_PUBLIC_KEY_SIZE)
+    {
+      _sotto_store_set_sqlite_error (self, SQLITE_CORRUPT, _("Could not read the sealed sender trust root"), error);
       return FALSE;
     }
 
