@@ -1426,6 +1426,37 @@ build_send (JsonBuilder *builder,
   json_builder_end_array (builder);
 }
 
+/* Sends over HTTP: identified, or with the recipient's @access_key in
+ * place of the account's credentials when it is given. */
+static void
+send_over_http (SottoRelayClient *self,
+                GTask            *task,
+                const char       *uuid,
+                const guint8     *access_key,
+                gint64            timestamp,
+                GPtrArray        *envelopes)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *path = NULL;
+
+  json_builder_begin_object (builder);
+  if (access_key != NULL)
+    {
+      g_autofree char *encoded_key = g_base64_encode (access_key, SOTTO_RELAY_ACCESS_KEY_SIZE);
+
+      json_builder_set_member_name (builder, "accessKey");
+      json_builder_add_string_value (builder, encoded_key);
+    }
+  build_send (builder, timestamp, envelopes);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  path = g_strdup_printf (access_key != NULL ? "/v1/messages/%s/unidentified" : "/v1/messages/%s", uuid);
+
+  sotto_relay_client_request (self, task, "PUT", path, body, access_key == NULL);
+}
+
 void
 sotto_relay_client_send_async (SottoRelayClient    *self,
                                const char          *uuid,
@@ -1435,10 +1466,7 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonNode) body = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autofree char *path = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
   g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
@@ -1448,20 +1476,9 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
   g_task_set_source_tag (task, sotto_relay_client_send_async);
 
   if (sotto_relay_client_can_pipeline (self))
-    {
-      sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
-      return;
-    }
-
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  build_send (builder, timestamp, envelopes);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-
-  path = g_strdup_printf ("/v1/messages/%s", uuid);
-
-  sotto_relay_client_request (self, task, "PUT", path, body, TRUE);
+    sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
+  else
+    send_over_http (self, task, uuid, NULL, timestamp, envelopes);
 }
 
 /**
@@ -1492,31 +1509,17 @@ sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonNode) body = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *encoded_key = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
   g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (access_key != NULL);
   g_return_if_fail (envelopes != NULL && envelopes->len > 0);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_relay_client_send_async);
 
-  encoded_key = g_base64_encode (access_key, SOTTO_RELAY_ACCESS_KEY_SIZE);
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "accessKey");
-  json_builder_add_string_value (builder, encoded_key);
-  build_send (builder, timestamp, envelopes);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-
-  path = g_strdup_printf ("/v1/messages/%s/unidentified", uuid);
-
-  sotto_relay_client_request (self, task, "PUT", path, body, FALSE);
+  send_over_http (self, task, uuid, access_key, timestamp, envelopes);
 }
 
 /**
