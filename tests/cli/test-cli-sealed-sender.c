@@ -21,8 +21,9 @@
  * sender: the relay's own database row of a sealed message holds
  * neither the sender's UUID nor device nor identity key, and the
  * recipient still sees who sent it.  Before the exchange the first
- * message goes identified.  A certificate that does not chain to the
- * recipient's pinned trust root is dropped.  Real relay, real sotto-cli
+ * message goes identified, and so does one whose access key the relay
+ * refuses.  A certificate that does not chain to the recipient's pinned
+ * trust root is dropped.  Real relay, real sotto-cli
  * processes, the relay's real SQLite database. */
 
 /* Makes a trust root in @path with the relay's own tool; returns its
@@ -319,6 +320,46 @@ test_forged_root_dropped (void)
   g_assert_cmpuint (rows->len, ==, 0);
 }
 
+/* A stale profile key: Alice blocks Bob, which rotates her key and
+ * her access key, so the relay refuses the key Bob derives from the old
+ * one.  His message goes identified instead, is committed, and says
+ * so. */
+static void
+test_stale_key_falls_back (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
+  g_autofree char *root = new_trust_root (root_path);
+  g_autofree char *alice = NULL;
+  g_autofree char *bob = NULL;
+  g_autoptr(CliWhoami) alice_id = NULL;
+  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+
+  issue_server_key (test, root_path);
+  alice = register_pinned (test, "alice", root);
+  bob = register_pinned (test, "bob", root);
+  alice_id = cli_whoami (test, alice, "alice");
+  bob_id = cli_whoami (test, bob, "bob");
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (test, alice, "bob", "First contact");
+  assert_receives_one (test, bob, "alice", "First contact");
+
+  cli_run_ok (test, alice, "block", "bob", NULL);
+  cli_send_ok (test, bob, "alice", "After the block");
+
+  rows = queued_rows (test, alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 1);
+  g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
+  g_assert_cmpint (g_array_index (devices, int, rows->len - 1), ==, 1);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) bob_id->uuid,
+                                strlen (bob_id->uuid)));
+  assert_history_sealed (test, bob, "alice", "After the block", FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -328,6 +369,7 @@ main (int   argc,
 
   g_test_add_func ("/cli/sealed-sender/hides-sender", test_sealed_hides_sender);
   g_test_add_func ("/cli/sealed-sender/forged-root-dropped", test_forged_root_dropped);
+  g_test_add_func ("/cli/sealed-sender/stale-key-falls-back", test_stale_key_falls_back);
 
   return g_test_run ();
 }
