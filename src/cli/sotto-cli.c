@@ -319,6 +319,7 @@ main (int   argc,
   g_autofree char *username = NULL;
   g_autofree char *token = NULL;
   g_autofree char *ca_file = NULL;
+  g_autofree char *trust_root = NULL;
   g_autofree char *name = NULL;
   g_autofree char *avatar = NULL;
   g_auto(GStrv) rest = NULL;
@@ -343,6 +344,8 @@ main (int   argc,
       N_("register: the registration token of a relay that asks for one"), N_("TOKEN") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       N_("register: the relay’s private CA, in PEM, kept with the profile"), N_("FILE") },
+    { "trust-root", 0, 0, G_OPTION_ARG_STRING, &trust_root,
+      N_("register: the relay’s sealed sender trust root, in base64, kept with the profile"), N_("KEY") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
@@ -405,7 +408,7 @@ main (int   argc,
       return usage (message);
     }
 
-  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL)
+  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL || trust_root != NULL)
        && command->func != sotto_cli_register)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history)
@@ -432,6 +435,7 @@ main (int   argc,
   cli.username = g_steal_pointer (&username);
   cli.token = g_steal_pointer (&token);
   cli.ca_file = g_steal_pointer (&ca_file);
+  cli.trust_root = g_steal_pointer (&trust_root);
   cli.timeout = timeout >= 0 ? timeout : SOTTO_CLI_DEFAULT_TIMEOUT;
   cli.limit = limit > 0 ? limit : SOTTO_CLI_DEFAULT_LIMIT;
   cli.message_requests = message_requests;
@@ -449,6 +453,7 @@ main (int   argc,
   g_free (cli.username);
   g_free (cli.token);
   g_free (cli.ca_file);
+  g_free (cli.trust_root);
   g_free (cli.name);
   g_free (cli.avatar);
 

@@ -35,6 +35,7 @@ typedef struct
   char *username;
   char *token;
   char *ca_file;
+  char *trust_root;
   int timeout;
   int limit;
   gboolean message_requests;

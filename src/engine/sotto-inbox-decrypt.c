@@ -19,6 +19,7 @@
 #include "sotto-inbox-internal-private.h"
 #include "sotto-message-actions-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-sealed-sender-private.h"
 
 /* The inbox on the store's thread: decrypts envelopes and stores what
  * they hold, one savepoint each, a batch of them in one transaction
@@ -36,12 +37,11 @@ decrypt (SottoInbox       *self,
          guint8          **plaintext,
          gsize            *plaintext_len)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (reception->envelope->content, &len);
+  gsize len = g_bytes_get_size (reception->envelope->content);
   int rc;
 
   *plaintext = g_malloc (len);
-  rc = sp_session_cipher_decrypt (cipher, type, data, len, *plaintext, len, plaintext_len);
+  rc = _sotto_sealed_sender_decrypt_inner (reception->envelope, cipher, type, *plaintext, len, plaintext_len);
   if (rc != SP_OK)
     g_clear_pointer (plaintext, g_free);
 
@@ -226,6 +226,13 @@ receive_in_transaction (SottoInbox      *self,
         }
 
       return OUTCOME_RETRY_LATER;
+    }
+
+  if (reception->envelope->sealed_identity_key != NULL)
+    {
+      if (!_sotto_store_mark_message_sealed (self->store, reception->conversation_id, reception->content->id, error))
+        return OUTCOME_RETRY_LATER;
+      reception->message->sealed = TRUE;
     }
 
   /* A disappearing message counts down once it is read. */

@@ -649,6 +649,33 @@ envelope_cb (SottoRelayClient   *client,
 {
   g_assert (SOTTO_IS_INBOX (self));
 
+  if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
+    {
+      g_autoptr(GError) error = NULL;
+      SottoRelayEnvelope *opened;
+
+      /* Without a trust root it cannot be checked: the relay keeps it,
+       * unacknowledged, rather than lose it. */
+      if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
+        {
+          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope->guid);
+          return;
+        }
+
+      /* Nobody can be named as its sender, so nothing waits for it. */
+      opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
+      if (opened == NULL)
+        {
+          g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);
+          sotto_relay_client_acknowledge (self->client, envelope->guid);
+          return;
+        }
+
+      g_queue_push_tail (&self->queue, opened);
+      process_next (self);
+      return;
+    }
+
   g_queue_push_tail (&self->queue, sotto_relay_envelope_copy (envelope));
   process_next (self);
 }

@@ -223,6 +223,16 @@ gboolean               sotto_messenger_set_profile_finish       (SottoMessenger 
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 
+gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
+void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,
+                                                                 const char           *trust_root,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_pin_trust_root_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+
 gboolean               sotto_messenger_timer_is_valid           (guint                 seconds);
 void                   sotto_messenger_set_timer_async          (SottoMessenger       *self,
                                                                  SottoConversation    *conversation,

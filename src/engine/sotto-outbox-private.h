@@ -14,6 +14,7 @@
 #include "sotto-engine-private.h"
 #include "sotto-protocol-state-private.h"
 #include "sotto-relay-client-private.h"
+#include "sotto-sealed-sender-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
@@ -89,6 +90,10 @@ struct _SottoOutbox
   /* The account's profile key, which text messages carry (guarded
    * memory; %NULL without a profile). */
   guint8 *profile_key;
+
+  /* Seals what goes to contacts whose profile key is known
+   * (sotto-sealed-sender.c); the inbox opens sealed envelopes with it. */
+  SottoSealedSender *sealed;
 };
 
 /* One content encrypted for every device of one contact

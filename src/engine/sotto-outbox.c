@@ -692,9 +692,11 @@ pass_start_batch (Pass *pass)
   g_autoptr(GTask) task = NULL;
   Batch *batch;
 
+  /* The socket names the sender: sealed messages go one at a time. */
   if (pass->stopped
       || pass->n_batches >= SOTTO_OUTBOX_PIPELINE_BATCHES
-      || !sotto_relay_client_can_pipeline (self->client))
+      || !sotto_relay_client_can_pipeline (self->client)
+      || _sotto_sealed_sender_can_seal (self->sealed))
     return;
 
   batch = g_new0 (Batch, 1);
@@ -965,6 +967,7 @@ _sotto_outbox_new (SottoStore            *store,
   self->client = g_object_ref (client);
   self->protocol = _sotto_protocol_state_ref (protocol);
   _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
+  self->sealed = _sotto_sealed_sender_new (store, account, client);
   _sotto_outbox_watch_holds (self);
 
   return self;
@@ -1011,6 +1014,7 @@ sotto_outbox_finalize (GObject *object)
   g_clear_pointer (&self->profile_key, sodium_free);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_object (&self->client);
+  g_clear_object (&self->sealed);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
   g_clear_object (&self->store);

@@ -39,6 +39,7 @@ typedef struct
   char *quote_text;
   char *my_reaction;
   char *their_reaction;
+  gboolean sealed;
 } SottoMessageRecord;
 
 /* A contact. */
@@ -93,6 +94,7 @@ typedef struct
   char *relay_ca;
   char *password;
   SpKeyPair *identity;
+  GBytes *trust_root;
 } SottoAccountRecord;
 
 SottoMessageRecord *_sotto_message_record_new       (const char               *id,

@@ -360,7 +360,8 @@ typedef enum
 /* What _sotto_store_read_message() reads, in its order. */
 #define SOTTO_STORE_MESSAGE_COLUMNS \
   "id, position, uuid, direction, kind, state, sent_at, received_at, body," \
-  " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction"
+  " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction," \
+  " EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)"
 
 SottoMessageRecord  *_sotto_store_read_message         (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
@@ -490,6 +491,16 @@ gboolean             _sotto_store_save_own_profile     (SottoStore              
 gboolean             _sotto_store_load_contact_profile_key (SottoStore             *self,
                                                         gint64                      contact_id,
                                                         guint8                    **key,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_trust_root     (SottoStore                 *self,
+                                                        GBytes                    **trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
+                                                        GBytes                     *trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_mark_message_sealed (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
                                                         GError                    **error);
 gboolean             _sotto_store_save_contact_profile_key (SottoStore             *self,
                                                         gint64                      contact_id,

@@ -289,6 +289,7 @@ _sotto_store_read_message (SottoStore           *self,
                                     sqlite3_column_int64 (statement, 7),
                                     body);
   message->position = position;
+  message->sealed = sqlite3_column_int (statement, 15) != 0;
 
   if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error))
     {

@@ -212,6 +212,18 @@ static const char * const migrations[] = {
   "  expires_at      INTEGER"
   ");"
   "CREATE INDEX message_timers_expiry ON message_timers (expires_at) WHERE expires_at IS NOT NULL;",
+
+  /* 8 → 9: sealed sender (sotto-store-sealed-sender.c): the trust root
+   * the relay's sender certificates are checked against, pinned at
+   * registration, and the messages that went through the relay sealed. */
+  "CREATE TABLE sealed_sender_trust ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  trust_root      BLOB NOT NULL"
+  ");"
+
+  "CREATE TABLE sealed_messages ("
+  "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint
