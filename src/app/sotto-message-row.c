@@ -395,7 +395,6 @@ sotto_message_row_update (SottoMessageRow *self)
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *time_text = NULL;
   g_autofree char *received_tooltip = NULL;
-  g_autofree char *markup = NULL;
   gboolean outgoing;
 
   sotto_message_row_update_actions (self);
