@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "sp-init.h"
+
 #include "sotto-content-private.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -39,6 +41,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GBytes) encoded = NULL;
   g_autoptr(GBytes) reencoded = NULL;
   g_autoptr(GError) error = NULL;
+
+  /* Profile keys live in libsodium's guarded memory. */
+  g_assert_cmpint (sp_init (), ==, 0);
 
   content = sotto_content_decode (data, size, &error);
   if (content == NULL)
@@ -66,6 +71,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_cmpstr (again->sender, ==, content->sender);
   g_assert_cmpstr (again->text, ==, content->text);
   g_assert_true ((again->receipts == NULL) == (content->receipts == NULL));
+  g_assert_cmpuint (again->expire_timer, ==, content->expire_timer);
+  g_assert_true ((again->profile_key == NULL) == (content->profile_key == NULL));
+  if (content->profile_key != NULL)
+    g_assert_cmpmem (again->profile_key, SOTTO_PROFILE_KEY_SIZE,
+                     content->profile_key, SOTTO_PROFILE_KEY_SIZE);
   if (content->receipts != NULL)
     g_assert_true (g_strv_equal ((const char * const *) again->receipts,
                                  (const char * const *) content->receipts));

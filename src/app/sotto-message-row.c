@@ -358,13 +358,43 @@ sotto_message_row_update_changes (SottoMessageRow *self,
   gtk_widget_set_visible (GTK_WIDGET (self->reactions_label), reactions != NULL);
 }
 
+/* The text of a "timer changed" event, whose body is the new timer in
+ * seconds; @who is %NULL for the user. */
+static char *
+timer_event_text (const char *who,
+                  const char *body)
+{
+  static const struct { guint seconds; const char *duration; } durations[] = {
+    { 30, N_("30 seconds") }, { 300, N_("5 minutes") }, { 3600, N_("1 hour") },
+    { 86400, N_("1 day") }, { 604800, N_("1 week") }, { 2419200, N_("4 weeks") },
+  };
+  guint64 seconds = 0;
+  const char *duration = NULL;
+
+  g_ascii_string_to_unsigned (body != NULL ? body : "", 10, 0, G_MAXUINT32, &seconds, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (durations); i++)
+    {
+      if (durations[i].seconds == seconds)
+        duration = _(durations[i].duration);
+    }
+
+  if (seconds == 0)
+    return who != NULL ? g_strdup_printf (_("%s turned off disappearing messages"), who)
+                       : g_strdup (_("You turned off disappearing messages"));
+  if (duration == NULL)
+    return who != NULL ? g_strdup_printf (_("%s set disappearing messages"), who)
+                       : g_strdup (_("You set disappearing messages"));
+
+  return who != NULL ? g_strdup_printf (_("%s set messages to disappear after %s"), who, duration)
+                     : g_strdup_printf (_("You set messages to disappear after %s"), duration);
+}
+
 static void
 sotto_message_row_update (SottoMessageRow *self)
 {
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *time_text = NULL;
   g_autofree char *received_tooltip = NULL;
-  g_autofree char *markup = NULL;
   gboolean outgoing;
 
   sotto_message_row_update_actions (self);
@@ -384,6 +414,18 @@ sotto_message_row_update (SottoMessageRow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self), "placeholder");
 
   outgoing = sotto_message_get_direction (self->message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
+
+  if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+    {
+      g_autofree char *text = timer_event_text (outgoing ? NULL : self->contact_name,
+                                                sotto_message_get_body (self->message));
+
+      gtk_label_set_label (self->event_label, text);
+      gtk_widget_set_visible (self->event_box, TRUE);
+      gtk_widget_set_visible (self->bubble, FALSE);
+      sotto_message_row_update_accessible (self);
+      return;
+    }
 
   if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED)
     {

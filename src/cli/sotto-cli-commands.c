@@ -154,6 +154,11 @@ sotto_cli_register (SottoCli *cli)
    * leaves nothing behind. */
   if (cli->ca_file != NULL && !g_file_get_contents (cli->ca_file, &relay_ca, NULL, &error))
     return sotto_cli_fail_error (cli, error, _("Could not read the CA file"));
+  if (cli->trust_root != NULL && !sotto_messenger_trust_root_is_valid (cli->trust_root))
+    {
+      g_printerr (_("sotto-cli: --trust-root takes the relay’s sealed sender trust root, in base64\n"));
+      return SOTTO_CLI_EXIT_USAGE;
+    }
 
   if (!sotto_cli_unlock (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
@@ -164,6 +169,15 @@ sotto_cli_register (SottoCli *cli)
   if (!sotto_session_register_finish (cli->session, result, &error))
     return sotto_cli_fail_error (cli, error, _("Could not register"));
   cli->messenger = sotto_session_get_messenger (cli->session);
+
+  if (cli->trust_root != NULL)
+    {
+      g_clear_object (&result);
+      sotto_messenger_pin_trust_root_async (cli->messenger, cli->trust_root, NULL, sotto_cli_result_cb, &result);
+      sotto_cli_wait (&result);
+      if (!sotto_messenger_pin_trust_root_finish (cli->messenger, result, &error))
+        return sotto_cli_fail_error (cli, error, _("Could not pin the trust root"));
+    }
 
   account = sotto_messenger_get_account (cli->messenger);
 
@@ -346,6 +360,13 @@ print_message (SottoCli          *cli,
   SottoAccount *account = sotto_contact_get_account (contact);
   gboolean outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
   const char *from = outgoing ? sotto_account_get_username (account) : contact_label (contact);
+
+  if (sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+    {
+      sotto_cli_print_timer_event (cli, from, message);
+      return;
+    }
+
   gboolean event = sotto_message_get_kind (message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED;
   gboolean request = sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
 
@@ -377,6 +398,8 @@ print_message (SottoCli          *cli,
           json_builder_set_member_name (builder, "state");
           json_builder_add_string_value (builder, state_name (sotto_message_get_state (message)));
           sotto_cli_add_message_state (cli, builder, conversation, message);
+          json_builder_set_member_name (builder, "sealed");
+          json_builder_add_boolean_value (builder, sotto_message_get_sealed (message));
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);
@@ -442,6 +465,16 @@ identity_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
+profile_changed_cb (SottoMessenger    *messenger,
+                    SottoConversation *conversation,
+                    Receiving         *receiving)
+{
+  sotto_cli_print_profile_change (receiving->cli, conversation);
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -470,6 +503,7 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "message-received", G_CALLBACK (message_received_cb), &receiving);
   g_signal_connect (cli->messenger, "message-action", G_CALLBACK (message_action_cb), &receiving);
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
+  g_signal_connect (cli->messenger, "profile-changed", G_CALLBACK (profile_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the

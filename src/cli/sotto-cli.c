@@ -48,6 +48,8 @@ static const Command commands[] = {
   { "react", sotto_cli_react, 3, 3, "react USERNAME MESSAGE_ID EMOJI" },
   { "edit", sotto_cli_edit, 3, 3, "edit USERNAME MESSAGE_ID TEXT" },
   { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
+  { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
+  { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
 };
 
 void
@@ -317,6 +319,9 @@ main (int   argc,
   g_autofree char *username = NULL;
   g_autofree char *token = NULL;
   g_autofree char *ca_file = NULL;
+  g_autofree char *trust_root = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *avatar = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -339,12 +344,18 @@ main (int   argc,
       N_("register: the registration token of a relay that asks for one"), N_("TOKEN") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       N_("register: the relay’s private CA, in PEM, kept with the profile"), N_("FILE") },
+    { "trust-root", 0, 0, G_OPTION_ARG_STRING, &trust_root,
+      N_("register: the relay’s sealed sender trust root, in base64, kept with the profile"), N_("KEY") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
       N_("history: how many of the newest messages to print"), N_("N") },
     { "message-requests", 0, 0, G_OPTION_ARG_NONE, &message_requests,
       N_("A stranger’s first message is a message request, as in the app: no receipts until accept"), NULL },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      N_("profile: the display name contacts see instead of the username"), N_("NAME") },
+    { "avatar", 0, 0, G_OPTION_ARG_FILENAME, &avatar,
+      N_("profile: an image of at most 1 MiB that contacts see"), N_("FILE") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -397,10 +408,11 @@ main (int   argc,
       return usage (message);
     }
 
-  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL)
+  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL || trust_root != NULL)
        && command->func != sotto_cli_register)
       || (timeout >= 0 && command->func != sotto_cli_receive)
-      || (limit >= 0 && command->func != sotto_cli_history))
+      || (limit >= 0 && command->func != sotto_cli_history)
+      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -409,6 +421,10 @@ main (int   argc,
 
   if (command->func == sotto_cli_register && (relay == NULL || username == NULL))
     return usage (_("register needs --relay URL and --username NAME"));
+
+  if (command->func == sotto_cli_profile
+      && (name == NULL || name[0] == '\0' || strlen (name) > SOTTO_PROFILE_MAX_NAME))
+    return usage (_("profile needs --name NAME, of 1 to 256 bytes"));
 
   if (timeout < -1 || limit < -1 || (command->func == sotto_cli_history && limit == 0))
     return usage (_("--timeout and --limit take a positive number"));
@@ -419,9 +435,12 @@ main (int   argc,
   cli.username = g_steal_pointer (&username);
   cli.token = g_steal_pointer (&token);
   cli.ca_file = g_steal_pointer (&ca_file);
+  cli.trust_root = g_steal_pointer (&trust_root);
   cli.timeout = timeout >= 0 ? timeout : SOTTO_CLI_DEFAULT_TIMEOUT;
   cli.limit = limit > 0 ? limit : SOTTO_CLI_DEFAULT_LIMIT;
   cli.message_requests = message_requests;
+  cli.name = g_steal_pointer (&name);
+  cli.avatar = g_steal_pointer (&avatar);
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;
@@ -434,6 +453,9 @@ main (int   argc,
   g_free (cli.username);
   g_free (cli.token);
   g_free (cli.ca_file);
+  g_free (cli.trust_root);
+  g_free (cli.name);
+  g_free (cli.avatar);
 
   return status;
 }

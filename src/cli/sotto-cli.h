@@ -35,9 +35,12 @@ typedef struct
   char *username;
   char *token;
   char *ca_file;
+  char *trust_root;
   int timeout;
   int limit;
   gboolean message_requests;
+  char *name;
+  char *avatar;
   const char *command;
   char **args;
   guint n_args;
@@ -104,5 +107,13 @@ int             sotto_cli_reset_identity  (SottoCli *cli);
 int             sotto_cli_accept          (SottoCli *cli);
 int             sotto_cli_block           (SottoCli *cli);
 int             sotto_cli_delete_request  (SottoCli *cli);
+int             sotto_cli_profile         (SottoCli *cli);
+int             sotto_cli_timer           (SottoCli *cli);
+void            sotto_cli_print_timer_event (SottoCli       *cli,
+                                             const char     *from,
+                                             SottoMessage   *message);
+
+void            sotto_cli_print_profile_change (SottoCli          *cli,
+                                                SottoConversation *conversation);
 
 G_END_DECLS

@@ -28,5 +28,8 @@ SottoAccount    *sotto_account_new                   (SottoStore           *stor
 const SpKeyPair *sotto_account_get_identity_key_pair (SottoAccount         *self);
 void             sotto_account_set_identity_key_pair (SottoAccount         *self,
                                                       const SpKeyPair      *identity);
+GBytes          *_sotto_account_get_trust_root       (SottoAccount         *self);
+void             _sotto_account_set_trust_root       (SottoAccount         *self,
+                                                      GBytes               *trust_root);
 
 G_END_DECLS

@@ -27,6 +27,7 @@ struct _SottoAccount
   char *username;
   char *relay_url;
   char *relay_ca;
+  GBytes *trust_root;
   guint device_id;
   guint registration_id;
 
@@ -142,6 +143,7 @@ _sotto_account_new_from_record (SottoStore               *store,
   self = sotto_account_new (store, record->uuid, record->username, record->device_id, record->registration_id,
                             record->relay_url, record->password, record->identity);
   sotto_account_set_relay_ca (self, record->relay_ca);
+  _sotto_account_set_trust_root (self, record->trust_root);
 
   return self;
 }
@@ -157,6 +159,8 @@ sotto_account_load_thread (GTask        *task,
   SottoAccountRecord *record;
 
   record = _sotto_store_load_account (store, &error);
+  if (record != NULL && !_sotto_store_load_trust_root (store, &record->trust_root, &error))
+    g_clear_pointer (&record, _sotto_account_record_free);
   if (record == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -346,6 +350,27 @@ sotto_account_set_relay_ca (SottoAccount *self,
   self->relay_ca = g_strdup (relay_ca);
 }
 
+/* The public key that the relay's sender certificates must chain to
+ * (sealed sender), given with the relay; %NULL when none was, and then
+ * messages go identified. */
+GBytes *
+_sotto_account_get_trust_root (SottoAccount *self)
+{
+  g_return_val_if_fail (SOTTO_IS_ACCOUNT (self), NULL);
+
+  return self->trust_root;
+}
+
+void
+_sotto_account_set_trust_root (SottoAccount *self,
+                               GBytes       *trust_root)
+{
+  g_return_if_fail (SOTTO_IS_ACCOUNT (self));
+
+  g_clear_pointer (&self->trust_root, g_bytes_unref);
+  self->trust_root = trust_root != NULL ? g_bytes_ref (trust_root) : NULL;
+}
+
 /**
  * sotto_account_get_password:
  * @self: a #SottoAccount
@@ -424,6 +449,7 @@ sotto_account_finalize (GObject *object)
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->relay_url, g_free);
   g_clear_pointer (&self->relay_ca, g_free);
+  g_clear_pointer (&self->trust_root, g_bytes_unref);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (sotto_account_parent_class)->finalize (object);

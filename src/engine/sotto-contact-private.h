@@ -20,11 +20,14 @@ SottoContact *_sotto_contact_new                    (SottoStore             *sto
                                                      SottoVerificationState  verification_state,
                                                      SottoContactStanding    standing) G_GNUC_WARN_UNUSED_RESULT;
 gint64        _sotto_contact_get_id                 (SottoContact           *self);
+SottoStore   *_sotto_contact_get_store              (SottoContact           *self);
 void          _sotto_contact_set_identity           (SottoContact           *self,
                                                      GBytes                 *identity_key,
                                                      SottoVerificationState  verification_state);
 void          _sotto_contact_set_standing           (SottoContact           *self,
                                                      SottoContactStanding    standing);
+void          _sotto_contact_set_profile_name       (SottoContact           *self,
+                                                     const char             *profile_name);
 void          _sotto_contact_set_verification_state (SottoContact           *self,
                                                      SottoVerificationState  verification_state);
 

@@ -31,6 +31,7 @@ struct _SottoContact
   char *uuid;
   char *username;
   char *name;
+  char *profile_name;
   GBytes *identity_key;
   SottoVerificationState verification_state;
   SottoContactStanding standing;
@@ -60,6 +61,7 @@ enum {
   PROP_SENDING_HELD,
   PROP_SAFETY_NUMBER,
   PROP_STANDING,
+  PROP_PROFILE_NAME,
   N_PROPS
 };
 
@@ -138,6 +140,45 @@ _sotto_contact_set_standing (SottoContact         *self,
 
   self->standing = standing;
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STANDING]);
+}
+
+/* The display name the contact's encrypted profile gave, or %NULL. */
+void
+_sotto_contact_set_profile_name (SottoContact *self,
+                                 const char   *profile_name)
+{
+  g_return_if_fail (SOTTO_IS_CONTACT (self));
+
+  if (g_strcmp0 (self->profile_name, profile_name) == 0)
+    return;
+
+  g_free (self->profile_name);
+  self->profile_name = g_strdup (profile_name);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PROFILE_NAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_NAME]);
+}
+
+/**
+ * sotto_contact_get_profile_name:
+ * @self: a #SottoContact
+ *
+ * Returns: (nullable): the display name the contact chose in their
+ *   encrypted profile, or %NULL before their profile was read
+ */
+const char *
+sotto_contact_get_profile_name (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+
+  return self->profile_name;
+}
+
+SottoStore *
+_sotto_contact_get_store (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+
+  return self->store;
 }
 
 gint64
@@ -220,7 +261,10 @@ sotto_contact_get_name (SottoContact *self)
 {
   g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
 
-  /* A contact the user has not named is shown by username. */
+  /* A contact the user has not named is shown by the name their
+   * profile gives, and without one by username. */
+  if ((self->name == NULL || self->name[0] == '\0') && self->profile_name != NULL)
+    return self->profile_name;
   if (self->name == NULL || self->name[0] == '\0')
     return self->username;
 
@@ -658,6 +702,7 @@ sotto_contact_finalize (GObject *object)
   g_clear_pointer (&self->uuid, g_free);
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->profile_name, g_free);
   g_clear_pointer (&self->identity_key, g_bytes_unref);
   g_clear_pointer (&self->safety_number, g_free);
   g_clear_pointer (&self->scannable_safety_number, g_bytes_unref);
@@ -715,6 +760,10 @@ sotto_contact_get_property (GObject    *object,
 
     case PROP_SAFETY_NUMBER:
       g_value_set_string (value, sotto_contact_get_safety_number (self));
+      break;
+
+    case PROP_PROFILE_NAME:
+      g_value_set_string (value, self->profile_name);
       break;
 
     default:
@@ -864,6 +913,19 @@ sotto_contact_class_init (SottoContactClass *klass)
                        (G_PARAM_READABLE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoContact:profile-name:
+   *
+   * The display name from the contact's encrypted profile, which
+   * #SottoContact:name shows unless the user named the contact.
+   */
+  properties [PROP_PROFILE_NAME] =
+    g_param_spec_string ("profile-name", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

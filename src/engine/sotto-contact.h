@@ -20,6 +20,7 @@ SottoAccount           *sotto_contact_get_account             (SottoContact     
 const char             *sotto_contact_get_uuid                (SottoContact         *self);
 const char             *sotto_contact_get_username            (SottoContact         *self);
 const char             *sotto_contact_get_name                (SottoContact         *self);
+const char             *sotto_contact_get_profile_name        (SottoContact         *self);
 GBytes                 *sotto_contact_get_identity_key        (SottoContact         *self);
 SottoVerificationState  sotto_contact_get_verification_state  (SottoContact         *self);
 gboolean                sotto_contact_get_sending_held        (SottoContact         *self);
@@ -51,5 +52,13 @@ gboolean                sotto_contact_unverify_finish         (SottoContact     
 gboolean                sotto_contact_accept_identity_finish  (SottoContact         *self,
                                                                GAsyncResult         *result,
                                                                GError              **error);
+
+void                    sotto_contact_load_avatar_async       (SottoContact         *self,
+                                                               GCancellable         *cancellable,
+                                                               GAsyncReadyCallback   callback,
+                                                               gpointer              user_data);
+GBytes                 *sotto_contact_load_avatar_finish      (SottoContact         *self,
+                                                               GAsyncResult         *result,
+                                                               GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

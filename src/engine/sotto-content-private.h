@@ -41,6 +41,11 @@ typedef enum
  * @SOTTO_CONTENT_KIND_REACTION: a reaction to @target_id, or its removal
  * @SOTTO_CONTENT_KIND_EDIT: @text replaces the text of @target_id
  * @SOTTO_CONTENT_KIND_DELETION: @target_id is deleted for everyone
+ * @SOTTO_CONTENT_KIND_PROFILE_KEY: a data message that carries only the
+ *   sender's profile key (after the sender set or rotated it): stored
+ *   with the contact, never shown
+ * @SOTTO_CONTENT_KIND_TIMER: a data message that sets the conversation's
+ *   disappearing-message timer (@expire_timer, 0 for off)
  */
 typedef enum
 {
@@ -52,6 +57,8 @@ typedef enum
   SOTTO_CONTENT_KIND_REACTION = 6,
   SOTTO_CONTENT_KIND_EDIT = 7,
   SOTTO_CONTENT_KIND_DELETION = 8,
+  SOTTO_CONTENT_KIND_PROFILE_KEY = 9,
+  SOTTO_CONTENT_KIND_TIMER = 10,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -66,6 +73,14 @@ typedef enum
  * (docs/messenger.md): an older Sotto would show them as new messages. */
 #define SOTTO_CONTENT_LEVEL_ACTIONS 2
 
+/* The level of a text message that disappears (DataMessage.expire_timer):
+ * shown from its text alone by an older Sotto, it would be kept forever. */
+#define SOTTO_CONTENT_LEVEL_EXPIRE_TIMER 2
+
+/* The longest disappearing-message timer, four weeks in seconds; a
+ * longer one is read as this. */
+#define SOTTO_CONTENT_MAX_EXPIRE_TIMER (28 * 24 * 3600)
+
 /* Encoded content is a whole number of blocks of this size. */
 #define SOTTO_CONTENT_BLOCK_SIZE 160
 
@@ -79,6 +94,9 @@ typedef enum
  * below this. */
 #define SOTTO_CONTENT_MAX_QUOTE_TEXT 1024
 #define SOTTO_CONTENT_MAX_EMOJI 64
+
+/* The length of a profile key (DataMessage.profile_key). */
+#define SOTTO_PROFILE_KEY_SIZE 32
 
 /**
  * SottoContent:
@@ -96,6 +114,10 @@ typedef enum
  * @target_author: (nullable): for reactions, the account UUID of that
  *   message's author
  * @emoji: (nullable): for reactions, the emoji; %NULL removes the reaction
+ * @profile_key: (nullable): the sender's profile key, in guarded memory
+ *   (sodium_malloc()), which a text message may carry too
+ * @expire_timer: for a text, the seconds it lasts once read (0: for
+ *   ever); for %SOTTO_CONTENT_KIND_TIMER, the conversation's new timer
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -117,6 +139,8 @@ typedef struct
   char *target_id;
   char *target_author;
   char *emoji;
+  guint8 *profile_key;
+  guint32 expire_timer;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -128,6 +152,14 @@ SottoContent *sotto_content_new_receipt (SottoContentKind    kind,
                                          const char         *id,
                                          gint64              timestamp,
                                          const char * const *receipts) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_profile_key (const char   *id,
+                                           gint64        timestamp,
+                                           const guint8  key[SOTTO_PROFILE_KEY_SIZE]) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_timer   (const char         *id,
+                                         gint64              timestamp,
+                                         guint32             seconds) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_set_profile_key (SottoContent *content,
+                                           const guint8  key[SOTTO_PROFILE_KEY_SIZE]);
 void          sotto_content_free        (SottoContent       *content);
 
 /* Replies, reactions, edits and deletion (sotto-content-actions.c) */

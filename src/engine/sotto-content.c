@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sp-error.h"
 #include "sp-protobuf.h"
@@ -89,6 +90,8 @@ enum
   DATA_REACTION = 5,
   DATA_DELETION = 6,
   DATA_EDIT = 7,
+  DATA_EXPIRE_TIMER = 8,
+  DATA_PROFILE_KEY = 9,
   DATA_REQUIRED_LEVEL = 10,
 };
 
@@ -205,11 +208,71 @@ sotto_content_new_receipt (SottoContentKind    kind,
   return content;
 }
 
+/* Copies @key into guarded memory held by @content, replacing any key
+ * it held. */
+void
+sotto_content_set_profile_key (SottoContent *content,
+                               const guint8  key[SOTTO_PROFILE_KEY_SIZE])
+{
+  g_return_if_fail (content != NULL && key != NULL);
+
+  if (content->profile_key == NULL)
+    content->profile_key = _sotto_secure_alloc (SOTTO_PROFILE_KEY_SIZE);
+  memcpy (content->profile_key, key, SOTTO_PROFILE_KEY_SIZE);
+}
+
+/* A data message with nothing but the sender's profile key: how a new
+ * or rotated key reaches contacts without a message to carry it. */
+SottoContent *
+sotto_content_new_profile_key (const char   *id,
+                               gint64        timestamp,
+                               const guint8  key[SOTTO_PROFILE_KEY_SIZE])
+{
+  SottoContent *content;
+
+  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
+  g_return_val_if_fail (timestamp >= 0, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  content = g_new0 (SottoContent, 1);
+  content->kind = SOTTO_CONTENT_KIND_PROFILE_KEY;
+  content->id = g_ascii_strdown (id, -1);
+  content->timestamp = timestamp;
+  sotto_content_set_profile_key (content, key);
+
+  return content;
+}
+
+/* A data message with nothing but a timer: the sender set the
+ * conversation's disappearing-message timer to @seconds (0 is off). */
+SottoContent *
+sotto_content_new_timer (const char *id,
+                         gint64      timestamp,
+                         guint32     seconds)
+{
+  SottoContent *content;
+
+  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
+  g_return_val_if_fail (timestamp >= 0, NULL);
+  g_return_val_if_fail (seconds <= SOTTO_CONTENT_MAX_EXPIRE_TIMER, NULL);
+
+  content = g_new0 (SottoContent, 1);
+  content->kind = SOTTO_CONTENT_KIND_TIMER;
+  content->id = g_ascii_strdown (id, -1);
+  content->timestamp = timestamp;
+  content->expire_timer = seconds;
+
+  return content;
+}
+
 void
 sotto_content_free (SottoContent *content)
 {
   if (content == NULL)
     return;
+
+  /* sodium_free() wipes it. */
+  g_clear_pointer (&content->profile_key, sodium_free);
 
   g_free (content->id);
   g_free (content->sender);
@@ -224,6 +287,17 @@ sotto_content_free (SottoContent *content)
   g_free (content);
 }
 
+/* Whether @kind is sent as a DataMessage: shown in the conversation,
+ * changing what is shown there, or news about the sender or the
+ * conversation's timer. */
+static gboolean
+content_is_data_message (SottoContentKind kind)
+{
+  return _sotto_content_is_data (kind)
+         || kind == SOTTO_CONTENT_KIND_PROFILE_KEY
+         || kind == SOTTO_CONTENT_KIND_TIMER;
+}
+
 /* Writes the data message or receipt that @content carries into a new
  * buffer, and returns its field number in Content. */
 static guint32
@@ -235,18 +309,29 @@ encode_payload (const SottoContent  *content,
   gsize size;
   guint32 field;
 
-  if (_sotto_content_is_data (content->kind))
+  if (content_is_data_message (content->kind))
     {
       gsize text_len = content->text != NULL ? strlen (content->text) : 0;
+      gboolean refers = _sotto_content_is_data (content->kind);
 
-      /* A tag of one byte, a length of at most ten, the text, then what
-       * refers to another message. */
-      size = 1 + 10 + text_len + _sotto_content_actions_size (content);
+      /* A tag of one byte, a length of at most ten, the text; the timer
+       * in at most 6, the key with its tag and length in 34, the level
+       * in 2; then what refers to another message. */
+      size = 1 + 10 + text_len + 6 + 2 + SOTTO_PROFILE_KEY_SIZE + 2
+             + (refers ? _sotto_content_actions_size (content) : 0);
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
       if (content->text != NULL)
         sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
-      _sotto_content_write_actions (content, &writer);
+      if (refers)
+        _sotto_content_write_actions (content, &writer);
+      if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->expire_timer > 0)
+        sp_pb_write_varint (&writer, DATA_EXPIRE_TIMER, content->expire_timer);
+      if (content->profile_key != NULL)
+        sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_PROFILE_KEY_SIZE);
+      /* A disappearing text is not for a Sotto that would keep it. */
+      if (content->kind == SOTTO_CONTENT_KIND_TEXT && content->expire_timer > 0)
+        sp_pb_write_varint (&writer, DATA_REQUIRED_LEVEL, SOTTO_CONTENT_LEVEL_EXPIRE_TIMER);
       field = CONTENT_DATA;
     }
   else
@@ -316,6 +401,14 @@ sotto_content_encode (const SottoContent *content)
       g_return_val_if_fail (content->text == NULL || strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
       g_return_val_if_fail (_sotto_content_actions_valid (content), NULL);
     }
+  else if (content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
+    {
+      g_return_val_if_fail (content->text == NULL && content->profile_key != NULL, NULL);
+    }
+  else if (content->kind == SOTTO_CONTENT_KIND_TIMER)
+    {
+      g_return_val_if_fail (content->text == NULL, NULL);
+    }
   else
     {
       guint n_receipts;
@@ -331,7 +424,7 @@ sotto_content_encode (const SottoContent *content)
 
   /* Only a message names its sender; a receipt goes back to someone who
    * knows who it is from.  An empty name is no name. */
-  sender_len = _sotto_content_is_data (content->kind) && content->sender != NULL
+  sender_len = content_is_data_message (content->kind) && content->sender != NULL
                ? strlen (content->sender) : 0;
 
   payload_field = encode_payload (content, &payload, &payload_len);
@@ -353,6 +446,9 @@ sotto_content_encode (const SottoContent *content)
 
   out[1 + message_len] = PADDING_MARKER;
   total = round_up_to_block (1 + message_len + 1);
+
+  /* The payload may hold a profile key. */
+  sodium_memzero (payload, payload_len);
 
   return g_bytes_new_take (g_realloc (out, total), total);
 }
@@ -436,6 +532,18 @@ decode_data (SottoContent  *content,
           text = g_strndup ((const char *) field.data, field.len);
           break;
 
+        case DATA_EXPIRE_TIMER:
+          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value > G_MAXUINT32)
+            return set_malformed (error, "expire timer");
+          content->expire_timer = MIN (field.value, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
+          break;
+
+        case DATA_PROFILE_KEY:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SOTTO_PROFILE_KEY_SIZE)
+            return set_malformed (error, "profile key");
+          sotto_content_set_profile_key (content, field.data);
+          break;
+
         case DATA_REQUIRED_LEVEL:
           if (!take_field (&field, SP_PB_WIRE_VARINT, &seen))
             return set_malformed (error, "required level");
@@ -463,6 +571,20 @@ decode_data (SottoContent  *content,
     }
   if (ret != 0)
     return set_malformed (error, "data");
+
+  /* A timer alone sets the conversation's timer. */
+  if (text == NULL && action.number == 0 && (seen & (1u << DATA_EXPIRE_TIMER)) != 0 && required_level <= SOTTO_CONTENT_LEVEL)
+    {
+      content->kind = SOTTO_CONTENT_KIND_TIMER;
+      return TRUE;
+    }
+
+  /* A key alone is news about the sender, not a message. */
+  if (text == NULL && action.number == 0 && content->profile_key != NULL && required_level <= SOTTO_CONTENT_LEVEL)
+    {
+      content->kind = SOTTO_CONTENT_KIND_PROFILE_KEY;
+      return TRUE;
+    }
 
   /* A message that requires a higher level would be misread from its
    * text alone, and one without text or an action has nothing this

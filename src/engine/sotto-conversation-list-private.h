@@ -23,5 +23,7 @@ void _sotto_conversation_list_remove    (SottoConversationList *self,
                                          SottoConversation     *conversation);
 void _sotto_conversation_list_insert    (SottoConversationList *self,
                                          SottoConversation     *conversation);
+SottoConversation *_sotto_conversation_list_find_by_id (SottoConversationList *self,
+                                                        gint64                 conversation_id);
 
 G_END_DECLS

@@ -415,6 +415,25 @@ sotto_conversation_list_add_finish (SottoConversationList  *self,
   return _sotto_task_propagate_pointer (self, result, NULL, error);
 }
 
+/* Returns: (transfer none) (nullable): the conversation the store knows
+ * as @conversation_id, if it is in the list */
+SottoConversation *
+_sotto_conversation_list_find_by_id (SottoConversationList *self,
+                                     gint64                 conversation_id)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION_LIST (self), NULL);
+
+  for (guint i = 0; i < self->items->len; i++)
+    {
+      SottoConversation *conversation = g_ptr_array_index (self->items, i);
+
+      if (_sotto_conversation_get_id (conversation) == conversation_id)
+        return conversation;
+    }
+
+  return NULL;
+}
+
 /**
  * sotto_conversation_list_find_by_uuid:
  * @self: a #SottoConversationList

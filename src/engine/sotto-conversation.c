@@ -68,6 +68,9 @@ make_preview (SottoMessage *message)
     case SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED:
       return g_strdup (_("Safety number changed"));
 
+    case SOTTO_MESSAGE_KIND_TIMER_CHANGED:
+      return g_strdup (_("Disappearing messages changed"));
+
     case SOTTO_MESSAGE_KIND_TEXT:
     default:
       break;

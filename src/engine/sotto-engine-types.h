@@ -56,11 +56,15 @@ typedef enum
  * @SOTTO_MESSAGE_KIND_TEXT: a text message with a body
  * @SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED: an event: the contact's
  *   identity key, and so the safety number, changed
+ * @SOTTO_MESSAGE_KIND_TIMER_CHANGED: an event: the message's sender set
+ *   the conversation's disappearing-message timer; the body is the new
+ *   timer in seconds, in decimal ("0" is off)
  */
 typedef enum
 {
   SOTTO_MESSAGE_KIND_TEXT,
   SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
+  SOTTO_MESSAGE_KIND_TIMER_CHANGED,
 } SottoMessageKind;
 
 /**

@@ -19,6 +19,7 @@
 #include "sotto-inbox-internal-private.h"
 #include "sotto-message-actions-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-sealed-sender-private.h"
 
 /* The inbox on the store's thread: decrypts envelopes and stores what
  * they hold, one savepoint each, a batch of them in one transaction
@@ -36,16 +37,35 @@ decrypt (SottoInbox       *self,
          guint8          **plaintext,
          gsize            *plaintext_len)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (reception->envelope->content, &len);
+  gsize len = g_bytes_get_size (reception->envelope->content);
   int rc;
 
   *plaintext = g_malloc (len);
-  rc = sp_session_cipher_decrypt (cipher, type, data, len, *plaintext, len, plaintext_len);
+  rc = _sotto_sealed_sender_decrypt_inner (reception->envelope, cipher, type, *plaintext, len, plaintext_len);
   if (rc != SP_OK)
     g_clear_pointer (plaintext, g_free);
 
   return rc;
+}
+
+/* Keeps the profile key a known sender's content carries, in the
+ * transaction that stores what came with it. */
+static gboolean
+receive_profile_key (SottoInbox  *self,
+                     Reception   *reception,
+                     GError     **error)
+{
+  gboolean changed = FALSE;
+
+  if (reception->content->profile_key == NULL || reception->conversation_id == 0)
+    return TRUE;
+
+  if (!_sotto_store_save_contact_profile_key (self->store, reception->contact_id,
+                                              reception->content->profile_key, &changed, error))
+    return FALSE;
+
+  reception->profile_news = changed || reception->content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY;
+  return TRUE;
 }
 
 static Outcome
@@ -117,6 +137,9 @@ receive_in_transaction (SottoInbox      *self,
   if (reception->content == NULL)
     return OUTCOME_DROPPED;
 
+  if (!receive_profile_key (self, reception, error))
+    return OUTCOME_RETRY_LATER;
+
   /* A message only a newer Sotto can show is stored as a placeholder,
    * so that it is not lost without a trace and its sender still gets
    * receipts; a signal this version does not act on is only kept out of
@@ -128,6 +151,7 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RECEIPT;
 
     case SOTTO_CONTENT_KIND_IGNORED:
+    case SOTTO_CONTENT_KIND_PROFILE_KEY:
       return OUTCOME_IGNORED;
 
     case SOTTO_CONTENT_KIND_REACTION:
@@ -140,23 +164,47 @@ receive_in_transaction (SottoInbox      *self,
              ? OUTCOME_ACTION : OUTCOME_RETRY_LATER;
 
     case SOTTO_CONTENT_KIND_TEXT:
+    case SOTTO_CONTENT_KIND_TIMER:
     case SOTTO_CONTENT_KIND_UNSUPPORTED:
     default:
       break;
     }
 
+  /* Only someone known sets a conversation's timer. */
+  if (reception->conversation_id == 0 && reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
+    return OUTCOME_IGNORED;
+
   if (reception->conversation_id == 0)
     return OUTCOME_UNKNOWN_SENDER;
 
-  reception->message = _sotto_message_record_new (reception->content->id,
-                                               SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                               SOTTO_MESSAGE_KIND_TEXT,
-                                               SOTTO_MESSAGE_STATE_DELIVERED,
-                                               reception->content->timestamp,
-                                               _sotto_now_ms (),
-                                               reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
-                                               ? _("This message needs a newer version of Sotto.")
-                                               : reception->content->text);
+  if (reception->content->kind == SOTTO_CONTENT_KIND_TIMER)
+    {
+      g_autofree char *seconds = g_strdup_printf ("%u", reception->content->expire_timer);
+
+      if (!_sotto_store_set_conversation_timer (self->store, reception->conversation_id,
+                                                reception->content->expire_timer, error))
+        return OUTCOME_RETRY_LATER;
+
+      reception->message = _sotto_message_record_new (reception->content->id,
+                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                   SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+                                                   SOTTO_MESSAGE_STATE_READ,
+                                                   reception->content->timestamp,
+                                                   _sotto_now_ms (),
+                                                   seconds);
+    }
+  else
+    {
+      reception->message = _sotto_message_record_new (reception->content->id,
+                                                   SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                   SOTTO_MESSAGE_KIND_TEXT,
+                                                   SOTTO_MESSAGE_STATE_DELIVERED,
+                                                   reception->content->timestamp,
+                                                   _sotto_now_ms (),
+                                                   reception->content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED
+                                                   ? _("This message needs a newer version of Sotto.")
+                                                   : reception->content->text);
+    }
 
   if (reception->content->quote_id != NULL)
     {
@@ -180,6 +228,19 @@ receive_in_transaction (SottoInbox      *self,
       return OUTCOME_RETRY_LATER;
     }
 
+  if (reception->envelope->sealed_identity_key != NULL)
+    {
+      if (!_sotto_store_mark_message_sealed (self->store, reception->conversation_id, reception->content->id, error))
+        return OUTCOME_RETRY_LATER;
+      reception->message->sealed = TRUE;
+    }
+
+  /* A disappearing message counts down once it is read. */
+  if (reception->content->kind == SOTTO_CONTENT_KIND_TEXT && reception->content->expire_timer > 0
+      && !_sotto_store_add_message_timer (self->store, reception->conversation_id, reception->content->id,
+                                          reception->content->expire_timer, 0, error))
+    return OUTCOME_RETRY_LATER;
+
   /* Reactions, edits and deletions that came before it. */
   if (!_sotto_message_actions_apply_pending (self->store, reception->conversation_id, &reception->message,
                                              &reception->applied_actions, error))
@@ -198,6 +259,7 @@ reception_undone (Reception *reception)
   g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  reception->profile_news = FALSE;
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a

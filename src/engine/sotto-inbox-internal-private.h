@@ -96,6 +96,10 @@ typedef struct
   gboolean identity_recorded;
   SottoVerificationState verification_state;
   SottoMessageRecord *identity_event;
+
+  /* The sender's profile is to be fetched: they gave a new profile key,
+   * or sent theirs alone to say the profile changed. */
+  gboolean profile_news;
 } Reception;
 
 /* Envelopes received in one transaction (_sotto_inbox_receive_batch_thread()). */

@@ -363,6 +363,9 @@ reception_settle (Reception *reception)
 
   reception_show_identity (reception);
 
+  if (reception->profile_news && self->messenger != NULL)
+    _sotto_messenger_profile_key_received (self->messenger, conversation);
+
   switch (reception->outcome)
     {
     case OUTCOME_STORED:
@@ -645,6 +648,33 @@ envelope_cb (SottoRelayClient   *client,
              SottoInbox         *self)
 {
   g_assert (SOTTO_IS_INBOX (self));
+
+  if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
+    {
+      g_autoptr(GError) error = NULL;
+      SottoRelayEnvelope *opened;
+
+      /* Without a trust root it cannot be checked: the relay keeps it,
+       * unacknowledged, rather than lose it. */
+      if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
+        {
+          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope->guid);
+          return;
+        }
+
+      /* Nobody can be named as its sender, so nothing waits for it. */
+      opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
+      if (opened == NULL)
+        {
+          g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);
+          sotto_relay_client_acknowledge (self->client, envelope->guid);
+          return;
+        }
+
+      g_queue_push_tail (&self->queue, opened);
+      process_next (self);
+      return;
+    }
 
   g_queue_push_tail (&self->queue, sotto_relay_envelope_copy (envelope));
   process_next (self);

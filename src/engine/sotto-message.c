@@ -32,6 +32,7 @@ struct _SottoMessage
   guint loaded : 1;
   guint edited : 1;
   guint deleted : 1;
+  guint sealed : 1;
 
   /* Replies and reactions */
   char *quote_id;
@@ -58,6 +59,7 @@ enum {
   PROP_QUOTE_TEXT,
   PROP_MY_REACTION,
   PROP_THEIR_REACTION,
+  PROP_SEALED,
   N_PROPS
 };
 
@@ -103,6 +105,7 @@ _sotto_message_new_from_record (const SottoMessageRecord *record)
   self = _sotto_message_new (record->id, record->direction, record->kind, record->state,
                              record->sent_at, record->received_at, record->body);
   self->position = record->position;
+  self->sealed = record->sealed;
   _sotto_message_update (self, record);
 
   return self;
@@ -205,6 +208,12 @@ _sotto_message_fill (SottoMessage          *self,
     {
       self->received_at = loaded->received_at;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_RECEIVED_AT]);
+    }
+
+  if (self->sealed != loaded->sealed)
+    {
+      self->sealed = loaded->sealed;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SEALED]);
     }
 
   _sotto_message_update (self, loaded);
@@ -334,6 +343,20 @@ sotto_message_get_body (SottoMessage *self)
   g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
 
   return self->body;
+}
+
+/**
+ * sotto_message_get_sealed:
+ * @self: a #SottoMessage
+ *
+ * Returns: whether the message went through the relay sealed
+ */
+gboolean
+sotto_message_get_sealed (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->sealed;
 }
 
 SottoMessageState
@@ -534,6 +557,10 @@ sotto_message_get_property (GObject    *object,
       g_value_set_string (value, self->their_reaction);
       break;
 
+    case PROP_SEALED:
+      g_value_set_boolean (value, self->sealed);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -699,6 +726,21 @@ sotto_message_class_init (SottoMessageClass *klass)
                          (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:sealed:
+   *
+   * Whether the message went through the relay sealed (sealed sender),
+   * so that the relay did not learn who sent it; %FALSE for a message
+   * that went identified, as a first message to a contact does before
+   * they shared their profile key.
+   */
+  properties [PROP_SEALED] =
+    g_param_spec_boolean ("sealed", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -24,6 +24,7 @@ SottoMessageDirection  sotto_message_get_direction    (SottoMessage          *se
 SottoMessageKind       sotto_message_get_kind         (SottoMessage          *self);
 const char            *sotto_message_get_body         (SottoMessage          *self);
 SottoMessageState      sotto_message_get_state        (SottoMessage          *self);
+gboolean               sotto_message_get_sealed       (SottoMessage          *self);
 gint64                 sotto_message_get_sent_at      (SottoMessage          *self);
 gint64                 sotto_message_get_received_at  (SottoMessage          *self);
 gboolean               sotto_message_get_loaded       (SottoMessage          *self);

@@ -16,6 +16,8 @@
 #include "sotto-protocol-state-private.h"
 #include "sotto-messenger.h"
 #include "sotto-outbox-private.h"
+#include "sotto-profile-service-private.h"
+#include "sotto-expiry-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
@@ -43,6 +45,8 @@ struct _SottoMessenger
   SottoKeyKeeper *keys;
   SottoOutbox *outbox;
   SottoInbox *inbox;
+  SottoProfileService *profiles;
+  SottoExpiry *expiry;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;
@@ -73,6 +77,9 @@ void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *se
                                                         SottoConversation    *conversation);
 
 /* sotto-messenger-registration.c */
+void             _sotto_messenger_profile_key_received (SottoMessenger   *self,
+                                                        SottoConversation    *conversation);
+
 SottoMessenger  *_sotto_messenger_new                  (SottoAccount           *account,
                                                         SottoConversationList  *conversations,
                                                         SottoRelayClient       *client) G_GNUC_WARN_UNUSED_RESULT;

@@ -396,13 +396,30 @@ sotto_messenger_register_finish (GAsyncResult  *result,
 typedef struct
 {
   SottoAccount *account;
+  SottoMessenger *messenger;
 } Loading;
 
 static void
 loading_free (Loading *loading)
 {
   g_clear_object (&loading->account);
+  g_clear_object (&loading->messenger);
   g_free (loading);
+}
+
+static void
+load_profiles_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Loading *loading = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_profile_service_finish (SOTTO_PROFILE_SERVICE (object), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&loading->messenger), g_object_unref);
 }
 
 static void
@@ -414,6 +431,7 @@ load_conversations_cb (GObject      *object,
   Loading *loading = g_task_get_task_data (task);
   g_autoptr(SottoConversationList) conversations = NULL;
   g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(SottoMessenger) messenger = NULL;
   g_autoptr(GError) error = NULL;
 
   conversations = sotto_conversation_list_load_finish (result, &error);
@@ -431,8 +449,12 @@ load_conversations_cb (GObject      *object,
       return;
     }
 
-  g_task_return_pointer (task, _sotto_messenger_new (loading->account, conversations, client),
-                         g_object_unref);
+  messenger = _sotto_messenger_new (loading->account, conversations, client);
+
+  /* Messages sent from now on carry the profile key, and contacts show
+   * their display names, once the profiles are read. */
+  _sotto_profile_service_load_async (messenger->profiles, load_profiles_cb, g_steal_pointer (&task));
+  loading->messenger = g_steal_pointer (&messenger);
 }
 
 static void

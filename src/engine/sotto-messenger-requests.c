@@ -75,6 +75,45 @@ set_standing_thread (GTask        *task,
 }
 
 static void
+profile_rotated_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The block holds either way; the new key is stored, and the relay
+   * gets the profile under it the next time the messenger starts. */
+  if (!_sotto_profile_service_finish (SOTTO_PROFILE_SERVICE (object), result, &error))
+    g_message ("Could not rotate the profile key after a block: %s", error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+profile_shared_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+  StandingChange *change = g_task_get_task_data (task);
+
+  /* A key that did not go goes with the next message. */
+  _sotto_profile_service_finish (SOTTO_PROFILE_SERVICE (object), result, NULL);
+
+  if (change->from != SOTTO_CONTACT_STANDING_REQUEST)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* The receipts the request held back; the task ends once they went. */
+  _sotto_outbox_send_held_receipts_async (self->outbox, change->conversation, FALSE,
+                                          _sotto_task_return_step_cb, g_object_ref (task));
+}
+
+static void
 set_standing_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -114,15 +153,23 @@ set_standing_cb (GObject      *object,
       _sotto_messenger_emit_conversation_removed (self, change->conversation);
     }
 
-  if (change->from != SOTTO_CONTACT_STANDING_REQUEST || change->to != SOTTO_CONTACT_STANDING_ACCEPTED)
+  /* The profile key a blocked contact had opens nothing new (a message
+   * request never had it); one the user accepted gets it
+   * (profile_shared_cb()). */
+  if (change->to == SOTTO_CONTACT_STANDING_BLOCKED && change->from == SOTTO_CONTACT_STANDING_ACCEPTED)
     {
-      g_task_return_boolean (task, TRUE);
+      _sotto_profile_service_rotate_async (self->profiles, profile_rotated_cb, g_object_ref (task));
       return;
     }
 
-  /* The receipts the request held back; the task ends once they went. */
-  _sotto_outbox_send_held_receipts_async (self->outbox, change->conversation, FALSE,
-                                          _sotto_task_return_step_cb, g_object_ref (task));
+  if (change->to == SOTTO_CONTACT_STANDING_ACCEPTED)
+    {
+      _sotto_profile_service_share_async (self->profiles, change->conversation,
+                                          profile_shared_cb, g_object_ref (task));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
 }
 
 /* Moves the contact of @conversation to @to.  Going back to a request is

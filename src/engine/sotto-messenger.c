@@ -56,6 +56,7 @@ enum {
   MESSAGE_ACTION,
   IDENTITY_CHANGED,
   CONVERSATION_REMOVED,
+  PROFILE_CHANGED,
   N_SIGNALS
 };
 
@@ -104,6 +105,8 @@ _sotto_messenger_new (SottoAccount          *account,
   self->keys = _sotto_key_keeper_new (self->store, account, client, self->protocol);
   self->outbox = _sotto_outbox_new (self->store, account, conversations, client, self->protocol);
   self->inbox = _sotto_inbox_new (self->store, conversations, client, self->protocol, self->outbox, self);
+  self->profiles = _sotto_profile_service_new (self->store, conversations, client, self->outbox);
+  self->expiry = _sotto_expiry_new (self->store, conversations, self->outbox);
 
   g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
                           G_BINDING_SYNC_CREATE);
@@ -117,6 +120,7 @@ _sotto_messenger_new (SottoAccount          *account,
   _sotto_signal_forward (self->inbox, "identity-changed", self);
   _sotto_signal_forward (self->inbox, "message-received", self);
   _sotto_signal_forward (self->inbox, "message-action", self);
+  _sotto_signal_forward (self->profiles, "profile-changed", self);
 
   return self;
 }
@@ -276,6 +280,8 @@ sotto_messenger_start (SottoMessenger *self)
   sotto_relay_client_connect (self->client);
   _sotto_outbox_start (self->outbox);
   _sotto_key_keeper_start (self->keys);
+  _sotto_profile_service_start (self->profiles);
+  _sotto_expiry_start (self->expiry);
 }
 
 /**
@@ -296,6 +302,7 @@ sotto_messenger_stop (SottoMessenger *self)
   self->started = FALSE;
 
   _sotto_key_keeper_stop (self->keys);
+  _sotto_expiry_stop (self->expiry);
   _sotto_inbox_stop (self->inbox);
   sotto_relay_client_disconnect (self->client);
   _sotto_outbox_stop (self->outbox);
@@ -598,9 +605,14 @@ _sotto_messenger_send_done_cb (GObject      *object,
                                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
   g_autoptr(SottoMessage) message = NULL;
   g_autoptr(GError) error = NULL;
   gboolean sent = _sotto_outbox_send_finish (SOTTO_OUTBOX (object), result, &message, &error);
+
+  /* A message written while the timer is on counts down from now. */
+  if (message != NULL)
+    _sotto_expiry_reschedule (self->expiry);
 
   /* The message goes with the answer, before the callback runs. */
   if (message != NULL)
@@ -680,6 +692,30 @@ sotto_messenger_send_finish (SottoMessenger  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+profiles_settled_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+
+  if (_sotto_task_propagate_step (task, result))
+    _sotto_expiry_wait_async (self->expiry, _sotto_task_return_step_cb, g_steal_pointer (&task));
+}
+
+static void
+outbox_flushed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+
+  if (_sotto_task_propagate_step (task, result))
+    _sotto_profile_service_wait_async (self->profiles, profiles_settled_cb, g_steal_pointer (&task));
+}
+
 /**
  * sotto_messenger_flush_async:
  * @self: a #SottoMessenger
@@ -687,8 +723,11 @@ sotto_messenger_send_finish (SottoMessenger  *self,
  * @callback: called once the outbox is sent
  * @user_data: data for @callback
  *
- * Sends every queued message that is not held.  Fails with
- * %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take them all.
+ * Sends every queued message that is not held, then waits for the
+ * profile work under way (an upload, fetches of contacts' profiles) and
+ * for the deletion of what expired.
+ * Fails with %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take
+ * them all.
  */
 void
 sotto_messenger_flush_async (SottoMessenger      *self,
@@ -701,7 +740,7 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
   task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
-  _sotto_outbox_flush_async (self->outbox, cancellable, _sotto_task_return_step_cb, g_steal_pointer (&task));
+  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -710,6 +749,54 @@ sotto_messenger_flush_finish (SottoMessenger  *self,
                               GError         **error)
 {
   return _sotto_messenger_propagate_boolean (self, result, error);
+}
+
+typedef struct
+{
+  SottoConversation *conversation;
+  GError *receipt_error;
+} MarkRead;
+
+static void
+mark_read_free (MarkRead *mark_read)
+{
+  g_clear_object (&mark_read->conversation);
+  g_clear_error (&mark_read->receipt_error);
+  g_free (mark_read);
+}
+
+static void
+countdowns_started_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MarkRead *mark_read = g_task_get_task_data (task);
+  g_autoptr(GError) countdown_error = NULL;
+
+  if (!_sotto_expiry_finish (SOTTO_EXPIRY (object), result, &countdown_error))
+    g_message ("Could not start the countdown of disappearing messages: %s", countdown_error->message);
+
+  if (mark_read->receipt_error != NULL)
+    g_task_return_error (task, g_steal_pointer (&mark_read->receipt_error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* The messages are marked read even when the receipt could not go;
+ * either way the disappearing ones among them start counting down. */
+static void
+marked_read_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+  MarkRead *mark_read = g_task_get_task_data (task);
+
+  g_task_propagate_boolean (G_TASK (result), &mark_read->receipt_error);
+  _sotto_expiry_conversation_read_async (self->expiry, mark_read->conversation,
+                                         countdowns_started_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -732,13 +819,17 @@ sotto_messenger_mark_read_async (SottoMessenger      *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  MarkRead *mark_read;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
 
   task = forward_task_new (self, sotto_messenger_mark_read_async, cancellable, callback, user_data);
+  mark_read = g_new0 (MarkRead, 1);
+  mark_read->conversation = g_object_ref (conversation);
+  g_task_set_task_data (task, mark_read, (GDestroyNotify) mark_read_free);
   _sotto_outbox_mark_read_async (self->outbox, conversation, cancellable,
-                                 _sotto_task_return_step_cb, g_steal_pointer (&task));
+                                 marked_read_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -771,14 +862,18 @@ sotto_messenger_mark_messages_read_async (SottoMessenger      *self,
                                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  MarkRead *mark_read;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
   g_return_if_fail (ids != NULL);
 
   task = forward_task_new (self, sotto_messenger_mark_messages_read_async, cancellable, callback, user_data);
+  mark_read = g_new0 (MarkRead, 1);
+  mark_read->conversation = g_object_ref (conversation);
+  g_task_set_task_data (task, mark_read, (GDestroyNotify) mark_read_free);
   _sotto_outbox_mark_messages_read_async (self->outbox, conversation, ids, cancellable,
-                                          _sotto_task_return_step_cb, g_steal_pointer (&task));
+                                          marked_read_cb, g_steal_pointer (&task));
 }
 
 /* The account's own keys, which the key keeper looks after */
@@ -869,6 +964,8 @@ sotto_messenger_finalize (GObject *object)
   /* Each service holds the session core's state for as long as its
    * own jobs run. */
   g_clear_object (&self->inbox);
+  g_clear_object (&self->profiles);
+  g_clear_object (&self->expiry);
   g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
@@ -1087,6 +1184,23 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    */
   signals [CONVERSATION_REMOVED] =
     g_signal_new ("conversation-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+
+  /**
+   * SottoMessenger::profile-changed:
+   * @self: a #SottoMessenger
+   * @conversation: the conversation with the contact
+   *
+   * A contact's encrypted profile gave a new display name, which their
+   * #SottoContact:name now shows.
+   */
+  signals [PROFILE_CHANGED] =
+    g_signal_new ("profile-changed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0,

@@ -35,6 +35,11 @@ typedef enum
   SOTTO_MESSENGER_ERROR_REGISTERED,
 } SottoMessengerError;
 
+/* The longest display name of a profile, in bytes of UTF-8, and the
+ * largest avatar image. */
+#define SOTTO_PROFILE_MAX_NAME 256
+#define SOTTO_PROFILE_MAX_AVATAR (1024 * 1024)
+
 #define SOTTO_TYPE_MESSENGER (sotto_messenger_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoMessenger, sotto_messenger, SOTTO, MESSENGER, GObject)
@@ -208,5 +213,35 @@ void                   sotto_messenger_load_edits_async         (SottoMessenger 
                                                                  GCancellable         *cancellable,
                                                                  GAsyncReadyCallback   callback,
                                                                  gpointer              user_data);
+void                   sotto_messenger_set_profile_async        (SottoMessenger       *self,
+                                                                 const char           *name,
+                                                                 GBytes               *avatar,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_set_profile_finish       (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+
+gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
+void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,
+                                                                 const char           *trust_root,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_pin_trust_root_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+
+gboolean               sotto_messenger_timer_is_valid           (guint                 seconds);
+void                   sotto_messenger_set_timer_async          (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 guint                 seconds,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_set_timer_finish         (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
 
 G_END_DECLS

@@ -73,7 +73,8 @@ compose_thread (GTask        *task,
         continue;
 
       g_ptr_array_add (messages, compose->record);
-      _sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error);
+      if (_sotto_store_insert_messages (self->store, compose->conversation_id, messages, &compose->error))
+        _sotto_store_time_outgoing (self->store, compose->conversation_id, compose->record, &compose->error);
     }
 
   if (!_sotto_store_commit_batch (self->store, &error))

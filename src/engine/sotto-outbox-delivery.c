@@ -506,6 +506,17 @@ typedef struct
   guint attempts;
   gboolean fetched;
   GArray *refetch;
+
+  /* The inner messages of the last encryption, kept to send them
+   * identified when they could not go sealed, and whether they went
+   * sealed. */
+  GPtrArray *envelopes;
+  gboolean sealed;
+
+  /* The content's id and conversation, whose message, if it is a
+   * stored one, is marked sealed once it went so. */
+  char *content_id;
+  gint64 conversation_id;
 } Delivery;
 
 static void deliver_encrypt (GTask *task);
@@ -516,6 +527,8 @@ delivery_free (Delivery *delivery)
   g_clear_object (&delivery->conversation);
   g_clear_pointer (&delivery->plaintext, g_bytes_unref);
   g_clear_pointer (&delivery->refetch, g_array_unref);
+  g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
+  g_free (delivery->content_id);
   g_free (delivery);
 }
 
@@ -613,28 +626,21 @@ deliver_sessions_removed_cb (GObject      *object,
   deliver_refetch_next (task);
 }
 
+/* The relay refused a send with @error, and with @changes for a wrong
+ * device list. */
 static void
-deliver_sent_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+deliver_refused (GTask                   *task,
+                 SottoRelayDeviceChanges *changes,
+                 GError                  *error)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
   g_autoptr(GTask) store_task = NULL;
   SottoOutbox *self = g_task_get_source_object (task);
   Delivery *delivery = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
   SessionRemoval *removal;
-
-  if (sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, &changes, &error))
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
 
   if (changes == NULL || delivery->attempts >= SOTTO_OUTBOX_MAX_DEVICE_RETRIES)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, g_error_copy (error));
       return;
     }
 
@@ -654,6 +660,77 @@ deliver_sent_cb (GObject      *object,
   store_task = g_task_new (self, g_task_get_cancellable (task), deliver_sessions_removed_cb, g_object_ref (task));
   g_task_set_task_data (store_task, removal, (GDestroyNotify) session_removal_free);
   _sotto_store_run_in_thread (self->store, store_task, remove_sessions_thread);
+}
+
+static void
+deliver_sent_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_relay_client_send_finish (SOTTO_RELAY_CLIENT (object), result, &changes, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    deliver_refused (task, changes, error);
+}
+
+static void
+mark_sealed_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  SottoOutbox *self = source_object;
+  Delivery *delivery = task_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The message is committed at the relay whatever happens here: a
+   * failure costs only the mark in its details. */
+  if (!_sotto_store_mark_message_sealed (self->store, delivery->conversation_id, delivery->content_id, &error))
+    g_warning ("Could not record that message %s went sealed: %s", delivery->content_id, error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Sealed, or not sent because it could not go sealed: then the same
+ * inner messages go identified. */
+static void
+deliver_sealed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoRelayDeviceChanges) changes = NULL;
+  SottoOutbox *self = g_task_get_source_object (task);
+  Delivery *delivery = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gboolean sealed = FALSE;
+
+  if (!_sotto_sealed_sender_send_finish (SOTTO_SEALED_SENDER (object), result, &sealed, &changes, &error))
+    {
+      deliver_refused (task, changes, error);
+      return;
+    }
+
+  delivery->sealed = sealed;
+  if (sealed && delivery->content_id != NULL)
+    {
+      _sotto_task_run_step (task, self->store, mark_sealed_thread, _sotto_task_return_step_cb);
+      return;
+    }
+  if (sealed)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  sotto_relay_client_send_async (self->client,
+                                 sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                 delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                 deliver_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -685,9 +762,11 @@ deliver_encrypted_cb (GObject      *object,
       return;
     }
 
-  sotto_relay_client_send_async (self->client, encryption->uuid, delivery->timestamp,
-                                 encryption->envelopes, g_task_get_cancellable (task),
-                                 deliver_sent_cb, g_object_ref (task));
+  g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
+  delivery->envelopes = g_ptr_array_ref (encryption->envelopes);
+  _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                   deliver_sealed_cb, g_object_ref (task));
 }
 
 static void
@@ -717,9 +796,39 @@ deliver_encrypt (GTask *task)
   _sotto_store_run_in_thread (self->store, store_task, encrypt_thread);
 }
 
+/* Starts a delivery of @plaintext; @content_id names the stored
+ * message it carries, if any. */
+static void
+deliver_start (SottoOutbox         *self,
+               SottoConversation   *conversation,
+               GBytes              *plaintext,
+               gint64               timestamp,
+               const char          *content_id,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Delivery *delivery;
+
+  delivery = g_new0 (Delivery, 1);
+  delivery->conversation = g_object_ref (conversation);
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+  delivery->content_id = g_strdup (content_id);
+  delivery->conversation_id = _sotto_conversation_get_id (conversation);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_outbox_send_plaintext_async);
+  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
+
+  deliver_encrypt (task);
+}
+
 /* Encrypts @plaintext, encoded inner content, for every device of the
- * conversation's contact and hands it to the relay; completes once the
- * relay committed it.  Finish with _sotto_outbox_send_content_finish(). */
+ * conversation's contact and hands it to the relay, sealed when it can
+ * go so (sotto-sealed-sender.c); completes once the relay committed it.
+ * Finish with _sotto_outbox_send_content_finish(). */
 void
 _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     SottoConversation   *conversation,
@@ -729,23 +838,12 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Delivery *delivery;
-
-  delivery = g_new0 (Delivery, 1);
-  delivery->conversation = g_object_ref (conversation);
-  delivery->plaintext = g_bytes_ref (plaintext);
-  delivery->timestamp = timestamp;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_outbox_send_plaintext_async);
-  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
-
-  deliver_encrypt (task);
+  deliver_start (self, conversation, plaintext, timestamp, NULL, cancellable, callback, user_data);
 }
 
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
- * does. */
+ * does; the stored message with the content's id, if there is one, is
+ * marked sealed when it went so. */
 void
 _sotto_outbox_send_content_async (SottoOutbox         *self,
                                   SottoConversation   *conversation,
@@ -756,8 +854,8 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
 {
   g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  _sotto_outbox_send_plaintext_async (self, conversation, plaintext, content->timestamp,
-                                      cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, content->timestamp, content->id,
+                 cancellable, callback, user_data);
 }
 
 gboolean

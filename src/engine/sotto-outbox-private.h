@@ -14,6 +14,7 @@
 #include "sotto-engine-private.h"
 #include "sotto-protocol-state-private.h"
 #include "sotto-relay-client-private.h"
+#include "sotto-sealed-sender-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
@@ -85,6 +86,14 @@ struct _SottoOutbox
    * (sotto-outbox-receipts.c). */
   GHashTable *receipts;
   guint receipt_source;
+
+  /* The account's profile key, which text messages carry (guarded
+   * memory; %NULL without a profile). */
+  guint8 *profile_key;
+
+  /* Seals what goes to contacts whose profile key is known
+   * (sotto-sealed-sender.c); the inbox opens sealed envelopes with it. */
+  SottoSealedSender *sealed;
 };
 
 /* One content encrypted for every device of one contact
@@ -109,6 +118,8 @@ SottoOutbox     *_sotto_outbox_new                   (SottoStore            *sto
                                                       SottoRelayClient      *client,
                                                       SottoProtocolState    *protocol) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_outbox_start                 (SottoOutbox          *self);
+void             _sotto_outbox_set_profile_key       (SottoOutbox          *self,
+                                                      const guint8         *key);
 void             _sotto_outbox_stop                  (SottoOutbox          *self);
 guint            _sotto_outbox_get_size              (SottoOutbox          *self);
 void             _sotto_outbox_pump                  (SottoOutbox          *self);

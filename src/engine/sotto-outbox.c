@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
@@ -667,6 +668,23 @@ pump_batch_cb (GObject      *object,
 
 /* Starts the next pipelined batch, from @pass->next_position on, unless
  * one stopped or enough are on their way. */
+/* The content of a queued text message, with the timer it was written
+ * under.  Only accepted contacts are sent messages (sending to a request
+ * accepts it), so each message carries the account's profile key, as in
+ * Signal: a contact always has the key of the profile they can read. */
+static SottoContent *
+new_text_content (SottoOutbox           *self,
+                  const SottoOutboxItem *item)
+{
+  SottoContent *content = _sotto_outbox_item_content (item, sotto_account_get_username (self->account));
+
+  if (self->profile_key != NULL)
+    sotto_content_set_profile_key (content, self->profile_key);
+  content->expire_timer = item->expire_timer;
+
+  return content;
+}
+
 static void
 pass_start_batch (Pass *pass)
 {
@@ -674,9 +692,11 @@ pass_start_batch (Pass *pass)
   g_autoptr(GTask) task = NULL;
   Batch *batch;
 
+  /* The socket names the sender: sealed messages go one at a time. */
   if (pass->stopped
       || pass->n_batches >= SOTTO_OUTBOX_PIPELINE_BATCHES
-      || !sotto_relay_client_can_pipeline (self->client))
+      || !sotto_relay_client_can_pipeline (self->client)
+      || _sotto_sealed_sender_can_seal (self->sealed))
     return;
 
   batch = g_new0 (Batch, 1);
@@ -695,7 +715,7 @@ pass_start_batch (Pass *pass)
       if (conversation == NULL)
         continue;
 
-      content = _sotto_outbox_item_content (item, sotto_account_get_username (self->account));
+      content = new_text_content (self, item);
 
       flight = g_new0 (Flight, 1);
       flight->item = item;
@@ -749,7 +769,7 @@ pump_next (Pass *pass)
             return;
         }
 
-      content = _sotto_outbox_item_content (item, sotto_account_get_username (self->account));
+      content = new_text_content (self, item);
       _sotto_outbox_send_content_async (self, conversation, content, NULL, pump_sent_cb, pass);
       return;
     }
@@ -947,6 +967,7 @@ _sotto_outbox_new (SottoStore            *store,
   self->client = g_object_ref (client);
   self->protocol = _sotto_protocol_state_ref (protocol);
   _sotto_protocol_state_get_interface (self->protocol, &self->sp_store);
+  self->sealed = _sotto_sealed_sender_new (store, account, client);
   _sotto_outbox_watch_holds (self);
 
   return self;
@@ -963,6 +984,23 @@ sotto_outbox_dispose (GObject *object)
   G_OBJECT_CLASS (sotto_outbox_parent_class)->dispose (object);
 }
 
+/* Sets the profile key that text messages carry from now on; %NULL
+ * while the account has no profile.  The outbox keeps a copy in
+ * guarded memory. */
+void
+_sotto_outbox_set_profile_key (SottoOutbox  *self,
+                               const guint8 *key)
+{
+  g_return_if_fail (SOTTO_IS_OUTBOX (self));
+
+  g_clear_pointer (&self->profile_key, sodium_free);
+  if (key == NULL)
+    return;
+
+  self->profile_key = _sotto_secure_alloc (SOTTO_PROFILE_KEY_SIZE);
+  memcpy (self->profile_key, key, SOTTO_PROFILE_KEY_SIZE);
+}
+
 static void
 sotto_outbox_finalize (GObject *object)
 {
@@ -973,8 +1011,10 @@ sotto_outbox_finalize (GObject *object)
 
   g_clear_pointer (&self->composing, g_ptr_array_unref);
   g_clear_pointer (&self->receipts, g_hash_table_unref);
+  g_clear_pointer (&self->profile_key, sodium_free);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_object (&self->client);
+  g_clear_object (&self->sealed);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
   g_clear_object (&self->store);

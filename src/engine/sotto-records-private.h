@@ -39,6 +39,7 @@ typedef struct
   char *quote_text;
   char *my_reaction;
   char *their_reaction;
+  gboolean sealed;
 } SottoMessageRecord;
 
 /* A contact. */
@@ -77,6 +78,8 @@ typedef struct
   char *quote_id;
   char *quote_author;
   char *quote_text;
+  /* Seconds the message lasts once sent (0: for ever). */
+  guint expire_timer;
 } SottoOutboxItem;
 
 /* The profile's own account.  @password and @identity are in guarded
@@ -91,6 +94,7 @@ typedef struct
   char *relay_ca;
   char *password;
   SpKeyPair *identity;
+  GBytes *trust_root;
 } SottoAccountRecord;
 
 SottoMessageRecord *_sotto_message_record_new       (const char               *id,

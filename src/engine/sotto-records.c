@@ -117,6 +117,7 @@ _sotto_account_record_free (SottoAccountRecord *record)
   g_free (record->relay_ca);
   sodium_free (record->password);
   sodium_free (record->identity);
+  g_clear_pointer (&record->trust_root, g_bytes_unref);
   g_free (record);
 }
 

@@ -446,6 +446,37 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
   return g_steal_pointer (&bundles);
 }
 
+/* Sends over HTTP: identified, or with the recipient's @access_key in
+ * place of the account's credentials when it is given. */
+static void
+send_over_http (SottoRelayClient *self,
+                GTask            *task,
+                const char       *uuid,
+                const guint8     *access_key,
+                gint64            timestamp,
+                GPtrArray        *envelopes)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autofree char *path = NULL;
+
+  json_builder_begin_object (builder);
+  if (access_key != NULL)
+    {
+      g_autofree char *encoded_key = g_base64_encode (access_key, SOTTO_RELAY_ACCESS_KEY_SIZE);
+
+      json_builder_set_member_name (builder, "accessKey");
+      json_builder_add_string_value (builder, encoded_key);
+    }
+  _sotto_relay_json_add_send (builder, timestamp, envelopes);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  path = g_strdup_printf (access_key != NULL ? "/v1/messages/%s/unidentified" : "/v1/messages/%s", uuid);
+
+  _sotto_relay_client_request (self, task, "PUT", path, body, access_key == NULL);
+}
+
 /**
  * sotto_relay_client_send_async:
  * @self: a #SottoRelayClient
@@ -474,10 +505,7 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonNode) body = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autofree char *path = NULL;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
   g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
@@ -487,20 +515,50 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
   g_task_set_source_tag (task, sotto_relay_client_send_async);
 
   if (sotto_relay_client_can_pipeline (self))
-    {
-      _sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
-      return;
-    }
+    _sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
+  else
+    send_over_http (self, task, uuid, NULL, timestamp, envelopes);
+}
 
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  _sotto_relay_json_add_send (builder, timestamp, envelopes);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
+/**
+ * sotto_relay_client_send_unidentified_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @access_key: the recipient's unidentified-access key
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one sealed sender
+ *   envelope for each of the recipient's devices
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay has committed the envelopes
+ * @user_data: data for @callback
+ *
+ * Sends as sotto_relay_client_send_async() does, but without naming the
+ * sender: over HTTP (the socket is opened with the account's
+ * credentials), with the recipient's access key in place of them.  A
+ * wrong key is %SOTTO_RELAY_ERROR_UNAUTHORIZED.  Finish with
+ * sotto_relay_client_send_finish().
+ */
+void
+sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
+                                            const char          *uuid,
+                                            const guint8         access_key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                            gint64               timestamp,
+                                            GPtrArray           *envelopes,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
 
-  path = g_strdup_printf ("/v1/messages/%s", uuid);
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (access_key != NULL);
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
 
-  _sotto_relay_client_request (self, task, "PUT", path, body, TRUE);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  send_over_http (self, task, uuid, access_key, timestamp, envelopes);
 }
 
 /**

@@ -429,8 +429,7 @@ _sotto_relay_client_download_async (SottoRelayClient    *self,
   if (message == NULL)
     return;
 
-  request = g_new0 (SottoRelayRequest, 1);
-  request->message = g_object_ref (message);
+  request = _sotto_relay_request_new (message);
   g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
   soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
                            download_response_cb, g_object_ref (task));

@@ -114,6 +114,12 @@ sotto_relay_client_body_read_cb (GObject      *object,
       return;
     }
 
+  if (request->raw && SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+
   data = g_bytes_get_data (body, &len);
   if (len > 0)
     object_body = _sotto_json_parse_object (data, len, &error);
@@ -171,14 +177,26 @@ _sotto_relay_client_read_answer (GTask        *task,
    * one that does not say is cut off once it gets there. */
   headers = soup_message_get_response_headers (request->message);
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
-      && soup_message_headers_get_content_length (headers) > SOTTO_RELAY_MAX_ANSWER_BYTES)
+      && soup_message_headers_get_content_length (headers) > request->max_answer_bytes)
     {
       return_bad_response (task, "too large");
       return;
     }
 
-  _sotto_read_bounded_async (stream, SOTTO_RELAY_MAX_ANSWER_BYTES, g_task_get_cancellable (task),
+  _sotto_read_bounded_async (stream, request->max_answer_bytes, g_task_get_cancellable (task),
                              sotto_relay_client_body_read_cb, g_object_ref (task));
+}
+
+/* The state of a request on its way whose answer is JSON of the usual
+ * bound; the caller changes what differs. */
+SottoRelayRequest *
+_sotto_relay_request_new (SoupMessage *message)
+{
+  SottoRelayRequest *request = g_new0 (SottoRelayRequest, 1);
+
+  request->message = g_object_ref (message);
+  request->max_answer_bytes = SOTTO_RELAY_MAX_ANSWER_BYTES;
+  return request;
 }
 
 /* A request to the relay at @path, with this device's credentials when
@@ -218,6 +236,26 @@ _sotto_relay_client_new_message (SottoRelayClient *self,
   return g_steal_pointer (&message);
 }
 
+/* Sends @message; the task returns the answer as a #JsonObject, or with
+ * @raw as #GBytes, of at most @max_answer_bytes, or the relay's refusal. */
+static void
+sotto_relay_client_send_request (SottoRelayClient *self,
+                                 GTask            *task,
+                                 SoupMessage      *message,
+                                 gboolean          raw,
+                                 gsize             max_answer_bytes)
+{
+  SottoRelayRequest *request = _sotto_relay_request_new (message);
+
+  request->raw = raw;
+  request->max_answer_bytes = max_answer_bytes;
+  g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                           g_task_get_cancellable (task),
+                           sotto_relay_client_response_cb,
+                           g_object_ref (task));
+}
+
 /* Sends @message and returns its JSON answer, or the relay's refusal,
  * through @task. */
 void
@@ -225,17 +263,35 @@ _sotto_relay_client_send_message (SottoRelayClient *self,
                                   GTask            *task,
                                   SoupMessage      *message)
 {
-  SottoRelayRequest *request;
-
   g_assert (SOTTO_IS_RELAY_CLIENT (self));
 
-  request = g_new0 (SottoRelayRequest, 1);
-  request->message = g_object_ref (message);
-  g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
-  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
-                           g_task_get_cancellable (task),
-                           sotto_relay_client_response_cb,
-                           g_object_ref (task));
+  sotto_relay_client_send_request (self, task, message, FALSE, SOTTO_RELAY_MAX_ANSWER_BYTES);
+}
+
+/* Sends a request whose body, if any, is @body of @content_type; the
+ * task returns the answer as a #JsonObject, or with @raw as #GBytes of
+ * at most @max_answer_bytes. */
+static void
+sotto_relay_client_request_bytes (SottoRelayClient *self,
+                                  GTask            *task,
+                                  const char       *method,
+                                  const char       *path,
+                                  const char       *content_type,
+                                  GBytes           *body,
+                                  gboolean          authenticate,
+                                  gboolean          raw,
+                                  gsize             max_answer_bytes)
+{
+  g_autoptr(SoupMessage) message = NULL;
+
+  message = _sotto_relay_client_new_message (self, task, method, path, authenticate);
+  if (message == NULL)
+    return;
+
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (message, content_type, body);
+
+  sotto_relay_client_send_request (self, task, message, raw, max_answer_bytes);
 }
 
 void
@@ -246,26 +302,54 @@ _sotto_relay_client_request (SottoRelayClient *self,
                              JsonNode         *body,
                              gboolean          authenticate)
 {
-  g_autoptr(SoupMessage) message = NULL;
-
-  message = _sotto_relay_client_new_message (self, task, method, path, authenticate);
-  if (message == NULL)
-    return;
+  g_autoptr(GBytes) bytes = NULL;
 
   if (body != NULL)
     {
       g_autoptr(JsonGenerator) generator = json_generator_new ();
-      g_autoptr(GBytes) bytes = NULL;
       char *text;
       gsize len;
 
       json_generator_set_root (generator, body);
       text = json_generator_to_data (generator, &len);
       bytes = g_bytes_new_take (text, len);
-      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
     }
 
-  _sotto_relay_client_send_message (self, task, message);
+  sotto_relay_client_request_bytes (self, task, method, path, "application/json", bytes,
+                                    authenticate, FALSE, SOTTO_RELAY_MAX_ANSWER_BYTES);
+}
+
+/* For sotto-relay-client-profile.c: an authenticated request with an
+ * octet-stream body or none, whose answer the task returns as #GBytes
+ * with @raw, as a #JsonObject without. */
+void
+_sotto_relay_client_request_octets (SottoRelayClient *self,
+                                    GTask            *task,
+                                    const char       *method,
+                                    const char       *path,
+                                    GBytes           *body,
+                                    gboolean          raw,
+                                    gsize             max_answer_bytes)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+
+  sotto_relay_client_request_bytes (self, task, method, path, "application/octet-stream", body,
+                                    TRUE, raw, max_answer_bytes);
+}
+
+/* The answer of a request made with @source_tag: a #JsonObject, or
+ * #GBytes for a raw one. */
+gpointer
+_sotto_relay_client_propagate (SottoRelayClient  *self,
+                               GAsyncResult      *result,
+                               gpointer           source_tag,
+                               GError           **error)
+{
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 JsonObject *
@@ -274,9 +358,5 @@ _sotto_relay_client_propagate_object (SottoRelayClient  *self,
                                       gpointer           source_tag,
                                       GError           **error)
 {
-  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _sotto_relay_client_propagate (self, result, source_tag, error);
 }

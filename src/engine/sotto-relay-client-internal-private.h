@@ -60,6 +60,10 @@ typedef struct
 {
   SoupMessage *message;
   JsonObject *refusal;
+  /* An answer that is not JSON (an encrypted profile), and the most of
+   * it that is read. */
+  gboolean raw;
+  gsize max_answer_bytes;
 } SottoRelayRequest;
 
 /* sotto-relay-client.c */
@@ -74,6 +78,7 @@ void         _sotto_relay_client_emit_keys_low      (SottoRelayClient          *
 void         _sotto_relay_error_from_response       (guint                      status,
                                                      JsonObject                *body,
                                                      GError                   **error);
+SottoRelayRequest *_sotto_relay_request_new      (SoupMessage               *message);
 void         _sotto_relay_request_free              (SottoRelayRequest         *request);
 void         _sotto_relay_client_return_read_error  (GTask                     *task,
                                                      const GError              *error);
@@ -93,6 +98,17 @@ void         _sotto_relay_client_request            (SottoRelayClient          *
                                                      const char                *path,
                                                      JsonNode                  *body,
                                                      gboolean                   authenticate);
+void         _sotto_relay_client_request_octets     (SottoRelayClient          *self,
+                                                     GTask                     *task,
+                                                     const char                *method,
+                                                     const char                *path,
+                                                     GBytes                    *body,
+                                                     gboolean                   raw,
+                                                     gsize                      max_answer_bytes);
+gpointer     _sotto_relay_client_propagate          (SottoRelayClient          *self,
+                                                     GAsyncResult              *result,
+                                                     gpointer                   source_tag,
+                                                     GError                   **error);
 JsonObject  *_sotto_relay_client_propagate_object   (SottoRelayClient          *self,
                                                      GAsyncResult              *result,
                                                      gpointer                   source_tag,

@@ -24,8 +24,13 @@ G_BEGIN_DECLS
  * @timestamp: the sender's timestamp, in milliseconds since the epoch
  * @server_timestamp: when the relay accepted it
  * @content: the ciphertext
+ * @sealed_identity_key: for a sealed sender envelope once opened, the
+ *   identity key its sender certificate names, which the session that
+ *   decrypts the inner message must have; %NULL otherwise
  *
- * An envelope the relay delivered over the WebSocket.
+ * An envelope the relay delivered over the WebSocket.  A sealed sender
+ * envelope (%SOTTO_RELAY_ENVELOPE_TYPE_SEALED) arrives with no @source
+ * and a @source_device of 0, until it is opened.
  */
 typedef struct
 {
@@ -36,7 +41,12 @@ typedef struct
   gint64 timestamp;
   gint64 server_timestamp;
   GBytes *content;
+  GBytes *sealed_identity_key;
 } SottoRelayEnvelope;
+
+/* Signal's envelope type of a sealed sender message
+ * (UnidentifiedSenderMessage). */
+#define SOTTO_RELAY_ENVELOPE_TYPE_SEALED 6
 
 /**
  * SottoRelayOutgoing:
@@ -207,6 +217,54 @@ void                     sotto_relay_client_acknowledge          (SottoRelayClie
 void                     sotto_relay_client_acknowledge_all      (SottoRelayClient         *self,
                                                                   const char * const       *guids,
                                                                   guint                     n_guids);
+
+/* The largest encrypted profile the relay stores (docs/relay-api.md,
+ * "Encrypted profiles"), and the size of an unidentified-access key. */
+#define SOTTO_RELAY_MAX_PROFILE_BYTES (1024 * 1024 + 64 * 1024)
+#define SOTTO_RELAY_ACCESS_KEY_SIZE 16
+
+/* Encrypted profiles (sotto-relay-client-profile.c) */
+void                     sotto_relay_client_put_profile_async    (SottoRelayClient         *self,
+                                                                  GBytes                   *blob,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_put_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
+void                     sotto_relay_client_get_profile_async    (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+GBytes                  *sotto_relay_client_get_profile_finish   (SottoRelayClient         *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+void                     sotto_relay_client_set_access_key_async (SottoRelayClient         *self,
+                                                                  const guint8              key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+gboolean                 sotto_relay_client_set_access_key_finish (SottoRelayClient        *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error);
+
+/* Sealed sender (sotto-relay-client-api.c, sotto-relay-client-sealed.c) */
+void                     sotto_relay_client_send_unidentified_async (SottoRelayClient      *self,
+                                                                  const char               *uuid,
+                                                                  const guint8              access_key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                                                  gint64                    timestamp,
+                                                                  GPtrArray                *envelopes,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+void                     sotto_relay_client_get_sender_certificate_async (SottoRelayClient *self,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+GBytes                  *sotto_relay_client_get_sender_certificate_finish (SottoRelayClient *self,
+                                                                  GAsyncResult             *result,
+                                                                  GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayEnvelope, sotto_relay_envelope_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayOutgoing, sotto_relay_outgoing_free)

@@ -323,15 +323,19 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
   const char *guid = _sotto_relay_json_get_string (object, "guid");
   const char *source = _sotto_relay_json_get_string (object, "source");
   gint64 type;
-  gint64 source_device;
+  gint64 source_device = 0;
   gint64 timestamp;
   gint64 server_timestamp;
+  gboolean sealed = FALSE;
 
+  /* A sealed sender envelope names no sender: the sealed message inside
+   * does (sotto-sealed-sender.c); every other one must. */
   if (guid == NULL
-      || source == NULL
-      || !g_uuid_string_is_valid (source)
       || !_sotto_relay_json_get_int (object, "envelopeType", 1, 8, &type)
-      || !_sotto_relay_json_get_int (object, "sourceDevice", 1, 127, &source_device)
+      || ((sealed = type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
+          ? json_object_has_member (object, "source") || json_object_has_member (object, "sourceDevice")
+          : (source == NULL || !g_uuid_string_is_valid (source)
+             || !_sotto_relay_json_get_int (object, "sourceDevice", 1, 127, &source_device)))
       || !_sotto_relay_json_get_int (object, "timestamp", 0, G_MAXINT64, &timestamp)
       || !_sotto_relay_json_get_int (object, "serverTimestamp", 0, G_MAXINT64, &server_timestamp)
       || (envelope->content = _sotto_relay_json_get_base64_bytes (object, "content")) == NULL)
@@ -344,8 +348,8 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
 
   envelope->guid = g_strdup (guid);
   envelope->type = type;
-  envelope->source = g_ascii_strdown (source, -1);
-  envelope->source_device = source_device;
+  envelope->source = sealed ? NULL : g_ascii_strdown (source, -1);
+  envelope->source_device = sealed ? 0 : source_device;
   envelope->timestamp = timestamp;
   envelope->server_timestamp = server_timestamp;
 

@@ -83,6 +83,7 @@ sotto_relay_envelope_copy (const SottoRelayEnvelope *envelope)
   copy->timestamp = envelope->timestamp;
   copy->server_timestamp = envelope->server_timestamp;
   copy->content = envelope->content ? g_bytes_ref (envelope->content) : NULL;
+  copy->sealed_identity_key = envelope->sealed_identity_key ? g_bytes_ref (envelope->sealed_identity_key) : NULL;
 
   return copy;
 }
@@ -96,6 +97,7 @@ sotto_relay_envelope_free (SottoRelayEnvelope *envelope)
   g_free (envelope->guid);
   g_free (envelope->source);
   g_clear_pointer (&envelope->content, g_bytes_unref);
+  g_clear_pointer (&envelope->sealed_identity_key, g_bytes_unref);
   g_free (envelope);
 }
 

@@ -360,7 +360,8 @@ typedef enum
 /* What _sotto_store_read_message() reads, in its order. */
 #define SOTTO_STORE_MESSAGE_COLUMNS \
   "id, position, uuid, direction, kind, state, sent_at, received_at, body," \
-  " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction"
+  " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction," \
+  " EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)"
 
 SottoMessageRecord  *_sotto_store_read_message         (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
@@ -468,5 +469,94 @@ GStrv                _sotto_store_mark_messages_read   (SottoStore              
                                                         const char * const         *ids,
                                                         GArray                     *changes,
                                                         GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Encrypted profiles (sotto-store-profiles.c) */
+SottoStoreStatement *_sotto_store_select_optional      (SottoStore                 *self,
+                                                        const char                 *sql,
+                                                        gint64                      id,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_own_profile     (SottoStore                 *self,
+                                                        guint8                    **key,
+                                                        char                      **name,
+                                                        GBytes                    **avatar,
+                                                        gboolean                   *uploaded,
+                                                        GError                    **error);
+gboolean             _sotto_store_set_own_profile_uploaded (SottoStore             *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_own_profile     (SottoStore                 *self,
+                                                        const guint8               *key,
+                                                        const char                 *name,
+                                                        GBytes                     *avatar,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_contact_profile_key (SottoStore             *self,
+                                                        gint64                      contact_id,
+                                                        guint8                    **key,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_trust_root     (SottoStore                 *self,
+                                                        GBytes                    **trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
+                                                        GBytes                     *trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_mark_message_sealed (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *message_id,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_contact_profile_key (SottoStore             *self,
+                                                        gint64                      contact_id,
+                                                        const guint8               *key,
+                                                        gboolean                   *changed,
+                                                        GError                    **error);
+gboolean             _sotto_store_save_contact_profile (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        const char                 *name,
+                                                        GBytes                     *avatar,
+                                                        gint64                      now,
+                                                        GError                    **error);
+gboolean             _sotto_store_load_contact_avatar  (SottoStore                 *self,
+                                                        gint64                      contact_id,
+                                                        GBytes                    **avatar,
+                                                        GError                    **error);
+GArray              *_sotto_store_list_stale_contact_profiles (SottoStore          *self,
+                                                        guint                       limit,
+                                                        GError                    **error);
+GHashTable          *_sotto_store_list_contact_profile_names (SottoStore           *self,
+                                                        GError                    **error);
+
+/* Disappearing messages (sotto-store-expiry.c) */
+typedef struct
+{
+  gint64 conversation_id;
+  char *id;
+} SottoExpiredMessage;
+
+void                 _sotto_expired_message_free       (SottoExpiredMessage        *expired);
+gboolean             _sotto_store_set_conversation_timer (SottoStore               *self,
+                                                        gint64                      conversation_id,
+                                                        guint                       seconds,
+                                                        GError                    **error);
+GHashTable          *_sotto_store_list_conversation_timers (SottoStore             *self,
+                                                        GError                    **error);
+gboolean             _sotto_store_add_message_timer    (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const char                 *id,
+                                                        guint                       seconds,
+                                                        gint64                      expires_at,
+                                                        GError                    **error);
+gboolean             _sotto_store_time_outgoing        (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        const SottoMessageRecord   *record,
+                                                        GError                    **error);
+gboolean             _sotto_store_start_countdowns     (SottoStore                 *self,
+                                                        gint64                      conversation_id,
+                                                        gint64                      now,
+                                                        GError                    **error);
+gboolean             _sotto_store_next_expiry          (SottoStore                 *self,
+                                                        gint64                     *expires_at,
+                                                        GError                    **error);
+GPtrArray           *_sotto_store_list_expired         (SottoStore                 *self,
+                                                        gint64                      now,
+                                                        guint                       limit,
+                                                        GError                    **error);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 
 #include "sp-error.h"
 
+#include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-message.h"
 #include "sotto-store-private.h"
@@ -273,7 +274,7 @@ _sotto_store_read_message (SottoStore           *self,
   if (uuid == NULL
       || position < 0 || position > G_MAXUINT
       || direction < SOTTO_MESSAGE_DIRECTION_INCOMING || direction > SOTTO_MESSAGE_DIRECTION_OUTGOING
-      || kind < SOTTO_MESSAGE_KIND_TEXT || kind > SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
+      || kind < SOTTO_MESSAGE_KIND_TEXT || kind > SOTTO_MESSAGE_KIND_TIMER_CHANGED
       || state < SOTTO_MESSAGE_STATE_QUEUED || state > SOTTO_MESSAGE_STATE_FAILED)
     {
       set_corrupt_error (error, _("A stored message is damaged"));
@@ -288,6 +289,7 @@ _sotto_store_read_message (SottoStore           *self,
                                     sqlite3_column_int64 (statement, 7),
                                     body);
   message->position = position;
+  message->sealed = sqlite3_column_int (statement, 15) != 0;
 
   if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error))
     {
@@ -940,7 +942,9 @@ _sotto_store_load_outbox (SottoStore  *store,
   int rc;
 
   statement = _sotto_store_prepare (store,
-                                    "SELECT id, conversation_id, uuid, sent_at, body FROM messages"
+                                    "SELECT id, conversation_id, uuid, sent_at, body,"
+                                    " IFNULL((SELECT seconds FROM message_timers t WHERE t.message_id = messages.id), 0)"
+                                    " FROM messages"
                                     " WHERE direction = 1 AND state = 0 AND kind = 0"
                                     " ORDER BY id",
                                     error);
@@ -965,6 +969,7 @@ _sotto_store_load_outbox (SottoStore  *store,
       item->conversation_id = sqlite3_column_int64 (statement, 1);
       item->id = g_strdup (id);
       item->sent_at = sqlite3_column_int64 (statement, 3);
+      item->expire_timer = CLAMP (sqlite3_column_int64 (statement, 5), 0, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
 
       if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
                                               &item->body, error))

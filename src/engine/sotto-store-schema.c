@@ -177,6 +177,53 @@ static const char * const migrations[] = {
   ");"
   "CREATE INDEX pending_actions_target ON pending_actions (target_uuid);"
   "CREATE INDEX pending_actions_conversation ON pending_actions (conversation_id);",
+
+  /* 6 → 7: encrypted profiles (sotto-store-profiles.c): the account's
+   * profile key, display name and avatar, and whether the relay has
+   * them as they are; each contact's profile key, the display name and
+   * avatar their profile gave, and when it was last fetched. */
+  "CREATE TABLE own_profile ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  profile_key     BLOB NOT NULL,"              /* sealed */
+  "  name            BLOB NOT NULL,"              /* sealed */
+  "  avatar          BLOB,"                       /* sealed */
+  "  uploaded        INTEGER NOT NULL DEFAULT 0"
+  ");"
+
+  "CREATE TABLE contact_profiles ("
+  "  contact_id      INTEGER PRIMARY KEY REFERENCES contacts (id) ON DELETE CASCADE,"
+  "  profile_key     BLOB NOT NULL,"              /* sealed */
+  "  name            BLOB,"                       /* sealed */
+  "  avatar          BLOB,"                       /* sealed */
+  "  fetched_at      INTEGER NOT NULL DEFAULT 0"
+  ");",
+
+  /* 7 → 8: disappearing messages (sotto-store-expiry.c): each
+   * conversation's timer, and each disappearing message's timer and,
+   * once its countdown started, when it expires (ms since the epoch). */
+  "CREATE TABLE conversation_timers ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  seconds         INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE message_timers ("
+  "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE,"
+  "  seconds         INTEGER NOT NULL,"
+  "  expires_at      INTEGER"
+  ");"
+  "CREATE INDEX message_timers_expiry ON message_timers (expires_at) WHERE expires_at IS NOT NULL;",
+
+  /* 8 → 9: sealed sender (sotto-store-sealed-sender.c): the trust root
+   * the relay's sender certificates are checked against, pinned at
+   * registration, and the messages that went through the relay sealed. */
+  "CREATE TABLE sealed_sender_trust ("
+  "  id              INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  trust_root      BLOB NOT NULL"
+  ");"
+
+  "CREATE TABLE sealed_messages ("
+  "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint

@@ -219,8 +219,8 @@ sotto_store_open_internal (SottoStore                 *self,
                           "PRAGMA synchronous = FULL;"
                           "PRAGMA trusted_schema = OFF;"
                           /* What is deleted is overwritten, so that a
-                           * message deleted for everyone leaves no
-                           * ciphertext in free pages. */
+                           * message deleted for everyone or expired
+                           * leaves no ciphertext in free pages. */
                           "PRAGMA secure_delete = ON;",
                           error))
     goto fail;

@@ -215,14 +215,17 @@ sp_aes256_ctr (uint8_t       *out,
   return ret;
 }
 
-int
-sp_aes256_gcm_siv_encrypt (uint8_t       *out,
-                           const uint8_t  key[SP_AES_KEY_SIZE],
-                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
-                           const uint8_t *aad,
-                           size_t         aad_len,
-                           const uint8_t *in,
-                           size_t         in_len)
+/* AES-256 in an AEAD mode, GCM or GCM-SIV, with a 12-byte nonce and a
+ * 16-byte tag after the ciphertext. */
+static int
+aead_encrypt (int            mode,
+              uint8_t       *out,
+              const uint8_t  key[SP_AES_KEY_SIZE],
+              const uint8_t  nonce[SP_AES_GCM_NONCE_SIZE],
+              const uint8_t *aad,
+              size_t         aad_len,
+              const uint8_t *in,
+              size_t         in_len)
 {
   gcry_cipher_hd_t hd;
   uint8_t *sealed;
@@ -231,16 +234,16 @@ sp_aes256_gcm_siv_encrypt (uint8_t       *out,
   if (out == NULL || key == NULL || nonce == NULL
       || (aad == NULL && aad_len != 0) || (in == NULL && in_len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (in_len > SIZE_MAX - SP_AES_GCM_SIV_TAG_SIZE)
+  if (in_len > SIZE_MAX - SP_AES_GCM_TAG_SIZE)
     return SP_ERR_INVALID_ARGUMENT;
 
   /* Encrypting into scratch memory keeps @out untouched on failure and
    * lets @in overlap @out. */
-  sealed = malloc (in_len + SP_AES_GCM_SIV_TAG_SIZE);
+  sealed = malloc (in_len + SP_AES_GCM_TAG_SIZE);
   if (sealed == NULL)
     return SP_ERR_NO_MEMORY;
 
-  ret = cipher_open (&hd, GCRY_CIPHER_MODE_GCM_SIV, key);
+  ret = cipher_open (&hd, mode, key);
   if (ret != SP_OK)
     {
       free (sealed);
@@ -248,29 +251,30 @@ sp_aes256_gcm_siv_encrypt (uint8_t       *out,
     }
 
   /* GCM-SIV derives its keystream from the tag, so the whole plaintext
-   * must go through one final encrypt call. */
-  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_SIV_NONCE_SIZE) != 0
+   * must go through one final encrypt call; GCM takes it the same way. */
+  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_NONCE_SIZE) != 0
       || (aad_len != 0 && gcry_cipher_authenticate (hd, aad, aad_len) != 0)
       || gcry_cipher_final (hd) != 0
       || gcry_cipher_encrypt (hd, sealed, in_len, in, in_len) != 0
-      || gcry_cipher_gettag (hd, sealed + in_len, SP_AES_GCM_SIV_TAG_SIZE) != 0)
+      || gcry_cipher_gettag (hd, sealed + in_len, SP_AES_GCM_TAG_SIZE) != 0)
     ret = SP_ERR_CRYPTO;
   gcry_cipher_close (hd);
 
   if (ret == SP_OK)
-    memcpy (out, sealed, in_len + SP_AES_GCM_SIV_TAG_SIZE);
-  scratch_free (sealed, in_len + SP_AES_GCM_SIV_TAG_SIZE);
+    memcpy (out, sealed, in_len + SP_AES_GCM_TAG_SIZE);
+  scratch_free (sealed, in_len + SP_AES_GCM_TAG_SIZE);
   return ret;
 }
 
-int
-sp_aes256_gcm_siv_decrypt (uint8_t       *out,
-                           const uint8_t  key[SP_AES_KEY_SIZE],
-                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
-                           const uint8_t *aad,
-                           size_t         aad_len,
-                           const uint8_t *in,
-                           size_t         in_len)
+static int
+aead_decrypt (int            mode,
+              uint8_t       *out,
+              const uint8_t  key[SP_AES_KEY_SIZE],
+              const uint8_t  nonce[SP_AES_GCM_NONCE_SIZE],
+              const uint8_t *aad,
+              size_t         aad_len,
+              const uint8_t *in,
+              size_t         in_len)
 {
   gcry_cipher_hd_t hd;
   gcry_error_t err;
@@ -281,9 +285,9 @@ sp_aes256_gcm_siv_decrypt (uint8_t       *out,
   if (key == NULL || nonce == NULL || in == NULL
       || (aad == NULL && aad_len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (in_len < SP_AES_GCM_SIV_TAG_SIZE)
+  if (in_len < SP_AES_GCM_TAG_SIZE)
     return SP_ERR_MALFORMED;
-  plain_len = in_len - SP_AES_GCM_SIV_TAG_SIZE;
+  plain_len = in_len - SP_AES_GCM_TAG_SIZE;
   if (out == NULL && plain_len != 0)
     return SP_ERR_INVALID_ARGUMENT;
 
@@ -292,18 +296,20 @@ sp_aes256_gcm_siv_decrypt (uint8_t       *out,
   if (plain == NULL)
     return SP_ERR_NO_MEMORY;
 
-  ret = cipher_open (&hd, GCRY_CIPHER_MODE_GCM_SIV, key);
+  ret = cipher_open (&hd, mode, key);
   if (ret != SP_OK)
     {
       free (plain);
       return ret;
     }
 
-  /* The tag is handed over first; decryption then checks it and fails
-   * with a checksum error, which is the only way a forgery shows. */
-  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_SIV_NONCE_SIZE) != 0
+  /* GCM-SIV takes the tag first and fails decryption with a checksum
+   * error; GCM decrypts and then checks the tag.  Either way the
+   * plaintext reaches @out only once the tag is known to be right. */
+  if (gcry_cipher_setiv (hd, nonce, SP_AES_GCM_NONCE_SIZE) != 0
       || (aad_len != 0 && gcry_cipher_authenticate (hd, aad, aad_len) != 0)
-      || gcry_cipher_set_decryption_tag (hd, in + plain_len, SP_AES_GCM_SIV_TAG_SIZE) != 0
+      || (mode == GCRY_CIPHER_MODE_GCM_SIV
+          && gcry_cipher_set_decryption_tag (hd, in + plain_len, SP_AES_GCM_TAG_SIZE) != 0)
       || gcry_cipher_final (hd) != 0)
     {
       ret = SP_ERR_CRYPTO;
@@ -311,6 +317,8 @@ sp_aes256_gcm_siv_decrypt (uint8_t       *out,
   else
     {
       err = gcry_cipher_decrypt (hd, plain, plain_len, in, plain_len);
+      if (err == 0 && mode == GCRY_CIPHER_MODE_GCM)
+        err = gcry_cipher_checktag (hd, in + plain_len, SP_AES_GCM_TAG_SIZE);
       if (gcry_err_code (err) == GPG_ERR_CHECKSUM)
         ret = SP_ERR_BAD_MAC;
       else if (err != 0)
@@ -322,4 +330,52 @@ sp_aes256_gcm_siv_decrypt (uint8_t       *out,
     memcpy (out, plain, plain_len);
   scratch_free (plain, plain_len + 1);
   return ret;
+}
+
+int
+sp_aes256_gcm_siv_encrypt (uint8_t       *out,
+                           const uint8_t  key[SP_AES_KEY_SIZE],
+                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
+                           const uint8_t *aad,
+                           size_t         aad_len,
+                           const uint8_t *in,
+                           size_t         in_len)
+{
+  return aead_encrypt (GCRY_CIPHER_MODE_GCM_SIV, out, key, nonce, aad, aad_len, in, in_len);
+}
+
+int
+sp_aes256_gcm_siv_decrypt (uint8_t       *out,
+                           const uint8_t  key[SP_AES_KEY_SIZE],
+                           const uint8_t  nonce[SP_AES_GCM_SIV_NONCE_SIZE],
+                           const uint8_t *aad,
+                           size_t         aad_len,
+                           const uint8_t *in,
+                           size_t         in_len)
+{
+  return aead_decrypt (GCRY_CIPHER_MODE_GCM_SIV, out, key, nonce, aad, aad_len, in, in_len);
+}
+
+int
+sp_aes256_gcm_encrypt (uint8_t       *out,
+                       const uint8_t  key[SP_AES_KEY_SIZE],
+                       const uint8_t  nonce[SP_AES_GCM_NONCE_SIZE],
+                       const uint8_t *aad,
+                       size_t         aad_len,
+                       const uint8_t *in,
+                       size_t         in_len)
+{
+  return aead_encrypt (GCRY_CIPHER_MODE_GCM, out, key, nonce, aad, aad_len, in, in_len);
+}
+
+int
+sp_aes256_gcm_decrypt (uint8_t       *out,
+                       const uint8_t  key[SP_AES_KEY_SIZE],
+                       const uint8_t  nonce[SP_AES_GCM_NONCE_SIZE],
+                       const uint8_t *aad,
+                       size_t         aad_len,
+                       const uint8_t *in,
+                       size_t         in_len)
+{
+  return aead_decrypt (GCRY_CIPHER_MODE_GCM, out, key, nonce, aad, aad_len, in, in_len);
 }

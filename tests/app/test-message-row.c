@@ -458,6 +458,31 @@ test_message_row_offline (void)
   g_assert_finalize_object (message);
 }
 
+/* A timer change is an event line, not a bubble with the seconds in it:
+ * who set it, and for how long, or that it is off. */
+static void
+test_message_row_timer_event (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  gint64 now = local_milliseconds (2026, 3, 14, 10, 0, 0);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *other_id = g_uuid_string_random ();
+  g_autoptr(SottoMessage) incoming = _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                         SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+                                                         SOTTO_MESSAGE_STATE_READ, now, now, "300");
+  g_autoptr(SottoMessage) outgoing = _sotto_message_new (other_id, SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                         SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+                                                         SOTTO_MESSAGE_STATE_SENT, now, now, "0");
+  SottoMessageRow *set_row = add_row (fixture, incoming, NULL);
+  SottoMessageRow *off_row = add_row (fixture, outgoing, incoming);
+
+  show_window (fixture);
+
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (set_row), "Bob set messages to disappear after 5 minutes"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (off_row), "You turned off disappearing messages"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (set_row), "300"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -479,6 +504,8 @@ main (int   argc,
               fixture_set_up, test_message_row_clock_format, fixture_tear_down);
   g_test_add ("/app/message-row/long-word", Fixture, NULL,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
+  g_test_add ("/app/message-row/timer-event", Fixture, NULL,
+              fixture_set_up, test_message_row_timer_event, fixture_tear_down);
   g_test_add_func ("/app/message-row/offline", test_message_row_offline);
   g_test_add ("/app/message-row/changes", Fixture, NULL,
               fixture_set_up, test_message_row_changes, fixture_tear_down);

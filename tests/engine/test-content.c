@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sp-error.h"
+#include "sp-init.h"
 #include "sp-protobuf.h"
 
 #include "sotto-content-private.h"
@@ -748,11 +749,99 @@ test_content_actions_strict (void)
   }
 }
 
+#define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+/* A profile key travels alone (a key update) or with a text, in
+ * DataMessage field 9, pinned byte for byte; it must be 32 bytes. */
+static void
+test_content_profile_key (void)
+{
+  g_autoptr(GBytes) key = test_bytes_from_hex (KEY_HEX);
+  g_autoptr(SottoContent) alone = sotto_content_new_profile_key (ID, 1, g_bytes_get_data (key, NULL));
+  g_autoptr(SottoContent) with_text = sotto_content_new_text (ID, 1, "al", "Hi");
+  g_autoptr(GBytes) encoded = sotto_content_encode (alone);
+  g_autoptr(GBytes) expected = padded_from_hex ("02" "0a10" ID_HEX "1001"
+                                                "2222" "4a20" KEY_HEX    /* 4: data { 9: key } */
+                                                "80");
+  g_autoptr(GBytes) encoded_text = NULL;
+  g_autoptr(SottoContent) decoded = NULL;
+  g_autoptr(SottoContent) decoded_text = NULL;
+
+  g_assert_true (g_bytes_equal (encoded, expected));
+  decoded = decode_ok (encoded);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_PROFILE_KEY);
+  g_assert_null (decoded->text);
+  g_assert_cmpmem (decoded->profile_key, 32, g_bytes_get_data (key, NULL), 32);
+
+  sotto_content_set_profile_key (with_text, g_bytes_get_data (key, NULL));
+  encoded_text = sotto_content_encode (with_text);
+  decoded_text = decode_ok (encoded_text);
+  g_assert_cmpint (decoded_text->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded_text->text, ==, "Hi");
+  g_assert_cmpmem (decoded_text->profile_key, 32, g_bytes_get_data (key, NULL), 32);
+
+  /* 31 and 33 bytes, and a key given twice. */
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2221" "4a1f" "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e");
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2223" "4a21" KEY_HEX "20");
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2244" "4a20" KEY_HEX "4a20" KEY_HEX);
+}
+
+/* A timer alone sets the conversation's timer, 0 included; a text that
+ * disappears says so and requires level 2, which an older Sotto shows as
+ * the placeholder; a timer past four weeks reads as four weeks. */
+static void
+test_content_expire_timer (void)
+{
+  g_autoptr(SottoContent) timer = sotto_content_new_timer (ID, 1, 300);
+  g_autoptr(SottoContent) off = sotto_content_new_timer (ID, 1, 0);
+  g_autoptr(SottoContent) text = sotto_content_new_text (ID, 1, NULL, "Hi");
+  g_autoptr(GBytes) encoded = sotto_content_encode (timer);
+  g_autoptr(GBytes) expected = padded_from_hex ("02" "0a10" ID_HEX "1001"
+                                                "2203" "40ac02"        /* 4: data { 8: 300 } */
+                                                "80");
+  g_autoptr(GBytes) encoded_off = sotto_content_encode (off);
+  g_autoptr(GBytes) encoded_text = NULL;
+  g_autoptr(GBytes) expected_text = NULL;
+  g_autoptr(GBytes) long_timer = NULL;
+  g_autoptr(SottoContent) decoded = NULL;
+  g_autoptr(SottoContent) decoded_off = NULL;
+  g_autoptr(SottoContent) decoded_text = NULL;
+  g_autoptr(SottoContent) decoded_long = NULL;
+
+  g_assert_true (g_bytes_equal (encoded, expected));
+  decoded = decode_ok (encoded);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TIMER);
+  g_assert_cmpuint (decoded->expire_timer, ==, 300);
+  decoded_off = decode_ok (encoded_off);
+  g_assert_cmpint (decoded_off->kind, ==, SOTTO_CONTENT_KIND_TIMER);
+  g_assert_cmpuint (decoded_off->expire_timer, ==, 0);
+
+  text->expire_timer = 30;
+  encoded_text = sotto_content_encode (text);
+  expected_text = padded_from_hex ("02" "0a10" ID_HEX "1001"
+                                   "2208" "0a024869" "401e" "5002"  /* text, 8: 30, 10: level 2 */
+                                   "80");
+  g_assert_true (g_bytes_equal (encoded_text, expected_text));
+  decoded_text = decode_ok (encoded_text);
+  g_assert_cmpint (decoded_text->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpuint (decoded_text->expire_timer, ==, 30);
+
+  long_timer = v2_from_hex ("0a10" ID_HEX "1001" "2205" "4080c0d005");
+  decoded_long = decode_ok (long_timer);
+  g_assert_cmpuint (decoded_long->expire_timer, ==, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
+
+  /* Twice, the wrong wire type, past 32 bits. */
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2204" "401e401e");
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2203" "42011e");
+  assert_refused_v2 ("0a10" ID_HEX "1001" "2206" "408080808010");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
 
   g_test_add_func ("/engine/content/known-answer", test_content_known_answer);
   g_test_add_func ("/engine/content/known-answer-receipt", test_content_known_answer_receipt);
@@ -771,6 +860,8 @@ main (int   argc,
   g_test_add_func ("/engine/content/actions-strict", test_content_actions_strict);
   g_test_add_func ("/engine/content/strict-bounds", test_content_strict_bounds);
   g_test_add_func ("/engine/content/strict-version-1", test_content_strict_version_1);
+  g_test_add_func ("/engine/content/profile-key", test_content_profile_key);
+  g_test_add_func ("/engine/content/expire-timer", test_content_expire_timer);
 
   return g_test_run ();
 }

@@ -736,9 +736,16 @@ stored_standing (SottoStore *store,
   g_assert_not_reached ();
 }
 
-/* Schema 5 adds the contact's standing: contacts from before it are
- * accepted (nobody the user knew turns into a request), and a request or
- * a block is remembered across restarts. */
+/* Takes a database of schema 9 back to schema 8: without sealed sender. */
+#define UNDO_SCHEMA_9 \
+  "DROP TABLE sealed_messages; DROP TABLE sealed_sender_trust;"
+
+/* Takes a database of schema 8 back to schema 6: without the
+ * disappearing-message timers and the profiles. */
+#define UNDO_SCHEMA_8_7 \
+  "DROP TABLE message_timers; DROP TABLE conversation_timers;" \
+  "DROP TABLE contact_profiles; DROP TABLE own_profile;"
+
 /* Takes a database of schema 6 back to schema 5. */
 #define UNDO_SCHEMA_6 \
   "DROP TABLE pending_actions; DROP TABLE message_edits;" \
@@ -771,7 +778,7 @@ test_store_migrate_actions (void)
   engine_test_close_store (g_steal_pointer (&store));
 
   path = database_path (profile);
-  raw_exec (path, UNDO_SCHEMA_6 "PRAGMA user_version = 5;");
+  raw_exec (path, UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6 "PRAGMA user_version = 5;");
 
   store = engine_test_open_store (profile, PASSPHRASE);
   assert_current_schema (profile);
@@ -795,6 +802,9 @@ test_store_migrate_actions (void)
   engine_test_remove_profile (profile);
 }
 
+/* Schema 5 adds the contact's standing: contacts from before it are
+ * accepted (nobody the user knew turns into a request), and a request or
+ * a block is remembered across restarts. */
 static void
 test_store_migrate_standing (void)
 {
@@ -814,9 +824,11 @@ test_store_migrate_standing (void)
   known = add_conversation (store, account, "known", NULL, NULL);
   engine_test_close_store (g_steal_pointer (&store));
 
-  /* The same profile as schema 4 left it. */
+  /* The same profile as schema 4 left it, without what later schemas
+   * added. */
   path = database_path (profile);
-  raw_exec (path, UNDO_SCHEMA_6 "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
+  raw_exec (path, UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6
+                  "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
 
   store = engine_test_open_store (profile, PASSPHRASE);
   assert_current_schema (profile);

@@ -358,6 +358,78 @@ test_gcm_siv_rfc8452 (void)
     }
 }
 
+/* The AES-256 test cases 13 to 16 of McGrew and Viega, "The Galois/Counter
+ * Mode of Operation", with their 96-bit IVs; case 16 has AAD. */
+static const struct
+{
+  const char *key, *nonce, *aad, *plaintext, *sealed;
+} gcm_vectors[] = {
+  { "0000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000", "", "",
+    "530f8afbc74536b9a963b4f1c4cb738b" },
+  { "0000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000", "", "00000000000000000000000000000000",
+    "cea7403d4d606b6e074ec5d3baf39d18d0d1c8a799996bf0265b98b5d48ab919" },
+  { "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+    "cafebabefacedbaddecaf888", "",
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad"
+    "b094dac5d93471bdec1a502270e3cc6c" },
+  { "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+    "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2",
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+    "76fc6ece0f4e1768cddf8853bb2d551b" },
+};
+
+/* Known answers both ways, and a flipped bit anywhere in the ciphertext
+ * or tag is a MAC failure. */
+static void
+test_gcm_known_answers (void)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (gcm_vectors); i++)
+    {
+      g_autoptr(GBytes) key = test_bytes_from_hex (gcm_vectors[i].key);
+      g_autoptr(GBytes) nonce = test_bytes_from_hex (gcm_vectors[i].nonce);
+      g_autoptr(GBytes) aad = test_bytes_from_hex (gcm_vectors[i].aad);
+      g_autoptr(GBytes) plaintext = test_bytes_from_hex (gcm_vectors[i].plaintext);
+      g_autoptr(GBytes) sealed = test_bytes_from_hex (gcm_vectors[i].sealed);
+      size_t aad_len = g_bytes_get_size (aad);
+      size_t plain_len = g_bytes_get_size (plaintext);
+      size_t sealed_len = g_bytes_get_size (sealed);
+      g_autofree uint8_t *out = g_malloc (plain_len + SP_AES_GCM_TAG_SIZE);
+      g_autofree uint8_t *back = g_malloc (plain_len + 1);
+      g_autofree uint8_t *tampered = g_memdup2 (test_data_of (sealed), sealed_len);
+
+      g_test_message ("GCM test case %zu", i + 13);
+      g_assert_cmpuint (sealed_len, ==, plain_len + SP_AES_GCM_TAG_SIZE);
+
+      g_assert_cmpint (sp_aes256_gcm_encrypt (out, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), aad_len,
+                                              test_data_of (plaintext), plain_len), ==, SP_OK);
+      g_assert_cmpmem (out, sealed_len, test_data_of (sealed), sealed_len);
+
+      g_assert_cmpint (sp_aes256_gcm_decrypt (back, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), aad_len,
+                                              test_data_of (sealed), sealed_len), ==, SP_OK);
+      g_assert_cmpmem (back, plain_len, test_data_of (plaintext), plain_len);
+
+      tampered[sealed_len - 1] ^= 0x01;
+      g_assert_cmpint (sp_aes256_gcm_decrypt (back, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), aad_len,
+                                              tampered, sealed_len), ==, SP_ERR_BAD_MAC);
+      tampered[sealed_len - 1] ^= 0x01;
+      tampered[0] ^= 0x80;
+      g_assert_cmpint (sp_aes256_gcm_decrypt (back, test_data_of (key), test_data_of (nonce),
+                                              test_data_of (aad), aad_len,
+                                              tampered, sealed_len), ==, SP_ERR_BAD_MAC);
+    }
+}
+
 /* Flipping any bit of the ciphertext, the tag, the AAD or the nonce is a
  * MAC failure that leaves the output alone. */
 static void
@@ -458,6 +530,7 @@ main (int   argc,
   g_test_add_func ("/protocol/aes/gcm-siv-tamper", test_gcm_siv_tamper);
   g_test_add_func ("/protocol/aes/gcm-siv-short-input", test_gcm_siv_short_input);
   g_test_add_func ("/protocol/aes/gcm-siv-in-place", test_gcm_siv_in_place);
+  g_test_add_func ("/protocol/aes/gcm-known-answers", test_gcm_known_answers);
 
   return g_test_run ();
 }

@@ -1,0 +1,51 @@
+/* sotto-sealed-sender-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sp-session.h"
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-relay-client-private.h"
+#include "sotto-store.h"
+
+G_BEGIN_DECLS
+
+#define SOTTO_TYPE_SEALED_SENDER (sotto_sealed_sender_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoSealedSender, sotto_sealed_sender, SOTTO, SEALED_SENDER, GObject)
+
+SottoSealedSender  *_sotto_sealed_sender_new          (SottoStore               *store,
+                                                       SottoAccount             *account,
+                                                       SottoRelayClient         *client) G_GNUC_WARN_UNUSED_RESULT;
+gboolean            _sotto_sealed_sender_can_seal     (SottoSealedSender        *self);
+void                _sotto_sealed_sender_send_async   (SottoSealedSender        *self,
+                                                       SottoContact             *contact,
+                                                       gint64                    timestamp,
+                                                       GPtrArray                *envelopes,
+                                                       GCancellable             *cancellable,
+                                                       GAsyncReadyCallback       callback,
+                                                       gpointer                  user_data);
+gboolean            _sotto_sealed_sender_send_finish  (SottoSealedSender        *self,
+                                                       GAsyncResult             *result,
+                                                       gboolean                 *sealed,
+                                                       SottoRelayDeviceChanges **changes,
+                                                       GError                  **error);
+SottoRelayEnvelope *_sotto_sealed_sender_open         (SottoSealedSender        *self,
+                                                       const SottoRelayEnvelope *envelope,
+                                                       GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+
+int                 _sotto_sealed_sender_decrypt_inner (const SottoRelayEnvelope *envelope,
+                                                        SpSessionCipher          *cipher,
+                                                        int                       type,
+                                                        guint8                   *out,
+                                                        gsize                     out_size,
+                                                        gsize                    *out_len);
+
+G_END_DECLS

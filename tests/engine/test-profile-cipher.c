@@ -1,0 +1,123 @@
+/* test-profile-cipher.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "sotto-profile-cipher-private.h"
+
+#include "protocol-test-util.h"
+
+/* A profile opens with its key and with no other; what it says comes
+ * back whole, and the blob hides the name's length to within a block. */
+static void
+test_profile_round_trip (void)
+{
+  guint8 key[SOTTO_PROFILE_KEY_SIZE];
+  guint8 other[SOTTO_PROFILE_KEY_SIZE];
+  g_autoptr(GBytes) avatar = g_bytes_new_static ("\x89PNG\r\n\x1a\nimage", 13);
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) short_blob = NULL;
+  g_autoptr(GBytes) opened_avatar = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *none = NULL;
+  g_autofree char *tampered_data = NULL;
+  g_autoptr(GBytes) tampered = NULL;
+  gsize len;
+
+  memset (key, 0x11, sizeof key);
+  memset (other, 0x22, sizeof other);
+
+  blob = _sotto_profile_encrypt (key, "Zoë", avatar);
+  g_assert_true (_sotto_profile_decrypt (key, blob, &name, &opened_avatar, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (name, ==, "Zoë");
+  g_assert_true (g_bytes_equal (opened_avatar, avatar));
+
+  /* A rotated-away key opens nothing. */
+  g_assert_false (_sotto_profile_decrypt (other, blob, &none, &opened_avatar, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_null (none);
+  g_clear_error (&error);
+
+  /* Neither does a changed byte. */
+  len = g_bytes_get_size (blob);
+  tampered_data = g_memdup2 (g_bytes_get_data (blob, NULL), len);
+  tampered_data[len / 2] ^= 1;
+  tampered = g_bytes_new (tampered_data, len);
+  g_assert_false (_sotto_profile_decrypt (key, tampered, &none, &opened_avatar, &error));
+  g_clear_error (&error);
+
+  /* One name or another of a block's length: the same size. */
+  short_blob = _sotto_profile_encrypt (key, "A", NULL);
+  g_assert_cmpuint (g_bytes_get_size (short_blob), ==, 12 + SOTTO_PROFILE_BLOCK_SIZE + 16);
+  {
+    g_autofree char *long_name = g_strnfill (200, 'n');
+    g_autoptr(GBytes) long_blob = _sotto_profile_encrypt (key, long_name, NULL);
+
+    g_assert_cmpuint (g_bytes_get_size (long_blob), ==, g_bytes_get_size (short_blob));
+  }
+}
+
+/* The access key is Signal's: the first 16 bytes of AES-256-GCM of 16
+ * zero bytes under the profile key with a zero nonce.  For the all-zero
+ * key that is test case 14 of McGrew and Viega's GCM paper. */
+static void
+test_profile_access_key (void)
+{
+  guint8 key[SOTTO_PROFILE_KEY_SIZE] = { 0 };
+  guint8 access_key[SOTTO_PROFILE_ACCESS_KEY_SIZE];
+  g_autoptr(GBytes) expected = test_bytes_from_hex ("cea7403d4d606b6e074ec5d3baf39d18");
+
+  _sotto_profile_derive_access_key (key, access_key);
+  g_assert_cmpmem (access_key, sizeof access_key, g_bytes_get_data (expected, NULL), 16);
+}
+
+/* The decoder is strict about what it reads. */
+static void
+test_profile_strict (void)
+{
+  guint8 plain[SOTTO_PROFILE_BLOCK_SIZE] = { 0x0a, 0x01, 'A', 0x80 };
+  guint8 no_name[SOTTO_PROFILE_BLOCK_SIZE] = { 0x12, 0x01, 'x', 0x80 };
+  guint8 twice[SOTTO_PROFILE_BLOCK_SIZE] = { 0x0a, 0x01, 'A', 0x0a, 0x01, 'B', 0x80 };
+  guint8 nul[SOTTO_PROFILE_BLOCK_SIZE] = { 0x0a, 0x01, 0, 0x80 };
+  guint8 unknown[SOTTO_PROFILE_BLOCK_SIZE] = { 0x0a, 0x01, 'A', 0x18, 0x05, 0x80 };
+  guint8 spare[2 * SOTTO_PROFILE_BLOCK_SIZE] = { 0x0a, 0x01, 'A', 0x80 };
+  g_autofree char *name = NULL;
+  g_autoptr(GBytes) avatar = NULL;
+
+  g_assert_true (_sotto_profile_decode_plaintext (plain, sizeof plain, &name, &avatar, NULL));
+  g_assert_cmpstr (name, ==, "A");
+  g_clear_pointer (&name, g_free);
+  g_assert_true (_sotto_profile_decode_plaintext (unknown, sizeof unknown, &name, &avatar, NULL));
+  g_clear_pointer (&name, g_free);
+
+  g_assert_false (_sotto_profile_decode_plaintext (no_name, sizeof no_name, &name, &avatar, NULL));
+  g_assert_false (_sotto_profile_decode_plaintext (twice, sizeof twice, &name, &avatar, NULL));
+  g_assert_false (_sotto_profile_decode_plaintext (nul, sizeof nul, &name, &avatar, NULL));
+  g_assert_false (_sotto_profile_decode_plaintext (spare, sizeof spare, &name, &avatar, NULL));
+  g_assert_false (_sotto_profile_decode_plaintext (plain, sizeof plain - 1, &name, &avatar, NULL));
+  g_assert_null (name);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_func ("/engine/profile-cipher/round-trip", test_profile_round_trip);
+  g_test_add_func ("/engine/profile-cipher/access-key", test_profile_access_key);
+  g_test_add_func ("/engine/profile-cipher/strict", test_profile_strict);
+
+  return g_test_run ();
+}
