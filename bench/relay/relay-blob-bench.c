@@ -201,18 +201,24 @@ relay_start (Relay      *relay,
              const char *binary)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *conf = g_build_filename (relay->dir = g_dir_make_tmp ("sotto-blob-bench-XXXXXX", NULL),
-                                            "relay.conf", NULL);
-  g_autofree char *dir_arg = g_strconcat ("--data-dir=", relay->dir, NULL);
+  g_autofree char *conf = NULL;
+  g_autofree char *dir_arg = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autofree char *line = NULL;
   const char *colon;
 
-  g_file_set_contents (conf,
-                       "[limits]\nmax-blob-bytes=1073741824\nblob-quota-bytes=17179869184\n"
-                       "blob-streams-per-account=" G_STRINGIFY (PARALLEL) "\n"
-                       "[rate-limits]\naddress-requests=100000/100000\n"
-                       "address-registrations=100000/100000\n", -1, NULL);
+  relay->dir = g_dir_make_tmp ("sotto-blob-bench-XXXXXX", &error);
+  if (relay->dir == NULL)
+    g_error ("Cannot make the relay's data directory: %s", error->message);
+  conf = g_build_filename (relay->dir, "relay.conf", NULL);
+  dir_arg = g_strconcat ("--data-dir=", relay->dir, NULL);
+
+  if (!g_file_set_contents (conf,
+                            "[limits]\nmax-blob-bytes=1073741824\nblob-quota-bytes=17179869184\n"
+                            "blob-streams-per-account=" G_STRINGIFY (PARALLEL) "\n"
+                            "[rate-limits]\naddress-requests=100000/100000\n"
+                            "address-registrations=100000/100000\n", -1, &error))
+    g_error ("Cannot write the relay's configuration: %s", error->message);
   relay->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
                                      binary, "--listen=127.0.0.1:0", dir_arg, NULL);
   if (relay->process == NULL)
