@@ -105,6 +105,9 @@ typedef struct
    * encrypted for. */
   GBytes *identity_key;
   GBytes *plaintext;
+  /* When the relay is to drop the envelopes (their
+   * SottoRelayOutgoing.expires_at), or 0 for never. */
+  gint64 expires_at;
   GPtrArray *envelopes;
   gboolean no_session;
 } SottoEncryption;
@@ -157,6 +160,7 @@ gboolean         _sotto_outbox_send_finish           (SottoOutbox          *self
                                                       GError              **error);
 
 /* sotto-outbox-delivery.c */
+gint64           _sotto_outbox_relay_expiry          (const SottoContent   *content);
 gboolean         _sotto_outbox_encrypt               (SottoOutbox          *self,
                                                       SottoEncryption      *encryption,
                                                       GHashTable           *registration_ids,

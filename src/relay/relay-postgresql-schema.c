@@ -121,6 +121,10 @@ static const char * const migrations[] = {
   "  PRIMARY KEY (account, device_id, source));"
   "CREATE TABLE queue_removed (LIKE queue_added INCLUDING ALL);"
   RELAY_PG_COUNT_QUEUE_SQL ";",
+  /* 7: the expiry a sender may give an envelope, as in the SQLite
+   * schema's version 8, indexed only where it is set. */
+  "ALTER TABLE queue ADD COLUMN expires_at bigint;"
+  "CREATE INDEX queue_by_expiry ON queue (expires_at) WHERE expires_at IS NOT NULL;",
 };
 
 gboolean
