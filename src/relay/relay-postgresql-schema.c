@@ -124,7 +124,8 @@ static const char * const migrations[] = {
   /* 7: the expiry a sender may give an envelope, as in the SQLite
    * schema's version 8, indexed only where it is set. */
   "ALTER TABLE queue ADD COLUMN expires_at bigint;"
-  "CREATE INDEX queue_by_expiry ON queue (expires_at) WHERE expires_at IS NOT NULL;",
+  "CREATE INDEX queue_by_expiry ON queue (expires_at)"
+  "  WHERE expires_at IS NOT NULL;",
 };
 
 gboolean

@@ -134,7 +134,8 @@ static const char * const migrations[] = {
    * envelopes that have one are in the index, so that storing the
    * others costs nothing more, and the sweep reads only what expired. */
   "ALTER TABLE queue ADD COLUMN expires_at INTEGER;"
-  "CREATE INDEX queue_by_expiry ON queue (expires_at) WHERE expires_at IS NOT NULL;",
+  "CREATE INDEX queue_by_expiry ON queue (expires_at)"
+  "  WHERE expires_at IS NOT NULL;",
 };
 
 gboolean

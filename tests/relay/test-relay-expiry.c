@@ -242,7 +242,6 @@ test_bad_expiries (Fixture       *fixture,
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
   g_autofree char *too_long = g_strdup_printf ("%d", RETENTION_MS + 1);
-  g_autofree char *longest = g_strdup_printf ("%d", RETENTION_MS);
   g_autofree char *key = test_random_base64 (16, -1);
   g_autofree char *to_bob = message_json (bob, "YmFk", too_long);
   g_autofree char *to_carol = message_json (carol, "Z29vZA==", "5000");
