@@ -117,9 +117,11 @@ static const char * const stmt_sql[N_STMTS] = {
                            "RETURNING q.account, q.device_id, q.source, length (q.content) AS size) "
                            "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Entries another node is expiring at the same moment are its own to
-   * delete. */
-  [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE id IN "
-                          "(SELECT id FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED) "
+   * delete.  Those this one locked are deleted where they are in the
+   * table (their ctid, which the lock keeps as it is): ids have no
+   * index of their own. */
+  [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
+                          "(SELECT ctid FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED)) "
                           "RETURNING account, device_id, source, length (content) AS size) "
                           "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Adds what a transaction removed from queues ($1 to $5: arrays of
@@ -161,8 +163,8 @@ static const char * const stmt_sql[N_STMTS] = {
   /* The envelopes whose sender's expiry ($1) passed, through the
    * partial index of expiries; as above, those another node is
    * dropping at the same moment are its own to delete. */
-  [STMT_DELETE_LAPSED] = "WITH gone AS (DELETE FROM queue WHERE id IN "
-                         "(SELECT id FROM queue WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED) "
+  [STMT_DELETE_LAPSED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
+                         "(SELECT ctid FROM queue WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)) "
                          "RETURNING account, device_id, source, length (content) AS size) "
                          "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   [STMT_NEXT_EXPIRY] = "SELECT coalesce (min (expires_at), 0) FROM queue",
