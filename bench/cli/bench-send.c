@@ -39,6 +39,7 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
+#include "dev-files.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 #include "sotto-store-private.h"
@@ -192,25 +193,6 @@ message_received_cb (SottoMessenger    *messenger,
 
   latency = ms_since (*(gint64 *) start);
   g_array_append_val (receiver->delivered, latency);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
 }
 
 static int
@@ -427,7 +409,7 @@ main (int   argc,
   g_subprocess_send_signal (relay, SIGTERM);
   g_subprocess_wait (relay, NULL, NULL);
 
-  remove_tree (root);
+  dev_remove_tree (root);
 
   return 0;
 }

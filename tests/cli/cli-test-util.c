@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "cli-test-util.h"
+#include "dev-files.h"
 
 /* Rate limits out of the way: the tests that care about durability send
  * far faster than a person. */
@@ -164,28 +165,6 @@ cli_relay_free (CliRelay *relay)
   g_free (relay);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-    }
-
-  g_rmdir (path);
-}
-
 /* A directory for one test that starts its relays itself. */
 CliTest *
 cli_test_new_without_relay (void)
@@ -218,7 +197,7 @@ cli_test_free (CliTest *test)
     return;
 
   g_clear_pointer (&test->relay, cli_relay_free);
-  remove_tree (test->root);
+  dev_remove_tree (test->root);
   g_free (test->root);
   g_strfreev (test->extra_env);
   g_free (test);

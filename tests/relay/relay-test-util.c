@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dev-files.h"
 #include "relay-test-util.h"
 
 const char *test_relay_relaxed_conf =
@@ -52,25 +53,6 @@ test_relay_make_data_dir (void)
   return dir;
 }
 
-/* Removes a directory and everything in it. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
 /* Removes what a relay keeps in its data directory, its attachment
  * blobs included, and the directory, which must hold nothing else. */
 void
@@ -78,7 +60,7 @@ test_relay_remove_data_dir (const char *dir)
 {
   g_autofree char *blobs = g_build_filename (dir, "blobs", NULL);
 
-  remove_tree (blobs);
+  dev_remove_tree (blobs);
   const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log",
                           "password-digest.key" };
 
