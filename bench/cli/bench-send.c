@@ -30,7 +30,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/prctl.h>
 #include <signal.h>
 
 #include <glib/gstdio.h>
@@ -39,7 +38,7 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
-#include "dev-files.h"
+#include "dev-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 #include "sotto-store-private.h"
@@ -102,12 +101,6 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 start_relay (const char  *binary,
              const char  *data_dir,
@@ -124,7 +117,7 @@ start_relay (const char  *binary,
   if (!g_file_set_contents (conf, relay_conf, -1, &error))
     g_error ("%s", error->message);
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   relay = g_subprocess_launcher_spawn (launcher, &error, binary,
                                        "--listen", "127.0.0.1:0", "--data-dir", data_dir, NULL);
   if (relay == NULL)

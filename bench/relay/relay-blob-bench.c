@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dev-files.h"
+#include "dev-util.h"
 
 #define CHUNK        (1024 * 1024)
 #define PARALLEL     10

@@ -12,12 +12,11 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "dev-files.h"
+#include "dev-util.h"
 #include "relay-test-util.h"
 
 const char *test_relay_relaxed_conf =
@@ -127,20 +126,12 @@ test_relay_data_dir_database (const char *data_dir)
   return test_postgresql_database (name);
 }
 
-/* A relay must not outlive a test that aborts: it would hold the test's
- * output pipes open and stall the harness. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static void
 relay_child_setup (gpointer user_data)
 {
   const TestRelaySetup *setup = user_data;
 
-  die_with_parent (NULL);
+  dev_die_with_parent (NULL);
   if (setup->descriptor_limit > 0)
     {
       struct rlimit limit = { setup->descriptor_limit, setup->descriptor_limit };
@@ -746,7 +737,7 @@ test_relay_run (const char * const  *args,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, (gpointer) test_relay_binary ());
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);

@@ -1,4 +1,4 @@
-/* dev-files.c: files and directories that the tests and the benchmarks make
+/* dev-util.c: what the tests and the benchmarks share
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -6,9 +6,12 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include <glib/gstdio.h>
 
-#include "dev-files.h"
+#include "dev-util.h"
 
 /* Removes @path and everything below it.  A symbolic link is removed,
  * never followed, so that nothing outside @path is touched; what cannot
@@ -31,4 +34,14 @@ dev_remove_tree (const char *path)
     }
 
   g_rmdir (path);
+}
+
+/* A child-setup function (GSpawnChildSetupFunc) for the processes a test
+ * or a benchmark starts, such as relays: killed when their parent dies,
+ * so that one that aborts leaves none behind to hold its output pipes
+ * open and stall whatever waits for them. */
+void
+dev_die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
 }

@@ -1,4 +1,4 @@
-/* dev-files.h: files and directories that the tests and the benchmarks make
+/* dev-util.h: what the tests and the benchmarks share
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,6 +10,7 @@
 
 G_BEGIN_DECLS
 
-void dev_remove_tree (const char *path);
+void dev_remove_tree     (const char *path);
+void dev_die_with_parent (gpointer    user_data);
 
 G_END_DECLS
