@@ -21,18 +21,6 @@ typedef TestFixture Fixture;
 /* The relay keeps envelopes a minute at most here. */
 #define RETENTION_MS 60000
 
-static const char *retention_conf =
-  "[rate-limits]\n"
-  "address-requests=100000/100000\n"
-  "address-registrations=100000/100000\n"
-  "address-auth-failures=100000/100000\n"
-  "address-websockets=100000/100000\n"
-  "address-unidentified-sends=100000/100000\n"
-  "target-unidentified-sends=100000/100000\n"
-  "account-sends=100000/100000\n"
-  "pair-sends=100000/100000\n"
-  "[limits]\n"
-  "max-queue-age-seconds=60\n";
 
 /* One envelope to a device of `to`, as a send's messages hold it, with
  * `expiry` as its "expiresInMs" member, or without one when NULL. */
@@ -321,18 +309,16 @@ test_multi_send_expires (Fixture       *fixture,
   test_socket_expect_drained (socket);
 }
 
-static const char *window_conf = "[rate-limits]\n"
-                                 "address-requests=100000/100000\n"
-                                 "address-registrations=100000/100000\n"
-                                 "account-sends=100000/100000\n"
-                                 "pair-sends=100000/100000\n"
-                                 "[limits]\n"
-                                 "websocket-unacked=1\n";
 
 int
 main (int   argc,
       char *argv[])
 {
+  /* The relaxed limits end with their section; these add another. */
+  g_autofree char *retention_conf = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-queue-age-seconds=60\n",
+                                                 NULL);
+  g_autofree char *window_conf = g_strconcat (test_relay_relaxed_conf, "[limits]\nwebsocket-unacked=1\n", NULL);
+
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func, conf) \
