@@ -14,6 +14,7 @@
 #include "sp-init.h"
 
 #include "cli-test-util.h"
+#include "relay-test-util.h"
 
 /* Real relay, real sotto-cli processes, real timers: the shortest timer
  * is 30 seconds, and one test waits for it. */
@@ -174,24 +175,24 @@ test_message_disappears (void)
   g_assert_false (cli_tree_contains (bob, g_bytes_get_data (bob_body, NULL), g_bytes_get_size (bob_body)));
 }
 
-/* An integer the relay's database gives for @sql, which is run with
- * @uuid as its parameter. */
+/* An integer that the relay's database gives for the query @format
+ * makes. */
+static gint64 relay_query (CliTest    *test,
+                           const char *format,
+                           ...) G_GNUC_PRINTF (2, 3);
+
 static gint64
 relay_query (CliTest    *test,
-             const char *sql,
-             const char *uuid)
+             const char *format,
+             ...)
 {
-  g_autofree char *path = g_build_filename (test->relay->data_dir, "relay.db", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *statement = cli_db_prepare (path, SQLITE_OPEN_READONLY, sql, &db);
-  gint64 value;
+  g_autofree char *sql = NULL;
+  va_list args;
 
-  sqlite3_bind_text (statement, 1, uuid, -1, SQLITE_STATIC);
-  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
-  value = sqlite3_column_int64 (statement, 0);
-  sqlite3_finalize (statement);
-  sqlite3_close (db);
-  return value;
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return test_relay_query_int (test->relay->data_dir, sql);
 }
 
 /* A message written under a 30-second timer to a contact who stays
@@ -218,23 +219,23 @@ test_relay_drops_unfetched (void)
   cli_run_ok (test, alice, "timer", "bob", "30", NULL);
   cli_send_ok (test, alice, "bob", vanishing);
 
-  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = ?1", bob_id->uuid), ==, 3);
-  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = ?1 AND expires_at IS NOT NULL",
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s'", bob_id->uuid), ==, 3);
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s' AND expires_at IS NOT NULL",
                                 bob_id->uuid), ==, 1);
-  lifetime = relay_query (test, "SELECT expires_at - server_timestamp FROM queue WHERE account = ?1 "
+  lifetime = relay_query (test, "SELECT expires_at - server_timestamp FROM queue WHERE account = '%s' "
                                 "AND expires_at IS NOT NULL", bob_id->uuid);
   g_assert_cmpint (lifetime, >, 0);
   g_assert_cmpint (lifetime, <=, 30 * 1000);
 
   /* Nobody fetches it: the relay's own sweep deletes the row. */
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  while (relay_query (test, "SELECT count(*) FROM queue WHERE account = ?1 AND expires_at IS NOT NULL",
+  while (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s' AND expires_at IS NOT NULL",
                       bob_id->uuid) > 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (200 * G_TIME_SPAN_MILLISECOND);
     }
-  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = ?1", bob_id->uuid), ==, 2);
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s'", bob_id->uuid), ==, 2);
 
   received = cli_receive (test, bob);
   g_assert_cmpuint (received->len, ==, 2);
