@@ -124,12 +124,12 @@ test_expired_envelope_is_deleted (Fixture       *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autofree char *kept = test_send_envelope (fixture->session, fixture->relay, alice, bob, "a2VwdA==");
-  g_autofree char *lapsing = send_expiring (fixture, alice, bob, "bGFwc2luZw==", 1500);
+  g_autofree char *lapsing = send_expiring (fixture, alice, bob, "bGFwc2luZw==", 3000);
   g_autoptr(TestSocket) socket = NULL;
 
   g_assert_cmpstr (kept, !=, lapsing);
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 2);
-  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 1500"),
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 3000"),
                    ==, 1);
 
   wait_for_rows (fixture, "SELECT count(*) FROM queue", 1);
@@ -290,7 +290,7 @@ test_multi_send_expires (Fixture       *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 0);
-  g_autofree char *to_bob = message_json (bob, "Ym9i", "1000");
+  g_autofree char *to_bob = message_json (bob, "Ym9i", "3000");
   g_autofree char *to_carol = message_json (carol, "Y2Fyb2w=", "50000");
   g_autofree char *multi = g_strdup_printf ("{\"timestamp\":1,\"recipients\":[{\"destination\":\"%s\",\"messages\":[%s]},"
                                             "{\"destination\":\"%s\",\"messages\":[%s]}]}",
@@ -300,7 +300,7 @@ test_multi_send_expires (Fixture       *fixture,
   g_autoptr(TestSocket) socket = NULL;
 
   g_assert_cmpuint (response->status, ==, 200);
-  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 1000"),
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 3000"),
                    ==, 1);
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 50000"),
                    ==, 1);
