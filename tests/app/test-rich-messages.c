@@ -156,7 +156,7 @@ start (Fixture *fixture)
 }
 
 /* Reply from the message menu: the bar above the composer says to what,
- * Escape and its button cancel it, and the reply carries the quote. */
+ * Escape cancels it, and the reply carries the quote. */
 static void
 test_rich_reply (Fixture       *fixture,
                  gconstpointer  user_data)
