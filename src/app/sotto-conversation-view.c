@@ -1013,8 +1013,8 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   if (self->conversation == conversation)
     return;
 
-  /* A reply or an edit stays with its conversation: an edit gives the
-   * composer back to the draft, which is kept. */
+  /* A reply or an edit ends with its conversation; an edit gives the
+   * composer back the draft it held before, which is kept. */
   sotto_reply_bar_cancel (self->reply_bar);
   sotto_conversation_view_save_draft (self);
   /* What the user saw of the conversation shown so far is read there. */
