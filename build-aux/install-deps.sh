@@ -25,6 +25,7 @@ build_packages="
 test_packages="
   clang libclang-rt-14-dev llvm valgrind
   xvfb xauth dbus-x11 xdotool gnome-keyring zbar-tools dunst gsettings-desktop-schemas
+  fonts-noto-color-emoji
   flatpak-builder
   nodejs npm
   libolm-dev prosody procps

@@ -92,6 +92,9 @@ _sotto_message_actions_show (SottoConversation        *conversation,
   if (message != NULL && sotto_message_get_loaded (message)
       && g_strcmp0 (sotto_message_get_id (message), record->id) == 0)
     _sotto_message_update (message, record);
+
+  /* The conversation list shows the last message's text. */
+  _sotto_conversation_refresh_preview (conversation);
 }
 
 /* On the store's thread: whether the change may be made to its target,

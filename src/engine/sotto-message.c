@@ -471,6 +471,31 @@ sotto_message_get_their_reaction (SottoMessage *self)
   return self->their_reaction;
 }
 
+/**
+ * sotto_message_can_change_for_everyone:
+ * @self: a #SottoMessage
+ *
+ * Whether the user may still edit the message or delete it for everyone:
+ * a text this account sent (not one waiting in the outbox, which the
+ * contact does not have), not deleted, in the 24 hours after it was
+ * sent.  The messenger checks the same before it sends a change.
+ *
+ * Returns: %TRUE if an edit or a deletion for everyone would be taken
+ */
+gboolean
+sotto_message_can_change_for_everyone (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->loaded
+         && self->kind == SOTTO_MESSAGE_KIND_TEXT
+         && self->direction == SOTTO_MESSAGE_DIRECTION_OUTGOING
+         && !self->deleted
+         && self->state != SOTTO_MESSAGE_STATE_QUEUED
+         && self->state != SOTTO_MESSAGE_STATE_FAILED
+         && g_get_real_time () / 1000 - self->sent_at <= SOTTO_STORE_ACTION_WINDOW_MS;
+}
+
 static void
 sotto_message_finalize (GObject *object)
 {
