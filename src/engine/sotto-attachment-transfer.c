@@ -138,12 +138,21 @@ sotto_attachment_upload_free (SottoAttachmentUpload *upload)
   g_free (upload);
 }
 
+/* A blob that will not make it to the caller goes before the caller
+ * hears of it. */
+static void
+discard_encrypted (EncryptState *state)
+{
+  if (state->upload != NULL && state->upload->blob != NULL)
+    g_file_delete (state->upload->blob, NULL, NULL);
+  if (state->upload != NULL)
+    g_clear_object (&state->upload->blob);
+}
+
 static void
 encrypt_state_free (EncryptState *state)
 {
-  /* A blob that did not make it to the caller goes. */
-  if (state->upload != NULL && state->upload->blob != NULL)
-    g_file_delete (state->upload->blob, NULL, NULL);
+  discard_encrypted (state);
   g_clear_object (&state->file);
   g_clear_object (&state->folder);
   g_clear_pointer (&state->upload, sotto_attachment_upload_free);
@@ -186,6 +195,8 @@ encrypt_thread (GTask        *task,
                                       upload->key, upload->digest, cancellable, &error)
       || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, &error))
     {
+      g_clear_object (&out);
+      discard_encrypted (state);
       g_task_return_error (task, error);
       return;
     }
@@ -398,13 +409,21 @@ sotto_attachment_upload_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* A blob that will not make it to the caller goes before the caller
+ * hears of it. */
+static void
+discard_download (DownloadState *state)
+{
+  if (state->blob != NULL)
+    g_file_delete (state->blob, NULL, NULL);
+  g_clear_object (&state->blob);
+}
+
 static void
 download_state_free (DownloadState *state)
 {
   progress_stop (&state->progress, FALSE);
-  /* A blob that did not make it to the caller goes. */
-  if (state->blob != NULL)
-    g_file_delete (state->blob, NULL, NULL);
+  discard_download (state);
   g_clear_pointer (&state->key, sodium_free);
   g_clear_object (&state->blob);
   g_clear_object (&state->out);
@@ -423,6 +442,7 @@ verify_thread (GTask        *task,
 
   if (!sotto_attachment_file_verify (state->blob, state->key, state->digest, state->size, cancellable, &error))
     {
+      discard_download (state);
       g_task_return_error (task, error);
       return;
     }
@@ -443,6 +463,8 @@ downloaded_cb (GObject      *object,
       || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error))
     {
       progress_stop (&state->progress, FALSE);
+      g_clear_object (&state->out);
+      discard_download (state);
       g_task_return_error (task, error);
       return;
     }
