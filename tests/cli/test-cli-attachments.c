@@ -136,9 +136,14 @@ make_png (guint       width,
     g_byte_array_append (zlib, (const guint8 *) &adler, 4);
   }
 
-  *(guint32 *) ihdr = GUINT32_TO_BE (width);
-  *(guint32 *) (ihdr + 4) = GUINT32_TO_BE (height);
-  memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
+  {
+    guint32 be_width = GUINT32_TO_BE (width);
+    guint32 be_height = GUINT32_TO_BE (height);
+
+    memcpy (ihdr, &be_width, 4);
+    memcpy (ihdr + 4, &be_height, 4);
+    memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
+  }
 
   g_byte_array_append (png, signature, sizeof signature);
   {
