@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 #define SOTTO_CONTENT_LEVEL_ATTACHMENTS 3
 
 /* DataMessage.attachments, the field number. */
-#define SOTTO_CONTENT_DATA_ATTACHMENTS 11
+#define SOTTO_CONTENT_DATA_ATTACHMENTS 2
 
 /* The most attachments one message carries. */
 #define SOTTO_CONTENT_MAX_ATTACHMENTS 32

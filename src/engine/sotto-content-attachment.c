@@ -21,16 +21,19 @@
  * the message, if any, is their caption (docs/messenger.md, "Inner
  * content"):
  *
- *   message DataMessage { …; repeated AttachmentPointer attachments = 11; }
+ *   message DataMessage { …; repeated AttachmentPointer attachments = 2; }
  *   message AttachmentPointer {
- *     bytes  blob_id      = 1;  // 32 bytes: the relay's id, 64 hex digits
+ *     bytes  id           = 1;  // 32 bytes: the relay's blob id, 64 hex digits
  *     bytes  key          = 2;  // 64 bytes: AES-256 key ‖ HMAC-SHA256 key
  *     bytes  digest       = 3;  // 32 bytes: SHA-256 of the whole blob
  *     uint64 size         = 4;  // the plaintext's size, always written
  *     string content_type = 5;  // "type/subtype", printable ASCII
  *     string file_name    = 6;  // optional
- *     bytes  thumbnail    = 7;  // optional: JPEG or PNG, ≤ 64 KiB
+ *     bytes  thumbnail    = 10; // optional: JPEG or PNG, ≤ 64 KiB
  *   }
+ *
+ * Fields 7 to 9 (width, height, caption) were reserved with the schema
+ * and are not written: the caption is the message's text.
  *
  * Everything in a pointer is read strictly (each field once, exact
  * sizes, bounded strings, a thumbnail that starts as a JPEG or PNG
@@ -47,7 +50,7 @@ enum
   POINTER_SIZE = 4,
   POINTER_CONTENT_TYPE = 5,
   POINTER_FILE_NAME = 6,
-  POINTER_THUMBNAIL = 7,
+  POINTER_THUMBNAIL = 10,
 };
 
 static const guint8 jpeg_magic[] = { 0xff, 0xd8, 0xff };
@@ -247,7 +250,7 @@ _sotto_attachment_pointer_encode_stored (const SottoAttachmentPointer *pointer)
 }
 
 /* Accepts a field once, and only with its wire type (field numbers of
- * a pointer are below 8). */
+ * a pointer are below 32). */
 static gboolean
 take (const SpPbField *field,
       SpPbWireType     wire_type,

@@ -325,9 +325,9 @@ encode_payload (const SottoContent  *content,
       sp_pb_writer_init (&writer, *out, size);
       if (content->text != NULL)
         sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      _sotto_content_write_attachments (content->attachments, &writer);
       if (refers)
         _sotto_content_write_actions (content, &writer);
-      _sotto_content_write_attachments (content->attachments, &writer);
       if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->expire_timer > 0)
         sp_pb_write_varint (&writer, DATA_EXPIRE_TIMER, content->expire_timer);
       if (content->profile_key != NULL)
