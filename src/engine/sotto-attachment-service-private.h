@@ -23,6 +23,11 @@ G_BEGIN_DECLS
 /* The longest side of a thumbnail, in pixels, first tried. */
 #define SOTTO_ATTACHMENT_THUMBNAIL_SIDE 320
 
+/* A blob in the attachment folder that no attachment refers to is
+ * removed once it is this many seconds old: a younger one may be a file
+ * still being encrypted or downloaded. */
+#define SOTTO_ATTACHMENT_SWEEP_AGE (24 * 3600)
+
 #define SOTTO_TYPE_ATTACHMENT_SERVICE (sotto_attachment_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoAttachmentService, sotto_attachment_service, SOTTO, ATTACHMENT_SERVICE, GObject)

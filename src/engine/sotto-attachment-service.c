@@ -585,6 +585,7 @@ _sotto_attachment_service_send_finish (SottoAttachmentService  *self,
 typedef struct
 {
   GPtrArray *unsent;
+  GHashTable *kept;
   guint next;
   GError *error;
 } Resume;
@@ -593,6 +594,7 @@ static void
 resume_free (Resume *resume)
 {
   g_clear_pointer (&resume->unsent, g_ptr_array_unref);
+  g_clear_pointer (&resume->kept, g_hash_table_unref);
   g_clear_error (&resume->error);
   g_free (resume);
 }
@@ -689,13 +691,52 @@ resume_load_thread (GTask        *task,
                     GCancellable *cancellable)
 {
   SottoAttachmentService *self = source_object;
+  Resume *resume = task_data;
   GError *error = NULL;
-  GPtrArray *unsent = _sotto_store_list_unsent_attachments (self->store, &error);
 
-  if (unsent == NULL)
+  resume->unsent = _sotto_store_list_unsent_attachments (self->store, &error);
+  if (resume->unsent != NULL)
+    resume->kept = _sotto_store_list_attachment_files (self->store, &error);
+
+  if (resume->kept == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, unsent, (GDestroyNotify) g_ptr_array_unref);
+    g_task_return_boolean (task, TRUE);
+}
+
+/* In a worker thread: removes the blobs in the attachment folder that no
+ * attachment refers to any more (their messages were deleted or
+ * expired), leaving those younger than a transfer could take to be
+ * stored, which may be on their way in. */
+static void
+sweep_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  GHashTable *kept = task_data;
+  g_autoptr(GFileEnumerator) children = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GFileInfo *info;
+  GFile *child;
+
+  children = g_file_enumerate_children (self->folder,
+                                        G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
+  while (children != NULL
+         && g_file_enumerator_iterate (children, &info, &child, cancellable, NULL)
+         && info != NULL)
+    {
+      guint64 modified = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+
+      if (g_str_has_prefix (g_file_info_get_name (info), "blob-")
+          && !g_hash_table_contains (kept, g_file_peek_path (child))
+          && (gint64) modified + SOTTO_ATTACHMENT_SWEEP_AGE < now)
+        g_file_delete (child, NULL, NULL);
+    }
+
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -704,22 +745,28 @@ resume_loaded_cb (GObject      *object,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
   Resume *resume = g_task_get_task_data (task);
+  g_autoptr(GTask) sweep = NULL;
   GError *error = NULL;
 
-  resume->unsent = g_task_propagate_pointer (G_TASK (result), &error);
-  if (resume->unsent == NULL)
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, error);
       return;
     }
+
+  sweep = g_task_new (self, NULL, NULL, NULL);
+  g_task_set_task_data (sweep, g_steal_pointer (&resume->kept), (GDestroyNotify) g_hash_table_unref);
+  g_task_run_in_thread (sweep, sweep_thread);
 
   resume_next (g_steal_pointer (&task));
 }
 
 /* Uploads what an earlier send left unfinished, each from where the
  * relay stands, then lets the outbox send the messages that are ready;
- * fails with the first error, having tried every upload. */
+ * fails with the first error, having tried every upload.  Meanwhile the
+ * blobs of deleted messages are swept from the attachment folder. */
 void
 _sotto_attachment_service_resume_async (SottoAttachmentService *self,
                                         GCancellable           *cancellable,
@@ -728,14 +775,19 @@ _sotto_attachment_service_resume_async (SottoAttachmentService *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GTask) load = NULL;
+  Resume *resume;
 
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, _sotto_attachment_service_resume_async);
-  g_task_set_task_data (task, g_new0 (Resume, 1), (GDestroyNotify) resume_free);
+  resume = g_new0 (Resume, 1);
+  g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
 
+  /* The load's task shares the state; the resume's, which outlives it,
+   * owns it. */
   load = g_task_new (self, cancellable, resume_loaded_cb, g_steal_pointer (&task));
+  g_task_set_task_data (load, resume, NULL);
   _sotto_store_run_in_thread (self->store, load, resume_load_thread);
 }
 

@@ -39,6 +39,9 @@ gboolean   _sotto_store_update_attachment        (SottoStore                  *s
 GPtrArray *_sotto_store_list_unsent_attachments  (SottoStore                  *self,
                                                   GError                     **error) G_GNUC_WARN_UNUSED_RESULT;
 
+GHashTable *_sotto_store_list_attachment_files   (SottoStore                  *self,
+                                                  GError                     **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoStoreAttachment, _sotto_store_attachment_free)
 
 G_END_DECLS

@@ -271,3 +271,36 @@ _sotto_store_list_unsent_attachments (SottoStore  *self,
 
   return g_steal_pointer (&list);
 }
+
+/* The blobs in the profile that attachments refer to, by path: the
+ * others belonged to messages deleted or expired since. */
+GHashTable *
+_sotto_store_list_attachment_files (SottoStore  *self,
+                                    GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  int rc;
+
+  statement = _sotto_store_prepare (self, "SELECT id, file FROM attachments WHERE file IS NOT NULL", error);
+  if (statement == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      char *file = NULL;
+
+      if (!_sotto_store_column_unseal_string (self, statement, 1, "attachments", "file",
+                                              sqlite3_column_int64 (statement, 0), &file, error))
+        return NULL;
+      g_hash_table_add (files, file);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the attachments"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&files);
+}
