@@ -740,6 +740,16 @@ sweep_thread (GTask        *task,
 }
 
 static void
+swept_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  resume_next (g_steal_pointer (&task));
+}
+
+static void
 resume_loaded_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -756,11 +766,9 @@ resume_loaded_cb (GObject      *object,
       return;
     }
 
-  sweep = g_task_new (self, NULL, NULL, NULL);
+  sweep = g_task_new (self, NULL, swept_cb, g_steal_pointer (&task));
   g_task_set_task_data (sweep, g_steal_pointer (&resume->kept), (GDestroyNotify) g_hash_table_unref);
   g_task_run_in_thread (sweep, sweep_thread);
-
-  resume_next (g_steal_pointer (&task));
 }
 
 /* Uploads what an earlier send left unfinished, each from where the

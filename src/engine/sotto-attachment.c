@@ -120,8 +120,9 @@ _sotto_attachment_new_from_record (const SottoAttachmentRecord *record,
 }
 
 /* Brings *@list, a message's attachments (made on first use), in line
- * with @records: the models it has are updated, so that views bound to
- * them follow. */
+ * with @records (%NULL when it has none, or none any more: deleted for
+ * everyone): the models it has are updated, so that views bound to them
+ * follow. */
 void
 _sotto_attachment_list_sync (GListStore **list,
                              gboolean     outgoing,
@@ -133,6 +134,11 @@ _sotto_attachment_list_sync (GListStore **list,
     *list = g_list_store_new (SOTTO_TYPE_ATTACHMENT);
 
   n_items = g_list_model_get_n_items (G_LIST_MODEL (*list));
+  if (records == NULL)
+    {
+      g_list_store_remove_all (*list);
+      return;
+    }
   if (n_items == records->len)
     {
       for (guint i = 0; i < n_items; i++)

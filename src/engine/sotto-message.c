@@ -268,7 +268,7 @@ _sotto_message_update (SottoMessage             *self,
   set_string (self, &self->quote_text, record->quote_text, PROP_QUOTE_TEXT);
   set_string (self, &self->my_reaction, record->my_reaction, PROP_MY_REACTION);
   set_string (self, &self->their_reaction, record->their_reaction, PROP_THEIR_REACTION);
-  if (record->attachments != NULL)
+  if (record->attachments != NULL || self->attachments != NULL)
     _sotto_attachment_list_sync (&self->attachments, self->direction == SOTTO_MESSAGE_DIRECTION_OUTGOING,
                                  record->attachments);
   g_object_thaw_notify (G_OBJECT (self));

@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <utime.h>
 
 #include <glib/gstdio.h>
 
@@ -642,6 +643,69 @@ test_expired (void)
   g_assert_cmpuint (count_files (downloads), ==, 0);
 }
 
+/* Sets the times of every file in @path back two days. */
+static void
+age_files (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  gint64 then = g_get_real_time () / G_USEC_PER_SEC - 2 * 24 * 3600;
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      struct utimbuf times = { then, then };
+
+      g_assert_cmpint (g_utime (child, &times), ==, 0);
+    }
+}
+
+/* A message deleted for everyone takes its files with it: the keys at
+ * once, the blobs in both profiles once the sweep finds them unused. */
+static void
+test_deleted (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=1000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *alice_blobs = g_build_filename (alice, "attachments", NULL);
+  g_autofree char *bob_blobs = g_build_filename (bob, "attachments", NULL);
+  g_autofree char *note = write_file (test, "note.txt", "to be taken back", 16);
+  g_autoptr(CliResult) sent = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  JsonObject *shown;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  sent = cli_run (test, alice, "--json", "send", "bob", "Oops", "--attach", note, NULL);
+  cli_assert_ok (sent);
+  answer = cli_parse_object (sent->out);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  g_assert_cmpuint (count_files (alice_blobs), ==, 1);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+
+  cli_run_ok (test, alice, "delete", "bob", json_object_get_string_member (answer, "id"), NULL);
+  cli_run_ok (test, bob, "receive", "--timeout", "1", NULL);
+  history = cli_history (test, bob, "alice");
+  shown = g_ptr_array_index (history, history->len - 1);
+  g_assert_true (json_object_get_boolean_member (shown, "deleted"));
+  g_assert_false (json_object_has_member (shown, "attachments"));
+
+  /* Young blobs may be transfers under way: only old ones are swept. */
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+  age_files (alice_blobs);
+  age_files (bob_blobs);
+  cli_run_ok (test, alice, "receive", "--timeout", "1", NULL);
+  cli_run_ok (test, bob, "receive", "--timeout", "1", NULL);
+  g_assert_cmpuint (count_files (alice_blobs), ==, 0);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -654,6 +718,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/tampered-blob", test_tampered_blob);
   g_test_add_func ("/cli/attachments/quota-exceeded", test_quota_exceeded);
   g_test_add_func ("/cli/attachments/expired", test_expired);
+  g_test_add_func ("/cli/attachments/deleted", test_deleted);
 
   return g_test_run ();
 }
