@@ -26,11 +26,12 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
+#include "dev-util.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-key-batch-private.h"
 #include "sotto-relay-client-blob-private.h"
 
-#define PARALLEL 10
+#define PARALLEL DEV_BLOB_BENCH_PARALLEL
 
 typedef struct
 {
@@ -60,64 +61,10 @@ static void
 relay_start (Relay      *relay,
              const char *binary)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *dir_arg = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-  const char *colon;
+  guint16 port = 0;
 
-  relay->dir = g_dir_make_tmp ("sotto-attachment-bench-XXXXXX", &error);
-  if (relay->dir == NULL)
-    g_error ("Cannot make the relay's data directory: %s", error->message);
-  conf = g_build_filename (relay->dir, "relay.conf", NULL);
-  dir_arg = g_strconcat ("--data-dir=", relay->dir, NULL);
-  if (!g_file_set_contents (conf,
-                            "[limits]\nmax-blob-bytes=1073741824\nblob-quota-bytes=17179869184\n"
-                            "blob-streams-per-account=" G_STRINGIFY (PARALLEL) "\n"
-                            "[rate-limits]\naddress-requests=100000/100000\n"
-                            "address-registrations=100000/100000\n", -1, &error))
-    g_error ("Cannot write the relay's configuration: %s", error->message);
-
-  relay->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                                     binary, "--listen=127.0.0.1:0", dir_arg, NULL);
-  if (relay->process == NULL)
-    g_error ("Cannot start %s: %s", binary, error->message);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  if (line == NULL || (colon = strrchr (line, ':')) == NULL)
-    g_error ("The relay did not start");
-  relay->url = g_strdup_printf ("http://127.0.0.1:%s", colon + 1);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static guint64
-resident_bytes (Relay *relay)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (relay->process));
-  g_autofree char *status = NULL;
-  const char *field;
-
-  if (!g_file_get_contents (path, &status, NULL, NULL) || (field = strstr (status, "VmRSS:")) == NULL)
-    return 0;
-  return g_ascii_strtoull (field + strlen ("VmRSS:"), NULL, 10) * 1024;
+  relay->process = dev_start_relay (binary, dev_blob_bench_conf, &relay->dir, &port);
+  relay->url = g_strdup_printf ("http://127.0.0.1:%u", port);
 }
 
 static SottoRelayClient *
@@ -286,7 +233,7 @@ sample_cb (gpointer user_data)
 {
   Sampler *sampler = user_data;
 
-  sampler->peak = MAX (sampler->peak, resident_bytes (sampler->relay));
+  sampler->peak = MAX (sampler->peak, dev_resident_bytes (sampler->relay->process));
   return G_SOURCE_CONTINUE;
 }
 
@@ -364,7 +311,7 @@ main (int   argc,
   g_print ("plain_download_MBps %.1f\n", megabytes_per_second (size, g_get_monotonic_time () - start));
 
   /* Ten at once, each encrypted, created and uploaded by the engine. */
-  idle = resident_bytes (&relay);
+  idle = dev_resident_bytes (relay.process);
   sampler.relay = &relay;
   sampler.peak = idle;
   sampling = g_timeout_add (20, sample_cb, &sampler);
@@ -415,8 +362,8 @@ main (int   argc,
   g_subprocess_send_signal (relay.process, SIGTERM);
   g_subprocess_wait (relay.process, NULL, NULL);
   g_clear_object (&relay.process);
-  remove_tree (relay.dir);
-  remove_tree (root_path);
+  dev_remove_tree (relay.dir);
+  dev_remove_tree (root_path);
   g_free (relay.dir);
   g_free (relay.url);
 

@@ -217,18 +217,6 @@ sotto_cli_fetch_attachments (SottoCli            *cli,
   fetch_next (fetch);
 }
 
-static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *name,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
 /* "attachments": each with its name, type and size, and, from receive,
  * the file it was saved to and the SHA-256 of what was saved (null and
  * an "error" when it could not be); pictures have their "thumbnail", in
@@ -253,20 +241,20 @@ sotto_cli_add_attachments (JsonBuilder  *builder,
       GBytes *thumbnail = sotto_attachment_get_thumbnail (attachment);
 
       json_builder_begin_object (builder);
-      add_string_or_null (builder, "name", sotto_attachment_get_name (attachment));
-      add_string_or_null (builder, "type", sotto_attachment_get_content_type (attachment));
+      sotto_cli_add_string (builder, "name", sotto_attachment_get_name (attachment));
+      sotto_cli_add_string (builder, "type", sotto_attachment_get_content_type (attachment));
       json_builder_set_member_name (builder, "size");
       json_builder_add_int_value (builder, (gint64) sotto_attachment_get_size (attachment));
-      add_string_or_null (builder, "sha256", export != NULL ? export->sha256 : NULL);
-      add_string_or_null (builder, "path", export != NULL ? export->path : NULL);
+      sotto_cli_add_string (builder, "sha256", export != NULL ? export->sha256 : NULL);
+      sotto_cli_add_string (builder, "path", export != NULL ? export->path : NULL);
       if (export != NULL && export->error != NULL)
-        add_string_or_null (builder, "error", export->error);
+        sotto_cli_add_string (builder, "error", export->error);
       if (thumbnail != NULL)
         {
           g_autofree char *encoded = g_base64_encode (g_bytes_get_data (thumbnail, NULL),
                                                       g_bytes_get_size (thumbnail));
 
-          add_string_or_null (builder, "thumbnail", encoded);
+          sotto_cli_add_string (builder, "thumbnail", encoded);
         }
       json_builder_end_object (builder);
     }

@@ -66,6 +66,9 @@ int             sotto_cli_fail_error    (SottoCli       *cli,
                                          const GError   *error,
                                          const char     *what);
 void            sotto_cli_print_json    (JsonBuilder    *builder);
+void            sotto_cli_add_string    (JsonBuilder    *builder,
+                                         const char     *name,
+                                         const char     *value);
 char           *sotto_cli_format_time   (gint64          milliseconds);
 gboolean        sotto_cli_unlock        (SottoCli       *cli,
                                          GError        **error);

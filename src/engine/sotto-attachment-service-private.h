@@ -28,6 +28,9 @@ G_BEGIN_DECLS
  * still being encrypted or downloaded. */
 #define SOTTO_ATTACHMENT_SWEEP_AGE (24 * 3600)
 
+/* The task data key under which an export leaves its file's SHA-256. */
+#define SOTTO_ATTACHMENT_EXPORT_SHA256 "sotto-attachment-sha256"
+
 #define SOTTO_TYPE_ATTACHMENT_SERVICE (sotto_attachment_service_get_type ())
 
 G_DECLARE_FINAL_TYPE (SottoAttachmentService, sotto_attachment_service, SOTTO, ATTACHMENT_SERVICE, GObject)
@@ -60,23 +63,12 @@ void      _sotto_attachment_service_resume_async  (SottoAttachmentService *self,
 gboolean  _sotto_attachment_service_resume_finish (SottoAttachmentService *self,
                                                    GAsyncResult           *result,
                                                    GError                **error);
-void      _sotto_attachment_service_download_async  (SottoAttachmentService *self,
-                                                     SottoAttachment        *attachment,
-                                                     GCancellable           *cancellable,
-                                                     GAsyncReadyCallback     callback,
-                                                     gpointer                user_data);
-gboolean  _sotto_attachment_service_download_finish (SottoAttachmentService *self,
-                                                     GAsyncResult           *result,
-                                                     GError                **error);
-void      _sotto_attachment_service_export_async  (SottoAttachmentService *self,
+void      _sotto_attachment_service_download      (SottoAttachmentService *self,
+                                                   SottoAttachment        *attachment,
+                                                   GTask                  *task);
+void      _sotto_attachment_service_export        (SottoAttachmentService *self,
                                                    SottoAttachment        *attachment,
                                                    GFile                  *dir,
-                                                   GCancellable           *cancellable,
-                                                   GAsyncReadyCallback     callback,
-                                                   gpointer                user_data);
-GFile    *_sotto_attachment_service_export_finish (SottoAttachmentService *self,
-                                                   GAsyncResult           *result,
-                                                   char                  **sha256_hex,
-                                                   GError                **error) G_GNUC_WARN_UNUSED_RESULT;
+                                                   GTask                  *task);
 
 G_END_DECLS

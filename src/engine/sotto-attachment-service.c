@@ -851,7 +851,7 @@ downloaded_cb (GObject      *object,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  SottoAttachmentService *self = g_task_get_source_object (task);
+  SottoAttachmentService *self = g_object_get_data (G_OBJECT (task), "service");
   SottoAttachment *attachment = g_task_get_task_data (task);
   g_autoptr(SottoAttachmentRecord) record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
   g_autoptr(GFile) blob = NULL;
@@ -884,31 +884,31 @@ downloaded_cb (GObject      *object,
   store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
 }
 
-/* Downloads and checks @attachment into the profile, once. */
+/* Downloads and checks @attachment into the profile, once, then
+ * completes @task, the caller's, with a boolean; the attachment rides
+ * on it. */
 void
-_sotto_attachment_service_download_async (SottoAttachmentService *self,
-                                          SottoAttachment        *attachment,
-                                          GCancellable           *cancellable,
-                                          GAsyncReadyCallback     callback,
-                                          gpointer                user_data)
+_sotto_attachment_service_download (SottoAttachmentService *self,
+                                    SottoAttachment        *attachment,
+                                    GTask                  *task)
 {
-  g_autoptr(GTask) task = NULL;
   const SottoAttachmentRecord *record;
   SottoAttachmentState state;
   GError *error = NULL;
 
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
   g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_TASK (task));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_attachment_service_download_async);
   g_task_set_task_data (task, g_object_ref (attachment), g_object_unref);
+  g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
   record = _sotto_attachment_get_record (attachment);
   state = sotto_attachment_get_state (attachment);
 
   if (state == SOTTO_ATTACHMENT_STATE_READY)
     {
       g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
       return;
     }
   if (sotto_attachment_get_outgoing (attachment) || state == SOTTO_ATTACHMENT_STATE_DOWNLOADING
@@ -916,11 +916,13 @@ _sotto_attachment_service_download_async (SottoAttachmentService *self,
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
                                _("The attachment is not one to download now"));
+      g_object_unref (task);
       return;
     }
   if (!ensure_folder (self, &error))
     {
       g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
 
@@ -930,17 +932,7 @@ _sotto_attachment_service_download_async (SottoAttachmentService *self,
                                    record->pointer->digest, record->pointer->size, self->folder,
                                    download_progress_cb, attachment,
                                    _sotto_attachment_get_cancellable (attachment),
-                                   downloaded_cb, g_steal_pointer (&task));
-}
-
-gboolean
-_sotto_attachment_service_download_finish (SottoAttachmentService  *self,
-                                           GAsyncResult            *result,
-                                           GError                 **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+                                   downloaded_cb, task);
 }
 
 static void
@@ -960,62 +952,41 @@ exported_cb (GObject      *object,
       return;
     }
 
-  g_object_set_data_full (G_OBJECT (task), "sha256", g_steal_pointer (&sha256_hex), g_free);
+  g_object_set_data_full (G_OBJECT (task), SOTTO_ATTACHMENT_EXPORT_SHA256, g_steal_pointer (&sha256_hex), g_free);
   g_task_return_pointer (task, file, g_object_unref);
 }
 
 /* Decrypts a ready attachment, or a sent one, into @dir: what the user
- * asked for, the only place plaintext is written. */
+ * asked for, the only place plaintext is written.  Completes @task, the
+ * caller's, with the new file, and the SHA-256 of its contents in hex as
+ * the task's SOTTO_ATTACHMENT_EXPORT_SHA256 data. */
 void
-_sotto_attachment_service_export_async (SottoAttachmentService *self,
-                                        SottoAttachment        *attachment,
-                                        GFile                  *dir,
-                                        GCancellable           *cancellable,
-                                        GAsyncReadyCallback     callback,
-                                        gpointer                user_data)
+_sotto_attachment_service_export (SottoAttachmentService *self,
+                                  SottoAttachment        *attachment,
+                                  GFile                  *dir,
+                                  GTask                  *task)
 {
-  g_autoptr(GTask) task = NULL;
   const SottoAttachmentRecord *record;
   g_autoptr(GFile) blob = NULL;
 
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
   g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
-  g_return_if_fail (G_IS_FILE (dir));
+  g_return_if_fail (G_IS_FILE (dir) && G_IS_TASK (task));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_attachment_service_export_async);
   record = _sotto_attachment_get_record (attachment);
-
   if (record->file == NULL
       || (record->state != SOTTO_ATTACHMENT_STATE_READY && record->state != SOTTO_ATTACHMENT_STATE_SENT))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                                _("The attachment is not downloaded"));
+      g_object_unref (task);
       return;
     }
 
   blob = g_file_new_for_path (record->file);
   sotto_attachment_export_async (blob, record->pointer->key, record->pointer->digest, record->pointer->size,
-                                 dir, record->pointer->file_name, cancellable,
-                                 exported_cb, g_steal_pointer (&task));
-}
-
-GFile *
-_sotto_attachment_service_export_finish (SottoAttachmentService  *self,
-                                         GAsyncResult            *result,
-                                         char                   **sha256_hex,
-                                         GError                 **error)
-{
-  GFile *file;
-
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (sha256_hex != NULL, NULL);
-
-  file = g_task_propagate_pointer (G_TASK (result), error);
-  if (file != NULL)
-    *sha256_hex = g_strdup (g_object_get_data (G_OBJECT (result), "sha256"));
-
-  return file;
+                                 dir, record->pointer->file_name, g_task_get_cancellable (task),
+                                 exported_cb, task);
 }
 
 /* Automatic downloads */
@@ -1027,7 +998,7 @@ auto_downloaded_cb (GObject      *object,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!_sotto_attachment_service_download_finish (SOTTO_ATTACHMENT_SERVICE (object), result, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_debug ("Could not download a picture: %s", error->message);
 }
 
@@ -1057,7 +1028,7 @@ _sotto_attachment_service_message_received (SottoAttachmentService *self,
       if (g_str_has_prefix (sotto_attachment_get_content_type (attachment), "image/")
           && sotto_attachment_get_size (attachment) <= self->auto_download_size
           && sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_AVAILABLE)
-        _sotto_attachment_service_download_async (self, attachment, NULL, auto_downloaded_cb, NULL);
+        _sotto_attachment_service_download (self, attachment, g_task_new (self, NULL, auto_downloaded_cb, NULL));
     }
 }
 

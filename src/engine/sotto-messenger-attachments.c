@@ -121,20 +121,6 @@ sotto_messenger_send_with_attachments_finish (SottoMessenger  *self,
   return sotto_messenger_send_finish (self, result, message, error);
 }
 
-static void
-downloaded_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (_sotto_attachment_service_download_finish (SOTTO_ATTACHMENT_SERVICE (object), result, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
 /**
  * sotto_messenger_download_attachment_async:
  * @self: a #SottoMessenger
@@ -147,7 +133,7 @@ downloaded_cb (GObject      *object,
  * checks it: a blob the relay swapped, truncated or damaged fails with
  * %SOTTO_ATTACHMENT_FILE_ERROR_REJECTED and nothing of it is kept.  It
  * is also how a failed download is tried again; a ready one is not
- * fetched twice.
+ * fetched twice.  sotto_attachment_cancel() stops it.
  */
 void
 sotto_messenger_download_attachment_async (SottoMessenger      *self,
@@ -156,15 +142,14 @@ sotto_messenger_download_attachment_async (SottoMessenger      *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_download_attachment_async);
-  _sotto_attachment_service_download_async (self->attachments, attachment, cancellable,
-                                            downloaded_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_download (self->attachments, attachment, task);
 }
 
 gboolean
@@ -172,28 +157,7 @@ sotto_messenger_download_attachment_finish (SottoMessenger  *self,
                                             GAsyncResult    *result,
                                             GError         **error)
 {
-  return _sotto_messenger_propagate_boolean (self, result, error);
-}
-
-static void
-exported_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autofree char *sha256_hex = NULL;
-  GError *error = NULL;
-  GFile *file;
-
-  file = _sotto_attachment_service_export_finish (SOTTO_ATTACHMENT_SERVICE (object), result, &sha256_hex, &error);
-  if (file == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_object_set_data_full (G_OBJECT (task), "sha256", g_steal_pointer (&sha256_hex), g_free);
-  g_task_return_pointer (task, file, g_object_unref);
+  return _sotto_task_propagate_boolean (self, result, sotto_messenger_download_attachment_async, error);
 }
 
 /**
@@ -217,7 +181,7 @@ sotto_messenger_export_attachment_async (SottoMessenger      *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
@@ -225,8 +189,7 @@ sotto_messenger_export_attachment_async (SottoMessenger      *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_messenger_export_attachment_async);
-  _sotto_attachment_service_export_async (self->attachments, attachment, dir, cancellable,
-                                          exported_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_export (self->attachments, attachment, dir, task);
 }
 
 /**
@@ -246,13 +209,11 @@ sotto_messenger_export_attachment_finish (SottoMessenger  *self,
 {
   GFile *file;
 
-  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (sha256_hex != NULL, NULL);
 
-  file = g_task_propagate_pointer (G_TASK (result), error);
+  file = _sotto_task_propagate_pointer (self, result, sotto_messenger_export_attachment_async, error);
   if (file != NULL)
-    *sha256_hex = g_strdup (g_object_get_data (G_OBJECT (result), "sha256"));
+    *sha256_hex = g_strdup (g_object_get_data (G_OBJECT (result), SOTTO_ATTACHMENT_EXPORT_SHA256));
 
   return file;
 }
