@@ -38,10 +38,10 @@ typedef struct
 typedef struct
 {
   GSeekable                   *stream;
-  guint64                      start;
   SottoAttachmentProgressFunc  func;
   gpointer                     data;
   guint                        source;
+  guint64                      reported;
 } Progress;
 
 typedef struct
@@ -89,20 +89,33 @@ new_blob_file (GFile *folder)
   return g_file_get_child (folder, name);
 }
 
+/* Reports @transferred, unless that would go back: a stream's position
+ * only grows, but a closed stream's is no longer told. */
+static void
+progress_report (Progress *progress,
+                 guint64   transferred)
+{
+  if (progress->func == NULL || transferred <= progress->reported)
+    return;
+
+  progress->reported = transferred;
+  progress->func (transferred, progress->data);
+}
+
 static gboolean
 progress_tick_cb (gpointer user_data)
 {
   Progress *progress = user_data;
 
-  progress->func (progress->start + (guint64) g_seekable_tell (progress->stream), progress->data);
+  progress_report (progress, (guint64) g_seekable_tell (progress->stream));
 
   return G_SOURCE_CONTINUE;
 }
 
+/* Reads @stream's position, the bytes moved, on a timer. */
 static void
 progress_start (Progress                    *progress,
                 GSeekable                   *stream,
-                guint64                      start,
                 SottoAttachmentProgressFunc  func,
                 gpointer                     data)
 {
@@ -110,19 +123,14 @@ progress_start (Progress                    *progress,
     return;
 
   progress->stream = g_object_ref (stream);
-  progress->start = start;
   progress->func = func;
   progress->data = data;
   progress->source = g_timeout_add (SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS, progress_tick_cb, progress);
 }
 
-/* The last report, when the transfer ended well. */
 static void
-progress_stop (Progress *progress,
-               gboolean  report)
+progress_stop (Progress *progress)
 {
-  if (report && progress->func != NULL)
-    progress_tick_cb (progress);
   g_clear_handle_id (&progress->source, g_source_remove);
   g_clear_object (&progress->stream);
 }
@@ -293,7 +301,7 @@ sotto_attachment_create_upload_finish (GAsyncResult  *result,
 static void
 upload_state_free (UploadState *state)
 {
-  progress_stop (&state->progress, FALSE);
+  progress_stop (&state->progress);
   g_clear_object (&state->client);
   g_free (state->id);
   g_clear_object (&state->blob);
@@ -311,7 +319,7 @@ put_cb (GObject      *object,
   GError *error = NULL;
 
   done = _sotto_relay_client_put_upload_finish (SOTTO_RELAY_CLIENT (object), result, &error);
-  progress_stop (&state->progress, done != NULL);
+  progress_stop (&state->progress);
   if (done == NULL)
     {
       g_task_return_error (task, error);
@@ -324,6 +332,7 @@ put_cb (GObject      *object,
       return;
     }
 
+  progress_report (&state->progress, state->blob_size);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -347,8 +356,7 @@ upload_state_cb (GObject      *object,
     }
   if (standing->complete)
     {
-      if (state->progress.func != NULL)
-        state->progress.func (state->blob_size, state->progress.data);
+      progress_report (&state->progress, state->blob_size);
       g_task_return_boolean (task, TRUE);
       return;
     }
@@ -362,7 +370,7 @@ upload_state_cb (GObject      *object,
       return;
     }
 
-  progress_start (&state->progress, G_SEEKABLE (in), 0, state->progress.func, state->progress.data);
+  progress_start (&state->progress, G_SEEKABLE (in), state->progress.func, state->progress.data);
   _sotto_relay_client_put_upload_async (state->client, standing, G_INPUT_STREAM (in), cancellable,
                                         put_cb, g_steal_pointer (&task));
 }
@@ -422,7 +430,7 @@ discard_download (DownloadState *state)
 static void
 download_state_free (DownloadState *state)
 {
-  progress_stop (&state->progress, FALSE);
+  progress_stop (&state->progress);
   discard_download (state);
   g_clear_pointer (&state->key, sodium_free);
   g_clear_object (&state->blob);
@@ -462,14 +470,15 @@ downloaded_cb (GObject      *object,
   if (!_sotto_relay_client_download_finish (SOTTO_RELAY_CLIENT (object), result, &error)
       || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error))
     {
-      progress_stop (&state->progress, FALSE);
+      progress_stop (&state->progress);
       g_clear_object (&state->out);
       discard_download (state);
       g_task_return_error (task, error);
       return;
     }
 
-  progress_stop (&state->progress, TRUE);
+  progress_stop (&state->progress);
+  progress_report (&state->progress, sp_attachment_blob_size (state->size));
   g_task_run_in_thread (task, verify_thread);
 }
 
@@ -522,7 +531,7 @@ sotto_attachment_download_async (SottoRelayClient            *client,
       return;
     }
 
-  progress_start (&state->progress, G_SEEKABLE (state->out), 0, progress, progress_data);
+  progress_start (&state->progress, G_SEEKABLE (state->out), progress, progress_data);
   _sotto_relay_client_download_async (client, id, blob_size, G_OUTPUT_STREAM (state->out), cancellable,
                                       downloaded_cb, g_steal_pointer (&task));
 }

@@ -706,6 +706,119 @@ test_deleted (void)
   g_assert_cmpuint (count_files (bob_blobs), ==, 0);
 }
 
+typedef struct
+{
+  GArray *progress;
+  GArray *states;
+} Watch;
+
+static void
+progress_cb (SottoAttachment *attachment,
+             GParamSpec      *pspec,
+             Watch           *watch)
+{
+  double progress = sotto_attachment_get_progress (attachment);
+
+  g_array_append_val (watch->progress, progress);
+}
+
+static void
+state_cb (SottoAttachment *attachment,
+          GParamSpec      *pspec,
+          Watch           *watch)
+{
+  SottoAttachmentState state = sotto_attachment_get_state (attachment);
+
+  g_array_append_val (watch->states, state);
+}
+
+/* The engine's model: the message a send returns has its attachment,
+ * the one the conversation showed from the moment it was stored, which
+ * reports its upload's progress as it goes, from 0 to 1 and never back,
+ * ends sent, and keeps its name and size. */
+static void
+test_model_progress (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=100000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (20 * 1000 * 1000, 'm');
+  g_autofree char *path = write_file (test, "movie.bin", contents, 20 * 1000 * 1000);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
+  SottoMessenger *messenger;
+  SottoStore *store;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  sotto_messenger_send_with_attachments_async (messenger, conversation, "A film", &file, 1, NULL,
+                                               cli_result_cb, &sent);
+  /* The message enters the conversation, with its attachment, once it
+   * is stored: watch it from then on. */
+  while (sent == NULL && attachment == NULL)
+    {
+      GListModel *messages = sotto_conversation_get_messages (conversation);
+      guint n = g_list_model_get_n_items (messages);
+      g_autoptr(SottoMessage) last = n > 0 ? g_list_model_get_item (messages, n - 1) : NULL;
+
+      if (last != NULL && g_list_model_get_n_items (sotto_message_get_attachments (last)) == 1)
+        {
+          attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+          g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+          g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
+        }
+      else
+        {
+          g_main_context_iteration (NULL, TRUE);
+        }
+    }
+  cli_wait_for (&sent);
+  g_assert_true (sotto_messenger_send_with_attachments_finish (messenger, sent, &message, &error));
+  g_assert_no_error (error);
+
+  g_assert_nonnull (attachment);
+  {
+    g_autoptr(SottoAttachment) returned = g_list_model_get_item (sotto_message_get_attachments (message), 0);
+
+    g_assert_true (returned == attachment);
+  }
+  g_assert_cmpstr (sotto_attachment_get_name (attachment), ==, "movie.bin");
+  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, 20 * 1000 * 1000);
+  g_assert_true (sotto_attachment_get_outgoing (attachment));
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+
+  /* Progress came in steps, never went back, and ended whole. */
+  g_assert_cmpuint (watch.progress->len, >=, 2);
+  for (guint i = 1; i < watch.progress->len; i++)
+    g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
+  g_assert_cmpfloat (g_array_index (watch.progress, double, watch.progress->len - 1), ==, 1.);
+  g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
+
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_clear_object (&attachment);
+  g_clear_object (&message);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  g_array_unref (watch.progress);
+  g_array_unref (watch.states);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -719,6 +832,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/quota-exceeded", test_quota_exceeded);
   g_test_add_func ("/cli/attachments/expired", test_expired);
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
+  g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
 
   return g_test_run ();
 }
