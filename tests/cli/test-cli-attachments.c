@@ -265,6 +265,7 @@ test_files_and_picture (void)
   received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
   cli_assert_ok (received);
   lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, "Our holiday");
   attachments = single_message_attachments (lines);
   g_assert_cmpuint (json_array_get_length (attachments), ==, 3);
@@ -423,6 +424,7 @@ test_big_file_resumed (void)
   received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
   cli_assert_ok (received);
   lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, "The big one");
   assert_saved (json_array_get_object_element (single_message_attachments (lines), 0), "big.bin",
                 "application/octet-stream", big_path, downloads);
@@ -502,6 +504,7 @@ assert_refused (CliTest    *test,
   received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
   g_assert_cmpint (received->status, ==, 1);
   lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, caption);
   attachment = json_array_get_object_element (single_message_attachments (lines), 0);
   g_assert_true (json_object_get_null_member (attachment, "path"));
