@@ -76,6 +76,8 @@ _sotto_outbox_item_content (const SottoOutboxItem *item,
 
   if (item->quote_id != NULL)
     sotto_content_set_quote (content, item->quote_id, item->quote_author, item->quote_text);
+  if (item->attachments != NULL)
+    content->attachments = g_ptr_array_ref (item->attachments);
 
   return content;
 }

@@ -152,6 +152,13 @@ void             _sotto_outbox_send_reply_async      (SottoOutbox          *self
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);
+void             _sotto_outbox_store_with_attachments_async (SottoOutbox   *self,
+                                                      SottoConversation    *conversation,
+                                                      const char           *text,
+                                                      GPtrArray            *attachments,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
 SottoContent    *_sotto_outbox_item_content          (const SottoOutboxItem *item,
                                                       const char           *sender) G_GNUC_WARN_UNUSED_RESULT;
 gboolean         _sotto_outbox_send_finish           (SottoOutbox          *self,
