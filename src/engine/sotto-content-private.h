@@ -46,6 +46,8 @@ typedef enum
  *   with the contact, never shown
  * @SOTTO_CONTENT_KIND_TIMER: a data message that sets the conversation's
  *   disappearing-message timer (@expire_timer, 0 for off)
+ * @SOTTO_CONTENT_KIND_GROUP_UPDATE: changes to the group @group_id
+ *   (@group_updates), or its history for a new member
  */
 typedef enum
 {
@@ -59,6 +61,7 @@ typedef enum
   SOTTO_CONTENT_KIND_DELETION = 8,
   SOTTO_CONTENT_KIND_PROFILE_KEY = 9,
   SOTTO_CONTENT_KIND_TIMER = 10,
+  SOTTO_CONTENT_KIND_GROUP_UPDATE = 20,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -118,6 +121,9 @@ typedef enum
  *   (sodium_malloc()), which a text message may carry too
  * @expire_timer: for a text, the seconds it lasts once read (0: for
  *   ever); for %SOTTO_CONTENT_KIND_TIMER, the conversation's new timer
+ * @group_id: (nullable): the group a text or group update is for
+ * @group_updates: (nullable): for a group update, the
+ *   #SottoGroupUpdate<!-- -->s it carries
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -141,6 +147,8 @@ typedef struct
   char *emoji;
   guint8 *profile_key;
   guint32 expire_timer;
+  char *group_id;
+  GPtrArray *group_updates;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -195,6 +203,31 @@ gboolean      _sotto_content_read_actions  (SottoContent       *content,
 char         *_sotto_content_uuid_from_bytes (const guint8     *bytes) G_GNUC_WARN_UNUSED_RESULT;
 gboolean      _sotto_content_set_malformed   (GError          **error,
                                               const char       *what);
+
+/* Groups (sotto-content-group.c) */
+#define SOTTO_CONTENT_FIELD_GROUP 15
+SottoContent *sotto_content_new_group_update (const char    *id,
+                                              gint64         timestamp,
+                                              const char    *sender,
+                                              const char    *group_id,
+                                              GPtrArray     *updates) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_set_group        (SottoContent  *content,
+                                              const char    *group_id);
+gboolean      _sotto_content_group_valid     (const SottoContent *content);
+void          _sotto_content_group_clear     (SottoContent  *content);
+void          _sotto_content_write_group     (const SottoContent *content,
+                                              guint8       **payload,
+                                              gsize         *payload_len);
+gboolean      _sotto_content_read_group      (SottoContent  *content,
+                                              const guint8  *data,
+                                              gsize          len,
+                                              GError       **error);
+gboolean      _sotto_content_decode_data     (SottoContent  *content,
+                                              const guint8  *data,
+                                              gsize          len,
+                                              GError       **error);
+gboolean      _sotto_content_sender_is_valid (const char    *sender);
+
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,
                                          gsize               len,
