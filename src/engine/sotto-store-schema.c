@@ -224,6 +224,24 @@ static const char * const migrations[] = {
   "CREATE TABLE sealed_messages ("
   "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
   ");",
+
+  /* 10 → 11: groups (sotto-store-groups.c): each group's history, and
+   * its timeline of messages, changes and members' key changes. */
+  "CREATE TABLE groups ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_hash      BLOB NOT NULL UNIQUE,"
+  "  history         BLOB NOT NULL"             /* sealed */
+  ");"
+
+  "CREATE TABLE group_events ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  event_hash      BLOB NOT NULL,"
+  "  sent_at         INTEGER NOT NULL,"
+  "  body            BLOB NOT NULL,"            /* sealed */
+  "  UNIQUE (group_id, event_hash)"
+  ");"
+  "CREATE INDEX group_events_order ON group_events (group_id, sent_at, id);",
 };
 
 guint
