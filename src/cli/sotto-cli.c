@@ -36,7 +36,7 @@ static const Command commands[] = {
   { "whoami", sotto_cli_whoami, 0, 0, "whoami" },
   { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT" },
   { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS]" },
-  { "history", sotto_cli_history, 1, 1, "history USERNAME [--limit N]" },
+  { "history", sotto_cli_history, 0, 1, "history USERNAME [--limit N] | history --group GROUP [--limit N]" },
   { "safety-number", sotto_cli_safety_number, 1, 1, "safety-number USERNAME" },
   { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
   { "accept-identity", sotto_cli_accept_identity, 1, 1, "accept-identity USERNAME" },
@@ -50,6 +50,10 @@ static const Command commands[] = {
   { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
   { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
+  { "group", sotto_cli_group, 2, G_MAXUINT,
+    "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
+    " | rename GROUP TITLE | info GROUP" },
+  { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 
 void
@@ -322,6 +326,7 @@ main (int   argc,
   g_autofree char *trust_root = NULL;
   g_autofree char *name = NULL;
   g_autofree char *avatar = NULL;
+  g_autofree char *group = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -356,6 +361,8 @@ main (int   argc,
       N_("profile: the display name contacts see instead of the username"), N_("NAME") },
     { "avatar", 0, 0, G_OPTION_ARG_FILENAME, &avatar,
       N_("profile: an image of at most 1 MiB that contacts see"), N_("FILE") },
+    { "group", 0, 0, G_OPTION_ARG_STRING, &group,
+      N_("history: the group whose messages to print"), N_("GROUP") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -412,7 +419,9 @@ main (int   argc,
        && command->func != sotto_cli_register)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history)
-      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile))
+      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)
+      || (group != NULL && command->func != sotto_cli_history)
+      || (command->func == sotto_cli_history && (group != NULL) == (n_rest == 2)))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -441,6 +450,7 @@ main (int   argc,
   cli.message_requests = message_requests;
   cli.name = g_steal_pointer (&name);
   cli.avatar = g_steal_pointer (&avatar);
+  cli.group = g_steal_pointer (&group);
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;
@@ -456,6 +466,7 @@ main (int   argc,
   g_free (cli.trust_root);
   g_free (cli.name);
   g_free (cli.avatar);
+  g_free (cli.group);
 
   return status;
 }

@@ -41,6 +41,7 @@ typedef struct
   gboolean message_requests;
   char *name;
   char *avatar;
+  char *group;
   const char *command;
   char **args;
   guint n_args;
@@ -112,6 +113,14 @@ int             sotto_cli_timer           (SottoCli *cli);
 void            sotto_cli_print_timer_event (SottoCli       *cli,
                                              const char     *from,
                                              SottoMessage   *message);
+
+/* Groups (sotto-cli-group.c) */
+int             sotto_cli_group           (SottoCli *cli);
+int             sotto_cli_send_group      (SottoCli *cli);
+int             sotto_cli_group_history   (SottoCli *cli);
+void            sotto_cli_print_group_event (SottoCli        *cli,
+                                             SottoGroup      *group,
+                                             SottoGroupEvent *event);
 
 void            sotto_cli_print_profile_change (SottoCli          *cli,
                                                 SottoConversation *conversation);

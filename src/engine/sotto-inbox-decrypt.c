@@ -140,6 +140,17 @@ receive_in_transaction (SottoInbox      *self,
   if (!receive_profile_key (self, reception, error))
     return OUTCOME_RETRY_LATER;
 
+  /* A group's message or change goes to the group, from a known sender. */
+  if (reception->content->group_id != NULL)
+    {
+      if (reception->conversation_id == 0)
+        return OUTCOME_UNKNOWN_SENDER;
+      if (!_sotto_group_receive_thread (self->store, self->protocol->local_name, envelope->source,
+                                        reception->content, &reception->group_news, error))
+        return OUTCOME_RETRY_LATER;
+      return reception->group_news != NULL ? OUTCOME_GROUP : OUTCOME_IGNORED;
+    }
+
   /* A message only a newer Sotto can show is stored as a placeholder,
    * so that it is not lost without a trace and its sender still gets
    * receipts; a signal this version does not act on is only kept out of
@@ -260,6 +271,7 @@ reception_undone (Reception *reception)
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
   reception->profile_news = FALSE;
+  g_clear_pointer (&reception->group_news, _sotto_group_news_free);
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a
@@ -296,6 +308,7 @@ receive_one (SottoInbox     *self,
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
     case OUTCOME_BLOCKED:
+    case OUTCOME_GROUP:
       keep = TRUE;
       break;
 
@@ -339,6 +352,7 @@ _sotto_inbox_outcome_is_final (Outcome outcome)
 {
   return outcome == OUTCOME_STORED
          || outcome == OUTCOME_ACTION
+         || outcome == OUTCOME_GROUP
          || outcome == OUTCOME_IGNORED
          || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE

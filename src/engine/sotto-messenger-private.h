@@ -18,6 +18,7 @@
 #include "sotto-outbox-private.h"
 #include "sotto-profile-service-private.h"
 #include "sotto-expiry-private.h"
+#include "sotto-group-list-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
@@ -47,6 +48,7 @@ struct _SottoMessenger
   SottoInbox *inbox;
   SottoProfileService *profiles;
   SottoExpiry *expiry;
+  SottoGroupList *groups;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;

@@ -26,51 +26,6 @@
  * author's name, text, detail. */
 #define EVENT_FORMAT "(usbsmsmsms)"
 
-SottoGroupEvent *
-_sotto_group_event_new (SottoGroupEventKind  kind,
-                        const char          *id,
-                        gboolean             outgoing,
-                        const char          *author,
-                        const char          *author_name,
-                        const char          *text,
-                        const char          *detail,
-                        gint64               sent_at)
-{
-  SottoGroupEvent *event = g_new0 (SottoGroupEvent, 1);
-
-  event->kind = kind;
-  event->id = g_strdup (id);
-  event->outgoing = outgoing;
-  event->author = g_strdup (author);
-  event->author_name = g_strdup (author_name);
-  event->text = g_strdup (text);
-  event->detail = g_strdup (detail);
-  event->sent_at = sent_at;
-
-  return event;
-}
-
-SottoGroupEvent *
-_sotto_group_event_copy (const SottoGroupEvent *event)
-{
-  return _sotto_group_event_new (event->kind, event->id, event->outgoing, event->author,
-                                 event->author_name, event->text, event->detail, event->sent_at);
-}
-
-void
-_sotto_group_event_free (SottoGroupEvent *event)
-{
-  if (event == NULL)
-    return;
-
-  g_free (event->id);
-  g_free (event->author);
-  g_free (event->author_name);
-  g_free (event->text);
-  g_free (event->detail);
-  g_free (event);
-}
-
 static void
 set_corrupt (GError **error)
 {
@@ -308,7 +263,7 @@ _sotto_store_load_group_events (SottoStore  *self,
                                 GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_event_free);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
