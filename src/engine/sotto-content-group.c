@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-#include <glib/gi18n.h>
 #include <sodium.h>
 
 #include "sp-error.h"

@@ -8,7 +8,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
 
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
