@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "sp-error.h"
+#include "sp-message.h"
 #include "sp-protobuf.h"
 #include "sp-uuid.h"
 
@@ -28,6 +29,7 @@
  *     bytes                id     = 1;  // the group's UUID, 16 bytes
  *     repeated GroupUpdate update = 2;  // changes, or a history to join
  *     DataMessage          data   = 3;  // a message to the group
+ *     bytes          sender_key   = 4;  // SenderKeyDistributionMessage
  *   }
  *   message GroupUpdate {
  *     uint32          action    = 1;  // SottoGroupAction
@@ -40,7 +42,11 @@
  *   }
  *   message Member { bytes uuid = 1; string username = 2; bool admin = 3; }
  *
- * A context carries either updates or data, never both.  A Sotto that
+ * A context carries one of updates, data and a sender key.  A sender
+ * key goes inside a 1:1 session to each member, which then reads the
+ * sender's group messages: SenderKeyMessages (envelope type 7), each
+ * encrypted once for the whole group and holding content whose context
+ * has the data.  A Sotto that
  * does not know field 15 sees content with nothing it can show, which
  * it keeps as a placeholder instead of misreading a group's message as
  * one to its sender alone.  Everything is read strictly and bounded:
@@ -54,6 +60,7 @@ enum
   CONTEXT_ID = 1,
   CONTEXT_UPDATE = 2,
   CONTEXT_DATA = 3,
+  CONTEXT_SENDER_KEY = 4,
 };
 
 enum
@@ -533,6 +540,39 @@ sotto_content_new_group_update (const char *id,
   return content;
 }
 
+/* The sender's sender key for the group @group_id: @distribution, a
+ * SenderKeyDistributionMessage. */
+SottoContent *
+sotto_content_new_group_sender_key (const char *id,
+                                    gint64      timestamp,
+                                    const char *group_id,
+                                    GBytes     *distribution)
+{
+  SottoContent *content;
+
+  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
+  g_return_val_if_fail (timestamp >= 0, NULL);
+  g_return_val_if_fail (group_id != NULL && g_uuid_string_is_valid (group_id), NULL);
+  g_return_val_if_fail (distribution != NULL && g_bytes_get_size (distribution) > 0
+                        && g_bytes_get_size (distribution) <= SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE, NULL);
+
+  content = g_new0 (SottoContent, 1);
+  content->kind = SOTTO_CONTENT_KIND_GROUP_SENDER_KEY;
+  content->id = g_ascii_strdown (id, -1);
+  content->timestamp = timestamp;
+  content->group_id = g_ascii_strdown (group_id, -1);
+  content->group_sender_key = g_bytes_ref (distribution);
+
+  return content;
+}
+
+/* Whether @kind is only ever carried in a group context. */
+gboolean
+_sotto_content_is_group_only (SottoContentKind kind)
+{
+  return kind == SOTTO_CONTENT_KIND_GROUP_UPDATE || kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY;
+}
+
 /* Makes @content, a text, a message to the group @group_id. */
 void
 sotto_content_set_group (SottoContent *content,
@@ -550,14 +590,20 @@ _sotto_content_group_clear (SottoContent *content)
 {
   g_clear_pointer (&content->group_id, g_free);
   g_clear_pointer (&content->group_updates, g_ptr_array_unref);
+  g_clear_pointer (&content->group_sender_key, g_bytes_unref);
 }
 
 /* Whether @content's group fields fit its kind, for the encoder. */
 gboolean
 _sotto_content_group_valid (const SottoContent *content)
 {
+  if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
+    return content->group_id != NULL && uuid_is_valid (content->group_id) && content->group_updates == NULL
+           && content->group_sender_key != NULL && g_bytes_get_size (content->group_sender_key) > 0
+           && g_bytes_get_size (content->group_sender_key) <= SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE;
+
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
-    return content->group_updates == NULL
+    return content->group_updates == NULL && content->group_sender_key == NULL
            && (content->group_id == NULL || content->kind == SOTTO_CONTENT_KIND_TEXT);
 
   if (content->group_id == NULL || !uuid_is_valid (content->group_id)
@@ -577,12 +623,14 @@ _sotto_content_group_valid (const SottoContent *content)
 static GBytes *
 encode_context (const char   *group_id,
                 GPtrArray    *updates,
+                GBytes       *sender_key,
                 const guint8 *data,
                 gsize         data_len)
 {
   g_autoptr(GPtrArray) encoded = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
-  gsize bound = 2 + UUID_SIZE + 1 + 10 + data_len;
+  gsize bound = 2 + UUID_SIZE + 1 + 10 + data_len
+                + (sender_key != NULL ? 1 + 10 + g_bytes_get_size (sender_key) : 0);
   SpPbWriter writer;
   guint8 *out;
   gsize out_len;
@@ -602,6 +650,9 @@ encode_context (const char   *group_id,
   for (guint i = 0; i < encoded->len; i++)
     sp_pb_write_bytes (&writer, CONTEXT_UPDATE, g_ptr_array_index (encoded, i),
                        g_array_index (lengths, gsize, i));
+  if (sender_key != NULL)
+    sp_pb_write_bytes (&writer, CONTEXT_SENDER_KEY, g_bytes_get_data (sender_key, NULL),
+                       g_bytes_get_size (sender_key));
   if (data != NULL)
     sp_pb_write_bytes (&writer, CONTEXT_DATA, data, data_len);
   if (sp_pb_writer_finish (&writer, &out_len) != SP_OK)
@@ -620,7 +671,8 @@ _sotto_content_write_group (const SottoContent  *content,
   g_autoptr(GBytes) context = NULL;
   gsize len;
 
-  context = encode_context (content->group_id, content->group_updates, *payload, *payload_len);
+  context = encode_context (content->group_id, content->group_updates, content->group_sender_key,
+                            *payload, *payload_len);
   if (*payload != NULL)
     sodium_memzero (*payload, *payload_len);
   g_free (*payload);
@@ -638,6 +690,7 @@ _sotto_content_read_group (SottoContent  *content,
 {
   g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
   SpPbField message = { 0 };
+  SpPbField sender_key = { 0 };
   guint32 seen = 0;
   SpPbReader reader;
   SpPbField field;
@@ -670,13 +723,29 @@ _sotto_content_read_group (SottoContent  *content,
           message = field;
           break;
 
+        case CONTEXT_SENDER_KEY:
+          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len == 0
+              || field.len > SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE)
+            return _sotto_content_set_malformed (error, "group sender key");
+          sender_key = field;
+          break;
+
         default:
           break;
         }
     }
 
-  if (ret != 0 || content->group_id == NULL || (updates->len > 0) == (message.number != 0))
+  /* One of updates, data and a sender key. */
+  if (ret != 0 || content->group_id == NULL
+      || (updates->len > 0) + (message.number != 0) + (sender_key.number != 0) != 1)
     return _sotto_content_set_malformed (error, "group");
+
+  if (sender_key.number != 0)
+    {
+      content->kind = SOTTO_CONTENT_KIND_GROUP_SENDER_KEY;
+      content->group_sender_key = g_bytes_new (sender_key.data, sender_key.len);
+      return TRUE;
+    }
 
   if (updates->len > 0)
     {
@@ -711,7 +780,7 @@ GBytes *
 _sotto_group_updates_encode (const char *group_id,
                              GPtrArray  *updates)
 {
-  return encode_context (group_id, updates, NULL, 0);
+  return encode_context (group_id, updates, NULL, NULL, 0);
 }
 
 GPtrArray *

@@ -48,6 +48,8 @@ typedef enum
  *   disappearing-message timer (@expire_timer, 0 for off)
  * @SOTTO_CONTENT_KIND_GROUP_UPDATE: changes to the group @group_id
  *   (@group_updates), or its history for a new member
+ * @SOTTO_CONTENT_KIND_GROUP_SENDER_KEY: the sender's sender key for the
+ *   group @group_id (@group_sender_key, a SenderKeyDistributionMessage)
  */
 typedef enum
 {
@@ -62,6 +64,7 @@ typedef enum
   SOTTO_CONTENT_KIND_PROFILE_KEY = 9,
   SOTTO_CONTENT_KIND_TIMER = 10,
   SOTTO_CONTENT_KIND_GROUP_UPDATE = 20,
+  SOTTO_CONTENT_KIND_GROUP_SENDER_KEY = 21,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -124,6 +127,8 @@ typedef enum
  * @group_id: (nullable): the group a text or group update is for
  * @group_updates: (nullable): for a group update, the
  *   #SottoGroupUpdate<!-- -->s it carries
+ * @group_sender_key: (nullable): for a group's sender key, the
+ *   distribution message
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -149,6 +154,7 @@ typedef struct
   guint32 expire_timer;
   char *group_id;
   GPtrArray *group_updates;
+  GBytes *group_sender_key;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -211,8 +217,13 @@ SottoContent *sotto_content_new_group_update (const char    *id,
                                               const char    *sender,
                                               const char    *group_id,
                                               GPtrArray     *updates) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_group_sender_key (const char *id,
+                                                gint64      timestamp,
+                                                const char *group_id,
+                                                GBytes     *distribution) G_GNUC_WARN_UNUSED_RESULT;
 void          sotto_content_set_group        (SottoContent  *content,
                                               const char    *group_id);
+gboolean      _sotto_content_is_group_only   (SottoContentKind kind);
 gboolean      _sotto_content_group_valid     (const SottoContent *content);
 void          _sotto_content_group_clear     (SottoContent  *content);
 void          _sotto_content_write_group     (const SottoContent *content,

@@ -418,7 +418,7 @@ sotto_content_encode (const SottoContent *content)
     {
       g_return_val_if_fail (content->text == NULL, NULL);
     }
-  else if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
+  else if (!_sotto_content_is_group_only (content->kind))
     {
       guint n_receipts;
 
@@ -439,7 +439,7 @@ sotto_content_encode (const SottoContent *content)
   g_return_val_if_fail (_sotto_content_group_valid (content), NULL);
 
   /* A group's content goes inside its group context. */
-  if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
+  if (!_sotto_content_is_group_only (content->kind))
     payload_field = encode_payload (content, &payload, &payload_len);
   if (content->group_id != NULL)
     {

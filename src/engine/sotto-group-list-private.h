@@ -10,6 +10,7 @@
 #include "sotto-group-list.h"
 #include "sotto-group-state-private.h"
 #include "sotto-messenger.h"
+#include "sotto-protocol-state-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
@@ -30,9 +31,9 @@ void            _sotto_group_news_free       (SottoGroupNews   *news);
 SottoGroupList *_sotto_group_list_new        (SottoMessenger   *messenger) G_GNUC_WARN_UNUSED_RESULT;
 
 /* sotto-group-list-receive.c */
-gboolean        _sotto_group_receive_thread  (SottoStore         *store,
-                                              const char         *own_uuid,
+gboolean        _sotto_group_receive_thread  (SottoProtocolState *protocol,
                                               const char         *sender,
+                                              guint               sender_device,
                                               const SottoContent *content,
                                               SottoGroupNews    **news,
                                               GError            **error);
@@ -47,6 +48,17 @@ void            _sotto_group_list_catch_up   (SottoGroupList     *self,
                                               const char         *uuid);
 const char     *_sotto_group_list_get_own_uuid (SottoGroupList  *self);
 SottoStore     *_sotto_group_list_get_store  (SottoGroupList     *self);
+
+/* sotto-group-list-delivery.c */
+void            _sotto_group_list_deliver_async  (SottoGroupList      *self,
+                                                  const char          *uuid,
+                                                  const char          *username,
+                                                  SottoContent        *content,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
+gboolean        _sotto_group_list_deliver_finish (SottoGroupList      *self,
+                                                  GAsyncResult        *result,
+                                                  GError             **error);
 
 /* sotto-group-list-timeline.c */
 void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,

@@ -10,8 +10,11 @@
 
 #include <glib/gi18n.h>
 
+#include "sp-error.h"
+
 #include "sotto-account.h"
 #include "sotto-contact.h"
+#include "sotto-engine-private.h"
 #include "sotto-conversation.h"
 #include "sotto-group-private.h"
 #include "sotto-group-list-private.h"
@@ -192,6 +195,11 @@ receive_updates (SottoStore          *store,
 
       if (!add_event (store, row, _sotto_group_update_event (update, author_name, FALSE), received->events, error))
         return FALSE;
+
+      /* A member went: the next message starts a new sender key. */
+      if ((update->action == SOTTO_GROUP_ACTION_REMOVE || update->action == SOTTO_GROUP_ACTION_LEAVE)
+          && !_sotto_store_rotate_group_own_key (store, row, error))
+        return FALSE;
     }
 
   _sotto_group_state_merge (received->state, state->history);
@@ -199,18 +207,57 @@ receive_updates (SottoStore          *store,
   return TRUE;
 }
 
+/* Keeps the sender key that a member's device sent for the group, if
+ * both are still in it; a distribution message that does not process
+ * changes nothing. */
+static gboolean
+receive_sender_key (SottoProtocolState  *protocol,
+                    SottoGroupState     *state,
+                    const char          *sender,
+                    guint                sender_device,
+                    const SottoContent  *content,
+                    GError             **error)
+{
+  SpAddress address = { sender, sender_device };
+  SpGroupCipher *cipher;
+  int rc;
+
+  if (_sotto_group_state_find_member (state, sender) == NULL
+      || _sotto_group_state_find_member (state, protocol->local_name) == NULL)
+    return TRUE;
+
+  cipher = _sotto_protocol_state_get_group_cipher (protocol, error);
+  if (cipher == NULL)
+    return FALSE;
+
+  rc = sp_group_cipher_process_distribution (cipher, &address, g_bytes_get_data (content->group_sender_key, NULL),
+                                             g_bytes_get_size (content->group_sender_key));
+  if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not keep a group’s key"));
+      return FALSE;
+    }
+  if (rc != SP_OK)
+    g_message ("Ignoring a sender key a member of group %s sent: %s", state->id, sp_strerror (rc));
+
+  return TRUE;
+}
+
 /* Runs on the store's thread, inside the inbox's transaction.  Stores
- * what @content, which the member @sender sent, brings to its group;
- * @news is then what to show, or %NULL when nothing changed (a repeat,
- * or something the rules refuse). */
+ * what @content, which the member @sender's device @sender_device sent,
+ * brings to its group; @news is then what to show, or %NULL when
+ * nothing is to be shown (a sender key, a repeat, or something the
+ * rules refuse). */
 gboolean
-_sotto_group_receive_thread (SottoStore          *store,
-                             const char          *own_uuid,
+_sotto_group_receive_thread (SottoProtocolState  *protocol,
                              const char          *sender,
+                             guint                sender_device,
                              const SottoContent  *content,
                              SottoGroupNews     **news,
                              GError             **error)
 {
+  SottoStore *store = protocol->store;
+  const char *own_uuid = protocol->local_name;
   g_autoptr(SottoGroupState) state = NULL;
   GError *load_error = NULL;
   gint64 row = 0;
@@ -224,6 +271,9 @@ _sotto_group_receive_thread (SottoStore          *store,
       g_propagate_error (error, load_error);
       return FALSE;
     }
+
+  if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
+    return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);
 
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
     return state == NULL || receive_message (store, state, row, own_uuid, sender, content, news, error);

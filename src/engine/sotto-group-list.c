@@ -16,7 +16,7 @@
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-group-private.h"
-#include "sotto-group-list-private.h"
+#include "sotto-group-list-internal-private.h"
 #include "sotto-messenger-private.h"
 #include "sotto-store-groups-private.h"
 
@@ -33,20 +33,6 @@
  * nothing sent before.  What members send arrives through the inbox
  * (sotto-group-list-receive.c), which emits ::event-received.
  */
-struct _SottoGroupList
-{
-  GObject parent_instance;
-
-  /* The messenger owns the list, and may go first. */
-  SottoMessenger *messenger;
-  SottoStore *store;
-  SottoAccount *account;
-  SottoConversationList *conversations;
-  SottoOutbox *outbox;
-
-  GListStore *groups;
-  GHashTable *by_id;
-};
 
 static void list_model_iface_init (GListModelInterface *iface);
 
@@ -84,6 +70,8 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->store = g_object_ref (sotto_account_get_store (self->account));
   self->conversations = g_object_ref (sotto_messenger_get_conversations (messenger));
   self->outbox = g_object_ref (_sotto_messenger_get_outbox (messenger));
+  self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
+  self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
   g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
 
   return self;
@@ -212,12 +200,11 @@ sotto_group_list_load_finish (SottoGroupList  *self,
 
 typedef struct
 {
-  /* What to do: an update of @action (the members it lists resolved
-   * from @usernames), or with @text a message. */
+  /* What to do: an update of @action, the members it lists resolved
+   * from @usernames. */
   SottoGroupAction action;
   char *group_id;
   char *title;
-  char *text;
   GStrv usernames;
   guint n_resolved;
   GPtrArray *targets;
@@ -240,7 +227,6 @@ operation_free (Operation *operation)
 {
   g_free (operation->group_id);
   g_free (operation->title);
-  g_free (operation->text);
   g_strfreev (operation->usernames);
   g_ptr_array_unref (operation->targets);
   g_free (operation->message_id);
@@ -413,7 +399,6 @@ apply_in_transaction (SottoGroupList  *self,
                       GError         **error)
 {
   g_autoptr(SottoGroupState) state = NULL;
-  const char *own_uuid = sotto_account_get_uuid (self->account);
   gint64 row = 0;
   GError *load_error = NULL;
 
@@ -434,24 +419,18 @@ apply_in_transaction (SottoGroupList  *self,
         }
     }
 
-  if (operation->text != NULL)
-    {
-      if (_sotto_group_state_find_member (state, own_uuid) == NULL)
-        return refuse (error, _("You are not a member of this group"));
-      operation->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, operation->message_id, TRUE, own_uuid,
-                                                sotto_account_get_username (self->account), operation->text,
-                                                NULL, operation->timestamp);
-      operation->recipients = update_recipients (state, state, own_uuid);
-    }
-  else
-    {
-      if (!make_update (self, operation, state, error)
-          || !_sotto_store_save_group (self->store, state, &row, error))
-        return FALSE;
-      operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
-                                                    TRUE);
-      operation->recipients = g_strdupv (operation->update->recipients);
-    }
+  if (!make_update (self, operation, state, error)
+      || !_sotto_store_save_group (self->store, state, &row, error))
+    return FALSE;
+  operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
+                                                TRUE);
+  operation->recipients = g_strdupv (operation->update->recipients);
+
+  /* A member went: the next message starts a new sender key, which
+   * goes only to the members then. */
+  if ((operation->action == SOTTO_GROUP_ACTION_REMOVE || operation->action == SOTTO_GROUP_ACTION_LEAVE)
+      && !_sotto_store_rotate_group_own_key (self->store, row, error))
+    return FALSE;
 
   if (!_sotto_store_add_group_event (self->store, row, operation->event, error))
     return FALSE;
@@ -500,8 +479,6 @@ delivery_done (GTask  *task,
 
   if (operation->error != NULL)
     g_task_return_error (task, g_steal_pointer (&operation->error));
-  else if (operation->text != NULL)
-    g_task_return_pointer (task, sotto_group_event_copy (operation->event), (GDestroyNotify) sotto_group_event_free);
   else if (operation->action == SOTTO_GROUP_ACTION_CREATE)
     g_task_return_pointer (task, g_object_ref (sotto_group_list_find (g_task_get_source_object (task),
                                                                       operation->group_id)),
@@ -510,70 +487,20 @@ delivery_done (GTask  *task,
     g_task_return_boolean (task, TRUE);
 }
 
-typedef struct
-{
-  GTask *task;
-  SottoContent *content;
-} Delivery;
-
-static void
-delivery_free (Delivery *delivery)
-{
-  g_object_unref (delivery->task);
-  sotto_content_free (delivery->content);
-  g_free (delivery);
-}
-
 static void
 delivered_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  Delivery *delivery = user_data;
+  g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  _sotto_outbox_send_content_finish (SOTTO_OUTBOX (object), result, &error);
-  delivery_done (delivery->task, error);
-  delivery_free (delivery);
+  _sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error);
+  delivery_done (task, error);
 }
 
-static void
-member_ensured_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  Delivery *delivery = user_data;
-  SottoGroupList *self = g_task_get_source_object (delivery->task);
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(GError) error = NULL;
-
-  conversation = _sotto_messenger_ensure_contact_finish (SOTTO_MESSENGER (object), result, &error);
-  if (conversation == NULL)
-    {
-      delivery_done (delivery->task, error);
-      delivery_free (delivery);
-      return;
-    }
-
-  _sotto_outbox_send_content_async (self->outbox, conversation, delivery->content, NULL, delivered_cb, delivery);
-}
-
-/* The standing of a contact made for a member this account did not add
- * itself: what a new sender gets. */
-static SottoContactStanding
-member_standing (SottoGroupList *self)
-{
-  gboolean message_requests = FALSE;
-
-  if (self->messenger != NULL)
-    g_object_get (self->messenger, "message-requests", &message_requests, NULL);
-
-  return message_requests ? SOTTO_CONTACT_STANDING_REQUEST : SOTTO_CONTACT_STANDING_ACCEPTED;
-}
-
-/* Delivers @content, which it takes, to the member @uuid inside their
- * 1:1 session, as one of @task's deliveries; a member there is no
- * contact for yet becomes one. */
+/* Delivers @content, which it takes, to the member @uuid, as one of
+ * @task's deliveries. */
 static void
 deliver (SottoGroupList *self,
          GTask          *task,
@@ -582,30 +509,9 @@ deliver (SottoGroupList *self,
          SottoContent   *content)
 {
   Operation *operation = g_task_get_task_data (task);
-  Delivery *delivery = g_new0 (Delivery, 1);
-  SottoConversation *conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
 
-  delivery->task = g_object_ref (task);
-  delivery->content = content;
   operation->pending++;
-
-  if (conversation != NULL)
-    {
-      _sotto_outbox_send_content_async (self->outbox, conversation, content, NULL, delivered_cb, delivery);
-      return;
-    }
-
-  if (self->messenger == NULL)
-    {
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The account was closed"));
-
-      delivery_done (task, error);
-      delivery_free (delivery);
-      return;
-    }
-
-  _sotto_messenger_ensure_contact_async (self->messenger, uuid, username, member_standing (self), NULL,
-                                         member_ensured_cb, delivery);
+  _sotto_group_list_deliver_async (self, uuid, username, content, delivered_cb, g_object_ref (task));
 }
 
 static SottoContent *
@@ -655,10 +561,9 @@ applied_cb (GObject      *object,
 
   state = _sotto_group_get_state (_sotto_group_list_show_state (self, g_steal_pointer (&operation->state)));
 
-  if (operation->update != NULL && operation->update->action == SOTTO_GROUP_ACTION_ADD)
+  if (operation->update->action == SOTTO_GROUP_ACTION_ADD)
     added = g_ptr_array_index (operation->update->members, 0);
-  if (operation->update != NULL)
-    g_ptr_array_add (one, operation->update);
+  g_ptr_array_add (one, operation->update);
 
   /* Completes once every delivery has. */
   operation->pending++;
@@ -671,18 +576,12 @@ applied_cb (GObject      *object,
 
       if (added != NULL && g_ascii_strcasecmp (added->uuid, uuid) == 0)
         content = history_content (self, state);
-      else if (operation->text != NULL)
-        {
-          content = sotto_content_new_text (operation->message_id, operation->timestamp,
-                                            sotto_account_get_username (self->account), operation->text);
-          sotto_content_set_group (content, operation->group_id);
-        }
       else
         content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
                                                   sotto_account_get_username (self->account),
                                                   operation->group_id, one);
 
-      if (username == NULL && operation->update != NULL && operation->update->members->len == 1)
+      if (username == NULL && operation->update->members->len == 1)
         username = ((SottoGroupMember *) g_ptr_array_index (operation->update->members, 0))->username;
       deliver (self, task, uuid, username, content);
     }
@@ -938,64 +837,6 @@ sotto_group_list_change_finish (SottoGroupList  *self,
   return _sotto_task_propagate_boolean (self, result, change_async, error);
 }
 
-/**
- * sotto_group_list_send_async:
- * @self: a #SottoGroupList
- * @group: a group this account is a member of
- * @text: the message
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the message was stored and the relay accepted
- *   it for every other member
- * @user_data: data for @callback
- *
- * Sends a message to the group's current members.
- */
-void
-sotto_group_list_send_async (SottoGroupList      *self,
-                             SottoGroup          *group,
-                             const char          *text,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
-  g_return_if_fail (SOTTO_IS_GROUP (group));
-  g_return_if_fail (text != NULL);
-
-  task = operation_new (self, sotto_group_list_send_async, sotto_group_get_id (group), cancellable, callback,
-                        user_data);
-  operation = g_task_get_task_data (task);
-  operation->text = g_strdup (text);
-
-  if (text[0] == '\0' || strlen (text) > SOTTO_MESSAGE_MAX_TEXT || !g_utf8_validate (text, -1, NULL))
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
-  operation_apply (task);
-}
-
-/**
- * sotto_group_list_send_finish:
- * @self: a #SottoGroupList
- * @result: the result passed to the callback
- * @error: a location for a #GError
- *
- * Returns: (transfer full): the message, as the group's timeline has it
- */
-SottoGroupEvent *
-sotto_group_list_send_finish (SottoGroupList  *self,
-                              GAsyncResult    *result,
-                              GError         **error)
-{
-  return _sotto_task_propagate_pointer (self, result, sotto_group_list_send_async, error);
-}
-
 const char *
 _sotto_group_list_get_own_uuid (SottoGroupList *self)
 {
@@ -1076,6 +917,8 @@ sotto_group_list_finalize (GObject *object)
   g_clear_object (&self->account);
   g_clear_object (&self->conversations);
   g_clear_object (&self->outbox);
+  g_clear_object (&self->client);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_pointer (&self->by_id, g_hash_table_unref);
   g_clear_object (&self->groups);
 

@@ -32,4 +32,27 @@ GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      guint                 limit,
                                                      GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
+gboolean         _sotto_store_load_group_own_key    (SottoStore           *self,
+                                                     gint64                row,
+                                                     guint8                distribution_id[16],
+                                                     gboolean             *found,
+                                                     GError              **error);
+gboolean         _sotto_store_save_group_own_key    (SottoStore           *self,
+                                                     gint64                row,
+                                                     const guint8          distribution_id[16],
+                                                     GError              **error);
+gboolean         _sotto_store_rotate_group_own_key  (SottoStore           *self,
+                                                     gint64                row,
+                                                     GError              **error);
+gboolean         _sotto_store_group_key_is_shared   (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     gboolean             *shared,
+                                                     GError              **error);
+gboolean         _sotto_store_set_group_key_shared  (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     gboolean              shared,
+                                                     GError              **error);
+
 G_END_DECLS

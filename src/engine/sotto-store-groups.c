@@ -296,3 +296,136 @@ _sotto_store_load_group_events (SottoStore  *self,
 
   return g_steal_pointer (&events);
 }
+
+/* This device's sender key in each group: its distribution id, which a
+ * removal or a leave forgets so that the next message starts a new key
+ * (docs/messenger.md, "Groups"), and the members it went to. */
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_load_group_own_key (SottoStore  *self,
+                                 gint64       row,
+                                 guint8       distribution_id[16],
+                                 gboolean    *found,
+                                 GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  *found = FALSE;
+  statement = _sotto_store_prepare (self, "SELECT distribution_id FROM group_own_keys WHERE group_id = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+  if (sqlite3_column_bytes (statement, 0) != 16)
+    {
+      set_corrupt (error);
+      return FALSE;
+    }
+
+  memcpy (distribution_id, sqlite3_column_blob (statement, 0), 16);
+  *found = TRUE;
+  return TRUE;
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_save_group_own_key (SottoStore    *self,
+                                 gint64         row,
+                                 const guint8   distribution_id[16],
+                                 GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self, "INSERT INTO group_own_keys (group_id, distribution_id) VALUES (?1, ?2)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  sqlite3_bind_blob (statement, 2, distribution_id, 16, SQLITE_TRANSIENT);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Forgets the group's sender key of this
+ * device and whom it went to. */
+gboolean
+_sotto_store_rotate_group_own_key (SottoStore  *self,
+                                   gint64       row,
+                                   GError     **error)
+{
+  return _sotto_store_exec_int64 (self, "DELETE FROM group_key_shares WHERE group_id = ?1", row, error)
+         && _sotto_store_exec_int64 (self, "DELETE FROM group_own_keys WHERE group_id = ?1", row, error);
+}
+
+static void
+bind_member_hash (SottoStore          *self,
+                  SottoStoreStatement *statement,
+                  int                  index,
+                  const char          *uuid)
+{
+  g_autofree char *lower = g_ascii_strdown (uuid, -1);
+
+  _sotto_store_bind_lookup_hash (self, statement, index, "group_key_shares", "member_hash", lower, strlen (lower));
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_group_key_is_shared (SottoStore  *self,
+                                  gint64       row,
+                                  const char  *uuid,
+                                  gboolean    *shared,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (self, "SELECT 1 FROM group_key_shares WHERE group_id = ?1 AND member_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_member_hash (self, statement, 2, uuid);
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  *shared = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_set_group_key_shared (SottoStore  *self,
+                                   gint64       row,
+                                   const char  *uuid,
+                                   gboolean     shared,
+                                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self,
+                                    shared
+                                    ? "INSERT OR IGNORE INTO group_key_shares (group_id, member_hash) VALUES (?1, ?2)"
+                                    : "DELETE FROM group_key_shares WHERE group_id = ?1 AND member_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_member_hash (self, statement, 2, uuid);
+
+  return _sotto_store_step_done (self, statement, error);
+}

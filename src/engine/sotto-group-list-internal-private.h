@@ -1,0 +1,32 @@
+/* sotto-group-list-internal-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-group-list-private.h"
+#include "sotto-messenger-private.h"
+
+G_BEGIN_DECLS
+
+/* What the group list's files share (sotto-group-list*.c): its struct. */
+struct _SottoGroupList
+{
+  GObject parent_instance;
+
+  /* The messenger owns the list, and may go first. */
+  SottoMessenger *messenger;
+  SottoStore *store;
+  SottoAccount *account;
+  SottoConversationList *conversations;
+  SottoOutbox *outbox;
+  SottoRelayClient *client;
+  SottoProtocolState *protocol;
+
+  GListStore *groups;
+  GHashTable *by_id;
+};
+
+G_END_DECLS
