@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "cli-test-util.h"
 
 /* Real relay, real sotto-cli processes: three to four profiles create a
@@ -123,6 +125,30 @@ send_group_ok (CliTest    *test,
   g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
 }
 
+/* @profile's sender key for its one group, in hex, and how many members
+ * it went to, read while no process has the profile open. */
+static char *
+own_sender_key (const char *profile,
+                gint64     *n_shares)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = cli_db_prepare (path, SQLITE_OPEN_READONLY,
+                                            "SELECT hex (distribution_id),"
+                                            " (SELECT COUNT (*) FROM group_key_shares) FROM group_own_keys",
+                                            &db);
+  char *key;
+
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
+  key = g_strdup ((const char *) sqlite3_column_text (statement, 0));
+  *n_shares = sqlite3_column_int64 (statement, 1);
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+
+  return key;
+}
+
 static gboolean
 lines_mention (GPtrArray  *lines,
                const char *text)
@@ -153,6 +179,9 @@ test_lifecycle (void)
   g_autoptr(CliResult) refused = NULL;
   g_autofree char *at_alice = NULL;
   g_autofree char *at_dave = NULL;
+  g_autofree char *key_before = NULL;
+  g_autofree char *key_after = NULL;
+  gint64 n_shares = 0;
   JsonObject *line;
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
@@ -199,9 +228,15 @@ test_lifecycle (void)
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "add", "dave");
   g_clear_pointer (&lines, g_ptr_array_unref);
 
-  /* Carol is removed: she learns it, then nothing more. */
+  /* Carol is removed: she learns it, then nothing more.  Alice's next
+   * message starts a new sender key, which goes to Bob and Dave only. */
+  key_before = own_sender_key (alice, &n_shares);
+  g_assert_cmpint (n_shares, ==, 2);
   cli_run_ok (test, alice, "group", "remove", group, "carol", NULL);
   send_group_ok (test, alice, group, "After Carol");
+  key_after = own_sender_key (alice, &n_shares);
+  g_assert_cmpstr (key_after, !=, key_before);
+  g_assert_cmpint (n_shares, ==, 2);
   lines = cli_receive (test, dave);
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "remove", "carol");
   assert_group_message (g_ptr_array_index (lines, 1), group, "alice", "After Carol");
