@@ -355,21 +355,6 @@ _sotto_group_update_seal (SottoGroupUpdate *update)
   crypto_generichash (update->hash, sizeof update->hash, encoded, len, NULL, 0);
 }
 
-/* Accepts a known field once, and only with its wire type. */
-static gboolean
-take_field (const SpPbField *field,
-            SpPbWireType     wire_type,
-            guint32         *seen)
-{
-  guint32 bit = 1u << field->number;
-
-  if (field->wire_type != wire_type || (*seen & bit) != 0)
-    return FALSE;
-
-  *seen |= bit;
-  return TRUE;
-}
-
 static char *
 read_uuid (const SpPbField *field)
 {
@@ -395,19 +380,19 @@ decode_member (const guint8 *data,
       switch (field.number)
         {
         case MEMBER_UUID:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || (member->uuid = read_uuid (&field)) == NULL)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || (member->uuid = read_uuid (&field)) == NULL)
             return NULL;
           break;
 
         case MEMBER_USERNAME:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen)
               || !text_is_valid ((const char *) field.data, field.len, SOTTO_CONTENT_MAX_SENDER))
             return NULL;
           member->username = g_strndup ((const char *) field.data, field.len);
           break;
 
         case MEMBER_ADMIN:
-          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value != 1)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value != 1)
             return NULL;
           member->admin = TRUE;
           break;
@@ -442,31 +427,31 @@ decode_update (const guint8 *data,
       switch (field.number)
         {
         case UPDATE_ACTION:
-          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen)
               || field.value < SOTTO_GROUP_ACTION_CREATE || field.value > SOTTO_GROUP_ACTION_DEMOTE)
             return NULL;
           update->action = (SottoGroupAction) field.value;
           break;
 
         case UPDATE_VERSION:
-          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen))
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen))
             return NULL;
           update->version = field.value;
           break;
 
         case UPDATE_AUTHOR:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || (update->author = read_uuid (&field)) == NULL)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || (update->author = read_uuid (&field)) == NULL)
             return NULL;
           break;
 
         case UPDATE_TIMESTAMP:
-          if (!take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value > G_MAXINT64)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value > G_MAXINT64)
             return NULL;
           update->timestamp = (gint64) field.value;
           break;
 
         case UPDATE_TITLE:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen)
               || !text_is_valid ((const char *) field.data, field.len, SOTTO_GROUP_MAX_TITLE))
             return NULL;
           update->title = g_strndup ((const char *) field.data, field.len);
@@ -702,7 +687,7 @@ _sotto_content_read_group (SottoContent  *content,
       switch (field.number)
         {
         case CONTEXT_ID:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || (content->group_id = read_uuid (&field)) == NULL)
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || (content->group_id = read_uuid (&field)) == NULL)
             return _sotto_content_set_malformed (error, "group id");
           break;
 
@@ -718,13 +703,13 @@ _sotto_content_read_group (SottoContent  *content,
           break;
 
         case CONTEXT_DATA:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen))
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen))
             return _sotto_content_set_malformed (error, "group message");
           message = field;
           break;
 
         case CONTEXT_SENDER_KEY:
-          if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len == 0
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len == 0
               || field.len > SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE)
             return _sotto_content_set_malformed (error, "group sender key");
           sender_key = field;

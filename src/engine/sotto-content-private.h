@@ -238,6 +238,9 @@ gboolean      _sotto_content_decode_data     (SottoContent  *content,
                                               gsize          len,
                                               GError       **error);
 gboolean      _sotto_content_sender_is_valid (const char    *sender);
+gboolean      _sotto_content_take_field      (const SpPbField *field,
+                                              SpPbWireType   wire_type,
+                                              guint32       *seen);
 
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,

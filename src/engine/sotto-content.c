@@ -514,6 +514,14 @@ take_field (const SpPbField *field,
   return TRUE;
 }
 
+gboolean
+_sotto_content_take_field (const SpPbField *field,
+                           SpPbWireType     wire_type,
+                           guint32         *seen)
+{
+  return take_field (field, wire_type, seen);
+}
+
 static gboolean
 text_is_valid (const guint8 *text,
                gsize         len)
@@ -526,9 +534,9 @@ text_is_valid (const guint8 *text,
 /* Fills in @content's kind and text from a DataMessage. */
 gboolean
 _sotto_content_decode_data (SottoContent  *content,
-             const guint8  *data,
-             gsize          len,
-             GError       **error)
+                            const guint8  *data,
+                            gsize          len,
+                            GError       **error)
 {
   g_autofree char *text = NULL;
   guint64 required_level = SOTTO_CONTENT_LEVEL;

@@ -29,4 +29,11 @@ struct _SottoGroupList
   GHashTable *by_id;
 };
 
+gboolean         _sotto_group_list_refuse            (GError             **error,
+                                                      const char          *message);
+SottoGroupState *_sotto_group_list_load_member_group (SottoGroupList      *self,
+                                                      const char          *group_id,
+                                                      gint64              *row,
+                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

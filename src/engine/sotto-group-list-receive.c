@@ -108,13 +108,13 @@ receive_message (SottoStore          *store,
                                  ? content->text : _("This message needs a newer version of Sotto."),
                                  NULL, content->timestamp);
 
-  received = news_new (_sotto_group_state_new (state->id));
+  received = news_new (NULL);
   if (!add_event (store, row, event, received->events, error))
     return FALSE;
   if (received->events->len == 0)
     return TRUE;
 
-  _sotto_group_state_merge (received->state, state->history);
+  received->state = _sotto_group_state_copy (state);
   *news = g_steal_pointer (&received);
   return TRUE;
 }
@@ -159,7 +159,7 @@ receive_updates (SottoStore          *store,
   if (!_sotto_store_save_group (store, state, &row, error))
     return FALSE;
 
-  received = news_new (_sotto_group_state_new (state->id));
+  received = news_new (NULL);
   /* Only an update its author sent itself may have missed members that
    * its author did not know of: a history carries what others sent. */
   live = content->group_updates->len == 1 && accepted->len == 1
@@ -202,7 +202,7 @@ receive_updates (SottoStore          *store,
         return FALSE;
     }
 
-  _sotto_group_state_merge (received->state, state->history);
+  received->state = _sotto_group_state_copy (state);
   *news = g_steal_pointer (&received);
   return TRUE;
 }

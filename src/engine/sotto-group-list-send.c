@@ -90,14 +90,6 @@ group_send_free (GroupSend *send)
 }
 
 static gboolean
-refuse (GError     **error,
-        const char  *message)
-{
-  g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, message);
-  return FALSE;
-}
-
-static gboolean
 set_sp_error (GError     **error,
               int          rc,
               const char  *what)
@@ -137,7 +129,6 @@ prepare_in_transaction (SottoGroupList  *self,
   g_autoptr(GBytes) plaintext = NULL;
   guint8 distribution_id[SP_DISTRIBUTION_ID_SIZE];
   guint8 distribution[SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE];
-  GError *load_error = NULL;
   SpGroupCipher *cipher;
   g_autofree guint8 *ciphertext = NULL;
   gsize ciphertext_size;
@@ -146,17 +137,9 @@ prepare_in_transaction (SottoGroupList  *self,
   gint64 row = 0;
   int rc;
 
-  state = _sotto_store_load_group (store, send->group_id, &row, &load_error);
+  state = _sotto_group_list_load_member_group (self, send->group_id, &row, error);
   if (state == NULL)
-    {
-      if (load_error != NULL)
-        g_propagate_error (error, load_error);
-      else
-        refuse (error, _("There is no such group"));
-      return FALSE;
-    }
-  if (_sotto_group_state_find_member (state, own_uuid) == NULL)
-    return refuse (error, _("You are not a member of this group"));
+    return FALSE;
 
   cipher = _sotto_protocol_state_get_group_cipher (self->protocol, error);
   if (cipher == NULL || !current_sender_key (self, row, distribution_id, error))
@@ -309,7 +292,7 @@ address_in_transaction (SottoGroupList  *self,
       if (load_error != NULL)
         g_propagate_error (error, load_error);
       else
-        refuse (error, _("There is no such group"));
+        _sotto_group_list_refuse (error, _("There is no such group"));
       return FALSE;
     }
 
@@ -505,12 +488,7 @@ prepared_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  {
-    SottoGroupState *shown = _sotto_group_state_new (send->group_id);
-
-    _sotto_group_state_merge (shown, send->state->history);
-    _sotto_group_list_show_state (self, shown);
-  }
+  _sotto_group_list_show_state (self, _sotto_group_state_copy (send->state));
 
   share_sender_key (task);
 }

@@ -316,12 +316,42 @@ _sotto_group_update_event (const SottoGroupUpdate *update,
                                 update->timestamp);
 }
 
-static gboolean
-refuse (GError     **error,
-        const char  *message)
+gboolean
+_sotto_group_list_refuse (GError     **error,
+                          const char  *message)
 {
   g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, message);
   return FALSE;
+}
+
+/* Runs on the store's thread.  The group @group_id, which this account
+ * must be a member of, and its row. */
+SottoGroupState *
+_sotto_group_list_load_member_group (SottoGroupList  *self,
+                                     const char      *group_id,
+                                     gint64          *row,
+                                     GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *load_error = NULL;
+
+  state = _sotto_store_load_group (self->store, group_id, row, &load_error);
+  if (state == NULL)
+    {
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      else
+        _sotto_group_list_refuse (error, _("There is no such group"));
+      return NULL;
+    }
+
+  if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
+    {
+      _sotto_group_list_refuse (error, _("You are not a member of this group"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&state);
 }
 
 /* Makes the operation's update against @before, checks it against the
@@ -336,10 +366,8 @@ make_update (SottoGroupList   *self,
   g_autoptr(SottoGroupUpdate) update = NULL;
   g_autoptr(GPtrArray) one = g_ptr_array_new ();
 
-  if (operation->action != SOTTO_GROUP_ACTION_CREATE && _sotto_group_state_find_member (before, own_uuid) == NULL)
-    return refuse (error, _("You are not a member of this group"));
   if (before->history->len == SOTTO_GROUP_MAX_UPDATES)
-    return refuse (error, _("The group cannot change any more"));
+    return _sotto_group_list_refuse (error, _("The group cannot change any more"));
 
   update = _sotto_group_update_new (operation->action,
                                     operation->action == SOTTO_GROUP_ACTION_CREATE ? 1 : before->version + 1,
@@ -351,7 +379,7 @@ make_update (SottoGroupList   *self,
     g_ptr_array_add (update->members, _sotto_group_member_copy (g_ptr_array_index (operation->targets, i)));
 
   if (!_sotto_group_update_is_valid (update))
-    return refuse (error, operation->action == SOTTO_GROUP_ACTION_CREATE && update->members->len > SOTTO_GROUP_MAX_MEMBERS
+    return _sotto_group_list_refuse (error, operation->action == SOTTO_GROUP_ACTION_CREATE && update->members->len > SOTTO_GROUP_MAX_MEMBERS
                           ? _("A group has too many members")
                           : _("The group change is not valid"));
   if (!_sotto_group_state_allows (before, update))
@@ -359,28 +387,27 @@ make_update (SottoGroupList   *self,
       switch (operation->action)
         {
         case SOTTO_GROUP_ACTION_ADD:
-          return refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
+          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
                                 ? _("They are in the group already, or it is full")
                                 : _("Only the group’s admins can add members"));
         case SOTTO_GROUP_ACTION_REMOVE:
         case SOTTO_GROUP_ACTION_PROMOTE:
         case SOTTO_GROUP_ACTION_DEMOTE:
-          return refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
+          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
                                 ? _("They are not a member of the group, or are one already")
                                 : _("Only the group’s admins can change its members"));
         default:
-          return refuse (error, _("Only the group’s admins can rename it"));
+          return _sotto_group_list_refuse (error, _("Only the group’s admins can rename it"));
         }
     }
 
   /* The recipients are part of the update: a member who receives it
    * knows who else did (the catch-up rule in docs/messenger.md). */
   {
-    g_autoptr(SottoGroupState) after = _sotto_group_state_new (before->id);
+    g_autoptr(SottoGroupState) after = _sotto_group_state_copy (before);
 
     _sotto_group_update_seal (update);
     g_ptr_array_add (one, update);
-    _sotto_group_state_merge (after, before->history);
     _sotto_group_state_merge (after, one);
     g_strfreev (update->recipients);
     update->recipients = update_recipients (before, after, own_uuid);
@@ -400,24 +427,13 @@ apply_in_transaction (SottoGroupList  *self,
 {
   g_autoptr(SottoGroupState) state = NULL;
   gint64 row = 0;
-  GError *load_error = NULL;
 
   if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    {
-      state = _sotto_group_state_new (operation->group_id);
-    }
+    state = _sotto_group_state_new (operation->group_id);
   else
-    {
-      state = _sotto_store_load_group (self->store, operation->group_id, &row, &load_error);
-      if (state == NULL)
-        {
-          if (load_error != NULL)
-            g_propagate_error (error, load_error);
-          else
-            refuse (error, _("There is no such group"));
-          return FALSE;
-        }
-    }
+    state = _sotto_group_list_load_member_group (self, operation->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
 
   if (!make_update (self, operation, state, error)
       || !_sotto_store_save_group (self->store, state, &row, error))

@@ -31,6 +31,7 @@ typedef struct
 } SottoGroupState;
 
 SottoGroupState        *_sotto_group_state_new         (const char            *group_id) G_GNUC_WARN_UNUSED_RESULT;
+SottoGroupState        *_sotto_group_state_copy        (SottoGroupState       *state) G_GNUC_WARN_UNUSED_RESULT;
 void                    _sotto_group_state_free        (SottoGroupState       *state);
 guint                   _sotto_group_state_merge       (SottoGroupState       *state,
                                                         GPtrArray             *updates);

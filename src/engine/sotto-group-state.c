@@ -35,6 +35,16 @@ _sotto_group_state_new (const char *group_id)
   return state;
 }
 
+/* A copy of @state, replayed from its history. */
+SottoGroupState *
+_sotto_group_state_copy (SottoGroupState *state)
+{
+  SottoGroupState *copy = _sotto_group_state_new (state->id);
+
+  _sotto_group_state_merge (copy, state->history);
+  return copy;
+}
+
 void
 _sotto_group_state_free (SottoGroupState *state)
 {
