@@ -53,12 +53,20 @@ SottoStore     *_sotto_group_list_get_store  (SottoGroupList     *self);
 void            _sotto_group_list_deliver_async  (SottoGroupList      *self,
                                                   const char          *uuid,
                                                   const char          *username,
-                                                  SottoContent        *content,
+                                                  GBytes              *plaintext,
+                                                  gint64               timestamp,
                                                   GAsyncReadyCallback  callback,
                                                   gpointer             user_data);
 gboolean        _sotto_group_list_deliver_finish (SottoGroupList      *self,
                                                   GAsyncResult        *result,
                                                   GError             **error);
+void            _sotto_group_list_deliver_stored_async  (SottoGroupList      *self,
+                                                         GPtrArray           *deliveries,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
 
 /* sotto-group-list-timeline.c */
 void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,

@@ -462,15 +462,17 @@ share_sender_key (GTask *task)
       const char *uuid = g_ptr_array_index (send->unshared, i);
       const SottoGroupMember *member = _sotto_group_state_find_member (send->state, uuid);
       g_autofree char *id = g_uuid_string_random ();
+      g_autoptr(SottoContent) content = NULL;
+      g_autoptr(GBytes) plaintext = NULL;
       Share *share = g_new0 (Share, 1);
 
+      content = sotto_content_new_group_sender_key (id, _sotto_now_ms (), send->group_id, send->distribution);
+      plaintext = sotto_content_encode (content);
       share->task = task;
       share->uuid = g_strdup (uuid);
       send->pending++;
-      _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL,
-                                       sotto_content_new_group_sender_key (id, _sotto_now_ms (), send->group_id,
-                                                                           send->distribution),
-                                       shared_cb, share);
+      _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
+                                       content->timestamp, shared_cb, share);
     }
 
   share_done (task, NULL, NULL);

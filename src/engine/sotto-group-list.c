@@ -137,6 +137,63 @@ load_thread (GTask        *task,
 }
 
 static void
+retried_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* What still cannot go waits for the next time. */
+  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("Group changes wait for the relay: %s", error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+list_deliveries_thread (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  GError *error = NULL;
+  GPtrArray *deliveries = _sotto_store_list_group_deliveries (self->store, &error);
+
+  if (deliveries == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, deliveries, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+deliveries_listed_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  g_autoptr(GPtrArray) deliveries = NULL;
+  GError *error = NULL;
+
+  deliveries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (deliveries == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (deliveries->len == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  _sotto_group_list_deliver_stored_async (self, deliveries, retried_cb, g_steal_pointer (&task));
+}
+
+static void
 load_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -145,6 +202,7 @@ load_cb (GObject      *object,
   SottoGroupList *self = SOTTO_GROUP_LIST (object);
   g_autoptr(GPtrArray) groups = NULL;
   GError *error = NULL;
+  GTask *step;
 
   groups = g_task_propagate_pointer (G_TASK (result), &error);
   if (groups == NULL)
@@ -157,7 +215,10 @@ load_cb (GObject      *object,
     _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
   g_ptr_array_set_free_func (groups, NULL);
 
-  g_task_return_boolean (task, TRUE);
+  /* Then the changes the relay did not take before. */
+  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
+  _sotto_store_run_in_thread (self->store, step, list_deliveries_thread);
+  g_object_unref (step);
 }
 
 /**
@@ -167,7 +228,8 @@ load_cb (GObject      *object,
  * @callback: called once the groups are in the list
  * @user_data: data for @callback
  *
- * Reads the groups from the store into the list.
+ * Reads the groups from the store into the list, then delivers the
+ * changes this device made that the relay did not accept before.
  */
 void
 sotto_group_list_load_async (SottoGroupList      *self,
@@ -211,15 +273,13 @@ typedef struct
   char *message_id;
   gint64 timestamp;
 
-  /* What the store's step made of it. */
+  /* What the store's step made of it: the group after it, the update,
+   * its timeline entry, and what is to be delivered to whom, as kept
+   * until the relay accepted it (SottoGroupDelivery). */
   SottoGroupState *state;
   SottoGroupUpdate *update;
-  GStrv recipients;
   SottoGroupEvent *event;
-
-  /* Deliveries on their way, and the first that failed. */
-  guint pending;
-  GError *error;
+  GPtrArray *deliveries;
 } Operation;
 
 static void
@@ -232,9 +292,8 @@ operation_free (Operation *operation)
   g_free (operation->message_id);
   _sotto_group_state_free (operation->state);
   _sotto_group_update_free (operation->update);
-  g_strfreev (operation->recipients);
   g_clear_pointer (&operation->event, sotto_group_event_free);
-  g_clear_error (&operation->error);
+  g_clear_pointer (&operation->deliveries, g_ptr_array_unref);
   g_free (operation);
 }
 
@@ -420,6 +479,71 @@ make_update (SottoGroupList   *self,
   return TRUE;
 }
 
+static SottoContent *
+history_content (SottoGroupList  *self,
+                 SottoGroupState *state)
+{
+  g_autofree char *id = g_uuid_string_random ();
+
+  return sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
+                                         state->id, state->history);
+}
+
+/* Keeps what the operation's update makes to be delivered, in its
+ * transaction: the update to each of its recipients, and to a member it
+ * adds the group's whole history. */
+static gboolean
+keep_deliveries (SottoGroupList   *self,
+                 Operation        *operation,
+                 SottoGroupState  *state,
+                 gint64            row,
+                 GError          **error)
+{
+  const SottoGroupMember *added = NULL;
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  g_autoptr(SottoContent) update_content = NULL;
+  g_autoptr(SottoContent) joining_content = NULL;
+  g_autoptr(GBytes) update_plaintext = NULL;
+  g_autoptr(GBytes) joining_plaintext = NULL;
+
+  if (operation->update->action == SOTTO_GROUP_ACTION_ADD)
+    added = g_ptr_array_index (operation->update->members, 0);
+  g_ptr_array_add (one, operation->update);
+  update_content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
+                                                   sotto_account_get_username (self->account),
+                                                   operation->group_id, one);
+  update_plaintext = sotto_content_encode (update_content);
+  if (added != NULL)
+    {
+      joining_content = history_content (self, state);
+      joining_plaintext = sotto_content_encode (joining_content);
+    }
+
+  operation->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  for (guint i = 0; operation->update->recipients[i] != NULL; i++)
+    {
+      const char *uuid = operation->update->recipients[i];
+      const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+      gboolean joining = added != NULL && g_ascii_strcasecmp (added->uuid, uuid) == 0;
+      const char *username = member != NULL ? member->username : NULL;
+      SottoGroupDelivery *delivery;
+
+      /* A removed member is no longer listed; the update names it. */
+      if (username == NULL && operation->update->members->len == 1)
+        username = ((SottoGroupMember *) g_ptr_array_index (operation->update->members, 0))->username;
+
+      delivery = _sotto_store_add_group_delivery (self->store, row, uuid, username,
+                                                  joining ? joining_plaintext : update_plaintext,
+                                                  joining ? joining_content->timestamp : operation->timestamp,
+                                                  error);
+      if (delivery == NULL)
+        return FALSE;
+      g_ptr_array_add (operation->deliveries, delivery);
+    }
+
+  return TRUE;
+}
+
 static gboolean
 apply_in_transaction (SottoGroupList  *self,
                       Operation       *operation,
@@ -440,7 +564,8 @@ apply_in_transaction (SottoGroupList  *self,
     return FALSE;
   operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
                                                 TRUE);
-  operation->recipients = g_strdupv (operation->update->recipients);
+  if (!keep_deliveries (self, operation, state, row, error))
+    return FALSE;
 
   /* A member went: the next message starts a new sender key, which
    * goes only to the members then. */
@@ -481,83 +606,51 @@ apply_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-static void
-delivery_done (GTask  *task,
-               GError *error)
-{
-  Operation *operation = g_task_get_task_data (task);
-
-  if (error != NULL && operation->error == NULL)
-    operation->error = g_error_copy (error);
-
-  if (--operation->pending > 0)
-    return;
-
-  if (operation->error != NULL)
-    g_task_return_error (task, g_steal_pointer (&operation->error));
-  else if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    g_task_return_pointer (task, g_object_ref (sotto_group_list_find (g_task_get_source_object (task),
-                                                                      operation->group_id)),
-                           g_object_unref);
-  else
-    g_task_return_boolean (task, TRUE);
-}
 
 static void
-delivered_cb (GObject      *object,
+caught_up_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  _sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error);
-  delivery_done (task, error);
+  if (!_sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("Could not catch a member of a group up: %s", error->message);
 }
 
-/* Delivers @content, which it takes, to the member @uuid, as one of
- * @task's deliveries. */
-static void
-deliver (SottoGroupList *self,
-         GTask          *task,
-         const char     *uuid,
-         const char     *username,
-         SottoContent   *content)
-{
-  Operation *operation = g_task_get_task_data (task);
-
-  operation->pending++;
-  _sotto_group_list_deliver_async (self, uuid, username, content, delivered_cb, g_object_ref (task));
-}
-
-static SottoContent *
-history_content (SottoGroupList  *self,
-                 SottoGroupState *state)
-{
-  g_autofree char *id = g_uuid_string_random ();
-
-  return sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
-                                         state->id, state->history);
-}
-
-/* Sends @group's whole history to the member @uuid: how a member who
- * joins, or who missed updates made before others knew of them, gets
- * the group as everyone else has it. */
+/* Sends @group's whole history to the member @uuid, who missed updates
+ * made before others knew of them.  It is not kept for later: the next
+ * update that misses the member starts another. */
 void
 _sotto_group_list_catch_up (SottoGroupList *self,
                             SottoGroup     *group,
                             const char     *uuid)
 {
-  g_autoptr(GTask) task = operation_new (self, _sotto_group_list_catch_up, sotto_group_get_id (group),
-                                         NULL, NULL, NULL);
   SottoGroupState *state = _sotto_group_get_state (group);
   const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
-  Operation *operation = g_task_get_task_data (task);
+  g_autoptr(SottoContent) content = history_content (self, state);
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  /* Nothing waits for it: the task only counts the delivery. */
-  operation->pending++;
-  deliver (self, task, uuid, member != NULL ? member->username : NULL, history_content (self, state));
-  delivery_done (task, NULL);
+  _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
+                                   content->timestamp, caught_up_cb, NULL);
+}
+
+static void
+changes_delivered_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  Operation *operation = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!_sotto_group_list_deliver_stored_finish (self, result, &error))
+    g_task_return_error (task, error);
+  else if (operation->action == SOTTO_GROUP_ACTION_CREATE)
+    g_task_return_pointer (task, g_object_ref (sotto_group_list_find (self, operation->group_id)), g_object_unref);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -568,40 +661,13 @@ applied_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoGroupList *self = g_task_get_source_object (task);
   Operation *operation = g_task_get_task_data (task);
-  const SottoGroupMember *added = NULL;
-  g_autoptr(GPtrArray) one = g_ptr_array_new ();
-  SottoGroupState *state;
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  state = _sotto_group_get_state (_sotto_group_list_show_state (self, g_steal_pointer (&operation->state)));
-
-  if (operation->update->action == SOTTO_GROUP_ACTION_ADD)
-    added = g_ptr_array_index (operation->update->members, 0);
-  g_ptr_array_add (one, operation->update);
-
-  /* Completes once every delivery has. */
-  operation->pending++;
-  for (guint i = 0; operation->recipients[i] != NULL; i++)
-    {
-      const char *uuid = operation->recipients[i];
-      const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
-      const char *username = member != NULL ? member->username : NULL;
-      SottoContent *content;
-
-      if (added != NULL && g_ascii_strcasecmp (added->uuid, uuid) == 0)
-        content = history_content (self, state);
-      else
-        content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
-                                                  sotto_account_get_username (self->account),
-                                                  operation->group_id, one);
-
-      if (username == NULL && operation->update->members->len == 1)
-        username = ((SottoGroupMember *) g_ptr_array_index (operation->update->members, 0))->username;
-      deliver (self, task, uuid, username, content);
-    }
-  delivery_done (task, NULL);
+  _sotto_group_list_show_state (self, g_steal_pointer (&operation->state));
+  _sotto_group_list_deliver_stored_async (self, operation->deliveries, changes_delivered_cb,
+                                          g_steal_pointer (&task));
 }
 
 static void

@@ -12,6 +12,18 @@
 
 G_BEGIN_DECLS
 
+/* A group content waiting for the relay to accept it for one member. */
+typedef struct
+{
+  gint64 id;
+  char *uuid;
+  char *username;
+  GBytes *plaintext;
+  gint64 timestamp;
+} SottoGroupDelivery;
+
+void             _sotto_group_delivery_free         (SottoGroupDelivery   *delivery);
+
 /* On the store's thread (sotto-store-groups.c). */
 SottoGroupState *_sotto_store_load_group            (SottoStore           *self,
                                                      const char           *group_id,
@@ -54,5 +66,20 @@ gboolean         _sotto_store_set_group_key_shared  (SottoStore           *self,
                                                      const char           *uuid,
                                                      gboolean              shared,
                                                      GError              **error);
+
+SottoGroupDelivery *_sotto_store_add_group_delivery (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     const char           *username,
+                                                     GBytes               *plaintext,
+                                                     gint64                timestamp,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray       *_sotto_store_list_group_deliveries (SottoStore           *self,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_delete_group_delivery (SottoStore           *self,
+                                                     gint64                id,
+                                                     GError              **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupDelivery, _sotto_group_delivery_free)
 
 G_END_DECLS

@@ -429,3 +429,112 @@ _sotto_store_set_group_key_shared (SottoStore  *self,
 
   return _sotto_store_step_done (self, statement, error);
 }
+
+/* Group changes waiting for the relay: each row a member's UUID and
+ * username and the encoded content, sealed whole. */
+#define DELIVERY_TYPE "(smsxay)"
+#define DELIVERY_FORMAT "(smsx@ay)"
+
+void
+_sotto_group_delivery_free (SottoGroupDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+
+  g_free (delivery->uuid);
+  g_free (delivery->username);
+  g_clear_pointer (&delivery->plaintext, g_bytes_unref);
+  g_free (delivery);
+}
+
+/* Runs on the store's thread.  Keeps @plaintext for the member @uuid of
+ * the group in row @row until _sotto_store_delete_group_delivery(). */
+SottoGroupDelivery *
+_sotto_store_add_group_delivery (SottoStore  *self,
+                                 gint64       row,
+                                 const char  *uuid,
+                                 const char  *username,
+                                 GBytes      *plaintext,
+                                 gint64       timestamp,
+                                 GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GVariant) body = NULL;
+  g_autoptr(SottoGroupDelivery) delivery = g_new0 (SottoGroupDelivery, 1);
+
+  if (!_sotto_store_next_id (self, "SELECT COALESCE (MAX (id), 0) + 1 FROM group_deliveries", &delivery->id, error))
+    return NULL;
+
+  body = g_variant_ref_sink (g_variant_new (DELIVERY_FORMAT, uuid, username, timestamp,
+                                            g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, plaintext, TRUE)));
+  statement = _sotto_store_prepare (self, "INSERT INTO group_deliveries (id, group_id, body) VALUES (?1, ?2, ?3)",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+  sqlite3_bind_int64 (statement, 1, delivery->id);
+  sqlite3_bind_int64 (statement, 2, row);
+  if (!_sotto_store_bind_sealed (self, statement, 3, "group_deliveries", "body", delivery->id,
+                                 g_variant_get_data (body), g_variant_get_size (body), error)
+      || !_sotto_store_step_done (self, statement, error))
+    return NULL;
+
+  delivery->uuid = g_strdup (uuid);
+  delivery->username = g_strdup (username);
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+
+  return g_steal_pointer (&delivery);
+}
+
+/* Runs on the store's thread.  Every waiting delivery, oldest first. */
+GPtrArray *
+_sotto_store_list_group_deliveries (SottoStore  *self,
+                                    GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  int rc;
+
+  statement = _sotto_store_prepare (self, "SELECT id, body FROM group_deliveries ORDER BY id", error);
+  if (statement == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autoptr(SottoGroupDelivery) delivery = g_new0 (SottoGroupDelivery, 1);
+      g_autoptr(GBytes) sealed = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GVariant) plaintext = NULL;
+
+      delivery->id = sqlite3_column_int64 (statement, 0);
+      if (!_sotto_store_column_unseal_bytes (self, statement, 1, "group_deliveries", "body", delivery->id,
+                                             &sealed, error))
+        return NULL;
+      body = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (DELIVERY_TYPE), sealed, FALSE));
+      if (!g_variant_is_normal_form (body))
+        {
+          set_corrupt (error);
+          return NULL;
+        }
+      g_variant_get (body, DELIVERY_FORMAT, &delivery->uuid, &delivery->username, &delivery->timestamp, NULL);
+      plaintext = g_variant_get_child_value (body, 3);
+      delivery->plaintext = g_variant_get_data_as_bytes (plaintext);
+      g_ptr_array_add (deliveries, g_steal_pointer (&delivery));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&deliveries);
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_delete_group_delivery (SottoStore  *self,
+                                    gint64       id,
+                                    GError     **error)
+{
+  return _sotto_store_exec_int64 (self, "DELETE FROM group_deliveries WHERE id = ?1", id, error);
+}

@@ -261,7 +261,16 @@ static const char * const migrations[] = {
   "  group_id        INTEGER NOT NULL REFERENCES group_own_keys (group_id) ON DELETE CASCADE,"
   "  member_hash     BLOB NOT NULL,"
   "  PRIMARY KEY (group_id, member_hash)"
-  ") WITHOUT ROWID;",
+  ") WITHOUT ROWID;"
+
+  /* Group changes made here that the relay has not yet accepted for a
+   * member (sotto-group-list-delivery.c): the member and the content,
+   * sealed. */
+  "CREATE TABLE group_deliveries ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  body            BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint

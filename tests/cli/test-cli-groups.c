@@ -383,6 +383,40 @@ test_key_change (void)
   g_assert_true (lines_mention (lines, "Accepted"));
 }
 
+/* A change the relay could not take is kept, and goes once it is back:
+ * the next group command sends it. */
+static void
+test_relay_down (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr(CliResult) offline = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  cli_relay_kill (test->relay);
+  offline = cli_run (test, alice, "group", "rename", group, "Bouldering", NULL);
+  g_assert_cmpint (offline->status, ==, 1);
+  cli_relay_restart (test->relay);
+
+  cli_run_ok (test, alice, "group", "info", group, NULL);
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "rename", "Bouldering");
+
+  at_alice = group_summary (test, alice, group);
+  at_bob = group_summary (test, bob, group);
+  g_assert_cmpstr (at_alice, ==, "Bouldering v2 members: alice bob carol admins: alice");
+  g_assert_cmpstr (at_bob, ==, at_alice);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -392,6 +426,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/lifecycle", test_lifecycle);
   g_test_add_func ("/cli/groups/concurrent", test_concurrent);
   g_test_add_func ("/cli/groups/key-change", test_key_change);
+  g_test_add_func ("/cli/groups/relay-down", test_relay_down);
 
   return g_test_run ();
 }

@@ -738,7 +738,7 @@ stored_standing (SottoStore *store,
 
 /* Takes a database back from groups, schema 11 (sotto-store-groups.c). */
 #define UNDO_SCHEMA_11 \
-  "DROP TABLE group_key_shares; DROP TABLE group_own_keys; DROP TABLE group_sender_keys;" \
+  "DROP TABLE group_deliveries; DROP TABLE group_key_shares; DROP TABLE group_own_keys; DROP TABLE group_sender_keys;" \
   "DROP TABLE group_events; DROP TABLE groups;"
 
 /* Takes a database of schema 9 back to schema 8: without sealed sender. */
