@@ -35,6 +35,7 @@
 
 #include <glib/gstdio.h>
 
+#include "dev-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 
@@ -203,7 +204,7 @@ main (int   argc,
   bench_party_close (&sender);
   g_subprocess_send_signal (relay, SIGTERM);
   g_subprocess_wait (relay, NULL, NULL);
-  bench_remove_tree (root);
+  dev_remove_tree (root);
 
   return 0;
 }

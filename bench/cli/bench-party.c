@@ -7,12 +7,11 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/prctl.h>
-#include <signal.h>
 
 #include <glib/gstdio.h>
 #include <sodium.h>
 
+#include "dev-util.h"
 #include "sotto-store-private.h"
 
 #include "bench-party.h"
@@ -55,12 +54,6 @@ bench_wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 GSubprocess *
 bench_start_relay (const char  *binary,
                    const char  *data_dir,
@@ -77,7 +70,7 @@ bench_start_relay (const char  *binary,
   if (!g_file_set_contents (conf, relay_conf, -1, &error))
     g_error ("%s", error->message);
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   relay = g_subprocess_launcher_spawn (launcher, &error, binary,
                                        "--listen", "127.0.0.1:0", "--data-dir", data_dir, NULL);
   if (relay == NULL)
@@ -130,23 +123,3 @@ bench_party_close (BenchParty *party)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
-
-void
-bench_remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        bench_remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
-}
-

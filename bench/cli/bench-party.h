@@ -36,6 +36,5 @@ void         bench_party_register (BenchParty    *party,
                                    const char    *name,
                                    const char    *url);
 void         bench_party_close    (BenchParty    *party);
-void         bench_remove_tree    (const char    *path);
 
 G_END_DECLS

@@ -30,7 +30,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/prctl.h>
 #include <signal.h>
 
 #include <glib/gstdio.h>
@@ -39,6 +38,7 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
+#include "dev-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 #include "sotto-store-private.h"
@@ -291,7 +291,7 @@ main (int   argc,
   g_subprocess_send_signal (relay, SIGTERM);
   g_subprocess_wait (relay, NULL, NULL);
 
-  bench_remove_tree (root);
+  dev_remove_tree (root);
 
   return 0;
 }

@@ -209,6 +209,9 @@ gboolean      _sotto_content_read_actions  (SottoContent       *content,
 char         *_sotto_content_uuid_from_bytes (const guint8     *bytes) G_GNUC_WARN_UNUSED_RESULT;
 gboolean      _sotto_content_set_malformed   (GError          **error,
                                               const char       *what);
+gboolean      _sotto_content_take_field      (const SpPbField  *field,
+                                              SpPbWireType      wire_type,
+                                              guint32          *seen);
 
 /* Groups (sotto-content-group.c) */
 #define SOTTO_CONTENT_FIELD_GROUP 15
@@ -238,9 +241,6 @@ gboolean      _sotto_content_decode_data     (SottoContent  *content,
                                               gsize          len,
                                               GError       **error);
 gboolean      _sotto_content_sender_is_valid (const char    *sender);
-gboolean      _sotto_content_take_field      (const SpPbField *field,
-                                              SpPbWireType   wire_type,
-                                              guint32       *seen);
 
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,
