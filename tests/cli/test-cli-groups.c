@@ -411,6 +411,11 @@ test_relay_down (void)
   g_assert_cmpuint (lines->len, ==, 1);
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "rename", "Bouldering");
 
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 2);
+  assert_group_update (g_ptr_array_index (lines, 1), group, "alice", "rename", "Bouldering");
+
   at_alice = group_summary (test, alice, group);
   at_bob = group_summary (test, bob, group);
   g_assert_cmpstr (at_alice, ==, "Bouldering v2 members: alice bob carol admins: alice");
