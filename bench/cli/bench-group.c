@@ -66,23 +66,13 @@ send_one (SottoGroupList *groups,
   return ms_since (start);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 print_messages (const char *what,
                 GArray     *samples)
 {
   double sum = 0;
 
-  g_array_sort (samples, compare_doubles);
+  g_array_sort (samples, bench_compare_doubles);
   for (guint i = 0; i < samples->len; i++)
     sum += g_array_index (samples, double, i);
 

@@ -123,3 +123,14 @@ bench_party_close (BenchParty *party)
   while (g_main_context_iteration (NULL, FALSE))
     ;
 }
+
+/* Orders samples (doubles) from the smallest. */
+int
+bench_compare_doubles (gconstpointer a,
+                       gconstpointer b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}

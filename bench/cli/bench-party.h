@@ -36,5 +36,7 @@ void         bench_party_register (BenchParty    *party,
                                    const char    *name,
                                    const char    *url);
 void         bench_party_close    (BenchParty    *party);
+int          bench_compare_doubles (gconstpointer  a,
+                                    gconstpointer  b);
 
 G_END_DECLS

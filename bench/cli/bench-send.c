@@ -77,23 +77,13 @@ message_received_cb (SottoMessenger    *messenger,
   g_array_append_val (receiver->delivered, latency);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 print_row (const char *what,
            GArray     *samples)
 {
   double sum = 0;
 
-  g_array_sort (samples, compare_doubles);
+  g_array_sort (samples, bench_compare_doubles);
   for (guint i = 0; i < samples->len; i++)
     sum += g_array_index (samples, double, i);
 

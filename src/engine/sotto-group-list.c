@@ -120,20 +120,32 @@ sotto_group_list_find (SottoGroupList *self,
 
 /* Loading */
 
+/* A read of the store that gives an array: the groups, or the changes
+ * waiting for the relay. */
+typedef struct
+{
+  GPtrArray *(*read) (SottoStore  *store,
+                      GError     **error);
+} StoreList;
+
+static const StoreList list_groups = { _sotto_store_list_groups };
+static const StoreList list_deliveries = { _sotto_store_list_group_deliveries };
+
 static void
-load_thread (GTask        *task,
+list_thread (GTask        *task,
              gpointer      source_object,
              gpointer      task_data,
              GCancellable *cancellable)
 {
   SottoGroupList *self = source_object;
+  const StoreList *list = task_data;
   GError *error = NULL;
-  GPtrArray *groups = _sotto_store_list_groups (self->store, &error);
+  GPtrArray *items = list->read (self->store, &error);
 
-  if (groups == NULL)
+  if (items == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, groups, (GDestroyNotify) g_ptr_array_unref);
+    g_task_return_pointer (task, items, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
@@ -149,22 +161,6 @@ retried_cb (GObject      *object,
     g_debug ("Group changes wait for the relay: %s", error->message);
 
   g_task_return_boolean (task, TRUE);
-}
-
-static void
-list_deliveries_thread (GTask        *task,
-                        gpointer      source_object,
-                        gpointer      task_data,
-                        GCancellable *cancellable)
-{
-  SottoGroupList *self = source_object;
-  GError *error = NULL;
-  GPtrArray *deliveries = _sotto_store_list_group_deliveries (self->store, &error);
-
-  if (deliveries == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, deliveries, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
@@ -217,7 +213,8 @@ load_cb (GObject      *object,
 
   /* Then the changes the relay did not take before. */
   step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
-  _sotto_store_run_in_thread (self->store, step, list_deliveries_thread);
+  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
   g_object_unref (step);
 }
 
@@ -246,7 +243,8 @@ sotto_group_list_load_async (SottoGroupList      *self,
   g_task_set_source_tag (task, sotto_group_list_load_async);
 
   step = g_task_new (self, cancellable, load_cb, g_object_ref (task));
-  _sotto_store_run_in_thread (self->store, step, load_thread);
+  g_task_set_task_data (step, (gpointer) &list_groups, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
   g_object_unref (step);
 }
 
