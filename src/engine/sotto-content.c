@@ -81,6 +81,7 @@ enum
   CONTENT_DATA = 4,
   CONTENT_RECEIPT = 5,
   CONTENT_EPHEMERAL = 6,
+  CONTENT_GROUP = SOTTO_CONTENT_FIELD_GROUP,
 };
 
 enum
@@ -159,6 +160,12 @@ sender_is_valid (const char *sender)
     }
 
   return TRUE;
+}
+
+gboolean
+_sotto_content_sender_is_valid (const char *sender)
+{
+  return sender_is_valid (sender);
 }
 
 SottoContent *
@@ -285,6 +292,7 @@ sotto_content_free (SottoContent *content)
   g_free (content->target_author);
   g_free (content->emoji);
   g_clear_pointer (&content->attachments, g_ptr_array_unref);
+  _sotto_content_group_clear (content);
   g_free (content);
 }
 
@@ -295,6 +303,7 @@ static gboolean
 content_is_data_message (SottoContentKind kind)
 {
   return _sotto_content_is_data (kind)
+         || kind == SOTTO_CONTENT_KIND_GROUP_UPDATE
          || kind == SOTTO_CONTENT_KIND_PROFILE_KEY
          || kind == SOTTO_CONTENT_KIND_TIMER;
 }
@@ -392,7 +401,7 @@ sotto_content_encode (const SottoContent *content)
   gsize sender_len;
   gsize bound;
   gsize total;
-  guint32 payload_field;
+  guint32 payload_field = CONTENT_GROUP;
   guint8 *out;
 
   g_return_val_if_fail (content != NULL, NULL);
@@ -417,7 +426,7 @@ sotto_content_encode (const SottoContent *content)
     {
       g_return_val_if_fail (content->text == NULL, NULL);
     }
-  else
+  else if (!_sotto_content_is_group_only (content->kind))
     {
       guint n_receipts;
 
@@ -435,7 +444,16 @@ sotto_content_encode (const SottoContent *content)
   sender_len = content_is_data_message (content->kind) && content->sender != NULL
                ? strlen (content->sender) : 0;
 
-  payload_field = encode_payload (content, &payload, &payload_len);
+  g_return_val_if_fail (_sotto_content_group_valid (content), NULL);
+
+  /* A group's content goes inside its group context. */
+  if (!_sotto_content_is_group_only (content->kind))
+    payload_field = encode_payload (content, &payload, &payload_len);
+  if (content->group_id != NULL)
+    {
+      _sotto_content_write_group (content, &payload, &payload_len);
+      payload_field = CONTENT_GROUP;
+    }
 
   /* The version byte, then at most 18 bytes of id, 11 of timestamp,
    * 2 + 32 of sender and 11 + payload of payload, then the marker. */
@@ -522,11 +540,11 @@ text_is_valid (const guint8 *text,
 }
 
 /* Fills in @content's kind and text from a DataMessage. */
-static gboolean
-decode_data (SottoContent  *content,
-             const guint8  *data,
-             gsize          len,
-             GError       **error)
+gboolean
+_sotto_content_decode_data (SottoContent  *content,
+                            const guint8  *data,
+                            gsize          len,
+                            GError       **error)
 {
   g_autofree char *text = NULL;
   guint64 required_level = SOTTO_CONTENT_LEVEL;
@@ -744,6 +762,7 @@ decode_v2 (const guint8  *data,
         case CONTENT_DATA:
         case CONTENT_RECEIPT:
         case CONTENT_EPHEMERAL:
+        case CONTENT_GROUP:
           /* One content, one payload. */
           if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || payload.number != 0)
             return malformed (error, "payload");
@@ -762,7 +781,8 @@ decode_v2 (const guint8  *data,
     return malformed (error, "header");
 
   /* Only what is shown in the conversation names its sender. */
-  if (content->sender != NULL && payload.number != 0 && payload.number != CONTENT_DATA)
+  if (content->sender != NULL && payload.number != 0 && payload.number != CONTENT_DATA
+      && payload.number != CONTENT_GROUP)
     return malformed (error, "sender");
 
   if (payload.number == 0)
@@ -777,12 +797,17 @@ decode_v2 (const guint8  *data,
   switch (payload.number)
     {
     case CONTENT_DATA:
-      if (!decode_data (content, payload.data, payload.len, error))
+      if (!_sotto_content_decode_data (content, payload.data, payload.len, error))
         return NULL;
       break;
 
     case CONTENT_RECEIPT:
       if (!decode_receipt (content, payload.data, payload.len, error))
+        return NULL;
+      break;
+
+    case CONTENT_GROUP:
+      if (!_sotto_content_read_group (content, payload.data, payload.len, error))
         return NULL;
       break;
 

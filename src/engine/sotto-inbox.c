@@ -110,6 +110,7 @@ reception_free (Reception *reception)
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
   g_clear_pointer (&reception->changed, _sotto_message_record_free);
   g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
+  g_clear_pointer (&reception->group_news, _sotto_group_news_free);
   g_free (reception);
 }
 
@@ -387,6 +388,11 @@ reception_settle (Reception *reception)
       break;
 
     case OUTCOME_BLOCKED:
+      break;
+
+    case OUTCOME_GROUP:
+      if (self->messenger != NULL)
+        _sotto_group_list_received (sotto_messenger_get_groups (self->messenger), reception->group_news);
       break;
 
     case OUTCOME_IGNORED:

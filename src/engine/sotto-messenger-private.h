@@ -19,6 +19,7 @@
 #include "sotto-outbox-private.h"
 #include "sotto-profile-service-private.h"
 #include "sotto-expiry-private.h"
+#include "sotto-group-list-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
 
@@ -50,6 +51,7 @@ struct _SottoMessenger
   SottoProfileService *profiles;
   SottoExpiry *expiry;
   SottoAttachmentService *attachments;
+  SottoGroupList *groups;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;

@@ -123,6 +123,7 @@ _sotto_messenger_new (SottoAccount          *account,
   _sotto_signal_forward (self->inbox, "message-received", self);
   _sotto_signal_forward (self->inbox, "message-action", self);
   _sotto_signal_forward (self->profiles, "profile-changed", self);
+  self->groups = _sotto_group_list_new (self);
 
   return self;
 }
@@ -147,6 +148,21 @@ sotto_messenger_get_conversations (SottoMessenger *self)
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
 
   return self->conversations;
+}
+
+/**
+ * sotto_messenger_get_groups:
+ * @self: a #SottoMessenger
+ *
+ * Returns: (transfer none): the account's groups, once loaded
+ *   (sotto_group_list_load_async())
+ */
+SottoGroupList *
+sotto_messenger_get_groups (SottoMessenger *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+
+  return self->groups;
 }
 
 SottoRelayClient *
@@ -987,6 +1003,7 @@ sotto_messenger_finalize (GObject *object)
   /* Each service holds the session core's state for as long as its
    * own jobs run. */
   g_clear_object (&self->inbox);
+  g_clear_object (&self->groups);
   g_clear_object (&self->profiles);
   g_clear_object (&self->expiry);
   g_clear_object (&self->attachments);
