@@ -46,6 +46,8 @@ typedef enum
  *   with the contact, never shown
  * @SOTTO_CONTENT_KIND_TIMER: a data message that sets the conversation's
  *   disappearing-message timer (@expire_timer, 0 for off)
+ * @SOTTO_CONTENT_KIND_TYPING: the sender started or stopped typing
+ *   (@typing_started); ephemeral, never stored
  */
 typedef enum
 {
@@ -59,6 +61,7 @@ typedef enum
   SOTTO_CONTENT_KIND_DELETION = 8,
   SOTTO_CONTENT_KIND_PROFILE_KEY = 9,
   SOTTO_CONTENT_KIND_TIMER = 10,
+  SOTTO_CONTENT_KIND_TYPING = 11,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -141,6 +144,7 @@ typedef struct
   char *emoji;
   guint8 *profile_key;
   guint32 expire_timer;
+  gboolean typing_started;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -182,6 +186,19 @@ void          sotto_content_set_quote    (SottoContent      *content,
                                           const char        *quote_id,
                                           const char        *quote_author,
                                           const char        *quote_text);
+
+/* Typing indicators (sotto-content-typing.c) */
+SottoContent *sotto_content_new_typing   (const char        *id,
+                                          gint64             timestamp,
+                                          gboolean           started) G_GNUC_WARN_UNUSED_RESULT;
+void          _sotto_content_write_typing (const SottoContent *content,
+                                           guint8            **out,
+                                           gsize              *out_len);
+gboolean      _sotto_content_read_ephemeral (SottoContent     *content,
+                                             const guint8     *data,
+                                             gsize             len,
+                                             GError          **error);
+
 gboolean      _sotto_content_is_data     (SottoContentKind   kind);
 gboolean      _sotto_content_actions_valid (const SottoContent *content);
 gsize         _sotto_content_actions_size  (const SottoContent *content);

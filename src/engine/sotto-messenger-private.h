@@ -20,6 +20,7 @@
 #include "sotto-expiry-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
+#include "sotto-typing-private.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +40,7 @@ struct _SottoMessenger
   gboolean started;
   gboolean send_read_receipts;
   gboolean message_requests;
+  gboolean typing_indicators;
 
   /* The services: prekey upkeep and identity resets, what leaves this
    * device, and what arrives. */
@@ -47,6 +49,7 @@ struct _SottoMessenger
   SottoInbox *inbox;
   SottoProfileService *profiles;
   SottoExpiry *expiry;
+  SottoTyping *typing;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;
