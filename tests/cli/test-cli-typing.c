@@ -5,7 +5,8 @@
  *
  * Alice and Bob register and write to each other with sotto-cli, then
  * both profiles are opened here, each with its own messenger on the
- * same real sotto-relay process.  What leaves a profile is counted at
+ * same real sotto-relay process; later Carol, a stranger to Bob, writes
+ * to him and is a message request.  What leaves a profile is counted at
  * the relay (sotto_relay_envelopes_online_total: online-only envelopes
  * it pushed to a connected device), what arrives is read from
  * SottoConversation:peer-typing, and at the end each profile's history
@@ -155,15 +156,45 @@ count_cb (GObject    *object,
   (*count)++;
 }
 
-static void
-message_received_cb (SottoMessenger    *messenger,
-                     SottoConversation *conversation,
-                     SottoMessage      *message,
-                     gpointer           user_data)
+/* A text awaited on the receiving side, and whether its sender showed
+ * as typing when it arrived. */
+typedef struct
 {
-  gboolean *typing_when_received = user_data;
+  const char *text;
+  gboolean seen;
+  gboolean typing;
+} Arrival;
 
-  *typing_when_received = sotto_conversation_get_peer_typing (conversation);
+static void
+arrival_cb (SottoMessenger    *messenger,
+            SottoConversation *conversation,
+            SottoMessage      *message,
+            gpointer           user_data)
+{
+  Arrival *arrival = user_data;
+
+  if (g_strcmp0 (sotto_message_get_body (message), arrival->text) != 0)
+    return;
+  arrival->seen = TRUE;
+  arrival->typing = sotto_conversation_get_peer_typing (conversation);
+}
+
+/* Sends @text from @from and waits until @to has it; returns whether
+ * the sender showed as typing on @to's side when it arrived. */
+static gboolean
+send_text_and_wait (Side              *from,
+                    SottoConversation *conversation,
+                    Side              *to,
+                    const char        *text)
+{
+  Arrival arrival = { text, FALSE, FALSE };
+
+  g_signal_connect (to->messenger, "message-received", G_CALLBACK (arrival_cb), &arrival);
+  send_text (from, conversation, text);
+  wait_until (arrival.seen);
+  g_signal_handlers_disconnect_by_data (to->messenger, &arrival);
+
+  return arrival.typing;
 }
 
 static void
@@ -185,12 +216,15 @@ test_typing (void)
   g_autofree char *bob_profile = cli_register (test, "bob");
   SottoConversation *to_bob;
   SottoConversation *to_alice;
-  gboolean typing_when_received = TRUE;
+  g_autofree char *carol_profile = NULL;
+  SottoConversation *from_carol;
+  guint carol_notifies = 0;
   guint notifies = 0;
   gint64 pushed;
   gint64 started_at;
   Side *alice;
   Side *bob;
+  Side *carol;
 
   /* Both accepted, with sessions both ways. */
   cli_send_ok (test, alice_profile, "bob", "Hi Bob");
@@ -224,13 +258,10 @@ test_typing (void)
   g_assert_cmpint (online_pushed (test), ==, 4);
 
   /* A message from Alice ends her typing on Bob's side. */
-  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (message_received_cb), &typing_when_received);
   send_typing (alice, to_bob, TRUE);
   wait_until (sotto_conversation_get_peer_typing (to_alice));
-  send_text (alice, to_bob, "Here it is");
-  wait_until (!typing_when_received);
+  g_assert_false (send_text_and_wait (alice, to_bob, bob, "Here it is"));
   g_assert_false (sotto_conversation_get_peer_typing (to_alice));
-  g_signal_handlers_disconnect_by_data (bob->messenger, &typing_when_received);
 
   /* A "started" that is never refreshed or ended goes off by itself:
    * a contact cannot keep it on without sending. */
@@ -248,7 +279,7 @@ test_typing (void)
   pushed = online_pushed (test);
   sotto_messenger_set_composing (alice->messenger, to_bob, TRUE);
   sotto_messenger_set_composing (alice->messenger, to_bob, FALSE);
-  send_text (alice, to_bob, "Quietly");
+  send_text_and_wait (alice, to_bob, bob, "Quietly");
   g_assert_cmpint (online_pushed (test), ==, pushed);
   g_object_set (alice->messenger, "typing-indicators", TRUE, NULL);
 
@@ -256,14 +287,35 @@ test_typing (void)
    * text, sent after it, arrives after it. */
   g_object_set (bob->messenger, "typing-indicators", FALSE, NULL);
   g_signal_connect (to_alice, "notify::peer-typing", G_CALLBACK (count_cb), &notifies);
-  typing_when_received = TRUE;
-  g_signal_connect (bob->messenger, "message-received", G_CALLBACK (message_received_cb), &typing_when_received);
   send_typing (alice, to_bob, TRUE);
-  send_text (alice, to_bob, "Still quiet");
-  wait_until (!typing_when_received);
+  send_text_and_wait (alice, to_bob, bob, "Still quiet");
   g_assert_cmpuint (notifies, ==, 0);
-  g_signal_handlers_disconnect_by_data (bob->messenger, &typing_when_received);
   g_object_set (bob->messenger, "typing-indicators", TRUE, NULL);
+
+  /* A message request: Carol, a stranger, writes to Bob, who has not
+   * accepted her.  He sends her no typing, and hers is not shown. */
+  g_object_set (bob->messenger, "message-requests", TRUE, NULL);
+  carol_profile = cli_register (test, "carol");
+  cli_send_ok (test, carol_profile, "bob", "Hi, I'm Carol");
+  wait_until (sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (bob->messenger),
+                                                        "carol") != NULL);
+  from_carol = side_conversation (bob, "carol");
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (from_carol)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  carol = side_open (carol_profile);
+  pushed = online_pushed (test);
+  sotto_messenger_set_composing (bob->messenger, from_carol, TRUE);
+  sotto_messenger_set_composing (bob->messenger, from_carol, FALSE);
+  g_assert_cmpint (online_pushed (test), ==, pushed);
+  g_signal_connect (from_carol, "notify::peer-typing", G_CALLBACK (count_cb), &carol_notifies);
+  send_typing (carol, side_conversation (carol, "bob"), TRUE);
+  g_assert_cmpint (online_pushed (test), ==, pushed + 1);
+  send_text_and_wait (carol, side_conversation (carol, "bob"), bob, "Hello?");
+  g_assert_cmpuint (carol_notifies, ==, 0);
+  /* Carol's "started" and nothing from Bob. */
+  g_assert_cmpint (online_pushed (test), ==, pushed + 1);
+  g_signal_handlers_disconnect_by_data (from_carol, &carol_notifies);
+  side_close (carol);
 
   /* Blocked: Bob sends Alice nothing, and shows nothing of hers. */
   {
@@ -295,6 +347,7 @@ test_typing (void)
    * and the three that came before he blocked her (accepting her again
    * unblocks her, for sotto-cli to show the conversation). */
   assert_history (test, alice_profile, "bob", 6);
+  assert_history (test, carol_profile, "bob", 2);
   cli_run_ok (test, bob_profile, "accept", "alice", NULL);
   assert_history (test, bob_profile, "alice", 5);
 }
