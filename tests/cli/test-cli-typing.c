@@ -354,6 +354,80 @@ test_typing (void)
   assert_history (test, bob_profile, "alice", 5);
 }
 
+/* What the relay pushed to Bob online-only, as it arrived. */
+typedef struct
+{
+  guint n_online;
+  guint type;
+  gboolean named_sender;
+} Pushed;
+
+static void
+envelope_cb (SottoRelayClient   *client,
+             SottoRelayEnvelope *envelope,
+             gpointer            user_data)
+{
+  Pushed *pushed = user_data;
+
+  if (!envelope->online)
+    return;
+  pushed->n_online++;
+  pushed->type = envelope->type;
+  pushed->named_sender = envelope->source != NULL;
+}
+
+/* Once the conversation goes sealed, so does typing: the envelope the
+ * relay pushes names no sender, and Bob still shows Alice typing. */
+static void
+test_typing_sealed (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
+  g_autofree char *root = cli_new_trust_root (root_path);
+  g_autofree char *alice_profile = NULL;
+  g_autofree char *bob_profile = NULL;
+  SottoConversation *to_bob;
+  SottoConversation *to_alice;
+  Pushed pushed = { 0 };
+  Side *alice;
+  Side *bob;
+
+  cli_issue_server_key (test, root_path);
+  alice_profile = cli_register_pinned (test, "alice", root);
+  bob_profile = cli_register_pinned (test, "bob", root);
+  cli_run_ok (test, alice_profile, "profile", "--name", "Alice", NULL);
+  cli_run_ok (test, bob_profile, "profile", "--name", "Bob", NULL);
+
+  /* The profile keys go with the messages: Alice holds Bob's once his
+   * answer arrived. */
+  cli_send_ok (test, alice_profile, "bob", "First contact");
+  g_ptr_array_unref (cli_receive (test, bob_profile));
+  cli_send_ok (test, bob_profile, "alice", "Sealed answer");
+  g_ptr_array_unref (cli_receive (test, alice_profile));
+
+  alice = side_open (alice_profile);
+  bob = side_open (bob_profile);
+  to_bob = side_conversation (alice, "bob");
+  to_alice = side_conversation (bob, "alice");
+  g_signal_connect (_sotto_messenger_get_relay_client (bob->messenger), "envelope",
+                    G_CALLBACK (envelope_cb), &pushed);
+
+  sotto_messenger_set_composing (alice->messenger, to_bob, TRUE);
+  wait_until (sotto_conversation_get_peer_typing (to_alice));
+  g_assert_cmpuint (pushed.n_online, ==, 1);
+  g_assert_cmpuint (pushed.type, ==, SOTTO_RELAY_ENVELOPE_TYPE_SEALED);
+  g_assert_false (pushed.named_sender);
+
+  sotto_messenger_set_composing (alice->messenger, to_bob, FALSE);
+  wait_until (!sotto_conversation_get_peer_typing (to_alice));
+  g_assert_cmpuint (pushed.n_online, ==, 2);
+  g_assert_cmpuint (pushed.type, ==, SOTTO_RELAY_ENVELOPE_TYPE_SEALED);
+
+  g_signal_handlers_disconnect_by_data (_sotto_messenger_get_relay_client (bob->messenger), &pushed);
+  side_close (bob);
+  side_close (alice);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -362,6 +436,7 @@ main (int   argc,
   g_assert_cmpint (sp_init (), ==, SP_OK);
 
   g_test_add_func ("/cli/typing/indicators", test_typing);
+  g_test_add_func ("/cli/typing/sealed", test_typing_sealed);
 
   return g_test_run ();
 }
