@@ -8,8 +8,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
-
 #include "sp-error.h"
 #include "sp-protobuf.h"
 

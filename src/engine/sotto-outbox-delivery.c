@@ -775,10 +775,14 @@ deliver_encrypted_cb (GObject      *object,
 
   g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
   delivery->envelopes = g_ptr_array_ref (encryption->envelopes);
-  (delivery->online ? _sotto_sealed_sender_send_online_async : _sotto_sealed_sender_send_async)
-    (self->sealed, sotto_conversation_get_contact (delivery->conversation),
-     delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
-     deliver_sealed_cb, g_object_ref (task));
+  if (delivery->online)
+    _sotto_sealed_sender_send_online_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                            delivery->timestamp, delivery->envelopes,
+                                            g_task_get_cancellable (task), deliver_sealed_cb, g_object_ref (task));
+  else
+    _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                     delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                     deliver_sealed_cb, g_object_ref (task));
 }
 
 static void
@@ -855,6 +859,22 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
   deliver_start (self, conversation, plaintext, timestamp, NULL, FALSE, cancellable, callback, user_data);
 }
 
+static void
+deliver_content (SottoOutbox         *self,
+                 SottoConversation   *conversation,
+                 SottoContent        *content,
+                 const char          *content_id,
+                 gboolean             online,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+
+  deliver_start (self, conversation, plaintext, content->timestamp, content_id, online,
+                 cancellable, callback, user_data);
+}
+
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
  * does; the stored message with the content's id, if there is one, is
  * marked sealed when it went so. */
@@ -866,10 +886,7 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
-
-  deliver_start (self, conversation, plaintext, content->timestamp, content->id, FALSE,
-                 cancellable, callback, user_data);
+  deliver_content (self, conversation, content, content->id, FALSE, cancellable, callback, user_data);
 }
 
 /* Encodes @content, a passing signal such as typing, and sends it once
@@ -887,10 +904,7 @@ _sotto_outbox_send_online_async (SottoOutbox         *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
-
-  deliver_start (self, conversation, plaintext, content->timestamp, NULL, TRUE,
-                 cancellable, callback, user_data);
+  deliver_content (self, conversation, content, NULL, TRUE, cancellable, callback, user_data);
 }
 
 gboolean

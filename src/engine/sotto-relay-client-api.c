@@ -480,6 +480,31 @@ send_over_http (SottoRelayClient *self,
   _sotto_relay_client_request (self, task, "PUT", path, body, access_key == NULL);
 }
 
+/* A send over HTTP that stands alone, finished with
+ * sotto_relay_client_send_finish(). */
+static void
+send_over_http_async (SottoRelayClient    *self,
+                      const char          *uuid,
+                      const guint8        *access_key,
+                      gboolean             online,
+                      gint64               timestamp,
+                      GPtrArray           *envelopes,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
+  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  send_over_http (self, task, uuid, access_key, online, timestamp, envelopes);
+}
+
 /**
  * sotto_relay_client_send_async:
  * @self: a #SottoRelayClient
@@ -551,17 +576,9 @@ sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
   g_return_if_fail (access_key != NULL);
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
-
-  send_over_http (self, task, uuid, access_key, FALSE, timestamp, envelopes);
+  send_over_http_async (self, uuid, access_key, FALSE, timestamp, envelopes, cancellable, callback, user_data);
 }
 
 /**
@@ -594,16 +611,7 @@ sotto_relay_client_send_online_async (SottoRelayClient    *self,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
-
-  send_over_http (self, task, uuid, access_key, TRUE, timestamp, envelopes);
+  send_over_http_async (self, uuid, access_key, TRUE, timestamp, envelopes, cancellable, callback, user_data);
 }
 
 /**
