@@ -480,29 +480,27 @@ send_over_http (SottoRelayClient *self,
   _sotto_relay_client_request (self, task, "PUT", path, body, access_key == NULL);
 }
 
-/* A send over HTTP that stands alone, finished with
- * sotto_relay_client_send_finish(). */
-static void
-send_over_http_async (SottoRelayClient    *self,
-                      const char          *uuid,
-                      const guint8        *access_key,
-                      gboolean             online,
-                      gint64               timestamp,
-                      GPtrArray           *envelopes,
-                      GCancellable        *cancellable,
-                      GAsyncReadyCallback  callback,
-                      gpointer             user_data)
+/* The task of a send of @envelopes to @uuid, finished with
+ * sotto_relay_client_send_finish(); %NULL for arguments that make no
+ * send. */
+static GTask *
+send_task_new (SottoRelayClient    *self,
+               const char          *uuid,
+               GPtrArray           *envelopes,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
+  g_return_val_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid), NULL);
+  g_return_val_if_fail (envelopes != NULL && envelopes->len > 0, NULL);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_relay_client_send_async);
 
-  send_over_http (self, task, uuid, access_key, online, timestamp, envelopes);
+  return task;
 }
 
 /**
@@ -533,14 +531,10 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
+  if (task == NULL)
+    return;
 
   if (sotto_relay_client_can_pipeline (self))
     _sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
@@ -576,9 +570,13 @@ sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
+  g_autoptr(GTask) task = NULL;
+
   g_return_if_fail (access_key != NULL);
 
-  send_over_http_async (self, uuid, access_key, FALSE, timestamp, envelopes, cancellable, callback, user_data);
+  task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
+  if (task != NULL)
+    send_over_http (self, task, uuid, access_key, FALSE, timestamp, envelopes);
 }
 
 /**
@@ -611,7 +609,10 @@ sotto_relay_client_send_online_async (SottoRelayClient    *self,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  send_over_http_async (self, uuid, access_key, TRUE, timestamp, envelopes, cancellable, callback, user_data);
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
+
+  if (task != NULL)
+    send_over_http (self, task, uuid, access_key, TRUE, timestamp, envelopes);
 }
 
 /**
@@ -639,14 +640,10 @@ sotto_relay_client_send_pipelined_async (SottoRelayClient    *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, NULL, callback, user_data);
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, NULL, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
+  if (task == NULL)
+    return;
 
   if (!sotto_relay_client_can_pipeline (self))
     {
