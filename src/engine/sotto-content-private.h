@@ -51,6 +51,8 @@ typedef enum
  *   (@group_updates), or its history for a new member
  * @SOTTO_CONTENT_KIND_GROUP_SENDER_KEY: the sender's sender key for the
  *   group @group_id (@group_sender_key, a SenderKeyDistributionMessage)
+ * @SOTTO_CONTENT_KIND_TYPING: the sender started or stopped typing
+ *   (@typing_started); ephemeral, never stored
  */
 typedef enum
 {
@@ -66,6 +68,7 @@ typedef enum
   SOTTO_CONTENT_KIND_TIMER = 10,
   SOTTO_CONTENT_KIND_GROUP_UPDATE = 20,
   SOTTO_CONTENT_KIND_GROUP_SENDER_KEY = 21,
+  SOTTO_CONTENT_KIND_TYPING = 11,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -159,6 +162,7 @@ typedef struct
   char *group_id;
   GPtrArray *group_updates;
   GBytes *group_sender_key;
+  gboolean typing_started;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -200,6 +204,19 @@ void          sotto_content_set_quote    (SottoContent      *content,
                                           const char        *quote_id,
                                           const char        *quote_author,
                                           const char        *quote_text);
+
+/* Typing indicators (sotto-content-typing.c) */
+SottoContent *sotto_content_new_typing   (const char        *id,
+                                          gint64             timestamp,
+                                          gboolean           started) G_GNUC_WARN_UNUSED_RESULT;
+void          _sotto_content_write_typing (const SottoContent *content,
+                                           guint8            **out,
+                                           gsize              *out_len);
+gboolean      _sotto_content_read_ephemeral (SottoContent     *content,
+                                             const guint8     *data,
+                                             gsize             len,
+                                             GError          **error);
+
 gboolean      _sotto_content_is_data     (SottoContentKind   kind);
 gboolean      _sotto_content_actions_valid (const SottoContent *content);
 gsize         _sotto_content_actions_size  (const SottoContent *content);

@@ -40,8 +40,9 @@
  * Unknown fields are skipped at every level, so that a newer Sotto can
  * add to the schema: a data message with nothing this version can show,
  * or content whose only payload is a field it does not know, decodes as
- * %SOTTO_CONTENT_KIND_UNSUPPORTED; an ephemeral signal or a receipt of a
- * type it does not know decodes as %SOTTO_CONTENT_KIND_IGNORED.  What
+ * %SOTTO_CONTENT_KIND_UNSUPPORTED; an ephemeral signal other than
+ * typing (sotto-content-typing.c) or a receipt of a type it does not
+ * know decodes as %SOTTO_CONTENT_KIND_IGNORED.  What
  * this version does read is read strictly: each known field once and
  * with its wire type, UUIDs of 16 bytes, UTF-8 text without NUL, bounded
  * counts, and padding that is exactly the marker and fewer than a block
@@ -319,6 +320,12 @@ encode_payload (const SottoContent  *content,
   gsize size;
   guint32 field;
 
+  if (content->kind == SOTTO_CONTENT_KIND_TYPING)
+    {
+      _sotto_content_write_typing (content, out, out_len);
+      return CONTENT_EPHEMERAL;
+    }
+
   if (content_is_data_message (content->kind))
     {
       gsize text_len = content->text != NULL ? strlen (content->text) : 0;
@@ -422,7 +429,7 @@ sotto_content_encode (const SottoContent *content)
     {
       g_return_val_if_fail (content->text == NULL && content->profile_key != NULL, NULL);
     }
-  else if (content->kind == SOTTO_CONTENT_KIND_TIMER)
+  else if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->kind == SOTTO_CONTENT_KIND_TYPING)
     {
       g_return_val_if_fail (content->text == NULL, NULL);
     }
@@ -812,10 +819,12 @@ decode_v2 (const guint8  *data,
       break;
 
     case CONTENT_EPHEMERAL:
-    default:
-      /* Typing is passing news this version does not show. */
-      content->kind = SOTTO_CONTENT_KIND_IGNORED;
+      if (!_sotto_content_read_ephemeral (content, payload.data, payload.len, error))
+        return NULL;
       break;
+
+    default:
+      g_assert_not_reached ();
     }
 
   return g_steal_pointer (&content);

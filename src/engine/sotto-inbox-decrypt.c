@@ -166,6 +166,11 @@ receive_in_transaction (SottoInbox      *self,
     case SOTTO_CONTENT_KIND_PROFILE_KEY:
       return OUTCOME_IGNORED;
 
+    case SOTTO_CONTENT_KIND_TYPING:
+      /* Shown on the main thread, never stored; a stranger's is not
+       * shown at all. */
+      return reception->conversation_id == 0 ? OUTCOME_IGNORED : OUTCOME_TYPING;
+
     case SOTTO_CONTENT_KIND_REACTION:
     case SOTTO_CONTENT_KIND_EDIT:
     case SOTTO_CONTENT_KIND_DELETION:
@@ -366,6 +371,7 @@ receive_one (SottoInbox     *self,
     case OUTCOME_ACTION:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
+    case OUTCOME_TYPING:
     case OUTCOME_BLOCKED:
     case OUTCOME_GROUP:
       keep = TRUE;
@@ -413,6 +419,7 @@ _sotto_inbox_outcome_is_final (Outcome outcome)
          || outcome == OUTCOME_ACTION
          || outcome == OUTCOME_GROUP
          || outcome == OUTCOME_IGNORED
+         || outcome == OUTCOME_TYPING
          || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE
          || outcome == OUTCOME_DROPPED;

@@ -22,6 +22,7 @@
 #include "sotto-group-list-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
+#include "sotto-typing-private.h"
 
 G_BEGIN_DECLS
 
@@ -42,6 +43,7 @@ struct _SottoMessenger
   gboolean send_read_receipts;
   gboolean message_requests;
   guint64 auto_download_size;
+  gboolean typing_indicators;
 
   /* The services: prekey upkeep and identity resets, what leaves this
    * device, and what arrives. */
@@ -52,6 +54,7 @@ struct _SottoMessenger
   SottoExpiry *expiry;
   SottoAttachmentService *attachments;
   SottoGroupList *groups;
+  SottoTyping *typing;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;

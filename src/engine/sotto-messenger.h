@@ -279,4 +279,8 @@ gboolean               sotto_messenger_set_timer_finish         (SottoMessenger 
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 
+void                   sotto_messenger_set_composing            (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 gboolean              composing);
+
 G_END_DECLS
