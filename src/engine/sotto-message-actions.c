@@ -124,6 +124,16 @@ change_check (Change   *change,
       return FALSE;
     }
 
+  /* The contact does not have a message the relay never accepted; a
+   * deletion would go out before the message itself, which the outbox
+   * still holds. */
+  if (target->state == SOTTO_MESSAGE_STATE_QUEUED || target->state == SOTTO_MESSAGE_STATE_FAILED)
+    {
+      g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                           _("The message has not been sent yet: it can only be deleted for you"));
+      return FALSE;
+    }
+
   if (_sotto_now_ms () - target->sent_at > SOTTO_STORE_ACTION_WINDOW_MS)
     {
       g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,

@@ -975,6 +975,8 @@ _sotto_store_load_outbox (SottoStore  *store,
                                     " IFNULL((SELECT seconds FROM message_timers t WHERE t.message_id = messages.id), 0)"
                                     " FROM messages"
                                     " WHERE direction = 1 AND state = 0 AND kind = 0"
+                                    /* Nor one deleted before it went (flag 2). */
+                                    " AND (flags & 2) = 0"
                                     /* A message goes once its files are on the relay. */
                                     " AND NOT EXISTS (SELECT 1 FROM attachments a"
                                     "                 WHERE a.message_id = messages.id AND a.state != 1)"

@@ -593,6 +593,40 @@ test_rich_too_late (void)
   cli_run_ok (scene->test, scene->alice, "react", "bob", target, "⏰", NULL);
 }
 
+/* A message the relay never accepted (still queued, or failed) is not
+ * the contact's yet: editing or deleting it for everyone is refused, and
+ * the outbox does not later send what was left of it. */
+static void
+test_rich_not_sent (void)
+{
+  g_autoptr(Scene) scene = scene_new ();
+  g_autofree char *path = g_build_filename (scene->alice, "sotto.db", NULL);
+  g_autofree char *target = send_text (scene, scene->alice, "bob", "Not out yet");
+  const int unsent_states[] = { SOTTO_MESSAGE_STATE_QUEUED, SOTTO_MESSAGE_STATE_FAILED };
+
+  for (guint i = 0; i < G_N_ELEMENTS (unsent_states); i++)
+    {
+      g_autoptr(CliResult) refused = NULL;
+      sqlite3 *db = NULL;
+      sqlite3_stmt *statement = NULL;
+
+      /* The state is not sealed: the sent message is made unsent again. */
+      statement = cli_db_prepare (path, SQLITE_OPEN_READWRITE,
+                                  "UPDATE messages SET state = ?2 WHERE uuid = ?1", &db);
+      sqlite3_bind_text (statement, 1, target, -1, SQLITE_STATIC);
+      sqlite3_bind_int (statement, 2, unsent_states[i]);
+      cli_db_change_one (db, statement);
+
+      refused = cli_run (scene->test, scene->alice, "edit", "bob", target, "Changed", NULL);
+      g_assert_cmpint (refused->status, ==, 1);
+      g_assert_nonnull (strstr (refused->err, "not been sent"));
+      g_clear_pointer (&refused, cli_result_free);
+      refused = cli_run (scene->test, scene->alice, "delete", "bob", target, NULL);
+      g_assert_cmpint (refused->status, ==, 1);
+      g_assert_nonnull (strstr (refused->err, "not been sent"));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -605,6 +639,7 @@ main (int   argc,
   g_test_add_func ("/cli/rich/out-of-order", test_rich_out_of_order);
   g_test_add_func ("/cli/rich/forged", test_rich_forged);
   g_test_add_func ("/cli/rich/too-late", test_rich_too_late);
+  g_test_add_func ("/cli/rich/not-sent", test_rich_not_sent);
 
   return g_test_run ();
 }
