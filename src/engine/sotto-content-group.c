@@ -742,10 +742,17 @@ _sotto_content_read_group (SottoContent  *content,
   if (!_sotto_content_decode_data (content, message.data, message.len, error))
     return FALSE;
 
-  /* This version shows texts in a group; anything else a group member
-   * sends (a reaction, a timer) is for a newer Sotto. */
-  if (content->kind != SOTTO_CONTENT_KIND_TEXT)
+  /* This version keeps only the words of a text in a group; anything
+   * else a group member sends (a reaction, a timer, a reply, files) is
+   * for a newer Sotto, which is better shown as such than dropped in
+   * part without a trace. */
+  if (content->kind != SOTTO_CONTENT_KIND_TEXT
+      || content->quote_id != NULL
+      || content->expire_timer != 0
+      || content->attachments != NULL)
     {
+      g_clear_pointer (&content->attachments, g_ptr_array_unref);
+      content->expire_timer = 0;
       g_clear_pointer (&content->text, g_free);
       g_clear_pointer (&content->target_id, g_free);
       g_clear_pointer (&content->target_author, g_free);

@@ -137,6 +137,32 @@ test_text_round_trip (void)
   g_assert_null (plain->group_id);
 }
 
+/* A group text with more than its text (a quote, a timer) is for a
+ * newer Sotto: this version stores only a group text's words, so it
+ * shows the placeholder rather than drop the rest without a trace. */
+static void
+test_text_with_more (void)
+{
+  g_autoptr(SottoContent) timed = sotto_content_new_text (MESSAGE_ID, 1234, "alice", "gone soon");
+  g_autoptr(SottoContent) reply = sotto_content_new_text (MESSAGE_ID, 1234, "alice", "me too");
+  g_autoptr(SottoContent) decoded = NULL;
+
+  timed->expire_timer = 30;
+  sotto_content_set_group (timed, GROUP);
+  decoded = round_trip (timed);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_UNSUPPORTED);
+  g_assert_null (decoded->text);
+  g_assert_cmpuint (decoded->expire_timer, ==, 0);
+
+  g_clear_pointer (&decoded, sotto_content_free);
+  sotto_content_set_quote (reply, "0badc0de-0000-4000-8000-000000000001", "0badc0de-0000-4000-8000-000000000002", "who else?");
+  sotto_content_set_group (reply, GROUP);
+  decoded = round_trip (reply);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_UNSUPPORTED);
+  g_assert_null (decoded->text);
+  g_assert_null (decoded->quote_id);
+}
+
 /* Content version 2 around a GroupContext given in raw bytes. */
 static SottoContent *
 decode_raw_context (const guint8  *context,
@@ -400,6 +426,7 @@ main (int   argc,
 
   g_test_add_func ("/group-state/update-round-trip", test_update_round_trip);
   g_test_add_func ("/group-state/text-round-trip", test_text_round_trip);
+  g_test_add_func ("/group-state/text-with-more", test_text_with_more);
   g_test_add_func ("/group-state/bounds", test_bounds);
   g_test_add_func ("/group-state/rules", test_rules);
   g_test_add_func ("/group-state/convergence", test_convergence);
