@@ -238,7 +238,7 @@ receive_sender_key (SottoProtocolState  *protocol,
       return FALSE;
     }
   if (rc != SP_OK)
-    g_message ("Ignoring a sender key a member of group %s sent: %s", state->id, sp_strerror (rc));
+    g_message ("Ignoring a sender key a group member sent: %s", sp_strerror (rc));
 
   return TRUE;
 }

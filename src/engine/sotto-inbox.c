@@ -121,6 +121,14 @@ inbox_item_free (gpointer data)
     sotto_relay_envelope_free (data);
 }
 
+/* An envelope's name in the log: an online-only one (typing) has no
+ * GUID. */
+static const char *
+envelope_name (const SottoRelayEnvelope *envelope)
+{
+  return envelope->guid != NULL ? envelope->guid : "(online)";
+}
+
 static char *
 sender_key (const SottoRelayEnvelope *envelope)
 {
@@ -205,7 +213,7 @@ reception_restart (Reception *reception)
 {
   if (++reception->restarts > MAX_RESTARTS)
     {
-      g_debug ("Giving up on envelope %s for now", reception->envelope->guid);
+      g_debug ("Giving up on envelope %s for now", envelope_name (reception->envelope));
       reception_finish (reception, FALSE);
       return;
     }
@@ -409,15 +417,15 @@ reception_settle (Reception *reception)
       break;
 
     case OUTCOME_IGNORED:
-      g_debug ("Envelope %s carries nothing this version acts on", reception->envelope->guid);
+      g_debug ("Envelope %s carries nothing this version acts on", envelope_name (reception->envelope));
       break;
 
     case OUTCOME_DUPLICATE:
-      g_debug ("Envelope %s repeats a message; dropped", reception->envelope->guid);
+      g_debug ("Envelope %s repeats a message; dropped", envelope_name (reception->envelope));
       break;
 
     case OUTCOME_DROPPED:
-      g_message ("Dropping envelope %s from %s: %s", reception->envelope->guid,
+      g_message ("Dropping envelope %s from %s: %s", envelope_name (reception->envelope),
                  reception->envelope->source,
                  reception->error != NULL ? reception->error->message : "");
       break;
@@ -461,7 +469,7 @@ reception_decided (Reception *reception)
 
     case OUTCOME_RETRY_LATER:
     default:
-      g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
+      g_debug ("Envelope %s waits for the next connection: %s", envelope_name (reception->envelope),
                reception->error != NULL ? reception->error->message : "");
       reception_finish (reception, FALSE);
       break;
@@ -564,7 +572,7 @@ receive_batch_cb (GObject      *object,
 
       if (!_sotto_inbox_outcome_is_final (reception->outcome))
         {
-          g_debug ("Envelope %s waits for the next connection: %s", reception->envelope->guid,
+          g_debug ("Envelope %s waits for the next connection: %s", envelope_name (reception->envelope),
                    reception->error != NULL ? reception->error->message : "");
           hold_sender (reception);
           reception_free (reception);
@@ -638,7 +646,7 @@ process_next (SottoInbox *self)
 
       if (sender_is_held (self, envelope))
         {
-          g_debug ("Envelope %s waits for an earlier one of its sender", envelope->guid);
+          g_debug ("Envelope %s waits for an earlier one of its sender", envelope_name (envelope));
           sotto_relay_envelope_free (envelope);
           continue;
         }
@@ -680,7 +688,7 @@ envelope_cb (SottoRelayClient   *client,
        * unacknowledged, rather than lose it. */
       if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
         {
-          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope->guid);
+          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope_name (envelope));
           return;
         }
 
@@ -688,7 +696,7 @@ envelope_cb (SottoRelayClient   *client,
       opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
       if (opened == NULL)
         {
-          g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);
+          g_message ("Dropping sealed envelope %s: %s", envelope_name (envelope), error->message);
           if (envelope->guid != NULL)
             sotto_relay_client_acknowledge (self->client, envelope->guid);
           return;
