@@ -338,7 +338,11 @@ sotto_conversation_apply_change (SottoConversation           *self,
 
   message = _sotto_message_list_peek (self->messages, change->position);
   if (message != NULL && sotto_message_get_loaded (message))
-    _sotto_message_set_state (message, change->state);
+    {
+      /* Sealed first: a row that follows the state reads both. */
+      _sotto_message_set_sealed (message, change->sealed);
+      _sotto_message_set_state (message, change->state);
+    }
 
   sotto_conversation_set_unread_count (self, change->n_unread);
 }

@@ -664,6 +664,12 @@ envelope_cb (SottoRelayClient   *client,
 
       /* Nobody can be named as its sender, so nothing waits for it. */
       opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
+      if (opened == NULL
+          && g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED))
+        {
+          g_message ("Leaving sealed envelope %s at the relay: %s", envelope->guid, error->message);
+          return;
+        }
       if (opened == NULL)
         {
           g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);

@@ -49,12 +49,14 @@ typedef struct
 } SottoStoreKdfLimits;
 
 /* What _sotto_store_set_message_state() did: the message's position,
- * the state it is in now (its old one if the change was not allowed) and
- * the conversation's unread count afterwards. */
+ * the state it is in now (its old one if the change was not allowed),
+ * whether it went through the relay sealed, and the conversation's
+ * unread count afterwards. */
 typedef struct
 {
   guint position;
   SottoMessageState state;
+  gboolean sealed;
   guint n_unread;
 } SottoStoreStateChange;
 
@@ -497,6 +499,10 @@ gboolean             _sotto_store_load_trust_root     (SottoStore               
                                                         GError                    **error);
 gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
                                                         GBytes                     *trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_pin_first_trust_root (SottoStore                *self,
+                                                        GBytes                     *trust_root,
+                                                        GBytes                    **pinned,
                                                         GError                    **error);
 gboolean             _sotto_store_mark_message_sealed (SottoStore                 *self,
                                                         gint64                      conversation_id,

@@ -76,6 +76,33 @@ _sotto_store_save_trust_root (SottoStore  *self,
   return _sotto_store_step_done (self, statement, error);
 }
 
+/* Runs on the store's thread.  Pins @trust_root only if no root is
+ * pinned yet (trust on first use), in one statement, so that a root
+ * pinned meanwhile, by the user or another check, is never replaced;
+ * sets @pinned to the root pinned afterwards, whichever it is. */
+gboolean
+_sotto_store_pin_first_trust_root (SottoStore  *self,
+                                   GBytes      *trust_root,
+                                   GBytes     **pinned,
+                                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_bytes_get_size (trust_root) == SP_PUBLIC_KEY_SIZE, FALSE);
+
+  statement = _sotto_store_prepare (self, "INSERT OR IGNORE INTO sealed_sender_trust (id, trust_root) VALUES (1, ?1)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_blob (statement, 1, g_bytes_get_data (trust_root, NULL), SP_PUBLIC_KEY_SIZE, SQLITE_TRANSIENT);
+  if (!_sotto_store_step_done (self, statement, error))
+    return FALSE;
+
+  return _sotto_store_load_trust_root (self, pinned, error);
+}
+
 /* Runs on the store's thread.  Records that the message @message_id of
  * the conversation went through the relay sealed. */
 gboolean

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "sp-error.h"
@@ -23,8 +24,11 @@
  * recipient still sees who sent it.  Before the exchange the first
  * message goes identified, and so does one whose access key the relay
  * refuses.  A certificate that does not chain to the recipient's pinned
- * trust root is dropped.  Real relay, real sotto-cli
- * processes, the relay's real SQLite database. */
+ * trust root is dropped, unless it chains to the root the relay now
+ * presents, which no profile takes by itself.  Profiles registered
+ * without a root pin the relay's.  Certificates are renewed before they
+ * expire.  Real relay, real sotto-cli processes, the relay's real
+ * SQLite database. */
 
 /* Makes a trust root in @path with the relay's own tool; returns its
  * public key in base64, as clients are given it. */
@@ -44,25 +48,49 @@ new_trust_root (const char *path)
   return g_strdup (g_strstrip (out));
 }
 
-/* Gives the relay a server key under the root in @root_path and
- * restarts it, so that it issues sender certificates. */
+/* Gives the relay a server key under the root in @root_path, with
+ * @key_id, and restarts it, so that it issues sender certificates.  The
+ * key file names its root, which the relay then publishes, unless
+ * @publish_root is FALSE (a key file from before relays published it). */
 static void
-issue_server_key (CliTest    *test,
-                  const char *root_path)
+issue_server_key_full (CliTest    *test,
+                       const char *root_path,
+                       const char *key_id,
+                       gboolean    publish_root)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
+  g_autofree char *contents = NULL;
   int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, "1", key_path, NULL };
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, key_id, key_path, NULL };
 
+  /* A key file is never overwritten: the new one replaces it. */
+  g_remove (key_path);
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  if (!publish_root)
+    {
+      g_assert_true (g_file_get_contents (key_path, &contents, NULL, NULL));
+      *strstr (contents, "trust-root=") = '\0';
+      g_assert_true (g_file_set_contents_full (key_path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                               NULL));
+    }
 
   cli_relay_stop (test->relay);
   cli_relay_restart (test->relay);
 }
 
+static void
+issue_server_key (CliTest    *test,
+                  const char *root_path)
+{
+  issue_server_key_full (test, root_path, "1", TRUE);
+}
+
+/* Registers @name, pinning @trust_root, or with %NULL the root the
+ * relay publishes (trust on first use). */
 static char *
 register_pinned (CliTest    *test,
                  const char *name,
@@ -70,8 +98,11 @@ register_pinned (CliTest    *test,
 {
   g_autofree char *profile = cli_test_profile (test, name);
 
-  cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
-              "--trust-root", trust_root, NULL);
+  if (trust_root != NULL)
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
+                "--trust-root", trust_root, NULL);
+  else
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name, NULL);
 
   return g_steal_pointer (&profile);
 }
@@ -210,8 +241,27 @@ assert_history_sealed (CliTest    *test,
   g_assert_cmpuint (found, ==, 1);
 }
 
+/* That @profile pins @pinned and, as `sotto-cli trust-root` finds,
+ * the relay presents @other in its place (%NULL: the same one). */
 static void
-test_sealed_hides_sender (void)
+assert_pinned (CliTest    *test,
+               const char *profile,
+               const char *pinned,
+               const char *other)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "trust-root", NULL);
+  g_autoptr(JsonObject) object = NULL;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "pinned"), ==, pinned);
+  g_assert_cmpstr (json_object_get_string_member (object, "relay_presents_other"), ==, other);
+}
+
+/* Registers both with the root given, or, with @first_use, with none:
+ * each then pins the one the relay publishes. */
+static void
+check_sealed_hides_sender (gboolean first_use)
 {
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
@@ -227,8 +277,10 @@ test_sealed_hides_sender (void)
   g_autoptr(GBytes) bob_raw_uuid = NULL;
 
   issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", root);
-  bob = register_pinned (test, "bob", root);
+  alice = register_pinned (test, "alice", first_use ? NULL : root);
+  bob = register_pinned (test, "bob", first_use ? NULL : root);
+  assert_pinned (test, alice, root, NULL);
+  assert_pinned (test, bob, root, NULL);
   alice_id = cli_whoami (test, alice, "alice");
   bob_id = cli_whoami (test, bob, "bob");
   bob_key = hex_decode (bob_id->identity_key);
@@ -279,6 +331,19 @@ test_sealed_hides_sender (void)
   assert_history_sealed (test, bob, "alice", "Sealed answer", TRUE);
 }
 
+static void
+test_sealed_hides_sender (void)
+{
+  check_sealed_hides_sender (FALSE);
+}
+
+/* Registered without a root given, both pin the relay's, and seal. */
+static void
+test_first_use_hides_sender (void)
+{
+  check_sealed_hides_sender (TRUE);
+}
+
 /* A sealed message whose certificate chains to another root than the
  * one the recipient pinned is dropped: Bob's relay certifies him under
  * its root, but Alice was given another. */
@@ -297,7 +362,9 @@ test_forged_root_dropped (void)
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  issue_server_key (test, root_path);
+  /* The relay names no root, so nothing tells Alice's client that the
+   * certificate is the relay's: for her it is a forgery. */
+  issue_server_key_full (test, root_path, "1", FALSE);
   alice = register_pinned (test, "alice", other);
   bob = register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
@@ -318,6 +385,192 @@ test_forged_root_dropped (void)
   /* Dropped for good: acknowledged, not kept for another try. */
   rows = queued_rows (test, alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, ==, 0);
+}
+
+/* The relay's root changes under profiles that pinned the first one
+ * (a new root, or a relay that was taken over): nothing re-pins it.
+ * Their messages go identified, say so, and a sealed message under the
+ * new root stays at the relay with a warning that names the root and
+ * how to take it, until the user pins it; then it arrives. */
+static void
+test_root_change_not_taken (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
+  g_autofree char *new_path = g_build_filename (test->root, "new-root", NULL);
+  g_autofree char *root = new_trust_root (root_path);
+  g_autofree char *new_root = new_trust_root (new_path);
+  g_autofree char *alice = NULL;
+  g_autofree char *bob = NULL;
+  g_autofree char *carol = NULL;
+  g_autoptr(CliWhoami) alice_id = NULL;
+  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+
+  issue_server_key (test, root_path);
+  alice = register_pinned (test, "alice", NULL);
+  bob = register_pinned (test, "bob", NULL);
+  alice_id = cli_whoami (test, alice, "alice");
+  bob_id = cli_whoami (test, bob, "bob");
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (test, alice, "bob", "First contact");
+  assert_receives_one (test, bob, "alice", "First contact");
+  cli_send_ok (test, bob, "alice", "Sealed under the first root");
+  assert_receives_one (test, alice, "bob", "Sealed under the first root");
+  assert_history_sealed (test, bob, "alice", "Sealed under the first root", TRUE);
+
+  /* The relay now certifies under another root, and publishes it. */
+  issue_server_key_full (test, new_path, "2", TRUE);
+  assert_pinned (test, bob, root, new_root);
+
+  /* Bob's certificate no longer chains to his pinned root: his message
+   * goes with his name on it, and says so. */
+  cli_send_ok (test, bob, "alice", "Under the new root");
+  rows = queued_rows (test, alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 1);
+  g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) bob_id->uuid,
+                                strlen (bob_id->uuid)));
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  assert_history_sealed (test, bob, "alice", "Under the new root", FALSE);
+  assert_receives_one (test, alice, "bob", "Under the new root");
+
+  /* Carol registers now and pins the new root; once she has Alice's
+   * profile key, she writes to her sealed. */
+  carol = register_pinned (test, "carol", NULL);
+  assert_pinned (test, carol, new_root, NULL);
+  cli_send_ok (test, alice, "carol", "Hello Carol");
+  assert_receives_one (test, carol, "alice", "Hello Carol");
+  cli_send_ok (test, carol, "alice", "Sealed under the new root");
+  assert_history_sealed (test, carol, "alice", "Sealed under the new root", TRUE);
+
+  /* Alice's client does not take it: the message stays at the relay,
+   * unread, and she is told why and how to take the new root. */
+  received = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (received);
+  g_assert_null (strstr (received->out, "Sealed under the new root"));
+  g_assert_nonnull (strstr (received->err, "sotto-cli trust-root --trust-root"));
+  g_assert_nonnull (strstr (received->err, new_root));
+  g_array_set_size (types, 0);
+  g_array_set_size (devices, 0);
+  rows = queued_rows (test, alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 1);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_cmpint (g_array_index (types, int, i), ==, 6);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  assert_pinned (test, alice, root, new_root);
+
+  /* Alice takes the new root herself: the message arrives. */
+  cli_run_ok (test, alice, "trust-root", "--trust-root", new_root, NULL);
+  assert_pinned (test, alice, new_root, NULL);
+  assert_receives_one (test, alice, "carol", "Sealed under the new root");
+  rows = queued_rows (test, alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+/* Sends one message from @messenger in @conversation and waits until
+ * the relay committed it. */
+static void
+send_in_process (SottoMessenger    *messenger,
+                 SottoConversation *conversation,
+                 const char        *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_send_async (messenger, conversation, text, NULL, cli_result_cb, &result);
+  cli_wait_for (&result);
+  sotto_messenger_send_finish (messenger, result, &message, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A relay whose sender certificates live 4 seconds: one messenger sends
+ * across the expiry of its first certificate, and both messages go
+ * sealed, the second with a new certificate.  The recipient, who reads
+ * them after both certificates expired, checks each against the time
+ * the relay took the message, so one sent with an expired certificate
+ * would be dropped, not shown. */
+static void
+test_certificate_renewed (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
+  g_autofree char *root = new_trust_root (root_path);
+  g_autofree char *conf_path = g_build_filename (test->relay->data_dir, "relay.conf", NULL);
+  g_autofree char *alice = NULL;
+  g_autofree char *bob = NULL;
+  g_autoptr(CliWhoami) alice_id = NULL;
+  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+
+  g_assert_true (g_file_set_contents (conf_path, "[limits]\nsender-certificate-lifetime-seconds=4\n", -1, NULL));
+  issue_server_key (test, root_path);
+  alice = register_pinned (test, "alice", NULL);
+  bob = register_pinned (test, "bob", NULL);
+  alice_id = cli_whoami (test, alice, "alice");
+  bob_id = cli_whoami (test, bob, "bob");
+
+  /* Alice gets Bob's profile key with his first message. */
+  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (test, bob, "alice", "First contact");
+  assert_receives_one (test, alice, "bob", "First contact");
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+  sotto_messenger_start (messenger);
+
+  send_in_process (messenger, conversation, "Before the expiry");
+  g_timeout_add_seconds (5, quit_cb, loop);
+  g_main_loop_run (loop);
+  send_in_process (messenger, conversation, "After the expiry");
+
+  sotto_messenger_stop (messenger);
+  g_object_unref (conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+
+  /* Both reached the relay with no sender (beside the sealed receipt
+   * for Bob's message). */
+  rows = queued_rows (test, bob_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 2);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_assert_cmpint (g_array_index (types, int, i), ==, 6);
+      g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
+      g_assert_false (bytes_contain (g_ptr_array_index (rows, i), (const guint8 *) alice_id->uuid,
+                                     strlen (alice_id->uuid)));
+    }
+  assert_history_sealed (test, alice, "bob", "Before the expiry", TRUE);
+  assert_history_sealed (test, alice, "bob", "After the expiry", TRUE);
+
+  messages = cli_receive (test, bob);
+  cli_assert_texts (messages, "alice", "Before the expiry", "After the expiry", NULL);
 }
 
 /* A stale profile key: Alice blocks Bob, which rotates her key and
@@ -370,6 +623,9 @@ main (int   argc,
   g_test_add_func ("/cli/sealed-sender/hides-sender", test_sealed_hides_sender);
   g_test_add_func ("/cli/sealed-sender/forged-root-dropped", test_forged_root_dropped);
   g_test_add_func ("/cli/sealed-sender/stale-key-falls-back", test_stale_key_falls_back);
+  g_test_add_func ("/cli/sealed-sender/first-use-hides-sender", test_first_use_hides_sender);
+  g_test_add_func ("/cli/sealed-sender/root-change-not-taken", test_root_change_not_taken);
+  g_test_add_func ("/cli/sealed-sender/certificate-renewed", test_certificate_renewed);
 
   return g_test_run ();
 }
