@@ -339,8 +339,10 @@ sotto_conversation_apply_change (SottoConversation           *self,
   message = _sotto_message_list_peek (self->messages, change->position);
   if (message != NULL && sotto_message_get_loaded (message))
     {
-      /* Sealed first: a row that follows the state reads both. */
-      _sotto_message_set_sealed (message, change->sealed);
+      /* Sealed first, and only ever set (a message does not become
+       * unsealed): a row that follows the state reads both. */
+      if (change->sealed)
+        _sotto_message_set_sealed (message, TRUE);
       _sotto_message_set_state (message, change->state);
     }
 

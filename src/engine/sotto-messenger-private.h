@@ -52,15 +52,12 @@ struct _SottoMessenger
   GHashTable *blocked;
 
   /* The relay's sealed sender trust root in base64 when it is not the
-   * pinned one, and how many times the messenger started, so that a
-   * trust root check that ends after a stop and a new start does not
-   * connect twice (sotto-messenger-sealed-sender.c). */
+   * pinned one (sotto-messenger-sealed-sender.c). */
   char *trust_root_conflict;
-  guint start_count;
 };
 
 /* sotto-messenger-sealed-sender.c */
-void             _sotto_messenger_check_trust_root_and_connect (SottoMessenger *self);
+void             _sotto_messenger_check_trust_root_on_start (SottoMessenger *self);
 
 /* sotto-messenger.c */
 void             _sotto_messenger_send_done_cb         (GObject              *object,

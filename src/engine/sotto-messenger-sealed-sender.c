@@ -333,32 +333,28 @@ sotto_messenger_check_trust_root_finish (SottoMessenger  *self,
 }
 
 static void
-checked_then_connect_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+checked_on_start_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   SottoMessenger *self = SOTTO_MESSENGER (object);
-  guint start_count = GPOINTER_TO_UINT (user_data);
   g_autoptr(GError) error = NULL;
 
   if (!sotto_messenger_check_trust_root_finish (self, result, &error))
     g_debug ("Sealed sender trust root: %s", error->message);
 
-  if (!self->started || self->start_count != start_count)
-    return;
-
-  _sotto_inbox_start (self->inbox);
-  sotto_relay_client_connect (self->client);
+  _sotto_sealed_sender_set_checking_root (self->outbox->sealed, FALSE);
+  _sotto_inbox_resume (self->inbox);
 }
 
-/* For sotto_messenger_start(): checks the relay's trust root, then
- * starts receiving, so that the first sealed envelope is judged with
- * the answer; a relay that cannot be reached is connected to as
- * before. */
+/* For sotto_messenger_start(): checks the relay's trust root, while the
+ * inbox holds sealed envelopes back, so that the first one is judged
+ * with the answer; a relay that cannot be reached changes nothing. */
 void
-_sotto_messenger_check_trust_root_and_connect (SottoMessenger *self)
+_sotto_messenger_check_trust_root_on_start (SottoMessenger *self)
 {
   g_assert (SOTTO_IS_MESSENGER (self));
 
-  sotto_messenger_check_trust_root_async (self, NULL, checked_then_connect_cb, GUINT_TO_POINTER (self->start_count));
+  _sotto_sealed_sender_set_checking_root (self->outbox->sealed, TRUE);
+  sotto_messenger_check_trust_root_async (self, NULL, checked_on_start_cb, NULL);
 }

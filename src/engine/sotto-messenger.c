@@ -276,11 +276,10 @@ sotto_messenger_start (SottoMessenger *self)
     return;
 
   self->started = TRUE;
-  self->start_count++;
 
-  /* The inbox starts once the relay's trust root is known, which
-   * decides what becomes of a sealed message under another root. */
-  _sotto_messenger_check_trust_root_and_connect (self);
+  _sotto_inbox_start (self->inbox);
+  sotto_relay_client_connect (self->client);
+  _sotto_messenger_check_trust_root_on_start (self);
   _sotto_outbox_start (self->outbox);
   _sotto_key_keeper_start (self->keys);
   _sotto_profile_service_start (self->profiles);

@@ -64,14 +64,17 @@ struct _SottoSealedSender
   SottoAccount *account;
   SottoRelayClient *client;
 
-  /* This device's sender certificate, checked, and when it is to be
-   * renewed, before it expires. */
+  /* This device's sender certificate, checked, the root it was
+   * checked against, and when it is to be renewed, before it expires. */
   GBytes *certificate;
+  GBytes *certificate_root;
   guint64 certificate_renew_at;
 
   /* The root the relay presents when it is not the pinned one: sealed
-   * envelopes under it are left at the relay, not dropped. */
+   * envelopes under it are left at the relay, not dropped.  While the
+   * messenger asks the relay for it, sealed envelopes wait. */
   GBytes *conflict_root;
+  gboolean checking_root;
 };
 
 G_DEFINE_FINAL_TYPE (SottoSealedSender, sotto_sealed_sender, G_TYPE_OBJECT)
@@ -85,6 +88,7 @@ sotto_sealed_sender_finalize (GObject *object)
   g_clear_object (&self->account);
   g_clear_object (&self->client);
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->certificate_root, g_bytes_unref);
   g_clear_pointer (&self->conflict_root, g_bytes_unref);
 
   G_OBJECT_CLASS (sotto_sealed_sender_parent_class)->finalize (object);
@@ -185,6 +189,25 @@ _sotto_sealed_sender_set_conflict_root (SottoSealedSender *self,
 
   g_clear_pointer (&self->conflict_root, g_bytes_unref);
   self->conflict_root = conflict_root != NULL ? g_bytes_ref (conflict_root) : NULL;
+}
+
+/* Whether the messenger is asking the relay for its root, which the
+ * inbox waits for before it opens a sealed envelope. */
+void
+_sotto_sealed_sender_set_checking_root (SottoSealedSender *self,
+                                        gboolean           checking)
+{
+  g_return_if_fail (SOTTO_IS_SEALED_SENDER (self));
+
+  self->checking_root = checking;
+}
+
+gboolean
+_sotto_sealed_sender_get_checking_root (SottoSealedSender *self)
+{
+  g_return_val_if_fail (SOTTO_IS_SEALED_SENDER (self), FALSE);
+
+  return self->checking_root;
 }
 
 /* Sending */
@@ -374,8 +397,11 @@ certificate_cb (GObject      *object,
     }
 
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->certificate_root, g_bytes_unref);
   self->certificate = g_steal_pointer (&certificate);
-  self->certificate_renew_at = expires - MIN (CERTIFICATE_REFRESH_MARGIN_MS, (expires - (guint64) _sotto_now_ms ()) / 2);
+  self->certificate_root = g_bytes_ref (_sotto_account_get_trust_root (self->account));
+  self->certificate_renew_at = expires - MIN (CERTIFICATE_REFRESH_MARGIN_MS,
+                                              (expires - (guint64) _sotto_now_ms ()) / 2);
 
   send_sealed (task);
 }
@@ -398,7 +424,10 @@ access_key_cb (GObject      *object,
       return;
     }
 
-  if (self->certificate != NULL && (guint64) _sotto_now_ms () < self->certificate_renew_at)
+  /* A root pinned since it was checked makes it useless: recipients
+   * who pinned the same would not accept it. */
+  if (self->certificate != NULL && (guint64) _sotto_now_ms () < self->certificate_renew_at
+      && g_bytes_equal (self->certificate_root, _sotto_account_get_trust_root (self->account)))
     {
       send_sealed (task);
       return;

@@ -50,14 +50,14 @@ typedef struct
 
 /* What _sotto_store_set_message_state() did: the message's position,
  * the state it is in now (its old one if the change was not allowed),
- * whether it went through the relay sealed, and the conversation's
- * unread count afterwards. */
+ * the conversation's unread count afterwards, and whether the message
+ * went through the relay sealed (FALSE where that was not read). */
 typedef struct
 {
   guint position;
   SottoMessageState state;
-  gboolean sealed;
   guint n_unread;
+  gboolean sealed;
 } SottoStoreStateChange;
 
 struct _SottoStore

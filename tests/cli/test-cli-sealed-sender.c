@@ -107,6 +107,60 @@ register_pinned (CliTest    *test,
   return g_steal_pointer (&profile);
 }
 
+/* A relay that issues sender certificates (with @relay_conf as its
+ * relay.conf, if not %NULL) under a root of its own, and Alice and Bob
+ * registered on it, each given the root, or with @first_use pinning the
+ * one the relay publishes. */
+typedef struct
+{
+  CliTest *test;
+  char *root_path;
+  char *root;
+  char *alice;
+  char *bob;
+  CliWhoami *alice_id;
+  CliWhoami *bob_id;
+} SealedPair;
+
+static SealedPair *
+sealed_pair_new (const char *relay_conf,
+                 gboolean    first_use)
+{
+  SealedPair *pair = g_new0 (SealedPair, 1);
+
+  pair->test = cli_test_new (FALSE);
+  pair->root_path = g_build_filename (pair->test->root, "trust-root", NULL);
+  pair->root = new_trust_root (pair->root_path);
+  if (relay_conf != NULL)
+    {
+      g_autofree char *path = g_build_filename (pair->test->relay->data_dir, "relay.conf", NULL);
+
+      g_assert_true (g_file_set_contents (path, relay_conf, -1, NULL));
+    }
+  issue_server_key (pair->test, pair->root_path);
+  pair->alice = register_pinned (pair->test, "alice", first_use ? NULL : pair->root);
+  pair->bob = register_pinned (pair->test, "bob", first_use ? NULL : pair->root);
+  pair->alice_id = cli_whoami (pair->test, pair->alice, "alice");
+  pair->bob_id = cli_whoami (pair->test, pair->bob, "bob");
+
+  return pair;
+}
+
+static void
+sealed_pair_free (SealedPair *pair)
+{
+  g_clear_pointer (&pair->alice_id, cli_whoami_free);
+  g_clear_pointer (&pair->bob_id, cli_whoami_free);
+  g_free (pair->alice);
+  g_free (pair->bob);
+  g_free (pair->root);
+  g_free (pair->root_path);
+  g_clear_pointer (&pair->test, cli_test_free);
+  g_free (pair);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SealedPair, sealed_pair_free)
+
 /* The envelopes queued at the relay for @uuid: each row's every column,
  * as the bytes SQLite holds, one GBytes per row; @types and
  * @source_devices get each row's type and sender device. */
@@ -263,50 +317,39 @@ assert_pinned (CliTest    *test,
 static void
 check_sealed_hides_sender (gboolean first_use)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, first_use);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GBytes) bob_key = NULL;
   g_autoptr(GBytes) bob_raw_uuid = NULL;
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", first_use ? NULL : root);
-  bob = register_pinned (test, "bob", first_use ? NULL : root);
-  assert_pinned (test, alice, root, NULL);
-  assert_pinned (test, bob, root, NULL);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
-  bob_key = hex_decode (bob_id->identity_key);
-  bob_raw_uuid = uuid_bytes (bob_id->uuid);
+  assert_pinned (pair->test, pair->alice, pair->root, NULL);
+  assert_pinned (pair->test, pair->bob, pair->root, NULL);
+  bob_key = hex_decode (pair->bob_id->identity_key);
+  bob_raw_uuid = uuid_bytes (pair->bob_id->uuid);
 
   /* Profile keys go with every message once each has a profile. */
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
 
   /* Alice has no key of Bob's yet: her first message names her. */
-  cli_send_ok (test, alice, "bob", "First contact");
-  rows = queued_rows (test, bob_id->uuid, types, devices);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  rows = queued_rows (pair->test, pair->bob_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, ==, 1);
   g_assert_cmpint (g_array_index (types, int, 0), !=, 6);
   g_assert_cmpint (g_array_index (devices, int, 0), ==, 1);
-  g_assert_true (bytes_contain (g_ptr_array_index (rows, 0), (const guint8 *) alice_id->uuid,
-                                strlen (alice_id->uuid)));
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, 0), (const guint8 *) pair->alice_id->uuid,
+                                strlen (pair->alice_id->uuid)));
   g_clear_pointer (&rows, g_ptr_array_unref);
-  assert_receives_one (test, bob, "alice", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
 
   /* Bob now holds Alice's key: everything he sends her goes sealed,
    * the delivery receipt for her message as well as his answer. */
-  cli_send_ok (test, bob, "alice", "Sealed answer");
+  cli_send_ok (pair->test, pair->bob, "alice", "Sealed answer");
   g_array_set_size (types, 0);
   g_array_set_size (devices, 0);
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 2);
   for (guint i = 0; i < rows->len; i++)
     {
@@ -316,19 +359,19 @@ check_sealed_hides_sender (gboolean first_use)
                       g_array_index (devices, int, i));
       g_assert_cmpint (g_array_index (types, int, i), ==, 6);
       g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
-      g_assert_false (bytes_contain (row, (const guint8 *) bob_id->uuid, strlen (bob_id->uuid)));
+      g_assert_false (bytes_contain (row, (const guint8 *) pair->bob_id->uuid, strlen (pair->bob_id->uuid)));
       g_assert_false (bytes_contain (row, g_bytes_get_data (bob_raw_uuid, NULL), 16));
       g_assert_false (bytes_contain (row, g_bytes_get_data (bob_key, NULL), g_bytes_get_size (bob_key)));
     }
 
   /* Alice still sees who wrote. */
-  assert_receives_one (test, alice, "bob", "Sealed answer");
+  assert_receives_one (pair->test, pair->alice, "bob", "Sealed answer");
 
   /* Both histories say which message went how. */
-  assert_history_sealed (test, alice, "bob", "First contact", FALSE);
-  assert_history_sealed (test, alice, "bob", "Sealed answer", TRUE);
-  assert_history_sealed (test, bob, "alice", "First contact", FALSE);
-  assert_history_sealed (test, bob, "alice", "Sealed answer", TRUE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "First contact", FALSE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "Sealed answer", TRUE);
+  assert_history_sealed (pair->test, pair->bob, "alice", "First contact", FALSE);
+  assert_history_sealed (pair->test, pair->bob, "alice", "Sealed answer", TRUE);
 }
 
 static void
@@ -395,80 +438,69 @@ test_forged_root_dropped (void)
 static void
 test_root_change_not_taken (void)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *new_path = g_build_filename (test->root, "new-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, TRUE);
+  g_autofree char *new_path = g_build_filename (pair->test->root, "new-root", NULL);
   g_autofree char *new_root = new_trust_root (new_path);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
   g_autofree char *carol = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", NULL);
-  bob = register_pinned (test, "bob", NULL);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
-  cli_send_ok (test, alice, "bob", "First contact");
-  assert_receives_one (test, bob, "alice", "First contact");
-  cli_send_ok (test, bob, "alice", "Sealed under the first root");
-  assert_receives_one (test, alice, "bob", "Sealed under the first root");
-  assert_history_sealed (test, bob, "alice", "Sealed under the first root", TRUE);
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
+  cli_send_ok (pair->test, pair->bob, "alice", "Sealed under the first root");
+  assert_receives_one (pair->test, pair->alice, "bob", "Sealed under the first root");
+  assert_history_sealed (pair->test, pair->bob, "alice", "Sealed under the first root", TRUE);
 
   /* The relay now certifies under another root, and publishes it. */
-  issue_server_key_full (test, new_path, "2", TRUE);
-  assert_pinned (test, bob, root, new_root);
+  issue_server_key_full (pair->test, new_path, "2", TRUE);
+  assert_pinned (pair->test, pair->bob, pair->root, new_root);
 
   /* Bob's certificate no longer chains to his pinned root: his message
    * goes with his name on it, and says so. */
-  cli_send_ok (test, bob, "alice", "Under the new root");
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  cli_send_ok (pair->test, pair->bob, "alice", "Under the new root");
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 1);
   g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
-  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) bob_id->uuid,
-                                strlen (bob_id->uuid)));
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) pair->bob_id->uuid,
+                                strlen (pair->bob_id->uuid)));
   g_clear_pointer (&rows, g_ptr_array_unref);
-  assert_history_sealed (test, bob, "alice", "Under the new root", FALSE);
-  assert_receives_one (test, alice, "bob", "Under the new root");
+  assert_history_sealed (pair->test, pair->bob, "alice", "Under the new root", FALSE);
+  assert_receives_one (pair->test, pair->alice, "bob", "Under the new root");
 
   /* Carol registers now and pins the new root; once she has Alice's
    * profile key, she writes to her sealed. */
-  carol = register_pinned (test, "carol", NULL);
-  assert_pinned (test, carol, new_root, NULL);
-  cli_send_ok (test, alice, "carol", "Hello Carol");
-  assert_receives_one (test, carol, "alice", "Hello Carol");
-  cli_send_ok (test, carol, "alice", "Sealed under the new root");
-  assert_history_sealed (test, carol, "alice", "Sealed under the new root", TRUE);
+  carol = register_pinned (pair->test, "carol", NULL);
+  assert_pinned (pair->test, carol, new_root, NULL);
+  cli_send_ok (pair->test, pair->alice, "carol", "Hello Carol");
+  assert_receives_one (pair->test, carol, "alice", "Hello Carol");
+  cli_send_ok (pair->test, carol, "alice", "Sealed under the new root");
+  assert_history_sealed (pair->test, carol, "alice", "Sealed under the new root", TRUE);
 
   /* Alice's client does not take it: the message stays at the relay,
    * unread, and she is told why and how to take the new root. */
-  received = cli_run (test, alice, "--json", "receive", "--timeout", "0", NULL);
+  received = cli_run (pair->test, pair->alice, "--json", "receive", "--timeout", "0", NULL);
   cli_assert_ok (received);
   g_assert_null (strstr (received->out, "Sealed under the new root"));
   g_assert_nonnull (strstr (received->err, "sotto-cli trust-root --trust-root"));
   g_assert_nonnull (strstr (received->err, new_root));
   g_array_set_size (types, 0);
   g_array_set_size (devices, 0);
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 1);
   for (guint i = 0; i < rows->len; i++)
     g_assert_cmpint (g_array_index (types, int, i), ==, 6);
   g_clear_pointer (&rows, g_ptr_array_unref);
-  assert_pinned (test, alice, root, new_root);
+  assert_pinned (pair->test, pair->alice, pair->root, new_root);
 
   /* Alice takes the new root herself: the message arrives. */
-  cli_run_ok (test, alice, "trust-root", "--trust-root", new_root, NULL);
-  assert_pinned (test, alice, new_root, NULL);
-  assert_receives_one (test, alice, "carol", "Sealed under the new root");
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  cli_run_ok (pair->test, pair->alice, "trust-root", "--trust-root", new_root, NULL);
+  assert_pinned (pair->test, pair->alice, new_root, NULL);
+  assert_receives_one (pair->test, pair->alice, "carol", "Sealed under the new root");
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, ==, 0);
 }
 
@@ -506,14 +538,7 @@ quit_cb (gpointer user_data)
 static void
 test_certificate_renewed (void)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
-  g_autofree char *conf_path = g_build_filename (test->relay->data_dir, "relay.conf", NULL);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(SealedPair) pair = sealed_pair_new ("[limits]\nsender-certificate-lifetime-seconds=4\n", TRUE);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
@@ -525,19 +550,13 @@ test_certificate_renewed (void)
   SottoMessenger *messenger;
   SottoConversation *conversation;
 
-  g_assert_true (g_file_set_contents (conf_path, "[limits]\nsender-certificate-lifetime-seconds=4\n", -1, NULL));
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", NULL);
-  bob = register_pinned (test, "bob", NULL);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
 
   /* Alice gets Bob's profile key with his first message. */
-  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
-  cli_send_ok (test, bob, "alice", "First contact");
-  assert_receives_one (test, alice, "bob", "First contact");
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (pair->test, pair->bob, "alice", "First contact");
+  assert_receives_one (pair->test, pair->alice, "bob", "First contact");
 
-  store = cli_open_store (alice);
+  store = cli_open_store (pair->alice);
   messenger = cli_load_messenger (store);
   sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
   cli_wait_for (&found);
@@ -557,19 +576,19 @@ test_certificate_renewed (void)
 
   /* Both reached the relay with no sender (beside the sealed receipt
    * for Bob's message). */
-  rows = queued_rows (test, bob_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->bob_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 2);
   for (guint i = 0; i < rows->len; i++)
     {
       g_assert_cmpint (g_array_index (types, int, i), ==, 6);
       g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
-      g_assert_false (bytes_contain (g_ptr_array_index (rows, i), (const guint8 *) alice_id->uuid,
-                                     strlen (alice_id->uuid)));
+      g_assert_false (bytes_contain (g_ptr_array_index (rows, i), (const guint8 *) pair->alice_id->uuid,
+                                     strlen (pair->alice_id->uuid)));
     }
-  assert_history_sealed (test, alice, "bob", "Before the expiry", TRUE);
-  assert_history_sealed (test, alice, "bob", "After the expiry", TRUE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "Before the expiry", TRUE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "After the expiry", TRUE);
 
-  messages = cli_receive (test, bob);
+  messages = cli_receive (pair->test, pair->bob);
   cli_assert_texts (messages, "alice", "Before the expiry", "After the expiry", NULL);
 }
 
@@ -580,37 +599,26 @@ test_certificate_renewed (void)
 static void
 test_stale_key_falls_back (void)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, FALSE);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", root);
-  bob = register_pinned (test, "bob", root);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
 
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_send_ok (test, alice, "bob", "First contact");
-  assert_receives_one (test, bob, "alice", "First contact");
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
 
-  cli_run_ok (test, alice, "block", "bob", NULL);
-  cli_send_ok (test, bob, "alice", "After the block");
+  cli_run_ok (pair->test, pair->alice, "block", "bob", NULL);
+  cli_send_ok (pair->test, pair->bob, "alice", "After the block");
 
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 1);
   g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
   g_assert_cmpint (g_array_index (devices, int, rows->len - 1), ==, 1);
-  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) bob_id->uuid,
-                                strlen (bob_id->uuid)));
-  assert_history_sealed (test, bob, "alice", "After the block", FALSE);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) pair->bob_id->uuid,
+                                strlen (pair->bob_id->uuid)));
+  assert_history_sealed (pair->test, pair->bob, "alice", "After the block", FALSE);
 }
 
 int
