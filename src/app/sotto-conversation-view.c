@@ -14,10 +14,11 @@
 #include "sotto-contact.h"
 #include "sotto-message.h"
 #include "sotto-accessible.h"
-#include "sotto-conversation-view.h"
+#include "sotto-conversation-view-private.h"
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
+#include "sotto-typing-indicator.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
 
@@ -38,6 +39,7 @@ struct _SottoConversationView
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
+  gboolean restoring_draft;
   gboolean folded;
   gboolean offline;
   gboolean at_end;
@@ -53,6 +55,7 @@ struct _SottoConversationView
   GtkLabel *jump_count_label;
   GtkLabel *too_long_label;
   SottoRequestBar *request_bar;
+  SottoReplyBar *reply_bar;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -68,6 +71,7 @@ enum {
 
 enum {
   MESSAGES_SEEN,
+  COMPOSING,
   N_SIGNALS
 };
 
@@ -140,8 +144,6 @@ sotto_conversation_view_save_draft_cb (GObject      *object,
 static void
 sotto_conversation_view_save_draft (SottoConversationView *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter start, end;
   g_autofree char *text = NULL;
   GApplication *application;
   const char *draft;
@@ -151,8 +153,9 @@ sotto_conversation_view_save_draft (SottoConversationView *self)
   if (self->conversation == NULL)
     return;
 
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  /* While a message is edited, the draft is what the user had typed
+   * before. */
+  text = sotto_reply_bar_dup_draft (self->reply_bar);
   draft = sotto_conversation_get_draft (self->conversation);
   if (g_strcmp0 (text, draft != NULL ? draft : "") == 0)
     return;
@@ -180,6 +183,13 @@ sotto_conversation_view_draft_timeout_cb (gpointer user_data)
 static void
 sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 {
+  g_autofree char *text = sotto_conversation_view_dup_text (self);
+
+  /* Typing is the user's changes, not a draft put back into the
+   * composer; an emptied composer (a message sent) is typing no more. */
+  if (self->conversation != NULL && !self->restoring_draft)
+    g_signal_emit (self, signals [COMPOSING], 0, self->conversation, text[0] != '\0');
+
   g_clear_handle_id (&self->draft_source, g_source_remove);
   self->draft_source = g_timeout_add (DRAFT_SAVE_DELAY_MS, sotto_conversation_view_draft_timeout_cb, self);
 }
@@ -568,6 +578,7 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
   SottoMessageRow *row = SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item));
   g_autoptr(SottoMessage) previous = sotto_timeline_model_dup_before (self->shown, gtk_list_item_get_position (item));
 
+  sotto_message_row_set_conversation (row, self->conversation);
   sotto_message_row_set_message (row,
                                  gtk_list_item_get_item (item),
                                  sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
@@ -595,6 +606,10 @@ sotto_conversation_view_send (GtkWidget  *widget,
   g_autofree char *text = sotto_conversation_view_dup_text (self);
 
   if (text[0] == '\0' || self->conversation == NULL)
+    return;
+
+  /* A reply or an edit goes its own way. */
+  if (_sotto_conversation_view_send_change (self, text))
     return;
 
   /* The window owns the messenger that stores and sends; the view only
@@ -853,7 +868,25 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRV);
 
+  /**
+   * SottoConversationView::composing:
+   * @self: a #SottoConversationView
+   * @conversation: the conversation written in
+   * @composing: %TRUE when the user changed the unsent message,
+   *   %FALSE when it was sent or emptied or the user left @conversation
+   *
+   * What drives the typing indicators the contact sees
+   * (sotto_messenger_set_composing()).
+   */
+  signals [COMPOSING] =
+    g_signal_new ("composing",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, G_TYPE_BOOLEAN);
+
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
+  g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -865,6 +898,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, request_bar);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -878,6 +912,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                                    sotto_conversation_view_scroll_to_end);
   gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
                                    sotto_conversation_view_delete_message);
+  _sotto_conversation_view_class_add_message_actions (widget_class);
   /* From the timeline; in the composer End and Ctrl+End move the cursor. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK,
                                        "conversation.show-safety-number", NULL);
@@ -905,6 +940,8 @@ sotto_conversation_view_init (SottoConversationView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
+  sotto_reply_bar_set_buffer (self->reply_bar, gtk_text_view_get_buffer (self->text_view));
+  _sotto_conversation_view_init_message_actions (self);
 
   self->read_tracker = sotto_read_tracker_new (self->scroller);
   g_signal_connect_object (self->read_tracker, "messages-seen",
@@ -1004,7 +1041,12 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   if (self->conversation == conversation)
     return;
 
+  /* A reply or an edit ends with its conversation; an edit gives the
+   * composer back the draft it held before, which is kept. */
+  sotto_reply_bar_cancel (self->reply_bar);
   sotto_conversation_view_save_draft (self);
+  if (self->conversation != NULL)
+    g_signal_emit (self, signals [COMPOSING], 0, self->conversation, FALSE);
   /* What the user saw of the conversation shown so far is read there. */
   sotto_read_tracker_flush (self->read_tracker);
   sotto_read_tracker_forget (self->read_tracker);
@@ -1051,10 +1093,12 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   else
     sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
 
+  self->restoring_draft = TRUE;
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
                             ? sotto_conversation_get_draft (conversation) : "",
                             -1);
+  self->restoring_draft = FALSE;
   g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);
@@ -1111,4 +1155,23 @@ sotto_conversation_view_show_message (SottoConversationView *self,
     }
   sotto_conversation_view_update_jump_button (self);
   sotto_conversation_view_queue_scroll (self, row);
+}
+
+SottoReplyBar *
+_sotto_conversation_view_get_reply_bar (SottoConversationView *self)
+{
+  return self->reply_bar;
+}
+
+/* The timeline's messages, one of which may be selected to mark it. */
+GtkSingleSelection *
+_sotto_conversation_view_get_selection (SottoConversationView *self)
+{
+  return self->selection;
+}
+
+GCancellable *
+_sotto_conversation_view_get_cancellable (SottoConversationView *self)
+{
+  return self->cancellable;
 }

@@ -27,6 +27,7 @@ struct _SottoPreferencesWindow
 
   AdwComboRow *notification_row;
   GtkSwitch *read_receipts_switch;
+  GtkSwitch *typing_indicators_switch;
   AdwActionRow *relay_row;
   AdwPreferencesGroup *blocked_group;
   AdwActionRow *nobody_blocked_row;
@@ -193,6 +194,11 @@ sotto_preferences_window_dispose (GObject *object)
       g_settings_unbind (self->read_receipts_switch, "active");
       g_settings_unbind (self->read_receipts_switch, "sensitive");
     }
+  if (self->typing_indicators_switch != NULL)
+    {
+      g_settings_unbind (self->typing_indicators_switch, "active");
+      g_settings_unbind (self->typing_indicators_switch, "sensitive");
+    }
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->messenger);
@@ -211,6 +217,7 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, notification_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, read_receipts_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, typing_indicators_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, blocked_group);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, nobody_blocked_row);
@@ -258,6 +265,9 @@ sotto_preferences_window_new (GtkWindow      *transient_for,
                                 NULL, NULL);
   g_settings_bind (settings, "send-read-receipts",
                    self->read_receipts_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "typing-indicators",
+                   self->typing_indicators_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
 
   if (messenger != NULL)

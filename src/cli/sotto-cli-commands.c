@@ -272,7 +272,7 @@ sotto_cli_send (SottoCli *cli)
   if (conversation == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not send"));
 
-  sotto_messenger_send_async (cli->messenger, conversation, text, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_send_start (cli, conversation, text, &result);
   sotto_cli_wait (&result);
 
   if (!sotto_messenger_send_finish (cli->messenger, result, &message, &error))
@@ -317,6 +317,10 @@ typedef struct
   gboolean drained_since_message;
   gboolean failed;
   gboolean finished;
+  /* Messages whose attachments are being saved, and whether one could
+   * not be. */
+  guint n_fetching;
+  gboolean attachment_failed;
 } Receiving;
 
 static gboolean
@@ -331,6 +335,9 @@ receive_timeout_cb (gpointer user_data)
    * whose queue drained since the last message has nothing more for now,
    * even if it dropped the socket since, so that one that drops and
    * greets again and again cannot keep the wait going. */
+  if (receiving->n_fetching > 0)
+    return G_SOURCE_CONTINUE;
+
   if (sotto_messenger_get_drained (messenger) || receiving->drained_since_message)
     {
       receiving->timeout_id = 0;
@@ -361,7 +368,8 @@ receive_restart_timeout (Receiving *receiving)
 static void
 print_message (SottoCli          *cli,
                SottoConversation *conversation,
-               SottoMessage      *message)
+               SottoMessage      *message,
+               GPtrArray         *exports)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   SottoAccount *account = sotto_contact_get_account (contact);
@@ -396,6 +404,7 @@ print_message (SottoCli          *cli,
       json_builder_add_string_value (builder, sotto_message_get_id (message));
       json_builder_set_member_name (builder, "request");
       json_builder_add_boolean_value (builder, request);
+      sotto_cli_add_attachments (builder, message, exports);
       if (g_str_equal (cli->command, "history"))
         {
           json_builder_set_member_name (builder, "direction");
@@ -424,7 +433,38 @@ print_message (SottoCli          *cli,
                  state_name (sotto_message_get_state (message)));
       else
         g_print ("[%s] %s: %s\n", time, from, sotto_message_get_body (message));
+
+      for (guint i = 0; exports != NULL && i < exports->len; i++)
+        {
+          SottoCliExport *export = g_ptr_array_index (exports, i);
+
+          if (export->path != NULL)
+            g_print (_("  saved %s\n"), export->path);
+        }
     }
+}
+
+static void
+attachments_fetched_cb (SottoCli          *cli,
+                        SottoConversation *conversation,
+                        SottoMessage      *message,
+                        GPtrArray         *exports,
+                        gpointer           data)
+{
+  Receiving *receiving = data;
+
+  for (guint i = 0; i < exports->len; i++)
+    {
+      SottoCliExport *export = g_ptr_array_index (exports, i);
+
+      if (export->error != NULL)
+        receiving->attachment_failed = TRUE;
+    }
+
+  print_message (cli, conversation, message, exports);
+  receiving->n_fetching--;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
 }
 
 static void
@@ -433,7 +473,15 @@ message_received_cb (SottoMessenger    *messenger,
                      SottoMessage      *message,
                      Receiving         *receiving)
 {
-  print_message (receiving->cli, conversation, message);
+  if (g_list_model_get_n_items (sotto_message_get_attachments (message)) > 0)
+    {
+      receiving->n_fetching++;
+      sotto_cli_fetch_attachments (receiving->cli, conversation, message, attachments_fetched_cb, receiving);
+    }
+  else
+    {
+      print_message (receiving->cli, conversation, message, NULL);
+    }
   g_hash_table_add (receiving->read, g_object_ref (conversation));
   receiving->drained_since_message = FALSE;
   if (!receiving->finished)
@@ -482,6 +530,18 @@ profile_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
+group_event_cb (SottoGroupList  *groups,
+                SottoGroup      *group,
+                SottoGroupEvent *event,
+                Receiving       *receiving)
+{
+  sotto_cli_print_group_event (receiving->cli, group, event);
+  receiving->drained_since_message = FALSE;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -501,7 +561,7 @@ sotto_cli_receive (SottoCli *cli)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GHashTable) read = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   g_autoptr(GError) error = NULL;
-  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE, FALSE };
+  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE, FALSE, 0, FALSE };
   GList *conversations;
 
   if (!sotto_cli_load (cli, &error))
@@ -512,6 +572,8 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "profile-changed", G_CALLBACK (profile_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
+  g_signal_connect (sotto_messenger_get_groups (cli->messenger), "event-received",
+                    G_CALLBACK (group_event_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the
    * relay is of no use to it. */
@@ -571,10 +633,15 @@ sotto_cli_receive (SottoCli *cli)
   g_list_free (conversations);
 
   g_signal_handlers_disconnect_by_data (cli->messenger, &receiving);
+  g_signal_handlers_disconnect_by_data (sotto_messenger_get_groups (cli->messenger), &receiving);
 
   if (receiving.failed)
     return sotto_cli_fail (cli, _("The relay at %s could not be reached"),
                            sotto_account_get_relay_url (sotto_messenger_get_account (cli->messenger)));
+
+  /* Each was told of on its own already. */
+  if (receiving.attachment_failed)
+    return SOTTO_CLI_EXIT_FAILED;
 
   return SOTTO_CLI_EXIT_OK;
 }
@@ -608,6 +675,9 @@ sotto_cli_history (SottoCli *cli)
   guint n_items;
   guint first;
 
+  if (cli->group != NULL)
+    return sotto_cli_group_history (cli);
+
   if (!sotto_cli_load (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
 
@@ -638,7 +708,7 @@ sotto_cli_history (SottoCli *cli)
     g_main_context_iteration (NULL, TRUE);
 
   for (guint i = 0; i < history.messages->len; i++)
-    print_message (cli, conversation, g_ptr_array_index (history.messages, i));
+    print_message (cli, conversation, g_ptr_array_index (history.messages, i), NULL);
 
   g_ptr_array_unref (history.messages);
 

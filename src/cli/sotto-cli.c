@@ -34,9 +34,9 @@ typedef struct
 static const Command commands[] = {
   { "register", sotto_cli_register, 0, 0, "register --relay URL --username NAME" },
   { "whoami", sotto_cli_whoami, 0, 0, "whoami" },
-  { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT" },
-  { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS]" },
-  { "history", sotto_cli_history, 1, 1, "history USERNAME [--limit N]" },
+  { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT [--attach FILE]…" },
+  { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS] [--download-dir DIR]" },
+  { "history", sotto_cli_history, 0, 1, "history USERNAME [--limit N] | history --group GROUP [--limit N]" },
   { "safety-number", sotto_cli_safety_number, 1, 1, "safety-number USERNAME" },
   { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
   { "accept-identity", sotto_cli_accept_identity, 1, 1, "accept-identity USERNAME" },
@@ -51,6 +51,10 @@ static const Command commands[] = {
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
   { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
   { "trust-root", sotto_cli_trust_root, 0, 0, "trust-root [--trust-root KEY]" },
+  { "group", sotto_cli_group, 2, G_MAXUINT,
+    "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
+    " | rename GROUP TITLE | info GROUP" },
+  { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 
 void
@@ -323,6 +327,9 @@ main (int   argc,
   g_autofree char *trust_root = NULL;
   g_autofree char *name = NULL;
   g_autofree char *avatar = NULL;
+  g_autofree char *download_dir = NULL;
+  g_auto(GStrv) attach = NULL;
+  g_autofree char *group = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -357,6 +364,12 @@ main (int   argc,
       N_("profile: the display name contacts see instead of the username"), N_("NAME") },
     { "avatar", 0, 0, G_OPTION_ARG_FILENAME, &avatar,
       N_("profile: an image of at most 1 MiB that contacts see"), N_("FILE") },
+    { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &attach,
+      N_("send: a file to send with the text, which is its caption (repeatable)"), N_("FILE") },
+    { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir,
+      N_("receive: where to save attachments (default: the profile’s downloads folder)"), N_("DIR") },
+    { "group", 0, 0, G_OPTION_ARG_STRING, &group,
+      N_("history: the group whose messages to print"), N_("GROUP") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -413,7 +426,11 @@ main (int   argc,
       || (trust_root != NULL && command->func != sotto_cli_register && command->func != sotto_cli_trust_root)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history)
-      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile))
+      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)
+      || (attach != NULL && command->func != sotto_cli_send)
+      || (download_dir != NULL && command->func != sotto_cli_receive)
+      || (group != NULL && command->func != sotto_cli_history)
+      || (command->func == sotto_cli_history && (group != NULL) == (n_rest == 2)))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -442,6 +459,9 @@ main (int   argc,
   cli.message_requests = message_requests;
   cli.name = g_steal_pointer (&name);
   cli.avatar = g_steal_pointer (&avatar);
+  cli.attach = g_steal_pointer (&attach);
+  cli.download_dir = g_steal_pointer (&download_dir);
+  cli.group = g_steal_pointer (&group);
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;
@@ -457,6 +477,9 @@ main (int   argc,
   g_free (cli.trust_root);
   g_free (cli.name);
   g_free (cli.avatar);
+  g_strfreev (cli.attach);
+  g_free (cli.download_dir);
+  g_free (cli.group);
 
   return status;
 }

@@ -29,6 +29,11 @@ struct _SottoConversation
   gint64 last_activity;
   guint unread_count;
   char *draft;
+
+  /* The contact is typing, until this source ends it
+   * (sotto-conversation-typing.c). */
+  gboolean peer_typing;
+  guint peer_typing_source;
 };
 
 /* One change to the conversation: what the store is asked to do, and
@@ -69,5 +74,6 @@ void _sotto_conversation_run       (SottoConversation   *self,
                                     gpointer             user_data);
 void _sotto_conversation_set_draft (SottoConversation   *self,
                                     const char          *draft);
+void _sotto_conversation_notify_peer_typing (SottoConversation *self);
 
 G_END_DECLS

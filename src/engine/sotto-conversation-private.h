@@ -23,9 +23,18 @@ void               _sotto_conversation_set_message_states_async (SottoConversati
                                                                  SottoMessageState    state,
                                                                  GAsyncReadyCallback  callback,
                                                                  gpointer             user_data);
+void               _sotto_conversation_refresh_preview (SottoConversation *self);
 void               _sotto_conversation_apply_identity (SottoConversation      *self,
                                                        GBytes                 *identity_key,
                                                        SottoVerificationState  verification_state,
                                                        SottoMessage           *event);
+
+/* sotto-conversation-typing.c */
+void               _sotto_conversation_set_peer_typing (SottoConversation *self,
+                                                        gboolean           typing);
+
+/* How long the contact shows as typing after their last "started"
+ * without another one, in seconds. */
+#define SOTTO_CONVERSATION_PEER_TYPING_TIMEOUT 15
 
 G_END_DECLS

@@ -32,6 +32,7 @@ enum {
   PROP_LAST_ACTIVITY,
   PROP_SENDING_HELD,
   PROP_DRAFT,
+  PROP_PEER_TYPING,
   N_PROPS
 };
 
@@ -76,6 +77,9 @@ make_preview (SottoMessage *message)
       break;
     }
 
+  if (sotto_message_get_deleted (message))
+    return g_strdup (_("This message was deleted"));
+
   body = sotto_message_get_body (message);
   if (body == NULL)
     return NULL;
@@ -104,26 +108,35 @@ sotto_conversation_set_unread_count (SottoConversation *self,
     }
 }
 
-/* Adds a message the store has just recorded, and moves the
- * conversation's activity, preview and unread count with it. */
-static void
-sotto_conversation_append (SottoConversation *self,
-                           SottoMessage      *message)
+/* Shows the preview of the last message as it is now: an edit or a
+ * deletion for everyone changes it in place (sotto-message-actions.c). */
+void
+_sotto_conversation_refresh_preview (SottoConversation *self)
 {
   g_autofree char *preview = NULL;
 
-  g_object_freeze_notify (G_OBJECT (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
 
-  g_set_object (&self->last_message, message);
-  _sotto_message_list_append (self->messages, message);
-
-  preview = make_preview (message);
+  preview = make_preview (self->last_message);
   if (g_strcmp0 (preview, self->preview) != 0)
     {
       g_free (self->preview);
       self->preview = g_steal_pointer (&preview);
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
     }
+}
+
+/* Adds a message the store has just recorded, and moves the
+ * conversation's activity, preview and unread count with it. */
+static void
+sotto_conversation_append (SottoConversation *self,
+                           SottoMessage      *message)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+
+  g_set_object (&self->last_message, message);
+  _sotto_message_list_append (self->messages, message);
+  _sotto_conversation_refresh_preview (self);
 
   if (sotto_message_get_received_at (message) > self->last_activity)
     {
@@ -674,11 +687,8 @@ sotto_conversation_delete_apply (SottoConversation *self,
                                  GTask             *task,
                                  Operation         *operation)
 {
-  g_autofree char *preview = NULL;
-
   if (operation->record != NULL)
     operation->message = _sotto_message_new_from_record (operation->record);
-  preview = make_preview (operation->message);
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -691,12 +701,7 @@ sotto_conversation_delete_apply (SottoConversation *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MESSAGES]);
 
   g_set_object (&self->last_message, operation->message);
-  if (g_strcmp0 (preview, self->preview) != 0)
-    {
-      g_free (self->preview);
-      self->preview = g_steal_pointer (&preview);
-      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
-    }
+  _sotto_conversation_refresh_preview (self);
 
   sotto_conversation_set_unread_count (self, operation->change.n_unread);
 
@@ -944,6 +949,7 @@ sotto_conversation_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->preview, g_free);
   g_clear_pointer (&self->draft, g_free);
+  g_clear_handle_id (&self->peer_typing_source, g_source_remove);
 
   G_OBJECT_CLASS (sotto_conversation_parent_class)->finalize (object);
 }
@@ -984,6 +990,10 @@ sotto_conversation_get_property (GObject    *object,
 
     case PROP_DRAFT:
       g_value_set_string (value, self->draft);
+      break;
+
+    case PROP_PEER_TYPING:
+      g_value_set_boolean (value, self->peer_typing);
       break;
 
     default:
@@ -1086,7 +1096,26 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversation:peer-typing:
+   *
+   * Whether the contact is typing, as their typing indicators say
+   * (sotto-conversation-typing.c).
+   */
+  properties [PROP_PEER_TYPING] =
+    g_param_spec_boolean ("peer-typing", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+void
+_sotto_conversation_notify_peer_typing (SottoConversation *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PEER_TYPING]);
 }
 
 static void

@@ -23,6 +23,7 @@ const char   *sotto_conversation_get_last_message_preview (SottoConversation    
 gint64        sotto_conversation_get_last_activity        (SottoConversation    *self);
 gboolean      sotto_conversation_get_sending_held         (SottoConversation    *self);
 const char   *sotto_conversation_get_draft                (SottoConversation    *self);
+gboolean      sotto_conversation_get_peer_typing          (SottoConversation    *self);
 void          sotto_conversation_delete_message_async     (SottoConversation    *self,
                                                            const char           *id,
                                                            GCancellable         *cancellable,
@@ -30,6 +31,15 @@ void          sotto_conversation_delete_message_async     (SottoConversation    
                                                            gpointer              user_data);
 gboolean      sotto_conversation_delete_message_finish    (SottoConversation    *self,
                                                            GAsyncResult         *result,
+                                                           GError              **error);
+void          sotto_conversation_find_message_async       (SottoConversation    *self,
+                                                           const char           *id,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+gboolean      sotto_conversation_find_message_finish      (SottoConversation    *self,
+                                                           GAsyncResult         *result,
+                                                           guint                *position,
                                                            GError              **error);
 void          sotto_conversation_save_draft_async         (SottoConversation    *self,
                                                            const char           *text,

@@ -8,6 +8,7 @@
 
 #include "sp-session.h"
 
+#include "sotto-attachment-service-private.h"
 #include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-key-batch-private.h"
@@ -18,8 +19,10 @@
 #include "sotto-outbox-private.h"
 #include "sotto-profile-service-private.h"
 #include "sotto-expiry-private.h"
+#include "sotto-group-list-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
+#include "sotto-typing-private.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +42,8 @@ struct _SottoMessenger
   gboolean started;
   gboolean send_read_receipts;
   gboolean message_requests;
+  guint64 auto_download_size;
+  gboolean typing_indicators;
 
   /* The services: prekey upkeep and identity resets, what leaves this
    * device, and what arrives. */
@@ -47,6 +52,9 @@ struct _SottoMessenger
   SottoInbox *inbox;
   SottoProfileService *profiles;
   SottoExpiry *expiry;
+  SottoAttachmentService *attachments;
+  SottoGroupList *groups;
+  SottoTyping *typing;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;
@@ -82,6 +90,9 @@ SottoConversation *_sotto_messenger_ensure_contact_finish (SottoMessenger    *se
                                                         GError              **error);
 void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
                                                         SottoConversation    *conversation);
+
+/* sotto-messenger-attachments.c */
+void             _sotto_messenger_attachments_init     (SottoMessenger       *self);
 
 /* sotto-messenger-registration.c */
 void             _sotto_messenger_profile_key_received (SottoMessenger   *self,

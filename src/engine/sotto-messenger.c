@@ -49,6 +49,8 @@ enum {
   PROP_SEND_READ_RECEIPTS,
   PROP_MESSAGE_REQUESTS,
   PROP_TRUST_ROOT_CONFLICT,
+  PROP_AUTO_DOWNLOAD_SIZE,
+  PROP_TYPING_INDICATORS,
   N_PROPS
 };
 
@@ -108,10 +110,14 @@ _sotto_messenger_new (SottoAccount          *account,
   self->inbox = _sotto_inbox_new (self->store, conversations, client, self->protocol, self->outbox, self);
   self->profiles = _sotto_profile_service_new (self->store, conversations, client, self->outbox);
   self->expiry = _sotto_expiry_new (self->store, conversations, self->outbox);
+  _sotto_messenger_attachments_init (self);
+  self->typing = _sotto_typing_new (conversations, self->outbox);
 
   g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
                           G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "message-requests", self->inbox, "message-requests",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "typing-indicators", self->typing, "enabled",
                           G_BINDING_SYNC_CREATE);
   g_signal_connect_object (self->outbox, "notify::size",
                            G_CALLBACK (outbox_size_cb), self, G_CONNECT_SWAPPED);
@@ -122,6 +128,7 @@ _sotto_messenger_new (SottoAccount          *account,
   _sotto_signal_forward (self->inbox, "message-received", self);
   _sotto_signal_forward (self->inbox, "message-action", self);
   _sotto_signal_forward (self->profiles, "profile-changed", self);
+  self->groups = _sotto_group_list_new (self);
 
   return self;
 }
@@ -146,6 +153,21 @@ sotto_messenger_get_conversations (SottoMessenger *self)
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
 
   return self->conversations;
+}
+
+/**
+ * sotto_messenger_get_groups:
+ * @self: a #SottoMessenger
+ *
+ * Returns: (transfer none): the account's groups, once loaded
+ *   (sotto_group_list_load_async())
+ */
+SottoGroupList *
+sotto_messenger_get_groups (SottoMessenger *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+
+  return self->groups;
 }
 
 SottoRelayClient *
@@ -305,6 +327,7 @@ sotto_messenger_stop (SottoMessenger *self)
 
   _sotto_key_keeper_stop (self->keys);
   _sotto_expiry_stop (self->expiry);
+  _sotto_typing_stop (self->typing);
   _sotto_inbox_stop (self->inbox);
   sotto_relay_client_disconnect (self->client);
   _sotto_outbox_stop (self->outbox);
@@ -718,6 +741,24 @@ outbox_flushed_cb (GObject      *object,
     _sotto_profile_service_wait_async (self->profiles, profiles_settled_cb, g_steal_pointer (&task));
 }
 
+static void
+uploads_resumed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+
+  /* A message whose upload could not resume stays for the next flush;
+   * the others still go. */
+  if (!_sotto_attachment_service_resume_finish (self->attachments, result, &error))
+    g_debug ("Attachment uploads wait for the relay: %s", error->message);
+
+  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
+}
+
 /**
  * sotto_messenger_flush_async:
  * @self: a #SottoMessenger
@@ -725,7 +766,9 @@ outbox_flushed_cb (GObject      *object,
  * @callback: called once the outbox is sent
  * @user_data: data for @callback
  *
- * Sends every queued message that is not held, then waits for the
+ * Resumes attachment uploads cut short, sends every queued message that
+ * is not held (a message with files once they are all uploaded), then
+ * waits for the
  * profile work under way (an upload, fetches of contacts' profiles) and
  * for the deletion of what expired.
  * Fails with %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take
@@ -742,7 +785,8 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
   task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
-  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_resume_async (self->attachments, cancellable, uploads_resumed_cb,
+                                          g_steal_pointer (&task));
 }
 
 gboolean
@@ -966,8 +1010,11 @@ sotto_messenger_finalize (GObject *object)
   /* Each service holds the session core's state for as long as its
    * own jobs run. */
   g_clear_object (&self->inbox);
+  g_clear_object (&self->groups);
   g_clear_object (&self->profiles);
   g_clear_object (&self->expiry);
+  g_clear_object (&self->attachments);
+  g_clear_object (&self->typing);
   g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
@@ -1023,6 +1070,14 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_string (value, self->trust_root_conflict);
       break;
 
+    case PROP_AUTO_DOWNLOAD_SIZE:
+      g_value_set_uint64 (value, self->auto_download_size);
+      break;
+
+    case PROP_TYPING_INDICATORS:
+      g_value_set_boolean (value, self->typing_indicators);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1050,6 +1105,23 @@ sotto_messenger_set_property (GObject      *object,
       if (self->message_requests != g_value_get_boolean (value))
         {
           self->message_requests = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_AUTO_DOWNLOAD_SIZE:
+      if (self->auto_download_size != g_value_get_uint64 (value))
+        {
+          self->auto_download_size = g_value_get_uint64 (value);
+          _sotto_attachment_service_set_auto_download_size (self->attachments, self->auto_download_size);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_TYPING_INDICATORS:
+      if (self->typing_indicators != g_value_get_boolean (value))
+        {
+          self->typing_indicators = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1156,6 +1228,34 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoMessenger:auto-download-size:
+   *
+   * Incoming pictures up to this many bytes are downloaded as they
+   * arrive; 0, the default, downloads nothing by itself.  The app sets
+   * it from its preferences.
+   */
+  properties [PROP_AUTO_DOWNLOAD_SIZE] =
+    g_param_spec_uint64 ("auto-download-size", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessenger:typing-indicators:
+   *
+   * Whether typing indicators are sent while the user composes
+   * (sotto_messenger_set_composing()) and contacts' are shown
+   * (#SottoConversation:peer-typing).  Off, neither happens.
+   */
+  properties [PROP_TYPING_INDICATORS] =
+    g_param_spec_boolean ("typing-indicators", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1237,5 +1337,6 @@ static void
 sotto_messenger_init (SottoMessenger *self)
 {
   self->send_read_receipts = TRUE;
+  self->typing_indicators = TRUE;
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }

@@ -8,7 +8,9 @@
 
 #include <gio/gio.h>
 
+#include "sotto-attachment.h"
 #include "sotto-engine-types.h"
+#include "sotto-group-list.h"
 #include "sotto-relay-error.h"
 
 G_BEGIN_DECLS
@@ -69,6 +71,7 @@ SottoMessenger        *sotto_messenger_load_finish              (GAsyncResult   
 
 SottoAccount          *sotto_messenger_get_account              (SottoMessenger       *self);
 SottoConversationList *sotto_messenger_get_conversations        (SottoMessenger       *self);
+SottoGroupList        *sotto_messenger_get_groups               (SottoMessenger       *self);
 SottoRelayConnection   sotto_messenger_get_connection           (SottoMessenger       *self);
 gboolean               sotto_messenger_get_drained              (SottoMessenger       *self);
 guint                  sotto_messenger_get_outbox_size          (SottoMessenger       *self);
@@ -226,6 +229,38 @@ gboolean               sotto_messenger_set_profile_finish       (SottoMessenger 
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 
+/* Attachments (sotto-messenger-attachments.c) */
+void                   sotto_messenger_send_with_attachments_async  (SottoMessenger      *self,
+                                                                     SottoConversation   *conversation,
+                                                                     const char          *text,
+                                                                     GFile * const       *files,
+                                                                     guint                n_files,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+gboolean               sotto_messenger_send_with_attachments_finish (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     SottoMessage       **message,
+                                                                     GError             **error);
+void                   sotto_messenger_download_attachment_async    (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+gboolean               sotto_messenger_download_attachment_finish   (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     GError             **error);
+void                   sotto_messenger_export_attachment_async      (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GFile               *dir,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+GFile                 *sotto_messenger_export_attachment_finish     (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     char               **sha256_hex,
+                                                                     GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
 gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
 void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,
                                                                  const char           *trust_root,
@@ -255,5 +290,9 @@ void                   sotto_messenger_set_timer_async          (SottoMessenger 
 gboolean               sotto_messenger_set_timer_finish         (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+
+void                   sotto_messenger_set_composing            (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 gboolean              composing);
 
 G_END_DECLS

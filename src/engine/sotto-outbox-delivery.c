@@ -126,6 +126,7 @@ encrypt_for_devices (SottoOutbox     *self,
       guint device_id = g_array_index (devices, guint, i);
       g_autofree guint8 *out = g_malloc (out_size);
       g_autoptr(GBytes) content = NULL;
+      SottoRelayOutgoing *outgoing;
       SpSessionCipher *cipher;
       SpAddress address = { encryption->uuid, device_id };
       guint32 registration_id;
@@ -177,16 +178,31 @@ encrypt_for_devices (SottoOutbox     *self,
         }
 
       content = g_bytes_new_take (g_steal_pointer (&out), out_len);
-      g_ptr_array_add (encryption->envelopes,
-                       sotto_relay_outgoing_new (type == SP_CIPHERTEXT_TYPE_PREKEY
-                                                 ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
-                                                 device_id, registration_id, content));
+      outgoing = sotto_relay_outgoing_new (type == SP_CIPHERTEXT_TYPE_PREKEY
+                                           ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
+                                           device_id, registration_id, content);
+      outgoing->expires_at = encryption->expires_at;
+      g_ptr_array_add (encryption->envelopes, outgoing);
     }
 
   if (encryption->envelopes->len == 0)
     encryption->no_session = TRUE;
 
   return TRUE;
+}
+
+/* When the relay may drop the envelopes of @content: a text that
+ * disappears goes from the relay when the sender's own copy does, its
+ * timer after it was sent (docs/messenger.md, "Disappearing
+ * messages"); a recipient who has not fetched it by then never will.
+ * 0 for everything else, the timer changes included. */
+gint64
+_sotto_outbox_relay_expiry (const SottoContent *content)
+{
+  if (content->kind != SOTTO_CONTENT_KIND_TEXT || content->expire_timer == 0)
+    return 0;
+
+  return content->timestamp + (gint64) content->expire_timer * 1000;
 }
 
 /* Encrypts for every device of the contact in one transaction (a
@@ -503,6 +519,7 @@ typedef struct
   SottoConversation *conversation;
   GBytes *plaintext;
   gint64 timestamp;
+  gint64 expires_at;
   guint attempts;
   gboolean fetched;
   GArray *refetch;
@@ -517,6 +534,10 @@ typedef struct
    * stored one, is marked sealed once it went so. */
   char *content_id;
   gint64 conversation_id;
+
+  /* An online-only send (typing): to connected devices only, stored
+   * nowhere, and never worth setting up a session for. */
+  gboolean online;
 } Delivery;
 
 static void deliver_encrypt (GTask *task);
@@ -727,10 +748,16 @@ deliver_sealed_cb (GObject      *object,
       return;
     }
 
-  sotto_relay_client_send_async (self->client,
-                                 sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
-                                 delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
-                                 deliver_sent_cb, g_object_ref (task));
+  if (delivery->online)
+    sotto_relay_client_send_online_async (self->client,
+                                          sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                          NULL, delivery->timestamp, delivery->envelopes,
+                                          g_task_get_cancellable (task), deliver_sent_cb, g_object_ref (task));
+  else
+    sotto_relay_client_send_async (self->client,
+                                   sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                   deliver_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -748,7 +775,8 @@ deliver_encrypted_cb (GObject      *object,
 
   if (encryption->no_session)
     {
-      if (delivery->fetched)
+      /* A passing signal does not spend the contact's prekeys. */
+      if (delivery->fetched || delivery->online)
         {
           g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
                                    _("No session could be set up with the contact"));
@@ -764,9 +792,14 @@ deliver_encrypted_cb (GObject      *object,
 
   g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
   delivery->envelopes = g_ptr_array_ref (encryption->envelopes);
-  _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
-                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
-                                   deliver_sealed_cb, g_object_ref (task));
+  if (delivery->online)
+    _sotto_sealed_sender_send_online_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                            delivery->timestamp, delivery->envelopes,
+                                            g_task_get_cancellable (task), deliver_sealed_cb, g_object_ref (task));
+  else
+    _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                     delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                     deliver_sealed_cb, g_object_ref (task));
 }
 
 static void
@@ -790,6 +823,7 @@ deliver_encrypt (GTask *task)
   identity_key = sotto_contact_get_identity_key (contact);
   encryption->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
   encryption->plaintext = g_bytes_ref (delivery->plaintext);
+  encryption->expires_at = delivery->expires_at;
 
   store_task = g_task_new (self, g_task_get_cancellable (task), deliver_encrypted_cb, g_object_ref (task));
   g_task_set_task_data (store_task, encryption, (GDestroyNotify) _sotto_encryption_free);
@@ -803,7 +837,9 @@ deliver_start (SottoOutbox         *self,
                SottoConversation   *conversation,
                GBytes              *plaintext,
                gint64               timestamp,
+               gint64               expires_at,
                const char          *content_id,
+               gboolean             online,
                GCancellable        *cancellable,
                GAsyncReadyCallback  callback,
                gpointer             user_data)
@@ -812,9 +848,11 @@ deliver_start (SottoOutbox         *self,
   Delivery *delivery;
 
   delivery = g_new0 (Delivery, 1);
+  delivery->online = online;
   delivery->conversation = g_object_ref (conversation);
   delivery->plaintext = g_bytes_ref (plaintext);
   delivery->timestamp = timestamp;
+  delivery->expires_at = expires_at;
   delivery->content_id = g_strdup (content_id);
   delivery->conversation_id = _sotto_conversation_get_id (conversation);
 
@@ -838,7 +876,23 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  deliver_start (self, conversation, plaintext, timestamp, NULL, cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, timestamp, 0, NULL, FALSE, cancellable, callback, user_data);
+}
+
+static void
+deliver_content (SottoOutbox         *self,
+                 SottoConversation   *conversation,
+                 SottoContent        *content,
+                 const char          *content_id,
+                 gboolean             online,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+
+  deliver_start (self, conversation, plaintext, content->timestamp, _sotto_outbox_relay_expiry (content),
+                 content_id, online, cancellable, callback, user_data);
 }
 
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
@@ -852,10 +906,25 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+  deliver_content (self, conversation, content, content->id, FALSE, cancellable, callback, user_data);
+}
 
-  deliver_start (self, conversation, plaintext, content->timestamp, content->id,
-                 cancellable, callback, user_data);
+/* Encodes @content, a passing signal such as typing, and sends it once
+ * to the contact's devices connected to the relay at that moment; the
+ * relay stores it nowhere (sotto_relay_client_send_online_async()).  It
+ * is sealed when the conversation's messages are, and is never
+ * retried: one that fails is lost, as it would be late anyway.  Without
+ * a session with the contact it fails rather than set one up.  Finish
+ * with _sotto_outbox_send_content_finish(). */
+void
+_sotto_outbox_send_online_async (SottoOutbox         *self,
+                                 SottoConversation   *conversation,
+                                 SottoContent        *content,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  deliver_content (self, conversation, content, NULL, TRUE, cancellable, callback, user_data);
 }
 
 gboolean

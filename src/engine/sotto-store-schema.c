@@ -224,6 +224,71 @@ static const char * const migrations[] = {
   "CREATE TABLE sealed_messages ("
   "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
   ");",
+
+  /* 9 → 10: attachments (sotto-store-attachments.c), one row per file of
+   * a message.  state is a SottoAttachmentState (0 uploading, 1 sent,
+   * 2 available, 4 ready, 5 failed), transferred the bytes of the blob
+   * moved so far; pointer is the AttachmentPointer (docs/messenger.md)
+   * with its key, file the encrypted blob in the profile's attachments
+   * folder, source the file being sent until it is encrypted. */
+  "CREATE TABLE attachments ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  message_id      INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  position        INTEGER NOT NULL,"
+  "  state           INTEGER NOT NULL,"
+  "  transferred     INTEGER NOT NULL DEFAULT 0,"
+  "  pointer         BLOB NOT NULL,"              /* sealed */
+  "  file            BLOB,"                       /* sealed */
+  "  source          BLOB,"                       /* sealed */
+  "  UNIQUE (message_id, position)"
+  ");",
+
+  /* 10 → 11: groups (sotto-store-groups.c): each group's history, and
+   * its timeline of messages, changes and members' key changes. */
+  "CREATE TABLE groups ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_hash      BLOB NOT NULL UNIQUE,"
+  "  history         BLOB NOT NULL"             /* sealed */
+  ");"
+
+  "CREATE TABLE group_events ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  event_hash      BLOB NOT NULL,"
+  "  sent_at         INTEGER NOT NULL,"
+  "  body            BLOB NOT NULL,"            /* sealed */
+  "  UNIQUE (group_id, event_hash)"
+  ");"
+  "CREATE INDEX group_events_order ON group_events (group_id, sent_at, id);"
+
+  /* The session core's sender keys (sotto-protocol-state-sender-keys.c),
+   * each group's current sender key of this device (its distribution id,
+   * none after a member went), and the members it went to. */
+  "CREATE TABLE group_sender_keys ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  key_hash        BLOB NOT NULL UNIQUE,"
+  "  record          BLOB NOT NULL"             /* sealed */
+  ");"
+
+  "CREATE TABLE group_own_keys ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
+  "  distribution_id BLOB NOT NULL"
+  ");"
+
+  "CREATE TABLE group_key_shares ("
+  "  group_id        INTEGER NOT NULL REFERENCES group_own_keys (group_id) ON DELETE CASCADE,"
+  "  member_hash     BLOB NOT NULL,"
+  "  PRIMARY KEY (group_id, member_hash)"
+  ") WITHOUT ROWID;"
+
+  /* Group changes made here that the relay has not yet accepted for a
+   * member (sotto-group-list-delivery.c): the member and the content,
+   * sealed. */
+  "CREATE TABLE group_deliveries ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  body            BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint

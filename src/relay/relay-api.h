@@ -92,12 +92,15 @@ typedef struct
   GBytes  *content;
   char    *content_base64;  /* kept to push to a connected recipient; part of
                              * the envelope's own allocation */
+  gint64   expires_in_ms;   /* how long after the relay takes it the envelope
+                             * expires (its "expiresInMs"), or 0 for never */
 } RelayOutgoingEnvelope;
 
 typedef struct
 {
   gint64     timestamp;
   GPtrArray *messages;      /* of RelayOutgoingEnvelope */
+  gboolean   online;        /* pushed to connected devices only, never stored */
 } RelaySendRequest;
 
 typedef struct

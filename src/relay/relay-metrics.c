@@ -148,9 +148,15 @@ relay_metrics_render (const RelayMetrics     *metrics,
   counter (out, "sotto_relay_envelopes_delivered_total",
            "Envelopes delivered and acknowledged by their recipient.", "counter",
            (gint64) metrics->envelopes_delivered);
+  counter (out, "sotto_relay_envelopes_online_total",
+           "Online-only envelopes pushed to a connected device, never stored.", "counter",
+           (gint64) metrics->envelopes_online);
   counter (out, "sotto_relay_envelopes_expired_total",
            "Envelopes dropped because they waited longer than the queue age limit.", "counter",
            (gint64) metrics->envelopes_expired);
+  counter (out, "sotto_relay_envelopes_lapsed_total",
+           "Envelopes dropped because the expiry their sender gave them passed.", "counter",
+           (gint64) metrics->envelopes_lapsed);
   counter (out, "sotto_relay_envelopes_queued",
            "Envelopes stored and not yet acknowledged.", "gauge",
            commits->queued);

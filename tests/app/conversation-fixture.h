@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 
 /* Alice's passphrase, which the tests type where the app asks. */
 extern const char passphrase[];
+/* Bob's, with which sotto-cli opens his profile. */
+extern const char bob_passphrase[];
 
 typedef struct {
   GSubprocess *notification_daemon;
@@ -58,5 +60,6 @@ void activate_alice (Fixture *fixture);
 void close_alice (Fixture *fixture);
 void unlock_alice (Fixture *fixture);
 void reopen_alice (Fixture *fixture);
+void write_history (Fixture *fixture, guint n, const char *prefix, gboolean unread);
 
 G_END_DECLS

@@ -807,3 +807,83 @@ cli_db_change_one (sqlite3      *db,
   sqlite3_finalize (statement);
   g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 }
+
+/* Sealed sender */
+
+/* Makes a trust root in @path with the relay's own tool; returns its
+ * public key in base64, as clients are given it. */
+char *
+cli_new_trust_root (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "new-root", path, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  return g_strdup (g_strstrip (out));
+}
+
+/* Gives the relay a server key under the root in @root_path, with
+ * @key_id, and restarts it, so that it issues sender certificates.  The
+ * key file names its root, which the relay then publishes, unless
+ * @publish_root is FALSE (a key file from before relays published it). */
+void
+cli_issue_server_key_full (CliTest    *test,
+                           const char *root_path,
+                           const char *key_id,
+                           gboolean    publish_root)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
+  g_autofree char *contents = NULL;
+  int status = 0;
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, key_id, key_path, NULL };
+
+  /* A key file is never overwritten: the new one replaces it. */
+  g_remove (key_path);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  if (!publish_root)
+    {
+      g_assert_true (g_file_get_contents (key_path, &contents, NULL, NULL));
+      *strstr (contents, "trust-root=") = '\0';
+      g_assert_true (g_file_set_contents_full (key_path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                               NULL));
+    }
+
+  cli_relay_stop (test->relay);
+  cli_relay_restart (test->relay);
+}
+
+/* The same with key id 1, naming its root. */
+void
+cli_issue_server_key (CliTest    *test,
+                      const char *root_path)
+{
+  cli_issue_server_key_full (test, root_path, "1", TRUE);
+}
+
+/* Registers @name, pinning @trust_root, or with %NULL the root the
+ * relay publishes (trust on first use). */
+char *
+cli_register_pinned (CliTest    *test,
+                     const char *name,
+                     const char *trust_root)
+{
+  g_autofree char *profile = cli_test_profile (test, name);
+
+  if (trust_root != NULL)
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
+                "--trust-root", trust_root, NULL);
+  else
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name, NULL);
+
+  return g_steal_pointer (&profile);
+}

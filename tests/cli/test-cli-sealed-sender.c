@@ -10,7 +10,6 @@
 
 #include <string.h>
 
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "sp-error.h"
@@ -29,83 +28,6 @@
  * without a root pin the relay's.  Certificates are renewed before they
  * expire.  Real relay, real sotto-cli processes, the relay's real
  * SQLite database. */
-
-/* Makes a trust root in @path with the relay's own tool; returns its
- * public key in base64, as clients are given it. */
-static char *
-new_trust_root (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "new-root", path, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  return g_strdup (g_strstrip (out));
-}
-
-/* Gives the relay a server key under the root in @root_path, with
- * @key_id, and restarts it, so that it issues sender certificates.  The
- * key file names its root, which the relay then publishes, unless
- * @publish_root is FALSE (a key file from before relays published it). */
-static void
-issue_server_key_full (CliTest    *test,
-                       const char *root_path,
-                       const char *key_id,
-                       gboolean    publish_root)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
-  g_autofree char *contents = NULL;
-  int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, key_id, key_path, NULL };
-
-  /* A key file is never overwritten: the new one replaces it. */
-  g_remove (key_path);
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  if (!publish_root)
-    {
-      g_assert_true (g_file_get_contents (key_path, &contents, NULL, NULL));
-      *strstr (contents, "trust-root=") = '\0';
-      g_assert_true (g_file_set_contents_full (key_path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                               NULL));
-    }
-
-  cli_relay_stop (test->relay);
-  cli_relay_restart (test->relay);
-}
-
-static void
-issue_server_key (CliTest    *test,
-                  const char *root_path)
-{
-  issue_server_key_full (test, root_path, "1", TRUE);
-}
-
-/* Registers @name, pinning @trust_root, or with %NULL the root the
- * relay publishes (trust on first use). */
-static char *
-register_pinned (CliTest    *test,
-                 const char *name,
-                 const char *trust_root)
-{
-  g_autofree char *profile = cli_test_profile (test, name);
-
-  if (trust_root != NULL)
-    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
-                "--trust-root", trust_root, NULL);
-  else
-    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name, NULL);
-
-  return g_steal_pointer (&profile);
-}
 
 /* A relay that issues sender certificates (with @relay_conf as its
  * relay.conf, if not %NULL) under a root of its own, and Alice and Bob
@@ -130,16 +52,16 @@ sealed_pair_new (const char *relay_conf,
 
   pair->test = cli_test_new (FALSE);
   pair->root_path = g_build_filename (pair->test->root, "trust-root", NULL);
-  pair->root = new_trust_root (pair->root_path);
+  pair->root = cli_new_trust_root (pair->root_path);
   if (relay_conf != NULL)
     {
       g_autofree char *path = g_build_filename (pair->test->relay->data_dir, "relay.conf", NULL);
 
       g_assert_true (g_file_set_contents (path, relay_conf, -1, NULL));
     }
-  issue_server_key (pair->test, pair->root_path);
-  pair->alice = register_pinned (pair->test, "alice", first_use ? NULL : pair->root);
-  pair->bob = register_pinned (pair->test, "bob", first_use ? NULL : pair->root);
+  cli_issue_server_key (pair->test, pair->root_path);
+  pair->alice = cli_register_pinned (pair->test, "alice", first_use ? NULL : pair->root);
+  pair->bob = cli_register_pinned (pair->test, "bob", first_use ? NULL : pair->root);
   pair->alice_id = cli_whoami (pair->test, pair->alice, "alice");
   pair->bob_id = cli_whoami (pair->test, pair->bob, "bob");
 
@@ -396,8 +318,8 @@ test_forged_root_dropped (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
   g_autofree char *other_path = g_build_filename (test->root, "other-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
-  g_autofree char *other = new_trust_root (other_path);
+  g_autofree char *root = cli_new_trust_root (root_path);
+  g_autofree char *other = cli_new_trust_root (other_path);
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
@@ -407,9 +329,9 @@ test_forged_root_dropped (void)
 
   /* The relay names no root, so nothing tells Alice's client that the
    * certificate is the relay's: for her it is a forgery. */
-  issue_server_key_full (test, root_path, "1", FALSE);
-  alice = register_pinned (test, "alice", other);
-  bob = register_pinned (test, "bob", root);
+  cli_issue_server_key_full (test, root_path, "1", FALSE);
+  alice = cli_register_pinned (test, "alice", other);
+  bob = cli_register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
@@ -440,7 +362,7 @@ test_root_change_not_taken (void)
 {
   g_autoptr(SealedPair) pair = sealed_pair_new (NULL, TRUE);
   g_autofree char *new_path = g_build_filename (pair->test->root, "new-root", NULL);
-  g_autofree char *new_root = new_trust_root (new_path);
+  g_autofree char *new_root = cli_new_trust_root (new_path);
   g_autofree char *carol = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(GPtrArray) rows = NULL;
@@ -456,7 +378,7 @@ test_root_change_not_taken (void)
   assert_history_sealed (pair->test, pair->bob, "alice", "Sealed under the first root", TRUE);
 
   /* The relay now certifies under another root, and publishes it. */
-  issue_server_key_full (pair->test, new_path, "2", TRUE);
+  cli_issue_server_key_full (pair->test, new_path, "2", TRUE);
   assert_pinned (pair->test, pair->bob, pair->root, new_root);
 
   /* Bob's certificate no longer chains to his pinned root: his message
@@ -473,7 +395,7 @@ test_root_change_not_taken (void)
 
   /* Carol registers now and pins the new root; once she has Alice's
    * profile key, she writes to her sealed. */
-  carol = register_pinned (pair->test, "carol", NULL);
+  carol = cli_register_pinned (pair->test, "carol", NULL);
   assert_pinned (pair->test, carol, new_root, NULL);
   cli_send_ok (pair->test, pair->alice, "carol", "Hello Carol");
   assert_receives_one (pair->test, carol, "alice", "Hello Carol");
