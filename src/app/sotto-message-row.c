@@ -132,6 +132,21 @@ dup_received_tooltip (SottoMessage *message,
   return g_strdup_printf (_("Received on %s at %s"), received_date, received_text);
 }
 
+/* Whether the relay learned who sent the message (docs/messenger.md,
+ * "Sealed sender"); %NULL for one that has not reached it. */
+static const char *
+sealed_note (SottoMessage *message)
+{
+  SottoMessageState state = sotto_message_get_state (message);
+
+  if (sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING
+      && (state == SOTTO_MESSAGE_STATE_QUEUED || state == SOTTO_MESSAGE_STATE_FAILED))
+    return NULL;
+
+  return sotto_message_get_sealed (message) ? _("Sealed sender: the relay did not learn who sent it")
+                                            : _("Sender visible to the relay");
+}
+
 /* Characters without a space after which a break opportunity is added. */
 #define LONGEST_UNBROKEN_RUN 24
 
@@ -334,6 +349,8 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
     g_ptr_array_add (notes, (gpointer) sotto_reaction_list_get_reactors (self->reactions));
   if (gtk_widget_get_visible (GTK_WIDGET (self->state_icon)) && gtk_widget_get_visible (self->bubble_line))
     g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->state_icon)));
+  if (gtk_widget_get_visible (self->bubble) && sealed_note (self->message) != NULL)
+    g_ptr_array_add (notes, (gpointer) sealed_note (self->message));
   g_ptr_array_add (notes, NULL);
   /* Translators: what separates the notes a screen reader reads after a
    * message, as in "Today, New Messages, Read" */
@@ -416,6 +433,8 @@ sotto_message_row_update (SottoMessageRow *self)
   g_autoptr(GDateTime) time = NULL;
   g_autofree char *time_text = NULL;
   g_autofree char *received_tooltip = NULL;
+  g_autofree char *time_tooltip = NULL;
+  const char *note;
   gboolean outgoing;
 
   sotto_message_row_update_actions (self);
@@ -479,7 +498,14 @@ sotto_message_row_update (SottoMessageRow *self)
   gtk_label_set_label (self->time_label, time_text);
   if (!outgoing)
     received_tooltip = dup_received_tooltip (self->message, time, time_text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), received_tooltip);
+  /* The time's tooltip is the message's details: when it arrived, and
+   * whether the relay learned who sent it. */
+  note = sealed_note (self->message);
+  if (received_tooltip != NULL && note != NULL)
+    time_tooltip = g_strdup_printf ("%s\n%s", received_tooltip, note);
+  else
+    time_tooltip = g_strdup (received_tooltip != NULL ? received_tooltip : note);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), time_tooltip);
 
   sotto_message_row_update_state (self);
   sotto_message_row_update_accessible (self);
@@ -995,6 +1021,8 @@ sotto_message_row_init (SottoMessageRow *self)
   g_signal_group_connect_object (self->message_signals, "notify::loaded",
                                  G_CALLBACK (sotto_message_row_find_quote), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::state",
+                                 G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->message_signals, "notify::sealed",
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
   /* An edit, a deletion for everyone or a reaction changes a message in
    * place. */

@@ -16,9 +16,11 @@
 #include "sotto-welcome-page.h"
 
 /* The first page of a new profile: a username, a relay and what the
- * relay may ask for (an invite token, a private certificate authority).
- * It registers the session's account; the window moves on when the
- * session's state does. */
+ * relay may ask for (an invite token, a private certificate authority,
+ * the sealed sender trust root its operator gives out).  It registers
+ * the session's account; the window moves on when the session's state
+ * does.  Without a trust root given, the messenger pins the relay's
+ * when it first connects (docs/threat-model.md). */
 
 /* How long the user stops typing before a username is checked: an error
  * while the first characters are typed would only get in the way. */
@@ -42,6 +44,7 @@ struct _SottoWelcomePage
   AdwPasswordEntryRow *token_row;
   AdwActionRow *relay_ca_row;
   GtkButton *relay_ca_clear_button;
+  AdwEntryRow *trust_root_row;
   GtkLabel *welcome_error;
 };
 
@@ -104,6 +107,28 @@ welcome_activated_cb (SottoWelcomePage *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "welcome.register", NULL);
 }
 
+/* The trust root the operator gave, or %NULL when the field is empty. */
+static const char *
+sotto_welcome_page_get_trust_root (SottoWelcomePage *self)
+{
+  const char *trust_root = gtk_editable_get_text (GTK_EDITABLE (self->trust_root_row));
+
+  return trust_root[0] != '\0' ? trust_root : NULL;
+}
+
+static void
+sotto_welcome_page_pinned_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Only the store can fail here; the messenger then pins the relay's
+   * root instead, and warns if it is another. */
+  if (!sotto_messenger_pin_trust_root_finish (SOTTO_MESSENGER (object), result, &error))
+    g_message ("Could not pin the sealed sender trust root: %s", error->message);
+}
+
 static void
 sotto_welcome_page_register_cb (GObject      *object,
                                 GAsyncResult *result,
@@ -116,6 +141,14 @@ sotto_welcome_page_register_cb (GObject      *object,
 
   if (sotto_session_register_finish (SOTTO_SESSION (object), result, &error))
     {
+      const char *trust_root = sotto_welcome_page_get_trust_root (self);
+
+      /* Pinned before the messenger first asks the relay for its root,
+       * which goes over the network while this is queued on the store. */
+      if (trust_root != NULL)
+        sotto_messenger_pin_trust_root_async (sotto_session_get_messenger (SOTTO_SESSION (object)), trust_root,
+                                              NULL, sotto_welcome_page_pinned_cb, NULL);
+
       /* The token has done its job; keep it out of the widgets. */
       gtk_editable_set_text (GTK_EDITABLE (self->token_row), "");
       sotto_session_page_set_activity (SOTTO_SESSION_PAGE (self), NULL);
@@ -143,11 +176,20 @@ sotto_welcome_page_register (GtkWidget  *widget,
   g_autofree char *relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
   g_autofree char *doing = NULL;
   const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
+  const char *trust_root;
 
   g_clear_handle_id (&self->username_check_source, g_source_remove);
   if (session == NULL || sotto_session_page_get_activity (page) != NULL || !sotto_welcome_page_is_filled (self)
       || !sotto_welcome_page_check_username (self))
     return;
+
+  trust_root = sotto_welcome_page_get_trust_root (self);
+  if (trust_root != NULL && !sotto_messenger_trust_root_is_valid (trust_root))
+    {
+      sotto_welcome_page_show_error (self, _("The sealed sender trust root is a key of 44 characters, as your "
+                                             "relay’s operator gave it. Leave the field empty if you have none."));
+      return;
+    }
 
   doing = g_strdup_printf (_("Creating the account %s on %s…"), username, relay);
   sotto_session_page_set_activity (page, doing);
@@ -321,6 +363,7 @@ sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, token_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_ca_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_ca_clear_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, trust_root_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, welcome_error);
   gtk_widget_class_bind_template_callback (widget_class, welcome_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, welcome_activated_cb);

@@ -178,6 +178,13 @@ sotto_cli_register (SottoCli *cli)
       if (!sotto_messenger_pin_trust_root_finish (cli->messenger, result, &error))
         return sotto_cli_fail_error (cli, error, _("Could not pin the trust root"));
     }
+  else if (!sotto_cli_check_trust_root (cli, &error))
+    {
+      /* Registered all the same: the root is pinned when sotto-cli next
+       * reaches the relay. */
+      g_printerr (_("sotto-cli: could not ask the relay for its sealed sender trust root: %s\n"), error->message);
+      g_clear_error (&error);
+    }
 
   account = sotto_messenger_get_account (cli->messenger);
 
@@ -576,6 +583,10 @@ sotto_cli_receive (SottoCli *cli)
 
   g_clear_handle_id (&receiving.timeout_id, g_source_remove);
   receiving.finished = TRUE;
+
+  /* Sealed messages under a root the relay presents in place of the
+   * pinned one stayed at the relay: say so, and how to take it. */
+  sotto_cli_warn_trust_root_conflict (cli);
 
   /* Nothing new comes in from here on; an envelope being stored still
    * gets printed. */

@@ -50,6 +50,7 @@ static const Command commands[] = {
   { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
   { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
+  { "trust-root", sotto_cli_trust_root, 0, 0, "trust-root [--trust-root KEY]" },
   { "group", sotto_cli_group, 2, G_MAXUINT,
     "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
     " | rename GROUP TITLE | info GROUP" },
@@ -352,7 +353,7 @@ main (int   argc,
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       N_("register: the relay’s private CA, in PEM, kept with the profile"), N_("FILE") },
     { "trust-root", 0, 0, G_OPTION_ARG_STRING, &trust_root,
-      N_("register: the relay’s sealed sender trust root, in base64, kept with the profile"), N_("KEY") },
+      N_("register, trust-root: the relay’s sealed sender trust root, in base64, kept with the profile"), N_("KEY") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       N_("receive: seconds to wait for more once the relay’s queue is drained"), N_("SECONDS") },
     { "limit", 0, 0, G_OPTION_ARG_INT, &limit,
@@ -421,8 +422,8 @@ main (int   argc,
       return usage (message);
     }
 
-  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL || trust_root != NULL)
-       && command->func != sotto_cli_register)
+  if (((relay != NULL || username != NULL || token != NULL || ca_file != NULL) && command->func != sotto_cli_register)
+      || (trust_root != NULL && command->func != sotto_cli_register && command->func != sotto_cli_trust_root)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history)
       || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)

@@ -115,6 +115,10 @@ int             sotto_cli_block           (SottoCli *cli);
 int             sotto_cli_delete_request  (SottoCli *cli);
 int             sotto_cli_profile         (SottoCli *cli);
 int             sotto_cli_timer           (SottoCli *cli);
+int             sotto_cli_trust_root      (SottoCli *cli);
+gboolean        sotto_cli_check_trust_root (SottoCli      *cli,
+                                            GError       **error);
+void            sotto_cli_warn_trust_root_conflict (SottoCli *cli);
 void            sotto_cli_print_timer_event (SottoCli       *cli,
                                              const char     *from,
                                              SottoMessage   *message);

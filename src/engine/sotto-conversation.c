@@ -351,7 +351,13 @@ sotto_conversation_apply_change (SottoConversation           *self,
 
   message = _sotto_message_list_peek (self->messages, change->position);
   if (message != NULL && sotto_message_get_loaded (message))
-    _sotto_message_set_state (message, change->state);
+    {
+      /* Sealed first, and only ever set (a message does not become
+       * unsealed): a row that follows the state reads both. */
+      if (change->sealed)
+        _sotto_message_set_sealed (message, TRUE);
+      _sotto_message_set_state (message, change->state);
+    }
 
   sotto_conversation_set_unread_count (self, change->n_unread);
 }

@@ -25,6 +25,7 @@ SottoInbox      *_sotto_inbox_new                   (SottoStore            *stor
                                                      SottoMessenger        *messenger) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_inbox_start                 (SottoInbox            *self);
 void             _sotto_inbox_stop                  (SottoInbox            *self);
+void             _sotto_inbox_resume                (SottoInbox            *self);
 gboolean         _sotto_inbox_get_drained           (SottoInbox            *self);
 
 G_END_DECLS

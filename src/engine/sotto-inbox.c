@@ -601,13 +601,47 @@ receive_batch_cb (GObject      *object,
   process_next (self);
 }
 
+/* Opens the sealed @envelope, which it takes: the envelope its sender
+ * certificate names, or %NULL when it is left at the relay or dropped. */
+static SottoRelayEnvelope *
+open_sealed (SottoInbox         *self,
+             SottoRelayEnvelope *envelope)
+{
+  g_autoptr(SottoRelayEnvelope) sealed = envelope;
+  g_autoptr(GError) error = NULL;
+  SottoRelayEnvelope *opened;
+
+  /* Without a trust root it cannot be checked: the relay keeps it,
+   * unacknowledged, rather than lose it. */
+  if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
+    {
+      g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope_name (sealed));
+      return NULL;
+    }
+
+  /* Nobody can be named as its sender, so nothing waits for it. */
+  opened = _sotto_sealed_sender_open (self->outbox->sealed, sealed, &error);
+  if (opened == NULL && g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED))
+    g_message ("Leaving sealed envelope %s at the relay: %s", envelope_name (sealed), error->message);
+  else if (opened == NULL)
+    {
+      g_message ("Dropping sealed envelope %s: %s", envelope_name (sealed), error->message);
+      if (sealed->guid != NULL)
+        sotto_relay_client_acknowledge (self->client, sealed->guid);
+    }
+
+  return opened;
+}
+
 static void
 process_next (SottoInbox *self)
 {
   g_autoptr(GTask) task = NULL;
   ReceptionBatch *batch;
 
-  if (self->processing || !self->started)
+  /* A sealed envelope is judged with the relay's trust root, which the
+   * messenger asks for as it starts. */
+  if (self->processing || !self->started || _sotto_sealed_sender_get_checking_root (self->outbox->sealed))
     return;
 
   batch = g_new0 (ReceptionBatch, 1);
@@ -636,6 +670,10 @@ process_next (SottoInbox *self)
         }
 
       g_queue_pop_head (&self->queue);
+
+      if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED
+          && (envelope = open_sealed (self, envelope)) == NULL)
+        continue;
 
       if (envelope->guid != NULL && g_hash_table_contains (self->stored_guids, envelope->guid))
         {
@@ -679,34 +717,6 @@ envelope_cb (SottoRelayClient   *client,
 {
   g_assert (SOTTO_IS_INBOX (self));
 
-  if (envelope->type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
-    {
-      g_autoptr(GError) error = NULL;
-      SottoRelayEnvelope *opened;
-
-      /* Without a trust root it cannot be checked: the relay keeps it,
-       * unacknowledged, rather than lose it. */
-      if (!_sotto_sealed_sender_can_seal (self->outbox->sealed))
-        {
-          g_message ("Leaving sealed envelope %s at the relay: no trust root is pinned", envelope_name (envelope));
-          return;
-        }
-
-      /* Nobody can be named as its sender, so nothing waits for it. */
-      opened = _sotto_sealed_sender_open (self->outbox->sealed, envelope, &error);
-      if (opened == NULL)
-        {
-          g_message ("Dropping sealed envelope %s: %s", envelope_name (envelope), error->message);
-          if (envelope->guid != NULL)
-            sotto_relay_client_acknowledge (self->client, envelope->guid);
-          return;
-        }
-
-      g_queue_push_tail (&self->queue, opened);
-      process_next (self);
-      return;
-    }
-
   g_queue_push_tail (&self->queue, sotto_relay_envelope_copy (envelope));
   process_next (self);
 }
@@ -737,6 +747,16 @@ connection_cb (SottoRelayClient *client,
   g_queue_clear_full (&self->queue, inbox_item_free);
   g_hash_table_remove_all (self->held_senders);
   self->connection_number++;
+}
+
+/* For the messenger: the relay's trust root is known now, which decides
+ * what becomes of sealed envelopes; they waited for it. */
+void
+_sotto_inbox_resume (SottoInbox *self)
+{
+  g_return_if_fail (SOTTO_IS_INBOX (self));
+
+  process_next (self);
 }
 
 /* Stores and acknowledges what the relay delivers, from now on. */

@@ -28,6 +28,8 @@ void          _sotto_message_fill            (SottoMessage          *self,
                                               const SottoMessageRecord *loaded);
 void          _sotto_message_set_state       (SottoMessage          *self,
                                               SottoMessageState      state);
+void          _sotto_message_set_sealed      (SottoMessage          *self,
+                                              gboolean               sealed);
 void          _sotto_message_update          (SottoMessage          *self,
                                               const SottoMessageRecord *record);
 

@@ -287,6 +287,21 @@ _sotto_message_set_state (SottoMessage      *self,
     }
 }
 
+/* Once the relay committed an outgoing message sealed, which the store
+ * records before its state becomes sent. */
+void
+_sotto_message_set_sealed (SottoMessage *self,
+                           gboolean      sealed)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE (self));
+
+  if (self->sealed != !!sealed)
+    {
+      self->sealed = !!sealed;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_SEALED]);
+    }
+}
+
 /**
  * sotto_message_state_can_change:
  * @direction: the direction of the message

@@ -58,7 +58,14 @@ struct _SottoMessenger
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;
+
+  /* The relay's sealed sender trust root in base64 when it is not the
+   * pinned one (sotto-messenger-sealed-sender.c). */
+  char *trust_root_conflict;
 };
+
+/* sotto-messenger-sealed-sender.c */
+void             _sotto_messenger_check_trust_root_on_start (SottoMessenger *self);
 
 /* sotto-messenger.c */
 void             _sotto_messenger_send_done_cb         (GObject              *object,

@@ -48,6 +48,7 @@ enum {
   PROP_OUTBOX_SIZE,
   PROP_SEND_READ_RECEIPTS,
   PROP_MESSAGE_REQUESTS,
+  PROP_TRUST_ROOT_CONFLICT,
   PROP_AUTO_DOWNLOAD_SIZE,
   PROP_TYPING_INDICATORS,
   N_PROPS
@@ -300,6 +301,7 @@ sotto_messenger_start (SottoMessenger *self)
 
   _sotto_inbox_start (self->inbox);
   sotto_relay_client_connect (self->client);
+  _sotto_messenger_check_trust_root_on_start (self);
   _sotto_outbox_start (self->outbox);
   _sotto_key_keeper_start (self->keys);
   _sotto_profile_service_start (self->profiles);
@@ -1017,6 +1019,7 @@ sotto_messenger_finalize (GObject *object)
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_pointer (&self->blocked, g_hash_table_unref);
+  g_clear_pointer (&self->trust_root_conflict, g_free);
   g_clear_object (&self->client);
   g_clear_object (&self->conversations);
   g_clear_object (&self->account);
@@ -1061,6 +1064,10 @@ sotto_messenger_get_property (GObject    *object,
 
     case PROP_MESSAGE_REQUESTS:
       g_value_set_boolean (value, self->message_requests);
+      break;
+
+    case PROP_TRUST_ROOT_CONFLICT:
+      g_value_set_string (value, self->trust_root_conflict);
       break;
 
     case PROP_AUTO_DOWNLOAD_SIZE:
@@ -1205,6 +1212,21 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessenger:trust-root-conflict:
+   *
+   * The sealed sender trust root the relay presents, in base64, when it
+   * is not the one pinned; %NULL otherwise.  It is never taken without
+   * the user (sotto_messenger_pin_trust_root_async()): until then sealed
+   * messages under it stay at the relay and messages go identified.
+   */
+  properties [PROP_TRUST_ROOT_CONFLICT] =
+    g_param_spec_string ("trust-root-conflict", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   /**
    * SottoMessenger:auto-download-size:

@@ -27,6 +27,8 @@ G_BEGIN_DECLS
  *   it stays in the outbox and is sent later
  * @SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT: no account has this username
  * @SOTTO_MESSENGER_ERROR_REGISTERED: the profile has an account already
+ * @SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED: the relay presents a sealed
+ *   sender trust root other than the one pinned; it is not taken
  */
 typedef enum
 {
@@ -35,6 +37,7 @@ typedef enum
   SOTTO_MESSENGER_ERROR_QUEUED,
   SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT,
   SOTTO_MESSENGER_ERROR_REGISTERED,
+  SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED,
 } SottoMessengerError;
 
 /* The longest display name of a profile, in bytes of UTF-8, and the
@@ -265,6 +268,15 @@ void                   sotto_messenger_pin_trust_root_async     (SottoMessenger 
                                                                  GAsyncReadyCallback   callback,
                                                                  gpointer              user_data);
 gboolean               sotto_messenger_pin_trust_root_finish    (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 GError              **error);
+char                  *sotto_messenger_dup_trust_root           (SottoMessenger       *self) G_GNUC_WARN_UNUSED_RESULT;
+const char            *sotto_messenger_get_trust_root_conflict  (SottoMessenger       *self);
+void                   sotto_messenger_check_trust_root_async   (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_check_trust_root_finish  (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
 

@@ -280,6 +280,13 @@ void                     sotto_relay_client_get_sender_certificate_async (SottoR
 GBytes                  *sotto_relay_client_get_sender_certificate_finish (SottoRelayClient *self,
                                                                   GAsyncResult             *result,
                                                                   GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+void                     sotto_relay_client_get_trust_root_async         (SottoRelayClient *self,
+                                                                          GCancellable     *cancellable,
+                                                                          GAsyncReadyCallback callback,
+                                                                          gpointer          user_data);
+GBytes                  *sotto_relay_client_get_trust_root_finish        (SottoRelayClient *self,
+                                                                          GAsyncResult     *result,
+                                                                          GError          **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayEnvelope, sotto_relay_envelope_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoRelayOutgoing, sotto_relay_outgoing_free)

@@ -25,6 +25,11 @@ SottoSealedSender  *_sotto_sealed_sender_new          (SottoStore               
                                                        SottoAccount             *account,
                                                        SottoRelayClient         *client) G_GNUC_WARN_UNUSED_RESULT;
 gboolean            _sotto_sealed_sender_can_seal     (SottoSealedSender        *self);
+void                _sotto_sealed_sender_set_conflict_root (SottoSealedSender   *self,
+                                                       GBytes                   *conflict_root);
+void                _sotto_sealed_sender_set_checking_root (SottoSealedSender   *self,
+                                                       gboolean                  checking);
+gboolean            _sotto_sealed_sender_get_checking_root (SottoSealedSender   *self);
 void                _sotto_sealed_sender_send_async   (SottoSealedSender        *self,
                                                        SottoContact             *contact,
                                                        gint64                    timestamp,

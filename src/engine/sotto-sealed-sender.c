@@ -46,8 +46,9 @@
  * sent it, and the session that decrypts the inner message must have
  * that same identity key (sp_session_cipher_decrypt_sealed()). */
 
-/* A certificate is renewed this long before it expires, so that no
- * message goes out with one the recipient's clock already finds
+/* A certificate is renewed this long before it expires, or half way
+ * through the time it had left when it came if that is shorter (a relay
+ * may issue certificates for minutes only), so that none is used once it
  * expired. */
 #define CERTIFICATE_REFRESH_MARGIN_MS (60 * 60 * 1000)
 
@@ -63,9 +64,17 @@ struct _SottoSealedSender
   SottoAccount *account;
   SottoRelayClient *client;
 
-  /* This device's sender certificate, checked, and when it expires. */
+  /* This device's sender certificate, checked, the root it was
+   * checked against, and when it is to be renewed, before it expires. */
   GBytes *certificate;
-  guint64 certificate_expires;
+  GBytes *certificate_root;
+  guint64 certificate_renew_at;
+
+  /* The root the relay presents when it is not the pinned one: sealed
+   * envelopes under it are left at the relay, not dropped.  While the
+   * messenger asks the relay for it, sealed envelopes wait. */
+  GBytes *conflict_root;
+  gboolean checking_root;
 };
 
 G_DEFINE_FINAL_TYPE (SottoSealedSender, sotto_sealed_sender, G_TYPE_OBJECT)
@@ -79,6 +88,8 @@ sotto_sealed_sender_finalize (GObject *object)
   g_clear_object (&self->account);
   g_clear_object (&self->client);
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->certificate_root, g_bytes_unref);
+  g_clear_pointer (&self->conflict_root, g_bytes_unref);
 
   G_OBJECT_CLASS (sotto_sealed_sender_parent_class)->finalize (object);
 }
@@ -130,7 +141,7 @@ get_trust_root (SottoSealedSender *self,
 }
 
 /* Whether @certificate is one this device may send with: it chains to
- * the pinned root, is good for a while yet, and names this account,
+ * the pinned root, has not expired, and names this account,
  * this device and this identity key (a relay that names someone else
  * would make the recipient attribute the message to them). */
 static gboolean
@@ -147,7 +158,7 @@ certificate_is_ours (SottoSealedSender *self,
 
   if (!get_trust_root (self, &trust_root)
       || sp_sender_certificate_decode (&decoded, data, len) != SP_OK
-      || sp_sender_certificate_validate (&decoded, &trust_root, now + CERTIFICATE_REFRESH_MARGIN_MS) != SP_OK
+      || sp_sender_certificate_validate (&decoded, &trust_root, now + 1) != SP_OK
       || g_ascii_strcasecmp (decoded.sender_uuid, sotto_account_get_uuid (self->account)) != 0
       || decoded.device_id != sotto_account_get_device_id (self->account)
       || sodium_memcmp (decoded.identity_key.bytes, identity->public_key.bytes, SP_PUBLIC_KEY_SIZE) != 0)
@@ -166,6 +177,37 @@ _sotto_sealed_sender_can_seal (SottoSealedSender *self)
   g_return_val_if_fail (SOTTO_IS_SEALED_SENDER (self), FALSE);
 
   return get_trust_root (self, &trust_root);
+}
+
+/* Records the root the relay presents when it is not the pinned one,
+ * or %NULL when it is (sotto-messenger-sealed-sender.c). */
+void
+_sotto_sealed_sender_set_conflict_root (SottoSealedSender *self,
+                                        GBytes            *conflict_root)
+{
+  g_return_if_fail (SOTTO_IS_SEALED_SENDER (self));
+
+  g_clear_pointer (&self->conflict_root, g_bytes_unref);
+  self->conflict_root = conflict_root != NULL ? g_bytes_ref (conflict_root) : NULL;
+}
+
+/* Whether the messenger is asking the relay for its root, which the
+ * inbox waits for before it opens a sealed envelope. */
+void
+_sotto_sealed_sender_set_checking_root (SottoSealedSender *self,
+                                        gboolean           checking)
+{
+  g_return_if_fail (SOTTO_IS_SEALED_SENDER (self));
+
+  self->checking_root = checking;
+}
+
+gboolean
+_sotto_sealed_sender_get_checking_root (SottoSealedSender *self)
+{
+  g_return_val_if_fail (SOTTO_IS_SEALED_SENDER (self), FALSE);
+
+  return self->checking_root;
 }
 
 /* Sending */
@@ -354,15 +396,20 @@ certificate_cb (GObject      *object,
 
   if (!certificate_is_ours (self, certificate, &expires))
     {
-      g_warning ("The relay’s sender certificate does not chain to the pinned trust root "
+      /* Expected while the relay presents a root the user has not
+       * taken (SottoMessenger:trust-root-conflict says so). */
+      g_message ("The relay’s sender certificate does not chain to the pinned trust root "
                  "or does not name this device; sending identified");
       return_not_sealed (task, "no valid sender certificate");
       return;
     }
 
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->certificate_root, g_bytes_unref);
   self->certificate = g_steal_pointer (&certificate);
-  self->certificate_expires = expires;
+  self->certificate_root = g_bytes_ref (_sotto_account_get_trust_root (self->account));
+  self->certificate_renew_at = expires - MIN (CERTIFICATE_REFRESH_MARGIN_MS,
+                                              (expires - (guint64) _sotto_now_ms ()) / 2);
 
   send_sealed (task);
 }
@@ -385,8 +432,10 @@ access_key_cb (GObject      *object,
       return;
     }
 
-  if (self->certificate != NULL
-      && (guint64) _sotto_now_ms () + CERTIFICATE_REFRESH_MARGIN_MS < self->certificate_expires)
+  /* A root pinned since it was checked makes it useless: recipients
+   * who pinned the same would not accept it. */
+  if (self->certificate != NULL && (guint64) _sotto_now_ms () < self->certificate_renew_at
+      && g_bytes_equal (self->certificate_root, _sotto_account_get_trust_root (self->account)))
     {
       send_sealed (task);
       return;
@@ -520,7 +569,10 @@ _sotto_sealed_sender_send_finish (SottoSealedSender        *self,
  * certificate says it is, with the inner message and the certificate's
  * identity key, or %NULL with @error set when it cannot be opened or
  * its certificate is not good (it is then dropped: nothing of it can be
- * attributed to anyone). */
+ * attributed to anyone), %SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED when
+ * its certificate chains to the root the relay now presents in place of
+ * the pinned one (it then stays at the relay until the user pins that
+ * root or it expires there). */
 SottoRelayEnvelope *
 _sotto_sealed_sender_open (SottoSealedSender         *self,
                            const SottoRelayEnvelope  *envelope,
@@ -534,6 +586,7 @@ _sotto_sealed_sender_open (SottoSealedSender         *self,
   SpAddress local;
   gsize len;
   const guint8 *data;
+  guint64 at;
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_SEALED_SENDER (self), NULL);
@@ -552,10 +605,22 @@ _sotto_sealed_sender_open (SottoSealedSender         *self,
   data = g_bytes_get_data (envelope->content, &len);
   usmc = g_malloc (MAX (len, 1));
 
-  rc = sp_sealed_sender_decrypt (&content, usmc, len, identity, &local, &trust_root,
-                                 (guint64) _sotto_now_ms (), data, len);
+  /* The certificate must have been good when the relay took the
+   * message, as libsignal's clients check it: one that expired while
+   * the message waited for this device does not lose it. */
+  at = envelope->server_timestamp > 0 ? (guint64) envelope->server_timestamp : (guint64) _sotto_now_ms ();
+  rc = sp_sealed_sender_decrypt (&content, usmc, len, identity, &local, &trust_root, at, data, len);
   if (rc == SP_OK && content.type != SP_CIPHERTEXT_TYPE_WHISPER && content.type != SP_CIPHERTEXT_TYPE_PREKEY)
     rc = SP_ERR_INVALID_MESSAGE;
+  if (rc == SP_ERR_INVALID_CERTIFICATE && self->conflict_root != NULL
+      && sp_public_key_decode (&trust_root, g_bytes_get_data (self->conflict_root, NULL),
+                               g_bytes_get_size (self->conflict_root)) == SP_OK
+      && sp_sealed_sender_decrypt (&content, usmc, len, identity, &local, &trust_root, at, data, len) == SP_OK)
+    {
+      g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_TRUST_ROOT_CHANGED,
+                           _("A sealed message came under the relay’s new trust root, which is not pinned"));
+      return NULL;
+    }
   if (rc != SP_OK)
     {
       _sotto_set_error_from_sp (error, rc, _("Could not open a sealed message"));

@@ -49,13 +49,15 @@ typedef struct
 } SottoStoreKdfLimits;
 
 /* What _sotto_store_set_message_state() did: the message's position,
- * the state it is in now (its old one if the change was not allowed) and
- * the conversation's unread count afterwards. */
+ * the state it is in now (its old one if the change was not allowed),
+ * the conversation's unread count afterwards, and whether the message
+ * went through the relay sealed (FALSE where that was not read). */
 typedef struct
 {
   guint position;
   SottoMessageState state;
   guint n_unread;
+  gboolean sealed;
 } SottoStoreStateChange;
 
 struct _SottoStore
@@ -506,6 +508,10 @@ gboolean             _sotto_store_load_trust_root     (SottoStore               
                                                         GError                    **error);
 gboolean             _sotto_store_save_trust_root     (SottoStore                 *self,
                                                         GBytes                     *trust_root,
+                                                        GError                    **error);
+gboolean             _sotto_store_pin_first_trust_root (SottoStore                *self,
+                                                        GBytes                     *trust_root,
+                                                        GBytes                    **pinned,
                                                         GError                    **error);
 gboolean             _sotto_store_mark_message_sealed (SottoStore                 *self,
                                                         gint64                      conversation_id,

@@ -802,8 +802,9 @@ _sotto_store_set_message_state (SottoStore             *self,
     return FALSE;
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT id, position, direction, state FROM messages"
-                                    " WHERE conversation_id = ?1 AND uuid = ?2",
+                                    "SELECT id, position, direction, state,"
+                                    " EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)"
+                                    " FROM messages WHERE conversation_id = ?1 AND uuid = ?2",
                                     error);
   if (statement == NULL)
     goto fail;
@@ -819,6 +820,7 @@ _sotto_store_set_message_state (SottoStore             *self,
   position = sqlite3_column_int64 (statement, 1);
   direction = sqlite3_column_int64 (statement, 2);
   old_state = sqlite3_column_int64 (statement, 3);
+  change->sealed = sqlite3_column_int (statement, 4) != 0;
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
   if (position < 0 || position > G_MAXUINT

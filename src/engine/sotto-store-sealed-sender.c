@@ -54,6 +54,28 @@ _sotto_store_load_trust_root (SottoStore  *self,
   return TRUE;
 }
 
+/* Pins @trust_root, a serialized public key, as @sql says: in place of
+ * any root pinned before (REPLACE), or only if there is none (IGNORE). */
+static gboolean
+insert_trust_root (SottoStore  *self,
+                   const char  *sql,
+                   GBytes      *trust_root,
+                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_bytes_get_size (trust_root) == SP_PUBLIC_KEY_SIZE, FALSE);
+
+  statement = _sotto_store_prepare (self, sql, error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_blob (statement, 1, g_bytes_get_data (trust_root, NULL), SP_PUBLIC_KEY_SIZE, SQLITE_TRANSIENT);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
 /* Runs on the store's thread.  Pins @trust_root, a serialized public
  * key, in place of any pinned before. */
 gboolean
@@ -61,19 +83,23 @@ _sotto_store_save_trust_root (SottoStore  *self,
                               GBytes      *trust_root,
                               GError     **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
+  return insert_trust_root (self, "INSERT OR REPLACE INTO sealed_sender_trust (id, trust_root) VALUES (1, ?1)",
+                            trust_root, error);
+}
 
-  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
-  g_return_val_if_fail (g_bytes_get_size (trust_root) == SP_PUBLIC_KEY_SIZE, FALSE);
-
-  statement = _sotto_store_prepare (self, "INSERT OR REPLACE INTO sealed_sender_trust (id, trust_root) VALUES (1, ?1)",
-                                    error);
-  if (statement == NULL)
-    return FALSE;
-
-  sqlite3_bind_blob (statement, 1, g_bytes_get_data (trust_root, NULL), SP_PUBLIC_KEY_SIZE, SQLITE_TRANSIENT);
-
-  return _sotto_store_step_done (self, statement, error);
+/* Runs on the store's thread.  Pins @trust_root only if no root is
+ * pinned yet (trust on first use), in one statement, so that a root
+ * pinned meanwhile, by the user or another check, is never replaced;
+ * sets @pinned to the root pinned afterwards, whichever it is. */
+gboolean
+_sotto_store_pin_first_trust_root (SottoStore  *self,
+                                   GBytes      *trust_root,
+                                   GBytes     **pinned,
+                                   GError     **error)
+{
+  return insert_trust_root (self, "INSERT OR IGNORE INTO sealed_sender_trust (id, trust_root) VALUES (1, ?1)",
+                            trust_root, error)
+         && _sotto_store_load_trust_root (self, pinned, error);
 }
 
 /* Runs on the store's thread.  Records that the message @message_id of

@@ -95,6 +95,7 @@ relay_config_new (void)
   config->blob_sweep_seconds = 3600;
   config->blob_streams = 256;
   config->blob_streams_per_account = 8;
+  config->sender_certificate_lifetime_seconds = 24 * 3600;
   for (guint i = 0; i < RELAY_N_RATES; i++)
     config->rates[i] = rate_table[i].defaults;
   return config;
@@ -399,6 +400,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("blob-sweep-seconds", blob_sweep_seconds, 1, 7 * 24 * 3600),
   LIMIT ("blob-streams", blob_streams, 1, 1000000),
   LIMIT ("blob-streams-per-account", blob_streams_per_account, 1, 1000000),
+  LIMIT ("sender-certificate-lifetime-seconds", sender_certificate_lifetime_seconds, 1, 7 * 24 * 3600),
   RATE (RELAY_RATE_ADDRESS_REQUESTS),
   RATE (RELAY_RATE_ADDRESS_REGISTRATIONS),
   RATE (RELAY_RATE_ADDRESS_AUTH_FAILURES),

@@ -109,6 +109,8 @@ typedef struct
   guint     blob_sweep_seconds;
   guint     blob_streams;
   guint     blob_streams_per_account;
+  /* How long a sealed sender certificate the relay issues is valid. */
+  guint     sender_certificate_lifetime_seconds;
   RelayRate rates[RELAY_N_RATES];
 } RelayConfig;
 

@@ -27,18 +27,22 @@
 #include "sp-init.h"
 #include "sp-keys.h"
 #include "sp-sealed-sender.h"
+#include "sp-xeddsa.h"
 
 struct _RelaySealedKey
 {
   guint32    key_id;
   SpKeyPair *pair;          /* sodium_malloc */
   GBytes    *certificate;   /* the ServerCertificate */
+  GBytes    *trust_root;    /* its signer's public key, or NULL */
 };
 
-/* One "name=value" line that a file must have exactly once. */
+/* One "name=value" line that a file must have exactly once, or at most
+ * once if it is optional. */
 typedef struct
 {
   const char *name;
+  gboolean    optional;
   const char *value;
   gsize       length;
 } Field;
@@ -83,7 +87,7 @@ read_fields (const char  *data,
       line = stop + 1;
     }
   for (guint i = 0; i < n_fields; i++)
-    if (fields[i].value == NULL)
+    if (fields[i].value == NULL && !fields[i].optional)
       {
         g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "The key file has no “%s”", fields[i].name);
         return FALSE;
@@ -141,6 +145,7 @@ relay_sealed_key_free (RelaySealedKey *self)
     return;
   g_clear_pointer (&self->pair, sodium_free);
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->trust_root, g_bytes_unref);
   g_free (self);
 }
 
@@ -150,13 +155,50 @@ relay_sealed_key_get_id (RelaySealedKey *self)
   return self->key_id;
 }
 
+GBytes *
+relay_sealed_key_get_trust_root (RelaySealedKey *self)
+{
+  return self->trust_root;
+}
+
+/* Reads the optional "trust-root" field: the root's public key, which
+ * must be the one whose signature the server certificate carries, or a
+ * relay would publish a root that none of its certificates chain to. */
+static gboolean
+parse_trust_root (RelaySealedKey             *self,
+                  const Field                *field,
+                  const SpServerCertificate  *certificate,
+                  GError                    **error)
+{
+  guint8 encoded[SP_PUBLIC_KEY_SIZE];
+  SpPublicKey root;
+
+  if (field->value == NULL)
+    return TRUE;
+  if (!decode_exact (field, encoded, sizeof encoded, error))
+    return FALSE;
+  if (sp_public_key_decode (&root, encoded, sizeof encoded) != SP_OK ||
+      sp_xeddsa_verify (&root, certificate->certificate, certificate->certificate_len, certificate->signature,
+                        certificate->signature_len) != SP_OK)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "“trust-root” in the key file is not the key that signed its certificate");
+      return FALSE;
+    }
+  self->trust_root = g_bytes_new (encoded, sizeof encoded);
+  return TRUE;
+}
+
 RelaySealedKey *
 relay_sealed_key_parse (const char  *data,
                         gsize        length,
                         GError     **error)
 {
   g_autoptr(RelaySealedKey) self = g_new0 (RelaySealedKey, 1);
-  Field fields[] = { { .name = "key-id" }, { .name = "private-key" }, { .name = "certificate" } };
+  Field fields[] = {
+    { .name = "key-id" }, { .name = "private-key" }, { .name = "certificate" },
+    { .name = "trust-root", .optional = TRUE },
+  };
   guint8 certificate[SP_SERVER_CERTIFICATE_MAX_SIZE];
   g_autofree char *key_id = NULL;
   SpServerCertificate decoded;
@@ -187,6 +229,8 @@ relay_sealed_key_parse (const char  *data,
                    "“certificate” in the key file is not a server certificate for this key and id");
       return NULL;
     }
+  if (!parse_trust_root (self, &fields[3], &decoded, error))
+    return NULL;
   self->certificate = g_bytes_new (certificate, certificate_length);
   return g_steal_pointer (&self);
 }
@@ -411,6 +455,7 @@ issue (const char *root_path,
   SpKeyPair *root = NULL;
   char *text = NULL;
   char *private_text = NULL;
+  char *root_text = NULL;
   g_autofree char *certificate_text = NULL;
   size_t certificate_length = 0;
   guint64 key_id;
@@ -432,11 +477,12 @@ issue (const char *root_path,
                                     &server->public_key, &root->private_key, random) == SP_OK)
     {
       private_text = base64 (server->private_key.bytes, SP_PRIVATE_KEY_SIZE);
+      root_text = base64 (root->public_key.bytes, SP_PUBLIC_KEY_SIZE);
       certificate_text = g_base64_encode (certificate, certificate_length);
       if (format_file (text, RELAY_SEALED_FILE_MAX_BYTES,
                        "# A Sotto relay's sealed sender server key, certified by its trust root.\n"
-                       "key-id=%u\nprivate-key=%s\ncertificate=%s\n",
-                       (guint) key_id, private_text, certificate_text) &&
+                       "key-id=%u\nprivate-key=%s\ncertificate=%s\ntrust-root=%s\n",
+                       (guint) key_id, private_text, certificate_text, root_text) &&
           write_new_file (path, text))
         {
           g_print ("Issued server key %u; copy %s to the relay's data directory as %s and restart it\n",
@@ -448,6 +494,7 @@ issue (const char *root_path,
     g_printerr ("sotto-relay: cannot make the server certificate\n");
   sodium_memzero (random, sizeof random);
   g_clear_pointer (&private_text, sodium_free);
+  g_clear_pointer (&root_text, sodium_free);
   sodium_free (text);
   sodium_free (server);
   sodium_free (root);

@@ -18,15 +18,15 @@ G_BEGIN_DECLS
 #define RELAY_SEALED_KEY_FILE        "sealed-sender.key"
 /* A bound on either file: a few lines of base64. */
 #define RELAY_SEALED_FILE_MAX_BYTES  4096
-/* How long a sender certificate the relay issues stays valid. */
-#define RELAY_SENDER_CERTIFICATE_LIFETIME_MS (G_GINT64_CONSTANT (24) * 60 * 60 * 1000)
 
 typedef struct _RelaySealedKey RelaySealedKey;
 
 /* Parses a server key file: "key-id=N", "private-key=BASE64" (32 bytes)
  * and "certificate=BASE64" (a ServerCertificate for that id and the
- * key's public half), each once, lines of "#" comments or blank.  The
- * private key lives in guarded memory. */
+ * key's public half), each once, and at most once "trust-root=BASE64"
+ * (the public key of the root that signed the certificate, which the
+ * relay then publishes), lines of "#" comments or blank.  The private
+ * key lives in guarded memory. */
 RelaySealedKey *relay_sealed_key_parse      (const char      *data,
                                              gsize            length,
                                              GError         **error);
@@ -36,6 +36,9 @@ RelaySealedKey *relay_sealed_key_load       (const char      *data_dir,
                                              GError         **error);
 void            relay_sealed_key_free       (RelaySealedKey  *self);
 guint32         relay_sealed_key_get_id     (RelaySealedKey  *self);
+/* The trust root's public key that the file named, checked against the
+ * certificate; NULL when it named none. */
+GBytes         *relay_sealed_key_get_trust_root (RelaySealedKey *self);
 
 /* A SenderCertificate for `uuid`.`device_id` with the 33-byte identity
  * key, valid until `expires_ms`, signed with the server key. */

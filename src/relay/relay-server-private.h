@@ -425,6 +425,7 @@ void          _relay_handle_sealed_multi        (RelayRequest *request);
 /* relay-server-sealed.c */
 void          _relay_reload_sealed_key          (RelayServer  *self);
 void          _relay_handle_sender_certificate  (RelayRequest *request);
+void          _relay_handle_trust_root          (RelayRequest *request);
 void          _relay_handle_set_access_key      (RelayRequest *request);
 
 /* relay-server-profiles.c */

@@ -722,6 +722,7 @@ static const Route routes[] = {
   { METHOD_PUT, TRUE, handle_send, 4, { "", "v1", "messages", NULL } },
   { METHOD_PUT, FALSE, _relay_handle_unidentified_send, 5, { "", "v1", "messages", NULL, "unidentified" } },
   { METHOD_GET, TRUE, _relay_handle_sender_certificate, 4, { "", "v1", "certificate", "delivery" } },
+  { METHOD_GET, FALSE, _relay_handle_trust_root, 4, { "", "v1", "certificate", "trust-root" } },
   { METHOD_PUT, TRUE, _relay_handle_set_access_key, 4, { "", "v1", "accounts", "unidentified-access-key" } },
   { METHOD_PUT, TRUE, _relay_handle_put_profile, 3, { "", "v1", "profile" } },
   { METHOD_GET, TRUE, _relay_handle_get_profile, 4, { "", "v1", "profile", NULL } },

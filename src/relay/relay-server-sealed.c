@@ -62,7 +62,7 @@ identity_read_cb (RelayTask *task)
       _relay_respond_storage_failure (request);
       return;
     }
-  expires = (guint64) (_relay_now_ms () + RELAY_SENDER_CERTIFICATE_LIFETIME_MS);
+  expires = (guint64) _relay_now_ms () + (guint64) task->server->config->sender_certificate_lifetime_seconds * 1000;
   certificate = relay_sealed_key_certify (key, request->credentials->uuid, request->credentials->device_id,
                                           task->op->identity_key, expires, NULL);
   if (certificate == NULL)
@@ -101,6 +101,35 @@ _relay_handle_sender_certificate (RelayRequest *request)
   op = relay_op_new (RELAY_OP_GET_IDENTITY);
   op->uuid = g_strdup (request->credentials->uuid);
   _relay_task_submit_op (task, op);
+}
+
+/* Endpoint: GET /v1/certificate/trust-root
+ *
+ * The root's public key, for clients that were given none with the
+ * relay's address and pin the first one they see (docs/threat-model.md,
+ * "Where clients get the trust root").  It is public, and the same for
+ * everyone, so it needs no credentials. */
+
+void
+_relay_handle_trust_root (RelayRequest *request)
+{
+  RelaySealedKey *key = request->server->sealed_key;
+  GBytes *trust_root = key != NULL ? relay_sealed_key_get_trust_root (key) : NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autofree char *encoded = NULL;
+
+  if (trust_root == NULL)
+    {
+      _relay_respond_error (request, 404, "not-found", "This relay publishes no sealed sender trust root");
+      return;
+    }
+  encoded = g_base64_encode (g_bytes_get_data (trust_root, NULL), g_bytes_get_size (trust_root));
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "trustRoot");
+  json_builder_add_string_value (builder, encoded);
+  json_builder_end_object (builder);
+  _relay_respond_builder (request, 200, builder);
 }
 
 /* Endpoint: PUT /v1/accounts/unidentified-access-key */

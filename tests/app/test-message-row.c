@@ -91,7 +91,8 @@ show_window (Fixture *fixture)
 }
 
 /* A message shows when it was sent; when it arrived later, the time's
- * tooltip says when. */
+ * tooltip says when.  The tooltip also says whether the relay learned
+ * who sent it. */
 static void
 test_message_row_sent_time (Fixture       *fixture,
                             gconstpointer  user_data)
@@ -112,18 +113,19 @@ test_message_row_sent_time (Fixture       *fixture,
   show_window (fixture);
   time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "10:00"));
   g_assert_nonnull (time_label);
-  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==, "Received at 12:30");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==,
+                   "Received at 12:30\nSender visible to the relay");
 
   sotto_message_row_set_message (row, prompt, "Bob", NULL);
   time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "12:31"));
   g_assert_nonnull (time_label);
-  g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==, "Sender visible to the relay");
 
   sotto_message_row_set_message (row, next_day, "Bob", NULL);
   time_label = GTK_LABEL (app_test_find_label (GTK_WIDGET (row), "23:50"));
   g_assert_nonnull (time_label);
   g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (time_label)), ==,
-                   "Received on 15 March 2026 at 08:05");
+                   "Received on 15 March 2026 at 08:05\nSender visible to the relay");
 }
 
 static SottoMessage *
@@ -395,20 +397,23 @@ test_message_row_accessible (Fixture       *fixture,
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *day_name = sotto_message_row_format_day (day, now);
   g_autofree char *with_divider = NULL;
+  g_autofree char *first_description = NULL;
   SottoMessageRow *first = add_row (fixture, question, NULL);
   SottoMessageRow *second = add_row (fixture, answer, question);
 
   show_window (fixture);
 
   gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_LABEL, "Bob, 12:14: See you then?");
-  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, day_name);
+  first_description = g_strdup_printf ("%s, Sender visible to the relay", day_name);
+  gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, first_description);
   gtk_test_accessible_assert_role (app_test_find_label (GTK_WIDGET (first), day_name),
                                    GTK_ACCESSIBLE_ROLE_HEADING);
   gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_LABEL, "You, 12:15: Welcome!");
-  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Sent");
+  gtk_test_accessible_assert_property (second, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Sent, Sender visible to the relay");
 
   sotto_message_row_set_first_unread (first, TRUE);
-  with_divider = g_strdup_printf ("%s, New Messages", day_name);
+  with_divider = g_strdup_printf ("%s, New Messages, Sender visible to the relay", day_name);
   gtk_test_accessible_assert_property (first, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, with_divider);
 
   /* The focus lands on the row, which carries that label. */
@@ -567,6 +572,47 @@ test_message_row_timer_event (Fixture       *fixture,
   g_assert_null (app_test_find_label (GTK_WIDGET (set_row), "300"));
 }
 
+/* Whether the relay learned who sent a message shows in its details,
+ * the time's tooltip, and in what a screen reader reads after it; a
+ * message not sent yet says neither, and a message the relay took
+ * sealed says so as soon as it is marked. */
+static void
+test_message_row_sealed (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) incoming = incoming_message ("sealed hello", local_milliseconds (2026, 3, 14, 12, 14, 0),
+                                                       local_milliseconds (2026, 3, 14, 12, 14, 2));
+  g_autoptr(SottoMessage) outgoing = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+  SottoMessageRow *row;
+  SottoMessageRow *reply;
+  GtkWidget *time_label;
+
+  _sotto_message_set_sealed (incoming, TRUE);
+  outgoing = _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_OUTGOING, SOTTO_MESSAGE_KIND_TEXT,
+                                 SOTTO_MESSAGE_STATE_QUEUED, local_milliseconds (2026, 3, 14, 12, 15, 0),
+                                 local_milliseconds (2026, 3, 14, 12, 15, 0), "on its way");
+  row = add_row (fixture, incoming, NULL);
+  reply = add_row (fixture, outgoing, incoming);
+  show_window (fixture);
+
+  time_label = app_test_find_label (GTK_WIDGET (row), "12:14");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (time_label), ==,
+                   "Sealed sender: the relay did not learn who sent it");
+
+  time_label = app_test_find_label (GTK_WIDGET (reply), "12:15");
+  g_assert_null (gtk_widget_get_tooltip_text (time_label));
+  gtk_test_accessible_assert_property (reply, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "Sending");
+
+  /* The relay took it sealed: the store marks it, then it is sent. */
+  _sotto_message_set_sealed (outgoing, TRUE);
+  _sotto_message_set_state (outgoing, SOTTO_MESSAGE_STATE_SENT);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (time_label), ==,
+                   "Sealed sender: the relay did not learn who sent it");
+  gtk_test_accessible_assert_property (reply, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Sent, Sealed sender: the relay did not learn who sent it");
+}
+
 /* A row the list view reuses for a timer change after a message with
  * reactions shows the event alone, without the reactions. */
 static void
@@ -626,6 +672,8 @@ main (int   argc,
   g_test_add_func ("/app/message-row/offline", test_message_row_offline);
   g_test_add ("/app/message-row/changes", Fixture, NULL,
               fixture_set_up, test_message_row_changes, fixture_tear_down);
+  g_test_add ("/app/message-row/sealed", Fixture, NULL,
+              fixture_set_up, test_message_row_sealed, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -828,26 +828,50 @@ cli_new_trust_root (const char *path)
   return g_strdup (g_strstrip (out));
 }
 
-/* Gives the relay a server key under the root in @root_path and
- * restarts it, so that it issues sender certificates. */
+/* Gives the relay a server key under the root in @root_path, with
+ * @key_id, and restarts it, so that it issues sender certificates.  The
+ * key file names its root, which the relay then publishes, unless
+ * @publish_root is FALSE (a key file from before relays published it). */
 void
-cli_issue_server_key (CliTest    *test,
-                      const char *root_path)
+cli_issue_server_key_full (CliTest    *test,
+                           const char *root_path,
+                           const char *key_id,
+                           gboolean    publish_root)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
+  g_autofree char *contents = NULL;
   int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, "1", key_path, NULL };
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, key_id, key_path, NULL };
 
+  /* A key file is never overwritten: the new one replaces it. */
+  g_remove (key_path);
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  if (!publish_root)
+    {
+      g_assert_true (g_file_get_contents (key_path, &contents, NULL, NULL));
+      *strstr (contents, "trust-root=") = '\0';
+      g_assert_true (g_file_set_contents_full (key_path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                               NULL));
+    }
 
   cli_relay_stop (test->relay);
   cli_relay_restart (test->relay);
 }
 
-/* Registers @name with the relay's sealed sender trust root pinned. */
+/* The same with key id 1, naming its root. */
+void
+cli_issue_server_key (CliTest    *test,
+                      const char *root_path)
+{
+  cli_issue_server_key_full (test, root_path, "1", TRUE);
+}
+
+/* Registers @name, pinning @trust_root, or with %NULL the root the
+ * relay publishes (trust on first use). */
 char *
 cli_register_pinned (CliTest    *test,
                      const char *name,
@@ -855,8 +879,11 @@ cli_register_pinned (CliTest    *test,
 {
   g_autofree char *profile = cli_test_profile (test, name);
 
-  cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
-              "--trust-root", trust_root, NULL);
+  if (trust_root != NULL)
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
+                "--trust-root", trust_root, NULL);
+  else
+    cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name, NULL);
 
   return g_steal_pointer (&profile);
 }

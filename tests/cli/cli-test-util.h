@@ -146,6 +146,10 @@ void         cli_read_secrets        (const char   *profile,
 char        *cli_new_trust_root      (const char   *path);
 void         cli_issue_server_key    (CliTest      *test,
                                       const char   *root_path);
+void         cli_issue_server_key_full (CliTest    *test,
+                                      const char   *root_path,
+                                      const char   *key_id,
+                                      gboolean      publish_root);
 char        *cli_register_pinned     (CliTest      *test,
                                       const char   *name,
                                       const char   *trust_root);

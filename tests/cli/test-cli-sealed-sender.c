@@ -23,8 +23,65 @@
  * recipient still sees who sent it.  Before the exchange the first
  * message goes identified, and so does one whose access key the relay
  * refuses.  A certificate that does not chain to the recipient's pinned
- * trust root is dropped.  Real relay, real sotto-cli
- * processes, the relay's real SQLite database. */
+ * trust root is dropped, unless it chains to the root the relay now
+ * presents, which no profile takes by itself.  Profiles registered
+ * without a root pin the relay's.  Certificates are renewed before they
+ * expire.  Real relay, real sotto-cli processes, the relay's real
+ * SQLite database. */
+
+/* A relay that issues sender certificates (with @relay_conf as its
+ * relay.conf, if not %NULL) under a root of its own, and Alice and Bob
+ * registered on it, each given the root, or with @first_use pinning the
+ * one the relay publishes. */
+typedef struct
+{
+  CliTest *test;
+  char *root_path;
+  char *root;
+  char *alice;
+  char *bob;
+  CliWhoami *alice_id;
+  CliWhoami *bob_id;
+} SealedPair;
+
+static SealedPair *
+sealed_pair_new (const char *relay_conf,
+                 gboolean    first_use)
+{
+  SealedPair *pair = g_new0 (SealedPair, 1);
+
+  pair->test = cli_test_new (FALSE);
+  pair->root_path = g_build_filename (pair->test->root, "trust-root", NULL);
+  pair->root = cli_new_trust_root (pair->root_path);
+  if (relay_conf != NULL)
+    {
+      g_autofree char *path = g_build_filename (pair->test->relay->data_dir, "relay.conf", NULL);
+
+      g_assert_true (g_file_set_contents (path, relay_conf, -1, NULL));
+    }
+  cli_issue_server_key (pair->test, pair->root_path);
+  pair->alice = cli_register_pinned (pair->test, "alice", first_use ? NULL : pair->root);
+  pair->bob = cli_register_pinned (pair->test, "bob", first_use ? NULL : pair->root);
+  pair->alice_id = cli_whoami (pair->test, pair->alice, "alice");
+  pair->bob_id = cli_whoami (pair->test, pair->bob, "bob");
+
+  return pair;
+}
+
+static void
+sealed_pair_free (SealedPair *pair)
+{
+  g_clear_pointer (&pair->alice_id, cli_whoami_free);
+  g_clear_pointer (&pair->bob_id, cli_whoami_free);
+  g_free (pair->alice);
+  g_free (pair->bob);
+  g_free (pair->root);
+  g_free (pair->root_path);
+  g_clear_pointer (&pair->test, cli_test_free);
+  g_free (pair);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SealedPair, sealed_pair_free)
 
 /* The envelopes queued at the relay for @uuid: each row's every column,
  * as the bytes SQLite holds, one GBytes per row; @types and
@@ -160,51 +217,61 @@ assert_history_sealed (CliTest    *test,
   g_assert_cmpuint (found, ==, 1);
 }
 
+/* That @profile pins @pinned and, as `sotto-cli trust-root` finds,
+ * the relay presents @other in its place (%NULL: the same one). */
 static void
-test_sealed_hides_sender (void)
+assert_pinned (CliTest    *test,
+               const char *profile,
+               const char *pinned,
+               const char *other)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = cli_new_trust_root (root_path);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "trust-root", NULL);
+  g_autoptr(JsonObject) object = NULL;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "pinned"), ==, pinned);
+  g_assert_cmpstr (json_object_get_string_member (object, "relay_presents_other"), ==, other);
+}
+
+/* Registers both with the root given, or, with @first_use, with none:
+ * each then pins the one the relay publishes. */
+static void
+check_sealed_hides_sender (gboolean first_use)
+{
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, first_use);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GBytes) bob_key = NULL;
   g_autoptr(GBytes) bob_raw_uuid = NULL;
 
-  cli_issue_server_key (test, root_path);
-  alice = cli_register_pinned (test, "alice", root);
-  bob = cli_register_pinned (test, "bob", root);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
-  bob_key = hex_decode (bob_id->identity_key);
-  bob_raw_uuid = uuid_bytes (bob_id->uuid);
+  assert_pinned (pair->test, pair->alice, pair->root, NULL);
+  assert_pinned (pair->test, pair->bob, pair->root, NULL);
+  bob_key = hex_decode (pair->bob_id->identity_key);
+  bob_raw_uuid = uuid_bytes (pair->bob_id->uuid);
 
   /* Profile keys go with every message once each has a profile. */
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_run_ok (test, bob, "profile", "--name", "Bob", NULL);
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
 
   /* Alice has no key of Bob's yet: her first message names her. */
-  cli_send_ok (test, alice, "bob", "First contact");
-  rows = queued_rows (test, bob_id->uuid, types, devices);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  rows = queued_rows (pair->test, pair->bob_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, ==, 1);
   g_assert_cmpint (g_array_index (types, int, 0), !=, 6);
   g_assert_cmpint (g_array_index (devices, int, 0), ==, 1);
-  g_assert_true (bytes_contain (g_ptr_array_index (rows, 0), (const guint8 *) alice_id->uuid,
-                                strlen (alice_id->uuid)));
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, 0), (const guint8 *) pair->alice_id->uuid,
+                                strlen (pair->alice_id->uuid)));
   g_clear_pointer (&rows, g_ptr_array_unref);
-  assert_receives_one (test, bob, "alice", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
 
   /* Bob now holds Alice's key: everything he sends her goes sealed,
    * the delivery receipt for her message as well as his answer. */
-  cli_send_ok (test, bob, "alice", "Sealed answer");
+  cli_send_ok (pair->test, pair->bob, "alice", "Sealed answer");
   g_array_set_size (types, 0);
   g_array_set_size (devices, 0);
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 2);
   for (guint i = 0; i < rows->len; i++)
     {
@@ -214,19 +281,32 @@ test_sealed_hides_sender (void)
                       g_array_index (devices, int, i));
       g_assert_cmpint (g_array_index (types, int, i), ==, 6);
       g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
-      g_assert_false (bytes_contain (row, (const guint8 *) bob_id->uuid, strlen (bob_id->uuid)));
+      g_assert_false (bytes_contain (row, (const guint8 *) pair->bob_id->uuid, strlen (pair->bob_id->uuid)));
       g_assert_false (bytes_contain (row, g_bytes_get_data (bob_raw_uuid, NULL), 16));
       g_assert_false (bytes_contain (row, g_bytes_get_data (bob_key, NULL), g_bytes_get_size (bob_key)));
     }
 
   /* Alice still sees who wrote. */
-  assert_receives_one (test, alice, "bob", "Sealed answer");
+  assert_receives_one (pair->test, pair->alice, "bob", "Sealed answer");
 
   /* Both histories say which message went how. */
-  assert_history_sealed (test, alice, "bob", "First contact", FALSE);
-  assert_history_sealed (test, alice, "bob", "Sealed answer", TRUE);
-  assert_history_sealed (test, bob, "alice", "First contact", FALSE);
-  assert_history_sealed (test, bob, "alice", "Sealed answer", TRUE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "First contact", FALSE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "Sealed answer", TRUE);
+  assert_history_sealed (pair->test, pair->bob, "alice", "First contact", FALSE);
+  assert_history_sealed (pair->test, pair->bob, "alice", "Sealed answer", TRUE);
+}
+
+static void
+test_sealed_hides_sender (void)
+{
+  check_sealed_hides_sender (FALSE);
+}
+
+/* Registered without a root given, both pin the relay's, and seal. */
+static void
+test_first_use_hides_sender (void)
+{
+  check_sealed_hides_sender (TRUE);
 }
 
 /* A sealed message whose certificate chains to another root than the
@@ -247,7 +327,9 @@ test_forged_root_dropped (void)
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  cli_issue_server_key (test, root_path);
+  /* The relay names no root, so nothing tells Alice's client that the
+   * certificate is the relay's: for her it is a forgery. */
+  cli_issue_server_key_full (test, root_path, "1", FALSE);
   alice = cli_register_pinned (test, "alice", other);
   bob = cli_register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
@@ -270,6 +352,168 @@ test_forged_root_dropped (void)
   g_assert_cmpuint (rows->len, ==, 0);
 }
 
+/* The relay's root changes under profiles that pinned the first one
+ * (a new root, or a relay that was taken over): nothing re-pins it.
+ * Their messages go identified, say so, and a sealed message under the
+ * new root stays at the relay with a warning that names the root and
+ * how to take it, until the user pins it; then it arrives. */
+static void
+test_root_change_not_taken (void)
+{
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, TRUE);
+  g_autofree char *new_path = g_build_filename (pair->test->root, "new-root", NULL);
+  g_autofree char *new_root = cli_new_trust_root (new_path);
+  g_autofree char *carol = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
+  cli_send_ok (pair->test, pair->bob, "alice", "Sealed under the first root");
+  assert_receives_one (pair->test, pair->alice, "bob", "Sealed under the first root");
+  assert_history_sealed (pair->test, pair->bob, "alice", "Sealed under the first root", TRUE);
+
+  /* The relay now certifies under another root, and publishes it. */
+  cli_issue_server_key_full (pair->test, new_path, "2", TRUE);
+  assert_pinned (pair->test, pair->bob, pair->root, new_root);
+
+  /* Bob's certificate no longer chains to his pinned root: his message
+   * goes with his name on it, and says so. */
+  cli_send_ok (pair->test, pair->bob, "alice", "Under the new root");
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 1);
+  g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) pair->bob_id->uuid,
+                                strlen (pair->bob_id->uuid)));
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  assert_history_sealed (pair->test, pair->bob, "alice", "Under the new root", FALSE);
+  assert_receives_one (pair->test, pair->alice, "bob", "Under the new root");
+
+  /* Carol registers now and pins the new root; once she has Alice's
+   * profile key, she writes to her sealed. */
+  carol = cli_register_pinned (pair->test, "carol", NULL);
+  assert_pinned (pair->test, carol, new_root, NULL);
+  cli_send_ok (pair->test, pair->alice, "carol", "Hello Carol");
+  assert_receives_one (pair->test, carol, "alice", "Hello Carol");
+  cli_send_ok (pair->test, carol, "alice", "Sealed under the new root");
+  assert_history_sealed (pair->test, carol, "alice", "Sealed under the new root", TRUE);
+
+  /* Alice's client does not take it: the message stays at the relay,
+   * unread, and she is told why and how to take the new root. */
+  received = cli_run (pair->test, pair->alice, "--json", "receive", "--timeout", "0", NULL);
+  cli_assert_ok (received);
+  g_assert_null (strstr (received->out, "Sealed under the new root"));
+  g_assert_nonnull (strstr (received->err, "sotto-cli trust-root --trust-root"));
+  g_assert_nonnull (strstr (received->err, new_root));
+  g_array_set_size (types, 0);
+  g_array_set_size (devices, 0);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 1);
+  for (guint i = 0; i < rows->len; i++)
+    g_assert_cmpint (g_array_index (types, int, i), ==, 6);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  assert_pinned (pair->test, pair->alice, pair->root, new_root);
+
+  /* Alice takes the new root herself: the message arrives. */
+  cli_run_ok (pair->test, pair->alice, "trust-root", "--trust-root", new_root, NULL);
+  assert_pinned (pair->test, pair->alice, new_root, NULL);
+  assert_receives_one (pair->test, pair->alice, "carol", "Sealed under the new root");
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+/* Sends one message from @messenger in @conversation and waits until
+ * the relay committed it. */
+static void
+send_in_process (SottoMessenger    *messenger,
+                 SottoConversation *conversation,
+                 const char        *text)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_send_async (messenger, conversation, text, NULL, cli_result_cb, &result);
+  cli_wait_for (&result);
+  sotto_messenger_send_finish (messenger, result, &message, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (message);
+}
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A relay whose sender certificates live 4 seconds: one messenger sends
+ * across the expiry of its first certificate, and both messages go
+ * sealed, the second with a new certificate.  The recipient, who reads
+ * them after both certificates expired, checks each against the time
+ * the relay took the message, so one sent with an expired certificate
+ * would be dropped, not shown. */
+static void
+test_certificate_renewed (void)
+{
+  g_autoptr(SealedPair) pair = sealed_pair_new ("[limits]\nsender-certificate-lifetime-seconds=4\n", TRUE);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+
+
+  /* Alice gets Bob's profile key with his first message. */
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
+  cli_send_ok (pair->test, pair->bob, "alice", "First contact");
+  assert_receives_one (pair->test, pair->alice, "bob", "First contact");
+
+  store = cli_open_store (pair->alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+  sotto_messenger_start (messenger);
+
+  send_in_process (messenger, conversation, "Before the expiry");
+  g_timeout_add_seconds (5, quit_cb, loop);
+  g_main_loop_run (loop);
+  send_in_process (messenger, conversation, "After the expiry");
+
+  sotto_messenger_stop (messenger);
+  g_object_unref (conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+
+  /* Both reached the relay with no sender (beside the sealed receipt
+   * for Bob's message). */
+  rows = queued_rows (pair->test, pair->bob_id->uuid, types, devices);
+  g_assert_cmpuint (rows->len, >=, 2);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_assert_cmpint (g_array_index (types, int, i), ==, 6);
+      g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
+      g_assert_false (bytes_contain (g_ptr_array_index (rows, i), (const guint8 *) pair->alice_id->uuid,
+                                     strlen (pair->alice_id->uuid)));
+    }
+  assert_history_sealed (pair->test, pair->alice, "bob", "Before the expiry", TRUE);
+  assert_history_sealed (pair->test, pair->alice, "bob", "After the expiry", TRUE);
+
+  messages = cli_receive (pair->test, pair->bob);
+  cli_assert_texts (messages, "alice", "Before the expiry", "After the expiry", NULL);
+}
+
 /* A stale profile key: Alice blocks Bob, which rotates her key and
  * her access key, so the relay refuses the key Bob derives from the old
  * one.  His message goes identified instead, is committed, and says
@@ -277,37 +521,26 @@ test_forged_root_dropped (void)
 static void
 test_stale_key_falls_back (void)
 {
-  g_autoptr(CliTest) test = cli_test_new (FALSE);
-  g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = cli_new_trust_root (root_path);
-  g_autofree char *alice = NULL;
-  g_autofree char *bob = NULL;
-  g_autoptr(CliWhoami) alice_id = NULL;
-  g_autoptr(CliWhoami) bob_id = NULL;
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, FALSE);
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  cli_issue_server_key (test, root_path);
-  alice = cli_register_pinned (test, "alice", root);
-  bob = cli_register_pinned (test, "bob", root);
-  alice_id = cli_whoami (test, alice, "alice");
-  bob_id = cli_whoami (test, bob, "bob");
 
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_send_ok (test, alice, "bob", "First contact");
-  assert_receives_one (test, bob, "alice", "First contact");
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (pair->test, pair->alice, "bob", "First contact");
+  assert_receives_one (pair->test, pair->bob, "alice", "First contact");
 
-  cli_run_ok (test, alice, "block", "bob", NULL);
-  cli_send_ok (test, bob, "alice", "After the block");
+  cli_run_ok (pair->test, pair->alice, "block", "bob", NULL);
+  cli_send_ok (pair->test, pair->bob, "alice", "After the block");
 
-  rows = queued_rows (test, alice_id->uuid, types, devices);
+  rows = queued_rows (pair->test, pair->alice_id->uuid, types, devices);
   g_assert_cmpuint (rows->len, >=, 1);
   g_assert_cmpint (g_array_index (types, int, rows->len - 1), !=, 6);
   g_assert_cmpint (g_array_index (devices, int, rows->len - 1), ==, 1);
-  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) bob_id->uuid,
-                                strlen (bob_id->uuid)));
-  assert_history_sealed (test, bob, "alice", "After the block", FALSE);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, rows->len - 1), (const guint8 *) pair->bob_id->uuid,
+                                strlen (pair->bob_id->uuid)));
+  assert_history_sealed (pair->test, pair->bob, "alice", "After the block", FALSE);
 }
 
 int
@@ -320,6 +553,9 @@ main (int   argc,
   g_test_add_func ("/cli/sealed-sender/hides-sender", test_sealed_hides_sender);
   g_test_add_func ("/cli/sealed-sender/forged-root-dropped", test_forged_root_dropped);
   g_test_add_func ("/cli/sealed-sender/stale-key-falls-back", test_stale_key_falls_back);
+  g_test_add_func ("/cli/sealed-sender/first-use-hides-sender", test_first_use_hides_sender);
+  g_test_add_func ("/cli/sealed-sender/root-change-not-taken", test_root_change_not_taken);
+  g_test_add_func ("/cli/sealed-sender/certificate-renewed", test_certificate_renewed);
 
   return g_test_run ();
 }

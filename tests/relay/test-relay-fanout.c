@@ -930,6 +930,137 @@ test_sender_certificate (void)
   test_relay_remove_data_dir (keys);
 }
 
+/* Replaces the relay's sealed-sender.key with `contents` (GLib without
+ * G_FILE_SET_CONTENTS_CONSISTENT does not truncate a longer file). */
+static void
+write_sealed_key (const char *installed,
+                  const char *contents)
+{
+  g_assert_true (g_file_set_contents_full (installed, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+}
+
+/* Installs the key file at `source` as the relay's sealed-sender.key. */
+static void
+install_sealed_key (const char *source,
+                    const char *installed)
+{
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (source, &contents, NULL, NULL));
+  write_sealed_key (installed, contents);
+}
+
+/* The root's public key, published for clients that were given none
+ * (GET /v1/certificate/trust-root): only from a key file that names it,
+ * and only when it is the key that signed the server certificate; and
+ * certificates as short-lived as sender-certificate-lifetime-seconds. */
+static void
+test_trust_root (void)
+{
+  g_autofree char *dir = test_relay_make_data_dir ();
+  g_autofree char *keys = test_relay_make_data_dir ();
+  g_autofree char *root = g_build_filename (keys, "root", NULL);
+  g_autofree char *other_root = g_build_filename (keys, "other-root", NULL);
+  g_autofree char *server = g_build_filename (keys, "server", NULL);
+  g_autofree char *other_server = g_build_filename (keys, "other-server", NULL);
+  g_autofree char *installed = g_build_filename (dir, "sealed-sender.key", NULL);
+  g_autofree char *conf = g_strconcat (test_relay_relaxed_conf,
+                                       "[limits]\nsender-certificate-lifetime-seconds=30\n", NULL);
+  g_autofree char *root_public = NULL;
+  g_autofree char *other_public = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *legacy = NULL;
+  g_autofree char *swapped = NULL;
+  const char *new_root[] = { "sealed-sender", "new-root", root, NULL };
+  const char *new_other_root[] = { "sealed-sender", "new-root", other_root, NULL };
+  const char *issue[] = { "sealed-sender", "issue", root, "7", server, NULL };
+  const char *issue_other[] = { "sealed-sender", "issue", other_root, "9", other_server, NULL };
+  const char *start[] = { "--listen", "127.0.0.1:0", "--data-dir", dir, NULL };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestRelay) relay = NULL;
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  g_autoptr(TestResponse) certificate = NULL;
+  g_autofree char *err = NULL;
+  gint64 expires;
+  gint64 before;
+
+  g_assert_cmpint (test_relay_run (new_root, &root_public, NULL), ==, 0);
+  g_strstrip (root_public);
+  g_assert_cmpint (test_relay_run (new_other_root, &other_public, NULL), ==, 0);
+  g_strstrip (other_public);
+  g_assert_cmpint (test_relay_run (issue, NULL, NULL), ==, 0);
+  g_assert_cmpint (test_relay_run (issue_other, NULL, NULL), ==, 0);
+
+  /* No key, no root. */
+  relay = test_relay_start (dir, conf, NULL);
+  response = test_request (session, relay, "GET", "/v1/certificate/trust-root", NULL, NULL);
+  g_assert_cmpuint (response->status, ==, 404);
+  g_clear_pointer (&response, test_response_free);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  /* The key file that issue wrote names its root: the relay publishes
+   * it to anyone, without credentials. */
+  install_sealed_key (server, installed);
+  relay = test_relay_start (dir, conf, NULL);
+  response = test_request (session, relay, "GET", "/v1/certificate/trust-root", NULL, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (test_response_object (response), "trustRoot"), ==, root_public);
+  g_clear_pointer (&response, test_response_free);
+
+  /* Certificates live as long as the relay is told. */
+  alice = test_account_register (session, relay, "alice", 1);
+  before = g_get_real_time () / 1000;
+  certificate = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (certificate->status, ==, 200);
+  expires = json_object_get_int_member (test_response_object (certificate), "expires");
+  g_assert_cmpint (expires, >=, before + 30 * 1000);
+  g_assert_cmpint (expires, <=, g_get_real_time () / 1000 + 30 * 1000);
+
+  /* SIGHUP with a key under another root: the relay publishes the new
+   * root (clients that pinned the old one do not take it). */
+  install_sealed_key (other_server, installed);
+  g_subprocess_send_signal (relay->process, SIGHUP);
+  test_relay_wait_for_log (relay, "with server key 9");
+  response = test_request (session, relay, "GET", "/v1/certificate/trust-root", NULL, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (test_response_object (response), "trustRoot"), ==, other_public);
+  g_clear_pointer (&response, test_response_free);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  /* A key file from before the root was written into it still issues
+   * certificates, and publishes no root. */
+  g_assert_true (g_file_get_contents (server, &contents, NULL, NULL));
+  legacy = g_strndup (contents, strstr (contents, "trust-root=") - contents);
+  write_sealed_key (installed, legacy);
+  relay = test_relay_start (dir, conf, NULL);
+  response = test_request (session, relay, "GET", "/v1/certificate/trust-root", NULL, NULL);
+  g_assert_cmpuint (response->status, ==, 404);
+  g_clear_pointer (&response, test_response_free);
+  response = test_request (session, relay, "GET", "/v1/certificate/delivery", alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_clear_pointer (&response, test_response_free);
+  g_assert_cmpint (test_relay_stop (relay), ==, 0);
+  g_clear_pointer (&relay, test_relay_free);
+
+  /* A key file that names a root other than its certificate's signer
+   * stops the relay: it would publish a root nothing chains to. */
+  swapped = g_strdup_printf ("%strust-root=%s\n", legacy, other_public);
+  write_sealed_key (installed, swapped);
+  g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "trust-root"));
+
+  g_assert_cmpint (g_remove (installed), ==, 0);
+  g_assert_cmpint (g_remove (root), ==, 0);
+  g_assert_cmpint (g_remove (other_root), ==, 0);
+  g_assert_cmpint (g_remove (server), ==, 0);
+  g_assert_cmpint (g_remove (other_server), ==, 0);
+  test_relay_remove_data_dir (dir);
+  test_relay_remove_data_dir (keys);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -971,5 +1102,6 @@ main (int   argc,
   ADD ("profile-unauthenticated", test_profile_unauthenticated, NULL);
 #undef ADD
   g_test_add_func ("/relay/fanout/sender-certificate", test_sender_certificate);
+  g_test_add_func ("/relay/fanout/trust-root", test_trust_root);
   return g_test_run ();
 }
