@@ -11,6 +11,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sotto-contact-label.h"
 #include "sotto-contact.h"
 #include "sotto-message.h"
 #include "sotto-accessible.h"
@@ -20,6 +21,7 @@
 #include "sotto-request-bar.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
+#include "sotto-timer-menu.h"
 
 struct _SottoConversationView
 {
@@ -218,6 +220,7 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
   SottoVerificationState state;
   const char *name;
   const char *subtitle = NULL;
+  g_autofree char *with_username = NULL;
   g_autofree char *banner = NULL;
 
   if (contact == NULL)
@@ -242,6 +245,14 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
     }
 
   adw_window_title_set_title (self->title, name);
+  if (sotto_contact_label_username (contact) != NULL)
+    {
+      /* Translators: the conversation's subtitle: the contact's username
+       * and whether their safety number is verified, as in
+       * "bob · Not verified" */
+      with_username = g_strdup_printf (_("%s · %s"), sotto_contact_label_username (contact), subtitle);
+      subtitle = with_username;
+    }
   adw_window_title_set_subtitle (self->title, subtitle);
 
   /* Only a contact the user had verified gets the banner and a held
@@ -854,6 +865,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                   G_TYPE_NONE, 1, G_TYPE_STRV);
 
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
+  g_type_ensure (SOTTO_TYPE_TIMER_MENU);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);

@@ -29,6 +29,7 @@ struct _SottoConversation
   gint64 last_activity;
   guint unread_count;
   char *draft;
+  guint timer;
 };
 
 /* One change to the conversation: what the store is asked to do, and

@@ -32,6 +32,7 @@ enum {
   PROP_LAST_ACTIVITY,
   PROP_SENDING_HELD,
   PROP_DRAFT,
+  PROP_TIMER,
   N_PROPS
 };
 
@@ -104,8 +105,41 @@ sotto_conversation_set_unread_count (SottoConversation *self,
     }
 }
 
+/* A "timer changed" event is stored in the same transaction as the
+ * timer it names, by whichever side set it: the event's body is the
+ * conversation's timer from then on. */
+static void
+sotto_conversation_follow_timer (SottoConversation *self,
+                                 SottoMessage      *message)
+{
+  guint64 seconds;
+
+  if (sotto_message_get_kind (message) != SOTTO_MESSAGE_KIND_TIMER_CHANGED
+      || !g_ascii_string_to_unsigned (sotto_message_get_body (message), 10, 0, G_MAXUINT32, &seconds, NULL)
+      || self->timer == seconds)
+    return;
+
+  self->timer = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TIMER]);
+}
+
+/**
+ * sotto_conversation_get_timer:
+ * @self: a #SottoConversation
+ *
+ * Returns: the conversation's disappearing-message timer in seconds, 0
+ *   when it is off
+ */
+guint
+sotto_conversation_get_timer (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), 0);
+
+  return self->timer;
+}
+
 /* Adds a message the store has just recorded, and moves the
- * conversation's activity, preview and unread count with it. */
+ * conversation's activity, preview, unread count and timer with it. */
 static void
 sotto_conversation_append (SottoConversation *self,
                            SottoMessage      *message)
@@ -113,6 +147,8 @@ sotto_conversation_append (SottoConversation *self,
   g_autofree char *preview = NULL;
 
   g_object_freeze_notify (G_OBJECT (self));
+
+  sotto_conversation_follow_timer (self, message);
 
   g_set_object (&self->last_message, message);
   _sotto_message_list_append (self->messages, message);
@@ -800,6 +836,7 @@ _sotto_conversation_new_from_record (SottoStore                 *store,
   self->preview = make_preview (self->last_message);
   self->messages = _sotto_message_list_new (store, record->id, record->n_messages, self->last_message);
   _sotto_conversation_set_draft (self, record->draft);
+  self->timer = record->timer;
 
   return self;
 }
@@ -980,6 +1017,10 @@ sotto_conversation_get_property (GObject    *object,
       g_value_set_string (value, self->draft);
       break;
 
+    case PROP_TIMER:
+      g_value_set_uint (value, self->timer);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1079,6 +1120,18 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                          (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversation:timer:
+   *
+   * The disappearing-message timer in seconds, 0 when it is off.
+   */
+  properties [PROP_TIMER] =
+    g_param_spec_uint ("timer", NULL, NULL,
+                       0, G_MAXUINT32, 0,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

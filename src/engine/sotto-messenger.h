@@ -222,6 +222,15 @@ void                   sotto_messenger_set_profile_async        (SottoMessenger 
 gboolean               sotto_messenger_set_profile_finish       (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+void                   sotto_messenger_load_profile_async       (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_load_profile_finish      (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 char                **name,
+                                                                 GBytes              **avatar,
+                                                                 GError              **error);
 
 gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
 void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,

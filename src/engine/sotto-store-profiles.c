@@ -304,29 +304,16 @@ _sotto_store_load_contact_avatar (SottoStore  *self,
                                            avatar, error);
 }
 
-/* Runs on the store's thread.  Returns: (transfer full) (element-type
- * gint64): the ids of the conversations with at most @limit contacts who
- * gave a profile key, those whose profile was fetched longest ago first. */
-GArray *
-_sotto_store_list_stale_contact_profiles (SottoStore  *self,
-                                          guint        limit,
-                                          GError     **error)
+/* Steps through @statement, whose first column is a conversation's id,
+ * and returns: (transfer full) (element-type gint64): the ids. */
+static GArray *
+collect_conversation_ids (SottoStore          *self,
+                          SottoStoreStatement *statement,
+                          GError             **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   int rc;
 
-  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
-
-  statement = _sotto_store_prepare (self,
-                                    "SELECT v.id FROM contact_profiles p"
-                                    " JOIN conversations v ON v.contact_id = p.contact_id"
-                                    " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
-                                    error);
-  if (statement == NULL)
-    return NULL;
-
-  sqlite3_bind_int64 (statement, 1, limit);
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
       gint64 conversation_id = sqlite3_column_int64 (statement, 0);
@@ -340,6 +327,52 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
     }
 
   return g_steal_pointer (&ids);
+}
+
+/* Runs on the store's thread.  Returns: (transfer full) (element-type
+ * gint64): the ids of the conversations with at most @limit contacts who
+ * gave a profile key, those whose profile was fetched longest ago first. */
+GArray *
+_sotto_store_list_stale_contact_profiles (SottoStore  *self,
+                                          guint        limit,
+                                          GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT v.id FROM contact_profiles p"
+                                    " JOIN conversations v ON v.contact_id = p.contact_id"
+                                    " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, limit);
+  return collect_conversation_ids (self, statement, error);
+}
+
+/* Runs on the store's thread.  Returns: (transfer full) (element-type
+ * gint64): the ids of the conversations with contacts whose profile gave
+ * an avatar. */
+GArray *
+_sotto_store_list_contact_avatars (SottoStore  *self,
+                                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT v.id FROM contact_profiles p"
+                                    " JOIN conversations v ON v.contact_id = p.contact_id"
+                                    " WHERE p.avatar IS NOT NULL",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  return collect_conversation_ids (self, statement, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full): the ids of the
