@@ -30,7 +30,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/prctl.h>
 #include <signal.h>
 
 #include <glib/gstdio.h>
@@ -39,6 +38,7 @@
 #include "sp-error.h"
 #include "sp-init.h"
 
+#include "dev-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 #include "sotto-store-private.h"
@@ -101,12 +101,6 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 start_relay (const char  *binary,
              const char  *data_dir,
@@ -123,7 +117,7 @@ start_relay (const char  *binary,
   if (!g_file_set_contents (conf, relay_conf, -1, &error))
     g_error ("%s", error->message);
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   relay = g_subprocess_launcher_spawn (launcher, &error, binary,
                                        "--listen", "127.0.0.1:0", "--data-dir", data_dir, NULL);
   if (relay == NULL)
@@ -192,25 +186,6 @@ message_received_cb (SottoMessenger    *messenger,
 
   latency = ms_since (*(gint64 *) start);
   g_array_append_val (receiver->delivered, latency);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
 }
 
 static int
@@ -427,7 +402,7 @@ main (int   argc,
   g_subprocess_send_signal (relay, SIGTERM);
   g_subprocess_wait (relay, NULL, NULL);
 
-  remove_tree (root);
+  dev_remove_tree (root);
 
   return 0;
 }

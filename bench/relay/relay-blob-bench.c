@@ -27,6 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dev-util.h"
+
 #define CHUNK        (1024 * 1024)
 #define PARALLEL     10
 #define SAMPLE_US    (20 * 1000)
@@ -232,30 +234,12 @@ relay_start (Relay      *relay,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 relay_stop (Relay *relay)
 {
   g_subprocess_send_signal (relay->process, SIGTERM);
   g_subprocess_wait (relay->process, NULL, NULL);
   g_clear_object (&relay->process);
-  remove_tree (relay->dir);
+  dev_remove_tree (relay->dir);
   g_free (relay->dir);
   g_free (relay->auth);
 }

@@ -67,6 +67,18 @@ enum
 /* Deletion and Edit name their target in field 1. */
 #define TARGET_ID 1
 
+/* What every reaction, edit and deletion needs: its own id, a time and
+ * the message it changes. */
+static gboolean
+action_is_valid (const char *id,
+                 gint64      timestamp,
+                 const char *target_id)
+{
+  return id != NULL && g_uuid_string_is_valid (id)
+         && timestamp >= 0
+         && target_id != NULL && g_uuid_string_is_valid (target_id);
+}
+
 static SottoContent *
 new_action (SottoContentKind  kind,
             const char       *id,
@@ -101,9 +113,7 @@ sotto_content_new_reaction (const char *id,
 {
   SottoContent *content;
 
-  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
-  g_return_val_if_fail (timestamp >= 0, NULL);
-  g_return_val_if_fail (target_id != NULL && g_uuid_string_is_valid (target_id), NULL);
+  g_return_val_if_fail (action_is_valid (id, timestamp, target_id), NULL);
   g_return_val_if_fail (target_author == NULL || g_uuid_string_is_valid (target_author), NULL);
   g_return_val_if_fail (emoji == NULL || (*emoji != '\0' && strlen (emoji) <= SOTTO_CONTENT_MAX_EMOJI
                                           && g_utf8_validate (emoji, -1, NULL)), NULL);
@@ -129,9 +139,7 @@ sotto_content_new_edit (const char *id,
 {
   SottoContent *content;
 
-  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
-  g_return_val_if_fail (timestamp >= 0, NULL);
-  g_return_val_if_fail (target_id != NULL && g_uuid_string_is_valid (target_id), NULL);
+  g_return_val_if_fail (action_is_valid (id, timestamp, target_id), NULL);
   g_return_val_if_fail (text != NULL && g_utf8_validate (text, -1, NULL), NULL);
 
   content = new_action (SOTTO_CONTENT_KIND_EDIT, id, timestamp, sender, target_id);
@@ -151,9 +159,7 @@ sotto_content_new_deletion (const char *id,
                             const char *sender,
                             const char *target_id)
 {
-  g_return_val_if_fail (id != NULL && g_uuid_string_is_valid (id), NULL);
-  g_return_val_if_fail (timestamp >= 0, NULL);
-  g_return_val_if_fail (target_id != NULL && g_uuid_string_is_valid (target_id), NULL);
+  g_return_val_if_fail (action_is_valid (id, timestamp, target_id), NULL);
 
   return new_action (SOTTO_CONTENT_KIND_DELETION, id, timestamp, sender, target_id);
 }
@@ -332,12 +338,9 @@ read_uuid (const SpPbField  *field,
            guint32          *seen,
            char            **out)
 {
-  guint32 bit = 1u << field->number;
-
-  if (field->wire_type != SP_PB_WIRE_BYTES || field->len != UUID_SIZE || (*seen & bit) != 0)
+  if (!_sotto_content_take_field (field, SP_PB_WIRE_BYTES, seen) || field->len != UUID_SIZE)
     return FALSE;
 
-  *seen |= bit;
   *out = _sotto_content_uuid_from_bytes (field->data);
   return TRUE;
 }
@@ -350,14 +353,11 @@ read_string (const SpPbField  *field,
              gsize             max_len,
              char            **out)
 {
-  guint32 bit = 1u << field->number;
-
-  if (field->wire_type != SP_PB_WIRE_BYTES || field->len > max_len || (*seen & bit) != 0
+  if (!_sotto_content_take_field (field, SP_PB_WIRE_BYTES, seen) || field->len > max_len
       || memchr (field->data, '\0', field->len) != NULL
       || !g_utf8_validate ((const char *) field->data, field->len, NULL))
     return FALSE;
 
-  *seen |= bit;
   *out = g_strndup ((const char *) field->data, field->len);
   return TRUE;
 }
@@ -429,9 +429,7 @@ read_reaction (SottoContent     *content,
           break;
 
         case REACTION_REMOVE:
-          valid = field.wire_type == SP_PB_WIRE_VARINT && (seen & (1u << REACTION_REMOVE)) == 0
-                  && field.value <= 1;
-          seen |= 1u << REACTION_REMOVE;
+          valid = _sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen) && field.value <= 1;
           remove = field.value == 1;
           break;
 

@@ -195,6 +195,9 @@ gboolean      _sotto_content_read_actions  (SottoContent       *content,
 char         *_sotto_content_uuid_from_bytes (const guint8     *bytes) G_GNUC_WARN_UNUSED_RESULT;
 gboolean      _sotto_content_set_malformed   (GError          **error,
                                               const char       *what);
+gboolean      _sotto_content_take_field      (const SpPbField  *field,
+                                              SpPbWireType      wire_type,
+                                              guint32          *seen);
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,
                                          gsize               len,

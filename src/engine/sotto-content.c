@@ -496,6 +496,14 @@ take_field (const SpPbField *field,
   return TRUE;
 }
 
+gboolean
+_sotto_content_take_field (const SpPbField *field,
+                           SpPbWireType     wire_type,
+                           guint32         *seen)
+{
+  return take_field (field, wire_type, seen);
+}
+
 static gboolean
 text_is_valid (const guint8 *text,
                gsize         len)

@@ -281,11 +281,7 @@ sotto_relay_client_upload_keys_finish (SottoRelayClient  *self,
                                        GAsyncResult      *result,
                                        GError           **error)
 {
-  g_autoptr(JsonObject) object = NULL;
-
-  object = _sotto_relay_client_propagate_object (self, result, sotto_relay_client_upload_keys_async, error);
-
-  return object != NULL;
+  return _sotto_relay_client_propagate_done (self, result, sotto_relay_client_upload_keys_async, error);
 }
 
 /**

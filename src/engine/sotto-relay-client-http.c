@@ -360,3 +360,17 @@ _sotto_relay_client_propagate_object (SottoRelayClient  *self,
 {
   return _sotto_relay_client_propagate (self, result, source_tag, error);
 }
+
+/* For a request whose answer says only that it was done: whether it was. */
+gboolean
+_sotto_relay_client_propagate_done (SottoRelayClient  *self,
+                                    GAsyncResult      *result,
+                                    gpointer           source_tag,
+                                    GError           **error)
+{
+  g_autoptr(JsonObject) object = NULL;
+
+  object = _sotto_relay_client_propagate_object (self, result, source_tag, error);
+
+  return object != NULL;
+}

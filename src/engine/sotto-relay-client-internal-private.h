@@ -113,6 +113,10 @@ JsonObject  *_sotto_relay_client_propagate_object   (SottoRelayClient          *
                                                      GAsyncResult              *result,
                                                      gpointer                   source_tag,
                                                      GError                   **error);
+gboolean     _sotto_relay_client_propagate_done     (SottoRelayClient          *self,
+                                                     GAsyncResult              *result,
+                                                     gpointer                   source_tag,
+                                                     GError                   **error);
 
 /* sotto-relay-client-json.c */
 void         _sotto_relay_set_bad_response          (GError                   **error,

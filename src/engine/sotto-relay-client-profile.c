@@ -58,11 +58,7 @@ sotto_relay_client_put_profile_finish (SottoRelayClient  *self,
                                        GAsyncResult      *result,
                                        GError           **error)
 {
-  g_autoptr(JsonObject) object = NULL;
-
-  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_put_profile_async, error);
-
-  return object != NULL;
+  return _sotto_relay_client_propagate_done (self, result, sotto_relay_client_put_profile_async, error);
 }
 
 /**
@@ -159,9 +155,5 @@ sotto_relay_client_set_access_key_finish (SottoRelayClient  *self,
                                           GAsyncResult      *result,
                                           GError           **error)
 {
-  g_autoptr(JsonObject) object = NULL;
-
-  object = _sotto_relay_client_propagate (self, result, sotto_relay_client_set_access_key_async, error);
-
-  return object != NULL;
+  return _sotto_relay_client_propagate_done (self, result, sotto_relay_client_set_access_key_async, error);
 }

@@ -140,6 +140,15 @@ SottoStoreStatement *_sotto_store_prepare              (SottoStore              
 gboolean             _sotto_store_step_done            (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
                                                         GError                    **error);
+typedef gpointer   (*SottoStoreRowReader)              (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        GError                    **error);
+GPtrArray           *_sotto_store_read_rows            (SottoStore                 *self,
+                                                        SottoStoreStatement        *statement,
+                                                        SottoStoreRowReader         read_row,
+                                                        GDestroyNotify              free_row,
+                                                        const char                 *what,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean             _sotto_store_step_row             (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
                                                         GError                    **error,

@@ -300,6 +300,14 @@ _sotto_store_read_message (SottoStore           *self,
   return message;
 }
 
+static gpointer
+read_message_row (SottoStore           *self,
+                  SottoStoreStatement  *statement,
+                  GError              **error)
+{
+  return _sotto_store_read_message (self, statement, error);
+}
+
 GPtrArray *
 _sotto_store_load_messages (SottoStore  *self,
                             gint64       conversation_id,
@@ -308,8 +316,6 @@ _sotto_store_load_messages (SottoStore  *self,
                             GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
@@ -325,25 +331,58 @@ _sotto_store_load_messages (SottoStore  *self,
   sqlite3_bind_int64 (statement, 2, first);
   sqlite3_bind_int64 (statement, 3, (gint64) first + n_messages);
 
-  messages = g_ptr_array_new_full (n_messages, (GDestroyNotify) _sotto_message_record_free);
+  return _sotto_store_read_rows (self, statement, read_message_row,
+                                 (GDestroyNotify) _sotto_message_record_free,
+                                 _("Could not read messages"), error);
+}
 
-  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+/* Reads a conversation and its contact, selected with the columns of
+ * _sotto_store_load_conversations(). */
+static gpointer
+read_conversation_row (SottoStore           *self,
+                       SottoStoreStatement  *statement,
+                       GError              **error)
+{
+  g_autoptr(SottoConversationRecord) row = g_new0 (SottoConversationRecord, 1);
+  gint64 contact_id = sqlite3_column_int64 (statement, 0);
+  gint64 verification = sqlite3_column_int64 (statement, 5);
+  gint64 standing = sqlite3_column_int64 (statement, 10);
+  gint64 n_messages = sqlite3_column_int64 (statement, 7);
+  gint64 n_unread = sqlite3_column_int64 (statement, 8);
+
+  row->id = sqlite3_column_int64 (statement, 6);
+  row->last_activity = sqlite3_column_int64 (statement, 9);
+  row->contact.id = contact_id;
+
+  if (!_sotto_store_column_unseal_string (self, statement, 1, "contacts", "uuid", contact_id,
+                                          &row->contact.uuid, error)
+      || !_sotto_store_column_unseal_string (self, statement, 2, "contacts", "username", contact_id,
+                                             &row->contact.username, error)
+      || !_sotto_store_column_unseal_string (self, statement, 3, "contacts", "name", contact_id,
+                                             &row->contact.name, error)
+      || !_sotto_store_column_unseal_bytes (self, statement, 4, "contacts", "identity_key", contact_id,
+                                            &row->contact.identity_key, error))
+    return NULL;
+
+  if (row->contact.uuid == NULL
+      || verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
+      || verification > SOTTO_VERIFICATION_STATE_CHANGED
+      || standing < SOTTO_CONTACT_STANDING_ACCEPTED
+      || standing > SOTTO_CONTACT_STANDING_BLOCKED
+      || n_messages < 0 || n_messages > G_MAXUINT
+      || n_unread < 0 || n_unread > n_messages
+      || row->last_activity < 0)
     {
-      SottoMessageRecord *message = _sotto_store_read_message (self, statement, error);
-
-      if (message == NULL)
-        return NULL;
-
-      g_ptr_array_add (messages, message);
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read messages"), error);
+      set_corrupt_error (error, _("A stored contact is damaged"));
       return NULL;
     }
 
-  return g_steal_pointer (&messages);
+  row->contact.verification = verification;
+  row->contact.standing = standing;
+  row->n_messages = n_messages;
+  row->n_unread = n_unread;
+
+  return g_steal_pointer (&row);
 }
 
 GPtrArray *
@@ -353,7 +392,6 @@ _sotto_store_load_conversations (SottoStore  *self,
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GHashTable) timers = NULL;
-  int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
@@ -367,56 +405,11 @@ _sotto_store_load_conversations (SottoStore  *self,
 
   /* The newest message of each conversation is read with another
    * statement once this one is done, so the rows are collected first. */
-  rows = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_conversation_record_free);
-
-  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
-    {
-      g_autoptr(SottoConversationRecord) row = g_new0 (SottoConversationRecord, 1);
-      gint64 contact_id = sqlite3_column_int64 (statement, 0);
-      gint64 verification = sqlite3_column_int64 (statement, 5);
-      gint64 standing = sqlite3_column_int64 (statement, 10);
-      gint64 n_messages = sqlite3_column_int64 (statement, 7);
-      gint64 n_unread = sqlite3_column_int64 (statement, 8);
-
-      row->id = sqlite3_column_int64 (statement, 6);
-      row->last_activity = sqlite3_column_int64 (statement, 9);
-      row->contact.id = contact_id;
-
-      if (!_sotto_store_column_unseal_string (self, statement, 1, "contacts", "uuid", contact_id,
-                                              &row->contact.uuid, error)
-          || !_sotto_store_column_unseal_string (self, statement, 2, "contacts", "username", contact_id,
-                                                 &row->contact.username, error)
-          || !_sotto_store_column_unseal_string (self, statement, 3, "contacts", "name", contact_id,
-                                                 &row->contact.name, error)
-          || !_sotto_store_column_unseal_bytes (self, statement, 4, "contacts", "identity_key", contact_id,
-                                                &row->contact.identity_key, error))
-        return NULL;
-
-      if (row->contact.uuid == NULL
-          || verification < SOTTO_VERIFICATION_STATE_UNVERIFIED
-          || verification > SOTTO_VERIFICATION_STATE_CHANGED
-          || standing < SOTTO_CONTACT_STANDING_ACCEPTED
-          || standing > SOTTO_CONTACT_STANDING_BLOCKED
-          || n_messages < 0 || n_messages > G_MAXUINT
-          || n_unread < 0 || n_unread > n_messages
-          || row->last_activity < 0)
-        {
-          set_corrupt_error (error, _("A stored contact is damaged"));
-          return NULL;
-        }
-
-      row->contact.verification = verification;
-      row->contact.standing = standing;
-      row->n_messages = n_messages;
-      row->n_unread = n_unread;
-      g_ptr_array_add (rows, g_steal_pointer (&row));
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read the conversations"), error);
-      return NULL;
-    }
+  rows = _sotto_store_read_rows (self, statement, read_conversation_row,
+                                 (GDestroyNotify) _sotto_conversation_record_free,
+                                 _("Could not read the conversations"), error);
+  if (rows == NULL)
+    return NULL;
 
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
@@ -939,14 +932,46 @@ fail:
   return NULL;
 }
 
+/* Reads a message selected with the columns of _sotto_store_load_outbox(). */
+static gpointer
+read_outbox_row (SottoStore           *store,
+                 SottoStoreStatement  *statement,
+                 GError              **error)
+{
+  g_autoptr(SottoOutboxItem) item = g_new0 (SottoOutboxItem, 1);
+  gint64 row_id = sqlite3_column_int64 (statement, 0);
+  const char *id = (const char *) sqlite3_column_text (statement, 2);
+
+  if (id == NULL || !g_uuid_string_is_valid (id))
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored message is damaged"));
+      return NULL;
+    }
+
+  item->conversation_id = sqlite3_column_int64 (statement, 1);
+  item->id = g_strdup (id);
+  item->sent_at = sqlite3_column_int64 (statement, 3);
+  item->expire_timer = CLAMP (sqlite3_column_int64 (statement, 5), 0, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
+
+  if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
+                                          &item->body, error))
+    return NULL;
+  if (item->body == NULL)
+    item->body = g_strdup ("");
+
+  if (!_sotto_store_load_outbox_quote (store, row_id, item, error))
+    return NULL;
+
+  return g_steal_pointer (&item);
+}
+
 /* Every outgoing message still queued, in the order it was written. */
 GPtrArray *
 _sotto_store_load_outbox (SottoStore  *store,
                           GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  int rc;
 
   statement = _sotto_store_prepare (store,
                                     "SELECT id, conversation_id, uuid, sent_at, body,"
@@ -958,43 +983,7 @@ _sotto_store_load_outbox (SottoStore  *store,
   if (statement == NULL)
     return NULL;
 
-  items = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_outbox_item_free);
-
-  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
-    {
-      g_autoptr(SottoOutboxItem) item = g_new0 (SottoOutboxItem, 1);
-      gint64 row_id = sqlite3_column_int64 (statement, 0);
-      const char *id = (const char *) sqlite3_column_text (statement, 2);
-
-      if (id == NULL || !g_uuid_string_is_valid (id))
-        {
-          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                               _("A stored message is damaged"));
-          return NULL;
-        }
-
-      item->conversation_id = sqlite3_column_int64 (statement, 1);
-      item->id = g_strdup (id);
-      item->sent_at = sqlite3_column_int64 (statement, 3);
-      item->expire_timer = CLAMP (sqlite3_column_int64 (statement, 5), 0, SOTTO_CONTENT_MAX_EXPIRE_TIMER);
-
-      if (!_sotto_store_column_unseal_string (store, statement, 4, "messages", "body", row_id,
-                                              &item->body, error))
-        return NULL;
-      if (item->body == NULL)
-        item->body = g_strdup ("");
-
-      if (!_sotto_store_load_outbox_quote (store, row_id, item, error))
-        return NULL;
-
-      g_ptr_array_add (items, g_steal_pointer (&item));
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      _sotto_store_set_sqlite_error (store, rc, _("Could not read the outbox"), error);
-      return NULL;
-    }
-
-  return g_steal_pointer (&items);
+  return _sotto_store_read_rows (store, statement, read_outbox_row,
+                                 (GDestroyNotify) _sotto_outbox_item_free,
+                                 _("Could not read the outbox"), error);
 }

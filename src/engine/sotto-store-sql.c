@@ -118,6 +118,40 @@ _sotto_store_step_done (SottoStore           *self,
   return TRUE;
 }
 
+/* Steps @statement to its end and collects what @read_row makes of each
+ * row into an array that frees them with @free_row.  @read_row returns
+ * %NULL with its error set for a row it cannot read, which fails the
+ * whole read; a failure of SQLite is reported as @what. */
+GPtrArray *
+_sotto_store_read_rows (SottoStore           *self,
+                        SottoStoreStatement  *statement,
+                        SottoStoreRowReader   read_row,
+                        GDestroyNotify        free_row,
+                        const char           *what,
+                        GError              **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_row);
+  int rc;
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      gpointer row = read_row (self, statement, error);
+
+      if (row == NULL)
+        return NULL;
+
+      g_ptr_array_add (rows, row);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, what, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&rows);
+}
+
 /* Steps @statement to the one row it selects.  Without that row, fails
  * with %SOTTO_STORE_ERROR_NOT_FOUND and the message @not_found: the
  * caller asked for a record that is not there.  A failure of SQLite is

@@ -14,6 +14,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-message-row.h"
 #include "sotto-store.h"
 
@@ -324,8 +325,8 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->relay_data = test_relay_make_data_dir ();
   fixture->relay = test_relay_start (fixture->relay_data, test_relay_relaxed_conf, NULL);
-  fixture->alice_profile = g_dir_make_tmp ("sotto-alice-XXXXXX", NULL);
-  fixture->bob_profile = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
+  fixture->alice_profile = page_test_make_profile ();
+  fixture->bob_profile = page_test_make_profile ();
 
   g_free (run_cli (fixture, "register", "--relay", fixture->relay->base_url, "--username", "bob", NULL));
 }

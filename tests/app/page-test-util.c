@@ -25,7 +25,7 @@ char *
 page_test_make_profile (void)
 {
   g_autoptr(GError) error = NULL;
-  char *path = g_dir_make_tmp ("sotto-page-XXXXXX", &error);
+  char *path = g_dir_make_tmp ("sotto-profile-XXXXXX", &error);
 
   g_assert_no_error (error);
 
@@ -35,7 +35,8 @@ page_test_make_profile (void)
 void
 page_test_remove_profile (const char *path)
 {
-  static const char *const names[] = { "sotto.db", "sotto.db-wal", "sotto.db-shm", "sotto.lock", NULL };
+  static const char *const names[] = { "sotto.db", "sotto.db-wal", "sotto.db-shm", "sotto.lock",
+                                       "settings.ini", NULL };
 
   for (const char *const *name = names; *name != NULL; name++)
     {

@@ -19,6 +19,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-conversation-row.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
@@ -659,7 +660,7 @@ static void
 test_accessibility_keyboard (Fixture       *fixture,
                              gconstpointer  user_data)
 {
-  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autofree char *carol_profile = page_test_make_profile ();
   g_autoptr(GHashTable) focused_rows = g_hash_table_new (NULL, NULL);
   g_auto(GStrv) previous_accels = NULL;
   g_auto(GStrv) next_accels = NULL;

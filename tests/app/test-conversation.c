@@ -23,6 +23,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-application.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-private.h"
@@ -367,7 +368,7 @@ static void
 test_conversation_list_highlight (Fixture       *fixture,
                                   gconstpointer  user_data)
 {
-  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autofree char *carol_profile = page_test_make_profile ();
   SottoConversationList *conversations;
   SottoConversation *bob;
   SottoConversation *carol = NULL;
@@ -790,7 +791,7 @@ test_conversation_drafts (Fixture       *fixture,
                           gconstpointer  user_data)
 {
   static const char draft[] = "half a thought, not sent";
-  g_autofree char *carol_profile = g_dir_make_tmp ("sotto-carol-XXXXXX", NULL);
+  g_autofree char *carol_profile = page_test_make_profile ();
   g_autofree char *kept = NULL;
   g_autofree char *restored = NULL;
   g_autofree char *carols_composer = NULL;

@@ -15,6 +15,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
 #include "sotto-preferences-window.h"
@@ -27,8 +28,7 @@ stranger_writes (Fixture    *fixture,
                  const char *username,
                  const char *text)
 {
-  g_autofree char *template = g_strdup_printf ("sotto-%s-XXXXXX", username);
-  char *profile = g_dir_make_tmp (template, NULL);
+  char *profile = page_test_make_profile ();
 
   g_free (run_cli_as (profile, "register", "--relay", fixture->relay->base_url, "--username", username, NULL));
   g_free (run_cli_as (profile, "send", "alice", text, NULL));

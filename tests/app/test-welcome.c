@@ -22,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "app-test-util.h"
+#include "page-test-util.h"
 #include "relay-test-util.h"
 #include "sotto-application.h"
 #include "sotto-store.h"
@@ -170,15 +171,7 @@ close_and_remove_profile (SottoWindow *window,
   gtk_window_destroy (GTK_WINDOW (window));
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  for (const char *const *name = (const char *const[]) { "sotto.db", "sotto.db-wal", "sotto.db-shm",
-                                                         "sotto.lock", NULL };
-       *name != NULL; name++)
-    {
-      g_autofree char *path = g_build_filename (profile_path, *name, NULL);
-
-      g_remove (path);
-    }
-  g_rmdir (profile_path);
+  page_test_remove_profile (profile_path);
 }
 
 static gboolean
@@ -206,7 +199,7 @@ static void
 welcome_token (void)
 {
   g_autofree char *relay_data = test_relay_make_data_dir ();
-  g_autofree char *profile_path = g_dir_make_tmp ("sotto-welcome-XXXXXX", NULL);
+  g_autofree char *profile_path = page_test_make_profile ();
   const char *args[] = { "--registration", "token:" TOKEN, NULL };
   g_autoptr(TestRelay) relay = test_relay_start (relay_data, test_relay_relaxed_conf, args);
   g_autoptr(SottoApplication) app = NULL;
@@ -266,7 +259,7 @@ welcome_relay_ca (void)
 {
   g_autoptr(TestTls) tls = test_tls_new ();
   g_autofree char *relay_data = test_relay_make_data_dir ();
-  g_autofree char *profile_path = g_dir_make_tmp ("sotto-welcome-XXXXXX", NULL);
+  g_autofree char *profile_path = page_test_make_profile ();
   g_autoptr(TestRelay) relay = test_relay_start_tls (relay_data, test_relay_relaxed_conf, tls);
   g_autofree char *not_a_ca = g_build_filename (tls->dir, "not-a-ca.pem", NULL);
   g_autofree char *missing = g_build_filename (tls->dir, "missing.pem", NULL);

@@ -9,6 +9,7 @@
 #include <adwaita.h>
 
 #include "app-test-util.h"
+#include "page-test-util.h"
 #include "sotto-application.h"
 #include "sotto-preferences-window.h"
 #include "sotto-window.h"
@@ -43,7 +44,7 @@ static void
 test_window_maps (void)
 {
   g_autoptr(SottoApplication) app = NULL;
-  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *directory = page_test_make_profile ();
   GtkWindow *window;
   GtkWidget *status_page;
   SottoSession *session;
@@ -95,7 +96,7 @@ test_window_profile_settings (void)
   g_autoptr(SottoApplication) app = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GKeyFile) saved = g_key_file_new ();
-  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *directory = page_test_make_profile ();
   g_autofree char *settings_path = g_build_filename (directory, "settings.ini", NULL);
   SottoPreferencesWindow *preferences;
   GtkWidget *receipts;
@@ -146,7 +147,7 @@ static void
 test_window_closed_while_opening (void)
 {
   g_autoptr(SottoApplication) app = NULL;
-  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *directory = page_test_make_profile ();
   gboolean timed_out = FALSE;
 
   app = start_app (directory);
@@ -185,7 +186,7 @@ test_window_keyring_silent (void)
 {
   g_autoptr(SottoApplication) app = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *directory = g_dir_make_tmp ("sotto-window-XXXXXX", NULL);
+  g_autofree char *directory = page_test_make_profile ();
   g_autofree char *address = NULL;
   g_autoptr(GDBusConnection) keyring = NULL;
   g_autoptr(GVariant) reply = NULL;

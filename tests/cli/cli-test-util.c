@@ -16,37 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "cli-test-util.h"
-
-/* Rate limits out of the way: the tests that care about durability send
- * far faster than a person. */
-static const char relaxed_conf[] =
-  "[rate-limits]\n"
-  "address-requests=100000/100000\n"
-  "address-registrations=100000/100000\n"
-  "address-auth-failures=100000/100000\n"
-  "address-websockets=100000/100000\n"
-  "account-sends=100000/100000\n"
-  "account-lookups=100000/100000\n"
-  "account-bundles=100000/100000\n"
-  "account-key-uploads=100000/100000\n"
-  "account-password-checks=100000/100000\n"
-  "target-one-time-prekeys=100000/100000\n"
-  "pair-one-time-prekeys=100000/100000\n"
-  "pair-sends=100000/100000\n";
-
-/* A relay or a CLI must not outlive a test that aborts. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
+#include "dev-util.h"
+#include "relay-test-util.h"
 
 CliRelay *
 cli_relay_start (const char *data_dir,
@@ -67,15 +44,17 @@ cli_relay_start (const char *data_dir,
   relay->data_dir = g_strdup (data_dir);
   g_assert_cmpint (g_mkdir_with_parents (data_dir, 0700), ==, 0);
 
+  /* Rate limits out of the way: the tests that care about durability
+   * send far faster than a person. */
   if (relaxed)
     {
       g_autofree char *path = g_build_filename (data_dir, "relay.conf", NULL);
 
-      g_file_set_contents (path, relaxed_conf, -1, &error);
+      g_file_set_contents (path, test_relay_relaxed_conf, -1, &error);
       g_assert_no_error (error);
     }
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   /* The log says where the relay serves metrics, which tests read to
    * see who is connected. */
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
@@ -164,28 +143,6 @@ cli_relay_free (CliRelay *relay)
   g_free (relay);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
-          else
-            g_unlink (child);
-        }
-    }
-
-  g_rmdir (path);
-}
-
 /* A directory for one test that starts its relays itself. */
 CliTest *
 cli_test_new_without_relay (void)
@@ -218,7 +175,7 @@ cli_test_free (CliTest *test)
     return;
 
   g_clear_pointer (&test->relay, cli_relay_free);
-  remove_tree (test->root);
+  dev_remove_tree (test->root);
   g_free (test->root);
   g_strfreev (test->extra_env);
   g_free (test);
@@ -240,7 +197,7 @@ attach_terminal (gpointer user_data)
 {
   int fd;
 
-  die_with_parent (NULL);
+  dev_die_with_parent (NULL);
   signal (SIGHUP, SIG_IGN);
   setsid ();
   fd = open (user_data, O_RDWR);
@@ -267,7 +224,7 @@ spawn_va (CliTest    *test,
   if (terminal_name != NULL)
     g_subprocess_launcher_set_child_setup (launcher, attach_terminal, (gpointer) terminal_name, NULL);
   else
-    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", CLI_TEST_PASSPHRASE, TRUE);
 
   for (guint i = 0; test->extra_env != NULL && test->extra_env[i] != NULL; i++)

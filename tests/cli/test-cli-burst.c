@@ -29,12 +29,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "sp-error.h"
 #include "sp-init.h"
 
 #include "cli-test-util.h"
+#include "dev-util.h"
 #include "sotto-engine.h"
 #include "sotto-messenger.h"
 
@@ -346,12 +346,6 @@ hand_over (const char *profile)
 }
 
 static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
 kill_and_reap (GSubprocess *process)
 {
   g_subprocess_force_exit (process);
@@ -383,7 +377,7 @@ test_sender_killed (void)
 
   receiver = cli_spawn (test, bob, "--json", "receive", "--timeout", "60", NULL);
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   sender_process = g_subprocess_launcher_spawn (launcher, &error, self, "--hand-over", alice, NULL);
   g_assert_no_error (error);
 

@@ -12,11 +12,11 @@
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "dev-util.h"
 #include "relay-test-util.h"
 
 const char *test_relay_relaxed_conf =
@@ -52,25 +52,6 @@ test_relay_make_data_dir (void)
   return dir;
 }
 
-/* Removes a directory and everything in it. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
 /* Removes what a relay keeps in its data directory, its attachment
  * blobs included, and the directory, which must hold nothing else. */
 void
@@ -78,7 +59,7 @@ test_relay_remove_data_dir (const char *dir)
 {
   g_autofree char *blobs = g_build_filename (dir, "blobs", NULL);
 
-  remove_tree (blobs);
+  dev_remove_tree (blobs);
   const char *names[] = { "relay.db", "relay.db-wal", "relay.db-shm", "relay.conf", "relay.lock", "relay.log",
                           "password-digest.key" };
 
@@ -145,20 +126,12 @@ test_relay_data_dir_database (const char *data_dir)
   return test_postgresql_database (name);
 }
 
-/* A relay must not outlive a test that aborts: it would hold the test's
- * output pipes open and stall the harness. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static void
 relay_child_setup (gpointer user_data)
 {
   const TestRelaySetup *setup = user_data;
 
-  die_with_parent (NULL);
+  dev_die_with_parent (NULL);
   if (setup->descriptor_limit > 0)
     {
       struct rlimit limit = { setup->descriptor_limit, setup->descriptor_limit };
@@ -764,7 +737,7 @@ test_relay_run (const char * const  *args,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   g_ptr_array_add (argv, (gpointer) test_relay_binary ());
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);

@@ -1,0 +1,120 @@
+/* test-cli-requests.c: message requests with sotto-cli
+ *
+ * A stranger's first message, accepted or blocked, and sotto-cli without
+ * --message-requests.
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "sp-error.h"
+#include "sp-init.h"
+
+#include "cli-test-util.h"
+
+/* The state of the newest message in @history. */
+static const char *
+newest_state (GPtrArray *history)
+{
+  g_assert_cmpuint (history->len, >, 0);
+
+  return json_object_get_string_member (g_ptr_array_index (history, history->len - 1), "state");
+}
+
+/* receive, with a stranger's first message a message request as the
+ * app makes it. */
+static GPtrArray *
+receive_with_requests (CliTest    *test,
+                       const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "--message-requests",
+                                         "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+  return cli_parse_lines (result->out);
+}
+
+/* Without --message-requests, sotto-cli answers a stranger as it always
+ * did: the message is delivered, and its sender hears so. */
+static void
+test_stranger_without_requests (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = cli_receive (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  g_assert_false (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), !=, "sent");
+}
+
+/* A first message is a request: no receipt goes back until the recipient
+ * accepts; a blocked sender's messages vanish without a receipt. */
+static void
+test_requests (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(CliResult) accepted = NULL;
+  g_autoptr(JsonObject) decision = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = receive_with_requests (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  g_assert_true (json_object_get_boolean_member (g_ptr_array_index (received, 0), "request"));
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Bob read it, and Alice heard nothing. */
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  accepted = cli_run (test, bob, "--json", "accept", "alice", NULL);
+  cli_assert_ok (accepted);
+  decision = cli_parse_object (accepted->out);
+  g_assert_cmpstr (json_object_get_string_member (decision, "username"), ==, "alice");
+  g_assert_cmpstr (json_object_get_string_member (decision, "standing"), ==, "accepted");
+
+  received = cli_receive (test, alice);
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "read");
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_clear_pointer (&history, g_ptr_array_unref);
+
+  /* Carol is blocked before she even writes. */
+  cli_run_ok (test, bob, "block", "carol", NULL);
+  cli_send_ok (test, carol, "bob", "Let me in");
+  cli_assert_receives_nothing (test, bob);
+  received = cli_receive (test, carol);
+  history = cli_history (test, carol, "bob");
+  g_assert_cmpstr (newest_state (history), ==, "sent");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, SP_OK);
+
+  g_test_add_func ("/cli/requests", test_requests);
+  g_test_add_func ("/cli/stranger-without-requests", test_stranger_without_requests);
+
+  return g_test_run ();
+}
