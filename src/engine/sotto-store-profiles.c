@@ -304,16 +304,25 @@ _sotto_store_load_contact_avatar (SottoStore  *self,
                                            avatar, error);
 }
 
-/* Steps through @statement, whose first column is a conversation's id,
- * and returns: (transfer full) (element-type gint64): the ids. */
+/* Runs @sql, which selects conversation ids (with @limit as its ?1
+ * unless it is negative), and returns: (transfer full) (element-type
+ * gint64): the ids. */
 static GArray *
-collect_conversation_ids (SottoStore          *self,
-                          SottoStoreStatement *statement,
-                          GError             **error)
+select_conversation_ids (SottoStore  *self,
+                         const char  *sql,
+                         gint64       limit,
+                         GError     **error)
 {
+  g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   int rc;
 
+  statement = _sotto_store_prepare (self, sql, error);
+  if (statement == NULL)
+    return NULL;
+
+  if (limit >= 0)
+    sqlite3_bind_int64 (statement, 1, limit);
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
       gint64 conversation_id = sqlite3_column_int64 (statement, 0);
@@ -337,20 +346,13 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
                                           guint        limit,
                                           GError     **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
-  statement = _sotto_store_prepare (self,
-                                    "SELECT v.id FROM contact_profiles p"
-                                    " JOIN conversations v ON v.contact_id = p.contact_id"
-                                    " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
-                                    error);
-  if (statement == NULL)
-    return NULL;
-
-  sqlite3_bind_int64 (statement, 1, limit);
-  return collect_conversation_ids (self, statement, error);
+  return select_conversation_ids (self,
+                                  "SELECT v.id FROM contact_profiles p"
+                                  " JOIN conversations v ON v.contact_id = p.contact_id"
+                                  " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
+                                  limit, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full) (element-type
@@ -360,19 +362,13 @@ GArray *
 _sotto_store_list_contact_avatars (SottoStore  *self,
                                    GError     **error)
 {
-  g_autoptr(SottoStoreStatement) statement = NULL;
-
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
-  statement = _sotto_store_prepare (self,
-                                    "SELECT v.id FROM contact_profiles p"
-                                    " JOIN conversations v ON v.contact_id = p.contact_id"
-                                    " WHERE p.avatar IS NOT NULL",
-                                    error);
-  if (statement == NULL)
-    return NULL;
-
-  return collect_conversation_ids (self, statement, error);
+  return select_conversation_ids (self,
+                                  "SELECT v.id FROM contact_profiles p"
+                                  " JOIN conversations v ON v.contact_id = p.contact_id"
+                                  " WHERE p.avatar IS NOT NULL",
+                                  -1, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full): the ids of the
