@@ -23,6 +23,7 @@
 #include "sotto-conversation-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-profile-editor.h"
+#include "sotto-safety-number-dialog.h"
 #include "sotto-timer-menu.h"
 
 /* How long a 30-second timer may take to empty the window: the timer
@@ -231,6 +232,7 @@ test_profiles_contact_profile (Fixture       *fixture,
   SottoContact *contact;
   GtkWidget *root;
   GtkWidget *row;
+  GtkWindow *dialog;
   AdwWindowTitle *title;
 
   start_alice (fixture);
@@ -270,6 +272,14 @@ test_profiles_contact_profile (Fixture       *fixture,
   wait_until (g_strcmp0 (adw_window_title_get_title (title), "Robert Renamed") == 0);
   wait_until (app_test_find_label (row, "Robert Renamed") != NULL);
   wait_until (sotto_avatar_get_image (SOTTO_AVATAR (app_test_find_widget (row, SOTTO_TYPE_AVATAR))) == NULL);
+
+  /* The safety-number dialog names him with his username too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
+                                             "conversation.show-safety-number", NULL));
+  wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
+  wait_until (app_test_find_matching (GTK_WIDGET (dialog), label_starts_with,
+                                      "If the numbers on your device and on Robert Renamed (bob)’s device") != NULL);
+  gtk_window_destroy (dialog);
 }
 
 /* Alice sets a timer from the conversation's menu: the header shows it,
