@@ -14,7 +14,7 @@ relay_packages="
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-dev-bin
   libsoup-3.0-dev libjson-glib-dev libsodium-dev libgcrypt20-dev
-  libsqlite3-dev libsecret-1-dev libpq-dev
+  libsqlite3-dev libsecret-1-dev libpq-dev libgdk-pixbuf-2.0-dev
   libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libssl-dev
 "
 build_packages="
@@ -25,6 +25,7 @@ build_packages="
 test_packages="
   clang libclang-rt-14-dev llvm valgrind
   xvfb xauth dbus-x11 xdotool gnome-keyring zbar-tools dunst gsettings-desktop-schemas
+  fonts-noto-color-emoji
   flatpak-builder
   nodejs npm
   libolm-dev prosody procps

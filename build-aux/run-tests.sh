@@ -36,8 +36,24 @@ run_suite() {
     meson test --print-errorlogs "$@"
 }
 
-run_suite -C build
-run_suite -C build-sanitize --no-suite fuzz --timeout-multiplier 4
+# The UI tests run one at a time (each drives a real window and waits on
+# it), but beside the rest of the suite rather than alone: most tests wait
+# on relays, timers and other processes, so the two cores would otherwise
+# idle through most of the UI tests' time.  Each half keeps its own log.
+run_tree() {
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+    sh -c '
+      meson test --no-rebuild --print-errorlogs --no-suite app "$@" &
+      rest=$!
+      meson test --no-rebuild --print-errorlogs --suite app \
+        --num-processes 1 --logbase testlog-app "$@"
+      ui=$?
+      wait $rest
+      exit $(( $? | ui ))' run_tree "$@"
+}
+
+run_tree -C build
+run_tree -C build-sanitize --no-suite fuzz --timeout-multiplier 4
 if meson test -C build-sanitize --suite fuzz --list 2>/dev/null | grep -q "fuzz-"; then
   SOTTO_FUZZ_SECONDS=${SOTTO_FUZZ_SECONDS:-15} run_suite -C build-sanitize --suite fuzz --num-processes 2
 fi

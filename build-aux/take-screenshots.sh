@@ -3,8 +3,9 @@
 # relay, three people made with sotto-cli who write to each other, and
 # Sotto itself on Alice's profile, rendered under Xvfb in a private
 # D-Bus session with an unlocked keyring.  Carol, whom Alice never wrote
-# to, is a message request; the last picture is taken after the relay
-# has been stopped.
+# to, is a message request; Dana's conversation has a reply, reactions,
+# an edited and a deleted message and a disappearing-message timer; the
+# last picture is taken after the relay has been stopped.
 # Usage: build-aux/take-screenshots.sh [BUILD_DIR]
 set -eu
 
@@ -43,7 +44,7 @@ cli() {
   "$build/src/cli/sotto-cli" --profile "$work/$who" "$@"
 }
 
-for who in alice bob carol; do
+for who in alice bob carol dana; do
   cli "$who" register --relay "http://$address" --username "$who" >/dev/null
 done
 
@@ -63,6 +64,26 @@ cli alice send bob "Verified ✓ See you then!" >/dev/null
 cli bob receive --timeout 1 >/dev/null
 cli bob send alice "Perfect. I'll bring coffee too ☕" >/dev/null
 
+# Dana and Alice reply, react, edit, delete for everyone and set a timer.
+message_id() {
+  sed -n 's/.*"id":"\([^"]*\)".*/\1/p'
+}
+cli alice send dana "Are you coming to the concert tonight?" >/dev/null
+cli dana receive --timeout 1 >/dev/null
+doors=$(cli dana --json send alice "Yes! Doors open at 7." | message_id)
+plan=$(cli dana --json send alice "Here is the seating plan from last year" | message_id)
+cli alice --message-requests receive --timeout 1 >/dev/null
+reply=$(cli alice --json reply dana "$doors" "Perfect, let's meet at the entrance" | message_id)
+cli alice react dana "$doors" "🎉" >/dev/null
+arrival=$(cli alice --json send dana "I'll be there at 6:30" | message_id)
+cli alice edit dana "$arrival" "I'll be there at 6:45" >/dev/null
+cli dana receive --timeout 1 >/dev/null
+cli dana react alice "$doors" "🎉" >/dev/null
+cli dana react alice "$reply" "👍" >/dev/null
+cli dana delete alice "$plan" >/dev/null
+cli dana timer alice 3600 >/dev/null
+cli alice --message-requests receive --timeout 1 >/dev/null
+
 mkdir -p "$top/data/screenshots"
 export GSETTINGS_SCHEMA_DIR="$build/data"
-"$build/tools/take-screenshots" "$work/alice" bob carol "$relay" "$top/data/screenshots"
+"$build/tools/take-screenshots" "$work/alice" bob carol dana "$relay" "$top/data/screenshots"

@@ -59,6 +59,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       g_assert_null (content->text);
       g_assert_null (content->receipts);
+      g_assert_null (content->attachments);
       g_assert_true (content->kind == SOTTO_CONTENT_KIND_UNSUPPORTED || content->sender == NULL);
       return 0;
     }
@@ -73,6 +74,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_true ((again->receipts == NULL) == (content->receipts == NULL));
   g_assert_cmpuint (again->expire_timer, ==, content->expire_timer);
   g_assert_true ((again->profile_key == NULL) == (content->profile_key == NULL));
+  g_assert_true ((again->attachments == NULL) == (content->attachments == NULL));
+  if (content->attachments != NULL)
+    g_assert_cmpuint (again->attachments->len, ==, content->attachments->len);
   if (content->profile_key != NULL)
     g_assert_cmpmem (again->profile_key, SOTTO_PROFILE_KEY_SIZE,
                      content->profile_key, SOTTO_PROFILE_KEY_SIZE);

@@ -32,7 +32,7 @@ envelopes_equal (const RelayOutgoingEnvelope *a,
                  const RelayOutgoingEnvelope *b)
 {
   return a->type == b->type && a->device_id == b->device_id &&
-         a->registration_id == b->registration_id &&
+         a->registration_id == b->registration_id && a->expires_in_ms == b->expires_in_ms &&
          g_bytes_equal (a->content, b->content) &&
          strcmp (a->content_base64, b->content_base64) == 0;
 }

@@ -6,11 +6,12 @@
  * Runs the real application on a prepared profile (see
  * build-aux/take-screenshots.sh), opens the conversation with a contact
  * and then its safety-number page, then the message request of a
- * stranger, and last stops the relay (RELAY_PID, which the script
- * started) and writes to the contact while offline; it renders each
- * window with GTK's own renderer into a PNG file.
+ * stranger, then a conversation with replies, reactions, edits,
+ * deletions and a timer, and last stops the relay (RELAY_PID, which the
+ * script started) and writes to the contact while offline; it renders
+ * each window with GTK's own renderer into a PNG file.
  *
- * Usage: take-screenshots PROFILE CONTACT STRANGER RELAY_PID OUTPUT_DIR
+ * Usage: take-screenshots PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR
  */
 
 #include "config.h"
@@ -176,9 +177,9 @@ main (int   argc,
   SottoWindow *window;
   GtkWidget *view;
 
-  if (argc != 6)
+  if (argc != 7)
     {
-      g_printerr ("Usage: %s PROFILE CONTACT STRANGER RELAY_PID OUTPUT_DIR\n", argv[0]);
+      g_printerr ("Usage: %s PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR\n", argv[0]);
       return 1;
     }
 
@@ -199,13 +200,13 @@ main (int   argc,
   conversation = find_conversation (window, argv[2]);
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
   settle (1500);
-  save_window (GTK_WINDOW (window), argv[5], "main-window.png");
+  save_window (GTK_WINDOW (window), argv[6], "main-window.png");
 
   gtk_widget_activate_action (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW),
                               "conversation.show-safety-number", NULL);
   wait_for (has_dialog, &dialog);
   settle (1000);
-  save_window (GTK_WINDOW (dialog), argv[5], "safety-number.png");
+  save_window (GTK_WINDOW (dialog), argv[6], "safety-number.png");
 
   gtk_window_destroy (GTK_WINDOW (dialog));
 
@@ -213,12 +214,18 @@ main (int   argc,
   conversation = find_conversation (window, argv[3]);
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
   settle (1500);
-  save_window (GTK_WINDOW (window), argv[5], "message-request.png");
+  save_window (GTK_WINDOW (window), argv[6], "message-request.png");
+
+  /* A reply, reactions, an edit, a deletion for everyone and a timer. */
+  conversation = find_conversation (window, argv[4]);
+  sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  settle (1500);
+  save_window (GTK_WINDOW (window), argv[6], "rich-messages.png");
 
   /* The relay gone, the banner says so and what Alice writes waits. */
   conversation = find_conversation (window, argv[2]);
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
-  if (kill ((pid_t) strtol (argv[4], NULL, 10), SIGTERM) != 0)
+  if (kill ((pid_t) strtol (argv[5], NULL, 10), SIGTERM) != 0)
     g_error ("Could not stop the relay: %s", g_strerror (errno));
   wait_for (shows_offline_banner, window);
   view = find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW);
@@ -226,7 +233,7 @@ main (int   argc,
                             "On my way, the train is running late.", -1);
   gtk_widget_activate_action (view, "conversation.send", NULL);
   settle (1500);
-  save_window (GTK_WINDOW (window), argv[5], "offline.png");
+  save_window (GTK_WINDOW (window), argv[6], "offline.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
 

@@ -263,19 +263,25 @@ open_websocket (guint16       port,
   load_watch (conn, fd, role, pair);
 }
 
-/* Appends a client's text frame.  Clients must mask what they send; the
- * mask key is all zeroes here, which leaves the text as it is, so that
- * the load generator need not rewrite every byte it sends. */
+#define WS_OPCODE_TEXT 0x1
+#define WS_OPCODE_PING 0x9
+#define WS_OPCODE_PONG 0xa
+
+/* Appends a client's frame, whole (FIN set).  Clients must mask what
+ * they send; the mask key is all zeroes here, which leaves the payload
+ * as it is, so that the load generator need not rewrite every byte it
+ * sends. */
 static void
-append_frame (GString    *out,
-              const char *text,
-              gsize       length)
+append_frame_of (GString    *out,
+                 guint8      opcode,
+                 const char *payload,
+                 gsize       length)
 {
   static const guint8 zero_mask[4] = { 0 };
   guint8 header[4];
 
   g_assert (length <= G_MAXUINT16);
-  header[0] = 0x81;
+  header[0] = 0x80 | opcode;
   if (length < 126)
     {
       header[1] = 0x80 | (guint8) length;
@@ -289,7 +295,15 @@ append_frame (GString    *out,
       g_string_append_len (out, (const char *) header, 4);
     }
   g_string_append_len (out, (const char *) zero_mask, sizeof zero_mask);
-  g_string_append_len (out, text, (gssize) length);
+  g_string_append_len (out, payload, (gssize) length);
+}
+
+static void
+append_frame (GString    *out,
+              const char *text,
+              gsize       length)
+{
+  append_frame_of (out, WS_OPCODE_TEXT, text, length);
 }
 
 /* Every send of a pair is the same request or message; only the stamp
@@ -467,8 +481,16 @@ on_frames (LoadConn *conn)
       const char *status = find (text, (gsize) payload, "\"status\":");
       const char *guid = find (text, (gsize) payload, "\"guid\":\"");
       const char *content = find (text, (gsize) payload, "\"content\":\"");
+      guint8 opcode = (guint8) conn->in->str[done] & 0x0f;
 
       done += header + (gsize) payload;
+      /* The relay pings a client that has said nothing for a while, and
+       * closes its WebSocket unless it answers. */
+      if (opcode == WS_OPCODE_PING)
+        {
+          append_frame_of (frames, WS_OPCODE_PONG, text, (gsize) payload);
+          continue;
+        }
       if (find (text, (gsize) payload, "\"type\":\"close\"") != NULL)
         g_error ("the relay closed a WebSocket: %.*s", (int) payload, text);
       if (conn->role == LOAD_CONN_SENDER)
@@ -638,12 +660,34 @@ static const char relay_conf[] =
   "account-sends=1000000/1000000\naccount-password-checks=1000000/1000000\n"
   "pair-sends=1000000/1000000\n";
 
+/* Gives a node the password digest key of the first one, as
+ * docs/deploy.md tells operators to: the digests that one node stored
+ * then spare the others an Argon2id check at every login.  Without it,
+ * every receiver's WebSocket on a node but the first waited for a
+ * check, which under load took longer than the relay lets a silent
+ * WebSocket live, and the relay closed it before it was set up. */
+static void
+share_digest_key (const char *from_dir,
+                  const char *to_dir)
+{
+  g_autofree char *from = g_build_filename (from_dir, "password-digest.key", NULL);
+  g_autofree char *to = g_build_filename (to_dir, "password-digest.key", NULL);
+  g_autofree char *key = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (from, &key, &length, NULL) ||
+      !g_file_set_contents_full (to, key, (gssize) length, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
+    g_error ("cannot give %s the first node's password digest key", to_dir);
+}
+
 /* Starts a relay on node->dir, and on the database at database_url if
- * there is one, and waits until it listens. */
+ * there is one, with the password digest key of key_dir unless that is
+ * NULL, and waits until it listens. */
 static void
 start_relay (RelayNode  *node,
              const char *binary,
-             const char *database_url)
+             const char *database_url,
+             const char *key_dir)
 {
   g_autofree char *conf_path = NULL;
   g_autofree char *log_path = NULL;
@@ -656,6 +700,8 @@ start_relay (RelayNode  *node,
   node->dir = g_dir_make_tmp ("sotto-relay-bench-XXXXXX", NULL);
   if (node->dir == NULL)
     g_error ("cannot create a data directory");
+  if (key_dir != NULL)
+    share_digest_key (key_dir, node->dir);
   conf_path = g_build_filename (node->dir, "relay.conf", NULL);
   log_path = g_build_filename (node->dir, "relay.log", NULL);
   if (!g_file_set_contents (conf_path, relay_conf, -1, NULL) || pipe (pipefd) != 0 ||
@@ -714,7 +760,7 @@ load_sotto_new (const char *name,
   self->n_nodes = n_nodes;
   for (guint n = 0; n < n_nodes; n++)
     {
-      start_relay (&self->nodes[n], relay_binary, database_url);
+      start_relay (&self->nodes[n], relay_binary, database_url, n > 0 ? self->nodes[0].dir : NULL);
       self->parent.pids[n] = self->nodes[n].pid;
     }
   self->parent.n_pids = n_nodes;

@@ -30,7 +30,7 @@
 #include "dev-util.h"
 
 #define CHUNK        (1024 * 1024)
-#define PARALLEL     10
+#define PARALLEL     DEV_BLOB_BENCH_PARALLEL
 #define SAMPLE_US    (20 * 1000)
 
 typedef struct
@@ -202,34 +202,7 @@ static void
 relay_start (Relay      *relay,
              const char *binary)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *dir_arg = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autofree char *line = NULL;
-  const char *colon;
-
-  relay->dir = g_dir_make_tmp ("sotto-blob-bench-XXXXXX", &error);
-  if (relay->dir == NULL)
-    g_error ("Cannot make the relay's data directory: %s", error->message);
-  conf = g_build_filename (relay->dir, "relay.conf", NULL);
-  dir_arg = g_strconcat ("--data-dir=", relay->dir, NULL);
-
-  if (!g_file_set_contents (conf,
-                            "[limits]\nmax-blob-bytes=1073741824\nblob-quota-bytes=17179869184\n"
-                            "blob-streams-per-account=" G_STRINGIFY (PARALLEL) "\n"
-                            "[rate-limits]\naddress-requests=100000/100000\n"
-                            "address-registrations=100000/100000\n", -1, &error))
-    g_error ("Cannot write the relay's configuration: %s", error->message);
-  relay->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
-                                     binary, "--listen=127.0.0.1:0", dir_arg, NULL);
-  if (relay->process == NULL)
-    g_error ("cannot start %s: %s", binary, error->message);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay->process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  if (line == NULL || (colon = strrchr (line, ':')) == NULL)
-    g_error ("the relay did not start");
-  relay->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
+  relay->process = dev_start_relay (binary, dev_blob_bench_conf, &relay->dir, &relay->port);
   relay_register (relay);
 }
 
@@ -242,18 +215,6 @@ relay_stop (Relay *relay)
   dev_remove_tree (relay->dir);
   g_free (relay->dir);
   g_free (relay->auth);
-}
-
-static guint64
-resident_bytes (Relay *relay)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (relay->process));
-  g_autofree char *status = NULL;
-  const char *field;
-
-  if (!g_file_get_contents (path, &status, NULL, NULL) || (field = strstr (status, "VmRSS:")) == NULL)
-    return 0;
-  return g_ascii_strtoull (field + strlen ("VmRSS:"), NULL, 10) * 1024;
 }
 
 static char *
@@ -483,14 +444,14 @@ main (int   argc,
   print_row ("upload, durable before the answer", up_relay, up_peer);
   print_row ("download", down_relay, down_peer);
 
-  baseline = resident_bytes (&relay);
+  baseline = dev_resident_bytes (relay.process);
   job = (UploadJob) { &relay, size, 0 };
   start = g_get_monotonic_time ();
   for (guint i = 0; i < PARALLEL; i++)
     threads[i] = g_thread_new ("upload", upload_thread, &job);
   while (g_atomic_int_get (&job.finished) < PARALLEL)
     {
-      peak = MAX (peak, resident_bytes (&relay));
+      peak = MAX (peak, dev_resident_bytes (relay.process));
       g_usleep (SAMPLE_US);
       if (g_get_monotonic_time () - start > 600 * G_USEC_PER_SEC)
         g_error ("the uploads took over ten minutes");

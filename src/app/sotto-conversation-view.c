@@ -15,7 +15,7 @@
 #include "sotto-contact.h"
 #include "sotto-message.h"
 #include "sotto-accessible.h"
-#include "sotto-conversation-view.h"
+#include "sotto-conversation-view-private.h"
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
@@ -55,6 +55,7 @@ struct _SottoConversationView
   GtkLabel *jump_count_label;
   GtkLabel *too_long_label;
   SottoRequestBar *request_bar;
+  SottoReplyBar *reply_bar;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -142,8 +143,6 @@ sotto_conversation_view_save_draft_cb (GObject      *object,
 static void
 sotto_conversation_view_save_draft (SottoConversationView *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter start, end;
   g_autofree char *text = NULL;
   GApplication *application;
   const char *draft;
@@ -153,8 +152,9 @@ sotto_conversation_view_save_draft (SottoConversationView *self)
   if (self->conversation == NULL)
     return;
 
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  /* While a message is edited, the draft is what the user had typed
+   * before. */
+  text = sotto_reply_bar_dup_draft (self->reply_bar);
   draft = sotto_conversation_get_draft (self->conversation);
   if (g_strcmp0 (text, draft != NULL ? draft : "") == 0)
     return;
@@ -579,6 +579,7 @@ sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
   SottoMessageRow *row = SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item));
   g_autoptr(SottoMessage) previous = sotto_timeline_model_dup_before (self->shown, gtk_list_item_get_position (item));
 
+  sotto_message_row_set_conversation (row, self->conversation);
   sotto_message_row_set_message (row,
                                  gtk_list_item_get_item (item),
                                  sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
@@ -606,6 +607,10 @@ sotto_conversation_view_send (GtkWidget  *widget,
   g_autofree char *text = sotto_conversation_view_dup_text (self);
 
   if (text[0] == '\0' || self->conversation == NULL)
+    return;
+
+  /* A reply or an edit goes its own way. */
+  if (_sotto_conversation_view_send_change (self, text))
     return;
 
   /* The window owns the messenger that stores and sends; the view only
@@ -877,6 +882,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, jump_count_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, request_bar);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -890,6 +896,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                                    sotto_conversation_view_scroll_to_end);
   gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
                                    sotto_conversation_view_delete_message);
+  _sotto_conversation_view_class_add_message_actions (widget_class);
   /* From the timeline; in the composer End and Ctrl+End move the cursor. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK,
                                        "conversation.show-safety-number", NULL);
@@ -917,6 +924,8 @@ sotto_conversation_view_init (SottoConversationView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
+  sotto_reply_bar_set_buffer (self->reply_bar, gtk_text_view_get_buffer (self->text_view));
+  _sotto_conversation_view_init_message_actions (self);
 
   self->read_tracker = sotto_read_tracker_new (self->scroller);
   g_signal_connect_object (self->read_tracker, "messages-seen",
@@ -1016,6 +1025,9 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   if (self->conversation == conversation)
     return;
 
+  /* A reply or an edit ends with its conversation; an edit gives the
+   * composer back the draft it held before, which is kept. */
+  sotto_reply_bar_cancel (self->reply_bar);
   sotto_conversation_view_save_draft (self);
   /* What the user saw of the conversation shown so far is read there. */
   sotto_read_tracker_flush (self->read_tracker);
@@ -1123,4 +1135,23 @@ sotto_conversation_view_show_message (SottoConversationView *self,
     }
   sotto_conversation_view_update_jump_button (self);
   sotto_conversation_view_queue_scroll (self, row);
+}
+
+SottoReplyBar *
+_sotto_conversation_view_get_reply_bar (SottoConversationView *self)
+{
+  return self->reply_bar;
+}
+
+/* The timeline's messages, one of which may be selected to mark it. */
+GtkSingleSelection *
+_sotto_conversation_view_get_selection (SottoConversationView *self)
+{
+  return self->selection;
+}
+
+GCancellable *
+_sotto_conversation_view_get_cancellable (SottoConversationView *self)
+{
+  return self->cancellable;
 }

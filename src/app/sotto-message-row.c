@@ -13,8 +13,10 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-message-menu.h"
 #include "sotto-message-row.h"
 #include "sotto-message-text.h"
+#include "sotto-reaction-list.h"
 #include "sotto-time-format.h"
 #include "sotto-timer-text.h"
 
@@ -27,21 +29,28 @@ struct _SottoMessageRow
   GSignalGroup *message_signals;
   GSignalGroup *previous_signals;
   char *contact_name;
+  SottoConversation *conversation;
+  /* Whether the conversation has the message the quote is of. */
+  GCancellable *quote_cancellable;
+  gboolean quote_found;
 
   GtkWidget *box;
   GtkLabel *day_label;
   GtkLabel *unread_label;
   GtkWidget *event_box;
   GtkLabel *event_label;
+  GtkWidget *bubble_line;
   GtkWidget *bubble;
   GtkLabel *quote_label;
   GtkLabel *body_label;
-  GtkLabel *edited_label;
-  GtkLabel *reactions_label;
+  GtkWidget *edited_button;
+  SottoReactionList *reactions;
   GtkLabel *time_label;
   GtkImage *state_icon;
   GtkLabel *waiting_label;
+  GtkWidget *menu_button;
   GtkWidget *menu;
+  GtkWidget *emoji_chooser;
 
   gboolean offline;
 };
@@ -249,20 +258,34 @@ sotto_message_row_update_state (SottoMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), waiting);
 }
 
-/* Only a text message that is loaded has a menu. */
+/* Only a text message that is loaded has a menu.  What the contact
+ * does not have yet (a message in the outbox) cannot be reacted to. */
 static void
 sotto_message_row_update_actions (SottoMessageRow *self)
 {
   gboolean has_text = self->message != NULL && sotto_message_get_loaded (self->message)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
   gboolean deleted = has_text && sotto_message_get_deleted (self->message);
+  SottoMessageState state = has_text ? sotto_message_get_state (self->message) : SOTTO_MESSAGE_STATE_QUEUED;
+  gboolean shared = state != SOTTO_MESSAGE_STATE_QUEUED && state != SOTTO_MESSAGE_STATE_FAILED;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text && !deleted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", has_text);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", has_text);
   /* A message in the outbox may be on its way: it stays until sent. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
-                                 has_text && sotto_message_get_state (self->message) != SOTTO_MESSAGE_STATE_QUEUED);
+                                 has_text && state != SOTTO_MESSAGE_STATE_QUEUED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", has_text && !deleted);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.react", has_text && !deleted && shared);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.choose-reaction", has_text && !deleted && shared);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.edit",
+                                 has_text && sotto_message_can_change_for_everyone (self->message));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete-for-everyone",
+                                 has_text && sotto_message_can_change_for_everyone (self->message));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-edits",
+                                 has_text && !deleted && sotto_message_get_edited (self->message));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-original",
+                                 has_text && !deleted && self->quote_found);
 }
 
 /* What a screen reader says for the focused row: one label a person
@@ -306,11 +329,11 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->unread_label));
   if (gtk_widget_get_visible (GTK_WIDGET (self->quote_label)))
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->quote_label));
-  if (gtk_widget_get_visible (GTK_WIDGET (self->edited_label)))
-    g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->edited_label));
-  if (gtk_widget_get_visible (GTK_WIDGET (self->reactions_label)))
-    g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->reactions_label)));
-  if (gtk_widget_get_visible (GTK_WIDGET (self->state_icon)) && gtk_widget_get_visible (self->bubble))
+  if (gtk_widget_get_visible (self->edited_button))
+    g_ptr_array_add (notes, (gpointer) gtk_button_get_label (GTK_BUTTON (self->edited_button)));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->reactions)))
+    g_ptr_array_add (notes, (gpointer) sotto_reaction_list_get_reactors (self->reactions));
+  if (gtk_widget_get_visible (GTK_WIDGET (self->state_icon)) && gtk_widget_get_visible (self->bubble_line))
     g_ptr_array_add (notes, (gpointer) gtk_widget_get_tooltip_text (GTK_WIDGET (self->state_icon)));
   g_ptr_array_add (notes, NULL);
   /* Translators: what separates the notes a screen reader reads after a
@@ -351,12 +374,10 @@ sotto_message_row_update_changes (SottoMessageRow *self,
       gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");
     }
 
-  gtk_widget_set_visible (GTK_WIDGET (self->edited_label), sotto_message_get_edited (self->message) && !deleted);
+  gtk_widget_set_visible (self->edited_button, sotto_message_get_edited (self->message) && !deleted);
 
-  gtk_label_set_label (self->reactions_label, reactions);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->reactions_label), reactors);
-  gtk_widget_set_halign (GTK_WIDGET (self->reactions_label), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
-  gtk_widget_set_visible (GTK_WIDGET (self->reactions_label), reactions != NULL);
+  sotto_reaction_list_set_reactions (self->reactions, reactions, reactors);
+  gtk_widget_set_halign (GTK_WIDGET (self->reactions), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
 }
 
 /* The text of a "timer changed" event, whose body is the new timer in
@@ -408,43 +429,40 @@ sotto_message_row_update (SottoMessageRow *self)
 
   outgoing = sotto_message_get_direction (self->message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
 
-  if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+  /* An event is a line of its own: no bubble, and nothing under one
+   * (the row may have shown a message with reactions before). */
+  if (sotto_message_get_kind (self->message) != SOTTO_MESSAGE_KIND_TEXT)
     {
-      g_autofree char *text = timer_event_text (outgoing ? NULL : self->contact_name,
-                                                sotto_message_get_body (self->message));
+      g_autofree char *text = NULL;
+
+      if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
+        text = timer_event_text (outgoing ? NULL : self->contact_name, sotto_message_get_body (self->message));
+      else
+        text = g_strdup_printf (_("Your safety number with %s changed"), self->contact_name);
 
       gtk_label_set_label (self->event_label, text);
       gtk_widget_set_visible (self->event_box, TRUE);
-      gtk_widget_set_visible (self->bubble, FALSE);
-      sotto_message_row_update_accessible (self);
-      return;
-    }
-
-  if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED)
-    {
-      g_autofree char *text = g_strdup_printf (_("Your safety number with %s changed"),
-                                               self->contact_name);
-
-      gtk_label_set_label (self->event_label, text);
-      gtk_widget_set_visible (self->event_box, TRUE);
-      gtk_widget_set_visible (self->bubble, FALSE);
-      gtk_widget_set_visible (GTK_WIDGET (self->reactions_label), FALSE);
+      gtk_widget_set_visible (self->bubble_line, FALSE);
+      sotto_reaction_list_set_reactions (self->reactions, NULL, NULL);
       sotto_message_row_update_accessible (self);
       return;
     }
 
   gtk_widget_set_visible (self->event_box, FALSE);
-  gtk_widget_set_visible (self->bubble, TRUE);
-  gtk_widget_set_halign (self->bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_widget_set_visible (self->bubble_line, TRUE);
+  gtk_widget_set_halign (self->bubble_line, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  /* The menu button is on the side of the bubble towards the middle. */
   if (outgoing)
     {
       gtk_widget_add_css_class (self->bubble, "outgoing");
       gtk_widget_remove_css_class (self->bubble, "incoming");
+      gtk_box_reorder_child_after (GTK_BOX (self->bubble_line), self->menu_button, NULL);
     }
   else
     {
       gtk_widget_add_css_class (self->bubble, "incoming");
       gtk_widget_remove_css_class (self->bubble, "outgoing");
+      gtk_box_reorder_child_after (GTK_BOX (self->bubble_line), self->menu_button, self->bubble);
     }
 
   sotto_message_row_update_changes (self, outgoing);
@@ -554,6 +572,66 @@ sotto_message_row_update_context (SottoMessageRow *self)
   sotto_message_row_update_accessible (self);
 }
 
+/* The quote of a reply leads to the original, when the conversation
+ * has it: one never received, or deleted on this device, shows only
+ * its excerpt. */
+static void
+sotto_message_row_set_quote_found (SottoMessageRow *self,
+                                   gboolean         found)
+{
+  self->quote_found = found;
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self->quote_label), found ? "pointer" : NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->quote_label), found ? _("Show the original message") : NULL);
+  if (found)
+    gtk_widget_add_css_class (GTK_WIDGET (self->quote_label), "found");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->quote_label), "found");
+  sotto_message_row_update_actions (self);
+}
+
+static void
+sotto_message_row_quote_found_cb (GObject      *object,
+                                  GAsyncResult *result,
+                                  gpointer      user_data)
+{
+  g_autoptr(SottoMessageRow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  guint position;
+
+  if (sotto_conversation_find_message_finish (SOTTO_CONVERSATION (object), result, &position, &error))
+    sotto_message_row_set_quote_found (self, TRUE);
+}
+
+static void
+sotto_message_row_find_quote (SottoMessageRow *self)
+{
+  const char *quote_id = NULL;
+
+  g_cancellable_cancel (self->quote_cancellable);
+  g_clear_object (&self->quote_cancellable);
+  sotto_message_row_set_quote_found (self, FALSE);
+
+  if (self->message != NULL && self->conversation != NULL && sotto_message_get_loaded (self->message))
+    quote_id = sotto_message_get_quote_id (self->message);
+  if (quote_id == NULL)
+    return;
+
+  self->quote_cancellable = g_cancellable_new ();
+  sotto_conversation_find_message_async (self->conversation, quote_id, self->quote_cancellable,
+                                         sotto_message_row_quote_found_cb, g_object_ref (self));
+}
+
+static void
+sotto_message_row_quote_clicked_cb (GtkGestureClick *gesture,
+                                    int              n_press,
+                                    double           x,
+                                    double           y,
+                                    SottoMessageRow *self)
+{
+  if (self->quote_found)
+    gtk_widget_activate_action (GTK_WIDGET (self), "message.show-original", NULL);
+}
+
 /* The message menu */
 
 static void
@@ -606,15 +684,12 @@ sotto_message_row_popup_menu_at (SottoMessageRow *self,
 
   if (self->menu == NULL)
     {
-      g_autoptr(GMenu) model = g_menu_new ();
-
-      g_menu_append (model, _("_Copy Text"), "message.copy-text");
-      g_menu_append (model, _("Copy _Time"), "message.copy-time");
-      g_menu_append (model, _("_Delete for Me"), "message.delete");
-      self->menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (model));
-      gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
+      self->menu = sotto_message_menu_new ();
       gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
     }
+
+  /* Editing and deleting for everyone end 24 hours after sending. */
+  sotto_message_row_update_actions (self);
 
   if (x < 0)
     {
@@ -628,6 +703,89 @@ sotto_message_row_popup_menu_at (SottoMessageRow *self,
 
   gtk_popover_set_pointing_to (GTK_POPOVER (self->menu), &rectangle);
   gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+/* Reply, edit, delete for everyone and the rest go to the conversation
+ * view, which acts on the message by its id. */
+static void
+sotto_message_row_forward (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  static const struct { const char *row_action; const char *view_action; } forwarded[] = {
+    { "message.reply", "conversation.reply-to" },
+    { "message.edit", "conversation.edit-message" },
+    { "message.delete-for-everyone", "conversation.delete-for-everyone" },
+    { "message.show-edits", "conversation.show-edits" },
+  };
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+
+  for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    {
+      if (g_str_equal (action_name, forwarded[i].row_action))
+        gtk_widget_activate_action (widget, forwarded[i].view_action, "s", sotto_message_get_id (self->message));
+    }
+}
+
+static void
+sotto_message_row_show_original (GtkWidget  *widget,
+                                 const char *action_name,
+                                 GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+
+  gtk_widget_activate_action (widget, "conversation.show-original", "s", sotto_message_get_quote_id (self->message));
+}
+
+/* One reaction per person: choosing the one the user has takes it away,
+ * choosing another replaces it. */
+static void
+sotto_message_row_react (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+  const char *emoji = g_variant_get_string (parameter, NULL);
+
+  if (g_strcmp0 (emoji, sotto_message_get_my_reaction (self->message)) == 0)
+    emoji = "";
+
+  if (self->menu != NULL)
+    gtk_popover_popdown (GTK_POPOVER (self->menu));
+  gtk_widget_activate_action (widget, "conversation.react", "(ss)", sotto_message_get_id (self->message), emoji);
+}
+
+static void
+sotto_message_row_emoji_picked_cb (SottoMessageRow *self,
+                                   const char      *emoji)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "message.react", "s", emoji);
+}
+
+static void
+sotto_message_row_choose_reaction (GtkWidget  *widget,
+                                   const char *action_name,
+                                   GVariant   *parameter)
+{
+  SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
+  graphene_rect_t bounds;
+
+  if (self->menu != NULL)
+    gtk_popover_popdown (GTK_POPOVER (self->menu));
+
+  if (self->emoji_chooser == NULL)
+    {
+      self->emoji_chooser = gtk_emoji_chooser_new ();
+      gtk_widget_set_parent (self->emoji_chooser, widget);
+      g_signal_connect_object (self->emoji_chooser, "emoji-picked",
+                               G_CALLBACK (sotto_message_row_emoji_picked_cb), self, G_CONNECT_SWAPPED);
+    }
+
+  if (gtk_widget_compute_bounds (self->bubble, widget, &bounds))
+    gtk_popover_set_pointing_to (GTK_POPOVER (self->emoji_chooser),
+                                 &(GdkRectangle) { (int) bounds.origin.x, (int) bounds.origin.y,
+                                                   (int) bounds.size.width, (int) bounds.size.height });
+  gtk_popover_popup (GTK_POPOVER (self->emoji_chooser));
 }
 
 static void
@@ -677,6 +835,9 @@ sotto_message_row_dispose (GObject *object)
   SottoMessageRow *self = (SottoMessageRow *) object;
 
   g_clear_pointer (&self->menu, gtk_widget_unparent);
+  g_clear_pointer (&self->emoji_chooser, gtk_widget_unparent);
+  g_cancellable_cancel (self->quote_cancellable);
+  g_clear_object (&self->quote_cancellable);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_MESSAGE_ROW);
 
@@ -685,6 +846,7 @@ sotto_message_row_dispose (GObject *object)
   g_clear_object (&self->message);
   g_clear_object (&self->previous);
   g_clear_pointer (&self->contact_name, g_free);
+  g_clear_object (&self->conversation);
 
   G_OBJECT_CLASS (sotto_message_row_parent_class)->dispose (object);
 }
@@ -752,25 +914,35 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_REACTION_LIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, day_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, unread_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, event_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble_line);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, quote_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, body_label);
-  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, edited_label);
-  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, reactions_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, edited_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, reactions);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, state_icon);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, waiting_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, menu_button);
 
   gtk_widget_class_install_action (widget_class, "message.copy-text", NULL, sotto_message_row_copy_text);
   gtk_widget_class_install_action (widget_class, "message.copy-time", NULL, sotto_message_row_copy_time);
   gtk_widget_class_install_action (widget_class, "message.delete", NULL, sotto_message_row_delete);
   gtk_widget_class_install_action (widget_class, "message.show-menu", NULL, sotto_message_row_show_menu);
+  gtk_widget_class_install_action (widget_class, "message.reply", NULL, sotto_message_row_forward);
+  gtk_widget_class_install_action (widget_class, "message.edit", NULL, sotto_message_row_forward);
+  gtk_widget_class_install_action (widget_class, "message.delete-for-everyone", NULL, sotto_message_row_forward);
+  gtk_widget_class_install_action (widget_class, "message.show-edits", NULL, sotto_message_row_forward);
+  gtk_widget_class_install_action (widget_class, "message.show-original", NULL, sotto_message_row_show_original);
+  gtk_widget_class_install_action (widget_class, "message.react", "s", sotto_message_row_react);
+  gtk_widget_class_install_action (widget_class, "message.choose-reaction", NULL, sotto_message_row_choose_reaction);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "message.show-menu", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK, "message.show-menu", NULL);
 
@@ -783,6 +955,7 @@ sotto_message_row_init (SottoMessageRow *self)
 {
   GtkGesture *right_click;
   GtkGesture *long_press;
+  GtkGesture *quote_click;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -801,6 +974,10 @@ sotto_message_row_init (SottoMessageRow *self)
   g_signal_connect (long_press, "pressed", G_CALLBACK (sotto_message_row_long_press_cb), self);
   gtk_widget_add_controller (self->bubble, GTK_EVENT_CONTROLLER (long_press));
 
+  quote_click = gtk_gesture_click_new ();
+  g_signal_connect (quote_click, "released", G_CALLBACK (sotto_message_row_quote_clicked_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->quote_label), GTK_EVENT_CONTROLLER (quote_click));
+
   /* Messages of a paged list arrive as placeholders and are filled in
    * when their page loads; the row follows that and every state change. */
   self->message_signals = g_signal_group_new (SOTTO_TYPE_MESSAGE);
@@ -808,6 +985,8 @@ sotto_message_row_init (SottoMessageRow *self)
                                  G_CALLBACK (sotto_message_row_update_context), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::loaded",
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->message_signals, "notify::loaded",
+                                 G_CALLBACK (sotto_message_row_find_quote), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->message_signals, "notify::state",
                                  G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
   /* An edit, a deletion for everyone or a reaction changes a message in
@@ -854,6 +1033,25 @@ sotto_message_row_set_message (SottoMessageRow *self,
 
   sotto_message_row_update_context (self);
   sotto_message_row_update (self);
+  sotto_message_row_find_quote (self);
+}
+
+/**
+ * sotto_message_row_set_conversation:
+ * @self: a #SottoMessageRow
+ * @conversation: (nullable): the conversation of the messages the row
+ *   is given next, where it looks for the originals of quotes
+ *
+ * Takes effect with the next sotto_message_row_set_message().
+ */
+void
+sotto_message_row_set_conversation (SottoMessageRow   *self,
+                                    SottoConversation *conversation)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
+  g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
+
+  g_set_object (&self->conversation, conversation);
 }
 
 /**

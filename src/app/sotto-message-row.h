@@ -8,6 +8,7 @@
 
 #include <gtk/gtk.h>
 
+#include "sotto-conversation.h"
 #include "sotto-message.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,8 @@ void          sotto_message_row_set_message  (SottoMessageRow *self,
                                               SottoMessage    *message,
                                               const char      *contact_name,
                                               SottoMessage    *previous);
+void          sotto_message_row_set_conversation (SottoMessageRow   *self,
+                                                  SottoConversation *conversation);
 void          sotto_message_row_set_first_unread (SottoMessageRow *self,
                                                   gboolean         first_unread);
 void          sotto_message_row_set_offline  (SottoMessageRow *self,

@@ -43,6 +43,15 @@ add_string (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* Adds member @name, a string or null. */
+void
+sotto_cli_add_string (JsonBuilder *builder,
+                      const char  *name,
+                      const char  *value)
+{
+  add_string (builder, name, value);
+}
+
 /* Adds "type" to a message's JSON: "reply" with the "target_id" it
  * quotes, or "message". */
 void

@@ -265,7 +265,7 @@ sotto_cli_send (SottoCli *cli)
   if (conversation == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not send"));
 
-  sotto_messenger_send_async (cli->messenger, conversation, text, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_send_start (cli, conversation, text, &result);
   sotto_cli_wait (&result);
 
   if (!sotto_messenger_send_finish (cli->messenger, result, &message, &error))
@@ -310,6 +310,10 @@ typedef struct
   gboolean drained_since_message;
   gboolean failed;
   gboolean finished;
+  /* Messages whose attachments are being saved, and whether one could
+   * not be. */
+  guint n_fetching;
+  gboolean attachment_failed;
 } Receiving;
 
 static gboolean
@@ -324,6 +328,9 @@ receive_timeout_cb (gpointer user_data)
    * whose queue drained since the last message has nothing more for now,
    * even if it dropped the socket since, so that one that drops and
    * greets again and again cannot keep the wait going. */
+  if (receiving->n_fetching > 0)
+    return G_SOURCE_CONTINUE;
+
   if (sotto_messenger_get_drained (messenger) || receiving->drained_since_message)
     {
       receiving->timeout_id = 0;
@@ -354,7 +361,8 @@ receive_restart_timeout (Receiving *receiving)
 static void
 print_message (SottoCli          *cli,
                SottoConversation *conversation,
-               SottoMessage      *message)
+               SottoMessage      *message,
+               GPtrArray         *exports)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   SottoAccount *account = sotto_contact_get_account (contact);
@@ -389,6 +397,7 @@ print_message (SottoCli          *cli,
       json_builder_add_string_value (builder, sotto_message_get_id (message));
       json_builder_set_member_name (builder, "request");
       json_builder_add_boolean_value (builder, request);
+      sotto_cli_add_attachments (builder, message, exports);
       if (g_str_equal (cli->command, "history"))
         {
           json_builder_set_member_name (builder, "direction");
@@ -417,7 +426,38 @@ print_message (SottoCli          *cli,
                  state_name (sotto_message_get_state (message)));
       else
         g_print ("[%s] %s: %s\n", time, from, sotto_message_get_body (message));
+
+      for (guint i = 0; exports != NULL && i < exports->len; i++)
+        {
+          SottoCliExport *export = g_ptr_array_index (exports, i);
+
+          if (export->path != NULL)
+            g_print (_("  saved %s\n"), export->path);
+        }
     }
+}
+
+static void
+attachments_fetched_cb (SottoCli          *cli,
+                        SottoConversation *conversation,
+                        SottoMessage      *message,
+                        GPtrArray         *exports,
+                        gpointer           data)
+{
+  Receiving *receiving = data;
+
+  for (guint i = 0; i < exports->len; i++)
+    {
+      SottoCliExport *export = g_ptr_array_index (exports, i);
+
+      if (export->error != NULL)
+        receiving->attachment_failed = TRUE;
+    }
+
+  print_message (cli, conversation, message, exports);
+  receiving->n_fetching--;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
 }
 
 static void
@@ -426,7 +466,15 @@ message_received_cb (SottoMessenger    *messenger,
                      SottoMessage      *message,
                      Receiving         *receiving)
 {
-  print_message (receiving->cli, conversation, message);
+  if (g_list_model_get_n_items (sotto_message_get_attachments (message)) > 0)
+    {
+      receiving->n_fetching++;
+      sotto_cli_fetch_attachments (receiving->cli, conversation, message, attachments_fetched_cb, receiving);
+    }
+  else
+    {
+      print_message (receiving->cli, conversation, message, NULL);
+    }
   g_hash_table_add (receiving->read, g_object_ref (conversation));
   receiving->drained_since_message = FALSE;
   if (!receiving->finished)
@@ -494,7 +542,7 @@ sotto_cli_receive (SottoCli *cli)
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GHashTable) read = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   g_autoptr(GError) error = NULL;
-  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE, FALSE };
+  Receiving receiving = { cli, loop, read, 0, FALSE, FALSE, FALSE, 0, FALSE };
   GList *conversations;
 
   if (!sotto_cli_load (cli, &error))
@@ -565,6 +613,10 @@ sotto_cli_receive (SottoCli *cli)
     return sotto_cli_fail (cli, _("The relay at %s could not be reached"),
                            sotto_account_get_relay_url (sotto_messenger_get_account (cli->messenger)));
 
+  /* Each was told of on its own already. */
+  if (receiving.attachment_failed)
+    return SOTTO_CLI_EXIT_FAILED;
+
   return SOTTO_CLI_EXIT_OK;
 }
 
@@ -627,7 +679,7 @@ sotto_cli_history (SottoCli *cli)
     g_main_context_iteration (NULL, TRUE);
 
   for (guint i = 0; i < history.messages->len; i++)
-    print_message (cli, conversation, g_ptr_array_index (history.messages, i));
+    print_message (cli, conversation, g_ptr_array_index (history.messages, i), NULL);
 
   g_ptr_array_unref (history.messages);
 

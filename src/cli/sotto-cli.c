@@ -34,8 +34,8 @@ typedef struct
 static const Command commands[] = {
   { "register", sotto_cli_register, 0, 0, "register --relay URL --username NAME" },
   { "whoami", sotto_cli_whoami, 0, 0, "whoami" },
-  { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT" },
-  { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS]" },
+  { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT [--attach FILE]…" },
+  { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS] [--download-dir DIR]" },
   { "history", sotto_cli_history, 1, 1, "history USERNAME [--limit N]" },
   { "safety-number", sotto_cli_safety_number, 1, 1, "safety-number USERNAME" },
   { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
@@ -322,6 +322,8 @@ main (int   argc,
   g_autofree char *trust_root = NULL;
   g_autofree char *name = NULL;
   g_autofree char *avatar = NULL;
+  g_autofree char *download_dir = NULL;
+  g_auto(GStrv) attach = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -356,6 +358,10 @@ main (int   argc,
       N_("profile: the display name contacts see instead of the username"), N_("NAME") },
     { "avatar", 0, 0, G_OPTION_ARG_FILENAME, &avatar,
       N_("profile: an image of at most 1 MiB that contacts see"), N_("FILE") },
+    { "attach", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &attach,
+      N_("send: a file to send with the text, which is its caption (repeatable)"), N_("FILE") },
+    { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir,
+      N_("receive: where to save attachments (default: the profile’s downloads folder)"), N_("DIR") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -412,7 +418,9 @@ main (int   argc,
        && command->func != sotto_cli_register)
       || (timeout >= 0 && command->func != sotto_cli_receive)
       || (limit >= 0 && command->func != sotto_cli_history)
-      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile))
+      || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)
+      || (attach != NULL && command->func != sotto_cli_send)
+      || (download_dir != NULL && command->func != sotto_cli_receive))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -441,6 +449,8 @@ main (int   argc,
   cli.message_requests = message_requests;
   cli.name = g_steal_pointer (&name);
   cli.avatar = g_steal_pointer (&avatar);
+  cli.attach = g_steal_pointer (&attach);
+  cli.download_dir = g_steal_pointer (&download_dir);
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;
@@ -456,6 +466,8 @@ main (int   argc,
   g_free (cli.trust_root);
   g_free (cli.name);
   g_free (cli.avatar);
+  g_strfreev (cli.attach);
+  g_free (cli.download_dir);
 
   return status;
 }

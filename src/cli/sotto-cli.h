@@ -41,6 +41,8 @@ typedef struct
   gboolean message_requests;
   char *name;
   char *avatar;
+  char **attach;
+  char *download_dir;
   const char *command;
   char **args;
   guint n_args;
@@ -64,6 +66,9 @@ int             sotto_cli_fail_error    (SottoCli       *cli,
                                          const GError   *error,
                                          const char     *what);
 void            sotto_cli_print_json    (JsonBuilder    *builder);
+void            sotto_cli_add_string    (JsonBuilder    *builder,
+                                         const char     *name,
+                                         const char     *value);
 char           *sotto_cli_format_time   (gint64          milliseconds);
 gboolean        sotto_cli_unlock        (SottoCli       *cli,
                                          GError        **error);
@@ -112,6 +117,35 @@ int             sotto_cli_timer           (SottoCli *cli);
 void            sotto_cli_print_timer_event (SottoCli       *cli,
                                              const char     *from,
                                              SottoMessage   *message);
+
+/* Files with send and receive (sotto-cli-attachments.c): what became
+ * of one attachment that receive saved. */
+typedef struct
+{
+  char *path;
+  char *sha256;
+  char *error;
+} SottoCliExport;
+
+typedef void (*SottoCliFetchedFunc) (SottoCli          *cli,
+                                     SottoConversation *conversation,
+                                     SottoMessage      *message,
+                                     GPtrArray         *exports,
+                                     gpointer           data);
+
+void            sotto_cli_export_free       (SottoCliExport    *export);
+void            sotto_cli_send_start        (SottoCli          *cli,
+                                             SottoConversation *conversation,
+                                             const char        *text,
+                                             GAsyncResult     **result);
+void            sotto_cli_fetch_attachments (SottoCli            *cli,
+                                             SottoConversation   *conversation,
+                                             SottoMessage        *message,
+                                             SottoCliFetchedFunc  done,
+                                             gpointer             data);
+void            sotto_cli_add_attachments   (JsonBuilder       *builder,
+                                             SottoMessage      *message,
+                                             GPtrArray         *exports);
 
 void            sotto_cli_print_profile_change (SottoCli          *cli,
                                                 SottoConversation *conversation);

@@ -44,6 +44,15 @@ gboolean sotto_attachment_file_encrypt     (GInputStream   *plaintext,
                                             GCancellable   *cancellable,
                                             GError        **error);
 
+/* Checks the blob in @blob_file against @digest and @key (its length,
+ * digest and MAC) and decrypts nothing. */
+gboolean sotto_attachment_file_verify      (GFile          *blob_file,
+                                            const guint8    key[SP_ATTACHMENT_KEY_SIZE],
+                                            const guint8    digest[SP_ATTACHMENT_DIGEST_SIZE],
+                                            guint64         size,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+
 /* Checks the blob in @blob_file against @digest and @key, then decrypts
  * it into a new file in @download_dir named after @name (made safe, with
  * a " (N)" suffix when the name is taken: nothing is ever overwritten).

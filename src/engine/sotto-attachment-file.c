@@ -229,6 +229,39 @@ verify_blob (SpAttachmentDecryptor  *decryptor,
   return TRUE;
 }
 
+gboolean
+sotto_attachment_file_verify (GFile         *blob_file,
+                              const guint8   key[SP_ATTACHMENT_KEY_SIZE],
+                              const guint8   digest[SP_ATTACHMENT_DIGEST_SIZE],
+                              guint64        size,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  SpAttachmentDecryptor *decryptor = NULL;
+  g_autoptr(GFileInputStream) in = NULL;
+  g_autofree guint8 *buffer = NULL;
+  gboolean ok;
+  int rc;
+
+  g_return_val_if_fail (G_IS_FILE (blob_file), FALSE);
+  g_return_val_if_fail (key != NULL && digest != NULL, FALSE);
+
+  _sotto_engine_init_crypto ();
+  rc = sp_attachment_decryptor_new (&decryptor, key, digest, size);
+  if (rc != SP_OK)
+    {
+      set_error_from_sp (error, rc, _("Could not check the attachment"));
+      return FALSE;
+    }
+
+  buffer = g_malloc (CHUNK_SIZE);
+  in = g_file_read (blob_file, cancellable, error);
+  ok = in != NULL && verify_blob (decryptor, G_INPUT_STREAM (in), buffer, cancellable, error);
+  sp_attachment_decryptor_free (decryptor);
+
+  return ok;
+}
+
 /* The second pass: the plaintext into @out, hashed on the way. */
 static gboolean
 decrypt_blob (SpAttachmentDecryptor        *decryptor,

@@ -1,4 +1,4 @@
-/* sotto-attachment-transfer.c: a file encrypted and uploaded as an attachment blob
+/* sotto-attachment-transfer.c: attachment blobs between a profile and the relay
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -18,46 +18,121 @@
 #include "sotto-engine-private.h"
 #include "sotto-relay-client-blob-private.h"
 
+/* The steps of an attachment's life, each on its own so that the
+ * attachment service (sotto-attachment-service.c) can keep what each
+ * gives before the next: encrypted into the profile, an upload created,
+ * the blob sent (resumed from wherever the relay stands), downloaded and
+ * checked into the profile, decrypted out of it on request.  The
+ * profile only ever holds blobs, encrypted under keys the store seals;
+ * plaintext is read from the file being sent and written only where
+ * the user exports to. */
+
 typedef struct
 {
-  SottoRelayClient      *client;
   GFile                 *file;
-  GFile                 *spool_dir;
-  GFile                 *blob;       /* the encrypted blob in the spool */
-  SottoRelayUpload      *relay_upload;
+  GFile                 *folder;
   SottoAttachmentUpload *upload;
+} EncryptState;
+
+/* A transfer's progress, read from its stream's position on a timer. */
+typedef struct
+{
+  GSeekable                   *stream;
+  SottoAttachmentProgressFunc  func;
+  gpointer                     data;
+  guint                        source;
+  guint64                      reported;
+} Progress;
+
+typedef struct
+{
+  SottoRelayClient *client;
+  char             *id;
+  GFile            *blob;
+  guint64           blob_size;
+  Progress          progress;
 } UploadState;
+
+typedef struct
+{
+  guint8            *key;        /* guarded memory */
+  guint8             digest[SP_ATTACHMENT_DIGEST_SIZE];
+  guint64            size;
+  GFile             *blob;
+  GFileOutputStream *out;
+  Progress           progress;
+} DownloadState;
 
 typedef struct
 {
   guint8  *key;        /* guarded memory */
   guint8   digest[SP_ATTACHMENT_DIGEST_SIZE];
   guint64  size;
-  GFile   *blob;       /* the encrypted blob in the spool */
-  GFile   *download_dir;
+  GFile   *blob;
+  GFile   *dir;
   char    *name;
-  GFileOutputStream *out;
-} DownloadState;
+  GFile   *file;
+  char    *sha256_hex;
+} ExportState;
 
-typedef struct
-{
-  GFile *file;
-  char  *sha256_hex;
-} DownloadResult;
-
-/* A spool file for one blob, under a random name. */
+/* A new file for one blob in @folder, under a random name. */
 static GFile *
-new_spool_file (GFile *spool_dir)
+new_blob_file (GFile *folder)
 {
-  guint8 random[8];
+  guint8 random[16];
+  char hex[2 * sizeof random + 1];
   g_autofree char *name = NULL;
 
   randombytes_buf (random, sizeof random);
-  name = g_strdup_printf ("blob-%02x%02x%02x%02x%02x%02x%02x%02x",
-                          random[0], random[1], random[2], random[3],
-                          random[4], random[5], random[6], random[7]);
+  name = g_strconcat ("blob-", sodium_bin2hex (hex, sizeof hex, random, sizeof random), NULL);
 
-  return g_file_get_child (spool_dir, name);
+  return g_file_get_child (folder, name);
+}
+
+/* Reports @transferred, unless that would go back: a stream's position
+ * only grows, but a closed stream's is no longer told. */
+static void
+progress_report (Progress *progress,
+                 guint64   transferred)
+{
+  if (progress->func == NULL || transferred <= progress->reported)
+    return;
+
+  progress->reported = transferred;
+  progress->func (transferred, progress->data);
+}
+
+static gboolean
+progress_tick_cb (gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  progress_report (progress, (guint64) g_seekable_tell (progress->stream));
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Reads @stream's position, the bytes moved, on a timer. */
+static void
+progress_start (Progress                    *progress,
+                GSeekable                   *stream,
+                SottoAttachmentProgressFunc  func,
+                gpointer                     data)
+{
+  if (func == NULL)
+    return;
+
+  progress->stream = g_object_ref (stream);
+  progress->func = func;
+  progress->data = data;
+  progress->source = g_timeout_add (SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS, progress_tick_cb, progress);
+}
+
+static void
+progress_stop (Progress *progress)
+{
+  g_clear_handle_id (&progress->source, g_source_remove);
+  g_clear_object (&progress->stream);
 }
 
 void
@@ -66,33 +141,41 @@ sotto_attachment_upload_free (SottoAttachmentUpload *upload)
   if (upload == NULL)
     return;
   g_free (upload->id);
-  if (upload->key != NULL)
-    sodium_free (upload->key);
+  g_clear_pointer (&upload->key, sodium_free);
+  g_clear_object (&upload->blob);
   g_free (upload);
 }
 
+/* A blob that will not make it to the caller goes before the caller
+ * hears of it. */
 static void
-upload_state_free (UploadState *state)
+discard_encrypted (EncryptState *state)
 {
-  if (state->blob != NULL)
-    g_file_delete (state->blob, NULL, NULL);
-  g_clear_object (&state->client);
+  if (state->upload != NULL && state->upload->blob != NULL)
+    g_file_delete (state->upload->blob, NULL, NULL);
+  if (state->upload != NULL)
+    g_clear_object (&state->upload->blob);
+}
+
+static void
+encrypt_state_free (EncryptState *state)
+{
+  discard_encrypted (state);
   g_clear_object (&state->file);
-  g_clear_object (&state->spool_dir);
-  g_clear_object (&state->blob);
-  g_clear_pointer (&state->relay_upload, sotto_relay_upload_free);
+  g_clear_object (&state->folder);
   g_clear_pointer (&state->upload, sotto_attachment_upload_free);
   g_free (state);
 }
 
-/* In a worker thread: the file through the cipher into the spool. */
+/* In a worker thread: the file through the cipher into the folder. */
 static void
 encrypt_thread (GTask        *task,
                 gpointer      source_object,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  UploadState *state = task_data;
+  EncryptState *state = task_data;
+  SottoAttachmentUpload *upload = state->upload;
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GFileInputStream) in = NULL;
   g_autoptr(GFileOutputStream) out = NULL;
@@ -106,25 +189,123 @@ encrypt_thread (GTask        *task,
       return;
     }
 
-  state->blob = new_spool_file (state->spool_dir);
-  out = g_file_create (state->blob, G_FILE_CREATE_PRIVATE, cancellable, &error);
+  upload->blob = new_blob_file (state->folder);
+  out = g_file_create (upload->blob, G_FILE_CREATE_PRIVATE, cancellable, &error);
   if (out == NULL)
     {
-      g_clear_object (&state->blob);
+      g_clear_object (&upload->blob);
       g_task_return_error (task, error);
       return;
     }
 
-  state->upload->size = (guint64) g_file_info_get_size (info);
-  if (!sotto_attachment_file_encrypt (G_INPUT_STREAM (in), state->upload->size, G_OUTPUT_STREAM (out),
-                                      state->upload->key, state->upload->digest, cancellable, &error)
+  upload->size = (guint64) g_file_info_get_size (info);
+  if (!sotto_attachment_file_encrypt (G_INPUT_STREAM (in), upload->size, G_OUTPUT_STREAM (out),
+                                      upload->key, upload->digest, cancellable, &error)
       || !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, &error))
+    {
+      g_clear_object (&out);
+      discard_encrypted (state);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&state->upload), (GDestroyNotify) sotto_attachment_upload_free);
+}
+
+void
+sotto_attachment_encrypt_async (GFile               *file,
+                                GFile               *folder,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  EncryptState *state;
+
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (G_IS_FILE (folder));
+
+  _sotto_engine_init_crypto ();
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_attachment_encrypt_async);
+  state = g_new0 (EncryptState, 1);
+  state->file = g_object_ref (file);
+  state->folder = g_object_ref (folder);
+  state->upload = g_new0 (SottoAttachmentUpload, 1);
+  state->upload->key = _sotto_secure_alloc (SP_ATTACHMENT_KEY_SIZE);
+  g_task_set_task_data (task, state, (GDestroyNotify) encrypt_state_free);
+  g_task_run_in_thread (task, encrypt_thread);
+}
+
+SottoAttachmentUpload *
+sotto_attachment_encrypt_finish (GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_encrypt_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+created_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentUpload *upload = g_task_get_task_data (task);
+  g_autoptr(SottoRelayUpload) created = NULL;
+  GError *error = NULL;
+
+  created = _sotto_relay_client_create_upload_finish (SOTTO_RELAY_CLIENT (object), result, &error);
+  if (created == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
+  g_free (upload->id);
+  upload->id = g_strdup (created->id);
   g_task_return_boolean (task, TRUE);
+}
+
+void
+sotto_attachment_create_upload_async (SottoRelayClient      *client,
+                                      SottoAttachmentUpload *upload,
+                                      GCancellable          *cancellable,
+                                      GAsyncReadyCallback    callback,
+                                      gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (client));
+  g_return_if_fail (upload != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_attachment_create_upload_async);
+  g_task_set_task_data (task, upload, NULL);
+  _sotto_relay_client_create_upload_async (client, sp_attachment_blob_size (upload->size), cancellable,
+                                           created_cb, g_steal_pointer (&task));
+}
+
+gboolean
+sotto_attachment_create_upload_finish (GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_create_upload_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+upload_state_free (UploadState *state)
+{
+  progress_stop (&state->progress);
+  g_clear_object (&state->client);
+  g_free (state->id);
+  g_clear_object (&state->blob);
+  g_free (state);
 }
 
 static void
@@ -138,6 +319,7 @@ put_cb (GObject      *object,
   GError *error = NULL;
 
   done = _sotto_relay_client_put_upload_finish (SOTTO_RELAY_CLIENT (object), result, &error);
+  progress_stop (&state->progress);
   if (done == NULL)
     {
       g_task_return_error (task, error);
@@ -150,103 +332,95 @@ put_cb (GObject      *object,
       return;
     }
 
-  state->upload->id = g_strdup (done->id);
-  g_task_return_pointer (task, g_steal_pointer (&state->upload),
-                         (GDestroyNotify) sotto_attachment_upload_free);
+  progress_report (&state->progress, state->blob_size);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
-created_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+upload_state_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   UploadState *state = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(SottoRelayUpload) standing = NULL;
   g_autoptr(GFileInputStream) in = NULL;
   GError *error = NULL;
 
-  state->relay_upload = _sotto_relay_client_create_upload_finish (state->client, result, &error);
-  if (state->relay_upload == NULL
-      || (in = g_file_read (state->blob, g_task_get_cancellable (task), &error)) == NULL)
+  standing = _sotto_relay_client_get_upload_finish (state->client, result, &error);
+  if (standing == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (standing->complete)
+    {
+      progress_report (&state->progress, state->blob_size);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* The rest of the blob, from where the relay stands. */
+  in = g_file_read (state->blob, cancellable, &error);
+  if (in == NULL
+      || !g_seekable_seek (G_SEEKABLE (in), (goffset) standing->offset, G_SEEK_SET, cancellable, &error))
     {
       g_task_return_error (task, error);
       return;
     }
 
-  _sotto_relay_client_put_upload_async (state->client, state->relay_upload, G_INPUT_STREAM (in),
-                                        g_task_get_cancellable (task), put_cb, g_object_ref (task));
-}
-
-static void
-encrypted_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GTask *encrypt_task = G_TASK (result);
-  g_autoptr(GTask) task = user_data;
-  UploadState *state = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!g_task_propagate_boolean (encrypt_task, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  _sotto_relay_client_create_upload_async (state->client,
-                                           sp_attachment_blob_size (state->upload->size),
-                                           g_task_get_cancellable (task),
-                                           created_cb, g_object_ref (task));
+  progress_start (&state->progress, G_SEEKABLE (in), state->progress.func, state->progress.data);
+  _sotto_relay_client_put_upload_async (state->client, standing, G_INPUT_STREAM (in), cancellable,
+                                        put_cb, g_steal_pointer (&task));
 }
 
 void
-sotto_attachment_upload_async (SottoRelayClient    *client,
-                               GFile               *file,
-                               GFile               *spool_dir,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
+sotto_attachment_upload_async (SottoRelayClient            *client,
+                               const char                  *id,
+                               GFile                       *blob,
+                               guint64                      size,
+                               SottoAttachmentProgressFunc  progress,
+                               gpointer                     progress_data,
+                               GCancellable                *cancellable,
+                               GAsyncReadyCallback          callback,
+                               gpointer                     user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) encrypt_task = NULL;
   UploadState *state;
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (client));
-  g_return_if_fail (G_IS_FILE (file));
-  g_return_if_fail (G_IS_FILE (spool_dir));
+  g_return_if_fail (id != NULL && G_IS_FILE (blob));
 
-  _sotto_engine_init_crypto ();
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_attachment_upload_async);
   state = g_new0 (UploadState, 1);
   state->client = g_object_ref (client);
-  state->file = g_object_ref (file);
-  state->spool_dir = g_object_ref (spool_dir);
-  state->upload = g_new0 (SottoAttachmentUpload, 1);
-  state->upload->key = _sotto_secure_alloc (SP_ATTACHMENT_KEY_SIZE);
+  state->id = g_strdup (id);
+  state->blob = g_object_ref (blob);
+  state->blob_size = sp_attachment_blob_size (size);
+  state->progress.func = progress;
+  state->progress.data = progress_data;
   g_task_set_task_data (task, state, (GDestroyNotify) upload_state_free);
 
-  /* The encryption's own task shares the state; the upload's task,
-   * which outlives it, owns it. */
-  encrypt_task = g_task_new (NULL, cancellable, encrypted_cb, g_object_ref (task));
-  g_task_set_task_data (encrypt_task, state, NULL);
-  g_task_run_in_thread (encrypt_task, encrypt_thread);
+  _sotto_relay_client_get_upload_async (client, id, state->blob_size, cancellable,
+                                        upload_state_cb, g_steal_pointer (&task));
 }
 
-SottoAttachmentUpload *
+gboolean
 sotto_attachment_upload_finish (GAsyncResult  *result,
                                 GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_upload_async, NULL);
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_upload_async, FALSE);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* The spool's copy of the blob is not needed once it was decrypted or
- * refused: removed before the caller hears of either. */
+/* A blob that will not make it to the caller goes before the caller
+ * hears of it. */
 static void
-discard_spool_blob (DownloadState *state)
+discard_download (DownloadState *state)
 {
   if (state->blob != NULL)
     g_file_delete (state->blob, NULL, NULL);
@@ -256,45 +430,32 @@ discard_spool_blob (DownloadState *state)
 static void
 download_state_free (DownloadState *state)
 {
-  discard_spool_blob (state);
-  sodium_free (state->key);
-  g_clear_object (&state->download_dir);
+  progress_stop (&state->progress);
+  discard_download (state);
+  g_clear_pointer (&state->key, sodium_free);
+  g_clear_object (&state->blob);
   g_clear_object (&state->out);
-  g_free (state->name);
   g_free (state);
 }
 
+/* In a worker thread: the blob checked, nothing decrypted. */
 static void
-download_result_free (DownloadResult *result)
-{
-  g_clear_object (&result->file);
-  g_free (result->sha256_hex);
-  g_free (result);
-}
-
-/* In a worker thread: the blob checked, then decrypted. */
-static void
-decrypt_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
 {
   DownloadState *state = task_data;
-  DownloadResult *result = g_new0 (DownloadResult, 1);
   GError *error = NULL;
 
-  result->file = sotto_attachment_file_decrypt (state->blob, state->key, state->digest, state->size,
-                                                state->download_dir, state->name,
-                                                &result->sha256_hex, cancellable, &error);
-  discard_spool_blob (state);
-  if (result->file == NULL)
+  if (!sotto_attachment_file_verify (state->blob, state->key, state->digest, state->size, cancellable, &error))
     {
-      download_result_free (result);
+      discard_download (state);
       g_task_return_error (task, error);
       return;
     }
 
-  g_task_return_pointer (task, result, (GDestroyNotify) download_result_free);
+  g_task_return_pointer (task, g_steal_pointer (&state->blob), g_object_unref);
 }
 
 static void
@@ -309,26 +470,30 @@ downloaded_cb (GObject      *object,
   if (!_sotto_relay_client_download_finish (SOTTO_RELAY_CLIENT (object), result, &error)
       || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error))
     {
-      discard_spool_blob (state);
+      progress_stop (&state->progress);
+      g_clear_object (&state->out);
+      discard_download (state);
       g_task_return_error (task, error);
       return;
     }
 
-  g_task_run_in_thread (task, decrypt_thread);
+  progress_stop (&state->progress);
+  progress_report (&state->progress, sp_attachment_blob_size (state->size));
+  g_task_run_in_thread (task, verify_thread);
 }
 
 void
-sotto_attachment_download_async (SottoRelayClient    *client,
-                                 const char          *id,
-                                 const guint8        *key,
-                                 const guint8         digest[SP_ATTACHMENT_DIGEST_SIZE],
-                                 guint64              size,
-                                 GFile               *spool_dir,
-                                 GFile               *download_dir,
-                                 const char          *name,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
+sotto_attachment_download_async (SottoRelayClient            *client,
+                                 const char                  *id,
+                                 const guint8                *key,
+                                 const guint8                 digest[SP_ATTACHMENT_DIGEST_SIZE],
+                                 guint64                      size,
+                                 GFile                       *folder,
+                                 SottoAttachmentProgressFunc  progress,
+                                 gpointer                     progress_data,
+                                 GCancellable                *cancellable,
+                                 GAsyncReadyCallback          callback,
+                                 gpointer                     user_data)
 {
   g_autoptr(GTask) task = NULL;
   DownloadState *state;
@@ -337,7 +502,7 @@ sotto_attachment_download_async (SottoRelayClient    *client,
 
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (client));
   g_return_if_fail (id != NULL && key != NULL && digest != NULL);
-  g_return_if_fail (G_IS_FILE (spool_dir) && G_IS_FILE (download_dir));
+  g_return_if_fail (G_IS_FILE (folder));
 
   _sotto_engine_init_crypto ();
   task = g_task_new (NULL, cancellable, callback, user_data);
@@ -347,8 +512,6 @@ sotto_attachment_download_async (SottoRelayClient    *client,
   memcpy (state->key, key, SP_ATTACHMENT_KEY_SIZE);
   memcpy (state->digest, digest, SP_ATTACHMENT_DIGEST_SIZE);
   state->size = size;
-  state->download_dir = g_object_ref (download_dir);
-  state->name = g_strdup (name);
   g_task_set_task_data (task, state, (GDestroyNotify) download_state_free);
 
   /* A size the cipher refuses is refused before anything is fetched. */
@@ -359,7 +522,7 @@ sotto_attachment_download_async (SottoRelayClient    *client,
       return;
     }
 
-  state->blob = new_spool_file (spool_dir);
+  state->blob = new_blob_file (folder);
   state->out = g_file_create (state->blob, G_FILE_CREATE_PRIVATE, cancellable, &error);
   if (state->out == NULL)
     {
@@ -368,29 +531,99 @@ sotto_attachment_download_async (SottoRelayClient    *client,
       return;
     }
 
+  progress_start (&state->progress, G_SEEKABLE (state->out), progress, progress_data);
   _sotto_relay_client_download_async (client, id, blob_size, G_OUTPUT_STREAM (state->out), cancellable,
-                                      downloaded_cb, g_object_ref (task));
+                                      downloaded_cb, g_steal_pointer (&task));
 }
 
 GFile *
 sotto_attachment_download_finish (GAsyncResult  *result,
-                                  char         **sha256_hex,
                                   GError       **error)
 {
-  DownloadResult *download;
-  GFile *file;
-
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_download_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+export_state_free (ExportState *state)
+{
+  g_clear_pointer (&state->key, sodium_free);
+  g_clear_object (&state->blob);
+  g_clear_object (&state->dir);
+  g_clear_object (&state->file);
+  g_free (state->name);
+  g_free (state->sha256_hex);
+  g_free (state);
+}
+
+/* In a worker thread: the blob checked again, then decrypted. */
+static void
+export_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  ExportState *state = task_data;
+  GError *error = NULL;
+
+  state->file = sotto_attachment_file_decrypt (state->blob, state->key, state->digest, state->size,
+                                               state->dir, state->name, &state->sha256_hex,
+                                               cancellable, &error);
+  if (state->file == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+sotto_attachment_export_async (GFile               *blob,
+                               const guint8        *key,
+                               const guint8         digest[SP_ATTACHMENT_DIGEST_SIZE],
+                               guint64              size,
+                               GFile               *dir,
+                               const char          *name,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ExportState *state;
+
+  g_return_if_fail (G_IS_FILE (blob) && G_IS_FILE (dir));
+  g_return_if_fail (key != NULL && digest != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_attachment_export_async);
+  state = g_new0 (ExportState, 1);
+  state->key = _sotto_secure_alloc (SP_ATTACHMENT_KEY_SIZE);
+  memcpy (state->key, key, SP_ATTACHMENT_KEY_SIZE);
+  memcpy (state->digest, digest, SP_ATTACHMENT_DIGEST_SIZE);
+  state->size = size;
+  state->blob = g_object_ref (blob);
+  state->dir = g_object_ref (dir);
+  state->name = g_strdup (name);
+  g_task_set_task_data (task, state, (GDestroyNotify) export_state_free);
+  g_task_run_in_thread (task, export_thread);
+}
+
+GFile *
+sotto_attachment_export_finish (GAsyncResult  *result,
+                                char         **sha256_hex,
+                                GError       **error)
+{
+  ExportState *state;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_export_async, NULL);
   g_return_val_if_fail (sha256_hex != NULL, NULL);
 
-  download = g_task_propagate_pointer (G_TASK (result), error);
-  if (download == NULL)
+  if (!g_task_propagate_boolean (G_TASK (result), error))
     return NULL;
 
-  file = g_steal_pointer (&download->file);
-  *sha256_hex = g_steal_pointer (&download->sha256_hex);
-  download_result_free (download);
+  state = g_task_get_task_data (G_TASK (result));
+  *sha256_hex = g_steal_pointer (&state->sha256_hex);
 
-  return file;
+  return g_steal_pointer (&state->file);
 }

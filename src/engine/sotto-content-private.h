@@ -10,6 +10,7 @@
 
 #include "sp-protobuf.h"
 
+#include "sotto-content-attachment-private.h"
 #include "sotto-message.h"
 
 G_BEGIN_DECLS
@@ -67,7 +68,7 @@ typedef enum
 
 /* The content level this Sotto shows in full: a data message that
  * requires a higher one is unsupported. */
-#define SOTTO_CONTENT_LEVEL 2
+#define SOTTO_CONTENT_LEVEL 3
 
 /* The level that introduced reactions, edits and deletion for everyone
  * (docs/messenger.md): an older Sotto would show them as new messages. */
@@ -118,6 +119,8 @@ typedef enum
  *   (sodium_malloc()), which a text message may carry too
  * @expire_timer: for a text, the seconds it lasts once read (0: for
  *   ever); for %SOTTO_CONTENT_KIND_TIMER, the conversation's new timer
+ * @attachments: (nullable): for a text, its files (SottoAttachmentPointer),
+ *   whose caption the text is
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -141,6 +144,7 @@ typedef struct
   char *emoji;
   guint8 *profile_key;
   guint32 expire_timer;
+  GPtrArray *attachments;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);

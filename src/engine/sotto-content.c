@@ -284,6 +284,7 @@ sotto_content_free (SottoContent *content)
   g_free (content->target_id);
   g_free (content->target_author);
   g_free (content->emoji);
+  g_clear_pointer (&content->attachments, g_ptr_array_unref);
   g_free (content);
 }
 
@@ -318,19 +319,24 @@ encode_payload (const SottoContent  *content,
        * in at most 6, the key with its tag and length in 34, the level
        * in 2; then what refers to another message. */
       size = 1 + 10 + text_len + 6 + 2 + SOTTO_PROFILE_KEY_SIZE + 2
-             + (refers ? _sotto_content_actions_size (content) : 0);
+             + (refers ? _sotto_content_actions_size (content) : 0)
+             + _sotto_content_attachments_size (content->attachments);
       *out = g_malloc (size);
       sp_pb_writer_init (&writer, *out, size);
       if (content->text != NULL)
         sp_pb_write_bytes (&writer, DATA_TEXT, (const guint8 *) content->text, text_len);
+      _sotto_content_write_attachments (content->attachments, &writer);
       if (refers)
         _sotto_content_write_actions (content, &writer);
       if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->expire_timer > 0)
         sp_pb_write_varint (&writer, DATA_EXPIRE_TIMER, content->expire_timer);
       if (content->profile_key != NULL)
         sp_pb_write_bytes (&writer, DATA_PROFILE_KEY, content->profile_key, SOTTO_PROFILE_KEY_SIZE);
-      /* A disappearing text is not for a Sotto that would keep it. */
-      if (content->kind == SOTTO_CONTENT_KIND_TEXT && content->expire_timer > 0)
+      /* A disappearing text is not for a Sotto that would keep it, nor
+       * files for one that would show only their caption. */
+      if (content->attachments != NULL)
+        sp_pb_write_varint (&writer, DATA_REQUIRED_LEVEL, SOTTO_CONTENT_LEVEL_ATTACHMENTS);
+      else if (content->kind == SOTTO_CONTENT_KIND_TEXT && content->expire_timer > 0)
         sp_pb_write_varint (&writer, DATA_REQUIRED_LEVEL, SOTTO_CONTENT_LEVEL_EXPIRE_TIMER);
       field = CONTENT_DATA;
     }
@@ -400,6 +406,8 @@ sotto_content_encode (const SottoContent *content)
                             || content->kind == SOTTO_CONTENT_KIND_DELETION, NULL);
       g_return_val_if_fail (content->text == NULL || strlen (content->text) <= SOTTO_MESSAGE_MAX_TEXT, NULL);
       g_return_val_if_fail (_sotto_content_actions_valid (content), NULL);
+      g_return_val_if_fail (content->attachments == NULL || content->kind == SOTTO_CONTENT_KIND_TEXT, NULL);
+      g_return_val_if_fail (_sotto_content_attachments_valid (content->attachments), NULL);
     }
   else if (content->kind == SOTTO_CONTENT_KIND_PROFILE_KEY)
     {
@@ -564,6 +572,11 @@ decode_data (SottoContent  *content,
           quote = field;
           break;
 
+        case SOTTO_CONTENT_DATA_ATTACHMENTS:
+          if (!_sotto_content_read_attachment (&content->attachments, &field, error))
+            return FALSE;
+          break;
+
         case DATA_REACTION:
         case DATA_DELETION:
         case DATA_EDIT:
@@ -579,6 +592,10 @@ decode_data (SottoContent  *content,
     }
   if (ret != 0)
     return set_malformed (error, "data");
+
+  /* A message of files alone has an empty caption. */
+  if (text == NULL && action.number == 0 && content->attachments != NULL)
+    text = g_strdup ("");
 
   /* A timer alone sets the conversation's timer. */
   if (text == NULL && action.number == 0 && (seen & (1u << DATA_EXPIRE_TIMER)) != 0 && required_level <= SOTTO_CONTENT_LEVEL)
@@ -600,10 +617,18 @@ decode_data (SottoContent  *content,
   if (required_level > SOTTO_CONTENT_LEVEL)
     {
       content->kind = SOTTO_CONTENT_KIND_UNSUPPORTED;
+      g_clear_pointer (&content->attachments, g_ptr_array_unref);
       return TRUE;
     }
 
-  return _sotto_content_read_actions (content, &text, &quote, &action, error);
+  if (!_sotto_content_read_actions (content, &text, &quote, &action, error))
+    return FALSE;
+
+  /* Files go with a plain text, which is their caption. */
+  if (content->attachments != NULL && content->kind != SOTTO_CONTENT_KIND_TEXT)
+    return set_malformed (error, "attachment");
+
+  return TRUE;
 }
 
 /* Fills in @content's kind and receipts from a ReceiptMessage. */

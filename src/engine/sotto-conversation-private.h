@@ -23,6 +23,7 @@ void               _sotto_conversation_set_message_states_async (SottoConversati
                                                                  SottoMessageState    state,
                                                                  GAsyncReadyCallback  callback,
                                                                  gpointer             user_data);
+void               _sotto_conversation_refresh_preview (SottoConversation *self);
 void               _sotto_conversation_apply_identity (SottoConversation      *self,
                                                        GBytes                 *identity_key,
                                                        SottoVerificationState  verification_state,

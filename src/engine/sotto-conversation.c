@@ -77,6 +77,9 @@ make_preview (SottoMessage *message)
       break;
     }
 
+  if (sotto_message_get_deleted (message))
+    return g_strdup (_("This message was deleted"));
+
   body = sotto_message_get_body (message);
   if (body == NULL)
     return NULL;
@@ -138,28 +141,36 @@ sotto_conversation_get_timer (SottoConversation *self)
   return self->timer;
 }
 
-/* Adds a message the store has just recorded, and moves the
- * conversation's activity, preview, unread count and timer with it. */
-static void
-sotto_conversation_append (SottoConversation *self,
-                           SottoMessage      *message)
+/* Shows the preview of the last message as it is now: an edit or a
+ * deletion for everyone changes it in place (sotto-message-actions.c). */
+void
+_sotto_conversation_refresh_preview (SottoConversation *self)
 {
   g_autofree char *preview = NULL;
 
-  g_object_freeze_notify (G_OBJECT (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (self));
 
-  sotto_conversation_follow_timer (self, message);
-
-  g_set_object (&self->last_message, message);
-  _sotto_message_list_append (self->messages, message);
-
-  preview = make_preview (message);
+  preview = make_preview (self->last_message);
   if (g_strcmp0 (preview, self->preview) != 0)
     {
       g_free (self->preview);
       self->preview = g_steal_pointer (&preview);
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
     }
+}
+
+/* Adds a message the store has just recorded, and moves the
+ * conversation's activity, preview, unread count and timer with it. */
+static void
+sotto_conversation_append (SottoConversation *self,
+                           SottoMessage      *message)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+
+  sotto_conversation_follow_timer (self, message);
+  g_set_object (&self->last_message, message);
+  _sotto_message_list_append (self->messages, message);
+  _sotto_conversation_refresh_preview (self);
 
   if (sotto_message_get_received_at (message) > self->last_activity)
     {
@@ -704,11 +715,8 @@ sotto_conversation_delete_apply (SottoConversation *self,
                                  GTask             *task,
                                  Operation         *operation)
 {
-  g_autofree char *preview = NULL;
-
   if (operation->record != NULL)
     operation->message = _sotto_message_new_from_record (operation->record);
-  preview = make_preview (operation->message);
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -721,12 +729,7 @@ sotto_conversation_delete_apply (SottoConversation *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MESSAGES]);
 
   g_set_object (&self->last_message, operation->message);
-  if (g_strcmp0 (preview, self->preview) != 0)
-    {
-      g_free (self->preview);
-      self->preview = g_steal_pointer (&preview);
-      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_MESSAGE_PREVIEW]);
-    }
+  _sotto_conversation_refresh_preview (self);
 
   sotto_conversation_set_unread_count (self, operation->change.n_unread);
 

@@ -32,6 +32,15 @@ void          sotto_conversation_delete_message_async     (SottoConversation    
 gboolean      sotto_conversation_delete_message_finish    (SottoConversation    *self,
                                                            GAsyncResult         *result,
                                                            GError              **error);
+void          sotto_conversation_find_message_async       (SottoConversation    *self,
+                                                           const char           *id,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+gboolean      sotto_conversation_find_message_finish      (SottoConversation    *self,
+                                                           GAsyncResult         *result,
+                                                           guint                *position,
+                                                           GError              **error);
 void          sotto_conversation_save_draft_async         (SottoConversation    *self,
                                                            const char           *text,
                                                            GCancellable         *cancellable,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "sotto-account.h"
+#include "sotto-attachment.h"
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-conversation-list.h"

@@ -212,6 +212,7 @@ receive_in_transaction (SottoInbox      *self,
       reception->message->quote_author = g_strdup (reception->content->quote_author);
       reception->message->quote_text = g_strdup (reception->content->quote_text);
     }
+  reception->message->attachments = _sotto_attachment_records_from_content (reception->content->attachments);
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);

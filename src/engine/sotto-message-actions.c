@@ -76,6 +76,8 @@ _sotto_outbox_item_content (const SottoOutboxItem *item,
 
   if (item->quote_id != NULL)
     sotto_content_set_quote (content, item->quote_id, item->quote_author, item->quote_text);
+  if (item->attachments != NULL)
+    content->attachments = g_ptr_array_ref (item->attachments);
 
   return content;
 }
@@ -92,6 +94,9 @@ _sotto_message_actions_show (SottoConversation        *conversation,
   if (message != NULL && sotto_message_get_loaded (message)
       && g_strcmp0 (sotto_message_get_id (message), record->id) == 0)
     _sotto_message_update (message, record);
+
+  /* The conversation list shows the last message's text. */
+  _sotto_conversation_refresh_preview (conversation);
 }
 
 /* On the store's thread: whether the change may be made to its target,

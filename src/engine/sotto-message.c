@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-attachment-private.h"
 #include "sotto-engine-enums.h"
 #include "sotto-message-private.h"
 #include "sotto-store-private.h"
@@ -40,6 +41,8 @@ struct _SottoMessage
   char *quote_text;
   char *my_reaction;
   char *their_reaction;
+  /* Its files (SottoAttachment), made on first use. */
+  GListStore *attachments;
 };
 
 enum {
@@ -265,6 +268,9 @@ _sotto_message_update (SottoMessage             *self,
   set_string (self, &self->quote_text, record->quote_text, PROP_QUOTE_TEXT);
   set_string (self, &self->my_reaction, record->my_reaction, PROP_MY_REACTION);
   set_string (self, &self->their_reaction, record->their_reaction, PROP_THEIR_REACTION);
+  if (record->attachments != NULL || self->attachments != NULL)
+    _sotto_attachment_list_sync (&self->attachments, self->direction == SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                 record->attachments);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -471,6 +477,49 @@ sotto_message_get_their_reaction (SottoMessage *self)
   return self->their_reaction;
 }
 
+/**
+ * sotto_message_can_change_for_everyone:
+ * @self: a #SottoMessage
+ *
+ * Whether the user may still edit the message or delete it for everyone:
+ * a text this account sent (not one waiting in the outbox, which the
+ * contact does not have), not deleted, in the 24 hours after it was
+ * sent.  The messenger checks the same before it sends a change.
+ *
+ * Returns: %TRUE if an edit or a deletion for everyone would be taken
+ */
+gboolean
+sotto_message_can_change_for_everyone (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->loaded
+         && self->kind == SOTTO_MESSAGE_KIND_TEXT
+         && self->direction == SOTTO_MESSAGE_DIRECTION_OUTGOING
+         && !self->deleted
+         && self->state != SOTTO_MESSAGE_STATE_QUEUED
+         && self->state != SOTTO_MESSAGE_STATE_FAILED
+         && g_get_real_time () / 1000 - self->sent_at <= SOTTO_STORE_ACTION_WINDOW_MS;
+}
+
+/**
+ * sotto_message_get_attachments:
+ * @self: a #SottoMessage
+ *
+ * Returns: (transfer none): the message's files, #SottoAttachment
+ *   objects in the order they were sent; empty for most messages
+ */
+GListModel *
+sotto_message_get_attachments (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), NULL);
+
+  if (self->attachments == NULL)
+    self->attachments = g_list_store_new (SOTTO_TYPE_ATTACHMENT);
+
+  return G_LIST_MODEL (self->attachments);
+}
+
 static void
 sotto_message_finalize (GObject *object)
 {
@@ -483,6 +532,7 @@ sotto_message_finalize (GObject *object)
   g_clear_pointer (&self->quote_text, g_free);
   g_clear_pointer (&self->my_reaction, g_free);
   g_clear_pointer (&self->their_reaction, g_free);
+  g_clear_object (&self->attachments);
 
   G_OBJECT_CLASS (sotto_message_parent_class)->finalize (object);
 }

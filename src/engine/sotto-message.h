@@ -6,7 +6,7 @@
 
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "sotto-engine-types.h"
 
@@ -35,6 +35,8 @@ const char            *sotto_message_get_quote_author (SottoMessage          *se
 const char            *sotto_message_get_quote_text   (SottoMessage          *self);
 const char            *sotto_message_get_my_reaction  (SottoMessage          *self);
 const char            *sotto_message_get_their_reaction (SottoMessage        *self);
+gboolean               sotto_message_can_change_for_everyone (SottoMessage   *self);
+GListModel            *sotto_message_get_attachments  (SottoMessage          *self);
 gboolean               sotto_message_state_can_change (SottoMessageDirection  direction,
                                                        SottoMessageState      from,
                                                        SottoMessageState      to);

@@ -8,6 +8,7 @@
 
 #include "sp-session.h"
 
+#include "sotto-attachment-service-private.h"
 #include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-key-batch-private.h"
@@ -39,6 +40,7 @@ struct _SottoMessenger
   gboolean started;
   gboolean send_read_receipts;
   gboolean message_requests;
+  guint64 auto_download_size;
 
   /* The services: prekey upkeep and identity resets, what leaves this
    * device, and what arrives. */
@@ -47,6 +49,7 @@ struct _SottoMessenger
   SottoInbox *inbox;
   SottoProfileService *profiles;
   SottoExpiry *expiry;
+  SottoAttachmentService *attachments;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;
@@ -75,6 +78,9 @@ SottoConversation *_sotto_messenger_ensure_contact_finish (SottoMessenger    *se
                                                         GError              **error);
 void             _sotto_messenger_emit_conversation_removed (SottoMessenger  *self,
                                                         SottoConversation    *conversation);
+
+/* sotto-messenger-attachments.c */
+void             _sotto_messenger_attachments_init     (SottoMessenger       *self);
 
 /* sotto-messenger-registration.c */
 void             _sotto_messenger_profile_key_received (SottoMessenger   *self,

@@ -48,6 +48,7 @@ enum {
   PROP_OUTBOX_SIZE,
   PROP_SEND_READ_RECEIPTS,
   PROP_MESSAGE_REQUESTS,
+  PROP_AUTO_DOWNLOAD_SIZE,
   N_PROPS
 };
 
@@ -107,6 +108,7 @@ _sotto_messenger_new (SottoAccount          *account,
   self->inbox = _sotto_inbox_new (self->store, conversations, client, self->protocol, self->outbox, self);
   self->profiles = _sotto_profile_service_new (self->store, conversations, client, self->outbox);
   self->expiry = _sotto_expiry_new (self->store, conversations, self->outbox);
+  _sotto_messenger_attachments_init (self);
 
   g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
                           G_BINDING_SYNC_CREATE);
@@ -716,6 +718,24 @@ outbox_flushed_cb (GObject      *object,
     _sotto_profile_service_wait_async (self->profiles, profiles_settled_cb, g_steal_pointer (&task));
 }
 
+static void
+uploads_resumed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+
+  /* A message whose upload could not resume stays for the next flush;
+   * the others still go. */
+  if (!_sotto_attachment_service_resume_finish (self->attachments, result, &error))
+    g_debug ("Attachment uploads wait for the relay: %s", error->message);
+
+  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
+}
+
 /**
  * sotto_messenger_flush_async:
  * @self: a #SottoMessenger
@@ -723,7 +743,9 @@ outbox_flushed_cb (GObject      *object,
  * @callback: called once the outbox is sent
  * @user_data: data for @callback
  *
- * Sends every queued message that is not held, then waits for the
+ * Resumes attachment uploads cut short, sends every queued message that
+ * is not held (a message with files once they are all uploaded), then
+ * waits for the
  * profile work under way (an upload, fetches of contacts' profiles) and
  * for the deletion of what expired.
  * Fails with %SOTTO_MESSENGER_ERROR_QUEUED when the relay could not take
@@ -740,7 +762,8 @@ sotto_messenger_flush_async (SottoMessenger      *self,
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
 
   task = forward_task_new (self, sotto_messenger_flush_async, cancellable, callback, user_data);
-  _sotto_outbox_flush_async (self->outbox, cancellable, outbox_flushed_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_resume_async (self->attachments, cancellable, uploads_resumed_cb,
+                                          g_steal_pointer (&task));
 }
 
 gboolean
@@ -966,6 +989,7 @@ sotto_messenger_finalize (GObject *object)
   g_clear_object (&self->inbox);
   g_clear_object (&self->profiles);
   g_clear_object (&self->expiry);
+  g_clear_object (&self->attachments);
   g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
@@ -1016,6 +1040,10 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_boolean (value, self->message_requests);
       break;
 
+    case PROP_AUTO_DOWNLOAD_SIZE:
+      g_value_set_uint64 (value, self->auto_download_size);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1043,6 +1071,15 @@ sotto_messenger_set_property (GObject      *object,
       if (self->message_requests != g_value_get_boolean (value))
         {
           self->message_requests = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_AUTO_DOWNLOAD_SIZE:
+      if (self->auto_download_size != g_value_get_uint64 (value))
+        {
+          self->auto_download_size = g_value_get_uint64 (value);
+          _sotto_attachment_service_set_auto_download_size (self->attachments, self->auto_download_size);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1133,6 +1170,20 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |
                            G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessenger:auto-download-size:
+   *
+   * Incoming pictures up to this many bytes are downloaded as they
+   * arrive; 0, the default, downloads nothing by itself.  The app sets
+   * it from its preferences.
+   */
+  properties [PROP_AUTO_DOWNLOAD_SIZE] =
+    g_param_spec_uint64 ("auto-download-size", NULL, NULL,
+                         0, G_MAXUINT64, 0,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

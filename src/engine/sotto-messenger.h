@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "sotto-attachment.h"
 #include "sotto-engine-types.h"
 #include "sotto-relay-error.h"
 
@@ -231,6 +232,38 @@ gboolean               sotto_messenger_load_profile_finish      (SottoMessenger 
                                                                  char                **name,
                                                                  GBytes              **avatar,
                                                                  GError              **error);
+
+/* Attachments (sotto-messenger-attachments.c) */
+void                   sotto_messenger_send_with_attachments_async  (SottoMessenger      *self,
+                                                                     SottoConversation   *conversation,
+                                                                     const char          *text,
+                                                                     GFile * const       *files,
+                                                                     guint                n_files,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+gboolean               sotto_messenger_send_with_attachments_finish (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     SottoMessage       **message,
+                                                                     GError             **error);
+void                   sotto_messenger_download_attachment_async    (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+gboolean               sotto_messenger_download_attachment_finish   (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     GError             **error);
+void                   sotto_messenger_export_attachment_async      (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GFile               *dir,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+GFile                 *sotto_messenger_export_attachment_finish     (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     char               **sha256_hex,
+                                                                     GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
 void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,

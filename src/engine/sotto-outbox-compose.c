@@ -29,6 +29,9 @@ typedef struct
   SottoMessage *message;
   SottoMessageRecord *record;
   GError *error;
+  /* Answered once stored, not once sent: a message whose files are
+   * still to be uploaded waits for them, not for the relay. */
+  gboolean store_only;
 } Compose;
 
 static void
@@ -112,6 +115,13 @@ composed_cb (GObject      *object,
       _sotto_conversation_add_stored (compose->conversation, compose->message);
       g_task_set_task_data (compose->task, g_object_ref (compose->message), g_object_unref);
 
+      if (compose->store_only)
+        {
+          /* The store gave the attachments their rows. */
+          _sotto_message_update (compose->message, compose->record);
+          g_task_return_boolean (compose->task, TRUE);
+          continue;
+        }
       _sotto_outbox_wait_for_message (self, g_steal_pointer (&compose->task),
                                       sotto_message_get_id (compose->message));
     }
@@ -172,16 +182,15 @@ _sotto_outbox_send_async (SottoOutbox         *self,
   _sotto_outbox_send_reply_async (self, conversation, text, NULL, cancellable, callback, user_data);
 }
 
-/* Like _sotto_outbox_send_async(), for a message that quotes @quote
- * (a record with quote_id, quote_author and quote_text), or none. */
-void
-_sotto_outbox_send_reply_async (SottoOutbox               *self,
-                                SottoConversation         *conversation,
-                                const char                *text,
-                                const SottoMessageRecord  *quote,
-                                GCancellable              *cancellable,
-                                GAsyncReadyCallback        callback,
-                                gpointer                   user_data)
+static void
+compose_add (SottoOutbox               *self,
+             SottoConversation         *conversation,
+             const char                *text,
+             const SottoMessageRecord  *quote,
+             GPtrArray                 *attachments,
+             GCancellable              *cancellable,
+             GAsyncReadyCallback        callback,
+             gpointer                   user_data)
 {
   g_autoptr(GTask) task = NULL;
   Compose *compose;
@@ -213,8 +222,13 @@ _sotto_outbox_send_reply_async (SottoOutbox               *self,
       compose->record->quote_id = g_strdup (quote->quote_id);
       compose->record->quote_author = g_strdup (quote->quote_author);
       compose->record->quote_text = g_strdup (quote->quote_text);
-      _sotto_message_update (compose->message, compose->record);
     }
+  if (attachments != NULL)
+    {
+      compose->record->attachments = g_ptr_array_ref (attachments);
+      compose->store_only = TRUE;
+    }
+  _sotto_message_update (compose->message, compose->record);
   g_ptr_array_add (self->composing, compose);
 
   /* Whatever else is handed over before the main loop comes back joins
@@ -222,6 +236,37 @@ _sotto_outbox_send_reply_async (SottoOutbox               *self,
   if (self->compose_source == 0 && !self->compose_running)
     self->compose_source = g_idle_add_full (G_PRIORITY_DEFAULT, compose_idle_cb,
                                             g_object_ref (self), g_object_unref);
+}
+
+/* Like _sotto_outbox_send_async(), for a message that quotes @quote
+ * (a record with quote_id, quote_author and quote_text), or none. */
+void
+_sotto_outbox_send_reply_async (SottoOutbox               *self,
+                                SottoConversation         *conversation,
+                                const char                *text,
+                                const SottoMessageRecord  *quote,
+                                GCancellable              *cancellable,
+                                GAsyncReadyCallback        callback,
+                                gpointer                   user_data)
+{
+  compose_add (self, conversation, text, quote, NULL, cancellable, callback, user_data);
+}
+
+/* Stores @text as a queued message with @attachments (records that the
+ * store gives their rows), answering once it is stored: the outbox sends
+ * it once every attachment is on the relay (sotto-attachment-service.c). */
+void
+_sotto_outbox_store_with_attachments_async (SottoOutbox         *self,
+                                            SottoConversation   *conversation,
+                                            const char          *text,
+                                            GPtrArray           *attachments,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_return_if_fail (attachments != NULL && attachments->len > 0);
+
+  compose_add (self, conversation, text, NULL, attachments, cancellable, callback, user_data);
 }
 
 /* Returns %TRUE once the relay committed the message; @message is the

@@ -126,6 +126,7 @@ encrypt_for_devices (SottoOutbox     *self,
       guint device_id = g_array_index (devices, guint, i);
       g_autofree guint8 *out = g_malloc (out_size);
       g_autoptr(GBytes) content = NULL;
+      SottoRelayOutgoing *outgoing;
       SpSessionCipher *cipher;
       SpAddress address = { encryption->uuid, device_id };
       guint32 registration_id;
@@ -177,16 +178,31 @@ encrypt_for_devices (SottoOutbox     *self,
         }
 
       content = g_bytes_new_take (g_steal_pointer (&out), out_len);
-      g_ptr_array_add (encryption->envelopes,
-                       sotto_relay_outgoing_new (type == SP_CIPHERTEXT_TYPE_PREKEY
-                                                 ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
-                                                 device_id, registration_id, content));
+      outgoing = sotto_relay_outgoing_new (type == SP_CIPHERTEXT_TYPE_PREKEY
+                                           ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT,
+                                           device_id, registration_id, content);
+      outgoing->expires_at = encryption->expires_at;
+      g_ptr_array_add (encryption->envelopes, outgoing);
     }
 
   if (encryption->envelopes->len == 0)
     encryption->no_session = TRUE;
 
   return TRUE;
+}
+
+/* When the relay may drop the envelopes of @content: a text that
+ * disappears goes from the relay when the sender's own copy does, its
+ * timer after it was sent (docs/messenger.md, "Disappearing
+ * messages"); a recipient who has not fetched it by then never will.
+ * 0 for everything else, the timer changes included. */
+gint64
+_sotto_outbox_relay_expiry (const SottoContent *content)
+{
+  if (content->kind != SOTTO_CONTENT_KIND_TEXT || content->expire_timer == 0)
+    return 0;
+
+  return content->timestamp + (gint64) content->expire_timer * 1000;
 }
 
 /* Encrypts for every device of the contact in one transaction (a
@@ -503,6 +519,7 @@ typedef struct
   SottoConversation *conversation;
   GBytes *plaintext;
   gint64 timestamp;
+  gint64 expires_at;
   guint attempts;
   gboolean fetched;
   GArray *refetch;
@@ -790,6 +807,7 @@ deliver_encrypt (GTask *task)
   identity_key = sotto_contact_get_identity_key (contact);
   encryption->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
   encryption->plaintext = g_bytes_ref (delivery->plaintext);
+  encryption->expires_at = delivery->expires_at;
 
   store_task = g_task_new (self, g_task_get_cancellable (task), deliver_encrypted_cb, g_object_ref (task));
   g_task_set_task_data (store_task, encryption, (GDestroyNotify) _sotto_encryption_free);
@@ -803,6 +821,7 @@ deliver_start (SottoOutbox         *self,
                SottoConversation   *conversation,
                GBytes              *plaintext,
                gint64               timestamp,
+               gint64               expires_at,
                const char          *content_id,
                GCancellable        *cancellable,
                GAsyncReadyCallback  callback,
@@ -815,6 +834,7 @@ deliver_start (SottoOutbox         *self,
   delivery->conversation = g_object_ref (conversation);
   delivery->plaintext = g_bytes_ref (plaintext);
   delivery->timestamp = timestamp;
+  delivery->expires_at = expires_at;
   delivery->content_id = g_strdup (content_id);
   delivery->conversation_id = _sotto_conversation_get_id (conversation);
 
@@ -838,7 +858,7 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  deliver_start (self, conversation, plaintext, timestamp, NULL, cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, timestamp, 0, NULL, cancellable, callback, user_data);
 }
 
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
@@ -854,8 +874,8 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
 {
   g_autoptr(GBytes) plaintext = sotto_content_encode (content);
 
-  deliver_start (self, conversation, plaintext, content->timestamp, content->id,
-                 cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, content->timestamp, _sotto_outbox_relay_expiry (content),
+                 content->id, cancellable, callback, user_data);
 }
 
 gboolean

@@ -105,6 +105,9 @@ typedef struct
    * encrypted for. */
   GBytes *identity_key;
   GBytes *plaintext;
+  /* When the relay is to drop the envelopes (their
+   * SottoRelayOutgoing.expires_at), or 0 for never. */
+  gint64 expires_at;
   GPtrArray *envelopes;
   gboolean no_session;
 } SottoEncryption;
@@ -149,6 +152,13 @@ void             _sotto_outbox_send_reply_async      (SottoOutbox          *self
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);
+void             _sotto_outbox_store_with_attachments_async (SottoOutbox   *self,
+                                                      SottoConversation    *conversation,
+                                                      const char           *text,
+                                                      GPtrArray            *attachments,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
 SottoContent    *_sotto_outbox_item_content          (const SottoOutboxItem *item,
                                                       const char           *sender) G_GNUC_WARN_UNUSED_RESULT;
 gboolean         _sotto_outbox_send_finish           (SottoOutbox          *self,
@@ -157,6 +167,7 @@ gboolean         _sotto_outbox_send_finish           (SottoOutbox          *self
                                                       GError              **error);
 
 /* sotto-outbox-delivery.c */
+gint64           _sotto_outbox_relay_expiry          (const SottoContent   *content);
 gboolean         _sotto_outbox_encrypt               (SottoOutbox          *self,
                                                       SottoEncryption      *encryption,
                                                       GHashTable           *registration_ids,

@@ -726,6 +726,7 @@ pass_start_batch (Pass *pass)
       identity_key = sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation));
       flight->encryption->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
       flight->encryption->plaintext = sotto_content_encode (content);
+      flight->encryption->expires_at = _sotto_outbox_relay_expiry (content);
       g_ptr_array_add (batch->flights, flight);
     }
 

@@ -40,6 +40,8 @@ typedef struct
   char *my_reaction;
   char *their_reaction;
   gboolean sealed;
+  /* Its files (SottoAttachmentRecord), or %NULL. */
+  GPtrArray *attachments;
 } SottoMessageRecord;
 
 /* A contact. */
@@ -81,6 +83,8 @@ typedef struct
   char *quote_text;
   /* Seconds the message lasts once sent (0: for ever). */
   guint expire_timer;
+  /* Its files (SottoAttachmentPointer), all on the relay, or %NULL. */
+  GPtrArray *attachments;
 } SottoOutboxItem;
 
 /* The profile's own account.  @password and @identity are in guarded

@@ -53,6 +53,7 @@ _sotto_message_record_free (SottoMessageRecord *record)
   g_free (record->quote_text);
   g_free (record->my_reaction);
   g_free (record->their_reaction);
+  g_clear_pointer (&record->attachments, g_ptr_array_unref);
   g_free (record);
 }
 
@@ -132,5 +133,6 @@ _sotto_outbox_item_free (SottoOutboxItem *item)
   g_free (item->quote_id);
   g_free (item->quote_author);
   g_free (item->quote_text);
+  g_clear_pointer (&item->attachments, g_ptr_array_unref);
   g_free (item);
 }

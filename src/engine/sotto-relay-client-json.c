@@ -272,6 +272,14 @@ _sotto_relay_json_add_send (JsonBuilder *builder,
       json_builder_add_int_value (builder, outgoing->registration_id);
       json_builder_set_member_name (builder, "content");
       json_builder_add_string_value (builder, content);
+      /* The relay counts the time left from when it takes the send, so
+       * that the clocks of client and relay need not agree; one that
+       * has run out is dropped at once. */
+      if (outgoing->expires_at > 0)
+        {
+          json_builder_set_member_name (builder, "expiresInMs");
+          json_builder_add_int_value (builder, MAX (1, outgoing->expires_at - g_get_real_time () / 1000));
+        }
       json_builder_end_object (builder);
     }
 

@@ -55,6 +55,8 @@ typedef struct
  * @registration_id: the registration id of that device, as its bundle or
  *   session says
  * @content: the ciphertext
+ * @expires_at: when the relay is to drop the envelope, in milliseconds
+ *   since the epoch, or 0 for never (set after sotto_relay_outgoing_new())
  *
  * One envelope of a send, for one device of the recipient.
  */
@@ -64,6 +66,7 @@ typedef struct
   guint device_id;
   guint registration_id;
   GBytes *content;
+  gint64 expires_at;
 } SottoRelayOutgoing;
 
 /**

@@ -260,6 +260,7 @@ seal_envelopes (SottoSealedSender *self,
   for (guint i = 0; i < send->envelopes->len; i++)
     {
       SottoRelayOutgoing *outgoing = g_ptr_array_index (send->envelopes, i);
+      SottoRelayOutgoing *sealed_outgoing;
       SpSealedContent content = { 0 };
       g_autofree guint8 *usmc = NULL;
       g_autofree guint8 *message = NULL;
@@ -295,8 +296,10 @@ seal_envelopes (SottoSealedSender *self,
         }
 
       bytes = g_bytes_new_take (g_steal_pointer (&message), message_len);
-      g_ptr_array_add (sealed, sotto_relay_outgoing_new (SOTTO_RELAY_ENVELOPE_TYPE_SEALED, outgoing->device_id,
-                                                         outgoing->registration_id, bytes));
+      sealed_outgoing = sotto_relay_outgoing_new (SOTTO_RELAY_ENVELOPE_TYPE_SEALED, outgoing->device_id,
+                                                  outgoing->registration_id, bytes);
+      sealed_outgoing->expires_at = outgoing->expires_at;
+      g_ptr_array_add (sealed, sealed_outgoing);
     }
 
   return g_steal_pointer (&sealed);

@@ -321,7 +321,10 @@ apply_deletion (SottoStore  *self,
                                 " quote_uuid = NULL, quote_author = NULL, quote_text = NULL,"
                                 " my_reaction = NULL, their_reaction = NULL WHERE id = ?1",
                                 row_id, error)
-      || !_sotto_store_exec_int64 (self, "DELETE FROM message_edits WHERE message_id = ?1", row_id, error))
+      || !_sotto_store_exec_int64 (self, "DELETE FROM message_edits WHERE message_id = ?1", row_id, error)
+      /* Its files' keys go with it; their blobs are swept from the
+       * profile (sotto-attachment-service.c). */
+      || !_sotto_store_exec_int64 (self, "DELETE FROM attachments WHERE message_id = ?1", row_id, error))
     return FALSE;
 
   /* Replies keep pointing at it, without its words. */

@@ -18,6 +18,7 @@
 #include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-message.h"
+#include "sotto-store-attachments-private.h"
 #include "sotto-store-private.h"
 
 /* The rows behind the models (sotto-records-private.h).  Each function
@@ -291,7 +292,8 @@ _sotto_store_read_message (SottoStore           *self,
   message->position = position;
   message->sealed = sqlite3_column_int (statement, 15) != 0;
 
-  if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error))
+  if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error)
+      || !_sotto_store_load_attachments (self, id, &message->attachments, error))
     {
       _sotto_message_record_free (message);
       return NULL;
@@ -605,7 +607,8 @@ sotto_store_append_messages (SottoStore  *self,
 
       sqlite3_reset (insert);
 
-      if (!_sotto_store_save_quote (self, id, message, error))
+      if (!_sotto_store_save_quote (self, id, message, error)
+          || !_sotto_store_save_attachments (self, id, message, error))
         return FALSE;
 
       message->position = n_messages++;
@@ -960,7 +963,8 @@ read_outbox_row (SottoStore           *store,
   if (item->body == NULL)
     item->body = g_strdup ("");
 
-  if (!_sotto_store_load_outbox_quote (store, row_id, item, error))
+  if (!_sotto_store_load_outbox_quote (store, row_id, item, error)
+      || !_sotto_store_load_outbox_attachments (store, row_id, item, error))
     return NULL;
 
   return g_steal_pointer (&item);
@@ -978,6 +982,9 @@ _sotto_store_load_outbox (SottoStore  *store,
                                     " IFNULL((SELECT seconds FROM message_timers t WHERE t.message_id = messages.id), 0)"
                                     " FROM messages"
                                     " WHERE direction = 1 AND state = 0 AND kind = 0"
+                                    /* A message goes once its files are on the relay. */
+                                    " AND NOT EXISTS (SELECT 1 FROM attachments a"
+                                    "                 WHERE a.message_id = messages.id AND a.state != 1)"
                                     " ORDER BY id",
                                     error);
   if (statement == NULL)

@@ -224,6 +224,24 @@ static const char * const migrations[] = {
   "CREATE TABLE sealed_messages ("
   "  message_id      INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE"
   ");",
+
+  /* 9 → 10: attachments (sotto-store-attachments.c), one row per file of
+   * a message.  state is a SottoAttachmentState (0 uploading, 1 sent,
+   * 2 available, 4 ready, 5 failed), transferred the bytes of the blob
+   * moved so far; pointer is the AttachmentPointer (docs/messenger.md)
+   * with its key, file the encrypted blob in the profile's attachments
+   * folder, source the file being sent until it is encrypted. */
+  "CREATE TABLE attachments ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  message_id      INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  position        INTEGER NOT NULL,"
+  "  state           INTEGER NOT NULL,"
+  "  transferred     INTEGER NOT NULL DEFAULT 0,"
+  "  pointer         BLOB NOT NULL,"              /* sealed */
+  "  file            BLOB,"                       /* sealed */
+  "  source          BLOB,"                       /* sealed */
+  "  UNIQUE (message_id, position)"
+  ");",
 };
 
 guint

@@ -393,7 +393,8 @@ relay_sealed_multi_request_parse (const char  *data,
   request->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sealed_recipient_free);
   object = _relay_api_parse_object (data, length, &parser, error);
   if (object == NULL ||
-      !_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error))
+      !_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &request->timestamp, error) ||
+      !_relay_api_get_optional_integer (object, "expiresInMs", 1, G_MAXINT64, 0, &request->expires_in_ms, error))
     return NULL;
   if ((content = _relay_api_get_string (object, "content", TRUE, error)) == NULL)
     return NULL;
@@ -484,6 +485,7 @@ split_for_recipient (RelaySealedMultiRequest *request,
       envelope->type = RELAY_ENVELOPE_TYPE_SEALED;
       envelope->device_id = device->device_id;
       envelope->registration_id = device->registration_id;
+      envelope->expires_in_ms = request->expires_in_ms;
       envelope->content = g_bytes_ref (content);
       g_ptr_array_add (send->messages, envelope);
     }

@@ -65,6 +65,8 @@ typedef struct
 typedef struct
 {
   gint64              timestamp;
+  gint64              expires_in_ms;  /* for every split envelope, as a send's
+                                       * envelopes each have it; 0 for never */
   GBytes             *content;    /* the SentMessage */
   GPtrArray          *recipients; /* of RelaySealedRecipient */
   guint               n_devices;  /* of all recipients */
@@ -100,7 +102,7 @@ RelayMultiSendRequest   *relay_unidentified_send_parse        (const char  *data
                                                                gsize        max_content,
                                                                GError     **error);
 
-/* PUT /v1/messages/multi/unidentified: {"timestamp", "content",
+/* PUT /v1/messages/multi/unidentified: {"timestamp", "expiresInMs" (optional), "content",
  * "recipients": [{"destination", "accessKey", "devices": [{"deviceId",
  * "registrationId"}]}]}.  Reads the recipient table of the content
  * once: bad-value when the content is not a sealed sender v2 message,

@@ -46,6 +46,14 @@ gboolean          _relay_api_get_integer         (JsonObject   *object,
                                                   gint64        max,
                                                   gint64       *value,
                                                   GError      **error);
+/* An optional integer: `fallback` when the member is absent or null. */
+gboolean          _relay_api_get_optional_integer (JsonObject   *object,
+                                                   const char   *name,
+                                                   gint64        min,
+                                                   gint64        max,
+                                                   gint64        fallback,
+                                                   gint64       *value,
+                                                   GError      **error);
 const char       *_relay_api_get_string          (JsonObject   *object,
                                                   const char   *name,
                                                   gboolean      required,

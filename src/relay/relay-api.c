@@ -276,6 +276,23 @@ _relay_api_get_integer (JsonObject  *object,
   return TRUE;
 }
 
+gboolean
+_relay_api_get_optional_integer (JsonObject  *object,
+                                 const char  *name,
+                                 gint64       min,
+                                 gint64       max,
+                                 gint64       fallback,
+                                 gint64      *value,
+                                 GError     **error)
+{
+  if (_relay_api_get_member (object, name, FALSE, NULL) == NULL)
+    {
+      *value = fallback;
+      return TRUE;
+    }
+  return _relay_api_get_integer (object, name, min, max, value, error);
+}
+
 const char *
 _relay_api_get_string (JsonObject  *object,
                        const char  *name,
@@ -703,6 +720,7 @@ _relay_send_messages_from_object (JsonObject  *object,
       gint64 type;
       gint64 device_id;
       gint64 registration_id;
+      gint64 expires_in_ms;
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         {
@@ -714,7 +732,8 @@ _relay_send_messages_from_object (JsonObject  *object,
       if (!_relay_api_get_integer (message, "type", 1, RELAY_ENVELOPE_TYPE_MAX, &type, error) ||
           !_relay_api_get_integer (message, "destinationDeviceId", 1, RELAY_DEVICE_ID_MAX, &device_id, error) ||
           !_relay_api_get_integer (message, "destinationRegistrationId", 1, RELAY_REGISTRATION_ID_MAX,
-                        &registration_id, error))
+                        &registration_id, error) ||
+          !_relay_api_get_optional_integer (message, "expiresInMs", 1, G_MAXINT64, 0, &expires_in_ms, error))
         return NULL;
       content_base64 = _relay_api_get_string (message, "content", TRUE, error);
       if (content_base64 == NULL)
@@ -733,6 +752,7 @@ _relay_send_messages_from_object (JsonObject  *object,
       envelope->type = (guint8) type;
       envelope->device_id = (guint32) device_id;
       envelope->registration_id = (guint32) registration_id;
+      envelope->expires_in_ms = expires_in_ms;
       envelope->content = g_steal_pointer (&content);
       g_ptr_array_add (request->messages, envelope);
       if (!g_hash_table_add (seen, GUINT_TO_POINTER (envelope->device_id)))

@@ -92,6 +92,8 @@ typedef struct
   GBytes  *content;
   char    *content_base64;  /* kept to push to a connected recipient; part of
                              * the envelope's own allocation */
+  gint64   expires_in_ms;   /* how long after the relay takes it the envelope
+                             * expires (its "expiresInMs"), or 0 for never */
 } RelayOutgoingEnvelope;
 
 typedef struct

@@ -151,6 +151,9 @@ relay_metrics_render (const RelayMetrics     *metrics,
   counter (out, "sotto_relay_envelopes_expired_total",
            "Envelopes dropped because they waited longer than the queue age limit.", "counter",
            (gint64) metrics->envelopes_expired);
+  counter (out, "sotto_relay_envelopes_lapsed_total",
+           "Envelopes dropped because the expiry their sender gave them passed.", "counter",
+           (gint64) metrics->envelopes_lapsed);
   counter (out, "sotto_relay_envelopes_queued",
            "Envelopes stored and not yet acknowledged.", "gauge",
            commits->queued);

@@ -32,6 +32,7 @@ typedef struct
   guint64 envelopes_accepted;
   guint64 envelopes_delivered;
   guint64 envelopes_expired;
+  guint64 envelopes_lapsed;
   guint64 http_requests;
   guint64 request_errors_4xx;
   guint64 request_errors_5xx;

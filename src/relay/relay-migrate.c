@@ -70,6 +70,7 @@ static const Column queue_columns[] = {
   { "id", COLUMN_INT8 }, { "account", COLUMN_TEXT }, { "device_id", COLUMN_INT8 }, { "tag", COLUMN_INT8 },
   { "type", COLUMN_INT2 }, { "source", COLUMN_TEXT }, { "source_device", COLUMN_INT8 },
   { "client_timestamp", COLUMN_INT8 }, { "server_timestamp", COLUMN_INT8 }, { "content", COLUMN_BYTES },
+  { "expires_at", COLUMN_INT8 },
 };
 static const Column secret_columns[] = {
   { "name", COLUMN_TEXT }, { "value", COLUMN_BYTES },

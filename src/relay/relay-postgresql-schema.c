@@ -121,6 +121,23 @@ static const char * const migrations[] = {
   "  PRIMARY KEY (account, device_id, source));"
   "CREATE TABLE queue_removed (LIKE queue_added INCLUDING ALL);"
   RELAY_PG_COUNT_QUEUE_SQL ";",
+  /* 7: the expiry a sender may give an envelope, as in the SQLite
+   * schema's version 8, indexed only where it is set. */
+  "ALTER TABLE queue ADD COLUMN expires_at bigint;"
+  "CREATE INDEX queue_by_expiry ON queue (expires_at)"
+  "  WHERE expires_at IS NOT NULL;",
+  /* 8: storing an envelope updates one B-tree, queue_by_device, where
+   * it updated three.  The primary key on id goes: the sequence keeps
+   * ids unique, and every statement finds an entry by its device's
+   * index, which holds its id, or by its place in the table.  The age
+   * index becomes a BRIN index, a summary per range of table pages that
+   * an insert rarely changes, which the minute's sweep of old envelopes
+   * reads instead.  The two B-trees grew at their right-hand edge, the
+   * same page for every insert of every node, which the nodes' inserts
+   * took turns to lock. */
+  "ALTER TABLE queue DROP CONSTRAINT queue_pkey;"
+  "DROP INDEX queue_by_age;"
+  "CREATE INDEX queue_by_age ON queue USING brin (server_timestamp);",
 };
 
 gboolean

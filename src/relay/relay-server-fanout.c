@@ -342,7 +342,7 @@ submit_multi (RelayRequest          *request,
   RelayTask *task;
   RelayOp *op;
 
-  if (!take_recipient_rates (request, multi))
+  if (!_relay_multi_expiry_allowed (request, multi) || !take_recipient_rates (request, multi))
     return;
   op = relay_op_new (RELAY_OP_SEND_MULTI);
   op->server_timestamp = _relay_now_ms ();
@@ -496,6 +496,8 @@ _relay_handle_sealed_multi (RelayRequest *request)
       _relay_respond_api_error (request, error);
       return;
     }
+  if (!_relay_expiry_allowed (request, sealed->expires_in_ms))
+    return;
   op = relay_op_new (RELAY_OP_CHECK_ACCESS_KEYS);
   op->parts = g_ptr_array_new_full (sealed->recipients->len, (GDestroyNotify) relay_op_free);
   for (guint i = 0; i < sealed->recipients->len; i++)

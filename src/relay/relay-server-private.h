@@ -70,6 +70,17 @@ typedef struct
   gint64     last_log;  /* monotonic time of that message */
 } RelayLiveness;
 
+/* The sweep of envelopes whose sender's expiry passed; see
+ * relay-server-expiry.c.  Times are milliseconds since the epoch. */
+typedef struct
+{
+  uv_timer_t timer;
+  gint64     due;       /* when the timer fires; 0 while it is stopped */
+  gint64     last;      /* when the last sweep began */
+  gboolean   running;
+  gint64     noted;     /* the earliest expiry of the sends stored while it ran; 0 for none */
+} RelayExpirySweep;
+
 typedef void (*RelayHandler)  (RelayRequest *request);
 /* A request that streams its body or its answer (relay-blob-*.c) takes
  * over these steps from relay-server-http.c: see RelayRequest. */
@@ -92,6 +103,7 @@ struct _RelayServer
   uv_timer_t          drain_timer;
   uv_check_t          ack_flush;
   RelayLiveness       liveness;
+  RelayExpirySweep    expiry_sweep;
   uv_prepare_t        ws_flush_prepare;
   uv_prepare_t        storage_wake;      /* wakes the storage writer once per loop iteration */
   GPtrArray          *ws_flush;      /* of RelayConn, referenced, with frames to write */
@@ -201,6 +213,7 @@ typedef struct
   char     *guid;     /* NULL for frames that need no acknowledgement */
   gboolean  response; /* answers a request the connection made */
   gboolean  raw;      /* the handshake's answer, written as it is rather than framed */
+  gint64    expires_at;  /* when an envelope's sender expires it (ms since the epoch), or 0 */
   gsize     length;
   char      data[];   /* the text, then the GUID if any */
 } Frame;
@@ -372,6 +385,18 @@ void          _relay_request_authenticate       (RelayRequest *request,
                                                  RelayHandler  handler);
 
 /* relay-server-liveness.c */
+/* relay-server-expiry.c */
+void          _relay_expiry_init                (RelayServer *self);
+void          _relay_expiry_close               (RelayServer *self);
+void          _relay_expiry_note_send           (RelayServer *self,
+                                                 RelayOp     *op);
+gboolean      _relay_expiry_allowed             (RelayRequest *request,
+                                                 gint64        expires_in_ms);
+gboolean      _relay_send_expiry_allowed        (RelayRequest     *request,
+                                                 RelaySendRequest *send);
+gboolean      _relay_multi_expiry_allowed       (RelayRequest          *request,
+                                                 RelayMultiSendRequest *multi);
+
 void          _relay_liveness_init              (RelayServer *self);
 void          _relay_liveness_close             (RelayServer *self);
 void          _relay_liveness_watch             (RelayConn   *conn);

@@ -604,7 +604,8 @@ _relay_submit_send (RelayRequest     *request,
   RelayOp *op;
 
   g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, uuid);
-  if (!_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
+  if (!_relay_send_expiry_allowed (request, send) ||
+      !_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
     {
       relay_send_request_free (send);
       return;

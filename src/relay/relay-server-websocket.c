@@ -45,6 +45,7 @@ frame_new (gsize capacity)
   frame->guid = NULL;
   frame->response = FALSE;
   frame->raw = FALSE;
+  frame->expires_at = 0;
   frame->length = 0;
   return frame;
 }
@@ -152,6 +153,7 @@ envelope_frame (const char *guid,
                 guint32     source_device,
                 gint64      timestamp,
                 gint64      server_timestamp,
+                gint64      expires_at,
                 const char *content_base64)
 {
   gsize guid_length = strlen (guid);
@@ -185,6 +187,7 @@ envelope_frame (const char *guid,
   frame->length = (gsize) (p - frame->data);
   frame->guid = p;
   memcpy (frame->guid, guid, guid_length + 1);
+  frame->expires_at = expires_at;
   return frame;
 }
 
@@ -266,17 +269,25 @@ conn_takes_offer (RelayConn *conn,
 }
 
 /* Hands every envelope of a committed send to its device's connection,
- * if the device is online and takes it. */
+ * if the device is online and takes it and the envelope has not expired
+ * meanwhile. */
 void
 _relay_offer_envelopes (RelayServer *self,
                         RelayOp     *op)
 {
+  gint64 now = _relay_now_ms ();
+
+  _relay_expiry_note_send (self, op);
   for (guint i = 0; i < op->ids->len; i++)
     {
       RelayOutgoingEnvelope *envelope = g_ptr_array_index (op->send->messages, i);
       gint64 id = g_array_index (op->ids, gint64, i);
+      gint64 expires_at = relay_envelope_expires_at (op, envelope);
       char key[RELAY_DEVICE_KEY_SIZE];
       RelayConn *conn;
+
+      if (expires_at != 0 && expires_at <= now)
+        continue;
 
       relay_device_key (key, op->uuid, envelope->device_id);
       conn = g_hash_table_lookup (self->devices, key);
@@ -292,7 +303,7 @@ _relay_offer_envelopes (RelayServer *self,
         continue;
       _relay_conn_push_frame (conn, envelope_frame (g_ptr_array_index (op->guids, i), envelope->type,
                                                     op->source_uuid, op->source_device,
-                                                    op->send->timestamp, op->server_timestamp,
+                                                    op->send->timestamp, op->server_timestamp, expires_at,
                                                     envelope->content_base64));
       conn->last_queued_id = id;
       _relay_conn_schedule (conn);
@@ -411,7 +422,7 @@ fetch_done_cb (RelayTask *task)
       sodium_bin2base64 (encoded, encoded_length, data, size, sodium_base64_VARIANT_ORIGINAL);
       _relay_conn_push_frame (conn, envelope_frame (envelope->guid, envelope->type, envelope->source_uuid,
                                                     envelope->source_device, envelope->timestamp,
-                                                    envelope->server_timestamp, encoded));
+                                                    envelope->server_timestamp, envelope->expires_at, encoded));
       conn->last_queued_id = envelope->id;
     }
   /* A page that is full, or that the next envelope could have made too
@@ -933,6 +944,7 @@ _relay_on_ws_writeable (struct lws *wsi,
   RelayServer *self;
   Frame *frame;
   gsize length;
+  gint64 now;
 
   if (conn == NULL)
     return 0;
@@ -945,11 +957,19 @@ _relay_on_ws_writeable (struct lws *wsi,
    * every connection. */
   batch = self->ws_batch;
   g_byte_array_set_size (batch, LWS_PRE);
+  now = _relay_now_ms ();
   while ((frame = g_queue_peek_head (&conn->out)) != NULL && conn_may_write (conn, frame) &&
          (batch->len == LWS_PRE ||
           batch->len - LWS_PRE + RELAY_WS_MAX_SERVER_HEADER + frame->length <= WEBSOCKET_WRITE_BATCH))
     {
       conn_pop_frame (conn);
+      /* An envelope that expired while it waited for the socket is not
+       * delivered; the sweep deletes it from storage. */
+      if (frame->expires_at != 0 && frame->expires_at <= now)
+        {
+          g_free (frame);
+          continue;
+        }
       if (!frame->raw)
         g_byte_array_append (batch, header,
                              (guint) relay_ws_frame_header_write (header, RELAY_WS_OPCODE_TEXT, frame->length));

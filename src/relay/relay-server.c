@@ -162,6 +162,7 @@ close_handles (RelayServer *self)
   uv_close ((uv_handle_t *) &self->drain_timer, NULL);
   uv_close ((uv_handle_t *) &self->ack_flush, NULL);
   _relay_liveness_close (self);
+  _relay_expiry_close (self);
   uv_close ((uv_handle_t *) &self->ws_flush_prepare, NULL);
   /* Ops submitted in this iteration must not wait for a wake-up that
    * will not come. */
@@ -409,6 +410,7 @@ relay_server_new (RelayConfig   *config,
   uv_check_init (&self->loop, &self->ack_flush);
   self->ack_flush.data = self;
   _relay_liveness_init (self);
+  _relay_expiry_init (self);
   _relay_ws_flush_init (self);
   _relay_tasks_init (self);
   self->guard = relay_guard_new (config, &self->loop, error);

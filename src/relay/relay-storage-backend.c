@@ -46,6 +46,7 @@ relay_storage_op_is_multi_statement (RelayOp *op)
     case RELAY_OP_FETCH_QUEUE:
     case RELAY_OP_ACK:
     case RELAY_OP_EXPIRE:
+    case RELAY_OP_DROP_EXPIRED:
     case RELAY_OP_CHECK_WRITABLE:
     case RELAY_OP_FIND_INVITE:
     case RELAY_OP_STORE_PASSWORD_DIGEST:
@@ -353,6 +354,8 @@ run_op_kind (const RelayBackendFuncs *funcs,
       return funcs->ack (backend, op);
     case RELAY_OP_EXPIRE:
       return funcs->expire (backend, op);
+    case RELAY_OP_DROP_EXPIRED:
+      return funcs->drop_expired (backend, op);
     case RELAY_OP_CHECK_WRITABLE:
       return funcs->check_writable (backend, op);
     case RELAY_OP_FIND_INVITE:

@@ -34,6 +34,7 @@ typedef struct
   RelayOpFunc fetch_queue;
   RelayOpFunc ack;
   RelayOpFunc expire;
+  RelayOpFunc drop_expired;
   RelayOpFunc check_writable;
   RelayOpFunc find_invite;
   RelayOpFunc store_password_digest;

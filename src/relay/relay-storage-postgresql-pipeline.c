@@ -50,6 +50,7 @@ pipelines (RelayOp *op)
     case RELAY_OP_STORE_PREKEYS:
     case RELAY_OP_FETCH_BUNDLES:
     case RELAY_OP_EXPIRE:
+    case RELAY_OP_DROP_EXPIRED:
     default:
       return FALSE;
     }
@@ -437,6 +438,7 @@ typedef struct
 {
   GString    *columns[7];   /* account, device_id, type, source, source_device,
                              * client_timestamp, server_timestamp */
+  GString    *expiries;     /* NULL for an envelope without one */
   GString    *keys;
   GByteArray *contents;     /* the elements of the bytea[], each its length and bytes */
   guint       count;
@@ -448,6 +450,7 @@ run_inserts_init (RunInserts *inserts)
 {
   for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
     inserts->columns[i] = g_string_new ("{");
+  inserts->expiries = g_string_new ("{");
   inserts->keys = g_string_new ("{");
   inserts->contents = g_byte_array_new ();
   inserts->count = 0;
@@ -461,6 +464,7 @@ run_inserts_clear (RunInserts *inserts)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
     g_string_free (inserts->columns[i], TRUE);
+  g_string_free (inserts->expiries, TRUE);
   g_string_free (inserts->keys, TRUE);
   g_byte_array_unref (inserts->contents);
   g_ptr_array_unref (inserts->sends);
@@ -569,6 +573,10 @@ add_send (PgStorage  *self,
       append_number (inserts->columns[4], op->source_device);
       append_number (inserts->columns[5], op->send->timestamp);
       append_number (inserts->columns[6], op->server_timestamp);
+      if (envelope->expires_in_ms > 0)
+        append_number (inserts->expiries, relay_envelope_expires_at (op, envelope));
+      else
+        append_element (inserts->expiries, "NULL");
       relay_device_key (key, op->uuid, envelope->device_id);
       append_element (inserts->keys, key);
       append_be32 (inserts->contents, (guint32) size);
@@ -600,6 +608,7 @@ queue_inserts (PgStorage  *self,
   contents_bytes = g_byte_array_free_to_bytes (g_steal_pointer (&contents));
   for (guint i = 0; i < G_N_ELEMENTS (inserts->columns); i++)
     g_string_append_c (inserts->columns[i], '}');
+  g_string_append_c (inserts->expiries, '}');
   g_string_append_c (inserts->keys, '}');
   param_text (&p, inserts->columns[0]->str);
   param_text (&p, inserts->columns[1]->str);
@@ -607,6 +616,7 @@ queue_inserts (PgStorage  *self,
   for (guint i = 2; i < G_N_ELEMENTS (inserts->columns); i++)
     param_text (&p, inserts->columns[i]->str);
   param_bytes (&p, contents_bytes);
+  param_text (&p, inserts->expiries->str);
   param_text (&notify, inserts->keys->str);
   return pipeline_queue (self, owners, NULL, STMT_INSERT_ENVELOPES, &p) &&
          pipeline_queue (self, owners, NULL, STMT_NOTIFY_DEVICES, &notify);
@@ -743,6 +753,8 @@ read_fetches (PgStorage      *self,
       envelope->timestamp = relay_pg_value_int (result, i, 6);
       envelope->server_timestamp = relay_pg_value_int (result, i, 7);
       envelope->content = value_bytes (result, i, 8);
+      if (!PQgetisnull (result, i, 9))
+        envelope->expires_at = relay_pg_value_int (result, i, 9);
       g_ptr_array_add (op->envelopes, envelope);
     }
 }

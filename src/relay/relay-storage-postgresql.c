@@ -72,11 +72,12 @@ static const char * const stmt_sql[N_STMTS] = {
    * the counts' rows are never waited for but by
    * STMT_FORGET_SETTLED_USAGE, which waits for nothing. */
   [STMT_INSERT_ENVELOPES] = "WITH envelope AS (INSERT INTO queue (account, device_id, tag, type, source, source_device, "
-                            "client_timestamp, server_timestamp, content) "
+                            "client_timestamp, server_timestamp, content, expires_at) "
                             "SELECT account, device_id, $3::bigint, type, source, source_device, client_timestamp, "
-                            "server_timestamp, content FROM unnest ($1::text[], $2::bigint[], $4::smallint[], $5::text[], "
-                            "$6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[]) WITH ORDINALITY AS e (account, device_id, "
-                            "type, source, source_device, client_timestamp, server_timestamp, content, n) ORDER BY n "
+                            "server_timestamp, content, expires_at FROM unnest ($1::text[], $2::bigint[], $4::smallint[], "
+                            "$5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[], $10::bigint[]) "
+                            "WITH ORDINALITY AS e (account, device_id, type, source, source_device, client_timestamp, "
+                            "server_timestamp, content, expires_at, n) ORDER BY n "
                             "RETURNING id, account, device_id, source, length (content) AS size), "
                             "counted AS (INSERT INTO queue_added AS u (account, device_id, source, envelopes, bytes) "
                             "SELECT account, device_id, source, count (*), sum (size) FROM envelope "
@@ -97,12 +98,13 @@ static const char * const stmt_sql[N_STMTS] = {
    * six connections fetching a backlog of large envelopes at once
    * would otherwise hold in memory in full. */
   [STMT_FETCH_QUEUES] = "SELECT f.n, w.id, w.tag, w.type, w.source, w.source_device, w.client_timestamp, w.server_timestamp, "
-                        "w.content FROM unnest ($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
+                        "w.content, w.expires_at FROM unnest ($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], "
+                        "$5::bigint[], $6::bigint[]) "
                         "WITH ORDINALITY AS f (account, device_id, after_id, min_timestamp, page, max_bytes, n) "
                         "CROSS JOIN LATERAL (SELECT p.*, row_number () OVER (ORDER BY p.id) AS k, "
                         "sum (length (p.content)) OVER (ORDER BY p.id) AS running FROM "
-                        "(SELECT id, tag, type, source, source_device, client_timestamp, server_timestamp, content FROM queue "
-                        "WHERE account = f.account AND device_id = f.device_id AND id > f.after_id "
+                        "(SELECT id, tag, type, source, source_device, client_timestamp, server_timestamp, content, expires_at "
+                        "FROM queue WHERE account = f.account AND device_id = f.device_id AND id > f.after_id "
                         "AND server_timestamp >= f.min_timestamp ORDER BY id LIMIT f.page) p) w "
                         "WHERE w.k = 1 OR w.running <= f.max_bytes ORDER BY f.n, w.id",
   /* Deletes the entries of one acknowledgement in one round trip: $1 to
@@ -115,9 +117,11 @@ static const char * const stmt_sql[N_STMTS] = {
                            "RETURNING q.account, q.device_id, q.source, length (q.content) AS size) "
                            "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Entries another node is expiring at the same moment are its own to
-   * delete. */
-  [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE id IN "
-                          "(SELECT id FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED) "
+   * delete.  Those this one locked are deleted where they are in the
+   * table (their ctid, which the lock keeps as it is): ids have no
+   * index of their own. */
+  [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
+                          "(SELECT ctid FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED)) "
                           "RETURNING account, device_id, source, length (content) AS size) "
                           "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Adds what a transaction removed from queues ($1 to $5: arrays of
@@ -156,6 +160,14 @@ static const char * const stmt_sql[N_STMTS] = {
                                "(SELECT account, device_id, source FROM queue_removed r WHERE NOT EXISTS "
                                "(SELECT 1 FROM devices d WHERE d.account = r.account AND d.device_id = r.device_id) "
                                "FOR UPDATE SKIP LOCKED)",
+  /* The envelopes whose sender's expiry ($1) passed, through the
+   * partial index of expiries; as above, those another node is
+   * dropping at the same moment are its own to delete. */
+  [STMT_DELETE_LAPSED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
+                         "(SELECT ctid FROM queue WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)) "
+                         "RETURNING account, device_id, source, length (content) AS size) "
+                         "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
+  [STMT_NEXT_EXPIRY] = "SELECT coalesce (min (expires_at), 0) FROM queue",
   [STMT_COUNT_QUEUE] = "SELECT count(*) FROM queue",
   [STMT_SET_IDENTITY] = "UPDATE accounts SET identity_key = $2 WHERE uuid = $1",
   [STMT_SET_REGISTRATION_ID] = "UPDATE devices SET registration_id = $3 WHERE account = $1 AND device_id = $2",
@@ -554,6 +566,27 @@ op_expire (gpointer  backend,
   return run_done (self, STMT_FORGET_ORPHAN_USAGE, &p) ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
 }
 
+static RelayStorageStatus
+op_drop_expired (gpointer  backend,
+                 RelayOp  *op)
+{
+  PgStorage *self = backend;
+  g_autoptr(PGresult) result = NULL;
+  g_autoptr(PGresult) next = NULL;
+  Params p = { 0 };
+
+  param_int (&p, op->server_timestamp);
+  if ((result = run (self, STMT_DELETE_LAPSED, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  op->removed = relay_pg_storage_note_removals (self, result);
+  self->queued_change -= op->removed;
+  p = (Params) { 0 };
+  if ((next = run (self, STMT_NEXT_EXPIRY, &p)) == NULL)
+    return RELAY_STORAGE_FAILED;
+  op->next_expiry = relay_pg_value_int (next, 0, 0);
+  return RELAY_STORAGE_OK;
+}
+
 /* A device whose password hash changed since its password was checked
  * keeps no digest of it: the update matches no row. */
 static RelayStorageStatus
@@ -779,6 +812,7 @@ static const RelayBackendFuncs pg_funcs = {
   .fetch_bundles = op_fetch_bundles,
   .send = send_alone,
   .expire = op_expire,
+  .drop_expired = op_drop_expired,
   .store_password_digest = op_store_password_digest,
   .get_identity = op_get_identity,
   .set_access_key = op_set_access_key,

@@ -43,6 +43,9 @@ typedef enum
   STMT_DELETE_EXPIRED,
   STMT_QUEUE_COUNTS,
   STMT_EXPIRED_COUNTS,
+  STMT_LAPSED_COUNTS,
+  STMT_DELETE_LAPSED,
+  STMT_NEXT_EXPIRY,
   STMT_BEGIN,
   STMT_COMMIT,
   STMT_SAVEPOINT,
@@ -200,6 +203,8 @@ RelayStorageStatus relay_sqlite_op_ack         (gpointer  backend,
                                                 RelayOp  *op);
 RelayStorageStatus relay_sqlite_op_expire      (gpointer  backend,
                                                 RelayOp  *op);
+RelayStorageStatus relay_sqlite_op_drop_expired (gpointer  backend,
+                                                 RelayOp  *op);
 
 /* relay-storage-sqlite-schema.c */
 gboolean      relay_sqlite_migrate          (SqliteStorage  *self,

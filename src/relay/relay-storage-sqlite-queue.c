@@ -93,6 +93,8 @@ relay_sqlite_op_send (gpointer  backend,
       sqlite3_bind_int64 (s, 8, op->send->timestamp);
       sqlite3_bind_int64 (s, 9, op->server_timestamp);
       bind_bytes (s, 10, envelope->content);
+      if (envelope->expires_in_ms > 0)
+        sqlite3_bind_int64 (s, 11, relay_envelope_expires_at (op, envelope));
       relay_guid_encode (self->guids, id, self->tag, guid);
       g_ptr_array_add (op->guids, guid);
       if (!step_done (s))
@@ -160,6 +162,7 @@ relay_sqlite_op_fetch_queue (gpointer  backend,
       envelope->timestamp = sqlite3_column_int64 (s, 6);
       envelope->server_timestamp = sqlite3_column_int64 (s, 7);
       envelope->content = column_bytes (s, 8);
+      envelope->expires_at = sqlite3_column_int64 (s, 9);
       g_ptr_array_add (op->envelopes, envelope);
     }
   return rc == SQLITE_DONE ? RELAY_STORAGE_OK : RELAY_STORAGE_FAILED;
@@ -303,4 +306,36 @@ relay_sqlite_op_expire (gpointer  backend,
     }
   relay_sqlite_recount_queues (self);
   return RELAY_STORAGE_FAILED;
+}
+
+/* Counts what lapsed, deletes it, and reads when the next envelope
+ * lapses.  Should the deletion fail, the counts are made again from the
+ * table, as for relay_sqlite_op_expire(). */
+RelayStorageStatus
+relay_sqlite_op_drop_expired (gpointer  backend,
+                              RelayOp  *op)
+{
+  SqliteStorage *self = backend;
+  gint64 before = relay_queue_usage_get_total (self->usage);
+  sqlite3_stmt *s = stmt (self, STMT_LAPSED_COUNTS);
+
+  sqlite3_bind_int64 (s, 1, op->server_timestamp);
+  if (!queued_add_rows (self, s, -1))
+    {
+      relay_sqlite_recount_queues (self);
+      return RELAY_STORAGE_FAILED;
+    }
+  s = stmt (self, STMT_DELETE_LAPSED);
+  sqlite3_bind_int64 (s, 1, op->server_timestamp);
+  if (!step_done (s))
+    {
+      relay_sqlite_recount_queues (self);
+      return RELAY_STORAGE_FAILED;
+    }
+  op->removed = before - relay_queue_usage_get_total (self->usage);
+  s = stmt (self, STMT_NEXT_EXPIRY);
+  if (sqlite3_step (s) != SQLITE_ROW)
+    return RELAY_STORAGE_FAILED;
+  op->next_expiry = sqlite3_column_int64 (s, 0);
+  return RELAY_STORAGE_OK;
 }

@@ -129,6 +129,13 @@ static const char * const migrations[] = {
   "  account TEXT PRIMARY KEY NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
   "  profile BLOB NOT NULL,"
   "  updated INTEGER NOT NULL);",
+  /* 8: the expiry a sender may give an envelope (a disappearing
+   * message), after which it is neither delivered nor kept.  Only the
+   * envelopes that have one are in the index, so that storing the
+   * others costs nothing more, and the sweep reads only what expired. */
+  "ALTER TABLE queue ADD COLUMN expires_at INTEGER;"
+  "CREATE INDEX queue_by_expiry ON queue (expires_at)"
+  "  WHERE expires_at IS NOT NULL;",
 };
 
 gboolean

@@ -33,8 +33,8 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_FIRST_ONE_TIME] = "SELECT key_id, public_key, signature FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 ORDER BY key_id LIMIT 1",
   [STMT_DELETE_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = ?1 AND device_id = ?2 AND kind = ?3 AND key_id = ?4",
   [STMT_LOOKUP_USERNAME] = "SELECT uuid FROM accounts WHERE username = ?1 AND NOT banned",
-  [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-  [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
+  [STMT_INSERT_ENVELOPE] = "INSERT INTO queue (id, account, device_id, tag, type, source, source_device, client_timestamp, server_timestamp, content, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+  [STMT_FETCH_QUEUE] = "SELECT id, tag, legacy_guid, type, source, source_device, client_timestamp, server_timestamp, content, expires_at FROM queue WHERE account = ?1 AND device_id = ?2 AND id > ?3 AND server_timestamp >= ?4 ORDER BY id LIMIT ?5",
   /* Deleting with RETURNING would make SQLite run a trigger for every
    * acknowledgement, several times the cost of reading the row first. */
   [STMT_FIND_ENVELOPE] = "SELECT id, source, length(content) FROM queue WHERE id = ?1 AND tag = ?2 AND account = ?3 AND device_id = ?4",
@@ -46,6 +46,12 @@ static const char * const stmt_sql[N_STMTS] = {
   /* Left to itself, SQLite would read the whole device index for the
    * grouping rather than only the expired entries. */
   [STMT_EXPIRED_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue NOT INDEXED WHERE id < ?1 AND server_timestamp < ?2 GROUP BY account, device_id, source",
+  /* The envelopes whose sender's expiry passed, found through the
+   * partial index of expiries, which holds only the envelopes that
+   * have one. */
+  [STMT_LAPSED_COUNTS] = "SELECT account, device_id, source, count(*), sum(length(content)) FROM queue WHERE expires_at <= ?1 GROUP BY account, device_id, source",
+  [STMT_DELETE_LAPSED] = "DELETE FROM queue WHERE expires_at <= ?1",
+  [STMT_NEXT_EXPIRY] = "SELECT min(expires_at) FROM queue WHERE expires_at IS NOT NULL",
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
   [STMT_COMMIT] = "COMMIT",
   [STMT_SAVEPOINT] = "SAVEPOINT op",
@@ -656,6 +662,7 @@ static const RelayBackendFuncs sqlite_funcs = {
   .fetch_queue = relay_sqlite_op_fetch_queue,
   .ack = relay_sqlite_op_ack,
   .expire = relay_sqlite_op_expire,
+  .drop_expired = relay_sqlite_op_drop_expired,
   .check_writable = op_check_writable,
   .find_invite = op_find_invite,
   .store_password_digest = op_store_password_digest,

@@ -59,6 +59,8 @@ typedef enum
   RELAY_OP_GET_PROFILE,     /* in: uuid; out: profile */
   RELAY_OP_CHECK_ACCESS_KEYS, /* in: parts (uuid and access_key each); OK when every
                              * key is its account's, else UNAUTHORIZED; changes nothing */
+  RELAY_OP_DROP_EXPIRED,    /* in: server_timestamp (now); deletes the envelopes whose
+                             * sender's expiry it passed; out: removed, next_expiry */
 } RelayOpKind;
 
 typedef enum
@@ -99,6 +101,7 @@ typedef struct
   guint32  source_device;
   gint64   timestamp;
   gint64   server_timestamp;
+  gint64   expires_at;      /* 0 for never */
   GBytes  *content;
 } RelayStoredEnvelope;
 
@@ -164,6 +167,7 @@ struct _RelayOp
   GArray               *stale;          /* of guint32 */
   GPtrArray            *envelopes;      /* of RelayStoredEnvelope */
   gint64                removed;
+  gint64                next_expiry;    /* the earliest expiry left stored, 0 for none */
 };
 
 /* Commit latency histogram upper bounds, in seconds. */
@@ -304,6 +308,15 @@ void          relay_commit_stats_add       (RelayCommitStats *stats,
                                             guint             ops);
 RelayStorageStatus relay_storage_check_devices (RelayOp   *op,
                                                 GArray    *devices);
+
+/* When an envelope of a send expires, in milliseconds since the epoch:
+ * its "expiresInMs" after the relay took the send, or 0 for never. */
+static inline gint64
+relay_envelope_expires_at (const RelayOp               *op,
+                           const RelayOutgoingEnvelope *envelope)
+{
+  return envelope->expires_in_ms > 0 ? op->server_timestamp + envelope->expires_in_ms : 0;
+}
 
 static inline void
 relay_storage_submit (RelayStorage *self,

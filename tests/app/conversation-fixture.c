@@ -15,8 +15,10 @@
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
+#include "sotto-conversation-private.h"
 #include "sotto-message-row.h"
-#include "sotto-store.h"
+#include "sotto-records-private.h"
+#include "sotto-store-private.h"
 
 const char passphrase[] = "correct horse battery staple";
 static const char bob_passphrase[] = "bob's own passphrase";
@@ -488,5 +490,48 @@ void
 reopen_alice (Fixture *fixture)
 {
   close_alice (fixture);
+  unlock_alice (fixture);
+}
+
+/* Writes @n messages into Alice's conversation with Bob, labelled by
+ * @prefix and their number, while her window is closed: years of read
+ * messages both ways, or (@unread) messages from Bob that came while she
+ * was away and that she has not read. */
+void
+write_history (Fixture    *fixture,
+               guint       n,
+               const char *prefix,
+               gboolean    unread)
+{
+  g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_message_record_free);
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 conversation_id = _sotto_conversation_get_id (open_conversation (fixture));
+  gint64 first_time = unread ? g_get_real_time () / 1000 + 1000 : 1700000000000;
+
+  close_alice (fixture);
+
+  store = _sotto_store_open_sync (profile, passphrase, NULL, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_autofree char *body = g_strdup_printf ("%s %u", prefix, i);
+
+      g_ptr_array_add (messages, _sotto_message_record_new (uuid,
+                                                            unread || i % 2 ? SOTTO_MESSAGE_DIRECTION_INCOMING
+                                                                            : SOTTO_MESSAGE_DIRECTION_OUTGOING,
+                                                            SOTTO_MESSAGE_KIND_TEXT,
+                                                            unread ? SOTTO_MESSAGE_STATE_DELIVERED
+                                                                   : SOTTO_MESSAGE_STATE_READ,
+                                                            first_time + i * 1000, first_time + i * 1000,
+                                                            body));
+    }
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_close_sync (store, &error));
+  g_assert_no_error (error);
+
   unlock_alice (fixture);
 }

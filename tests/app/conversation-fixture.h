@@ -58,5 +58,6 @@ void activate_alice (Fixture *fixture);
 void close_alice (Fixture *fixture);
 void unlock_alice (Fixture *fixture);
 void reopen_alice (Fixture *fixture);
+void write_history (Fixture *fixture, guint n, const char *prefix, gboolean unread);
 
 G_END_DECLS

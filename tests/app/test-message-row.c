@@ -136,6 +136,53 @@ outgoing_message (const char *body,
                              SOTTO_MESSAGE_STATE_SENT, sent_at, sent_at, body);
 }
 
+/* Opens the menu of @row as the Menu key does, and waits for it. */
+static GtkWidget *
+open_menu (SottoMessageRow *row)
+{
+  GtkWidget *menu;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.show-menu", NULL));
+  while ((menu = app_test_find_widget (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return menu;
+}
+
+/* The menu's entries are labelled with their mnemonics; those that do
+ * not apply are hidden. */
+static void
+assert_menu_shows (GtkWidget          *menu,
+                   const char * const *shown,
+                   const char * const *hidden)
+{
+  for (guint i = 0; shown[i] != NULL; i++)
+    {
+      if (app_test_find_label (menu, shown[i]) == NULL)
+        g_error ("The menu does not show %s", shown[i]);
+    }
+  for (guint i = 0; hidden[i] != NULL; i++)
+    {
+      if (app_test_find_label (menu, hidden[i]) != NULL)
+        g_error ("The menu shows %s", hidden[i]);
+    }
+}
+
+static gboolean
+is_button_for (GtkWidget     *widget,
+               gconstpointer  action_name)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0;
+}
+
+static GtkWidget *
+find_button_for (GtkWidget  *root,
+                 const char *action_name)
+{
+  return app_test_find_matching (root, is_button_for, action_name);
+}
+
 /* The message menu: its own entries (no generic text menu), which copy
  * what they say; and web addresses are links. */
 static void
@@ -149,10 +196,6 @@ test_message_row_menu (Fixture       *fixture,
   SottoMessageRow *row = add_row (fixture, message, NULL);
   GtkLabel *body_label;
   GtkWidget *menu;
-  GMenuModel *model;
-  g_autofree char *first = NULL;
-  g_autofree char *second = NULL;
-  g_autofree char *third = NULL;
   g_autofree char *copied_text = NULL;
   g_autofree char *copied_time = NULL;
 
@@ -170,17 +213,14 @@ test_message_row_menu (Fixture       *fixture,
 
   /* What the Menu key, Shift+F10, a right click and a long press do. */
   g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.show-menu", NULL));
-  while ((menu = app_test_find_widget (GTK_WIDGET (row), GTK_TYPE_POPOVER_MENU)) == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  model = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (menu));
-  g_assert_cmpint (g_menu_model_get_n_items (model), ==, 3);
-  g_menu_model_get_item_attribute (model, 0, G_MENU_ATTRIBUTE_LABEL, "s", &first);
-  g_menu_model_get_item_attribute (model, 1, G_MENU_ATTRIBUTE_LABEL, "s", &second);
-  g_menu_model_get_item_attribute (model, 2, G_MENU_ATTRIBUTE_LABEL, "s", &third);
-  g_assert_cmpstr (first, ==, "_Copy Text");
-  g_assert_cmpstr (second, ==, "Copy _Time");
-  g_assert_cmpstr (third, ==, "_Delete for Me");
+  menu = open_menu (row);
+  /* Someone else's message: no editing or deleting it for everyone. */
+  assert_menu_shows (menu, (const char * const []) { "_Reply", "_Copy Text", "Copy _Time", "_Delete for Me", NULL },
+                     (const char * const []) { "_Edit", "Delete for _Everyone…", "Edit _History",
+                                               "Show _Original Message", NULL });
+  /* Quick reactions, and the emoji chooser for any other. */
+  g_assert_nonnull (app_test_find_label (menu, "👍"));
+  g_assert_nonnull (find_button_for (menu, "message.choose-reaction"));
   gtk_popover_popdown (GTK_POPOVER (menu));
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-text", NULL));
@@ -190,6 +230,44 @@ test_message_row_menu (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "message.copy-time", NULL));
   copied_time = app_test_read_clipboard (GTK_WIDGET (row));
   g_assert_cmpstr (copied_time, ==, "14 March 2026 10:00");
+}
+
+/* The user's own messages can be edited and deleted for everyone for a
+ * day after they were sent; after that, and while one waits to be sent,
+ * not. */
+static void
+test_message_row_own_menu (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  gint64 now = g_get_real_time () / 1000;
+  g_autoptr(SottoMessage) recent = outgoing_message ("just now", now - 60 * 1000);
+  g_autoptr(SottoMessage) old = outgoing_message ("yesterday", now - 25 * 3600 * 1000);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(SottoMessage) queued = _sotto_message_new (id, SOTTO_MESSAGE_DIRECTION_OUTGOING, SOTTO_MESSAGE_KIND_TEXT,
+                                                       SOTTO_MESSAGE_STATE_QUEUED, now, now, "on its way");
+  SottoMessageRow *recent_row = add_row (fixture, recent, NULL);
+  SottoMessageRow *old_row = add_row (fixture, old, NULL);
+  SottoMessageRow *queued_row = add_row (fixture, queued, NULL);
+  GtkWidget *menu;
+
+  show_window (fixture);
+
+  menu = open_menu (recent_row);
+  assert_menu_shows (menu, (const char * const []) { "_Reply", "_Edit", "_Delete for Me", "Delete for _Everyone…", NULL },
+                     (const char * const []) { "Edit _History", NULL });
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  menu = open_menu (old_row);
+  assert_menu_shows (menu, (const char * const []) { "_Reply", "_Delete for Me", NULL },
+                     (const char * const []) { "_Edit", "Delete for _Everyone…", NULL });
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  menu = open_menu (queued_row);
+  assert_menu_shows (menu, (const char * const []) { "_Reply", NULL },
+                     (const char * const []) { "_Edit", "Delete for _Everyone…", NULL });
+  /* The contact does not have it yet: nothing to react to. */
+  g_assert_false (gtk_widget_get_sensitive (find_button_for (menu, "message.choose-reaction")));
+  gtk_popover_popdown (GTK_POPOVER (menu));
 }
 
 static void
@@ -351,6 +429,7 @@ test_message_row_changes (Fixture       *fixture,
   g_autoptr(SottoMessage) reply = NULL;
   SottoMessageRow *row;
   GtkWidget *reactions;
+  GtkWidget *popover;
 
   record = _sotto_message_record_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING, SOTTO_MESSAGE_KIND_TEXT,
                                       SOTTO_MESSAGE_STATE_DELIVERED, local_milliseconds (2026, 3, 14, 12, 14, 0),
@@ -375,6 +454,11 @@ test_message_row_changes (Fixture       *fixture,
   _sotto_message_update (reply, record);
   g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (reactions)), ==, "👍 2");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (reactions), ==, "Bob: 👍\nYou: 👍");
+  /* A click says who, too. */
+  app_test_click (gtk_widget_get_ancestor (reactions, GTK_TYPE_BUTTON));
+  app_test_wait_until ((popover = app_test_find_widget (GTK_WIDGET (row), GTK_TYPE_POPOVER)) != NULL);
+  g_assert_nonnull (app_test_find_label (popover, "Bob: 👍\nYou: 👍"));
+  gtk_popover_popdown (GTK_POPOVER (popover));
 
   /* Bob edits his text. */
   g_free (record->body);
@@ -483,6 +567,35 @@ test_message_row_timer_event (Fixture       *fixture,
   g_assert_null (app_test_find_label (GTK_WIDGET (set_row), "300"));
 }
 
+/* A row the list view reuses for a timer change after a message with
+ * reactions shows the event alone, without the reactions. */
+static void
+test_message_row_timer_after_reactions (Fixture       *fixture,
+                                        gconstpointer  user_data)
+{
+  gint64 now = local_milliseconds (2026, 3, 14, 10, 0, 0);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *timer_id = g_uuid_string_random ();
+  g_autoptr(SottoMessageRecord) record = _sotto_message_record_new (id, SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                                    SOTTO_MESSAGE_KIND_TEXT,
+                                                                    SOTTO_MESSAGE_STATE_READ, now, now, "liked");
+  g_autoptr(SottoMessage) reacted = NULL;
+  g_autoptr(SottoMessage) timer = _sotto_message_new (timer_id, SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                                      SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+                                                      SOTTO_MESSAGE_STATE_READ, now, now, "30");
+  SottoMessageRow *row;
+
+  record->their_reaction = g_strdup ("👍");
+  reacted = _sotto_message_new_from_record (record);
+  row = add_row (fixture, reacted, NULL);
+  show_window (fixture);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "👍"));
+
+  sotto_message_row_set_message (row, timer, "Bob", NULL);
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (row), "Bob set messages to disappear after 30 seconds"));
+  g_assert_null (app_test_find_label (GTK_WIDGET (row), "👍"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -506,6 +619,10 @@ main (int   argc,
               fixture_set_up, test_message_row_long_word, fixture_tear_down);
   g_test_add ("/app/message-row/timer-event", Fixture, NULL,
               fixture_set_up, test_message_row_timer_event, fixture_tear_down);
+  g_test_add ("/app/message-row/timer-after-reactions", Fixture, NULL,
+              fixture_set_up, test_message_row_timer_after_reactions, fixture_tear_down);
+  g_test_add ("/app/message-row/own-menu", Fixture, NULL,
+              fixture_set_up, test_message_row_own_menu, fixture_tear_down);
   g_test_add_func ("/app/message-row/offline", test_message_row_offline);
   g_test_add ("/app/message-row/changes", Fixture, NULL,
               fixture_set_up, test_message_row_changes, fixture_tear_down);

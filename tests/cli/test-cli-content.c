@@ -182,8 +182,8 @@ test_newer_content (void)
                                                   "a1060102030405060708" "a80601");
   /* Data { 15: an emoji } alone. */
   g_autoptr(GBytes) reaction = newer_content ("alice", "2206" "7a040a02f09f");
-  /* Data { text "Hi", required level 3 }, a level above this version's. */
-  g_autoptr(GBytes) required = newer_content ("alice", "2206" "0a024869" "5003");
+  /* Data { text "Hi", required level 4 }, a level above this version's. */
+  g_autoptr(GBytes) required = newer_content ("alice", "2206" "0a024869" "5004");
   /* Ephemeral { typing { started } }, which names no sender. */
   g_autoptr(GBytes) typing = newer_content (NULL, "3204" "0a020801");
   g_autoptr(GBytes) old = old_content ();

@@ -14,6 +14,7 @@
 #include "sp-init.h"
 
 #include "cli-test-util.h"
+#include "relay-test-util.h"
 
 /* Real relay, real sotto-cli processes, real timers: the shortest timer
  * is 30 seconds, and one test waits for it. */
@@ -174,6 +175,76 @@ test_message_disappears (void)
   g_assert_false (cli_tree_contains (bob, g_bytes_get_data (bob_body, NULL), g_bytes_get_size (bob_body)));
 }
 
+/* An integer that the relay's database gives for the query @format
+ * makes. */
+static gint64 relay_query (CliTest    *test,
+                           const char *format,
+                           ...) G_GNUC_PRINTF (2, 3);
+
+static gint64
+relay_query (CliTest    *test,
+             const char *format,
+             ...)
+{
+  g_autofree char *sql = NULL;
+  va_list args;
+
+  va_start (args, format);
+  sql = g_strdup_vprintf (format, args);
+  va_end (args);
+  return test_relay_query_int (test->relay->data_dir, sql);
+}
+
+/* A message written under a 30-second timer to a contact who stays
+ * offline is dropped by the relay when the sender's copy disappears: its
+ * envelope carries the expiry, its row leaves the relay's database
+ * without anyone fetching it, and the contact never gets it.  What was
+ * written before the timer, and the timer change itself, carry none. */
+static void
+test_relay_drops_unfetched (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(CliWhoami) bob_id = cli_whoami (test, bob, "bob");
+  static const char before[] = "Written before the timer 77a2";
+  static const char vanishing[] = "Never fetched 3e90";
+  g_autoptr(GPtrArray) received = NULL;
+  gint64 deadline;
+  gint64 lifetime;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_send_ok (test, alice, "bob", before);
+  cli_run_ok (test, alice, "timer", "bob", "30", NULL);
+  cli_send_ok (test, alice, "bob", vanishing);
+
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s'", bob_id->uuid), ==, 3);
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s' AND expires_at IS NOT NULL",
+                                bob_id->uuid), ==, 1);
+  lifetime = relay_query (test, "SELECT expires_at - server_timestamp FROM queue WHERE account = '%s' "
+                                "AND expires_at IS NOT NULL", bob_id->uuid);
+  g_assert_cmpint (lifetime, >, 0);
+  g_assert_cmpint (lifetime, <=, 30 * 1000);
+
+  /* Nobody fetches it: the relay's own sweep deletes the row. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s' AND expires_at IS NOT NULL",
+                      bob_id->uuid) > 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+    }
+  g_assert_cmpint (relay_query (test, "SELECT count(*) FROM queue WHERE account = '%s'", bob_id->uuid), ==, 2);
+
+  received = cli_receive (test, bob);
+  g_assert_cmpuint (received->len, ==, 2);
+  g_assert_nonnull (find_line (received, "text", before));
+  assert_timer_event (find_line (received, "type", "timer"), "alice", 30);
+  g_assert_null (find_line (received, "text", vanishing));
+  g_assert_false (history_has (test, bob, "alice", vanishing));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -183,6 +254,7 @@ main (int   argc,
 
   g_test_add_func ("/cli/timers/either-side", test_timer_either_side);
   g_test_add_func ("/cli/timers/message-disappears", test_message_disappears);
+  g_test_add_func ("/cli/timers/relay-drops-unfetched", test_relay_drops_unfetched);
 
   return g_test_run ();
 }

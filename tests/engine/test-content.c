@@ -317,8 +317,8 @@ test_content_unsupported (void)
   const char *cases[] = {
     /* A data message with only a field this version does not know. */
     HEADER_HEX "1a02616c" "2206" "7a04" "0a02f09f",
-    /* A data message with text that requires content level 3. */
-    HEADER_HEX "1a02616c" "2206" "0a024869" "5003",
+    /* A data message with text that requires content level 4. */
+    HEADER_HEX "1a02616c" "2206" "0a024869" "5004",
     /* An empty data message. */
     HEADER_HEX "1a02616c" "2200",
     /* A payload field this version does not know. */

@@ -579,6 +579,55 @@ test_conversation_delete (Fixture       *fixture,
   engine_test_await_finalize (g_steal_pointer (&list));
 }
 
+static gboolean
+find_message (SottoConversation  *conversation,
+              const char         *id,
+              guint              *position,
+              GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_conversation_find_message_async (conversation, id, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_conversation_find_message_finish (conversation, result, position, error);
+}
+
+/* A message is found by its id (in any case) where it is in the list,
+ * on a page read or not; one the conversation does not have is not. */
+static void
+test_conversation_find (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(SottoMessage) first = NULL;
+  g_autoptr(SottoMessage) second = NULL;
+  g_autoptr(GError) error = NULL;
+  guint position = G_MAXUINT;
+
+  first = receive (fixture->conversation, "11111111-1111-4111-8111-11111111aaaa", "one", &error);
+  second = receive (fixture->conversation, "22222222-2222-4222-8222-22222222bbbb", "two", &error);
+  g_assert_no_error (error);
+
+  g_assert_true (find_message (fixture->conversation, "22222222-2222-4222-8222-22222222BBBB", &position, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (position, ==, 1);
+  g_assert_true (find_message (fixture->conversation, "11111111-1111-4111-8111-11111111aaaa", &position, &error));
+  g_assert_cmpuint (position, ==, 0);
+
+  g_assert_false (find_message (fixture->conversation, "99999999-9999-4999-8999-999999999999", &position, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+  g_assert_cmpuint (position, ==, 0);
+  g_clear_error (&error);
+
+  /* Deleted on this device: gone, and the one after moved up. */
+  g_assert_true (delete_message (fixture->conversation, "11111111-1111-4111-8111-11111111aaaa", &error));
+  g_assert_false (find_message (fixture->conversation, "11111111-1111-4111-8111-11111111aaaa", &position, &error));
+  g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (find_message (fixture->conversation, "22222222-2222-4222-8222-22222222bbbb", &position, &error));
+  g_assert_cmpuint (position, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -600,6 +649,7 @@ main (int   argc,
   ADD ("reload", test_conversation_reload);
   ADD ("draft", test_conversation_draft);
   ADD ("delete", test_conversation_delete);
+  ADD ("find", test_conversation_find);
 
 #undef ADD
 

@@ -357,6 +357,9 @@ test_limits (Fixture       *fixture,
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_QUOTA_EXCEEDED);
 }
 
+/* A file encrypted into @spool, given an upload and uploaded; the blob
+ * the profile would keep is removed, so that only what the relay has
+ * remains. */
 static SottoAttachmentUpload *
 upload_file (Fixture     *fixture,
              GFile       *spool,
@@ -364,17 +367,36 @@ upload_file (Fixture     *fixture,
              gsize        len,
              GError     **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) encrypted = NULL;
+  g_autoptr(GAsyncResult) created = NULL;
+  g_autoptr(GAsyncResult) uploaded = NULL;
   g_autoptr(GFile) parent = g_file_get_parent (spool);
   g_autoptr(GFile) file = g_file_get_child (parent, "plain");
   g_autofree char *path = g_file_get_path (file);
+  g_autoptr(SottoAttachmentUpload) upload = NULL;
+  gboolean ok;
 
   g_assert_true (g_file_set_contents (path, contents, (gssize) len, NULL));
-  sotto_attachment_upload_async (fixture->client, file, spool, NULL, engine_test_result_cb, &result);
-  engine_test_wait (&result);
+  sotto_attachment_encrypt_async (file, spool, NULL, engine_test_result_cb, &encrypted);
+  engine_test_wait (&encrypted);
   g_assert_true (g_file_delete (file, NULL, NULL));
+  upload = sotto_attachment_encrypt_finish (encrypted, error);
+  if (upload == NULL)
+    return NULL;
 
-  return sotto_attachment_upload_finish (result, error);
+  sotto_attachment_create_upload_async (fixture->client, upload, NULL, engine_test_result_cb, &created);
+  engine_test_wait (&created);
+  ok = sotto_attachment_create_upload_finish (created, error);
+  if (ok)
+    {
+      sotto_attachment_upload_async (fixture->client, upload->id, upload->blob, upload->size, NULL, NULL,
+                                     NULL, engine_test_result_cb, &uploaded);
+      engine_test_wait (&uploaded);
+      ok = sotto_attachment_upload_finish (uploaded, error);
+    }
+  g_assert_true (g_file_delete (upload->blob, NULL, NULL));
+
+  return ok ? g_steal_pointer (&upload) : NULL;
 }
 
 static guint
@@ -395,6 +417,8 @@ count_children (GFile *dir)
   return count;
 }
 
+/* Downloads and checks the blob into @spool, decrypts it into
+ * @downloads and removes the checked blob again. */
 static GFile *
 download_file (Fixture                     *fixture,
                const SottoAttachmentUpload *upload,
@@ -403,13 +427,25 @@ download_file (Fixture                     *fixture,
                char                       **sha256,
                GError                     **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) downloaded = NULL;
+  g_autoptr(GAsyncResult) exported = NULL;
+  g_autoptr(GFile) blob = NULL;
+  GFile *saved;
 
   sotto_attachment_download_async (fixture->client, upload->id, upload->key, upload->digest, upload->size,
-                                   spool, downloads, "note.txt", NULL, engine_test_result_cb, &result);
-  engine_test_wait (&result);
+                                   spool, NULL, NULL, NULL, engine_test_result_cb, &downloaded);
+  engine_test_wait (&downloaded);
+  blob = sotto_attachment_download_finish (downloaded, error);
+  if (blob == NULL)
+    return NULL;
 
-  return sotto_attachment_download_finish (result, sha256, error);
+  sotto_attachment_export_async (blob, upload->key, upload->digest, upload->size, downloads, "note.txt",
+                                 NULL, engine_test_result_cb, &exported);
+  engine_test_wait (&exported);
+  saved = sotto_attachment_export_finish (exported, sha256, error);
+  g_assert_true (g_file_delete (blob, NULL, NULL));
+
+  return saved;
 }
 
 /* A blob the relay swapped for another of the same size, or cut short,

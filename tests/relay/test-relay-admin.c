@@ -482,7 +482,7 @@ test_backup_and_check (Fixture       *fixture,
   g_assert_cmpstr (conf_text, ==, test_relay_relaxed_conf);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM accounts"), ==, 2);
   g_assert_cmpint (test_relay_query_int (dest, "SELECT count(*) FROM queue"), ==, 1);
-  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint (test_relay_query_int (dest, "PRAGMA user_version"), ==, 8);
   /* The key of the password digests in the database stays out of it. */
   g_assert_false (g_file_test (key, G_FILE_TEST_EXISTS));
   /* A destination that exists is never overwritten. */

@@ -589,6 +589,39 @@ test_sealed_multi_held (Fixture       *fixture,
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
+/* A v2 upload's "expiresInMs" goes to every split envelope; one longer
+ * than the relay keeps envelopes (an hour, here) is refused with 400
+ * before the access keys are checked, and nothing is stored. */
+static void
+test_sealed_multi_expiry (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  g_autofree char *wrong_key = test_random_base64 (16, -1);
+  g_autofree char *upload = sealed_upload_for (bob, key, 100);
+  g_autofree char *wrong_upload = sealed_upload_for (bob, wrong_key, 100);
+  const char *expiries[] = { "\"expiresInMs\":3600001,", "\"expiresInMs\":5000," };
+
+  g_assert_true (g_str_has_prefix (upload, "{\"timestamp\":1,"));
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  for (guint i = 0; i < G_N_ELEMENTS (expiries); i++)
+    {
+      g_autofree char *wrong_body = g_strconcat ("{", expiries[i], wrong_upload + 1, NULL);
+      g_autofree char *body = g_strconcat ("{", expiries[i], upload + 1, NULL);
+      g_autoptr(TestResponse) wrong = test_request (fixture->session, fixture->relay, "PUT",
+                                                    "/v1/messages/multi/unidentified", NULL, wrong_body);
+      g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
+                                                       "/v1/messages/multi/unidentified", NULL, body);
+
+      g_assert_cmpuint (wrong->status, ==, i == 0 ? 400 : 401);
+      g_assert_cmpuint (response->status, ==, i == 0 ? 400 : 200);
+      g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, i);
+    }
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 5000"),
+                   ==, 1);
+}
+
 /* Access keys are checked before the upload is split: an upload whose
  * split would be past what the relay holds (the fixture allows 2000
  * bytes) gets 401, not 503, when a key is wrong, and with a right key
@@ -907,6 +940,7 @@ main (int   argc,
   g_autofree char *held = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-split-bytes=2000\n", NULL);
   g_autofree char *small_share = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-queue-envelopes-per-sender=8\n",
                                               NULL);
+  g_autofree char *hour = g_strconcat (test_relay_relaxed_conf, "[limits]\nmax-queue-age-seconds=3600\n", NULL);
 
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sp_init (), ==, SP_OK);
@@ -932,6 +966,7 @@ main (int   argc,
   ADD ("sealed-multi-held", test_sealed_multi_held, held);
   ADD ("sealed-multi-keys-first", test_sealed_multi_keys_first, held);
   ADD ("sealed-multi-too-large", test_sealed_multi_too_large, NULL);
+  ADD ("sealed-multi-expiry", test_sealed_multi_expiry, hour);
   ADD ("profiles", test_profiles, NULL);
   ADD ("profile-unauthenticated", test_profile_unauthenticated, NULL);
 #undef ADD

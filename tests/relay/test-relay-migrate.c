@@ -122,6 +122,8 @@ test_migrate (void)
   g_autofree char *err = NULL;
   g_autofree char *bundle_path = NULL;
   g_autofree char *dave_body = NULL;
+  g_autofree char *expiring_path = NULL;
+  g_autofree char *expiring_body = NULL;
   g_autoptr(SoupSession) session = test_session_new ();
   g_autoptr(TestRelay) relay = NULL;
   g_autoptr(TestAccount) alice = NULL;
@@ -144,6 +146,14 @@ test_migrate (void)
   carol = test_account_register (session, relay, "carol", 1);
   for (guint i = 0; i < G_N_ELEMENTS (contents); i++)
     g_ptr_array_add (guids, test_send_envelope (session, relay, alice, bob, contents[i]));
+  /* An envelope with an expiry, which keeps it. */
+  expiring_path = g_strdup_printf ("/v1/messages/%s", alice->uuid);
+  expiring_body = g_strdup_printf ("{\"timestamp\":1,\"messages\":[{\"type\":1,\"destinationDeviceId\":1,"
+                                   "\"destinationRegistrationId\":%u,\"content\":\"ZXhwaXJpbmc=\","
+                                   "\"expiresInMs\":3600000}]}", alice->registration_id);
+  response = test_request (session, relay, "PUT", expiring_path, bob->auth, expiring_body);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_clear_pointer (&response, test_response_free);
   /* Bob's first one-time prekeys are taken. */
   bundle_path = g_strdup_printf ("/v1/keys/%s/1", bob->uuid);
   bundle = test_request (session, relay, "GET", bundle_path, alice->auth, NULL);
@@ -164,6 +174,8 @@ test_migrate (void)
    * with her ban). */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM devices WHERE password_digest IS NOT NULL"),
                    ==, 2);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue WHERE expires_at = server_timestamp + 3600000"),
+                   ==, 1);
 
   /* A relay on PostgreSQL serves the same clients. */
   relay = test_relay_start_with (pg_dir, test_relay_relaxed_conf, &pg_setup);

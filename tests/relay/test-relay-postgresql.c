@@ -424,8 +424,20 @@ test_migrate_v1 (void)
   test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 6);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 8);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 8's queue has one B-tree, of the devices, and a BRIN index
+   * of ages. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'queue'"), ==, 3);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'queue_by_age' "
+                                              "AND indexdef LIKE '%USING brin (server_timestamp)%'"), ==, 1);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'queue'::regclass"),
+                   ==, 0);
+  /* Version 7's expiries: none on the envelope stored before, and an
+   * index of those that have one. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue WHERE expires_at IS NULL"), ==, 1);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'queue_by_expiry' "
+                                              "AND indexdef LIKE '%WHERE (expires_at IS NOT NULL)%'"), ==, 1);
   /* Version 6 counted what the queue held: Bob's one envelope from
    * Alice, of 8 bytes. */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_added"), ==, 1);
@@ -465,10 +477,10 @@ test_migrate_v1 (void)
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_removed"), ==, 0);
 
   /* A schema newer than the relay knows is left alone. */
-  test_postgresql_query_int (url, "UPDATE schema_version SET version = 7");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 9");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 7, newer than this relay knows (6)"));
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 7);
+  g_assert_nonnull (strstr (err, "The database has schema version 9, newer than this relay knows (8)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 9);
 
   test_relay_remove_data_dir (dir);
 }

@@ -103,7 +103,12 @@ test_migrate_v3 (void)
   /* The relay expires old envelopes when it starts. */
   wait_for_metric (session, relay, "sotto_relay_envelopes_expired_total", 1);
   g_assert_cmpint (test_relay_metric (session, relay, "sotto_relay_envelopes_queued"), ==, 2);
-  g_assert_cmpint (test_relay_query_int (dir, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint (test_relay_query_int (dir, "PRAGMA user_version"), ==, 8);
+  /* Version 8's expiries: none on the envelopes stored before, and an
+   * index of those that have one. */
+  g_assert_cmpint (test_relay_query_int (dir, "SELECT count(*) FROM queue WHERE expires_at IS NULL"), ==, 2);
+  g_assert_cmpint (test_relay_query_int (dir, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+                                              "AND name = 'queue_by_expiry' AND sql LIKE '%WHERE expires_at IS NOT NULL%'"), ==, 1);
 
   socket = test_socket_connect (session, relay, bob->auth);
   g_assert_no_error (socket->error);

@@ -1,0 +1,1075 @@
+/* sotto-attachment-service.c: the messenger's attachment transfers
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-attachment-service"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "sotto-attachment-file-private.h"
+#include "sotto-attachment-service-private.h"
+#include "sotto-attachment-transfer-private.h"
+#include "sotto-conversation-private.h"
+#include "sotto-message-private.h"
+#include "sotto-messenger.h"
+#include "sotto-store-attachments-private.h"
+
+/* The attachment service moves files between the profile and the relay
+ * for the messenger, one concern among its services.
+ *
+ * Sending: each file is described (name, type, a thumbnail of a picture),
+ * encrypted into the profile's attachment folder, and given an upload on
+ * the relay, which refuses a file too large or over the account's quota
+ * before anything is stored or sent; then the message is stored with its
+ * attachments, the blobs are uploaded with progress, and the outbox sends
+ * the message once all of them are on the relay.  An upload cut short
+ * (the relay went away, the process ended) stays in the store and
+ * resumes from where the relay stands on the messenger's next flush.
+ *
+ * Receiving: an attachment is downloaded into the attachment folder and
+ * checked (its length, digest and MAC) before it is ready; it stays
+ * encrypted there, under the key the store seals, and is decrypted only
+ * into a folder the user chose (export).  Pictures up to
+ * auto-download-size are downloaded as they arrive. */
+
+struct _SottoAttachmentService
+{
+  GObject parent_instance;
+
+  SottoStore *store;
+  SottoRelayClient *client;
+  SottoOutbox *outbox;
+  GFile *folder;
+  guint64 auto_download_size;
+};
+
+G_DEFINE_FINAL_TYPE (SottoAttachmentService, sotto_attachment_service, G_TYPE_OBJECT)
+
+/* A message with files on its way out. */
+typedef struct
+{
+  SottoConversation *conversation;
+  char *text;
+  GPtrArray *files;
+  GPtrArray *records;
+  GPtrArray *uploads;
+  guint next;
+  SottoMessage *message;
+  GError *upload_error;
+} Send;
+
+static void
+send_free (Send *send)
+{
+  /* Until the message is stored the blobs are nobody's. */
+  if (send->message == NULL)
+    {
+      for (guint i = 0; i < send->uploads->len; i++)
+        {
+          SottoAttachmentUpload *upload = g_ptr_array_index (send->uploads, i);
+
+          g_file_delete (upload->blob, NULL, NULL);
+        }
+    }
+
+  g_clear_object (&send->conversation);
+  g_free (send->text);
+  g_ptr_array_unref (send->files);
+  g_ptr_array_unref (send->records);
+  g_ptr_array_unref (send->uploads);
+  g_clear_object (&send->message);
+  g_clear_error (&send->upload_error);
+  g_free (send);
+}
+
+/* The attachment folder, private to the user like the rest of the
+ * profile. */
+static gboolean
+ensure_folder (SottoAttachmentService  *self,
+               GError                 **error)
+{
+  const char *path = g_file_peek_path (self->folder);
+
+  if (g_mkdir_with_parents (path, 0700) == 0)
+    return TRUE;
+
+  {
+    int saved_errno = errno;
+
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                 _("Could not make the attachment folder: %s"), g_strerror (saved_errno));
+  }
+  return FALSE;
+}
+
+/* A thumbnail of the picture at @path that fits in @budget bytes: a JPEG
+ * (a PNG when the picture has transparency), smaller until it fits. */
+static GBytes *
+make_thumbnail (const char *path,
+                gsize       budget)
+{
+  for (int side = SOTTO_ATTACHMENT_THUMBNAIL_SIDE; side >= SOTTO_ATTACHMENT_THUMBNAIL_SIDE / 8; side /= 2)
+    {
+      g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_new_from_file_at_scale (path, side, side, TRUE, NULL);
+      g_autoptr(GdkPixbuf) turned = NULL;
+      g_autofree char *buffer = NULL;
+      gsize len = 0;
+      gboolean saved;
+
+      if (scaled == NULL)
+        return NULL;
+      turned = gdk_pixbuf_apply_embedded_orientation (scaled);
+      if (gdk_pixbuf_get_has_alpha (turned))
+        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "png", NULL, NULL);
+      else
+        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "jpeg", NULL, "quality", "75", NULL);
+      if (!saved)
+        return NULL;
+      if (len <= MIN (budget, SOTTO_CONTENT_MAX_THUMBNAIL))
+        return g_bytes_new_take (g_steal_pointer (&buffer), len);
+    }
+
+  return NULL;
+}
+
+/* The name a file is sent under: its display name, valid UTF-8, cut to
+ * what the format carries at a character boundary. */
+static char *
+sendable_name (const char *display_name)
+{
+  g_autofree char *valid = g_utf8_make_valid (display_name, -1);
+  const char *end = valid;
+
+  while (*end != '\0' && (gsize) (g_utf8_next_char (end) - valid) <= SOTTO_CONTENT_MAX_FILE_NAME)
+    end = g_utf8_next_char (end);
+
+  return end > valid ? g_strndup (valid, end - valid) : NULL;
+}
+
+/* In a worker thread: what each file is, and a thumbnail of each
+ * picture, as far as the message's budget for thumbnails goes. */
+static void
+describe_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  Send *send = task_data;
+  gsize budget = SOTTO_CONTENT_MAX_THUMBNAILS;
+
+  for (guint i = 0; i < send->files->len; i++)
+    {
+      GFile *file = g_ptr_array_index (send->files, i);
+      g_autoptr(SottoAttachmentRecord) record = g_new0 (SottoAttachmentRecord, 1);
+      g_autoptr(GFileInfo) info = NULL;
+      g_autofree char *mime = NULL;
+      const char *content_type;
+      GError *error = NULL;
+
+      info = g_file_query_info (file,
+                                G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                G_FILE_ATTRIBUTE_STANDARD_SIZE ","
+                                G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME ","
+                                G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE,
+                                G_FILE_QUERY_INFO_NONE, cancellable, &error);
+      if (info == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                                   _("“%s” is not a file"), g_file_info_get_display_name (info));
+          return;
+        }
+
+      content_type = g_file_info_get_content_type (info);
+      mime = content_type != NULL ? g_content_type_get_mime_type (content_type) : NULL;
+      if (mime == NULL || !_sotto_content_type_is_valid (mime, strlen (mime)))
+        {
+          g_free (mime);
+          mime = g_strdup ("application/octet-stream");
+        }
+
+      record->state = SOTTO_ATTACHMENT_STATE_UPLOADING;
+      record->index = i;
+      record->pointer = sotto_attachment_pointer_new ();
+      record->pointer->content_type = g_steal_pointer (&mime);
+      record->pointer->file_name = sendable_name (g_file_info_get_display_name (info));
+      record->pointer->size = (guint64) g_file_info_get_size (info);
+
+      if (g_str_has_prefix (record->pointer->content_type, "image/")
+          && record->pointer->size <= SOTTO_ATTACHMENT_MAX_THUMBNAIL_SOURCE
+          && budget > 0)
+        {
+          g_autofree char *path = g_file_get_path (file);
+
+          record->pointer->thumbnail = path != NULL ? make_thumbnail (path, budget) : NULL;
+          if (record->pointer->thumbnail != NULL)
+            budget -= g_bytes_get_size (record->pointer->thumbnail);
+        }
+
+      g_ptr_array_add (send->records, g_steal_pointer (&record));
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Storing what changed of an attachment, on the store's thread. */
+
+static void
+update_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  GError *error = NULL;
+
+  if (_sotto_store_update_attachment (self->store, task_data, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+store_update_async (SottoAttachmentService      *self,
+                    const SottoAttachmentRecord *record,
+                    GAsyncReadyCallback          callback,
+                    gpointer                     user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_task_data (task, _sotto_attachment_record_copy (record),
+                        (GDestroyNotify) _sotto_attachment_record_free);
+  _sotto_store_run_in_thread (self->store, task, update_thread);
+}
+
+/* Sending */
+
+static void send_next_upload (GTask *task);
+
+static void
+send_sent_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+/* Every file is on the relay: the message goes. */
+static void
+send_message (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Send *send = g_task_get_task_data (task);
+  GTask *waiter = g_task_new (self->outbox, NULL, send_sent_cb, g_object_ref (task));
+
+  _sotto_outbox_wait_for_message (self->outbox, waiter, sotto_message_get_id (send->message));
+  _sotto_outbox_pump (self->outbox);
+}
+
+static void
+send_uploaded_stored_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Send *send = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  send->next++;
+  send_next_upload (g_steal_pointer (&task));
+}
+
+static SottoAttachment *
+send_attachment (Send *send)
+{
+  GListModel *attachments = sotto_message_get_attachments (send->message);
+
+  return g_list_model_get_item (attachments, send->next);
+}
+
+static void
+upload_progress_cb (guint64  transferred,
+                    gpointer user_data)
+{
+  SottoAttachment *attachment = user_data;
+
+  _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, transferred, NULL);
+}
+
+static void
+send_uploaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Send *send = g_task_get_task_data (task);
+  g_autoptr(SottoAttachment) attachment = send_attachment (send);
+  g_autoptr(SottoAttachmentRecord) record = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_attachment_upload_finish (result, &error))
+    {
+      /* The store still says uploading: the next flush resumes it. */
+      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED,
+                                      _sotto_attachment_get_record (attachment)->transferred, error->message);
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
+                               _("The attachment could not be uploaded, it is kept and resumed later: %s"),
+                               error->message);
+      return;
+    }
+
+  record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
+  record->state = SOTTO_ATTACHMENT_STATE_SENT;
+  record->transferred = sp_attachment_blob_size (record->pointer->size);
+  _sotto_attachment_update (attachment, record);
+  store_update_async (self, record, send_uploaded_stored_cb, g_steal_pointer (&task));
+}
+
+static void
+send_next_upload (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Send *send = g_task_get_task_data (task);
+  g_autoptr(SottoAttachment) attachment = NULL;
+  const SottoAttachmentRecord *record;
+  g_autoptr(GFile) blob = NULL;
+
+  if (send->next == send->records->len)
+    {
+      send_message (task);
+      g_object_unref (task);
+      return;
+    }
+
+  attachment = send_attachment (send);
+  record = _sotto_attachment_get_record (attachment);
+  blob = g_file_new_for_path (record->file);
+  _sotto_attachment_reset_cancellable (attachment);
+  sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
+                                 upload_progress_cb, attachment,
+                                 _sotto_attachment_get_cancellable (attachment),
+                                 send_uploaded_cb, task);
+}
+
+static void
+send_stored_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Send *send = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!_sotto_outbox_send_finish (SOTTO_OUTBOX (object), result, &send->message, &error))
+    {
+      g_clear_object (&send->message);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  send->next = 0;
+  send_next_upload (g_steal_pointer (&task));
+}
+
+static void send_next_create (GTask *task);
+
+static void
+send_created_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Send *send = g_task_get_task_data (task);
+  SottoAttachmentUpload *upload = g_ptr_array_index (send->uploads, send->next);
+  SottoAttachmentRecord *record = g_ptr_array_index (send->records, send->next);
+  GError *error = NULL;
+
+  if (!sotto_attachment_create_upload_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  record->pointer->blob_id = g_strdup (upload->id);
+  send->next++;
+  send_next_create (g_steal_pointer (&task));
+}
+
+/* Each file gets its upload on the relay before anything is stored, so
+ * that a refusal leaves nothing behind. */
+static void
+send_next_create (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Send *send = g_task_get_task_data (task);
+
+  if (send->next == send->records->len)
+    {
+      _sotto_outbox_store_with_attachments_async (self->outbox, send->conversation, send->text, send->records,
+                                                  g_task_get_cancellable (task), send_stored_cb, task);
+      return;
+    }
+
+  sotto_attachment_create_upload_async (self->client, g_ptr_array_index (send->uploads, send->next),
+                                        g_task_get_cancellable (task), send_created_cb, task);
+}
+
+static void send_next_encrypt (GTask *task);
+
+static void
+send_encrypted_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Send *send = g_task_get_task_data (task);
+  SottoAttachmentRecord *record = g_ptr_array_index (send->records, send->next);
+  SottoAttachmentUpload *upload;
+  GError *error = NULL;
+
+  upload = sotto_attachment_encrypt_finish (result, &error);
+  if (upload == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_ptr_array_add (send->uploads, upload);
+  memcpy (record->pointer->key, upload->key, SP_ATTACHMENT_KEY_SIZE);
+  memcpy (record->pointer->digest, upload->digest, SP_ATTACHMENT_DIGEST_SIZE);
+  record->pointer->size = upload->size;
+  record->file = g_file_get_path (upload->blob);
+  send->next++;
+  send_next_encrypt (g_steal_pointer (&task));
+}
+
+static void
+send_next_encrypt (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Send *send = g_task_get_task_data (task);
+
+  if (send->next == send->files->len)
+    {
+      send->next = 0;
+      send_next_create (task);
+      return;
+    }
+
+  sotto_attachment_encrypt_async (g_ptr_array_index (send->files, send->next), self->folder,
+                                  g_task_get_cancellable (task), send_encrypted_cb, task);
+}
+
+static void
+send_described_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  send_next_encrypt (g_steal_pointer (&task));
+}
+
+void
+_sotto_attachment_service_send_async (SottoAttachmentService *self,
+                                      SottoConversation      *conversation,
+                                      const char             *text,
+                                      GFile * const          *files,
+                                      guint                   n_files,
+                                      GCancellable           *cancellable,
+                                      GAsyncReadyCallback     callback,
+                                      gpointer                user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) describe = NULL;
+  GError *error = NULL;
+  Send *send;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (files != NULL && n_files > 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_attachment_service_send_async);
+  send = g_new0 (Send, 1);
+  send->conversation = g_object_ref (conversation);
+  send->text = g_strdup (text);
+  send->files = g_ptr_array_new_with_free_func (g_object_unref);
+  send->records = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_attachment_record_free);
+  send->uploads = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_attachment_upload_free);
+  for (guint i = 0; i < n_files; i++)
+    g_ptr_array_add (send->files, g_object_ref (files[i]));
+  g_task_set_task_data (task, send, (GDestroyNotify) send_free);
+
+  if (n_files > SOTTO_CONTENT_MAX_ATTACHMENTS)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               g_dngettext (GETTEXT_PACKAGE, "A message takes at most %u file",
+                                            "A message takes at most %u files", SOTTO_CONTENT_MAX_ATTACHMENTS),
+                               (guint) SOTTO_CONTENT_MAX_ATTACHMENTS);
+      return;
+    }
+  if (strlen (text) > SOTTO_MESSAGE_MAX_TEXT)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               g_dngettext (GETTEXT_PACKAGE, "The message is longer than %u byte",
+                                            "The message is longer than %u bytes", SOTTO_MESSAGE_MAX_TEXT),
+                               (guint) SOTTO_MESSAGE_MAX_TEXT);
+      return;
+    }
+  if (!ensure_folder (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  describe = g_task_new (self, cancellable, send_described_cb, g_steal_pointer (&task));
+  g_task_set_task_data (describe, send, NULL);
+  g_task_run_in_thread (describe, describe_thread);
+}
+
+gboolean
+_sotto_attachment_service_send_finish (SottoAttachmentService  *self,
+                                       GAsyncResult            *result,
+                                       SottoMessage           **message,
+                                       GError                 **error)
+{
+  Send *send;
+
+  g_return_val_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  send = g_task_get_task_data (G_TASK (result));
+  if (message != NULL)
+    *message = send->message != NULL ? g_object_ref (send->message) : NULL;
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Resuming uploads cut short */
+
+typedef struct
+{
+  GPtrArray *unsent;
+  GHashTable *kept;
+  guint next;
+  GError *error;
+} Resume;
+
+static void
+resume_free (Resume *resume)
+{
+  g_clear_pointer (&resume->unsent, g_ptr_array_unref);
+  g_clear_pointer (&resume->kept, g_hash_table_unref);
+  g_clear_error (&resume->error);
+  g_free (resume);
+}
+
+static void resume_next (GTask *task);
+
+static void
+resume_stored_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Resume *resume = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_debug ("Could not store an uploaded attachment: %s", error->message);
+      if (resume->error == NULL)
+        resume->error = g_steal_pointer (&error);
+    }
+
+  resume->next++;
+  resume_next (g_steal_pointer (&task));
+}
+
+static void
+resume_uploaded_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  SottoStoreAttachment *unsent = g_ptr_array_index (resume->unsent, resume->next);
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_attachment_upload_finish (result, &error))
+    {
+      /* It stays as it is for the next try; the others go on. */
+      g_debug ("Could not resume an attachment upload: %s", error->message);
+      if (resume->error == NULL)
+        resume->error = g_steal_pointer (&error);
+      resume->next++;
+      resume_next (g_steal_pointer (&task));
+      return;
+    }
+
+  unsent->record->state = SOTTO_ATTACHMENT_STATE_SENT;
+  unsent->record->transferred = sp_attachment_blob_size (unsent->record->pointer->size);
+  store_update_async (self, unsent->record, resume_stored_cb, g_steal_pointer (&task));
+}
+
+static void
+resume_next (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  SottoStoreAttachment *unsent;
+  g_autoptr(GFile) blob = NULL;
+
+  if (resume->next == resume->unsent->len)
+    {
+      /* The messages whose files are all on the relay may go now. */
+      _sotto_outbox_pump (self->outbox);
+      if (resume->error != NULL)
+        g_task_return_error (task, g_steal_pointer (&resume->error));
+      else
+        g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  unsent = g_ptr_array_index (resume->unsent, resume->next);
+  if (unsent->record->file == NULL || unsent->record->pointer->blob_id == NULL)
+    {
+      g_set_error_literal (&resume->error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored attachment is damaged"));
+      resume->next++;
+      resume_next (task);
+      return;
+    }
+
+  blob = g_file_new_for_path (unsent->record->file);
+  sotto_attachment_upload_async (self->client, unsent->record->pointer->blob_id, blob,
+                                 unsent->record->pointer->size, NULL, NULL,
+                                 g_task_get_cancellable (task), resume_uploaded_cb, task);
+}
+
+static void
+resume_load_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  Resume *resume = task_data;
+  GError *error = NULL;
+
+  resume->unsent = _sotto_store_list_unsent_attachments (self->store, &error);
+  if (resume->unsent != NULL)
+    resume->kept = _sotto_store_list_attachment_files (self->store, &error);
+
+  if (resume->kept == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* In a worker thread: removes the blobs in the attachment folder that no
+ * attachment refers to any more (their messages were deleted or
+ * expired), leaving those younger than a transfer could take to be
+ * stored, which may be on their way in. */
+static void
+sweep_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  GHashTable *kept = task_data;
+  g_autoptr(GFileEnumerator) children = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GFileInfo *info;
+  GFile *child;
+
+  children = g_file_enumerate_children (self->folder,
+                                        G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
+  while (children != NULL
+         && g_file_enumerator_iterate (children, &info, &child, cancellable, NULL)
+         && info != NULL)
+    {
+      guint64 modified = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+
+      if (g_str_has_prefix (g_file_info_get_name (info), "blob-")
+          && !g_hash_table_contains (kept, g_file_peek_path (child))
+          && (gint64) modified + SOTTO_ATTACHMENT_SWEEP_AGE < now)
+        g_file_delete (child, NULL, NULL);
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+swept_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  resume_next (g_steal_pointer (&task));
+}
+
+static void
+resume_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  g_autoptr(GTask) sweep = NULL;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  sweep = g_task_new (self, NULL, swept_cb, g_steal_pointer (&task));
+  g_task_set_task_data (sweep, g_steal_pointer (&resume->kept), (GDestroyNotify) g_hash_table_unref);
+  g_task_run_in_thread (sweep, sweep_thread);
+}
+
+/* Uploads what an earlier send left unfinished, each from where the
+ * relay stands, then lets the outbox send the messages that are ready;
+ * fails with the first error, having tried every upload.  Meanwhile the
+ * blobs of deleted messages are swept from the attachment folder. */
+void
+_sotto_attachment_service_resume_async (SottoAttachmentService *self,
+                                        GCancellable           *cancellable,
+                                        GAsyncReadyCallback     callback,
+                                        gpointer                user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) load = NULL;
+  Resume *resume;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_attachment_service_resume_async);
+  resume = g_new0 (Resume, 1);
+  g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
+
+  /* The load's task shares the state; the resume's, which outlives it,
+   * owns it. */
+  load = g_task_new (self, cancellable, resume_loaded_cb, g_steal_pointer (&task));
+  g_task_set_task_data (load, resume, NULL);
+  _sotto_store_run_in_thread (self->store, load, resume_load_thread);
+}
+
+gboolean
+_sotto_attachment_service_resume_finish (SottoAttachmentService  *self,
+                                         GAsyncResult            *result,
+                                         GError                 **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Downloading */
+
+static void
+download_progress_cb (guint64  transferred,
+                      gpointer user_data)
+{
+  SottoAttachment *attachment = user_data;
+
+  _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_DOWNLOADING, transferred, NULL);
+}
+
+static void
+download_stored_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachment *attachment = g_task_get_task_data (task);
+  const SottoAttachmentRecord *record = _sotto_attachment_get_record (attachment);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, record->transferred,
+                                      error->message);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (record->state == SOTTO_ATTACHMENT_STATE_READY)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_new_error (task, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED,
+                             "%s", sotto_attachment_get_error (attachment));
+}
+
+static void
+downloaded_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_object_get_data (G_OBJECT (task), "service");
+  SottoAttachment *attachment = g_task_get_task_data (task);
+  g_autoptr(SottoAttachmentRecord) record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
+  g_autoptr(GFile) blob = NULL;
+  g_autoptr(GError) error = NULL;
+
+  blob = sotto_attachment_download_finish (result, &error);
+  if (blob == NULL)
+    {
+      /* A blob that is not the one described fails for good, until the
+       * user tries again; one that did not come is only not there yet. */
+      if (!g_error_matches (error, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED))
+        {
+          _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, 0, error->message);
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      record->state = SOTTO_ATTACHMENT_STATE_FAILED;
+      record->transferred = 0;
+      _sotto_attachment_update (attachment, record);
+      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, 0, error->message);
+      store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  record->state = SOTTO_ATTACHMENT_STATE_READY;
+  record->transferred = sp_attachment_blob_size (record->pointer->size);
+  g_free (record->file);
+  record->file = g_file_get_path (blob);
+  _sotto_attachment_update (attachment, record);
+  store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
+}
+
+/* Downloads and checks @attachment into the profile, once, then
+ * completes @task, the caller's, with a boolean; the attachment rides
+ * on it. */
+void
+_sotto_attachment_service_download (SottoAttachmentService *self,
+                                    SottoAttachment        *attachment,
+                                    GTask                  *task)
+{
+  const SottoAttachmentRecord *record;
+  SottoAttachmentState state;
+  GError *error = NULL;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_TASK (task));
+
+  g_task_set_task_data (task, g_object_ref (attachment), g_object_unref);
+  g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
+  record = _sotto_attachment_get_record (attachment);
+  state = sotto_attachment_get_state (attachment);
+
+  if (state == SOTTO_ATTACHMENT_STATE_READY)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  if (sotto_attachment_get_outgoing (attachment) || state == SOTTO_ATTACHMENT_STATE_DOWNLOADING
+      || record->pointer->blob_id == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               _("The attachment is not one to download now"));
+      g_object_unref (task);
+      return;
+    }
+  if (!ensure_folder (self, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  _sotto_attachment_reset_cancellable (attachment);
+  _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_DOWNLOADING, 0, NULL);
+  sotto_attachment_download_async (self->client, record->pointer->blob_id, record->pointer->key,
+                                   record->pointer->digest, record->pointer->size, self->folder,
+                                   download_progress_cb, attachment,
+                                   _sotto_attachment_get_cancellable (attachment),
+                                   downloaded_cb, task);
+}
+
+static void
+exported_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autofree char *sha256_hex = NULL;
+  GError *error = NULL;
+  GFile *file;
+
+  file = sotto_attachment_export_finish (result, &sha256_hex, &error);
+  if (file == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_object_set_data_full (G_OBJECT (task), SOTTO_ATTACHMENT_EXPORT_SHA256, g_steal_pointer (&sha256_hex), g_free);
+  g_task_return_pointer (task, file, g_object_unref);
+}
+
+/* Decrypts a ready attachment, or a sent one, into @dir: what the user
+ * asked for, the only place plaintext is written.  Completes @task, the
+ * caller's, with the new file, and the SHA-256 of its contents in hex as
+ * the task's SOTTO_ATTACHMENT_EXPORT_SHA256 data. */
+void
+_sotto_attachment_service_export (SottoAttachmentService *self,
+                                  SottoAttachment        *attachment,
+                                  GFile                  *dir,
+                                  GTask                  *task)
+{
+  const SottoAttachmentRecord *record;
+  g_autoptr(GFile) blob = NULL;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_FILE (dir) && G_IS_TASK (task));
+
+  record = _sotto_attachment_get_record (attachment);
+  if (record->file == NULL
+      || (record->state != SOTTO_ATTACHMENT_STATE_READY && record->state != SOTTO_ATTACHMENT_STATE_SENT))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               _("The attachment is not downloaded"));
+      g_object_unref (task);
+      return;
+    }
+
+  blob = g_file_new_for_path (record->file);
+  sotto_attachment_export_async (blob, record->pointer->key, record->pointer->digest, record->pointer->size,
+                                 dir, record->pointer->file_name, g_task_get_cancellable (task),
+                                 exported_cb, task);
+}
+
+/* Automatic downloads */
+
+static void
+auto_downloaded_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Could not download a picture: %s", error->message);
+}
+
+void
+_sotto_attachment_service_set_auto_download_size (SottoAttachmentService *self,
+                                                  guint64                 size)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  self->auto_download_size = size;
+}
+
+/* Pictures of @message up to auto-download-size come down at once. */
+void
+_sotto_attachment_service_message_received (SottoAttachmentService *self,
+                                            SottoMessage           *message)
+{
+  GListModel *attachments;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  attachments = sotto_message_get_attachments (message);
+  for (guint i = 0; i < g_list_model_get_n_items (attachments); i++)
+    {
+      g_autoptr(SottoAttachment) attachment = g_list_model_get_item (attachments, i);
+
+      if (g_str_has_prefix (sotto_attachment_get_content_type (attachment), "image/")
+          && sotto_attachment_get_size (attachment) <= self->auto_download_size
+          && sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_AVAILABLE)
+        _sotto_attachment_service_download (self, attachment, g_task_new (self, NULL, auto_downloaded_cb, NULL));
+    }
+}
+
+SottoAttachmentService *
+_sotto_attachment_service_new (SottoStore       *store,
+                               SottoRelayClient *client,
+                               SottoOutbox      *outbox)
+{
+  SottoAttachmentService *self;
+
+  self = g_object_new (SOTTO_TYPE_ATTACHMENT_SERVICE, NULL);
+  self->store = g_object_ref (store);
+  self->client = g_object_ref (client);
+  self->outbox = g_object_ref (outbox);
+  self->folder = g_file_get_child (sotto_store_get_directory (store), SOTTO_ATTACHMENT_FOLDER);
+
+  return self;
+}
+
+static void
+sotto_attachment_service_finalize (GObject *object)
+{
+  SottoAttachmentService *self = (SottoAttachmentService *) object;
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->client);
+  g_clear_object (&self->outbox);
+  g_clear_object (&self->folder);
+
+  G_OBJECT_CLASS (sotto_attachment_service_parent_class)->finalize (object);
+}
+
+static void
+sotto_attachment_service_class_init (SottoAttachmentServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sotto_attachment_service_finalize;
+}
+
+static void
+sotto_attachment_service_init (SottoAttachmentService *self)
+{
+}

@@ -1,0 +1,841 @@
+/* test-cli-attachments.c: files between sotto-cli profiles through a real relay
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * send --attach and receive --download-dir against sotto-relay processes
+ * configured with the limits each case needs: an empty file, a text file
+ * and a picture with its thumbnail; a 150 MB file whose upload the relay
+ * cuts off and which then resumes where it stopped; a blob swapped or
+ * truncated on the relay's disk; an account over its quota; a blob that
+ * expired.  No plaintext byte of a file is ever in the relay's data
+ * directory or in either profile.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <utime.h>
+
+#include <glib/gstdio.h>
+
+#include "cli-test-util.h"
+
+#define MARKER "SOTTO-ATTACHMENT-MARKER-7f3e"
+
+/* The big file: 150 MB, cut off once the relay holds this much. */
+#define BIG_SIZE (150 * 1000 * 1000)
+#define BIG_CUT_AFTER (40 * 1000 * 1000)
+
+static const char relay_limits[] =
+  "[rate-limits]\n"
+  "address-registrations=100000/100000\n"
+  "account-sends=100000/100000\n"
+  "[limits]\n";
+
+/* A test directory with a relay whose [limits] add @limits. */
+static CliTest *
+new_test (const char *limits,
+          gboolean    tolerant)
+{
+  CliTest *test = cli_test_new_without_relay ();
+  g_autofree char *relay_dir = g_build_filename (test->root, "relay", NULL);
+  g_autofree char *conf_path = g_build_filename (relay_dir, "relay.conf", NULL);
+  g_autofree char *conf = g_strconcat (relay_limits, limits, NULL);
+  g_autofree char *saved_debug = g_strdup (g_getenv ("G_DEBUG"));
+
+  g_assert_cmpint (g_mkdir_with_parents (relay_dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
+
+  /* The relay warns of a blob damaged on its disk, which the tampering
+   * case does on purpose: there its warnings are not fatal. */
+  if (tolerant)
+    g_setenv ("G_DEBUG", "gc-friendly", TRUE);
+  test->relay = cli_relay_start (relay_dir, 0, FALSE);
+  if (tolerant)
+    g_setenv ("G_DEBUG", saved_debug, TRUE);
+
+  return test;
+}
+
+static char *
+write_file (CliTest    *test,
+            const char *name,
+            const char *contents,
+            gsize       len)
+{
+  g_autofree char *dir = g_build_filename (test->root, "files", NULL);
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, (gssize) len, NULL));
+
+  return path;
+}
+
+static char *
+sha256_of_file (const char *path)
+{
+  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_assert_nonnull (mapped);
+  bytes = g_mapped_file_get_bytes (mapped);
+
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+}
+
+/* A PNG picture of @width × @height: a gradient with @marker in its
+ * first row, uncompressed (stored deflate blocks), so that the marker
+ * is in the file as it is. */
+static GBytes *
+make_png (guint       width,
+          guint       height,
+          const char *marker)
+{
+  g_autoptr(GByteArray) raw = g_byte_array_new ();
+  g_autoptr(GByteArray) zlib = g_byte_array_new ();
+  g_autoptr(GByteArray) png = g_byte_array_new ();
+  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  guint32 adler_a = 1;
+  guint32 adler_b = 0;
+  guint8 ihdr[13];
+
+  for (guint y = 0; y < height; y++)
+    {
+      guint8 filter = 0;
+
+      g_byte_array_append (raw, &filter, 1);
+      for (guint x = 0; x < width; x++)
+        {
+          guint8 pixel[3] = { (guint8) (x * 255 / width), (guint8) (y * 255 / height), 0x80 };
+
+          g_byte_array_append (raw, pixel, 3);
+        }
+    }
+  memcpy (raw->data + 1, marker, strlen (marker));
+
+  /* zlib: a header, stored blocks of at most 65535 bytes, Adler-32. */
+  g_byte_array_append (zlib, (const guint8 *) "\x78\x01", 2);
+  for (guint offset = 0; offset < raw->len; )
+    {
+      guint n = MIN (raw->len - offset, 65535);
+      guint8 header[5] = { offset + n == raw->len, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff };
+
+      g_byte_array_append (zlib, header, 5);
+      g_byte_array_append (zlib, raw->data + offset, n);
+      offset += n;
+    }
+  for (guint i = 0; i < raw->len; i++)
+    {
+      adler_a = (adler_a + raw->data[i]) % 65521;
+      adler_b = (adler_b + adler_a) % 65521;
+    }
+  {
+    guint32 adler = GUINT32_TO_BE ((adler_b << 16) | adler_a);
+
+    g_byte_array_append (zlib, (const guint8 *) &adler, 4);
+  }
+
+  {
+    guint32 be_width = GUINT32_TO_BE (width);
+    guint32 be_height = GUINT32_TO_BE (height);
+
+    memcpy (ihdr, &be_width, 4);
+    memcpy (ihdr + 4, &be_height, 4);
+    memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
+  }
+
+  g_byte_array_append (png, signature, sizeof signature);
+  {
+    struct { const char *type; const guint8 *data; guint len; } chunks[] = {
+      { "IHDR", ihdr, sizeof ihdr },
+      { "IDAT", zlib->data, zlib->len },
+      { "IEND", NULL, 0 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
+      {
+        guint32 len = GUINT32_TO_BE (chunks[i].len);
+        guint32 crc = 0xffffffff;
+        g_autoptr(GByteArray) typed = g_byte_array_new ();
+
+        g_byte_array_append (typed, (const guint8 *) chunks[i].type, 4);
+        if (chunks[i].len > 0)
+          g_byte_array_append (typed, chunks[i].data, chunks[i].len);
+        for (guint j = 0; j < typed->len; j++)
+          {
+            crc ^= typed->data[j];
+            for (int k = 0; k < 8; k++)
+              crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+          }
+        crc = GUINT32_TO_BE (crc ^ 0xffffffff);
+
+        g_byte_array_append (png, (const guint8 *) &len, 4);
+        g_byte_array_append (png, typed->data, typed->len);
+        g_byte_array_append (png, (const guint8 *) &crc, 4);
+      }
+  }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
+}
+
+/* The attachments of the one message a receive printed. */
+static JsonArray *
+single_message_attachments (GPtrArray *lines)
+{
+  JsonObject *line;
+
+  g_assert_cmpuint (lines->len, ==, 1);
+  line = g_ptr_array_index (lines, 0);
+  g_assert_true (json_object_has_member (line, "attachments"));
+
+  return json_object_get_array_member (line, "attachments");
+}
+
+static void
+assert_saved (JsonObject *attachment,
+              const char *name,
+              const char *type,
+              const char *source,
+              const char *download_dir)
+{
+  g_autofree char *want_sha256 = sha256_of_file (source);
+  g_autofree char *got_sha256 = NULL;
+  const char *path = json_object_get_string_member (attachment, "path");
+  GStatBuf st;
+
+  g_assert_cmpstr (json_object_get_string_member (attachment, "name"), ==, name);
+  /* A type of NULL is whatever the sender's system took the file for. */
+  if (type != NULL)
+    g_assert_cmpstr (json_object_get_string_member (attachment, "type"), ==, type);
+  g_assert_cmpint (g_stat (source, &st), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (attachment, "size"), ==, st.st_size);
+  g_assert_cmpstr (json_object_get_string_member (attachment, "sha256"), ==, want_sha256);
+  g_assert_nonnull (path);
+  g_assert_true (g_str_has_prefix (path, download_dir));
+  got_sha256 = sha256_of_file (path);
+  g_assert_cmpstr (got_sha256, ==, want_sha256);
+}
+
+static void
+assert_no_plaintext (CliTest    *test,
+                     const char *alice,
+                     const char *bob)
+{
+  g_assert_false (cli_tree_contains (test->relay->data_dir, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+}
+
+/* An empty file, a text and a picture go in one message with a caption;
+ * each arrives whole in the folder asked for, the picture with the
+ * thumbnail its sender made, which history shows too.  The profiles
+ * keep the files encrypted only. */
+static void
+test_files_and_picture (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *text = g_strdup_printf ("A note with %s inside it", MARKER);
+  g_autoptr(GBytes) picture = make_png (800, 600, MARKER);
+  g_autofree char *empty_path = write_file (test, "empty.bin", "", 0);
+  g_autofree char *note_path = write_file (test, "note.txt", text, strlen (text));
+  g_autofree char *picture_path = write_file (test, "beach.png", g_bytes_get_data (picture, NULL),
+                                              g_bytes_get_size (picture));
+  g_autoptr(CliResult) sent = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autofree guchar *thumbnail = NULL;
+  g_autofree char *default_downloads = g_build_filename (bob, "downloads", NULL);
+  JsonArray *attachments;
+  JsonObject *shown;
+  gsize thumbnail_len;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  sent = cli_run (test, alice, "--json", "send", "bob", "Our holiday",
+                  "--attach", empty_path, "--attach", note_path, "--attach", picture_path, NULL);
+  cli_assert_ok (sent);
+
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, "Our holiday");
+  attachments = single_message_attachments (lines);
+  g_assert_cmpuint (json_array_get_length (attachments), ==, 3);
+  assert_saved (json_array_get_object_element (attachments, 0), "empty.bin", NULL, empty_path, downloads);
+  assert_saved (json_array_get_object_element (attachments, 1), "note.txt", "text/plain", note_path, downloads);
+  assert_saved (json_array_get_object_element (attachments, 2), "beach.png", "image/png", picture_path, downloads);
+  g_assert_false (json_object_has_member (json_array_get_object_element (attachments, 1), "thumbnail"));
+
+  /* The preview is a JPEG of at most 64 KiB made by the sender. */
+  thumbnail = g_base64_decode (json_object_get_string_member (json_array_get_object_element (attachments, 2),
+                                                              "thumbnail"), &thumbnail_len);
+  g_assert_cmpuint (thumbnail_len, >, 100);
+  g_assert_cmpuint (thumbnail_len, <=, 64 * 1024);
+  g_assert_cmpmem (thumbnail, 3, "\xff\xd8\xff", 3);
+
+  /* History shows the files and the preview without downloading again. */
+  history = cli_history (test, bob, "alice");
+  shown = g_ptr_array_index (history, history->len - 1);
+  attachments = json_object_get_array_member (shown, "attachments");
+  g_assert_cmpuint (json_array_get_length (attachments), ==, 3);
+  g_assert_true (json_object_has_member (json_array_get_object_element (attachments, 2), "thumbnail"));
+
+  g_assert_false (g_file_test (default_downloads, G_FILE_TEST_EXISTS));
+  assert_no_plaintext (test, alice, bob);
+}
+
+/* Without --download-dir the files go to the profile's downloads
+ * folder. */
+static void
+test_default_download_dir (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *note_path = write_file (test, "note.txt", "hello", 5);
+  g_autofree char *default_downloads = g_build_filename (bob, "downloads", NULL);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  cli_run_ok (test, alice, "send", "bob", "", "--attach", note_path, NULL);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  assert_saved (json_array_get_object_element (single_message_attachments (lines), 0), "note.txt", "text/plain",
+                note_path, default_downloads);
+}
+
+static char *
+only_blob_id (const char *relay_dir)
+{
+  g_autofree char *blobs = g_build_filename (relay_dir, "blobs", NULL);
+  g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
+  char *id = NULL;
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      if (name[0] == '.')
+        continue;
+      g_assert_null (id);
+      id = g_strdup (name);
+    }
+
+  g_assert_nonnull (id);
+  return id;
+}
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
+}
+
+/* A 150 MB file: the relay goes away while it is being uploaded; the
+ * sender keeps the message, and its next command resumes the same
+ * upload where the relay stood, then sends the message; the recipient
+ * gets the file whole. */
+static void
+test_big_file_resumed (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=200000000\nblob-quota-bytes=1000000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *big_path = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *partial = NULL;
+  g_autofree char *resumed_id = NULL;
+  g_autoptr(CliResult) cut = NULL;
+  g_autoptr(CliResult) resumed = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  GSubprocess *sending;
+  guint64 held;
+
+  {
+    g_autofree char *contents = g_malloc (BIG_SIZE);
+
+    for (gsize i = 0; i < BIG_SIZE; i++)
+      contents[i] = (char) (i * 31 + (i >> 13));
+    memcpy (contents + BIG_SIZE / 2, MARKER, strlen (MARKER));
+    big_path = write_file (test, "big.bin", contents, BIG_SIZE);
+  }
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  sending = cli_spawn (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
+
+  /* Once the relay holds a good part of the blob, it goes away. */
+  for (;;)
+    {
+      g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
+
+      if (g_file_test (blobs, G_FILE_TEST_IS_DIR))
+        {
+          g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
+          const char *name;
+
+          while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+            {
+              g_autofree char *path = g_build_filename (blobs, name, "partial", NULL);
+
+              if (name[0] != '.' && file_size (path) >= BIG_CUT_AFTER)
+                {
+                  g_free (partial);
+                  partial = g_steal_pointer (&path);
+                }
+            }
+        }
+      if (partial != NULL)
+        break;
+      g_usleep (20 * 1000);
+    }
+  cli_relay_kill (test->relay);
+
+  cut = cli_wait (sending);
+  g_assert_cmpint (cut->status, ==, 1);
+  g_assert_nonnull (strstr (cut->err, "kept"));
+
+  id = only_blob_id (test->relay->data_dir);
+  held = file_size (partial);
+  g_assert_cmpuint (held, >=, BIG_CUT_AFTER);
+  g_assert_cmpuint (held, <, BIG_SIZE);
+
+  /* The sender's next command resumes the same upload. */
+  cli_relay_restart (test->relay);
+  resumed = cli_run (test, alice, "receive", "--timeout", "1", NULL);
+  cli_assert_ok (resumed);
+  resumed_id = only_blob_id (test->relay->data_dir);
+  g_assert_cmpstr (resumed_id, ==, id);
+
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, "The big one");
+  assert_saved (json_array_get_object_element (single_message_attachments (lines), 0), "big.bin",
+                "application/octet-stream", big_path, downloads);
+
+  /* The marker check reads the relay's and the profiles' files whole;
+   * the saved copy, which has it, is not among them. */
+  assert_no_plaintext (test, alice, bob);
+}
+
+/* Overwrites blob @id on the relay's disk with blob @replacement_id,
+ * or, without one, cuts it short by a byte. */
+static void
+tamper_blob (CliTest    *test,
+             const char *id,
+             const char *replacement_id)
+{
+  g_autofree char *path = g_build_filename (test->relay->data_dir, "blobs", id, "data", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  if (replacement_id != NULL)
+    {
+      g_autofree char *other = g_build_filename (test->relay->data_dir, "blobs", replacement_id, "data", NULL);
+
+      g_assert_true (g_file_get_contents (other, &contents, &len, NULL));
+    }
+  else
+    {
+      g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+      len--;
+    }
+  g_assert_true (g_file_set_contents (path, contents, (gssize) len, NULL));
+}
+
+static GPtrArray *
+list_blob_ids (const char *relay_dir)
+{
+  g_autofree char *blobs = g_build_filename (relay_dir, "blobs", NULL);
+  g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      if (name[0] != '.')
+        g_ptr_array_add (ids, g_strdup (name));
+    }
+
+  return ids;
+}
+
+static char *
+new_blob_id (const char *relay_dir,
+             GPtrArray  *before)
+{
+  g_autoptr(GPtrArray) now = list_blob_ids (relay_dir);
+
+  for (guint i = 0; i < now->len; i++)
+    {
+      if (!g_ptr_array_find_with_equal_func (before, g_ptr_array_index (now, i), g_str_equal, NULL))
+        return g_strdup (g_ptr_array_index (now, i));
+    }
+
+  g_assert_not_reached ();
+}
+
+static void
+assert_refused (CliTest    *test,
+                const char *bob,
+                const char *downloads,
+                const char *caption)
+{
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *attachment;
+
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  g_assert_cmpint (received->status, ==, 1);
+  lines = cli_parse_lines (received->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "text"), ==, caption);
+  attachment = json_array_get_object_element (single_message_attachments (lines), 0);
+  g_assert_true (json_object_get_null_member (attachment, "path"));
+  g_assert_true (json_object_get_null_member (attachment, "sha256"));
+  g_assert_nonnull (json_object_get_string_member (attachment, "error"));
+  g_assert_nonnull (strstr (received->err, "could not save the attachment"));
+}
+
+static guint
+count_files (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint count = 0;
+
+  while (dir != NULL && g_dir_read_name (dir) != NULL)
+    count++;
+
+  return count;
+}
+
+/* A blob the relay swapped for another of the same size, or cut short,
+ * is refused with a clear error; nothing of it is saved or kept. */
+static void
+test_tampered_blob (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", TRUE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *bob_blobs = g_build_filename (bob, "attachments", NULL);
+  g_autofree char *first = write_file (test, "first.txt", "first file, 24 bytes....", 24);
+  g_autofree char *second = write_file (test, "second.txt", "other file, 24 bytes....", 24);
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *first_id = NULL;
+  g_autofree char *second_id = NULL;
+  g_autofree char *third_id = NULL;
+  g_autoptr(CliResult) swapped = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  before = list_blob_ids (test->relay->data_dir);
+  cli_run_ok (test, alice, "send", "bob", "swapped", "--attach", first, NULL);
+  first_id = new_blob_id (test->relay->data_dir, before);
+  g_ptr_array_add (before, g_strdup (first_id));
+  cli_run_ok (test, alice, "send", "bob", "the other", "--attach", second, NULL);
+  second_id = new_blob_id (test->relay->data_dir, before);
+  g_ptr_array_add (before, g_strdup (second_id));
+
+  /* The first message's blob is now the second's. */
+  tamper_blob (test, first_id, second_id);
+  swapped = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  g_assert_cmpint (swapped->status, ==, 1);
+  g_assert_nonnull (strstr (swapped->err, "damaged or replaced"));
+  {
+    g_autoptr(GPtrArray) lines = cli_parse_lines (swapped->out);
+    JsonObject *refused = NULL;
+    JsonObject *good = NULL;
+
+    g_assert_cmpuint (lines->len, ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonObject *line = g_ptr_array_index (lines, i);
+
+        if (g_strcmp0 (json_object_get_string_member (line, "text"), "swapped") == 0)
+          refused = json_array_get_object_element (json_object_get_array_member (line, "attachments"), 0);
+        else
+          good = json_array_get_object_element (json_object_get_array_member (line, "attachments"), 0);
+      }
+    g_assert_true (json_object_get_null_member (refused, "path"));
+    g_assert_nonnull (strstr (json_object_get_string_member (refused, "error"), "damaged or replaced"));
+    assert_saved (good, "second.txt", "text/plain", second, downloads);
+  }
+  g_assert_cmpuint (count_files (downloads), ==, 1);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+
+  /* A third, cut short by a byte. */
+  cli_run_ok (test, alice, "send", "bob", "truncated", "--attach", first, NULL);
+  third_id = new_blob_id (test->relay->data_dir, before);
+  tamper_blob (test, third_id, NULL);
+  assert_refused (test, bob, downloads, "truncated");
+  g_assert_cmpuint (count_files (downloads), ==, 1);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+}
+
+/* A file that does not fit in the account's quota is refused before
+ * anything is stored or sent, with an error that says so. */
+static void
+test_quota_exceeded (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=1000000\nblob-quota-bytes=100000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (200000, 'q');
+  g_autofree char *large = write_file (test, "large.bin", contents, 200000);
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autofree char *alice_blobs = g_build_filename (alice, "attachments", NULL);
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  refused = cli_run (test, alice, "send", "bob", "Too much", "--attach", large, NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  g_assert_nonnull (strstr (refused->err, "quota"));
+
+  history = cli_history (test, alice, "bob");
+  g_assert_cmpuint (history->len, ==, 1);
+  g_assert_cmpuint (count_files (alice_blobs), ==, 0);
+  cli_assert_receives_nothing (test, bob);
+}
+
+/* A blob older than the relay keeps them is refused as expired. */
+static void
+test_expired (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=1000000\nblob-max-age-seconds=1\nblob-sweep-seconds=3600\n",
+                                      FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *note = write_file (test, "note.txt", "soon gone", 9);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *attachment;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "send", "bob", "Late", "--attach", note, NULL);
+
+  /* The relay counts its age in whole seconds. */
+  g_usleep (2100 * 1000);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  g_assert_cmpint (received->status, ==, 1);
+  g_assert_nonnull (strstr (received->err, "expired"));
+  lines = cli_parse_lines (received->out);
+  attachment = json_array_get_object_element (single_message_attachments (lines), 0);
+  g_assert_true (json_object_get_null_member (attachment, "path"));
+  g_assert_cmpuint (count_files (downloads), ==, 0);
+}
+
+/* Sets the times of every file in @path back two days. */
+static void
+age_files (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  gint64 then = g_get_real_time () / G_USEC_PER_SEC - 2 * 24 * 3600;
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      struct utimbuf times = { then, then };
+
+      g_assert_cmpint (g_utime (child, &times), ==, 0);
+    }
+}
+
+/* A message deleted for everyone takes its files with it: the keys at
+ * once, the blobs in both profiles once the sweep finds them unused. */
+static void
+test_deleted (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=1000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *alice_blobs = g_build_filename (alice, "attachments", NULL);
+  g_autofree char *bob_blobs = g_build_filename (bob, "attachments", NULL);
+  g_autofree char *note = write_file (test, "note.txt", "to be taken back", 16);
+  g_autoptr(CliResult) sent = NULL;
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  JsonObject *shown;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  sent = cli_run (test, alice, "--json", "send", "bob", "Oops", "--attach", note, NULL);
+  cli_assert_ok (sent);
+  answer = cli_parse_object (sent->out);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  g_assert_cmpuint (count_files (alice_blobs), ==, 1);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+
+  cli_run_ok (test, alice, "delete", "bob", json_object_get_string_member (answer, "id"), NULL);
+  cli_run_ok (test, bob, "receive", "--timeout", "1", NULL);
+  history = cli_history (test, bob, "alice");
+  shown = g_ptr_array_index (history, history->len - 1);
+  g_assert_true (json_object_get_boolean_member (shown, "deleted"));
+  g_assert_false (json_object_has_member (shown, "attachments"));
+
+  /* Young blobs may be transfers under way: only old ones are swept. */
+  g_assert_cmpuint (count_files (bob_blobs), ==, 1);
+  age_files (alice_blobs);
+  age_files (bob_blobs);
+  cli_run_ok (test, alice, "receive", "--timeout", "1", NULL);
+  cli_run_ok (test, bob, "receive", "--timeout", "1", NULL);
+  g_assert_cmpuint (count_files (alice_blobs), ==, 0);
+  g_assert_cmpuint (count_files (bob_blobs), ==, 0);
+}
+
+typedef struct
+{
+  GArray *progress;
+  GArray *states;
+} Watch;
+
+static void
+progress_cb (SottoAttachment *attachment,
+             GParamSpec      *pspec,
+             Watch           *watch)
+{
+  double progress = sotto_attachment_get_progress (attachment);
+
+  g_array_append_val (watch->progress, progress);
+}
+
+static void
+state_cb (SottoAttachment *attachment,
+          GParamSpec      *pspec,
+          Watch           *watch)
+{
+  SottoAttachmentState state = sotto_attachment_get_state (attachment);
+
+  g_array_append_val (watch->states, state);
+}
+
+/* The engine's model: the message a send returns has its attachment,
+ * the one the conversation showed from the moment it was stored, which
+ * reports its upload's progress as it goes, from 0 to 1 and never back,
+ * ends sent, and keeps its name and size. */
+static void
+test_model_progress (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=100000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (20 * 1000 * 1000, 'm');
+  g_autofree char *path = write_file (test, "movie.bin", contents, 20 * 1000 * 1000);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) message = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
+  SottoMessenger *messenger;
+  SottoStore *store;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  sotto_messenger_send_with_attachments_async (messenger, conversation, "A film", &file, 1, NULL,
+                                               cli_result_cb, &sent);
+  /* The message enters the conversation, with its attachment, once it
+   * is stored: watch it from then on. */
+  while (sent == NULL && attachment == NULL)
+    {
+      GListModel *messages = sotto_conversation_get_messages (conversation);
+      guint n = g_list_model_get_n_items (messages);
+      g_autoptr(SottoMessage) last = n > 0 ? g_list_model_get_item (messages, n - 1) : NULL;
+
+      if (last != NULL && g_list_model_get_n_items (sotto_message_get_attachments (last)) == 1)
+        {
+          attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+          g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+          g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
+        }
+      else
+        {
+          g_main_context_iteration (NULL, TRUE);
+        }
+    }
+  cli_wait_for (&sent);
+  g_assert_true (sotto_messenger_send_with_attachments_finish (messenger, sent, &message, &error));
+  g_assert_no_error (error);
+
+  g_assert_nonnull (attachment);
+  {
+    g_autoptr(SottoAttachment) returned = g_list_model_get_item (sotto_message_get_attachments (message), 0);
+
+    g_assert_true (returned == attachment);
+  }
+  g_assert_cmpstr (sotto_attachment_get_name (attachment), ==, "movie.bin");
+  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, 20 * 1000 * 1000);
+  g_assert_true (sotto_attachment_get_outgoing (attachment));
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+
+  /* Progress came in steps, never went back, and ended whole. */
+  g_assert_cmpuint (watch.progress->len, >=, 2);
+  for (guint i = 1; i < watch.progress->len; i++)
+    g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
+  g_assert_cmpfloat (g_array_index (watch.progress, double, watch.progress->len - 1), ==, 1.);
+  g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
+
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_clear_object (&attachment);
+  g_clear_object (&message);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  g_array_unref (watch.progress);
+  g_array_unref (watch.states);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/attachments/files-and-picture", test_files_and_picture);
+  g_test_add_func ("/cli/attachments/default-download-dir", test_default_download_dir);
+  g_test_add_func ("/cli/attachments/big-file-resumed", test_big_file_resumed);
+  g_test_add_func ("/cli/attachments/tampered-blob", test_tampered_blob);
+  g_test_add_func ("/cli/attachments/quota-exceeded", test_quota_exceeded);
+  g_test_add_func ("/cli/attachments/expired", test_expired);
+  g_test_add_func ("/cli/attachments/deleted", test_deleted);
+  g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
+
+  return g_test_run ();
+}
