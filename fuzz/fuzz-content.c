@@ -8,7 +8,8 @@
  * a message or receipt must encode, in the current version, to bytes
  * that decode to the same content and are their own canonical form;
  * what it accepts as needing a newer Sotto must carry no text or
- * receipts.
+ * receipts.  Typing indicators (sotto-content-typing.c) go through the
+ * same round trip.
  */
 
 #include <stdint.h>
@@ -73,6 +74,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_cmpstr (again->text, ==, content->text);
   g_assert_true ((again->receipts == NULL) == (content->receipts == NULL));
   g_assert_cmpuint (again->expire_timer, ==, content->expire_timer);
+  g_assert_cmpint (again->typing_started, ==, content->typing_started);
   g_assert_true ((again->profile_key == NULL) == (content->profile_key == NULL));
   g_assert_true ((again->attachments == NULL) == (content->attachments == NULL));
   if (content->attachments != NULL)

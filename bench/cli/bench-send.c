@@ -43,35 +43,9 @@
 #include "sotto-messenger.h"
 #include "sotto-store-private.h"
 
-#define PASSPHRASE "benchmark"
+#include "bench-party.h"
+
 #define CLI_RUNS 20
-
-/* Unlocking is not what is measured: Argon2id runs at its minimum cost. */
-static const SottoStoreKdfLimits kdf_limits = {
-  crypto_pwhash_OPSLIMIT_MIN,
-  crypto_pwhash_MEMLIMIT_MIN,
-};
-
-/* What is measured is the engine and the relay's storage, not its
- * limits: a burst would otherwise meet the per-pair send rate and the
- * sender's share of the recipient's queue. */
-static const char relay_conf[] =
-  "[rate-limits]\n"
-  "address-requests=100000/100000\n"
-  "account-sends=100000/100000\n"
-  "account-lookups=100000/100000\n"
-  "account-bundles=100000/100000\n"
-  "account-password-checks=100000/100000\n"
-  "pair-sends=100000/100000\n"
-  "[limits]\n"
-  "max-queue-envelopes=100000\n"
-  "max-queue-envelopes-per-sender=100000\n";
-
-typedef struct
-{
-  SottoStore *store;
-  SottoMessenger *messenger;
-} Party;
 
 typedef struct
 {
@@ -84,91 +58,6 @@ static double
 ms_since (gint64 start)
 {
   return (g_get_monotonic_time () - start) / 1000.0;
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static GSubprocess *
-start_relay (const char  *binary,
-             const char  *data_dir,
-             char       **url)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conf = g_build_filename (data_dir, "relay.conf", NULL);
-  g_autofree char *line = NULL;
-  GSubprocess *relay;
-
-  if (!g_file_set_contents (conf, relay_conf, -1, &error))
-    g_error ("%s", error->message);
-
-  g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
-  relay = g_subprocess_launcher_spawn (launcher, &error, binary,
-                                       "--listen", "127.0.0.1:0", "--data-dir", data_dir, NULL);
-  if (relay == NULL)
-    g_error ("Could not start %s: %s", binary, error->message);
-
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (relay));
-  line = g_data_input_stream_read_line (lines, NULL, NULL, &error);
-  if (line == NULL || !g_str_has_prefix (line, "sotto-relay listening on "))
-    g_error ("The relay did not start");
-
-  *url = g_strconcat ("http://", line + strlen ("sotto-relay listening on "), NULL);
-
-  return relay;
-}
-
-static void
-party_register (Party      *party,
-                const char *root,
-                const char *name,
-                const char *url)
-{
-  g_autofree char *path = g_build_filename (root, name, NULL);
-  g_autoptr(GFile) directory = g_file_new_for_path (path);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  party->store = _sotto_store_open_sync (directory, PASSPHRASE, &kdf_limits, NULL, &error);
-  if (party->store == NULL)
-    g_error ("%s", error->message);
-
-  sotto_messenger_register_async (party->store, url, name, NULL, NULL, NULL, result_cb, &result);
-  wait_for (&result);
-  party->messenger = sotto_messenger_register_finish (result, &error);
-  if (party->messenger == NULL)
-    g_error ("%s", error->message);
-
-  sotto_messenger_start (party->messenger);
-}
-
-static void
-party_close (Party *party)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  sotto_messenger_stop (party->messenger);
-  g_clear_object (&party->messenger);
-  sotto_store_close_async (party->store, NULL, result_cb, &result);
-  wait_for (&result);
-  g_clear_object (&party->store);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 static void
@@ -188,23 +77,13 @@ message_received_cb (SottoMessenger    *messenger,
   g_array_append_val (receiver->delivered, latency);
 }
 
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *) a;
-  double y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 print_row (const char *what,
            GArray     *samples)
 {
   double sum = 0;
 
-  g_array_sort (samples, compare_doubles);
+  g_array_sort (samples, bench_compare_doubles);
   for (guint i = 0; i < samples->len; i++)
     sum += g_array_index (samples, double, i);
 
@@ -252,8 +131,8 @@ main (int   argc,
   g_autofree char *url = NULL;
   g_autofree gint64 *starts = NULL;
   Receiver receiver = { 0 };
-  Party alice = { 0 };
-  Party bob = { 0 };
+  BenchParty alice = { 0 };
+  BenchParty bob = { 0 };
   guint n_messages = argc > 3 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : 200;
   guint n_burst = argc > 4 ? (guint) g_ascii_strtoull (argv[4], NULL, 10) : 5000;
   g_autoptr(GArray) cli_runs = g_array_new (FALSE, FALSE, sizeof (double));
@@ -278,17 +157,17 @@ main (int   argc,
   relay_dir = g_build_filename (root, "relay", NULL);
   g_mkdir_with_parents (relay_dir, 0700);
 
-  relay = start_relay (argv[1], relay_dir, &url);
-  party_register (&alice, root, "alice", url);
-  party_register (&bob, root, "bob", url);
+  relay = bench_start_relay (argv[1], relay_dir, &url);
+  bench_party_register (&alice, root, "alice", url);
+  bench_party_register (&bob, root, "bob", url);
 
   receiver.started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   receiver.delivered = g_array_new (FALSE, FALSE, sizeof (double));
   starts = g_new0 (gint64, 2 * n_messages + 1);
   g_signal_connect (bob.messenger, "message-received", G_CALLBACK (message_received_cb), &receiver);
 
-  sotto_messenger_open_conversation_async (alice.messenger, "bob", NULL, result_cb, &opened);
-  wait_for (&opened);
+  sotto_messenger_open_conversation_async (alice.messenger, "bob", NULL, bench_result_cb, &opened);
+  bench_wait_for (&opened);
   conversation = sotto_messenger_open_conversation_finish (alice.messenger, opened, &error);
   if (conversation == NULL)
     g_error ("%s", error->message);
@@ -359,7 +238,7 @@ main (int   argc,
 
   /* The same through sotto-cli: a process that opens the profile, sends
    * and exits, with Alice's profile closed here first. */
-  party_close (&alice);
+  bench_party_close (&alice);
   g_clear_object (&conversation);
   for (guint i = 0; i < CLI_RUNS; i++)
     {
@@ -370,7 +249,7 @@ main (int   argc,
       guint received = receiver.n_received;
       double latency;
 
-      g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", PASSPHRASE, TRUE);
+      g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", BENCH_PASSPHRASE, TRUE);
       start = g_get_monotonic_time ();
       cli = g_subprocess_launcher_spawn (launcher, &error, argv[2], "--profile", profile,
                                          "send", "bob", text, NULL);
@@ -395,7 +274,7 @@ main (int   argc,
            n_burst, drain_accepted, n_burst / (drain_accepted / 1000),
            drain_delivered, n_burst / (drain_delivered / 1000));
 
-  party_close (&bob);
+  bench_party_close (&bob);
   g_hash_table_unref (receiver.started);
   g_array_unref (receiver.delivered);
 

@@ -546,6 +546,8 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
   g_object_set (messenger, "message-requests", TRUE, NULL);
   g_settings_bind (self->settings, "send-read-receipts", messenger, "send-read-receipts",
                    G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "typing-indicators", messenger, "typing-indicators",
+                   G_SETTINGS_BIND_GET);
 
   gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (sotto_messenger_get_conversations (messenger)));
   sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));
@@ -610,6 +612,16 @@ sotto_chats_page_send_message (GtkWidget  *widget,
   sotto_messenger_send_async (self->messenger, conversation,
                               g_variant_get_string (parameter, NULL),
                               self->cancellable, sotto_chats_page_send_cb, g_object_ref (self));
+}
+
+/* The composer drives the typing indicators the contact sees. */
+static void
+sotto_chats_page_composing_cb (SottoChatsPage    *self,
+                               SottoConversation *conversation,
+                               gboolean           composing)
+{
+  if (self->messenger != NULL)
+    sotto_messenger_set_composing (self->messenger, conversation, composing);
 }
 
 static void
@@ -1102,6 +1114,8 @@ sotto_chats_page_init (SottoChatsPage *self)
                            G_CALLBACK (sotto_chats_page_update_sidebar), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->conversation_view, "messages-seen",
                            G_CALLBACK (sotto_chats_page_messages_seen_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->conversation_view, "composing",
+                           G_CALLBACK (sotto_chats_page_composing_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->leaflet, "notify::folded",
                            G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED);
 }

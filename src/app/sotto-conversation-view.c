@@ -19,6 +19,7 @@
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
+#include "sotto-typing-indicator.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
 #include "sotto-timer-menu.h"
@@ -40,6 +41,7 @@ struct _SottoConversationView
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
+  gboolean restoring_draft;
   gboolean folded;
   gboolean offline;
   gboolean at_end;
@@ -71,6 +73,7 @@ enum {
 
 enum {
   MESSAGES_SEEN,
+  COMPOSING,
   N_SIGNALS
 };
 
@@ -182,6 +185,13 @@ sotto_conversation_view_draft_timeout_cb (gpointer user_data)
 static void
 sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 {
+  g_autofree char *text = sotto_conversation_view_dup_text (self);
+
+  /* Typing is the user's changes, not a draft put back into the
+   * composer; an emptied composer (a message sent) is typing no more. */
+  if (self->conversation != NULL && !self->restoring_draft)
+    g_signal_emit (self, signals [COMPOSING], 0, self->conversation, text[0] != '\0');
+
   g_clear_handle_id (&self->draft_source, g_source_remove);
   self->draft_source = g_timeout_add (DRAFT_SAVE_DELAY_MS, sotto_conversation_view_draft_timeout_cb, self);
 }
@@ -869,8 +879,26 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRV);
 
+  /**
+   * SottoConversationView::composing:
+   * @self: a #SottoConversationView
+   * @conversation: the conversation written in
+   * @composing: %TRUE when the user changed the unsent message,
+   *   %FALSE when it was sent or emptied or the user left @conversation
+   *
+   * What drives the typing indicators the contact sees
+   * (sotto_messenger_set_composing()).
+   */
+  signals [COMPOSING] =
+    g_signal_new ("composing",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, G_TYPE_BOOLEAN);
+
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
   g_type_ensure (SOTTO_TYPE_TIMER_MENU);
+  g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -1029,6 +1057,8 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
    * composer back the draft it held before, which is kept. */
   sotto_reply_bar_cancel (self->reply_bar);
   sotto_conversation_view_save_draft (self);
+  if (self->conversation != NULL)
+    g_signal_emit (self, signals [COMPOSING], 0, self->conversation, FALSE);
   /* What the user saw of the conversation shown so far is read there. */
   sotto_read_tracker_flush (self->read_tracker);
   sotto_read_tracker_forget (self->read_tracker);
@@ -1075,10 +1105,12 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   else
     sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
 
+  self->restoring_draft = TRUE;
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
                             ? sotto_conversation_get_draft (conversation) : "",
                             -1);
+  self->restoring_draft = FALSE;
   g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);

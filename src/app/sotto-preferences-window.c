@@ -29,6 +29,7 @@ struct _SottoPreferencesWindow
   SottoProfileEditor *profile_editor;
   AdwComboRow *notification_row;
   GtkSwitch *read_receipts_switch;
+  GtkSwitch *typing_indicators_switch;
   AdwActionRow *relay_row;
   AdwPreferencesGroup *blocked_group;
   AdwActionRow *nobody_blocked_row;
@@ -195,6 +196,11 @@ sotto_preferences_window_dispose (GObject *object)
       g_settings_unbind (self->read_receipts_switch, "active");
       g_settings_unbind (self->read_receipts_switch, "sensitive");
     }
+  if (self->typing_indicators_switch != NULL)
+    {
+      g_settings_unbind (self->typing_indicators_switch, "active");
+      g_settings_unbind (self->typing_indicators_switch, "sensitive");
+    }
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->messenger);
@@ -215,6 +221,7 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, profile_editor);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, notification_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, read_receipts_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, typing_indicators_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, blocked_group);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, nobody_blocked_row);
@@ -262,6 +269,9 @@ sotto_preferences_window_new (GtkWindow      *transient_for,
                                 NULL, NULL);
   g_settings_bind (settings, "send-read-receipts",
                    self->read_receipts_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "typing-indicators",
+                   self->typing_indicators_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
 
   if (messenger != NULL)

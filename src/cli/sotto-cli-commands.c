@@ -523,6 +523,18 @@ profile_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
+group_event_cb (SottoGroupList  *groups,
+                SottoGroup      *group,
+                SottoGroupEvent *event,
+                Receiving       *receiving)
+{
+  sotto_cli_print_group_event (receiving->cli, group, event);
+  receiving->drained_since_message = FALSE;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -553,6 +565,8 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "identity-changed", G_CALLBACK (identity_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "profile-changed", G_CALLBACK (profile_changed_cb), &receiving);
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
+  g_signal_connect (sotto_messenger_get_groups (cli->messenger), "event-received",
+                    G_CALLBACK (group_event_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the
    * relay is of no use to it. */
@@ -608,6 +622,7 @@ sotto_cli_receive (SottoCli *cli)
   g_list_free (conversations);
 
   g_signal_handlers_disconnect_by_data (cli->messenger, &receiving);
+  g_signal_handlers_disconnect_by_data (sotto_messenger_get_groups (cli->messenger), &receiving);
 
   if (receiving.failed)
     return sotto_cli_fail (cli, _("The relay at %s could not be reached"),
@@ -648,6 +663,9 @@ sotto_cli_history (SottoCli *cli)
   GListModel *messages;
   guint n_items;
   guint first;
+
+  if (cli->group != NULL)
+    return sotto_cli_group_history (cli);
 
   if (!sotto_cli_load (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));

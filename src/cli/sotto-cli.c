@@ -36,7 +36,7 @@ static const Command commands[] = {
   { "whoami", sotto_cli_whoami, 0, 0, "whoami" },
   { "send", sotto_cli_send, 2, 2, "send USERNAME TEXT [--attach FILE]…" },
   { "receive", sotto_cli_receive, 0, 0, "receive [--timeout SECONDS] [--download-dir DIR]" },
-  { "history", sotto_cli_history, 1, 1, "history USERNAME [--limit N]" },
+  { "history", sotto_cli_history, 0, 1, "history USERNAME [--limit N] | history --group GROUP [--limit N]" },
   { "safety-number", sotto_cli_safety_number, 1, 1, "safety-number USERNAME" },
   { "verify", sotto_cli_verify, 2, G_MAXUINT, "verify USERNAME DIGITS" },
   { "accept-identity", sotto_cli_accept_identity, 1, 1, "accept-identity USERNAME" },
@@ -50,6 +50,10 @@ static const Command commands[] = {
   { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
   { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
+  { "group", sotto_cli_group, 2, G_MAXUINT,
+    "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
+    " | rename GROUP TITLE | info GROUP" },
+  { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 
 void
@@ -324,6 +328,7 @@ main (int   argc,
   g_autofree char *avatar = NULL;
   g_autofree char *download_dir = NULL;
   g_auto(GStrv) attach = NULL;
+  g_autofree char *group = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
   int timeout = -1;
@@ -362,6 +367,8 @@ main (int   argc,
       N_("send: a file to send with the text, which is its caption (repeatable)"), N_("FILE") },
     { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir,
       N_("receive: where to save attachments (default: the profile’s downloads folder)"), N_("DIR") },
+    { "group", 0, 0, G_OPTION_ARG_STRING, &group,
+      N_("history: the group whose messages to print"), N_("GROUP") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -420,7 +427,9 @@ main (int   argc,
       || (limit >= 0 && command->func != sotto_cli_history)
       || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)
       || (attach != NULL && command->func != sotto_cli_send)
-      || (download_dir != NULL && command->func != sotto_cli_receive))
+      || (download_dir != NULL && command->func != sotto_cli_receive)
+      || (group != NULL && command->func != sotto_cli_history)
+      || (command->func == sotto_cli_history && (group != NULL) == (n_rest == 2)))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -451,6 +460,7 @@ main (int   argc,
   cli.avatar = g_steal_pointer (&avatar);
   cli.attach = g_steal_pointer (&attach);
   cli.download_dir = g_steal_pointer (&download_dir);
+  cli.group = g_steal_pointer (&group);
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;
@@ -468,6 +478,7 @@ main (int   argc,
   g_free (cli.avatar);
   g_strfreev (cli.attach);
   g_free (cli.download_dir);
+  g_free (cli.group);
 
   return status;
 }

@@ -43,6 +43,7 @@ typedef struct
   char *avatar;
   char **attach;
   char *download_dir;
+  char *group;
   const char *command;
   char **args;
   guint n_args;
@@ -146,6 +147,13 @@ void            sotto_cli_fetch_attachments (SottoCli            *cli,
 void            sotto_cli_add_attachments   (JsonBuilder       *builder,
                                              SottoMessage      *message,
                                              GPtrArray         *exports);
+/* Groups (sotto-cli-group.c) */
+int             sotto_cli_group           (SottoCli *cli);
+int             sotto_cli_send_group      (SottoCli *cli);
+int             sotto_cli_group_history   (SottoCli *cli);
+void            sotto_cli_print_group_event (SottoCli        *cli,
+                                             SottoGroup      *group,
+                                             SottoGroupEvent *event);
 
 void            sotto_cli_print_profile_change (SottoCli          *cli,
                                                 SottoConversation *conversation);

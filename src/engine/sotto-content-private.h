@@ -47,6 +47,12 @@ typedef enum
  *   with the contact, never shown
  * @SOTTO_CONTENT_KIND_TIMER: a data message that sets the conversation's
  *   disappearing-message timer (@expire_timer, 0 for off)
+ * @SOTTO_CONTENT_KIND_GROUP_UPDATE: changes to the group @group_id
+ *   (@group_updates), or its history for a new member
+ * @SOTTO_CONTENT_KIND_GROUP_SENDER_KEY: the sender's sender key for the
+ *   group @group_id (@group_sender_key, a SenderKeyDistributionMessage)
+ * @SOTTO_CONTENT_KIND_TYPING: the sender started or stopped typing
+ *   (@typing_started); ephemeral, never stored
  */
 typedef enum
 {
@@ -60,6 +66,9 @@ typedef enum
   SOTTO_CONTENT_KIND_DELETION = 8,
   SOTTO_CONTENT_KIND_PROFILE_KEY = 9,
   SOTTO_CONTENT_KIND_TIMER = 10,
+  SOTTO_CONTENT_KIND_GROUP_UPDATE = 20,
+  SOTTO_CONTENT_KIND_GROUP_SENDER_KEY = 21,
+  SOTTO_CONTENT_KIND_TYPING = 11,
 } SottoContentKind;
 
 /* The version this Sotto writes.  It also reads version 1, the fixed
@@ -121,6 +130,11 @@ typedef enum
  *   ever); for %SOTTO_CONTENT_KIND_TIMER, the conversation's new timer
  * @attachments: (nullable): for a text, its files (SottoAttachmentPointer),
  *   whose caption the text is
+ * @group_id: (nullable): the group a text or group update is for
+ * @group_updates: (nullable): for a group update, the
+ *   #SottoGroupUpdate<!-- -->s it carries
+ * @group_sender_key: (nullable): for a group's sender key, the
+ *   distribution message
  *
  * Unsupported content has an id, a timestamp and perhaps a sender, but
  * neither text nor receipts; ignored content has only an id and a
@@ -145,6 +159,10 @@ typedef struct
   guint8 *profile_key;
   guint32 expire_timer;
   GPtrArray *attachments;
+  char *group_id;
+  GPtrArray *group_updates;
+  GBytes *group_sender_key;
+  gboolean typing_started;
 } SottoContent;
 
 GQuark        sotto_content_error_quark (void);
@@ -186,6 +204,19 @@ void          sotto_content_set_quote    (SottoContent      *content,
                                           const char        *quote_id,
                                           const char        *quote_author,
                                           const char        *quote_text);
+
+/* Typing indicators (sotto-content-typing.c) */
+SottoContent *sotto_content_new_typing   (const char        *id,
+                                          gint64             timestamp,
+                                          gboolean           started) G_GNUC_WARN_UNUSED_RESULT;
+void          _sotto_content_write_typing (const SottoContent *content,
+                                           guint8            **out,
+                                           gsize              *out_len);
+gboolean      _sotto_content_read_ephemeral (SottoContent     *content,
+                                             const guint8     *data,
+                                             gsize             len,
+                                             GError          **error);
+
 gboolean      _sotto_content_is_data     (SottoContentKind   kind);
 gboolean      _sotto_content_actions_valid (const SottoContent *content);
 gsize         _sotto_content_actions_size  (const SottoContent *content);
@@ -202,6 +233,36 @@ gboolean      _sotto_content_set_malformed   (GError          **error,
 gboolean      _sotto_content_take_field      (const SpPbField  *field,
                                               SpPbWireType      wire_type,
                                               guint32          *seen);
+
+/* Groups (sotto-content-group.c) */
+#define SOTTO_CONTENT_FIELD_GROUP 15
+SottoContent *sotto_content_new_group_update (const char    *id,
+                                              gint64         timestamp,
+                                              const char    *sender,
+                                              const char    *group_id,
+                                              GPtrArray     *updates) G_GNUC_WARN_UNUSED_RESULT;
+SottoContent *sotto_content_new_group_sender_key (const char *id,
+                                                gint64      timestamp,
+                                                const char *group_id,
+                                                GBytes     *distribution) G_GNUC_WARN_UNUSED_RESULT;
+void          sotto_content_set_group        (SottoContent  *content,
+                                              const char    *group_id);
+gboolean      _sotto_content_is_group_only   (SottoContentKind kind);
+gboolean      _sotto_content_group_valid     (const SottoContent *content);
+void          _sotto_content_group_clear     (SottoContent  *content);
+void          _sotto_content_write_group     (const SottoContent *content,
+                                              guint8       **payload,
+                                              gsize         *payload_len);
+gboolean      _sotto_content_read_group      (SottoContent  *content,
+                                              const guint8  *data,
+                                              gsize          len,
+                                              GError       **error);
+gboolean      _sotto_content_decode_data     (SottoContent  *content,
+                                              const guint8  *data,
+                                              gsize          len,
+                                              GError       **error);
+gboolean      _sotto_content_sender_is_valid (const char    *sender);
+
 GBytes       *sotto_content_encode      (const SottoContent *content) G_GNUC_WARN_UNUSED_RESULT;
 SottoContent *sotto_content_decode      (const guint8       *data,
                                          gsize               len,

@@ -40,8 +40,9 @@
  * Unknown fields are skipped at every level, so that a newer Sotto can
  * add to the schema: a data message with nothing this version can show,
  * or content whose only payload is a field it does not know, decodes as
- * %SOTTO_CONTENT_KIND_UNSUPPORTED; an ephemeral signal or a receipt of a
- * type it does not know decodes as %SOTTO_CONTENT_KIND_IGNORED.  What
+ * %SOTTO_CONTENT_KIND_UNSUPPORTED; an ephemeral signal other than
+ * typing (sotto-content-typing.c) or a receipt of a type it does not
+ * know decodes as %SOTTO_CONTENT_KIND_IGNORED.  What
  * this version does read is read strictly: each known field once and
  * with its wire type, UUIDs of 16 bytes, UTF-8 text without NUL, bounded
  * counts, and padding that is exactly the marker and fewer than a block
@@ -81,6 +82,7 @@ enum
   CONTENT_DATA = 4,
   CONTENT_RECEIPT = 5,
   CONTENT_EPHEMERAL = 6,
+  CONTENT_GROUP = SOTTO_CONTENT_FIELD_GROUP,
 };
 
 enum
@@ -159,6 +161,12 @@ sender_is_valid (const char *sender)
     }
 
   return TRUE;
+}
+
+gboolean
+_sotto_content_sender_is_valid (const char *sender)
+{
+  return sender_is_valid (sender);
 }
 
 SottoContent *
@@ -285,6 +293,7 @@ sotto_content_free (SottoContent *content)
   g_free (content->target_author);
   g_free (content->emoji);
   g_clear_pointer (&content->attachments, g_ptr_array_unref);
+  _sotto_content_group_clear (content);
   g_free (content);
 }
 
@@ -295,6 +304,7 @@ static gboolean
 content_is_data_message (SottoContentKind kind)
 {
   return _sotto_content_is_data (kind)
+         || kind == SOTTO_CONTENT_KIND_GROUP_UPDATE
          || kind == SOTTO_CONTENT_KIND_PROFILE_KEY
          || kind == SOTTO_CONTENT_KIND_TIMER;
 }
@@ -309,6 +319,12 @@ encode_payload (const SottoContent  *content,
   SpPbWriter writer;
   gsize size;
   guint32 field;
+
+  if (content->kind == SOTTO_CONTENT_KIND_TYPING)
+    {
+      _sotto_content_write_typing (content, out, out_len);
+      return CONTENT_EPHEMERAL;
+    }
 
   if (content_is_data_message (content->kind))
     {
@@ -392,7 +408,7 @@ sotto_content_encode (const SottoContent *content)
   gsize sender_len;
   gsize bound;
   gsize total;
-  guint32 payload_field;
+  guint32 payload_field = CONTENT_GROUP;
   guint8 *out;
 
   g_return_val_if_fail (content != NULL, NULL);
@@ -413,11 +429,11 @@ sotto_content_encode (const SottoContent *content)
     {
       g_return_val_if_fail (content->text == NULL && content->profile_key != NULL, NULL);
     }
-  else if (content->kind == SOTTO_CONTENT_KIND_TIMER)
+  else if (content->kind == SOTTO_CONTENT_KIND_TIMER || content->kind == SOTTO_CONTENT_KIND_TYPING)
     {
       g_return_val_if_fail (content->text == NULL, NULL);
     }
-  else
+  else if (!_sotto_content_is_group_only (content->kind))
     {
       guint n_receipts;
 
@@ -435,7 +451,16 @@ sotto_content_encode (const SottoContent *content)
   sender_len = content_is_data_message (content->kind) && content->sender != NULL
                ? strlen (content->sender) : 0;
 
-  payload_field = encode_payload (content, &payload, &payload_len);
+  g_return_val_if_fail (_sotto_content_group_valid (content), NULL);
+
+  /* A group's content goes inside its group context. */
+  if (!_sotto_content_is_group_only (content->kind))
+    payload_field = encode_payload (content, &payload, &payload_len);
+  if (content->group_id != NULL)
+    {
+      _sotto_content_write_group (content, &payload, &payload_len);
+      payload_field = CONTENT_GROUP;
+    }
 
   /* The version byte, then at most 18 bytes of id, 11 of timestamp,
    * 2 + 32 of sender and 11 + payload of payload, then the marker. */
@@ -522,11 +547,11 @@ text_is_valid (const guint8 *text,
 }
 
 /* Fills in @content's kind and text from a DataMessage. */
-static gboolean
-decode_data (SottoContent  *content,
-             const guint8  *data,
-             gsize          len,
-             GError       **error)
+gboolean
+_sotto_content_decode_data (SottoContent  *content,
+                            const guint8  *data,
+                            gsize          len,
+                            GError       **error)
 {
   g_autofree char *text = NULL;
   guint64 required_level = SOTTO_CONTENT_LEVEL;
@@ -744,6 +769,7 @@ decode_v2 (const guint8  *data,
         case CONTENT_DATA:
         case CONTENT_RECEIPT:
         case CONTENT_EPHEMERAL:
+        case CONTENT_GROUP:
           /* One content, one payload. */
           if (!take_field (&field, SP_PB_WIRE_BYTES, &seen) || payload.number != 0)
             return malformed (error, "payload");
@@ -762,7 +788,8 @@ decode_v2 (const guint8  *data,
     return malformed (error, "header");
 
   /* Only what is shown in the conversation names its sender. */
-  if (content->sender != NULL && payload.number != 0 && payload.number != CONTENT_DATA)
+  if (content->sender != NULL && payload.number != 0 && payload.number != CONTENT_DATA
+      && payload.number != CONTENT_GROUP)
     return malformed (error, "sender");
 
   if (payload.number == 0)
@@ -777,7 +804,7 @@ decode_v2 (const guint8  *data,
   switch (payload.number)
     {
     case CONTENT_DATA:
-      if (!decode_data (content, payload.data, payload.len, error))
+      if (!_sotto_content_decode_data (content, payload.data, payload.len, error))
         return NULL;
       break;
 
@@ -786,11 +813,18 @@ decode_v2 (const guint8  *data,
         return NULL;
       break;
 
-    case CONTENT_EPHEMERAL:
-    default:
-      /* Typing is passing news this version does not show. */
-      content->kind = SOTTO_CONTENT_KIND_IGNORED;
+    case CONTENT_GROUP:
+      if (!_sotto_content_read_group (content, payload.data, payload.len, error))
+        return NULL;
       break;
+
+    case CONTENT_EPHEMERAL:
+      if (!_sotto_content_read_ephemeral (content, payload.data, payload.len, error))
+        return NULL;
+      break;
+
+    default:
+      g_assert_not_reached ();
     }
 
   return g_steal_pointer (&content);

@@ -30,6 +30,11 @@ struct _SottoConversation
   guint unread_count;
   char *draft;
   guint timer;
+
+  /* The contact is typing, until this source ends it
+   * (sotto-conversation-typing.c). */
+  gboolean peer_typing;
+  guint peer_typing_source;
 };
 
 /* One change to the conversation: what the store is asked to do, and
@@ -70,5 +75,6 @@ void _sotto_conversation_run       (SottoConversation   *self,
                                     gpointer             user_data);
 void _sotto_conversation_set_draft (SottoConversation   *self,
                                     const char          *draft);
+void _sotto_conversation_notify_peer_typing (SottoConversation *self);
 
 G_END_DECLS

@@ -29,4 +29,12 @@ void               _sotto_conversation_apply_identity (SottoConversation      *s
                                                        SottoVerificationState  verification_state,
                                                        SottoMessage           *event);
 
+/* sotto-conversation-typing.c */
+void               _sotto_conversation_set_peer_typing (SottoConversation *self,
+                                                        gboolean           typing);
+
+/* How long the contact shows as typing after their last "started"
+ * without another one, in seconds. */
+#define SOTTO_CONVERSATION_PEER_TYPING_TIMEOUT 15
+
 G_END_DECLS

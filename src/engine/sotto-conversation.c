@@ -33,6 +33,7 @@ enum {
   PROP_SENDING_HELD,
   PROP_DRAFT,
   PROP_TIMER,
+  PROP_PEER_TYPING,
   N_PROPS
 };
 
@@ -978,6 +979,7 @@ sotto_conversation_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_pointer (&self->preview, g_free);
   g_clear_pointer (&self->draft, g_free);
+  g_clear_handle_id (&self->peer_typing_source, g_source_remove);
 
   G_OBJECT_CLASS (sotto_conversation_parent_class)->finalize (object);
 }
@@ -1022,6 +1024,10 @@ sotto_conversation_get_property (GObject    *object,
 
     case PROP_TIMER:
       g_value_set_uint (value, self->timer);
+      break;
+
+    case PROP_PEER_TYPING:
+      g_value_set_boolean (value, self->peer_typing);
       break;
 
     default:
@@ -1136,7 +1142,26 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoConversation:peer-typing:
+   *
+   * Whether the contact is typing, as their typing indicators say
+   * (sotto-conversation-typing.c).
+   */
+  properties [PROP_PEER_TYPING] =
+    g_param_spec_boolean ("peer-typing", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+void
+_sotto_conversation_notify_peer_typing (SottoConversation *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PEER_TYPING]);
 }
 
 static void

@@ -28,6 +28,7 @@
 /* The relay's envelope types the session core reads. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
 #define ENVELOPE_TYPE_PREKEY 3
+#define ENVELOPE_TYPE_SENDER_KEY 7
 
 static int
 decrypt (SottoInbox       *self,
@@ -140,6 +141,17 @@ receive_in_transaction (SottoInbox      *self,
   if (!receive_profile_key (self, reception, error))
     return OUTCOME_RETRY_LATER;
 
+  /* A group's message or change goes to the group, from a known sender. */
+  if (reception->content->group_id != NULL)
+    {
+      if (reception->conversation_id == 0)
+        return OUTCOME_UNKNOWN_SENDER;
+      if (!_sotto_group_receive_thread (self->protocol, envelope->source, envelope->source_device,
+                                        reception->content, &reception->group_news, error))
+        return OUTCOME_RETRY_LATER;
+      return reception->group_news != NULL ? OUTCOME_GROUP : OUTCOME_IGNORED;
+    }
+
   /* A message only a newer Sotto can show is stored as a placeholder,
    * so that it is not lost without a trace and its sender still gets
    * receipts; a signal this version does not act on is only kept out of
@@ -153,6 +165,11 @@ receive_in_transaction (SottoInbox      *self,
     case SOTTO_CONTENT_KIND_IGNORED:
     case SOTTO_CONTENT_KIND_PROFILE_KEY:
       return OUTCOME_IGNORED;
+
+    case SOTTO_CONTENT_KIND_TYPING:
+      /* Shown on the main thread, never stored; a stranger's is not
+       * shown at all. */
+      return reception->conversation_id == 0 ? OUTCOME_IGNORED : OUTCOME_TYPING;
 
     case SOTTO_CONTENT_KIND_REACTION:
     case SOTTO_CONTENT_KIND_EDIT:
@@ -250,6 +267,60 @@ receive_in_transaction (SottoInbox      *self,
   return OUTCOME_STORED;
 }
 
+/* A message to a group, encrypted with its sender's sender key
+ * (docs/messenger.md, "Groups"): from a known sender, and holding a
+ * message to a group, or it is dropped.  Nothing is changed when it
+ * does not decrypt; once it did, the used message key is kept whatever
+ * the content. */
+static Outcome
+receive_group_message (SottoInbox  *self,
+                       Reception   *reception,
+                       GError     **error)
+{
+  const SottoRelayEnvelope *envelope = reception->envelope;
+  SpAddress address = { envelope->source, envelope->source_device };
+  gsize len = g_bytes_get_size (envelope->content);
+  g_autofree guint8 *plaintext = g_malloc (MAX (len, 1));
+  SpGroupCipher *cipher;
+  gsize plaintext_len = 0;
+  int rc;
+
+  if (reception->conversation_id == 0 || reception->blocked)
+    {
+      g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                           _("A group message from someone unknown or blocked"));
+      return reception->blocked ? OUTCOME_BLOCKED : OUTCOME_DROPPED;
+    }
+
+  cipher = _sotto_protocol_state_get_group_cipher (self->protocol, error);
+  if (cipher == NULL)
+    return OUTCOME_RETRY_LATER;
+
+  rc = sp_group_cipher_decrypt (cipher, &address, g_bytes_get_data (envelope->content, NULL), len,
+                                plaintext, len, &plaintext_len);
+  if (rc == SP_ERR_DUPLICATE_MESSAGE)
+    return OUTCOME_DUPLICATE;
+  if (rc != SP_OK)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not decrypt a group message"));
+      return rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY ? OUTCOME_RETRY_LATER : OUTCOME_DROPPED;
+    }
+
+  reception->content = sotto_content_decode (plaintext, plaintext_len, error);
+  if (reception->content == NULL)
+    return OUTCOME_IGNORED;
+  if (reception->content->group_id == NULL
+      || (reception->content->kind != SOTTO_CONTENT_KIND_TEXT
+          && reception->content->kind != SOTTO_CONTENT_KIND_UNSUPPORTED))
+    return OUTCOME_IGNORED;
+
+  if (!_sotto_group_receive_thread (self->protocol, envelope->source, envelope->source_device,
+                                    reception->content, &reception->group_news, error))
+    return OUTCOME_RETRY_LATER;
+
+  return reception->group_news != NULL ? OUTCOME_GROUP : OUTCOME_IGNORED;
+}
+
 /* Forgets what a reception's transaction wrote, once it is rolled
  * back: nothing of it is on disk. */
 static void
@@ -261,6 +332,7 @@ reception_undone (Reception *reception)
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
   reception->profile_news = FALSE;
+  g_clear_pointer (&reception->group_news, _sotto_group_news_free);
 }
 
 /* Decrypts and stores one envelope in a transaction of its own (a
@@ -272,7 +344,8 @@ receive_one (SottoInbox     *self,
   gboolean keep;
 
   if (reception->envelope->type != ENVELOPE_TYPE_PREKEY
-      && reception->envelope->type != ENVELOPE_TYPE_CIPHERTEXT)
+      && reception->envelope->type != ENVELOPE_TYPE_CIPHERTEXT
+      && reception->envelope->type != ENVELOPE_TYPE_SENDER_KEY)
     {
       reception->outcome = OUTCOME_DROPPED;
       g_set_error (&reception->error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
@@ -286,7 +359,9 @@ receive_one (SottoInbox     *self,
       return;
     }
 
-  reception->outcome = receive_in_transaction (self, reception, &reception->error);
+  reception->outcome = reception->envelope->type == ENVELOPE_TYPE_SENDER_KEY
+                       ? receive_group_message (self, reception, &reception->error)
+                       : receive_in_transaction (self, reception, &reception->error);
 
   /* What decrypted is kept, even a malformed or repeated message: its
    * message key is used up either way.  The rest goes back. */
@@ -296,7 +371,9 @@ receive_one (SottoInbox     *self,
     case OUTCOME_ACTION:
     case OUTCOME_RECEIPT:
     case OUTCOME_IGNORED:
+    case OUTCOME_TYPING:
     case OUTCOME_BLOCKED:
+    case OUTCOME_GROUP:
       keep = TRUE;
       break;
 
@@ -340,7 +417,9 @@ _sotto_inbox_outcome_is_final (Outcome outcome)
 {
   return outcome == OUTCOME_STORED
          || outcome == OUTCOME_ACTION
+         || outcome == OUTCOME_GROUP
          || outcome == OUTCOME_IGNORED
+         || outcome == OUTCOME_TYPING
          || outcome == OUTCOME_BLOCKED
          || outcome == OUTCOME_DUPLICATE
          || outcome == OUTCOME_DROPPED;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "sotto-content-private.h"
+#include "sotto-group-list-private.h"
 #include "sotto-inbox-private.h"
 #include "sotto-protocol-state-private.h"
 #include "sotto-relay-client-private.h"
@@ -59,11 +60,13 @@ typedef enum
   OUTCOME_ACTION,
   OUTCOME_RECEIPT,
   OUTCOME_IGNORED,
+  OUTCOME_TYPING,
   OUTCOME_DUPLICATE,
   OUTCOME_DROPPED,
   OUTCOME_UNKNOWN_SENDER,
   OUTCOME_BLOCKED,
   OUTCOME_RETRY_LATER,
+  OUTCOME_GROUP,
 } Outcome;
 
 typedef struct
@@ -100,6 +103,9 @@ typedef struct
   /* The sender's profile is to be fetched: they gave a new profile key,
    * or sent theirs alone to say the profile changed. */
   gboolean profile_news;
+
+  /* What a group's content brought (sotto-group-list-receive.c). */
+  SottoGroupNews *group_news;
 } Reception;
 
 /* Envelopes received in one transaction (_sotto_inbox_receive_batch_thread()). */

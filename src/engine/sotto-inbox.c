@@ -110,6 +110,7 @@ reception_free (Reception *reception)
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
   g_clear_pointer (&reception->changed, _sotto_message_record_free);
   g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
+  g_clear_pointer (&reception->group_news, _sotto_group_news_free);
   g_free (reception);
 }
 
@@ -142,6 +143,10 @@ static void
 hold_sender (Reception *reception)
 {
   SottoInbox *self = reception->inbox;
+
+  /* An online-only envelope never comes again: nothing waits for it. */
+  if (reception->envelope->online)
+    return;
 
   if (reception->connection_number == self->connection_number)
     g_hash_table_add (self->held_senders, sender_key (reception->envelope));
@@ -178,12 +183,14 @@ reception_finish (Reception *reception,
   SottoInbox *self = reception->inbox;
   const char *guid = reception->envelope->guid;
 
-  if (acknowledge)
+  /* An online-only envelope is stored nowhere, so there is nothing to
+   * acknowledge. */
+  if (acknowledge && guid != NULL)
     {
       sotto_relay_client_acknowledge (self->client, guid);
       remember_stored (self, guid);
     }
-  else
+  else if (!acknowledge)
     {
       hold_sender (reception);
     }
@@ -373,6 +380,8 @@ reception_settle (Reception *reception)
         g_autoptr(SottoMessage) message = _sotto_message_new_from_record (reception->message);
 
         _sotto_conversation_add_stored (conversation, message);
+        if (self->messenger != NULL)
+          _sotto_typing_message_received (self->messenger->typing, conversation);
         g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
         for (guint i = 0; reception->applied_actions != NULL && i < reception->applied_actions->len; i++)
           emit_action (self, conversation, g_ptr_array_index (reception->applied_actions, i));
@@ -387,6 +396,16 @@ reception_settle (Reception *reception)
       break;
 
     case OUTCOME_BLOCKED:
+      break;
+
+    case OUTCOME_GROUP:
+      if (self->messenger != NULL)
+        _sotto_group_list_received (sotto_messenger_get_groups (self->messenger), reception->group_news);
+      break;
+
+    case OUTCOME_TYPING:
+      if (self->messenger != NULL)
+        _sotto_typing_received (self->messenger->typing, conversation, reception->envelope, reception->content);
       break;
 
     case OUTCOME_IGNORED:
@@ -553,8 +572,11 @@ receive_batch_cb (GObject      *object,
         }
 
       reception_settle (reception);
-      g_ptr_array_add (guids, g_strdup (reception->envelope->guid));
-      remember_stored (self, reception->envelope->guid);
+      if (reception->envelope->guid != NULL)
+        {
+          g_ptr_array_add (guids, g_strdup (reception->envelope->guid));
+          remember_stored (self, reception->envelope->guid);
+        }
       reception_free (reception);
     }
 
@@ -607,7 +629,7 @@ process_next (SottoInbox *self)
 
       g_queue_pop_head (&self->queue);
 
-      if (g_hash_table_contains (self->stored_guids, envelope->guid))
+      if (envelope->guid != NULL && g_hash_table_contains (self->stored_guids, envelope->guid))
         {
           sotto_relay_client_acknowledge (self->client, envelope->guid);
           sotto_relay_envelope_free (envelope);
@@ -667,7 +689,8 @@ envelope_cb (SottoRelayClient   *client,
       if (opened == NULL)
         {
           g_message ("Dropping sealed envelope %s: %s", envelope->guid, error->message);
-          sotto_relay_client_acknowledge (self->client, envelope->guid);
+          if (envelope->guid != NULL)
+            sotto_relay_client_acknowledge (self->client, envelope->guid);
           return;
         }
 

@@ -19,8 +19,10 @@
 #include "sotto-outbox-private.h"
 #include "sotto-profile-service-private.h"
 #include "sotto-expiry-private.h"
+#include "sotto-group-list-private.h"
 #include "sotto-relay-client-private.h"
 #include "sotto-store-private.h"
+#include "sotto-typing-private.h"
 
 G_BEGIN_DECLS
 
@@ -41,6 +43,7 @@ struct _SottoMessenger
   gboolean send_read_receipts;
   gboolean message_requests;
   guint64 auto_download_size;
+  gboolean typing_indicators;
 
   /* The services: prekey upkeep and identity resets, what leaves this
    * device, and what arrives. */
@@ -50,6 +53,8 @@ struct _SottoMessenger
   SottoProfileService *profiles;
   SottoExpiry *expiry;
   SottoAttachmentService *attachments;
+  SottoGroupList *groups;
+  SottoTyping *typing;
 
   /* Blocked contacts' conversations by UUID (sotto-messenger-requests.c). */
   GHashTable *blocked;

@@ -49,6 +49,7 @@ enum {
   PROP_SEND_READ_RECEIPTS,
   PROP_MESSAGE_REQUESTS,
   PROP_AUTO_DOWNLOAD_SIZE,
+  PROP_TYPING_INDICATORS,
   N_PROPS
 };
 
@@ -109,10 +110,13 @@ _sotto_messenger_new (SottoAccount          *account,
   self->profiles = _sotto_profile_service_new (self->store, conversations, client, self->outbox);
   self->expiry = _sotto_expiry_new (self->store, conversations, self->outbox);
   _sotto_messenger_attachments_init (self);
+  self->typing = _sotto_typing_new (conversations, self->outbox);
 
   g_object_bind_property (self, "send-read-receipts", self->outbox, "send-read-receipts",
                           G_BINDING_SYNC_CREATE);
   g_object_bind_property (self, "message-requests", self->inbox, "message-requests",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "typing-indicators", self->typing, "enabled",
                           G_BINDING_SYNC_CREATE);
   g_signal_connect_object (self->outbox, "notify::size",
                            G_CALLBACK (outbox_size_cb), self, G_CONNECT_SWAPPED);
@@ -123,6 +127,7 @@ _sotto_messenger_new (SottoAccount          *account,
   _sotto_signal_forward (self->inbox, "message-received", self);
   _sotto_signal_forward (self->inbox, "message-action", self);
   _sotto_signal_forward (self->profiles, "profile-changed", self);
+  self->groups = _sotto_group_list_new (self);
 
   return self;
 }
@@ -147,6 +152,21 @@ sotto_messenger_get_conversations (SottoMessenger *self)
   g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
 
   return self->conversations;
+}
+
+/**
+ * sotto_messenger_get_groups:
+ * @self: a #SottoMessenger
+ *
+ * Returns: (transfer none): the account's groups, once loaded
+ *   (sotto_group_list_load_async())
+ */
+SottoGroupList *
+sotto_messenger_get_groups (SottoMessenger *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), NULL);
+
+  return self->groups;
 }
 
 SottoRelayClient *
@@ -305,6 +325,7 @@ sotto_messenger_stop (SottoMessenger *self)
 
   _sotto_key_keeper_stop (self->keys);
   _sotto_expiry_stop (self->expiry);
+  _sotto_typing_stop (self->typing);
   _sotto_inbox_stop (self->inbox);
   sotto_relay_client_disconnect (self->client);
   _sotto_outbox_stop (self->outbox);
@@ -987,9 +1008,11 @@ sotto_messenger_finalize (GObject *object)
   /* Each service holds the session core's state for as long as its
    * own jobs run. */
   g_clear_object (&self->inbox);
+  g_clear_object (&self->groups);
   g_clear_object (&self->profiles);
   g_clear_object (&self->expiry);
   g_clear_object (&self->attachments);
+  g_clear_object (&self->typing);
   g_clear_object (&self->outbox);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
@@ -1044,6 +1067,10 @@ sotto_messenger_get_property (GObject    *object,
       g_value_set_uint64 (value, self->auto_download_size);
       break;
 
+    case PROP_TYPING_INDICATORS:
+      g_value_set_boolean (value, self->typing_indicators);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1080,6 +1107,14 @@ sotto_messenger_set_property (GObject      *object,
         {
           self->auto_download_size = g_value_get_uint64 (value);
           _sotto_attachment_service_set_auto_download_size (self->attachments, self->auto_download_size);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_TYPING_INDICATORS:
+      if (self->typing_indicators != g_value_get_boolean (value))
+        {
+          self->typing_indicators = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -1185,6 +1220,20 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoMessenger:typing-indicators:
+   *
+   * Whether typing indicators are sent while the user composes
+   * (sotto_messenger_set_composing()) and contacts' are shown
+   * (#SottoConversation:peer-typing).  Off, neither happens.
+   */
+  properties [PROP_TYPING_INDICATORS] =
+    g_param_spec_boolean ("typing-indicators", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1266,5 +1315,6 @@ static void
 sotto_messenger_init (SottoMessenger *self)
 {
   self->send_read_receipts = TRUE;
+  self->typing_indicators = TRUE;
   self->blocked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
 }

@@ -10,6 +10,7 @@
 
 #include "sotto-attachment.h"
 #include "sotto-engine-types.h"
+#include "sotto-group-list.h"
 #include "sotto-relay-error.h"
 
 G_BEGIN_DECLS
@@ -67,6 +68,7 @@ SottoMessenger        *sotto_messenger_load_finish              (GAsyncResult   
 
 SottoAccount          *sotto_messenger_get_account              (SottoMessenger       *self);
 SottoConversationList *sotto_messenger_get_conversations        (SottoMessenger       *self);
+SottoGroupList        *sotto_messenger_get_groups               (SottoMessenger       *self);
 SottoRelayConnection   sotto_messenger_get_connection           (SottoMessenger       *self);
 gboolean               sotto_messenger_get_drained              (SottoMessenger       *self);
 guint                  sotto_messenger_get_outbox_size          (SottoMessenger       *self);
@@ -285,5 +287,9 @@ void                   sotto_messenger_set_timer_async          (SottoMessenger 
 gboolean               sotto_messenger_set_timer_finish         (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+
+void                   sotto_messenger_set_composing            (SottoMessenger       *self,
+                                                                 SottoConversation    *conversation,
+                                                                 gboolean              composing);
 
 G_END_DECLS

@@ -534,6 +534,10 @@ typedef struct
    * stored one, is marked sealed once it went so. */
   char *content_id;
   gint64 conversation_id;
+
+  /* An online-only send (typing): to connected devices only, stored
+   * nowhere, and never worth setting up a session for. */
+  gboolean online;
 } Delivery;
 
 static void deliver_encrypt (GTask *task);
@@ -744,10 +748,16 @@ deliver_sealed_cb (GObject      *object,
       return;
     }
 
-  sotto_relay_client_send_async (self->client,
-                                 sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
-                                 delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
-                                 deliver_sent_cb, g_object_ref (task));
+  if (delivery->online)
+    sotto_relay_client_send_online_async (self->client,
+                                          sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                          NULL, delivery->timestamp, delivery->envelopes,
+                                          g_task_get_cancellable (task), deliver_sent_cb, g_object_ref (task));
+  else
+    sotto_relay_client_send_async (self->client,
+                                   sotto_contact_get_uuid (sotto_conversation_get_contact (delivery->conversation)),
+                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                   deliver_sent_cb, g_object_ref (task));
 }
 
 static void
@@ -765,7 +775,8 @@ deliver_encrypted_cb (GObject      *object,
 
   if (encryption->no_session)
     {
-      if (delivery->fetched)
+      /* A passing signal does not spend the contact's prekeys. */
+      if (delivery->fetched || delivery->online)
         {
           g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
                                    _("No session could be set up with the contact"));
@@ -781,9 +792,14 @@ deliver_encrypted_cb (GObject      *object,
 
   g_clear_pointer (&delivery->envelopes, g_ptr_array_unref);
   delivery->envelopes = g_ptr_array_ref (encryption->envelopes);
-  _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
-                                   delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
-                                   deliver_sealed_cb, g_object_ref (task));
+  if (delivery->online)
+    _sotto_sealed_sender_send_online_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                            delivery->timestamp, delivery->envelopes,
+                                            g_task_get_cancellable (task), deliver_sealed_cb, g_object_ref (task));
+  else
+    _sotto_sealed_sender_send_async (self->sealed, sotto_conversation_get_contact (delivery->conversation),
+                                     delivery->timestamp, delivery->envelopes, g_task_get_cancellable (task),
+                                     deliver_sealed_cb, g_object_ref (task));
 }
 
 static void
@@ -823,6 +839,7 @@ deliver_start (SottoOutbox         *self,
                gint64               timestamp,
                gint64               expires_at,
                const char          *content_id,
+               gboolean             online,
                GCancellable        *cancellable,
                GAsyncReadyCallback  callback,
                gpointer             user_data)
@@ -831,6 +848,7 @@ deliver_start (SottoOutbox         *self,
   Delivery *delivery;
 
   delivery = g_new0 (Delivery, 1);
+  delivery->online = online;
   delivery->conversation = g_object_ref (conversation);
   delivery->plaintext = g_bytes_ref (plaintext);
   delivery->timestamp = timestamp;
@@ -858,7 +876,23 @@ _sotto_outbox_send_plaintext_async (SottoOutbox         *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  deliver_start (self, conversation, plaintext, timestamp, 0, NULL, cancellable, callback, user_data);
+  deliver_start (self, conversation, plaintext, timestamp, 0, NULL, FALSE, cancellable, callback, user_data);
+}
+
+static void
+deliver_content (SottoOutbox         *self,
+                 SottoConversation   *conversation,
+                 SottoContent        *content,
+                 const char          *content_id,
+                 gboolean             online,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+
+  deliver_start (self, conversation, plaintext, content->timestamp, _sotto_outbox_relay_expiry (content),
+                 content_id, online, cancellable, callback, user_data);
 }
 
 /* Encodes @content and sends it as _sotto_outbox_send_plaintext_async()
@@ -872,10 +906,25 @@ _sotto_outbox_send_content_async (SottoOutbox         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+  deliver_content (self, conversation, content, content->id, FALSE, cancellable, callback, user_data);
+}
 
-  deliver_start (self, conversation, plaintext, content->timestamp, _sotto_outbox_relay_expiry (content),
-                 content->id, cancellable, callback, user_data);
+/* Encodes @content, a passing signal such as typing, and sends it once
+ * to the contact's devices connected to the relay at that moment; the
+ * relay stores it nowhere (sotto_relay_client_send_online_async()).  It
+ * is sealed when the conversation's messages are, and is never
+ * retried: one that fails is lost, as it would be late anyway.  Without
+ * a session with the contact it fails rather than set one up.  Finish
+ * with _sotto_outbox_send_content_finish(). */
+void
+_sotto_outbox_send_online_async (SottoOutbox         *self,
+                                 SottoConversation   *conversation,
+                                 SottoContent        *content,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  deliver_content (self, conversation, content, NULL, TRUE, cancellable, callback, user_data);
 }
 
 gboolean

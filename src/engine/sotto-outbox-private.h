@@ -185,6 +185,12 @@ void             _sotto_outbox_send_content_async    (SottoOutbox          *self
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);
+void             _sotto_outbox_send_online_async     (SottoOutbox          *self,
+                                                      SottoConversation    *conversation,
+                                                      SottoContent         *content,
+                                                      GCancellable         *cancellable,
+                                                      GAsyncReadyCallback   callback,
+                                                      gpointer              user_data);
 gboolean         _sotto_outbox_send_content_finish   (SottoOutbox          *self,
                                                       GAsyncResult         *result,
                                                       GError              **error);

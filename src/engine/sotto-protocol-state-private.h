@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include "sp-sender-key.h"
 #include "sp-session.h"
 
 #include "sotto-account.h"
@@ -33,6 +34,10 @@ typedef struct
   guint local_device_id;
   GHashTable *ciphers;
 
+  /* Sends and receives group messages, made on first use
+   * (sotto-protocol-state-sender-keys.c). */
+  SpGroupCipher *group_cipher;
+
   /* Guarded memory reused for every record read or written, wiped
    * after each use (see scratch_take() in sotto-protocol-state.c). */
   guint8 *scratch;
@@ -57,6 +62,11 @@ void                _sotto_protocol_state_set_identity   (SottoProtocolState   *
                                                           guint32               registration_id);
 void                _sotto_protocol_state_get_interface  (SottoProtocolState   *self,
                                                           SpStore              *out);
+
+/* sotto-protocol-state-sender-keys.c */
+void                _sotto_protocol_state_add_sender_keys (SpStore             *out);
+SpGroupCipher      *_sotto_protocol_state_get_group_cipher (SottoProtocolState *self,
+                                                          GError              **error);
 
 /* The session core's tables, outside the callbacks: on the store's
  * thread only. */

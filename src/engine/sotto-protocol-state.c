@@ -592,6 +592,7 @@ static void
 protocol_state_clear (SottoProtocolState *self)
 {
   g_clear_pointer (&self->ciphers, g_hash_table_unref);
+  g_clear_pointer (&self->group_cipher, sp_group_cipher_free);
   g_clear_pointer (&self->local_name, g_free);
   g_clear_pointer (&self->identity, sodium_free);
   g_clear_pointer (&self->scratch, sodium_free);
@@ -688,6 +689,7 @@ _sotto_protocol_state_get_interface (SottoProtocolState *self,
   out->mark_kyber_pre_key_used = mark_kyber_pre_key_used;
   out->load_session = load_session;
   out->store_session = store_session;
+  _sotto_protocol_state_add_sender_keys (out);
 }
 
 /* The session core's tables, for the messenger */

@@ -443,12 +443,14 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
 }
 
 /* Sends over HTTP: identified, or with the recipient's @access_key in
- * place of the account's credentials when it is given. */
+ * place of the account's credentials when it is given; to connected
+ * devices only, and stored nowhere, when @online. */
 static void
 send_over_http (SottoRelayClient *self,
                 GTask            *task,
                 const char       *uuid,
                 const guint8     *access_key,
+                gboolean          online,
                 gint64            timestamp,
                 GPtrArray        *envelopes)
 {
@@ -464,6 +466,11 @@ send_over_http (SottoRelayClient *self,
       json_builder_set_member_name (builder, "accessKey");
       json_builder_add_string_value (builder, encoded_key);
     }
+  if (online)
+    {
+      json_builder_set_member_name (builder, "online");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
   _sotto_relay_json_add_send (builder, timestamp, envelopes);
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
@@ -471,6 +478,29 @@ send_over_http (SottoRelayClient *self,
   path = g_strdup_printf (access_key != NULL ? "/v1/messages/%s/unidentified" : "/v1/messages/%s", uuid);
 
   _sotto_relay_client_request (self, task, "PUT", path, body, access_key == NULL);
+}
+
+/* The task of a send of @envelopes to @uuid, finished with
+ * sotto_relay_client_send_finish(); %NULL for arguments that make no
+ * send. */
+static GTask *
+send_task_new (SottoRelayClient    *self,
+               const char          *uuid,
+               GPtrArray           *envelopes,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_val_if_fail (SOTTO_IS_RELAY_CLIENT (self), NULL);
+  g_return_val_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid), NULL);
+  g_return_val_if_fail (envelopes != NULL && envelopes->len > 0, NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_relay_client_send_async);
+
+  return task;
 }
 
 /**
@@ -501,19 +531,15 @@ sotto_relay_client_send_async (SottoRelayClient    *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
+  if (task == NULL)
+    return;
 
   if (sotto_relay_client_can_pipeline (self))
     _sotto_relay_client_send_on_socket (self, task, uuid, timestamp, envelopes);
   else
-    send_over_http (self, task, uuid, NULL, timestamp, envelopes);
+    send_over_http (self, task, uuid, NULL, FALSE, timestamp, envelopes);
 }
 
 /**
@@ -546,15 +572,47 @@ sotto_relay_client_send_unidentified_async (SottoRelayClient    *self,
 {
   g_autoptr(GTask) task = NULL;
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
   g_return_if_fail (access_key != NULL);
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
+  task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
+  if (task != NULL)
+    send_over_http (self, task, uuid, access_key, FALSE, timestamp, envelopes);
+}
 
-  send_over_http (self, task, uuid, access_key, timestamp, envelopes);
+/**
+ * sotto_relay_client_send_online_async:
+ * @self: a #SottoRelayClient
+ * @uuid: the recipient's account
+ * @access_key: (nullable): the recipient's unidentified-access key, for
+ *   sealed sender envelopes; %NULL to send identified
+ * @timestamp: the message's timestamp, in milliseconds since the epoch
+ * @envelopes: (element-type SottoRelayOutgoing): one envelope for each
+ *   of the recipient's devices
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the relay has pushed what it could
+ * @user_data: data for @callback
+ *
+ * Sends envelopes that the relay pushes to the recipient's devices that
+ * are connected at that moment, and stores nowhere ("online": true,
+ * docs/relay-api.md): for passing signals such as typing, worth nothing
+ * once late.  Over HTTP, so that it never waits behind the pipelined
+ * sends of the delivery socket.  Success says nothing about whether any
+ * device got them.  Finish with sotto_relay_client_send_finish().
+ */
+void
+sotto_relay_client_send_online_async (SottoRelayClient    *self,
+                                      const char          *uuid,
+                                      const guint8        *access_key,
+                                      gint64               timestamp,
+                                      GPtrArray           *envelopes,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, cancellable, callback, user_data);
+
+  if (task != NULL)
+    send_over_http (self, task, uuid, access_key, TRUE, timestamp, envelopes);
 }
 
 /**
@@ -582,14 +640,10 @@ sotto_relay_client_send_pipelined_async (SottoRelayClient    *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) task = send_task_new (self, uuid, envelopes, NULL, callback, user_data);
 
-  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
-  g_return_if_fail (uuid != NULL && g_uuid_string_is_valid (uuid));
-  g_return_if_fail (envelopes != NULL && envelopes->len > 0);
-
-  task = g_task_new (self, NULL, callback, user_data);
-  g_task_set_source_tag (task, sotto_relay_client_send_async);
+  if (task == NULL)
+    return;
 
   if (!sotto_relay_client_can_pipeline (self))
     {

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
  * @sealed_identity_key: for a sealed sender envelope once opened, the
  *   identity key its sender certificate names, which the session that
  *   decrypts the inner message must have; %NULL otherwise
+ * @online: the relay pushed it to this connection only and stored it
+ *   nowhere (an online-only send, such as typing); it has no @guid and
+ *   is never acknowledged
  *
  * An envelope the relay delivered over the WebSocket.  A sealed sender
  * envelope (%SOTTO_RELAY_ENVELOPE_TYPE_SEALED) arrives with no @source
@@ -42,6 +45,7 @@ typedef struct
   gint64 server_timestamp;
   GBytes *content;
   GBytes *sealed_identity_key;
+  gboolean online;
 } SottoRelayEnvelope;
 
 /* Signal's envelope type of a sealed sender message
@@ -256,6 +260,14 @@ gboolean                 sotto_relay_client_set_access_key_finish (SottoRelayCli
 void                     sotto_relay_client_send_unidentified_async (SottoRelayClient      *self,
                                                                   const char               *uuid,
                                                                   const guint8              access_key[SOTTO_RELAY_ACCESS_KEY_SIZE],
+                                                                  gint64                    timestamp,
+                                                                  GPtrArray                *envelopes,
+                                                                  GCancellable             *cancellable,
+                                                                  GAsyncReadyCallback       callback,
+                                                                  gpointer                  user_data);
+void                     sotto_relay_client_send_online_async    (SottoRelayClient         *self,
+                                                                  const char               *uuid,
+                                                                  const guint8             *access_key,
                                                                   gint64                    timestamp,
                                                                   GPtrArray                *envelopes,
                                                                   GCancellable             *cancellable,

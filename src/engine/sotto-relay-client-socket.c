@@ -327,10 +327,17 @@ sotto_relay_client_handle_envelope (SottoRelayClient *self,
   gint64 timestamp;
   gint64 server_timestamp;
   gboolean sealed = FALSE;
+  JsonNode *online = json_object_get_member (object, "online");
+
+  /* An online-only envelope is stored nowhere and has no guid; every
+   * other one has one to be acknowledged by. */
+  envelope->online = online != NULL && JSON_NODE_HOLDS_VALUE (online)
+                     && json_node_get_value_type (online) == G_TYPE_BOOLEAN
+                     && json_node_get_boolean (online);
 
   /* A sealed sender envelope names no sender: the sealed message inside
    * does (sotto-sealed-sender.c); every other one must. */
-  if (guid == NULL
+  if ((guid == NULL) != envelope->online
       || !_sotto_relay_json_get_int (object, "envelopeType", 1, 8, &type)
       || ((sealed = type == SOTTO_RELAY_ENVELOPE_TYPE_SEALED)
           ? json_object_has_member (object, "source") || json_object_has_member (object, "sourceDevice")

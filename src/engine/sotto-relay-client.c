@@ -84,6 +84,7 @@ sotto_relay_envelope_copy (const SottoRelayEnvelope *envelope)
   copy->server_timestamp = envelope->server_timestamp;
   copy->content = envelope->content ? g_bytes_ref (envelope->content) : NULL;
   copy->sealed_identity_key = envelope->sealed_identity_key ? g_bytes_ref (envelope->sealed_identity_key) : NULL;
+  copy->online = envelope->online;
 
   return copy;
 }

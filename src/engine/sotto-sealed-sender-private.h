@@ -32,6 +32,13 @@ void                _sotto_sealed_sender_send_async   (SottoSealedSender        
                                                        GCancellable             *cancellable,
                                                        GAsyncReadyCallback       callback,
                                                        gpointer                  user_data);
+void                _sotto_sealed_sender_send_online_async (SottoSealedSender   *self,
+                                                       SottoContact             *contact,
+                                                       gint64                    timestamp,
+                                                       GPtrArray                *envelopes,
+                                                       GCancellable             *cancellable,
+                                                       GAsyncReadyCallback       callback,
+                                                       gpointer                  user_data);
 gboolean            _sotto_sealed_sender_send_finish  (SottoSealedSender        *self,
                                                        GAsyncResult             *result,
                                                        gboolean                 *sealed,

@@ -178,6 +178,7 @@ typedef struct
   gint64 timestamp;
   GPtrArray *envelopes;
   guint8 *access_key;          /* guarded memory; NULL until loaded */
+  gboolean online;             /* to connected devices only, stored nowhere */
   gboolean sealed;
 } Send;
 
@@ -320,9 +321,13 @@ send_sealed (GTask *task)
       return;
     }
 
-  sotto_relay_client_send_unidentified_async (self->client, send->uuid, send->access_key, send->timestamp,
-                                              sealed, g_task_get_cancellable (task), sent_cb,
-                                              g_object_ref (task));
+  if (send->online)
+    sotto_relay_client_send_online_async (self->client, send->uuid, send->access_key, send->timestamp,
+                                          sealed, g_task_get_cancellable (task), sent_cb, g_object_ref (task));
+  else
+    sotto_relay_client_send_unidentified_async (self->client, send->uuid, send->access_key, send->timestamp,
+                                                sealed, g_task_get_cancellable (task), sent_cb,
+                                                g_object_ref (task));
 }
 
 static void
@@ -418,16 +423,15 @@ load_access_key_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-/* Sends @envelopes, the inner messages for each device of @contact,
- * sealed if it can: see _sotto_sealed_sender_send_finish(). */
-void
-_sotto_sealed_sender_send_async (SottoSealedSender   *self,
-                                 SottoContact        *contact,
-                                 gint64               timestamp,
-                                 GPtrArray           *envelopes,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
+static void
+send_start (SottoSealedSender   *self,
+            SottoContact        *contact,
+            gint64               timestamp,
+            GPtrArray           *envelopes,
+            gboolean             online,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   GBytes *identity_key = sotto_contact_get_identity_key (contact);
@@ -444,6 +448,7 @@ _sotto_sealed_sender_send_async (SottoSealedSender   *self,
   send->identity_key = identity_key != NULL ? g_bytes_ref (identity_key) : NULL;
   send->timestamp = timestamp;
   send->envelopes = g_ptr_array_ref (envelopes);
+  send->online = online;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, _sotto_sealed_sender_send_async);
@@ -456,6 +461,34 @@ _sotto_sealed_sender_send_async (SottoSealedSender   *self,
     }
 
   _sotto_task_run_step (task, self->store, load_access_key_thread, access_key_cb);
+}
+
+/* Sends @envelopes, the inner messages for each device of @contact,
+ * sealed if it can: see _sotto_sealed_sender_send_finish(). */
+void
+_sotto_sealed_sender_send_async (SottoSealedSender   *self,
+                                 SottoContact        *contact,
+                                 gint64               timestamp,
+                                 GPtrArray           *envelopes,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  send_start (self, contact, timestamp, envelopes, FALSE, cancellable, callback, user_data);
+}
+
+/* Sends @envelopes as _sotto_sealed_sender_send_async() does, but to the
+ * contact's connected devices only, stored nowhere at the relay. */
+void
+_sotto_sealed_sender_send_online_async (SottoSealedSender   *self,
+                                        SottoContact        *contact,
+                                        gint64               timestamp,
+                                        GPtrArray           *envelopes,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  send_start (self, contact, timestamp, envelopes, TRUE, cancellable, callback, user_data);
 }
 
 /* Returns %TRUE once the relay committed the envelopes, with @sealed
@@ -536,6 +569,7 @@ _sotto_sealed_sender_open (SottoSealedSender         *self,
   opened->source_device = content.sender.device_id;
   opened->timestamp = envelope->timestamp;
   opened->server_timestamp = envelope->server_timestamp;
+  opened->online = envelope->online;
   opened->content = g_bytes_new (content.content, content.content_len);
   opened->sealed_identity_key = g_bytes_new (content.sender.identity_key.bytes, SP_PUBLIC_KEY_SIZE);
 

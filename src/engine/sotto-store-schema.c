@@ -242,6 +242,53 @@ static const char * const migrations[] = {
   "  source          BLOB,"                       /* sealed */
   "  UNIQUE (message_id, position)"
   ");",
+
+  /* 10 → 11: groups (sotto-store-groups.c): each group's history, and
+   * its timeline of messages, changes and members' key changes. */
+  "CREATE TABLE groups ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_hash      BLOB NOT NULL UNIQUE,"
+  "  history         BLOB NOT NULL"             /* sealed */
+  ");"
+
+  "CREATE TABLE group_events ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  event_hash      BLOB NOT NULL,"
+  "  sent_at         INTEGER NOT NULL,"
+  "  body            BLOB NOT NULL,"            /* sealed */
+  "  UNIQUE (group_id, event_hash)"
+  ");"
+  "CREATE INDEX group_events_order ON group_events (group_id, sent_at, id);"
+
+  /* The session core's sender keys (sotto-protocol-state-sender-keys.c),
+   * each group's current sender key of this device (its distribution id,
+   * none after a member went), and the members it went to. */
+  "CREATE TABLE group_sender_keys ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  key_hash        BLOB NOT NULL UNIQUE,"
+  "  record          BLOB NOT NULL"             /* sealed */
+  ");"
+
+  "CREATE TABLE group_own_keys ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
+  "  distribution_id BLOB NOT NULL"
+  ");"
+
+  "CREATE TABLE group_key_shares ("
+  "  group_id        INTEGER NOT NULL REFERENCES group_own_keys (group_id) ON DELETE CASCADE,"
+  "  member_hash     BLOB NOT NULL,"
+  "  PRIMARY KEY (group_id, member_hash)"
+  ") WITHOUT ROWID;"
+
+  /* Group changes made here that the relay has not yet accepted for a
+   * member (sotto-group-list-delivery.c): the member and the content,
+   * sealed. */
+  "CREATE TABLE group_deliveries ("
+  "  id              INTEGER PRIMARY KEY,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  body            BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint

@@ -772,11 +772,27 @@ _relay_send_request_from_object (JsonObject  *object,
                                  gsize        max_content,
                                  GError     **error)
 {
+  g_autoptr(RelaySendRequest) request = NULL;
+  JsonNode *online;
   gint64 timestamp;
 
   if (!_relay_api_get_integer (object, "timestamp", 0, G_MAXINT64, &timestamp, error))
     return NULL;
-  return _relay_send_messages_from_object (object, timestamp, max_content, error);
+  /* "online": true asks for delivery to connected devices only
+   * (relay-server-online.c); the fast path leaves such a send to this
+   * one, as it leaves every member it does not know. */
+  online = json_object_get_member (object, "online");
+  if (online != NULL &&
+      (!JSON_NODE_HOLDS_VALUE (online) || json_node_get_value_type (online) != G_TYPE_BOOLEAN))
+    {
+      g_set_error (error, RELAY_API_ERROR, RELAY_API_ERROR_WRONG_TYPE,
+                   "Field “online” must be a boolean");
+      return NULL;
+    }
+  request = _relay_send_messages_from_object (object, timestamp, max_content, error);
+  if (request != NULL && online != NULL)
+    request->online = json_node_get_boolean (online);
+  return g_steal_pointer (&request);
 }
 
 RelaySendRequest *

@@ -100,6 +100,7 @@ typedef struct
 {
   gint64     timestamp;
   GPtrArray *messages;      /* of RelayOutgoingEnvelope */
+  gboolean   online;        /* pushed to connected devices only, never stored */
 } RelaySendRequest;
 
 typedef struct

@@ -148,6 +148,9 @@ relay_metrics_render (const RelayMetrics     *metrics,
   counter (out, "sotto_relay_envelopes_delivered_total",
            "Envelopes delivered and acknowledged by their recipient.", "counter",
            (gint64) metrics->envelopes_delivered);
+  counter (out, "sotto_relay_envelopes_online_total",
+           "Online-only envelopes pushed to a connected device, never stored.", "counter",
+           (gint64) metrics->envelopes_online);
   counter (out, "sotto_relay_envelopes_expired_total",
            "Envelopes dropped because they waited longer than the queue age limit.", "counter",
            (gint64) metrics->envelopes_expired);

@@ -31,6 +31,7 @@ typedef struct
 {
   guint64 envelopes_accepted;
   guint64 envelopes_delivered;
+  guint64 envelopes_online;
   guint64 envelopes_expired;
   guint64 envelopes_lapsed;
   guint64 http_requests;

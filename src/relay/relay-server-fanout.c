@@ -273,9 +273,9 @@ peek_rate (RelayRequest  *request,
 /* Whether the client address may still fail a credential, and the
  * recipient still take unidentified sends: both are only spent once
  * storage has checked the access key. */
-static gboolean
-peek_unidentified_rates (RelayRequest *request,
-                         const char   *uuid)
+gboolean
+_relay_peek_unidentified_rates (RelayRequest *request,
+                                const char   *uuid)
 {
   return peek_rate (request, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address) &&
          peek_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, uuid);
@@ -305,7 +305,7 @@ take_recipient_rates (RelayRequest          *request,
 
       if (recipient->access_key != NULL)
         {
-          if (!peek_unidentified_rates (request, recipient->uuid))
+          if (!_relay_peek_unidentified_rates (request, recipient->uuid))
             return FALSE;
           /* The client address's part of the devices' sealed share. */
           if (bucket == NULL)
@@ -420,7 +420,10 @@ _relay_handle_unidentified_send (RelayRequest *request)
       _relay_respond_api_error (request, error);
       return;
     }
-  submit_multi (request, multi, TRUE, 0);
+  if (((RelayRecipientSend *) g_ptr_array_index (multi->recipients, 0))->send->online)
+    _relay_submit_unidentified_online_send (request, multi);
+  else
+    submit_multi (request, multi, TRUE, 0);
 }
 
 /* Endpoint: PUT /v1/messages/multi/unidentified
@@ -505,7 +508,7 @@ _relay_handle_sealed_multi (RelayRequest *request)
       RelaySealedRecipient *recipient = g_ptr_array_index (sealed->recipients, i);
       RelayOp *part;
 
-      if (!peek_unidentified_rates (request, recipient->uuid))
+      if (!_relay_peek_unidentified_rates (request, recipient->uuid))
         {
           relay_op_free (op);
           return;

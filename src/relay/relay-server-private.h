@@ -418,6 +418,8 @@ void          _relay_submit_send_multi          (RelayRequest          *request,
                                                  RelayMultiSendRequest *multi);
 void          _relay_handle_send_multi          (RelayRequest *request);
 void          _relay_handle_unidentified_send   (RelayRequest *request);
+gboolean      _relay_peek_unidentified_rates    (RelayRequest *request,
+                                                 const char   *uuid);
 void          _relay_handle_sealed_multi        (RelayRequest *request);
 
 /* relay-server-sealed.c */
@@ -450,6 +452,19 @@ void          _relay_queue_changed_cb           (const char *device_key,
                                                  gpointer    user_data);
 void          _relay_offer_envelopes            (RelayServer *self,
                                                  RelayOp     *op);
+gboolean      _relay_offer_online_envelope      (RelayServer           *self,
+                                                 const char            *uuid,
+                                                 const char            *source_uuid,
+                                                 guint32                source_device,
+                                                 gint64                 timestamp,
+                                                 gint64                 server_timestamp,
+                                                 RelayOutgoingEnvelope *envelope);
+/* relay-server-online.c */
+void          _relay_submit_online_send         (RelayRequest     *request,
+                                                 const char       *uuid,
+                                                 RelaySendRequest *send);
+void          _relay_submit_unidentified_online_send (RelayRequest          *request,
+                                                 RelayMultiSendRequest *multi);
 void          _relay_conn_schedule              (RelayConn *conn);
 void          _relay_conn_close                 (RelayConn  *conn,
                                                  int         code,

@@ -610,6 +610,11 @@ _relay_submit_send (RelayRequest     *request,
       relay_send_request_free (send);
       return;
     }
+  if (send->online)
+    {
+      _relay_submit_online_send (request, uuid, send);
+      return;
+    }
 
   task = _relay_task_new (self, send_done_cb, request, NULL);
   op = relay_op_new (RELAY_OP_SEND);

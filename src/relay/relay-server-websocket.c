@@ -156,7 +156,7 @@ envelope_frame (const char *guid,
                 gint64      expires_at,
                 const char *content_base64)
 {
-  gsize guid_length = strlen (guid);
+  gsize guid_length = guid != NULL ? strlen (guid) : 0;
   gsize source_length = strlen (source);
   gsize content_length = strlen (content_base64);
   Frame *frame = frame_new (ENVELOPE_FRAME_NAMES + 4 * UINT_DIGITS_MAX + guid_length +
@@ -164,10 +164,16 @@ envelope_frame (const char *guid,
   char *p = frame->data;
 
   /* Every string here is a UUID or base64, so none needs escaping, and
-   * every number is positive. */
-  p = put_literal (p, "{\"type\":\"envelope\",\"guid\":\"");
-  p = put_text (p, guid, guid_length);
-  p = put_literal (p, "\",\"envelopeType\":");
+   * every number is positive.  An online-only envelope is stored
+   * nowhere: it has no GUID and is never acknowledged. */
+  if (guid != NULL)
+    {
+      p = put_literal (p, "{\"type\":\"envelope\",\"guid\":\"");
+      p = put_text (p, guid, guid_length);
+      p = put_literal (p, "\",\"envelopeType\":");
+    }
+  else
+    p = put_literal (p, "{\"type\":\"envelope\",\"online\":true,\"envelopeType\":");
   p = _relay_put_uint (p, type);
   /* An unidentified envelope has no sender to name. */
   if (source_length > 0)
@@ -185,8 +191,11 @@ envelope_frame (const char *guid,
   p = put_text (p, content_base64, content_length);
   p = put_literal (p, "\"}");
   frame->length = (gsize) (p - frame->data);
-  frame->guid = p;
-  memcpy (frame->guid, guid, guid_length + 1);
+  if (guid != NULL)
+    {
+      frame->guid = p;
+      memcpy (frame->guid, guid, guid_length + 1);
+    }
   frame->expires_at = expires_at;
   return frame;
 }
@@ -308,6 +317,34 @@ _relay_offer_envelopes (RelayServer *self,
       conn->last_queued_id = id;
       _relay_conn_schedule (conn);
     }
+}
+
+/* Hands one envelope of an online-only send to its device's connection
+ * on this node, if it is open and has room: the envelope is stored
+ * nowhere, so a device that is offline, or reads too slowly, never
+ * gets it.  Returns whether it went out. */
+gboolean
+_relay_offer_online_envelope (RelayServer           *self,
+                              const char            *uuid,
+                              const char            *source_uuid,
+                              guint32                source_device,
+                              gint64                 timestamp,
+                              gint64                 server_timestamp,
+                              RelayOutgoingEnvelope *envelope)
+{
+  char key[RELAY_DEVICE_KEY_SIZE];
+  RelayConn *conn;
+
+  relay_device_key (key, uuid, envelope->device_id);
+  conn = g_hash_table_lookup (self->devices, key);
+  if (conn == NULL || conn->wsi == NULL || conn->closing ||
+      conn->out.length >= self->config->websocket_send_queue ||
+      !conn_has_room (conn, ENVELOPE_FRAME_SIZE (strlen (envelope->content_base64))))
+    return FALSE;
+  _relay_conn_push_frame (conn, envelope_frame (NULL, envelope->type, source_uuid, source_device,
+                                                timestamp, server_timestamp, 0, envelope->content_base64));
+  _relay_conn_schedule (conn);
+  return TRUE;
 }
 
 /* Has what waits written before the loop next waits (see

@@ -21,7 +21,7 @@
 #include "sotto-store-private.h"
 
 const char passphrase[] = "correct horse battery staple";
-static const char bob_passphrase[] = "bob's own passphrase";
+const char bob_passphrase[] = "bob's own passphrase";
 
 /* Runs sotto-cli on @profile with the NULL-terminated arguments. */
 static char *

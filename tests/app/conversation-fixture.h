@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 
 /* Alice's passphrase, which the tests type where the app asks. */
 extern const char passphrase[];
+/* Bob's, with which sotto-cli opens his profile. */
+extern const char bob_passphrase[];
 
 typedef struct {
   GSubprocess *notification_daemon;

@@ -30,6 +30,8 @@ test_preferences_window_settings (void)
   SottoPreferencesWindow *preferences = g_object_ref (sotto_preferences_window_new (NULL, settings, NULL));
   GtkWidget *root = GTK_WIDGET (preferences);
   GtkSwitch *receipts;
+  GtkWidget *typing_row;
+  GtkSwitch *typing;
   AdwComboRow *notifications;
   GtkWidget *relay_row;
   g_autofree char *content = NULL;
@@ -49,6 +51,18 @@ test_preferences_window_settings (void)
   g_assert_false (g_settings_get_boolean (settings, "send-read-receipts"));
   g_settings_set_boolean (settings, "send-read-receipts", TRUE);
   g_assert_true (gtk_switch_get_active (receipts));
+
+  /* Typing indicators have a switch of their own, in the same group. */
+  typing_row = app_test_find_matching (root, is_row_titled, "_Typing Indicators");
+  g_assert_nonnull (typing_row);
+  g_assert_true (gtk_widget_get_parent (typing_row) == gtk_widget_get_parent (gtk_widget_get_ancestor (GTK_WIDGET (receipts), ADW_TYPE_PREFERENCES_ROW)));
+  typing = GTK_SWITCH (app_test_find_widget (typing_row, GTK_TYPE_SWITCH));
+  g_assert_true (gtk_switch_get_active (typing));
+  gtk_switch_set_active (typing, FALSE);
+  g_assert_false (g_settings_get_boolean (settings, "typing-indicators"));
+  g_assert_true (g_settings_get_boolean (settings, "send-read-receipts"));
+  g_settings_set_boolean (settings, "typing-indicators", TRUE);
+  g_assert_true (gtk_switch_get_active (typing));
 
   /* The combo row lists the choices in the schema's order. */
   notifications = ADW_COMBO_ROW (app_test_find_widget (root, ADW_TYPE_COMBO_ROW));

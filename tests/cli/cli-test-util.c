@@ -807,3 +807,56 @@ cli_db_change_one (sqlite3      *db,
   sqlite3_finalize (statement);
   g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
 }
+
+/* Sealed sender */
+
+/* Makes a trust root in @path with the relay's own tool; returns its
+ * public key in base64, as clients are given it. */
+char *
+cli_new_trust_root (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "new-root", path, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  return g_strdup (g_strstrip (out));
+}
+
+/* Gives the relay a server key under the root in @root_path and
+ * restarts it, so that it issues sender certificates. */
+void
+cli_issue_server_key (CliTest    *test,
+                      const char *root_path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
+  int status = 0;
+  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, "1", key_path, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+
+  cli_relay_stop (test->relay);
+  cli_relay_restart (test->relay);
+}
+
+/* Registers @name with the relay's sealed sender trust root pinned. */
+char *
+cli_register_pinned (CliTest    *test,
+                     const char *name,
+                     const char *trust_root)
+{
+  g_autofree char *profile = cli_test_profile (test, name);
+
+  cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
+              "--trust-root", trust_root, NULL);
+
+  return g_steal_pointer (&profile);
+}

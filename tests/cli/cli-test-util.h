@@ -143,6 +143,13 @@ void         cli_read_secrets        (const char   *profile,
                                       guint8        private_key[SP_PRIVATE_KEY_SIZE],
                                       char        **password);
 
+char        *cli_new_trust_root      (const char   *path);
+void         cli_issue_server_key    (CliTest      *test,
+                                      const char   *root_path);
+char        *cli_register_pinned     (CliTest      *test,
+                                      const char   *name,
+                                      const char   *trust_root);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliTest, cli_test_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliWhoami, cli_whoami_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRelay, cli_relay_free)

@@ -26,56 +26,6 @@
  * trust root is dropped.  Real relay, real sotto-cli
  * processes, the relay's real SQLite database. */
 
-/* Makes a trust root in @path with the relay's own tool; returns its
- * public key in base64, as clients are given it. */
-static char *
-new_trust_root (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "new-root", path, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  return g_strdup (g_strstrip (out));
-}
-
-/* Gives the relay a server key under the root in @root_path and
- * restarts it, so that it issues sender certificates. */
-static void
-issue_server_key (CliTest    *test,
-                  const char *root_path)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *key_path = g_build_filename (test->relay->data_dir, "sealed-sender.key", NULL);
-  int status = 0;
-  const char *argv[] = { SOTTO_RELAY_PATH, "sealed-sender", "issue", root_path, "1", key_path, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  cli_relay_stop (test->relay);
-  cli_relay_restart (test->relay);
-}
-
-static char *
-register_pinned (CliTest    *test,
-                 const char *name,
-                 const char *trust_root)
-{
-  g_autofree char *profile = cli_test_profile (test, name);
-
-  cli_run_ok (test, profile, "register", "--relay", test->relay->url, "--username", name,
-              "--trust-root", trust_root, NULL);
-
-  return g_steal_pointer (&profile);
-}
-
 /* The envelopes queued at the relay for @uuid: each row's every column,
  * as the bytes SQLite holds, one GBytes per row; @types and
  * @source_devices get each row's type and sender device. */
@@ -215,7 +165,7 @@ test_sealed_hides_sender (void)
 {
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
+  g_autofree char *root = cli_new_trust_root (root_path);
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
@@ -226,9 +176,9 @@ test_sealed_hides_sender (void)
   g_autoptr(GBytes) bob_key = NULL;
   g_autoptr(GBytes) bob_raw_uuid = NULL;
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", root);
-  bob = register_pinned (test, "bob", root);
+  cli_issue_server_key (test, root_path);
+  alice = cli_register_pinned (test, "alice", root);
+  bob = cli_register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
   bob_id = cli_whoami (test, bob, "bob");
   bob_key = hex_decode (bob_id->identity_key);
@@ -288,8 +238,8 @@ test_forged_root_dropped (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
   g_autofree char *other_path = g_build_filename (test->root, "other-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
-  g_autofree char *other = new_trust_root (other_path);
+  g_autofree char *root = cli_new_trust_root (root_path);
+  g_autofree char *other = cli_new_trust_root (other_path);
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
@@ -297,9 +247,9 @@ test_forged_root_dropped (void)
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", other);
-  bob = register_pinned (test, "bob", root);
+  cli_issue_server_key (test, root_path);
+  alice = cli_register_pinned (test, "alice", other);
+  bob = cli_register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
@@ -329,7 +279,7 @@ test_stale_key_falls_back (void)
 {
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *root_path = g_build_filename (test->root, "trust-root", NULL);
-  g_autofree char *root = new_trust_root (root_path);
+  g_autofree char *root = cli_new_trust_root (root_path);
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
   g_autoptr(CliWhoami) alice_id = NULL;
@@ -338,9 +288,9 @@ test_stale_key_falls_back (void)
   g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
 
-  issue_server_key (test, root_path);
-  alice = register_pinned (test, "alice", root);
-  bob = register_pinned (test, "bob", root);
+  cli_issue_server_key (test, root_path);
+  alice = cli_register_pinned (test, "alice", root);
+  bob = cli_register_pinned (test, "bob", root);
   alice_id = cli_whoami (test, alice, "alice");
   bob_id = cli_whoami (test, bob, "bob");
 

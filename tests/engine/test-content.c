@@ -351,13 +351,20 @@ test_content_required_level (void)
   g_assert_cmpstr (content->text, ==, "Hi");
 }
 
-/* Typing and receipts of a newer type are neither shown nor stored. */
+/* Ephemeral signals of a newer kind, typing this version does not
+ * show, and receipts of a newer type are neither shown nor stored. */
 static void
 test_content_ignored (void)
 {
   const char *cases[] = {
-    /* Ephemeral { typing { started } }. */
-    HEADER_HEX "3204" "0a020801",
+    /* Ephemeral { 2: 0 }, without typing. */
+    HEADER_HEX "3202" "1000",
+    /* Typing { action: 3 }, an action of a newer version. */
+    HEADER_HEX "3204" "0a020803",
+    /* Typing { } without an action. */
+    HEADER_HEX "3202" "0a00",
+    /* Typing in a group, which this version does not show. */
+    HEADER_HEX "3226" "0a24" "0801" "1220" "1111111111111111111111111111111111111111111111111111111111111111",
     /* A "viewed" receipt. */
     HEADER_HEX "2a14" "0803" "1210" ID_HEX,
   };
@@ -634,6 +641,53 @@ round_trip (const SottoContent *content)
   return decode_ok (encoded);
 }
 
+/* Typing indicators are pinned byte for byte, survive encoding without
+ * a sender, and are read strictly. */
+static void
+test_content_typing (void)
+{
+  g_autoptr(SottoContent) started = sotto_content_new_typing (ID, 42, TRUE);
+  g_autoptr(SottoContent) stopped = sotto_content_new_typing (ID, 42, FALSE);
+  g_autoptr(GBytes) started_bytes = sotto_content_encode (started);
+  g_autoptr(GBytes) expected = v2_from_hex (HEADER_HEX "3204" "0a020801");
+  g_autoptr(SottoContent) decoded = NULL;
+  g_autoptr(GBytes) unknown = v2_from_hex (HEADER_HEX "3208" "1801" "0a040801" "2000");
+
+  g_assert_true (g_bytes_equal (started_bytes, expected));
+
+  decoded = round_trip (started);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TYPING);
+  g_assert_true (decoded->typing_started);
+  g_assert_cmpstr (decoded->id, ==, ID);
+  g_assert_cmpint (decoded->timestamp, ==, 42);
+  g_assert_null (decoded->sender);
+  g_assert_null (decoded->text);
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  decoded = round_trip (stopped);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TYPING);
+  g_assert_false (decoded->typing_started);
+  g_clear_pointer (&decoded, sotto_content_free);
+
+  /* Unknown fields around and inside typing are skipped. */
+  decoded = decode_ok (unknown);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TYPING);
+  g_assert_true (decoded->typing_started);
+
+  /* Typing twice, an action twice or of the wrong wire type, a group
+   * id that is not 32 bytes or comes twice, a truncated field, and a
+   * sender on a signal that is not a message. */
+  assert_refused_v2 (HEADER_HEX "3208" "0a020801" "0a020802");
+  assert_refused_v2 (HEADER_HEX "3206" "0a0408010802");
+  assert_refused_v2 (HEADER_HEX "3205" "0a03" "0a0101");
+  assert_refused_v2 (HEADER_HEX "3202" "0801");
+  assert_refused_v2 (HEADER_HEX "3206" "0a04" "1202abcd");
+  assert_refused_v2 (HEADER_HEX "3246" "0a44" "1220" "1111111111111111111111111111111111111111111111111111111111111111"
+                                                   "1220" "1111111111111111111111111111111111111111111111111111111111111111");
+  assert_refused_v2 (HEADER_HEX "3203" "0a0308");
+  assert_refused_v2 ("0a10" ID_HEX "102a" "1a02616c" "3204" "0a020801");
+}
+
 #define TARGET "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
 #define AUTHOR "11111111-2222-4333-8444-555555555555"
 
@@ -854,6 +908,7 @@ main (int   argc,
   g_test_add_func ("/engine/content/unsupported", test_content_unsupported);
   g_test_add_func ("/engine/content/required-level", test_content_required_level);
   g_test_add_func ("/engine/content/ignored", test_content_ignored);
+  g_test_add_func ("/engine/content/typing", test_content_typing);
   g_test_add_func ("/engine/content/strict-frame", test_content_strict_frame);
   g_test_add_func ("/engine/content/strict-fields", test_content_strict_fields);
   g_test_add_func ("/engine/content/actions", test_content_actions);

@@ -1,0 +1,77 @@
+/* fuzz-group-content.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Feeds a group's history as the store keeps it and a catch-up carries
+ * it (a GroupContext of updates) to its decoder, then replays what it
+ * accepts.  The decoder must succeed or fail cleanly; what it accepts
+ * must encode to bytes that decode to updates with the same hashes;
+ * and the state the history gives must keep the rules: no more members
+ * than the limit, each once, and an admin whenever there is a member.
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "sp-init.h"
+
+#include "sotto-content-group-private.h"
+#include "sotto-group-state-private.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  g_autoptr(GPtrArray) updates = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(GBytes) encoded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *group_id = NULL;
+  g_autofree char *again_id = NULL;
+  gboolean has_admin = FALSE;
+
+  g_assert_cmpint (sp_init (), ==, 0);
+
+  updates = _sotto_group_updates_decode (data, size, &group_id, &error);
+  if (updates == NULL)
+    {
+      g_assert_nonnull (error);
+      return 0;
+    }
+
+  g_assert_cmpuint (updates->len, >, 0);
+  g_assert_cmpuint (updates->len, <=, SOTTO_GROUP_MAX_UPDATES);
+
+  encoded = _sotto_group_updates_encode (group_id, updates);
+  again = _sotto_group_updates_decode (g_bytes_get_data (encoded, NULL), g_bytes_get_size (encoded),
+                                       &again_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again_id, ==, group_id);
+  g_assert_cmpuint (again->len, ==, updates->len);
+  for (guint i = 0; i < updates->len; i++)
+    {
+      SottoGroupUpdate *a = g_ptr_array_index (updates, i);
+      SottoGroupUpdate *b = g_ptr_array_index (again, i);
+
+      g_assert_cmpmem (a->hash, sizeof a->hash, b->hash, sizeof b->hash);
+    }
+
+  state = _sotto_group_state_new (group_id);
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpuint (state->members->len, <=, SOTTO_GROUP_MAX_MEMBERS);
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+
+      g_assert_true (g_hash_table_add (seen, member->uuid));
+      has_admin |= member->admin;
+    }
+  g_assert_true (state->members->len == 0 || has_admin);
+
+  return 0;
+}

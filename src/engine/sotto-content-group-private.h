@@ -1,0 +1,116 @@
+/* sotto-content-group-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "sp-protobuf.h"
+
+G_BEGIN_DECLS
+
+/* The most members a group has, this device included, and the longest
+ * title in bytes.  A group message goes to every member's devices, and
+ * the relay's multi-recipient send takes 128 accounts. */
+#define SOTTO_GROUP_MAX_MEMBERS 128
+#define SOTTO_GROUP_MAX_TITLE 128
+
+/* The most updates in one content (a catch-up carries a group's whole
+ * history) and in one group's history: a group that reached it takes
+ * no more updates. */
+#define SOTTO_GROUP_MAX_UPDATES 512
+
+/* The length of an update's hash, its identity in a group's history. */
+#define SOTTO_GROUP_UPDATE_HASH_SIZE 32
+
+/**
+ * SottoGroupAction:
+ * @SOTTO_GROUP_ACTION_CREATE: the first update: @title and every member
+ * @SOTTO_GROUP_ACTION_ADD: an admin adds the one member listed
+ * @SOTTO_GROUP_ACTION_REMOVE: an admin removes the one member listed
+ * @SOTTO_GROUP_ACTION_LEAVE: the author leaves
+ * @SOTTO_GROUP_ACTION_RENAME: an admin sets @title
+ * @SOTTO_GROUP_ACTION_PROMOTE: an admin makes the member listed an admin
+ * @SOTTO_GROUP_ACTION_DEMOTE: an admin makes the admin listed a member
+ *
+ * What a group update does (docs/messenger.md, "Groups").
+ */
+typedef enum
+{
+  SOTTO_GROUP_ACTION_CREATE = 1,
+  SOTTO_GROUP_ACTION_ADD = 2,
+  SOTTO_GROUP_ACTION_REMOVE = 3,
+  SOTTO_GROUP_ACTION_LEAVE = 4,
+  SOTTO_GROUP_ACTION_RENAME = 5,
+  SOTTO_GROUP_ACTION_PROMOTE = 6,
+  SOTTO_GROUP_ACTION_DEMOTE = 7,
+} SottoGroupAction;
+
+/* A member of a group: an account and the username it was added under
+ * (a claim, for display), and whether it is an admin. */
+typedef struct
+{
+  char *uuid;
+  char *username;
+  gboolean admin;
+} SottoGroupMember;
+
+/**
+ * SottoGroupUpdate:
+ * @action: what it does
+ * @version: its place in the group's history, one more than the highest
+ *   version its author had seen (a Lamport clock)
+ * @author: the account UUID of the member who made it
+ * @timestamp: when, in milliseconds since the epoch
+ * @title: (nullable): for create and rename
+ * @members: the members it lists: everyone for create, the one member
+ *   it is about otherwise, none for leave and rename
+ * @recipients: the accounts its author sent it to
+ * @hash: BLAKE2b-256 of its canonical encoding, which orders and
+ *   deduplicates updates
+ */
+typedef struct
+{
+  SottoGroupAction action;
+  guint64 version;
+  char *author;
+  gint64 timestamp;
+  char *title;
+  GPtrArray *members;
+  GStrv recipients;
+  guint8 hash[SOTTO_GROUP_UPDATE_HASH_SIZE];
+} SottoGroupUpdate;
+
+SottoGroupMember *_sotto_group_member_new      (const char             *uuid,
+                                                const char             *username,
+                                                gboolean                admin) G_GNUC_WARN_UNUSED_RESULT;
+SottoGroupMember *_sotto_group_member_copy     (const SottoGroupMember *member) G_GNUC_WARN_UNUSED_RESULT;
+void              _sotto_group_member_free     (SottoGroupMember       *member);
+
+SottoGroupUpdate *_sotto_group_update_new      (SottoGroupAction        action,
+                                                guint64                 version,
+                                                const char             *author,
+                                                gint64                  timestamp,
+                                                const char             *title) G_GNUC_WARN_UNUSED_RESULT;
+SottoGroupUpdate *_sotto_group_update_copy     (const SottoGroupUpdate *update) G_GNUC_WARN_UNUSED_RESULT;
+void              _sotto_group_update_free     (SottoGroupUpdate       *update);
+gboolean          _sotto_group_update_is_valid (const SottoGroupUpdate *update);
+void              _sotto_group_update_seal     (SottoGroupUpdate       *update);
+const char       *_sotto_group_action_name     (SottoGroupAction        action);
+gboolean          _sotto_group_title_is_valid  (const char             *title);
+
+/* A group's history, as stored: the group's id and every update. */
+GBytes           *_sotto_group_updates_encode  (const char             *group_id,
+                                                GPtrArray              *updates) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray        *_sotto_group_updates_decode  (const guint8           *data,
+                                                gsize                   len,
+                                                char                  **group_id,
+                                                GError                **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupMember, _sotto_group_member_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupUpdate, _sotto_group_update_free)
+
+G_END_DECLS

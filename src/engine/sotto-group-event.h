@@ -1,0 +1,74 @@
+/* sotto-group-event.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * SottoGroupEventKind:
+ * @SOTTO_GROUP_EVENT_TEXT: a message to the group
+ * @SOTTO_GROUP_EVENT_UPDATE: a change to the group: @text is the
+ *   action's name ("create", "add", "remove", "leave", "rename",
+ *   "promote", "demote"), @detail the new title or the username (or
+ *   account UUID) of the member it is about
+ * @SOTTO_GROUP_EVENT_KEY_CHANGE: the safety number with the member
+ *   @author changed
+ *
+ * What a group's timeline holds.
+ */
+typedef enum
+{
+  SOTTO_GROUP_EVENT_TEXT = 1,
+  SOTTO_GROUP_EVENT_UPDATE = 2,
+  SOTTO_GROUP_EVENT_KEY_CHANGE = 3,
+} SottoGroupEventKind;
+
+/**
+ * SottoGroupEvent:
+ * @kind: what it is
+ * @id: the message's UUID, or the update's hash in hex
+ * @outgoing: whether this account sent it
+ * @author: the account UUID of the member it is from (or about, for a
+ *   key change)
+ * @author_name: (nullable): that member's username, as far as known
+ * @text: (nullable): the text, or the update's action
+ * @detail: (nullable): for an update, what it changed
+ * @sent_at: when its author sent it, in milliseconds since the epoch
+ *
+ * One entry of a group's timeline.
+ */
+typedef struct
+{
+  SottoGroupEventKind kind;
+  char *id;
+  gboolean outgoing;
+  char *author;
+  char *author_name;
+  char *text;
+  char *detail;
+  gint64 sent_at;
+} SottoGroupEvent;
+
+#define SOTTO_TYPE_GROUP_EVENT (sotto_group_event_get_type ())
+
+GType            sotto_group_event_get_type (void) G_GNUC_CONST;
+SottoGroupEvent *sotto_group_event_new      (SottoGroupEventKind    kind,
+                                             const char            *id,
+                                             gboolean               outgoing,
+                                             const char            *author,
+                                             const char            *author_name,
+                                             const char            *text,
+                                             const char            *detail,
+                                             gint64                 sent_at) G_GNUC_WARN_UNUSED_RESULT;
+SottoGroupEvent *sotto_group_event_copy     (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
+void             sotto_group_event_free     (SottoGroupEvent       *event);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupEvent, sotto_group_event_free)
+
+G_END_DECLS

@@ -1,0 +1,271 @@
+/* sotto-group-list-delivery.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-conversation.h"
+#include "sotto-group-list-internal-private.h"
+#include "sotto-store-groups-private.h"
+
+/* One group content to one member, inside their 1:1 session: the
+ * outbox's delivery, which sets up a session from a prekey bundle for a
+ * member there is none with, handles the relay's 409 and 410 answers,
+ * and holds what goes to a member whose verified key changed.  A member
+ * there is no contact for yet becomes one.
+ *
+ * The changes this device makes are kept in group_deliveries, in the
+ * transaction that makes them, until the relay accepted each for its
+ * member: what could not go then goes the next time the group list is
+ * loaded (sotto_group_list_load_async()), as the outbox sends what it
+ * keeps. */
+
+typedef struct
+{
+  GBytes *plaintext;
+  gint64 timestamp;
+} Delivery;
+
+static void
+delivery_free (Delivery *delivery)
+{
+  g_bytes_unref (delivery->plaintext);
+  g_free (delivery);
+}
+
+static void
+delivered_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (_sotto_outbox_send_content_finish (SOTTO_OUTBOX (object), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+member_ensured_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  Delivery *delivery = g_task_get_task_data (task);
+  g_autoptr(SottoConversation) conversation = NULL;
+  GError *error = NULL;
+
+  conversation = _sotto_messenger_ensure_contact_finish (SOTTO_MESSENGER (object), result, &error);
+  if (conversation == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  _sotto_outbox_send_plaintext_async (self->outbox, conversation, delivery->plaintext, delivery->timestamp, NULL,
+                                      delivered_cb, g_steal_pointer (&task));
+}
+
+/* The standing of a contact made for a member this account did not add
+ * itself: what a new sender gets. */
+static SottoContactStanding
+member_standing (SottoGroupList *self)
+{
+  gboolean message_requests = FALSE;
+
+  if (self->messenger != NULL)
+    g_object_get (self->messenger, "message-requests", &message_requests, NULL);
+
+  return message_requests ? SOTTO_CONTACT_STANDING_REQUEST : SOTTO_CONTACT_STANDING_ACCEPTED;
+}
+
+/* Delivers @plaintext, encoded content made at @timestamp, to the
+ * member @uuid (who joined as @username, if known); completes once the
+ * relay committed it. */
+void
+_sotto_group_list_deliver_async (SottoGroupList      *self,
+                                 const char          *uuid,
+                                 const char          *username,
+                                 GBytes              *plaintext,
+                                 gint64               timestamp,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  SottoConversation *conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
+  Delivery *delivery = g_new0 (Delivery, 1);
+
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+  g_task_set_source_tag (task, _sotto_group_list_deliver_async);
+  g_task_set_task_data (task, delivery, (GDestroyNotify) delivery_free);
+
+  if (conversation != NULL)
+    {
+      _sotto_outbox_send_plaintext_async (self->outbox, conversation, plaintext, timestamp, NULL, delivered_cb,
+                                          g_steal_pointer (&task));
+      return;
+    }
+
+  if (self->messenger == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The account was closed"));
+      return;
+    }
+
+  _sotto_messenger_ensure_contact_async (self->messenger, uuid, username, member_standing (self), NULL,
+                                         member_ensured_cb, g_steal_pointer (&task));
+}
+
+gboolean
+_sotto_group_list_deliver_finish (SottoGroupList  *self,
+                                  GAsyncResult    *result,
+                                  GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, _sotto_group_list_deliver_async, error);
+}
+
+/* Kept deliveries */
+
+typedef struct
+{
+  GPtrArray *deliveries;
+  GArray *delivered;
+  guint pending;
+  GError *error;
+} StoredDeliveries;
+
+static void
+stored_deliveries_free (StoredDeliveries *stored)
+{
+  g_ptr_array_unref (stored->deliveries);
+  g_array_unref (stored->delivered);
+  g_clear_error (&stored->error);
+  g_free (stored);
+}
+
+static void
+forget_delivered_thread (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  StoredDeliveries *stored = task_data;
+  GError *error = NULL;
+
+  for (guint i = 0; i < stored->delivered->len; i++)
+    {
+      if (!_sotto_store_delete_group_delivery (self->store, g_array_index (stored->delivered, gint64, i), &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+forgotten_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StoredDeliveries *stored = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  if (stored->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&stored->error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+stored_delivery_done (GTask              *task,
+                      SottoGroupDelivery *delivery,
+                      GError             *error)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  StoredDeliveries *stored = g_task_get_task_data (task);
+
+  if (error != NULL && stored->error == NULL)
+    stored->error = g_error_copy (error);
+  else if (error == NULL && delivery != NULL)
+    g_array_append_val (stored->delivered, delivery->id);
+
+  if (--stored->pending == 0)
+    _sotto_task_run_step (task, self->store, forget_delivered_thread, forgotten_cb);
+}
+
+typedef struct
+{
+  GTask *task;
+  SottoGroupDelivery *delivery;
+} StoredDelivery;
+
+static void
+stored_delivered_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  StoredDelivery *one = user_data;
+  g_autoptr(GTask) task = one->task;
+  g_autoptr(GError) error = NULL;
+
+  _sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error);
+  stored_delivery_done (task, one->delivery, error);
+  g_free (one);
+}
+
+/* Delivers each of @deliveries (SottoGroupDelivery, as stored), and
+ * forgets the ones the relay accepted; fails with the first error, once
+ * every one was tried. */
+void
+_sotto_group_list_deliver_stored_async (SottoGroupList      *self,
+                                        GPtrArray           *deliveries,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  StoredDeliveries *stored = g_new0 (StoredDeliveries, 1);
+
+  stored->deliveries = g_ptr_array_ref (deliveries);
+  stored->delivered = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_task_set_source_tag (task, _sotto_group_list_deliver_stored_async);
+  g_task_set_task_data (task, stored, (GDestroyNotify) stored_deliveries_free);
+
+  /* One for the loop itself. */
+  stored->pending = 1;
+  for (guint i = 0; i < deliveries->len; i++)
+    {
+      SottoGroupDelivery *delivery = g_ptr_array_index (deliveries, i);
+      StoredDelivery *one = g_new0 (StoredDelivery, 1);
+
+      one->task = g_object_ref (task);
+      one->delivery = delivery;
+      stored->pending++;
+      _sotto_group_list_deliver_async (self, delivery->uuid, delivery->username, delivery->plaintext,
+                                       delivery->timestamp, stored_delivered_cb, one);
+    }
+  stored_delivery_done (task, NULL, NULL);
+}
+
+gboolean
+_sotto_group_list_deliver_stored_finish (SottoGroupList  *self,
+                                         GAsyncResult    *result,
+                                         GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, _sotto_group_list_deliver_stored_async, error);
+}

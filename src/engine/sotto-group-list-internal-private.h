@@ -1,0 +1,39 @@
+/* sotto-group-list-internal-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-group-list-private.h"
+#include "sotto-messenger-private.h"
+
+G_BEGIN_DECLS
+
+/* What the group list's files share (sotto-group-list*.c): its struct. */
+struct _SottoGroupList
+{
+  GObject parent_instance;
+
+  /* The messenger owns the list, and may go first. */
+  SottoMessenger *messenger;
+  SottoStore *store;
+  SottoAccount *account;
+  SottoConversationList *conversations;
+  SottoOutbox *outbox;
+  SottoRelayClient *client;
+  SottoProtocolState *protocol;
+
+  GListStore *groups;
+  GHashTable *by_id;
+};
+
+gboolean         _sotto_group_list_refuse            (GError             **error,
+                                                      const char          *message);
+SottoGroupState *_sotto_group_list_load_member_group (SottoGroupList      *self,
+                                                      const char          *group_id,
+                                                      gint64              *row,
+                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

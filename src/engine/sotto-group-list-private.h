@@ -1,0 +1,84 @@
+/* sotto-group-list-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-content-private.h"
+#include "sotto-group-list.h"
+#include "sotto-group-state-private.h"
+#include "sotto-messenger.h"
+#include "sotto-protocol-state-private.h"
+#include "sotto-store-private.h"
+
+G_BEGIN_DECLS
+
+/* What a group content brought, from the store's thread to the group
+ * list (sotto-group-list-receive.c). */
+typedef struct
+{
+  SottoGroupState *state;
+  /* SottoGroupEvent: what entered the group's timeline. */
+  GPtrArray *events;
+  /* SottoGroupUpdate: the updates the group's history did not have. */
+  GPtrArray *new_updates;
+} SottoGroupNews;
+
+void            _sotto_group_news_free       (SottoGroupNews   *news);
+
+SottoGroupList *_sotto_group_list_new        (SottoMessenger   *messenger) G_GNUC_WARN_UNUSED_RESULT;
+
+/* sotto-group-list-receive.c */
+gboolean        _sotto_group_receive_thread  (SottoProtocolState *protocol,
+                                              const char         *sender,
+                                              guint               sender_device,
+                                              const SottoContent *content,
+                                              SottoGroupNews    **news,
+                                              GError            **error);
+void            _sotto_group_list_received   (SottoGroupList     *self,
+                                              SottoGroupNews     *news);
+
+/* sotto-group-list.c, for the receiving side */
+SottoGroup     *_sotto_group_list_show_state (SottoGroupList     *self,
+                                              SottoGroupState    *state);
+void            _sotto_group_list_catch_up   (SottoGroupList     *self,
+                                              SottoGroup         *group,
+                                              const char         *uuid);
+const char     *_sotto_group_list_get_own_uuid (SottoGroupList  *self);
+SottoStore     *_sotto_group_list_get_store  (SottoGroupList     *self);
+
+/* sotto-group-list-delivery.c */
+void            _sotto_group_list_deliver_async  (SottoGroupList      *self,
+                                                  const char          *uuid,
+                                                  const char          *username,
+                                                  GBytes              *plaintext,
+                                                  gint64               timestamp,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
+gboolean        _sotto_group_list_deliver_finish (SottoGroupList      *self,
+                                                  GAsyncResult        *result,
+                                                  GError             **error);
+void            _sotto_group_list_deliver_stored_async  (SottoGroupList      *self,
+                                                         GPtrArray           *deliveries,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *self,
+                                                         GAsyncResult        *result,
+                                                         GError             **error);
+
+/* sotto-group-list-timeline.c */
+void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
+                                                       SottoConversation *conversation,
+                                                       SottoGroupList    *self);
+void            _sotto_group_list_emit_event (SottoGroupList     *self,
+                                              SottoGroup         *group,
+                                              SottoGroupEvent    *event);
+SottoGroupEvent *_sotto_group_update_event   (const SottoGroupUpdate *update,
+                                              const char         *author_name,
+                                              gboolean            outgoing) G_GNUC_WARN_UNUSED_RESULT;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupNews, _sotto_group_news_free)
+
+G_END_DECLS

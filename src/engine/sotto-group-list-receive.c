@@ -1,0 +1,330 @@
+/* sotto-group-list-receive.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sp-error.h"
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-engine-private.h"
+#include "sotto-conversation.h"
+#include "sotto-group-private.h"
+#include "sotto-group-list-private.h"
+#include "sotto-store-groups-private.h"
+
+/* What members send to a group, as the inbox hands it over: on the
+ * store's thread in the transaction that decrypted it, then on the main
+ * thread once that committed.
+ *
+ * A message counts only from a current member.  An update counts from
+ * its author; updates by others (a history for a member who joins, or
+ * a catch-up) only from a current admin, or, for a group this account
+ * is not in yet, from the admin who added it.  Updates the rules do not
+ * allow stay in the history and change nothing (sotto-group-state.c). */
+
+static const char *
+member_username (SottoGroupState    *state,
+                 const char         *uuid,
+                 const SottoContent *content,
+                 const char         *sender)
+{
+  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+
+  if (member != NULL && member->username != NULL)
+    return member->username;
+
+  /* A member who left is no longer listed; its own claim remains. */
+  return g_ascii_strcasecmp (uuid, sender) == 0 ? content->sender : NULL;
+}
+
+static gboolean
+add_event (SottoStore       *store,
+           gint64            row,
+           SottoGroupEvent  *event,
+           GPtrArray        *events,
+           GError          **error)
+{
+  GError *add_error = NULL;
+
+  if (_sotto_store_add_group_event (store, row, event, &add_error))
+    {
+      g_ptr_array_add (events, event);
+      return TRUE;
+    }
+
+  sotto_group_event_free (event);
+  if (g_error_matches (add_error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS))
+    {
+      g_error_free (add_error);
+      return TRUE;
+    }
+
+  g_propagate_error (error, add_error);
+  return FALSE;
+}
+
+static SottoGroupNews *
+news_new (SottoGroupState *state)
+{
+  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
+
+  news->state = state;
+  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
+  news->new_updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+
+  return news;
+}
+
+static gboolean
+receive_message (SottoStore          *store,
+                 SottoGroupState     *state,
+                 gint64               row,
+                 const char          *own_uuid,
+                 const char          *sender,
+                 const SottoContent  *content,
+                 SottoGroupNews     **news,
+                 GError             **error)
+{
+  g_autoptr(SottoGroupNews) received = NULL;
+  SottoGroupEvent *event;
+
+  /* A removed member's messages are not the group's, and what a member
+   * who had not heard of this account's removal sent is not for it. */
+  if (_sotto_group_state_find_member (state, sender) == NULL
+      || _sotto_group_state_find_member (state, own_uuid) == NULL)
+    return TRUE;
+
+  event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, content->id, FALSE, sender,
+                                 member_username (state, sender, content, sender),
+                                 content->kind == SOTTO_CONTENT_KIND_TEXT
+                                 ? content->text : _("This message needs a newer version of Sotto."),
+                                 NULL, content->timestamp);
+
+  received = news_new (NULL);
+  if (!add_event (store, row, event, received->events, error))
+    return FALSE;
+  if (received->events->len == 0)
+    return TRUE;
+
+  received->state = _sotto_group_state_copy (state);
+  *news = g_steal_pointer (&received);
+  return TRUE;
+}
+
+static gboolean
+receive_updates (SottoStore          *store,
+                 SottoGroupState     *state,
+                 gint64               row,
+                 const char          *own_uuid,
+                 const char          *sender,
+                 const SottoContent  *content,
+                 SottoGroupNews     **news,
+                 GError             **error)
+{
+  g_autoptr(GPtrArray) accepted = g_ptr_array_new ();
+  g_autoptr(SottoGroupNews) received = NULL;
+  gboolean joining = state->history->len == 0;
+  const SottoGroupMember *author;
+  gboolean trusted;
+  gboolean live;
+
+  author = _sotto_group_state_find_member (state, sender);
+  trusted = joining || (author != NULL && author->admin);
+  for (guint i = 0; i < content->group_updates->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (content->group_updates, i);
+
+      if ((trusted || g_ascii_strcasecmp (update->author, sender) == 0)
+          && !_sotto_group_state_has_update (state, update))
+        g_ptr_array_add (accepted, update);
+    }
+  if (accepted->len == 0)
+    return TRUE;
+
+  _sotto_group_state_merge (state, accepted);
+
+  /* A group to join comes from an admin who added this account. */
+  author = _sotto_group_state_find_member (state, sender);
+  if (joining && (_sotto_group_state_find_member (state, own_uuid) == NULL || author == NULL || !author->admin))
+    return TRUE;
+
+  if (!_sotto_store_save_group (store, state, &row, error))
+    return FALSE;
+
+  received = news_new (NULL);
+  /* Only an update its author sent itself may have missed members that
+   * its author did not know of: a history carries what others sent. */
+  live = content->group_updates->len == 1 && accepted->len == 1
+         && g_ascii_strcasecmp (((SottoGroupUpdate *) g_ptr_array_index (accepted, 0))->author, sender) == 0;
+
+  for (guint i = 0; i < accepted->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (accepted, i);
+      const char *author_name;
+
+      if (live)
+        g_ptr_array_add (received->new_updates, _sotto_group_update_copy (update));
+      if (!_sotto_group_state_was_applied (state, update))
+        continue;
+
+      author_name = member_username (state, update->author, content, sender);
+      if (author_name == NULL && update->action == SOTTO_GROUP_ACTION_LEAVE)
+        {
+          /* Whoever left is no longer listed: find the name it joined by. */
+          for (guint j = 0; j < state->history->len && author_name == NULL; j++)
+            {
+              SottoGroupUpdate *earlier = g_ptr_array_index (state->history, j);
+
+              for (guint k = 0; k < earlier->members->len && author_name == NULL; k++)
+                {
+                  SottoGroupMember *member = g_ptr_array_index (earlier->members, k);
+
+                  if (g_ascii_strcasecmp (member->uuid, update->author) == 0)
+                    author_name = member->username;
+                }
+            }
+        }
+
+      if (!add_event (store, row, _sotto_group_update_event (update, author_name, FALSE), received->events, error))
+        return FALSE;
+
+      /* A member went: the next message starts a new sender key. */
+      if ((update->action == SOTTO_GROUP_ACTION_REMOVE || update->action == SOTTO_GROUP_ACTION_LEAVE)
+          && !_sotto_store_rotate_group_own_key (store, row, error))
+        return FALSE;
+    }
+
+  received->state = _sotto_group_state_copy (state);
+  *news = g_steal_pointer (&received);
+  return TRUE;
+}
+
+/* Keeps the sender key that a member's device sent for the group, if
+ * both are still in it; a distribution message that does not process
+ * changes nothing. */
+static gboolean
+receive_sender_key (SottoProtocolState  *protocol,
+                    SottoGroupState     *state,
+                    const char          *sender,
+                    guint                sender_device,
+                    const SottoContent  *content,
+                    GError             **error)
+{
+  SpAddress address = { sender, sender_device };
+  SpGroupCipher *cipher;
+  int rc;
+
+  if (_sotto_group_state_find_member (state, sender) == NULL
+      || _sotto_group_state_find_member (state, protocol->local_name) == NULL)
+    return TRUE;
+
+  cipher = _sotto_protocol_state_get_group_cipher (protocol, error);
+  if (cipher == NULL)
+    return FALSE;
+
+  rc = sp_group_cipher_process_distribution (cipher, &address, g_bytes_get_data (content->group_sender_key, NULL),
+                                             g_bytes_get_size (content->group_sender_key));
+  if (rc == SP_ERR_STORE || rc == SP_ERR_NO_MEMORY)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not keep a group’s key"));
+      return FALSE;
+    }
+  if (rc != SP_OK)
+    g_message ("Ignoring a sender key a member of group %s sent: %s", state->id, sp_strerror (rc));
+
+  return TRUE;
+}
+
+/* Runs on the store's thread, inside the inbox's transaction.  Stores
+ * what @content, which the member @sender's device @sender_device sent,
+ * brings to its group; @news is then what to show, or %NULL when
+ * nothing is to be shown (a sender key, a repeat, or something the
+ * rules refuse). */
+gboolean
+_sotto_group_receive_thread (SottoProtocolState  *protocol,
+                             const char          *sender,
+                             guint                sender_device,
+                             const SottoContent  *content,
+                             SottoGroupNews     **news,
+                             GError             **error)
+{
+  SottoStore *store = protocol->store;
+  const char *own_uuid = protocol->local_name;
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *load_error = NULL;
+  gint64 row = 0;
+
+  g_return_val_if_fail (content->group_id != NULL, FALSE);
+
+  *news = NULL;
+  state = _sotto_store_load_group (store, content->group_id, &row, &load_error);
+  if (load_error != NULL)
+    {
+      g_propagate_error (error, load_error);
+      return FALSE;
+    }
+
+  if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
+    return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);
+
+  if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
+    return state == NULL || receive_message (store, state, row, own_uuid, sender, content, news, error);
+
+  if (state == NULL)
+    state = _sotto_group_state_new (content->group_id);
+
+  return receive_updates (store, state, row, own_uuid, sender, content, news, error);
+}
+
+/* Shows what a group content brought, once it is stored; @news stays
+ * the caller's.  An admin then sends the group's history to each member
+ * an update it just received did not go to: its author did not know of
+ * them yet (docs/messenger.md, "Groups", on why that converges). */
+void
+_sotto_group_list_received (SottoGroupList *self,
+                            SottoGroupNews *news)
+{
+  g_autoptr(GHashTable) caught_up = g_hash_table_new (g_str_hash, g_str_equal);
+  SottoGroupState *state;
+  const SottoGroupMember *own;
+  SottoGroup *group;
+  const char *own_uuid;
+
+  group = _sotto_group_list_show_state (self, g_steal_pointer (&news->state));
+  state = _sotto_group_get_state (group);
+
+  for (guint i = 0; i < news->events->len; i++)
+    _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
+
+  own_uuid = _sotto_group_list_get_own_uuid (self);
+  own = _sotto_group_state_find_member (state, own_uuid);
+  if (own == NULL || !own->admin)
+    return;
+
+  for (guint i = 0; i < news->new_updates->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (news->new_updates, i);
+
+      for (guint j = 0; j < state->members->len; j++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (state->members, j);
+
+          if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0
+              || g_ascii_strcasecmp (member->uuid, update->author) == 0
+              || g_strv_contains ((const char * const *) update->recipients, member->uuid)
+              || !g_hash_table_add (caught_up, member->uuid))
+            continue;
+
+          g_debug ("Catching up a member of group %s that an update did not reach", state->id);
+          _sotto_group_list_catch_up (self, group, member->uuid);
+        }
+    }
+}

@@ -1,0 +1,561 @@
+/* sotto-group-list-send.c: messages to a group, under sender keys
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <sodium.h>
+
+#include "sp-error.h"
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-conversation.h"
+#include "sotto-group-private.h"
+#include "sotto-group-list-internal-private.h"
+#include "sotto-relay-client-multi-private.h"
+#include "sotto-store-groups-private.h"
+
+/* A message to a group is encrypted once, with this device's sender key
+ * for the group, into a SenderKeyMessage that the relay's multi-recipient
+ * send delivers to every device of every other member in one request
+ * (envelope type 7).  Members who do not have the sender key yet get it
+ * first, inside their 1:1 session (sotto-group-list-delivery.c, which
+ * sets a session up from a prekey bundle when there is none).  After a
+ * member was removed or left, the group's sender key is forgotten
+ * (sotto-group-list.c, sotto-group-list-receive.c): the next message
+ * starts a new one, which goes only to the members then.
+ *
+ * When the relay answers 404, 409 or 410 for some members, their device
+ * lists changed: each of them gets the sender key again inside their
+ * 1:1 session, which repairs the sessions as a 1:1 message does, and
+ * the send is made again, at most SEND_ATTEMPTS times in all. */
+
+#define SEND_ATTEMPTS 3
+
+/* The relay's envelope type of a SenderKeyMessage. */
+#define ENVELOPE_TYPE_SENDER_KEY 7
+
+typedef struct
+{
+  char *group_id;
+  char *text;
+  char *message_id;
+  gint64 timestamp;
+
+  /* What the store's first step made: the message in the timeline, the
+   * one ciphertext, the sender key, every other member, and those the
+   * sender key is to go to. */
+  SottoGroupState *state;
+  SottoGroupEvent *event;
+  GBytes *ciphertext;
+  GBytes *distribution;
+  GPtrArray *members;
+  GPtrArray *unshared;
+
+  /* Sender keys on their way, the members they reached, and the
+   * members that cannot be reached (uuid → GError). */
+  guint pending;
+  GPtrArray *shared;
+  GHashTable *failed;
+
+  /* The multi-recipient send, made on the store's thread. */
+  GPtrArray *recipients;
+  guint attempts;
+} GroupSend;
+
+static void
+group_send_free (GroupSend *send)
+{
+  g_free (send->group_id);
+  g_free (send->text);
+  g_free (send->message_id);
+  _sotto_group_state_free (send->state);
+  g_clear_pointer (&send->event, sotto_group_event_free);
+  g_clear_pointer (&send->ciphertext, g_bytes_unref);
+  g_clear_pointer (&send->distribution, g_bytes_unref);
+  g_clear_pointer (&send->members, g_ptr_array_unref);
+  g_clear_pointer (&send->unshared, g_ptr_array_unref);
+  g_clear_pointer (&send->shared, g_ptr_array_unref);
+  g_clear_pointer (&send->failed, g_hash_table_unref);
+  g_clear_pointer (&send->recipients, g_ptr_array_unref);
+  g_free (send);
+}
+
+static gboolean
+set_sp_error (GError     **error,
+              int          rc,
+              const char  *what)
+{
+  _sotto_set_error_from_sp (error, rc, what);
+  return FALSE;
+}
+
+/* This device's sender key for the group in row @row: the current one,
+ * or a new one after there was none or a member went. */
+static gboolean
+current_sender_key (SottoGroupList  *self,
+                    gint64           row,
+                    guint8           distribution_id[SP_DISTRIBUTION_ID_SIZE],
+                    GError         **error)
+{
+  gboolean found = FALSE;
+
+  if (!_sotto_store_load_group_own_key (_sotto_group_list_get_store (self), row, distribution_id, &found, error))
+    return FALSE;
+  if (found)
+    return TRUE;
+
+  randombytes_buf (distribution_id, SP_DISTRIBUTION_ID_SIZE);
+  return _sotto_store_save_group_own_key (_sotto_group_list_get_store (self), row, distribution_id, error);
+}
+
+static gboolean
+prepare_in_transaction (SottoGroupList  *self,
+                        GroupSend       *send,
+                        GError         **error)
+{
+  SottoStore *store = _sotto_group_list_get_store (self);
+  const char *own_uuid = sotto_account_get_uuid (self->account);
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  guint8 distribution_id[SP_DISTRIBUTION_ID_SIZE];
+  guint8 distribution[SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE];
+  SpGroupCipher *cipher;
+  g_autofree guint8 *ciphertext = NULL;
+  gsize ciphertext_size;
+  gsize ciphertext_len = 0;
+  gsize distribution_len = 0;
+  gint64 row = 0;
+  int rc;
+
+  state = _sotto_group_list_load_member_group (self, send->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
+
+  cipher = _sotto_protocol_state_get_group_cipher (self->protocol, error);
+  if (cipher == NULL || !current_sender_key (self, row, distribution_id, error))
+    return FALSE;
+
+  rc = sp_group_cipher_create_distribution (cipher, distribution_id, distribution, sizeof distribution,
+                                            &distribution_len);
+  if (rc != SP_OK)
+    return set_sp_error (error, rc, _("Could not make the group’s key"));
+
+  content = sotto_content_new_text (send->message_id, send->timestamp, sotto_account_get_username (self->account),
+                                    send->text);
+  sotto_content_set_group (content, send->group_id);
+  plaintext = sotto_content_encode (content);
+  ciphertext_size = SP_GROUP_CIPHERTEXT_MAX_SIZE (g_bytes_get_size (plaintext));
+  ciphertext = g_malloc (ciphertext_size);
+  rc = sp_group_cipher_encrypt (cipher, distribution_id, g_bytes_get_data (plaintext, NULL),
+                                g_bytes_get_size (plaintext), ciphertext, ciphertext_size, &ciphertext_len);
+  if (rc != SP_OK)
+    return set_sp_error (error, rc, _("Could not encrypt the message"));
+
+  send->members = g_ptr_array_new_with_free_func (g_free);
+  send->unshared = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+      gboolean shared = FALSE;
+
+      if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0)
+        continue;
+      if (!_sotto_store_group_key_is_shared (store, row, member->uuid, &shared, error))
+        return FALSE;
+      g_ptr_array_add (send->members, g_strdup (member->uuid));
+      if (!shared)
+        g_ptr_array_add (send->unshared, g_strdup (member->uuid));
+    }
+
+  send->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, send->message_id, TRUE, own_uuid,
+                                       sotto_account_get_username (self->account), send->text, NULL,
+                                       send->timestamp);
+  if (!_sotto_store_add_group_event (store, row, send->event, error))
+    return FALSE;
+
+  send->ciphertext = g_bytes_new (ciphertext, ciphertext_len);
+  send->distribution = g_bytes_new (distribution, distribution_len);
+  sodium_memzero (distribution, sizeof distribution);
+  send->state = g_steal_pointer (&state);
+  return TRUE;
+}
+
+/* Runs @func in a transaction of its own on the store's thread. */
+static void
+run_in_transaction (GTask    *task,
+                    gboolean (*func) (SottoGroupList *, GroupSend *, GError **))
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  SottoStore *store = _sotto_group_list_get_store (self);
+  GError *error = NULL;
+
+  if (!_sotto_store_begin (store, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (!func (self, g_task_get_task_data (task), &error) || !_sotto_store_commit (store, &error))
+    {
+      _sotto_store_rollback (store);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+prepare_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  run_in_transaction (task, prepare_in_transaction);
+}
+
+/* Adds an envelope for each device of @uuid there is a session with. */
+static gboolean
+add_recipient (SottoGroupList  *self,
+               GroupSend       *send,
+               const char      *uuid,
+               GError         **error)
+{
+  SottoStore *store = _sotto_group_list_get_store (self);
+  g_autoptr(SottoRelayRecipient) recipient = sotto_relay_recipient_new (uuid);
+  g_autoptr(GArray) devices = NULL;
+  SpStore sp_store;
+
+  devices = _sotto_protocol_state_list_devices (store, uuid, error);
+  if (devices == NULL)
+    return FALSE;
+
+  _sotto_protocol_state_get_interface (self->protocol, &sp_store);
+  for (guint i = 0; i < devices->len; i++)
+    {
+      guint device_id = g_array_index (devices, guint, i);
+      SpAddress address = { uuid, device_id };
+      SpSessionRecord *record = NULL;
+      guint32 registration_id = 0;
+      int rc;
+
+      rc = sp_session_record_new (&record);
+      if (rc == SP_OK)
+        rc = sp_store.load_session (sp_store.user_data, &address, record);
+      if (rc == SP_OK)
+        rc = sp_session_record_get_remote_registration_id (record, &registration_id);
+      sp_session_record_free (record);
+      if (rc != SP_OK)
+        return set_sp_error (error, rc, _("Could not read a session"));
+
+      g_ptr_array_add (recipient->envelopes,
+                       sotto_relay_outgoing_new (ENVELOPE_TYPE_SENDER_KEY, device_id, registration_id,
+                                                 send->ciphertext));
+    }
+
+  if (recipient->envelopes->len == 0)
+    g_hash_table_insert (send->failed, g_strdup (uuid),
+                         g_error_new_literal (SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                                              _("No session with a member’s devices")));
+  else
+    g_ptr_array_add (send->recipients, g_steal_pointer (&recipient));
+
+  return TRUE;
+}
+
+/* Records whom the sender key reached, and makes the multi-recipient
+ * send for every member who has it. */
+static gboolean
+address_in_transaction (SottoGroupList  *self,
+                        GroupSend       *send,
+                        GError         **error)
+{
+  SottoStore *store = _sotto_group_list_get_store (self);
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *load_error = NULL;
+  gint64 row = 0;
+
+
+  state = _sotto_store_load_group (store, send->group_id, &row, &load_error);
+  if (state == NULL)
+    {
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      else
+        _sotto_group_list_refuse (error, _("There is no such group"));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < send->shared->len; i++)
+    {
+      if (!_sotto_store_set_group_key_shared (store, row, g_ptr_array_index (send->shared, i), TRUE, error))
+        return FALSE;
+    }
+  g_ptr_array_set_size (send->shared, 0);
+
+  g_clear_pointer (&send->recipients, g_ptr_array_unref);
+  send->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_recipient_free);
+  for (guint i = 0; i < send->members->len; i++)
+    {
+      const char *uuid = g_ptr_array_index (send->members, i);
+
+      if (!g_hash_table_contains (send->failed, uuid) && !add_recipient (self, send, uuid, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+address_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  run_in_transaction (task, address_in_transaction);
+}
+
+/* Completes the send: with an error naming the first member it could
+ * not reach, if any. */
+static void
+send_finish (GTask *task)
+{
+  GroupSend *send = g_task_get_task_data (task);
+  GHashTableIter iter;
+  GError *error;
+
+  g_hash_table_iter_init (&iter, send->failed);
+  if (g_hash_table_iter_next (&iter, NULL, (gpointer *) &error))
+    {
+      g_task_return_error (task, g_error_copy (error));
+      return;
+    }
+
+  g_task_return_pointer (task, sotto_group_event_copy (send->event), (GDestroyNotify) sotto_group_event_free);
+}
+
+static void share_sender_key (GTask *task);
+
+static void
+multi_sent_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GroupSend *send = g_task_get_task_data (task);
+  g_auto(GStrv) named = NULL;
+  GError *error = NULL;
+
+  if (sotto_relay_client_send_multi_finish (SOTTO_RELAY_CLIENT (object), result, &named, &error))
+    {
+      send_finish (task);
+      return;
+    }
+
+  /* Members whose devices changed get the sender key again, inside the
+   * 1:1 session that repairs their device lists, and the send is made
+   * again. */
+  if (named != NULL && named[0] != NULL && ++send->attempts < SEND_ATTEMPTS)
+    {
+      g_debug ("The relay named %u members whose devices changed", g_strv_length (named));
+      g_clear_error (&error);
+      g_ptr_array_set_size (send->unshared, 0);
+      for (guint i = 0; named[i] != NULL; i++)
+        {
+          if (g_ptr_array_find_with_equal_func (send->members, named[i], g_str_equal, NULL))
+            g_ptr_array_add (send->unshared, g_strdup (named[i]));
+        }
+      share_sender_key (task);
+      return;
+    }
+
+  g_task_return_error (task, error);
+}
+
+static void
+addressed_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  if (send->recipients->len == 0)
+    {
+      send_finish (task);
+      return;
+    }
+
+  sotto_relay_client_send_multi_async (self->client, send->timestamp, send->recipients, NULL, multi_sent_cb,
+                                       g_steal_pointer (&task));
+}
+
+static void
+share_done (GTask      *task,
+            const char *uuid,
+            GError     *error)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (error != NULL)
+    g_hash_table_insert (send->failed, g_strdup (uuid), error);
+  else if (uuid != NULL)
+    g_ptr_array_add (send->shared, g_strdup (uuid));
+
+  if (--send->pending > 0)
+    return;
+
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), address_thread, addressed_cb);
+  g_object_unref (task);
+}
+
+typedef struct
+{
+  GTask *task;
+  char *uuid;
+} Share;
+
+static void
+shared_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Share *share = user_data;
+  GError *error = NULL;
+
+  _sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error);
+  share_done (share->task, share->uuid, error);
+  g_free (share->uuid);
+  g_free (share);
+}
+
+/* Sends the sender key to each member in unshared, inside their 1:1
+ * session; a member whose verified key changed is held, and does not
+ * get it. */
+static void
+share_sender_key (GTask *task)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  /* One for the loop itself. */
+  send->pending = 1;
+  g_object_ref (task);
+
+  for (guint i = 0; i < send->unshared->len; i++)
+    {
+      const char *uuid = g_ptr_array_index (send->unshared, i);
+      const SottoGroupMember *member = _sotto_group_state_find_member (send->state, uuid);
+      g_autofree char *id = g_uuid_string_random ();
+      g_autoptr(SottoContent) content = NULL;
+      g_autoptr(GBytes) plaintext = NULL;
+      Share *share = g_new0 (Share, 1);
+
+      content = sotto_content_new_group_sender_key (id, _sotto_now_ms (), send->group_id, send->distribution);
+      plaintext = sotto_content_encode (content);
+      share->task = task;
+      share->uuid = g_strdup (uuid);
+      send->pending++;
+      _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
+                                       content->timestamp, shared_cb, share);
+    }
+
+  share_done (task, NULL, NULL);
+}
+
+static void
+prepared_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  _sotto_group_list_show_state (self, _sotto_group_state_copy (send->state));
+
+  share_sender_key (task);
+}
+
+/**
+ * sotto_group_list_send_async:
+ * @self: a #SottoGroupList
+ * @group: a group this account is a member of
+ * @text: the message
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the message was stored and the relay accepted
+ *   it for every other member
+ * @user_data: data for @callback
+ *
+ * Sends a message to the group's current members.
+ */
+void
+sotto_group_list_send_async (SottoGroupList      *self,
+                             SottoGroup          *group,
+                             const char          *text,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GroupSend *send;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+  g_return_if_fail (text != NULL);
+
+  send = g_new0 (GroupSend, 1);
+  send->group_id = g_strdup (sotto_group_get_id (group));
+  send->text = g_strdup (text);
+  send->message_id = g_uuid_string_random ();
+  send->timestamp = _sotto_now_ms ();
+  send->shared = g_ptr_array_new_with_free_func (g_free);
+  send->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_send_async);
+  g_task_set_task_data (task, send, (GDestroyNotify) group_send_free);
+
+  if (text[0] == '\0' || strlen (text) > SOTTO_MESSAGE_MAX_TEXT || !g_utf8_validate (text, -1, NULL))
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
+      return;
+    }
+
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), prepare_thread, prepared_cb);
+}
+
+/**
+ * sotto_group_list_send_finish:
+ * @self: a #SottoGroupList
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the message, as the group's timeline has it
+ */
+SottoGroupEvent *
+sotto_group_list_send_finish (SottoGroupList  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  return _sotto_task_propagate_pointer (self, result, sotto_group_list_send_async, error);
+}

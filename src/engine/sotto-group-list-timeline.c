@@ -1,0 +1,221 @@
+/* sotto-group-list-timeline.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+
+#include "sotto-contact.h"
+#include "sotto-engine-private.h"
+#include "sotto-conversation.h"
+#include "sotto-group-private.h"
+#include "sotto-group-list-private.h"
+#include "sotto-store-groups-private.h"
+
+/* A group's timeline: reading it, and the members' key changes that
+ * enter it beside messages and changes. */
+
+/* The timeline */
+
+typedef struct
+{
+  char *group_id;
+  guint limit;
+} EventsQuery;
+
+static void
+events_query_free (EventsQuery *query)
+{
+  g_free (query->group_id);
+  g_free (query);
+}
+
+static void
+load_events_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  EventsQuery *query = task_data;
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *error = NULL;
+  GPtrArray *events;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (_sotto_group_list_get_store (self), query->group_id, &row, &error);
+  if (state == NULL)
+    {
+      if (error == NULL)
+        events = g_ptr_array_new ();
+      else
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  else
+    {
+      events = _sotto_store_load_group_events (_sotto_group_list_get_store (self), row, query->limit, &error);
+      if (events == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  g_task_return_pointer (task, events, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/**
+ * sotto_group_list_load_events_async:
+ * @self: a #SottoGroupList
+ * @group: a group
+ * @limit: how many of the newest entries to read
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the entries
+ * @user_data: data for @callback
+ *
+ * Reads the newest entries of the group's timeline: its messages, its
+ * changes, and its members' key changes.
+ */
+void
+sotto_group_list_load_events_async (SottoGroupList      *self,
+                                    SottoGroup          *group,
+                                    guint                limit,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  EventsQuery *query;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+
+  query = g_new0 (EventsQuery, 1);
+  query->group_id = g_strdup (sotto_group_get_id (group));
+  query->limit = limit;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_load_events_async);
+  g_task_set_task_data (task, query, (GDestroyNotify) events_query_free);
+  _sotto_store_run_in_thread (_sotto_group_list_get_store (self), task, load_events_thread);
+}
+
+/**
+ * sotto_group_list_load_events_finish:
+ * @self: a #SottoGroupList
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full) (element-type SottoGroupEvent): the entries,
+ *   oldest first
+ */
+GPtrArray *
+sotto_group_list_load_events_finish (SottoGroupList  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  return _sotto_task_propagate_pointer (self, result, sotto_group_list_load_events_async, error);
+}
+
+/* Members' key changes */
+
+typedef struct
+{
+  char *group_id;
+  SottoGroupEvent *event;
+} KeyChange;
+
+static void
+key_change_free (KeyChange *change)
+{
+  g_free (change->group_id);
+  sotto_group_event_free (change->event);
+  g_free (change);
+}
+
+static void
+key_change_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  KeyChange *change = task_data;
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *error = NULL;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (_sotto_group_list_get_store (self), change->group_id, &row, &error);
+  if (state == NULL || !_sotto_store_add_group_event (_sotto_group_list_get_store (self), row, change->event, &error))
+    {
+      if (error != NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_boolean (task, FALSE);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+key_change_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  KeyChange *change = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  SottoGroup *group;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (error != NULL)
+        g_warning ("Could not show a member’s key change in a group: %s", error->message);
+      return;
+    }
+
+  group = sotto_group_list_find (self, change->group_id);
+  if (group != NULL)
+    _sotto_group_list_emit_event (self, group, change->event);
+}
+
+/* A member's safety number changed: each group it is in shows it, as
+ * its 1:1 conversation does.  Whether messages to it are held is the
+ * contact's, and holds its group messages too. */
+void
+_sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
+                     SottoConversation *conversation,
+                     SottoGroupList    *self)
+{
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  const char *uuid = sotto_contact_get_uuid (contact);
+  guint n_groups = g_list_model_get_n_items (G_LIST_MODEL (self));
+
+  for (guint i = 0; i < n_groups; i++)
+    {
+      g_autoptr(SottoGroup) group = g_list_model_get_item (G_LIST_MODEL (self), i);
+      g_autoptr(GTask) task = NULL;
+      g_autofree char *id = NULL;
+      KeyChange *change;
+
+      if (_sotto_group_state_find_member (_sotto_group_get_state (group), uuid) == NULL)
+        continue;
+
+      id = g_uuid_string_random ();
+      change = g_new0 (KeyChange, 1);
+      change->group_id = g_strdup (sotto_group_get_id (group));
+      change->event = sotto_group_event_new (SOTTO_GROUP_EVENT_KEY_CHANGE, id, FALSE, uuid,
+                                             sotto_contact_get_username (contact), NULL, NULL, _sotto_now_ms ());
+      task = g_task_new (self, NULL, key_change_cb, NULL);
+      g_task_set_task_data (task, change, (GDestroyNotify) key_change_free);
+      _sotto_store_run_in_thread (_sotto_group_list_get_store (self), task, key_change_thread);
+    }
+}

@@ -1,0 +1,1041 @@
+/* sotto-group-list.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "sotto-account.h"
+#include "sotto-contact.h"
+#include "sotto-conversation.h"
+#include "sotto-group-private.h"
+#include "sotto-group-list-internal-private.h"
+#include "sotto-messenger-private.h"
+#include "sotto-store-groups-private.h"
+
+/**
+ * SottoGroupList:
+ *
+ * The groups service (docs/architecture.md): the groups this account is
+ * or was in, a #GListModel of #SottoGroup, and what changes them.  A
+ * change is made here as a group update (docs/messenger.md, "Groups"):
+ * checked against the rules, added to the group's history and stored in
+ * one transaction, then delivered inside each member's 1:1 session by
+ * the outbox, which sets one up from a prekey bundle for a member it has
+ * none with.  A member who joins gets the group's whole history, and
+ * nothing sent before.  What members send arrives through the inbox
+ * (sotto-group-list-receive.c), which emits ::event-received.
+ */
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (SottoGroupList, sotto_group_list, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+enum
+{
+  EVENT_RECEIVED,
+  N_SIGNALS
+};
+
+static guint signals [N_SIGNALS];
+
+void
+_sotto_group_news_free (SottoGroupNews *news)
+{
+  if (news == NULL)
+    return;
+
+  _sotto_group_state_free (news->state);
+  g_ptr_array_unref (news->events);
+  g_ptr_array_unref (news->new_updates);
+  g_free (news);
+}
+
+SottoGroupList *
+_sotto_group_list_new (SottoMessenger *messenger)
+{
+  SottoGroupList *self = g_object_new (SOTTO_TYPE_GROUP_LIST, NULL);
+
+  self->messenger = messenger;
+  g_object_add_weak_pointer (G_OBJECT (messenger), (gpointer *) &self->messenger);
+  self->account = g_object_ref (sotto_messenger_get_account (messenger));
+  self->store = g_object_ref (sotto_account_get_store (self->account));
+  self->conversations = g_object_ref (sotto_messenger_get_conversations (messenger));
+  self->outbox = g_object_ref (_sotto_messenger_get_outbox (messenger));
+  self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
+  self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
+  g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
+
+  return self;
+}
+
+/* Shows @state, which it takes, in its group, which it adds to the list
+ * if it is new. */
+SottoGroup *
+_sotto_group_list_show_state (SottoGroupList  *self,
+                              SottoGroupState *state)
+{
+  SottoGroup *group = g_hash_table_lookup (self->by_id, state->id);
+
+  if (group == NULL)
+    {
+      group = _sotto_group_new (state->id);
+      g_hash_table_insert (self->by_id, g_strdup (sotto_group_get_id (group)), group);
+      g_list_store_append (self->groups, group);
+    }
+
+  _sotto_group_set_state (group, state, sotto_account_get_uuid (self->account),
+                          sotto_account_get_username (self->account), self->conversations);
+
+  return group;
+}
+
+/**
+ * sotto_group_list_find:
+ * @self: a #SottoGroupList
+ * @id: a group's UUID
+ *
+ * Returns: (transfer none) (nullable): the group, once the list is loaded
+ */
+SottoGroup *
+sotto_group_list_find (SottoGroupList *self,
+                       const char     *id)
+{
+  g_autofree char *lower = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_GROUP_LIST (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  lower = g_ascii_strdown (id, -1);
+  return g_hash_table_lookup (self->by_id, lower);
+}
+
+/* Loading */
+
+/* A read of the store that gives an array: the groups, or the changes
+ * waiting for the relay. */
+typedef struct
+{
+  GPtrArray *(*read) (SottoStore  *store,
+                      GError     **error);
+} StoreList;
+
+static const StoreList list_groups = { _sotto_store_list_groups };
+static const StoreList list_deliveries = { _sotto_store_list_group_deliveries };
+
+static void
+list_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  const StoreList *list = task_data;
+  GError *error = NULL;
+  GPtrArray *items = list->read (self->store, &error);
+
+  if (items == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, items, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+retried_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* What still cannot go waits for the next time. */
+  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("Group changes wait for the relay: %s", error->message);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+deliveries_listed_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  g_autoptr(GPtrArray) deliveries = NULL;
+  GError *error = NULL;
+
+  deliveries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (deliveries == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (deliveries->len == 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  _sotto_group_list_deliver_stored_async (self, deliveries, retried_cb, g_steal_pointer (&task));
+}
+
+static void
+load_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  g_autoptr(GPtrArray) groups = NULL;
+  GError *error = NULL;
+  GTask *step;
+
+  groups = g_task_propagate_pointer (G_TASK (result), &error);
+  if (groups == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < groups->len; i++)
+    _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
+  g_ptr_array_set_free_func (groups, NULL);
+
+  /* Then the changes the relay did not take before. */
+  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
+  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
+  g_object_unref (step);
+}
+
+/**
+ * sotto_group_list_load_async:
+ * @self: a #SottoGroupList
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the groups are in the list
+ * @user_data: data for @callback
+ *
+ * Reads the groups from the store into the list, then delivers the
+ * changes this device made that the relay did not accept before.
+ */
+void
+sotto_group_list_load_async (SottoGroupList      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GTask *step;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_load_async);
+
+  step = g_task_new (self, cancellable, load_cb, g_object_ref (task));
+  g_task_set_task_data (step, (gpointer) &list_groups, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
+  g_object_unref (step);
+}
+
+gboolean
+sotto_group_list_load_finish (SottoGroupList  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_group_list_load_async, error);
+}
+
+/* Changes and messages */
+
+typedef struct
+{
+  /* What to do: an update of @action, the members it lists resolved
+   * from @usernames. */
+  SottoGroupAction action;
+  char *group_id;
+  char *title;
+  GStrv usernames;
+  guint n_resolved;
+  GPtrArray *targets;
+  char *message_id;
+  gint64 timestamp;
+
+  /* What the store's step made of it: the group after it, the update,
+   * its timeline entry, and what is to be delivered to whom, as kept
+   * until the relay accepted it (SottoGroupDelivery). */
+  SottoGroupState *state;
+  SottoGroupUpdate *update;
+  SottoGroupEvent *event;
+  GPtrArray *deliveries;
+} Operation;
+
+static void
+operation_free (Operation *operation)
+{
+  g_free (operation->group_id);
+  g_free (operation->title);
+  g_strfreev (operation->usernames);
+  g_ptr_array_unref (operation->targets);
+  g_free (operation->message_id);
+  _sotto_group_state_free (operation->state);
+  _sotto_group_update_free (operation->update);
+  g_clear_pointer (&operation->event, sotto_group_event_free);
+  g_clear_pointer (&operation->deliveries, g_ptr_array_unref);
+  g_free (operation);
+}
+
+static GTask *
+operation_new (SottoGroupList      *self,
+               gpointer             source_tag,
+               const char          *group_id,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Operation *operation = g_new0 (Operation, 1);
+
+  operation->group_id = g_strdup (group_id);
+  operation->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_member_free);
+  operation->message_id = g_uuid_string_random ();
+  operation->timestamp = _sotto_now_ms ();
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, operation, (GDestroyNotify) operation_free);
+
+  return task;
+}
+
+/* Who an update goes to: every member after it, and for a removal or
+ * a leave everyone who was a member before it too, so that the member
+ * who goes learns it.  Never this account. */
+static GStrv
+update_recipients (SottoGroupState *before,
+                   SottoGroupState *after,
+                   const char      *own_uuid)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *recipients = g_ptr_array_new ();
+  SottoGroupState *states[] = { before, after };
+
+  for (guint s = 0; s < G_N_ELEMENTS (states); s++)
+    {
+      for (guint i = 0; i < states[s]->members->len; i++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (states[s]->members, i);
+
+          if (g_ascii_strcasecmp (member->uuid, own_uuid) != 0 && g_hash_table_add (seen, member->uuid))
+            g_ptr_array_add (recipients, g_strdup (member->uuid));
+        }
+    }
+  g_ptr_array_add (recipients, NULL);
+
+  return (GStrv) g_ptr_array_free (recipients, FALSE);
+}
+
+static const char *
+update_detail (const SottoGroupUpdate *update)
+{
+  SottoGroupMember *target;
+
+  if (update->title != NULL)
+    return update->title;
+  if (update->members->len != 1)
+    return NULL;
+
+  target = g_ptr_array_index (update->members, 0);
+  return target->username != NULL ? target->username : target->uuid;
+}
+
+/* The timeline entry of @update, which @state's history has. */
+SottoGroupEvent *
+_sotto_group_update_event (const SottoGroupUpdate *update,
+                           const char             *author_name,
+                           gboolean                outgoing)
+{
+  g_autofree char *id = g_malloc (SOTTO_GROUP_UPDATE_HASH_SIZE * 2 + 1);
+
+  for (guint i = 0; i < SOTTO_GROUP_UPDATE_HASH_SIZE; i++)
+    g_snprintf (id + 2 * i, 3, "%02x", update->hash[i]);
+
+  return sotto_group_event_new (SOTTO_GROUP_EVENT_UPDATE, id, outgoing, update->author, author_name,
+                                _sotto_group_action_name (update->action), update_detail (update),
+                                update->timestamp);
+}
+
+gboolean
+_sotto_group_list_refuse (GError     **error,
+                          const char  *message)
+{
+  g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, message);
+  return FALSE;
+}
+
+/* Runs on the store's thread.  The group @group_id, which this account
+ * must be a member of, and its row. */
+SottoGroupState *
+_sotto_group_list_load_member_group (SottoGroupList  *self,
+                                     const char      *group_id,
+                                     gint64          *row,
+                                     GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *load_error = NULL;
+
+  state = _sotto_store_load_group (self->store, group_id, row, &load_error);
+  if (state == NULL)
+    {
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      else
+        _sotto_group_list_refuse (error, _("There is no such group"));
+      return NULL;
+    }
+
+  if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
+    {
+      _sotto_group_list_refuse (error, _("You are not a member of this group"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&state);
+}
+
+/* Makes the operation's update against @before, checks it against the
+ * rules, and adds it to the history. */
+static gboolean
+make_update (SottoGroupList   *self,
+             Operation        *operation,
+             SottoGroupState  *before,
+             GError          **error)
+{
+  const char *own_uuid = sotto_account_get_uuid (self->account);
+  g_autoptr(SottoGroupUpdate) update = NULL;
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+  if (before->history->len == SOTTO_GROUP_MAX_UPDATES)
+    return _sotto_group_list_refuse (error, _("The group cannot change any more"));
+
+  update = _sotto_group_update_new (operation->action,
+                                    operation->action == SOTTO_GROUP_ACTION_CREATE ? 1 : before->version + 1,
+                                    own_uuid, operation->timestamp, operation->title);
+  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
+    g_ptr_array_add (update->members, _sotto_group_member_new (own_uuid, sotto_account_get_username (self->account),
+                                                               TRUE));
+  for (guint i = 0; i < operation->targets->len; i++)
+    g_ptr_array_add (update->members, _sotto_group_member_copy (g_ptr_array_index (operation->targets, i)));
+
+  if (!_sotto_group_update_is_valid (update))
+    return _sotto_group_list_refuse (error, operation->action == SOTTO_GROUP_ACTION_CREATE && update->members->len > SOTTO_GROUP_MAX_MEMBERS
+                          ? _("A group has too many members")
+                          : _("The group change is not valid"));
+  if (!_sotto_group_state_allows (before, update))
+    {
+      switch (operation->action)
+        {
+        case SOTTO_GROUP_ACTION_ADD:
+          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
+                                ? _("They are in the group already, or it is full")
+                                : _("Only the group’s admins can add members"));
+        case SOTTO_GROUP_ACTION_REMOVE:
+        case SOTTO_GROUP_ACTION_PROMOTE:
+        case SOTTO_GROUP_ACTION_DEMOTE:
+          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
+                                ? _("They are not a member of the group, or are one already")
+                                : _("Only the group’s admins can change its members"));
+        default:
+          return _sotto_group_list_refuse (error, _("Only the group’s admins can rename it"));
+        }
+    }
+
+  /* The recipients are part of the update: a member who receives it
+   * knows who else did (the catch-up rule in docs/messenger.md). */
+  {
+    g_autoptr(SottoGroupState) after = _sotto_group_state_copy (before);
+
+    _sotto_group_update_seal (update);
+    g_ptr_array_add (one, update);
+    _sotto_group_state_merge (after, one);
+    g_strfreev (update->recipients);
+    update->recipients = update_recipients (before, after, own_uuid);
+    _sotto_group_update_seal (update);
+  }
+
+  _sotto_group_state_merge (before, one);
+  operation->update = g_steal_pointer (&update);
+
+  return TRUE;
+}
+
+static SottoContent *
+history_content (SottoGroupList  *self,
+                 SottoGroupState *state)
+{
+  g_autofree char *id = g_uuid_string_random ();
+
+  return sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
+                                         state->id, state->history);
+}
+
+/* Keeps what the operation's update makes to be delivered, in its
+ * transaction: the update to each of its recipients, and to a member it
+ * adds the group's whole history. */
+static gboolean
+keep_deliveries (SottoGroupList   *self,
+                 Operation        *operation,
+                 SottoGroupState  *state,
+                 gint64            row,
+                 GError          **error)
+{
+  const SottoGroupMember *added = NULL;
+  g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  g_autoptr(SottoContent) update_content = NULL;
+  g_autoptr(SottoContent) joining_content = NULL;
+  g_autoptr(GBytes) update_plaintext = NULL;
+  g_autoptr(GBytes) joining_plaintext = NULL;
+
+  if (operation->update->action == SOTTO_GROUP_ACTION_ADD)
+    added = g_ptr_array_index (operation->update->members, 0);
+  g_ptr_array_add (one, operation->update);
+  update_content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
+                                                   sotto_account_get_username (self->account),
+                                                   operation->group_id, one);
+  update_plaintext = sotto_content_encode (update_content);
+  if (added != NULL)
+    {
+      joining_content = history_content (self, state);
+      joining_plaintext = sotto_content_encode (joining_content);
+    }
+
+  operation->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  for (guint i = 0; operation->update->recipients[i] != NULL; i++)
+    {
+      const char *uuid = operation->update->recipients[i];
+      const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+      gboolean joining = added != NULL && g_ascii_strcasecmp (added->uuid, uuid) == 0;
+      const char *username = member != NULL ? member->username : NULL;
+      SottoGroupDelivery *delivery;
+
+      /* A removed member is no longer listed; the update names it. */
+      if (username == NULL && operation->update->members->len == 1)
+        username = ((SottoGroupMember *) g_ptr_array_index (operation->update->members, 0))->username;
+
+      delivery = _sotto_store_add_group_delivery (self->store, row, uuid, username,
+                                                  joining ? joining_plaintext : update_plaintext,
+                                                  joining ? joining_content->timestamp : operation->timestamp,
+                                                  error);
+      if (delivery == NULL)
+        return FALSE;
+      g_ptr_array_add (operation->deliveries, delivery);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+apply_in_transaction (SottoGroupList  *self,
+                      Operation       *operation,
+                      GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+  gint64 row = 0;
+
+  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
+    state = _sotto_group_state_new (operation->group_id);
+  else
+    state = _sotto_group_list_load_member_group (self, operation->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
+
+  if (!make_update (self, operation, state, error)
+      || !_sotto_store_save_group (self->store, state, &row, error))
+    return FALSE;
+  operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
+                                                TRUE);
+  if (!keep_deliveries (self, operation, state, row, error))
+    return FALSE;
+
+  /* A member went: the next message starts a new sender key, which
+   * goes only to the members then. */
+  if ((operation->action == SOTTO_GROUP_ACTION_REMOVE || operation->action == SOTTO_GROUP_ACTION_LEAVE)
+      && !_sotto_store_rotate_group_own_key (self->store, row, error))
+    return FALSE;
+
+  if (!_sotto_store_add_group_event (self->store, row, operation->event, error))
+    return FALSE;
+
+  operation->state = g_steal_pointer (&state);
+  return TRUE;
+}
+
+static void
+apply_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  Operation *operation = task_data;
+  GError *error = NULL;
+
+  if (!_sotto_store_begin (self->store, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (!apply_in_transaction (self, operation, &error) || !_sotto_store_commit (self->store, &error))
+    {
+      _sotto_store_rollback (self->store);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+
+static void
+caught_up_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("Could not catch a member of a group up: %s", error->message);
+}
+
+/* Sends @group's whole history to the member @uuid, who missed updates
+ * made before others knew of them.  It is not kept for later: the next
+ * update that misses the member starts another. */
+void
+_sotto_group_list_catch_up (SottoGroupList *self,
+                            SottoGroup     *group,
+                            const char     *uuid)
+{
+  SottoGroupState *state = _sotto_group_get_state (group);
+  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+  g_autoptr(SottoContent) content = history_content (self, state);
+  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
+
+  _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
+                                   content->timestamp, caught_up_cb, NULL);
+}
+
+static void
+changes_delivered_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  Operation *operation = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!_sotto_group_list_deliver_stored_finish (self, result, &error))
+    g_task_return_error (task, error);
+  else if (operation->action == SOTTO_GROUP_ACTION_CREATE)
+    g_task_return_pointer (task, g_object_ref (sotto_group_list_find (self, operation->group_id)), g_object_unref);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+applied_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  Operation *operation = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  _sotto_group_list_show_state (self, g_steal_pointer (&operation->state));
+  _sotto_group_list_deliver_stored_async (self, operation->deliveries, changes_delivered_cb,
+                                          g_steal_pointer (&task));
+}
+
+static void
+operation_apply (GTask *task)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+
+  _sotto_task_run_step (task, self->store, apply_thread, applied_cb);
+}
+
+static void resolve_next (GTask *task);
+
+static void
+resolved_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Operation *operation = g_task_get_task_data (task);
+  g_autoptr(SottoConversation) conversation = NULL;
+  SottoContact *contact;
+  GError *error = NULL;
+
+  conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
+  if (conversation == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  contact = sotto_conversation_get_contact (conversation);
+  g_ptr_array_add (operation->targets, _sotto_group_member_new (sotto_contact_get_uuid (contact),
+                                                                sotto_contact_get_username (contact),
+                                                                FALSE));
+  operation->n_resolved++;
+  resolve_next (task);
+}
+
+/* Finds the account of each of the operation's usernames, as a 1:1
+ * conversation does, then applies it. */
+static void
+resolve_next (GTask *task)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  Operation *operation = g_task_get_task_data (task);
+  const char *username;
+
+  if (operation->usernames == NULL || operation->usernames[operation->n_resolved] == NULL)
+    {
+      operation_apply (task);
+      return;
+    }
+
+  username = operation->usernames[operation->n_resolved];
+  if (self->messenger == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The account was closed"));
+      return;
+    }
+  if (g_strcmp0 (username, sotto_account_get_username (self->account)) == 0)
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("You are in the group already"));
+      return;
+    }
+
+  sotto_messenger_open_conversation_async (self->messenger, username, g_task_get_cancellable (task),
+                                           resolved_cb, g_object_ref (task));
+}
+
+/**
+ * sotto_group_list_create_async:
+ * @self: a #SottoGroupList
+ * @title: the group's title
+ * @usernames: the other members
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the group was stored and the relay accepted
+ *   its creation for every member
+ * @user_data: data for @callback
+ *
+ * Creates a group with this account as its admin.
+ */
+void
+sotto_group_list_create_async (SottoGroupList      *self,
+                               const char          *title,
+                               const char * const  *usernames,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(GTask) task = NULL;
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (title != NULL && usernames != NULL);
+
+  task = operation_new (self, sotto_group_list_create_async, id, cancellable, callback, user_data);
+  operation = g_task_get_task_data (task);
+  operation->action = SOTTO_GROUP_ACTION_CREATE;
+  operation->title = g_strdup (title);
+  operation->usernames = g_strdupv ((GStrv) usernames);
+
+  if (!_sotto_group_title_is_valid (title))
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("A group’s title is 1 to %u bytes of text"), SOTTO_GROUP_MAX_TITLE);
+      return;
+    }
+  if (g_strv_length ((GStrv) usernames) >= SOTTO_GROUP_MAX_MEMBERS)
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("A group has at most %u members"), SOTTO_GROUP_MAX_MEMBERS);
+      return;
+    }
+
+  resolve_next (task);
+}
+
+/**
+ * sotto_group_list_create_finish:
+ * @self: a #SottoGroupList
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the new group
+ */
+SottoGroup *
+sotto_group_list_create_finish (SottoGroupList  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  return _sotto_task_propagate_pointer (self, result, sotto_group_list_create_async, error);
+}
+
+static void
+change_async (SottoGroupList      *self,
+              SottoGroup          *group,
+              SottoGroupAction     action,
+              const char          *username,
+              const char          *title,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Operation *operation;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+
+  task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
+  operation = g_task_get_task_data (task);
+  operation->action = action;
+  operation->title = g_strdup (title);
+  if (username != NULL)
+    operation->usernames = g_strdupv ((GStrv) (const char *[]) { username, NULL });
+
+  if (action == SOTTO_GROUP_ACTION_RENAME && !_sotto_group_title_is_valid (title))
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("A group’s title is 1 to %u bytes of text"), SOTTO_GROUP_MAX_TITLE);
+      return;
+    }
+
+  resolve_next (task);
+}
+
+void
+sotto_group_list_add_member_async (SottoGroupList      *self,
+                                   SottoGroup          *group,
+                                   const char          *username,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_return_if_fail (username != NULL);
+
+  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, cancellable, callback, user_data);
+}
+
+void
+sotto_group_list_remove_member_async (SottoGroupList      *self,
+                                      SottoGroup          *group,
+                                      const char          *username,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_return_if_fail (username != NULL);
+
+  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, cancellable, callback, user_data);
+}
+
+void
+sotto_group_list_set_admin_async (SottoGroupList      *self,
+                                  SottoGroup          *group,
+                                  const char          *username,
+                                  gboolean             admin,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (username != NULL);
+
+  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL,
+                cancellable, callback, user_data);
+}
+
+void
+sotto_group_list_leave_async (SottoGroupList      *self,
+                              SottoGroup          *group,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, cancellable, callback, user_data);
+}
+
+void
+sotto_group_list_rename_async (SottoGroupList      *self,
+                               SottoGroup          *group,
+                               const char          *title,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (title != NULL);
+
+  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, cancellable, callback, user_data);
+}
+
+/**
+ * sotto_group_list_change_finish:
+ * @self: a #SottoGroupList
+ * @result: the result passed to the callback
+ * @error: a location for a #GError
+ *
+ * Finishes adding, removing, leaving, renaming and changing admins.
+ *
+ * Returns: %TRUE once the change was stored and the relay accepted it
+ *   for every member it goes to
+ */
+gboolean
+sotto_group_list_change_finish (SottoGroupList  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, change_async, error);
+}
+
+const char *
+_sotto_group_list_get_own_uuid (SottoGroupList *self)
+{
+  return sotto_account_get_uuid (self->account);
+}
+
+SottoStore *
+_sotto_group_list_get_store (SottoGroupList *self)
+{
+  return self->store;
+}
+
+void
+_sotto_group_list_emit_event (SottoGroupList  *self,
+                              SottoGroup      *group,
+                              SottoGroupEvent *event)
+{
+  g_signal_emit (self, signals [EVENT_RECEIVED], 0, group, event);
+}
+
+/* GListModel */
+
+static GType
+list_get_item_type (GListModel *model)
+{
+  return SOTTO_TYPE_GROUP;
+}
+
+static guint
+list_get_n_items (GListModel *model)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (SOTTO_GROUP_LIST (model)->groups));
+}
+
+static gpointer
+list_get_item (GListModel *model,
+               guint       position)
+{
+  return g_list_model_get_item (G_LIST_MODEL (SOTTO_GROUP_LIST (model)->groups), position);
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = list_get_item_type;
+  iface->get_n_items = list_get_n_items;
+  iface->get_item = list_get_item;
+}
+
+static void
+groups_changed_cb (GListModel     *model,
+                   guint           position,
+                   guint           removed,
+                   guint           added,
+                   SottoGroupList *self)
+{
+  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+}
+
+static void
+sotto_group_list_dispose (GObject *object)
+{
+  SottoGroupList *self = (SottoGroupList *)object;
+
+  if (self->messenger != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (self->messenger), (gpointer *) &self->messenger);
+  self->messenger = NULL;
+
+  G_OBJECT_CLASS (sotto_group_list_parent_class)->dispose (object);
+}
+
+static void
+sotto_group_list_finalize (GObject *object)
+{
+  SottoGroupList *self = (SottoGroupList *)object;
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->account);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->outbox);
+  g_clear_object (&self->client);
+  g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
+  g_clear_pointer (&self->by_id, g_hash_table_unref);
+  g_clear_object (&self->groups);
+
+  G_OBJECT_CLASS (sotto_group_list_parent_class)->finalize (object);
+}
+
+static void
+sotto_group_list_class_init (SottoGroupListClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = sotto_group_list_dispose;
+  object_class->finalize = sotto_group_list_finalize;
+
+  /**
+   * SottoGroupList::event-received:
+   * @self: the list
+   * @group: the group
+   * @event: what entered its timeline
+   *
+   * A member sent a message or changed the group, or a member's safety
+   * number changed.
+   */
+  signals [EVENT_RECEIVED] =
+    g_signal_new ("event-received",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT);
+}
+
+static void
+sotto_group_list_init (SottoGroupList *self)
+{
+  self->groups = g_list_store_new (SOTTO_TYPE_GROUP);
+  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_signal_connect_object (self->groups, "items-changed", G_CALLBACK (groups_changed_cb), self, 0);
+}

@@ -1,0 +1,51 @@
+/* sotto-group-state-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+#include "sotto-content-group-private.h"
+
+G_BEGIN_DECLS
+
+/* A group as its history makes it (sotto-group-state.c): the updates
+ * every member has seen, in one order, and what replaying them in that
+ * order gives. */
+typedef struct
+{
+  char *id;
+  /* SottoGroupUpdate, in the group's order; applied[i] says whether
+   * history[i] was allowed when it was replayed. */
+  GPtrArray *history;
+  GArray *applied;
+
+  /* What the history gives: the title, the members in the order they
+   * joined (SottoGroupMember), and the highest version in it. */
+  char *title;
+  GPtrArray *members;
+  guint64 version;
+} SottoGroupState;
+
+SottoGroupState        *_sotto_group_state_new         (const char            *group_id) G_GNUC_WARN_UNUSED_RESULT;
+SottoGroupState        *_sotto_group_state_copy        (SottoGroupState       *state) G_GNUC_WARN_UNUSED_RESULT;
+void                    _sotto_group_state_free        (SottoGroupState       *state);
+guint                   _sotto_group_state_merge       (SottoGroupState       *state,
+                                                        GPtrArray             *updates);
+gboolean                _sotto_group_state_has_update  (SottoGroupState       *state,
+                                                        const SottoGroupUpdate *update);
+gboolean                _sotto_group_state_was_applied (SottoGroupState       *state,
+                                                        const SottoGroupUpdate *update);
+const SottoGroupMember *_sotto_group_state_find_member (SottoGroupState       *state,
+                                                        const char            *uuid);
+gboolean                _sotto_group_state_allows      (SottoGroupState       *state,
+                                                        const SottoGroupUpdate *update);
+int                     _sotto_group_update_compare    (const SottoGroupUpdate *a,
+                                                        const SottoGroupUpdate *b);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupState, _sotto_group_state_free)
+
+G_END_DECLS

@@ -1,0 +1,355 @@
+/* sotto-group.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group"
+
+#include "config.h"
+
+#include "sotto-contact.h"
+#include "sotto-conversation.h"
+#include "sotto-group-private.h"
+
+/**
+ * SottoGroup:
+ *
+ * A group this account is or was in, as its history makes it
+ * (docs/messenger.md, "Groups"): a title, a version, and the members,
+ * of whom the other ones are a #GListModel of #SottoContact, each with
+ * its own safety number and verification state.  The group list
+ * (#SottoGroupList) changes it; it only shows.
+ */
+struct _SottoGroup
+{
+  GObject parent_instance;
+
+  char *id;
+  SottoGroupState *state;
+  char *own_uuid;
+  char *own_username;
+  SottoConversationList *conversations;
+  gboolean is_member;
+  gboolean is_admin;
+  GListStore *members;
+};
+
+G_DEFINE_FINAL_TYPE (SottoGroup, sotto_group, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_ID,
+  PROP_TITLE,
+  PROP_VERSION,
+  PROP_IS_MEMBER,
+  PROP_IS_ADMIN,
+  PROP_MEMBERS,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+SottoGroup *
+_sotto_group_new (const char *id)
+{
+  SottoGroup *self = g_object_new (SOTTO_TYPE_GROUP, NULL);
+
+  self->id = g_ascii_strdown (id, -1);
+  self->state = _sotto_group_state_new (id);
+
+  return self;
+}
+
+static SottoContact *
+find_contact (SottoGroup *self,
+              const char *uuid)
+{
+  SottoConversation *conversation;
+
+  if (self->conversations == NULL)
+    return NULL;
+
+  conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
+  return conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL;
+}
+
+/* Shows @state, which the group takes. */
+void
+_sotto_group_set_state (SottoGroup            *self,
+                        SottoGroupState       *state,
+                        const char            *own_uuid,
+                        const char            *own_username,
+                        SottoConversationList *conversations)
+{
+  g_autofree char *old_title = g_strdup (self->state->title);
+  guint64 old_version = self->state->version;
+  const SottoGroupMember *own;
+  g_autoptr(GPtrArray) contacts = g_ptr_array_new ();
+  gboolean is_member;
+  gboolean is_admin;
+
+  g_return_if_fail (SOTTO_IS_GROUP (self));
+  g_return_if_fail (g_ascii_strcasecmp (state->id, self->id) == 0);
+
+  _sotto_group_state_free (self->state);
+  self->state = state;
+  g_free (self->own_uuid);
+  self->own_uuid = g_strdup (own_uuid);
+  g_free (self->own_username);
+  self->own_username = g_strdup (own_username);
+  g_set_object (&self->conversations, conversations);
+
+  own = _sotto_group_state_find_member (state, own_uuid);
+  is_member = own != NULL;
+  is_admin = own != NULL && own->admin;
+
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+      SottoContact *contact = find_contact (self, member->uuid);
+
+      if (contact != NULL)
+        g_ptr_array_add (contacts, contact);
+    }
+  g_list_store_splice (self->members, 0, g_list_model_get_n_items (G_LIST_MODEL (self->members)),
+                       contacts->pdata, contacts->len);
+
+  if (g_strcmp0 (old_title, state->title) != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TITLE]);
+  if (old_version != state->version)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_VERSION]);
+  if (is_member != self->is_member)
+    {
+      self->is_member = is_member;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_IS_MEMBER]);
+    }
+  if (is_admin != self->is_admin)
+    {
+      self->is_admin = is_admin;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_IS_ADMIN]);
+    }
+}
+
+SottoGroupState *
+_sotto_group_get_state (SottoGroup *self)
+{
+  return self->state;
+}
+
+/* The name a member is shown by: the username of its contact, which
+ * the relay's directory vouched for, or else the one it was added
+ * under, or else its account UUID. */
+char *
+_sotto_group_member_name (SottoGroup *self,
+                          const char *uuid)
+{
+  const SottoGroupMember *member = _sotto_group_state_find_member (self->state, uuid);
+  SottoContact *contact;
+
+  if (self->own_uuid != NULL && g_ascii_strcasecmp (uuid, self->own_uuid) == 0 && self->own_username != NULL)
+    return g_strdup (self->own_username);
+
+  contact = find_contact (self, uuid);
+  if (contact != NULL && sotto_contact_get_username (contact) != NULL)
+    return g_strdup (sotto_contact_get_username (contact));
+
+  if (member != NULL && member->username != NULL)
+    return g_strdup (member->username);
+
+  return g_strdup (uuid);
+}
+
+const char *
+sotto_group_get_id (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  return self->id;
+}
+
+const char *
+sotto_group_get_title (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  return self->state->title;
+}
+
+guint64
+sotto_group_get_version (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), 0);
+
+  return self->state->version;
+}
+
+/**
+ * sotto_group_get_is_member:
+ * @self: a #SottoGroup
+ *
+ * Returns: whether this account is in the group (it may have left, or
+ *   been removed)
+ */
+gboolean
+sotto_group_get_is_member (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
+
+  return self->is_member;
+}
+
+gboolean
+sotto_group_get_is_admin (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
+
+  return self->is_admin;
+}
+
+/**
+ * sotto_group_get_members:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer none): the other members, a #GListModel of
+ *   #SottoContact in the order they joined
+ */
+GListModel *
+sotto_group_get_members (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  return G_LIST_MODEL (self->members);
+}
+
+gboolean
+sotto_group_member_is_admin (SottoGroup *self,
+                             const char *uuid)
+{
+  const SottoGroupMember *member;
+
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
+  g_return_val_if_fail (uuid != NULL, FALSE);
+
+  member = _sotto_group_state_find_member (self->state, uuid);
+  return member != NULL && member->admin;
+}
+
+/**
+ * sotto_group_dup_member_names:
+ * @self: a #SottoGroup
+ * @admins_only: whether to list only the admins
+ *
+ * Returns: (transfer full): the names of every member, this account
+ *   included, in the order they joined
+ */
+GStrv
+sotto_group_dup_member_names (SottoGroup *self,
+                              gboolean    admins_only)
+{
+  GPtrArray *names = g_ptr_array_new ();
+
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  for (guint i = 0; i < self->state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (self->state->members, i);
+
+      if (!admins_only || member->admin)
+        g_ptr_array_add (names, _sotto_group_member_name (self, member->uuid));
+    }
+  g_ptr_array_add (names, NULL);
+
+  return (GStrv) g_ptr_array_free (names, FALSE);
+}
+
+static void
+sotto_group_finalize (GObject *object)
+{
+  SottoGroup *self = (SottoGroup *)object;
+
+  g_free (self->id);
+  _sotto_group_state_free (self->state);
+  g_free (self->own_uuid);
+  g_free (self->own_username);
+  g_clear_object (&self->conversations);
+  g_clear_object (&self->members);
+
+  G_OBJECT_CLASS (sotto_group_parent_class)->finalize (object);
+}
+
+static void
+sotto_group_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  SottoGroup *self = SOTTO_GROUP (object);
+
+  switch (prop_id)
+    {
+    case PROP_ID:
+      g_value_set_string (value, self->id);
+      break;
+
+    case PROP_TITLE:
+      g_value_set_string (value, self->state->title);
+      break;
+
+    case PROP_VERSION:
+      g_value_set_uint64 (value, self->state->version);
+      break;
+
+    case PROP_IS_MEMBER:
+      g_value_set_boolean (value, self->is_member);
+      break;
+
+    case PROP_IS_ADMIN:
+      g_value_set_boolean (value, self->is_admin);
+      break;
+
+    case PROP_MEMBERS:
+      g_value_set_object (value, self->members);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_group_class_init (SottoGroupClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = sotto_group_finalize;
+  object_class->get_property = sotto_group_get_property;
+
+  properties [PROP_ID] =
+    g_param_spec_string ("id", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties [PROP_TITLE] =
+    g_param_spec_string ("title", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_VERSION] =
+    g_param_spec_uint64 ("version", NULL, NULL, 0, G_MAXUINT64, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_IS_MEMBER] =
+    g_param_spec_boolean ("is-member", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_IS_ADMIN] =
+    g_param_spec_boolean ("is-admin", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_MEMBERS] =
+    g_param_spec_object ("members", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+sotto_group_init (SottoGroup *self)
+{
+  self->members = g_list_store_new (SOTTO_TYPE_CONTACT);
+}

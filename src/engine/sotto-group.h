@@ -1,0 +1,28 @@
+/* sotto-group.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SOTTO_TYPE_GROUP (sotto_group_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoGroup, sotto_group, SOTTO, GROUP, GObject)
+
+const char *sotto_group_get_id                (SottoGroup *self);
+const char *sotto_group_get_title             (SottoGroup *self);
+guint64     sotto_group_get_version           (SottoGroup *self);
+gboolean    sotto_group_get_is_member         (SottoGroup *self);
+gboolean    sotto_group_get_is_admin          (SottoGroup *self);
+GListModel *sotto_group_get_members           (SottoGroup *self);
+gboolean    sotto_group_member_is_admin       (SottoGroup *self,
+                                               const char *uuid);
+GStrv       sotto_group_dup_member_names      (SottoGroup *self,
+                                               gboolean    admins_only) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* sotto-store-groups-private.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-group-event.h"
+#include "sotto-group-state-private.h"
+#include "sotto-store-private.h"
+
+G_BEGIN_DECLS
+
+/* A group content waiting for the relay to accept it for one member. */
+typedef struct
+{
+  gint64 id;
+  char *uuid;
+  char *username;
+  GBytes *plaintext;
+  gint64 timestamp;
+} SottoGroupDelivery;
+
+void             _sotto_group_delivery_free         (SottoGroupDelivery   *delivery);
+
+/* On the store's thread (sotto-store-groups.c). */
+SottoGroupState *_sotto_store_load_group            (SottoStore           *self,
+                                                     const char           *group_id,
+                                                     gint64               *row,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray       *_sotto_store_list_groups           (SottoStore           *self,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_save_group            (SottoStore           *self,
+                                                     SottoGroupState      *state,
+                                                     gint64               *row,
+                                                     GError              **error);
+gboolean         _sotto_store_add_group_event       (SottoStore           *self,
+                                                     gint64                row,
+                                                     const SottoGroupEvent *event,
+                                                     GError              **error);
+GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
+                                                     gint64                row,
+                                                     guint                 limit,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
+gboolean         _sotto_store_load_group_own_key    (SottoStore           *self,
+                                                     gint64                row,
+                                                     guint8                distribution_id[16],
+                                                     gboolean             *found,
+                                                     GError              **error);
+gboolean         _sotto_store_save_group_own_key    (SottoStore           *self,
+                                                     gint64                row,
+                                                     const guint8          distribution_id[16],
+                                                     GError              **error);
+gboolean         _sotto_store_rotate_group_own_key  (SottoStore           *self,
+                                                     gint64                row,
+                                                     GError              **error);
+gboolean         _sotto_store_group_key_is_shared   (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     gboolean             *shared,
+                                                     GError              **error);
+gboolean         _sotto_store_set_group_key_shared  (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     gboolean              shared,
+                                                     GError              **error);
+
+SottoGroupDelivery *_sotto_store_add_group_delivery (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *uuid,
+                                                     const char           *username,
+                                                     GBytes               *plaintext,
+                                                     gint64                timestamp,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray       *_sotto_store_list_group_deliveries (SottoStore           *self,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_delete_group_delivery (SottoStore           *self,
+                                                     gint64                id,
+                                                     GError              **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupDelivery, _sotto_group_delivery_free)
+
+G_END_DECLS

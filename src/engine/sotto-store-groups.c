@@ -1,0 +1,540 @@
+/* sotto-store-groups.c: groups and their timelines in the store
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <sqlite3.h>
+
+#include "sotto-store-groups-private.h"
+
+/* A group is one row of groups: the keyed hash of its id, to find it,
+ * and its whole history, sealed; its state is replayed from the history
+ * when it is read (sotto-group-state.c).  Its timeline is group_events:
+ * each entry sealed whole, with the keyed hash of its id to refuse it
+ * twice, and its time in the clear to order and page it, as messages
+ * have theirs. */
+
+/* The form of a sealed timeline entry: kind, id, outgoing, author,
+ * author's name, text, detail. */
+#define EVENT_FORMAT "(usbsmsmsms)"
+
+static void
+set_corrupt (GError **error)
+{
+  g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                       _("A stored record is damaged"));
+}
+
+static SottoGroupState *
+read_group (SottoStore           *self,
+            SottoStoreStatement  *statement,
+            gint64                row,
+            GError              **error)
+{
+  g_autoptr(GBytes) history = NULL;
+  g_autoptr(GPtrArray) updates = NULL;
+  g_autoptr(GError) decode_error = NULL;
+  g_autofree char *group_id = NULL;
+  SottoGroupState *state;
+
+  if (!_sotto_store_column_unseal_bytes (self, statement, 1, "groups", "history", row, &history, error))
+    return NULL;
+
+  updates = _sotto_group_updates_decode (g_bytes_get_data (history, NULL), g_bytes_get_size (history),
+                                         &group_id, &decode_error);
+  if (updates == NULL)
+    {
+      set_corrupt (error);
+      return NULL;
+    }
+
+  state = _sotto_group_state_new (group_id);
+  _sotto_group_state_merge (state, updates);
+
+  return state;
+}
+
+static void
+bind_group_hash (SottoStore          *self,
+                 SottoStoreStatement *statement,
+                 int                  index,
+                 const char          *group_id)
+{
+  g_autofree char *id = g_ascii_strdown (group_id, -1);
+
+  _sotto_store_bind_lookup_hash (self, statement, index, "groups", "group_hash", id, strlen (id));
+}
+
+/* Runs on the store's thread.  Returns the group @group_id and its
+ * row, or %NULL without an error when there is no such group. */
+SottoGroupState *
+_sotto_store_load_group (SottoStore  *self,
+                         const char  *group_id,
+                         gint64      *row,
+                         GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  *row = 0;
+  statement = _sotto_store_prepare (self, "SELECT id, history FROM groups WHERE group_hash = ?1", error);
+  if (statement == NULL)
+    return NULL;
+  bind_group_hash (self, statement, 1, group_id);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    return NULL;
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return NULL;
+    }
+
+  *row = sqlite3_column_int64 (statement, 0);
+  return read_group (self, statement, *row, error);
+}
+
+/* Runs on the store's thread.  Every group, in the order they were
+ * first stored. */
+GPtrArray *
+_sotto_store_list_groups (SottoStore  *self,
+                          GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_state_free);
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self, "SELECT id, history FROM groups ORDER BY id", error);
+  if (statement == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      SottoGroupState *state = read_group (self, statement, sqlite3_column_int64 (statement, 0), error);
+
+      if (state == NULL)
+        return NULL;
+      g_ptr_array_add (groups, state);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&groups);
+}
+
+/* Runs on the store's thread.  Stores @state's history in its row
+ * @row, or in a new row, whose id @row is then set to. */
+gboolean
+_sotto_store_save_group (SottoStore       *self,
+                         SottoGroupState  *state,
+                         gint64           *row,
+                         GError          **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GBytes) history = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (state->history->len > 0, FALSE);
+
+  if (*row == 0 && !_sotto_store_next_id (self, "SELECT COALESCE (MAX (id), 0) + 1 FROM groups", row, error))
+    return FALSE;
+
+  history = _sotto_group_updates_encode (state->id, state->history);
+  statement = _sotto_store_prepare (self,
+                                    "INSERT INTO groups (id, group_hash, history) VALUES (?1, ?2, ?3)"
+                                    " ON CONFLICT (id) DO UPDATE SET history = excluded.history",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, *row);
+  bind_group_hash (self, statement, 2, state->id);
+  if (!_sotto_store_bind_sealed (self, statement, 3, "groups", "history", *row,
+                                 g_bytes_get_data (history, NULL), g_bytes_get_size (history), error))
+    return FALSE;
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Adds @event to the timeline of the
+ * group in row @row; one it holds already is %SOTTO_STORE_ERROR_EXISTS. */
+gboolean
+_sotto_store_add_group_event (SottoStore             *self,
+                              gint64                  row,
+                              const SottoGroupEvent  *event,
+                              GError                **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GVariant) body = NULL;
+  gint64 id;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  if (!_sotto_store_next_id (self, "SELECT COALESCE (MAX (id), 0) + 1 FROM group_events", &id, error))
+    return FALSE;
+
+  body = g_variant_ref_sink (g_variant_new (EVENT_FORMAT, (guint32) event->kind, event->id,
+                                            event->outgoing, event->author, event->author_name,
+                                            event->text, event->detail));
+  statement = _sotto_store_prepare (self,
+                                    "INSERT INTO group_events (id, group_id, event_hash, sent_at, body)"
+                                    " VALUES (?1, ?2, ?3, ?4, ?5)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, id);
+  sqlite3_bind_int64 (statement, 2, row);
+  _sotto_store_bind_lookup_hash (self, statement, 3, "group_events", "event_hash", event->id, strlen (event->id));
+  sqlite3_bind_int64 (statement, 4, event->sent_at);
+  if (!_sotto_store_bind_sealed (self, statement, 5, "group_events", "body", id,
+                                 g_variant_get_data (body), g_variant_get_size (body), error))
+    return FALSE;
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_CONSTRAINT)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS,
+                           _("The group already has this message"));
+      return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not write to the store"), error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static SottoGroupEvent *
+read_event (SottoStore           *self,
+            SottoStoreStatement  *statement,
+            GError              **error)
+{
+  gint64 id = sqlite3_column_int64 (statement, 0);
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(GVariant) body = NULL;
+  SottoGroupEvent *event;
+  guint32 kind;
+
+  if (!_sotto_store_column_unseal_bytes (self, statement, 2, "group_events", "body", id, &sealed, error))
+    return NULL;
+
+  body = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (EVENT_FORMAT), sealed, FALSE));
+  if (!g_variant_is_normal_form (body))
+    {
+      set_corrupt (error);
+      return NULL;
+    }
+
+  event = g_new0 (SottoGroupEvent, 1);
+  g_variant_get (body, EVENT_FORMAT, &kind, &event->id, &event->outgoing, &event->author,
+                 &event->author_name, &event->text, &event->detail);
+  event->kind = kind;
+  event->sent_at = sqlite3_column_int64 (statement, 1);
+
+  return event;
+}
+
+/* Runs on the store's thread.  The newest @limit entries of the
+ * timeline of the group in row @row, oldest first. */
+GPtrArray *
+_sotto_store_load_group_events (SottoStore  *self,
+                                gint64       row,
+                                guint        limit,
+                                GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT id, sent_at, body FROM ("
+                                    "  SELECT id, sent_at, body FROM group_events WHERE group_id = ?1"
+                                    "  ORDER BY sent_at DESC, id DESC LIMIT ?2"
+                                    ") ORDER BY sent_at, id",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (statement, 1, row);
+  sqlite3_bind_int64 (statement, 2, limit);
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      SottoGroupEvent *event = read_event (self, statement, error);
+
+      if (event == NULL)
+        return NULL;
+      g_ptr_array_add (events, event);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&events);
+}
+
+/* This device's sender key in each group: its distribution id, which a
+ * removal or a leave forgets so that the next message starts a new key
+ * (docs/messenger.md, "Groups"), and the members it went to. */
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_load_group_own_key (SottoStore  *self,
+                                 gint64       row,
+                                 guint8       distribution_id[16],
+                                 gboolean    *found,
+                                 GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  *found = FALSE;
+  statement = _sotto_store_prepare (self, "SELECT distribution_id FROM group_own_keys WHERE group_id = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+  if (sqlite3_column_bytes (statement, 0) != 16)
+    {
+      set_corrupt (error);
+      return FALSE;
+    }
+
+  memcpy (distribution_id, sqlite3_column_blob (statement, 0), 16);
+  *found = TRUE;
+  return TRUE;
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_save_group_own_key (SottoStore    *self,
+                                 gint64         row,
+                                 const guint8   distribution_id[16],
+                                 GError       **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self, "INSERT INTO group_own_keys (group_id, distribution_id) VALUES (?1, ?2)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  sqlite3_bind_blob (statement, 2, distribution_id, 16, SQLITE_TRANSIENT);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Forgets the group's sender key of this
+ * device and whom it went to. */
+gboolean
+_sotto_store_rotate_group_own_key (SottoStore  *self,
+                                   gint64       row,
+                                   GError     **error)
+{
+  return _sotto_store_exec_int64 (self, "DELETE FROM group_key_shares WHERE group_id = ?1", row, error)
+         && _sotto_store_exec_int64 (self, "DELETE FROM group_own_keys WHERE group_id = ?1", row, error);
+}
+
+static void
+bind_member_hash (SottoStore          *self,
+                  SottoStoreStatement *statement,
+                  int                  index,
+                  const char          *uuid)
+{
+  g_autofree char *lower = g_ascii_strdown (uuid, -1);
+
+  _sotto_store_bind_lookup_hash (self, statement, index, "group_key_shares", "member_hash", lower, strlen (lower));
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_group_key_is_shared (SottoStore  *self,
+                                  gint64       row,
+                                  const char  *uuid,
+                                  gboolean    *shared,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (self, "SELECT 1 FROM group_key_shares WHERE group_id = ?1 AND member_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_member_hash (self, statement, 2, uuid);
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  *shared = rc == SQLITE_ROW;
+  return TRUE;
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_set_group_key_shared (SottoStore  *self,
+                                   gint64       row,
+                                   const char  *uuid,
+                                   gboolean     shared,
+                                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self,
+                                    shared
+                                    ? "INSERT OR IGNORE INTO group_key_shares (group_id, member_hash) VALUES (?1, ?2)"
+                                    : "DELETE FROM group_key_shares WHERE group_id = ?1 AND member_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_member_hash (self, statement, 2, uuid);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Group changes waiting for the relay: each row a member's UUID and
+ * username and the encoded content, sealed whole. */
+#define DELIVERY_TYPE "(smsxay)"
+#define DELIVERY_FORMAT "(smsx@ay)"
+
+void
+_sotto_group_delivery_free (SottoGroupDelivery *delivery)
+{
+  if (delivery == NULL)
+    return;
+
+  g_free (delivery->uuid);
+  g_free (delivery->username);
+  g_clear_pointer (&delivery->plaintext, g_bytes_unref);
+  g_free (delivery);
+}
+
+/* Runs on the store's thread.  Keeps @plaintext for the member @uuid of
+ * the group in row @row until _sotto_store_delete_group_delivery(). */
+SottoGroupDelivery *
+_sotto_store_add_group_delivery (SottoStore  *self,
+                                 gint64       row,
+                                 const char  *uuid,
+                                 const char  *username,
+                                 GBytes      *plaintext,
+                                 gint64       timestamp,
+                                 GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GVariant) body = NULL;
+  g_autoptr(SottoGroupDelivery) delivery = g_new0 (SottoGroupDelivery, 1);
+
+  if (!_sotto_store_next_id (self, "SELECT COALESCE (MAX (id), 0) + 1 FROM group_deliveries", &delivery->id, error))
+    return NULL;
+
+  body = g_variant_ref_sink (g_variant_new (DELIVERY_FORMAT, uuid, username, timestamp,
+                                            g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, plaintext, TRUE)));
+  statement = _sotto_store_prepare (self, "INSERT INTO group_deliveries (id, group_id, body) VALUES (?1, ?2, ?3)",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+  sqlite3_bind_int64 (statement, 1, delivery->id);
+  sqlite3_bind_int64 (statement, 2, row);
+  if (!_sotto_store_bind_sealed (self, statement, 3, "group_deliveries", "body", delivery->id,
+                                 g_variant_get_data (body), g_variant_get_size (body), error)
+      || !_sotto_store_step_done (self, statement, error))
+    return NULL;
+
+  delivery->uuid = g_strdup (uuid);
+  delivery->username = g_strdup (username);
+  delivery->plaintext = g_bytes_ref (plaintext);
+  delivery->timestamp = timestamp;
+
+  return g_steal_pointer (&delivery);
+}
+
+/* Runs on the store's thread.  Every waiting delivery, oldest first. */
+GPtrArray *
+_sotto_store_list_group_deliveries (SottoStore  *self,
+                                    GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GPtrArray) deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  int rc;
+
+  statement = _sotto_store_prepare (self, "SELECT id, body FROM group_deliveries ORDER BY id", error);
+  if (statement == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
+    {
+      g_autoptr(SottoGroupDelivery) delivery = g_new0 (SottoGroupDelivery, 1);
+      g_autoptr(GBytes) sealed = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GVariant) plaintext = NULL;
+
+      delivery->id = sqlite3_column_int64 (statement, 0);
+      if (!_sotto_store_column_unseal_bytes (self, statement, 1, "group_deliveries", "body", delivery->id,
+                                             &sealed, error))
+        return NULL;
+      body = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (DELIVERY_TYPE), sealed, FALSE));
+      if (!g_variant_is_normal_form (body))
+        {
+          set_corrupt (error);
+          return NULL;
+        }
+      g_variant_get (body, DELIVERY_FORMAT, &delivery->uuid, &delivery->username, &delivery->timestamp, NULL);
+      plaintext = g_variant_get_child_value (body, 3);
+      delivery->plaintext = g_variant_get_data_as_bytes (plaintext);
+      g_ptr_array_add (deliveries, g_steal_pointer (&delivery));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&deliveries);
+}
+
+/* Runs on the store's thread. */
+gboolean
+_sotto_store_delete_group_delivery (SottoStore  *self,
+                                    gint64       id,
+                                    GError     **error)
+{
+  return _sotto_store_exec_int64 (self, "DELETE FROM group_deliveries WHERE id = ?1", id, error);
+}

@@ -1,0 +1,437 @@
+/* test-cli-groups.c: groups between sotto-cli profiles
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cli-test-util.h"
+
+/* Real relay, real sotto-cli processes: three to four profiles create a
+ * group, write to it, add, remove, leave and rename, change the group
+ * concurrently, and see a member's key change. */
+
+static char *
+create_group (CliTest    *test,
+              const char *profile,
+              const char *title,
+              const char *first,
+              const char *second)
+{
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  JsonArray *members;
+
+  result = cli_run (test, profile, "--json", "group", "create", title, first, second, NULL);
+  cli_assert_ok (result);
+
+  object = cli_parse_object (result->out);
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (object, "group")));
+  g_assert_cmpstr (json_object_get_string_member (object, "title"), ==, title);
+  members = json_object_get_array_member (object, "members");
+  g_assert_cmpuint (json_array_get_length (members), ==, 3);
+  g_assert_cmpstr (json_array_get_string_element (members, 1), ==, first);
+  g_assert_cmpstr (json_array_get_string_element (members, 2), ==, second);
+
+  return g_strdup (json_object_get_string_member (object, "group"));
+}
+
+static GPtrArray *
+group_history (CliTest    *test,
+               const char *profile,
+               const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", "--group", group, NULL);
+
+  cli_assert_ok (result);
+  return cli_parse_lines (result->out);
+}
+
+/* The group info of @profile, as a line of text that three profiles
+ * must agree on. */
+static char *
+group_summary (CliTest    *test,
+               const char *profile,
+               const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "info", group, NULL);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GString) summary = g_string_new (NULL);
+  JsonArray *members;
+  JsonArray *admins;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
+
+  g_string_append_printf (summary, "%s v%" G_GINT64_FORMAT " members:",
+                          json_object_get_string_member (object, "title"),
+                          json_object_get_int_member (object, "version"));
+  members = json_object_get_array_member (object, "members");
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    g_string_append_printf (summary, " %s", json_array_get_string_element (members, i));
+  g_string_append (summary, " admins:");
+  admins = json_object_get_array_member (object, "admins");
+  for (guint i = 0; i < json_array_get_length (admins); i++)
+    g_string_append_printf (summary, " %s", json_array_get_string_element (admins, i));
+
+  return g_string_free (g_steal_pointer (&summary), FALSE);
+}
+
+static void
+assert_group_message (JsonObject *line,
+                      const char *group,
+                      const char *from,
+                      const char *text)
+{
+  g_assert_cmpstr (json_object_get_string_member (line, "type"), ==, "message");
+  g_assert_cmpstr (json_object_get_string_member (line, "group"), ==, group);
+  g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, from);
+  g_assert_cmpstr (json_object_get_string_member (line, "text"), ==, text);
+  g_assert_true (g_uuid_string_is_valid (json_object_get_string_member (line, "id")));
+  g_assert_cmpint (json_object_get_int_member (line, "sent_at"), >, 0);
+}
+
+static void
+assert_group_update (JsonObject *line,
+                     const char *group,
+                     const char *from,
+                     const char *action,
+                     const char *detail)
+{
+  g_assert_cmpstr (json_object_get_string_member (line, "type"), ==, "group-update");
+  g_assert_cmpstr (json_object_get_string_member (line, "group"), ==, group);
+  g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, from);
+  g_assert_cmpstr (json_object_get_string_member (line, "action"), ==, action);
+  g_assert_cmpstr (json_object_get_string_member_with_default (line, "detail", NULL), ==, detail);
+}
+
+static void
+send_group_ok (CliTest    *test,
+               const char *profile,
+               const char *group,
+               const char *text)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send-group", group, text, NULL);
+  g_autoptr(JsonObject) object = NULL;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
+}
+
+/* @profile's sender key for its one group, in hex, and how many members
+ * it went to, read while no process has the profile open. */
+static char *
+own_sender_key (const char *profile,
+                gint64     *n_shares)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *statement = cli_db_prepare (path, SQLITE_OPEN_READONLY,
+                                            "SELECT hex (distribution_id),"
+                                            " (SELECT COUNT (*) FROM group_key_shares) FROM group_own_keys",
+                                            &db);
+  char *key;
+
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_ROW);
+  key = g_strdup ((const char *) sqlite3_column_text (statement, 0));
+  *n_shares = sqlite3_column_int64 (statement, 1);
+  g_assert_cmpint (sqlite3_step (statement), ==, SQLITE_DONE);
+  sqlite3_finalize (statement);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+
+  return key;
+}
+
+static gboolean
+lines_mention (GPtrArray  *lines,
+               const char *text)
+{
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Create, message, add, remove, leave and rename, as each member sees
+ * them. */
+static void
+test_lifecycle (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_dave = NULL;
+  g_autofree char *key_before = NULL;
+  g_autofree char *key_after = NULL;
+  gint64 n_shares = 0;
+  JsonObject *line;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+
+  /* Both learn of the group, and can read what is sent to it. */
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "create", "Climbing");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  send_group_ok (test, alice, group, "Before Dave");
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 2);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "create", "Climbing");
+  assert_group_message (g_ptr_array_index (lines, 1), group, "alice", "Before Dave");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  send_group_ok (test, bob, group, "Hi all");
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_message (g_ptr_array_index (lines, 0), group, "alice", "Before Dave");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_message (g_ptr_array_index (lines, 0), group, "bob", "Hi all");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Only an admin adds; Dave joins and reads nothing sent before. */
+  refused = cli_run (test, bob, "group", "add", group, "dave", NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  g_assert_nonnull (strstr (refused->err, "admin"));
+  g_clear_pointer (&refused, cli_result_free);
+
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  lines = cli_receive (test, dave);
+  g_assert_false (lines_mention (lines, "Before Dave"));
+  g_assert_false (lines_mention (lines, "Hi all"));
+  g_assert_cmpuint (lines->len, ==, 2);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "create", "Climbing");
+  assert_group_update (g_ptr_array_index (lines, 1), group, "alice", "add", "dave");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "add", "dave");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Carol is removed: she learns it, then nothing more.  Alice's next
+   * message starts a new sender key, which goes to Bob and Dave only. */
+  key_before = own_sender_key (alice, &n_shares);
+  g_assert_cmpint (n_shares, ==, 2);
+  cli_run_ok (test, alice, "group", "remove", group, "carol", NULL);
+  send_group_ok (test, alice, group, "After Carol");
+  key_after = own_sender_key (alice, &n_shares);
+  g_assert_cmpstr (key_after, !=, key_before);
+  g_assert_cmpint (n_shares, ==, 2);
+  lines = cli_receive (test, dave);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "remove", "carol");
+  assert_group_message (g_ptr_array_index (lines, 1), group, "alice", "After Carol");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  send_group_ok (test, dave, group, "Dave here");
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "remove", "carol");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  refused = cli_run (test, carol, "send-group", group, "Still here?", NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  g_clear_pointer (&refused, cli_result_free);
+
+  lines = cli_receive (test, bob);
+  g_assert_true (lines_mention (lines, "After Carol"));
+  g_assert_true (lines_mention (lines, "Dave here"));
+  g_assert_false (lines_mention (lines, "Still here?"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Bob leaves, which anyone may; Dave may not rename, Alice may. */
+  cli_run_ok (test, bob, "group", "leave", group, NULL);
+  refused = cli_run (test, dave, "group", "rename", group, "Dave's", NULL);
+  g_assert_cmpint (refused->status, ==, 1);
+  g_clear_pointer (&refused, cli_result_free);
+  lines = cli_receive (test, alice);
+  line = g_ptr_array_index (lines, lines->len - 1);
+  assert_group_update (line, group, "bob", "leave", NULL);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, alice, "group", "rename", group, "Bouldering", NULL);
+  lines = cli_receive (test, dave);
+  line = g_ptr_array_index (lines, lines->len - 1);
+  assert_group_update (line, group, "alice", "rename", "Bouldering");
+  g_assert_cmpstr (json_object_get_string_member (line, "title"), ==, "Bouldering");
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  at_alice = group_summary (test, alice, group);
+  at_dave = group_summary (test, dave, group);
+  g_assert_cmpstr (at_alice, ==, "Bouldering v5 members: alice dave admins: alice");
+  g_assert_cmpstr (at_dave, ==, at_alice);
+
+  /* The history, as history USERNAME shows a conversation. */
+  lines = group_history (test, alice, group);
+  g_assert_true (lines_mention (lines, "Before Dave"));
+  g_assert_true (lines_mention (lines, "After Carol"));
+  line = g_ptr_array_index (lines, 0);
+  assert_group_update (line, group, "alice", "create", "Climbing");
+  g_assert_cmpstr (json_object_get_string_member (line, "direction"), ==, "outgoing");
+}
+
+/* Updates made at once by members who had not seen each other's: every
+ * current member ends with the same group. */
+static void
+test_concurrent (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_carol = NULL;
+  g_autofree char *at_dave = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  /* Bob leaves while Alice, who has not heard, adds Dave and renames
+   * the group: Bob's leave never went to Dave. */
+  cli_run_ok (test, bob, "group", "leave", group, NULL);
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  cli_run_ok (test, alice, "group", "rename", group, "Bouldering", NULL);
+
+  g_ptr_array_unref (cli_receive (test, carol));
+  /* Alice, the admin, sends Dave what he missed. */
+  g_ptr_array_unref (cli_receive (test, alice));
+  lines = cli_receive (test, dave);
+  g_assert_true (lines->len > 0);
+
+  at_alice = group_summary (test, alice, group);
+  at_carol = group_summary (test, carol, group);
+  at_dave = group_summary (test, dave, group);
+  g_assert_cmpstr (at_alice, ==, "Bouldering v3 members: alice carol dave admins: alice");
+  g_assert_cmpstr (at_carol, ==, at_alice);
+  g_assert_cmpstr (at_dave, ==, at_alice);
+}
+
+/* A member's new key shows in the group; a verified member's holds what
+ * the group sends until the user accepts it. */
+static void
+test_key_change (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autofree char *number = NULL;
+  g_autoptr(CliResult) held = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  gboolean shown = FALSE;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  number = cli_safety_number (test, alice, "bob", "unverified");
+  cli_run_ok (test, alice, "verify", "bob", number, NULL);
+  cli_run_ok (test, bob, "reset-identity", NULL);
+
+  held = cli_run (test, alice, "send-group", group, "Is it still you?", NULL);
+  g_assert_cmpint (held->status, ==, 1);
+  g_assert_nonnull (strstr (held->err, "safety number"));
+
+  lines = group_history (test, alice, group);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
+        {
+          g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, "bob");
+          shown = TRUE;
+        }
+    }
+  g_assert_true (shown);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  /* Carol got it; Bob's new key did not. */
+  lines = cli_receive (test, carol);
+  g_assert_true (lines_mention (lines, "Is it still you?"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, bob);
+  g_assert_false (lines_mention (lines, "Is it still you?"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, alice, "accept-identity", "bob", NULL);
+  send_group_ok (test, alice, group, "Accepted");
+  lines = cli_receive (test, bob);
+  g_assert_true (lines_mention (lines, "Accepted"));
+}
+
+/* A change the relay could not take is kept, and goes once it is back:
+ * the next group command sends it. */
+static void
+test_relay_down (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr(CliResult) offline = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  cli_relay_kill (test->relay);
+  offline = cli_run (test, alice, "group", "rename", group, "Bouldering", NULL);
+  g_assert_cmpint (offline->status, ==, 1);
+  cli_relay_restart (test->relay);
+
+  cli_run_ok (test, alice, "group", "info", group, NULL);
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 1);
+  assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "rename", "Bouldering");
+
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, carol);
+  g_assert_cmpuint (lines->len, ==, 2);
+  assert_group_update (g_ptr_array_index (lines, 1), group, "alice", "rename", "Bouldering");
+
+  at_alice = group_summary (test, alice, group);
+  at_bob = group_summary (test, bob, group);
+  g_assert_cmpstr (at_alice, ==, "Bouldering v2 members: alice bob carol admins: alice");
+  g_assert_cmpstr (at_bob, ==, at_alice);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/cli/groups/lifecycle", test_lifecycle);
+  g_test_add_func ("/cli/groups/concurrent", test_concurrent);
+  g_test_add_func ("/cli/groups/key-change", test_key_change);
+  g_test_add_func ("/cli/groups/relay-down", test_relay_down);
+
+  return g_test_run ();
+}

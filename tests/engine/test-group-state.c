@@ -1,0 +1,408 @@
+/* test-group-state.c: group updates in the content format, and the
+ * group state their history gives
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sp-error.h"
+#include "sp-init.h"
+#include "sp-protobuf.h"
+
+#include "sotto-content-group-private.h"
+#include "sotto-content-private.h"
+#include "sotto-group-state-private.h"
+
+#define GROUP "6f1c2f70-3b5e-4c1a-9a53-0d6ab5b8e0a1"
+#define MESSAGE_ID "0b9f3e1c-51a4-4d1f-8c7e-2f0a9d4b6c11"
+#define ALICE "aaaaaaaa-0000-4000-8000-000000000001"
+#define BOB "bbbbbbbb-0000-4000-8000-000000000002"
+#define CAROL "cccccccc-0000-4000-8000-000000000003"
+#define DAVE "dddddddd-0000-4000-8000-000000000004"
+
+static SottoGroupUpdate *
+make_update (SottoGroupAction  action,
+             guint64           version,
+             const char       *author,
+             const char       *title,
+             const char       *target)
+{
+  SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1000 + version, title);
+
+  if (target != NULL)
+    g_ptr_array_add (update->members, _sotto_group_member_new (target, NULL, FALSE));
+  _sotto_group_update_seal (update);
+
+  return update;
+}
+
+static SottoGroupUpdate *
+make_create (const char *author,
+             const char *title,
+             ...)
+{
+  SottoGroupUpdate *update = _sotto_group_update_new (SOTTO_GROUP_ACTION_CREATE, 1, author, 1000, title);
+  const char *uuid;
+  va_list args;
+
+  g_ptr_array_add (update->members, _sotto_group_member_new (author, "alice", TRUE));
+  va_start (args, title);
+  while ((uuid = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (update->members, _sotto_group_member_new (uuid, NULL, FALSE));
+  va_end (args);
+  _sotto_group_update_seal (update);
+
+  return update;
+}
+
+static GPtrArray *
+updates_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+}
+
+static SottoContent *
+round_trip (const SottoContent *content)
+{
+  g_autoptr(GBytes) encoded = sotto_content_encode (content);
+  g_autoptr(GError) error = NULL;
+  SottoContent *decoded;
+
+  g_assert_nonnull (encoded);
+  decoded = sotto_content_decode (g_bytes_get_data (encoded, NULL), g_bytes_get_size (encoded), &error);
+  g_assert_no_error (error);
+
+  return decoded;
+}
+
+static void
+test_update_round_trip (void)
+{
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(SottoContent) decoded = NULL;
+  SottoGroupUpdate *create = make_create (ALICE, "Climbing", BOB, CAROL, NULL);
+  SottoGroupUpdate *got;
+
+  g_strfreev (create->recipients);
+  create->recipients = g_strdupv ((GStrv) (const char *[]) { BOB, CAROL, NULL });
+  _sotto_group_update_seal (create);
+  g_ptr_array_add (updates, create);
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 2, ALICE, "Bouldering", NULL));
+
+  content = sotto_content_new_group_update (MESSAGE_ID, 1234, "alice", GROUP, updates);
+  decoded = round_trip (content);
+
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_GROUP_UPDATE);
+  g_assert_cmpstr (decoded->group_id, ==, GROUP);
+  g_assert_cmpstr (decoded->sender, ==, "alice");
+  g_assert_cmpuint (decoded->group_updates->len, ==, 2);
+
+  got = g_ptr_array_index (decoded->group_updates, 0);
+  g_assert_cmpint (got->action, ==, SOTTO_GROUP_ACTION_CREATE);
+  g_assert_cmpstr (got->title, ==, "Climbing");
+  g_assert_cmpuint (got->members->len, ==, 3);
+  g_assert_true (((SottoGroupMember *) g_ptr_array_index (got->members, 0))->admin);
+  g_assert_cmpstr (((SottoGroupMember *) g_ptr_array_index (got->members, 0))->username, ==, "alice");
+  g_assert_true (g_strv_equal ((const char * const *) got->recipients, (const char *[]) { BOB, CAROL, NULL }));
+  g_assert_cmpmem (got->hash, sizeof got->hash, create->hash, sizeof create->hash);
+
+  got = g_ptr_array_index (decoded->group_updates, 1);
+  g_assert_cmpint (got->action, ==, SOTTO_GROUP_ACTION_RENAME);
+  g_assert_cmpstr (got->title, ==, "Bouldering");
+  g_assert_cmpuint (got->version, ==, 2);
+}
+
+static void
+test_text_round_trip (void)
+{
+  g_autoptr(SottoContent) content = sotto_content_new_text (MESSAGE_ID, 1234, "alice", "hello group");
+  g_autoptr(SottoContent) decoded = NULL;
+  g_autoptr(SottoContent) plain = NULL;
+
+  sotto_content_set_group (content, GROUP);
+  decoded = round_trip (content);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded->text, ==, "hello group");
+  g_assert_cmpstr (decoded->group_id, ==, GROUP);
+  g_assert_null (decoded->group_updates);
+
+  /* A text to one person names no group. */
+  g_clear_pointer (&content->group_id, g_free);
+  plain = round_trip (content);
+  g_assert_null (plain->group_id);
+}
+
+/* Content version 2 around a GroupContext given in raw bytes. */
+static SottoContent *
+decode_raw_context (const guint8  *context,
+                    gsize          context_len,
+                    GError       **error)
+{
+  guint8 id[16] = { 1 };
+  g_autofree guint8 *out = g_malloc0 (context_len + 256);
+  SpPbWriter writer;
+  gsize len;
+  gsize total;
+
+  out[0] = 2;
+  sp_pb_writer_init (&writer, out + 1, context_len + 200);
+  sp_pb_write_bytes (&writer, 1, id, sizeof id);
+  sp_pb_write_varint (&writer, 2, 1234);
+  sp_pb_write_bytes (&writer, SOTTO_CONTENT_FIELD_GROUP, context, context_len);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &len), ==, SP_OK);
+  out[1 + len] = 0x80;
+  total = (len + 2 + SOTTO_CONTENT_BLOCK_SIZE - 1) / SOTTO_CONTENT_BLOCK_SIZE * SOTTO_CONTENT_BLOCK_SIZE;
+  out = g_realloc (out, total);
+  memset (out + len + 2, 0, total - len - 2);
+
+  return sotto_content_decode (out, total, error);
+}
+
+/* A GroupContext with one update: CREATE by Alice with @n_members
+ * members, @title, and a data message too when @with_data. */
+static GBytes *
+raw_create (guint       n_members,
+            const char *title,
+            gboolean    with_data)
+{
+  guint8 group[16] = { 0x6f };
+  guint8 alice[16] = { 0xaa };
+  gsize size = 4096 + n_members * 32;
+  g_autofree guint8 *update = g_malloc (size);
+  g_autofree guint8 *context = g_malloc (size + 64);
+  SpPbWriter writer;
+  gsize update_len;
+  gsize context_len;
+
+  sp_pb_writer_init (&writer, update, size);
+  sp_pb_write_varint (&writer, 1, SOTTO_GROUP_ACTION_CREATE);
+  sp_pb_write_varint (&writer, 2, 1);
+  sp_pb_write_bytes (&writer, 3, alice, sizeof alice);
+  sp_pb_write_varint (&writer, 4, 5);
+  sp_pb_write_bytes (&writer, 5, (const guint8 *) title, strlen (title));
+  for (guint i = 0; i < n_members; i++)
+    {
+      guint8 member[24];
+      SpPbWriter member_writer;
+      gsize member_len;
+      guint8 uuid[16] = { 0xaa };
+
+      uuid[15] = (guint8) i;
+      uuid[14] = (guint8) (i >> 8);
+      sp_pb_writer_init (&member_writer, member, sizeof member);
+      sp_pb_write_bytes (&member_writer, 1, uuid, sizeof uuid);
+      if (i == 0)
+        sp_pb_write_varint (&member_writer, 3, 1);
+      g_assert_cmpint (sp_pb_writer_finish (&member_writer, &member_len), ==, SP_OK);
+      sp_pb_write_bytes (&writer, 6, member, member_len);
+    }
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &update_len), ==, SP_OK);
+
+  sp_pb_writer_init (&writer, context, size + 64);
+  sp_pb_write_bytes (&writer, 1, group, sizeof group);
+  sp_pb_write_bytes (&writer, 2, update, update_len);
+  if (with_data)
+    sp_pb_write_bytes (&writer, 3, (const guint8 *) "\x0a\x02hi", 4);
+  g_assert_cmpint (sp_pb_writer_finish (&writer, &context_len), ==, SP_OK);
+
+  return g_bytes_new (context, context_len);
+}
+
+static void
+assert_raw (GBytes   *context,
+            gboolean  valid)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoContent) content = decode_raw_context (g_bytes_get_data (context, NULL),
+                                                        g_bytes_get_size (context), &error);
+
+  if (valid)
+    {
+      g_assert_no_error (error);
+      g_assert_cmpint (content->kind, ==, SOTTO_CONTENT_KIND_GROUP_UPDATE);
+    }
+  else
+    {
+      g_assert_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED);
+      g_assert_null (content);
+    }
+}
+
+static void
+test_bounds (void)
+{
+  g_autofree char *long_title = g_strnfill (SOTTO_GROUP_MAX_TITLE + 1, 't');
+  g_autofree char *longest_title = g_strnfill (SOTTO_GROUP_MAX_TITLE, 't');
+  g_autoptr(GBytes) fits = raw_create (SOTTO_GROUP_MAX_MEMBERS, longest_title, FALSE);
+  g_autoptr(GBytes) too_many = raw_create (SOTTO_GROUP_MAX_MEMBERS + 1, "t", FALSE);
+  g_autoptr(GBytes) too_long = raw_create (2, long_title, FALSE);
+  g_autoptr(GBytes) empty_title = raw_create (2, "", FALSE);
+  g_autoptr(GBytes) both = raw_create (2, "t", TRUE);
+
+  assert_raw (fits, TRUE);
+  assert_raw (too_many, FALSE);
+  assert_raw (too_long, FALSE);
+  assert_raw (empty_title, FALSE);
+  assert_raw (both, FALSE);
+}
+
+static void
+assert_member (SottoGroupState *state,
+               const char      *uuid,
+               gboolean         admin)
+{
+  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+
+  g_assert_nonnull (member);
+  g_assert_cmpint (member->admin, ==, admin);
+}
+
+static void
+test_rules (void)
+{
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupUpdate) bob_adds = make_update (SOTTO_GROUP_ACTION_ADD, 2, BOB, NULL, DAVE);
+  g_autoptr(SottoGroupUpdate) bob_renames = make_update (SOTTO_GROUP_ACTION_RENAME, 2, BOB, "Bob's", NULL);
+
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (updates, _sotto_group_update_copy (bob_adds));
+  g_ptr_array_add (updates, _sotto_group_update_copy (bob_renames));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_REMOVE, 4, BOB, NULL, ALICE));
+
+  g_assert_cmpuint (_sotto_group_state_merge (state, updates), ==, 5);
+  /* Bob is no admin: his add, rename and removal changed nothing; anyone
+   * may leave. */
+  g_assert_cmpstr (state->title, ==, "Climbing");
+  g_assert_cmpuint (state->members->len, ==, 2);
+  assert_member (state, ALICE, TRUE);
+  assert_member (state, BOB, FALSE);
+  g_assert_null (_sotto_group_state_find_member (state, CAROL));
+  g_assert_null (_sotto_group_state_find_member (state, DAVE));
+  g_assert_false (_sotto_group_state_was_applied (state, bob_adds));
+  g_assert_cmpuint (state->version, ==, 4);
+
+  /* The same updates again are nothing new. */
+  g_assert_cmpuint (_sotto_group_state_merge (state, updates), ==, 0);
+
+  /* The last admin leaves: the longest-standing member takes over. */
+  g_ptr_array_set_size (updates, 0);
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 5, ALICE, NULL, NULL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 6, BOB, "Bob's", NULL));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpuint (state->members->len, ==, 1);
+  assert_member (state, BOB, TRUE);
+  g_assert_cmpstr (state->title, ==, "Bob's");
+
+  /* A second creation is refused. */
+  g_ptr_array_set_size (updates, 0);
+  g_ptr_array_add (updates, make_create (CAROL, "Mine", NULL));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpstr (state->title, ==, "Bob's");
+  g_assert_null (_sotto_group_state_find_member (state, CAROL));
+}
+
+static char *
+describe (SottoGroupState *state)
+{
+  GString *out = g_string_new (state->title);
+
+  g_string_append_printf (out, " v%" G_GUINT64_FORMAT, state->version);
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+
+      g_string_append_printf (out, " %s%s", member->uuid, member->admin ? "*" : "");
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+/* Every order in which the updates may arrive, one at a time. */
+static void
+permute (GPtrArray  *updates,
+         guint       first,
+         const char *expected,
+         guint      *n_orders)
+{
+  if (first == updates->len)
+    {
+      g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+      g_autofree char *got = NULL;
+
+      for (guint i = 0; i < updates->len; i++)
+        {
+          g_autoptr(GPtrArray) one = g_ptr_array_new ();
+
+          g_ptr_array_add (one, g_ptr_array_index (updates, i));
+          _sotto_group_state_merge (state, one);
+        }
+      got = describe (state);
+      g_assert_cmpstr (got, ==, expected);
+      (*n_orders)++;
+      return;
+    }
+
+  for (guint i = first; i < updates->len; i++)
+    {
+      gpointer swap = updates->pdata[first];
+
+      updates->pdata[first] = updates->pdata[i];
+      updates->pdata[i] = swap;
+      permute (updates, first + 1, expected, n_orders);
+      updates->pdata[i] = updates->pdata[first];
+      updates->pdata[first] = swap;
+    }
+}
+
+static void
+test_convergence (void)
+{
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupState) reference = _sotto_group_state_new (GROUP);
+  g_autofree char *expected = NULL;
+  guint n_orders = 0;
+
+  /* Alice creates the group and makes Bob an admin; then, concurrently
+   * (each at version 3, none having seen the others'), Alice renames it
+   * and adds Dave, Bob renames it otherwise and removes Carol, and
+   * Carol leaves. */
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 3, ALICE, "Alice's", NULL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_ADD, 3, ALICE, NULL, DAVE));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, CAROL));
+  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
+
+  _sotto_group_state_merge (reference, updates);
+  expected = describe (reference);
+  /* Bob's rename sorts after Alice's (by author at the same version);
+   * Bob removed Carol before her leave, which then changed nothing. */
+  g_assert_cmpstr (expected, ==, "Bob's v3 " ALICE "* " BOB "* " DAVE);
+
+  permute (updates, 0, expected, &n_orders);
+  g_assert_cmpuint (n_orders, ==, 5040);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_assert_cmpint (sp_init (), ==, 0);
+
+  g_test_add_func ("/group-state/update-round-trip", test_update_round_trip);
+  g_test_add_func ("/group-state/text-round-trip", test_text_round_trip);
+  g_test_add_func ("/group-state/bounds", test_bounds);
+  g_test_add_func ("/group-state/rules", test_rules);
+  g_test_add_func ("/group-state/convergence", test_convergence);
+
+  return g_test_run ();
+}
