@@ -13,6 +13,7 @@
 #include "sotto-accessible.h"
 #include "sotto-account.h"
 #include "sotto-chats-page.h"
+#include "sotto-contact-label.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
 #include "sotto-conversation-row.h"
@@ -393,6 +394,7 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GNotification) notification = NULL;
   g_autofree char *id = NULL;
+  g_autofree char *name = NULL;
   const char *title;
   const char *body = NULL;
 
@@ -418,11 +420,11 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   switch (g_settings_get_enum (self->settings, "notification-content"))
     {
     case 0: /* name and message */
-      title = sotto_contact_get_name (contact);
+      title = name = sotto_contact_label_full (contact);
       body = sotto_message_get_body (message);
       break;
     case 1: /* name only */
-      title = sotto_contact_get_name (contact);
+      title = name = sotto_contact_label_full (contact);
       body = _("New message");
       break;
     default: /* nothing */

@@ -14,6 +14,8 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-avatar.h"
+#include "sotto-contact-label.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-row.h"
 #include "sotto-time-format.h"
@@ -27,8 +29,9 @@ struct _SottoConversationRow
   GSignalGroup *contact_signals;
 
   GtkWidget *box;
-  AdwAvatar *avatar;
+  SottoAvatar *avatar;
   GtkLabel *name_label;
+  GtkLabel *username_label;
   GtkImage *verified_icon;
   GtkLabel *request_label;
   GtkLabel *time_label;
@@ -66,7 +69,7 @@ sotto_conversation_row_update_accessible (SottoConversationRow *self)
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *label = NULL;
 
-  g_ptr_array_add (parts, g_strdup (sotto_contact_get_name (contact)));
+  g_ptr_array_add (parts, sotto_contact_label_full (contact));
   if (gtk_widget_get_visible (GTK_WIDGET (self->verified_icon)))
     g_ptr_array_add (parts, g_strdup (_("verified")));
   if (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST)
@@ -97,10 +100,12 @@ sotto_conversation_row_update_contact (SottoConversationRow *self)
 {
   SottoContact *contact = sotto_conversation_get_contact (self->conversation);
   const char *name = sotto_contact_get_name (contact);
+  const char *username = sotto_contact_label_username (contact);
   gboolean verified = sotto_contact_get_verification_state (contact) == SOTTO_VERIFICATION_STATE_VERIFIED;
 
-  adw_avatar_set_text (self->avatar, name);
   gtk_label_set_label (self->name_label, name);
+  gtk_label_set_label (self->username_label, username != NULL ? username : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->username_label), username != NULL);
   gtk_widget_set_visible (GTK_WIDGET (self->verified_icon), verified);
   gtk_widget_set_visible (GTK_WIDGET (self->request_label),
                           sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST);
@@ -210,9 +215,11 @@ sotto_conversation_row_class_init (SottoConversationRowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_AVATAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, avatar);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, username_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, verified_icon);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationRow, request_label);
@@ -278,6 +285,7 @@ sotto_conversation_row_set_conversation (SottoConversationRow *self,
   g_signal_group_set_target (self->conversation_signals, conversation);
   g_signal_group_set_target (self->contact_signals,
                              conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL);
+  sotto_avatar_set_contact (self->avatar, conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL);
 
   if (conversation != NULL)
     {

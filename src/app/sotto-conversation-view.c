@@ -11,6 +11,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sotto-contact-label.h"
 #include "sotto-contact.h"
 #include "sotto-message.h"
 #include "sotto-accessible.h"
@@ -21,6 +22,7 @@
 #include "sotto-typing-indicator.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
+#include "sotto-timer-menu.h"
 
 struct _SottoConversationView
 {
@@ -228,6 +230,7 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
   SottoVerificationState state;
   const char *name;
   const char *subtitle = NULL;
+  g_autofree char *with_username = NULL;
   g_autofree char *banner = NULL;
 
   if (contact == NULL)
@@ -252,6 +255,14 @@ sotto_conversation_view_update_contact (SottoConversationView *self)
     }
 
   adw_window_title_set_title (self->title, name);
+  if (sotto_contact_label_username (contact) != NULL)
+    {
+      /* Translators: the conversation's subtitle: the contact's username
+       * and whether their safety number is verified, as in
+       * "bob · Not verified" */
+      with_username = g_strdup_printf (_("%s · %s"), sotto_contact_label_username (contact), subtitle);
+      subtitle = with_username;
+    }
   adw_window_title_set_subtitle (self->title, subtitle);
 
   /* Only a contact the user had verified gets the banner and a held
@@ -886,6 +897,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, G_TYPE_BOOLEAN);
 
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
+  g_type_ensure (SOTTO_TYPE_TIMER_MENU);
   g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);

@@ -18,6 +18,7 @@
 #include "sotto-message-text.h"
 #include "sotto-reaction-list.h"
 #include "sotto-time-format.h"
+#include "sotto-timer-text.h"
 
 struct _SottoMessageRow
 {
@@ -402,19 +403,11 @@ static char *
 timer_event_text (const char *who,
                   const char *body)
 {
-  static const struct { guint seconds; const char *duration; } durations[] = {
-    { 30, N_("30 seconds") }, { 300, N_("5 minutes") }, { 3600, N_("1 hour") },
-    { 86400, N_("1 day") }, { 604800, N_("1 week") }, { 2419200, N_("4 weeks") },
-  };
   guint64 seconds = 0;
-  const char *duration = NULL;
+  const char *duration;
 
   g_ascii_string_to_unsigned (body != NULL ? body : "", 10, 0, G_MAXUINT32, &seconds, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (durations); i++)
-    {
-      if (durations[i].seconds == seconds)
-        duration = _(durations[i].duration);
-    }
+  duration = sotto_timer_text_duration (seconds);
 
   if (seconds == 0)
     return who != NULL ? g_strdup_printf (_("%s turned off disappearing messages"), who)

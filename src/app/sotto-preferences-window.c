@@ -16,6 +16,7 @@
 #include "sotto-conversation.h"
 #include "sotto-error-text.h"
 #include "sotto-preferences-window.h"
+#include "sotto-profile-editor.h"
 
 struct _SottoPreferencesWindow
 {
@@ -25,6 +26,7 @@ struct _SottoPreferencesWindow
   GCancellable *cancellable;
   guint n_blocked;
 
+  SottoProfileEditor *profile_editor;
   AdwComboRow *notification_row;
   GtkSwitch *read_receipts_switch;
   GtkSwitch *typing_indicators_switch;
@@ -214,7 +216,9 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
 
   object_class->dispose = sotto_preferences_window_dispose;
 
+  g_type_ensure (SOTTO_TYPE_PROFILE_EDITOR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, profile_editor);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, notification_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, read_receipts_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, typing_indicators_switch);
@@ -275,6 +279,7 @@ sotto_preferences_window_new (GtkWindow      *transient_for,
       self->messenger = g_object_ref (messenger);
       relay_url = sotto_account_get_relay_url (sotto_messenger_get_account (messenger));
       sotto_preferences_window_list_blocked (self);
+      sotto_profile_editor_set_messenger (self->profile_editor, messenger);
     }
   adw_action_row_set_subtitle (self->relay_row,
                                relay_url != NULL ? relay_url : _("Not registered yet"));

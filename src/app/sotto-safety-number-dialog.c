@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-contact-label.h"
 #include "sotto-qr-code.h"
 #include "sotto-safety-number-dialog.h"
 
@@ -189,12 +190,12 @@ sotto_safety_number_dialog_set_contact (SottoSafetyNumberDialog *self,
                                         SottoContact            *contact)
 {
   g_autofree char *explanation = NULL;
-  const char *name;
+  g_autofree char *name = NULL;
 
   g_assert (self->contact == NULL);
 
   self->contact = g_object_ref (contact);
-  name = sotto_contact_get_name (contact);
+  name = sotto_contact_label_full (contact);
 
   explanation = g_strdup_printf (_("If the numbers on your device and on %s’s device match, "
                                    "your conversation is end-to-end encrypted between the two of you "

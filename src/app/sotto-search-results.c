@@ -11,6 +11,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sotto-contact-label.h"
 #include "sotto-search-results.h"
 
 /* The messages whose text holds what the user searches for, from every
@@ -52,11 +53,12 @@ sotto_search_results_create_row_cb (gpointer item,
   SottoMessageMatch *match = item;
   SottoContact *contact = sotto_conversation_get_contact (sotto_message_match_get_conversation (match));
   g_autofree char *text = g_strdelimit (g_strdup (sotto_message_match_get_text (match)), "\n", ' ');
+  g_autofree char *title = sotto_contact_label_full (contact);
   GtkWidget *row = adw_action_row_new ();
 
   /* Names and messages are shown as they are, never as markup. */
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sotto_contact_get_name (contact));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), text);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);

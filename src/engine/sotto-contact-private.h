@@ -28,6 +28,9 @@ void          _sotto_contact_set_standing           (SottoContact           *sel
                                                      SottoContactStanding    standing);
 void          _sotto_contact_set_profile_name       (SottoContact           *self,
                                                      const char             *profile_name);
+void          _sotto_contact_set_avatar             (SottoContact           *self,
+                                                     gboolean                has_avatar,
+                                                     const char             *digest);
 void          _sotto_contact_set_verification_state (SottoContact           *self,
                                                      SottoVerificationState  verification_state);
 

@@ -15,6 +15,7 @@
 #include "sp-fingerprint.h"
 
 #include "sotto-account.h"
+#include "sotto-avatar-icon-private.h"
 #include "sotto-contact-private.h"
 #include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
@@ -32,6 +33,7 @@ struct _SottoContact
   char *username;
   char *name;
   char *profile_name;
+  SottoAvatarIcon *avatar;
   GBytes *identity_key;
   SottoVerificationState verification_state;
   SottoContactStanding standing;
@@ -62,6 +64,7 @@ enum {
   PROP_SAFETY_NUMBER,
   PROP_STANDING,
   PROP_PROFILE_NAME,
+  PROP_AVATAR,
   N_PROPS
 };
 
@@ -156,6 +159,55 @@ _sotto_contact_set_profile_name (SottoContact *self,
   self->profile_name = g_strdup (profile_name);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PROFILE_NAME]);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_NAME]);
+}
+
+/* Whether the contact's profile gave an image, and which: @digest is its
+ * SHA-256 in hex, or %NULL when it is not known (the image was read
+ * from the store).  Another image, or the first one, makes a new icon. */
+void
+_sotto_contact_set_avatar (SottoContact *self,
+                           gboolean      has_avatar,
+                           const char   *digest)
+{
+  g_return_if_fail (SOTTO_IS_CONTACT (self));
+
+  if (!has_avatar)
+    {
+      if (self->avatar != NULL)
+        {
+          g_clear_object (&self->avatar);
+          g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AVATAR]);
+        }
+      return;
+    }
+
+  if (self->avatar != NULL && digest != NULL
+      && g_strcmp0 (_sotto_avatar_icon_get_digest (self->avatar), digest) == 0)
+    return;
+
+  g_clear_object (&self->avatar);
+  self->avatar = _sotto_avatar_icon_new (self->store, self->id, digest);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AVATAR]);
+}
+
+/**
+ * sotto_contact_get_avatar:
+ * @self: a #SottoContact
+ *
+ * The image the contact's encrypted profile gave, which is read from
+ * the store when it is loaded (g_loadable_icon_load_async()): PNG,
+ * JPEG, GIF or WebP bytes of at most %SOTTO_PROFILE_MAX_AVATAR, as the
+ * contact sent them.
+ *
+ * Returns: (transfer none) (nullable): the avatar, or %NULL when the
+ *   contact has none
+ */
+GLoadableIcon *
+sotto_contact_get_avatar (SottoContact *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONTACT (self), NULL);
+
+  return self->avatar != NULL ? G_LOADABLE_ICON (self->avatar) : NULL;
 }
 
 /**
@@ -703,6 +755,7 @@ sotto_contact_finalize (GObject *object)
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->profile_name, g_free);
+  g_clear_object (&self->avatar);
   g_clear_pointer (&self->identity_key, g_bytes_unref);
   g_clear_pointer (&self->safety_number, g_free);
   g_clear_pointer (&self->scannable_safety_number, g_bytes_unref);
@@ -764,6 +817,10 @@ sotto_contact_get_property (GObject    *object,
 
     case PROP_PROFILE_NAME:
       g_value_set_string (value, self->profile_name);
+      break;
+
+    case PROP_AVATAR:
+      g_value_set_object (value, self->avatar);
       break;
 
     default:
@@ -923,6 +980,20 @@ sotto_contact_class_init (SottoContactClass *klass)
   properties [PROP_PROFILE_NAME] =
     g_param_spec_string ("profile-name", NULL, NULL,
                          NULL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoContact:avatar:
+   *
+   * The image from the contact's encrypted profile, as a
+   * #GLoadableIcon that reads it from the store, or %NULL.  A new image
+   * gives a new icon.
+   */
+  properties [PROP_AVATAR] =
+    g_param_spec_object ("avatar", NULL, NULL,
+                         G_TYPE_LOADABLE_ICON,
                          (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));

@@ -21,6 +21,7 @@ const char             *sotto_contact_get_uuid                (SottoContact     
 const char             *sotto_contact_get_username            (SottoContact         *self);
 const char             *sotto_contact_get_name                (SottoContact         *self);
 const char             *sotto_contact_get_profile_name        (SottoContact         *self);
+GLoadableIcon          *sotto_contact_get_avatar              (SottoContact         *self);
 GBytes                 *sotto_contact_get_identity_key        (SottoContact         *self);
 SottoVerificationState  sotto_contact_get_verification_state  (SottoContact         *self);
 gboolean                sotto_contact_get_sending_held        (SottoContact         *self);

@@ -29,6 +29,7 @@ struct _SottoConversation
   gint64 last_activity;
   guint unread_count;
   char *draft;
+  guint timer;
 
   /* The contact is typing, until this source ends it
    * (sotto-conversation-typing.c). */

@@ -32,6 +32,7 @@ enum {
   PROP_LAST_ACTIVITY,
   PROP_SENDING_HELD,
   PROP_DRAFT,
+  PROP_TIMER,
   PROP_PEER_TYPING,
   N_PROPS
 };
@@ -108,6 +109,39 @@ sotto_conversation_set_unread_count (SottoConversation *self,
     }
 }
 
+/* A "timer changed" event is stored in the same transaction as the
+ * timer it names, by whichever side set it: the event's body is the
+ * conversation's timer from then on. */
+static void
+sotto_conversation_follow_timer (SottoConversation *self,
+                                 SottoMessage      *message)
+{
+  guint64 seconds;
+
+  if (sotto_message_get_kind (message) != SOTTO_MESSAGE_KIND_TIMER_CHANGED
+      || !g_ascii_string_to_unsigned (sotto_message_get_body (message), 10, 0, G_MAXUINT32, &seconds, NULL)
+      || self->timer == seconds)
+    return;
+
+  self->timer = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TIMER]);
+}
+
+/**
+ * sotto_conversation_get_timer:
+ * @self: a #SottoConversation
+ *
+ * Returns: the conversation's disappearing-message timer in seconds, 0
+ *   when it is off
+ */
+guint
+sotto_conversation_get_timer (SottoConversation *self)
+{
+  g_return_val_if_fail (SOTTO_IS_CONVERSATION (self), 0);
+
+  return self->timer;
+}
+
 /* Shows the preview of the last message as it is now: an edit or a
  * deletion for everyone changes it in place (sotto-message-actions.c). */
 void
@@ -127,13 +161,14 @@ _sotto_conversation_refresh_preview (SottoConversation *self)
 }
 
 /* Adds a message the store has just recorded, and moves the
- * conversation's activity, preview and unread count with it. */
+ * conversation's activity, preview, unread count and timer with it. */
 static void
 sotto_conversation_append (SottoConversation *self,
                            SottoMessage      *message)
 {
   g_object_freeze_notify (G_OBJECT (self));
 
+  sotto_conversation_follow_timer (self, message);
   g_set_object (&self->last_message, message);
   _sotto_message_list_append (self->messages, message);
   _sotto_conversation_refresh_preview (self);
@@ -811,6 +846,7 @@ _sotto_conversation_new_from_record (SottoStore                 *store,
   self->preview = make_preview (self->last_message);
   self->messages = _sotto_message_list_new (store, record->id, record->n_messages, self->last_message);
   _sotto_conversation_set_draft (self, record->draft);
+  self->timer = record->timer;
 
   return self;
 }
@@ -992,6 +1028,10 @@ sotto_conversation_get_property (GObject    *object,
       g_value_set_string (value, self->draft);
       break;
 
+    case PROP_TIMER:
+      g_value_set_uint (value, self->timer);
+      break;
+
     case PROP_PEER_TYPING:
       g_value_set_boolean (value, self->peer_typing);
       break;
@@ -1095,6 +1135,18 @@ sotto_conversation_class_init (SottoConversationClass *klass)
                          (G_PARAM_READABLE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoConversation:timer:
+   *
+   * The disappearing-message timer in seconds, 0 when it is off.
+   */
+  properties [PROP_TIMER] =
+    g_param_spec_uint ("timer", NULL, NULL,
+                       0, G_MAXUINT32, 0,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
 
   /**
    * SottoConversation:peer-typing:

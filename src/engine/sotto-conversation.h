@@ -23,6 +23,7 @@ const char   *sotto_conversation_get_last_message_preview (SottoConversation    
 gint64        sotto_conversation_get_last_activity        (SottoConversation    *self);
 gboolean      sotto_conversation_get_sending_held         (SottoConversation    *self);
 const char   *sotto_conversation_get_draft                (SottoConversation    *self);
+guint         sotto_conversation_get_timer                (SottoConversation    *self);
 gboolean      sotto_conversation_get_peer_typing          (SottoConversation    *self);
 void          sotto_conversation_delete_message_async     (SottoConversation    *self,
                                                            const char           *id,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 
 #include "sotto-messenger-private.h"
 
@@ -76,6 +77,106 @@ sotto_messenger_set_profile_finish (SottoMessenger  *self,
                                     GError         **error)
 {
   return _sotto_messenger_propagate_boolean (self, result, error);
+}
+
+typedef struct
+{
+  char *name;
+  GBytes *avatar;
+} OwnProfile;
+
+static void
+own_profile_free (OwnProfile *profile)
+{
+  g_clear_pointer (&profile->name, g_free);
+  g_clear_pointer (&profile->avatar, g_bytes_unref);
+  g_free (profile);
+}
+
+static void
+load_profile_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  SottoMessenger *self = source_object;
+  OwnProfile *profile = g_new0 (OwnProfile, 1);
+  g_autoptr(GError) error = NULL;
+  guint8 *key = NULL;
+  gboolean uploaded;
+
+  /* The key is not the caller's business: it is wiped at once. */
+  if (!_sotto_store_load_own_profile (self->store, &key, &profile->name, &profile->avatar, &uploaded, &error))
+    {
+      own_profile_free (profile);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_clear_pointer (&key, sodium_free);
+
+  g_task_return_pointer (task, profile, (GDestroyNotify) own_profile_free);
+}
+
+/**
+ * sotto_messenger_load_profile_async:
+ * @self: a #SottoMessenger
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the profile
+ * @user_data: data for @callback
+ *
+ * Reads the account's own display name and avatar, as they were last
+ * set with sotto_messenger_set_profile_async().
+ */
+void
+sotto_messenger_load_profile_async (SottoMessenger      *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_messenger_load_profile_async);
+  _sotto_store_run_in_thread (self->store, task, load_profile_thread);
+}
+
+/**
+ * sotto_messenger_load_profile_finish:
+ * @self: a #SottoMessenger
+ * @result: the result passed to the callback
+ * @name: (out) (transfer full) (optional) (nullable): the display name,
+ *   or %NULL before the user set one
+ * @avatar: (out) (transfer full) (optional) (nullable): the avatar
+ *   image, or %NULL
+ * @error: a location for a #GError
+ *
+ * Returns: whether the profile could be read
+ */
+gboolean
+sotto_messenger_load_profile_finish (SottoMessenger  *self,
+                                     GAsyncResult    *result,
+                                     char           **name,
+                                     GBytes         **avatar,
+                                     GError         **error)
+{
+  OwnProfile *profile;
+
+  g_return_val_if_fail (SOTTO_IS_MESSENGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  profile = g_task_propagate_pointer (G_TASK (result), error);
+  if (profile == NULL)
+    return FALSE;
+
+  if (name != NULL)
+    *name = g_steal_pointer (&profile->name);
+  if (avatar != NULL)
+    *avatar = g_steal_pointer (&profile->avatar);
+  own_profile_free (profile);
+
+  return TRUE;
 }
 
 /* The inbox stored a profile key from the contact of @conversation,

@@ -228,6 +228,15 @@ void                   sotto_messenger_set_profile_async        (SottoMessenger 
 gboolean               sotto_messenger_set_profile_finish       (SottoMessenger       *self,
                                                                  GAsyncResult         *result,
                                                                  GError              **error);
+void                   sotto_messenger_load_profile_async       (SottoMessenger       *self,
+                                                                 GCancellable         *cancellable,
+                                                                 GAsyncReadyCallback   callback,
+                                                                 gpointer              user_data);
+gboolean               sotto_messenger_load_profile_finish      (SottoMessenger       *self,
+                                                                 GAsyncResult         *result,
+                                                                 char                **name,
+                                                                 GBytes              **avatar,
+                                                                 GError              **error);
 
 /* Attachments (sotto-messenger-attachments.c) */
 void                   sotto_messenger_send_with_attachments_async  (SottoMessenger      *self,

@@ -131,6 +131,7 @@ typedef struct
 {
   guint8 *key;
   GHashTable *names;
+  GArray *avatars;
 } Loaded;
 
 static void
@@ -138,6 +139,7 @@ loaded_free (Loaded *loaded)
 {
   g_clear_pointer (&loaded->key, sodium_free);
   g_clear_pointer (&loaded->names, g_hash_table_unref);
+  g_clear_pointer (&loaded->avatars, g_array_unref);
   g_free (loaded);
 }
 
@@ -155,7 +157,8 @@ load_thread (GTask        *task,
   gboolean uploaded;
 
   if (!_sotto_store_load_own_profile (self->store, &loaded->key, &name, &avatar, &uploaded, &error)
-      || (loaded->names = _sotto_store_list_contact_profile_names (self->store, &error)) == NULL)
+      || (loaded->names = _sotto_store_list_contact_profile_names (self->store, &error)) == NULL
+      || (loaded->avatars = _sotto_store_list_contact_avatars (self->store, &error)) == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -190,11 +193,20 @@ load_cb (GObject      *object,
         _sotto_contact_set_profile_name (sotto_conversation_get_contact (conversation), name);
     }
 
+  for (guint i = 0; i < loaded->avatars->len; i++)
+    {
+      SottoConversation *conversation = _sotto_conversation_list_find_by_id (self->conversations,
+                                                                             g_array_index (loaded->avatars, gint64, i));
+
+      if (conversation != NULL)
+        _sotto_contact_set_avatar (sotto_conversation_get_contact (conversation), TRUE, NULL);
+    }
+
   g_task_return_boolean (task, TRUE);
 }
 
 /* Reads the account's profile key, for the outbox, and the display
- * names contacts' profiles gave, for the contacts. */
+ * names and avatars contacts' profiles gave, for the contacts. */
 void
 _sotto_profile_service_load_async (SottoProfileService *self,
                                    GAsyncReadyCallback  callback,
@@ -644,6 +656,7 @@ typedef struct
   gint64 contact_id;
   GBytes *blob;
   char *name;
+  char *avatar_digest;
 } Fetch;
 
 static void
@@ -652,6 +665,7 @@ fetch_free (Fetch *fetch)
   g_clear_object (&fetch->conversation);
   g_clear_pointer (&fetch->blob, g_bytes_unref);
   g_clear_pointer (&fetch->name, g_free);
+  g_clear_pointer (&fetch->avatar_digest, g_free);
   g_free (fetch);
 }
 
@@ -681,6 +695,9 @@ fetch_open_thread (GTask        *task,
     g_debug ("Could not open a contact’s profile: %s", open_error->message);
   g_clear_pointer (&key, sodium_free);
 
+  if (avatar != NULL)
+    fetch->avatar_digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, avatar);
+
   if (!_sotto_store_save_contact_profile (self->store, fetch->contact_id, fetch->name, avatar,
                                           _sotto_now_ms (), &error))
     g_task_return_error (task, g_steal_pointer (&error));
@@ -700,10 +717,14 @@ fetch_opened_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_debug ("Could not store a contact’s profile: %s", error->message);
-  else if (fetch->name != NULL && g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0)
+  else if (fetch->name != NULL)
     {
-      _sotto_contact_set_profile_name (contact, fetch->name);
-      g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation);
+      _sotto_contact_set_avatar (contact, fetch->avatar_digest != NULL, fetch->avatar_digest);
+      if (g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0)
+        {
+          _sotto_contact_set_profile_name (contact, fetch->name);
+          g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation);
+        }
     }
 
   self->n_fetching--;

@@ -57,7 +57,7 @@ typedef struct
 } SottoContactRecord;
 
 /* A conversation with its contact, its newest message (%NULL in an empty
- * one) and its draft. */
+ * one), its draft and its disappearing-message timer (0 for off). */
 typedef struct
 {
   gint64 id;
@@ -67,6 +67,7 @@ typedef struct
   gint64 last_activity;
   SottoMessageRecord *last_message;
   char *draft;
+  guint timer;
 } SottoConversationRecord;
 
 /* One queued outgoing message, as the outbox reads it from the store. */

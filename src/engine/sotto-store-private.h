@@ -537,6 +537,8 @@ GArray              *_sotto_store_list_stale_contact_profiles (SottoStore       
                                                         GError                    **error);
 GHashTable          *_sotto_store_list_contact_profile_names (SottoStore           *self,
                                                         GError                    **error);
+GArray              *_sotto_store_list_contact_avatars (SottoStore                 *self,
+                                                        GError                    **error);
 
 /* Disappearing messages (sotto-store-expiry.c) */
 typedef struct

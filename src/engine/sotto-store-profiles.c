@@ -304,29 +304,25 @@ _sotto_store_load_contact_avatar (SottoStore  *self,
                                            avatar, error);
 }
 
-/* Runs on the store's thread.  Returns: (transfer full) (element-type
- * gint64): the ids of the conversations with at most @limit contacts who
- * gave a profile key, those whose profile was fetched longest ago first. */
-GArray *
-_sotto_store_list_stale_contact_profiles (SottoStore  *self,
-                                          guint        limit,
-                                          GError     **error)
+/* Runs @sql, which selects conversation ids (with @limit as its ?1
+ * unless it is negative), and returns: (transfer full) (element-type
+ * gint64): the ids. */
+static GArray *
+select_conversation_ids (SottoStore  *self,
+                         const char  *sql,
+                         gint64       limit,
+                         GError     **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
   int rc;
 
-  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
-
-  statement = _sotto_store_prepare (self,
-                                    "SELECT v.id FROM contact_profiles p"
-                                    " JOIN conversations v ON v.contact_id = p.contact_id"
-                                    " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
-                                    error);
+  statement = _sotto_store_prepare (self, sql, error);
   if (statement == NULL)
     return NULL;
 
-  sqlite3_bind_int64 (statement, 1, limit);
+  if (limit >= 0)
+    sqlite3_bind_int64 (statement, 1, limit);
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
       gint64 conversation_id = sqlite3_column_int64 (statement, 0);
@@ -340,6 +336,39 @@ _sotto_store_list_stale_contact_profiles (SottoStore  *self,
     }
 
   return g_steal_pointer (&ids);
+}
+
+/* Runs on the store's thread.  Returns: (transfer full) (element-type
+ * gint64): the ids of the conversations with at most @limit contacts who
+ * gave a profile key, those whose profile was fetched longest ago first. */
+GArray *
+_sotto_store_list_stale_contact_profiles (SottoStore  *self,
+                                          guint        limit,
+                                          GError     **error)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return select_conversation_ids (self,
+                                  "SELECT v.id FROM contact_profiles p"
+                                  " JOIN conversations v ON v.contact_id = p.contact_id"
+                                  " ORDER BY p.fetched_at, p.contact_id LIMIT ?1",
+                                  limit, error);
+}
+
+/* Runs on the store's thread.  Returns: (transfer full) (element-type
+ * gint64): the ids of the conversations with contacts whose profile gave
+ * an avatar. */
+GArray *
+_sotto_store_list_contact_avatars (SottoStore  *self,
+                                   GError     **error)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  return select_conversation_ids (self,
+                                  "SELECT v.id FROM contact_profiles p"
+                                  " JOIN conversations v ON v.contact_id = p.contact_id"
+                                  " WHERE p.avatar IS NOT NULL",
+                                  -1, error);
 }
 
 /* Runs on the store's thread.  Returns: (transfer full): the ids of the

@@ -393,6 +393,7 @@ _sotto_store_load_conversations (SottoStore  *self,
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GHashTable) timers = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
@@ -414,10 +415,16 @@ _sotto_store_load_conversations (SottoStore  *self,
 
   g_clear_pointer (&statement, _sotto_store_statement_release);
 
+  timers = _sotto_store_list_conversation_timers (self, error);
+  if (timers == NULL)
+    return NULL;
+
   for (guint i = 0; i < rows->len; i++)
     {
       SottoConversationRecord *row = g_ptr_array_index (rows, i);
       g_autoptr(GPtrArray) last = NULL;
+
+      row->timer = GPOINTER_TO_UINT (g_hash_table_lookup (timers, &row->id));
 
       if (row->n_messages > 0)
         {

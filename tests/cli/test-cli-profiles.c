@@ -184,6 +184,8 @@ test_profile_arguments (void)
     g_autoptr(SottoMessenger) messenger = cli_load_messenger (store);
     g_autoptr(GAsyncResult) loaded = NULL;
     g_autoptr(GBytes) avatar = NULL;
+    g_autoptr(GInputStream) stream = NULL;
+    g_autoptr(GBytes) from_icon = NULL;
     g_autoptr(GError) error = NULL;
     SottoConversation *conversation;
     SottoContact *contact;
@@ -199,6 +201,34 @@ test_profile_arguments (void)
     cli_wait_for (&loaded);
     avatar = sotto_contact_load_avatar_finish (contact, loaded, &error);
     g_assert_no_error (error);
+    g_assert_nonnull (avatar);
+    g_assert_cmpmem (g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar), png_bytes, sizeof png_bytes - 1);
+
+    /* The contact's avatar icon reads the same image, for a view. */
+    g_assert_nonnull (sotto_contact_get_avatar (contact));
+    stream = g_loadable_icon_load (sotto_contact_get_avatar (contact), 64, NULL, NULL, &error);
+    g_assert_no_error (error);
+    from_icon = g_input_stream_read_bytes (stream, SOTTO_PROFILE_MAX_AVATAR + 1, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (from_icon, avatar));
+
+    g_clear_object (&messenger);
+    cli_close_store (g_steal_pointer (&store));
+  }
+  {
+    g_autoptr(SottoStore) store = cli_open_store (alice);
+    g_autoptr(SottoMessenger) messenger = cli_load_messenger (store);
+    g_autoptr(GAsyncResult) loaded = NULL;
+    g_autoptr(GBytes) avatar = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = NULL;
+
+    /* Alice reads back what she set. */
+    sotto_messenger_load_profile_async (messenger, NULL, cli_result_cb, &loaded);
+    cli_wait_for (&loaded);
+    g_assert_true (sotto_messenger_load_profile_finish (messenger, loaded, &name, &avatar, &error));
+    g_assert_no_error (error);
+    g_assert_cmpstr (name, ==, "Alice");
     g_assert_nonnull (avatar);
     g_assert_cmpmem (g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar), png_bytes, sizeof png_bytes - 1);
 

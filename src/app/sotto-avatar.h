@@ -1,0 +1,31 @@
+/* sotto-avatar.h
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "sotto-contact.h"
+
+G_BEGIN_DECLS
+
+#define SOTTO_TYPE_AVATAR (sotto_avatar_get_type ())
+
+G_DECLARE_FINAL_TYPE (SottoAvatar, sotto_avatar, SOTTO, AVATAR, GtkWidget)
+
+GtkWidget    *sotto_avatar_new            (void);
+SottoContact *sotto_avatar_get_contact    (SottoAvatar  *self);
+void          sotto_avatar_set_contact    (SottoAvatar  *self,
+                                           SottoContact *contact);
+GdkPaintable *sotto_avatar_get_image      (SottoAvatar  *self);
+void          sotto_avatar_load_image_async (GBytes              *bytes,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data);
+GdkTexture   *sotto_avatar_load_image_finish (GAsyncResult  *result,
+                                              GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS
