@@ -485,6 +485,40 @@ take_number (Scanner *s)
   return TRUE;
 }
 
+/* The four hex digits of a \u escape, its "\u" already taken, as
+ * @unit. */
+static gboolean
+take_utf16_unit (Scanner *s,
+                 guint   *unit)
+{
+  *unit = 0;
+  for (guint i = 0; i < 4; i++)
+    {
+      if (s->p == s->end || !g_ascii_isxdigit (*s->p))
+        return FALSE;
+      *unit = *unit << 4 | (guint) g_ascii_xdigit_value (*s->p++);
+    }
+  return TRUE;
+}
+
+/* A \u escape, its "\u" already taken.  UTF-16 surrogates come only as
+ * a high one escaped right before a low one: json-glib refuses the rest,
+ * so the check must too. */
+static gboolean
+take_unicode_escape (Scanner *s)
+{
+  guint unit;
+
+  if (!take_utf16_unit (s, &unit) || (unit >= 0xdc00 && unit <= 0xdfff))
+    return FALSE;
+  if (unit < 0xd800 || unit > 0xdbff)
+    return TRUE;
+  if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u')
+    return FALSE;
+  s->p += 2;
+  return take_utf16_unit (s, &unit) && unit >= 0xdc00 && unit <= 0xdfff;
+}
+
 /* A string, its opening quote already taken: no raw control characters,
  * and only the escapes JSON has. */
 static gboolean
@@ -505,9 +539,8 @@ take_any_string_rest (Scanner *s)
       c = (guchar) *s->p++;
       if (c == 'u')
         {
-          for (guint i = 0; i < 4; i++)
-            if (s->p == s->end || !g_ascii_isxdigit (*s->p++))
-              return FALSE;
+          if (!take_unicode_escape (s))
+            return FALSE;
         }
       else if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
         return FALSE;

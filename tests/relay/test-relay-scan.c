@@ -377,6 +377,27 @@ test_message_send_errors (void)
     }
 }
 
+/* The strict check passes only what json-glib reads too: \u escapes of
+ * UTF-16 surrogates only as a high one followed by a low one.  A lone
+ * low surrogate (found by fuzz-relay-request) passed the check and then
+ * failed json-glib's parser. */
+static void
+test_json_surrogates (void)
+{
+  const char *refused[] = {
+    "\"\\udddd\"", "\"\\uDC00\"", "\"\\ud800\"", "\"\\ud800x\"",
+    "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"", "{\"a\":\"\\udfff\"}",
+  };
+  const char *accepted[] = {
+    "\"\\ud83d\\ude00\"", "\"a\\udbff\\udfff\"", "\"\\uFFFF\"", "\"\\u00e9\"",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    g_assert_false (_relay_json_check (refused[i], strlen (refused[i]), RELAY_JSON_CHECK_MAX_DEPTH));
+  for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
+    g_assert_true (_relay_json_check (accepted[i], strlen (accepted[i]), RELAY_JSON_CHECK_MAX_DEPTH));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -388,6 +409,7 @@ main (int   argc,
   g_test_add_func ("/relay/scan/send-too-many", test_send_too_many);
   g_test_add_func ("/relay/scan/empty", test_empty);
   g_test_add_func ("/relay/scan/base64", test_base64);
+  g_test_add_func ("/relay/scan/json-surrogates", test_json_surrogates);
   g_test_add_func ("/relay/scan/credentials-non-ascii", test_credentials_non_ascii);
   g_test_add_func ("/relay/scan/ack", test_ack);
   g_test_add_func ("/relay/scan/ack-batch", test_ack_batch);
