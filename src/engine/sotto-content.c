@@ -816,6 +816,10 @@ decode_v2 (const guint8  *data,
     case CONTENT_GROUP:
       if (!_sotto_content_read_group (content, payload.data, payload.len, error))
         return NULL;
+      /* A sender key is not shown in the conversation, so it names no
+       * sender either (sotto_content_encode() writes none). */
+      if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY && content->sender != NULL)
+        return malformed (error, "sender");
       break;
 
     case CONTENT_EPHEMERAL:
