@@ -12,6 +12,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
+#include "sotto-auto-download.h"
 #include "sotto-chats-page.h"
 #include "sotto-contact-label.h"
 #include "sotto-contact.h"
@@ -548,6 +549,7 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "typing-indicators", messenger, "typing-indicators",
                    G_SETTINGS_BIND_GET);
+  sotto_auto_download_bind (self->settings, messenger);
 
   gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (sotto_messenger_get_conversations (messenger)));
   sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));

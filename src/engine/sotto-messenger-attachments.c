@@ -17,11 +17,17 @@
 /* The messenger's face for attachments; the attachment service
  * (sotto-attachment-service.c) does the work. */
 
+/* Nothing comes down by itself from someone the user has not accepted:
+ * a stranger must not learn that the message was opened, nor fill the
+ * profile. */
 static void
 message_received_cb (SottoMessenger    *self,
                      SottoConversation *conversation,
                      SottoMessage      *message)
 {
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
+    return;
+
   _sotto_attachment_service_message_received (self->attachments, message);
 }
 
