@@ -27,6 +27,7 @@
 #include "sotto-conversation-list.h"
 #include "sotto-file-row.h"
 #include "sotto-image-viewer.h"
+#include "sotto-preferences-window.h"
 #include "sotto-transfer-bar.h"
 
 /* Big enough that its transfer through a local relay outlasts a few of
@@ -493,6 +494,7 @@ test_attachments_give_back (Fixture       *fixture,
   g_autoptr(GFile) file = g_file_new_for_path (file_path);
   g_autofree char *text = NULL;
   SottoAttachmentTray *tray;
+  GtkFileChooser *chooser;
   GtkWidget *view;
 
   start (fixture);
@@ -501,7 +503,17 @@ test_attachments_give_back (Fixture       *fixture,
 
   test_relay_kill (fixture->relay);
 
-  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  /* Attached through the file chooser (GTK's own here, the portal's
+   * in a sandbox). */
+  g_assert_true (gtk_widget_activate_action (view, "attachments.attach", NULL));
+  chooser = wait_for_file_chooser ();
+  run_main_loop_for (1000);
+  g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+  wait_until (chooser_has_file (chooser, file));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  wait_until (sotto_attachment_tray_get_n_files (tray) == 1);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (tray)));
+
   send_from_composer (fixture, "Here is the draft");
   g_assert_cmpuint (sotto_attachment_tray_get_n_files (tray), ==, 0);
   wait_until (sotto_attachment_tray_get_n_files (tray) == 1);
@@ -545,27 +557,67 @@ test_attachments_request (Fixture       *fixture,
   g_assert_true (shows_button (GTK_WIDGET (picture), "transfer.retry"));
 }
 
-/* The preferences set what the messenger downloads by itself. */
+static gboolean
+is_spin_button (GtkWidget     *widget,
+                gconstpointer  data)
+{
+  return GTK_IS_SPIN_BUTTON (widget) && gtk_widget_get_mapped (widget);
+}
+
+/* The switch of the preferences row titled @title. */
+static GtkWidget *
+switch_of_row (GtkWidget  *root,
+               const char *title)
+{
+  GtkWidget *label = app_test_find_label (root, title);
+  GtkWidget *row = label != NULL ? gtk_widget_get_ancestor (label, ADW_TYPE_ACTION_ROW) : NULL;
+
+  return row != NULL ? app_test_find_widget (row, GTK_TYPE_SWITCH) : NULL;
+}
+
+static guint64
+auto_download_size (Fixture *fixture)
+{
+  guint64 size = 0;
+
+  g_object_get (sotto_window_get_messenger (fixture->window), "auto-download-size", &size, NULL);
+
+  return size;
+}
+
+/* The switch and the size in Preferences set what the messenger
+ * downloads by itself. */
 static void
 test_attachments_preferences (Fixture       *fixture,
                               gconstpointer  user_data)
 {
-  GSettings *settings;
-  SottoMessenger *messenger;
-  guint64 size = 0;
+  GtkWindow *preferences = NULL;
+  GtkWidget *auto_switch;
+  GtkWidget *size_button;
 
   start (fixture);
-  settings = sotto_application_get_settings (fixture->app);
-  messenger = sotto_window_get_messenger (fixture->window);
+  g_assert_cmpuint (auto_download_size (fixture), ==, 10 * 1024 * 1024);
 
-  g_object_get (messenger, "auto-download-size", &size, NULL);
-  g_assert_cmpuint (size, ==, 10 * 1024 * 1024);
-  g_settings_set_uint (settings, "auto-download-size", 3);
-  g_object_get (messenger, "auto-download-size", &size, NULL);
-  g_assert_cmpuint (size, ==, 3 * 1024 * 1024);
-  g_settings_set_boolean (settings, "auto-download-pictures", FALSE);
-  g_object_get (messenger, "auto-download-size", &size, NULL);
-  g_assert_cmpuint (size, ==, 0);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL
+              && gtk_widget_get_mapped (GTK_WIDGET (preferences)));
+  auto_switch = switch_of_row (GTK_WIDGET (preferences), "_Download Pictures Automatically");
+  size_button = app_test_find_matching (GTK_WIDGET (preferences), is_spin_button, NULL);
+  g_assert_nonnull (auto_switch);
+  g_assert_nonnull (size_button);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (auto_switch)));
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (size_button)), ==, 10);
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (size_button), 3);
+  wait_until (auto_download_size (fixture) == 3 * 1024 * 1024);
+
+  /* Off: nothing comes down by itself, and the size is not to be set. */
+  gtk_switch_set_active (GTK_SWITCH (auto_switch), FALSE);
+  wait_until (auto_download_size (fixture) == 0);
+  g_assert_false (gtk_widget_is_sensitive (size_button));
+  g_assert_false (g_settings_get_boolean (sotto_application_get_settings (fixture->app), "auto-download-pictures"));
+
+  gtk_window_destroy (preferences);
 }
 
 int
