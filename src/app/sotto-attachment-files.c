@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include <adwaita.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
@@ -58,6 +59,23 @@ application_shutdown_cb (GApplication *application)
   g_clear_pointer (&private_root, g_free);
 }
 
+/* Makes a new folder from the template @path (ending in XXXXXX, which
+ * it replaces) that only the user can enter. */
+static gboolean
+make_private_dir (char    *path,
+                  GError **error)
+{
+  int saved_errno;
+
+  if (g_mkdtemp_full (path, 0700) != NULL)
+    return TRUE;
+
+  saved_errno = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               _("Could not make a private folder: %s"), g_strerror (saved_errno));
+  return FALSE;
+}
+
 /**
  * sotto_attachment_files_new_private_dir:
  * @error: a location for a #GError
@@ -85,28 +103,16 @@ sotto_attachment_files_new_private_dir (GError **error)
         }
 
       root = g_build_filename (runtime, "sotto-XXXXXX", NULL);
-      if (g_mkdtemp_full (root, 0700) == NULL)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       _("Could not make a private folder: %s"), g_strerror (saved_errno));
-          return NULL;
-        }
+      if (!make_private_dir (root, error))
+        return NULL;
       private_root = g_steal_pointer (&root);
       if (application != NULL)
         g_signal_connect (application, "shutdown", G_CALLBACK (application_shutdown_cb), NULL);
     }
 
   dir = g_build_filename (private_root, "XXXXXX", NULL);
-  if (g_mkdtemp_full (dir, 0700) == NULL)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not make a private folder: %s"), g_strerror (saved_errno));
-      return NULL;
-    }
+  if (!make_private_dir (dir, error))
+    return NULL;
 
   return g_file_new_for_path (dir);
 }
@@ -125,6 +131,68 @@ sotto_attachment_files_remove (GFile *file)
   g_file_delete (file, NULL, NULL);
   if (dir != NULL)
     g_file_delete (dir, NULL, NULL);
+}
+
+static void
+size_prepared_cb (GdkPixbufLoader *loader,
+                  int              width,
+                  int              height,
+                  gpointer         user_data)
+{
+  int max_side = GPOINTER_TO_INT (user_data);
+  double scale;
+
+  if (width <= max_side && height <= max_side)
+    return;
+
+  scale = (double) max_side / MAX (width, height);
+  gdk_pixbuf_loader_set_size (loader, MAX (1, (int) (width * scale)), MAX (1, (int) (height * scale)));
+}
+
+/**
+ * sotto_attachment_files_load_picture:
+ * @bytes: a picture someone sent
+ * @max_side: the longest side, in pixels, it may take in memory
+ * @error: a location for a #GError
+ *
+ * Decodes a picture from the other side, which may declare any size:
+ * one larger than @max_side is scaled down as it is decoded, so that a
+ * small file cannot make the application allocate gigabytes.  Safe to
+ * call from a worker thread.
+ *
+ * Returns: (transfer full) (nullable): the picture
+ */
+GdkTexture *
+sotto_attachment_files_load_picture (GBytes  *bytes,
+                                     int      max_side,
+                                     GError **error)
+{
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  GdkPixbuf *pixbuf;
+  g_autoptr(GdkPixbuf) turned = NULL;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (max_side > 0, NULL);
+
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), GINT_TO_POINTER (max_side));
+  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, error))
+    {
+      gdk_pixbuf_loader_close (loader, NULL);
+      return NULL;
+    }
+  if (!gdk_pixbuf_loader_close (loader, error))
+    return NULL;
+
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (pixbuf == NULL)
+    {
+      g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, _("The picture could not be read"));
+      return NULL;
+    }
+
+  turned = gdk_pixbuf_apply_embedded_orientation (pixbuf);
+
+  return gdk_texture_new_for_pixbuf (turned);
 }
 
 /**
@@ -415,6 +483,7 @@ sotto_attachment_files_save_as (GtkWidget       *widget,
 {
   GtkRoot *root = gtk_widget_get_root (widget);
   GtkFileChooserNative *chooser;
+  g_autofree char *name = NULL;
   SaveAs *save;
 
   g_return_if_fail (GTK_IS_WIDGET (widget));
@@ -423,7 +492,11 @@ sotto_attachment_files_save_as (GtkWidget       *widget,
   chooser = gtk_file_chooser_native_new (_("Save File"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), sotto_attachment_get_name (attachment));
+  /* The name is the sender's: no folder of it is offered. */
+  name = g_strdelimit (g_strdup (sotto_attachment_get_name (attachment)), G_DIR_SEPARATOR_S "/\\", '_');
+  if (name[0] == '.')
+    name[0] = '_';
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
 
   save = g_new0 (SaveAs, 1);
   save->widget = g_object_ref (widget);

@@ -17,6 +17,9 @@ void            sotto_attachment_files_toast         (GtkWidget           *widge
                                                       const char          *message);
 GFile          *sotto_attachment_files_new_private_dir (GError           **error) G_GNUC_WARN_UNUSED_RESULT;
 void            sotto_attachment_files_remove        (GFile               *file);
+GdkTexture     *sotto_attachment_files_load_picture  (GBytes              *bytes,
+                                                      int                  max_side,
+                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 void            sotto_attachment_files_decrypt_async (GtkWidget           *widget,
                                                       SottoAttachment     *attachment,
                                                       GCancellable        *cancellable,

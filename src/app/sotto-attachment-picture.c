@@ -39,14 +39,15 @@ struct _SottoAttachmentPicture
 
 G_DEFINE_FINAL_TYPE (SottoAttachmentPicture, sotto_attachment_picture, GTK_TYPE_WIDGET)
 
-/* The thumbnail the sender made, if it is a picture GTK can read: it
- * came from the other side, so a broken one only leaves an icon. */
+/* The thumbnail the sender made, if it is a picture that can be read:
+ * it came from the other side, so a broken one only leaves an icon, and
+ * one that claims to be huge is decoded no larger than shown. */
 static GdkTexture *
 load_thumbnail (SottoAttachment *attachment)
 {
   GBytes *bytes = sotto_attachment_get_thumbnail (attachment);
 
-  return bytes != NULL ? gdk_texture_new_from_bytes (bytes, NULL) : NULL;
+  return bytes != NULL ? sotto_attachment_files_load_picture (bytes, PICTURE_SIDE, NULL) : NULL;
 }
 
 static void

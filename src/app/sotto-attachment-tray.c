@@ -252,15 +252,20 @@ give_back (Send *send)
   g_autofree char *text = NULL;
   const char *now;
 
-  pending = g_hash_table_lookup (self->pending, send->conversation);
-  if (pending == NULL)
+  /* A tray that is gone (its window closed) keeps no files; the
+   * caption still goes to the draft. */
+  if (self->pending != NULL)
     {
-      pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
-      g_hash_table_insert (self->pending, g_object_ref (send->conversation), pending);
+      pending = g_hash_table_lookup (self->pending, send->conversation);
+      if (pending == NULL)
+        {
+          pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
+          g_hash_table_insert (self->pending, g_object_ref (send->conversation), pending);
+        }
+      for (guint i = 0; i < send->pending->len; i++)
+        g_ptr_array_insert (pending, i, g_ptr_array_index (send->pending, i));
+      g_ptr_array_set_free_func (send->pending, NULL);
     }
-  for (guint i = 0; i < send->pending->len; i++)
-    g_ptr_array_insert (pending, i, g_ptr_array_index (send->pending, i));
-  g_ptr_array_set_free_func (send->pending, NULL);
 
   if (send->conversation == self->conversation && self->text_view != NULL)
     {
@@ -631,7 +636,7 @@ sotto_attachment_tray_class_init (SottoAttachmentTrayClass *klass)
   properties [PROP_N_FILES] =
     g_param_spec_uint ("n-files", NULL, NULL,
                        0, SOTTO_ATTACHMENT_TRAY_MAX_FILES, 0,
-                       (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -34,6 +34,71 @@ struct _SottoImageViewer
 
 G_DEFINE_FINAL_TYPE (SottoImageViewer, sotto_image_viewer, ADW_TYPE_WINDOW)
 
+/* The longest side a picture takes in memory: 64 MiB of pixels.  A
+ * larger one, or one that only claims to be, is scaled down as it is
+ * decoded. */
+#define VIEWER_MAX_SIDE 4096
+
+/* In a worker thread: the decrypted file read, decoded and removed. */
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  GFile *file = task_data;
+  g_autoptr(GBytes) bytes = NULL;
+  GdkTexture *texture = NULL;
+  GError *error = NULL;
+
+  bytes = g_file_load_bytes (file, cancellable, NULL, &error);
+  sotto_attachment_files_remove (file);
+  if (bytes != NULL)
+    texture = sotto_attachment_files_load_picture (bytes, VIEWER_MAX_SIDE, &error);
+
+  if (texture != NULL)
+    g_task_return_pointer (task, texture, g_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+sotto_image_viewer_show_error (SottoImageViewer *self,
+                               const GError     *error)
+{
+  g_autofree char *message = sotto_error_text_general (error);
+
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+  adw_window_title_set_subtitle (self->title, message);
+  sotto_attachment_files_toast (GTK_WIDGET (self->picture), message);
+}
+
+static void
+sotto_image_viewer_loaded_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  g_autoptr(SottoImageViewer) self = user_data;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A viewer closed meanwhile has no widgets left to show it in. */
+  texture = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+  if (texture == NULL)
+    {
+      sotto_image_viewer_show_error (self, error);
+      return;
+    }
+
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  self->loaded = TRUE;
+}
+
 static void
 sotto_image_viewer_decrypted_cb (GObject      *object,
                                  GAsyncResult *result,
@@ -41,32 +106,23 @@ sotto_image_viewer_decrypted_cb (GObject      *object,
 {
   g_autoptr(SottoImageViewer) self = user_data;
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
 
   file = sotto_attachment_files_decrypt_finish (result, &error);
-  if (file != NULL)
-    {
-      texture = gdk_texture_new_from_file (file, &error);
-      sotto_attachment_files_remove (file);
-    }
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (file != NULL && g_cancellable_is_cancelled (self->cancellable))
+    sotto_attachment_files_remove (file);
+  if (g_cancellable_is_cancelled (self->cancellable))
     return;
-
-  gtk_spinner_stop (self->spinner);
-  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
-  if (texture == NULL)
+  if (file == NULL)
     {
-      g_autofree char *message = sotto_error_text_general (error);
-
-      adw_window_title_set_subtitle (self->title, message);
-      sotto_attachment_files_toast (GTK_WIDGET (self->picture), message);
+      sotto_image_viewer_show_error (self, error);
       return;
     }
 
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
-  self->loaded = TRUE;
+  task = g_task_new (self, self->cancellable, sotto_image_viewer_loaded_cb, g_object_ref (self));
+  g_task_set_task_data (task, g_steal_pointer (&file), g_object_unref);
+  g_task_run_in_thread (task, load_thread);
 }
 
 /**
@@ -143,10 +199,19 @@ sotto_image_viewer_dispose (GObject *object)
   SottoImageViewer *self = (SottoImageViewer *) object;
 
   g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
   g_clear_object (&self->attachment);
 
   G_OBJECT_CLASS (sotto_image_viewer_parent_class)->dispose (object);
+}
+
+static void
+sotto_image_viewer_finalize (GObject *object)
+{
+  SottoImageViewer *self = (SottoImageViewer *) object;
+
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (sotto_image_viewer_parent_class)->finalize (object);
 }
 
 static void
@@ -156,6 +221,7 @@ sotto_image_viewer_class_init (SottoImageViewerClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = sotto_image_viewer_dispose;
+  object_class->finalize = sotto_image_viewer_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-image-viewer.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoImageViewer, title);

@@ -444,6 +444,7 @@ sotto_message_row_update (SottoMessageRow *self)
     {
       gtk_widget_set_visible (self->event_box, FALSE);
       gtk_label_set_label (self->body_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->body_label), TRUE);
       sotto_attachment_view_set_message (self->attachments, NULL);
       gtk_widget_add_css_class (GTK_WIDGET (self), "placeholder");
       sotto_message_row_update_accessible (self);

@@ -21,6 +21,7 @@
 
 #include "conversation-fixture.h"
 #include "page-test-util.h"
+#include "sotto-attachment-files.h"
 #include "sotto-attachment-picture.h"
 #include "sotto-attachment-tray.h"
 #include "sotto-contact.h"
@@ -620,6 +621,35 @@ test_attachments_preferences (Fixture       *fixture,
   gtk_window_destroy (preferences);
 }
 
+/* A picture from the other side is decoded no larger than it may take:
+ * a small file that declares a huge picture cannot exhaust memory. */
+static void
+test_attachments_bounded_picture (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8000, 2000);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *buffer = NULL;
+  gsize length = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0xe01b24ff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &length, "png", &error, NULL));
+  g_assert_cmpuint (length, <, 64 * 1024);
+  png = g_bytes_new (buffer, length);
+
+  texture = sotto_attachment_files_load_picture (png, 240, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 240);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, 60);
+
+  g_clear_object (&texture);
+  g_clear_pointer (&png, g_bytes_unref);
+  png = g_bytes_new_static ("\x89PNG\r\n\x1a\n garbage", 17);
+  g_assert_null (sotto_attachment_files_load_picture (png, 240, &error));
+  g_assert_nonnull (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -630,6 +660,7 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
+  g_test_add_func ("/app/attachments/bounded-picture", test_attachments_bounded_picture);
   g_test_add ("/app/attachments/picture", Fixture, NULL,
               fixture_set_up, test_attachments_picture, fixture_tear_down);
   g_test_add ("/app/attachments/file", Fixture, NULL,
