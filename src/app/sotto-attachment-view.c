@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "sotto-attachment-picture.h"
 #include "sotto-attachment-view.h"
 #include "sotto-file-row.h"
@@ -80,6 +82,43 @@ sotto_attachment_view_set_message (SottoAttachmentView *self,
   g_signal_group_set_target (self->attachments_signals,
                              message != NULL ? sotto_message_get_attachments (message) : NULL);
   sotto_attachment_view_rebuild (self);
+}
+
+/**
+ * sotto_attachment_view_dup_description:
+ * @self: a #SottoAttachmentView
+ *
+ * Returns: (transfer full) (nullable): what a screen reader says of the
+ *   files shown, as in "Picture “view.png”, File “notes.pdf”", or
+ *   %NULL when there are none
+ */
+char *
+sotto_attachment_view_dup_description (SottoAttachmentView *self)
+{
+  GListModel *attachments;
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (SOTTO_IS_ATTACHMENT_VIEW (self), NULL);
+
+  attachments = self->message != NULL ? sotto_message_get_attachments (self->message) : NULL;
+  for (guint i = 0; attachments != NULL && i < g_list_model_get_n_items (attachments); i++)
+    {
+      g_autoptr(SottoAttachment) attachment = g_list_model_get_item (attachments, i);
+      const char *name = sotto_attachment_get_name (attachment);
+
+      if (g_str_has_prefix (sotto_attachment_get_content_type (attachment), "image/"))
+        /* Translators: %s is a file name */
+        g_ptr_array_add (parts, g_strdup_printf (_("Picture “%s”"), name));
+      else
+        /* Translators: %s is a file name */
+        g_ptr_array_add (parts, g_strdup_printf (_("File “%s”"), name));
+    }
+
+  if (parts->len == 0)
+    return NULL;
+
+  g_ptr_array_add (parts, NULL);
+  return g_strjoinv (C_("list separator", ", "), (char **) parts->pdata);
 }
 
 static void

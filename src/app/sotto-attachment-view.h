@@ -16,7 +16,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoAttachmentView, sotto_attachment_view, SOTTO, ATTACHMENT_VIEW, GtkWidget)
 
-void sotto_attachment_view_set_message (SottoAttachmentView *self,
-                                        SottoMessage        *message);
+void  sotto_attachment_view_set_message      (SottoAttachmentView *self,
+                                             SottoMessage        *message);
+char *sotto_attachment_view_dup_description (SottoAttachmentView *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -316,6 +316,7 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
   g_autoptr(GPtrArray) notes = g_ptr_array_new ();
   g_autofree char *label = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *files = NULL;
 
   if (self->message == NULL || !sotto_message_get_loaded (self->message))
     {
@@ -346,6 +347,9 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->unread_label));
   if (gtk_widget_get_visible (GTK_WIDGET (self->quote_label)))
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->quote_label));
+  files = sotto_attachment_view_dup_description (self->attachments);
+  if (files != NULL)
+    g_ptr_array_add (notes, files);
   if (gtk_widget_get_visible (self->edited_button))
     g_ptr_array_add (notes, (gpointer) gtk_button_get_label (GTK_BUTTON (self->edited_button)));
   if (gtk_widget_get_visible (GTK_WIDGET (self->reactions)))

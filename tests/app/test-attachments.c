@@ -246,6 +246,17 @@ test_attachments_picture (Fixture       *fixture,
   wait_until ((picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "view.png"))) != NULL
               && !gtk_widget_get_visible (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture)))));
 
+  /* A screen reader hears what it is and what a click does. */
+  {
+    g_autofree char *size = g_format_size (sotto_attachment_get_size (attachment));
+    g_autofree char *label = g_strdup_printf ("Picture “view.png”, %s: View Full Size", size);
+    g_autofree char *mismatch = NULL;
+
+    mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (find_button (GTK_WIDGET (picture), "picture.activate")),
+                                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+    g_assert_null (mismatch);
+  }
+
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (picture), "picture.activate", NULL));
   wait_until ((viewer = SOTTO_IMAGE_VIEWER (find_toplevel (SOTTO_TYPE_IMAGE_VIEWER))) != NULL);
   wait_until (sotto_image_viewer_get_loaded (viewer));
@@ -314,6 +325,13 @@ test_attachments_file (Fixture       *fixture,
   wait_until ((row = find_file_row (fixture, "measurements.bin")) != NULL);
   attachment = sotto_file_row_get_attachment (SOTTO_FILE_ROW (row));
   g_assert_nonnull (app_test_find_label (row, size_text));
+  {
+    g_autofree char *label = g_strdup_printf ("File measurements.bin, %s", size_text);
+    g_autofree char *mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                                    label);
+
+    g_assert_null (mismatch);
+  }
   g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_AVAILABLE);
   g_assert_true (shows_button (row, "transfer.retry"));
   g_assert_false (shows_button (row, "file.open"));
