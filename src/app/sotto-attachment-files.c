@@ -522,14 +522,14 @@ downloaded_cb (GObject      *object,
 }
 
 static void
-flushed_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+uploaded_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
   g_autoptr(GtkWidget) widget = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!sotto_messenger_flush_finish (SOTTO_MESSENGER (object), result, &error))
+  if (!sotto_messenger_retry_upload_finish (SOTTO_MESSENGER (object), result, &error))
     toast_error (widget, error);
 }
 
@@ -539,8 +539,7 @@ flushed_cb (GObject      *object,
  * @attachment: an attachment to download, or one that failed
  *
  * Downloads an incoming attachment, or tries a failed one again; an
- * outgoing one resumes its upload where the relay stands, with the
- * other unfinished ones (sotto_messenger_flush_async()).
+ * outgoing one resumes its upload where the relay stands.
  */
 void
 sotto_attachment_files_retry (GtkWidget       *widget,
@@ -555,7 +554,7 @@ sotto_attachment_files_retry (GtkWidget       *widget,
     return;
 
   if (sotto_attachment_get_outgoing (attachment))
-    sotto_messenger_flush_async (messenger, NULL, flushed_cb, g_object_ref (widget));
+    sotto_messenger_retry_upload_async (messenger, attachment, NULL, uploaded_cb, g_object_ref (widget));
   else
     sotto_messenger_download_attachment_async (messenger, attachment, NULL, downloaded_cb, g_object_ref (widget));
 }

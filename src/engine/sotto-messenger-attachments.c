@@ -167,6 +167,45 @@ sotto_messenger_download_attachment_finish (SottoMessenger  *self,
 }
 
 /**
+ * sotto_messenger_retry_upload_async:
+ * @self: a #SottoMessenger
+ * @attachment: an outgoing attachment whose upload failed (or was
+ *   cancelled with sotto_attachment_cancel())
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once it is on the relay, or failed again
+ * @user_data: data for @callback
+ *
+ * Uploads the rest of @attachment from where the relay stands, showing
+ * its progress, then sends its message if all its files are on the
+ * relay.  sotto_messenger_flush_async() resumes every such upload too,
+ * without progress.
+ */
+void
+sotto_messenger_retry_upload_async (SottoMessenger      *self,
+                                    SottoAttachment     *attachment,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_messenger_retry_upload_async);
+  _sotto_attachment_service_retry_upload (self->attachments, attachment, task);
+}
+
+gboolean
+sotto_messenger_retry_upload_finish (SottoMessenger  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_messenger_retry_upload_async, error);
+}
+
+/**
  * sotto_messenger_export_attachment_async:
  * @self: a #SottoMessenger
  * @attachment: a ready incoming attachment, or a sent one

@@ -503,6 +503,68 @@ test_attachments_send (Fixture       *fixture,
                    "image/png");
 }
 
+static gboolean
+is_outgoing_file_row (GtkWidget     *widget,
+                      gconstpointer  name)
+{
+  return is_file_row_named (widget, name)
+         && sotto_attachment_get_outgoing (sotto_file_row_get_attachment (SOTTO_FILE_ROW (widget)));
+}
+
+/* An upload cancelled on its way fails with Retry, which uploads the
+ * rest with its progress shown, and the message goes. */
+static void
+test_attachments_upload_retry (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("slides.bin", BIG_FILE_SIZE);
+  g_autofree char *sent_sha256 = sha256_of_file (file_path);
+  g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  g_autoptr(GPtrArray) events = NULL;
+  Watch watch = { fixture, "slides.bin", 0, 0 };
+  SottoAttachment *attachment = NULL;
+  SottoAttachmentTray *tray;
+  GtkWidget *view;
+  GtkWidget *row = NULL;
+  JsonObject *attached = NULL;
+
+  start (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  send_from_composer (fixture, "The slides");
+
+  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "slides.bin")) != NULL);
+  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  wait_until (watch.mid_way > 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
+  g_assert_true (last_message_is (fixture, "The slides", SOTTO_MESSAGE_STATE_QUEUED));
+
+  watch.mid_way = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpuint (watch.mid_way, >, 0);
+  g_assert_cmpuint (watch.mismatched, ==, 0);
+  wait_until (last_message_is (fixture, "The slides", SOTTO_MESSAGE_STATE_SENT));
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_object_unref (attachment);
+
+  events = bob_receives (fixture, download_dir);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "text", NULL), "The slides") == 0)
+        attached = json_array_get_object_element (json_object_get_array_member (event, "attachments"), 0);
+    }
+  g_assert_nonnull (attached);
+  g_assert_cmpstr (json_object_get_string_member (attached, "sha256"), ==, sent_sha256);
+}
+
 /* With the relay gone, nothing can be stored: the file and the caption
  * come back to the composer, and nothing the user typed is lost. */
 static void
@@ -685,6 +747,8 @@ main (int   argc,
               fixture_set_up, test_attachments_file, fixture_tear_down);
   g_test_add ("/app/attachments/send", Fixture, NULL,
               fixture_set_up, test_attachments_send, fixture_tear_down);
+  g_test_add ("/app/attachments/upload-retry", Fixture, NULL,
+              fixture_set_up, test_attachments_upload_retry, fixture_tear_down);
   g_test_add ("/app/attachments/give-back", Fixture, NULL,
               fixture_set_up, test_attachments_give_back, fixture_tear_down);
   g_test_add ("/app/attachments/request", Fixture, NULL,
