@@ -289,6 +289,13 @@ static const char * const migrations[] = {
   "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
   "  body            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* → 14 (store schema 14, whatever number the merge gives it): this
+   * device's group messages that went through the relay sealed
+   * (sotto-group-list-send.c), as sealed_messages for 1:1 messages. */
+  "CREATE TABLE sealed_group_events ("
+  "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint
