@@ -95,6 +95,9 @@ typedef struct
   gboolean seal;
   gboolean went_identified;
   guint attempts;
+
+  /* The group's row in the store. */
+  gint64 row;
 } GroupSend;
 
 static void
@@ -213,6 +216,7 @@ prepare_in_transaction (SottoGroupList  *self,
   if (!_sotto_store_add_group_event (store, row, send->event, error))
     return FALSE;
 
+  send->row = row;
   send->ciphertext = g_bytes_new (ciphertext, ciphertext_len);
   send->distribution = g_bytes_new (distribution, distribution_len);
   sodium_memzero (distribution, sizeof distribution);
@@ -408,28 +412,15 @@ address_in_transaction (SottoGroupList  *self,
   return TRUE;
 }
 
-/* Records that the message went sealed to every member. */
+/* Records that the message went sealed to every member.  A group left
+ * and deleted meanwhile has no row, and nothing is marked. */
 static gboolean
 mark_sealed_in_transaction (SottoGroupList  *self,
                             GroupSend       *send,
                             GError         **error)
 {
-  SottoStore *store = _sotto_group_list_get_store (self);
-  g_autoptr(SottoGroupState) state = NULL;
-  GError *load_error = NULL;
-  gint64 row = 0;
-
-  /* A group left meanwhile has no timeline to mark. */
-  state = _sotto_store_load_group (store, send->group_id, &row, &load_error);
-  if (state == NULL)
-    {
-      if (load_error == NULL)
-        return TRUE;
-      g_propagate_error (error, load_error);
-      return FALSE;
-    }
-
-  return _sotto_store_mark_group_event_sealed (store, row, send->message_id, error);
+  return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->message_id,
+                                               error);
 }
 
 static void

@@ -702,6 +702,7 @@ seal_multi (SottoSealedSender *self,
             GError           **error)
 {
   const SpKeyPair *identity = sotto_account_get_identity_key_pair (self->account);
+  const SpSealedRecipient *devices = &g_array_index (send->devices, SpSealedRecipient, 0);
   SpSealedContent content = { 0 };
   g_autofree guint8 *usmc = NULL;
   g_autofree guint8 *message = NULL;
@@ -720,8 +721,7 @@ seal_multi (SottoSealedSender *self,
 
   usmc_size = sp_sealed_content_size (content.sender_certificate_len, content.content_len, content.content_hint,
                                       content.group_id_len);
-  message_size = usmc_size == 0 ? 0 : sp_sealed_sender_v2_size ((const SpSealedRecipient *) send->devices->data,
-                                                                 send->devices->len, usmc_size);
+  message_size = usmc_size == 0 ? 0 : sp_sealed_sender_v2_size (devices, send->devices->len, usmc_size);
   if (message_size == 0)
     {
       _sotto_set_error_from_sp (error, SP_ERR_INVALID_ARGUMENT, _("Could not seal a message"));
@@ -732,8 +732,7 @@ seal_multi (SottoSealedSender *self,
   message = g_malloc (message_size);
   rc = sp_sealed_content_encode (usmc, usmc_size, &usmc_len, &content);
   if (rc == SP_OK)
-    rc = sp_sealed_sender_encrypt_v2 (message, message_size, &message_len, identity,
-                                      (const SpSealedRecipient *) send->devices->data, send->devices->len,
+    rc = sp_sealed_sender_encrypt_v2 (message, message_size, &message_len, identity, devices, send->devices->len,
                                       usmc, usmc_len, NULL);
   if (rc != SP_OK)
     {
