@@ -408,7 +408,7 @@ certificate_cb (GObject      *object,
       g_message ("The relay’s sender certificate does not chain to the pinned trust root "
                  "or does not name this device; sending identified");
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               "no valid sender certificate");
+                               _("The relay’s sender certificate is not one this device may send with"));
       return;
     }
 
