@@ -41,7 +41,6 @@ struct _SottoConversationView
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
-  gboolean restoring_draft;
   gboolean folded;
   gboolean offline;
   gboolean at_end;
@@ -189,7 +188,7 @@ sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 
   /* Typing is the user's changes, not a draft put back into the
    * composer; an emptied composer (a message sent) is typing no more. */
-  if (self->conversation != NULL && !self->restoring_draft)
+  if (self->conversation != NULL && !sotto_reply_bar_get_putting_text (self->reply_bar))
     g_signal_emit (self, signals [COMPOSING], 0, self->conversation, text[0] != '\0');
 
   g_clear_handle_id (&self->draft_source, g_source_remove);
@@ -1105,12 +1104,9 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   else
     sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
 
-  self->restoring_draft = TRUE;
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
+  sotto_reply_bar_put_text (self->reply_bar,
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
-                            ? sotto_conversation_get_draft (conversation) : "",
-                            -1);
-  self->restoring_draft = FALSE;
+                            ? sotto_conversation_get_draft (conversation) : "");
   g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);
