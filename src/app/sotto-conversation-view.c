@@ -348,6 +348,14 @@ sotto_conversation_view_fit_page_size (SottoConversationView *self)
     sotto_timeline_model_set_page_size (self->shown, height / SMALLEST_ROW_HEIGHT + 2);
 }
 
+/* Takes the mark off a message shown from a search.  GTK 4.8's
+ * GtkSingleSelection ignores gtk_selection_model_unselect_all(). */
+static void
+sotto_conversation_view_unmark (SottoConversationView *self)
+{
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
 /* Goes to the newest message, with the newest page only when the
  * timeline holds other messages or many: a long list view is slow to
  * place on its last row. */
@@ -360,7 +368,7 @@ sotto_conversation_view_show_newest (SottoConversationView *self)
   if (!sotto_timeline_model_get_shows_newest (self->shown)
       || g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE)
     {
-      gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+      sotto_conversation_view_unmark (self);
       sotto_conversation_view_fit_page_size (self);
       sotto_timeline_model_show_newest (self->shown, sotto_conversation_get_messages (self->conversation));
     }
@@ -1055,6 +1063,8 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   /* A reply or an edit ends with its conversation; an edit gives the
    * composer back the draft it held before, which is kept. */
   sotto_reply_bar_cancel (self->reply_bar);
+  /* While the rows still show the conversation they are of. */
+  sotto_conversation_view_unmark (self);
   sotto_conversation_view_save_draft (self);
   if (self->conversation != NULL)
     g_signal_emit (self, signals [COMPOSING], 0, self->conversation, FALSE);
@@ -1086,7 +1096,6 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
     }
   sotto_conversation_view_set_first_unread (self, first_unread);
   g_signal_group_set_target (self->messages_signals, messages);
-  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
   sotto_conversation_view_fit_page_size (self);
   if (first_unread != NULL)
     {
