@@ -772,8 +772,9 @@ fetch_got_cb (GObject      *object,
  *
  * Fetches the contact's profile and opens it with the key they gave;
  * a new display name or avatar goes to the contact and the
- * #SottoProfileService::profile-changed signal.  A profile that cannot be fetched or opened
- * (the contact rotated the key away from this account) changes nothing.
+ * #SottoProfileService::profile-changed signal.  A profile that cannot
+ * be fetched or opened (the contact rotated the key away from this
+ * account) changes nothing.
  */
 void
 _sotto_profile_service_fetch (SottoProfileService *self,

@@ -283,8 +283,10 @@ _sotto_store_rehash_group_events (SottoStore  *self,
                                   GError     **error)
 {
   g_autoptr(SottoStoreStatement) select = NULL;
-  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+  /* Each entry's author and id, two strings a row: not the whole
+   * entries, which a long timeline would hold in memory at once. */
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   int rc;
 
   select = _sotto_store_prepare (self, "SELECT id, sent_at, body FROM group_events", error);
@@ -293,13 +295,15 @@ _sotto_store_rehash_group_events (SottoStore  *self,
 
   while ((rc = sqlite3_step (select)) == SQLITE_ROW)
     {
-      gint64 id = sqlite3_column_int64 (select, 0);
+      gint64 row = sqlite3_column_int64 (select, 0);
       SottoGroupEvent *event = read_event (self, select, error);
 
       if (event == NULL)
         return FALSE;
-      g_ptr_array_add (events, event);
-      g_array_append_val (ids, id);
+      g_array_append_val (rows, row);
+      g_ptr_array_add (keys, g_steal_pointer (&event->author));
+      g_ptr_array_add (keys, g_steal_pointer (&event->id));
+      sotto_group_event_free (event);
     }
   if (rc != SQLITE_DONE)
     {
@@ -307,16 +311,15 @@ _sotto_store_rehash_group_events (SottoStore  *self,
       return FALSE;
     }
 
-  for (guint i = 0; i < events->len; i++)
+  for (guint i = 0; i < rows->len; i++)
     {
-      const SottoGroupEvent *event = g_ptr_array_index (events, i);
       g_autoptr(SottoStoreStatement) update = NULL;
 
       update = _sotto_store_prepare (self, "UPDATE group_events SET event_hash = ?2 WHERE id = ?1", error);
       if (update == NULL)
         return FALSE;
-      sqlite3_bind_int64 (update, 1, g_array_index (ids, gint64, i));
-      bind_event_hash (self, update, 2, event->author, event->id);
+      sqlite3_bind_int64 (update, 1, g_array_index (rows, gint64, i));
+      bind_event_hash (self, update, 2, g_ptr_array_index (keys, 2 * i), g_ptr_array_index (keys, 2 * i + 1));
       if (!_sotto_store_step_done (self, update, error))
         return FALSE;
     }

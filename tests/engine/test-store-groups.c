@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "engine-test-util.h"
 #include "sotto-store-groups-private.h"
 
@@ -15,6 +17,7 @@
 #define ALICE "1f0b7e5e-0a39-4d0c-8d5e-6a8e1f4a2c11"
 #define BOB "9a3c2b1d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 #define MESSAGE_ID "0d9b8a7c-6e5f-4d3c-9b2a-1f0e9d8c7b6a"
+#define OTHER_MESSAGE_ID "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"
 
 /* A group's row, for its timeline: the timeline never reads the rest. */
 static gint64
@@ -83,6 +86,24 @@ test_store_groups_author_and_id (void)
   engine_test_remove_profile (profile);
 }
 
+/* Gives the entry in row @id the hash that schema 11 gave it: of its id
+ * alone. */
+static void
+set_schema_11_hash (SottoStore *store,
+                    gint64      id,
+                    const char *message_id)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GError) error = NULL;
+
+  statement = _sotto_store_prepare (store, "UPDATE group_events SET event_hash = ?2 WHERE id = ?1", &error);
+  g_assert_no_error (error);
+  sqlite3_bind_int64 (statement, 1, id);
+  _sotto_store_bind_lookup_hash (store, statement, 2, "group_events", "event_hash", message_id, strlen (message_id));
+  g_assert_true (_sotto_store_step_done (store, statement, &error));
+  g_assert_no_error (error);
+}
+
 /* A timeline stored before schema 12 has the hashes of the ids alone:
  * the migration gives every entry the hash of its author and id, so a
  * repeat of what was stored before is still refused, and another
@@ -92,17 +113,13 @@ test_store_groups_migrate (void)
 {
   GFile *profile = engine_test_make_profile ();
   SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
-  g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(GError) error = NULL;
   gint64 row = add_group (store);
 
   g_assert_true (add_text (store, row, ALICE, MESSAGE_ID, "from Alice"));
-  statement = _sotto_store_prepare (store, "UPDATE group_events SET event_hash = ?1", &error);
-  g_assert_no_error (error);
-  _sotto_store_bind_lookup_hash (store, statement, 1, "group_events", "event_hash", MESSAGE_ID, strlen (MESSAGE_ID));
-  g_assert_true (_sotto_store_step_done (store, statement, &error));
-  g_assert_no_error (error);
-  g_clear_pointer (&statement, _sotto_store_statement_release);
+  g_assert_true (add_text (store, row, BOB, OTHER_MESSAGE_ID, "from Bob"));
+  set_schema_11_hash (store, 1, MESSAGE_ID);
+  set_schema_11_hash (store, 2, OTHER_MESSAGE_ID);
   /* 11: the version before group_events_by_author (sotto-store-schema.c). */
   g_assert_true (_sotto_store_exec (store, "PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
@@ -110,8 +127,9 @@ test_store_groups_migrate (void)
 
   store = engine_test_open_store (profile, PASSPHRASE);
   g_assert_false (add_text (store, row, ALICE, MESSAGE_ID, "Alice's repeat"));
+  g_assert_false (add_text (store, row, BOB, OTHER_MESSAGE_ID, "Bob's repeat"));
   g_assert_true (add_text (store, row, BOB, MESSAGE_ID, "from Bob, with Alice's id"));
-  g_assert_cmpuint (count_events (store, row), ==, 2);
+  g_assert_cmpuint (count_events (store, row), ==, 3);
 
   engine_test_close_store (store);
   engine_test_remove_profile (profile);
