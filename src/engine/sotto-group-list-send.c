@@ -419,8 +419,8 @@ mark_sealed_in_transaction (SottoGroupList  *self,
                             GroupSend       *send,
                             GError         **error)
 {
-  return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->message_id,
-                                               error);
+  return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
+                                               send->message_id, error);
 }
 
 static void
