@@ -191,16 +191,13 @@ assert_receives_one (CliTest    *test,
   g_assert_cmpuint (n_messages, ==, 1);
 }
 
-/* That the message @text in @profile's history with @with went sealed
- * or not, as `sotto-cli history --json` says. */
+/* That the message @text, once among @lines of `sotto-cli history
+ * --json`, went sealed or not, as the line says. */
 static void
-assert_history_sealed (CliTest    *test,
-                       const char *profile,
-                       const char *with,
-                       const char *text,
-                       gboolean    sealed)
+assert_line_sealed (GPtrArray  *lines,
+                    const char *text,
+                    gboolean    sealed)
 {
-  g_autoptr(GPtrArray) lines = cli_history (test, profile, with);
   guint found = 0;
 
   for (guint i = 0; i < lines->len; i++)
@@ -215,6 +212,20 @@ assert_history_sealed (CliTest    *test,
     }
 
   g_assert_cmpuint (found, ==, 1);
+}
+
+/* That the message @text in @profile's history with @with went sealed
+ * or not. */
+static void
+assert_history_sealed (CliTest    *test,
+                       const char *profile,
+                       const char *with,
+                       const char *text,
+                       gboolean    sealed)
+{
+  g_autoptr(GPtrArray) lines = cli_history (test, profile, with);
+
+  assert_line_sealed (lines, text, sealed);
 }
 
 /* That @profile pins @pinned and, as `sotto-cli trust-root` finds,
@@ -625,22 +636,10 @@ assert_group_history_sealed (CliTest    *test,
 {
   g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", "--group", group, NULL);
   g_autoptr(GPtrArray) lines = NULL;
-  guint found = 0;
 
   cli_assert_ok (result);
   lines = cli_parse_lines (result->out);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      JsonObject *line = g_ptr_array_index (lines, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) != 0)
-        continue;
-
-      found++;
-      g_assert_true (json_object_get_boolean_member (line, "sealed") == sealed);
-    }
-
-  g_assert_cmpuint (found, ==, 1);
+  assert_line_sealed (lines, text, sealed);
 }
 
 /* Lets @profile receive what waits for it. */

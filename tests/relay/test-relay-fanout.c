@@ -400,6 +400,32 @@ test_unidentified_wrong_keys (Fixture       *fixture,
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
+/* A v2 SentMessage for the first devices of @bob and @carol, of a
+ * few bytes of opaque inner message. */
+static guint8 *
+sealed_sent_for_two (TestAccount *bob,
+                     TestAccount *carol,
+                     size_t      *sent_length)
+{
+  SpKeyPair sender, bob_identity, carol_identity;
+  SpSealedRecipient recipients[2];
+  const guint8 usmc[] = "the inner message, as opaque to the relay as anything";
+  gsize size;
+  guint8 *sent;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
+  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
+  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
+  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, sent_length, &sender, recipients, 2, usmc,
+                                                sizeof usmc, NULL), ==, SP_OK);
+
+  return sent;
+}
+
 /* A v2 upload is split into each device's ReceivedMessage, exactly as
  * the session core splits it. */
 static void
@@ -410,24 +436,12 @@ test_sealed_multi (Fixture       *fixture,
   g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
   g_autofree char *bob_key = test_random_base64 (16, -1);
   g_autofree char *carol_key = test_random_base64 (16, -1);
-  SpKeyPair sender, bob_identity, carol_identity;
-  SpSealedRecipient recipients[2];
-  const guint8 usmc[] = "the inner message, as opaque to the relay as anything";
-  gsize size;
   g_autofree guint8 *sent = NULL;
   size_t sent_length = 0;
   g_autofree char *sent_text = NULL;
   TestAccount *accounts[] = { bob, carol };
 
-  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
-  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
-  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
-  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
-  sent = g_malloc (size);
-  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
-                                                sizeof usmc, NULL), ==, SP_OK);
+  sent = sealed_sent_for_two (bob, carol, &sent_length);
   sent_text = g_base64_encode (sent, sent_length);
   test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
   test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
@@ -475,29 +489,15 @@ test_sealed_multi_mismatch (Fixture       *fixture,
   g_autofree char *bob_key = test_random_base64 (16, -1);
   g_autofree char *carol_key = test_random_base64 (16, -1);
   g_autofree char *wrong_key = test_random_base64 (16, -1);
-  SpKeyPair sender, bob_identity, carol_identity;
-  SpSealedRecipient recipients[2];
-  const guint8 usmc[] = "a group's message";
-  gsize size;
-  g_autofree guint8 *sent = NULL;
   size_t sent_length = 0;
-  g_autofree char *sent_text = NULL;
+  g_autofree guint8 *sent = sealed_sent_for_two (bob, carol, &sent_length);
+  g_autofree char *sent_text = g_base64_encode (sent, sent_length);
   const struct { const char *bob_key; guint carol_registration; guint status; } sends[] = {
     { bob_key, carol->registration_id % 16380 + 1, 410 },
     { wrong_key, carol->registration_id % 16380 + 1, 401 },
     { bob_key, carol->registration_id, 200 },
   };
 
-  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
-  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
-  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
-  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
-  sent = g_malloc (size);
-  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
-                                                sizeof usmc, NULL), ==, SP_OK);
-  sent_text = g_base64_encode (sent, sent_length);
   test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
   test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
 
