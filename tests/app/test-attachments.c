@@ -546,7 +546,10 @@ test_attachments_upload_retry (Fixture       *fixture,
 
   watch.mid_way = 0;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
-  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_SENT);
+  wait_until (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_UPLOADING);
+  g_assert_cmpstr (sotto_attachment_get_error (attachment), ==, NULL);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
   g_assert_cmpuint (watch.mid_way, >, 0);
   g_assert_cmpuint (watch.mismatched, ==, 0);
   wait_until (last_message_is (fixture, "The slides", SOTTO_MESSAGE_STATE_SENT));
