@@ -321,6 +321,20 @@ upload_progress_cb (guint64  transferred,
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, transferred, NULL);
 }
 
+/* The whole blob of @attachment is on the relay: the model says so, and
+ * the record returned is what to store. */
+static SottoAttachmentRecord *
+mark_uploaded (SottoAttachment *attachment)
+{
+  SottoAttachmentRecord *record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
+
+  record->state = SOTTO_ATTACHMENT_STATE_SENT;
+  record->transferred = sp_attachment_blob_size (record->pointer->size);
+  _sotto_attachment_update (attachment, record);
+
+  return record;
+}
+
 static void
 send_uploaded_cb (GObject      *object,
                   GAsyncResult *result,
@@ -344,10 +358,7 @@ send_uploaded_cb (GObject      *object,
       return;
     }
 
-  record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
-  record->state = SOTTO_ATTACHMENT_STATE_SENT;
-  record->transferred = sp_attachment_blob_size (record->pointer->size);
-  _sotto_attachment_update (attachment, record);
+  record = mark_uploaded (attachment);
   store_update_async (self, record, send_uploaded_stored_cb, g_steal_pointer (&task));
 }
 
@@ -622,10 +633,7 @@ retry_uploaded_cb (GObject      *object,
       return;
     }
 
-  record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
-  record->state = SOTTO_ATTACHMENT_STATE_SENT;
-  record->transferred = sp_attachment_blob_size (record->pointer->size);
-  _sotto_attachment_update (attachment, record);
+  record = mark_uploaded (attachment);
   store_update_async (self, record, retry_stored_cb, g_steal_pointer (&task));
 }
 
