@@ -998,6 +998,35 @@ sotto_chats_page_open_conversation (SottoChatsPage *self,
 }
 
 /**
+ * sotto_chats_page_open_group:
+ * @self: a #SottoChatsPage
+ * @id: the group's id
+ *
+ * Shows the group's conversation.
+ *
+ * Returns: whether there is such a group (once the groups are read)
+ */
+gboolean
+sotto_chats_page_open_group (SottoChatsPage *self,
+                             const char     *id)
+{
+  SottoGroup *group;
+
+  g_return_val_if_fail (SOTTO_IS_CHATS_PAGE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if (self->messenger == NULL)
+    return FALSE;
+
+  group = sotto_group_list_find (sotto_messenger_get_groups (self->messenger), id);
+  if (group == NULL)
+    return FALSE;
+
+  sotto_chats_page_select_group (self, group);
+  return TRUE;
+}
+
+/**
  * sotto_chats_page_new:
  * @settings: the profile's settings
  *
