@@ -118,7 +118,6 @@ changed_cb (GObject      *object,
   if (error == NULL)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
-      gtk_editable_set_text (GTK_EDITABLE (self->add_row), "");
       return;
     }
 
@@ -126,6 +125,19 @@ changed_cb (GObject      *object,
   message = sotto_error_text_describe (error, NULL, NULL);
   gtk_label_set_label (self->status_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+}
+
+/* The member is in: the field is free for the next one. */
+static void
+added_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(SottoGroupMembersPage) self = user_data;
+
+  changed_cb (object, result, g_object_ref (self));
+  if (!self->busy && !gtk_widget_get_visible (GTK_WIDGET (self->status_label)))
+    gtk_editable_set_text (GTK_EDITABLE (self->add_row), "");
 }
 
 static void
@@ -151,7 +163,7 @@ add_cb (SottoGroupMembersPage *self)
 
   sotto_group_members_page_set_busy (self, TRUE);
   sotto_group_list_add_member_async (self->groups, self->group, username, self->cancellable,
-                                     changed_cb, g_object_ref (self));
+                                     added_cb, g_object_ref (self));
 }
 
 static void

@@ -10,7 +10,7 @@
  * she types reaches Bob; its member list shows Bob's verification
  * state and opens his safety number, and renames the group, removes Bob
  * and adds him again, each of which reaches Bob through the relay and
- * shows in the timeline.
+ * shows in the timeline; and Alice leaves.
  */
 
 #include "config.h"
@@ -74,7 +74,17 @@ is_action_row_titled (GtkWidget     *widget,
          && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
 }
 
-/* Types @text into the entry row titled @title and presses Enter. */
+/* Whether the member list is done with the last change, which the relay
+ * may still have been taking for every member after the change showed:
+ * Leave is disabled until then. */
+static gboolean
+members_page_is_idle (GtkWidget *members)
+{
+  return gtk_widget_get_sensitive (find_button (members, "_Leave Group"));
+}
+
+/* Types @text into the entry row titled @title and presses Enter, once
+ * the page takes a change. */
 static void
 apply_row (GtkWidget  *root,
            const char *title,
@@ -82,6 +92,7 @@ apply_row (GtkWidget  *root,
 {
   GtkWidget *row = GTK_WIDGET (page_test_find_row (root, title));
 
+  app_test_wait_until (members_page_is_idle (root));
   g_assert_true (gtk_widget_grab_focus (row));
   gtk_editable_set_text (GTK_EDITABLE (row), text);
   app_test_press (GTK_WINDOW (root), "Return");
@@ -209,6 +220,7 @@ test_group_conversation_members (ChatTest      *test,
   g_assert_nonnull (app_test_find_label (root, "Crag crew"));
 
   /* Removing Bob takes him out of the list and of the group, for him too. */
+  app_test_wait_until (members_page_is_idle (members));
   app_test_click (find_button (members, "Remove bob"));
   app_test_wait_until (!sotto_group_get_is_member (bob_group));
   app_test_wait_until (g_list_model_get_n_items (sotto_group_get_members (group)) == 0);
@@ -221,7 +233,20 @@ test_group_conversation_members (ChatTest      *test,
   app_test_wait_until (app_test_find_matching (members, is_action_row_titled, "bob") != NULL);
   app_test_wait_until (app_test_find_label (root, "You added bob") != NULL);
 
-  gtk_window_destroy (GTK_WINDOW (members));
+  /* Leaving, once confirmed, closes the list; the group stays, read-only,
+   * and Bob sees Alice go. */
+  app_test_wait_until (members_page_is_idle (members));
+  app_test_click (find_button (members, "_Leave Group"));
+  app_test_wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
+  app_test_wait_until (gtk_window_is_active (GTK_WINDOW (dialog)));
+  g_assert_true (gtk_widget_grab_focus (find_button (dialog, "_Leave")));
+  app_test_press (GTK_WINDOW (dialog), "space");
+  app_test_wait_until (find_toplevel (SOTTO_TYPE_GROUP_MEMBERS_PAGE) == NULL);
+  app_test_wait_until (!sotto_group_get_is_member (group));
+  app_test_wait_until (app_test_find_label (root, "You are no longer a member of this group.") != NULL);
+  app_test_wait_until (g_list_model_get_n_items (sotto_group_get_members (bob_group)) == 0);
+  g_assert_true (sotto_group_get_is_member (bob_group));
+
   page_test_release (window, page);
 }
 
