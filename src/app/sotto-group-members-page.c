@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
@@ -381,6 +382,9 @@ static void
 sotto_group_members_page_init (SottoGroupMembersPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
   self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);

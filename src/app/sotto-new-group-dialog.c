@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-error-text.h"
@@ -246,6 +247,9 @@ static void
 sotto_new_group_dialog_init (SottoNewGroupDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
+  sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
+  sotto_accessible_reach_window_controls (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
   self->checks = g_ptr_array_new ();

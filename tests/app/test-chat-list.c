@@ -59,31 +59,6 @@ create_group (SottoSession *session,
 }
 
 static void
-send_to_group (SottoSession *session,
-               SottoGroup   *group,
-               const char   *text)
-{
-  SottoGroupList *groups = sotto_messenger_get_groups (sotto_session_get_messenger (session));
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SottoGroupEvent) event = NULL;
-
-  sotto_group_list_send_async (groups, group, text, NULL, page_test_result_cb, &result);
-  app_test_wait_until (result != NULL);
-  event = sotto_group_list_send_finish (groups, result, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (event->text, ==, text);
-}
-
-static gboolean
-last_event_is (SottoGroup *group,
-               const char *text)
-{
-  return sotto_group_get_last_event (group) != NULL
-         && g_strcmp0 (sotto_group_get_last_event (group)->text, text) == 0;
-}
-
-static void
 test_chat_list_order (ChatTest      *test,
                       gconstpointer  data)
 {
@@ -120,9 +95,9 @@ test_chat_list_order (ChatTest      *test,
   /* ... and a message to the group moves the group back, for the member
    * who sent it and the one who received it. */
   g_usleep (2000);
-  send_to_group (test->bob, bob_group, "Which crag?");
+  chat_test_send_to_group (test->bob, bob_group, "Which crag?");
   app_test_wait_until (shows (bob_chats, bob_group, from_alice));
-  app_test_wait_until (last_event_is (group, "Which crag?"));
+  app_test_wait_until (chat_test_group_ends_with (group, "Which crag?"));
   app_test_wait_until (shows (alice_chats, group, to_bob));
   g_assert_cmpstr (sotto_group_get_last_event (group)->author_name, ==, "bob");
 }

@@ -115,14 +115,6 @@ group_has_title (SottoGroup *group,
   return group != NULL && g_strcmp0 (sotto_group_get_title (group), title) == 0;
 }
 
-static gboolean
-last_event_is (SottoGroup *group,
-               const char *text)
-{
-  return sotto_group_get_last_event (group) != NULL
-         && g_strcmp0 (sotto_group_get_last_event (group)->text, text) == 0;
-}
-
 static void
 test_group_conversation_members (ChatTest      *test,
                                  gconstpointer  data)
@@ -164,15 +156,7 @@ test_group_conversation_members (ChatTest      *test,
   app_test_wait_until ((bob_group = sotto_group_list_find (bob_groups, sotto_group_get_id (group))) != NULL);
 
   /* Bob's message shows under his name, in his colour. */
-  {
-    g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(SottoGroupEvent) sent = NULL;
-
-    sotto_group_list_send_async (bob_groups, bob_group, "Which crag?", NULL, page_test_result_cb, &result);
-    app_test_wait_until (result != NULL);
-    sent = sotto_group_list_send_finish (bob_groups, result, NULL);
-    g_assert_nonnull (sent);
-  }
+  chat_test_send_to_group (test->bob, bob_group, "Which crag?");
   app_test_wait_until (app_test_find_label (root, "Which crag?") != NULL);
   sender = app_test_find_matching (root, is_sender_label, "bob");
   g_assert_nonnull (sender);
@@ -186,7 +170,7 @@ test_group_conversation_members (ChatTest      *test,
   gtk_window_present (window);
   gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY)), "The north face");
   app_test_click (find_button (GTK_WIDGET (view), "Send"));
-  app_test_wait_until (last_event_is (bob_group, "The north face"));
+  app_test_wait_until (chat_test_group_ends_with (bob_group, "The north face"));
   app_test_wait_until (app_test_find_label (root, "The north face") != NULL);
   g_assert_null (app_test_find_matching (root, is_sender_label, "alice"));
   /* Sent, the composer is empty again. */
