@@ -28,15 +28,13 @@ relay_blob_store_warn (RelayBlobStore *self,
                        const char     *format,
                        ...)
 {
-  g_autofree char *line = NULL;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
-  va_end (args);
   g_mutex_lock (&self->log_lock);
-  relay_log_throttle_message (&self->warnings, G_LOG_LEVEL_WARNING, line);
+  relay_log_throttle_vprintf (&self->warnings, G_LOG_LEVEL_WARNING, format, args);
   g_mutex_unlock (&self->log_lock);
+  va_end (args);
 }
 
 void
