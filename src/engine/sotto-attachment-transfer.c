@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <sodium.h>
 
+#include "sotto-attachment-blob-stream-private.h"
 #include "sotto-attachment-check-stream-private.h"
 #include "sotto-attachment-file-private.h"
 #include "sotto-attachment-transfer-private.h"
@@ -29,8 +30,9 @@
  * the user exports to.
  *
  * Each step reads its file once: a download is checked as it is written
- * (SottoAttachmentCheckStream), and an export decrypts and checks in
- * one pass. */
+ * (SottoAttachmentCheckStream), an export decrypts and checks in one
+ * pass, and an upload reads its blob without a worker thread for each of
+ * libsoup's reads (SottoAttachmentBlobStream). */
 
 typedef struct
 {
@@ -348,7 +350,7 @@ upload_state_cb (GObject      *object,
   UploadState *state = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(SottoRelayUpload) standing = NULL;
-  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GInputStream) in = NULL;
   GError *error = NULL;
 
   standing = _sotto_relay_client_get_upload_finish (state->client, result, &error);
@@ -365,16 +367,15 @@ upload_state_cb (GObject      *object,
     }
 
   /* The rest of the blob, from where the relay stands. */
-  in = g_file_read (state->blob, cancellable, &error);
-  if (in == NULL
-      || !g_seekable_seek (G_SEEKABLE (in), (goffset) standing->offset, G_SEEK_SET, cancellable, &error))
+  in = sotto_attachment_blob_stream_new (state->blob, standing->offset, &error);
+  if (in == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
   progress_start (&state->progress, G_SEEKABLE (in), state->progress.func, state->progress.data);
-  _sotto_relay_client_put_upload_async (state->client, standing, G_INPUT_STREAM (in), cancellable,
+  _sotto_relay_client_put_upload_async (state->client, standing, in, cancellable,
                                         put_cb, g_steal_pointer (&task));
 }
 
