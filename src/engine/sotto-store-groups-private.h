@@ -43,6 +43,8 @@ GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      gint64                row,
                                                      guint                 limit,
                                                      GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_rehash_group_events   (SottoStore           *self,
+                                                     GError              **error);
 
 gboolean         _sotto_store_load_group_own_key    (SottoStore           *self,
                                                      gint64                row,
