@@ -735,18 +735,22 @@ state_cb (SottoAttachment *attachment,
   g_array_append_val (watch->states, state);
 }
 
+#define MODEL_PROGRESS_SIZE (100 * 1000 * 1000)
+
 /* The engine's model: the message a send returns has its attachment,
  * the one the conversation showed from the moment it was stored, which
  * reports its upload's progress as it goes, from 0 to 1 and never back,
- * ends sent, and keeps its name and size. */
+ * ends sent, and keeps its name and size.  Progress is read every
+ * SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS: the file is large enough that
+ * its upload takes several of them even at a few hundred MB/s. */
 static void
 test_model_progress (void)
 {
-  g_autoptr(CliTest) test = new_test ("max-blob-bytes=100000000\n", FALSE);
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (20 * 1000 * 1000, 'm');
-  g_autofree char *path = write_file (test, "movie.bin", contents, 20 * 1000 * 1000);
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'm');
+  g_autofree char *path = write_file (test, "movie.bin", contents, MODEL_PROGRESS_SIZE);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GAsyncResult) sent = NULL;
@@ -800,7 +804,7 @@ test_model_progress (void)
     g_assert_true (returned == attachment);
   }
   g_assert_cmpstr (sotto_attachment_get_name (attachment), ==, "movie.bin");
-  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, 20 * 1000 * 1000);
+  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, MODEL_PROGRESS_SIZE);
   g_assert_true (sotto_attachment_get_outgoing (attachment));
   g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
   g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
