@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "sotto-attachment-blob-stream-private.h"
+#include "sotto-attachment-file-private.h"
 
 /* libsoup sends a request body by splicing it into the socket 8 KiB at a
  * time.  From a GFileInputStream each of those reads is a job for a
@@ -148,47 +149,11 @@ sotto_attachment_blob_stream_tell (GSeekable *seekable)
   return (goffset) SOTTO_ATTACHMENT_BLOB_STREAM (seekable)->position;
 }
 
-static gboolean
-sotto_attachment_blob_stream_can_seek (GSeekable *seekable)
-{
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_blob_stream_seek (GSeekable     *seekable,
-                                   goffset        offset,
-                                   GSeekType      type,
-                                   GCancellable  *cancellable,
-                                   GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("A blob being sent cannot seek"));
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_blob_stream_can_truncate (GSeekable *seekable)
-{
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_blob_stream_truncate (GSeekable     *seekable,
-                                       goffset        offset,
-                                       GCancellable  *cancellable,
-                                       GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("A blob being sent cannot be truncated"));
-  return FALSE;
-}
-
 static void
 seekable_iface_init (GSeekableIface *iface)
 {
+  _sotto_attachment_file_tell_only (iface);
   iface->tell = sotto_attachment_blob_stream_tell;
-  iface->can_seek = sotto_attachment_blob_stream_can_seek;
-  iface->seek = sotto_attachment_blob_stream_seek;
-  iface->can_truncate = sotto_attachment_blob_stream_can_truncate;
-  iface->truncate_fn = sotto_attachment_blob_stream_truncate;
 }
 
 static void

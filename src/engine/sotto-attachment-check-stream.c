@@ -77,47 +77,11 @@ sotto_attachment_check_stream_tell (GSeekable *seekable)
   return (goffset) written;
 }
 
-static gboolean
-sotto_attachment_check_stream_can_seek (GSeekable *seekable)
-{
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_check_stream_seek (GSeekable     *seekable,
-                                    goffset        offset,
-                                    GSeekType      type,
-                                    GCancellable  *cancellable,
-                                    GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("A blob being checked cannot seek"));
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_check_stream_can_truncate (GSeekable *seekable)
-{
-  return FALSE;
-}
-
-static gboolean
-sotto_attachment_check_stream_truncate (GSeekable     *seekable,
-                                        goffset        offset,
-                                        GCancellable  *cancellable,
-                                        GError       **error)
-{
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("A blob being checked cannot be truncated"));
-  return FALSE;
-}
-
 static void
 seekable_iface_init (GSeekableIface *iface)
 {
+  _sotto_attachment_file_tell_only (iface);
   iface->tell = sotto_attachment_check_stream_tell;
-  iface->can_seek = sotto_attachment_check_stream_can_seek;
-  iface->seek = sotto_attachment_check_stream_seek;
-  iface->can_truncate = sotto_attachment_check_stream_can_truncate;
-  iface->truncate_fn = sotto_attachment_check_stream_truncate;
 }
 
 static void

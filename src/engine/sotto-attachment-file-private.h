@@ -34,6 +34,11 @@ void     _sotto_attachment_file_set_error  (GError        **error,
                                             int             rc,
                                             const char     *what);
 
+/* Fills in @iface for a stream whose only GSeekable use is telling its
+ * position (progress): it neither seeks nor truncates.  The caller sets
+ * @iface->tell. */
+void     _sotto_attachment_file_tell_only  (GSeekableIface *iface);
+
 /* A name that is safe to create in a download folder whatever the
  * sender wrote: no path separator, no leading dot, no control character,
  * valid UTF-8, at most 200 bytes, never empty. */

@@ -34,6 +34,43 @@
 
 G_DEFINE_QUARK (sotto-attachment-file-error-quark, sotto_attachment_file_error)
 
+static gboolean
+cannot_seek (GSeekable *seekable)
+{
+  return FALSE;
+}
+
+static gboolean
+refuse_seek (GSeekable     *seekable,
+             goffset        offset,
+             GSeekType      type,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("An attachment being moved cannot seek"));
+  return FALSE;
+}
+
+static gboolean
+refuse_truncate (GSeekable     *seekable,
+                 goffset        offset,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       _("An attachment being moved cannot be truncated"));
+  return FALSE;
+}
+
+void
+_sotto_attachment_file_tell_only (GSeekableIface *iface)
+{
+  iface->can_seek = cannot_seek;
+  iface->seek = refuse_seek;
+  iface->can_truncate = cannot_seek;
+  iface->truncate_fn = refuse_truncate;
+}
+
 char *
 sotto_attachment_file_safe_name (const char *name)
 {
