@@ -39,10 +39,15 @@ sotto_group_event_new (SottoGroupEventKind  kind,
 SottoGroupEvent *
 sotto_group_event_copy (const SottoGroupEvent *event)
 {
+  SottoGroupEvent *copy;
+
   g_return_val_if_fail (event != NULL, NULL);
 
-  return sotto_group_event_new (event->kind, event->id, event->outgoing, event->author,
-                                event->author_name, event->text, event->detail, event->sent_at);
+  copy = sotto_group_event_new (event->kind, event->id, event->outgoing, event->author, event->author_name,
+                                event->text, event->detail, event->sent_at);
+  copy->sealed = event->sealed;
+
+  return copy;
 }
 
 void

@@ -40,6 +40,8 @@ typedef enum
  * @text: (nullable): the text, or the update's action
  * @detail: (nullable): for an update, what it changed
  * @sent_at: when its author sent it, in milliseconds since the epoch
+ * @sealed: for a message this device sent, whether it went through the
+ *   relay sealed, without naming its sender to the relay
  *
  * One entry of a group's timeline.
  */
@@ -53,6 +55,7 @@ typedef struct
   char *text;
   char *detail;
   gint64 sent_at;
+  gboolean sealed;
 } SottoGroupEvent;
 
 #define SOTTO_TYPE_GROUP_EVENT (sotto_group_event_get_type ())

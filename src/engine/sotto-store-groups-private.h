@@ -39,6 +39,11 @@ gboolean         _sotto_store_add_group_event       (SottoStore           *self,
                                                      gint64                row,
                                                      const SottoGroupEvent *event,
                                                      GError              **error);
+gboolean         _sotto_store_mark_group_event_sealed (SottoStore         *self,
+                                                     gint64                row,
+                                                     const char           *author,
+                                                     const char           *event_id,
+                                                     GError              **error);
 GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      gint64                row,
                                                      guint                 limit,

@@ -245,6 +245,33 @@ _sotto_store_add_group_event (SottoStore             *self,
   return TRUE;
 }
 
+/* Runs on the store's thread.  Records that this device's message
+ * @event_id, by @author (this account), in the timeline of the group in
+ * row @row went through the relay sealed. */
+gboolean
+_sotto_store_mark_group_event_sealed (SottoStore  *self,
+                                      gint64       row,
+                                      const char  *author,
+                                      const char  *event_id,
+                                      GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  statement = _sotto_store_prepare (self,
+                                    "INSERT OR IGNORE INTO sealed_group_events (event_id)"
+                                    " SELECT id FROM group_events WHERE group_id = ?1 AND event_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_event_hash (self, statement, 2, author, event_id);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
 static SottoGroupEvent *
 read_event (SottoStore           *self,
             SottoStoreStatement  *statement,
@@ -342,7 +369,8 @@ _sotto_store_load_group_events (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT id, sent_at, body FROM ("
+                                    "SELECT id, sent_at, body,"
+                                    "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id) FROM ("
                                     "  SELECT id, sent_at, body FROM group_events WHERE group_id = ?1"
                                     "  ORDER BY sent_at DESC, id DESC LIMIT ?2"
                                     ") ORDER BY sent_at, id",
@@ -359,6 +387,7 @@ _sotto_store_load_group_events (SottoStore  *self,
 
       if (event == NULL)
         return NULL;
+      event->sealed = sqlite3_column_int (statement, 3) != 0;
       g_ptr_array_add (events, event);
     }
   if (rc != SQLITE_DONE)

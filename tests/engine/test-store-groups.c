@@ -126,8 +126,9 @@ test_store_groups_migrate (void)
   g_assert_true (add_text (store, row, BOB, OTHER_MESSAGE_ID, "from Bob"));
   set_schema_11_hash (store, 1, MESSAGE_ID);
   set_schema_11_hash (store, 2, OTHER_MESSAGE_ID);
-  /* 11: the version before group_events_by_author (sotto-store-schema.c). */
-  g_assert_true (_sotto_store_exec (store, "PRAGMA user_version = 11", &error));
+  /* 11: the version before group_events_by_author (sotto-store-schema.c),
+   * without what later versions added. */
+  g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
 
