@@ -13,5 +13,6 @@ G_BEGIN_DECLS
 gboolean _sotto_display_text_is_valid (const char *text,
                                        gsize       len,
                                        gsize       max);
+char     *_sotto_display_text_clean    (const char *text) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

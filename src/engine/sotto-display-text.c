@@ -48,3 +48,23 @@ _sotto_display_text_is_valid (const char *text,
 
   return TRUE;
 }
+
+/* A copy of @text, valid UTF-8, without the characters that break or
+ * reorder a line: what Sotto sends of a name it did not choose, such as
+ * a file's. */
+char *
+_sotto_display_text_clean (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  GString *clean = g_string_new (NULL);
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (!breaks_line (c))
+        g_string_append_unichar (clean, c);
+    }
+
+  return g_string_free (clean, FALSE);
+}
