@@ -7,10 +7,11 @@
  * build-aux/take-screenshots.sh), opens the conversation with a contact
  * and then its safety-number page, then the message request of a
  * stranger, then a conversation with replies, reactions, edits,
- * deletions and a timer, then the pictures and files a sharer sent, one
- * of them downloading, and last stops the relay (RELAY_PID, which the
- * script started) and writes to the contact while offline; it renders
- * each window with GTK's own renderer into a PNG file.
+ * deletions and a timer, then a group, then the pictures and files a
+ * sharer sent, one of them downloading, and last stops the relay
+ * (RELAY_PID, which the script started) and writes to the contact while
+ * offline; it renders each window with GTK's own renderer into a PNG
+ * file.
  *
  * Usage: take-screenshots PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR SHARER
  */
@@ -26,6 +27,7 @@
 
 #include "sotto-application.h"
 #include "sotto-attachment-picture.h"
+#include "sotto-chats-page.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-view.h"
 #include "sotto-conversation-list.h"
@@ -223,6 +225,12 @@ save_window (GtkWindow  *window,
   g_print ("Wrote %s (%dx%d)\n", path, width, height);
 }
 
+static gboolean
+has_group (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (sotto_messenger_get_groups (sotto_window_get_messenger (data)))) > 0;
+}
+
 static SottoConversation *
 find_conversation (SottoWindow *window,
                    const char  *username)
@@ -307,6 +315,18 @@ main (int   argc,
                               "transfer.retry", NULL);
   wait_for (is_half_downloaded, window);
   save_window (GTK_WINDOW (window), argv[6], "attachments.png");
+
+  /* A group: each member's messages under their name, in their colour. */
+  {
+    g_autoptr(SottoGroup) group = NULL;
+
+    wait_for (has_group, window);
+    group = g_list_model_get_item (G_LIST_MODEL (sotto_messenger_get_groups (sotto_window_get_messenger (window))), 0);
+    sotto_chats_page_open_group (SOTTO_CHATS_PAGE (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CHATS_PAGE)),
+                                 sotto_group_get_id (group));
+    settle (1500);
+    save_window (GTK_WINDOW (window), argv[6], "group-conversation.png");
+  }
 
   /* The relay gone, the banner says so and what Alice writes waits. */
   conversation = find_conversation (window, argv[2]);

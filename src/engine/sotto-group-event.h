@@ -8,6 +8,8 @@
 
 #include <glib-object.h>
 
+#include "sotto-message.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -71,6 +73,8 @@ SottoGroupEvent *sotto_group_event_new      (SottoGroupEventKind    kind,
                                              gint64                 sent_at) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroupEvent *sotto_group_event_copy     (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
 void             sotto_group_event_free     (SottoGroupEvent       *event);
+char            *sotto_group_event_describe (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessage    *sotto_group_event_to_message (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupEvent, sotto_group_event_free)
 
