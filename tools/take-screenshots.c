@@ -211,12 +211,12 @@ save_window (GtkWindow  *window,
       g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
       g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
 
-      if (tries == 1000)
+      if (tries == 600)
         g_error ("The window never drew for %s", name);
       gdk_paintable_snapshot (paintable, snapshot, width, height);
       node = gtk_snapshot_to_node (snapshot);
       if (node == NULL)
-        settle (1);
+        settle (17);
     }
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
