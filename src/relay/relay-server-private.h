@@ -468,6 +468,8 @@ void          _relay_submit_online_send         (RelayRequest     *request,
                                                  RelaySendRequest *send);
 void          _relay_submit_unidentified_online_send (RelayRequest          *request,
                                                  RelayMultiSendRequest *multi);
+void          _relay_online_notice_cb           (const char *notice,
+                                                 gpointer    user_data);
 void          _relay_conn_schedule              (RelayConn *conn);
 void          _relay_conn_close                 (RelayConn  *conn,
                                                  int         code,

@@ -828,6 +828,66 @@ test_slow_password_check (void)
     }
 }
 
+/* Online-only sends (typing indicators) are stored nowhere: a device
+ * connected to another node than the sender's gets them through a
+ * notification, and a device connected to none never does. */
+static void
+test_online_across_nodes (void)
+{
+  Nodes nodes = { 0 };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *envelope;
+
+  nodes_start (&nodes, "online");
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[1], "bob", 1);
+  socket = test_socket_connect (session, nodes.nodes[1], bob->auth);
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+      g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                               "[{\"type\":1,\"destinationDeviceId\":1,"
+                                               "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
+                                               bob->registration_id);
+      g_autoptr(TestResponse) response = test_request (session, nodes.nodes[i], "PUT", path, alice->auth, body);
+
+      /* Through either node, once. */
+      g_assert_cmpuint (response->status, ==, 200);
+      node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+      g_assert_nonnull (node);
+      envelope = json_node_get_object (node);
+      g_assert_cmpstr (json_object_get_string_member (envelope, "type"), ==, "envelope");
+      g_assert_true (json_object_get_boolean_member (envelope, "online"));
+      g_assert_false (json_object_has_member (envelope, "guid"));
+      g_assert_cmpstr (json_object_get_string_member (envelope, "content"), ==, "dHlwaW5n");
+      g_assert_cmpstr (json_object_get_string_member (envelope, "source"), ==, alice->uuid);
+      g_assert_cmpint (json_object_get_int_member (envelope, "sourceDevice"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (envelope, "timestamp"), ==, G_GINT64_CONSTANT (1767225600000));
+      g_clear_pointer (&node, json_node_unref);
+      g_assert_null (test_socket_next (socket, 300));
+    }
+  g_clear_pointer (&socket, test_socket_free);
+
+  /* Nothing was stored for a later connection, on either node. */
+  for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
+    {
+      socket = test_socket_connect (session, nodes.nodes[i], bob->auth);
+      g_assert_no_error (socket->error);
+      expect_queue_empty (socket);
+      g_clear_pointer (&socket, test_socket_free);
+    }
+
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -841,5 +901,6 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/shared-prekey-ration", test_shared_prekey_ration);
   g_test_add_func ("/relay/postgresql/nodes/server-outage", test_server_outage);
   g_test_add_func ("/relay/postgresql/nodes/slow-password-check", test_slow_password_check);
+  g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
   return g_test_run ();
 }
