@@ -623,18 +623,19 @@ remove_data_dir (const char *dir)
   g_rmdir (dir);
 }
 
-/* Waits for a node sent SIGTERM to exit; one that has not after 10 s
- * is killed, so that the bench ends whatever its relays do. */
+/* Waits for a node sent SIGTERM to exit; one that has not after 20 s,
+ * twice what a relay's drain may take (docs/deploy.md, "Signals"), is
+ * killed, so that the bench ends whatever its relays do. */
 static void
 reap_node (RelayNode *node)
 {
-  for (guint tries = 0; tries < 100; tries++)
+  for (guint tries = 0; tries < 200; tries++)
     {
       if (waitpid (node->pid, NULL, WNOHANG) == node->pid)
         return;
       g_usleep (G_USEC_PER_SEC / 10);
     }
-  g_printerr ("# relay %d did not stop within 10 s of SIGTERM; killing it\n", node->pid);
+  g_printerr ("# relay %d did not stop within 20 s of SIGTERM; killing it\n", node->pid);
   kill (node->pid, SIGKILL);
   waitpid (node->pid, NULL, 0);
 }
