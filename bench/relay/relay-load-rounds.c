@@ -131,6 +131,8 @@ print_summary (LoadTarget *const *targets,
     }
 
   /* Against the first target, round by round. */
+  if (n_targets < 2)
+    return;
   g_print ("\n%-34s %10s %10s %10s   (each round's figure over %s's in the same round)\n", "ratio", "median",
            "lowest", "highest", targets[0]->name);
   for (guint t = 1; t < n_targets; t++)
