@@ -5,7 +5,8 @@
 # D-Bus session with an unlocked keyring.  Carol, whom Alice never wrote
 # to, is a message request; Dana's conversation has a reply, reactions,
 # an edited and a deleted message and a disappearing-message timer; the
-# last picture is taken after the relay has been stopped.
+# last picture is taken after the relay has been stopped.  Alice, Bob and
+# Dana are also a group, where each of them writes.
 # Usage: build-aux/take-screenshots.sh [BUILD_DIR]
 set -eu
 
@@ -82,6 +83,19 @@ cli dana react alice "$doors" "🎉" >/dev/null
 cli dana react alice "$reply" "👍" >/dev/null
 cli dana delete alice "$plan" >/dev/null
 cli dana timer alice 3600 >/dev/null
+cli alice --message-requests receive --timeout 1 >/dev/null
+
+# A group of Alice, Bob and Dana, where each of them writes.
+group=$(cli alice group create "Climbing crew" bob dana)
+cli bob receive --timeout 1 >/dev/null
+cli dana receive --timeout 1 >/dev/null
+cli bob send-group "$group" "Who's in for the crag on Sunday?" >/dev/null
+cli dana send-group "$group" "Me! I'll bring the rope." >/dev/null
+cli dana send-group "$group" "Meet at the car park at 9?" >/dev/null
+cli alice --message-requests receive --timeout 1 >/dev/null
+cli alice send-group "$group" "Count me in, I'll drive." >/dev/null
+cli bob receive --timeout 1 >/dev/null
+cli bob send-group "$group" "Perfect, see you there!" >/dev/null
 cli alice --message-requests receive --timeout 1 >/dev/null
 
 mkdir -p "$top/data/screenshots"

@@ -24,6 +24,7 @@
 #include <adwaita.h>
 
 #include "sotto-application.h"
+#include "sotto-chats-page.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-view.h"
 #include "sotto-conversation-list.h"
@@ -151,6 +152,12 @@ save_window (GtkWindow  *window,
   g_print ("Wrote %s (%dx%d)\n", path, width, height);
 }
 
+static gboolean
+has_group (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (sotto_messenger_get_groups (sotto_window_get_messenger (data)))) > 0;
+}
+
 static SottoConversation *
 find_conversation (SottoWindow *window,
                    const char  *username)
@@ -221,6 +228,18 @@ main (int   argc,
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
   settle (1500);
   save_window (GTK_WINDOW (window), argv[6], "rich-messages.png");
+
+  /* A group: each member's messages under their name, in their colour. */
+  {
+    g_autoptr(SottoGroup) group = NULL;
+
+    wait_for (has_group, window);
+    group = g_list_model_get_item (G_LIST_MODEL (sotto_messenger_get_groups (sotto_window_get_messenger (window))), 0);
+    sotto_chats_page_open_group (SOTTO_CHATS_PAGE (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CHATS_PAGE)),
+                                 sotto_group_get_id (group));
+    settle (1500);
+    save_window (GTK_WINDOW (window), argv[6], "group-conversation.png");
+  }
 
   /* The relay gone, the banner says so and what Alice writes waits. */
   conversation = find_conversation (window, argv[2]);

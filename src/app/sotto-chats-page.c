@@ -12,6 +12,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
+#include "sotto-chat-list.h"
 #include "sotto-chats-page.h"
 #include "sotto-contact-label.h"
 #include "sotto-contact.h"
@@ -19,7 +20,10 @@
 #include "sotto-conversation-row.h"
 #include "sotto-conversation-view.h"
 #include "sotto-error-text.h"
+#include "sotto-group-row.h"
+#include "sotto-group-view.h"
 #include "sotto-message.h"
+#include "sotto-new-group-dialog.h"
 #include "sotto-search-results.h"
 
 /* The page of a registered account: the conversation list beside the
@@ -36,6 +40,7 @@ struct _SottoChatsPage
   GSettings *settings;
   SottoMessenger *messenger;  /* the session's, once it has one */
   GCancellable *cancellable;
+  SottoChatList *chats;  /* 1:1 and group conversations, the messenger's */
   GtkCustomFilter *filter;
   char            *query_folded;  /* the search, casefolded once per change */
   GtkFilterListModel *filtered;
@@ -55,6 +60,7 @@ struct _SottoChatsPage
   SottoSearchResults *search_results;
   GtkStack *content_stack;
   SottoConversationView *conversation_view;
+  SottoGroupView *group_view;
 };
 
 enum {
@@ -104,6 +110,16 @@ sotto_chats_page_get_conversation (SottoChatsPage *self)
   return sotto_conversation_view_get_conversation (self->conversation_view);
 }
 
+/* The conversation or group on screen, if any. */
+static gpointer
+sotto_chats_page_get_open_item (SottoChatsPage *self)
+{
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "group") == 0)
+    return sotto_group_view_get_group (self->group_view);
+
+  return sotto_chats_page_get_conversation (self);
+}
+
 static void
 sotto_chats_page_mark_read_cb (GObject      *object,
                                GAsyncResult *result,
@@ -147,18 +163,19 @@ sotto_chats_page_messages_seen_cb (SottoChatsPage *self,
                                             self->cancellable, sotto_chats_page_mark_read_cb, NULL);
 }
 
-/* Where @conversation is in the list as it is shown (searched). */
+/* Where @open (a conversation or a group) is in the list as it is
+ * shown (searched). */
 static guint
-sotto_chats_page_list_position (SottoChatsPage    *self,
-                                SottoConversation *conversation)
+sotto_chats_page_list_position (SottoChatsPage *self,
+                                gpointer        open)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(SottoConversation) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
+      g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), i);
 
-      if (item == conversation)
+      if (item == open)
         return i;
     }
 
@@ -173,14 +190,14 @@ static void
 sotto_chats_page_sync_selection (SottoChatsPage *self)
 {
   GtkSingleSelection *selection = GTK_SINGLE_SELECTION (gtk_list_view_get_model (self->conversation_list));
-  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
+  gpointer open = sotto_chats_page_get_open_item (self);
   guint position = GTK_INVALID_LIST_POSITION;
 
   if (selection == NULL || sotto_chats_page_shows_only_sidebar (self))
     return;
 
-  if (conversation != NULL)
-    position = sotto_chats_page_list_position (self, conversation);
+  if (open != NULL)
+    position = sotto_chats_page_list_position (self, open);
 
   if (gtk_single_selection_get_selected (selection) != position)
     gtk_single_selection_set_selected (selection, position);
@@ -203,6 +220,32 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
   sotto_chats_page_sync_selection (self);
 }
 
+static void
+sotto_chats_page_select_group (SottoChatsPage *self,
+                               SottoGroup     *group)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  sotto_group_view_set_group (self->group_view, sotto_messenger_get_groups (self->messenger), group);
+  if (GTK_IS_WINDOW (root))
+    gtk_window_set_title (GTK_WINDOW (root), sotto_group_get_title (group));
+  gtk_stack_set_visible_child_name (self->content_stack, "group");
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->content_stack));
+  sotto_group_view_focus_composer (self->group_view);
+  sotto_chats_page_sync_selection (self);
+}
+
+/* Opens @item, a conversation or a group. */
+static void
+sotto_chats_page_select_item (SottoChatsPage *self,
+                              gpointer        item)
+{
+  if (SOTTO_IS_GROUP (item))
+    sotto_chats_page_select_group (self, item);
+  else
+    sotto_chats_page_select_conversation (self, item);
+}
+
 /* Beside the open conversation, selecting a row, with the pointer or
  * the arrow keys, opens it.  A narrow window shows the list alone, and
  * opening a row takes the list away: there the arrow keys only move the
@@ -212,11 +255,11 @@ sotto_chats_page_selection_changed_cb (SottoChatsPage     *self,
                                        GParamSpec         *pspec,
                                        GtkSingleSelection *selection)
 {
-  SottoConversation *selected = gtk_single_selection_get_selected_item (selection);
+  gpointer selected = gtk_single_selection_get_selected_item (selection);
 
   if (selected != NULL && !adw_leaflet_get_folded (self->leaflet)
-      && selected != sotto_chats_page_get_conversation (self))
-    sotto_chats_page_select_conversation (self, selected);
+      && selected != sotto_chats_page_get_open_item (self))
+    sotto_chats_page_select_item (self, selected);
 }
 
 /* Opens the conversation at @position in the list, if there is one. */
@@ -224,10 +267,10 @@ static void
 sotto_chats_page_select_position (SottoChatsPage *self,
                                   guint           position)
 {
-  g_autoptr(SottoConversation) conversation = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
+  g_autoptr(GObject) item = g_list_model_get_item (G_LIST_MODEL (self->filtered), position);
 
-  if (conversation != NULL)
-    sotto_chats_page_select_conversation (self, conversation);
+  if (item != NULL)
+    sotto_chats_page_select_item (self, item);
 }
 
 static void
@@ -243,7 +286,7 @@ static void
 sotto_chats_page_step_conversation (SottoChatsPage *self,
                                     int             step)
 {
-  SottoConversation *open = sotto_chats_page_get_conversation (self);
+  gpointer open = sotto_chats_page_get_open_item (self);
   guint position = open != NULL ? sotto_chats_page_list_position (self, open) : GTK_INVALID_LIST_POSITION;
 
   if (position == GTK_INVALID_LIST_POSITION)
@@ -285,13 +328,23 @@ sotto_chats_page_filter_conversation (gpointer item,
                                       gpointer user_data)
 {
   SottoChatsPage *self = user_data;
-  SottoContact *contact = sotto_conversation_get_contact (item);
-  const char *username = sotto_contact_get_username (contact);
+  SottoContact *contact;
+  const char *username;
   g_autofree char *name_folded = NULL;
   g_autofree char *username_folded = NULL;
 
   if (self->query_folded == NULL || self->query_folded[0] == '\0')
     return TRUE;
+
+  if (SOTTO_IS_GROUP (item))
+    {
+      g_autofree char *title_folded = g_utf8_casefold (sotto_group_get_title (item), -1);
+
+      return strstr (title_folded, self->query_folded) != NULL;
+    }
+
+  contact = sotto_conversation_get_contact (item);
+  username = sotto_contact_get_username (contact);
 
   name_folded = g_utf8_casefold (sotto_contact_get_name (contact), -1);
   if (strstr (name_folded, self->query_folded) != NULL)
@@ -358,21 +411,27 @@ match_activated_cb (SottoChatsPage    *self,
     sotto_conversation_view_show_message (self->conversation_view, sotto_message_match_get_position (match));
 }
 
-static void
-sotto_chats_page_setup_row_cb (GtkSignalListItemFactory *factory,
-                               GtkListItem              *item,
-                               gpointer                  user_data)
-{
-  gtk_list_item_set_child (item, sotto_conversation_row_new ());
-}
-
+/* A list item shows a conversation's row or a group's, and a recycled
+ * one changes its row when it changes between them. */
 static void
 sotto_chats_page_bind_row_cb (GtkSignalListItemFactory *factory,
                               GtkListItem              *item,
                               gpointer                  user_data)
 {
-  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)),
-                                           gtk_list_item_get_item (item));
+  gpointer chat = gtk_list_item_get_item (item);
+  GtkWidget *row = gtk_list_item_get_child (item);
+
+  if (SOTTO_IS_GROUP (chat))
+    {
+      if (!SOTTO_IS_GROUP_ROW (row))
+        gtk_list_item_set_child (item, row = sotto_group_row_new ());
+      sotto_group_row_set_group (SOTTO_GROUP_ROW (row), chat);
+      return;
+    }
+
+  if (!SOTTO_IS_CONVERSATION_ROW (row))
+    gtk_list_item_set_child (item, row = sotto_conversation_row_new ());
+  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (row), chat);
 }
 
 static void
@@ -380,7 +439,12 @@ sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
                                 GtkListItem              *item,
                                 gpointer                  user_data)
 {
-  sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (gtk_list_item_get_child (item)), NULL);
+  GtkWidget *row = gtk_list_item_get_child (item);
+
+  if (SOTTO_IS_GROUP_ROW (row))
+    sotto_group_row_set_group (SOTTO_GROUP_ROW (row), NULL);
+  else
+    sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (row), NULL);
 }
 
 /* Notifications */
@@ -530,6 +594,18 @@ sotto_chats_page_update_connection (SottoChatsPage *self)
   g_object_set (self->conversation_view, "offline", offline, NULL);
 }
 
+static void
+sotto_chats_page_groups_loaded_cb (GObject      *object,
+                                   GAsyncResult *result,
+                                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_load_finish (SOTTO_GROUP_LIST (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not read the groups: %s", error->message);
+}
+
 /* The session's account arrived: its conversations fill the list. */
 static void
 sotto_chats_page_messenger_cb (SottoChatsPage *self)
@@ -549,7 +625,14 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
   g_settings_bind (self->settings, "typing-indicators", messenger, "typing-indicators",
                    G_SETTINGS_BIND_GET);
 
-  gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (sotto_messenger_get_conversations (messenger)));
+  /* The groups come in as they are read; what they had waiting for the
+   * relay goes out. */
+  g_clear_object (&self->chats);
+  self->chats = sotto_chat_list_new (sotto_messenger_get_conversations (messenger),
+                                     sotto_messenger_get_groups (messenger));
+  sotto_group_list_load_async (sotto_messenger_get_groups (messenger), self->cancellable,
+                               sotto_chats_page_groups_loaded_cb, NULL);
+  gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (self->chats));
   sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (selection, FALSE);
@@ -849,6 +932,33 @@ sotto_chats_page_search (GtkWidget  *widget,
 }
 
 static void
+sotto_chats_page_group_created_cb (SottoChatsPage *self,
+                                   SottoGroup     *group)
+{
+  sotto_chats_page_select_group (self, group);
+}
+
+static void
+sotto_chats_page_new_group (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  SottoNewGroupDialog *dialog;
+
+  if (self->messenger == NULL)
+    return;
+
+  dialog = sotto_new_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                       sotto_messenger_get_conversations (self->messenger),
+                                       sotto_messenger_get_groups (self->messenger));
+  g_signal_connect_object (dialog, "group-created", G_CALLBACK (sotto_chats_page_group_created_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 sotto_chats_page_show_sidebar (GtkWidget  *widget,
                                const char *action_name,
                                GVariant   *parameter)
@@ -884,6 +994,35 @@ sotto_chats_page_open_conversation (SottoChatsPage *self,
     return FALSE;
 
   sotto_chats_page_select_conversation (self, conversation);
+  return TRUE;
+}
+
+/**
+ * sotto_chats_page_open_group:
+ * @self: a #SottoChatsPage
+ * @id: the group's id
+ *
+ * Shows the group's conversation.
+ *
+ * Returns: whether there is such a group (once the groups are read)
+ */
+gboolean
+sotto_chats_page_open_group (SottoChatsPage *self,
+                             const char     *id)
+{
+  SottoGroup *group;
+
+  g_return_val_if_fail (SOTTO_IS_CHATS_PAGE (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  if (self->messenger == NULL)
+    return FALSE;
+
+  group = sotto_group_list_find (sotto_messenger_get_groups (self->messenger), id);
+  if (group == NULL)
+    return FALSE;
+
+  sotto_chats_page_select_group (self, group);
   return TRUE;
 }
 
@@ -942,6 +1081,7 @@ sotto_chats_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CHATS_PAGE);
 
   g_clear_object (&self->messenger);
+  g_clear_object (&self->chats);
   g_clear_object (&self->settings);
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
@@ -1047,6 +1187,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SOTTO_TYPE_CONVERSATION_VIEW);
+  g_type_ensure (SOTTO_TYPE_GROUP_VIEW);
   g_type_ensure (SOTTO_TYPE_SEARCH_RESULTS);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -1064,6 +1205,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_results);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, conversation_view);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, group_view);
   gtk_widget_class_bind_template_callback (widget_class, conversation_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
@@ -1071,6 +1213,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
 
   gtk_widget_class_install_action (widget_class, "chats.send-message", "s", sotto_chats_page_send_message);
   gtk_widget_class_install_action (widget_class, "chats.new-conversation", NULL, sotto_chats_page_new_conversation);
+  gtk_widget_class_install_action (widget_class, "chats.new-group", NULL, sotto_chats_page_new_group);
   gtk_widget_class_install_action (widget_class, "chats.search", NULL, sotto_chats_page_search);
   gtk_widget_class_install_action (widget_class, "chats.show-sidebar", NULL, sotto_chats_page_show_sidebar);
   gtk_widget_class_install_action (widget_class, "chats.previous-conversation", NULL,
@@ -1103,7 +1246,6 @@ sotto_chats_page_init (SottoChatsPage *self)
   self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);
   self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
 
-  g_signal_connect (factory, "setup", G_CALLBACK (sotto_chats_page_setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_chats_page_bind_row_cb), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (sotto_chats_page_unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->conversation_list, factory);

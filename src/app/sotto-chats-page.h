@@ -20,6 +20,8 @@ GtkWidget    *sotto_chats_page_new                (GSettings      *settings);
 SottoSession *sotto_chats_page_get_session        (SottoChatsPage *self);
 void          sotto_chats_page_set_session        (SottoChatsPage *self,
                                                    SottoSession   *session);
+gboolean      sotto_chats_page_open_group         (SottoChatsPage *self,
+                                                   const char     *id);
 gboolean      sotto_chats_page_open_conversation  (SottoChatsPage *self,
                                                    const char     *uuid);
 

@@ -148,7 +148,7 @@ sotto_conversation_view_reply_cb (GObject      *object,
   g_autoptr(Change) change = user_data;
   g_autoptr(SottoMessage) stored = NULL;
   g_autoptr(GError) error = NULL;
-  GtkTextBuffer *buffer;
+  SottoReplyBar *reply_bar;
 
   if (sotto_messenger_reply_finish (SOTTO_MESSENGER (object), result, &stored, &error))
     return;
@@ -161,9 +161,9 @@ sotto_conversation_view_reply_cb (GObject      *object,
   /* One that was not (its original is gone) goes back into the
    * composer, if the user has not started another. */
   sotto_conversation_view_report (change->view, error);
-  buffer = sotto_reply_bar_get_buffer (_sotto_conversation_view_get_reply_bar (change->view));
-  if (gtk_text_buffer_get_char_count (buffer) == 0)
-    gtk_text_buffer_set_text (buffer, change->text, -1);
+  reply_bar = _sotto_conversation_view_get_reply_bar (change->view);
+  if (gtk_text_buffer_get_char_count (sotto_reply_bar_get_buffer (reply_bar)) == 0)
+    sotto_reply_bar_put_text (reply_bar, change->text);
 }
 
 /* Edits */

@@ -41,7 +41,6 @@ struct _SottoConversationView
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
-  gboolean restoring_draft;
   gboolean folded;
   gboolean offline;
   gboolean at_end;
@@ -189,7 +188,7 @@ sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 
   /* Typing is the user's changes, not a draft put back into the
    * composer; an emptied composer (a message sent) is typing no more. */
-  if (self->conversation != NULL && !self->restoring_draft)
+  if (self->conversation != NULL && !sotto_reply_bar_get_putting_text (self->reply_bar))
     g_signal_emit (self, signals [COMPOSING], 0, self->conversation, text[0] != '\0');
 
   g_clear_handle_id (&self->draft_source, g_source_remove);
@@ -349,6 +348,14 @@ sotto_conversation_view_fit_page_size (SottoConversationView *self)
     sotto_timeline_model_set_page_size (self->shown, height / SMALLEST_ROW_HEIGHT + 2);
 }
 
+/* Takes the mark off a message shown from a search.  GTK 4.8's
+ * GtkSingleSelection ignores gtk_selection_model_unselect_all(). */
+static void
+sotto_conversation_view_unmark (SottoConversationView *self)
+{
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
 /* Goes to the newest message, with the newest page only when the
  * timeline holds other messages or many: a long list view is slow to
  * place on its last row. */
@@ -361,7 +368,7 @@ sotto_conversation_view_show_newest (SottoConversationView *self)
   if (!sotto_timeline_model_get_shows_newest (self->shown)
       || g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE)
     {
-      gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
+      sotto_conversation_view_unmark (self);
       sotto_conversation_view_fit_page_size (self);
       sotto_timeline_model_show_newest (self->shown, sotto_conversation_get_messages (self->conversation));
     }
@@ -1056,6 +1063,8 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   /* A reply or an edit ends with its conversation; an edit gives the
    * composer back the draft it held before, which is kept. */
   sotto_reply_bar_cancel (self->reply_bar);
+  /* While the rows still show the conversation they are of. */
+  sotto_conversation_view_unmark (self);
   sotto_conversation_view_save_draft (self);
   if (self->conversation != NULL)
     g_signal_emit (self, signals [COMPOSING], 0, self->conversation, FALSE);
@@ -1087,7 +1096,6 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
     }
   sotto_conversation_view_set_first_unread (self, first_unread);
   g_signal_group_set_target (self->messages_signals, messages);
-  gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
   sotto_conversation_view_fit_page_size (self);
   if (first_unread != NULL)
     {
@@ -1105,12 +1113,9 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
   else
     sotto_timeline_model_set_messages (self->shown, NULL, 0, 0);
 
-  self->restoring_draft = TRUE;
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view),
+  sotto_reply_bar_put_text (self->reply_bar,
                             conversation != NULL && sotto_conversation_get_draft (conversation) != NULL
-                            ? sotto_conversation_get_draft (conversation) : "",
-                            -1);
-  self->restoring_draft = FALSE;
+                            ? sotto_conversation_get_draft (conversation) : "");
   g_clear_handle_id (&self->draft_source, g_source_remove);
   sotto_conversation_view_update_contact (self);
   sotto_conversation_view_update_held (self);

@@ -53,6 +53,9 @@ struct _SottoMessageRow
   GtkWidget *emoji_chooser;
 
   gboolean offline;
+  /* In a group's timeline, whose messages cannot be replied to, reacted
+   * to, edited or deleted yet: only the copy actions. */
+  gboolean copy_only;
 };
 
 enum {
@@ -278,15 +281,16 @@ sotto_message_row_update_state (SottoMessageRow *self)
 static void
 sotto_message_row_update_actions (SottoMessageRow *self)
 {
-  gboolean has_text = self->message != NULL && sotto_message_get_loaded (self->message)
+  gboolean copyable = self->message != NULL && sotto_message_get_loaded (self->message)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
-  gboolean deleted = has_text && sotto_message_get_deleted (self->message);
+  gboolean has_text = copyable && !self->copy_only;
+  gboolean deleted = copyable && sotto_message_get_deleted (self->message);
   SottoMessageState state = has_text ? sotto_message_get_state (self->message) : SOTTO_MESSAGE_STATE_QUEUED;
   gboolean shared = state != SOTTO_MESSAGE_STATE_QUEUED && state != SOTTO_MESSAGE_STATE_FAILED;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_text && !deleted);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", has_text);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", has_text);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", copyable && !deleted);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", copyable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", copyable);
   /* A message in the outbox may be on its way: it stays until sent. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
                                  has_text && state != SOTTO_MESSAGE_STATE_QUEUED);
@@ -456,6 +460,8 @@ sotto_message_row_update (SottoMessageRow *self)
 
       if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TIMER_CHANGED)
         text = timer_event_text (outgoing ? NULL : self->contact_name, sotto_message_get_body (self->message));
+      else if (sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_GROUP_UPDATE)
+        text = g_strdup (sotto_message_get_body (self->message));
       else
         text = g_strdup_printf (_("Your safety number with %s changed"), self->contact_name);
 
@@ -1080,6 +1086,24 @@ sotto_message_row_set_conversation (SottoMessageRow   *self,
   g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
 
   g_set_object (&self->conversation, conversation);
+}
+
+/**
+ * sotto_message_row_set_copy_only:
+ * @self: a #SottoMessageRow
+ * @copy_only: whether the message's menu only copies
+ *
+ * For a group's timeline, where the messages cannot be replied to,
+ * reacted to, edited or deleted.
+ */
+void
+sotto_message_row_set_copy_only (SottoMessageRow *self,
+                                 gboolean         copy_only)
+{
+  g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
+
+  self->copy_only = !!copy_only;
+  sotto_message_row_update_actions (self);
 }
 
 /**

@@ -25,6 +25,8 @@ void          sotto_message_row_set_message  (SottoMessageRow *self,
                                               SottoMessage    *previous);
 void          sotto_message_row_set_conversation (SottoMessageRow   *self,
                                                   SottoConversation *conversation);
+void          sotto_message_row_set_copy_only (SottoMessageRow *self,
+                                               gboolean         copy_only);
 void          sotto_message_row_set_first_unread (SottoMessageRow *self,
                                                   gboolean         first_unread);
 void          sotto_message_row_set_offline  (SottoMessageRow *self,

@@ -28,6 +28,8 @@ struct _SottoReplyBar
   SottoMessage *message;
   /* While editing: the composer's text from before. */
   char *draft;
+  /* While the composer's text is put in for the user, not typed. */
+  gboolean putting_text;
 
   GtkWidget *box;
   GtkImage *icon;
@@ -127,7 +129,7 @@ sotto_reply_bar_edit (SottoReplyBar *self,
   gtk_text_buffer_get_bounds (self->buffer, &start, &end);
   self->draft = gtk_text_buffer_get_text (self->buffer, &start, &end, FALSE);
   sotto_reply_bar_show (self, message, "document-edit-symbolic", _("Editing message"));
-  gtk_text_buffer_set_text (self->buffer, text, -1);
+  sotto_reply_bar_put_text (self, text);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_EDITING]);
 }
 
@@ -155,10 +157,48 @@ sotto_reply_bar_cancel (SottoReplyBar *self)
 
   if (draft != NULL)
     {
-      gtk_text_buffer_set_text (self->buffer, draft, -1);
+      sotto_reply_bar_put_text (self, draft);
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_EDITING]);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_MESSAGE]);
+}
+
+/**
+ * sotto_reply_bar_put_text:
+ * @self: a #SottoReplyBar
+ * @text: the composer's new text
+ *
+ * Replaces the composer's text with @text that the user did not type
+ * now (a message to edit, a draft given back), which
+ * sotto_reply_bar_get_putting_text() tells the composer's handlers.
+ */
+void
+sotto_reply_bar_put_text (SottoReplyBar *self,
+                          const char    *text)
+{
+  g_return_if_fail (SOTTO_IS_REPLY_BAR (self));
+  g_return_if_fail (text != NULL);
+  g_return_if_fail (self->buffer != NULL);
+
+  self->putting_text = TRUE;
+  gtk_text_buffer_set_text (self->buffer, text, -1);
+  self->putting_text = FALSE;
+}
+
+/**
+ * sotto_reply_bar_get_putting_text:
+ * @self: a #SottoReplyBar
+ *
+ * Returns: whether the composer's text is changing because
+ *   sotto_reply_bar_put_text() replaces it, not because the user types:
+ *   the contact is told only of the user's typing
+ */
+gboolean
+sotto_reply_bar_get_putting_text (SottoReplyBar *self)
+{
+  g_return_val_if_fail (SOTTO_IS_REPLY_BAR (self), FALSE);
+
+  return self->putting_text;
 }
 
 /**

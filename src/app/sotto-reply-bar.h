@@ -28,6 +28,9 @@ void          sotto_reply_bar_edit         (SottoReplyBar *self,
                                             SottoMessage  *message,
                                             const char    *text);
 void          sotto_reply_bar_cancel       (SottoReplyBar *self);
+void          sotto_reply_bar_put_text     (SottoReplyBar *self,
+                                            const char    *text);
+gboolean      sotto_reply_bar_get_putting_text (SottoReplyBar *self);
 char         *sotto_reply_bar_dup_draft    (SottoReplyBar *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

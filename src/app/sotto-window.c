@@ -13,6 +13,7 @@
 #include "sotto-accessible.h"
 #include "sotto-chats-page.h"
 #include "sotto-error-text.h"
+#include "sotto-trust-root-banner.h"
 #include "sotto-unlock-page.h"
 #include "sotto-welcome-page.h"
 #include "sotto-window.h"
@@ -39,6 +40,7 @@ struct _SottoWindow
   SottoUnlockPage *unlock_page;
   SottoWelcomePage *welcome_page;
   SottoChatsPage *chats_page;  /* made once the settings are known */
+  SottoTrustRootBanner *trust_root_banner;
 };
 
 G_DEFINE_FINAL_TYPE (SottoWindow, sotto_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -150,6 +152,7 @@ sotto_window_connect_cb (GObject      *object,
 static void
 sotto_window_messenger_cb (SottoWindow *self)
 {
+  sotto_trust_root_banner_set_messenger (self->trust_root_banner, sotto_session_get_messenger (self->session));
   if (sotto_session_get_messenger (self->session) != NULL)
     sotto_session_connect_async (self->session, self->cancellable, sotto_window_connect_cb, NULL);
 }
@@ -314,6 +317,7 @@ sotto_window_class_init (SottoWindowClass *klass)
 
   g_type_ensure (SOTTO_TYPE_UNLOCK_PAGE);
   g_type_ensure (SOTTO_TYPE_WELCOME_PAGE);
+  g_type_ensure (SOTTO_TYPE_TRUST_ROOT_BANNER);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, toast_overlay);
@@ -323,6 +327,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, SottoWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, SottoWindow, trust_root_banner);
 
   gtk_widget_class_install_action (widget_class, "win.unlock", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.register", NULL, sotto_window_forward_action);

@@ -312,6 +312,8 @@ sotto_cli_print_group_event (SottoCli        *cli,
         {
           json_builder_set_member_name (builder, "direction");
           json_builder_add_string_value (builder, event->outgoing ? "outgoing" : "incoming");
+          json_builder_set_member_name (builder, "sealed");
+          json_builder_add_boolean_value (builder, event->sealed);
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);

@@ -73,6 +73,9 @@ make_preview (SottoMessage *message)
     case SOTTO_MESSAGE_KIND_TIMER_CHANGED:
       return g_strdup (_("Disappearing messages changed"));
 
+    case SOTTO_MESSAGE_KIND_GROUP_UPDATE:
+      return g_strdup (sotto_message_get_body (message));
+
     case SOTTO_MESSAGE_KIND_TEXT:
     default:
       break;

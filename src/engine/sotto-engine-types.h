@@ -59,12 +59,16 @@ typedef enum
  * @SOTTO_MESSAGE_KIND_TIMER_CHANGED: an event: the message's sender set
  *   the conversation's disappearing-message timer; the body is the new
  *   timer in seconds, in decimal ("0" is off)
+ * @SOTTO_MESSAGE_KIND_GROUP_UPDATE: an event of a group's timeline only
+ *   (sotto_group_event_to_message()): a member changed the group; the
+ *   body says how
  */
 typedef enum
 {
   SOTTO_MESSAGE_KIND_TEXT,
   SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED,
   SOTTO_MESSAGE_KIND_TIMER_CHANGED,
+  SOTTO_MESSAGE_KIND_GROUP_UPDATE,
 } SottoMessageKind;
 
 /**

@@ -8,7 +8,10 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "sotto-group-event.h"
+#include "sotto-message-private.h"
 
 G_DEFINE_BOXED_TYPE (SottoGroupEvent, sotto_group_event, sotto_group_event_copy, sotto_group_event_free)
 
@@ -39,10 +42,15 @@ sotto_group_event_new (SottoGroupEventKind  kind,
 SottoGroupEvent *
 sotto_group_event_copy (const SottoGroupEvent *event)
 {
+  SottoGroupEvent *copy;
+
   g_return_val_if_fail (event != NULL, NULL);
 
-  return sotto_group_event_new (event->kind, event->id, event->outgoing, event->author,
-                                event->author_name, event->text, event->detail, event->sent_at);
+  copy = sotto_group_event_new (event->kind, event->id, event->outgoing, event->author, event->author_name,
+                                event->text, event->detail, event->sent_at);
+  copy->sealed = event->sealed;
+
+  return copy;
 }
 
 void
@@ -57,4 +65,111 @@ sotto_group_event_free (SottoGroupEvent *event)
   g_free (event->text);
   g_free (event->detail);
   g_free (event);
+}
+
+/* What @event's author did, in a sentence with the name @who, which is
+ * "You" for this account. */
+static char *
+describe_update (const SottoGroupEvent *event,
+                 const char            *who)
+{
+  const char *action = event->text != NULL ? event->text : "";
+  const char *detail = event->detail != NULL ? event->detail : "";
+
+  /* Translators: in a group's timeline, "%1$s" is who changed the
+   * group ("You" or a member's username), "%2$s" the member or title
+   * the change is about. */
+  if (g_str_equal (action, "create"))
+    return g_strdup_printf (_("%1$s created the group “%2$s”"), who, detail);
+  if (g_str_equal (action, "add"))
+    return g_strdup_printf (_("%1$s added %2$s"), who, detail);
+  if (g_str_equal (action, "remove"))
+    return g_strdup_printf (_("%1$s removed %2$s"), who, detail);
+  if (g_str_equal (action, "leave"))
+    return g_strdup_printf (_("%s left the group"), who);
+  if (g_str_equal (action, "rename"))
+    return g_strdup_printf (_("%1$s renamed the group “%2$s”"), who, detail);
+  if (g_str_equal (action, "promote"))
+    return g_strdup_printf (_("%1$s made %2$s an admin"), who, detail);
+  if (g_str_equal (action, "demote"))
+    return g_strdup_printf (_("%1$s removed %2$s as an admin"), who, detail);
+
+  return g_strdup_printf (_("%s changed the group"), who);
+}
+
+/**
+ * sotto_group_event_describe:
+ * @event: an entry of a group's timeline
+ *
+ * Returns: (transfer full): a sentence for the conversation list and the
+ *   timeline: the text of a message, what a change did, or that a
+ *   member's safety number changed
+ */
+char *
+sotto_group_event_describe (const SottoGroupEvent *event)
+{
+  const char *who;
+
+  g_return_val_if_fail (event != NULL, NULL);
+
+  who = event->outgoing ? _("You") : (event->author_name != NULL ? event->author_name : event->author);
+
+  switch (event->kind)
+    {
+    case SOTTO_GROUP_EVENT_UPDATE:
+      return describe_update (event, who);
+
+    case SOTTO_GROUP_EVENT_KEY_CHANGE:
+      return g_strdup_printf (_("Your safety number with %s changed"), who);
+
+    case SOTTO_GROUP_EVENT_TEXT:
+    default:
+      return g_strdup (event->text != NULL ? event->text : "");
+    }
+}
+
+/**
+ * sotto_group_event_to_message:
+ * @event: an entry of a group's timeline
+ *
+ * The entry as the message rows of a 1:1 conversation show messages and
+ * events: a message to the group is a text message from its author, a
+ * change a %SOTTO_MESSAGE_KIND_GROUP_UPDATE event with its description,
+ * a member's key change a %SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
+ * event.  What members sent arrived, and what this account sent the
+ * relay accepted for every member, or it would not be in the timeline.
+ *
+ * Returns: (transfer full): a message that is in no conversation
+ */
+SottoMessage *
+sotto_group_event_to_message (const SottoGroupEvent *event)
+{
+  g_autofree char *body = NULL;
+  SottoMessageKind kind;
+
+  g_return_val_if_fail (event != NULL, NULL);
+
+  switch (event->kind)
+    {
+    case SOTTO_GROUP_EVENT_UPDATE:
+      kind = SOTTO_MESSAGE_KIND_GROUP_UPDATE;
+      body = sotto_group_event_describe (event);
+      break;
+
+    case SOTTO_GROUP_EVENT_KEY_CHANGE:
+      kind = SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED;
+      break;
+
+    case SOTTO_GROUP_EVENT_TEXT:
+    default:
+      kind = SOTTO_MESSAGE_KIND_TEXT;
+      body = g_strdup (event->text);
+      break;
+    }
+
+  return _sotto_message_new (event->id,
+                             event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                             kind,
+                             event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
+                             event->sent_at, event->sent_at, body);
 }

@@ -8,6 +8,8 @@
 
 #include <glib-object.h>
 
+#include "sotto-message.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -40,6 +42,8 @@ typedef enum
  * @text: (nullable): the text, or the update's action
  * @detail: (nullable): for an update, what it changed
  * @sent_at: when its author sent it, in milliseconds since the epoch
+ * @sealed: for a message this device sent, whether it went through the
+ *   relay sealed, without naming its sender to the relay
  *
  * One entry of a group's timeline.
  */
@@ -53,6 +57,7 @@ typedef struct
   char *text;
   char *detail;
   gint64 sent_at;
+  gboolean sealed;
 } SottoGroupEvent;
 
 #define SOTTO_TYPE_GROUP_EVENT (sotto_group_event_get_type ())
@@ -68,6 +73,8 @@ SottoGroupEvent *sotto_group_event_new      (SottoGroupEventKind    kind,
                                              gint64                 sent_at) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroupEvent *sotto_group_event_copy     (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
 void             sotto_group_event_free     (SottoGroupEvent       *event);
+char            *sotto_group_event_describe (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
+SottoMessage    *sotto_group_event_to_message (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupEvent, sotto_group_event_free)
 

@@ -75,6 +75,8 @@ void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messen
 void            _sotto_group_list_emit_event (SottoGroupList     *self,
                                               SottoGroup         *group,
                                               SottoGroupEvent    *event);
+void            _sotto_group_list_refresh_last_event (SottoGroupList *self,
+                                                      SottoGroup     *group);
 SottoGroupEvent *_sotto_group_update_event   (const SottoGroupUpdate *update,
                                               const char         *author_name,
                                               gboolean            outgoing) G_GNUC_WARN_UNUSED_RESULT;

@@ -14,13 +14,18 @@
 #include <sodium.h>
 
 #include "sp-error.h"
+#include "sp-sealed-sender.h"
 
 #include "sotto-account.h"
 #include "sotto-contact.h"
+#include "sotto-contact-private.h"
 #include "sotto-conversation.h"
 #include "sotto-group-private.h"
 #include "sotto-group-list-internal-private.h"
+#include "sotto-outbox-private.h"
+#include "sotto-profile-cipher-private.h"
 #include "sotto-relay-client-multi-private.h"
+#include "sotto-sealed-sender-private.h"
 #include "sotto-store-groups-private.h"
 
 /* A message to a group is encrypted once, with this device's sender key
@@ -36,7 +41,17 @@
  * When the relay answers 404, 409 or 410 for some members, their device
  * lists changed: each of them gets the sender key again inside their
  * 1:1 session, which repairs the sessions as a 1:1 message does, and
- * the send is made again, at most SEND_ATTEMPTS times in all. */
+ * the send is made again, at most SEND_ATTEMPTS times in all.
+ *
+ * The send is sealed (docs/messenger.md, "Sealed sender"): members whose
+ * profile key this account holds, and so their access key, get the
+ * message in one sealed sender v2 upload that names no sender to the
+ * relay (sotto-sealed-sender.c); only the others, or everyone when no
+ * trust root is pinned, no good certificate comes or the relay refuses
+ * an access key, get it identified, through PUT /v1/messages/multi.
+ * The message is marked sealed when every member got it so, which its
+ * details show as for a 1:1 message.  A member the relay accepted the
+ * message for is not sent it again when the other request is refused. */
 
 #define SEND_ATTEMPTS 3
 
@@ -66,9 +81,23 @@ typedef struct
   GPtrArray *shared;
   GHashTable *failed;
 
-  /* The multi-recipient send, made on the store's thread. */
+  /* The multi-recipient sends, made on the store's thread: the
+   * members that get it identified, and those that get it sealed, with
+   * their access keys and a SpSealedRecipient (with its identity key)
+   * for each device.  contacts maps each member's uuid to its contact's
+   * row, for its profile key; delivered holds the members the relay
+   * accepted the message for. */
   GPtrArray *recipients;
+  GPtrArray *sealed_recipients;
+  GArray *sealed_devices;
+  GHashTable *contacts;
+  GHashTable *delivered;
+  gboolean seal;
+  gboolean went_identified;
   guint attempts;
+
+  /* The group's row in the store. */
+  gint64 row;
 } GroupSend;
 
 static void
@@ -86,6 +115,10 @@ group_send_free (GroupSend *send)
   g_clear_pointer (&send->shared, g_ptr_array_unref);
   g_clear_pointer (&send->failed, g_hash_table_unref);
   g_clear_pointer (&send->recipients, g_ptr_array_unref);
+  g_clear_pointer (&send->sealed_recipients, g_ptr_array_unref);
+  g_clear_pointer (&send->sealed_devices, g_array_unref);
+  g_clear_pointer (&send->contacts, g_hash_table_unref);
+  g_clear_pointer (&send->delivered, g_hash_table_unref);
   g_free (send);
 }
 
@@ -183,6 +216,7 @@ prepare_in_transaction (SottoGroupList  *self,
   if (!_sotto_store_add_group_event (store, row, send->event, error))
     return FALSE;
 
+  send->row = row;
   send->ciphertext = g_bytes_new (ciphertext, ciphertext_len);
   send->distribution = g_bytes_new (distribution, distribution_len);
   sodium_memzero (distribution, sizeof distribution);
@@ -224,7 +258,40 @@ prepare_thread (GTask        *task,
   run_in_transaction (task, prepare_in_transaction);
 }
 
-/* Adds an envelope for each device of @uuid there is a session with. */
+/* The access key of the member @uuid, from the profile key of its
+ * contact, in guarded memory; %NULL when there is none (a member who
+ * has not written yet, or no contact). */
+static gboolean
+load_access_key (SottoGroupList  *self,
+                 GroupSend       *send,
+                 const char      *uuid,
+                 guint8         **access_key,
+                 GError         **error)
+{
+  gpointer contact_id = g_hash_table_lookup (send->contacts, uuid);
+  guint8 *profile_key = NULL;
+
+  *access_key = NULL;
+  if (contact_id == NULL)
+    return TRUE;
+
+  if (!_sotto_store_load_contact_profile_key (_sotto_group_list_get_store (self), GPOINTER_TO_SIZE (contact_id),
+                                              &profile_key, error))
+    return FALSE;
+
+  if (profile_key != NULL)
+    {
+      *access_key = _sotto_secure_alloc (SOTTO_PROFILE_ACCESS_KEY_SIZE);
+      _sotto_profile_derive_access_key (profile_key, *access_key);
+      sodium_free (profile_key);
+    }
+
+  return TRUE;
+}
+
+/* Adds an envelope for each device of @uuid there is a session with,
+ * to the sealed send when the member's access key and each device's
+ * identity key are known, to the identified one otherwise. */
 static gboolean
 add_recipient (SottoGroupList  *self,
                GroupSend       *send,
@@ -233,43 +300,67 @@ add_recipient (SottoGroupList  *self,
 {
   SottoStore *store = _sotto_group_list_get_store (self);
   g_autoptr(SottoRelayRecipient) recipient = sotto_relay_recipient_new (uuid);
+  g_autoptr(GArray) sealed_devices = g_array_new (FALSE, FALSE, sizeof (SpSealedRecipient));
   g_autoptr(GArray) devices = NULL;
+  gboolean sealed;
   SpStore sp_store;
 
   devices = _sotto_protocol_state_list_devices (store, uuid, error);
   if (devices == NULL)
     return FALSE;
 
+  if (send->seal && !load_access_key (self, send, uuid, &recipient->access_key, error))
+    return FALSE;
+  sealed = recipient->access_key != NULL;
+
   _sotto_protocol_state_get_interface (self->protocol, &sp_store);
   for (guint i = 0; i < devices->len; i++)
     {
       guint device_id = g_array_index (devices, guint, i);
       SpAddress address = { uuid, device_id };
+      SpSealedRecipient device = { NULL, device_id, 0, { { 0 } } };
       SpSessionRecord *record = NULL;
-      guint32 registration_id = 0;
+      bool found = FALSE;
       int rc;
 
       rc = sp_session_record_new (&record);
       if (rc == SP_OK)
         rc = sp_store.load_session (sp_store.user_data, &address, record);
       if (rc == SP_OK)
-        rc = sp_session_record_get_remote_registration_id (record, &registration_id);
+        rc = sp_session_record_get_remote_registration_id (record, &device.registration_id);
       sp_session_record_free (record);
+      if (rc == SP_OK && sealed)
+        rc = sp_store.get_identity (sp_store.user_data, &address, &device.identity_key, &found);
       if (rc != SP_OK)
         return set_sp_error (error, rc, _("Could not read a session"));
 
+      sealed = sealed && found;
+      g_array_append_val (sealed_devices, device);
       g_ptr_array_add (recipient->envelopes,
-                       sotto_relay_outgoing_new (ENVELOPE_TYPE_SENDER_KEY, device_id, registration_id,
+                       sotto_relay_outgoing_new (ENVELOPE_TYPE_SENDER_KEY, device_id, device.registration_id,
                                                  send->ciphertext));
     }
 
   if (recipient->envelopes->len == 0)
-    g_hash_table_insert (send->failed, g_strdup (uuid),
-                         g_error_new_literal (SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                                              _("No session with a member’s devices")));
-  else
-    g_ptr_array_add (send->recipients, g_steal_pointer (&recipient));
+    {
+      g_hash_table_insert (send->failed, g_strdup (uuid),
+                           g_error_new_literal (SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                                                _("No session with a member’s devices")));
+      return TRUE;
+    }
 
+  if (!sealed)
+    {
+      g_clear_pointer (&recipient->access_key, sodium_free);
+      g_ptr_array_add (send->recipients, g_steal_pointer (&recipient));
+      return TRUE;
+    }
+
+  /* The names point at the recipient's uuid, which the send keeps. */
+  for (guint i = 0; i < sealed_devices->len; i++)
+    g_array_index (sealed_devices, SpSealedRecipient, i).name = recipient->uuid;
+  g_array_append_vals (send->sealed_devices, sealed_devices->data, sealed_devices->len);
+  g_ptr_array_add (send->sealed_recipients, g_steal_pointer (&recipient));
   return TRUE;
 }
 
@@ -304,16 +395,41 @@ address_in_transaction (SottoGroupList  *self,
   g_ptr_array_set_size (send->shared, 0);
 
   g_clear_pointer (&send->recipients, g_ptr_array_unref);
+  g_clear_pointer (&send->sealed_recipients, g_ptr_array_unref);
+  g_clear_pointer (&send->sealed_devices, g_array_unref);
   send->recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_recipient_free);
+  send->sealed_recipients = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_recipient_free);
+  send->sealed_devices = g_array_new (FALSE, FALSE, sizeof (SpSealedRecipient));
   for (guint i = 0; i < send->members->len; i++)
     {
       const char *uuid = g_ptr_array_index (send->members, i);
 
-      if (!g_hash_table_contains (send->failed, uuid) && !add_recipient (self, send, uuid, error))
+      if (!g_hash_table_contains (send->failed, uuid) && !g_hash_table_contains (send->delivered, uuid)
+          && !add_recipient (self, send, uuid, error))
         return FALSE;
     }
 
   return TRUE;
+}
+
+/* Records that the message went sealed to every member.  A group left
+ * and deleted meanwhile has no row, and nothing is marked. */
+static gboolean
+mark_sealed_in_transaction (SottoGroupList  *self,
+                            GroupSend       *send,
+                            GError         **error)
+{
+  return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
+                                               send->message_id, error);
+}
+
+static void
+mark_sealed_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  run_in_transaction (task, mark_sealed_in_transaction);
 }
 
 static void
@@ -345,6 +461,80 @@ send_finish (GTask *task)
 }
 
 static void share_sender_key (GTask *task);
+static void send_identified (GTask *task);
+static void addressed_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
+static void
+marked_sealed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  send->event->sealed = TRUE;
+  send_finish (task);
+}
+
+/* Completes the send once the relay accepted it for every member it
+ * went to, first recording that it went sealed to all of them. */
+static void
+send_done (GTask *task)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (send->went_identified || g_hash_table_size (send->delivered) == 0)
+    {
+      send_finish (task);
+      return;
+    }
+
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), mark_sealed_thread, marked_sealed_cb);
+}
+
+/* The relay accepted the message for every member of @recipients. */
+static void
+record_delivered (GroupSend *send,
+                  GPtrArray *recipients)
+{
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      SottoRelayRecipient *recipient = g_ptr_array_index (recipients, i);
+
+      g_hash_table_add (send->delivered, g_strdup (recipient->uuid));
+    }
+}
+
+/* After a refused send: members whose devices changed (@named) get the
+ * sender key again, inside the 1:1 session that repairs their device
+ * lists, and the send is made again for those it did not reach.
+ * Returns %FALSE, the task not completed, when there is nothing to
+ * retry. */
+static gboolean
+retry_named (GTask      *task,
+             const GStrv named)
+{
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (named == NULL || named[0] == NULL || ++send->attempts >= SEND_ATTEMPTS)
+    return FALSE;
+
+  g_debug ("The relay named %u members whose devices changed", g_strv_length (named));
+  g_ptr_array_set_size (send->unshared, 0);
+  for (guint i = 0; named[i] != NULL; i++)
+    {
+      if (g_ptr_array_find_with_equal_func (send->members, named[i], g_str_equal, NULL))
+        g_ptr_array_add (send->unshared, g_strdup (named[i]));
+    }
+  share_sender_key (task);
+  return TRUE;
+}
 
 static void
 multi_sent_cb (GObject      *object,
@@ -358,28 +548,69 @@ multi_sent_cb (GObject      *object,
 
   if (sotto_relay_client_send_multi_finish (SOTTO_RELAY_CLIENT (object), result, &named, &error))
     {
-      send_finish (task);
+      record_delivered (send, send->recipients);
+      send_done (task);
       return;
     }
 
-  /* Members whose devices changed get the sender key again, inside the
-   * 1:1 session that repairs their device lists, and the send is made
-   * again. */
-  if (named != NULL && named[0] != NULL && ++send->attempts < SEND_ATTEMPTS)
+  if (retry_named (task, named))
     {
-      g_debug ("The relay named %u members whose devices changed", g_strv_length (named));
       g_clear_error (&error);
-      g_ptr_array_set_size (send->unshared, 0);
-      for (guint i = 0; named[i] != NULL; i++)
-        {
-          if (g_ptr_array_find_with_equal_func (send->members, named[i], g_str_equal, NULL))
-            g_ptr_array_add (send->unshared, g_strdup (named[i]));
-        }
-      share_sender_key (task);
       return;
     }
 
   g_task_return_error (task, error);
+}
+
+static void
+sealed_sent_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+  g_auto(GStrv) named = NULL;
+  gboolean sealed = FALSE;
+  GError *error = NULL;
+
+  if (!_sotto_sealed_sender_send_multi_finish (SOTTO_SEALED_SENDER (object), result, &sealed, &named, &error))
+    {
+      if (retry_named (task, named))
+        g_clear_error (&error);
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+
+  if (!sealed)
+    {
+      /* Nothing was sent: it goes identified to everyone left. */
+      send->seal = FALSE;
+      _sotto_task_run_step (task, _sotto_group_list_get_store (self), address_thread, addressed_cb);
+      return;
+    }
+
+  record_delivered (send, send->sealed_recipients);
+  send_identified (g_steal_pointer (&task));
+}
+
+/* Sends to the members that get the message identified, if any. */
+static void
+send_identified (GTask *task)
+{
+  SottoGroupList *self = g_task_get_source_object (task);
+  GroupSend *send = g_task_get_task_data (task);
+
+  if (send->recipients->len == 0)
+    {
+      send_done (task);
+      g_object_unref (task);
+      return;
+    }
+
+  send->went_identified = TRUE;
+  sotto_relay_client_send_multi_async (self->client, send->timestamp, send->recipients, NULL, multi_sent_cb, task);
 }
 
 static void
@@ -394,14 +625,32 @@ addressed_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  if (send->recipients->len == 0)
+  if (send->sealed_recipients->len == 0)
     {
-      send_finish (task);
+      send_identified (g_steal_pointer (&task));
       return;
     }
 
-  sotto_relay_client_send_multi_async (self->client, send->timestamp, send->recipients, NULL, multi_sent_cb,
-                                       g_steal_pointer (&task));
+  _sotto_sealed_sender_send_multi_async (self->outbox->sealed, send->timestamp, send->ciphertext, send->group_id,
+                                         send->sealed_recipients, send->sealed_devices, NULL, sealed_sent_cb,
+                                         g_steal_pointer (&task));
+}
+
+/* The contact row of each member, for its access key. */
+static void
+find_member_contacts (SottoGroupList *self,
+                      GroupSend      *send)
+{
+  g_hash_table_remove_all (send->contacts);
+  for (guint i = 0; i < send->members->len; i++)
+    {
+      const char *uuid = g_ptr_array_index (send->members, i);
+      SottoConversation *conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
+
+      if (conversation != NULL)
+        g_hash_table_insert (send->contacts, g_strdup (uuid),
+                             GSIZE_TO_POINTER (_sotto_contact_get_id (sotto_conversation_get_contact (conversation))));
+    }
 }
 
 static void
@@ -420,6 +669,7 @@ share_done (GTask      *task,
   if (--send->pending > 0)
     return;
 
+  find_member_contacts (self, send);
   _sotto_task_run_step (task, _sotto_group_list_get_store (self), address_thread, addressed_cb);
   g_object_unref (task);
 }
@@ -529,6 +779,9 @@ sotto_group_list_send_async (SottoGroupList      *self,
   send->timestamp = _sotto_now_ms ();
   send->shared = g_ptr_array_new_with_free_func (g_free);
   send->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
+  send->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->seal = self->outbox != NULL && _sotto_sealed_sender_can_seal (self->outbox->sealed);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_group_list_send_async);

@@ -124,6 +124,66 @@ sotto_group_list_load_events_finish (SottoGroupList  *self,
   return _sotto_task_propagate_pointer (self, result, sotto_group_list_load_events_async, error);
 }
 
+/* The newest entry, which the conversation list shows and orders by */
+
+static void
+last_event_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  GError *error = NULL;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (_sotto_group_list_get_store (self), task_data, &row, &error);
+  if (state != NULL)
+    events = _sotto_store_load_group_events (_sotto_group_list_get_store (self), row, 1, &error);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else if (events == NULL || events->len == 0)
+    g_task_return_pointer (task, NULL, NULL);
+  else
+    g_task_return_pointer (task, g_ptr_array_steal_index (events, 0), (GDestroyNotify) sotto_group_event_free);
+}
+
+static void
+last_event_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  g_autoptr(SottoGroupEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroup *group;
+
+  event = g_task_propagate_pointer (G_TASK (result), &error);
+  if (error != NULL)
+    {
+      g_warning ("Could not read a group’s newest message: %s", error->message);
+      return;
+    }
+
+  group = sotto_group_list_find (self, g_task_get_task_data (G_TASK (result)));
+  if (event != NULL && group != NULL)
+    _sotto_group_set_last_event (group, event);
+}
+
+/* Reads the newest entry of @group's timeline from the store: after
+ * loading, and after this device added one (a message it sent, a
+ * change it made), which it learns of only as the group's new state. */
+void
+_sotto_group_list_refresh_last_event (SottoGroupList *self,
+                                      SottoGroup     *group)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, last_event_cb, NULL);
+
+  g_task_set_task_data (task, g_strdup (sotto_group_get_id (group)), g_free);
+  _sotto_store_run_in_thread (_sotto_group_list_get_store (self), task, last_event_thread);
+}
+
 /* Members' key changes */
 
 typedef struct

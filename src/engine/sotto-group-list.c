@@ -94,6 +94,7 @@ _sotto_group_list_show_state (SottoGroupList  *self,
 
   _sotto_group_set_state (group, state, sotto_account_get_uuid (self->account),
                           sotto_account_get_username (self->account), self->conversations);
+  _sotto_group_list_refresh_last_event (self, group);
 
   return group;
 }
@@ -934,6 +935,7 @@ _sotto_group_list_emit_event (SottoGroupList  *self,
                               SottoGroup      *group,
                               SottoGroupEvent *event)
 {
+  _sotto_group_set_last_event (group, event);
   g_signal_emit (self, signals [EVENT_RECEIVED], 0, group, event);
 }
 

@@ -19,6 +19,8 @@ void             _sotto_group_set_state (SottoGroup            *self,
                                          const char            *own_username,
                                          SottoConversationList *conversations);
 SottoGroupState *_sotto_group_get_state (SottoGroup            *self);
+void             _sotto_group_set_last_event (SottoGroup       *self,
+                                         const SottoGroupEvent *event);
 char            *_sotto_group_member_name (SottoGroup          *self,
                                          const char            *uuid) G_GNUC_WARN_UNUSED_RESULT;
 

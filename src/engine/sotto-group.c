@@ -33,6 +33,8 @@ struct _SottoGroup
   gboolean is_member;
   gboolean is_admin;
   GListStore *members;
+  /* The newest entry of its timeline, if it has one yet. */
+  SottoGroupEvent *last_event;
 };
 
 G_DEFINE_FINAL_TYPE (SottoGroup, sotto_group, G_TYPE_OBJECT)
@@ -46,6 +48,8 @@ enum
   PROP_IS_MEMBER,
   PROP_IS_ADMIN,
   PROP_MEMBERS,
+  PROP_LAST_ACTIVITY,
+  PROP_LAST_EVENT,
   N_PROPS
 };
 
@@ -264,6 +268,62 @@ sotto_group_dup_member_names (SottoGroup *self,
   return (GStrv) g_ptr_array_free (names, FALSE);
 }
 
+/**
+ * sotto_group_get_last_event:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer none) (nullable): the newest entry of the group's
+ *   timeline, once the group list has read or made it
+ */
+const SottoGroupEvent *
+sotto_group_get_last_event (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  return self->last_event;
+}
+
+/**
+ * sotto_group_get_last_activity:
+ * @self: a #SottoGroup
+ *
+ * Returns: when the newest entry of its timeline was sent, in
+ *   milliseconds since the epoch, or 0 while it has none; the
+ *   conversation list (#SottoChatList) orders by it
+ */
+gint64
+sotto_group_get_last_activity (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), 0);
+
+  return self->last_event != NULL ? self->last_event->sent_at : 0;
+}
+
+/* Shows @event as the newest entry of the timeline, unless the group
+ * knows a newer one: events reach it from the store and from the
+ * relay in no particular order. */
+void
+_sotto_group_set_last_event (SottoGroup            *self,
+                             const SottoGroupEvent *event)
+{
+  gint64 old_activity;
+
+  g_return_if_fail (SOTTO_IS_GROUP (self));
+  g_return_if_fail (event != NULL);
+
+  old_activity = sotto_group_get_last_activity (self);
+  if (self->last_event != NULL
+      && (event->sent_at < old_activity || g_strcmp0 (event->id, self->last_event->id) == 0))
+    return;
+
+  g_clear_pointer (&self->last_event, sotto_group_event_free);
+  self->last_event = sotto_group_event_copy (event);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_EVENT]);
+  if (old_activity != event->sent_at)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_ACTIVITY]);
+}
+
 static void
 sotto_group_finalize (GObject *object)
 {
@@ -275,6 +335,7 @@ sotto_group_finalize (GObject *object)
   g_free (self->own_username);
   g_clear_object (&self->conversations);
   g_clear_object (&self->members);
+  g_clear_pointer (&self->last_event, sotto_group_event_free);
 
   G_OBJECT_CLASS (sotto_group_parent_class)->finalize (object);
 }
@@ -313,6 +374,14 @@ sotto_group_get_property (GObject    *object,
       g_value_set_object (value, self->members);
       break;
 
+    case PROP_LAST_ACTIVITY:
+      g_value_set_int64 (value, sotto_group_get_last_activity (self));
+      break;
+
+    case PROP_LAST_EVENT:
+      g_value_set_boxed (value, self->last_event);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -344,6 +413,12 @@ sotto_group_class_init (SottoGroupClass *klass)
   properties [PROP_MEMBERS] =
     g_param_spec_object ("members", NULL, NULL, G_TYPE_LIST_MODEL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties [PROP_LAST_ACTIVITY] =
+    g_param_spec_int64 ("last-activity", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties [PROP_LAST_EVENT] =
+    g_param_spec_boxed ("last-event", NULL, NULL, SOTTO_TYPE_GROUP_EVENT,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -8,6 +8,8 @@
 
 #include <gio/gio.h>
 
+#include "sotto-group-event.h"
+
 G_BEGIN_DECLS
 
 #define SOTTO_TYPE_GROUP (sotto_group_get_type ())
@@ -22,6 +24,8 @@ gboolean    sotto_group_get_is_admin          (SottoGroup *self);
 GListModel *sotto_group_get_members           (SottoGroup *self);
 gboolean    sotto_group_member_is_admin       (SottoGroup *self,
                                                const char *uuid);
+const SottoGroupEvent *sotto_group_get_last_event (SottoGroup *self);
+gint64      sotto_group_get_last_activity     (SottoGroup *self);
 GStrv       sotto_group_dup_member_names      (SottoGroup *self,
                                                gboolean    admins_only) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -1319,7 +1319,8 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * @conversation: the conversation with the contact
    *
    * A contact's encrypted profile gave a new display name, which their
-   * #SottoContact:name now shows.
+   * #SottoContact:name now shows, or a new avatar (or took it away),
+   * which their #SottoContact:avatar now shows.
    */
   signals [PROFILE_CHANGED] =
     g_signal_new ("profile-changed",

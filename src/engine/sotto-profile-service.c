@@ -657,6 +657,9 @@ typedef struct
   GBytes *blob;
   char *name;
   char *avatar_digest;
+  /* Whether the profile gave another avatar than the store had, or
+   * took it away. */
+  gboolean avatar_changed;
 } Fetch;
 
 static void
@@ -698,6 +701,20 @@ fetch_open_thread (GTask        *task,
   if (avatar != NULL)
     fetch->avatar_digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, avatar);
 
+  /* The contact's avatar in memory may have come from the store, with no
+   * digest to compare: the store's own copy tells whether it changed. */
+  if (fetch->name != NULL)
+    {
+      g_autoptr(GBytes) stored = NULL;
+
+      if (!_sotto_store_load_contact_avatar (self->store, fetch->contact_id, &stored, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      fetch->avatar_changed = stored != NULL && avatar != NULL ? !g_bytes_equal (stored, avatar) : stored != avatar;
+    }
+
   if (!_sotto_store_save_contact_profile (self->store, fetch->contact_id, fetch->name, avatar,
                                           _sotto_now_ms (), &error))
     g_task_return_error (task, g_steal_pointer (&error));
@@ -719,12 +736,12 @@ fetch_opened_cb (GObject      *object,
     g_debug ("Could not store a contact’s profile: %s", error->message);
   else if (fetch->name != NULL)
     {
+      gboolean renamed = g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0;
+
       _sotto_contact_set_avatar (contact, fetch->avatar_digest != NULL, fetch->avatar_digest);
-      if (g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0)
-        {
-          _sotto_contact_set_profile_name (contact, fetch->name);
-          g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation);
-        }
+      _sotto_contact_set_profile_name (contact, fetch->name);
+      if (renamed || fetch->avatar_changed)
+        g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation);
     }
 
   self->n_fetching--;
@@ -754,9 +771,10 @@ fetch_got_cb (GObject      *object,
  * @conversation: the conversation with a contact who gave a profile key
  *
  * Fetches the contact's profile and opens it with the key they gave;
- * a new display name goes to the contact and the #SottoProfileService
- * ::profile-changed signal.  A profile that cannot be fetched or opened
- * (the contact rotated the key away from this account) changes nothing.
+ * a new display name or avatar goes to the contact and the
+ * #SottoProfileService::profile-changed signal.  A profile that cannot
+ * be fetched or opened (the contact rotated the key away from this
+ * account) changes nothing.
  */
 void
 _sotto_profile_service_fetch (SottoProfileService *self,
@@ -898,7 +916,7 @@ sotto_profile_service_class_init (SottoProfileServiceClass *klass)
    * @self: a #SottoProfileService
    * @conversation: the conversation with the contact
    *
-   * A contact's profile gave a new display name.
+   * A contact's profile gave a new display name or avatar.
    */
   signals [PROFILE_CHANGED] =
     g_signal_new ("profile-changed",

@@ -403,6 +403,7 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
   g_autoptr(GPtrArray) bundles = NULL;
   guint8 key[SP_PUBLIC_KEY_SIZE];
   SpPublicKey identity_key;
+  gboolean seen[128] = { FALSE };
   JsonNode *devices;
   JsonArray *array;
 
@@ -421,7 +422,14 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
       return NULL;
     }
 
+  /* Each bundle costs a session and an encryption: no more than the
+   * account may have, and each device once. */
   array = json_node_get_array (devices);
+  if (json_array_get_length (array) > SOTTO_RELAY_MAX_DEVICES)
+    {
+      _sotto_relay_set_bad_response (error, "more devices than an account has");
+      return NULL;
+    }
   bundles = g_ptr_array_new_with_free_func (g_free);
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -435,6 +443,12 @@ sotto_relay_client_get_bundles_finish (SottoRelayClient  *self,
           _sotto_relay_set_bad_response (error, "bundle");
           return NULL;
         }
+      if (seen[bundle->device_id])
+        {
+          _sotto_relay_set_bad_response (error, "a device twice");
+          return NULL;
+        }
+      seen[bundle->device_id] = TRUE;
 
       g_ptr_array_add (bundles, g_steal_pointer (&bundle));
     }

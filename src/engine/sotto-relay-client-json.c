@@ -128,12 +128,16 @@ _sotto_relay_json_get_base64_bytes (JsonObject *object,
   return g_bytes_new (decoded, decoded_len);
 }
 
+/* The device ids in the array @name of @object, each once, so that a
+ * relay cannot have the client act on one device again and again; an
+ * element that is no device id is skipped. */
 GArray *
 _sotto_relay_json_get_device_list (JsonObject *object,
                                    const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
   GArray *devices = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean seen[128] = { FALSE };
   JsonArray *array;
 
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
@@ -150,9 +154,10 @@ _sotto_relay_json_get_device_list (JsonObject *object,
         continue;
 
       value = json_node_get_int (element);
-      if (value < 1 || value > 127)
+      if (value < 1 || value > 127 || seen[value])
         continue;
 
+      seen[value] = TRUE;
       device = value;
       g_array_append_val (devices, device);
     }

@@ -225,6 +225,10 @@ void                     sotto_relay_client_acknowledge_all      (SottoRelayClie
                                                                   const char * const       *guids,
                                                                   guint                     n_guids);
 
+/* The relay's bound on an account's devices: a send reaches at most
+ * this many (docs/relay-api.md). */
+#define SOTTO_RELAY_MAX_DEVICES 64
+
 /* The largest encrypted profile the relay stores (docs/relay-api.md,
  * "Encrypted profiles"), and the size of an unidentified-access key. */
 #define SOTTO_RELAY_MAX_PROFILE_BYTES (1024 * 1024 + 64 * 1024)

@@ -49,6 +49,27 @@ gboolean            _sotto_sealed_sender_send_finish  (SottoSealedSender        
                                                        gboolean                 *sealed,
                                                        SottoRelayDeviceChanges **changes,
                                                        GError                  **error);
+void                _sotto_sealed_sender_get_certificate_async (SottoSealedSender *self,
+                                                       GCancellable             *cancellable,
+                                                       GAsyncReadyCallback       callback,
+                                                       gpointer                  user_data);
+GBytes             *_sotto_sealed_sender_get_certificate_finish (SottoSealedSender *self,
+                                                       GAsyncResult             *result,
+                                                       GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+void                _sotto_sealed_sender_send_multi_async (SottoSealedSender    *self,
+                                                       gint64                    timestamp,
+                                                       GBytes                   *inner,
+                                                       const char               *group_id,
+                                                       GPtrArray                *recipients,
+                                                       GArray                   *devices,
+                                                       GCancellable             *cancellable,
+                                                       GAsyncReadyCallback       callback,
+                                                       gpointer                  user_data);
+gboolean            _sotto_sealed_sender_send_multi_finish (SottoSealedSender   *self,
+                                                       GAsyncResult             *result,
+                                                       gboolean                 *sealed,
+                                                       GStrv                    *named,
+                                                       GError                  **error);
 SottoRelayEnvelope *_sotto_sealed_sender_open         (SottoSealedSender        *self,
                                                        const SottoRelayEnvelope *envelope,
                                                        GError                  **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -22,6 +22,7 @@
 #include "sotto-engine-private.h"
 #include "sotto-messenger.h"
 #include "sotto-profile-cipher-private.h"
+#include "sotto-relay-client-multi-private.h"
 #include "sotto-sealed-sender-private.h"
 #include "sotto-store-private.h"
 
@@ -37,6 +38,9 @@
  * the access key because the contact changed their profile key), the
  * caller sends the same inner messages identified: they are already in
  * the committed sending chains, so nothing is encrypted twice.
+ *
+ * A group's message goes to every member's device in one sealed sender
+ * v2 upload (below), where every member's access key is held.
  *
  * Arriving sealed envelopes are opened here, on the main thread (a key
  * agreement and two signature checks, with the account's identity and
@@ -55,6 +59,7 @@
 /* Signal's envelope types of the inner messages. */
 #define ENVELOPE_TYPE_CIPHERTEXT 1
 #define ENVELOPE_TYPE_PREKEY 3
+#define ENVELOPE_TYPE_SENDER_KEY 7
 
 struct _SottoSealedSender
 {
@@ -221,6 +226,7 @@ typedef struct
   GPtrArray *envelopes;
   guint8 *access_key;          /* guarded memory; NULL until loaded */
   gboolean online;             /* to connected devices only, stored nowhere */
+  GBytes *certificate;
   gboolean sealed;
 } Send;
 
@@ -231,6 +237,7 @@ send_free (Send *send)
   g_clear_pointer (&send->identity_key, g_bytes_unref);
   g_clear_pointer (&send->envelopes, g_ptr_array_unref);
   g_clear_pointer (&send->access_key, sodium_free);
+  g_clear_pointer (&send->certificate, g_bytes_unref);
   g_free (send);
 }
 
@@ -289,7 +296,7 @@ seal_envelopes (SottoSealedSender *self,
   const SpKeyPair *identity = sotto_account_get_identity_key_pair (self->account);
   SpPublicKey recipient;
   gsize certificate_len;
-  const guint8 *certificate = g_bytes_get_data (self->certificate, &certificate_len);
+  const guint8 *certificate = g_bytes_get_data (send->certificate, &certificate_len);
 
   if (send->identity_key == NULL
       || sp_public_key_decode (&recipient, g_bytes_get_data (send->identity_key, NULL),
@@ -390,7 +397,7 @@ certificate_cb (GObject      *object,
       if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE))
         g_task_return_error (task, g_steal_pointer (&error));
       else
-        return_not_sealed (task, error->message);
+        g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, "%s", error->message);
       return;
     }
 
@@ -400,16 +407,81 @@ certificate_cb (GObject      *object,
        * taken (SottoMessenger:trust-root-conflict says so). */
       g_message ("The relay’s sender certificate does not chain to the pinned trust root "
                  "or does not name this device; sending identified");
-      return_not_sealed (task, "no valid sender certificate");
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("The relay’s sender certificate is not one this device may send with"));
       return;
     }
 
   g_clear_pointer (&self->certificate, g_bytes_unref);
   g_clear_pointer (&self->certificate_root, g_bytes_unref);
-  self->certificate = g_steal_pointer (&certificate);
+  self->certificate = g_bytes_ref (certificate);
   self->certificate_root = g_bytes_ref (_sotto_account_get_trust_root (self->account));
   self->certificate_renew_at = expires - MIN (CERTIFICATE_REFRESH_MARGIN_MS,
                                               (expires - (guint64) _sotto_now_ms ()) / 2);
+
+  g_task_return_pointer (task, g_steal_pointer (&certificate), (GDestroyNotify) g_bytes_unref);
+}
+
+/* Gets this device's sender certificate, checked against the pinned
+ * root: the one kept while it is good, or a new one from the relay. */
+void
+_sotto_sealed_sender_get_certificate_async (SottoSealedSender   *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SOTTO_IS_SEALED_SENDER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_sealed_sender_get_certificate_async);
+
+  /* A root pinned since it was checked makes it useless: recipients
+   * who pinned the same would not accept it. */
+  if (self->certificate != NULL && (guint64) _sotto_now_ms () < self->certificate_renew_at
+      && _sotto_account_get_trust_root (self->account) != NULL
+      && g_bytes_equal (self->certificate_root, _sotto_account_get_trust_root (self->account)))
+    {
+      g_task_return_pointer (task, g_bytes_ref (self->certificate), (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+
+  sotto_relay_client_get_sender_certificate_async (self->client, cancellable, certificate_cb,
+                                                   g_steal_pointer (&task));
+}
+
+/* Returns: (transfer full): the certificate, or %NULL with @error set:
+ * %SOTTO_RELAY_ERROR_UNREACHABLE when the relay could not be reached,
+ * otherwise an error saying why messages cannot go sealed now. */
+GBytes *
+_sotto_sealed_sender_get_certificate_finish (SottoSealedSender  *self,
+                                             GAsyncResult       *result,
+                                             GError            **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+send_certificate_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Send *send = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  send->certificate = _sotto_sealed_sender_get_certificate_finish (SOTTO_SEALED_SENDER (object), result, &error);
+  if (send->certificate == NULL)
+    {
+      if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        return_not_sealed (task, error->message);
+      return;
+    }
 
   send_sealed (task);
 }
@@ -432,17 +504,8 @@ access_key_cb (GObject      *object,
       return;
     }
 
-  /* A root pinned since it was checked makes it useless: recipients
-   * who pinned the same would not accept it. */
-  if (self->certificate != NULL && (guint64) _sotto_now_ms () < self->certificate_renew_at
-      && g_bytes_equal (self->certificate_root, _sotto_account_get_trust_root (self->account)))
-    {
-      send_sealed (task);
-      return;
-    }
-
-  sotto_relay_client_get_sender_certificate_async (self->client, g_task_get_cancellable (task),
-                                                   certificate_cb, g_object_ref (task));
+  _sotto_sealed_sender_get_certificate_async (self, g_task_get_cancellable (task), send_certificate_cb,
+                                              g_object_ref (task));
 }
 
 static void
@@ -563,7 +626,240 @@ _sotto_sealed_sender_send_finish (SottoSealedSender        *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* Sending one message to several accounts */
+
+/* A group's message, one SenderKeyMessage for every member's device,
+ * goes in one sealed sender v2 upload (SealedSenderMultiRecipientMessage)
+ * that the relay splits for each device: the content, with this
+ * device's certificate, is encrypted once, and each device's entry of the
+ * recipient table carries the key for it, agreed with the recipient's
+ * identity key.  Each account's access key authorizes the send for that
+ * account (docs/relay-api.md, "PUT /v1/messages/multi/unidentified"). */
+
+typedef struct
+{
+  gint64 timestamp;
+  GBytes *inner;
+  char *group_id;
+  GPtrArray *recipients;
+  GArray *devices;
+  gboolean sealed;
+  GStrv named;
+} MultiSend;
+
+static void
+multi_send_free (MultiSend *send)
+{
+  g_bytes_unref (send->inner);
+  g_free (send->group_id);
+  g_ptr_array_unref (send->recipients);
+  g_array_unref (send->devices);
+  g_strfreev (send->named);
+  g_free (send);
+}
+
+static void
+multi_not_sealed (GTask      *task,
+                  const char *why)
+{
+  g_debug ("Sending a group message identified: %s", why);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+sealed_multi_sent_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MultiSend *send = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (sotto_relay_client_send_sealed_multi_finish (SOTTO_RELAY_CLIENT (object), result, &send->named, &error))
+    {
+      send->sealed = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* Some member's access key is not the one derived from the profile
+   * key held here.  Nothing was stored, for anyone. */
+  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNAUTHORIZED))
+    {
+      multi_not_sealed (task, "the relay refused an access key");
+      return;
+    }
+
+  g_task_return_error (task, g_steal_pointer (&error));
+}
+
+/* The v2 SentMessage of @send's SenderKeyMessage, sealed with
+ * @certificate for every device of @send. */
+static GBytes *
+seal_multi (SottoSealedSender *self,
+            MultiSend         *send,
+            GBytes            *certificate,
+            GError           **error)
+{
+  const SpKeyPair *identity = sotto_account_get_identity_key_pair (self->account);
+  const SpSealedRecipient *devices = &g_array_index (send->devices, SpSealedRecipient, 0);
+  SpSealedContent content = { 0 };
+  g_autofree guint8 *usmc = NULL;
+  g_autofree guint8 *message = NULL;
+  gsize usmc_size;
+  gsize usmc_len = 0;
+  gsize message_size;
+  gsize message_len = 0;
+  int rc;
+
+  content.type = SP_CIPHERTEXT_TYPE_SENDER_KEY;
+  content.sender_certificate = g_bytes_get_data (certificate, &content.sender_certificate_len);
+  content.content = g_bytes_get_data (send->inner, &content.content_len);
+  content.content_hint = SP_CONTENT_HINT_DEFAULT;
+  content.group_id = (const guint8 *) send->group_id;
+  content.group_id_len = strlen (send->group_id);
+
+  usmc_size = sp_sealed_content_size (content.sender_certificate_len, content.content_len, content.content_hint,
+                                      content.group_id_len);
+  message_size = usmc_size == 0 ? 0 : sp_sealed_sender_v2_size (devices, send->devices->len, usmc_size);
+  if (message_size == 0)
+    {
+      _sotto_set_error_from_sp (error, SP_ERR_INVALID_ARGUMENT, _("Could not seal a message"));
+      return NULL;
+    }
+
+  usmc = g_malloc (usmc_size);
+  message = g_malloc (message_size);
+  rc = sp_sealed_content_encode (usmc, usmc_size, &usmc_len, &content);
+  if (rc == SP_OK)
+    rc = sp_sealed_sender_encrypt_v2 (message, message_size, &message_len, identity, devices, send->devices->len,
+                                      usmc, usmc_len, NULL);
+  if (rc != SP_OK)
+    {
+      _sotto_set_error_from_sp (error, rc, _("Could not seal a message"));
+      return NULL;
+    }
+
+  return g_bytes_new_take (g_steal_pointer (&message), message_len);
+}
+
+static void
+multi_certificate_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoSealedSender *self = g_task_get_source_object (task);
+  MultiSend *send = g_task_get_task_data (task);
+  g_autoptr(GBytes) certificate = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  certificate = _sotto_sealed_sender_get_certificate_finish (self, result, &error);
+  if (certificate == NULL)
+    {
+      if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        multi_not_sealed (task, error->message);
+      return;
+    }
+
+  sealed = seal_multi (self, send, certificate, &error);
+  if (sealed == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  sotto_relay_client_send_sealed_multi_async (self->client, send->timestamp, sealed, send->recipients,
+                                              g_task_get_cancellable (task), sealed_multi_sent_cb,
+                                              g_object_ref (task));
+}
+
+/* Sends @inner, a SenderKeyMessage of the group @group_id, sealed, to
+ * @recipients (SottoRelayRecipient, each with its access key and an
+ * envelope for each device) in one request: see
+ * _sotto_sealed_sender_send_multi_finish().  @devices holds a
+ * SpSealedRecipient for each of those devices, with its identity key,
+ * naming the recipients' uuids, which must outlive the send. */
+void
+_sotto_sealed_sender_send_multi_async (SottoSealedSender   *self,
+                                       gint64               timestamp,
+                                       GBytes              *inner,
+                                       const char          *group_id,
+                                       GPtrArray           *recipients,
+                                       GArray              *devices,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SpPublicKey trust_root;
+  MultiSend *send;
+
+  g_return_if_fail (SOTTO_IS_SEALED_SENDER (self));
+  g_return_if_fail (inner != NULL && group_id != NULL);
+  g_return_if_fail (recipients != NULL && recipients->len > 0 && devices != NULL && devices->len > 0);
+
+  send = g_new0 (MultiSend, 1);
+  send->timestamp = timestamp;
+  send->inner = g_bytes_ref (inner);
+  send->group_id = g_strdup (group_id);
+  send->recipients = g_ptr_array_ref (recipients);
+  send->devices = g_array_ref (devices);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_sealed_sender_send_multi_async);
+  g_task_set_task_data (task, send, (GDestroyNotify) multi_send_free);
+
+  if (!get_trust_root (self, &trust_root))
+    {
+      multi_not_sealed (task, "no trust root pinned");
+      return;
+    }
+
+  _sotto_sealed_sender_get_certificate_async (self, cancellable, multi_certificate_cb, g_steal_pointer (&task));
+}
+
+/* Returns %TRUE once the relay committed the message for every device,
+ * with @sealed %TRUE; %TRUE with @sealed %FALSE when nothing was sent
+ * because it could not go sealed, and the caller sends identified.  On
+ * failure, @named is as for sotto_relay_client_send_multi_finish(). */
+gboolean
+_sotto_sealed_sender_send_multi_finish (SottoSealedSender  *self,
+                                        GAsyncResult       *result,
+                                        gboolean           *sealed,
+                                        GStrv              *named,
+                                        GError            **error)
+{
+  MultiSend *send;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  send = g_task_get_task_data (G_TASK (result));
+  *sealed = send->sealed;
+  *named = g_steal_pointer (&send->named);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* Receiving */
+
+/* The relay's envelope type of an inner message of @type. */
+static guint
+envelope_type_of (int type)
+{
+  switch (type)
+    {
+    case SP_CIPHERTEXT_TYPE_PREKEY:
+      return ENVELOPE_TYPE_PREKEY;
+    case SP_CIPHERTEXT_TYPE_SENDER_KEY:
+      return ENVELOPE_TYPE_SENDER_KEY;
+    default:
+      return ENVELOPE_TYPE_CIPHERTEXT;
+    }
+}
 
 /* Opens the sealed envelope @envelope: the envelope its sender
  * certificate says it is, with the inner message and the certificate's
@@ -610,7 +906,8 @@ _sotto_sealed_sender_open (SottoSealedSender         *self,
    * the message waited for this device does not lose it. */
   at = envelope->server_timestamp > 0 ? (guint64) envelope->server_timestamp : (guint64) _sotto_now_ms ();
   rc = sp_sealed_sender_decrypt (&content, usmc, len, identity, &local, &trust_root, at, data, len);
-  if (rc == SP_OK && content.type != SP_CIPHERTEXT_TYPE_WHISPER && content.type != SP_CIPHERTEXT_TYPE_PREKEY)
+  if (rc == SP_OK && content.type != SP_CIPHERTEXT_TYPE_WHISPER && content.type != SP_CIPHERTEXT_TYPE_PREKEY
+      && content.type != SP_CIPHERTEXT_TYPE_SENDER_KEY)
     rc = SP_ERR_INVALID_MESSAGE;
   if (rc == SP_ERR_INVALID_CERTIFICATE && self->conflict_root != NULL
       && sp_public_key_decode (&trust_root, g_bytes_get_data (self->conflict_root, NULL),
@@ -629,7 +926,7 @@ _sotto_sealed_sender_open (SottoSealedSender         *self,
 
   opened = g_new0 (SottoRelayEnvelope, 1);
   opened->guid = g_strdup (envelope->guid);
-  opened->type = content.type == SP_CIPHERTEXT_TYPE_PREKEY ? ENVELOPE_TYPE_PREKEY : ENVELOPE_TYPE_CIPHERTEXT;
+  opened->type = envelope_type_of (content.type);
   opened->source = g_ascii_strdown (content.sender.sender_uuid, -1);
   opened->source_device = content.sender.device_id;
   opened->timestamp = envelope->timestamp;

@@ -39,10 +39,17 @@ gboolean         _sotto_store_add_group_event       (SottoStore           *self,
                                                      gint64                row,
                                                      const SottoGroupEvent *event,
                                                      GError              **error);
+gboolean         _sotto_store_mark_group_event_sealed (SottoStore         *self,
+                                                     gint64                row,
+                                                     const char           *author,
+                                                     const char           *event_id,
+                                                     GError              **error);
 GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      gint64                row,
                                                      guint                 limit,
                                                      GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_rehash_group_events   (SottoStore           *self,
+                                                     GError              **error);
 
 gboolean         _sotto_store_load_group_own_key    (SottoStore           *self,
                                                      gint64                row,

@@ -18,9 +18,9 @@
 /* A group is one row of groups: the keyed hash of its id, to find it,
  * and its whole history, sealed; its state is replayed from the history
  * when it is read (sotto-group-state.c).  Its timeline is group_events:
- * each entry sealed whole, with the keyed hash of its id to refuse it
- * twice, and its time in the clear to order and page it, as messages
- * have theirs. */
+ * each entry sealed whole, with the keyed hash of its author and id to
+ * refuse it twice, and its time in the clear to order and page it, as
+ * messages have theirs. */
 
 /* The form of a sealed timeline entry: kind, id, outgoing, author,
  * author's name, text, detail. */
@@ -172,6 +172,27 @@ _sotto_store_save_group (SottoStore       *self,
   return _sotto_store_step_done (self, statement, error);
 }
 
+/* Binds the keyed hash of the entry @id by @author.  Each author chooses
+ * the ids of its own entries, so an id is only unique for its author:
+ * alone, one member's id could stand for another member's message. */
+static void
+bind_event_hash (SottoStore          *self,
+                 SottoStoreStatement *statement,
+                 int                  index,
+                 const char          *author,
+                 const char          *id)
+{
+  g_autofree char *lowered = g_ascii_strdown (author != NULL ? author : "", -1);
+  gsize author_len = strlen (lowered);
+  gsize id_len = strlen (id);
+  /* The author, its terminating NUL, and the id: no two pairs alike. */
+  g_autofree char *key = g_malloc (author_len + 1 + id_len);
+
+  memcpy (key, lowered, author_len + 1);
+  memcpy (key + author_len + 1, id, id_len);
+  _sotto_store_bind_lookup_hash (self, statement, index, "group_events", "event_hash", key, author_len + 1 + id_len);
+}
+
 /* Runs on the store's thread.  Adds @event to the timeline of the
  * group in row @row; one it holds already is %SOTTO_STORE_ERROR_EXISTS. */
 gboolean
@@ -202,7 +223,7 @@ _sotto_store_add_group_event (SottoStore             *self,
 
   sqlite3_bind_int64 (statement, 1, id);
   sqlite3_bind_int64 (statement, 2, row);
-  _sotto_store_bind_lookup_hash (self, statement, 3, "group_events", "event_hash", event->id, strlen (event->id));
+  bind_event_hash (self, statement, 3, event->author, event->id);
   sqlite3_bind_int64 (statement, 4, event->sent_at);
   if (!_sotto_store_bind_sealed (self, statement, 5, "group_events", "body", id,
                                  g_variant_get_data (body), g_variant_get_size (body), error))
@@ -222,6 +243,33 @@ _sotto_store_add_group_event (SottoStore             *self,
     }
 
   return TRUE;
+}
+
+/* Runs on the store's thread.  Records that this device's message
+ * @event_id, by @author (this account), in the timeline of the group in
+ * row @row went through the relay sealed. */
+gboolean
+_sotto_store_mark_group_event_sealed (SottoStore  *self,
+                                      gint64       row,
+                                      const char  *author,
+                                      const char  *event_id,
+                                      GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  statement = _sotto_store_prepare (self,
+                                    "INSERT OR IGNORE INTO sealed_group_events (event_id)"
+                                    " SELECT id FROM group_events WHERE group_id = ?1 AND event_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_event_hash (self, statement, 2, author, event_id);
+
+  return _sotto_store_step_done (self, statement, error);
 }
 
 static SottoGroupEvent *
@@ -254,6 +302,58 @@ read_event (SottoStore           *self,
   return event;
 }
 
+/* Runs on the store's thread, in the transaction of a migration.  Gives
+ * every timeline entry the hash of its author and id (bind_event_hash());
+ * those stored before were of the id alone. */
+gboolean
+_sotto_store_rehash_group_events (SottoStore  *self,
+                                  GError     **error)
+{
+  g_autoptr(SottoStoreStatement) select = NULL;
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (gint64));
+  /* Each entry's author and id, two strings a row: not the whole
+   * entries, which a long timeline would hold in memory at once. */
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  int rc;
+
+  select = _sotto_store_prepare (self, "SELECT id, sent_at, body FROM group_events", error);
+  if (select == NULL)
+    return FALSE;
+
+  while ((rc = sqlite3_step (select)) == SQLITE_ROW)
+    {
+      gint64 row = sqlite3_column_int64 (select, 0);
+      SottoGroupEvent *event = read_event (self, select, error);
+
+      if (event == NULL)
+        return FALSE;
+      g_array_append_val (rows, row);
+      g_ptr_array_add (keys, g_steal_pointer (&event->author));
+      g_ptr_array_add (keys, g_steal_pointer (&event->id));
+      sotto_group_event_free (event);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_autoptr(SottoStoreStatement) update = NULL;
+
+      update = _sotto_store_prepare (self, "UPDATE group_events SET event_hash = ?2 WHERE id = ?1", error);
+      if (update == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (update, 1, g_array_index (rows, gint64, i));
+      bind_event_hash (self, update, 2, g_ptr_array_index (keys, 2 * i), g_ptr_array_index (keys, 2 * i + 1));
+      if (!_sotto_store_step_done (self, update, error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* Runs on the store's thread.  The newest @limit entries of the
  * timeline of the group in row @row, oldest first. */
 GPtrArray *
@@ -269,7 +369,8 @@ _sotto_store_load_group_events (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   statement = _sotto_store_prepare (self,
-                                    "SELECT id, sent_at, body FROM ("
+                                    "SELECT id, sent_at, body,"
+                                    "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id) FROM ("
                                     "  SELECT id, sent_at, body FROM group_events WHERE group_id = ?1"
                                     "  ORDER BY sent_at DESC, id DESC LIMIT ?2"
                                     ") ORDER BY sent_at, id",
@@ -286,6 +387,7 @@ _sotto_store_load_group_events (SottoStore  *self,
 
       if (event == NULL)
         return NULL;
+      event->sealed = sqlite3_column_int (statement, 3) != 0;
       g_ptr_array_add (events, event);
     }
   if (rc != SQLITE_DONE)

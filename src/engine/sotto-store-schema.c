@@ -10,7 +10,15 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-store-groups-private.h"
 #include "sotto-store-private.h"
+
+/* The group timeline's entries are told apart by author and id, not id
+ * alone (sotto-store-groups.c): the keyed hashes, which SQL cannot
+ * compute, are rewritten by _sotto_store_rehash_group_events() once this
+ * entry ran. */
+static const char group_events_by_author[] =
+  "-- group_events.event_hash: the keyed hash of the author and the id";
 
 /* Every change to the schema is one more entry here, never an edit of an
  * old one: entry N takes a database from version N to N + 1, and
@@ -289,6 +297,16 @@ static const char * const migrations[] = {
   "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
   "  body            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 11 → 12: a group's timeline keeps one entry per author and id. */
+  group_events_by_author,
+
+  /* 12 → 13 (store schema 14, whatever number the merge gives it): this
+   * device's group messages that went through the relay sealed
+   * (sotto-group-list-send.c), as sealed_messages for 1:1 messages. */
+  "CREATE TABLE sealed_group_events ("
+  "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint
@@ -314,6 +332,8 @@ _sotto_store_migrate (SottoStore  *self,
       g_debug ("Migrating the database from schema %u to %u", version, version + 1);
 
       if (!_sotto_store_exec (self, migrations[version], error))
+        return FALSE;
+      if (migrations[version] == group_events_by_author && !_sotto_store_rehash_group_events (self, error))
         return FALSE;
     }
 

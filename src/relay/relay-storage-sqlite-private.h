@@ -6,8 +6,9 @@
  * What the files of the SQLite backend share: the backend's state, its
  * prepared statements and the helpers that run them.  The backend is
  * relay-storage-sqlite.c (the connection, accounts and keys, the
- * batch), relay-storage-sqlite-queue.c (the envelope queue) and
- * relay-storage-sqlite-schema.c (the schema and its migrations).
+ * batch), relay-storage-sqlite-queue.c (the envelope queue),
+ * relay-storage-sqlite-checkpoint.c (checkpoints of the write-ahead log)
+ * and relay-storage-sqlite-schema.c (the schema and its migrations).
  */
 
 #pragma once
@@ -68,6 +69,8 @@ typedef enum
 
 G_STATIC_ASSERT (N_STMTS <= 64);
 
+typedef struct _RelaySqliteCheckpointer RelaySqliteCheckpointer;
+
 typedef struct
 {
   RelayStorage      parent;
@@ -75,6 +78,7 @@ typedef struct
   sqlite3_stmt     *stmts[N_STMTS];
   guint64           used_stmts;  /* a bit per StmtId used since the last reset */
   RelayWriter       writer;
+  RelaySqliteCheckpointer *checkpointer;
 
   /* What every device's queue holds; only the thread that runs the ops
    * uses it. */
@@ -205,6 +209,12 @@ RelayStorageStatus relay_sqlite_op_expire      (gpointer  backend,
                                                 RelayOp  *op);
 RelayStorageStatus relay_sqlite_op_drop_expired (gpointer  backend,
                                                  RelayOp  *op);
+
+/* relay-storage-sqlite-checkpoint.c */
+RelaySqliteCheckpointer *relay_sqlite_checkpointer_start (sqlite3     *writer_db,
+                                                          const char  *path,
+                                                          GError     **error);
+void          relay_sqlite_checkpointer_stop (RelaySqliteCheckpointer *self);
 
 /* relay-storage-sqlite-schema.c */
 gboolean      relay_sqlite_migrate          (SqliteStorage  *self,

@@ -166,21 +166,37 @@ relay_writer_init (RelayWriter            *self,
   self->submitted = g_ptr_array_new ();
 }
 
+/* Whether what was submitted is what the thread waits for. */
+static gboolean
+wanted (RelayWriter     *self,
+        RelayWriterWake  wake_on)
+{
+  if (self->submitted->len >= RELAY_WRITER_MAX_BATCH)
+    return TRUE;
+  switch (wake_on)
+    {
+    case RELAY_WRITER_WAKE_ANY:
+      return self->submitted->len > 0;
+    case RELAY_WRITER_WAKE_NON_ACK:
+      return self->non_ack_submitted;
+    case RELAY_WRITER_WAKE_FULL:
+    default:
+      return FALSE;
+    }
+}
+
 /* Waits under the mutex until the writer closes, `deadline` (monotonic)
- * passes, or something is submitted; while `holding`, only an op other
- * than an acknowledgement (or a full batch) counts.  Submitters signal
- * only while the thread waits for what they bring: under load it never
+ * passes, or what `wake_on` names is submitted.  Submitters signal only
+ * while the thread waits for what they bring: under load it never
  * waits, and every signal is a system call. */
 static void
-wait_for_ops (RelayWriter *self,
-              gint64       deadline,
-              gboolean     holding)
+wait_for_ops (RelayWriter     *self,
+              gint64           deadline,
+              RelayWriterWake  wake_on)
 {
   self->waiting = TRUE;
-  self->holding = holding;
-  while (!self->closing &&
-         (holding ? !self->non_ack_submitted && self->submitted->len < RELAY_WRITER_MAX_BATCH
-                  : self->submitted->len == 0) &&
+  self->wake_on = wake_on;
+  while (!self->closing && !wanted (self, wake_on) &&
          g_cond_wait_until (&self->cond, &self->mutex, deadline))
     ;
   self->waiting = FALSE;
@@ -202,6 +218,7 @@ writer_thread (gpointer data)
   RelayWriter *self = data;
   g_autoptr(GPtrArray) ops = g_ptr_array_new ();
   gboolean acks_expected = FALSE;
+  gint64 last_start = 0;
 
   for (;;)
     {
@@ -212,16 +229,20 @@ writer_thread (gpointer data)
       g_mutex_lock (&self->mutex);
       if (self->submitted->len == 0 && acks_expected)
         {
-          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US, TRUE);
+          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
+                        RELAY_WRITER_WAKE_NON_ACK);
           held = TRUE;
         }
       if (self->submitted->len == 0)
         {
-          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US, FALSE);
+          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US, RELAY_WRITER_WAKE_ANY);
           held = FALSE;
         }
       if (!held && self->submitted->len > 0)
-        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US, TRUE);
+        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
+                      RELAY_WRITER_WAKE_NON_ACK);
+      if (self->submitted->len > 0 && g_get_monotonic_time () < last_start + self->commit_spacing_us)
+        wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
@@ -237,6 +258,7 @@ writer_thread (gpointer data)
           self->funcs->idle (self->backend);
           continue;
         }
+      last_start = g_get_monotonic_time ();
       for (guint start = 0; start < ops->len; start += RELAY_WRITER_MAX_BATCH)
         {
           RelayOp **batch = (RelayOp **) ops->pdata + start;
@@ -249,6 +271,14 @@ writer_thread (gpointer data)
       g_ptr_array_set_size (ops, 0);
     }
   return NULL;
+}
+
+void
+relay_writer_set_commit_spacing (RelayWriter *self,
+                                 gint64       spacing_us)
+{
+  g_assert (self->thread == NULL);
+  self->commit_spacing_us = spacing_us;
 }
 
 void
@@ -269,18 +299,26 @@ add_op (RelayWriter *self,
   g_ptr_array_add (self->submitted, op);
   if (op->kind != RELAY_OP_ACK)
     self->non_ack_submitted = TRUE;
-  return self->waiting &&
-         (!self->holding || op->kind != RELAY_OP_ACK || self->submitted->len >= RELAY_WRITER_MAX_BATCH);
+  return self->waiting && wanted (self, self->wake_on);
 }
 
+/* Signals go out after the mutex is released: a thread woken while
+ * the submitter still held it would at once block on the mutex again,
+ * one more futex call and context switch on each side for every
+ * wake-up.  A signal that comes after the thread stopped waiting (its
+ * deadline passed) only makes its next wait return at once, after which
+ * it looks at what was submitted again. */
 void
 relay_writer_submit (RelayWriter *self,
                      RelayOp     *op)
 {
+  gboolean wake;
+
   g_mutex_lock (&self->mutex);
-  if (add_op (self, op))
-    g_cond_signal (&self->cond);
+  wake = add_op (self, op);
   g_mutex_unlock (&self->mutex);
+  if (wake)
+    g_cond_signal (&self->cond);
 }
 
 void
@@ -295,15 +333,19 @@ relay_writer_submit_quiet (RelayWriter *self,
 
 /* The thread may have stopped waiting since (its deadline passed): a
  * signal then finds it waiting for something else, or not at all, and
- * it looks at what was submitted again before it waits anew. */
+ * it looks at what was submitted again before it waits anew.  As in
+ * relay_writer_submit(), the signal follows the unlock. */
 void
 relay_writer_wake (RelayWriter *self)
 {
+  gboolean wake;
+
   g_mutex_lock (&self->mutex);
-  if (self->wake_due && self->waiting)
-    g_cond_signal (&self->cond);
+  wake = self->wake_due && self->waiting;
   self->wake_due = FALSE;
   g_mutex_unlock (&self->mutex);
+  if (wake)
+    g_cond_signal (&self->cond);
 }
 
 void

@@ -209,6 +209,14 @@ typedef struct _RelayStorage RelayStorage;
  * later, never out of order or with less durability. */
 #define RELAY_WRITER_ACK_HOLD_US (20 * 1000)
 
+/* What wakes the writer thread while it waits. */
+typedef enum
+{
+  RELAY_WRITER_WAKE_ANY,      /* any op */
+  RELAY_WRITER_WAKE_NON_ACK,  /* an op other than an acknowledgement */
+  RELAY_WRITER_WAKE_FULL,     /* only a full batch */
+} RelayWriterWake;
+
 typedef struct
 {
   void (*run_batch) (gpointer   backend,
@@ -226,7 +234,11 @@ typedef struct
   GCond                   cond;
   GPtrArray              *submitted;   /* of RelayOp, not yet taken */
   gboolean                waiting;     /* the thread waits on cond */
-  gboolean                holding;     /* ...and acknowledgements alone do not wake it */
+  RelayWriterWake         wake_on;     /* ...for this */
+  /* A commit begins at least this long after the one before it began
+   * (0: at once); see relay_writer_set_commit_spacing().  Only the
+   * thread reads it once started. */
+  gint64                  commit_spacing_us;
   gboolean                non_ack_submitted;  /* submitted holds an op other than an acknowledgement */
   gboolean                wake_due;    /* a quiet submission found the thread waiting for it */
   gboolean                closing;
@@ -236,6 +248,16 @@ typedef struct
 void relay_writer_init       (RelayWriter            *self,
                               const RelayWriterFuncs *funcs,
                               gpointer                backend);
+/* Before the thread starts: a batch that follows the one before it
+ * within `spacing_us` of that one's start waits out the rest of that
+ * time for more ops to share its commit.  A commit costs the same
+ * whether it carries one op or hundreds (at least one fsync), so at
+ * everyday rates, where ops come one at a time, this bounds the
+ * commits a second to 1 / spacing_us; a lone op after a quiet spell
+ * commits at once, and under load, where a commit takes longer than
+ * the spacing, nobody waits. */
+void relay_writer_set_commit_spacing (RelayWriter    *self,
+                                      gint64          spacing_us);
 void relay_writer_start      (RelayWriter            *self);
 void relay_writer_submit     (RelayWriter            *self,
                               RelayOp                *op);

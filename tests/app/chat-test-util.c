@@ -11,6 +11,7 @@
 #include "chat-test-util.h"
 #include "page-test-util.h"
 #include "sotto-conversation-list.h"
+#include "sotto-group-list.h"
 #include "sotto-messenger.h"
 
 /* A new profile's session, registered as @username on @relay and online. */
@@ -129,4 +130,32 @@ chat_test_receive (SottoSession *session,
   conversations = sotto_messenger_get_conversations (sotto_session_get_messenger (session));
 
   return g_object_ref (sotto_conversation_list_find_by_username (conversations, username));
+}
+
+/* Sends @text to @group, and waits until the relay has it for every
+ * member. */
+void
+chat_test_send_to_group (SottoSession *session,
+                         SottoGroup   *group,
+                         const char   *text)
+{
+  SottoGroupList *groups = sotto_messenger_get_groups (sotto_session_get_messenger (session));
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoGroupEvent) event = NULL;
+
+  sotto_group_list_send_async (groups, group, text, NULL, page_test_result_cb, &result);
+  app_test_wait_until (result != NULL);
+  event = sotto_group_list_send_finish (groups, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (event->text, ==, text);
+}
+
+/* Whether the newest entry of @group's timeline is the message @text. */
+gboolean
+chat_test_group_ends_with (SottoGroup *group,
+                           const char *text)
+{
+  return sotto_group_get_last_event (group) != NULL
+         && g_strcmp0 (sotto_group_get_last_event (group)->text, text) == 0;
 }

@@ -9,6 +9,7 @@
 
 #include "relay-test-util.h"
 #include "sotto-conversation.h"
+#include "sotto-group.h"
 #include "sotto-session.h"
 
 G_BEGIN_DECLS
@@ -37,5 +38,11 @@ void               chat_test_send      (SottoSession      *session,
 SottoConversation *chat_test_receive   (SottoSession      *session,
                                         const char        *username,
                                         const char        *text) G_GNUC_WARN_UNUSED_RESULT;
+
+void               chat_test_send_to_group (SottoSession *session,
+                                            SottoGroup   *group,
+                                            const char   *text);
+gboolean           chat_test_group_ends_with (SottoGroup *group,
+                                              const char *text);
 
 G_END_DECLS

@@ -5,7 +5,8 @@
  *
  * Alice's real conversation with Bob, on a real sotto-relay: each of the
  * view's properties notifies once per change and never for a value it
- * already had, and the view is finalized once released.
+ * already had, the view is finalized once released, and a message found
+ * and marked is unmarked when the view goes to the newest.
  */
 
 #include "config.h"
@@ -14,6 +15,8 @@
 #include "chat-test-util.h"
 #include "page-test-util.h"
 #include "sotto-conversation-view.h"
+#include "sotto-message.h"
+#include "sotto-timeline-model.h"
 
 typedef struct
 {
@@ -124,6 +127,52 @@ test_conversation_view_conversation (ChatTest      *test,
   app_test_wait_until (g_strcmp0 (sotto_conversation_get_draft (with_bob), "Not sent yet") == 0);
 }
 
+/* A message shown from a search is marked; going to the newest
+ * messages unmarks it, also when it is among them. */
+static void
+test_conversation_view_unmark (ChatTest      *test,
+                               gconstpointer  data)
+{
+  g_autoptr(SottoConversation) with_bob = chat_test_open (test->alice, "bob");
+  g_autoptr(SottoMessage) found = NULL;
+  SottoConversationView *view = g_object_ref_sink (SOTTO_CONVERSATION_VIEW (sotto_conversation_view_new ()));
+  GtkWindow *window = page_test_show (GTK_WIDGET (view));
+  GtkListView *timeline = GTK_LIST_VIEW (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_LIST_VIEW));
+  GtkSingleSelection *selection = GTK_SINGLE_SELECTION (gtk_list_view_get_model (timeline));
+  SottoTimelineModel *shown = SOTTO_TIMELINE_MODEL (gtk_single_selection_get_model (selection));
+  guint page_size;
+  guint n_messages;
+
+  /* One message more than a page: the one a page from the end, shown
+   * in the middle of its page, leaves the newest out of sight, and is
+   * on the newest page too.  A page fills the timeline's height. */
+  app_test_wait_until (gtk_widget_get_height (GTK_WIDGET (timeline)) > 0);
+  sotto_conversation_view_set_conversation (view, with_bob);
+  page_size = sotto_timeline_model_get_page_size (shown);
+  sotto_conversation_view_set_conversation (view, NULL);
+  n_messages = page_size + 1;
+  for (guint i = 0; i < n_messages; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Message %u", i);
+
+      chat_test_send (test->alice, with_bob, text);
+    }
+  sotto_conversation_view_set_conversation (view, with_bob);
+  g_assert_cmpuint (sotto_timeline_model_get_page_size (shown), ==, page_size);
+
+  found = g_list_model_get_item (sotto_conversation_get_messages (with_bob), n_messages - page_size);
+  sotto_conversation_view_show_message (view, n_messages - page_size);
+  g_assert_false (sotto_timeline_model_get_shows_newest (shown));
+  g_assert_true (gtk_single_selection_get_selected_item (selection) == (gpointer) found);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.scroll-to-end", NULL));
+  g_assert_true (sotto_timeline_model_get_shows_newest (shown));
+  g_assert_cmpuint (gtk_single_selection_get_selected (selection), ==, GTK_INVALID_LIST_POSITION);
+  g_assert_null (gtk_single_selection_get_selected_item (selection));
+
+  page_test_release (window, view);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -133,6 +182,8 @@ main (int   argc,
 
   g_test_add ("/app/conversation-view/conversation", ChatTest, NULL,
               chat_test_set_up, test_conversation_view_conversation, chat_test_tear_down);
+  g_test_add ("/app/conversation-view/unmark", ChatTest, NULL,
+              chat_test_set_up, test_conversation_view_unmark, chat_test_tear_down);
 
   return g_test_run ();
 }

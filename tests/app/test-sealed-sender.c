@@ -224,6 +224,112 @@ test_sealed_sender_operator_root (Fixture       *fixture,
   g_assert_null (sotto_messenger_get_trust_root_conflict (alice_messenger (fixture)));
 }
 
+/* A button below @root labelled @data (with its mnemonic). */
+static gboolean
+is_button_labelled (GtkWidget     *widget,
+                    gconstpointer  data)
+{
+  return GTK_IS_BUTTON (widget) && !GTK_IS_CHECK_BUTTON (widget)
+         && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), data) == 0;
+}
+
+/* A label below @root that shows the key @data, with or without the
+ * spaces that group it. */
+static gboolean
+shows_key (GtkWidget     *widget,
+           gconstpointer  data)
+{
+  g_autoptr(GString) text = NULL;
+
+  if (!GTK_IS_LABEL (widget))
+    return FALSE;
+
+  text = g_string_new (gtk_label_get_label (GTK_LABEL (widget)));
+  g_string_replace (text, " ", "", 0);
+  return g_str_equal (text->str, data);
+}
+
+/* The trust root dialog, while one is open. */
+static AdwMessageDialog *
+find_root_dialog (void)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    {
+      if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data)
+          && g_strcmp0 (adw_message_dialog_get_heading (l->data), "Pin the Relay’s New Trust Root?") == 0)
+        return l->data;
+    }
+
+  return NULL;
+}
+
+#define CONFLICT_NOTE "The relay presents a new sealed sender trust root"
+
+/* The relay's operator rotates to a new root: the app takes nothing by
+ * itself, shows a banner, and its Review opens a dialog with both keys,
+ * in which Keep changes nothing and Pin works only once the user ticked
+ * that they compared the key; pinned, the banner goes. */
+static void
+test_sealed_sender_root_conflict (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *root = issue_sealed_key (fixture);
+  g_autofree char *new_root = NULL;
+  g_autofree char *key_file = NULL;
+  g_autofree char *pinned = NULL;
+  GtkWidget *window;
+  AdwMessageDialog *dialog;
+  GtkWidget *check;
+
+  start_alice (fixture);
+  window = GTK_WIDGET (fixture->window);
+  wait_until ((pinned = sotto_messenger_dup_trust_root (alice_messenger (fixture))) != NULL);
+  g_assert_cmpstr (pinned, ==, root);
+  g_clear_pointer (&pinned, g_free);
+  g_assert_null (app_test_find_matching (window, shows_text, CONFLICT_NOTE));
+
+  /* The operator's tool does not overwrite a key file. */
+  key_file = g_build_filename (fixture->relay_data, "sealed-sender.key", NULL);
+  g_assert_cmpint (g_remove (key_file), ==, 0);
+  new_root = issue_sealed_key (fixture);
+  /* As the messenger asks at its next start. */
+  sotto_messenger_check_trust_root_async (alice_messenger (fixture), NULL, NULL, NULL);
+  wait_until (app_test_find_matching (window, shows_text, CONFLICT_NOTE) != NULL);
+  g_assert_cmpstr (sotto_messenger_get_trust_root_conflict (alice_messenger (fixture)), ==, new_root);
+
+  /* Review shows both keys; Keep takes nothing. */
+  g_assert_true (gtk_widget_activate (app_test_find_matching (window, is_button_labelled, "_Review…")));
+  wait_until ((dialog = find_root_dialog ()) != NULL);
+  g_assert_nonnull (app_test_find_matching (GTK_WIDGET (dialog), shows_key, root));
+  g_assert_nonnull (app_test_find_matching (GTK_WIDGET (dialog), shows_key, new_root));
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "pin"));
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_close (GTK_WINDOW (dialog));
+  wait_until (find_root_dialog () == NULL);
+  run_main_loop_for (200);
+  pinned = sotto_messenger_dup_trust_root (alice_messenger (fixture));
+  g_assert_cmpstr (pinned, ==, root);
+  g_clear_pointer (&pinned, g_free);
+  g_assert_nonnull (app_test_find_matching (window, shows_text, CONFLICT_NOTE));
+
+  /* Pin, once the user says they compared the key. */
+  g_assert_true (gtk_widget_activate (app_test_find_matching (window, is_button_labelled, "_Review…")));
+  wait_until ((dialog = find_root_dialog ()) != NULL);
+  check = app_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_CHECK_BUTTON);
+  g_assert_false (adw_message_dialog_get_response_enabled (dialog, "pin"));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+  g_assert_true (adw_message_dialog_get_response_enabled (dialog, "pin"));
+  adw_message_dialog_response (dialog, "pin");
+  gtk_window_close (GTK_WINDOW (dialog));
+  wait_until ((pinned = sotto_messenger_dup_trust_root (alice_messenger (fixture))) != NULL
+              && g_str_equal (pinned, new_root));
+  wait_until (sotto_messenger_get_trust_root_conflict (alice_messenger (fixture)) == NULL);
+  wait_until (app_test_find_matching (window, shows_text, CONFLICT_NOTE) == NULL);
+  wait_until (find_root_dialog () == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -234,6 +340,8 @@ main (int   argc,
               fixture_set_up, test_sealed_sender_welcome, fixture_tear_down);
   g_test_add ("/app/sealed-sender/operator-root", Fixture, NULL,
               fixture_set_up, test_sealed_sender_operator_root, fixture_tear_down);
+  g_test_add ("/app/sealed-sender/root-conflict", Fixture, NULL,
+              fixture_set_up, test_sealed_sender_root_conflict, fixture_tear_down);
 
   return g_test_run ();
 }

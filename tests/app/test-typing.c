@@ -6,14 +6,16 @@
  * Alice in the app, Bob on his own profile with a messenger of his own
  * in this process, both on a real relay: Bob's typing shows as "bob is
  * typing…" in Alice's window, for a screen reader too, without the
- * focus leaving her composer; her composer makes Bob see hers; and the
- * "typing-indicators" setting off neither shows nor sends.
+ * focus leaving her composer; her composer makes Bob see hers; the
+ * "typing-indicators" setting off neither shows nor sends; and opening
+ * or cancelling an edit, which fills the composer for her, is no typing.
  */
 
 #include "config.h"
 
 #include "conversation-fixture.h"
 #include "sotto-messenger.h"
+#include "sotto-reply-bar.h"
 #include "sotto-store.h"
 #include "sotto-typing-indicator.h"
 
@@ -107,6 +109,13 @@ is_typing_indicator (GtkWidget     *widget,
   return SOTTO_IS_TYPING_INDICATOR (widget);
 }
 
+static gboolean
+is_reply_bar (GtkWidget     *widget,
+              gconstpointer  data)
+{
+  return SOTTO_IS_REPLY_BAR (widget);
+}
+
 static void
 set_composer_text (SottoConversationView *view,
                    const char            *text)
@@ -114,6 +123,29 @@ set_composer_text (SottoConversationView *view,
   GtkTextView *composer = GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW));
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (composer), text, -1);
+}
+
+/* Bob has Alice's "hi bob" and has answered, so each is the other's
+ * accepted contact, and hears typing; returns his conversation with her. */
+static SottoConversation *
+start_talking (Fixture  *fixture,
+               Bob     **bob)
+{
+  SottoConversation *to_alice;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hi bob");
+  wait_until (last_message_is (fixture, "hi bob", SOTTO_MESSAGE_STATE_SENT));
+  g_free (run_cli (fixture, "receive", "--timeout", "2", NULL));
+  g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
+  wait_until (app_test_find_label (GTK_WIDGET (fixture->window), "hi alice") != NULL);
+
+  *bob = bob_open (fixture);
+  to_alice = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations ((*bob)->messenger), "alice");
+  g_assert_nonnull (to_alice);
+
+  return to_alice;
 }
 
 static void
@@ -130,19 +162,9 @@ test_typing_indicator (Fixture       *fixture,
   guint bob_saw = 0;
   Bob *bob;
 
-  start_alice (fixture);
+  to_alice = start_talking (fixture, &bob);
   root = GTK_WIDGET (fixture->window);
-  open_conversation_with_bob (fixture);
   view = conversation_view (fixture);
-  send_from_composer (fixture, "hi bob");
-  wait_until (last_message_is (fixture, "hi bob", SOTTO_MESSAGE_STATE_SENT));
-  g_free (run_cli (fixture, "receive", "--timeout", "2", NULL));
-  g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
-  wait_until (app_test_find_label (root, "hi alice") != NULL);
-
-  bob = bob_open (fixture);
-  to_alice = sotto_conversation_list_find_by_username (sotto_messenger_get_conversations (bob->messenger), "alice");
-  g_assert_nonnull (to_alice);
 
   /* Hidden until someone types. */
   indicator = app_test_find_matching (GTK_WIDGET (view), is_typing_indicator, NULL);
@@ -204,6 +226,47 @@ test_typing_indicator (Fixture       *fixture,
   bob_close (bob);
 }
 
+/* Edit puts the message's text into the composer, and cancelling it
+ * puts the draft back: neither is the user typing, so Bob hears
+ * nothing of it.  A message Alice sends afterwards arrives after any
+ * typing sent before it. */
+static void
+test_typing_not_for_edit (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  SottoConversationView *view;
+  SottoConversation *to_alice;
+  SottoConversation *to_bob;
+  g_autoptr(SottoMessage) hi_bob = NULL;
+  SottoReplyBar *reply_bar;
+  GListModel *messages;
+  guint bob_saw = 0;
+  Bob *bob;
+
+  to_alice = start_talking (fixture, &bob);
+  view = conversation_view (fixture);
+  reply_bar = SOTTO_REPLY_BAR (app_test_find_matching (GTK_WIDGET (view), is_reply_bar, NULL));
+  to_bob = sotto_conversation_view_get_conversation (view);
+  messages = sotto_conversation_get_messages (to_bob);
+  hi_bob = g_list_model_get_item (messages, 0);
+  g_assert_cmpstr (sotto_message_get_body (hi_bob), ==, "hi bob");
+  g_signal_connect (to_alice, "notify::peer-typing", G_CALLBACK (count_cb), &bob_saw);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.edit-message", "s",
+                                             sotto_message_get_id (hi_bob)));
+  g_assert_true (sotto_reply_bar_get_editing (reply_bar));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.cancel-reply", NULL));
+  g_assert_false (sotto_reply_bar_get_editing (reply_bar));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "win.send-message", "s", "no typing"));
+  wait_until (last_message_is (fixture, "no typing", SOTTO_MESSAGE_STATE_DELIVERED));
+  g_assert_cmpuint (bob_saw, ==, 0);
+  g_assert_false (sotto_conversation_get_peer_typing (to_alice));
+
+  g_signal_handlers_disconnect_by_data (to_alice, &bob_saw);
+  bob_close (bob);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -213,6 +276,8 @@ main (int   argc,
 
   g_test_add ("/app/typing/indicator", Fixture, NULL,
               fixture_set_up, test_typing_indicator, fixture_tear_down);
+  g_test_add ("/app/typing/not-for-edit", Fixture, NULL,
+              fixture_set_up, test_typing_not_for_edit, fixture_tear_down);
 
   return g_test_run ();
 }

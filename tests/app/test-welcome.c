@@ -88,7 +88,9 @@ page_is (SottoWindow *window,
          const char  *name)
 {
   GtkWidget *overlay = adw_application_window_get_content (ADW_APPLICATION_WINDOW (window));
-  GtkStack *stack = GTK_STACK (adw_toast_overlay_get_child (ADW_TOAST_OVERLAY (overlay)));
+  /* The pages, below the window's banner. */
+  GtkWidget *content = adw_toast_overlay_get_child (ADW_TOAST_OVERLAY (overlay));
+  GtkStack *stack = GTK_STACK (gtk_widget_get_last_child (content));
 
   return g_strcmp0 (gtk_stack_get_visible_child_name (stack), name) == 0;
 }

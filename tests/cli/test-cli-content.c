@@ -1,7 +1,8 @@
 /* test-cli-content.c: content that sotto-cli would never send
  *
  * Sent by the profile's messenger run in the test: a message sent twice,
- * and what newer and older versions of Sotto write.
+ * what newer and older versions of Sotto write, and a group message with
+ * another member's message id.
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -211,6 +212,91 @@ test_newer_content (void)
   g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (received, 4), "id"), ==, last_id);
 }
 
+/* The group messages in @lines from @from, as "id text". */
+static char *
+group_messages_from (GPtrArray  *lines,
+                     const char *from)
+{
+  g_autoptr(GString) found = g_string_new (NULL);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (line, "type", NULL), "message") == 0
+          && json_object_has_member (line, "group")
+          && g_strcmp0 (json_object_get_string_member (line, "from"), from) == 0)
+        g_string_append_printf (found, "%s%s %s", found->len > 0 ? "; " : "",
+                                json_object_get_string_member (line, "id"),
+                                json_object_get_string_member (line, "text"));
+    }
+
+  return g_string_free (g_steal_pointer (&found), FALSE);
+}
+
+/* A member who sends a group message with the id of another member's
+ * does not hide either: a group message is one sender's id.  The same
+ * member's repeat is still dropped. */
+static void
+test_group_duplicates (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autoptr(CliResult) created = NULL;
+  g_autoptr(JsonObject) group = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(SottoContent) reused = NULL;
+  g_autofree char *from_alice = NULL;
+  g_autofree char *from_bob = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *alice_id = NULL;
+  g_autoptr(CliResult) history = NULL;
+  const char *group_id;
+  Sender *sender;
+
+  created = cli_run (test, alice, "--json", "group", "create", "Climbing", "bob", "carol", NULL);
+  cli_assert_ok (created);
+  group = cli_parse_object (created->out);
+  group_id = json_object_get_string_member (group, "group");
+  g_ptr_array_unref (cli_receive (test, bob));
+  cli_run_ok (test, alice, "send-group", group_id, "From Alice", NULL);
+  cli_run_ok (test, bob, "send-group", group_id, "Hello from Bob", NULL);
+  received = cli_receive (test, carol);
+  from_alice = group_messages_from (received, "alice");
+  alice_id = g_strndup (from_alice, strlen ("00000000-0000-0000-0000-000000000000"));
+  g_assert_true (g_uuid_string_is_valid (alice_id));
+  expected = g_strdup_printf ("%s From Alice", alice_id);
+  g_assert_cmpstr (from_alice, ==, expected);
+
+  /* Bob takes Alice's id, and sends his message twice. */
+  sender = sender_open (bob, "carol");
+  reused = sotto_content_new_text (alice_id, 1767225600000, "bob", "Same id as Alice's");
+  sotto_content_set_group (reused, group_id);
+  send_content (sender, reused);
+  send_content (sender, reused);
+  sender_close (sender);
+
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_receive (test, carol);
+  from_bob = group_messages_from (received, "bob");
+  g_free (expected);
+  expected = g_strdup_printf ("%s Same id as Alice's", alice_id);
+  g_assert_cmpstr (from_bob, ==, expected);
+
+  /* Alice's is still there. */
+  history = cli_run (test, carol, "--json", "history", "--group", group_id, NULL);
+  cli_assert_ok (history);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_parse_lines (history->out);
+  g_clear_pointer (&from_alice, g_free);
+  from_alice = group_messages_from (received, "alice");
+  g_free (expected);
+  expected = g_strdup_printf ("%s From Alice", alice_id);
+  g_assert_cmpstr (from_alice, ==, expected);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -220,6 +306,7 @@ main (int   argc,
 
   g_test_add_func ("/cli/duplicates", test_duplicates);
   g_test_add_func ("/cli/newer-content", test_newer_content);
+  g_test_add_func ("/cli/group-duplicates", test_group_duplicates);
 
   return g_test_run ();
 }

@@ -237,6 +237,32 @@ test_profile_arguments (void)
   }
 }
 
+/* A new avatar under the same name is a profile change too: Bob hears
+ * of it, and of removing it, with the name Alice still has. */
+static void
+test_avatar_only (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
+  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+
+  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  assert_profile_events (test, bob, "alice", "Alice");
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
+  assert_profile_events (test, bob, "alice", "Alice");
+
+  /* Nothing changed since: nothing to hear. */
+  assert_profile_events (test, bob, NULL, NULL);
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  assert_profile_events (test, bob, "alice", "Alice");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -247,6 +273,7 @@ main (int   argc,
   g_test_add_func ("/cli/profiles/contacts-only", test_profile_reaches_contacts_only);
   g_test_add_func ("/cli/profiles/block-rotates-key", test_block_rotates_key);
   g_test_add_func ("/cli/profiles/arguments", test_profile_arguments);
+  g_test_add_func ("/cli/profiles/avatar-only", test_avatar_only);
 
   return g_test_run ();
 }

@@ -191,16 +191,13 @@ assert_receives_one (CliTest    *test,
   g_assert_cmpuint (n_messages, ==, 1);
 }
 
-/* That the message @text in @profile's history with @with went sealed
- * or not, as `sotto-cli history --json` says. */
+/* That the message @text, once among @lines of `sotto-cli history
+ * --json`, went sealed or not, as the line says. */
 static void
-assert_history_sealed (CliTest    *test,
-                       const char *profile,
-                       const char *with,
-                       const char *text,
-                       gboolean    sealed)
+assert_line_sealed (GPtrArray  *lines,
+                    const char *text,
+                    gboolean    sealed)
 {
-  g_autoptr(GPtrArray) lines = cli_history (test, profile, with);
   guint found = 0;
 
   for (guint i = 0; i < lines->len; i++)
@@ -215,6 +212,20 @@ assert_history_sealed (CliTest    *test,
     }
 
   g_assert_cmpuint (found, ==, 1);
+}
+
+/* That the message @text in @profile's history with @with went sealed
+ * or not. */
+static void
+assert_history_sealed (CliTest    *test,
+                       const char *profile,
+                       const char *with,
+                       const char *text,
+                       gboolean    sealed)
+{
+  g_autoptr(GPtrArray) lines = cli_history (test, profile, with);
+
+  assert_line_sealed (lines, text, sealed);
 }
 
 /* That @profile pins @pinned and, as `sotto-cli trust-root` finds,
@@ -543,6 +554,170 @@ test_stale_key_falls_back (void)
   assert_history_sealed (pair->test, pair->bob, "alice", "After the block", FALSE);
 }
 
+/* That every row queued for @recipient is a sealed envelope naming
+ * nothing of @sender (its UUID as text or as bytes, its identity key),
+ * and that there is at least one. */
+static void
+assert_queue_sealed (CliTest          *test,
+                     const char       *recipient,
+                     const CliWhoami  *sender)
+{
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GPtrArray) rows = queued_rows (test, recipient, types, devices);
+  g_autoptr(GBytes) key = hex_decode (sender->identity_key);
+  g_autoptr(GBytes) raw_uuid = uuid_bytes (sender->uuid);
+
+  g_assert_cmpuint (rows->len, >=, 1);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GBytes *row = g_ptr_array_index (rows, i);
+
+      g_assert_cmpint (g_array_index (types, int, i), ==, 6);
+      g_assert_cmpint (g_array_index (devices, int, i), ==, 0);
+      g_assert_false (bytes_contain (row, (const guint8 *) sender->uuid, strlen (sender->uuid)));
+      g_assert_false (bytes_contain (row, g_bytes_get_data (raw_uuid, NULL), 16));
+      g_assert_false (bytes_contain (row, g_bytes_get_data (key, NULL), g_bytes_get_size (key)));
+    }
+}
+
+/* That the one row queued for @recipient is a group message (a
+ * SenderKeyMessage, type 7) that names @sender's UUID and device. */
+static void
+assert_queue_identified (CliTest          *test,
+                         const char       *recipient,
+                         const CliWhoami  *sender)
+{
+  g_autoptr(GArray) types = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(GPtrArray) rows = queued_rows (test, recipient, types, devices);
+
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (g_array_index (types, int, 0), ==, 7);
+  g_assert_cmpint (g_array_index (devices, int, 0), ==, 1);
+  g_assert_true (bytes_contain (g_ptr_array_index (rows, 0), (const guint8 *) sender->uuid,
+                                strlen (sender->uuid)));
+}
+
+/* That @profile receives the group message @text from @from in
+ * @group, beside anything else. */
+static void
+assert_receives_group_message (CliTest    *test,
+                               const char *profile,
+                               const char *group,
+                               const char *from,
+                               const char *text)
+{
+  g_autoptr(GPtrArray) lines = cli_receive (test, profile);
+  guint found = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (line, "group", NULL), group) != 0
+          || g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) != 0)
+        continue;
+
+      found++;
+      g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, from);
+    }
+
+  g_assert_cmpuint (found, ==, 1);
+}
+
+/* That @text in @profile's history of @group went sealed or not. */
+static void
+assert_group_history_sealed (CliTest    *test,
+                             const char *profile,
+                             const char *group,
+                             const char *text,
+                             gboolean    sealed)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "history", "--group", group, NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  cli_assert_ok (result);
+  lines = cli_parse_lines (result->out);
+  assert_line_sealed (lines, text, sealed);
+}
+
+/* Lets @profile receive what waits for it. */
+static void
+drain (CliTest    *test,
+       const char *profile)
+{
+  g_ptr_array_unref (cli_receive (test, profile));
+}
+
+/* A group's messages go in one sealed sender v2 upload that the relay
+ * splits: every member's queued row holds no sender UUID, device or
+ * identity key, and each member still sees who wrote.  A member whose
+ * access key the sender lacks gets the message identified, and only
+ * that member.  When the relay refuses a member's key (Carol blocked
+ * Alice, which rotated her key), the sealed upload stores nothing for
+ * anyone, not even for Bob, whose key was right, and the message goes
+ * identified to all. */
+static void
+test_group_hides_sender (void)
+{
+  g_autoptr(SealedPair) pair = sealed_pair_new (NULL, FALSE);
+  g_autofree char *carol = cli_register_pinned (pair->test, "carol", pair->root);
+  g_autoptr(CliWhoami) carol_id = cli_whoami (pair->test, carol, "carol");
+  g_autoptr(CliResult) created = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  const char *group;
+
+  cli_run_ok (pair->test, pair->alice, "profile", "--name", "Alice", NULL);
+  cli_run_ok (pair->test, pair->bob, "profile", "--name", "Bob", NULL);
+  cli_run_ok (pair->test, carol, "profile", "--name", "Carol", NULL);
+
+  /* Alice and each of the others exchange profile keys; Bob and Carol
+   * never wrote to each other. */
+  cli_send_ok (pair->test, pair->alice, "bob", "Hello Bob");
+  cli_send_ok (pair->test, pair->alice, "carol", "Hello Carol");
+  drain (pair->test, pair->bob);
+  drain (pair->test, carol);
+  cli_send_ok (pair->test, pair->bob, "alice", "Hello Alice");
+  cli_send_ok (pair->test, carol, "alice", "Hello from Carol");
+  drain (pair->test, pair->alice);
+
+  created = cli_run (pair->test, pair->alice, "--json", "group", "create", "Sealed", "bob", "carol", NULL);
+  cli_assert_ok (created);
+  object = cli_parse_object (created->out);
+  group = json_object_get_string_member (object, "group");
+  drain (pair->test, pair->bob);
+  drain (pair->test, carol);
+
+  /* Alice holds both members' keys: the sender key and the message go
+   * sealed to both. */
+  cli_run_ok (pair->test, pair->alice, "send-group", group, "Sealed to the group", NULL);
+  assert_queue_sealed (pair->test, pair->bob_id->uuid, pair->alice_id);
+  assert_queue_sealed (pair->test, carol_id->uuid, pair->alice_id);
+  assert_receives_group_message (pair->test, pair->bob, group, "alice", "Sealed to the group");
+  assert_receives_group_message (pair->test, carol, group, "alice", "Sealed to the group");
+  assert_group_history_sealed (pair->test, pair->alice, group, "Sealed to the group", TRUE);
+  drain (pair->test, pair->alice);
+
+  /* Bob holds Alice's key, not Carol's. */
+  cli_run_ok (pair->test, pair->bob, "send-group", group, "Half sealed", NULL);
+  assert_queue_sealed (pair->test, pair->alice_id->uuid, pair->bob_id);
+  assert_receives_group_message (pair->test, pair->alice, group, "bob", "Half sealed");
+  assert_receives_group_message (pair->test, carol, group, "bob", "Half sealed");
+  assert_group_history_sealed (pair->test, pair->bob, group, "Half sealed", FALSE);
+  drain (pair->test, pair->bob);
+
+  /* Carol's access key changes; Alice's is stale.  Bob's queue is
+   * empty before Alice writes, and then holds her message once,
+   * identified. */
+  cli_run_ok (pair->test, carol, "block", "alice", NULL);
+  drain (pair->test, pair->bob);
+  cli_run_ok (pair->test, pair->alice, "send-group", group, "After the block", NULL);
+  assert_queue_identified (pair->test, pair->bob_id->uuid, pair->alice_id);
+  assert_receives_group_message (pair->test, pair->bob, group, "alice", "After the block");
+  assert_group_history_sealed (pair->test, pair->alice, group, "After the block", FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -556,6 +731,7 @@ main (int   argc,
   g_test_add_func ("/cli/sealed-sender/first-use-hides-sender", test_first_use_hides_sender);
   g_test_add_func ("/cli/sealed-sender/root-change-not-taken", test_root_change_not_taken);
   g_test_add_func ("/cli/sealed-sender/certificate-renewed", test_certificate_renewed);
+  g_test_add_func ("/cli/sealed-sender/group-hides-sender", test_group_hides_sender);
 
   return g_test_run ();
 }

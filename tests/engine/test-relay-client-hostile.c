@@ -6,7 +6,8 @@
  *
  * A scripted relay sends what an honest one never would: JSON nested
  * deeply enough to overflow a recursive parser, answers of hundreds of
- * megabytes, frames over the client's limit.  Each must be an error
+ * megabytes, frames over the client's limit, more devices for an account
+ * than it may have.  Each must be an error
  * that leaves the client working: the next good answer or envelope from
  * the same relay gets through.
  */
@@ -19,6 +20,8 @@
 #include "scripted-relay.h"
 #include "sotto-bounded-input-private.h"
 #include "sotto-relay-client-private.h"
+#include "sp-keys.h"
+#include "sp-kyber1024.h"
 
 #define UUID "8f0c3d6e-5b8f-4a43-9d36-7b1c5a3d0e11"
 #define PEER "1b2c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b"
@@ -340,6 +343,114 @@ test_refused_frames_back_off (void)
   g_assert_cmpuint (relay->n_connections, >=, 3);
 }
 
+/* A bundles answer with one bundle for each device in @device_ids, in
+ * the form the client checks (the keys are never used). */
+static char *
+make_bundles (const guint *device_ids,
+              guint        n_devices)
+{
+  guint8 ec_key[SP_PUBLIC_KEY_SIZE] = { SP_KEY_TYPE_DJB, 9 };
+  guint8 kyber_key[SP_KYBER_PUBLIC_KEY_SIZE] = { SP_KEY_TYPE_KYBER1024 };
+  guint8 signature[64] = { 0 };
+  g_autofree char *ec = g_base64_encode (ec_key, sizeof ec_key);
+  g_autofree char *kyber = g_base64_encode (kyber_key, sizeof kyber_key);
+  g_autofree char *signed_by = g_base64_encode (signature, sizeof signature);
+  GString *answer = g_string_new (NULL);
+
+  g_string_append_printf (answer, "{\"identityKey\": \"%s\", \"devices\": [", ec);
+  for (guint i = 0; i < n_devices; i++)
+    g_string_append_printf (answer,
+                            "%s{\"deviceId\": %u, \"registrationId\": 4242,"
+                            " \"signedPreKey\": {\"keyId\": 1, \"publicKey\": \"%s\", \"signature\": \"%s\"},"
+                            " \"pqPreKey\": {\"keyId\": 1, \"publicKey\": \"%s\", \"signature\": \"%s\"}}",
+                            i > 0 ? ", " : "", device_ids[i], ec, signed_by, kyber, signed_by);
+  g_string_append (answer, "]}");
+
+  return g_string_free (answer, FALSE);
+}
+
+static GPtrArray *
+get_bundles (SottoRelayClient  *client,
+             GError           **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  sotto_relay_client_get_bundles_async (client, PEER, 0, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+
+  return sotto_relay_client_get_bundles_finish (client, result, error);
+}
+
+/* An account has at most SOTTO_RELAY_MAX_DEVICES devices, each once: a
+ * relay that answers with more, or with one device twice, would have
+ * the client build a session and encrypt for each, or fetch each. */
+static void
+test_too_many_devices (void)
+{
+  g_autoptr(ScriptedRelay) relay = scripted_relay_new ();
+  g_autoptr(SottoRelayClient) client = make_client (relay);
+  g_autoptr(GPtrArray) bundles = NULL;
+  g_autoptr(GError) error = NULL;
+  guint device_ids[SOTTO_RELAY_MAX_DEVICES + 1];
+  g_autofree char *most = NULL;
+  g_autofree char *too_many = NULL;
+  g_autofree char *twice = NULL;
+  g_autofree char *repeated = NULL;
+  g_autoptr(GString) refusal = g_string_new (NULL);
+  g_autoptr(GPtrArray) envelopes = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_relay_outgoing_free);
+  g_autoptr(GBytes) content = g_bytes_new_static ("\1\2\3", 3);
+  g_autoptr(GAsyncResult) sent = NULL;
+  SottoRelayDeviceChanges *changes = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (device_ids); i++)
+    device_ids[i] = i + 1;
+  most = make_bundles (device_ids, SOTTO_RELAY_MAX_DEVICES);
+  too_many = make_bundles (device_ids, SOTTO_RELAY_MAX_DEVICES + 1);
+  device_ids[1] = 1;
+  twice = make_bundles (device_ids, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (device_ids); i++)
+    device_ids[i] = 1;
+  repeated = make_bundles (device_ids, G_N_ELEMENTS (device_ids));
+
+  scripted_relay_set_reply (relay, 200, most);
+  bundles = get_bundles (client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (bundles->len, ==, SOTTO_RELAY_MAX_DEVICES);
+
+  scripted_relay_set_reply (relay, 200, too_many);
+  g_assert_null (get_bundles (client, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+
+  scripted_relay_set_reply (relay, 200, twice);
+  g_assert_null (get_bundles (client, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+
+  scripted_relay_set_reply (relay, 200, repeated);
+  g_assert_null (get_bundles (client, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE);
+  g_clear_error (&error);
+
+  /* A refused send that names a device many times names it once. */
+  g_string_append (refusal, "{\"error\": \"device-mismatch\", \"message\": \"Out of date\", \"missingDevices\": [3");
+  for (guint i = 0; i < 10000; i++)
+    g_string_append (refusal, ", 2");
+  g_string_append (refusal, "]}");
+  scripted_relay_set_reply (relay, 409, refusal->str);
+  g_ptr_array_add (envelopes, sotto_relay_outgoing_new (3, 1, 4242, content));
+  sotto_relay_client_send_async (client, PEER, 1767225600000, envelopes, NULL, engine_test_result_cb, &sent);
+  engine_test_wait (&sent);
+  g_assert_false (sotto_relay_client_send_finish (client, sent, &changes, &error));
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_DEVICE_MISMATCH);
+  g_assert_cmpuint (changes->missing->len, ==, 2);
+  g_assert_cmpuint (g_array_index (changes->missing, guint, 0), ==, 3);
+  g_assert_cmpuint (g_array_index (changes->missing, guint, 1), ==, 2);
+  g_clear_pointer (&changes, sotto_relay_device_changes_free);
+
+  assert_lookup_works (client, relay);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -353,6 +464,7 @@ main (int   argc,
   g_test_add_func ("/engine/relay-client-hostile/nested-frame", test_nested_frame);
   g_test_add_func ("/engine/relay-client-hostile/huge-frame", test_huge_frame);
   g_test_add_func ("/engine/relay-client-hostile/refused-frames-back-off", test_refused_frames_back_off);
+  g_test_add_func ("/engine/relay-client-hostile/too-many-devices", test_too_many_devices);
 
   return g_test_run ();
 }

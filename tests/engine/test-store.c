@@ -736,6 +736,11 @@ stored_standing (SottoStore *store,
   g_assert_not_reached ();
 }
 
+/* Takes a database back from the marks of group messages that went
+ * sealed, store schema 14 (sotto-store-groups.c). */
+#define UNDO_SEALED_GROUP_EVENTS \
+  "DROP TABLE sealed_group_events;"
+
 /* Takes a database back from groups, schema 11 (sotto-store-groups.c). */
 #define UNDO_SCHEMA_11 \
   "DROP TABLE group_deliveries; DROP TABLE group_key_shares; DROP TABLE group_own_keys; DROP TABLE group_sender_keys;" \
@@ -787,7 +792,8 @@ test_store_migrate_actions (void)
   engine_test_close_store (g_steal_pointer (&store));
 
   path = database_path (profile);
-  raw_exec (path, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6 "PRAGMA user_version = 5;");
+  raw_exec (path, UNDO_SEALED_GROUP_EVENTS UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6
+                  "PRAGMA user_version = 5;");
 
   store = engine_test_open_store (profile, PASSPHRASE);
   assert_current_schema (profile);
@@ -836,7 +842,7 @@ test_store_migrate_standing (void)
   /* The same profile as schema 4 left it, without what later schemas
    * added. */
   path = database_path (profile);
-  raw_exec (path, UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6
+  raw_exec (path, UNDO_SEALED_GROUP_EVENTS UNDO_SCHEMA_11 UNDO_SCHEMA_10 UNDO_SCHEMA_9 UNDO_SCHEMA_8_7 UNDO_SCHEMA_6
                   "ALTER TABLE contacts DROP COLUMN standing; PRAGMA user_version = 4;");
 
   store = engine_test_open_store (profile, PASSPHRASE);

@@ -44,6 +44,12 @@ void           test_assert_hex     (const uint8_t *data,
  * damage to storage would change them. */
 uint8_t       *test_damaged_copy   (GBytes        *bytes) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Skips the current test (or the program's, before g_test_run()) for
+ * @why; under CI (CI=true), which installs everything the suite needs,
+ * aborts instead, so that a test that could not run there never passes
+ * unseen as skipped. */
+void           test_skip_or_fail_on_ci (const char *why);
+
 /* Assert that two prekey records are equal, field by field: the structs
  * have padding that decoding leaves alone. */
 void           test_assert_pre_key_equal        (const SpPreKey       *a,

@@ -400,6 +400,32 @@ test_unidentified_wrong_keys (Fixture       *fixture,
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 1);
 }
 
+/* A v2 SentMessage for the first devices of @bob and @carol, of a
+ * few bytes of opaque inner message. */
+static guint8 *
+sealed_sent_for_two (TestAccount *bob,
+                     TestAccount *carol,
+                     size_t      *sent_length)
+{
+  SpKeyPair sender, bob_identity, carol_identity;
+  SpSealedRecipient recipients[2];
+  const guint8 usmc[] = "the inner message, as opaque to the relay as anything";
+  gsize size;
+  guint8 *sent;
+
+  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
+  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
+  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
+  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
+  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
+  sent = g_malloc (size);
+  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, sent_length, &sender, recipients, 2, usmc,
+                                                sizeof usmc, NULL), ==, SP_OK);
+
+  return sent;
+}
+
 /* A v2 upload is split into each device's ReceivedMessage, exactly as
  * the session core splits it. */
 static void
@@ -410,24 +436,12 @@ test_sealed_multi (Fixture       *fixture,
   g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
   g_autofree char *bob_key = test_random_base64 (16, -1);
   g_autofree char *carol_key = test_random_base64 (16, -1);
-  SpKeyPair sender, bob_identity, carol_identity;
-  SpSealedRecipient recipients[2];
-  const guint8 usmc[] = "the inner message, as opaque to the relay as anything";
-  gsize size;
   g_autofree guint8 *sent = NULL;
   size_t sent_length = 0;
   g_autofree char *sent_text = NULL;
   TestAccount *accounts[] = { bob, carol };
 
-  g_assert_cmpint (sp_key_pair_generate (&sender), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&bob_identity), ==, SP_OK);
-  g_assert_cmpint (sp_key_pair_generate (&carol_identity), ==, SP_OK);
-  recipients[0] = (SpSealedRecipient) { bob->uuid, 1, bob->registration_id, bob_identity.public_key };
-  recipients[1] = (SpSealedRecipient) { carol->uuid, 1, carol->registration_id, carol_identity.public_key };
-  size = sp_sealed_sender_v2_size (recipients, 2, sizeof usmc);
-  sent = g_malloc (size);
-  g_assert_cmpint (sp_sealed_sender_encrypt_v2 (sent, size, &sent_length, &sender, recipients, 2, usmc,
-                                                sizeof usmc, NULL), ==, SP_OK);
+  sent = sealed_sent_for_two (bob, carol, &sent_length);
   sent_text = g_base64_encode (sent, sent_length);
   test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
   test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
@@ -458,6 +472,65 @@ test_sealed_multi (Fixture       *fixture,
                                                   accounts[i]->uuid, 1), ==, SP_OK);
       expected_text = g_base64_encode (expected, expected_length);
       expect_envelope (fixture, accounts[i], expected_text, NULL);
+    }
+}
+
+/* A v2 upload whose device list for one recipient is out of date: once
+ * every access key is right, 410 names that recipient alone, as the
+ * identified multi-recipient send does, and nothing is stored for
+ * anyone; with a wrong key beside it, 401 comes first, telling nothing of
+ * anyone's devices. */
+static void
+test_sealed_multi_mismatch (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autoptr(TestAccount) carol = test_account_register (fixture->session, fixture->relay, "carol", 1);
+  g_autofree char *bob_key = test_random_base64 (16, -1);
+  g_autofree char *carol_key = test_random_base64 (16, -1);
+  g_autofree char *wrong_key = test_random_base64 (16, -1);
+  size_t sent_length = 0;
+  g_autofree guint8 *sent = sealed_sent_for_two (bob, carol, &sent_length);
+  g_autofree char *sent_text = g_base64_encode (sent, sent_length);
+  const struct { const char *bob_key; guint carol_registration; guint status; } sends[] = {
+    { bob_key, carol->registration_id % 16380 + 1, 410 },
+    { wrong_key, carol->registration_id % 16380 + 1, 401 },
+    { bob_key, carol->registration_id, 200 },
+  };
+
+  test_set_access_key (fixture->session, fixture->relay, bob, bob_key);
+  test_set_access_key (fixture->session, fixture->relay, carol, carol_key);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sends); i++)
+    {
+      g_autofree char *body = g_strdup_printf (
+        "{\"timestamp\":1767225600000,\"content\":\"%s\",\"recipients\":["
+        "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]},"
+        "{\"destination\":\"%s\",\"accessKey\":\"%s\",\"devices\":[{\"deviceId\":1,\"registrationId\":%u}]}]}",
+        sent_text, bob->uuid, sends[i].bob_key, bob->registration_id, carol->uuid, carol_key,
+        sends[i].carol_registration);
+      g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "PUT",
+                                                       "/v1/messages/multi/unidentified", NULL, body);
+
+      g_assert_cmpuint (response->status, ==, sends[i].status);
+      if (sends[i].status == 410)
+        {
+          JsonArray *named = json_object_get_array_member (test_response_object (response), "recipients");
+          JsonObject *recipient;
+
+          g_assert_cmpstr (test_response_error (response), ==, "stale-devices");
+          g_assert_cmpuint (json_array_get_length (named), ==, 1);
+          recipient = json_array_get_object_element (named, 0);
+          g_assert_cmpstr (json_object_get_string_member (recipient, "uuid"), ==, carol->uuid);
+          g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (recipient, "staleDevices"), 0),
+                           ==, 1);
+        }
+      else if (sends[i].status == 401)
+        {
+          g_assert_false (json_object_has_member (test_response_object (response), "recipients"));
+        }
+      g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==,
+                       sends[i].status == 200 ? 2 : 0);
     }
 }
 
@@ -1093,6 +1166,7 @@ main (int   argc,
   ADD ("sealed-share-per-address", test_sealed_share_per_address, small_share);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
+  ADD ("sealed-multi-mismatch", test_sealed_multi_mismatch, NULL);
   ADD ("sealed-multi-padded", test_sealed_multi_padded, NULL);
   ADD ("sealed-multi-held", test_sealed_multi_held, held);
   ADD ("sealed-multi-keys-first", test_sealed_multi_keys_first, held);

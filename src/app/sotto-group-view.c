@@ -1,0 +1,761 @@
+/* sotto-group-view.c
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-group-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-contact.h"
+#include "sotto-error-text.h"
+#include "sotto-group-members-page.h"
+#include "sotto-group-view.h"
+#include "sotto-message-row.h"
+
+/* A group conversation: its timeline, read from the store a page at a
+ * time as the user scrolls up, in the message rows of 1:1 conversations
+ * with each message's sender above it, named and coloured; the
+ * composer; and the member list behind the header's button.  A member
+ * whose verified safety number changed holds what the group sends (the
+ * engine's outbox does), which the banner says. */
+
+/* How many timeline entries one page reads. */
+#define PAGE_SIZE 50
+
+/* How many sender colours style.css has. */
+#define N_SENDER_COLORS 8
+
+struct _SottoGroupView
+{
+  GtkWidget parent_instance;
+
+  SottoGroupList *groups;
+  SottoGroup *group;
+  GSignalGroup *group_signals;
+  GCancellable *cancellable;
+  /* The timeline as messages, oldest first, and the entries they were
+   * made of, by id, for their senders. */
+  GListStore *messages;
+  GHashTable *events;
+  guint limit;
+  gboolean loading;
+  gboolean reload;
+  /* The members whose verification state the banner follows. */
+  GPtrArray *watched;
+  /* What the user typed for each group they left for another, by id,
+   * and the group a message is being sent to, whose composer waits. */
+  GHashTable *drafts;
+  SottoGroup *sending_group;
+  gboolean folded;
+  guint scroll_source;
+
+  GtkWidget *box;
+  AdwAvatar *avatar;
+  AdwWindowTitle *title;
+  GtkRevealer *hold_revealer;
+  GtkLabel *hold_label;
+  GtkScrolledWindow *scroller;
+  GtkListView *timeline;
+  GtkWidget *composer;
+  GtkEntry *entry;
+  GtkLabel *left_label;
+};
+
+enum {
+  PROP_0,
+  PROP_FOLDED,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SottoGroupView, sotto_group_view, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties [N_PROPS];
+
+static void sotto_group_view_load                 (SottoGroupView *self);
+static void sotto_group_view_set_composer_waiting (SottoGroupView *self,
+                                                   gboolean        waiting);
+
+/**
+ * sotto_group_view_sender_color:
+ * @uuid: a member's account UUID
+ *
+ * Returns: the colour (a "sender-color-N" style class) that the member's
+ *   name has in every group, the same on every start
+ */
+guint
+sotto_group_view_sender_color (const char *uuid)
+{
+  g_autofree char *lower = g_ascii_strdown (uuid, -1);
+
+  /* g_str_hash is djb2, which does not change between runs. */
+  return g_str_hash (lower) % N_SENDER_COLORS;
+}
+
+static const SottoGroupEvent *
+event_at (SottoGroupView *self,
+          guint           position)
+{
+  g_autoptr(SottoMessage) message = NULL;
+
+  if (position >= g_list_model_get_n_items (G_LIST_MODEL (self->messages)))
+    return NULL;
+
+  message = g_list_model_get_item (G_LIST_MODEL (self->messages), position);
+  return g_hash_table_lookup (self->events, sotto_message_get_id (message));
+}
+
+/* The timeline's rows: a message row, under the sender's name where a
+ * member's messages start. */
+
+static void
+setup_row_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              gpointer                  user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *sender = gtk_label_new (NULL);
+  GtkWidget *row = sotto_message_row_new ();
+
+  gtk_label_set_xalign (GTK_LABEL (sender), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (sender), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (sender, "group-sender");
+  gtk_widget_add_css_class (sender, "caption-heading");
+  sotto_message_row_set_copy_only (SOTTO_MESSAGE_ROW (row), TRUE);
+  gtk_box_append (GTK_BOX (box), sender);
+  gtk_box_append (GTK_BOX (box), row);
+  gtk_list_item_set_child (item, box);
+}
+
+static void
+set_sender_color (GtkWidget *label,
+                  guint      color)
+{
+  for (guint i = 0; i < N_SENDER_COLORS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("sender-color-%u", i);
+
+      if (i == color)
+        gtk_widget_add_css_class (label, name);
+      else
+        gtk_widget_remove_css_class (label, name);
+    }
+}
+
+static void
+bind_row_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             SottoGroupView           *self)
+{
+  guint position = gtk_list_item_get_position (item);
+  GtkWidget *sender = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  GtkWidget *row = gtk_widget_get_next_sibling (sender);
+  SottoMessage *message = gtk_list_item_get_item (item);
+  g_autoptr(SottoMessage) previous = NULL;
+  const SottoGroupEvent *event = event_at (self, position);
+  const SottoGroupEvent *previous_event = NULL;
+  gboolean shows_sender;
+
+  if (position > 0)
+    {
+      previous = g_list_model_get_item (G_LIST_MODEL (self->messages), position - 1);
+      previous_event = event_at (self, position - 1);
+    }
+
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (row), message,
+                                 event->author_name != NULL ? event->author_name : event->author, previous);
+
+  /* A member's name where their messages start: after someone else's,
+   * after an event, or first. */
+  shows_sender = event->kind == SOTTO_GROUP_EVENT_TEXT && !event->outgoing
+                 && (previous_event == NULL || previous_event->kind != SOTTO_GROUP_EVENT_TEXT
+                     || g_ascii_strcasecmp (previous_event->author, event->author) != 0);
+  gtk_widget_set_visible (sender, shows_sender);
+  if (shows_sender)
+    {
+      gtk_label_set_label (GTK_LABEL (sender), event->author_name != NULL ? event->author_name : event->author);
+      set_sender_color (sender, sotto_group_view_sender_color (event->author));
+    }
+}
+
+static void
+unbind_row_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               gpointer                  user_data)
+{
+  GtkWidget *sender = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+
+  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_widget_get_next_sibling (sender)), NULL, NULL, NULL);
+}
+
+/* Loading the timeline */
+
+static int
+find_message (SottoGroupView *self,
+              GPtrArray      *events,
+              guint           position)
+{
+  g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), position);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SottoGroupEvent *event = g_ptr_array_index (events, i);
+
+      if (g_str_equal (event->id, sotto_message_get_id (message)))
+        return (int) i;
+    }
+
+  return -1;
+}
+
+static void
+add_events (SottoGroupView *self,
+            GPtrArray      *events,
+            guint           from,
+            guint           to,
+            guint           position)
+{
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = from; i < to; i++)
+    {
+      SottoGroupEvent *event = g_ptr_array_index (events, i);
+
+      g_hash_table_replace (self->events, g_strdup (event->id), sotto_group_event_copy (event));
+      g_ptr_array_add (messages, sotto_group_event_to_message (event));
+    }
+
+  g_list_store_splice (self->messages, position, 0, messages->pdata, messages->len);
+}
+
+/* Puts @events (the newest, oldest first) in the timeline: the older
+ * ones a page brought go above what it shows, the newer ones below, and
+ * the rows already there stay as they are. */
+static void
+merge_events (SottoGroupView *self,
+              GPtrArray      *events)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  int first;
+  int last;
+
+  if (n == 0)
+    {
+      add_events (self, events, 0, events->len, 0);
+      return;
+    }
+
+  first = find_message (self, events, 0);
+  last = find_message (self, events, n - 1);
+
+  /* Nothing shown is among the newest: more arrived than a page holds
+   * since the last read, and the timeline starts again from them. */
+  if (last < 0)
+    {
+      g_list_store_remove_all (self->messages);
+      g_hash_table_remove_all (self->events);
+      add_events (self, events, 0, events->len, 0);
+      return;
+    }
+
+  add_events (self, events, last + 1, events->len, n);
+  if (first > 0)
+    add_events (self, events, 0, first, 0);
+}
+
+static gboolean
+scroll_to_end_cb (gpointer user_data)
+{
+  SottoGroupView *self = user_data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  self->scroll_source = 0;
+  /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
+   * same through this action. */
+  if (n > 0)
+    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", n - 1);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+events_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(SottoGroupView) self = user_data;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean at_end;
+  GtkAdjustment *adjustment;
+
+  events = sotto_group_list_load_events_finish (SOTTO_GROUP_LIST (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self->loading = FALSE;
+  if (events == NULL)
+    {
+      g_warning ("Could not read a group’s timeline: %s", error->message);
+      return;
+    }
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  at_end = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
+           >= gtk_adjustment_get_upper (adjustment) - 1;
+  merge_events (self, events);
+
+  /* Whoever reads the end of the timeline goes on seeing it, once the
+   * list view knows of the new rows. */
+  if (at_end && self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, scroll_to_end_cb, self, NULL);
+
+  if (self->reload)
+    {
+      self->reload = FALSE;
+      sotto_group_view_load (self);
+    }
+}
+
+static void
+sotto_group_view_load (SottoGroupView *self)
+{
+  if (self->group == NULL)
+    return;
+
+  /* One read at a time; what changed meanwhile is read after it. */
+  if (self->loading)
+    {
+      self->reload = TRUE;
+      return;
+    }
+
+  self->loading = TRUE;
+  sotto_group_list_load_events_async (self->groups, self->group, self->limit, self->cancellable,
+                                      events_loaded_cb, g_object_ref (self));
+}
+
+/* Scrolled to the top: the page before. */
+static void
+edge_reached_cb (SottoGroupView  *self,
+                 GtkPositionType  position)
+{
+  if (position != GTK_POS_TOP || self->group == NULL
+      || g_list_model_get_n_items (G_LIST_MODEL (self->messages)) < self->limit)
+    return;
+
+  self->limit += PAGE_SIZE;
+  sotto_group_view_load (self);
+}
+
+/* The group */
+
+static void
+sotto_group_view_update_title (SottoGroupView *self)
+{
+  GListModel *members = sotto_group_get_members (self->group);
+  guint n_members = g_list_model_get_n_items (members) + (sotto_group_get_is_member (self->group) ? 1 : 0);
+  g_autofree char *subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members",
+                                                            n_members),
+                                               n_members);
+
+  adw_window_title_set_title (self->title, sotto_group_get_title (self->group));
+  adw_window_title_set_subtitle (self->title, subtitle);
+  adw_avatar_set_text (self->avatar, sotto_group_get_title (self->group));
+
+  gtk_widget_set_visible (self->composer, sotto_group_get_is_member (self->group));
+  gtk_widget_set_visible (GTK_WIDGET (self->left_label), !sotto_group_get_is_member (self->group));
+  sotto_group_view_set_composer_waiting (self, self->sending_group == self->group);
+}
+
+/* The banner names the members whose safety number changed after the
+ * user verified it: what the group sends does not reach them until the
+ * user checks the new number or accepts it. */
+static void
+sotto_group_view_update_hold (SottoGroupView *self)
+{
+  g_autoptr(GPtrArray) held = g_ptr_array_new ();
+  g_autofree char *names = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < self->watched->len; i++)
+    {
+      SottoContact *contact = g_ptr_array_index (self->watched, i);
+
+      if (sotto_contact_get_verification_state (contact) == SOTTO_VERIFICATION_STATE_CHANGED)
+        g_ptr_array_add (held, (gpointer) sotto_contact_get_name (contact));
+    }
+
+  if (held->len > 0)
+    {
+      g_ptr_array_add (held, NULL);
+      /* Translators: the separator between the names of members in a list */
+      names = g_strjoinv (C_("list separator", ", "), (char **) held->pdata);
+      text = g_strdup_printf (_("The safety number of %s changed. Messages to them wait until you check it in the member list."),
+                              names);
+      gtk_label_set_label (self->hold_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->hold_revealer, held->len > 0);
+}
+
+static void
+sotto_group_view_unwatch (SottoGroupView *self)
+{
+  for (guint i = 0; i < self->watched->len; i++)
+    g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->watched, i),
+                                          sotto_group_view_update_hold, self);
+  g_ptr_array_set_size (self->watched, 0);
+}
+
+static void
+sotto_group_view_members_changed (SottoGroupView *self)
+{
+  GListModel *members = sotto_group_get_members (self->group);
+
+  sotto_group_view_unwatch (self);
+  for (guint i = 0; i < g_list_model_get_n_items (members); i++)
+    {
+      SottoContact *contact = g_list_model_get_item (members, i);
+
+      g_signal_connect_object (contact, "notify::verification-state",
+                               G_CALLBACK (sotto_group_view_update_hold), self, G_CONNECT_SWAPPED);
+      g_ptr_array_add (self->watched, contact);
+    }
+
+  sotto_group_view_update_hold (self);
+  sotto_group_view_update_title (self);
+}
+
+SottoGroup *
+sotto_group_view_get_group (SottoGroupView *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP_VIEW (self), NULL);
+
+  return self->group;
+}
+
+/**
+ * sotto_group_view_set_group:
+ * @self: a #SottoGroupView
+ * @groups: (nullable): the account's groups
+ * @group: (nullable): one of them, to show
+ */
+void
+sotto_group_view_set_group (SottoGroupView *self,
+                            SottoGroupList *groups,
+                            SottoGroup     *group)
+{
+  g_return_if_fail (SOTTO_IS_GROUP_VIEW (self));
+  g_return_if_fail (!group || SOTTO_IS_GROUP_LIST (groups));
+
+  if (group == self->group)
+    return;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->loading = FALSE;
+  self->reload = FALSE;
+  self->limit = PAGE_SIZE;
+
+  sotto_group_view_unwatch (self);
+  if (self->group != NULL)
+    g_signal_handlers_disconnect_by_func (sotto_group_get_members (self->group),
+                                          sotto_group_view_members_changed, self);
+  g_list_store_remove_all (self->messages);
+  g_hash_table_remove_all (self->events);
+
+  if (self->group != NULL)
+    g_hash_table_replace (self->drafts, g_strdup (sotto_group_get_id (self->group)),
+                          g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+  g_set_object (&self->groups, groups);
+  g_set_object (&self->group, group);
+  g_signal_group_set_target (self->group_signals, group);
+  gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+  sotto_group_view_set_composer_waiting (self, group != NULL && group == self->sending_group);
+
+  if (group == NULL)
+    return;
+
+  if (g_hash_table_lookup (self->drafts, sotto_group_get_id (group)) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->entry), g_hash_table_lookup (self->drafts, sotto_group_get_id (group)));
+
+  g_signal_connect_object (sotto_group_get_members (group), "items-changed",
+                           G_CALLBACK (sotto_group_view_members_changed), self, G_CONNECT_SWAPPED);
+  sotto_group_view_members_changed (self);
+  sotto_group_view_load (self);
+}
+
+void
+sotto_group_view_focus_composer (SottoGroupView *self)
+{
+  g_return_if_fail (SOTTO_IS_GROUP_VIEW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+}
+
+/* Sending */
+
+/* While a message goes out the composer holds it, read-only: it keeps
+ * the focus (GTK 4.8 loses track of a focused entry made insensitive). */
+static void
+sotto_group_view_set_composer_waiting (SottoGroupView *self,
+                                       gboolean        waiting)
+{
+  gtk_editable_set_editable (GTK_EDITABLE (self->entry), !waiting);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "group.send",
+                                 !waiting && self->group != NULL && sotto_group_get_is_member (self->group));
+}
+
+typedef struct
+{
+  SottoGroupView *self;
+  SottoGroup *group;
+  char *text;
+} Sending;
+
+static void
+sending_free (Sending *sending)
+{
+  g_object_unref (sending->self);
+  g_object_unref (sending->group);
+  g_free (sending->text);
+  g_free (sending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
+
+static void
+sent_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(Sending) sending = user_data;
+  SottoGroupView *self = sending->self;
+  gboolean shown = self->group == sending->group;
+  g_autoptr(SottoGroupEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  g_clear_object (&self->sending_group);
+  if (shown)
+    sotto_group_view_set_composer_waiting (self, FALSE);
+
+  event = sotto_group_list_send_finish (SOTTO_GROUP_LIST (object), result, &error);
+  if (event != NULL)
+    {
+      /* The text is the timeline's now: the composer is free again. */
+      if (shown)
+        {
+          gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+          gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+        }
+      else
+        {
+          g_autofree char *draft = g_strdup (g_hash_table_lookup (self->drafts, sotto_group_get_id (sending->group)));
+
+          /* The draft kept when the user went to another group is what
+           * went out, unless it is gone already. */
+          if (draft != NULL && g_str_equal (g_strstrip (draft), sending->text))
+            g_hash_table_remove (self->drafts, sotto_group_get_id (sending->group));
+        }
+      return;
+    }
+
+  /* What the user wrote stays in the composer, to be sent again. */
+  message = sotto_error_text_describe (error, NULL, NULL);
+  if (shown)
+    {
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), message);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->entry),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
+                                      -1);
+    }
+  g_debug ("Could not send to a group: %s", error->message);
+}
+
+static void
+sotto_group_view_send (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+  Sending *sending;
+
+  if (self->group == NULL || text[0] == '\0' || self->sending_group != NULL)
+    return;
+
+  /* One message at a time, so that the composer holds it until the
+   * relay took it for every member; not cancelled with the view, as a
+   * message once stored goes out. */
+  self->sending_group = g_object_ref (self->group);
+  sotto_group_view_set_composer_waiting (self, TRUE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), NULL);
+  sending = g_new0 (Sending, 1);
+  sending->self = g_object_ref (self);
+  sending->group = g_object_ref (self->group);
+  sending->text = g_steal_pointer (&text);
+  sotto_group_list_send_async (self->groups, self->group, sending->text, NULL, sent_cb, sending);
+}
+
+static void
+entry_activate_cb (SottoGroupView *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "group.send", NULL);
+}
+
+static void
+sotto_group_view_show_members (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWindow *page;
+
+  if (self->group == NULL)
+    return;
+
+  page = GTK_WINDOW (sotto_group_members_page_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                   self->groups, self->group));
+  gtk_window_present (page);
+}
+
+/* GObject */
+
+static void
+sotto_group_view_dispose (GObject *object)
+{
+  SottoGroupView *self = (SottoGroupView *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->scroll_source, g_source_remove);
+  if (self->watched != NULL)
+    sotto_group_view_unwatch (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_GROUP_VIEW);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->group_signals);
+  g_clear_object (&self->group);
+  g_clear_object (&self->groups);
+  g_clear_object (&self->messages);
+  g_clear_pointer (&self->events, g_hash_table_unref);
+  g_clear_pointer (&self->watched, g_ptr_array_unref);
+  g_clear_pointer (&self->drafts, g_hash_table_unref);
+  g_clear_object (&self->sending_group);
+
+  G_OBJECT_CLASS (sotto_group_view_parent_class)->dispose (object);
+}
+
+static void
+sotto_group_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FOLDED:
+      g_value_set_boolean (value, self->folded);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_group_view_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_FOLDED:
+      if (self->folded != g_value_get_boolean (value))
+        {
+          self->folded = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sotto_group_view_class_init (SottoGroupViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = sotto_group_view_dispose;
+  object_class->get_property = sotto_group_view_get_property;
+  object_class->set_property = sotto_group_view_set_property;
+
+  properties [PROP_FOLDED] =
+    g_param_spec_boolean ("folded", NULL, NULL, FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, box);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, avatar);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, title);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, hold_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, hold_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, scroller);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, composer);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, entry);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, left_label);
+  gtk_widget_class_bind_template_callback (widget_class, edge_reached_cb);
+  gtk_widget_class_bind_template_callback (widget_class, entry_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "group.send", NULL, sotto_group_view_send);
+  gtk_widget_class_install_action (widget_class, "group.show-members", NULL, sotto_group_view_show_members);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "groupview");
+}
+
+static void
+sotto_group_view_init (SottoGroupView *self)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->messages = g_list_store_new (SOTTO_TYPE_MESSAGE);
+  self->events = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) sotto_group_event_free);
+  self->watched = g_ptr_array_new_with_free_func (g_object_unref);
+  self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->limit = PAGE_SIZE;
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
+  gtk_list_view_set_factory (self->timeline, factory);
+  gtk_list_view_set_model (self->timeline,
+                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));
+
+  /* What the group shows follows it: its title and membership, and its
+   * timeline, which its newest entry changing is news of. */
+  self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);
+  g_signal_group_connect_object (self->group_signals, "notify::title",
+                                 G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::is-member",
+                                 G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::last-event",
+                                 G_CALLBACK (sotto_group_view_load), self, G_CONNECT_SWAPPED);
+}

@@ -1,0 +1,149 @@
+/* test-store-groups.c: a group's timeline in the store
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "engine-test-util.h"
+#include "sotto-store-groups-private.h"
+
+#define PASSPHRASE "correct horse battery staple"
+#define ALICE "1f0b7e5e-0a39-4d0c-8d5e-6a8e1f4a2c11"
+#define BOB "9a3c2b1d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+#define MESSAGE_ID "0d9b8a7c-6e5f-4d3c-9b2a-1f0e9d8c7b6a"
+#define OTHER_MESSAGE_ID "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"
+
+/* A group's row, for its timeline: the timeline never reads the rest. */
+static gint64
+add_group (SottoStore *store)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (_sotto_store_exec (store, "INSERT INTO groups (id, group_hash, history) VALUES (1, x'00', x'00')",
+                                    &error));
+  g_assert_no_error (error);
+
+  return 1;
+}
+
+/* Adds the text @id by @author; returns whether the timeline took it,
+ * %FALSE for an entry it holds already. */
+static gboolean
+add_text (SottoStore *store,
+          gint64      row,
+          const char *author,
+          const char *id,
+          const char *text)
+{
+  SottoGroupEvent *event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, id, FALSE, author, NULL, text,
+                                                  NULL, 1767225600000);
+  g_autoptr(GError) error = NULL;
+  gboolean added = _sotto_store_add_group_event (store, row, event, &error);
+
+  sotto_group_event_free (event);
+  if (!added)
+    g_assert_error (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_EXISTS);
+
+  return added;
+}
+
+static guint
+count_events (SottoStore *store,
+              gint64      row)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  events = _sotto_store_load_group_events (store, row, 100, &error);
+  g_assert_no_error (error);
+
+  return events->len;
+}
+
+/* Ids are each sender's choice: one member reusing another's does not
+ * hide either message, and the same member's repeat is refused. */
+static void
+test_store_groups_author_and_id (void)
+{
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  gint64 row = add_group (store);
+
+  g_assert_true (add_text (store, row, ALICE, MESSAGE_ID, "from Alice"));
+  g_assert_true (add_text (store, row, BOB, MESSAGE_ID, "from Bob, with Alice's id"));
+  g_assert_false (add_text (store, row, BOB, MESSAGE_ID, "from Bob again"));
+  /* A UUID names its member in either case. */
+  g_assert_false (add_text (store, row, "1F0B7E5E-0A39-4D0C-8D5E-6A8E1F4A2C11", MESSAGE_ID, "Alice's repeat"));
+  g_assert_cmpuint (count_events (store, row), ==, 2);
+
+  engine_test_close_store (store);
+  engine_test_remove_profile (profile);
+}
+
+/* Gives the entry in row @id the hash that schema 11 gave it: of its id
+ * alone. */
+static void
+set_schema_11_hash (SottoStore *store,
+                    gint64      id,
+                    const char *message_id)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GError) error = NULL;
+
+  statement = _sotto_store_prepare (store, "UPDATE group_events SET event_hash = ?2 WHERE id = ?1", &error);
+  g_assert_no_error (error);
+  sqlite3_bind_int64 (statement, 1, id);
+  _sotto_store_bind_lookup_hash (store, statement, 2, "group_events", "event_hash", message_id, strlen (message_id));
+  g_assert_true (_sotto_store_step_done (store, statement, &error));
+  g_assert_no_error (error);
+}
+
+/* A timeline stored before schema 12 has the hashes of the ids alone:
+ * the migration gives every entry the hash of its author and id, so a
+ * repeat of what was stored before is still refused, and another
+ * member's message with the same id is taken. */
+static void
+test_store_groups_migrate (void)
+{
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  g_autoptr(GError) error = NULL;
+  gint64 row = add_group (store);
+
+  g_assert_true (add_text (store, row, ALICE, MESSAGE_ID, "from Alice"));
+  g_assert_true (add_text (store, row, BOB, OTHER_MESSAGE_ID, "from Bob"));
+  set_schema_11_hash (store, 1, MESSAGE_ID);
+  set_schema_11_hash (store, 2, OTHER_MESSAGE_ID);
+  /* 11: the version before group_events_by_author (sotto-store-schema.c),
+   * without what later versions added. */
+  g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; PRAGMA user_version = 11", &error));
+  g_assert_no_error (error);
+  engine_test_close_store (store);
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  g_assert_false (add_text (store, row, ALICE, MESSAGE_ID, "Alice's repeat"));
+  g_assert_false (add_text (store, row, BOB, OTHER_MESSAGE_ID, "Bob's repeat"));
+  g_assert_true (add_text (store, row, BOB, MESSAGE_ID, "from Bob, with Alice's id"));
+  g_assert_cmpuint (count_events (store, row), ==, 3);
+
+  engine_test_close_store (store);
+  engine_test_remove_profile (profile);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  engine_test_init (&argc, &argv);
+
+  g_test_add_func ("/engine/store-groups/author-and-id", test_store_groups_author_and_id);
+  g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
+
+  return g_test_run ();
+}
