@@ -19,6 +19,7 @@
 #include "sotto-attachment-service-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-message-private.h"
 #include "sotto-messenger.h"
 #include "sotto-store-attachments-private.h"
@@ -141,12 +142,12 @@ make_thumbnail (const char *path,
   return NULL;
 }
 
-/* The name a file is sent under: its display name, valid UTF-8, cut to
- * what the format carries at a character boundary. */
+/* The name a file is sent under: its display name, valid UTF-8 on one
+ * line, cut to what the format carries at a character boundary. */
 static char *
 sendable_name (const char *display_name)
 {
-  g_autofree char *valid = g_utf8_make_valid (display_name, -1);
+  g_autofree char *valid = _sotto_display_text_clean (display_name);
   const char *end = valid;
 
   while (*end != '\0' && (gsize) (g_utf8_next_char (end) - valid) <= SOTTO_CONTENT_MAX_FILE_NAME)

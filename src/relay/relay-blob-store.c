@@ -3,20 +3,48 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What every blob store shares: freeing, the sweep of expired blobs,
- * and the commit of an upload whose every byte was stored when the
- * relay stopped before it could commit it.
+ * What every blob store shares: its warnings, freeing, the sweep of
+ * expired blobs, and the commit of an upload whose every byte was stored
+ * when the relay stopped before it could commit it.
  */
 
 #include "config.h"
 
+#include <string.h>
+
 #include "relay-blob-store.h"
+
+void
+relay_blob_store_init (RelayBlobStore            *self,
+                       const RelayBlobStoreClass *klass)
+{
+  self->klass = klass;
+  g_mutex_init (&self->log_lock);
+  memset (&self->warnings, 0, sizeof self->warnings);
+}
+
+void
+relay_blob_store_warn (RelayBlobStore *self,
+                       const char     *format,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_mutex_lock (&self->log_lock);
+  relay_log_throttle_vprintf (&self->warnings, G_LOG_LEVEL_WARNING, format, args);
+  g_mutex_unlock (&self->log_lock);
+  va_end (args);
+}
 
 void
 relay_blob_store_free (RelayBlobStore *self)
 {
-  if (self != NULL)
-    self->klass->free (self);
+  if (self == NULL)
+    return;
+  relay_log_throttle_clear (&self->warnings);
+  g_mutex_clear (&self->log_lock);
+  self->klass->free (self);
 }
 
 /* Closes *handle, if open, and clears it. */
@@ -32,9 +60,21 @@ relay_blob_store_close (RelayBlobStore   *self,
 
 typedef struct
 {
-  gint64  cutoff_ms;
-  GArray *expired;   /* of RelayBlobInfo */
+  gint64      cutoff_ms;
+  gint64      idle_cutoff_ms;
+  GHashTable *busy;
+  GArray     *expired;   /* of RelayBlobInfo */
 } SweepScan;
+
+/* An upload nobody finished, nor wrote to for long, is abandoned: it
+ * would hold its owner's quota until it expired. */
+static gboolean
+abandoned (const RelayBlobInfo *info,
+           const SweepScan     *scan)
+{
+  return !info->complete && info->modified_ms <= scan->idle_cutoff_ms
+         && !g_hash_table_contains (scan->busy, info->id);
+}
 
 static void
 collect_expired (const RelayBlobInfo *info,
@@ -42,16 +82,19 @@ collect_expired (const RelayBlobInfo *info,
 {
   SweepScan *scan = user_data;
 
-  if (info->meta.created_ms <= scan->cutoff_ms)
+  if (info->meta.created_ms <= scan->cutoff_ms || abandoned (info, scan))
     g_array_append_val (scan->expired, *info);
 }
 
 GArray *
 relay_blob_store_sweep (RelayBlobStore *self,
                         gint64          now_ms,
-                        gint64          max_age_ms)
+                        gint64          max_age_ms,
+                        gint64          idle_ms,
+                        GHashTable     *busy)
 {
-  SweepScan scan = { now_ms - max_age_ms, g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo)) };
+  SweepScan scan = { now_ms - max_age_ms, now_ms - idle_ms, busy,
+                     g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo)) };
   GArray *removed = g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo));
 
   self->klass->scan (self, collect_expired, &scan);

@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "relay-blob-parse.h"
+#include "relay-log-throttle.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,7 @@ typedef struct
   char          id[RELAY_BLOB_ID_LENGTH + 1];
   RelayBlobMeta meta;
   guint64       stored;    /* bytes stored so far */
+  gint64        modified_ms;  /* when its last byte was stored, or it was created */
   gboolean      complete;  /* committed: stored is meta.size, and it can be read */
 } RelayBlobInfo;
 
@@ -98,7 +100,21 @@ typedef struct
 struct _RelayBlobStore
 {
   const RelayBlobStoreClass *klass;
+  /* A damaged blob is warned of each time a client asks for it, as fast
+   * as clients ask, from any worker thread: the lines are throttled
+   * (relay-log-throttle.c) under this lock. */
+  GMutex                     log_lock;
+  RelayLogThrottle           warnings;
 };
+
+/* For backends: sets up the part every store shares. */
+void            relay_blob_store_init           (RelayBlobStore            *self,
+                                                 const RelayBlobStoreClass *klass);
+/* Logs a warning of the store's, unless it repeats the one before
+ * within a minute; from any thread. */
+void            relay_blob_store_warn           (RelayBlobStore  *self,
+                                                 const char      *format,
+                                                 ...) G_GNUC_PRINTF (2, 3);
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
 void            relay_blob_store_free           (RelayBlobStore  *self);
@@ -112,10 +128,14 @@ RelayBlobStatus relay_blob_store_stat_upload    (RelayBlobStore  *self,
                                                  const char      *id,
                                                  RelayBlobInfo   *info);
 /* Removes every blob created more than `max_age_ms` before `now_ms`,
- * and returns the RelayBlobInfo of each it removed. */
+ * and every upload left incomplete whose last byte came more than
+ * `idle_ms` before it, but for those in `busy` (ids of uploads a part is
+ * being written to); returns the RelayBlobInfo of each it removed. */
 GArray         *relay_blob_store_sweep          (RelayBlobStore  *self,
                                                  gint64           now_ms,
-                                                 gint64           max_age_ms);
+                                                 gint64           max_age_ms,
+                                                 gint64           idle_ms,
+                                                 GHashTable      *busy);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayBlobStore, relay_blob_store_free)
 

@@ -879,6 +879,103 @@ test_stalled_downloads (TestFixture   *fixture,
   assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
+/* Two blobs of 100 bytes fill this quota (each counts 4 KiB); an upload
+ * left incomplete is abandoned after a second. */
+static const char *abandon_limits =
+  "[limits]\n"
+  "blob-quota-bytes=8192\n"
+  "blob-upload-idle-seconds=1\n"
+  "blob-sweep-seconds=1\n";
+
+/* An upload its client never finished gives its quota back long before
+ * it would expire: the sweep removes it once no byte came for
+ * blob-upload-idle-seconds.  A complete blob stays. */
+static void
+test_abandoned_upload (TestFixture   *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *left = create_upload (fixture, alice, 100, NULL);
+  g_autofree char *done_id = create_upload (fixture, alice, 100, NULL);
+  g_autofree char *left_dir = g_build_filename (fixture->dir, "blobs", left, NULL);
+  g_autoptr(TestResponse) half = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  g_autoptr(TestResponse) status = NULL;
+  g_autofree char *later = NULL;
+  gint64 deadline;
+  guint code = 0;
+
+  half = put (fixture->relay, alice->auth, left, 0, 40, 100, PART_RANGED);
+  assert_part_done (half, 40, FALSE);
+  done = put (fixture->relay, alice->auth, done_id, 0, 100, 100, PART_WHOLE);
+  assert_part_done (done, 100, TRUE);
+  g_assert_null (create_upload (fixture, alice, 100, &code));
+  g_assert_cmpuint (code, ==, 507);
+
+  deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  while (g_file_test (left_dir, G_FILE_TEST_EXISTS))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50000);
+    }
+  g_assert_null (upload_status (fixture, alice, left, &status));
+  g_assert_cmpuint (status->status, ==, 404);
+  /* Its quota comes back once the sweep has counted what it removed. */
+  while ((later = create_upload (fixture, alice, 100, &code)) == NULL)
+    {
+      g_assert_cmpuint (code, ==, 507);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (50000);
+    }
+  assert_downloads (fixture->relay, alice->auth, done_id, 100);
+  test_relay_wait_for_log (fixture->relay, "Removed 1 abandoned attachment uploads");
+}
+
+/* How many times the relay's log holds `text`. */
+static guint
+log_count (TestRelay  *relay,
+           const char *text)
+{
+  g_autofree char *log = test_relay_read_log (relay);
+  guint count = 0;
+
+  for (const char *p = strstr (log, text); p != NULL; p = strstr (p + 1, text))
+    count++;
+  return count;
+}
+
+/* A blob damaged on the relay's disk is a storage fault, warned of; but
+ * every client that asks for it would log another line, as fast as it
+ * asks: the warnings are throttled as the database's are, a line a
+ * minute. */
+static void
+test_damaged_logged_once (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  const char *tolerant[] = { "G_DEBUG", NULL };
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, 1000, NULL);
+  g_autofree char *data_path = blob_path (fixture, id, "data");
+  g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, 0, 1000, 1000, PART_WHOLE);
+
+  assert_part_done (done, 1000, TRUE);
+  /* The relay warns, which the suite's G_DEBUG would make fatal. */
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  g_assert_cmpint (truncate (data_path, 500), ==, 0);
+  fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, tolerant);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_auto(Download) refused = { 0 };
+
+      download (fixture->relay, alice->auth, id, NULL, &refused);
+      g_assert_cmpuint (refused.status, >=, 500);
+    }
+  g_assert_cmpuint (log_count (fixture->relay, "bytes of a blob of 1000"), ==, 1);
+  g_assert_cmpuint (log_count (fixture->relay, "WARNING"), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -888,6 +985,7 @@ main (int   argc,
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
   g_autofree char *streams_conf = conf_with (streams_limits);
+  g_autofree char *abandon_conf = conf_with (abandon_limits);
 
   g_test_init (&argc, &argv, NULL);
 
@@ -896,6 +994,10 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/unguessable", TestFixture, blob_conf, test_fixture_setup, test_unguessable,
               test_fixture_teardown);
+  g_test_add ("/relay/blob/abandoned-upload", TestFixture, abandon_conf, test_fixture_setup,
+              test_abandoned_upload, test_fixture_teardown);
+  g_test_add ("/relay/blob/damaged-logged-once", TestFixture, blob_conf, test_fixture_setup,
+              test_damaged_logged_once, test_fixture_teardown);
   g_test_add ("/relay/blob/unauthenticated", TestFixture, blob_conf, test_fixture_setup, test_unauthenticated,
               test_fixture_teardown);
   g_test_add ("/relay/blob/resume", TestFixture, blob_conf, test_fixture_setup, test_resume,
