@@ -335,8 +335,14 @@ listen_step (RelayPostgresqlListener *self)
     }
   while ((notify = PQnotifies (self->conn)) != NULL)
     {
+      /* This node's own notices come back to it too: it offered them to
+       * its devices before it published them, and a device that was not
+       * connected then must not get them later. */
       if (strcmp (notify->relname, RELAY_POSTGRESQL_ONLINE_CHANNEL) == 0)
-        self->online (notify->extra, self->user_data);
+        {
+          if (notify->be_pid != PQbackendPID (self->conn))
+            self->online (notify->extra, self->user_data);
+        }
       /* Only a device key is ever sent; anything else is ignored. */
       else if (strlen (notify->extra) < RELAY_DEVICE_KEY_SIZE)
         self->changed (notify->extra, self->user_data);

@@ -22,8 +22,8 @@ G_BEGIN_DECLS
  * The same connection carries online-only envelopes, which are stored
  * nowhere, between nodes: relay_postgresql_listener_publish() notifies
  * RELAY_POSTGRESQL_ONLINE_CHANNEL with a notice
- * (relay-postgresql-online.h), and `online` runs on every node, this one
- * included, with each notice that arrives.  Like the envelopes
+ * (relay-postgresql-online.h), and `online` runs on every other node
+ * with each notice that arrives.  Like the envelopes
  * themselves, notices are best effort: those published while the
  * connection is down, or beyond MAX_WAITING_NOTICES waiting to go out,
  * are dropped.

@@ -57,9 +57,8 @@ deliver_online (RelayRequest     *request,
   _relay_respond_raw (request, 200, "application/json", text->str, text->len);
 }
 
-/* Another node's online-only envelope, or one of this node's that no
- * device here took when it came: offered to the device if it is
- * connected here now. */
+/* Another node's online-only envelope, which no device on that node
+ * took: offered to the device if it is connected here now. */
 void
 _relay_online_notice_cb (const char *text,
                          gpointer    user_data)
