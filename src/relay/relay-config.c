@@ -95,7 +95,6 @@ relay_config_new (void)
   config->blob_quota_bytes = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
   config->blob_max_age_seconds = 30 * 24 * 3600;
   config->blob_sweep_seconds = 3600;
-  config->blob_upload_idle_seconds = 24 * 3600;
   config->blob_streams = 256;
   config->blob_streams_per_account = 8;
   config->sender_certificate_lifetime_seconds = 24 * 3600;
@@ -402,7 +401,6 @@ static const KeyDef key_defs[] = {
   LIMIT ("blob-quota-bytes", blob_quota_bytes, 0, G_MAXINT64),
   LIMIT ("blob-max-age-seconds", blob_max_age_seconds, 1, 10 * 365 * 24 * 3600),
   LIMIT ("blob-sweep-seconds", blob_sweep_seconds, 1, 7 * 24 * 3600),
-  LIMIT ("blob-upload-idle-seconds", blob_upload_idle_seconds, 1, 30 * 24 * 3600),
   LIMIT ("blob-streams", blob_streams, 1, 1000000),
   LIMIT ("blob-streams-per-account", blob_streams_per_account, 1, 1000000),
   LIMIT ("sender-certificate-lifetime-seconds", sender_certificate_lifetime_seconds, 1, 7 * 24 * 3600),
