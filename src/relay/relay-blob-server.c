@@ -13,9 +13,7 @@
  * owner, size and time of creation, so that it needs no table in the
  * relay's database and a backend only stores.  An account is charged
  * the declared size of every blob it created, complete or not, until
- * the blob expires, RELAY_BLOB_MIN_CHARGE at least; an upload left
- * incomplete and untouched for blob-upload-idle-seconds is abandoned,
- * and the sweep removes it and gives the quota back sooner.
+ * the blob expires, RELAY_BLOB_MIN_CHARGE at least.
  */
 
 #include "config.h"
@@ -113,7 +111,6 @@ _relay_blob_expired (RelayServer         *self,
 typedef struct
 {
   RelayBlobJob  job;
-  GHashTable   *busy;      /* ids of the uploads being written when it began */
   GArray       *removed;   /* of RelayBlobInfo */
 } SweepJob;
 
@@ -124,9 +121,7 @@ sweep_run (RelayBlobJob *job)
   RelayServer *self = job->server;
 
   sweep->removed = relay_blob_store_sweep (self->blobs->store, _relay_now_ms (),
-                                           self->config->blob_max_age_seconds * 1000,
-                                           (gint64) self->config->blob_upload_idle_seconds * 1000,
-                                           sweep->busy);
+                                           self->config->blob_max_age_seconds * 1000);
 }
 
 static void
@@ -134,22 +129,16 @@ sweep_done (RelayBlobJob *job)
 {
   SweepJob *sweep = (SweepJob *) job;
   RelayBlobService *blobs = job->server->blobs;
-  guint abandoned = 0;
 
   for (guint i = 0; i < sweep->removed->len; i++)
     {
       RelayBlobInfo *info = &g_array_index (sweep->removed, RelayBlobInfo, i);
 
       usage_release (blobs, info->meta.owner, info->meta.size);
-      if (!_relay_blob_expired (job->server, &info->meta))
-        abandoned++;
     }
-  if (sweep->removed->len > abandoned)
-    g_message ("Removed %u expired attachment blobs", sweep->removed->len - abandoned);
-  if (abandoned > 0)
-    g_message ("Removed %u abandoned attachment uploads", abandoned);
+  if (sweep->removed->len > 0)
+    g_message ("Removed %u expired attachment blobs", sweep->removed->len);
   blobs->sweeping = FALSE;
-  g_hash_table_unref (sweep->busy);
   g_array_unref (sweep->removed);
   g_free (sweep);
 }
@@ -158,19 +147,12 @@ static void
 sweep_cb (uv_timer_t *timer)
 {
   RelayServer *self = timer->data;
-  GHashTableIter iter;
-  gpointer id;
   SweepJob *sweep;
 
   if (self->blobs->sweeping || self->draining)
     return;
   self->blobs->sweeping = TRUE;
   sweep = g_new0 (SweepJob, 1);
-  /* The worker may not look at the loop's table: it gets a copy. */
-  sweep->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_iter_init (&iter, self->blobs->active);
-  while (g_hash_table_iter_next (&iter, &id, NULL))
-    g_hash_table_add (sweep->busy, g_strdup (id));
   _relay_blob_queue (self, &sweep->job, sweep_run, sweep_done, NULL);
 }
 

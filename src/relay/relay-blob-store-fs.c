@@ -215,7 +215,6 @@ inspect (RelayBlobStore *store,
         }
       info->complete = i == 0;
       info->stored = (guint64) st.st_size;
-      info->modified_ms = (gint64) st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
       /* More bytes than the upload declared means a damaged blob. */
       if (info->stored > info->meta.size || (info->complete && info->stored != info->meta.size))
         {

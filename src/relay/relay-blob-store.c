@@ -60,21 +60,9 @@ relay_blob_store_close (RelayBlobStore   *self,
 
 typedef struct
 {
-  gint64      cutoff_ms;
-  gint64      idle_cutoff_ms;
-  GHashTable *busy;
-  GArray     *expired;   /* of RelayBlobInfo */
+  gint64  cutoff_ms;
+  GArray *expired;   /* of RelayBlobInfo */
 } SweepScan;
-
-/* An upload nobody finished, nor wrote to for long, is abandoned: it
- * would hold its owner's quota until it expired. */
-static gboolean
-abandoned (const RelayBlobInfo *info,
-           const SweepScan     *scan)
-{
-  return !info->complete && info->modified_ms <= scan->idle_cutoff_ms
-         && !g_hash_table_contains (scan->busy, info->id);
-}
 
 static void
 collect_expired (const RelayBlobInfo *info,
@@ -82,19 +70,16 @@ collect_expired (const RelayBlobInfo *info,
 {
   SweepScan *scan = user_data;
 
-  if (info->meta.created_ms <= scan->cutoff_ms || abandoned (info, scan))
+  if (info->meta.created_ms <= scan->cutoff_ms)
     g_array_append_val (scan->expired, *info);
 }
 
 GArray *
 relay_blob_store_sweep (RelayBlobStore *self,
                         gint64          now_ms,
-                        gint64          max_age_ms,
-                        gint64          idle_ms,
-                        GHashTable     *busy)
+                        gint64          max_age_ms)
 {
-  SweepScan scan = { now_ms - max_age_ms, now_ms - idle_ms, busy,
-                     g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo)) };
+  SweepScan scan = { now_ms - max_age_ms, g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo)) };
   GArray *removed = g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo));
 
   self->klass->scan (self, collect_expired, &scan);

@@ -37,7 +37,6 @@ typedef struct
   char          id[RELAY_BLOB_ID_LENGTH + 1];
   RelayBlobMeta meta;
   guint64       stored;    /* bytes stored so far */
-  gint64        modified_ms;  /* when its last byte was stored, or it was created */
   gboolean      complete;  /* committed: stored is meta.size, and it can be read */
 } RelayBlobInfo;
 
@@ -128,14 +127,10 @@ RelayBlobStatus relay_blob_store_stat_upload    (RelayBlobStore  *self,
                                                  const char      *id,
                                                  RelayBlobInfo   *info);
 /* Removes every blob created more than `max_age_ms` before `now_ms`,
- * and every upload left incomplete whose last byte came more than
- * `idle_ms` before it, but for those in `busy` (ids of uploads a part is
- * being written to); returns the RelayBlobInfo of each it removed. */
+ * and returns the RelayBlobInfo of each it removed. */
 GArray         *relay_blob_store_sweep          (RelayBlobStore  *self,
                                                  gint64           now_ms,
-                                                 gint64           max_age_ms,
-                                                 gint64           idle_ms,
-                                                 GHashTable      *busy);
+                                                 gint64           max_age_ms);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayBlobStore, relay_blob_store_free)
 

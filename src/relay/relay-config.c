@@ -87,13 +87,14 @@ relay_config_new (void)
   /* Sotto's clients ping every 30 s, so the relay pings none of them. */
   config->websocket_ping_seconds = 45;
   config->websocket_pong_timeout_seconds = 15;
+  /* Far beyond what a check takes when the hashing queue is full. */
+  config->websocket_auth_timeout_seconds = 30;
   config->websocket_buffer_bytes = 1024 * 1024;
   config->websocket_total_bytes = 64 * 1024 * 1024;
   config->max_blob_bytes = 100 * 1024 * 1024;
   config->blob_quota_bytes = G_GUINT64_CONSTANT (1024) * 1024 * 1024;
   config->blob_max_age_seconds = 30 * 24 * 3600;
   config->blob_sweep_seconds = 3600;
-  config->blob_upload_idle_seconds = 24 * 3600;
   config->blob_streams = 256;
   config->blob_streams_per_account = 8;
   config->sender_certificate_lifetime_seconds = 24 * 3600;
@@ -392,6 +393,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("write-timeout-seconds", write_timeout_seconds, 1, 3600),
   LIMIT ("websocket-ping-seconds", websocket_ping_seconds, 1, 3600),
   LIMIT ("websocket-pong-timeout-seconds", websocket_pong_timeout_seconds, 1, 3600),
+  LIMIT ("websocket-auth-timeout-seconds", websocket_auth_timeout_seconds, 1, 3600),
   LIMIT ("websocket-buffer-bytes", websocket_buffer_bytes, 64 * 1024, 1024 * 1024 * 1024),
   LIMIT ("websocket-total-bytes", websocket_total_bytes, 1024 * 1024,
          G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024),
@@ -399,7 +401,6 @@ static const KeyDef key_defs[] = {
   LIMIT ("blob-quota-bytes", blob_quota_bytes, 0, G_MAXINT64),
   LIMIT ("blob-max-age-seconds", blob_max_age_seconds, 1, 10 * 365 * 24 * 3600),
   LIMIT ("blob-sweep-seconds", blob_sweep_seconds, 1, 7 * 24 * 3600),
-  LIMIT ("blob-upload-idle-seconds", blob_upload_idle_seconds, 1, 30 * 24 * 3600),
   LIMIT ("blob-streams", blob_streams, 1, 1000000),
   LIMIT ("blob-streams-per-account", blob_streams_per_account, 1, 1000000),
   LIMIT ("sender-certificate-lifetime-seconds", sender_certificate_lifetime_seconds, 1, 7 * 24 * 3600),

@@ -100,6 +100,7 @@ typedef struct
   guint     write_timeout_seconds;
   guint     websocket_ping_seconds;
   guint     websocket_pong_timeout_seconds;
+  guint     websocket_auth_timeout_seconds;
   gsize     websocket_buffer_bytes;
   gsize     websocket_total_bytes;
   /* Attachment blobs; see docs/deploy.md. */
@@ -107,7 +108,6 @@ typedef struct
   guint64   blob_quota_bytes;
   gint64    blob_max_age_seconds;
   guint     blob_sweep_seconds;
-  guint     blob_upload_idle_seconds;
   guint     blob_streams;
   guint     blob_streams_per_account;
   /* How long a sealed sender certificate the relay issues is valid. */

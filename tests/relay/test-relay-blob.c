@@ -879,58 +879,6 @@ test_stalled_downloads (TestFixture   *fixture,
   assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
-/* Two blobs of 100 bytes fill this quota (each counts 4 KiB); an upload
- * left incomplete is abandoned after a second. */
-static const char *abandon_limits =
-  "[limits]\n"
-  "blob-quota-bytes=8192\n"
-  "blob-upload-idle-seconds=1\n"
-  "blob-sweep-seconds=1\n";
-
-/* An upload its client never finished gives its quota back long before
- * it would expire: the sweep removes it once no byte came for
- * blob-upload-idle-seconds.  A complete blob stays. */
-static void
-test_abandoned_upload (TestFixture   *fixture,
-                       gconstpointer  data)
-{
-  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
-  g_autofree char *left = create_upload (fixture, alice, 100, NULL);
-  g_autofree char *done_id = create_upload (fixture, alice, 100, NULL);
-  g_autofree char *left_dir = g_build_filename (fixture->dir, "blobs", left, NULL);
-  g_autoptr(TestResponse) half = NULL;
-  g_autoptr(TestResponse) done = NULL;
-  g_autoptr(TestResponse) status = NULL;
-  g_autofree char *later = NULL;
-  gint64 deadline;
-  guint code = 0;
-
-  half = put (fixture->relay, alice->auth, left, 0, 40, 100, PART_RANGED);
-  assert_part_done (half, 40, FALSE);
-  done = put (fixture->relay, alice->auth, done_id, 0, 100, 100, PART_WHOLE);
-  assert_part_done (done, 100, TRUE);
-  g_assert_null (create_upload (fixture, alice, 100, &code));
-  g_assert_cmpuint (code, ==, 507);
-
-  deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
-  while (g_file_test (left_dir, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (50000);
-    }
-  g_assert_null (upload_status (fixture, alice, left, &status));
-  g_assert_cmpuint (status->status, ==, 404);
-  /* Its quota comes back once the sweep has counted what it removed. */
-  while ((later = create_upload (fixture, alice, 100, &code)) == NULL)
-    {
-      g_assert_cmpuint (code, ==, 507);
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (50000);
-    }
-  assert_downloads (fixture->relay, alice->auth, done_id, 100);
-  test_relay_wait_for_log (fixture->relay, "Removed 1 abandoned attachment uploads");
-}
-
 /* How many times the relay's log holds `text`. */
 static guint
 log_count (TestRelay  *relay,
@@ -985,7 +933,6 @@ main (int   argc,
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
   g_autofree char *streams_conf = conf_with (streams_limits);
-  g_autofree char *abandon_conf = conf_with (abandon_limits);
 
   g_test_init (&argc, &argv, NULL);
 
@@ -994,8 +941,6 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/unguessable", TestFixture, blob_conf, test_fixture_setup, test_unguessable,
               test_fixture_teardown);
-  g_test_add ("/relay/blob/abandoned-upload", TestFixture, abandon_conf, test_fixture_setup,
-              test_abandoned_upload, test_fixture_teardown);
   g_test_add ("/relay/blob/damaged-logged-once", TestFixture, blob_conf, test_fixture_setup,
               test_damaged_logged_once, test_fixture_teardown);
   g_test_add ("/relay/blob/unauthenticated", TestFixture, blob_conf, test_fixture_setup, test_unauthenticated,
