@@ -18,7 +18,8 @@
  * sotto_error_text_describe:
  * @error: an error of registration or of looking a person up
  * @relay_url: the relay's address
- * @username: the username the user gave
+ * @username: (nullable): the username the user gave, if the error can
+ *   be about one
  *
  * Says what went wrong and what to do about it, in place of the
  * technical message (HTTP statuses, socket errors) the engine carries.
@@ -32,14 +33,14 @@ sotto_error_text_describe (const GError *error,
 {
   g_return_val_if_fail (error != NULL, NULL);
   g_return_val_if_fail (relay_url != NULL, NULL);
-  g_return_val_if_fail (username != NULL, NULL);
 
-  if (g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT)
-      || g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_NOT_FOUND))
+  if (username != NULL
+      && (g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_UNKNOWN_CONTACT)
+          || g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_NOT_FOUND)))
     return g_strdup_printf (_("Nobody uses the username “%s” on your relay. Check the spelling."),
                             username);
 
-  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_USERNAME_TAKEN))
+  if (username != NULL && g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_USERNAME_TAKEN))
     return g_strdup_printf (_("The username “%s” is taken. Choose another one."), username);
   if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_INVALID_URL))
     return g_strdup_printf (_("“%s” is not a relay address. A relay address looks like relay.example.org."),

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
@@ -33,6 +34,8 @@ struct _SottoGroupMembersPage
   GSignalGroup *group_signals;
   GCancellable *cancellable;
   gboolean busy;
+  /* Whom the change under way adds or removes, for its error. */
+  char *changed_username;
 
   AdwAvatar *avatar;
   GtkLabel *status_label;
@@ -123,9 +126,12 @@ changed_cb (GObject      *object,
     }
 
   /* What the user typed stays, to be corrected. */
-  message = sotto_error_text_describe (error, NULL, NULL);
+  message = sotto_error_text_describe (error,
+                                       sotto_account_get_relay_url (sotto_group_list_get_account (self->groups)),
+                                       self->changed_username);
   gtk_label_set_label (self->status_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+  sotto_accessible_announce (GTK_WIDGET (self), message);
 }
 
 /* The member is in: the field is free for the next one. */
@@ -150,6 +156,7 @@ rename_cb (SottoGroupMembersPage *self)
     return;
 
   sotto_group_members_page_set_busy (self, TRUE);
+  g_clear_pointer (&self->changed_username, g_free);
   sotto_group_list_rename_async (self->groups, self->group, title, self->cancellable,
                                  changed_cb, g_object_ref (self));
 }
@@ -163,8 +170,47 @@ add_cb (SottoGroupMembersPage *self)
     return;
 
   sotto_group_members_page_set_busy (self, TRUE);
+  g_free (self->changed_username);
+  self->changed_username = g_strdup (username);
   sotto_group_list_add_member_async (self->groups, self->group, username, self->cancellable,
                                      added_cb, g_object_ref (self));
+}
+
+/* Taking someone out of the group, the user included, is asked first:
+ * Cancel is the default. */
+static AdwMessageDialog *
+sotto_group_members_page_confirm (SottoGroupMembersPage *self,
+                                  const char            *heading,
+                                  const char            *body,
+                                  const char            *response,
+                                  const char            *label)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    response, label,
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, response, ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+
+  return dialog;
+}
+
+static void
+remove_response_cb (AdwMessageDialog      *dialog,
+                    const char            *response,
+                    SottoGroupMembersPage *self)
+{
+  if (!g_str_equal (response, "remove") || self->busy)
+    return;
+
+  sotto_group_members_page_set_busy (self, TRUE);
+  g_free (self->changed_username);
+  self->changed_username = g_strdup (g_object_get_data (G_OBJECT (dialog), "username"));
+  sotto_group_list_remove_member_async (self->groups, self->group, self->changed_username, self->cancellable,
+                                        changed_cb, g_object_ref (self));
 }
 
 static void
@@ -172,13 +218,20 @@ remove_clicked_cb (GtkButton             *button,
                    SottoGroupMembersPage *self)
 {
   SottoContact *contact = g_object_get_data (G_OBJECT (button), "contact");
+  g_autofree char *heading = NULL;
+  AdwMessageDialog *dialog;
 
   if (self->busy)
     return;
 
-  sotto_group_members_page_set_busy (self, TRUE);
-  sotto_group_list_remove_member_async (self->groups, self->group, member_username (contact), self->cancellable,
-                                        changed_cb, g_object_ref (self));
+  /* Translators: the heading of the question before removing a member */
+  heading = g_strdup_printf (_("Remove %s?"), sotto_contact_get_name (contact));
+  dialog = sotto_group_members_page_confirm (self, heading,
+                                             _("They will no longer receive the group’s messages. An admin can add them again."),
+                                             "remove", _("_Remove"));
+  g_object_set_data_full (G_OBJECT (dialog), "username", g_strdup (member_username (contact)), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -201,6 +254,7 @@ leave_response_cb (SottoGroupMembersPage *self,
     return;
 
   sotto_group_members_page_set_busy (self, TRUE);
+  g_clear_pointer (&self->changed_username, g_free);
   sotto_group_list_leave_async (self->groups, self->group, self->cancellable, left_cb, g_object_ref (self));
 }
 
@@ -210,17 +264,11 @@ sotto_group_members_page_leave (GtkWidget  *widget,
                                 GVariant   *parameter)
 {
   SottoGroupMembersPage *self = SOTTO_GROUP_MEMBERS_PAGE (widget);
-  GtkWidget *dialog;
+  AdwMessageDialog *dialog;
 
-  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Leave the Group?"),
-                                   _("You will no longer receive its messages. A member who is an admin can add you again."));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "leave", _("_Leave"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "leave", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  dialog = sotto_group_members_page_confirm (self, _("Leave the Group?"),
+                                             _("You will no longer receive its messages. A member who is an admin can add you again."),
+                                             "leave", _("_Leave"));
   g_signal_connect_object (dialog, "response", G_CALLBACK (leave_response_cb), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -349,6 +397,7 @@ sotto_group_members_page_dispose (GObject *object)
   g_clear_object (&self->group_signals);
   g_clear_object (&self->group);
   g_clear_object (&self->groups);
+  g_clear_pointer (&self->changed_username, g_free);
 
   G_OBJECT_CLASS (sotto_group_members_page_parent_class)->dispose (object);
 }

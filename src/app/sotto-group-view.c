@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
@@ -499,6 +500,18 @@ sotto_group_view_focus_composer (SottoGroupView *self)
 
 /* Sending */
 
+/* Send is for a member with something written and no message going out. */
+static void
+sotto_group_view_update_send (SottoGroupView *self)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "group.send",
+                                 gtk_editable_get_editable (GTK_EDITABLE (self->entry))
+                                 && self->group != NULL && sotto_group_get_is_member (self->group)
+                                 && text[0] != '\0');
+}
+
 /* While a message goes out the composer holds it, read-only: it keeps
  * the focus (GTK 4.8 loses track of a focused entry made insensitive). */
 static void
@@ -506,8 +519,7 @@ sotto_group_view_set_composer_waiting (SottoGroupView *self,
                                        gboolean        waiting)
 {
   gtk_editable_set_editable (GTK_EDITABLE (self->entry), !waiting);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "group.send",
-                                 !waiting && self->group != NULL && sotto_group_get_is_member (self->group));
+  sotto_group_view_update_send (self);
 }
 
 typedef struct
@@ -566,7 +578,9 @@ sent_cb (GObject      *object,
     }
 
   /* What the user wrote stays in the composer, to be sent again. */
-  message = sotto_error_text_describe (error, NULL, NULL);
+  message = sotto_error_text_describe (error,
+                                       sotto_account_get_relay_url (sotto_group_list_get_account (SOTTO_GROUP_LIST (object))),
+                                       NULL);
   if (shown)
     {
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), message);
@@ -746,6 +760,8 @@ sotto_group_view_init (SottoGroupView *self)
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
+  g_signal_connect_object (self->entry, "changed", G_CALLBACK (sotto_group_view_update_send), self,
+                           G_CONNECT_SWAPPED);
   gtk_list_view_set_model (self->timeline,
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));
 

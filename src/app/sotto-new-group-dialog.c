@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-error-text.h"
@@ -82,6 +83,7 @@ created_cb (GObject      *object,
   g_autoptr(SottoGroup) group = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
+  g_auto(GStrv) chosen = NULL;
 
   group = sotto_group_list_create_finish (SOTTO_GROUP_LIST (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -97,9 +99,15 @@ created_cb (GObject      *object,
       return;
     }
 
-  message = sotto_error_text_describe (error, NULL, NULL);
+  /* A single member is the one the relay may not know; of several,
+   * the error does not say which. */
+  chosen = dup_chosen (self);
+  message = sotto_error_text_describe (error,
+                                       sotto_account_get_relay_url (sotto_group_list_get_account (self->groups)),
+                                       g_strv_length (chosen) == 1 ? chosen[0] : NULL);
   gtk_label_set_label (self->status_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
+  sotto_accessible_announce (GTK_WIDGET (self), message);
 }
 
 static void

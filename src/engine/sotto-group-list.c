@@ -100,6 +100,20 @@ _sotto_group_list_show_state (SottoGroupList  *self,
 }
 
 /**
+ * sotto_group_list_get_account:
+ * @self: a #SottoGroupList
+ *
+ * Returns: (transfer none): the account whose groups these are
+ */
+SottoAccount *
+sotto_group_list_get_account (SottoGroupList *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP_LIST (self), NULL);
+
+  return self->account;
+}
+
+/**
  * sotto_group_list_find:
  * @self: a #SottoGroupList
  * @id: a group's UUID

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "sotto-account.h"
 #include "sotto-group.h"
 #include "sotto-group-event.h"
 
@@ -24,6 +25,7 @@ void        sotto_group_list_load_async           (SottoGroupList       *self,
 gboolean    sotto_group_list_load_finish          (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
+SottoAccount *sotto_group_list_get_account       (SottoGroupList       *self);
 SottoGroup *sotto_group_list_find                 (SottoGroupList       *self,
                                                    const char           *id);
 void        sotto_group_list_create_async         (SottoGroupList       *self,

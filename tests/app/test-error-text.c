@@ -73,6 +73,17 @@ test_error_text_own_words (void)
   g_assert_cmpstr (taken, ==, "The username “bob” is taken. Choose another one.");
 }
 
+/* A change about no one in particular (a group's rename, a message to a
+ * group) never blames a username. */
+static void
+test_error_text_no_username (void)
+{
+  g_autoptr(GError) not_found = g_error_new_literal (SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_NOT_FOUND, relay_text);
+  g_autofree char *described = sotto_error_text_describe (not_found, "https://relay.example.org", NULL);
+
+  g_assert_cmpstr (described, ==, "The relay does not know this person or device.");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -81,6 +92,7 @@ main (int   argc,
 
   g_test_add_func ("/app/error-text/relay-words", test_error_text_relay_words);
   g_test_add_func ("/app/error-text/own-words", test_error_text_own_words);
+  g_test_add_func ("/app/error-text/no-username", test_error_text_no_username);
 
   return g_test_run ();
 }

@@ -9,8 +9,9 @@
  * message under his name in his colour and hers without one, and what
  * she types reaches Bob; its member list shows Bob's verification
  * state and opens his safety number, and renames the group, removes Bob
- * and adds him again, each of which reaches Bob through the relay and
- * shows in the timeline; and Alice leaves.
+ * once asked and adds him again, each of which reaches Bob through the
+ * relay and shows in the timeline, and says why it could not add
+ * someone nobody is; and Alice leaves.
  */
 
 #include "config.h"
@@ -108,6 +109,33 @@ is_sender_label (GtkWidget     *widget,
          && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), name) == 0;
 }
 
+/* Whether what the focused widget of @window says to a screen reader
+ * is @text, as GTK 4.8 has it for what cannot be announced. */
+static gboolean
+focus_is_described (GtkWindow  *window,
+                    const char *text)
+{
+  GtkWidget *focus = gtk_window_get_focus (window);
+  g_autofree char *mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (focus != NULL ? focus : GTK_WIDGET (window)),
+                                                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text);
+
+  return mismatch == NULL;
+}
+
+/* Answers the message dialog in front with @response's button, by
+ * keyboard, once it has the focus. */
+static void
+answer_dialog (const char *response)
+{
+  GtkWidget *dialog;
+
+  app_test_wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
+  app_test_wait_until (gtk_window_is_active (GTK_WINDOW (dialog)));
+  g_assert_true (gtk_widget_grab_focus (find_button (dialog, response)));
+  app_test_press (GTK_WINDOW (dialog), "space");
+  app_test_wait_until (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) == NULL);
+}
+
 static gboolean
 group_has_title (SottoGroup *group,
                  const char *title)
@@ -121,6 +149,7 @@ test_group_conversation_members (ChatTest      *test,
 {
   g_autoptr(GSettings) settings = g_settings_new ("im.sotto.Sotto");
   g_autoptr(SottoConversation) to_bob = chat_test_open (test->alice, "bob");
+  const char *nobody = "Nobody uses the username “nosuchuser” on your relay. Check the spelling.";
   SottoGroupList *bob_groups = sotto_messenger_get_groups (sotto_session_get_messenger (test->bob));
   SottoChatsPage *page = g_object_ref_sink (SOTTO_CHATS_PAGE (sotto_chats_page_new (settings)));
   GtkWidget *root = GTK_WIDGET (page);
@@ -168,7 +197,12 @@ test_group_conversation_members (ChatTest      *test,
   /* What Alice types goes to Bob, and carries no name over it here
    * (the dialog gone, her window has the keyboard again). */
   gtk_window_present (window);
+  /* Send is for something written, as in a 1:1 conversation. */
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
+  gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY)), "   ");
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
   gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY)), "The north face");
+  g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
   app_test_click (find_button (GTK_WIDGET (view), "Send"));
   app_test_wait_until (chat_test_group_ends_with (bob_group, "The north face"));
   app_test_wait_until (app_test_find_label (root, "The north face") != NULL);
@@ -177,6 +211,7 @@ test_group_conversation_members (ChatTest      *test,
   app_test_wait_until (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view),
                                                                                                 GTK_TYPE_ENTRY))),
                                     ""));
+  g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
 
   /* The member list: Bob, not verified, whose row opens his safety
    * number, the same dialog as his 1:1 conversation's. */
@@ -203,13 +238,34 @@ test_group_conversation_members (ChatTest      *test,
   app_test_wait_until (app_test_find_label (root, "You renamed the group “Crag crew”") != NULL);
   g_assert_nonnull (app_test_find_label (root, "Crag crew"));
 
-  /* Removing Bob takes him out of the list and of the group, for him too. */
+  /* Adding someone nobody is says so, on the page and to a screen
+   * reader, keeps what was typed, and changes nothing. */
+  apply_row (members, "Username", "nosuchuser");
+  app_test_wait_until (app_test_find_label (members, nobody) != NULL);
+  g_assert_true (focus_is_described (GTK_WINDOW (members), nobody));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (page_test_find_row (members, "Username"))), ==, "nosuchuser");
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_group_get_members (group)), ==, 1);
+  g_assert_nonnull (app_test_find_matching (members, is_action_row_titled, "bob"));
+
+  /* Removing Bob is asked first: cancelled, he stays. */
   app_test_wait_until (members_page_is_idle (members));
   app_test_click (find_button (members, "Remove bob"));
+  answer_dialog ("_Cancel");
+  g_assert_cmpuint (g_list_model_get_n_items (sotto_group_get_members (group)), ==, 1);
+  g_assert_true (sotto_group_get_is_member (bob_group));
+  g_assert_nonnull (app_test_find_matching (members, is_action_row_titled, "bob"));
+
+  /* Confirmed, it takes him out of the list and of the group, for him too. */
+  gtk_window_present (GTK_WINDOW (members));
+  app_test_wait_until (gtk_window_is_active (GTK_WINDOW (members)));
+  app_test_click (find_button (members, "Remove bob"));
+  answer_dialog ("_Remove");
   app_test_wait_until (!sotto_group_get_is_member (bob_group));
   app_test_wait_until (g_list_model_get_n_items (sotto_group_get_members (group)) == 0);
   app_test_wait_until (app_test_find_matching (members, is_action_row_titled, "bob") == NULL);
   app_test_wait_until (app_test_find_label (root, "You removed bob") != NULL);
+  gtk_window_present (GTK_WINDOW (members));
+  app_test_wait_until (gtk_window_is_active (GTK_WINDOW (members)));
 
   /* And adding him again brings him back. */
   apply_row (members, "Username", "bob");
@@ -221,10 +277,7 @@ test_group_conversation_members (ChatTest      *test,
    * and Bob sees Alice go. */
   app_test_wait_until (members_page_is_idle (members));
   app_test_click (find_button (members, "_Leave Group"));
-  app_test_wait_until ((dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG)) != NULL);
-  app_test_wait_until (gtk_window_is_active (GTK_WINDOW (dialog)));
-  g_assert_true (gtk_widget_grab_focus (find_button (dialog, "_Leave")));
-  app_test_press (GTK_WINDOW (dialog), "space");
+  answer_dialog ("_Leave");
   app_test_wait_until (find_toplevel (SOTTO_TYPE_GROUP_MEMBERS_PAGE) == NULL);
   app_test_wait_until (!sotto_group_get_is_member (group));
   app_test_wait_until (app_test_find_label (root, "You are no longer a member of this group.") != NULL);
