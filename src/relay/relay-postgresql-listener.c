@@ -333,6 +333,10 @@ listen_step (RelayPostgresqlListener *self)
       give_up (self, "Lost the PostgreSQL connection that listens for new envelopes");
       return;
     }
+  /* The answer first: reading it parses whatever came after it, and the
+   * notifications among that are then in libpq's hands, no longer on
+   * the socket, which would not wake the loop for them again. */
+  read_published (self);
   while ((notify = PQnotifies (self->conn)) != NULL)
     {
       /* This node's own notices come back to it too: it offered them to
@@ -348,7 +352,6 @@ listen_step (RelayPostgresqlListener *self)
         self->changed (notify->extra, self->user_data);
       PQfreemem (notify);
     }
-  read_published (self);
   if (self->state == STATE_LISTENING)
     flush_and_watch (self);
 }
