@@ -4,9 +4,11 @@
 # Sotto itself on Alice's profile, rendered under Xvfb in a private
 # D-Bus session with an unlocked keyring.  Carol, whom Alice never wrote
 # to, is a message request; Dana's conversation has a reply, reactions,
-# an edited and a deleted message and a disappearing-message timer; the
-# last picture is taken after the relay has been stopped.  Alice, Bob and
-# Dana are also a group, where each of them writes.
+# an edited and a deleted message and a disappearing-message timer;
+# Alice, Bob and Dana are also a group, where each of them writes; Erin
+# sends a picture and files, one of which is downloading when its
+# picture is taken; the last picture is taken after the relay has been
+# stopped.
 # Usage: build-aux/take-screenshots.sh [BUILD_DIR]
 set -eu
 
@@ -45,7 +47,7 @@ cli() {
   "$build/src/cli/sotto-cli" --profile "$work/$who" "$@"
 }
 
-for who in alice bob carol dana; do
+for who in alice bob carol dana erin; do
   cli "$who" register --relay "http://$address" --username "$who" >/dev/null
 done
 
@@ -98,6 +100,19 @@ cli bob receive --timeout 1 >/dev/null
 cli bob send-group "$group" "Perfect, see you there!" >/dev/null
 cli alice --message-requests receive --timeout 1 >/dev/null
 
+# Erin and Alice share pictures and files.
+cli alice send erin "Did you get home all right?" >/dev/null
+cli erin receive --timeout 1 >/dev/null
+convert -size 1200x800 gradient:'#62a0ea-#f9f06b' \
+  -fill '#26a269' -draw 'polygon 0,800 0,560 260,420 520,600 760,380 1200,640 1200,800' \
+  -fill '#1c71d8' -draw 'rectangle 0,700 1200,800' \
+  -fill '#f6d32d' -draw 'circle 900,200 960,200' "$work/Lake Shore.png"
+{ printf '%%PDF-1.4\n'; head -c 180000 /dev/urandom | base64; printf '%%%%EOF\n'; } >"$work/Itinerary.pdf"
+head -c 90000000 /dev/urandom >"$work/Boat Trip.mp4"
+cli erin send alice "The view from the lake shore" --attach "$work/Lake Shore.png" >/dev/null
+cli erin send alice "And the plan for next time" --attach "$work/Itinerary.pdf" --attach "$work/Boat Trip.mp4" >/dev/null
+# The app receives these itself: the picture comes down as it arrives.
+
 mkdir -p "$top/data/screenshots"
 export GSETTINGS_SCHEMA_DIR="$build/data"
-"$build/tools/take-screenshots" "$work/alice" bob carol dana "$relay" "$top/data/screenshots"
+"$build/tools/take-screenshots" "$work/alice" bob carol dana "$relay" "$top/data/screenshots" erin

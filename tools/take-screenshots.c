@@ -7,11 +7,13 @@
  * build-aux/take-screenshots.sh), opens the conversation with a contact
  * and then its safety-number page, then the message request of a
  * stranger, then a conversation with replies, reactions, edits,
- * deletions and a timer, and last stops the relay (RELAY_PID, which the
- * script started) and writes to the contact while offline; it renders
- * each window with GTK's own renderer into a PNG file.
+ * deletions and a timer, then a group, then the pictures and files a
+ * sharer sent, one of them downloading, and last stops the relay
+ * (RELAY_PID, which the script started) and writes to the contact while
+ * offline; it renders each window with GTK's own renderer into a PNG
+ * file.
  *
- * Usage: take-screenshots PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR
+ * Usage: take-screenshots PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR SHARER
  */
 
 #include "config.h"
@@ -24,11 +26,14 @@
 #include <adwaita.h>
 
 #include "sotto-application.h"
+#include "sotto-attachment-picture.h"
 #include "sotto-chats-page.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-view.h"
 #include "sotto-conversation-list.h"
+#include "sotto-file-row.h"
 #include "sotto-safety-number-dialog.h"
+#include "sotto-transfer-bar.h"
 #include "sotto-window.h"
 
 #define WAIT_TIMEOUT_SECONDS 60
@@ -112,16 +117,19 @@ shows_offline_banner (gpointer data)
   return shows_label_starting (data, "Offline.");
 }
 
+typedef gboolean (*Match) (GtkWidget *widget, gconstpointer data);
+
 static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
+find_matching (GtkWidget     *root,
+               Match          match,
+               gconstpointer  data)
 {
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+  if (match (root, data))
     return root;
 
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
     {
-      GtkWidget *found = find_widget (child, type);
+      GtkWidget *found = find_matching (child, match, data);
 
       if (found != NULL)
         return found;
@@ -130,21 +138,86 @@ find_widget (GtkWidget *root,
   return NULL;
 }
 
+/* The largest file shown, the one whose download the picture shows. */
+static gboolean
+is_big_file_row (GtkWidget     *widget,
+                 gconstpointer  data)
+{
+  return SOTTO_IS_FILE_ROW (widget) && gtk_widget_get_mapped (widget)
+         && sotto_attachment_get_size (sotto_file_row_get_attachment (SOTTO_FILE_ROW (widget))) > 50 * 1000 * 1000;
+}
+
+static gboolean
+has_file_row (gpointer data)
+{
+  return find_matching (data, is_big_file_row, NULL) != NULL;
+}
+
+static gboolean
+is_ready_picture (GtkWidget     *widget,
+                  gconstpointer  data)
+{
+  return SOTTO_IS_ATTACHMENT_PICTURE (widget) && gtk_widget_get_mapped (widget)
+         && sotto_attachment_get_state (sotto_attachment_picture_get_attachment (SOTTO_ATTACHMENT_PICTURE (widget)))
+            == SOTTO_ATTACHMENT_STATE_READY;
+}
+
+static gboolean
+shows_downloaded_picture (gpointer data)
+{
+  return find_matching (data, is_ready_picture, NULL) != NULL;
+}
+
+/* The download is well on its way, and the progress bar shows it. */
+static gboolean
+is_half_downloaded (gpointer data)
+{
+  GtkWidget *row = find_matching (data, is_big_file_row, NULL);
+  SottoAttachment *attachment = row != NULL ? sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)) : NULL;
+
+  return attachment != NULL && sotto_attachment_get_progress (attachment) > 0.3;
+}
+
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  return find_matching (root, is_of_type, GSIZE_TO_POINTER (type));
+}
+
 static void
 save_window (GtkWindow  *window,
              const char *directory,
              const char *name)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = g_build_filename (directory, name, NULL);
   int width = gtk_widget_get_width (GTK_WIDGET (window));
   int height = gtk_widget_get_height (GTK_WIDGET (window));
 
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_to_node (snapshot);
+  /* A window whose layout is due draws nothing: a progress bar that
+   * moves asks for one with every step, so it is tried until a frame
+   * has laid it out. */
+  for (guint tries = 0; node == NULL; tries++)
+    {
+      g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+      g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+
+      if (tries == 600)
+        g_error ("The window never drew for %s", name);
+      gdk_paintable_snapshot (paintable, snapshot, width, height);
+      node = gtk_snapshot_to_node (snapshot);
+      if (node == NULL)
+        settle (17);
+    }
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (!gdk_texture_save_to_png (texture, path))
@@ -184,9 +257,9 @@ main (int   argc,
   SottoWindow *window;
   GtkWidget *view;
 
-  if (argc != 7)
+  if (argc != 8)
     {
-      g_printerr ("Usage: %s PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR\n", argv[0]);
+      g_printerr ("Usage: %s PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR SHARER\n", argv[0]);
       return 1;
     }
 
@@ -228,6 +301,20 @@ main (int   argc,
   sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
   settle (1500);
   save_window (GTK_WINDOW (window), argv[6], "rich-messages.png");
+
+  /* A picture, inline, and files: one of them on its way down. */
+  conversation = find_conversation (window, argv[7]);
+  sotto_window_open_conversation (window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  wait_for (shows_downloaded_picture, window);
+  wait_for (has_file_row, window);
+  gtk_widget_activate_action (find_widget (GTK_WIDGET (window), SOTTO_TYPE_CONVERSATION_VIEW),
+                              "conversation.scroll-to-end", NULL);
+  settle (1500);
+  gtk_widget_activate_action (find_widget (find_matching (GTK_WIDGET (window), is_big_file_row, NULL),
+                                           SOTTO_TYPE_TRANSFER_BAR),
+                              "transfer.retry", NULL);
+  wait_for (is_half_downloaded, window);
+  save_window (GTK_WINDOW (window), argv[6], "attachments.png");
 
   /* A group: each member's messages under their name, in their colour. */
   {

@@ -623,6 +623,23 @@ remove_data_dir (const char *dir)
   g_rmdir (dir);
 }
 
+/* Waits for a node sent SIGTERM to exit; one that has not after 20 s,
+ * twice what a relay's drain may take (docs/deploy.md, "Signals"), is
+ * killed, so that the bench ends whatever its relays do. */
+static void
+reap_node (RelayNode *node)
+{
+  for (guint tries = 0; tries < 200; tries++)
+    {
+      if (waitpid (node->pid, NULL, WNOHANG) == node->pid)
+        return;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_printerr ("# relay %d did not stop within 20 s of SIGTERM; killing it\n", node->pid);
+  kill (node->pid, SIGKILL);
+  waitpid (node->pid, NULL, 0);
+}
+
 static void
 sotto_finish (LoadTarget *target)
 {
@@ -632,7 +649,7 @@ sotto_finish (LoadTarget *target)
     kill (self->nodes[n].pid, SIGTERM);
   for (guint n = 0; n < self->n_nodes; n++)
     {
-      waitpid (self->nodes[n].pid, NULL, 0);
+      reap_node (&self->nodes[n]);
       fclose (self->nodes[n].ready);
       remove_data_dir (self->nodes[n].dir);
       g_free (self->nodes[n].dir);
@@ -650,9 +667,13 @@ static const LoadTargetClass sotto_class = {
 };
 
 /* Limits out of the way: the benchmark measures throughput, not the
- * rate limits that would protect a public relay. */
+ * rate limits that would protect a public relay.  Nor does it measure
+ * liveness: the connections of one target sit silent, their pings
+ * unanswered, while the next target is set up, which takes minutes on
+ * a loaded machine (see relay-load-rounds.c). */
 static const char relay_conf[] =
   "[limits]\nmax-connections=20000\nmax-queue-envelopes=1000000\nhash-queue-limit=1000\n"
+  "websocket-ping-seconds=3600\nidle-timeout-seconds=3600\n"
   "max-queue-bytes=100000000000\nmax-queue-envelopes-per-sender=1000000\n"
   "max-queue-bytes-per-sender=100000000000\n"
   "[rate-limits]\naddress-requests=1000000/1000000\naddress-registrations=1000000/1000000\n"

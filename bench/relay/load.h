@@ -50,6 +50,7 @@ struct _LoadConn
 
 struct _LoadPair
 {
+  LoadTarget *target;         /* the server its connections go to */
   guint      index;
   LoadConn  *senders;         /* n_senders connections of the sender */
   guint      n_senders;
@@ -156,6 +157,32 @@ void      load_received        (LoadPair    *pair,
                                 const char  *content_base64);
 char     *load_random_base64   (gsize        length,
                                 int          first_byte);
+
+/* The driver's loop, for phases that several targets take turns in
+ * (relay-load-rounds.c).  load_pairs_new() prepares n_pairs pairs of
+ * `target` and warms them up; load_closed_loop() then keeps `window`
+ * messages undelivered per pair for `seconds`, and load_drain() lets
+ * what is in flight arrive and the server settle for `seconds` more. */
+LoadPair *load_pairs_new       (LoadTarget  *target,
+                                guint        n_pairs);
+void      load_pairs_free      (LoadPair    *pairs,
+                                guint        n_pairs);
+void      load_closed_loop     (LoadPair    *pairs,
+                                guint        n_pairs,
+                                double       seconds);
+void      load_drain           (LoadPair    *pairs,
+                                guint        n_pairs,
+                                double       seconds);
+double    load_target_cpu_seconds   (LoadTarget *target);
+double    load_database_cpu_seconds (void);
+
+/* Takes turns between targets in short closed loops; see
+ * relay-load-rounds.c. */
+void      load_rounds_run      (LoadTarget  *const *targets,
+                                guint               n_targets,
+                                guint               n_pairs,
+                                guint               n_rounds,
+                                double              seconds);
 
 LoadTarget *load_sotto_new     (const char  *name,
                                 const char  *relay_binary,

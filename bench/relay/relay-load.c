@@ -7,9 +7,11 @@
  * starts itself on a fresh data directory) and, when given one, an XMPP
  * server that run-bench.sh started, through the same phases with the
  * same 100-byte messages between sender/receiver pairs, and prints their
- * figures side by side.  Given PostgreSQL databases, it also measures
- * the closed loop of one, two, three… relay nodes sharing one of them.
- * Everything runs on one epoll loop with plain
+ * figures side by side.  Before that, every target (the SQLite relay,
+ * one, two, three… relay nodes sharing each of the PostgreSQL databases
+ * given, and the XMPP server) takes turns in short closed loops, round
+ * after round, for a comparison that the machine's other load does not
+ * tilt (relay-load-rounds.c).  Everything runs on one epoll loop with plain
  * sockets so that the client costs little next to the servers it
  * measures.
  *
@@ -52,10 +54,8 @@ typedef enum
 typedef struct
 {
   double  closed_rate;          /* messages received per second */
-  double  durable_rate;         /* messages both answered and received, per second */
   double  closed_seconds;       /* the closed loop's length */
   double  closed_cpu_seconds;   /* of the server's processes */
-  double  database_cpu_seconds; /* of the PostgreSQL server's processes */
   double  closed_cpu;           /* percent of one core */
   double  p50[N_RATES];
   double  p99[N_RATES];
@@ -72,7 +72,6 @@ static int epfd = -1;
 static GPtrArray *dirty;      /* of LoadConn with output to write */
 static Mode mode;
 static guint window = 256;
-static LoadTarget *current;   /* the target being measured */
 static pid_t database_pid;    /* the PostgreSQL server, or 0 */
 
 /* Helpers for the targets. */
@@ -308,14 +307,14 @@ maybe_send (LoadPair *pair)
 
       if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->backlog == 0)
         return;
-      conn = pick_sender (current, pair);
+      conn = pick_sender (pair->target, pair);
       if (conn == NULL)
         return;
       if (mode == MODE_RATE)
         pair->backlog--;
       stamp (pair->message + pair->stamp_offset, load_now_ns ());
       load_conn_write (conn, pair->message, pair->message_length);
-      if (current->pipeline > 0)
+      if (pair->target->pipeline > 0)
         conn->in_flight++;
       pair->undelivered++;
       load_stats.sent++;
@@ -381,7 +380,7 @@ on_event (LoadConn *conn,
     g_string_append_len (conn->in, chunk, n);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
     g_error ("the server closed a %s connection", conn->role == LOAD_CONN_SENDER ? "sender" : "receiver");
-  current->klass->on_input (current, conn);
+  conn->pair->target->klass->on_input (conn->pair->target, conn);
 }
 
 /* Runs the loop for a while.  Events are handled for every connection;
@@ -436,10 +435,10 @@ run_for (LoadPair *pairs,
  * server settle for `seconds` more.  A server that has queued a backlog
  * (Prosody does: with nothing to acknowledge, its senders are never held
  * back) must not carry it into the next phase's latencies. */
-static void
-drain (LoadPair *pairs,
-       guint     n_pairs,
-       double    seconds)
+void
+load_drain (LoadPair *pairs,
+            guint     n_pairs,
+            double    seconds)
 {
   for (guint tries = 0; tries < 300; tries++)
     {
@@ -492,8 +491,8 @@ cpu_seconds (pid_t pid)
          (double) sysconf (_SC_CLK_TCK);
 }
 
-static double
-target_cpu_seconds (LoadTarget *target)
+double
+load_target_cpu_seconds (LoadTarget *target)
 {
   double total = 0;
 
@@ -505,8 +504,8 @@ target_cpu_seconds (LoadTarget *target)
 /* The CPU time of the PostgreSQL server and of its backends, which are
  * its children.  The relays hold their connections for the whole
  * phase, so no backend's time is lost by exiting in between. */
-static double
-database_cpu_seconds (void)
+double
+load_database_cpu_seconds (void)
 {
   g_autoptr(GDir) proc = NULL;
   const char *name;
@@ -649,7 +648,6 @@ closed_loop (LoadTarget  *target,
   LoadServerCounters before = { 0 };
   LoadServerCounters after = { 0 };
   double cpu_before;
-  double database_before;
   double own_before;
   double own_cpu;
 
@@ -658,21 +656,14 @@ closed_loop (LoadTarget  *target,
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
   load_stats.delivered = load_stats.answered = load_stats.errors = 0;
-  cpu_before = target_cpu_seconds (target);
-  database_before = database_cpu_seconds ();
+  cpu_before = load_target_cpu_seconds (target);
   own_before = cpu_seconds (getpid ());
   run_for (pairs, n_pairs, seconds, MODE_CLOSED, 0);
   results->closed_seconds = seconds;
-  results->closed_cpu_seconds = target_cpu_seconds (target) - cpu_before;
+  results->closed_cpu_seconds = load_target_cpu_seconds (target) - cpu_before;
   results->closed_cpu = results->closed_cpu_seconds / seconds * 100;
-  results->database_cpu_seconds = database_cpu_seconds () - database_before;
   own_cpu = (cpu_seconds (getpid ()) - own_before) / seconds * 100;
   results->closed_rate = (double) load_stats.delivered / seconds;
-  /* An envelope counts as durable once the server has answered its send,
-   * which it does only after the commit, and its receiver has read it.
-   * A server that answers no send (XMPP here) has only deliveries. */
-  results->durable_rate = (double) (target->pipeline > 0 ? MIN (load_stats.answered, load_stats.delivered)
-                                                          : load_stats.delivered) / seconds;
   results->errors += load_stats.errors;
   g_print ("%s closed loop: %.0f messages/s received, %" G_GUINT64_FORMAT " errors; server CPU %.0f%% "
            "(%.1f us per message), load generator CPU %.0f%% (%.1f us per message)\n",
@@ -727,7 +718,7 @@ fixed_rates (LoadTarget  *target,
           target->klass->counters (target, &after);
           print_stages (&before, &after);
         }
-      drain (pairs, n_pairs, 0.5);
+      load_drain (pairs, n_pairs, 0.5);
     }
 }
 
@@ -783,13 +774,13 @@ connection_counts_phase (LoadTarget  *target,
                    "%.0f KiB with %u)\n", target->name, results->idle_kib, rss_before,
                    connection_counts[0], rss_after, connection_counts[c]);
         }
-      drain (pairs, active, 0.5);
+      load_drain (pairs, active, 0.5);
       if (target->klass->counters != NULL)
         target->klass->counters (target, &before);
-      cpu_before = target_cpu_seconds (target);
+      cpu_before = load_target_cpu_seconds (target);
       load_stats.errors = load_stats.delivered = 0;
       run_for (pairs, active, seconds, MODE_RATE, CPU_RATE);
-      cpu_seconds_used = target_cpu_seconds (target) - cpu_before;
+      cpu_seconds_used = load_target_cpu_seconds (target) - cpu_before;
       results->cpu[c] = cpu_seconds_used / seconds * 100;
       results->cpu_us[c] = cpu_seconds_used * 1e6 / (double) MAX (load_stats.delivered, 1);
       results->errors += load_stats.errors;
@@ -805,24 +796,9 @@ connection_counts_phase (LoadTarget  *target,
         }
       g_print ("\n");
     }
-  drain (pairs, active, 0.5);
+  load_drain (pairs, active, 0.5);
   for (guint i = 0; i < idle->len; i++)
     close (g_array_index (idle, int, i));
-}
-
-static void
-free_pairs (LoadPair *pairs,
-            guint     n_pairs)
-{
-  for (guint p = 0; p < n_pairs; p++)
-    {
-      for (guint s = 0; s < pairs[p].n_senders; s++)
-        load_unwatch (&pairs[p].senders[s]);
-      load_unwatch (&pairs[p].receiver);
-      g_free (pairs[p].senders);
-      g_free (pairs[p].message);
-    }
-  g_free (pairs);
 }
 
 typedef struct
@@ -855,9 +831,9 @@ steady_phase (LoadTarget  *target,
   g_array_set_size (load_stats.latencies, 0);
   load_stats.recording = TRUE;
   load_stats.delivered = load_stats.sent = load_stats.errors = 0;
-  cpu_before = target_cpu_seconds (target);
+  cpu_before = load_target_cpu_seconds (target);
   run_for (pairs, active, seconds, MODE_RATE, rate);
-  cpu_used = target_cpu_seconds (target) - cpu_before;
+  cpu_used = load_target_cpu_seconds (target) - cpu_before;
   load_stats.recording = FALSE;
   g_array_sort (load_stats.latencies, compare_gint64);
   if (target->klass->counters != NULL)
@@ -872,18 +848,20 @@ steady_phase (LoadTarget  *target,
            load_stats.errors);
   if (target->klass->counters != NULL)
     print_stages (&before, &after);
-  drain (pairs, active, 0.5);
+  load_drain (pairs, active, 0.5);
 }
 
-static void
-run_target (LoadTarget     *target,
-            const LoadPlan *plan,
-            LoadResults    *results)
+/* Makes the pairs, connects and authenticates them, and lets their
+ * empty queues drain. */
+LoadPair *
+load_pairs_new (LoadTarget *target,
+                guint       n_pairs)
 {
-  LoadPair *pairs = g_new0 (LoadPair, plan->n_pairs);
+  LoadPair *pairs = g_new0 (LoadPair, n_pairs);
 
-  for (guint p = 0; p < plan->n_pairs; p++)
+  for (guint p = 0; p < n_pairs; p++)
     {
+      pairs[p].target = target;
       pairs[p].index = p;
       pairs[p].n_senders = target->senders;
       pairs[p].senders = g_new0 (LoadConn, target->senders);
@@ -891,30 +869,58 @@ run_target (LoadTarget     *target,
       for (guint s = 0; s < target->senders; s++)
         pairs[p].senders[s].fd = -1;
     }
-  current = target;
   g_print ("# %s: %u sender/receiver pairs, %u connection%s per sender with %u send%s in flight each, "
            "at most %u messages undelivered per pair, server pid %d\n",
-           target->name, plan->n_pairs, target->senders, target->senders == 1 ? "" : "s",
+           target->name, n_pairs, target->senders, target->senders == 1 ? "" : "s",
            target->pipeline, target->pipeline == 1 ? "" : "s", window, target->pid);
-  target->klass->prepare (target, pairs, plan->n_pairs);
+  target->klass->prepare (target, pairs, n_pairs);
+  run_for (pairs, n_pairs, 1.0, MODE_CLOSED, 0);
+  load_drain (pairs, n_pairs, 1.0);
+  return pairs;
+}
 
-  /* Warm up: connect and authenticate everything, drain empty queues. */
-  run_for (pairs, plan->n_pairs, 1.0, MODE_CLOSED, 0);
-  drain (pairs, plan->n_pairs, 1.0);
+void
+load_pairs_free (LoadPair *pairs,
+                 guint     n_pairs)
+{
+  for (guint p = 0; p < n_pairs; p++)
+    {
+      for (guint s = 0; s < pairs[p].n_senders; s++)
+        load_unwatch (&pairs[p].senders[s]);
+      load_unwatch (&pairs[p].receiver);
+      g_free (pairs[p].senders);
+      g_free (pairs[p].message);
+    }
+  g_free (pairs);
+}
+
+void
+load_closed_loop (LoadPair *pairs,
+                  guint     n_pairs,
+                  double    seconds)
+{
+  run_for (pairs, n_pairs, seconds, MODE_CLOSED, 0);
+}
+
+static void
+run_target (LoadTarget     *target,
+            const LoadPlan *plan,
+            LoadResults    *results)
+{
+  LoadPair *pairs = load_pairs_new (target, plan->n_pairs);
 
   if (plan->steady_rate > 0)
     steady_phase (target, pairs, plan->n_pairs, plan->seconds, plan->steady_rate);
   else
     closed_loop (target, pairs, plan->n_pairs, plan->seconds, results);
-  drain (pairs, plan->n_pairs, 1.0);
+  load_drain (pairs, plan->n_pairs, 1.0);
   if (!plan->closed_only && plan->steady_rate <= 0)
     {
       fixed_rates (target, pairs, plan->n_pairs, plan->seconds, results);
       connection_counts_phase (target, pairs, plan->n_pairs, plan->seconds, results);
     }
-  free_pairs (pairs, plan->n_pairs);
+  load_pairs_free (pairs, plan->n_pairs);
   target->klass->finish (target);
-  current = NULL;
 }
 
 /* The comparison table. */
@@ -1030,29 +1036,61 @@ print_targets (const LoadResults *sotto,
   print_target ("closed loop >= 100,000/s (on a quiet machine)", closed, sotto->closed_rate >= 100000);
 }
 
-/* The closed loop of every target, counting only durable envelopes.  On
- * a machine shared with other work, wall-clock rates depend on what else
- * runs; envelopes per CPU-second of the servers' own processes (the
- * relays and PostgreSQL) depend much less on it. */
-static void
-print_durable_table (const char        *const *names,
-                     const LoadResults *const *results,
-                     guint                     n_targets)
-{
-  g_print ("\n%-32s %12s %10s %10s %14s\n", "closed loop, durable", "envelopes/s", "relay CPU",
-           "PG CPU", "per CPU-second");
-  for (guint t = 0; t < n_targets; t++)
-    {
-      const LoadResults *r = results[t];
-      double cpu = r->closed_cpu_seconds + r->database_cpu_seconds;
+/* How the sotto-relay targets' senders send, from the options. */
+static gboolean websocket_sends = TRUE;
+static guint http_senders = 4;
 
-      g_print ("%-32s %12.0f %9.0f%% %9.0f%% %14.0f\n", names[t], r->durable_rate,
-               r->closed_cpu_seconds * 100 / r->closed_seconds,
-               r->database_cpu_seconds * 100 / r->closed_seconds,
-               cpu > 0 ? r->durable_rate * r->closed_seconds / cpu : 0);
+static LoadTarget *
+sotto_target_new (const char *name,
+                  const char *relay,
+                  const char *database_url,
+                  guint       n_nodes)
+{
+  LoadTarget *target = load_sotto_new (name, relay, websocket_sends, database_url, n_nodes);
+
+  target->senders = websocket_sends ? 1 : http_senders;
+  target->pipeline = websocket_sends ? window : 1;
+  return target;
+}
+
+static const char *xmpp_name;
+static const char *xmpp_domain;
+static const char *xmpp_password;
+static int xmpp_port;
+static int xmpp_pid;
+
+static LoadTarget *
+xmpp_target_new (void)
+{
+  LoadTarget *target = load_xmpp_new (xmpp_name, (guint16) xmpp_port, (pid_t) xmpp_pid, xmpp_domain,
+                                      xmpp_password);
+
+  target->senders = 1;
+  return target;
+}
+
+/* Every target at once, taking turns (relay-load-rounds.c): SQLite, one
+ * to N nodes on PostgreSQL, and the XMPP server. */
+static void
+compare_in_rounds (const char *relay,
+                   GStrv       postgresql_urls,
+                   guint       n_pairs,
+                   guint       n_rounds,
+                   double      seconds)
+{
+  LoadTarget *targets[LOAD_MAX_PROCESSES + 2];
+  guint n_targets = 0;
+
+  targets[n_targets++] = sotto_target_new ("sotto-relay, SQLite, 1 node", relay, NULL, 1);
+  for (guint n = 0; postgresql_urls != NULL && postgresql_urls[n] != NULL; n++)
+    {
+      g_autofree char *name = g_strdup_printf ("sotto-relay, PostgreSQL, %u node%s", n + 1, n == 0 ? "" : "s");
+
+      targets[n_targets++] = sotto_target_new (name, relay, postgresql_urls[n], n + 1);
     }
-  g_print ("(sotto-relay: envelopes answered after their commit and received; an XMPP server "
-           "answers no message, so its figure counts receipts only)\n");
+  if (xmpp_port != 0)
+    targets[n_targets++] = xmpp_target_new ();
+  load_rounds_run (targets, n_targets, n_pairs, n_rounds, seconds);
 }
 
 int
@@ -1060,18 +1098,18 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *relay = NULL;
-  g_autofree char *xmpp_name = NULL;
-  g_autofree char *xmpp_domain = NULL;
-  g_autofree char *xmpp_password = NULL;
+  g_autofree char *xmpp_name_option = NULL;
+  g_autofree char *xmpp_domain_option = NULL;
+  g_autofree char *xmpp_password_option = NULL;
   int pairs = 100;
   int senders = 4;
   g_autofree char *sotto_sends = NULL;
   int window_option = 256;
-  int xmpp_port = 0;
-  int xmpp_pid = 0;
   double seconds = 5;
   gboolean closed_only = FALSE;
   double steady_rate = 0;
+  int rounds = 7;
+  double round_seconds = 2;
   g_auto(GStrv) postgresql_urls = NULL;
   int postgresql_pid = 0;
   GOptionEntry entries[] = {
@@ -1087,40 +1125,38 @@ main (int   argc,
     { "closed-only", 0, 0, G_OPTION_ARG_NONE, &closed_only, "Measure the closed loop only", NULL },
     { "steady", 0, 0, G_OPTION_ARG_DOUBLE, &steady_rate,
       "Only send RATE messages a second over 10 pairs for the phase's length, for profiling the server", "RATE" },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &rounds,
+      "Rounds in which every target takes a turn in the closed loop, before the other phases; 0 for none (7)",
+      "N" },
+    { "round-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &round_seconds, "Length of each target's turn in a round (2)",
+      "S" },
     { "postgresql", 0, 0, G_OPTION_ARG_STRING_ARRAY, &postgresql_urls,
-      "Also measure the closed loop of relay nodes on PostgreSQL: the Nth time this is given, "
+      "Also measure the closed loop of relay nodes on PostgreSQL, in the rounds: the Nth time this is given, "
       "N nodes on this (empty) database", "URL" },
     { "postgresql-pid", 0, 0, G_OPTION_ARG_INT, &postgresql_pid,
       "The PostgreSQL server's process id, for its CPU time", "PID" },
     { "xmpp-port", 0, 0, G_OPTION_ARG_INT, &xmpp_port, "Also load the XMPP server on 127.0.0.1:PORT", "PORT" },
-    { "xmpp-name", 0, 0, G_OPTION_ARG_STRING, &xmpp_name, "Its name in the output (xmpp)", "NAME" },
+    { "xmpp-name", 0, 0, G_OPTION_ARG_STRING, &xmpp_name_option, "Its name in the output (xmpp)", "NAME" },
     { "xmpp-pid", 0, 0, G_OPTION_ARG_INT, &xmpp_pid, "Its process id, for CPU and memory", "PID" },
-    { "xmpp-domain", 0, 0, G_OPTION_ARG_STRING, &xmpp_domain, "Its domain (localhost)", "DOMAIN" },
-    { "xmpp-password", 0, 0, G_OPTION_ARG_STRING, &xmpp_password,
+    { "xmpp-domain", 0, 0, G_OPTION_ARG_STRING, &xmpp_domain_option, "Its domain (localhost)", "DOMAIN" },
+    { "xmpp-password", 0, 0, G_OPTION_ARG_STRING, &xmpp_password_option,
       "Password of its users senderN and receiverN", "PASSWORD" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- load sotto-relay (and an XMPP server) on loopback");
   g_autoptr(GError) error = NULL;
   LoadPlan plan;
-  LoadPlan postgresql_plan;
   LoadResults sotto_results = { 0 };
   LoadResults xmpp_results = { 0 };
-  LoadResults postgresql_results[LOAD_MAX_PROCESSES] = { { 0 } };
-  guint n_postgresql;
-  g_autoptr(GPtrArray) postgresql_names = g_ptr_array_new_with_free_func (g_free);
-  const char *durable_names[LOAD_MAX_PROCESSES + 2];
-  const LoadResults *durable_results[LOAD_MAX_PROCESSES + 2];
-  guint n_durable = 0;
   struct rlimit limit;
   double fsync_median;
   double fsync_p99;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || relay == NULL || pairs < CPU_PAIRS ||
-      senders < 1 || window_option < 1 || seconds <= 0 ||
+      senders < 1 || window_option < 1 || seconds <= 0 || rounds < 0 || round_seconds <= 0 ||
       (sotto_sends != NULL && g_strcmp0 (sotto_sends, "websocket") != 0 && g_strcmp0 (sotto_sends, "http") != 0) ||
-      (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password == NULL)) ||
+      (xmpp_port != 0 && (xmpp_pid <= 0 || xmpp_password_option == NULL)) ||
       (postgresql_urls != NULL && g_strv_length (postgresql_urls) > LOAD_MAX_PROCESSES))
     {
       g_printerr ("%s\n", error != NULL ? error->message : "usage: relay-load --relay BINARY [OPTION…] (see --help)");
@@ -1142,58 +1178,29 @@ main (int   argc,
   dirty = g_ptr_array_new ();
   load_stats.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
   window = (guint) window_option;
+  websocket_sends = g_strcmp0 (sotto_sends, "http") != 0;
+  http_senders = (guint) senders;
+  xmpp_name = xmpp_name_option != NULL ? xmpp_name_option : "xmpp";
+  xmpp_domain = xmpp_domain_option != NULL ? xmpp_domain_option : "localhost";
+  xmpp_password = xmpp_password_option;
+  database_pid = (pid_t) postgresql_pid;
   plan.n_pairs = (guint) pairs;
   plan.seconds = seconds;
   plan.closed_only = closed_only;
   plan.steady_rate = steady_rate;
-  /* The nodes' other figures (latency, CPU per connection, memory) are
-   * those of one relay; the closed loop is what the nodes add up to. */
-  postgresql_plan = plan;
-  postgresql_plan.closed_only = TRUE;
-  database_pid = (pid_t) postgresql_pid;
-  n_postgresql = postgresql_urls != NULL ? g_strv_length (postgresql_urls) : 0;
 
-  {
-    gboolean websocket_sends = g_strcmp0 (sotto_sends, "http") != 0;
-    LoadTarget *target = load_sotto_new ("sotto-relay", relay, websocket_sends, NULL, 1);
-
-    target->senders = websocket_sends ? 1 : (guint) senders;
-    target->pipeline = websocket_sends ? window : 1;
-    run_target (target, &plan, &sotto_results);
-    durable_names[n_durable] = "sotto-relay, SQLite, 1 node";
-    durable_results[n_durable++] = &sotto_results;
-    for (guint n = 0; n < n_postgresql; n++)
-      {
-        char *name = g_strdup_printf ("sotto-relay, PostgreSQL, %u node%s", n + 1, n == 0 ? "" : "s");
-
-        g_ptr_array_add (postgresql_names, name);
-        target = load_sotto_new (name, relay, websocket_sends, postgresql_urls[n], n + 1);
-        target->senders = websocket_sends ? 1 : (guint) senders;
-        target->pipeline = websocket_sends ? window : 1;
-        run_target (target, &postgresql_plan, &postgresql_results[n]);
-        durable_names[n_durable] = name;
-        durable_results[n_durable++] = &postgresql_results[n];
-      }
-  }
+  if (steady_rate <= 0 && rounds > 0)
+    compare_in_rounds (relay, postgresql_urls, (guint) pairs, (guint) rounds, round_seconds);
+  /* One relay's other figures (latency, CPU per connection, memory),
+   * beside the XMPP server's. */
+  run_target (sotto_target_new ("sotto-relay", relay, NULL, 1), &plan, &sotto_results);
   if (xmpp_port != 0)
-    {
-      LoadTarget *target = load_xmpp_new (xmpp_name != NULL ? xmpp_name : "xmpp",
-                                          (guint16) xmpp_port, (pid_t) xmpp_pid,
-                                          xmpp_domain != NULL ? xmpp_domain : "localhost", xmpp_password);
-
-      target->senders = 1;
-      run_target (target, &plan, &xmpp_results);
-      durable_names[n_durable] = xmpp_name != NULL ? xmpp_name : "xmpp";
-      durable_results[n_durable++] = &xmpp_results;
-    }
+    run_target (xmpp_target_new (), &plan, &xmpp_results);
   if (steady_rate > 0)
     goto out;
-  print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
-               xmpp_name != NULL ? xmpp_name : "xmpp", closed_only);
+  print_table (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL, xmpp_name, closed_only);
   if (!closed_only)
-    print_targets (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL,
-                   xmpp_name != NULL ? xmpp_name : "xmpp", fsync_median, fsync_p99);
-  print_durable_table (durable_names, durable_results, n_durable);
+    print_targets (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL, xmpp_name, fsync_median, fsync_p99);
 
 out:
   g_array_unref (load_stats.latencies);

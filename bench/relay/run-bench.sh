@@ -8,11 +8,16 @@
 # Usage: bench/relay/run-bench.sh [BUILD-DIR [PAIRS [RELAY-LOAD OPTION…]]]
 #
 # Runs relay-load, which starts the sotto-relay of BUILD-DIR on a fresh
-# data directory (SQLite), then one, two and three relay nodes on one
-# fresh database each of a private PostgreSQL 15 started here, and a
+# data directory (SQLite), one, two and three relay nodes on one fresh
+# database each of a private PostgreSQL 15 started here, and uses a
 # private Prosody started here, with the same PAIRS (default 100)
-# sender/receiver pairs, then prints the figures, their ratios, the
-# durable envelopes a second of every one of them, and issue 20's
+# sender/receiver pairs.  All of them first take turns in the closed loop,
+# in rounds (relay-load-rounds.c: --rounds, default 7, of
+# --round-seconds, default 2, each), so that the other work on the
+# machine weighs on all alike, and relay-load prints the durable
+# envelopes a second of each (median, lowest, highest) and their ratios
+# to SQLite's round by round.  Then it measures one SQLite relay and
+# Prosody through every phase and prints those figures, and issue 20's
 # targets for everyday rates (CPU per message at 2,000 a second against
 # the closed loop's and Prosody's, latency p99 at 1,000 and 5,000 a
 # second) beside the time one fdatasync takes on this disk, measured

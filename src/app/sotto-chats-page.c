@@ -12,6 +12,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
+#include "sotto-auto-download.h"
 #include "sotto-chat-list.h"
 #include "sotto-chats-page.h"
 #include "sotto-contact-label.h"
@@ -663,6 +664,7 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                    G_SETTINGS_BIND_GET);
   g_settings_bind (self->settings, "typing-indicators", messenger, "typing-indicators",
                    G_SETTINGS_BIND_GET);
+  sotto_auto_download_bind (self->settings, messenger);
 
   /* The groups come in as they are read; what they had waiting for the
    * relay goes out. */

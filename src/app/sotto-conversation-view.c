@@ -15,6 +15,7 @@
 #include "sotto-contact.h"
 #include "sotto-message.h"
 #include "sotto-accessible.h"
+#include "sotto-attachment-tray.h"
 #include "sotto-conversation-view-private.h"
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
@@ -57,6 +58,7 @@ struct _SottoConversationView
   GtkLabel *too_long_label;
   SottoRequestBar *request_bar;
   SottoReplyBar *reply_bar;
+  SottoAttachmentTray *attachment_tray;
   GtkWidget *composer;
   GtkTextView *text_view;
 };
@@ -215,8 +217,10 @@ sotto_conversation_view_update_actions (SottoConversationView *self)
     }
   gtk_widget_set_visible (GTK_WIDGET (self->too_long_label), excess > 0);
 
+  /* Files go with a caption, which may be empty. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.send",
-                                 self->conversation != NULL && !held && text[0] != '\0' && excess == 0);
+                                 self->conversation != NULL && !held && excess == 0
+                                 && (text[0] != '\0' || sotto_attachment_tray_get_n_files (self->attachment_tray) > 0));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.show-safety-number",
                                  self->conversation != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "conversation.accept-identity", held);
@@ -623,11 +627,22 @@ sotto_conversation_view_send (GtkWidget  *widget,
   SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
   g_autofree char *text = sotto_conversation_view_dup_text (self);
 
-  if (text[0] == '\0' || self->conversation == NULL)
+  if (self->conversation == NULL)
     return;
 
-  /* A reply or an edit goes its own way. */
-  if (_sotto_conversation_view_send_change (self, text))
+  /* A reply or an edit goes its own way; files wait for the next message. */
+  if (text[0] != '\0' && _sotto_conversation_view_send_change (self, text))
+    return;
+
+  if (sotto_attachment_tray_get_n_files (self->attachment_tray) > 0)
+    {
+      sotto_attachment_tray_send (self->attachment_tray, text);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+      sotto_conversation_view_show_newest (self);
+      return;
+    }
+
+  if (text[0] == '\0')
     return;
 
   /* The window owns the messenger that stores and sends; the view only
@@ -904,6 +919,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
                   G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, G_TYPE_BOOLEAN);
 
   g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
+  g_type_ensure (SOTTO_TYPE_ATTACHMENT_TRAY);
   g_type_ensure (SOTTO_TYPE_TIMER_MENU);
   g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
@@ -918,6 +934,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, too_long_label);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, request_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, reply_bar);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, attachment_tray);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
 
@@ -960,6 +977,9 @@ sotto_conversation_view_init (SottoConversationView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
   sotto_reply_bar_set_buffer (self->reply_bar, gtk_text_view_get_buffer (self->text_view));
+  sotto_attachment_tray_set_composer (self->attachment_tray, GTK_WIDGET (self), self->text_view);
+  g_signal_connect_object (self->attachment_tray, "notify::n-files",
+                           G_CALLBACK (sotto_conversation_view_update_actions), self, G_CONNECT_SWAPPED);
   _sotto_conversation_view_init_message_actions (self);
 
   self->read_tracker = sotto_read_tracker_new (self->scroller);

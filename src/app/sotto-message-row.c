@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-attachment-view.h"
 #include "sotto-message-menu.h"
 #include "sotto-message-row.h"
 #include "sotto-message-text.h"
@@ -42,6 +43,7 @@ struct _SottoMessageRow
   GtkWidget *bubble_line;
   GtkWidget *bubble;
   GtkLabel *quote_label;
+  SottoAttachmentView *attachments;
   GtkLabel *body_label;
   GtkWidget *edited_button;
   SottoReactionList *reactions;
@@ -318,6 +320,7 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
   g_autoptr(GPtrArray) notes = g_ptr_array_new ();
   g_autofree char *label = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *files = NULL;
 
   if (self->message == NULL || !sotto_message_get_loaded (self->message))
     {
@@ -348,6 +351,9 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->unread_label));
   if (gtk_widget_get_visible (GTK_WIDGET (self->quote_label)))
     g_ptr_array_add (notes, (gpointer) gtk_label_get_label (self->quote_label));
+  files = sotto_attachment_view_dup_description (self->attachments);
+  if (files != NULL)
+    g_ptr_array_add (notes, files);
   if (gtk_widget_get_visible (self->edited_button))
     g_ptr_array_add (notes, (gpointer) gtk_button_get_label (GTK_BUTTON (self->edited_button)));
   if (gtk_widget_get_visible (GTK_WIDGET (self->reactions)))
@@ -396,6 +402,9 @@ sotto_message_row_update_changes (SottoMessageRow *self,
     }
 
   gtk_widget_set_visible (self->edited_button, sotto_message_get_edited (self->message) && !deleted);
+  /* Files come with a caption, which may be empty. */
+  sotto_attachment_view_set_message (self->attachments, deleted ? NULL : self->message);
+  gtk_widget_set_visible (GTK_WIDGET (self->body_label), shown[0] != '\0');
 
   sotto_reaction_list_set_reactions (self->reactions, reactions, reactors);
   gtk_widget_set_halign (GTK_WIDGET (self->reactions), outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
@@ -443,6 +452,8 @@ sotto_message_row_update (SottoMessageRow *self)
     {
       gtk_widget_set_visible (self->event_box, FALSE);
       gtk_label_set_label (self->body_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->body_label), TRUE);
+      sotto_attachment_view_set_message (self->attachments, NULL);
       gtk_widget_add_css_class (GTK_WIDGET (self), "placeholder");
       sotto_message_row_update_accessible (self);
       return;
@@ -947,6 +958,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SOTTO_TYPE_REACTION_LIST);
+  g_type_ensure (SOTTO_TYPE_ATTACHMENT_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, day_label);
@@ -956,6 +968,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble_line);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, quote_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, attachments);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, body_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, edited_button);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, reactions);

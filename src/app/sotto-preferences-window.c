@@ -30,6 +30,8 @@ struct _SottoPreferencesWindow
   AdwComboRow *notification_row;
   GtkSwitch *read_receipts_switch;
   GtkSwitch *typing_indicators_switch;
+  GtkSwitch *auto_download_switch;
+  GtkSpinButton *auto_download_size_button;
   AdwActionRow *relay_row;
   AdwPreferencesGroup *blocked_group;
   AdwActionRow *nobody_blocked_row;
@@ -201,6 +203,16 @@ sotto_preferences_window_dispose (GObject *object)
       g_settings_unbind (self->typing_indicators_switch, "active");
       g_settings_unbind (self->typing_indicators_switch, "sensitive");
     }
+  if (self->auto_download_switch != NULL)
+    {
+      g_settings_unbind (self->auto_download_switch, "active");
+      g_settings_unbind (self->auto_download_switch, "sensitive");
+    }
+  if (self->auto_download_size_button != NULL)
+    {
+      g_settings_unbind (self->auto_download_size_button, "value");
+      g_settings_unbind (self->auto_download_size_button, "sensitive");
+    }
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->messenger);
@@ -222,6 +234,8 @@ sotto_preferences_window_class_init (SottoPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, notification_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, read_receipts_switch);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, typing_indicators_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, auto_download_switch);
+  gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, auto_download_size_button);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, blocked_group);
   gtk_widget_class_bind_template_child (widget_class, SottoPreferencesWindow, nobody_blocked_row);
@@ -272,6 +286,12 @@ sotto_preferences_window_new (GtkWindow      *transient_for,
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "typing-indicators",
                    self->typing_indicators_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-download-pictures",
+                   self->auto_download_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-download-size",
+                   self->auto_download_size_button, "value",
                    G_SETTINGS_BIND_DEFAULT);
 
   if (messenger != NULL)

@@ -19,7 +19,16 @@
  * caption.  receive downloads every attachment into the profile, where
  * it stays encrypted, checks it, and decrypts it into --download-dir
  * (by default the profile's "downloads" folder): running receive is
- * the user asking for the files, as Save As is in the app. */
+ * the user asking for the files, as Save As is in the app.  Two kinds
+ * of message are the exception: a message request's files are not
+ * fetched at all (nothing from a stranger until they are accepted), and
+ * a disappearing message's are fetched into the profile only, where
+ * they go with the message, as a copy in the download folder would
+ * outlive it. */
+
+/* Why receive did not save a file (the "withheld" of its JSON). */
+#define WITHHELD_REQUEST      "request"
+#define WITHHELD_DISAPPEARING "disappearing"
 
 /* The folder in the profile that receive writes files to by default. */
 #define DOWNLOADS_FOLDER "downloads"
@@ -34,6 +43,19 @@ sotto_cli_export_free (SottoCliExport *export)
   g_free (export->sha256);
   g_free (export->error);
   g_free (export);
+}
+
+/* The line under a message that tells where receive saved a file, or
+ * why it did not. */
+void
+sotto_cli_print_export (SottoCliExport *export)
+{
+  if (export->path != NULL)
+    g_print (_("  saved %s\n"), export->path);
+  else if (g_strcmp0 (export->withheld, WITHHELD_REQUEST) == 0)
+    g_print (_("  a file, not downloaded from a message request\n"));
+  else if (g_strcmp0 (export->withheld, WITHHELD_DISAPPEARING) == 0)
+    g_print (_("  a file, kept in the profile only, as the message disappears\n"));
 }
 
 void
@@ -66,6 +88,7 @@ typedef struct
   GFile *dir;
   GError *dir_error;
   GPtrArray *exports;
+  const char *withheld;
   guint next;
   SottoCliFetchedFunc done;
   gpointer data;
@@ -102,6 +125,17 @@ fetch_failed (Fetch        *fetch,
               sotto_cli_contact_label (sotto_conversation_get_contact (fetch->conversation)),
               error->message);
   export->error = g_strdup (error->message);
+  g_ptr_array_add (fetch->exports, export);
+  fetch->next++;
+  fetch_next (fetch);
+}
+
+static void
+fetch_withheld (Fetch *fetch)
+{
+  SottoCliExport *export = g_new0 (SottoCliExport, 1);
+
+  export->withheld = fetch->withheld;
   g_ptr_array_add (fetch->exports, export);
   fetch->next++;
   fetch_next (fetch);
@@ -147,6 +181,11 @@ downloaded_cb (GObject      *object,
       fetch_failed (fetch, error);
       return;
     }
+  if (fetch->withheld != NULL)
+    {
+      fetch_withheld (fetch);
+      return;
+    }
 
   sotto_messenger_export_attachment_async (fetch->cli->messenger, attachment, fetch->dir, NULL,
                                            exported_cb, fetch);
@@ -164,7 +203,12 @@ fetch_next (Fetch *fetch)
       return;
     }
 
-  if (fetch->dir == NULL)
+  if (g_strcmp0 (fetch->withheld, WITHHELD_REQUEST) == 0)
+    {
+      fetch_withheld (fetch);
+      return;
+    }
+  if (fetch->dir == NULL && fetch->withheld == NULL)
     {
       fetch_failed (fetch, fetch->dir_error);
       return;
@@ -213,13 +257,22 @@ sotto_cli_fetch_attachments (SottoCli            *cli,
   fetch->done = done;
   fetch->data = data;
 
-  fetch->dir = download_dir (cli, &fetch->dir_error);
+  /* The conversation's timer is the one this message came under: the
+   * messenger hands messages and timer changes over in the order they
+   * arrived. */
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_REQUEST)
+    fetch->withheld = WITHHELD_REQUEST;
+  else if (sotto_conversation_get_timer (conversation) > 0)
+    fetch->withheld = WITHHELD_DISAPPEARING;
+  else
+    fetch->dir = download_dir (cli, &fetch->dir_error);
   fetch_next (fetch);
 }
 
 /* "attachments": each with its name, type and size, and, from receive,
  * the file it was saved to and the SHA-256 of what was saved (null and
- * an "error" when it could not be); pictures have their "thumbnail", in
+ * an "error" when it could not be, null and "withheld" when receive did
+ * not save it on purpose); pictures have their "thumbnail", in
  * base64. */
 void
 sotto_cli_add_attachments (JsonBuilder  *builder,
@@ -249,6 +302,8 @@ sotto_cli_add_attachments (JsonBuilder  *builder,
       sotto_cli_add_string (builder, "path", export != NULL ? export->path : NULL);
       if (export != NULL && export->error != NULL)
         sotto_cli_add_string (builder, "error", export->error);
+      if (export != NULL && export->withheld != NULL)
+        sotto_cli_add_string (builder, "withheld", export->withheld);
       if (thumbnail != NULL)
         {
           g_autofree char *encoded = g_base64_encode (g_bytes_get_data (thumbnail, NULL),

@@ -435,12 +435,7 @@ print_message (SottoCli          *cli,
         g_print ("[%s] %s: %s\n", time, from, sotto_message_get_body (message));
 
       for (guint i = 0; exports != NULL && i < exports->len; i++)
-        {
-          SottoCliExport *export = g_ptr_array_index (exports, i);
-
-          if (export->path != NULL)
-            g_print (_("  saved %s\n"), export->path);
-        }
+        sotto_cli_print_export (g_ptr_array_index (exports, i));
     }
 }
 

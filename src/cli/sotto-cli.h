@@ -124,12 +124,14 @@ void            sotto_cli_print_timer_event (SottoCli       *cli,
                                              SottoMessage   *message);
 
 /* Files with send and receive (sotto-cli-attachments.c): what became
- * of one attachment that receive saved. */
+ * of one attachment that receive saved, or why it did not save it
+ * (@withheld, a static string). */
 typedef struct
 {
-  char *path;
-  char *sha256;
-  char *error;
+  char       *path;
+  char       *sha256;
+  char       *error;
+  const char *withheld;
 } SottoCliExport;
 
 typedef void (*SottoCliFetchedFunc) (SottoCli          *cli,
@@ -139,6 +141,7 @@ typedef void (*SottoCliFetchedFunc) (SottoCli          *cli,
                                      gpointer           data);
 
 void            sotto_cli_export_free       (SottoCliExport    *export);
+void            sotto_cli_print_export      (SottoCliExport    *export);
 void            sotto_cli_send_start        (SottoCli          *cli,
                                              SottoConversation *conversation,
                                              const char        *text,

@@ -28,6 +28,17 @@ typedef enum
 
 GQuark   sotto_attachment_file_error_quark (void);
 
+/* Sets @error from the attachment cipher's @rc: its refusals of a blob
+ * as SOTTO_ATTACHMENT_FILE_ERROR_REJECTED, other failures with @what. */
+void     _sotto_attachment_file_set_error  (GError        **error,
+                                            int             rc,
+                                            const char     *what);
+
+/* Fills in @iface for a stream whose only GSeekable use is telling its
+ * position (progress): it neither seeks nor truncates.  The caller sets
+ * @iface->tell. */
+void     _sotto_attachment_file_tell_only  (GSeekableIface *iface);
+
 /* A name that is safe to create in a download folder whatever the
  * sender wrote: no path separator, no leading dot, no control character,
  * valid UTF-8, at most 200 bytes, never empty. */
@@ -44,20 +55,13 @@ gboolean sotto_attachment_file_encrypt     (GInputStream   *plaintext,
                                             GCancellable   *cancellable,
                                             GError        **error);
 
-/* Checks the blob in @blob_file against @digest and @key (its length,
- * digest and MAC) and decrypts nothing. */
-gboolean sotto_attachment_file_verify      (GFile          *blob_file,
-                                            const guint8    key[SP_ATTACHMENT_KEY_SIZE],
-                                            const guint8    digest[SP_ATTACHMENT_DIGEST_SIZE],
-                                            guint64         size,
-                                            GCancellable   *cancellable,
-                                            GError        **error);
-
-/* Checks the blob in @blob_file against @digest and @key, then decrypts
- * it into a new file in @download_dir named after @name (made safe, with
- * a " (N)" suffix when the name is taken: nothing is ever overwritten).
- * Returns the new file and the SHA-256 of its contents in @sha256_hex;
- * on any error no file is left behind. */
+/* Decrypts the blob in @blob_file into a new file in @download_dir
+ * named after @name (made safe, with a " (N)" suffix when the name is
+ * taken: nothing is ever overwritten), checking it against @digest and
+ * @key in the same pass: the file gets its name only once the blob's
+ * length, digest, MAC and padding passed.  Returns the new file and the
+ * SHA-256 of its contents in @sha256_hex; on any error no file is left
+ * behind. */
 GFile   *sotto_attachment_file_decrypt     (GFile          *blob_file,
                                             const guint8    key[SP_ATTACHMENT_KEY_SIZE],
                                             const guint8    digest[SP_ATTACHMENT_DIGEST_SIZE],

@@ -14,14 +14,16 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <gcrypt.h>
 #include <sodium.h>
 
 #include "sotto-attachment-file-private.h"
 #include "sotto-engine-private.h"
 
 /* Files go through the cipher this many bytes at a time, so that a large
- * attachment never has to be in memory whole. */
-#define CHUNK_SIZE (64 * 1024)
+ * attachment never has to be in memory whole; a mebibyte keeps the
+ * system calls per file few. */
+#define CHUNK_SIZE (1024 * 1024)
 
 /* Longer names are cut (at a character boundary): every file system
  * Sotto runs on takes 255 bytes, which leaves room for a suffix. */
@@ -31,6 +33,43 @@
 #define MAX_NAME_SUFFIX 1000
 
 G_DEFINE_QUARK (sotto-attachment-file-error-quark, sotto_attachment_file_error)
+
+static gboolean
+cannot_seek (GSeekable *seekable)
+{
+  return FALSE;
+}
+
+static gboolean
+refuse_seek (GSeekable     *seekable,
+             goffset        offset,
+             GSeekType      type,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("An attachment being moved cannot seek"));
+  return FALSE;
+}
+
+static gboolean
+refuse_truncate (GSeekable     *seekable,
+                 goffset        offset,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       _("An attachment being moved cannot be truncated"));
+  return FALSE;
+}
+
+void
+_sotto_attachment_file_tell_only (GSeekableIface *iface)
+{
+  iface->can_seek = cannot_seek;
+  iface->seek = refuse_seek;
+  iface->can_truncate = cannot_seek;
+  iface->truncate_fn = refuse_truncate;
+}
 
 char *
 sotto_attachment_file_safe_name (const char *name)
@@ -63,12 +102,10 @@ sotto_attachment_file_safe_name (const char *name)
   return g_string_free (g_steal_pointer (&safe), FALSE);
 }
 
-/* The attachment cipher's refusals of a blob, told apart from failures
- * that are nobody's fault. */
-static void
-set_error_from_sp (GError     **error,
-                   int          rc,
-                   const char  *what)
+void
+_sotto_attachment_file_set_error (GError     **error,
+                                  int          rc,
+                                  const char  *what)
 {
   switch (rc)
     {
@@ -192,83 +229,16 @@ out:
   return ok;
 }
 
-/* The first pass over the blob: its length, digest and MAC, nothing
- * decrypted. */
-static gboolean
-verify_blob (SpAttachmentDecryptor  *decryptor,
-             GInputStream           *in,
-             guint8                 *buffer,
-             GCancellable           *cancellable,
-             GError                **error)
-{
-  int rc;
-
-  for (;;)
-    {
-      gssize n = g_input_stream_read (in, buffer, CHUNK_SIZE, cancellable, error);
-
-      if (n < 0)
-        return FALSE;
-      if (n == 0)
-        break;
-      rc = sp_attachment_decryptor_verify (decryptor, buffer, (gsize) n);
-      if (rc != SP_OK)
-        {
-          set_error_from_sp (error, rc, _("Could not check the attachment"));
-          return FALSE;
-        }
-    }
-
-  rc = sp_attachment_decryptor_verify_final (decryptor);
-  if (rc != SP_OK)
-    {
-      set_error_from_sp (error, rc, _("Could not check the attachment"));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-gboolean
-sotto_attachment_file_verify (GFile         *blob_file,
-                              const guint8   key[SP_ATTACHMENT_KEY_SIZE],
-                              const guint8   digest[SP_ATTACHMENT_DIGEST_SIZE],
-                              guint64        size,
-                              GCancellable  *cancellable,
-                              GError       **error)
-{
-  SpAttachmentDecryptor *decryptor = NULL;
-  g_autoptr(GFileInputStream) in = NULL;
-  g_autofree guint8 *buffer = NULL;
-  gboolean ok;
-  int rc;
-
-  g_return_val_if_fail (G_IS_FILE (blob_file), FALSE);
-  g_return_val_if_fail (key != NULL && digest != NULL, FALSE);
-
-  _sotto_engine_init_crypto ();
-  rc = sp_attachment_decryptor_new (&decryptor, key, digest, size);
-  if (rc != SP_OK)
-    {
-      set_error_from_sp (error, rc, _("Could not check the attachment"));
-      return FALSE;
-    }
-
-  buffer = g_malloc (CHUNK_SIZE);
-  in = g_file_read (blob_file, cancellable, error);
-  ok = in != NULL && verify_blob (decryptor, G_INPUT_STREAM (in), buffer, cancellable, error);
-  sp_attachment_decryptor_free (decryptor);
-
-  return ok;
-}
-
-/* The second pass: the plaintext into @out, hashed on the way. */
+/* The blob in one pass: decrypted into @out, and the plaintext hashed,
+ * while the decryptor checks the blob's length, digest, MAC and
+ * padding, which final judges.  What was written is the attachment only
+ * when this returns TRUE. */
 static gboolean
 decrypt_blob (SpAttachmentDecryptor        *decryptor,
               GInputStream                 *in,
               GOutputStream                *out,
               guint8                       *buffer,
-              crypto_hash_sha256_state     *hash,
+              gcry_md_hd_t                  hash,
               GCancellable                 *cancellable,
               GError                      **error)
 {
@@ -289,10 +259,10 @@ decrypt_blob (SpAttachmentDecryptor        *decryptor,
                                            buffer, (gsize) n);
       if (rc != SP_OK)
         {
-          set_error_from_sp (error, rc, _("Could not decrypt the attachment"));
+          _sotto_attachment_file_set_error (error, rc, _("Could not decrypt the attachment"));
           goto out;
         }
-      crypto_hash_sha256_update (hash, plain, plain_len);
+      gcry_md_write (hash, plain, plain_len);
       if (!g_output_stream_write_all (out, plain, plain_len, NULL, cancellable, error))
         goto out;
     }
@@ -300,7 +270,7 @@ decrypt_blob (SpAttachmentDecryptor        *decryptor,
   rc = sp_attachment_decryptor_final (decryptor);
   if (rc != SP_OK)
     {
-      set_error_from_sp (error, rc, _("Could not decrypt the attachment"));
+      _sotto_attachment_file_set_error (error, rc, _("Could not decrypt the attachment"));
       goto out;
     }
 
@@ -371,10 +341,9 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
   g_autofree char *dir = NULL;
   g_autofree char *temp_name = NULL;
   g_autofree guint8 *buffer = NULL;
-  crypto_hash_sha256_state hash;
+  gcry_md_hd_t hash = NULL;
   guint8 random[8];
-  guint8 sha256[crypto_hash_sha256_BYTES];
-  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  char hex[2 * SP_ATTACHMENT_DIGEST_SIZE + 1];
   int rc;
 
   g_return_val_if_fail (G_IS_FILE (blob_file), NULL);
@@ -386,19 +355,19 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
   rc = sp_attachment_decryptor_new (&decryptor, key, digest, size);
   if (rc != SP_OK)
     {
-      set_error_from_sp (error, rc, _("Could not decrypt the attachment"));
+      _sotto_attachment_file_set_error (error, rc, _("Could not decrypt the attachment"));
       return NULL;
     }
 
   buffer = g_malloc (CHUNK_SIZE);
   in = g_file_read (blob_file, cancellable, error);
-  if (in == NULL ||
-      !verify_blob (decryptor, G_INPUT_STREAM (in), buffer, cancellable, error) ||
-      !g_seekable_seek (G_SEEKABLE (in), 0, G_SEEK_SET, cancellable, error))
+  if (in == NULL)
     goto out;
 
   /* The plaintext goes only to the download folder, under a hidden name
-   * until it is complete and checked. */
+   * (0600) until it is complete and the blob checked: one pass decrypts
+   * and checks at once, and a blob refused takes what it decrypted with
+   * it. */
   dir = g_file_get_path (download_dir);
   if (dir == NULL)
     {
@@ -418,8 +387,14 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
       goto out;
     }
 
-  crypto_hash_sha256_init (&hash);
-  if (!decrypt_blob (decryptor, G_INPUT_STREAM (in), G_OUTPUT_STREAM (out), buffer, &hash,
+  /* libgcrypt's SHA-256, as the cipher's own, uses the processor's SHA
+   * instructions where libsodium's does not. */
+  if (gcry_md_open (&hash, GCRY_MD_SHA256, 0) != 0)
+    {
+      _sotto_set_error_from_sp (error, SP_ERR_CRYPTO, _("Could not decrypt the attachment"));
+      goto out;
+    }
+  if (!decrypt_blob (decryptor, G_INPUT_STREAM (in), G_OUTPUT_STREAM (out), buffer, hash,
                      cancellable, error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
     goto out;
@@ -432,12 +407,13 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
   if (result == NULL)
     goto out;
 
-  crypto_hash_sha256_final (&hash, sha256);
-  sodium_bin2hex (hex, sizeof hex, sha256, sizeof sha256);
+  sodium_bin2hex (hex, sizeof hex, gcry_md_read (hash, GCRY_MD_SHA256), SP_ATTACHMENT_DIGEST_SIZE);
   *sha256_hex = g_strdup (hex);
   g_clear_object (&temp);
 
 out:
+  if (hash != NULL)
+    gcry_md_close (hash);
   sp_attachment_decryptor_free (decryptor);
   if (temp != NULL)
     g_file_delete (temp, NULL, NULL);

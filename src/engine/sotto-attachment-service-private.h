@@ -63,6 +63,9 @@ void      _sotto_attachment_service_resume_async  (SottoAttachmentService *self,
 gboolean  _sotto_attachment_service_resume_finish (SottoAttachmentService *self,
                                                    GAsyncResult           *result,
                                                    GError                **error);
+void      _sotto_attachment_service_retry_upload  (SottoAttachmentService *self,
+                                                   SottoAttachment        *attachment,
+                                                   GTask                  *task);
 void      _sotto_attachment_service_download      (SottoAttachmentService *self,
                                                    SottoAttachment        *attachment,
                                                    GTask                  *task);

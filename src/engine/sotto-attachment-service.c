@@ -19,6 +19,7 @@
 #include "sotto-attachment-service-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-message-private.h"
 #include "sotto-messenger.h"
 #include "sotto-store-attachments-private.h"
@@ -141,12 +142,12 @@ make_thumbnail (const char *path,
   return NULL;
 }
 
-/* The name a file is sent under: its display name, valid UTF-8, cut to
- * what the format carries at a character boundary. */
+/* The name a file is sent under: its display name, valid UTF-8 on one
+ * line, cut to what the format carries at a character boundary. */
 static char *
 sendable_name (const char *display_name)
 {
-  g_autofree char *valid = g_utf8_make_valid (display_name, -1);
+  g_autofree char *valid = _sotto_display_text_clean (display_name);
   const char *end = valid;
 
   while (*end != '\0' && (gsize) (g_utf8_next_char (end) - valid) <= SOTTO_CONTENT_MAX_FILE_NAME)
@@ -321,6 +322,20 @@ upload_progress_cb (guint64  transferred,
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, transferred, NULL);
 }
 
+/* The whole blob of @attachment is on the relay: the model says so, and
+ * the record returned is what to store. */
+static SottoAttachmentRecord *
+mark_uploaded (SottoAttachment *attachment)
+{
+  SottoAttachmentRecord *record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
+
+  record->state = SOTTO_ATTACHMENT_STATE_SENT;
+  record->transferred = sp_attachment_blob_size (record->pointer->size);
+  _sotto_attachment_update (attachment, record);
+
+  return record;
+}
+
 static void
 send_uploaded_cb (GObject      *object,
                   GAsyncResult *result,
@@ -344,10 +359,7 @@ send_uploaded_cb (GObject      *object,
       return;
     }
 
-  record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
-  record->state = SOTTO_ATTACHMENT_STATE_SENT;
-  record->transferred = sp_attachment_blob_size (record->pointer->size);
-  _sotto_attachment_update (attachment, record);
+  record = mark_uploaded (attachment);
   store_update_async (self, record, send_uploaded_stored_cb, g_steal_pointer (&task));
 }
 
@@ -578,6 +590,89 @@ _sotto_attachment_service_send_finish (SottoAttachmentService  *self,
     *message = send->message != NULL ? g_object_ref (send->message) : NULL;
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Trying one failed upload again */
+
+static void
+retry_stored_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_object_get_data (G_OBJECT (task), "service");
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Its message may go now, if its other files are on the relay. */
+  _sotto_outbox_pump (self->outbox);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+retry_uploaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_object_get_data (G_OBJECT (task), "service");
+  SottoAttachment *attachment = g_task_get_task_data (task);
+  g_autoptr(SottoAttachmentRecord) record = NULL;
+  GError *error = NULL;
+
+  if (!sotto_attachment_upload_finish (result, &error))
+    {
+      /* The store still says uploading: the next flush resumes it. */
+      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED,
+                                      _sotto_attachment_get_record (attachment)->transferred, error->message);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  record = mark_uploaded (attachment);
+  store_update_async (self, record, retry_stored_cb, g_steal_pointer (&task));
+}
+
+/* Uploads the rest of an outgoing attachment whose upload failed, from
+ * where the relay stands, with its progress, then lets the outbox send
+ * its message; completes @task, the caller's, with a boolean. */
+void
+_sotto_attachment_service_retry_upload (SottoAttachmentService *self,
+                                        SottoAttachment        *attachment,
+                                        GTask                  *task)
+{
+  const SottoAttachmentRecord *record;
+  g_autoptr(GFile) blob = NULL;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_TASK (task));
+
+  g_task_set_task_data (task, g_object_ref (attachment), g_object_unref);
+  g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
+  record = _sotto_attachment_get_record (attachment);
+
+  if (!sotto_attachment_get_outgoing (attachment)
+      || sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_FAILED
+      || record->file == NULL || record->pointer->blob_id == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+                               _("The attachment is not one to upload now"));
+      g_object_unref (task);
+      return;
+    }
+
+  blob = g_file_new_for_path (record->file);
+  _sotto_attachment_reset_cancellable (attachment);
+  _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, record->transferred, NULL);
+  sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
+                                 upload_progress_cb, attachment, _sotto_attachment_get_cancellable (attachment),
+                                 retry_uploaded_cb, task);
 }
 
 /* Resuming uploads cut short */

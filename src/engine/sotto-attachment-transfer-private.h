@@ -75,9 +75,10 @@ gboolean               sotto_attachment_upload_finish (GAsyncResult             
                                                        GError                     **error);
 
 /* Downloads the blob @id into a new file in @folder and checks it
- * against @digest and @key (its length, digest and MAC; nothing is
- * decrypted).  Returns the checked blob; a blob that is not the one
- * described, or any other error, leaves nothing in @folder. */
+ * against @digest and @key as it is written (its length, digest and
+ * MAC; nothing is decrypted).  Returns the checked blob; a blob that is
+ * not the one described, or any other error, leaves nothing in
+ * @folder. */
 void                   sotto_attachment_download_async  (SottoRelayClient            *client,
                                                          const char                  *id,
                                                          const guint8                *key,
@@ -94,7 +95,7 @@ GFile                 *sotto_attachment_download_finish (GAsyncResult           
 
 /* Decrypts the checked blob @blob into @dir under @name (see
  * sotto_attachment_file_decrypt(): made safe, never overwriting, checked
- * again as it is read).  Returns the new file and, in @sha256_hex, the
+ * again in the same pass).  Returns the new file and, in @sha256_hex, the
  * SHA-256 of its contents. */
 void                   sotto_attachment_export_async  (GFile                *blob,
                                                        const guint8         *key,

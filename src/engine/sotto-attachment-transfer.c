@@ -13,6 +13,8 @@
 #include <glib/gi18n.h>
 #include <sodium.h>
 
+#include "sotto-attachment-blob-stream-private.h"
+#include "sotto-attachment-check-stream-private.h"
 #include "sotto-attachment-file-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-engine-private.h"
@@ -25,7 +27,12 @@
  * checked into the profile, decrypted out of it on request.  The
  * profile only ever holds blobs, encrypted under keys the store seals;
  * plaintext is read from the file being sent and written only where
- * the user exports to. */
+ * the user exports to.
+ *
+ * Each step reads its file once: a download is checked as it is written
+ * (SottoAttachmentCheckStream), an export decrypts and checks in one
+ * pass, and an upload reads its blob without a worker thread for each of
+ * libsoup's reads (SottoAttachmentBlobStream). */
 
 typedef struct
 {
@@ -55,12 +62,10 @@ typedef struct
 
 typedef struct
 {
-  guint8            *key;        /* guarded memory */
-  guint8             digest[SP_ATTACHMENT_DIGEST_SIZE];
-  guint64            size;
-  GFile             *blob;
-  GFileOutputStream *out;
-  Progress           progress;
+  guint64                     size;
+  GFile                      *blob;
+  SottoAttachmentCheckStream *out;
+  Progress                    progress;
 } DownloadState;
 
 typedef struct
@@ -345,7 +350,7 @@ upload_state_cb (GObject      *object,
   UploadState *state = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(SottoRelayUpload) standing = NULL;
-  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(GInputStream) in = NULL;
   GError *error = NULL;
 
   standing = _sotto_relay_client_get_upload_finish (state->client, result, &error);
@@ -362,16 +367,15 @@ upload_state_cb (GObject      *object,
     }
 
   /* The rest of the blob, from where the relay stands. */
-  in = g_file_read (state->blob, cancellable, &error);
-  if (in == NULL
-      || !g_seekable_seek (G_SEEKABLE (in), (goffset) standing->offset, G_SEEK_SET, cancellable, &error))
+  in = sotto_attachment_blob_stream_new (state->blob, standing->offset, &error);
+  if (in == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
   progress_start (&state->progress, G_SEEKABLE (in), state->progress.func, state->progress.data);
-  _sotto_relay_client_put_upload_async (state->client, standing, G_INPUT_STREAM (in), cancellable,
+  _sotto_relay_client_put_upload_async (state->client, standing, in, cancellable,
                                         put_cb, g_steal_pointer (&task));
 }
 
@@ -432,30 +436,8 @@ download_state_free (DownloadState *state)
 {
   progress_stop (&state->progress);
   discard_download (state);
-  g_clear_pointer (&state->key, sodium_free);
-  g_clear_object (&state->blob);
   g_clear_object (&state->out);
   g_free (state);
-}
-
-/* In a worker thread: the blob checked, nothing decrypted. */
-static void
-verify_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  DownloadState *state = task_data;
-  GError *error = NULL;
-
-  if (!sotto_attachment_file_verify (state->blob, state->key, state->digest, state->size, cancellable, &error))
-    {
-      discard_download (state);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_pointer (task, g_steal_pointer (&state->blob), g_object_unref);
 }
 
 static void
@@ -467,19 +449,19 @@ downloaded_cb (GObject      *object,
   DownloadState *state = g_task_get_task_data (task);
   GError *error = NULL;
 
+  progress_stop (&state->progress);
   if (!_sotto_relay_client_download_finish (SOTTO_RELAY_CLIENT (object), result, &error)
-      || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error))
+      || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error)
+      || !sotto_attachment_check_stream_verdict (state->out, &error))
     {
-      progress_stop (&state->progress);
       g_clear_object (&state->out);
       discard_download (state);
       g_task_return_error (task, error);
       return;
     }
 
-  progress_stop (&state->progress);
   progress_report (&state->progress, sp_attachment_blob_size (state->size));
-  g_task_run_in_thread (task, verify_thread);
+  g_task_return_pointer (task, g_steal_pointer (&state->blob), g_object_unref);
 }
 
 void
@@ -496,6 +478,7 @@ sotto_attachment_download_async (SottoRelayClient            *client,
                                  gpointer                     user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GFileOutputStream) file_out = NULL;
   DownloadState *state;
   GError *error = NULL;
   guint64 blob_size = sp_attachment_blob_size (size);
@@ -508,9 +491,6 @@ sotto_attachment_download_async (SottoRelayClient            *client,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_attachment_download_async);
   state = g_new0 (DownloadState, 1);
-  state->key = _sotto_secure_alloc (SP_ATTACHMENT_KEY_SIZE);
-  memcpy (state->key, key, SP_ATTACHMENT_KEY_SIZE);
-  memcpy (state->digest, digest, SP_ATTACHMENT_DIGEST_SIZE);
   state->size = size;
   g_task_set_task_data (task, state, (GDestroyNotify) download_state_free);
 
@@ -523,10 +503,18 @@ sotto_attachment_download_async (SottoRelayClient            *client,
     }
 
   state->blob = new_blob_file (folder);
-  state->out = g_file_create (state->blob, G_FILE_CREATE_PRIVATE, cancellable, &error);
-  if (state->out == NULL)
+  file_out = g_file_create (state->blob, G_FILE_CREATE_PRIVATE, cancellable, &error);
+  if (file_out == NULL)
     {
       g_clear_object (&state->blob);
+      g_task_return_error (task, error);
+      return;
+    }
+  state->out = sotto_attachment_check_stream_new (G_OUTPUT_STREAM (file_out), key, digest, size, &error);
+  if (state->out == NULL)
+    {
+      g_clear_object (&file_out);
+      discard_download (state);
       g_task_return_error (task, error);
       return;
     }

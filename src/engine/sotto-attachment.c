@@ -193,14 +193,22 @@ _sotto_attachment_update (SottoAttachment             *self,
   old = g_steal_pointer (&self->record);
   self->record = _sotto_attachment_record_copy (record);
 
+  /* A failed upload stays uploading in the store, to be resumed: until
+   * it is tried again the model still says that it failed, and why. */
+  if (old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+    {
+      self->record->state = SOTTO_ATTACHMENT_STATE_FAILED;
+      self->record->transferred = old->transferred;
+    }
+
   g_object_freeze_notify (G_OBJECT (self));
-  if (old->state != record->state)
+  if (old->state != self->record->state)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_STATE]);
-  if (old->transferred != record->transferred)
+  if (old->transferred != self->record->transferred)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PROGRESS]);
   if (old->pointer->thumbnail != record->pointer->thumbnail)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_THUMBNAIL]);
-  if (record->state != SOTTO_ATTACHMENT_STATE_FAILED)
+  if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
     set_error (self, NULL);
   g_object_thaw_notify (G_OBJECT (self));
 

@@ -15,6 +15,7 @@
 
 #include "sotto-content-attachment-private.h"
 #include "sotto-content-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-engine-private.h"
 
 /* A data message names its attachments in a repeated field; the text of
@@ -28,7 +29,7 @@
  *     bytes  digest       = 3;  // 32 bytes: SHA-256 of the whole blob
  *     uint64 size         = 4;  // the plaintext's size, always written
  *     string content_type = 5;  // "type/subtype", printable ASCII
- *     string file_name    = 6;  // optional
+ *     string file_name    = 6;  // optional, on one line
  *     bytes  thumbnail    = 10; // optional: JPEG or PNG, ≤ 64 KiB
  *   }
  *
@@ -136,9 +137,7 @@ static gboolean
 file_name_is_valid (const char *data,
                     gsize       len)
 {
-  return len > 0 && len <= SOTTO_CONTENT_MAX_FILE_NAME
-         && memchr (data, '\0', len) == NULL
-         && g_utf8_validate (data, len, NULL);
+  return _sotto_display_text_is_valid (data, len, SOTTO_CONTENT_MAX_FILE_NAME);
 }
 
 static gboolean

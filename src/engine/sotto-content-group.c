@@ -18,6 +18,7 @@
 #include "sp-uuid.h"
 
 #include "sotto-content-group-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-content-private.h"
 #include "sotto-engine-private.h"
 
@@ -188,20 +189,10 @@ _sotto_group_action_name (SottoGroupAction action)
     }
 }
 
-static gboolean
-text_is_valid (const char *text,
-               gsize       len,
-               gsize       max)
-{
-  return len > 0 && len <= max
-         && memchr (text, '\0', len) == NULL
-         && g_utf8_validate (text, len, NULL);
-}
-
 gboolean
 _sotto_group_title_is_valid (const char *title)
 {
-  return title != NULL && text_is_valid (title, strlen (title), SOTTO_GROUP_MAX_TITLE);
+  return title != NULL && _sotto_display_text_is_valid (title, strlen (title), SOTTO_GROUP_MAX_TITLE);
 }
 
 static gboolean
@@ -386,7 +377,7 @@ decode_member (const guint8 *data,
 
         case MEMBER_USERNAME:
           if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen)
-              || !text_is_valid ((const char *) field.data, field.len, SOTTO_CONTENT_MAX_SENDER))
+              || !_sotto_display_text_is_valid ((const char *) field.data, field.len, SOTTO_CONTENT_MAX_SENDER))
             return NULL;
           member->username = g_strndup ((const char *) field.data, field.len);
           break;
@@ -452,7 +443,7 @@ decode_update (const guint8 *data,
 
         case UPDATE_TITLE:
           if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen)
-              || !text_is_valid ((const char *) field.data, field.len, SOTTO_GROUP_MAX_TITLE))
+              || !_sotto_display_text_is_valid ((const char *) field.data, field.len, SOTTO_GROUP_MAX_TITLE))
             return NULL;
           update->title = g_strndup ((const char *) field.data, field.len);
           break;

@@ -129,6 +129,32 @@ receive_message (SottoStore          *store,
   return TRUE;
 }
 
+/* How many of its own updates that the rules refused one author may
+ * have in a group's history.  The history takes SOTTO_GROUP_MAX_UPDATES
+ * and then no more changes, and a member's own update counts from it
+ * whatever the rules say (it may be allowed once an update it depends on
+ * arrives): without a bound, anyone who knows the group's id, such as a
+ * removed member, could fill the history with refused updates and stop
+ * the group from ever changing again. */
+#define MAX_REFUSED_PER_AUTHOR 8
+
+static guint
+count_refused (SottoGroupState *state,
+               const char      *author)
+{
+  guint n_refused = 0;
+
+  for (guint i = 0; i < state->history->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+
+      if (!g_array_index (state->applied, gboolean, i) && g_ascii_strcasecmp (update->author, author) == 0)
+        n_refused++;
+    }
+
+  return n_refused;
+}
+
 static gboolean
 receive_updates (SottoStore          *store,
                  SottoGroupState     *state,
@@ -144,16 +170,22 @@ receive_updates (SottoStore          *store,
   gboolean joining = state->history->len == 0;
   const SottoGroupMember *author;
   gboolean trusted;
+  guint n_refused;
   gboolean live;
 
   author = _sotto_group_state_find_member (state, sender);
   trusted = joining || (author != NULL && author->admin);
+  /* Each update the sender makes itself may turn out refused. */
+  n_refused = trusted ? 0 : count_refused (state, sender);
   for (guint i = 0; i < content->group_updates->len; i++)
     {
       SottoGroupUpdate *update = g_ptr_array_index (content->group_updates, i);
 
-      if ((trusted || g_ascii_strcasecmp (update->author, sender) == 0)
-          && !_sotto_group_state_has_update (state, update))
+      if (_sotto_group_state_has_update (state, update))
+        continue;
+      if (trusted)
+        g_ptr_array_add (accepted, update);
+      else if (g_ascii_strcasecmp (update->author, sender) == 0 && n_refused++ < MAX_REFUSED_PER_AUTHOR)
         g_ptr_array_add (accepted, update);
     }
   if (accepted->len == 0)

@@ -255,12 +255,30 @@ _sotto_group_state_was_applied (SottoGroupState        *state,
   return index != G_MAXUINT && g_array_index (state->applied, gboolean, index);
 }
 
+static gboolean
+has_create (SottoGroupState *state)
+{
+  for (guint i = 0; i < state->history->len; i++)
+    {
+      if (((SottoGroupUpdate *) g_ptr_array_index (state->history, i))->action == SOTTO_GROUP_ACTION_CREATE)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* Adds the updates of @updates that the history lacks, as far as
- * SOTTO_GROUP_MAX_UPDATES, and replays it; returns how many were new. */
+ * SOTTO_GROUP_MAX_UPDATES, and replays it; returns how many were new.
+ *
+ * A group is created once, and its history keeps the first creation it
+ * got: anyone who knows a group's id may send a creation of its own as
+ * its own update, and one whose author's UUID sorts first would
+ * otherwise replace the group's title, members and admins. */
 guint
 _sotto_group_state_merge (SottoGroupState *state,
                           GPtrArray       *updates)
 {
+  gboolean created = has_create (state);
   guint n_new = 0;
 
   for (guint i = 0; i < updates->len; i++)
@@ -269,9 +287,11 @@ _sotto_group_state_merge (SottoGroupState *state,
 
       if (state->history->len == SOTTO_GROUP_MAX_UPDATES)
         break;
-      if (_sotto_group_state_has_update (state, update))
+      if (_sotto_group_state_has_update (state, update)
+          || (update->action == SOTTO_GROUP_ACTION_CREATE && created))
         continue;
       g_ptr_array_add (state->history, _sotto_group_update_copy (update));
+      created |= update->action == SOTTO_GROUP_ACTION_CREATE;
       n_new++;
     }
 

@@ -17,11 +17,17 @@
 /* The messenger's face for attachments; the attachment service
  * (sotto-attachment-service.c) does the work. */
 
+/* Nothing comes down by itself from someone the user has not accepted:
+ * a stranger must not learn that the message was opened, nor fill the
+ * profile. */
 static void
 message_received_cb (SottoMessenger    *self,
                      SottoConversation *conversation,
                      SottoMessage      *message)
 {
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) != SOTTO_CONTACT_STANDING_ACCEPTED)
+    return;
+
   _sotto_attachment_service_message_received (self->attachments, message);
 }
 
@@ -158,6 +164,45 @@ sotto_messenger_download_attachment_finish (SottoMessenger  *self,
                                             GError         **error)
 {
   return _sotto_task_propagate_boolean (self, result, sotto_messenger_download_attachment_async, error);
+}
+
+/**
+ * sotto_messenger_retry_upload_async:
+ * @self: a #SottoMessenger
+ * @attachment: an outgoing attachment whose upload failed (or was
+ *   cancelled with sotto_attachment_cancel())
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once it is on the relay, or failed again
+ * @user_data: data for @callback
+ *
+ * Uploads the rest of @attachment from where the relay stands, showing
+ * its progress, then sends its message if all its files are on the
+ * relay.  sotto_messenger_flush_async() resumes every such upload too,
+ * without progress.
+ */
+void
+sotto_messenger_retry_upload_async (SottoMessenger      *self,
+                                    SottoAttachment     *attachment,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_messenger_retry_upload_async);
+  _sotto_attachment_service_retry_upload (self->attachments, attachment, task);
+}
+
+gboolean
+sotto_messenger_retry_upload_finish (SottoMessenger  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_messenger_retry_upload_async, error);
 }
 
 /**

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <sodium.h>
 
+#include "sotto-display-text-private.h"
 #include "sotto-messenger-private.h"
 
 /* The messenger's face of the profile service
@@ -52,10 +53,10 @@ sotto_messenger_set_profile_async (SottoMessenger      *self,
   g_task_set_source_tag (task, sotto_messenger_set_profile_async);
 
   name_len = strlen (name);
-  if (name_len == 0 || name_len > SOTTO_PROFILE_MAX_NAME || !g_utf8_validate (name, name_len, NULL))
+  if (!_sotto_display_text_is_valid (name, name_len, SOTTO_PROFILE_MAX_NAME))
     {
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A display name is 1 to %d bytes of text"), SOTTO_PROFILE_MAX_NAME);
+                               _("A display name is 1 to %d bytes of text on one line"), SOTTO_PROFILE_MAX_NAME);
       return;
     }
 

@@ -259,6 +259,14 @@ void                   sotto_messenger_download_attachment_async    (SottoMessen
 gboolean               sotto_messenger_download_attachment_finish   (SottoMessenger      *self,
                                                                      GAsyncResult        *result,
                                                                      GError             **error);
+void                   sotto_messenger_retry_upload_async           (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+gboolean               sotto_messenger_retry_upload_finish          (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     GError             **error);
 void                   sotto_messenger_export_attachment_async      (SottoMessenger      *self,
                                                                      SottoAttachment     *attachment,
                                                                      GFile               *dir,

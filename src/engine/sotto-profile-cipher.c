@@ -18,6 +18,7 @@
 #include "sp-error.h"
 #include "sp-protobuf.h"
 
+#include "sotto-display-text-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-profile-cipher-private.h"
 
@@ -58,9 +59,7 @@ static gboolean
 name_is_valid (const guint8 *name,
                gsize         len)
 {
-  return len > 0 && len <= SOTTO_PROFILE_MAX_NAME
-         && memchr (name, '\0', len) == NULL
-         && g_utf8_validate ((const char *) name, len, NULL);
+  return _sotto_display_text_is_valid ((const char *) name, len, SOTTO_PROFILE_MAX_NAME);
 }
 
 /* Returns: (transfer full): the encrypted profile of @name and @avatar */

@@ -301,7 +301,7 @@ static const char * const migrations[] = {
   /* 11 → 12: a group's timeline keeps one entry per author and id. */
   group_events_by_author,
 
-  /* 12 → 13 (store schema 14, whatever number the merge gives it): this
+  /* 12 → 13: this
    * device's group messages that went through the relay sealed
    * (sotto-group-list-send.c), as sealed_messages for 1:1 messages. */
   "CREATE TABLE sealed_group_events ("

@@ -142,6 +142,8 @@ min_u64 (uint64_t a,
 typedef enum {
   STREAM_OPEN,
   STREAM_VERIFIED,
+  /* Decrypting without a first pass: final checks everything. */
+  STREAM_ONE_PASS,
   STREAM_DONE,
   STREAM_FAILED,
 } StreamState;
@@ -473,21 +475,17 @@ decryptor_fail (SpAttachmentDecryptor *decryptor,
   return error;
 }
 
-int
-sp_attachment_decryptor_verify (SpAttachmentDecryptor *decryptor,
-                                const uint8_t         *in,
-                                size_t                 in_len)
+/* Takes the next @in_len bytes of the blob, at @decryptor->pos, into
+ * the checks: everything into the digest, what precedes the last 32
+ * bytes into the MAC, and the last 32 bytes kept as the MAC to compare.
+ * The caller advances the position. */
+static void
+absorb_blob (SpAttachmentDecryptor *decryptor,
+             const uint8_t         *in,
+             size_t                 in_len)
 {
-  uint64_t mac_start;
+  uint64_t mac_start = decryptor->blob_size - SP_ATTACHMENT_MAC_SIZE;
 
-  if (decryptor == NULL || (in == NULL && in_len != 0) || decryptor->state != STREAM_OPEN)
-    return SP_ERR_INVALID_ARGUMENT;
-  if ((uint64_t) in_len > decryptor->blob_size - decryptor->pos)
-    return decryptor_fail (decryptor, SP_ERR_MALFORMED);
-
-  /* Everything goes into the digest, what precedes the last 32 bytes
-   * into the MAC, and the last 32 bytes are the MAC to compare. */
-  mac_start = decryptor->blob_size - SP_ATTACHMENT_MAC_SIZE;
   handles_absorb (&decryptor->handles, in, in_len, false);
   if (decryptor->pos < mac_start && in_len != 0)
     gcry_md_write (decryptor->handles.mac, in, min_size (in_len, mac_start - decryptor->pos));
@@ -498,29 +496,51 @@ sp_attachment_decryptor_verify (SpAttachmentDecryptor *decryptor,
       memcpy (decryptor->received_mac + (from - mac_start), in + (from - decryptor->pos),
               (size_t) (decryptor->pos + in_len - from));
     }
+}
+
+int
+sp_attachment_decryptor_verify (SpAttachmentDecryptor *decryptor,
+                                const uint8_t         *in,
+                                size_t                 in_len)
+{
+  if (decryptor == NULL || (in == NULL && in_len != 0) || decryptor->state != STREAM_OPEN)
+    return SP_ERR_INVALID_ARGUMENT;
+  if ((uint64_t) in_len > decryptor->blob_size - decryptor->pos)
+    return decryptor_fail (decryptor, SP_ERR_MALFORMED);
+
+  absorb_blob (decryptor, in, in_len);
   decryptor->pos += in_len;
   return SP_OK;
 }
 
-int
-sp_attachment_decryptor_verify_final (SpAttachmentDecryptor *decryptor)
+/* The digest, then the MAC, of the blob taken in. */
+static int
+check_digest_and_mac (SpAttachmentDecryptor *decryptor)
 {
-  const unsigned char *hash;
-  const unsigned char *mac;
+  const unsigned char *hash = gcry_md_read (decryptor->handles.hash, GCRY_MD_SHA256);
+  const unsigned char *mac = gcry_md_read (decryptor->handles.mac, GCRY_MD_SHA256);
 
-  if (decryptor == NULL || decryptor->state != STREAM_OPEN)
-    return SP_ERR_INVALID_ARGUMENT;
-  if (decryptor->pos != decryptor->blob_size)
-    return decryptor_fail (decryptor, SP_ERR_MALFORMED);
-
-  hash = gcry_md_read (decryptor->handles.hash, GCRY_MD_SHA256);
-  mac = gcry_md_read (decryptor->handles.mac, GCRY_MD_SHA256);
   if (hash == NULL || mac == NULL)
     return decryptor_fail (decryptor, SP_ERR_CRYPTO);
   if (sodium_memcmp (hash, decryptor->digest, SP_ATTACHMENT_DIGEST_SIZE) != 0)
     return decryptor_fail (decryptor, SP_ERR_BAD_DIGEST);
   if (sodium_memcmp (mac, decryptor->received_mac, SP_ATTACHMENT_MAC_SIZE) != 0)
     return decryptor_fail (decryptor, SP_ERR_BAD_MAC);
+  return SP_OK;
+}
+
+int
+sp_attachment_decryptor_verify_final (SpAttachmentDecryptor *decryptor)
+{
+  int ret;
+
+  if (decryptor == NULL || decryptor->state != STREAM_OPEN)
+    return SP_ERR_INVALID_ARGUMENT;
+  if (decryptor->pos != decryptor->blob_size)
+    return decryptor_fail (decryptor, SP_ERR_MALFORMED);
+  ret = check_digest_and_mac (decryptor);
+  if (ret != SP_OK)
+    return ret;
 
   /* The second pass hashes the blob again. */
   gcry_md_reset (decryptor->handles.hash);
@@ -613,7 +633,8 @@ sp_attachment_decryptor_update (SpAttachmentDecryptor *decryptor,
 
   if (decryptor == NULL || out_len == NULL || (out == NULL && out_size != 0) || (in == NULL && in_len != 0))
     return SP_ERR_INVALID_ARGUMENT;
-  if (decryptor->state != STREAM_VERIFIED)
+  if (decryptor->state != STREAM_VERIFIED && decryptor->state != STREAM_ONE_PASS
+      && !(decryptor->state == STREAM_OPEN && decryptor->pos == 0))
     return SP_ERR_INVALID_ARGUMENT;
   if ((uint64_t) in_len > decryptor->blob_size - decryptor->pos)
     return decryptor_fail (decryptor, SP_ERR_MALFORMED);
@@ -621,7 +642,13 @@ sp_attachment_decryptor_update (SpAttachmentDecryptor *decryptor,
                             - plaintext_done (decryptor, decryptor->pos))
     return SP_ERR_BUFFER_TOO_SMALL;
 
-  handles_absorb (&decryptor->handles, in, in_len, false);
+  /* Without a first pass, this pass takes the MAC in as well. */
+  if (decryptor->state == STREAM_OPEN)
+    decryptor->state = STREAM_ONE_PASS;
+  if (decryptor->state == STREAM_ONE_PASS)
+    absorb_blob (decryptor, in, in_len);
+  else
+    handles_absorb (&decryptor->handles, in, in_len, false);
   cipher_end = SP_ATTACHMENT_IV_SIZE + decryptor->cipher_size;
 
   while (in_len > 0)
@@ -685,7 +712,7 @@ sp_attachment_decryptor_update (SpAttachmentDecryptor *decryptor,
         }
       else
         {
-          /* The MAC: checked in the first pass, hashed above. */
+          /* The MAC: checked in the first pass or by final, hashed above. */
           n = in_len;
         }
 
@@ -702,17 +729,32 @@ int
 sp_attachment_decryptor_final (SpAttachmentDecryptor *decryptor)
 {
   const unsigned char *hash;
+  int ret;
 
-  if (decryptor == NULL || decryptor->state != STREAM_VERIFIED)
+  if (decryptor == NULL)
+    return SP_ERR_INVALID_ARGUMENT;
+  /* One pass over a blob of no bytes at all has no update. */
+  if (decryptor->state == STREAM_OPEN && decryptor->pos == 0)
+    decryptor->state = STREAM_ONE_PASS;
+  if (decryptor->state != STREAM_VERIFIED && decryptor->state != STREAM_ONE_PASS)
     return SP_ERR_INVALID_ARGUMENT;
   if (decryptor->pos != decryptor->blob_size)
     return decryptor_fail (decryptor, SP_ERR_MALFORMED);
 
-  hash = gcry_md_read (decryptor->handles.hash, GCRY_MD_SHA256);
-  if (hash == NULL)
-    return decryptor_fail (decryptor, SP_ERR_CRYPTO);
-  if (sodium_memcmp (hash, decryptor->digest, SP_ATTACHMENT_DIGEST_SIZE) != 0)
-    return decryptor_fail (decryptor, SP_ERR_BAD_DIGEST);
+  if (decryptor->state == STREAM_ONE_PASS)
+    {
+      ret = check_digest_and_mac (decryptor);
+      if (ret != SP_OK)
+        return ret;
+    }
+  else
+    {
+      hash = gcry_md_read (decryptor->handles.hash, GCRY_MD_SHA256);
+      if (hash == NULL)
+        return decryptor_fail (decryptor, SP_ERR_CRYPTO);
+      if (sodium_memcmp (hash, decryptor->digest, SP_ATTACHMENT_DIGEST_SIZE) != 0)
+        return decryptor_fail (decryptor, SP_ERR_BAD_DIGEST);
+    }
   if (decryptor->bad_padding != 0)
     return decryptor_fail (decryptor, SP_ERR_BAD_PADDING);
 

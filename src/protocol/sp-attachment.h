@@ -89,12 +89,21 @@ int  sp_attachment_encryptor_final  (SpAttachmentEncryptor  *encryptor,
 
 void sp_attachment_encryptor_free   (SpAttachmentEncryptor  *encryptor);
 
-/* Streaming decryption reads the blob twice, as Signal-Android does: the
- * first pass (verify, verify_final) checks its length, its digest and its
- * MAC and decrypts nothing; only then does the second pass (update,
- * final) decrypt it.  The second pass hashes the blob again and final
- * refuses it if the bytes differ from the verified ones, so the
- * plaintext it released is that of the blob whose MAC was checked.
+/* Streaming decryption reads the blob once or twice.  In two passes, as
+ * Signal-Android does, the first (verify, verify_final) checks its
+ * length, its digest and its MAC and decrypts nothing; only then does
+ * the second (update, final) decrypt it.  The second pass hashes the
+ * blob again and final refuses it if the bytes differ from the verified
+ * ones, so the plaintext it released is that of the blob whose MAC was
+ * checked.  In one pass, update is called from the start without
+ * verify: it takes the blob into the digest and the MAC as it decrypts,
+ * and final checks the length, the digest, the MAC and the padding, in
+ * that order, with the same errors.  Either way update releases
+ * plaintext before final has judged the blob: the caller keeps it where
+ * nothing else reads it (a buffer, a hidden file of its own) until
+ * final returns SP_OK, and discards it otherwise.  One pass costs one
+ * read of the blob instead of two; two passes never decrypt a blob that
+ * is refused.
  *
  * Errors: a blob longer or shorter than sp_attachment_blob_size (@size)
  * is SP_ERR_MALFORMED, one whose SHA-256 is not @digest SP_ERR_BAD_DIGEST
@@ -110,16 +119,18 @@ int  sp_attachment_decryptor_new          (SpAttachmentDecryptor **out,
                                            const uint8_t           digest[SP_ATTACHMENT_DIGEST_SIZE],
                                            uint64_t                size);
 
-/* The first pass: the next @in_len bytes of the blob. */
+/* The first pass of two: the next @in_len bytes of the blob. */
 int  sp_attachment_decryptor_verify       (SpAttachmentDecryptor  *decryptor,
                                            const uint8_t          *in,
                                            size_t                  in_len);
 
 int  sp_attachment_decryptor_verify_final (SpAttachmentDecryptor  *decryptor);
 
-/* The second pass, the same bytes again: writes the plaintext bytes
- * they complete, never more than @in_len + 15 (SP_ERR_BUFFER_TOO_SMALL,
- * nothing consumed, when @out_size is less than this call's share). */
+/* The second pass, the same bytes again, or the only pass when no
+ * verify came before it: writes the plaintext bytes they complete,
+ * never more than @in_len + 15 (SP_ERR_BUFFER_TOO_SMALL, nothing
+ * consumed, when @out_size is less than this call's share).  Once one
+ * pass has begun, verify is refused. */
 int  sp_attachment_decryptor_update       (SpAttachmentDecryptor  *decryptor,
                                            uint8_t                *out,
                                            size_t                  out_size,

@@ -111,7 +111,7 @@ read_done (RelayBlobJob *job)
    * connection early can tell the client. */
   if (job->status != RELAY_BLOB_OK)
     {
-      g_warning ("Cannot read attachment blob %s", download->info.id);
+      relay_blob_store_warn (request->server->blobs->store, "Cannot read attachment blob %s", download->info.id);
       download->failed = TRUE;
     }
   else

@@ -164,8 +164,9 @@ fs_create (RelayBlobStore      *store,
 }
 
 static RelayBlobStatus
-read_meta (const char    *blob_dir,
-           RelayBlobMeta *meta)
+read_meta (RelayBlobStore *store,
+           const char     *blob_dir,
+           RelayBlobMeta  *meta)
 {
   g_autofree char *path = g_build_filename (blob_dir, "meta", NULL);
   char text[RELAY_BLOB_META_MAX + 1];
@@ -180,7 +181,7 @@ read_meta (const char    *blob_dir,
     return RELAY_BLOB_FAILED;
   if (!relay_blob_meta_parse (text, (gsize) n, meta))
     {
-      g_warning ("%s is not a blob's metadata", path);
+      relay_blob_store_warn (store, "%s is not a blob's metadata", path);
       return RELAY_BLOB_FAILED;
     }
   return RELAY_BLOB_OK;
@@ -190,13 +191,14 @@ read_meta (const char    *blob_dir,
  * bytes with `flags` when `fd` is not NULL: its data once committed,
  * else its partial upload. */
 static RelayBlobStatus
-inspect (const char    *blob_dir,
-         RelayBlobInfo *info,
-         int            flags,
-         int           *fd)
+inspect (RelayBlobStore *store,
+         const char     *blob_dir,
+         RelayBlobInfo  *info,
+         int             flags,
+         int            *fd)
 {
   static const char * const names[] = { "data", "partial" };
-  RelayBlobStatus status = read_meta (blob_dir, &info->meta);
+  RelayBlobStatus status = read_meta (store, blob_dir, &info->meta);
 
   if (status != RELAY_BLOB_OK)
     return status;
@@ -216,8 +218,8 @@ inspect (const char    *blob_dir,
       /* More bytes than the upload declared means a damaged blob. */
       if (info->stored > info->meta.size || (info->complete && info->stored != info->meta.size))
         {
-          g_warning ("%s holds %" G_GUINT64_FORMAT " bytes of a blob of %" G_GUINT64_FORMAT,
-                     path, info->stored, info->meta.size);
+          relay_blob_store_warn (store, "%s holds %" G_GUINT64_FORMAT " bytes of a blob of %" G_GUINT64_FORMAT,
+                                 path, info->stored, info->meta.size);
           return RELAY_BLOB_FAILED;
         }
       if (fd != NULL && (*fd = open (path, flags | O_CLOEXEC)) < 0)
@@ -238,7 +240,7 @@ fs_stat (RelayBlobStore *store,
 
   memset (info, 0, sizeof *info);
   g_strlcpy (info->id, id, sizeof info->id);
-  return inspect (blob_dir, info, 0, NULL);
+  return inspect (store, blob_dir, info, 0, NULL);
 }
 
 static RelayBlobStatus
@@ -256,7 +258,7 @@ fs_open (RelayBlobStore   *store,
   *handle = NULL;
   memset (info, 0, sizeof *info);
   g_strlcpy (info->id, id, sizeof info->id);
-  status = inspect (blob_dir, info, append ? O_WRONLY : O_RDONLY, &fd);
+  status = inspect (store, blob_dir, info, append ? O_WRONLY : O_RDONLY, &fd);
   if (status != RELAY_BLOB_OK)
     return status;
   /* A committed blob takes no more bytes; an upload cannot be read. */
@@ -376,7 +378,7 @@ fs_scan (RelayBlobStore     *store,
       if (!relay_blob_id_is_valid (name, strlen (name)))
         continue;
       g_strlcpy (info.id, name, sizeof info.id);
-      if (inspect (path, &info, 0, NULL) == RELAY_BLOB_OK)
+      if (inspect (store, path, &info, 0, NULL) == RELAY_BLOB_OK)
         visit (&info, user_data);
     }
   return RELAY_BLOB_OK;
@@ -412,7 +414,7 @@ relay_blob_store_new_filesystem (const char *dir)
 {
   FsStore *self = g_new0 (FsStore, 1);
 
-  self->parent.klass = &fs_class;
+  relay_blob_store_init (&self->parent, &fs_class);
   self->dir = g_strdup (dir);
   return &self->parent;
 }

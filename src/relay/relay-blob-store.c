@@ -3,20 +3,48 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What every blob store shares: freeing, the sweep of expired blobs,
- * and the commit of an upload whose every byte was stored when the
- * relay stopped before it could commit it.
+ * What every blob store shares: its warnings, freeing, the sweep of
+ * expired blobs, and the commit of an upload whose every byte was stored
+ * when the relay stopped before it could commit it.
  */
 
 #include "config.h"
 
+#include <string.h>
+
 #include "relay-blob-store.h"
+
+void
+relay_blob_store_init (RelayBlobStore            *self,
+                       const RelayBlobStoreClass *klass)
+{
+  self->klass = klass;
+  g_mutex_init (&self->log_lock);
+  memset (&self->warnings, 0, sizeof self->warnings);
+}
+
+void
+relay_blob_store_warn (RelayBlobStore *self,
+                       const char     *format,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_mutex_lock (&self->log_lock);
+  relay_log_throttle_vprintf (&self->warnings, G_LOG_LEVEL_WARNING, format, args);
+  g_mutex_unlock (&self->log_lock);
+  va_end (args);
+}
 
 void
 relay_blob_store_free (RelayBlobStore *self)
 {
-  if (self != NULL)
-    self->klass->free (self);
+  if (self == NULL)
+    return;
+  relay_log_throttle_clear (&self->warnings);
+  g_mutex_clear (&self->log_lock);
+  self->klass->free (self);
 }
 
 /* Closes *handle, if open, and clears it. */

@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "relay-blob-parse.h"
+#include "relay-log-throttle.h"
 
 G_BEGIN_DECLS
 
@@ -98,7 +99,21 @@ typedef struct
 struct _RelayBlobStore
 {
   const RelayBlobStoreClass *klass;
+  /* A damaged blob is warned of each time a client asks for it, as fast
+   * as clients ask, from any worker thread: the lines are throttled
+   * (relay-log-throttle.c) under this lock. */
+  GMutex                     log_lock;
+  RelayLogThrottle           warnings;
 };
+
+/* For backends: sets up the part every store shares. */
+void            relay_blob_store_init           (RelayBlobStore            *self,
+                                                 const RelayBlobStoreClass *klass);
+/* Logs a warning of the store's, unless it repeats the one before
+ * within a minute; from any thread. */
+void            relay_blob_store_warn           (RelayBlobStore  *self,
+                                                 const char      *format,
+                                                 ...) G_GNUC_PRINTF (2, 3);
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
 void            relay_blob_store_free           (RelayBlobStore  *self);

@@ -87,6 +87,8 @@ relay_config_new (void)
   /* Sotto's clients ping every 30 s, so the relay pings none of them. */
   config->websocket_ping_seconds = 45;
   config->websocket_pong_timeout_seconds = 15;
+  /* Far beyond what a check takes when the hashing queue is full. */
+  config->websocket_auth_timeout_seconds = 30;
   config->websocket_buffer_bytes = 1024 * 1024;
   config->websocket_total_bytes = 64 * 1024 * 1024;
   config->max_blob_bytes = 100 * 1024 * 1024;
@@ -391,6 +393,7 @@ static const KeyDef key_defs[] = {
   LIMIT ("write-timeout-seconds", write_timeout_seconds, 1, 3600),
   LIMIT ("websocket-ping-seconds", websocket_ping_seconds, 1, 3600),
   LIMIT ("websocket-pong-timeout-seconds", websocket_pong_timeout_seconds, 1, 3600),
+  LIMIT ("websocket-auth-timeout-seconds", websocket_auth_timeout_seconds, 1, 3600),
   LIMIT ("websocket-buffer-bytes", websocket_buffer_bytes, 64 * 1024, 1024 * 1024 * 1024),
   LIMIT ("websocket-total-bytes", websocket_total_bytes, 1024 * 1024,
          G_GUINT64_CONSTANT (64) * 1024 * 1024 * 1024),

@@ -100,6 +100,7 @@ typedef struct
   guint     write_timeout_seconds;
   guint     websocket_ping_seconds;
   guint     websocket_pong_timeout_seconds;
+  guint     websocket_auth_timeout_seconds;
   gsize     websocket_buffer_bytes;
   gsize     websocket_total_bytes;
   /* Attachment blobs; see docs/deploy.md. */

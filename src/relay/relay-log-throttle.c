@@ -38,6 +38,17 @@ relay_log_throttle_message (RelayLogThrottle *self,
 }
 
 void
+relay_log_throttle_vprintf (RelayLogThrottle *self,
+                            GLogLevelFlags    level,
+                            const char       *format,
+                            va_list           args)
+{
+  g_autofree char *line = g_strdup_vprintf (format, args);
+
+  relay_log_throttle_message (self, level, line);
+}
+
+void
 relay_log_throttle_clear (RelayLogThrottle *self)
 {
   g_clear_pointer (&self->last_line, g_free);

@@ -22,6 +22,11 @@ typedef struct
 void relay_log_throttle_message (RelayLogThrottle *self,
                                  GLogLevelFlags    level,
                                  const char       *line);
+/* The same, for a line made from @format and @args. */
+void relay_log_throttle_vprintf (RelayLogThrottle *self,
+                                 GLogLevelFlags    level,
+                                 const char       *format,
+                                 va_list           args) G_GNUC_PRINTF (3, 0);
 void relay_log_throttle_clear   (RelayLogThrottle *self);
 
 G_END_DECLS

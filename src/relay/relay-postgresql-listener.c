@@ -13,6 +13,10 @@
  * answers, never holds the loop.  An attempt that has not finished after
  * CONNECT_TIMEOUT_MS is given up, and the next one starts
  * RECONNECT_INTERVAL_MS after the last ended.
+ *
+ * While listening, the connection also sends the online-only notices
+ * that this node publishes, all that wait in one query, one query at a
+ * time, without ever waiting for the server either.
  */
 
 #include "config.h"
@@ -29,6 +33,14 @@
 /* For the first, blocking connection; the URL's own connect_timeout
  * wins. */
 #define CONNECT_TIMEOUT       "10"
+/* Online-only envelopes are worth nothing late: beyond this many
+ * waiting to go out, more are dropped. */
+#define MAX_WAITING_NOTICES   1024
+/* Both channels, in one query. */
+#define LISTEN_QUERY          "LISTEN " RELAY_POSTGRESQL_CHANNEL "; LISTEN " RELAY_POSTGRESQL_ONLINE_CHANNEL
+/* The notices are digits, UUIDs, colons and base64 (see
+ * relay-postgresql-online.h): an array literal holds them unquoted. */
+#define PUBLISH_QUERY         "SELECT pg_notify ('" RELAY_POSTGRESQL_ONLINE_CHANNEL "', n) FROM unnest ($1::text[]) n"
 
 typedef enum
 {
@@ -52,8 +64,12 @@ struct _RelayPostgresqlListener
   uv_timer_t             reconnect;     /* the next attempt */
   uv_timer_t             deadline;      /* the end of the current attempt */
   RelayQueueChangedFunc  changed;
+  RelayOnlineNoticeFunc  online;
   gpointer               user_data;
   gboolean               closed;
+  GString               *waiting;       /* notices to publish, as an array literal's elements */
+  guint                  n_waiting;
+  gboolean               publishing;    /* a query of notices has not been answered yet */
 };
 
 static void socket_ready_cb (uv_poll_t  *poll,
@@ -81,12 +97,19 @@ connect_and_listen (RelayPostgresqlListener  *self,
                    g_strchomp (PQerrorMessage (self->conn)));
       return FALSE;
     }
-  result = PQexec (self->conn, "LISTEN " RELAY_POSTGRESQL_CHANNEL);
+  result = PQexec (self->conn, LISTEN_QUERY);
   ok = PQresultStatus (result) == PGRES_COMMAND_OK;
   if (!ok)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot listen for new envelopes: %s",
                  g_strchomp (PQresultErrorMessage (result)));
   PQclear (result);
+  /* From now on, notices go out without waiting for the server. */
+  if (ok && PQsetnonblocking (self->conn, 1) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot listen for new envelopes: %s",
+                   g_strchomp (PQerrorMessage (self->conn)));
+      ok = FALSE;
+    }
   return ok;
 }
 
@@ -150,6 +173,10 @@ give_up (RelayPostgresqlListener *self,
 {
   g_warning ("%s: %s", why, self->conn != NULL ? g_strchomp (PQerrorMessage (self->conn)) : "out of memory");
   self->state = STATE_WAITING;
+  /* What waited to be published, or was being, is lost with it. */
+  g_string_truncate (self->waiting, 0);
+  self->n_waiting = 0;
+  self->publishing = FALSE;
   uv_timer_stop (&self->deadline);
   /* libpq closes the socket, which the poll handle must not outlive in
    * the loop's epoll set: the handle is closed first, though the
@@ -194,7 +221,7 @@ connect_step (RelayPostgresqlListener *self)
       return;
     case PGRES_POLLING_OK:
       if (PQsetnonblocking (self->conn, 1) != 0 ||
-          !PQsendQuery (self->conn, "LISTEN " RELAY_POSTGRESQL_CHANNEL))
+          !PQsendQuery (self->conn, LISTEN_QUERY))
         {
           give_up (self, "Cannot listen for new envelopes");
           return;
@@ -241,22 +268,111 @@ subscribe_step (RelayPostgresqlListener *self)
   listening_again (self);
 }
 
+/* Sends every notice that waits in one query, unless one is out. */
 static void
-read_notifications (RelayPostgresqlListener *self)
+publish_waiting (RelayPostgresqlListener *self)
+{
+  g_autofree char *array = NULL;
+  const char *params[1];
+
+  if (self->state != STATE_LISTENING || self->publishing || self->n_waiting == 0)
+    return;
+  array = g_strdup_printf ("{%s}", self->waiting->str);
+  params[0] = array;
+  g_string_truncate (self->waiting, 0);
+  self->n_waiting = 0;
+  if (!PQsendQueryParams (self->conn, PUBLISH_QUERY, 1, NULL, params, NULL, NULL, 0))
+    {
+      give_up (self, "Lost the PostgreSQL connection that listens for new envelopes");
+      return;
+    }
+  self->publishing = TRUE;
+}
+
+/* Reads the answer to the notices sent, once it is whole. */
+static void
+read_published (RelayPostgresqlListener *self)
+{
+  PGresult *result;
+
+  if (!self->publishing || PQisBusy (self->conn))
+    return;
+  while ((result = PQgetResult (self->conn)) != NULL)
+    {
+      /* Notices are best effort: a refusal drops them, and says why. */
+      if (PQresultStatus (result) != PGRES_TUPLES_OK)
+        g_message ("PostgreSQL did not pass on online-only envelopes: %s",
+                   g_strchomp (PQresultErrorMessage (result)));
+      PQclear (result);
+    }
+  self->publishing = FALSE;
+  publish_waiting (self);
+}
+
+/* Writes what libpq holds of the query sent, and watches for the rest
+ * of it to go and for what comes. */
+static void
+flush_and_watch (RelayPostgresqlListener *self)
+{
+  int flushed = PQflush (self->conn);
+
+  if (flushed < 0)
+    give_up (self, "Lost the PostgreSQL connection that listens for new envelopes");
+  else
+    watch (self, flushed == 0 ? UV_READABLE : UV_READABLE | UV_WRITABLE);
+}
+
+/* Reads notifications and answers, and writes what waits to go out. */
+static void
+listen_step (RelayPostgresqlListener *self)
 {
   PGnotify *notify;
 
-  if (!PQconsumeInput (self->conn))
+  if (PQflush (self->conn) < 0 || !PQconsumeInput (self->conn))
     {
       give_up (self, "Lost the PostgreSQL connection that listens for new envelopes");
       return;
     }
   while ((notify = PQnotifies (self->conn)) != NULL)
     {
+      /* This node's own notices come back to it too: it offered them to
+       * its devices before it published them, and a device that was not
+       * connected then must not get them later. */
+      if (strcmp (notify->relname, RELAY_POSTGRESQL_ONLINE_CHANNEL) == 0)
+        {
+          if (notify->be_pid != PQbackendPID (self->conn))
+            self->online (notify->extra, self->user_data);
+        }
       /* Only a device key is ever sent; anything else is ignored. */
-      if (strlen (notify->extra) < RELAY_DEVICE_KEY_SIZE)
+      else if (strlen (notify->extra) < RELAY_DEVICE_KEY_SIZE)
         self->changed (notify->extra, self->user_data);
       PQfreemem (notify);
+    }
+  read_published (self);
+  if (self->state == STATE_LISTENING)
+    flush_and_watch (self);
+}
+
+void
+relay_postgresql_listener_publish (RelayPostgresqlListener *self,
+                                   const char              *notice)
+{
+  g_return_if_fail (self != NULL && notice != NULL);
+
+  if (self->state != STATE_LISTENING || self->n_waiting >= MAX_WAITING_NOTICES)
+    return;
+  if (self->n_waiting > 0)
+    g_string_append_c (self->waiting, ',');
+  g_string_append (self->waiting, notice);
+  self->n_waiting++;
+  /* Otherwise the notice goes with the next query, once the one out is
+   * answered.  Nothing is read here: notifications run callbacks, which
+   * must not run inside the caller's. */
+  if (!self->publishing)
+    {
+      publish_waiting (self);
+      if (self->state == STATE_LISTENING)
+        flush_and_watch (self);
     }
 }
 
@@ -275,7 +391,7 @@ socket_ready_cb (uv_poll_t *poll,
   switch (self->state)
     {
     case STATE_LISTENING:
-      read_notifications (self);
+      listen_step (self);
       return;
     case STATE_CONNECTING:
       connect_step (self);
@@ -311,6 +427,7 @@ RelayPostgresqlListener *
 relay_postgresql_listener_new (uv_loop_t              *loop,
                                const char             *url,
                                RelayQueueChangedFunc   changed,
+                               RelayOnlineNoticeFunc   online,
                                gpointer                user_data,
                                GError                **error)
 {
@@ -319,6 +436,8 @@ relay_postgresql_listener_new (uv_loop_t              *loop,
   self->loop = loop;
   self->url = g_strdup (url);
   self->changed = changed;
+  self->online = online;
+  self->waiting = g_string_new (NULL);
   self->user_data = user_data;
   if (!connect_and_listen (self, error))
     {
@@ -351,6 +470,7 @@ relay_postgresql_listener_free (RelayPostgresqlListener *self)
   if (self == NULL)
     return;
   g_clear_pointer (&self->conn, PQfinish);
+  g_string_free (self->waiting, TRUE);
   if (self->url != NULL)
     memset (self->url, 0, strlen (self->url));
   g_free (self->url);

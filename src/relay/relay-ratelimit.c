@@ -7,10 +7,18 @@
  * on the event loop thread only, so they need no locking.  A bucket that
  * has refilled completely carries no information, which is what lets
  * the periodic prune bound the table's memory.
+ *
+ * The limits per address count an IPv6 client's /64 as one address:
+ * whoever holds one address of it usually holds all of it (a home
+ * router is delegated a /64 or more, and SLAAC and privacy extensions
+ * pick new addresses in it at will), so a limit per IPv6 address would
+ * limit nobody.  IPv4 addresses, also when written as IPv4-mapped IPv6,
+ * count one each.
  */
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "relay-ratelimit.h"
@@ -79,6 +87,45 @@ refill (const RelayRate *rate,
   return MIN (rate->burst, bucket->tokens + elapsed * rate->rate);
 }
 
+static gboolean
+kind_is_per_address (RelayRateKind kind)
+{
+  switch (kind)
+    {
+    case RELAY_RATE_ADDRESS_REQUESTS:
+    case RELAY_RATE_ADDRESS_REGISTRATIONS:
+    case RELAY_RATE_ADDRESS_AUTH_FAILURES:
+    case RELAY_RATE_ADDRESS_WEBSOCKETS:
+    case RELAY_RATE_ADDRESS_UNIDENTIFIED_SENDS:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Room for an IPv6 prefix in text, "/64" included. */
+#define PREFIX_KEY_SIZE (INET6_ADDRSTRLEN + 3)
+
+/* The key of the bucket that @key's requests of @kind draw from: for an
+ * IPv6 address that is not IPv4-mapped, its /64 written into @buffer;
+ * otherwise @key itself. */
+static const char *
+bucket_key (RelayRateKind  kind,
+            const char    *key,
+            char           buffer[PREFIX_KEY_SIZE])
+{
+  struct in6_addr address;
+
+  if (!kind_is_per_address (kind) || inet_pton (AF_INET6, key, &address) != 1 ||
+      IN6_IS_ADDR_V4MAPPED (&address))
+    return key;
+  memset (address.s6_addr + 8, 0, 8);
+  if (inet_ntop (AF_INET6, &address, buffer, INET6_ADDRSTRLEN) == NULL)
+    return key;
+  strcat (buffer, "/64");
+  return buffer;
+}
+
 /* The bucket of @key, created full and refilled to @now_us. */
 static Bucket *
 refilled_bucket (RelayRateLimiter *self,
@@ -87,7 +134,11 @@ refilled_bucket (RelayRateLimiter *self,
                  gint64            now_us)
 {
   const RelayRate *rate = &self->rates[kind];
-  Bucket *bucket = g_hash_table_lookup (self->buckets[kind], key);
+  char prefix[PREFIX_KEY_SIZE];
+  Bucket *bucket;
+
+  key = bucket_key (kind, key, prefix);
+  bucket = g_hash_table_lookup (self->buckets[kind], key);
 
   if (bucket == NULL)
     {

@@ -20,6 +20,14 @@
  * tail, and one timer, set for the earliest time due, looks only at the
  * heads.  A relay with idle connections that ping it does no work of its
  * own for them at all.
+ *
+ * Watching starts once the client is authenticated: until then the
+ * connection waits on the relay (a password check behind many others in
+ * the hashing queue, or storage that is slow to answer), and a client
+ * that waits for an answer need not speak.  Unauthenticated connections
+ * sit in a third queue, in the order they were upgraded, and are closed
+ * when their check has not ended within websocket-auth-timeout-seconds,
+ * whatever the client sends meanwhile.
  */
 
 #include "config.h"
@@ -43,10 +51,16 @@ pong_within_ms (RelayServer *self)
   return (guint64) self->config->websocket_pong_timeout_seconds * 1000;
 }
 
+static guint64
+authenticate_within_ms (RelayServer *self)
+{
+  return (guint64) self->config->websocket_auth_timeout_seconds * 1000;
+}
+
 static void liveness_cb (uv_timer_t *timer);
 
-/* Sets the timer for the earliest time due at the head of either queue,
- * or leaves it stopped when both are empty. */
+/* Sets the timer for the earliest time due at the head of any queue,
+ * or leaves it stopped when all are empty. */
 static void
 liveness_schedule (RelayServer *self,
                    guint64      now)
@@ -54,12 +68,15 @@ liveness_schedule (RelayServer *self,
   RelayLiveness *liveness = &self->liveness;
   RelayConn *heard = g_queue_peek_head (&liveness->heard);
   RelayConn *pinged = g_queue_peek_head (&liveness->pinged);
+  RelayConn *unauthenticated = g_queue_peek_head (&liveness->unauthenticated);
   guint64 due = G_MAXUINT64;
 
   if (heard != NULL)
     due = heard->heard_ms + ping_after_ms (self);
   if (pinged != NULL)
     due = MIN (due, pinged->pinged_ms + pong_within_ms (self));
+  if (unauthenticated != NULL)
+    due = MIN (due, unauthenticated->heard_ms + authenticate_within_ms (self));
   if (due == G_MAXUINT64)
     return;
   uv_timer_start (&liveness->timer, liveness_cb, MAX (due, now + LIVENESS_SLACK_MS) - now, 0);
@@ -98,6 +115,10 @@ liveness_cb (uv_timer_t *timer)
       _relay_conn_close (conn, CLOSE_PING_TIMEOUT, "ping-timeout");
       closed++;
     }
+  /* The relay, not the client, is late here: the client may try again. */
+  while ((conn = g_queue_peek_head (&liveness->unauthenticated)) != NULL &&
+         conn->heard_ms + authenticate_within_ms (self) <= now)
+    _relay_conn_close (conn, CLOSE_UNAVAILABLE, "authentication-timeout");
   while ((conn = g_queue_peek_head (&liveness->heard)) != NULL && conn->heard_ms + ping_after_ms (self) <= now)
     {
       g_queue_unlink (&liveness->heard, &conn->liveness_link);
@@ -125,6 +146,7 @@ _relay_liveness_init (RelayServer *self)
   self->liveness.timer.data = self;
   g_queue_init (&self->liveness.heard);
   g_queue_init (&self->liveness.pinged);
+  g_queue_init (&self->liveness.unauthenticated);
 }
 
 /* Closes the timer; the loop must run before the server is freed. */
@@ -134,25 +156,52 @@ _relay_liveness_close (RelayServer *self)
   uv_close ((uv_handle_t *) &self->liveness.timer, NULL);
 }
 
-/* Starts watching a new connection, as just heard from. */
-void
-_relay_liveness_watch (RelayConn *conn)
+/* Puts a connection at the tail of `queue`, as of now, due `due_in_ms`
+ * from now. */
+static void
+liveness_push (RelayConn *conn,
+               GQueue    *queue,
+               guint64    due_in_ms)
 {
   RelayServer *self = conn->server;
+  uv_timer_t *timer = &self->liveness.timer;
   guint64 now = uv_now (&self->loop);
 
   conn->heard_ms = now;
   conn->liveness_link.data = conn;
-  g_queue_push_tail_link (&self->liveness.heard, &conn->liveness_link);
-  /* A running timer is due no later than this connection. */
-  if (!uv_is_active ((uv_handle_t *) &self->liveness.timer))
+  g_queue_push_tail_link (queue, &conn->liveness_link);
+  /* A running timer due no later than this connection stays as it is:
+   * the queues' heads are due in a different time each. */
+  if (!uv_is_active ((uv_handle_t *) timer) || uv_timer_get_due_in (timer) > due_in_ms)
     liveness_schedule (self, now);
+}
+
+/* Bounds the time a new connection may wait for its password check. */
+void
+_relay_liveness_watch_unauthenticated (RelayConn *conn)
+{
+  liveness_push (conn, &conn->server->liveness.unauthenticated, authenticate_within_ms (conn->server));
+}
+
+/* Starts watching a connection that was just authenticated, as just
+ * heard from. */
+void
+_relay_liveness_watch (RelayConn *conn)
+{
+  g_assert (conn->authenticated);
+  if (conn->liveness_link.data != NULL)
+    g_queue_unlink (&conn->server->liveness.unauthenticated, &conn->liveness_link);
+  liveness_push (conn, &conn->server->liveness.heard, ping_after_ms (conn->server));
 }
 
 static GQueue *
 conn_queue (RelayConn *conn)
 {
-  return conn->pinged_ms != 0 ? &conn->server->liveness.pinged : &conn->server->liveness.heard;
+  RelayLiveness *liveness = &conn->server->liveness;
+
+  if (!conn->authenticated)
+    return &liveness->unauthenticated;
+  return conn->pinged_ms != 0 ? &liveness->pinged : &liveness->heard;
 }
 
 /* The client sent something: it is there, and its ping, if any, is
@@ -162,7 +211,8 @@ _relay_liveness_heard (RelayConn *conn)
 {
   RelayServer *self = conn->server;
 
-  if (conn->liveness_link.data == NULL)
+  /* Nothing an unauthenticated client sends makes its check end sooner. */
+  if (conn->liveness_link.data == NULL || !conn->authenticated)
     return;
   g_queue_unlink (conn_queue (conn), &conn->liveness_link);
   conn->pinged_ms = 0;

@@ -5,10 +5,11 @@
  *
  * Online-only sends ("online": true): passing signals such as typing
  * indicators, which are worth nothing once late.  Their envelopes go to
- * the recipient's devices whose WebSocket is open on this node at that
- * moment, and are stored nowhere: a device that is offline, connected to
- * another node, or reading too slowly never gets them, and nothing is
- * ever acknowledged.  Storage is not asked to store anything, so neither
+ * the recipient's devices whose WebSocket is open at that moment, and are
+ * stored nowhere: a device that is offline, or reading too slowly, never
+ * gets them, and nothing is ever acknowledged.  On PostgreSQL, what no
+ * device on this node took goes to the other nodes in a notification
+ * (relay-postgresql-online.h), unless it is too large for one.  Storage is not asked to store anything, so neither
  * the device list nor the registration ids are checked; an unidentified
  * send still has its access key checked first.  The answer is the same
  * whether any device got the envelopes or none, so that a sender learns
@@ -18,6 +19,7 @@
 #include "config.h"
 
 #include "relay-api-fanout.h"
+#include "relay-postgresql-online.h"
 #include "relay-server-private.h"
 
 /* What an unidentified envelope records as its sender. */
@@ -37,14 +39,43 @@ deliver_online (RelayRequest     *request,
   GString *text = self->answer;
 
   for (guint i = 0; i < send->messages->len; i++)
-    if (_relay_offer_online_envelope (self, uuid, source_uuid, source_device, send->timestamp,
-                                      server_timestamp, g_ptr_array_index (send->messages, i)))
-      self->metrics.envelopes_online++;
+    {
+      RelayOutgoingEnvelope *envelope = g_ptr_array_index (send->messages, i);
+
+      if (_relay_offer_online_envelope (self, uuid, source_uuid, source_device, send->timestamp,
+                                        server_timestamp, envelope))
+        self->metrics.envelopes_online++;
+      else if (self->listener != NULL &&
+               relay_online_notice_format (text, uuid, source_uuid, source_device, send->timestamp,
+                                           server_timestamp, envelope))
+        relay_postgresql_listener_publish (self->listener, text->str);
+    }
 
   if (!_relay_request_attached (request))
     return;
   g_string_printf (text, "{\"messages\":[],\"serverTimestamp\":%" G_GINT64_FORMAT "}", server_timestamp);
   _relay_respond_raw (request, 200, "application/json", text->str, text->len);
+}
+
+/* Another node's online-only envelope, which no device on that node
+ * took: offered to the device if it is connected here now. */
+void
+_relay_online_notice_cb (const char *text,
+                         gpointer    user_data)
+{
+  RelayServer *self = user_data;
+  RelayOnlineNotice notice;
+  RelayOutgoingEnvelope envelope = { 0 };
+
+  /* Only nodes notify on the channel; anything else is ignored. */
+  if (!relay_online_notice_parse (text, &notice))
+    return;
+  envelope.type = notice.type;
+  envelope.device_id = notice.device_id;
+  envelope.content_base64 = (char *) notice.content_base64;
+  if (_relay_offer_online_envelope (self, notice.uuid, notice.source_uuid, notice.source_device, notice.timestamp,
+                                    notice.server_timestamp, &envelope))
+    self->metrics.envelopes_online++;
 }
 
 /* An identified online-only send, over HTTP or the WebSocket, once its

@@ -66,6 +66,7 @@ typedef struct
   uv_timer_t timer;
   GQueue     heard;     /* of RelayConn, not pinged, the longest silent first */
   GQueue     pinged;    /* of RelayConn, pinged and silent since, the first pinged first */
+  GQueue     unauthenticated;  /* of RelayConn, whose password check has not ended, the oldest first */
   guint64    closed;    /* for their silence, since the last message about them */
   gint64     last_log;  /* monotonic time of that message */
 } RelayLiveness;
@@ -399,6 +400,7 @@ gboolean      _relay_multi_expiry_allowed       (RelayRequest          *request,
 
 void          _relay_liveness_init              (RelayServer *self);
 void          _relay_liveness_close             (RelayServer *self);
+void          _relay_liveness_watch_unauthenticated (RelayConn *conn);
 void          _relay_liveness_watch             (RelayConn   *conn);
 void          _relay_liveness_heard             (RelayConn   *conn);
 void          _relay_liveness_forget            (RelayConn   *conn);
@@ -466,6 +468,8 @@ void          _relay_submit_online_send         (RelayRequest     *request,
                                                  RelaySendRequest *send);
 void          _relay_submit_unidentified_online_send (RelayRequest          *request,
                                                  RelayMultiSendRequest *multi);
+void          _relay_online_notice_cb           (const char *notice,
+                                                 gpointer    user_data);
 void          _relay_conn_schedule              (RelayConn *conn);
 void          _relay_conn_close                 (RelayConn  *conn,
                                                  int         code,

@@ -597,6 +597,7 @@ _relay_conn_auth_finished (RelayConn  *conn,
       return;
     }
   conn->authenticated = TRUE;
+  _relay_liveness_watch (conn);
   conn->key = g_malloc (RELAY_DEVICE_KEY_SIZE);
   relay_device_key (conn->key, conn->credentials->uuid, conn->credentials->device_id);
   /* One connection per device: a newer one replaces the older. */
@@ -646,7 +647,7 @@ _relay_on_ws_established (RelayServer *self,
   relay_slot_set_phase (wsi_slot (wsi), RELAY_PHASE_WEBSOCKET);
   session->conn = conn;
   g_hash_table_add (self->websockets, conn);
-  _relay_liveness_watch (conn);
+  _relay_liveness_watch_unauthenticated (conn);
   self->metrics.websocket_connections++;
   _relay_conn_push_frame (conn, handshake_frame (accept));
   _relay_conn_schedule (conn);

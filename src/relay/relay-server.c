@@ -423,7 +423,7 @@ relay_server_new (RelayConfig   *config,
     return NULL;
   if (config->database_url != NULL &&
       (self->listener = relay_postgresql_listener_new (&self->loop, config->database_url, _relay_queue_changed_cb,
-                                                       self, error)) == NULL)
+                                                       _relay_online_notice_cb, self, error)) == NULL)
     return NULL;
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_cb);

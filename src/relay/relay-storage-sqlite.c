@@ -96,13 +96,11 @@ relay_sqlite_warn (SqliteStorage *self,
                    const char    *format,
                    ...)
 {
-  g_autofree char *line = NULL;
   va_list args;
 
   va_start (args, format);
-  line = g_strdup_vprintf (format, args);
+  relay_log_throttle_vprintf (&self->warnings, G_LOG_LEVEL_WARNING, format, args);
   va_end (args);
-  relay_log_throttle_message (&self->warnings, G_LOG_LEVEL_WARNING, line);
 }
 
 gboolean

@@ -735,18 +735,22 @@ state_cb (SottoAttachment *attachment,
   g_array_append_val (watch->states, state);
 }
 
+#define MODEL_PROGRESS_SIZE (100 * 1000 * 1000)
+
 /* The engine's model: the message a send returns has its attachment,
  * the one the conversation showed from the moment it was stored, which
  * reports its upload's progress as it goes, from 0 to 1 and never back,
- * ends sent, and keeps its name and size. */
+ * ends sent, and keeps its name and size.  Progress is read every
+ * SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS: the file is large enough that
+ * its upload takes several of them even at a few hundred MB/s. */
 static void
 test_model_progress (void)
 {
-  g_autoptr(CliTest) test = new_test ("max-blob-bytes=100000000\n", FALSE);
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (20 * 1000 * 1000, 'm');
-  g_autofree char *path = write_file (test, "movie.bin", contents, 20 * 1000 * 1000);
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'm');
+  g_autofree char *path = write_file (test, "movie.bin", contents, MODEL_PROGRESS_SIZE);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GAsyncResult) sent = NULL;
@@ -800,7 +804,7 @@ test_model_progress (void)
     g_assert_true (returned == attachment);
   }
   g_assert_cmpstr (sotto_attachment_get_name (attachment), ==, "movie.bin");
-  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, 20 * 1000 * 1000);
+  g_assert_cmpuint (sotto_attachment_get_size (attachment), ==, MODEL_PROGRESS_SIZE);
   g_assert_true (sotto_attachment_get_outgoing (attachment));
   g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
   g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
@@ -822,6 +826,110 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
+/* The blobs the attachment service keeps in @profile. */
+static guint
+count_profile_blobs (const char *profile)
+{
+  g_autofree char *folder = g_build_filename (profile, "attachments", NULL);
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "blob-"))
+      count++;
+  return count;
+}
+
+static gboolean
+folder_is_empty (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+
+  return dir == NULL || g_dir_read_name (dir) == NULL;
+}
+
+/* The line of a receive that has attachments. */
+static JsonObject *
+line_with_attachments (GPtrArray *lines)
+{
+  for (guint i = 0; i < lines->len; i++)
+    if (json_object_has_member (g_ptr_array_index (lines, i), "attachments"))
+      return g_ptr_array_index (lines, i);
+  g_assert_not_reached ();
+}
+
+/* An attachment receive left on the relay or in the profile, and why. */
+static void
+assert_withheld (JsonObject *line,
+                 const char *reason)
+{
+  JsonArray *attachments = json_object_get_array_member (line, "attachments");
+  JsonObject *attachment;
+
+  g_assert_cmpuint (json_array_get_length (attachments), ==, 1);
+  attachment = json_array_get_object_element (attachments, 0);
+  g_assert_cmpstr (json_object_get_string_member (attachment, "name"), ==, "secret.txt");
+  g_assert_true (json_object_get_null_member (attachment, "path"));
+  g_assert_true (json_object_get_null_member (attachment, "sha256"));
+  g_assert_false (json_object_has_member (attachment, "error"));
+  g_assert_cmpstr (json_object_get_string_member (attachment, "withheld"), ==, reason);
+}
+
+/* A stranger's file, in a message request, is not fetched at all: the
+ * recipient has not agreed to anything from them yet, and fetching it
+ * would tell the stranger's relay when the recipient is online. */
+static void
+test_request_not_downloaded (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *secret_path = write_file (test, "secret.txt", MARKER, strlen (MARKER));
+  g_autofree char *downloads = g_build_filename (test->root, "downloads", NULL);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *line;
+
+  cli_run_ok (test, alice, "send", "bob", "From a stranger", "--attach", secret_path, NULL);
+  received = cli_run (test, bob, "--json", "--message-requests", "receive", "--timeout", "1",
+                      "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  line = line_with_attachments (lines);
+  g_assert_true (json_object_get_boolean_member (line, "request"));
+  assert_withheld (line, "request");
+  g_assert_true (folder_is_empty (downloads));
+  g_assert_cmpuint (count_profile_blobs (bob), ==, 0);
+}
+
+/* A file in a disappearing message is fetched and checked into the
+ * profile, where it stays encrypted and goes with the message, but no
+ * plaintext copy is saved where it would outlive it. */
+static void
+test_disappearing_not_saved (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *secret_path = write_file (test, "secret.txt", MARKER, strlen (MARKER));
+  g_autofree char *downloads = g_build_filename (test->root, "downloads", NULL);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "timer", "bob", "300", NULL);
+  cli_run_ok (test, alice, "send", "bob", "Gone soon", "--attach", secret_path, NULL);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  assert_withheld (line_with_attachments (lines), "disappearing");
+  g_assert_true (folder_is_empty (downloads));
+  g_assert_cmpuint (count_profile_blobs (bob), ==, 1);
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -836,6 +944,8 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/expired", test_expired);
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
+  g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
+  g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
 
   return g_test_run ();
 }

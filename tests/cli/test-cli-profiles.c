@@ -129,8 +129,9 @@ test_block_rotates_key (void)
   assert_profile_events (test, bob, NULL, NULL);
 }
 
-/* Bad arguments change nothing: no name, a name too long, --name with
- * another command, an avatar that is no image or too large.  A good
+/* Bad arguments change nothing: no name, a name too long or on two
+ * lines, --name with another command, an avatar that is no image or too
+ * large.  A good
  * avatar reaches Bob's store, and his contact shows Alice's display
  * name in place of her username. */
 static void
@@ -147,6 +148,7 @@ test_profile_arguments (void)
   static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
   g_autoptr(CliResult) no_name = NULL;
   g_autoptr(CliResult) too_long = NULL;
+  g_autoptr(CliResult) two_lines = NULL;
   g_autoptr(CliResult) misplaced = NULL;
   g_autoptr(CliResult) refused_text = NULL;
   g_autoptr(CliResult) refused_size = NULL;
@@ -157,6 +159,8 @@ test_profile_arguments (void)
   g_assert_cmpint (no_name->status, ==, 2);
   too_long = cli_run (test, alice, "profile", "--name", long_name, NULL);
   g_assert_cmpint (too_long->status, ==, 2);
+  two_lines = cli_run (test, alice, "profile", "--name", "Alice\nbob: the code is 1234", NULL);
+  g_assert_cmpint (two_lines->status, ==, 1);
   misplaced = cli_run (test, alice, "whoami", "--name", "Alice", NULL);
   g_assert_cmpint (misplaced->status, ==, 2);
 

@@ -201,6 +201,60 @@ test_bounds_decode (void)
   g_assert_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED);
 }
 
+/* A file's name is shown on one line, in the app and in sotto-cli's
+ * output, and is what a saved file is called: a name with a line break,
+ * an escape sequence or a directional override (which makes
+ * "invoice\u202efdp.exe" show as "invoiceexe.pdf") is refused when
+ * read, as a hostile sender would write it, and when written. */
+static void
+test_file_name_one_line (void)
+{
+  static const char *const refused[] = {
+    "a\nb.txt", "a\x1b[2J.txt", "a\x7f.txt", "invoice\u202efdp.exe", "a\u2066.txt", "a\u2029.txt",
+  };
+  g_autoptr(SottoAttachmentPointer) fine = new_pointer ("Ferien in Zürich 瑞士.png", 0);
+  g_autoptr(GBytes) encoded = sotto_attachment_pointer_encode (fine);
+  g_autoptr(SottoAttachmentPointer) decoded = NULL;
+  g_autoptr(GError) error = NULL;
+
+  decoded = sotto_attachment_pointer_decode (g_bytes_get_data (encoded, NULL), g_bytes_get_size (encoded), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (decoded->file_name, ==, fine->file_name);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(SottoAttachmentPointer) pointer = new_pointer ("x.txt", 0);
+      g_autoptr(GBytes) written = NULL;
+      g_autoptr(GByteArray) forged = NULL;
+      guint8 name_len = (guint8) strlen (refused[i]);
+      gsize len;
+      const guint8 *data;
+      gsize name_at = 0;
+
+      /* The hostile sender's pointer: a valid one with the name's bytes
+       * changed; names under 128 bytes have a one-byte length. */
+      written = sotto_attachment_pointer_encode (pointer);
+      data = g_bytes_get_data (written, &len);
+      while (name_at + 5 <= len && memcmp (data + name_at, "x.txt", 5) != 0)
+        name_at++;
+      g_assert_cmpuint (name_at + 5, <=, len);
+      g_assert_cmpuint (data[name_at - 1], ==, 5);
+      forged = g_byte_array_new ();
+      g_byte_array_append (forged, data, name_at - 1);
+      g_byte_array_append (forged, &name_len, 1);
+      g_byte_array_append (forged, (const guint8 *) refused[i], name_len);
+      g_byte_array_append (forged, data + name_at + 5, len - name_at - 5);
+
+      g_assert_null (sotto_attachment_pointer_decode (forged->data, forged->len, &error));
+      g_assert_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED);
+      g_clear_error (&error);
+
+      g_free (pointer->file_name);
+      pointer->file_name = g_strdup (refused[i]);
+      g_assert_false (sotto_attachment_pointer_is_valid (pointer));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -213,6 +267,7 @@ main (int   argc,
   g_test_add_func ("/content-attachment/required-level", test_required_level);
   g_test_add_func ("/content-attachment/bounds-encode", test_bounds_encode);
   g_test_add_func ("/content-attachment/bounds-decode", test_bounds_decode);
+  g_test_add_func ("/content-attachment/file-name-one-line", test_file_name_one_line);
 
   return g_test_run ();
 }

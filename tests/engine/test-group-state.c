@@ -277,6 +277,28 @@ test_bounds (void)
   assert_raw (both, FALSE);
 }
 
+/* A group's title is shown on one line, in the app and in sotto-cli's
+ * output: a title with a line break, an escape sequence or a
+ * directional override is refused, and so is a rename to one. */
+static void
+test_title_one_line (void)
+{
+  static const char *const refused[] = {
+    "Climbing\nalice: the code is 1234", "Climbing\x1b[2J", "Climbing\xc2\x85", "Climbing \u202egnp.exe",
+    "Climbing \u2066",
+  };
+  g_autoptr(GBytes) other_script = raw_create (2, "Klettern in Zürich 攀岩", FALSE);
+
+  assert_raw (other_script, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GBytes) context = raw_create (2, refused[i], FALSE);
+
+      assert_raw (context, FALSE);
+      g_assert_false (_sotto_group_title_is_valid (refused[i]));
+    }
+}
+
 static void
 assert_member (SottoGroupState *state,
                const char      *uuid,
@@ -428,6 +450,7 @@ main (int   argc,
   g_test_add_func ("/group-state/text-round-trip", test_text_round_trip);
   g_test_add_func ("/group-state/text-with-more", test_text_with_more);
   g_test_add_func ("/group-state/bounds", test_bounds);
+  g_test_add_func ("/group-state/title-one-line", test_title_one_line);
   g_test_add_func ("/group-state/rules", test_rules);
   g_test_add_func ("/group-state/convergence", test_convergence);
 

@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
+#include "sp-aes.h"
 #include "sp-error.h"
 #include "sp-init.h"
 
@@ -108,6 +111,60 @@ test_profile_strict (void)
   g_assert_null (name);
 }
 
+/* Decrypts a profile whose name is @name, written as a hostile contact
+ * would: Sotto's own encoder refuses what this test sends. */
+static gboolean
+opens_with_name (const char *name)
+{
+  guint8 key[SOTTO_PROFILE_KEY_SIZE] = { 7 };
+  guint8 plain[SOTTO_PROFILE_BLOCK_SIZE] = { 0 };
+  guint8 blob[SP_AES_GCM_NONCE_SIZE + sizeof plain + SP_AES_GCM_TAG_SIZE] = { 0 };
+  g_autoptr(GBytes) sealed = NULL;
+  g_autofree char *opened = NULL;
+  g_autoptr(GBytes) avatar = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = strlen (name);
+  gboolean opens;
+
+  g_assert_cmpuint (len + 3, <, sizeof plain);
+  plain[0] = 0x0a;
+  plain[1] = (guint8) len;
+  memcpy (plain + 2, name, len);
+  plain[2 + len] = 0x80;
+  randombytes_buf (blob, SP_AES_GCM_NONCE_SIZE);
+  g_assert_cmpint (sp_aes256_gcm_encrypt (blob + SP_AES_GCM_NONCE_SIZE, key, blob, NULL, 0, plain, sizeof plain),
+                   ==, SP_OK);
+  sealed = g_bytes_new (blob, sizeof blob);
+
+  opens = _sotto_profile_decrypt (key, sealed, &opened, &avatar, &error);
+  if (opens)
+    g_assert_cmpstr (opened, ==, name);
+  else
+    g_assert_nonnull (error);
+
+  return opens;
+}
+
+/* A contact's display name is shown on one line, in the app and in
+ * sotto-cli's output: a name with a line break would print a line of
+ * its choosing, one with an escape sequence would drive the terminal,
+ * and a directional override would reverse the text after it.  Names
+ * in other scripts, and the marks that set a name's direction, stay. */
+static void
+test_profile_name_one_line (void)
+{
+  g_assert_true (opens_with_name ("Zoë Ñandú 李小龍"));
+  g_assert_true (opens_with_name ("\u200f\u05d3\u05e0\u05d4"));
+
+  g_assert_false (opens_with_name ("Mallory\nalice: the code is 1234"));
+  g_assert_false (opens_with_name ("Mallory\x1b]0;owned\x07"));
+  g_assert_false (opens_with_name ("Mallory\r"));
+  g_assert_false (opens_with_name ("Mallory\xc2\x9b" "2J"));
+  g_assert_false (opens_with_name ("Mallory\u2028Bob"));
+  g_assert_false (opens_with_name ("Mallory \u202egnp.exe"));
+  g_assert_false (opens_with_name ("Mallory \u2067"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -118,6 +175,7 @@ main (int   argc,
   g_test_add_func ("/engine/profile-cipher/round-trip", test_profile_round_trip);
   g_test_add_func ("/engine/profile-cipher/access-key", test_profile_access_key);
   g_test_add_func ("/engine/profile-cipher/strict", test_profile_strict);
+  g_test_add_func ("/engine/profile-cipher/name-one-line", test_profile_name_one_line);
 
   return g_test_run ();
 }

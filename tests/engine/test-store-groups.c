@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 
 #include "engine-test-util.h"
+#include "party.h"
+#include "sotto-group-list-private.h"
 #include "sotto-store-groups-private.h"
 
 #define PASSPHRASE "correct horse battery staple"
@@ -18,6 +20,10 @@
 #define BOB "9a3c2b1d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 #define MESSAGE_ID "0d9b8a7c-6e5f-4d3c-9b2a-1f0e9d8c7b6a"
 #define OTHER_MESSAGE_ID "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"
+#define GROUP "6f1c2f70-3b5e-4c1a-9a53-0d6ab5b8e0a1"
+/* The group's creator, and a forger whose UUID sorts before every other. */
+#define CREATOR "ffffffff-ffff-4fff-bfff-ffffffffffff"
+#define FORGER "00000000-0000-4000-8000-000000000001"
 
 /* A group's row, for its timeline: the timeline never reads the rest. */
 static gint64
@@ -170,6 +176,120 @@ test_store_groups_migrate (void)
   engine_test_remove_profile (profile);
 }
 
+/* A CREATE by @author, its one admin, listing @member too. */
+static SottoGroupUpdate *
+make_create (const char *author,
+             const char *title,
+             const char *member)
+{
+  SottoGroupUpdate *update = _sotto_group_update_new (SOTTO_GROUP_ACTION_CREATE, 1, author, 1767225600000, title);
+
+  g_ptr_array_add (update->members, _sotto_group_member_new (author, "author", TRUE));
+  g_ptr_array_add (update->members, _sotto_group_member_new (member, NULL, FALSE));
+  _sotto_group_update_seal (update);
+
+  return update;
+}
+
+/* Receives @updates from @sender in one content, as the inbox hands it
+ * to the groups. */
+static void
+receive_updates (Party      *party,
+                 const char *sender,
+                 GPtrArray  *updates)
+{
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(SottoGroupNews) news = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_uuid_string_random ();
+
+  content = sotto_content_new_group_update (id, 1767225600000, NULL, GROUP, updates);
+  g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, &news, &error));
+  g_assert_no_error (error);
+}
+
+static void
+receive_update (Party            *party,
+                const char       *sender,
+                SottoGroupUpdate *update)
+{
+  g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+
+  g_ptr_array_add (updates, update);
+  receive_updates (party, sender, updates);
+}
+
+static SottoGroupUpdate *
+make_update (SottoGroupAction  action,
+             guint64           version,
+             const char       *author,
+             const char       *title)
+{
+  SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1767225600000 + version, title);
+
+  _sotto_group_update_seal (update);
+  return update;
+}
+
+static SottoGroupState *
+load_group (Party *party)
+{
+  g_autoptr(GError) error = NULL;
+  SottoGroupState *state;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (party->store, GROUP, &row, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (state);
+
+  return state;
+}
+
+/* A group has one creation: a second CREATE, which anyone who knows
+ * the group's id can send as its own update, must not replace the
+ * group even when it sorts first (its author's UUID is lower). */
+static void
+test_store_groups_forged_create (void)
+{
+  g_autoptr(Party) party = party_new ();
+  const char *own_uuid = sotto_account_get_uuid (party->account);
+  g_autoptr(SottoGroupState) state = NULL;
+
+  receive_update (party, CREATOR, make_create (CREATOR, "Book club", own_uuid));
+  receive_update (party, FORGER, make_create (FORGER, "Taken over", own_uuid));
+
+  state = load_group (party);
+  g_assert_cmpstr (state->title, ==, "Book club");
+  g_assert_cmpuint (state->members->len, ==, 2);
+  g_assert_null (_sotto_group_state_find_member (state, FORGER));
+  g_assert_true (_sotto_group_state_find_member (state, CREATOR)->admin);
+}
+
+/* A history holds at most SOTTO_GROUP_MAX_UPDATES: someone who knows the
+ * group's id but is not in it, such as a removed member, sends that many
+ * updates the rules refuse, at once and one by one; the group still
+ * takes its admin's next change. */
+static void
+test_store_groups_refused_flood (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autoptr(SottoGroupState) state = NULL;
+
+  receive_update (party, CREATOR, make_create (CREATOR, "Book club", sotto_account_get_uuid (party->account)));
+  for (guint i = 0; i < SOTTO_GROUP_MAX_UPDATES; i++)
+    g_ptr_array_add (flood, make_update (SOTTO_GROUP_ACTION_LEAVE, 2 + i, FORGER, NULL));
+  receive_updates (party, FORGER, flood);
+  for (guint i = 0; i < SOTTO_GROUP_MAX_UPDATES; i++)
+    receive_update (party, FORGER, make_update (SOTTO_GROUP_ACTION_RENAME, 2 + i, FORGER, "Frozen"));
+
+  receive_update (party, CREATOR, make_update (SOTTO_GROUP_ACTION_RENAME, 2, CREATOR, "Reading group"));
+
+  state = load_group (party);
+  g_assert_cmpstr (state->title, ==, "Reading group");
+  g_assert_null (_sotto_group_state_find_member (state, FORGER));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -179,6 +299,8 @@ main (int   argc,
   g_test_add_func ("/engine/store-groups/author-and-id", test_store_groups_author_and_id);
   g_test_add_func ("/engine/store-groups/sealed", test_store_groups_sealed);
   g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
+  g_test_add_func ("/engine/store-groups/forged-create", test_store_groups_forged_create);
+  g_test_add_func ("/engine/store-groups/refused-flood", test_store_groups_refused_flood);
 
   return g_test_run ();
 }

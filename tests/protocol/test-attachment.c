@@ -168,6 +168,42 @@ sample_clear (Sample *sample)
   g_free (sample->blob);
 }
 
+/* sp_attachment_decrypt() in one pass: update from the start, @chunk
+ * bytes at a time (0: all at once), then final, which alone judges the
+ * blob.  Returns final's verdict, or the first error before it. */
+static int
+decrypt_one_pass (uint8_t       *out,
+                  size_t         out_size,
+                  size_t        *out_len,
+                  const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
+                  const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
+                  uint64_t       size,
+                  const uint8_t *blob,
+                  size_t         blob_len,
+                  size_t         chunk)
+{
+  SpAttachmentDecryptor *decryptor = NULL;
+  size_t written = 0;
+  int ret;
+
+  if (chunk == 0)
+    chunk = MAX (blob_len, 1);
+  ret = sp_attachment_decryptor_new (&decryptor, key, digest, size);
+  for (size_t offset = 0; ret == SP_OK && offset < blob_len; offset += chunk)
+    {
+      size_t len = 0;
+
+      ret = sp_attachment_decryptor_update (decryptor, out + written, out_size - written, &len, blob + offset,
+                                            MIN (chunk, blob_len - offset));
+      written += len;
+    }
+  if (ret == SP_OK)
+    ret = sp_attachment_decryptor_final (decryptor);
+  sp_attachment_decryptor_free (decryptor);
+  *out_len = written;
+  return ret;
+}
+
 static void
 test_vectors (void)
 {
@@ -263,6 +299,11 @@ test_streaming (void)
           g_assert_cmpint (sp_attachment_decrypt (back, sample.size, &back_len, sample.key, sample.digest,
                                                   sample.size, blob, blob_len, chunk), ==, SP_OK);
           g_assert_cmpmem (back, back_len, sample.plaintext, sample.size);
+
+          memset (back, 0, sample.size + 1);
+          g_assert_cmpint (decrypt_one_pass (back, sample.size + 1, &back_len, sample.key, sample.digest,
+                                             sample.size, blob, blob_len, chunk), ==, SP_OK);
+          g_assert_cmpmem (back, back_len, sample.plaintext, sample.size);
         }
       sample_clear (&sample);
     }
@@ -308,10 +349,11 @@ test_misuse (void)
   sp_attachment_encryptor_free (NULL);
 
   g_assert_cmpint (sp_attachment_decryptor_new (&decryptor, sample.key, sample.digest, 40), ==, SP_OK);
-  g_assert_cmpint (sp_attachment_decryptor_update (decryptor, out, sizeof out, &len, sample.blob, 16),
+  /* Once the first pass has begun, no decryption until it is over. */
+  g_assert_cmpint (sp_attachment_decryptor_verify (decryptor, sample.blob, 16), ==, SP_OK);
+  g_assert_cmpint (sp_attachment_decryptor_update (decryptor, out, sizeof out, &len, sample.blob + 16, 16),
                    ==, SP_ERR_INVALID_ARGUMENT);
-  g_assert_cmpint (sp_attachment_decryptor_final (decryptor), ==, SP_ERR_INVALID_ARGUMENT);
-  g_assert_cmpint (sp_attachment_decryptor_verify (decryptor, sample.blob, sample.blob_len), ==, SP_OK);
+  g_assert_cmpint (sp_attachment_decryptor_verify (decryptor, sample.blob + 16, sample.blob_len - 16), ==, SP_OK);
   g_assert_cmpint (sp_attachment_decryptor_verify_final (decryptor), ==, SP_OK);
   g_assert_cmpint (sp_attachment_decryptor_verify (decryptor, sample.blob, 1), ==, SP_ERR_INVALID_ARGUMENT);
   /* The IV and three blocks hold 40 bytes of data: room for 39 is too
@@ -326,16 +368,26 @@ test_misuse (void)
   sp_attachment_decryptor_free (decryptor);
   sp_attachment_decryptor_free (NULL);
 
+  /* Once one pass has begun, no first pass. */
+  g_assert_cmpint (sp_attachment_decryptor_new (&decryptor, sample.key, sample.digest, 40), ==, SP_OK);
+  g_assert_cmpint (sp_attachment_decryptor_update (decryptor, out, sizeof out, &len, sample.blob, 16), ==, SP_OK);
+  g_assert_cmpuint (len, ==, 0);
+  g_assert_cmpint (sp_attachment_decryptor_verify (decryptor, sample.blob + 16, 16), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_attachment_decryptor_verify_final (decryptor), ==, SP_ERR_INVALID_ARGUMENT);
+  g_assert_cmpint (sp_attachment_decryptor_final (decryptor), ==, SP_ERR_MALFORMED);
+  sp_attachment_decryptor_free (decryptor);
+
   g_assert_cmpint (sp_attachment_decryptor_new (&decryptor, sample.key, sample.digest, SP_ATTACHMENT_MAX_SIZE + 1),
                    ==, SP_ERR_INVALID_ARGUMENT);
   sample_clear (&sample);
 }
 
-/* A blob refused for its length, digest or MAC leaves the output alone. */
+/* A blob refused for its length, digest or MAC leaves the output alone;
+ * one pass refuses it with the same error. */
 static void
 test_refused_untouched (void)
 {
-  uint8_t digest[SP_ATTACHMENT_DIGEST_SIZE], out[17];
+  uint8_t digest[SP_ATTACHMENT_DIGEST_SIZE], out[17], one_pass[17 + 16];
   size_t len = 0;
   Sample sample;
 
@@ -350,12 +402,16 @@ test_refused_untouched (void)
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, sample.digest, sizeof out,
                                               damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_DIGEST);
       assert_filled (out, sizeof out, 0xcc);
+      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, sample.digest, sizeof out,
+                                         damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_DIGEST);
 
       /* With a digest of the damaged blob, only its sender could give. */
       sha256 (digest, damaged, sample.blob_len);
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, digest, sizeof out,
                                               damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_MAC);
       assert_filled (out, sizeof out, 0xcc);
+      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, digest, sizeof out,
+                                         damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_MAC);
     }
 
   for (size_t cut = 0; cut < sample.blob_len; cut += 13)
@@ -364,6 +420,8 @@ test_refused_untouched (void)
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, digest, sizeof out,
                                               sample.blob, cut, 0), ==, SP_ERR_MALFORMED);
       assert_filled (out, sizeof out, 0xcc);
+      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, digest, sizeof out,
+                                         sample.blob, cut, 0), ==, SP_ERR_MALFORMED);
     }
 
   g_assert_cmpint (sp_attachment_decrypt (out, sizeof out - 1, &len, sample.key, sample.digest, sizeof out,
@@ -409,7 +467,9 @@ decrypt_padded (const uint8_t  padded[544],
 {
   uint8_t key[SP_ATTACHMENT_KEY_SIZE], digest[SP_ATTACHMENT_DIGEST_SIZE];
   uint8_t blob[16 + 560 + 32];
+  uint8_t one_pass[560];
   size_t len = 0;
+  int rc;
 
   for (size_t i = 0; i < sizeof key; i++)
     key[i] = (uint8_t) (3 * i);
@@ -419,7 +479,11 @@ decrypt_padded (const uint8_t  padded[544],
   g_assert_cmpint (sp_aes256_cbc_encrypt (blob + 16, 560, &len, key, blob, padded, 544), ==, SP_OK);
   g_assert_cmpint (sp_hmac_sha256 (blob + 16 + 544, key + 32, 32, blob, 16 + 544), ==, SP_OK);
   sha256 (digest, blob, 16 + 544 + 32);
-  return sp_attachment_decrypt (out, out_size, &len, key, digest, size, blob, 16 + 544 + 32, chunk);
+  rc = sp_attachment_decrypt (out, out_size, &len, key, digest, size, blob, 16 + 544 + 32, chunk);
+  /* One pass judges the padding as two do. */
+  g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, key, digest, size, blob, 16 + 544 + 32, chunk),
+                   ==, rc);
+  return rc;
 }
 
 static void

@@ -879,6 +879,51 @@ test_stalled_downloads (TestFixture   *fixture,
   assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
+/* How many times the relay's log holds `text`. */
+static guint
+log_count (TestRelay  *relay,
+           const char *text)
+{
+  g_autofree char *log = test_relay_read_log (relay);
+  guint count = 0;
+
+  for (const char *p = strstr (log, text); p != NULL; p = strstr (p + 1, text))
+    count++;
+  return count;
+}
+
+/* A blob damaged on the relay's disk is a storage fault, warned of; but
+ * every client that asks for it would log another line, as fast as it
+ * asks: the warnings are throttled as the database's are, a line a
+ * minute. */
+static void
+test_damaged_logged_once (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  const char *tolerant[] = { "G_DEBUG", NULL };
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, 1000, NULL);
+  g_autofree char *data_path = blob_path (fixture, id, "data");
+  g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, 0, 1000, 1000, PART_WHOLE);
+
+  assert_part_done (done, 1000, TRUE);
+  /* The relay warns, which the suite's G_DEBUG would make fatal. */
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  g_assert_cmpint (truncate (data_path, 500), ==, 0);
+  fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, tolerant);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_auto(Download) refused = { 0 };
+
+      download (fixture->relay, alice->auth, id, NULL, &refused);
+      g_assert_cmpuint (refused.status, >=, 500);
+    }
+  g_assert_cmpuint (log_count (fixture->relay, "bytes of a blob of 1000"), ==, 1);
+  g_assert_cmpuint (log_count (fixture->relay, "WARNING"), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -896,6 +941,8 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/unguessable", TestFixture, blob_conf, test_fixture_setup, test_unguessable,
               test_fixture_teardown);
+  g_test_add ("/relay/blob/damaged-logged-once", TestFixture, blob_conf, test_fixture_setup,
+              test_damaged_logged_once, test_fixture_teardown);
   g_test_add ("/relay/blob/unauthenticated", TestFixture, blob_conf, test_fixture_setup, test_unauthenticated,
               test_fixture_teardown);
   g_test_add ("/relay/blob/resume", TestFixture, blob_conf, test_fixture_setup, test_resume,

@@ -20,11 +20,13 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <libpq-fe.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "relay-test-raw.h"
 #include "relay-test-util.h"
 
 #define DELIVERY_TIMEOUT_MS 10000
@@ -721,6 +723,171 @@ test_server_outage (void)
     }
 }
 
+/* A connection that holds every table lock `statement` takes until it
+ * is finished. */
+static PGconn *
+hold_lock (const char *url,
+           const char *statement)
+{
+  PGconn *conn = PQconnectdb (url);
+  PGresult *result;
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  result = PQexec (conn, "BEGIN");
+  g_assert_cmpint (PQresultStatus (result), ==, PGRES_COMMAND_OK);
+  PQclear (result);
+  result = PQexec (conn, statement);
+  g_assert_cmpint (PQresultStatus (result), ==, PGRES_COMMAND_OK);
+  PQclear (result);
+  return conn;
+}
+
+/* Reads a raw WebSocket into `frames` until `deadline`, or until the
+ * relay closes it; returns whether it did. */
+static gboolean
+read_until_closed (int      fd,
+                   GString *frames,
+                   gint64   deadline)
+{
+  while (g_get_monotonic_time () < deadline)
+    if (test_raw_read (fd, frames, deadline) == TEST_READ_END)
+      return TRUE;
+  return FALSE;
+}
+
+/* The relay pings a WebSocket whose client has said nothing for a while
+ * and closes it if no answer comes; that watch starts once the client is
+ * authenticated.  Before, the client waits on the relay's password check
+ * (a node that has not seen the device yet reads it from the database,
+ * here held up by a lock), which counts against nobody, up to
+ * websocket-auth-timeout-seconds. */
+#define SLOW_CHECK_SECONDS 4
+#define SLOW_CHECK_CONF    "[limits]\nwebsocket-ping-seconds=1\nwebsocket-pong-timeout-seconds=1\n" \
+                           "websocket-auth-timeout-seconds=%u\n"
+
+static void
+test_slow_password_check (void)
+{
+  g_autofree char *name = g_strdup_printf ("slowcheck_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  TestRelaySetup setup = { .database = url };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(GString) frames = g_string_new (NULL);
+  /* Node 0 waits for checks longer than the lock is held, node 1 not. */
+  const guint auth_timeouts[2] = { 30, 1 };
+  char *dirs[2];
+  TestRelay *nodes[2];
+  PGconn *lock;
+  gint64 start;
+  int fd;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autofree char *limits = g_strdup_printf (SLOW_CHECK_CONF, auth_timeouts[i]);
+      g_autofree char *conf = g_strconcat (test_relay_relaxed_conf, limits, NULL);
+
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], conf, &setup);
+    }
+  alice = test_account_register (session, nodes[1], "alice", 1);
+  bob = test_account_register (session, nodes[0], "bob", 1);
+
+  /* Alice's client connects to node 0 and answers no ping: it waits
+   * for its queue.  Her check takes longer than the relay lets an
+   * authenticated client stay silent, and she gets her queue. */
+  lock = hold_lock (url, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE");
+  fd = test_raw_websocket_open (nodes[0], alice->auth, FALSE, frames);
+  g_assert_false (read_until_closed (fd, frames, g_get_monotonic_time () + SLOW_CHECK_SECONDS * G_USEC_PER_SEC));
+  PQfinish (lock);
+  while (strstr (frames->str, "queue-empty") == NULL)
+    g_assert_cmpint (test_raw_read (fd, frames, g_get_monotonic_time () + DELIVERY_TIMEOUT_MS * 1000), ==,
+                     TEST_READ_DATA);
+  g_assert_null (strstr (frames->str, "ping-timeout"));
+  close (fd);
+
+  /* Bob's check on node 1 outlasts its websocket-auth-timeout-seconds:
+   * the relay closes the connection as unavailable, and his client may
+   * try again. */
+  g_string_truncate (frames, 0);
+  lock = hold_lock (url, "LOCK TABLE devices IN ACCESS EXCLUSIVE MODE");
+  start = g_get_monotonic_time ();
+  fd = test_raw_websocket_open (nodes[1], bob->auth, FALSE, frames);
+  g_assert_true (read_until_closed (fd, frames, start + SLOW_CHECK_SECONDS * G_USEC_PER_SEC));
+  PQfinish (lock);
+  g_assert_nonnull (strstr (frames->str, "{\"type\":\"close\",\"code\":4503,\"reason\":\"authentication-timeout\"}"));
+  close (fd);
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
+}
+
+/* Online-only sends (typing indicators) are stored nowhere: a device
+ * connected to another node than the sender's gets them through a
+ * notification, and a device connected to none never does. */
+static void
+test_online_across_nodes (void)
+{
+  Nodes nodes = { 0 };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *envelope;
+
+  nodes_start (&nodes, "online");
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[1], "bob", 1);
+  socket = test_socket_connect (session, nodes.nodes[1], bob->auth);
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+      g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                               "[{\"type\":1,\"destinationDeviceId\":1,"
+                                               "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
+                                               bob->registration_id);
+      g_autoptr(TestResponse) response = test_request (session, nodes.nodes[i], "PUT", path, alice->auth, body);
+
+      /* Through either node, once. */
+      g_assert_cmpuint (response->status, ==, 200);
+      node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+      g_assert_nonnull (node);
+      envelope = json_node_get_object (node);
+      g_assert_cmpstr (json_object_get_string_member (envelope, "type"), ==, "envelope");
+      g_assert_true (json_object_get_boolean_member (envelope, "online"));
+      g_assert_false (json_object_has_member (envelope, "guid"));
+      g_assert_cmpstr (json_object_get_string_member (envelope, "content"), ==, "dHlwaW5n");
+      g_assert_cmpstr (json_object_get_string_member (envelope, "source"), ==, alice->uuid);
+      g_assert_cmpint (json_object_get_int_member (envelope, "sourceDevice"), ==, 1);
+      g_assert_cmpint (json_object_get_int_member (envelope, "timestamp"), ==, G_GINT64_CONSTANT (1767225600000));
+      g_clear_pointer (&node, json_node_unref);
+      g_assert_null (test_socket_next (socket, 300));
+    }
+  g_clear_pointer (&socket, test_socket_free);
+
+  /* Nothing was stored for a later connection, on either node. */
+  for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
+    {
+      socket = test_socket_connect (session, nodes.nodes[i], bob->auth);
+      g_assert_no_error (socket->error);
+      expect_queue_empty (socket);
+      g_clear_pointer (&socket, test_socket_free);
+    }
+
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -733,5 +900,7 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/sigkill-mid-burst", test_sigkill_mid_burst);
   g_test_add_func ("/relay/postgresql/nodes/shared-prekey-ration", test_shared_prekey_ration);
   g_test_add_func ("/relay/postgresql/nodes/server-outage", test_server_outage);
+  g_test_add_func ("/relay/postgresql/nodes/slow-password-check", test_slow_password_check);
+  g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
   return g_test_run ();
 }

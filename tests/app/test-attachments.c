@@ -1,0 +1,763 @@
+/* test-attachments.c: pictures and files in the real window
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Alice is the application in this process; Bob, and a stranger, are
+ * sotto-cli on profiles of their own, with a real sotto-relay between
+ * them (conversation-fixture.c).  Each case checks what Alice's window
+ * shows (a picture's thumbnail before it is downloaded, a file's row,
+ * the progress of each transfer) and what Bob's sotto-cli gets.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <adwaita.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "conversation-fixture.h"
+#include "page-test-util.h"
+#include "sotto-attachment-files.h"
+#include "sotto-attachment-picture.h"
+#include "sotto-attachment-tray.h"
+#include "sotto-contact.h"
+#include "sotto-conversation-list.h"
+#include "sotto-file-row.h"
+#include "sotto-image-viewer.h"
+#include "sotto-preferences-window.h"
+#include "sotto-transfer-bar.h"
+
+/* Big enough that its transfer through a local relay outlasts a few of
+ * the engine's progress reports (SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS),
+ * on a fast machine too. */
+#define BIG_FILE_SIZE (64 * 1024 * 1024)
+
+/* The folder in memory where the app keeps what it decrypts for Open
+ * and the viewer, and pasted pictures: set before GLib reads it. */
+static char *runtime_dir;
+
+static char *
+temp_path (const char *name)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sotto-attachments-XXXXXX", NULL);
+
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, name, NULL);
+}
+
+/* A picture of @width × @height, in halves of two colours. */
+static char *
+make_picture (const char *name,
+              int         width,
+              int         height)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autoptr(GdkPixbuf) half = gdk_pixbuf_new_subpixbuf (pixbuf, 0, 0, width / 2, height);
+  g_autoptr(GError) error = NULL;
+  char *path = temp_path (name);
+
+  gdk_pixbuf_fill (pixbuf, 0x3584e4ff);
+  gdk_pixbuf_fill (half, 0xf6d32dff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+  g_assert_no_error (error);
+
+  return path;
+}
+
+/* A file of @size random bytes. */
+static char *
+make_file (const char *name,
+           gsize       size)
+{
+  g_autofree guint8 *data = g_malloc (size);
+  g_autoptr(GError) error = NULL;
+  char *path = temp_path (name);
+
+  for (gsize i = 0; i < size; i += sizeof (guint32))
+    {
+      guint32 r = g_random_int ();
+
+      memcpy (data + i, &r, MIN (sizeof r, size - i));
+    }
+  g_assert_true (g_file_set_contents (path, (const char *) data, size, &error));
+  g_assert_no_error (error);
+
+  return path;
+}
+
+static char *
+sha256_of_file (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
+}
+
+static gboolean
+is_picture_named (GtkWidget     *widget,
+                  gconstpointer  name)
+{
+  return SOTTO_IS_ATTACHMENT_PICTURE (widget) && gtk_widget_get_mapped (widget)
+         && g_str_equal (sotto_attachment_get_name (sotto_attachment_picture_get_attachment (SOTTO_ATTACHMENT_PICTURE (widget))),
+                         name);
+}
+
+static gboolean
+is_file_row_named (GtkWidget     *widget,
+                   gconstpointer  name)
+{
+  return SOTTO_IS_FILE_ROW (widget) && gtk_widget_get_mapped (widget)
+         && g_str_equal (sotto_attachment_get_name (sotto_file_row_get_attachment (SOTTO_FILE_ROW (widget))), name);
+}
+
+static GtkWidget *
+find_picture (Fixture    *fixture,
+              const char *name)
+{
+  return app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_picture_named, name);
+}
+
+static GtkWidget *
+find_file_row (Fixture    *fixture,
+               const char *name)
+{
+  return app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_file_row_named, name);
+}
+
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+/* The first widget of @type below @root, shown or not. */
+static GtkWidget *
+find_any (GtkWidget *root,
+          GType      type)
+{
+  return app_test_find_matching (root, is_of_type, GSIZE_TO_POINTER (type));
+}
+
+/* The transfer bar of a picture or a file, shown or not. */
+static SottoTransferBar *
+transfer_bar_of (GtkWidget *widget)
+{
+  return SOTTO_TRANSFER_BAR (find_any (widget, SOTTO_TYPE_TRANSFER_BAR));
+}
+
+/* Whether the buttons @widget holds for @action_name are shown. */
+static gboolean
+shows_button (GtkWidget  *widget,
+              const char *action_name)
+{
+  GtkWidget *button = find_button (widget, action_name);
+
+  return button != NULL && gtk_widget_is_visible (button);
+}
+
+static void
+start (Fixture *fixture)
+{
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  activate_alice (fixture);
+}
+
+/* What the progress bar showed while the attachment moved. */
+typedef struct
+{
+  Fixture *fixture;
+  const char *name;
+  guint mid_way;     /* reports strictly between nothing and all */
+  guint mismatched;  /* reports the bar did not show as they were */
+} Watch;
+
+/* The transfer bar of the file row named @name; the timeline may build
+ * its rows anew at any time, so it is looked up each time. */
+static SottoTransferBar *
+file_transfer_bar (Fixture    *fixture,
+                   const char *name)
+{
+  GtkWidget *row = find_file_row (fixture, name);
+
+  return row != NULL ? transfer_bar_of (row) : NULL;
+}
+
+static void
+progress_cb (SottoAttachment *attachment,
+             GParamSpec      *pspec,
+             Watch           *watch)
+{
+  SottoTransferBar *bar = file_transfer_bar (watch->fixture, watch->name);
+  double progress = sotto_attachment_get_progress (attachment);
+  SottoAttachmentState state = sotto_attachment_get_state (attachment);
+
+  if (state != SOTTO_ATTACHMENT_STATE_UPLOADING && state != SOTTO_ATTACHMENT_STATE_DOWNLOADING)
+    return;
+  if (progress > 0.0 && progress < 1.0)
+    watch->mid_way++;
+  if (bar == NULL
+      || !gtk_widget_is_visible (app_test_find_widget (GTK_WIDGET (bar), GTK_TYPE_PROGRESS_BAR))
+      || !G_APPROX_VALUE (sotto_transfer_bar_get_fraction (bar), progress, 1e-9)
+      || !shows_button (GTK_WIDGET (bar), "transfer.cancel"))
+    watch->mismatched++;
+}
+
+/* A picture from a contact: its thumbnail shows in the bubble with the
+ * caption, it comes down by itself (below the preferences' size), and
+ * a click opens it at full size in the viewer, decrypted in memory. */
+static void
+test_attachments_picture (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *picture_path = make_picture ("view.png", 1200, 800);
+  SottoAttachmentPicture *picture;
+  SottoAttachment *attachment;
+  SottoImageViewer *viewer = NULL;
+  GdkPaintable *thumbnail;
+  g_autoptr(GDir) runtime = NULL;
+  const char *entry;
+
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "Our view from the top", "--attach", picture_path, NULL));
+
+  wait_until (find_picture (fixture, "view.png") != NULL);
+  picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "view.png"));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (conversation_view (fixture)), "Our view from the top"));
+  attachment = sotto_attachment_picture_get_attachment (picture);
+  g_assert_cmpstr (sotto_attachment_get_content_type (attachment), ==, "image/png");
+
+  /* The thumbnail came in the message: it is there whatever the state. */
+  thumbnail = sotto_attachment_picture_get_thumbnail (picture);
+  g_assert_nonnull (thumbnail);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (thumbnail), <=, 320);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (thumbnail), >, 0);
+
+  /* 10 MiB by default: this one comes down without being asked.  The
+   * timeline may build the row anew meanwhile: it is looked up again. */
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  wait_until ((picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "view.png"))) != NULL
+              && !gtk_widget_get_visible (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture)))));
+
+  /* A screen reader hears what it is and what a click does. */
+  {
+    g_autofree char *size = g_format_size (sotto_attachment_get_size (attachment));
+    g_autofree char *label = g_strdup_printf ("Picture “view.png”, %s: View Full Size", size);
+    g_autofree char *mismatch = NULL;
+
+    mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (find_button (GTK_WIDGET (picture), "picture.activate")),
+                                                   GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+    g_assert_null (mismatch);
+  }
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (picture), "picture.activate", NULL));
+  wait_until ((viewer = SOTTO_IMAGE_VIEWER (find_toplevel (SOTTO_TYPE_IMAGE_VIEWER))) != NULL);
+  wait_until (sotto_image_viewer_get_loaded (viewer));
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (sotto_image_viewer_get_paintable (viewer)), ==, 1200);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (sotto_image_viewer_get_paintable (viewer)), ==, 800);
+
+  /* What was decrypted for the viewer is gone once it is read: the
+   * private folder holds only empty folders. */
+  runtime = g_dir_open (runtime_dir, 0, NULL);
+  while ((entry = g_dir_read_name (runtime)) != NULL)
+    {
+      g_autofree char *root = g_build_filename (runtime_dir, entry, NULL);
+      g_autoptr(GDir) dir = g_dir_open (root, 0, NULL);
+
+      g_assert_nonnull (dir);
+      g_assert_null (g_dir_read_name (dir));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (viewer));
+}
+
+static gboolean
+chooser_has_file (GtkFileChooser *chooser,
+                  GFile          *file)
+{
+  g_autoptr(GFile) chosen = gtk_file_chooser_get_file (chooser);
+
+  return chosen != NULL && g_file_equal (chosen, file);
+}
+
+static GtkFileChooser *
+wait_for_file_chooser (void)
+{
+  GtkWindow *chooser = NULL;
+
+  wait_until ((chooser = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG)) != NULL
+              && gtk_widget_get_mapped (GTK_WIDGET (chooser)));
+
+  return GTK_FILE_CHOOSER (chooser);
+}
+
+/* A file: a row with its name and size and a Download button; the
+ * download shows its progress with a Cancel button, and a cancelled
+ * one fails with Retry, which fetches it; then Save As writes it where
+ * the user chose, the same bytes as were sent. */
+static void
+test_attachments_file (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("measurements.bin", BIG_FILE_SIZE);
+  g_autofree char *sent_sha256 = sha256_of_file (file_path);
+  g_autofree char *save_dir = g_dir_make_tmp ("sotto-save-XXXXXX", NULL);
+  g_autofree char *saved_path = g_build_filename (save_dir, "kept.bin", NULL);
+  g_autofree char *saved_sha256 = NULL;
+  g_autofree char *size_text = g_format_size (BIG_FILE_SIZE);
+  g_autoptr(GFile) saved = g_file_new_for_path (saved_path);
+  g_autoptr(GFile) folder = g_file_new_for_path (save_dir);
+  SottoAttachment *attachment;
+  GtkFileChooser *chooser;
+  Watch watch = { fixture, "measurements.bin", 0, 0 };
+  GtkWidget *row;
+
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "The raw data", "--attach", file_path, NULL));
+
+  wait_until ((row = find_file_row (fixture, "measurements.bin")) != NULL);
+  attachment = sotto_file_row_get_attachment (SOTTO_FILE_ROW (row));
+  g_assert_nonnull (app_test_find_label (row, size_text));
+  {
+    g_autofree char *label = g_strdup_printf ("File measurements.bin, %s", size_text);
+    g_autofree char *mismatch = gtk_test_accessible_check_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                                    label);
+
+    g_assert_null (mismatch);
+  }
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_AVAILABLE);
+  g_assert_true (shows_button (row, "transfer.retry"));
+  g_assert_false (shows_button (row, "file.open"));
+  g_assert_false (shows_button (row, "file.save-as"));
+
+  /* Cancelled at its first report, the download fails and offers Retry. */
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (watch.mid_way > 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
+  g_assert_false (shows_button (row, "transfer.cancel"));
+  g_assert_false (shows_button (row, "file.open"));
+
+  /* Retry: it comes down whole, with its progress on the way. */
+  watch.mid_way = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  g_assert_cmpuint (watch.mid_way, >, 0);
+  g_assert_cmpuint (watch.mismatched, ==, 0);
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL
+              && !gtk_widget_get_visible (GTK_WIDGET (transfer_bar_of (row)))
+              && shows_button (row, "file.open") && shows_button (row, "file.save-as"));
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+
+  /* Save As, through the file chooser (GTK's own here, the portal's in
+   * a sandbox). */
+  g_assert_true (gtk_widget_activate_action (row, "file.save-as", NULL));
+  chooser = wait_for_file_chooser ();
+  /* The dialog loads its first folder after it is shown. */
+  run_main_loop_for (1000);
+  g_assert_true (gtk_file_chooser_set_current_folder (chooser, folder, NULL));
+  gtk_file_chooser_set_current_name (chooser, "kept.bin");
+  wait_until (chooser_has_file (chooser, saved));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  wait_until (g_file_test (saved_path, G_FILE_TEST_EXISTS) && find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG) == NULL);
+  wait_until ((g_free (saved_sha256), saved_sha256 = sha256_of_file (saved_path), g_str_equal (saved_sha256, sent_sha256)));
+}
+
+static GtkDropTarget *
+find_drop_target (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller);
+    }
+
+  return NULL;
+}
+
+/* What Bob's sotto-cli receives, one JSON object a line. */
+static GPtrArray *
+bob_receives (Fixture    *fixture,
+              const char *download_dir)
+{
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autofree char *output = run_cli (fixture, "--json", "receive", "--timeout", "2", "--download-dir", download_dir, NULL);
+  g_auto(GStrv) lines = g_strsplit (output, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      if (lines[i][0] == '\0')
+        continue;
+      g_assert_true (json_parser_load_from_data (parser, lines[i], -1, NULL));
+      g_ptr_array_add (events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+    }
+
+  return g_steal_pointer (&events);
+}
+
+static gboolean
+shows_upload (GtkWidget     *widget,
+              gconstpointer  data)
+{
+  return SOTTO_IS_TRANSFER_BAR (widget) && gtk_widget_get_mapped (widget)
+         && sotto_transfer_bar_get_state (SOTTO_TRANSFER_BAR (widget)) == SOTTO_ATTACHMENT_STATE_UPLOADING
+         && gtk_widget_get_mapped (app_test_find_widget (widget, GTK_TYPE_PROGRESS_BAR));
+}
+
+/* Alice drops a file on the conversation and pastes a picture into the
+ * composer, writes a caption and sends: the upload shows its progress,
+ * and Bob gets both files, whole, with the caption. */
+static void
+test_attachments_send (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("notes.bin", BIG_FILE_SIZE);
+  g_autofree char *sent_sha256 = sha256_of_file (file_path);
+  g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  GSList files = { .data = file, .next = NULL };
+  g_auto(GValue) value = G_VALUE_INIT;
+  SottoAttachmentTray *tray;
+  GtkWidget *view;
+  GtkWidget *text_view;
+  g_autofree char *pasted = NULL;
+  GStatBuf st;
+  JsonObject *message = NULL;
+  JsonArray *attachments;
+  gboolean dropped = FALSE;
+  gboolean saw_upload = FALSE;
+
+  start (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  text_view = app_test_find_widget (view, GTK_TYPE_TEXT_VIEW);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (tray)));
+
+  /* A drop of files on the conversation, as GTK delivers it. */
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_set_boxed (&value, &files);
+  g_signal_emit_by_name (find_drop_target (view), "drop", &value, 10.0, 10.0, &dropped);
+  g_assert_true (dropped);
+  g_assert_cmpuint (sotto_attachment_tray_get_n_files (tray), ==, 1);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (tray)));
+  g_assert_nonnull (app_test_find_label (GTK_WIDGET (tray), "notes.bin"));
+
+  /* A picture on the clipboard, pasted with Ctrl+V into the composer,
+   * becomes a PNG file in the private folder in memory. */
+  gdk_pixbuf_fill (pixbuf, 0x26a269ff);
+  texture = gdk_texture_new_for_pixbuf (pixbuf);
+  gdk_clipboard_set_texture (gtk_widget_get_clipboard (text_view), texture);
+  gtk_widget_grab_focus (text_view);
+  app_test_press (GTK_WINDOW (fixture->window), "ctrl+v");
+  wait_until (sotto_attachment_tray_get_n_files (tray) == 2);
+  pasted = g_file_get_path (sotto_attachment_tray_get_file (tray, 1));
+  g_assert_true (g_str_has_prefix (pasted, runtime_dir));
+  g_assert_cmpint (g_stat (pasted, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  /* The caption is the composer's text; the upload shows its progress. */
+  send_from_composer (fixture, "Notes and a picture");
+  g_assert_cmpuint (sotto_attachment_tray_get_n_files (tray), ==, 0);
+  wait_until ((saw_upload |= app_test_find_matching (view, shows_upload, NULL) != NULL,
+               last_message_is (fixture, "Notes and a picture", SOTTO_MESSAGE_STATE_SENT)));
+  g_assert_true (saw_upload);
+  wait_until (app_test_find_matching (view, shows_upload, NULL) == NULL);
+  /* The pasted picture's plaintext went once it was sent. */
+  wait_until (!g_file_test (pasted, G_FILE_TEST_EXISTS));
+
+  events = bob_receives (fixture, download_dir);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "text", NULL), "Notes and a picture") == 0)
+        message = event;
+    }
+  g_assert_nonnull (message);
+  attachments = json_object_get_array_member (message, "attachments");
+  g_assert_cmpuint (json_array_get_length (attachments), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (attachments, 0), "name"), ==, "notes.bin");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (attachments, 0), "sha256"), ==,
+                   sent_sha256);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (attachments, 1), "name"), ==,
+                   "Pasted Image.png");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (attachments, 1), "type"), ==,
+                   "image/png");
+}
+
+static gboolean
+is_outgoing_file_row (GtkWidget     *widget,
+                      gconstpointer  name)
+{
+  return is_file_row_named (widget, name)
+         && sotto_attachment_get_outgoing (sotto_file_row_get_attachment (SOTTO_FILE_ROW (widget)));
+}
+
+/* An upload cancelled on its way fails with Retry, which uploads the
+ * rest with its progress shown, and the message goes. */
+static void
+test_attachments_upload_retry (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("slides.bin", BIG_FILE_SIZE);
+  g_autofree char *sent_sha256 = sha256_of_file (file_path);
+  g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  g_autoptr(GPtrArray) events = NULL;
+  Watch watch = { fixture, "slides.bin", 0, 0 };
+  SottoAttachment *attachment = NULL;
+  SottoAttachmentTray *tray;
+  GtkWidget *view;
+  GtkWidget *row = NULL;
+  JsonObject *attached = NULL;
+
+  start (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  send_from_composer (fixture, "The slides");
+
+  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "slides.bin")) != NULL);
+  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  wait_until (watch.mid_way > 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
+  g_assert_true (last_message_is (fixture, "The slides", SOTTO_MESSAGE_STATE_QUEUED));
+
+  watch.mid_way = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_UPLOADING);
+  g_assert_cmpstr (sotto_attachment_get_error (attachment), ==, NULL);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpuint (watch.mid_way, >, 0);
+  g_assert_cmpuint (watch.mismatched, ==, 0);
+  wait_until (last_message_is (fixture, "The slides", SOTTO_MESSAGE_STATE_SENT));
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_object_unref (attachment);
+
+  events = bob_receives (fixture, download_dir);
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (event, "text", NULL), "The slides") == 0)
+        attached = json_array_get_object_element (json_object_get_array_member (event, "attachments"), 0);
+    }
+  g_assert_nonnull (attached);
+  g_assert_cmpstr (json_object_get_string_member (attached, "sha256"), ==, sent_sha256);
+}
+
+/* With the relay gone, nothing can be stored: the file and the caption
+ * come back to the composer, and nothing the user typed is lost. */
+static void
+test_attachments_give_back (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("draft.txt", 4096);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  g_autofree char *text = NULL;
+  SottoAttachmentTray *tray;
+  GtkFileChooser *chooser;
+  GtkWidget *view;
+
+  start (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+
+  test_relay_kill (fixture->relay);
+
+  /* Attached through the file chooser (GTK's own here, the portal's
+   * in a sandbox). */
+  g_assert_true (gtk_widget_activate_action (view, "attachments.attach", NULL));
+  chooser = wait_for_file_chooser ();
+  run_main_loop_for (1000);
+  g_assert_true (gtk_file_chooser_set_file (chooser, file, NULL));
+  wait_until (chooser_has_file (chooser, file));
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  wait_until (sotto_attachment_tray_get_n_files (tray) == 1);
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (tray)));
+
+  send_from_composer (fixture, "Here is the draft");
+  g_assert_cmpuint (sotto_attachment_tray_get_n_files (tray), ==, 0);
+  wait_until (sotto_attachment_tray_get_n_files (tray) == 1);
+  g_assert_true (g_file_equal (sotto_attachment_tray_get_file (tray, 0), file));
+  text = composer_text (fixture);
+  g_assert_cmpstr (text, ==, "Here is the draft");
+
+  test_relay_restart (fixture->relay);
+}
+
+/* A stranger's picture is a message request: it is never downloaded
+ * by itself, whatever the preferences say, until Alice accepts. */
+static void
+test_attachments_request (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *picture_path = make_picture ("stranger.png", 400, 300);
+  g_autofree char *carol = page_test_make_profile ();
+  SottoConversationList *conversations;
+  SottoConversation *conversation = NULL;
+  SottoAttachmentPicture *picture;
+  SottoAttachment *attachment;
+
+  start (fixture);
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  g_free (run_cli_as (carol, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol, "send", "alice", "Hello, is this Alice?", "--attach", picture_path, NULL));
+
+  wait_until ((conversation = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+  g_assert_cmpint (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)), ==,
+                   SOTTO_CONTACT_STANDING_REQUEST);
+  sotto_window_open_conversation (fixture->window, sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+  wait_until (find_picture (fixture, "stranger.png") != NULL);
+  picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "stranger.png"));
+  attachment = sotto_attachment_picture_get_attachment (picture);
+  g_assert_nonnull (sotto_attachment_picture_get_thumbnail (picture));
+
+  /* Time enough for a download of 400 × 300 pixels many times over. */
+  run_main_loop_for (2000);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_AVAILABLE);
+  g_assert_true (shows_button (GTK_WIDGET (picture), "transfer.retry"));
+}
+
+static gboolean
+is_spin_button (GtkWidget     *widget,
+                gconstpointer  data)
+{
+  return GTK_IS_SPIN_BUTTON (widget) && gtk_widget_get_mapped (widget);
+}
+
+/* The switch of the preferences row titled @title. */
+static GtkWidget *
+switch_of_row (GtkWidget  *root,
+               const char *title)
+{
+  GtkWidget *label = app_test_find_label (root, title);
+  GtkWidget *row = label != NULL ? gtk_widget_get_ancestor (label, ADW_TYPE_ACTION_ROW) : NULL;
+
+  return row != NULL ? app_test_find_widget (row, GTK_TYPE_SWITCH) : NULL;
+}
+
+static guint64
+auto_download_size (Fixture *fixture)
+{
+  guint64 size = 0;
+
+  g_object_get (sotto_window_get_messenger (fixture->window), "auto-download-size", &size, NULL);
+
+  return size;
+}
+
+/* The switch and the size in Preferences set what the messenger
+ * downloads by itself. */
+static void
+test_attachments_preferences (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  GtkWindow *preferences = NULL;
+  GtkWidget *auto_switch;
+  GtkWidget *size_button;
+
+  start (fixture);
+  g_assert_cmpuint (auto_download_size (fixture), ==, 10 * 1024 * 1024);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL
+              && gtk_widget_get_mapped (GTK_WIDGET (preferences)));
+  auto_switch = switch_of_row (GTK_WIDGET (preferences), "_Download Pictures Automatically");
+  size_button = app_test_find_matching (GTK_WIDGET (preferences), is_spin_button, NULL);
+  g_assert_nonnull (auto_switch);
+  g_assert_nonnull (size_button);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (auto_switch)));
+  g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (size_button)), ==, 10);
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (size_button), 3);
+  wait_until (auto_download_size (fixture) == 3 * 1024 * 1024);
+
+  /* Off: nothing comes down by itself, and the size is not to be set. */
+  gtk_switch_set_active (GTK_SWITCH (auto_switch), FALSE);
+  wait_until (auto_download_size (fixture) == 0);
+  g_assert_false (gtk_widget_is_sensitive (size_button));
+  g_assert_false (g_settings_get_boolean (sotto_application_get_settings (fixture->app), "auto-download-pictures"));
+
+  gtk_window_destroy (preferences);
+}
+
+/* A picture from the other side is decoded no larger than it may take:
+ * a small file that declares a huge picture cannot exhaust memory. */
+static void
+test_attachments_bounded_picture (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8000, 2000);
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *buffer = NULL;
+  gsize length = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0xe01b24ff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &length, "png", &error, NULL));
+  g_assert_cmpuint (length, <, 64 * 1024);
+  png = g_bytes_new (buffer, length);
+
+  texture = sotto_attachment_files_load_picture (png, 240, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 240);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, 60);
+
+  g_clear_object (&texture);
+  g_clear_pointer (&png, g_bytes_unref);
+  png = g_bytes_new_static ("\x89PNG\r\n\x1a\n garbage", 17);
+  g_assert_null (sotto_attachment_files_load_picture (png, 240, &error));
+  g_assert_nonnull (error);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  runtime_dir = g_dir_make_tmp ("sotto-runtime-XXXXXX", NULL);
+  g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/app/attachments/bounded-picture", test_attachments_bounded_picture);
+  g_test_add ("/app/attachments/picture", Fixture, NULL,
+              fixture_set_up, test_attachments_picture, fixture_tear_down);
+  g_test_add ("/app/attachments/file", Fixture, NULL,
+              fixture_set_up, test_attachments_file, fixture_tear_down);
+  g_test_add ("/app/attachments/send", Fixture, NULL,
+              fixture_set_up, test_attachments_send, fixture_tear_down);
+  g_test_add ("/app/attachments/upload-retry", Fixture, NULL,
+              fixture_set_up, test_attachments_upload_retry, fixture_tear_down);
+  g_test_add ("/app/attachments/give-back", Fixture, NULL,
+              fixture_set_up, test_attachments_give_back, fixture_tear_down);
+  g_test_add ("/app/attachments/request", Fixture, NULL,
+              fixture_set_up, test_attachments_request, fixture_tear_down);
+  g_test_add ("/app/attachments/preferences", Fixture, NULL,
+              fixture_set_up, test_attachments_preferences, fixture_tear_down);
+
+  return g_test_run ();
+}
