@@ -204,7 +204,7 @@ receive_updates (Party      *party,
   g_autofree char *id = g_uuid_string_random ();
 
   content = sotto_content_new_group_update (id, 1767225600000, NULL, GROUP, updates);
-  g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, &news, &error));
+  g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, FALSE, &news, &error));
   g_assert_no_error (error);
 }
 
