@@ -10,6 +10,7 @@
 
 #include <adwaita.h>
 
+#include "sotto-attachment-files.h"
 #include "sotto-avatar.h"
 #include "sotto-messenger.h"
 
@@ -58,10 +59,9 @@ decode_thread (GTask        *task,
   GError *error = NULL;
   GdkTexture *texture;
 
-  /* gdk_texture_new_from_bytes() is thread-safe, and its loaders
-   * allocate with g_try_malloc(), so an image that claims a huge size
-   * fails instead of taking the process down. */
-  texture = gdk_texture_new_from_bytes (bytes, &error);
+  /* A contact chooses these bytes, and a small file may declare a
+   * picture of gigabytes: it is scaled down as it is decoded. */
+  texture = sotto_attachment_files_load_picture (bytes, SOTTO_AVATAR_MAX_SIDE, &error);
   if (texture == NULL)
     g_task_return_error (task, error);
   else

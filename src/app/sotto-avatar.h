@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 
 #define SOTTO_TYPE_AVATAR (sotto_avatar_get_type ())
 
+/* The longest side, in pixels, an avatar is decoded to: more than the
+ * largest avatar shown (96 pixels) needs at a scale factor of 4. */
+#define SOTTO_AVATAR_MAX_SIDE 512
+
 G_DECLARE_FINAL_TYPE (SottoAvatar, sotto_avatar, SOTTO, AVATAR, GtkWidget)
 
 GtkWidget    *sotto_avatar_new            (void);

@@ -360,6 +360,47 @@ test_profiles_vanish (Fixture       *fixture,
   wait_until (app_test_find_label (view, "hello bob") != NULL);
 }
 
+static void
+image_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* A contact chooses their avatar's bytes, and a small PNG may declare a
+ * huge picture: the avatar is decoded no larger than it is ever shown,
+ * whatever the picture says it is. */
+static void
+test_profiles_avatar_bounded (void)
+{
+  g_autofree char *directory = g_dir_make_tmp ("sotto-avatar-XXXXXX", NULL);
+  g_autofree char *path = write_picture (directory, 4000, 3000);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) png = NULL;
+  char *contents;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  png = g_bytes_new_take (contents, length);
+  g_assert_cmpuint (length, <=, SOTTO_PROFILE_MAX_AVATAR);
+
+  sotto_avatar_load_image_async (png, NULL, image_loaded_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  texture = sotto_avatar_load_image_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, SOTTO_AVATAR_MAX_SIDE);
+  g_assert_cmpint (gdk_texture_get_height (texture), ==, SOTTO_AVATAR_MAX_SIDE * 3 / 4);
+
+  g_unlink (path);
+  g_rmdir (directory);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -374,6 +415,7 @@ main (int   argc,
               fixture_set_up, test_profiles_timer_menu, fixture_tear_down);
   g_test_add ("/app/profiles/vanish", Fixture, NULL,
               fixture_set_up, test_profiles_vanish, fixture_tear_down);
+  g_test_add_func ("/app/profiles/avatar-bounded", test_profiles_avatar_bounded);
 
   return g_test_run ();
 }
