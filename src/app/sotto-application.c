@@ -191,19 +191,27 @@ sotto_application_preferences_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (sotto_preferences_window_new (window, self->settings, messenger)));
 }
 
+/* A notification's default action: open-conversation with a contact's
+ * UUID, open-group with a group's id. */
 static void
-sotto_application_open_conversation_action (GSimpleAction *action,
-                                            GVariant      *parameter,
-                                            gpointer       user_data)
+sotto_application_open_action (GSimpleAction *action,
+                               GVariant      *parameter,
+                               gpointer       user_data)
 {
   SottoApplication *self = user_data;
+  const char *id = g_variant_get_string (parameter, NULL);
   GtkWindow *window;
 
   g_application_activate (G_APPLICATION (self));
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
-  if (SOTTO_IS_WINDOW (window))
-    sotto_window_open_conversation (SOTTO_WINDOW (window), g_variant_get_string (parameter, NULL));
+  if (!SOTTO_IS_WINDOW (window))
+    return;
+
+  if (g_str_equal (g_action_get_name (G_ACTION (action)), "open-group"))
+    sotto_window_open_group (SOTTO_WINDOW (window), id);
+  else
+    sotto_window_open_conversation (SOTTO_WINDOW (window), id);
 }
 
 static void
@@ -226,7 +234,8 @@ static const GActionEntry app_actions[] = {
   { "quit", sotto_application_quit_action },
   { "about", sotto_application_about_action },
   { "preferences", sotto_application_preferences_action },
-  { "open-conversation", sotto_application_open_conversation_action, "s" },
+  { "open-conversation", sotto_application_open_action, "s" },
+  { "open-group", sotto_application_open_action, "s" },
 };
 
 static void

@@ -450,16 +450,20 @@ sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
 
 /* Notifications */
 
+/* Tells the user of the message @text from @name: as a notification
+ * @id, whose default action is @action with the string @target, or,
+ * while the user is in the window, by a screen reader, which says
+ * @spoken_name. */
 static void
-sotto_chats_page_message_received_cb (SottoChatsPage    *self,
-                                      SottoConversation *conversation,
-                                      SottoMessage      *message,
-                                      SottoMessenger    *messenger)
+sotto_chats_page_tell_message (SottoChatsPage *self,
+                               const char     *spoken_name,
+                               const char     *name,
+                               const char     *text,
+                               const char     *id,
+                               const char     *action,
+                               const char     *target)
 {
-  SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GNotification) notification = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *name = NULL;
   const char *title;
   const char *body = NULL;
 
@@ -471,8 +475,7 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
 
       /* Translators: what a screen reader says when a message comes in
        * while Sotto's window is focused: the sender's name, then the text */
-      spoken = g_strdup_printf (_("Message from %s: %s"), sotto_contact_get_name (contact),
-                                sotto_message_get_body (message));
+      spoken = g_strdup_printf (_("Message from %s: %s"), spoken_name, text);
       sotto_accessible_announce (GTK_WIDGET (self), spoken);
       return;
     }
@@ -485,11 +488,11 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   switch (g_settings_get_enum (self->settings, "notification-content"))
     {
     case 0: /* name and message */
-      title = name = sotto_contact_label_full (contact);
-      body = sotto_message_get_body (message);
+      title = name;
+      body = text;
       break;
     case 1: /* name only */
-      title = name = sotto_contact_label_full (contact);
+      title = name;
       body = _("New message");
       break;
     default: /* nothing */
@@ -501,12 +504,48 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   if (body != NULL)
     g_notification_set_body (notification, body);
   g_notification_set_category (notification, "im.received");
-  g_notification_set_default_action_and_target (notification, "app.open-conversation",
-                                                "s", sotto_contact_get_uuid (contact));
+  g_notification_set_default_action_and_target (notification, action, "s", target);
 
-  /* One notification per conversation, replaced by the newest message. */
-  id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
   g_application_send_notification (sotto_chats_page_get_application (self), id, notification);
+}
+
+static void
+sotto_chats_page_message_received_cb (SottoChatsPage    *self,
+                                      SottoConversation *conversation,
+                                      SottoMessage      *message,
+                                      SottoMessenger    *messenger)
+{
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  g_autofree char *name = sotto_contact_label_full (contact);
+  /* One notification per conversation, replaced by the newest message. */
+  g_autofree char *id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
+
+  sotto_chats_page_tell_message (self, sotto_contact_get_name (contact), name, sotto_message_get_body (message),
+                                 id, "app.open-conversation", sotto_contact_get_uuid (contact));
+}
+
+/* A member's message to a group is told as a 1:1 message is, under the
+ * member's and the group's names; what the group's timeline shows
+ * besides (changes, key changes) is not. */
+static void
+sotto_chats_page_group_event_cb (SottoChatsPage  *self,
+                                 SottoGroup      *group,
+                                 SottoGroupEvent *event,
+                                 SottoGroupList  *groups)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *id = NULL;
+
+  if (event->kind != SOTTO_GROUP_EVENT_TEXT || event->outgoing)
+    return;
+
+  /* Translators: who wrote a message to a group, in a notification: the
+   * member's name, then the group's */
+  name = g_strdup_printf (_("%1$s in %2$s"), event->author_name != NULL ? event->author_name : event->author,
+                          sotto_group_get_title (group));
+  /* One notification per group, replaced by the newest message. */
+  id = g_strdup_printf ("group-%s", sotto_group_get_id (group));
+  sotto_chats_page_tell_message (self, name, name, event->text, id, "app.open-group", sotto_group_get_id (group));
 }
 
 /* A change in the conversation on screen is told by its banner and its
@@ -649,6 +688,8 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                            G_CALLBACK (sotto_chats_page_sync_selection), self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
   g_signal_connect_object (messenger, "message-received",
                            G_CALLBACK (sotto_chats_page_message_received_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sotto_messenger_get_groups (messenger), "event-received",
+                           G_CALLBACK (sotto_chats_page_group_event_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
                            G_CALLBACK (sotto_chats_page_identity_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "conversation-removed",

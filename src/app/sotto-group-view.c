@@ -540,6 +540,34 @@ sending_free (Sending *sending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
 
+/* The timeline showed @event as soon as it was stored; whether it went
+ * sealed is known only once the relay took it for every member, which
+ * its row's details then say. */
+static void
+sotto_group_view_show_sent (SottoGroupView        *self,
+                            const SottoGroupEvent *event)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+      g_autoptr(SottoMessage) sent = NULL;
+
+      if (sotto_message_get_direction (message) != SOTTO_MESSAGE_DIRECTION_OUTGOING
+          || !g_str_equal (sotto_message_get_id (message), event->id))
+        continue;
+
+      if (sotto_message_get_sealed (message) != event->sealed)
+        {
+          sent = sotto_group_event_to_message (event);
+          g_hash_table_replace (self->events, g_strdup (event->id), sotto_group_event_copy (event));
+          g_list_store_splice (self->messages, i - 1, 1, (gpointer *) &sent, 1);
+        }
+      return;
+    }
+}
+
 static void
 sent_cb (GObject      *object,
          GAsyncResult *result,
@@ -562,6 +590,7 @@ sent_cb (GObject      *object,
       /* The text is the timeline's now: the composer is free again. */
       if (shown)
         {
+          sotto_group_view_show_sent (self, event);
           gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
           gtk_widget_grab_focus (GTK_WIDGET (self->entry));
         }

@@ -431,3 +431,22 @@ sotto_window_open_conversation (SottoWindow *self,
 
   return sotto_chats_page_open_conversation (self->chats_page, uuid);
 }
+
+/**
+ * sotto_window_open_group:
+ * @self: a #SottoWindow
+ * @id: the group's id
+ *
+ * Shows the group's conversation, as a notification asks.
+ *
+ * Returns: whether there is such a group
+ */
+gboolean
+sotto_window_open_group (SottoWindow *self,
+                         const char  *id)
+{
+  g_return_val_if_fail (SOTTO_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (id != NULL, FALSE);
+
+  return sotto_chats_page_open_group (self->chats_page, id);
+}

@@ -23,5 +23,7 @@ SottoSession   *sotto_window_get_session          (SottoWindow      *self);
 SottoMessenger *sotto_window_get_messenger        (SottoWindow      *self);
 gboolean        sotto_window_open_conversation    (SottoWindow      *self,
                                                    const char       *uuid);
+gboolean        sotto_window_open_group           (SottoWindow      *self,
+                                                   const char       *id);
 
 G_END_DECLS

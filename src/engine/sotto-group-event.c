@@ -137,7 +137,8 @@ sotto_group_event_describe (const SottoGroupEvent *event)
  * change a %SOTTO_MESSAGE_KIND_GROUP_UPDATE event with its description,
  * a member's key change a %SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
  * event.  What members sent arrived, and what this account sent the
- * relay accepted for every member, or it would not be in the timeline.
+ * relay accepted for every member, or it would not be in the timeline;
+ * either says whether it went through the relay sealed.
  *
  * Returns: (transfer full): a message that is in no conversation
  */
@@ -146,6 +147,7 @@ sotto_group_event_to_message (const SottoGroupEvent *event)
 {
   g_autofree char *body = NULL;
   SottoMessageKind kind;
+  SottoMessage *message;
 
   g_return_val_if_fail (event != NULL, NULL);
 
@@ -167,9 +169,12 @@ sotto_group_event_to_message (const SottoGroupEvent *event)
       break;
     }
 
-  return _sotto_message_new (event->id,
-                             event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
-                             kind,
-                             event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
-                             event->sent_at, event->sent_at, body);
+  message = _sotto_message_new (event->id,
+                                event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                kind,
+                                event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
+                                event->sent_at, event->sent_at, body);
+  _sotto_message_set_sealed (message, event->sealed);
+
+  return message;
 }

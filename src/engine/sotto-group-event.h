@@ -42,8 +42,9 @@ typedef enum
  * @text: (nullable): the text, or the update's action
  * @detail: (nullable): for an update, what it changed
  * @sent_at: when its author sent it, in milliseconds since the epoch
- * @sealed: for a message this device sent, whether it went through the
- *   relay sealed, without naming its sender to the relay
+ * @sealed: whether the message went through the relay sealed, without
+ *   naming its sender to the relay: to every member, for one this device
+ *   sent
  *
  * One entry of a group's timeline.
  */

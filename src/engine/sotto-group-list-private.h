@@ -35,6 +35,7 @@ gboolean        _sotto_group_receive_thread  (SottoProtocolState *protocol,
                                               const char         *sender,
                                               guint               sender_device,
                                               const SottoContent *content,
+                                              gboolean            sealed,
                                               SottoGroupNews    **news,
                                               GError            **error);
 void            _sotto_group_list_received   (SottoGroupList     *self,

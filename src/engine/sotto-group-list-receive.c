@@ -83,6 +83,8 @@ news_new (SottoGroupState *state)
   return news;
 }
 
+/* A message that came @sealed is marked so, as a 1:1 message is: its
+ * details say that the relay did not learn who sent it. */
 static gboolean
 receive_message (SottoStore          *store,
                  SottoGroupState     *state,
@@ -90,6 +92,7 @@ receive_message (SottoStore          *store,
                  const char          *own_uuid,
                  const char          *sender,
                  const SottoContent  *content,
+                 gboolean             sealed,
                  SottoGroupNews     **news,
                  GError             **error)
 {
@@ -113,6 +116,13 @@ receive_message (SottoStore          *store,
     return FALSE;
   if (received->events->len == 0)
     return TRUE;
+
+  if (sealed)
+    {
+      if (!_sotto_store_mark_group_event_sealed (store, row, sender, content->id, error))
+        return FALSE;
+      ((SottoGroupEvent *) g_ptr_array_index (received->events, 0))->sealed = TRUE;
+    }
 
   received->state = _sotto_group_state_copy (state);
   *news = g_steal_pointer (&received);
@@ -276,8 +286,8 @@ receive_sender_key (SottoProtocolState  *protocol,
 }
 
 /* Runs on the store's thread, inside the inbox's transaction.  Stores
- * what @content, which the member @sender's device @sender_device sent,
- * brings to its group; @news is then what to show, or %NULL when
+ * what @content, which the member @sender's device @sender_device sent
+ * (@sealed: in a sealed envelope), brings to its group; @news is then what to show, or %NULL when
  * nothing is to be shown (a sender key, a repeat, or something the
  * rules refuse). */
 gboolean
@@ -285,6 +295,7 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
                              const char          *sender,
                              guint                sender_device,
                              const SottoContent  *content,
+                             gboolean             sealed,
                              SottoGroupNews     **news,
                              GError             **error)
 {
@@ -308,7 +319,7 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
     return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);
 
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
-    return state == NULL || receive_message (store, state, row, own_uuid, sender, content, news, error);
+    return state == NULL || receive_message (store, state, row, own_uuid, sender, content, sealed, news, error);
 
   if (state == NULL)
     state = _sotto_group_state_new (content->group_id);

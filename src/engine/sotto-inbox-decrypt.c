@@ -147,7 +147,8 @@ receive_in_transaction (SottoInbox      *self,
       if (reception->conversation_id == 0)
         return OUTCOME_UNKNOWN_SENDER;
       if (!_sotto_group_receive_thread (self->protocol, envelope->source, envelope->source_device,
-                                        reception->content, &reception->group_news, error))
+                                        reception->content, envelope->sealed_identity_key != NULL,
+                                        &reception->group_news, error))
         return OUTCOME_RETRY_LATER;
       return reception->group_news != NULL ? OUTCOME_GROUP : OUTCOME_IGNORED;
     }
@@ -315,7 +316,8 @@ receive_group_message (SottoInbox  *self,
     return OUTCOME_IGNORED;
 
   if (!_sotto_group_receive_thread (self->protocol, envelope->source, envelope->source_device,
-                                    reception->content, &reception->group_news, error))
+                                    reception->content, envelope->sealed_identity_key != NULL,
+                                    &reception->group_news, error))
     return OUTCOME_RETRY_LATER;
 
   return reception->group_news != NULL ? OUTCOME_GROUP : OUTCOME_IGNORED;

@@ -288,7 +288,8 @@ _sotto_message_set_state (SottoMessage      *self,
 }
 
 /* Once the relay committed an outgoing message sealed, which the store
- * records before its state becomes sent. */
+ * records before its state becomes sent; and for a group's entry, as
+ * its timeline recorded it. */
 void
 _sotto_message_set_sealed (SottoMessage *self,
                            gboolean      sealed)

@@ -245,9 +245,10 @@ _sotto_store_add_group_event (SottoStore             *self,
   return TRUE;
 }
 
-/* Runs on the store's thread.  Records that this device's message
- * @event_id, by @author (this account), in the timeline of the group in
- * row @row went through the relay sealed. */
+/* Runs on the store's thread.  Records that the message @event_id, by
+ * @author (this account, for what this device sent, or the member it
+ * came from), in the timeline of the group in row @row went through the
+ * relay sealed. */
 gboolean
 _sotto_store_mark_group_event_sealed (SottoStore  *self,
                                       gint64       row,

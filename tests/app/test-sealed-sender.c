@@ -9,17 +9,20 @@
  * a trust root given: her app pins the relay's, and once she holds Bob's
  * profile key her messages reach the relay with no sender, which the
  * relay's own database row shows, and each message's details say which
- * way it went.
+ * way it went, a message to a group too.
  */
 
 #include "config.h"
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <sqlite3.h>
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "sotto-group-list.h"
+#include "sotto-group-view.h"
 #include "sotto-message-row.h"
 
 #define SEALED_NOTE "Sealed sender: the relay did not learn who sent it"
@@ -178,6 +181,47 @@ test_sealed_sender_welcome (Fixture       *fixture,
   received = run_cli (fixture, "receive", "--timeout", "2", "--json", NULL);
   g_assert_nonnull (strstr (received, marker));
   g_assert_nonnull (strstr (received, "\"from\":\"alice\""));
+}
+
+/* A message Alice writes to a group whose members' profile keys she
+ * holds goes sealed, which its details say once the relay took it for
+ * every member, with the row already in the timeline. */
+static void
+test_sealed_sender_group (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *marker = g_strdup_printf ("sealed for the group %08x", g_random_int ());
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *pinned = NULL;
+  g_autofree char *created = NULL;
+  SottoGroupList *groups;
+  GtkWidget *view;
+  const char *group;
+
+  root = issue_sealed_key (fixture);
+  start_alice (fixture);
+  wait_until ((pinned = sotto_messenger_dup_trust_root (alice_messenger (fixture))) != NULL);
+
+  /* Bob's message brings Alice his profile key. */
+  g_free (run_cli (fixture, "profile", "--name", "Bob", NULL));
+  g_free (run_cli (fixture, "send", "alice", "hi alice", NULL));
+  open_conversation_with_bob (fixture);
+  wait_until (details_of (fixture, "hi alice") != NULL);
+
+  created = run_cli (fixture, "--json", "group", "create", "Climbers", "alice", NULL);
+  g_assert_true (json_parser_load_from_data (parser, created, -1, &error));
+  g_assert_no_error (error);
+  group = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "group");
+  groups = sotto_messenger_get_groups (alice_messenger (fixture));
+  wait_until (sotto_group_list_find (groups, group) != NULL);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group", g_variant_new_string (group));
+  wait_until ((view = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW)) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (view, GTK_TYPE_ENTRY)), marker);
+  g_assert_true (gtk_widget_activate_action (view, "group.send", NULL));
+  wait_until (g_strcmp0 (details_of (fixture, marker), SEALED_NOTE) == 0);
 }
 
 /* A label below @root that shows @text, mapped. */
@@ -342,6 +386,8 @@ main (int   argc,
               fixture_set_up, test_sealed_sender_operator_root, fixture_tear_down);
   g_test_add ("/app/sealed-sender/root-conflict", Fixture, NULL,
               fixture_set_up, test_sealed_sender_root_conflict, fixture_tear_down);
+  g_test_add ("/app/sealed-sender/group", Fixture, NULL,
+              fixture_set_up, test_sealed_sender_group, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -657,7 +657,8 @@ drain (CliTest    *test,
  * that member.  When the relay refuses a member's key (Carol blocked
  * Alice, which rotated her key), the sealed upload stores nothing for
  * anyone, not even for Bob, whose key was right, and the message goes
- * identified to all. */
+ * identified to all.  Each member's history says which way each
+ * message came. */
 static void
 test_group_hides_sender (void)
 {
@@ -697,6 +698,8 @@ test_group_hides_sender (void)
   assert_receives_group_message (pair->test, pair->bob, group, "alice", "Sealed to the group");
   assert_receives_group_message (pair->test, carol, group, "alice", "Sealed to the group");
   assert_group_history_sealed (pair->test, pair->alice, group, "Sealed to the group", TRUE);
+  assert_group_history_sealed (pair->test, pair->bob, group, "Sealed to the group", TRUE);
+  assert_group_history_sealed (pair->test, carol, group, "Sealed to the group", TRUE);
   drain (pair->test, pair->alice);
 
   /* Bob holds Alice's key, not Carol's. */
@@ -705,6 +708,8 @@ test_group_hides_sender (void)
   assert_receives_group_message (pair->test, pair->alice, group, "bob", "Half sealed");
   assert_receives_group_message (pair->test, carol, group, "bob", "Half sealed");
   assert_group_history_sealed (pair->test, pair->bob, group, "Half sealed", FALSE);
+  assert_group_history_sealed (pair->test, pair->alice, group, "Half sealed", TRUE);
+  assert_group_history_sealed (pair->test, carol, group, "Half sealed", FALSE);
   drain (pair->test, pair->bob);
 
   /* Carol's access key changes; Alice's is stale.  Bob's queue is
@@ -716,6 +721,7 @@ test_group_hides_sender (void)
   assert_queue_identified (pair->test, pair->bob_id->uuid, pair->alice_id);
   assert_receives_group_message (pair->test, pair->bob, group, "alice", "After the block");
   assert_group_history_sealed (pair->test, pair->alice, group, "After the block", FALSE);
+  assert_group_history_sealed (pair->test, pair->bob, group, "After the block", FALSE);
 }
 
 int

@@ -92,6 +92,40 @@ test_store_groups_author_and_id (void)
   engine_test_remove_profile (profile);
 }
 
+/* A message that went through the relay sealed is marked so by its
+ * author and id, whoever wrote it, and its message in the app's
+ * timeline says so; another member's message with the same id is not. */
+static void
+test_store_groups_sealed (void)
+{
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  gint64 row = add_group (store);
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (add_text (store, row, ALICE, MESSAGE_ID, "from Alice"));
+  g_assert_true (add_text (store, row, BOB, MESSAGE_ID, "from Bob, sealed"));
+  g_assert_true (_sotto_store_mark_group_event_sealed (store, row, BOB, MESSAGE_ID, &error));
+  g_assert_no_error (error);
+
+  events = _sotto_store_load_group_events (store, row, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 2);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SottoGroupEvent *event = g_ptr_array_index (events, i);
+      g_autoptr(SottoMessage) message = sotto_group_event_to_message (event);
+      gboolean from_bob = g_str_equal (event->author, BOB);
+
+      g_assert_true (event->sealed == from_bob);
+      g_assert_true (sotto_message_get_sealed (message) == from_bob);
+    }
+
+  engine_test_close_store (store);
+  engine_test_remove_profile (profile);
+}
+
 /* Gives the entry in row @id the hash that schema 11 gave it: of its id
  * alone. */
 static void
@@ -170,7 +204,7 @@ receive_updates (Party      *party,
   g_autofree char *id = g_uuid_string_random ();
 
   content = sotto_content_new_group_update (id, 1767225600000, NULL, GROUP, updates);
-  g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, &news, &error));
+  g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, FALSE, &news, &error));
   g_assert_no_error (error);
 }
 
@@ -263,6 +297,7 @@ main (int   argc,
   engine_test_init (&argc, &argv);
 
   g_test_add_func ("/engine/store-groups/author-and-id", test_store_groups_author_and_id);
+  g_test_add_func ("/engine/store-groups/sealed", test_store_groups_sealed);
   g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
   g_test_add_func ("/engine/store-groups/forged-create", test_store_groups_forged_create);
   g_test_add_func ("/engine/store-groups/refused-flood", test_store_groups_refused_flood);
