@@ -760,8 +760,11 @@ read_until_closed (int      fd,
  * authenticated.  Before, the client waits on the relay's password check
  * (a node that has not seen the device yet reads it from the database,
  * here held up by a lock), which counts against nobody, up to
- * websocket-auth-timeout-seconds. */
-#define SLOW_CHECK_SECONDS 4
+ * websocket-auth-timeout-seconds.  The lock is held for
+ * SLOW_CHECK_SECONDS, longer than the ping watch (2 s) but well inside
+ * the relay's lock_timeout (5 s), after which the check would fail and
+ * close the connection whatever the watch does. */
+#define SLOW_CHECK_SECONDS 3
 #define SLOW_CHECK_CONF    "[limits]\nwebsocket-ping-seconds=1\nwebsocket-pong-timeout-seconds=1\n" \
                            "websocket-auth-timeout-seconds=%u\n"
 
