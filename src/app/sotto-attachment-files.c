@@ -133,19 +133,38 @@ sotto_attachment_files_remove (GFile *file)
     g_file_delete (dir, NULL, NULL);
 }
 
+/* Decoders allocate the whole picture a file declares before they scale
+ * it down, and a file of a few kilobytes can declare billions of
+ * pixels: 8192 × 8192 is the most that is decoded, which a 50 megapixel
+ * photo stays within. */
+#define PICTURE_MAX_PIXELS (8192 * 8192)
+
+typedef struct
+{
+  int      max_side;
+  gboolean too_large;
+} PictureLoad;
+
 static void
 size_prepared_cb (GdkPixbufLoader *loader,
                   int              width,
                   int              height,
                   gpointer         user_data)
 {
-  int max_side = GPOINTER_TO_INT (user_data);
+  PictureLoad *load = user_data;
   double scale;
 
-  if (width <= max_side && height <= max_side)
+  if ((gint64) width * height > PICTURE_MAX_PIXELS)
+    {
+      /* A size of nothing tells the decoder to stop before it allocates. */
+      load->too_large = TRUE;
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
+      return;
+    }
+  if (width <= load->max_side && height <= load->max_side)
     return;
 
-  scale = (double) max_side / MAX (width, height);
+  scale = (double) load->max_side / MAX (width, height);
   gdk_pixbuf_loader_set_size (loader, MAX (1, (int) (width * scale)), MAX (1, (int) (height * scale)));
 }
 
@@ -156,9 +175,10 @@ size_prepared_cb (GdkPixbufLoader *loader,
  * @error: a location for a #GError
  *
  * Decodes a picture from the other side, which may declare any size:
- * one larger than @max_side is scaled down as it is decoded, so that a
- * small file cannot make the application allocate gigabytes.  Safe to
- * call from a worker thread.
+ * one larger than @max_side is scaled down as it is decoded, and one of
+ * more than 8192 × 8192 pixels is refused, so that a small file cannot
+ * make the application allocate gigabytes.  Safe to call from a worker
+ * thread.
  *
  * Returns: (transfer full) (nullable): the picture
  */
@@ -170,17 +190,26 @@ sotto_attachment_files_load_picture (GBytes  *bytes,
   g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
   GdkPixbuf *pixbuf;
   g_autoptr(GdkPixbuf) turned = NULL;
+  PictureLoad load = { max_side, FALSE };
+  gboolean written;
+  gboolean closed;
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (max_side > 0, NULL);
 
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), GINT_TO_POINTER (max_side));
-  if (!gdk_pixbuf_loader_write_bytes (loader, bytes, error))
+  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), &load);
+  written = gdk_pixbuf_loader_write_bytes (loader, bytes, error);
+  closed = gdk_pixbuf_loader_close (loader, written ? error : NULL);
+  /* The decoder that was stopped failed with a reason of its own, or
+   * none: the error says why instead. */
+  if (load.too_large)
     {
-      gdk_pixbuf_loader_close (loader, NULL);
+      g_clear_error (error);
+      g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
+                           _("The picture has too many pixels to show"));
       return NULL;
     }
-  if (!gdk_pixbuf_loader_close (loader, error))
+  if (!written || !closed)
     return NULL;
 
   pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
