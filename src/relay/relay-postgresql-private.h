@@ -29,6 +29,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
  * the version this relay knows. */
 PGconn   *relay_pg_connect   (const char      *url,
                               GError         **error);
+/* The same without the schema, for a second connection of a relay that
+ * made the first with relay_pg_connect(). */
+PGconn   *relay_pg_open      (const char      *url,
+                              GError         **error);
 /* Runs SQL without parameters; FALSE, after a warning, when it failed. */
 gboolean  relay_pg_exec      (PGconn          *conn,
                               const char      *sql);
