@@ -166,24 +166,10 @@ query (PgStore             *self,
        gsize                length,
        PGresult           **result)
 {
-  const char *values[6];
-  int lengths[6] = { 0 };
-  int formats[6] = { 0 };
-  int n = n_params;
   ExecStatusType status;
   const char *state;
 
-  g_assert (n_params + (data != NULL ? 1 : 0) <= (int) G_N_ELEMENTS (values));
-  if (n_params > 0)
-    memcpy (values, params, (gsize) n_params * sizeof *params);
-  if (data != NULL)
-    {
-      values[n] = (const char *) data;
-      lengths[n] = (int) length;
-      formats[n] = 1;
-      n++;
-    }
-  *result = PQexecParams (conn, sql, n, NULL, values, lengths, formats, 1);
+  *result = relay_pg_query_params (conn, sql, params, n_params, data, length);
   status = PQresultStatus (*result);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return RELAY_BLOB_OK;

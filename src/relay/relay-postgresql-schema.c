@@ -219,6 +219,32 @@ relay_pg_query (PGconn       *conn,
   return NULL;
 }
 
+PGresult *
+relay_pg_query_params (PGconn             *conn,
+                       const char         *sql,
+                       const char * const *params,
+                       int                 n_params,
+                       const guint8       *data,
+                       gsize               length)
+{
+  const char *values[RELAY_PG_PARAMS_MAX];
+  int lengths[RELAY_PG_PARAMS_MAX] = { 0 };
+  int formats[RELAY_PG_PARAMS_MAX] = { 0 };
+  int n = n_params;
+
+  g_assert (n_params + (data != NULL ? 1 : 0) <= RELAY_PG_PARAMS_MAX);
+  if (n_params > 0)
+    memcpy (values, params, (gsize) n_params * sizeof *params);
+  if (data != NULL)
+    {
+      values[n] = (const char *) data;
+      lengths[n] = (int) length;
+      formats[n] = 1;
+      n++;
+    }
+  return PQexecParams (conn, sql, n, NULL, values, lengths, formats, 1);
+}
+
 static gboolean
 migrate (PGconn     *conn,
          GError    **error)
