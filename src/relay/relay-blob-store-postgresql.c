@@ -554,9 +554,20 @@ pg_free (RelayBlobStore *store)
   g_free (self);
 }
 
+/* No scan and no remove: the service never works the usage out, and the
+ * sweep is pg_expire(). */
 static const RelayBlobStoreClass pg_class = {
-  TRUE, pg_create, pg_stat, pg_open, pg_append, pg_sync, pg_commit, pg_read, pg_close, NULL, NULL, pg_expire,
-  pg_free,
+  .shared = TRUE,
+  .create = pg_create,
+  .stat = pg_stat,
+  .open = pg_open,
+  .append = pg_append,
+  .sync = pg_sync,
+  .commit = pg_commit,
+  .read = pg_read,
+  .close = pg_close,
+  .expire = pg_expire,
+  .free = pg_free,
 };
 
 /* A store in the database at `url`, whose schema relay_pg_connect()

@@ -31,11 +31,13 @@ start_node (const char *dir,
   return cli_relay_start (dir, 0, FALSE);
 }
 
-/* A file of `size` bytes that do not repeat, under the test's root. */
+/* A file of `size` bytes that do not repeat, under the test's root;
+ * gives their SHA-256 in *digest. */
 static char *
-write_random_file (CliTest    *test,
-                   const char *name,
-                   gsize       size)
+write_random_file (CliTest     *test,
+                   const char  *name,
+                   gsize        size,
+                   char       **digest)
 {
   g_autofree guint8 *contents = g_malloc (size);
   char *path = g_build_filename (test->root, name, NULL);
@@ -47,31 +49,23 @@ write_random_file (CliTest    *test,
       memcpy (contents + i, &word, MIN (sizeof word, size - i));
     }
   g_assert_true (g_file_set_contents (path, (const char *) contents, (gssize) size, NULL));
+  *digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, contents, size);
   return path;
 }
 
-static char *
-file_digest (const char *path)
-{
-  g_autofree char *contents = NULL;
-  gsize length = 0;
-
-  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) contents, length);
-}
-
 /* Receives the one message waiting for `profile`, downloads its one
- * attachment into `dir`, and checks it against `source`. */
+ * attachment into `dir`, and checks it against the SHA-256 of what was
+ * sent. */
 static void
 assert_receives_file (CliTest    *test,
                       const char *profile,
                       const char *dir,
-                      const char *source)
+                      const char *digest)
 {
   g_autoptr(CliResult) received = cli_run (test, profile, "--json", "receive", "--timeout", "1",
                                            "--download-dir", dir, NULL);
   g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *want = file_digest (source);
+  g_autoptr(GMappedFile) saved = NULL;
   g_autofree char *got = NULL;
   JsonArray *attachments;
   JsonObject *attachment;
@@ -82,9 +76,12 @@ assert_receives_file (CliTest    *test,
   attachments = json_object_get_array_member (g_ptr_array_index (lines, 0), "attachments");
   g_assert_cmpuint (json_array_get_length (attachments), ==, 1);
   attachment = json_array_get_object_element (attachments, 0);
-  g_assert_cmpstr (json_object_get_string_member (attachment, "sha256"), ==, want);
-  got = file_digest (json_object_get_string_member (attachment, "path"));
-  g_assert_cmpstr (got, ==, want);
+  g_assert_cmpstr (json_object_get_string_member (attachment, "sha256"), ==, digest);
+  saved = g_mapped_file_new (json_object_get_string_member (attachment, "path"), FALSE, NULL);
+  g_assert_nonnull (saved);
+  got = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) g_mapped_file_get_contents (saved),
+                                     g_mapped_file_get_length (saved));
+  g_assert_cmpstr (got, ==, digest);
 }
 
 static void
@@ -104,9 +101,11 @@ test_two_nodes (void)
   g_autoptr(CliRelay) b = start_node (b_dir, database);
   g_autofree char *alice = NULL;
   g_autofree char *bob = NULL;
+  g_autofree char *big_digest = NULL;
+  g_autofree char *small_digest = NULL;
   /* Several of the relay's chunks, and not a whole number of them. */
-  g_autofree char *big = write_random_file (test, "big.bin", 3 * 1024 * 1024 + 1001);
-  g_autofree char *small = write_random_file (test, "small.bin", 777);
+  g_autofree char *big = write_random_file (test, "big.bin", 3 * 1024 * 1024 + 1001, &big_digest);
+  g_autofree char *small = write_random_file (test, "small.bin", 777, &small_digest);
 
   test->relay = a;
   alice = cli_register (test, "alice");
@@ -115,9 +114,9 @@ test_two_nodes (void)
   test->relay = NULL;
 
   cli_run_ok (test, alice, "send", "bob", "Through node A", "--attach", big, NULL);
-  assert_receives_file (test, bob, bob_downloads, big);
+  assert_receives_file (test, bob, bob_downloads, big_digest);
   cli_run_ok (test, bob, "send", "alice", "Through node B", "--attach", small, NULL);
-  assert_receives_file (test, alice, alice_downloads, small);
+  assert_receives_file (test, alice, alice_downloads, small_digest);
 
   /* The nodes keep no blob on their disks. */
   g_assert_false (g_file_test (a_blobs, G_FILE_TEST_EXISTS));

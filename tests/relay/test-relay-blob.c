@@ -310,15 +310,6 @@ upload_status_on (TestFixture   *fixture,
   return (*holder)->status == 200 ? test_response_object (*holder) : NULL;
 }
 
-static JsonObject *
-upload_status (TestFixture   *fixture,
-               TestAccount   *account,
-               const char    *id,
-               TestResponse **holder)
-{
-  return upload_status_on (fixture, fixture->relay, account, id, holder);
-}
-
 /* The offset an upload stands at, as `relay` tells it once no part of
  * it is under way. */
 static gint64
@@ -341,14 +332,6 @@ wait_for_offset_on (TestFixture *fixture,
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20000);
     }
-}
-
-static gint64
-wait_for_offset (TestFixture *fixture,
-                 TestAccount *account,
-                 const char  *id)
-{
-  return wait_for_offset_on (fixture, fixture->relay, account, id);
 }
 
 static char *
@@ -408,7 +391,7 @@ test_empty (TestFixture   *fixture,
 
   assert_part_done (response, 0, TRUE);
   assert_downloads (fixture->relay, alice->auth, id, 0);
-  object = upload_status (fixture, alice, id, &status);
+  object = upload_status_on (fixture, fixture->relay, alice, id, &status);
   g_assert_nonnull (object);
   g_assert_true (json_object_get_boolean_member (object, "complete"));
   /* No byte of an empty blob can be asked for. */
@@ -558,12 +541,12 @@ test_resume (TestFixture   *fixture,
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
   close (fd);
 
-  offset = wait_for_offset (fixture, alice, id);
+  offset = wait_for_offset_on (fixture, fixture->relay, alice, id);
   /* What the relay took before the socket closed is all kept. */
   g_assert_cmpint (offset, ==, (gint64) half);
   /* Only the owner learns how far an upload got. */
   g_clear_pointer (&strange, test_response_free);
-  g_assert_null (upload_status (fixture, bob, id, &strange));
+  g_assert_null (upload_status_on (fixture, fixture->relay, bob, id, &strange));
   g_assert_cmpuint (strange->status, ==, 404);
 
   /* A part that does not start there is refused, with the offset. */
@@ -650,7 +633,7 @@ test_last_part_unanswered (TestFixture   *fixture,
   for (;;)
     {
       g_autoptr(TestResponse) response = NULL;
-      JsonObject *object = upload_status (fixture, alice, id, &response);
+      JsonObject *object = upload_status_on (fixture, fixture->relay, alice, id, &response);
 
       if (object != NULL)
         {
@@ -721,7 +704,7 @@ test_restart (TestFixture   *fixture,
   close (fd);
   test_relay_restart (fixture->relay);
 
-  offset = wait_for_offset (fixture, alice, id);
+  offset = wait_for_offset_on (fixture, fixture->relay, alice, id);
   g_assert_cmpint (offset, >=, (gint64) (size / 4));
   g_assert_cmpint (offset, <=, (gint64) (size / 2));
   done = put (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
@@ -821,7 +804,7 @@ test_expiry (TestFixture   *fixture,
   g_assert_cmpuint (gone.status, ==, 410);
   late = put (fixture->relay, alice->auth, other, 0, 100, 100, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (late->status, ==, 410);
-  g_assert_null (upload_status (fixture, alice, other, &status));
+  g_assert_null (upload_status_on (fixture, fixture->relay, alice, other, &status));
   g_assert_cmpuint (status->status, ==, 410);
 
   /* A relay sweeps as it starts, and then every blob-sweep-seconds. */
@@ -1162,6 +1145,17 @@ main (int   argc,
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
   g_autofree char *streams_conf = conf_with (streams_limits);
+  const struct
+  {
+    const char  *path;
+    char       **conf;
+    void       (*test) (TestFixture *, gconstpointer);
+  } node_tests[] = {
+    { "/relay/blob/nodes/resume", &blob_conf, test_nodes_resume },
+    { "/relay/blob/nodes/quota", &quota_conf, test_nodes_quota },
+    { "/relay/blob/nodes/one-writer", &blob_conf, test_nodes_one_writer },
+    { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
+  };
 
   g_test_init (&argc, &argv, NULL);
 
@@ -1192,16 +1186,9 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/stalled-downloads", TestFixture, streams_conf, test_fixture_setup,
               test_stalled_downloads, test_fixture_teardown);
-  if (test_relay_uses_postgresql ())
-    {
-      g_test_add ("/relay/blob/nodes/resume", TestFixture, blob_conf, test_fixture_setup, test_nodes_resume,
-                  test_fixture_teardown);
-      g_test_add ("/relay/blob/nodes/quota", TestFixture, quota_conf, test_fixture_setup, test_nodes_quota,
-                  test_fixture_teardown);
-      g_test_add ("/relay/blob/nodes/one-writer", TestFixture, blob_conf, test_fixture_setup,
-                  test_nodes_one_writer, test_fixture_teardown);
-      g_test_add ("/relay/blob/nodes/expiry", TestFixture, expiry_conf, test_fixture_setup, test_nodes_expiry,
-                  test_fixture_teardown);
-    }
+  /* Several nodes share blobs only on PostgreSQL. */
+  for (guint i = 0; i < G_N_ELEMENTS (node_tests) && test_relay_uses_postgresql (); i++)
+    g_test_add (node_tests[i].path, TestFixture, *node_tests[i].conf, test_fixture_setup, node_tests[i].test,
+                test_fixture_teardown);
   return g_test_run ();
 }
