@@ -126,11 +126,13 @@ sweep_done (RelayBlobJob *job)
   SweepJob *sweep = (SweepJob *) job;
   RelayBlobService *blobs = job->server->blobs;
 
-  for (guint i = 0; i < sweep->removed->len && !blobs->store->klass->shared; i++)
+  /* A shared store gave the quota back as it removed them. */
+  for (guint i = 0; i < sweep->removed->len; i++)
     {
       RelayBlobInfo *info = &g_array_index (sweep->removed, RelayBlobInfo, i);
 
-      usage_release (blobs, info->meta.owner, info->meta.size);
+      if (!blobs->store->klass->shared)
+        usage_release (blobs, info->meta.owner, info->meta.size);
     }
   if (sweep->removed->len > 0)
     g_message ("Removed %u expired attachment blobs", sweep->removed->len);
