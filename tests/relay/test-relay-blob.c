@@ -1051,48 +1051,59 @@ test_nodes_quota (TestFixture   *fixture,
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
-/* While node A writes a part, node B lets no other part of the upload
- * in, and does not tell how far it got; once A's client goes, B takes
- * the upload on from where A left it. */
+/* Parts of one upload sent to two nodes at once, each asking to be told
+ * before it sends its body: one node lets its part in, and the other
+ * answers `409 upload-busy`, to a part or to where the upload stands,
+ * for as long as that part goes on. */
 static void
-test_nodes_one_writer (TestFixture   *fixture,
-                       gconstpointer  conf)
+test_nodes_racing_parts (TestFixture   *fixture,
+                         gconstpointer  conf)
 {
-  guint64 size = 16 * MIB;
+  guint64 size = 2 * MIB + 1;
   g_autofree char *b_dir = NULL;
   TestRelay *b = start_node (fixture, conf, &b_dir);
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autofree char *head = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Authorization: %s\r\nExpect: 100-continue\r\n"
+                                           "Content-Length: %" G_GUINT64_FORMAT "\r\n\r\n", id, alice->auth, size);
   gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
-  g_autoptr(TestResponse) busy = NULL;
-  g_autoptr(TestResponse) hidden = NULL;
+  TestRelay *nodes[2] = { fixture->relay, b };
+  int fds[2] = { test_raw_connect (nodes[0]), test_raw_connect (nodes[1]) };
+  GString *replies[2] = { g_string_new (NULL), g_string_new (NULL) };
   g_autoptr(TestResponse) done = NULL;
-  gboolean committed;
-  gint64 offset;
-  int fd;
+  g_autoptr(TestResponse) hidden = NULL;
+  int winner = -1;
 
-  fd = start_part (fixture->relay, alice->auth, id, 0, size, size, FALSE);
-  send_bytes (fd, 0, 2 * MIB);
-  /* A's part has its lock once it has stored a byte. */
-  while (stored_bytes (fixture, id, &committed) == 0)
+  for (guint i = 0; i < 2; i++)
+    test_raw_write_string (fds[i], head);
+  for (int i = 0; i < 2; i++)
     {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (10000);
+      while (strstr (replies[i]->str, "\r\n\r\n") == NULL)
+        g_assert_cmpint (test_raw_read (fds[i], replies[i], deadline), ==, TEST_READ_DATA);
+      if (g_str_has_prefix (replies[i]->str, "HTTP/1.1 100 Continue\r\n"))
+        {
+          g_assert_cmpint (winner, ==, -1);
+          winner = i;
+          continue;
+        }
+      g_assert_true (g_str_has_prefix (replies[i]->str, "HTTP/1.1 409 "));
+      while (strstr (replies[i]->str, "\"upload-busy\"") == NULL)
+        g_assert_cmpint (test_raw_read (fds[i], replies[i], deadline), ==, TEST_READ_DATA);
     }
-  busy = put (b, alice->auth, id, (guint64) stored_bytes (fixture, id, &committed), 10, size,
-              PART_RANGED | PART_HEAD_ONLY);
-  g_assert_cmpuint (busy->status, ==, 409);
-  g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
-  g_assert_null (upload_status_on (fixture, b, alice, id, &hidden));
+  g_assert_cmpint (winner, >=, 0);
+  g_assert_null (upload_status_on (fixture, nodes[1 - winner], alice, id, &hidden));
   g_assert_cmpuint (hidden->status, ==, 409);
   g_assert_cmpstr (test_response_error (hidden), ==, "upload-busy");
-  close (fd);
-
-  offset = wait_for_offset_on (fixture, b, alice, id);
-  g_assert_cmpint (offset, ==, 2 * MIB);
-  done = put (b, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
+  send_bytes (fds[winner], 0, size);
+  done = read_answer (fds[winner]);
   assert_part_done (done, size, TRUE);
-  assert_downloads (fixture->relay, alice->auth, id, size);
+  assert_downloads (nodes[1 - winner], alice->auth, id, size);
+  for (guint i = 0; i < 2; i++)
+    {
+      close (fds[i]);
+      g_string_free (replies[i], TRUE);
+    }
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
@@ -1155,7 +1166,7 @@ main (int   argc,
   } node_tests[] = {
     { "/relay/blob/nodes/resume", &blob_conf, test_nodes_resume },
     { "/relay/blob/nodes/quota", &quota_conf, test_nodes_quota },
-    { "/relay/blob/nodes/one-writer", &blob_conf, test_nodes_one_writer },
+    { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
   };
 
