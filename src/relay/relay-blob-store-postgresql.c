@@ -132,7 +132,11 @@ take_connection (PgStore *self)
       /* The unlock that closed an upload on it. */
       while ((result = PQgetResult (conn)) != NULL)
         PQclear (result);
-      if (PQstatus (conn) == CONNECTION_OK && PQtransactionStatus (conn) == PQTRANS_IDLE)
+      /* A server that restarted, or ended the session, meanwhile closed
+       * the connection: reading what waits on it finds that out without
+       * blocking (libpq's sockets never block), before a request fails
+       * on it. */
+      if (PQconsumeInput (conn) && PQstatus (conn) == CONNECTION_OK && PQtransactionStatus (conn) == PQTRANS_IDLE)
         return conn;
       PQfinish (conn);
     }

@@ -1107,6 +1107,44 @@ test_nodes_racing_parts (TestFixture   *fixture,
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
+/* PostgreSQL restarted under the relay: the connections its blob store
+ * kept are gone, and the next request makes a new one rather than
+ * failing on one of them. */
+static void
+test_postgresql_restart (TestFixture   *fixture,
+                         gconstpointer  conf)
+{
+  /* The relay's storage warns of the outage, as it should. */
+  const char *tolerant[] = { "G_DEBUG", NULL };
+  g_autoptr(TestAccount) alice = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *later = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline;
+  guint code = 0;
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, tolerant);
+  alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  id = create_upload (fixture, alice, 1000, NULL);
+  done = put (fixture->relay, alice->auth, id, 0, 1000, 1000, PART_WHOLE);
+  assert_part_done (done, 1000, TRUE);
+
+  test_postgresql_server_stop ();
+  test_postgresql_server_start ();
+  /* Until the relay's storage has its connection back. */
+  deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  while (test_whoami_status (fixture->session, fixture->relay, alice->auth) != 200)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100000);
+    }
+  later = create_upload (fixture, alice, 1000, &code);
+  g_assert_cmpuint (code, ==, 200);
+  assert_downloads (fixture->relay, alice->auth, id, 1000);
+}
+
 /* Two nodes that sweep every second: the expired blobs' rows go, each
  * owner gets back exactly what it was charged, and a node that did not
  * sweep sees it. */
@@ -1163,11 +1201,12 @@ main (int   argc,
     const char  *path;
     char       **conf;
     void       (*test) (TestFixture *, gconstpointer);
-  } node_tests[] = {
+  } postgresql_tests[] = {
     { "/relay/blob/nodes/resume", &blob_conf, test_nodes_resume },
     { "/relay/blob/nodes/quota", &quota_conf, test_nodes_quota },
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
+    { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
   };
 
   g_test_init (&argc, &argv, NULL);
@@ -1199,9 +1238,9 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/stalled-downloads", TestFixture, streams_conf, test_fixture_setup,
               test_stalled_downloads, test_fixture_teardown);
-  /* Several nodes share blobs only on PostgreSQL. */
-  for (guint i = 0; i < G_N_ELEMENTS (node_tests) && test_relay_uses_postgresql (); i++)
-    g_test_add (node_tests[i].path, TestFixture, *node_tests[i].conf, test_fixture_setup, node_tests[i].test,
-                test_fixture_teardown);
+  /* Several nodes share blobs, and lose the server, only on PostgreSQL. */
+  for (guint i = 0; i < G_N_ELEMENTS (postgresql_tests) && test_relay_uses_postgresql (); i++)
+    g_test_add (postgresql_tests[i].path, TestFixture, *postgresql_tests[i].conf, test_fixture_setup,
+                postgresql_tests[i].test, test_fixture_teardown);
   return g_test_run ();
 }
