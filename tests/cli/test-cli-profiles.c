@@ -267,6 +267,57 @@ test_avatar_only (void)
   assert_profile_events (test, bob, "alice", "Alice");
 }
 
+/* What a receive without --json says of Alice's profile. */
+static char *
+receive_text (CliTest    *test,
+              const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "receive", "--timeout", "0", NULL);
+
+  cli_assert_ok (result);
+
+  return g_strdup (result->out);
+}
+
+/* Without --json, Bob is told what changed of Alice's profile: her
+ * name, or her picture, not a new name she did not take. */
+static void
+test_changes_told (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
+  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+  g_autofree char *named = NULL;
+  g_autofree char *pictured = NULL;
+  g_autofree char *unpictured = NULL;
+  g_autofree char *both = NULL;
+
+  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  named = receive_text (test, bob);
+  g_assert_nonnull (strstr (named, "alice is now called"));
+  g_assert_null (strstr (named, "picture"));
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
+  pictured = receive_text (test, bob);
+  g_assert_nonnull (strstr (pictured, "alice changed their picture\n"));
+  g_assert_null (strstr (pictured, "called"));
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  unpictured = receive_text (test, bob);
+  g_assert_nonnull (strstr (unpictured, "alice removed their picture\n"));
+  g_assert_null (strstr (unpictured, "called"));
+
+  cli_run_ok (test, alice, "profile", "--name", "Alicia", "--avatar", png, NULL);
+  both = receive_text (test, bob);
+  g_assert_nonnull (strstr (both, "alice is now called"));
+  g_assert_nonnull (strstr (both, "Alicia"));
+  g_assert_nonnull (strstr (both, "alice changed their picture\n"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -278,6 +329,7 @@ main (int   argc,
   g_test_add_func ("/cli/profiles/block-rotates-key", test_block_rotates_key);
   g_test_add_func ("/cli/profiles/arguments", test_profile_arguments);
   g_test_add_func ("/cli/profiles/avatar-only", test_avatar_only);
+  g_test_add_func ("/cli/profiles/changes-told", test_changes_told);
 
   return g_test_run ();
 }
