@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "sp-error.h"
@@ -241,6 +242,28 @@ test_profile_arguments (void)
   }
 }
 
+/* A small PNG file for an avatar, in the test's folder. */
+static char *
+write_avatar (CliTest *test)
+{
+  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+  char *png = g_build_filename (test->root, "small.png", NULL);
+
+  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
+
+  return png;
+}
+
+/* Alice takes the name "Alice", and her first message to Bob brings him
+ * her profile key. */
+static void
+name_alice_to_bob (CliTest    *test,
+                   const char *alice)
+{
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+}
+
 /* A new avatar under the same name is a profile change too: Bob hears
  * of it, and of removing it, with the name Alice still has. */
 static void
@@ -249,12 +272,9 @@ test_avatar_only (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
-  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+  g_autofree char *png = write_avatar (test);
 
-  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_send_ok (test, alice, "bob", "Hi Bob");
+  name_alice_to_bob (test, alice);
   assert_profile_events (test, bob, "alice", "Alice");
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
@@ -267,16 +287,24 @@ test_avatar_only (void)
   assert_profile_events (test, bob, "alice", "Alice");
 }
 
-/* What a receive without --json says of Alice's profile. */
-static char *
-receive_text (CliTest    *test,
-              const char *profile)
+/* What @profile's receive without --json says holds each of the
+ * strings after @unsaid, up to a NULL, and not @unsaid. */
+static void
+assert_told (CliTest    *test,
+             const char *profile,
+             const char *unsaid,
+             ...)
 {
   g_autoptr(CliResult) result = cli_run (test, profile, "receive", "--timeout", "0", NULL);
+  const char *said;
+  va_list args;
 
   cli_assert_ok (result);
-
-  return g_strdup (result->out);
+  va_start (args, unsaid);
+  while ((said = va_arg (args, const char *)) != NULL)
+    g_assert_nonnull (strstr (result->out, said));
+  va_end (args);
+  g_assert_null (strstr (result->out, unsaid));
 }
 
 /* Without --json, Bob is told what changed of Alice's profile: her
@@ -287,35 +315,20 @@ test_changes_told (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
-  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
-  g_autofree char *named = NULL;
-  g_autofree char *pictured = NULL;
-  g_autofree char *unpictured = NULL;
-  g_autofree char *both = NULL;
+  g_autofree char *png = NULL;
 
-  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  named = receive_text (test, bob);
-  g_assert_nonnull (strstr (named, "alice is now called"));
-  g_assert_null (strstr (named, "picture"));
+  name_alice_to_bob (test, alice);
+  assert_told (test, bob, "picture", "alice is now called", NULL);
 
+  png = write_avatar (test);
   cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
-  pictured = receive_text (test, bob);
-  g_assert_nonnull (strstr (pictured, "alice changed their picture\n"));
-  g_assert_null (strstr (pictured, "called"));
+  assert_told (test, bob, "called", "alice changed their picture\n", NULL);
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  unpictured = receive_text (test, bob);
-  g_assert_nonnull (strstr (unpictured, "alice removed their picture\n"));
-  g_assert_null (strstr (unpictured, "called"));
+  assert_told (test, bob, "called", "alice removed their picture\n", NULL);
 
   cli_run_ok (test, alice, "profile", "--name", "Alicia", "--avatar", png, NULL);
-  both = receive_text (test, bob);
-  g_assert_nonnull (strstr (both, "alice is now called"));
-  g_assert_nonnull (strstr (both, "Alicia"));
-  g_assert_nonnull (strstr (both, "alice changed their picture\n"));
+  assert_told (test, bob, "removed", "alice is now called", "Alicia", "alice changed their picture\n", NULL);
 }
 
 int
