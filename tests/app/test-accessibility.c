@@ -889,6 +889,76 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
   wait_until (gtk_window_get_focus (window) == composer);
 }
 
+/* How opaque the focus ring of message row @row is: the row's own
+ * drawing just inside the right edge of its box, where an incoming
+ * message's bubble does not reach. */
+static guint8
+ring_alpha (GtkWidget *row)
+{
+  GtkWidget *box = gtk_widget_get_first_child (row);
+  graphene_rect_t bounds;
+
+  /* Where the row is laid out now, with what changed before. */
+  app_test_wait_for_paint (row);
+  g_assert_true (gtk_widget_compute_bounds (box, row, &bounds));
+
+  return app_test_alpha_at (row, (int) (bounds.origin.x + bounds.size.width) - 1,
+                            (int) (bounds.origin.y + bounds.size.height / 2));
+}
+
+/* Presses @key until the focus of @window moves, and returns where. */
+static GtkWidget *
+press_to_move_focus (GtkWindow  *window,
+                     const char *key)
+{
+  GtkWidget *before = gtk_window_get_focus (window);
+
+  app_test_press (window, key);
+  wait_until (gtk_window_get_focus (window) != before);
+
+  return gtk_window_get_focus (window);
+}
+
+/* Message rows are reached by the keyboard, Shift+Tab from the composer
+ * and then the arrow keys, and the one with the focus shows a ring that
+ * the others do not. */
+static void
+test_accessibility_focus_ring (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  GtkWindow *window;
+  GtkWidget *view;
+  GtkWidget *composer;
+  GtkWidget *row = NULL;
+  GtkWidget *next;
+
+  start_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  open_conversation_with_bob (fixture);
+  g_free (run_cli (fixture, "send", "alice", "first", NULL));
+  g_free (run_cli (fixture, "send", "alice", "second", NULL));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (find_message_row (fixture, "first") != NULL && find_message_row (fixture, "second") != NULL);
+  activate_alice (fixture);
+  composer = app_test_find_widget (view, GTK_TYPE_TEXT_VIEW);
+  g_assert_true (gtk_widget_grab_focus (composer));
+  g_assert_cmpuint (ring_alpha (find_message_row (fixture, "first")), ==, 0);
+  g_assert_cmpuint (ring_alpha (find_message_row (fixture, "second")), ==, 0);
+
+  for (guint i = 0; i < 10 && !SOTTO_IS_MESSAGE_ROW (row); i++)
+    row = press_to_move_focus (window, "shift+Tab");
+  g_assert_true (SOTTO_IS_MESSAGE_ROW (row));
+  /* GTK makes the focus visible once the key press is over. */
+  wait_until (gtk_widget_get_state_flags (row) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+  g_assert_cmpuint (ring_alpha (row), >, 0);
+
+  /* The arrow keys go from message to message, and the ring with them. */
+  next = press_to_move_focus (window, row == find_message_row (fixture, "first") ? "Down" : "Up");
+  g_assert_true (SOTTO_IS_MESSAGE_ROW (next));
+  wait_until (gtk_widget_get_state_flags (next) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+  g_assert_cmpuint (ring_alpha (next), >, 0);
+  g_assert_cmpuint (ring_alpha (row), ==, 0);
+}
 
 int
 main (int   argc,
@@ -916,6 +986,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/keyboard", Fixture, NULL,
               fixture_set_up, test_accessibility_keyboard, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/focus-ring", Fixture, NULL,
+              fixture_set_up, test_accessibility_focus_ring, fixture_tear_down);
 
   return g_test_run ();
 }
