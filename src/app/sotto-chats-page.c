@@ -557,6 +557,11 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   /* One notification per conversation, replaced by the newest message. */
   g_autofree char *id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
 
+  /* A first message lists its conversation, which may have been there,
+   * empty, at the same place in the list. */
+  if (g_list_model_get_n_items (sotto_conversation_get_messages (conversation)) == 1)
+    sotto_chats_page_refilter (self);
+
   sotto_chats_page_tell_message (self, sotto_contact_get_name (contact), name, sotto_message_get_body (message),
                                  id, "app.open-conversation", sotto_contact_get_uuid (contact));
 }

@@ -275,8 +275,8 @@ merge_events (SottoGroupView *self,
     add_events (self, events, 0, first, 0);
 }
 
-/* Keeps the newest page, as many rows as the user scrolled up for, and
- * lets the older rows go: a group left open is not read whole. */
+/* Keeps the newest rows, as many as the pages the user scrolled up
+ * for, and lets the older ones go: a group left open is not read whole. */
 static void
 trim_events (SottoGroupView *self)
 {
@@ -341,10 +341,10 @@ events_loaded_cb (GObject      *object,
   /* Whoever reads the end of the timeline goes on seeing it; whoever
    * sends sees their message, from wherever they had scrolled to. */
   if (self->at_end || self->sending_group == self->group)
-    {
-      trim_events (self);
-      sotto_group_view_queue_scroll_to_end (self);
-    }
+    sotto_group_view_queue_scroll_to_end (self);
+  /* Unless the reader went back for older pages, the timeline holds one. */
+  if (self->at_end || self->limit == PAGE_SIZE)
+    trim_events (self);
 
   if (self->reload)
     {
@@ -398,11 +398,19 @@ sotto_group_view_adjustment_changed_cb (SottoGroupView *self)
     sotto_group_view_update_at_end (self);
 }
 
-/* Scrolled to the top: the page before. */
+/* Scrolled to the top: the page before.  Back at the bottom: the pages
+ * read go, and the newest one stays. */
 static void
 edge_reached_cb (SottoGroupView  *self,
                  GtkPositionType  position)
 {
+  if (position == GTK_POS_BOTTOM)
+    {
+      self->limit = PAGE_SIZE;
+      trim_events (self);
+      return;
+    }
+
   if (position != GTK_POS_TOP || self->group == NULL
       || g_list_model_get_n_items (G_LIST_MODEL (self->messages)) < self->limit)
     return;

@@ -363,12 +363,19 @@ test_group_ui_scroll (Fixture       *fixture,
   activate_alice (fixture);
   wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "Older message 29") != NULL);
 
-  /* Up to the top, where the newest messages are out of sight. */
+  /* Up to the top, where the newest messages are out of sight, once
+   * the timeline is done with what came. */
+  run_main_loop_for (1000);
   scroller = group_scroller (fixture);
   adjustment = gtk_scrolled_window_get_vadjustment (scroller);
   wait_until (gtk_adjustment_get_upper (adjustment) > 2 * gtk_adjustment_get_page_size (adjustment));
   gtk_adjustment_set_value (adjustment, 0);
-  wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "Older message 29") == NULL);
+  wait_until (is_in_sight (app_test_find_label (GTK_WIDGET (group_view (fixture)), "You created the group “Climbers”"),
+                           scroller));
+  run_main_loop_for (500);
+  g_assert_true (is_in_sight (app_test_find_label (GTK_WIDGET (group_view (fixture)), "You created the group “Climbers”"),
+                              scroller));
+  g_assert_false (is_in_sight (app_test_find_label (GTK_WIDGET (group_view (fixture)), "Older message 29"), scroller));
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (group_composer (fixture)), "Here is mine", -1);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group_view (fixture)), "group.send", NULL));
