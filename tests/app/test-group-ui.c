@@ -42,24 +42,6 @@ group_view (Fixture *fixture)
   return SOTTO_GROUP_VIEW (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW));
 }
 
-/* Starts a conversation with @username from the New Conversation
- * dialog, as the user does. */
-static void
-open_conversation_with (Fixture    *fixture,
-                        const char *username)
-{
-  AdwMessageDialog *dialog;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
-  wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
-  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
-  adw_message_dialog_response (dialog, "start");
-  gtk_window_close (GTK_WINDOW (dialog));
-  wait_until (open_conversation (fixture) != NULL
-              && g_strcmp0 (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))),
-                            username) == 0);
-}
-
 /* Carol, a third person with a profile of her own on the relay. */
 static char *
 register_carol (Fixture *fixture)
@@ -453,18 +435,6 @@ test_group_ui_new_group (Fixture       *fixture,
   page_test_remove_profile (carol);
 }
 
-static void
-verified_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  gboolean *verified = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *verified = sotto_contact_verify_finish (SOTTO_CONTACT (object), result, &error);
-  g_assert_no_error (error);
-}
-
 /* Bob, whom Alice verified, gets a new key: the group's timeline says
  * so, and its banner says that what the group sends waits for him. */
 static void
@@ -477,7 +447,6 @@ test_group_ui_key_change (Fixture       *fixture,
   SottoGroup *group;
   GtkWidget *view;
   GtkWidget *banner;
-  gboolean verified = FALSE;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -491,8 +460,7 @@ test_group_ui_key_change (Fixture       *fixture,
 
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
   digits = g_strstrip (run_cli (fixture, "safety-number", "alice", NULL));
-  sotto_contact_verify_async (bob, digits, NULL, verified_cb, &verified);
-  wait_until (verified);
+  verify_contact (bob, digits);
 
   g_free (run_cli (fixture, "reset-identity", NULL));
   g_free (run_cli (fixture, "send-group", sotto_group_get_id (group), "new key, same crag", NULL));
