@@ -10,6 +10,7 @@
 
 #include "sotto-attachment-tray.h"
 #include "sotto-conversation-view.h"
+#include "sotto-message-entry.h"
 #include "sotto-read-tracker.h"
 #include "sotto-reply-bar.h"
 #include "sotto-request-bar.h"
@@ -60,7 +61,8 @@ struct _SottoConversationView
   SottoReplyBar *reply_bar;
   SottoAttachmentTray *attachment_tray;
   GtkWidget *composer;
-  GtkTextView *text_view;
+  SottoMessageEntry *message_entry;
+  GtkTextView *text_view;  /* the entry's */
 };
 
 

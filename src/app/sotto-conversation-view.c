@@ -17,6 +17,7 @@
 #include "sotto-accessible.h"
 #include "sotto-attachment-tray.h"
 #include "sotto-conversation-view-private.h"
+#include "sotto-message-entry.h"
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
@@ -55,19 +56,6 @@ static SottoContact *
 sotto_conversation_view_get_contact (SottoConversationView *self)
 {
   return self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
-}
-
-static char *
-sotto_conversation_view_dup_text (SottoConversationView *self)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter start, end;
-  g_autofree char *text = NULL;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-
-  return g_strstrip (g_steal_pointer (&text));
 }
 
 /* How many characters at the end of @text do not fit into one message,
@@ -148,7 +136,7 @@ sotto_conversation_view_draft_timeout_cb (gpointer user_data)
 static void
 sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 {
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
 
   /* Typing is the user's changes, not a draft put back into the
    * composer; an emptied composer (a message sent) is typing no more. */
@@ -162,7 +150,7 @@ sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 static void
 sotto_conversation_view_update_actions (SottoConversationView *self)
 {
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
   gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
   glong excess = characters_over_limit (text);
 
@@ -290,7 +278,7 @@ sotto_conversation_view_send (GtkWidget  *widget,
                               GVariant   *parameter)
 {
   SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
 
   if (self->conversation == NULL)
     return;
@@ -384,22 +372,11 @@ sotto_conversation_view_request_bar_visible_cb (SottoConversationView *self)
     sotto_conversation_view_focus_composer (self);
 }
 
-static gboolean
-sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
-                                        guint                  keyval,
-                                        guint                  keycode,
-                                        GdkModifierType        state,
-                                        GtkEventControllerKey *controller)
+/* Enter in the composer. */
+static void
+sotto_conversation_view_entry_activate_cb (SottoConversationView *self)
 {
-  /* Enter sends; Shift+Enter (or Ctrl+Enter) starts a new line. */
-  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter)
-      && (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) == 0)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (self), "conversation.send", NULL);
-      return TRUE;
-    }
-
-  return FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (self), "conversation.send", NULL);
 }
 
 static void
@@ -587,6 +564,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   g_type_ensure (SOTTO_TYPE_ATTACHMENT_TRAY);
   g_type_ensure (SOTTO_TYPE_TIMER_MENU);
   g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
+  g_type_ensure (SOTTO_TYPE_MESSAGE_ENTRY);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -601,7 +579,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, attachment_tray);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
-  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, message_entry);
+  gtk_widget_class_bind_template_callback (widget_class, sotto_conversation_view_entry_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "conversation.send", NULL,
                                    sotto_conversation_view_send);
@@ -630,7 +609,6 @@ static void
 sotto_conversation_view_init (SottoConversationView *self)
 {
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-  GtkEventController *keys;
 
   self->cancellable = g_cancellable_new ();
   self->at_end = TRUE;
@@ -640,6 +618,7 @@ sotto_conversation_view_init (SottoConversationView *self)
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->text_view = sotto_message_entry_get_text_view (self->message_entry);
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
   sotto_reply_bar_set_buffer (self->reply_bar, gtk_text_view_get_buffer (self->text_view));
   sotto_attachment_tray_set_composer (self->attachment_tray, GTK_WIDGET (self), self->text_view);
@@ -662,12 +641,6 @@ sotto_conversation_view_init (SottoConversationView *self)
   gtk_list_view_set_factory (self->timeline, factory);
   sotto_accessible_single_tab_stop (GTK_WIDGET (self->timeline));
 
-  keys = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
-  g_signal_connect_object (keys, "key-pressed",
-                           G_CALLBACK (sotto_conversation_view_key_pressed_cb),
-                           self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
 
   g_signal_connect_object (self->request_bar, "notify::visible",
                            G_CALLBACK (sotto_conversation_view_request_bar_visible_cb),
