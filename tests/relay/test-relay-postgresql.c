@@ -21,6 +21,7 @@
 
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -891,6 +892,146 @@ test_online_across_nodes (void)
   nodes_finish (&nodes);
 }
 
+/* Room for fetches.  A node holds at most websocket-total-bytes of
+ * frames for all its connections, and a fetch reserves its page's share
+ * of it from when it is submitted until its answer is back; a fetch
+ * that finds no room waits, and goes once room is given back.  Room
+ * given back by a fetch that found nothing to send must start it too:
+ * on PostgreSQL every envelope reaches its recipient through a fetch,
+ * and when the last fetches in flight all came back empty the waiting
+ * ones waited for ever, their envelopes in the database (the stall of
+ * the rounds benchmark, docs/performance.md).
+ *
+ * Node 1 holds room for one page only.  Its storage writer is held up
+ * (its PostgreSQL backend stopped) while Bob's connection fetches with
+ * nothing to find, so that the fetch keeps its room; Carol's connection
+ * then has an envelope to fetch, through node 0, and no room to do it.
+ * An online-only envelope to Bob, which needs no fetch, shows that node
+ * 1 has seen both notifications, and then the writer goes on. */
+#define STALL_NODE_NAME "sotto-stall-node"
+#define STALL_NODE_CONF "[limits]\nmax-envelope-bytes=400000\nwebsocket-buffer-bytes=614400\n" \
+                        "websocket-total-bytes=1048576\nwebsocket-ping-seconds=3600\n"
+
+static PGresult *
+exec_ok (PGconn     *conn,
+         const char *sql,
+         const char *parameter)
+{
+  const char *params[] = { parameter };
+  PGresult *result = PQexecParams (conn, sql, parameter != NULL ? 1 : 0, NULL, params, NULL, NULL, 0);
+
+  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+  return result;
+}
+
+/* Stops the backend of the node's storage writer (of all the node's
+ * connections, the one that does not listen) where it waits for its
+ * next statement, and so holds no lock that the other node needs. */
+static int
+stop_writer_backend (PGconn *conn)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      PGresult *result = exec_ok (conn, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 "
+                                  "AND query NOT LIKE 'LISTEN%'", STALL_NODE_NAME);
+      g_autofree char *pid_text = NULL;
+      gboolean idle;
+      int pid;
+
+      g_assert_cmpint (PQntuples (result), ==, 1);
+      pid_text = g_strdup (PQgetvalue (result, 0, 0));
+      pid = atoi (pid_text);
+      PQclear (result);
+      g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      result = exec_ok (conn, "SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $1::int", pid_text);
+      idle = g_strcmp0 (PQgetvalue (result, 0, 0), "t") == 0;
+      PQclear (result);
+      if (idle)
+        return pid;
+      g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+      g_assert_cmpuint (attempt, <, 100);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+}
+
+static void
+test_fetch_room_given_back (void)
+{
+  g_autofree char *name = g_strdup_printf ("room_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *stall_url = g_strdup_printf ("%s&application_name=%s", url, STALL_NODE_NAME);
+  g_autofree char *stall_conf = g_strconcat (test_relay_relaxed_conf, STALL_NODE_CONF, NULL);
+  const char *urls[2] = { url, stall_url };
+  const char *confs[2] = { test_relay_relaxed_conf, stall_conf };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  g_autoptr(TestSocket) bob_socket = NULL;
+  g_autoptr(TestSocket) carol_socket = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *online_path = NULL;
+  g_autofree char *online_body = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  g_autofree char *bob_key = NULL;
+  char *dirs[2];
+  TestRelay *nodes[2];
+  PGconn *conn;
+  int pid;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      TestRelaySetup setup = { .database = urls[i] };
+
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], confs[i], &setup);
+    }
+  alice = test_account_register (session, nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes[0], "carol", 1);
+  bob_socket = test_socket_connect (session, nodes[1], bob->auth);
+  g_assert_no_error (bob_socket->error);
+  expect_queue_empty (bob_socket);
+  carol_socket = test_socket_connect (session, nodes[1], carol->auth);
+  g_assert_no_error (carol_socket->error);
+  expect_queue_empty (carol_socket);
+
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  pid = stop_writer_backend (conn);
+  /* Bob's queue "changed": his fetch takes all the room there is. */
+  bob_key = g_strdup_printf ("%s.1", bob->uuid);
+  PQclear (exec_ok (conn, "SELECT pg_notify ('sotto_queue', $1)", bob_key));
+  /* Carol's did, and her fetch waits for room. */
+  g_free (test_send_envelope (session, nodes[0], alice, carol, "Y2Fyb2w="));
+  online_path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
+  online_body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                 "[{\"type\":1,\"destinationDeviceId\":1,"
+                                 "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
+                                 bob->registration_id);
+  response = test_request (session, nodes[0], "PUT", online_path, alice->auth, online_body);
+  g_assert_cmpuint (response->status, ==, 200);
+  node = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (node);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
+
+  /* Bob's fetch comes back with nothing, and gives its room to Carol's. */
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+  expect_envelope (carol_socket, "Y2Fyb2w=");
+  PQfinish (conn);
+
+  g_clear_pointer (&bob_socket, test_socket_free);
+  g_clear_pointer (&carol_socket, test_socket_free);
+  g_clear_object (&session);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -905,5 +1046,6 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/server-outage", test_server_outage);
   g_test_add_func ("/relay/postgresql/nodes/slow-password-check", test_slow_password_check);
   g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
+  g_test_add_func ("/relay/postgresql/nodes/fetch-room-given-back", test_fetch_room_given_back);
   return g_test_run ();
 }
