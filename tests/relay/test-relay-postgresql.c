@@ -1032,6 +1032,144 @@ test_fetch_room_given_back (void)
     }
 }
 
+/* An acknowledgement deletes its entries by key whatever the queue's
+ * statistics say.  Analyzed just after a burst was read, the queue
+ * counts as empty however large it still is on disk, and an
+ * acknowledgement joined with it then read the whole table, once per
+ * element (the stall of the rounds benchmark).  The test makes those
+ * statistics, with other devices' entries in the queue, and reads the
+ * plans that PostgreSQL's auto_explain logged for the nodes'
+ * statements: every scan of the queue by a statement over arrays must
+ * go by an index or by the entries' places. */
+#define FILLER_ENTRIES 2000
+#define FILL_QUEUE "INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, " \
+                   "server_timestamp, content) SELECT 'filler', 1, 1, 1, 'filler', 1, n, " \
+                   "(extract (epoch FROM now ()) * 1000)::bigint, '\\x00' FROM generate_series (1, %d) n"
+
+/* Whether every scan of the queue in `plan` (a node of an EXPLAIN in
+ * JSON) and below it looks its rows up by a condition.  The node that
+ * deletes names the table too, but reads nothing itself. */
+static gboolean
+scans_by_key (JsonObject *plan)
+{
+  JsonArray *children;
+
+  if (g_str_has_suffix (json_object_get_string_member (plan, "Node Type"), "Scan") &&
+      g_strcmp0 (json_object_get_string_member_with_default (plan, "Relation Name", ""), "queue") == 0 &&
+      !json_object_has_member (plan, "Index Cond") && !json_object_has_member (plan, "TID Cond") &&
+      !json_object_has_member (plan, "Recheck Cond"))
+    return FALSE;
+  children = json_object_has_member (plan, "Plans") ? json_object_get_array_member (plan, "Plans") : NULL;
+  for (guint i = 0; children != NULL && i < json_array_get_length (children); i++)
+    if (!scans_by_key (json_array_get_object_element (children, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Checks the logged plans of the statements that delete from the queue
+ * by arrays; returns how many there were. */
+static guint
+check_logged_deletes (const char *log)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint checked = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *explained;
+      const char *query;
+
+      if (!g_str_has_suffix (lines[i], " plan:"))
+        continue;
+      while (lines[i + 1] != NULL && lines[i + 1][0] == '\t')
+        g_string_append (text, lines[++i] + 1);
+      g_assert_true (json_parser_load_from_data (parser, text->str, -1, NULL));
+      explained = json_node_get_object (json_parser_get_root (parser));
+      query = json_object_get_string_member (explained, "Query Text");
+      if (strstr (query, "DELETE FROM queue") == NULL || strstr (query, "unnest") == NULL)
+        continue;
+      if (!scans_by_key (json_object_get_object_member (explained, "Plan")))
+        g_error ("an acknowledgement read the whole queue:\n%s", text->str);
+      checked++;
+    }
+  return checked;
+}
+
+static void
+test_ack_by_key (void)
+{
+  g_autofree char *name = g_strdup_printf ("ackplan_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *log_path = g_build_filename (g_getenv ("SOTTO_TEST_POSTGRESQL_HOST"), "server.log", NULL);
+  g_autofree char *fill = g_strdup_printf (FILL_QUEUE, FILLER_ENTRIES);
+  g_autofree char *log = NULL;
+  g_autofree char *count_bob = NULL;
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  const char *settings[] = { "session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0",
+                             "auto_explain.log_format = 'json'" };
+  char *dirs[2];
+  TestRelay *nodes[2];
+  PGconn *conn;
+
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("ALTER DATABASE %s SET %s", name, settings[i]);
+
+      PQclear (exec_ok (conn, sql, NULL));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      TestRelaySetup setup = { .database = url };
+
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], test_relay_relaxed_conf, &setup);
+    }
+  alice = test_account_register (session, nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes[0], "bob", 1);
+
+  /* The queue held a burst, read since, when it was analyzed; it holds
+   * another device's now. */
+  PQclear (exec_ok (conn, "ALTER TABLE queue SET (autovacuum_enabled = false)", NULL));
+  PQclear (exec_ok (conn, fill, NULL));
+  PQclear (exec_ok (conn, "DELETE FROM queue", NULL));
+  PQclear (exec_ok (conn, "ANALYZE queue", NULL));
+  PQclear (exec_ok (conn, fill, NULL));
+
+  socket = test_socket_connect (session, nodes[1], bob->auth);
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+  g_free (test_send_envelope (session, nodes[0], alice, bob, "aGk="));
+  expect_envelope (socket, "aGk=");
+  /* The acknowledgement is committed once the entry is gone. */
+  count_bob = g_strdup_printf ("SELECT count(*) FROM queue WHERE account = '%s'", bob->uuid);
+  for (guint attempt = 0; test_postgresql_query_int (url, count_bob) > 0; attempt++)
+    {
+      g_assert_cmpuint (attempt, <, 400);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+  PQfinish (conn);
+
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_cmpuint (check_logged_deletes (log), >, 0);
+
+  g_clear_pointer (&socket, test_socket_free);
+  g_clear_object (&session);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1047,5 +1185,6 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/slow-password-check", test_slow_password_check);
   g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
   g_test_add_func ("/relay/postgresql/nodes/fetch-room-given-back", test_fetch_room_given_back);
+  g_test_add_func ("/relay/postgresql/nodes/ack-by-key", test_ack_by_key);
   return g_test_run ();
 }
