@@ -857,9 +857,12 @@ run_batch (gpointer   backend,
 {
   PgStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
+  guint kept = n_ops;
 
   self->queued_change = 0;
-  if (!relay_storage_run_batch (&pg_funcs, self, ops, n_ops))
+  if (ensure_connected (self))
+    kept = relay_pg_storage_answer_fetches (self, ops, n_ops);
+  if (kept > 0 && !relay_storage_run_batch (&pg_funcs, self, ops, kept))
     return;
   self->queued += self->queued_change;
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,

@@ -1170,6 +1170,142 @@ test_ack_by_key (void)
     }
 }
 
+/* A fetch of envelopes that other transactions committed is answered
+ * as soon as it is read, not when the batch it came in commits: the
+ * batch's other ops may wait for locks, and its commit for the disk.
+ * Node 1's writer is held in one batch (a send to Dave, whose device
+ * row the test locks) while an acknowledgement of Bob's and a fetch of
+ * Carol's gather for the next; the test holds up that batch's commit
+ * too (the row in which the acknowledgement counts what it removed), and
+ * Carol must get her envelope meanwhile.  Node 1 waits for locks
+ * without a bound here, so that nothing times out. */
+static PGconn *
+begin_holding (const char *url,
+               const char *statement,
+               const char *parameter)
+{
+  PGconn *conn = PQconnectdb (url);
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  PQclear (exec_ok (conn, "BEGIN", NULL));
+  PQclear (exec_ok (conn, statement, parameter));
+  return conn;
+}
+
+static void
+test_fetch_before_commit (void)
+{
+  g_autofree char *name = g_strdup_printf ("early_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *held_url = g_strdup_printf ("%s&application_name=%s&options=-c%%20lock_timeout%%3D0", url,
+                                               STALL_NODE_NAME);
+  const char *urls[2] = { url, held_url };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  g_autoptr(TestAccount) dave = NULL;
+  g_autoptr(TestSocket) bob_socket = NULL;
+  g_autoptr(TestSocket) carol_socket = NULL;
+  g_autoptr(JsonNode) bobs = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *send = NULL;
+  g_autofree char *removal = NULL;
+  g_autofree char *online_path = NULL;
+  g_autofree char *online_body = NULL;
+  g_autoptr(TestResponse) response = NULL;
+  char *dirs[2];
+  TestRelay *nodes[2];
+  PGconn *conn;
+  PGconn *dave_row;
+  PGconn *removed_row;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      TestRelaySetup setup = { .database = urls[i] };
+
+      dirs[i] = test_relay_make_data_dir ();
+      nodes[i] = test_relay_start_with (dirs[i], test_relay_relaxed_conf, &setup);
+    }
+  alice = test_account_register (session, nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes[0], "carol", 1);
+  dave = test_account_register (session, nodes[0], "dave", 1);
+  bob_socket = test_socket_connect (session, nodes[1], bob->auth);
+  g_assert_no_error (bob_socket->error);
+  expect_queue_empty (bob_socket);
+  carol_socket = test_socket_connect (session, nodes[1], carol->auth);
+  g_assert_no_error (carol_socket->error);
+  expect_queue_empty (carol_socket);
+  g_free (test_send_envelope (session, nodes[0], alice, bob, "Ym9i"));
+  bobs = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (bobs);
+
+  /* Node 1's writer waits for Dave's device row in its batch. */
+  dave_row = begin_holding (url, "SELECT 1 FROM devices WHERE account = $1 FOR UPDATE", dave->uuid);
+  removal = g_strdup_printf ("INSERT INTO queue_removed (account, device_id, source, envelopes, bytes) "
+                             "VALUES ($1, 1, '%s', 0, 0)", alice->uuid);
+  removed_row = begin_holding (url, removal, bob->uuid);
+  send = g_strdup_printf ("{\"type\":\"send\",\"id\":1,\"destination\":\"%s\",\"timestamp\":1767225600000,"
+                          "\"messages\":[{\"type\":1,\"destinationDeviceId\":1,\"destinationRegistrationId\":%u,"
+                          "\"content\":\"ZGF2ZQ==\"}]}", dave->uuid, dave->registration_id);
+  soup_websocket_connection_send_text (bob_socket->connection, send);
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  for (guint attempt = 0;; attempt++)
+    {
+      PGresult *result = exec_ok (conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+                                  "AND wait_event_type = 'Lock'", STALL_NODE_NAME);
+      gboolean waiting = g_strcmp0 (PQgetvalue (result, 0, 0), "1") == 0;
+
+      PQclear (result);
+      if (waiting)
+        break;
+      g_assert_cmpuint (attempt, <, 400);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+
+  /* Bob's acknowledgement, submitted before the answer to the message
+   * after it, which needs no storage. */
+  test_socket_ack (bob_socket, json_object_get_string_member (json_node_get_object (bobs), "guid"));
+  soup_websocket_connection_send_text (bob_socket->connection, "{\"type\":\"send\",\"destination\":\"x\"}");
+  node = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "error");
+  g_clear_pointer (&node, json_node_unref);
+  /* Carol's envelope, and an online-only one after it, which shows that
+   * node 1 has asked for her queue. */
+  g_free (test_send_envelope (session, nodes[0], alice, carol, "Y2Fyb2w="));
+  online_path = g_strdup_printf ("/v1/messages/%s", carol->uuid);
+  online_body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                 "[{\"type\":1,\"destinationDeviceId\":1,"
+                                 "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
+                                 carol->registration_id);
+  response = test_request (session, nodes[0], "PUT", online_path, alice->auth, online_body);
+  g_assert_cmpuint (response->status, ==, 200);
+  node = test_socket_next (carol_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (node);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
+
+  /* The first batch commits; the second waits at its commit, and Carol
+   * has her envelope all the same. */
+  PQfinish (dave_row);
+  expect_envelope (carol_socket, "Y2Fyb2w=");
+  PQfinish (removed_row);
+  PQfinish (conn);
+
+  g_clear_pointer (&bob_socket, test_socket_free);
+  g_clear_pointer (&carol_socket, test_socket_free);
+  g_clear_object (&session);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
+      test_relay_free (nodes[i]);
+      test_relay_remove_data_dir (dirs[i]);
+      g_free (dirs[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1186,5 +1322,6 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
   g_test_add_func ("/relay/postgresql/nodes/fetch-room-given-back", test_fetch_room_given_back);
   g_test_add_func ("/relay/postgresql/nodes/ack-by-key", test_ack_by_key);
+  g_test_add_func ("/relay/postgresql/nodes/fetch-before-commit", test_fetch_before_commit);
   return g_test_run ();
 }
