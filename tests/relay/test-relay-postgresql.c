@@ -79,6 +79,21 @@ nodes_finish (Nodes *nodes)
   g_free (nodes->database);
 }
 
+/* Starts node i on urls[i] with the configuration confs[i]. */
+static void
+nodes_start_each (Nodes              *nodes,
+                  const char * const *urls,
+                  const char * const *confs)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (nodes->nodes); i++)
+    {
+      TestRelaySetup setup = { .database = urls[i] };
+
+      nodes->dirs[i] = test_relay_make_data_dir ();
+      nodes->nodes[i] = test_relay_start_with (nodes->dirs[i], confs[i], &setup);
+    }
+}
+
 /* The next envelope on the socket, which must carry `content`; it is
  * acknowledged. */
 static void
@@ -102,6 +117,51 @@ expect_queue_empty (TestSocket *socket)
 
   g_assert_nonnull (node);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
+}
+
+/* A WebSocket of `account`'s device 1 on `relay`, with its queue read
+ * to the end, which must be empty. */
+static TestSocket *
+connect_drained (SoupSession *session,
+                 TestRelay   *relay,
+                 TestAccount *account)
+{
+  TestSocket *socket = test_socket_connect (session, relay, account->auth);
+
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+  return socket;
+}
+
+/* Sends an online-only envelope with `content` to device 1 of `to`
+ * through `relay`, which answers it at once whether anyone takes it. */
+static void
+send_online (SoupSession *session,
+             TestRelay   *relay,
+             TestAccount *from,
+             TestAccount *to,
+             const char  *content)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
+  g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":1,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                                           to->registration_id, content);
+  g_autoptr(TestResponse) response = test_request (session, relay, "PUT", path, from->auth, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+/* The next message on the socket, which must be an online-only
+ * envelope: passed on through the same notifications as the queue's,
+ * it shows that its node has seen every notification before it. */
+static void
+expect_online (TestSocket *socket)
+{
+  g_autoptr(JsonNode) node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+
+  g_assert_nonnull (node);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
 }
 
 static void
@@ -855,15 +915,8 @@ test_online_across_nodes (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
-      g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
-                                               "[{\"type\":1,\"destinationDeviceId\":1,"
-                                               "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
-                                               bob->registration_id);
-      g_autoptr(TestResponse) response = test_request (session, nodes.nodes[i], "PUT", path, alice->auth, body);
-
       /* Through either node, once. */
-      g_assert_cmpuint (response->status, ==, 200);
+      send_online (session, nodes.nodes[i], alice, bob, "dHlwaW5n");
       node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
       g_assert_nonnull (node);
       envelope = json_node_get_object (node);
@@ -970,31 +1023,17 @@ test_fetch_room_given_back (void)
   g_autoptr(TestSocket) bob_socket = NULL;
   g_autoptr(TestSocket) carol_socket = NULL;
   g_autoptr(JsonNode) node = NULL;
-  g_autofree char *online_path = NULL;
-  g_autofree char *online_body = NULL;
-  g_autoptr(TestResponse) response = NULL;
   g_autofree char *bob_key = NULL;
-  char *dirs[2];
-  TestRelay *nodes[2];
+  Nodes nodes = { 0 };
   PGconn *conn;
   int pid;
 
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      TestRelaySetup setup = { .database = urls[i] };
-
-      dirs[i] = test_relay_make_data_dir ();
-      nodes[i] = test_relay_start_with (dirs[i], confs[i], &setup);
-    }
-  alice = test_account_register (session, nodes[0], "alice", 1);
-  bob = test_account_register (session, nodes[0], "bob", 1);
-  carol = test_account_register (session, nodes[0], "carol", 1);
-  bob_socket = test_socket_connect (session, nodes[1], bob->auth);
-  g_assert_no_error (bob_socket->error);
-  expect_queue_empty (bob_socket);
-  carol_socket = test_socket_connect (session, nodes[1], carol->auth);
-  g_assert_no_error (carol_socket->error);
-  expect_queue_empty (carol_socket);
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes.nodes[0], "carol", 1);
+  bob_socket = connect_drained (session, nodes.nodes[1], bob);
+  carol_socket = connect_drained (session, nodes.nodes[1], carol);
 
   conn = PQconnectdb (url);
   g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
@@ -1003,17 +1042,9 @@ test_fetch_room_given_back (void)
   bob_key = g_strdup_printf ("%s.1", bob->uuid);
   PQclear (exec_ok (conn, "SELECT pg_notify ('sotto_queue', $1)", bob_key));
   /* Carol's did, and her fetch waits for room. */
-  g_free (test_send_envelope (session, nodes[0], alice, carol, "Y2Fyb2w="));
-  online_path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
-  online_body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
-                                 "[{\"type\":1,\"destinationDeviceId\":1,"
-                                 "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
-                                 bob->registration_id);
-  response = test_request (session, nodes[0], "PUT", online_path, alice->auth, online_body);
-  g_assert_cmpuint (response->status, ==, 200);
-  node = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
-  g_assert_nonnull (node);
-  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, carol, "Y2Fyb2w="));
+  send_online (session, nodes.nodes[0], alice, bob, "dHlwaW5n");
+  expect_online (bob_socket);
 
   /* Bob's fetch comes back with nothing, and gives its room to Carol's. */
   g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
@@ -1023,13 +1054,7 @@ test_fetch_room_given_back (void)
   g_clear_pointer (&bob_socket, test_socket_free);
   g_clear_pointer (&carol_socket, test_socket_free);
   g_clear_object (&session);
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
-      test_relay_free (nodes[i]);
-      test_relay_remove_data_dir (dirs[i]);
-      g_free (dirs[i]);
-    }
+  nodes_finish (&nodes);
 }
 
 /* An acknowledgement deletes its entries by key whatever the queue's
@@ -1110,10 +1135,11 @@ test_ack_by_key (void)
   g_autoptr(TestAccount) alice = NULL;
   g_autoptr(TestAccount) bob = NULL;
   g_autoptr(TestSocket) socket = NULL;
+  const char *urls[2] = { url, url };
+  const char *confs[2] = { test_relay_relaxed_conf, test_relay_relaxed_conf };
   const char *settings[] = { "session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0",
                              "auto_explain.log_format = 'json'" };
-  char *dirs[2];
-  TestRelay *nodes[2];
+  Nodes nodes = { 0 };
   PGconn *conn;
 
   conn = PQconnectdb (url);
@@ -1124,15 +1150,9 @@ test_ack_by_key (void)
 
       PQclear (exec_ok (conn, sql, NULL));
     }
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      TestRelaySetup setup = { .database = url };
-
-      dirs[i] = test_relay_make_data_dir ();
-      nodes[i] = test_relay_start_with (dirs[i], test_relay_relaxed_conf, &setup);
-    }
-  alice = test_account_register (session, nodes[0], "alice", 1);
-  bob = test_account_register (session, nodes[0], "bob", 1);
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
 
   /* The queue held a burst, read since, when it was analyzed; it holds
    * another device's now. */
@@ -1142,10 +1162,8 @@ test_ack_by_key (void)
   PQclear (exec_ok (conn, "ANALYZE queue", NULL));
   PQclear (exec_ok (conn, fill, NULL));
 
-  socket = test_socket_connect (session, nodes[1], bob->auth);
-  g_assert_no_error (socket->error);
-  expect_queue_empty (socket);
-  g_free (test_send_envelope (session, nodes[0], alice, bob, "aGk="));
+  socket = connect_drained (session, nodes.nodes[1], bob);
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, bob, "aGk="));
   expect_envelope (socket, "aGk=");
   /* The acknowledgement is committed once the entry is gone. */
   count_bob = g_strdup_printf ("SELECT count(*) FROM queue WHERE account = '%s'", bob->uuid);
@@ -1161,13 +1179,7 @@ test_ack_by_key (void)
 
   g_clear_pointer (&socket, test_socket_free);
   g_clear_object (&session);
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
-      test_relay_free (nodes[i]);
-      test_relay_remove_data_dir (dirs[i]);
-      g_free (dirs[i]);
-    }
+  nodes_finish (&nodes);
 }
 
 /* A fetch of envelopes that other transactions committed is answered
@@ -1200,6 +1212,7 @@ test_fetch_before_commit (void)
   g_autofree char *held_url = g_strdup_printf ("%s&application_name=%s&options=-c%%20lock_timeout%%3D0", url,
                                                STALL_NODE_NAME);
   const char *urls[2] = { url, held_url };
+  const char *confs[2] = { test_relay_relaxed_conf, test_relay_relaxed_conf };
   g_autoptr(SoupSession) session = test_session_new ();
   g_autoptr(TestAccount) alice = NULL;
   g_autoptr(TestAccount) bob = NULL;
@@ -1211,33 +1224,19 @@ test_fetch_before_commit (void)
   g_autoptr(JsonNode) node = NULL;
   g_autofree char *send = NULL;
   g_autofree char *removal = NULL;
-  g_autofree char *online_path = NULL;
-  g_autofree char *online_body = NULL;
-  g_autoptr(TestResponse) response = NULL;
-  char *dirs[2];
-  TestRelay *nodes[2];
+  Nodes nodes = { 0 };
   PGconn *conn;
   PGconn *dave_row;
   PGconn *removed_row;
 
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      TestRelaySetup setup = { .database = urls[i] };
-
-      dirs[i] = test_relay_make_data_dir ();
-      nodes[i] = test_relay_start_with (dirs[i], test_relay_relaxed_conf, &setup);
-    }
-  alice = test_account_register (session, nodes[0], "alice", 1);
-  bob = test_account_register (session, nodes[0], "bob", 1);
-  carol = test_account_register (session, nodes[0], "carol", 1);
-  dave = test_account_register (session, nodes[0], "dave", 1);
-  bob_socket = test_socket_connect (session, nodes[1], bob->auth);
-  g_assert_no_error (bob_socket->error);
-  expect_queue_empty (bob_socket);
-  carol_socket = test_socket_connect (session, nodes[1], carol->auth);
-  g_assert_no_error (carol_socket->error);
-  expect_queue_empty (carol_socket);
-  g_free (test_send_envelope (session, nodes[0], alice, bob, "Ym9i"));
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes.nodes[0], "carol", 1);
+  dave = test_account_register (session, nodes.nodes[0], "dave", 1);
+  bob_socket = connect_drained (session, nodes.nodes[1], bob);
+  carol_socket = connect_drained (session, nodes.nodes[1], carol);
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, bob, "Ym9i"));
   bobs = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
   g_assert_nonnull (bobs);
 
@@ -1275,17 +1274,9 @@ test_fetch_before_commit (void)
   g_clear_pointer (&node, json_node_unref);
   /* Carol's envelope, and an online-only one after it, which shows that
    * node 1 has asked for her queue. */
-  g_free (test_send_envelope (session, nodes[0], alice, carol, "Y2Fyb2w="));
-  online_path = g_strdup_printf ("/v1/messages/%s", carol->uuid);
-  online_body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
-                                 "[{\"type\":1,\"destinationDeviceId\":1,"
-                                 "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
-                                 carol->registration_id);
-  response = test_request (session, nodes[0], "PUT", online_path, alice->auth, online_body);
-  g_assert_cmpuint (response->status, ==, 200);
-  node = test_socket_next (carol_socket, DELIVERY_TIMEOUT_MS);
-  g_assert_nonnull (node);
-  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, carol, "Y2Fyb2w="));
+  send_online (session, nodes.nodes[0], alice, carol, "dHlwaW5n");
+  expect_online (carol_socket);
 
   /* The first batch commits; the second waits at its commit, and Carol
    * has her envelope all the same. */
@@ -1297,13 +1288,7 @@ test_fetch_before_commit (void)
   g_clear_pointer (&bob_socket, test_socket_free);
   g_clear_pointer (&carol_socket, test_socket_free);
   g_clear_object (&session);
-  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    {
-      g_assert_cmpint (test_relay_stop (nodes[i]), ==, 0);
-      test_relay_free (nodes[i]);
-      test_relay_remove_data_dir (dirs[i]);
-      g_free (dirs[i]);
-    }
+  nodes_finish (&nodes);
 }
 
 int
