@@ -1022,7 +1022,6 @@ test_fetch_room_given_back (void)
   g_autoptr(TestAccount) carol = NULL;
   g_autoptr(TestSocket) bob_socket = NULL;
   g_autoptr(TestSocket) carol_socket = NULL;
-  g_autoptr(JsonNode) node = NULL;
   g_autofree char *bob_key = NULL;
   Nodes nodes = { 0 };
   PGconn *conn;
