@@ -8,12 +8,12 @@
 
 #include "config.h"
 
-
+#include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
 #include "sotto-conversation.h"
 #include "sotto-group-private.h"
-#include "sotto-group-list-private.h"
+#include "sotto-group-list-internal-private.h"
 #include "sotto-store-groups-private.h"
 
 /* A group's timeline: reading it, and the members' key changes that
@@ -190,6 +190,8 @@ typedef struct
 {
   char *group_id;
   SottoGroupEvent *event;
+  /* The catch-up kept for the member, if any (SottoGroupDelivery). */
+  GPtrArray *deliveries;
 } KeyChange;
 
 static void
@@ -197,7 +199,53 @@ key_change_free (KeyChange *change)
 {
   g_free (change->group_id);
   sotto_group_event_free (change->event);
+  g_ptr_array_unref (change->deliveries);
   g_free (change);
+}
+
+/* Shows the change in the group's timeline, and keeps for the member
+ * what it may have lost with its old key: its copy of this device's
+ * sender key is forgotten, so that the next message shares it again on
+ * the new session, and it is caught up on the group as this account
+ * knows it (all of it, from an admin), since updates that waited for it
+ * under its old key opened nothing. */
+static gboolean
+key_change_in_transaction (SottoGroupList  *self,
+                           KeyChange       *change,
+                           gboolean        *found,
+                           GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+  const char *uuid = change->event->author;
+  SottoGroupDelivery *delivery;
+  GError *keep_error = NULL;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (self->store, change->group_id, &row, error);
+  *found = state != NULL;
+  if (state == NULL)
+    return error == NULL || *error == NULL;
+
+  if (!_sotto_store_add_group_event (self->store, row, change->event, error))
+    return FALSE;
+
+  if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
+    return TRUE;
+
+  if (!_sotto_store_set_group_key_shared (self->store, row, uuid, FALSE, error))
+    return FALSE;
+
+  delivery = _sotto_group_keep_catch_up (self->store, state, row, sotto_account_get_uuid (self->account),
+                                         sotto_account_get_username (self->account), uuid, &keep_error);
+  if (keep_error != NULL)
+    {
+      g_propagate_error (error, keep_error);
+      return FALSE;
+    }
+  if (delivery != NULL)
+    g_ptr_array_add (change->deliveries, delivery);
+
+  return TRUE;
 }
 
 static void
@@ -207,22 +255,36 @@ key_change_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   SottoGroupList *self = source_object;
-  KeyChange *change = task_data;
-  g_autoptr(SottoGroupState) state = NULL;
+  gboolean found = FALSE;
   GError *error = NULL;
-  gint64 row = 0;
 
-  state = _sotto_store_load_group (_sotto_group_list_get_store (self), change->group_id, &row, &error);
-  if (state == NULL || !_sotto_store_add_group_event (_sotto_group_list_get_store (self), row, change->event, &error))
+  if (!_sotto_store_begin (self->store, &error))
     {
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_boolean (task, FALSE);
+      g_task_return_error (task, error);
       return;
     }
 
-  g_task_return_boolean (task, TRUE);
+  if (!key_change_in_transaction (self, task_data, &found, &error) || !_sotto_store_commit (self->store, &error))
+    {
+      _sotto_store_rollback (self->store);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, found);
+}
+
+static void
+caught_up_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* What did not go (the member is held, or the relay is away) waits
+   * in the store. */
+  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("A group catch-up waits for its member: %s", error->message);
 }
 
 static void
@@ -245,15 +307,19 @@ key_change_cb (GObject      *object,
   group = sotto_group_list_find (self, change->group_id);
   if (group != NULL)
     _sotto_group_list_emit_event (self, group, change->event);
+  if (change->deliveries->len > 0)
+    _sotto_group_list_deliver_stored_async (self, change->deliveries, caught_up_cb, NULL);
 }
 
 /* A member's safety number changed: each group it is in shows it, as
- * its 1:1 conversation does.  Whether messages to it are held is the
- * contact's, and holds its group messages too. */
+ * its 1:1 conversation does, and catches it up on its new key.  Whether
+ * messages to it are held is the contact's, and holds its group
+ * messages and catch-ups too, until the user verifies or accepts the
+ * new key (_sotto_group_list_watch_holds()). */
 void
 _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
-                     SottoConversation *conversation,
-                     SottoGroupList    *self)
+                                       SottoConversation *conversation,
+                                       SottoGroupList    *self)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   const char *uuid = sotto_contact_get_uuid (contact);
@@ -274,8 +340,9 @@ _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
       change->group_id = g_strdup (sotto_group_get_id (group));
       change->event = sotto_group_event_new (SOTTO_GROUP_EVENT_KEY_CHANGE, id, FALSE, uuid,
                                              sotto_contact_get_username (contact), NULL, NULL, _sotto_now_ms ());
+      change->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
       task = g_task_new (self, NULL, key_change_cb, NULL);
       g_task_set_task_data (task, change, (GDestroyNotify) key_change_free);
-      _sotto_store_run_in_thread (_sotto_group_list_get_store (self), task, key_change_thread);
+      _sotto_store_run_in_thread (self->store, task, key_change_thread);
     }
 }

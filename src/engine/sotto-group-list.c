@@ -55,7 +55,7 @@ _sotto_group_news_free (SottoGroupNews *news)
 
   _sotto_group_state_free (news->state);
   g_ptr_array_unref (news->events);
-  g_ptr_array_unref (news->new_updates);
+  g_ptr_array_unref (news->deliveries);
   g_free (news);
 }
 
@@ -73,6 +73,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
   g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
+  _sotto_group_list_watch_holds (self);
 
   return self;
 }
@@ -617,35 +618,6 @@ apply_thread (GTask        *task,
     }
 
   g_task_return_boolean (task, TRUE);
-}
-
-
-static void
-caught_up_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error))
-    g_debug ("Could not catch a member of a group up: %s", error->message);
-}
-
-/* Sends @group's whole history to the member @uuid, who missed updates
- * made before others knew of them.  It is not kept for later: the next
- * update that misses the member starts another. */
-void
-_sotto_group_list_catch_up (SottoGroupList *self,
-                            SottoGroup     *group,
-                            const char     *uuid)
-{
-  SottoGroupState *state = _sotto_group_get_state (group);
-  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
-  g_autoptr(SottoContent) content = history_content (self, state);
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
-
-  _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
-                                   content->timestamp, caught_up_cb, NULL);
 }
 
 static void

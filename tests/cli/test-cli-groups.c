@@ -383,6 +383,101 @@ test_key_change (void)
   g_assert_true (lines_mention (lines, "Accepted"));
 }
 
+/* The whole of @profile's group info --json, which every current member
+ * must print alike. */
+static char *
+group_info_json (CliTest    *test,
+                 const char *profile,
+                 const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "info", group, NULL);
+
+  cli_assert_ok (result);
+  return g_strdup (result->out);
+}
+
+/* A member resets their identity while the admin's removal of another
+ * and renaming of the group wait for it under the old key, which then
+ * opens nothing: once the
+ * others accept the new one the member is caught up on the new session
+ * and every current member agrees; the removed member reads nothing
+ * sent after.  Carol was verified by Bob, whose catch-up waits until he
+ * accepts her new key. */
+static void
+test_identity_reset (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autofree char *at_carol = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  gboolean shown = FALSE;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  send_group_ok (test, bob, group, "Hello from Bob");
+  g_ptr_array_unref (cli_receive (test, carol));
+  number = cli_safety_number (test, bob, "carol", "unverified");
+  cli_run_ok (test, bob, "verify", "carol", number, NULL);
+
+  /* The changes wait at the relay under Carol's old key when she
+   * resets it. */
+  cli_run_ok (test, alice, "group", "remove", group, "dave", NULL);
+  cli_run_ok (test, alice, "group", "rename", group, "Bouldering", NULL);
+  cli_run_ok (test, carol, "reset-identity", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+
+  /* Carol writes to both with her new key: Alice, who never verified
+   * her, takes it and shows it; Bob holds until he accepts. */
+  cli_send_ok (test, carol, "alice", "New key, same Carol");
+  cli_send_ok (test, carol, "bob", "New key, same Carol");
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, bob));
+  lines = group_history (test, alice, group);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
+        shown = g_str_equal (json_object_get_string_member (line, "from"), "carol");
+    }
+  g_assert_true (shown);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  cli_run_ok (test, bob, "accept-identity", "carol", NULL);
+  cli_run_ok (test, bob, "group", "info", group, NULL);
+
+  send_group_ok (test, alice, group, "After Dave");
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  at_alice = group_info_json (test, alice, group);
+  at_bob = group_info_json (test, bob, group);
+  at_carol = group_info_json (test, carol, group);
+  g_assert_nonnull (strstr (at_alice, "\"Bouldering\""));
+  g_assert_null (strstr (at_alice, "\"dave\""));
+  g_assert_cmpstr (at_bob, ==, at_alice);
+  g_assert_cmpstr (at_carol, ==, at_alice);
+
+  lines = group_history (test, carol, group);
+  g_assert_true (lines_mention (lines, "After Dave"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, dave);
+  g_assert_false (lines_mention (lines, "After Dave"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = group_history (test, dave, group);
+  g_assert_false (lines_mention (lines, "After Dave"));
+}
+
 /* A change the relay could not take is kept, and goes once it is back:
  * the next group command sends it. */
 static void
@@ -432,6 +527,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/concurrent", test_concurrent);
   g_test_add_func ("/cli/groups/key-change", test_key_change);
   g_test_add_func ("/cli/groups/relay-down", test_relay_down);
+  g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
 
   return g_test_run ();
 }
