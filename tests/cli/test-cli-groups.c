@@ -329,7 +329,7 @@ test_concurrent (void)
 }
 
 /* A member's new key shows in the group; a verified member's holds what
- * the group sends until the user accepts it. */
+ * the group sends until the user accepts it, and then it goes. */
 static void
 test_key_change (void)
 {
@@ -377,10 +377,17 @@ test_key_change (void)
   g_assert_false (lines_mention (lines, "Is it still you?"));
   g_clear_pointer (&lines, g_ptr_array_unref);
 
+  /* Once Alice accepts, the held message reaches Bob too, kept until
+   * the relay took it, and once. */
   cli_run_ok (test, alice, "accept-identity", "bob", NULL);
   send_group_ok (test, alice, group, "Accepted");
   lines = cli_receive (test, bob);
+  g_assert_true (lines_mention (lines, "Is it still you?"));
   g_assert_true (lines_mention (lines, "Accepted"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  cli_run_ok (test, alice, "group", "info", group, NULL);
+  lines = cli_receive (test, bob);
+  g_assert_false (lines_mention (lines, "Is it still you?"));
 }
 
 /* The whole of @profile's group info --json, which every current member
