@@ -15,8 +15,8 @@
 
 /* group create TITLE USERNAME…, group add GROUP USERNAME, group remove
  * GROUP USERNAME, group leave GROUP, group rename GROUP TITLE, group
- * info GROUP, send-group GROUP TEXT and history --group GROUP, through
- * the messenger's group list, as the app would. */
+ * info GROUP, group list, send-group GROUP TEXT and history --group
+ * GROUP, through the messenger's group list, as the app would. */
 
 static gboolean
 load_groups (SottoCli  *cli,
@@ -51,6 +51,49 @@ find_group (SottoCli    *cli,
     g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, _("There is no group “%s”"), id);
 
   return group;
+}
+
+/* group info also takes a group's exact title, when one group has it
+ * and it is not a group id. */
+static SottoGroup *
+find_group_by_title (SottoCli    *cli,
+                     const char  *name,
+                     GError     **error)
+{
+  g_autoptr(GError) id_error = NULL;
+  GListModel *groups;
+  SottoGroup *found = NULL;
+  guint n_found = 0;
+
+  found = find_group (cli, name, &id_error);
+  if (found != NULL || g_uuid_string_is_valid (name))
+    {
+      if (found == NULL)
+        g_propagate_error (error, g_steal_pointer (&id_error));
+      return found;
+    }
+
+  groups = G_LIST_MODEL (sotto_messenger_get_groups (cli->messenger));
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    {
+      g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
+
+      if (g_strcmp0 (sotto_group_get_title (group), name) == 0)
+        {
+          found = group;
+          n_found++;
+        }
+    }
+
+  if (n_found == 1)
+    return found;
+
+  if (n_found == 0)
+    g_propagate_error (error, g_steal_pointer (&id_error));
+  else
+    g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                 _("%u groups are called “%s”: name one by its id"), n_found, name);
+  return NULL;
 }
 
 static void
@@ -192,11 +235,58 @@ group_info (SottoCli *cli)
   if (cli->n_args != 2)
     return sotto_cli_fail (cli, _("Usage: sotto-cli group info GROUP"));
 
-  group = find_group (cli, cli->args[1], &error);
+  group = find_group_by_title (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("No such group"));
 
   return print_group (cli, group, TRUE);
+}
+
+/* Every group this account is or was in: its id, title and how many
+ * members it has, a line each. */
+static int
+group_list (SottoCli *cli)
+{
+  g_autoptr(GError) error = NULL;
+  GListModel *groups;
+
+  if (cli->n_args != 1)
+    return sotto_cli_fail (cli, _("Usage: sotto-cli group list"));
+
+  if (!load_groups (cli, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
+
+  groups = G_LIST_MODEL (sotto_messenger_get_groups (cli->messenger));
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    {
+      g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
+      g_auto(GStrv) members = sotto_group_dup_member_names (group, FALSE);
+      guint n_members = g_strv_length (members);
+
+      if (cli->json)
+        {
+          g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "group");
+          json_builder_add_string_value (builder, sotto_group_get_id (group));
+          json_builder_set_member_name (builder, "title");
+          json_builder_add_string_value (builder, sotto_group_get_title (group));
+          json_builder_set_member_name (builder, "member_count");
+          json_builder_add_int_value (builder, n_members);
+          json_builder_set_member_name (builder, "member");
+          json_builder_add_boolean_value (builder, sotto_group_get_is_member (group));
+          json_builder_end_object (builder);
+          sotto_cli_print_json (builder);
+        }
+      else
+        {
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s\n", "%s  %u members  %s\n", n_members),
+                   sotto_group_get_id (group), n_members, sotto_group_get_title (group));
+        }
+    }
+
+  return SOTTO_CLI_EXIT_OK;
 }
 
 int
@@ -211,6 +301,8 @@ sotto_cli_group (SottoCli *cli)
     return group_change (cli, subcommand);
   if (g_str_equal (subcommand, "info"))
     return group_info (cli);
+  if (g_str_equal (subcommand, "list"))
+    return group_list (cli);
 
   g_printerr (_("sotto-cli: unknown group command “%s”\n"), subcommand);
   return SOTTO_CLI_EXIT_USAGE;

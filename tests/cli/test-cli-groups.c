@@ -288,6 +288,64 @@ test_lifecycle (void)
   g_assert_cmpstr (json_object_get_string_member (line, "direction"), ==, "outgoing");
 }
 
+/* group list names each group with its title and member count, and
+ * group info finds a group by its exact title while only one has it.
+ * Alice is in @group, "Bouldering" with three members, and Bob left it. */
+static void
+assert_group_list (CliTest    *test,
+                   const char *group)
+{
+  g_autofree char *alice = cli_test_profile (test, "alice");
+  g_autofree char *bob = cli_test_profile (test, "bob");
+  g_autofree char *second = NULL;
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  JsonObject *line;
+
+  result = cli_run (test, alice, "--json", "group", "list", NULL);
+  cli_assert_ok (result);
+  lines = cli_parse_lines (result->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  line = g_ptr_array_index (lines, 0);
+  g_assert_cmpstr (json_object_get_string_member (line, "group"), ==, group);
+  g_assert_cmpstr (json_object_get_string_member (line, "title"), ==, "Bouldering");
+  g_assert_cmpint (json_object_get_int_member (line, "member_count"), ==, 3);
+  g_assert_true (json_object_get_boolean_member (line, "member"));
+  g_clear_pointer (&result, cli_result_free);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  result = cli_run (test, bob, "group", "list", NULL);
+  cli_assert_ok (result);
+  g_assert_nonnull (strstr (result->out, group));
+  g_assert_nonnull (strstr (result->out, "Climbing"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run (test, alice, "--json", "group", "info", "Bouldering", NULL);
+  cli_assert_ok (result);
+  info = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (info, "group"), ==, group);
+  g_clear_pointer (&result, cli_result_free);
+
+  /* Two groups with that title: the title names neither. */
+  second = create_group (test, alice, "Bouldering", "carol", "dave");
+  result = cli_run (test, alice, "group", "info", "Bouldering", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "info", "bouldering", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run (test, alice, "group", NULL);
+  g_assert_cmpint (result->status, ==, 2);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "info", NULL);
+  g_assert_cmpint (result->status, ==, 2);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "list", "extra", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+}
+
 /* Updates made at once by members who had not seen each other's: every
  * current member ends with the same group. */
 static void
@@ -326,6 +384,9 @@ test_concurrent (void)
   g_assert_cmpstr (at_alice, ==, "Bouldering v3 members: alice carol dave admins: alice");
   g_assert_cmpstr (at_carol, ==, at_alice);
   g_assert_cmpstr (at_dave, ==, at_alice);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  assert_group_list (test, group);
 }
 
 /* A member's new key shows in the group; a verified member's holds what
