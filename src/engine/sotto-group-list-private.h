@@ -26,6 +26,9 @@ typedef struct
   /* SottoGroupDelivery: the catch-ups kept for members that an update
    * just received did not reach. */
   GPtrArray *deliveries;
+  /* The group's unread messages after a member's message came, or -1
+   * when that did not change. */
+  gint64 unread_count;
 } SottoGroupNews;
 
 void            _sotto_group_news_free       (SottoGroupNews   *news);

@@ -79,6 +79,7 @@ news_new (SottoGroupState *state)
   news->state = state;
   news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
   news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  news->unread_count = -1;
 
   return news;
 }
@@ -98,6 +99,7 @@ receive_message (SottoStore          *store,
 {
   g_autoptr(SottoGroupNews) received = NULL;
   SottoGroupEvent *event;
+  guint unread_count = 0;
 
   /* A removed member's messages are not the group's, and what a member
    * who had not heard of this account's removal sent is not for it. */
@@ -123,6 +125,9 @@ receive_message (SottoStore          *store,
         return FALSE;
       ((SottoGroupEvent *) g_ptr_array_index (received->events, 0))->sealed = TRUE;
     }
+  if (!_sotto_store_count_group_unread (store, state->id, &unread_count, error))
+    return FALSE;
+  received->unread_count = unread_count;
 
   received->state = _sotto_group_state_copy (state);
   *news = g_steal_pointer (&received);
@@ -391,6 +396,8 @@ _sotto_group_list_received (SottoGroupList *self,
 
   group = _sotto_group_list_show_state (self, g_steal_pointer (&news->state));
 
+  if (news->unread_count >= 0)
+    _sotto_group_set_unread_count (group, (guint) news->unread_count);
   for (guint i = 0; i < news->events->len; i++)
     _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
 

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
@@ -122,6 +124,142 @@ sotto_group_list_load_events_finish (SottoGroupList  *self,
                                      GError         **error)
 {
   return _sotto_task_propagate_pointer (self, result, sotto_group_list_load_events_async, error);
+}
+
+/* Reading */
+
+typedef struct
+{
+  char *group_id;
+  char *author;
+  char *event_id;
+  guint unread_count;
+} ReadMark;
+
+static void
+read_mark_free (ReadMark *mark)
+{
+  g_free (mark->group_id);
+  g_free (mark->author);
+  g_free (mark->event_id);
+  g_free (mark);
+}
+
+static gboolean
+mark_read_in_transaction (SottoGroupList  *self,
+                          ReadMark        *mark,
+                          GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *load_error = NULL;
+  gint64 row = 0;
+
+  /* A group this account left keeps its timeline, which reads too. */
+  state = _sotto_store_load_group (self->store, mark->group_id, &row, &load_error);
+  if (state == NULL)
+    {
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      else
+        _sotto_group_list_refuse (error, _("There is no such group"));
+      return FALSE;
+    }
+
+  return _sotto_store_mark_group_read (self->store, row, mark->author, mark->event_id, error)
+         && _sotto_store_count_group_unread (self->store, mark->group_id, &mark->unread_count, error);
+}
+
+static void
+mark_read_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  GError *error = NULL;
+
+  if (!_sotto_store_begin (self->store, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (!mark_read_in_transaction (self, task_data, &error) || !_sotto_store_commit (self->store, &error))
+    {
+      _sotto_store_rollback (self->store);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+mark_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  ReadMark *mark = g_task_get_task_data (task);
+  SottoGroup *group;
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  group = sotto_group_list_find (self, mark->group_id);
+  if (group != NULL)
+    _sotto_group_set_unread_count (group, mark->unread_count);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_group_list_mark_read_async:
+ * @self: a #SottoGroupList
+ * @group: a group
+ * @up_to: (nullable): the newest entry read, or %NULL for all of them
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once it is stored
+ * @user_data: data for @callback
+ *
+ * Marks the members' messages in the group's timeline read, up to and
+ * with @up_to in the timeline's order, which updates
+ * #SottoGroup:unread-count.  No receipt goes: groups have none.
+ */
+void
+sotto_group_list_mark_read_async (SottoGroupList        *self,
+                                  SottoGroup            *group,
+                                  const SottoGroupEvent *up_to,
+                                  GCancellable          *cancellable,
+                                  GAsyncReadyCallback    callback,
+                                  gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ReadMark *mark;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+
+  mark = g_new0 (ReadMark, 1);
+  mark->group_id = g_strdup (sotto_group_get_id (group));
+  if (up_to != NULL)
+    {
+      mark->author = g_strdup (up_to->author);
+      mark->event_id = g_strdup (up_to->id);
+    }
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_mark_read_async);
+  g_task_set_task_data (task, mark, (GDestroyNotify) read_mark_free);
+  _sotto_task_run_step (task, self->store, mark_read_thread, mark_read_cb);
+}
+
+gboolean
+sotto_group_list_mark_read_finish (SottoGroupList  *self,
+                                   GAsyncResult    *result,
+                                   GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_group_list_mark_read_async, error);
 }
 
 /* The newest entry, which the conversation list shows and orders by */

@@ -206,6 +206,61 @@ deliveries_listed_cb (GObject      *object,
 }
 
 static void
+unread_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  GStrv ids = task_data;
+  g_autoptr(GArray) counts = g_array_new (FALSE, FALSE, sizeof (guint));
+  GError *error = NULL;
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      guint count = 0;
+
+      if (!_sotto_store_count_group_unread (self->store, ids[i], &count, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_array_append_val (counts, count);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&counts), (GDestroyNotify) g_array_unref);
+}
+
+static void
+unread_counted_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  GStrv ids = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GArray) counts = NULL;
+  GError *error = NULL;
+  GTask *step;
+
+  counts = g_task_propagate_pointer (G_TASK (result), &error);
+  if (counts == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < counts->len; i++)
+    _sotto_group_set_unread_count (sotto_group_list_find (self, ids[i]), g_array_index (counts, guint, i));
+
+  /* Then the changes the relay did not take before. */
+  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
+  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
+  g_object_unref (step);
+}
+
+static void
 load_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -213,6 +268,7 @@ load_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoGroupList *self = SOTTO_GROUP_LIST (object);
   g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
   GError *error = NULL;
   GTask *step;
 
@@ -224,13 +280,17 @@ load_cb (GObject      *object,
     }
 
   for (guint i = 0; i < groups->len; i++)
-    _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
+    {
+      SottoGroup *group = _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
+
+      g_strv_builder_add (ids, sotto_group_get_id (group));
+    }
   g_ptr_array_set_free_func (groups, NULL);
 
-  /* Then the changes the relay did not take before. */
-  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
-  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
-  _sotto_store_run_in_thread (self->store, step, list_thread);
+  /* Then how much of each is unread. */
+  step = g_task_new (self, NULL, unread_counted_cb, g_steal_pointer (&task));
+  g_task_set_task_data (step, g_strv_builder_end (ids), (GDestroyNotify) g_strfreev);
+  _sotto_store_run_in_thread (self->store, step, unread_thread);
   g_object_unref (step);
 }
 

@@ -585,6 +585,66 @@ test_relay_down (void)
   g_assert_cmpstr (at_bob, ==, at_alice);
 }
 
+/* The unread count of @profile's one group, as group list prints it. */
+static gint64
+group_unread (CliTest    *test,
+              const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "list", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  cli_assert_ok (result);
+  lines = cli_parse_lines (result->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  return json_object_get_int_member (g_ptr_array_index (lines, 0), "unread");
+}
+
+/* Members' messages are unread until the user reads them, up to one of
+ * them or all; changes and one's own messages are never unread, and the
+ * count outlives the process. */
+static void
+test_unread (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  const char *second_id;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_assert_cmpint (group_unread (test, bob), ==, 0);
+
+  send_group_ok (test, alice, group, "One");
+  send_group_ok (test, alice, group, "Two");
+  send_group_ok (test, alice, group, "Three");
+  send_group_ok (test, bob, group, "Mine");
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 3);
+  second_id = json_object_get_string_member (g_ptr_array_index (lines, 1), "id");
+  g_assert_cmpint (group_unread (test, bob), ==, 3);
+  g_assert_cmpint (group_unread (test, alice), ==, 0);
+
+  result = cli_run (test, bob, "--json", "group", "read", group, second_id, NULL);
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpint (json_object_get_int_member (object, "unread"), ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  g_assert_cmpint (group_unread (test, bob), ==, 1);
+
+  result = cli_run (test, bob, "group", "read", group, "no-such-message", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  g_assert_cmpint (group_unread (test, bob), ==, 1);
+
+  cli_run_ok (test, bob, "group", "read", group, NULL);
+  g_assert_cmpint (group_unread (test, bob), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -596,6 +656,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/key-change", test_key_change);
   g_test_add_func ("/cli/groups/relay-down", test_relay_down);
   g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
+  g_test_add_func ("/cli/groups/unread", test_unread);
 
   return g_test_run ();
 }
