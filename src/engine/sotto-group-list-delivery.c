@@ -320,14 +320,26 @@ _sotto_group_keep_catch_up (SottoStore       *store,
 }
 
 static void
-released_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
+kept_delivered_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
 
+  /* What did not go (the member is held, or the relay is away) waits in
+   * the store for the next time. */
   if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
-    g_debug ("Group contents still wait for a member: %s", error->message);
+    g_debug ("Group contents wait for their members: %s", error->message);
+}
+
+/* Delivers @deliveries, kept in the store, with nobody waiting for the
+ * outcome: catch-ups, and what waited for a member's hold. */
+void
+_sotto_group_list_deliver_kept (SottoGroupList *self,
+                                GPtrArray      *deliveries)
+{
+  if (deliveries->len > 0)
+    _sotto_group_list_deliver_stored_async (self, deliveries, kept_delivered_cb, NULL);
 }
 
 static void
@@ -357,8 +369,7 @@ held_listed_cb (GObject      *object,
         g_ptr_array_add (waiting, g_steal_pointer (&deliveries->pdata[i]));
     }
 
-  if (waiting->len > 0)
-    _sotto_group_list_deliver_stored_async (self, waiting, released_cb, NULL);
+  _sotto_group_list_deliver_kept (self, waiting);
 }
 
 static void
@@ -377,49 +388,16 @@ list_held_thread (GTask        *task,
     g_task_return_pointer (task, deliveries, (GDestroyNotify) g_ptr_array_unref);
 }
 
-/* Sending to a contact is no longer held: what waited for it in its
- * groups (catch-ups, messages) goes now. */
-static void
-sending_held_cb (SottoGroupList    *self,
-                 GParamSpec        *pspec,
-                 SottoConversation *conversation)
+/* Sending to a contact is no longer held (the outbox's ::hold-ended):
+ * what waited for it in its groups (catch-ups, messages) goes now. */
+void
+_sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
+                                 SottoConversation *conversation,
+                                 SottoGroupList    *self)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GTask) task = NULL;
 
-  if (sotto_conversation_get_sending_held (conversation))
-    return;
-
   task = g_task_new (self, NULL, held_listed_cb, g_strdup (sotto_contact_get_uuid (contact)));
   _sotto_store_run_in_thread (self->store, task, list_held_thread);
-}
-
-static void
-conversations_changed_cb (SottoGroupList *self,
-                          guint           position,
-                          guint           removed,
-                          guint           added,
-                          GListModel     *conversations)
-{
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr(SottoConversation) conversation = g_list_model_get_item (conversations, i);
-
-      /* A conversation that moves in the list is added again. */
-      if (g_signal_handler_find (conversation, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA,
-                                 0, 0, NULL, sending_held_cb, self) == 0)
-        g_signal_connect_object (conversation, "notify::sending-held",
-                                 G_CALLBACK (sending_held_cb), self, G_CONNECT_SWAPPED);
-    }
-}
-
-/* Follows every conversation's hold, for what waited for the contact. */
-void
-_sotto_group_list_watch_holds (SottoGroupList *self)
-{
-  GListModel *conversations = G_LIST_MODEL (self->conversations);
-
-  g_signal_connect_object (conversations, "items-changed",
-                           G_CALLBACK (conversations_changed_cb), self, G_CONNECT_SWAPPED);
-  conversations_changed_cb (self, 0, 0, g_list_model_get_n_items (conversations), conversations);
 }

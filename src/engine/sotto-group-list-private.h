@@ -10,6 +10,7 @@
 #include "sotto-group-list.h"
 #include "sotto-group-state-private.h"
 #include "sotto-messenger.h"
+#include "sotto-outbox-private.h"
 #include "sotto-protocol-state-private.h"
 #include "sotto-store-groups-private.h"
 #include "sotto-store-private.h"
@@ -70,6 +71,8 @@ void            _sotto_group_list_deliver_stored_async  (SottoGroupList      *se
 gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *self,
                                                          GAsyncResult        *result,
                                                          GError             **error);
+void            _sotto_group_list_deliver_kept  (SottoGroupList      *self,
+                                                 GPtrArray           *deliveries);
 SottoGroupDelivery *_sotto_group_keep_catch_up (SottoStore          *store,
                                                 SottoGroupState     *state,
                                                 gint64               row,
@@ -77,7 +80,9 @@ SottoGroupDelivery *_sotto_group_keep_catch_up (SottoStore          *store,
                                                 const char          *own_username,
                                                 const char          *uuid,
                                                 GError             **error) G_GNUC_WARN_UNUSED_RESULT;
-void            _sotto_group_list_watch_holds   (SottoGroupList      *self);
+void            _sotto_group_list_hold_ended_cb (SottoOutbox         *outbox,
+                                                 SottoConversation   *conversation,
+                                                 SottoGroupList      *self);
 
 /* sotto-group-list-timeline.c */
 void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,

@@ -374,18 +374,6 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
   return receive_updates (store, state, row, own_uuid, sender, content, news, error);
 }
 
-static void
-caught_up_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* What did not go waits in the store for the next time. */
-  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
-    g_debug ("Could not catch a member of a group up yet: %s", error->message);
-}
-
 /* Shows what a group content brought, once it is stored; @news stays
  * the caller's.  The catch-ups it kept then go. */
 void
@@ -401,6 +389,5 @@ _sotto_group_list_received (SottoGroupList *self,
   for (guint i = 0; i < news->events->len; i++)
     _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
 
-  if (news->deliveries->len > 0)
-    _sotto_group_list_deliver_stored_async (self, news->deliveries, caught_up_cb, NULL);
+  _sotto_group_list_deliver_kept (self, news->deliveries);
 }

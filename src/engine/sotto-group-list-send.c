@@ -162,9 +162,10 @@ current_sender_key (SottoGroupList  *self,
 
 static gboolean
 prepare_in_transaction (SottoGroupList  *self,
-                        GroupSend       *send,
+                        gpointer         data,
                         GError         **error)
 {
+  GroupSend *send = data;
   SottoStore *store = _sotto_group_list_get_store (self);
   const char *own_uuid = sotto_account_get_uuid (self->account);
   g_autoptr(SottoGroupState) state = NULL;
@@ -246,38 +247,13 @@ prepare_in_transaction (SottoGroupList  *self,
   return TRUE;
 }
 
-/* Runs @func in a transaction of its own on the store's thread. */
-static void
-run_in_transaction (GTask    *task,
-                    gboolean (*func) (SottoGroupList *, GroupSend *, GError **))
-{
-  SottoGroupList *self = g_task_get_source_object (task);
-  SottoStore *store = _sotto_group_list_get_store (self);
-  GError *error = NULL;
-
-  if (!_sotto_store_begin (store, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (!func (self, g_task_get_task_data (task), &error) || !_sotto_store_commit (store, &error))
-    {
-      _sotto_store_rollback (store);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
-}
-
 static void
 prepare_thread (GTask        *task,
                 gpointer      source_object,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  run_in_transaction (task, prepare_in_transaction);
+  _sotto_group_list_run_in_transaction (task, prepare_in_transaction);
 }
 
 /* The access key of the member @uuid, from the profile key of its
@@ -390,24 +366,17 @@ add_recipient (SottoGroupList  *self,
  * send for every member who has it. */
 static gboolean
 address_in_transaction (SottoGroupList  *self,
-                        GroupSend       *send,
+                        gpointer         data,
                         GError         **error)
 {
+  GroupSend *send = data;
   SottoStore *store = _sotto_group_list_get_store (self);
   g_autoptr(SottoGroupState) state = NULL;
-  GError *load_error = NULL;
   gint64 row = 0;
 
-
-  state = _sotto_store_load_group (store, send->group_id, &row, &load_error);
+  state = _sotto_group_list_load_group (self, send->group_id, &row, error);
   if (state == NULL)
-    {
-      if (load_error != NULL)
-        g_propagate_error (error, load_error);
-      else
-        _sotto_group_list_refuse (error, _("There is no such group"));
-      return FALSE;
-    }
+    return FALSE;
 
   for (guint i = 0; i < send->shared->len; i++)
     {
@@ -453,9 +422,10 @@ address_in_transaction (SottoGroupList  *self,
  * and deleted meanwhile has no row, and nothing is marked. */
 static gboolean
 mark_sealed_in_transaction (SottoGroupList  *self,
-                            GroupSend       *send,
+                            gpointer         data,
                             GError         **error)
 {
+  GroupSend *send = data;
   return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
                                                send->message_id, error);
 }
@@ -466,7 +436,7 @@ mark_sealed_thread (GTask        *task,
                     gpointer      task_data,
                     GCancellable *cancellable)
 {
-  run_in_transaction (task, mark_sealed_in_transaction);
+  _sotto_group_list_run_in_transaction (task, mark_sealed_in_transaction);
 }
 
 static void
@@ -475,7 +445,7 @@ address_thread (GTask        *task,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  run_in_transaction (task, address_in_transaction);
+  _sotto_group_list_run_in_transaction (task, address_in_transaction);
 }
 
 /* Completes the send: with an error naming the first member it could

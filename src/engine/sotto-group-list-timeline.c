@@ -8,8 +8,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
-
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
@@ -147,23 +145,17 @@ read_mark_free (ReadMark *mark)
 
 static gboolean
 mark_read_in_transaction (SottoGroupList  *self,
-                          ReadMark        *mark,
+                          gpointer         data,
                           GError         **error)
 {
+  ReadMark *mark = data;
   g_autoptr(SottoGroupState) state = NULL;
-  GError *load_error = NULL;
   gint64 row = 0;
 
   /* A group this account left keeps its timeline, which reads too. */
-  state = _sotto_store_load_group (self->store, mark->group_id, &row, &load_error);
+  state = _sotto_group_list_load_group (self, mark->group_id, &row, error);
   if (state == NULL)
-    {
-      if (load_error != NULL)
-        g_propagate_error (error, load_error);
-      else
-        _sotto_group_list_refuse (error, _("There is no such group"));
-      return FALSE;
-    }
+    return FALSE;
 
   return _sotto_store_mark_group_read (self->store, row, mark->author, mark->event_id, error)
          && _sotto_store_count_group_unread (self->store, mark->group_id, &mark->unread_count, error);
@@ -175,23 +167,7 @@ mark_read_thread (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  SottoGroupList *self = source_object;
-  GError *error = NULL;
-
-  if (!_sotto_store_begin (self->store, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (!mark_read_in_transaction (self, task_data, &error) || !_sotto_store_commit (self->store, &error))
-    {
-      _sotto_store_rollback (self->store);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
+  _sotto_group_list_run_in_transaction (task, mark_read_in_transaction);
 }
 
 static void
@@ -328,8 +304,10 @@ typedef struct
 {
   char *group_id;
   SottoGroupEvent *event;
-  /* The catch-up kept for the member, if any (SottoGroupDelivery). */
+  /* The catch-up kept for the member, if any (SottoGroupDelivery), and
+   * whether the group was still there. */
   GPtrArray *deliveries;
+  gboolean found;
 } KeyChange;
 
 static void
@@ -349,20 +327,25 @@ key_change_free (KeyChange *change)
  * under its old key opened nothing. */
 static gboolean
 key_change_in_transaction (SottoGroupList  *self,
-                           KeyChange       *change,
-                           gboolean        *found,
+                           gpointer         data,
                            GError         **error)
 {
+  KeyChange *change = data;
   g_autoptr(SottoGroupState) state = NULL;
   const char *uuid = change->event->author;
   SottoGroupDelivery *delivery;
-  GError *keep_error = NULL;
+  GError *load_error = NULL;
   gint64 row = 0;
 
-  state = _sotto_store_load_group (self->store, change->group_id, &row, error);
-  *found = state != NULL;
+  state = _sotto_store_load_group (self->store, change->group_id, &row, &load_error);
   if (state == NULL)
-    return error == NULL || *error == NULL;
+    {
+      /* A group deleted meanwhile has nothing to show. */
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      return load_error == NULL;
+    }
+  change->found = TRUE;
 
   if (!_sotto_store_add_group_event (self->store, row, change->event, error))
     return FALSE;
@@ -374,10 +357,10 @@ key_change_in_transaction (SottoGroupList  *self,
     return FALSE;
 
   delivery = _sotto_group_keep_catch_up (self->store, state, row, sotto_account_get_uuid (self->account),
-                                         sotto_account_get_username (self->account), uuid, &keep_error);
-  if (keep_error != NULL)
+                                         sotto_account_get_username (self->account), uuid, &load_error);
+  if (load_error != NULL)
     {
-      g_propagate_error (error, keep_error);
+      g_propagate_error (error, load_error);
       return FALSE;
     }
   if (delivery != NULL)
@@ -392,37 +375,7 @@ key_change_thread (GTask        *task,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  SottoGroupList *self = source_object;
-  gboolean found = FALSE;
-  GError *error = NULL;
-
-  if (!_sotto_store_begin (self->store, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (!key_change_in_transaction (self, task_data, &found, &error) || !_sotto_store_commit (self->store, &error))
-    {
-      _sotto_store_rollback (self->store);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_boolean (task, found);
-}
-
-static void
-caught_up_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* What did not go (the member is held, or the relay is away) waits
-   * in the store. */
-  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
-    g_debug ("A group catch-up waits for its member: %s", error->message);
+  _sotto_group_list_run_in_transaction (task, key_change_in_transaction);
 }
 
 static void
@@ -437,16 +390,16 @@ key_change_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      if (error != NULL)
-        g_warning ("Could not show a member’s key change in a group: %s", error->message);
+      g_warning ("Could not show a member’s key change in a group: %s", error->message);
       return;
     }
+  if (!change->found)
+    return;
 
   group = sotto_group_list_find (self, change->group_id);
   if (group != NULL)
     _sotto_group_list_emit_event (self, group, change->event);
-  if (change->deliveries->len > 0)
-    _sotto_group_list_deliver_stored_async (self, change->deliveries, caught_up_cb, NULL);
+  _sotto_group_list_deliver_kept (self, change->deliveries);
 }
 
 /* A member's safety number changed: each group it is in shows it, as

@@ -73,7 +73,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
   g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
-  _sotto_group_list_watch_holds (self);
+  g_signal_connect_object (self->outbox, "hold-ended", G_CALLBACK (_sotto_group_list_hold_ended_cb), self, 0);
 
   return self;
 }
@@ -457,15 +457,15 @@ _sotto_group_list_refuse (GError     **error,
   return FALSE;
 }
 
-/* Runs on the store's thread.  The group @group_id, which this account
- * must be a member of, and its row. */
+/* Runs on the store's thread.  The group @group_id and its row; one
+ * there is not is an error. */
 SottoGroupState *
-_sotto_group_list_load_member_group (SottoGroupList  *self,
-                                     const char      *group_id,
-                                     gint64          *row,
-                                     GError         **error)
+_sotto_group_list_load_group (SottoGroupList  *self,
+                              const char      *group_id,
+                              gint64          *row,
+                              GError         **error)
 {
-  g_autoptr(SottoGroupState) state = NULL;
+  SottoGroupState *state;
   GError *load_error = NULL;
 
   state = _sotto_store_load_group (self->store, group_id, row, &load_error);
@@ -475,8 +475,24 @@ _sotto_group_list_load_member_group (SottoGroupList  *self,
         g_propagate_error (error, load_error);
       else
         _sotto_group_list_refuse (error, _("There is no such group"));
-      return NULL;
     }
+
+  return state;
+}
+
+/* Runs on the store's thread.  The group @group_id, which this account
+ * must be a member of, and its row. */
+SottoGroupState *
+_sotto_group_list_load_member_group (SottoGroupList  *self,
+                                     const char      *group_id,
+                                     gint64          *row,
+                                     GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+
+  state = _sotto_group_list_load_group (self, group_id, row, error);
+  if (state == NULL)
+    return NULL;
 
   if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
     {
@@ -620,9 +636,10 @@ keep_deliveries (SottoGroupList   *self,
 
 static gboolean
 apply_in_transaction (SottoGroupList  *self,
-                      Operation       *operation,
+                      gpointer         data,
                       GError         **error)
 {
+  Operation *operation = data;
   g_autoptr(SottoGroupState) state = NULL;
   gint64 row = 0;
 
@@ -654,14 +671,13 @@ apply_in_transaction (SottoGroupList  *self,
   return TRUE;
 }
 
-static void
-apply_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+/* Runs on the store's thread: @func on @task's data in a transaction of
+ * its own, which @task returns the outcome of. */
+void
+_sotto_group_list_run_in_transaction (GTask                     *task,
+                                      SottoGroupTransactionFunc  func)
 {
-  SottoGroupList *self = source_object;
-  Operation *operation = task_data;
+  SottoGroupList *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   if (!_sotto_store_begin (self->store, &error))
@@ -670,7 +686,7 @@ apply_thread (GTask        *task,
       return;
     }
 
-  if (!apply_in_transaction (self, operation, &error) || !_sotto_store_commit (self->store, &error))
+  if (!func (self, g_task_get_task_data (task), &error) || !_sotto_store_commit (self->store, &error))
     {
       _sotto_store_rollback (self->store);
       g_task_return_error (task, error);
@@ -678,6 +694,15 @@ apply_thread (GTask        *task,
     }
 
   g_task_return_boolean (task, TRUE);
+}
+
+static void
+apply_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  _sotto_group_list_run_in_transaction (task, apply_in_transaction);
 }
 
 static void

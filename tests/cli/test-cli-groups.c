@@ -149,6 +149,29 @@ own_sender_key (const char *profile,
   return key;
 }
 
+/* @profile's timeline of @group shows, once, that @member's key changed. */
+static void
+assert_key_change_shown (CliTest    *test,
+                         const char *profile,
+                         const char *group,
+                         const char *member)
+{
+  g_autoptr(GPtrArray) lines = group_history (test, profile, group);
+  guint n_shown = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
+        {
+          g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, member);
+          n_shown++;
+        }
+    }
+  g_assert_cmpuint (n_shown, ==, 1);
+}
+
 static gboolean
 lines_mention (GPtrArray  *lines,
                const char *text)
@@ -402,7 +425,6 @@ test_key_change (void)
   g_autofree char *number = NULL;
   g_autoptr(CliResult) held = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  gboolean shown = FALSE;
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
   g_ptr_array_unref (cli_receive (test, bob));
@@ -416,19 +438,7 @@ test_key_change (void)
   g_assert_cmpint (held->status, ==, 1);
   g_assert_nonnull (strstr (held->err, "safety number"));
 
-  lines = group_history (test, alice, group);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      JsonObject *line = g_ptr_array_index (lines, i);
-
-      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
-        {
-          g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, "bob");
-          shown = TRUE;
-        }
-    }
-  g_assert_true (shown);
-  g_clear_pointer (&lines, g_ptr_array_unref);
+  assert_key_change_shown (test, alice, group, "bob");
 
   /* Carol got it; Bob's new key did not. */
   lines = cli_receive (test, carol);
@@ -485,7 +495,6 @@ test_identity_reset (void)
   g_autofree char *at_bob = NULL;
   g_autofree char *at_carol = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  gboolean shown = FALSE;
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
   cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
@@ -511,16 +520,7 @@ test_identity_reset (void)
   cli_send_ok (test, carol, "bob", "New key, same Carol");
   g_ptr_array_unref (cli_receive (test, alice));
   g_ptr_array_unref (cli_receive (test, bob));
-  lines = group_history (test, alice, group);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      JsonObject *line = g_ptr_array_index (lines, i);
-
-      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
-        shown = g_str_equal (json_object_get_string_member (line, "from"), "carol");
-    }
-  g_assert_true (shown);
-  g_clear_pointer (&lines, g_ptr_array_unref);
+  assert_key_change_shown (test, alice, group, "carol");
   cli_run_ok (test, bob, "accept-identity", "carol", NULL);
   cli_run_ok (test, bob, "group", "info", group, NULL);
 
@@ -643,6 +643,10 @@ test_unread (void)
 
   cli_run_ok (test, bob, "group", "read", group, NULL);
   g_assert_cmpint (group_unread (test, bob), ==, 0);
+
+  /* Carol's count is her own: every member's message. */
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_assert_cmpint (group_unread (test, carol), ==, 4);
 }
 
 int
