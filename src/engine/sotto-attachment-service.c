@@ -55,6 +55,9 @@ struct _SottoAttachmentService
 
 G_DEFINE_FINAL_TYPE (SottoAttachmentService, sotto_attachment_service, G_TYPE_OBJECT)
 
+/* The object data key under which a download that saves leaves the file. */
+#define SAVED_KEY "sotto-attachment-saved"
+
 /* A message with files on its way out. */
 typedef struct
 {
@@ -923,6 +926,7 @@ download_stored_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoAttachment *attachment = g_task_get_task_data (task);
   const SottoAttachmentRecord *record = _sotto_attachment_get_record (attachment);
+  GFile *saved = g_object_get_data (G_OBJECT (task), SAVED_KEY);
   GError *error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -933,7 +937,9 @@ download_stored_cb (GObject      *object,
       return;
     }
 
-  if (record->state == SOTTO_ATTACHMENT_STATE_READY)
+  if (record->state == SOTTO_ATTACHMENT_STATE_READY && saved != NULL)
+    g_task_return_pointer (task, g_object_ref (saved), g_object_unref);
+  else if (record->state == SOTTO_ATTACHMENT_STATE_READY)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_new_error (task, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED,
@@ -950,9 +956,11 @@ downloaded_cb (GObject      *object,
   SottoAttachment *attachment = g_task_get_task_data (task);
   g_autoptr(SottoAttachmentRecord) record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
   g_autoptr(GFile) blob = NULL;
+  g_autoptr(GFile) saved = NULL;
+  g_autofree char *sha256_hex = NULL;
   g_autoptr(GError) error = NULL;
 
-  blob = sotto_attachment_download_finish (result, &error);
+  blob = sotto_attachment_download_finish (result, &saved, &sha256_hex, &error);
   if (blob == NULL)
     {
       /* A blob that is not the one described fails for good, until the
@@ -976,24 +984,27 @@ downloaded_cb (GObject      *object,
   g_free (record->file);
   record->file = g_file_get_path (blob);
   _sotto_attachment_update (attachment, record);
+  if (saved != NULL)
+    {
+      g_object_set_data_full (G_OBJECT (task), SAVED_KEY, g_steal_pointer (&saved), g_object_unref);
+      g_object_set_data_full (G_OBJECT (task), SOTTO_ATTACHMENT_EXPORT_SHA256, g_steal_pointer (&sha256_hex), g_free);
+    }
   store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
 }
 
 /* Downloads and checks @attachment into the profile, once, then
  * completes @task, the caller's, with a boolean; the attachment rides
- * on it. */
-void
-_sotto_attachment_service_download (SottoAttachmentService *self,
-                                    SottoAttachment        *attachment,
-                                    GTask                  *task)
+ * on it.  With @save_dir, it is decrypted into @save_dir in the same
+ * pass, and @task completes with the file as export's does. */
+static void
+download (SottoAttachmentService *self,
+          SottoAttachment        *attachment,
+          GFile                  *save_dir,
+          GTask                  *task)
 {
   const SottoAttachmentRecord *record;
   SottoAttachmentState state;
   GError *error = NULL;
-
-  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
-  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
-  g_return_if_fail (G_IS_TASK (task));
 
   g_task_set_task_data (task, g_object_ref (attachment), g_object_unref);
   g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
@@ -1025,9 +1036,22 @@ _sotto_attachment_service_download (SottoAttachmentService *self,
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_DOWNLOADING, 0, NULL);
   sotto_attachment_download_async (self->client, record->pointer->blob_id, record->pointer->key,
                                    record->pointer->digest, record->pointer->size, self->folder,
+                                   save_dir, record->pointer->file_name,
                                    download_progress_cb, attachment,
                                    _sotto_attachment_get_cancellable (attachment),
                                    downloaded_cb, task);
+}
+
+void
+_sotto_attachment_service_download (SottoAttachmentService *self,
+                                    SottoAttachment        *attachment,
+                                    GTask                  *task)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_TASK (task));
+
+  download (self, attachment, NULL, task);
 }
 
 static void
@@ -1082,6 +1106,29 @@ _sotto_attachment_service_export (SottoAttachmentService *self,
   sotto_attachment_export_async (blob, record->pointer->key, record->pointer->digest, record->pointer->size,
                                  dir, record->pointer->file_name, g_task_get_cancellable (task),
                                  exported_cb, task);
+}
+
+/* Saves @attachment into @dir, as the user asked: a ready attachment,
+ * or a sent one, is exported; one not downloaded yet is downloaded,
+ * checked and decrypted in one pass, which reads and hashes it half as
+ * often as a download then an export.  Completes @task as export. */
+void
+_sotto_attachment_service_save (SottoAttachmentService *self,
+                                SottoAttachment        *attachment,
+                                GFile                  *dir,
+                                GTask                  *task)
+{
+  SottoAttachmentState state;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_FILE (dir) && G_IS_TASK (task));
+
+  state = sotto_attachment_get_state (attachment);
+  if (state == SOTTO_ATTACHMENT_STATE_READY || state == SOTTO_ATTACHMENT_STATE_SENT)
+    _sotto_attachment_service_export (self, attachment, dir, task);
+  else
+    download (self, attachment, dir, task);
 }
 
 /* Automatic downloads */

@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utime.h>
 
@@ -930,6 +932,106 @@ test_disappearing_not_saved (void)
   g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
 }
 
+/* The bytes @pid has written to a file in @dir so far, through any of
+ * its descriptors, named or not (an unnamed file shows as "DIR/#N
+ * (deleted)"); 0 when it has none open there. */
+static guint64
+written_into (GPid        pid,
+              const char *dir)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
+  g_autoptr(GDir) listing = g_dir_open (fds, 0, NULL);
+  const char *name;
+  guint64 most = 0;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      g_autofree char *info_path = g_strdup_printf ("/proc/%d/fdinfo/%s", pid, name);
+      g_autofree char *info = NULL;
+      const char *pos;
+
+      if (target == NULL || !g_str_has_prefix (target, prefix)
+          || !g_file_get_contents (info_path, &info, NULL, NULL)
+          || (pos = strstr (info, "pos:")) == NULL)
+        continue;
+      most = MAX (most, g_ascii_strtoull (pos + strlen ("pos:"), NULL, 10));
+    }
+
+  return most;
+}
+
+/* A receive killed (SIGKILL) while it decrypts a file into the download
+ * folder leaves no plaintext byte anywhere: not in the folder, where
+ * the file has no name until its blob passed its checks, nor in either
+ * profile or the relay; and a receive after it leaves none either. */
+static void
+test_killed_while_saving (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=200000000\nblob-quota-bytes=1000000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *relay_dir = g_build_filename (test->root, "relay", NULL);
+  g_autofree char *big_path = NULL;
+  g_autoptr(GDir) listing = NULL;
+  GSubprocess *receiving;
+  const char *name;
+
+  /* The marker in every 4 KiB, so that any part of the file shows. */
+  {
+    g_autofree char *contents = g_malloc (BIG_SIZE / 2);
+
+    for (gsize i = 0; i < BIG_SIZE / 2; i++)
+      contents[i] = (char) (i * 31 + (i >> 13));
+    for (gsize i = 0; i + strlen (MARKER) < BIG_SIZE / 2; i += 4096)
+      memcpy (contents + i, MARKER, strlen (MARKER));
+    big_path = write_file (test, "big.bin", contents, BIG_SIZE / 2);
+  }
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
+
+  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
+  for (;;)
+    {
+      const char *pid = g_subprocess_get_identifier (receiving);
+
+      /* It must still be at work, not done already. */
+      g_assert_nonnull (pid);
+      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
+        break;
+      g_usleep (1000);
+    }
+  g_subprocess_send_signal (receiving, SIGKILL);
+  g_assert_true (g_subprocess_wait (receiving, NULL, NULL));
+  g_assert_true (g_subprocess_get_if_signaled (receiving));
+  g_object_unref (receiving);
+
+  g_assert_false (cli_tree_contains (downloads, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+
+  /* After a restart, whatever became of the file, only a whole one may
+   * show the marker. */
+  cli_run_ok (test, bob, "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  listing = g_dir_open (downloads, 0, NULL);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (downloads, name, NULL);
+      g_autofree char *expected = sha256_of_file (big_path);
+      g_autofree char *saved = sha256_of_file (path);
+
+      g_assert_cmpstr (saved, ==, expected);
+    }
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (relay_dir, MARKER, strlen (MARKER)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -946,6 +1048,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
+  g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
 
   return g_test_run ();
 }
