@@ -256,12 +256,11 @@ sotto_cli_fetch_attachments (SottoCli            *cli,
   fetch->done = done;
   fetch->data = data;
 
-  /* The conversation's timer is the one this message came under: the
-   * messenger hands messages and timer changes over in the order they
-   * arrived. */
+  /* The message's own timer decides, not the conversation's, which may
+   * have changed since the message was sent. */
   if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_REQUEST)
     fetch->withheld = WITHHELD_REQUEST;
-  else if (sotto_conversation_get_timer (conversation) > 0)
+  else if (sotto_message_get_disappears (message))
     fetch->withheld = WITHHELD_DISAPPEARING;
   else
     fetch->dir = download_dir (cli, &fetch->dir_error);

@@ -932,6 +932,37 @@ test_disappearing_not_saved (void)
   g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
 }
 
+/* The message's own timer decides whether its file is saved, not the
+ * conversation's: a file sent without a timer is saved, though the
+ * recipient set one on the conversation before it came. */
+static void
+test_message_timer_decides (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *secret_path = write_file (test, "secret.txt", MARKER, strlen (MARKER));
+  g_autofree char *downloads = g_build_filename (test->root, "downloads", NULL);
+  g_autofree char *expected = sha256_of_file (secret_path);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *attachment;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  /* Alice has not heard of Bob's timer when she sends. */
+  cli_run_ok (test, bob, "timer", "alice", "300", NULL);
+  cli_run_ok (test, alice, "send", "bob", "Kept", "--attach", secret_path, NULL);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  attachment = json_array_get_object_element (json_object_get_array_member (line_with_attachments (lines),
+                                                                            "attachments"), 0);
+  g_assert_false (json_object_has_member (attachment, "withheld"));
+  g_assert_cmpstr (json_object_get_string_member (attachment, "sha256"), ==, expected);
+  g_assert_false (folder_is_empty (downloads));
+}
+
 /* The bytes @pid has written to a file in @dir so far, through any of
  * its descriptors, named or not (an unnamed file shows as "DIR/#N
  * (deleted)"); 0 when it has none open there. */
@@ -1049,6 +1080,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
+  g_test_add_func ("/cli/attachments/message-timer-decides", test_message_timer_decides);
 
   return g_test_run ();
 }
