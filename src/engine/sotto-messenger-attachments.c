@@ -178,7 +178,7 @@ sotto_messenger_download_attachment_finish (SottoMessenger  *self,
  * Uploads the rest of @attachment from where the relay stands, showing
  * its progress, then sends its message if all its files are on the
  * relay.  sotto_messenger_flush_async() resumes every such upload too,
- * without progress.
+ * with its progress on the attachment when a conversation shows it.
  */
 void
 sotto_messenger_retry_upload_async (SottoMessenger      *self,

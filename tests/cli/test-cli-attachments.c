@@ -344,6 +344,51 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
+/* Sends @path from @sender to bob with @text and kills the relay once
+ * it holds @cut_after bytes of the blob: the send fails with the
+ * message kept.  Returns the relay's partial file. */
+static char *
+send_cut_off (CliTest    *test,
+              const char *sender,
+              const char *text,
+              const char *path,
+              guint64     cut_after)
+{
+  g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
+  g_autoptr(CliResult) cut = NULL;
+  GSubprocess *sending;
+  char *partial = NULL;
+
+  sending = cli_spawn (test, sender, "send", "bob", text, "--attach", path, NULL);
+
+  /* Once the relay holds a good part of the blob, it goes away. */
+  while (partial == NULL)
+    {
+      g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *candidate = g_build_filename (blobs, name, "partial", NULL);
+
+          if (name[0] != '.' && file_size (candidate) >= cut_after)
+            {
+              g_free (partial);
+              partial = g_steal_pointer (&candidate);
+            }
+        }
+      if (partial == NULL)
+        g_usleep (20 * 1000);
+    }
+  cli_relay_kill (test->relay);
+
+  cut = cli_wait (sending);
+  g_assert_cmpint (cut->status, ==, 1);
+  g_assert_nonnull (strstr (cut->err, "kept"));
+
+  return partial;
+}
+
 /* A 150 MB file: the relay goes away while it is being uploaded; the
  * sender keeps the message, and its next command resumes the same
  * upload where the relay stood, then sends the message; the recipient
@@ -359,11 +404,9 @@ test_big_file_resumed (void)
   g_autofree char *id = NULL;
   g_autofree char *partial = NULL;
   g_autofree char *resumed_id = NULL;
-  g_autoptr(CliResult) cut = NULL;
   g_autoptr(CliResult) resumed = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  GSubprocess *sending;
   guint64 held;
 
   {
@@ -378,38 +421,7 @@ test_big_file_resumed (void)
   cli_send_ok (test, alice, "bob", "Hi Bob");
   cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
 
-  sending = cli_spawn (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
-
-  /* Once the relay holds a good part of the blob, it goes away. */
-  for (;;)
-    {
-      g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
-
-      if (g_file_test (blobs, G_FILE_TEST_IS_DIR))
-        {
-          g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
-          const char *name;
-
-          while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-            {
-              g_autofree char *path = g_build_filename (blobs, name, "partial", NULL);
-
-              if (name[0] != '.' && file_size (path) >= BIG_CUT_AFTER)
-                {
-                  g_free (partial);
-                  partial = g_steal_pointer (&path);
-                }
-            }
-        }
-      if (partial != NULL)
-        break;
-      g_usleep (20 * 1000);
-    }
-  cli_relay_kill (test->relay);
-
-  cut = cli_wait (sending);
-  g_assert_cmpint (cut->status, ==, 1);
-  g_assert_nonnull (strstr (cut->err, "kept"));
+  partial = send_cut_off (test, alice, "The big one", big_path, BIG_CUT_AFTER);
 
   id = only_blob_id (test->relay->data_dir);
   held = file_size (partial);
@@ -828,6 +840,74 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
+/* An upload cut short and resumed by a flush reports its progress on
+ * the attachment a view shows, and ends sent, as one sent at once: the
+ * model is the one the conversation made from the store. */
+static void
+test_resumed_progress (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'r');
+  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autofree char *partial = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
+  SottoMessenger *messenger;
+  SottoStore *store;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  partial = send_cut_off (test, alice, "Resumed", path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  /* The message with the file, as the view reads it from the store. */
+  messages = sotto_conversation_get_messages (conversation);
+  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (last))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (last), ==, "Resumed");
+  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), !=, SOTTO_ATTACHMENT_STATE_SENT);
+  g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
+
+  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+  g_assert_cmpuint (watch.progress->len, >=, 1);
+  for (guint i = 1; i < watch.progress->len; i++)
+    g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
+  g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
+
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_clear_object (&attachment);
+  g_clear_object (&last);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  g_array_unref (watch.progress);
+  g_array_unref (watch.states);
+}
+
 /* The blobs the attachment service keeps in @profile. */
 static guint
 count_profile_blobs (const char *profile)
@@ -1077,6 +1157,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/expired", test_expired);
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
+  g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
