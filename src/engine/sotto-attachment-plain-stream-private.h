@@ -21,7 +21,7 @@ G_DECLARE_FINAL_TYPE (SottoAttachmentPlainStream, sotto_attachment_plain_stream,
  * until sotto_attachment_plain_stream_publish().  On a file system
  * without unnamed files it is a hidden 0600 file, which the stream
  * removes when it is dropped unpublished, and which the next stream in
- * @dir removes if a crash left it.  Written in a worker thread; the
+ * @dir removes if a crash left it, on any file system.  Written in a worker thread; the
  * SHA-256 of what was written is kept as it goes. */
 SottoAttachmentPlainStream *sotto_attachment_plain_stream_new     (GFile                       *dir,
                                                                    GError                     **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -38,8 +38,9 @@
  *
  * Some file systems (FAT on a USB stick, some network ones) have no
  * unnamed files.  There the file is hidden, 0600, and locked (flock)
- * while it is written; a stream that starts in the folder removes the
- * unlocked ones, which only a dead process can have left. */
+ * while it is written.  Every stream that starts in a folder removes
+ * the unlocked ones, which only a dead process can have left (or an
+ * older Sotto, which wrote them everywhere). */
 
 #define PART_PREFIX ".sotto-download-"
 #define PART_SUFFIX ".part"
@@ -197,8 +198,6 @@ open_part (SottoAttachmentPlainStream  *self,
   guint8 random[8];
   char hex[2 * sizeof random + 1];
 
-  sweep_parts (self->dir_fd);
-
   randombytes_buf (random, sizeof random);
   self->part_name = g_strconcat (PART_PREFIX, sodium_bin2hex (hex, sizeof hex, random, sizeof random),
                                  PART_SUFFIX, NULL);
@@ -255,6 +254,7 @@ sotto_attachment_plain_stream_new (GFile   *dir,
       return NULL;
     }
 
+  sweep_parts (self->dir_fd);
   self->fd = openat (self->dir_fd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
   if (self->fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
     {
