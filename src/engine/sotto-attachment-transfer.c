@@ -31,9 +31,12 @@
  * the user exports to.
  *
  * Each step reads its file once: a download is checked as it is written
- * (SottoAttachmentCheckStream), an export decrypts and checks in one
- * pass, and an upload reads its blob without a worker thread for each of
- * libsoup's reads (SottoAttachmentBlobStream). */
+ * (SottoAttachmentCheckStream), and decrypted in the same pass when the
+ * user saves it at once; an export decrypts and checks in one pass; the
+ * plaintext has no name until the checks passed
+ * (SottoAttachmentPlainStream); and an upload reads its blob through a
+ * thread of its own, not a worker thread for each of libsoup's reads
+ * (SottoAttachmentBlobStream). */
 
 typedef struct
 {
