@@ -5,8 +5,9 @@
  *
  * Attachments end to end through a local sotto-relay with the engine's
  * own steps: a file encrypted into a profile folder, its upload created
- * and sent (upload), then fetched, checked and decrypted into another
- * folder (download).  The peer is the same relay client moving the
+ * and sent (upload), then fetched into a profile folder, checked and
+ * decrypted into another folder in one pass (download), as sotto-cli's
+ * receive does.  The peer is the same relay client moving the
  * plaintext as a blob, with no encryption on either side, which is what
  * encryption costs against.  Then ten such uploads at once through the
  * engine, with the relay's resident memory before and at its peak, which
@@ -143,7 +144,8 @@ engine_upload (SottoRelayClient *client,
   return upload;
 }
 
-/* Sotto: fetched and checked into @folder, decrypted into @out_dir. */
+/* Sotto: fetched and checked into @folder and decrypted into @out_dir
+ * in the same pass, as sotto-cli's receive saves a file. */
 static void
 engine_download (SottoRelayClient      *client,
                  SottoAttachmentUpload *upload,
@@ -151,25 +153,18 @@ engine_download (SottoRelayClient      *client,
                  GFile                 *out_dir)
 {
   g_autoptr(GAsyncResult) downloaded = NULL;
-  g_autoptr(GAsyncResult) exported = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) blob = NULL;
   g_autoptr(GFile) file = NULL;
   g_autofree char *sha256 = NULL;
 
   sotto_attachment_download_async (client, upload->id, upload->key, upload->digest, upload->size, folder,
-                                   NULL, NULL, NULL, result_cb, &downloaded);
+                                   out_dir, "out.bin", NULL, NULL, NULL, result_cb, &downloaded);
   wait_for (&downloaded);
-  blob = sotto_attachment_download_finish (downloaded, &error);
+  blob = sotto_attachment_download_finish (downloaded, &file, &sha256, &error);
   if (blob == NULL)
     g_error ("Cannot download: %s", error->message);
 
-  sotto_attachment_export_async (blob, upload->key, upload->digest, upload->size, out_dir, "out.bin", NULL,
-                                 result_cb, &exported);
-  wait_for (&exported);
-  file = sotto_attachment_export_finish (exported, &sha256, &error);
-  if (file == NULL)
-    g_error ("Cannot decrypt: %s", error->message);
   g_file_delete (file, NULL, NULL);
   g_file_delete (blob, NULL, NULL);
 }

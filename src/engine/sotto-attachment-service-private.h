@@ -76,5 +76,9 @@ void      _sotto_attachment_service_export        (SottoAttachmentService *self,
                                                    SottoAttachment        *attachment,
                                                    GFile                  *dir,
                                                    GTask                  *task);
+void      _sotto_attachment_service_save          (SottoAttachmentService *self,
+                                                   SottoAttachment        *attachment,
+                                                   GFile                  *dir,
+                                                   GTask                  *task);
 
 G_END_DECLS

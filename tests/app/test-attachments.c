@@ -41,6 +41,43 @@
  * and the viewer, and pasted pictures: set before GLib reads it. */
 static char *runtime_dir;
 
+/* The desktop's data and configuration folders, where a test opener
+ * is the default application for text and for any file: a script that
+ * copies the file it is asked to open to OPENED_RECORD. */
+static char *desktop_dir;
+
+#define OPENED_RECORD "opened"
+
+static void
+install_opener (void)
+{
+  g_autofree char *data = g_build_filename (desktop_dir, "data", NULL);
+  g_autofree char *applications = g_build_filename (data, "applications", NULL);
+  g_autofree char *config = g_build_filename (desktop_dir, "config", NULL);
+  g_autofree char *script = g_build_filename (desktop_dir, "opener.sh", NULL);
+  g_autofree char *record = g_build_filename (desktop_dir, OPENED_RECORD, NULL);
+  g_autofree char *script_text = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *entry_path = g_build_filename (applications, "sotto-test-opener.desktop", NULL);
+  g_autofree char *defaults = g_build_filename (config, "mimeapps.list", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (applications, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  script_text = g_strdup_printf ("#!/bin/sh\ncp \"$1\" '%s.part' && mv '%s.part' '%s'\n", record, record, record);
+  g_assert_true (g_file_set_contents (script, script_text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0700), ==, 0);
+  entry = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Sotto test opener\nExec=%s %%f\n"
+                           "MimeType=text/plain;application/octet-stream;\nNoDisplay=true\n", script);
+  g_assert_true (g_file_set_contents (entry_path, entry, -1, NULL));
+  g_assert_true (g_file_set_contents (defaults,
+                                      "[Default Applications]\n"
+                                      "text/plain=sotto-test-opener.desktop\n"
+                                      "application/octet-stream=sotto-test-opener.desktop\n",
+                                      -1, NULL));
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+}
+
 static char *
 temp_path (const char *name)
 {
@@ -371,6 +408,36 @@ test_attachments_file (Fixture       *fixture,
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   wait_until (g_file_test (saved_path, G_FILE_TEST_EXISTS) && find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG) == NULL);
   wait_until ((g_free (saved_sha256), saved_sha256 = sha256_of_file (saved_path), g_str_equal (saved_sha256, sent_sha256)));
+}
+
+/* Open: a downloaded file goes to the desktop's default application for
+ * its type, a real process (the test opener), which gets the file
+ * decrypted, whole. */
+static void
+test_attachments_open (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *file_path = temp_path ("notes.txt");
+  g_autofree char *record = g_build_filename (desktop_dir, OPENED_RECORD, NULL);
+  g_autofree char *opened = NULL;
+  SottoAttachment *attachment;
+  GtkWidget *row;
+
+  g_assert_true (g_file_set_contents (file_path, "Notes to open, and nothing else\n", -1, NULL));
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "Read this", "--attach", file_path, NULL));
+
+  wait_until ((row = find_file_row (fixture, "notes.txt")) != NULL);
+  attachment = sotto_file_row_get_attachment (SOTTO_FILE_ROW (row));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, "notes.txt")), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  wait_until ((row = find_file_row (fixture, "notes.txt")) != NULL && shows_button (row, "file.open"));
+
+  g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+  g_assert_true (gtk_widget_activate_action (row, "file.open", NULL));
+  wait_until (g_file_test (record, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (record, &opened, NULL, NULL));
+  g_assert_cmpstr (opened, ==, "Notes to open, and nothing else\n");
 }
 
 static GtkDropTarget *
@@ -740,6 +807,8 @@ main (int   argc,
 {
   runtime_dir = g_dir_make_tmp ("sotto-runtime-XXXXXX", NULL);
   g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  desktop_dir = g_dir_make_tmp ("sotto-desktop-XXXXXX", NULL);
+  install_opener ();
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -749,6 +818,8 @@ main (int   argc,
               fixture_set_up, test_attachments_picture, fixture_tear_down);
   g_test_add ("/app/attachments/file", Fixture, NULL,
               fixture_set_up, test_attachments_file, fixture_tear_down);
+  g_test_add ("/app/attachments/open", Fixture, NULL,
+              fixture_set_up, test_attachments_open, fixture_tear_down);
   g_test_add ("/app/attachments/send", Fixture, NULL,
               fixture_set_up, test_attachments_send, fixture_tear_down);
   g_test_add ("/app/attachments/upload-retry", Fixture, NULL,
