@@ -9,8 +9,8 @@
  * its bytes in rows of at most RELAY_BLOB_CHUNK keyed by their offset,
  * and `blob_usage` what each account is charged.
  *
- * Each append is one statement, and so one transaction, that adds a
- * chunk and moves the blob's count of stored bytes on: what it returns
+ * Each append is one statement, and so one transaction, that writes
+ * its bytes and moves the blob's count of stored bytes on: what it returns
  * from is durable, and a crash leaves the blob as it stood after the
  * last append that returned.  A blob is committed by marking it so once
  * every byte is stored.  Creating a blob charges its owner in the same
@@ -67,13 +67,29 @@ static const char busy_sql[] =
   "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " LOCK_CLASS
   "  AND objid = $1::oid AND objsubid = 2";
 
-/* Appends $4, of $3 bytes, at $2, which must be where the blob stands. */
+/* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
+ * one row if it did.  The bytes go at the end of the last chunk while
+ * that has room for them, else into a chunk of their own: a client
+ * that sends a few bytes a part then adds no rows, and any two chunks
+ * in a row hold more than RELAY_BLOB_CHUNK, so that a blob has at most
+ * about twice as many as its size calls for, whatever its parts were. */
 static const char append_sql[] =
   "WITH grown AS ("
   "  UPDATE blobs SET stored = stored + $3::bigint"
   "  WHERE id = $1 AND stored = $2::bigint AND NOT committed AND stored + $3::bigint <= size"
-  "  RETURNING id) "
-  "INSERT INTO blob_chunks (blob, offset_bytes, data) SELECT id, $2::bigint, $4 FROM grown";
+  "  RETURNING id), "
+  "roomy AS ("
+  "  SELECT c.offset_bytes FROM blob_chunks AS c, grown WHERE c.blob = grown.id"
+  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (RELAY_BLOB_CHUNK)
+  "  AND c.offset_bytes + length (c.data) = $2::bigint"
+  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (RELAY_BLOB_CHUNK) "), "
+  "extended AS ("
+  "  UPDATE blob_chunks AS c SET data = c.data || $4 FROM roomy"
+  "  WHERE c.blob = $1 AND c.offset_bytes = roomy.offset_bytes), "
+  "added AS ("
+  "  INSERT INTO blob_chunks (blob, offset_bytes, data) SELECT id, $2::bigint, $4 FROM grown"
+  "  WHERE NOT EXISTS (SELECT FROM roomy)) "
+  "SELECT count (*) FROM grown";
 
 static const char commit_sql[] =
   "UPDATE blobs SET committed = true WHERE id = $1 AND stored = size AND NOT committed";
@@ -413,7 +429,7 @@ pg_append (RelayBlobStore  *store,
   if (status != RELAY_BLOB_OK)
     return status;
   /* The sweep removed the blob meanwhile. */
-  if (changed_rows (result) != 1)
+  if (relay_pg_value_int (result, 0, 0) != 1)
     return RELAY_BLOB_NOT_FOUND;
   handle->position += length;
   return RELAY_BLOB_OK;

@@ -1145,6 +1145,32 @@ test_postgresql_restart (TestFixture   *fixture,
   assert_downloads (fixture->relay, alice->auth, id, 1000);
 }
 
+/* A client that sends its upload a few bytes a part: the bytes go into
+ * the chunk before while it has room, so that tiny parts cost the
+ * database no more rows, nor a download more of them to read, than
+ * the blob's size calls for. */
+static void
+test_small_parts (TestFixture   *fixture,
+                  gconstpointer  conf)
+{
+  guint64 part = 16, size = 64 * part;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autofree char *rows_sql = g_strdup_printf ("SELECT count (*) FROM blob_chunks WHERE blob = '%s'", id);
+  gboolean committed = FALSE;
+
+  for (guint64 first = 0; first < size; first += part)
+    {
+      g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, first, part, size, PART_RANGED);
+
+      assert_part_done (done, first + part, first + part == size);
+    }
+  g_assert_cmpint (stored_bytes (fixture, id, &committed), ==, (gint64) size);
+  g_assert_true (committed);
+  g_assert_cmpint (test_fixture_query_int (fixture, rows_sql), ==, 1);
+  assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
 /* Two nodes that sweep every second: the expired blobs' rows go, each
  * owner gets back exactly what it was charged, and a node that did not
  * sweep sees it. */
@@ -1207,6 +1233,7 @@ main (int   argc,
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
+    { "/relay/blob/small-parts", &blob_conf, test_small_parts },
   };
 
   g_test_init (&argc, &argv, NULL);
