@@ -21,8 +21,12 @@
  * An upload open to append holds a session-level advisory lock on its
  * id in a connection of its own until it is closed, so that two nodes
  * cannot write parts of one upload at once; the lock goes with the
- * session, also when its node dies.  The other operations take a
- * connection from a small pool for one statement at a time.
+ * session, also when its node dies.  A node that freezes (SIGSTOP, a
+ * paused VM) or loses its path to the server keeps the session, and
+ * the lock, until PostgreSQL notices: the session ends once it has been
+ * idle longer than a part waits for its client's next chunk.  The other
+ * operations take a connection from a small pool for one statement at
+ * a time.
  */
 
 #include "config.h"
@@ -118,6 +122,7 @@ typedef struct
 {
   RelayBlobStore  parent;
   char           *url;
+  char            idle_sql[64]; /* the idle session timeout of an upload */
   GMutex          lock;
   GPtrArray      *idle;     /* of PGconn, each perhaps with an unlock's result to read */
   guint           uploads;  /* handles open to append */
@@ -332,6 +337,8 @@ lock_upload (PgStore    *self,
   RelayBlobStatus status;
 
   lock_key (id, key);
+  if (!relay_pg_exec (conn, self->idle_sql))
+    return RELAY_BLOB_FAILED;
   status = query (self, conn, "SELECT pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)", params, 1, NULL, 0,
                   &result);
   if (status != RELAY_BLOB_OK)
@@ -340,12 +347,13 @@ lock_upload (PgStore    *self,
 }
 
 /* Gives an upload's connection back, its lock let go of without
- * waiting for the answer, which the next to take it reads. */
+ * waiting for the answers, which the next to take it reads; a kept
+ * connection may idle as long as it likes. */
 static void
 release_upload (PgStore *self,
                 PGconn  *conn)
 {
-  if (!PQsendQuery (conn, "SELECT pg_advisory_unlock_all ()"))
+  if (!PQsendQuery (conn, "SELECT pg_advisory_unlock_all (); RESET idle_session_timeout"))
     {
       /* Ending the session lets go of the lock too. */
       PQfinish (conn);
@@ -591,10 +599,12 @@ static const RelayBlobStoreClass pg_class = {
 };
 
 /* A store in the database at `url`, whose schema relay_pg_connect()
- * has brought up to date; its first connection is made now, so that a
- * relay that cannot reach the database does not start. */
+ * has brought up to date, whose uploads' sessions end once idle for
+ * `idle_seconds`; its first connection is made now, so that a relay
+ * that cannot reach the database does not start. */
 RelayBlobStore *
 relay_blob_store_new_postgresql (const char  *url,
+                                 guint        idle_seconds,
                                  GError     **error)
 {
   PGconn *conn = relay_pg_open (url, error);
@@ -605,6 +615,7 @@ relay_blob_store_new_postgresql (const char  *url,
   self = g_new0 (PgStore, 1);
   relay_blob_store_init (&self->parent, &pg_class);
   self->url = g_strdup (url);
+  g_snprintf (self->idle_sql, sizeof self->idle_sql, "SET idle_session_timeout = '%us'", idle_seconds);
   g_mutex_init (&self->lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
   g_ptr_array_add (self->idle, conn);
