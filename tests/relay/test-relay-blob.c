@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1107,6 +1108,61 @@ test_nodes_racing_parts (TestFixture   *fixture,
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
+static const char *frozen_limits =
+  "[limits]\n"
+  "body-timeout-seconds=5\n";
+
+/* A node frozen (SIGSTOP, a paused VM) in the middle of a part keeps
+ * its session: PostgreSQL ends it once it has been idle for twice the
+ * body deadline, so that the other nodes do not answer `409
+ * upload-busy` for as long as the node stays frozen, and the upload
+ * goes on from what was stored. */
+static void
+test_nodes_frozen (TestFixture   *fixture,
+                   gconstpointer  conf)
+{
+  /* The frozen node warns of its lost session once it thaws. */
+  const char *tolerant[] = { "G_DEBUG", NULL };
+  guint64 size = 2 * MIB;
+  g_autofree char *url = test_relay_data_dir_database (fixture->dir);
+  TestRelaySetup setup = { .database = url, .env = tolerant };
+  g_autofree char *a_dir = test_relay_make_data_dir ();
+  g_autofree char *b_dir = NULL;
+  TestRelay *a = test_relay_start_with (a_dir, conf, &setup);
+  TestRelay *b = start_node (fixture, conf, &b_dir);
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) busy = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  gint64 offset;
+  int fd;
+
+  fd = start_part (a, alice->auth, id, 0, size, size, FALSE);
+  send_bytes (fd, 0, size / 2);
+  for (;;)
+    {
+      g_autoptr(TestResponse) response = NULL;
+
+      if (upload_status_on (fixture, b, alice, id, &response) == NULL)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  g_subprocess_send_signal (a->process, SIGSTOP);
+  g_assert_null (upload_status_on (fixture, b, alice, id, &busy));
+  g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
+  offset = wait_for_offset_on (fixture, b, alice, id);
+  g_assert_cmpint (offset, <=, (gint64) (size / 2));
+  done = put (b, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
+  assert_part_done (done, size, TRUE);
+  assert_downloads (fixture->relay, alice->auth, id, size);
+  close (fd);
+  g_subprocess_send_signal (a->process, SIGCONT);
+  stop_node (a, g_steal_pointer (&a_dir));
+  stop_node (b, g_steal_pointer (&b_dir));
+}
+
 /* PostgreSQL restarted under the relay: the connections its blob store
  * kept are gone, and the next request makes a new one rather than
  * failing on one of them. */
@@ -1143,6 +1199,32 @@ test_postgresql_restart (TestFixture   *fixture,
   later = create_upload (fixture, alice, 1000, &code);
   g_assert_cmpuint (code, ==, 200);
   assert_downloads (fixture->relay, alice->auth, id, 1000);
+}
+
+/* A client that sends its upload a few bytes a part: the bytes go into
+ * the chunk before while it has room, so that tiny parts cost the
+ * database no more rows, nor a download more of them to read, than
+ * the blob's size calls for. */
+static void
+test_small_parts (TestFixture   *fixture,
+                  gconstpointer  conf)
+{
+  guint64 part = 16, size = 64 * part;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autofree char *rows_sql = g_strdup_printf ("SELECT count (*) FROM blob_chunks WHERE blob = '%s'", id);
+  gboolean committed = FALSE;
+
+  for (guint64 first = 0; first < size; first += part)
+    {
+      g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, first, part, size, PART_RANGED);
+
+      assert_part_done (done, first + part, first + part == size);
+    }
+  g_assert_cmpint (stored_bytes (fixture, id, &committed), ==, (gint64) size);
+  g_assert_true (committed);
+  g_assert_cmpint (test_fixture_query_int (fixture, rows_sql), ==, 1);
+  assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
 /* Two nodes that sweep every second: the expired blobs' rows go, each
@@ -1196,6 +1278,7 @@ main (int   argc,
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
   g_autofree char *streams_conf = conf_with (streams_limits);
+  g_autofree char *frozen_conf = conf_with (frozen_limits);
   const struct
   {
     const char  *path;
@@ -1206,7 +1289,9 @@ main (int   argc,
     { "/relay/blob/nodes/quota", &quota_conf, test_nodes_quota },
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
+    { "/relay/blob/nodes/frozen", &frozen_conf, test_nodes_frozen },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
+    { "/relay/blob/small-parts", &blob_conf, test_small_parts },
   };
 
   g_test_init (&argc, &argv, NULL);
