@@ -304,15 +304,27 @@ maybe_send (LoadPair *pair)
   for (;;)
     {
       LoadConn *conn;
+      gint64 now;
+      gint64 due;
 
-      if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->backlog == 0)
+      if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->due->len == 0)
         return;
       conn = pick_sender (pair->target, pair);
       if (conn == NULL)
         return;
+      now = load_now_ns ();
+      due = now;
       if (mode == MODE_RATE)
-        pair->backlog--;
-      stamp (pair->message + pair->stamp_offset, load_now_ns ());
+        {
+          gint64 lag;
+
+          due = g_array_index (pair->due, gint64, 0);
+          g_array_remove_index (pair->due, 0);
+          lag = now - due;
+          if (load_stats.recording)
+            g_array_append_val (load_stats.lags, lag);
+        }
+      stamp (pair->message + pair->stamp_offset, due);
       load_conn_write (conn, pair->message, pair->message_length);
       if (pair->target->pipeline > 0)
         conn->in_flight++;
@@ -355,7 +367,7 @@ load_received (LoadPair   *pair,
       g_assert (length >= sizeof t);
       memcpy (&t, decoded, sizeof t);
       latency = load_now_ns () - t;
-      g_array_append_val (load_stats.latencies, latency);
+      g_array_append_val (load_stats.samples, ((LoadSample) { t, latency }));
     }
   load_stats.delivered++;
   if (pair->undelivered > 0)
@@ -403,7 +415,7 @@ run_for (LoadPair *pairs,
   mode = run_mode;
   for (guint p = 0; p < n_active; p++)
     {
-      pairs[p].backlog = 0;
+      g_array_set_size (pairs[p].due, 0);
       maybe_send (&pairs[p]);
     }
   while (load_now_ns () < end)
@@ -423,7 +435,7 @@ run_for (LoadPair *pairs,
             {
               LoadPair *pair = &pairs[cursor++ % n_active];
 
-              pair->backlog++;
+              g_array_append_val (pair->due, next_due);
               maybe_send (pair);
               next_due += interval;
             }
@@ -465,14 +477,77 @@ compare_gint64 (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
+static int
+compare_latency (gconstpointer a,
+                 gconstpointer b)
+{
+  return compare_gint64 (&((const LoadSample *) a)->latency, &((const LoadSample *) b)->latency);
+}
+
+/* Starts recording a fixed-rate phase. */
+static void
+recording_start (void)
+{
+  g_array_set_size (load_stats.samples, 0);
+  g_array_set_size (load_stats.lags, 0);
+  load_stats.recording = TRUE;
+  load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+}
+
+/* Ends it: sorts the samples by latency and the lags. */
+static void
+recording_stop (void)
+{
+  load_stats.recording = FALSE;
+  g_array_sort (load_stats.samples, compare_latency);
+  g_array_sort (load_stats.lags, compare_gint64);
+}
+
 static double
 percentile_ms (double p)
 {
-  GArray *latencies = load_stats.latencies;
+  GArray *samples = load_stats.samples;
 
-  if (latencies->len == 0)
+  if (samples->len == 0)
     return 0;
-  return (double) g_array_index (latencies, gint64, (guint) (p * (latencies->len - 1))) / 1e6;
+  return (double) g_array_index (samples, LoadSample, (guint) (p * (samples->len - 1))).latency / 1e6;
+}
+
+/* What the latencies of a fixed-rate phase are made of, as far as the
+ * load generator can tell: whether it kept its own schedule (how late
+ * its sends left), and whether the slowest 1 % of the messages were due
+ * close together (one stall of everything, of the server's or of the
+ * machine's) or spread over the phase (a tail of many small delays). */
+static void
+print_generator (void)
+{
+  GArray *samples = load_stats.samples;
+  GArray *lags = load_stats.lags;
+  guint first_slow = (guint) (0.99 * (samples->len - 1));
+  gint64 earliest = G_MAXINT64;
+  gint64 latest = G_MININT64;
+  gint64 phase_first = G_MAXINT64;
+  gint64 phase_last = G_MININT64;
+
+  if (samples->len == 0 || lags->len == 0)
+    return;
+  for (guint i = 0; i < samples->len; i++)
+    {
+      gint64 due = g_array_index (samples, LoadSample, i).due;
+
+      phase_first = MIN (phase_first, due);
+      phase_last = MAX (phase_last, due);
+      if (i >= first_slow)
+        {
+          earliest = MIN (earliest, due);
+          latest = MAX (latest, due);
+        }
+    }
+  g_print ("  load generator: sends left p99 %.2f ms, at most %.2f ms after their due time; "
+           "the slowest 1 %% were due within %.0f ms of each other, of the phase's %.0f ms\n",
+           (double) g_array_index (lags, gint64, (guint) (0.99 * (lags->len - 1))) / 1e6,
+           (double) g_array_index (lags, gint64, lags->len - 1) / 1e6,
+           (double) (latest - earliest) / 1e6, (double) (phase_last - phase_first) / 1e6);
 }
 
 static double
@@ -699,12 +774,9 @@ fixed_rates (LoadTarget  *target,
 
       if (target->klass->counters != NULL)
         target->klass->counters (target, &before);
-      g_array_set_size (load_stats.latencies, 0);
-      load_stats.recording = TRUE;
-      load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+      recording_start ();
       run_for (pairs, n_pairs, seconds, MODE_RATE, latency_rates[r]);
-      load_stats.recording = FALSE;
-      g_array_sort (load_stats.latencies, compare_gint64);
+      recording_stop ();
       results->p50[r] = percentile_ms (0.50);
       results->p99[r] = percentile_ms (0.99);
       results->delivered[r] = (double) load_stats.delivered / seconds;
@@ -713,6 +785,7 @@ fixed_rates (LoadTarget  *target,
                " sent, %" G_GUINT64_FORMAT " errors)\n",
                target->name, latency_rates[r], results->delivered[r], results->p50[r],
                results->p99[r], load_stats.sent, load_stats.errors);
+      print_generator ();
       if (target->klass->counters != NULL)
         {
           target->klass->counters (target, &after);
@@ -828,14 +901,11 @@ steady_phase (LoadTarget  *target,
   g_printerr ("# %s: %.0f/s over %u pairs for %.0f s\n", target->name, rate, active, seconds);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
-  g_array_set_size (load_stats.latencies, 0);
-  load_stats.recording = TRUE;
-  load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+  recording_start ();
   cpu_before = load_target_cpu_seconds (target);
   run_for (pairs, active, seconds, MODE_RATE, rate);
   cpu_used = load_target_cpu_seconds (target) - cpu_before;
-  load_stats.recording = FALSE;
-  g_array_sort (load_stats.latencies, compare_gint64);
+  recording_stop ();
   if (target->klass->counters != NULL)
     target->klass->counters (target, &after);
   g_print ("%s steady at %.0f/s: %.0f/s received, %.1f%% of one core, %.1f us per message, "
@@ -846,6 +916,7 @@ steady_phase (LoadTarget  *target,
            (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1),
            percentile_ms (0.50), percentile_ms (0.99), percentile_ms (0.999), percentile_ms (1.0),
            load_stats.errors);
+  print_generator ();
   if (target->klass->counters != NULL)
     print_stages (&before, &after);
   load_drain (pairs, active, 0.5);
@@ -865,6 +936,7 @@ load_pairs_new (LoadTarget *target,
       pairs[p].index = p;
       pairs[p].n_senders = target->senders;
       pairs[p].senders = g_new0 (LoadConn, target->senders);
+      pairs[p].due = g_array_new (FALSE, FALSE, sizeof (gint64));
       pairs[p].receiver.fd = -1;
       for (guint s = 0; s < target->senders; s++)
         pairs[p].senders[s].fd = -1;
@@ -890,6 +962,7 @@ load_pairs_free (LoadPair *pairs,
       load_unwatch (&pairs[p].receiver);
       g_free (pairs[p].senders);
       g_free (pairs[p].message);
+      g_array_unref (pairs[p].due);
     }
   g_free (pairs);
 }
@@ -1176,7 +1249,8 @@ main (int   argc,
            g_get_tmp_dir (), fsync_median, fsync_p99);
   epfd = epoll_create1 (EPOLL_CLOEXEC);
   dirty = g_ptr_array_new ();
-  load_stats.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  load_stats.samples = g_array_new (FALSE, FALSE, sizeof (LoadSample));
+  load_stats.lags = g_array_new (FALSE, FALSE, sizeof (gint64));
   window = (guint) window_option;
   websocket_sends = g_strcmp0 (sotto_sends, "http") != 0;
   http_senders = (guint) senders;
@@ -1203,7 +1277,8 @@ main (int   argc,
     print_targets (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL, xmpp_name, fsync_median, fsync_p99);
 
 out:
-  g_array_unref (load_stats.latencies);
+  g_array_unref (load_stats.samples);
+  g_array_unref (load_stats.lags);
   g_ptr_array_unref (dirty);
   close (epfd);
   return 0;
