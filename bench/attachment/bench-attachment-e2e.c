@@ -13,6 +13,7 @@
  * should stay flat rather than grow with the files.
  *
  * Usage: bench-attachment-e2e --relay BUILD/src/relay/sotto-relay [--megabytes N]
+ *                             [--database postgresql://...]
  * Prints one line per figure: NAME VALUE.
  */
 
@@ -59,13 +60,17 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* On `database`, a postgresql:// URL, when it is not NULL. */
 static void
 relay_start (Relay      *relay,
-             const char *binary)
+             const char *binary,
+             const char *database)
 {
+  g_autofree char *conf = database != NULL ? g_strdup_printf ("%s[database]\nurl=%s\n", dev_blob_bench_conf, database)
+                                           : g_strdup (dev_blob_bench_conf);
   guint16 port = 0;
 
-  relay->process = dev_start_relay (binary, dev_blob_bench_conf, &relay->dir, &port);
+  relay->process = dev_start_relay (binary, conf, &relay->dir, &port);
   relay->url = g_strdup_printf ("http://127.0.0.1:%u", port);
 }
 
@@ -279,9 +284,11 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *binary = NULL;
+  g_autofree char *database = NULL;
   int megabytes = 100;
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_FILENAME, &binary, "The sotto-relay binary", "PATH" },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &database, "The relay's PostgreSQL database (default SQLite)", "URL" },
     { "megabytes", 0, 0, G_OPTION_ARG_INT, &megabytes, "The file's size (default 100)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -309,7 +316,7 @@ main (int   argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || binary == NULL || megabytes <= 0)
-    g_error ("Usage: bench-attachment-e2e --relay PATH [--megabytes N]");
+    g_error ("Usage: bench-attachment-e2e --relay PATH [--megabytes N] [--database URL]");
   if (sp_init () != SP_OK)
     g_error ("Cannot initialise the session core");
 
@@ -330,7 +337,7 @@ main (int   argc,
   g_clear_pointer (&contents, g_free);
   source = g_file_new_for_path (source_path);
 
-  relay_start (&relay, binary);
+  relay_start (&relay, binary, database);
   client = register_client (&relay);
 
   settle_disk ();

@@ -39,6 +39,9 @@ SottoAttachmentService *_sotto_attachment_service_new (SottoStore       *store,
                                                        SottoRelayClient *client,
                                                        SottoOutbox      *outbox) G_GNUC_WARN_UNUSED_RESULT;
 
+GBytes   *_sotto_attachment_make_thumbnail (const char *path,
+                                            gsize       budget);
+
 void      _sotto_attachment_service_set_auto_download_size (SottoAttachmentService *self,
                                                             guint64                 size);
 void      _sotto_attachment_service_message_received (SottoAttachmentService *self,

@@ -22,6 +22,7 @@
 #include "sotto-display-text-private.h"
 #include "sotto-message-private.h"
 #include "sotto-messenger.h"
+#include "sotto-picture-private.h"
 #include "sotto-store-attachments-private.h"
 
 /* The attachment service moves files between the profile and the relay
@@ -113,26 +114,40 @@ ensure_folder (SottoAttachmentService  *self,
 }
 
 /* A thumbnail of the picture at @path that fits in @budget bytes: a JPEG
- * (a PNG when the picture has transparency), smaller until it fits. */
-static GBytes *
-make_thumbnail (const char *path,
-                gsize       budget)
+ * (a PNG when the picture has transparency), smaller until it fits.  The
+ * picture is decoded once, within bounds: it may be one that came from
+ * the other side and declares billions of pixels. */
+GBytes *
+_sotto_attachment_make_thumbnail (const char *path,
+                                  gsize       budget)
 {
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  g_autoptr(GdkPixbuf) picture = NULL;
+
+  if (stream == NULL)
+    return NULL;
+  picture = _sotto_picture_load_pixbuf (G_INPUT_STREAM (stream), SOTTO_ATTACHMENT_THUMBNAIL_SIDE, NULL, NULL);
+  if (picture == NULL)
+    return NULL;
+
   for (int side = SOTTO_ATTACHMENT_THUMBNAIL_SIDE; side >= SOTTO_ATTACHMENT_THUMBNAIL_SIDE / 8; side /= 2)
     {
-      g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_new_from_file_at_scale (path, side, side, TRUE, NULL);
-      g_autoptr(GdkPixbuf) turned = NULL;
+      int width = gdk_pixbuf_get_width (picture);
+      int height = gdk_pixbuf_get_height (picture);
+      double scale = MIN (1.0, (double) side / MAX (width, height));
+      g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_scale_simple (picture, MAX (1, (int) (width * scale)),
+                                                             MAX (1, (int) (height * scale)), GDK_INTERP_BILINEAR);
       g_autofree char *buffer = NULL;
       gsize len = 0;
       gboolean saved;
 
       if (scaled == NULL)
         return NULL;
-      turned = gdk_pixbuf_apply_embedded_orientation (scaled);
-      if (gdk_pixbuf_get_has_alpha (turned))
-        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "png", NULL, NULL);
+      if (gdk_pixbuf_get_has_alpha (scaled))
+        saved = gdk_pixbuf_save_to_buffer (scaled, &buffer, &len, "png", NULL, NULL);
       else
-        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "jpeg", NULL, "quality", "75", NULL);
+        saved = gdk_pixbuf_save_to_buffer (scaled, &buffer, &len, "jpeg", NULL, "quality", "75", NULL);
       if (!saved)
         return NULL;
       if (len <= MIN (budget, SOTTO_CONTENT_MAX_THUMBNAIL))
@@ -215,7 +230,7 @@ describe_thread (GTask        *task,
         {
           g_autofree char *path = g_file_get_path (file);
 
-          record->pointer->thumbnail = path != NULL ? make_thumbnail (path, budget) : NULL;
+          record->pointer->thumbnail = path != NULL ? _sotto_attachment_make_thumbnail (path, budget) : NULL;
           if (record->pointer->thumbnail != NULL)
             budget -= g_bytes_get_size (record->pointer->thumbnail);
         }

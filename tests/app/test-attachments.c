@@ -12,6 +12,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <sys/stat.h>
 
 #include <adwaita.h>

@@ -426,8 +426,14 @@ test_migrate_v1 (void)
   test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 8);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 9);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 9's attachment blobs, their bytes stored out of line
+   * uncompressed, and the accounts' usage. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM blobs"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM blob_usage"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'blob_chunks'::regclass "
+                                              "AND attname = 'data' AND attstorage = 'e'"), ==, 1);
   /* Version 8's queue has one B-tree, of the devices, and a BRIN index
    * of ages. */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'queue'"), ==, 3);
@@ -479,10 +485,10 @@ test_migrate_v1 (void)
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_removed"), ==, 0);
 
   /* A schema newer than the relay knows is left alone. */
-  test_postgresql_query_int (url, "UPDATE schema_version SET version = 9");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 10");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 9, newer than this relay knows (8)"));
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 9);
+  g_assert_nonnull (strstr (err, "The database has schema version 10, newer than this relay knows (9)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 10);
 
   test_relay_remove_data_dir (dir);
 }
