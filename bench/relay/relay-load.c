@@ -515,11 +515,12 @@ percentile_ms (double p)
 
 /* What the latencies of a fixed-rate phase are made of, as far as the
  * load generator can tell: whether it kept its own schedule (how late
- * its sends left), and whether the slowest 1 % of the messages were due
+ * its sends left), whether the slowest 1 % of the messages were due
  * close together (one stall of everything, of the server's or of the
- * machine's) or spread over the phase (a tail of many small delays). */
+ * machine's) or spread over the phase (a tail of many small delays),
+ * and how long the server's threads waited for a core meanwhile. */
 static void
-print_generator (void)
+print_generator (double server_waited)
 {
   GArray *samples = load_stats.samples;
   GArray *lags = load_stats.lags;
@@ -544,10 +545,12 @@ print_generator (void)
         }
     }
   g_print ("  load generator: sends left p99 %.2f ms, at most %.2f ms after their due time; "
-           "the slowest 1 %% were due within %.0f ms of each other, of the phase's %.0f ms\n",
+           "the slowest 1 %% were due within %.0f ms of each other, of the phase's %.0f ms; "
+           "the server's threads waited %.0f ms in all for a core\n",
            (double) g_array_index (lags, gint64, (guint) (0.99 * (lags->len - 1))) / 1e6,
            (double) g_array_index (lags, gint64, lags->len - 1) / 1e6,
-           (double) (latest - earliest) / 1e6, (double) (phase_last - phase_first) / 1e6);
+           (double) (latest - earliest) / 1e6, (double) (phase_last - phase_first) / 1e6,
+           server_waited * 1000);
 }
 
 static double
@@ -573,6 +576,37 @@ load_target_cpu_seconds (LoadTarget *target)
 
   for (guint i = 0; i < target->n_pids; i++)
     total += cpu_seconds (target->pids[i]);
+  return total;
+}
+
+/* How long the threads of the server's processes have waited, runnable,
+ * for a core (the second field of each thread's schedstat), in seconds.
+ * A relay thread that waits for a core while other processes run puts
+ * that wait into the latencies, and the relay cannot tell it from its
+ * own; on a quiet machine it is close to nothing. */
+static double
+target_runqueue_seconds (LoadTarget *target)
+{
+  double total = 0;
+
+  for (guint i = 0; i < target->n_pids; i++)
+    {
+      g_autofree char *tasks = g_strdup_printf ("/proc/%d/task", target->pids[i]);
+      g_autoptr(GDir) dir = g_dir_open (tasks, 0, NULL);
+      const char *tid;
+
+      while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (tasks, tid, "schedstat", NULL);
+          g_autofree char *text = NULL;
+          char *after_run;
+
+          if (!g_file_get_contents (path, &text, NULL, NULL))
+            continue;
+          g_ascii_strtoull (text, &after_run, 10);
+          total += (double) g_ascii_strtoull (after_run, NULL, 10) / 1e9;
+        }
+    }
   return total;
 }
 
@@ -772,11 +806,15 @@ fixed_rates (LoadTarget  *target,
       LoadServerCounters before = { 0 };
       LoadServerCounters after = { 0 };
 
+      double waited;
+
       if (target->klass->counters != NULL)
         target->klass->counters (target, &before);
+      waited = target_runqueue_seconds (target);
       recording_start ();
       run_for (pairs, n_pairs, seconds, MODE_RATE, latency_rates[r]);
       recording_stop ();
+      waited = target_runqueue_seconds (target) - waited;
       results->p50[r] = percentile_ms (0.50);
       results->p99[r] = percentile_ms (0.99);
       results->delivered[r] = (double) load_stats.delivered / seconds;
@@ -785,7 +823,7 @@ fixed_rates (LoadTarget  *target,
                " sent, %" G_GUINT64_FORMAT " errors)\n",
                target->name, latency_rates[r], results->delivered[r], results->p50[r],
                results->p99[r], load_stats.sent, load_stats.errors);
-      print_generator ();
+      print_generator (waited);
       if (target->klass->counters != NULL)
         {
           target->klass->counters (target, &after);
@@ -897,15 +935,18 @@ steady_phase (LoadTarget  *target,
   LoadServerCounters after = { 0 };
   double cpu_before;
   double cpu_used;
+  double waited;
 
   g_printerr ("# %s: %.0f/s over %u pairs for %.0f s\n", target->name, rate, active, seconds);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
+  waited = target_runqueue_seconds (target);
   recording_start ();
   cpu_before = load_target_cpu_seconds (target);
   run_for (pairs, active, seconds, MODE_RATE, rate);
   cpu_used = load_target_cpu_seconds (target) - cpu_before;
   recording_stop ();
+  waited = target_runqueue_seconds (target) - waited;
   if (target->klass->counters != NULL)
     target->klass->counters (target, &after);
   g_print ("%s steady at %.0f/s: %.0f/s received, %.1f%% of one core, %.1f us per message, "
@@ -916,7 +957,7 @@ steady_phase (LoadTarget  *target,
            (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1),
            percentile_ms (0.50), percentile_ms (0.99), percentile_ms (0.999), percentile_ms (1.0),
            load_stats.errors);
-  print_generator ();
+  print_generator (waited);
   if (target->klass->counters != NULL)
     print_stages (&before, &after);
   load_drain (pairs, active, 0.5);
