@@ -580,14 +580,15 @@ load_target_cpu_seconds (LoadTarget *target)
 }
 
 /* How long the threads of the server's processes have waited, runnable,
- * for a core (the second field of each thread's schedstat), in seconds.
- * A relay thread that waits for a core while other processes run puts
- * that wait into the latencies, and the relay cannot tell it from its
- * own; on a quiet machine it is close to nothing. */
-static double
-target_runqueue_seconds (LoadTarget *target)
+ * for a core (the second field of each thread's schedstat), in
+ * nanoseconds by thread id.  A relay thread that waits for a core while
+ * other processes run puts that wait into the latencies, and the relay
+ * cannot tell it from its own; on a quiet machine it is close to
+ * nothing. */
+static GHashTable *
+target_runqueue_waits (LoadTarget *target)
 {
-  double total = 0;
+  GHashTable *waits = g_hash_table_new (g_direct_hash, g_direct_equal);
 
   for (guint i = 0; i < target->n_pids; i++)
     {
@@ -600,14 +601,34 @@ target_runqueue_seconds (LoadTarget *target)
           g_autofree char *path = g_build_filename (tasks, tid, "schedstat", NULL);
           g_autofree char *text = NULL;
           char *after_run;
+          guint64 waited;
 
           if (!g_file_get_contents (path, &text, NULL, NULL))
             continue;
           g_ascii_strtoull (text, &after_run, 10);
-          total += (double) g_ascii_strtoull (after_run, NULL, 10) / 1e9;
+          waited = g_ascii_strtoull (after_run, NULL, 10);
+          g_hash_table_insert (waits, GINT_TO_POINTER (atoi (tid)), GSIZE_TO_POINTER ((gsize) waited));
         }
     }
-  return total;
+  return waits;
+}
+
+/* The waits since `before`, in seconds, of the threads there are now.
+ * A thread that ended meanwhile (an idle worker) is left out. */
+static double
+target_runqueue_seconds_since (LoadTarget *target,
+                               GHashTable *before)
+{
+  g_autoptr(GHashTable) after = target_runqueue_waits (target);
+  GHashTableIter iter;
+  gpointer tid;
+  gpointer waited;
+  guint64 total = 0;
+
+  g_hash_table_iter_init (&iter, after);
+  while (g_hash_table_iter_next (&iter, &tid, &waited))
+    total += (guint64) GPOINTER_TO_SIZE (waited) - (guint64) GPOINTER_TO_SIZE (g_hash_table_lookup (before, tid));
+  return (double) total / 1e9;
 }
 
 /* The CPU time of the PostgreSQL server and of its backends, which are
@@ -806,15 +827,16 @@ fixed_rates (LoadTarget  *target,
       LoadServerCounters before = { 0 };
       LoadServerCounters after = { 0 };
 
+      g_autoptr(GHashTable) waits = NULL;
       double waited;
 
       if (target->klass->counters != NULL)
         target->klass->counters (target, &before);
-      waited = target_runqueue_seconds (target);
+      waits = target_runqueue_waits (target);
       recording_start ();
       run_for (pairs, n_pairs, seconds, MODE_RATE, latency_rates[r]);
       recording_stop ();
-      waited = target_runqueue_seconds (target) - waited;
+      waited = target_runqueue_seconds_since (target, waits);
       results->p50[r] = percentile_ms (0.50);
       results->p99[r] = percentile_ms (0.99);
       results->delivered[r] = (double) load_stats.delivered / seconds;
@@ -935,18 +957,19 @@ steady_phase (LoadTarget  *target,
   LoadServerCounters after = { 0 };
   double cpu_before;
   double cpu_used;
+  g_autoptr(GHashTable) waits = NULL;
   double waited;
 
   g_printerr ("# %s: %.0f/s over %u pairs for %.0f s\n", target->name, rate, active, seconds);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
-  waited = target_runqueue_seconds (target);
+  waits = target_runqueue_waits (target);
   recording_start ();
   cpu_before = load_target_cpu_seconds (target);
   run_for (pairs, active, seconds, MODE_RATE, rate);
   cpu_used = load_target_cpu_seconds (target) - cpu_before;
   recording_stop ();
-  waited = target_runqueue_seconds (target) - waited;
+  waited = target_runqueue_seconds_since (target, waits);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &after);
   g_print ("%s steady at %.0f/s: %.0f/s received, %.1f%% of one core, %.1f us per message, "
