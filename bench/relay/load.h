@@ -208,4 +208,20 @@ LoadTarget *load_xmpp_new      (const char  *name,
                                 const char  *domain,
                                 const char  *password);
 
+/* A fixed-rate phase's latencies (load-latency.c).  Between
+ * load_recording_start() and load_recording_stop() the driver collects
+ * samples and lags in load_stats; the rest read them, or compare the
+ * server's counters and thread waits from before and after the phase. */
+int         load_compare_gint64          (gconstpointer              a,
+                                          gconstpointer              b);
+void        load_recording_start         (void);
+void        load_recording_stop          (void);
+double      load_percentile_ms           (double                     p);
+void        load_print_generator         (double                     server_waited);
+GHashTable *load_runqueue_waits          (LoadTarget                *target);
+double      load_runqueue_seconds_since  (LoadTarget                *target,
+                                          GHashTable                *before);
+void        load_print_stages            (const LoadServerCounters  *before,
+                                          const LoadServerCounters  *after);
+
 G_END_DECLS
