@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "relay-test-blob.h"
@@ -149,6 +150,50 @@ test_nodes_racing_parts (TestFixture   *fixture,
       g_string_free (replies[i], TRUE);
     }
   stop_node (b, g_steal_pointer (&b_dir));
+}
+
+/* Blobs that expire a second after they were made, swept every second. */
+static const char *swept_limits =
+  "[limits]\n"
+  "blob-max-age-seconds=1\n"
+  "blob-sweep-seconds=1\n";
+
+/* On PostgreSQL a part under way does not keep the sweep from removing
+ * its blob: the part's next chunk finds it gone, and is answered `410
+ * expired`, as the part's end would be, not `404` as for a blob that
+ * never was. */
+static void
+test_expired_mid_part (TestFixture   *fixture,
+                       gconstpointer  conf)
+{
+  guint64 size = 2 * TEST_BLOB_MIB;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
+  g_autofree char *head = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Authorization: %s\r\nExpect: 100-continue\r\n"
+                                           "Content-Length: %" G_GUINT64_FORMAT "\r\n\r\n", id, alice->auth, size);
+  gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
+  g_autoptr(GString) reply = g_string_new (NULL);
+  g_autoptr(TestResponse) gone = NULL;
+  gboolean committed;
+  int fd = test_raw_connect (fixture->relay);
+
+  /* The relay lets the body in once the part holds the upload. */
+  test_raw_write_string (fd, head);
+  while (strstr (reply->str, "\r\n\r\n") == NULL)
+    g_assert_cmpint (test_raw_read (fd, reply, deadline), ==, TEST_READ_DATA);
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 100 Continue\r\n"));
+  while (test_blob_stored_bytes (fixture, id, &committed) >= 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  /* A whole chunk, which the relay reads to its end before it stores it. */
+  test_blob_send_bytes (fd, 0, TEST_BLOB_MIB / 4);
+  gone = test_blob_read_answer (fd);
+  g_assert_cmpuint (gone->status, ==, 410);
+  g_assert_cmpstr (test_response_error (gone), ==, "expired");
+  close (fd);
 }
 
 static const char *frozen_limits =
@@ -321,6 +366,7 @@ main (int   argc,
   g_autofree char *quota_conf = test_blob_conf_with (test_blob_quota_limits);
   g_autofree char *expiry_conf = test_blob_conf_with (test_blob_expiry_limits);
   g_autofree char *frozen_conf = test_blob_conf_with (frozen_limits);
+  g_autofree char *swept_conf = test_blob_conf_with (swept_limits);
   const struct
   {
     const char  *path;
@@ -332,6 +378,7 @@ main (int   argc,
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
     { "/relay/blob/nodes/frozen", &frozen_conf, test_nodes_frozen },
+    { "/relay/blob/expired-mid-part", &swept_conf, test_expired_mid_part },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
     { "/relay/blob/small-parts", &blob_conf, test_small_parts },
   };
