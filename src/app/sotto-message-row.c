@@ -870,7 +870,22 @@ sotto_message_row_show_menu (GtkWidget  *widget,
   sotto_message_row_popup_menu_at (SOTTO_MESSAGE_ROW (widget), -1, -1);
 }
 
-/* A right click or a long press on the bubble, at @x, @y in the bubble. */
+/* Whether @x, @y in the bubble is on a button of the bubble, as a
+ * file's Download, Open and Save. */
+static gboolean
+sotto_message_row_is_on_button (SottoMessageRow *self,
+                                double           x,
+                                double           y)
+{
+  GtkWidget *target = gtk_widget_pick (self->bubble, x, y, GTK_PICK_DEFAULT);
+  GtkWidget *button = target != NULL ? gtk_widget_get_ancestor (target, GTK_TYPE_BUTTON) : NULL;
+
+  return button != NULL && gtk_widget_is_ancestor (button, self->bubble);
+}
+
+/* A right click or a long press on the bubble, at @x, @y in the bubble.
+ * One on a button inside it is the button's: a long press on Download
+ * downloads, and opens no menu. */
 static void
 sotto_message_row_bubble_pressed (SottoMessageRow *self,
                                   GtkGesture      *gesture,
@@ -878,6 +893,12 @@ sotto_message_row_bubble_pressed (SottoMessageRow *self,
                                   double           y)
 {
   double row_x, row_y;
+
+  if (sotto_message_row_is_on_button (self, x, y))
+    {
+      gtk_gesture_set_state (gesture, GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
 
   gtk_gesture_set_state (gesture, GTK_EVENT_SEQUENCE_CLAIMED);
   if (gtk_widget_translate_coordinates (self->bubble, GTK_WIDGET (self), x, y, &row_x, &row_y))
