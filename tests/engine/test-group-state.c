@@ -434,6 +434,69 @@ test_convergence (void)
   g_assert_cmpuint (n_orders, ==, 5040);
 }
 
+/* Dave made Bob an admin; then, concurrently, they remove each other,
+ * and Bob renames the group and adds Alice.  Bob's updates sort first
+ * (by author).  Removal wins over what the removed made without knowing
+ * of it, and of two admins who remove each other the senior one (the
+ * creator) stays, whatever order the updates come in: a removed admin
+ * cannot undo its removal by making updates that claim to come before
+ * it. */
+static void
+test_concurrent_removal (void)
+{
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
+  guint n_orders = 0;
+
+  g_ptr_array_add (updates, make_create (DAVE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, DAVE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, DAVE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, DAVE));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, BOB, NULL, ALICE));
+
+  permute (updates, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
+  g_assert_cmpuint (n_orders, ==, 720);
+}
+
+/* An update changes nothing until every update it names as a parent is
+ * in the history, and never when its version is not one more than its
+ * parents'. */
+static void
+test_parents (void)
+{
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupUpdate) promote = NULL;
+  g_autoptr(SottoGroupUpdate) rename = NULL;
+  g_autoptr(SottoGroupUpdate) skipped = NULL;
+
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  promote = engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB);
+  rename = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL);
+  /* The same rename claiming a later place than its parents give it. */
+  skipped = _sotto_group_update_copy (rename);
+  skipped->version = 7;
+  _sotto_group_update_seal (skipped);
+
+  g_ptr_array_add (updates, _sotto_group_update_copy (rename));
+  g_ptr_array_add (updates, _sotto_group_update_copy (skipped));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpstr (state->title, ==, "Climbing");
+  g_assert_false (_sotto_group_state_was_applied (state, rename));
+  g_assert_cmpuint (state->version, ==, 1);
+
+  g_ptr_array_set_size (updates, 0);
+  g_ptr_array_add (updates, _sotto_group_update_copy (promote));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpstr (state->title, ==, "Bob's");
+  g_assert_false (_sotto_group_state_was_applied (state, skipped));
+  g_assert_cmpuint (state->version, ==, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -448,6 +511,8 @@ main (int   argc,
   g_test_add_func ("/group-state/title-one-line", test_title_one_line);
   g_test_add_func ("/group-state/rules", test_rules);
   g_test_add_func ("/group-state/convergence", test_convergence);
+  g_test_add_func ("/group-state/concurrent-removal", test_concurrent_removal);
+  g_test_add_func ("/group-state/parents", test_parents);
 
   return g_test_run ();
 }
