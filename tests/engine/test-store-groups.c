@@ -368,6 +368,37 @@ test_store_groups_poisoned_join (void)
   g_assert_true (_sotto_group_state_find_member (state, CREATOR)->admin);
 }
 
+/* A group stored before updates named their parents does not decode:
+ * it is left out of the groups, and the others still load. */
+static void
+test_store_groups_earlier_format (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
+  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", sotto_account_get_uuid (party->account));
+  g_autofree char *group = _sotto_group_update_group_id (create);
+  g_autoptr(SottoGroupState) earlier = _sotto_group_state_new (FORGER);
+  g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupUpdate *rename;
+  gint64 row = 0;
+
+  receive_update (party, group, CREATOR, create);
+  g_ptr_array_add (earlier->history, make_create (NULL, CREATOR, "Earlier", FORGER));
+  rename = _sotto_group_update_new (SOTTO_GROUP_ACTION_RENAME, 2, CREATOR, 1767225600000, "Later");
+  _sotto_group_update_seal (rename);
+  g_ptr_array_add (earlier->history, rename);
+  g_assert_true (_sotto_store_save_group (party->store, earlier, &row, &error));
+  g_assert_no_error (error);
+
+  g_test_expect_message ("sotto-store", G_LOG_LEVEL_WARNING, "Leaving out a group stored by an earlier Sotto*");
+  groups = _sotto_store_list_groups (party->store, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (groups->len, ==, 1);
+  g_assert_cmpstr (((SottoGroupState *) g_ptr_array_index (groups, 0))->title, ==, "Book club");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -381,6 +412,7 @@ main (int   argc,
   g_test_add_func ("/engine/store-groups/refused-flood", test_store_groups_refused_flood);
   g_test_add_func ("/engine/store-groups/backdated", test_store_groups_backdated);
   g_test_add_func ("/engine/store-groups/poisoned-join", test_store_groups_poisoned_join);
+  g_test_add_func ("/engine/store-groups/earlier-format", test_store_groups_earlier_format);
 
   return g_test_run ();
 }
