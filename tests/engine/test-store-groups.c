@@ -201,8 +201,9 @@ updates_new (void)
 }
 
 /* Receives @updates for @group from @sender in one content, as the
- * inbox hands it to the groups. */
-static void
+ * inbox hands it to the groups; returns how many of them may have missed
+ * members, whom an admin would catch up. */
+static guint
 receive_updates (Party      *party,
                  const char *group,
                  const char *sender,
@@ -216,9 +217,11 @@ receive_updates (Party      *party,
   content = sotto_content_new_group_update (id, 1767225600000, NULL, group, updates);
   g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, FALSE, &news, &error));
   g_assert_no_error (error);
+
+  return news != NULL ? news->new_updates->len : 0;
 }
 
-static void
+static guint
 receive_update (Party            *party,
                 const char       *group,
                 const char       *sender,
@@ -227,7 +230,7 @@ receive_update (Party            *party,
   g_autoptr(GPtrArray) updates = updates_new ();
 
   g_ptr_array_add (updates, update);
-  receive_updates (party, group, sender, updates);
+  return receive_updates (party, group, sender, updates);
 }
 
 static SottoGroupState *
@@ -304,7 +307,8 @@ test_store_groups_refused_flood (void)
  * removal (its author picks an update's parents and so its version):
  * it removes the creator, adds someone, renames the group.  None of
  * them counts, since the creator did not know of them when it removed
- * their author. */
+ * their author, and none has an admin send the group's history to the
+ * members it did not go to. */
 static void
 test_store_groups_backdated (void)
 {
@@ -319,18 +323,22 @@ test_store_groups_backdated (void)
                   engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 2, CREATOR, NULL, FORGER));
   receive_update (party, group, CREATOR,
                   engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 3, CREATOR, NULL, FORGER));
-  receive_update (party, group, CREATOR,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, CREATOR, NULL, FORGER));
+  g_assert_cmpuint (receive_update (party, group, CREATOR,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, CREATOR, NULL,
+                                                              FORGER)), ==, 1);
   state = load_group (party, group);
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
   g_clear_pointer (&state, _sotto_group_state_free);
 
-  receive_update (party, group, FORGER,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, FORGER, NULL, CREATOR));
-  receive_update (party, group, FORGER,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 4, FORGER, NULL, ALICE));
-  receive_update (party, group, FORGER,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 4, FORGER, "Taken over", NULL));
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, FORGER, NULL,
+                                                              CREATOR)), ==, 0);
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 4, FORGER, NULL,
+                                                              ALICE)), ==, 0);
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 4, FORGER,
+                                                              "Taken over", NULL)), ==, 0);
 
   state = load_group (party, group);
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
