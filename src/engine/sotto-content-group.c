@@ -27,19 +27,20 @@
  * change to a group travel in.
  *
  *   message GroupContext {
- *     bytes                id     = 1;  // the group's UUID, 16 bytes
+ *     bytes                id     = 1;  // the group's UUID: its creation's hash
  *     repeated GroupUpdate update = 2;  // changes, or a history to join
  *     DataMessage          data   = 3;  // a message to the group
  *     bytes          sender_key   = 4;  // SenderKeyDistributionMessage
  *   }
  *   message GroupUpdate {
  *     uint32          action    = 1;  // SottoGroupAction
- *     uint64          version   = 2;  // Lamport clock, 1 for create
+ *     uint64          version   = 2;  // 1 for create, else 1 + its parents' highest
  *     bytes           author    = 3;  // account UUID
  *     uint64          timestamp = 4;
  *     string          title     = 5;  // create and rename
  *     repeated Member member    = 6;
  *     repeated bytes  recipient = 7;  // account UUIDs it was sent to
+ *     repeated bytes  parent    = 8;  // hashes of the updates it follows
  *   }
  *   message Member { bytes uuid = 1; string username = 2; bool admin = 3; }
  *
@@ -52,7 +53,8 @@
  * it keeps as a placeholder instead of misreading a group's message as
  * one to its sender alone.  Everything is read strictly and bounded:
  * members and recipients by SOTTO_GROUP_MAX_MEMBERS, updates by
- * SOTTO_GROUP_MAX_UPDATES, titles by SOTTO_GROUP_MAX_TITLE. */
+ * SOTTO_GROUP_MAX_UPDATES, titles by SOTTO_GROUP_MAX_TITLE, parents by
+ * SOTTO_GROUP_MAX_PARENTS. */
 
 #define UUID_SIZE SP_UUID_SIZE
 
