@@ -129,8 +129,8 @@ receive_message (SottoStore          *store,
   return TRUE;
 }
 
-/* How many of its own updates that the rules refused one author may
- * have in a group's history.  The history takes SOTTO_GROUP_MAX_UPDATES
+/* How many of its own updates that the rules refused (or vetoed, or
+ * that wait for their parents) one author may have in a group's history.  The history takes SOTTO_GROUP_MAX_UPDATES
  * and then no more changes, and a member's own update counts from it
  * whatever the rules say (it may be allowed once an update it depends on
  * arrives): without a bound, anyone who knows the group's id, such as a
