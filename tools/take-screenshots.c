@@ -7,11 +7,11 @@
  * build-aux/take-screenshots.sh), opens the conversation with a contact
  * and then its safety-number page, then the message request of a
  * stranger, then a conversation with replies, reactions, edits,
- * deletions and a timer, then a group, then the pictures and files a
- * sharer sent, one of them downloading, and last stops the relay
- * (RELAY_PID, which the script started) and writes to the contact while
- * offline; it renders each window with GTK's own renderer into a PNG
- * file.
+ * deletions and a timer, then a group and its member list, then the
+ * pictures and files a sharer sent, one of them downloading, and last
+ * stops the relay (RELAY_PID, which the script started) and writes to
+ * the contact while offline; it renders each window with GTK's own
+ * renderer into a PNG file.
  *
  * Usage: take-screenshots PROFILE CONTACT STRANGER FRIEND RELAY_PID OUTPUT_DIR SHARER
  */
@@ -32,6 +32,8 @@
 #include "sotto-conversation-view.h"
 #include "sotto-conversation-list.h"
 #include "sotto-file-row.h"
+#include "sotto-group-members-page.h"
+#include "sotto-group-view.h"
 #include "sotto-safety-number-dialog.h"
 #include "sotto-transfer-bar.h"
 #include "sotto-window.h"
@@ -75,21 +77,41 @@ has_drained (gpointer data)
   return messenger != NULL && sotto_messenger_get_drained (messenger);
 }
 
-static gboolean
-has_dialog (gpointer data)
+/* The mapped toplevel of @type, if there is one. */
+static GtkWindow *
+mapped_toplevel (GType type)
 {
   GListModel *toplevels = gtk_window_get_toplevels ();
-  SottoSafetyNumberDialog **dialog = data;
 
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
 
-      if (SOTTO_IS_SAFETY_NUMBER_DIALOG (window) && gtk_widget_get_mapped (GTK_WIDGET (window)))
-        *dialog = SOTTO_SAFETY_NUMBER_DIALOG (window);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        return window;
     }
 
+  return NULL;
+}
+
+static gboolean
+has_dialog (gpointer data)
+{
+  SottoSafetyNumberDialog **dialog = data;
+
+  *dialog = SOTTO_SAFETY_NUMBER_DIALOG (mapped_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG));
+
   return *dialog != NULL;
+}
+
+static gboolean
+has_members_page (gpointer data)
+{
+  GtkWindow **page = data;
+
+  *page = mapped_toplevel (SOTTO_TYPE_GROUP_MEMBERS_PAGE);
+
+  return *page != NULL;
 }
 
 /* Whether a mapped label below @root starts with @prefix. */
@@ -319,6 +341,7 @@ main (int   argc,
   /* A group: each member's messages under their name, in their colour. */
   {
     g_autoptr(SottoGroup) group = NULL;
+    GtkWindow *members = NULL;
 
     wait_for (has_group, window);
     group = g_list_model_get_item (G_LIST_MODEL (sotto_messenger_get_groups (sotto_window_get_messenger (window))), 0);
@@ -326,6 +349,13 @@ main (int   argc,
                                  sotto_group_get_id (group));
     settle (1500);
     save_window (GTK_WINDOW (window), argv[6], "group-conversation.png");
+
+    /* Its members: the user among them, each one's safety number. */
+    gtk_widget_activate_action (find_widget (GTK_WIDGET (window), SOTTO_TYPE_GROUP_VIEW), "group.show-members", NULL);
+    wait_for (has_members_page, &members);
+    settle (1500);
+    save_window (members, argv[6], "group-members.png");
+    gtk_window_destroy (members);
   }
 
   /* The relay gone, the banner says so and what Alice writes waits. */

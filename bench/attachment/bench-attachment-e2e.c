@@ -5,14 +5,16 @@
  *
  * Attachments end to end through a local sotto-relay with the engine's
  * own steps: a file encrypted into a profile folder, its upload created
- * and sent (upload), then fetched, checked and decrypted into another
- * folder (download).  The peer is the same relay client moving the
+ * and sent (upload), then fetched into a profile folder, checked and
+ * decrypted into another folder in one pass (download), as sotto-cli's
+ * receive does.  The peer is the same relay client moving the
  * plaintext as a blob, with no encryption on either side, which is what
  * encryption costs against.  Then ten such uploads at once through the
  * engine, with the relay's resident memory before and at its peak, which
  * should stay flat rather than grow with the files.
  *
  * Usage: bench-attachment-e2e --relay BUILD/src/relay/sotto-relay [--megabytes N]
+ *                             [--database postgresql://...]
  * Prints one line per figure: NAME VALUE.
  */
 
@@ -59,13 +61,17 @@ wait_for (GAsyncResult **result)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* On `database`, a postgresql:// URL, when it is not NULL. */
 static void
 relay_start (Relay      *relay,
-             const char *binary)
+             const char *binary,
+             const char *database)
 {
+  g_autofree char *conf = database != NULL ? g_strdup_printf ("%s[database]\nurl=%s\n", dev_blob_bench_conf, database)
+                                           : g_strdup (dev_blob_bench_conf);
   guint16 port = 0;
 
-  relay->process = dev_start_relay (binary, dev_blob_bench_conf, &relay->dir, &port);
+  relay->process = dev_start_relay (binary, conf, &relay->dir, &port);
   relay->url = g_strdup_printf ("http://127.0.0.1:%u", port);
 }
 
@@ -138,7 +144,8 @@ engine_upload (SottoRelayClient *client,
   return upload;
 }
 
-/* Sotto: fetched and checked into @folder, decrypted into @out_dir. */
+/* Sotto: fetched and checked into @folder and decrypted into @out_dir
+ * in the same pass, as sotto-cli's receive saves a file. */
 static void
 engine_download (SottoRelayClient      *client,
                  SottoAttachmentUpload *upload,
@@ -146,25 +153,18 @@ engine_download (SottoRelayClient      *client,
                  GFile                 *out_dir)
 {
   g_autoptr(GAsyncResult) downloaded = NULL;
-  g_autoptr(GAsyncResult) exported = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) blob = NULL;
   g_autoptr(GFile) file = NULL;
   g_autofree char *sha256 = NULL;
 
   sotto_attachment_download_async (client, upload->id, upload->key, upload->digest, upload->size, folder,
-                                   NULL, NULL, NULL, result_cb, &downloaded);
+                                   out_dir, "out.bin", NULL, NULL, NULL, result_cb, &downloaded);
   wait_for (&downloaded);
-  blob = sotto_attachment_download_finish (downloaded, &error);
+  blob = sotto_attachment_download_finish (downloaded, &file, &sha256, &error);
   if (blob == NULL)
     g_error ("Cannot download: %s", error->message);
 
-  sotto_attachment_export_async (blob, upload->key, upload->digest, upload->size, out_dir, "out.bin", NULL,
-                                 result_cb, &exported);
-  wait_for (&exported);
-  file = sotto_attachment_export_finish (exported, &sha256, &error);
-  if (file == NULL)
-    g_error ("Cannot decrypt: %s", error->message);
   g_file_delete (file, NULL, NULL);
   g_file_delete (blob, NULL, NULL);
 }
@@ -279,9 +279,11 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *binary = NULL;
+  g_autofree char *database = NULL;
   int megabytes = 100;
   GOptionEntry entries[] = {
     { "relay", 0, 0, G_OPTION_ARG_FILENAME, &binary, "The sotto-relay binary", "PATH" },
+    { "database", 0, 0, G_OPTION_ARG_STRING, &database, "The relay's PostgreSQL database (default SQLite)", "URL" },
     { "megabytes", 0, 0, G_OPTION_ARG_INT, &megabytes, "The file's size (default 100)", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -309,7 +311,7 @@ main (int   argc,
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || binary == NULL || megabytes <= 0)
-    g_error ("Usage: bench-attachment-e2e --relay PATH [--megabytes N]");
+    g_error ("Usage: bench-attachment-e2e --relay PATH [--megabytes N] [--database URL]");
   if (sp_init () != SP_OK)
     g_error ("Cannot initialise the session core");
 
@@ -330,7 +332,7 @@ main (int   argc,
   g_clear_pointer (&contents, g_free);
   source = g_file_new_for_path (source_path);
 
-  relay_start (&relay, binary);
+  relay_start (&relay, binary, database);
   client = register_client (&relay);
 
   settle_disk ();

@@ -16,6 +16,10 @@
 # The *_cpu rows divide by the bench process's processor time (the
 # client's work, not the relay's) instead of wall-clock time, which a
 # loaded machine disturbs far less.
+# When PostgreSQL 15 is installed, the same rounds run again with the
+# relay keeping its blobs in PostgreSQL, each on a fresh database of a
+# server that build-aux/with-postgresql.sh starts with the tests' settings
+# (fsync on, 16 MB of shared buffers), and a line gives their figures.
 # BUILD-DIR (default build-bench) is configured as a release build when
 # it does not exist yet.
 set -eu
@@ -28,13 +32,24 @@ rounds=${3:-3}
 release_build "$build" bench/attachment/bench-attachment-e2e src/relay/sotto-relay
 
 figures=$(mktemp)
-trap 'rm -f "$figures"' EXIT
+pg_figures=$(mktemp)
+trap 'rm -f "$figures" "$pg_figures"' EXIT
 
 one_round () {
   "$build/bench/attachment/bench-attachment-e2e" --relay "$build/src/relay/sotto-relay" \
     --megabytes "$megabytes" >>"$figures"
 }
 repeat "$rounds" one_round
+
+if [ -x "${SOTTO_POSTGRESQL_BINDIR:-/usr/lib/postgresql/15/bin}/initdb" ]; then
+  "$top/build-aux/with-postgresql.sh" sh -c '
+    for round in $(seq "$1"); do
+      "$SOTTO_TEST_POSTGRESQL_BINDIR/createdb" -h "$SOTTO_TEST_POSTGRESQL_HOST" -U "$SOTTO_TEST_POSTGRESQL_USER" "bench$round"
+      "$2" --relay "$3" --megabytes "$4" \
+        --database "postgresql:///bench$round?host=$SOTTO_TEST_POSTGRESQL_HOST&user=$SOTTO_TEST_POSTGRESQL_USER"
+    done' pg-rounds "$rounds" "$build/bench/attachment/bench-attachment-e2e" "$build/src/relay/sotto-relay" \
+    "$megabytes" >>"$pg_figures"
+fi
 
 cpu_line
 echo "Best of $rounds rounds, a $megabytes MB file; Sotto: $build ($buildtype)"
@@ -59,3 +74,14 @@ awk -v megabytes="$megabytes" '
            worst["relay_rss_peak_MiB"] / worst["relay_rss_idle_MiB"], 10 * megabytes
   }
 ' "$figures"
+if [ -s "$pg_figures" ]; then
+  awk '
+    $1 ~ /MBps$/ { if ($2 > best[$1]) best[$1] = $2; next }
+    { if ($2 > worst[$1]) worst[$1] = $2 }
+    END {
+      printf "\nThe relay on PostgreSQL (one node): upload %.0f MB/s, download %.0f MB/s (plaintext peer %.0f and %.0f MB/s); ten at once %.0f MB/s together, relay resident memory %.1f MiB at its peak\n",
+             best["sotto_upload_MBps"], best["sotto_download_MBps"], best["plain_upload_MBps"], best["plain_download_MBps"],
+             best["parallel_upload_MBps"], worst["relay_rss_peak_MiB"]
+    }
+  ' "$pg_figures"
+fi

@@ -115,9 +115,11 @@ sotto_accessible_name_page_scrollers (GtkWidget *root)
 }
 
 static void
-row_parent_notify_cb (GtkWidget *row)
+child_parent_notify_cb (GtkWidget  *child,
+                        GParamSpec *pspec,
+                        GtkWidget  *row)
 {
-  GtkWidget *item = gtk_widget_get_parent (row);
+  GtkWidget *item = gtk_widget_get_parent (child);
 
   if (item != NULL)
     gtk_accessible_update_relation (GTK_ACCESSIBLE (item),
@@ -138,8 +140,26 @@ sotto_accessible_name_list_item (GtkWidget *row)
 {
   g_return_if_fail (GTK_IS_WIDGET (row));
 
-  g_signal_connect (row, "notify::parent", G_CALLBACK (row_parent_notify_cb), NULL);
-  row_parent_notify_cb (row);
+  sotto_accessible_name_list_item_after (row, row);
+}
+
+/**
+ * sotto_accessible_name_list_item_after:
+ * @child: the widget a list view shows for an item
+ * @row: the widget inside @child that says what the item is
+ *
+ * Like sotto_accessible_name_list_item(), for an item whose widget
+ * holds more than the row it is named after.
+ */
+void
+sotto_accessible_name_list_item_after (GtkWidget *child,
+                                       GtkWidget *row)
+{
+  g_return_if_fail (GTK_IS_WIDGET (child));
+  g_return_if_fail (GTK_IS_WIDGET (row));
+
+  g_signal_connect (child, "notify::parent", G_CALLBACK (child_parent_notify_cb), row);
+  child_parent_notify_cb (child, NULL, row);
 }
 
 static void

@@ -14,6 +14,8 @@ void sotto_accessible_name_mnemonic_button  (GtkButton           *button);
 void sotto_accessible_name_mnemonic_buttons (GtkWidget           *root);
 void sotto_accessible_name_page_scrollers   (GtkWidget           *root);
 void sotto_accessible_name_list_item        (GtkWidget           *row);
+void sotto_accessible_name_list_item_after (GtkWidget           *child,
+                                            GtkWidget           *row);
 void sotto_accessible_reach_window_controls (GtkWidget           *root);
 void sotto_accessible_set_up_password_toggle (AdwPasswordEntryRow *row);
 void sotto_accessible_label_field           (GtkWidget           *field,

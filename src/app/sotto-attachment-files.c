@@ -11,13 +11,13 @@
 #include <errno.h>
 
 #include <adwaita.h>
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "sotto-accessible.h"
 #include "sotto-attachment-files.h"
 #include "sotto-error-text.h"
+#include "sotto-picture.h"
 #include "sotto-window.h"
 
 /* Attachments stay encrypted in the profile.  The user takes one out in
@@ -133,41 +133,6 @@ sotto_attachment_files_remove (GFile *file)
     g_file_delete (dir, NULL, NULL);
 }
 
-/* Decoders allocate the whole picture a file declares before they scale
- * it down, and a file of a few kilobytes can declare billions of
- * pixels: 8192 × 8192 is the most that is decoded, which a 50 megapixel
- * photo stays within. */
-#define PICTURE_MAX_PIXELS (8192 * 8192)
-
-typedef struct
-{
-  int      max_side;
-  gboolean too_large;
-} PictureLoad;
-
-static void
-size_prepared_cb (GdkPixbufLoader *loader,
-                  int              width,
-                  int              height,
-                  gpointer         user_data)
-{
-  PictureLoad *load = user_data;
-  double scale;
-
-  if ((gint64) width * height > PICTURE_MAX_PIXELS)
-    {
-      /* A size of nothing tells the decoder to stop before it allocates. */
-      load->too_large = TRUE;
-      gdk_pixbuf_loader_set_size (loader, 0, 0);
-      return;
-    }
-  if (width <= load->max_side && height <= load->max_side)
-    return;
-
-  scale = (double) load->max_side / MAX (width, height);
-  gdk_pixbuf_loader_set_size (loader, MAX (1, (int) (width * scale)), MAX (1, (int) (height * scale)));
-}
-
 /**
  * sotto_attachment_files_load_picture:
  * @bytes: a picture someone sent
@@ -176,9 +141,9 @@ size_prepared_cb (GdkPixbufLoader *loader,
  *
  * Decodes a picture from the other side, which may declare any size:
  * one larger than @max_side is scaled down as it is decoded, and one of
- * more than 8192 × 8192 pixels is refused, so that a small file cannot
- * make the application allocate gigabytes.  Safe to call from a worker
- * thread.
+ * more than %SOTTO_PICTURE_MAX_PIXELS is refused, so that a small file
+ * cannot make the application allocate gigabytes (sotto_picture_load()).
+ * Safe to call from a worker thread.
  *
  * Returns: (transfer full) (nullable): the picture
  */
@@ -187,41 +152,20 @@ sotto_attachment_files_load_picture (GBytes  *bytes,
                                      int      max_side,
                                      GError **error)
 {
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
-  GdkPixbuf *pixbuf;
-  g_autoptr(GdkPixbuf) turned = NULL;
-  PictureLoad load = { max_side, FALSE };
-  gboolean written;
-  gboolean closed;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(SottoPicture) picture = NULL;
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (max_side > 0, NULL);
 
-  g_signal_connect (loader, "size-prepared", G_CALLBACK (size_prepared_cb), &load);
-  written = gdk_pixbuf_loader_write_bytes (loader, bytes, error);
-  closed = gdk_pixbuf_loader_close (loader, written ? error : NULL);
-  /* The decoder that was stopped failed with a reason of its own, or
-   * none: the error says why instead. */
-  if (load.too_large)
-    {
-      g_clear_error (error);
-      g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY,
-                           _("The picture has too many pixels to show"));
-      return NULL;
-    }
-  if (!written || !closed)
+  stream = g_memory_input_stream_new_from_bytes (bytes);
+  picture = sotto_picture_load (stream, max_side, NULL, error);
+  if (picture == NULL)
     return NULL;
 
-  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
-  if (pixbuf == NULL)
-    {
-      g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, _("The picture could not be read"));
-      return NULL;
-    }
-
-  turned = gdk_pixbuf_apply_embedded_orientation (pixbuf);
-
-  return gdk_texture_new_for_pixbuf (turned);
+  return gdk_memory_texture_new (picture->width, picture->height,
+                                 picture->has_alpha ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8,
+                                 picture->pixels, picture->stride);
 }
 
 /**

@@ -43,6 +43,9 @@ struct _SottoChatsPage
   GCancellable *cancellable;
   SottoChatList *chats;  /* 1:1 and group conversations, the messenger's */
   GtkCustomFilter *filter;
+  /* The 1:1 conversation the user left last, whose draft, stored on
+   * its way out, keeps it in the list. */
+  GSignalGroup *left_signals;
   char            *query_folded;  /* the search, casefolded once per change */
   GtkFilterListModel *filtered;
   AdwMessageDialog *new_conversation_dialog;  /* weak */
@@ -164,6 +167,28 @@ sotto_chats_page_messages_seen_cb (SottoChatsPage *self,
                                             self->cancellable, sotto_chats_page_mark_read_cb, NULL);
 }
 
+/* A 1:1 conversation is listed once something was said in it or a
+ * draft waits there, and while it is open.  The engine makes one for
+ * everybody the account meets, for their contact and their session:
+ * adding someone to a group, or reading them there, is nothing to list
+ * until the two of them talk. */
+static gboolean
+sotto_chats_page_is_listed (SottoChatsPage    *self,
+                            SottoConversation *conversation)
+{
+  const char *draft = sotto_conversation_get_draft (conversation);
+
+  return g_list_model_get_n_items (sotto_conversation_get_messages (conversation)) > 0
+         || (draft != NULL && draft[0] != '\0')
+         || conversation == sotto_chats_page_get_conversation (self);
+}
+
+static void
+sotto_chats_page_refilter (SottoChatsPage *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+}
+
 /* Where @open (a conversation or a group) is in the list as it is
  * shown (searched). */
 static guint
@@ -209,8 +234,13 @@ sotto_chats_page_select_conversation (SottoChatsPage    *self,
                                       SottoConversation *conversation)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  SottoConversation *left = sotto_chats_page_get_conversation (self);
 
+  if (left != conversation)
+    g_signal_group_set_target (self->left_signals, left);
   sotto_conversation_view_set_conversation (self->conversation_view, conversation);
+  /* The conversation left may go from the list, the one opened come. */
+  sotto_chats_page_refilter (self);
   /* Screen readers and window switchers say which conversation is open. */
   if (GTK_IS_WINDOW (root))
     gtk_window_set_title (GTK_WINDOW (root), sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
@@ -334,6 +364,9 @@ sotto_chats_page_filter_conversation (gpointer item,
   g_autofree char *name_folded = NULL;
   g_autofree char *username_folded = NULL;
 
+  if (SOTTO_IS_CONVERSATION (item) && !sotto_chats_page_is_listed (self, item))
+    return FALSE;
+
   if (self->query_folded == NULL || self->query_folded[0] == '\0')
     return TRUE;
 
@@ -364,10 +397,14 @@ sotto_chats_page_update_sidebar (SottoChatsPage *self)
                     ? G_LIST_MODEL (sotto_messenger_get_conversations (self->messenger)) : NULL;
   const char *page = "list";
   guint n_matches = sotto_search_results_get_n_matches (self->search_results);
+  guint n_listed = g_list_model_get_n_items (G_LIST_MODEL (self->filtered));
+  gboolean searching = self->query_folded != NULL && self->query_folded[0] != '\0';
 
-  if (all == NULL || g_list_model_get_n_items (all) == 0)
+  /* Conversations in which nothing was said yet are not listed, and a
+   * list of none of them is empty. */
+  if (all == NULL || (n_listed == 0 && !searching))
     page = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0 && n_matches == 0)
+  else if (n_listed == 0 && n_matches == 0)
     page = "no-results";
 
   /* Messages found start right below the conversations found, which
@@ -519,6 +556,11 @@ sotto_chats_page_message_received_cb (SottoChatsPage    *self,
   g_autofree char *name = sotto_contact_label_full (contact);
   /* One notification per conversation, replaced by the newest message. */
   g_autofree char *id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
+
+  /* A first message lists its conversation, which may have been there,
+   * empty, at the same place in the list. */
+  if (g_list_model_get_n_items (sotto_conversation_get_messages (conversation)) == 1)
+    sotto_chats_page_refilter (self);
 
   sotto_chats_page_tell_message (self, sotto_contact_get_name (contact), name, sotto_message_get_body (message),
                                  id, "app.open-conversation", sotto_contact_get_uuid (contact));
@@ -1128,6 +1170,7 @@ sotto_chats_page_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
+  g_clear_object (&self->left_signals);
   g_clear_weak_pointer (&self->new_conversation_dialog);
 
   G_OBJECT_CLASS (sotto_chats_page_parent_class)->dispose (object);
@@ -1287,6 +1330,9 @@ sotto_chats_page_init (SottoChatsPage *self)
   sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search names and messages"));
 
   self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);
+  self->left_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
+  g_signal_group_connect_object (self->left_signals, "notify::draft",
+                                 G_CALLBACK (sotto_chats_page_refilter), self, G_CONNECT_SWAPPED);
   self->filtered = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
 
   g_signal_connect (factory, "bind", G_CALLBACK (sotto_chats_page_bind_row_cb), NULL);

@@ -17,6 +17,7 @@
 #include "sotto-accessible.h"
 #include "sotto-attachment-tray.h"
 #include "sotto-conversation-view-private.h"
+#include "sotto-message-entry.h"
 #include "sotto-message-row.h"
 #include "sotto-read-tracker.h"
 #include "sotto-request-bar.h"
@@ -24,44 +25,6 @@
 #include "sotto-safety-number-dialog.h"
 #include "sotto-timeline-model.h"
 #include "sotto-timer-menu.h"
-
-struct _SottoConversationView
-{
-  GtkWidget parent_instance;
-
-  SottoConversation *conversation;
-  GSignalGroup *contact_signals;
-  GSignalGroup *messages_signals;
-  GSignalGroup *conversation_signals;
-  SottoMessage *first_unread;
-  SottoTimelineModel *shown;
-  GtkSingleSelection *selection;
-  SottoReadTracker *read_tracker;
-  GCancellable *cancellable;
-  guint scroll_source;
-  guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
-  guint extend_source;
-  guint draft_source;
-  gboolean folded;
-  gboolean offline;
-  gboolean at_end;
-  double end_value;  /* where the view was when at_end was last decided */
-
-  GtkWidget *box;
-  AdwWindowTitle *title;
-  GtkRevealer *banner_revealer;
-  GtkLabel *banner_label;
-  GtkScrolledWindow *scroller;
-  GtkListView *timeline;
-  GtkWidget *jump_button;
-  GtkLabel *jump_count_label;
-  GtkLabel *too_long_label;
-  SottoRequestBar *request_bar;
-  SottoReplyBar *reply_bar;
-  SottoAttachmentTray *attachment_tray;
-  GtkWidget *composer;
-  GtkTextView *text_view;
-};
 
 enum {
   PROP_0,
@@ -93,19 +56,6 @@ static SottoContact *
 sotto_conversation_view_get_contact (SottoConversationView *self)
 {
   return self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
-}
-
-static char *
-sotto_conversation_view_dup_text (SottoConversationView *self)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter start, end;
-  g_autofree char *text = NULL;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-
-  return g_strstrip (g_steal_pointer (&text));
 }
 
 /* How many characters at the end of @text do not fit into one message,
@@ -186,7 +136,7 @@ sotto_conversation_view_draft_timeout_cb (gpointer user_data)
 static void
 sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 {
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
 
   /* Typing is the user's changes, not a draft put back into the
    * composer; an emptied composer (a message sent) is typing no more. */
@@ -200,7 +150,7 @@ sotto_conversation_view_text_changed_cb (SottoConversationView *self)
 static void
 sotto_conversation_view_update_actions (SottoConversationView *self)
 {
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
   gboolean held = self->conversation != NULL && sotto_conversation_get_sending_held (self->conversation);
   glong excess = characters_over_limit (text);
 
@@ -290,265 +240,9 @@ sotto_conversation_view_update_held (SottoConversationView *self)
   sotto_conversation_view_update_actions (self);
 }
 
-static gboolean
-sotto_conversation_view_scroll_cb (gpointer user_data)
-{
-  SottoConversationView *self = user_data;
-  guint n_rows = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
-  guint row = self->scroll_row != GTK_INVALID_LIST_POSITION ? self->scroll_row : n_rows - 1;
-
-  self->scroll_source = 0;
-
-  /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
-   * same through this action, which also anchors the view on the item
-   * while the rows above it are still being measured. */
-  if (n_rows > 0 && row < n_rows)
-    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits for the list view to know about new items, and to be shown,
- * before scrolling to the row at @row (GTK_INVALID_LIST_POSITION: the
- * last one, however many there are by then). */
-static void
-sotto_conversation_view_queue_scroll (SottoConversationView *self,
-                                      guint                  row)
-{
-  self->scroll_row = row;
-  if (self->scroll_source == 0)
-    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, sotto_conversation_view_scroll_cb, self, NULL);
-}
-
-static void
-sotto_conversation_view_queue_scroll_to_end (SottoConversationView *self)
-{
-  sotto_conversation_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
-}
-
 /* How many read messages a conversation opened on its unread ones shows
  * above the divider, for what the new ones answer. */
 #define UNREAD_CONTEXT 2
-
-/* The least height of a message row: a line of text above the line
- * with its time, in a bubble (46 pixels with the default font). */
-#define SMALLEST_ROW_HEIGHT 40
-
-/* Makes the timeline's pages as long as it takes to fill the view, and
- * no longer: the list view builds and measures a row for every message
- * it is given, shown or not, and that is most of what opening a
- * conversation costs.  Before the view has a size, the window's height is
- * the most it can have; before the window has one, the pages keep their
- * length. */
-static void
-sotto_conversation_view_fit_page_size (SottoConversationView *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  int height = gtk_widget_get_height (GTK_WIDGET (self->scroller));
-
-  if (height <= 0 && root != NULL)
-    height = gtk_widget_get_height (GTK_WIDGET (root));
-  if (height > 0)
-    sotto_timeline_model_set_page_size (self->shown, height / SMALLEST_ROW_HEIGHT + 2);
-}
-
-/* Takes the mark off a message shown from a search.  GTK 4.8's
- * GtkSingleSelection ignores gtk_selection_model_unselect_all(). */
-static void
-sotto_conversation_view_unmark (SottoConversationView *self)
-{
-  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-}
-
-/* Goes to the newest message, with the newest page only when the
- * timeline holds other messages or many: a long list view is slow to
- * place on its last row. */
-static void
-sotto_conversation_view_show_newest (SottoConversationView *self)
-{
-  if (self->conversation == NULL)
-    return;
-
-  if (!sotto_timeline_model_get_shows_newest (self->shown)
-      || g_list_model_get_n_items (G_LIST_MODEL (self->shown)) > 2 * SOTTO_TIMELINE_MODEL_PAGE_SIZE)
-    {
-      sotto_conversation_view_unmark (self);
-      sotto_conversation_view_fit_page_size (self);
-      sotto_timeline_model_show_newest (self->shown, sotto_conversation_get_messages (self->conversation));
-    }
-  sotto_conversation_view_queue_scroll_to_end (self);
-}
-
-static gboolean
-sotto_conversation_view_is_at_end (SottoConversationView *self)
-{
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-
-  return sotto_timeline_model_get_shows_newest (self->shown)
-         && gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-            >= gtk_adjustment_get_upper (adjustment) - 48;
-}
-
-/* Adds a page to the timeline when its rows do not fill the view, and
- * when the reader comes within a screen of its top or its bottom; not
- * while a scroll is on its way, and not by position while the view is
- * kept at the end: it starts at the top until the list view has placed
- * the newest row. */
-static gboolean
-sotto_conversation_view_extend_cb (gpointer user_data)
-{
-  SottoConversationView *self = user_data;
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  double value = gtk_adjustment_get_value (adjustment);
-  double page_size = gtk_adjustment_get_page_size (adjustment);
-  double upper = gtk_adjustment_get_upper (adjustment);
-
-  self->extend_source = 0;
-
-  if (self->scroll_source != 0 || page_size <= 0)
-    return G_SOURCE_REMOVE;
-
-  /* At the oldest message, a view near the top (or not yet full) grows
-   * at the bottom instead. */
-  if ((upper <= page_size || (!self->at_end && value < page_size))
-      && sotto_timeline_model_extend_older (self->shown))
-    return G_SOURCE_REMOVE;
-
-  if (upper <= page_size || (!self->at_end && value + 2 * page_size > upper))
-    sotto_timeline_model_extend_newer (self->shown);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* The list view reports scrolling while it lays out: the timeline
- * changes afterwards, not under it. */
-static void
-sotto_conversation_view_queue_extend (SottoConversationView *self)
-{
-  if (self->extend_source == 0)
-    self->extend_source = g_idle_add_full (G_PRIORITY_LOW, sotto_conversation_view_extend_cb, self, NULL);
-}
-
-/* The way back to the newest message, for a reader of older ones, with
- * the number of messages that came meanwhile. */
-static void
-sotto_conversation_view_update_jump_button (SottoConversationView *self)
-{
-  guint unread = self->conversation != NULL ? sotto_conversation_get_unread_count (self->conversation) : 0;
-  g_autofree char *count = g_strdup_printf ("%u", unread);
-
-  gtk_label_set_label (self->jump_count_label, count);
-  gtk_widget_set_visible (GTK_WIDGET (self->jump_count_label), unread > 0);
-  gtk_widget_set_visible (self->jump_button, self->conversation != NULL && !self->at_end);
-}
-
-/* Follows whether the newest messages are on screen, which is when new
- * ones keep the view at the end. */
-static void
-sotto_conversation_view_update_at_end (SottoConversationView *self)
-{
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  gboolean at_end = sotto_conversation_view_is_at_end (self);
-
-  self->end_value = gtk_adjustment_get_value (adjustment);
-  sotto_conversation_view_queue_extend (self);
-
-  if (self->at_end != at_end)
-    {
-      self->at_end = at_end;
-      sotto_conversation_view_update_jump_button (self);
-      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
-    }
-}
-
-/* The timeline grew or the window changed size: a reader at the end
- * stays there; elsewhere the view does not move. */
-static void
-sotto_conversation_view_adjustment_changed_cb (SottoConversationView *self)
-{
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-
-  /* A scroll that the list view answers with a new size arrives here
-   * before its value-changed reaches this view: only an unmoved reader
-   * is taken along. */
-  if (self->at_end && gtk_adjustment_get_value (adjustment) == self->end_value)
-    sotto_conversation_view_queue_scroll_to_end (self);
-  else
-    sotto_conversation_view_update_at_end (self);
-  sotto_conversation_view_queue_extend (self);
-}
-
-/* Moves the "New Messages" divider to @message, or takes it away. */
-static void
-sotto_conversation_view_set_first_unread (SottoConversationView *self,
-                                          SottoMessage          *message)
-{
-  if (!g_set_object (&self->first_unread, message))
-    return;
-
-  /* Rows bound before the change learn of it here, the others on bind. */
-  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->timeline));
-       item != NULL;
-       item = gtk_widget_get_next_sibling (item))
-    {
-      GtkWidget *row = gtk_widget_get_first_child (item);
-
-      if (SOTTO_IS_MESSAGE_ROW (row))
-        sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (row),
-                                            message != NULL
-                                            && sotto_message_row_get_message (SOTTO_MESSAGE_ROW (row)) == message);
-    }
-}
-
-static void
-sotto_conversation_view_messages_changed_cb (SottoConversationView *self,
-                                             guint                  position,
-                                             guint                  removed,
-                                             guint                  added,
-                                             GListModel            *messages)
-{
-  /* Follow new messages only when the reader is at the end already:
-   * someone reading history must not be yanked away from it, and sees
-   * where the new messages start instead. */
-  if (added > 0 && position + added == g_list_model_get_n_items (messages))
-    {
-      if (self->at_end)
-        sotto_conversation_view_queue_scroll_to_end (self);
-      else if (self->first_unread == NULL)
-        {
-          g_autoptr(SottoMessage) first = g_list_model_get_item (messages, position);
-
-          if (sotto_message_get_direction (first) == SOTTO_MESSAGE_DIRECTION_INCOMING)
-            sotto_conversation_view_set_first_unread (self, first);
-        }
-    }
-}
-
-/* A deletion replaced the list: the view shows the same stretch of the
- * new one, where the reader was. */
-static void
-sotto_conversation_view_messages_replaced_cb (SottoConversationView *self)
-{
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  GListModel *messages = sotto_conversation_get_messages (self->conversation);
-  guint n_messages = g_list_model_get_n_items (messages);
-  double value = gtk_adjustment_get_value (adjustment);
-  gboolean at_end = self->at_end;
-  guint end;
-
-  end = sotto_timeline_model_get_shows_newest (self->shown)
-        ? n_messages : MIN (sotto_timeline_model_get_end (self->shown), n_messages);
-
-  sotto_conversation_view_set_first_unread (self, NULL);
-  g_signal_group_set_target (self->messages_signals, messages);
-  sotto_timeline_model_set_messages (self->shown, messages,
-                                     MIN (sotto_timeline_model_get_start (self->shown), end), end);
-
-  if (at_end)
-    sotto_conversation_view_queue_scroll_to_end (self);
-  else
-    gtk_adjustment_set_value (adjustment, value);
-}
 
 static void
 sotto_conversation_view_delete_message_cb (GObject      *object,
@@ -579,53 +273,12 @@ sotto_conversation_view_delete_message (GtkWidget  *widget,
 }
 
 static void
-sotto_conversation_view_setup_row_cb (GtkSignalListItemFactory *factory,
-                                      GtkListItem              *item,
-                                      SottoConversationView    *self)
-{
-  GtkWidget *row = sotto_message_row_new ();
-
-  g_object_bind_property (self, "offline", row, "offline", G_BINDING_SYNC_CREATE);
-  gtk_list_item_set_child (item, row);
-  gtk_list_item_set_activatable (item, FALSE);
-  /* Only a message looked for is selected, to mark it. */
-  gtk_list_item_set_selectable (item, FALSE);
-}
-
-static void
-sotto_conversation_view_bind_row_cb (GtkSignalListItemFactory *factory,
-                                     GtkListItem              *item,
-                                     SottoConversationView    *self)
-{
-  SottoMessageRow *row = SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item));
-  g_autoptr(SottoMessage) previous = sotto_timeline_model_dup_before (self->shown, gtk_list_item_get_position (item));
-
-  sotto_message_row_set_conversation (row, self->conversation);
-  sotto_message_row_set_message (row,
-                                 gtk_list_item_get_item (item),
-                                 sotto_contact_get_name (sotto_conversation_view_get_contact (self)),
-                                 previous);
-  sotto_message_row_set_first_unread (row, self->first_unread != NULL
-                                           && gtk_list_item_get_item (item) == (gpointer) self->first_unread);
-  sotto_read_tracker_queue (self->read_tracker);
-}
-
-static void
-sotto_conversation_view_unbind_row_cb (GtkSignalListItemFactory *factory,
-                                       GtkListItem              *item,
-                                       gpointer                  user_data)
-{
-  sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL, NULL, NULL);
-  sotto_message_row_set_first_unread (SOTTO_MESSAGE_ROW (gtk_list_item_get_child (item)), FALSE);
-}
-
-static void
 sotto_conversation_view_send (GtkWidget  *widget,
                               const char *action_name,
                               GVariant   *parameter)
 {
   SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
-  g_autofree char *text = sotto_conversation_view_dup_text (self);
+  g_autofree char *text = sotto_message_entry_dup_text (self->message_entry);
 
   if (self->conversation == NULL)
     return;
@@ -638,7 +291,7 @@ sotto_conversation_view_send (GtkWidget  *widget,
     {
       sotto_attachment_tray_send (self->attachment_tray, text);
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
-      sotto_conversation_view_show_newest (self);
+      _sotto_conversation_view_show_newest (self);
       return;
     }
 
@@ -649,7 +302,7 @@ sotto_conversation_view_send (GtkWidget  *widget,
    * says what the user wrote. */
   gtk_widget_activate_action (widget, "win.send-message", "s", text);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
-  sotto_conversation_view_show_newest (self);
+  _sotto_conversation_view_show_newest (self);
 }
 
 static void
@@ -657,7 +310,7 @@ sotto_conversation_view_scroll_to_end (GtkWidget  *widget,
                                        const char *action_name,
                                        GVariant   *parameter)
 {
-  sotto_conversation_view_show_newest (SOTTO_CONVERSATION_VIEW (widget));
+  _sotto_conversation_view_show_newest (SOTTO_CONVERSATION_VIEW (widget));
 }
 
 static void
@@ -719,22 +372,11 @@ sotto_conversation_view_request_bar_visible_cb (SottoConversationView *self)
     sotto_conversation_view_focus_composer (self);
 }
 
-static gboolean
-sotto_conversation_view_key_pressed_cb (SottoConversationView *self,
-                                        guint                  keyval,
-                                        guint                  keycode,
-                                        GdkModifierType        state,
-                                        GtkEventControllerKey *controller)
+/* Enter in the composer. */
+static void
+sotto_conversation_view_entry_activate_cb (SottoConversationView *self)
 {
-  /* Enter sends; Shift+Enter (or Ctrl+Enter) starts a new line. */
-  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter)
-      && (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) == 0)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (self), "conversation.send", NULL);
-      return TRUE;
-    }
-
-  return FALSE;
+  gtk_widget_activate_action (GTK_WIDGET (self), "conversation.send", NULL);
 }
 
 static void
@@ -922,6 +564,7 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   g_type_ensure (SOTTO_TYPE_ATTACHMENT_TRAY);
   g_type_ensure (SOTTO_TYPE_TIMER_MENU);
   g_type_ensure (SOTTO_TYPE_TYPING_INDICATOR);
+  g_type_ensure (SOTTO_TYPE_MESSAGE_ENTRY);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-conversation-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, title);
@@ -936,7 +579,8 @@ sotto_conversation_view_class_init (SottoConversationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, attachment_tray);
   gtk_widget_class_bind_template_child (widget_class, SottoConversationView, composer);
-  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, text_view);
+  gtk_widget_class_bind_template_child (widget_class, SottoConversationView, message_entry);
+  gtk_widget_class_bind_template_callback (widget_class, sotto_conversation_view_entry_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "conversation.send", NULL,
                                    sotto_conversation_view_send);
@@ -965,7 +609,6 @@ static void
 sotto_conversation_view_init (SottoConversationView *self)
 {
   g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
-  GtkEventController *keys;
 
   self->cancellable = g_cancellable_new ();
   self->at_end = TRUE;
@@ -975,6 +618,7 @@ sotto_conversation_view_init (SottoConversationView *self)
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->text_view = sotto_message_entry_get_text_view (self->message_entry);
   gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
   sotto_reply_bar_set_buffer (self->reply_bar, gtk_text_view_get_buffer (self->text_view));
   sotto_attachment_tray_set_composer (self->attachment_tray, GTK_WIDGET (self), self->text_view);
@@ -987,22 +631,16 @@ sotto_conversation_view_init (SottoConversationView *self)
                            G_CALLBACK (sotto_conversation_view_messages_seen_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
-                           G_CALLBACK (sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (_sotto_conversation_view_update_at_end), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
-                           G_CALLBACK (sotto_conversation_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (_sotto_conversation_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
 
-  g_signal_connect (factory, "setup", G_CALLBACK (sotto_conversation_view_setup_row_cb), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (sotto_conversation_view_bind_row_cb), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (sotto_conversation_view_unbind_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (_sotto_conversation_view_setup_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (_sotto_conversation_view_bind_row_cb), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (_sotto_conversation_view_unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
   sotto_accessible_single_tab_stop (GTK_WIDGET (self->timeline));
 
-  keys = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
-  g_signal_connect_object (keys, "key-pressed",
-                           G_CALLBACK (sotto_conversation_view_key_pressed_cb),
-                           self, G_CONNECT_SWAPPED);
-  gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
 
   g_signal_connect_object (self->request_bar, "notify::visible",
                            G_CALLBACK (sotto_conversation_view_request_bar_visible_cb),
@@ -1025,13 +663,13 @@ sotto_conversation_view_init (SottoConversationView *self)
 
   self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
   g_signal_group_connect_object (self->conversation_signals, "notify::unread-count",
-                                 G_CALLBACK (sotto_conversation_view_update_jump_button), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (_sotto_conversation_view_update_jump_button), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->conversation_signals, "notify::messages",
-                                 G_CALLBACK (sotto_conversation_view_messages_replaced_cb), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (_sotto_conversation_view_messages_replaced_cb), self, G_CONNECT_SWAPPED);
 
   self->messages_signals = g_signal_group_new (G_TYPE_LIST_MODEL);
   g_signal_group_connect_object (self->messages_signals, "items-changed",
-                                 G_CALLBACK (sotto_conversation_view_messages_changed_cb), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (_sotto_conversation_view_messages_changed_cb), self, G_CONNECT_SWAPPED);
 
   sotto_conversation_view_update_actions (self);
 }
@@ -1084,7 +722,7 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
    * composer back the draft it held before, which is kept. */
   sotto_reply_bar_cancel (self->reply_bar);
   /* While the rows still show the conversation they are of. */
-  sotto_conversation_view_unmark (self);
+  _sotto_conversation_view_unmark (self);
   sotto_conversation_view_save_draft (self);
   if (self->conversation != NULL)
     g_signal_emit (self, signals [COMPOSING], 0, self->conversation, FALSE);
@@ -1114,9 +752,9 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
           first_unread = g_list_model_get_item (messages, first_unread_position);
         }
     }
-  sotto_conversation_view_set_first_unread (self, first_unread);
+  _sotto_conversation_view_set_first_unread (self, first_unread);
   g_signal_group_set_target (self->messages_signals, messages);
-  sotto_conversation_view_fit_page_size (self);
+  _sotto_conversation_view_fit_page_size (self);
   if (first_unread != NULL)
     {
       /* The page starts just above the divider, and the view at its top:
@@ -1148,11 +786,11 @@ sotto_conversation_view_set_conversation (SottoConversationView *self,
       self->at_end = first_unread == NULL;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
     }
-  sotto_conversation_view_update_jump_button (self);
+  _sotto_conversation_view_update_jump_button (self);
   if (first_unread != NULL)
-    sotto_conversation_view_queue_scroll (self, 0);
+    _sotto_conversation_view_queue_scroll (self, 0);
   else
-    sotto_conversation_view_queue_scroll_to_end (self);
+    _sotto_conversation_view_queue_scroll_to_end (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
 }
@@ -1178,7 +816,7 @@ sotto_conversation_view_show_message (SottoConversationView *self,
   messages = sotto_conversation_get_messages (self->conversation);
   g_return_if_fail (position < g_list_model_get_n_items (messages));
 
-  sotto_conversation_view_fit_page_size (self);
+  _sotto_conversation_view_fit_page_size (self);
   sotto_timeline_model_show_around (self->shown, messages, position);
   row = position - sotto_timeline_model_get_start (self->shown);
   gtk_selection_model_select_item (GTK_SELECTION_MODEL (self->selection), row, TRUE);
@@ -1190,8 +828,14 @@ sotto_conversation_view_show_message (SottoConversationView *self,
       self->at_end = FALSE;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
     }
-  sotto_conversation_view_update_jump_button (self);
-  sotto_conversation_view_queue_scroll (self, row);
+  _sotto_conversation_view_update_jump_button (self);
+  _sotto_conversation_view_queue_scroll (self, row);
+}
+
+void
+_sotto_conversation_view_notify_at_end (SottoConversationView *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AT_END]);
 }
 
 SottoReplyBar *

@@ -275,29 +275,60 @@ sotto_group_members_page_leave (GtkWidget  *widget,
 
 /* Members */
 
+/* A row with the member's colour, as their name has it in the timeline. */
+static GtkWidget *
+member_row_new (const char *uuid)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *dot = gtk_image_new_from_icon_name ("avatar-default-symbolic");
+  g_autofree char *color = g_strdup_printf ("sender-color-%u", sotto_group_view_sender_color (uuid));
+
+  gtk_widget_add_css_class (dot, "group-sender");
+  gtk_widget_add_css_class (dot, color);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), dot);
+
+  return row;
+}
+
+/* The user, among the others: whether they are an admin, and no safety
+ * number, which is between two people. */
+static GtkWidget *
+create_own_row (SottoGroupMembersPage *self,
+                SottoAccount          *account)
+{
+  GtkWidget *row = member_row_new (sotto_account_get_uuid (account));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("You"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               sotto_group_get_is_admin (self->group)
+                               /* Translators: the user's own row in a group's member list */
+                               ? _("Your own account · Admin")
+                               : _("Your own account · Member"));
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+
+  return row;
+}
+
 static GtkWidget *
 create_member_row (gpointer item,
                    gpointer user_data)
 {
   SottoGroupMembersPage *self = user_data;
   SottoContact *contact = item;
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *dot = gtk_image_new_from_icon_name ("avatar-default-symbolic");
-  g_autofree char *remove_label = g_strdup_printf (_("Remove %s"), sotto_contact_get_name (contact));
-  g_autofree char *color = g_strdup_printf ("sender-color-%u",
-                                            sotto_group_view_sender_color (sotto_contact_get_uuid (contact)));
+  g_autofree char *remove_label = NULL;
   GtkWidget *remove;
+  GtkWidget *row;
 
+  if (SOTTO_IS_ACCOUNT (item))
+    return create_own_row (self, item);
+
+  row = member_row_new (sotto_contact_get_uuid (contact));
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
   /* The page outlives its rows. */
   g_object_set_data (G_OBJECT (row), "page", self);
   g_object_set_data_full (G_OBJECT (row), "contact", g_object_ref (contact), g_object_unref);
 
-  /* The member's colour, as their name has it in the timeline. */
-  gtk_widget_add_css_class (dot, "group-sender");
-  gtk_widget_add_css_class (dot, color);
-  adw_action_row_add_prefix (ADW_ACTION_ROW (row), dot);
-
+  remove_label = g_strdup_printf (_("Remove %s"), sotto_contact_get_name (contact));
   remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
   gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (remove, remove_label);
@@ -340,12 +371,21 @@ sotto_group_members_page_update (SottoGroupMembersPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->leave_group), sotto_group_get_is_member (self->group));
 }
 
-/* The admins may have changed with the members: the rows are made again. */
+/* The admins may have changed with the members: the rows are made
+ * again, the user's own first while they are a member. */
 static void
 sotto_group_members_page_bind (SottoGroupMembersPage *self)
 {
-  gtk_list_box_bind_model (self->member_list, sotto_group_get_members (self->group),
-                           create_member_row, self, NULL);
+  g_autoptr(GListStore) parts = g_list_store_new (G_TYPE_LIST_MODEL);
+  g_autoptr(GListStore) own = g_list_store_new (SOTTO_TYPE_ACCOUNT);
+  g_autoptr(GtkFlattenListModel) rows = NULL;
+
+  if (sotto_group_get_is_member (self->group))
+    g_list_store_append (own, sotto_group_list_get_account (self->groups));
+  g_list_store_append (parts, own);
+  g_list_store_append (parts, sotto_group_get_members (self->group));
+  rows = gtk_flatten_list_model_new (G_LIST_MODEL (g_steal_pointer (&parts)));
+  gtk_list_box_bind_model (self->member_list, G_LIST_MODEL (rows), create_member_row, self, NULL);
   sotto_group_members_page_update (self);
 }
 
@@ -440,7 +480,7 @@ sotto_group_members_page_init (SottoGroupMembersPage *self)
   g_signal_group_connect_object (self->group_signals, "notify::title",
                                  G_CALLBACK (sotto_group_members_page_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::is-member",
-                                 G_CALLBACK (sotto_group_members_page_update), self, G_CONNECT_SWAPPED);
+                                 G_CALLBACK (sotto_group_members_page_bind), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::is-admin",
                                  G_CALLBACK (sotto_group_members_page_bind), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::version",

@@ -10,11 +10,13 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
 #include "sotto-group-view.h"
+#include "sotto-message-entry.h"
 #include "sotto-message-row.h"
 
 /* A group conversation: its timeline, read from the store a page at a
@@ -53,6 +55,10 @@ struct _SottoGroupView
   SottoGroup *sending_group;
   gboolean folded;
   guint scroll_source;
+  /* Whether the reader follows the end of the timeline, and where the
+   * view was when they last did. */
+  gboolean at_end;
+  double end_value;
 
   GtkWidget *box;
   AdwAvatar *avatar;
@@ -62,7 +68,7 @@ struct _SottoGroupView
   GtkScrolledWindow *scroller;
   GtkListView *timeline;
   GtkWidget *composer;
-  GtkEntry *entry;
+  SottoMessageEntry *entry;
   GtkLabel *left_label;
 };
 
@@ -128,6 +134,8 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   sotto_message_row_set_copy_only (SOTTO_MESSAGE_ROW (row), TRUE);
   gtk_box_append (GTK_BOX (box), sender);
   gtk_box_append (GTK_BOX (box), row);
+  /* The message row says who wrote what, and when. */
+  sotto_accessible_name_list_item_after (box, row);
   gtk_list_item_set_child (item, box);
 }
 
@@ -267,6 +275,24 @@ merge_events (SottoGroupView *self,
     add_events (self, events, 0, first, 0);
 }
 
+/* Keeps the newest rows, as many as the pages the user scrolled up
+ * for, and lets the older ones go: a group left open is not read whole. */
+static void
+trim_events (SottoGroupView *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint excess = n > self->limit ? n - self->limit : 0;
+
+  for (guint i = 0; i < excess; i++)
+    {
+      g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+
+      g_hash_table_remove (self->events, sotto_message_get_id (message));
+    }
+  if (excess > 0)
+    g_list_store_splice (self->messages, 0, excess, NULL, 0);
+}
+
 static gboolean
 scroll_to_end_cb (gpointer user_data)
 {
@@ -282,6 +308,14 @@ scroll_to_end_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Once the list view knows of the new rows. */
+static void
+sotto_group_view_queue_scroll_to_end (SottoGroupView *self)
+{
+  if (self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, scroll_to_end_cb, self, NULL);
+}
+
 static void
 events_loaded_cb (GObject      *object,
                   GAsyncResult *result,
@@ -290,8 +324,6 @@ events_loaded_cb (GObject      *object,
   g_autoptr(SottoGroupView) self = user_data;
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) error = NULL;
-  gboolean at_end;
-  GtkAdjustment *adjustment;
 
   events = sotto_group_list_load_events_finish (SOTTO_GROUP_LIST (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -304,15 +336,15 @@ events_loaded_cb (GObject      *object,
       return;
     }
 
-  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  at_end = gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment)
-           >= gtk_adjustment_get_upper (adjustment) - 1;
   merge_events (self, events);
 
-  /* Whoever reads the end of the timeline goes on seeing it, once the
-   * list view knows of the new rows. */
-  if (at_end && self->scroll_source == 0)
-    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, scroll_to_end_cb, self, NULL);
+  /* Whoever reads the end of the timeline goes on seeing it; whoever
+   * sends sees their message, from wherever they had scrolled to. */
+  if (self->at_end || self->sending_group == self->group)
+    sotto_group_view_queue_scroll_to_end (self);
+  /* Unless the reader went back for older pages, the timeline holds one. */
+  if (self->at_end || self->limit == PAGE_SIZE)
+    trim_events (self);
 
   if (self->reload)
     {
@@ -339,11 +371,46 @@ sotto_group_view_load (SottoGroupView *self)
                                       events_loaded_cb, g_object_ref (self));
 }
 
-/* Scrolled to the top: the page before. */
+/* How near the end, in pixels, the reader still follows it. */
+#define END_MARGIN 48
+
+static void
+sotto_group_view_update_at_end (SottoGroupView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  self->end_value = gtk_adjustment_get_value (adjustment);
+  self->at_end = self->end_value + gtk_adjustment_get_page_size (adjustment)
+                 >= gtk_adjustment_get_upper (adjustment) - END_MARGIN;
+}
+
+/* The timeline grew: a reader at the end, who did not move, stays
+ * there (the list view tells of its new size before it places the
+ * rows); anywhere else the view does not move. */
+static void
+sotto_group_view_adjustment_changed_cb (SottoGroupView *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  if (self->at_end && gtk_adjustment_get_value (adjustment) == self->end_value)
+    sotto_group_view_queue_scroll_to_end (self);
+  else
+    sotto_group_view_update_at_end (self);
+}
+
+/* Scrolled to the top: the page before.  Back at the bottom: the pages
+ * read go, and the newest one stays. */
 static void
 edge_reached_cb (SottoGroupView  *self,
                  GtkPositionType  position)
 {
+  if (position == GTK_POS_BOTTOM)
+    {
+      self->limit = PAGE_SIZE;
+      trim_events (self);
+      return;
+    }
+
   if (position != GTK_POS_TOP || self->group == NULL
       || g_list_model_get_n_items (G_LIST_MODEL (self->messages)) < self->limit)
     return;
@@ -461,6 +528,7 @@ sotto_group_view_set_group (SottoGroupView *self,
   self->loading = FALSE;
   self->reload = FALSE;
   self->limit = PAGE_SIZE;
+  self->at_end = TRUE;
 
   sotto_group_view_unwatch (self);
   if (self->group != NULL)
@@ -471,18 +539,18 @@ sotto_group_view_set_group (SottoGroupView *self,
 
   if (self->group != NULL)
     g_hash_table_replace (self->drafts, g_strdup (sotto_group_get_id (self->group)),
-                          g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+                          sotto_message_entry_dup_text (self->entry));
   g_set_object (&self->groups, groups);
   g_set_object (&self->group, group);
   g_signal_group_set_target (self->group_signals, group);
-  gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+  sotto_message_entry_set_text (self->entry, "");
   sotto_group_view_set_composer_waiting (self, group != NULL && group == self->sending_group);
 
   if (group == NULL)
     return;
 
   if (g_hash_table_lookup (self->drafts, sotto_group_get_id (group)) != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (self->entry), g_hash_table_lookup (self->drafts, sotto_group_get_id (group)));
+    sotto_message_entry_set_text (self->entry, g_hash_table_lookup (self->drafts, sotto_group_get_id (group)));
 
   g_signal_connect_object (sotto_group_get_members (group), "items-changed",
                            G_CALLBACK (sotto_group_view_members_changed), self, G_CONNECT_SWAPPED);
@@ -504,10 +572,10 @@ sotto_group_view_focus_composer (SottoGroupView *self)
 static void
 sotto_group_view_update_send (SottoGroupView *self)
 {
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+  g_autofree char *text = sotto_message_entry_dup_text (self->entry);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "group.send",
-                                 gtk_editable_get_editable (GTK_EDITABLE (self->entry))
+                                 gtk_text_view_get_editable (sotto_message_entry_get_text_view (self->entry))
                                  && self->group != NULL && sotto_group_get_is_member (self->group)
                                  && text[0] != '\0');
 }
@@ -518,7 +586,7 @@ static void
 sotto_group_view_set_composer_waiting (SottoGroupView *self,
                                        gboolean        waiting)
 {
-  gtk_editable_set_editable (GTK_EDITABLE (self->entry), !waiting);
+  gtk_text_view_set_editable (sotto_message_entry_get_text_view (self->entry), !waiting);
   sotto_group_view_update_send (self);
 }
 
@@ -591,7 +659,8 @@ sent_cb (GObject      *object,
       if (shown)
         {
           sotto_group_view_show_sent (self, event);
-          gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
+          sotto_group_view_queue_scroll_to_end (self);
+          sotto_message_entry_set_text (self->entry, "");
           gtk_widget_grab_focus (GTK_WIDGET (self->entry));
         }
       else
@@ -613,7 +682,7 @@ sent_cb (GObject      *object,
   if (shown)
     {
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), message);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (self->entry),
+      gtk_accessible_update_property (GTK_ACCESSIBLE (sotto_message_entry_get_text_view (self->entry)),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
                                       -1);
     }
@@ -626,7 +695,7 @@ sotto_group_view_send (GtkWidget  *widget,
                        GVariant   *parameter)
 {
   SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
+  g_autofree char *text = sotto_message_entry_dup_text (self->entry);
   Sending *sending;
 
   if (self->group == NULL || text[0] == '\0' || self->sending_group != NULL)
@@ -751,6 +820,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_MESSAGE_ENTRY);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, avatar);
@@ -767,6 +837,8 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "group.send", NULL, sotto_group_view_send);
   gtk_widget_class_install_action (widget_class, "group.show-members", NULL, sotto_group_view_show_members);
+  /* The shortcut that opens a 1:1 conversation's safety number. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "group.show-members", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "groupview");
@@ -784,12 +856,19 @@ sotto_group_view_init (SottoGroupView *self)
   self->watched = g_ptr_array_new_with_free_func (g_object_unref);
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->limit = PAGE_SIZE;
+  self->at_end = TRUE;
 
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
-  g_signal_connect_object (self->entry, "changed", G_CALLBACK (sotto_group_view_update_send), self,
+  sotto_accessible_single_tab_stop (GTK_WIDGET (self->timeline));
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "value-changed",
+                           G_CALLBACK (sotto_group_view_update_at_end), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller), "changed",
+                           G_CALLBACK (sotto_group_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sotto_message_entry_get_buffer (self->entry), "changed",
+                           G_CALLBACK (sotto_group_view_update_send), self,
                            G_CONNECT_SWAPPED);
   gtk_list_view_set_model (self->timeline,
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));

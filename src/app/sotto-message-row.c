@@ -14,6 +14,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-attachment-view.h"
+#include "sotto-contact.h"
 #include "sotto-message-menu.h"
 #include "sotto-message-row.h"
 #include "sotto-message-text.h"
@@ -31,6 +32,9 @@ struct _SottoMessageRow
   GSignalGroup *previous_signals;
   char *contact_name;
   SottoConversation *conversation;
+  /* Whether the conversation is a message request, which shows its web
+   * addresses as plain text. */
+  GSignalGroup *contact_signals;
   /* Whether the conversation has the message the quote is of. */
   GCancellable *quote_cancellable;
   gboolean quote_found;
@@ -186,10 +190,12 @@ append_breakable_markup (GString    *markup,
     }
 }
 
-/* The text as Pango markup in which web addresses are links.  Only
- * http and https: a message must not make a click run anything else. */
+/* The text as Pango markup in which web addresses are links, when
+ * @links.  Only http and https: a message must not make a click run
+ * anything else. */
 static char *
-dup_markup_with_links (const char *text)
+dup_markup (const char *text,
+            gboolean    links)
 {
   static GRegex *address_regex;
   g_autoptr(GMatchInfo) match = NULL;
@@ -203,7 +209,7 @@ dup_markup_with_links (const char *text)
                                     G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL));
 
   for (g_regex_match (address_regex, text, 0, &match);
-       g_match_info_matches (match);
+       links && g_match_info_matches (match);
        g_match_info_next (match, NULL))
     {
       g_autofree char *address = NULL;
@@ -373,6 +379,16 @@ sotto_message_row_update_accessible (SottoMessageRow *self)
   sotto_accessible_set_description (GTK_WIDGET (self), description);
 }
 
+/* A stranger's message request may be phishing: until the user accepts
+ * it, its web addresses are text that no click opens. */
+static gboolean
+sotto_message_row_shows_links (SottoMessageRow *self)
+{
+  SottoContact *contact = self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
+
+  return contact == NULL || sotto_contact_get_standing (contact) != SOTTO_CONTACT_STANDING_REQUEST;
+}
+
 /* The quote above a reply, the text (or that it was deleted for
  * everyone), "edited", and the reactions under the bubble. */
 static void
@@ -395,7 +411,7 @@ sotto_message_row_update_changes (SottoMessageRow *self,
     }
   else
     {
-      g_autofree char *markup = dup_markup_with_links (shown);
+      g_autofree char *markup = dup_markup (shown, sotto_message_row_shows_links (self));
 
       gtk_label_set_markup (self->body_label, markup);
       gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");
@@ -886,6 +902,7 @@ sotto_message_row_dispose (GObject *object)
 
   g_clear_object (&self->message_signals);
   g_clear_object (&self->previous_signals);
+  g_clear_object (&self->contact_signals);
   g_clear_object (&self->message);
   g_clear_object (&self->previous);
   g_clear_pointer (&self->contact_name, g_free);
@@ -1045,6 +1062,11 @@ sotto_message_row_init (SottoMessageRow *self)
   self->previous_signals = g_signal_group_new (SOTTO_TYPE_MESSAGE);
   g_signal_group_connect_object (self->previous_signals, "notify::loaded",
                                  G_CALLBACK (sotto_message_row_update_context), self, G_CONNECT_SWAPPED);
+
+  /* An accepted request's addresses become links where they are. */
+  self->contact_signals = g_signal_group_new (SOTTO_TYPE_CONTACT);
+  g_signal_group_connect_object (self->contact_signals, "notify::standing",
+                                 G_CALLBACK (sotto_message_row_update), self, G_CONNECT_SWAPPED);
 }
 
 SottoMessage *
@@ -1087,9 +1109,11 @@ sotto_message_row_set_message (SottoMessageRow *self,
  * sotto_message_row_set_conversation:
  * @self: a #SottoMessageRow
  * @conversation: (nullable): the conversation of the messages the row
- *   is given next, where it looks for the originals of quotes
+ *   is given next, where it looks for the originals of quotes, and
+ *   whose contact's standing decides whether web addresses are links
  *
- * Takes effect with the next sotto_message_row_set_message().
+ * Takes effect with the next sotto_message_row_set_message(); from then
+ * on the row follows the contact's standing.
  */
 void
 sotto_message_row_set_conversation (SottoMessageRow   *self,
@@ -1099,6 +1123,8 @@ sotto_message_row_set_conversation (SottoMessageRow   *self,
   g_return_if_fail (!conversation || SOTTO_IS_CONVERSATION (conversation));
 
   g_set_object (&self->conversation, conversation);
+  g_signal_group_set_target (self->contact_signals,
+                             conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL);
 }
 
 /**

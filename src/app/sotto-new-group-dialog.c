@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
@@ -18,7 +20,9 @@
 #include "sotto-new-group-dialog.h"
 
 /* A new group: its name, and its first members chosen from the
- * contacts the user accepted (not message requests, not the blocked).
+ * contacts the user accepted (not message requests, not the blocked),
+ * which a search narrows down by name or username; with none, the
+ * dialog says where contacts come from.
  * Create waits until the relay took the group for every member, then
  * hands the group over through ::group-created; on an error what the
  * user chose stays, to try again. */
@@ -35,7 +39,11 @@ struct _SottoNewGroupDialog
 
   GtkLabel *status_label;
   AdwEntryRow *title_row;
+  AdwPreferencesGroup *members_group;
+  GtkSearchEntry *search_entry;
   GtkListBox *contact_list;
+  GtkLabel *no_match_label;
+  AdwPreferencesGroup *empty_group;
 };
 
 enum
@@ -137,24 +145,49 @@ entry_activated_cb (SottoNewGroupDialog *self)
   gtk_widget_activate_action (GTK_WIDGET (self), "new-group.create", NULL);
 }
 
+/* Searching */
+
+static gboolean
+filter_contact (GtkListBoxRow *row,
+                gpointer       user_data)
+{
+  SottoNewGroupDialog *self = user_data;
+  g_autofree char *query = g_utf8_casefold (gtk_editable_get_text (GTK_EDITABLE (self->search_entry)), -1);
+
+  return strstr (g_object_get_data (G_OBJECT (row), "search-text"), g_strstrip (query)) != NULL;
+}
+
+/* The rows that match stay, the others hide (chosen or not); with none
+ * left, the list says so. */
+static void
+search_changed_cb (SottoNewGroupDialog *self)
+{
+  g_autofree char *text = g_strdup_printf (_("No contact matches “%s”"),
+                                           gtk_editable_get_text (GTK_EDITABLE (self->search_entry)));
+
+  gtk_label_set_label (self->no_match_label, text);
+  gtk_list_box_invalidate_filter (self->contact_list);
+}
+
 static void
 sotto_new_group_dialog_add_contact (SottoNewGroupDialog *self,
                                     SottoContact        *contact)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *check = gtk_check_button_new ();
+  g_autofree char *search_text = g_strdup_printf ("%s\n%s", sotto_contact_get_name (contact),
+                                                  sotto_contact_get_username (contact));
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), sotto_contact_get_name (contact));
   if (g_strcmp0 (sotto_contact_get_name (contact), sotto_contact_get_username (contact)) != 0)
     adw_action_row_set_subtitle (ADW_ACTION_ROW (row), sotto_contact_get_username (contact));
+  /* The row names the check button it activates. */
   gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (check),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, sotto_contact_get_name (contact),
-                                  -1);
   g_object_set_data_full (G_OBJECT (check), "username", g_strdup (sotto_contact_get_username (contact)), g_free);
   g_signal_connect_object (check, "toggled", G_CALLBACK (update_cb), self, G_CONNECT_SWAPPED);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
+  g_object_set_data_full (G_OBJECT (row), "search-text", g_utf8_casefold (search_text, -1), g_free);
   gtk_list_box_append (self->contact_list, row);
   g_ptr_array_add (self->checks, check);
 }
@@ -197,6 +230,8 @@ sotto_new_group_dialog_new (GtkWindow             *transient_for,
         sotto_new_group_dialog_add_contact (self, contact);
     }
 
+  gtk_widget_set_visible (GTK_WIDGET (self->members_group), self->checks->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_group), self->checks->len == 0);
   update_cb (self);
 
   return self;
@@ -243,9 +278,13 @@ sotto_new_group_dialog_class_init (SottoNewGroupDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-new-group-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, status_label);
   gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, title_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, members_group);
+  gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, contact_list);
+  gtk_widget_class_bind_template_child (widget_class, SottoNewGroupDialog, empty_group);
   gtk_widget_class_bind_template_callback (widget_class, update_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "new-group.create", NULL, sotto_new_group_dialog_create);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
@@ -259,6 +298,15 @@ sotto_new_group_dialog_init (SottoNewGroupDialog *self)
   sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
   sotto_accessible_reach_window_controls (GTK_WIDGET (self));
 
+  sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search contacts"));
+
   self->cancellable = g_cancellable_new ();
   self->checks = g_ptr_array_new ();
+
+  self->no_match_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->no_match_label, TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->no_match_label), "dim-label");
+  g_object_set (self->no_match_label, "margin-top", 12, "margin-bottom", 12, NULL);
+  gtk_list_box_set_placeholder (self->contact_list, GTK_WIDGET (self->no_match_label));
+  gtk_list_box_set_filter_func (self->contact_list, filter_contact, self, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "sotto-account.h"
 #include "sotto-error-text.h"
+#include "sotto-picture.h"
 #include "sotto-profile-editor.h"
 
 /* The "Profile" group of the preferences: the display name and avatar
@@ -206,25 +207,26 @@ prepare_avatar_thread (GTask        *task,
 {
   GFile *file = task_data;
   g_autoptr(GFileInputStream) stream = NULL;
-  g_autoptr(GdkPixbuf) loaded = NULL;
-  g_autoptr(GdkPixbuf) oriented = NULL;
+  g_autoptr(SottoPicture) picture = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
   GError *error = NULL;
   GBytes *bytes;
 
+  /* The file the user picked may be a picture from anyone, which can
+   * declare billions of pixels: it is decoded within bounds, scaled down
+   * as it is, and stands the way the camera said it was held. */
   stream = g_file_read (file, cancellable, &error);
   if (stream != NULL)
-    loaded = gdk_pixbuf_new_from_stream_at_scale (G_INPUT_STREAM (stream),
-                                                  SOTTO_PROFILE_EDITOR_AVATAR_SIZE, SOTTO_PROFILE_EDITOR_AVATAR_SIZE,
-                                                  TRUE, cancellable, &error);
-  if (loaded == NULL)
+    picture = sotto_picture_load (G_INPUT_STREAM (stream), SOTTO_PROFILE_EDITOR_AVATAR_SIZE, cancellable, &error);
+  if (picture == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  /* A photo stands the way the camera said it was held. */
-  oriented = gdk_pixbuf_apply_embedded_orientation (loaded);
-  bytes = encode_avatar (oriented, &error);
+  pixbuf = gdk_pixbuf_new_from_bytes (picture->pixels, GDK_COLORSPACE_RGB, picture->has_alpha, 8,
+                                      picture->width, picture->height, picture->stride);
+  bytes = encode_avatar (pixbuf, &error);
   if (bytes == NULL)
     g_task_return_error (task, error);
   else

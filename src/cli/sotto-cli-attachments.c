@@ -152,7 +152,7 @@ exported_cb (GObject      *object,
   SottoCliExport *export;
   char *sha256 = NULL;
 
-  file = sotto_messenger_export_attachment_finish (SOTTO_MESSENGER (object), result, &sha256, &error);
+  file = sotto_messenger_save_attachment_finish (SOTTO_MESSENGER (object), result, &sha256, &error);
   if (file == NULL)
     {
       fetch_failed (fetch, error);
@@ -173,7 +173,6 @@ downloaded_cb (GObject      *object,
                gpointer      user_data)
 {
   Fetch *fetch = user_data;
-  g_autoptr(SottoAttachment) attachment = fetch_attachment (fetch);
   g_autoptr(GError) error = NULL;
 
   if (!sotto_messenger_download_attachment_finish (SOTTO_MESSENGER (object), result, &error))
@@ -181,14 +180,8 @@ downloaded_cb (GObject      *object,
       fetch_failed (fetch, error);
       return;
     }
-  if (fetch->withheld != NULL)
-    {
-      fetch_withheld (fetch);
-      return;
-    }
 
-  sotto_messenger_export_attachment_async (fetch->cli->messenger, attachment, fetch->dir, NULL,
-                                           exported_cb, fetch);
+  fetch_withheld (fetch);
 }
 
 static void
@@ -214,8 +207,14 @@ fetch_next (Fetch *fetch)
       return;
     }
 
+  /* A file withheld from the folder is still fetched into the profile;
+   * one to save is fetched, checked and saved in one pass. */
   attachment = fetch_attachment (fetch);
-  sotto_messenger_download_attachment_async (fetch->cli->messenger, attachment, NULL, downloaded_cb, fetch);
+  if (fetch->withheld != NULL)
+    sotto_messenger_download_attachment_async (fetch->cli->messenger, attachment, NULL, downloaded_cb, fetch);
+  else
+    sotto_messenger_save_attachment_async (fetch->cli->messenger, attachment, fetch->dir, NULL,
+                                           exported_cb, fetch);
 }
 
 /* Where receive writes files: --download-dir, or the profile's
@@ -257,12 +256,11 @@ sotto_cli_fetch_attachments (SottoCli            *cli,
   fetch->done = done;
   fetch->data = data;
 
-  /* The conversation's timer is the one this message came under: the
-   * messenger hands messages and timer changes over in the order they
-   * arrived. */
+  /* The message's own timer decides, not the conversation's, which may
+   * have changed since the message was sent. */
   if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_REQUEST)
     fetch->withheld = WITHHELD_REQUEST;
-  else if (sotto_conversation_get_timer (conversation) > 0)
+  else if (sotto_message_get_disappears (message))
     fetch->withheld = WITHHELD_DISAPPEARING;
   else
     fetch->dir = download_dir (cli, &fetch->dir_error);

@@ -515,11 +515,12 @@ identity_changed_cb (SottoMessenger    *messenger,
 }
 
 static void
-profile_changed_cb (SottoMessenger    *messenger,
-                    SottoConversation *conversation,
-                    Receiving         *receiving)
+profile_changed_cb (SottoMessenger      *messenger,
+                    SottoConversation   *conversation,
+                    SottoProfileChanges  changes,
+                    Receiving           *receiving)
 {
-  sotto_cli_print_profile_change (receiving->cli, conversation);
+  sotto_cli_print_profile_change (receiving->cli, conversation, changes);
   if (!receiving->finished)
     receive_restart_timeout (receiving);
 }

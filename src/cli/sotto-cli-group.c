@@ -15,8 +15,9 @@
 
 /* group create TITLE USERNAME…, group add GROUP USERNAME, group remove
  * GROUP USERNAME, group leave GROUP, group rename GROUP TITLE, group
- * promote|demote GROUP USERNAME, group info GROUP, send-group GROUP TEXT and history --group GROUP, through
- * the messenger's group list, as the app would. */
+ * promote|demote GROUP USERNAME, group info GROUP, group list, group
+ * read GROUP [MESSAGE_ID], send-group GROUP TEXT and history --group
+ * GROUP, through the messenger's group list, as the app would. */
 
 static gboolean
 load_groups (SottoCli  *cli,
@@ -51,6 +52,49 @@ find_group (SottoCli    *cli,
     g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, _("There is no group “%s”"), id);
 
   return group;
+}
+
+/* group info also takes a group's exact title, when one group has it
+ * and it is not a group id. */
+static SottoGroup *
+find_group_by_title (SottoCli    *cli,
+                     const char  *name,
+                     GError     **error)
+{
+  g_autoptr(GError) id_error = NULL;
+  GListModel *groups;
+  SottoGroup *found = NULL;
+  guint n_found = 0;
+
+  found = find_group (cli, name, &id_error);
+  if (found != NULL || g_uuid_string_is_valid (name))
+    {
+      if (found == NULL)
+        g_propagate_error (error, g_steal_pointer (&id_error));
+      return found;
+    }
+
+  groups = G_LIST_MODEL (sotto_messenger_get_groups (cli->messenger));
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    {
+      g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
+
+      if (g_strcmp0 (sotto_group_get_title (group), name) == 0)
+        {
+          found = group;
+          n_found++;
+        }
+    }
+
+  if (n_found == 1)
+    return found;
+
+  if (n_found == 0)
+    g_propagate_error (error, g_steal_pointer (&id_error));
+  else
+    g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                 _("%u groups are called “%s”: name one by its id"), n_found, name);
+  return NULL;
 }
 
 static void
@@ -195,11 +239,131 @@ group_info (SottoCli *cli)
   if (cli->n_args != 2)
     return sotto_cli_fail (cli, _("Usage: sotto-cli group info GROUP"));
 
-  group = find_group (cli, cli->args[1], &error);
+  group = find_group_by_title (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("No such group"));
 
   return print_group (cli, group, TRUE);
+}
+
+/* Every group this account is or was in: its id, title and how many
+ * members it has, a line each. */
+static int
+group_list (SottoCli *cli)
+{
+  g_autoptr(GError) error = NULL;
+  GListModel *groups;
+
+  if (cli->n_args != 1)
+    return sotto_cli_fail (cli, _("Usage: sotto-cli group list"));
+
+  if (!load_groups (cli, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
+
+  groups = G_LIST_MODEL (sotto_messenger_get_groups (cli->messenger));
+  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+    {
+      g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
+      g_auto(GStrv) members = sotto_group_dup_member_names (group, FALSE);
+      guint n_members = g_strv_length (members);
+
+      if (cli->json)
+        {
+          g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "group");
+          json_builder_add_string_value (builder, sotto_group_get_id (group));
+          json_builder_set_member_name (builder, "title");
+          json_builder_add_string_value (builder, sotto_group_get_title (group));
+          json_builder_set_member_name (builder, "member_count");
+          json_builder_add_int_value (builder, n_members);
+          json_builder_set_member_name (builder, "member");
+          json_builder_add_boolean_value (builder, sotto_group_get_is_member (group));
+          json_builder_set_member_name (builder, "unread");
+          json_builder_add_int_value (builder, sotto_group_get_unread_count (group));
+          json_builder_end_object (builder);
+          sotto_cli_print_json (builder);
+        }
+      else
+        {
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s\n", "%s  %u members  %s\n", n_members),
+                   sotto_group_get_id (group), n_members, sotto_group_get_title (group));
+        }
+    }
+
+  return SOTTO_CLI_EXIT_OK;
+}
+
+/* How far back group read looks for the message it is given. */
+#define READ_LOOKBACK 1000
+
+/* group read GROUP [MESSAGE_ID]: marks the group's messages read, all of
+ * them or up to the message MESSAGE_ID (as receive and history print
+ * it) among the newest READ_LOOKBACK entries. */
+static int
+group_read (SottoCli *cli)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+  const SottoGroupEvent *up_to = NULL;
+  SottoGroupList *groups;
+  SottoGroup *group;
+
+  if (cli->n_args != 2 && cli->n_args != 3)
+    return sotto_cli_fail (cli, _("Usage: sotto-cli group read GROUP [MESSAGE_ID]"));
+
+  group = find_group (cli, cli->args[1], &error);
+  if (group == NULL)
+    return sotto_cli_fail_error (cli, error, _("Could not mark the group read"));
+
+  groups = sotto_messenger_get_groups (cli->messenger);
+  if (cli->n_args == 3)
+    {
+      sotto_group_list_load_events_async (groups, group, READ_LOOKBACK, NULL, sotto_cli_result_cb, &result);
+      sotto_cli_wait (&result);
+      events = sotto_group_list_load_events_finish (groups, result, &error);
+      if (events == NULL)
+        return sotto_cli_fail_error (cli, error, _("Could not mark the group read"));
+      g_clear_object (&result);
+
+      for (guint i = events->len; i > 0 && up_to == NULL; i--)
+        {
+          SottoGroupEvent *event = g_ptr_array_index (events, i - 1);
+
+          if (g_strcmp0 (event->id, cli->args[2]) == 0)
+            up_to = event;
+        }
+      if (up_to == NULL)
+        return sotto_cli_fail (cli, _("The group has no message “%s”"), cli->args[2]);
+    }
+
+  sotto_group_list_mark_read_async (groups, group, up_to, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+  if (!sotto_group_list_mark_read_finish (groups, result, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not mark the group read"));
+
+  if (cli->json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "group");
+      json_builder_add_string_value (builder, sotto_group_get_id (group));
+      json_builder_set_member_name (builder, "unread");
+      json_builder_add_int_value (builder, sotto_group_get_unread_count (group));
+      json_builder_end_object (builder);
+      sotto_cli_print_json (builder);
+    }
+  else
+    {
+      g_print (g_dngettext (GETTEXT_PACKAGE, "%u unread message in %s\n", "%u unread messages in %s\n",
+                            sotto_group_get_unread_count (group)),
+               sotto_group_get_unread_count (group), sotto_group_get_title (group));
+    }
+
+  return SOTTO_CLI_EXIT_OK;
 }
 
 int
@@ -215,6 +379,10 @@ sotto_cli_group (SottoCli *cli)
     return group_change (cli, subcommand);
   if (g_str_equal (subcommand, "info"))
     return group_info (cli);
+  if (g_str_equal (subcommand, "list"))
+    return group_list (cli);
+  if (g_str_equal (subcommand, "read"))
+    return group_read (cli);
 
   g_printerr (_("sotto-cli: unknown group command “%s”\n"), subcommand);
   return SOTTO_CLI_EXIT_USAGE;

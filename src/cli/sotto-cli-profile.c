@@ -106,10 +106,13 @@ sotto_cli_profile (SottoCli *cli)
   return SOTTO_CLI_EXIT_OK;
 }
 
-/* Says that the contact of @conversation has a new display name. */
+/* Says what the contact of @conversation changed of their profile: a
+ * new display name, a new picture, or none.  The JSON line has the name
+ * whatever changed. */
 void
-sotto_cli_print_profile_change (SottoCli          *cli,
-                                SottoConversation *conversation)
+sotto_cli_print_profile_change (SottoCli            *cli,
+                                SottoConversation   *conversation,
+                                SottoProfileChanges  changes)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   const char *from = sotto_contact_get_username (contact) != NULL
@@ -131,6 +134,11 @@ sotto_cli_print_profile_change (SottoCli          *cli,
     }
   else
     {
-      g_print (_("%s is now called “%s”\n"), from, sotto_contact_get_profile_name (contact));
+      if (changes & SOTTO_PROFILE_CHANGES_NAME)
+        g_print (_("%s is now called “%s”\n"), from, sotto_contact_get_profile_name (contact));
+      if ((changes & SOTTO_PROFILE_CHANGES_AVATAR) && sotto_contact_get_avatar (contact) != NULL)
+        g_print (_("%s changed their picture\n"), from);
+      else if (changes & SOTTO_PROFILE_CHANGES_AVATAR)
+        g_print (_("%s removed their picture\n"), from);
     }
 }

@@ -53,7 +53,8 @@ static const Command commands[] = {
   { "trust-root", sotto_cli_trust_root, 0, 0, "trust-root [--trust-root KEY]" },
   { "group", sotto_cli_group, 2, G_MAXUINT,
     "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
-    " | rename GROUP TITLE | promote GROUP USERNAME | demote GROUP USERNAME | info GROUP" },
+    " | rename GROUP TITLE | promote GROUP USERNAME | demote GROUP USERNAME | info GROUP | list"
+    " | read GROUP [MESSAGE_ID]" },
   { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 
@@ -415,7 +416,10 @@ main (int   argc,
       return usage (message);
     }
 
-  if (n_rest - 1 < command->min_args || n_rest - 1 > command->max_args)
+  /* group list is the one group command with nothing after it. */
+  if ((n_rest - 1 < command->min_args
+       && !(command->func == sotto_cli_group && n_rest == 2 && g_str_equal (rest[1], "list")))
+      || n_rest - 1 > command->max_args)
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);

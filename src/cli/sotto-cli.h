@@ -162,7 +162,8 @@ void            sotto_cli_print_group_event (SottoCli        *cli,
                                              SottoGroup      *group,
                                              SottoGroupEvent *event);
 
-void            sotto_cli_print_profile_change (SottoCli          *cli,
-                                                SottoConversation *conversation);
+void            sotto_cli_print_profile_change (SottoCli            *cli,
+                                                SottoConversation   *conversation,
+                                                SottoProfileChanges  changes);
 
 G_END_DECLS

@@ -10,10 +10,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <glib-unix.h>
 
 #include "sotto-attachment-blob-stream-private.h"
 #include "sotto-attachment-file-private.h"
@@ -21,19 +24,40 @@
 /* libsoup sends a request body by splicing it into the socket 8 KiB at a
  * time.  From a GFileInputStream each of those reads is a job for a
  * worker thread, and the profile showed the upload spending as much
- * processor time on them as on the cipher.  A regular file is always
- * readable, so this stream says it is pollable and reads at once, on
- * the caller's thread: the blob was written moments before by the
- * encryption (or is read ahead by the kernel), so a read is a copy from
- * the page cache.  Unlike mapping the file, a read error stays an error
- * and never a signal. */
+ * processor time on them as on the cipher.  This stream is pollable
+ * instead: one thread of its own reads the blob ahead into a ring of
+ * RING_SIZE bytes, and libsoup's reads on the main thread copy from the
+ * ring, or would block when it is empty.  So the main thread never
+ * waits for the disk, which a resumed upload, whose blob is no longer
+ * in the page cache, would otherwise make it do for every read; and
+ * unlike mapping the file, a read error stays an error and never a
+ * signal.  An eventfd, readable while the ring holds something (or the
+ * blob ended, or failed), wakes the main loop. */
+
+/* The ring, and the most the reader reads at once. */
+#define RING_SIZE (1024 * 1024)
+#define READ_SIZE (256 * 1024)
 
 struct _SottoAttachmentBlobStream
 {
   GInputStream parent_instance;
 
   int          fd;
+  int          wake_fd;
+  GThread     *reader;
   guint64      position;
+
+  /* Guards what follows, shared with the reader thread. */
+  GMutex       lock;
+  GCond        has_data;  /* for a blocking read */
+  GCond        has_room;  /* for the reader */
+  guint8      *ring;
+  gsize        start;     /* the first byte not yet taken */
+  gsize        filled;    /* bytes in the ring from @start on */
+  gboolean     ended;     /* the reader reached the end of the blob */
+  gboolean     stopping;  /* the stream is closing: the reader stops */
+  int          read_errno;
+  gboolean     awake;     /* whether the eventfd is readable */
 };
 
 static void pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -43,29 +67,118 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SottoAttachmentBlobStream, sotto_attachment_blob_
                                G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM, pollable_iface_init)
                                G_IMPLEMENT_INTERFACE (G_TYPE_SEEKABLE, seekable_iface_init))
 
-static gssize
-read_some (SottoAttachmentBlobStream  *self,
-           void                       *buffer,
-           gsize                       count,
-           GError                    **error)
+static void
+set_read_error (GError **error,
+                int      saved_errno)
 {
-  gssize n;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               _("Could not read the attachment: %s"), g_strerror (saved_errno));
+}
 
-  do
-    n = read (self->fd, buffer, count);
-  while (n < 0 && errno == EINTR);
+/* Under the lock: whether a read would not block. */
+static gboolean
+readable (SottoAttachmentBlobStream *self)
+{
+  return self->filled > 0 || self->ended || self->read_errno != 0;
+}
 
-  if (n < 0)
+/* Under the lock: the eventfd says whether a read would not block,
+ * with a system call only when that changes. */
+static void
+update_wake (SottoAttachmentBlobStream *self)
+{
+  guint64 value = 1;
+  gssize n = 0;
+
+  if (readable (self) == self->awake)
+    return;
+
+  self->awake = !self->awake;
+  if (self->awake)
+    n = write (self->wake_fd, &value, sizeof value);
+  else
+    n = read (self->wake_fd, &value, sizeof value);
+  (void) n;
+}
+
+/* In the reader thread: the blob into the ring, as far as there is room. */
+static gpointer
+reader_thread (gpointer data)
+{
+  SottoAttachmentBlobStream *self = data;
+
+  g_mutex_lock (&self->lock);
+  while (!self->stopping && !self->ended && self->read_errno == 0)
     {
-      int saved_errno = errno;
+      gsize end;
+      gsize room;
+      gssize n;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not read the attachment: %s"), g_strerror (saved_errno));
+      /* A whole read's room, so that the reader wakes once for many of
+       * libsoup's small reads. */
+      if (RING_SIZE - self->filled < READ_SIZE)
+        {
+          g_cond_wait (&self->has_room, &self->lock);
+          continue;
+        }
+
+      /* The free bytes after the filled ones, up to the ring's end: the
+       * main thread takes only filled bytes, so they are the reader's. */
+      end = (self->start + self->filled) % RING_SIZE;
+      room = MIN (MIN (RING_SIZE - self->filled, RING_SIZE - end), READ_SIZE);
+      g_mutex_unlock (&self->lock);
+
+      do
+        n = read (self->fd, self->ring + end, room);
+      while (n < 0 && errno == EINTR);
+
+      g_mutex_lock (&self->lock);
+      if (n < 0)
+        self->read_errno = errno;
+      else if (n == 0)
+        self->ended = TRUE;
+      else
+        self->filled += (gsize) n;
+      g_cond_broadcast (&self->has_data);
+      update_wake (self);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return NULL;
+}
+
+/* Under the lock: copies what the ring holds, up to @count bytes. */
+static gssize
+take (SottoAttachmentBlobStream  *self,
+      void                       *buffer,
+      gsize                       count,
+      GError                    **error)
+{
+  gboolean had_room = RING_SIZE - self->filled >= READ_SIZE;
+  gsize n = 0;
+
+  while (n < count && self->filled > 0)
+    {
+      gsize chunk = MIN (MIN (count - n, self->filled), RING_SIZE - self->start);
+
+      memcpy ((guint8 *) buffer + n, self->ring + self->start, chunk);
+      self->start = (self->start + chunk) % RING_SIZE;
+      self->filled -= chunk;
+      n += chunk;
+    }
+
+  if (n == 0 && self->read_errno != 0)
+    {
+      set_read_error (error, self->read_errno);
       return -1;
     }
 
-  self->position += (guint64) n;
-  return n;
+  self->position += n;
+  if (!had_room && RING_SIZE - self->filled >= READ_SIZE)
+    g_cond_signal (&self->has_room);
+  update_wake (self);
+
+  return (gssize) n;
 }
 
 static gssize
@@ -75,10 +188,33 @@ sotto_attachment_blob_stream_read_fn (GInputStream  *stream,
                                       GCancellable  *cancellable,
                                       GError       **error)
 {
+  SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
+  gssize n;
+
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return -1;
 
-  return read_some (SOTTO_ATTACHMENT_BLOB_STREAM (stream), buffer, count, error);
+  g_mutex_lock (&self->lock);
+  while (!readable (self))
+    g_cond_wait (&self->has_data, &self->lock);
+  n = take (self, buffer, count, error);
+  g_mutex_unlock (&self->lock);
+
+  return n;
+}
+
+/* Stops the reader and waits for it. */
+static void
+stop_reader (SottoAttachmentBlobStream *self)
+{
+  if (self->reader == NULL)
+    return;
+
+  g_mutex_lock (&self->lock);
+  self->stopping = TRUE;
+  g_cond_signal (&self->has_room);
+  g_mutex_unlock (&self->lock);
+  g_thread_join (g_steal_pointer (&self->reader));
 }
 
 static gboolean
@@ -87,15 +223,14 @@ sotto_attachment_blob_stream_close_fn (GInputStream  *stream,
                                        GError       **error)
 {
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
-  int fd = self->fd;
+  int fd;
 
+  stop_reader (self);
+  fd = self->fd;
   self->fd = -1;
   if (fd >= 0 && close (fd) != 0)
     {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not read the attachment: %s"), g_strerror (saved_errno));
+      set_read_error (error, errno);
       return FALSE;
     }
 
@@ -111,16 +246,22 @@ sotto_attachment_blob_stream_can_poll (GPollableInputStream *stream)
 static gboolean
 sotto_attachment_blob_stream_is_readable (GPollableInputStream *stream)
 {
-  return TRUE;
+  SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
+  gboolean is_readable;
+
+  g_mutex_lock (&self->lock);
+  is_readable = readable (self);
+  g_mutex_unlock (&self->lock);
+
+  return is_readable;
 }
 
-/* Never waited on, as the stream is always readable; GIO asks for one
- * all the same. */
 static GSource *
 sotto_attachment_blob_stream_create_source (GPollableInputStream *stream,
                                             GCancellable         *cancellable)
 {
-  g_autoptr(GSource) ready = g_timeout_source_new (0);
+  SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
+  g_autoptr(GSource) ready = g_unix_fd_source_new (self->wake_fd, G_IO_IN);
 
   return g_pollable_source_new_full (stream, ready, cancellable);
 }
@@ -131,7 +272,20 @@ sotto_attachment_blob_stream_read_nonblocking (GPollableInputStream  *stream,
                                                gsize                  count,
                                                GError               **error)
 {
-  return read_some (SOTTO_ATTACHMENT_BLOB_STREAM (stream), buffer, count, error);
+  SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
+  gssize n;
+
+  g_mutex_lock (&self->lock);
+  if (readable (self))
+    n = take (self, buffer, count, error);
+  else
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, _("The attachment is still being read"));
+      n = -1;
+    }
+  g_mutex_unlock (&self->lock);
+
+  return n;
 }
 
 static void
@@ -146,7 +300,14 @@ pollable_iface_init (GPollableInputStreamInterface *iface)
 static goffset
 sotto_attachment_blob_stream_tell (GSeekable *seekable)
 {
-  return (goffset) SOTTO_ATTACHMENT_BLOB_STREAM (seekable)->position;
+  SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (seekable);
+  guint64 position;
+
+  g_mutex_lock (&self->lock);
+  position = self->position;
+  g_mutex_unlock (&self->lock);
+
+  return (goffset) position;
 }
 
 static void
@@ -161,8 +322,15 @@ sotto_attachment_blob_stream_finalize (GObject *object)
 {
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (object);
 
+  stop_reader (self);
   if (self->fd >= 0)
     close (self->fd);
+  if (self->wake_fd >= 0)
+    close (self->wake_fd);
+  g_free (self->ring);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->has_data);
+  g_cond_clear (&self->has_room);
 
   G_OBJECT_CLASS (sotto_attachment_blob_stream_parent_class)->finalize (object);
 }
@@ -182,6 +350,10 @@ static void
 sotto_attachment_blob_stream_init (SottoAttachmentBlobStream *self)
 {
   self->fd = -1;
+  self->wake_fd = -1;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->has_data);
+  g_cond_init (&self->has_room);
 }
 
 GInputStream *
@@ -197,15 +369,20 @@ sotto_attachment_blob_stream_new (GFile    *blob,
   path = g_file_get_path (blob);
   self = g_object_new (SOTTO_TYPE_ATTACHMENT_BLOB_STREAM, NULL);
   self->fd = path != NULL ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
-  if (self->fd < 0 || lseek (self->fd, (off_t) offset, SEEK_SET) < 0)
+  if (self->fd < 0 || (offset > 0 && lseek (self->fd, (off_t) offset, SEEK_SET) < 0))
     {
-      int saved_errno = path != NULL ? errno : ENOENT;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Could not read the attachment: %s"), g_strerror (saved_errno));
+      set_read_error (error, path != NULL ? errno : ENOENT);
+      return NULL;
+    }
+  self->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (self->wake_fd < 0)
+    {
+      set_read_error (error, errno);
       return NULL;
     }
   self->position = offset;
+  self->ring = g_malloc (RING_SIZE);
+  self->reader = g_thread_new ("sotto-blob-read", reader_thread, self);
 
   return G_INPUT_STREAM (g_steal_pointer (&self));
 }

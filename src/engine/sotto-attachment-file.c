@@ -8,16 +8,13 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
-#include <gcrypt.h>
 #include <sodium.h>
 
 #include "sotto-attachment-file-private.h"
+#include "sotto-attachment-plain-stream-private.h"
 #include "sotto-engine-private.h"
 
 /* Files go through the cipher this many bytes at a time, so that a large
@@ -28,9 +25,6 @@
 /* Longer names are cut (at a character boundary): every file system
  * Sotto runs on takes 255 bytes, which leaves room for a suffix. */
 #define SAFE_NAME_MAX_BYTES 200
-
-/* How many " (N)" suffixes to try before giving up on a name. */
-#define MAX_NAME_SUFFIX 1000
 
 G_DEFINE_QUARK (sotto-attachment-file-error-quark, sotto_attachment_file_error)
 
@@ -229,16 +223,14 @@ out:
   return ok;
 }
 
-/* The blob in one pass: decrypted into @out, and the plaintext hashed,
- * while the decryptor checks the blob's length, digest, MAC and
- * padding, which final judges.  What was written is the attachment only
- * when this returns TRUE. */
+/* The blob in one pass: decrypted into @out while the decryptor checks
+ * the blob's length, digest, MAC and padding, which final judges.  What
+ * was written is the attachment only when this returns TRUE. */
 static gboolean
 decrypt_blob (SpAttachmentDecryptor        *decryptor,
               GInputStream                 *in,
               GOutputStream                *out,
               guint8                       *buffer,
-              gcry_md_hd_t                  hash,
               GCancellable                 *cancellable,
               GError                      **error)
 {
@@ -262,7 +254,6 @@ decrypt_blob (SpAttachmentDecryptor        *decryptor,
           _sotto_attachment_file_set_error (error, rc, _("Could not decrypt the attachment"));
           goto out;
         }
-      gcry_md_write (hash, plain, plain_len);
       if (!g_output_stream_write_all (out, plain, plain_len, NULL, cancellable, error))
         goto out;
     }
@@ -281,47 +272,6 @@ out:
   return ok;
 }
 
-/* Gives the finished file in @temp_path its name for good, beside it in
- * @dir: link() refuses a name that exists, so no file is ever replaced,
- * not even one that appeared a moment ago. */
-static GFile *
-name_download (const char  *dir,
-               const char  *temp_path,
-               const char  *name,
-               GError     **error)
-{
-  g_autofree char *safe = sotto_attachment_file_safe_name (name);
-  const char *dot = strrchr (safe, '.');
-  g_autofree char *stem = g_strndup (safe, dot != NULL && dot != safe ? (gsize) (dot - safe) : strlen (safe));
-  const char *extension = dot != NULL && dot != safe ? dot : "";
-  guint suffix;
-
-  for (suffix = 0; suffix <= MAX_NAME_SUFFIX; suffix++)
-    {
-      g_autofree char *candidate = suffix == 0 ? g_strdup (safe)
-                                               : g_strdup_printf ("%s (%u)%s", stem, suffix, extension);
-      g_autofree char *path = g_build_filename (dir, candidate, NULL);
-
-      if (link (temp_path, path) == 0)
-        {
-          g_unlink (temp_path);
-          return g_file_new_for_path (path);
-        }
-      if (errno != EEXIST)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       _("Could not save the attachment: %s"), g_strerror (saved_errno));
-          return NULL;
-        }
-    }
-
-  g_set_error_literal (error, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_NO_NAME,
-                       _("Could not find a free name for the attachment"));
-  return NULL;
-}
-
 GFile *
 sotto_attachment_file_decrypt (GFile          *blob_file,
                                const guint8    key[SP_ATTACHMENT_KEY_SIZE],
@@ -335,15 +285,9 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
 {
   SpAttachmentDecryptor *decryptor = NULL;
   g_autoptr(GFileInputStream) in = NULL;
-  g_autoptr(GFileOutputStream) out = NULL;
-  g_autoptr(GFile) temp = NULL;
-  g_autoptr(GFile) result = NULL;
-  g_autofree char *dir = NULL;
-  g_autofree char *temp_name = NULL;
+  g_autoptr(SottoAttachmentPlainStream) out = NULL;
   g_autofree guint8 *buffer = NULL;
-  gcry_md_hd_t hash = NULL;
-  guint8 random[8];
-  char hex[2 * SP_ATTACHMENT_DIGEST_SIZE + 1];
+  GFile *result = NULL;
   int rc;
 
   g_return_val_if_fail (G_IS_FILE (blob_file), NULL);
@@ -359,63 +303,18 @@ sotto_attachment_file_decrypt (GFile          *blob_file,
       return NULL;
     }
 
+  /* The plaintext goes only to the download folder, in a file without
+   * a name until the blob passed its checks: one pass decrypts and
+   * checks at once, and a blob refused, or a process that dies, takes
+   * what it decrypted with it. */
   buffer = g_malloc (CHUNK_SIZE);
   in = g_file_read (blob_file, cancellable, error);
-  if (in == NULL)
-    goto out;
+  if (in != NULL)
+    out = sotto_attachment_plain_stream_new (download_dir, error);
+  if (out != NULL
+      && decrypt_blob (decryptor, G_INPUT_STREAM (in), G_OUTPUT_STREAM (out), buffer, cancellable, error))
+    result = sotto_attachment_plain_stream_publish (out, name, sha256_hex, cancellable, error);
 
-  /* The plaintext goes only to the download folder, under a hidden name
-   * (0600) until it is complete and the blob checked: one pass decrypts
-   * and checks at once, and a blob refused takes what it decrypted with
-   * it. */
-  dir = g_file_get_path (download_dir);
-  if (dir == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           _("The download folder is not a local folder"));
-      goto out;
-    }
-  randombytes_buf (random, sizeof random);
-  temp_name = g_strdup_printf (".sotto-download-%02x%02x%02x%02x%02x%02x%02x%02x.part",
-                               random[0], random[1], random[2], random[3],
-                               random[4], random[5], random[6], random[7]);
-  temp = g_file_get_child (download_dir, temp_name);
-  out = g_file_create (temp, G_FILE_CREATE_PRIVATE, cancellable, error);
-  if (out == NULL)
-    {
-      g_clear_object (&temp);
-      goto out;
-    }
-
-  /* libgcrypt's SHA-256, as the cipher's own, uses the processor's SHA
-   * instructions where libsodium's does not. */
-  if (gcry_md_open (&hash, GCRY_MD_SHA256, 0) != 0)
-    {
-      _sotto_set_error_from_sp (error, SP_ERR_CRYPTO, _("Could not decrypt the attachment"));
-      goto out;
-    }
-  if (!decrypt_blob (decryptor, G_INPUT_STREAM (in), G_OUTPUT_STREAM (out), buffer, hash,
-                     cancellable, error) ||
-      !g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, error))
-    goto out;
-
-  {
-    g_autofree char *temp_path = g_file_get_path (temp);
-
-    result = name_download (dir, temp_path, name, error);
-  }
-  if (result == NULL)
-    goto out;
-
-  sodium_bin2hex (hex, sizeof hex, gcry_md_read (hash, GCRY_MD_SHA256), SP_ATTACHMENT_DIGEST_SIZE);
-  *sha256_hex = g_strdup (hex);
-  g_clear_object (&temp);
-
-out:
-  if (hash != NULL)
-    gcry_md_close (hash);
   sp_attachment_decryptor_free (decryptor);
-  if (temp != NULL)
-    g_file_delete (temp, NULL, NULL);
-  return g_steal_pointer (&result);
+  return result;
 }

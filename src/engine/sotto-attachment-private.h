@@ -59,6 +59,7 @@ void             _sotto_attachment_set_transfer    (SottoAttachment             
                                                     guint64                      transferred,
                                                     const char                  *error);
 GCancellable    *_sotto_attachment_get_cancellable (SottoAttachment             *self);
+SottoAttachment *_sotto_attachment_find_shown      (const char                  *file) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_attachment_reset_cancellable (SottoAttachment           *self);
 
 G_END_DECLS

@@ -39,6 +39,9 @@ SottoAttachmentService *_sotto_attachment_service_new (SottoStore       *store,
                                                        SottoRelayClient *client,
                                                        SottoOutbox      *outbox) G_GNUC_WARN_UNUSED_RESULT;
 
+GBytes   *_sotto_attachment_make_thumbnail (const char *path,
+                                            gsize       budget);
+
 void      _sotto_attachment_service_set_auto_download_size (SottoAttachmentService *self,
                                                             guint64                 size);
 void      _sotto_attachment_service_message_received (SottoAttachmentService *self,
@@ -70,6 +73,10 @@ void      _sotto_attachment_service_download      (SottoAttachmentService *self,
                                                    SottoAttachment        *attachment,
                                                    GTask                  *task);
 void      _sotto_attachment_service_export        (SottoAttachmentService *self,
+                                                   SottoAttachment        *attachment,
+                                                   GFile                  *dir,
+                                                   GTask                  *task);
+void      _sotto_attachment_service_save          (SottoAttachmentService *self,
                                                    SottoAttachment        *attachment,
                                                    GFile                  *dir,
                                                    GTask                  *task);

@@ -16,12 +16,13 @@
 #include <glib/gstdio.h>
 
 #include "sotto-attachment-file-private.h"
-#include "sotto-attachment-service-private.h"
+#include "sotto-attachment-service-internal-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-conversation-private.h"
 #include "sotto-display-text-private.h"
 #include "sotto-message-private.h"
 #include "sotto-messenger.h"
+#include "sotto-picture-private.h"
 #include "sotto-store-attachments-private.h"
 
 /* The attachment service moves files between the profile and the relay
@@ -42,18 +43,10 @@
  * into a folder the user chose (export).  Pictures up to
  * auto-download-size are downloaded as they arrive. */
 
-struct _SottoAttachmentService
-{
-  GObject parent_instance;
-
-  SottoStore *store;
-  SottoRelayClient *client;
-  SottoOutbox *outbox;
-  GFile *folder;
-  guint64 auto_download_size;
-};
-
 G_DEFINE_FINAL_TYPE (SottoAttachmentService, sotto_attachment_service, G_TYPE_OBJECT)
+
+/* The object data key under which a download that saves leaves the file. */
+#define SAVED_KEY "sotto-attachment-saved"
 
 /* A message with files on its way out. */
 typedef struct
@@ -113,26 +106,40 @@ ensure_folder (SottoAttachmentService  *self,
 }
 
 /* A thumbnail of the picture at @path that fits in @budget bytes: a JPEG
- * (a PNG when the picture has transparency), smaller until it fits. */
-static GBytes *
-make_thumbnail (const char *path,
-                gsize       budget)
+ * (a PNG when the picture has transparency), smaller until it fits.  The
+ * picture is decoded once, within bounds: it may be one that came from
+ * the other side and declares billions of pixels. */
+GBytes *
+_sotto_attachment_make_thumbnail (const char *path,
+                                  gsize       budget)
 {
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  g_autoptr(GdkPixbuf) picture = NULL;
+
+  if (stream == NULL)
+    return NULL;
+  picture = _sotto_picture_load_pixbuf (G_INPUT_STREAM (stream), SOTTO_ATTACHMENT_THUMBNAIL_SIDE, NULL, NULL);
+  if (picture == NULL)
+    return NULL;
+
   for (int side = SOTTO_ATTACHMENT_THUMBNAIL_SIDE; side >= SOTTO_ATTACHMENT_THUMBNAIL_SIDE / 8; side /= 2)
     {
-      g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_new_from_file_at_scale (path, side, side, TRUE, NULL);
-      g_autoptr(GdkPixbuf) turned = NULL;
+      int width = gdk_pixbuf_get_width (picture);
+      int height = gdk_pixbuf_get_height (picture);
+      double scale = MIN (1.0, (double) side / MAX (width, height));
+      g_autoptr(GdkPixbuf) scaled = gdk_pixbuf_scale_simple (picture, MAX (1, (int) (width * scale)),
+                                                             MAX (1, (int) (height * scale)), GDK_INTERP_BILINEAR);
       g_autofree char *buffer = NULL;
       gsize len = 0;
       gboolean saved;
 
       if (scaled == NULL)
         return NULL;
-      turned = gdk_pixbuf_apply_embedded_orientation (scaled);
-      if (gdk_pixbuf_get_has_alpha (turned))
-        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "png", NULL, NULL);
+      if (gdk_pixbuf_get_has_alpha (scaled))
+        saved = gdk_pixbuf_save_to_buffer (scaled, &buffer, &len, "png", NULL, NULL);
       else
-        saved = gdk_pixbuf_save_to_buffer (turned, &buffer, &len, "jpeg", NULL, "quality", "75", NULL);
+        saved = gdk_pixbuf_save_to_buffer (scaled, &buffer, &len, "jpeg", NULL, "quality", "75", NULL);
       if (!saved)
         return NULL;
       if (len <= MIN (budget, SOTTO_CONTENT_MAX_THUMBNAIL))
@@ -215,7 +222,7 @@ describe_thread (GTask        *task,
         {
           g_autofree char *path = g_file_get_path (file);
 
-          record->pointer->thumbnail = path != NULL ? make_thumbnail (path, budget) : NULL;
+          record->pointer->thumbnail = path != NULL ? _sotto_attachment_make_thumbnail (path, budget) : NULL;
           if (record->pointer->thumbnail != NULL)
             budget -= g_bytes_get_size (record->pointer->thumbnail);
         }
@@ -243,11 +250,11 @@ update_thread (GTask        *task,
     g_task_return_error (task, error);
 }
 
-static void
-store_update_async (SottoAttachmentService      *self,
-                    const SottoAttachmentRecord *record,
-                    GAsyncReadyCallback          callback,
-                    gpointer                     user_data)
+void
+_sotto_attachment_service_store_update_async (SottoAttachmentService      *self,
+                                              const SottoAttachmentRecord *record,
+                                              GAsyncReadyCallback          callback,
+                                              gpointer                     user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
 
@@ -313,9 +320,9 @@ send_attachment (Send *send)
   return g_list_model_get_item (attachments, send->next);
 }
 
-static void
-upload_progress_cb (guint64  transferred,
-                    gpointer user_data)
+void
+_sotto_attachment_service_upload_progress_cb (guint64  transferred,
+                                              gpointer user_data)
 {
   SottoAttachment *attachment = user_data;
 
@@ -360,7 +367,7 @@ send_uploaded_cb (GObject      *object,
     }
 
   record = mark_uploaded (attachment);
-  store_update_async (self, record, send_uploaded_stored_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_store_update_async (self, record, send_uploaded_stored_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -384,7 +391,7 @@ send_next_upload (GTask *task)
   blob = g_file_new_for_path (record->file);
   _sotto_attachment_reset_cancellable (attachment);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 upload_progress_cb, attachment,
+                                 _sotto_attachment_service_upload_progress_cb, attachment,
                                  _sotto_attachment_get_cancellable (attachment),
                                  send_uploaded_cb, task);
 }
@@ -635,7 +642,7 @@ retry_uploaded_cb (GObject      *object,
     }
 
   record = mark_uploaded (attachment);
-  store_update_async (self, record, retry_stored_cb, g_steal_pointer (&task));
+  _sotto_attachment_service_store_update_async (self, record, retry_stored_cb, g_steal_pointer (&task));
 }
 
 /* Uploads the rest of an outgoing attachment whose upload failed, from
@@ -671,237 +678,8 @@ _sotto_attachment_service_retry_upload (SottoAttachmentService *self,
   _sotto_attachment_reset_cancellable (attachment);
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, record->transferred, NULL);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 upload_progress_cb, attachment, _sotto_attachment_get_cancellable (attachment),
-                                 retry_uploaded_cb, task);
-}
-
-/* Resuming uploads cut short */
-
-typedef struct
-{
-  GPtrArray *unsent;
-  GHashTable *kept;
-  guint next;
-  GError *error;
-} Resume;
-
-static void
-resume_free (Resume *resume)
-{
-  g_clear_pointer (&resume->unsent, g_ptr_array_unref);
-  g_clear_pointer (&resume->kept, g_hash_table_unref);
-  g_clear_error (&resume->error);
-  g_free (resume);
-}
-
-static void resume_next (GTask *task);
-
-static void
-resume_stored_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Resume *resume = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_debug ("Could not store an uploaded attachment: %s", error->message);
-      if (resume->error == NULL)
-        resume->error = g_steal_pointer (&error);
-    }
-
-  resume->next++;
-  resume_next (g_steal_pointer (&task));
-}
-
-static void
-resume_uploaded_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoAttachmentService *self = g_task_get_source_object (task);
-  Resume *resume = g_task_get_task_data (task);
-  SottoStoreAttachment *unsent = g_ptr_array_index (resume->unsent, resume->next);
-  g_autoptr(GError) error = NULL;
-
-  if (!sotto_attachment_upload_finish (result, &error))
-    {
-      /* It stays as it is for the next try; the others go on. */
-      g_debug ("Could not resume an attachment upload: %s", error->message);
-      if (resume->error == NULL)
-        resume->error = g_steal_pointer (&error);
-      resume->next++;
-      resume_next (g_steal_pointer (&task));
-      return;
-    }
-
-  unsent->record->state = SOTTO_ATTACHMENT_STATE_SENT;
-  unsent->record->transferred = sp_attachment_blob_size (unsent->record->pointer->size);
-  store_update_async (self, unsent->record, resume_stored_cb, g_steal_pointer (&task));
-}
-
-static void
-resume_next (GTask *task)
-{
-  SottoAttachmentService *self = g_task_get_source_object (task);
-  Resume *resume = g_task_get_task_data (task);
-  SottoStoreAttachment *unsent;
-  g_autoptr(GFile) blob = NULL;
-
-  if (resume->next == resume->unsent->len)
-    {
-      /* The messages whose files are all on the relay may go now. */
-      _sotto_outbox_pump (self->outbox);
-      if (resume->error != NULL)
-        g_task_return_error (task, g_steal_pointer (&resume->error));
-      else
-        g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-
-  unsent = g_ptr_array_index (resume->unsent, resume->next);
-  if (unsent->record->file == NULL || unsent->record->pointer->blob_id == NULL)
-    {
-      g_set_error_literal (&resume->error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
-                           _("A stored attachment is damaged"));
-      resume->next++;
-      resume_next (task);
-      return;
-    }
-
-  blob = g_file_new_for_path (unsent->record->file);
-  sotto_attachment_upload_async (self->client, unsent->record->pointer->blob_id, blob,
-                                 unsent->record->pointer->size, NULL, NULL,
-                                 g_task_get_cancellable (task), resume_uploaded_cb, task);
-}
-
-static void
-resume_load_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
-{
-  SottoAttachmentService *self = source_object;
-  Resume *resume = task_data;
-  GError *error = NULL;
-
-  resume->unsent = _sotto_store_list_unsent_attachments (self->store, &error);
-  if (resume->unsent != NULL)
-    resume->kept = _sotto_store_list_attachment_files (self->store, &error);
-
-  if (resume->kept == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-/* In a worker thread: removes the blobs in the attachment folder that no
- * attachment refers to any more (their messages were deleted or
- * expired), leaving those younger than a transfer could take to be
- * stored, which may be on their way in. */
-static void
-sweep_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  SottoAttachmentService *self = source_object;
-  GHashTable *kept = task_data;
-  g_autoptr(GFileEnumerator) children = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  GFileInfo *info;
-  GFile *child;
-
-  children = g_file_enumerate_children (self->folder,
-                                        G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_TIME_MODIFIED,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
-  while (children != NULL
-         && g_file_enumerator_iterate (children, &info, &child, cancellable, NULL)
-         && info != NULL)
-    {
-      guint64 modified = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
-
-      if (g_str_has_prefix (g_file_info_get_name (info), "blob-")
-          && !g_hash_table_contains (kept, g_file_peek_path (child))
-          && (gint64) modified + SOTTO_ATTACHMENT_SWEEP_AGE < now)
-        g_file_delete (child, NULL, NULL);
-    }
-
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-swept_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-
-  resume_next (g_steal_pointer (&task));
-}
-
-static void
-resume_loaded_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoAttachmentService *self = g_task_get_source_object (task);
-  Resume *resume = g_task_get_task_data (task);
-  g_autoptr(GTask) sweep = NULL;
-  GError *error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  sweep = g_task_new (self, NULL, swept_cb, g_steal_pointer (&task));
-  g_task_set_task_data (sweep, g_steal_pointer (&resume->kept), (GDestroyNotify) g_hash_table_unref);
-  g_task_run_in_thread (sweep, sweep_thread);
-}
-
-/* Uploads what an earlier send left unfinished, each from where the
- * relay stands, then lets the outbox send the messages that are ready;
- * fails with the first error, having tried every upload.  Meanwhile the
- * blobs of deleted messages are swept from the attachment folder. */
-void
-_sotto_attachment_service_resume_async (SottoAttachmentService *self,
-                                        GCancellable           *cancellable,
-                                        GAsyncReadyCallback     callback,
-                                        gpointer                user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) load = NULL;
-  Resume *resume;
-
-  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, _sotto_attachment_service_resume_async);
-  resume = g_new0 (Resume, 1);
-  g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
-
-  /* The load's task shares the state; the resume's, which outlives it,
-   * owns it. */
-  load = g_task_new (self, cancellable, resume_loaded_cb, g_steal_pointer (&task));
-  g_task_set_task_data (load, resume, NULL);
-  _sotto_store_run_in_thread (self->store, load, resume_load_thread);
-}
-
-gboolean
-_sotto_attachment_service_resume_finish (SottoAttachmentService  *self,
-                                         GAsyncResult            *result,
-                                         GError                 **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+                                 _sotto_attachment_service_upload_progress_cb, attachment,
+                                 _sotto_attachment_get_cancellable (attachment), retry_uploaded_cb, task);
 }
 
 /* Downloading */
@@ -923,6 +701,7 @@ download_stored_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoAttachment *attachment = g_task_get_task_data (task);
   const SottoAttachmentRecord *record = _sotto_attachment_get_record (attachment);
+  GFile *saved = g_object_get_data (G_OBJECT (task), SAVED_KEY);
   GError *error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -933,7 +712,9 @@ download_stored_cb (GObject      *object,
       return;
     }
 
-  if (record->state == SOTTO_ATTACHMENT_STATE_READY)
+  if (record->state == SOTTO_ATTACHMENT_STATE_READY && saved != NULL)
+    g_task_return_pointer (task, g_object_ref (saved), g_object_unref);
+  else if (record->state == SOTTO_ATTACHMENT_STATE_READY)
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_new_error (task, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED,
@@ -950,9 +731,11 @@ downloaded_cb (GObject      *object,
   SottoAttachment *attachment = g_task_get_task_data (task);
   g_autoptr(SottoAttachmentRecord) record = _sotto_attachment_record_copy (_sotto_attachment_get_record (attachment));
   g_autoptr(GFile) blob = NULL;
+  g_autoptr(GFile) saved = NULL;
+  g_autofree char *sha256_hex = NULL;
   g_autoptr(GError) error = NULL;
 
-  blob = sotto_attachment_download_finish (result, &error);
+  blob = sotto_attachment_download_finish (result, &saved, &sha256_hex, &error);
   if (blob == NULL)
     {
       /* A blob that is not the one described fails for good, until the
@@ -967,7 +750,7 @@ downloaded_cb (GObject      *object,
       record->transferred = 0;
       _sotto_attachment_update (attachment, record);
       _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, 0, error->message);
-      store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
+      _sotto_attachment_service_store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -976,24 +759,27 @@ downloaded_cb (GObject      *object,
   g_free (record->file);
   record->file = g_file_get_path (blob);
   _sotto_attachment_update (attachment, record);
-  store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
+  if (saved != NULL)
+    {
+      g_object_set_data_full (G_OBJECT (task), SAVED_KEY, g_steal_pointer (&saved), g_object_unref);
+      g_object_set_data_full (G_OBJECT (task), SOTTO_ATTACHMENT_EXPORT_SHA256, g_steal_pointer (&sha256_hex), g_free);
+    }
+  _sotto_attachment_service_store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
 }
 
 /* Downloads and checks @attachment into the profile, once, then
  * completes @task, the caller's, with a boolean; the attachment rides
- * on it. */
-void
-_sotto_attachment_service_download (SottoAttachmentService *self,
-                                    SottoAttachment        *attachment,
-                                    GTask                  *task)
+ * on it.  With @save_dir, it is decrypted into @save_dir in the same
+ * pass, and @task completes with the file as export's does. */
+static void
+download (SottoAttachmentService *self,
+          SottoAttachment        *attachment,
+          GFile                  *save_dir,
+          GTask                  *task)
 {
   const SottoAttachmentRecord *record;
   SottoAttachmentState state;
   GError *error = NULL;
-
-  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
-  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
-  g_return_if_fail (G_IS_TASK (task));
 
   g_task_set_task_data (task, g_object_ref (attachment), g_object_unref);
   g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
@@ -1025,9 +811,22 @@ _sotto_attachment_service_download (SottoAttachmentService *self,
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_DOWNLOADING, 0, NULL);
   sotto_attachment_download_async (self->client, record->pointer->blob_id, record->pointer->key,
                                    record->pointer->digest, record->pointer->size, self->folder,
+                                   save_dir, record->pointer->file_name,
                                    download_progress_cb, attachment,
                                    _sotto_attachment_get_cancellable (attachment),
                                    downloaded_cb, task);
+}
+
+void
+_sotto_attachment_service_download (SottoAttachmentService *self,
+                                    SottoAttachment        *attachment,
+                                    GTask                  *task)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_TASK (task));
+
+  download (self, attachment, NULL, task);
 }
 
 static void
@@ -1082,6 +881,29 @@ _sotto_attachment_service_export (SottoAttachmentService *self,
   sotto_attachment_export_async (blob, record->pointer->key, record->pointer->digest, record->pointer->size,
                                  dir, record->pointer->file_name, g_task_get_cancellable (task),
                                  exported_cb, task);
+}
+
+/* Saves @attachment into @dir, as the user asked: a ready attachment,
+ * or a sent one, is exported; one not downloaded yet is downloaded,
+ * checked and decrypted in one pass, which reads and hashes it half as
+ * often as a download then an export.  Completes @task as export. */
+void
+_sotto_attachment_service_save (SottoAttachmentService *self,
+                                SottoAttachment        *attachment,
+                                GFile                  *dir,
+                                GTask                  *task)
+{
+  SottoAttachmentState state;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_FILE (dir) && G_IS_TASK (task));
+
+  state = sotto_attachment_get_state (attachment);
+  if (state == SOTTO_ATTACHMENT_STATE_READY || state == SOTTO_ATTACHMENT_STATE_SENT)
+    _sotto_attachment_service_export (self, attachment, dir, task);
+  else
+    download (self, attachment, dir, task);
 }
 
 /* Automatic downloads */

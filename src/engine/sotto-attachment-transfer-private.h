@@ -76,21 +76,29 @@ gboolean               sotto_attachment_upload_finish (GAsyncResult             
 
 /* Downloads the blob @id into a new file in @folder and checks it
  * against @digest and @key as it is written (its length, digest and
- * MAC; nothing is decrypted).  Returns the checked blob; a blob that is
- * not the one described, or any other error, leaves nothing in
- * @folder. */
+ * MAC).  Returns the checked blob; a blob that is not the one described,
+ * or any other error, leaves nothing in @folder.  With @save_dir, it is
+ * decrypted in the same pass into @save_dir, as
+ * sotto_attachment_export_async() would, under @save_name: finish then
+ * gives that file and the SHA-256 of its contents too; until the blob
+ * passed every check the plaintext is in a file without a name, which
+ * an error, or the process's end, takes with it. */
 void                   sotto_attachment_download_async  (SottoRelayClient            *client,
                                                          const char                  *id,
                                                          const guint8                *key,
                                                          const guint8                 digest[SP_ATTACHMENT_DIGEST_SIZE],
                                                          guint64                      size,
                                                          GFile                       *folder,
+                                                         GFile                       *save_dir,
+                                                         const char                  *save_name,
                                                          SottoAttachmentProgressFunc  progress,
                                                          gpointer                     progress_data,
                                                          GCancellable                *cancellable,
                                                          GAsyncReadyCallback          callback,
                                                          gpointer                     user_data);
 GFile                 *sotto_attachment_download_finish (GAsyncResult                *result,
+                                                         GFile                      **saved,
+                                                         char                       **sha256_hex,
                                                          GError                     **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Decrypts the checked blob @blob into @dir under @name (see

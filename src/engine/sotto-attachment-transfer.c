@@ -16,6 +16,7 @@
 #include "sotto-attachment-blob-stream-private.h"
 #include "sotto-attachment-check-stream-private.h"
 #include "sotto-attachment-file-private.h"
+#include "sotto-attachment-plain-stream-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-relay-client-blob-private.h"
@@ -30,9 +31,12 @@
  * the user exports to.
  *
  * Each step reads its file once: a download is checked as it is written
- * (SottoAttachmentCheckStream), an export decrypts and checks in one
- * pass, and an upload reads its blob without a worker thread for each of
- * libsoup's reads (SottoAttachmentBlobStream). */
+ * (SottoAttachmentCheckStream), and decrypted in the same pass when the
+ * user saves it at once; an export decrypts and checks in one pass; the
+ * plaintext has no name until the checks passed
+ * (SottoAttachmentPlainStream); and an upload reads its blob through a
+ * thread of its own, not a worker thread for each of libsoup's reads
+ * (SottoAttachmentBlobStream). */
 
 typedef struct
 {
@@ -65,6 +69,10 @@ typedef struct
   guint64                     size;
   GFile                      *blob;
   SottoAttachmentCheckStream *out;
+  SottoAttachmentPlainStream *plain;
+  char                       *save_name;
+  GFile                      *saved;
+  char                       *sha256_hex;
   Progress                    progress;
 } DownloadState;
 
@@ -437,6 +445,10 @@ download_state_free (DownloadState *state)
   progress_stop (&state->progress);
   discard_download (state);
   g_clear_object (&state->out);
+  g_clear_object (&state->plain);
+  g_clear_object (&state->saved);
+  g_free (state->save_name);
+  g_free (state->sha256_hex);
   g_free (state);
 }
 
@@ -452,7 +464,12 @@ downloaded_cb (GObject      *object,
   progress_stop (&state->progress);
   if (!_sotto_relay_client_download_finish (SOTTO_RELAY_CLIENT (object), result, &error)
       || !g_output_stream_close (G_OUTPUT_STREAM (state->out), g_task_get_cancellable (task), &error)
-      || !sotto_attachment_check_stream_verdict (state->out, &error))
+      || !sotto_attachment_check_stream_verdict (state->out, &error)
+      || (state->plain != NULL
+          && (state->saved = sotto_attachment_plain_stream_publish (state->plain, state->save_name,
+                                                                    &state->sha256_hex,
+                                                                    g_task_get_cancellable (task),
+                                                                    &error)) == NULL))
     {
       g_clear_object (&state->out);
       discard_download (state);
@@ -471,6 +488,8 @@ sotto_attachment_download_async (SottoRelayClient            *client,
                                  const guint8                 digest[SP_ATTACHMENT_DIGEST_SIZE],
                                  guint64                      size,
                                  GFile                       *folder,
+                                 GFile                       *save_dir,
+                                 const char                  *save_name,
                                  SottoAttachmentProgressFunc  progress,
                                  gpointer                     progress_data,
                                  GCancellable                *cancellable,
@@ -486,12 +505,14 @@ sotto_attachment_download_async (SottoRelayClient            *client,
   g_return_if_fail (SOTTO_IS_RELAY_CLIENT (client));
   g_return_if_fail (id != NULL && key != NULL && digest != NULL);
   g_return_if_fail (G_IS_FILE (folder));
+  g_return_if_fail (save_dir == NULL || G_IS_FILE (save_dir));
 
   _sotto_engine_init_crypto ();
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_attachment_download_async);
   state = g_new0 (DownloadState, 1);
   state->size = size;
+  state->save_name = g_strdup (save_name);
   g_task_set_task_data (task, state, (GDestroyNotify) download_state_free);
 
   /* A size the cipher refuses is refused before anything is fetched. */
@@ -499,6 +520,12 @@ sotto_attachment_download_async (SottoRelayClient            *client,
     {
       g_task_return_new_error (task, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_SIZE,
                                _("The attachment is larger than Sotto accepts"));
+      return;
+    }
+
+  if (save_dir != NULL && (state->plain = sotto_attachment_plain_stream_new (save_dir, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
       return;
     }
 
@@ -510,7 +537,8 @@ sotto_attachment_download_async (SottoRelayClient            *client,
       g_task_return_error (task, error);
       return;
     }
-  state->out = sotto_attachment_check_stream_new (G_OUTPUT_STREAM (file_out), key, digest, size, &error);
+  state->out = sotto_attachment_check_stream_new (G_OUTPUT_STREAM (file_out), key, digest, size,
+                                                  G_OUTPUT_STREAM (state->plain), &error);
   if (state->out == NULL)
     {
       g_clear_object (&file_out);
@@ -526,12 +554,27 @@ sotto_attachment_download_async (SottoRelayClient            *client,
 
 GFile *
 sotto_attachment_download_finish (GAsyncResult  *result,
+                                  GFile        **saved,
+                                  char         **sha256_hex,
                                   GError       **error)
 {
+  DownloadState *state;
+  GFile *blob;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == sotto_attachment_download_async, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  blob = g_task_propagate_pointer (G_TASK (result), error);
+  if (blob == NULL)
+    return NULL;
+
+  state = g_task_get_task_data (G_TASK (result));
+  if (saved != NULL)
+    *saved = g_steal_pointer (&state->saved);
+  if (sha256_hex != NULL)
+    *sha256_hex = g_steal_pointer (&state->sha256_hex);
+
+  return blob;
 }
 
 static void

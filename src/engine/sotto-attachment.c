@@ -45,6 +45,55 @@ G_DEFINE_FINAL_TYPE (SottoAttachment, sotto_attachment, G_TYPE_OBJECT)
 
 static GParamSpec *properties [N_PROPS];
 
+/* The outgoing attachments that have a model, by the path of their blob
+ * in the profile (unique across profiles), so that an upload resumed
+ * from the store, with no model in hand, finds the one the views show
+ * and reports its progress there. */
+G_LOCK_DEFINE_STATIC (shown);
+static GHashTable *shown;
+
+static void
+show (SottoAttachment *self)
+{
+  if (!self->outgoing || self->record->file == NULL)
+    return;
+
+  G_LOCK (shown);
+  if (shown == NULL)
+    shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (shown, g_strdup (self->record->file), self);
+  G_UNLOCK (shown);
+}
+
+static void
+unshow (SottoAttachment *self)
+{
+  if (!self->outgoing || self->record == NULL || self->record->file == NULL)
+    return;
+
+  G_LOCK (shown);
+  if (shown != NULL && g_hash_table_lookup (shown, self->record->file) == self)
+    g_hash_table_remove (shown, self->record->file);
+  G_UNLOCK (shown);
+}
+
+/* The model of the outgoing attachment whose blob is @file, if a view
+ * may show it; %NULL otherwise. */
+SottoAttachment *
+_sotto_attachment_find_shown (const char *file)
+{
+  SottoAttachment *self = NULL;
+
+  g_return_val_if_fail (file != NULL, NULL);
+
+  G_LOCK (shown);
+  if (shown != NULL && (self = g_hash_table_lookup (shown, file)) != NULL)
+    g_object_ref (self);
+  G_UNLOCK (shown);
+
+  return self;
+}
+
 SottoAttachmentRecord *
 _sotto_attachment_record_new (SottoAttachmentState          state,
                               const SottoAttachmentPointer *pointer)
@@ -115,6 +164,7 @@ _sotto_attachment_new_from_record (const SottoAttachmentRecord *record,
   self = g_object_new (SOTTO_TYPE_ATTACHMENT, NULL);
   self->record = _sotto_attachment_record_copy (record);
   self->outgoing = outgoing;
+  show (self);
 
   return self;
 }
@@ -190,8 +240,10 @@ _sotto_attachment_update (SottoAttachment             *self,
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
   g_return_if_fail (record != NULL);
 
+  unshow (self);
   old = g_steal_pointer (&self->record);
   self->record = _sotto_attachment_record_copy (record);
+  show (self);
 
   /* A failed upload stays uploading in the store, to be resumed: until
    * it is tried again the model still says that it failed, and why. */
@@ -370,6 +422,16 @@ sotto_attachment_get_outgoing (SottoAttachment *self)
   return self->outgoing;
 }
 
+/* Before the last reference goes, so that a lookup cannot find an
+ * attachment being finalized. */
+static void
+sotto_attachment_dispose (GObject *object)
+{
+  unshow ((SottoAttachment *) object);
+
+  G_OBJECT_CLASS (sotto_attachment_parent_class)->dispose (object);
+}
+
 static void
 sotto_attachment_finalize (GObject *object)
 {
@@ -434,6 +496,7 @@ sotto_attachment_class_init (SottoAttachmentClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = sotto_attachment_dispose;
   object_class->finalize = sotto_attachment_finalize;
   object_class->get_property = sotto_attachment_get_property;
 

@@ -323,10 +323,18 @@ decode_pointer (const guint8  *data,
           break;
 
         case POINTER_FILE_NAME:
+          /* A name an earlier version stored may break the line: it is
+           * read on one line, not refused. */
           ok = take (&field, SP_PB_WIRE_BYTES, &seen)
-               && file_name_is_valid ((const char *) field.data, field.len);
+               && (stored ? _sotto_display_text_is_stored_valid ((const char *) field.data, field.len,
+                                                                 SOTTO_CONTENT_MAX_FILE_NAME)
+                          : file_name_is_valid ((const char *) field.data, field.len));
           if (ok)
-            pointer->file_name = g_strndup ((const char *) field.data, field.len);
+            {
+              g_autofree char *name = g_strndup ((const char *) field.data, field.len);
+
+              pointer->file_name = stored ? _sotto_display_text_from_stored (name) : g_steal_pointer (&name);
+            }
           break;
 
         case POINTER_THUMBNAIL:

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-account.h"
+#include "sotto-attachment.h"
 #include "sotto-contact-private.h"
 #include "sotto-conversation-internal-private.h"
 #include "sotto-engine-private.h"
@@ -55,12 +56,61 @@ operation_free (Operation *operation)
   g_free (operation);
 }
 
+/* The first line of @text, cut with an ellipsis when it is longer than
+ * a preview. */
+static char *
+dup_preview_line (const char *text)
+{
+  g_autofree char *line = g_strndup (text, strcspn (text, "\n"));
+
+  if (g_utf8_strlen (line, -1) > PREVIEW_LENGTH)
+    {
+      g_autofree char *cut = g_utf8_substring (line, 0, PREVIEW_LENGTH);
+
+      return g_strconcat (cut, "…", NULL);
+    }
+
+  return g_steal_pointer (&line);
+}
+
+/* What a message of files without a caption shows: "Photo", or the
+ * file's name after a paper clip, or how many files it has. */
+static char *
+dup_files_preview (GListModel *attachments)
+{
+  guint n_files = g_list_model_get_n_items (attachments);
+  guint n_pictures = 0;
+  g_autoptr(SottoAttachment) first = g_list_model_get_item (attachments, 0);
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autoptr(SottoAttachment) attachment = g_list_model_get_item (attachments, i);
+      const char *content_type = sotto_attachment_get_content_type (attachment);
+
+      n_pictures += content_type != NULL && g_str_has_prefix (content_type, "image/");
+    }
+
+  if (n_pictures == n_files)
+    return n_files == 1 ? g_strdup (_("Photo"))
+                        : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u photo", "%u photos", n_files),
+                                           n_files);
+  if (n_files == 1 && sotto_attachment_get_name (first) != NULL && sotto_attachment_get_name (first)[0] != '\0')
+    {
+      g_autofree char *name = dup_preview_line (sotto_attachment_get_name (first));
+
+      /* Translators: the preview of a message that is one file, with its name */
+      return g_strdup_printf (_("📎 %s"), name);
+    }
+
+  /* Translators: the preview of a message of files without a caption */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "📎 %u file", "📎 %u files", n_files), n_files);
+}
+
 static char *
 make_preview (SottoMessage *message)
 {
   const char *body;
-  const char *newline;
-  g_autofree char *line = NULL;
+  GListModel *attachments;
 
   if (message == NULL)
     return NULL;
@@ -84,21 +134,15 @@ make_preview (SottoMessage *message)
   if (sotto_message_get_deleted (message))
     return g_strdup (_("This message was deleted"));
 
+  /* Files go with a caption, which may be empty. */
   body = sotto_message_get_body (message);
+  attachments = sotto_message_get_attachments (message);
+  if ((body == NULL || body[0] == '\0') && g_list_model_get_n_items (attachments) > 0)
+    return dup_files_preview (attachments);
   if (body == NULL)
     return NULL;
 
-  newline = strchr (body, '\n');
-  line = newline ? g_strndup (body, newline - body) : g_strdup (body);
-
-  if (g_utf8_strlen (line, -1) > PREVIEW_LENGTH)
-    {
-      g_autofree char *cut = g_utf8_substring (line, 0, PREVIEW_LENGTH);
-
-      return g_strconcat (cut, "…", NULL);
-    }
-
-  return g_steal_pointer (&line);
+  return dup_preview_line (body);
 }
 
 static void

@@ -25,6 +25,18 @@ breaks_line (gunichar c)
          || (c >= 0x2066 && c <= 0x2069);
 }
 
+/* Whether @text, @len bytes, is a name or title as earlier versions
+ * took them, and may have stored them: 1 to @max bytes of UTF-8 without
+ * NUL. */
+gboolean
+_sotto_display_text_is_stored_valid (const char *text,
+                                     gsize       len,
+                                     gsize       max)
+{
+  /* g_utf8_validate() refuses a NUL among @len bytes. */
+  return len > 0 && len <= max && g_utf8_validate (text, len, NULL);
+}
+
 /* Whether @text, @len bytes, is a name or title another person chose
  * that may be shown on one line among other text: 1 to @max bytes of
  * UTF-8 without NUL and without characters that break or reorder the
@@ -36,8 +48,7 @@ _sotto_display_text_is_valid (const char *text,
 {
   const char *end = text + len;
 
-  /* g_utf8_validate() refuses a NUL among @len bytes. */
-  if (len == 0 || len > max || !g_utf8_validate (text, len, NULL))
+  if (!_sotto_display_text_is_stored_valid (text, len, max))
     return FALSE;
 
   for (const char *p = text; p < end; p = g_utf8_next_char (p))
@@ -67,4 +78,17 @@ _sotto_display_text_clean (const char *text)
     }
 
   return g_string_free (clean, FALSE);
+}
+
+/* A name or title as an earlier version may have stored it (see
+ * _sotto_display_text_is_stored_valid()), as it is shown now: on one
+ * line, without the characters that break or reorder it, or U+FFFD when
+ * nothing else is left.  A record that holds one loads, rather than
+ * being taken for damaged. */
+char *
+_sotto_display_text_from_stored (const char *text)
+{
+  g_autofree char *clean = _sotto_display_text_clean (text);
+
+  return clean[0] != '\0' ? g_steal_pointer (&clean) : g_strdup ("\uFFFD");
 }

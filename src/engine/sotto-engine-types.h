@@ -133,4 +133,19 @@ typedef enum
   SOTTO_KEY_SOURCE_PASSPHRASE,
 } SottoKeySource;
 
+/**
+ * SottoProfileChanges:
+ * @SOTTO_PROFILE_CHANGES_NONE: nothing changed
+ * @SOTTO_PROFILE_CHANGES_NAME: the display name changed
+ * @SOTTO_PROFILE_CHANGES_AVATAR: the avatar changed, came or went
+ *
+ * What a contact's new profile changed.
+ */
+typedef enum
+{
+  SOTTO_PROFILE_CHANGES_NONE = 0,
+  SOTTO_PROFILE_CHANGES_NAME = 1 << 0,
+  SOTTO_PROFILE_CHANGES_AVATAR = 1 << 1,
+} SottoProfileChanges;
+
 G_END_DECLS

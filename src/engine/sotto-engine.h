@@ -16,6 +16,7 @@
 #include "sotto-message.h"
 #include "sotto-message-list.h"
 #include "sotto-message-match.h"
+#include "sotto-picture.h"
 #include "sotto-relay-error.h"
 #include "sotto-secret.h"
 #include "sotto-store.h"

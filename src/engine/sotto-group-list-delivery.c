@@ -10,7 +10,9 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-contact.h"
 #include "sotto-conversation.h"
+#include "sotto-engine-private.h"
 #include "sotto-group-list-internal-private.h"
 #include "sotto-store-groups-private.h"
 
@@ -20,11 +22,13 @@
  * and holds what goes to a member whose verified key changed.  A member
  * there is no contact for yet becomes one.
  *
- * The changes this device makes are kept in group_deliveries, in the
- * transaction that makes them, until the relay accepted each for its
- * member: what could not go then goes the next time the group list is
- * loaded (sotto_group_list_load_async()), as the outbox sends what it
- * keeps. */
+ * The changes this device makes, the catch-ups it sends, and the
+ * messages held for a member whose verified key changed are kept in
+ * group_deliveries, in the transaction that makes them, until the relay
+ * accepted each for its member: what could not go then goes the next
+ * time the group list is loaded (sotto_group_list_load_async()), as the
+ * outbox sends what it keeps, and what waited for a member's hold goes
+ * as soon as the user ends it. */
 
 typedef struct
 {
@@ -268,4 +272,132 @@ _sotto_group_list_deliver_stored_finish (SottoGroupList  *self,
                                          GError         **error)
 {
   return _sotto_task_propagate_boolean (self, result, _sotto_group_list_deliver_stored_async, error);
+}
+
+/* Catch-ups */
+
+/* Runs on the store's thread, in the caller's transaction.  Keeps for
+ * the member @uuid what this account, @own_uuid known as @own_username,
+ * can tell it of the group @state (in row @row): an admin the whole
+ * history, anyone else the updates it made itself, since a member takes
+ * others' updates only from an admin (sotto-group-list-receive.c).
+ * Returns the kept delivery, or %NULL with no error when there is
+ * nothing to send. */
+SottoGroupDelivery *
+_sotto_group_keep_catch_up (SottoStore       *store,
+                            SottoGroupState  *state,
+                            gint64            row,
+                            const char       *own_uuid,
+                            const char       *own_username,
+                            const char       *uuid,
+                            GError          **error)
+{
+  const SottoGroupMember *own = _sotto_group_state_find_member (state, own_uuid);
+  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
+  g_autoptr(GPtrArray) updates = g_ptr_array_new ();
+  g_autofree char *id = NULL;
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+
+  if (own == NULL || member == NULL || g_ascii_strcasecmp (uuid, own_uuid) == 0)
+    return NULL;
+
+  for (guint i = 0; i < state->history->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+
+      if (own->admin || g_ascii_strcasecmp (update->author, own_uuid) == 0)
+        g_ptr_array_add (updates, update);
+    }
+  if (updates->len == 0)
+    return NULL;
+
+  id = g_uuid_string_random ();
+  content = sotto_content_new_group_update (id, _sotto_now_ms (), own_username, state->id, updates);
+  plaintext = sotto_content_encode (content);
+
+  return _sotto_store_add_group_delivery (store, row, uuid, member->username, plaintext, content->timestamp, error);
+}
+
+static void
+kept_delivered_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* What did not go (the member is held, or the relay is away) waits in
+   * the store for the next time. */
+  if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_debug ("Group contents wait for their members: %s", error->message);
+}
+
+/* Delivers @deliveries, kept in the store, with nobody waiting for the
+ * outcome: catch-ups, and what waited for a member's hold. */
+void
+_sotto_group_list_deliver_kept (SottoGroupList *self,
+                                GPtrArray      *deliveries)
+{
+  if (deliveries->len > 0)
+    _sotto_group_list_deliver_stored_async (self, deliveries, kept_delivered_cb, NULL);
+}
+
+static void
+held_listed_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  g_autofree char *uuid = user_data;
+  g_autoptr(GPtrArray) deliveries = NULL;
+  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GError) error = NULL;
+
+  deliveries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (deliveries == NULL)
+    {
+      g_warning ("Could not read what waits for a group member: %s", error->message);
+      return;
+    }
+
+  waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  for (guint i = 0; i < deliveries->len; i++)
+    {
+      SottoGroupDelivery *delivery = g_ptr_array_index (deliveries, i);
+
+      if (g_ascii_strcasecmp (delivery->uuid, uuid) == 0)
+        g_ptr_array_add (waiting, g_steal_pointer (&deliveries->pdata[i]));
+    }
+
+  _sotto_group_list_deliver_kept (self, waiting);
+}
+
+static void
+list_held_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  GError *error = NULL;
+  GPtrArray *deliveries = _sotto_store_list_group_deliveries (self->store, &error);
+
+  if (deliveries == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, deliveries, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Sending to a contact is no longer held (the outbox's ::hold-ended):
+ * what waited for it in its groups (catch-ups, messages) goes now. */
+void
+_sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
+                                 SottoConversation *conversation,
+                                 SottoGroupList    *self)
+{
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (self, NULL, held_listed_cb, g_strdup (sotto_contact_get_uuid (contact)));
+  _sotto_store_run_in_thread (self->store, task, list_held_thread);
 }

@@ -29,8 +29,19 @@ struct _SottoGroupList
   GHashTable *by_id;
 };
 
+/* A step of the group list's made in one transaction, on @data. */
+typedef gboolean (*SottoGroupTransactionFunc) (SottoGroupList  *self,
+                                               gpointer         data,
+                                               GError         **error);
+
+void             _sotto_group_list_run_in_transaction (GTask                     *task,
+                                                       SottoGroupTransactionFunc  func);
 gboolean         _sotto_group_list_refuse            (GError             **error,
                                                       const char          *message);
+SottoGroupState *_sotto_group_list_load_group       (SottoGroupList      *self,
+                                                      const char          *group_id,
+                                                      gint64              *row,
+                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroupState *_sotto_group_list_load_member_group (SottoGroupList      *self,
                                                       const char          *group_id,
                                                       gint64              *row,

@@ -10,7 +10,9 @@
 #include "sotto-group-list.h"
 #include "sotto-group-state-private.h"
 #include "sotto-messenger.h"
+#include "sotto-outbox-private.h"
 #include "sotto-protocol-state-private.h"
+#include "sotto-store-groups-private.h"
 #include "sotto-store-private.h"
 
 G_BEGIN_DECLS
@@ -22,8 +24,12 @@ typedef struct
   SottoGroupState *state;
   /* SottoGroupEvent: what entered the group's timeline. */
   GPtrArray *events;
-  /* SottoGroupUpdate: the updates the group's history did not have. */
-  GPtrArray *new_updates;
+  /* SottoGroupDelivery: the catch-ups kept for members that an update
+   * just received did not reach. */
+  GPtrArray *deliveries;
+  /* The group's unread messages after a member's message came, or -1
+   * when that did not change. */
+  gint64 unread_count;
 } SottoGroupNews;
 
 void            _sotto_group_news_free       (SottoGroupNews   *news);
@@ -44,9 +50,6 @@ void            _sotto_group_list_received   (SottoGroupList     *self,
 /* sotto-group-list.c, for the receiving side */
 SottoGroup     *_sotto_group_list_show_state (SottoGroupList     *self,
                                               SottoGroupState    *state);
-void            _sotto_group_list_catch_up   (SottoGroupList     *self,
-                                              SottoGroup         *group,
-                                              const char         *uuid);
 const char     *_sotto_group_list_get_own_uuid (SottoGroupList  *self);
 SottoStore     *_sotto_group_list_get_store  (SottoGroupList     *self);
 
@@ -68,6 +71,18 @@ void            _sotto_group_list_deliver_stored_async  (SottoGroupList      *se
 gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *self,
                                                          GAsyncResult        *result,
                                                          GError             **error);
+void            _sotto_group_list_deliver_kept  (SottoGroupList      *self,
+                                                 GPtrArray           *deliveries);
+SottoGroupDelivery *_sotto_group_keep_catch_up (SottoStore          *store,
+                                                SottoGroupState     *state,
+                                                gint64               row,
+                                                const char          *own_uuid,
+                                                const char          *own_username,
+                                                const char          *uuid,
+                                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+void            _sotto_group_list_hold_ended_cb (SottoOutbox         *outbox,
+                                                 SottoConversation   *conversation,
+                                                 SottoGroupList      *self);
 
 /* sotto-group-list-timeline.c */
 void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,

@@ -78,7 +78,8 @@ news_new (SottoGroupState *state)
 
   news->state = state;
   news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
-  news->new_updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  news->unread_count = -1;
 
   return news;
 }
@@ -98,6 +99,7 @@ receive_message (SottoStore          *store,
 {
   g_autoptr(SottoGroupNews) received = NULL;
   SottoGroupEvent *event;
+  guint unread_count = 0;
 
   /* A removed member's messages are not the group's, and what a member
    * who had not heard of this account's removal sent is not for it. */
@@ -123,6 +125,9 @@ receive_message (SottoStore          *store,
         return FALSE;
       ((SottoGroupEvent *) g_ptr_array_index (received->events, 0))->sealed = TRUE;
     }
+  if (!_sotto_store_count_group_unread (store, state->id, &unread_count, error))
+    return FALSE;
+  received->unread_count = unread_count;
 
   received->state = _sotto_group_state_copy (state);
   *news = g_steal_pointer (&received);
@@ -168,6 +173,48 @@ is_own_creation (SottoGroupState        *state,
 
   id = _sotto_group_update_group_id (update);
   return g_ascii_strcasecmp (id, state->id) == 0;
+}
+
+/* An admin keeps the group's history, to be sent once the inbox's
+ * transaction committed, for each member that @update, which its author
+ * just sent, did not reach: its author did not know of them yet
+ * (docs/messenger.md, "Groups", on why that converges). */
+static gboolean
+keep_catch_ups (SottoStore              *store,
+                SottoGroupState         *state,
+                gint64                   row,
+                const char              *own_uuid,
+                const SottoGroupUpdate  *update,
+                GPtrArray               *deliveries,
+                GError                 **error)
+{
+  const SottoGroupMember *own = _sotto_group_state_find_member (state, own_uuid);
+
+  if (own == NULL || !own->admin)
+    return TRUE;
+
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+      GError *keep_error = NULL;
+      SottoGroupDelivery *delivery;
+
+      if (g_ascii_strcasecmp (member->uuid, update->author) == 0
+          || g_strv_contains ((const char * const *) update->recipients, member->uuid))
+        continue;
+
+      g_debug ("Catching up a member of group %s that an update did not reach", state->id);
+      delivery = _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, member->uuid, &keep_error);
+      if (keep_error != NULL)
+        {
+          g_propagate_error (error, keep_error);
+          return FALSE;
+        }
+      if (delivery != NULL)
+        g_ptr_array_add (deliveries, delivery);
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -231,8 +278,8 @@ receive_updates (SottoStore          *store,
       SottoGroupUpdate *update = g_ptr_array_index (accepted, i);
       const char *author_name;
 
-      if (live)
-        g_ptr_array_add (received->new_updates, _sotto_group_update_copy (update));
+      if (live && !keep_catch_ups (store, state, row, own_uuid, update, received->deliveries, error))
+        return FALSE;
       if (!_sotto_group_state_was_applied (state, update))
         continue;
 
@@ -347,46 +394,19 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
 }
 
 /* Shows what a group content brought, once it is stored; @news stays
- * the caller's.  An admin then sends the group's history to each member
- * an update it just received did not go to: its author did not know of
- * them yet (docs/messenger.md, "Groups", on why that converges). */
+ * the caller's.  The catch-ups it kept then go. */
 void
 _sotto_group_list_received (SottoGroupList *self,
                             SottoGroupNews *news)
 {
-  g_autoptr(GHashTable) caught_up = g_hash_table_new (g_str_hash, g_str_equal);
-  SottoGroupState *state;
-  const SottoGroupMember *own;
   SottoGroup *group;
-  const char *own_uuid;
 
   group = _sotto_group_list_show_state (self, g_steal_pointer (&news->state));
-  state = _sotto_group_get_state (group);
 
+  if (news->unread_count >= 0)
+    _sotto_group_set_unread_count (group, (guint) news->unread_count);
   for (guint i = 0; i < news->events->len; i++)
     _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
 
-  own_uuid = _sotto_group_list_get_own_uuid (self);
-  own = _sotto_group_state_find_member (state, own_uuid);
-  if (own == NULL || !own->admin)
-    return;
-
-  for (guint i = 0; i < news->new_updates->len; i++)
-    {
-      SottoGroupUpdate *update = g_ptr_array_index (news->new_updates, i);
-
-      for (guint j = 0; j < state->members->len; j++)
-        {
-          SottoGroupMember *member = g_ptr_array_index (state->members, j);
-
-          if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0
-              || g_ascii_strcasecmp (member->uuid, update->author) == 0
-              || g_strv_contains ((const char * const *) update->recipients, member->uuid)
-              || !g_hash_table_add (caught_up, member->uuid))
-            continue;
-
-          g_debug ("Catching up a member of group %s that an update did not reach", state->id);
-          _sotto_group_list_catch_up (self, group, member->uuid);
-        }
-    }
+  _sotto_group_list_deliver_kept (self, news->deliveries);
 }

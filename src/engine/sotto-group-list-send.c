@@ -74,6 +74,13 @@ typedef struct
   GBytes *distribution;
   GPtrArray *members;
   GPtrArray *unshared;
+  /* The members whose verified key changed, known on the main thread
+   * before the first step, and those found held on the way (whose
+   * delivery is kept by the next step): the message, encoded as
+   * plaintext, waits in the store for each. */
+  GHashTable *held;
+  GPtrArray *newly_held;
+  GBytes *plaintext;
 
   /* Sender keys on their way, the members they reached, and the
    * members that cannot be reached (uuid → GError). */
@@ -112,6 +119,9 @@ group_send_free (GroupSend *send)
   g_clear_pointer (&send->distribution, g_bytes_unref);
   g_clear_pointer (&send->members, g_ptr_array_unref);
   g_clear_pointer (&send->unshared, g_ptr_array_unref);
+  g_clear_pointer (&send->held, g_hash_table_unref);
+  g_clear_pointer (&send->newly_held, g_ptr_array_unref);
+  g_clear_pointer (&send->plaintext, g_bytes_unref);
   g_clear_pointer (&send->shared, g_ptr_array_unref);
   g_clear_pointer (&send->failed, g_hash_table_unref);
   g_clear_pointer (&send->recipients, g_ptr_array_unref);
@@ -152,9 +162,10 @@ current_sender_key (SottoGroupList  *self,
 
 static gboolean
 prepare_in_transaction (SottoGroupList  *self,
-                        GroupSend       *send,
+                        gpointer         data,
                         GError         **error)
 {
+  GroupSend *send = data;
   SottoStore *store = _sotto_group_list_get_store (self);
   const char *own_uuid = sotto_account_get_uuid (self->account);
   g_autoptr(SottoGroupState) state = NULL;
@@ -203,6 +214,17 @@ prepare_in_transaction (SottoGroupList  *self,
 
       if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0)
         continue;
+      if (g_hash_table_contains (send->held, member->uuid))
+        {
+          g_autoptr(SottoGroupDelivery) delivery = NULL;
+
+          /* It goes inside the 1:1 session once the hold ends. */
+          delivery = _sotto_store_add_group_delivery (store, row, member->uuid, member->username, plaintext,
+                                                      send->timestamp, error);
+          if (delivery == NULL)
+            return FALSE;
+          continue;
+        }
       if (!_sotto_store_group_key_is_shared (store, row, member->uuid, &shared, error))
         return FALSE;
       g_ptr_array_add (send->members, g_strdup (member->uuid));
@@ -217,36 +239,12 @@ prepare_in_transaction (SottoGroupList  *self,
     return FALSE;
 
   send->row = row;
+  send->plaintext = g_bytes_ref (plaintext);
   send->ciphertext = g_bytes_new (ciphertext, ciphertext_len);
   send->distribution = g_bytes_new (distribution, distribution_len);
   sodium_memzero (distribution, sizeof distribution);
   send->state = g_steal_pointer (&state);
   return TRUE;
-}
-
-/* Runs @func in a transaction of its own on the store's thread. */
-static void
-run_in_transaction (GTask    *task,
-                    gboolean (*func) (SottoGroupList *, GroupSend *, GError **))
-{
-  SottoGroupList *self = g_task_get_source_object (task);
-  SottoStore *store = _sotto_group_list_get_store (self);
-  GError *error = NULL;
-
-  if (!_sotto_store_begin (store, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (!func (self, g_task_get_task_data (task), &error) || !_sotto_store_commit (store, &error))
-    {
-      _sotto_store_rollback (store);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -255,7 +253,7 @@ prepare_thread (GTask        *task,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  run_in_transaction (task, prepare_in_transaction);
+  _sotto_group_list_run_in_transaction (task, prepare_in_transaction);
 }
 
 /* The access key of the member @uuid, from the profile key of its
@@ -368,24 +366,17 @@ add_recipient (SottoGroupList  *self,
  * send for every member who has it. */
 static gboolean
 address_in_transaction (SottoGroupList  *self,
-                        GroupSend       *send,
+                        gpointer         data,
                         GError         **error)
 {
+  GroupSend *send = data;
   SottoStore *store = _sotto_group_list_get_store (self);
   g_autoptr(SottoGroupState) state = NULL;
-  GError *load_error = NULL;
   gint64 row = 0;
 
-
-  state = _sotto_store_load_group (store, send->group_id, &row, &load_error);
+  state = _sotto_group_list_load_group (self, send->group_id, &row, error);
   if (state == NULL)
-    {
-      if (load_error != NULL)
-        g_propagate_error (error, load_error);
-      else
-        _sotto_group_list_refuse (error, _("There is no such group"));
-      return FALSE;
-    }
+    return FALSE;
 
   for (guint i = 0; i < send->shared->len; i++)
     {
@@ -393,6 +384,21 @@ address_in_transaction (SottoGroupList  *self,
         return FALSE;
     }
   g_ptr_array_set_size (send->shared, 0);
+
+  /* Those whose new key the outbox found held get the message later. */
+  for (guint i = 0; i < send->newly_held->len; i++)
+    {
+      const char *uuid = g_ptr_array_index (send->newly_held, i);
+      const SottoGroupMember *member = _sotto_group_state_find_member (send->state, uuid);
+      g_autoptr(SottoGroupDelivery) delivery = NULL;
+
+      delivery = _sotto_store_add_group_delivery (store, row, uuid, member != NULL ? member->username : NULL,
+                                                  send->plaintext, send->timestamp, error);
+      if (delivery == NULL)
+        return FALSE;
+      g_hash_table_add (send->held, g_strdup (uuid));
+    }
+  g_ptr_array_set_size (send->newly_held, 0);
 
   g_clear_pointer (&send->recipients, g_ptr_array_unref);
   g_clear_pointer (&send->sealed_recipients, g_ptr_array_unref);
@@ -416,9 +422,10 @@ address_in_transaction (SottoGroupList  *self,
  * and deleted meanwhile has no row, and nothing is marked. */
 static gboolean
 mark_sealed_in_transaction (SottoGroupList  *self,
-                            GroupSend       *send,
+                            gpointer         data,
                             GError         **error)
 {
+  GroupSend *send = data;
   return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
                                                send->message_id, error);
 }
@@ -429,7 +436,7 @@ mark_sealed_thread (GTask        *task,
                     gpointer      task_data,
                     GCancellable *cancellable)
 {
-  run_in_transaction (task, mark_sealed_in_transaction);
+  _sotto_group_list_run_in_transaction (task, mark_sealed_in_transaction);
 }
 
 static void
@@ -438,7 +445,7 @@ address_thread (GTask        *task,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  run_in_transaction (task, address_in_transaction);
+  _sotto_group_list_run_in_transaction (task, address_in_transaction);
 }
 
 /* Completes the send: with an error naming the first member it could
@@ -661,6 +668,9 @@ share_done (GTask      *task,
   SottoGroupList *self = g_task_get_source_object (task);
   GroupSend *send = g_task_get_task_data (task);
 
+  if (error != NULL && g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD)
+      && !g_hash_table_contains (send->held, uuid))
+    g_ptr_array_add (send->newly_held, g_strdup (uuid));
   if (error != NULL)
     g_hash_table_insert (send->failed, g_strdup (uuid), error);
   else if (uuid != NULL)
@@ -696,7 +706,7 @@ shared_cb (GObject      *object,
 
 /* Sends the sender key to each member in unshared, inside their 1:1
  * session; a member whose verified key changed is held, and does not
- * get it. */
+ * get it (the message waits for it in the store). */
 static void
 share_sender_key (GTask *task)
 {
@@ -745,6 +755,33 @@ prepared_cb (GObject      *object,
   share_sender_key (task);
 }
 
+/* The members whose verified safety number changed: the message is
+ * kept for each of them (prepare_in_transaction()) and goes once the
+ * user verifies or accepts the new key (_sotto_group_list_watch_holds()),
+ * and the send fails naming the first, as a 1:1 message to them would. */
+static void
+find_held_members (SottoGroupList *self,
+                   SottoGroup     *group,
+                   GroupSend      *send)
+{
+  SottoGroupState *state = _sotto_group_get_state (group);
+
+  for (guint i = 0; i < state->members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+      SottoConversation *conversation = sotto_conversation_list_find_by_uuid (self->conversations, member->uuid);
+
+      if (conversation == NULL || !sotto_conversation_get_sending_held (conversation))
+        continue;
+
+      g_hash_table_add (send->held, g_strdup (member->uuid));
+      g_hash_table_insert (send->failed, g_strdup (member->uuid),
+                           g_error_new (SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD,
+                                        _("The safety number with %s changed; verify it or accept the change"),
+                                        member->username != NULL ? member->username : member->uuid));
+    }
+}
+
 /**
  * sotto_group_list_send_async:
  * @self: a #SottoGroupList
@@ -755,7 +792,9 @@ prepared_cb (GObject      *object,
  *   it for every other member
  * @user_data: data for @callback
  *
- * Sends a message to the group's current members.
+ * Sends a message to the group's current members.  A member whose
+ * verified safety number changed gets it once the user verifies or
+ * accepts the new one; until then the send fails naming them.
  */
 void
 sotto_group_list_send_async (SottoGroupList      *self,
@@ -782,6 +821,9 @@ sotto_group_list_send_async (SottoGroupList      *self,
   send->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   send->delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   send->seal = self->outbox != NULL && _sotto_sealed_sender_can_seal (self->outbox->sealed);
+  send->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->newly_held = g_ptr_array_new_with_free_func (g_free);
+  find_held_members (self, group, send);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_group_list_send_async);

@@ -8,12 +8,12 @@
 
 #include "config.h"
 
-
+#include "sotto-account.h"
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
 #include "sotto-conversation.h"
 #include "sotto-group-private.h"
-#include "sotto-group-list-private.h"
+#include "sotto-group-list-internal-private.h"
 #include "sotto-store-groups-private.h"
 
 /* A group's timeline: reading it, and the members' key changes that
@@ -124,6 +124,120 @@ sotto_group_list_load_events_finish (SottoGroupList  *self,
   return _sotto_task_propagate_pointer (self, result, sotto_group_list_load_events_async, error);
 }
 
+/* Reading */
+
+typedef struct
+{
+  char *group_id;
+  char *author;
+  char *event_id;
+  guint unread_count;
+} ReadMark;
+
+static void
+read_mark_free (ReadMark *mark)
+{
+  g_free (mark->group_id);
+  g_free (mark->author);
+  g_free (mark->event_id);
+  g_free (mark);
+}
+
+static gboolean
+mark_read_in_transaction (SottoGroupList  *self,
+                          gpointer         data,
+                          GError         **error)
+{
+  ReadMark *mark = data;
+  g_autoptr(SottoGroupState) state = NULL;
+  gint64 row = 0;
+
+  /* A group this account left keeps its timeline, which reads too. */
+  state = _sotto_group_list_load_group (self, mark->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
+
+  return _sotto_store_mark_group_read (self->store, row, mark->author, mark->event_id, error)
+         && _sotto_store_count_group_unread (self->store, mark->group_id, &mark->unread_count, error);
+}
+
+static void
+mark_read_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  _sotto_group_list_run_in_transaction (task, mark_read_in_transaction);
+}
+
+static void
+mark_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  ReadMark *mark = g_task_get_task_data (task);
+  SottoGroup *group;
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  group = sotto_group_list_find (self, mark->group_id);
+  if (group != NULL)
+    _sotto_group_set_unread_count (group, mark->unread_count);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_group_list_mark_read_async:
+ * @self: a #SottoGroupList
+ * @group: a group
+ * @up_to: (nullable): the newest entry read, or %NULL for all of them
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once it is stored
+ * @user_data: data for @callback
+ *
+ * Marks the members' messages in the group's timeline read, up to and
+ * with @up_to in the timeline's order, which updates
+ * #SottoGroup:unread-count.  No receipt goes: groups have none.
+ */
+void
+sotto_group_list_mark_read_async (SottoGroupList        *self,
+                                  SottoGroup            *group,
+                                  const SottoGroupEvent *up_to,
+                                  GCancellable          *cancellable,
+                                  GAsyncReadyCallback    callback,
+                                  gpointer               user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ReadMark *mark;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+
+  mark = g_new0 (ReadMark, 1);
+  mark->group_id = g_strdup (sotto_group_get_id (group));
+  if (up_to != NULL)
+    {
+      mark->author = g_strdup (up_to->author);
+      mark->event_id = g_strdup (up_to->id);
+    }
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_mark_read_async);
+  g_task_set_task_data (task, mark, (GDestroyNotify) read_mark_free);
+  _sotto_task_run_step (task, self->store, mark_read_thread, mark_read_cb);
+}
+
+gboolean
+sotto_group_list_mark_read_finish (SottoGroupList  *self,
+                                   GAsyncResult    *result,
+                                   GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_group_list_mark_read_async, error);
+}
+
 /* The newest entry, which the conversation list shows and orders by */
 
 static void
@@ -190,6 +304,10 @@ typedef struct
 {
   char *group_id;
   SottoGroupEvent *event;
+  /* The catch-up kept for the member, if any (SottoGroupDelivery), and
+   * whether the group was still there. */
+  GPtrArray *deliveries;
+  gboolean found;
 } KeyChange;
 
 static void
@@ -197,7 +315,58 @@ key_change_free (KeyChange *change)
 {
   g_free (change->group_id);
   sotto_group_event_free (change->event);
+  g_ptr_array_unref (change->deliveries);
   g_free (change);
+}
+
+/* Shows the change in the group's timeline, and keeps for the member
+ * what it may have lost with its old key: its copy of this device's
+ * sender key is forgotten, so that the next message shares it again on
+ * the new session, and it is caught up on the group as this account
+ * knows it (all of it, from an admin), since updates that waited for it
+ * under its old key opened nothing. */
+static gboolean
+key_change_in_transaction (SottoGroupList  *self,
+                           gpointer         data,
+                           GError         **error)
+{
+  KeyChange *change = data;
+  g_autoptr(SottoGroupState) state = NULL;
+  const char *uuid = change->event->author;
+  SottoGroupDelivery *delivery;
+  GError *load_error = NULL;
+  gint64 row = 0;
+
+  state = _sotto_store_load_group (self->store, change->group_id, &row, &load_error);
+  if (state == NULL)
+    {
+      /* A group deleted meanwhile has nothing to show. */
+      if (load_error != NULL)
+        g_propagate_error (error, load_error);
+      return load_error == NULL;
+    }
+  change->found = TRUE;
+
+  if (!_sotto_store_add_group_event (self->store, row, change->event, error))
+    return FALSE;
+
+  if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
+    return TRUE;
+
+  if (!_sotto_store_set_group_key_shared (self->store, row, uuid, FALSE, error))
+    return FALSE;
+
+  delivery = _sotto_group_keep_catch_up (self->store, state, row, sotto_account_get_uuid (self->account),
+                                         sotto_account_get_username (self->account), uuid, &load_error);
+  if (load_error != NULL)
+    {
+      g_propagate_error (error, load_error);
+      return FALSE;
+    }
+  if (delivery != NULL)
+    g_ptr_array_add (change->deliveries, delivery);
+
+  return TRUE;
 }
 
 static void
@@ -206,23 +375,7 @@ key_change_thread (GTask        *task,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  SottoGroupList *self = source_object;
-  KeyChange *change = task_data;
-  g_autoptr(SottoGroupState) state = NULL;
-  GError *error = NULL;
-  gint64 row = 0;
-
-  state = _sotto_store_load_group (_sotto_group_list_get_store (self), change->group_id, &row, &error);
-  if (state == NULL || !_sotto_store_add_group_event (_sotto_group_list_get_store (self), row, change->event, &error))
-    {
-      if (error != NULL)
-        g_task_return_error (task, error);
-      else
-        g_task_return_boolean (task, FALSE);
-      return;
-    }
-
-  g_task_return_boolean (task, TRUE);
+  _sotto_group_list_run_in_transaction (task, key_change_in_transaction);
 }
 
 static void
@@ -237,23 +390,27 @@ key_change_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      if (error != NULL)
-        g_warning ("Could not show a member’s key change in a group: %s", error->message);
+      g_warning ("Could not show a member’s key change in a group: %s", error->message);
       return;
     }
+  if (!change->found)
+    return;
 
   group = sotto_group_list_find (self, change->group_id);
   if (group != NULL)
     _sotto_group_list_emit_event (self, group, change->event);
+  _sotto_group_list_deliver_kept (self, change->deliveries);
 }
 
 /* A member's safety number changed: each group it is in shows it, as
- * its 1:1 conversation does.  Whether messages to it are held is the
- * contact's, and holds its group messages too. */
+ * its 1:1 conversation does, and catches it up on its new key.  Whether
+ * messages to it are held is the contact's, and holds its group
+ * messages and catch-ups too, until the user verifies or accepts the
+ * new key (_sotto_group_list_watch_holds()). */
 void
 _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
-                     SottoConversation *conversation,
-                     SottoGroupList    *self)
+                                       SottoConversation *conversation,
+                                       SottoGroupList    *self)
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   const char *uuid = sotto_contact_get_uuid (contact);
@@ -274,8 +431,9 @@ _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
       change->group_id = g_strdup (sotto_group_get_id (group));
       change->event = sotto_group_event_new (SOTTO_GROUP_EVENT_KEY_CHANGE, id, FALSE, uuid,
                                              sotto_contact_get_username (contact), NULL, NULL, _sotto_now_ms ());
+      change->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
       task = g_task_new (self, NULL, key_change_cb, NULL);
       g_task_set_task_data (task, change, (GDestroyNotify) key_change_free);
-      _sotto_store_run_in_thread (_sotto_group_list_get_store (self), task, key_change_thread);
+      _sotto_store_run_in_thread (self->store, task, key_change_thread);
     }
 }

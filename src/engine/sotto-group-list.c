@@ -55,7 +55,7 @@ _sotto_group_news_free (SottoGroupNews *news)
 
   _sotto_group_state_free (news->state);
   g_ptr_array_unref (news->events);
-  g_ptr_array_unref (news->new_updates);
+  g_ptr_array_unref (news->deliveries);
   g_free (news);
 }
 
@@ -73,6 +73,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
   g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
+  g_signal_connect_object (self->outbox, "hold-ended", G_CALLBACK (_sotto_group_list_hold_ended_cb), self, 0);
 
   return self;
 }
@@ -205,6 +206,61 @@ deliveries_listed_cb (GObject      *object,
 }
 
 static void
+unread_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  SottoGroupList *self = source_object;
+  GStrv ids = task_data;
+  g_autoptr(GArray) counts = g_array_new (FALSE, FALSE, sizeof (guint));
+  GError *error = NULL;
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      guint count = 0;
+
+      if (!_sotto_store_count_group_unread (self->store, ids[i], &count, &error))
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      g_array_append_val (counts, count);
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&counts), (GDestroyNotify) g_array_unref);
+}
+
+static void
+unread_counted_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = SOTTO_GROUP_LIST (object);
+  GStrv ids = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GArray) counts = NULL;
+  GError *error = NULL;
+  GTask *step;
+
+  counts = g_task_propagate_pointer (G_TASK (result), &error);
+  if (counts == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < counts->len; i++)
+    _sotto_group_set_unread_count (sotto_group_list_find (self, ids[i]), g_array_index (counts, guint, i));
+
+  /* Then the changes the relay did not take before. */
+  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
+  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
+  _sotto_store_run_in_thread (self->store, step, list_thread);
+  g_object_unref (step);
+}
+
+static void
 load_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -212,6 +268,7 @@ load_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoGroupList *self = SOTTO_GROUP_LIST (object);
   g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
   GError *error = NULL;
   GTask *step;
 
@@ -223,13 +280,17 @@ load_cb (GObject      *object,
     }
 
   for (guint i = 0; i < groups->len; i++)
-    _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
+    {
+      SottoGroup *group = _sotto_group_list_show_state (self, g_steal_pointer (&groups->pdata[i]));
+
+      g_strv_builder_add (ids, sotto_group_get_id (group));
+    }
   g_ptr_array_set_free_func (groups, NULL);
 
-  /* Then the changes the relay did not take before. */
-  step = g_task_new (self, NULL, deliveries_listed_cb, g_steal_pointer (&task));
-  g_task_set_task_data (step, (gpointer) &list_deliveries, NULL);
-  _sotto_store_run_in_thread (self->store, step, list_thread);
+  /* Then how much of each is unread. */
+  step = g_task_new (self, NULL, unread_counted_cb, g_steal_pointer (&task));
+  g_task_set_task_data (step, g_strv_builder_end (ids), (GDestroyNotify) g_strfreev);
+  _sotto_store_run_in_thread (self->store, step, unread_thread);
   g_object_unref (step);
 }
 
@@ -396,15 +457,15 @@ _sotto_group_list_refuse (GError     **error,
   return FALSE;
 }
 
-/* Runs on the store's thread.  The group @group_id, which this account
- * must be a member of, and its row. */
+/* Runs on the store's thread.  The group @group_id and its row; one
+ * there is not is an error. */
 SottoGroupState *
-_sotto_group_list_load_member_group (SottoGroupList  *self,
-                                     const char      *group_id,
-                                     gint64          *row,
-                                     GError         **error)
+_sotto_group_list_load_group (SottoGroupList  *self,
+                              const char      *group_id,
+                              gint64          *row,
+                              GError         **error)
 {
-  g_autoptr(SottoGroupState) state = NULL;
+  SottoGroupState *state;
   GError *load_error = NULL;
 
   state = _sotto_store_load_group (self->store, group_id, row, &load_error);
@@ -414,8 +475,24 @@ _sotto_group_list_load_member_group (SottoGroupList  *self,
         g_propagate_error (error, load_error);
       else
         _sotto_group_list_refuse (error, _("There is no such group"));
-      return NULL;
     }
+
+  return state;
+}
+
+/* Runs on the store's thread.  The group @group_id, which this account
+ * must be a member of, and its row. */
+SottoGroupState *
+_sotto_group_list_load_member_group (SottoGroupList  *self,
+                                     const char      *group_id,
+                                     gint64          *row,
+                                     GError         **error)
+{
+  g_autoptr(SottoGroupState) state = NULL;
+
+  state = _sotto_group_list_load_group (self, group_id, row, error);
+  if (state == NULL)
+    return NULL;
 
   if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
     {
@@ -559,9 +636,10 @@ keep_deliveries (SottoGroupList   *self,
 
 static gboolean
 apply_in_transaction (SottoGroupList  *self,
-                      Operation       *operation,
+                      gpointer         data,
                       GError         **error)
 {
+  Operation *operation = data;
   g_autoptr(SottoGroupState) state = NULL;
   gint64 row = 0;
 
@@ -603,14 +681,13 @@ apply_in_transaction (SottoGroupList  *self,
   return TRUE;
 }
 
-static void
-apply_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+/* Runs on the store's thread: @func on @task's data in a transaction of
+ * its own, which @task returns the outcome of. */
+void
+_sotto_group_list_run_in_transaction (GTask                     *task,
+                                      SottoGroupTransactionFunc  func)
 {
-  SottoGroupList *self = source_object;
-  Operation *operation = task_data;
+  SottoGroupList *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   if (!_sotto_store_begin (self->store, &error))
@@ -619,7 +696,7 @@ apply_thread (GTask        *task,
       return;
     }
 
-  if (!apply_in_transaction (self, operation, &error) || !_sotto_store_commit (self->store, &error))
+  if (!func (self, g_task_get_task_data (task), &error) || !_sotto_store_commit (self->store, &error))
     {
       _sotto_store_rollback (self->store);
       g_task_return_error (task, error);
@@ -629,33 +706,13 @@ apply_thread (GTask        *task,
   g_task_return_boolean (task, TRUE);
 }
 
-
 static void
-caught_up_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+apply_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (!_sotto_group_list_deliver_finish (SOTTO_GROUP_LIST (object), result, &error))
-    g_debug ("Could not catch a member of a group up: %s", error->message);
-}
-
-/* Sends @group's whole history to the member @uuid, who missed updates
- * made before others knew of them.  It is not kept for later: the next
- * update that misses the member starts another. */
-void
-_sotto_group_list_catch_up (SottoGroupList *self,
-                            SottoGroup     *group,
-                            const char     *uuid)
-{
-  SottoGroupState *state = _sotto_group_get_state (group);
-  const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
-  g_autoptr(SottoContent) content = history_content (self, state);
-  g_autoptr(GBytes) plaintext = sotto_content_encode (content);
-
-  _sotto_group_list_deliver_async (self, uuid, member != NULL ? member->username : NULL, plaintext,
-                                   content->timestamp, caught_up_cb, NULL);
+  _sotto_group_list_run_in_transaction (task, apply_in_transaction);
 }
 
 static void

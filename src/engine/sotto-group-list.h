@@ -88,5 +88,14 @@ void        sotto_group_list_load_events_async    (SottoGroupList       *self,
 GPtrArray  *sotto_group_list_load_events_finish   (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void        sotto_group_list_mark_read_async      (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   const SottoGroupEvent *up_to,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean    sotto_group_list_mark_read_finish     (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 
 G_END_DECLS

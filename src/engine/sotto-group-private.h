@@ -21,6 +21,8 @@ void             _sotto_group_set_state (SottoGroup            *self,
 SottoGroupState *_sotto_group_get_state (SottoGroup            *self);
 void             _sotto_group_set_last_event (SottoGroup       *self,
                                          const SottoGroupEvent *event);
+void             _sotto_group_set_unread_count (SottoGroup     *self,
+                                         guint                  unread_count);
 char            *_sotto_group_member_name (SottoGroup          *self,
                                          const char            *uuid) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -35,6 +35,8 @@ struct _SottoGroup
   GListStore *members;
   /* The newest entry of its timeline, if it has one yet. */
   SottoGroupEvent *last_event;
+  /* How many members' messages the user has not read yet. */
+  guint unread_count;
 };
 
 G_DEFINE_FINAL_TYPE (SottoGroup, sotto_group, G_TYPE_OBJECT)
@@ -50,6 +52,7 @@ enum
   PROP_MEMBERS,
   PROP_LAST_ACTIVITY,
   PROP_LAST_EVENT,
+  PROP_UNREAD_COUNT,
   N_PROPS
 };
 
@@ -324,6 +327,34 @@ _sotto_group_set_last_event (SottoGroup            *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_LAST_ACTIVITY]);
 }
 
+/**
+ * sotto_group_get_unread_count:
+ * @self: a #SottoGroup
+ *
+ * Returns: how many members' messages the user has not read yet (see
+ *   sotto_group_list_mark_read_async())
+ */
+guint
+sotto_group_get_unread_count (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), 0);
+
+  return self->unread_count;
+}
+
+void
+_sotto_group_set_unread_count (SottoGroup *self,
+                               guint       unread_count)
+{
+  g_return_if_fail (SOTTO_IS_GROUP (self));
+
+  if (self->unread_count == unread_count)
+    return;
+
+  self->unread_count = unread_count;
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_UNREAD_COUNT]);
+}
+
 static void
 sotto_group_finalize (GObject *object)
 {
@@ -382,6 +413,10 @@ sotto_group_get_property (GObject    *object,
       g_value_set_boxed (value, self->last_event);
       break;
 
+    case PROP_UNREAD_COUNT:
+      g_value_set_uint (value, self->unread_count);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -419,6 +454,15 @@ sotto_group_class_init (SottoGroupClass *klass)
   properties [PROP_LAST_EVENT] =
     g_param_spec_boxed ("last-event", NULL, NULL, SOTTO_TYPE_GROUP_EVENT,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * SottoGroup:unread-count:
+   *
+   * How many members' messages the user has not read yet, as
+   * #SottoConversation:unread-count for a 1:1 conversation.
+   */
+  properties [PROP_UNREAD_COUNT] =
+    g_param_spec_uint ("unread-count", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

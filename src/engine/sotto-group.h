@@ -26,6 +26,7 @@ gboolean    sotto_group_member_is_admin       (SottoGroup *self,
                                                const char *uuid);
 const SottoGroupEvent *sotto_group_get_last_event (SottoGroup *self);
 gint64      sotto_group_get_last_activity     (SottoGroup *self);
+guint       sotto_group_get_unread_count      (SottoGroup *self);
 GStrv       sotto_group_dup_member_names      (SottoGroup *self,
                                                gboolean    admins_only) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -231,6 +231,8 @@ receive_in_transaction (SottoInbox      *self,
       reception->message->quote_text = g_strdup (reception->content->quote_text);
     }
   reception->message->attachments = _sotto_attachment_records_from_content (reception->content->attachments);
+  reception->message->disappears = reception->content->kind == SOTTO_CONTENT_KIND_TEXT
+                                   && reception->content->expire_timer > 0;
 
   messages = g_ptr_array_new ();
   g_ptr_array_add (messages, reception->message);

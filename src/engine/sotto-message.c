@@ -34,6 +34,7 @@ struct _SottoMessage
   guint edited : 1;
   guint deleted : 1;
   guint sealed : 1;
+  guint disappears : 1;
 
   /* Replies and reactions */
   char *quote_id;
@@ -63,6 +64,7 @@ enum {
   PROP_MY_REACTION,
   PROP_THEIR_REACTION,
   PROP_SEALED,
+  PROP_DISAPPEARS,
   N_PROPS
 };
 
@@ -268,6 +270,11 @@ _sotto_message_update (SottoMessage             *self,
   set_string (self, &self->quote_text, record->quote_text, PROP_QUOTE_TEXT);
   set_string (self, &self->my_reaction, record->my_reaction, PROP_MY_REACTION);
   set_string (self, &self->their_reaction, record->their_reaction, PROP_THEIR_REACTION);
+  if (self->disappears != !!record->disappears)
+    {
+      self->disappears = !!record->disappears;
+      g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_DISAPPEARS]);
+    }
   if (record->attachments != NULL || self->attachments != NULL)
     _sotto_attachment_list_sync (&self->attachments, self->direction == SOTTO_MESSAGE_DIRECTION_OUTGOING,
                                  record->attachments);
@@ -379,6 +386,22 @@ sotto_message_get_sealed (SottoMessage *self)
   g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
 
   return self->sealed;
+}
+
+/**
+ * sotto_message_get_disappears:
+ * @self: a #SottoMessage
+ *
+ * Returns: whether the message disappears: it was sent, or came, under
+ *   a disappearing-message timer, whatever the conversation's timer is
+ *   now
+ */
+gboolean
+sotto_message_get_disappears (SottoMessage *self)
+{
+  g_return_val_if_fail (SOTTO_IS_MESSAGE (self), FALSE);
+
+  return self->disappears;
 }
 
 SottoMessageState
@@ -627,6 +650,10 @@ sotto_message_get_property (GObject    *object,
       g_value_set_boolean (value, self->sealed);
       break;
 
+    case PROP_DISAPPEARS:
+      g_value_set_boolean (value, self->disappears);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -803,6 +830,20 @@ sotto_message_class_init (SottoMessageClass *klass)
    */
   properties [PROP_SEALED] =
     g_param_spec_boolean ("sealed", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoMessage:disappears:
+   *
+   * Whether the message disappears: it was sent, or came, under a
+   * disappearing-message timer.  It is the message's own, which a later
+   * change of the conversation's timer does not change.
+   */
+  properties [PROP_DISAPPEARS] =
+    g_param_spec_boolean ("disappears", NULL, NULL,
                           FALSE,
                           (G_PARAM_READABLE |
                            G_PARAM_EXPLICIT_NOTIFY |

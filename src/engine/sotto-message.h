@@ -25,6 +25,7 @@ SottoMessageKind       sotto_message_get_kind         (SottoMessage          *se
 const char            *sotto_message_get_body         (SottoMessage          *self);
 SottoMessageState      sotto_message_get_state        (SottoMessage          *self);
 gboolean               sotto_message_get_sealed       (SottoMessage          *self);
+gboolean               sotto_message_get_disappears   (SottoMessage          *self);
 gint64                 sotto_message_get_sent_at      (SottoMessage          *self);
 gint64                 sotto_message_get_received_at  (SottoMessage          *self);
 gboolean               sotto_message_get_loaded       (SottoMessage          *self);

@@ -178,7 +178,7 @@ sotto_messenger_download_attachment_finish (SottoMessenger  *self,
  * Uploads the rest of @attachment from where the relay stands, showing
  * its progress, then sends its message if all its files are on the
  * relay.  sotto_messenger_flush_async() resumes every such upload too,
- * without progress.
+ * with its progress on the attachment when a conversation shows it.
  */
 void
 sotto_messenger_retry_upload_async (SottoMessenger      *self,
@@ -246,19 +246,85 @@ sotto_messenger_export_attachment_async (SottoMessenger      *self,
  *
  * Returns: (transfer full): the file written
  */
+/* A saved file and its SHA-256, from the task of @source_tag. */
+static GFile *
+propagate_saved (SottoMessenger  *self,
+                 GAsyncResult    *result,
+                 gpointer         source_tag,
+                 char           **sha256_hex,
+                 GError         **error)
+{
+  GFile *file;
+
+  g_return_val_if_fail (sha256_hex != NULL, NULL);
+
+  file = _sotto_task_propagate_pointer (self, result, source_tag, error);
+  if (file != NULL)
+    *sha256_hex = g_strdup (g_object_get_data (G_OBJECT (result), SOTTO_ATTACHMENT_EXPORT_SHA256));
+
+  return file;
+}
+
 GFile *
 sotto_messenger_export_attachment_finish (SottoMessenger  *self,
                                           GAsyncResult    *result,
                                           char           **sha256_hex,
                                           GError         **error)
 {
-  GFile *file;
+  return propagate_saved (self, result, sotto_messenger_export_attachment_async, sha256_hex, error);
+}
 
-  g_return_val_if_fail (sha256_hex != NULL, NULL);
+/**
+ * sotto_messenger_save_attachment_async:
+ * @self: a #SottoMessenger
+ * @attachment: an incoming attachment, downloaded or not, or a sent one
+ * @dir: the folder the user chose
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once the file is written
+ * @user_data: data for @callback
+ *
+ * Saves @attachment into @dir as sotto_messenger_export_attachment_async()
+ * does; one that is not downloaded yet is downloaded into the profile,
+ * checked and decrypted into @dir in one pass, which costs half the
+ * reading and hashing of a download followed by an export.  Until the
+ * blob passed its checks the plaintext is in a file without a name,
+ * which a refused blob, or the process's end, takes with it.  The
+ * attachment shows the download's progress, and is ready afterwards as
+ * after sotto_messenger_download_attachment_async().
+ */
+void
+sotto_messenger_save_attachment_async (SottoMessenger      *self,
+                                       SottoAttachment     *attachment,
+                                       GFile               *dir,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  GTask *task;
 
-  file = _sotto_task_propagate_pointer (self, result, sotto_messenger_export_attachment_async, error);
-  if (file != NULL)
-    *sha256_hex = g_strdup (g_object_get_data (G_OBJECT (result), SOTTO_ATTACHMENT_EXPORT_SHA256));
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (SOTTO_IS_ATTACHMENT (attachment));
+  g_return_if_fail (G_IS_FILE (dir));
 
-  return file;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_messenger_save_attachment_async);
+  _sotto_attachment_service_save (self->attachments, attachment, dir, task);
+}
+
+/**
+ * sotto_messenger_save_attachment_finish:
+ * @self: a #SottoMessenger
+ * @result: the result passed to the callback
+ * @sha256_hex: (out): the SHA-256 of the file written, in hex
+ * @error: a location for a #GError
+ *
+ * Returns: (transfer full): the file written
+ */
+GFile *
+sotto_messenger_save_attachment_finish (SottoMessenger  *self,
+                                        GAsyncResult    *result,
+                                        char           **sha256_hex,
+                                        GError         **error)
+{
+  return propagate_saved (self, result, sotto_messenger_save_attachment_async, sha256_hex, error);
 }

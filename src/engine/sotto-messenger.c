@@ -20,6 +20,7 @@
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
 #include "sotto-messenger-private.h"
 #include "sotto-service-signals-private.h"
@@ -1317,6 +1318,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * SottoMessenger::profile-changed:
    * @self: a #SottoMessenger
    * @conversation: the conversation with the contact
+   * @changes: which of the two changed
    *
    * A contact's encrypted profile gave a new display name, which their
    * #SottoContact:name now shows, or a new avatar (or took it away),
@@ -1329,7 +1331,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
                   0,
                   NULL, NULL,
                   NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_PROFILE_CHANGES);
 
   _sotto_engine_init_crypto ();
 }

@@ -277,6 +277,16 @@ GFile                 *sotto_messenger_export_attachment_finish     (SottoMessen
                                                                      GAsyncResult        *result,
                                                                      char               **sha256_hex,
                                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_save_attachment_async        (SottoMessenger      *self,
+                                                                     SottoAttachment     *attachment,
+                                                                     GFile               *dir,
+                                                                     GCancellable        *cancellable,
+                                                                     GAsyncReadyCallback  callback,
+                                                                     gpointer             user_data);
+GFile                 *sotto_messenger_save_attachment_finish       (SottoMessenger      *self,
+                                                                     GAsyncResult        *result,
+                                                                     char               **sha256_hex,
+                                                                     GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
 void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,

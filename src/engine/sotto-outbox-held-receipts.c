@@ -166,7 +166,7 @@ released_receipts_sent_cb (GObject      *object,
 }
 
 /* Sending to the contact is no longer held: the receipts for what came
- * in meanwhile go. */
+ * in meanwhile go, and the outbox says so (::hold-ended). */
 static void
 sending_held_cb (SottoOutbox       *self,
                  GParamSpec        *pspec,
@@ -174,8 +174,11 @@ sending_held_cb (SottoOutbox       *self,
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
 
-  if (sotto_conversation_get_sending_held (conversation)
-      || sotto_contact_get_standing (contact) != SOTTO_CONTACT_STANDING_ACCEPTED)
+  if (sotto_conversation_get_sending_held (conversation))
+    return;
+
+  _sotto_outbox_emit_hold_ended (self, conversation);
+  if (sotto_contact_get_standing (contact) != SOTTO_CONTACT_STANDING_ACCEPTED)
     return;
 
   _sotto_outbox_send_held_receipts_async (self, conversation, TRUE, released_receipts_sent_cb, NULL);

@@ -239,5 +239,7 @@ void             _sotto_outbox_send_held_receipts_async (SottoOutbox       *self
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);
 void             _sotto_outbox_watch_holds           (SottoOutbox          *self);
+void             _sotto_outbox_emit_hold_ended       (SottoOutbox          *self,
+                                                      SottoConversation    *conversation);
 
 G_END_DECLS

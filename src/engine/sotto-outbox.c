@@ -41,6 +41,7 @@ enum {
 
 enum {
   IDENTITY_CHANGED,
+  HOLD_ENDED,
   N_SIGNALS
 };
 
@@ -946,6 +947,13 @@ _sotto_outbox_emit_identity_changed (SottoOutbox       *self,
   g_signal_emit (self, signals [IDENTITY_CHANGED], 0, conversation);
 }
 
+void
+_sotto_outbox_emit_hold_ended (SottoOutbox       *self,
+                               SottoConversation *conversation)
+{
+  g_signal_emit (self, signals [HOLD_ENDED], 0, conversation);
+}
+
 SottoOutbox *
 _sotto_outbox_new (SottoStore            *store,
                    SottoAccount          *account,
@@ -1100,6 +1108,17 @@ sotto_outbox_class_init (SottoOutboxClass *klass)
   /* A contact's identity key changed when a session was set up with
    * them from the relay's keys. */
   signals [IDENTITY_CHANGED] = _sotto_signal_new_identity_changed (G_TYPE_FROM_CLASS (klass));
+
+  /* Sending to a contact is no longer held: the user verified or
+   * accepted its new key.  What other services kept for it may go. */
+  signals [HOLD_ENDED] =
+    g_signal_new ("hold-ended",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include "sotto-contact-private.h"
 #include "sotto-conversation-list-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-engine-enums.h"
 #include "sotto-engine-private.h"
 #include "sotto-profile-cipher-private.h"
 #include "sotto-profile-service-private.h"
@@ -736,12 +737,16 @@ fetch_opened_cb (GObject      *object,
     g_debug ("Could not store a contact’s profile: %s", error->message);
   else if (fetch->name != NULL)
     {
-      gboolean renamed = g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0;
+      SottoProfileChanges changes = SOTTO_PROFILE_CHANGES_NONE;
 
+      if (g_strcmp0 (fetch->name, sotto_contact_get_profile_name (contact)) != 0)
+        changes |= SOTTO_PROFILE_CHANGES_NAME;
+      if (fetch->avatar_changed)
+        changes |= SOTTO_PROFILE_CHANGES_AVATAR;
       _sotto_contact_set_avatar (contact, fetch->avatar_digest != NULL, fetch->avatar_digest);
       _sotto_contact_set_profile_name (contact, fetch->name);
-      if (renamed || fetch->avatar_changed)
-        g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation);
+      if (changes != SOTTO_PROFILE_CHANGES_NONE)
+        g_signal_emit (self, signals [PROFILE_CHANGED], 0, fetch->conversation, changes);
     }
 
   self->n_fetching--;
@@ -915,6 +920,7 @@ sotto_profile_service_class_init (SottoProfileServiceClass *klass)
    * SottoProfileService::profile-changed:
    * @self: a #SottoProfileService
    * @conversation: the conversation with the contact
+   * @changes: what changed
    *
    * A contact's profile gave a new display name or avatar.
    */
@@ -923,7 +929,7 @@ sotto_profile_service_class_init (SottoProfileServiceClass *klass)
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, SOTTO_TYPE_CONVERSATION);
+                  G_TYPE_NONE, 2, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_PROFILE_CHANGES);
 }
 
 static void

@@ -40,6 +40,8 @@ typedef struct
   char *my_reaction;
   char *their_reaction;
   gboolean sealed;
+  /* Whether it disappears (it came, or went, under a timer). */
+  gboolean disappears;
   /* Its files (SottoAttachmentRecord), or %NULL. */
   GPtrArray *attachments;
 } SottoMessageRecord;

@@ -17,8 +17,10 @@
 
 #define UPLOAD_ID_LENGTH 64
 
-/* A download is read and written this many bytes at a time. */
-#define DOWNLOAD_CHUNK_SIZE (64 * 1024)
+/* A download is read and written up to this many bytes at a time:
+ * each write is a job for a worker thread, and 256 KiB ones took a
+ * fifth less processor time than 64 KiB ones (bench/attachment). */
+#define DOWNLOAD_CHUNK_SIZE (256 * 1024)
 
 /* What a request about one upload asked, which its answer must match:
  * the relay is not trusted to say which upload it answers for.  It rides
@@ -263,12 +265,20 @@ _sotto_relay_client_put_upload_finish (SottoRelayClient  *self,
   return upload_finish (self, result, _sotto_relay_client_put_upload_async, error);
 }
 
-/* A download under way: where it goes, and how much has come. */
+/* A download under way: where it goes, and how much has come.  One
+ * chunk is read from the relay while the one before it is written (the
+ * writer checks, and may decrypt, in a worker thread), so the network
+ * and the cipher overlap; at most two chunks are held. */
 typedef struct
 {
   GInputStream  *in;
   GOutputStream *out;
-  GBytes        *chunk;
+  GBytes        *writing;   /* the chunk being written, or NULL */
+  GBytes        *waiting;   /* the chunk read since, or NULL */
+  gboolean       reading;
+  gboolean       ended;     /* the relay's answer ended */
+  GError        *error;     /* the first error, told once nothing is under way */
+  gboolean       read_error;
   guint64        size;
   guint64        received;
 } Download;
@@ -280,11 +290,28 @@ download_free (Download *download)
 {
   g_clear_object (&download->in);
   g_clear_object (&download->out);
-  g_clear_pointer (&download->chunk, g_bytes_unref);
+  g_clear_pointer (&download->writing, g_bytes_unref);
+  g_clear_pointer (&download->waiting, g_bytes_unref);
+  g_clear_error (&download->error);
   g_free (download);
 }
 
-static void download_read_next (GTask *task);
+/* Keeps the first error; the others follow from it. */
+static void
+download_fail (Download *download,
+               GError   *error,
+               gboolean  read_error)
+{
+  if (download->error != NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+  download->error = error;
+  download->read_error = read_error;
+}
+
+static void download_step (GTask *task);
 
 static void
 download_written_cb (GObject      *object,
@@ -292,15 +319,14 @@ download_written_cb (GObject      *object,
                      gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
   GError *error = NULL;
 
+  g_clear_pointer (&download->writing, g_bytes_unref);
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    download_fail (download, error, FALSE);
 
-  download_read_next (task);
+  download_step (task);
 }
 
 static void
@@ -311,55 +337,84 @@ download_read_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
   g_autoptr(GBytes) chunk = NULL;
-  g_autoptr(GError) error = NULL;
+  GError *error = NULL;
   gsize len;
 
+  download->reading = FALSE;
   chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
   if (chunk == NULL)
     {
-      _sotto_relay_client_return_read_error (task, error);
+      download_fail (download, error, TRUE);
+      download_step (task);
       return;
     }
 
   len = g_bytes_get_size (chunk);
   if (len == 0)
-    {
-      if (download->received != download->size)
-        {
-          g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
-                                   _("The relay sent a shorter attachment than the message describes"));
-          return;
-        }
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
+    download->ended = TRUE;
   /* A hostile relay could send without end: no more than the blob's
    * size is ever written. */
-  if (len > download->size - download->received)
+  else if (len > download->size - download->received)
+    download_fail (download,
+                   g_error_new_literal (SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+                                        _("The relay sent a longer attachment than the message describes")),
+                   FALSE);
+  else
     {
-      g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
-                               _("The relay sent a longer attachment than the message describes"));
-      return;
+      download->received += len;
+      download->waiting = g_steal_pointer (&chunk);
     }
 
-  download->received += len;
-  g_clear_pointer (&download->chunk, g_bytes_unref);
-  download->chunk = g_steal_pointer (&chunk);
-  g_output_stream_write_all_async (download->out,
-                                   g_bytes_get_data (download->chunk, NULL), len,
-                                   G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                   download_written_cb, g_object_ref (task));
+  download_step (task);
 }
 
+/* Starts what can start: the write of the chunk read, the read of the
+ * next; and once nothing is under way, ends the download. */
 static void
-download_read_next (GTask *task)
+download_step (GTask *task)
 {
   Download *download = g_object_get_data (G_OBJECT (task), DOWNLOAD_KEY);
 
-  g_input_stream_read_bytes_async (download->in, DOWNLOAD_CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task),
-                                   download_read_cb, g_object_ref (task));
+  if (download->error != NULL)
+    {
+      if (download->reading || download->writing != NULL)
+        return;
+      if (download->read_error)
+        _sotto_relay_client_return_read_error (task, download->error);
+      else
+        g_task_return_error (task, g_steal_pointer (&download->error));
+      return;
+    }
+
+  if (download->writing == NULL && download->waiting != NULL)
+    {
+      download->writing = g_steal_pointer (&download->waiting);
+      g_output_stream_write_all_async (download->out,
+                                       g_bytes_get_data (download->writing, NULL),
+                                       g_bytes_get_size (download->writing),
+                                       G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                       download_written_cb, g_object_ref (task));
+    }
+
+  if (download->ended)
+    {
+      if (download->writing != NULL)
+        return;
+      if (download->received != download->size)
+        g_task_return_new_error (task, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_BAD_RESPONSE,
+                                 _("The relay sent a shorter attachment than the message describes"));
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (!download->reading && download->waiting == NULL)
+    {
+      download->reading = TRUE;
+      g_input_stream_read_bytes_async (download->in, DOWNLOAD_CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                                       g_task_get_cancellable (task),
+                                       download_read_cb, g_object_ref (task));
+    }
 }
 
 static void
@@ -395,7 +450,7 @@ download_response_cb (GObject      *object,
     }
 
   download->in = g_steal_pointer (&stream);
-  download_read_next (task);
+  download_step (task);
 }
 
 void

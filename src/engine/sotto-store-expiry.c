@@ -124,7 +124,7 @@ _sotto_store_add_message_timer (SottoStore  *self,
 gboolean
 _sotto_store_time_outgoing (SottoStore                *self,
                             gint64                     conversation_id,
-                            const SottoMessageRecord  *record,
+                            SottoMessageRecord        *record,
                             GError                   **error)
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
@@ -147,6 +147,7 @@ _sotto_store_time_outgoing (SottoStore                *self,
   if (seconds == 0)
     return TRUE;
 
+  record->disappears = TRUE;
   return _sotto_store_add_message_timer (self, conversation_id, record->id, seconds,
                                          record->sent_at + seconds * 1000, error);
 }

@@ -44,6 +44,15 @@ gboolean         _sotto_store_mark_group_event_sealed (SottoStore         *self,
                                                      const char           *author,
                                                      const char           *event_id,
                                                      GError              **error);
+gboolean         _sotto_store_count_group_unread    (SottoStore           *self,
+                                                     const char           *group_id,
+                                                     guint                *count,
+                                                     GError              **error);
+gboolean         _sotto_store_mark_group_read       (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *author,
+                                                     const char           *event_id,
+                                                     GError              **error);
 GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      gint64                row,
                                                      guint                 limit,

@@ -253,7 +253,105 @@ _sotto_store_add_group_event (SottoStore             *self,
       return FALSE;
     }
 
+  /* A member's message is unread until the user reads it. */
+  if (event->kind != SOTTO_GROUP_EVENT_TEXT || event->outgoing)
+    return TRUE;
+
+  g_clear_pointer (&statement, _sotto_store_statement_release);
+  statement = _sotto_store_prepare (self, "INSERT INTO group_unread (event_id, group_id) VALUES (?1, ?2)", error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, id);
+  sqlite3_bind_int64 (statement, 2, row);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  How many members' messages in the group
+ * @group_id were not read yet; none for a group there is not. */
+gboolean
+_sotto_store_count_group_unread (SottoStore  *self,
+                                 const char  *group_id,
+                                 guint       *count,
+                                 GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT COUNT (*) FROM group_unread"
+                                    " JOIN groups ON groups.id = group_unread.group_id WHERE groups.group_hash = ?1",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  bind_group_hash (self, statement, 1, group_id);
+
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  *count = (guint) sqlite3_column_int64 (statement, 0);
   return TRUE;
+}
+
+/* Runs on the store's thread.  Marks the messages of the group in row
+ * @row read, up to and with the entry @event_id by @author in the
+ * timeline's order, or all of them when @event_id is %NULL; an entry
+ * the timeline does not have is an error that changes nothing. */
+gboolean
+_sotto_store_mark_group_read (SottoStore  *self,
+                              gint64       row,
+                              const char  *author,
+                              const char  *event_id,
+                              GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  gint64 sent_at = G_MAXINT64;
+  gint64 id = G_MAXINT64;
+
+  if (event_id != NULL)
+    {
+      int rc;
+
+      statement = _sotto_store_prepare (self, "SELECT sent_at, id FROM group_events"
+                                        " WHERE group_id = ?1 AND event_hash = ?2", error);
+      if (statement == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (statement, 1, row);
+      bind_event_hash (self, statement, 2, author, event_id);
+
+      rc = sqlite3_step (statement);
+      if (rc == SQLITE_DONE)
+        {
+          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                               _("The group has no such message"));
+          return FALSE;
+        }
+      if (rc != SQLITE_ROW)
+        {
+          _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+          return FALSE;
+        }
+      sent_at = sqlite3_column_int64 (statement, 0);
+      id = sqlite3_column_int64 (statement, 1);
+      g_clear_pointer (&statement, _sotto_store_statement_release);
+    }
+
+  statement = _sotto_store_prepare (self,
+                                    "DELETE FROM group_unread WHERE group_id = ?1 AND event_id IN"
+                                    " (SELECT id FROM group_events WHERE group_id = ?1"
+                                    "  AND (sent_at < ?2 OR (sent_at = ?2 AND id <= ?3)))",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  sqlite3_bind_int64 (statement, 2, sent_at);
+  sqlite3_bind_int64 (statement, 3, id);
+
+  return _sotto_store_step_done (self, statement, error);
 }
 
 /* Runs on the store's thread.  Records that the message @event_id, by

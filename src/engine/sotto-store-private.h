@@ -372,7 +372,8 @@ typedef enum
 #define SOTTO_STORE_MESSAGE_COLUMNS \
   "id, position, uuid, direction, kind, state, sent_at, received_at, body," \
   " flags, quote_uuid, quote_author, quote_text, my_reaction, their_reaction," \
-  " EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)"
+  " EXISTS (SELECT 1 FROM sealed_messages WHERE message_id = messages.id)," \
+  " EXISTS (SELECT 1 FROM message_timers WHERE message_id = messages.id)"
 
 SottoMessageRecord  *_sotto_store_read_message         (SottoStore                 *self,
                                                         SottoStoreStatement        *statement,
@@ -562,7 +563,7 @@ gboolean             _sotto_store_add_message_timer    (SottoStore              
                                                         GError                    **error);
 gboolean             _sotto_store_time_outgoing        (SottoStore                 *self,
                                                         gint64                      conversation_id,
-                                                        const SottoMessageRecord   *record,
+                                                        SottoMessageRecord         *record,
                                                         GError                    **error);
 gboolean             _sotto_store_start_countdowns     (SottoStore                 *self,
                                                         gint64                      conversation_id,

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "sotto-content-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-store-private.h"
 
@@ -122,7 +123,8 @@ _sotto_store_load_own_profile (SottoStore  *self,
       || !unseal_profile_key (self, statement, 0, "own_profile", 1, key, error))
     return FALSE;
 
-  *name = g_steal_pointer (&stored_name);
+  /* Earlier versions took any text for a name. */
+  *name = stored_name != NULL ? _sotto_display_text_from_stored (stored_name) : NULL;
   *avatar = g_steal_pointer (&stored_avatar);
   *uploaded = sqlite3_column_int (statement, 3) != 0;
   return TRUE;
@@ -396,12 +398,14 @@ _sotto_store_list_contact_profile_names (SottoStore  *self,
     {
       gint64 conversation_id = sqlite3_column_int64 (statement, 0);
       gint64 contact_id = sqlite3_column_int64 (statement, 1);
-      char *name = NULL;
+      g_autofree char *name = NULL;
 
       if (!_sotto_store_column_unseal_string (self, statement, 2, "contact_profiles", "name", contact_id,
                                               &name, error))
         return NULL;
-      g_hash_table_insert (names, g_memdup2 (&conversation_id, sizeof conversation_id), name);
+      /* Earlier versions took any text for a name. */
+      g_hash_table_insert (names, g_memdup2 (&conversation_id, sizeof conversation_id),
+                           _sotto_display_text_from_stored (name));
     }
   if (rc != SQLITE_DONE)
     {

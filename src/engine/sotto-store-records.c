@@ -291,6 +291,7 @@ _sotto_store_read_message (SottoStore           *self,
                                     body);
   message->position = position;
   message->sealed = sqlite3_column_int (statement, 15) != 0;
+  message->disappears = sqlite3_column_int (statement, 16) != 0;
 
   if (!_sotto_store_read_message_extras (self, statement, 9, id, message, error)
       || !_sotto_store_load_attachments (self, id, &message->attachments, error))

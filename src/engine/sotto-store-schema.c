@@ -307,6 +307,14 @@ static const char * const migrations[] = {
   "CREATE TABLE sealed_group_events ("
   "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE"
   ");",
+
+  /* 13 → 14: the members' group messages not read yet
+   * (sotto-store-groups.c), as messages.state does for 1:1 messages. */
+  "CREATE TABLE group_unread ("
+  "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE"
+  ");"
+  "CREATE INDEX group_unread_group ON group_unread (group_id);",
 };
 
 guint

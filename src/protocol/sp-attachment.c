@@ -772,6 +772,54 @@ next_piece (size_t len,
   return len - offset < chunk ? len - offset : chunk;
 }
 
+static bool
+decrypt_arguments_valid (const uint8_t *out,
+                         size_t         out_size,
+                         const size_t  *out_len,
+                         const uint8_t *key,
+                         const uint8_t *digest,
+                         uint64_t       size,
+                         const uint8_t *blob,
+                         size_t         blob_len)
+{
+  return (out != NULL || out_size == 0) && out_len != NULL && key != NULL && digest != NULL
+         && (blob != NULL || blob_len == 0) && size <= SP_ATTACHMENT_MAX_SIZE;
+}
+
+/* The decrypting pass of the forms for buffers: updates from the start
+ * of the blob, then final, and frees @decryptor.  What the updates wrote
+ * is wiped unless final accepts the blob; @out has room for @size. */
+static int
+decrypt_pass (SpAttachmentDecryptor *decryptor,
+              uint8_t               *out,
+              size_t                *out_len,
+              uint64_t               size,
+              const uint8_t         *blob,
+              size_t                 blob_len,
+              size_t                 chunk)
+{
+  size_t written = 0;
+  size_t len = 0;
+  int ret = SP_OK;
+
+  for (size_t offset = 0, n; ret == SP_OK && offset < blob_len; offset += n)
+    {
+      n = next_piece (blob_len, offset, chunk);
+      ret = sp_attachment_decryptor_update (decryptor, out + written, (size_t) size - written, &len,
+                                            blob + offset, n);
+      written += len;
+    }
+  if (ret == SP_OK)
+    ret = sp_attachment_decryptor_final (decryptor);
+  sp_attachment_decryptor_free (decryptor);
+
+  if (ret == SP_OK)
+    *out_len = written;
+  else if (size != 0)
+    sodium_memzero (out, (size_t) size);
+  return ret;
+}
+
 int
 sp_attachment_encrypt (uint8_t       *out,
                        size_t         out_size,
@@ -844,12 +892,9 @@ sp_attachment_decrypt (uint8_t       *out,
                        size_t         chunk)
 {
   SpAttachmentDecryptor *decryptor = NULL;
-  size_t written = 0;
-  size_t len = 0;
   int ret;
 
-  if ((out == NULL && out_size != 0) || out_len == NULL || key == NULL || digest == NULL
-      || (blob == NULL && blob_len != 0) || size > SP_ATTACHMENT_MAX_SIZE)
+  if (!decrypt_arguments_valid (out, out_size, out_len, key, digest, size, blob, blob_len))
     return SP_ERR_INVALID_ARGUMENT;
   /* The length first: a blob that cannot be the attachment is refused
    * for that, whatever room the caller made for the plaintext. */
@@ -876,19 +921,32 @@ sp_attachment_decrypt (uint8_t       *out,
 
   /* Past the MAC only a sender can make decryption fail; what was
    * written by then is wiped. */
-  for (size_t offset = 0, n; ret == SP_OK && offset < blob_len; offset += n)
-    {
-      n = next_piece (blob_len, offset, chunk);
-      ret = sp_attachment_decryptor_update (decryptor, out + written, out_size - written, &len, blob + offset, n);
-      written += len;
-    }
-  if (ret == SP_OK)
-    ret = sp_attachment_decryptor_final (decryptor);
-  sp_attachment_decryptor_free (decryptor);
+  return decrypt_pass (decryptor, out, out_len, size, blob, blob_len, chunk);
+}
 
-  if (ret == SP_OK)
-    *out_len = written;
-  else if (size != 0)
-    sodium_memzero (out, (size_t) size);
-  return ret;
+int
+sp_attachment_decrypt_one_pass (uint8_t       *out,
+                                size_t         out_size,
+                                size_t        *out_len,
+                                const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
+                                const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
+                                uint64_t       size,
+                                const uint8_t *blob,
+                                size_t         blob_len,
+                                size_t         chunk)
+{
+  SpAttachmentDecryptor *decryptor = NULL;
+  int ret;
+
+  if (!decrypt_arguments_valid (out, out_size, out_len, key, digest, size, blob, blob_len))
+    return SP_ERR_INVALID_ARGUMENT;
+  /* The blob's length is left to the stream to judge, as it judges a
+   * file's. */
+  if ((uint64_t) out_size < size)
+    return SP_ERR_BUFFER_TOO_SMALL;
+
+  ret = sp_attachment_decryptor_new (&decryptor, key, digest, size);
+  if (ret != SP_OK)
+    return ret;
+  return decrypt_pass (decryptor, out, out_len, size, blob, blob_len, chunk == 0 ? SIZE_MAX : chunk);
 }

@@ -169,3 +169,19 @@ int sp_attachment_decrypt (uint8_t       *out,
                            const uint8_t *blob,
                            size_t         blob_len,
                            size_t         chunk);
+
+/* sp_attachment_decrypt() in one pass, as a reader that cannot read the
+ * blob twice decrypts it: updates from the start, then final, which
+ * alone judges the blob, with the same errors.  Only the room at @out is
+ * checked first; the blob's length is judged as the stream judges a
+ * file's.  Whatever a refused blob is refused for, @out is wiped: one
+ * pass writes plaintext before final has seen the MAC. */
+int sp_attachment_decrypt_one_pass (uint8_t       *out,
+                                    size_t         out_size,
+                                    size_t        *out_len,
+                                    const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
+                                    const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
+                                    uint64_t       size,
+                                    const uint8_t *blob,
+                                    size_t         blob_len,
+                                    size_t         chunk);

@@ -16,14 +16,9 @@
 
 G_BEGIN_DECLS
 
-/* The bytes read from the store, or gathered for it, in one go. */
-#define RELAY_BLOB_CHUNK       (256 * 1024)
 /* A bound on what lws may still deliver of a part's body once the relay
  * stops reading it: a few of its reads (RECEIVE_BUFFER_BYTES). */
 #define RELAY_BLOB_INPUT_MAX   (4 * RELAY_BLOB_CHUNK)
-/* What every blob counts against its account's quota at least, so that
- * empty blobs cannot fill the store's directory. */
-#define RELAY_BLOB_MIN_CHARGE  4096
 
 struct _RelayBlobService
 {
@@ -65,6 +60,8 @@ gboolean  _relay_blob_expired        (RelayServer      *self,
                                       const RelayBlobMeta *meta);
 void      _relay_blob_respond_status (RelayRequest     *request,
                                       RelayBlobStatus   status);
+void      _relay_blob_respond_quota  (RelayRequest     *request);
+void      _relay_blob_respond_busy   (RelayRequest     *request);
 gboolean  _relay_blob_take_id        (RelayRequest     *request,
                                       const char      **id);
 gboolean  _relay_blob_take_stream    (RelayRequest     *request);

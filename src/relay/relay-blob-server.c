@@ -8,12 +8,14 @@
  * create an upload and tell how far it got.  The bytes themselves
  * stream through relay-blob-upload.c and relay-blob-download.c.
  *
- * The quota lives in memory, worked out from the store when the relay
- * starts and kept up as blobs come and go: the store holds each blob's
- * owner, size and time of creation, so that it needs no table in the
- * relay's database and a backend only stores.  An account is charged
- * the declared size of every blob it created, complete or not, until
- * the blob expires, RELAY_BLOB_MIN_CHARGE at least.
+ * On the filesystem, the quota lives in memory, worked out from the
+ * store when the relay starts and kept up as blobs come and go: the
+ * store holds each blob's owner, size and time of creation, so that it
+ * needs no table in the relay's database and the backend only stores.
+ * A shared store (PostgreSQL) keeps the usage itself, where every node
+ * sees it.  An account is charged the declared size of every blob it
+ * created, complete or not, until the blob expires,
+ * RELAY_BLOB_MIN_CHARGE at least.
  */
 
 #include "config.h"
@@ -57,12 +59,6 @@ _relay_blob_queue (RelayServer      *self,
   uv_queue_work (&self->loop, &job->work, job_work_cb, job_after_cb);
 }
 
-static guint64
-blob_charge (guint64 size)
-{
-  return MAX (size, RELAY_BLOB_MIN_CHARGE);
-}
-
 static guint64 *
 usage_of (RelayBlobService *blobs,
           const char       *owner)
@@ -84,7 +80,7 @@ usage_release (RelayBlobService *blobs,
 {
   guint64 *used = usage_of (blobs, owner);
 
-  *used -= MIN (*used, blob_charge (size));
+  *used -= MIN (*used, relay_blob_charge (size));
   if (*used == 0)
     g_hash_table_remove (blobs->usage, owner);
 }
@@ -95,7 +91,7 @@ count_usage (const RelayBlobInfo *info,
 {
   RelayBlobService *blobs = user_data;
 
-  *usage_of (blobs, info->meta.owner) += blob_charge (info->meta.size);
+  *usage_of (blobs, info->meta.owner) += relay_blob_charge (info->meta.size);
 }
 
 gboolean
@@ -130,11 +126,13 @@ sweep_done (RelayBlobJob *job)
   SweepJob *sweep = (SweepJob *) job;
   RelayBlobService *blobs = job->server->blobs;
 
+  /* A shared store gave the quota back as it removed them. */
   for (guint i = 0; i < sweep->removed->len; i++)
     {
       RelayBlobInfo *info = &g_array_index (sweep->removed, RelayBlobInfo, i);
 
-      usage_release (blobs, info->meta.owner, info->meta.size);
+      if (!blobs->store->klass->shared)
+        usage_release (blobs, info->meta.owner, info->meta.size);
     }
   if (sweep->removed->len > 0)
     g_message ("Removed %u expired attachment blobs", sweep->removed->len);
@@ -156,7 +154,8 @@ sweep_cb (uv_timer_t *timer)
   _relay_blob_queue (self, &sweep->job, sweep_run, sweep_done, NULL);
 }
 
-/* Opens DATA_DIR/blobs and works out every account's usage from it,
+/* Opens the store: the relay's PostgreSQL database when it has one,
+ * else DATA_DIR/blobs, from which it works out every account's usage,
  * which takes a look at every blob: the relay does it once, before it
  * serves. */
 gboolean
@@ -165,15 +164,19 @@ _relay_blob_service_init (RelayServer  *self,
 {
   g_autofree char *dir = g_build_filename (self->config->data_dir, "blobs", NULL);
   RelayBlobService *blobs;
-  RelayBlobStore *store = relay_blob_store_new_filesystem (dir);
+  RelayBlobStore *store;
   guint64 interval_ms = (guint64) self->config->blob_sweep_seconds * 1000;
 
+  store = self->config->database_url != NULL ? relay_blob_store_new_postgresql (self->config->database_url, error)
+                                             : relay_blob_store_new_filesystem (dir);
+  if (store == NULL)
+    return FALSE;
   blobs = self->blobs = g_new0 (RelayBlobService, 1);
   blobs->store = store;
   blobs->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   blobs->active = g_hash_table_new (g_str_hash, g_str_equal);
   blobs->account_streams = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (store->klass->scan (store, count_usage, blobs) != RELAY_BLOB_OK)
+  if (!store->klass->shared && store->klass->scan (store, count_usage, blobs) != RELAY_BLOB_OK)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "Cannot read the attachment blobs in %s", dir);
       return FALSE;
@@ -207,6 +210,18 @@ _relay_blob_service_free (RelayServer *self)
   g_free (blobs);
 }
 
+void
+_relay_blob_respond_quota (RelayRequest *request)
+{
+  _relay_respond_error (request, 507, "quota-exceeded", "The account's attachments fill its quota until some expire");
+}
+
+void
+_relay_blob_respond_busy (RelayRequest *request)
+{
+  _relay_respond_error (request, 409, "upload-busy", "A part of this upload is still being received");
+}
+
 /* Answers for a store that could not do what was asked. */
 void
 _relay_blob_respond_status (RelayRequest    *request,
@@ -219,6 +234,15 @@ _relay_blob_respond_status (RelayRequest    *request,
       break;
     case RELAY_BLOB_NO_SPACE:
       _relay_respond_error (request, 507, "storage-full", "The relay has no room for attachments now");
+      break;
+    case RELAY_BLOB_QUOTA:
+      _relay_blob_respond_quota (request);
+      break;
+    case RELAY_BLOB_BUSY:
+      _relay_blob_respond_busy (request);
+      break;
+    case RELAY_BLOB_UNAVAILABLE:
+      _relay_respond_error (request, 503, "unavailable", "Too many attachment transfers are under way; try again later");
       break;
     case RELAY_BLOB_OK:
     case RELAY_BLOB_FAILED:
@@ -329,7 +353,7 @@ create_run (RelayBlobJob *job)
   CreateJob *create = (CreateJob *) job;
   RelayBlobStore *store = job->server->blobs->store;
 
-  job->status = store->klass->create (store, create->id, &create->meta);
+  job->status = store->klass->create (store, create->id, &create->meta, job->server->config->blob_quota_bytes);
 }
 
 static void
@@ -340,7 +364,7 @@ create_done (RelayBlobJob *job)
 
   /* An upload made for a client that went away is charged until it
    * expires, like one it left unfinished. */
-  if (job->status != RELAY_BLOB_OK)
+  if (job->status != RELAY_BLOB_OK && !job->server->blobs->store->klass->shared)
     usage_release (job->server->blobs, create->meta.owner, create->meta.size);
   if (_relay_request_attached (request) && job->status != RELAY_BLOB_OK)
     _relay_blob_respond_status (request, job->status);
@@ -358,7 +382,6 @@ _relay_blob_handle_create (RelayRequest *request)
   g_autoptr(GError) error = NULL;
   guint8 id[RELAY_BLOB_ID_BYTES];
   CreateJob *create;
-  guint64 *used;
   guint64 size;
 
   if (!relay_blob_create_request_parse ((const char *) request->body->data, request->body->len, &size, &error))
@@ -374,15 +397,19 @@ _relay_blob_handle_create (RelayRequest *request)
       _relay_respond_error (request, 413, "too-large", message);
       return;
     }
-  used = usage_of (self->blobs, owner);
-  if (*used + blob_charge (size) > self->config->blob_quota_bytes)
+  /* Charged now, so that uploads created at once cannot overrun it; a
+   * shared store charges as it creates. */
+  if (!self->blobs->store->klass->shared)
     {
-      _relay_respond_error (request, 507, "quota-exceeded",
-                            "The account's attachments fill its quota until some expire");
-      return;
+      guint64 *used = usage_of (self->blobs, owner);
+
+      if (*used + relay_blob_charge (size) > self->config->blob_quota_bytes)
+        {
+          _relay_blob_respond_quota (request);
+          return;
+        }
+      *used += relay_blob_charge (size);
     }
-  /* Charged now, so that uploads created at once cannot overrun it. */
-  *used += blob_charge (size);
 
   create = g_new0 (CreateJob, 1);
   create->request = _relay_request_ref (request);
@@ -448,7 +475,7 @@ _relay_blob_handle_status (RelayRequest *request)
   /* What a part being written has reached is not known until it ends. */
   if (g_hash_table_contains (self->blobs->active, id))
     {
-      _relay_respond_error (request, 409, "upload-busy", "A part of this upload is still being received");
+      _relay_blob_respond_busy (request);
       return;
     }
   stat = g_new0 (StatJob, 1);

@@ -132,7 +132,8 @@ remove_blob_dir (const char *path)
 static RelayBlobStatus
 fs_create (RelayBlobStore      *store,
            const char          *id,
-           const RelayBlobMeta *meta)
+           const RelayBlobMeta *meta,
+           guint64              quota)
 {
   FsStore *self = (FsStore *) store;
   g_autofree char *name = g_strconcat (NEW_PREFIX, id, NULL);
@@ -404,7 +405,8 @@ fs_free (RelayBlobStore *store)
 }
 
 static const RelayBlobStoreClass fs_class = {
-  fs_create, fs_stat, fs_open, fs_append, fs_sync, fs_commit, fs_read, fs_close, fs_scan, fs_remove, fs_free,
+  FALSE, fs_create, fs_stat, fs_open, fs_append, fs_sync, fs_commit, fs_read, fs_close, fs_scan, fs_remove, NULL,
+  fs_free,
 };
 
 /* A store in `dir`, which is made with the first blob: a relay that

@@ -79,9 +79,17 @@ relay_blob_store_sweep (RelayBlobStore *self,
                         gint64          now_ms,
                         gint64          max_age_ms)
 {
-  SweepScan scan = { now_ms - max_age_ms, g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo)) };
+  SweepScan scan = { now_ms - max_age_ms, NULL };
   GArray *removed = g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo));
 
+  /* What a shared store could not remove now, a later sweep of any node
+   * does. */
+  if (self->klass->expire != NULL)
+    {
+      self->klass->expire (self, scan.cutoff_ms, removed);
+      return removed;
+    }
+  scan.expired = g_array_new (FALSE, FALSE, sizeof (RelayBlobInfo));
   self->klass->scan (self, collect_expired, &scan);
   for (guint i = 0; i < scan.expired->len; i++)
     {

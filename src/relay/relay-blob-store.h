@@ -5,14 +5,18 @@
  *
  * Where the relay keeps attachment blobs: an interface with one backend
  * per kind of storage.  The filesystem backend (relay-blob-store-fs.c)
- * keeps them under DATA_DIR/blobs; a backend on PostgreSQL's large
- * objects, or on an object store, implements the same functions.
+ * keeps them under DATA_DIR/blobs for a relay on SQLite; the PostgreSQL
+ * backend (relay-blob-store-postgresql.c) keeps them in the database
+ * that several relay nodes share.
  *
  * Every function but close may block on I/O: the server calls them on
  * libuv's worker threads, one call at a time for any one handle.  A
- * store keeps each blob's RelayBlobMeta with its bytes; quota and expiry
- * are worked out from them (relay-blob-server.c), so that a backend only
- * stores.
+ * store keeps each blob's RelayBlobMeta with its bytes.  The filesystem
+ * store only stores: quota and expiry are worked out from what it holds
+ * (relay-blob-server.c), and one upload's parts are kept apart in the
+ * relay's memory.  A shared store, which other relays use at the same
+ * time, keeps the accounts' usage and the lock on an upload itself, so
+ * that every node sees them.
  */
 
 #pragma once
@@ -24,12 +28,22 @@
 
 G_BEGIN_DECLS
 
+/* The bytes read from the store, or gathered for it, in one go: no
+ * append is longer. */
+#define RELAY_BLOB_CHUNK       (256 * 1024)
+/* What every blob counts against its account's quota at least, so that
+ * empty blobs cannot fill the store. */
+#define RELAY_BLOB_MIN_CHARGE  4096
+
 typedef enum
 {
   RELAY_BLOB_OK,
   RELAY_BLOB_NOT_FOUND,
-  RELAY_BLOB_NO_SPACE,   /* the store is full */
+  RELAY_BLOB_NO_SPACE,      /* the store is full */
   RELAY_BLOB_FAILED,
+  RELAY_BLOB_QUOTA,         /* a shared store's: the owner's quota is full */
+  RELAY_BLOB_BUSY,          /* a shared store's: another part of the upload is being written */
+  RELAY_BLOB_UNAVAILABLE,   /* a shared store's: it has no connection to spare now */
 } RelayBlobStatus;
 
 typedef struct
@@ -50,18 +64,25 @@ typedef void (*RelayBlobVisitFunc) (const RelayBlobInfo *info,
 
 typedef struct
 {
+  /* Whether the store keeps the accounts' usage and the upload lock. */
+  gboolean        shared;
   /* Creates an empty upload under `id`, durably, or fails with nothing
-   * left behind. */
+   * left behind.  A shared store charges its owner for it in the same
+   * step, and answers QUOTA when the charge would take the owner past
+   * `quota`; the filesystem store leaves the charge to the service. */
   RelayBlobStatus (*create)  (RelayBlobStore       *self,
                               const char           *id,
-                              const RelayBlobMeta  *meta);
+                              const RelayBlobMeta  *meta,
+                              guint64               quota);
   /* Fills in `info` for `id`: NOT_FOUND when there is no such blob. */
   RelayBlobStatus (*stat)    (RelayBlobStore       *self,
                               const char           *id,
                               RelayBlobInfo        *info);
   /* Opens an upload to append at info->stored, or a committed blob to
    * read; *handle stays NULL when the upload is complete already.  A
-   * blob not yet committed cannot be opened to read: NOT_FOUND. */
+   * blob not yet committed cannot be opened to read: NOT_FOUND.  A
+   * shared store answers BUSY when another handle, on any node, has
+   * the upload open to append. */
   RelayBlobStatus (*open)    (RelayBlobStore       *self,
                               const char           *id,
                               gboolean              append,
@@ -87,12 +108,21 @@ typedef struct
   void            (*close)   (RelayBlobStore       *self,
                               RelayBlobHandle      *handle);
   /* Calls `visit` for every blob, and clears away what an interrupted
-   * create left behind. */
+   * create left behind.  Not of a shared store, whose usage the service
+   * need not work out. */
   RelayBlobStatus (*scan)    (RelayBlobStore       *self,
                               RelayBlobVisitFunc    visit,
                               gpointer              user_data);
+  /* Removes one blob, for the sweep; NULL where expire does it. */
   RelayBlobStatus (*remove)  (RelayBlobStore       *self,
                               const char           *id);
+  /* Removes every blob created at or before `cutoff_ms`, gives their
+   * owners back what they were charged, and appends the RelayBlobInfo
+   * of each to `removed`, for a store that does it in one step where
+   * several nodes may do it at once; NULL where scan and remove do. */
+  RelayBlobStatus (*expire)  (RelayBlobStore       *self,
+                              gint64                cutoff_ms,
+                              GArray               *removed);
   void            (*free)    (RelayBlobStore       *self);
 } RelayBlobStoreClass;
 
@@ -116,6 +146,8 @@ void            relay_blob_store_warn           (RelayBlobStore  *self,
                                                  ...) G_GNUC_PRINTF (2, 3);
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
+RelayBlobStore *relay_blob_store_new_postgresql (const char      *url,
+                                                 GError         **error);
 void            relay_blob_store_free           (RelayBlobStore  *self);
 void            relay_blob_store_close          (RelayBlobStore  *self,
                                                  RelayBlobHandle **handle);
@@ -131,6 +163,13 @@ RelayBlobStatus relay_blob_store_stat_upload    (RelayBlobStore  *self,
 GArray         *relay_blob_store_sweep          (RelayBlobStore  *self,
                                                  gint64           now_ms,
                                                  gint64           max_age_ms);
+
+/* What a blob of `size` bytes counts against its owner's quota. */
+static inline guint64
+relay_blob_charge (guint64 size)
+{
+  return MAX (size, RELAY_BLOB_MIN_CHARGE);
+}
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RelayBlobStore, relay_blob_store_free)
 

@@ -356,7 +356,7 @@ upload_authenticated (RelayRequest *request)
    * misses the body deadline. */
   if (g_hash_table_contains (blobs->active, id))
     {
-      _relay_respond_error (request, 409, "upload-busy", "A part of this upload is still being received");
+      _relay_blob_respond_busy (request);
       return;
     }
   if (!_relay_blob_take_stream (request))

@@ -13,7 +13,8 @@
  * of each table's COPY stream must match the source before the
  * transaction commits.  Ids and tags are copied as they are, and so is
  * the GUID key, so the GUIDs that clients hold for queued envelopes
- * still name them.
+ * still name them.  The attachment blobs in DATA_DIR/blobs go along in
+ * the same transaction, checked the same way (relay-blob-migrate.c).
  */
 
 #include "config.h"
@@ -24,6 +25,7 @@
 #include <string.h>
 
 #include "relay-admin-private.h"
+#include "relay-blob-migrate.h"
 #include "relay-lock.h"
 #include "relay-migrate.h"
 #include "relay-postgresql-private.h"
@@ -418,6 +420,7 @@ migrate (const char  *data_dir,
   sqlite3 *db = NULL;
   PGconn *conn = NULL;
   TableSum sums[G_N_ELEMENTS (tables)];
+  TableSum blobs;
   gboolean ok = FALSE;
 
   if (!open_source (data_dir, &db, error))
@@ -437,19 +440,22 @@ migrate (const char  *data_dir,
           goto out;
         }
     }
-  if (!advance_queue_ids (conn, error) || !count_queue (conn, error))
+  if (!relay_blob_migrate (data_dir, conn, &blobs.rows, blobs.hash, error) ||
+      !advance_queue_ids (conn, error) || !count_queue (conn, error))
     goto out;
   if (!relay_pg_exec (conn, "COMMIT"))
     {
       relay_admin_fail (error, "Cannot commit the copy: %s", g_strchomp (PQerrorMessage (conn)));
       goto out;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (tables); i++)
+  for (guint i = 0; i <= G_N_ELEMENTS (tables); i++)
     {
+      const TableSum *sum = i < G_N_ELEMENTS (tables) ? &sums[i] : &blobs;
       char hex[2 * crypto_generichash_BYTES + 1];
 
-      sodium_bin2hex (hex, sizeof hex, sums[i].hash, sizeof sums[i].hash);
-      g_print ("%-16s %8" G_GINT64_FORMAT " rows  BLAKE2b %s\n", tables[i].name, sums[i].rows, hex);
+      sodium_bin2hex (hex, sizeof hex, sum->hash, sizeof sum->hash);
+      g_print ("%-16s %8" G_GINT64_FORMAT " rows  BLAKE2b %s\n",
+               i < G_N_ELEMENTS (tables) ? tables[i].name : "blobs", sum->rows, hex);
     }
   g_print ("Copied %s into PostgreSQL; every table's rows and checksum match, and %s/relay.db is unchanged\n",
            data_dir, data_dir);
@@ -482,8 +488,9 @@ relay_migrate_main (int    argc,
   context = g_option_context_new ("- copy an SQLite relay into PostgreSQL");
   g_option_context_set_summary (context,
                                 "Copies the relay's whole state (accounts, devices, keys, queues,\n"
-                                "invites, its GUID key) from DATA_DIR/relay.db into an empty\n"
-                                "PostgreSQL database, checks each table's row count and checksum,\n"
+                                "invites, its GUID key) from DATA_DIR/relay.db, and the attachment\n"
+                                "blobs in DATA_DIR/blobs, into an empty PostgreSQL database,\n"
+                                "checks each table's row count and checksum,\n"
                                 "and commits only if all match.  relay.db is only read; the relay\n"
                                 "must be stopped meanwhile.");
   g_option_context_add_main_entries (context, entries, NULL);

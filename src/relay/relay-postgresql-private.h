@@ -29,6 +29,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
  * the version this relay knows. */
 PGconn   *relay_pg_connect   (const char      *url,
                               GError         **error);
+/* The same without the schema, for a second connection of a relay that
+ * made the first with relay_pg_connect(). */
+PGconn   *relay_pg_open      (const char      *url,
+                              GError         **error);
 /* Runs SQL without parameters; FALSE, after a warning, when it failed. */
 gboolean  relay_pg_exec      (PGconn          *conn,
                               const char      *sql);
@@ -38,6 +42,17 @@ PGresult *relay_pg_query     (PGconn          *conn,
                               const char      *sql,
                               const guint8    *blob,
                               gsize            blob_size);
+#define RELAY_PG_PARAMS_MAX 8
+
+/* Runs one statement with at most RELAY_PG_PARAMS_MAX parameters: the
+ * `n_params` in text and, when `data` is not NULL, a last binary one;
+ * binary results, whatever the statement's status. */
+PGresult *relay_pg_query_params (PGconn             *conn,
+                                 const char         *sql,
+                                 const char * const *params,
+                                 int                 n_params,
+                                 const guint8       *data,
+                                 gsize               length);
 /* A binary integer result of whatever width its column has. */
 gint64    relay_pg_value_int (const PGresult  *result,
                               int              row,

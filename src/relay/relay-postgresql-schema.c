@@ -138,6 +138,30 @@ static const char * const migrations[] = {
   "ALTER TABLE queue DROP CONSTRAINT queue_pkey;"
   "DROP INDEX queue_by_age;"
   "CREATE INDEX queue_by_age ON queue USING brin (server_timestamp);",
+  /* 9: attachment blobs (relay-blob-store-postgresql.c), so that any
+   * node serves any of them: each blob's metadata, its bytes in rows of
+   * at most RELAY_BLOB_CHUNK, keyed by their offset, and what each
+   * account is charged, one row that creating a blob updates, so that
+   * two nodes cannot both fit a blob into the last of a quota.  The
+   * bytes are encrypted and do not compress: they are stored out of
+   * line without trying. */
+  "CREATE TABLE blobs ("
+  "  id text PRIMARY KEY,"
+  "  owner text NOT NULL,"
+  "  size bigint NOT NULL,"
+  "  created_ms bigint NOT NULL,"
+  "  stored bigint NOT NULL DEFAULT 0,"
+  "  committed boolean NOT NULL DEFAULT false);"
+  "CREATE INDEX blobs_by_age ON blobs (created_ms);"
+  "CREATE TABLE blob_chunks ("
+  "  blob text NOT NULL REFERENCES blobs (id) ON DELETE CASCADE,"
+  "  offset_bytes bigint NOT NULL,"
+  "  data bytea NOT NULL,"
+  "  PRIMARY KEY (blob, offset_bytes));"
+  "ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;"
+  "CREATE TABLE blob_usage ("
+  "  owner text PRIMARY KEY,"
+  "  bytes bigint NOT NULL);",
 };
 
 gboolean
@@ -193,6 +217,32 @@ relay_pg_query (PGconn       *conn,
   g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
   PQclear (result);
   return NULL;
+}
+
+PGresult *
+relay_pg_query_params (PGconn             *conn,
+                       const char         *sql,
+                       const char * const *params,
+                       int                 n_params,
+                       const guint8       *data,
+                       gsize               length)
+{
+  const char *values[RELAY_PG_PARAMS_MAX];
+  int lengths[RELAY_PG_PARAMS_MAX] = { 0 };
+  int formats[RELAY_PG_PARAMS_MAX] = { 0 };
+  int n = n_params;
+
+  g_assert (n_params + (data != NULL ? 1 : 0) <= RELAY_PG_PARAMS_MAX);
+  if (n_params > 0)
+    memcpy (values, params, (gsize) n_params * sizeof *params);
+  if (data != NULL)
+    {
+      values[n] = (const char *) data;
+      lengths[n] = (int) length;
+      formats[n] = 1;
+      n++;
+    }
+  return PQexecParams (conn, sql, n, NULL, values, lengths, formats, 1);
 }
 
 static gboolean
@@ -306,8 +356,8 @@ log_notice (void       *data,
 }
 
 PGconn *
-relay_pg_connect (const char  *url,
-                  GError     **error)
+relay_pg_open (const char  *url,
+               GError     **error)
 {
   /* Limits on what another session can cost this one come before the
    * URL, so that the same keywords in it win (docs/deploy.md).  A node
@@ -344,10 +394,21 @@ relay_pg_connect (const char  *url,
       return NULL;
     }
   PQsetNoticeProcessor (conn, log_notice, NULL);
-  if (!check_durability (conn, error) || !migrate (conn, error))
+  if (!check_durability (conn, error))
     {
       PQfinish (conn);
       return NULL;
     }
+  return conn;
+}
+
+PGconn *
+relay_pg_connect (const char  *url,
+                  GError     **error)
+{
+  PGconn *conn = relay_pg_open (url, error);
+
+  if (conn != NULL && !migrate (conn, error))
+    g_clear_pointer (&conn, PQfinish);
   return conn;
 }

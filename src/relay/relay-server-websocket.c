@@ -481,6 +481,11 @@ fetch_done_cb (RelayTask *task)
   if (conn->queue_changed)
     conn_start_fetch (conn);
   _relay_conn_schedule (conn);
+  /* The room the fetch reserved and did not fill is free again.  Frames
+   * written give room to the fetches that wait for it, but a page with
+   * nothing new writes none, and when every fetch in flight came back
+   * so, those waiting would wait until some other frame was written. */
+  start_waiting_fetches (conn->server);
 }
 
 /* Room for a page of the stored queue: what the connection's own bound

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 
 #include "relay-storage-postgresql-private.h"
 
@@ -798,6 +799,106 @@ read_result (PgStorage *self,
     default:
       g_assert_not_reached ();
     }
+}
+
+/* What the batch writes to queues: the accounts it sends to and the
+ * devices it acknowledges for, as keys in `written`; FALSE when it
+ * holds an op that may write to any queue (an expiry, a multi-recipient
+ * send, which runs alone) or to an account's devices. */
+static gboolean
+note_written_queues (RelayOp    **ops,
+                     guint        n_ops,
+                     GHashTable  *written)
+{
+  for (guint i = 0; i < n_ops; i++)
+    {
+      RelayOp *op = ops[i];
+
+      switch (op->kind)
+        {
+        case RELAY_OP_FETCH_QUEUE:
+        case RELAY_OP_GET_DEVICE:
+        case RELAY_OP_LOOKUP_USERNAME:
+        case RELAY_OP_CHECK_WRITABLE:
+        case RELAY_OP_FIND_INVITE:
+          break;
+        case RELAY_OP_SEND:
+          g_hash_table_add (written, g_strdup (op->uuid));
+          break;
+        case RELAY_OP_ACK:
+          for (guint a = 0; a < op->acks->len; a++)
+            {
+              RelayAck *ack = &g_array_index (op->acks, RelayAck, a);
+              char *key = g_malloc (RELAY_DEVICE_KEY_SIZE);
+
+              relay_device_key (key, ack->uuid, ack->device_id);
+              g_hash_table_add (written, key);
+            }
+          break;
+        default:
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+guint
+relay_pg_storage_answer_fetches (PgStorage  *self,
+                                 RelayOp   **ops,
+                                 guint       n_ops)
+{
+  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_auto(RunFetches) fetches = { { NULL } };
+  g_autoptr(PGresult) pages = NULL;
+  gboolean broken = FALSE;
+  guint kept = 0;
+
+  if (!note_written_queues (ops, n_ops, written))
+    return n_ops;
+  run_fetches_init (&fetches);
+  for (guint i = 0; i < n_ops; i++)
+    {
+      char key[RELAY_DEVICE_KEY_SIZE];
+
+      if (ops[i]->kind != RELAY_OP_FETCH_QUEUE || g_hash_table_contains (written, ops[i]->uuid))
+        continue;
+      relay_device_key (key, ops[i]->uuid, ops[i]->device_id);
+      if (!g_hash_table_contains (written, key))
+        add_fetch (&fetches, ops[i]);
+    }
+  if (fetches.ops->len == 0)
+    return n_ops;
+  /* Outside any transaction: a statement that writes nothing commits
+   * without waiting for the disk.  A fetch that fails here runs again
+   * with the batch. */
+  if (!pipeline_start (self))
+    return n_ops;
+  if (queue_fetches (self, owners, &fetches) && pipeline_flush (self))
+    pages = pipeline_result (self, &broken);
+  pipeline_end (self);
+  if (pages == NULL)
+    {
+      for (guint i = 0; i < fetches.ops->len; i++)
+        g_clear_pointer (&((RelayOp *) g_ptr_array_index (fetches.ops, i))->envelopes, g_ptr_array_unref);
+      return n_ops;
+    }
+  read_fetches (self, &fetches, pages);
+  /* The answered ops leave the batch: the others move up, in their
+   * order, and the places left at the end are emptied. */
+  for (guint i = 0, f = 0; i < n_ops; i++)
+    {
+      if (f < fetches.ops->len && ops[i] == g_ptr_array_index (fetches.ops, f))
+        {
+          f++;
+          ops[i]->done (ops[i]);
+          continue;
+        }
+      ops[kept++] = ops[i];
+    }
+  for (guint i = kept; i < n_ops; i++)
+    ops[i] = NULL;
+  return kept;
 }
 
 /* Runs the ops from the first that pipelines() takes, in one pipeline;

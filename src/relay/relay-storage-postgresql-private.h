@@ -221,6 +221,15 @@ gint64   relay_pg_storage_note_removals (PgStorage       *self,
  * round trip. */
 gboolean relay_pg_storage_commit      (PgStorage       *self);
 void     relay_pg_removal_free        (PgRemoval       *removal);
+/* Answers the fetches of the batch that read only what other
+ * transactions committed, in one statement outside the batch's
+ * transaction, and calls their done callbacks at once: they wait for no
+ * commit of the batch.  The other ops move to the front of `ops`, in
+ * their order, the places after them are set to NULL (the writer skips
+ * them), and their number is returned. */
+guint    relay_pg_storage_answer_fetches (PgStorage       *self,
+                                          RelayOp        **ops,
+                                          guint            n_ops);
 /* Runs the ops from the first that a pipeline takes, in one pipeline,
  * and returns how many it ran; 0 when the first is not one of them. */
 guint    relay_pg_storage_run_many    (gpointer         backend,

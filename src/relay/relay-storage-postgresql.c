@@ -110,11 +110,22 @@ static const char * const stmt_sql[N_STMTS] = {
   /* Deletes the entries of one acknowledgement in one round trip: $1 to
    * $4 are arrays of their ids, tags, accounts and device ids.  It
    * returns what it removed from each device's queue per sender, which
-   * the transaction records in queue_removed before it commits. */
-  [STMT_DELETE_ENVELOPE] = "WITH gone AS (DELETE FROM queue q USING unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) "
-                           "AS a (id, tag, account, device_id) "
-                           "WHERE q.id = a.id AND q.tag = a.tag AND q.account = a.account AND q.device_id = a.device_id "
-                           "RETURNING q.account, q.device_id, q.source, length (q.content) AS size) "
+   * the transaction records in queue_removed before it commits.
+   *
+   * Each entry is looked up by its device's index on its own (the
+   * lateral subquery, which OFFSET 0 keeps from being merged into a
+   * join), and deleted where it is in the table.  As a join of the
+   * arrays with the queue, the plan followed the table's statistics:
+   * analyzed just after a burst had been read, the queue counts as empty
+   * however many pages it has, the planner read the whole of it once
+   * for every statement, comparing each entry with every element, and
+   * an acknowledgement of a few hundred entries held the node's writer
+   * for tens of seconds (the stall in docs/performance.md). */
+  [STMT_DELETE_ENVELOPE] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY (SELECT e.ctid FROM "
+                           "unnest ($1::bigint[], $2::bigint[], $3::text[], $4::bigint[]) AS a (id, tag, account, device_id) "
+                           "CROSS JOIN LATERAL (SELECT ctid FROM queue q WHERE q.account = a.account "
+                           "AND q.device_id = a.device_id AND q.id = a.id AND q.tag = a.tag OFFSET 0) e)) "
+                           "RETURNING account, device_id, source, length (content) AS size) "
                            "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
   /* Entries another node is expiring at the same moment are its own to
    * delete.  Those this one locked are deleted where they are in the
@@ -846,9 +857,12 @@ run_batch (gpointer   backend,
 {
   PgStorage *self = backend;
   gint64 start = g_get_monotonic_time ();
+  guint kept = n_ops;
 
   self->queued_change = 0;
-  if (!relay_storage_run_batch (&pg_funcs, self, ops, n_ops))
+  if (ensure_connected (self))
+    kept = relay_pg_storage_answer_fetches (self, ops, n_ops);
+  if (kept > 0 && !relay_storage_run_batch (&pg_funcs, self, ops, kept))
     return;
   self->queued += self->queued_change;
   relay_writer_note_batch (&self->writer, (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC,

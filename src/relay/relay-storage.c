@@ -266,7 +266,8 @@ writer_thread (gpointer data)
 
           self->funcs->run_batch (self->backend, batch, n_ops);
           for (guint i = 0; i < n_ops; i++)
-            batch[i]->done (batch[i]);
+            if (batch[i] != NULL)
+              batch[i]->done (batch[i]);
         }
       g_ptr_array_set_size (ops, 0);
     }

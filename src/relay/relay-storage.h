@@ -192,7 +192,9 @@ typedef struct _RelayStorage RelayStorage;
  * everything submitted since it last looked, hands it to run_batch in
  * slices of at most RELAY_WRITER_MAX_BATCH ops, and calls each op's done
  * callback once run_batch has returned, that is once the slice is
- * committed or failed.  Acknowledgements alone wait up to
+ * committed or failed; an op that waits for no commit, run_batch may
+ * answer itself before, and then sets its place in the slice to NULL.
+ * Acknowledgements alone wait up to
  * RELAY_WRITER_ACK_HOLD_US for company, without waking the thread
  * when they come just after other ops.  With nothing submitted for
  * RELAY_WRITER_IDLE_US, it calls idle, for what a backend checks while

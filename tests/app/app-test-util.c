@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <gdk/x11/gdkx.h>
 
 #include "app-test-util.h"
@@ -214,4 +216,140 @@ app_test_alpha_at (GtkWidget *widget,
   gdk_texture_download (texture, pixels, (gsize) width * 4);
 
   return pixels[((gsize) y * width + x) * 4 + 3];
+}
+
+/* The widgets below @root, depth first. */
+static void
+collect_widgets (GtkWidget *root,
+                 GPtrArray *widgets)
+{
+  g_ptr_array_add (widgets, root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, widgets);
+}
+
+/* @widget's accessible label, or NULL when it has none. */
+static char *
+accessible_label (GtkWidget *widget)
+{
+  /* The check returns the label whenever it differs from the one
+   * asked for, and no label has a control character. */
+  if (!gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    return NULL;
+  return gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, "\x01");
+}
+
+/* The name a screen reader hears for @widget, made as GTK 4.8's AT-SPI
+ * bridge makes it (gtk_at_context_get_name()): the widget's label, then
+ * the labels of the widgets that it is labelled by; GTK falls back to
+ * the type name when there is neither, which this returns as NULL.
+ * @widgets are all the widgets of the window, among which the labelling
+ * ones are found. */
+static char *
+accessible_name (GtkWidget *widget,
+                 GPtrArray *widgets)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  char *label = accessible_label (widget);
+
+  if (label != NULL)
+    g_ptr_array_add (names, label);
+
+  if (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    {
+      guint found = 0;
+
+      for (guint i = 0; i < widgets->len; i++)
+        {
+          GtkWidget *candidate = g_ptr_array_index (widgets, i);
+          g_autofree char *mismatch = gtk_test_accessible_check_relation (GTK_ACCESSIBLE (widget),
+                                                                          GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                                                          candidate, NULL);
+
+          if (mismatch == NULL)
+            {
+              found++;
+              label = accessible_label (candidate);
+              if (label != NULL)
+                g_ptr_array_add (names, label);
+            }
+        }
+      /* Labelled by more than one widget, or by one outside the window:
+       * not a case this test knows. */
+      if (found != 1)
+        g_error ("%s is labelled by %u widgets of its window", G_OBJECT_TYPE_NAME (widget), found);
+    }
+
+  if (names->len == 0)
+    return NULL;
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv (" ", (char **) names->pdata);
+}
+
+/* Whether @name is what a person would say: not empty, not a type
+ * name, no mnemonic underline, not the same words twice. */
+static gboolean
+is_spoken_name (const char *name)
+{
+  g_autofree char *stripped = g_strstrip (g_strdup (name));
+  gsize length = strlen (stripped);
+
+  if (length == 0 || g_type_from_name (stripped) != 0)
+    return FALSE;
+  for (const char *p = stripped; *p != '\0'; p++)
+    {
+      if (p[0] == '_' && g_ascii_isalnum (p[1]))
+        return FALSE;
+    }
+  return !(length % 2 == 1 && stripped[length / 2] == ' '
+           && strncmp (stripped, stripped + length / 2 + 1, length / 2) == 0);
+}
+
+/* Whether a screen reader meets @widget as something to focus: shown,
+ * usable, focusable, and not left out of the accessible tree. */
+static gboolean
+is_focusable_in_tree (GtkWidget *widget)
+{
+  for (GtkWidget *up = widget; up != NULL; up = gtk_widget_get_parent (up))
+    {
+      if (!gtk_widget_get_can_focus (up))
+        return FALSE;
+    }
+  return gtk_widget_get_mapped (widget) && gtk_widget_is_sensitive (widget)
+         && gtk_widget_get_focusable (widget)
+         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_NONE)
+         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_PRESENTATION);
+}
+
+/* Walks @window's accessible tree and fails on every focusable widget
+ * a screen reader would name after its type, or not at all. */
+void
+app_test_assert_focusables_named (GtkWindow  *window,
+                                  const char *where)
+{
+  g_autoptr(GPtrArray) widgets = g_ptr_array_new ();
+  g_autoptr(GString) unnamed = g_string_new (NULL);
+  guint focusables = 0;
+
+  collect_widgets (GTK_WIDGET (window), widgets);
+  for (guint i = 0; i < widgets->len; i++)
+    {
+      GtkWidget *widget = g_ptr_array_index (widgets, i);
+      g_autofree char *name = NULL;
+
+      if (!is_focusable_in_tree (widget))
+        continue;
+
+      focusables++;
+      name = accessible_name (widget, widgets);
+      g_test_message ("%s: %s “%s”", where, G_OBJECT_TYPE_NAME (widget), name != NULL ? name : "");
+      if (name == NULL || !is_spoken_name (name))
+        g_string_append_printf (unnamed, "\n  %s (in %s) is read as “%s”", G_OBJECT_TYPE_NAME (widget),
+                                G_OBJECT_TYPE_NAME (gtk_widget_get_parent (widget)),
+                                name != NULL ? name : G_OBJECT_TYPE_NAME (widget));
+    }
+
+  g_assert_cmpuint (focusables, >, 0);
+  if (unnamed->len > 0)
+    g_error ("Unnamed focusable widgets in %s:%s", where, unnamed->str);
 }

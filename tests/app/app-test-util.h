@@ -45,6 +45,8 @@ void       app_test_wait_for_paint (GtkWidget    *widget);
 guint8     app_test_alpha_at      (GtkWidget     *widget,
                                    int            x,
                                    int            y);
+void       app_test_assert_focusables_named (GtkWindow  *window,
+                                             const char *where);
 
 /* Key presses and typing, through the X server as from a keyboard. */
 #define app_test_press(window, ...) app_test_xdotool (window, "key", __VA_ARGS__, NULL)

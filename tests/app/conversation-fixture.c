@@ -409,20 +409,55 @@ start_alice (Fixture *fixture)
   g_assert_nonnull (app_test_find_label (root, "No conversations yet"));
 }
 
+/* Starts a conversation with @username from the New Conversation
+ * dialog, as the user does, and waits until it is open. */
 void
-open_conversation_with_bob (Fixture *fixture)
+open_conversation_with (Fixture    *fixture,
+                        const char *username)
 {
   AdwMessageDialog *dialog;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-conversation", NULL));
   wait_until ((dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
 
-  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "bob");
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), username);
   adw_message_dialog_response (dialog, "start");
   gtk_window_close (GTK_WINDOW (dialog));
 
   wait_until (conversation_view (fixture) != NULL
-              && sotto_conversation_view_get_conversation (conversation_view (fixture)) != NULL);
+              && sotto_conversation_view_get_conversation (conversation_view (fixture)) != NULL
+              && g_strcmp0 (sotto_contact_get_username (sotto_conversation_get_contact (open_conversation (fixture))),
+                            username) == 0);
+}
+
+void
+open_conversation_with_bob (Fixture *fixture)
+{
+  open_conversation_with (fixture, "bob");
+}
+
+static void
+verified_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  gboolean *verified = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *verified = sotto_contact_verify_finish (SOTTO_CONTACT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Verifies @contact with the safety number @digits, as the user does
+ * after comparing it. */
+void
+verify_contact (SottoContact *contact,
+                const char   *digits)
+{
+  gboolean verified = FALSE;
+
+  sotto_contact_verify_async (contact, digits, NULL, verified_cb, &verified);
+  wait_until (verified);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "app-test-util.h"
 #include "relay-test-util.h"
 #include "sotto-application.h"
+#include "sotto-contact.h"
 #include "sotto-conversation-view.h"
 #include "sotto-window.h"
 
@@ -52,7 +53,9 @@ void fixture_set_up (Fixture *fixture, gconstpointer user_data);
 void fixture_tear_down (Fixture *fixture, gconstpointer user_data);
 void launch_alice (Fixture *fixture);
 void start_alice (Fixture *fixture);
+void open_conversation_with (Fixture *fixture, const char *username);
 void open_conversation_with_bob (Fixture *fixture);
+void verify_contact (SottoContact *contact, const char *digits);
 void send_from_composer (Fixture *fixture, const char *text);
 char *composer_text (Fixture *fixture);
 SottoConversation *open_conversation (Fixture *fixture);

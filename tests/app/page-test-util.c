@@ -37,12 +37,28 @@ page_test_remove_profile (const char *path)
 {
   static const char *const names[] = { "sotto.db", "sotto.db-wal", "sotto.db-shm", "sotto.lock",
                                        "settings.ini", NULL };
+  g_autofree char *attachments = g_build_filename (path, "attachments", NULL);
+  g_autoptr(GDir) dir = g_dir_open (attachments, 0, NULL);
 
   for (const char *const *name = names; *name != NULL; name++)
     {
       g_autofree char *file = g_build_filename (path, *name, NULL);
 
       g_remove (file);
+    }
+
+  /* The encrypted files of uploads, which the engine keeps there. */
+  if (dir != NULL)
+    {
+      const char *name;
+
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *file = g_build_filename (attachments, name, NULL);
+
+          g_assert_cmpint (g_remove (file), ==, 0);
+        }
+      g_assert_cmpint (g_rmdir (attachments), ==, 0);
     }
   g_assert_cmpint (g_rmdir (path), ==, 0);
 }

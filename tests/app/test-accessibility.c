@@ -13,8 +13,6 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include <adwaita.h>
 
 #include "app-test-util.h"
@@ -378,142 +376,6 @@ test_accessibility_names (Fixture       *fixture,
   gtk_window_destroy (preferences);
 }
 
-/* The widgets below @root, depth first. */
-static void
-collect_widgets (GtkWidget *root,
-                 GPtrArray *widgets)
-{
-  g_ptr_array_add (widgets, root);
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL; child = gtk_widget_get_next_sibling (child))
-    collect_widgets (child, widgets);
-}
-
-/* @widget's accessible label, or NULL when it has none. */
-static char *
-accessible_label (GtkWidget *widget)
-{
-  /* The check returns the label whenever it differs from the one
-   * asked for, and no label has a control character. */
-  if (!gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
-    return NULL;
-  return gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, "\x01");
-}
-
-/* The name a screen reader hears for @widget, made as GTK 4.8's AT-SPI
- * bridge makes it (gtk_at_context_get_name()): the widget's label, then
- * the labels of the widgets that it is labelled by; GTK falls back to
- * the type name when there is neither, which this returns as NULL.
- * @widgets are all the widgets of the window, among which the labelling
- * ones are found. */
-static char *
-accessible_name (GtkWidget *widget,
-                 GPtrArray *widgets)
-{
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  char *label = accessible_label (widget);
-
-  if (label != NULL)
-    g_ptr_array_add (names, label);
-
-  if (gtk_test_accessible_has_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY))
-    {
-      guint found = 0;
-
-      for (guint i = 0; i < widgets->len; i++)
-        {
-          GtkWidget *candidate = g_ptr_array_index (widgets, i);
-          g_autofree char *mismatch = gtk_test_accessible_check_relation (GTK_ACCESSIBLE (widget),
-                                                                          GTK_ACCESSIBLE_RELATION_LABELLED_BY,
-                                                                          candidate, NULL);
-
-          if (mismatch == NULL)
-            {
-              found++;
-              label = accessible_label (candidate);
-              if (label != NULL)
-                g_ptr_array_add (names, label);
-            }
-        }
-      /* Labelled by more than one widget, or by one outside the window:
-       * not a case this test knows. */
-      if (found != 1)
-        g_error ("%s is labelled by %u widgets of its window", G_OBJECT_TYPE_NAME (widget), found);
-    }
-
-  if (names->len == 0)
-    return NULL;
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv (" ", (char **) names->pdata);
-}
-
-/* Whether @name is what a person would say: not empty, not a type
- * name, no mnemonic underline, not the same words twice. */
-static gboolean
-is_spoken_name (const char *name)
-{
-  g_autofree char *stripped = g_strstrip (g_strdup (name));
-  gsize length = strlen (stripped);
-
-  if (length == 0 || g_type_from_name (stripped) != 0)
-    return FALSE;
-  for (const char *p = stripped; *p != '\0'; p++)
-    {
-      if (p[0] == '_' && g_ascii_isalnum (p[1]))
-        return FALSE;
-    }
-  return !(length % 2 == 1 && stripped[length / 2] == ' '
-           && strncmp (stripped, stripped + length / 2 + 1, length / 2) == 0);
-}
-
-/* Whether a screen reader meets @widget as something to focus: shown,
- * usable, focusable, and not left out of the accessible tree. */
-static gboolean
-is_focusable_in_tree (GtkWidget *widget)
-{
-  for (GtkWidget *up = widget; up != NULL; up = gtk_widget_get_parent (up))
-    {
-      if (!gtk_widget_get_can_focus (up))
-        return FALSE;
-    }
-  return gtk_widget_get_mapped (widget) && gtk_widget_is_sensitive (widget)
-         && gtk_widget_get_focusable (widget)
-         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_NONE)
-         && !gtk_test_accessible_has_role (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_ROLE_PRESENTATION);
-}
-
-/* Walks @window's accessible tree and fails on every focusable widget
- * a screen reader would name after its type, or not at all. */
-static void
-assert_focusables_named (GtkWindow  *window,
-                         const char *where)
-{
-  g_autoptr(GPtrArray) widgets = g_ptr_array_new ();
-  g_autoptr(GString) unnamed = g_string_new (NULL);
-  guint focusables = 0;
-
-  collect_widgets (GTK_WIDGET (window), widgets);
-  for (guint i = 0; i < widgets->len; i++)
-    {
-      GtkWidget *widget = g_ptr_array_index (widgets, i);
-      g_autofree char *name = NULL;
-
-      if (!is_focusable_in_tree (widget))
-        continue;
-
-      focusables++;
-      name = accessible_name (widget, widgets);
-      g_test_message ("%s: %s “%s”", where, G_OBJECT_TYPE_NAME (widget), name != NULL ? name : "");
-      if (name == NULL || !is_spoken_name (name))
-        g_string_append_printf (unnamed, "\n  %s (in %s) is read as “%s”", G_OBJECT_TYPE_NAME (widget),
-                                G_OBJECT_TYPE_NAME (gtk_widget_get_parent (widget)),
-                                name != NULL ? name : G_OBJECT_TYPE_NAME (widget));
-    }
-
-  g_assert_cmpuint (focusables, >, 0);
-  if (unnamed->len > 0)
-    g_error ("Unnamed focusable widgets in %s:%s", where, unnamed->str);
-}
-
 /* The accessible trees of the main window, a conversation, the
  * safety-number dialog and Preferences have no focusable widget
  * without a name a person would say. */
@@ -527,26 +389,26 @@ test_accessibility_tree (Fixture       *fixture,
 
   start_alice (fixture);
   window = GTK_WINDOW (fixture->window);
-  assert_focusables_named (window, "the main window");
+  app_test_assert_focusables_named (window, "the main window");
 
   open_conversation_with_bob (fixture);
   send_from_composer (fixture, "Welcome!");
   wait_until (last_message_is (fixture, "Welcome!", SOTTO_MESSAGE_STATE_SENT));
   g_free (run_cli (fixture, "send", "alice", "See you then", NULL));
   wait_until ((find_message_row (fixture, "See you then")) != NULL);
-  assert_focusables_named (window, "a conversation");
+  app_test_assert_focusables_named (window, "a conversation");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (conversation_view (fixture)),
                                              "conversation.show-safety-number", NULL));
   wait_until ((dialog = find_toplevel (SOTTO_TYPE_SAFETY_NUMBER_DIALOG)) != NULL);
   wait_until (gtk_widget_get_mapped (GTK_WIDGET (dialog)));
-  assert_focusables_named (dialog, "the safety-number dialog");
+  app_test_assert_focusables_named (dialog, "the safety-number dialog");
   gtk_window_destroy (dialog);
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
   wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL);
   wait_until (gtk_widget_get_mapped (GTK_WIDGET (preferences)));
-  assert_focusables_named (preferences, "Preferences");
+  app_test_assert_focusables_named (preferences, "Preferences");
   gtk_window_destroy (preferences);
 }
 
@@ -889,6 +751,76 @@ test_accessibility_keyboard_flow (Fixture       *fixture,
   wait_until (gtk_window_get_focus (window) == composer);
 }
 
+/* How opaque the focus ring of message row @row is: the row's own
+ * drawing just inside the right edge of its box, where an incoming
+ * message's bubble does not reach. */
+static guint8
+ring_alpha (GtkWidget *row)
+{
+  GtkWidget *box = gtk_widget_get_first_child (row);
+  graphene_rect_t bounds;
+
+  /* Where the row is laid out now, with what changed before. */
+  app_test_wait_for_paint (row);
+  g_assert_true (gtk_widget_compute_bounds (box, row, &bounds));
+
+  return app_test_alpha_at (row, (int) (bounds.origin.x + bounds.size.width) - 1,
+                            (int) (bounds.origin.y + bounds.size.height / 2));
+}
+
+/* Presses @key until the focus of @window moves, and returns where. */
+static GtkWidget *
+press_to_move_focus (GtkWindow  *window,
+                     const char *key)
+{
+  GtkWidget *before = gtk_window_get_focus (window);
+
+  app_test_press (window, key);
+  wait_until (gtk_window_get_focus (window) != before);
+
+  return gtk_window_get_focus (window);
+}
+
+/* Message rows are reached by the keyboard, Shift+Tab from the composer
+ * and then the arrow keys, and the one with the focus shows a ring that
+ * the others do not. */
+static void
+test_accessibility_focus_ring (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  GtkWindow *window;
+  GtkWidget *view;
+  GtkWidget *composer;
+  GtkWidget *row = NULL;
+  GtkWidget *next;
+
+  start_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  open_conversation_with_bob (fixture);
+  g_free (run_cli (fixture, "send", "alice", "first", NULL));
+  g_free (run_cli (fixture, "send", "alice", "second", NULL));
+  view = GTK_WIDGET (conversation_view (fixture));
+  wait_until (find_message_row (fixture, "first") != NULL && find_message_row (fixture, "second") != NULL);
+  activate_alice (fixture);
+  composer = app_test_find_widget (view, GTK_TYPE_TEXT_VIEW);
+  g_assert_true (gtk_widget_grab_focus (composer));
+  g_assert_cmpuint (ring_alpha (find_message_row (fixture, "first")), ==, 0);
+  g_assert_cmpuint (ring_alpha (find_message_row (fixture, "second")), ==, 0);
+
+  for (guint i = 0; i < 10 && !SOTTO_IS_MESSAGE_ROW (row); i++)
+    row = press_to_move_focus (window, "shift+Tab");
+  g_assert_true (SOTTO_IS_MESSAGE_ROW (row));
+  /* GTK makes the focus visible once the key press is over. */
+  wait_until (gtk_widget_get_state_flags (row) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+  g_assert_cmpuint (ring_alpha (row), >, 0);
+
+  /* The arrow keys go from message to message, and the ring with them. */
+  next = press_to_move_focus (window, row == find_message_row (fixture, "first") ? "Down" : "Up");
+  g_assert_true (SOTTO_IS_MESSAGE_ROW (next));
+  wait_until (gtk_widget_get_state_flags (next) & GTK_STATE_FLAG_FOCUS_VISIBLE);
+  g_assert_cmpuint (ring_alpha (next), >, 0);
+  g_assert_cmpuint (ring_alpha (row), ==, 0);
+}
 
 int
 main (int   argc,
@@ -916,6 +848,9 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/keyboard", Fixture, NULL,
               fixture_set_up, test_accessibility_keyboard, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/focus-ring", Fixture, NULL,
+              fixture_set_up, test_accessibility_focus_ring, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -41,6 +41,43 @@
  * and the viewer, and pasted pictures: set before GLib reads it. */
 static char *runtime_dir;
 
+/* The desktop's data and configuration folders, where a test opener
+ * is the default application for text and for any file: a script that
+ * copies the file it is asked to open to OPENED_RECORD. */
+static char *desktop_dir;
+
+#define OPENED_RECORD "opened"
+
+static void
+install_opener (void)
+{
+  g_autofree char *data = g_build_filename (desktop_dir, "data", NULL);
+  g_autofree char *applications = g_build_filename (data, "applications", NULL);
+  g_autofree char *config = g_build_filename (desktop_dir, "config", NULL);
+  g_autofree char *script = g_build_filename (desktop_dir, "opener.sh", NULL);
+  g_autofree char *record = g_build_filename (desktop_dir, OPENED_RECORD, NULL);
+  g_autofree char *script_text = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *entry_path = g_build_filename (applications, "sotto-test-opener.desktop", NULL);
+  g_autofree char *defaults = g_build_filename (config, "mimeapps.list", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (applications, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  script_text = g_strdup_printf ("#!/bin/sh\ncp \"$1\" '%s.part' && mv '%s.part' '%s'\n", record, record, record);
+  g_assert_true (g_file_set_contents (script, script_text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0700), ==, 0);
+  entry = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Sotto test opener\nExec=%s %%f\n"
+                           "MimeType=text/plain;application/octet-stream;\nNoDisplay=true\n", script);
+  g_assert_true (g_file_set_contents (entry_path, entry, -1, NULL));
+  g_assert_true (g_file_set_contents (defaults,
+                                      "[Default Applications]\n"
+                                      "text/plain=sotto-test-opener.desktop\n"
+                                      "application/octet-stream=sotto-test-opener.desktop\n",
+                                      -1, NULL));
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+}
+
 static char *
 temp_path (const char *name)
 {
@@ -371,6 +408,36 @@ test_attachments_file (Fixture       *fixture,
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   wait_until (g_file_test (saved_path, G_FILE_TEST_EXISTS) && find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG) == NULL);
   wait_until ((g_free (saved_sha256), saved_sha256 = sha256_of_file (saved_path), g_str_equal (saved_sha256, sent_sha256)));
+}
+
+/* Open: a downloaded file goes to the desktop's default application for
+ * its type, a real process (the test opener), which gets the file
+ * decrypted, whole. */
+static void
+test_attachments_open (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *file_path = temp_path ("notes.txt");
+  g_autofree char *record = g_build_filename (desktop_dir, OPENED_RECORD, NULL);
+  g_autofree char *opened = NULL;
+  SottoAttachment *attachment;
+  GtkWidget *row;
+
+  g_assert_true (g_file_set_contents (file_path, "Notes to open, and nothing else\n", -1, NULL));
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "Read this", "--attach", file_path, NULL));
+
+  wait_until ((row = find_file_row (fixture, "notes.txt")) != NULL);
+  attachment = sotto_file_row_get_attachment (SOTTO_FILE_ROW (row));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, "notes.txt")), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  wait_until ((row = find_file_row (fixture, "notes.txt")) != NULL && shows_button (row, "file.open"));
+
+  g_assert_false (g_file_test (record, G_FILE_TEST_EXISTS));
+  g_assert_true (gtk_widget_activate_action (row, "file.open", NULL));
+  wait_until (g_file_test (record, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (record, &opened, NULL, NULL));
+  g_assert_cmpstr (opened, ==, "Notes to open, and nothing else\n");
 }
 
 static GtkDropTarget *
@@ -734,124 +801,25 @@ test_attachments_bounded_picture (void)
   g_assert_nonnull (error);
 }
 
-/* The CRC-32 of PNG chunks (ISO 3309), a bit at a time. */
-static guint32
-png_crc (const guint8 *data,
-         gsize         length)
-{
-  guint32 crc = 0xffffffff;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      crc ^= data[i];
-      for (int bit = 0; bit < 8; bit++)
-        crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-    }
-  return crc ^ 0xffffffff;
-}
-
-static void
-png_add_chunk (GByteArray   *png,
-               const char   *type,
-               const guint8 *data,
-               gsize         length)
-{
-  guint32 big_length = GUINT32_TO_BE ((guint32) length);
-  guint32 crc;
-  gsize start;
-
-  g_byte_array_append (png, (const guint8 *) &big_length, 4);
-  start = png->len;
-  g_byte_array_append (png, (const guint8 *) type, 4);
-  g_byte_array_append (png, data, length);
-  crc = GUINT32_TO_BE (png_crc (png->data + start, png->len - start));
-  g_byte_array_append (png, (const guint8 *) &crc, 4);
-}
-
-/* A black picture of @side × @side pixels, one bit each, which deflate
- * makes about a thousand times smaller again. */
-static GBytes *
-new_black_png (guint32 side)
-{
-  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  g_autoptr(GZlibCompressor) compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9);
-  g_autoptr(GInputStream) rows = NULL;
-  g_autoptr(GInputStream) deflated = NULL;
-  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
-  g_autoptr(GBytes) idat = NULL;
-  g_autoptr(GError) error = NULL;
-  GByteArray *png = g_byte_array_new ();
-  guint8 header[13] = { 0 };
-  guint32 big_side = GUINT32_TO_BE (side);
-  gsize row = 1 + (side + 7) / 8;
-
-  /* Width, height, 1 bit deep, greyscale, and the standard methods. */
-  memcpy (header, &big_side, 4);
-  memcpy (header + 4, &big_side, 4);
-  header[8] = 1;
-  rows = g_memory_input_stream_new_from_data (g_malloc0 (row * side), row * side, g_free);
-  deflated = g_converter_input_stream_new (rows, G_CONVERTER (compressor));
-  g_output_stream_splice (out, deflated, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                          NULL, &error);
-  g_assert_no_error (error);
-  idat = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
-  g_assert_cmpuint (g_bytes_get_size (idat), <, row * side);
-
-  g_byte_array_append (png, signature, sizeof signature);
-  png_add_chunk (png, "IHDR", header, sizeof header);
-  png_add_chunk (png, "IDAT", g_bytes_get_data (idat, NULL), g_bytes_get_size (idat));
-  png_add_chunk (png, "IEND", NULL, 0);
-  return g_byte_array_free_to_bytes (png);
-}
-
-/* Decoders allocate the whole picture that a file declares before they
- * scale it down: a picture as small as a thumbnail may be that declares
- * 10,000 × 10,000 pixels is refused, not decoded into hundreds of
- * megabytes, and so is a GIF of 35 bytes whose screen is 30,000 × 30,000
- * pixels (3.5 GB decoded), while a 5,000 × 5,000 picture still shows. */
-static void
-test_attachments_huge_picture (void)
-{
-  static const guint8 gif[] = {
-    'G', 'I', 'F', '8', '9', 'a', 0x30, 0x75, 0x30, 0x75, 0x80, 0x00, 0x00,  /* 30000 × 30000 */
-    0x00, 0x00, 0x00, 0xff, 0xff, 0xff,                                         /* two colours */
-    ',', 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,                 /* one pixel of it */
-    0x02, 0x02, 0x44, 0x01, 0x00, ';'
-  };
-  g_autoptr(GBytes) huge = new_black_png (10000);
-  g_autoptr(GBytes) huge_gif = g_bytes_new_static (gif, sizeof gif);
-  g_autoptr(GBytes) large = new_black_png (5000);
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpuint (g_bytes_get_size (huge), <=, 64 * 1024);
-  g_assert_null (sotto_attachment_files_load_picture (huge, 240, &error));
-  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
-  g_clear_error (&error);
-  g_assert_null (sotto_attachment_files_load_picture (huge_gif, 240, &error));
-  g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY);
-
-  texture = sotto_attachment_files_load_picture (large, 240, NULL);
-  g_assert_nonnull (texture);
-  g_assert_cmpint (gdk_texture_get_width (texture), ==, 240);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   runtime_dir = g_dir_make_tmp ("sotto-runtime-XXXXXX", NULL);
   g_setenv ("XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  desktop_dir = g_dir_make_tmp ("sotto-desktop-XXXXXX", NULL);
+  install_opener ();
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
   g_test_add_func ("/app/attachments/bounded-picture", test_attachments_bounded_picture);
-  g_test_add_func ("/app/attachments/huge-picture", test_attachments_huge_picture);
   g_test_add ("/app/attachments/picture", Fixture, NULL,
               fixture_set_up, test_attachments_picture, fixture_tear_down);
   g_test_add ("/app/attachments/file", Fixture, NULL,
               fixture_set_up, test_attachments_file, fixture_tear_down);
+  g_test_add ("/app/attachments/open", Fixture, NULL,
+              fixture_set_up, test_attachments_open, fixture_tear_down);
   g_test_add ("/app/attachments/send", Fixture, NULL,
               fixture_set_up, test_attachments_send, fixture_tear_down);
   g_test_add ("/app/attachments/upload-retry", Fixture, NULL,

@@ -156,6 +156,7 @@ test_group_conversation_members (ChatTest      *test,
   g_autofree char *color = NULL;
   SottoSafetyNumberDialog *safety_dialog;
   SottoGroupView *view;
+  GtkTextBuffer *composer;
   GtkWidget *dialog;
   GtkWidget *members;
   GtkWidget *sender;
@@ -199,18 +200,17 @@ test_group_conversation_members (ChatTest      *test,
   gtk_window_present (window);
   /* Send is for something written, as in a 1:1 conversation. */
   g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
-  gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY)), "   ");
+  composer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_TEXT_VIEW)));
+  gtk_text_buffer_set_text (composer, "   ", -1);
   g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
-  gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view), GTK_TYPE_ENTRY)), "The north face");
+  gtk_text_buffer_set_text (composer, "The north face", -1);
   g_assert_true (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
   app_test_click (find_button (GTK_WIDGET (view), "Send"));
   app_test_wait_until (chat_test_group_ends_with (bob_group, "The north face"));
   app_test_wait_until (app_test_find_label (root, "The north face") != NULL);
   g_assert_null (app_test_find_matching (root, is_sender_label, "alice"));
   /* Sent, the composer is empty again. */
-  app_test_wait_until (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (app_test_find_widget (GTK_WIDGET (view),
-                                                                                                GTK_TYPE_ENTRY))),
-                                    ""));
+  app_test_wait_until (gtk_text_buffer_get_char_count (composer) == 0);
   g_assert_false (gtk_widget_get_sensitive (find_button (GTK_WIDGET (view), "Send")));
 
   /* The member list: Bob, not verified, whose row opens his safety

@@ -49,18 +49,6 @@ count_labels (GtkWidget  *root,
   return count.n_found;
 }
 
-static void
-verified_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  gboolean *verified = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *verified = sotto_contact_verify_finish (SOTTO_CONTACT (object), result, &error);
-  g_assert_no_error (error);
-}
-
 /* Bob, whom Alice verified, gets a new key.  The conversation says so
  * once, in words that match the composer (which is off: nothing can be
  * written to wait unsent), with the event in the timeline as its record
@@ -78,7 +66,6 @@ test_key_change_hold (Fixture       *fixture,
   SottoContact *bob;
   GtkWidget *root;
   GtkWidget *banner;
-  gboolean verified = FALSE;
 
   start_alice (fixture);
   root = GTK_WIDGET (fixture->window);
@@ -91,8 +78,7 @@ test_key_change_hold (Fixture       *fixture,
   wait_until (app_test_find_label (root, "hi alice") != NULL);
 
   digits = g_strstrip (run_cli (fixture, "safety-number", "alice", NULL));
-  sotto_contact_verify_async (bob, digits, NULL, verified_cb, &verified);
-  wait_until (verified);
+  verify_contact (bob, digits);
   activate_alice (fixture);
 
   g_free (run_cli (fixture, "reset-identity", NULL));

@@ -306,6 +306,106 @@ test_requests_block_and_delete (Fixture       *fixture,
   g_assert_cmpstr (state, ==, "sent");
 }
 
+static gboolean
+is_label_reading (GtkWidget     *widget,
+                  gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
+}
+
+/* What clicks on a label did: how many reached it, and which links they
+ * opened. */
+typedef struct {
+  guint releases;
+  GPtrArray *opened;
+} LinkClicks;
+
+/* Sees every event before the label does, and lets it through. */
+static gboolean
+label_event_cb (GtkEventControllerLegacy *controller,
+                GdkEvent                 *event,
+                LinkClicks               *clicks)
+{
+  if (gdk_event_get_event_type (event) == GDK_BUTTON_RELEASE)
+    clicks->releases++;
+
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+label_activate_link_cb (GtkLabel   *label,
+                        const char *uri,
+                        LinkClicks *clicks)
+{
+  g_ptr_array_add (clicks->opened, g_strdup (uri));
+
+  /* The test's display has no browser to open it in. */
+  return TRUE;
+}
+
+/* Clicks the middle of @label through the X server, and returns once the
+ * label has handled the click: the test's own controller sees the
+ * release in the capture phase, just before the label's own gesture
+ * does in the same dispatch, so a link the click hit has been activated
+ * by then. */
+static void
+click_label (GtkWidget  *label,
+             LinkClicks *clicks)
+{
+  guint releases = clicks->releases;
+
+  app_test_click (label);
+  wait_until (clicks->releases > releases);
+  g_main_context_iteration (NULL, FALSE);
+}
+
+/* A stranger's request shows web addresses as plain text, which no click
+ * opens, until the user accepts it: then, in the same view, they are
+ * links. */
+static void
+test_requests_links (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  static const char address[] = "https://x.org/deal";
+  g_autofree char *frank_profile = NULL;
+  g_autoptr(GPtrArray) opened = g_ptr_array_new_with_free_func (g_free);
+  LinkClicks clicks = { 0, opened };
+  SottoConversation *frank = NULL;
+  SottoContact *contact;
+  GtkEventController *controller;
+  GtkWidget *body;
+
+  start_alice (fixture);
+  frank_profile = stranger_writes (fixture, "frank", address);
+  wait_until ((frank = sotto_conversation_list_find_by_username (conversations (fixture), "frank")) != NULL);
+  contact = sotto_conversation_get_contact (frank);
+  g_assert_cmpint (sotto_contact_get_standing (contact), ==, SOTTO_CONTACT_STANDING_REQUEST);
+
+  g_assert_true (sotto_window_open_conversation (fixture->window, sotto_contact_get_uuid (contact)));
+  activate_alice (fixture);
+  wait_until ((body = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_label_reading, address)) != NULL);
+  controller = gtk_event_controller_legacy_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "event", G_CALLBACK (label_event_cb), &clicks);
+  gtk_widget_add_controller (body, controller);
+  g_signal_connect (body, "activate-link", G_CALLBACK (label_activate_link_cb), &clicks);
+
+  click_label (body, &clicks);
+  g_assert_cmpuint (opened->len, ==, 0);
+
+  /* Accepted, the same row's address is a link. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (request_bar (fixture)), "request.accept", NULL));
+  wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
+  g_assert_true (app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_label_reading, address) == body);
+  click_label (body, &clicks);
+  g_assert_cmpuint (opened->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (opened, 0), ==, address);
+
+  g_signal_handlers_disconnect_by_data (body, &clicks);
+  gtk_widget_remove_controller (body, controller);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -316,6 +416,8 @@ main (int   argc,
               fixture_set_up, test_requests_accept, fixture_tear_down);
   g_test_add ("/app/requests/block-and-delete", Fixture, NULL,
               fixture_set_up, test_requests_block_and_delete, fixture_tear_down);
+  g_test_add ("/app/requests/links", Fixture, NULL,
+              fixture_set_up, test_requests_links, fixture_tear_down);
 
   return g_test_run ();
 }

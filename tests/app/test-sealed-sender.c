@@ -219,7 +219,8 @@ test_sealed_sender_group (Fixture       *fixture,
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group", g_variant_new_string (group));
   wait_until ((view = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW)) != NULL);
-  gtk_editable_set_text (GTK_EDITABLE (app_test_find_widget (view, GTK_TYPE_ENTRY)), marker);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (app_test_find_widget (view, GTK_TYPE_TEXT_VIEW))),
+                            marker, -1);
   g_assert_true (gtk_widget_activate_action (view, "group.send", NULL));
   wait_until (g_strcmp0 (details_of (fixture, marker), SEALED_NOTE) == 0);
 }

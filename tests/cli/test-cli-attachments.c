@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utime.h>
 
@@ -342,6 +344,51 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
+/* Sends @path from @sender to bob with @text and kills the relay once
+ * it holds @cut_after bytes of the blob: the send fails with the
+ * message kept.  Returns the relay's partial file. */
+static char *
+send_cut_off (CliTest    *test,
+              const char *sender,
+              const char *text,
+              const char *path,
+              guint64     cut_after)
+{
+  g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
+  g_autoptr(CliResult) cut = NULL;
+  GSubprocess *sending;
+  char *partial = NULL;
+
+  sending = cli_spawn (test, sender, "send", "bob", text, "--attach", path, NULL);
+
+  /* Once the relay holds a good part of the blob, it goes away. */
+  while (partial == NULL)
+    {
+      g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *candidate = g_build_filename (blobs, name, "partial", NULL);
+
+          if (name[0] != '.' && file_size (candidate) >= cut_after)
+            {
+              g_free (partial);
+              partial = g_steal_pointer (&candidate);
+            }
+        }
+      if (partial == NULL)
+        g_usleep (20 * 1000);
+    }
+  cli_relay_kill (test->relay);
+
+  cut = cli_wait (sending);
+  g_assert_cmpint (cut->status, ==, 1);
+  g_assert_nonnull (strstr (cut->err, "kept"));
+
+  return partial;
+}
+
 /* A 150 MB file: the relay goes away while it is being uploaded; the
  * sender keeps the message, and its next command resumes the same
  * upload where the relay stood, then sends the message; the recipient
@@ -357,11 +404,9 @@ test_big_file_resumed (void)
   g_autofree char *id = NULL;
   g_autofree char *partial = NULL;
   g_autofree char *resumed_id = NULL;
-  g_autoptr(CliResult) cut = NULL;
   g_autoptr(CliResult) resumed = NULL;
   g_autoptr(CliResult) received = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  GSubprocess *sending;
   guint64 held;
 
   {
@@ -376,38 +421,7 @@ test_big_file_resumed (void)
   cli_send_ok (test, alice, "bob", "Hi Bob");
   cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
 
-  sending = cli_spawn (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
-
-  /* Once the relay holds a good part of the blob, it goes away. */
-  for (;;)
-    {
-      g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
-
-      if (g_file_test (blobs, G_FILE_TEST_IS_DIR))
-        {
-          g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
-          const char *name;
-
-          while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-            {
-              g_autofree char *path = g_build_filename (blobs, name, "partial", NULL);
-
-              if (name[0] != '.' && file_size (path) >= BIG_CUT_AFTER)
-                {
-                  g_free (partial);
-                  partial = g_steal_pointer (&path);
-                }
-            }
-        }
-      if (partial != NULL)
-        break;
-      g_usleep (20 * 1000);
-    }
-  cli_relay_kill (test->relay);
-
-  cut = cli_wait (sending);
-  g_assert_cmpint (cut->status, ==, 1);
-  g_assert_nonnull (strstr (cut->err, "kept"));
+  partial = send_cut_off (test, alice, "The big one", big_path, BIG_CUT_AFTER);
 
   id = only_blob_id (test->relay->data_dir);
   held = file_size (partial);
@@ -826,6 +840,74 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
+/* An upload cut short and resumed by a flush reports its progress on
+ * the attachment a view shows, and ends sent, as one sent at once: the
+ * model is the one the conversation made from the store. */
+static void
+test_resumed_progress (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'r');
+  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autofree char *partial = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
+  SottoMessenger *messenger;
+  SottoStore *store;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  partial = send_cut_off (test, alice, "Resumed", path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  /* The message with the file, as the view reads it from the store. */
+  messages = sotto_conversation_get_messages (conversation);
+  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (last))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (last), ==, "Resumed");
+  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), !=, SOTTO_ATTACHMENT_STATE_SENT);
+  g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
+
+  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+  g_assert_cmpuint (watch.progress->len, >=, 1);
+  for (guint i = 1; i < watch.progress->len; i++)
+    g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
+  g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
+
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_clear_object (&attachment);
+  g_clear_object (&last);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  g_array_unref (watch.progress);
+  g_array_unref (watch.states);
+}
+
 /* The blobs the attachment service keeps in @profile. */
 static guint
 count_profile_blobs (const char *profile)
@@ -930,6 +1012,137 @@ test_disappearing_not_saved (void)
   g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
 }
 
+/* The message's own timer decides whether its file is saved, not the
+ * conversation's: a file sent without a timer is saved, though the
+ * recipient set one on the conversation before it came. */
+static void
+test_message_timer_decides (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=10000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *secret_path = write_file (test, "secret.txt", MARKER, strlen (MARKER));
+  g_autofree char *downloads = g_build_filename (test->root, "downloads", NULL);
+  g_autofree char *expected = sha256_of_file (secret_path);
+  g_autoptr(CliResult) received = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *attachment;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  /* Alice has not heard of Bob's timer when she sends. */
+  cli_run_ok (test, bob, "timer", "alice", "300", NULL);
+  cli_run_ok (test, alice, "send", "bob", "Kept", "--attach", secret_path, NULL);
+  received = cli_run (test, bob, "--json", "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  cli_assert_ok (received);
+  lines = cli_parse_lines (received->out);
+  attachment = json_array_get_object_element (json_object_get_array_member (line_with_attachments (lines),
+                                                                            "attachments"), 0);
+  g_assert_false (json_object_has_member (attachment, "withheld"));
+  g_assert_cmpstr (json_object_get_string_member (attachment, "sha256"), ==, expected);
+  g_assert_false (folder_is_empty (downloads));
+}
+
+/* The bytes @pid has written to a file in @dir so far, through any of
+ * its descriptors, named or not (an unnamed file shows as "DIR/#N
+ * (deleted)"); 0 when it has none open there. */
+static guint64
+written_into (GPid        pid,
+              const char *dir)
+{
+  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
+  g_autoptr(GDir) listing = g_dir_open (fds, 0, NULL);
+  const char *name;
+  guint64 most = 0;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *link = g_build_filename (fds, name, NULL);
+      g_autofree char *target = g_file_read_link (link, NULL);
+      g_autofree char *info_path = g_strdup_printf ("/proc/%d/fdinfo/%s", pid, name);
+      g_autofree char *info = NULL;
+      const char *pos;
+
+      if (target == NULL || !g_str_has_prefix (target, prefix)
+          || !g_file_get_contents (info_path, &info, NULL, NULL)
+          || (pos = strstr (info, "pos:")) == NULL)
+        continue;
+      most = MAX (most, g_ascii_strtoull (pos + strlen ("pos:"), NULL, 10));
+    }
+
+  return most;
+}
+
+/* A receive killed (SIGKILL) while it decrypts a file into the download
+ * folder leaves no plaintext byte anywhere: not in the folder, where
+ * the file has no name until its blob passed its checks, nor in either
+ * profile or the relay; and a receive after it leaves none either. */
+static void
+test_killed_while_saving (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=200000000\nblob-quota-bytes=1000000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
+  g_autofree char *relay_dir = g_build_filename (test->root, "relay", NULL);
+  g_autofree char *big_path = NULL;
+  g_autoptr(GDir) listing = NULL;
+  GSubprocess *receiving;
+  const char *name;
+
+  /* The marker in every 4 KiB, so that any part of the file shows. */
+  {
+    g_autofree char *contents = g_malloc (BIG_SIZE / 2);
+
+    for (gsize i = 0; i < BIG_SIZE / 2; i++)
+      contents[i] = (char) (i * 31 + (i >> 13));
+    for (gsize i = 0; i + strlen (MARKER) < BIG_SIZE / 2; i += 4096)
+      memcpy (contents + i, MARKER, strlen (MARKER));
+    big_path = write_file (test, "big.bin", contents, BIG_SIZE / 2);
+  }
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
+
+  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
+  for (;;)
+    {
+      const char *pid = g_subprocess_get_identifier (receiving);
+
+      /* It must still be at work, not done already. */
+      g_assert_nonnull (pid);
+      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
+        break;
+      g_usleep (1000);
+    }
+  g_subprocess_send_signal (receiving, SIGKILL);
+  g_assert_true (g_subprocess_wait (receiving, NULL, NULL));
+  g_assert_true (g_subprocess_get_if_signaled (receiving));
+  g_object_unref (receiving);
+
+  g_assert_false (cli_tree_contains (downloads, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+
+  /* After a restart, whatever became of the file, only a whole one may
+   * show the marker. */
+  cli_run_ok (test, bob, "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  listing = g_dir_open (downloads, 0, NULL);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (downloads, name, NULL);
+      g_autofree char *expected = sha256_of_file (big_path);
+      g_autofree char *saved = sha256_of_file (path);
+
+      g_assert_cmpstr (saved, ==, expected);
+    }
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (relay_dir, MARKER, strlen (MARKER)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -944,8 +1157,11 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/expired", test_expired);
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
+  g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
+  g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
+  g_test_add_func ("/cli/attachments/message-timer-decides", test_message_timer_decides);
 
   return g_test_run ();
 }

@@ -149,6 +149,29 @@ own_sender_key (const char *profile,
   return key;
 }
 
+/* @profile's timeline of @group shows, once, that @member's key changed. */
+static void
+assert_key_change_shown (CliTest    *test,
+                         const char *profile,
+                         const char *group,
+                         const char *member)
+{
+  g_autoptr(GPtrArray) lines = group_history (test, profile, group);
+  guint n_shown = 0;
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
+        {
+          g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, member);
+          n_shown++;
+        }
+    }
+  g_assert_cmpuint (n_shown, ==, 1);
+}
+
 static gboolean
 lines_mention (GPtrArray  *lines,
                const char *text)
@@ -288,6 +311,64 @@ test_lifecycle (void)
   g_assert_cmpstr (json_object_get_string_member (line, "direction"), ==, "outgoing");
 }
 
+/* group list names each group with its title and member count, and
+ * group info finds a group by its exact title while only one has it.
+ * Alice is in @group, "Bouldering" with three members, and Bob left it. */
+static void
+assert_group_list (CliTest    *test,
+                   const char *group)
+{
+  g_autofree char *alice = cli_test_profile (test, "alice");
+  g_autofree char *bob = cli_test_profile (test, "bob");
+  g_autofree char *second = NULL;
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  JsonObject *line;
+
+  result = cli_run (test, alice, "--json", "group", "list", NULL);
+  cli_assert_ok (result);
+  lines = cli_parse_lines (result->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  line = g_ptr_array_index (lines, 0);
+  g_assert_cmpstr (json_object_get_string_member (line, "group"), ==, group);
+  g_assert_cmpstr (json_object_get_string_member (line, "title"), ==, "Bouldering");
+  g_assert_cmpint (json_object_get_int_member (line, "member_count"), ==, 3);
+  g_assert_true (json_object_get_boolean_member (line, "member"));
+  g_clear_pointer (&result, cli_result_free);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  result = cli_run (test, bob, "group", "list", NULL);
+  cli_assert_ok (result);
+  g_assert_nonnull (strstr (result->out, group));
+  g_assert_nonnull (strstr (result->out, "Climbing"));
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run (test, alice, "--json", "group", "info", "Bouldering", NULL);
+  cli_assert_ok (result);
+  info = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (info, "group"), ==, group);
+  g_clear_pointer (&result, cli_result_free);
+
+  /* Two groups with that title: the title names neither. */
+  second = create_group (test, alice, "Bouldering", "carol", "dave");
+  result = cli_run (test, alice, "group", "info", "Bouldering", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "info", "bouldering", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+
+  result = cli_run (test, alice, "group", NULL);
+  g_assert_cmpint (result->status, ==, 2);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "info", NULL);
+  g_assert_cmpint (result->status, ==, 2);
+  g_clear_pointer (&result, cli_result_free);
+  result = cli_run (test, alice, "group", "list", "extra", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+}
+
 /* Updates made at once by members who had not seen each other's: every
  * current member ends with the same group. */
 static void
@@ -326,10 +407,13 @@ test_concurrent (void)
   g_assert_cmpstr (at_alice, ==, "Bouldering v3 members: alice carol dave admins: alice");
   g_assert_cmpstr (at_carol, ==, at_alice);
   g_assert_cmpstr (at_dave, ==, at_alice);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  assert_group_list (test, group);
 }
 
 /* A member's new key shows in the group; a verified member's holds what
- * the group sends until the user accepts it. */
+ * the group sends until the user accepts it, and then it goes. */
 static void
 test_key_change (void)
 {
@@ -341,7 +425,6 @@ test_key_change (void)
   g_autofree char *number = NULL;
   g_autoptr(CliResult) held = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  gboolean shown = FALSE;
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
   g_ptr_array_unref (cli_receive (test, bob));
@@ -355,19 +438,7 @@ test_key_change (void)
   g_assert_cmpint (held->status, ==, 1);
   g_assert_nonnull (strstr (held->err, "safety number"));
 
-  lines = group_history (test, alice, group);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      JsonObject *line = g_ptr_array_index (lines, i);
-
-      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
-        {
-          g_assert_cmpstr (json_object_get_string_member (line, "from"), ==, "bob");
-          shown = TRUE;
-        }
-    }
-  g_assert_true (shown);
-  g_clear_pointer (&lines, g_ptr_array_unref);
+  assert_key_change_shown (test, alice, group, "bob");
 
   /* Carol got it; Bob's new key did not. */
   lines = cli_receive (test, carol);
@@ -377,10 +448,102 @@ test_key_change (void)
   g_assert_false (lines_mention (lines, "Is it still you?"));
   g_clear_pointer (&lines, g_ptr_array_unref);
 
+  /* Once Alice accepts, the held message reaches Bob too, kept until
+   * the relay took it, and once. */
   cli_run_ok (test, alice, "accept-identity", "bob", NULL);
   send_group_ok (test, alice, group, "Accepted");
   lines = cli_receive (test, bob);
+  g_assert_true (lines_mention (lines, "Is it still you?"));
   g_assert_true (lines_mention (lines, "Accepted"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  cli_run_ok (test, alice, "group", "info", group, NULL);
+  lines = cli_receive (test, bob);
+  g_assert_false (lines_mention (lines, "Is it still you?"));
+}
+
+/* The whole of @profile's group info --json, which every current member
+ * must print alike. */
+static char *
+group_info_json (CliTest    *test,
+                 const char *profile,
+                 const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "info", group, NULL);
+
+  cli_assert_ok (result);
+  return g_strdup (result->out);
+}
+
+/* A member resets their identity while the admin's removal of another
+ * and renaming of the group wait for it under the old key, which then
+ * opens nothing: once the
+ * others accept the new one the member is caught up on the new session
+ * and every current member agrees; the removed member reads nothing
+ * sent after.  Carol was verified by Bob, whose catch-up waits until he
+ * accepts her new key. */
+static void
+test_identity_reset (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autofree char *at_carol = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  send_group_ok (test, bob, group, "Hello from Bob");
+  g_ptr_array_unref (cli_receive (test, carol));
+  number = cli_safety_number (test, bob, "carol", "unverified");
+  cli_run_ok (test, bob, "verify", "carol", number, NULL);
+
+  /* The changes wait at the relay under Carol's old key when she
+   * resets it. */
+  cli_run_ok (test, alice, "group", "remove", group, "dave", NULL);
+  cli_run_ok (test, alice, "group", "rename", group, "Bouldering", NULL);
+  cli_run_ok (test, carol, "reset-identity", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+
+  /* Carol writes to both with her new key: Alice, who never verified
+   * her, takes it and shows it; Bob holds until he accepts. */
+  cli_send_ok (test, carol, "alice", "New key, same Carol");
+  cli_send_ok (test, carol, "bob", "New key, same Carol");
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, bob));
+  assert_key_change_shown (test, alice, group, "carol");
+  cli_run_ok (test, bob, "accept-identity", "carol", NULL);
+  cli_run_ok (test, bob, "group", "info", group, NULL);
+
+  send_group_ok (test, alice, group, "After Dave");
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  at_alice = group_info_json (test, alice, group);
+  at_bob = group_info_json (test, bob, group);
+  at_carol = group_info_json (test, carol, group);
+  g_assert_nonnull (strstr (at_alice, "\"Bouldering\""));
+  g_assert_null (strstr (at_alice, "\"dave\""));
+  g_assert_cmpstr (at_bob, ==, at_alice);
+  g_assert_cmpstr (at_carol, ==, at_alice);
+
+  lines = group_history (test, carol, group);
+  g_assert_true (lines_mention (lines, "After Dave"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, dave);
+  g_assert_false (lines_mention (lines, "After Dave"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = group_history (test, dave, group);
+  g_assert_false (lines_mention (lines, "After Dave"));
 }
 
 /* A change the relay could not take is kept, and goes once it is back:
@@ -420,6 +583,70 @@ test_relay_down (void)
   at_bob = group_summary (test, bob, group);
   g_assert_cmpstr (at_alice, ==, "Bouldering v2 members: alice bob carol admins: alice");
   g_assert_cmpstr (at_bob, ==, at_alice);
+}
+
+/* The unread count of @profile's one group, as group list prints it. */
+static gint64
+group_unread (CliTest    *test,
+              const char *profile)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "list", NULL);
+  g_autoptr(GPtrArray) lines = NULL;
+
+  cli_assert_ok (result);
+  lines = cli_parse_lines (result->out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  return json_object_get_int_member (g_ptr_array_index (lines, 0), "unread");
+}
+
+/* Members' messages are unread until the user reads them, up to one of
+ * them or all; changes and one's own messages are never unread, and the
+ * count outlives the process. */
+static void
+test_unread (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(CliResult) result = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  const char *second_id;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_assert_cmpint (group_unread (test, bob), ==, 0);
+
+  send_group_ok (test, alice, group, "One");
+  send_group_ok (test, alice, group, "Two");
+  send_group_ok (test, alice, group, "Three");
+  send_group_ok (test, bob, group, "Mine");
+  lines = cli_receive (test, bob);
+  g_assert_cmpuint (lines->len, ==, 3);
+  second_id = json_object_get_string_member (g_ptr_array_index (lines, 1), "id");
+  g_assert_cmpint (group_unread (test, bob), ==, 3);
+  g_assert_cmpint (group_unread (test, alice), ==, 0);
+
+  result = cli_run (test, bob, "--json", "group", "read", group, second_id, NULL);
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpint (json_object_get_int_member (object, "unread"), ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  g_assert_cmpint (group_unread (test, bob), ==, 1);
+
+  result = cli_run (test, bob, "group", "read", group, "no-such-message", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_clear_pointer (&result, cli_result_free);
+  g_assert_cmpint (group_unread (test, bob), ==, 1);
+
+  cli_run_ok (test, bob, "group", "read", group, NULL);
+  g_assert_cmpint (group_unread (test, bob), ==, 0);
+
+  /* Carol's count is her own: every member's message. */
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_assert_cmpint (group_unread (test, carol), ==, 4);
 }
 
 /* Alice makes Bob an admin, renames the group twice and removes him.
@@ -488,6 +715,8 @@ main (int   argc,
   g_test_add_func ("/cli/groups/concurrent", test_concurrent);
   g_test_add_func ("/cli/groups/key-change", test_key_change);
   g_test_add_func ("/cli/groups/relay-down", test_relay_down);
+  g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
+  g_test_add_func ("/cli/groups/unread", test_unread);
   g_test_add_func ("/cli/groups/removed-admin", test_removed_admin);
 
   return g_test_run ();

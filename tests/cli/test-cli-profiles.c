@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "sp-error.h"
@@ -241,6 +242,28 @@ test_profile_arguments (void)
   }
 }
 
+/* A small PNG file for an avatar, in the test's folder. */
+static char *
+write_avatar (CliTest *test)
+{
+  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+  char *png = g_build_filename (test->root, "small.png", NULL);
+
+  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
+
+  return png;
+}
+
+/* Alice takes the name "Alice", and her first message to Bob brings him
+ * her profile key. */
+static void
+name_alice_to_bob (CliTest    *test,
+                   const char *alice)
+{
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+}
+
 /* A new avatar under the same name is a profile change too: Bob hears
  * of it, and of removing it, with the name Alice still has. */
 static void
@@ -249,12 +272,9 @@ test_avatar_only (void)
   g_autoptr(CliTest) test = cli_test_new (FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
-  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
+  g_autofree char *png = write_avatar (test);
 
-  g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));
-  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
-  cli_send_ok (test, alice, "bob", "Hi Bob");
+  name_alice_to_bob (test, alice);
   assert_profile_events (test, bob, "alice", "Alice");
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
@@ -265,6 +285,50 @@ test_avatar_only (void)
 
   cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
   assert_profile_events (test, bob, "alice", "Alice");
+}
+
+/* What @profile's receive without --json says holds each of the
+ * strings after @unsaid, up to a NULL, and not @unsaid. */
+static void
+assert_told (CliTest    *test,
+             const char *profile,
+             const char *unsaid,
+             ...)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "receive", "--timeout", "0", NULL);
+  const char *said;
+  va_list args;
+
+  cli_assert_ok (result);
+  va_start (args, unsaid);
+  while ((said = va_arg (args, const char *)) != NULL)
+    g_assert_nonnull (strstr (result->out, said));
+  va_end (args);
+  g_assert_null (strstr (result->out, unsaid));
+}
+
+/* Without --json, Bob is told what changed of Alice's profile: her
+ * name, or her picture, not a new name she did not take. */
+static void
+test_changes_told (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *png = NULL;
+
+  name_alice_to_bob (test, alice);
+  assert_told (test, bob, "picture", "alice is now called", NULL);
+
+  png = write_avatar (test);
+  cli_run_ok (test, alice, "profile", "--name", "Alice", "--avatar", png, NULL);
+  assert_told (test, bob, "called", "alice changed their picture\n", NULL);
+
+  cli_run_ok (test, alice, "profile", "--name", "Alice", NULL);
+  assert_told (test, bob, "called", "alice removed their picture\n", NULL);
+
+  cli_run_ok (test, alice, "profile", "--name", "Alicia", "--avatar", png, NULL);
+  assert_told (test, bob, "removed", "alice is now called", "Alicia", "alice changed their picture\n", NULL);
 }
 
 int
@@ -278,6 +342,7 @@ main (int   argc,
   g_test_add_func ("/cli/profiles/block-rotates-key", test_block_rotates_key);
   g_test_add_func ("/cli/profiles/arguments", test_profile_arguments);
   g_test_add_func ("/cli/profiles/avatar-only", test_avatar_only);
+  g_test_add_func ("/cli/profiles/changes-told", test_changes_told);
 
   return g_test_run ();
 }

@@ -6,7 +6,10 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <sodium.h>
@@ -183,6 +186,40 @@ test_round_trip (Fixture       *fixture,
   g_assert_cmpuint (count_entries (fixture->downloads), ==, G_N_ELEMENTS (sizes));
 }
 
+/* A part file that a process died with (an older Sotto's, or one on a
+ * file system without unnamed files) goes with the next file saved in
+ * its folder; one that a live save holds (locked) stays. */
+static void
+test_leftover_parts (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GBytes) plaintext = plaintext_of_size (100);
+  g_autofree char *dead = g_build_filename (fixture->downloads, ".sotto-download-0123456789abcdef.part", NULL);
+  g_autofree char *live = g_build_filename (fixture->downloads, ".sotto-download-fedcba9876543210.part", NULL);
+  g_autofree char *blob_path = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GFile) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 key[SP_ATTACHMENT_KEY_SIZE];
+  guint8 digest[SP_ATTACHMENT_DIGEST_SIZE];
+  int held;
+
+  g_assert_true (g_file_set_contents (dead, MARKER, -1, NULL));
+  g_assert_true (g_file_set_contents (live, MARKER, -1, NULL));
+  held = g_open (live, O_RDONLY | O_CLOEXEC, 0);
+  g_assert_cmpint (held, >=, 0);
+  g_assert_cmpint (flock (held, LOCK_EX | LOCK_NB), ==, 0);
+
+  blob_path = encrypt_to_file (fixture, "kept.bin", plaintext, key, digest);
+  result = decrypt_file (fixture, blob_path, key, digest, 100, "kept.bin", &sha256, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+
+  g_assert_false (g_file_test (dead, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (live, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (close (held), ==, 0);
+}
+
 /* A file of the same name is never replaced: the new one gets a suffix
  * before its extension. */
 static void
@@ -339,6 +376,8 @@ main (int   argc,
   g_test_add_func ("/attachment-file/safe-name", test_safe_name);
   g_test_add ("/attachment-file/round-trip", Fixture, NULL,
               fixture_set_up, test_round_trip, fixture_tear_down);
+  g_test_add ("/attachment-file/leftover-parts", Fixture, NULL,
+              fixture_set_up, test_leftover_parts, fixture_tear_down);
   g_test_add ("/attachment-file/no-overwrite", Fixture, NULL,
               fixture_set_up, test_no_overwrite, fixture_tear_down);
   g_test_add ("/attachment-file/rejected", Fixture, NULL,

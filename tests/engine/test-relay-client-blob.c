@@ -418,31 +418,39 @@ count_children (GFile *dir)
 }
 
 /* Downloads and checks the blob into @spool, decrypts it into
- * @downloads and removes the checked blob again. */
+ * @downloads and removes the checked blob again: in two steps, a
+ * download then an export, or in @one_pass, as sotto-cli's receive
+ * saves a file. */
 static GFile *
 download_file (Fixture                     *fixture,
                const SottoAttachmentUpload *upload,
                GFile                       *spool,
                GFile                       *downloads,
+               gboolean                     one_pass,
                char                       **sha256,
                GError                     **error)
 {
   g_autoptr(GAsyncResult) downloaded = NULL;
   g_autoptr(GAsyncResult) exported = NULL;
   g_autoptr(GFile) blob = NULL;
-  GFile *saved;
+  GFile *saved = NULL;
 
   sotto_attachment_download_async (fixture->client, upload->id, upload->key, upload->digest, upload->size,
-                                   spool, NULL, NULL, NULL, engine_test_result_cb, &downloaded);
+                                   spool, one_pass ? downloads : NULL, "note.txt", NULL, NULL, NULL,
+                                   engine_test_result_cb, &downloaded);
   engine_test_wait (&downloaded);
-  blob = sotto_attachment_download_finish (downloaded, error);
+  blob = sotto_attachment_download_finish (downloaded, &saved, sha256, error);
   if (blob == NULL)
     return NULL;
 
-  sotto_attachment_export_async (blob, upload->key, upload->digest, upload->size, downloads, "note.txt",
-                                 NULL, engine_test_result_cb, &exported);
-  engine_test_wait (&exported);
-  saved = sotto_attachment_export_finish (exported, sha256, error);
+  if (!one_pass)
+    {
+      g_assert_null (saved);
+      sotto_attachment_export_async (blob, upload->key, upload->digest, upload->size, downloads, "note.txt",
+                                     NULL, engine_test_result_cb, &exported);
+      engine_test_wait (&exported);
+      saved = sotto_attachment_export_finish (exported, sha256, error);
+    }
   g_assert_true (g_file_delete (blob, NULL, NULL));
 
   return saved;
@@ -477,14 +485,15 @@ test_attachment_tampered (Fixture       *fixture,
   first_path = g_build_filename (fixture->dir, "blobs", first->id, "data", NULL);
   second_path = g_build_filename (fixture->dir, "blobs", second->id, "data", NULL);
 
-  for (i = 0; i < 2; i++)
+  /* Each way of downloading: in two steps, then in one pass. */
+  for (i = 0; i < 4; i++)
     {
       g_autofree char *sha256 = NULL;
       g_autoptr(GFile) saved = NULL;
 
       g_assert_true (g_file_get_contents (second_path, &blob, &blob_len, NULL));
       /* First the other blob in its place, then the right one cut short. */
-      if (i == 1)
+      if (i % 2 == 1)
         {
           g_clear_pointer (&blob, g_free);
           g_assert_true (g_file_get_contents (first_path, &blob, &blob_len, NULL));
@@ -493,19 +502,19 @@ test_attachment_tampered (Fixture       *fixture,
       g_assert_true (g_file_set_contents (first_path, blob, (gssize) blob_len, NULL));
       g_clear_pointer (&blob, g_free);
 
-      saved = download_file (fixture, first, spool, downloads, &sha256, &error);
+      saved = download_file (fixture, first, spool, downloads, i >= 2, &sha256, &error);
       g_assert_null (saved);
       g_assert_null (sha256);
       g_assert_nonnull (error);
-      if (i == 0)
+      if (i % 2 == 0)
         g_assert_error (error, SOTTO_ATTACHMENT_FILE_ERROR, SOTTO_ATTACHMENT_FILE_ERROR_REJECTED);
       g_clear_error (&error);
       g_assert_cmpuint (count_children (downloads), ==, 0);
       g_assert_cmpuint (count_children (spool), ==, 0);
 
-      if (i == 0)
+      /* Put the first blob back for the next round: upload it again. */
+      if (i < 3)
         {
-          /* Put the first blob back for the truncation: upload it again. */
           g_clear_pointer (&first, sotto_attachment_upload_free);
           first = upload_file (fixture, spool, first_contents, 3000, &error);
           g_assert_no_error (error);
@@ -541,10 +550,6 @@ test_attachment_upload (Fixture       *fixture,
     {
       g_autofree char *contents = g_strnfill (sizes[i], 'x');
       g_autoptr(SottoAttachmentUpload) upload = NULL;
-      g_autoptr(GFile) saved = NULL;
-      g_autofree char *sha256 = NULL;
-      g_autofree char *saved_contents = NULL;
-      gsize saved_len;
 
       if (sizes[i] > 0)
         memcpy (contents + sizes[i] / 2, MARKER, strlen (MARKER));
@@ -553,11 +558,24 @@ test_attachment_upload (Fixture       *fixture,
       g_assert_cmpuint (upload->size, ==, sizes[i]);
       g_assert_cmpuint (count_children (spool), ==, 0);
 
-      saved = download_file (fixture, upload, spool, downloads, &sha256, &error);
-      g_assert_no_error (error);
-      g_assert_true (g_file_load_contents (saved, NULL, &saved_contents, &saved_len, NULL, NULL));
-      g_assert_cmpmem (saved_contents, saved_len, contents, sizes[i]);
-      g_assert_cmpuint (count_children (spool), ==, 0);
+      /* In two steps, then in one pass, which must give the same. */
+      for (guint one_pass = 0; one_pass < 2; one_pass++)
+        {
+          g_autoptr(GFile) saved = NULL;
+          g_autofree char *sha256 = NULL;
+          g_autofree char *saved_contents = NULL;
+          g_autofree char *expected_sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                                          (const guchar *) contents, sizes[i]);
+          gsize saved_len;
+
+          saved = download_file (fixture, upload, spool, downloads, one_pass, &sha256, &error);
+          g_assert_no_error (error);
+          g_assert_true (g_file_load_contents (saved, NULL, &saved_contents, &saved_len, NULL, NULL));
+          g_assert_cmpmem (saved_contents, saved_len, contents, sizes[i]);
+          g_assert_cmpstr (sha256, ==, expected_sha256);
+          g_assert_cmpuint (count_children (spool), ==, 0);
+          g_assert_true (g_file_delete (saved, NULL, NULL));
+        }
     }
 
   g_assert_false (engine_test_profile_contains (relay_dir, MARKER, strlen (MARKER)));
@@ -591,7 +609,7 @@ test_attachment_expired (Fixture       *fixture,
 
   /* The relay counts its age in whole seconds. */
   g_usleep (2100 * 1000);
-  saved = download_file (fixture, upload, spool, downloads, &sha256, &error);
+  saved = download_file (fixture, upload, spool, downloads, TRUE, &sha256, &error);
   g_assert_null (saved);
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_EXPIRED);
   g_assert_cmpuint (count_children (downloads), ==, 0);

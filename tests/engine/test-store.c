@@ -14,9 +14,14 @@
 #include <sqlite3.h>
 
 #include "engine-test-util.h"
+#include "sotto-attachment-private.h"
 #include "sotto-contact-private.h"
+#include "sotto-content-attachment-private.h"
+#include "sotto-content-private.h"
 #include "sotto-conversation-private.h"
+#include "sotto-display-text-private.h"
 #include "sotto-message-private.h"
+#include "sotto-messenger.h"
 #include "sotto-store-private.h"
 
 #define PASSPHRASE "correct horse battery staple"
@@ -737,9 +742,10 @@ stored_standing (SottoStore *store,
 }
 
 /* Takes a database back from the marks of group messages that went
- * sealed, store schema 14 (sotto-store-groups.c). */
+ * sealed, store schema 13, and from the unread ones, schema 14
+ * (sotto-store-groups.c). */
 #define UNDO_SEALED_GROUP_EVENTS \
-  "DROP TABLE sealed_group_events;"
+  "DROP TABLE group_unread; DROP TABLE sealed_group_events;"
 
 /* Takes a database back from groups, schema 11 (sotto-store-groups.c). */
 #define UNDO_SCHEMA_11 \
@@ -1055,6 +1061,94 @@ test_store_batch (void)
   engine_test_remove_profile (profile);
 }
 
+/* A display name with a line break, a terminal escape and a
+ * right-to-left override, as versions before names were kept to one
+ * line accepted and stored. */
+#define OLD_NAME "Alice\nbob: the code is 1234\033[2J\u202Eevil"
+
+/* Names that earlier versions accepted and stored, and that the current
+ * rules refuse (one line, nothing that reorders it): the user's own
+ * profile name, a contact's, and a received file's name.  Each record
+ * loads, with the name on one line, rather than as damaged. */
+static void
+test_store_old_names (void)
+{
+  g_autoptr(SottoStore) store = NULL;
+  g_autoptr(SottoAccount) account = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = make_messages (1, "a file");
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GHashTable) contact_names = NULL;
+  g_autoptr(GBytes) avatar = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *own_name = NULL;
+  SottoAttachmentPointer *pointer = sotto_attachment_pointer_new ();
+  SottoMessageRecord *message = g_ptr_array_index (messages, 0);
+  const SottoAttachmentRecord *loaded;
+  guint8 *key = sodium_malloc (SOTTO_PROFILE_KEY_SIZE);
+  guint8 *own_key = NULL;
+  const char *contact_name;
+  GFile *profile = engine_test_make_profile ();
+  gint64 conversation_id;
+  gint64 contact_id;
+  gboolean uploaded;
+  gboolean changed;
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+  account = engine_test_make_account (store);
+  conversation = add_conversation (store, account, "erin", NULL, NULL);
+  conversation_id = _sotto_conversation_get_id (conversation);
+  contact_id = _sotto_contact_get_id (sotto_conversation_get_contact (conversation));
+  randombytes_buf (key, SOTTO_PROFILE_KEY_SIZE);
+
+  /* Written as an earlier version wrote them: the store's own functions,
+   * which never judged the names. */
+  g_assert_true (_sotto_store_save_own_profile (store, key, OLD_NAME, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_save_contact_profile_key (store, contact_id, key, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_save_contact_profile (store, contact_id, OLD_NAME, NULL, 1700000000000, &error));
+  g_assert_no_error (error);
+  pointer->blob_id = g_strnfill (2 * SOTTO_ATTACHMENT_BLOB_ID_SIZE, 'a');
+  pointer->size = 10;
+  pointer->content_type = g_strdup ("application/pdf");
+  pointer->file_name = g_strdup ("invoice\u202Efdp.exe\nsecond line");
+  message->attachments = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_attachment_record_free);
+  g_ptr_array_add (message->attachments, _sotto_attachment_record_new (SOTTO_ATTACHMENT_STATE_AVAILABLE, pointer));
+  sotto_attachment_pointer_free (pointer);
+  g_assert_true (_sotto_store_insert_messages (store, conversation_id, messages, &error));
+  g_assert_no_error (error);
+  g_clear_object (&conversation);
+  g_clear_object (&account);
+  engine_test_close_store (g_steal_pointer (&store));
+
+  store = engine_test_open_store (profile, PASSPHRASE);
+
+  g_assert_true (_sotto_store_load_own_profile (store, &own_key, &own_name, &avatar, &uploaded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (own_name, ==, "Alicebob: the code is 1234[2Jevil");
+  g_assert_true (_sotto_display_text_is_valid (own_name, strlen (own_name), SOTTO_PROFILE_MAX_NAME));
+
+  contact_names = _sotto_store_list_contact_profile_names (store, &error);
+  g_assert_no_error (error);
+  contact_name = g_hash_table_lookup (contact_names, &conversation_id);
+  g_assert_cmpstr (contact_name, ==, "Alicebob: the code is 1234[2Jevil");
+
+  page = _sotto_store_load_messages (store, conversation_id, 0, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  message = g_ptr_array_index (page, 0);
+  g_assert_nonnull (message->attachments);
+  loaded = g_ptr_array_index (message->attachments, 0);
+  g_assert_cmpstr (loaded->pointer->file_name, ==, "invoicefdp.exesecond line");
+  g_assert_true (sotto_attachment_pointer_is_valid (loaded->pointer));
+
+  sodium_free (key);
+  sodium_free (own_key);
+  engine_test_close_store (g_steal_pointer (&store));
+  engine_test_remove_profile (profile);
+}
+
 static void
 test_store_closed (void)
 {
@@ -1154,6 +1248,7 @@ main (int   argc,
   g_test_add_func ("/engine/store/migrate-actions", test_store_migrate_actions);
   g_test_add_func ("/engine/store/tampered", test_store_tampered);
   g_test_add_func ("/engine/store/in-use", test_store_in_use);
+  g_test_add_func ("/engine/store/old-names", test_store_old_names);
   g_test_add_func ("/engine/store/exists", test_store_exists);
   g_test_add_func ("/engine/store/batch", test_store_batch);
   g_test_add_func ("/engine/store/closed", test_store_closed);

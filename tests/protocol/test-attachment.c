@@ -168,42 +168,6 @@ sample_clear (Sample *sample)
   g_free (sample->blob);
 }
 
-/* sp_attachment_decrypt() in one pass: update from the start, @chunk
- * bytes at a time (0: all at once), then final, which alone judges the
- * blob.  Returns final's verdict, or the first error before it. */
-static int
-decrypt_one_pass (uint8_t       *out,
-                  size_t         out_size,
-                  size_t        *out_len,
-                  const uint8_t  key[SP_ATTACHMENT_KEY_SIZE],
-                  const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
-                  uint64_t       size,
-                  const uint8_t *blob,
-                  size_t         blob_len,
-                  size_t         chunk)
-{
-  SpAttachmentDecryptor *decryptor = NULL;
-  size_t written = 0;
-  int ret;
-
-  if (chunk == 0)
-    chunk = MAX (blob_len, 1);
-  ret = sp_attachment_decryptor_new (&decryptor, key, digest, size);
-  for (size_t offset = 0; ret == SP_OK && offset < blob_len; offset += chunk)
-    {
-      size_t len = 0;
-
-      ret = sp_attachment_decryptor_update (decryptor, out + written, out_size - written, &len, blob + offset,
-                                            MIN (chunk, blob_len - offset));
-      written += len;
-    }
-  if (ret == SP_OK)
-    ret = sp_attachment_decryptor_final (decryptor);
-  sp_attachment_decryptor_free (decryptor);
-  *out_len = written;
-  return ret;
-}
-
 static void
 test_vectors (void)
 {
@@ -301,8 +265,8 @@ test_streaming (void)
           g_assert_cmpmem (back, back_len, sample.plaintext, sample.size);
 
           memset (back, 0, sample.size + 1);
-          g_assert_cmpint (decrypt_one_pass (back, sample.size + 1, &back_len, sample.key, sample.digest,
-                                             sample.size, blob, blob_len, chunk), ==, SP_OK);
+          g_assert_cmpint (sp_attachment_decrypt_one_pass (back, sample.size, &back_len, sample.key, sample.digest,
+                                                           sample.size, blob, blob_len, chunk), ==, SP_OK);
           g_assert_cmpmem (back, back_len, sample.plaintext, sample.size);
         }
       sample_clear (&sample);
@@ -382,12 +346,33 @@ test_misuse (void)
   sample_clear (&sample);
 }
 
+/* One pass refuses @blob with @expected, and wipes the @size bytes it
+ * may have written, and only those. */
+static void
+assert_one_pass_refuses (const Sample  *sample,
+                         const uint8_t  digest[SP_ATTACHMENT_DIGEST_SIZE],
+                         size_t         size,
+                         const uint8_t *blob,
+                         size_t         blob_len,
+                         size_t         chunk,
+                         int            expected)
+{
+  g_autofree uint8_t *out = g_malloc (size + 1);
+  size_t len = 0;
+
+  memset (out, 0xcc, size + 1);
+  g_assert_cmpint (sp_attachment_decrypt_one_pass (out, size, &len, sample->key, digest, size, blob, blob_len, chunk),
+                   ==, expected);
+  assert_filled (out, size, 0);
+  g_assert_cmpuint (out[size], ==, 0xcc);
+}
+
 /* A blob refused for its length, digest or MAC leaves the output alone;
- * one pass refuses it with the same error. */
+ * one pass refuses it with the same error, and wipes what it wrote. */
 static void
 test_refused_untouched (void)
 {
-  uint8_t digest[SP_ATTACHMENT_DIGEST_SIZE], out[17], one_pass[17 + 16];
+  uint8_t digest[SP_ATTACHMENT_DIGEST_SIZE], out[17];
   size_t len = 0;
   Sample sample;
 
@@ -402,16 +387,15 @@ test_refused_untouched (void)
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, sample.digest, sizeof out,
                                               damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_DIGEST);
       assert_filled (out, sizeof out, 0xcc);
-      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, sample.digest, sizeof out,
-                                         damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_DIGEST);
+      assert_one_pass_refuses (&sample, sample.digest, sizeof out, damaged, sample.blob_len, i % 40,
+                               SP_ERR_BAD_DIGEST);
 
       /* With a digest of the damaged blob, only its sender could give. */
       sha256 (digest, damaged, sample.blob_len);
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, digest, sizeof out,
                                               damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_MAC);
       assert_filled (out, sizeof out, 0xcc);
-      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, digest, sizeof out,
-                                         damaged, sample.blob_len, i % 40), ==, SP_ERR_BAD_MAC);
+      assert_one_pass_refuses (&sample, digest, sizeof out, damaged, sample.blob_len, i % 40, SP_ERR_BAD_MAC);
     }
 
   for (size_t cut = 0; cut < sample.blob_len; cut += 13)
@@ -420,12 +404,16 @@ test_refused_untouched (void)
       g_assert_cmpint (sp_attachment_decrypt (out, sizeof out, &len, sample.key, digest, sizeof out,
                                               sample.blob, cut, 0), ==, SP_ERR_MALFORMED);
       assert_filled (out, sizeof out, 0xcc);
-      g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, sample.key, digest, sizeof out,
-                                         sample.blob, cut, 0), ==, SP_ERR_MALFORMED);
+      assert_one_pass_refuses (&sample, digest, sizeof out, sample.blob, cut, 0, SP_ERR_MALFORMED);
     }
 
+  /* Too little room is the caller's mistake, told before anything is
+   * written, in either form. */
   g_assert_cmpint (sp_attachment_decrypt (out, sizeof out - 1, &len, sample.key, sample.digest, sizeof out,
                                           sample.blob, sample.blob_len, 0), ==, SP_ERR_BUFFER_TOO_SMALL);
+  assert_filled (out, sizeof out, 0xcc);
+  g_assert_cmpint (sp_attachment_decrypt_one_pass (out, sizeof out - 1, &len, sample.key, sample.digest, sizeof out,
+                                                   sample.blob, sample.blob_len, 0), ==, SP_ERR_BUFFER_TOO_SMALL);
   assert_filled (out, sizeof out, 0xcc);
   sample_clear (&sample);
 }
@@ -480,9 +468,13 @@ decrypt_padded (const uint8_t  padded[544],
   g_assert_cmpint (sp_hmac_sha256 (blob + 16 + 544, key + 32, 32, blob, 16 + 544), ==, SP_OK);
   sha256 (digest, blob, 16 + 544 + 32);
   rc = sp_attachment_decrypt (out, out_size, &len, key, digest, size, blob, 16 + 544 + 32, chunk);
-  /* One pass judges the padding as two do. */
-  g_assert_cmpint (decrypt_one_pass (one_pass, sizeof one_pass, &len, key, digest, size, blob, 16 + 544 + 32, chunk),
-                   ==, rc);
+  /* One pass judges the padding as two do, and decrypts the same. */
+  g_assert_cmpint (sp_attachment_decrypt_one_pass (one_pass, sizeof one_pass, &len, key, digest, size,
+                                                   blob, 16 + 544 + 32, chunk), ==, rc);
+  if (rc == SP_OK)
+    g_assert_cmpmem (one_pass, len, out, size);
+  else
+    assert_filled (one_pass, size, 0);
   return rc;
 }
 

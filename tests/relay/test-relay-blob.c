@@ -73,16 +73,17 @@ expected_digest (guint64 first,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
-/* Creates an upload of `size` bytes; returns its id, or NULL with the
- * error code in *error_code. */
+/* Creates an upload of `size` bytes on `relay`; returns its id, or
+ * NULL with the answer's status in *status. */
 static char *
-create_upload (TestFixture *fixture,
-               TestAccount *account,
-               guint64      size,
-               guint       *status)
+create_upload_on (TestFixture *fixture,
+                  TestRelay   *relay,
+                  TestAccount *account,
+                  guint64      size,
+                  guint       *status)
 {
   g_autofree char *body = g_strdup_printf ("{\"size\":%" G_GUINT64_FORMAT "}", size);
-  g_autoptr(TestResponse) response = test_request (fixture->session, fixture->relay, "POST", "/v1/attachments",
+  g_autoptr(TestResponse) response = test_request (fixture->session, relay, "POST", "/v1/attachments",
                                                    account != NULL ? account->auth : NULL, body);
   JsonObject *object;
 
@@ -94,6 +95,15 @@ create_upload (TestFixture *fixture,
   g_assert_cmpint (json_object_get_int_member (object, "size"), ==, (gint64) size);
   g_assert_cmpint (json_object_get_int_member (object, "offset"), ==, 0);
   return g_strdup (json_object_get_string_member (object, "id"));
+}
+
+static char *
+create_upload (TestFixture *fixture,
+               TestAccount *account,
+               guint64      size,
+               guint       *status)
+{
+  return create_upload_on (fixture, fixture->relay, account, size, status);
 }
 
 /* Reads one answer's head and JSON body from a raw socket. */
@@ -288,29 +298,32 @@ assert_downloads (TestRelay  *relay,
 }
 
 static JsonObject *
-upload_status (TestFixture  *fixture,
-               TestAccount  *account,
-               const char   *id,
-               TestResponse **holder)
+upload_status_on (TestFixture   *fixture,
+                  TestRelay     *relay,
+                  TestAccount   *account,
+                  const char    *id,
+                  TestResponse **holder)
 {
   g_autofree char *path = g_strdup_printf ("/v1/attachments/%s/upload", id);
 
-  *holder = test_request (fixture->session, fixture->relay, "GET", path, account->auth, NULL);
+  *holder = test_request (fixture->session, relay, "GET", path, account->auth, NULL);
   return (*holder)->status == 200 ? test_response_object (*holder) : NULL;
 }
 
-/* The offset an upload stands at, once no part of it is under way. */
+/* The offset an upload stands at, as `relay` tells it once no part of
+ * it is under way. */
 static gint64
-wait_for_offset (TestFixture *fixture,
-                 TestAccount *account,
-                 const char  *id)
+wait_for_offset_on (TestFixture *fixture,
+                    TestRelay   *relay,
+                    TestAccount *account,
+                    const char  *id)
 {
   gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
 
   for (;;)
     {
       g_autoptr(TestResponse) response = NULL;
-      JsonObject *object = upload_status (fixture, account, id, &response);
+      JsonObject *object = upload_status_on (fixture, relay, account, id, &response);
 
       if (object != NULL)
         return json_object_get_int_member (object, "offset");
@@ -329,6 +342,42 @@ blob_path (TestFixture *fixture,
   return g_build_filename (fixture->dir, "blobs", id, name, NULL);
 }
 
+/* How many bytes of blob `id` the relay's store holds, as files in
+ * DATA_DIR/blobs or as rows in its PostgreSQL database, and whether the
+ * blob is committed; -1 when there is no such blob. */
+static gint64
+stored_bytes (TestFixture *fixture,
+              const char  *id,
+              gboolean    *committed)
+{
+  g_autofree char *data = blob_path (fixture, id, "data");
+  g_autofree char *partial = blob_path (fixture, id, "partial");
+  g_autofree char *stored_sql = NULL;
+  g_autofree char *committed_sql = NULL;
+  g_autofree char *chunks_sql = NULL;
+  GStatBuf st;
+  gint64 stored;
+
+  if (!test_relay_uses_postgresql ())
+    {
+      *committed = g_stat (data, &st) == 0;
+      if (!*committed && g_stat (partial, &st) != 0)
+        return -1;
+      g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      return st.st_size;
+    }
+  stored_sql = g_strdup_printf ("SELECT coalesce ((SELECT stored FROM blobs WHERE id = '%s'), -1)", id);
+  committed_sql = g_strdup_printf ("SELECT count (*) FROM blobs WHERE id = '%s' AND committed", id);
+  /* In one statement, which sees what the relay committed at once. */
+  chunks_sql = g_strdup_printf ("SELECT count (*) FROM blobs WHERE id = '%s' AND stored <> "
+                                "(SELECT coalesce (sum (length (data)), 0) FROM blob_chunks WHERE blob = '%s')",
+                                id, id);
+  stored = test_fixture_query_int (fixture, stored_sql);
+  *committed = test_fixture_query_int (fixture, committed_sql) == 1;
+  g_assert_cmpint (test_fixture_query_int (fixture, chunks_sql), ==, 0);
+  return stored;
+}
+
 static void
 test_empty (TestFixture   *fixture,
             gconstpointer  data)
@@ -342,7 +391,7 @@ test_empty (TestFixture   *fixture,
 
   assert_part_done (response, 0, TRUE);
   assert_downloads (fixture->relay, alice->auth, id, 0);
-  object = upload_status (fixture, alice, id, &status);
+  object = upload_status_on (fixture, fixture->relay, alice, id, &status);
   g_assert_nonnull (object);
   g_assert_true (json_object_get_boolean_member (object, "complete"));
   /* No byte of an empty blob can be asked for. */
@@ -358,7 +407,6 @@ test_round_trip (TestFixture   *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autofree char *id = create_upload (fixture, alice, size, NULL);
-  g_autofree char *data_path = blob_path (fixture, id, "data");
   g_autoptr(TestResponse) response = NULL;
   g_autofree char *middle = expected_digest (100, 200);
   g_autofree char *tail = expected_digest (size - 10, size);
@@ -367,7 +415,7 @@ test_round_trip (TestFixture   *fixture,
   g_auto(Download) past = { 0 };
   g_autofree char *whole_range = g_strdup_printf ("bytes 100-199/%" G_GUINT64_FORMAT, size);
   g_autofree char *from_end = g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-", size);
-  GStatBuf st;
+  gboolean committed = FALSE;
 
   /* Not downloadable until the upload is complete. */
   download (fixture->relay, bob->auth, id, NULL, &part);
@@ -377,9 +425,8 @@ test_round_trip (TestFixture   *fixture,
 
   response = put (fixture->relay, alice->auth, id, 0, size, size, PART_WHOLE);
   assert_part_done (response, size, TRUE);
-  g_assert_cmpint (g_stat (data_path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, ==, (gint64) size);
-  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (stored_bytes (fixture, id, &committed), ==, (gint64) size);
+  g_assert_true (committed);
 
   /* Any account may download it; the uploader may too. */
   assert_downloads (fixture->relay, bob->auth, id, size);
@@ -437,13 +484,12 @@ test_unauthenticated (TestFixture   *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *wrong = test_basic_auth (alice->uuid, 1, "not-the-password-at-all");
   g_autofree char *id = create_upload (fixture, alice, size, NULL);
-  g_autofree char *partial = blob_path (fixture, id, "partial");
   g_autoptr(TestResponse) anonymous = NULL;
   g_autoptr(TestResponse) impostor = NULL;
   g_autoptr(TestResponse) done = NULL;
   g_auto(Download) nobody = { 0 };
   guint status = 0;
-  GStatBuf st;
+  gboolean committed = TRUE;
 
   g_assert_null (create_upload (fixture, NULL, 10, &status));
   g_assert_cmpuint (status, ==, 401);
@@ -452,8 +498,8 @@ test_unauthenticated (TestFixture   *fixture,
   g_assert_cmpuint (anonymous->status, ==, 401);
   impostor = put (fixture->relay, wrong, id, 0, size, size, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (impostor->status, ==, 401);
-  g_assert_cmpint (g_stat (partial, &st), ==, 0);
-  g_assert_cmpint (st.st_size, ==, 0);
+  g_assert_cmpint (stored_bytes (fixture, id, &committed), ==, 0);
+  g_assert_false (committed);
 
   done = put (fixture->relay, alice->auth, id, 0, size, size, PART_WHOLE);
   assert_part_done (done, size, TRUE);
@@ -495,12 +541,12 @@ test_resume (TestFixture   *fixture,
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
   close (fd);
 
-  offset = wait_for_offset (fixture, alice, id);
+  offset = wait_for_offset_on (fixture, fixture->relay, alice, id);
   /* What the relay took before the socket closed is all kept. */
   g_assert_cmpint (offset, ==, (gint64) half);
   /* Only the owner learns how far an upload got. */
   g_clear_pointer (&strange, test_response_free);
-  g_assert_null (upload_status (fixture, bob, id, &strange));
+  g_assert_null (upload_status_on (fixture, fixture->relay, bob, id, &strange));
   g_assert_cmpuint (strange->status, ==, 404);
 
   /* A part that does not start there is refused, with the offset. */
@@ -587,7 +633,7 @@ test_last_part_unanswered (TestFixture   *fixture,
   for (;;)
     {
       g_autoptr(TestResponse) response = NULL;
-      JsonObject *object = upload_status (fixture, alice, id, &response);
+      JsonObject *object = upload_status_on (fixture, fixture->relay, alice, id, &response);
 
       if (object != NULL)
         {
@@ -641,16 +687,15 @@ test_restart (TestFixture   *fixture,
   guint64 size = 16 * MIB;
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *id = create_upload (fixture, alice, size, NULL);
-  g_autofree char *partial = blob_path (fixture, id, "partial");
   gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
   g_autoptr(TestResponse) done = NULL;
+  gboolean committed;
   gint64 offset;
-  GStatBuf st = { 0 };
   int fd;
 
   fd = start_part (fixture->relay, alice->auth, id, 0, size, size, TRUE);
   send_bytes (fd, 0, size / 2);
-  while (g_stat (partial, &st) == 0 && st.st_size < (goffset) (size / 4))
+  while (stored_bytes (fixture, id, &committed) < (gint64) (size / 4))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (10000);
@@ -659,7 +704,7 @@ test_restart (TestFixture   *fixture,
   close (fd);
   test_relay_restart (fixture->relay);
 
-  offset = wait_for_offset (fixture, alice, id);
+  offset = wait_for_offset_on (fixture, fixture->relay, alice, id);
   g_assert_cmpint (offset, >=, (gint64) (size / 4));
   g_assert_cmpint (offset, <=, (gint64) (size / 2));
   done = put (fixture->relay, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
@@ -734,16 +779,15 @@ test_expiry (TestFixture   *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *id = create_upload (fixture, alice, 100, NULL);
   g_autofree char *other = create_upload (fixture, alice, 100, NULL);
-  g_autofree char *blob_dir = g_build_filename (fixture->dir, "blobs", id, NULL);
   g_autofree char *conf_path = g_build_filename (fixture->dir, "relay.conf", NULL);
   g_autofree char *fast_conf = NULL;
   g_autofree char *later = NULL;
-  g_autofree char *later_dir = NULL;
   g_autoptr(TestResponse) done = NULL;
   g_autoptr(TestResponse) late = NULL;
   g_autoptr(TestResponse) status = NULL;
   g_auto(Download) gone = { 0 };
   g_auto(Download) swept = { 0 };
+  gboolean committed;
   gint64 deadline;
   guint code = 0;
 
@@ -760,7 +804,7 @@ test_expiry (TestFixture   *fixture,
   g_assert_cmpuint (gone.status, ==, 410);
   late = put (fixture->relay, alice->auth, other, 0, 100, 100, PART_WHOLE | PART_HEAD_ONLY);
   g_assert_cmpuint (late->status, ==, 410);
-  g_assert_null (upload_status (fixture, alice, other, &status));
+  g_assert_null (upload_status_on (fixture, fixture->relay, alice, other, &status));
   g_assert_cmpuint (status->status, ==, 410);
 
   /* A relay sweeps as it starts, and then every blob-sweep-seconds. */
@@ -769,7 +813,7 @@ test_expiry (TestFixture   *fixture,
   g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
   test_relay_restart (fixture->relay);
   deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
-  while (g_file_test (blob_dir, G_FILE_TEST_EXISTS))
+  while (stored_bytes (fixture, id, &committed) >= 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20000);
@@ -785,9 +829,8 @@ test_expiry (TestFixture   *fixture,
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20000);
     }
-  later_dir = g_build_filename (fixture->dir, "blobs", later, NULL);
-  g_assert_true (g_file_test (later_dir, G_FILE_TEST_IS_DIR));
-  while (g_file_test (later_dir, G_FILE_TEST_EXISTS))
+  g_assert_cmpint (stored_bytes (fixture, later, &committed), ==, 0);
+  while (stored_bytes (fixture, later, &committed) >= 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_usleep (20000);
@@ -904,13 +947,18 @@ test_damaged_logged_once (TestFixture   *fixture,
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
   g_autofree char *id = create_upload (fixture, alice, 1000, NULL);
   g_autofree char *data_path = blob_path (fixture, id, "data");
+  g_autofree char *cut = g_strdup_printf ("UPDATE blob_chunks SET data = substring (data FROM 1 FOR 500) "
+                                          "WHERE blob = '%s'", id);
   g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, 0, 1000, 1000, PART_WHOLE);
 
   assert_part_done (done, 1000, TRUE);
   /* The relay warns, which the suite's G_DEBUG would make fatal. */
   g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
   test_relay_free (fixture->relay);
-  g_assert_cmpint (truncate (data_path, 500), ==, 0);
+  if (test_relay_uses_postgresql ())
+    test_fixture_query_int (fixture, cut);
+  else
+    g_assert_cmpint (truncate (data_path, 500), ==, 0);
   fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, tolerant);
 
   for (guint i = 0; i < 5; i++)
@@ -920,8 +968,223 @@ test_damaged_logged_once (TestFixture   *fixture,
       download (fixture->relay, alice->auth, id, NULL, &refused);
       g_assert_cmpuint (refused.status, >=, 500);
     }
-  g_assert_cmpuint (log_count (fixture->relay, "bytes of a blob of 1000"), ==, 1);
+  g_assert_cmpuint (log_count (fixture->relay, "holds 500 bytes of a blob of 1000"), ==, 1);
   g_assert_cmpuint (log_count (fixture->relay, "WARNING"), ==, 1);
+}
+
+/* Several relay nodes on one PostgreSQL database: another node of the
+ * fixture relay's, on a data directory of its own, which `*dir` holds
+ * for test_node_free(). */
+static TestRelay *
+start_node (TestFixture *fixture,
+            const char  *conf,
+            char       **dir)
+{
+  g_autofree char *url = test_relay_data_dir_database (fixture->dir);
+  TestRelaySetup setup = { .database = url };
+
+  *dir = test_relay_make_data_dir ();
+  return test_relay_start_with (*dir, conf, &setup);
+}
+
+static void
+stop_node (TestRelay *node,
+           char      *dir)
+{
+  g_assert_cmpint (test_relay_stop (node), ==, 0);
+  test_relay_free (node);
+  test_relay_remove_data_dir (dir);
+  g_free (dir);
+}
+
+/* A part sent to node A, cut off halfway; the upload resumed on node B,
+ * which waits for A to let go of it, and downloaded whole from node C. */
+static void
+test_nodes_resume (TestFixture   *fixture,
+                   gconstpointer  conf)
+{
+  guint64 size = 8 * MIB + 5;
+  g_autofree char *b_dir = NULL;
+  g_autofree char *c_dir = NULL;
+  TestRelay *b = start_node (fixture, conf, &b_dir);
+  TestRelay *c = start_node (fixture, conf, &c_dir);
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, c, "bob", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) done = NULL;
+  gint64 offset;
+  int fd;
+
+  fd = start_part (fixture->relay, alice->auth, id, 0, size, size, FALSE);
+  send_bytes (fd, 0, size / 2);
+  close (fd);
+  offset = wait_for_offset_on (fixture, b, alice, id);
+  g_assert_cmpint (offset, ==, (gint64) (size / 2));
+  done = put (b, alice->auth, id, (guint64) offset, size - (guint64) offset, size, PART_RANGED);
+  assert_part_done (done, size, TRUE);
+  assert_downloads (c, bob->auth, id, size);
+  assert_downloads (fixture->relay, bob->auth, id, size);
+  stop_node (b, g_steal_pointer (&b_dir));
+  stop_node (c, g_steal_pointer (&c_dir));
+}
+
+/* One account's quota counts its blobs on every node. */
+static void
+test_nodes_quota (TestFixture   *fixture,
+                  gconstpointer  conf)
+{
+  g_autofree char *b_dir = NULL;
+  TestRelay *b = start_node (fixture, conf, &b_dir);
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *first = create_upload (fixture, alice, 600000, NULL);
+  g_autofree char *small = NULL;
+  guint status = 0;
+
+  g_assert_nonnull (first);
+  g_assert_null (create_upload_on (fixture, b, alice, 500000, &status));
+  g_assert_cmpuint (status, ==, 507);
+  small = create_upload_on (fixture, b, alice, 300000, NULL);
+  g_assert_nonnull (small);
+  g_assert_null (create_upload (fixture, alice, 200000, &status));
+  g_assert_cmpuint (status, ==, 507);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT bytes FROM blob_usage"), ==, 900000);
+  stop_node (b, g_steal_pointer (&b_dir));
+}
+
+/* Parts of one upload sent to two nodes at once, each asking to be told
+ * before it sends its body: one node lets its part in, and the other
+ * answers `409 upload-busy`, to a part or to where the upload stands,
+ * for as long as that part goes on. */
+static void
+test_nodes_racing_parts (TestFixture   *fixture,
+                         gconstpointer  conf)
+{
+  guint64 size = 2 * MIB + 1;
+  g_autofree char *b_dir = NULL;
+  TestRelay *b = start_node (fixture, conf, &b_dir);
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, size, NULL);
+  g_autofree char *head = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Authorization: %s\r\nExpect: 100-continue\r\n"
+                                           "Content-Length: %" G_GUINT64_FORMAT "\r\n\r\n", id, alice->auth, size);
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  TestRelay *nodes[2] = { fixture->relay, b };
+  int fds[2] = { test_raw_connect (nodes[0]), test_raw_connect (nodes[1]) };
+  GString *replies[2] = { g_string_new (NULL), g_string_new (NULL) };
+  g_autoptr(TestResponse) done = NULL;
+  g_autoptr(TestResponse) hidden = NULL;
+  int winner = -1;
+
+  for (guint i = 0; i < 2; i++)
+    test_raw_write_string (fds[i], head);
+  for (int i = 0; i < 2; i++)
+    {
+      while (strstr (replies[i]->str, "\r\n\r\n") == NULL)
+        g_assert_cmpint (test_raw_read (fds[i], replies[i], deadline), ==, TEST_READ_DATA);
+      if (g_str_has_prefix (replies[i]->str, "HTTP/1.1 100 Continue\r\n"))
+        {
+          g_assert_cmpint (winner, ==, -1);
+          winner = i;
+          continue;
+        }
+      g_assert_true (g_str_has_prefix (replies[i]->str, "HTTP/1.1 409 "));
+      while (strstr (replies[i]->str, "\"upload-busy\"") == NULL)
+        g_assert_cmpint (test_raw_read (fds[i], replies[i], deadline), ==, TEST_READ_DATA);
+    }
+  g_assert_cmpint (winner, >=, 0);
+  g_assert_null (upload_status_on (fixture, nodes[1 - winner], alice, id, &hidden));
+  g_assert_cmpuint (hidden->status, ==, 409);
+  g_assert_cmpstr (test_response_error (hidden), ==, "upload-busy");
+  send_bytes (fds[winner], 0, size);
+  done = read_answer (fds[winner]);
+  assert_part_done (done, size, TRUE);
+  assert_downloads (nodes[1 - winner], alice->auth, id, size);
+  for (guint i = 0; i < 2; i++)
+    {
+      close (fds[i]);
+      g_string_free (replies[i], TRUE);
+    }
+  stop_node (b, g_steal_pointer (&b_dir));
+}
+
+/* PostgreSQL restarted under the relay: the connections its blob store
+ * kept are gone, and the next request makes a new one rather than
+ * failing on one of them. */
+static void
+test_postgresql_restart (TestFixture   *fixture,
+                         gconstpointer  conf)
+{
+  /* The relay's storage warns of the outage, as it should. */
+  const char *tolerant[] = { "G_DEBUG", NULL };
+  g_autoptr(TestAccount) alice = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *later = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline;
+  guint code = 0;
+
+  g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
+  test_relay_free (fixture->relay);
+  fixture->relay = test_relay_start_full (fixture->dir, conf, NULL, FALSE, tolerant);
+  alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  id = create_upload (fixture, alice, 1000, NULL);
+  done = put (fixture->relay, alice->auth, id, 0, 1000, 1000, PART_WHOLE);
+  assert_part_done (done, 1000, TRUE);
+
+  test_postgresql_server_stop ();
+  test_postgresql_server_start ();
+  /* Until the relay's storage has its connection back. */
+  deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  while (test_whoami_status (fixture->session, fixture->relay, alice->auth) != 200)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (100000);
+    }
+  later = create_upload (fixture, alice, 1000, &code);
+  g_assert_cmpuint (code, ==, 200);
+  assert_downloads (fixture->relay, alice->auth, id, 1000);
+}
+
+/* Two nodes that sweep every second: the expired blobs' rows go, each
+ * owner gets back exactly what it was charged, and a node that did not
+ * sweep sees it. */
+static void
+test_nodes_expiry (TestFixture   *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *fast_conf = conf_with ("[limits]\nblob-quota-bytes=8192\nblob-max-age-seconds=1\n"
+                                          "blob-sweep-seconds=1\n");
+  g_autofree char *b_dir = NULL;
+  g_autofree char *c_dir = NULL;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = create_upload (fixture, alice, 100, NULL);
+  g_autofree char *other = create_upload (fixture, alice, 4000, NULL);
+  g_autoptr(TestResponse) done = put (fixture->relay, alice->auth, id, 0, 100, 100, PART_WHOLE);
+  gint64 deadline = g_get_monotonic_time () + ANSWER_TIMEOUT_US;
+  g_autofree char *later = NULL;
+  TestRelay *b;
+  TestRelay *c;
+  guint code = 0;
+
+  assert_part_done (done, 100, TRUE);
+  /* An upload never sent fills the rest of the quota. */
+  g_assert_nonnull (other);
+  g_assert_null (create_upload (fixture, alice, 0, &code));
+  g_assert_cmpuint (code, ==, 507);
+  g_usleep (1100 * 1000);
+  b = start_node (fixture, fast_conf, &b_dir);
+  c = start_node (fixture, fast_conf, &c_dir);
+  while (test_fixture_query_int (fixture, "SELECT count (*) FROM blobs") > 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count (*) FROM blob_chunks"), ==, 0);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT sum (bytes) FROM blob_usage"), ==, 0);
+  later = create_upload (fixture, alice, 8192, NULL);
+  g_assert_nonnull (later);
+  stop_node (b, g_steal_pointer (&b_dir));
+  stop_node (c, g_steal_pointer (&c_dir));
 }
 
 int
@@ -933,6 +1196,18 @@ main (int   argc,
   g_autofree char *expiry_conf = conf_with (expiry_limits);
   g_autofree char *slow_conf = conf_with (slow_limits);
   g_autofree char *streams_conf = conf_with (streams_limits);
+  const struct
+  {
+    const char  *path;
+    char       **conf;
+    void       (*test) (TestFixture *, gconstpointer);
+  } postgresql_tests[] = {
+    { "/relay/blob/nodes/resume", &blob_conf, test_nodes_resume },
+    { "/relay/blob/nodes/quota", &quota_conf, test_nodes_quota },
+    { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
+    { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
+    { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
+  };
 
   g_test_init (&argc, &argv, NULL);
 
@@ -963,5 +1238,9 @@ main (int   argc,
               test_fixture_teardown);
   g_test_add ("/relay/blob/stalled-downloads", TestFixture, streams_conf, test_fixture_setup,
               test_stalled_downloads, test_fixture_teardown);
+  /* Several nodes share blobs, and lose the server, only on PostgreSQL. */
+  for (guint i = 0; i < G_N_ELEMENTS (postgresql_tests) && test_relay_uses_postgresql (); i++)
+    g_test_add (postgresql_tests[i].path, TestFixture, *postgresql_tests[i].conf, test_fixture_setup,
+                postgresql_tests[i].test, test_fixture_teardown);
   return g_test_run ();
 }

@@ -108,6 +108,41 @@ assert_report (const char *report,
     }
 }
 
+/* A blob's contents, printable so that they go as a request body. */
+static char *
+blob_contents (gsize size)
+{
+  char *contents = g_malloc (size + 1);
+
+  for (gsize i = 0; i < size; i++)
+    contents[i] = (char) ('a' + (i * 7 + i / 4093) % 26);
+  contents[size] = '\0';
+  return contents;
+}
+
+static char *
+create_blob (SoupSession *session,
+             TestRelay   *relay,
+             TestAccount *account,
+             gsize        size)
+{
+  g_autofree char *body = g_strdup_printf ("{\"size\":%" G_GSIZE_FORMAT "}", size);
+  g_autoptr(TestResponse) response = test_request (session, relay, "POST", "/v1/attachments", account->auth, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  return g_strdup (json_object_get_string_member (test_response_object (response), "id"));
+}
+
+/* The line of migrate's report for the attachment blobs. */
+static void
+assert_blob_report (const char *report,
+                    guint       blobs)
+{
+  g_autofree char *expected = g_strdup_printf ("\n%-16s %8u rows  BLAKE2b ", "blobs", blobs);
+
+  g_assert_nonnull (strstr (report, expected));
+}
+
 static void
 test_migrate (void)
 {
@@ -137,6 +172,12 @@ test_migrate (void)
   const char *invite_only[] = { "--registration", "invite", NULL };
   TestRelaySetup sqlite_setup = { .sqlite = TRUE };
   TestRelaySetup pg_setup = { .extra_args = invite_only, .database = url };
+  gsize blob_size = 3 * 256 * 1024 + 3;
+  g_autofree char *blob = blob_contents (blob_size);
+  g_autofree char *blob_id = NULL;
+  g_autofree char *blob_path = NULL;
+  g_autofree char *partial_id = NULL;
+  g_autofree char *partial_path = NULL;
   JsonObject *device;
 
   /* An SQLite relay with some of everything its schema holds. */
@@ -162,12 +203,20 @@ test_migrate (void)
   g_assert_cmpint (run_admin (dir, &invite, "invite", "create", NULL), ==, 0);
   g_strchomp (invite);
   g_assert_cmpint (run_admin (dir, NULL, "accounts", "ban", "carol"), ==, 0);
+  /* An attachment of several chunks, and an upload not yet sent. */
+  blob_id = create_blob (session, relay, alice, blob_size);
+  blob_path = g_strdup_printf ("/v1/attachments/%s", blob_id);
+  response = test_request (session, relay, "PUT", blob_path, alice->auth, blob);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_clear_pointer (&response, test_response_free);
+  partial_id = create_blob (session, relay, bob, 1000);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   g_clear_pointer (&relay, test_relay_free);
   hash_before = database_hash (dir);
 
   g_assert_cmpint (run_migrate (dir, url, &report, NULL), ==, 0);
   assert_report (report, dir, url);
+  assert_blob_report (report, 2);
   hash_after = database_hash (dir);
   g_assert_cmpstr (hash_after, ==, hash_before);
   /* Alice's and Bob's password digests came along (Carol's devices went
@@ -210,6 +259,20 @@ test_migrate (void)
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (device, "preKey"), "keyId"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (device, "pqPreKey"), "keyId"), ==, 2);
   test_assert_key_counts (&(TestFixture) { NULL, relay, session }, bob, 1, 1);
+
+  /* The attachment, byte for byte, the upload, and what each account
+   * is charged. */
+  response = test_request (session, relay, "GET", blob_path, bob->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpstr (response->body, ==, blob);
+  g_clear_pointer (&response, test_response_free);
+  partial_path = g_strdup_printf ("/v1/attachments/%s/upload", partial_id);
+  response = test_request (session, relay, "GET", partial_path, bob->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_false (json_object_get_boolean_member (test_response_object (response), "complete"));
+  g_clear_pointer (&response, test_response_free);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT sum (bytes) FROM blob_usage"), ==,
+                   (gint64) blob_size + 4096);
 
   /* The ban and the invite came along too. */
   g_assert_cmpuint (test_whoami_status (session, relay, alice->auth), ==, 200);

@@ -21,6 +21,7 @@
 
 #include <glib/gstdio.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -78,6 +79,21 @@ nodes_finish (Nodes *nodes)
   g_free (nodes->database);
 }
 
+/* Starts node i on urls[i] with the configuration confs[i]. */
+static void
+nodes_start_each (Nodes              *nodes,
+                  const char * const *urls,
+                  const char * const *confs)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (nodes->nodes); i++)
+    {
+      TestRelaySetup setup = { .database = urls[i] };
+
+      nodes->dirs[i] = test_relay_make_data_dir ();
+      nodes->nodes[i] = test_relay_start_with (nodes->dirs[i], confs[i], &setup);
+    }
+}
+
 /* The next envelope on the socket, which must carry `content`; it is
  * acknowledged. */
 static void
@@ -101,6 +117,51 @@ expect_queue_empty (TestSocket *socket)
 
   g_assert_nonnull (node);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "queue-empty");
+}
+
+/* A WebSocket of `account`'s device 1 on `relay`, with its queue read
+ * to the end, which must be empty. */
+static TestSocket *
+connect_drained (SoupSession *session,
+                 TestRelay   *relay,
+                 TestAccount *account)
+{
+  TestSocket *socket = test_socket_connect (session, relay, account->auth);
+
+  g_assert_no_error (socket->error);
+  expect_queue_empty (socket);
+  return socket;
+}
+
+/* Sends an online-only envelope with `content` to device 1 of `to`
+ * through `relay`, which answers it at once whether anyone takes it. */
+static void
+send_online (SoupSession *session,
+             TestRelay   *relay,
+             TestAccount *from,
+             TestAccount *to,
+             const char  *content)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/messages/%s", to->uuid);
+  g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":1,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"%s\"}]}",
+                                           to->registration_id, content);
+  g_autoptr(TestResponse) response = test_request (session, relay, "PUT", path, from->auth, body);
+
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+/* The next message on the socket, which must be an online-only
+ * envelope: passed on through the same notifications as the queue's,
+ * it shows that its node has seen every notification before it. */
+static void
+expect_online (TestSocket *socket)
+{
+  g_autoptr(JsonNode) node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
+
+  g_assert_nonnull (node);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (node), "online"));
 }
 
 static void
@@ -426,8 +487,14 @@ test_migrate_v1 (void)
   test_postgresql_query_int (url, fresh);
 
   relay = test_relay_start_with (dir, test_relay_relaxed_conf, &setup);
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 8);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 9);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM schema_version"), ==, 1);
+  /* Version 9's attachment blobs, their bytes stored out of line
+   * uncompressed, and the accounts' usage. */
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM blobs"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM blob_usage"), ==, 0);
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'blob_chunks'::regclass "
+                                              "AND attname = 'data' AND attstorage = 'e'"), ==, 1);
   /* Version 8's queue has one B-tree, of the devices, and a BRIN index
    * of ages. */
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM pg_indexes WHERE tablename = 'queue'"), ==, 3);
@@ -479,10 +546,10 @@ test_migrate_v1 (void)
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT count(*) FROM queue_removed"), ==, 0);
 
   /* A schema newer than the relay knows is left alone. */
-  test_postgresql_query_int (url, "UPDATE schema_version SET version = 9");
+  test_postgresql_query_int (url, "UPDATE schema_version SET version = 10");
   g_assert_cmpint (test_relay_run (start, NULL, &err), ==, 1);
-  g_assert_nonnull (strstr (err, "The database has schema version 9, newer than this relay knows (8)"));
-  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 9);
+  g_assert_nonnull (strstr (err, "The database has schema version 10, newer than this relay knows (9)"));
+  g_assert_cmpint (test_postgresql_query_int (url, "SELECT version FROM schema_version"), ==, 10);
 
   test_relay_remove_data_dir (dir);
 }
@@ -854,15 +921,8 @@ test_online_across_nodes (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (nodes.nodes); i++)
     {
-      g_autofree char *path = g_strdup_printf ("/v1/messages/%s", bob->uuid);
-      g_autofree char *body = g_strdup_printf ("{\"online\":true,\"timestamp\":1767225600000,\"messages\":"
-                                               "[{\"type\":1,\"destinationDeviceId\":1,"
-                                               "\"destinationRegistrationId\":%u,\"content\":\"dHlwaW5n\"}]}",
-                                               bob->registration_id);
-      g_autoptr(TestResponse) response = test_request (session, nodes.nodes[i], "PUT", path, alice->auth, body);
-
       /* Through either node, once. */
-      g_assert_cmpuint (response->status, ==, 200);
+      send_online (session, nodes.nodes[i], alice, bob, "dHlwaW5n");
       node = test_socket_next (socket, DELIVERY_TIMEOUT_MS);
       g_assert_nonnull (node);
       envelope = json_node_get_object (node);
@@ -891,6 +951,359 @@ test_online_across_nodes (void)
   nodes_finish (&nodes);
 }
 
+/* Room for fetches.  A node holds at most websocket-total-bytes of
+ * frames for all its connections, and a fetch reserves its page's share
+ * of it from when it is submitted until its answer is back; a fetch
+ * that finds no room waits, and goes once room is given back.  Room
+ * given back by a fetch that found nothing to send must start it too:
+ * on PostgreSQL every envelope reaches its recipient through a fetch,
+ * and when the last fetches in flight all came back empty the waiting
+ * ones waited for ever, their envelopes in the database (the stall of
+ * the rounds benchmark, docs/performance.md).
+ *
+ * Node 1 holds room for one page only.  Its storage writer is held up
+ * (its PostgreSQL backend stopped) while Bob's connection fetches with
+ * nothing to find, so that the fetch keeps its room; Carol's connection
+ * then has an envelope to fetch, through node 0, and no room to do it.
+ * An online-only envelope to Bob, which needs no fetch, shows that node
+ * 1 has seen both notifications, and then the writer goes on. */
+#define STALL_NODE_NAME "sotto-stall-node"
+#define STALL_NODE_CONF "[limits]\nmax-envelope-bytes=400000\nwebsocket-buffer-bytes=614400\n" \
+                        "websocket-total-bytes=1048576\nwebsocket-ping-seconds=3600\n"
+
+static PGresult *
+exec_ok (PGconn     *conn,
+         const char *sql,
+         const char *parameter)
+{
+  const char *params[] = { parameter };
+  PGresult *result = PQexecParams (conn, sql, parameter != NULL ? 1 : 0, NULL, params, NULL, NULL, 0);
+
+  g_assert_cmpstr (PQresultErrorMessage (result), ==, "");
+  return result;
+}
+
+/* Stops the backend of the node's storage writer where it waits for its
+ * next statement, and so holds no lock that the other node needs.  Of
+ * the node's connections (its writer, its listener, its blob store) the
+ * writer is the one that counts the queue when it has nothing else to
+ * do, once a second. */
+static int
+stop_writer_backend (PGconn *conn)
+{
+  for (guint attempt = 0;; attempt++)
+    {
+      PGresult *result = exec_ok (conn, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 "
+                                  "AND state = 'idle' AND query = 'SELECT count(*) FROM queue'", STALL_NODE_NAME);
+      g_autofree char *pid_text = NULL;
+      gboolean idle;
+      int pid;
+
+      g_assert_cmpint (PQntuples (result), <=, 1);
+      g_assert_cmpuint (attempt, <, 400);
+      if (PQntuples (result) == 0)
+        {
+          PQclear (result);
+          g_usleep (G_USEC_PER_SEC / 20);
+          continue;
+        }
+      pid_text = g_strdup (PQgetvalue (result, 0, 0));
+      pid = atoi (pid_text);
+      PQclear (result);
+      g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      result = exec_ok (conn, "SELECT state = 'idle' FROM pg_stat_activity WHERE pid = $1::int", pid_text);
+      idle = g_strcmp0 (PQgetvalue (result, 0, 0), "t") == 0;
+      PQclear (result);
+      if (idle)
+        return pid;
+      g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+}
+
+static void
+test_fetch_room_given_back (void)
+{
+  g_autofree char *name = g_strdup_printf ("room_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *stall_url = g_strdup_printf ("%s&application_name=%s", url, STALL_NODE_NAME);
+  g_autofree char *stall_conf = g_strconcat (test_relay_relaxed_conf, STALL_NODE_CONF, NULL);
+  const char *urls[2] = { url, stall_url };
+  const char *confs[2] = { test_relay_relaxed_conf, stall_conf };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  g_autoptr(TestSocket) bob_socket = NULL;
+  g_autoptr(TestSocket) carol_socket = NULL;
+  g_autofree char *bob_key = NULL;
+  Nodes nodes = { 0 };
+  PGconn *conn;
+  int pid;
+
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes.nodes[0], "carol", 1);
+  bob_socket = connect_drained (session, nodes.nodes[1], bob);
+  carol_socket = connect_drained (session, nodes.nodes[1], carol);
+
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  pid = stop_writer_backend (conn);
+  /* Bob's queue "changed": his fetch takes all the room there is. */
+  bob_key = g_strdup_printf ("%s.1", bob->uuid);
+  PQclear (exec_ok (conn, "SELECT pg_notify ('sotto_queue', $1)", bob_key));
+  /* Carol's did, and her fetch waits for room. */
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, carol, "Y2Fyb2w="));
+  send_online (session, nodes.nodes[0], alice, bob, "dHlwaW5n");
+  expect_online (bob_socket);
+
+  /* Bob's fetch comes back with nothing, and gives its room to Carol's. */
+  g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+  expect_envelope (carol_socket, "Y2Fyb2w=");
+  PQfinish (conn);
+
+  g_clear_pointer (&bob_socket, test_socket_free);
+  g_clear_pointer (&carol_socket, test_socket_free);
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
+/* An acknowledgement deletes its entries by key whatever the queue's
+ * statistics say.  Analyzed just after a burst was read, the queue
+ * counts as empty however large it still is on disk, and an
+ * acknowledgement joined with it then read the whole table, once per
+ * element (the stall of the rounds benchmark).  The test makes those
+ * statistics, with other devices' entries in the queue, and reads the
+ * plans that PostgreSQL's auto_explain logged for the nodes'
+ * statements: every scan of the queue by a statement over arrays must
+ * go by an index or by the entries' places. */
+#define FILLER_ENTRIES 2000
+#define FILL_QUEUE "INSERT INTO queue (account, device_id, tag, type, source, source_device, client_timestamp, " \
+                   "server_timestamp, content) SELECT 'filler', 1, 1, 1, 'filler', 1, n, " \
+                   "(extract (epoch FROM now ()) * 1000)::bigint, '\\x00' FROM generate_series (1, %d) n"
+
+/* Whether every scan of the queue in `plan` (a node of an EXPLAIN in
+ * JSON) and below it looks its rows up by a condition.  The node that
+ * deletes names the table too, but reads nothing itself. */
+static gboolean
+scans_by_key (JsonObject *plan)
+{
+  JsonArray *children;
+
+  if (g_str_has_suffix (json_object_get_string_member (plan, "Node Type"), "Scan") &&
+      g_strcmp0 (json_object_get_string_member_with_default (plan, "Relation Name", ""), "queue") == 0 &&
+      !json_object_has_member (plan, "Index Cond") && !json_object_has_member (plan, "TID Cond") &&
+      !json_object_has_member (plan, "Recheck Cond"))
+    return FALSE;
+  children = json_object_has_member (plan, "Plans") ? json_object_get_array_member (plan, "Plans") : NULL;
+  for (guint i = 0; children != NULL && i < json_array_get_length (children); i++)
+    if (!scans_by_key (json_array_get_object_element (children, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/* Checks the logged plans of the statements that delete from the queue
+ * by arrays; returns how many there were. */
+static guint
+check_logged_deletes (const char *log)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint checked = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *explained;
+      const char *query;
+
+      if (!g_str_has_suffix (lines[i], " plan:"))
+        continue;
+      while (lines[i + 1] != NULL && lines[i + 1][0] == '\t')
+        g_string_append (text, lines[++i] + 1);
+      g_assert_true (json_parser_load_from_data (parser, text->str, -1, NULL));
+      explained = json_node_get_object (json_parser_get_root (parser));
+      query = json_object_get_string_member (explained, "Query Text");
+      if (strstr (query, "DELETE FROM queue") == NULL || strstr (query, "unnest") == NULL)
+        continue;
+      if (!scans_by_key (json_object_get_object_member (explained, "Plan")))
+        g_error ("an acknowledgement read the whole queue:\n%s", text->str);
+      checked++;
+    }
+  return checked;
+}
+
+static void
+test_ack_by_key (void)
+{
+  g_autofree char *name = g_strdup_printf ("ackplan_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *log_path = g_build_filename (g_getenv ("SOTTO_TEST_POSTGRESQL_HOST"), "server.log", NULL);
+  g_autofree char *fill = g_strdup_printf (FILL_QUEUE, FILLER_ENTRIES);
+  g_autofree char *log = NULL;
+  g_autofree char *count_bob = NULL;
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestSocket) socket = NULL;
+  const char *urls[2] = { url, url };
+  const char *confs[2] = { test_relay_relaxed_conf, test_relay_relaxed_conf };
+  const char *settings[] = { "session_preload_libraries = 'auto_explain'", "auto_explain.log_min_duration = 0",
+                             "auto_explain.log_format = 'json'" };
+  Nodes nodes = { 0 };
+  PGconn *conn;
+
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("ALTER DATABASE %s SET %s", name, settings[i]);
+
+      PQclear (exec_ok (conn, sql, NULL));
+    }
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
+
+  /* The queue held a burst, read since, when it was analyzed; it holds
+   * another device's now. */
+  PQclear (exec_ok (conn, "ALTER TABLE queue SET (autovacuum_enabled = false)", NULL));
+  PQclear (exec_ok (conn, fill, NULL));
+  PQclear (exec_ok (conn, "DELETE FROM queue", NULL));
+  PQclear (exec_ok (conn, "ANALYZE queue", NULL));
+  PQclear (exec_ok (conn, fill, NULL));
+
+  socket = connect_drained (session, nodes.nodes[1], bob);
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, bob, "aGk="));
+  expect_envelope (socket, "aGk=");
+  /* The acknowledgement is committed once the entry is gone. */
+  count_bob = g_strdup_printf ("SELECT count(*) FROM queue WHERE account = '%s'", bob->uuid);
+  for (guint attempt = 0; test_postgresql_query_int (url, count_bob) > 0; attempt++)
+    {
+      g_assert_cmpuint (attempt, <, 400);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+  PQfinish (conn);
+
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  g_assert_cmpuint (check_logged_deletes (log), >, 0);
+
+  g_clear_pointer (&socket, test_socket_free);
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
+/* A fetch of envelopes that other transactions committed is answered
+ * as soon as it is read, not when the batch it came in commits: the
+ * batch's other ops may wait for locks, and its commit for the disk.
+ * Node 1's writer is held in one batch (a send to Dave, whose device
+ * row the test locks) while an acknowledgement of Bob's and a fetch of
+ * Carol's gather for the next; the test holds up that batch's commit
+ * too (the row in which the acknowledgement counts what it removed), and
+ * Carol must get her envelope meanwhile.  Node 1 waits for locks
+ * without a bound here, so that nothing times out. */
+static PGconn *
+begin_holding (const char *url,
+               const char *statement,
+               const char *parameter)
+{
+  PGconn *conn = PQconnectdb (url);
+
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  PQclear (exec_ok (conn, "BEGIN", NULL));
+  PQclear (exec_ok (conn, statement, parameter));
+  return conn;
+}
+
+static void
+test_fetch_before_commit (void)
+{
+  g_autofree char *name = g_strdup_printf ("early_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *held_url = g_strdup_printf ("%s&application_name=%s&options=-c%%20lock_timeout%%3D0", url,
+                                               STALL_NODE_NAME);
+  const char *urls[2] = { url, held_url };
+  const char *confs[2] = { test_relay_relaxed_conf, test_relay_relaxed_conf };
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autoptr(TestAccount) alice = NULL;
+  g_autoptr(TestAccount) bob = NULL;
+  g_autoptr(TestAccount) carol = NULL;
+  g_autoptr(TestAccount) dave = NULL;
+  g_autoptr(TestSocket) bob_socket = NULL;
+  g_autoptr(TestSocket) carol_socket = NULL;
+  g_autoptr(JsonNode) bobs = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *send = NULL;
+  g_autofree char *removal = NULL;
+  Nodes nodes = { 0 };
+  PGconn *conn;
+  PGconn *dave_row;
+  PGconn *removed_row;
+
+  nodes_start_each (&nodes, urls, confs);
+  alice = test_account_register (session, nodes.nodes[0], "alice", 1);
+  bob = test_account_register (session, nodes.nodes[0], "bob", 1);
+  carol = test_account_register (session, nodes.nodes[0], "carol", 1);
+  dave = test_account_register (session, nodes.nodes[0], "dave", 1);
+  bob_socket = connect_drained (session, nodes.nodes[1], bob);
+  carol_socket = connect_drained (session, nodes.nodes[1], carol);
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, bob, "Ym9i"));
+  bobs = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (bobs);
+
+  /* Node 1's writer waits for Dave's device row in its batch. */
+  dave_row = begin_holding (url, "SELECT 1 FROM devices WHERE account = $1 FOR UPDATE", dave->uuid);
+  removal = g_strdup_printf ("INSERT INTO queue_removed (account, device_id, source, envelopes, bytes) "
+                             "VALUES ($1, 1, '%s', 0, 0)", alice->uuid);
+  removed_row = begin_holding (url, removal, bob->uuid);
+  send = g_strdup_printf ("{\"type\":\"send\",\"id\":1,\"destination\":\"%s\",\"timestamp\":1767225600000,"
+                          "\"messages\":[{\"type\":1,\"destinationDeviceId\":1,\"destinationRegistrationId\":%u,"
+                          "\"content\":\"ZGF2ZQ==\"}]}", dave->uuid, dave->registration_id);
+  soup_websocket_connection_send_text (bob_socket->connection, send);
+  conn = PQconnectdb (url);
+  g_assert_cmpint (PQstatus (conn), ==, CONNECTION_OK);
+  for (guint attempt = 0;; attempt++)
+    {
+      PGresult *result = exec_ok (conn, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
+                                  "AND wait_event_type = 'Lock'", STALL_NODE_NAME);
+      gboolean waiting = g_strcmp0 (PQgetvalue (result, 0, 0), "1") == 0;
+
+      PQclear (result);
+      if (waiting)
+        break;
+      g_assert_cmpuint (attempt, <, 400);
+      g_usleep (G_USEC_PER_SEC / 20);
+    }
+
+  /* Bob's acknowledgement, submitted before the answer to the message
+   * after it, which needs no storage. */
+  test_socket_ack (bob_socket, json_object_get_string_member (json_node_get_object (bobs), "guid"));
+  soup_websocket_connection_send_text (bob_socket->connection, "{\"type\":\"send\",\"destination\":\"x\"}");
+  node = test_socket_next (bob_socket, DELIVERY_TIMEOUT_MS);
+  g_assert_nonnull (node);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "type"), ==, "error");
+  g_clear_pointer (&node, json_node_unref);
+  /* Carol's envelope, and an online-only one after it, which shows that
+   * node 1 has asked for her queue. */
+  g_free (test_send_envelope (session, nodes.nodes[0], alice, carol, "Y2Fyb2w="));
+  send_online (session, nodes.nodes[0], alice, carol, "dHlwaW5n");
+  expect_online (carol_socket);
+
+  /* The first batch commits; the second waits at its commit, and Carol
+   * has her envelope all the same. */
+  PQfinish (dave_row);
+  expect_envelope (carol_socket, "Y2Fyb2w=");
+  PQfinish (removed_row);
+  PQfinish (conn);
+
+  g_clear_pointer (&bob_socket, test_socket_free);
+  g_clear_pointer (&carol_socket, test_socket_free);
+  g_clear_object (&session);
+  nodes_finish (&nodes);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -905,5 +1318,8 @@ main (int   argc,
   g_test_add_func ("/relay/postgresql/nodes/server-outage", test_server_outage);
   g_test_add_func ("/relay/postgresql/nodes/slow-password-check", test_slow_password_check);
   g_test_add_func ("/relay/postgresql/nodes/online-across-nodes", test_online_across_nodes);
+  g_test_add_func ("/relay/postgresql/nodes/fetch-room-given-back", test_fetch_room_given_back);
+  g_test_add_func ("/relay/postgresql/nodes/ack-by-key", test_ack_by_key);
+  g_test_add_func ("/relay/postgresql/nodes/fetch-before-commit", test_fetch_before_commit);
   return g_test_run ();
 }

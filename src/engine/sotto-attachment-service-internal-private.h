@@ -1,0 +1,38 @@
+/* sotto-attachment-service-internal-private.h: what the attachment service's files share
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "sotto-attachment-service-private.h"
+
+G_BEGIN_DECLS
+
+/* The service's struct and the steps its files take from each other;
+ * nothing else in the engine sees them. */
+
+struct _SottoAttachmentService
+{
+  GObject parent_instance;
+
+  SottoStore *store;
+  SottoRelayClient *client;
+  SottoOutbox *outbox;
+  GFile *folder;
+  guint64 auto_download_size;
+};
+
+/* Stores @record (a copy) in the store's thread. */
+void _sotto_attachment_service_store_update_async (SottoAttachmentService      *self,
+                                                   const SottoAttachmentRecord *record,
+                                                   GAsyncReadyCallback          callback,
+                                                   gpointer                     user_data);
+
+/* A SottoAttachmentProgressFunc for an upload: @user_data is its
+ * SottoAttachment, which shows it. */
+void _sotto_attachment_service_upload_progress_cb (guint64  transferred,
+                                                   gpointer user_data);
+
+G_END_DECLS

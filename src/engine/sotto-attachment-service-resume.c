@@ -1,0 +1,266 @@
+/* sotto-attachment-service-resume.c: uploads cut short, resumed on a flush
+ *
+ * Copyright 2026 The Sotto authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "sotto-attachment-service"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "sotto-attachment-service-internal-private.h"
+#include "sotto-attachment-transfer-private.h"
+#include "sotto-store-attachments-private.h"
+
+/* An upload that a send could not finish stays in the store, uploading,
+ * and each flush of the messenger resumes it from where the relay
+ * stands; meanwhile the blobs of deleted messages are swept from the
+ * attachment folder.  An attachment that a view shows reports the
+ * resumed upload's progress (_sotto_attachment_find_shown()). */
+
+typedef struct
+{
+  GPtrArray *unsent;
+  GHashTable *kept;
+  guint next;
+  /* The model of the upload under way, when a view may show it. */
+  SottoAttachment *shown;
+  GError *error;
+} Resume;
+
+static void
+resume_free (Resume *resume)
+{
+  g_clear_object (&resume->shown);
+  g_clear_pointer (&resume->unsent, g_ptr_array_unref);
+  g_clear_pointer (&resume->kept, g_hash_table_unref);
+  g_clear_error (&resume->error);
+  g_free (resume);
+}
+
+static void resume_next (GTask *task);
+
+static void
+resume_stored_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Resume *resume = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_debug ("Could not store an uploaded attachment: %s", error->message);
+      if (resume->error == NULL)
+        resume->error = g_steal_pointer (&error);
+    }
+
+  resume->next++;
+  resume_next (g_steal_pointer (&task));
+}
+
+static void
+resume_uploaded_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  SottoStoreAttachment *unsent = g_ptr_array_index (resume->unsent, resume->next);
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_attachment_upload_finish (result, &error))
+    {
+      /* It stays as it is for the next try; the others go on. */
+      g_debug ("Could not resume an attachment upload: %s", error->message);
+      if (resume->shown != NULL)
+        _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_FAILED,
+                                        _sotto_attachment_get_record (resume->shown)->transferred, error->message);
+      g_clear_object (&resume->shown);
+      if (resume->error == NULL)
+        resume->error = g_steal_pointer (&error);
+      resume->next++;
+      resume_next (g_steal_pointer (&task));
+      return;
+    }
+
+  unsent->record->state = SOTTO_ATTACHMENT_STATE_SENT;
+  unsent->record->transferred = sp_attachment_blob_size (unsent->record->pointer->size);
+  if (resume->shown != NULL)
+    _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_SENT, unsent->record->transferred, NULL);
+  g_clear_object (&resume->shown);
+  _sotto_attachment_service_store_update_async (self, unsent->record, resume_stored_cb, g_steal_pointer (&task));
+}
+
+static void
+resume_next (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  SottoStoreAttachment *unsent;
+  g_autoptr(GFile) blob = NULL;
+
+  if (resume->next == resume->unsent->len)
+    {
+      /* The messages whose files are all on the relay may go now. */
+      _sotto_outbox_pump (self->outbox);
+      if (resume->error != NULL)
+        g_task_return_error (task, g_steal_pointer (&resume->error));
+      else
+        g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  unsent = g_ptr_array_index (resume->unsent, resume->next);
+  if (unsent->record->file == NULL || unsent->record->pointer->blob_id == NULL)
+    {
+      g_set_error_literal (&resume->error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT,
+                           _("A stored attachment is damaged"));
+      resume->next++;
+      resume_next (task);
+      return;
+    }
+
+  /* An attachment a view shows tells the upload's progress, as one the
+   * user tries again does. */
+  resume->shown = _sotto_attachment_find_shown (unsent->record->file);
+  if (resume->shown != NULL)
+    _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_UPLOADING,
+                                    unsent->record->transferred, NULL);
+
+  blob = g_file_new_for_path (unsent->record->file);
+  sotto_attachment_upload_async (self->client, unsent->record->pointer->blob_id, blob,
+                                 unsent->record->pointer->size,
+                                 resume->shown != NULL ? _sotto_attachment_service_upload_progress_cb : NULL,
+                                 resume->shown, g_task_get_cancellable (task), resume_uploaded_cb, task);
+}
+
+static void
+resume_load_thread (GTask        *task,
+                    gpointer      source_object,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  Resume *resume = task_data;
+  GError *error = NULL;
+
+  resume->unsent = _sotto_store_list_unsent_attachments (self->store, &error);
+  if (resume->unsent != NULL)
+    resume->kept = _sotto_store_list_attachment_files (self->store, &error);
+
+  if (resume->kept == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* In a worker thread: removes the blobs in the attachment folder that no
+ * attachment refers to any more (their messages were deleted or
+ * expired), leaving those younger than a transfer could take to be
+ * stored, which may be on their way in. */
+static void
+sweep_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  SottoAttachmentService *self = source_object;
+  GHashTable *kept = task_data;
+  g_autoptr(GFileEnumerator) children = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  GFileInfo *info;
+  GFile *child;
+
+  children = g_file_enumerate_children (self->folder,
+                                        G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable, NULL);
+  while (children != NULL
+         && g_file_enumerator_iterate (children, &info, &child, cancellable, NULL)
+         && info != NULL)
+    {
+      guint64 modified = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+
+      if (g_str_has_prefix (g_file_info_get_name (info), "blob-")
+          && !g_hash_table_contains (kept, g_file_peek_path (child))
+          && (gint64) modified + SOTTO_ATTACHMENT_SWEEP_AGE < now)
+        g_file_delete (child, NULL, NULL);
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+swept_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  resume_next (g_steal_pointer (&task));
+}
+
+static void
+resume_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  Resume *resume = g_task_get_task_data (task);
+  g_autoptr(GTask) sweep = NULL;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  sweep = g_task_new (self, NULL, swept_cb, g_steal_pointer (&task));
+  g_task_set_task_data (sweep, g_steal_pointer (&resume->kept), (GDestroyNotify) g_hash_table_unref);
+  g_task_run_in_thread (sweep, sweep_thread);
+}
+
+/* Uploads what an earlier send left unfinished, each from where the
+ * relay stands, then lets the outbox send the messages that are ready;
+ * fails with the first error, having tried every upload.  Meanwhile the
+ * blobs of deleted messages are swept from the attachment folder. */
+void
+_sotto_attachment_service_resume_async (SottoAttachmentService *self,
+                                        GCancellable           *cancellable,
+                                        GAsyncReadyCallback     callback,
+                                        gpointer                user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) load = NULL;
+  Resume *resume;
+
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _sotto_attachment_service_resume_async);
+  resume = g_new0 (Resume, 1);
+  g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
+
+  /* The load's task shares the state; the resume's, which outlives it,
+   * owns it. */
+  load = g_task_new (self, cancellable, resume_loaded_cb, g_steal_pointer (&task));
+  g_task_set_task_data (load, resume, NULL);
+  _sotto_store_run_in_thread (self->store, load, resume_load_thread);
+}
+
+gboolean
+_sotto_attachment_service_resume_finish (SottoAttachmentService  *self,
+                                         GAsyncResult            *result,
+                                         GError                 **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
