@@ -201,8 +201,8 @@ updates_new (void)
 }
 
 /* Receives @updates for @group from @sender in one content, as the
- * inbox hands it to the groups; returns how many of them may have missed
- * members, whom an admin would catch up. */
+ * inbox hands it to the groups; returns how many catch-ups this
+ * account, if an admin, then sends to members they did not reach. */
 static guint
 receive_updates (Party      *party,
                  const char *group,
@@ -218,7 +218,7 @@ receive_updates (Party      *party,
   g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, FALSE, &news, &error));
   g_assert_no_error (error);
 
-  return news != NULL ? news->new_updates->len : 0;
+  return news != NULL ? news->deliveries->len : 0;
 }
 
 static guint
@@ -302,42 +302,45 @@ test_store_groups_refused_flood (void)
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
 }
 
-/* The creator adds the forger, makes it an admin and removes it; the
- * forger, removed, then makes updates that claim to come before its
- * removal (its author picks an update's parents and so its version):
- * it removes the creator, adds someone, renames the group.  None of
- * them counts, since the creator did not know of them when it removed
- * their author, and none has an admin send the group's history to the
- * members it did not go to. */
+/* The creator makes this account an admin, adds the forger, makes it an
+ * admin too and removes it; the forger, removed, then makes updates that
+ * claim to come before its removal (its author picks an update's
+ * parents and so its version), sent to nobody else: it removes the
+ * creator, adds someone, renames the group.  None of them counts, since
+ * the creator did not know of them when it removed their author, and
+ * none has this account, an admin, send the group's history to the
+ * members they did not go to. */
 static void
 test_store_groups_backdated (void)
 {
   g_autoptr(Party) party = party_new ();
+  const char *own_uuid = sotto_account_get_uuid (party->account);
   g_autoptr(GPtrArray) seen = updates_new ();
-  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", sotto_account_get_uuid (party->account));
+  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", own_uuid);
   g_autofree char *group = _sotto_group_update_group_id (create);
   g_autoptr(SottoGroupState) state = NULL;
 
   receive_update (party, group, CREATOR, create);
   receive_update (party, group, CREATOR,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 2, CREATOR, NULL, FORGER));
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, CREATOR, NULL, own_uuid));
   receive_update (party, group, CREATOR,
-                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 3, CREATOR, NULL, FORGER));
-  g_assert_cmpuint (receive_update (party, group, CREATOR,
-                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, CREATOR, NULL,
-                                                              FORGER)), ==, 1);
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, CREATOR, NULL, FORGER));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 4, CREATOR, NULL, FORGER));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 5, CREATOR, NULL, FORGER));
   state = load_group (party, group);
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
   g_clear_pointer (&state, _sotto_group_state_free);
 
   g_assert_cmpuint (receive_update (party, group, FORGER,
-                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, FORGER, NULL,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 5, FORGER, NULL,
                                                               CREATOR)), ==, 0);
   g_assert_cmpuint (receive_update (party, group, FORGER,
-                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 4, FORGER, NULL,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 5, FORGER, NULL,
                                                               ALICE)), ==, 0);
   g_assert_cmpuint (receive_update (party, group, FORGER,
-                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 4, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 5, FORGER,
                                                               "Taken over", NULL)), ==, 0);
 
   state = load_group (party, group);
