@@ -56,7 +56,8 @@ struct _LoadPair
   guint      n_senders;
   LoadConn   receiver;
   guint      undelivered;     /* sent and not received yet */
-  guint      backlog;         /* fixed-rate sends due and not written yet */
+  GArray    *due;             /* of gint64: when each fixed-rate send that is
+                               * due and not written yet should have left */
   char      *message;         /* the request, frame or stanza to send */
   gsize      message_length;
   gsize      stamp_offset;    /* where the base64 content starts in it */
@@ -119,14 +120,26 @@ struct _LoadTarget
                                      * or 0 if the server answers none */
 };
 
+/* One message's path.  At fixed rates a message is stamped with the
+ * time the schedule gave it, not the time it was written, so that a
+ * load generator that falls behind its schedule counts its own delay
+ * against the latency instead of hiding it (coordinated omission). */
+typedef struct
+{
+  gint64 due;                 /* monotonic nanoseconds */
+  gint64 latency;             /* from `due` to being read by the receiver */
+} LoadSample;
+
 typedef struct
 {
   guint64  sent;
   guint64  answered;          /* sends answered with success */
   guint64  delivered;
   guint64  errors;
-  gboolean recording;         /* collect latencies */
-  GArray  *latencies;         /* of gint64 nanoseconds */
+  gboolean recording;         /* collect samples and lags */
+  GArray  *samples;           /* of LoadSample */
+  GArray  *lags;              /* of gint64 nanoseconds: how late each
+                               * fixed-rate send left after its due time */
 } LoadStats;
 
 extern LoadStats load_stats;
@@ -194,5 +207,21 @@ LoadTarget *load_xmpp_new      (const char  *name,
                                 pid_t        pid,
                                 const char  *domain,
                                 const char  *password);
+
+/* A fixed-rate phase's latencies (load-latency.c).  Between
+ * load_recording_start() and load_recording_stop() the driver collects
+ * samples and lags in load_stats; the rest read them, or compare the
+ * server's counters and thread waits from before and after the phase. */
+int         load_compare_gint64          (gconstpointer              a,
+                                          gconstpointer              b);
+void        load_recording_start         (void);
+void        load_recording_stop          (void);
+double      load_percentile_ms           (double                     p);
+void        load_print_generator         (double                     server_waited);
+GHashTable *load_runqueue_waits          (LoadTarget                *target);
+double      load_runqueue_seconds_since  (LoadTarget                *target,
+                                          GHashTable                *before);
+void        load_print_stages            (const LoadServerCounters  *before,
+                                          const LoadServerCounters  *after);
 
 G_END_DECLS

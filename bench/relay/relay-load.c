@@ -304,15 +304,27 @@ maybe_send (LoadPair *pair)
   for (;;)
     {
       LoadConn *conn;
+      gint64 now;
+      gint64 due;
 
-      if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->backlog == 0)
+      if (mode == MODE_CLOSED ? pair->undelivered >= window : pair->due->len == 0)
         return;
       conn = pick_sender (pair->target, pair);
       if (conn == NULL)
         return;
+      now = load_now_ns ();
+      due = now;
       if (mode == MODE_RATE)
-        pair->backlog--;
-      stamp (pair->message + pair->stamp_offset, load_now_ns ());
+        {
+          gint64 lag;
+
+          due = g_array_index (pair->due, gint64, 0);
+          g_array_remove_index (pair->due, 0);
+          lag = now - due;
+          if (load_stats.recording)
+            g_array_append_val (load_stats.lags, lag);
+        }
+      stamp (pair->message + pair->stamp_offset, due);
       load_conn_write (conn, pair->message, pair->message_length);
       if (pair->target->pipeline > 0)
         conn->in_flight++;
@@ -355,7 +367,7 @@ load_received (LoadPair   *pair,
       g_assert (length >= sizeof t);
       memcpy (&t, decoded, sizeof t);
       latency = load_now_ns () - t;
-      g_array_append_val (load_stats.latencies, latency);
+      g_array_append_val (load_stats.samples, ((LoadSample) { t, latency }));
     }
   load_stats.delivered++;
   if (pair->undelivered > 0)
@@ -403,7 +415,7 @@ run_for (LoadPair *pairs,
   mode = run_mode;
   for (guint p = 0; p < n_active; p++)
     {
-      pairs[p].backlog = 0;
+      g_array_set_size (pairs[p].due, 0);
       maybe_send (&pairs[p]);
     }
   while (load_now_ns () < end)
@@ -423,7 +435,7 @@ run_for (LoadPair *pairs,
             {
               LoadPair *pair = &pairs[cursor++ % n_active];
 
-              pair->backlog++;
+              g_array_append_val (pair->due, next_due);
               maybe_send (pair);
               next_due += interval;
             }
@@ -454,26 +466,6 @@ load_drain (LoadPair *pairs,
 }
 
 /* Measurements. */
-
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile_ms (double p)
-{
-  GArray *latencies = load_stats.latencies;
-
-  if (latencies->len == 0)
-    return 0;
-  return (double) g_array_index (latencies, gint64, (guint) (p * (latencies->len - 1))) / 1e6;
-}
 
 static double
 cpu_seconds (pid_t pid)
@@ -578,62 +570,9 @@ fdatasync_ms (double *p99)
       g_array_append_val (times, elapsed);
     }
   close (fd);
-  g_array_sort (times, compare_gint64);
+  g_array_sort (times, load_compare_gint64);
   *p99 = (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES * 99 / 100) / 1e6;
   return (double) g_array_index (times, gint64, FSYNC_PROBE_WRITES / 2) / 1e6;
-}
-
-/* The bound of the histogram's bucket that holds its p99 over a phase,
- * in milliseconds: the p99 is at most that.  Negative when the phase
- * observed nothing, infinite when the p99 is beyond the last bound. */
-static double
-histogram_p99_ms (const LoadHistogram *before,
-                  const LoadHistogram *after)
-{
-  guint64 total;
-
-  if (after->n_buckets == 0 || before->n_buckets != after->n_buckets)
-    return -1;
-  total = after->counts[after->n_buckets - 1] - before->counts[before->n_buckets - 1];
-  if (total == 0)
-    return -1;
-  for (guint i = 0; i < after->n_buckets; i++)
-    if ((double) (after->counts[i] - before->counts[i]) >= 0.99 * (double) total)
-      return after->bounds[i] * 1000;
-  return G_MAXDOUBLE;
-}
-
-/* Where the sends of a phase spent their time inside the relay, for
- * reading a latency tail: each p99 as the bucket bound it is under. */
-static void
-print_stages (const LoadServerCounters *before,
-              const LoadServerCounters *after)
-{
-  const struct
-  {
-    const char          *label;
-    const LoadHistogram *before;
-    const LoadHistogram *after;
-  } stages[] = {
-    { "send to durable", &before->storage_histogram, &after->storage_histogram },
-    { "of which one commit", &before->commit_histogram, &after->commit_histogram },
-    { "durable to answered", &before->handback_histogram, &after->handback_histogram },
-  };
-
-  g_print ("  inside the relay, p99:");
-  for (guint i = 0; i < G_N_ELEMENTS (stages); i++)
-    {
-      double p99 = histogram_p99_ms (stages[i].before, stages[i].after);
-
-      if (p99 < 0)
-        g_print ("%s %s none", i > 0 ? "," : "", stages[i].label);
-      else if (p99 == G_MAXDOUBLE)
-        g_print ("%s %s over %.0f ms", i > 0 ? "," : "", stages[i].label,
-                 stages[i].after->bounds[stages[i].after->n_buckets - 2] * 1000);
-      else
-        g_print ("%s %s <= %g ms", i > 0 ? "," : "", stages[i].label, p99);
-    }
-  g_print ("\n");
 }
 
 /* The phases. */
@@ -697,26 +636,29 @@ fixed_rates (LoadTarget  *target,
       LoadServerCounters before = { 0 };
       LoadServerCounters after = { 0 };
 
+      g_autoptr(GHashTable) waits = NULL;
+      double waited;
+
       if (target->klass->counters != NULL)
         target->klass->counters (target, &before);
-      g_array_set_size (load_stats.latencies, 0);
-      load_stats.recording = TRUE;
-      load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+      waits = load_runqueue_waits (target);
+      load_recording_start ();
       run_for (pairs, n_pairs, seconds, MODE_RATE, latency_rates[r]);
-      load_stats.recording = FALSE;
-      g_array_sort (load_stats.latencies, compare_gint64);
-      results->p50[r] = percentile_ms (0.50);
-      results->p99[r] = percentile_ms (0.99);
+      load_recording_stop ();
+      waited = load_runqueue_seconds_since (target, waits);
+      results->p50[r] = load_percentile_ms (0.50);
+      results->p99[r] = load_percentile_ms (0.99);
       results->delivered[r] = (double) load_stats.delivered / seconds;
       results->errors += load_stats.errors;
       g_print ("%s at %.0f/s: %.0f/s received, latency p50 %.2f ms, p99 %.2f ms (%" G_GUINT64_FORMAT
                " sent, %" G_GUINT64_FORMAT " errors)\n",
                target->name, latency_rates[r], results->delivered[r], results->p50[r],
                results->p99[r], load_stats.sent, load_stats.errors);
+      load_print_generator (waited);
       if (target->klass->counters != NULL)
         {
           target->klass->counters (target, &after);
-          print_stages (&before, &after);
+          load_print_stages (&before, &after);
         }
       load_drain (pairs, n_pairs, 0.5);
     }
@@ -824,18 +766,19 @@ steady_phase (LoadTarget  *target,
   LoadServerCounters after = { 0 };
   double cpu_before;
   double cpu_used;
+  g_autoptr(GHashTable) waits = NULL;
+  double waited;
 
   g_printerr ("# %s: %.0f/s over %u pairs for %.0f s\n", target->name, rate, active, seconds);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &before);
-  g_array_set_size (load_stats.latencies, 0);
-  load_stats.recording = TRUE;
-  load_stats.delivered = load_stats.sent = load_stats.errors = 0;
+  waits = load_runqueue_waits (target);
+  load_recording_start ();
   cpu_before = load_target_cpu_seconds (target);
   run_for (pairs, active, seconds, MODE_RATE, rate);
   cpu_used = load_target_cpu_seconds (target) - cpu_before;
-  load_stats.recording = FALSE;
-  g_array_sort (load_stats.latencies, compare_gint64);
+  load_recording_stop ();
+  waited = load_runqueue_seconds_since (target, waits);
   if (target->klass->counters != NULL)
     target->klass->counters (target, &after);
   g_print ("%s steady at %.0f/s: %.0f/s received, %.1f%% of one core, %.1f us per message, "
@@ -844,10 +787,11 @@ steady_phase (LoadTarget  *target,
            target->name, rate, (double) load_stats.delivered / seconds, cpu_used / seconds * 100,
            cpu_used * 1e6 / (double) MAX (load_stats.delivered, 1),
            (double) (after.commits - before.commits) / (double) MAX (load_stats.delivered, 1),
-           percentile_ms (0.50), percentile_ms (0.99), percentile_ms (0.999), percentile_ms (1.0),
+           load_percentile_ms (0.50), load_percentile_ms (0.99), load_percentile_ms (0.999), load_percentile_ms (1.0),
            load_stats.errors);
+  load_print_generator (waited);
   if (target->klass->counters != NULL)
-    print_stages (&before, &after);
+    load_print_stages (&before, &after);
   load_drain (pairs, active, 0.5);
 }
 
@@ -865,6 +809,7 @@ load_pairs_new (LoadTarget *target,
       pairs[p].index = p;
       pairs[p].n_senders = target->senders;
       pairs[p].senders = g_new0 (LoadConn, target->senders);
+      pairs[p].due = g_array_new (FALSE, FALSE, sizeof (gint64));
       pairs[p].receiver.fd = -1;
       for (guint s = 0; s < target->senders; s++)
         pairs[p].senders[s].fd = -1;
@@ -890,6 +835,7 @@ load_pairs_free (LoadPair *pairs,
       load_unwatch (&pairs[p].receiver);
       g_free (pairs[p].senders);
       g_free (pairs[p].message);
+      g_array_unref (pairs[p].due);
     }
   g_free (pairs);
 }
@@ -1176,7 +1122,8 @@ main (int   argc,
            g_get_tmp_dir (), fsync_median, fsync_p99);
   epfd = epoll_create1 (EPOLL_CLOEXEC);
   dirty = g_ptr_array_new ();
-  load_stats.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  load_stats.samples = g_array_new (FALSE, FALSE, sizeof (LoadSample));
+  load_stats.lags = g_array_new (FALSE, FALSE, sizeof (gint64));
   window = (guint) window_option;
   websocket_sends = g_strcmp0 (sotto_sends, "http") != 0;
   http_senders = (guint) senders;
@@ -1203,7 +1150,8 @@ main (int   argc,
     print_targets (&sotto_results, xmpp_port != 0 ? &xmpp_results : NULL, xmpp_name, fsync_median, fsync_p99);
 
 out:
-  g_array_unref (load_stats.latencies);
+  g_array_unref (load_stats.samples);
+  g_array_unref (load_stats.lags);
   g_ptr_array_unref (dirty);
   close (epfd);
   return 0;

@@ -21,7 +21,10 @@
 # targets for everyday rates (CPU per message at 2,000 a second against
 # the closed loop's and Prosody's, latency p99 at 1,000 and 5,000 a
 # second) beside the time one fdatasync takes on this disk, measured
-# alone before any server starts.  BUILD-DIR (default build-bench) is configured
+# alone before any server starts.  Latencies at fixed rates run from
+# each message's due time, and each such phase also says how late the
+# load generator's own sends left, how close together the slowest 1 %
+# were due, and how long the server's threads waited for a core.  BUILD-DIR (default build-bench) is configured
 # as a release build when it does not exist yet: figures from a debug or
 # sanitizer build say nothing about speed.  The figures go into
 # docs/performance.md.

@@ -18,8 +18,8 @@
 #include "sotto-time-format.h"
 
 /* A group in the conversation list, beside the 1:1 conversations'
- * rows: its avatar (its initials and colour), its title, and its newest
- * entry with who wrote it. */
+ * rows: its avatar (its initials and colour), its title, its newest
+ * entry with who wrote it, and how many of its messages are unread. */
 
 struct _SottoGroupRow
 {
@@ -33,6 +33,7 @@ struct _SottoGroupRow
   GtkLabel *title_label;
   GtkLabel *time_label;
   GtkLabel *preview_label;
+  GtkLabel *unread_label;
 };
 
 G_DEFINE_FINAL_TYPE (SottoGroupRow, sotto_group_row, GTK_TYPE_WIDGET)
@@ -65,7 +66,9 @@ sotto_group_row_update (SottoGroupRow *self)
 {
   const SottoGroupEvent *event = sotto_group_get_last_event (self->group);
   g_autofree char *preview = event != NULL ? dup_preview (event) : NULL;
+  guint unread = sotto_group_get_unread_count (self->group);
   g_autofree char *time = NULL;
+  g_autofree char *unread_text = g_strdup_printf ("%u", unread);
   g_autofree char *label = NULL;
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
@@ -76,11 +79,16 @@ sotto_group_row_update (SottoGroupRow *self)
   gtk_label_set_label (self->title_label, sotto_group_get_title (self->group));
   gtk_label_set_label (self->preview_label, preview != NULL ? preview : "");
   gtk_label_set_label (self->time_label, time != NULL ? time : "");
+  gtk_label_set_label (self->unread_label, unread_text);
+  gtk_widget_set_visible (GTK_WIDGET (self->unread_label), unread > 0);
 
   /* One label for screen readers, as the 1:1 rows have: "Climbers,
-   * group, last message: bob: Which crag?, 12:14". */
+   * group, 2 unread, last message: bob: Which crag?, 12:14". */
   g_ptr_array_add (parts, g_strdup (sotto_group_get_title (self->group)));
   g_ptr_array_add (parts, g_strdup (_("group")));
+  if (unread > 0)
+    g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread", "%u unread", unread),
+                                             unread));
   if (preview != NULL)
     g_ptr_array_add (parts, g_strdup_printf (_("last message: %s"), preview));
   if (time != NULL)
@@ -141,6 +149,7 @@ sotto_group_row_class_init (SottoGroupRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, title_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, preview_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, unread_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "conversationrow");
@@ -159,5 +168,7 @@ sotto_group_row_init (SottoGroupRow *self)
   g_signal_group_connect_object (self->group_signals, "notify::title",
                                  G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::last-event",
+                                 G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::unread-count",
                                  G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
 }

@@ -200,6 +200,61 @@ unbind_row_cb (GtkSignalListItemFactory *factory,
   sotto_message_row_set_message (SOTTO_MESSAGE_ROW (gtk_widget_get_next_sibling (sender)), NULL, NULL, NULL);
 }
 
+/* Reading */
+
+static void
+mark_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_mark_read_finish (SOTTO_GROUP_LIST (object), result, &error)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not mark a group read: %s", error->message);
+}
+
+/* The members' messages the timeline shows are read once the user can
+ * see it: the view is on screen, in the window that has the focus, as
+ * the 1:1 read tracker has it.  What comes later, or while the user is
+ * elsewhere, stays unread until then. */
+static void
+sotto_group_view_mark_read (SottoGroupView *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  g_autoptr(SottoMessage) newest = NULL;
+  GtkRoot *root;
+
+  if (self->group == NULL || n == 0 || sotto_group_get_unread_count (self->group) == 0
+      || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+
+  root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (!GTK_IS_WINDOW (root) || !gtk_window_is_active (GTK_WINDOW (root)))
+    return;
+
+  newest = g_list_model_get_item (G_LIST_MODEL (self->messages), n - 1);
+  sotto_group_list_mark_read_async (self->groups, self->group,
+                                    g_hash_table_lookup (self->events, sotto_message_get_id (newest)),
+                                    self->cancellable, mark_read_cb, NULL);
+}
+
+/* The window the view is in gaining the focus shows what it has. */
+static void
+sotto_group_view_map_cb (SottoGroupView *self)
+{
+  g_signal_connect_object (gtk_widget_get_root (GTK_WIDGET (self)), "notify::is-active",
+                           G_CALLBACK (sotto_group_view_mark_read), self, G_CONNECT_SWAPPED);
+  sotto_group_view_mark_read (self);
+}
+
+static void
+sotto_group_view_unmap_cb (SottoGroupView *self)
+{
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_root (GTK_WIDGET (self)),
+                                        sotto_group_view_mark_read, self);
+}
+
 /* Loading the timeline */
 
 static int
@@ -345,6 +400,7 @@ events_loaded_cb (GObject      *object,
   /* Unless the reader went back for older pages, the timeline holds one. */
   if (self->at_end || self->limit == PAGE_SIZE)
     trim_events (self);
+  sotto_group_view_mark_read (self);
 
   if (self->reload)
     {
@@ -882,4 +938,8 @@ sotto_group_view_init (SottoGroupView *self)
                                  G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::last-event",
                                  G_CALLBACK (sotto_group_view_load), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_group_view_mark_read), self, G_CONNECT_SWAPPED);
+  g_signal_connect (self, "map", G_CALLBACK (sotto_group_view_map_cb), NULL);
+  g_signal_connect (self, "unmap", G_CALLBACK (sotto_group_view_unmap_cb), NULL);
 }

@@ -62,6 +62,22 @@ sotto_message_entry_grab_focus (GtkWidget *widget)
   return gtk_widget_grab_focus (GTK_WIDGET (self->text_view));
 }
 
+/* The text is the entry's one stop on the way Tab and Shift+Tab go.
+ * GtkWidget's own focus handler, going back from a child that lets the
+ * focus go, offers it to the widget itself through grab_focus, which
+ * declines for a widget that cannot take the focus; this one's passes
+ * it to the text instead, and Shift+Tab would never leave the composer.
+ * So focus moves through the text view alone, which takes it when it
+ * comes from outside and lets it go on when it has it. */
+static gboolean
+sotto_message_entry_focus (GtkWidget        *widget,
+                           GtkDirectionType  direction)
+{
+  SottoMessageEntry *self = SOTTO_MESSAGE_ENTRY (widget);
+
+  return gtk_widget_child_focus (self->scroller, direction);
+}
+
 static void
 sotto_message_entry_dispose (GObject *object)
 {
@@ -78,6 +94,7 @@ sotto_message_entry_class_init (SottoMessageEntryClass *klass)
 
   object_class->dispose = sotto_message_entry_dispose;
   widget_class->grab_focus = sotto_message_entry_grab_focus;
+  widget_class->focus = sotto_message_entry_focus;
 
   /**
    * SottoMessageEntry::activate:

@@ -70,12 +70,12 @@ sotto_message_menu_new (void)
   g_menu_item_set_attribute (reactions_item, "custom", "s", "reactions");
   g_menu_append_item (reactions, reactions_item);
 
-  g_menu_append (answers, _("_Reply"), "message.reply");
+  append_hidden_when_disabled (answers, _("_Reply"), "message.reply");
   append_hidden_when_disabled (answers, _("_Edit"), "message.edit");
   append_hidden_when_disabled (answers, _("Show _Original Message"), "message.show-original");
   append_hidden_when_disabled (answers, _("Edit _History"), "message.show-edits");
 
-  g_menu_append (copies, _("_Copy Text"), "message.copy-text");
+  append_hidden_when_disabled (copies, _("_Copy Text"), "message.copy-text");
   g_menu_append (copies, _("Copy _Time"), "message.copy-time");
 
   g_menu_append (deletions, _("_Delete for Me"), "message.delete");
@@ -102,6 +102,9 @@ sotto_message_menu_new (void)
   gtk_widget_add_css_class (more_button, "flat");
   gtk_widget_add_css_class (more_button, "circular");
   gtk_box_append (GTK_BOX (reactions_box), more_button);
+  /* The reactions go as the entries do when the row cannot take one (a
+   * message request's): the buttons follow the row's actions. */
+  g_object_bind_property (more_button, "sensitive", reactions_box, "visible", G_BINDING_SYNC_CREATE);
 
   gtk_popover_menu_add_child (GTK_POPOVER_MENU (menu), reactions_box, "reactions");
 

@@ -284,8 +284,20 @@ sotto_message_row_update_state (SottoMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), waiting);
 }
 
+/* Whether the user accepted the conversation's contact.  A reaction or
+ * a reply to a message request would tell the stranger that it was
+ * read, so neither is offered before the user accepts it. */
+static gboolean
+sotto_message_row_is_accepted (SottoMessageRow *self)
+{
+  SottoContact *contact = self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
+
+  return contact == NULL || sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED;
+}
+
 /* Only a text message that is loaded has a menu.  What the contact
- * does not have yet (a message in the outbox) cannot be reacted to. */
+ * does not have yet (a message in the outbox) cannot be reacted to;
+ * a message of files alone has no text to copy. */
 static void
 sotto_message_row_update_actions (SottoMessageRow *self)
 {
@@ -293,18 +305,21 @@ sotto_message_row_update_actions (SottoMessageRow *self)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
   gboolean has_text = copyable && !self->copy_only;
   gboolean deleted = copyable && sotto_message_get_deleted (self->message);
+  gboolean has_body = copyable && g_strcmp0 (sotto_message_get_body (self->message), "") > 0;
+  gboolean accepted = sotto_message_row_is_accepted (self);
   SottoMessageState state = has_text ? sotto_message_get_state (self->message) : SOTTO_MESSAGE_STATE_QUEUED;
   gboolean shared = state != SOTTO_MESSAGE_STATE_QUEUED && state != SOTTO_MESSAGE_STATE_FAILED;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", copyable && !deleted);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-text", has_body && !deleted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.copy-time", copyable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", copyable);
   /* A message in the outbox may be on its way: it stays until sent. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
                                  has_text && state != SOTTO_MESSAGE_STATE_QUEUED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", has_text && !deleted);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.react", has_text && !deleted && shared);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.choose-reaction", has_text && !deleted && shared);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", has_text && !deleted && accepted);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.react", has_text && !deleted && shared && accepted);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.choose-reaction",
+                                 has_text && !deleted && shared && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.edit",
                                  has_text && sotto_message_can_change_for_everyone (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete-for-everyone",
@@ -855,7 +870,22 @@ sotto_message_row_show_menu (GtkWidget  *widget,
   sotto_message_row_popup_menu_at (SOTTO_MESSAGE_ROW (widget), -1, -1);
 }
 
-/* A right click or a long press on the bubble, at @x, @y in the bubble. */
+/* Whether @x, @y in the bubble is on a button of the bubble, as a
+ * file's Download, Open and Save. */
+static gboolean
+sotto_message_row_is_on_button (SottoMessageRow *self,
+                                double           x,
+                                double           y)
+{
+  GtkWidget *target = gtk_widget_pick (self->bubble, x, y, GTK_PICK_DEFAULT);
+  GtkWidget *button = target != NULL ? gtk_widget_get_ancestor (target, GTK_TYPE_BUTTON) : NULL;
+
+  return button != NULL && gtk_widget_is_ancestor (button, self->bubble);
+}
+
+/* A right click or a long press on the bubble, at @x, @y in the bubble.
+ * One on a button inside it is the button's: a long press on Download
+ * downloads, and opens no menu. */
 static void
 sotto_message_row_bubble_pressed (SottoMessageRow *self,
                                   GtkGesture      *gesture,
@@ -863,6 +893,12 @@ sotto_message_row_bubble_pressed (SottoMessageRow *self,
                                   double           y)
 {
   double row_x, row_y;
+
+  if (sotto_message_row_is_on_button (self, x, y))
+    {
+      gtk_gesture_set_state (gesture, GTK_EVENT_SEQUENCE_DENIED);
+      return;
+    }
 
   gtk_gesture_set_state (gesture, GTK_EVENT_SEQUENCE_CLAIMED);
   if (gtk_widget_translate_coordinates (self->bubble, GTK_WIDGET (self), x, y, &row_x, &row_y))
@@ -1111,6 +1147,7 @@ sotto_message_row_set_message (SottoMessageRow *self,
  * @conversation: (nullable): the conversation of the messages the row
  *   is given next, where it looks for the originals of quotes, and
  *   whose contact's standing decides whether web addresses are links
+ *   and whether the menu offers reactions and Reply
  *
  * Takes effect with the next sotto_message_row_set_message(); from then
  * on the row follows the contact's standing.

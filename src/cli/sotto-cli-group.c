@@ -36,65 +36,46 @@ load_groups (SottoCli  *cli,
   return sotto_group_list_load_finish (groups, result, error);
 }
 
+/* Every group command names its group by its id or by its exact title,
+ * when one group has that title and it is not a group id. */
 static SottoGroup *
 find_group (SottoCli    *cli,
-            const char  *id,
+            const char  *name,
             GError     **error)
 {
-  SottoGroup *group;
-
-  if (!load_groups (cli, error))
-    return NULL;
-
-  group = g_uuid_string_is_valid (id) ? sotto_group_list_find (sotto_messenger_get_groups (cli->messenger), id)
-                                      : NULL;
-  if (group == NULL)
-    g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, _("There is no group “%s”"), id);
-
-  return group;
-}
-
-/* group info also takes a group's exact title, when one group has it
- * and it is not a group id. */
-static SottoGroup *
-find_group_by_title (SottoCli    *cli,
-                     const char  *name,
-                     GError     **error)
-{
-  g_autoptr(GError) id_error = NULL;
   GListModel *groups;
   SottoGroup *found = NULL;
   guint n_found = 0;
 
-  found = find_group (cli, name, &id_error);
-  if (found != NULL || g_uuid_string_is_valid (name))
-    {
-      if (found == NULL)
-        g_propagate_error (error, g_steal_pointer (&id_error));
-      return found;
-    }
+  if (!load_groups (cli, error))
+    return NULL;
 
   groups = G_LIST_MODEL (sotto_messenger_get_groups (cli->messenger));
-  for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
-    {
-      g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
+  if (g_uuid_string_is_valid (name))
+    found = sotto_group_list_find (SOTTO_GROUP_LIST (groups), name);
+  else
+    for (guint i = 0; i < g_list_model_get_n_items (groups); i++)
+      {
+        g_autoptr(SottoGroup) group = g_list_model_get_item (groups, i);
 
-      if (g_strcmp0 (sotto_group_get_title (group), name) == 0)
-        {
-          found = group;
-          n_found++;
-        }
+        if (g_strcmp0 (sotto_group_get_title (group), name) == 0)
+          {
+            found = group;
+            n_found++;
+          }
+      }
+
+  if (n_found > 1)
+    {
+      g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                   _("%u groups are called “%s”: name one by its id"), n_found, name);
+      return NULL;
     }
 
-  if (n_found == 1)
-    return found;
+  if (found == NULL)
+    g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED, _("There is no group “%s”"), name);
 
-  if (n_found == 0)
-    g_propagate_error (error, g_steal_pointer (&id_error));
-  else
-    g_set_error (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                 _("%u groups are called “%s”: name one by its id"), n_found, name);
-  return NULL;
+  return found;
 }
 
 static void
@@ -239,7 +220,7 @@ group_info (SottoCli *cli)
   if (cli->n_args != 2)
     return sotto_cli_fail (cli, _("Usage: sotto-cli group info GROUP"));
 
-  group = find_group_by_title (cli, cli->args[1], &error);
+  group = find_group (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("No such group"));
 

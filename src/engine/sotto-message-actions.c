@@ -323,6 +323,7 @@ change_start (SottoMessenger      *self,
               gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
   Change *change;
 
   g_task_set_source_tag (task, source_tag);
@@ -340,6 +341,14 @@ change_start (SottoMessenger      *self,
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                kind == SOTTO_CONTENT_KIND_REACTION ? _("A reaction is one emoji")
                                                                    : _("The message is too long"));
+      return;
+    }
+
+  /* A reply accepts the request, as writing does (see
+   * sotto_messenger_reply_async()); nothing else answers one. */
+  if (kind != SOTTO_CONTENT_KIND_TEXT && !_sotto_messenger_check_accepted (conversation, &error))
+    {
+      g_task_return_error (task, error);
       return;
     }
 

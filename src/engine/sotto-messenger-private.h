@@ -106,5 +106,7 @@ SottoMessenger  *_sotto_messenger_new                  (SottoAccount           *
 void             _sotto_messenger_set_aside_blocked    (SottoMessenger       *self);
 SottoConversation *_sotto_messenger_find_blocked       (SottoMessenger       *self,
                                                         const char           *uuid);
+gboolean         _sotto_messenger_check_accepted       (SottoConversation    *conversation,
+                                                        GError              **error);
 
 G_END_DECLS

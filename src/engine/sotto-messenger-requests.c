@@ -423,3 +423,18 @@ _sotto_messenger_find_blocked (SottoMessenger *self,
 
   return g_hash_table_lookup (self->blocked, normal_uuid);
 }
+
+/* Sets @error unless the user accepted the contact of @conversation.
+ * Anything sent to a message request but a message, which accepts it,
+ * would tell the stranger that the request was read. */
+gboolean
+_sotto_messenger_check_accepted (SottoConversation  *conversation,
+                                 GError            **error)
+{
+  if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
+    return TRUE;
+
+  g_set_error_literal (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                       _("The conversation is a message request: accept it first"));
+  return FALSE;
+}

@@ -52,6 +52,7 @@ sotto_messenger_set_timer_async (SottoMessenger      *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (SOTTO_IS_MESSENGER (self));
   g_return_if_fail (SOTTO_IS_CONVERSATION (conversation));
@@ -64,6 +65,12 @@ sotto_messenger_set_timer_async (SottoMessenger      *self,
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
                                _("A disappearing-message timer is 0 (off), 30, 300, 3600, 86400, "
                                  "604800 or 2419200 seconds"));
+      return;
+    }
+
+  if (!_sotto_messenger_check_accepted (conversation, &error))
+    {
+      g_task_return_error (task, error);
       return;
     }
 

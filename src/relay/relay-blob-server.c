@@ -167,8 +167,11 @@ _relay_blob_service_init (RelayServer  *self,
   RelayBlobStore *store;
   guint64 interval_ms = (guint64) self->config->blob_sweep_seconds * 1000;
 
-  store = self->config->database_url != NULL ? relay_blob_store_new_postgresql (self->config->database_url, error)
-                                             : relay_blob_store_new_filesystem (dir);
+  /* A part's connection idles while its client sends a chunk, for at
+   * most body-timeout-seconds when its node is well. */
+  store = self->config->database_url != NULL
+            ? relay_blob_store_new_postgresql (self->config->database_url, 2 * self->config->body_timeout_seconds, error)
+            : relay_blob_store_new_filesystem (dir);
   if (store == NULL)
     return FALSE;
   blobs = self->blobs = g_new0 (RelayBlobService, 1);

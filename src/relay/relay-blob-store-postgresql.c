@@ -9,8 +9,8 @@
  * its bytes in rows of at most RELAY_BLOB_CHUNK keyed by their offset,
  * and `blob_usage` what each account is charged.
  *
- * Each append is one statement, and so one transaction, that adds a
- * chunk and moves the blob's count of stored bytes on: what it returns
+ * Each append is one statement, and so one transaction, that writes
+ * its bytes and moves the blob's count of stored bytes on: what it returns
  * from is durable, and a crash leaves the blob as it stood after the
  * last append that returned.  A blob is committed by marking it so once
  * every byte is stored.  Creating a blob charges its owner in the same
@@ -21,8 +21,12 @@
  * An upload open to append holds a session-level advisory lock on its
  * id in a connection of its own until it is closed, so that two nodes
  * cannot write parts of one upload at once; the lock goes with the
- * session, also when its node dies.  The other operations take a
- * connection from a small pool for one statement at a time.
+ * session, also when its node dies.  A node that freezes (SIGSTOP, a
+ * paused VM) or loses its path to the server keeps the session, and
+ * the lock, until PostgreSQL notices: the session ends once it has been
+ * idle longer than a part waits for its client's next chunk.  The other
+ * operations take a connection from a small pool for one statement at
+ * a time.
  */
 
 #include "config.h"
@@ -67,13 +71,29 @@ static const char busy_sql[] =
   "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " LOCK_CLASS
   "  AND objid = $1::oid AND objsubid = 2";
 
-/* Appends $4, of $3 bytes, at $2, which must be where the blob stands. */
+/* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
+ * one row if it did.  The bytes go at the end of the last chunk while
+ * that has room for them, else into a chunk of their own: a client
+ * that sends a few bytes a part then adds no rows, and any two chunks
+ * in a row hold more than RELAY_BLOB_CHUNK, so that a blob has at most
+ * about twice as many as its size calls for, whatever its parts were. */
 static const char append_sql[] =
   "WITH grown AS ("
   "  UPDATE blobs SET stored = stored + $3::bigint"
   "  WHERE id = $1 AND stored = $2::bigint AND NOT committed AND stored + $3::bigint <= size"
-  "  RETURNING id) "
-  "INSERT INTO blob_chunks (blob, offset_bytes, data) SELECT id, $2::bigint, $4 FROM grown";
+  "  RETURNING id), "
+  "roomy AS ("
+  "  SELECT c.offset_bytes FROM blob_chunks AS c, grown WHERE c.blob = grown.id"
+  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (RELAY_BLOB_CHUNK)
+  "  AND c.offset_bytes + length (c.data) = $2::bigint"
+  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (RELAY_BLOB_CHUNK) "), "
+  "extended AS ("
+  "  UPDATE blob_chunks AS c SET data = c.data || $4 FROM roomy"
+  "  WHERE c.blob = $1 AND c.offset_bytes = roomy.offset_bytes), "
+  "added AS ("
+  "  INSERT INTO blob_chunks (blob, offset_bytes, data) SELECT id, $2::bigint, $4 FROM grown"
+  "  WHERE NOT EXISTS (SELECT FROM roomy)) "
+  "SELECT count (*) FROM grown";
 
 static const char commit_sql[] =
   "UPDATE blobs SET committed = true WHERE id = $1 AND stored = size AND NOT committed";
@@ -102,6 +122,7 @@ typedef struct
 {
   RelayBlobStore  parent;
   char           *url;
+  char            idle_sql[64]; /* the idle session timeout of an upload */
   GMutex          lock;
   GPtrArray      *idle;     /* of PGconn, each perhaps with an unlock's result to read */
   guint           uploads;  /* handles open to append */
@@ -316,6 +337,8 @@ lock_upload (PgStore    *self,
   RelayBlobStatus status;
 
   lock_key (id, key);
+  if (!relay_pg_exec (conn, self->idle_sql))
+    return RELAY_BLOB_FAILED;
   status = query (self, conn, "SELECT pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)", params, 1, NULL, 0,
                   &result);
   if (status != RELAY_BLOB_OK)
@@ -324,12 +347,13 @@ lock_upload (PgStore    *self,
 }
 
 /* Gives an upload's connection back, its lock let go of without
- * waiting for the answer, which the next to take it reads. */
+ * waiting for the answers, which the next to take it reads; a kept
+ * connection may idle as long as it likes. */
 static void
 release_upload (PgStore *self,
                 PGconn  *conn)
 {
-  if (!PQsendQuery (conn, "SELECT pg_advisory_unlock_all ()"))
+  if (!PQsendQuery (conn, "SELECT pg_advisory_unlock_all (); RESET idle_session_timeout"))
     {
       /* Ending the session lets go of the lock too. */
       PQfinish (conn);
@@ -413,7 +437,7 @@ pg_append (RelayBlobStore  *store,
   if (status != RELAY_BLOB_OK)
     return status;
   /* The sweep removed the blob meanwhile. */
-  if (changed_rows (result) != 1)
+  if (relay_pg_value_int (result, 0, 0) != 1)
     return RELAY_BLOB_NOT_FOUND;
   handle->position += length;
   return RELAY_BLOB_OK;
@@ -575,10 +599,12 @@ static const RelayBlobStoreClass pg_class = {
 };
 
 /* A store in the database at `url`, whose schema relay_pg_connect()
- * has brought up to date; its first connection is made now, so that a
- * relay that cannot reach the database does not start. */
+ * has brought up to date, whose uploads' sessions end once idle for
+ * `idle_seconds`; its first connection is made now, so that a relay
+ * that cannot reach the database does not start. */
 RelayBlobStore *
 relay_blob_store_new_postgresql (const char  *url,
+                                 guint        idle_seconds,
                                  GError     **error)
 {
   PGconn *conn = relay_pg_open (url, error);
@@ -589,6 +615,7 @@ relay_blob_store_new_postgresql (const char  *url,
   self = g_new0 (PgStore, 1);
   relay_blob_store_init (&self->parent, &pg_class);
   self->url = g_strdup (url);
+  g_snprintf (self->idle_sql, sizeof self->idle_sql, "SET idle_session_timeout = '%us'", idle_seconds);
   g_mutex_init (&self->lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
   g_ptr_array_add (self->idle, conn);

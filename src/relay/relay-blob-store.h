@@ -147,6 +147,7 @@ void            relay_blob_store_warn           (RelayBlobStore  *self,
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
 RelayBlobStore *relay_blob_store_new_postgresql (const char      *url,
+                                                 guint            idle_seconds,
                                                  GError         **error);
 void            relay_blob_store_free           (RelayBlobStore  *self);
 void            relay_blob_store_close          (RelayBlobStore  *self,

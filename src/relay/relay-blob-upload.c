@@ -159,6 +159,19 @@ respond_offset (Upload *upload)
                               &upload->info.meta);
 }
 
+/* A blob the upload opened and then did not find any more was removed
+ * by the sweep meanwhile, whether its part was ending or still coming:
+ * it expired, which the client is told rather than that it never was. */
+static void
+respond_failure (RelayRequest    *request,
+                 RelayBlobStatus  status)
+{
+  if (status == RELAY_BLOB_NOT_FOUND)
+    _relay_respond_error (request, 410, "expired", "The attachment expired before its upload ended");
+  else
+    _relay_blob_respond_status (request, status);
+}
+
 static void
 finish_done (RelayBlobJob *job)
 {
@@ -170,11 +183,8 @@ finish_done (RelayBlobJob *job)
     {
       if (job->status == RELAY_BLOB_OK)
         respond_offset (upload);
-      /* The sweep removed it meanwhile. */
-      else if (job->status == RELAY_BLOB_NOT_FOUND)
-        _relay_respond_error (upload->request, 410, "expired", "The attachment expired before its upload ended");
       else
-        _relay_blob_respond_status (upload->request, job->status);
+        respond_failure (upload->request, job->status);
     }
   maybe_free (upload);
 }
@@ -246,7 +256,7 @@ advance (Upload *upload)
     {
       upload->receiving = FALSE;
       if (attached && !request->responded)
-        _relay_blob_respond_status (request, upload->failure);
+        respond_failure (request, upload->failure);
       upload->finishing = TRUE;
       queue (upload, sync_run, sync_done);
       return;

@@ -120,12 +120,11 @@ app_test_xdotool (GtkWindow  *window,
   g_assert_no_error (error);
 }
 
-/* Clicks the middle of @widget with the first mouse button, through the
- * X server: the pointer moves there and the button goes down and up, so
- * that the widget's own gestures (focus on click, the click itself) act
- * as they do for a user. */
-void
-app_test_click (GtkWidget *widget)
+/* Moves the pointer to the middle of @widget through the X server, and
+ * there runs the xdotool @command on the first mouse button. */
+static void
+pointer_on (GtkWidget  *widget,
+            const char *command)
 {
   GtkNative *native = gtk_widget_get_native (widget);
   GdkSurface *surface = gtk_native_get_surface (native);
@@ -162,7 +161,32 @@ app_test_click (GtkWidget *widget)
   x = g_strdup_printf ("%d", (int) (point.x + surface_x));
   y = g_strdup_printf ("%d", (int) (point.y + surface_y));
   app_test_xdotool (GTK_WINDOW (native), "mousemove", "--sync", "--window", window_id, x, y,
-                    "click", "1", NULL);
+                    command, "1", NULL);
+}
+
+/* Clicks the middle of @widget with the first mouse button, through the
+ * X server: the pointer moves there and the button goes down and up, so
+ * that the widget's own gestures (focus on click, the click itself) act
+ * as they do for a user. */
+void
+app_test_click (GtkWidget *widget)
+{
+  pointer_on (widget, "click");
+}
+
+/* Presses the first mouse button on the middle of @widget, through the
+ * X server, and holds it down: a long press, until app_test_release(). */
+void
+app_test_hold (GtkWidget *widget)
+{
+  pointer_on (widget, "mousedown");
+}
+
+/* Lets go of the mouse button app_test_hold() pressed on @widget. */
+void
+app_test_release (GtkWidget *widget)
+{
+  pointer_on (widget, "mouseup");
 }
 
 static void

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
 #include "sotto-attachment-files.h"
@@ -29,6 +30,7 @@
 #include "sotto-conversation-list.h"
 #include "sotto-file-row.h"
 #include "sotto-image-viewer.h"
+#include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-transfer-bar.h"
 
@@ -801,6 +803,83 @@ test_attachments_bounded_picture (void)
   g_assert_nonnull (error);
 }
 
+static void
+long_pressed_cb (GtkGestureLongPress *gesture,
+                 double               x,
+                 double               y,
+                 gboolean            *long_pressed)
+{
+  *long_pressed = TRUE;
+}
+
+/* The long-press gesture of a widget above @widget. */
+static GtkGesture *
+find_long_press (GtkWidget *widget)
+{
+  for (; widget != NULL; widget = gtk_widget_get_parent (widget))
+    {
+      g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+      for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+        {
+          g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+          if (GTK_IS_GESTURE_LONG_PRESS (controller))
+            return GTK_GESTURE (controller);
+        }
+    }
+
+  return NULL;
+}
+
+/* Download held down long enough for a long press, through the X
+ * server, is a click on Download and nothing else: the message's menu
+ * stays closed, and the file comes down when the button is let go.  The
+ * message has no text, and its menu offers none to copy. */
+static void
+test_attachments_download_click (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("minutes.bin", 4096);
+  SottoAttachment *attachment;
+  GtkWidget *message_row;
+  GtkWidget *download;
+  GtkWidget *row;
+  GtkWidget *menu;
+  GtkGesture *long_press;
+  gboolean long_pressed = FALSE;
+
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "", "--attach", file_path, NULL));
+
+  wait_until ((row = find_file_row (fixture, "minutes.bin")) != NULL && shows_button (row, "transfer.retry"));
+  attachment = sotto_file_row_get_attachment (SOTTO_FILE_ROW (row));
+  message_row = gtk_widget_get_ancestor (row, SOTTO_TYPE_MESSAGE_ROW);
+  download = find_button (row, "transfer.retry");
+  long_press = find_long_press (download);
+  g_assert_nonnull (long_press);
+  g_signal_connect_after (long_press, "pressed", G_CALLBACK (long_pressed_cb), &long_pressed);
+
+  app_test_hold (download);
+  wait_until (long_pressed);
+  menu = app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU);
+  g_assert_true (menu == NULL || !gtk_widget_get_visible (menu));
+  app_test_release (download);
+  g_signal_handlers_disconnect_by_data (long_press, &long_pressed);
+
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  wait_until ((row = find_file_row (fixture, "minutes.bin")) != NULL && shows_button (row, "file.open"));
+  menu = app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU);
+  g_assert_true (menu == NULL || !gtk_widget_get_visible (menu));
+
+  g_assert_true (gtk_widget_activate_action (message_row, "message.show-menu", NULL));
+  wait_until ((menu = app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU)) != NULL
+              && gtk_widget_get_mapped (menu));
+  g_assert_nonnull (app_test_find_label (menu, "Copy _Time"));
+  g_assert_null (app_test_find_label (menu, "_Copy Text"));
+  gtk_popover_popdown (GTK_POPOVER (menu));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -818,6 +897,8 @@ main (int   argc,
               fixture_set_up, test_attachments_picture, fixture_tear_down);
   g_test_add ("/app/attachments/file", Fixture, NULL,
               fixture_set_up, test_attachments_file, fixture_tear_down);
+  g_test_add ("/app/attachments/download-click", Fixture, NULL,
+              fixture_set_up, test_attachments_download_click, fixture_tear_down);
   g_test_add ("/app/attachments/open", Fixture, NULL,
               fixture_set_up, test_attachments_open, fixture_tear_down);
   g_test_add ("/app/attachments/send", Fixture, NULL,

@@ -14,6 +14,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
 #include "sotto-message-row.h"
@@ -225,6 +226,51 @@ test_read_on_screen_receipts (Fixture       *fixture,
   g_assert_cmpuint (g_hash_table_size (read), ==, N_MESSAGES);
 }
 
+/* Carol's conversation is open, and Alice in another window, when Bob
+ * writes a line: opening his, the one new message fits on screen with
+ * the rest, so it is read at once, the chat list's count goes, and
+ * there is nothing below to jump to. */
+static void
+test_read_on_screen_fits (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = page_test_make_profile ();
+  SottoConversationList *conversations;
+  SottoConversationView *view;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+  GtkWidget *other;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  g_assert_true (open_conversation (fixture) == carol);
+
+  other = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (other));
+  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+  g_free (run_cli (fixture, "send", "alice", "short", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 1);
+  gtk_window_destroy (GTK_WINDOW (other));
+  activate_alice (fixture);
+
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (bob))));
+  view = conversation_view (fixture);
+  wait_until (message_sight (view, "short") == IN_SIGHT);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  wait_until (sotto_conversation_view_get_at_end (view));
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -233,6 +279,8 @@ main (int   argc,
 
   g_test_add ("/app/read-on-screen/receipts", Fixture, NULL,
               fixture_set_up, test_read_on_screen_receipts, fixture_tear_down);
+  g_test_add ("/app/read-on-screen/fits", Fixture, NULL,
+              fixture_set_up, test_read_on_screen_fits, fixture_tear_down);
 
   return g_test_run ();
 }

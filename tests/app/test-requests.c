@@ -18,6 +18,7 @@
 #include "page-test-util.h"
 #include "sotto-contact.h"
 #include "sotto-conversation-list.h"
+#include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-request-bar.h"
 
@@ -406,6 +407,70 @@ test_requests_links (Fixture       *fixture,
   gtk_widget_remove_controller (body, controller);
 }
 
+/* Whether the open menu @menu shows an entry or a button reading @label. */
+static gboolean
+menu_shows (GtkWidget  *menu,
+            const char *label)
+{
+  GtkWidget *widget = app_test_find_label (menu, label);
+
+  return widget != NULL && gtk_widget_get_mapped (widget);
+}
+
+/* The menu of @row, open. */
+static GtkWidget *
+open_menu (GtkWidget *row)
+{
+  GtkWidget *menu;
+
+  g_assert_true (gtk_widget_activate_action (row, "message.show-menu", NULL));
+  wait_until ((menu = app_test_find_widget (row, GTK_TYPE_POPOVER_MENU)) != NULL && gtk_widget_get_mapped (menu));
+
+  return menu;
+}
+
+/* A reaction or a reply to a stranger's request would tell them that it
+ * was read: its message's menu offers neither until the user accepts
+ * it, and then both. */
+static void
+test_requests_menu (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *frank_profile = NULL;
+  g_autofree char *frank_received = NULL;
+  SottoConversation *frank = NULL;
+  SottoContact *contact;
+  GtkWidget *row;
+  GtkWidget *menu;
+
+  start_alice (fixture);
+  frank_profile = stranger_writes (fixture, "frank", "Hello there");
+  wait_until ((frank = sotto_conversation_list_find_by_username (conversations (fixture), "frank")) != NULL);
+  contact = sotto_conversation_get_contact (frank);
+  g_assert_true (sotto_window_open_conversation (fixture->window, sotto_contact_get_uuid (contact)));
+  activate_alice (fixture);
+  wait_until (app_test_find_label (GTK_WIDGET (conversation_view (fixture)), "Hello there") != NULL);
+  row = gtk_widget_get_ancestor (app_test_find_label (GTK_WIDGET (conversation_view (fixture)), "Hello there"),
+                                 SOTTO_TYPE_MESSAGE_ROW);
+
+  menu = open_menu (row);
+  g_assert_true (menu_shows (menu, "Copy _Time"));
+  g_assert_false (menu_shows (menu, "👍"));
+  g_assert_false (menu_shows (menu, "_Reply"));
+  gtk_popover_popdown (GTK_POPOVER (menu));
+
+  /* Frank heard nothing. */
+  frank_received = run_cli_as (frank_profile, "--json", "receive", "--timeout", "0", NULL);
+  g_assert_cmpstr (frank_received, ==, "");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (request_bar (fixture)), "request.accept", NULL));
+  wait_until (sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_ACCEPTED);
+  menu = open_menu (row);
+  g_assert_true (menu_shows (menu, "👍"));
+  g_assert_true (menu_shows (menu, "_Reply"));
+  gtk_popover_popdown (GTK_POPOVER (menu));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -418,6 +483,8 @@ main (int   argc,
               fixture_set_up, test_requests_block_and_delete, fixture_tear_down);
   g_test_add ("/app/requests/links", Fixture, NULL,
               fixture_set_up, test_requests_links, fixture_tear_down);
+  g_test_add ("/app/requests/menu", Fixture, NULL,
+              fixture_set_up, test_requests_menu, fixture_tear_down);
 
   return g_test_run ();
 }

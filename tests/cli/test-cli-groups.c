@@ -622,7 +622,13 @@ test_unread (void)
   send_group_ok (test, alice, group, "One");
   send_group_ok (test, alice, group, "Two");
   send_group_ok (test, alice, group, "Three");
-  send_group_ok (test, bob, group, "Mine");
+  /* Every group command takes the group's exact title, as group info does. */
+  result = cli_run (test, bob, "--json", "send-group", "Climbing", "Mine", NULL);
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
+  g_clear_pointer (&result, cli_result_free);
+  g_clear_pointer (&object, json_object_unref);
   lines = cli_receive (test, bob);
   g_assert_cmpuint (lines->len, ==, 3);
   second_id = json_object_get_string_member (g_ptr_array_index (lines, 1), "id");
@@ -641,7 +647,7 @@ test_unread (void)
   g_clear_pointer (&result, cli_result_free);
   g_assert_cmpint (group_unread (test, bob), ==, 1);
 
-  cli_run_ok (test, bob, "group", "read", group, NULL);
+  cli_run_ok (test, bob, "group", "read", "Climbing", NULL);
   g_assert_cmpint (group_unread (test, bob), ==, 0);
 
   /* Carol's count is her own: every member's message. */

@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "sp-error.h"
 #include "sp-init.h"
 
@@ -106,6 +108,40 @@ test_requests (void)
   g_assert_cmpstr (newest_state (history), ==, "sent");
 }
 
+/* Reacting to a message request, or setting its timer, would tell the
+ * stranger that it was read: both are refused, nothing is stored, and
+ * the stranger hears nothing. */
+static void
+test_request_refuses_reaction (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(GPtrArray) history = NULL;
+  g_autoptr(CliResult) reacted = NULL;
+  g_autoptr(CliResult) timed = NULL;
+  const char *id;
+
+  cli_send_ok (test, alice, "bob", "Hello stranger");
+  received = receive_with_requests (test, bob);
+  cli_assert_texts (received, "alice", "Hello stranger", NULL);
+  id = json_object_get_string_member (g_ptr_array_index (received, 0), "id");
+
+  reacted = cli_run (test, bob, "react", "alice", id, "👍", NULL);
+  g_assert_cmpint (reacted->status, !=, 0);
+  g_assert_nonnull (strstr (reacted->err, "accept"));
+  timed = cli_run (test, bob, "timer", "alice", "30", NULL);
+  g_assert_cmpint (timed->status, !=, 0);
+  g_assert_nonnull (strstr (timed->err, "accept"));
+
+  history = cli_history (test, bob, "alice");
+  g_assert_cmpuint (history->len, ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (g_ptr_array_index (history, 0),
+                                                                         "reactions")), ==, 0);
+  cli_assert_receives_nothing (test, alice);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -114,6 +150,7 @@ main (int   argc,
   g_assert_cmpint (sp_init (), ==, SP_OK);
 
   g_test_add_func ("/cli/requests", test_requests);
+  g_test_add_func ("/cli/request-refuses-reaction", test_request_refuses_reaction);
   g_test_add_func ("/cli/stranger-without-requests", test_stranger_without_requests);
 
   return g_test_run ();
