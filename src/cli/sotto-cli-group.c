@@ -15,8 +15,9 @@
 
 /* group create TITLE USERNAME…, group add GROUP USERNAME, group remove
  * GROUP USERNAME, group leave GROUP, group rename GROUP TITLE, group
- * info GROUP, group list, group read GROUP [MESSAGE_ID], send-group
- * GROUP TEXT and history --group GROUP, through the messenger's group list, as the app would. */
+ * promote|demote GROUP USERNAME, group info GROUP, group list, group
+ * read GROUP [MESSAGE_ID], send-group GROUP TEXT and history --group
+ * GROUP, through the messenger's group list, as the app would. */
 
 static gboolean
 load_groups (SottoCli  *cli,
@@ -197,6 +198,9 @@ group_change (SottoCli   *cli,
     sotto_group_list_remove_member_async (groups, group, cli->args[2], NULL, sotto_cli_result_cb, &result);
   else if (g_str_equal (action, "rename"))
     sotto_group_list_rename_async (groups, group, cli->args[2], NULL, sotto_cli_result_cb, &result);
+  else if (g_str_equal (action, "promote") || g_str_equal (action, "demote"))
+    sotto_group_list_set_admin_async (groups, group, cli->args[2], g_str_equal (action, "promote"), NULL,
+                                      sotto_cli_result_cb, &result);
   else
     sotto_group_list_leave_async (groups, group, NULL, sotto_cli_result_cb, &result);
   sotto_cli_wait (&result);
@@ -351,7 +355,8 @@ sotto_cli_group (SottoCli *cli)
   if (g_str_equal (subcommand, "create"))
     return group_create (cli);
   if (g_str_equal (subcommand, "add") || g_str_equal (subcommand, "remove")
-      || g_str_equal (subcommand, "leave") || g_str_equal (subcommand, "rename"))
+      || g_str_equal (subcommand, "leave") || g_str_equal (subcommand, "rename")
+      || g_str_equal (subcommand, "promote") || g_str_equal (subcommand, "demote"))
     return group_change (cli, subcommand);
   if (g_str_equal (subcommand, "info"))
     return group_info (cli);

@@ -53,7 +53,8 @@ static const Command commands[] = {
   { "trust-root", sotto_cli_trust_root, 0, 0, "trust-root [--trust-root KEY]" },
   { "group", sotto_cli_group, 2, G_MAXUINT,
     "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
-    " | rename GROUP TITLE | info GROUP | list | read GROUP [MESSAGE_ID]" },
+    " | rename GROUP TITLE | promote GROUP USERNAME | demote GROUP USERNAME | info GROUP | list"
+    " | read GROUP [MESSAGE_ID]" },
   { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 

@@ -26,6 +26,10 @@ G_BEGIN_DECLS
 /* The length of an update's hash, its identity in a group's history. */
 #define SOTTO_GROUP_UPDATE_HASH_SIZE 32
 
+/* The most parents an update names: the latest of the heads its author
+ * had, when it had more (sotto-group-state.c). */
+#define SOTTO_GROUP_MAX_PARENTS 8
+
 /**
  * SottoGroupAction:
  * @SOTTO_GROUP_ACTION_CREATE: the first update: @title and every member
@@ -61,8 +65,11 @@ typedef struct
 /**
  * SottoGroupUpdate:
  * @action: what it does
- * @version: its place in the group's history, one more than the highest
- *   version its author had seen (a Lamport clock)
+ * @version: its place in the group's history: 1 for create, otherwise
+ *   one more than the highest version among its parents
+ * @parents: the hashes of the updates its author had seen that no other
+ *   it had seen followed (the heads of its history), @n_parents of them;
+ *   none for create.  They say which updates it was made after.
  * @author: the account UUID of the member who made it
  * @timestamp: when, in milliseconds since the epoch
  * @title: (nullable): for create and rename
@@ -76,6 +83,8 @@ typedef struct
 {
   SottoGroupAction action;
   guint64 version;
+  guint8 parents[SOTTO_GROUP_MAX_PARENTS][SOTTO_GROUP_UPDATE_HASH_SIZE];
+  guint n_parents;
   char *author;
   gint64 timestamp;
   char *title;
@@ -99,6 +108,7 @@ SottoGroupUpdate *_sotto_group_update_copy     (const SottoGroupUpdate *update) 
 void              _sotto_group_update_free     (SottoGroupUpdate       *update);
 gboolean          _sotto_group_update_is_valid (const SottoGroupUpdate *update);
 void              _sotto_group_update_seal     (SottoGroupUpdate       *update);
+char             *_sotto_group_update_group_id (const SottoGroupUpdate *create) G_GNUC_WARN_UNUSED_RESULT;
 const char       *_sotto_group_action_name     (SottoGroupAction        action);
 gboolean          _sotto_group_title_is_valid  (const char             *title);
 

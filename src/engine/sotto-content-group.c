@@ -27,19 +27,20 @@
  * change to a group travel in.
  *
  *   message GroupContext {
- *     bytes                id     = 1;  // the group's UUID, 16 bytes
+ *     bytes                id     = 1;  // the group's UUID: its creation's hash
  *     repeated GroupUpdate update = 2;  // changes, or a history to join
  *     DataMessage          data   = 3;  // a message to the group
  *     bytes          sender_key   = 4;  // SenderKeyDistributionMessage
  *   }
  *   message GroupUpdate {
  *     uint32          action    = 1;  // SottoGroupAction
- *     uint64          version   = 2;  // Lamport clock, 1 for create
+ *     uint64          version   = 2;  // 1 for create, else 1 + its parents' highest
  *     bytes           author    = 3;  // account UUID
  *     uint64          timestamp = 4;
  *     string          title     = 5;  // create and rename
  *     repeated Member member    = 6;
  *     repeated bytes  recipient = 7;  // account UUIDs it was sent to
+ *     repeated bytes  parent    = 8;  // hashes of the updates it follows
  *   }
  *   message Member { bytes uuid = 1; string username = 2; bool admin = 3; }
  *
@@ -52,7 +53,8 @@
  * it keeps as a placeholder instead of misreading a group's message as
  * one to its sender alone.  Everything is read strictly and bounded:
  * members and recipients by SOTTO_GROUP_MAX_MEMBERS, updates by
- * SOTTO_GROUP_MAX_UPDATES, titles by SOTTO_GROUP_MAX_TITLE. */
+ * SOTTO_GROUP_MAX_UPDATES, titles by SOTTO_GROUP_MAX_TITLE, parents by
+ * SOTTO_GROUP_MAX_PARENTS. */
 
 #define UUID_SIZE SP_UUID_SIZE
 
@@ -73,6 +75,7 @@ enum
   UPDATE_TITLE = 5,
   UPDATE_MEMBER = 6,
   UPDATE_RECIPIENT = 7,
+  UPDATE_PARENT = 8,
 };
 
 enum
@@ -147,6 +150,8 @@ _sotto_group_update_copy (const SottoGroupUpdate *update)
     g_ptr_array_add (copy->members, _sotto_group_member_copy (g_ptr_array_index (update->members, i)));
   g_strfreev (copy->recipients);
   copy->recipients = g_strdupv (update->recipients);
+  memcpy (copy->parents, update->parents, sizeof copy->parents);
+  copy->n_parents = update->n_parents;
   memcpy (copy->hash, update->hash, sizeof copy->hash);
 
   return copy;
@@ -260,6 +265,19 @@ _sotto_group_update_is_valid (const SottoGroupUpdate *update)
   if (update->action == SOTTO_GROUP_ACTION_CREATE && !author_listed)
     return FALSE;
 
+  /* Only a creation follows nothing, and a parent is named once. */
+  if ((update->action == SOTTO_GROUP_ACTION_CREATE) != (update->n_parents == 0)
+      || update->n_parents > SOTTO_GROUP_MAX_PARENTS)
+    return FALSE;
+  for (guint i = 0; i < update->n_parents; i++)
+    {
+      for (guint j = 0; j < i; j++)
+        {
+          if (memcmp (update->parents[i], update->parents[j], SOTTO_GROUP_UPDATE_HASH_SIZE) == 0)
+            return FALSE;
+        }
+    }
+
   n_recipients = g_strv_length (update->recipients);
   if (n_recipients > SOTTO_GROUP_MAX_MEMBERS)
     return FALSE;
@@ -277,7 +295,8 @@ update_size_bound (const SottoGroupUpdate *update)
 {
   return 64 + (update->title != NULL ? strlen (update->title) : 0)
          + update->members->len * 64
-         + g_strv_length (update->recipients) * (2 + UUID_SIZE);
+         + g_strv_length (update->recipients) * (2 + UUID_SIZE)
+         + update->n_parents * (2 + SOTTO_GROUP_UPDATE_HASH_SIZE);
 }
 
 static void
@@ -328,6 +347,8 @@ encode_update (const SottoGroupUpdate *update,
     }
   for (guint i = 0; update->recipients[i] != NULL; i++)
     write_uuid (&writer, UPDATE_RECIPIENT, update->recipients[i]);
+  for (guint i = 0; i < update->n_parents; i++)
+    sp_pb_write_bytes (&writer, UPDATE_PARENT, update->parents[i], SOTTO_GROUP_UPDATE_HASH_SIZE);
 
   if (sp_pb_writer_finish (&writer, out_len) != SP_OK)
     g_assert_not_reached ();
@@ -344,6 +365,24 @@ _sotto_group_update_seal (SottoGroupUpdate *update)
   g_autofree guint8 *encoded = encode_update (update, &len);
 
   crypto_generichash (update->hash, sizeof update->hash, encoded, len, NULL, 0);
+}
+
+/* The id of the group that @create, sealed, makes: the first 16 bytes
+ * of its hash as a version 4 UUID.  A group's id thus names its one
+ * creation, and nobody can make another creation for a group whose id
+ * it knows (docs/messenger.md, "Groups"). */
+char *
+_sotto_group_update_group_id (const SottoGroupUpdate *create)
+{
+  guint8 bytes[UUID_SIZE];
+
+  g_assert (create->action == SOTTO_GROUP_ACTION_CREATE);
+
+  memcpy (bytes, create->hash, UUID_SIZE);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+
+  return _sotto_content_uuid_from_bytes (bytes);
 }
 
 static char *
@@ -467,6 +506,13 @@ decode_update (const guint8 *data,
               return NULL;
             g_ptr_array_add (recipients, recipient);
           }
+          break;
+
+        case UPDATE_PARENT:
+          if (field.wire_type != SP_PB_WIRE_BYTES || field.len != SOTTO_GROUP_UPDATE_HASH_SIZE
+              || update->n_parents == SOTTO_GROUP_MAX_PARENTS)
+            return NULL;
+          memcpy (update->parents[update->n_parents++], field.data, SOTTO_GROUP_UPDATE_HASH_SIZE);
           break;
 
         default:

@@ -134,8 +134,8 @@ receive_message (SottoStore          *store,
   return TRUE;
 }
 
-/* How many of its own updates that the rules refused one author may
- * have in a group's history.  The history takes SOTTO_GROUP_MAX_UPDATES
+/* How many of its own updates that the rules refused (or vetoed, or
+ * that wait for their parents) one author may have in a group's history.  The history takes SOTTO_GROUP_MAX_UPDATES
  * and then no more changes, and a member's own update counts from it
  * whatever the rules say (it may be allowed once an update it depends on
  * arrives): without a bound, anyone who knows the group's id, such as a
@@ -158,6 +158,21 @@ count_refused (SottoGroupState *state,
     }
 
   return n_refused;
+}
+
+/* Whether @update is not a creation, or the one whose hash the group's
+ * id names: nobody can make another creation for a group it knows. */
+static gboolean
+is_own_creation (SottoGroupState        *state,
+                 const SottoGroupUpdate *update)
+{
+  g_autofree char *id = NULL;
+
+  if (update->action != SOTTO_GROUP_ACTION_CREATE)
+    return TRUE;
+
+  id = _sotto_group_update_group_id (update);
+  return g_ascii_strcasecmp (id, state->id) == 0;
 }
 
 /* An admin keeps the group's history, to be sent once the inbox's
@@ -228,7 +243,7 @@ receive_updates (SottoStore          *store,
     {
       SottoGroupUpdate *update = g_ptr_array_index (content->group_updates, i);
 
-      if (_sotto_group_state_has_update (state, update))
+      if (_sotto_group_state_has_update (state, update) || !is_own_creation (state, update))
         continue;
       if (trusted)
         g_ptr_array_add (accepted, update);
@@ -250,9 +265,13 @@ receive_updates (SottoStore          *store,
 
   received = news_new (NULL);
   /* Only an update its author sent itself may have missed members that
-   * its author did not know of: a history carries what others sent. */
+   * its author did not know of: a history carries what others sent.  An
+   * update that changed nothing needs nobody caught up, and a removed
+   * member, who can send only those, does not get an admin to send the
+   * whole history to every member. */
   live = content->group_updates->len == 1 && accepted->len == 1
-         && g_ascii_strcasecmp (((SottoGroupUpdate *) g_ptr_array_index (accepted, 0))->author, sender) == 0;
+         && g_ascii_strcasecmp (((SottoGroupUpdate *) g_ptr_array_index (accepted, 0))->author, sender) == 0
+         && _sotto_group_state_was_applied (state, g_ptr_array_index (accepted, 0));
 
   for (guint i = 0; i < accepted->len; i++)
     {

@@ -518,9 +518,9 @@ make_update (SottoGroupList   *self,
   if (before->history->len == SOTTO_GROUP_MAX_UPDATES)
     return _sotto_group_list_refuse (error, _("The group cannot change any more"));
 
-  update = _sotto_group_update_new (operation->action,
-                                    operation->action == SOTTO_GROUP_ACTION_CREATE ? 1 : before->version + 1,
-                                    own_uuid, operation->timestamp, operation->title);
+  update = _sotto_group_update_new (operation->action, 1, own_uuid, operation->timestamp, operation->title);
+  if (operation->action != SOTTO_GROUP_ACTION_CREATE)
+    _sotto_group_state_follow (before, update);
   if (operation->action == SOTTO_GROUP_ACTION_CREATE)
     g_ptr_array_add (update->members, _sotto_group_member_new (own_uuid, sotto_account_get_username (self->account),
                                                                TRUE));
@@ -643,15 +643,25 @@ apply_in_transaction (SottoGroupList  *self,
   g_autoptr(SottoGroupState) state = NULL;
   gint64 row = 0;
 
+  /* A new group gets its id once its creation is made. */
   if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    state = _sotto_group_state_new (operation->group_id);
+    state = _sotto_group_state_new ("");
   else
     state = _sotto_group_list_load_member_group (self, operation->group_id, &row, error);
   if (state == NULL)
     return FALSE;
 
-  if (!make_update (self, operation, state, error)
-      || !_sotto_store_save_group (self->store, state, &row, error))
+  if (!make_update (self, operation, state, error))
+    return FALSE;
+  /* A new group's id names its creation (sotto-content-group.c). */
+  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
+    {
+      g_free (operation->group_id);
+      operation->group_id = _sotto_group_update_group_id (operation->update);
+      g_free (state->id);
+      state->id = g_strdup (operation->group_id);
+    }
+  if (!_sotto_store_save_group (self->store, state, &row, error))
     return FALSE;
   operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
                                                 TRUE);
@@ -828,14 +838,14 @@ sotto_group_list_create_async (SottoGroupList      *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autofree char *id = g_uuid_string_random ();
   g_autoptr(GTask) task = NULL;
   Operation *operation;
 
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (title != NULL && usernames != NULL);
 
-  task = operation_new (self, sotto_group_list_create_async, id, cancellable, callback, user_data);
+  /* The group's id comes from its creation, once it is made. */
+  task = operation_new (self, sotto_group_list_create_async, NULL, cancellable, callback, user_data);
   operation = g_task_get_task_data (task);
   operation->action = SOTTO_GROUP_ACTION_CREATE;
   operation->title = g_strdup (title);

@@ -19,12 +19,16 @@ typedef struct
 {
   char *id;
   /* SottoGroupUpdate, in the group's order; applied[i] says whether
-   * history[i] was allowed when it was replayed. */
+   * history[i] was allowed when it was replayed.  heads holds the
+   * indexes of the updates whose parents all are in the history and
+   * that no other names as a parent, in order. */
   GPtrArray *history;
   GArray *applied;
+  GArray *heads;
 
   /* What the history gives: the title, the members in the order they
-   * joined (SottoGroupMember), and the highest version in it. */
+   * joined (SottoGroupMember), and the highest version of an update
+   * whose parents all are in the history. */
   char *title;
   GPtrArray *members;
   guint64 version;
@@ -43,6 +47,8 @@ const SottoGroupMember *_sotto_group_state_find_member (SottoGroupState       *s
                                                         const char            *uuid);
 gboolean                _sotto_group_state_allows      (SottoGroupState       *state,
                                                         const SottoGroupUpdate *update);
+void                    _sotto_group_state_follow      (SottoGroupState       *state,
+                                                        SottoGroupUpdate      *update);
 int                     _sotto_group_update_compare    (const SottoGroupUpdate *a,
                                                         const SottoGroupUpdate *b);
 

@@ -13,14 +13,34 @@
 #include "sotto-group-state-private.h"
 
 /* A group's state is a pure function of the set of updates its history
- * holds (docs/messenger.md, "Groups", says why that converges): the
- * updates are sorted by (version, author, hash), a total order every
- * device computes alike, and replayed from nothing.  Each update is
- * checked against the state the ones before it made: only admins add,
- * remove, rename and change admins, anyone may leave, and an update
- * that breaks a rule is kept in the history but changes nothing.  A
- * group left without admins makes its longest-standing member one, so
- * that it can still change. */
+ * holds (docs/messenger.md, "Groups", says why that converges).
+ *
+ * Each update names its parents, the updates its author had seen last,
+ * and its version is one more than theirs: the updates sorted by
+ * (version, author, hash) are a total order in which each comes after
+ * everything it followed, and every device computes it alike.  An
+ * update whose parents are not all in the history waits: it changes
+ * nothing until they come.  The updates are replayed from nothing in
+ * that order, each checked against the state the ones before it made:
+ * only admins add, remove, rename and change admins, anyone may leave,
+ * and an update that breaks a rule is kept in the history but changes
+ * nothing.  A group left without admins makes its longest-standing
+ * member one, so that it can still change.
+ *
+ * The order alone would let a removed admin win: its author picks an
+ * update's parents, so it can make one that claims to come before its
+ * removal.  Removal therefore wins over what the removed made without
+ * knowing of it: an update by a member whom an admin removed or demoted
+ * in an update that is not among its ancestors, nor it among the
+ * removal's, is vetoed, and the replay is made again without it.  The
+ * removal counts if its author could make it in the group its own
+ * ancestors make, whatever came concurrently.  When two admins remove
+ * or demote each other concurrently, the senior one's stands: the one
+ * who was an admin first in the replay, the creator before anyone.  The
+ * most senior admin's vetoes are made first, since they may veto a
+ * junior's removal that would have vetoed others.  Each round vetoes
+ * at least one more update, so it ends, and it depends on the history
+ * alone. */
 
 SottoGroupState *
 _sotto_group_state_new (const char *group_id)
@@ -30,6 +50,7 @@ _sotto_group_state_new (const char *group_id)
   state->id = g_ascii_strdown (group_id, -1);
   state->history = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
   state->applied = g_array_new (FALSE, TRUE, sizeof (gboolean));
+  state->heads = g_array_new (FALSE, FALSE, sizeof (guint));
   state->members = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_member_free);
 
   return state;
@@ -54,6 +75,7 @@ _sotto_group_state_free (SottoGroupState *state)
   g_free (state->id);
   g_ptr_array_unref (state->history);
   g_array_unref (state->applied);
+  g_array_unref (state->heads);
   g_free (state->title);
   g_ptr_array_unref (state->members);
   g_free (state);
@@ -206,24 +228,305 @@ apply (SottoGroupState        *state,
     ((SottoGroupMember *) g_ptr_array_index (state->members, 0))->admin = TRUE;
 }
 
+/* What the updates' parents say about the history, which a replay
+ * needs: which updates have all their ancestors in it (the others wait,
+ * and change nothing yet), and each one's ancestors, as a bit set of
+ * history indexes. */
+typedef struct
+{
+  guint n;
+  guint words;
+  gboolean *complete;
+  guint64 *ancestors;
+  gboolean *vetoed;
+} Causality;
+
+#define BIT_IS_SET(set, i) (((set)[(i) / 64] >> ((i) % 64)) & 1)
+
+static guint
+find_hash (SottoGroupState *state,
+           const guint8    *hash,
+           guint            end)
+{
+  for (guint i = 0; i < end; i++)
+    {
+      if (memcmp (((SottoGroupUpdate *) g_ptr_array_index (state->history, i))->hash, hash,
+                  SOTTO_GROUP_UPDATE_HASH_SIZE) == 0)
+        return i;
+    }
+
+  return G_MAXUINT;
+}
+
 static void
-replay (SottoGroupState *state)
+causality_init (Causality       *causality,
+                SottoGroupState *state)
+{
+  causality->n = state->history->len;
+  causality->words = (causality->n + 63) / 64;
+  causality->complete = g_new0 (gboolean, causality->n);
+  causality->ancestors = g_new0 (guint64, (gsize) causality->n * causality->words + 1);
+  causality->vetoed = g_new0 (gboolean, causality->n);
+
+  /* Parents have lower versions, so they come before in the order. */
+  for (guint i = 0; i < causality->n; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+      guint64 *ancestors = causality->ancestors + (gsize) i * causality->words;
+      guint64 highest = 0;
+      gboolean complete = TRUE;
+
+      for (guint p = 0; p < update->n_parents && complete; p++)
+        {
+          guint parent = find_hash (state, update->parents[p], i);
+          guint64 *parent_ancestors = causality->ancestors + (gsize) parent * causality->words;
+
+          complete = parent != G_MAXUINT && causality->complete[parent];
+          if (!complete)
+            break;
+          for (guint w = 0; w < causality->words; w++)
+            ancestors[w] |= parent_ancestors[w];
+          ancestors[parent / 64] |= G_GUINT64_CONSTANT (1) << (parent % 64);
+          highest = MAX (highest, ((SottoGroupUpdate *) g_ptr_array_index (state->history, parent))->version);
+        }
+
+      /* A version is one more than its parents', so that nobody can
+       * place its update before what it followed. */
+      causality->complete[i] = complete && update->version == highest + 1;
+    }
+}
+
+static void
+causality_clear (Causality *causality)
+{
+  g_free (causality->complete);
+  g_free (causality->ancestors);
+  g_free (causality->vetoed);
+}
+
+static const guint64 *
+ancestors_of (Causality *causality,
+              guint      i)
+{
+  return causality->ancestors + (gsize) i * causality->words;
+}
+
+/* Whether neither of the updates @a and @b was made after the other. */
+static gboolean
+concurrent (Causality *causality,
+            guint      a,
+            guint      b)
+{
+  return a != b && !BIT_IS_SET (ancestors_of (causality, a), b) && !BIT_IS_SET (ancestors_of (causality, b), a);
+}
+
+static void
+reset (SottoGroupState *state)
 {
   g_clear_pointer (&state->title, g_free);
   g_ptr_array_set_size (state->members, 0);
-  state->version = 0;
-  g_array_set_size (state->applied, state->history->len);
+}
 
-  for (guint i = 0; i < state->history->len; i++)
+/* Replays, from nothing, the updates before @end that are complete, not
+ * vetoed and, when @only is not %NULL, among its bits; @applied, when
+ * not %NULL, gets whether each was allowed, and @admin_since the index
+ * at which each member first became an admin. */
+static void
+replay_some (SottoGroupState *state,
+             Causality       *causality,
+             const guint64   *only,
+             guint            end,
+             gboolean        *applied,
+             GHashTable      *admin_since)
+{
+  reset (state);
+
+  for (guint i = 0; i < end; i++)
     {
       SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
-      gboolean allowed = _sotto_group_state_allows (state, update);
+      gboolean allowed;
 
+      allowed = causality->complete[i] && !causality->vetoed[i] && (only == NULL || BIT_IS_SET (only, i))
+                && _sotto_group_state_allows (state, update);
       if (allowed)
         apply (state, update);
-      g_array_index (state->applied, gboolean, i) = allowed;
-      state->version = MAX (state->version, update->version);
+      if (applied != NULL)
+        applied[i] = allowed;
+
+      for (guint m = 0; admin_since != NULL && m < state->members->len; m++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (state->members, m);
+
+          if (member->admin && !g_hash_table_contains (admin_since, member->uuid))
+            g_hash_table_insert (admin_since, g_strdup (member->uuid), GUINT_TO_POINTER (i));
+        }
     }
+}
+
+/* Whether @update removes @uuid or makes it a member again. */
+static gboolean
+revokes (const SottoGroupUpdate *update,
+         const char             *uuid)
+{
+  const SottoGroupMember *target;
+
+  if (update->action != SOTTO_GROUP_ACTION_REMOVE && update->action != SOTTO_GROUP_ACTION_DEMOTE)
+    return FALSE;
+
+  target = g_ptr_array_index (update->members, 0);
+  return g_str_equal (target->uuid, uuid);
+}
+
+static guint
+rank (GHashTable *admin_since,
+      const char *uuid)
+{
+  gpointer index;
+
+  return g_hash_table_lookup_extended (admin_since, uuid, NULL, &index) ? GPOINTER_TO_UINT (index) : G_MAXUINT;
+}
+
+/* Whether the update at @i, by the member that the revocation at @r
+ * removes or demotes, was made without knowing of it and so stands
+ * against it.  A leave needs no rights and stands.  When both remove
+ * or demote each other, the senior admin's stands. */
+static gboolean
+stands_against (SottoGroupState *state,
+                Causality       *causality,
+                GHashTable      *admin_since,
+                guint            r,
+                guint            i)
+{
+  SottoGroupUpdate *revocation = g_ptr_array_index (state->history, r);
+  SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+
+  return causality->complete[i] && !causality->vetoed[i] && update->action != SOTTO_GROUP_ACTION_LEAVE
+         && revokes (revocation, update->author) && concurrent (causality, r, i)
+         && !(revokes (update, revocation->author)
+              && rank (admin_since, update->author) < rank (admin_since, revocation->author));
+}
+
+/* Vetoes the updates that a removal or demotion of their author, made
+ * concurrently by an admin, overrides, starting with the most senior
+ * admin's (see the comment at the top); returns whether it vetoed any. */
+static gboolean
+veto_concurrent (SottoGroupState *state,
+                 Causality       *causality,
+                 GHashTable      *admin_since)
+{
+  g_autoptr(GArray) vetoes = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint senior = G_MAXUINT;
+
+  for (guint r = 0; r < causality->n; r++)
+    {
+      SottoGroupUpdate *revocation = g_ptr_array_index (state->history, r);
+      g_autoptr(SottoGroupState) before = NULL;
+      guint revoker_rank;
+      guint first = G_MAXUINT;
+
+      if (!causality->complete[r] || causality->vetoed[r]
+          || (revocation->action != SOTTO_GROUP_ACTION_REMOVE && revocation->action != SOTTO_GROUP_ACTION_DEMOTE))
+        continue;
+      for (guint i = 0; i < causality->n && first == G_MAXUINT; i++)
+        {
+          if (stands_against (state, causality, admin_since, r, i))
+            first = i;
+        }
+      revoker_rank = rank (admin_since, revocation->author);
+      if (first == G_MAXUINT || revoker_rank > senior)
+        continue;
+
+      /* The revocation counts if its author could make it in the group
+       * it had seen. */
+      before = _sotto_group_state_new (state->id);
+      g_ptr_array_unref (before->history);
+      before->history = g_ptr_array_ref (state->history);
+      replay_some (before, causality, ancestors_of (causality, r), r, NULL, NULL);
+      if (!_sotto_group_state_allows (before, revocation))
+        continue;
+
+      if (revoker_rank < senior)
+        g_array_set_size (vetoes, 0);
+      senior = revoker_rank;
+      for (guint i = first; i < causality->n; i++)
+        {
+          if (stands_against (state, causality, admin_since, r, i))
+            g_array_append_val (vetoes, i);
+        }
+    }
+
+  for (guint v = 0; v < vetoes->len; v++)
+    causality->vetoed[g_array_index (vetoes, guint, v)] = TRUE;
+
+  return vetoes->len > 0;
+}
+
+static void
+find_heads (SottoGroupState *state,
+            Causality       *causality)
+{
+  g_autofree gboolean *followed = g_new0 (gboolean, causality->n + 1);
+
+  for (guint i = 0; i < causality->n; i++)
+    {
+      for (guint w = 0; causality->complete[i] && w < causality->words; w++)
+        {
+          for (guint b = 0; b < 64; b++)
+            {
+              if ((ancestors_of (causality, i)[w] >> b) & 1)
+                followed[w * 64 + b] = TRUE;
+            }
+        }
+    }
+
+  g_array_set_size (state->heads, 0);
+  state->version = 0;
+  for (guint i = 0; i < causality->n; i++)
+    {
+      if (!causality->complete[i])
+        continue;
+      state->version = MAX (state->version, ((SottoGroupUpdate *) g_ptr_array_index (state->history, i))->version);
+      if (!followed[i])
+        g_array_append_val (state->heads, i);
+    }
+}
+
+static void
+replay (SottoGroupState *state)
+{
+  g_autoptr(GHashTable) admin_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Causality causality;
+
+  causality_init (&causality, state);
+  g_array_set_size (state->applied, state->history->len);
+
+  do
+    {
+      g_hash_table_remove_all (admin_since);
+      replay_some (state, &causality, NULL, causality.n, (gboolean *) (gpointer) state->applied->data, admin_since);
+    }
+  while (veto_concurrent (state, &causality, admin_since));
+
+  find_heads (state, &causality);
+  causality_clear (&causality);
+}
+
+/* Makes @update follow @state's history: its parents are the history's
+ * latest heads, and its version one more than theirs.  Seal it after. */
+void
+_sotto_group_state_follow (SottoGroupState  *state,
+                           SottoGroupUpdate *update)
+{
+  guint first = state->heads->len > SOTTO_GROUP_MAX_PARENTS ? state->heads->len - SOTTO_GROUP_MAX_PARENTS : 0;
+
+  update->n_parents = 0;
+  for (guint h = first; h < state->heads->len; h++)
+    {
+      SottoGroupUpdate *head = g_ptr_array_index (state->history, g_array_index (state->heads, guint, h));
+
+      memcpy (update->parents[update->n_parents++], head->hash, SOTTO_GROUP_UPDATE_HASH_SIZE);
+    }
+  update->version = state->version + 1;
 }
 
 static guint

@@ -123,10 +123,21 @@ _sotto_store_list_groups (SottoStore  *self,
 
   while ((rc = sqlite3_step (statement)) == SQLITE_ROW)
     {
-      SottoGroupState *state = read_group (self, statement, sqlite3_column_int64 (statement, 0), error);
+      g_autoptr(GError) read_error = NULL;
+      SottoGroupState *state = read_group (self, statement, sqlite3_column_int64 (statement, 0), &read_error);
 
+      /* A group stored before updates named their parents cannot be
+       * read, nor changed by any member: it is left out, not the rest. */
+      if (g_error_matches (read_error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT))
+        {
+          g_warning ("Leaving out a group stored by an earlier Sotto, or damaged");
+          continue;
+        }
       if (state == NULL)
-        return NULL;
+        {
+          g_propagate_error (error, g_steal_pointer (&read_error));
+          return NULL;
+        }
       g_ptr_array_add (groups, state);
     }
   if (rc != SQLITE_DONE)

@@ -655,6 +655,62 @@ test_unread (void)
   g_assert_cmpint (group_unread (test, carol), ==, 4);
 }
 
+/* Alice makes Bob an admin, renames the group twice and removes him.
+ * Bob, who has not heard of any of it, removes Alice, adds Dave and
+ * renames the group: his updates come after his promotion and claim
+ * nothing later, as a removed admin's made-up ones would, and sort
+ * before Alice's removal of him.  Alice's removal wins over them:
+ * Alice, Carol and Bob himself end with Alice's group, and what Alice
+ * sends next reaches Carol alone, not Bob nor Dave (who has only Bob's
+ * word for being in the group). */
+static void
+test_removed_admin (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_carol = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", group, "bob", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  cli_run_ok (test, alice, "group", "rename", group, "Bouldering", NULL);
+  cli_run_ok (test, alice, "group", "rename", group, "Crag", NULL);
+  cli_run_ok (test, alice, "group", "remove", group, "bob", NULL);
+  cli_run_ok (test, bob, "group", "remove", group, "alice", NULL);
+  cli_run_ok (test, bob, "group", "add", group, "dave", NULL);
+  cli_run_ok (test, bob, "group", "rename", group, "Taken over", NULL);
+
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, dave));
+
+  at_alice = group_summary (test, alice, group);
+  at_carol = group_summary (test, carol, group);
+  g_assert_cmpstr (at_alice, ==, "Crag v5 members: alice carol admins: alice");
+  g_assert_cmpstr (at_carol, ==, at_alice);
+  at_bob = group_summary (test, bob, group);
+  g_assert_cmpstr (at_bob, ==, at_alice);
+
+  send_group_ok (test, alice, group, "Alice's group still");
+  lines = cli_receive (test, carol);
+  g_assert_true (lines_mention (lines, "Alice's group still"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, bob);
+  g_assert_false (lines_mention (lines, "Alice's group still"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  lines = cli_receive (test, dave);
+  g_assert_false (lines_mention (lines, "Alice's group still"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -667,6 +723,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/relay-down", test_relay_down);
   g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
   g_test_add_func ("/cli/groups/unread", test_unread);
+  g_test_add_func ("/cli/groups/removed-admin", test_removed_admin);
 
   return g_test_run ();
 }

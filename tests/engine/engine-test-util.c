@@ -15,6 +15,7 @@
 #include "sp-keys.h"
 
 #include "engine-test-util.h"
+#include "sotto-group-state-private.h"
 #include "sotto-store-private.h"
 
 /* Long enough for a slow CI machine under the sanitizers, short enough
@@ -491,4 +492,36 @@ engine_test_register_async (SottoRelayClient    *client,
                                      },
                                      NULL, callback, user_data);
   sodium_memzero (&identity, sizeof identity);
+}
+
+/* A group update at @version, made after the updates of @seen below it
+ * (its parents are their heads), about the member @target if not
+ * %NULL; @seen then holds it too. */
+SottoGroupUpdate *
+engine_test_group_update (GPtrArray        *seen,
+                          SottoGroupAction  action,
+                          guint64           version,
+                          const char       *author,
+                          const char       *title,
+                          const char       *target)
+{
+  SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1767225600000 + version, title);
+  g_autoptr(SottoGroupState) before = _sotto_group_state_new ("");
+  g_autoptr(GPtrArray) below = g_ptr_array_new ();
+
+  for (guint i = 0; i < seen->len; i++)
+    {
+      if (((SottoGroupUpdate *) g_ptr_array_index (seen, i))->version < version)
+        g_ptr_array_add (below, g_ptr_array_index (seen, i));
+    }
+  _sotto_group_state_merge (before, below);
+  _sotto_group_state_follow (before, update);
+  g_assert_cmpuint (update->version, ==, version);
+
+  if (target != NULL)
+    g_ptr_array_add (update->members, _sotto_group_member_new (target, NULL, FALSE));
+  _sotto_group_update_seal (update);
+  g_ptr_array_add (seen, _sotto_group_update_copy (update));
+
+  return update;
 }

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sotto-account-private.h"
+#include "sotto-content-group-private.h"
 #include "sotto-engine.h"
 #include "sotto-relay-client-private.h"
 
@@ -62,5 +63,12 @@ void               engine_test_register_async  (SottoRelayClient    *client,
                                                 guint                registration_id,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
+
+SottoGroupUpdate  *engine_test_group_update    (GPtrArray           *seen,
+                                                SottoGroupAction     action,
+                                                guint64              version,
+                                                const char          *author,
+                                                const char          *title,
+                                                const char          *target);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "sp-init.h"
 #include "sp-protobuf.h"
 
+#include "engine-test-util.h"
 #include "sotto-content-group-private.h"
 #include "sotto-content-private.h"
 #include "sotto-group-state-private.h"
@@ -23,22 +24,6 @@
 #define BOB "bbbbbbbb-0000-4000-8000-000000000002"
 #define CAROL "cccccccc-0000-4000-8000-000000000003"
 #define DAVE "dddddddd-0000-4000-8000-000000000004"
-
-static SottoGroupUpdate *
-make_update (SottoGroupAction  action,
-             guint64           version,
-             const char       *author,
-             const char       *title,
-             const char       *target)
-{
-  SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1000 + version, title);
-
-  if (target != NULL)
-    g_ptr_array_add (update->members, _sotto_group_member_new (target, NULL, FALSE));
-  _sotto_group_update_seal (update);
-
-  return update;
-}
 
 static SottoGroupUpdate *
 make_create (const char *author,
@@ -83,6 +68,7 @@ static void
 test_update_round_trip (void)
 {
   g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
   g_autoptr(SottoContent) content = NULL;
   g_autoptr(SottoContent) decoded = NULL;
   SottoGroupUpdate *create = make_create (ALICE, "Climbing", BOB, CAROL, NULL);
@@ -92,7 +78,8 @@ test_update_round_trip (void)
   create->recipients = g_strdupv ((GStrv) (const char *[]) { BOB, CAROL, NULL });
   _sotto_group_update_seal (create);
   g_ptr_array_add (updates, create);
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 2, ALICE, "Bouldering", NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (create));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2, ALICE, "Bouldering", NULL));
 
   content = sotto_content_new_group_update (MESSAGE_ID, 1234, "alice", GROUP, updates);
   decoded = round_trip (content);
@@ -115,6 +102,8 @@ test_update_round_trip (void)
   g_assert_cmpint (got->action, ==, SOTTO_GROUP_ACTION_RENAME);
   g_assert_cmpstr (got->title, ==, "Bouldering");
   g_assert_cmpuint (got->version, ==, 2);
+  g_assert_cmpuint (got->n_parents, ==, 1);
+  g_assert_cmpmem (got->parents[0], SOTTO_GROUP_UPDATE_HASH_SIZE, create->hash, sizeof create->hash);
 }
 
 static void
@@ -315,14 +304,18 @@ test_rules (void)
 {
   g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
   g_autoptr(GPtrArray) updates = updates_new ();
-  g_autoptr(SottoGroupUpdate) bob_adds = make_update (SOTTO_GROUP_ACTION_ADD, 2, BOB, NULL, DAVE);
-  g_autoptr(SottoGroupUpdate) bob_renames = make_update (SOTTO_GROUP_ACTION_RENAME, 2, BOB, "Bob's", NULL);
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(SottoGroupUpdate) bob_adds = NULL;
+  g_autoptr(SottoGroupUpdate) bob_renames = NULL;
 
   g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  bob_adds = engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 2, BOB, NULL, DAVE);
+  bob_renames = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2, BOB, "Bob's", NULL);
   g_ptr_array_add (updates, _sotto_group_update_copy (bob_adds));
   g_ptr_array_add (updates, _sotto_group_update_copy (bob_renames));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_REMOVE, 4, BOB, NULL, ALICE));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, BOB, NULL, ALICE));
 
   g_assert_cmpuint (_sotto_group_state_merge (state, updates), ==, 5);
   /* Bob is no admin: his add, rename and removal changed nothing; anyone
@@ -341,8 +334,8 @@ test_rules (void)
 
   /* The last admin leaves: the longest-standing member takes over. */
   g_ptr_array_set_size (updates, 0);
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 5, ALICE, NULL, NULL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 6, BOB, "Bob's", NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 5, ALICE, NULL, NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 6, BOB, "Bob's", NULL));
   _sotto_group_state_merge (state, updates);
   g_assert_cmpuint (state->members->len, ==, 1);
   assert_member (state, BOB, TRUE);
@@ -413,6 +406,7 @@ static void
 test_convergence (void)
 {
   g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
   g_autoptr(SottoGroupState) reference = _sotto_group_state_new (GROUP);
   g_autofree char *expected = NULL;
   guint n_orders = 0;
@@ -422,12 +416,13 @@ test_convergence (void)
    * and adds Dave, Bob renames it otherwise and removes Carol, and
    * Carol leaves. */
   g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 3, ALICE, "Alice's", NULL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_ADD, 3, ALICE, NULL, DAVE));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, CAROL));
-  g_ptr_array_add (updates, make_update (SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, ALICE, "Alice's", NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, ALICE, NULL, DAVE));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, CAROL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
 
   _sotto_group_state_merge (reference, updates);
   expected = describe (reference);
@@ -437,6 +432,69 @@ test_convergence (void)
 
   permute (updates, 0, expected, &n_orders);
   g_assert_cmpuint (n_orders, ==, 5040);
+}
+
+/* Dave made Bob an admin; then, concurrently, they remove each other,
+ * and Bob renames the group and adds Alice.  Bob's updates sort first
+ * (by author).  Removal wins over what the removed made without knowing
+ * of it, and of two admins who remove each other the senior one (the
+ * creator) stays, whatever order the updates come in: a removed admin
+ * cannot undo its removal by making updates that claim to come before
+ * it. */
+static void
+test_concurrent_removal (void)
+{
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
+  guint n_orders = 0;
+
+  g_ptr_array_add (updates, make_create (DAVE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, DAVE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, DAVE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, DAVE));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, BOB, NULL, ALICE));
+
+  permute (updates, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
+  g_assert_cmpuint (n_orders, ==, 720);
+}
+
+/* An update changes nothing until every update it names as a parent is
+ * in the history, and never when its version is not one more than its
+ * parents'. */
+static void
+test_parents (void)
+{
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupUpdate) promote = NULL;
+  g_autoptr(SottoGroupUpdate) rename = NULL;
+  g_autoptr(SottoGroupUpdate) skipped = NULL;
+
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  promote = engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB);
+  rename = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL);
+  /* The same rename claiming a later place than its parents give it. */
+  skipped = _sotto_group_update_copy (rename);
+  skipped->version = 7;
+  _sotto_group_update_seal (skipped);
+
+  g_ptr_array_add (updates, _sotto_group_update_copy (rename));
+  g_ptr_array_add (updates, _sotto_group_update_copy (skipped));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpstr (state->title, ==, "Climbing");
+  g_assert_false (_sotto_group_state_was_applied (state, rename));
+  g_assert_cmpuint (state->version, ==, 1);
+
+  g_ptr_array_set_size (updates, 0);
+  g_ptr_array_add (updates, _sotto_group_update_copy (promote));
+  _sotto_group_state_merge (state, updates);
+  g_assert_cmpstr (state->title, ==, "Bob's");
+  g_assert_false (_sotto_group_state_was_applied (state, skipped));
+  g_assert_cmpuint (state->version, ==, 3);
 }
 
 int
@@ -453,6 +511,8 @@ main (int   argc,
   g_test_add_func ("/group-state/title-one-line", test_title_one_line);
   g_test_add_func ("/group-state/rules", test_rules);
   g_test_add_func ("/group-state/convergence", test_convergence);
+  g_test_add_func ("/group-state/concurrent-removal", test_concurrent_removal);
+  g_test_add_func ("/group-state/parents", test_parents);
 
   return g_test_run ();
 }

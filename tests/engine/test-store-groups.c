@@ -20,7 +20,6 @@
 #define BOB "9a3c2b1d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 #define MESSAGE_ID "0d9b8a7c-6e5f-4d3c-9b2a-1f0e9d8c7b6a"
 #define OTHER_MESSAGE_ID "6b7c8d9e-0f1a-4b2c-8d3e-4f5a6b7c8d9e"
-#define GROUP "6f1c2f70-3b5e-4c1a-9a53-0d6ab5b8e0a1"
 /* The group's creator, and a forger whose UUID sorts before every other. */
 #define CREATOR "ffffffff-ffff-4fff-bfff-ffffffffffff"
 #define FORGER "00000000-0000-4000-8000-000000000001"
@@ -176,9 +175,11 @@ test_store_groups_migrate (void)
   engine_test_remove_profile (profile);
 }
 
-/* A CREATE by @author, its one admin, listing @member too. */
+/* A CREATE by @author, its one admin, listing @member too; @seen, if
+ * not %NULL, then holds it. */
 static SottoGroupUpdate *
-make_create (const char *author,
+make_create (GPtrArray  *seen,
+             const char *author,
              const char *title,
              const char *member)
 {
@@ -187,14 +188,24 @@ make_create (const char *author,
   g_ptr_array_add (update->members, _sotto_group_member_new (author, "author", TRUE));
   g_ptr_array_add (update->members, _sotto_group_member_new (member, NULL, FALSE));
   _sotto_group_update_seal (update);
+  if (seen != NULL)
+    g_ptr_array_add (seen, _sotto_group_update_copy (update));
 
   return update;
 }
 
-/* Receives @updates from @sender in one content, as the inbox hands it
- * to the groups. */
-static void
+static GPtrArray *
+updates_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+}
+
+/* Receives @updates for @group from @sender in one content, as the
+ * inbox hands it to the groups; returns how many catch-ups this
+ * account, if an admin, then sends to members they did not reach. */
+static guint
 receive_updates (Party      *party,
+                 const char *group,
                  const char *sender,
                  GPtrArray  *updates)
 {
@@ -203,62 +214,58 @@ receive_updates (Party      *party,
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_uuid_string_random ();
 
-  content = sotto_content_new_group_update (id, 1767225600000, NULL, GROUP, updates);
+  content = sotto_content_new_group_update (id, 1767225600000, NULL, group, updates);
   g_assert_true (_sotto_group_receive_thread (party->protocol, sender, 1, content, FALSE, &news, &error));
   g_assert_no_error (error);
+
+  return news != NULL ? news->deliveries->len : 0;
 }
 
-static void
+static guint
 receive_update (Party            *party,
+                const char       *group,
                 const char       *sender,
                 SottoGroupUpdate *update)
 {
-  g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autoptr(GPtrArray) updates = updates_new ();
 
   g_ptr_array_add (updates, update);
-  receive_updates (party, sender, updates);
-}
-
-static SottoGroupUpdate *
-make_update (SottoGroupAction  action,
-             guint64           version,
-             const char       *author,
-             const char       *title)
-{
-  SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1767225600000 + version, title);
-
-  _sotto_group_update_seal (update);
-  return update;
+  return receive_updates (party, group, sender, updates);
 }
 
 static SottoGroupState *
-load_group (Party *party)
+load_group (Party      *party,
+            const char *group)
 {
   g_autoptr(GError) error = NULL;
   SottoGroupState *state;
   gint64 row = 0;
 
-  state = _sotto_store_load_group (party->store, GROUP, &row, &error);
+  state = _sotto_store_load_group (party->store, group, &row, &error);
   g_assert_no_error (error);
   g_assert_nonnull (state);
 
   return state;
 }
 
-/* A group has one creation: a second CREATE, which anyone who knows
- * the group's id can send as its own update, must not replace the
- * group even when it sorts first (its author's UUID is lower). */
+/* A group has one creation, the one its id names: another, which
+ * anyone who knows the group's id can send as its own update, must not
+ * replace the group even when it sorts first (its author's UUID is
+ * lower) or comes first. */
 static void
 test_store_groups_forged_create (void)
 {
   g_autoptr(Party) party = party_new ();
   const char *own_uuid = sotto_account_get_uuid (party->account);
+  g_autoptr(SottoGroupUpdate) create = make_create (NULL, CREATOR, "Book club", own_uuid);
+  g_autofree char *group = _sotto_group_update_group_id (create);
   g_autoptr(SottoGroupState) state = NULL;
 
-  receive_update (party, CREATOR, make_create (CREATOR, "Book club", own_uuid));
-  receive_update (party, FORGER, make_create (FORGER, "Taken over", own_uuid));
+  receive_update (party, group, FORGER, make_create (NULL, FORGER, "Taken over", own_uuid));
+  receive_update (party, group, CREATOR, _sotto_group_update_copy (create));
+  receive_update (party, group, FORGER, make_create (NULL, FORGER, "Taken over", own_uuid));
 
-  state = load_group (party);
+  state = load_group (party, group);
   g_assert_cmpstr (state->title, ==, "Book club");
   g_assert_cmpuint (state->members->len, ==, 2);
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
@@ -273,21 +280,134 @@ static void
 test_store_groups_refused_flood (void)
 {
   g_autoptr(Party) party = party_new ();
-  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(GPtrArray) flood = updates_new ();
+  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", sotto_account_get_uuid (party->account));
+  g_autofree char *group = _sotto_group_update_group_id (create);
   g_autoptr(SottoGroupState) state = NULL;
 
-  receive_update (party, CREATOR, make_create (CREATOR, "Book club", sotto_account_get_uuid (party->account)));
+  receive_update (party, group, CREATOR, create);
   for (guint i = 0; i < SOTTO_GROUP_MAX_UPDATES; i++)
-    g_ptr_array_add (flood, make_update (SOTTO_GROUP_ACTION_LEAVE, 2 + i, FORGER, NULL));
-  receive_updates (party, FORGER, flood);
+    g_ptr_array_add (flood, engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 2 + i, FORGER, NULL, NULL));
+  receive_updates (party, group, FORGER, flood);
   for (guint i = 0; i < SOTTO_GROUP_MAX_UPDATES; i++)
-    receive_update (party, FORGER, make_update (SOTTO_GROUP_ACTION_RENAME, 2 + i, FORGER, "Frozen"));
+    receive_update (party, group, FORGER,
+                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2 + i, FORGER, "Frozen", NULL));
 
-  receive_update (party, CREATOR, make_update (SOTTO_GROUP_ACTION_RENAME, 2, CREATOR, "Reading group"));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2, CREATOR, "Reading group", NULL));
 
-  state = load_group (party);
+  state = load_group (party, group);
   g_assert_cmpstr (state->title, ==, "Reading group");
   g_assert_null (_sotto_group_state_find_member (state, FORGER));
+}
+
+/* The creator makes this account an admin, adds the forger, makes it an
+ * admin too and removes it; the forger, removed, then makes updates that
+ * claim to come before its removal (its author picks an update's
+ * parents and so its version), sent to nobody else: it removes the
+ * creator, adds someone, renames the group.  None of them counts, since
+ * the creator did not know of them when it removed their author, and
+ * none has this account, an admin, send the group's history to the
+ * members they did not go to. */
+static void
+test_store_groups_backdated (void)
+{
+  g_autoptr(Party) party = party_new ();
+  const char *own_uuid = sotto_account_get_uuid (party->account);
+  g_autoptr(GPtrArray) seen = updates_new ();
+  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", own_uuid);
+  g_autofree char *group = _sotto_group_update_group_id (create);
+  g_autoptr(SottoGroupState) state = NULL;
+
+  receive_update (party, group, CREATOR, create);
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, CREATOR, NULL, own_uuid));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, CREATOR, NULL, FORGER));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 4, CREATOR, NULL, FORGER));
+  receive_update (party, group, CREATOR,
+                  engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 5, CREATOR, NULL, FORGER));
+  state = load_group (party, group);
+  g_assert_null (_sotto_group_state_find_member (state, FORGER));
+  g_clear_pointer (&state, _sotto_group_state_free);
+
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 5, FORGER, NULL,
+                                                              CREATOR)), ==, 0);
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 5, FORGER, NULL,
+                                                              ALICE)), ==, 0);
+  g_assert_cmpuint (receive_update (party, group, FORGER,
+                                    engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 5, FORGER,
+                                                              "Taken over", NULL)), ==, 0);
+
+  state = load_group (party, group);
+  g_assert_null (_sotto_group_state_find_member (state, FORGER));
+  g_assert_null (_sotto_group_state_find_member (state, ALICE));
+  g_assert_true (_sotto_group_state_find_member (state, CREATOR)->admin);
+  g_assert_cmpstr (state->title, ==, "Book club");
+}
+
+/* Before the creator adds this account, the forger sends it a history
+ * of the group it made up: a creation in the creator's name that lists
+ * the forger too, and the creator making the forger an admin.  The
+ * group this account then joins is the creator's. */
+static void
+test_store_groups_poisoned_join (void)
+{
+  g_autoptr(Party) party = party_new ();
+  const char *own_uuid = sotto_account_get_uuid (party->account);
+  g_autoptr(GPtrArray) fake = updates_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
+  SottoGroupUpdate *create = make_create (NULL, CREATOR, "Book club", own_uuid);
+  g_autofree char *group = _sotto_group_update_group_id (create);
+  SottoGroupUpdate *fake_create = make_create (NULL, CREATOR, "Book club", own_uuid);
+  g_autoptr(SottoGroupState) state = NULL;
+
+  g_ptr_array_add (fake_create->members, _sotto_group_member_new (FORGER, NULL, FALSE));
+  _sotto_group_update_seal (fake_create);
+  g_ptr_array_add (seen, _sotto_group_update_copy (fake_create));
+  g_ptr_array_add (fake, fake_create);
+  g_ptr_array_add (fake, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, CREATOR, NULL, FORGER));
+  receive_updates (party, group, FORGER, fake);
+  receive_update (party, group, CREATOR, create);
+
+  state = load_group (party, group);
+  g_assert_null (_sotto_group_state_find_member (state, FORGER));
+  g_assert_true (_sotto_group_state_find_member (state, CREATOR)->admin);
+}
+
+/* A group stored before updates named their parents does not decode:
+ * it is left out of the groups, and the others still load. */
+static void
+test_store_groups_earlier_format (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = updates_new ();
+  SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", sotto_account_get_uuid (party->account));
+  g_autofree char *group = _sotto_group_update_group_id (create);
+  g_autoptr(SottoGroupState) earlier = _sotto_group_state_new (FORGER);
+  g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupUpdate *rename;
+  gint64 row = 0;
+
+  receive_update (party, group, CREATOR, create);
+  g_ptr_array_add (earlier->history, make_create (NULL, CREATOR, "Earlier", FORGER));
+  rename = _sotto_group_update_new (SOTTO_GROUP_ACTION_RENAME, 2, CREATOR, 1767225600000, "Later");
+  _sotto_group_update_seal (rename);
+  g_ptr_array_add (earlier->history, rename);
+  g_assert_true (_sotto_store_save_group (party->store, earlier, &row, &error));
+  g_assert_no_error (error);
+
+  g_test_expect_message ("sotto-store", G_LOG_LEVEL_WARNING, "Leaving out a group stored by an earlier Sotto*");
+  groups = _sotto_store_list_groups (party->store, &error);
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (groups->len, ==, 1);
+  g_assert_cmpstr (((SottoGroupState *) g_ptr_array_index (groups, 0))->title, ==, "Book club");
 }
 
 int
@@ -301,6 +421,9 @@ main (int   argc,
   g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
   g_test_add_func ("/engine/store-groups/forged-create", test_store_groups_forged_create);
   g_test_add_func ("/engine/store-groups/refused-flood", test_store_groups_refused_flood);
+  g_test_add_func ("/engine/store-groups/backdated", test_store_groups_backdated);
+  g_test_add_func ("/engine/store-groups/poisoned-join", test_store_groups_poisoned_join);
+  g_test_add_func ("/engine/store-groups/earlier-format", test_store_groups_earlier_format);
 
   return g_test_run ();
 }
