@@ -14,6 +14,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -70,15 +72,20 @@ row_showing (Fixture    *fixture,
   return label != NULL ? SOTTO_MESSAGE_ROW (gtk_widget_get_ancestor (label, SOTTO_TYPE_MESSAGE_ROW)) : NULL;
 }
 
-/* The details of the message @text: its time's tooltip. */
+/* What the details of the message @text (its time's tooltip) say of
+ * sealing: their last line.  A line before it tells when the message was
+ * received, if that was in another minute than it was sent, which a
+ * loaded machine can make it. */
 static const char *
 details_of (Fixture    *fixture,
             const char *text)
 {
   SottoMessageRow *row = row_showing (fixture, text);
   GtkWidget *time_label = row != NULL ? app_test_find_matching (GTK_WIDGET (row), is_time_label, NULL) : NULL;
+  const char *details = time_label != NULL ? gtk_widget_get_tooltip_text (time_label) : NULL;
+  const char *last_line = details != NULL ? strrchr (details, '\n') : NULL;
 
-  return time_label != NULL ? gtk_widget_get_tooltip_text (time_label) : NULL;
+  return last_line != NULL ? last_line + 1 : details;
 }
 
 /* How many envelopes the relay's database holds for @username, and of
