@@ -219,8 +219,10 @@ test_nodes_frozen (TestFixture   *fixture,
   TestRelay *a = test_relay_start_with (a_dir, conf, &setup);
   TestRelay *b = start_node (fixture, conf, &b_dir);
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
   g_autoptr(TestResponse) busy = NULL;
+  g_autoptr(TestResponse) hidden = NULL;
   g_autoptr(TestResponse) done = NULL;
   gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
   gint64 offset;
@@ -240,6 +242,9 @@ test_nodes_frozen (TestFixture   *fixture,
   g_subprocess_send_signal (a->process, SIGSTOP);
   g_assert_null (test_blob_upload_status_on (fixture, b, alice, id, &busy));
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
+  /* Only its owner learns that a part is under way on another node. */
+  g_assert_null (test_blob_upload_status_on (fixture, b, bob, id, &hidden));
+  g_assert_cmpuint (hidden->status, ==, 404);
   offset = test_blob_wait_for_offset_on (fixture, b, alice, id);
   g_assert_cmpint (offset, <=, (gint64) (size / 2));
   done = test_blob_put (b, alice->auth, id, (guint64) offset, size - (guint64) offset, size, TEST_BLOB_PART_RANGED);
