@@ -146,6 +146,10 @@ void            relay_blob_store_warn           (RelayBlobStore  *self,
                                                  ...) G_GNUC_PRINTF (2, 3);
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
+RelayBlobStatus relay_blob_store_fs_open_partial (RelayBlobStore   *store,
+                                                  const char       *id,
+                                                  RelayBlobInfo    *info,
+                                                  RelayBlobHandle **handle);
 RelayBlobStore *relay_blob_store_new_postgresql (const char      *url,
                                                  guint            idle_seconds,
                                                  GError         **error);
