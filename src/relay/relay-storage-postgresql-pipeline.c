@@ -223,26 +223,16 @@ run_short_pipeline (PgStorage     *self,
   return ok;
 }
 
-/* Begins the batch's transaction and locks the device rows of every
- * account the batch sends to or changes the devices of, in one round
- * trip; see the comment at the top of relay-storage-postgresql.c. */
-gboolean
-relay_pg_storage_begin (PgStorage  *self,
-                        RelayOp   **ops,
-                        guint       n_ops)
+/* The ops from the first that a pipeline takes: relay_pg_storage_run_many()'s run. */
+static guint
+run_length (RelayOp **ops,
+            guint     n_ops)
 {
-  g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
-  const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES };
-  Params params[2] = { { { NULL } } };
-  PGresult *results[2] = { NULL, NULL };
-  gboolean ok;
+  guint n = 0;
 
-  if (accounts != NULL)
-    param_text (&params[1], accounts);
-  ok = run_short_pipeline (self, ids, params, accounts != NULL ? 2 : 1, results);
-  g_clear_pointer (&results[0], PQclear);
-  g_clear_pointer (&results[1], PQclear);
-  return ok;
+  while (n < n_ops && pipelines (ops[n]))
+    n++;
+  return n;
 }
 
 /* An empty element, such as the source of an unidentified send, must
@@ -298,6 +288,49 @@ add_queue_rows (RelayQueueUsage *usage,
       relay_device_key (key, uuid, (guint32) relay_pg_value_int (result, i, 1));
       relay_queue_usage_add (usage, key, source, relay_pg_value_int (result, i, 3), relay_pg_value_int (result, i, 4));
     }
+}
+
+/* Begins the batch's transaction and locks the device rows of every
+ * account the batch sends to or changes the devices of, and reads the
+ * targets of its first run's sends under those locks (as
+ * read_send_targets() would), in one round trip; see the comment at the
+ * top of relay-storage-postgresql.c. */
+gboolean
+relay_pg_storage_begin (PgStorage  *self,
+                        RelayOp   **ops,
+                        guint       n_ops)
+{
+  g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
+  g_autofree char *targets = accounts_of (ops, run_length (ops, n_ops), RELAY_OP_SEND, RELAY_OP_SEND);
+  const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES, STMT_LIST_TARGET_DEVICES, STMT_TARGET_QUEUE_USAGE };
+  Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
+  PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
+  guint n = accounts == NULL ? 1 : targets == NULL ? 2 : 4;
+  gboolean ok;
+
+  self->batch_end = ops + n_ops;
+  self->targets_read_for = NULL;
+  self->committed = FALSE;
+  /* A run's sends are sends of the batch, so targets imply accounts. */
+  if (accounts != NULL)
+    param_text (&params[1], accounts);
+  if (targets != NULL)
+    {
+      param_text (&params[2], targets);
+      param_text (&params[3], targets);
+    }
+  ok = run_short_pipeline (self, ids, params, n, results);
+  if (ok && n == 4)
+    {
+      g_hash_table_remove_all (self->targets);
+      relay_queue_usage_clear (self->usage);
+      add_device_rows (self->targets, results[2]);
+      add_queue_rows (self->usage, results[3]);
+      self->targets_read_for = ops;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_pointer (&results[i], PQclear);
+  return ok;
 }
 
 /* The transaction's own removals are not in queue_removed until it
@@ -360,37 +393,15 @@ relay_pg_storage_note_removals (PgStorage      *self,
 gboolean
 relay_pg_storage_commit (PgStorage *self)
 {
-  g_autoptr(GString) accounts = g_string_new ("{");
-  g_autoptr(GString) devices = g_string_new ("{");
-  g_autoptr(GString) sources = g_string_new ("{");
-  g_autoptr(GString) envelopes = g_string_new ("{");
-  g_autoptr(GString) bytes = g_string_new ("{");
-  GString *columns[] = { accounts, devices, sources, envelopes, bytes };
   const StmtId ids[] = { STMT_RECORD_REMOVALS, STMT_FORGET_SETTLED_USAGE, STMT_COMMIT };
   Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
   PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
-  GHashTableIter iter;
-  PgRemoval *removal;
   guint first = g_hash_table_size (self->removals) > 0 ? 0 : 2;
   gboolean ok;
 
-  g_hash_table_iter_init (&iter, self->removals);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
-    {
-      append_element (accounts, removal->account);
-      append_number (devices, removal->device_id);
-      append_element (sources, removal->source);
-      append_number (envelopes, removal->envelopes);
-      append_number (bytes, removal->bytes);
-    }
+  if (self->committed)
+    return TRUE;
   g_hash_table_remove_all (self->removals);
-  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
-    {
-      g_string_append_c (columns[i], '}');
-      param_text (&params[0], columns[i]->str);
-      if (i < 3)
-        param_text (&params[1], columns[i]->str);
-    }
   ok = run_short_pipeline (self, ids + first, params + first, G_N_ELEMENTS (ids) - first, results);
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     g_clear_pointer (&results[i], PQclear);
@@ -410,6 +421,13 @@ read_send_targets (PgStorage  *self,
   PGresult *results[2] = { NULL, NULL };
   gboolean ok;
 
+  /* Read with the batch's locks, and nothing ran since. */
+  if (self->targets_read_for == ops)
+    {
+      self->targets_read_for = NULL;
+      return TRUE;
+    }
+  self->targets_read_for = NULL;
   g_hash_table_remove_all (self->targets);
   relay_queue_usage_clear (self->usage);
   if (accounts == NULL)
@@ -901,8 +919,50 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
   return kept;
 }
 
+/* Queues the end of the batch after its last run: the removals'
+ * record, when the batch removed or may remove from queues, and the
+ * COMMIT.  The ops are answered only after its result, as they would
+ * be after relay_pg_storage_commit()'s; a statement that fails before
+ * it skips it, and the transaction is rolled back as always. */
+static gboolean
+queue_commit (PgStorage  *self,
+              GPtrArray  *owners,
+              RelayOp   **ops,
+              guint       n_ops)
+{
+  gboolean removes = g_hash_table_size (self->removals) > 0;
+  Params p = { 0 };
+
+  for (guint i = 0; i < n_ops && !removes; i++)
+    removes = ops[i]->kind == RELAY_OP_ACK;
+  if (removes && (!pipeline_queue (self, owners, NULL, STMT_RECORD_REMOVALS, &p) ||
+                  !pipeline_queue (self, owners, NULL, STMT_FORGET_SETTLED_USAGE, &p)))
+    return FALSE;
+  return pipeline_queue (self, owners, NULL, STMT_COMMIT, &p);
+}
+
+static void
+read_commit (PgStorage *self,
+             GPtrArray *owners,
+             gboolean  *broken)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < owners->len && ok && !*broken; i++)
+    {
+      g_autoptr(PGresult) result = pipeline_result (self, broken);
+
+      ok = result != NULL;
+    }
+  if (!ok || *broken)
+    return;
+  self->committed = TRUE;
+  g_hash_table_remove_all (self->removals);
+}
+
 /* Runs the ops from the first that pipelines() takes, in one pipeline;
- * an op whose statement failed fails, and so does the transaction. */
+ * an op whose statement failed fails, and so does the transaction.
+ * When they are the batch's last, the pipeline ends with the commit. */
 guint
 relay_pg_storage_run_many (gpointer   backend,
                            RelayOp  **ops,
@@ -910,14 +970,14 @@ relay_pg_storage_run_many (gpointer   backend,
 {
   PgStorage *self = backend;
   g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  g_autoptr(GPtrArray) commit_owners = g_ptr_array_new ();
   g_auto(RunInserts) inserts = { { NULL } };
   g_auto(RunFetches) fetches = { { NULL } };
   gboolean broken = FALSE;
   gboolean queued;
-  guint n = 0;
+  guint n;
 
-  while (n < n_ops && pipelines (ops[n]))
-    n++;
+  n = run_length (ops, n_ops);
   if (n == 0)
     return 0;
   if (!read_send_targets (self, ops, n) || !pipeline_start (self))
@@ -945,6 +1005,8 @@ relay_pg_storage_run_many (gpointer   backend,
     if (ops[i]->kind != RELAY_OP_SEND && ops[i]->kind != RELAY_OP_FETCH_QUEUE)
       queued = queue_op (self, owners, ops[i]);
   queued = queued && (fetches.ops->len == 0 || queue_fetches (self, owners, &fetches));
+  if (ops + n == self->batch_end)
+    queued = queued && queue_commit (self, commit_owners, ops, n);
   if (!queued || !pipeline_flush (self))
     {
       g_warning ("PostgreSQL: cannot send a pipeline: %s", PQerrorMessage (self->conn));
@@ -978,6 +1040,8 @@ relay_pg_storage_run_many (gpointer   backend,
       else
         relay_storage_fail_ops ((RelayOp **) fetches.ops->pdata, 0, fetches.ops->len);
     }
+  if (commit_owners->len > 0 && !broken)
+    read_commit (self, commit_owners, &broken);
   if (broken)
     relay_storage_fail_ops (ops, 0, n);
   pipeline_end (self);

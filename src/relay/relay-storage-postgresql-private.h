@@ -97,6 +97,15 @@ typedef struct
   /* Whether the pipeline being run has been sent with its sync. */
   gboolean          pipeline_synced;
 
+  /* The batch's ops end at batch_end, and its last run may carry the
+   * COMMIT, after which `committed` is set (see
+   * relay_pg_storage_run_many()); targets_read_for is the first op of
+   * the run for which relay_pg_storage_begin() read the targets, else
+   * NULL.  Only the writer thread uses these. */
+  RelayOp         **batch_end;
+  RelayOp         **targets_read_for;
+  gboolean          committed;
+
   /* The one rate limit that nodes share (see take_shared_token()). */
   RelayRate         target_one_time_prekeys;
 } PgStorage;
@@ -218,7 +227,7 @@ gint64   relay_pg_storage_note_removals (PgStorage       *self,
                                          const PGresult  *result);
 /* Records what the transaction removed from queues, forgets the counts
  * of those that hold nothing more from a sender, and commits, in one
- * round trip. */
+ * round trip, unless the batch's last pipeline did. */
 gboolean relay_pg_storage_commit      (PgStorage       *self);
 void     relay_pg_removal_free        (PgRemoval       *removal);
 /* Answers the fetches of the batch that read only what other
@@ -231,7 +240,8 @@ guint    relay_pg_storage_answer_fetches (PgStorage       *self,
                                           RelayOp        **ops,
                                           guint            n_ops);
 /* Runs the ops from the first that a pipeline takes, in one pipeline,
- * and returns how many it ran; 0 when the first is not one of them. */
+ * and returns how many it ran; 0 when the first is not one of them.
+ * When they are the last of the batch, the pipeline commits it too. */
 guint    relay_pg_storage_run_many    (gpointer         backend,
                                        RelayOp        **ops,
                                        guint            n_ops);
