@@ -67,9 +67,12 @@ static const char info_sql[] =
   "  (SELECT coalesce (sum (length (data)), 0)::bigint FROM blob_chunks WHERE blob = $1)"
   "  FROM blobs WHERE id = $1";
 
+/* Advisory locks are the whole server's: those of other databases on
+ * it (another relay's) are not this one's uploads. */
 static const char busy_sql[] =
   "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " LOCK_CLASS
-  "  AND objid = $1::oid AND objsubid = 2";
+  "  AND objid = $1::oid AND objsubid = 2"
+  "  AND database = (SELECT oid FROM pg_database WHERE datname = current_database ())";
 
 /* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
  * one row if it did.  The bytes go at the end of the last chunk while

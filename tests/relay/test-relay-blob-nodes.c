@@ -11,7 +11,9 @@
 
 #include "config.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -256,6 +258,36 @@ test_nodes_frozen (TestFixture   *fixture,
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
+/* Another database on the same server, another relay's say, whose
+ * session holds an advisory lock of the same numbers as an upload's:
+ * that lock is not the upload's, and the upload is not busy. */
+static void
+test_other_database_lock (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = test_blob_create_upload (fixture, alice, 1000, NULL);
+  g_autofree char *name = g_strdup_printf ("other_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *hex = g_strndup (id, 8);
+  g_autofree char *key = g_strdup_printf ("%lu", strtoul (hex, NULL, 16) & 0x7fffffff);
+  const char *params[] = { key };
+  g_autoptr(TestResponse) response = NULL;
+  PGconn *other = PQconnectdb (url);
+  PGresult *locked;
+  JsonObject *object;
+
+  g_assert_cmpint (PQstatus (other), ==, CONNECTION_OK);
+  /* The numbers relay-blob-store-postgresql.c locks an upload by. */
+  locked = PQexecParams (other, "SELECT pg_advisory_lock (1399813236, $1::integer)", 1, NULL, params, NULL, NULL, 0);
+  g_assert_cmpint (PQresultStatus (locked), ==, PGRES_TUPLES_OK);
+  PQclear (locked);
+  object = test_blob_upload_status_on (fixture, fixture->relay, alice, id, &response);
+  g_assert_nonnull (object);
+  g_assert_cmpint (json_object_get_int_member (object, "offset"), ==, 0);
+  PQfinish (other);
+}
+
 /* PostgreSQL restarted under the relay: the connections its blob store
  * kept are gone, and the next request makes a new one rather than
  * failing on one of them. */
@@ -383,6 +415,7 @@ main (int   argc,
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
     { "/relay/blob/nodes/frozen", &frozen_conf, test_nodes_frozen },
+    { "/relay/blob/nodes/other-database-lock", &blob_conf, test_other_database_lock },
     { "/relay/blob/expired-mid-part", &swept_conf, test_expired_mid_part },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
     { "/relay/blob/small-parts", &blob_conf, test_small_parts },
