@@ -244,6 +244,10 @@ _relay_blob_respond_status (RelayRequest    *request,
     case RELAY_BLOB_BUSY:
       _relay_blob_respond_busy (request);
       break;
+    case RELAY_BLOB_ACCOUNT_BUSY:
+      _relay_respond_error (request, 429, "rate-limited",
+                            "The account has too many attachment uploads under way; try again later");
+      break;
     case RELAY_BLOB_UNAVAILABLE:
       _relay_respond_error (request, 503, "unavailable", "Too many attachment transfers are under way; try again later");
       break;

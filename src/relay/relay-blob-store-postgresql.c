@@ -43,6 +43,10 @@
 /* Uploads open at once on one node, each with a connection of its own:
  * a bound on what a node takes of the server's max_connections. */
 #define UPLOADS_MAX     32
+/* Of those, what one account may hold, so that the slow parts of a few
+ * accounts (each may have blob-streams-per-account transfers) leave
+ * most of them to the others. */
+#define UPLOADS_PER_ACCOUNT 4
 /* The advisory locks of blobs ("Sott" and the next): an upload's is
  * (LOCK_CLASS, 31 bits of its id), the sweep's (SWEEP_LOCK_CLASS, 0). */
 #define LOCK_CLASS      "1399813236"
@@ -129,12 +133,14 @@ typedef struct
   GMutex          lock;
   GPtrArray      *idle;     /* of PGconn, each perhaps with an unlock's result to read */
   guint           uploads;  /* handles open to append */
+  GHashTable     *owners;   /* owner -> handles of theirs open to append */
 } PgStore;
 
 struct _RelayBlobHandle
 {
   PGconn  *conn;       /* an upload's, which holds its lock */
   char     id[RELAY_BLOB_ID_LENGTH + 1];
+  char     owner[RELAY_UUID_LENGTH + 1];  /* an upload's, whose share it takes */
   guint64  size;
   guint64  position;   /* where the next append goes */
 };
@@ -369,6 +375,37 @@ release_upload (PgStore *self,
     give_connection (self, conn);
 }
 
+/* Takes one of the owner's share of uploads, if any is left. */
+static gboolean
+take_share (PgStore    *self,
+            const char *owner)
+{
+  guint held;
+
+  g_mutex_lock (&self->lock);
+  held = GPOINTER_TO_UINT (g_hash_table_lookup (self->owners, owner));
+  if (held < UPLOADS_PER_ACCOUNT)
+    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held + 1));
+  g_mutex_unlock (&self->lock);
+  return held < UPLOADS_PER_ACCOUNT;
+}
+
+static void
+give_share (PgStore    *self,
+            const char *owner)
+{
+  guint held;
+
+  g_mutex_lock (&self->lock);
+  held = GPOINTER_TO_UINT (g_hash_table_lookup (self->owners, owner));
+  g_assert (held > 0);
+  if (held == 1)
+    g_hash_table_remove (self->owners, owner);
+  else
+    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held - 1));
+  g_mutex_unlock (&self->lock);
+}
+
 static RelayBlobStatus
 pg_open (RelayBlobStore   *store,
          const char       *id,
@@ -396,11 +433,16 @@ pg_open (RelayBlobStore   *store,
     status = RELAY_BLOB_FAILED;
   else if (!append || (status = lock_upload (self, conn, id)) == RELAY_BLOB_OK)
     status = read_info (self, conn, id, info);
+  /* A part of another account's upload is refused once opened. */
+  if (status == RELAY_BLOB_OK && append && !info->complete && !take_share (self, info->meta.owner))
+    status = RELAY_BLOB_ACCOUNT_BUSY;
   /* A committed blob takes no more bytes; an upload cannot be read. */
   if (status == RELAY_BLOB_OK && append != info->complete)
     {
       *handle = g_new0 (RelayBlobHandle, 1);
       g_strlcpy ((*handle)->id, id, sizeof (*handle)->id);
+      if (append)
+        g_strlcpy ((*handle)->owner, info->meta.owner, sizeof (*handle)->owner);
       (*handle)->size = info->meta.size;
       (*handle)->position = info->stored;
     }
@@ -519,6 +561,8 @@ pg_close (RelayBlobStore  *store,
 {
   if (handle->conn != NULL)
     release_upload ((PgStore *) store, handle->conn);
+  if (handle->owner[0] != '\0')
+    give_share ((PgStore *) store, handle->owner);
   g_free (handle);
 }
 
@@ -579,6 +623,7 @@ pg_free (RelayBlobStore *store)
   PgStore *self = (PgStore *) store;
 
   g_assert (self->uploads == 0);
+  g_hash_table_unref (self->owners);
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   g_free (self->url);
@@ -621,6 +666,7 @@ relay_blob_store_new_postgresql (const char  *url,
   g_snprintf (self->idle_sql, sizeof self->idle_sql, "SET idle_session_timeout = '%us'", idle_seconds);
   g_mutex_init (&self->lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
+  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_ptr_array_add (self->idle, conn);
   return &self->parent;
 }

@@ -44,6 +44,7 @@ typedef enum
   RELAY_BLOB_QUOTA,         /* a shared store's: the owner's quota is full */
   RELAY_BLOB_BUSY,          /* a shared store's: another part of the upload is being written */
   RELAY_BLOB_UNAVAILABLE,   /* a shared store's: it has no connection to spare now */
+  RELAY_BLOB_ACCOUNT_BUSY,  /* a shared store's: the owner has its share of them */
 } RelayBlobStatus;
 
 typedef struct

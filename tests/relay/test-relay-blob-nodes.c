@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,66 @@ test_nodes_frozen (TestFixture   *fixture,
   stop_node (b, g_steal_pointer (&b_dir));
 }
 
+/* Advisory locks of uploads that this node's parts hold. */
+static gint64
+uploads_locked (TestFixture *fixture)
+{
+  return test_fixture_query_int (fixture, "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' "
+                                          "AND classid = 1399813236 AND objsubid = 2");
+}
+
+/* Slow parts of four accounts, each as many as blob-streams-per-account
+ * lets it have (8), as many together as a node has connections for
+ * parts (32): a fifth account still uploads, because one account may
+ * hold only a few of those connections. */
+static void
+test_uploads_per_account (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  const guint64 size = TEST_BLOB_MIB;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(TestAccount) fifth = test_account_register (fixture->session, fixture->relay, "fifth", 0);
+  g_autofree char *small = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
+
+  for (guint a = 0; a < 4; a++)
+    {
+      g_autofree char *name = g_strdup_printf ("slow%u", a);
+      g_autoptr(TestAccount) slow = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      for (guint i = 0; i < 8; i++)
+        {
+          g_autofree char *id = test_blob_create_upload (fixture, slow, size, NULL);
+          int fd = test_blob_start_part (fixture->relay, slow->auth, id, 0, size, size, FALSE);
+
+          test_blob_send_bytes (fd, 0, 1000);
+          g_array_append_val (fds, fd);
+        }
+    }
+  /* Every part has either its upload open (its lock held) or an answer. */
+  for (;;)
+    {
+      guint answered = 0;
+
+      for (guint i = 0; i < fds->len; i++)
+        {
+          struct pollfd readable = { g_array_index (fds, int, i), POLLIN, 0 };
+
+          answered += poll (&readable, 1, 0) == 1;
+        }
+      if (answered + uploads_locked (fixture) >= fds->len)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  small = test_blob_create_upload (fixture, fifth, 100, NULL);
+  done = test_blob_put (fixture->relay, fifth->auth, small, 0, 100, 100, TEST_BLOB_PART_RANGED);
+  test_blob_assert_part_done (done, 100, TRUE);
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+}
+
 /* Another database on the same server, another relay's say, whose
  * session holds an advisory lock of the same numbers as an upload's:
  * that lock is not the upload's, and the upload is not busy. */
@@ -416,6 +477,7 @@ main (int   argc,
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
     { "/relay/blob/nodes/frozen", &frozen_conf, test_nodes_frozen },
     { "/relay/blob/nodes/other-database-lock", &blob_conf, test_other_database_lock },
+    { "/relay/blob/nodes/uploads-per-account", &blob_conf, test_uploads_per_account },
     { "/relay/blob/expired-mid-part", &swept_conf, test_expired_mid_part },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
     { "/relay/blob/small-parts", &blob_conf, test_small_parts },
