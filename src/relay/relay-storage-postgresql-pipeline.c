@@ -66,7 +66,8 @@ pipeline_start (PgStorage *self)
       return FALSE;
     }
   PQsetnonblocking (self->conn, 1);
-  self->pipeline_synced = FALSE;
+  self->syncs_pending = 0;
+  self->pipeline_flushed = FALSE;
   return TRUE;
 }
 
@@ -78,7 +79,21 @@ pipeline_queue (PgStorage    *self,
                 const Params *p)
 {
   g_ptr_array_add (owners, op);
+  self->pipeline_flushed = FALSE;
   return PQsendQueryPrepared (self->conn, stmt_name (id), p->n, p->values, p->lengths, p->formats, 1) == 1;
+}
+
+/* Ends a part of the pipeline: a statement that fails skips the rest
+ * of its part only, and the statements before the first BEGIN of a part
+ * are a transaction of their own. */
+static gboolean
+pipeline_sync (PgStorage *self)
+{
+  self->pipeline_flushed = FALSE;
+  if (PQpipelineSync (self->conn) != 1)
+    return FALSE;
+  self->syncs_pending++;
+  return TRUE;
 }
 
 /* Sends the sync and everything queued, reading answers meanwhile. */
@@ -87,9 +102,8 @@ pipeline_flush (PgStorage *self)
 {
   int rc;
 
-  if (PQpipelineSync (self->conn) != 1)
+  if (!pipeline_sync (self))
     return FALSE;
-  self->pipeline_synced = TRUE;
   while ((rc = PQflush (self->conn)) == 1)
     {
       struct pollfd fd = { PQsocket (self->conn), POLLIN | POLLOUT, 0 };
@@ -99,6 +113,7 @@ pipeline_flush (PgStorage *self)
       if ((fd.revents & POLLIN) != 0 && PQconsumeInput (self->conn) != 1)
         return FALSE;
     }
+  self->pipeline_flushed = rc == 0;
   return rc == 0;
 }
 
@@ -130,32 +145,43 @@ pipeline_result (PgStorage *self,
   return NULL;
 }
 
-/* Reads up to the sync, which it sends first if that was not done,
- * and leaves pipeline mode, whatever came before.  Each statement's
- * results end with a NULL; on a broken connection every call gives
- * NULL. */
-static void
-pipeline_end (PgStorage *self)
+/* Reads up to the next sync's result, whatever came before; FALSE when
+ * the connection broke.  Each statement's results end with a NULL; on a
+ * broken connection every call gives NULL. */
+static gboolean
+pipeline_skip_to_sync (PgStorage *self)
 {
   PGresult *result;
 
-  if (!self->pipeline_synced)
-    pipeline_flush (self);
-  while (self->pipeline_synced)
+  for (;;)
     {
       ExecStatusType status;
 
       if ((result = PQgetResult (self->conn)) == NULL)
         {
           if (PQstatus (self->conn) != CONNECTION_OK)
-            break;
+            return FALSE;
           continue;
         }
       status = PQresultStatus (result);
       PQclear (result);
       if (status == PGRES_PIPELINE_SYNC)
-        break;
+        {
+          self->syncs_pending--;
+          return TRUE;
+        }
     }
+}
+
+/* Reads up to the last sync, which it sends first if that was not
+ * done, and leaves pipeline mode, whatever came before. */
+static void
+pipeline_end (PgStorage *self)
+{
+  if (!self->pipeline_flushed)
+    pipeline_flush (self);
+  while (self->syncs_pending > 0 && pipeline_skip_to_sync (self))
+    ;
   PQsetnonblocking (self->conn, 0);
   PQexitPipelineMode (self->conn);
 }
@@ -290,28 +316,26 @@ add_queue_rows (RelayQueueUsage *usage,
     }
 }
 
-/* Begins the batch's transaction and locks the device rows of every
- * account the batch sends to or changes the devices of, and reads the
- * targets of its first run's sends under those locks (as
- * read_send_targets() would), in one round trip; see the comment at the
- * top of relay-storage-postgresql.c. */
-gboolean
-relay_pg_storage_begin (PgStorage  *self,
-                        RelayOp   **ops,
-                        guint       n_ops)
+/* Queues the batch's BEGIN, the lock of the device rows of every
+ * account the batch sends to or changes the devices of, and the read
+ * of its first run's targets under those locks (as read_send_targets()
+ * would); `n` is set to how many statements that is.  See the comment
+ * at the top of relay-storage-postgresql.c. */
+static gboolean
+queue_begin (PgStorage  *self,
+             RelayOp   **ops,
+             guint       n_ops,
+             guint      *n)
 {
+  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
   g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
   g_autofree char *targets = accounts_of (ops, run_length (ops, n_ops), RELAY_OP_SEND, RELAY_OP_SEND);
   const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES, STMT_LIST_TARGET_DEVICES, STMT_TARGET_QUEUE_USAGE };
   Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
-  PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
-  guint n = accounts == NULL ? 1 : targets == NULL ? 2 : 4;
-  gboolean ok;
+  gboolean ok = TRUE;
 
-  self->batch_end = ops + n_ops;
-  self->targets_read_for = NULL;
-  self->committed = FALSE;
   /* A run's sends are sends of the batch, so targets imply accounts. */
+  *n = accounts == NULL ? 1 : targets == NULL ? 2 : 4;
   if (accounts != NULL)
     param_text (&params[1], accounts);
   if (targets != NULL)
@@ -319,7 +343,23 @@ relay_pg_storage_begin (PgStorage  *self,
       param_text (&params[2], targets);
       param_text (&params[3], targets);
     }
-  ok = run_short_pipeline (self, ids, params, n, results);
+  for (guint i = 0; i < *n && ok; i++)
+    ok = pipeline_queue (self, owners, NULL, ids[i], &params[i]);
+  return ok;
+}
+
+/* Reads the results of queue_begin()'s `n` statements. */
+static gboolean
+read_begin (PgStorage  *self,
+            RelayOp   **ops,
+            guint       n,
+            gboolean   *broken)
+{
+  PGresult *results[4] = { NULL };
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n && ok; i++)
+    ok = (results[i] = pipeline_result (self, broken)) != NULL;
   if (ok && n == 4)
     {
       g_hash_table_remove_all (self->targets);
@@ -330,6 +370,30 @@ relay_pg_storage_begin (PgStorage  *self,
     }
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     g_clear_pointer (&results[i], PQclear);
+  return ok;
+}
+
+gboolean
+relay_pg_storage_begin (PgStorage  *self,
+                        RelayOp   **ops,
+                        guint       n_ops)
+{
+  gboolean broken = FALSE;
+  gboolean ok;
+  guint n;
+
+  self->batch_end = ops + n_ops;
+  self->committed = FALSE;
+  if (self->begun)
+    {
+      self->begun = FALSE;
+      return TRUE;
+    }
+  self->targets_read_for = NULL;
+  if (!pipeline_start (self))
+    return FALSE;
+  ok = queue_begin (self, ops, n_ops, &n) && pipeline_flush (self) && read_begin (self, ops, n, &broken);
+  pipeline_end (self);
   return ok;
 }
 
@@ -870,6 +934,8 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
   g_auto(RunFetches) fetches = { { NULL } };
   g_autoptr(PGresult) pages = NULL;
   gboolean broken = FALSE;
+  gboolean begins;
+  guint n_begin = 0;
   guint kept = 0;
 
   if (!note_written_queues (ops, n_ops, written))
@@ -889,12 +955,24 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
     return n_ops;
   /* Outside any transaction: a statement that writes nothing commits
    * without waiting for the disk.  A fetch that fails here runs again
-   * with the batch. */
+   * with the batch.  The batch's transaction, when other ops are left
+   * for it, begins after a sync, as a part of the pipeline of its own. */
+  begins = fetches.ops->len < n_ops;
+  self->begun = FALSE;
+  self->targets_read_for = NULL;
   if (!pipeline_start (self))
     return n_ops;
-  if (queue_fetches (self, owners, &fetches) && pipeline_flush (self))
-    pages = pipeline_result (self, &broken);
+  if (queue_fetches (self, owners, &fetches) && (!begins || (pipeline_sync (self) && queue_begin (self, ops, n_ops, &n_begin))) &&
+      pipeline_flush (self))
+    {
+      pages = pipeline_result (self, &broken);
+      if (begins && !broken && pipeline_skip_to_sync (self))
+        self->begun = read_begin (self, ops, n_begin, &broken);
+    }
   pipeline_end (self);
+  /* relay_pg_storage_begin() begins it again. */
+  if (begins && !self->begun && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+    relay_pg_exec (self->conn, "ROLLBACK");
   if (pages == NULL)
     {
       for (guint i = 0; i < fetches.ops->len; i++)

@@ -94,17 +94,21 @@ typedef struct
   gint64            tag;
   RelayGuidCipher  *guids;
 
-  /* Whether the pipeline being run has been sent with its sync. */
-  gboolean          pipeline_synced;
+  /* The syncs of the pipeline being run whose results are not read
+   * yet, and whether all it queued has been sent. */
+  guint             syncs_pending;
+  gboolean          pipeline_flushed;
 
   /* The batch's ops end at batch_end, and its last run may carry the
    * COMMIT, after which `committed` is set (see
    * relay_pg_storage_run_many()); targets_read_for is the first op of
    * the run for which relay_pg_storage_begin() read the targets, else
-   * NULL.  Only the writer thread uses these. */
+   * NULL; `begun` when relay_pg_storage_answer_fetches() began the
+   * batch's transaction already.  Only the writer thread uses these. */
   RelayOp         **batch_end;
   RelayOp         **targets_read_for;
   gboolean          committed;
+  gboolean          begun;
 
   /* The one rate limit that nodes share (see take_shared_token()). */
   RelayRate         target_one_time_prekeys;
@@ -235,7 +239,9 @@ void     relay_pg_removal_free        (PgRemoval       *removal);
  * transaction, and calls their done callbacks at once: they wait for no
  * commit of the batch.  The other ops move to the front of `ops`, in
  * their order, the places after them are set to NULL (the writer skips
- * them), and their number is returned. */
+ * them), and their number is returned.  When there are others, the
+ * same round trip begins their transaction, as relay_pg_storage_begin()
+ * would, which then has nothing left to do. */
 guint    relay_pg_storage_answer_fetches (PgStorage       *self,
                                           RelayOp        **ops,
                                           guint            n_ops);
