@@ -375,35 +375,26 @@ release_upload (PgStore *self,
     give_connection (self, conn);
 }
 
-/* Takes one of the owner's share of uploads, if any is left. */
+/* Takes one of the owner's share of uploads (`step` 1), if any is
+ * left, or gives one back (-1). */
 static gboolean
-take_share (PgStore    *self,
-            const char *owner)
+move_share (PgStore    *self,
+            const char *owner,
+            int         step)
 {
   guint held;
+  gboolean moved;
 
   g_mutex_lock (&self->lock);
   held = GPOINTER_TO_UINT (g_hash_table_lookup (self->owners, owner));
-  if (held < UPLOADS_PER_ACCOUNT)
-    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held + 1));
-  g_mutex_unlock (&self->lock);
-  return held < UPLOADS_PER_ACCOUNT;
-}
-
-static void
-give_share (PgStore    *self,
-            const char *owner)
-{
-  guint held;
-
-  g_mutex_lock (&self->lock);
-  held = GPOINTER_TO_UINT (g_hash_table_lookup (self->owners, owner));
-  g_assert (held > 0);
-  if (held == 1)
+  g_assert (step > 0 || held > 0);
+  moved = step < 0 || held < UPLOADS_PER_ACCOUNT;
+  if (moved && held + step == 0)
     g_hash_table_remove (self->owners, owner);
-  else
-    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held - 1));
+  else if (moved)
+    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held + step));
   g_mutex_unlock (&self->lock);
+  return moved;
 }
 
 static RelayBlobStatus
@@ -434,7 +425,7 @@ pg_open (RelayBlobStore   *store,
   else if (!append || (status = lock_upload (self, conn, id)) == RELAY_BLOB_OK)
     status = read_info (self, conn, id, info);
   /* A part of another account's upload is refused once opened. */
-  if (status == RELAY_BLOB_OK && append && !info->complete && !take_share (self, info->meta.owner))
+  if (status == RELAY_BLOB_OK && append && !info->complete && !move_share (self, info->meta.owner, 1))
     status = RELAY_BLOB_ACCOUNT_BUSY;
   /* A committed blob takes no more bytes; an upload cannot be read. */
   if (status == RELAY_BLOB_OK && append != info->complete)
@@ -562,7 +553,7 @@ pg_close (RelayBlobStore  *store,
   if (handle->conn != NULL)
     release_upload ((PgStore *) store, handle->conn);
   if (handle->owner[0] != '\0')
-    give_share ((PgStore *) store, handle->owner);
+    move_share ((PgStore *) store, handle->owner, -1);
   g_free (handle);
 }
 
