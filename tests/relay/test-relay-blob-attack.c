@@ -45,6 +45,8 @@ start_admitted_part (TestRelay  *relay,
   test_raw_write_string (fd, head);
   while (strstr (reply->str, "\r\n\r\n") == NULL)
     g_assert_cmpint (test_raw_read (fd, reply, deadline), ==, TEST_READ_DATA);
+  if (!g_str_has_prefix (reply->str, "HTTP/1.1 100 Continue\r\n"))
+    g_test_message ("The part was answered: %s", reply->str);
   g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 100 Continue\r\n"));
   return fd;
 }
@@ -121,6 +123,47 @@ test_stranger_sees_busy_other_node (TestFixture   *fixture,
   test_relay_remove_data_dir (b_dir);
 }
 
+/* On PostgreSQL each part under way holds a database connection of
+ * its own, at most 32 a node, and each account may have 8 parts under
+ * way: four accounts whose parts each send a chunk (256 KiB) a little
+ * less often than the body deadline (60 s), about 140 KB/s for all 32,
+ * leave no upload to anyone else on the node, who is answered `503
+ * unavailable` for as long as they keep it up. */
+static void
+test_upload_slots_taken (TestFixture   *fixture,
+                         gconstpointer  conf)
+{
+  guint64 size = TEST_BLOB_MIB;
+  g_autoptr(GPtrArray) attackers = g_ptr_array_new_with_free_func ((GDestroyNotify) test_account_free);
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(TestAccount) alice = NULL;
+  g_autofree char *id = NULL;
+  int fd;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("mallory%u", i);
+      TestAccount *attacker = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      g_ptr_array_add (attackers, attacker);
+      for (guint j = 0; j < 8; j++)
+        {
+          g_autofree char *held = test_blob_create_upload (fixture, attacker, size, NULL);
+
+          fd = start_admitted_part (fixture->relay, attacker->auth, held, 0, size, size);
+          g_array_append_val (fds, fd);
+        }
+    }
+
+  g_test_message ("Every part of the four accounts is under way; now one of another account");
+  alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  id = test_blob_create_upload (fixture, alice, size, NULL);
+  fd = start_admitted_part (fixture->relay, alice->auth, id, 0, size, size);
+  close (fd);
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+}
+
 /* The WAL PostgreSQL wrote so far, in bytes. */
 static gint64
 wal_position (TestFixture *fixture)
@@ -181,6 +224,8 @@ main (int   argc,
                   test_stranger_sees_busy_other_node, test_fixture_teardown);
       g_test_add ("/relay/blob/attack/tiny-parts-rewrite-chunk", TestFixture, blob_conf, test_fixture_setup,
                   test_tiny_parts_rewrite_chunk, test_fixture_teardown);
+      g_test_add ("/relay/blob/attack/upload-slots-taken", TestFixture, blob_conf, test_fixture_setup,
+                  test_upload_slots_taken, test_fixture_teardown);
     }
   return g_test_run ();
 }
