@@ -57,10 +57,12 @@ start_admitted_part (TestRelay  *relay,
  * being received right now.  The relay answers the stranger `409
  * upload-busy`, to a part and to where the upload stands, while its
  * owner's part is under way, and `404` otherwise: it tells the stranger
- * that the upload exists and when its owner is online sending it. */
+ * that the upload exists and when its owner is online sending it.  The
+ * stranger asks `asked`, the node of the owner's part or another on its
+ * database, which finds the part's lock held. */
 static void
-test_stranger_sees_busy (TestFixture   *fixture,
-                         gconstpointer  conf)
+assert_stranger_sees_nothing (TestFixture *fixture,
+                              TestRelay   *asked)
 {
   guint64 size = 2 * TEST_BLOB_MIB;
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
@@ -74,13 +76,13 @@ test_stranger_sees_busy (TestFixture   *fixture,
 
   /* Without a part under way the stranger is told there is no such
    * upload. */
-  g_assert_null (test_blob_upload_status_on (fixture, fixture->relay, mallory, id, &idle));
+  g_assert_null (test_blob_upload_status_on (fixture, asked, mallory, id, &idle));
   g_assert_cmpuint (idle->status, ==, 404);
 
   fd = start_admitted_part (fixture->relay, alice->auth, id, 0, size, size);
-  g_assert_null (test_blob_upload_status_on (fixture, fixture->relay, mallory, id, &during));
+  g_assert_null (test_blob_upload_status_on (fixture, asked, mallory, id, &during));
   g_assert_cmpuint (during->status, ==, 404);
-  part = test_blob_put (fixture->relay, mallory->auth, id, 0, 1, size, TEST_BLOB_PART_HEAD_ONLY);
+  part = test_blob_put (asked, mallory->auth, id, 0, 1, size, TEST_BLOB_PART_HEAD_ONLY);
   g_assert_cmpuint (part->status, ==, 404);
 
   test_blob_send_bytes (fd, 0, size);
@@ -89,38 +91,26 @@ test_stranger_sees_busy (TestFixture   *fixture,
   test_blob_assert_part_done (done, size, TRUE);
 }
 
-/* The same through another node on the database: it finds the part's
- * lock held, and tells the stranger so. */
+static void
+test_stranger_sees_busy (TestFixture   *fixture,
+                         gconstpointer  conf)
+{
+  assert_stranger_sees_nothing (fixture, fixture->relay);
+}
+
 static void
 test_stranger_sees_busy_other_node (TestFixture   *fixture,
                                     gconstpointer  conf)
 {
-  guint64 size = 2 * TEST_BLOB_MIB;
   g_autofree char *url = test_relay_data_dir_database (fixture->dir);
   TestRelaySetup setup = { .database = url };
-  g_autofree char *b_dir = test_relay_make_data_dir ();
-  TestRelay *b = test_relay_start_with (b_dir, conf, &setup);
-  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
-  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
-  g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
-  g_autoptr(TestResponse) idle = NULL;
-  g_autoptr(TestResponse) during = NULL;
-  g_autoptr(TestResponse) done = NULL;
-  int fd;
+  g_autofree char *dir = test_relay_make_data_dir ();
+  TestRelay *node = test_relay_start_with (dir, conf, &setup);
 
-  g_assert_null (test_blob_upload_status_on (fixture, b, mallory, id, &idle));
-  g_assert_cmpuint (idle->status, ==, 404);
-  fd = start_admitted_part (fixture->relay, alice->auth, id, 0, size, size);
-  g_assert_null (test_blob_upload_status_on (fixture, b, mallory, id, &during));
-  g_assert_cmpuint (during->status, ==, 404);
-
-  test_blob_send_bytes (fd, 0, size);
-  done = test_blob_read_answer (fd);
-  close (fd);
-  test_blob_assert_part_done (done, size, TRUE);
-  g_assert_cmpint (test_relay_stop (b), ==, 0);
-  test_relay_free (b);
-  test_relay_remove_data_dir (b_dir);
+  assert_stranger_sees_nothing (fixture, node);
+  g_assert_cmpint (test_relay_stop (node), ==, 0);
+  test_relay_free (node);
+  test_relay_remove_data_dir (dir);
 }
 
 /* On PostgreSQL each part under way holds a database connection of
