@@ -227,6 +227,12 @@ writer_thread (gpointer data)
       gboolean held = FALSE;
 
       g_mutex_lock (&self->mutex);
+      /* Whatever comes within the commit spacing waits for its end
+       * anyway, so only a full batch wakes the thread before it: a
+       * send there used to wake it once for nothing and the spacing's
+       * end again. */
+      if (g_get_monotonic_time () < last_start + self->commit_spacing_us)
+        wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
       if (self->submitted->len == 0 && acks_expected)
         {
           wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
@@ -241,8 +247,6 @@ writer_thread (gpointer data)
       if (!held && self->submitted->len > 0)
         wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
                       RELAY_WRITER_WAKE_NON_ACK);
-      if (self->submitted->len > 0 && g_get_monotonic_time () < last_start + self->commit_spacing_us)
-        wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
