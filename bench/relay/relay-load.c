@@ -733,10 +733,12 @@ connection_counts_phase (LoadTarget  *target,
 
 /* Memory per idle connection: the growth of the server's resident
  * memory while as many idle connections open as the last CPU phase
- * holds, before any load.  Measured after the load, as it once was,
- * the connections fitted into the room that the closed loop's buffers
- * had left in the heap, and a connection seemed to cost nothing (0.00
- * KiB).  What the kernel keeps for each socket is not in this figure. */
+ * holds, on the server as it started, before any account logs in or
+ * sends.  Measured after the load, as it once was, the connections
+ * fitted into the room that the closed loop's buffers had left in the
+ * heap, and a connection seemed to cost nothing (0.00 KiB); even the
+ * pairs' logins and their one-second warm-up leave enough room for
+ * that.  What the kernel keeps for each socket is not in this figure. */
 static void
 idle_memory_phase (LoadTarget  *target,
                    LoadResults *results)
@@ -751,7 +753,7 @@ idle_memory_phase (LoadTarget  *target,
   rss_after = rss_kib (target->pid);
   results->idle_kib = (rss_after - rss_before) / n_idle;
   g_print ("%s memory: %.2f KiB per idle connection (RSS %.0f KiB before %u idle connections, "
-           "%.0f KiB with them; before any load)\n", target->name, results->idle_kib, rss_before, n_idle,
+           "%.0f KiB with them, on the server as it started)\n", target->name, results->idle_kib, rss_before, n_idle,
            rss_after);
   for (guint i = 0; i < n_idle; i++)
     close (fds[i]);
@@ -867,10 +869,11 @@ run_target (LoadTarget     *target,
             const LoadPlan *plan,
             LoadResults    *results)
 {
-  LoadPair *pairs = load_pairs_new (target, plan->n_pairs);
+  LoadPair *pairs;
 
   if (!plan->closed_only && plan->steady_rate <= 0)
     idle_memory_phase (target, results);
+  pairs = load_pairs_new (target, plan->n_pairs);
   if (plan->steady_rate > 0)
     steady_phase (target, pairs, plan->n_pairs, plan->seconds, plan->steady_rate);
   else
