@@ -54,9 +54,9 @@ start_admitted_part (TestRelay  *relay,
 /* A stranger who knows an upload's id (a recipient of an earlier copy
  * of the file, or anyone it leaked to) learns nothing of it: where it
  * stands is its owner's to know, and so is whether a part of it is
- * being received right now.  The relay answers the stranger `409
- * upload-busy`, to a part and to where the upload stands, while its
- * owner's part is under way, and `404` otherwise: it tells the stranger
+ * being received right now.  The relay answers the stranger's part
+ * `409 upload-busy` while its owner's part is under way (where the
+ * upload stands it answers `404`), and `404` otherwise: it tells the stranger
  * that the upload exists and when its owner is online sending it.  The
  * stranger asks `asked`, the node of the owner's part or another on its
  * database, which finds the part's lock held. */
@@ -111,47 +111,6 @@ test_stranger_sees_busy_other_node (TestFixture   *fixture,
   g_assert_cmpint (test_relay_stop (node), ==, 0);
   test_relay_free (node);
   test_relay_remove_data_dir (dir);
-}
-
-/* On PostgreSQL each part under way holds a database connection of
- * its own, at most 32 a node, and each account may have 8 parts under
- * way: four accounts whose parts each send a chunk (256 KiB) a little
- * less often than the body deadline (60 s), about 140 KB/s for all 32,
- * leave no upload to anyone else on the node, who is answered `503
- * unavailable` for as long as they keep it up. */
-static void
-test_upload_slots_taken (TestFixture   *fixture,
-                         gconstpointer  conf)
-{
-  guint64 size = TEST_BLOB_MIB;
-  g_autoptr(GPtrArray) attackers = g_ptr_array_new_with_free_func ((GDestroyNotify) test_account_free);
-  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
-  g_autoptr(TestAccount) alice = NULL;
-  g_autofree char *id = NULL;
-  int fd;
-
-  for (guint i = 0; i < 4; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("mallory%u", i);
-      TestAccount *attacker = test_account_register (fixture->session, fixture->relay, name, 0);
-
-      g_ptr_array_add (attackers, attacker);
-      for (guint j = 0; j < 8; j++)
-        {
-          g_autofree char *held = test_blob_create_upload (fixture, attacker, size, NULL);
-
-          fd = start_admitted_part (fixture->relay, attacker->auth, held, 0, size, size);
-          g_array_append_val (fds, fd);
-        }
-    }
-
-  g_test_message ("Every part of the four accounts is under way; now one of another account");
-  alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
-  id = test_blob_create_upload (fixture, alice, size, NULL);
-  fd = start_admitted_part (fixture->relay, alice->auth, id, 0, size, size);
-  close (fd);
-  for (guint i = 0; i < fds->len; i++)
-    close (g_array_index (fds, int, i));
 }
 
 /* The WAL PostgreSQL wrote so far, in bytes. */
@@ -214,8 +173,6 @@ main (int   argc,
                   test_stranger_sees_busy_other_node, test_fixture_teardown);
       g_test_add ("/relay/blob/attack/tiny-parts-rewrite-chunk", TestFixture, blob_conf, test_fixture_setup,
                   test_tiny_parts_rewrite_chunk, test_fixture_teardown);
-      g_test_add ("/relay/blob/attack/upload-slots-taken", TestFixture, blob_conf, test_fixture_setup,
-                  test_upload_slots_taken, test_fixture_teardown);
     }
   return g_test_run ();
 }
