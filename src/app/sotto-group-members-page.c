@@ -17,6 +17,7 @@
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
 #include "sotto-group-view.h"
+#include "sotto-picture-chooser.h"
 #include "sotto-safety-number-dialog.h"
 
 /* A group's member list: each member with their verification state,
@@ -216,19 +217,15 @@ sotto_group_members_page_set_avatar_file (SottoGroupMembersPage *self,
 }
 
 static void
-chooser_response_cb (SottoGroupMembersPage *self,
-                     int                    response,
-                     GtkFileChooserNative  *chooser)
+chosen_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
-  g_autoptr(GFile) file = NULL;
+  g_autoptr(SottoGroupMembersPage) self = user_data;
+  g_autoptr(GFile) file = sotto_picture_chooser_choose_finish (result, NULL);
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   if (file != NULL)
     sotto_group_members_page_set_avatar_file (self, file);
-
-  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (chooser));
-  g_object_unref (chooser);
 }
 
 static void
@@ -237,19 +234,9 @@ sotto_group_members_page_choose_avatar (GtkWidget  *widget,
                                         GVariant   *parameter)
 {
   SottoGroupMembersPage *self = SOTTO_GROUP_MEMBERS_PAGE (widget);
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-  GtkFileChooserNative *chooser;
 
-  /* Through the file chooser portal when there is one, as for the
-   * user's own avatar: the app sees only the file the user picked. */
-  chooser = gtk_file_chooser_native_new (_("Choose the Group’s Picture"), GTK_WINDOW (self),
-                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"), _("_Cancel"));
-  gtk_file_filter_set_name (filter, _("Pictures"));
-  gtk_file_filter_add_pixbuf_formats (filter);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (chooser_response_cb), self, G_CONNECT_SWAPPED);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  sotto_picture_chooser_choose_async (GTK_WINDOW (self), _("Choose the Group’s Picture"), self->cancellable,
+                                      chosen_cb, g_object_ref (self));
 }
 
 static void

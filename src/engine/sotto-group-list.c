@@ -909,6 +909,33 @@ change_async (SottoGroupList      *self,
               const char          *title,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
+              gpointer             user_data);
+
+/* A change of @action to @group, which sotto_group_list_change_finish()
+ * finishes. */
+static GTask *
+change_new (SottoGroupList      *self,
+            SottoGroup          *group,
+            SottoGroupAction     action,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  GTask *task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
+  Operation *operation = g_task_get_task_data (task);
+
+  operation->action = action;
+  return task;
+}
+
+static void
+change_async (SottoGroupList      *self,
+              SottoGroup          *group,
+              SottoGroupAction     action,
+              const char          *username,
+              const char          *title,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
@@ -917,9 +944,8 @@ change_async (SottoGroupList      *self,
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
 
-  task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
+  task = change_new (self, group, action, cancellable, callback, user_data);
   operation = g_task_get_task_data (task);
-  operation->action = action;
   operation->title = g_strdup (title);
   if (username != NULL)
     operation->usernames = g_strdupv ((GStrv) (const char *[]) { username, NULL });
@@ -1015,9 +1041,8 @@ _sotto_group_list_change_avatar_async (SottoGroupList      *self,
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
 
-  task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
+  task = change_new (self, group, SOTTO_GROUP_ACTION_AVATAR, cancellable, callback, user_data);
   operation = g_task_get_task_data (task);
-  operation->action = SOTTO_GROUP_ACTION_AVATAR;
   operation->avatar = picture != NULL ? g_bytes_ref (picture) : NULL;
   operation_apply (task);
 }
