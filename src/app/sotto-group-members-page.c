@@ -40,8 +40,7 @@ struct _SottoGroupMembersPage
   char *changed_username;
 
   SottoAvatar *avatar;
-  GtkWidget *avatar_buttons;
-  GtkWidget *remove_avatar_button;
+  GtkWidget *avatar_button;
   GtkLabel *status_label;
   AdwEntryRow *title_row;
   AdwPreferencesGroup *members_group;
@@ -108,7 +107,8 @@ sotto_group_members_page_set_busy (SottoGroupMembersPage *self,
   self->busy = busy;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.leave", !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.choose-avatar", !busy);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.remove-avatar", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.remove-avatar",
+                                 !busy && sotto_group_get_avatar (self->group) != NULL);
 }
 
 /* Text the program puts in a field is no edit of the user's: it shows
@@ -468,8 +468,9 @@ sotto_group_members_page_update (SottoGroupMembersPage *self)
     set_field_text (self->title_row, sotto_group_get_title (self->group));
   /* Only admins change the picture, rename, add and remove
    * (docs/messenger.md). */
-  gtk_widget_set_visible (self->avatar_buttons, admin);
-  gtk_widget_set_visible (self->remove_avatar_button, sotto_group_get_avatar (self->group) != NULL);
+  gtk_widget_set_visible (self->avatar_button, admin);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.remove-avatar",
+                                 !self->busy && sotto_group_get_avatar (self->group) != NULL);
   gtk_editable_set_editable (GTK_EDITABLE (self->title_row), admin);
   gtk_widget_set_visible (GTK_WIDGET (self->add_group), admin);
   gtk_widget_set_visible (GTK_WIDGET (self->leave_group), sotto_group_get_is_member (self->group));
@@ -557,8 +558,7 @@ sotto_group_members_page_class_init (SottoGroupMembersPageClass *klass)
   g_type_ensure (SOTTO_TYPE_AVATAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-members-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, avatar);
-  gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, avatar_buttons);
-  gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, remove_avatar_button);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, avatar_button);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, title_row);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, members_group);

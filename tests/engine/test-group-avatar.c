@@ -194,6 +194,8 @@ test_format_bounds (void)
   SottoGroupUpdate *avatar = g_ptr_array_index (history, history->len - 1);
   SottoGroupUpdate *got;
 
+  g_assert_true (state->has_avatar);
+
   /* A picture and its update go through. */
   content = sotto_content_new_group_update (MESSAGE_ID, 1234, "alice", GROUP, history);
   content->group_avatar = g_bytes_ref (picture);
@@ -275,6 +277,8 @@ test_decode_refuses (void)
   g_autoptr(GBytes) at_bound = context_with_picture (history, SOTTO_GROUP_MAX_AVATAR_SIZE, FALSE);
   g_autoptr(GBytes) past_bound = context_with_picture (history, SOTTO_GROUP_MAX_AVATAR_SIZE + 1, FALSE);
   g_autoptr(GBytes) alone = context_with_picture (history, 100, TRUE);
+
+  g_assert_true (state->has_avatar);
 
   g_assert_true (reads (at_bound));
   g_assert_false (reads (past_bound));
