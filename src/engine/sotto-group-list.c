@@ -901,39 +901,15 @@ sotto_group_list_create_finish (SottoGroupList  *self,
   return _sotto_task_propagate_pointer (self, result, sotto_group_list_create_async, error);
 }
 
+/* A change of @action to @group, about @username, @title or (for the
+ * picture) @avatar. */
 static void
 change_async (SottoGroupList      *self,
               SottoGroup          *group,
               SottoGroupAction     action,
               const char          *username,
               const char          *title,
-              GCancellable        *cancellable,
-              GAsyncReadyCallback  callback,
-              gpointer             user_data);
-
-/* A change of @action to @group, which sotto_group_list_change_finish()
- * finishes. */
-static GTask *
-change_new (SottoGroupList      *self,
-            SottoGroup          *group,
-            SottoGroupAction     action,
-            GCancellable        *cancellable,
-            GAsyncReadyCallback  callback,
-            gpointer             user_data)
-{
-  GTask *task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
-  Operation *operation = g_task_get_task_data (task);
-
-  operation->action = action;
-  return task;
-}
-
-static void
-change_async (SottoGroupList      *self,
-              SottoGroup          *group,
-              SottoGroupAction     action,
-              const char          *username,
-              const char          *title,
+              GBytes              *avatar,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
@@ -944,9 +920,11 @@ change_async (SottoGroupList      *self,
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
 
-  task = change_new (self, group, action, cancellable, callback, user_data);
+  task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
   operation = g_task_get_task_data (task);
+  operation->action = action;
   operation->title = g_strdup (title);
+  operation->avatar = avatar != NULL ? g_bytes_ref (avatar) : NULL;
   if (username != NULL)
     operation->usernames = g_strdupv ((GStrv) (const char *[]) { username, NULL });
 
@@ -970,7 +948,7 @@ sotto_group_list_add_member_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -983,7 +961,7 @@ sotto_group_list_remove_member_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -997,7 +975,7 @@ sotto_group_list_set_admin_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL,
+  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL, NULL,
                 cancellable, callback, user_data);
 }
 
@@ -1008,7 +986,7 @@ sotto_group_list_leave_async (SottoGroupList      *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -1021,7 +999,7 @@ sotto_group_list_rename_async (SottoGroupList      *self,
 {
   g_return_if_fail (title != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, NULL, cancellable, callback, user_data);
 }
 
 /* Sets the picture of @group to @picture, made small enough already
@@ -1035,16 +1013,7 @@ _sotto_group_list_change_avatar_async (SottoGroupList      *self,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
-  g_return_if_fail (SOTTO_IS_GROUP (group));
-
-  task = change_new (self, group, SOTTO_GROUP_ACTION_AVATAR, cancellable, callback, user_data);
-  operation = g_task_get_task_data (task);
-  operation->avatar = picture != NULL ? g_bytes_ref (picture) : NULL;
-  operation_apply (task);
+  change_async (self, group, SOTTO_GROUP_ACTION_AVATAR, NULL, NULL, picture, cancellable, callback, user_data);
 }
 
 /**
