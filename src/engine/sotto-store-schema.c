@@ -315,6 +315,13 @@ static const char * const migrations[] = {
   "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE"
   ");"
   "CREATE INDEX group_unread_group ON group_unread (group_id);",
+
+  /* 14 → 15: each group's picture (sotto-store-group-avatars.c), the one
+   * its history's digest names, sealed. */
+  "CREATE TABLE group_avatars ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
+  "  picture         BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint
