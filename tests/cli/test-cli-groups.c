@@ -461,6 +461,59 @@ test_key_change (void)
   g_assert_false (lines_mention (lines, "Is it still you?"));
 }
 
+/* The index in @lines of the first line of @type, from @from when not
+ * %NULL, or of the first that says @text. */
+static guint
+find_line (GPtrArray  *lines,
+           const char *type,
+           const char *from,
+           const char *text)
+{
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (text != NULL && g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) == 0)
+        return i;
+      if (type != NULL && g_strcmp0 (json_object_get_string_member_with_default (line, "type", NULL), type) == 0
+          && (from == NULL || g_strcmp0 (json_object_get_string_member_with_default (line, "from", NULL), from) == 0))
+        return i;
+    }
+
+  g_assert_not_reached ();
+}
+
+/* A member's key change comes before the first message it sent under
+ * the new key in the others' group timelines, although they learn of
+ * it only on receipt, after the message was sent. */
+static void
+test_key_change_order (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  send_group_ok (test, bob, group, "Before my reset");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  send_group_ok (test, bob, group, "After my reset");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  assert_key_change_shown (test, carol, group, "bob");
+  lines = group_history (test, carol, group);
+  g_assert_cmpuint (find_line (lines, NULL, NULL, "Before my reset"), <,
+                    find_line (lines, "safety-number-changed", "bob", NULL));
+  g_assert_cmpuint (find_line (lines, "safety-number-changed", "bob", NULL), <,
+                    find_line (lines, NULL, NULL, "After my reset"));
+}
+
 /* The whole of @profile's group info --json, which every current member
  * must print alike. */
 static char *
@@ -472,6 +525,62 @@ group_info_json (CliTest    *test,
 
   cli_assert_ok (result);
   return g_strdup (result->out);
+}
+
+/* Runs @sql, which changes the schema, on @profile's database while no
+ * process has it open. */
+static void
+change_schema (const char *profile,
+               const char *sql)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+/* The catch-up an admin keeps for a member whose key changed is kept in
+ * the transaction that received the new key, or not at all: when the
+ * store cannot keep it (a trigger makes SQLite refuse), the message that
+ * brought the key waits at the relay, and the next receive shows the
+ * change and catches the member up. */
+static void
+test_key_change_kept (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  /* Bob loses his key before the group reached him. */
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+
+  change_schema (alice, "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON group_deliveries"
+                        " BEGIN SELECT RAISE (ABORT, 'refused by the test'); END;");
+  refused = cli_run (test, alice, "--json", "receive", NULL);
+  change_schema (alice, "DROP TRIGGER refuse_deliveries;");
+
+  lines = cli_receive (test, alice);
+  g_assert_true (lines_mention (lines, "New key, same Bob"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  assert_key_change_shown (test, alice, group, "bob");
+
+  g_ptr_array_unref (cli_receive (test, bob));
+  at_alice = group_info_json (test, alice, group);
+  at_bob = group_info_json (test, bob, group);
+  g_assert_cmpstr (at_bob, ==, at_alice);
 }
 
 /* A member resets their identity while the admin's removal of another
@@ -724,6 +833,8 @@ main (int   argc,
   g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
   g_test_add_func ("/cli/groups/unread", test_unread);
   g_test_add_func ("/cli/groups/removed-admin", test_removed_admin);
+  g_test_add_func ("/cli/groups/key-change-order", test_key_change_order);
+  g_test_add_func ("/cli/groups/key-change-kept", test_key_change_kept);
 
   return g_test_run ();
 }
