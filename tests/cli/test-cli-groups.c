@@ -483,9 +483,10 @@ find_line (GPtrArray  *lines,
   g_assert_not_reached ();
 }
 
-/* A member's key change comes before the first message it sent under
- * the new key in the others' group timelines, although they learn of
- * it only on receipt, after the message was sent. */
+/* A member's key change comes before the messages it sent under the
+ * new key in the others' group timelines, although they learn of it
+ * only on receipt, after the messages were sent: it takes the place of
+ * the message that brought the key. */
 static void
 test_key_change_order (void)
 {
@@ -503,6 +504,8 @@ test_key_change_order (void)
   g_ptr_array_unref (cli_receive (test, carol));
 
   cli_run_ok (test, bob, "reset-identity", NULL);
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+  cli_send_ok (test, bob, "carol", "New key, same Bob");
   send_group_ok (test, bob, group, "After my reset");
   g_ptr_array_unref (cli_receive (test, carol));
 
