@@ -71,19 +71,6 @@ add_event (SottoStore       *store,
   return FALSE;
 }
 
-static SottoGroupNews *
-news_new (SottoGroupState *state)
-{
-  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
-
-  news->state = state;
-  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
-  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
-  news->unread_count = -1;
-
-  return news;
-}
-
 /* A message that came @sealed is marked so, as a 1:1 message is: its
  * details say that the relay did not learn who sent it. */
 static gboolean
@@ -113,7 +100,7 @@ receive_message (SottoStore          *store,
                                  ? content->text : _("This message needs a newer version of Sotto."),
                                  NULL, content->timestamp);
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   if (!add_event (store, row, event, received->events, error))
     return FALSE;
   if (received->events->len == 0)
@@ -263,7 +250,7 @@ receive_updates (SottoStore          *store,
   if (!_sotto_store_save_group (store, state, &row, error))
     return FALSE;
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   /* Only an update its author sent itself may have missed members that
    * its author did not know of: a history carries what others sent.  An
    * update that changed nothing needs nobody caught up, and a removed

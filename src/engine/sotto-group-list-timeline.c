@@ -300,6 +300,119 @@ _sotto_group_list_refresh_last_event (SottoGroupList *self,
 
 /* Members' key changes */
 
+/* Shows @event, the key change of a member of the group @state that is
+ * stored at @row, in its timeline, and keeps for the member what it may
+ * have lost with its old key: its copy of this device's sender key is
+ * forgotten, so that the next message shares it again on the new
+ * session, and it is caught up on the group as this account knows it
+ * (all of it, from an admin), since updates that waited for it under
+ * its old key opened nothing.  The catch-up, if any, is added to
+ * @deliveries. */
+static gboolean
+keep_key_change (SottoStore       *store,
+                 SottoGroupState  *state,
+                 gint64            row,
+                 const char       *own_uuid,
+                 SottoGroupEvent  *event,
+                 GPtrArray        *deliveries,
+                 GError          **error)
+{
+  const SottoGroupMember *own = _sotto_group_state_find_member (state, own_uuid);
+  SottoGroupDelivery *delivery;
+  GError *keep_error = NULL;
+
+  if (!_sotto_store_add_group_event (store, row, event, error))
+    return FALSE;
+
+  if (own == NULL)
+    return TRUE;
+
+  if (!_sotto_store_set_group_key_shared (store, row, event->author, FALSE, error))
+    return FALSE;
+
+  delivery = _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, event->author, &keep_error);
+  if (keep_error != NULL)
+    {
+      g_propagate_error (error, keep_error);
+      return FALSE;
+    }
+  if (delivery != NULL)
+    g_ptr_array_add (deliveries, delivery);
+
+  return TRUE;
+}
+
+/* Runs on the store's thread, inside the inbox's transaction that
+ * recorded a new identity key for the account @uuid, which came with a
+ * message its author sent at @sent_at.  Every group the account is in
+ * shows the change, just before that message in the timeline's order
+ * (the change is learnt on receipt, but the group's messages sort by
+ * when they were sent, and the first one under the new key must come
+ * after it), and keeps the catch-up in the same transaction, so that
+ * nothing is lost if the process ends once it committed.  @news gets
+ * what to show for each group (SottoGroupNews), or %NULL. */
+gboolean
+_sotto_group_key_changed_thread (SottoProtocolState  *protocol,
+                                 const char          *uuid,
+                                 gint64               sent_at,
+                                 GPtrArray          **news,
+                                 GError             **error)
+{
+  g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GPtrArray) shown = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_news_free);
+
+  *news = NULL;
+  groups = _sotto_store_list_groups (protocol->store, error);
+  if (groups == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < groups->len; i++)
+    {
+      SottoGroupState *listed = g_ptr_array_index (groups, i);
+      const SottoGroupMember *member = _sotto_group_state_find_member (listed, uuid);
+      g_autoptr(SottoGroupState) state = NULL;
+      g_autofree char *id = NULL;
+      SottoGroupNews *group_news;
+      SottoGroupEvent *event;
+      gint64 row = 0;
+
+      if (member == NULL)
+        continue;
+
+      state = _sotto_store_load_group (protocol->store, listed->id, &row, error);
+      if (state == NULL)
+        return FALSE;
+
+      id = g_uuid_string_random ();
+      event = sotto_group_event_new (SOTTO_GROUP_EVENT_KEY_CHANGE, id, FALSE, member->uuid, member->username,
+                                     NULL, NULL, MAX (sent_at, 1) - 1);
+      group_news = _sotto_group_news_new (NULL);
+      g_ptr_array_add (group_news->events, event);
+      g_ptr_array_add (shown, group_news);
+      if (!keep_key_change (protocol->store, state, row, protocol->local_name, event, group_news->deliveries, error))
+        return FALSE;
+      group_news->state = g_steal_pointer (&state);
+    }
+
+  if (shown->len > 0)
+    *news = g_steal_pointer (&shown);
+  return TRUE;
+}
+
+/* Shows, once the inbox's transaction committed, what
+ * _sotto_group_key_changed_thread() kept; the catch-ups then go. */
+void
+_sotto_group_list_key_changed (SottoGroupList *self,
+                               GPtrArray      *news)
+{
+  for (guint i = 0; i < news->len; i++)
+    _sotto_group_list_received (self, g_ptr_array_index (news, i));
+}
+
+/* A key change that this device found out when sending (the relay
+ * answered with the new key) has no message to come before: it is
+ * shown at once, and kept in a transaction of its own. */
+
 typedef struct
 {
   char *group_id;
@@ -319,12 +432,6 @@ key_change_free (KeyChange *change)
   g_free (change);
 }
 
-/* Shows the change in the group's timeline, and keeps for the member
- * what it may have lost with its old key: its copy of this device's
- * sender key is forgotten, so that the next message shares it again on
- * the new session, and it is caught up on the group as this account
- * knows it (all of it, from an admin), since updates that waited for it
- * under its old key opened nothing. */
 static gboolean
 key_change_in_transaction (SottoGroupList  *self,
                            gpointer         data,
@@ -332,8 +439,6 @@ key_change_in_transaction (SottoGroupList  *self,
 {
   KeyChange *change = data;
   g_autoptr(SottoGroupState) state = NULL;
-  const char *uuid = change->event->author;
-  SottoGroupDelivery *delivery;
   GError *load_error = NULL;
   gint64 row = 0;
 
@@ -347,26 +452,8 @@ key_change_in_transaction (SottoGroupList  *self,
     }
   change->found = TRUE;
 
-  if (!_sotto_store_add_group_event (self->store, row, change->event, error))
-    return FALSE;
-
-  if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
-    return TRUE;
-
-  if (!_sotto_store_set_group_key_shared (self->store, row, uuid, FALSE, error))
-    return FALSE;
-
-  delivery = _sotto_group_keep_catch_up (self->store, state, row, sotto_account_get_uuid (self->account),
-                                         sotto_account_get_username (self->account), uuid, &load_error);
-  if (load_error != NULL)
-    {
-      g_propagate_error (error, load_error);
-      return FALSE;
-    }
-  if (delivery != NULL)
-    g_ptr_array_add (change->deliveries, delivery);
-
-  return TRUE;
+  return keep_key_change (self->store, state, row, sotto_account_get_uuid (self->account), change->event,
+                          change->deliveries, error);
 }
 
 static void
@@ -402,13 +489,15 @@ key_change_cb (GObject      *object,
   _sotto_group_list_deliver_kept (self, change->deliveries);
 }
 
-/* A member's safety number changed: each group it is in shows it, as
- * its 1:1 conversation does, and catches it up on its new key.  Whether
- * messages to it are held is the contact's, and holds its group
- * messages and catch-ups too, until the user verifies or accepts the
- * new key (_sotto_group_list_watch_holds()). */
+/* A member's safety number changed when sending to it: each group it is
+ * in shows it, as its 1:1 conversation does, and catches it up on its
+ * new key (a change that came with a message is the inbox's, in
+ * _sotto_group_key_changed_thread()).  Whether messages to it are held
+ * is the contact's, and holds its group messages and catch-ups too,
+ * until the user verifies or accepts the new key
+ * (_sotto_group_list_watch_holds()). */
 void
-_sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
+_sotto_group_list_identity_changed_cb (SottoOutbox       *outbox,
                                        SottoConversation *conversation,
                                        SottoGroupList    *self)
 {

@@ -47,6 +47,19 @@ enum
 
 static guint signals [N_SIGNALS];
 
+SottoGroupNews *
+_sotto_group_news_new (SottoGroupState *state)
+{
+  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
+
+  news->state = state;
+  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
+  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  news->unread_count = -1;
+
+  return news;
+}
+
 void
 _sotto_group_news_free (SottoGroupNews *news)
 {
@@ -72,7 +85,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->outbox = g_object_ref (_sotto_messenger_get_outbox (messenger));
   self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
-  g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
+  g_signal_connect_object (self->outbox, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
   g_signal_connect_object (self->outbox, "hold-ended", G_CALLBACK (_sotto_group_list_hold_ended_cb), self, 0);
 
   return self;
