@@ -8,7 +8,9 @@
 
 #include <glib.h>
 
+#include "sp-keys.h"
 #include "sp-protobuf.h"
+#include "sp-xeddsa.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +41,8 @@ G_BEGIN_DECLS
  * @SOTTO_GROUP_ACTION_RENAME: an admin sets @title
  * @SOTTO_GROUP_ACTION_PROMOTE: an admin makes the member listed an admin
  * @SOTTO_GROUP_ACTION_DEMOTE: an admin makes the admin listed a member
+ * @SOTTO_GROUP_ACTION_KEY: an admin records the new identity key of the
+ *   member listed, whose updates it then signs
  *
  * What a group update does (docs/messenger.md, "Groups").
  */
@@ -51,15 +55,21 @@ typedef enum
   SOTTO_GROUP_ACTION_RENAME = 5,
   SOTTO_GROUP_ACTION_PROMOTE = 6,
   SOTTO_GROUP_ACTION_DEMOTE = 7,
+  SOTTO_GROUP_ACTION_KEY = 8,
 } SottoGroupAction;
 
 /* A member of a group: an account and the username it was added under
- * (a claim, for display), and whether it is an admin. */
+ * (a claim, for display), whether it is an admin, and the identity key
+ * that signs its updates, as the admin who added it (or recorded a new
+ * one) held it.  An update lists the key of each member it creates the
+ * group with, adds, or records a new key for, and no other. */
 typedef struct
 {
   char *uuid;
   char *username;
   gboolean admin;
+  gboolean has_identity;
+  guint8 identity[SP_PUBLIC_KEY_SIZE];
 } SottoGroupMember;
 
 /**
@@ -76,8 +86,12 @@ typedef struct
  * @members: the members it lists: everyone for create, the one member
  *   it is about otherwise, none for leave and rename
  * @recipients: the accounts its author sent it to
- * @hash: BLAKE2b-256 of its canonical encoding, which orders and
- *   deduplicates updates
+ * @signature: its author's XEdDSA signature over its canonical encoding
+ *   without it, and the group's id (_sotto_group_update_sign())
+ * @hash: BLAKE2b-256 of its canonical encoding, the signature included,
+ *   which orders and deduplicates updates
+ * @verified_by: the identity key that @signature was last found valid
+ *   for, if @verified: a cache, not part of the update
  */
 typedef struct
 {
@@ -90,7 +104,10 @@ typedef struct
   char *title;
   GPtrArray *members;
   GStrv recipients;
+  guint8 signature[SP_SIGNATURE_SIZE];
   guint8 hash[SOTTO_GROUP_UPDATE_HASH_SIZE];
+  gboolean verified;
+  guint8 verified_by[SP_PUBLIC_KEY_SIZE];
 } SottoGroupUpdate;
 
 SottoGroupMember *_sotto_group_member_new      (const char             *uuid,
@@ -98,6 +115,8 @@ SottoGroupMember *_sotto_group_member_new      (const char             *uuid,
                                                 gboolean                admin) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroupMember *_sotto_group_member_copy     (const SottoGroupMember *member) G_GNUC_WARN_UNUSED_RESULT;
 void              _sotto_group_member_free     (SottoGroupMember       *member);
+void              _sotto_group_member_set_identity (SottoGroupMember   *member,
+                                                const guint8            identity[SP_PUBLIC_KEY_SIZE]);
 
 SottoGroupUpdate *_sotto_group_update_new      (SottoGroupAction        action,
                                                 guint64                 version,
@@ -108,6 +127,12 @@ SottoGroupUpdate *_sotto_group_update_copy     (const SottoGroupUpdate *update) 
 void              _sotto_group_update_free     (SottoGroupUpdate       *update);
 gboolean          _sotto_group_update_is_valid (const SottoGroupUpdate *update);
 void              _sotto_group_update_seal     (SottoGroupUpdate       *update);
+void              _sotto_group_update_sign     (SottoGroupUpdate       *update,
+                                                const char             *group_id,
+                                                const SpPrivateKey     *identity);
+gboolean          _sotto_group_update_verify   (SottoGroupUpdate       *update,
+                                                const char             *group_id,
+                                                const guint8            identity[SP_PUBLIC_KEY_SIZE]);
 char             *_sotto_group_update_group_id (const SottoGroupUpdate *create) G_GNUC_WARN_UNUSED_RESULT;
 const char       *_sotto_group_action_name     (SottoGroupAction        action);
 gboolean          _sotto_group_title_is_valid  (const char             *title);
