@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 
 #include "cli-test-util.h"
+#include "sotto-group-list-private.h"
+#include "sotto-group-private.h"
 
 /* Real relay, real sotto-cli processes: three to four profiles create a
  * group, write to it, add, remove, leave and rename, change the group
@@ -823,6 +825,191 @@ test_removed_admin (void)
   g_assert_false (lines_mention (lines, "Alice's group still"));
 }
 
+/* A dishonest admin's client: @profile's own engine, driven by the test
+ * rather than by sotto-cli, which makes up updates in other members'
+ * names (signed with the only key it has, its own) and sends them as a
+ * history of the group to whoever it likes. */
+typedef struct
+{
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoGroupState *state;
+} Forger;
+
+static void
+forger_free (Forger *forger)
+{
+  g_clear_pointer (&forger->state, _sotto_group_state_free);
+  g_clear_object (&forger->messenger);
+  cli_close_store (g_steal_pointer (&forger->store));
+  g_free (forger);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Forger, forger_free)
+
+static Forger *
+forger_open (const char *profile,
+             const char *group)
+{
+  Forger *forger = g_new0 (Forger, 1);
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupList *groups;
+
+  forger->store = cli_open_store (profile);
+  forger->messenger = cli_load_messenger (forger->store);
+  groups = sotto_messenger_get_groups (forger->messenger);
+  sotto_group_list_load_async (groups, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  g_assert_true (sotto_group_list_load_finish (groups, loaded, &error));
+  g_assert_no_error (error);
+  forger->state = _sotto_group_state_copy (_sotto_group_get_state (sotto_group_list_find (groups, group)));
+
+  return forger;
+}
+
+/* The account UUID of @username, as @forger's profile knows it. */
+static char *
+forger_uuid (Forger     *forger,
+             const char *username)
+{
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_open_conversation_async (forger->messenger, username, NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (forger->messenger, found, &error);
+  g_assert_no_error (error);
+
+  return g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+}
+
+/* Makes up an update by @author after the updates of @history, a
+ * history of the group @group_id, about @target (with the forger's own
+ * key when it lets @target in), signs it with the forger's key and adds
+ * it to @history. */
+static void
+forger_make_up (Forger           *forger,
+                GPtrArray        *history,
+                const char       *group_id,
+                SottoGroupAction  action,
+                const char       *author,
+                const char       *title,
+                const char       *target)
+{
+  const SpKeyPair *identity = sotto_account_get_identity_key_pair (sotto_messenger_get_account (forger->messenger));
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new (group_id);
+  SottoGroupUpdate *update = _sotto_group_update_new (action, 1, author, g_get_real_time () / 1000, title);
+
+  _sotto_group_state_merge (state, history);
+  _sotto_group_state_follow (state, update);
+  if (target != NULL)
+    {
+      SottoGroupMember *member = _sotto_group_member_new (target, NULL, FALSE);
+
+      if (action == SOTTO_GROUP_ACTION_ADD)
+        _sotto_group_member_set_identity (member, identity->public_key.bytes);
+      g_ptr_array_add (update->members, member);
+    }
+  _sotto_group_update_sign (update, group_id, &identity->private_key);
+  g_ptr_array_add (history, update);
+}
+
+/* Sends @history's updates to @username as the group's history, inside
+ * the forger's 1:1 session with it; returns once the relay has it. */
+static void
+forger_send (Forger     *forger,
+             const char *username,
+             const char *group_id,
+             GPtrArray  *history)
+{
+  g_autofree char *uuid = forger_uuid (forger, username);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupList *groups = sotto_messenger_get_groups (forger->messenger);
+
+  content = sotto_content_new_group_update (id, g_get_real_time () / 1000, NULL, group_id, history);
+  plaintext = sotto_content_encode (content);
+  _sotto_group_list_deliver_async (groups, uuid, username, plaintext, content->timestamp, cli_result_cb, &sent);
+  cli_wait_for (&sent);
+  g_assert_true (_sotto_group_list_deliver_finish (groups, sent, &error));
+  g_assert_no_error (error);
+}
+
+/* Bob, an admin, is dishonest.  He catches Alice up on a history into
+ * which he put Carol leaving and Alice removing Carol, and before Alice
+ * adds Dave he gives Dave a continuation of the group's creation in
+ * which Alice adds Dave and renames the group.  Neither counts: Carol
+ * stays for everyone, and Dave joins Alice's group once she adds him. */
+static void
+test_dishonest_admin (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_carol = NULL;
+  g_autofree char *at_dave = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", group, "bob", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  {
+    g_autoptr(Forger) forger = forger_open (bob, group);
+    g_autofree char *alice_uuid = forger_uuid (forger, "alice");
+    g_autofree char *carol_uuid = forger_uuid (forger, "carol");
+    g_autofree char *dave_uuid = forger_uuid (forger, "dave");
+    g_autoptr(GPtrArray) catch_up = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+    g_autoptr(GPtrArray) continuation = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+
+    for (guint i = 0; i < forger->state->history->len; i++)
+      g_ptr_array_add (catch_up, _sotto_group_update_copy (g_ptr_array_index (forger->state->history, i)));
+    forger_make_up (forger, catch_up, group, SOTTO_GROUP_ACTION_LEAVE, carol_uuid, NULL, NULL);
+    forger_make_up (forger, catch_up, group, SOTTO_GROUP_ACTION_REMOVE, alice_uuid, NULL, carol_uuid);
+    forger_send (forger, "alice", group, catch_up);
+
+    g_ptr_array_add (continuation, _sotto_group_update_copy (g_ptr_array_index (forger->state->history, 0)));
+    forger_make_up (forger, continuation, group, SOTTO_GROUP_ACTION_ADD, alice_uuid, NULL, dave_uuid);
+    forger_make_up (forger, continuation, group, SOTTO_GROUP_ACTION_RENAME, alice_uuid, "Bob's", NULL);
+    forger_send (forger, "dave", group, continuation);
+  }
+
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, dave));
+  at_alice = group_summary (test, alice, group);
+  g_assert_cmpstr (at_alice, ==, "Climbing v2 members: alice bob carol admins: alice bob");
+  lines = group_history (test, alice, group);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *action = json_object_get_string_member_with_default (g_ptr_array_index (lines, i), "action", "");
+
+      g_assert_cmpstr (action, !=, "leave");
+      g_assert_cmpstr (action, !=, "remove");
+    }
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  g_clear_pointer (&at_alice, g_free);
+  at_alice = group_summary (test, alice, group);
+  at_carol = group_summary (test, carol, group);
+  at_dave = group_summary (test, dave, group);
+  g_assert_cmpstr (at_alice, ==, "Climbing v3 members: alice bob carol dave admins: alice bob");
+  g_assert_cmpstr (at_carol, ==, at_alice);
+  g_assert_cmpstr (at_dave, ==, at_alice);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -838,6 +1025,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/removed-admin", test_removed_admin);
   g_test_add_func ("/cli/groups/key-change-order", test_key_change_order);
   g_test_add_func ("/cli/groups/key-change-kept", test_key_change_kept);
+  g_test_add_func ("/cli/groups/dishonest-admin", test_dishonest_admin);
 
   return g_test_run ();
 }
