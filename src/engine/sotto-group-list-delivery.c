@@ -389,7 +389,8 @@ list_held_thread (GTask        *task,
 }
 
 /* Sending to a contact is no longer held (the outbox's ::hold-ended):
- * what waited for it in its groups (catch-ups, messages) goes now. */
+ * what waited for it in its groups (catch-ups, messages) goes now, and
+ * the groups this account is an admin of record its key. */
 void
 _sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
                                  SottoConversation *conversation,
@@ -397,6 +398,8 @@ _sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GTask) task = NULL;
+
+  _sotto_group_list_record_key (self, contact);
 
   task = g_task_new (self, NULL, held_listed_cb, g_strdup (sotto_contact_get_uuid (contact)));
   _sotto_store_run_in_thread (self->store, task, list_held_thread);

@@ -91,11 +91,15 @@ void            _sotto_group_list_identity_changed_cb (SottoOutbox       *outbox
                                                        SottoGroupList    *self);
 gboolean        _sotto_group_key_changed_thread (SottoProtocolState  *protocol,
                                                  const char          *uuid,
+                                                 GBytes              *identity_key,
+                                                 gboolean             held,
                                                  gint64               sent_at,
                                                  GPtrArray          **news,
                                                  GError             **error);
 void            _sotto_group_list_key_changed (SottoGroupList     *self,
                                                GPtrArray          *news);
+void            _sotto_group_list_record_key  (SottoGroupList     *self,
+                                               SottoContact       *contact);
 void            _sotto_group_list_emit_event (SottoGroupList     *self,
                                               SottoGroup         *group,
                                               SottoGroupEvent    *event);

@@ -130,8 +130,9 @@ receive_in_transaction (SottoInbox      *self,
   /* The groups show a new key, and keep the catch-ups it calls for, in
    * the same transaction as the key. */
   if (reception->identity_event != NULL && !reception->blocked
-      && !_sotto_group_key_changed_thread (self->protocol, envelope->source, envelope->timestamp,
-                                           &reception->group_key_news, error))
+      && !_sotto_group_key_changed_thread (self->protocol, envelope->source, reception->identity_key,
+                                           reception->verification_state == SOTTO_VERIFICATION_STATE_CHANGED,
+                                           envelope->timestamp, &reception->group_key_news, error))
     return OUTCOME_RETRY_LATER;
 
   /* Only now: a blocked contact's new key goes through the same rules
