@@ -74,13 +74,14 @@ gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *se
                                                          GError             **error);
 void            _sotto_group_list_deliver_kept  (SottoGroupList      *self,
                                                  GPtrArray           *deliveries);
-SottoGroupDelivery *_sotto_group_keep_catch_up (SottoStore          *store,
-                                                SottoGroupState     *state,
-                                                gint64               row,
-                                                const char          *own_uuid,
-                                                const char          *own_username,
-                                                const char          *uuid,
-                                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean        _sotto_group_keep_catch_up (SottoStore          *store,
+                                            SottoGroupState     *state,
+                                            gint64               row,
+                                            const char          *own_uuid,
+                                            const char          *own_username,
+                                            const char          *uuid,
+                                            GPtrArray           *deliveries,
+                                            GError             **error);
 void            _sotto_group_list_hold_ended_cb (SottoOutbox         *outbox,
                                                  SottoConversation   *conversation,
                                                  SottoGroupList      *self);

@@ -183,22 +183,14 @@ keep_catch_ups (SottoStore              *store,
   for (guint i = 0; i < state->members->len; i++)
     {
       SottoGroupMember *member = g_ptr_array_index (state->members, i);
-      GError *keep_error = NULL;
-      SottoGroupDelivery *delivery;
 
       if (g_ascii_strcasecmp (member->uuid, update->author) == 0
           || g_strv_contains ((const char * const *) update->recipients, member->uuid))
         continue;
 
       g_debug ("Catching up a member of group %s that an update did not reach", state->id);
-      delivery = _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, member->uuid, &keep_error);
-      if (keep_error != NULL)
-        {
-          g_propagate_error (error, keep_error);
-          return FALSE;
-        }
-      if (delivery != NULL)
-        g_ptr_array_add (deliveries, delivery);
+      if (!_sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, member->uuid, deliveries, error))
+        return FALSE;
     }
 
   return TRUE;

@@ -320,28 +320,14 @@ keep_key_change (SottoStore       *store,
                  GError          **error)
 {
   const SottoGroupMember *own = _sotto_group_state_find_member (state, own_uuid);
-  SottoGroupDelivery *delivery;
-  GError *keep_error = NULL;
 
   if (!_sotto_store_add_group_event (store, row, event, error))
     return FALSE;
 
-  if (own == NULL)
-    return TRUE;
-
-  if (!_sotto_store_set_group_key_shared (store, row, event->author, FALSE, error))
-    return FALSE;
-
-  delivery = _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, event->author, &keep_error);
-  if (keep_error != NULL)
-    {
-      g_propagate_error (error, keep_error);
-      return FALSE;
-    }
-  if (delivery != NULL)
-    g_ptr_array_add (deliveries, delivery);
-
-  return TRUE;
+  return own == NULL
+         || (_sotto_store_set_group_key_shared (store, row, event->author, FALSE, error)
+             && _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, event->author, deliveries,
+                                            error));
 }
 
 /* An admin records a member's new identity key, @identity, in the group

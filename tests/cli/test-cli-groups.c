@@ -85,6 +85,32 @@ group_summary (CliTest    *test,
   return g_string_free (g_steal_pointer (&summary), FALSE);
 }
 
+/* The group info that each of the NULL-terminated profiles after
+ * @group prints alike, as group_summary() gives it. */
+static char *
+agreed_summary (CliTest    *test,
+                const char *group,
+                ...)
+{
+  char *agreed = NULL;
+  const char *profile;
+  va_list args;
+
+  va_start (args, group);
+  while ((profile = va_arg (args, const char *)) != NULL)
+    {
+      g_autofree char *summary = group_summary (test, profile, group);
+
+      if (agreed == NULL)
+        agreed = g_steal_pointer (&summary);
+      else
+        g_assert_cmpstr (summary, ==, agreed);
+    }
+  va_end (args);
+
+  return agreed;
+}
+
 static void
 assert_group_message (JsonObject *line,
                       const char *group,
@@ -955,8 +981,7 @@ test_dishonest_admin (void)
   g_autofree char *dave = cli_register (test, "dave");
   g_autofree char *group = NULL;
   g_autofree char *at_alice = NULL;
-  g_autofree char *at_carol = NULL;
-  g_autofree char *at_dave = NULL;
+  g_autofree char *agreed = NULL;
   g_autoptr(GPtrArray) lines = NULL;
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
@@ -1001,13 +1026,63 @@ test_dishonest_admin (void)
   cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
   g_ptr_array_unref (cli_receive (test, carol));
   g_ptr_array_unref (cli_receive (test, dave));
-  g_clear_pointer (&at_alice, g_free);
-  at_alice = group_summary (test, alice, group);
-  at_carol = group_summary (test, carol, group);
-  at_dave = group_summary (test, dave, group);
-  g_assert_cmpstr (at_alice, ==, "Climbing v3 members: alice bob carol dave admins: alice bob");
-  g_assert_cmpstr (at_carol, ==, at_alice);
-  g_assert_cmpstr (at_dave, ==, at_alice);
+  agreed = agreed_summary (test, group, alice, carol, dave, NULL);
+  g_assert_cmpstr (agreed, ==, "Climbing v3 members: alice bob carol dave admins: alice bob");
+}
+
+/* Bob, an admin, resets his identity.  His device makes no change to the
+ * group until an admin recorded his new key; Alice's device does that
+ * once Bob writes to her, and every member shows it.  Then his rename
+ * counts everywhere, also for Dave, who joins afterwards and checks the
+ * whole history, Bob's updates under his old key included. */
+static void
+test_reset_then_act (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *agreed = NULL;
+  g_autoptr(CliResult) early = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  gboolean recorded = FALSE;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", group, "bob", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  cli_run_ok (test, bob, "group", "rename", group, "Bouldering", NULL);
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  early = cli_run (test, bob, "group", "rename", group, "Too early", NULL);
+  g_assert_cmpint (early->status, ==, 1);
+  g_assert_nonnull (strstr (early->err, "safety number"));
+
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+  cli_send_ok (test, bob, "carol", "New key, same Bob");
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, bob));
+  lines = group_history (test, carol, group);
+  for (guint i = 0; i < lines->len; i++)
+    recorded |= g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (lines, i), "action", NULL),
+                           "key") == 0;
+  g_assert_true (recorded);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, bob, "group", "rename", group, "After the reset", NULL);
+  g_ptr_array_unref (cli_receive (test, alice));
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  agreed = agreed_summary (test, group, alice, bob, carol, dave, NULL);
+  g_assert_cmpstr (agreed, ==, "After the reset v6 members: alice bob carol dave admins: alice bob");
 }
 
 int
@@ -1026,6 +1101,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/key-change-order", test_key_change_order);
   g_test_add_func ("/cli/groups/key-change-kept", test_key_change_kept);
   g_test_add_func ("/cli/groups/dishonest-admin", test_dishonest_admin);
+  g_test_add_func ("/cli/groups/reset-then-act", test_reset_then_act);
 
   return g_test_run ();
 }

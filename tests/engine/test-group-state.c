@@ -450,7 +450,9 @@ test_convergence (void)
    * Bob removed Carol before her leave, which then changed nothing. */
   g_assert_cmpstr (expected, ==, "Bob's v3 " ALICE "* " BOB "* " DAVE);
 
-  permute (updates, 0, expected, &n_orders);
+  /* The reference's copies remember that their signatures are valid,
+   * which the 5,040 replays need not find out again. */
+  permute (reference->history, 0, expected, &n_orders);
   g_assert_cmpuint (n_orders, ==, 5040);
 }
 
@@ -466,6 +468,7 @@ test_concurrent_removal (void)
 {
   g_autoptr(GPtrArray) updates = updates_new ();
   g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(SottoGroupState) reference = NULL;
   guint n_orders = 0;
 
   g_ptr_array_add (updates, make_create (DAVE, "Climbing", BOB, CAROL, NULL));
@@ -476,7 +479,9 @@ test_concurrent_removal (void)
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, BOB, NULL, ALICE));
 
-  permute (updates, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
+  reference = state_for (updates);
+  _sotto_group_state_merge (reference, updates);
+  permute (reference->history, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
   g_assert_cmpuint (n_orders, ==, 720);
 }
 
