@@ -275,10 +275,13 @@ last_event_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   SottoGroup *group;
 
+  /* A store closed meanwhile (the process is ending) has nothing to
+   * show any more. */
   event = g_task_propagate_pointer (G_TASK (result), &error);
   if (error != NULL)
     {
-      g_warning ("Could not read a group’s newest message: %s", error->message);
+      if (!g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CLOSED))
+        g_warning ("Could not read a group’s newest message: %s", error->message);
       return;
     }
 
@@ -554,7 +557,8 @@ key_change_cb (GObject      *object,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      g_warning ("Could not show a member’s key change in a group: %s", error->message);
+      if (!g_error_matches (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CLOSED))
+        g_warning ("Could not show a member’s key change in a group: %s", error->message);
       return;
     }
 
