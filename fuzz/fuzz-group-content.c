@@ -5,7 +5,10 @@
  *
  * Feeds a group's history as the store keeps it and a catch-up carries
  * it (a GroupContext of updates) to its decoder, then replays what it
- * accepts.  The decoder must succeed or fail cleanly; what it accepts
+ * accepts, checking each update's signature against the identity key
+ * its causal past records for its author (the seeds hold updates
+ * signed as they should be, a key update, and one made up in another
+ * member's name).  The decoder must succeed or fail cleanly; what it accepts
  * must encode to bytes that decode to updates with the same hashes;
  * and the state the history gives must keep the rules: no more members
  * than the limit, each once, and an admin whenever there is a member.

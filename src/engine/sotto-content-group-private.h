@@ -8,7 +8,9 @@
 
 #include <glib.h>
 
+#include "sp-keys.h"
 #include "sp-protobuf.h"
+#include "sp-xeddsa.h"
 
 G_BEGIN_DECLS
 
@@ -46,6 +48,8 @@ G_BEGIN_DECLS
  * @SOTTO_GROUP_ACTION_RENAME: an admin sets @title
  * @SOTTO_GROUP_ACTION_PROMOTE: an admin makes the member listed an admin
  * @SOTTO_GROUP_ACTION_DEMOTE: an admin makes the admin listed a member
+ * @SOTTO_GROUP_ACTION_KEY: an admin records the new identity key of the
+ *   member listed, whose updates it then signs
  * @SOTTO_GROUP_ACTION_AVATAR: an admin sets the group's picture to the
  *   one @avatar_digest names, or removes it (@has_avatar unset)
  *
@@ -60,16 +64,22 @@ typedef enum
   SOTTO_GROUP_ACTION_RENAME = 5,
   SOTTO_GROUP_ACTION_PROMOTE = 6,
   SOTTO_GROUP_ACTION_DEMOTE = 7,
-  SOTTO_GROUP_ACTION_AVATAR = 8,
+  SOTTO_GROUP_ACTION_KEY = 8,
+  SOTTO_GROUP_ACTION_AVATAR = 9,
 } SottoGroupAction;
 
 /* A member of a group: an account and the username it was added under
- * (a claim, for display), and whether it is an admin. */
+ * (a claim, for display), whether it is an admin, and the identity key
+ * that signs its updates, as the admin who added it (or recorded a new
+ * one) held it.  An update lists the key of each member it creates the
+ * group with, adds, or records a new key for, and no other. */
 typedef struct
 {
   char *uuid;
   char *username;
   gboolean admin;
+  gboolean has_identity;
+  guint8 identity[SP_PUBLIC_KEY_SIZE];
 } SottoGroupMember;
 
 /**
@@ -89,8 +99,12 @@ typedef struct
  * @has_avatar: for avatar, whether it sets a picture (else removes it)
  * @avatar_digest: the picture's BLAKE2b-256, when @has_avatar
  * @avatar_size: the picture's length in bytes, when @has_avatar
- * @hash: BLAKE2b-256 of its canonical encoding, which orders and
- *   deduplicates updates
+ * @signature: its author's XEdDSA signature over its canonical encoding
+ *   without it, and the group's id (_sotto_group_update_sign())
+ * @hash: BLAKE2b-256 of its canonical encoding, the signature included,
+ *   which orders and deduplicates updates
+ * @verified_by: the identity key that @signature was last found valid
+ *   for, if @verified: a cache, not part of the update
  */
 typedef struct
 {
@@ -106,7 +120,10 @@ typedef struct
   gboolean has_avatar;
   guint8 avatar_digest[SOTTO_GROUP_AVATAR_DIGEST_SIZE];
   guint32 avatar_size;
+  guint8 signature[SP_SIGNATURE_SIZE];
   guint8 hash[SOTTO_GROUP_UPDATE_HASH_SIZE];
+  gboolean verified;
+  guint8 verified_by[SP_PUBLIC_KEY_SIZE];
 } SottoGroupUpdate;
 
 SottoGroupMember *_sotto_group_member_new      (const char             *uuid,
@@ -114,6 +131,8 @@ SottoGroupMember *_sotto_group_member_new      (const char             *uuid,
                                                 gboolean                admin) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroupMember *_sotto_group_member_copy     (const SottoGroupMember *member) G_GNUC_WARN_UNUSED_RESULT;
 void              _sotto_group_member_free     (SottoGroupMember       *member);
+void              _sotto_group_member_set_identity (SottoGroupMember   *member,
+                                                const guint8            identity[SP_PUBLIC_KEY_SIZE]);
 
 SottoGroupUpdate *_sotto_group_update_new      (SottoGroupAction        action,
                                                 guint64                 version,
@@ -124,6 +143,12 @@ SottoGroupUpdate *_sotto_group_update_copy     (const SottoGroupUpdate *update) 
 void              _sotto_group_update_free     (SottoGroupUpdate       *update);
 gboolean          _sotto_group_update_is_valid (const SottoGroupUpdate *update);
 void              _sotto_group_update_seal     (SottoGroupUpdate       *update);
+void              _sotto_group_update_sign     (SottoGroupUpdate       *update,
+                                                const char             *group_id,
+                                                const SpPrivateKey     *identity);
+gboolean          _sotto_group_update_verify   (SottoGroupUpdate       *update,
+                                                const char             *group_id,
+                                                const guint8            identity[SP_PUBLIC_KEY_SIZE]);
 char             *_sotto_group_update_group_id (const SottoGroupUpdate *create) G_GNUC_WARN_UNUSED_RESULT;
 const char       *_sotto_group_action_name     (SottoGroupAction        action);
 gboolean          _sotto_group_title_is_valid  (const char             *title);

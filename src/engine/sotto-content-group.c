@@ -16,6 +16,7 @@
 #include "sp-message.h"
 #include "sp-protobuf.h"
 #include "sp-uuid.h"
+#include "sp-xeddsa.h"
 
 #include "sotto-content-group-private.h"
 #include "sotto-display-text-private.h"
@@ -42,10 +43,14 @@
  *     repeated Member member    = 6;
  *     repeated bytes  recipient = 7;  // account UUIDs it was sent to
  *     repeated bytes  parent    = 8;  // hashes of the updates it follows
- *     bytes    avatar_digest    = 9;  // avatar: the picture's BLAKE2b-256
- *     uint32   avatar_size      = 10; // avatar: the picture's length
+ *     bytes           signature = 9;  // its author's, over the rest
+ *     bytes    avatar_digest    = 10; // avatar: the picture's BLAKE2b-256
+ *     uint32   avatar_size      = 11; // avatar: the picture's length
  *   }
- *   message Member { bytes uuid = 1; string username = 2; bool admin = 3; }
+ *   message Member {
+ *     bytes uuid = 1; string username = 2; bool admin = 3;
+ *     bytes identity = 4;  // 0x05 || key: create, add and key list it
+ *   }
  *
  * A context carries one of updates, data and a sender key.  A sender
  * key goes inside a 1:1 session to each member, which then reads the
@@ -64,7 +69,15 @@
  * whole to a member who joins.  The update carries the picture's digest
  * and size, and the picture travels beside it in the same context (and
  * beside a history, the group's current picture), to be checked against
- * the digest before anyone shows it (sotto-group-avatar.c). */
+ * the digest before anyone shows it (sotto-group-avatar.c).
+ *
+ * Each update is signed by its author's identity key (XEdDSA, as signed
+ * prekeys are) over a domain string, the group's id (zeros for the
+ * creation, which the id is made from) and the update's encoding without
+ * the signature; the hash that names it covers the signature, which must
+ * be canonical so that nobody but its author can give it another name.
+ * Which key must have signed it is for the group's state to say
+ * (sotto-group-state.c). */
 
 #define UUID_SIZE SP_UUID_SIZE
 
@@ -87,8 +100,9 @@ enum
   UPDATE_MEMBER = 6,
   UPDATE_RECIPIENT = 7,
   UPDATE_PARENT = 8,
-  UPDATE_AVATAR_DIGEST = 9,
-  UPDATE_AVATAR_SIZE = 10,
+  UPDATE_SIGNATURE = 9,
+  UPDATE_AVATAR_DIGEST = 10,
+  UPDATE_AVATAR_SIZE = 11,
 };
 
 enum
@@ -96,7 +110,15 @@ enum
   MEMBER_UUID = 1,
   MEMBER_USERNAME = 2,
   MEMBER_ADMIN = 3,
+  MEMBER_IDENTITY = 4,
 };
+
+/* What an update's signature is over, before the group's id. */
+static const char SIGNATURE_DOMAIN[] = "Sotto group update";
+
+/* The longest encoding of a member: its UUID, username, admin flag and
+ * identity key, each with its tag and length. */
+#define MEMBER_MAX_SIZE (2 + UUID_SIZE + 2 + SOTTO_CONTENT_MAX_SENDER + 2 + 2 + SP_PUBLIC_KEY_SIZE)
 
 /* Members */
 
@@ -117,7 +139,20 @@ _sotto_group_member_new (const char *uuid,
 SottoGroupMember *
 _sotto_group_member_copy (const SottoGroupMember *member)
 {
-  return _sotto_group_member_new (member->uuid, member->username, member->admin);
+  SottoGroupMember *copy = _sotto_group_member_new (member->uuid, member->username, member->admin);
+
+  if (member->has_identity)
+    _sotto_group_member_set_identity (copy, member->identity);
+
+  return copy;
+}
+
+void
+_sotto_group_member_set_identity (SottoGroupMember *member,
+                                  const guint8      identity[SP_PUBLIC_KEY_SIZE])
+{
+  memcpy (member->identity, identity, SP_PUBLIC_KEY_SIZE);
+  member->has_identity = TRUE;
 }
 
 void
@@ -168,7 +203,10 @@ _sotto_group_update_copy (const SottoGroupUpdate *update)
   copy->has_avatar = update->has_avatar;
   memcpy (copy->avatar_digest, update->avatar_digest, sizeof copy->avatar_digest);
   copy->avatar_size = update->avatar_size;
+  memcpy (copy->signature, update->signature, sizeof copy->signature);
   memcpy (copy->hash, update->hash, sizeof copy->hash);
+  copy->verified = update->verified;
+  memcpy (copy->verified_by, update->verified_by, sizeof copy->verified_by);
 
   return copy;
 }
@@ -205,6 +243,8 @@ _sotto_group_action_name (SottoGroupAction action)
       return "promote";
     case SOTTO_GROUP_ACTION_DEMOTE:
       return "demote";
+    case SOTTO_GROUP_ACTION_KEY:
+      return "key";
     case SOTTO_GROUP_ACTION_AVATAR:
       return "avatar";
     default:
@@ -239,6 +279,7 @@ member_count_is_valid (SottoGroupAction action,
     case SOTTO_GROUP_ACTION_REMOVE:
     case SOTTO_GROUP_ACTION_PROMOTE:
     case SOTTO_GROUP_ACTION_DEMOTE:
+    case SOTTO_GROUP_ACTION_KEY:
       return n_members == 1;
     case SOTTO_GROUP_ACTION_LEAVE:
     case SOTTO_GROUP_ACTION_RENAME:
@@ -256,6 +297,10 @@ gboolean
 _sotto_group_update_is_valid (const SottoGroupUpdate *update)
 {
   gboolean titled = update->action == SOTTO_GROUP_ACTION_CREATE || update->action == SOTTO_GROUP_ACTION_RENAME;
+  /* The updates that let members in, or sign with a new key, say with
+   * which key. */
+  gboolean keyed = update->action == SOTTO_GROUP_ACTION_CREATE || update->action == SOTTO_GROUP_ACTION_ADD
+                   || update->action == SOTTO_GROUP_ACTION_KEY;
   gboolean author_listed = FALSE;
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   guint n_recipients;
@@ -279,6 +324,8 @@ _sotto_group_update_is_valid (const SottoGroupUpdate *update)
       SottoGroupMember *member = g_ptr_array_index (update->members, i);
 
       if (!uuid_is_valid (member->uuid) || !g_hash_table_add (seen, member->uuid)
+          || member->has_identity != keyed
+          || (keyed && member->identity[0] != SP_KEY_TYPE_DJB)
           || (member->username != NULL
               && (member->username[0] == '\0' || !_sotto_content_sender_is_valid (member->username))))
         return FALSE;
@@ -319,7 +366,8 @@ static gsize
 update_size_bound (const SottoGroupUpdate *update)
 {
   return 64 + (update->title != NULL ? strlen (update->title) : 0)
-         + update->members->len * 64
+         + 2 + SP_SIGNATURE_SIZE
+         + update->members->len * (2 + MEMBER_MAX_SIZE)
          + g_strv_length (update->recipients) * (2 + UUID_SIZE)
          + update->n_parents * (2 + SOTTO_GROUP_UPDATE_HASH_SIZE)
          + 2 + SOTTO_GROUP_AVATAR_DIGEST_SIZE + 1 + 10;
@@ -337,14 +385,15 @@ write_uuid (SpPbWriter *writer,
   sp_pb_write_bytes (writer, field, bytes, UUID_SIZE);
 }
 
-/* The canonical encoding of @update, without its hash. */
+/* The canonical encoding of @update, with its signature when @signed_. */
 static guint8 *
 encode_update (const SottoGroupUpdate *update,
+               gboolean                signed_,
                gsize                  *out_len)
 {
   gsize bound = update_size_bound (update);
   g_autofree guint8 *out = g_malloc (bound);
-  guint8 member_buffer[64];
+  guint8 member_buffer[MEMBER_MAX_SIZE];
   SpPbWriter writer;
 
   sp_pb_writer_init (&writer, out, bound);
@@ -367,6 +416,8 @@ encode_update (const SottoGroupUpdate *update,
                            strlen (member->username));
       if (member->admin)
         sp_pb_write_varint (&member_writer, MEMBER_ADMIN, 1);
+      if (member->has_identity)
+        sp_pb_write_bytes (&member_writer, MEMBER_IDENTITY, member->identity, SP_PUBLIC_KEY_SIZE);
       if (sp_pb_writer_finish (&member_writer, &member_len) != SP_OK)
         g_assert_not_reached ();
       sp_pb_write_bytes (&writer, UPDATE_MEMBER, member_buffer, member_len);
@@ -380,6 +431,8 @@ encode_update (const SottoGroupUpdate *update,
       sp_pb_write_bytes (&writer, UPDATE_AVATAR_DIGEST, update->avatar_digest, SOTTO_GROUP_AVATAR_DIGEST_SIZE);
       sp_pb_write_varint (&writer, UPDATE_AVATAR_SIZE, update->avatar_size);
     }
+  if (signed_)
+    sp_pb_write_bytes (&writer, UPDATE_SIGNATURE, update->signature, SP_SIGNATURE_SIZE);
 
   if (sp_pb_writer_finish (&writer, out_len) != SP_OK)
     g_assert_not_reached ();
@@ -393,9 +446,77 @@ void
 _sotto_group_update_seal (SottoGroupUpdate *update)
 {
   gsize len;
-  g_autofree guint8 *encoded = encode_update (update, &len);
+  g_autofree guint8 *encoded = encode_update (update, TRUE, &len);
 
   crypto_generichash (update->hash, sizeof update->hash, encoded, len, NULL, 0);
+}
+
+/* What @update's signature is over: the domain, the group's id (zeros
+ * for a creation, whose hash makes the id) and the update without its
+ * signature. */
+static guint8 *
+signed_bytes (const SottoGroupUpdate *update,
+              const char             *group_id,
+              gsize                  *out_len)
+{
+  guint8 id[UUID_SIZE] = { 0 };
+  gsize len;
+  g_autofree guint8 *encoded = encode_update (update, FALSE, &len);
+  guint8 *out;
+
+  if (update->action != SOTTO_GROUP_ACTION_CREATE && (group_id == NULL || !_sotto_uuid_to_bytes (group_id, id)))
+    return NULL;
+
+  *out_len = sizeof SIGNATURE_DOMAIN + UUID_SIZE + len;
+  out = g_malloc (*out_len);
+  memcpy (out, SIGNATURE_DOMAIN, sizeof SIGNATURE_DOMAIN);
+  memcpy (out + sizeof SIGNATURE_DOMAIN, id, UUID_SIZE);
+  memcpy (out + sizeof SIGNATURE_DOMAIN + UUID_SIZE, encoded, len);
+
+  return out;
+}
+
+/* Signs @update, an update to the group @group_id (any, for a creation)
+ * that keeps the format's rules, with its author's identity key, and
+ * seals it. */
+void
+_sotto_group_update_sign (SottoGroupUpdate   *update,
+                          const char         *group_id,
+                          const SpPrivateKey *identity)
+{
+  gsize len = 0;
+  g_autofree guint8 *message = signed_bytes (update, group_id, &len);
+
+  g_assert (message != NULL);
+  if (sp_xeddsa_sign (update->signature, identity, message, len, NULL) != SP_OK)
+    g_assert_not_reached ();
+  update->verified = FALSE;
+  _sotto_group_update_seal (update);
+}
+
+/* Whether @update, to the group @group_id, carries a valid signature by
+ * the identity key @identity; remembered, since a group's history is
+ * checked again whenever it is replayed. */
+gboolean
+_sotto_group_update_verify (SottoGroupUpdate *update,
+                            const char       *group_id,
+                            const guint8      identity[SP_PUBLIC_KEY_SIZE])
+{
+  SpPublicKey key;
+  g_autofree guint8 *message = NULL;
+  gsize len = 0;
+
+  if (update->verified && memcmp (update->verified_by, identity, SP_PUBLIC_KEY_SIZE) == 0)
+    return TRUE;
+
+  message = signed_bytes (update, group_id, &len);
+  memcpy (key.bytes, identity, SP_PUBLIC_KEY_SIZE);
+  if (message == NULL || sp_xeddsa_verify (&key, message, len, update->signature, SP_SIGNATURE_SIZE) != SP_OK)
+    return FALSE;
+
+  update->verified = TRUE;
+  memcpy (update->verified_by, identity, SP_PUBLIC_KEY_SIZE);
+  return TRUE;
 }
 
 /* The id of the group that @create, sealed, makes: the first 16 bytes
@@ -456,6 +577,12 @@ decode_member (const guint8 *data,
           if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value != 1)
             return NULL;
           member->admin = TRUE;
+          break;
+
+        case MEMBER_IDENTITY:
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SP_PUBLIC_KEY_SIZE)
+            return NULL;
+          _sotto_group_member_set_identity (member, field.data);
           break;
 
         default:
@@ -561,6 +688,14 @@ decode_update (const guint8 *data,
           update->avatar_size = (guint32) field.value;
           break;
 
+        /* Only a canonical signature, which its signer alone can make. */
+        case UPDATE_SIGNATURE:
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len != SP_SIGNATURE_SIZE
+              || !sp_xeddsa_signature_is_canonical (field.data))
+            return NULL;
+          memcpy (update->signature, field.data, SP_SIGNATURE_SIZE);
+          break;
+
         default:
           break;
         }
@@ -569,7 +704,8 @@ decode_update (const guint8 *data,
   g_ptr_array_add (recipients, NULL);
   update->recipients = (GStrv) g_ptr_array_steal (recipients, NULL);
 
-  if (ret != 0 || update->author == NULL || !_sotto_group_update_is_valid (update))
+  if (ret != 0 || update->author == NULL || (seen & (1u << UPDATE_SIGNATURE)) == 0
+      || !_sotto_group_update_is_valid (update))
     return NULL;
 
   _sotto_group_update_seal (update);
@@ -714,7 +850,7 @@ encode_context (const char   *group_id,
     {
       gsize len;
 
-      g_ptr_array_add (encoded, encode_update (g_ptr_array_index (updates, i), &len));
+      g_ptr_array_add (encoded, encode_update (g_ptr_array_index (updates, i), TRUE, &len));
       g_array_append_val (lengths, len);
       bound += 1 + 10 + len;
     }

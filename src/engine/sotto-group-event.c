@@ -93,6 +93,8 @@ describe_update (const SottoGroupEvent *event,
     return g_strdup_printf (_("%1$s made %2$s an admin"), who, detail);
   if (g_str_equal (action, "demote"))
     return g_strdup_printf (_("%1$s removed %2$s as an admin"), who, detail);
+  if (g_str_equal (action, "key"))
+    return g_strdup_printf (_("%1$s recorded the new safety number of %2$s"), who, detail);
   /* An avatar change's detail is the new picture's digest, none when it
    * was removed. */
   if (g_str_equal (action, "avatar") && event->detail != NULL)

@@ -17,7 +17,7 @@ G_BEGIN_DECLS
  * @SOTTO_GROUP_EVENT_TEXT: a message to the group
  * @SOTTO_GROUP_EVENT_UPDATE: a change to the group: @text is the
  *   action's name ("create", "add", "remove", "leave", "rename",
- *   "promote", "demote"), @detail the new title or the username (or
+ *   "promote", "demote", "key"), @detail the new title or the username (or
  *   account UUID) of the member it is about
  * @SOTTO_GROUP_EVENT_KEY_CHANGE: the safety number with the member
  *   @author changed

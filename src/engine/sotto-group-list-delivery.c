@@ -281,15 +281,16 @@ _sotto_group_list_deliver_stored_finish (SottoGroupList  *self,
  * can tell it of the group @state (in row @row): an admin the whole
  * history, anyone else the updates it made itself, since a member takes
  * others' updates only from an admin (sotto-group-list-receive.c).
- * Returns the kept delivery, or %NULL with no error when there is
- * nothing to send. */
-SottoGroupDelivery *
+ * The kept delivery, if there is anything to send, is added to
+ * @deliveries. */
+gboolean
 _sotto_group_keep_catch_up (SottoStore       *store,
                             SottoGroupState  *state,
                             gint64            row,
                             const char       *own_uuid,
                             const char       *own_username,
                             const char       *uuid,
+                            GPtrArray        *deliveries,
                             GError          **error)
 {
   const SottoGroupMember *own = _sotto_group_state_find_member (state, own_uuid);
@@ -298,9 +299,10 @@ _sotto_group_keep_catch_up (SottoStore       *store,
   g_autofree char *id = NULL;
   g_autoptr(SottoContent) content = NULL;
   g_autoptr(GBytes) plaintext = NULL;
+  SottoGroupDelivery *delivery;
 
   if (own == NULL || member == NULL || g_ascii_strcasecmp (uuid, own_uuid) == 0)
-    return NULL;
+    return TRUE;
 
   for (guint i = 0; i < state->history->len; i++)
     {
@@ -310,7 +312,7 @@ _sotto_group_keep_catch_up (SottoStore       *store,
         g_ptr_array_add (updates, update);
     }
   if (updates->len == 0)
-    return NULL;
+    return TRUE;
 
   id = g_uuid_string_random ();
   content = sotto_content_new_group_update (id, _sotto_now_ms (), own_username, state->id, updates);
@@ -320,7 +322,12 @@ _sotto_group_keep_catch_up (SottoStore       *store,
     content->group_avatar = g_bytes_ref (state->avatar);
   plaintext = sotto_content_encode (content);
 
-  return _sotto_store_add_group_delivery (store, row, uuid, member->username, plaintext, content->timestamp, error);
+  delivery = _sotto_store_add_group_delivery (store, row, uuid, member->username, plaintext, content->timestamp,
+                                              error);
+  if (delivery == NULL)
+    return FALSE;
+  g_ptr_array_add (deliveries, delivery);
+  return TRUE;
 }
 
 static void
@@ -393,7 +400,8 @@ list_held_thread (GTask        *task,
 }
 
 /* Sending to a contact is no longer held (the outbox's ::hold-ended):
- * what waited for it in its groups (catch-ups, messages) goes now. */
+ * what waited for it in its groups (catch-ups, messages) goes now, and
+ * the groups this account is an admin of record its key. */
 void
 _sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
                                  SottoConversation *conversation,
@@ -401,6 +409,8 @@ _sotto_group_list_hold_ended_cb (SottoOutbox       *outbox,
 {
   SottoContact *contact = sotto_conversation_get_contact (conversation);
   g_autoptr(GTask) task = NULL;
+
+  _sotto_group_list_record_key (self, contact);
 
   task = g_task_new (self, NULL, held_listed_cb, g_strdup (sotto_contact_get_uuid (contact)));
   _sotto_store_run_in_thread (self->store, task, list_held_thread);

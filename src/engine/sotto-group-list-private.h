@@ -32,6 +32,7 @@ typedef struct
   gint64 unread_count;
 } SottoGroupNews;
 
+SottoGroupNews *_sotto_group_news_new        (SottoGroupState  *state) G_GNUC_WARN_UNUSED_RESULT;
 void            _sotto_group_news_free       (SottoGroupNews   *news);
 
 SottoGroupList *_sotto_group_list_new        (SottoMessenger   *messenger) G_GNUC_WARN_UNUSED_RESULT;
@@ -73,21 +74,33 @@ gboolean        _sotto_group_list_deliver_stored_finish (SottoGroupList      *se
                                                          GError             **error);
 void            _sotto_group_list_deliver_kept  (SottoGroupList      *self,
                                                  GPtrArray           *deliveries);
-SottoGroupDelivery *_sotto_group_keep_catch_up (SottoStore          *store,
-                                                SottoGroupState     *state,
-                                                gint64               row,
-                                                const char          *own_uuid,
-                                                const char          *own_username,
-                                                const char          *uuid,
-                                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean        _sotto_group_keep_catch_up (SottoStore          *store,
+                                            SottoGroupState     *state,
+                                            gint64               row,
+                                            const char          *own_uuid,
+                                            const char          *own_username,
+                                            const char          *uuid,
+                                            GPtrArray           *deliveries,
+                                            GError             **error);
 void            _sotto_group_list_hold_ended_cb (SottoOutbox         *outbox,
                                                  SottoConversation   *conversation,
                                                  SottoGroupList      *self);
 
 /* sotto-group-list-timeline.c */
-void            _sotto_group_list_identity_changed_cb (SottoMessenger    *messenger,
+void            _sotto_group_list_identity_changed_cb (SottoOutbox       *outbox,
                                                        SottoConversation *conversation,
                                                        SottoGroupList    *self);
+gboolean        _sotto_group_key_changed_thread (SottoProtocolState  *protocol,
+                                                 const char          *uuid,
+                                                 GBytes              *identity_key,
+                                                 gboolean             held,
+                                                 gint64               sent_at,
+                                                 GPtrArray          **news,
+                                                 GError             **error);
+void            _sotto_group_list_key_changed (SottoGroupList     *self,
+                                               GPtrArray          *news);
+void            _sotto_group_list_record_key  (SottoGroupList     *self,
+                                               SottoContact       *contact);
 void            _sotto_group_list_emit_event (SottoGroupList     *self,
                                               SottoGroup         *group,
                                               SottoGroupEvent    *event);

@@ -72,19 +72,6 @@ add_event (SottoStore       *store,
   return FALSE;
 }
 
-static SottoGroupNews *
-news_new (SottoGroupState *state)
-{
-  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
-
-  news->state = state;
-  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
-  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
-  news->unread_count = -1;
-
-  return news;
-}
-
 /* A message that came @sealed is marked so, as a 1:1 message is: its
  * details say that the relay did not learn who sent it. */
 static gboolean
@@ -114,7 +101,7 @@ receive_message (SottoStore          *store,
                                  ? content->text : _("This message needs a newer version of Sotto."),
                                  NULL, content->timestamp);
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   if (!add_event (store, row, event, received->events, error))
     return FALSE;
   if (received->events->len == 0)
@@ -197,22 +184,14 @@ keep_catch_ups (SottoStore              *store,
   for (guint i = 0; i < state->members->len; i++)
     {
       SottoGroupMember *member = g_ptr_array_index (state->members, i);
-      GError *keep_error = NULL;
-      SottoGroupDelivery *delivery;
 
       if (g_ascii_strcasecmp (member->uuid, update->author) == 0
           || g_strv_contains ((const char * const *) update->recipients, member->uuid))
         continue;
 
       g_debug ("Catching up a member of group %s that an update did not reach", state->id);
-      delivery = _sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, member->uuid, &keep_error);
-      if (keep_error != NULL)
-        {
-          g_propagate_error (error, keep_error);
-          return FALSE;
-        }
-      if (delivery != NULL)
-        g_ptr_array_add (deliveries, delivery);
+      if (!_sotto_group_keep_catch_up (store, state, row, own_uuid, own->username, member->uuid, deliveries, error))
+        return FALSE;
     }
 
   return TRUE;
@@ -235,7 +214,7 @@ receive_avatar (SottoStore          *store,
   if (!_sotto_store_save_group_avatar (store, row, state, error))
     return FALSE;
 
-  received = news_new (_sotto_group_state_copy (state));
+  received = _sotto_group_news_new (_sotto_group_state_copy (state));
   *news = g_steal_pointer (&received);
   return TRUE;
 }
@@ -287,7 +266,7 @@ receive_updates (SottoStore          *store,
   if (!_sotto_store_save_group (store, state, &row, error))
     return FALSE;
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   /* Only an update its author sent itself may have missed members that
    * its author did not know of: a history carries what others sent.  An
    * update that changed nothing needs nobody caught up, and a removed

@@ -12,7 +12,7 @@
 
 #include <glib/gi18n.h>
 
-#include "sotto-account.h"
+#include "sotto-account-private.h"
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-group-avatar-private.h"
@@ -48,6 +48,19 @@ enum
 
 static guint signals [N_SIGNALS];
 
+SottoGroupNews *
+_sotto_group_news_new (SottoGroupState *state)
+{
+  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
+
+  news->state = state;
+  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
+  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
+  news->unread_count = -1;
+
+  return news;
+}
+
 void
 _sotto_group_news_free (SottoGroupNews *news)
 {
@@ -73,7 +86,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->outbox = g_object_ref (_sotto_messenger_get_outbox (messenger));
   self->client = g_object_ref (_sotto_messenger_get_relay_client (messenger));
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
-  g_signal_connect_object (messenger, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
+  g_signal_connect_object (self->outbox, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
   g_signal_connect_object (self->outbox, "hold-ended", G_CALLBACK (_sotto_group_list_hold_ended_cb), self, 0);
 
   return self;
@@ -516,18 +529,32 @@ make_update (SottoGroupList   *self,
              GError          **error)
 {
   const char *own_uuid = sotto_account_get_uuid (self->account);
+  const SpKeyPair *identity = sotto_account_get_identity_key_pair (self->account);
   g_autoptr(SottoGroupUpdate) update = NULL;
   g_autoptr(GPtrArray) one = g_ptr_array_new ();
+  const SottoGroupMember *own;
 
   if (before->history->len == SOTTO_GROUP_MAX_UPDATES)
     return _sotto_group_list_refuse (error, _("The group cannot change any more"));
+
+  /* Others check this account's updates against the key that the group
+   * records for it: after a reset, an admin must record the new one. */
+  own = _sotto_group_state_find_member (before, own_uuid);
+  if (own != NULL && own->has_identity
+      && memcmp (own->identity, identity->public_key.bytes, SP_PUBLIC_KEY_SIZE) != 0)
+    return _sotto_group_list_refuse (error, _("The group does not know your new safety number yet: "
+                                              "an admin’s device records it once it hears from you"));
 
   update = _sotto_group_update_new (operation->action, 1, own_uuid, operation->timestamp, operation->title);
   if (operation->action != SOTTO_GROUP_ACTION_CREATE)
     _sotto_group_state_follow (before, update);
   if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    g_ptr_array_add (update->members, _sotto_group_member_new (own_uuid, sotto_account_get_username (self->account),
-                                                               TRUE));
+    {
+      SottoGroupMember *creator = _sotto_group_member_new (own_uuid, sotto_account_get_username (self->account), TRUE);
+
+      _sotto_group_member_set_identity (creator, identity->public_key.bytes);
+      g_ptr_array_add (update->members, creator);
+    }
   for (guint i = 0; i < operation->targets->len; i++)
     g_ptr_array_add (update->members, _sotto_group_member_copy (g_ptr_array_index (operation->targets, i)));
   if (operation->avatar != NULL)
@@ -563,12 +590,12 @@ make_update (SottoGroupList   *self,
   {
     g_autoptr(SottoGroupState) after = _sotto_group_state_copy (before);
 
-    _sotto_group_update_seal (update);
+    _sotto_group_update_sign (update, before->id, &identity->private_key);
     g_ptr_array_add (one, update);
     _sotto_group_state_merge (after, one);
     g_strfreev (update->recipients);
     update->recipients = update_recipients (before, after, own_uuid);
-    _sotto_group_update_seal (update);
+    _sotto_group_update_sign (update, before->id, &identity->private_key);
   }
 
   _sotto_group_state_merge (before, one);
@@ -778,6 +805,53 @@ operation_apply (GTask *task)
 
 static void resolve_next (GTask *task);
 
+/* Adds @conversation's contact to the operation's targets; a member that
+ * the group is to let in comes with the identity key its updates are to
+ * be signed with, as this account holds it. */
+static void
+add_target (GTask             *task,
+            SottoConversation *conversation)
+{
+  Operation *operation = g_task_get_task_data (task);
+  SottoContact *contact = sotto_conversation_get_contact (conversation);
+  GBytes *identity = sotto_contact_get_identity_key (contact);
+  SottoGroupMember *target;
+
+  target = _sotto_group_member_new (sotto_contact_get_uuid (contact), sotto_contact_get_username (contact), FALSE);
+  g_ptr_array_add (operation->targets, target);
+  if (operation->action == SOTTO_GROUP_ACTION_CREATE || operation->action == SOTTO_GROUP_ACTION_ADD)
+    {
+      if (identity == NULL || g_bytes_get_size (identity) != SP_PUBLIC_KEY_SIZE)
+        {
+          g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                                   _("Could not find %s’s safety number"), sotto_contact_get_username (contact));
+          return;
+        }
+      _sotto_group_member_set_identity (target, g_bytes_get_data (identity, NULL));
+    }
+
+  operation->n_resolved++;
+  resolve_next (task);
+}
+
+static void
+identity_fetched_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(SottoConversation) conversation = g_object_steal_data (G_OBJECT (task), "conversation");
+  GError *error = NULL;
+
+  if (!sotto_messenger_fetch_identity_finish (SOTTO_MESSENGER (object), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  add_target (task, conversation);
+}
+
 static void
 resolved_cb (GObject      *object,
              GAsyncResult *result,
@@ -786,7 +860,6 @@ resolved_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   Operation *operation = g_task_get_task_data (task);
   g_autoptr(SottoConversation) conversation = NULL;
-  SottoContact *contact;
   GError *error = NULL;
 
   conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
@@ -796,12 +869,18 @@ resolved_cb (GObject      *object,
       return;
     }
 
-  contact = sotto_conversation_get_contact (conversation);
-  g_ptr_array_add (operation->targets, _sotto_group_member_new (sotto_contact_get_uuid (contact),
-                                                                sotto_contact_get_username (contact),
-                                                                FALSE));
-  operation->n_resolved++;
-  resolve_next (task);
+  /* Someone never written to: the relay's keys give a session, and
+   * with it the identity key, shown as the 1:1 conversation shows it. */
+  if ((operation->action == SOTTO_GROUP_ACTION_CREATE || operation->action == SOTTO_GROUP_ACTION_ADD)
+      && sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation)) == NULL)
+    {
+      g_object_set_data_full (G_OBJECT (task), "conversation", g_object_ref (conversation), g_object_unref);
+      sotto_messenger_fetch_identity_async (SOTTO_MESSENGER (object), conversation, g_task_get_cancellable (task),
+                                            identity_fetched_cb, g_object_ref (task));
+      return;
+    }
+
+  add_target (task, conversation);
 }
 
 /* Finds the account of each of the operation's usernames, as a 1:1

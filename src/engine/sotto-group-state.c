@@ -42,7 +42,20 @@
  * most senior admin's vetoes are made first, since they may veto a
  * junior's removal that would have vetoed others.  Each round vetoes
  * at least one more update, so it ends, and it depends on the history
- * alone. */
+ * alone.
+ *
+ * Every update is signed by its author, and counts only if it is signed
+ * with the identity key that the group its ancestors make records for
+ * its author: the creation lists every first member's key, an add the
+ * added member's, and a key update (an admin's) a member's new one.  The
+ * creation is signed with the key it lists for its creator.  An update
+ * that is not waits, as one whose parents are missing does, and so does
+ * everything after it.  Whoever forwards updates therefore cannot make
+ * any in another member's name, nor change one, unless an admin records
+ * a key of its own for that member, which every member sees.  An update
+ * signed with a key that a vetoed update recorded is vetoed with it: a
+ * removed admin cannot record a key of its own for a member while it was
+ * still one, and then act in that member's name. */
 
 SottoGroupState *
 _sotto_group_state_new (const char *group_id)
@@ -179,6 +192,9 @@ _sotto_group_state_allows (SottoGroupState        *state,
     case SOTTO_GROUP_ACTION_DEMOTE:
       return is_admin (state, update->author) && existing != NULL && existing->admin;
 
+    case SOTTO_GROUP_ACTION_KEY:
+      return is_admin (state, update->author) && existing != NULL;
+
     default:
       return FALSE;
     }
@@ -202,7 +218,9 @@ apply (SottoGroupState        *state,
       break;
 
     case SOTTO_GROUP_ACTION_ADD:
-      g_ptr_array_add (state->members, _sotto_group_member_new (target->uuid, target->username, FALSE));
+      member = _sotto_group_member_new (target->uuid, target->username, FALSE);
+      _sotto_group_member_set_identity (member, target->identity);
+      g_ptr_array_add (state->members, member);
       break;
 
     case SOTTO_GROUP_ACTION_REMOVE:
@@ -230,6 +248,11 @@ apply (SottoGroupState        *state,
       member->admin = update->action == SOTTO_GROUP_ACTION_PROMOTE;
       break;
 
+    case SOTTO_GROUP_ACTION_KEY:
+      member = g_ptr_array_index (state->members, find_member_index (state, target->uuid));
+      _sotto_group_member_set_identity (member, target->identity);
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -241,9 +264,10 @@ apply (SottoGroupState        *state,
 }
 
 /* What the updates' parents say about the history, which a replay
- * needs: which updates have all their ancestors in it (the others wait,
- * and change nothing yet), and each one's ancestors, as a bit set of
- * history indexes. */
+ * needs: which updates have all their ancestors in it and are signed
+ * as their ancestors say (the others wait, and change nothing yet), each
+ * one's ancestors, as a bit set of history indexes, and the index of
+ * the update that recorded the key it is signed with. */
 typedef struct
 {
   guint n;
@@ -251,6 +275,7 @@ typedef struct
   gboolean *complete;
   guint64 *ancestors;
   gboolean *vetoed;
+  guint *key_source;
 } Causality;
 
 #define BIT_IS_SET(set, i) (((set)[(i) / 64] >> ((i) % 64)) & 1)
@@ -270,6 +295,89 @@ find_hash (SottoGroupState *state,
   return G_MAXUINT;
 }
 
+static void replay_some (SottoGroupState *state,
+                         Causality       *causality,
+                         const guint64   *only,
+                         guint            end,
+                         gboolean        *applied,
+                         GHashTable      *admin_since);
+
+static const guint64 *
+ancestors_of (Causality *causality,
+              guint      i)
+{
+  return causality->ancestors + (gsize) i * causality->words;
+}
+
+/* Whether @update lists @uuid with the key it is to sign with. */
+static gboolean
+records_key (const SottoGroupUpdate *update,
+             const char             *uuid)
+{
+  if (update->action != SOTTO_GROUP_ACTION_CREATE && update->action != SOTTO_GROUP_ACTION_ADD
+      && update->action != SOTTO_GROUP_ACTION_KEY)
+    return FALSE;
+
+  for (guint i = 0; i < update->members->len; i++)
+    {
+      if (g_str_equal (((SottoGroupMember *) g_ptr_array_index (update->members, i))->uuid, uuid))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Whether the update at @i, whose ancestors are all complete, is signed
+ * with the key that the group they make records for its author (a
+ * creation: the one it lists for its creator); sets where that key came
+ * from. */
+static gboolean
+is_signed_as_recorded (SottoGroupState *state,
+                       Causality       *causality,
+                       guint            i)
+{
+  SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+  g_autoptr(SottoGroupState) past = NULL;
+  g_autofree gboolean *applied = NULL;
+  const SottoGroupMember *author;
+
+  if (update->action == SOTTO_GROUP_ACTION_CREATE)
+    {
+      for (guint m = 0; m < update->members->len; m++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (update->members, m);
+
+          if (g_str_equal (member->uuid, update->author))
+            {
+              causality->key_source[i] = i;
+              return _sotto_group_update_verify (update, NULL, member->identity);
+            }
+        }
+      return FALSE;
+    }
+
+  past = _sotto_group_state_new (state->id);
+  g_ptr_array_unref (past->history);
+  past->history = g_ptr_array_ref (state->history);
+  applied = g_new0 (gboolean, i + 1);
+  replay_some (past, causality, ancestors_of (causality, i), i, applied, NULL);
+
+  author = _sotto_group_state_find_member (past, update->author);
+  if (author == NULL || !author->has_identity || !_sotto_group_update_verify (update, state->id, author->identity))
+    return FALSE;
+
+  for (guint j = i; j-- > 0;)
+    {
+      if (applied[j] && records_key (g_ptr_array_index (state->history, j), update->author))
+        {
+          causality->key_source[i] = j;
+          break;
+        }
+    }
+
+  return TRUE;
+}
+
 static void
 causality_init (Causality       *causality,
                 SottoGroupState *state)
@@ -279,6 +387,9 @@ causality_init (Causality       *causality,
   causality->complete = g_new0 (gboolean, causality->n);
   causality->ancestors = g_new0 (guint64, (gsize) causality->n * causality->words + 1);
   causality->vetoed = g_new0 (gboolean, causality->n);
+  causality->key_source = g_new (guint, causality->n + 1);
+  for (guint i = 0; i < causality->n; i++)
+    causality->key_source[i] = G_MAXUINT;
 
   /* Parents have lower versions, so they come before in the order. */
   for (guint i = 0; i < causality->n; i++)
@@ -304,7 +415,8 @@ causality_init (Causality       *causality,
 
       /* A version is one more than its parents', so that nobody can
        * place its update before what it followed. */
-      causality->complete[i] = complete && update->version == highest + 1;
+      causality->complete[i] = complete && update->version == highest + 1
+                               && is_signed_as_recorded (state, causality, i);
     }
 }
 
@@ -314,13 +426,7 @@ causality_clear (Causality *causality)
   g_free (causality->complete);
   g_free (causality->ancestors);
   g_free (causality->vetoed);
-}
-
-static const guint64 *
-ancestors_of (Causality *causality,
-              guint      i)
-{
-  return causality->ancestors + (gsize) i * causality->words;
+  g_free (causality->key_source);
 }
 
 /* Whether neither of the updates @a and @b was made after the other. */
@@ -472,6 +578,19 @@ veto_concurrent (SottoGroupState *state,
 
   for (guint v = 0; v < vetoes->len; v++)
     causality->vetoed[g_array_index (vetoes, guint, v)] = TRUE;
+
+  /* What was signed with a key that a vetoed update recorded stands no
+   * more than it (its source comes before it in the order). */
+  for (guint i = 0; i < causality->n; i++)
+    {
+      guint source = causality->key_source[i];
+
+      if (source != G_MAXUINT && source != i && causality->vetoed[source] && !causality->vetoed[i])
+        {
+          causality->vetoed[i] = TRUE;
+          g_array_append_val (vetoes, i);
+        }
+    }
 
   return vetoes->len > 0;
 }

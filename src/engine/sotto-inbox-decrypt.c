@@ -127,6 +127,14 @@ receive_in_transaction (SottoInbox      *self,
     return OUTCOME_RETRY_LATER;
   reception->identity_recorded = reception->conversation_id != 0;
 
+  /* The groups show a new key, and keep the catch-ups it calls for, in
+   * the same transaction as the key. */
+  if (reception->identity_event != NULL && !reception->blocked
+      && !_sotto_group_key_changed_thread (self->protocol, envelope->source, reception->identity_key,
+                                           reception->verification_state == SOTTO_VERIFICATION_STATE_CHANGED,
+                                           envelope->timestamp, &reception->group_key_news, error))
+    return OUTCOME_RETRY_LATER;
+
   /* Only now: a blocked contact's new key goes through the same rules
    * as anyone's (an event in the history, a verified contact held)
    * before the session that carries it is committed, so that nothing
@@ -335,6 +343,7 @@ reception_undone (Reception *reception)
   g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   reception->identity_recorded = FALSE;
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  g_clear_pointer (&reception->group_key_news, g_ptr_array_unref);
   reception->profile_news = FALSE;
   g_clear_pointer (&reception->group_news, _sotto_group_news_free);
 }

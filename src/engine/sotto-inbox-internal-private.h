@@ -99,6 +99,9 @@ typedef struct
   gboolean identity_recorded;
   SottoVerificationState verification_state;
   SottoMessageRecord *identity_event;
+  /* What the key change brought to the groups the contact is in
+   * (SottoGroupNews), kept in the same transaction. */
+  GPtrArray *group_key_news;
 
   /* The sender's profile is to be fetched: they gave a new profile key,
    * or sent theirs alone to say the profile changed. */

@@ -108,6 +108,7 @@ reception_free (Reception *reception)
   g_clear_pointer (&reception->message, _sotto_message_record_free);
   g_clear_error (&reception->error);
   g_clear_pointer (&reception->identity_event, _sotto_message_record_free);
+  g_clear_pointer (&reception->group_key_news, g_ptr_array_unref);
   g_clear_pointer (&reception->changed, _sotto_message_record_free);
   g_clear_pointer (&reception->applied_actions, g_ptr_array_unref);
   g_clear_pointer (&reception->group_news, _sotto_group_news_free);
@@ -355,6 +356,9 @@ reception_show_identity (Reception *reception)
                                       reception->verification_state, event);
   if (reception->identity_event != NULL && !reception->blocked)
     g_signal_emit (reception->inbox, signals [IDENTITY_CHANGED], 0, reception->conversation);
+  if (reception->group_key_news != NULL && reception->inbox->messenger != NULL)
+    _sotto_group_list_key_changed (sotto_messenger_get_groups (reception->inbox->messenger),
+                                   reception->group_key_news);
 }
 
 static void

@@ -215,3 +215,16 @@ sp_xeddsa_verify (const SpPublicKey *public_key,
     return rc;
   return sp_xeddsa_verifier_verify (&verifier, message, message_len, signature, signature_len);
 }
+
+bool
+sp_xeddsa_signature_is_canonical (const uint8_t signature[SP_SIGNATURE_SIZE])
+{
+  uint8_t wide[2 * POINT_SIZE] = { 0 };
+  uint8_t reduced[POINT_SIZE];
+
+  /* Bit 255 carries the key's sign; s is the rest. */
+  memcpy (wide, signature + POINT_SIZE, POINT_SIZE);
+  wide[POINT_SIZE - 1] &= 0x7f;
+  crypto_core_ed25519_scalar_reduce (reduced, wide);
+  return memcmp (reduced, wide, POINT_SIZE) == 0;
+}

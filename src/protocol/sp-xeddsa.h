@@ -51,3 +51,11 @@ int sp_xeddsa_verifier_verify (const SpXeddsaVerifier *verifier,
                                size_t                  message_len,
                                const uint8_t          *signature,
                                size_t                  signature_len);
+
+/* Whether @signature's s is below L, as a stock Ed25519 signer makes it
+ * and sp_xeddsa_sign() always does.  sp_xeddsa_verify() accepts s + L
+ * too, as libsignal does, so anyone can turn a valid signature into a
+ * second one; a format that names signed data by a hash over the
+ * signature refuses the others, so that only the signer can give the
+ * same data another name. */
+bool sp_xeddsa_signature_is_canonical (const uint8_t signature[SP_SIGNATURE_SIZE]);

@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 
 #include "cli-test-util.h"
+#include "sotto-group-list-private.h"
+#include "sotto-group-private.h"
 
 /* Real relay, real sotto-cli processes: three to four profiles create a
  * group, write to it, add, remove, leave and rename, change the group
@@ -81,6 +83,32 @@ group_summary (CliTest    *test,
     g_string_append_printf (summary, " %s", json_array_get_string_element (admins, i));
 
   return g_string_free (g_steal_pointer (&summary), FALSE);
+}
+
+/* The group info that each of the NULL-terminated profiles after
+ * @group prints alike, as group_summary() gives it. */
+static char *
+agreed_summary (CliTest    *test,
+                const char *group,
+                ...)
+{
+  char *agreed = NULL;
+  const char *profile;
+  va_list args;
+
+  va_start (args, group);
+  while ((profile = va_arg (args, const char *)) != NULL)
+    {
+      g_autofree char *summary = group_summary (test, profile, group);
+
+      if (agreed == NULL)
+        agreed = g_steal_pointer (&summary);
+      else
+        g_assert_cmpstr (summary, ==, agreed);
+    }
+  va_end (args);
+
+  return agreed;
 }
 
 static void
@@ -461,6 +489,62 @@ test_key_change (void)
   g_assert_false (lines_mention (lines, "Is it still you?"));
 }
 
+/* The index in @lines of the first line of @type, from @from when not
+ * %NULL, or of the first that says @text. */
+static guint
+find_line (GPtrArray  *lines,
+           const char *type,
+           const char *from,
+           const char *text)
+{
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (text != NULL && g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), text) == 0)
+        return i;
+      if (type != NULL && g_strcmp0 (json_object_get_string_member_with_default (line, "type", NULL), type) == 0
+          && (from == NULL || g_strcmp0 (json_object_get_string_member_with_default (line, "from", NULL), from) == 0))
+        return i;
+    }
+
+  g_assert_not_reached ();
+}
+
+/* A member's key change comes before the messages it sent under the
+ * new key in the others' group timelines, although they learn of it
+ * only on receipt, after the messages were sent: it takes the place of
+ * the message that brought the key. */
+static void
+test_key_change_order (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  send_group_ok (test, bob, group, "Before my reset");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+  cli_send_ok (test, bob, "carol", "New key, same Bob");
+  send_group_ok (test, bob, group, "After my reset");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  assert_key_change_shown (test, carol, group, "bob");
+  lines = group_history (test, carol, group);
+  g_assert_cmpuint (find_line (lines, NULL, NULL, "Before my reset"), <,
+                    find_line (lines, "safety-number-changed", "bob", NULL));
+  g_assert_cmpuint (find_line (lines, "safety-number-changed", "bob", NULL), <,
+                    find_line (lines, NULL, NULL, "After my reset"));
+}
+
 /* The whole of @profile's group info --json, which every current member
  * must print alike. */
 static char *
@@ -472,6 +556,62 @@ group_info_json (CliTest    *test,
 
   cli_assert_ok (result);
   return g_strdup (result->out);
+}
+
+/* Runs @sql, which changes the schema, on @profile's database while no
+ * process has it open. */
+static void
+change_schema (const char *profile,
+               const char *sql)
+{
+  g_autofree char *path = g_build_filename (profile, "sotto.db", NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+/* The catch-up an admin keeps for a member whose key changed is kept in
+ * the transaction that received the new key, or not at all: when the
+ * store cannot keep it (a trigger makes SQLite refuse), the message that
+ * brought the key waits at the relay, and the next receive shows the
+ * change and catches the member up. */
+static void
+test_key_change_kept (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_bob = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  /* Bob loses his key before the group reached him. */
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+
+  change_schema (alice, "CREATE TRIGGER refuse_deliveries BEFORE INSERT ON group_deliveries"
+                        " BEGIN SELECT RAISE (ABORT, 'refused by the test'); END;");
+  refused = cli_run (test, alice, "--json", "receive", NULL);
+  change_schema (alice, "DROP TRIGGER refuse_deliveries;");
+
+  lines = cli_receive (test, alice);
+  g_assert_true (lines_mention (lines, "New key, same Bob"));
+  g_clear_pointer (&lines, g_ptr_array_unref);
+  assert_key_change_shown (test, alice, group, "bob");
+
+  g_ptr_array_unref (cli_receive (test, bob));
+  at_alice = group_info_json (test, alice, group);
+  at_bob = group_info_json (test, bob, group);
+  g_assert_cmpstr (at_bob, ==, at_alice);
 }
 
 /* A member resets their identity while the admin's removal of another
@@ -711,6 +851,240 @@ test_removed_admin (void)
   g_assert_false (lines_mention (lines, "Alice's group still"));
 }
 
+/* A dishonest admin's client: @profile's own engine, driven by the test
+ * rather than by sotto-cli, which makes up updates in other members'
+ * names (signed with the only key it has, its own) and sends them as a
+ * history of the group to whoever it likes. */
+typedef struct
+{
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoGroupState *state;
+} Forger;
+
+static void
+forger_free (Forger *forger)
+{
+  g_clear_pointer (&forger->state, _sotto_group_state_free);
+  g_clear_object (&forger->messenger);
+  cli_close_store (g_steal_pointer (&forger->store));
+  g_free (forger);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Forger, forger_free)
+
+static Forger *
+forger_open (const char *profile,
+             const char *group)
+{
+  Forger *forger = g_new0 (Forger, 1);
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupList *groups;
+
+  forger->store = cli_open_store (profile);
+  forger->messenger = cli_load_messenger (forger->store);
+  groups = sotto_messenger_get_groups (forger->messenger);
+  sotto_group_list_load_async (groups, NULL, cli_result_cb, &loaded);
+  cli_wait_for (&loaded);
+  g_assert_true (sotto_group_list_load_finish (groups, loaded, &error));
+  g_assert_no_error (error);
+  forger->state = _sotto_group_state_copy (_sotto_group_get_state (sotto_group_list_find (groups, group)));
+
+  return forger;
+}
+
+/* The account UUID of @username, as @forger's profile knows it. */
+static char *
+forger_uuid (Forger     *forger,
+             const char *username)
+{
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_open_conversation_async (forger->messenger, username, NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (forger->messenger, found, &error);
+  g_assert_no_error (error);
+
+  return g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+}
+
+/* Makes up an update by @author after the updates of @history, a
+ * history of the group @group_id, about @target (with the forger's own
+ * key when it lets @target in), signs it with the forger's key and adds
+ * it to @history. */
+static void
+forger_make_up (Forger           *forger,
+                GPtrArray        *history,
+                const char       *group_id,
+                SottoGroupAction  action,
+                const char       *author,
+                const char       *title,
+                const char       *target)
+{
+  const SpKeyPair *identity = sotto_account_get_identity_key_pair (sotto_messenger_get_account (forger->messenger));
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new (group_id);
+  SottoGroupUpdate *update = _sotto_group_update_new (action, 1, author, g_get_real_time () / 1000, title);
+
+  _sotto_group_state_merge (state, history);
+  _sotto_group_state_follow (state, update);
+  if (target != NULL)
+    {
+      SottoGroupMember *member = _sotto_group_member_new (target, NULL, FALSE);
+
+      if (action == SOTTO_GROUP_ACTION_ADD)
+        _sotto_group_member_set_identity (member, identity->public_key.bytes);
+      g_ptr_array_add (update->members, member);
+    }
+  _sotto_group_update_sign (update, group_id, &identity->private_key);
+  g_ptr_array_add (history, update);
+}
+
+/* Sends @history's updates to @username as the group's history, inside
+ * the forger's 1:1 session with it; returns once the relay has it. */
+static void
+forger_send (Forger     *forger,
+             const char *username,
+             const char *group_id,
+             GPtrArray  *history)
+{
+  g_autofree char *uuid = forger_uuid (forger, username);
+  g_autofree char *id = g_uuid_string_random ();
+  g_autoptr(SottoContent) content = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoGroupList *groups = sotto_messenger_get_groups (forger->messenger);
+
+  content = sotto_content_new_group_update (id, g_get_real_time () / 1000, NULL, group_id, history);
+  plaintext = sotto_content_encode (content);
+  _sotto_group_list_deliver_async (groups, uuid, username, plaintext, content->timestamp, cli_result_cb, &sent);
+  cli_wait_for (&sent);
+  g_assert_true (_sotto_group_list_deliver_finish (groups, sent, &error));
+  g_assert_no_error (error);
+}
+
+/* Bob, an admin, is dishonest.  He catches Alice up on a history into
+ * which he put Carol leaving and Alice removing Carol, and before Alice
+ * adds Dave he gives Dave a continuation of the group's creation in
+ * which Alice adds Dave and renames the group.  Neither counts: Carol
+ * stays for everyone, and Dave joins Alice's group once she adds him. */
+static void
+test_dishonest_admin (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *agreed = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", group, "bob", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  {
+    g_autoptr(Forger) forger = forger_open (bob, group);
+    g_autofree char *alice_uuid = forger_uuid (forger, "alice");
+    g_autofree char *carol_uuid = forger_uuid (forger, "carol");
+    g_autofree char *dave_uuid = forger_uuid (forger, "dave");
+    g_autoptr(GPtrArray) catch_up = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+    g_autoptr(GPtrArray) continuation = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+
+    for (guint i = 0; i < forger->state->history->len; i++)
+      g_ptr_array_add (catch_up, _sotto_group_update_copy (g_ptr_array_index (forger->state->history, i)));
+    forger_make_up (forger, catch_up, group, SOTTO_GROUP_ACTION_LEAVE, carol_uuid, NULL, NULL);
+    forger_make_up (forger, catch_up, group, SOTTO_GROUP_ACTION_REMOVE, alice_uuid, NULL, carol_uuid);
+    forger_send (forger, "alice", group, catch_up);
+
+    g_ptr_array_add (continuation, _sotto_group_update_copy (g_ptr_array_index (forger->state->history, 0)));
+    forger_make_up (forger, continuation, group, SOTTO_GROUP_ACTION_ADD, alice_uuid, NULL, dave_uuid);
+    forger_make_up (forger, continuation, group, SOTTO_GROUP_ACTION_RENAME, alice_uuid, "Bob's", NULL);
+    forger_send (forger, "dave", group, continuation);
+  }
+
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, dave));
+  at_alice = group_summary (test, alice, group);
+  g_assert_cmpstr (at_alice, ==, "Climbing v2 members: alice bob carol admins: alice bob");
+  lines = group_history (test, alice, group);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const char *action = json_object_get_string_member_with_default (g_ptr_array_index (lines, i), "action", "");
+
+      g_assert_cmpstr (action, !=, "leave");
+      g_assert_cmpstr (action, !=, "remove");
+    }
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  agreed = agreed_summary (test, group, alice, carol, dave, NULL);
+  g_assert_cmpstr (agreed, ==, "Climbing v3 members: alice bob carol dave admins: alice bob");
+}
+
+/* Bob, an admin, resets his identity.  His device makes no change to the
+ * group until an admin recorded his new key; Alice's device does that
+ * once Bob writes to her, and every member shows it.  Then his rename
+ * counts everywhere, also for Dave, who joins afterwards and checks the
+ * whole history, Bob's updates under his old key included. */
+static void
+test_reset_then_act (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *dave = cli_register (test, "dave");
+  g_autofree char *group = NULL;
+  g_autofree char *agreed = NULL;
+  g_autoptr(CliResult) early = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  gboolean recorded = FALSE;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", group, "bob", NULL);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  cli_run_ok (test, bob, "group", "rename", group, "Bouldering", NULL);
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, carol));
+
+  cli_run_ok (test, bob, "reset-identity", NULL);
+  early = cli_run (test, bob, "group", "rename", group, "Too early", NULL);
+  g_assert_cmpint (early->status, ==, 1);
+  g_assert_nonnull (strstr (early->err, "safety number"));
+
+  cli_send_ok (test, bob, "alice", "New key, same Bob");
+  cli_send_ok (test, bob, "carol", "New key, same Bob");
+  g_ptr_array_unref (cli_receive (test, alice));
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, bob));
+  lines = group_history (test, carol, group);
+  for (guint i = 0; i < lines->len; i++)
+    recorded |= g_strcmp0 (json_object_get_string_member_with_default (g_ptr_array_index (lines, i), "action", NULL),
+                           "key") == 0;
+  g_assert_true (recorded);
+  g_clear_pointer (&lines, g_ptr_array_unref);
+
+  cli_run_ok (test, bob, "group", "rename", group, "After the reset", NULL);
+  g_ptr_array_unref (cli_receive (test, alice));
+  cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_ptr_array_unref (cli_receive (test, dave));
+  g_ptr_array_unref (cli_receive (test, bob));
+
+  agreed = agreed_summary (test, group, alice, bob, carol, dave, NULL);
+  g_assert_cmpstr (agreed, ==, "After the reset v6 members: alice bob carol dave admins: alice bob");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -724,6 +1098,10 @@ main (int   argc,
   g_test_add_func ("/cli/groups/identity-reset", test_identity_reset);
   g_test_add_func ("/cli/groups/unread", test_unread);
   g_test_add_func ("/cli/groups/removed-admin", test_removed_admin);
+  g_test_add_func ("/cli/groups/key-change-order", test_key_change_order);
+  g_test_add_func ("/cli/groups/key-change-kept", test_key_change_kept);
+  g_test_add_func ("/cli/groups/dishonest-admin", test_dishonest_admin);
+  g_test_add_func ("/cli/groups/reset-then-act", test_reset_then_act);
 
   return g_test_run ();
 }

@@ -494,9 +494,64 @@ engine_test_register_async (SottoRelayClient    *client,
   sodium_memzero (&identity, sizeof identity);
 }
 
+/* The identity key pair that the tests give the account @uuid, the same
+ * in every run, for the group updates they make in its name. */
+void
+engine_test_group_identity (const char *uuid,
+                            SpKeyPair  *identity)
+{
+  guint8 seed[SP_PRIVATE_KEY_SIZE];
+
+  crypto_generichash (seed, sizeof seed, (const guint8 *) uuid, strlen (uuid),
+                      (const guint8 *) "sotto test identity", 19);
+  g_assert_cmpint (sp_key_pair_from_private (identity, seed, sizeof seed), ==, SP_OK);
+}
+
+/* A member listed with its test identity key. */
+SottoGroupMember *
+engine_test_group_member (const char *uuid,
+                          const char *username,
+                          gboolean    admin)
+{
+  SottoGroupMember *member = _sotto_group_member_new (uuid, username, admin);
+  SpKeyPair identity;
+
+  engine_test_group_identity (uuid, &identity);
+  _sotto_group_member_set_identity (member, identity.public_key.bytes);
+
+  return member;
+}
+
+/* Signs @update with its author's test identity key, as a member of
+ * the group @group_id (any, for a creation) would. */
+void
+engine_test_group_sign (SottoGroupUpdate *update,
+                        const char       *group_id)
+{
+  SpKeyPair identity;
+
+  engine_test_group_identity (update->author, &identity);
+  _sotto_group_update_sign (update, group_id, &identity.private_key);
+}
+
+/* The id of the group whose creation @seen holds first. */
+char *
+engine_test_group_id (GPtrArray *seen)
+{
+  for (guint i = 0; i < seen->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (seen, i);
+
+      if (update->action == SOTTO_GROUP_ACTION_CREATE)
+        return _sotto_group_update_group_id (update);
+    }
+
+  g_assert_not_reached ();
+}
+
 /* A group update at @version, made after the updates of @seen below it
  * (its parents are their heads), about the member @target if not
- * %NULL; @seen then holds it too. */
+ * %NULL, signed by its author's test key; @seen then holds it too. */
 SottoGroupUpdate *
 engine_test_group_update (GPtrArray        *seen,
                           SottoGroupAction  action,
@@ -506,7 +561,8 @@ engine_test_group_update (GPtrArray        *seen,
                           const char       *target)
 {
   SottoGroupUpdate *update = _sotto_group_update_new (action, version, author, 1767225600000 + version, title);
-  g_autoptr(SottoGroupState) before = _sotto_group_state_new ("");
+  g_autofree char *group_id = engine_test_group_id (seen);
+  g_autoptr(SottoGroupState) before = _sotto_group_state_new (group_id);
   g_autoptr(GPtrArray) below = g_ptr_array_new ();
 
   for (guint i = 0; i < seen->len; i++)
@@ -518,9 +574,11 @@ engine_test_group_update (GPtrArray        *seen,
   _sotto_group_state_follow (before, update);
   g_assert_cmpuint (update->version, ==, version);
 
-  if (target != NULL)
+  if (target != NULL && (action == SOTTO_GROUP_ACTION_ADD || action == SOTTO_GROUP_ACTION_KEY))
+    g_ptr_array_add (update->members, engine_test_group_member (target, NULL, FALSE));
+  else if (target != NULL)
     g_ptr_array_add (update->members, _sotto_group_member_new (target, NULL, FALSE));
-  _sotto_group_update_seal (update);
+  engine_test_group_sign (update, group_id);
   g_ptr_array_add (seen, _sotto_group_update_copy (update));
 
   return update;

@@ -64,6 +64,14 @@ void               engine_test_register_async  (SottoRelayClient    *client,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);
 
+void               engine_test_group_identity  (const char          *uuid,
+                                                SpKeyPair           *identity);
+SottoGroupMember  *engine_test_group_member    (const char          *uuid,
+                                                const char          *username,
+                                                gboolean             admin);
+void               engine_test_group_sign      (SottoGroupUpdate    *update,
+                                                const char          *group_id);
+char              *engine_test_group_id        (GPtrArray           *seen);
 SottoGroupUpdate  *engine_test_group_update    (GPtrArray           *seen,
                                                 SottoGroupAction     action,
                                                 guint64              version,

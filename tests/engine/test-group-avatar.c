@@ -69,19 +69,22 @@ group_with_avatar (const char  *author,
 {
   g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
   SottoGroupUpdate *create = _sotto_group_update_new (SOTTO_GROUP_ACTION_CREATE, 1, ALICE, 1000, "Climbing");
+  g_autofree char *group_id = NULL;
   SottoGroupUpdate *avatar;
-  SottoGroupState *state = _sotto_group_state_new (GROUP);
+  SottoGroupState *state;
 
-  g_ptr_array_add (create->members, _sotto_group_member_new (ALICE, "alice", TRUE));
-  g_ptr_array_add (create->members, _sotto_group_member_new (BOB, "bob", FALSE));
-  _sotto_group_update_seal (create);
+  g_ptr_array_add (create->members, engine_test_group_member (ALICE, "alice", TRUE));
+  g_ptr_array_add (create->members, engine_test_group_member (BOB, "bob", FALSE));
+  engine_test_group_sign (create, NULL);
   g_ptr_array_add (seen, create);
+  group_id = engine_test_group_id (seen);
+  state = _sotto_group_state_new (group_id);
 
   avatar = engine_test_group_update (seen, SOTTO_GROUP_ACTION_AVATAR, 2, author, NULL, NULL);
   if (picture != NULL)
     {
       _sotto_group_update_set_avatar (avatar, picture);
-      _sotto_group_update_seal (avatar);
+      engine_test_group_sign (avatar, group_id);
       g_ptr_array_remove_index (seen, seen->len - 1);
       g_ptr_array_add (seen, _sotto_group_update_copy (avatar));
     }

@@ -34,14 +34,23 @@ make_create (const char *author,
   const char *uuid;
   va_list args;
 
-  g_ptr_array_add (update->members, _sotto_group_member_new (author, "alice", TRUE));
+  g_ptr_array_add (update->members, engine_test_group_member (author, "alice", TRUE));
   va_start (args, title);
   while ((uuid = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (update->members, _sotto_group_member_new (uuid, NULL, FALSE));
+    g_ptr_array_add (update->members, engine_test_group_member (uuid, NULL, FALSE));
   va_end (args);
-  _sotto_group_update_seal (update);
+  engine_test_group_sign (update, NULL);
 
   return update;
+}
+
+/* A state for the group whose creation @updates holds. */
+static SottoGroupState *
+state_for (GPtrArray *updates)
+{
+  g_autofree char *id = engine_test_group_id (updates);
+
+  return _sotto_group_state_new (id);
 }
 
 static GPtrArray *
@@ -76,7 +85,7 @@ test_update_round_trip (void)
 
   g_strfreev (create->recipients);
   create->recipients = g_strdupv ((GStrv) (const char *[]) { BOB, CAROL, NULL });
-  _sotto_group_update_seal (create);
+  engine_test_group_sign (create, NULL);
   g_ptr_array_add (updates, create);
   g_ptr_array_add (seen, _sotto_group_update_copy (create));
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2, ALICE, "Bouldering", NULL));
@@ -97,6 +106,10 @@ test_update_round_trip (void)
   g_assert_cmpstr (((SottoGroupMember *) g_ptr_array_index (got->members, 0))->username, ==, "alice");
   g_assert_true (g_strv_equal ((const char * const *) got->recipients, (const char *[]) { BOB, CAROL, NULL }));
   g_assert_cmpmem (got->hash, sizeof got->hash, create->hash, sizeof create->hash);
+  g_assert_true (((SottoGroupMember *) g_ptr_array_index (got->members, 1))->has_identity);
+  g_assert_cmpmem (((SottoGroupMember *) g_ptr_array_index (got->members, 1))->identity, SP_PUBLIC_KEY_SIZE,
+                   ((SottoGroupMember *) g_ptr_array_index (create->members, 1))->identity, SP_PUBLIC_KEY_SIZE);
+  g_assert_cmpmem (got->signature, sizeof got->signature, create->signature, sizeof create->signature);
 
   got = g_ptr_array_index (decoded->group_updates, 1);
   g_assert_cmpint (got->action, ==, SOTTO_GROUP_ACTION_RENAME);
@@ -187,7 +200,8 @@ raw_create (guint       n_members,
 {
   guint8 group[16] = { 0x6f };
   guint8 alice[16] = { 0xaa };
-  gsize size = 4096 + n_members * 32;
+  guint8 signature[SP_SIGNATURE_SIZE] = { 0 };
+  gsize size = 4096 + n_members * 64;
   g_autofree guint8 *update = g_malloc (size);
   g_autofree guint8 *context = g_malloc (size + 64);
   SpPbWriter writer;
@@ -202,10 +216,11 @@ raw_create (guint       n_members,
   sp_pb_write_bytes (&writer, 5, (const guint8 *) title, strlen (title));
   for (guint i = 0; i < n_members; i++)
     {
-      guint8 member[24];
+      guint8 member[64];
       SpPbWriter member_writer;
       gsize member_len;
       guint8 uuid[16] = { 0xaa };
+      guint8 identity[SP_PUBLIC_KEY_SIZE] = { SP_KEY_TYPE_DJB, 9 };
 
       uuid[15] = (guint8) i;
       uuid[14] = (guint8) (i >> 8);
@@ -213,9 +228,12 @@ raw_create (guint       n_members,
       sp_pb_write_bytes (&member_writer, 1, uuid, sizeof uuid);
       if (i == 0)
         sp_pb_write_varint (&member_writer, 3, 1);
+      sp_pb_write_bytes (&member_writer, 4, identity, sizeof identity);
       g_assert_cmpint (sp_pb_writer_finish (&member_writer, &member_len), ==, SP_OK);
       sp_pb_write_bytes (&writer, 6, member, member_len);
     }
+  /* Decoding does not check the signature, only its form. */
+  sp_pb_write_bytes (&writer, 9, signature, sizeof signature);
   g_assert_cmpint (sp_pb_writer_finish (&writer, &update_len), ==, SP_OK);
 
   sp_pb_writer_init (&writer, context, size + 64);
@@ -302,7 +320,7 @@ assert_member (SottoGroupState *state,
 static void
 test_rules (void)
 {
-  g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+  g_autoptr(SottoGroupState) state = NULL;
   g_autoptr(GPtrArray) updates = updates_new ();
   g_autoptr(GPtrArray) seen = updates_new ();
   g_autoptr(SottoGroupUpdate) bob_adds = NULL;
@@ -310,6 +328,7 @@ test_rules (void)
 
   g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
   g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  state = state_for (seen);
   bob_adds = engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 2, BOB, NULL, DAVE);
   bob_renames = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 2, BOB, "Bob's", NULL);
   g_ptr_array_add (updates, _sotto_group_update_copy (bob_adds));
@@ -374,7 +393,7 @@ permute (GPtrArray  *updates,
 {
   if (first == updates->len)
     {
-      g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+      g_autoptr(SottoGroupState) state = state_for (updates);
       g_autofree char *got = NULL;
 
       for (guint i = 0; i < updates->len; i++)
@@ -407,7 +426,7 @@ test_convergence (void)
 {
   g_autoptr(GPtrArray) updates = updates_new ();
   g_autoptr(GPtrArray) seen = updates_new ();
-  g_autoptr(SottoGroupState) reference = _sotto_group_state_new (GROUP);
+  g_autoptr(SottoGroupState) reference = NULL;
   g_autofree char *expected = NULL;
   guint n_orders = 0;
 
@@ -424,13 +443,16 @@ test_convergence (void)
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 3, BOB, NULL, CAROL));
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 3, CAROL, NULL, NULL));
 
+  reference = state_for (updates);
   _sotto_group_state_merge (reference, updates);
   expected = describe (reference);
   /* Bob's rename sorts after Alice's (by author at the same version);
    * Bob removed Carol before her leave, which then changed nothing. */
   g_assert_cmpstr (expected, ==, "Bob's v3 " ALICE "* " BOB "* " DAVE);
 
-  permute (updates, 0, expected, &n_orders);
+  /* The reference's copies remember that their signatures are valid,
+   * which the 5,040 replays need not find out again. */
+  permute (reference->history, 0, expected, &n_orders);
   g_assert_cmpuint (n_orders, ==, 5040);
 }
 
@@ -446,6 +468,7 @@ test_concurrent_removal (void)
 {
   g_autoptr(GPtrArray) updates = updates_new ();
   g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(SottoGroupState) reference = NULL;
   guint n_orders = 0;
 
   g_ptr_array_add (updates, make_create (DAVE, "Climbing", BOB, CAROL, NULL));
@@ -456,7 +479,9 @@ test_concurrent_removal (void)
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
   g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 3, BOB, NULL, ALICE));
 
-  permute (updates, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
+  reference = state_for (updates);
+  _sotto_group_state_merge (reference, updates);
+  permute (reference->history, 0, "Climbing v3 " DAVE "* " CAROL, &n_orders);
   g_assert_cmpuint (n_orders, ==, 720);
 }
 
@@ -466,7 +491,7 @@ test_concurrent_removal (void)
 static void
 test_parents (void)
 {
-  g_autoptr(SottoGroupState) state = _sotto_group_state_new (GROUP);
+  g_autoptr(SottoGroupState) state = NULL;
   g_autoptr(GPtrArray) seen = updates_new ();
   g_autoptr(GPtrArray) updates = updates_new ();
   g_autoptr(SottoGroupUpdate) promote = NULL;
@@ -475,12 +500,13 @@ test_parents (void)
 
   g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, NULL));
   g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  state = state_for (seen);
   promote = engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB);
   rename = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL);
   /* The same rename claiming a later place than its parents give it. */
   skipped = _sotto_group_update_copy (rename);
   skipped->version = 7;
-  _sotto_group_update_seal (skipped);
+  engine_test_group_sign (skipped, state->id);
 
   g_ptr_array_add (updates, _sotto_group_update_copy (rename));
   g_ptr_array_add (updates, _sotto_group_update_copy (skipped));
@@ -495,6 +521,172 @@ test_parents (void)
   g_assert_cmpstr (state->title, ==, "Bob's");
   g_assert_false (_sotto_group_state_was_applied (state, skipped));
   g_assert_cmpuint (state->version, ==, 3);
+}
+
+/* Signs @update, the last of @seen, again with @identity, as whoever
+ * holds that key would, and puts it in @seen instead. */
+static void
+sign_again (GPtrArray        *seen,
+            SottoGroupUpdate *update,
+            const char       *group_id,
+            const SpKeyPair  *identity)
+{
+  _sotto_group_update_sign (update, group_id, &identity->private_key);
+  g_ptr_array_remove_index (seen, seen->len - 1);
+  g_ptr_array_add (seen, _sotto_group_update_copy (update));
+}
+
+/* Whoever forwards a group's history (an admin catching a member up, or
+ * giving a joining member the group) cannot make updates in another
+ * member's name, nor change one it forwards: Alice, an admin, makes up
+ * that Bob left and that Carol, an admin too, removed him, and changes
+ * Carol's rename.  None of it counts, or lets anything after it count. */
+static void
+test_forged_attribution (void)
+{
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(SottoGroupUpdate) rename = NULL;
+  g_autoptr(SottoGroupUpdate) bob_left = NULL;
+  g_autoptr(SottoGroupUpdate) carol_removes = NULL;
+  g_autoptr(SottoGroupUpdate) altered = NULL;
+  g_autoptr(SottoGroupUpdate) after = NULL;
+  SpKeyPair alice;
+
+  engine_test_group_identity (ALICE, &alice);
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  state = state_for (seen);
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, CAROL));
+  rename = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, CAROL, "Carol's", NULL);
+  g_ptr_array_add (updates, _sotto_group_update_copy (rename));
+
+  bob_left = engine_test_group_update (seen, SOTTO_GROUP_ACTION_LEAVE, 4, BOB, NULL, NULL);
+  sign_again (seen, bob_left, state->id, &alice);
+  carol_removes = engine_test_group_update (seen, SOTTO_GROUP_ACTION_REMOVE, 4, CAROL, NULL, BOB);
+  sign_again (seen, carol_removes, state->id, &alice);
+  /* Alice's own rename after the made-up leave, which it names. */
+  after = _sotto_group_update_new (SOTTO_GROUP_ACTION_RENAME, 5, ALICE, 1767225600005, "After");
+  memcpy (after->parents[0], bob_left->hash, SOTTO_GROUP_UPDATE_HASH_SIZE);
+  after->n_parents = 1;
+  engine_test_group_sign (after, state->id);
+  /* Carol's signature stays, over the title she gave. */
+  altered = _sotto_group_update_copy (rename);
+  g_free (altered->title);
+  altered->title = g_strdup ("Alice's");
+  _sotto_group_update_seal (altered);
+
+  g_ptr_array_add (updates, _sotto_group_update_copy (bob_left));
+  g_ptr_array_add (updates, _sotto_group_update_copy (carol_removes));
+  g_ptr_array_add (updates, _sotto_group_update_copy (altered));
+  g_ptr_array_add (updates, _sotto_group_update_copy (after));
+  _sotto_group_state_merge (state, updates);
+
+  g_assert_cmpstr (state->title, ==, "Carol's");
+  assert_member (state, BOB, FALSE);
+  assert_member (state, CAROL, TRUE);
+  g_assert_false (_sotto_group_state_was_applied (state, bob_left));
+  g_assert_false (_sotto_group_state_was_applied (state, carol_removes));
+  g_assert_false (_sotto_group_state_was_applied (state, altered));
+  g_assert_false (_sotto_group_state_was_applied (state, after));
+  g_assert_cmpuint (state->version, ==, 3);
+}
+
+/* Before Dave joins, Bob, who knows the group's creation, sends him a
+ * made-up continuation of it: Alice adding Dave and making Bob an
+ * admin.  It counts for nothing; the history Alice then sends does. */
+static void
+test_forged_continuation (void)
+{
+  g_autoptr(GPtrArray) fake = updates_new ();
+  g_autoptr(GPtrArray) real = updates_new ();
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autofree char *got = NULL;
+  SottoGroupUpdate *update;
+  SpKeyPair bob;
+
+  engine_test_group_identity (BOB, &bob);
+  g_ptr_array_add (real, make_create (ALICE, "Climbing", BOB, NULL));
+  g_ptr_array_add (fake, _sotto_group_update_copy (g_ptr_array_index (real, 0)));
+  state = state_for (real);
+
+  update = engine_test_group_update (fake, SOTTO_GROUP_ACTION_ADD, 2, ALICE, NULL, DAVE);
+  sign_again (fake, update, state->id, &bob);
+  _sotto_group_update_free (update);
+  update = engine_test_group_update (fake, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB);
+  sign_again (fake, update, state->id, &bob);
+  _sotto_group_update_free (update);
+  _sotto_group_update_free (engine_test_group_update (real, SOTTO_GROUP_ACTION_ADD, 2, ALICE, NULL, DAVE));
+  _sotto_group_update_free (engine_test_group_update (real, SOTTO_GROUP_ACTION_RENAME, 3, ALICE, "Bouldering",
+                                                      NULL));
+
+  _sotto_group_state_merge (state, fake);
+  got = describe (state);
+  g_assert_cmpstr (got, ==, "Climbing v1 " ALICE "* " BOB);
+  g_clear_pointer (&got, g_free);
+
+  _sotto_group_state_merge (state, real);
+  got = describe (state);
+  g_assert_cmpstr (got, ==, "Bouldering v3 " ALICE "* " BOB " " DAVE);
+}
+
+/* Bob, an admin, reinstalls and gets a new identity key.  What he signs
+ * with it counts once Alice recorded it, not before; the old key signs
+ * nothing after that; and what he signed with the old key before still
+ * counts, also for Dave, who joins afterwards and checks the whole
+ * history. */
+static void
+test_key_change_then_join (void)
+{
+  g_autoptr(GPtrArray) seen = updates_new ();
+  g_autoptr(GPtrArray) updates = updates_new ();
+  g_autoptr(SottoGroupState) alice = NULL;
+  g_autoptr(SottoGroupState) dave = NULL;
+  g_autoptr(SottoGroupUpdate) early = NULL;
+  g_autoptr(SottoGroupUpdate) stale = NULL;
+  g_autoptr(SottoGroupUpdate) late = NULL;
+  g_autofree char *at_alice = NULL;
+  g_autofree char *at_dave = NULL;
+  SottoGroupUpdate *key;
+  SpKeyPair reinstalled;
+
+  engine_test_group_identity ("bob, reinstalled", &reinstalled);
+  g_ptr_array_add (updates, make_create (ALICE, "Climbing", BOB, CAROL, NULL));
+  g_ptr_array_add (seen, _sotto_group_update_copy (g_ptr_array_index (updates, 0)));
+  alice = state_for (seen);
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, ALICE, NULL, BOB));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3, BOB, "Bob's", NULL));
+
+  early = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 4, BOB, "Too early", NULL);
+  sign_again (seen, early, alice->id, &reinstalled);
+  key = engine_test_group_update (seen, SOTTO_GROUP_ACTION_KEY, 4, ALICE, NULL, BOB);
+  _sotto_group_member_set_identity (g_ptr_array_index (key->members, 0), reinstalled.public_key.bytes);
+  engine_test_group_sign (key, alice->id);
+  g_ptr_array_remove_index (seen, seen->len - 1);
+  g_ptr_array_add (seen, _sotto_group_update_copy (key));
+  g_ptr_array_add (updates, key);
+  stale = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 5, BOB, "Old key", NULL);
+  late = engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 5, BOB, "New key", NULL);
+  sign_again (seen, late, alice->id, &reinstalled);
+  g_ptr_array_add (updates, _sotto_group_update_copy (early));
+  g_ptr_array_add (updates, _sotto_group_update_copy (stale));
+  g_ptr_array_add (updates, _sotto_group_update_copy (late));
+  g_ptr_array_add (updates, engine_test_group_update (seen, SOTTO_GROUP_ACTION_ADD, 6, ALICE, NULL, DAVE));
+
+  _sotto_group_state_merge (alice, updates);
+  at_alice = describe (alice);
+  g_assert_cmpstr (at_alice, ==, "New key v6 " ALICE "* " BOB "* " CAROL " " DAVE);
+  g_assert_false (_sotto_group_state_was_applied (alice, early));
+  g_assert_false (_sotto_group_state_was_applied (alice, stale));
+  g_assert_cmpmem (_sotto_group_state_find_member (alice, BOB)->identity, SP_PUBLIC_KEY_SIZE,
+                   reinstalled.public_key.bytes, SP_PUBLIC_KEY_SIZE);
+
+  /* Dave gets the history from Alice, in the order of her store. */
+  dave = _sotto_group_state_new (alice->id);
+  _sotto_group_state_merge (dave, alice->history);
+  at_dave = describe (dave);
+  g_assert_cmpstr (at_dave, ==, at_alice);
 }
 
 int
@@ -513,6 +705,9 @@ main (int   argc,
   g_test_add_func ("/group-state/convergence", test_convergence);
   g_test_add_func ("/group-state/concurrent-removal", test_concurrent_removal);
   g_test_add_func ("/group-state/parents", test_parents);
+  g_test_add_func ("/group-state/forged-attribution", test_forged_attribution);
+  g_test_add_func ("/group-state/forged-continuation", test_forged_continuation);
+  g_test_add_func ("/group-state/key-change-then-join", test_key_change_then_join);
 
   return g_test_run ();
 }

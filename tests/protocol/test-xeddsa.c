@@ -190,7 +190,8 @@ add_group_order (uint8_t signature[SP_SIGNATURE_SIZE])
 }
 
 /* libsignal clears bit 255 of s, refuses bits 253 and 254, and reduces
- * whatever is left: s + L still verifies (stock Ed25519 refuses it). */
+ * whatever is left: s + L still verifies (stock Ed25519 refuses it),
+ * but is not canonical, as the signature that was made is. */
 static void
 test_verify_scalar_range (void)
 {
@@ -215,6 +216,8 @@ test_verify_scalar_range (void)
   /* s + L stays below 2^253 for this s. */
   g_assert_cmpuint (modified[63] & 0x60, ==, 0);
   g_assert_cmpint (sp_xeddsa_verify (&key, message, message_len, modified, sizeof modified), ==, SP_OK);
+  g_assert_true (sp_xeddsa_signature_is_canonical (signature));
+  g_assert_false (sp_xeddsa_signature_is_canonical (modified));
 }
 
 static void
