@@ -30,9 +30,4 @@ void _sotto_attachment_service_store_update_async (SottoAttachmentService      *
                                                    GAsyncReadyCallback          callback,
                                                    gpointer                     user_data);
 
-/* A SottoAttachmentProgressFunc for an upload: @user_data is its
- * SottoAttachment, which shows it. */
-void _sotto_attachment_service_upload_progress_cb (guint64  transferred,
-                                                   gpointer user_data);
-
 G_END_DECLS

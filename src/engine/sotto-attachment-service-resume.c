@@ -17,23 +17,29 @@
 /* An upload that a send could not finish stays in the store, uploading,
  * and each flush of the messenger resumes it from where the relay
  * stands; meanwhile the blobs of deleted messages are swept from the
- * attachment folder.  An attachment that a view shows reports the
- * resumed upload's progress (_sotto_attachment_find_shown()). */
+ * attachment folder.  An attachment that a view shows, whether its
+ * model was made before the upload resumed or while it runs, reports
+ * the upload's progress (_sotto_attachment_find_shown()) and cancels it
+ * (_sotto_attachment_resumed_begin()). */
 
 typedef struct
 {
   GPtrArray *unsent;
   GHashTable *kept;
   guint next;
-  /* The model of the upload under way, when a view may show it. */
-  SottoAttachment *shown;
+  /* What stops the upload under way: its model's Cancel, or the
+   * flush's cancellable, which @linked ties to it. */
+  GCancellable *upload;
+  GCancellable *flush;
+  gulong linked;
   GError *error;
 } Resume;
 
 static void
 resume_free (Resume *resume)
 {
-  g_clear_object (&resume->shown);
+  g_assert (resume->upload == NULL);
+  g_clear_object (&resume->flush);
   g_clear_pointer (&resume->unsent, g_ptr_array_unref);
   g_clear_pointer (&resume->kept, g_hash_table_unref);
   g_clear_error (&resume->error);
@@ -41,6 +47,62 @@ resume_free (Resume *resume)
 }
 
 static void resume_next (GTask *task);
+
+static void
+flush_cancelled_cb (GCancellable *flush,
+                    GCancellable *upload)
+{
+  g_cancellable_cancel (upload);
+}
+
+static SottoStoreAttachment *
+resume_unsent (Resume *resume)
+{
+  return g_ptr_array_index (resume->unsent, resume->next);
+}
+
+/* The upload under way starts: until it ends, the flush's cancellable
+ * or its model's Cancel stops it. */
+static void
+upload_begin (Resume *resume)
+{
+  resume->upload = g_cancellable_new ();
+  if (resume->flush != NULL)
+    resume->linked = g_cancellable_connect (resume->flush, G_CALLBACK (flush_cancelled_cb),
+                                            resume->upload, NULL);
+  _sotto_attachment_resumed_begin (resume_unsent (resume)->record->file, resume->upload);
+}
+
+static void
+upload_end (Resume *resume)
+{
+  _sotto_attachment_resumed_end (resume_unsent (resume)->record->file);
+  if (resume->flush != NULL)
+    g_cancellable_disconnect (resume->flush, resume->linked);
+  resume->linked = 0;
+  g_clear_object (&resume->upload);
+}
+
+/* Where the upload under way stands, on the model a view shows, if one
+ * does by now. */
+static void
+show_transfer (Resume               *resume,
+               SottoAttachmentState  state,
+               guint64               transferred,
+               const char           *error)
+{
+  g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (resume_unsent (resume)->record->file);
+
+  if (shown != NULL)
+    _sotto_attachment_set_transfer (shown, state, transferred, error);
+}
+
+static void
+resume_progress_cb (guint64  transferred,
+                    gpointer user_data)
+{
+  show_transfer (user_data, SOTTO_ATTACHMENT_STATE_UPLOADING, transferred, NULL);
+}
 
 static void
 resume_stored_cb (GObject      *object,
@@ -70,17 +132,19 @@ resume_uploaded_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   SottoAttachmentService *self = g_task_get_source_object (task);
   Resume *resume = g_task_get_task_data (task);
-  SottoStoreAttachment *unsent = g_ptr_array_index (resume->unsent, resume->next);
+  SottoStoreAttachment *unsent = resume_unsent (resume);
   g_autoptr(GError) error = NULL;
 
+  upload_end (resume);
   if (!sotto_attachment_upload_finish (result, &error))
     {
+      g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (unsent->record->file);
+
       /* It stays as it is for the next try; the others go on. */
       g_debug ("Could not resume an attachment upload: %s", error->message);
-      if (resume->shown != NULL)
-        _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_FAILED,
-                                        _sotto_attachment_get_record (resume->shown)->transferred, error->message);
-      g_clear_object (&resume->shown);
+      if (shown != NULL)
+        _sotto_attachment_set_transfer (shown, SOTTO_ATTACHMENT_STATE_FAILED,
+                                        _sotto_attachment_get_record (shown)->transferred, error->message);
       if (resume->error == NULL)
         resume->error = g_steal_pointer (&error);
       resume->next++;
@@ -90,9 +154,7 @@ resume_uploaded_cb (GObject      *object,
 
   unsent->record->state = SOTTO_ATTACHMENT_STATE_SENT;
   unsent->record->transferred = sp_attachment_blob_size (unsent->record->pointer->size);
-  if (resume->shown != NULL)
-    _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_SENT, unsent->record->transferred, NULL);
-  g_clear_object (&resume->shown);
+  show_transfer (resume, SOTTO_ATTACHMENT_STATE_SENT, unsent->record->transferred, NULL);
   _sotto_attachment_service_store_update_async (self, unsent->record, resume_stored_cb, g_steal_pointer (&task));
 }
 
@@ -127,17 +189,14 @@ resume_next (GTask *task)
     }
 
   /* An attachment a view shows tells the upload's progress, as one the
-   * user tries again does. */
-  resume->shown = _sotto_attachment_find_shown (unsent->record->file);
-  if (resume->shown != NULL)
-    _sotto_attachment_set_transfer (resume->shown, SOTTO_ATTACHMENT_STATE_UPLOADING,
-                                    unsent->record->transferred, NULL);
+   * user tries again does, and its Cancel stops it. */
+  upload_begin (resume);
+  show_transfer (resume, SOTTO_ATTACHMENT_STATE_UPLOADING, unsent->record->transferred, NULL);
 
   blob = g_file_new_for_path (unsent->record->file);
   sotto_attachment_upload_async (self->client, unsent->record->pointer->blob_id, blob,
-                                 unsent->record->pointer->size,
-                                 resume->shown != NULL ? _sotto_attachment_service_upload_progress_cb : NULL,
-                                 resume->shown, g_task_get_cancellable (task), resume_uploaded_cb, task);
+                                 unsent->record->pointer->size, resume_progress_cb, resume,
+                                 resume->upload, resume_uploaded_cb, task);
 }
 
 static void
@@ -246,6 +305,7 @@ _sotto_attachment_service_resume_async (SottoAttachmentService *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, _sotto_attachment_service_resume_async);
   resume = g_new0 (Resume, 1);
+  resume->flush = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
 
   /* The load's task shares the state; the resume's, which outlives it,

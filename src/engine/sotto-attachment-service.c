@@ -320,9 +320,11 @@ send_attachment (Send *send)
   return g_list_model_get_item (attachments, send->next);
 }
 
-void
-_sotto_attachment_service_upload_progress_cb (guint64  transferred,
-                                              gpointer user_data)
+/* A SottoAttachmentProgressFunc for an upload: @user_data is its
+ * SottoAttachment, which shows it. */
+static void
+upload_progress_cb (guint64  transferred,
+                    gpointer user_data)
 {
   SottoAttachment *attachment = user_data;
 
@@ -391,7 +393,7 @@ send_next_upload (GTask *task)
   blob = g_file_new_for_path (record->file);
   _sotto_attachment_reset_cancellable (attachment);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 _sotto_attachment_service_upload_progress_cb, attachment,
+                                 upload_progress_cb, attachment,
                                  _sotto_attachment_get_cancellable (attachment),
                                  send_uploaded_cb, task);
 }
@@ -678,7 +680,7 @@ _sotto_attachment_service_retry_upload (SottoAttachmentService *self,
   _sotto_attachment_reset_cancellable (attachment);
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, record->transferred, NULL);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 _sotto_attachment_service_upload_progress_cb, attachment,
+                                 upload_progress_cb, attachment,
                                  _sotto_attachment_get_cancellable (attachment), retry_uploaded_cb, task);
 }
 

@@ -94,6 +94,58 @@ _sotto_attachment_find_shown (const char *file)
   return self;
 }
 
+/* The uploads that a flush resumed from the store, by the path of
+ * their blob, with what stops each: a model made before the upload
+ * started, or while it runs, cancels it there (sotto_attachment_cancel()). */
+G_LOCK_DEFINE_STATIC (resumed);
+static GHashTable *resumed;
+
+/* An upload of the blob @file resumed with no model in hand starts, and
+ * @cancellable stops it. */
+void
+_sotto_attachment_resumed_begin (const char   *file,
+                                 GCancellable *cancellable)
+{
+  g_return_if_fail (file != NULL);
+  g_return_if_fail (G_IS_CANCELLABLE (cancellable));
+
+  G_LOCK (resumed);
+  if (resumed == NULL)
+    resumed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  g_hash_table_insert (resumed, g_strdup (file), g_object_ref (cancellable));
+  G_UNLOCK (resumed);
+}
+
+/* The resumed upload of the blob @file ended. */
+void
+_sotto_attachment_resumed_end (const char *file)
+{
+  g_return_if_fail (file != NULL);
+
+  G_LOCK (resumed);
+  if (resumed != NULL)
+    g_hash_table_remove (resumed, file);
+  G_UNLOCK (resumed);
+}
+
+static void
+cancel_resumed (SottoAttachment *self)
+{
+  g_autoptr(GCancellable) cancellable = NULL;
+
+  if (!self->outgoing || self->record->file == NULL)
+    return;
+
+  G_LOCK (resumed);
+  if (resumed != NULL && (cancellable = g_hash_table_lookup (resumed, self->record->file)) != NULL)
+    g_object_ref (cancellable);
+  G_UNLOCK (resumed);
+
+  /* Cancelled out of the lock: the handlers run at once. */
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+}
+
 SottoAttachmentRecord *
 _sotto_attachment_record_new (SottoAttachmentState          state,
                               const SottoAttachmentPointer *pointer)
@@ -316,7 +368,8 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  *
  * Stops the upload or download under way, which then fails with
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
- * where it stopped.
+ * where it stopped.  An upload that sotto_messenger_flush_async()
+ * resumed stops too.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)
@@ -324,6 +377,7 @@ sotto_attachment_cancel (SottoAttachment *self)
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
 
   g_cancellable_cancel (self->cancellable);
+  cancel_resumed (self);
 }
 
 /**

@@ -908,6 +908,93 @@ test_resumed_progress (void)
   g_array_unref (watch.states);
 }
 
+/* An upload cut short and resumed by a flush (after a restart) stops
+ * when the attachment the view shows is cancelled, as the transfer
+ * bar's Cancel does, once the relay is taking more of it: it ends
+ * failed, its message does not go, and trying it again later sends it
+ * whole. */
+static void
+test_resumed_cancel (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'c');
+  g_autofree char *path = write_file (test, "cancelled.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autofree char *partial = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean cancelled = FALSE;
+  guint64 held;
+  SottoMessenger *messenger;
+  SottoStore *store;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  partial = send_cut_off (test, alice, "Cancelled", path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  messages = sotto_conversation_get_messages (conversation);
+  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (last))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (last), ==, "Cancelled");
+  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+
+  /* The flush resumes the upload, which this main loop drives: it is
+   * cancelled as soon as the relay holds more than before, long before
+   * it could have taken the rest. */
+  held = file_size (partial);
+  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  while (flushed == NULL)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (!cancelled && file_size (partial) > held)
+        {
+          sotto_attachment_cancel (attachment);
+          cancelled = TRUE;
+        }
+    }
+  sotto_messenger_flush_finish (messenger, flushed, NULL);
+  g_assert_true (cancelled);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_nonnull (sotto_attachment_get_error (attachment));
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), <, 1.);
+  cli_assert_receives_nothing (test, bob);
+
+  /* Tried again, it goes whole. */
+  sotto_messenger_retry_upload_async (messenger, attachment, NULL, cli_result_cb, &retried);
+  cli_wait_for (&retried);
+  g_assert_true (sotto_messenger_retry_upload_finish (messenger, retried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_clear_object (&flushed);
+  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&attachment);
+  g_clear_object (&last);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
+}
+
 /* The blobs the attachment service keeps in @profile. */
 static guint
 count_profile_blobs (const char *profile)
@@ -1158,6 +1245,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
+  g_test_add_func ("/cli/attachments/resumed-cancel", test_resumed_cancel);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
