@@ -61,8 +61,8 @@ void             _sotto_attachment_set_transfer    (SottoAttachment             
 GCancellable    *_sotto_attachment_get_cancellable (SottoAttachment             *self);
 SottoAttachment *_sotto_attachment_find_shown      (const char                  *file) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_attachment_reset_cancellable (SottoAttachment           *self);
-void             _sotto_attachment_resumed_begin   (const char                  *file,
+gboolean         _sotto_attachment_upload_begin    (const char                  *file,
                                                     GCancellable                *cancellable);
-void             _sotto_attachment_resumed_end     (const char                  *file);
+void             _sotto_attachment_upload_end      (const char                  *file);
 
 G_END_DECLS

@@ -22,6 +22,9 @@ struct _SottoAttachmentService
   SottoOutbox *outbox;
   GFile *folder;
   guint64 auto_download_size;
+  /* While the messenger is online: stops the uploads resumed as the
+   * relay connects. */
+  GCancellable *online;
 };
 
 /* Stores @record (a copy) in the store's thread. */

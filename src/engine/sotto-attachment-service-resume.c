@@ -61,22 +61,28 @@ resume_unsent (Resume *resume)
   return g_ptr_array_index (resume->unsent, resume->next);
 }
 
-/* The upload under way starts: until it ends, the flush's cancellable
- * or its model's Cancel stops it. */
-static void
+/* The next upload starts, unless one of the same blob is under way (a
+ * send's, a retry's, another resume's): until it ends, the flush's
+ * cancellable or its model's Cancel stops it. */
+static gboolean
 upload_begin (Resume *resume)
 {
-  resume->upload = g_cancellable_new ();
+  g_autoptr(GCancellable) upload = g_cancellable_new ();
+
+  if (!_sotto_attachment_upload_begin (resume_unsent (resume)->record->file, upload))
+    return FALSE;
+
+  resume->upload = g_steal_pointer (&upload);
   if (resume->flush != NULL)
     resume->linked = g_cancellable_connect (resume->flush, G_CALLBACK (flush_cancelled_cb),
                                             resume->upload, NULL);
-  _sotto_attachment_resumed_begin (resume_unsent (resume)->record->file, resume->upload);
+  return TRUE;
 }
 
 static void
 upload_end (Resume *resume)
 {
-  _sotto_attachment_resumed_end (resume_unsent (resume)->record->file);
+  _sotto_attachment_upload_end (resume_unsent (resume)->record->file);
   if (resume->flush != NULL)
     g_cancellable_disconnect (resume->flush, resume->linked);
   resume->linked = 0;
@@ -188,9 +194,15 @@ resume_next (GTask *task)
       return;
     }
 
+  if (!upload_begin (resume))
+    {
+      resume->next++;
+      resume_next (task);
+      return;
+    }
+
   /* An attachment a view shows tells the upload's progress, as one the
    * user tries again does, and its Cancel stops it. */
-  upload_begin (resume);
   show_transfer (resume, SOTTO_ATTACHMENT_STATE_UPLOADING, unsent->record->transferred, NULL);
 
   blob = g_file_new_for_path (unsent->record->file);
@@ -323,4 +335,60 @@ _sotto_attachment_service_resume_finish (SottoAttachmentService  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Going online */
+
+static void
+online_resumed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!_sotto_attachment_service_resume_finish (SOTTO_ATTACHMENT_SERVICE (object), result, &error))
+    g_debug ("Attachment uploads wait for the relay: %s", error->message);
+}
+
+static void
+connection_cb (SottoAttachmentService *self,
+               GParamSpec             *pspec,
+               SottoRelayClient       *client)
+{
+  /* The relay takes requests again: what was cut short goes on.  A
+   * resume that is still at work leaves the uploads it has under way
+   * to it. */
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+    _sotto_attachment_service_resume_async (self, self->online, online_resumed_cb, NULL);
+}
+
+/* Resumes the uploads cut short (by a relay that went away, or the end
+ * of the process) each time the relay connects, from now on, as the
+ * outbox sends its messages then: the app flushes nothing. */
+void
+_sotto_attachment_service_start (SottoAttachmentService *self)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  if (self->online != NULL)
+    return;
+
+  self->online = g_cancellable_new ();
+  g_signal_connect_object (self->client, "notify::connection", G_CALLBACK (connection_cb), self,
+                           G_CONNECT_SWAPPED);
+  connection_cb (self, NULL, self->client);
+}
+
+/* Stops resuming uploads, and those resumed on connecting. */
+void
+_sotto_attachment_service_stop (SottoAttachmentService *self)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+
+  if (self->online == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_func (self->client, connection_cb, self);
+  g_cancellable_cancel (self->online);
+  g_clear_object (&self->online);
 }

@@ -94,52 +94,59 @@ _sotto_attachment_find_shown (const char *file)
   return self;
 }
 
-/* The uploads that a flush resumed from the store, by the path of
- * their blob, with what stops each: a model made before the upload
- * started, or while it runs, cancels it there (sotto_attachment_cancel()). */
-G_LOCK_DEFINE_STATIC (resumed);
-static GHashTable *resumed;
+/* The uploads under way, by the path of their blob, with what stops
+ * each: one upload of a blob at a time (a send's, a retry's, or one
+ * resumed from the store as the messenger goes online), and a model of
+ * it, made before the upload started or while it runs, cancels it
+ * (sotto_attachment_cancel()). */
+G_LOCK_DEFINE_STATIC (uploads);
+static GHashTable *uploads;
 
-/* An upload of the blob @file resumed with no model in hand starts, and
- * @cancellable stops it. */
-void
-_sotto_attachment_resumed_begin (const char   *file,
-                                 GCancellable *cancellable)
+/* An upload of the blob @file starts, and @cancellable stops it; FALSE
+ * when one is under way already, which this one must leave alone. */
+gboolean
+_sotto_attachment_upload_begin (const char   *file,
+                                GCancellable *cancellable)
 {
-  g_return_if_fail (file != NULL);
-  g_return_if_fail (G_IS_CANCELLABLE (cancellable));
+  gboolean begun = FALSE;
 
-  G_LOCK (resumed);
-  if (resumed == NULL)
-    resumed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  g_hash_table_insert (resumed, g_strdup (file), g_object_ref (cancellable));
-  G_UNLOCK (resumed);
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), FALSE);
+
+  G_LOCK (uploads);
+  if (uploads == NULL)
+    uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  if (!g_hash_table_contains (uploads, file))
+    begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+  G_UNLOCK (uploads);
+
+  return begun;
 }
 
-/* The resumed upload of the blob @file ended. */
+/* The upload of the blob @file that began ended. */
 void
-_sotto_attachment_resumed_end (const char *file)
+_sotto_attachment_upload_end (const char *file)
 {
   g_return_if_fail (file != NULL);
 
-  G_LOCK (resumed);
-  if (resumed != NULL)
-    g_hash_table_remove (resumed, file);
-  G_UNLOCK (resumed);
+  G_LOCK (uploads);
+  if (uploads != NULL)
+    g_hash_table_remove (uploads, file);
+  G_UNLOCK (uploads);
 }
 
 static void
-cancel_resumed (SottoAttachment *self)
+cancel_upload (SottoAttachment *self)
 {
   g_autoptr(GCancellable) cancellable = NULL;
 
   if (!self->outgoing || self->record->file == NULL)
     return;
 
-  G_LOCK (resumed);
-  if (resumed != NULL && (cancellable = g_hash_table_lookup (resumed, self->record->file)) != NULL)
+  G_LOCK (uploads);
+  if (uploads != NULL && (cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
     g_object_ref (cancellable);
-  G_UNLOCK (resumed);
+  G_UNLOCK (uploads);
 
   /* Cancelled out of the lock: the handlers run at once. */
   if (cancellable != NULL)
@@ -368,8 +375,8 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  *
  * Stops the upload or download under way, which then fails with
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
- * where it stopped.  An upload that sotto_messenger_flush_async()
- * resumed stops too.
+ * where it stopped.  An upload that the messenger resumed by itself
+ * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)
@@ -377,7 +384,7 @@ sotto_attachment_cancel (SottoAttachment *self)
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
 
   g_cancellable_cancel (self->cancellable);
-  cancel_resumed (self);
+  cancel_upload (self);
 }
 
 /**

@@ -995,6 +995,67 @@ test_resumed_cancel (void)
   cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
 }
 
+/* An upload cut short resumes as the messenger goes online, as the app
+ * starts it, with no flush: the attachment the view shows follows it to
+ * sent, and its message goes. */
+static void
+test_resumed_on_start (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 's');
+  g_autofree char *path = write_file (test, "started.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autofree char *partial = NULL;
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(SottoConversation) conversation = NULL;
+  g_autoptr(SottoMessage) last = NULL;
+  g_autoptr(SottoAttachment) attachment = NULL;
+  g_autoptr(GError) error = NULL;
+  SottoMessenger *messenger;
+  SottoStore *store;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  partial = send_cut_off (test, alice, "Started", path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  store = cli_open_store (alice);
+  messenger = cli_load_messenger (store);
+  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
+  g_assert_no_error (error);
+
+  messages = sotto_conversation_get_messages (conversation);
+  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (last))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (last), ==, "Started");
+  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+
+  sotto_messenger_start (messenger);
+  while (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_SENT)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+
+  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
+  g_assert_no_error (error);
+  sotto_messenger_stop (messenger);
+
+  g_clear_object (&attachment);
+  g_clear_object (&last);
+  g_clear_object (&conversation);
+  g_object_unref (messenger);
+  cli_close_store (store);
+  cli_assert_receives (test, bob, "alice", "Started", NULL);
+}
+
 /* The blobs the attachment service keeps in @profile. */
 static guint
 count_profile_blobs (const char *profile)
@@ -1246,6 +1307,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
   g_test_add_func ("/cli/attachments/resumed-cancel", test_resumed_cancel);
+  g_test_add_func ("/cli/attachments/resumed-on-start", test_resumed_on_start);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
