@@ -17,6 +17,10 @@ G_BEGIN_DECLS
  * their own keys, which only the store knows. */
 #define SOTTO_ATTACHMENT_FOLDER "attachments"
 
+/* The folder in the profile that sotto-cli saves files into unless told
+ * otherwise: the messenger sweeps the part files left there. */
+#define SOTTO_ATTACHMENT_DOWNLOADS_FOLDER "downloads"
+
 /* One attachment as the store keeps it (table attachments, schema 10).
  * @pointer is complete once the relay named the blob; before, its
  * blob_id is %NULL, and before the file was encrypted its key and digest

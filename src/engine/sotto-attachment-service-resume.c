@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-attachment-plain-stream-private.h"
 #include "sotto-attachment-service-internal-private.h"
 #include "sotto-attachment-transfer-private.h"
 #include "sotto-store-attachments-private.h"
@@ -234,7 +235,9 @@ resume_load_thread (GTask        *task,
 /* In a worker thread: removes the blobs in the attachment folder that no
  * attachment refers to any more (their messages were deleted or
  * expired), leaving those younger than a transfer could take to be
- * stored, which may be on their way in. */
+ * stored, which may be on their way in; and the part files that a
+ * process killed while it saved left in the profile's downloads folder,
+ * which would otherwise wait for the next file saved there. */
 static void
 sweep_thread (GTask        *task,
               gpointer      source_object,
@@ -244,6 +247,8 @@ sweep_thread (GTask        *task,
   SottoAttachmentService *self = source_object;
   GHashTable *kept = task_data;
   g_autoptr(GFileEnumerator) children = NULL;
+  g_autoptr(GFile) profile = g_file_get_parent (self->folder);
+  g_autoptr(GFile) downloads = g_file_get_child (profile, SOTTO_ATTACHMENT_DOWNLOADS_FOLDER);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   GFileInfo *info;
   GFile *child;
@@ -262,6 +267,7 @@ sweep_thread (GTask        *task,
           && (gint64) modified + SOTTO_ATTACHMENT_SWEEP_AGE < now)
         g_file_delete (child, NULL, NULL);
     }
+  sotto_attachment_plain_stream_sweep (downloads);
 
   g_task_return_boolean (task, TRUE);
 }

@@ -14,8 +14,11 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 #include <utime.h>
 
@@ -1291,6 +1294,68 @@ test_killed_while_saving (void)
   g_assert_false (cli_tree_contains (relay_dir, MARKER, strlen (MARKER)));
 }
 
+/* Writes @contents into @dir/@name, 0600. */
+static char *
+write_private (const char *dir,
+               const char *name,
+               const char *contents)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, contents, strlen (contents)), ==, (gssize) strlen (contents));
+  g_assert_cmpint (close (fd), ==, 0);
+
+  return path;
+}
+
+/* The part files that a receive killed while it saved would have left in
+ * the profile's downloads folder, on a file system without unnamed files,
+ * go as soon as sotto-cli starts again, before anything is saved; a part
+ * file that a live process holds (locked) stays, and so do files that
+ * are not Sotto's, and what a link points to. */
+static void
+test_parts_swept_on_start (void)
+{
+  g_autoptr(CliTest) test = new_test ("", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *downloads = g_build_filename (bob, "downloads", NULL);
+  g_autofree char *outside = write_file (test, "outside.part", MARKER, strlen (MARKER));
+  g_autofree char *stale = NULL;
+  g_autofree char *held = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *unlike = NULL;
+  g_autofree char *link = NULL;
+  int held_fd;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
+  stale = write_private (downloads, ".sotto-download-0123456789abcdef.part", MARKER);
+  held = write_private (downloads, ".sotto-download-fedcba9876543210.part", "a live stream's");
+  other = write_private (downloads, "notes.part", "the user's");
+  unlike = write_private (downloads, ".sotto-download-0123456789abcdef.txt", "the user's");
+  link = g_build_filename (downloads, ".sotto-download-00000000000000ff.part", NULL);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  held_fd = g_open (held, O_RDONLY | O_CLOEXEC, 0);
+  g_assert_cmpint (flock (held_fd, LOCK_EX), ==, 0);
+
+  /* Nothing to save: only the start sweeps. */
+  cli_assert_receives_nothing (test, bob);
+
+  g_assert_false (g_file_test (stale, G_FILE_TEST_EXISTS));
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+  g_assert_true (g_file_test (held, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (unlike, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (link, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (outside, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (close (held_fd), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1311,6 +1376,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
+  g_test_add_func ("/cli/attachments/parts-swept-on-start", test_parts_swept_on_start);
   g_test_add_func ("/cli/attachments/message-timer-decides", test_message_timer_decides);
 
   return g_test_run ();
