@@ -14,10 +14,12 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
 #include <utime.h>
@@ -1310,6 +1312,129 @@ write_private (const char *dir,
   return path;
 }
 
+/* The part files in @dir: what a save writes on a file system without
+ * unnamed files. */
+static GPtrArray *
+list_parts (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  GPtrArray *parts = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_prefix (name, ".sotto-download-") && g_str_has_suffix (name, ".part"))
+      g_ptr_array_add (parts, g_build_filename (dir, name, NULL));
+
+  return parts;
+}
+
+/* The same as killed-while-saving where the kernel refuses unnamed
+ * files, as a FAT or network file system does: the plaintext goes to a
+ * hidden part file that only the user may read (0600) and that its
+ * process holds locked; killed, it leaves that file, which the next
+ * receive removes as it starts, saving or not; no part file, nor any
+ * plaintext byte but in a whole saved file, is left anywhere. */
+static void
+test_killed_while_saving_without_unnamed_files (void)
+{
+  g_autoptr(CliTest) test = NULL;
+  g_autofree char *alice = NULL;
+  g_autofree char *bob = NULL;
+  g_autofree char *downloads = NULL;
+  g_autofree char *relay_dir = NULL;
+  g_autofree char *big_path = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr(GDir) listing = NULL;
+  GSubprocess *receiving;
+  GStatBuf st;
+  const char *name;
+  guint n_files = 0;
+  int fd;
+
+  if (!cli_can_refuse_unnamed_files ())
+    {
+      g_test_skip ("No system call filter for this architecture");
+      return;
+    }
+
+  test = new_test ("max-blob-bytes=200000000\nblob-quota-bytes=1000000000\n", FALSE);
+  alice = cli_register (test, "alice");
+  bob = cli_register (test, "bob");
+  downloads = g_build_filename (test->root, "bob-saved", NULL);
+  relay_dir = g_build_filename (test->root, "relay", NULL);
+  {
+    g_autofree char *contents = g_malloc (BIG_SIZE / 2);
+
+    for (gsize i = 0; i < BIG_SIZE / 2; i++)
+      contents[i] = (char) (i * 31 + (i >> 13));
+    for (gsize i = 0; i + strlen (MARKER) < BIG_SIZE / 2; i += 4096)
+      memcpy (contents + i, MARKER, strlen (MARKER));
+    big_path = write_file (test, "big.bin", contents, BIG_SIZE / 2);
+  }
+  expected = sha256_of_file (big_path);
+  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
+
+  test->no_unnamed_files = TRUE;
+  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
+  for (;;)
+    {
+      const char *pid = g_subprocess_get_identifier (receiving);
+
+      g_assert_nonnull (pid);
+      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
+        break;
+      g_usleep (1000);
+    }
+
+  /* What it writes has a name, the hidden part file's, private and held. */
+  parts = list_parts (downloads);
+  g_assert_cmpuint (parts->len, ==, 1);
+  g_assert_cmpint (g_lstat (g_ptr_array_index (parts, 0), &st), ==, 0);
+  g_assert_true (S_ISREG (st.st_mode));
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  fd = g_open (g_ptr_array_index (parts, 0), O_RDONLY | O_CLOEXEC, 0);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX | LOCK_NB), ==, -1);
+  g_assert_cmpint (errno, ==, EWOULDBLOCK);
+  g_assert_cmpint (close (fd), ==, 0);
+
+  g_subprocess_send_signal (receiving, SIGKILL);
+  g_assert_true (g_subprocess_wait (receiving, NULL, NULL));
+  g_assert_true (g_subprocess_get_if_signaled (receiving));
+  g_object_unref (receiving);
+
+  /* Killed, it left the part file, still the user's alone. */
+  g_assert_cmpint (g_lstat (g_ptr_array_index (parts, 0), &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  /* The next sotto-cli, on the same file system, removes it; whatever
+   * became of the file, only a whole one may be there. */
+  cli_run_ok (test, bob, "receive", "--timeout", "1", "--download-dir", downloads, NULL);
+  test->no_unnamed_files = FALSE;
+  g_assert_false (g_file_test (g_ptr_array_index (parts, 0), G_FILE_TEST_EXISTS));
+  g_clear_pointer (&parts, g_ptr_array_unref);
+  parts = list_parts (downloads);
+  g_assert_cmpuint (parts->len, ==, 0);
+  listing = g_dir_open (downloads, 0, NULL);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (downloads, name, NULL);
+      g_autofree char *saved = sha256_of_file (path);
+
+      g_assert_cmpstr (saved, ==, expected);
+      n_files++;
+    }
+  g_assert_cmpuint (n_files, <=, 1);
+  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
+  g_assert_false (cli_tree_contains (relay_dir, MARKER, strlen (MARKER)));
+}
+
 /* The part files that a receive killed while it saved would have left in
  * the profile's downloads folder, on a file system without unnamed files,
  * go as soon as sotto-cli starts again, before anything is saved; a part
@@ -1377,6 +1502,8 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
   g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
   g_test_add_func ("/cli/attachments/parts-swept-on-start", test_parts_swept_on_start);
+  g_test_add_func ("/cli/attachments/killed-while-saving-without-unnamed-files",
+                   test_killed_while_saving_without_unnamed_files);
   g_test_add_func ("/cli/attachments/message-timer-decides", test_message_timer_decides);
 
   return g_test_run ();
