@@ -22,9 +22,10 @@ struct _SottoAttachmentService
   SottoOutbox *outbox;
   GFile *folder;
   guint64 auto_download_size;
-  /* While the messenger is online: stops the uploads resumed as the
-   * relay connects. */
-  GCancellable *online;
+  /* Whether uploads resume as the relay connects. */
+  gboolean started;
+  /* The resume under way, then those asked for meanwhile (GTask). */
+  GQueue resumes;
 };
 
 /* Stores @record (a copy) in the store's thread. */

@@ -48,6 +48,21 @@ resume_free (Resume *resume)
 }
 
 static void resume_next (GTask *task);
+static void resume_start (GTask *task);
+
+/* @task, the resume under way, is over (it returned): the next one
+ * asked for meanwhile starts. */
+static void
+resume_done (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  GTask *next;
+
+  g_assert (g_queue_peek_head (&self->resumes) == task);
+  g_object_unref (g_queue_pop_head (&self->resumes));
+  if ((next = g_queue_peek_head (&self->resumes)) != NULL)
+    resume_start (next);
+}
 
 static void
 flush_cancelled_cb (GCancellable *flush,
@@ -181,6 +196,7 @@ resume_next (GTask *task)
         g_task_return_error (task, g_steal_pointer (&resume->error));
       else
         g_task_return_boolean (task, TRUE);
+      resume_done (task);
       g_object_unref (task);
       return;
     }
@@ -296,6 +312,7 @@ resume_loaded_cb (GObject      *object,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_task_return_error (task, error);
+      resume_done (task);
       return;
     }
 
@@ -304,10 +321,26 @@ resume_loaded_cb (GObject      *object,
   g_task_run_in_thread (sweep, sweep_thread);
 }
 
+static void
+resume_start (GTask *task)
+{
+  SottoAttachmentService *self = g_task_get_source_object (task);
+  g_autoptr(GTask) load = NULL;
+
+  /* The load's task shares the state; the resume's, which outlives it,
+   * owns it. */
+  load = g_task_new (self, g_task_get_cancellable (task), resume_loaded_cb, g_object_ref (task));
+  g_task_set_task_data (load, g_task_get_task_data (task), NULL);
+  _sotto_store_run_in_thread (self->store, load, resume_load_thread);
+}
+
 /* Uploads what an earlier send left unfinished, each from where the
  * relay stands, then lets the outbox send the messages that are ready;
  * fails with the first error, having tried every upload.  Meanwhile the
- * blobs of deleted messages are swept from the attachment folder. */
+ * blobs of deleted messages are swept from the attachment folder.  One
+ * resume runs at a time: one asked for meanwhile (a flush while the
+ * relay's connection resumes uploads) starts once it ended, so that it
+ * completes only when what it found is uploaded or failed. */
 void
 _sotto_attachment_service_resume_async (SottoAttachmentService *self,
                                         GCancellable           *cancellable,
@@ -315,7 +348,6 @@ _sotto_attachment_service_resume_async (SottoAttachmentService *self,
                                         gpointer                user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GTask) load = NULL;
   Resume *resume;
 
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
@@ -326,11 +358,9 @@ _sotto_attachment_service_resume_async (SottoAttachmentService *self,
   resume->flush = cancellable != NULL ? g_object_ref (cancellable) : NULL;
   g_task_set_task_data (task, resume, (GDestroyNotify) resume_free);
 
-  /* The load's task shares the state; the resume's, which outlives it,
-   * owns it. */
-  load = g_task_new (self, cancellable, resume_loaded_cb, g_steal_pointer (&task));
-  g_task_set_task_data (load, resume, NULL);
-  _sotto_store_run_in_thread (self->store, load, resume_load_thread);
+  g_queue_push_tail (&self->resumes, g_object_ref (task));
+  if (g_queue_get_length (&self->resumes) == 1)
+    resume_start (task);
 }
 
 gboolean
@@ -365,7 +395,7 @@ connection_cb (SottoAttachmentService *self,
    * resume that is still at work leaves the uploads it has under way
    * to it. */
   if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
-    _sotto_attachment_service_resume_async (self, self->online, online_resumed_cb, NULL);
+    _sotto_attachment_service_resume_async (self, NULL, online_resumed_cb, NULL);
 }
 
 /* Resumes the uploads cut short (by a relay that went away, or the end
@@ -376,25 +406,26 @@ _sotto_attachment_service_start (SottoAttachmentService *self)
 {
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
 
-  if (self->online != NULL)
+  if (self->started)
     return;
 
-  self->online = g_cancellable_new ();
+  self->started = TRUE;
   g_signal_connect_object (self->client, "notify::connection", G_CALLBACK (connection_cb), self,
                            G_CONNECT_SWAPPED);
   connection_cb (self, NULL, self->client);
 }
 
-/* Stops resuming uploads, and those resumed on connecting. */
+/* Stops resuming uploads as the relay connects.  An upload under way
+ * goes on, as the outbox's requests do: a flush after this waits for it
+ * rather than finding the relay still busy with its part. */
 void
 _sotto_attachment_service_stop (SottoAttachmentService *self)
 {
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
 
-  if (self->online == NULL)
+  if (!self->started)
     return;
 
+  self->started = FALSE;
   g_signal_handlers_disconnect_by_func (self->client, connection_cb, self);
-  g_cancellable_cancel (self->online);
-  g_clear_object (&self->online);
 }

@@ -984,7 +984,8 @@ sotto_attachment_service_finalize (GObject *object)
 {
   SottoAttachmentService *self = (SottoAttachmentService *) object;
 
-  g_clear_object (&self->online);
+  /* Each resume holds the service. */
+  g_assert (g_queue_is_empty (&self->resumes));
   g_clear_object (&self->store);
   g_clear_object (&self->client);
   g_clear_object (&self->outbox);
