@@ -845,6 +845,77 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
+/* Alice's message to Bob with a file of MODEL_PROGRESS_SIZE bytes, whose
+ * upload the relay going away cut short at a quarter; after the relay
+ * came back, her profile open again in this process, with the message's
+ * attachment as a view reads it from the store. */
+typedef struct
+{
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+  SottoMessage *message;
+  SottoAttachment *attachment;
+  char *partial;   /* the relay's part of the blob */
+} Resumed;
+
+static void
+resumed_open (Resumed    *resumed,
+              CliTest    *test,
+              const char *alice,
+              const char *bob,
+              const char *text)
+{
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, text[0]);
+  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  resumed->partial = send_cut_off (test, alice, text, path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  resumed->store = cli_open_store (alice);
+  resumed->messenger = cli_load_messenger (resumed->store);
+  sotto_messenger_open_conversation_async (resumed->messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  resumed->conversation = sotto_messenger_open_conversation_finish (resumed->messenger, found, &error);
+  g_assert_no_error (error);
+
+  messages = sotto_conversation_get_messages (resumed->conversation);
+  resumed->message = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (resumed->message))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (resumed->message), ==, text);
+  resumed->attachment = g_list_model_get_item (sotto_message_get_attachments (resumed->message), 0);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+}
+
+static void
+resumed_flush (Resumed *resumed)
+{
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_flush_async (resumed->messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (resumed->messenger, flushed, &error));
+  g_assert_no_error (error);
+}
+
+static void
+resumed_close (Resumed *resumed)
+{
+  g_clear_object (&resumed->attachment);
+  g_clear_object (&resumed->message);
+  g_clear_object (&resumed->conversation);
+  g_clear_object (&resumed->messenger);
+  cli_close_store (resumed->store);
+  g_free (resumed->partial);
+}
+
 /* An upload cut short and resumed by a flush reports its progress on
  * the attachment a view shows, and ends sent, as one sent at once: the
  * model is the one the conversation made from the store. */
@@ -854,61 +925,24 @@ test_resumed_progress (void)
   g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'r');
-  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
-  g_autofree char *partial = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(SottoMessage) last = NULL;
-  g_autoptr(SottoAttachment) attachment = NULL;
-  g_autoptr(GError) error = NULL;
   Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
-  SottoMessenger *messenger;
-  SottoStore *store;
-  GListModel *messages;
+  Resumed resumed = { 0 };
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  partial = send_cut_off (test, alice, "Resumed", path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
+  resumed_open (&resumed, test, alice, bob, "Resumed");
+  g_signal_connect (resumed.attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  g_signal_connect (resumed.attachment, "notify::state", G_CALLBACK (state_cb), &watch);
 
-  store = cli_open_store (alice);
-  messenger = cli_load_messenger (store);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
-  cli_wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
+  resumed_flush (&resumed);
 
-  /* The message with the file, as the view reads it from the store. */
-  messages = sotto_conversation_get_messages (conversation);
-  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
-  while (!sotto_message_get_loaded (last))
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (sotto_message_get_body (last), ==, "Resumed");
-  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
-  g_assert_cmpint (sotto_attachment_get_state (attachment), !=, SOTTO_ATTACHMENT_STATE_SENT);
-  g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
-  g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
-
-  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
-  cli_wait_for (&flushed);
-  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
-  g_assert_no_error (error);
-
-  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), ==, 1.);
   g_assert_cmpuint (watch.progress->len, >=, 1);
   for (guint i = 1; i < watch.progress->len; i++)
     g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
   g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
 
-  g_signal_handlers_disconnect_by_data (attachment, &watch);
-  g_clear_object (&attachment);
-  g_clear_object (&last);
-  g_clear_object (&conversation);
-  g_object_unref (messenger);
-  cli_close_store (store);
+  g_signal_handlers_disconnect_by_data (resumed.attachment, &watch);
+  resumed_close (&resumed);
   g_array_unref (watch.progress);
   g_array_unref (watch.states);
 }
@@ -924,79 +958,45 @@ test_resumed_cancel (void)
   g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'c');
-  g_autofree char *path = write_file (test, "cancelled.bin", contents, MODEL_PROGRESS_SIZE);
-  g_autofree char *partial = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GAsyncResult) flushed = NULL;
   g_autoptr(GAsyncResult) retried = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(SottoMessage) last = NULL;
-  g_autoptr(SottoAttachment) attachment = NULL;
   g_autoptr(GError) error = NULL;
+  Resumed resumed = { 0 };
   gboolean cancelled = FALSE;
   guint64 held;
-  SottoMessenger *messenger;
-  SottoStore *store;
-  GListModel *messages;
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  partial = send_cut_off (test, alice, "Cancelled", path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
-
-  store = cli_open_store (alice);
-  messenger = cli_load_messenger (store);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
-  cli_wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
-
-  messages = sotto_conversation_get_messages (conversation);
-  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
-  while (!sotto_message_get_loaded (last))
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (sotto_message_get_body (last), ==, "Cancelled");
-  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
+  resumed_open (&resumed, test, alice, bob, "Cancelled");
 
   /* The flush resumes the upload, which this main loop drives: it is
    * cancelled as soon as the relay holds more than before, long before
    * it could have taken the rest. */
-  held = file_size (partial);
-  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
+  held = file_size (resumed.partial);
+  sotto_messenger_flush_async (resumed.messenger, NULL, cli_result_cb, &flushed);
   while (flushed == NULL)
     {
       g_main_context_iteration (NULL, TRUE);
-      if (!cancelled && file_size (partial) > held)
+      if (!cancelled && file_size (resumed.partial) > held)
         {
-          sotto_attachment_cancel (attachment);
+          sotto_attachment_cancel (resumed.attachment);
           cancelled = TRUE;
         }
     }
-  sotto_messenger_flush_finish (messenger, flushed, NULL);
+  sotto_messenger_flush_finish (resumed.messenger, flushed, NULL);
   g_assert_true (cancelled);
-  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_nonnull (sotto_attachment_get_error (attachment));
-  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), <, 1.);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_nonnull (sotto_attachment_get_error (resumed.attachment));
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), <, 1.);
   cli_assert_receives_nothing (test, bob);
 
   /* Tried again, it goes whole. */
-  sotto_messenger_retry_upload_async (messenger, attachment, NULL, cli_result_cb, &retried);
+  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
   cli_wait_for (&retried);
-  g_assert_true (sotto_messenger_retry_upload_finish (messenger, retried, &error));
+  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  g_clear_object (&flushed);
-  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
-  cli_wait_for (&flushed);
-  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
-  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  resumed_flush (&resumed);
 
-  g_clear_object (&attachment);
-  g_clear_object (&last);
-  g_clear_object (&conversation);
-  g_object_unref (messenger);
-  cli_close_store (store);
+  resumed_close (&resumed);
   cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
 }
 
@@ -1009,55 +1009,19 @@ test_resumed_on_start (void)
   g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 's');
-  g_autofree char *path = write_file (test, "started.bin", contents, MODEL_PROGRESS_SIZE);
-  g_autofree char *partial = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(SottoMessage) last = NULL;
-  g_autoptr(SottoAttachment) attachment = NULL;
-  g_autoptr(GError) error = NULL;
-  SottoMessenger *messenger;
-  SottoStore *store;
-  GListModel *messages;
+  Resumed resumed = { 0 };
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  partial = send_cut_off (test, alice, "Started", path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
+  resumed_open (&resumed, test, alice, bob, "Started");
 
-  store = cli_open_store (alice);
-  messenger = cli_load_messenger (store);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
-  cli_wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
-
-  messages = sotto_conversation_get_messages (conversation);
-  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
-  while (!sotto_message_get_loaded (last))
+  sotto_messenger_start (resumed.messenger);
+  while (sotto_attachment_get_state (resumed.attachment) != SOTTO_ATTACHMENT_STATE_SENT)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (sotto_message_get_body (last), ==, "Started");
-  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
-  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), ==, 1.);
 
-  sotto_messenger_start (messenger);
-  while (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_SENT)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
 
-  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
-  cli_wait_for (&flushed);
-  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
-  g_assert_no_error (error);
-  sotto_messenger_stop (messenger);
-
-  g_clear_object (&attachment);
-  g_clear_object (&last);
-  g_clear_object (&conversation);
-  g_object_unref (messenger);
-  cli_close_store (store);
+  resumed_close (&resumed);
   cli_assert_receives (test, bob, "alice", "Started", NULL);
 }
 

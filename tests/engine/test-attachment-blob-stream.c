@@ -98,6 +98,28 @@ test_from_offset (void)
   engine_test_remove_profile (g_steal_pointer (&root));
 }
 
+/* A stream of a blob that cannot be read yet: a pipe nobody wrote to,
+ * which stands for a disk that has not answered.  *@writer is its other
+ * end, open. */
+static GInputStream *
+stalled_stream (GFile *root,
+                int   *writer)
+{
+  g_autoptr(GFile) fifo = g_file_get_child (root, "stalled-blob");
+  g_autoptr(GError) error = NULL;
+  GInputStream *stream;
+
+  g_assert_cmpint (mkfifo (g_file_peek_path (fifo), 0600), ==, 0);
+  /* Opened for writing too, so that opening it for reading does not wait. */
+  *writer = g_open (g_file_peek_path (fifo), O_RDWR | O_CLOEXEC, 0);
+  g_assert_cmpint (*writer, >=, 0);
+
+  stream = sotto_attachment_blob_stream_new (fifo, 0, &error);
+  g_assert_no_error (error);
+
+  return stream;
+}
+
 /* A blob that cannot be read yet (a pipe nobody wrote to stands for a
  * disk that has not answered) is not readable: the main loop is never
  * made to wait for it, and reads it once it comes. */
@@ -105,20 +127,13 @@ static void
 test_main_loop_never_waits (void)
 {
   g_autoptr(GFile) root = engine_test_make_profile ();
-  g_autoptr(GFile) fifo = g_file_get_child (root, "slow-blob");
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GError) error = NULL;
   Reading reading = { g_byte_array_new (), FALSE };
   const char slow[] = "what the disk gives, late";
   int writer;
 
-  g_assert_cmpint (mkfifo (g_file_peek_path (fifo), 0600), ==, 0);
-  /* Opened for writing too, so that opening it for reading does not wait. */
-  writer = g_open (g_file_peek_path (fifo), O_RDWR | O_CLOEXEC, 0);
-  g_assert_cmpint (writer, >=, 0);
-
-  stream = sotto_attachment_blob_stream_new (fifo, 0, &error);
-  g_assert_no_error (error);
+  stream = stalled_stream (root, &writer);
   g_assert_false (g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (stream)));
   g_assert_cmpint (g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
                                                              (char[8]) { 0 }, 8, NULL, &error), ==, -1);
@@ -141,17 +156,11 @@ static void
 test_close_while_reading (void)
 {
   g_autoptr(GFile) root = engine_test_make_profile ();
-  g_autoptr(GFile) fifo = g_file_get_child (root, "stalled-blob");
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GError) error = NULL;
   int writer;
 
-  g_assert_cmpint (mkfifo (g_file_peek_path (fifo), 0600), ==, 0);
-  writer = g_open (g_file_peek_path (fifo), O_RDWR | O_CLOEXEC, 0);
-  g_assert_cmpint (writer, >=, 0);
-
-  stream = sotto_attachment_blob_stream_new (fifo, 0, &error);
-  g_assert_no_error (error);
+  stream = stalled_stream (root, &writer);
   g_assert_true (g_input_stream_close (stream, NULL, &error));
   g_assert_no_error (error);
   g_clear_object (&stream);
@@ -192,7 +201,6 @@ static void
 test_cancel_blocked_read (void)
 {
   g_autoptr(GFile) root = engine_test_make_profile ();
-  g_autoptr(GFile) fifo = g_file_get_child (root, "stalled-blob");
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GTask) task = NULL;
@@ -200,12 +208,7 @@ test_cancel_blocked_read (void)
   g_autoptr(GError) error = NULL;
   int writer;
 
-  g_assert_cmpint (mkfifo (g_file_peek_path (fifo), 0600), ==, 0);
-  writer = g_open (g_file_peek_path (fifo), O_RDWR | O_CLOEXEC, 0);
-  g_assert_cmpint (writer, >=, 0);
-
-  stream = sotto_attachment_blob_stream_new (fifo, 0, &error);
-  g_assert_no_error (error);
+  stream = stalled_stream (root, &writer);
   task = g_task_new (stream, cancellable, read_done_cb, &result);
   g_task_set_return_on_cancel (task, FALSE);
   g_task_run_in_thread (task, blocking_read_thread);
