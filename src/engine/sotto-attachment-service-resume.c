@@ -391,10 +391,11 @@ connection_cb (SottoAttachmentService *self,
                GParamSpec             *pspec,
                SottoRelayClient       *client)
 {
-  /* The relay takes requests again: what was cut short goes on.  A
-   * resume that is still at work leaves the uploads it has under way
-   * to it. */
-  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED)
+  /* The relay takes requests again: what was cut short goes on.  One
+   * resume waiting behind the one at work will find everything, so a
+   * connection that comes and goes queues no more. */
+  if (sotto_relay_client_get_connection (client) == SOTTO_RELAY_CONNECTION_CONNECTED
+      && g_queue_get_length (&self->resumes) < 2)
     _sotto_attachment_service_resume_async (self, NULL, online_resumed_cb, NULL);
 }
 
