@@ -93,6 +93,34 @@ count_whole_files (const char *dir,
   return n_files;
 }
 
+/* Alice sends Bob @big_path; Bob's receive into @downloads, once it has
+ * written a mebibyte of the file there. */
+static GSubprocess *
+receive_midway (CliTest    *test,
+                const char *alice,
+                const char *bob,
+                const char *big_path,
+                const char *downloads)
+{
+  GSubprocess *receiving;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
+
+  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
+  for (;;)
+    {
+      const char *pid = g_subprocess_get_identifier (receiving);
+
+      /* It must still be at work, not done already. */
+      g_assert_nonnull (pid);
+      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
+        return receiving;
+      g_usleep (1000);
+    }
+}
+
 /* A receive killed (SIGKILL) while it decrypts a file into the download
  * folder leaves no plaintext byte anywhere: not in the folder, where
  * the file has no name until its blob passed its checks, nor in either
@@ -109,21 +137,7 @@ test_killed_while_saving (void)
 
   g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
-
-  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
-  for (;;)
-    {
-      const char *pid = g_subprocess_get_identifier (receiving);
-
-      /* It must still be at work, not done already. */
-      g_assert_nonnull (pid);
-      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
-        break;
-      g_usleep (1000);
-    }
+  receiving = receive_midway (test, alice, bob, big_path, downloads);
   g_subprocess_send_signal (receiving, SIGKILL);
   g_assert_true (g_subprocess_wait (receiving, NULL, NULL));
   g_assert_true (g_subprocess_get_if_signaled (receiving));
@@ -203,21 +217,8 @@ test_killed_while_saving_without_unnamed_files (void)
   big_path = write_marked_file (test);
   g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
-
   test->no_unnamed_files = TRUE;
-  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
-  for (;;)
-    {
-      const char *pid = g_subprocess_get_identifier (receiving);
-
-      g_assert_nonnull (pid);
-      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
-        break;
-      g_usleep (1000);
-    }
+  receiving = receive_midway (test, alice, bob, big_path, downloads);
 
   /* What it writes has a name, the hidden part file's, private and held. */
   parts = list_parts (downloads);
