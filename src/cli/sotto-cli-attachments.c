@@ -238,6 +238,18 @@ download_dir (SottoCli  *cli,
   return g_file_new_for_path (path);
 }
 
+/* What a receive killed while it saved left in the download folder goes
+ * as the next receive starts, whether or not it saves anything. */
+void
+sotto_cli_sweep_download_dir (SottoCli *cli)
+{
+  g_autofree char *path = cli->download_dir != NULL ? g_strdup (cli->download_dir)
+                                                    : g_build_filename (cli->profile, DOWNLOADS_FOLDER, NULL);
+  g_autoptr(GFile) dir = g_file_new_for_path (path);
+
+  sotto_messenger_sweep_download_folder (cli->messenger, dir);
+}
+
 /* Downloads, checks and saves each attachment of @message in turn, then
  * calls @done with what became of each (SottoCliExport, in order). */
 void

@@ -562,6 +562,7 @@ sotto_cli_receive (SottoCli *cli)
 
   if (!sotto_cli_load (cli, &error))
     return sotto_cli_fail_error (cli, error, _("Could not open the profile"));
+  sotto_cli_sweep_download_dir (cli);
 
   g_signal_connect (cli->messenger, "message-received", G_CALLBACK (message_received_cb), &receiving);
   g_signal_connect (cli->messenger, "message-action", G_CALLBACK (message_action_cb), &receiving);

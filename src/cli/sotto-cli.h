@@ -147,6 +147,7 @@ void            sotto_cli_send_start        (SottoCli          *cli,
                                              SottoConversation *conversation,
                                              const char        *text,
                                              GAsyncResult     **result);
+void            sotto_cli_sweep_download_dir (SottoCli           *cli);
 void            sotto_cli_fetch_attachments (SottoCli            *cli,
                                              SottoConversation   *conversation,
                                              SottoMessage        *message,

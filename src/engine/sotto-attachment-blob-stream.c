@@ -32,22 +32,28 @@
  * in the page cache, would otherwise make it do for every read; and
  * unlike mapping the file, a read error stays an error and never a
  * signal.  An eventfd, readable while the ring holds something (or the
- * blob ended, or failed), wakes the main loop. */
+ * blob ended, or failed), wakes the main loop.
+ *
+ * A read of the disk cannot be interrupted, and one may take long (a
+ * disk that stalls, a network file system gone away): closing the
+ * stream does not wait for it.  The ring and the blob are shared with
+ * the reader thread, which holds its own reference; a close tells the
+ * thread to stop and lets it go, and whichever lets go last closes the
+ * blob. */
 
 /* The ring, and the most the reader reads at once. */
 #define RING_SIZE (1024 * 1024)
 #define READ_SIZE (256 * 1024)
 
-struct _SottoAttachmentBlobStream
+/* What the stream shares with its reader thread. */
+typedef struct
 {
-  GInputStream parent_instance;
-
+  gatomicrefcount ref;
   int          fd;
   int          wake_fd;
-  GThread     *reader;
   guint64      position;
 
-  /* Guards what follows, shared with the reader thread. */
+  /* Guards what follows. */
   GMutex       lock;
   GCond        has_data;  /* for a blocking read */
   GCond        has_room;  /* for the reader */
@@ -58,6 +64,14 @@ struct _SottoAttachmentBlobStream
   gboolean     stopping;  /* the stream is closing: the reader stops */
   int          read_errno;
   gboolean     awake;     /* whether the eventfd is readable */
+} Ahead;
+
+struct _SottoAttachmentBlobStream
+{
+  GInputStream parent_instance;
+
+  Ahead       *ahead;
+  GThread     *reader;
 };
 
 static void pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -75,9 +89,49 @@ set_read_error (GError **error,
                _("Could not read the attachment: %s"), g_strerror (saved_errno));
 }
 
+static Ahead *
+ahead_new (void)
+{
+  Ahead *self = g_new0 (Ahead, 1);
+
+  g_atomic_ref_count_init (&self->ref);
+  self->fd = -1;
+  self->wake_fd = -1;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->has_data);
+  g_cond_init (&self->has_room);
+
+  return self;
+}
+
+static Ahead *
+ahead_ref (Ahead *self)
+{
+  g_atomic_ref_count_inc (&self->ref);
+
+  return self;
+}
+
+static void
+ahead_unref (Ahead *self)
+{
+  if (!g_atomic_ref_count_dec (&self->ref))
+    return;
+
+  if (self->fd >= 0)
+    close (self->fd);
+  if (self->wake_fd >= 0)
+    close (self->wake_fd);
+  g_free (self->ring);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->has_data);
+  g_cond_clear (&self->has_room);
+  g_free (self);
+}
+
 /* Under the lock: whether a read would not block. */
 static gboolean
-readable (SottoAttachmentBlobStream *self)
+readable (Ahead *self)
 {
   return self->filled > 0 || self->ended || self->read_errno != 0;
 }
@@ -85,7 +139,7 @@ readable (SottoAttachmentBlobStream *self)
 /* Under the lock: the eventfd says whether a read would not block,
  * with a system call only when that changes. */
 static void
-update_wake (SottoAttachmentBlobStream *self)
+update_wake (Ahead *self)
 {
   guint64 value = 1;
   gssize n = 0;
@@ -101,11 +155,12 @@ update_wake (SottoAttachmentBlobStream *self)
   (void) n;
 }
 
-/* In the reader thread: the blob into the ring, as far as there is room. */
+/* In the reader thread: the blob into the ring, as far as there is
+ * room; the thread owns a reference to @data. */
 static gpointer
 reader_thread (gpointer data)
 {
-  SottoAttachmentBlobStream *self = data;
+  Ahead *self = data;
 
   g_mutex_lock (&self->lock);
   while (!self->stopping && !self->ended && self->read_errno == 0)
@@ -143,13 +198,23 @@ reader_thread (gpointer data)
       update_wake (self);
     }
   g_mutex_unlock (&self->lock);
+  ahead_unref (self);
 
   return NULL;
 }
 
+static void
+wake_reads_cb (GCancellable *cancellable,
+               Ahead        *self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->has_data);
+  g_mutex_unlock (&self->lock);
+}
+
 /* Under the lock: copies what the ring holds, up to @count bytes. */
 static gssize
-take (SottoAttachmentBlobStream  *self,
+take (Ahead                      *self,
       void                       *buffer,
       gsize                       count,
       GError                    **error)
@@ -189,32 +254,38 @@ sotto_attachment_blob_stream_read_fn (GInputStream  *stream,
                                       GError       **error)
 {
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
-  gssize n;
+  Ahead *ahead = self->ahead;
+  gulong cancelled = 0;
+  gssize n = -1;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return -1;
+  /* A cancel wakes the wait, under the lock, so that it is not missed. */
+  if (cancellable != NULL)
+    cancelled = g_cancellable_connect (cancellable, G_CALLBACK (wake_reads_cb), ahead, NULL);
 
-  g_mutex_lock (&self->lock);
-  while (!readable (self))
-    g_cond_wait (&self->has_data, &self->lock);
-  n = take (self, buffer, count, error);
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&ahead->lock);
+  while (!readable (ahead) && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait (&ahead->has_data, &ahead->lock);
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error))
+    n = take (ahead, buffer, count, error);
+  g_mutex_unlock (&ahead->lock);
 
+  g_cancellable_disconnect (cancellable, cancelled);
   return n;
 }
 
-/* Stops the reader and waits for it. */
+/* Tells the reader to stop and lets it go, without waiting for a read
+ * of the disk under way: it lets go of the blob once that returns. */
 static void
 stop_reader (SottoAttachmentBlobStream *self)
 {
   if (self->reader == NULL)
     return;
 
-  g_mutex_lock (&self->lock);
-  self->stopping = TRUE;
-  g_cond_signal (&self->has_room);
-  g_mutex_unlock (&self->lock);
-  g_thread_join (g_steal_pointer (&self->reader));
+  g_mutex_lock (&self->ahead->lock);
+  self->ahead->stopping = TRUE;
+  g_cond_signal (&self->ahead->has_room);
+  g_mutex_unlock (&self->ahead->lock);
+  g_clear_pointer (&self->reader, g_thread_unref);
 }
 
 static gboolean
@@ -223,16 +294,10 @@ sotto_attachment_blob_stream_close_fn (GInputStream  *stream,
                                        GError       **error)
 {
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
-  int fd;
 
+  /* The blob is closed once the reader lets go of it too: a read-only
+   * descriptor has nothing to report on close. */
   stop_reader (self);
-  fd = self->fd;
-  self->fd = -1;
-  if (fd >= 0 && close (fd) != 0)
-    {
-      set_read_error (error, errno);
-      return FALSE;
-    }
 
   return TRUE;
 }
@@ -249,9 +314,9 @@ sotto_attachment_blob_stream_is_readable (GPollableInputStream *stream)
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
   gboolean is_readable;
 
-  g_mutex_lock (&self->lock);
-  is_readable = readable (self);
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->ahead->lock);
+  is_readable = readable (self->ahead);
+  g_mutex_unlock (&self->ahead->lock);
 
   return is_readable;
 }
@@ -261,7 +326,7 @@ sotto_attachment_blob_stream_create_source (GPollableInputStream *stream,
                                             GCancellable         *cancellable)
 {
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
-  g_autoptr(GSource) ready = g_unix_fd_source_new (self->wake_fd, G_IO_IN);
+  g_autoptr(GSource) ready = g_unix_fd_source_new (self->ahead->wake_fd, G_IO_IN);
 
   return g_pollable_source_new_full (stream, ready, cancellable);
 }
@@ -275,15 +340,15 @@ sotto_attachment_blob_stream_read_nonblocking (GPollableInputStream  *stream,
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (stream);
   gssize n;
 
-  g_mutex_lock (&self->lock);
-  if (readable (self))
-    n = take (self, buffer, count, error);
+  g_mutex_lock (&self->ahead->lock);
+  if (readable (self->ahead))
+    n = take (self->ahead, buffer, count, error);
   else
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, _("The attachment is still being read"));
       n = -1;
     }
-  g_mutex_unlock (&self->lock);
+  g_mutex_unlock (&self->ahead->lock);
 
   return n;
 }
@@ -303,9 +368,9 @@ sotto_attachment_blob_stream_tell (GSeekable *seekable)
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (seekable);
   guint64 position;
 
-  g_mutex_lock (&self->lock);
-  position = self->position;
-  g_mutex_unlock (&self->lock);
+  g_mutex_lock (&self->ahead->lock);
+  position = self->ahead->position;
+  g_mutex_unlock (&self->ahead->lock);
 
   return (goffset) position;
 }
@@ -323,14 +388,7 @@ sotto_attachment_blob_stream_finalize (GObject *object)
   SottoAttachmentBlobStream *self = SOTTO_ATTACHMENT_BLOB_STREAM (object);
 
   stop_reader (self);
-  if (self->fd >= 0)
-    close (self->fd);
-  if (self->wake_fd >= 0)
-    close (self->wake_fd);
-  g_free (self->ring);
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->has_data);
-  g_cond_clear (&self->has_room);
+  g_clear_pointer (&self->ahead, ahead_unref);
 
   G_OBJECT_CLASS (sotto_attachment_blob_stream_parent_class)->finalize (object);
 }
@@ -349,11 +407,7 @@ sotto_attachment_blob_stream_class_init (SottoAttachmentBlobStreamClass *klass)
 static void
 sotto_attachment_blob_stream_init (SottoAttachmentBlobStream *self)
 {
-  self->fd = -1;
-  self->wake_fd = -1;
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->has_data);
-  g_cond_init (&self->has_room);
+  self->ahead = ahead_new ();
 }
 
 GInputStream *
@@ -363,26 +417,28 @@ sotto_attachment_blob_stream_new (GFile    *blob,
 {
   g_autoptr(SottoAttachmentBlobStream) self = NULL;
   g_autofree char *path = NULL;
+  Ahead *ahead;
 
   g_return_val_if_fail (G_IS_FILE (blob), NULL);
 
   path = g_file_get_path (blob);
   self = g_object_new (SOTTO_TYPE_ATTACHMENT_BLOB_STREAM, NULL);
-  self->fd = path != NULL ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
-  if (self->fd < 0 || (offset > 0 && lseek (self->fd, (off_t) offset, SEEK_SET) < 0))
+  ahead = self->ahead;
+  ahead->fd = path != NULL ? g_open (path, O_RDONLY | O_CLOEXEC, 0) : -1;
+  if (ahead->fd < 0 || (offset > 0 && lseek (ahead->fd, (off_t) offset, SEEK_SET) < 0))
     {
       set_read_error (error, path != NULL ? errno : ENOENT);
       return NULL;
     }
-  self->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (self->wake_fd < 0)
+  ahead->wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (ahead->wake_fd < 0)
     {
       set_read_error (error, errno);
       return NULL;
     }
-  self->position = offset;
-  self->ring = g_malloc (RING_SIZE);
-  self->reader = g_thread_new ("sotto-blob-read", reader_thread, self);
+  ahead->position = offset;
+  ahead->ring = g_malloc (RING_SIZE);
+  self->reader = g_thread_new ("sotto-blob-read", reader_thread, ahead_ref (ahead));
 
   return G_INPUT_STREAM (g_steal_pointer (&self));
 }

@@ -37,4 +37,11 @@ GFile                      *sotto_attachment_plain_stream_publish (SottoAttachme
                                                                    GCancellable                *cancellable,
                                                                    GError                     **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Removes from the local folder @dir the hidden part files that a
+ * process which died while it wrote them left there (see
+ * sotto_attachment_plain_stream_new()), and only those: unlocked regular
+ * files of this user with a part file's name.  Reads a bounded number of
+ * the folder's names; blocks on the disk. */
+void                        sotto_attachment_plain_stream_sweep   (GFile                       *dir);
+
 G_END_DECLS

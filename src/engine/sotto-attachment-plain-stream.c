@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gcrypt.h>
@@ -40,7 +41,8 @@
  * unnamed files.  There the file is hidden, 0600, and locked (flock)
  * while it is written.  Every stream that starts in a folder removes
  * the unlocked ones, which only a dead process can have left (or an
- * older Sotto, which wrote them everywhere). */
+ * older Sotto, which wrote them everywhere); so does the messenger, as
+ * it goes online, in the profile's downloads folder. */
 
 #define PART_PREFIX ".sotto-download-"
 #define PART_SUFFIX ".part"
@@ -49,6 +51,11 @@
  * sotto_attachment_file_safe_name(); this many " (N)" suffixes are
  * tried before giving up on a name. */
 #define MAX_NAME_SUFFIX 1000
+
+/* A sweep reads at most this many names of a folder: a folder of many
+ * files costs it no more, and a part file left there goes at one of the
+ * next sweeps, which the sweep before may have made room for. */
+#define SWEEP_MAX_ENTRIES 4096
 
 struct _SottoAttachmentPlainStream
 {
@@ -159,13 +166,15 @@ is_part_name (const char *name)
 }
 
 /* Removes the part files in the folder that no live stream holds: what
- * a process that died while it decrypted left behind. */
+ * a process that died while it decrypted left behind.  Only regular
+ * files of this user with a part file's name go; a link is not followed. */
 static void
 sweep_parts (int dir_fd)
 {
   int list_fd = dup (dir_fd);
   DIR *dir = list_fd >= 0 ? fdopendir (list_fd) : NULL;
   struct dirent *entry;
+  guint n_entries = 0;
 
   if (dir == NULL)
     {
@@ -174,8 +183,9 @@ sweep_parts (int dir_fd)
       return;
     }
 
-  while ((entry = readdir (dir)) != NULL)
+  while (n_entries++ < SWEEP_MAX_ENTRIES && (entry = readdir (dir)) != NULL)
     {
+      struct stat st;
       int fd;
 
       if (!is_part_name (entry->d_name))
@@ -183,11 +193,29 @@ sweep_parts (int dir_fd)
       fd = openat (dir_fd, entry->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
       if (fd < 0)
         continue;
-      if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+      if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == geteuid ()
+          && flock (fd, LOCK_EX | LOCK_NB) == 0)
         unlinkat (dir_fd, entry->d_name, 0);
       close (fd);
     }
   closedir (dir);
+}
+
+void
+sotto_attachment_plain_stream_sweep (GFile *dir)
+{
+  const char *path;
+  int dir_fd;
+
+  g_return_if_fail (G_IS_FILE (dir));
+
+  path = g_file_peek_path (dir);
+  dir_fd = path != NULL ? open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (dir_fd < 0)
+    return;
+
+  sweep_parts (dir_fd);
+  close (dir_fd);
 }
 
 /* The hidden, locked part file of a file system without unnamed files. */

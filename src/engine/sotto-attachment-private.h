@@ -17,6 +17,10 @@ G_BEGIN_DECLS
  * their own keys, which only the store knows. */
 #define SOTTO_ATTACHMENT_FOLDER "attachments"
 
+/* The folder in the profile that sotto-cli saves files into unless told
+ * otherwise: the messenger sweeps the part files left there. */
+#define SOTTO_ATTACHMENT_DOWNLOADS_FOLDER "downloads"
+
 /* One attachment as the store keeps it (table attachments, schema 10).
  * @pointer is complete once the relay named the blob; before, its
  * blob_id is %NULL, and before the file was encrypted its key and digest
@@ -61,5 +65,8 @@ void             _sotto_attachment_set_transfer    (SottoAttachment             
 GCancellable    *_sotto_attachment_get_cancellable (SottoAttachment             *self);
 SottoAttachment *_sotto_attachment_find_shown      (const char                  *file) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_attachment_reset_cancellable (SottoAttachment           *self);
+gboolean         _sotto_attachment_upload_begin    (const char                  *file,
+                                                    GCancellable                *cancellable);
+void             _sotto_attachment_upload_end      (const char                  *file);
 
 G_END_DECLS

@@ -22,6 +22,10 @@ struct _SottoAttachmentService
   SottoOutbox *outbox;
   GFile *folder;
   guint64 auto_download_size;
+  /* Whether uploads resume as the relay connects. */
+  gboolean started;
+  /* The resume under way, then those asked for meanwhile (GTask). */
+  GQueue resumes;
 };
 
 /* Stores @record (a copy) in the store's thread. */
@@ -29,10 +33,5 @@ void _sotto_attachment_service_store_update_async (SottoAttachmentService      *
                                                    const SottoAttachmentRecord *record,
                                                    GAsyncReadyCallback          callback,
                                                    gpointer                     user_data);
-
-/* A SottoAttachmentProgressFunc for an upload: @user_data is its
- * SottoAttachment, which shows it. */
-void _sotto_attachment_service_upload_progress_cb (guint64  transferred,
-                                                   gpointer user_data);
 
 G_END_DECLS

@@ -59,6 +59,8 @@ gboolean  _sotto_attachment_service_send_finish   (SottoAttachmentService *self,
                                                    GAsyncResult           *result,
                                                    SottoMessage          **message,
                                                    GError                **error);
+void      _sotto_attachment_service_start         (SottoAttachmentService *self);
+void      _sotto_attachment_service_stop          (SottoAttachmentService *self);
 void      _sotto_attachment_service_resume_async  (SottoAttachmentService *self,
                                                    GCancellable           *cancellable,
                                                    GAsyncReadyCallback     callback,

@@ -320,9 +320,11 @@ send_attachment (Send *send)
   return g_list_model_get_item (attachments, send->next);
 }
 
-void
-_sotto_attachment_service_upload_progress_cb (guint64  transferred,
-                                              gpointer user_data)
+/* A SottoAttachmentProgressFunc for an upload: @user_data is its
+ * SottoAttachment, which shows it. */
+static void
+upload_progress_cb (guint64  transferred,
+                    gpointer user_data)
 {
   SottoAttachment *attachment = user_data;
 
@@ -355,6 +357,7 @@ send_uploaded_cb (GObject      *object,
   g_autoptr(SottoAttachmentRecord) record = NULL;
   g_autoptr(GError) error = NULL;
 
+  _sotto_attachment_upload_end (_sotto_attachment_get_record (attachment)->file);
   if (!sotto_attachment_upload_finish (result, &error))
     {
       /* The store still says uploading: the next flush resumes it. */
@@ -388,10 +391,19 @@ send_next_upload (GTask *task)
 
   attachment = send_attachment (send);
   record = _sotto_attachment_get_record (attachment);
-  blob = g_file_new_for_path (record->file);
   _sotto_attachment_reset_cancellable (attachment);
+  /* The messenger, going online meanwhile, may have resumed it already:
+   * that upload goes on, and sends the message once it is done. */
+  if (!_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment)))
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
+                               _("The attachment is being uploaded already"));
+      g_object_unref (task);
+      return;
+    }
+  blob = g_file_new_for_path (record->file);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 _sotto_attachment_service_upload_progress_cb, attachment,
+                                 upload_progress_cb, attachment,
                                  _sotto_attachment_get_cancellable (attachment),
                                  send_uploaded_cb, task);
 }
@@ -632,6 +644,7 @@ retry_uploaded_cb (GObject      *object,
   g_autoptr(SottoAttachmentRecord) record = NULL;
   GError *error = NULL;
 
+  _sotto_attachment_upload_end (_sotto_attachment_get_record (attachment)->file);
   if (!sotto_attachment_upload_finish (result, &error))
     {
       /* The store still says uploading: the next flush resumes it. */
@@ -664,9 +677,11 @@ _sotto_attachment_service_retry_upload (SottoAttachmentService *self,
   g_object_set_data_full (G_OBJECT (task), "service", g_object_ref (self), g_object_unref);
   record = _sotto_attachment_get_record (attachment);
 
+  _sotto_attachment_reset_cancellable (attachment);
   if (!sotto_attachment_get_outgoing (attachment)
       || sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_FAILED
-      || record->file == NULL || record->pointer->blob_id == NULL)
+      || record->file == NULL || record->pointer->blob_id == NULL
+      || !_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment)))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
                                _("The attachment is not one to upload now"));
@@ -675,10 +690,9 @@ _sotto_attachment_service_retry_upload (SottoAttachmentService *self,
     }
 
   blob = g_file_new_for_path (record->file);
-  _sotto_attachment_reset_cancellable (attachment);
   _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_UPLOADING, record->transferred, NULL);
   sotto_attachment_upload_async (self->client, record->pointer->blob_id, blob, record->pointer->size,
-                                 _sotto_attachment_service_upload_progress_cb, attachment,
+                                 upload_progress_cb, attachment,
                                  _sotto_attachment_get_cancellable (attachment), retry_uploaded_cb, task);
 }
 
@@ -970,6 +984,8 @@ sotto_attachment_service_finalize (GObject *object)
 {
   SottoAttachmentService *self = (SottoAttachmentService *) object;
 
+  /* Each resume holds the service. */
+  g_assert (g_queue_is_empty (&self->resumes));
   g_clear_object (&self->store);
   g_clear_object (&self->client);
   g_clear_object (&self->outbox);

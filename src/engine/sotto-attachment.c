@@ -94,6 +94,65 @@ _sotto_attachment_find_shown (const char *file)
   return self;
 }
 
+/* The uploads under way, by the path of their blob, with what stops
+ * each: one upload of a blob at a time (a send's, a retry's, or one
+ * resumed from the store as the messenger goes online), and a model of
+ * it, made before the upload started or while it runs, cancels it
+ * (sotto_attachment_cancel()). */
+G_LOCK_DEFINE_STATIC (uploads);
+static GHashTable *uploads;
+
+/* An upload of the blob @file starts, and @cancellable stops it; FALSE
+ * when one is under way already, which this one must leave alone. */
+gboolean
+_sotto_attachment_upload_begin (const char   *file,
+                                GCancellable *cancellable)
+{
+  gboolean begun = FALSE;
+
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), FALSE);
+
+  G_LOCK (uploads);
+  if (uploads == NULL)
+    uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  if (!g_hash_table_contains (uploads, file))
+    begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+  G_UNLOCK (uploads);
+
+  return begun;
+}
+
+/* The upload of the blob @file that began ended. */
+void
+_sotto_attachment_upload_end (const char *file)
+{
+  g_return_if_fail (file != NULL);
+
+  G_LOCK (uploads);
+  if (uploads != NULL)
+    g_hash_table_remove (uploads, file);
+  G_UNLOCK (uploads);
+}
+
+static void
+cancel_upload (SottoAttachment *self)
+{
+  g_autoptr(GCancellable) cancellable = NULL;
+
+  if (!self->outgoing || self->record->file == NULL)
+    return;
+
+  G_LOCK (uploads);
+  if (uploads != NULL && (cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
+    g_object_ref (cancellable);
+  G_UNLOCK (uploads);
+
+  /* Cancelled out of the lock: the handlers run at once. */
+  if (cancellable != NULL)
+    g_cancellable_cancel (cancellable);
+}
+
 SottoAttachmentRecord *
 _sotto_attachment_record_new (SottoAttachmentState          state,
                               const SottoAttachmentPointer *pointer)
@@ -316,7 +375,8 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  *
  * Stops the upload or download under way, which then fails with
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
- * where it stopped.
+ * where it stopped.  An upload that the messenger resumed by itself
+ * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)
@@ -324,6 +384,7 @@ sotto_attachment_cancel (SottoAttachment *self)
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
 
   g_cancellable_cancel (self->cancellable);
+  cancel_upload (self);
 }
 
 /**

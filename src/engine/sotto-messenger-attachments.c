@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "sotto-attachment-plain-stream-private.h"
 #include "sotto-attachment-service-private.h"
 #include "sotto-contact.h"
 #include "sotto-messenger-private.h"
@@ -327,4 +328,25 @@ sotto_messenger_save_attachment_finish (SottoMessenger  *self,
                                         GError         **error)
 {
   return propagate_saved (self, result, sotto_messenger_save_attachment_async, sha256_hex, error);
+}
+
+/**
+ * sotto_messenger_sweep_download_folder:
+ * @self: a #SottoMessenger
+ * @dir: a local folder that attachments are saved into
+ *
+ * Removes from @dir what a save that was killed midway left there: on a
+ * file system without unnamed files (FAT, some network ones) a save
+ * writes to a hidden part file, which a later save into @dir removes
+ * too.  Only those part files go, and only when no process holds them.
+ * Reads a bounded number of the folder's names, blocking on the disk.
+ */
+void
+sotto_messenger_sweep_download_folder (SottoMessenger *self,
+                                       GFile          *dir)
+{
+  g_return_if_fail (SOTTO_IS_MESSENGER (self));
+  g_return_if_fail (G_IS_FILE (dir));
+
+  sotto_attachment_plain_stream_sweep (dir);
 }

@@ -287,8 +287,9 @@ _sotto_messenger_emit_conversation_removed (SottoMessenger    *self,
  * @self: a #SottoMessenger
  *
  * Goes online: opens the delivery socket and keeps it open, stores and
- * acknowledges what arrives, sends the outbox whenever the relay is
- * reachable, and tops up the prekeys.
+ * acknowledges what arrives, sends the outbox and resumes attachment
+ * uploads cut short whenever the relay is reachable, and tops up the
+ * prekeys.
  */
 void
 sotto_messenger_start (SottoMessenger *self)
@@ -304,6 +305,7 @@ sotto_messenger_start (SottoMessenger *self)
   sotto_relay_client_connect (self->client);
   _sotto_messenger_check_trust_root_on_start (self);
   _sotto_outbox_start (self->outbox);
+  _sotto_attachment_service_start (self->attachments);
   _sotto_key_keeper_start (self->keys);
   _sotto_profile_service_start (self->profiles);
   _sotto_expiry_start (self->expiry);
@@ -331,6 +333,7 @@ sotto_messenger_stop (SottoMessenger *self)
   _sotto_typing_stop (self->typing);
   _sotto_inbox_stop (self->inbox);
   sotto_relay_client_disconnect (self->client);
+  _sotto_attachment_service_stop (self->attachments);
   _sotto_outbox_stop (self->outbox);
 }
 

@@ -287,6 +287,8 @@ GFile                 *sotto_messenger_save_attachment_finish       (SottoMessen
                                                                      GAsyncResult        *result,
                                                                      char               **sha256_hex,
                                                                      GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+void                   sotto_messenger_sweep_download_folder        (SottoMessenger      *self,
+                                                                     GFile               *dir);
 
 gboolean               sotto_messenger_trust_root_is_valid      (const char           *trust_root);
 void                   sotto_messenger_pin_trust_root_async     (SottoMessenger       *self,

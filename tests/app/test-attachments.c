@@ -39,6 +39,10 @@
  * on a fast machine too. */
 #define BIG_FILE_SIZE (64 * 1024 * 1024)
 
+/* Pictures larger than this get no thumbnail from their sender
+ * (SOTTO_ATTACHMENT_MAX_THUMBNAIL_SOURCE). */
+#define SOTTO_TEST_MAX_THUMBNAIL_SOURCE (50 * 1024 * 1024)
+
 /* The folder in memory where the app keeps what it decrypts for Open
  * and the viewer, and pasted pictures: set before GLib reads it. */
 static char *runtime_dir;
@@ -315,6 +319,107 @@ test_attachments_picture (Fixture       *fixture,
       g_assert_null (g_dir_read_name (dir));
     }
 
+  gtk_window_destroy (GTK_WINDOW (viewer));
+}
+
+/* A picture of @side × @side in noise, which PNG cannot make smaller:
+ * about 3 bytes a pixel. */
+static char *
+make_noise_picture (const char *name,
+                    int         side)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, side, side);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  gsize length = (gsize) gdk_pixbuf_get_rowstride (pixbuf) * side;
+  g_autoptr(GError) error = NULL;
+  char *path = temp_path (name);
+
+  for (gsize i = 0; i < length; i += sizeof (guint32))
+    {
+      guint32 r = g_random_int ();
+
+      memcpy (pixels + i, &r, MIN (sizeof r, length - i));
+    }
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, "compression", "1", NULL));
+  g_assert_no_error (error);
+
+  return path;
+}
+
+/* What a picture's transfer bar showed while it came down. */
+static void
+picture_progress_cb (SottoAttachment *attachment,
+                     GParamSpec      *pspec,
+                     Watch           *watch)
+{
+  GtkWidget *picture = find_picture (watch->fixture, watch->name);
+  SottoTransferBar *bar = picture != NULL ? transfer_bar_of (picture) : NULL;
+  double progress = sotto_attachment_get_progress (attachment);
+
+  if (sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_DOWNLOADING)
+    return;
+  if (progress > 0.0 && progress < 1.0)
+    watch->mid_way++;
+  if (bar == NULL || !gtk_widget_get_visible (GTK_WIDGET (bar))
+      || !gtk_widget_is_visible (app_test_find_widget (GTK_WIDGET (bar), GTK_TYPE_PROGRESS_BAR))
+      || !G_APPROX_VALUE (sotto_transfer_bar_get_fraction (bar), progress, 1e-9)
+      || !shows_button (GTK_WIDGET (bar), "transfer.cancel"))
+    watch->mismatched++;
+}
+
+/* A picture larger than Preferences lets come down by itself shows its
+ * thumbnail; a click downloads it, with its progress and Cancel over
+ * the picture; cancelled, it offers Retry, which brings it whole, and a
+ * click then opens it at full size. */
+static void
+test_attachments_picture_progress (Fixture       *fixture,
+                                   gconstpointer  user_data)
+{
+  g_autofree char *picture_path = make_noise_picture ("noise.png", 3900);
+  Watch watch = { fixture, "noise.png", 0, 0 };
+  SottoAttachmentPicture *picture;
+  SottoAttachment *attachment;
+  SottoImageViewer *viewer = NULL;
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (picture_path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, >, 10 * 1024 * 1024);
+  g_assert_cmpint (st.st_size, <, SOTTO_TEST_MAX_THUMBNAIL_SOURCE);
+
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "Static", "--attach", picture_path, NULL));
+
+  wait_until (find_picture (fixture, "noise.png") != NULL);
+  picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "noise.png"));
+  attachment = sotto_attachment_picture_get_attachment (picture);
+  g_assert_nonnull (sotto_attachment_picture_get_thumbnail (picture));
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_AVAILABLE);
+
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (picture_progress_cb), &watch);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (picture), "picture.activate", NULL));
+  wait_until (watch.mid_way > 0);
+  picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "noise.png"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture))), "transfer.cancel",
+                                             NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until ((picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "noise.png"))) != NULL
+              && shows_button (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture))), "transfer.retry"));
+  g_assert_false (shows_button (GTK_WIDGET (picture), "transfer.cancel"));
+
+  watch.mid_way = 0;
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture))), "transfer.retry",
+                                             NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_READY);
+  g_assert_cmpuint (watch.mid_way, >, 0);
+  g_assert_cmpuint (watch.mismatched, ==, 0);
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  wait_until ((picture = SOTTO_ATTACHMENT_PICTURE (find_picture (fixture, "noise.png"))) != NULL
+              && !gtk_widget_get_visible (GTK_WIDGET (transfer_bar_of (GTK_WIDGET (picture)))));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (picture), "picture.activate", NULL));
+  wait_until ((viewer = SOTTO_IMAGE_VIEWER (find_toplevel (SOTTO_TYPE_IMAGE_VIEWER))) != NULL);
+  wait_until (sotto_image_viewer_get_loaded (viewer));
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (sotto_image_viewer_get_paintable (viewer)), ==, 3900);
   gtk_window_destroy (GTK_WINDOW (viewer));
 }
 
@@ -638,6 +743,55 @@ test_attachments_upload_retry (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (attached, "sha256"), ==, sent_sha256);
 }
 
+/* An upload cut short by the relay going away resumes by itself when
+ * the relay is back, with its progress and Cancel on the file's row;
+ * cancelled there, it fails with Retry, and its message waits; Retry
+ * sends it. */
+static void
+test_attachments_resumed_cancel (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *file_path = make_file ("minutes.bin", BIG_FILE_SIZE);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  Watch watch = { fixture, "minutes.bin", 0, 0 };
+  SottoAttachment *attachment = NULL;
+  SottoAttachmentTray *tray;
+  GtkWidget *view;
+  GtkWidget *row = NULL;
+
+  start (fixture);
+  view = GTK_WIDGET (conversation_view (fixture));
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  send_from_composer (fixture, "The minutes");
+
+  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "minutes.bin")) != NULL);
+  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  wait_until (watch.mid_way > 0);
+  test_relay_kill (fixture->relay);
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+
+  /* Back, the relay gets the rest without being asked, and the row
+   * shows it going, with Cancel. */
+  watch.mid_way = 0;
+  test_relay_restart (fixture->relay);
+  wait_until (watch.mid_way > 0);
+  g_assert_cmpuint (watch.mismatched, ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
+  g_assert_false (shows_button (row, "transfer.cancel"));
+  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), <, 1.);
+  g_assert_true (last_message_is (fixture, "The minutes", SOTTO_MESSAGE_STATE_QUEUED));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_SENT);
+  wait_until (last_message_is (fixture, "The minutes", SOTTO_MESSAGE_STATE_SENT));
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_object_unref (attachment);
+}
+
 /* With the relay gone, nothing can be stored: the file and the caption
  * come back to the composer, and nothing the user typed is lost. */
 static void
@@ -895,6 +1049,8 @@ main (int   argc,
   g_test_add_func ("/app/attachments/bounded-picture", test_attachments_bounded_picture);
   g_test_add ("/app/attachments/picture", Fixture, NULL,
               fixture_set_up, test_attachments_picture, fixture_tear_down);
+  g_test_add ("/app/attachments/picture-progress", Fixture, NULL,
+              fixture_set_up, test_attachments_picture_progress, fixture_tear_down);
   g_test_add ("/app/attachments/file", Fixture, NULL,
               fixture_set_up, test_attachments_file, fixture_tear_down);
   g_test_add ("/app/attachments/download-click", Fixture, NULL,
@@ -905,6 +1061,8 @@ main (int   argc,
               fixture_set_up, test_attachments_send, fixture_tear_down);
   g_test_add ("/app/attachments/upload-retry", Fixture, NULL,
               fixture_set_up, test_attachments_upload_retry, fixture_tear_down);
+  g_test_add ("/app/attachments/resumed-cancel", Fixture, NULL,
+              fixture_set_up, test_attachments_resumed_cancel, fixture_tear_down);
   g_test_add ("/app/attachments/give-back", Fixture, NULL,
               fixture_set_up, test_attachments_give_back, fixture_tear_down);
   g_test_add ("/app/attachments/request", Fixture, NULL,

@@ -4,18 +4,24 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-/* For posix_openpt() and ptsname(). */
+/* For posix_openpt(), ptsname() and O_TMPFILE. */
 #define _GNU_SOURCE
 
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -208,6 +214,53 @@ attach_terminal (gpointer user_data)
     }
 }
 
+/* The architectures whose system call arguments the filter below reads
+ * (little-endian: an argument's low word comes first). */
+#if defined(__x86_64__)
+#define UNNAMED_FILES_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define UNNAMED_FILES_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+gboolean
+cli_can_refuse_unnamed_files (void)
+{
+#ifdef UNNAMED_FILES_ARCH
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+/* In the child, before it runs sotto-cli: the kernel answers every
+ * openat() that asks for an unnamed file (O_TMPFILE) with EOPNOTSUPP, as
+ * a FAT or network file system does, and everything else as always.
+ * The filter outlives exec; no privilege is needed for it. */
+static void
+refuse_unnamed_files (gpointer user_data)
+{
+#ifdef UNNAMED_FILES_ARCH
+  const guint32 tmpfile = O_TMPFILE & ~O_DIRECTORY;
+  struct sock_filter code[] = {
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch)),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, UNNAMED_FILES_ARCH, 0, 6),
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 4),
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, args[2])),
+    BPF_STMT (BPF_ALU | BPF_AND | BPF_K, tmpfile),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, tmpfile, 0, 1),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EOPNOTSUPP & SECCOMP_RET_DATA)),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog program = { G_N_ELEMENTS (code), code };
+
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+      || syscall (__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0)
+    _exit (127);
+#endif
+  dev_die_with_parent (NULL);
+}
+
 static GSubprocess *
 spawn_va (CliTest    *test,
           const char *profile,
@@ -223,6 +276,8 @@ spawn_va (CliTest    *test,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   if (terminal_name != NULL)
     g_subprocess_launcher_set_child_setup (launcher, attach_terminal, (gpointer) terminal_name, NULL);
+  else if (test->no_unnamed_files)
+    g_subprocess_launcher_set_child_setup (launcher, refuse_unnamed_files, NULL, NULL);
   else
     g_subprocess_launcher_set_child_setup (launcher, dev_die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "SOTTO_PASSPHRASE", CLI_TEST_PASSPHRASE, TRUE);

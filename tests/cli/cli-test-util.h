@@ -38,15 +38,20 @@ typedef struct
   char *err;
 } CliResult;
 
-/* A directory for one test: relay data and profiles go below it. */
+/* A directory for one test: relay data and profiles go below it.  With
+ * @no_unnamed_files, the sotto-cli processes started meanwhile run as on
+ * a file system without unnamed files (O_TMPFILE), which the kernel
+ * refuses them (where cli_can_refuse_unnamed_files()). */
 typedef struct
 {
   char *root;
   CliRelay *relay;
   char **extra_env;
+  gboolean no_unnamed_files;
 } CliTest;
 
 CliTest     *cli_test_new            (gboolean      relaxed);
+gboolean     cli_can_refuse_unnamed_files (void);
 CliTest     *cli_test_new_without_relay (void);
 void         cli_test_free           (CliTest      *test);
 char        *cli_test_profile        (CliTest      *test,

@@ -21,71 +21,10 @@
 
 #include <glib/gstdio.h>
 
-#include "cli-test-util.h"
+#include "cli-attachments-test-util.h"
 
-#define MARKER "SOTTO-ATTACHMENT-MARKER-7f3e"
-
-/* The big file: 150 MB, cut off once the relay holds this much. */
-#define BIG_SIZE (150 * 1000 * 1000)
+/* The big file is cut off once the relay holds this much. */
 #define BIG_CUT_AFTER (40 * 1000 * 1000)
-
-static const char relay_limits[] =
-  "[rate-limits]\n"
-  "address-registrations=100000/100000\n"
-  "account-sends=100000/100000\n"
-  "[limits]\n";
-
-/* A test directory with a relay whose [limits] add @limits. */
-static CliTest *
-new_test (const char *limits,
-          gboolean    tolerant)
-{
-  CliTest *test = cli_test_new_without_relay ();
-  g_autofree char *relay_dir = g_build_filename (test->root, "relay", NULL);
-  g_autofree char *conf_path = g_build_filename (relay_dir, "relay.conf", NULL);
-  g_autofree char *conf = g_strconcat (relay_limits, limits, NULL);
-  g_autofree char *saved_debug = g_strdup (g_getenv ("G_DEBUG"));
-
-  g_assert_cmpint (g_mkdir_with_parents (relay_dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
-
-  /* The relay warns of a blob damaged on its disk, which the tampering
-   * case does on purpose: there its warnings are not fatal. */
-  if (tolerant)
-    g_setenv ("G_DEBUG", "gc-friendly", TRUE);
-  test->relay = cli_relay_start (relay_dir, 0, FALSE);
-  if (tolerant)
-    g_setenv ("G_DEBUG", saved_debug, TRUE);
-
-  return test;
-}
-
-static char *
-write_file (CliTest    *test,
-            const char *name,
-            const char *contents,
-            gsize       len)
-{
-  g_autofree char *dir = g_build_filename (test->root, "files", NULL);
-  char *path = g_build_filename (dir, name, NULL);
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (path, contents, (gssize) len, NULL));
-
-  return path;
-}
-
-static char *
-sha256_of_file (const char *path)
-{
-  g_autoptr(GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
-  g_autoptr(GBytes) bytes = NULL;
-
-  g_assert_nonnull (mapped);
-  bytes = g_mapped_file_get_bytes (mapped);
-
-  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
-}
 
 /* A PNG picture of @width × @height: a gradient with @marker in its
  * first row, uncompressed (stored deflate blocks), so that the marker
@@ -218,16 +157,6 @@ assert_saved (JsonObject *attachment,
   g_assert_true (g_str_has_prefix (path, download_dir));
   got_sha256 = sha256_of_file (path);
   g_assert_cmpstr (got_sha256, ==, want_sha256);
-}
-
-static void
-assert_no_plaintext (CliTest    *test,
-                     const char *alice,
-                     const char *bob)
-{
-  g_assert_false (cli_tree_contains (test->relay->data_dir, MARKER, strlen (MARKER)));
-  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
-  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
 }
 
 /* An empty file, a text and a picture go in one message with a caption;
@@ -840,6 +769,77 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
+/* Alice's message to Bob with a file of MODEL_PROGRESS_SIZE bytes, whose
+ * upload the relay going away cut short at a quarter; after the relay
+ * came back, her profile open again in this process, with the message's
+ * attachment as a view reads it from the store. */
+typedef struct
+{
+  SottoStore *store;
+  SottoMessenger *messenger;
+  SottoConversation *conversation;
+  SottoMessage *message;
+  SottoAttachment *attachment;
+  char *partial;   /* the relay's part of the blob */
+} Resumed;
+
+static void
+resumed_open (Resumed    *resumed,
+              CliTest    *test,
+              const char *alice,
+              const char *bob,
+              const char *text)
+{
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, text[0]);
+  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autoptr(GAsyncResult) found = NULL;
+  g_autoptr(GError) error = NULL;
+  GListModel *messages;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  resumed->partial = send_cut_off (test, alice, text, path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  resumed->store = cli_open_store (alice);
+  resumed->messenger = cli_load_messenger (resumed->store);
+  sotto_messenger_open_conversation_async (resumed->messenger, "bob", NULL, cli_result_cb, &found);
+  cli_wait_for (&found);
+  resumed->conversation = sotto_messenger_open_conversation_finish (resumed->messenger, found, &error);
+  g_assert_no_error (error);
+
+  messages = sotto_conversation_get_messages (resumed->conversation);
+  resumed->message = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  while (!sotto_message_get_loaded (resumed->message))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (sotto_message_get_body (resumed->message), ==, text);
+  resumed->attachment = g_list_model_get_item (sotto_message_get_attachments (resumed->message), 0);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+}
+
+static void
+resumed_flush (Resumed *resumed)
+{
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_flush_async (resumed->messenger, NULL, cli_result_cb, &flushed);
+  cli_wait_for (&flushed);
+  g_assert_true (sotto_messenger_flush_finish (resumed->messenger, flushed, &error));
+  g_assert_no_error (error);
+}
+
+static void
+resumed_close (Resumed *resumed)
+{
+  g_clear_object (&resumed->attachment);
+  g_clear_object (&resumed->message);
+  g_clear_object (&resumed->conversation);
+  g_clear_object (&resumed->messenger);
+  cli_close_store (resumed->store);
+  g_free (resumed->partial);
+}
+
 /* An upload cut short and resumed by a flush reports its progress on
  * the attachment a view shows, and ends sent, as one sent at once: the
  * model is the one the conversation made from the store. */
@@ -849,63 +849,104 @@ test_resumed_progress (void)
   g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'r');
-  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
-  g_autofree char *partial = NULL;
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(SottoConversation) conversation = NULL;
-  g_autoptr(SottoMessage) last = NULL;
-  g_autoptr(SottoAttachment) attachment = NULL;
-  g_autoptr(GError) error = NULL;
   Watch watch = { g_array_new (FALSE, FALSE, sizeof (double)), g_array_new (FALSE, FALSE, sizeof (int)) };
-  SottoMessenger *messenger;
-  SottoStore *store;
-  GListModel *messages;
+  Resumed resumed = { 0 };
 
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  partial = send_cut_off (test, alice, "Resumed", path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
+  resumed_open (&resumed, test, alice, bob, "Resumed");
+  g_signal_connect (resumed.attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
+  g_signal_connect (resumed.attachment, "notify::state", G_CALLBACK (state_cb), &watch);
 
-  store = cli_open_store (alice);
-  messenger = cli_load_messenger (store);
-  sotto_messenger_open_conversation_async (messenger, "bob", NULL, cli_result_cb, &found);
-  cli_wait_for (&found);
-  conversation = sotto_messenger_open_conversation_finish (messenger, found, &error);
-  g_assert_no_error (error);
+  resumed_flush (&resumed);
 
-  /* The message with the file, as the view reads it from the store. */
-  messages = sotto_conversation_get_messages (conversation);
-  last = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
-  while (!sotto_message_get_loaded (last))
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (sotto_message_get_body (last), ==, "Resumed");
-  attachment = g_list_model_get_item (sotto_message_get_attachments (last), 0);
-  g_assert_cmpint (sotto_attachment_get_state (attachment), !=, SOTTO_ATTACHMENT_STATE_SENT);
-  g_signal_connect (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
-  g_signal_connect (attachment, "notify::state", G_CALLBACK (state_cb), &watch);
-
-  sotto_messenger_flush_async (messenger, NULL, cli_result_cb, &flushed);
-  cli_wait_for (&flushed);
-  g_assert_true (sotto_messenger_flush_finish (messenger, flushed, &error));
-  g_assert_no_error (error);
-
-  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  g_assert_cmpfloat (sotto_attachment_get_progress (attachment), ==, 1.);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), ==, 1.);
   g_assert_cmpuint (watch.progress->len, >=, 1);
   for (guint i = 1; i < watch.progress->len; i++)
     g_assert_cmpfloat (g_array_index (watch.progress, double, i), >=, g_array_index (watch.progress, double, i - 1));
   g_assert_cmpint (g_array_index (watch.states, int, watch.states->len - 1), ==, SOTTO_ATTACHMENT_STATE_SENT);
 
-  g_signal_handlers_disconnect_by_data (attachment, &watch);
-  g_clear_object (&attachment);
-  g_clear_object (&last);
-  g_clear_object (&conversation);
-  g_object_unref (messenger);
-  cli_close_store (store);
+  g_signal_handlers_disconnect_by_data (resumed.attachment, &watch);
+  resumed_close (&resumed);
   g_array_unref (watch.progress);
   g_array_unref (watch.states);
+}
+
+/* An upload cut short and resumed by a flush (after a restart) stops
+ * when the attachment the view shows is cancelled, as the transfer
+ * bar's Cancel does, once the relay is taking more of it: it ends
+ * failed, its message does not go, and trying it again later sends it
+ * whole. */
+static void
+test_resumed_cancel (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autoptr(GAsyncResult) flushed = NULL;
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+  Resumed resumed = { 0 };
+  gboolean cancelled = FALSE;
+  guint64 held;
+
+  resumed_open (&resumed, test, alice, bob, "Cancelled");
+
+  /* The flush resumes the upload, which this main loop drives: it is
+   * cancelled as soon as the relay holds more than before, long before
+   * it could have taken the rest. */
+  held = file_size (resumed.partial);
+  sotto_messenger_flush_async (resumed.messenger, NULL, cli_result_cb, &flushed);
+  while (flushed == NULL)
+    {
+      g_main_context_iteration (NULL, TRUE);
+      if (!cancelled && file_size (resumed.partial) > held)
+        {
+          sotto_attachment_cancel (resumed.attachment);
+          cancelled = TRUE;
+        }
+    }
+  sotto_messenger_flush_finish (resumed.messenger, flushed, NULL);
+  g_assert_true (cancelled);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_nonnull (sotto_attachment_get_error (resumed.attachment));
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), <, 1.);
+  cli_assert_receives_nothing (test, bob);
+
+  /* Tried again, it goes whole. */
+  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
+  cli_wait_for (&retried);
+  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  resumed_flush (&resumed);
+
+  resumed_close (&resumed);
+  cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
+}
+
+/* An upload cut short resumes as the messenger goes online, as the app
+ * starts it, with no flush: the attachment the view shows follows it to
+ * sent, and its message goes. */
+static void
+test_resumed_on_start (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  Resumed resumed = { 0 };
+
+  resumed_open (&resumed, test, alice, bob, "Started");
+
+  sotto_messenger_start (resumed.messenger);
+  while (sotto_attachment_get_state (resumed.attachment) != SOTTO_ATTACHMENT_STATE_SENT)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), ==, 1.);
+
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
+
+  resumed_close (&resumed);
+  cli_assert_receives (test, bob, "alice", "Started", NULL);
 }
 
 /* The blobs the attachment service keeps in @profile. */
@@ -1043,106 +1084,6 @@ test_message_timer_decides (void)
   g_assert_false (folder_is_empty (downloads));
 }
 
-/* The bytes @pid has written to a file in @dir so far, through any of
- * its descriptors, named or not (an unnamed file shows as "DIR/#N
- * (deleted)"); 0 when it has none open there. */
-static guint64
-written_into (GPid        pid,
-              const char *dir)
-{
-  g_autofree char *fds = g_strdup_printf ("/proc/%d/fd", pid);
-  g_autofree char *prefix = g_strconcat (dir, "/", NULL);
-  g_autoptr(GDir) listing = g_dir_open (fds, 0, NULL);
-  const char *name;
-  guint64 most = 0;
-
-  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *link = g_build_filename (fds, name, NULL);
-      g_autofree char *target = g_file_read_link (link, NULL);
-      g_autofree char *info_path = g_strdup_printf ("/proc/%d/fdinfo/%s", pid, name);
-      g_autofree char *info = NULL;
-      const char *pos;
-
-      if (target == NULL || !g_str_has_prefix (target, prefix)
-          || !g_file_get_contents (info_path, &info, NULL, NULL)
-          || (pos = strstr (info, "pos:")) == NULL)
-        continue;
-      most = MAX (most, g_ascii_strtoull (pos + strlen ("pos:"), NULL, 10));
-    }
-
-  return most;
-}
-
-/* A receive killed (SIGKILL) while it decrypts a file into the download
- * folder leaves no plaintext byte anywhere: not in the folder, where
- * the file has no name until its blob passed its checks, nor in either
- * profile or the relay; and a receive after it leaves none either. */
-static void
-test_killed_while_saving (void)
-{
-  g_autoptr(CliTest) test = new_test ("max-blob-bytes=200000000\nblob-quota-bytes=1000000000\n", FALSE);
-  g_autofree char *alice = cli_register (test, "alice");
-  g_autofree char *bob = cli_register (test, "bob");
-  g_autofree char *downloads = g_build_filename (test->root, "bob-saved", NULL);
-  g_autofree char *relay_dir = g_build_filename (test->root, "relay", NULL);
-  g_autofree char *big_path = NULL;
-  g_autoptr(GDir) listing = NULL;
-  GSubprocess *receiving;
-  const char *name;
-
-  /* The marker in every 4 KiB, so that any part of the file shows. */
-  {
-    g_autofree char *contents = g_malloc (BIG_SIZE / 2);
-
-    for (gsize i = 0; i < BIG_SIZE / 2; i++)
-      contents[i] = (char) (i * 31 + (i >> 13));
-    for (gsize i = 0; i + strlen (MARKER) < BIG_SIZE / 2; i += 4096)
-      memcpy (contents + i, MARKER, strlen (MARKER));
-    big_path = write_file (test, "big.bin", contents, BIG_SIZE / 2);
-  }
-  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
-
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  cli_run_ok (test, alice, "send", "bob", "The big one", "--attach", big_path, NULL);
-
-  receiving = cli_spawn (test, bob, "receive", "--timeout", "60", "--download-dir", downloads, NULL);
-  for (;;)
-    {
-      const char *pid = g_subprocess_get_identifier (receiving);
-
-      /* It must still be at work, not done already. */
-      g_assert_nonnull (pid);
-      if (written_into (atoi (pid), downloads) >= 1024 * 1024)
-        break;
-      g_usleep (1000);
-    }
-  g_subprocess_send_signal (receiving, SIGKILL);
-  g_assert_true (g_subprocess_wait (receiving, NULL, NULL));
-  g_assert_true (g_subprocess_get_if_signaled (receiving));
-  g_object_unref (receiving);
-
-  g_assert_false (cli_tree_contains (downloads, MARKER, strlen (MARKER)));
-  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
-
-  /* After a restart, whatever became of the file, only a whole one may
-   * show the marker. */
-  cli_run_ok (test, bob, "receive", "--timeout", "1", "--download-dir", downloads, NULL);
-  listing = g_dir_open (downloads, 0, NULL);
-  while ((name = g_dir_read_name (listing)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (downloads, name, NULL);
-      g_autofree char *expected = sha256_of_file (big_path);
-      g_autofree char *saved = sha256_of_file (path);
-
-      g_assert_cmpstr (saved, ==, expected);
-    }
-  g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
-  g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
-  g_assert_false (cli_tree_contains (relay_dir, MARKER, strlen (MARKER)));
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1158,9 +1099,10 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/deleted", test_deleted);
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
+  g_test_add_func ("/cli/attachments/resumed-cancel", test_resumed_cancel);
+  g_test_add_func ("/cli/attachments/resumed-on-start", test_resumed_on_start);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
-  g_test_add_func ("/cli/attachments/killed-while-saving", test_killed_while_saving);
   g_test_add_func ("/cli/attachments/message-timer-decides", test_message_timer_decides);
 
   return g_test_run ();

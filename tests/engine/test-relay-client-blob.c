@@ -32,6 +32,7 @@ typedef struct
   char             *dir;
   TestRelay        *relay;
   SottoRelayClient *client;
+  char             *auth;   /* the client's credentials, "Basic ..." */
 } Fixture;
 
 static void
@@ -41,9 +42,12 @@ fixture_set_up (Fixture       *fixture,
   /* The expiry test's blobs expire after a second, and stay on the
    * relay's disk to be refused as expired rather than swept away. */
   gboolean expiring = g_strcmp0 (data, "expiring") == 0;
-  g_autofree char *conf = g_strdup_printf ("%s[limits]\nmax-blob-bytes=%d\nblob-quota-bytes=%d\n%s",
-                                           test_relay_relaxed_conf, MAX_BLOB, QUOTA_BYTES,
-                                           expiring ? "blob-max-age-seconds=1\nblob-sweep-seconds=3600\n" : "");
+  /* The defaults test's relay has the blob limits it ships with. */
+  g_autofree char *conf = g_strcmp0 (data, "defaults") == 0
+                          ? g_strdup (test_relay_relaxed_conf)
+                          : g_strdup_printf ("%s[limits]\nmax-blob-bytes=%d\nblob-quota-bytes=%d\n%s",
+                                             test_relay_relaxed_conf, MAX_BLOB, QUOTA_BYTES,
+                                             expiring ? "blob-max-age-seconds=1\nblob-sweep-seconds=3600\n" : "");
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *uuid = NULL;
@@ -64,6 +68,7 @@ fixture_set_up (Fixture       *fixture,
   g_assert_true (sotto_relay_client_register_finish (fixture->client, result, &uuid, &device_id, &error));
   g_assert_no_error (error);
   sotto_relay_client_set_credentials (fixture->client, uuid, device_id, "a-good-long-password");
+  fixture->auth = test_basic_auth (uuid, device_id, "a-good-long-password");
 }
 
 static void
@@ -71,6 +76,7 @@ fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
   g_clear_object (&fixture->client);
+  g_free (fixture->auth);
   g_assert_cmpint (test_relay_stop (fixture->relay), ==, 0);
   test_relay_free (fixture->relay);
   test_relay_remove_data_dir (fixture->dir);
@@ -357,6 +363,45 @@ test_limits (Fixture       *fixture,
   g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_QUOTA_EXCEEDED);
 }
 
+/* A relay with the limits it ships with takes a blob of 100 MiB, not a
+ * byte more, and keeps it for 30 days from its upload's creation. */
+static void
+test_defaults (Fixture       *fixture,
+               gconstpointer  data)
+{
+  const guint64 max_blob = G_GUINT64_CONSTANT (100) * 1024 * 1024;
+  const gint64 max_age = G_GINT64_CONSTANT (30) * 24 * 3600 * 1000;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoRelayUpload) too_large = create_upload (fixture, max_blob + 1, &error);
+  g_autoptr(SottoRelayUpload) largest = NULL;
+  g_autoptr(SoupSession) session = test_session_new ();
+  g_autofree char *path = NULL;
+  TestResponse *standing;
+  gint64 before;
+  gint64 after;
+  gint64 expires;
+
+  g_assert_null (too_large);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  before = g_get_real_time () / 1000;
+  largest = create_upload (fixture, max_blob, &error);
+  after = g_get_real_time () / 1000;
+  g_assert_no_error (error);
+  g_assert_cmpuint (largest->size, ==, max_blob);
+
+  path = g_strdup_printf ("/v1/attachments/%s/upload", largest->id);
+  standing = test_request (session, fixture->relay, "GET", path, fixture->auth, NULL);
+  g_assert_cmpuint (standing->status, ==, 200);
+  expires = json_object_get_int_member (json_node_get_object (standing->json), "expiresAt");
+  /* The relay counts from its own clock, read between the two here, in
+   * whole seconds at least. */
+  g_assert_cmpint (expires, >=, before - 1000 + max_age);
+  g_assert_cmpint (expires, <=, after + 1000 + max_age);
+  test_response_free (standing);
+}
+
 /* A file encrypted into @spool, given an upload and uploaded; the blob
  * the profile would keep is removed, so that only what the relay has
  * remains. */
@@ -630,6 +675,7 @@ main (int   argc,
   g_test_add ("/relay-client-blob/attachment-tampered", Fixture, "tolerant", fixture_set_up, test_attachment_tampered, fixture_tear_down);
   g_test_add ("/relay-client-blob/attachment-expired", Fixture, "expiring", fixture_set_up, test_attachment_expired, fixture_tear_down);
   g_test_add ("/relay-client-blob/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
+  g_test_add ("/relay-client-blob/defaults", Fixture, "defaults", fixture_set_up, test_defaults, fixture_tear_down);
   g_test_add ("/relay-client-blob/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
 
   return g_test_run ();
