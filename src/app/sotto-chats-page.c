@@ -744,44 +744,6 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
 
 /* Actions of the chats page */
 
-static void
-sotto_chats_page_send_cb (GObject      *object,
-                          GAsyncResult *result,
-                          gpointer      user_data)
-{
-  g_autoptr(SottoChatsPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
-
-  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
-    return;
-
-  /* A queued message is kept and sent when the relay is back: the state
-   * icon in the bubble says so, no need for more. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
-    return;
-
-  message = sotto_error_text_general (error);
-  sotto_chats_page_toast (self, message);
-}
-
-static void
-sotto_chats_page_send_message (GtkWidget  *widget,
-                               const char *action_name,
-                               GVariant   *parameter)
-{
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
-
-  if (conversation == NULL || self->messenger == NULL)
-    return;
-
-  sotto_messenger_send_async (self->messenger, conversation,
-                              g_variant_get_string (parameter, NULL),
-                              self->cancellable, sotto_chats_page_send_cb, g_object_ref (self));
-}
-
 /* The composer drives the typing indicators the contact sees. */
 static void
 sotto_chats_page_composing_cb (SottoChatsPage    *self,
@@ -1297,7 +1259,6 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, match_activated_cb);
 
-  gtk_widget_class_install_action (widget_class, "chats.send-message", "s", sotto_chats_page_send_message);
   gtk_widget_class_install_action (widget_class, "chats.new-conversation", NULL, sotto_chats_page_new_conversation);
   gtk_widget_class_install_action (widget_class, "chats.new-group", NULL, sotto_chats_page_new_group);
   gtk_widget_class_install_action (widget_class, "chats.search", NULL, sotto_chats_page_search);
