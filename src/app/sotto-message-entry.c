@@ -84,6 +84,23 @@ sotto_message_entry_focus (GtkWidget        *widget,
   return gtk_widget_child_focus (self->scroller, direction);
 }
 
+/* GTK 4.8 stops the text's scrolling animation twice, with a critical
+ * warning, when the entry is unmapped (its window closed) while the
+ * animation runs, as it does for a moment after a long message is sent
+ * and the emptied entry scrolls back to its top.  The entry stops it
+ * first, where it stands, before its children are unmapped. */
+static void
+sotto_message_entry_unmap (GtkWidget *widget)
+{
+  SottoMessageEntry *self = SOTTO_MESSAGE_ENTRY (widget);
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->text_view));
+
+  if (adjustment != NULL)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment));
+
+  GTK_WIDGET_CLASS (sotto_message_entry_parent_class)->unmap (widget);
+}
+
 static void
 sotto_message_entry_dispose (GObject *object)
 {
@@ -101,6 +118,7 @@ sotto_message_entry_class_init (SottoMessageEntryClass *klass)
   object_class->dispose = sotto_message_entry_dispose;
   widget_class->grab_focus = sotto_message_entry_grab_focus;
   widget_class->focus = sotto_message_entry_focus;
+  widget_class->unmap = sotto_message_entry_unmap;
 
   /**
    * SottoMessageEntry::activate:

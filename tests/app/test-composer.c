@@ -140,6 +140,35 @@ test_composer_keeps_reply (Fixture       *fixture,
   g_assert_null (sotto_reply_bar_get_message (reply_bar));
 }
 
+/* The window closed at once after a long message went, while the
+ * composer, emptied, scrolls back to its top, goes without GTK 4.8's
+ * critical warning (fatal here) of an animation stopped twice. */
+static void
+test_composer_close_after_send (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  GtkTextView *composer;
+  GtkAdjustment *adjustment;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  composer = GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW));
+  adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (composer));
+  activate_alice (fixture);
+  gtk_widget_grab_focus (GTK_WIDGET (composer));
+  app_test_type (GTK_WINDOW (fixture->window), "one");
+  for (guint i = 0; i < 8; i++)
+    {
+      app_test_press (GTK_WINDOW (fixture->window), "shift+Return");
+      app_test_type (GTK_WINDOW (fixture->window), "more");
+    }
+  /* The composer shows its last lines. */
+  wait_until (gtk_adjustment_get_value (adjustment) > gtk_adjustment_get_lower (adjustment));
+  app_test_press (GTK_WINDOW (fixture->window), "Return");
+  wait_until (composer_holds (fixture, ""));
+  close_alice (fixture);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -151,6 +180,9 @@ main (int   argc,
               fixture_set_up, test_composer_keeps_unsent, fixture_tear_down);
   g_test_add ("/app/composer/keeps-reply", Fixture, NULL,
               fixture_set_up, test_composer_keeps_reply, fixture_tear_down);
+
+  g_test_add ("/app/composer/close-after-send", Fixture, NULL,
+              fixture_set_up, test_composer_close_after_send, fixture_tear_down);
 
   return g_test_run ();
 }
