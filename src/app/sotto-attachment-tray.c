@@ -14,6 +14,7 @@
 #include "sotto-attachment-tray.h"
 #include "sotto-error-text.h"
 #include "sotto-message.h"
+#include "sotto-message-entry.h"
 
 /* Above the composer: the files the next message takes, each with a
  * button to take it off again.  Files come from the file chooser (the
@@ -269,16 +270,9 @@ give_back (Send *send)
 
   if (send->conversation == self->conversation && self->text_view != NULL)
     {
-      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-      GtkTextIter start, end;
-      g_autofree char *typed = NULL;
+      GtkWidget *entry = gtk_widget_get_ancestor (GTK_WIDGET (self->text_view), SOTTO_TYPE_MESSAGE_ENTRY);
 
-      gtk_text_buffer_get_bounds (buffer, &start, &end);
-      typed = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-      now = typed;
-      text = now[0] != '\0' && send->caption[0] != '\0' ? g_strconcat (send->caption, "\n", now, NULL)
-                                                       : g_strconcat (send->caption, now, NULL);
-      gtk_text_buffer_set_text (buffer, text, -1);
+      sotto_message_entry_give_back (SOTTO_MESSAGE_ENTRY (entry), send->caption);
       sotto_attachment_tray_changed (self);
       return;
     }

@@ -23,7 +23,9 @@
 #include "sotto-error-text.h"
 #include "sotto-group-row.h"
 #include "sotto-group-view.h"
+#include "sotto-message-notifier.h"
 #include "sotto-message.h"
+#include "sotto-new-conversation-dialog.h"
 #include "sotto-new-group-dialog.h"
 #include "sotto-search-results.h"
 
@@ -39,6 +41,7 @@ struct _SottoChatsPage
   SottoSession *session;
   GSignalGroup *session_signals;
   GSettings *settings;
+  SottoMessageNotifier *notifier;
   SottoMessenger *messenger;  /* the session's, once it has one */
   GCancellable *cancellable;
   SottoChatList *chats;  /* 1:1 and group conversations, the messenger's */
@@ -48,7 +51,7 @@ struct _SottoChatsPage
   GSignalGroup *left_signals;
   char            *query_folded;  /* the search, casefolded once per change */
   GtkFilterListModel *filtered;
-  AdwMessageDialog *new_conversation_dialog;  /* weak */
+  SottoNewConversationDialog *new_conversation_dialog;  /* weak */
   char *looked_up_username;
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
@@ -77,22 +80,6 @@ enum {
 G_DEFINE_FINAL_TYPE (SottoChatsPage, sotto_chats_page, GTK_TYPE_WIDGET)
 
 static GParamSpec *properties [N_PROPS];
-
-/* The notifications are the application's, when there is one to send
- * them. */
-static GApplication *
-sotto_chats_page_get_application (SottoChatsPage *self)
-{
-  return g_application_get_default ();
-}
-
-static gboolean
-sotto_chats_page_window_is_active (SottoChatsPage *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  return GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root));
-}
 
 static void
 sotto_chats_page_toast (SottoChatsPage *self,
@@ -153,15 +140,11 @@ sotto_chats_page_messages_seen_cb (SottoChatsPage *self,
                                    GStrv           ids)
 {
   SottoConversation *conversation = sotto_chats_page_get_conversation (self);
-  g_autofree char *notification_id = NULL;
 
   if (conversation == NULL || self->messenger == NULL)
     return;
 
-  notification_id = g_strdup_printf ("message-%s",
-                                     sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
-  if (sotto_chats_page_get_application (self) != NULL)
-    g_application_withdraw_notification (sotto_chats_page_get_application (self), notification_id);
+  sotto_message_notifier_withdraw (self->notifier, conversation);
 
   sotto_messenger_mark_messages_read_async (self->messenger, conversation, (const char * const *) ids,
                                             self->cancellable, sotto_chats_page_mark_read_cb, NULL);
@@ -485,109 +468,18 @@ sotto_chats_page_unbind_row_cb (GtkSignalListItemFactory *factory,
     sotto_conversation_row_set_conversation (SOTTO_CONVERSATION_ROW (row), NULL);
 }
 
-/* Notifications */
-
-/* Tells the user of the message @text from @name: as a notification
- * @id, whose default action is @action with the string @target, or,
- * while the user is in the window, by a screen reader, which says
- * @spoken_name. */
-static void
-sotto_chats_page_tell_message (SottoChatsPage *self,
-                               const char     *spoken_name,
-                               const char     *name,
-                               const char     *text,
-                               const char     *id,
-                               const char     *action,
-                               const char     *target)
-{
-  g_autoptr(GNotification) notification = NULL;
-  const char *title;
-  const char *body = NULL;
-
-  /* While the user is in the window, a screen reader says the message
-   * where a notification would have popped up. */
-  if (sotto_chats_page_window_is_active (self))
-    {
-      g_autofree char *spoken = NULL;
-
-      /* Translators: what a screen reader says when a message comes in
-       * while Sotto's window is focused: the sender's name, then the text */
-      spoken = g_strdup_printf (_("Message from %s: %s"), spoken_name, text);
-      sotto_accessible_announce (GTK_WIDGET (self), spoken);
-      return;
-    }
-
-  if (sotto_chats_page_get_application (self) == NULL)
-    return;
-
-  /* A notification can be read off a locked screen: the user decides how
-   * much of the message it may show. */
-  switch (g_settings_get_enum (self->settings, "notification-content"))
-    {
-    case 0: /* name and message */
-      title = name;
-      body = text;
-      break;
-    case 1: /* name only */
-      title = name;
-      body = _("New message");
-      break;
-    default: /* nothing */
-      title = _("New message");
-      break;
-    }
-
-  notification = g_notification_new (title);
-  if (body != NULL)
-    g_notification_set_body (notification, body);
-  g_notification_set_category (notification, "im.received");
-  g_notification_set_default_action_and_target (notification, action, "s", target);
-
-  g_application_send_notification (sotto_chats_page_get_application (self), id, notification);
-}
-
 static void
 sotto_chats_page_message_received_cb (SottoChatsPage    *self,
                                       SottoConversation *conversation,
                                       SottoMessage      *message,
                                       SottoMessenger    *messenger)
 {
-  SottoContact *contact = sotto_conversation_get_contact (conversation);
-  g_autofree char *name = sotto_contact_label_full (contact);
-  /* One notification per conversation, replaced by the newest message. */
-  g_autofree char *id = g_strdup_printf ("message-%s", sotto_contact_get_uuid (contact));
-
   /* A first message lists its conversation, which may have been there,
    * empty, at the same place in the list. */
   if (g_list_model_get_n_items (sotto_conversation_get_messages (conversation)) == 1)
     sotto_chats_page_refilter (self);
 
-  sotto_chats_page_tell_message (self, sotto_contact_get_name (contact), name, sotto_message_get_body (message),
-                                 id, "app.open-conversation", sotto_contact_get_uuid (contact));
-}
-
-/* A member's message to a group is told as a 1:1 message is, under the
- * member's and the group's names; what the group's timeline shows
- * besides (changes, key changes) is not. */
-static void
-sotto_chats_page_group_event_cb (SottoChatsPage  *self,
-                                 SottoGroup      *group,
-                                 SottoGroupEvent *event,
-                                 SottoGroupList  *groups)
-{
-  g_autofree char *name = NULL;
-  g_autofree char *id = NULL;
-
-  if (event->kind != SOTTO_GROUP_EVENT_TEXT || event->outgoing)
-    return;
-
-  /* Translators: who wrote a message to a group, in a notification: the
-   * member's name, then the group's */
-  name = g_strdup_printf (_("%1$s in %2$s"), event->author_name != NULL ? event->author_name : event->author,
-                          sotto_group_get_title (group));
-  /* One notification per group, replaced by the newest message. */
-  id = g_strdup_printf ("group-%s", sotto_group_get_id (group));
-  sotto_chats_page_tell_message (self, name, name, event->text, id, "app.open-group", sotto_group_get_id (group));
+  sotto_message_notifier_tell_message (self->notifier, conversation, message);
 }
 
 /* A change in the conversation on screen is told by its banner and its
@@ -731,7 +623,7 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
   g_signal_connect_object (messenger, "message-received",
                            G_CALLBACK (sotto_chats_page_message_received_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (sotto_messenger_get_groups (messenger), "event-received",
-                           G_CALLBACK (sotto_chats_page_group_event_cb), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (sotto_message_notifier_tell_group_event), self->notifier, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "identity-changed",
                            G_CALLBACK (sotto_chats_page_identity_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "conversation-removed",
@@ -743,44 +635,6 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
 }
 
 /* Actions of the chats page */
-
-static void
-sotto_chats_page_send_cb (GObject      *object,
-                          GAsyncResult *result,
-                          gpointer      user_data)
-{
-  g_autoptr(SottoChatsPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
-
-  if (sotto_messenger_send_finish (SOTTO_MESSENGER (object), result, NULL, &error))
-    return;
-
-  /* A queued message is kept and sent when the relay is back: the state
-   * icon in the bubble says so, no need for more. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      || g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
-    return;
-
-  message = sotto_error_text_general (error);
-  sotto_chats_page_toast (self, message);
-}
-
-static void
-sotto_chats_page_send_message (GtkWidget  *widget,
-                               const char *action_name,
-                               GVariant   *parameter)
-{
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-  SottoConversation *conversation = sotto_chats_page_get_conversation (self);
-
-  if (conversation == NULL || self->messenger == NULL)
-    return;
-
-  sotto_messenger_send_async (self->messenger, conversation,
-                              g_variant_get_string (parameter, NULL),
-                              self->cancellable, sotto_chats_page_send_cb, g_object_ref (self));
-}
 
 /* The composer drives the typing indicators the contact sees. */
 static void
@@ -801,14 +655,12 @@ sotto_chats_page_open_conversation_cb (GObject      *object,
   g_autoptr(SottoConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-  AdwMessageDialog *dialog = self->new_conversation_dialog;
 
   conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
-
   if (conversation != NULL)
     {
-      if (dialog != NULL)
-        gtk_window_destroy (GTK_WINDOW (dialog));
+      if (self->new_conversation_dialog != NULL)
+        gtk_window_destroy (GTK_WINDOW (self->new_conversation_dialog));
       sotto_chats_page_select_conversation (self, conversation);
       return;
     }
@@ -820,62 +672,22 @@ sotto_chats_page_open_conversation_cb (GObject      *object,
                                        sotto_account_get_relay_url (sotto_messenger_get_account (self->messenger)),
                                        self->looked_up_username);
 
-  /* The dialog stays, with what the user typed, to be corrected. */
-  if (dialog != NULL)
-    {
-      adw_message_dialog_set_body (dialog, message);
-      adw_message_dialog_set_response_enabled (dialog, "start", TRUE);
-      gtk_widget_grab_focus (adw_message_dialog_get_extra_child (dialog));
-      sotto_accessible_announce (GTK_WIDGET (dialog), message);
-    }
+  /* The dialog stays, with what the user typed, to be corrected; closed
+   * meanwhile, the answer is a toast. */
+  if (self->new_conversation_dialog != NULL)
+    sotto_new_conversation_dialog_show_error (self->new_conversation_dialog, message);
   else
     sotto_chats_page_toast (self, message);
 }
 
 static void
-sotto_chats_page_new_conversation_response_cb (SottoChatsPage   *self,
-                                               const char       *response,
-                                               AdwMessageDialog *dialog)
+sotto_chats_page_start_conversation_cb (SottoChatsPage *self,
+                                        const char     *username)
 {
-  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
-  g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  g_autofree char *looking = NULL;
-
-  if (!g_str_equal (response, "start"))
-    {
-      gtk_window_destroy (GTK_WINDOW (dialog));
-      return;
-    }
-
-  if (username[0] == '\0')
-    return;
-
-  looking = g_strdup_printf (_("Looking for “%s”…"), username);
-  adw_message_dialog_set_body (dialog, looking);
-  adw_message_dialog_set_response_enabled (dialog, "start", FALSE);
-
   g_free (self->looked_up_username);
-  self->looked_up_username = g_steal_pointer (&username);
-  sotto_messenger_open_conversation_async (self->messenger, self->looked_up_username, self->cancellable,
+  self->looked_up_username = g_strdup (username);
+  sotto_messenger_open_conversation_async (self->messenger, username, self->cancellable,
                                            sotto_chats_page_open_conversation_cb, g_object_ref (self));
-}
-
-/* A message dialog closes itself on every response; this one stays open
- * while the username is looked up and when nobody has it, and is
- * destroyed by the response handler instead.  Connected after the
- * dialog's own handler, which turns Escape into the "cancel" response. */
-static gboolean
-sotto_chats_page_new_conversation_close_request_cb (SottoChatsPage *self)
-{
-  return TRUE;
-}
-
-static void
-sotto_chats_page_new_conversation_entry_activate_cb (GtkEntry         *entry,
-                                                     AdwMessageDialog *dialog)
-{
-  if (adw_message_dialog_get_response_enabled (dialog, "start"))
-    adw_message_dialog_response (dialog, "start");
 }
 
 static void
@@ -884,8 +696,7 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
                                    GVariant   *parameter)
 {
   SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-  AdwMessageDialog *dialog;
-  GtkWidget *entry;
+  SottoNewConversationDialog *dialog;
 
   if (self->messenger == NULL)
     return;
@@ -896,36 +707,14 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
       return;
     }
 
-  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
-                                                       _("New Conversation"),
-                                                       _("Enter the username of the person you want to write to.")));
-  entry = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Username"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (entry),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Username"),
-                                  -1);
-  g_signal_connect (entry, "activate", G_CALLBACK (sotto_chats_page_new_conversation_entry_activate_cb), dialog);
-  adw_message_dialog_set_extra_child (dialog, entry);
-
-  adw_message_dialog_add_responses (dialog,
-                                    "cancel", _("_Cancel"),
-                                    "start", _("_Start"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (dialog, "start", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "start");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response",
-                           G_CALLBACK (sotto_chats_page_new_conversation_response_cb),
+  dialog = sotto_new_conversation_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)));
+  g_signal_connect_object (dialog, "start", G_CALLBACK (sotto_chats_page_start_conversation_cb),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (dialog, "close-request",
-                           G_CALLBACK (sotto_chats_page_new_conversation_close_request_cb),
-                           self, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
-
   self->new_conversation_dialog = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->new_conversation_dialog);
 
   gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (entry);
+  gtk_widget_grab_focus (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog)));
 }
 
 typedef struct
@@ -1167,11 +956,13 @@ sotto_chats_page_dispose (GObject *object)
 
   g_clear_object (&self->messenger);
   g_clear_object (&self->chats);
+  g_clear_object (&self->notifier);
   g_clear_object (&self->settings);
   g_clear_object (&self->filtered);
   g_clear_object (&self->filter);
   g_clear_object (&self->left_signals);
   g_clear_weak_pointer (&self->new_conversation_dialog);
+  g_clear_pointer (&self->looked_up_username, g_free);
 
   G_OBJECT_CLASS (sotto_chats_page_parent_class)->dispose (object);
 }
@@ -1184,7 +975,6 @@ sotto_chats_page_finalize (GObject *object)
   g_clear_object (&self->session_signals);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->query_folded, g_free);
-  g_clear_pointer (&self->looked_up_username, g_free);
 
   G_OBJECT_CLASS (sotto_chats_page_parent_class)->finalize (object);
 }
@@ -1228,6 +1018,7 @@ sotto_chats_page_set_property (GObject      *object,
 
     case PROP_SETTINGS:
       self->settings = g_value_dup_object (value);
+      self->notifier = sotto_message_notifier_new (GTK_WIDGET (self), self->settings);
       break;
 
     default:
@@ -1297,7 +1088,6 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, match_activated_cb);
 
-  gtk_widget_class_install_action (widget_class, "chats.send-message", "s", sotto_chats_page_send_message);
   gtk_widget_class_install_action (widget_class, "chats.new-conversation", NULL, sotto_chats_page_new_conversation);
   gtk_widget_class_install_action (widget_class, "chats.new-group", NULL, sotto_chats_page_new_group);
   gtk_widget_class_install_action (widget_class, "chats.search", NULL, sotto_chats_page_search);

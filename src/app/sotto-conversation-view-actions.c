@@ -76,6 +76,7 @@ sotto_conversation_view_find_shown (SottoConversationView *self,
 typedef struct
 {
   SottoConversationView *view;
+  SottoConversation *conversation;  /* the one shown when it was asked */
   SottoMessage *message;
   char *text;
 } Change;
@@ -88,6 +89,9 @@ change_new (SottoConversationView *view,
   Change *change = g_new0 (Change, 1);
 
   change->view = g_object_ref (view);
+  change->conversation = sotto_conversation_view_get_conversation (view);
+  if (change->conversation != NULL)
+    g_object_ref (change->conversation);
   change->message = message != NULL ? g_object_ref (message) : NULL;
   change->text = g_strdup (text);
 
@@ -98,6 +102,7 @@ static void
 change_free (Change *change)
 {
   g_clear_object (&change->view);
+  g_clear_object (&change->conversation);
   g_clear_object (&change->message);
   g_free (change->text);
   g_free (change);
@@ -121,49 +126,79 @@ sotto_conversation_view_change_cb (GObject      *object,
 
 /* Replies */
 
+/* Makes the composer's next message a reply to the shown @id. */
+static gboolean
+sotto_conversation_view_start_reply (SottoConversationView *self,
+                                     const char            *id)
+{
+  SottoConversation *conversation = sotto_conversation_view_get_conversation (self);
+  g_autoptr(SottoMessage) message = sotto_conversation_view_find_shown (self, id);
+  gboolean outgoing;
+
+  if (message == NULL || conversation == NULL)
+    return FALSE;
+
+  outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
+  sotto_reply_bar_reply_to (_sotto_conversation_view_get_reply_bar (self), message,
+                            outgoing ? NULL : sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
+
+  return TRUE;
+}
+
 static void
 sotto_conversation_view_reply_to (GtkWidget  *widget,
                                   const char *action_name,
                                   GVariant   *parameter)
 {
   SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
-  SottoConversation *conversation = sotto_conversation_view_get_conversation (self);
-  g_autoptr(SottoMessage) message = sotto_conversation_view_find_shown (self, g_variant_get_string (parameter, NULL));
-  gboolean outgoing;
 
-  if (message == NULL || conversation == NULL)
-    return;
-
-  outgoing = sotto_message_get_direction (message) == SOTTO_MESSAGE_DIRECTION_OUTGOING;
-  sotto_reply_bar_reply_to (_sotto_conversation_view_get_reply_bar (self), message,
-                            outgoing ? NULL : sotto_contact_get_name (sotto_conversation_get_contact (conversation)));
-  sotto_conversation_view_focus_composer (self);
+  if (sotto_conversation_view_start_reply (self, g_variant_get_string (parameter, NULL)))
+    sotto_conversation_view_focus_composer (self);
 }
 
+/* A message that was not stored comes back to where it was written,
+ * with the message it answered if that is still there and no other
+ * reply was started meanwhile: sending again does what the user meant. */
 static void
-sotto_conversation_view_reply_cb (GObject      *object,
-                                  GAsyncResult *result,
-                                  gpointer      user_data)
+sotto_conversation_view_give_back (Change *change)
 {
+  SottoConversationView *self = change->view;
+
+  _sotto_conversation_view_give_back (self, change->conversation, change->text);
+  if (change->message != NULL
+      && change->conversation == sotto_conversation_view_get_conversation (self)
+      && sotto_reply_bar_get_message (_sotto_conversation_view_get_reply_bar (self)) == NULL)
+    sotto_conversation_view_start_reply (self, sotto_message_get_id (change->message));
+}
+
+/* Messages and replies */
+
+static void
+sotto_conversation_view_sent_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data)
+{
+  SottoMessenger *messenger = SOTTO_MESSENGER (object);
   g_autoptr(Change) change = user_data;
   g_autoptr(SottoMessage) stored = NULL;
   g_autoptr(GError) error = NULL;
-  SottoReplyBar *reply_bar;
+  gboolean sent;
 
-  if (sotto_messenger_reply_finish (SOTTO_MESSENGER (object), result, &stored, &error))
+  sent = change->message != NULL ? sotto_messenger_reply_finish (messenger, result, &stored, &error)
+                                 : sotto_messenger_send_finish (messenger, result, &stored, &error);
+  if (sent)
     return;
 
-  /* A reply that was stored waits in the outbox like any message, and
-   * its bubble says so. */
-  if (stored != NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* A queued message is kept and sent when the relay is back: the state
+   * icon in the bubble says so, no need for more. */
+  if (g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED))
     return;
 
-  /* One that was not (its original is gone) goes back into the
-   * composer, if the user has not started another. */
+  /* One that was not stored (a reply's original is gone, the store
+   * failed) goes back to the user. */
   sotto_conversation_view_report (change->view, error);
-  reply_bar = _sotto_conversation_view_get_reply_bar (change->view);
-  if (gtk_text_buffer_get_char_count (sotto_reply_bar_get_buffer (reply_bar)) == 0)
-    sotto_reply_bar_put_text (reply_bar, change->text);
+  if (stored == NULL)
+    sotto_conversation_view_give_back (change);
 }
 
 /* Edits */
@@ -207,33 +242,30 @@ sotto_conversation_view_edit_cb (GObject      *object,
 }
 
 /**
- * _sotto_conversation_view_send_change:
+ * _sotto_conversation_view_send_text:
  * @self: a #SottoConversationView
  * @text: what the composer holds
  *
- * Sends @text as a reply, or as the new text of a message, when the
- * reply bar says so.
- *
- * Returns: whether @text went as a reply or an edit; %FALSE for a
- *   message of its own
+ * Sends @text as a message, as a reply or as the new text of a message,
+ * as the reply bar says.  A message or a reply empties the composer for
+ * the next one at once, and comes back if it could not be stored; its
+ * send is not cancelled with the view, so that what the user wrote is
+ * either stored or given back, to the conversation's draft if need be.
  */
-gboolean
-_sotto_conversation_view_send_change (SottoConversationView *self,
-                                      const char            *text)
+void
+_sotto_conversation_view_send_text (SottoConversationView *self,
+                                    const char            *text)
 {
   SottoReplyBar *reply_bar = _sotto_conversation_view_get_reply_bar (self);
   SottoMessage *target = sotto_reply_bar_get_message (reply_bar);
   SottoConversation *conversation = sotto_conversation_view_get_conversation (self);
   SottoMessenger *messenger = sotto_conversation_view_get_messenger (self);
 
-  if (target == NULL)
-    return FALSE;
-
   /* Without a messenger nothing is sent, and the composer keeps it all. */
   if (messenger == NULL || conversation == NULL)
-    return TRUE;
+    return;
 
-  if (sotto_reply_bar_get_editing (reply_bar))
+  if (target != NULL && sotto_reply_bar_get_editing (reply_bar))
     {
       /* The same text is no edit. */
       if (g_strcmp0 (text, sotto_message_get_body (target)) == 0)
@@ -242,17 +274,18 @@ _sotto_conversation_view_send_change (SottoConversationView *self,
         sotto_messenger_edit_async (messenger, conversation, sotto_message_get_id (target), text,
                                     _sotto_conversation_view_get_cancellable (self),
                                     sotto_conversation_view_edit_cb, change_new (self, target, text));
-      return TRUE;
+      return;
     }
 
-  sotto_messenger_reply_async (messenger, conversation, sotto_message_get_id (target), text,
-                               _sotto_conversation_view_get_cancellable (self),
-                               sotto_conversation_view_reply_cb, change_new (self, target, text));
+  if (target != NULL)
+    sotto_messenger_reply_async (messenger, conversation, sotto_message_get_id (target), text, NULL,
+                                 sotto_conversation_view_sent_cb, change_new (self, target, text));
+  else
+    sotto_messenger_send_async (messenger, conversation, text, NULL,
+                                sotto_conversation_view_sent_cb, change_new (self, NULL, text));
   sotto_reply_bar_cancel (reply_bar);
-  gtk_text_buffer_set_text (sotto_reply_bar_get_buffer (reply_bar), "", 0);
-  gtk_widget_activate_action (GTK_WIDGET (self), "conversation.scroll-to-end", NULL);
-
-  return TRUE;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  _sotto_conversation_view_show_newest (self);
 }
 
 static void

@@ -103,7 +103,10 @@ void _sotto_conversation_view_unbind_row_cb         (GtkSignalListItemFactory *f
 /* sotto-conversation-view-actions.c */
 void     _sotto_conversation_view_class_add_message_actions (GtkWidgetClass        *widget_class);
 void     _sotto_conversation_view_init_message_actions      (SottoConversationView *self);
-gboolean _sotto_conversation_view_send_change               (SottoConversationView *self,
+void     _sotto_conversation_view_send_text                 (SottoConversationView *self,
+                                                             const char            *text);
+void     _sotto_conversation_view_give_back                 (SottoConversationView *self,
+                                                             SottoConversation     *conversation,
                                                              const char            *text);
 
 G_END_DECLS

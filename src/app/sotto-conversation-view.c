@@ -122,6 +122,40 @@ sotto_conversation_view_save_draft (SottoConversationView *self)
                                        sotto_conversation_view_save_draft_cb, application);
 }
 
+/**
+ * _sotto_conversation_view_give_back:
+ * @self: a #SottoConversationView
+ * @conversation: where @text was sent
+ * @text: a message that was not stored
+ *
+ * Gives @text back to the user: to the composer if it shows
+ * @conversation, else to the conversation's draft, before what they
+ * wrote since either way.
+ */
+void
+_sotto_conversation_view_give_back (SottoConversationView *self,
+                                    SottoConversation     *conversation,
+                                    const char            *text)
+{
+  g_autofree char *draft = NULL;
+  const char *kept;
+  GApplication *application;
+
+  if (conversation == self->conversation)
+    {
+      sotto_message_entry_give_back (self->message_entry, text);
+      return;
+    }
+
+  kept = sotto_conversation_get_draft (conversation);
+  draft = kept != NULL && kept[0] != '\0' ? g_strconcat (text, "\n", kept, NULL) : g_strdup (text);
+  application = g_application_get_default ();
+  if (application != NULL)
+    g_application_hold (g_object_ref (application));
+  sotto_conversation_save_draft_async (conversation, draft, NULL,
+                                       sotto_conversation_view_save_draft_cb, application);
+}
+
 static gboolean
 sotto_conversation_view_draft_timeout_cb (gpointer user_data)
 {
@@ -283,11 +317,10 @@ sotto_conversation_view_send (GtkWidget  *widget,
   if (self->conversation == NULL)
     return;
 
-  /* A reply or an edit goes its own way; files wait for the next message. */
-  if (text[0] != '\0' && _sotto_conversation_view_send_change (self, text))
-    return;
-
-  if (sotto_attachment_tray_get_n_files (self->attachment_tray) > 0)
+  /* A reply or an edit takes the text alone; files wait for the next
+   * message. */
+  if ((text[0] == '\0' || sotto_reply_bar_get_message (self->reply_bar) == NULL)
+      && sotto_attachment_tray_get_n_files (self->attachment_tray) > 0)
     {
       sotto_attachment_tray_send (self->attachment_tray, text);
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
@@ -298,11 +331,7 @@ sotto_conversation_view_send (GtkWidget  *widget,
   if (text[0] == '\0')
     return;
 
-  /* The window owns the messenger that stores and sends; the view only
-   * says what the user wrote. */
-  gtk_widget_activate_action (widget, "win.send-message", "s", text);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
-  _sotto_conversation_view_show_newest (self);
+  _sotto_conversation_view_send_text (self, text);
 }
 
 static void

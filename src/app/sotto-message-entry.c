@@ -17,7 +17,8 @@
  * and then scrolls.  Enter is for sending, which ::activate asks of the
  * view around it; Shift+Enter (or Ctrl+Enter) starts a new line.  The
  * view decides when the text goes, and empties the entry once it is
- * safe to. */
+ * safe to.  A message that could not be stored comes back with
+ * sotto_message_entry_give_back(). */
 
 struct _SottoMessageEntry
 {
@@ -25,6 +26,11 @@ struct _SottoMessageEntry
 
   GtkWidget *scroller;  /* bound, so that disposing the template unparents it */
   GtkTextView *text_view;
+  /* Where the text given back last ended: what comes back after it
+   * goes there, so that messages sent one after the other and not
+   * stored come back in the order they were written, before what the
+   * user typed since.  Its left gravity keeps it before that typing. */
+  GtkTextMark *given_back;
 };
 
 enum {
@@ -78,6 +84,23 @@ sotto_message_entry_focus (GtkWidget        *widget,
   return gtk_widget_child_focus (self->scroller, direction);
 }
 
+/* GTK 4.8 stops the text's scrolling animation twice, with a critical
+ * warning, when the entry is unmapped (its window closed) while the
+ * animation runs, as it does for a moment after a long message is sent
+ * and the emptied entry scrolls back to its top.  The entry stops it
+ * first, where it stands, before its children are unmapped. */
+static void
+sotto_message_entry_unmap (GtkWidget *widget)
+{
+  SottoMessageEntry *self = SOTTO_MESSAGE_ENTRY (widget);
+  GtkAdjustment *adjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->text_view));
+
+  if (adjustment != NULL)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment));
+
+  GTK_WIDGET_CLASS (sotto_message_entry_parent_class)->unmap (widget);
+}
+
 static void
 sotto_message_entry_dispose (GObject *object)
 {
@@ -95,6 +118,7 @@ sotto_message_entry_class_init (SottoMessageEntryClass *klass)
   object_class->dispose = sotto_message_entry_dispose;
   widget_class->grab_focus = sotto_message_entry_grab_focus;
   widget_class->focus = sotto_message_entry_focus;
+  widget_class->unmap = sotto_message_entry_unmap;
 
   /**
    * SottoMessageEntry::activate:
@@ -123,6 +147,8 @@ static void
 sotto_message_entry_init (SottoMessageEntry *self)
 {
   GtkEventController *keys;
+  GtkTextBuffer *buffer;
+  GtkTextIter start;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -132,6 +158,10 @@ sotto_message_entry_init (SottoMessageEntry *self)
   g_signal_connect_object (keys, "key-pressed", G_CALLBACK (sotto_message_entry_key_pressed_cb),
                            self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  gtk_text_buffer_get_start_iter (buffer, &start);
+  self->given_back = gtk_text_buffer_create_mark (buffer, NULL, &start, TRUE);
 }
 
 /**
@@ -189,4 +219,36 @@ sotto_message_entry_set_text (SottoMessageEntry *self,
   g_return_if_fail (SOTTO_IS_MESSAGE_ENTRY (self));
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), text != NULL ? text : "", -1);
+}
+
+/**
+ * sotto_message_entry_give_back:
+ * @self: a #SottoMessageEntry
+ * @text: a message the entry had sent and that was not stored
+ *
+ * Puts @text back into the entry, on a line of its own before what the
+ * user typed since, after any text given back before it: nothing the
+ * user wrote is lost or mixed up, and sending again sends it all.
+ */
+void
+sotto_message_entry_give_back (SottoMessageEntry *self,
+                               const char        *text)
+{
+  GtkTextBuffer *buffer;
+  g_autofree char *line = NULL;
+  GtkTextIter at;
+
+  g_return_if_fail (SOTTO_IS_MESSAGE_ENTRY (self));
+  g_return_if_fail (text != NULL);
+
+  if (text[0] == '\0')
+    return;
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  gtk_text_buffer_get_iter_at_mark (buffer, &at, self->given_back);
+  line = g_strconcat (gtk_text_iter_is_start (&at) ? "" : "\n", text, NULL);
+  gtk_text_buffer_insert (buffer, &at, line, -1);
+  gtk_text_buffer_move_mark (buffer, self->given_back, &at);
+  if (!gtk_text_iter_is_end (&at))
+    gtk_text_buffer_insert (buffer, &at, "\n", 1);
 }

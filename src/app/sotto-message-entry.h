@@ -20,5 +20,7 @@ GtkTextBuffer *sotto_message_entry_get_buffer    (SottoMessageEntry *self);
 char          *sotto_message_entry_dup_text      (SottoMessageEntry *self) G_GNUC_WARN_UNUSED_RESULT;
 void           sotto_message_entry_set_text      (SottoMessageEntry *self,
                                                   const char        *text);
+void           sotto_message_entry_give_back     (SottoMessageEntry *self,
+                                                  const char        *text);
 
 G_END_DECLS

@@ -157,78 +157,6 @@ sealed_note (SottoMessage *message)
                                             : _("Sender visible to the relay");
 }
 
-/* Characters without a space after which a break opportunity is added. */
-#define LONGEST_UNBROKEN_RUN 24
-
-/* Appends @len bytes of @text as markup.  Pango lays out a wrapping line
- * with no break opportunity in time that grows with the square of its
- * length (a message of 8000 letters without a space took 80 seconds), so
- * long runs get zero-width spaces: anyone who can write to the user
- * could otherwise freeze the window with one message. */
-static void
-append_breakable_markup (GString    *markup,
-                         const char *text,
-                         gssize      len)
-{
-  const char *end = text + len;
-  guint run = 0;
-
-  for (const char *p = text; p < end; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      g_autofree char *escaped = g_markup_escape_text (p, g_utf8_next_char (p) - p);
-
-      g_string_append (markup, escaped);
-
-      if (g_unichar_isspace (c))
-        run = 0;
-      else if (++run == LONGEST_UNBROKEN_RUN)
-        {
-          g_string_append_unichar (markup, 0x200B);
-          run = 0;
-        }
-    }
-}
-
-/* The text as Pango markup in which web addresses are links, when
- * @links.  Only http and https: a message must not make a click run
- * anything else. */
-static char *
-dup_markup (const char *text,
-            gboolean    links)
-{
-  static GRegex *address_regex;
-  g_autoptr(GMatchInfo) match = NULL;
-  GString *markup = g_string_new (NULL);
-  const char *rest = text;
-
-  /* An address ends before trailing punctuation, as in "see https://x.org." */
-  if (g_once_init_enter (&address_regex))
-    g_once_init_leave (&address_regex,
-                       g_regex_new ("\\bhttps?://[^\\s<>\"]*[^\\s<>\".,;:!?'()\\[\\]]",
-                                    G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL));
-
-  for (g_regex_match (address_regex, text, 0, &match);
-       links && g_match_info_matches (match);
-       g_match_info_next (match, NULL))
-    {
-      g_autofree char *address = NULL;
-      int start, end;
-
-      g_match_info_fetch_pos (match, 0, &start, &end);
-      append_breakable_markup (markup, rest, text + start - rest);
-      address = g_markup_escape_text (text + start, end - start);
-      g_string_append_printf (markup, "<a href=\"%s\">", address);
-      append_breakable_markup (markup, text + start, end - start);
-      g_string_append (markup, "</a>");
-      rest = text + end;
-    }
-
-  append_breakable_markup (markup, rest, strlen (rest));
-
-  return g_string_free (markup, FALSE);
-}
-
 static void
 sotto_message_row_update_state (SottoMessageRow *self)
 {
@@ -426,7 +354,7 @@ sotto_message_row_update_changes (SottoMessageRow *self,
     }
   else
     {
-      g_autofree char *markup = dup_markup (shown, sotto_message_row_shows_links (self));
+      g_autofree char *markup = sotto_message_text_dup_markup (shown, sotto_message_row_shows_links (self));
 
       gtk_label_set_markup (self->body_label, markup);
       gtk_widget_remove_css_class (GTK_WIDGET (self->body_label), "deleted");

@@ -16,4 +16,7 @@ char *sotto_message_dup_reactions  (SottoMessage *message) G_GNUC_WARN_UNUSED_RE
 char *sotto_message_dup_reactors   (SottoMessage *message,
                                     const char   *contact_name) G_GNUC_WARN_UNUSED_RESULT;
 
+char *sotto_message_text_dup_markup (const char *text,
+                                     gboolean    links) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

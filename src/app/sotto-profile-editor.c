@@ -22,7 +22,9 @@
  * %SOTTO_PROFILE_EDITOR_AVATAR_SIZE pixels a side and made small enough
  * for the engine's %SOTTO_PROFILE_MAX_AVATAR.  Every change saves the
  * whole profile, name and picture together; one that fails says why
- * and keeps what the user typed and chose, for the next try. */
+ * and keeps what the user typed and chose, for the next try.  A
+ * picture chosen before any name is saved with the username as the
+ * name. */
 
 struct _SottoProfileEditor
 {
@@ -242,6 +244,7 @@ sotto_profile_editor_avatar_prepared_cb (GObject      *object,
   SottoProfileEditor *self = SOTTO_PROFILE_EDITOR (object);
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
 
   bytes = g_task_propagate_pointer (G_TASK (result), &error);
   if (bytes == NULL)
@@ -263,6 +266,14 @@ sotto_profile_editor_avatar_prepared_cb (GObject      *object,
   g_clear_pointer (&self->avatar_bytes, g_bytes_unref);
   self->avatar_bytes = g_steal_pointer (&bytes);
   sotto_profile_editor_show_avatar (self);
+
+  /* A profile needs a name: a picture chosen before any goes with the
+   * username, which is what contacts see without one, rather than be
+   * dropped when the window closes.  The name row shows what was saved. */
+  name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
+  if (name[0] == '\0' && self->messenger != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->name_row),
+                           sotto_account_get_username (sotto_messenger_get_account (self->messenger)));
   sotto_profile_editor_save (self);
 }
 

@@ -184,7 +184,6 @@ static const struct
   { "win.choose-relay-ca", G_STRUCT_OFFSET (SottoWindow, welcome_page), "welcome.choose-relay-ca" },
   { "win.set-relay-ca", G_STRUCT_OFFSET (SottoWindow, welcome_page), "welcome.set-relay-ca" },
   { "win.clear-relay-ca", G_STRUCT_OFFSET (SottoWindow, welcome_page), "welcome.clear-relay-ca" },
-  { "win.send-message", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.send-message" },
   { "win.new-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.new-conversation" },
   { "win.search", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.search" },
   { "win.show-sidebar", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.show-sidebar" },
@@ -334,7 +333,6 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.choose-relay-ca", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.set-relay-ca", "s", sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.clear-relay-ca", NULL, sotto_window_forward_action);
-  gtk_widget_class_install_action (widget_class, "win.send-message", "s", sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_forward_action);

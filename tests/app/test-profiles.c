@@ -220,6 +220,51 @@ test_profiles_own_profile (Fixture       *fixture,
   g_rmdir (picture_dir);
 }
 
+/* A picture chosen before any display name is saved, with the username
+ * (what contacts see without a name) as the name, which the name row
+ * then shows: nothing the user chose is dropped. */
+static void
+test_profiles_avatar_first (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autofree char *picture_dir = g_dir_make_tmp ("sotto-picture-XXXXXX", NULL);
+  g_autofree char *picture = write_picture (picture_dir, 300, 300);
+  g_autoptr(GFile) picture_file = g_file_new_for_path (picture);
+  g_autoptr(GAsyncResult) loaded = NULL;
+  g_autoptr(GBytes) avatar = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  SottoMessenger *messenger;
+  GtkWindow *preferences;
+  GtkWidget *editor;
+  GtkWidget *name_row;
+
+  start_alice (fixture);
+  messenger = sotto_window_get_messenger (fixture->window);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  wait_until ((preferences = find_toplevel (SOTTO_TYPE_PREFERENCES_WINDOW)) != NULL);
+  wait_until ((name_row = app_test_find_matching (GTK_WIDGET (preferences), is_entry_row_titled, "Display Name")) != NULL);
+  editor = gtk_widget_get_ancestor (name_row, SOTTO_TYPE_PROFILE_EDITOR);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, "");
+
+  sotto_profile_editor_set_avatar_file (SOTTO_PROFILE_EDITOR (editor), picture_file);
+  wait_until (app_test_find_matching (editor, label_starts_with, "Saved.") != NULL
+              || app_test_find_matching (editor, label_starts_with, "Enter a display name") != NULL);
+  g_assert_nonnull (app_test_find_matching (editor, label_starts_with, "Saved."));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (name_row)), ==, "alice");
+
+  sotto_messenger_load_profile_async (messenger, NULL, loaded_profile_cb, &loaded);
+  wait_until (loaded != NULL);
+  g_assert_true (sotto_messenger_load_profile_finish (messenger, loaded, &name, &avatar, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (name, ==, "alice");
+  g_assert_nonnull (avatar);
+
+  gtk_window_destroy (preferences);
+  g_unlink (picture);
+  g_rmdir (picture_dir);
+}
+
 /* Bob names himself and gives a picture: Alice's list, header and
  * notification show the name with his username beside it, and the list
  * his picture; a new name shows at once, without a restart. */
@@ -409,6 +454,8 @@ main (int   argc,
 
   g_test_add ("/app/profiles/own-profile", Fixture, NULL,
               fixture_set_up, test_profiles_own_profile, fixture_tear_down);
+  g_test_add ("/app/profiles/avatar-first", Fixture, NULL,
+              fixture_set_up, test_profiles_avatar_first, fixture_tear_down);
   g_test_add ("/app/profiles/contact-profile", Fixture, NULL,
               fixture_set_up, test_profiles_contact_profile, fixture_tear_down);
   g_test_add ("/app/profiles/timer-menu", Fixture, NULL,

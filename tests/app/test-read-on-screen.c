@@ -271,6 +271,61 @@ test_read_on_screen_fits (Fixture       *fixture,
   g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
 }
 
+/* A short conversation opened from its notification behind another
+ * window while its messages keep coming, then shown, then with the
+ * window made taller and narrower: whatever the order the list view
+ * places the rows in, all of it is in sight, read, and there is no way
+ * down to offer.  (The new-user trial saw an unread badge and an empty
+ * jump button left on a short conversation; this and "fits" did not
+ * make it happen.) */
+static void
+test_read_on_screen_arriving (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = page_test_make_profile ();
+  SottoConversationList *conversations;
+  SottoConversationView *view;
+  SottoConversation *bob;
+  SottoConversation *carol = NULL;
+  GtkWidget *other;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
+  g_assert_true (sotto_window_open_conversation (fixture->window,
+                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+
+  other = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (other));
+  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+  g_free (run_cli (fixture, "send", "alice", "first", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 1);
+
+  /* Alice opens it from its notification, behind the other window;
+   * Bob writes twice more meanwhile. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-conversation",
+                                  g_variant_new_string (sotto_contact_get_uuid (sotto_conversation_get_contact (bob))));
+  view = conversation_view (fixture);
+  g_free (run_cli (fixture, "send", "alice", "second", NULL));
+  g_free (run_cli (fixture, "send", "alice", "third", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 3);
+  gtk_window_destroy (GTK_WINDOW (other));
+  activate_alice (fixture);
+  wait_until (message_sight (view, "third") == IN_SIGHT);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 760, 900);
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  wait_until (sotto_conversation_view_get_at_end (view));
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -281,6 +336,8 @@ main (int   argc,
               fixture_set_up, test_read_on_screen_receipts, fixture_tear_down);
   g_test_add ("/app/read-on-screen/fits", Fixture, NULL,
               fixture_set_up, test_read_on_screen_fits, fixture_tear_down);
+  g_test_add ("/app/read-on-screen/arriving", Fixture, NULL,
+              fixture_set_up, test_read_on_screen_arriving, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -238,6 +238,7 @@ test_typing_not_for_edit (Fixture       *fixture,
   SottoConversation *to_alice;
   SottoConversation *to_bob;
   g_autoptr(SottoMessage) hi_bob = NULL;
+  g_autoptr(GAsyncResult) sent = NULL;
   SottoReplyBar *reply_bar;
   GListModel *messages;
   guint bob_saw = 0;
@@ -258,7 +259,11 @@ test_typing_not_for_edit (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "conversation.cancel-reply", NULL));
   g_assert_false (sotto_reply_bar_get_editing (reply_bar));
 
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "win.send-message", "s", "no typing"));
+  /* Sent by the window's messenger, not typed into the composer. */
+  sotto_messenger_send_async (sotto_window_get_messenger (fixture->window), to_bob, "no typing", NULL,
+                              result_cb, &sent);
+  wait_until (sent != NULL);
+  g_assert_true (sotto_messenger_send_finish (sotto_window_get_messenger (fixture->window), sent, NULL, NULL));
   wait_until (last_message_is (fixture, "no typing", SOTTO_MESSAGE_STATE_DELIVERED));
   g_assert_cmpuint (bob_saw, ==, 0);
   g_assert_false (sotto_conversation_get_peer_typing (to_alice));
