@@ -228,7 +228,7 @@ group_info (SottoCli *cli)
 }
 
 /* Every group this account is or was in: its id, title and how many
- * members it has, a line each. */
+ * members it has, a line each, and whether this account still is one. */
 static int
 group_list (SottoCli *cli)
 {
@@ -268,8 +268,9 @@ group_list (SottoCli *cli)
         }
       else
         {
-          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s\n", "%s  %u members  %s\n", n_members),
-                   sotto_group_get_id (group), n_members, sotto_group_get_title (group));
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s%s\n", "%s  %u members  %s%s\n", n_members),
+                   sotto_group_get_id (group), n_members, sotto_group_get_title (group),
+                   sotto_group_get_is_member (group) ? "" : _("  (no longer a member)"));
         }
     }
 
@@ -483,8 +484,13 @@ sotto_cli_print_group_event (SottoCli        *cli,
           break;
 
         case SOTTO_GROUP_EVENT_UPDATE:
-          g_print (_("[%s] %s in %s: %s %s\n"), time, event_from (event), title, event->text,
-                   event->detail != NULL ? event->detail : "");
+          {
+            g_autofree char *sentence = sotto_group_event_describe (event);
+
+            /* Translators: "%2$s" is a group's title, "%3$s" what
+             * changed in it, as "alice added dave". */
+            g_print (_("[%1$s] In %2$s: %3$s\n"), time, title, sentence);
+          }
           break;
 
         case SOTTO_GROUP_EVENT_KEY_CHANGE:
