@@ -16,8 +16,9 @@
  * and `history --json` print it), and how what others did to messages
  * is printed. */
 
-static const char *
-action_type (SottoMessageAction action)
+/* The "type" of what changed a message in JSON. */
+const char *
+sotto_cli_action_type (SottoMessageAction action)
 {
   switch (action)
     {
@@ -152,7 +153,7 @@ sotto_cli_print_action (SottoCli           *cli,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      add_string (builder, "type", action_type (action));
+      add_string (builder, "type", sotto_cli_action_type (action));
       add_string (builder, "from", from);
       add_string (builder, "id", id);
       add_string (builder, "target_id", target_id);
@@ -201,6 +202,9 @@ sotto_cli_reply (SottoCli *cli)
   const char *username = cli->args[0];
   const char *target_id = cli->args[1];
   const char *text = cli->args[2];
+
+  if (cli->group != NULL)
+    return sotto_cli_group_reply (cli);
 
   if (!g_utf8_validate (text, -1, NULL))
     return sotto_cli_fail (cli, _("The text is not valid UTF-8"));
@@ -297,7 +301,7 @@ change (SottoCli           *cli,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      add_string (builder, "type", action_type (action));
+      add_string (builder, "type", sotto_cli_action_type (action));
       add_string (builder, "to", username);
       add_string (builder, "id", id);
       add_string (builder, "target_id", target_id);
@@ -306,26 +310,37 @@ change (SottoCli           *cli,
     }
   else
     {
-      g_print (_("Done: %s %s\n"), action_type (action), target_id);
+      g_print (_("Done: %s %s\n"), sotto_cli_action_type (action), target_id);
     }
 
   return SOTTO_CLI_EXIT_OK;
 }
 
+/* With --group GROUP, the command is to a group's message, and names
+ * no contact. */
 int
 sotto_cli_react (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_REACTION, cli->args[1]);
+
   return change (cli, SOTTO_MESSAGE_ACTION_REACTION, cli->args[2]);
 }
 
 int
 sotto_cli_edit (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_EDIT, cli->args[1]);
+
   return change (cli, SOTTO_MESSAGE_ACTION_EDIT, cli->args[2]);
 }
 
 int
 sotto_cli_delete (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_DELETE, NULL);
+
   return change (cli, SOTTO_MESSAGE_ACTION_DELETE, NULL);
 }

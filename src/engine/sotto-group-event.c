@@ -49,6 +49,22 @@ sotto_group_event_copy (const SottoGroupEvent *event)
   copy = sotto_group_event_new (event->kind, event->id, event->outgoing, event->author, event->author_name,
                                 event->text, event->detail, event->sent_at);
   copy->sealed = event->sealed;
+  copy->edited = event->edited;
+  copy->deleted = event->deleted;
+  copy->quote_id = g_strdup (event->quote_id);
+  copy->quote_author = g_strdup (event->quote_author);
+  copy->quote_text = g_strdup (event->quote_text);
+  if (event->reactions != NULL)
+    {
+      copy->reactions = g_ptr_array_new_full (event->reactions->len, (GDestroyNotify) sotto_group_reaction_free);
+      for (guint i = 0; i < event->reactions->len; i++)
+        {
+          SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
+
+          g_ptr_array_add (copy->reactions,
+                           sotto_group_reaction_new (reaction->author, reaction->author_name, reaction->emoji));
+        }
+    }
 
   return copy;
 }
@@ -64,7 +80,62 @@ sotto_group_event_free (SottoGroupEvent *event)
   g_free (event->author_name);
   g_free (event->text);
   g_free (event->detail);
+  g_free (event->quote_id);
+  g_free (event->quote_author);
+  g_free (event->quote_text);
+  g_clear_pointer (&event->reactions, g_ptr_array_unref);
   g_free (event);
+}
+
+SottoGroupReaction *
+sotto_group_reaction_new (const char *author,
+                          const char *author_name,
+                          const char *emoji)
+{
+  SottoGroupReaction *reaction = g_new0 (SottoGroupReaction, 1);
+
+  reaction->author = g_strdup (author);
+  reaction->author_name = g_strdup (author_name);
+  reaction->emoji = g_strdup (emoji);
+
+  return reaction;
+}
+
+void
+sotto_group_reaction_free (SottoGroupReaction *reaction)
+{
+  if (reaction == NULL)
+    return;
+
+  g_free (reaction->author);
+  g_free (reaction->author_name);
+  g_free (reaction->emoji);
+  g_free (reaction);
+}
+
+/**
+ * sotto_group_event_find_reaction:
+ * @event: a message of a group
+ * @author: a member's account UUID
+ *
+ * Returns: (nullable): the member's reaction to the message, if any
+ */
+const SottoGroupReaction *
+sotto_group_event_find_reaction (const SottoGroupEvent *event,
+                                 const char            *author)
+{
+  g_return_val_if_fail (event != NULL, NULL);
+  g_return_val_if_fail (author != NULL, NULL);
+
+  for (guint i = 0; event->reactions != NULL && i < event->reactions->len; i++)
+    {
+      SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
+
+      if (g_ascii_strcasecmp (reaction->author, author) == 0)
+        return reaction;
+    }
+
+  return NULL;
 }
 
 /* What @event's author did, in a sentence with the name @who, which is

@@ -71,19 +71,6 @@ add_event (SottoStore       *store,
   return FALSE;
 }
 
-static SottoGroupNews *
-news_new (SottoGroupState *state)
-{
-  SottoGroupNews *news = g_new0 (SottoGroupNews, 1);
-
-  news->state = state;
-  news->events = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_event_free);
-  news->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
-  news->unread_count = -1;
-
-  return news;
-}
-
 /* A message that came @sealed is marked so, as a 1:1 message is: its
  * details say that the relay did not learn who sent it. */
 static gboolean
@@ -112,8 +99,11 @@ receive_message (SottoStore          *store,
                                  content->kind == SOTTO_CONTENT_KIND_TEXT
                                  ? content->text : _("This message needs a newer version of Sotto."),
                                  NULL, content->timestamp);
+  event->quote_id = g_strdup (content->quote_id);
+  event->quote_author = g_strdup (content->quote_author);
+  event->quote_text = g_strdup (content->quote_text);
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   if (!add_event (store, row, event, received->events, error))
     return FALSE;
   if (received->events->len == 0)
@@ -263,7 +253,7 @@ receive_updates (SottoStore          *store,
   if (!_sotto_store_save_group (store, state, &row, error))
     return FALSE;
 
-  received = news_new (NULL);
+  received = _sotto_group_news_new (NULL);
   /* Only an update its author sent itself may have missed members that
    * its author did not know of: a history carries what others sent.  An
    * update that changed nothing needs nobody caught up, and a removed
@@ -384,6 +374,9 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
   if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
     return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);
 
+  if (_sotto_content_is_data (content->kind) && content->kind != SOTTO_CONTENT_KIND_TEXT)
+    return state == NULL || _sotto_group_receive_change (store, state, row, own_uuid, sender, content, news, error);
+
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
     return state == NULL || receive_message (store, state, row, own_uuid, sender, content, sealed, news, error);
 
@@ -407,6 +400,7 @@ _sotto_group_list_received (SottoGroupList *self,
     _sotto_group_set_unread_count (group, (guint) news->unread_count);
   for (guint i = 0; i < news->events->len; i++)
     _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
+  _sotto_group_list_emit_changes (self, group, news);
 
   _sotto_group_list_deliver_kept (self, news->deliveries);
 }
