@@ -276,7 +276,8 @@ read_changes (SottoStore           *self,
 
   g_variant_get (body, CHANGES_FORMAT, &event->edited, &event->deleted, &event->quote_id, &event->quote_author,
                  &event->quote_text, &reactions);
-  event->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_reaction_free);
+  if (g_variant_iter_n_children (reactions) > 0)
+    event->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_reaction_free);
   while (g_variant_iter_next (reactions, "(&s&s&s)", &author, &author_name, &emoji))
     g_ptr_array_add (event->reactions,
                      sotto_group_reaction_new (author, author_name[0] != '\0' ? author_name : NULL, emoji));
