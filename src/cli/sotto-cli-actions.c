@@ -136,7 +136,33 @@ sotto_cli_add_message_state (SottoCli          *cli,
   json_builder_end_array (builder);
 }
 
-/* Prints what a contact did to a message, as receive does. */
+/* How much of a message's text stands for it where a reaction or an
+ * edit to it is printed, in characters. */
+#define SNIPPET_CHARS 40
+
+/* The first words of @text, quoted, for a line about a change to its
+ * message; %NULL for a deleted message's. */
+char *
+sotto_cli_snippet (const char *text)
+{
+  glong n_chars;
+
+  if (text == NULL)
+    return g_strdup (_("a deleted message"));
+
+  n_chars = g_utf8_strlen (text, -1);
+  if (n_chars <= SNIPPET_CHARS)
+    return g_strdup_printf (_("“%s”"), text);
+
+  {
+    g_autofree char *start = g_utf8_substring (text, 0, SNIPPET_CHARS);
+
+    return g_strdup_printf (_("“%s…”"), start);
+  }
+}
+
+/* Prints what a contact did to @message, as receive does; in text, the
+ * message is named by its first words, not its id. */
 void
 sotto_cli_print_action (SottoCli           *cli,
                         SottoConversation  *conversation,
@@ -144,7 +170,8 @@ sotto_cli_print_action (SottoCli           *cli,
                         const char         *id,
                         const char         *target_id,
                         const char         *text,
-                        gint64              sent_at)
+                        gint64              sent_at,
+                        SottoMessage       *message)
 {
   const char *from = sotto_cli_contact_label (sotto_conversation_get_contact (conversation));
 
@@ -170,23 +197,25 @@ sotto_cli_print_action (SottoCli           *cli,
 
   {
     g_autofree char *time = sotto_cli_format_time (sent_at);
+    g_autofree char *target = sotto_cli_snippet (sotto_message_get_deleted (message) ? NULL
+                                                 : sotto_message_get_body (message));
 
     switch (action)
       {
       case SOTTO_MESSAGE_ACTION_REACTION:
         if (text != NULL)
-          g_print (_("[%s] %s reacted %s to %s\n"), time, from, text, target_id);
+          g_print (_("[%s] %s reacted %s to %s\n"), time, from, text, target);
         else
-          g_print (_("[%s] %s removed their reaction to %s\n"), time, from, target_id);
+          g_print (_("[%s] %s removed their reaction to %s\n"), time, from, target);
         break;
 
       case SOTTO_MESSAGE_ACTION_EDIT:
-        g_print (_("[%s] %s edited %s: %s\n"), time, from, target_id, text);
+        g_print (_("[%s] %s edited a message: %s\n"), time, from, text);
         break;
 
       case SOTTO_MESSAGE_ACTION_DELETE:
       default:
-        g_print (_("[%s] %s deleted %s for everyone\n"), time, from, target_id);
+        g_print (_("[%s] %s deleted a message for everyone\n"), time, from);
         break;
       }
   }

@@ -491,9 +491,10 @@ message_action_cb (SottoMessenger     *messenger,
                    const char         *target_id,
                    const char         *text,
                    gint64              sent_at,
+                   SottoMessage       *message,
                    Receiving          *receiving)
 {
-  sotto_cli_print_action (receiving->cli, conversation, action, id, target_id, text, sent_at);
+  sotto_cli_print_action (receiving->cli, conversation, action, id, target_id, text, sent_at, message);
   receiving->drained_since_message = FALSE;
   if (!receiving->finished)
     receive_restart_timeout (receiving);

@@ -16,30 +16,6 @@
  * contact: to a message of the group, by its id as receive and history
  * print it; and how what members did to messages is printed. */
 
-/* How much of a message's text stands for it where a reaction or an
- * edit to it is printed, in characters. */
-#define SNIPPET_CHARS 40
-
-/* The first words of @text, for a line about a change to it. */
-static char *
-snippet (const char *text)
-{
-  glong n_chars;
-
-  if (text == NULL)
-    return g_strdup (_("a deleted message"));
-
-  n_chars = g_utf8_strlen (text, -1);
-  if (n_chars <= SNIPPET_CHARS)
-    return g_strdup_printf (_("“%s”"), text);
-
-  {
-    g_autofree char *start = g_utf8_substring (text, 0, SNIPPET_CHARS);
-
-    return g_strdup_printf (_("“%s…”"), start);
-  }
-}
-
 /* Runs a reply or a change and waits for it; returns the message it
  * made or changed, or %NULL with @error set. */
 static SottoGroupEvent *
@@ -213,7 +189,7 @@ sotto_cli_print_group_change (SottoCli           *cli,
     }
 
   time = sotto_cli_format_time (sent_at);
-  target = snippet (message->text);
+  target = sotto_cli_snippet (message->text);
   switch (action)
     {
     case SOTTO_MESSAGE_ACTION_REACTION:

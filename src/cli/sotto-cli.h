@@ -94,13 +94,15 @@ void            sotto_cli_add_message_state (SottoCli          *cli,
                                              SottoConversation *conversation,
                                              SottoMessage      *message);
 const char     *sotto_cli_action_type       (SottoMessageAction action);
+char           *sotto_cli_snippet           (const char        *text) G_GNUC_WARN_UNUSED_RESULT;
 void            sotto_cli_print_action      (SottoCli          *cli,
                                              SottoConversation *conversation,
                                              SottoMessageAction action,
                                              const char        *id,
                                              const char        *target_id,
                                              const char        *text,
-                                             gint64             sent_at);
+                                             gint64             sent_at,
+                                             SottoMessage      *message);
 
 int             sotto_cli_register        (SottoCli *cli);
 int             sotto_cli_whoami          (SottoCli *cli);

@@ -49,7 +49,8 @@ send_group (CliTest    *test,
 }
 
 /* receive in text mode says what happened to the group in sentences,
- * and group list says which groups this account was removed from. */
+ * and names the message a contact reacted to by its text, not its id;
+ * group list says which groups this account was removed from. */
 static void
 test_readable (void)
 {
@@ -57,11 +58,23 @@ test_readable (void)
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
   g_autofree char *carol = cli_register (test, "carol");
-  g_autofree char *dave = cli_register (test, "dave");
   g_autofree char *group = NULL;
   g_autoptr(CliResult) result = NULL;
   g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(JsonObject) sent = NULL;
   JsonObject *line;
+
+  /* Dave is only added. */
+  g_free (cli_register (test, "dave"));
+
+  sent = cli_send_json (test, alice, "bob", "Lunch at noon? The new place by the river, or the old one?");
+  g_ptr_array_unref (cli_receive (test, bob));
+  cli_run_ok (test, bob, "react", "alice", json_object_get_string_member (sent, "id"), "👍", NULL);
+  result = cli_run (test, alice, "receive", "--timeout", "0", NULL);
+  cli_assert_ok (result);
+  g_assert_nonnull (strstr (result->out, "bob reacted 👍 to “Lunch at noon? The new place by the rive…”"));
+  g_assert_null (strstr (result->out, json_object_get_string_member (sent, "id")));
+  g_clear_pointer (&result, cli_result_free);
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
   cli_run_ok (test, alice, "group", "add", group, "dave", NULL);
