@@ -80,6 +80,7 @@ typedef struct
  * @author: the account UUID of the member who reacted
  * @author_name: (nullable): that member's username, as far as known
  * @emoji: the reaction
+ * @outgoing: whether it is this account's
  *
  * A member's reaction to a message of a group.
  */
@@ -88,6 +89,7 @@ typedef struct
   char *author;
   char *author_name;
   char *emoji;
+  gboolean outgoing;
 } SottoGroupReaction;
 
 #define SOTTO_TYPE_GROUP_EVENT (sotto_group_event_get_type ())

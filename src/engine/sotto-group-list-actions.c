@@ -147,16 +147,19 @@ set_reaction (SottoGroupEvent  *message,
               const char       *author,
               const char       *author_name,
               const char       *emoji,
+              gboolean          outgoing,
               GError          **error)
 {
+  SottoGroupReaction *reaction;
+
   if (message->reactions == NULL)
     message->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_reaction_free);
 
   for (guint i = 0; i < message->reactions->len; i++)
     {
-      SottoGroupReaction *reaction = g_ptr_array_index (message->reactions, i);
+      SottoGroupReaction *existing = g_ptr_array_index (message->reactions, i);
 
-      if (g_ascii_strcasecmp (reaction->author, author) == 0)
+      if (g_ascii_strcasecmp (existing->author, author) == 0)
         {
           g_ptr_array_remove_index (message->reactions, i);
           break;
@@ -169,18 +172,22 @@ set_reaction (SottoGroupEvent  *message,
   if (message->reactions->len >= MAX_REACTIONS)
     return refuse (error, _("The message has too many reactions"));
 
-  g_ptr_array_add (message->reactions, sotto_group_reaction_new (author, author_name, emoji));
+  reaction = sotto_group_reaction_new (author, author_name, emoji);
+  reaction->outgoing = outgoing;
+  g_ptr_array_add (message->reactions, reaction);
   return TRUE;
 }
 
 /* Makes @content, a reaction, an edit or a deletion by the member
- * @author, to @message, in row @id, if the rules allow it. */
+ * @author (this account, when @outgoing), to @message, in row @id, if
+ * the rules allow it. */
 static gboolean
 apply (SottoStore          *store,
        gint64               id,
        SottoGroupEvent     *message,
        const char          *author,
        const char          *author_name,
+       gboolean             outgoing,
        const SottoContent  *content,
        GError             **error)
 {
@@ -195,7 +202,7 @@ apply (SottoStore          *store,
   switch (content->kind)
     {
     case SOTTO_CONTENT_KIND_REACTION:
-      if (!set_reaction (message, author, author_name, content->emoji, error))
+      if (!set_reaction (message, author, author_name, content->emoji, outgoing, error))
         return FALSE;
       break;
 
@@ -275,7 +282,7 @@ _sotto_group_prepare_change (SottoStore        *store,
       content->target_author = g_ascii_strdown (message->author, -1);
     }
 
-  if (!apply (store, id, message, own_uuid, own_name, content, error))
+  if (!apply (store, id, message, own_uuid, own_name, TRUE, content, error))
     return FALSE;
 
   *changed = g_steal_pointer (&message);
@@ -309,7 +316,7 @@ _sotto_group_receive_change (SottoStore          *store,
 
   message = _sotto_store_find_group_event (store, row, target_author, content->target_id, &id, &refusal);
   if (message != NULL)
-    apply (store, id, message, sender, member->username, content, &refusal);
+    apply (store, id, message, sender, member->username, FALSE, content, &refusal);
   if (refusal != NULL)
     {
       if (refusal->domain == SOTTO_STORE_ERROR && refusal->code != SOTTO_STORE_ERROR_NOT_FOUND)

@@ -28,8 +28,9 @@
 
 /* The form of what changed a message since it came (group_event_changes):
  * edited, deleted, the quote's id, author and text, and the reactions,
- * each its member's UUID, username ("" for none known) and emoji. */
-#define CHANGES_FORMAT "(bbmsmsmsa(sss))"
+ * each its member's UUID, username ("" for none known), emoji and
+ * whether it is this account's. */
+#define CHANGES_FORMAT "(bbmsmsmsa(sssb))"
 
 static void
 set_corrupt (GError **error)
@@ -221,13 +222,14 @@ save_changes (SottoStore             *self,
   g_autoptr(GVariant) body = NULL;
   GVariantBuilder reactions;
 
-  g_variant_builder_init (&reactions, G_VARIANT_TYPE ("a(sss)"));
+  g_variant_builder_init (&reactions, G_VARIANT_TYPE ("a(sssb)"));
   for (guint i = 0; event->reactions != NULL && i < event->reactions->len; i++)
     {
       SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
 
-      g_variant_builder_add (&reactions, "(sss)", reaction->author,
-                             reaction->author_name != NULL ? reaction->author_name : "", reaction->emoji);
+      g_variant_builder_add (&reactions, "(sssb)", reaction->author,
+                             reaction->author_name != NULL ? reaction->author_name : "", reaction->emoji,
+                             reaction->outgoing);
     }
   body = g_variant_ref_sink (g_variant_new (CHANGES_FORMAT, event->edited, event->deleted, event->quote_id,
                                             event->quote_author, event->quote_text, &reactions));
@@ -260,6 +262,7 @@ read_changes (SottoStore           *self,
   const char *author;
   const char *author_name;
   const char *emoji;
+  gboolean outgoing;
 
   if (sqlite3_column_type (statement, column) == SQLITE_NULL)
     return TRUE;
@@ -278,9 +281,14 @@ read_changes (SottoStore           *self,
                  &event->quote_text, &reactions);
   if (g_variant_iter_n_children (reactions) > 0)
     event->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_reaction_free);
-  while (g_variant_iter_next (reactions, "(&s&s&s)", &author, &author_name, &emoji))
-    g_ptr_array_add (event->reactions,
-                     sotto_group_reaction_new (author, author_name[0] != '\0' ? author_name : NULL, emoji));
+  while (g_variant_iter_next (reactions, "(&s&s&sb)", &author, &author_name, &emoji, &outgoing))
+    {
+      SottoGroupReaction *reaction = sotto_group_reaction_new (author, author_name[0] != '\0' ? author_name : NULL,
+                                                               emoji);
+
+      reaction->outgoing = outgoing;
+      g_ptr_array_add (event->reactions, reaction);
+    }
 
   return TRUE;
 }

@@ -9,8 +9,8 @@
  * found wrong with groups, or had no test: the chat list, the member
  * list's own row, the composer, where the timeline goes after sending,
  * the shortcut for the members, the New Group dialog, a member's key
- * change, a long history read a page at a time, the keyboard, and the
- * unread count of a group's row.
+ * change, a long history read a page at a time, the keyboard, the
+ * unread count of a group's row, and reactions to a group's messages.
  */
 
 #include "config.h"
@@ -29,7 +29,9 @@
 #include "sotto-group-row.h"
 #include "sotto-group-view.h"
 #include "sotto-messenger.h"
+#include "sotto-message-row.h"
 #include "sotto-new-group-dialog.h"
+#include "sotto-reaction-list.h"
 
 static SottoGroupList *
 alice_groups (Fixture *fixture)
@@ -614,6 +616,80 @@ test_group_ui_unread (Fixture       *fixture,
   g_assert_null (app_test_find_label (row, "0"));
 }
 
+/* The reactions under @row's message, as the row shows them, or %NULL
+ * when it shows none. */
+static const char *
+row_reactions (GtkWidget *row)
+{
+  GtkWidget *reactions = app_test_find_widget (row, SOTTO_TYPE_REACTION_LIST);
+
+  if (reactions == NULL || !gtk_widget_get_visible (reactions))
+    return NULL;
+
+  return gtk_label_get_label (GTK_LABEL (app_test_find_widget (app_test_find_widget (reactions, GTK_TYPE_BUTTON),
+                                                               GTK_TYPE_LABEL)));
+}
+
+/* The row of the group timeline's message @text, once it shows. */
+static GtkWidget *
+group_row_of (Fixture    *fixture,
+              const char *text)
+{
+  GtkWidget *label;
+
+  wait_until ((label = app_test_find_label (GTK_WIDGET (group_view (fixture)), text)) != NULL);
+
+  return gtk_widget_get_ancestor (label, SOTTO_TYPE_MESSAGE_ROW);
+}
+
+/* A member's message is reacted to from its menu, as in a 1:1
+ * conversation, which offers only what a group has; the member gets the
+ * reaction, and the member's own reaction to the user's message shows. */
+static void
+test_group_ui_react (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  const char *usernames[] = { "bob", NULL };
+  g_autoptr(SottoGroupEvent) sent = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *received = NULL;
+  g_autofree char *id = NULL;
+  SottoGroup *group;
+  GtkWidget *row;
+  GtkWidget *menu;
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hello bob");
+  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
+  group = create_group (fixture, "Climbers", usernames);
+  id = g_strdup (sotto_group_get_id (group));
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  g_free (run_cli (fixture, "send-group", id, "Which crag?", NULL));
+
+  row = group_row_of (fixture, "Which crag?");
+  g_assert_true (gtk_widget_activate_action (row, "message.show-menu", NULL));
+  wait_until ((menu = app_test_find_widget (row, GTK_TYPE_POPOVER_MENU)) != NULL);
+  g_assert_null (app_test_find_label (menu, "_Reply"));
+  gtk_widget_activate (gtk_widget_get_ancestor (app_test_find_label (menu, "❤️"), GTK_TYPE_BUTTON));
+  wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "Which crag?")), "❤️") == 0);
+
+  received = run_cli (fixture, "--json", "receive", "--timeout", "1", NULL);
+  g_assert_nonnull (strstr (received, "\"type\":\"reaction\""));
+  g_assert_nonnull (strstr (received, "\"emoji\":\"❤️\""));
+
+  /* Bob's reaction to Alice's message comes to its row. */
+  sotto_group_list_send_async (alice_groups (fixture), group, "The one by the river", NULL,
+                               page_test_result_cb, &result);
+  wait_until (result != NULL);
+  sent = sotto_group_list_send_finish (alice_groups (fixture), result, &error);
+  g_assert_no_error (error);
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  g_free (run_cli (fixture, "react", "--group", id, sent->id, "👍", NULL));
+  wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "The one by the river")), "👍") == 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -641,6 +717,8 @@ main (int   argc,
               fixture_set_up, test_group_ui_keyboard, fixture_tear_down);
   g_test_add ("/app/group-ui/unread", Fixture, NULL,
               fixture_set_up, test_group_ui_unread, fixture_tear_down);
+  g_test_add ("/app/group-ui/react", Fixture, NULL,
+              fixture_set_up, test_group_ui_react, fixture_tear_down);
 
   return g_test_run ();
 }
