@@ -414,7 +414,9 @@ sotto_message_row_update_changes (SottoMessageRow *self,
 {
   g_autofree char *quote = sotto_message_dup_quote (self->message);
   g_autofree char *reactions = sotto_message_dup_reactions (self->message);
-  g_autofree char *reactors = sotto_message_dup_reactors (self->message, self->contact_name);
+  /* A group's members other than the user react together (sotto_group_event_to_message()). */
+  g_autofree char *reactors = sotto_message_dup_reactors (self->message,
+                                                          self->in_group ? _("Other members") : self->contact_name);
   g_autofree char *shown = sotto_message_dup_shown_text (self->message);
   gboolean deleted = sotto_message_get_deleted (self->message);
 

@@ -10,7 +10,8 @@
  * list's own row, the composer, where the timeline goes after sending,
  * the shortcut for the members, the New Group dialog, a member's key
  * change, a long history read a page at a time, the keyboard, the
- * unread count of a group's row, and reactions to a group's messages.
+ * unread count of a group's row, and reactions to a group's messages and
+ * their deletion for everyone.
  */
 
 #include "config.h"
@@ -95,6 +96,21 @@ send_to_group (Fixture    *fixture,
   wait_until (result != NULL);
   event = sotto_group_list_send_finish (groups, result, &error);
   g_assert_no_error (error);
+}
+
+/* Alice, who wrote to Bob, makes the group "Climbers" with him and
+ * opens it. */
+static SottoGroup *
+start_with_group (Fixture *fixture)
+{
+  const char *usernames[] = { "bob", NULL };
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hello bob");
+  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
+
+  return create_group (fixture, "Climbers", usernames);
 }
 
 /* The chat list of the window, and whether it has a 1:1 row for @username. */
@@ -588,16 +604,11 @@ static void
 test_group_ui_unread (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  const char *usernames[] = { "bob", NULL };
   g_autofree char *id = NULL;
   SottoGroup *group;
   GtkWidget *row;
 
-  start_alice (fixture);
-  open_conversation_with_bob (fixture);
-  send_from_composer (fixture, "hello bob");
-  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
-  group = create_group (fixture, "Climbers", usernames);
+  group = start_with_group (fixture);
   id = g_strdup (sotto_group_get_id (group));
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
 
@@ -649,21 +660,17 @@ static void
 test_group_ui_react (Fixture       *fixture,
                      gconstpointer  user_data)
 {
-  const char *usernames[] = { "bob", NULL };
   g_autoptr(SottoGroupEvent) sent = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *received = NULL;
   g_autofree char *id = NULL;
   SottoGroup *group;
+  GtkWidget *reactions;
   GtkWidget *row;
   GtkWidget *menu;
 
-  start_alice (fixture);
-  open_conversation_with_bob (fixture);
-  send_from_composer (fixture, "hello bob");
-  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
-  group = create_group (fixture, "Climbers", usernames);
+  group = start_with_group (fixture);
   id = g_strdup (sotto_group_get_id (group));
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
   g_free (run_cli (fixture, "send-group", id, "Which crag?", NULL));
@@ -688,6 +695,33 @@ test_group_ui_react (Fixture       *fixture,
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
   g_free (run_cli (fixture, "react", "--group", id, sent->id, "👍", NULL));
   wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "The one by the river")), "👍") == 0);
+  reactions = app_test_find_widget (group_row_of (fixture, "The one by the river"), SOTTO_TYPE_REACTION_LIST);
+  g_assert_cmpstr (sotto_reaction_list_get_reactors (SOTTO_REACTION_LIST (reactions)), ==, "Other members: 👍");
+}
+
+/* The user's own message in a group is deleted for every member from
+ * its menu, after the same question as in a 1:1 conversation. */
+static void
+test_group_ui_delete (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  SottoGroup *group = start_with_group (fixture);
+  g_autofree char *received = NULL;
+  GtkWidget *dialog;
+
+  send_to_group (fixture, group, "Wrong group, sorry");
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+
+  g_assert_true (gtk_widget_activate_action (group_row_of (fixture, "Wrong group, sorry"),
+                                             "message.delete-for-everyone", NULL));
+  wait_until ((dialog = GTK_WIDGET (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "delete");
+  gtk_window_close (GTK_WINDOW (dialog));
+  wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "This message was deleted") != NULL);
+  g_assert_null (app_test_find_label (GTK_WIDGET (group_view (fixture)), "Wrong group, sorry"));
+
+  received = run_cli (fixture, "--json", "receive", "--timeout", "1", NULL);
+  g_assert_nonnull (strstr (received, "\"type\":\"delete\""));
 }
 
 int
@@ -719,6 +753,8 @@ main (int   argc,
               fixture_set_up, test_group_ui_unread, fixture_tear_down);
   g_test_add ("/app/group-ui/react", Fixture, NULL,
               fixture_set_up, test_group_ui_react, fixture_tear_down);
+  g_test_add ("/app/group-ui/delete", Fixture, NULL,
+              fixture_set_up, test_group_ui_delete, fixture_tear_down);
 
   return g_test_run ();
 }
