@@ -71,6 +71,13 @@ refuse (GError     **error,
   return FALSE;
 }
 
+static gboolean
+set_not_found (GError **error)
+{
+  g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND, _("The group has no such message"));
+  return FALSE;
+}
+
 /* Adds @uuid to @authors, once. */
 static void
 add_author (GPtrArray  *authors,
@@ -135,7 +142,7 @@ find_target (SottoStore       *store,
     }
 
   if (found == NULL)
-    g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND, _("The group has no such message"));
+    set_not_found (error);
 
   return g_steal_pointer (&found);
 }
@@ -192,10 +199,7 @@ apply (SottoStore          *store,
        GError             **error)
 {
   if (message->kind != SOTTO_GROUP_EVENT_TEXT)
-    {
-      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND, _("The group has no such message"));
-      return FALSE;
-    }
+    return set_not_found (error);
   if (message->deleted)
     return refuse (error, _("The message was deleted"));
 
@@ -269,7 +273,9 @@ _sotto_group_prepare_change (SottoStore        *store,
     {
       g_autofree char *excerpt = NULL;
 
-      if (message->kind != SOTTO_GROUP_EVENT_TEXT || message->deleted)
+      if (message->kind != SOTTO_GROUP_EVENT_TEXT)
+        return set_not_found (error);
+      if (message->deleted)
         return refuse (error, _("The message was deleted"));
       excerpt = _sotto_message_actions_quote_excerpt (message->text);
       sotto_content_set_quote (content, message->id, message->author, excerpt);
