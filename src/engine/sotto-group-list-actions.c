@@ -57,12 +57,6 @@ group_change_free (SottoGroupChange *change)
   g_free (change);
 }
 
-gboolean
-_sotto_group_text_is_valid (const char *text)
-{
-  return text[0] != '\0' && strlen (text) <= SOTTO_MESSAGE_MAX_TEXT && g_utf8_validate (text, -1, NULL);
-}
-
 static gboolean
 refuse (GError     **error,
         const char  *message)
@@ -363,25 +357,31 @@ _sotto_group_list_emit_changes (SottoGroupList *self,
     }
 }
 
-/* Starts a reply or a change, @content, to the message @message_id by
- * @author of @group; it finishes as a send does. */
+/* Starts a reply (@kind %SOTTO_CONTENT_KIND_TEXT) or a change of @kind
+ * to the message @message_id by @author (%NULL to find it) of @group,
+ * with @text, the reply's or edit's text or the emoji; it finishes as a
+ * send does. */
 static void
 start (SottoGroupList      *self,
        SottoGroup          *group,
+       SottoContentKind     kind,
        const char          *author,
        const char          *message_id,
-       SottoContent        *content,
+       const char          *text,
        GCancellable        *cancellable,
        GAsyncReadyCallback  callback,
        gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr(SottoContent) owned = content;
+  const char *sender = sotto_account_get_username (self->account);
+  g_autofree char *id = g_uuid_string_random ();
+  gint64 now = _sotto_now_ms ();
+  SottoContent *content;
 
   /* Whatever it is, it finishes as a message to the group does. */
   g_task_set_source_tag (task, sotto_group_list_send_async);
 
-  if (owned == NULL)
+  if (message_id == NULL || !g_uuid_string_is_valid (message_id))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                                _("“%s” is not a message id"), message_id != NULL ? message_id : "");
@@ -395,22 +395,44 @@ start (SottoGroupList      *self,
       return;
     }
 
-  _sotto_group_list_send (self, group, g_steal_pointer (&owned), author, message_id, task);
+  switch (kind)
+    {
+    case SOTTO_CONTENT_KIND_TEXT:
+      content = sotto_content_new_text (id, now, sender, text);
+      break;
+
+    case SOTTO_CONTENT_KIND_REACTION:
+      content = sotto_content_new_reaction (id, now, sender, message_id, NULL, text);
+      break;
+
+    case SOTTO_CONTENT_KIND_EDIT:
+      content = sotto_content_new_edit (id, now, sender, message_id, text);
+      break;
+
+    case SOTTO_CONTENT_KIND_DELETION:
+    default:
+      content = sotto_content_new_deletion (id, now, sender, message_id);
+      break;
+    }
+
+  _sotto_group_list_send (self, group, content, author, message_id, task);
 }
 
-/* A new id and the time, for what this account sends, if @message_id
- * is a message's id. */
-static gboolean
-new_content_id (const char *message_id,
-                char      **id,
-                gint64     *timestamp)
+/* Whether @text may go to a group as a message or an edit; if not,
+ * @callback is told why, as sotto_group_list_send_async() tells it. */
+gboolean
+_sotto_group_list_check_text (SottoGroupList      *self,
+                              const char          *text,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
 {
-  if (message_id == NULL || !g_uuid_string_is_valid (message_id))
-    return FALSE;
+  if (text[0] != '\0' && strlen (text) <= SOTTO_MESSAGE_MAX_TEXT && g_utf8_validate (text, -1, NULL))
+    return TRUE;
 
-  *id = g_uuid_string_random ();
-  *timestamp = _sotto_now_ms ();
-  return TRUE;
+  g_task_report_new_error (self, callback, user_data, sotto_group_list_send_async,
+                           SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                           _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
+  return FALSE;
 }
 
 /**
@@ -438,25 +460,12 @@ sotto_group_list_reply_async (SottoGroupList      *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autofree char *id = NULL;
-  SottoContent *content = NULL;
-  gint64 timestamp = 0;
-
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
   g_return_if_fail (text != NULL);
 
-  if (!_sotto_group_text_is_valid (text))
-    {
-      g_task_report_new_error (self, callback, user_data, sotto_group_list_send_async,
-                               SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
-  if (new_content_id (message_id, &id, &timestamp))
-    content = sotto_content_new_text (id, timestamp, sotto_account_get_username (self->account), text);
-  start (self, group, author, message_id, content, cancellable, callback, user_data);
+  if (_sotto_group_list_check_text (self, text, callback, user_data))
+    start (self, group, SOTTO_CONTENT_KIND_TEXT, author, message_id, text, cancellable, callback, user_data);
 }
 
 /**
@@ -485,10 +494,6 @@ sotto_group_list_react_async (SottoGroupList      *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autofree char *id = NULL;
-  SottoContent *content = NULL;
-  gint64 timestamp = 0;
-
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
 
@@ -501,10 +506,7 @@ sotto_group_list_react_async (SottoGroupList      *self,
       return;
     }
 
-  if (new_content_id (message_id, &id, &timestamp))
-    content = sotto_content_new_reaction (id, timestamp, sotto_account_get_username (self->account), message_id,
-                                          NULL, emoji);
-  start (self, group, author, message_id, content, cancellable, callback, user_data);
+  start (self, group, SOTTO_CONTENT_KIND_REACTION, author, message_id, emoji, cancellable, callback, user_data);
 }
 
 /**
@@ -529,25 +531,12 @@ sotto_group_list_edit_async (SottoGroupList      *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autofree char *id = NULL;
-  SottoContent *content = NULL;
-  gint64 timestamp = 0;
-
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
   g_return_if_fail (text != NULL);
 
-  if (!_sotto_group_text_is_valid (text))
-    {
-      g_task_report_new_error (self, callback, user_data, sotto_group_list_send_async,
-                               SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
-  if (new_content_id (message_id, &id, &timestamp))
-    content = sotto_content_new_edit (id, timestamp, sotto_account_get_username (self->account), message_id, text);
-  start (self, group, NULL, message_id, content, cancellable, callback, user_data);
+  if (_sotto_group_list_check_text (self, text, callback, user_data))
+    start (self, group, SOTTO_CONTENT_KIND_EDIT, NULL, message_id, text, cancellable, callback, user_data);
 }
 
 /**
@@ -571,14 +560,8 @@ sotto_group_list_delete_for_everyone_async (SottoGroupList      *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  g_autofree char *id = NULL;
-  SottoContent *content = NULL;
-  gint64 timestamp = 0;
-
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
 
-  if (new_content_id (message_id, &id, &timestamp))
-    content = sotto_content_new_deletion (id, timestamp, sotto_account_get_username (self->account), message_id);
-  start (self, group, NULL, message_id, content, cancellable, callback, user_data);
+  start (self, group, SOTTO_CONTENT_KIND_DELETION, NULL, message_id, NULL, cancellable, callback, user_data);
 }

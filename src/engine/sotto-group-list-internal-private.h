@@ -56,7 +56,10 @@ void             _sotto_group_list_send             (SottoGroupList      *self,
                                                       GTask               *task);
 
 /* sotto-group-list-actions.c */
-gboolean         _sotto_group_text_is_valid         (const char          *text);
+gboolean         _sotto_group_list_check_text       (SottoGroupList      *self,
+                                                      const char          *text,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
 gboolean         _sotto_group_prepare_change        (SottoStore          *store,
                                                       gint64               row,
                                                       SottoGroupState     *state,

@@ -861,16 +861,11 @@ sotto_group_list_send_async (SottoGroupList      *self,
   g_return_if_fail (SOTTO_IS_GROUP (group));
   g_return_if_fail (text != NULL);
 
+  if (!_sotto_group_list_check_text (self, text, callback, user_data))
+    return;
+
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_group_list_send_async);
-
-  if (!_sotto_group_text_is_valid (text))
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
   id = g_uuid_string_random ();
   _sotto_group_list_send (self, group,
                           sotto_content_new_text (id, _sotto_now_ms (), sotto_account_get_username (self->account),

@@ -390,6 +390,30 @@ _sotto_store_count_group_unread (SottoStore  *self,
   return TRUE;
 }
 
+/* Steps @statement, which selects the timeline entry of an author and
+ * id, to it: %FALSE with %SOTTO_STORE_ERROR_NOT_FOUND when there is none. */
+static gboolean
+step_to_event (SottoStore           *self,
+               SottoStoreStatement  *statement,
+               GError              **error)
+{
+  int rc = sqlite3_step (statement);
+
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                           _("The group has no such message"));
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* Runs on the store's thread.  Marks the messages of the group in row
  * @row read, up to and with the entry @event_id by @author in the
  * timeline's order, or all of them when @event_id is %NULL; an entry
@@ -407,27 +431,14 @@ _sotto_store_mark_group_read (SottoStore  *self,
 
   if (event_id != NULL)
     {
-      int rc;
-
       statement = _sotto_store_prepare (self, "SELECT sent_at, id FROM group_events"
                                         " WHERE group_id = ?1 AND event_hash = ?2", error);
       if (statement == NULL)
         return FALSE;
       sqlite3_bind_int64 (statement, 1, row);
       bind_event_hash (self, statement, 2, author, event_id);
-
-      rc = sqlite3_step (statement);
-      if (rc == SQLITE_DONE)
-        {
-          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                               _("The group has no such message"));
-          return FALSE;
-        }
-      if (rc != SQLITE_ROW)
-        {
-          _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
-          return FALSE;
-        }
+      if (!step_to_event (self, statement, error))
+        return FALSE;
       sent_at = sqlite3_column_int64 (statement, 0);
       id = sqlite3_column_int64 (statement, 1);
       g_clear_pointer (&statement, _sotto_store_statement_release);
@@ -618,7 +629,6 @@ _sotto_store_find_group_event (SottoStore  *self,
 {
   g_autoptr(SottoStoreStatement) statement = NULL;
   g_autoptr(SottoGroupEvent) event = NULL;
-  int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
@@ -632,19 +642,8 @@ _sotto_store_find_group_event (SottoStore  *self,
     return NULL;
   sqlite3_bind_int64 (statement, 1, row);
   bind_event_hash (self, statement, 2, author, event_id);
-
-  rc = sqlite3_step (statement);
-  if (rc == SQLITE_DONE)
-    {
-      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                           _("The group has no such message"));
-      return NULL;
-    }
-  if (rc != SQLITE_ROW)
-    {
-      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
-      return NULL;
-    }
+  if (!step_to_event (self, statement, error))
+    return NULL;
 
   *id = sqlite3_column_int64 (statement, 0);
   event = read_event (self, statement, error);
