@@ -32,22 +32,6 @@ create_group (CliTest    *test,
   return g_strdup (json_object_get_string_member (object, "group"));
 }
 
-/* Sends @text to @group and returns the message's id. */
-static char *
-send_group (CliTest    *test,
-            const char *profile,
-            const char *group,
-            const char *text)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send-group", group, text, NULL);
-  g_autoptr(JsonObject) object = NULL;
-
-  cli_assert_ok (result);
-  object = cli_parse_object (result->out);
-
-  return g_strdup (json_object_get_string_member (object, "id"));
-}
-
 /* receive in text mode says what happened to the group in sentences,
  * and names the message a contact reacted to by its text, not its id;
  * group list says which groups this account was removed from. */
@@ -164,26 +148,6 @@ history_message (CliTest     *test,
   g_assert_not_reached ();
 }
 
-/* The reactions of a message in history --json, as "from:emoji" joined
- * by spaces. */
-static char *
-reactions_of (JsonObject *message)
-{
-  JsonArray *reactions = json_object_get_array_member (message, "reactions");
-  g_autoptr(GString) joined = g_string_new (NULL);
-
-  for (guint i = 0; i < json_array_get_length (reactions); i++)
-    {
-      JsonObject *reaction = json_array_get_object_element (reactions, i);
-
-      g_string_append_printf (joined, "%s%s:%s", i > 0 ? " " : "",
-                              json_object_get_string_member (reaction, "from"),
-                              json_object_get_string_member (reaction, "emoji"));
-    }
-
-  return g_string_free (g_steal_pointer (&joined), FALSE);
-}
-
 /* Runs @profile's sotto-cli with --json and the rest, and returns the
  * one object it printed. */
 static JsonObject *
@@ -260,7 +224,7 @@ test_actions (void)
 
   group = create_group (test, alice, "Climbing", "bob", "carol");
   other = create_group (test, alice, "Running", "bob", "carol");
-  hello = send_group (test, alice, group, "Hello all");
+  hello = cli_send_group (test, alice, group, "Hello all");
   g_ptr_array_unref (cli_receive (test, bob));
   g_ptr_array_unref (cli_receive (test, carol));
 
@@ -291,7 +255,7 @@ test_actions (void)
   g_assert_null (strstr (result->out, hello));
   g_clear_pointer (&result, cli_result_free);
 
-  reactions = reactions_of (history_message (test, alice, group, hello, &history));
+  reactions = cli_reactions_of (history_message (test, alice, group, hello, &history));
   g_assert_cmpstr (reactions, ==, "bob:👍 carol:❤️");
 
   /* Only its author edits or deletes a message, and a message of
@@ -326,7 +290,7 @@ test_actions (void)
   g_assert_false (json_object_get_boolean_member (line, "deleted"));
   /* Each device keeps the reactions in the order they came. */
   g_clear_pointer (&reactions, g_free);
-  reactions = reactions_of (line);
+  reactions = cli_reactions_of (line);
   g_assert_cmpstr (reactions, ==, "carol:❤️ bob:👍");
 
   /* Deleted for everyone: its text and reactions are gone everywhere. */
@@ -346,7 +310,7 @@ test_actions (void)
   /* A removed member changes nothing in the group any more. */
   cli_run_ok (test, alice, "group", "remove", group, "carol", NULL);
   g_ptr_array_unref (cli_receive (test, carol));
-  hello = (g_free (hello), send_group (test, alice, group, "After Carol"));
+  hello = (g_free (hello), cli_send_group (test, alice, group, "After Carol"));
   assert_refused (test, carol, "member", "react", "--group", group, hello, "👎", NULL);
 }
 
