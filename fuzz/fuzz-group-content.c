@@ -9,6 +9,8 @@
  * must encode to bytes that decode to updates with the same hashes;
  * and the state the history gives must keep the rules: no more members
  * than the limit, each once, and an admin whenever there is a member.
+ * A group's picture beside the updates is kept only if it is the one
+ * the history names, and only within its bounds.
  */
 
 #include <stdint.h>
@@ -17,6 +19,8 @@
 #include "sp-init.h"
 
 #include "sotto-content-group-private.h"
+#include "sotto-content-private.h"
+#include "sotto-group-avatar-private.h"
 #include "sotto-group-state-private.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -33,6 +37,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *group_id = NULL;
   g_autofree char *again_id = NULL;
+  g_autoptr(SottoContent) content = g_new0 (SottoContent, 1);
   gboolean has_admin = FALSE;
 
   g_assert_cmpint (sp_init (), ==, 0);
@@ -72,6 +77,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       has_admin |= member->admin;
     }
   g_assert_true (state->members->len == 0 || has_admin);
+
+  g_assert_true (_sotto_content_read_group (content, data, size, &error));
+  if (_sotto_group_avatar_take (state, content->group_avatar))
+    {
+      g_assert_true (state->has_avatar);
+      g_assert_cmpuint (g_bytes_get_size (state->avatar), ==, state->avatar_size);
+      g_assert_cmpuint (state->avatar_size, <=, SOTTO_GROUP_MAX_AVATAR_SIZE);
+    }
 
   return 0;
 }

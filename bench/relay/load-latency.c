@@ -66,6 +66,7 @@ load_percentile_ms (double p)
  * its sends left), whether the slowest 1 % of the messages were due
  * close together (one stall of everything, of the server's or of the
  * machine's) or spread over the phase (a tail of many small delays),
+ * and when (a stall at the start follows from the phase before),
  * and how long the server's threads waited for a core meanwhile. */
 void
 load_print_generator (double server_waited)
@@ -93,12 +94,12 @@ load_print_generator (double server_waited)
         }
     }
   g_print ("  load generator: sends left p99 %.2f ms, at most %.2f ms after their due time; "
-           "the slowest 1 %% were due within %.0f ms of each other, of the phase's %.0f ms; "
+           "the slowest 1 %% were due within %.0f ms of each other, from %.0f ms into the phase's %.0f ms; "
            "the server's threads waited %.0f ms in all for a core\n",
            (double) g_array_index (lags, gint64, (guint) (0.99 * (lags->len - 1))) / 1e6,
            (double) g_array_index (lags, gint64, lags->len - 1) / 1e6,
-           (double) (latest - earliest) / 1e6, (double) (phase_last - phase_first) / 1e6,
-           server_waited * 1000);
+           (double) (latest - earliest) / 1e6, (double) (earliest - phase_first) / 1e6,
+           (double) (phase_last - phase_first) / 1e6, server_waited * 1000);
 }
 
 /* How long the threads of the server's processes have waited, runnable,

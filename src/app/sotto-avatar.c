@@ -1,4 +1,4 @@
-/* sotto-avatar.c: a contact's avatar, with their picture when they have one
+/* sotto-avatar.c: a contact's or group's avatar, with its picture when it has one
  *
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -16,10 +16,11 @@
 
 /* An #AdwAvatar that follows a #SottoContact: their initials, and the
  * image from their encrypted profile once it is loaded, again whenever
- * the profile gives another.  The image comes from another person, so
- * it is decoded off the main thread, by GTK's own loaders, from at most
- * %SOTTO_PROFILE_MAX_AVATAR bytes; one that does not decode leaves the
- * initials. */
+ * the profile gives another; or a #SottoGroup: its title's initials,
+ * and the picture its admins set.  The image comes from another person,
+ * so it is decoded off the main thread, by GTK's own loaders, from at
+ * most %SOTTO_PROFILE_MAX_AVATAR bytes; one that does not decode leaves
+ * the initials. */
 
 struct _SottoAvatar
 {
@@ -27,6 +28,8 @@ struct _SottoAvatar
 
   SottoContact *contact;
   GSignalGroup *contact_signals;
+  SottoGroup *group;
+  GSignalGroup *group_signals;
   GCancellable *loading;
 
   AdwAvatar *avatar;
@@ -35,6 +38,7 @@ struct _SottoAvatar
 enum {
   PROP_0,
   PROP_CONTACT,
+  PROP_GROUP,
   PROP_SIZE,
   N_PROPS
 };
@@ -177,9 +181,16 @@ sotto_avatar_update (SottoAvatar *self)
   g_cancellable_cancel (self->loading);
   g_clear_object (&self->loading);
 
-  adw_avatar_set_text (self->avatar, self->contact != NULL ? sotto_contact_get_name (self->contact) : NULL);
-
-  icon = self->contact != NULL ? sotto_contact_get_avatar (self->contact) : NULL;
+  if (self->group != NULL)
+    {
+      adw_avatar_set_text (self->avatar, sotto_group_get_title (self->group));
+      icon = sotto_group_get_avatar (self->group);
+    }
+  else
+    {
+      adw_avatar_set_text (self->avatar, self->contact != NULL ? sotto_contact_get_name (self->contact) : NULL);
+      icon = self->contact != NULL ? sotto_contact_get_avatar (self->contact) : NULL;
+    }
   if (icon == NULL)
     {
       adw_avatar_set_custom_image (self->avatar, NULL);
@@ -217,6 +228,36 @@ sotto_avatar_set_contact (SottoAvatar  *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONTACT]);
 }
 
+SottoGroup *
+sotto_avatar_get_group (SottoAvatar *self)
+{
+  g_return_val_if_fail (SOTTO_IS_AVATAR (self), NULL);
+
+  return self->group;
+}
+
+/**
+ * sotto_avatar_set_group:
+ * @self: a #SottoAvatar
+ * @group: (nullable): the group to show, instead of a contact
+ */
+void
+sotto_avatar_set_group (SottoAvatar *self,
+                        SottoGroup  *group)
+{
+  g_return_if_fail (SOTTO_IS_AVATAR (self));
+  g_return_if_fail (!group || SOTTO_IS_GROUP (group));
+
+  if (!g_set_object (&self->group, group))
+    return;
+
+  /* Another group's picture must not linger on a recycled row. */
+  adw_avatar_set_custom_image (self->avatar, NULL);
+  g_signal_group_set_target (self->group_signals, group);
+  sotto_avatar_update (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_GROUP]);
+}
+
 /**
  * sotto_avatar_get_image:
  * @self: a #SottoAvatar
@@ -241,6 +282,8 @@ sotto_avatar_dispose (GObject *object)
   g_clear_object (&self->loading);
   g_clear_object (&self->contact_signals);
   g_clear_object (&self->contact);
+  g_clear_object (&self->group_signals);
+  g_clear_object (&self->group);
   g_clear_pointer ((GtkWidget **) &self->avatar, gtk_widget_unparent);
 
   G_OBJECT_CLASS (sotto_avatar_parent_class)->dispose (object);
@@ -258,6 +301,10 @@ sotto_avatar_get_property (GObject    *object,
     {
     case PROP_CONTACT:
       g_value_set_object (value, self->contact);
+      break;
+
+    case PROP_GROUP:
+      g_value_set_object (value, self->group);
       break;
 
     case PROP_SIZE:
@@ -283,6 +330,10 @@ sotto_avatar_set_property (GObject      *object,
       sotto_avatar_set_contact (self, g_value_get_object (value));
       break;
 
+    case PROP_GROUP:
+      sotto_avatar_set_group (self, g_value_get_object (value));
+      break;
+
     case PROP_SIZE:
       adw_avatar_set_size (self->avatar, g_value_get_int (value));
       break;
@@ -305,6 +356,18 @@ sotto_avatar_class_init (SottoAvatarClass *klass)
   properties [PROP_CONTACT] =
     g_param_spec_object ("contact", NULL, NULL,
                          SOTTO_TYPE_CONTACT,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * SottoAvatar:group:
+   *
+   * The group shown, instead of #SottoAvatar:contact.
+   */
+  properties [PROP_GROUP] =
+    g_param_spec_object ("group", NULL, NULL,
+                         SOTTO_TYPE_GROUP,
                          (G_PARAM_READWRITE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
@@ -336,5 +399,11 @@ sotto_avatar_init (SottoAvatar *self)
   g_signal_group_connect_object (self->contact_signals, "notify::name",
                                  G_CALLBACK (sotto_avatar_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->contact_signals, "notify::avatar",
+                                 G_CALLBACK (sotto_avatar_update), self, G_CONNECT_SWAPPED);
+
+  self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);
+  g_signal_group_connect_object (self->group_signals, "notify::title",
+                                 G_CALLBACK (sotto_avatar_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::avatar",
                                  G_CALLBACK (sotto_avatar_update), self, G_CONNECT_SWAPPED);
 }

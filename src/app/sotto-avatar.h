@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "sotto-contact.h"
+#include "sotto-group.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,9 @@ GtkWidget    *sotto_avatar_new            (void);
 SottoContact *sotto_avatar_get_contact    (SottoAvatar  *self);
 void          sotto_avatar_set_contact    (SottoAvatar  *self,
                                            SottoContact *contact);
+SottoGroup   *sotto_avatar_get_group      (SottoAvatar  *self);
+void          sotto_avatar_set_group      (SottoAvatar  *self,
+                                           SottoGroup   *group);
 GdkPaintable *sotto_avatar_get_image      (SottoAvatar  *self);
 void          sotto_avatar_load_image_async (GBytes              *bytes,
                                              GCancellable        *cancellable,

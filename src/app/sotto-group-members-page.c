@@ -12,16 +12,18 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
+#include "sotto-avatar.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
 #include "sotto-group-view.h"
+#include "sotto-picture-chooser.h"
 #include "sotto-safety-number-dialog.h"
 
 /* A group's member list: each member with their verification state,
  * which opens the same safety number dialog as their 1:1 conversation
- * (safety numbers are per person, not per group); renaming, adding and
- * removing for the group's admins; and leaving.  Each change is a group
+ * (safety numbers are per person, not per group); the group's picture,
+ * renaming, adding and removing for the group's admins; and leaving.  Each change is a group
  * update that the page waits for until the relay took it for every
  * member; the list follows the group as it changes. */
 
@@ -37,7 +39,8 @@ struct _SottoGroupMembersPage
   /* Whom the change under way adds or removes, for its error. */
   char *changed_username;
 
-  AdwAvatar *avatar;
+  SottoAvatar *avatar;
+  GtkWidget *avatar_button;
   GtkLabel *status_label;
   AdwEntryRow *title_row;
   AdwPreferencesGroup *members_group;
@@ -103,20 +106,29 @@ sotto_group_members_page_set_busy (SottoGroupMembersPage *self,
 {
   self->busy = busy;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.leave", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.choose-avatar", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.remove-avatar",
+                                 !busy && sotto_group_get_avatar (self->group) != NULL);
 }
 
+/* Text the program puts in a field is no edit of the user's: it shows
+ * no apply button, and one that an applied edit left goes.  AdwEntryRow
+ * 1.2 takes any change while the field has the focus for an edit. */
 static void
-changed_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+set_field_text (AdwEntryRow *row,
+                const char  *text)
 {
-  g_autoptr(SottoGroupMembersPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
+  adw_entry_row_set_show_apply_button (row, FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (row), text);
+  adw_entry_row_set_show_apply_button (row, TRUE);
+}
 
-  if (!sotto_group_list_change_finish (SOTTO_GROUP_LIST (object), result, &error)
-      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+/* Ends a change with @error, if it failed, said below the picture. */
+static void
+sotto_group_members_page_changed (SottoGroupMembersPage *self,
+                                  GError                *error)
+{
+  g_autofree char *message = NULL;
 
   sotto_group_members_page_set_busy (self, FALSE);
   if (error == NULL)
@@ -134,6 +146,21 @@ changed_cb (GObject      *object,
   sotto_accessible_announce (GTK_WIDGET (self), message);
 }
 
+static void
+changed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(SottoGroupMembersPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_change_finish (SOTTO_GROUP_LIST (object), result, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  sotto_group_members_page_changed (self, error);
+}
+
 /* The member is in: the field is free for the next one. */
 static void
 added_cb (GObject      *object,
@@ -144,7 +171,80 @@ added_cb (GObject      *object,
 
   changed_cb (object, result, g_object_ref (self));
   if (!self->busy && !gtk_widget_get_visible (GTK_WIDGET (self->status_label)))
-    gtk_editable_set_text (GTK_EDITABLE (self->add_row), "");
+    set_field_text (self->add_row, "");
+}
+
+/* The group's picture */
+
+static void
+avatar_changed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(SottoGroupMembersPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_set_avatar_finish (SOTTO_GROUP_LIST (object), result, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  sotto_group_members_page_changed (self, error);
+}
+
+/**
+ * sotto_group_members_page_set_avatar_file:
+ * @self: a #SottoGroupMembersPage
+ * @file: (nullable): the picture the user chose, or %NULL to remove the
+ *   group's picture
+ *
+ * Sets the group's picture to the middle square of @file, made small
+ * enough to go to every member, as choosing it does.
+ */
+void
+sotto_group_members_page_set_avatar_file (SottoGroupMembersPage *self,
+                                          GFile                 *file)
+{
+  g_return_if_fail (SOTTO_IS_GROUP_MEMBERS_PAGE (self));
+  g_return_if_fail (file == NULL || G_IS_FILE (file));
+
+  if (self->busy)
+    return;
+
+  sotto_group_members_page_set_busy (self, TRUE);
+  g_clear_pointer (&self->changed_username, g_free);
+  sotto_group_list_set_avatar_async (self->groups, self->group, file, self->cancellable,
+                                     avatar_changed_cb, g_object_ref (self));
+}
+
+static void
+chosen_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(SottoGroupMembersPage) self = user_data;
+  g_autoptr(GFile) file = sotto_picture_chooser_choose_finish (result, NULL);
+
+  if (file != NULL)
+    sotto_group_members_page_set_avatar_file (self, file);
+}
+
+static void
+sotto_group_members_page_choose_avatar (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter)
+{
+  SottoGroupMembersPage *self = SOTTO_GROUP_MEMBERS_PAGE (widget);
+
+  sotto_picture_chooser_choose_async (GTK_WINDOW (self), _("Choose the Group’s Picture"), self->cancellable,
+                                      chosen_cb, g_object_ref (self));
+}
+
+static void
+sotto_group_members_page_remove_avatar (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *parameter)
+{
+  sotto_group_members_page_set_avatar_file (SOTTO_GROUP_MEMBERS_PAGE (widget), NULL);
 }
 
 static void
@@ -362,10 +462,15 @@ sotto_group_members_page_update (SottoGroupMembersPage *self)
 {
   gboolean admin = sotto_group_get_is_admin (self->group);
 
-  adw_avatar_set_text (self->avatar, sotto_group_get_title (self->group));
-  if (!gtk_widget_has_focus (GTK_WIDGET (self->title_row)) || self->busy)
-    gtk_editable_set_text (GTK_EDITABLE (self->title_row), sotto_group_get_title (self->group));
-  /* Only admins rename, add and remove (docs/messenger.md). */
+  sotto_avatar_set_group (self->avatar, self->group);
+  /* The title the user is typing stays; the focus is on the row's text. */
+  if (!(gtk_widget_get_state_flags (GTK_WIDGET (self->title_row)) & GTK_STATE_FLAG_FOCUS_WITHIN) || self->busy)
+    set_field_text (self->title_row, sotto_group_get_title (self->group));
+  /* Only admins change the picture, rename, add and remove
+   * (docs/messenger.md). */
+  gtk_widget_set_visible (self->avatar_button, admin);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.remove-avatar",
+                                 !self->busy && sotto_group_get_avatar (self->group) != NULL);
   gtk_editable_set_editable (GTK_EDITABLE (self->title_row), admin);
   gtk_widget_set_visible (GTK_WIDGET (self->add_group), admin);
   gtk_widget_set_visible (GTK_WIDGET (self->leave_group), sotto_group_get_is_member (self->group));
@@ -450,8 +555,10 @@ sotto_group_members_page_class_init (SottoGroupMembersPageClass *klass)
 
   object_class->dispose = sotto_group_members_page_dispose;
 
+  g_type_ensure (SOTTO_TYPE_AVATAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-members-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, avatar);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, avatar_button);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, status_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, title_row);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupMembersPage, members_group);
@@ -464,6 +571,10 @@ sotto_group_members_page_class_init (SottoGroupMembersPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, member_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "members.leave", NULL, sotto_group_members_page_leave);
+  gtk_widget_class_install_action (widget_class, "members.choose-avatar", NULL,
+                                   sotto_group_members_page_choose_avatar);
+  gtk_widget_class_install_action (widget_class, "members.remove-avatar", NULL,
+                                   sotto_group_members_page_remove_avatar);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
@@ -478,6 +589,8 @@ sotto_group_members_page_init (SottoGroupMembersPage *self)
   self->cancellable = g_cancellable_new ();
   self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);
   g_signal_group_connect_object (self->group_signals, "notify::title",
+                                 G_CALLBACK (sotto_group_members_page_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::avatar",
                                  G_CALLBACK (sotto_group_members_page_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::is-member",
                                  G_CALLBACK (sotto_group_members_page_bind), self, G_CONNECT_SWAPPED);

@@ -20,5 +20,7 @@ SottoGroupMembersPage *sotto_group_members_page_new       (GtkWindow            
                                                            SottoGroupList        *groups,
                                                            SottoGroup            *group) G_GNUC_WARN_UNUSED_RESULT;
 SottoGroup            *sotto_group_members_page_get_group (SottoGroupMembersPage *self);
+void                   sotto_group_members_page_set_avatar_file (SottoGroupMembersPage *self,
+                                                                 GFile                 *file);
 
 G_END_DECLS

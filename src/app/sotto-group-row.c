@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-avatar.h"
 #include "sotto-group-row.h"
 #include "sotto-time-format.h"
 
@@ -29,7 +30,7 @@ struct _SottoGroupRow
   GSignalGroup *group_signals;
 
   GtkWidget *box;
-  AdwAvatar *avatar;
+  SottoAvatar *avatar;
   GtkLabel *title_label;
   GtkLabel *time_label;
   GtkLabel *preview_label;
@@ -75,7 +76,7 @@ sotto_group_row_update (SottoGroupRow *self)
   if (event != NULL)
     time = sotto_format_time (event->sent_at, g_get_real_time () / 1000);
 
-  adw_avatar_set_text (self->avatar, sotto_group_get_title (self->group));
+  sotto_avatar_set_group (self->avatar, self->group);
   gtk_label_set_label (self->title_label, sotto_group_get_title (self->group));
   gtk_label_set_label (self->preview_label, preview != NULL ? preview : "");
   gtk_label_set_label (self->time_label, time != NULL ? time : "");
@@ -143,6 +144,7 @@ sotto_group_row_class_init (SottoGroupRowClass *klass)
 
   object_class->dispose = sotto_group_row_dispose;
 
+  g_type_ensure (SOTTO_TYPE_AVATAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-row.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, box);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, avatar);

@@ -12,6 +12,7 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
+#include "sotto-avatar.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
@@ -62,7 +63,7 @@ struct _SottoGroupView
   double end_value;
 
   GtkWidget *box;
-  AdwAvatar *avatar;
+  SottoAvatar *avatar;
   AdwWindowTitle *title;
   GtkRevealer *hold_revealer;
   GtkLabel *hold_label;
@@ -489,7 +490,7 @@ sotto_group_view_update_title (SottoGroupView *self)
 
   adw_window_title_set_title (self->title, sotto_group_get_title (self->group));
   adw_window_title_set_subtitle (self->title, subtitle);
-  adw_avatar_set_text (self->avatar, sotto_group_get_title (self->group));
+  sotto_avatar_set_group (self->avatar, self->group);
 
   gtk_widget_set_visible (self->composer, sotto_group_get_is_member (self->group));
   gtk_widget_set_visible (GTK_WIDGET (self->left_label), !sotto_group_get_is_member (self->group));
@@ -1012,6 +1013,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  g_type_ensure (SOTTO_TYPE_AVATAR);
   g_type_ensure (SOTTO_TYPE_MESSAGE_ENTRY);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, box);

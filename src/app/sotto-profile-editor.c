@@ -13,6 +13,7 @@
 #include "sotto-account.h"
 #include "sotto-error-text.h"
 #include "sotto-picture.h"
+#include "sotto-picture-chooser.h"
 #include "sotto-profile-editor.h"
 
 /* The "Profile" group of the preferences: the display name and avatar
@@ -290,19 +291,15 @@ sotto_profile_editor_set_avatar_file (SottoProfileEditor *self,
 }
 
 static void
-sotto_profile_editor_chooser_response_cb (SottoProfileEditor   *self,
-                                          int                   response,
-                                          GtkFileChooserNative *chooser)
+sotto_profile_editor_chosen_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
 {
-  g_autoptr(GFile) file = NULL;
+  g_autoptr(SottoProfileEditor) self = user_data;
+  g_autoptr(GFile) file = sotto_picture_chooser_choose_finish (result, NULL);
 
-  if (response == GTK_RESPONSE_ACCEPT)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   if (file != NULL)
     sotto_profile_editor_set_avatar_file (self, file);
-
-  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (chooser));
-  g_object_unref (chooser);
 }
 
 static void
@@ -312,22 +309,9 @@ sotto_profile_editor_choose_avatar (GtkWidget  *widget,
 {
   SottoProfileEditor *self = SOTTO_PROFILE_EDITOR (widget);
   GtkRoot *root = gtk_widget_get_root (widget);
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-  GtkFileChooserNative *chooser;
 
-  /* Through the file chooser portal when there is one: the app sees
-   * only the file the user picked. */
-  chooser = gtk_file_chooser_native_new (_("Choose an Avatar"),
-                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                         GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Choose"), _("_Cancel"));
-  gtk_file_filter_set_name (filter, _("Pictures"));
-  gtk_file_filter_add_pixbuf_formats (filter);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (sotto_profile_editor_chooser_response_cb),
-                           self, G_CONNECT_SWAPPED);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  sotto_picture_chooser_choose_async (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, _("Choose an Avatar"),
+                                      self->cancellable, sotto_profile_editor_chosen_cb, g_object_ref (self));
 }
 
 static void

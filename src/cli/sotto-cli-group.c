@@ -16,8 +16,8 @@
 /* group create TITLE USERNAME…, group add GROUP USERNAME, group remove
  * GROUP USERNAME, group leave GROUP, group rename GROUP TITLE, group
  * promote|demote GROUP USERNAME, group info GROUP, group list, group
- * read GROUP [MESSAGE_ID], send-group GROUP TEXT and history --group
- * GROUP, through the messenger's group list, as the app would. */
+ * read GROUP [MESSAGE_ID], group avatar GROUP FILE|--remove, send-group
+ * GROUP TEXT and history --group GROUP, through the messenger's group list, as the app would. */
 
 static gboolean
 load_groups (SottoCli  *cli,
@@ -103,6 +103,20 @@ add_group_state (JsonBuilder *builder,
   add_strv (builder, "members", members);
 }
 
+/* The digest of the picture the group shows, or null. */
+static void
+add_avatar (JsonBuilder *builder,
+            SottoGroup  *group)
+{
+  g_autofree char *digest = sotto_group_dup_avatar_digest (group);
+
+  json_builder_set_member_name (builder, "avatar");
+  if (digest != NULL)
+    json_builder_add_string_value (builder, digest);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static int
 print_group (SottoCli   *cli,
              SottoGroup *group,
@@ -124,6 +138,7 @@ print_group (SottoCli   *cli,
           json_builder_add_int_value (builder, (gint64) sotto_group_get_version (group));
           json_builder_set_member_name (builder, "member");
           json_builder_add_boolean_value (builder, sotto_group_get_is_member (group));
+          add_avatar (builder, group);
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);
@@ -348,6 +363,34 @@ group_read (SottoCli *cli)
   return SOTTO_CLI_EXIT_OK;
 }
 
+/* group avatar GROUP FILE, or GROUP --remove. */
+static int
+group_avatar (SottoCli *cli)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  SottoGroupList *groups;
+  SottoGroup *group;
+
+  if (cli->n_args != (cli->remove ? 2u : 3u))
+    return sotto_cli_fail (cli, _("Usage: sotto-cli group avatar GROUP FILE, or GROUP --remove"));
+
+  group = sotto_cli_find_group (cli, cli->args[1], &error);
+  if (group == NULL)
+    return sotto_cli_fail_error (cli, error, _("Could not change the group"));
+
+  if (!cli->remove)
+    file = g_file_new_for_commandline_arg (cli->args[2]);
+  groups = sotto_messenger_get_groups (cli->messenger);
+  sotto_group_list_set_avatar_async (groups, group, file, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+  if (!sotto_group_list_set_avatar_finish (groups, result, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not change the group’s picture"));
+
+  return print_group (cli, group, FALSE);
+}
+
 int
 sotto_cli_group (SottoCli *cli)
 {
@@ -365,6 +408,8 @@ sotto_cli_group (SottoCli *cli)
     return group_list (cli);
   if (g_str_equal (subcommand, "read"))
     return group_read (cli);
+  if (g_str_equal (subcommand, "avatar"))
+    return group_avatar (cli);
 
   g_printerr (_("sotto-cli: unknown group command “%s”\n"), subcommand);
   return SOTTO_CLI_EXIT_USAGE;
@@ -453,6 +498,14 @@ sotto_cli_print_group_event (SottoCli        *cli,
             json_builder_add_string_value (builder, event->detail);
           else
             json_builder_add_null_value (builder);
+          if (g_strcmp0 (event->text, "avatar") == 0)
+            {
+              json_builder_set_member_name (builder, "avatar");
+              if (event->detail != NULL)
+                json_builder_add_string_value (builder, event->detail);
+              else
+                json_builder_add_null_value (builder);
+            }
           json_builder_set_member_name (builder, "title");
           json_builder_add_string_value (builder, sotto_group_get_title (group));
           json_builder_set_member_name (builder, "version");

@@ -54,7 +54,7 @@ static const Command commands[] = {
   { "group", sotto_cli_group, 2, G_MAXUINT,
     "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
     " | rename GROUP TITLE | promote GROUP USERNAME | demote GROUP USERNAME | info GROUP | list"
-    " | read GROUP [MESSAGE_ID]" },
+    " | read GROUP [MESSAGE_ID] | avatar GROUP FILE|--remove" },
   { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 
@@ -336,6 +336,7 @@ main (int   argc,
   int timeout = -1;
   int limit = -1;
   gboolean message_requests = FALSE;
+  gboolean remove = FALSE;
   gboolean changes_group_message;
   const Command *command = NULL;
   SottoCli cli = { 0 };
@@ -370,6 +371,8 @@ main (int   argc,
       N_("send: a file to send with the text, which is its caption (repeatable)"), N_("FILE") },
     { "download-dir", 0, 0, G_OPTION_ARG_FILENAME, &download_dir,
       N_("receive: where to save attachments (default: the profile’s downloads folder)"), N_("DIR") },
+    { "remove", 0, 0, G_OPTION_ARG_NONE, &remove,
+      N_("group avatar: remove the group’s picture"), NULL },
     { "group", 0, 0, G_OPTION_ARG_STRING, &group,
       N_("history, reply, react, edit, delete: the group whose messages to print or change"), N_("GROUP") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
@@ -441,6 +444,7 @@ main (int   argc,
       || (attach != NULL && command->func != sotto_cli_send)
       || (download_dir != NULL && command->func != sotto_cli_receive)
       || (group != NULL && command->func != sotto_cli_history && !changes_group_message)
+      || (remove && !(command->func == sotto_cli_group && g_str_equal (rest[1], "avatar")))
       || (command->func == sotto_cli_history && (group != NULL) == (n_rest == 2)))
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
@@ -473,6 +477,7 @@ main (int   argc,
   cli.attach = g_steal_pointer (&attach);
   cli.download_dir = g_steal_pointer (&download_dir);
   cli.group = g_steal_pointer (&group);
+  cli.remove = remove;
   cli.command = command->name;
   cli.args = rest + 1;
   cli.n_args = n_rest - 1;

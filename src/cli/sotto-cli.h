@@ -44,6 +44,7 @@ typedef struct
   char **attach;
   char *download_dir;
   char *group;
+  gboolean remove;
   const char *command;
   char **args;
   guint n_args;

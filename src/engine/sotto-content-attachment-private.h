@@ -29,6 +29,12 @@ G_BEGIN_DECLS
 #define SOTTO_CONTENT_MAX_THUMBNAIL (64 * 1024)
 #define SOTTO_CONTENT_MAX_THUMBNAILS (128 * 1024)
 
+/* The longest side a thumbnail may declare.  Sotto makes them 320
+ * pixels at most; a few kilobytes of PNG can declare 8192 × 8192
+ * pixels, which the recipient would decode, on the thread that shows
+ * the message, into a quarter of a gigabyte. */
+#define SOTTO_CONTENT_MAX_THUMBNAIL_SIDE 1024
+
 /* The longest content type and file name, in bytes. */
 #define SOTTO_CONTENT_MAX_CONTENT_TYPE 127
 #define SOTTO_CONTENT_MAX_FILE_NAME 255

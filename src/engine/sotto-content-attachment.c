@@ -38,7 +38,8 @@
  *
  * Everything in a pointer is read strictly (each field once, exact
  * sizes, bounded strings, a thumbnail that starts as a JPEG or PNG
- * file does); unknown fields are skipped, as everywhere in the format.
+ * file does and declares at most SOTTO_CONTENT_MAX_THUMBNAIL_SIDE
+ * pixels a side); unknown fields are skipped, as everywhere in the format.
  * A message with attachments requires SOTTO_CONTENT_LEVEL_ATTACHMENTS,
  * so that an older Sotto shows a placeholder instead of the caption
  * alone. */
@@ -140,15 +141,96 @@ file_name_is_valid (const char *data,
   return _sotto_display_text_is_valid (data, len, SOTTO_CONTENT_MAX_FILE_NAME);
 }
 
+static guint32
+read_be (const guint8 *data,
+         guint         n_bytes)
+{
+  guint32 value = 0;
+
+  for (guint i = 0; i < n_bytes; i++)
+    value = value << 8 | data[i];
+  return value;
+}
+
+/* The size a PNG declares: its first chunk must be IHDR, whose data
+ * starts with the width and the height. */
+static gboolean
+png_declared_size (const guint8 *data,
+                   gsize         len,
+                   guint32      *width,
+                   guint32      *height)
+{
+  gsize ihdr = sizeof png_magic;
+
+  if (len < ihdr + 8 + 13 || read_be (data + ihdr, 4) != 13 || memcmp (data + ihdr + 4, "IHDR", 4) != 0)
+    return FALSE;
+  *width = read_be (data + ihdr + 8, 4);
+  *height = read_be (data + ihdr + 12, 4);
+  return TRUE;
+}
+
+/* The size a JPEG declares in its frame header (a SOFn segment), which
+ * must come before the first scan (ITU T.81, B.2). */
+static gboolean
+jpeg_declared_size (const guint8 *data,
+                    gsize         len,
+                    guint32      *width,
+                    guint32      *height)
+{
+  gsize position = 2;
+
+  while (position + 4 <= len)
+    {
+      guint8 marker;
+      gsize segment;
+
+      if (data[position] != 0xff)
+        return FALSE;
+      marker = data[position + 1];
+      /* Fill bytes before a marker, and markers without a length. */
+      if (marker == 0xff || marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7))
+        {
+          position += marker == 0xff ? 1 : 2;
+          continue;
+        }
+      if (marker == 0xd8 || marker == 0xd9 || marker == 0xda)
+        return FALSE;
+      segment = read_be (data + position + 2, 2);
+      if (segment < 2 || position + 2 + segment > len)
+        return FALSE;
+      /* SOF0 to SOF15, but for DHT, JPG and DAC. */
+      if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc)
+        {
+          if (segment < 8)
+            return FALSE;
+          *height = read_be (data + position + 5, 2);
+          *width = read_be (data + position + 7, 2);
+          return TRUE;
+        }
+      position += 2 + segment;
+    }
+  return FALSE;
+}
+
+/* A JPEG or PNG that declares a size a thumbnail can have: the
+ * recipient decodes it before the user asked for anything. */
 static gboolean
 thumbnail_is_valid (GBytes *thumbnail)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (thumbnail, &len);
+  guint32 width = 0;
+  guint32 height = 0;
 
-  return len <= SOTTO_CONTENT_MAX_THUMBNAIL
-         && ((len >= sizeof jpeg_magic && memcmp (data, jpeg_magic, sizeof jpeg_magic) == 0)
-             || (len >= sizeof png_magic && memcmp (data, png_magic, sizeof png_magic) == 0));
+  if (len > SOTTO_CONTENT_MAX_THUMBNAIL)
+    return FALSE;
+  if (!(len >= sizeof jpeg_magic && memcmp (data, jpeg_magic, sizeof jpeg_magic) == 0
+        && jpeg_declared_size (data, len, &width, &height))
+      && !(len >= sizeof png_magic && memcmp (data, png_magic, sizeof png_magic) == 0
+           && png_declared_size (data, len, &width, &height)))
+    return FALSE;
+  return width > 0 && height > 0
+         && width <= SOTTO_CONTENT_MAX_THUMBNAIL_SIDE && height <= SOTTO_CONTENT_MAX_THUMBNAIL_SIDE;
 }
 
 gboolean
@@ -343,6 +425,13 @@ decode_pointer (const guint8  *data,
             {
               pointer->thumbnail = g_bytes_new (field.data, field.len);
               ok = thumbnail_is_valid (pointer->thumbnail);
+              /* One stored before thumbnails declared a bounded size
+               * is left out, and the message kept. */
+              if (!ok && stored)
+                {
+                  g_clear_pointer (&pointer->thumbnail, g_bytes_unref);
+                  ok = TRUE;
+                }
             }
           break;
 

@@ -26,6 +26,13 @@ G_BEGIN_DECLS
 /* The length of an update's hash, its identity in a group's history. */
 #define SOTTO_GROUP_UPDATE_HASH_SIZE 32
 
+/* A group's picture: at most this many bytes, and as many pixels on a
+ * side once the sender made it square (sotto-group-avatar.c); its
+ * digest, BLAKE2b-256, is what the update that sets it carries. */
+#define SOTTO_GROUP_MAX_AVATAR_SIZE (64 * 1024)
+#define SOTTO_GROUP_AVATAR_SIDE 256
+#define SOTTO_GROUP_AVATAR_DIGEST_SIZE 32
+
 /* The most parents an update names: the latest of the heads its author
  * had, when it had more (sotto-group-state.c). */
 #define SOTTO_GROUP_MAX_PARENTS 8
@@ -39,6 +46,8 @@ G_BEGIN_DECLS
  * @SOTTO_GROUP_ACTION_RENAME: an admin sets @title
  * @SOTTO_GROUP_ACTION_PROMOTE: an admin makes the member listed an admin
  * @SOTTO_GROUP_ACTION_DEMOTE: an admin makes the admin listed a member
+ * @SOTTO_GROUP_ACTION_AVATAR: an admin sets the group's picture to the
+ *   one @avatar_digest names, or removes it (@has_avatar unset)
  *
  * What a group update does (docs/messenger.md, "Groups").
  */
@@ -51,6 +60,7 @@ typedef enum
   SOTTO_GROUP_ACTION_RENAME = 5,
   SOTTO_GROUP_ACTION_PROMOTE = 6,
   SOTTO_GROUP_ACTION_DEMOTE = 7,
+  SOTTO_GROUP_ACTION_AVATAR = 8,
 } SottoGroupAction;
 
 /* A member of a group: an account and the username it was added under
@@ -76,6 +86,9 @@ typedef struct
  * @members: the members it lists: everyone for create, the one member
  *   it is about otherwise, none for leave and rename
  * @recipients: the accounts its author sent it to
+ * @has_avatar: for avatar, whether it sets a picture (else removes it)
+ * @avatar_digest: the picture's BLAKE2b-256, when @has_avatar
+ * @avatar_size: the picture's length in bytes, when @has_avatar
  * @hash: BLAKE2b-256 of its canonical encoding, which orders and
  *   deduplicates updates
  */
@@ -90,6 +103,9 @@ typedef struct
   char *title;
   GPtrArray *members;
   GStrv recipients;
+  gboolean has_avatar;
+  guint8 avatar_digest[SOTTO_GROUP_AVATAR_DIGEST_SIZE];
+  guint32 avatar_size;
   guint8 hash[SOTTO_GROUP_UPDATE_HASH_SIZE];
 } SottoGroupUpdate;
 

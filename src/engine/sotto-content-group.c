@@ -31,6 +31,7 @@
  *     repeated GroupUpdate update = 2;  // changes, or a history to join
  *     DataMessage          data   = 3;  // a message to the group
  *     bytes          sender_key   = 4;  // SenderKeyDistributionMessage
+ *     bytes                avatar = 5;  // with updates: the group's picture
  *   }
  *   message GroupUpdate {
  *     uint32          action    = 1;  // SottoGroupAction
@@ -41,6 +42,8 @@
  *     repeated Member member    = 6;
  *     repeated bytes  recipient = 7;  // account UUIDs it was sent to
  *     repeated bytes  parent    = 8;  // hashes of the updates it follows
+ *     bytes    avatar_digest    = 9;  // avatar: the picture's BLAKE2b-256
+ *     uint32   avatar_size      = 10; // avatar: the picture's length
  *   }
  *   message Member { bytes uuid = 1; string username = 2; bool admin = 3; }
  *
@@ -54,7 +57,14 @@
  * one to its sender alone.  Everything is read strictly and bounded:
  * members and recipients by SOTTO_GROUP_MAX_MEMBERS, updates by
  * SOTTO_GROUP_MAX_UPDATES, titles by SOTTO_GROUP_MAX_TITLE, parents by
- * SOTTO_GROUP_MAX_PARENTS. */
+ * SOTTO_GROUP_MAX_PARENTS, a picture by SOTTO_GROUP_MAX_AVATAR_SIZE.
+ *
+ * A group's picture is not part of the update that sets it: updates are
+ * hashed into the group's history, which every member keeps and sends
+ * whole to a member who joins.  The update carries the picture's digest
+ * and size, and the picture travels beside it in the same context (and
+ * beside a history, the group's current picture), to be checked against
+ * the digest before anyone shows it (sotto-group-avatar.c). */
 
 #define UUID_SIZE SP_UUID_SIZE
 
@@ -64,6 +74,7 @@ enum
   CONTEXT_UPDATE = 2,
   CONTEXT_DATA = 3,
   CONTEXT_SENDER_KEY = 4,
+  CONTEXT_AVATAR = 5,
 };
 
 enum
@@ -76,6 +87,8 @@ enum
   UPDATE_MEMBER = 6,
   UPDATE_RECIPIENT = 7,
   UPDATE_PARENT = 8,
+  UPDATE_AVATAR_DIGEST = 9,
+  UPDATE_AVATAR_SIZE = 10,
 };
 
 enum
@@ -152,6 +165,9 @@ _sotto_group_update_copy (const SottoGroupUpdate *update)
   copy->recipients = g_strdupv (update->recipients);
   memcpy (copy->parents, update->parents, sizeof copy->parents);
   copy->n_parents = update->n_parents;
+  copy->has_avatar = update->has_avatar;
+  memcpy (copy->avatar_digest, update->avatar_digest, sizeof copy->avatar_digest);
+  copy->avatar_size = update->avatar_size;
   memcpy (copy->hash, update->hash, sizeof copy->hash);
 
   return copy;
@@ -189,6 +205,8 @@ _sotto_group_action_name (SottoGroupAction action)
       return "promote";
     case SOTTO_GROUP_ACTION_DEMOTE:
       return "demote";
+    case SOTTO_GROUP_ACTION_AVATAR:
+      return "avatar";
     default:
       g_assert_not_reached ();
     }
@@ -224,6 +242,7 @@ member_count_is_valid (SottoGroupAction action,
       return n_members == 1;
     case SOTTO_GROUP_ACTION_LEAVE:
     case SOTTO_GROUP_ACTION_RENAME:
+    case SOTTO_GROUP_ACTION_AVATAR:
       return n_members == 0;
     default:
       return FALSE;
@@ -247,6 +266,12 @@ _sotto_group_update_is_valid (const SottoGroupUpdate *update)
       || !uuid_is_valid (update->author) || update->timestamp < 0
       || titled != (update->title != NULL)
       || (titled && !_sotto_group_title_is_valid (update->title)))
+    return FALSE;
+
+  /* Only an avatar update names a picture, of 1 to 64 KiB. */
+  if (update->has_avatar != (update->avatar_size != 0)
+      || (update->has_avatar
+          && (update->action != SOTTO_GROUP_ACTION_AVATAR || update->avatar_size > SOTTO_GROUP_MAX_AVATAR_SIZE)))
     return FALSE;
 
   for (guint i = 0; i < update->members->len; i++)
@@ -296,7 +321,8 @@ update_size_bound (const SottoGroupUpdate *update)
   return 64 + (update->title != NULL ? strlen (update->title) : 0)
          + update->members->len * 64
          + g_strv_length (update->recipients) * (2 + UUID_SIZE)
-         + update->n_parents * (2 + SOTTO_GROUP_UPDATE_HASH_SIZE);
+         + update->n_parents * (2 + SOTTO_GROUP_UPDATE_HASH_SIZE)
+         + 2 + SOTTO_GROUP_AVATAR_DIGEST_SIZE + 1 + 10;
 }
 
 static void
@@ -349,6 +375,11 @@ encode_update (const SottoGroupUpdate *update,
     write_uuid (&writer, UPDATE_RECIPIENT, update->recipients[i]);
   for (guint i = 0; i < update->n_parents; i++)
     sp_pb_write_bytes (&writer, UPDATE_PARENT, update->parents[i], SOTTO_GROUP_UPDATE_HASH_SIZE);
+  if (update->has_avatar)
+    {
+      sp_pb_write_bytes (&writer, UPDATE_AVATAR_DIGEST, update->avatar_digest, SOTTO_GROUP_AVATAR_DIGEST_SIZE);
+      sp_pb_write_varint (&writer, UPDATE_AVATAR_SIZE, update->avatar_size);
+    }
 
   if (sp_pb_writer_finish (&writer, out_len) != SP_OK)
     g_assert_not_reached ();
@@ -458,7 +489,7 @@ decode_update (const guint8 *data,
         {
         case UPDATE_ACTION:
           if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen)
-              || field.value < SOTTO_GROUP_ACTION_CREATE || field.value > SOTTO_GROUP_ACTION_DEMOTE)
+              || field.value < SOTTO_GROUP_ACTION_CREATE || field.value > SOTTO_GROUP_ACTION_AVATAR)
             return NULL;
           update->action = (SottoGroupAction) field.value;
           break;
@@ -513,6 +544,21 @@ decode_update (const guint8 *data,
               || update->n_parents == SOTTO_GROUP_MAX_PARENTS)
             return NULL;
           memcpy (update->parents[update->n_parents++], field.data, SOTTO_GROUP_UPDATE_HASH_SIZE);
+          break;
+
+        case UPDATE_AVATAR_DIGEST:
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen)
+              || field.len != SOTTO_GROUP_AVATAR_DIGEST_SIZE)
+            return NULL;
+          memcpy (update->avatar_digest, field.data, SOTTO_GROUP_AVATAR_DIGEST_SIZE);
+          update->has_avatar = TRUE;
+          break;
+
+        case UPDATE_AVATAR_SIZE:
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_VARINT, &seen) || field.value == 0
+              || field.value > SOTTO_GROUP_MAX_AVATAR_SIZE)
+            return NULL;
+          update->avatar_size = (guint32) field.value;
           break;
 
         default:
@@ -614,6 +660,7 @@ _sotto_content_group_clear (SottoContent *content)
   g_clear_pointer (&content->group_id, g_free);
   g_clear_pointer (&content->group_updates, g_ptr_array_unref);
   g_clear_pointer (&content->group_sender_key, g_bytes_unref);
+  g_clear_pointer (&content->group_avatar, g_bytes_unref);
 }
 
 /* Whether @content's group fields fit its kind, for the encoder. */
@@ -623,15 +670,19 @@ _sotto_content_group_valid (const SottoContent *content)
   if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
     return content->group_id != NULL && uuid_is_valid (content->group_id) && content->group_updates == NULL
            && content->group_sender_key != NULL && g_bytes_get_size (content->group_sender_key) > 0
-           && g_bytes_get_size (content->group_sender_key) <= SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE;
+           && g_bytes_get_size (content->group_sender_key) <= SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE
+           && content->group_avatar == NULL;
 
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
-    return content->group_updates == NULL && content->group_sender_key == NULL
+    return content->group_updates == NULL && content->group_sender_key == NULL && content->group_avatar == NULL
            && (content->group_id == NULL || _sotto_content_is_data (content->kind));
 
   if (content->group_id == NULL || !uuid_is_valid (content->group_id)
       || content->group_updates == NULL || content->group_updates->len == 0
-      || content->group_updates->len > SOTTO_GROUP_MAX_UPDATES)
+      || content->group_updates->len > SOTTO_GROUP_MAX_UPDATES
+      || (content->group_avatar != NULL
+          && (g_bytes_get_size (content->group_avatar) == 0
+              || g_bytes_get_size (content->group_avatar) > SOTTO_GROUP_MAX_AVATAR_SIZE)))
     return FALSE;
 
   for (guint i = 0; i < content->group_updates->len; i++)
@@ -647,13 +698,15 @@ static GBytes *
 encode_context (const char   *group_id,
                 GPtrArray    *updates,
                 GBytes       *sender_key,
+                GBytes       *avatar,
                 const guint8 *data,
                 gsize         data_len)
 {
   g_autoptr(GPtrArray) encoded = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GArray) lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
   gsize bound = 2 + UUID_SIZE + 1 + 10 + data_len
-                + (sender_key != NULL ? 1 + 10 + g_bytes_get_size (sender_key) : 0);
+                + (sender_key != NULL ? 1 + 10 + g_bytes_get_size (sender_key) : 0)
+                + (avatar != NULL ? 1 + 10 + g_bytes_get_size (avatar) : 0);
   SpPbWriter writer;
   guint8 *out;
   gsize out_len;
@@ -676,6 +729,8 @@ encode_context (const char   *group_id,
   if (sender_key != NULL)
     sp_pb_write_bytes (&writer, CONTEXT_SENDER_KEY, g_bytes_get_data (sender_key, NULL),
                        g_bytes_get_size (sender_key));
+  if (avatar != NULL)
+    sp_pb_write_bytes (&writer, CONTEXT_AVATAR, g_bytes_get_data (avatar, NULL), g_bytes_get_size (avatar));
   if (data != NULL)
     sp_pb_write_bytes (&writer, CONTEXT_DATA, data, data_len);
   if (sp_pb_writer_finish (&writer, &out_len) != SP_OK)
@@ -695,7 +750,7 @@ _sotto_content_write_group (const SottoContent  *content,
   gsize len;
 
   context = encode_context (content->group_id, content->group_updates, content->group_sender_key,
-                            *payload, *payload_len);
+                            content->group_avatar, *payload, *payload_len);
   if (*payload != NULL)
     sodium_memzero (*payload, *payload_len);
   g_free (*payload);
@@ -714,6 +769,7 @@ _sotto_content_read_group (SottoContent  *content,
   g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
   SpPbField message = { 0 };
   SpPbField sender_key = { 0 };
+  SpPbField avatar = { 0 };
   guint32 seen = 0;
   SpPbReader reader;
   SpPbField field;
@@ -753,6 +809,13 @@ _sotto_content_read_group (SottoContent  *content,
           sender_key = field;
           break;
 
+        case CONTEXT_AVATAR:
+          if (!_sotto_content_take_field (&field, SP_PB_WIRE_BYTES, &seen) || field.len == 0
+              || field.len > SOTTO_GROUP_MAX_AVATAR_SIZE)
+            return _sotto_content_set_malformed (error, "group picture");
+          avatar = field;
+          break;
+
         default:
           break;
         }
@@ -760,7 +823,8 @@ _sotto_content_read_group (SottoContent  *content,
 
   /* One of updates, data and a sender key. */
   if (ret != 0 || content->group_id == NULL
-      || (updates->len > 0) + (message.number != 0) + (sender_key.number != 0) != 1)
+      || (updates->len > 0) + (message.number != 0) + (sender_key.number != 0) != 1
+      || (avatar.number != 0 && updates->len == 0))
     return _sotto_content_set_malformed (error, "group");
 
   if (sender_key.number != 0)
@@ -774,6 +838,8 @@ _sotto_content_read_group (SottoContent  *content,
     {
       content->kind = SOTTO_CONTENT_KIND_GROUP_UPDATE;
       content->group_updates = g_steal_pointer (&updates);
+      if (avatar.number != 0)
+        content->group_avatar = g_bytes_new (avatar.data, avatar.len);
       return TRUE;
     }
 
@@ -809,7 +875,7 @@ GBytes *
 _sotto_group_updates_encode (const char *group_id,
                              GPtrArray  *updates)
 {
-  return encode_context (group_id, updates, NULL, NULL, 0);
+  return encode_context (group_id, updates, NULL, NULL, NULL, 0);
 }
 
 GPtrArray *

@@ -133,6 +133,9 @@ typedef enum
  * @group_id: (nullable): the group a text or group update is for
  * @group_updates: (nullable): for a group update, the
  *   #SottoGroupUpdate<!-- -->s it carries
+ * @group_avatar: (nullable): beside a group update that sets the
+ *   group's picture, or a history whose group has one, the picture
+ *   (its digest is in the update: the picture is not hashed in)
  * @group_sender_key: (nullable): for a group's sender key, the
  *   distribution message
  *
@@ -162,6 +165,7 @@ typedef struct
   char *group_id;
   GPtrArray *group_updates;
   GBytes *group_sender_key;
+  GBytes *group_avatar;
   gboolean typing_started;
 } SottoContent;
 

@@ -168,6 +168,12 @@ describe_update (const SottoGroupEvent *event,
     return g_strdup_printf (_("%1$s made %2$s an admin"), who, detail);
   if (g_str_equal (action, "demote"))
     return g_strdup_printf (_("%1$s removed %2$s as an admin"), who, detail);
+  /* An avatar change's detail is the new picture's digest, none when it
+   * was removed. */
+  if (g_str_equal (action, "avatar") && event->detail != NULL)
+    return g_strdup_printf (_("%s changed the group picture"), who);
+  if (g_str_equal (action, "avatar"))
+    return g_strdup_printf (_("%s removed the group picture"), who);
 
   return g_strdup_printf (_("%s changed the group"), who);
 }

@@ -314,6 +314,10 @@ _sotto_group_keep_catch_up (SottoStore       *store,
 
   id = g_uuid_string_random ();
   content = sotto_content_new_group_update (id, _sotto_now_ms (), own_username, state->id, updates);
+  /* An admin's history goes with the group's picture, as a joining
+   * member's does. */
+  if (own->admin && state->avatar != NULL)
+    content->group_avatar = g_bytes_ref (state->avatar);
   plaintext = sotto_content_encode (content);
 
   return _sotto_store_add_group_delivery (store, row, uuid, member->username, plaintext, content->timestamp, error);

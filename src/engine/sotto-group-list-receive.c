@@ -16,6 +16,7 @@
 #include "sotto-contact.h"
 #include "sotto-engine-private.h"
 #include "sotto-conversation.h"
+#include "sotto-group-avatar-private.h"
 #include "sotto-group-private.h"
 #include "sotto-group-list-private.h"
 #include "sotto-store-groups-private.h"
@@ -207,6 +208,28 @@ keep_catch_ups (SottoStore              *store,
   return TRUE;
 }
 
+/* The group's picture, which came with updates this device had already
+ * (a catch-up, or a history sent again), if it still lacked it. */
+static gboolean
+receive_avatar (SottoStore          *store,
+                SottoGroupState     *state,
+                gint64               row,
+                const SottoContent  *content,
+                SottoGroupNews     **news,
+                GError             **error)
+{
+  g_autoptr(SottoGroupNews) received = NULL;
+
+  if (row == 0 || !_sotto_group_avatar_take (state, content->group_avatar))
+    return TRUE;
+  if (!_sotto_store_save_group_avatar (store, row, state, error))
+    return FALSE;
+
+  received = _sotto_group_news_new (_sotto_group_state_copy (state));
+  *news = g_steal_pointer (&received);
+  return TRUE;
+}
+
 static gboolean
 receive_updates (SottoStore          *store,
                  SottoGroupState     *state,
@@ -241,9 +264,10 @@ receive_updates (SottoStore          *store,
         g_ptr_array_add (accepted, update);
     }
   if (accepted->len == 0)
-    return TRUE;
+    return receive_avatar (store, state, row, content, news, error);
 
   _sotto_group_state_merge (state, accepted);
+  _sotto_group_avatar_take (state, content->group_avatar);
 
   /* A group to join comes from an admin who added this account. */
   author = _sotto_group_state_find_member (state, sender);

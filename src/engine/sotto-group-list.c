@@ -16,6 +16,7 @@
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
 #include "sotto-engine-enums.h"
+#include "sotto-group-avatar-private.h"
 #include "sotto-group-private.h"
 #include "sotto-group-list-internal-private.h"
 #include "sotto-messenger-private.h"
@@ -362,6 +363,8 @@ typedef struct
   GPtrArray *targets;
   char *message_id;
   gint64 timestamp;
+  /* For an avatar update, the picture it sets, or %NULL to remove it. */
+  GBytes *avatar;
 
   /* What the store's step made of it: the group after it, the update,
    * its timeline entry, and what is to be delivered to whom, as kept
@@ -380,6 +383,7 @@ operation_free (Operation *operation)
   g_strfreev (operation->usernames);
   g_ptr_array_unref (operation->targets);
   g_free (operation->message_id);
+  g_clear_pointer (&operation->avatar, g_bytes_unref);
   _sotto_group_state_free (operation->state);
   _sotto_group_update_free (operation->update);
   g_clear_pointer (&operation->event, sotto_group_event_free);
@@ -455,14 +459,14 @@ _sotto_group_update_event (const SottoGroupUpdate *update,
                            const char             *author_name,
                            gboolean                outgoing)
 {
-  g_autofree char *id = g_malloc (SOTTO_GROUP_UPDATE_HASH_SIZE * 2 + 1);
-
-  for (guint i = 0; i < SOTTO_GROUP_UPDATE_HASH_SIZE; i++)
-    g_snprintf (id + 2 * i, 3, "%02x", update->hash[i]);
+  g_autofree char *id = _sotto_group_hex (update->hash, SOTTO_GROUP_UPDATE_HASH_SIZE);
+  /* A picture set is named by its digest; a picture removed by nothing. */
+  g_autofree char *avatar = update->has_avatar ? _sotto_group_hex (update->avatar_digest,
+                                                                   SOTTO_GROUP_AVATAR_DIGEST_SIZE) : NULL;
 
   return sotto_group_event_new (SOTTO_GROUP_EVENT_UPDATE, id, outgoing, update->author, author_name,
-                                _sotto_group_action_name (update->action), update_detail (update),
-                                update->timestamp);
+                                _sotto_group_action_name (update->action),
+                                avatar != NULL ? avatar : update_detail (update), update->timestamp);
 }
 
 gboolean
@@ -542,6 +546,8 @@ make_update (SottoGroupList   *self,
                                                                TRUE));
   for (guint i = 0; i < operation->targets->len; i++)
     g_ptr_array_add (update->members, _sotto_group_member_copy (g_ptr_array_index (operation->targets, i)));
+  if (operation->avatar != NULL)
+    _sotto_group_update_set_avatar (update, operation->avatar);
 
   if (!_sotto_group_update_is_valid (update))
     return _sotto_group_list_refuse (error, operation->action == SOTTO_GROUP_ACTION_CREATE && update->members->len > SOTTO_GROUP_MAX_MEMBERS
@@ -561,6 +567,8 @@ make_update (SottoGroupList   *self,
           return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
                                 ? _("They are not a member of the group, or are one already")
                                 : _("Only the group’s admins can change its members"));
+        case SOTTO_GROUP_ACTION_AVATAR:
+          return _sotto_group_list_refuse (error, _("Only the group’s admins can change its picture"));
         default:
           return _sotto_group_list_refuse (error, _("Only the group’s admins can rename it"));
         }
@@ -590,9 +598,15 @@ history_content (SottoGroupList  *self,
                  SottoGroupState *state)
 {
   g_autofree char *id = g_uuid_string_random ();
+  SottoContent *content;
 
-  return sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
-                                         state->id, state->history);
+  content = sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
+                                            state->id, state->history);
+  /* The group's picture goes with its history (sotto-content-group.c). */
+  if (state->avatar != NULL)
+    content->group_avatar = g_bytes_ref (state->avatar);
+
+  return content;
 }
 
 /* Keeps what the operation's update makes to be delivered, in its
@@ -618,6 +632,8 @@ keep_deliveries (SottoGroupList   *self,
   update_content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
                                                    sotto_account_get_username (self->account),
                                                    operation->group_id, one);
+  if (operation->avatar != NULL)
+    update_content->group_avatar = g_bytes_ref (operation->avatar);
   update_plaintext = sotto_content_encode (update_content);
   if (added != NULL)
     {
@@ -669,6 +685,8 @@ apply_in_transaction (SottoGroupList  *self,
 
   if (!make_update (self, operation, state, error))
     return FALSE;
+  if (operation->avatar != NULL)
+    _sotto_group_state_set_avatar (state, operation->avatar);
   /* A new group's id names its creation (sotto-content-group.c). */
   if (operation->action == SOTTO_GROUP_ACTION_CREATE)
     {
@@ -899,12 +917,15 @@ sotto_group_list_create_finish (SottoGroupList  *self,
   return _sotto_task_propagate_pointer (self, result, sotto_group_list_create_async, error);
 }
 
+/* A change of @action to @group, about @username, @title or (for the
+ * picture) @avatar. */
 static void
 change_async (SottoGroupList      *self,
               SottoGroup          *group,
               SottoGroupAction     action,
               const char          *username,
               const char          *title,
+              GBytes              *avatar,
               GCancellable        *cancellable,
               GAsyncReadyCallback  callback,
               gpointer             user_data)
@@ -919,6 +940,7 @@ change_async (SottoGroupList      *self,
   operation = g_task_get_task_data (task);
   operation->action = action;
   operation->title = g_strdup (title);
+  operation->avatar = avatar != NULL ? g_bytes_ref (avatar) : NULL;
   if (username != NULL)
     operation->usernames = g_strdupv ((GStrv) (const char *[]) { username, NULL });
 
@@ -942,7 +964,7 @@ sotto_group_list_add_member_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -955,7 +977,7 @@ sotto_group_list_remove_member_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -969,7 +991,7 @@ sotto_group_list_set_admin_async (SottoGroupList      *self,
 {
   g_return_if_fail (username != NULL);
 
-  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL,
+  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL, NULL,
                 cancellable, callback, user_data);
 }
 
@@ -980,7 +1002,7 @@ sotto_group_list_leave_async (SottoGroupList      *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -993,7 +1015,21 @@ sotto_group_list_rename_async (SottoGroupList      *self,
 {
   g_return_if_fail (title != NULL);
 
-  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, cancellable, callback, user_data);
+  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, NULL, cancellable, callback, user_data);
+}
+
+/* Sets the picture of @group to @picture, made small enough already
+ * (sotto-group-avatar.c), or removes it when %NULL; finish with
+ * sotto_group_list_change_finish(). */
+void
+_sotto_group_list_change_avatar_async (SottoGroupList      *self,
+                                       SottoGroup          *group,
+                                       GBytes              *picture,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  change_async (self, group, SOTTO_GROUP_ACTION_AVATAR, NULL, NULL, picture, cancellable, callback, user_data);
 }
 
 /**

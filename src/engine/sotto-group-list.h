@@ -67,6 +67,15 @@ void        sotto_group_list_rename_async         (SottoGroupList       *self,
                                                    GCancellable         *cancellable,
                                                    GAsyncReadyCallback   callback,
                                                    gpointer              user_data);
+void        sotto_group_list_set_avatar_async     (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   GFile                *file,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean    sotto_group_list_set_avatar_finish    (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 gboolean    sotto_group_list_change_finish        (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);

@@ -32,6 +32,14 @@ typedef struct
   char *title;
   GPtrArray *members;
   guint64 version;
+
+  /* The picture the history sets, if any: its digest and size.  The
+   * picture itself is not in the history: @avatar is the one this
+   * device has, which a replay keeps only while it matches. */
+  gboolean has_avatar;
+  guint8 avatar_digest[SOTTO_GROUP_AVATAR_DIGEST_SIZE];
+  guint32 avatar_size;
+  GBytes *avatar;
 } SottoGroupState;
 
 SottoGroupState        *_sotto_group_state_new         (const char            *group_id) G_GNUC_WARN_UNUSED_RESULT;
@@ -45,6 +53,8 @@ gboolean                _sotto_group_state_was_applied (SottoGroupState       *s
                                                         const SottoGroupUpdate *update);
 const SottoGroupMember *_sotto_group_state_find_member (SottoGroupState       *state,
                                                         const char            *uuid);
+gboolean                _sotto_group_state_set_avatar  (SottoGroupState       *state,
+                                                        GBytes                *picture);
 gboolean                _sotto_group_state_allows      (SottoGroupState       *state,
                                                         const SottoGroupUpdate *update);
 void                    _sotto_group_state_follow      (SottoGroupState       *state,

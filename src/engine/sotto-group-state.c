@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "sotto-group-state-private.h"
 
 /* A group's state is a pure function of the set of updates its history
@@ -63,6 +65,8 @@ _sotto_group_state_copy (SottoGroupState *state)
   SottoGroupState *copy = _sotto_group_state_new (state->id);
 
   _sotto_group_state_merge (copy, state->history);
+  if (state->avatar != NULL)
+    _sotto_group_state_set_avatar (copy, state->avatar);
   return copy;
 }
 
@@ -78,6 +82,7 @@ _sotto_group_state_free (SottoGroupState *state)
   g_array_unref (state->heads);
   g_free (state->title);
   g_ptr_array_unref (state->members);
+  g_clear_pointer (&state->avatar, g_bytes_unref);
   g_free (state);
 }
 
@@ -165,6 +170,7 @@ _sotto_group_state_allows (SottoGroupState        *state,
       return _sotto_group_state_find_member (state, update->author) != NULL;
 
     case SOTTO_GROUP_ACTION_RENAME:
+    case SOTTO_GROUP_ACTION_AVATAR:
       return is_admin (state, update->author);
 
     case SOTTO_GROUP_ACTION_PROMOTE:
@@ -210,6 +216,12 @@ apply (SottoGroupState        *state,
     case SOTTO_GROUP_ACTION_RENAME:
       g_free (state->title);
       state->title = g_strdup (update->title);
+      break;
+
+    case SOTTO_GROUP_ACTION_AVATAR:
+      state->has_avatar = update->has_avatar;
+      memcpy (state->avatar_digest, update->avatar_digest, sizeof state->avatar_digest);
+      state->avatar_size = update->avatar_size;
       break;
 
     case SOTTO_GROUP_ACTION_PROMOTE:
@@ -325,6 +337,9 @@ reset (SottoGroupState *state)
 {
   g_clear_pointer (&state->title, g_free);
   g_ptr_array_set_size (state->members, 0);
+  state->has_avatar = FALSE;
+  memset (state->avatar_digest, 0, sizeof state->avatar_digest);
+  state->avatar_size = 0;
 }
 
 /* Replays, from nothing, the updates before @end that are complete, not
@@ -509,6 +524,37 @@ replay (SottoGroupState *state)
 
   find_heads (state, &causality);
   causality_clear (&causality);
+
+  /* The picture this device has stays only while the history names it. */
+  if (state->avatar != NULL)
+    {
+      g_autoptr(GBytes) avatar = g_steal_pointer (&state->avatar);
+
+      _sotto_group_state_set_avatar (state, avatar);
+    }
+}
+
+/* Keeps @picture as the group's picture if it is the one the history
+ * sets: its size and BLAKE2b-256 are those of the update that set it.
+ * Whether it is a picture at all is for sotto-group-avatar.c to say
+ * before it is shown. */
+gboolean
+_sotto_group_state_set_avatar (SottoGroupState *state,
+                               GBytes          *picture)
+{
+  guint8 digest[SOTTO_GROUP_AVATAR_DIGEST_SIZE];
+  gsize size = g_bytes_get_size (picture);
+
+  if (!state->has_avatar || size != state->avatar_size)
+    return FALSE;
+
+  crypto_generichash (digest, sizeof digest, g_bytes_get_data (picture, NULL), size, NULL, 0);
+  if (sodium_memcmp (digest, state->avatar_digest, sizeof digest) != 0)
+    return FALSE;
+
+  g_clear_pointer (&state->avatar, g_bytes_unref);
+  state->avatar = g_bytes_ref (picture);
+  return TRUE;
 }
 
 /* Makes @update follow @state's history: its parents are the history's

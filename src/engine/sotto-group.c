@@ -18,7 +18,8 @@
  * A group this account is or was in, as its history makes it
  * (docs/messenger.md, "Groups"): a title, a version, and the members,
  * of whom the other ones are a #GListModel of #SottoContact, each with
- * its own safety number and verification state.  The group list
+ * its own safety number and verification state, and the group's
+ * picture when this device has the one its history names.  The group list
  * (#SottoGroupList) changes it; it only shows.
  */
 struct _SottoGroup
@@ -37,6 +38,8 @@ struct _SottoGroup
   SottoGroupEvent *last_event;
   /* How many members' messages the user has not read yet. */
   guint unread_count;
+  /* The group's picture, a GBytesIcon of what the history names. */
+  GIcon *avatar;
 };
 
 G_DEFINE_FINAL_TYPE (SottoGroup, sotto_group, G_TYPE_OBJECT)
@@ -53,6 +56,7 @@ enum
   PROP_LAST_ACTIVITY,
   PROP_LAST_EVENT,
   PROP_UNREAD_COUNT,
+  PROP_AVATAR,
   N_PROPS
 };
 
@@ -80,6 +84,22 @@ find_contact (SottoGroup *self,
 
   conversation = sotto_conversation_list_find_by_uuid (self->conversations, uuid);
   return conversation != NULL ? sotto_conversation_get_contact (conversation) : NULL;
+}
+
+static void
+set_avatar (SottoGroup *self,
+            GBytes     *picture)
+{
+  g_autoptr(GIcon) avatar = NULL;
+
+  if (picture != NULL)
+    avatar = g_bytes_icon_new (picture);
+  if ((avatar == NULL && self->avatar == NULL)
+      || (avatar != NULL && self->avatar != NULL && g_icon_equal (avatar, self->avatar)))
+    return;
+
+  g_set_object (&self->avatar, avatar);
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_AVATAR]);
 }
 
 /* Shows @state, which the group takes. */
@@ -137,6 +157,7 @@ _sotto_group_set_state (SottoGroup            *self,
       self->is_admin = is_admin;
       g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_IS_ADMIN]);
     }
+  set_avatar (self, state->avatar);
 }
 
 SottoGroupState *
@@ -174,6 +195,44 @@ sotto_group_get_id (SottoGroup *self)
   g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
 
   return self->id;
+}
+
+/**
+ * sotto_group_get_avatar:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer none) (nullable): the group's picture
+ */
+GLoadableIcon *
+sotto_group_get_avatar (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  return self->avatar != NULL ? G_LOADABLE_ICON (self->avatar) : NULL;
+}
+
+/**
+ * sotto_group_dup_avatar_digest:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer full) (nullable): the BLAKE2b-256 of the picture
+ *   #SottoGroup:avatar shows, in hex, or %NULL when it shows none
+ */
+char *
+sotto_group_dup_avatar_digest (SottoGroup *self)
+{
+  GString *hex;
+
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  if (self->state->avatar == NULL)
+    return NULL;
+
+  hex = g_string_sized_new (SOTTO_GROUP_AVATAR_DIGEST_SIZE * 2);
+  for (guint i = 0; i < SOTTO_GROUP_AVATAR_DIGEST_SIZE; i++)
+    g_string_append_printf (hex, "%02x", self->state->avatar_digest[i]);
+
+  return g_string_free (hex, FALSE);
 }
 
 const char *
@@ -367,6 +426,7 @@ sotto_group_finalize (GObject *object)
   g_clear_object (&self->conversations);
   g_clear_object (&self->members);
   g_clear_pointer (&self->last_event, sotto_group_event_free);
+  g_clear_object (&self->avatar);
 
   G_OBJECT_CLASS (sotto_group_parent_class)->finalize (object);
 }
@@ -417,6 +477,10 @@ sotto_group_get_property (GObject    *object,
       g_value_set_uint (value, self->unread_count);
       break;
 
+    case PROP_AVATAR:
+      g_value_set_object (value, self->avatar);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -463,6 +527,16 @@ sotto_group_class_init (SottoGroupClass *klass)
   properties [PROP_UNREAD_COUNT] =
     g_param_spec_uint ("unread-count", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SottoGroup:avatar:
+   *
+   * The group's picture, a #GLoadableIcon of at most 64 KiB that was
+   * checked against the digest the group's history names, or %NULL.
+   */
+  properties [PROP_AVATAR] =
+    g_param_spec_object ("avatar", NULL, NULL, G_TYPE_LOADABLE_ICON,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -24,6 +24,8 @@ gboolean    sotto_group_get_is_admin          (SottoGroup *self);
 GListModel *sotto_group_get_members           (SottoGroup *self);
 gboolean    sotto_group_member_is_admin       (SottoGroup *self,
                                                const char *uuid);
+GLoadableIcon *sotto_group_get_avatar         (SottoGroup *self);
+char       *sotto_group_dup_avatar_digest     (SottoGroup *self) G_GNUC_WARN_UNUSED_RESULT;
 const SottoGroupEvent *sotto_group_get_last_event (SottoGroup *self);
 gint64      sotto_group_get_last_activity     (SottoGroup *self);
 guint       sotto_group_get_unread_count      (SottoGroup *self);

@@ -32,7 +32,7 @@
  *
  *   message ProfileContent {
  *     optional string name   = 1;  // required: 1 to 256 bytes of UTF-8, no NUL
- *     optional bytes  avatar = 2;  // an image, at most 1 MiB
+ *     optional bytes  avatar = 2;  // a PNG, JPEG, GIF or WebP image, at most 1 MiB
  *   }
  *
  * A new nonce for every encryption: the same key encrypts every version
@@ -60,6 +60,32 @@ name_is_valid (const guint8 *name,
                gsize         len)
 {
   return _sotto_display_text_is_valid ((const char *) name, len, SOTTO_PROFILE_MAX_NAME);
+}
+
+/* Whether @data starts as a file of the formats Sotto sends as avatars
+ * does (the app PNG or JPEG, sotto-cli GIF and WebP too).  The app
+ * decodes a contact's avatar as soon as it shows the contact, a message
+ * request's too, with whichever of gdk-pixbuf's loaders claims the
+ * bytes: without this, a stranger's avatar reached every one of them
+ * (TGA, ICNS, ANI, QTIF, XPM, XBM, SVG and the rest). */
+static gboolean
+avatar_is_image (const guint8 *data,
+                 gsize         len)
+{
+  static const struct { const char *magic; gsize offset; gsize len; } formats[] = {
+    { "\x89PNG\r\n\x1a\n", 0, 8 },
+    { "\xff\xd8\xff", 0, 3 },
+    { "GIF87a", 0, 6 },
+    { "GIF89a", 0, 6 },
+    { "WEBP", 8, 4 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (len >= formats[i].offset + formats[i].len
+        && memcmp (data + formats[i].offset, formats[i].magic, formats[i].len) == 0
+        && (formats[i].offset == 0 || memcmp (data, "RIFF", 4) == 0))
+      return TRUE;
+  return FALSE;
 }
 
 /* Returns: (transfer full): the encrypted profile of @name and @avatar */
@@ -110,7 +136,7 @@ _sotto_profile_encrypt (const guint8  key[SOTTO_PROFILE_KEY_SIZE],
 
 /* Reads a decrypted profile strictly: the padding is the marker and
  * fewer zeros than a block, the name is there once and valid, the avatar
- * at most once and bounded; unknown fields are skipped, for a newer
+ * at most once, bounded and in a format Sotto sends; unknown fields are skipped, for a newer
  * Sotto's additions. */
 gboolean
 _sotto_profile_decode_plaintext (const guint8  *plaintext,
@@ -148,7 +174,8 @@ _sotto_profile_decode_plaintext (const guint8  *plaintext,
 
         case PROFILE_AVATAR:
           if (sp_pb_expect_field (&field, SP_PB_WIRE_BYTES, seen) != SP_OK
-              || field.len > SOTTO_PROFILE_MAX_AVATAR)
+              || field.len > SOTTO_PROFILE_MAX_AVATAR
+              || (field.len > 0 && !avatar_is_image (field.data, field.len)))
             return set_malformed (error, "avatar");
           if (field.len > 0)
             found_avatar = g_bytes_new (field.data, field.len);

@@ -35,6 +35,14 @@ gboolean         _sotto_store_save_group            (SottoStore           *self,
                                                      SottoGroupState      *state,
                                                      gint64               *row,
                                                      GError              **error);
+gboolean         _sotto_store_load_group_avatar     (SottoStore           *self,
+                                                     gint64                row,
+                                                     SottoGroupState      *state,
+                                                     GError              **error);
+gboolean         _sotto_store_save_group_avatar     (SottoStore           *self,
+                                                     gint64                row,
+                                                     SottoGroupState      *state,
+                                                     GError              **error);
 gboolean         _sotto_store_add_group_event       (SottoStore           *self,
                                                      gint64                row,
                                                      const SottoGroupEvent *event,

@@ -64,6 +64,11 @@ read_group (SottoStore           *self,
 
   state = _sotto_group_state_new (group_id);
   _sotto_group_state_merge (state, updates);
+  if (!_sotto_store_load_group_avatar (self, row, state, error))
+    {
+      _sotto_group_state_free (state);
+      return NULL;
+    }
 
   return state;
 }
@@ -186,7 +191,7 @@ _sotto_store_save_group (SottoStore       *self,
                                  g_bytes_get_data (history, NULL), g_bytes_get_size (history), error))
     return FALSE;
 
-  return _sotto_store_step_done (self, statement, error);
+  return _sotto_store_step_done (self, statement, error) && _sotto_store_save_group_avatar (self, *row, state, error);
 }
 
 /* Binds the keyed hash of the entry @id by @author.  Each author chooses

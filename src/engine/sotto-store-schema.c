@@ -316,7 +316,14 @@ static const char * const migrations[] = {
   ");"
   "CREATE INDEX group_unread_group ON group_unread (group_id);",
 
-  /* 14 → 15: what changed a group message since it came
+  /* 14 → 15: each group's picture (sotto-store-group-avatars.c), the one
+   * its history's digest names, sealed. */
+  "CREATE TABLE group_avatars ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
+  "  picture         BLOB NOT NULL"             /* sealed */
+  ");",
+
+  /* 15 → 16: what changed a group message since it came
    * (sotto-store-groups.c): its edit or deletion for everyone, the quote
    * of a reply, and the members' reactions, sealed. */
   "CREATE TABLE group_event_changes ("

@@ -10,9 +10,9 @@
  * `blob_usage`.  The blobs are read in order of their ids, a chunk at a
  * time, and hashed as they go; they are then read back from the
  * database in the same order and hashed the same way, and the counts
- * and hashes must match.  An upload not yet complete comes over as an
- * empty one, with its charge: the filesystem store reads only committed
- * blobs, and its client sends it again from the start.
+ * and hashes must match.  An upload not yet complete comes over with
+ * the bytes it has stored, so that its client goes on from where the
+ * SQLite relay's store would have told it to.
  *
  * The directory is only read, but for what interrupted creates left
  * there over an hour ago, which the relay's own scan clears away too.
@@ -91,8 +91,6 @@ copy_blob (RelayBlobStore            *store,
   const char *blob_params[] = { info->id, info->meta.owner, size, created, stored, info->complete ? "t" : "f" };
   RelayBlobStatus status = RELAY_BLOB_OK;
 
-  if (!info->complete)
-    info->stored = 0;
   hash_info (state, info);
   g_snprintf (size, sizeof size, "%" G_GUINT64_FORMAT, info->meta.size);
   g_snprintf (created, sizeof created, "%" G_GINT64_FORMAT, info->meta.created_ms);
@@ -102,9 +100,15 @@ copy_blob (RelayBlobStore            *store,
     return FALSE;
   if (info->stored == 0)
     return TRUE;
-  if (store->klass->open (store, info->id, FALSE, &opened, &handle) != RELAY_BLOB_OK || handle == NULL ||
-      opened.stored != info->stored)
-    return relay_admin_fail (error, "Cannot read the attachment blob %s", info->id);
+  if (info->complete)
+    status = store->klass->open (store, info->id, FALSE, &opened, &handle);
+  else
+    status = relay_blob_store_fs_open_partial (store, info->id, &opened, &handle);
+  if (status != RELAY_BLOB_OK || handle == NULL || opened.stored != info->stored)
+    {
+      relay_blob_store_close (store, &handle);
+      return relay_admin_fail (error, "Cannot read the attachment blob %s", info->id);
+    }
   chunk = g_malloc (RELAY_BLOB_CHUNK);
   for (guint64 offset = 0; status == RELAY_BLOB_OK && offset < info->stored; offset += RELAY_BLOB_CHUNK)
     {

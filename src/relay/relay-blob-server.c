@@ -244,6 +244,10 @@ _relay_blob_respond_status (RelayRequest    *request,
     case RELAY_BLOB_BUSY:
       _relay_blob_respond_busy (request);
       break;
+    case RELAY_BLOB_ACCOUNT_BUSY:
+      _relay_respond_error (request, 429, "rate-limited",
+                            "The account has too many attachment uploads under way; try again later");
+      break;
     case RELAY_BLOB_UNAVAILABLE:
       _relay_respond_error (request, 503, "unavailable", "Too many attachment transfers are under way; try again later");
       break;
@@ -431,6 +435,7 @@ typedef struct
   RelayBlobJob   job;
   RelayRequest  *request;
   RelayBlobInfo  info;
+  gboolean       active;   /* a part of it is being written on this node */
 } StatJob;
 
 static void
@@ -439,7 +444,11 @@ stat_run (RelayBlobJob *job)
   StatJob *stat = (StatJob *) job;
   RelayBlobStore *store = job->server->blobs->store;
 
-  job->status = relay_blob_store_stat_upload (store, stat->request->segments[3], &stat->info);
+  /* A part under way here may be about to commit the upload itself. */
+  if (stat->active)
+    job->status = store->klass->stat (store, stat->request->segments[3], &stat->info);
+  else
+    job->status = relay_blob_store_stat_upload (store, stat->request->segments[3], &stat->info);
 }
 
 static void
@@ -449,9 +458,13 @@ stat_done (RelayBlobJob *job)
   RelayRequest *request = stat->request;
   RelayBlobInfo *info = &stat->info;
 
-  /* Only its owner learns that an upload exists. */
-  if (job->status == RELAY_BLOB_OK && strcmp (info->meta.owner, request->credentials->uuid) != 0)
+  /* Only its owner learns that an upload exists, and that a part of it
+   * is under way (on this node or, from the store, on another). */
+  if ((job->status == RELAY_BLOB_OK || job->status == RELAY_BLOB_BUSY) &&
+      strcmp (info->meta.owner, request->credentials->uuid) != 0)
     job->status = RELAY_BLOB_NOT_FOUND;
+  else if (job->status == RELAY_BLOB_OK && stat->active)
+    job->status = RELAY_BLOB_BUSY;
   if (!_relay_request_attached (request))
     {
       /* No one is left to answer. */
@@ -475,13 +488,10 @@ _relay_blob_handle_status (RelayRequest *request)
 
   if (!_relay_blob_take_id (request, &id))
     return;
-  /* What a part being written has reached is not known until it ends. */
-  if (g_hash_table_contains (self->blobs->active, id))
-    {
-      _relay_blob_respond_busy (request);
-      return;
-    }
+  /* Whether a part is being written here, whose reach is not known
+   * until it ends, is told once the owner is known (stat_done()). */
   stat = g_new0 (StatJob, 1);
   stat->request = _relay_request_ref (request);
+  stat->active = g_hash_table_contains (self->blobs->active, id);
   _relay_blob_queue (self, &stat->job, stat_run, stat_done, NULL);
 }

@@ -244,12 +244,18 @@ fs_stat (RelayBlobStore *store,
   return inspect (store, blob_dir, info, 0, NULL);
 }
 
+static const RelayBlobStoreClass fs_class;
+
+/* Opens the bytes of a committed blob (`complete`) or of an upload,
+ * with `flags`; the other kind gives OK without a handle, or
+ * NOT_FOUND for a committed blob to read. */
 static RelayBlobStatus
-fs_open (RelayBlobStore   *store,
-         const char       *id,
-         gboolean          append,
-         RelayBlobInfo    *info,
-         RelayBlobHandle **handle)
+open_handle (RelayBlobStore   *store,
+             const char       *id,
+             int               flags,
+             gboolean          complete,
+             RelayBlobInfo    *info,
+             RelayBlobHandle **handle)
 {
   FsStore *self = (FsStore *) store;
   g_autofree char *blob_dir = g_build_filename (self->dir, id, NULL);
@@ -259,20 +265,43 @@ fs_open (RelayBlobStore   *store,
   *handle = NULL;
   memset (info, 0, sizeof *info);
   g_strlcpy (info->id, id, sizeof info->id);
-  status = inspect (store, blob_dir, info, append ? O_WRONLY : O_RDONLY, &fd);
+  status = inspect (store, blob_dir, info, flags, &fd);
   if (status != RELAY_BLOB_OK)
     return status;
-  /* A committed blob takes no more bytes; an upload cannot be read. */
-  if (append == info->complete)
+  if (info->complete != complete)
     {
       close (fd);
-      return append ? RELAY_BLOB_OK : RELAY_BLOB_NOT_FOUND;
+      return complete ? RELAY_BLOB_NOT_FOUND : RELAY_BLOB_OK;
     }
   *handle = g_new0 (RelayBlobHandle, 1);
   (*handle)->fd = fd;
   (*handle)->blob_dir = g_steal_pointer (&blob_dir);
   (*handle)->position = info->stored;
   return RELAY_BLOB_OK;
+}
+
+/* A committed blob takes no more bytes; an upload cannot be read. */
+static RelayBlobStatus
+fs_open (RelayBlobStore   *store,
+         const char       *id,
+         gboolean          append,
+         RelayBlobInfo    *info,
+         RelayBlobHandle **handle)
+{
+  return open_handle (store, id, append ? O_WRONLY : O_RDONLY, !append, info, handle);
+}
+
+/* For sotto-relay migrate, which carries what an upload not yet
+ * complete has stored: its bytes to read, as a blob's are read.  OK
+ * without a handle when the blob is committed. */
+RelayBlobStatus
+relay_blob_store_fs_open_partial (RelayBlobStore   *store,
+                                  const char       *id,
+                                  RelayBlobInfo    *info,
+                                  RelayBlobHandle **handle)
+{
+  g_assert (store->klass == &fs_class);
+  return open_handle (store, id, O_RDONLY, FALSE, info, handle);
 }
 
 static RelayBlobStatus

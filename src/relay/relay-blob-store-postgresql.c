@@ -43,6 +43,10 @@
 /* Uploads open at once on one node, each with a connection of its own:
  * a bound on what a node takes of the server's max_connections. */
 #define UPLOADS_MAX     32
+/* Of those, what one account may hold, so that the slow parts of a few
+ * accounts (each may have blob-streams-per-account transfers) leave
+ * most of them to the others. */
+#define UPLOADS_PER_ACCOUNT 4
 /* The advisory locks of blobs ("Sott" and the next): an upload's is
  * (LOCK_CLASS, 31 bits of its id), the sweep's (SWEEP_LOCK_CLASS, 0). */
 #define LOCK_CLASS      "1399813236"
@@ -67,9 +71,12 @@ static const char info_sql[] =
   "  (SELECT coalesce (sum (length (data)), 0)::bigint FROM blob_chunks WHERE blob = $1)"
   "  FROM blobs WHERE id = $1";
 
+/* Advisory locks are the whole server's: those of other databases on
+ * it (another relay's) are not this one's uploads. */
 static const char busy_sql[] =
   "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " LOCK_CLASS
-  "  AND objid = $1::oid AND objsubid = 2";
+  "  AND objid = $1::oid AND objsubid = 2"
+  "  AND database = (SELECT oid FROM pg_database WHERE datname = current_database ())";
 
 /* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
  * one row if it did.  The bytes go at the end of the last chunk while
@@ -126,12 +133,14 @@ typedef struct
   GMutex          lock;
   GPtrArray      *idle;     /* of PGconn, each perhaps with an unlock's result to read */
   guint           uploads;  /* handles open to append */
+  GHashTable     *owners;   /* owner -> handles of theirs open to append */
 } PgStore;
 
 struct _RelayBlobHandle
 {
   PGconn  *conn;       /* an upload's, which holds its lock */
   char     id[RELAY_BLOB_ID_LENGTH + 1];
+  char     owner[RELAY_UUID_LENGTH + 1];  /* an upload's, whose share it takes */
   guint64  size;
   guint64  position;   /* where the next append goes */
 };
@@ -366,6 +375,28 @@ release_upload (PgStore *self,
     give_connection (self, conn);
 }
 
+/* Takes one of the owner's share of uploads (`step` 1), if any is
+ * left, or gives one back (-1). */
+static gboolean
+move_share (PgStore    *self,
+            const char *owner,
+            int         step)
+{
+  guint held;
+  gboolean moved;
+
+  g_mutex_lock (&self->lock);
+  held = GPOINTER_TO_UINT (g_hash_table_lookup (self->owners, owner));
+  g_assert (step > 0 || held > 0);
+  moved = step < 0 || held < UPLOADS_PER_ACCOUNT;
+  if (moved && held + step == 0)
+    g_hash_table_remove (self->owners, owner);
+  else if (moved)
+    g_hash_table_insert (self->owners, g_strdup (owner), GUINT_TO_POINTER (held + step));
+  g_mutex_unlock (&self->lock);
+  return moved;
+}
+
 static RelayBlobStatus
 pg_open (RelayBlobStore   *store,
          const char       *id,
@@ -393,11 +424,16 @@ pg_open (RelayBlobStore   *store,
     status = RELAY_BLOB_FAILED;
   else if (!append || (status = lock_upload (self, conn, id)) == RELAY_BLOB_OK)
     status = read_info (self, conn, id, info);
+  /* A part of another account's upload is refused once opened. */
+  if (status == RELAY_BLOB_OK && append && !info->complete && !move_share (self, info->meta.owner, 1))
+    status = RELAY_BLOB_ACCOUNT_BUSY;
   /* A committed blob takes no more bytes; an upload cannot be read. */
   if (status == RELAY_BLOB_OK && append != info->complete)
     {
       *handle = g_new0 (RelayBlobHandle, 1);
       g_strlcpy ((*handle)->id, id, sizeof (*handle)->id);
+      if (append)
+        g_strlcpy ((*handle)->owner, info->meta.owner, sizeof (*handle)->owner);
       (*handle)->size = info->meta.size;
       (*handle)->position = info->stored;
     }
@@ -516,6 +552,8 @@ pg_close (RelayBlobStore  *store,
 {
   if (handle->conn != NULL)
     release_upload ((PgStore *) store, handle->conn);
+  if (handle->owner[0] != '\0')
+    move_share ((PgStore *) store, handle->owner, -1);
   g_free (handle);
 }
 
@@ -576,6 +614,7 @@ pg_free (RelayBlobStore *store)
   PgStore *self = (PgStore *) store;
 
   g_assert (self->uploads == 0);
+  g_hash_table_unref (self->owners);
   g_ptr_array_unref (self->idle);
   g_mutex_clear (&self->lock);
   g_free (self->url);
@@ -618,6 +657,7 @@ relay_blob_store_new_postgresql (const char  *url,
   g_snprintf (self->idle_sql, sizeof self->idle_sql, "SET idle_session_timeout = '%us'", idle_seconds);
   g_mutex_init (&self->lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);
+  self->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_ptr_array_add (self->idle, conn);
   return &self->parent;
 }

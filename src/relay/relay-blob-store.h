@@ -44,6 +44,7 @@ typedef enum
   RELAY_BLOB_QUOTA,         /* a shared store's: the owner's quota is full */
   RELAY_BLOB_BUSY,          /* a shared store's: another part of the upload is being written */
   RELAY_BLOB_UNAVAILABLE,   /* a shared store's: it has no connection to spare now */
+  RELAY_BLOB_ACCOUNT_BUSY,  /* a shared store's: the owner has its share of them */
 } RelayBlobStatus;
 
 typedef struct
@@ -146,6 +147,10 @@ void            relay_blob_store_warn           (RelayBlobStore  *self,
                                                  ...) G_GNUC_PRINTF (2, 3);
 
 RelayBlobStore *relay_blob_store_new_filesystem (const char      *dir);
+RelayBlobStatus relay_blob_store_fs_open_partial (RelayBlobStore   *store,
+                                                  const char       *id,
+                                                  RelayBlobInfo    *info,
+                                                  RelayBlobHandle **handle);
 RelayBlobStore *relay_blob_store_new_postgresql (const char      *url,
                                                  guint            idle_seconds,
                                                  GError         **error);

@@ -66,7 +66,8 @@ pipeline_start (PgStorage *self)
       return FALSE;
     }
   PQsetnonblocking (self->conn, 1);
-  self->pipeline_synced = FALSE;
+  self->syncs_pending = 0;
+  self->pipeline_flushed = FALSE;
   return TRUE;
 }
 
@@ -78,7 +79,21 @@ pipeline_queue (PgStorage    *self,
                 const Params *p)
 {
   g_ptr_array_add (owners, op);
+  self->pipeline_flushed = FALSE;
   return PQsendQueryPrepared (self->conn, stmt_name (id), p->n, p->values, p->lengths, p->formats, 1) == 1;
+}
+
+/* Ends a part of the pipeline: a statement that fails skips the rest
+ * of its part only, and the statements before the first BEGIN of a part
+ * are a transaction of their own. */
+static gboolean
+pipeline_sync (PgStorage *self)
+{
+  self->pipeline_flushed = FALSE;
+  if (PQpipelineSync (self->conn) != 1)
+    return FALSE;
+  self->syncs_pending++;
+  return TRUE;
 }
 
 /* Sends the sync and everything queued, reading answers meanwhile. */
@@ -87,9 +102,8 @@ pipeline_flush (PgStorage *self)
 {
   int rc;
 
-  if (PQpipelineSync (self->conn) != 1)
+  if (!pipeline_sync (self))
     return FALSE;
-  self->pipeline_synced = TRUE;
   while ((rc = PQflush (self->conn)) == 1)
     {
       struct pollfd fd = { PQsocket (self->conn), POLLIN | POLLOUT, 0 };
@@ -99,6 +113,7 @@ pipeline_flush (PgStorage *self)
       if ((fd.revents & POLLIN) != 0 && PQconsumeInput (self->conn) != 1)
         return FALSE;
     }
+  self->pipeline_flushed = rc == 0;
   return rc == 0;
 }
 
@@ -130,32 +145,43 @@ pipeline_result (PgStorage *self,
   return NULL;
 }
 
-/* Reads up to the sync, which it sends first if that was not done,
- * and leaves pipeline mode, whatever came before.  Each statement's
- * results end with a NULL; on a broken connection every call gives
- * NULL. */
-static void
-pipeline_end (PgStorage *self)
+/* Reads up to the next sync's result, whatever came before; FALSE when
+ * the connection broke.  Each statement's results end with a NULL; on a
+ * broken connection every call gives NULL. */
+static gboolean
+pipeline_skip_to_sync (PgStorage *self)
 {
   PGresult *result;
 
-  if (!self->pipeline_synced)
-    pipeline_flush (self);
-  while (self->pipeline_synced)
+  for (;;)
     {
       ExecStatusType status;
 
       if ((result = PQgetResult (self->conn)) == NULL)
         {
           if (PQstatus (self->conn) != CONNECTION_OK)
-            break;
+            return FALSE;
           continue;
         }
       status = PQresultStatus (result);
       PQclear (result);
       if (status == PGRES_PIPELINE_SYNC)
-        break;
+        {
+          self->syncs_pending--;
+          return TRUE;
+        }
     }
+}
+
+/* Reads up to the last sync, which it sends first if that was not
+ * done, and leaves pipeline mode, whatever came before. */
+static void
+pipeline_end (PgStorage *self)
+{
+  if (!self->pipeline_flushed)
+    pipeline_flush (self);
+  while (self->syncs_pending > 0 && pipeline_skip_to_sync (self))
+    ;
   PQsetnonblocking (self->conn, 0);
   PQexitPipelineMode (self->conn);
 }
@@ -223,26 +249,16 @@ run_short_pipeline (PgStorage     *self,
   return ok;
 }
 
-/* Begins the batch's transaction and locks the device rows of every
- * account the batch sends to or changes the devices of, in one round
- * trip; see the comment at the top of relay-storage-postgresql.c. */
-gboolean
-relay_pg_storage_begin (PgStorage  *self,
-                        RelayOp   **ops,
-                        guint       n_ops)
+/* The ops from the first that a pipeline takes: relay_pg_storage_run_many()'s run. */
+static guint
+run_length (RelayOp **ops,
+            guint     n_ops)
 {
-  g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
-  const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES };
-  Params params[2] = { { { NULL } } };
-  PGresult *results[2] = { NULL, NULL };
-  gboolean ok;
+  guint n = 0;
 
-  if (accounts != NULL)
-    param_text (&params[1], accounts);
-  ok = run_short_pipeline (self, ids, params, accounts != NULL ? 2 : 1, results);
-  g_clear_pointer (&results[0], PQclear);
-  g_clear_pointer (&results[1], PQclear);
-  return ok;
+  while (n < n_ops && pipelines (ops[n]))
+    n++;
+  return n;
 }
 
 /* An empty element, such as the source of an unidentified send, must
@@ -298,6 +314,87 @@ add_queue_rows (RelayQueueUsage *usage,
       relay_device_key (key, uuid, (guint32) relay_pg_value_int (result, i, 1));
       relay_queue_usage_add (usage, key, source, relay_pg_value_int (result, i, 3), relay_pg_value_int (result, i, 4));
     }
+}
+
+/* Queues the batch's BEGIN, the lock of the device rows of every
+ * account the batch sends to or changes the devices of, and the read
+ * of its first run's targets under those locks (as read_send_targets()
+ * would); `n` is set to how many statements that is.  See the comment
+ * at the top of relay-storage-postgresql.c. */
+static gboolean
+queue_begin (PgStorage  *self,
+             RelayOp   **ops,
+             guint       n_ops,
+             guint      *n)
+{
+  g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  g_autofree char *accounts = accounts_of (ops, n_ops, RELAY_OP_SEND, RELAY_OP_STORE_PREKEYS);
+  g_autofree char *targets = accounts_of (ops, run_length (ops, n_ops), RELAY_OP_SEND, RELAY_OP_SEND);
+  const StmtId ids[] = { STMT_BEGIN, STMT_LOCK_DEVICES, STMT_LIST_TARGET_DEVICES, STMT_TARGET_QUEUE_USAGE };
+  Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
+  gboolean ok = TRUE;
+
+  /* A run's sends are sends of the batch, so targets imply accounts. */
+  *n = accounts == NULL ? 1 : targets == NULL ? 2 : 4;
+  if (accounts != NULL)
+    param_text (&params[1], accounts);
+  if (targets != NULL)
+    {
+      param_text (&params[2], targets);
+      param_text (&params[3], targets);
+    }
+  for (guint i = 0; i < *n && ok; i++)
+    ok = pipeline_queue (self, owners, NULL, ids[i], &params[i]);
+  return ok;
+}
+
+/* Reads the results of queue_begin()'s `n` statements. */
+static gboolean
+read_begin (PgStorage  *self,
+            RelayOp   **ops,
+            guint       n,
+            gboolean   *broken)
+{
+  PGresult *results[4] = { NULL };
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < n && ok; i++)
+    ok = (results[i] = pipeline_result (self, broken)) != NULL;
+  if (ok && n == 4)
+    {
+      g_hash_table_remove_all (self->targets);
+      relay_queue_usage_clear (self->usage);
+      add_device_rows (self->targets, results[2]);
+      add_queue_rows (self->usage, results[3]);
+      self->targets_read_for = ops;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_pointer (&results[i], PQclear);
+  return ok;
+}
+
+gboolean
+relay_pg_storage_begin (PgStorage  *self,
+                        RelayOp   **ops,
+                        guint       n_ops)
+{
+  gboolean broken = FALSE;
+  gboolean ok;
+  guint n;
+
+  self->batch_end = ops + n_ops;
+  self->committed = FALSE;
+  if (self->begun)
+    {
+      self->begun = FALSE;
+      return TRUE;
+    }
+  self->targets_read_for = NULL;
+  if (!pipeline_start (self))
+    return FALSE;
+  ok = queue_begin (self, ops, n_ops, &n) && pipeline_flush (self) && read_begin (self, ops, n, &broken);
+  pipeline_end (self);
+  return ok;
 }
 
 /* The transaction's own removals are not in queue_removed until it
@@ -360,37 +457,15 @@ relay_pg_storage_note_removals (PgStorage      *self,
 gboolean
 relay_pg_storage_commit (PgStorage *self)
 {
-  g_autoptr(GString) accounts = g_string_new ("{");
-  g_autoptr(GString) devices = g_string_new ("{");
-  g_autoptr(GString) sources = g_string_new ("{");
-  g_autoptr(GString) envelopes = g_string_new ("{");
-  g_autoptr(GString) bytes = g_string_new ("{");
-  GString *columns[] = { accounts, devices, sources, envelopes, bytes };
   const StmtId ids[] = { STMT_RECORD_REMOVALS, STMT_FORGET_SETTLED_USAGE, STMT_COMMIT };
   Params params[G_N_ELEMENTS (ids)] = { { { NULL } } };
   PGresult *results[G_N_ELEMENTS (ids)] = { NULL };
-  GHashTableIter iter;
-  PgRemoval *removal;
   guint first = g_hash_table_size (self->removals) > 0 ? 0 : 2;
   gboolean ok;
 
-  g_hash_table_iter_init (&iter, self->removals);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &removal))
-    {
-      append_element (accounts, removal->account);
-      append_number (devices, removal->device_id);
-      append_element (sources, removal->source);
-      append_number (envelopes, removal->envelopes);
-      append_number (bytes, removal->bytes);
-    }
+  if (self->committed)
+    return TRUE;
   g_hash_table_remove_all (self->removals);
-  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
-    {
-      g_string_append_c (columns[i], '}');
-      param_text (&params[0], columns[i]->str);
-      if (i < 3)
-        param_text (&params[1], columns[i]->str);
-    }
   ok = run_short_pipeline (self, ids + first, params + first, G_N_ELEMENTS (ids) - first, results);
   for (guint i = 0; i < G_N_ELEMENTS (results); i++)
     g_clear_pointer (&results[i], PQclear);
@@ -410,6 +485,13 @@ read_send_targets (PgStorage  *self,
   PGresult *results[2] = { NULL, NULL };
   gboolean ok;
 
+  /* Read with the batch's locks, and nothing ran since. */
+  if (self->targets_read_for == ops)
+    {
+      self->targets_read_for = NULL;
+      return TRUE;
+    }
+  self->targets_read_for = NULL;
   g_hash_table_remove_all (self->targets);
   relay_queue_usage_clear (self->usage);
   if (accounts == NULL)
@@ -852,6 +934,8 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
   g_auto(RunFetches) fetches = { { NULL } };
   g_autoptr(PGresult) pages = NULL;
   gboolean broken = FALSE;
+  gboolean begins;
+  guint n_begin = 0;
   guint kept = 0;
 
   if (!note_written_queues (ops, n_ops, written))
@@ -871,12 +955,24 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
     return n_ops;
   /* Outside any transaction: a statement that writes nothing commits
    * without waiting for the disk.  A fetch that fails here runs again
-   * with the batch. */
+   * with the batch.  The batch's transaction, when other ops are left
+   * for it, begins after a sync, as a part of the pipeline of its own. */
+  begins = fetches.ops->len < n_ops;
+  self->begun = FALSE;
+  self->targets_read_for = NULL;
   if (!pipeline_start (self))
     return n_ops;
-  if (queue_fetches (self, owners, &fetches) && pipeline_flush (self))
-    pages = pipeline_result (self, &broken);
+  if (queue_fetches (self, owners, &fetches) && (!begins || (pipeline_sync (self) && queue_begin (self, ops, n_ops, &n_begin))) &&
+      pipeline_flush (self))
+    {
+      pages = pipeline_result (self, &broken);
+      if (begins && !broken && pipeline_skip_to_sync (self))
+        self->begun = read_begin (self, ops, n_begin, &broken);
+    }
   pipeline_end (self);
+  /* relay_pg_storage_begin() begins it again. */
+  if (begins && !self->begun && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
+    relay_pg_exec (self->conn, "ROLLBACK");
   if (pages == NULL)
     {
       for (guint i = 0; i < fetches.ops->len; i++)
@@ -901,8 +997,50 @@ relay_pg_storage_answer_fetches (PgStorage  *self,
   return kept;
 }
 
+/* Queues the end of the batch after its last run: the removals'
+ * record, when the batch removed or may remove from queues, and the
+ * COMMIT.  The ops are answered only after its result, as they would
+ * be after relay_pg_storage_commit()'s; a statement that fails before
+ * it skips it, and the transaction is rolled back as always. */
+static gboolean
+queue_commit (PgStorage  *self,
+              GPtrArray  *owners,
+              RelayOp   **ops,
+              guint       n_ops)
+{
+  gboolean removes = g_hash_table_size (self->removals) > 0;
+  Params p = { 0 };
+
+  for (guint i = 0; i < n_ops && !removes; i++)
+    removes = ops[i]->kind == RELAY_OP_ACK;
+  if (removes && (!pipeline_queue (self, owners, NULL, STMT_RECORD_REMOVALS, &p) ||
+                  !pipeline_queue (self, owners, NULL, STMT_FORGET_SETTLED_USAGE, &p)))
+    return FALSE;
+  return pipeline_queue (self, owners, NULL, STMT_COMMIT, &p);
+}
+
+static void
+read_commit (PgStorage *self,
+             GPtrArray *owners,
+             gboolean  *broken)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < owners->len && ok && !*broken; i++)
+    {
+      g_autoptr(PGresult) result = pipeline_result (self, broken);
+
+      ok = result != NULL;
+    }
+  if (!ok || *broken)
+    return;
+  self->committed = TRUE;
+  g_hash_table_remove_all (self->removals);
+}
+
 /* Runs the ops from the first that pipelines() takes, in one pipeline;
- * an op whose statement failed fails, and so does the transaction. */
+ * an op whose statement failed fails, and so does the transaction.
+ * When they are the batch's last, the pipeline ends with the commit. */
 guint
 relay_pg_storage_run_many (gpointer   backend,
                            RelayOp  **ops,
@@ -910,14 +1048,14 @@ relay_pg_storage_run_many (gpointer   backend,
 {
   PgStorage *self = backend;
   g_autoptr(GPtrArray) owners = g_ptr_array_new ();
+  g_autoptr(GPtrArray) commit_owners = g_ptr_array_new ();
   g_auto(RunInserts) inserts = { { NULL } };
   g_auto(RunFetches) fetches = { { NULL } };
   gboolean broken = FALSE;
   gboolean queued;
-  guint n = 0;
+  guint n;
 
-  while (n < n_ops && pipelines (ops[n]))
-    n++;
+  n = run_length (ops, n_ops);
   if (n == 0)
     return 0;
   if (!read_send_targets (self, ops, n) || !pipeline_start (self))
@@ -945,6 +1083,8 @@ relay_pg_storage_run_many (gpointer   backend,
     if (ops[i]->kind != RELAY_OP_SEND && ops[i]->kind != RELAY_OP_FETCH_QUEUE)
       queued = queue_op (self, owners, ops[i]);
   queued = queued && (fetches.ops->len == 0 || queue_fetches (self, owners, &fetches));
+  if (ops + n == self->batch_end)
+    queued = queued && queue_commit (self, commit_owners, ops, n);
   if (!queued || !pipeline_flush (self))
     {
       g_warning ("PostgreSQL: cannot send a pipeline: %s", PQerrorMessage (self->conn));
@@ -978,6 +1118,8 @@ relay_pg_storage_run_many (gpointer   backend,
       else
         relay_storage_fail_ops ((RelayOp **) fetches.ops->pdata, 0, fetches.ops->len);
     }
+  if (commit_owners->len > 0 && !broken)
+    read_commit (self, commit_owners, &broken);
   if (broken)
     relay_storage_fail_ops (ops, 0, n);
   pipeline_end (self);

@@ -94,8 +94,21 @@ typedef struct
   gint64            tag;
   RelayGuidCipher  *guids;
 
-  /* Whether the pipeline being run has been sent with its sync. */
-  gboolean          pipeline_synced;
+  /* The syncs of the pipeline being run whose results are not read
+   * yet, and whether all it queued has been sent. */
+  guint             syncs_pending;
+  gboolean          pipeline_flushed;
+
+  /* The batch's ops end at batch_end, and its last run may carry the
+   * COMMIT, after which `committed` is set (see
+   * relay_pg_storage_run_many()); targets_read_for is the first op of
+   * the run for which relay_pg_storage_begin() read the targets, else
+   * NULL; `begun` when relay_pg_storage_answer_fetches() began the
+   * batch's transaction already.  Only the writer thread uses these. */
+  RelayOp         **batch_end;
+  RelayOp         **targets_read_for;
+  gboolean          committed;
+  gboolean          begun;
 
   /* The one rate limit that nodes share (see take_shared_token()). */
   RelayRate         target_one_time_prekeys;
@@ -218,7 +231,7 @@ gint64   relay_pg_storage_note_removals (PgStorage       *self,
                                          const PGresult  *result);
 /* Records what the transaction removed from queues, forgets the counts
  * of those that hold nothing more from a sender, and commits, in one
- * round trip. */
+ * round trip, unless the batch's last pipeline did. */
 gboolean relay_pg_storage_commit      (PgStorage       *self);
 void     relay_pg_removal_free        (PgRemoval       *removal);
 /* Answers the fetches of the batch that read only what other
@@ -226,12 +239,15 @@ void     relay_pg_removal_free        (PgRemoval       *removal);
  * transaction, and calls their done callbacks at once: they wait for no
  * commit of the batch.  The other ops move to the front of `ops`, in
  * their order, the places after them are set to NULL (the writer skips
- * them), and their number is returned. */
+ * them), and their number is returned.  When there are others, the
+ * same round trip begins their transaction, as relay_pg_storage_begin()
+ * would, which then has nothing left to do. */
 guint    relay_pg_storage_answer_fetches (PgStorage       *self,
                                           RelayOp        **ops,
                                           guint            n_ops);
 /* Runs the ops from the first that a pipeline takes, in one pipeline,
- * and returns how many it ran; 0 when the first is not one of them. */
+ * and returns how many it ran; 0 when the first is not one of them.
+ * When they are the last of the batch, the pipeline commits it too. */
 guint    relay_pg_storage_run_many    (gpointer         backend,
                                        RelayOp        **ops,
                                        guint            n_ops);

@@ -35,6 +35,20 @@
 
 #include "relay-storage-postgresql-private.h"
 
+/* What a statement deleted from the queue (`gone`), per device and
+ * sender: returned, and noted in the transaction's batch_removals,
+ * whence STMT_RECORD_REMOVALS records it before the commit. */
+#define REMOVALS_NOTED ", counted AS (SELECT account, device_id, source, count (*) AS envelopes, sum (size) AS bytes " \
+                       "FROM gone GROUP BY account, device_id, source), " \
+                       "noted AS (INSERT INTO batch_removals SELECT * FROM counted) SELECT * FROM counted"
+
+/* The connection's own table of what its transaction removed from
+ * queues, emptied at each commit: the removals are recorded from it in
+ * the same pipeline as the COMMIT, without waiting for the statements
+ * that removed them to come back. */
+#define CREATE_BATCH_REMOVALS "CREATE TEMPORARY TABLE IF NOT EXISTS batch_removals (account text, device_id bigint, " \
+                              "source text, envelopes bigint, bytes bigint) ON COMMIT DELETE ROWS"
+
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN",
   /* A taken username or UUID inserts nothing rather than failing,
@@ -126,7 +140,7 @@ static const char * const stmt_sql[N_STMTS] = {
                            "CROSS JOIN LATERAL (SELECT ctid FROM queue q WHERE q.account = a.account "
                            "AND q.device_id = a.device_id AND q.id = a.id AND q.tag = a.tag OFFSET 0) e)) "
                            "RETURNING account, device_id, source, length (content) AS size) "
-                           "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
+                           REMOVALS_NOTED,
   /* Entries another node is expiring at the same moment are its own to
    * delete.  Those this one locked are deleted where they are in the
    * table (their ctid, which the lock keeps as it is): ids have no
@@ -134,28 +148,27 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DELETE_EXPIRED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
                           "(SELECT ctid FROM queue WHERE server_timestamp < $1 FOR UPDATE SKIP LOCKED)) "
                           "RETURNING account, device_id, source, length (content) AS size) "
-                          "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
-  /* Adds what a transaction removed from queues ($1 to $5: arrays of
-   * accounts, device ids, senders, envelopes and bytes) to
+                          REMOVALS_NOTED,
+  /* Adds what the transaction removed from queues (batch_removals) to
    * queue_removed, as its last statement before COMMIT and in one
    * order on every node: two nodes removing from the same queues then
    * take the rows' locks in the same order, and never wait for each
    * other both. */
   [STMT_RECORD_REMOVALS] = "INSERT INTO queue_removed AS u (account, device_id, source, envelopes, bytes) "
-                           "SELECT * FROM unnest ($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) "
-                           "AS r (account, device_id, source, envelopes, bytes) ORDER BY account, device_id, source "
+                           "SELECT account, device_id, source, sum (envelopes)::bigint, sum (bytes)::bigint "
+                           "FROM batch_removals GROUP BY account, device_id, source ORDER BY account, device_id, source "
                            "ON CONFLICT (account, device_id, source) DO UPDATE "
                            "SET envelopes = u.envelopes + excluded.envelopes, bytes = u.bytes + excluded.bytes",
   [STMT_COMMIT] = "COMMIT",
-  /* Forgets the counts of the queues ($1 to $3: arrays of accounts,
-   * device ids and senders) that the transaction removed from and that
-   * now hold nothing more from the sender, so that they take no room;
-   * the next envelope counts from nothing again.  It skips the rows
-   * that others hold, and so waits for nobody. */
+  /* Forgets the counts of the queues (batch_removals) that the
+   * transaction removed from and that now hold nothing more from the
+   * sender, so that they take no room; the next envelope counts from
+   * nothing again.  It skips the rows that others hold, and so waits for
+   * nobody. */
   [STMT_FORGET_SETTLED_USAGE] = "WITH settled AS (SELECT a.account, a.device_id, a.source FROM queue_added a "
                                 "JOIN queue_removed r USING (account, device_id, source) "
                                 "WHERE (a.account, a.device_id, a.source) IN "
-                                "(SELECT * FROM unnest ($1::text[], $2::bigint[], $3::text[])) "
+                                "(SELECT account, device_id, source FROM batch_removals) "
                                 "AND a.envelopes = r.envelopes FOR UPDATE OF a, r SKIP LOCKED), "
                                 "added AS (DELETE FROM queue_added WHERE (account, device_id, source) IN "
                                 "(SELECT * FROM settled)) "
@@ -177,9 +190,15 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DELETE_LAPSED] = "WITH gone AS (DELETE FROM queue WHERE ctid = ANY (ARRAY "
                          "(SELECT ctid FROM queue WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED)) "
                          "RETURNING account, device_id, source, length (content) AS size) "
-                         "SELECT account, device_id, source, count (*), sum (size) FROM gone GROUP BY account, device_id, source",
+                         REMOVALS_NOTED,
   [STMT_NEXT_EXPIRY] = "SELECT coalesce (min (expires_at), 0) FROM queue",
-  [STMT_COUNT_QUEUE] = "SELECT count(*) FROM queue",
+  /* The envelopes queued, from the counts per device and sender rather
+   * than a scan of the queue, which the idle writer would otherwise
+   * read in full every second; the counts of devices that are gone,
+   * until STMT_FORGET_ORPHAN_USAGE forgets them, count for nothing. */
+  [STMT_COUNT_QUEUE] = "SELECT coalesce (sum (a.envelopes - coalesce (r.envelopes, 0)), 0)::bigint FROM queue_added a "
+                       "LEFT JOIN queue_removed r USING (account, device_id, source) WHERE EXISTS "
+                       "(SELECT 1 FROM devices d WHERE d.account = a.account AND d.device_id = a.device_id)",
   [STMT_SET_IDENTITY] = "UPDATE accounts SET identity_key = $2 WHERE uuid = $1",
   [STMT_SET_REGISTRATION_ID] = "UPDATE devices SET registration_id = $3 WHERE account = $1 AND device_id = $2",
   [STMT_CLEAR_ONE_TIME] = "DELETE FROM one_time_prekeys WHERE account = $1 AND device_id = $2",
@@ -664,9 +683,13 @@ op_get_profile (gpointer  backend,
   return op->profile != NULL ? RELAY_STORAGE_OK : RELAY_STORAGE_NOT_FOUND;
 }
 
+/* The session's temporary table, which the statements name, and the
+ * statements. */
 static gboolean
 prepare_statements (PgStorage *self)
 {
+  if (!relay_pg_exec (self->conn, CREATE_BATCH_REMOVALS))
+    return FALSE;
   for (guint i = 0; i < N_STMTS; i++)
     {
       g_autoptr(PGresult) result = PQprepare (self->conn, stmt_name (i), stmt_sql[i], 0, NULL);
@@ -763,11 +786,14 @@ pg_begin (gpointer   backend,
 }
 
 /* An error outside any savepoint (or a lost connection) aborts the
- * transaction: what is left of it can only be rolled back. */
+ * transaction: what is left of it can only be rolled back.  A batch
+ * whose last pipeline committed it stands too. */
 static gboolean
 pg_transaction_stands (gpointer backend)
 {
-  return PQtransactionStatus (((PgStorage *) backend)->conn) == PQTRANS_INTRANS;
+  PgStorage *self = backend;
+
+  return self->committed || PQtransactionStatus (self->conn) == PQTRANS_INTRANS;
 }
 
 static void

@@ -225,24 +225,30 @@ writer_thread (gpointer data)
       GPtrArray *taken;
       gboolean closing;
       gboolean held = FALSE;
+      gint64 now;
 
       g_mutex_lock (&self->mutex);
+      now = g_get_monotonic_time ();
+      /* Whatever comes within the commit spacing waits for its end
+       * anyway, so only a full batch wakes the thread before it: a
+       * send there used to wake it once for nothing and the spacing's
+       * end again.  Acknowledgements are still held from now, not from
+       * the spacing's end. */
+      if (now < last_start + self->commit_spacing_us)
+        wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
       if (self->submitted->len == 0 && acks_expected)
         {
-          wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
-                        RELAY_WRITER_WAKE_NON_ACK);
+          wait_for_ops (self, now + RELAY_WRITER_ACK_HOLD_US, RELAY_WRITER_WAKE_NON_ACK);
           held = TRUE;
         }
       if (self->submitted->len == 0)
         {
           wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_IDLE_US, RELAY_WRITER_WAKE_ANY);
           held = FALSE;
+          now = g_get_monotonic_time ();
         }
       if (!held && self->submitted->len > 0)
-        wait_for_ops (self, g_get_monotonic_time () + RELAY_WRITER_ACK_HOLD_US,
-                      RELAY_WRITER_WAKE_NON_ACK);
-      if (self->submitted->len > 0 && g_get_monotonic_time () < last_start + self->commit_spacing_us)
-        wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
+        wait_for_ops (self, now + RELAY_WRITER_ACK_HOLD_US, RELAY_WRITER_WAKE_NON_ACK);
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;

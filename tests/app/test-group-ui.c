@@ -10,7 +10,8 @@
  * list's own row, the composer, where the timeline goes after sending,
  * the shortcut for the members, the New Group dialog, a member's key
  * change, a long history read a page at a time, the keyboard, the
- * unread count of a group's row, and reactions to a group's messages and
+ * unread count of a group's row, the group's picture, the apply buttons
+ * of the member list's fields, and reactions to a group's messages and
  * their deletion for everyone.
  */
 
@@ -19,10 +20,12 @@
 #include <string.h>
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
+#include "sotto-avatar.h"
 #include "sotto-chats-page.h"
 #include "sotto-contact.h"
 #include "sotto-group-list.h"
@@ -724,6 +727,104 @@ test_group_ui_delete (Fixture       *fixture,
   g_assert_nonnull (strstr (received, "\"type\":\"delete\""));
 }
 
+/* The picture that @ancestor's SottoAvatar shows, or %NULL. */
+static GdkPaintable *
+shown_picture (GtkWidget *ancestor)
+{
+  GtkWidget *avatar = app_test_find_widget (ancestor, SOTTO_TYPE_AVATAR);
+
+  g_assert_nonnull (avatar);
+  return sotto_avatar_get_image (SOTTO_AVATAR (avatar));
+}
+
+/* Alice gives the group a picture from the member list: the list, the
+ * group's row in the chat list and the group view's header show it,
+ * the timeline says so, and she removes it again. */
+static void
+test_group_ui_avatar (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  const char *usernames[] = { "bob", NULL };
+  g_autofree char *directory = g_dir_make_tmp ("sotto-group-avatar-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (directory, "picture.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 800, 500);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  GtkWidget *row;
+  GtkWindow *members;
+  SottoGroup *group;
+
+  gdk_pixbuf_fill (pixbuf, 0x3584e4ff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+  g_assert_no_error (error);
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  group = create_group (fixture, "Climbers", usernames);
+  members = open_members (fixture);
+  g_assert_null (shown_picture (GTK_WIDGET (members)));
+  g_assert_true (gtk_widget_get_mapped (app_test_find_widget (GTK_WIDGET (members), GTK_TYPE_MENU_BUTTON)));
+
+  sotto_group_members_page_set_avatar_file (SOTTO_GROUP_MEMBERS_PAGE (members), file);
+  wait_until (sotto_group_get_avatar (group) != NULL);
+  wait_until (shown_picture (GTK_WIDGET (members)) != NULL);
+  row = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_ROW);
+  wait_until (shown_picture (row) != NULL);
+  wait_until (shown_picture (GTK_WIDGET (group_view (fixture))) != NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "You changed the group picture") != NULL);
+
+  /* Once the change is done (the page takes one at a time). */
+  wait_until (gtk_widget_get_sensitive (find_button (GTK_WIDGET (members), "members.leave")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (members), "members.remove-avatar", NULL));
+  wait_until (sotto_group_get_avatar (group) == NULL);
+  wait_until (shown_picture (GTK_WIDGET (members)) == NULL);
+  wait_until (shown_picture (row) == NULL);
+  wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "You removed the group picture") != NULL);
+  gtk_window_destroy (members);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+}
+
+/* A visible button inside a field: its apply button (✓). */
+static gboolean
+is_shown_button (GtkWidget     *widget,
+                 gconstpointer  unused)
+{
+  return GTK_IS_BUTTON (widget) && gtk_widget_get_mapped (widget);
+}
+
+/* The fields' apply buttons go once what they applied is done: adding a
+ * member empties the field, which is no new edit to apply. */
+static void
+test_group_ui_apply_buttons (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  const char *usernames[] = { "bob", NULL };
+  g_autofree char *carol = NULL;
+  GtkWidget *add_row;
+  GtkWindow *members;
+  SottoGroup *group;
+
+  start_alice (fixture);
+  carol = register_carol (fixture);
+  open_conversation_with_bob (fixture);
+  group = create_group (fixture, "Climbers", usernames);
+
+  members = open_members (fixture);
+  add_row = GTK_WIDGET (page_test_find_row (GTK_WIDGET (members), "Username"));
+  g_assert_true (gtk_widget_grab_focus (add_row));
+  g_assert_true (set_row_text (GTK_WIDGET (members), "Username", "carol"));
+  wait_until (app_test_find_matching (add_row, is_shown_button, NULL) != NULL);
+  app_test_press (members, "Return");
+  wait_until (g_list_model_get_n_items (sotto_group_get_members (group)) == 2);
+  wait_until (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (add_row)), ""));
+  run_main_loop_for (200);
+  g_assert_null (app_test_find_matching (add_row, is_shown_button, NULL));
+  gtk_window_destroy (members);
+  page_test_remove_profile (carol);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -755,6 +856,10 @@ main (int   argc,
               fixture_set_up, test_group_ui_react, fixture_tear_down);
   g_test_add ("/app/group-ui/delete", Fixture, NULL,
               fixture_set_up, test_group_ui_delete, fixture_tear_down);
+  g_test_add ("/app/group-ui/avatar", Fixture, NULL,
+              fixture_set_up, test_group_ui_avatar, fixture_tear_down);
+  g_test_add ("/app/group-ui/apply-buttons", Fixture, NULL,
+              fixture_set_up, test_group_ui_apply_buttons, fixture_tear_down);
 
   return g_test_run ();
 }

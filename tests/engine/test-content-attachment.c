@@ -18,7 +18,22 @@
 #define ID "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 #define BLOB_ID "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
-static const guint8 png_start[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+/* A PNG's signature and header chunk, which declares 320 × 200 pixels
+ * (bytes 16 to 23), 8-bit RGB; its CRC is not checked before decoding. */
+static const guint8 png_start[] = {
+  0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
+  0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x01, 0x40, 0, 0, 0, 200, 8, 2, 0, 0, 0,
+};
+#define PNG_WIDTH_AT 16
+
+/* A JPEG's start, an APP0 segment and a baseline frame header that
+ * declares 300 × 240 pixels (height at 24, width at 26). */
+static const guint8 jpeg_start[] = {
+  0xff, 0xd8,
+  0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+  0xff, 0xc0, 0, 11, 8, 0, 240, 0x01, 0x2c, 1, 1, 0x11, 0,
+};
+#define JPEG_HEIGHT_AT 25
 
 static SottoAttachmentPointer *
 new_pointer (const char *file_name,
@@ -173,7 +188,7 @@ test_bounds_encode (void)
 static void
 test_bounds_decode (void)
 {
-  g_autoptr(SottoAttachmentPointer) pointer = new_pointer ("a.png", 10);
+  g_autoptr(SottoAttachmentPointer) pointer = new_pointer ("a.png", sizeof png_start + 10);
   g_autoptr(GBytes) encoded = sotto_attachment_pointer_encode (pointer);
   gsize len = g_bytes_get_size (encoded);
   const guint8 *data = g_bytes_get_data (encoded, NULL);
@@ -255,6 +270,77 @@ test_file_name_one_line (void)
     }
 }
 
+/* The encoded pointer with a thumbnail that starts as @start, its side
+ * at @side_at set to @side, as a hostile sender writes it; stored as
+ * the store keeps it when @stored. */
+static GBytes *
+forge_thumbnail (const guint8 *start,
+                 gsize         start_len,
+                 gsize         side_at,
+                 guint16       side,
+                 gboolean      stored)
+{
+  g_autoptr(SottoAttachmentPointer) pointer = new_pointer ("x.png", 0);
+  g_autoptr(GBytes) written = NULL;
+  const guint8 *data;
+  gsize len;
+  gsize at = 0;
+  guint8 *forged;
+
+  pointer->thumbnail = g_bytes_new (start, start_len);
+  written = stored ? _sotto_attachment_pointer_encode_stored (pointer) : sotto_attachment_pointer_encode (pointer);
+  data = g_bytes_get_data (written, &len);
+  while (at + start_len <= len && memcmp (data + at, start, start_len) != 0)
+    at++;
+  g_assert_cmpuint (at + start_len, <=, len);
+  forged = g_memdup2 (data, len);
+  forged[at + side_at] = (guint8) (side >> 8);
+  forged[at + side_at + 1] = (guint8) side;
+  return g_bytes_new_take (forged, len);
+}
+
+/* A thumbnail is decoded as soon as its message is shown, before the
+ * user asked for anything, and on the thread that shows it: one that
+ * declares more pixels than a thumbnail has is refused when read, as a
+ * hostile sender would write it (an 8 KiB PNG can declare 8192 × 8192
+ * pixels, a quarter of a gigabyte to decode), and left out of a message
+ * the store kept from before. */
+static void
+test_thumbnail_declared_size (void)
+{
+  const struct { const guint8 *start; gsize len; gsize side_at; } pictures[] = {
+    { png_start, sizeof png_start, PNG_WIDTH_AT + 2 },
+    { png_start, sizeof png_start, PNG_WIDTH_AT + 6 },
+    { jpeg_start, sizeof jpeg_start, JPEG_HEIGHT_AT },
+    { jpeg_start, sizeof jpeg_start, JPEG_HEIGHT_AT + 2 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pictures); i++)
+    {
+      g_autoptr(GBytes) fine = forge_thumbnail (pictures[i].start, pictures[i].len, pictures[i].side_at,
+                                                SOTTO_CONTENT_MAX_THUMBNAIL_SIDE, FALSE);
+      g_autoptr(GBytes) bomb = forge_thumbnail (pictures[i].start, pictures[i].len, pictures[i].side_at, 8192, FALSE);
+      g_autoptr(GBytes) stored = forge_thumbnail (pictures[i].start, pictures[i].len, pictures[i].side_at, 8192, TRUE);
+      g_autoptr(SottoAttachmentPointer) decoded = NULL;
+      g_autoptr(SottoAttachmentPointer) kept = NULL;
+      g_autoptr(GError) error = NULL;
+
+      decoded = sotto_attachment_pointer_decode (g_bytes_get_data (fine, NULL), g_bytes_get_size (fine), &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (decoded->thumbnail);
+      g_assert_true (sotto_attachment_pointer_is_valid (decoded));
+
+      g_assert_null (sotto_attachment_pointer_decode (g_bytes_get_data (bomb, NULL), g_bytes_get_size (bomb), &error));
+      g_assert_error (error, SOTTO_CONTENT_ERROR, SOTTO_CONTENT_ERROR_MALFORMED);
+      g_clear_error (&error);
+
+      kept = _sotto_attachment_pointer_decode_stored (g_bytes_get_data (stored, NULL), g_bytes_get_size (stored), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (kept->file_name, ==, "x.png");
+      g_assert_null (kept->thumbnail);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -268,6 +354,7 @@ main (int   argc,
   g_test_add_func ("/content-attachment/bounds-encode", test_bounds_encode);
   g_test_add_func ("/content-attachment/bounds-decode", test_bounds_decode);
   g_test_add_func ("/content-attachment/file-name-one-line", test_file_name_one_line);
+  g_test_add_func ("/content-attachment/thumbnail-declared-size", test_thumbnail_declared_size);
 
   return g_test_run ();
 }

@@ -165,6 +165,52 @@ test_profile_name_one_line (void)
   g_assert_false (opens_with_name ("Mallory \u2067"));
 }
 
+/* A contact's avatar is decoded as soon as the contact is shown, a
+ * message request's too, by whichever of gdk-pixbuf's loaders claims its
+ * bytes: a profile opens only with an avatar in a format Sotto sends
+ * (PNG, JPEG, GIF, WebP), so that a stranger reaches no other loader. */
+static void
+test_profile_avatar_format (void)
+{
+  static const struct { const char *data; gsize len; gboolean opens; } avatars[] = {
+    { "\x89PNG\r\n\x1a\nimage", 13, TRUE },
+    { "\xff\xd8\xff\xe0image", 9, TRUE },
+    { "GIF89aimage", 11, TRUE },
+    { "GIF87aimage", 11, TRUE },
+    { "RIFF\x10\0\0\0WEBPVP8 ", 16, TRUE },
+    { "/* XPM */\nstatic char *x[] = {\"1 1 1 1\", \"a c #000000\", \"a\"};\n", 62, FALSE },
+    { "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>", 62, FALSE },
+    { "icns\0\0\0\x08", 8, FALSE },
+    { "RIFF\x10\0\0\0ACONanih", 16, FALSE },
+    { "\0\0\x02\0\0\0\0\0\0\0\0\0\x01\0\x01\0\x18\0\0\0\0", 21, FALSE },
+    { "BM\x1e\0\0\0\0\0\0\0\x1a\0\0\0", 14, FALSE },
+  };
+  guint8 key[SOTTO_PROFILE_KEY_SIZE];
+
+  memset (key, 0x11, sizeof key);
+  for (guint i = 0; i < G_N_ELEMENTS (avatars); i++)
+    {
+      g_autoptr(GBytes) avatar = g_bytes_new_static (avatars[i].data, avatars[i].len);
+      g_autoptr(GBytes) blob = _sotto_profile_encrypt (key, "Zoë", avatar);
+      g_autoptr(GBytes) opened = NULL;
+      g_autofree char *name = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpint (_sotto_profile_decrypt (key, blob, &name, &opened, &error), ==, avatars[i].opens);
+      if (avatars[i].opens)
+        {
+          g_assert_no_error (error);
+          g_assert_true (g_bytes_equal (opened, avatar));
+        }
+      else
+        {
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_assert_null (name);
+          g_assert_null (opened);
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -176,6 +222,7 @@ main (int   argc,
   g_test_add_func ("/engine/profile-cipher/access-key", test_profile_access_key);
   g_test_add_func ("/engine/profile-cipher/strict", test_profile_strict);
   g_test_add_func ("/engine/profile-cipher/name-one-line", test_profile_name_one_line);
+  g_test_add_func ("/engine/profile-cipher/avatar-format", test_profile_avatar_format);
 
   return g_test_run ();
 }

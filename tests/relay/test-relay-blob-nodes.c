@@ -11,7 +11,10 @@
 
 #include "config.h"
 
+#include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -219,8 +222,10 @@ test_nodes_frozen (TestFixture   *fixture,
   TestRelay *a = test_relay_start_with (a_dir, conf, &setup);
   TestRelay *b = start_node (fixture, conf, &b_dir);
   g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 0);
   g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
   g_autoptr(TestResponse) busy = NULL;
+  g_autoptr(TestResponse) hidden = NULL;
   g_autoptr(TestResponse) done = NULL;
   gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
   gint64 offset;
@@ -240,6 +245,9 @@ test_nodes_frozen (TestFixture   *fixture,
   g_subprocess_send_signal (a->process, SIGSTOP);
   g_assert_null (test_blob_upload_status_on (fixture, b, alice, id, &busy));
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
+  /* Only its owner learns that a part is under way on another node. */
+  g_assert_null (test_blob_upload_status_on (fixture, b, bob, id, &hidden));
+  g_assert_cmpuint (hidden->status, ==, 404);
   offset = test_blob_wait_for_offset_on (fixture, b, alice, id);
   g_assert_cmpint (offset, <=, (gint64) (size / 2));
   done = test_blob_put (b, alice->auth, id, (guint64) offset, size - (guint64) offset, size, TEST_BLOB_PART_RANGED);
@@ -249,6 +257,96 @@ test_nodes_frozen (TestFixture   *fixture,
   g_subprocess_send_signal (a->process, SIGCONT);
   stop_node (a, g_steal_pointer (&a_dir));
   stop_node (b, g_steal_pointer (&b_dir));
+}
+
+/* Advisory locks of uploads that this node's parts hold. */
+static gint64
+uploads_locked (TestFixture *fixture)
+{
+  return test_fixture_query_int (fixture, "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' "
+                                          "AND classid = 1399813236 AND objsubid = 2");
+}
+
+/* Slow parts of four accounts, each as many as blob-streams-per-account
+ * lets it have (8), as many together as a node has connections for
+ * parts (32): a fifth account still uploads, because one account may
+ * hold only a few of those connections. */
+static void
+test_uploads_per_account (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  const guint64 size = TEST_BLOB_MIB;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(TestAccount) fifth = test_account_register (fixture->session, fixture->relay, "fifth", 0);
+  g_autofree char *small = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
+
+  for (guint a = 0; a < 4; a++)
+    {
+      g_autofree char *name = g_strdup_printf ("slow%u", a);
+      g_autoptr(TestAccount) slow = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      for (guint i = 0; i < 8; i++)
+        {
+          g_autofree char *id = test_blob_create_upload (fixture, slow, size, NULL);
+          int fd = test_blob_start_part (fixture->relay, slow->auth, id, 0, size, size, FALSE);
+
+          test_blob_send_bytes (fd, 0, 1000);
+          g_array_append_val (fds, fd);
+        }
+    }
+  /* Every part has either its upload open (its lock held) or an answer. */
+  for (;;)
+    {
+      guint answered = 0;
+
+      for (guint i = 0; i < fds->len; i++)
+        {
+          struct pollfd readable = { g_array_index (fds, int, i), POLLIN, 0 };
+
+          answered += poll (&readable, 1, 0) == 1;
+        }
+      if (answered + uploads_locked (fixture) >= fds->len)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (20000);
+    }
+  small = test_blob_create_upload (fixture, fifth, 100, NULL);
+  done = test_blob_put (fixture->relay, fifth->auth, small, 0, 100, 100, TEST_BLOB_PART_RANGED);
+  test_blob_assert_part_done (done, 100, TRUE);
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+}
+
+/* Another database on the same server, another relay's say, whose
+ * session holds an advisory lock of the same numbers as an upload's:
+ * that lock is not the upload's, and the upload is not busy. */
+static void
+test_other_database_lock (TestFixture   *fixture,
+                          gconstpointer  conf)
+{
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = test_blob_create_upload (fixture, alice, 1000, NULL);
+  g_autofree char *name = g_strdup_printf ("other_%08x", g_test_rand_int ());
+  g_autofree char *url = test_postgresql_database (name);
+  g_autofree char *hex = g_strndup (id, 8);
+  g_autofree char *key = g_strdup_printf ("%lu", strtoul (hex, NULL, 16) & 0x7fffffff);
+  const char *params[] = { key };
+  g_autoptr(TestResponse) response = NULL;
+  PGconn *other = PQconnectdb (url);
+  PGresult *locked;
+  JsonObject *object;
+
+  g_assert_cmpint (PQstatus (other), ==, CONNECTION_OK);
+  /* The numbers relay-blob-store-postgresql.c locks an upload by. */
+  locked = PQexecParams (other, "SELECT pg_advisory_lock (1399813236, $1::integer)", 1, NULL, params, NULL, NULL, 0);
+  g_assert_cmpint (PQresultStatus (locked), ==, PGRES_TUPLES_OK);
+  PQclear (locked);
+  object = test_blob_upload_status_on (fixture, fixture->relay, alice, id, &response);
+  g_assert_nonnull (object);
+  g_assert_cmpint (json_object_get_int_member (object, "offset"), ==, 0);
+  PQfinish (other);
 }
 
 /* PostgreSQL restarted under the relay: the connections its blob store
@@ -378,6 +476,8 @@ main (int   argc,
     { "/relay/blob/nodes/racing-parts", &blob_conf, test_nodes_racing_parts },
     { "/relay/blob/nodes/expiry", &expiry_conf, test_nodes_expiry },
     { "/relay/blob/nodes/frozen", &frozen_conf, test_nodes_frozen },
+    { "/relay/blob/nodes/other-database-lock", &blob_conf, test_other_database_lock },
+    { "/relay/blob/nodes/uploads-per-account", &blob_conf, test_uploads_per_account },
     { "/relay/blob/expired-mid-part", &swept_conf, test_expired_mid_part },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
     { "/relay/blob/small-parts", &blob_conf, test_small_parts },

@@ -184,6 +184,10 @@ test_resume (TestFixture   *fixture,
   busy = test_blob_put (fixture->relay, alice->auth, id, 0, 10, size, TEST_BLOB_PART_RANGED | TEST_BLOB_PART_HEAD_ONLY);
   g_assert_cmpuint (busy->status, ==, 409);
   g_assert_cmpstr (test_response_error (busy), ==, "upload-busy");
+  /* Another account learns nothing of it, not even that a part is
+   * under way. */
+  g_assert_null (test_blob_upload_status_on (fixture, fixture->relay, bob, id, &strange));
+  g_assert_cmpuint (strange->status, ==, 404);
   close (fd);
 
   offset = test_blob_wait_for_offset_on (fixture, fixture->relay, alice, id);

@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "relay-test-util.h"
+#include "relay-test-blob.h"
 
 static const char * const table_names[] = {
   "accounts", "devices", "signed_prekeys", "one_time_prekeys", "queue", "secrets", "invites",
@@ -178,6 +178,10 @@ test_migrate (void)
   g_autofree char *blob_path = NULL;
   g_autofree char *partial_id = NULL;
   g_autofree char *partial_path = NULL;
+  guint64 resumed_size = 300 * 1024 + 7;
+  guint64 resumed_sent = 200 * 1024 + 5;
+  g_autofree char *resumed_id = NULL;
+  g_autofree char *resumed_path = NULL;
   JsonObject *device;
 
   /* An SQLite relay with some of everything its schema holds. */
@@ -210,13 +214,18 @@ test_migrate (void)
   g_assert_cmpuint (response->status, ==, 200);
   g_clear_pointer (&response, test_response_free);
   partial_id = create_blob (session, relay, bob, 1000);
+  /* An upload cut off after some of its bytes, over a chunk's worth. */
+  resumed_id = create_blob (session, relay, alice, resumed_size);
+  response = test_blob_put (relay, alice->auth, resumed_id, 0, resumed_sent, resumed_size, TEST_BLOB_PART_RANGED);
+  test_blob_assert_part_done (response, resumed_sent, FALSE);
+  g_clear_pointer (&response, test_response_free);
   g_assert_cmpint (test_relay_stop (relay), ==, 0);
   g_clear_pointer (&relay, test_relay_free);
   hash_before = database_hash (dir);
 
   g_assert_cmpint (run_migrate (dir, url, &report, NULL), ==, 0);
   assert_report (report, dir, url);
-  assert_blob_report (report, 2);
+  assert_blob_report (report, 3);
   hash_after = database_hash (dir);
   g_assert_cmpstr (hash_after, ==, hash_before);
   /* Alice's and Bob's password digests came along (Carol's devices went
@@ -271,8 +280,19 @@ test_migrate (void)
   g_assert_cmpuint (response->status, ==, 200);
   g_assert_false (json_object_get_boolean_member (test_response_object (response), "complete"));
   g_clear_pointer (&response, test_response_free);
+  /* The upload cut off goes on from where it stood, byte for byte. */
+  resumed_path = g_strdup_printf ("/v1/attachments/%s/upload", resumed_id);
+  response = test_request (session, relay, "GET", resumed_path, alice->auth, NULL);
+  g_assert_cmpuint (response->status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (test_response_object (response), "offset"), ==, (gint64) resumed_sent);
+  g_clear_pointer (&response, test_response_free);
+  response = test_blob_put (relay, alice->auth, resumed_id, resumed_sent, resumed_size - resumed_sent, resumed_size,
+                            TEST_BLOB_PART_RANGED);
+  test_blob_assert_part_done (response, resumed_size, TRUE);
+  g_clear_pointer (&response, test_response_free);
+  test_blob_assert_downloads (relay, bob->auth, resumed_id, resumed_size);
   g_assert_cmpint (test_postgresql_query_int (url, "SELECT sum (bytes) FROM blob_usage"), ==,
-                   (gint64) blob_size + 4096);
+                   (gint64) (blob_size + 4096 + resumed_size));
 
   /* The ban and the invite came along too. */
   g_assert_cmpuint (test_whoami_status (session, relay, alice->auth), ==, 200);

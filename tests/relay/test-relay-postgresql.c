@@ -994,7 +994,7 @@ stop_writer_backend (PGconn *conn)
   for (guint attempt = 0;; attempt++)
     {
       PGresult *result = exec_ok (conn, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 "
-                                  "AND state = 'idle' AND query = 'SELECT count(*) FROM queue'", STALL_NODE_NAME);
+                                  "AND state = 'idle' AND query LIKE 'SELECT coalesce (sum (a.envelopes %'", STALL_NODE_NAME);
       g_autofree char *pid_text = NULL;
       gboolean idle;
       int pid;
