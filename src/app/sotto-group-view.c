@@ -40,6 +40,7 @@ struct _SottoGroupView
   SottoGroupList *groups;
   SottoGroup *group;
   GSignalGroup *group_signals;
+  GSignalGroup *groups_signals;
   GCancellable *cancellable;
   /* The timeline as messages, oldest first, and the entries they were
    * made of, by id, for their senders. */
@@ -132,7 +133,7 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_ellipsize (GTK_LABEL (sender), PANGO_ELLIPSIZE_END);
   gtk_widget_add_css_class (sender, "group-sender");
   gtk_widget_add_css_class (sender, "caption-heading");
-  sotto_message_row_set_copy_only (SOTTO_MESSAGE_ROW (row), TRUE);
+  sotto_message_row_set_in_group (SOTTO_MESSAGE_ROW (row), TRUE);
   gtk_box_append (GTK_BOX (box), sender);
   gtk_box_append (GTK_BOX (box), row);
   /* The message row says who wrote what, and when. */
@@ -600,6 +601,7 @@ sotto_group_view_set_group (SottoGroupView *self,
   g_set_object (&self->groups, groups);
   g_set_object (&self->group, group);
   g_signal_group_set_target (self->group_signals, group);
+  g_signal_group_set_target (self->groups_signals, groups);
   sotto_message_entry_set_text (self->entry, "");
   sotto_group_view_set_composer_waiting (self, group != NULL && group == self->sending_group);
 
@@ -665,6 +667,34 @@ sending_free (Sending *sending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
 
+/* Shows @event in place of the timeline's message of its id and
+ * author, if the timeline has it. */
+static void
+sotto_group_view_replace (SottoGroupView        *self,
+                          const SottoGroupEvent *event)
+{
+  const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  /* Each member chooses its own ids: the one shown may be another's. */
+  if (shown == NULL || g_ascii_strcasecmp (shown->author, event->author) != 0)
+    return;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+      g_autoptr(SottoMessage) changed = NULL;
+
+      if (!g_str_equal (sotto_message_get_id (message), event->id))
+        continue;
+
+      changed = sotto_group_event_to_message (event);
+      g_hash_table_replace (self->events, g_strdup (event->id), sotto_group_event_copy (event));
+      g_list_store_splice (self->messages, i - 1, 1, (gpointer *) &changed, 1);
+      return;
+    }
+}
+
 /* The timeline showed @event as soon as it was stored; whether it went
  * sealed is known only once the relay took it for every member, which
  * its row's details then say. */
@@ -672,25 +702,27 @@ static void
 sotto_group_view_show_sent (SottoGroupView        *self,
                             const SottoGroupEvent *event)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
 
-  for (guint i = n; i > 0; i--)
-    {
-      g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
-      g_autoptr(SottoMessage) sent = NULL;
+  if (shown != NULL && shown->outgoing && shown->sealed != event->sealed)
+    sotto_group_view_replace (self, event);
+}
 
-      if (sotto_message_get_direction (message) != SOTTO_MESSAGE_DIRECTION_OUTGOING
-          || !g_str_equal (sotto_message_get_id (message), event->id))
-        continue;
+/* Says why what the user did did not reach every member, in the
+ * composer's tooltip. */
+static void
+sotto_group_view_show_error (SottoGroupView *self,
+                             SottoGroupList *groups,
+                             const GError   *error)
+{
+  g_autofree char *message = NULL;
 
-      if (sotto_message_get_sealed (message) != event->sealed)
-        {
-          sent = sotto_group_event_to_message (event);
-          g_hash_table_replace (self->events, g_strdup (event->id), sotto_group_event_copy (event));
-          g_list_store_splice (self->messages, i - 1, 1, (gpointer *) &sent, 1);
-        }
-      return;
-    }
+  message = sotto_error_text_describe (error, sotto_account_get_relay_url (sotto_group_list_get_account (groups)),
+                                       NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), message);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (sotto_message_entry_get_text_view (self->entry)),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
+                                  -1);
 }
 
 static void
@@ -703,7 +735,6 @@ sent_cb (GObject      *object,
   gboolean shown = self->group == sending->group;
   g_autoptr(SottoGroupEvent) event = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
 
   g_clear_object (&self->sending_group);
   if (shown)
@@ -733,16 +764,8 @@ sent_cb (GObject      *object,
     }
 
   /* What the user wrote stays in the composer, to be sent again. */
-  message = sotto_error_text_describe (error,
-                                       sotto_account_get_relay_url (sotto_group_list_get_account (SOTTO_GROUP_LIST (object))),
-                                       NULL);
   if (shown)
-    {
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), message);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (sotto_message_entry_get_text_view (self->entry)),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, message,
-                                      -1);
-    }
+    sotto_group_view_show_error (self, SOTTO_GROUP_LIST (object), error);
   g_debug ("Could not send to a group: %s", error->message);
 }
 
@@ -769,6 +792,118 @@ sotto_group_view_send (GtkWidget  *widget,
   sending->group = g_object_ref (self->group);
   sending->text = g_steal_pointer (&text);
   sotto_group_list_send_async (self->groups, self->group, sending->text, NULL, sent_cb, sending);
+}
+
+/* Reactions and deletion for everyone, which the menu of a message row
+ * asks for as in a 1:1 conversation (sotto-message-row.c). */
+
+static Sending *
+sending_new (SottoGroupView *self)
+{
+  Sending *sending = g_new0 (Sending, 1);
+
+  sending->self = g_object_ref (self);
+  sending->group = g_object_ref (self->group);
+
+  return sending;
+}
+
+static void
+changed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(Sending) sending = user_data;
+  SottoGroupView *self = sending->self;
+  g_autoptr(SottoGroupEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
+
+  event = sotto_group_list_send_finish (SOTTO_GROUP_LIST (object), result, &error);
+  if (self->group != sending->group)
+    return;
+
+  if (event != NULL)
+    sotto_group_view_replace (self, event);
+  else
+    sotto_group_view_show_error (self, SOTTO_GROUP_LIST (object), error);
+}
+
+/* A member's reaction, edit or deletion of a message shows in its row. */
+static void
+sotto_group_view_message_changed_cb (SottoGroupView     *self,
+                                     SottoGroup         *group,
+                                     SottoGroupEvent    *message,
+                                     SottoMessageAction  action,
+                                     const char         *author_name,
+                                     const char         *id,
+                                     const char         *text,
+                                     gint64              sent_at,
+                                     SottoGroupList     *groups)
+{
+  if (group == self->group)
+    sotto_group_view_replace (self, message);
+}
+
+/* Like the sending of a message, a change is not cancelled with the
+ * view: once stored it goes out. */
+static void
+sotto_group_view_react (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  const SottoGroupEvent *event;
+  const char *id;
+  const char *emoji;
+
+  g_variant_get (parameter, "(&s&s)", &id, &emoji);
+  event = g_hash_table_lookup (self->events, id);
+  if (self->group == NULL || event == NULL)
+    return;
+
+  sotto_group_list_react_async (self->groups, self->group, event->author, id, emoji, NULL, changed_cb,
+                                sending_new (self));
+}
+
+static void
+delete_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    Sending          *sending)
+{
+  if (g_str_equal (response, "delete") && sending->self->group == sending->group)
+    sotto_group_list_delete_for_everyone_async (sending->self->groups, sending->group, sending->text, NULL,
+                                                changed_cb, sending_new (sending->self));
+}
+
+static void
+sotto_group_view_delete_for_everyone (GtkWidget  *widget,
+                                      const char *action_name,
+                                      GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  const SottoGroupEvent *event = g_hash_table_lookup (self->events, g_variant_get_string (parameter, NULL));
+  GtkWidget *dialog;
+  Sending *sending;
+
+  if (self->group == NULL || event == NULL || !event->outgoing)
+    return;
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Delete for Everyone?"),
+                                   _("The message will be removed from this device and from the other members’."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "delete", _("_Delete for Everyone"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  sending = sending_new (self);
+  sending->text = g_strdup (event->id);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (delete_response_cb), sending,
+                         (GClosureNotify) sending_free, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -808,6 +943,7 @@ sotto_group_view_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_GROUP_VIEW);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->group_signals);
+  g_clear_object (&self->groups_signals);
   g_clear_object (&self->group);
   g_clear_object (&self->groups);
   g_clear_object (&self->messages);
@@ -895,6 +1031,10 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "group.send", NULL, sotto_group_view_send);
   gtk_widget_class_install_action (widget_class, "group.show-members", NULL, sotto_group_view_show_members);
+  /* What the menu of a message row asks the view it is in for. */
+  gtk_widget_class_install_action (widget_class, "conversation.react", "(ss)", sotto_group_view_react);
+  gtk_widget_class_install_action (widget_class, "conversation.delete-for-everyone", "s",
+                                   sotto_group_view_delete_for_everyone);
   /* The shortcut that opens a 1:1 conversation's safety number. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "group.show-members", NULL);
 
@@ -942,6 +1082,9 @@ sotto_group_view_init (SottoGroupView *self)
                                  G_CALLBACK (sotto_group_view_load), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::unread-count",
                                  G_CALLBACK (sotto_group_view_mark_read), self, G_CONNECT_SWAPPED);
+  self->groups_signals = g_signal_group_new (SOTTO_TYPE_GROUP_LIST);
+  g_signal_group_connect_object (self->groups_signals, "message-changed",
+                                 G_CALLBACK (sotto_group_view_message_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (sotto_group_view_map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (sotto_group_view_unmap_cb), NULL);
 }

@@ -61,7 +61,7 @@ struct _SottoMessageRow
   gboolean offline;
   /* In a group's timeline, whose messages cannot be replied to, reacted
    * to, edited or deleted yet: only the copy actions. */
-  gboolean copy_only;
+  gboolean in_group;
 };
 
 enum {
@@ -231,7 +231,9 @@ sotto_message_row_update_actions (SottoMessageRow *self)
 {
   gboolean copyable = self->message != NULL && sotto_message_get_loaded (self->message)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
-  gboolean has_text = copyable && !self->copy_only;
+  gboolean has_text = copyable;
+  /* What a group's messages do not have yet. */
+  gboolean one_to_one = has_text && !self->in_group;
   gboolean deleted = copyable && sotto_message_get_deleted (self->message);
   gboolean has_body = copyable && g_strcmp0 (sotto_message_get_body (self->message), "") > 0;
   gboolean accepted = sotto_message_row_is_accepted (self);
@@ -243,19 +245,19 @@ sotto_message_row_update_actions (SottoMessageRow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", copyable);
   /* A message in the outbox may be on its way: it stays until sent. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
-                                 has_text && state != SOTTO_MESSAGE_STATE_QUEUED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", has_text && !deleted && accepted);
+                                 one_to_one && state != SOTTO_MESSAGE_STATE_QUEUED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", one_to_one && !deleted && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.react", has_text && !deleted && shared && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.choose-reaction",
                                  has_text && !deleted && shared && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.edit",
-                                 has_text && sotto_message_can_change_for_everyone (self->message));
+                                 one_to_one && sotto_message_can_change_for_everyone (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete-for-everyone",
                                  has_text && sotto_message_can_change_for_everyone (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-edits",
-                                 has_text && !deleted && sotto_message_get_edited (self->message));
+                                 one_to_one && !deleted && sotto_message_get_edited (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-original",
-                                 has_text && !deleted && self->quote_found);
+                                 one_to_one && !deleted && self->quote_found);
 }
 
 /* What a screen reader says for the focused row: one label a person
@@ -340,7 +342,9 @@ sotto_message_row_update_changes (SottoMessageRow *self,
 {
   g_autofree char *quote = sotto_message_dup_quote (self->message);
   g_autofree char *reactions = sotto_message_dup_reactions (self->message);
-  g_autofree char *reactors = sotto_message_dup_reactors (self->message, self->contact_name);
+  /* A group's members other than the user react together (sotto_group_event_to_message()). */
+  g_autofree char *reactors = sotto_message_dup_reactors (self->message,
+                                                          self->in_group ? _("Other members") : self->contact_name);
   g_autofree char *shown = sotto_message_dup_shown_text (self->message);
   gboolean deleted = sotto_message_get_deleted (self->message);
 
@@ -480,54 +484,6 @@ sotto_message_row_update (SottoMessageRow *self)
   sotto_message_row_update_accessible (self);
 }
 
-static guint
-julian_day (GDateTime *time)
-{
-  g_autoptr(GDate) date = g_date_new_dmy (g_date_time_get_day_of_month (time),
-                                          g_date_time_get_month (time),
-                                          g_date_time_get_year (time));
-
-  return g_date_get_julian (date);
-}
-
-/**
- * sotto_message_row_format_day:
- * @day: a time on the day to name
- * @now: the current time
- *
- * Names a day as a day separator does: Today, Yesterday, the weekday in
- * the last week, else the date.  Days are counted in Julian days, so
- * that 31 December is Yesterday on 1 January.
- *
- * Returns: (transfer full): the name of the day
- */
-char *
-sotto_message_row_format_day (GDateTime *day,
-                              GDateTime *now)
-{
-  guint today;
-  guint that_day;
-
-  g_return_val_if_fail (day != NULL, NULL);
-  g_return_val_if_fail (now != NULL, NULL);
-
-  today = julian_day (now);
-  that_day = julian_day (day);
-
-  if (that_day == today)
-    return g_strdup (_("Today"));
-  if (that_day + 1 == today)
-    return g_strdup (_("Yesterday"));
-  if (that_day < today && that_day + 7 > today)
-    /* Translators: a day separator for a day of the last week, see strftime(3) */
-    return g_date_time_format (day, _("%A"));
-  if (g_date_time_get_year (day) == g_date_time_get_year (now))
-    /* Translators: a day separator for a day of this year, see strftime(3) */
-    return g_date_time_format (day, _("%A, %-d %B"));
-  /* Translators: a day separator for a day of another year, see strftime(3) */
-  return g_date_time_format (day, _("%A, %-d %B %Y"));
-}
-
 /* What the row shows because of the message above it: a separator when
  * it starts a new day (or the conversation), and a tighter fit to a
  * message from the same side a moment before.  Placeholders of pages
@@ -561,7 +517,7 @@ sotto_message_row_update_context (SottoMessageRow *self)
     {
       g_autoptr(GDateTime) day = message_sent_time (self->message);
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-      g_autofree char *label = sotto_message_row_format_day (day, now);
+      g_autofree char *label = sotto_format_day (day, now);
 
       gtk_label_set_label (self->day_label, label);
     }
@@ -1093,20 +1049,21 @@ sotto_message_row_set_conversation (SottoMessageRow   *self,
 }
 
 /**
- * sotto_message_row_set_copy_only:
+ * sotto_message_row_set_in_group:
  * @self: a #SottoMessageRow
- * @copy_only: whether the message's menu only copies
+ * @in_group: whether the message is in a group's timeline
  *
- * For a group's timeline, where the messages cannot be replied to,
- * reacted to, edited or deleted.
+ * A group's messages are copied, reacted to and deleted for everyone as
+ * a 1:1 conversation's, and not yet replied to, edited, deleted for the
+ * user alone or read in earlier versions from the menu.
  */
 void
-sotto_message_row_set_copy_only (SottoMessageRow *self,
-                                 gboolean         copy_only)
+sotto_message_row_set_in_group (SottoMessageRow *self,
+                                gboolean         in_group)
 {
   g_return_if_fail (SOTTO_IS_MESSAGE_ROW (self));
 
-  self->copy_only = !!copy_only;
+  self->in_group = !!in_group;
   sotto_message_row_update_actions (self);
 }
 

@@ -25,13 +25,11 @@ void          sotto_message_row_set_message  (SottoMessageRow *self,
                                               SottoMessage    *previous);
 void          sotto_message_row_set_conversation (SottoMessageRow   *self,
                                                   SottoConversation *conversation);
-void          sotto_message_row_set_copy_only (SottoMessageRow *self,
-                                               gboolean         copy_only);
+void          sotto_message_row_set_in_group (SottoMessageRow *self,
+                                              gboolean         in_group);
 void          sotto_message_row_set_first_unread (SottoMessageRow *self,
                                                   gboolean         first_unread);
 void          sotto_message_row_set_offline  (SottoMessageRow *self,
                                               gboolean         offline);
-char         *sotto_message_row_format_day   (GDateTime       *day,
-                                              GDateTime       *now) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

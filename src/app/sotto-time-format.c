@@ -98,3 +98,51 @@ sotto_format_time (gint64 time_ms,
   /* Translators: a date in the conversation list, see strftime(3) */
   return g_date_time_format (time, _("%d/%m/%y"));
 }
+
+static guint
+julian_day (GDateTime *time)
+{
+  g_autoptr(GDate) date = g_date_new_dmy (g_date_time_get_day_of_month (time),
+                                          g_date_time_get_month (time),
+                                          g_date_time_get_year (time));
+
+  return g_date_get_julian (date);
+}
+
+/**
+ * sotto_format_day:
+ * @day: a time on the day to name
+ * @now: the current time
+ *
+ * Names a day as a day separator does: Today, Yesterday, the weekday in
+ * the last week, else the date.  Days are counted in Julian days, so
+ * that 31 December is Yesterday on 1 January.
+ *
+ * Returns: (transfer full): the name of the day
+ */
+char *
+sotto_format_day (GDateTime *day,
+                  GDateTime *now)
+{
+  guint today;
+  guint that_day;
+
+  g_return_val_if_fail (day != NULL, NULL);
+  g_return_val_if_fail (now != NULL, NULL);
+
+  today = julian_day (now);
+  that_day = julian_day (day);
+
+  if (that_day == today)
+    return g_strdup (_("Today"));
+  if (that_day + 1 == today)
+    return g_strdup (_("Yesterday"));
+  if (that_day < today && that_day + 7 > today)
+    /* Translators: a day separator for a day of the last week, see strftime(3) */
+    return g_date_time_format (day, _("%A"));
+  if (g_date_time_get_year (day) == g_date_time_get_year (now))
+    /* Translators: a day separator for a day of this year, see strftime(3) */
+    return g_date_time_format (day, _("%A, %-d %B"));
+  /* Translators: a day separator for a day of another year, see strftime(3) */
+  return g_date_time_format (day, _("%A, %-d %B %Y"));
+}

@@ -16,8 +16,9 @@
  * and `history --json` print it), and how what others did to messages
  * is printed. */
 
-static const char *
-action_type (SottoMessageAction action)
+/* The "type" of what changed a message in JSON. */
+const char *
+sotto_cli_action_type (SottoMessageAction action)
 {
   switch (action)
     {
@@ -135,7 +136,33 @@ sotto_cli_add_message_state (SottoCli          *cli,
   json_builder_end_array (builder);
 }
 
-/* Prints what a contact did to a message, as receive does. */
+/* How much of a message's text stands for it where a reaction or an
+ * edit to it is printed, in characters. */
+#define SNIPPET_CHARS 40
+
+/* The first words of @text, quoted, for a line about a change to its
+ * message; %NULL for a deleted message's. */
+char *
+sotto_cli_snippet (const char *text)
+{
+  glong n_chars;
+
+  if (text == NULL)
+    return g_strdup (_("a deleted message"));
+
+  n_chars = g_utf8_strlen (text, -1);
+  if (n_chars <= SNIPPET_CHARS)
+    return g_strdup_printf (_("“%s”"), text);
+
+  {
+    g_autofree char *start = g_utf8_substring (text, 0, SNIPPET_CHARS);
+
+    return g_strdup_printf (_("“%s…”"), start);
+  }
+}
+
+/* Prints what a contact did to @message, as receive does; in text, the
+ * message is named by its first words, not its id. */
 void
 sotto_cli_print_action (SottoCli           *cli,
                         SottoConversation  *conversation,
@@ -143,7 +170,8 @@ sotto_cli_print_action (SottoCli           *cli,
                         const char         *id,
                         const char         *target_id,
                         const char         *text,
-                        gint64              sent_at)
+                        gint64              sent_at,
+                        SottoMessage       *message)
 {
   const char *from = sotto_cli_contact_label (sotto_conversation_get_contact (conversation));
 
@@ -152,7 +180,7 @@ sotto_cli_print_action (SottoCli           *cli,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      add_string (builder, "type", action_type (action));
+      add_string (builder, "type", sotto_cli_action_type (action));
       add_string (builder, "from", from);
       add_string (builder, "id", id);
       add_string (builder, "target_id", target_id);
@@ -169,23 +197,25 @@ sotto_cli_print_action (SottoCli           *cli,
 
   {
     g_autofree char *time = sotto_cli_format_time (sent_at);
+    g_autofree char *target = sotto_cli_snippet (sotto_message_get_deleted (message) ? NULL
+                                                 : sotto_message_get_body (message));
 
     switch (action)
       {
       case SOTTO_MESSAGE_ACTION_REACTION:
         if (text != NULL)
-          g_print (_("[%s] %s reacted %s to %s\n"), time, from, text, target_id);
+          g_print (_("[%s] %s reacted %s to %s\n"), time, from, text, target);
         else
-          g_print (_("[%s] %s removed their reaction to %s\n"), time, from, target_id);
+          g_print (_("[%s] %s removed their reaction to %s\n"), time, from, target);
         break;
 
       case SOTTO_MESSAGE_ACTION_EDIT:
-        g_print (_("[%s] %s edited %s: %s\n"), time, from, target_id, text);
+        g_print (_("[%s] %s edited a message: %s\n"), time, from, text);
         break;
 
       case SOTTO_MESSAGE_ACTION_DELETE:
       default:
-        g_print (_("[%s] %s deleted %s for everyone\n"), time, from, target_id);
+        g_print (_("[%s] %s deleted a message for everyone\n"), time, from);
         break;
       }
   }
@@ -201,6 +231,9 @@ sotto_cli_reply (SottoCli *cli)
   const char *username = cli->args[0];
   const char *target_id = cli->args[1];
   const char *text = cli->args[2];
+
+  if (cli->group != NULL)
+    return sotto_cli_group_reply (cli);
 
   if (!g_utf8_validate (text, -1, NULL))
     return sotto_cli_fail (cli, _("The text is not valid UTF-8"));
@@ -297,7 +330,7 @@ change (SottoCli           *cli,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
 
       json_builder_begin_object (builder);
-      add_string (builder, "type", action_type (action));
+      add_string (builder, "type", sotto_cli_action_type (action));
       add_string (builder, "to", username);
       add_string (builder, "id", id);
       add_string (builder, "target_id", target_id);
@@ -306,26 +339,37 @@ change (SottoCli           *cli,
     }
   else
     {
-      g_print (_("Done: %s %s\n"), action_type (action), target_id);
+      g_print (_("Done: %s %s\n"), sotto_cli_action_type (action), target_id);
     }
 
   return SOTTO_CLI_EXIT_OK;
 }
 
+/* With --group GROUP, the command is to a group's message, and names
+ * no contact. */
 int
 sotto_cli_react (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_REACTION, cli->args[1]);
+
   return change (cli, SOTTO_MESSAGE_ACTION_REACTION, cli->args[2]);
 }
 
 int
 sotto_cli_edit (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_EDIT, cli->args[1]);
+
   return change (cli, SOTTO_MESSAGE_ACTION_EDIT, cli->args[2]);
 }
 
 int
 sotto_cli_delete (SottoCli *cli)
 {
+  if (cli->group != NULL)
+    return sotto_cli_group_change (cli, SOTTO_MESSAGE_ACTION_DELETE, NULL);
+
   return change (cli, SOTTO_MESSAGE_ACTION_DELETE, NULL);
 }

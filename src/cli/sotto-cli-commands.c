@@ -491,9 +491,10 @@ message_action_cb (SottoMessenger     *messenger,
                    const char         *target_id,
                    const char         *text,
                    gint64              sent_at,
+                   SottoMessage       *message,
                    Receiving          *receiving)
 {
-  sotto_cli_print_action (receiving->cli, conversation, action, id, target_id, text, sent_at);
+  sotto_cli_print_action (receiving->cli, conversation, action, id, target_id, text, sent_at, message);
   receiving->drained_since_message = FALSE;
   if (!receiving->finished)
     receive_restart_timeout (receiving);
@@ -538,6 +539,23 @@ group_event_cb (SottoGroupList  *groups,
 }
 
 static void
+group_message_changed_cb (SottoGroupList     *groups,
+                          SottoGroup         *group,
+                          SottoGroupEvent    *message,
+                          SottoMessageAction  action,
+                          const char         *author_name,
+                          const char         *id,
+                          const char         *text,
+                          gint64              sent_at,
+                          Receiving          *receiving)
+{
+  sotto_cli_print_group_change (receiving->cli, group, message, action, author_name, id, text, sent_at);
+  receiving->drained_since_message = FALSE;
+  if (!receiving->finished)
+    receive_restart_timeout (receiving);
+}
+
+static void
 drained_cb (SottoMessenger *messenger,
             GParamSpec     *pspec,
             Receiving      *receiving)
@@ -571,6 +589,8 @@ sotto_cli_receive (SottoCli *cli)
   g_signal_connect (cli->messenger, "notify::drained", G_CALLBACK (drained_cb), &receiving);
   g_signal_connect (sotto_messenger_get_groups (cli->messenger), "event-received",
                     G_CALLBACK (group_event_cb), &receiving);
+  g_signal_connect (sotto_messenger_get_groups (cli->messenger), "message-changed",
+                    G_CALLBACK (group_message_changed_cb), &receiving);
 
   /* The wait below watches the messenger; the first verdict on the
    * relay is of no use to it. */

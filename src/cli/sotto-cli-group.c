@@ -38,10 +38,10 @@ load_groups (SottoCli  *cli,
 
 /* Every group command names its group by its id or by its exact title,
  * when one group has that title and it is not a group id. */
-static SottoGroup *
-find_group (SottoCli    *cli,
-            const char  *name,
-            GError     **error)
+SottoGroup *
+sotto_cli_find_group (SottoCli    *cli,
+                      const char  *name,
+                      GError     **error)
 {
   GListModel *groups;
   SottoGroup *found = NULL;
@@ -202,7 +202,7 @@ group_change (SottoCli   *cli,
     return sotto_cli_fail (cli, _("Usage: sotto-cli group %s GROUP%s"), action,
                            leave ? "" : g_str_equal (action, "rename") ? " TITLE" : " USERNAME");
 
-  group = find_group (cli, cli->args[1], &error);
+  group = sotto_cli_find_group (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not change the group"));
 
@@ -235,7 +235,7 @@ group_info (SottoCli *cli)
   if (cli->n_args != 2)
     return sotto_cli_fail (cli, _("Usage: sotto-cli group info GROUP"));
 
-  group = find_group (cli, cli->args[1], &error);
+  group = sotto_cli_find_group (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("No such group"));
 
@@ -243,7 +243,7 @@ group_info (SottoCli *cli)
 }
 
 /* Every group this account is or was in: its id, title and how many
- * members it has, a line each. */
+ * members it has, a line each, and whether this account still is one. */
 static int
 group_list (SottoCli *cli)
 {
@@ -283,8 +283,9 @@ group_list (SottoCli *cli)
         }
       else
         {
-          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s\n", "%s  %u members  %s\n", n_members),
-                   sotto_group_get_id (group), n_members, sotto_group_get_title (group));
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s%s\n", "%s  %u members  %s%s\n", n_members),
+                   sotto_group_get_id (group), n_members, sotto_group_get_title (group),
+                   sotto_group_get_is_member (group) ? "" : _("  (no longer a member)"));
         }
     }
 
@@ -310,7 +311,7 @@ group_read (SottoCli *cli)
   if (cli->n_args != 2 && cli->n_args != 3)
     return sotto_cli_fail (cli, _("Usage: sotto-cli group read GROUP [MESSAGE_ID]"));
 
-  group = find_group (cli, cli->args[1], &error);
+  group = sotto_cli_find_group (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not mark the group read"));
 
@@ -375,7 +376,7 @@ group_avatar (SottoCli *cli)
   if (cli->n_args != (cli->remove ? 2u : 3u))
     return sotto_cli_fail (cli, _("Usage: sotto-cli group avatar GROUP FILE, or GROUP --remove"));
 
-  group = find_group (cli, cli->args[1], &error);
+  group = sotto_cli_find_group (cli, cli->args[1], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not change the group"));
 
@@ -426,7 +427,7 @@ sotto_cli_send_group (SottoCli *cli)
   if (!g_utf8_validate (cli->args[1], -1, NULL))
     return sotto_cli_fail (cli, _("The text is not valid UTF-8"));
 
-  group = find_group (cli, cli->args[0], &error);
+  group = sotto_cli_find_group (cli, cli->args[0], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not send"));
 
@@ -514,6 +515,8 @@ sotto_cli_print_group_event (SottoCli        *cli,
       json_builder_add_int_value (builder, event->sent_at);
       json_builder_set_member_name (builder, "id");
       json_builder_add_string_value (builder, event->id);
+      if (event->kind == SOTTO_GROUP_EVENT_TEXT)
+        sotto_cli_add_group_message_changes (builder, event);
       if (g_str_equal (cli->command, "history"))
         {
           json_builder_set_member_name (builder, "direction");
@@ -532,17 +535,22 @@ sotto_cli_print_group_event (SottoCli        *cli,
       switch (event->kind)
         {
         case SOTTO_GROUP_EVENT_TEXT:
-          g_print ("[%s] %s in %s: %s\n", time, event_from (event), title, event->text);
+          if (event->deleted)
+            g_print (_("[%s] %s in %s: This message was deleted.\n"), time, event_from (event), title);
+          else if (event->edited)
+            g_print (_("[%s] %s in %s: %s (edited)\n"), time, event_from (event), title, event->text);
+          else
+            g_print ("[%s] %s in %s: %s\n", time, event_from (event), title, event->text);
           break;
 
         case SOTTO_GROUP_EVENT_UPDATE:
-          if (g_strcmp0 (event->text, "avatar") == 0)
-            g_print (event->detail != NULL ? _("[%s] %s changed the group picture of %s\n")
-                                           : _("[%s] %s removed the group picture of %s\n"),
-                     time, event_from (event), title);
-          else
-            g_print (_("[%s] %s in %s: %s %s\n"), time, event_from (event), title, event->text,
-                     event->detail != NULL ? event->detail : "");
+          {
+            g_autofree char *sentence = sotto_group_event_describe (event);
+
+            /* Translators: "%2$s" is a group's title, "%3$s" what
+             * changed in it, as "alice added dave". */
+            g_print (_("[%1$s] In %2$s: %3$s\n"), time, title, sentence);
+          }
           break;
 
         case SOTTO_GROUP_EVENT_KEY_CHANGE:
@@ -562,7 +570,7 @@ sotto_cli_group_history (SottoCli *cli)
   SottoGroupList *groups;
   SottoGroup *group;
 
-  group = find_group (cli, cli->group, &error);
+  group = sotto_cli_find_group (cli, cli->group, &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("No history"));
 

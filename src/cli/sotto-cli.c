@@ -44,10 +44,10 @@ static const Command commands[] = {
   { "accept", sotto_cli_accept, 1, 1, "accept USERNAME" },
   { "block", sotto_cli_block, 1, 1, "block USERNAME" },
   { "delete-request", sotto_cli_delete_request, 1, 1, "delete-request USERNAME" },
-  { "reply", sotto_cli_reply, 3, 3, "reply USERNAME MESSAGE_ID TEXT" },
-  { "react", sotto_cli_react, 3, 3, "react USERNAME MESSAGE_ID EMOJI" },
-  { "edit", sotto_cli_edit, 3, 3, "edit USERNAME MESSAGE_ID TEXT" },
-  { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID" },
+  { "reply", sotto_cli_reply, 3, 3, "reply USERNAME MESSAGE_ID TEXT | reply --group GROUP MESSAGE_ID TEXT" },
+  { "react", sotto_cli_react, 3, 3, "react USERNAME MESSAGE_ID EMOJI | react --group GROUP MESSAGE_ID EMOJI" },
+  { "edit", sotto_cli_edit, 3, 3, "edit USERNAME MESSAGE_ID TEXT | edit --group GROUP MESSAGE_ID TEXT" },
+  { "delete", sotto_cli_delete, 2, 2, "delete USERNAME MESSAGE_ID | delete --group GROUP MESSAGE_ID" },
   { "profile", sotto_cli_profile, 0, 0, "profile --name NAME [--avatar FILE]" },
   { "timer", sotto_cli_timer, 2, 2, "timer USERNAME SECONDS" },
   { "trust-root", sotto_cli_trust_root, 0, 0, "trust-root [--trust-root KEY]" },
@@ -337,6 +337,7 @@ main (int   argc,
   int limit = -1;
   gboolean message_requests = FALSE;
   gboolean remove = FALSE;
+  gboolean changes_group_message;
   const Command *command = NULL;
   SottoCli cli = { 0 };
   guint n_rest;
@@ -373,7 +374,7 @@ main (int   argc,
     { "remove", 0, 0, G_OPTION_ARG_NONE, &remove,
       N_("group avatar: remove the group’s picture"), NULL },
     { "group", 0, 0, G_OPTION_ARG_STRING, &group,
-      N_("history: the group whose messages to print"), N_("GROUP") },
+      N_("history, reply, react, edit, delete: the group whose messages to print or change"), N_("GROUP") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGUMENT…]") },
     G_OPTION_ENTRY_NULL
   };
@@ -419,10 +420,16 @@ main (int   argc,
       return usage (message);
     }
 
+  /* A change to a group's message names the group with --group, in
+   * place of a contact. */
+  changes_group_message = group != NULL
+                          && (command->func == sotto_cli_reply || command->func == sotto_cli_react
+                              || command->func == sotto_cli_edit || command->func == sotto_cli_delete);
+
   /* group list is the one group command with nothing after it. */
-  if ((n_rest - 1 < command->min_args
+  if ((n_rest - 1 + changes_group_message < command->min_args
        && !(command->func == sotto_cli_group && n_rest == 2 && g_str_equal (rest[1], "list")))
-      || n_rest - 1 > command->max_args)
+      || n_rest - 1 + changes_group_message > command->max_args)
     {
       g_autofree char *message = g_strdup_printf (_("Usage: sotto-cli [--profile DIR] [--json] %s"),
                                                   command->usage);
@@ -436,7 +443,7 @@ main (int   argc,
       || ((name != NULL || avatar != NULL) && command->func != sotto_cli_profile)
       || (attach != NULL && command->func != sotto_cli_send)
       || (download_dir != NULL && command->func != sotto_cli_receive)
-      || (group != NULL && command->func != sotto_cli_history)
+      || (group != NULL && command->func != sotto_cli_history && !changes_group_message)
       || (remove && !(command->func == sotto_cli_group && g_str_equal (rest[1], "avatar")))
       || (command->func == sotto_cli_history && (group != NULL) == (n_rest == 2)))
     {

@@ -94,13 +94,16 @@ void            sotto_cli_add_message_state (SottoCli          *cli,
                                              JsonBuilder       *builder,
                                              SottoConversation *conversation,
                                              SottoMessage      *message);
+const char     *sotto_cli_action_type       (SottoMessageAction action);
+char           *sotto_cli_snippet           (const char        *text) G_GNUC_WARN_UNUSED_RESULT;
 void            sotto_cli_print_action      (SottoCli          *cli,
                                              SottoConversation *conversation,
                                              SottoMessageAction action,
                                              const char        *id,
                                              const char        *target_id,
                                              const char        *text,
-                                             gint64             sent_at);
+                                             gint64             sent_at,
+                                             SottoMessage      *message);
 
 int             sotto_cli_register        (SottoCli *cli);
 int             sotto_cli_whoami          (SottoCli *cli);
@@ -163,6 +166,25 @@ int             sotto_cli_group_history   (SottoCli *cli);
 void            sotto_cli_print_group_event (SottoCli        *cli,
                                              SottoGroup      *group,
                                              SottoGroupEvent *event);
+SottoGroup     *sotto_cli_find_group      (SottoCli        *cli,
+                                           const char      *name,
+                                           GError         **error);
+
+/* Replies, reactions, edits and deletion in groups (sotto-cli-group-actions.c) */
+int             sotto_cli_group_reply     (SottoCli           *cli);
+int             sotto_cli_group_change    (SottoCli           *cli,
+                                           SottoMessageAction  action,
+                                           const char         *text);
+void            sotto_cli_add_group_message_changes (JsonBuilder     *builder,
+                                                     SottoGroupEvent *event);
+void            sotto_cli_print_group_change (SottoCli           *cli,
+                                              SottoGroup         *group,
+                                              SottoGroupEvent    *message,
+                                              SottoMessageAction  action,
+                                              const char         *author_name,
+                                              const char         *id,
+                                              const char         *text,
+                                              gint64              sent_at);
 
 void            sotto_cli_print_profile_change (SottoCli            *cli,
                                                 SottoConversation   *conversation,

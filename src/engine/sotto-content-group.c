@@ -777,12 +777,13 @@ _sotto_content_is_group_only (SottoContentKind kind)
   return kind == SOTTO_CONTENT_KIND_GROUP_UPDATE || kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY;
 }
 
-/* Makes @content, a text, a message to the group @group_id. */
+/* Makes @content, a text (or reply), a reaction, an edit or a deletion
+ * for everyone, a message to the group @group_id. */
 void
 sotto_content_set_group (SottoContent *content,
                          const char   *group_id)
 {
-  g_return_if_fail (content != NULL && content->kind == SOTTO_CONTENT_KIND_TEXT);
+  g_return_if_fail (content != NULL && _sotto_content_is_data (content->kind));
   g_return_if_fail (group_id != NULL && g_uuid_string_is_valid (group_id));
 
   g_free (content->group_id);
@@ -810,7 +811,7 @@ _sotto_content_group_valid (const SottoContent *content)
 
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
     return content->group_updates == NULL && content->group_sender_key == NULL && content->group_avatar == NULL
-           && (content->group_id == NULL || content->kind == SOTTO_CONTENT_KIND_TEXT);
+           && (content->group_id == NULL || _sotto_content_is_data (content->kind));
 
   if (content->group_id == NULL || !uuid_is_valid (content->group_id)
       || content->group_updates == NULL || content->group_updates->len == 0
@@ -981,12 +982,11 @@ _sotto_content_read_group (SottoContent  *content,
   if (!_sotto_content_decode_data (content, message.data, message.len, error))
     return FALSE;
 
-  /* This version keeps only the words of a text in a group; anything
-   * else a group member sends (a reaction, a timer, a reply, files) is
-   * for a newer Sotto, which is better shown as such than dropped in
-   * part without a trace. */
-  if (content->kind != SOTTO_CONTENT_KIND_TEXT
-      || content->quote_id != NULL
+  /* This version keeps a text in a group, a reply, and a reaction, an
+   * edit or a deletion for everyone; anything else a group member sends
+   * (a timer, files) is for a newer Sotto, which is better shown as such
+   * than dropped in part without a trace. */
+  if (!_sotto_content_is_data (content->kind)
       || content->expire_timer != 0
       || content->attachments != NULL)
     {

@@ -12,6 +12,7 @@
 
 #include "sotto-group-event.h"
 #include "sotto-message-private.h"
+#include "sotto-records-private.h"
 
 G_DEFINE_BOXED_TYPE (SottoGroupEvent, sotto_group_event, sotto_group_event_copy, sotto_group_event_free)
 
@@ -49,6 +50,25 @@ sotto_group_event_copy (const SottoGroupEvent *event)
   copy = sotto_group_event_new (event->kind, event->id, event->outgoing, event->author, event->author_name,
                                 event->text, event->detail, event->sent_at);
   copy->sealed = event->sealed;
+  copy->edited = event->edited;
+  copy->deleted = event->deleted;
+  copy->quote_id = g_strdup (event->quote_id);
+  copy->quote_author = g_strdup (event->quote_author);
+  copy->quote_text = g_strdup (event->quote_text);
+  if (event->reactions != NULL)
+    {
+      copy->reactions = g_ptr_array_new_full (event->reactions->len, (GDestroyNotify) sotto_group_reaction_free);
+      for (guint i = 0; i < event->reactions->len; i++)
+        {
+          SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
+
+          SottoGroupReaction *reaction_copy = sotto_group_reaction_new (reaction->author, reaction->author_name,
+                                                                        reaction->emoji);
+
+          reaction_copy->outgoing = reaction->outgoing;
+          g_ptr_array_add (copy->reactions, reaction_copy);
+        }
+    }
 
   return copy;
 }
@@ -64,7 +84,62 @@ sotto_group_event_free (SottoGroupEvent *event)
   g_free (event->author_name);
   g_free (event->text);
   g_free (event->detail);
+  g_free (event->quote_id);
+  g_free (event->quote_author);
+  g_free (event->quote_text);
+  g_clear_pointer (&event->reactions, g_ptr_array_unref);
   g_free (event);
+}
+
+SottoGroupReaction *
+sotto_group_reaction_new (const char *author,
+                          const char *author_name,
+                          const char *emoji)
+{
+  SottoGroupReaction *reaction = g_new0 (SottoGroupReaction, 1);
+
+  reaction->author = g_strdup (author);
+  reaction->author_name = g_strdup (author_name);
+  reaction->emoji = g_strdup (emoji);
+
+  return reaction;
+}
+
+void
+sotto_group_reaction_free (SottoGroupReaction *reaction)
+{
+  if (reaction == NULL)
+    return;
+
+  g_free (reaction->author);
+  g_free (reaction->author_name);
+  g_free (reaction->emoji);
+  g_free (reaction);
+}
+
+/**
+ * sotto_group_event_find_reaction:
+ * @event: a message of a group
+ * @author: a member's account UUID
+ *
+ * Returns: (nullable): the member's reaction to the message, if any
+ */
+const SottoGroupReaction *
+sotto_group_event_find_reaction (const SottoGroupEvent *event,
+                                 const char            *author)
+{
+  g_return_val_if_fail (event != NULL, NULL);
+  g_return_val_if_fail (author != NULL, NULL);
+
+  for (guint i = 0; event->reactions != NULL && i < event->reactions->len; i++)
+    {
+      SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
+
+      if (g_ascii_strcasecmp (reaction->author, author) == 0)
+        return reaction;
+    }
+
+  return NULL;
 }
 
 /* What @event's author did, in a sentence with the name @who, which is
@@ -146,16 +221,19 @@ sotto_group_event_describe (const SottoGroupEvent *event)
  * a member's key change a %SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
  * event.  What members sent arrived, and what this account sent the
  * relay accepted for every member, or it would not be in the timeline;
- * either says whether it went through the relay sealed.
+ * either says whether it went through the relay sealed.  A message has
+ * its quote, whether it was edited or deleted, this account's reaction,
+ * and the other members' reactions together as the contact's.
  *
  * Returns: (transfer full): a message that is in no conversation
  */
 SottoMessage *
 sotto_group_event_to_message (const SottoGroupEvent *event)
 {
+  g_autoptr(SottoMessageRecord) record = NULL;
+  g_autoptr(GString) theirs = g_string_new (NULL);
   g_autofree char *body = NULL;
   SottoMessageKind kind;
-  SottoMessage *message;
 
   g_return_val_if_fail (event != NULL, NULL);
 
@@ -177,12 +255,32 @@ sotto_group_event_to_message (const SottoGroupEvent *event)
       break;
     }
 
-  message = _sotto_message_new (event->id,
-                                event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING : SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                kind,
-                                event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
-                                event->sent_at, event->sent_at, body);
-  _sotto_message_set_sealed (message, event->sealed);
+  record = _sotto_message_record_new (event->id,
+                                      event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING
+                                                      : SOTTO_MESSAGE_DIRECTION_INCOMING,
+                                      kind,
+                                      event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
+                                      event->sent_at, event->sent_at, body);
+  record->sealed = event->sealed;
+  record->edited = event->edited;
+  record->deleted = event->deleted;
+  record->quote_id = g_strdup (event->quote_id);
+  record->quote_author = g_strdup (event->quote_author);
+  record->quote_text = g_strdup (event->quote_text);
+  for (guint i = 0; event->reactions != NULL && i < event->reactions->len; i++)
+    {
+      SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
 
-  return message;
+      if (reaction->outgoing)
+        {
+          g_free (record->my_reaction);
+          record->my_reaction = g_strdup (reaction->emoji);
+        }
+      else
+        g_string_append_printf (theirs, "%s%s", theirs->len > 0 ? " " : "", reaction->emoji);
+    }
+  if (theirs->len > 0)
+    record->their_reaction = g_string_free (g_steal_pointer (&theirs), FALSE);
+
+  return _sotto_message_new_from_record (record);
 }

@@ -45,6 +45,14 @@ typedef enum
  * @sealed: whether the message went through the relay sealed, without
  *   naming its sender to the relay: to every member, for one this device
  *   sent
+ * @edited: whether its author changed the text of the message
+ * @deleted: whether its author deleted the message for everyone: @text
+ *   is %NULL then
+ * @quote_id: (nullable): for a reply, the id of the message it answers
+ * @quote_author: (nullable): that message's author, an account UUID
+ * @quote_text: (nullable): the first words of that message
+ * @reactions: (nullable) (element-type SottoGroupReaction): the
+ *   members' reactions to the message, one each, in the order they came
  *
  * One entry of a group's timeline.
  */
@@ -59,7 +67,30 @@ typedef struct
   char *detail;
   gint64 sent_at;
   gboolean sealed;
+  gboolean edited;
+  gboolean deleted;
+  char *quote_id;
+  char *quote_author;
+  char *quote_text;
+  GPtrArray *reactions;
 } SottoGroupEvent;
+
+/**
+ * SottoGroupReaction:
+ * @author: the account UUID of the member who reacted
+ * @author_name: (nullable): that member's username, as far as known
+ * @emoji: the reaction
+ * @outgoing: whether it is this account's
+ *
+ * A member's reaction to a message of a group.
+ */
+typedef struct
+{
+  char *author;
+  char *author_name;
+  char *emoji;
+  gboolean outgoing;
+} SottoGroupReaction;
 
 #define SOTTO_TYPE_GROUP_EVENT (sotto_group_event_get_type ())
 
@@ -76,6 +107,13 @@ SottoGroupEvent *sotto_group_event_copy     (const SottoGroupEvent *event) G_GNU
 void             sotto_group_event_free     (SottoGroupEvent       *event);
 char            *sotto_group_event_describe (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
 SottoMessage    *sotto_group_event_to_message (const SottoGroupEvent *event) G_GNUC_WARN_UNUSED_RESULT;
+const SottoGroupReaction *sotto_group_event_find_reaction (const SottoGroupEvent *event,
+                                                           const char            *author);
+
+SottoGroupReaction *sotto_group_reaction_new  (const char            *author,
+                                               const char            *author_name,
+                                               const char            *emoji) G_GNUC_WARN_UNUSED_RESULT;
+void             sotto_group_reaction_free  (SottoGroupReaction    *reaction);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupEvent, sotto_group_event_free)
 

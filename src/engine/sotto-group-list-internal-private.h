@@ -47,4 +47,28 @@ SottoGroupState *_sotto_group_list_load_member_group (SottoGroupList      *self,
                                                       gint64              *row,
                                                       GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* sotto-group-list-send.c */
+void             _sotto_group_list_send             (SottoGroupList      *self,
+                                                      SottoGroup          *group,
+                                                      SottoContent        *content,
+                                                      const char          *target_author,
+                                                      const char          *target_id,
+                                                      GTask               *task);
+
+/* sotto-group-list-actions.c */
+gboolean         _sotto_group_list_check_text       (SottoGroupList      *self,
+                                                      const char          *text,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+gboolean         _sotto_group_prepare_change        (SottoStore          *store,
+                                                      gint64               row,
+                                                      SottoGroupState     *state,
+                                                      const char          *own_uuid,
+                                                      const char          *own_name,
+                                                      const char          *target_author,
+                                                      const char          *target_id,
+                                                      SottoContent        *content,
+                                                      SottoGroupEvent    **changed,
+                                                      GError             **error);
+
 G_END_DECLS

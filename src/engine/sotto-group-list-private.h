@@ -30,6 +30,9 @@ typedef struct
   /* The group's unread messages after a member's message came, or -1
    * when that did not change. */
   gint64 unread_count;
+  /* What a member's reaction, edit or deletion changed
+   * (sotto-group-list-actions.c), or %NULL. */
+  GPtrArray *changes;
 } SottoGroupNews;
 
 SottoGroupNews *_sotto_group_news_new        (SottoGroupState  *state) G_GNUC_WARN_UNUSED_RESULT;
@@ -48,7 +51,28 @@ gboolean        _sotto_group_receive_thread  (SottoProtocolState *protocol,
 void            _sotto_group_list_received   (SottoGroupList     *self,
                                               SottoGroupNews     *news);
 
+/* sotto-group-list-actions.c */
+gboolean        _sotto_group_receive_change  (SottoStore         *store,
+                                              SottoGroupState    *state,
+                                              gint64              row,
+                                              const char         *own_uuid,
+                                              const char         *sender,
+                                              const SottoContent *content,
+                                              SottoGroupNews    **news,
+                                              GError            **error);
+void            _sotto_group_list_emit_changes (SottoGroupList   *self,
+                                                SottoGroup       *group,
+                                                SottoGroupNews   *news);
+
 /* sotto-group-list.c, for the receiving side */
+void            _sotto_group_list_emit_message_changed (SottoGroupList     *self,
+                                                        SottoGroup         *group,
+                                                        SottoGroupEvent    *message,
+                                                        SottoMessageAction  action,
+                                                        const char         *author_name,
+                                                        const char         *id,
+                                                        const char         *text,
+                                                        gint64              sent_at);
 SottoGroup     *_sotto_group_list_show_state (SottoGroupList     *self,
                                               SottoGroupState    *state);
 const char     *_sotto_group_list_get_own_uuid (SottoGroupList  *self);

@@ -100,6 +100,9 @@ receive_message (SottoStore          *store,
                                  content->kind == SOTTO_CONTENT_KIND_TEXT
                                  ? content->text : _("This message needs a newer version of Sotto."),
                                  NULL, content->timestamp);
+  event->quote_id = g_strdup (content->quote_id);
+  event->quote_author = g_strdup (content->quote_author);
+  event->quote_text = g_strdup (content->quote_text);
 
   received = _sotto_group_news_new (NULL);
   if (!add_event (store, row, event, received->events, error))
@@ -387,6 +390,9 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
   if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
     return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);
 
+  if (_sotto_content_is_data (content->kind) && content->kind != SOTTO_CONTENT_KIND_TEXT)
+    return state == NULL || _sotto_group_receive_change (store, state, row, own_uuid, sender, content, news, error);
+
   if (content->kind != SOTTO_CONTENT_KIND_GROUP_UPDATE)
     return state == NULL || receive_message (store, state, row, own_uuid, sender, content, sealed, news, error);
 
@@ -410,6 +416,7 @@ _sotto_group_list_received (SottoGroupList *self,
     _sotto_group_set_unread_count (group, (guint) news->unread_count);
   for (guint i = 0; i < news->events->len; i++)
     _sotto_group_list_emit_event (self, group, g_ptr_array_index (news->events, i));
+  _sotto_group_list_emit_changes (self, group, news);
 
   _sotto_group_list_deliver_kept (self, news->deliveries);
 }

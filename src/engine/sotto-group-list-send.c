@@ -61,8 +61,12 @@
 typedef struct
 {
   char *group_id;
-  char *text;
-  char *message_id;
+  /* What goes to the members: a text, or a reply, reaction, edit or
+   * deletion (sotto-group-list-actions.c) of the message target_id by
+   * target_author (%NULL when not known yet). */
+  SottoContent *content;
+  char *target_author;
+  char *target_id;
   gint64 timestamp;
 
   /* What the store's first step made: the message in the timeline, the
@@ -111,8 +115,9 @@ static void
 group_send_free (GroupSend *send)
 {
   g_free (send->group_id);
-  g_free (send->text);
-  g_free (send->message_id);
+  g_clear_pointer (&send->content, sotto_content_free);
+  g_free (send->target_author);
+  g_free (send->target_id);
   _sotto_group_state_free (send->state);
   g_clear_pointer (&send->event, sotto_group_event_free);
   g_clear_pointer (&send->ciphertext, g_bytes_unref);
@@ -169,7 +174,6 @@ prepare_in_transaction (SottoGroupList  *self,
   SottoStore *store = _sotto_group_list_get_store (self);
   const char *own_uuid = sotto_account_get_uuid (self->account);
   g_autoptr(SottoGroupState) state = NULL;
-  g_autoptr(SottoContent) content = NULL;
   g_autoptr(GBytes) plaintext = NULL;
   guint8 distribution_id[SP_DISTRIBUTION_ID_SIZE];
   guint8 distribution[SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE];
@@ -194,10 +198,14 @@ prepare_in_transaction (SottoGroupList  *self,
   if (rc != SP_OK)
     return set_sp_error (error, rc, _("Could not make the group’s key"));
 
-  content = sotto_content_new_text (send->message_id, send->timestamp, sotto_account_get_username (self->account),
-                                    send->text);
-  sotto_content_set_group (content, send->group_id);
-  plaintext = sotto_content_encode (content);
+  /* A reply quotes its message, and a change is made to this device's
+   * copy of it once it may be made, on the way out. */
+  if (send->target_id != NULL
+      && !_sotto_group_prepare_change (store, row, state, own_uuid, sotto_account_get_username (self->account),
+                                       send->target_author, send->target_id, send->content, &send->event, error))
+    return FALSE;
+
+  plaintext = sotto_content_encode (send->content);
   ciphertext_size = SP_GROUP_CIPHERTEXT_MAX_SIZE (g_bytes_get_size (plaintext));
   ciphertext = g_malloc (ciphertext_size);
   rc = sp_group_cipher_encrypt (cipher, distribution_id, g_bytes_get_data (plaintext, NULL),
@@ -232,11 +240,17 @@ prepare_in_transaction (SottoGroupList  *self,
         g_ptr_array_add (send->unshared, g_strdup (member->uuid));
     }
 
-  send->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, send->message_id, TRUE, own_uuid,
-                                       sotto_account_get_username (self->account), send->text, NULL,
-                                       send->timestamp);
-  if (!_sotto_store_add_group_event (store, row, send->event, error))
-    return FALSE;
+  if (send->content->kind == SOTTO_CONTENT_KIND_TEXT)
+    {
+      send->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, send->content->id, TRUE, own_uuid,
+                                           sotto_account_get_username (self->account), send->content->text, NULL,
+                                           send->timestamp);
+      send->event->quote_id = g_strdup (send->content->quote_id);
+      send->event->quote_author = g_strdup (send->content->quote_author);
+      send->event->quote_text = g_strdup (send->content->quote_text);
+      if (!_sotto_store_add_group_event (store, row, send->event, error))
+        return FALSE;
+    }
 
   send->row = row;
   send->plaintext = g_bytes_ref (plaintext);
@@ -427,7 +441,7 @@ mark_sealed_in_transaction (SottoGroupList  *self,
 {
   GroupSend *send = data;
   return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
-                                               send->message_id, error);
+                                               send->content->id, error);
 }
 
 static void
@@ -496,7 +510,9 @@ send_done (GTask *task)
   SottoGroupList *self = g_task_get_source_object (task);
   GroupSend *send = g_task_get_task_data (task);
 
-  if (send->went_identified || g_hash_table_size (send->delivered) == 0)
+  /* A change is to a message, which went as it went. */
+  if (send->went_identified || g_hash_table_size (send->delivered) == 0
+      || send->content->kind != SOTTO_CONTENT_KIND_TEXT)
     {
       send_finish (task);
       return;
@@ -782,6 +798,40 @@ find_held_members (SottoGroupList *self,
     }
 }
 
+/* Sends @content, a message to the group @group, or a change to its
+ * message @target_id by @target_author (%NULL to look it up); @task
+ * then returns the message as the group's timeline has it. */
+void
+_sotto_group_list_send (SottoGroupList *self,
+                        SottoGroup     *group,
+                        SottoContent   *content,
+                        const char     *target_author,
+                        const char     *target_id,
+                        GTask          *task)
+{
+  GroupSend *send;
+
+  send = g_new0 (GroupSend, 1);
+  send->group_id = g_strdup (sotto_group_get_id (group));
+  send->content = content;
+  send->target_author = g_strdup (target_author);
+  send->target_id = g_strdup (target_id);
+  send->timestamp = content->timestamp;
+  send->shared = g_ptr_array_new_with_free_func (g_free);
+  send->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
+  send->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->seal = self->outbox != NULL && _sotto_sealed_sender_can_seal (self->outbox->sealed);
+  send->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  send->newly_held = g_ptr_array_new_with_free_func (g_free);
+  find_held_members (self, group, send);
+
+  sotto_content_set_group (content, send->group_id);
+  g_task_set_task_data (task, send, (GDestroyNotify) group_send_free);
+
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), prepare_thread, prepared_cb);
+}
+
 /**
  * sotto_group_list_send_async:
  * @self: a #SottoGroupList
@@ -805,38 +855,22 @@ sotto_group_list_send_async (SottoGroupList      *self,
                              gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GroupSend *send;
+  g_autofree char *id = NULL;
 
   g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
   g_return_if_fail (SOTTO_IS_GROUP (group));
   g_return_if_fail (text != NULL);
 
-  send = g_new0 (GroupSend, 1);
-  send->group_id = g_strdup (sotto_group_get_id (group));
-  send->text = g_strdup (text);
-  send->message_id = g_uuid_string_random ();
-  send->timestamp = _sotto_now_ms ();
-  send->shared = g_ptr_array_new_with_free_func (g_free);
-  send->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
-  send->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  send->delivered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  send->seal = self->outbox != NULL && _sotto_sealed_sender_can_seal (self->outbox->sealed);
-  send->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  send->newly_held = g_ptr_array_new_with_free_func (g_free);
-  find_held_members (self, group, send);
+  if (!_sotto_group_list_check_text (self, text, callback, user_data))
+    return;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_group_list_send_async);
-  g_task_set_task_data (task, send, (GDestroyNotify) group_send_free);
-
-  if (text[0] == '\0' || strlen (text) > SOTTO_MESSAGE_MAX_TEXT || !g_utf8_validate (text, -1, NULL))
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A message is 1 to %u bytes of text"), SOTTO_MESSAGE_MAX_TEXT);
-      return;
-    }
-
-  _sotto_task_run_step (task, _sotto_group_list_get_store (self), prepare_thread, prepared_cb);
+  id = g_uuid_string_random ();
+  _sotto_group_list_send (self, group,
+                          sotto_content_new_text (id, _sotto_now_ms (), sotto_account_get_username (self->account),
+                                                  text),
+                          NULL, NULL, task);
 }
 
 /**

@@ -15,6 +15,7 @@
 #include "sotto-account-private.h"
 #include "sotto-contact.h"
 #include "sotto-conversation.h"
+#include "sotto-engine-enums.h"
 #include "sotto-group-avatar-private.h"
 #include "sotto-group-private.h"
 #include "sotto-group-list-internal-private.h"
@@ -43,6 +44,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (SottoGroupList, sotto_group_list, G_TYPE_OBJECT,
 enum
 {
   EVENT_RECEIVED,
+  MESSAGE_CHANGED,
   N_SIGNALS
 };
 
@@ -70,6 +72,7 @@ _sotto_group_news_free (SottoGroupNews *news)
   _sotto_group_state_free (news->state);
   g_ptr_array_unref (news->events);
   g_ptr_array_unref (news->deliveries);
+  g_clear_pointer (&news->changes, g_ptr_array_unref);
   g_free (news);
 }
 
@@ -1135,6 +1138,19 @@ _sotto_group_list_emit_event (SottoGroupList  *self,
   g_signal_emit (self, signals [EVENT_RECEIVED], 0, group, event);
 }
 
+void
+_sotto_group_list_emit_message_changed (SottoGroupList     *self,
+                                        SottoGroup         *group,
+                                        SottoGroupEvent    *message,
+                                        SottoMessageAction  action,
+                                        const char         *author_name,
+                                        const char         *id,
+                                        const char         *text,
+                                        gint64              sent_at)
+{
+  g_signal_emit (self, signals [MESSAGE_CHANGED], 0, group, message, action, author_name, id, text, sent_at);
+}
+
 /* GListModel */
 
 static GType
@@ -1228,6 +1244,30 @@ sotto_group_list_class_init (SottoGroupListClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT);
+
+  /**
+   * SottoGroupList::message-changed:
+   * @self: the list
+   * @group: the group
+   * @message: the message as it is now
+   * @action: what changed it
+   * @author_name: (nullable): the username of the member who did it
+   * @id: the id of the content that did it
+   * @text: (nullable): the new text, or the emoji (%NULL when a reaction
+   *   is taken away, and for a deletion)
+   * @sent_at: when the member did it, in milliseconds since the epoch
+   *
+   * A member reacted to, edited or deleted a message of the group.
+   */
+  signals [MESSAGE_CHANGED] =
+    g_signal_new ("message-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 7, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT, SOTTO_TYPE_MESSAGE_ACTION,
+                  G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
 }
 
 static void

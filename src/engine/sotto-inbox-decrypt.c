@@ -321,7 +321,7 @@ receive_group_message (SottoInbox  *self,
   if (reception->content == NULL)
     return OUTCOME_IGNORED;
   if (reception->content->group_id == NULL
-      || (reception->content->kind != SOTTO_CONTENT_KIND_TEXT
+      || (!_sotto_content_is_data (reception->content->kind)
           && reception->content->kind != SOTTO_CONTENT_KIND_UNSUPPORTED))
     return OUTCOME_IGNORED;
 

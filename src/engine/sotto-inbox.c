@@ -361,15 +361,17 @@ reception_show_identity (Reception *reception)
                                    reception->group_key_news);
 }
 
+/* Tells of @content, which changed @message. */
 static void
 emit_action (SottoInbox         *self,
              SottoConversation  *conversation,
-             const SottoContent *content)
+             const SottoContent *content,
+             SottoMessage       *message)
 {
   g_signal_emit (self, signals [MESSAGE_ACTION], 0, conversation, _sotto_message_actions_kind (content),
                  content->id, content->target_id,
                  content->kind == SOTTO_CONTENT_KIND_EDIT ? content->text : content->emoji,
-                 content->timestamp);
+                 content->timestamp, message);
 }
 
 /* Shows what a reception with a final outcome committed; its envelope
@@ -396,7 +398,7 @@ reception_settle (Reception *reception)
           _sotto_typing_message_received (self->messenger->typing, conversation);
         g_signal_emit (self, signals [MESSAGE_RECEIVED], 0, conversation, message);
         for (guint i = 0; reception->applied_actions != NULL && i < reception->applied_actions->len; i++)
-          emit_action (self, conversation, g_ptr_array_index (reception->applied_actions, i));
+          emit_action (self, conversation, g_ptr_array_index (reception->applied_actions, i), message);
         if (sotto_contact_get_standing (sotto_conversation_get_contact (conversation)) == SOTTO_CONTACT_STANDING_ACCEPTED)
           _sotto_outbox_queue_receipt (self->outbox, conversation, sotto_message_get_id (message));
       }
@@ -404,7 +406,11 @@ reception_settle (Reception *reception)
 
     case OUTCOME_ACTION:
       if (_sotto_message_actions_show_received (conversation, reception->action_result, reception->changed))
-        emit_action (self, conversation, reception->content);
+        {
+          g_autoptr(SottoMessage) changed = _sotto_message_new_from_record (reception->changed);
+
+          emit_action (self, conversation, reception->content, changed);
+        }
       break;
 
     case OUTCOME_BLOCKED:

@@ -34,5 +34,6 @@ gboolean _sotto_message_actions_show_received  (SottoConversation         *conve
                                                 SottoStoreActionResult     result,
                                                 const SottoMessageRecord  *changed);
 SottoMessageAction _sotto_message_actions_kind (const SottoContent        *content);
+char    *_sotto_message_actions_quote_excerpt  (const char                *text) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

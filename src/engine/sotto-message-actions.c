@@ -229,8 +229,8 @@ change_sent_cb (GObject      *object,
 }
 
 /* An excerpt of @text for a quote: its first characters, whole. */
-static char *
-quote_excerpt (const char *text)
+char *
+_sotto_message_actions_quote_excerpt (const char *text)
 {
   const char *end;
 
@@ -281,7 +281,7 @@ change_loaded_cb (GObject      *object,
 
       quote->quote_id = g_strdup (target->id);
       quote->quote_author = g_strdup (target_author);
-      quote->quote_text = quote_excerpt (target->body);
+      quote->quote_text = _sotto_message_actions_quote_excerpt (target->body);
       g_task_set_task_data (task, NULL, NULL);
       _sotto_outbox_send_reply_async (self->outbox, conversation, text, quote, cancellable,
                                       _sotto_messenger_send_done_cb, g_steal_pointer (&task));

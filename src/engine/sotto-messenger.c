@@ -1282,6 +1282,7 @@ sotto_messenger_class_init (SottoMessengerClass *klass)
    * @text: (nullable): the new text of an edit, or the emoji of a
    *   reaction; %NULL for a deletion and a removed reaction
    * @sent_at: when the contact did it, in milliseconds since the epoch
+   * @message: the message as it left it
    *
    * A contact reacted to, edited or deleted a message for everyone, and
    * it is stored and shown.  One that arrived before its message is

@@ -49,7 +49,8 @@ _sotto_signal_new_message_received (GType type)
 /* A contact's reaction, edit or deletion for everyone applied: the
  * conversation, a SottoMessageAction, the id of the content that did it,
  * the message's id, the new text or the emoji (%NULL when a reaction is
- * removed, and for a deletion), and when it was sent. */
+ * removed, and for a deletion), when it was sent, and the message as it
+ * left it. */
 guint
 _sotto_signal_new_message_action (GType type)
 {
@@ -59,8 +60,8 @@ _sotto_signal_new_message_action (GType type)
                        0,
                        NULL, NULL,
                        NULL,
-                       G_TYPE_NONE, 6, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE_ACTION, G_TYPE_STRING,
-                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
+                       G_TYPE_NONE, 7, SOTTO_TYPE_CONVERSATION, SOTTO_TYPE_MESSAGE_ACTION, G_TYPE_STRING,
+                       G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64, SOTTO_TYPE_MESSAGE);
 }
 
 /* Emits the signal of the same name on the closure's object, with the

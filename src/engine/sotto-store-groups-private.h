@@ -67,6 +67,16 @@ GPtrArray       *_sotto_store_load_group_events     (SottoStore           *self,
                                                      GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean         _sotto_store_rehash_group_events   (SottoStore           *self,
                                                      GError              **error);
+SottoGroupEvent *_sotto_store_find_group_event      (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *author,
+                                                     const char           *event_id,
+                                                     gint64               *id,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_update_group_event    (SottoStore           *self,
+                                                     gint64                id,
+                                                     const SottoGroupEvent *event,
+                                                     GError              **error);
 
 gboolean         _sotto_store_load_group_own_key    (SottoStore           *self,
                                                      gint64                row,

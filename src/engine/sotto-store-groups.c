@@ -26,6 +26,12 @@
  * author's name, text, detail. */
 #define EVENT_FORMAT "(usbsmsmsms)"
 
+/* The form of what changed a message since it came (group_event_changes):
+ * edited, deleted, the quote's id, author and text, and the reactions,
+ * each its member's UUID, username ("" for none known), emoji and
+ * whether it is this account's. */
+#define CHANGES_FORMAT "(bbmsmsmsa(sssb))"
+
 static void
 set_corrupt (GError **error)
 {
@@ -209,6 +215,89 @@ bind_event_hash (SottoStore          *self,
   _sotto_store_bind_lookup_hash (self, statement, index, "group_events", "event_hash", key, author_len + 1 + id_len);
 }
 
+/* Writes what changed the entry in row @id since it came: its edit or
+ * deletion, quote and reactions, as @event has them. */
+static gboolean
+save_changes (SottoStore             *self,
+              gint64                  id,
+              const SottoGroupEvent  *event,
+              GError                **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GVariant) body = NULL;
+  GVariantBuilder reactions;
+
+  g_variant_builder_init (&reactions, G_VARIANT_TYPE ("a(sssb)"));
+  for (guint i = 0; event->reactions != NULL && i < event->reactions->len; i++)
+    {
+      SottoGroupReaction *reaction = g_ptr_array_index (event->reactions, i);
+
+      g_variant_builder_add (&reactions, "(sssb)", reaction->author,
+                             reaction->author_name != NULL ? reaction->author_name : "", reaction->emoji,
+                             reaction->outgoing);
+    }
+  body = g_variant_ref_sink (g_variant_new (CHANGES_FORMAT, event->edited, event->deleted, event->quote_id,
+                                            event->quote_author, event->quote_text, &reactions));
+
+  statement = _sotto_store_prepare (self, "INSERT OR REPLACE INTO group_event_changes (event_id, body) VALUES (?1, ?2)",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, id);
+  if (!_sotto_store_bind_sealed (self, statement, 2, "group_event_changes", "body", id,
+                                 g_variant_get_data (body), g_variant_get_size (body), error))
+    return FALSE;
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Reads the changes of the entry in row @id from column @column of
+ * @statement, if it has any, into @event. */
+static gboolean
+read_changes (SottoStore           *self,
+              SottoStoreStatement  *statement,
+              int                   column,
+              gint64                id,
+              SottoGroupEvent      *event,
+              GError              **error)
+{
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(GVariant) body = NULL;
+  g_autoptr(GVariantIter) reactions = NULL;
+  const char *author;
+  const char *author_name;
+  const char *emoji;
+  gboolean outgoing;
+
+  if (sqlite3_column_type (statement, column) == SQLITE_NULL)
+    return TRUE;
+
+  if (!_sotto_store_column_unseal_bytes (self, statement, column, "group_event_changes", "body", id, &sealed, error))
+    return FALSE;
+
+  body = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (CHANGES_FORMAT), sealed, FALSE));
+  if (!g_variant_is_normal_form (body))
+    {
+      set_corrupt (error);
+      return FALSE;
+    }
+
+  g_variant_get (body, CHANGES_FORMAT, &event->edited, &event->deleted, &event->quote_id, &event->quote_author,
+                 &event->quote_text, &reactions);
+  if (g_variant_iter_n_children (reactions) > 0)
+    event->reactions = g_ptr_array_new_with_free_func ((GDestroyNotify) sotto_group_reaction_free);
+  while (g_variant_iter_next (reactions, "(&s&s&sb)", &author, &author_name, &emoji, &outgoing))
+    {
+      SottoGroupReaction *reaction = sotto_group_reaction_new (author, author_name[0] != '\0' ? author_name : NULL,
+                                                               emoji);
+
+      reaction->outgoing = outgoing;
+      g_ptr_array_add (event->reactions, reaction);
+    }
+
+  return TRUE;
+}
+
 /* Runs on the store's thread.  Adds @event to the timeline of the
  * group in row @row; one it holds already is %SOTTO_STORE_ERROR_EXISTS. */
 gboolean
@@ -258,6 +347,10 @@ _sotto_store_add_group_event (SottoStore             *self,
       return FALSE;
     }
 
+  /* A reply comes with its quote. */
+  if (event->quote_id != NULL && !save_changes (self, id, event, error))
+    return FALSE;
+
   /* A member's message is unread until the user reads it. */
   if (event->kind != SOTTO_GROUP_EVENT_TEXT || event->outgoing)
     return TRUE;
@@ -302,6 +395,30 @@ _sotto_store_count_group_unread (SottoStore  *self,
   return TRUE;
 }
 
+/* Steps @statement, which selects the timeline entry of an author and
+ * id, to it: %FALSE with %SOTTO_STORE_ERROR_NOT_FOUND when there is none. */
+static gboolean
+step_to_event (SottoStore           *self,
+               SottoStoreStatement  *statement,
+               GError              **error)
+{
+  int rc = sqlite3_step (statement);
+
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
+                           _("The group has no such message"));
+      return FALSE;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* Runs on the store's thread.  Marks the messages of the group in row
  * @row read, up to and with the entry @event_id by @author in the
  * timeline's order, or all of them when @event_id is %NULL; an entry
@@ -319,27 +436,14 @@ _sotto_store_mark_group_read (SottoStore  *self,
 
   if (event_id != NULL)
     {
-      int rc;
-
       statement = _sotto_store_prepare (self, "SELECT sent_at, id FROM group_events"
                                         " WHERE group_id = ?1 AND event_hash = ?2", error);
       if (statement == NULL)
         return FALSE;
       sqlite3_bind_int64 (statement, 1, row);
       bind_event_hash (self, statement, 2, author, event_id);
-
-      rc = sqlite3_step (statement);
-      if (rc == SQLITE_DONE)
-        {
-          g_set_error_literal (error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_NOT_FOUND,
-                               _("The group has no such message"));
-          return FALSE;
-        }
-      if (rc != SQLITE_ROW)
-        {
-          _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
-          return FALSE;
-        }
+      if (!step_to_event (self, statement, error))
+        return FALSE;
       sent_at = sqlite3_column_int64 (statement, 0);
       id = sqlite3_column_int64 (statement, 1);
       g_clear_pointer (&statement, _sotto_store_statement_release);
@@ -485,7 +589,8 @@ _sotto_store_load_group_events (SottoStore  *self,
 
   statement = _sotto_store_prepare (self,
                                     "SELECT id, sent_at, body,"
-                                    "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id) FROM ("
+                                    "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id),"
+                                    "  (SELECT body FROM group_event_changes WHERE event_id = id) FROM ("
                                     "  SELECT id, sent_at, body FROM group_events WHERE group_id = ?1"
                                     "  ORDER BY sent_at DESC, id DESC LIMIT ?2"
                                     ") ORDER BY sent_at, id",
@@ -504,6 +609,8 @@ _sotto_store_load_group_events (SottoStore  *self,
         return NULL;
       event->sealed = sqlite3_column_int (statement, 3) != 0;
       g_ptr_array_add (events, event);
+      if (!read_changes (self, statement, 4, sqlite3_column_int64 (statement, 0), event, error))
+        return NULL;
     }
   if (rc != SQLITE_DONE)
     {
@@ -512,6 +619,73 @@ _sotto_store_load_group_events (SottoStore  *self,
     }
 
   return g_steal_pointer (&events);
+}
+
+/* Runs on the store's thread.  The message @event_id by @author in the
+ * timeline of the group in row @row, with its row in *@id; %NULL with
+ * %SOTTO_STORE_ERROR_NOT_FOUND for one the group does not have. */
+SottoGroupEvent *
+_sotto_store_find_group_event (SottoStore  *self,
+                               gint64       row,
+                               const char  *author,
+                               const char  *event_id,
+                               gint64      *id,
+                               GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(SottoGroupEvent) event = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
+
+  statement = _sotto_store_prepare (self,
+                                    "SELECT id, sent_at, body,"
+                                    "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id),"
+                                    "  (SELECT body FROM group_event_changes WHERE event_id = id)"
+                                    " FROM group_events WHERE group_id = ?1 AND event_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return NULL;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_event_hash (self, statement, 2, author, event_id);
+  if (!step_to_event (self, statement, error))
+    return NULL;
+
+  *id = sqlite3_column_int64 (statement, 0);
+  event = read_event (self, statement, error);
+  if (event == NULL || !read_changes (self, statement, 4, *id, event, error))
+    return NULL;
+  event->sealed = sqlite3_column_int (statement, 3) != 0;
+
+  return g_steal_pointer (&event);
+}
+
+/* Runs on the store's thread.  Writes @event, found in row @id with
+ * _sotto_store_find_group_event() and changed since: its text (none,
+ * once deleted for everyone) and its changes. */
+gboolean
+_sotto_store_update_group_event (SottoStore             *self,
+                                 gint64                  id,
+                                 const SottoGroupEvent  *event,
+                                 GError                **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autoptr(GVariant) body = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  body = g_variant_ref_sink (g_variant_new (EVENT_FORMAT, (guint32) event->kind, event->id,
+                                            event->outgoing, event->author, event->author_name,
+                                            event->text, event->detail));
+  statement = _sotto_store_prepare (self, "UPDATE group_events SET body = ?2 WHERE id = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, id);
+  if (!_sotto_store_bind_sealed (self, statement, 2, "group_events", "body", id,
+                                 g_variant_get_data (body), g_variant_get_size (body), error)
+      || !_sotto_store_step_done (self, statement, error))
+    return FALSE;
+
+  return save_changes (self, id, event, error);
 }
 
 /* This device's sender key in each group: its distribution id, which a

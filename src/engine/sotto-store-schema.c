@@ -322,6 +322,14 @@ static const char * const migrations[] = {
   "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
   "  picture         BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 15 → 16: what changed a group message since it came
+   * (sotto-store-groups.c): its edit or deletion for everyone, the quote
+   * of a reply, and the members' reactions, sealed. */
+  "CREATE TABLE group_event_changes ("
+  "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE,"
+  "  body            BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint

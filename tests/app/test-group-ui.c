@@ -10,8 +10,9 @@
  * list's own row, the composer, where the timeline goes after sending,
  * the shortcut for the members, the New Group dialog, a member's key
  * change, a long history read a page at a time, the keyboard, the
- * unread count of a group's row, the group's picture, and the apply
- * buttons of the member list's fields.
+ * unread count of a group's row, the group's picture, the apply buttons
+ * of the member list's fields, and reactions to a group's messages and
+ * their deletion for everyone.
  */
 
 #include "config.h"
@@ -32,7 +33,9 @@
 #include "sotto-group-row.h"
 #include "sotto-group-view.h"
 #include "sotto-messenger.h"
+#include "sotto-message-row.h"
 #include "sotto-new-group-dialog.h"
+#include "sotto-reaction-list.h"
 
 static SottoGroupList *
 alice_groups (Fixture *fixture)
@@ -96,6 +99,21 @@ send_to_group (Fixture    *fixture,
   wait_until (result != NULL);
   event = sotto_group_list_send_finish (groups, result, &error);
   g_assert_no_error (error);
+}
+
+/* Alice, who wrote to Bob, makes the group "Climbers" with him and
+ * opens it. */
+static SottoGroup *
+start_with_group (Fixture *fixture)
+{
+  const char *usernames[] = { "bob", NULL };
+
+  start_alice (fixture);
+  open_conversation_with_bob (fixture);
+  send_from_composer (fixture, "hello bob");
+  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
+
+  return create_group (fixture, "Climbers", usernames);
 }
 
 /* The chat list of the window, and whether it has a 1:1 row for @username. */
@@ -589,16 +607,11 @@ static void
 test_group_ui_unread (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  const char *usernames[] = { "bob", NULL };
   g_autofree char *id = NULL;
   SottoGroup *group;
   GtkWidget *row;
 
-  start_alice (fixture);
-  open_conversation_with_bob (fixture);
-  send_from_composer (fixture, "hello bob");
-  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
-  group = create_group (fixture, "Climbers", usernames);
+  group = start_with_group (fixture);
   id = g_strdup (sotto_group_get_id (group));
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
 
@@ -615,6 +628,103 @@ test_group_ui_unread (Fixture       *fixture,
   wait_until (sotto_group_get_unread_count (group) == 0);
   wait_until (app_test_find_label (row, "2") == NULL);
   g_assert_null (app_test_find_label (row, "0"));
+}
+
+/* The reactions under @row's message, as the row shows them, or %NULL
+ * when it shows none. */
+static const char *
+row_reactions (GtkWidget *row)
+{
+  GtkWidget *reactions = app_test_find_widget (row, SOTTO_TYPE_REACTION_LIST);
+
+  if (reactions == NULL || !gtk_widget_get_visible (reactions))
+    return NULL;
+
+  return gtk_label_get_label (GTK_LABEL (app_test_find_widget (app_test_find_widget (reactions, GTK_TYPE_BUTTON),
+                                                               GTK_TYPE_LABEL)));
+}
+
+/* The row of the group timeline's message @text, once it shows. */
+static GtkWidget *
+group_row_of (Fixture    *fixture,
+              const char *text)
+{
+  GtkWidget *label;
+
+  wait_until ((label = app_test_find_label (GTK_WIDGET (group_view (fixture)), text)) != NULL);
+
+  return gtk_widget_get_ancestor (label, SOTTO_TYPE_MESSAGE_ROW);
+}
+
+/* A member's message is reacted to from its menu, as in a 1:1
+ * conversation, which offers only what a group has; the member gets the
+ * reaction, and the member's own reaction to the user's message shows. */
+static void
+test_group_ui_react (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(SottoGroupEvent) sent = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *received = NULL;
+  g_autofree char *id = NULL;
+  SottoGroup *group;
+  GtkWidget *reactions;
+  GtkWidget *row;
+  GtkWidget *menu;
+
+  group = start_with_group (fixture);
+  id = g_strdup (sotto_group_get_id (group));
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  g_free (run_cli (fixture, "send-group", id, "Which crag?", NULL));
+
+  row = group_row_of (fixture, "Which crag?");
+  g_assert_true (gtk_widget_activate_action (row, "message.show-menu", NULL));
+  wait_until ((menu = app_test_find_widget (row, GTK_TYPE_POPOVER_MENU)) != NULL);
+  g_assert_null (app_test_find_label (menu, "_Reply"));
+  gtk_widget_activate (gtk_widget_get_ancestor (app_test_find_label (menu, "❤️"), GTK_TYPE_BUTTON));
+  wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "Which crag?")), "❤️") == 0);
+
+  received = run_cli (fixture, "--json", "receive", "--timeout", "1", NULL);
+  g_assert_nonnull (strstr (received, "\"type\":\"reaction\""));
+  g_assert_nonnull (strstr (received, "\"emoji\":\"❤️\""));
+
+  /* Bob's reaction to Alice's message comes to its row. */
+  sotto_group_list_send_async (alice_groups (fixture), group, "The one by the river", NULL,
+                               page_test_result_cb, &result);
+  wait_until (result != NULL);
+  sent = sotto_group_list_send_finish (alice_groups (fixture), result, &error);
+  g_assert_no_error (error);
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+  g_free (run_cli (fixture, "react", "--group", id, sent->id, "👍", NULL));
+  wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "The one by the river")), "👍") == 0);
+  reactions = app_test_find_widget (group_row_of (fixture, "The one by the river"), SOTTO_TYPE_REACTION_LIST);
+  g_assert_cmpstr (sotto_reaction_list_get_reactors (SOTTO_REACTION_LIST (reactions)), ==, "Other members: 👍");
+}
+
+/* The user's own message in a group is deleted for every member from
+ * its menu, after the same question as in a 1:1 conversation. */
+static void
+test_group_ui_delete (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  SottoGroup *group = start_with_group (fixture);
+  g_autofree char *received = NULL;
+  GtkWidget *dialog;
+
+  send_to_group (fixture, group, "Wrong group, sorry");
+  g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
+
+  g_assert_true (gtk_widget_activate_action (group_row_of (fixture, "Wrong group, sorry"),
+                                             "message.delete-for-everyone", NULL));
+  wait_until ((dialog = GTK_WIDGET (find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "delete");
+  gtk_window_close (GTK_WINDOW (dialog));
+  wait_until (app_test_find_label (GTK_WIDGET (group_view (fixture)), "This message was deleted") != NULL);
+  g_assert_null (app_test_find_label (GTK_WIDGET (group_view (fixture)), "Wrong group, sorry"));
+
+  received = run_cli (fixture, "--json", "receive", "--timeout", "1", NULL);
+  g_assert_nonnull (strstr (received, "\"type\":\"delete\""));
 }
 
 /* The picture that @ancestor's SottoAvatar shows, or %NULL. */
@@ -742,6 +852,10 @@ main (int   argc,
               fixture_set_up, test_group_ui_keyboard, fixture_tear_down);
   g_test_add ("/app/group-ui/unread", Fixture, NULL,
               fixture_set_up, test_group_ui_unread, fixture_tear_down);
+  g_test_add ("/app/group-ui/react", Fixture, NULL,
+              fixture_set_up, test_group_ui_react, fixture_tear_down);
+  g_test_add ("/app/group-ui/delete", Fixture, NULL,
+              fixture_set_up, test_group_ui_delete, fixture_tear_down);
   g_test_add ("/app/group-ui/avatar", Fixture, NULL,
               fixture_set_up, test_group_ui_avatar, fixture_tear_down);
   g_test_add ("/app/group-ui/apply-buttons", Fixture, NULL,

@@ -15,6 +15,7 @@
 #include "app-test-util.h"
 #include "sotto-message-private.h"
 #include "sotto-message-row.h"
+#include "sotto-time-format.h"
 
 typedef struct {
   GtkWindow *window;
@@ -281,7 +282,7 @@ assert_day_name (int         year,
 {
   g_autoptr(GDateTime) now = g_date_time_new_local (2026, 1, 1, 9, 0, 0);
   g_autoptr(GDateTime) time = g_date_time_new_local (year, month, day, 12, 0, 0);
-  g_autofree char *name = sotto_message_row_format_day (time, now);
+  g_autofree char *name = sotto_format_day (time, now);
 
   g_assert_cmpstr (name, ==, expected);
 }
@@ -396,7 +397,7 @@ test_message_row_accessible (Fixture       *fixture,
   g_autoptr(SottoMessage) answer = outgoing_message ("Welcome!", local_milliseconds (2026, 3, 14, 12, 15, 0));
   g_autoptr(GDateTime) day = g_date_time_new_local (2026, 3, 14, 12, 0, 0);
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *day_name = sotto_message_row_format_day (day, now);
+  g_autofree char *day_name = sotto_format_day (day, now);
   g_autofree char *with_divider = NULL;
   g_autofree char *first_description = NULL;
   SottoMessageRow *first = add_row (fixture, question, NULL);

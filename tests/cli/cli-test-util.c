@@ -942,3 +942,40 @@ cli_register_pinned (CliTest    *test,
 
   return g_steal_pointer (&profile);
 }
+
+/* Sends @text to @group as @profile, and returns the message's id. */
+char *
+cli_send_group (CliTest    *test,
+                const char *profile,
+                const char *group,
+                const char *text)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send-group", group, text, NULL);
+  g_autoptr(JsonObject) object = NULL;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
+
+  return g_strdup (json_object_get_string_member (object, "id"));
+}
+
+/* The reactions of a message in history --json, as "from:emoji" joined
+ * by spaces. */
+char *
+cli_reactions_of (JsonObject *message)
+{
+  JsonArray *reactions = json_object_get_array_member (message, "reactions");
+  g_autoptr(GString) joined = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (reactions); i++)
+    {
+      JsonObject *reaction = json_array_get_object_element (reactions, i);
+
+      g_string_append_printf (joined, "%s%s:%s", i > 0 ? " " : "",
+                              json_object_get_string_member (reaction, "from"),
+                              json_object_get_string_member (reaction, "emoji"));
+    }
+
+  return g_string_free (g_steal_pointer (&joined), FALSE);
+}

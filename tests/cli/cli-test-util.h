@@ -159,6 +159,12 @@ char        *cli_register_pinned     (CliTest      *test,
                                       const char   *name,
                                       const char   *trust_root);
 
+char        *cli_send_group          (CliTest      *test,
+                                      const char   *profile,
+                                      const char   *group,
+                                      const char   *text);
+char        *cli_reactions_of        (JsonObject   *message);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliTest, cli_test_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliWhoami, cli_whoami_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliRelay, cli_relay_free)

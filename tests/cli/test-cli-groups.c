@@ -139,20 +139,6 @@ assert_group_update (JsonObject *line,
   g_assert_cmpstr (json_object_get_string_member_with_default (line, "detail", NULL), ==, detail);
 }
 
-static void
-send_group_ok (CliTest    *test,
-               const char *profile,
-               const char *group,
-               const char *text)
-{
-  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "send-group", group, text, NULL);
-  g_autoptr(JsonObject) object = NULL;
-
-  cli_assert_ok (result);
-  object = cli_parse_object (result->out);
-  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
-}
-
 /* @profile's sender key for its one group, in hex, and how many members
  * it went to, read while no process has the profile open. */
 static char *
@@ -243,14 +229,14 @@ test_lifecycle (void)
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "create", "Climbing");
   g_clear_pointer (&lines, g_ptr_array_unref);
 
-  send_group_ok (test, alice, group, "Before Dave");
+  g_free (cli_send_group (test, alice, group, "Before Dave"));
   lines = cli_receive (test, carol);
   g_assert_cmpuint (lines->len, ==, 2);
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "create", "Climbing");
   assert_group_message (g_ptr_array_index (lines, 1), group, "alice", "Before Dave");
   g_clear_pointer (&lines, g_ptr_array_unref);
 
-  send_group_ok (test, bob, group, "Hi all");
+  g_free (cli_send_group (test, bob, group, "Hi all"));
   lines = cli_receive (test, bob);
   g_assert_cmpuint (lines->len, ==, 1);
   assert_group_message (g_ptr_array_index (lines, 0), group, "alice", "Before Dave");
@@ -284,7 +270,7 @@ test_lifecycle (void)
   key_before = own_sender_key (alice, &n_shares);
   g_assert_cmpint (n_shares, ==, 2);
   cli_run_ok (test, alice, "group", "remove", group, "carol", NULL);
-  send_group_ok (test, alice, group, "After Carol");
+  g_free (cli_send_group (test, alice, group, "After Carol"));
   key_after = own_sender_key (alice, &n_shares);
   g_assert_cmpstr (key_after, !=, key_before);
   g_assert_cmpint (n_shares, ==, 2);
@@ -292,7 +278,7 @@ test_lifecycle (void)
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "remove", "carol");
   assert_group_message (g_ptr_array_index (lines, 1), group, "alice", "After Carol");
   g_clear_pointer (&lines, g_ptr_array_unref);
-  send_group_ok (test, dave, group, "Dave here");
+  g_free (cli_send_group (test, dave, group, "Dave here"));
   lines = cli_receive (test, carol);
   g_assert_cmpuint (lines->len, ==, 1);
   assert_group_update (g_ptr_array_index (lines, 0), group, "alice", "remove", "carol");
@@ -479,7 +465,7 @@ test_key_change (void)
   /* Once Alice accepts, the held message reaches Bob too, kept until
    * the relay took it, and once. */
   cli_run_ok (test, alice, "accept-identity", "bob", NULL);
-  send_group_ok (test, alice, group, "Accepted");
+  g_free (cli_send_group (test, alice, group, "Accepted"));
   lines = cli_receive (test, bob);
   g_assert_true (lines_mention (lines, "Is it still you?"));
   g_assert_true (lines_mention (lines, "Accepted"));
@@ -641,7 +627,7 @@ test_identity_reset (void)
   g_ptr_array_unref (cli_receive (test, bob));
   g_ptr_array_unref (cli_receive (test, carol));
   g_ptr_array_unref (cli_receive (test, dave));
-  send_group_ok (test, bob, group, "Hello from Bob");
+  g_free (cli_send_group (test, bob, group, "Hello from Bob"));
   g_ptr_array_unref (cli_receive (test, carol));
   number = cli_safety_number (test, bob, "carol", "unverified");
   cli_run_ok (test, bob, "verify", "carol", number, NULL);
@@ -664,7 +650,7 @@ test_identity_reset (void)
   cli_run_ok (test, bob, "accept-identity", "carol", NULL);
   cli_run_ok (test, bob, "group", "info", group, NULL);
 
-  send_group_ok (test, alice, group, "After Dave");
+  g_free (cli_send_group (test, alice, group, "After Dave"));
   g_ptr_array_unref (cli_receive (test, carol));
   g_ptr_array_unref (cli_receive (test, bob));
 
@@ -759,9 +745,9 @@ test_unread (void)
   g_ptr_array_unref (cli_receive (test, bob));
   g_assert_cmpint (group_unread (test, bob), ==, 0);
 
-  send_group_ok (test, alice, group, "One");
-  send_group_ok (test, alice, group, "Two");
-  send_group_ok (test, alice, group, "Three");
+  g_free (cli_send_group (test, alice, group, "One"));
+  g_free (cli_send_group (test, alice, group, "Two"));
+  g_free (cli_send_group (test, alice, group, "Three"));
   /* Every group command takes the group's exact title, as group info does. */
   result = cli_run (test, bob, "--json", "send-group", "Climbing", "Mine", NULL);
   cli_assert_ok (result);
@@ -840,7 +826,7 @@ test_removed_admin (void)
   at_bob = group_summary (test, bob, group);
   g_assert_cmpstr (at_bob, ==, at_alice);
 
-  send_group_ok (test, alice, group, "Alice's group still");
+  g_free (cli_send_group (test, alice, group, "Alice's group still"));
   lines = cli_receive (test, carol);
   g_assert_true (lines_mention (lines, "Alice's group still"));
   g_clear_pointer (&lines, g_ptr_array_unref);

@@ -130,26 +130,6 @@ history_of (Scene      *scene,
   return find_by_id (*history, id);
 }
 
-/* The reactions of a message in history --json, as "from:emoji" joined
- * by spaces. */
-static char *
-reactions_of (JsonObject *message)
-{
-  JsonArray *reactions = json_object_get_array_member (message, "reactions");
-  g_autoptr(GString) joined = g_string_new (NULL);
-
-  for (guint i = 0; i < json_array_get_length (reactions); i++)
-    {
-      JsonObject *reaction = json_array_get_object_element (reactions, i);
-
-      g_string_append_printf (joined, "%s%s:%s", i > 0 ? " " : "",
-                              json_object_get_string_member (reaction, "from"),
-                              json_object_get_string_member (reaction, "emoji"));
-    }
-
-  return g_string_free (g_steal_pointer (&joined), FALSE);
-}
-
 static void
 assert_event (JsonObject *event,
               const char *type,
@@ -189,7 +169,7 @@ bob_reacts (Scene      *scene,
   else
     g_assert_true (json_object_get_null_member (event, "emoji"));
 
-  reactions = reactions_of (history_of (scene, scene->alice, "bob", target, &history));
+  reactions = cli_reactions_of (history_of (scene, scene->alice, "bob", target, &history));
   g_assert_cmpstr (reactions, ==, expected);
 }
 
@@ -434,7 +414,7 @@ test_rich_out_of_order (void)
   message = history_of (scene, scene->bob, "alice", edited, &history);
   g_assert_cmpstr (json_object_get_string_member (message, "text"), ==, "Second version");
   g_assert_true (json_object_get_boolean_member (message, "edited"));
-  reactions = reactions_of (message);
+  reactions = cli_reactions_of (message);
   g_assert_cmpstr (reactions, ==, "alice:😀");
   message = find_by_id (history, deleted);
   g_assert_true (json_object_get_boolean_member (message, "deleted"));

@@ -139,14 +139,16 @@ test_text_round_trip (void)
   g_assert_null (plain->group_id);
 }
 
-/* A group text with more than its text (a quote, a timer) is for a
- * newer Sotto: this version stores only a group text's words, so it
- * shows the placeholder rather than drop the rest without a trace. */
+/* A group text with a timer is for a newer Sotto: this version has no
+ * timers in groups, so it shows the placeholder rather than drop the
+ * timer without a trace.  A reply, a reaction, an edit and a deletion
+ * for everyone go to a group as they go to a contact. */
 static void
 test_text_with_more (void)
 {
   g_autoptr(SottoContent) timed = sotto_content_new_text (MESSAGE_ID, 1234, "alice", "gone soon");
   g_autoptr(SottoContent) reply = sotto_content_new_text (MESSAGE_ID, 1234, "alice", "me too");
+  g_autoptr(SottoContent) reaction = NULL;
   g_autoptr(SottoContent) decoded = NULL;
 
   timed->expire_timer = 30;
@@ -160,9 +162,21 @@ test_text_with_more (void)
   sotto_content_set_quote (reply, "0badc0de-0000-4000-8000-000000000001", "0badc0de-0000-4000-8000-000000000002", "who else?");
   sotto_content_set_group (reply, GROUP);
   decoded = round_trip (reply);
-  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_UNSUPPORTED);
-  g_assert_null (decoded->text);
-  g_assert_null (decoded->quote_id);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_TEXT);
+  g_assert_cmpstr (decoded->text, ==, "me too");
+  g_assert_cmpstr (decoded->quote_id, ==, "0badc0de-0000-4000-8000-000000000001");
+  g_assert_cmpstr (decoded->quote_text, ==, "who else?");
+  g_assert_cmpstr (decoded->group_id, ==, GROUP);
+
+  g_clear_pointer (&decoded, sotto_content_free);
+  reaction = sotto_content_new_reaction (MESSAGE_ID, 1234, "alice", "0badc0de-0000-4000-8000-000000000001",
+                                         "0badc0de-0000-4000-8000-000000000002", "👍");
+  sotto_content_set_group (reaction, GROUP);
+  decoded = round_trip (reaction);
+  g_assert_cmpint (decoded->kind, ==, SOTTO_CONTENT_KIND_REACTION);
+  g_assert_cmpstr (decoded->emoji, ==, "👍");
+  g_assert_cmpstr (decoded->target_author, ==, "0badc0de-0000-4000-8000-000000000002");
+  g_assert_cmpstr (decoded->group_id, ==, GROUP);
 }
 
 /* Content version 2 around a GroupContext given in raw bytes. */

@@ -162,7 +162,8 @@ test_store_groups_migrate (void)
   /* 11: the version before group_events_by_author (sotto-store-schema.c),
    * without what later versions added. */
   g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; DROP TABLE group_unread;"
-                                         " DROP TABLE group_avatars; PRAGMA user_version = 11", &error));
+                                         " DROP TABLE group_avatars; DROP TABLE group_event_changes;"
+                                         " PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
 
@@ -412,6 +413,120 @@ test_store_groups_earlier_format (void)
   g_assert_cmpstr (((SottoGroupState *) g_ptr_array_index (groups, 0))->title, ==, "Book club");
 }
 
+/* Applies @content, from the member @sender, as the inbox of the member
+ * CREATOR does; returns
+ * whether it changed a message. */
+static gboolean
+receive_change (SottoStore      *store,
+                SottoGroupState *state,
+                gint64           row,
+                const char      *sender,
+                SottoContent    *content)
+{
+  g_autoptr(SottoGroupNews) news = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoContent) owned = content;
+
+  g_assert_true (_sotto_group_receive_change (store, state, row, CREATOR, sender, owned, &news, &error));
+  g_assert_no_error (error);
+
+  return news != NULL;
+}
+
+static SottoGroupEvent *
+find_message (SottoStore *store,
+              gint64      row,
+              const char *author,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  SottoGroupEvent *event;
+  gint64 event_row = 0;
+
+  event = _sotto_store_find_group_event (store, row, author, id, &event_row, &error);
+  g_assert_no_error (error);
+
+  return event;
+}
+
+#define SENT_AT 1767225600000
+#define CHANGE_ID "3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+
+/* What members do to a group's messages: only a current member, only to
+ * a message of the group, one reaction each, and only the author edits
+ * or deletes, for 24 hours; anything else changes nothing. */
+static void
+test_store_groups_changes (void)
+{
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  g_autoptr(SottoGroupState) state = _sotto_group_state_new ("6f1c2f70-3b5e-4c1a-9a53-0d6ab5b8e0a1");
+  g_autoptr(SottoGroupEvent) message = NULL;
+  gint64 row = add_group (store);
+  SottoGroupReaction *reaction;
+
+  g_ptr_array_add (state->members, _sotto_group_member_new (ALICE, "alice", TRUE));
+  g_ptr_array_add (state->members, _sotto_group_member_new (BOB, "bob", FALSE));
+  g_ptr_array_add (state->members, _sotto_group_member_new (CREATOR, "carol", FALSE));
+  g_assert_true (add_text (store, row, ALICE, MESSAGE_ID, "from Alice"));
+
+  /* Someone not in the group, a message not in it, a member editing or
+   * deleting another's, and an edit a day late. */
+  g_assert_false (receive_change (store, state, row, FORGER,
+                                  sotto_content_new_reaction (CHANGE_ID, SENT_AT, "eve", MESSAGE_ID, ALICE, "👎")));
+  g_assert_false (receive_change (store, state, row, BOB,
+                                  sotto_content_new_reaction (CHANGE_ID, SENT_AT, "bob", OTHER_MESSAGE_ID, ALICE, "👍")));
+  g_assert_false (receive_change (store, state, row, BOB,
+                                  sotto_content_new_edit (CHANGE_ID, SENT_AT, "bob", MESSAGE_ID, "from Bob")));
+  g_assert_false (receive_change (store, state, row, BOB,
+                                  sotto_content_new_deletion (CHANGE_ID, SENT_AT, "bob", MESSAGE_ID)));
+  g_assert_false (receive_change (store, state, row, ALICE,
+                                  sotto_content_new_edit (CHANGE_ID, SENT_AT + 25 * 3600000, "alice", MESSAGE_ID,
+                                                          "late")));
+  message = find_message (store, row, ALICE, MESSAGE_ID);
+  g_assert_cmpstr (message->text, ==, "from Alice");
+  g_assert_false (message->edited);
+  g_assert_cmpuint (message->reactions != NULL ? message->reactions->len : 0, ==, 0);
+  g_clear_pointer (&message, sotto_group_event_free);
+
+  /* One reaction per member, the last one. */
+  g_assert_true (receive_change (store, state, row, BOB,
+                                 sotto_content_new_reaction (CHANGE_ID, SENT_AT, "bob", MESSAGE_ID, ALICE, "👍")));
+  g_assert_true (receive_change (store, state, row, BOB,
+                                 sotto_content_new_reaction (CHANGE_ID, SENT_AT, "bob", MESSAGE_ID, ALICE, "🎉")));
+  g_assert_true (receive_change (store, state, row, ALICE,
+                                 sotto_content_new_edit (CHANGE_ID, SENT_AT, "alice", MESSAGE_ID, "from Alice, again")));
+  message = find_message (store, row, ALICE, MESSAGE_ID);
+  g_assert_cmpstr (message->text, ==, "from Alice, again");
+  g_assert_true (message->edited);
+  g_assert_cmpuint (message->reactions->len, ==, 1);
+  reaction = g_ptr_array_index (message->reactions, 0);
+  g_assert_cmpstr (reaction->author, ==, BOB);
+  g_assert_cmpstr (reaction->author_name, ==, "bob");
+  g_assert_cmpstr (reaction->emoji, ==, "🎉");
+  g_clear_pointer (&message, sotto_group_event_free);
+
+  /* Deleted: nothing of it is left, and nothing changes it any more. */
+  g_assert_true (receive_change (store, state, row, ALICE,
+                                 sotto_content_new_deletion (CHANGE_ID, SENT_AT, "alice", MESSAGE_ID)));
+  g_assert_false (receive_change (store, state, row, BOB,
+                                  sotto_content_new_reaction (CHANGE_ID, SENT_AT, "bob", MESSAGE_ID, ALICE, "😮")));
+  message = find_message (store, row, ALICE, MESSAGE_ID);
+  g_assert_true (message->deleted);
+  g_assert_null (message->text);
+  g_assert_null (message->reactions);
+  g_clear_pointer (&message, sotto_group_event_free);
+
+  /* A member removed changes nothing. */
+  g_ptr_array_remove_index (state->members, 1);
+  g_assert_true (add_text (store, row, ALICE, OTHER_MESSAGE_ID, "after Bob"));
+  g_assert_false (receive_change (store, state, row, BOB,
+                                  sotto_content_new_reaction (CHANGE_ID, SENT_AT, "bob", OTHER_MESSAGE_ID, ALICE, "👍")));
+
+  engine_test_close_store (store);
+  engine_test_remove_profile (profile);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -426,6 +541,7 @@ main (int   argc,
   g_test_add_func ("/engine/store-groups/backdated", test_store_groups_backdated);
   g_test_add_func ("/engine/store-groups/poisoned-join", test_store_groups_poisoned_join);
   g_test_add_func ("/engine/store-groups/earlier-format", test_store_groups_earlier_format);
+  g_test_add_func ("/engine/store-groups/changes", test_store_groups_changes);
 
   return g_test_run ();
 }
