@@ -514,13 +514,13 @@ test_key_change_order (void)
   group = create_group (test, alice, "Climbing", "bob", "carol");
   g_ptr_array_unref (cli_receive (test, bob));
   g_ptr_array_unref (cli_receive (test, carol));
-  send_group_ok (test, bob, group, "Before my reset");
+  g_free (cli_send_group (test, bob, group, "Before my reset"));
   g_ptr_array_unref (cli_receive (test, carol));
 
   cli_run_ok (test, bob, "reset-identity", NULL);
   cli_send_ok (test, bob, "alice", "New key, same Bob");
   cli_send_ok (test, bob, "carol", "New key, same Bob");
-  send_group_ok (test, bob, group, "After my reset");
+  g_free (cli_send_group (test, bob, group, "After my reset"));
   g_ptr_array_unref (cli_receive (test, carol));
 
   assert_key_change_shown (test, carol, group, "bob");
