@@ -334,24 +334,30 @@ pg_stat (RelayBlobStore *store,
   return status;
 }
 
-/* Takes the upload's lock on `conn`: OK, BUSY or a failure. */
+/* Takes the lock of `owner`'s upload `id` on `conn`: OK, BUSY, NOT_FOUND
+ * or a failure.  The lock is tried only once the owner is known to be
+ * `owner` (a CASE evaluates only the branch it takes), so that no one
+ * else learns of a part under way, nor holds its lock for a moment. */
 static RelayBlobStatus
 lock_upload (PgStore    *self,
              PGconn     *conn,
-             const char *id)
+             const char *id,
+             const char *owner)
 {
   g_autoptr(PGresult) result = NULL;
   char key[16];
-  const char *params[] = { key };
+  const char *params[] = { key, id, owner };
   RelayBlobStatus status;
 
   lock_key (id, key);
   if (!relay_pg_exec (conn, self->idle_sql))
     return RELAY_BLOB_FAILED;
-  status = query (self, conn, "SELECT pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)", params, 1, NULL, 0,
-                  &result);
+  status = query (self, conn, "SELECT CASE WHEN owner = $3 THEN pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)"
+                              "  END FROM blobs WHERE id = $2", params, G_N_ELEMENTS (params), NULL, 0, &result);
   if (status != RELAY_BLOB_OK)
     return status;
+  if (PQntuples (result) == 0 || PQgetisnull (result, 0, 0))
+    return RELAY_BLOB_NOT_FOUND;
   return PQgetvalue (result, 0, 0)[0] != 0 ? RELAY_BLOB_OK : RELAY_BLOB_BUSY;
 }
 
@@ -400,6 +406,7 @@ move_share (PgStore    *self,
 static RelayBlobStatus
 pg_open (RelayBlobStore   *store,
          const char       *id,
+         const char       *owner,
          gboolean          append,
          RelayBlobInfo    *info,
          RelayBlobHandle **handle)
@@ -408,6 +415,8 @@ pg_open (RelayBlobStore   *store,
   RelayBlobStatus status;
   PGconn *conn;
 
+  /* An upload's lock is taken for its owner only. */
+  g_assert (!append || owner != NULL);
   *handle = NULL;
   if (append)
     {
@@ -422,9 +431,10 @@ pg_open (RelayBlobStore   *store,
   conn = take_connection (self);
   if (conn == NULL)
     status = RELAY_BLOB_FAILED;
-  else if (!append || (status = lock_upload (self, conn, id)) == RELAY_BLOB_OK)
+  else if (!append || (status = lock_upload (self, conn, id, owner)) == RELAY_BLOB_OK)
     status = read_info (self, conn, id, info);
-  /* A part of another account's upload is refused once opened. */
+  if (status == RELAY_BLOB_OK && owner != NULL && strcmp (info->meta.owner, owner) != 0)
+    status = RELAY_BLOB_NOT_FOUND;
   if (status == RELAY_BLOB_OK && append && !info->complete && !move_share (self, info->meta.owner, 1))
     status = RELAY_BLOB_ACCOUNT_BUSY;
   /* A committed blob takes no more bytes; an upload cannot be read. */
