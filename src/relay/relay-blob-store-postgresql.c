@@ -51,6 +51,8 @@
  * (LOCK_CLASS, 31 bits of its id), the sweep's (SWEEP_LOCK_CLASS, 0). */
 #define LOCK_CLASS      "1399813236"
 #define SWEEP_LOCK_CLASS "1399813237"
+/* The longest chunk that appends grow (append_sql). */
+#define SMALL_CHUNK     (16 * 1024)
 /* Blobs removed by one statement of the sweep. */
 #define EXPIRE_BATCH    256
 
@@ -80,10 +82,14 @@ static const char busy_sql[] =
 
 /* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
  * one row if it did.  The bytes go at the end of the last chunk while
- * that has room for them, else into a chunk of their own: a client
- * that sends a few bytes a part then adds no rows, and any two chunks
- * in a row hold more than RELAY_BLOB_CHUNK, so that a blob has at most
- * about twice as many as its size calls for, whatever its parts were. */
+ * that stays within SMALL_CHUNK with them, else into a chunk of their
+ * own.  Appending writes the whole chunk anew (and its TOAST, and their
+ * WAL): a client that sends a few bytes a part then makes the database
+ * write at most SMALL_CHUNK for each, not up to RELAY_BLOB_CHUNK, and
+ * adds a row only every SMALL_CHUNK bytes.  Any two chunks in a row
+ * hold more than SMALL_CHUNK, so that a blob has fewer than
+ * 2 * size / SMALL_CHUNK + 1 of them, whatever its parts were; the
+ * full chunks of an ordinary part never grow. */
 static const char append_sql[] =
   "WITH grown AS ("
   "  UPDATE blobs SET stored = stored + $3::bigint"
@@ -91,9 +97,9 @@ static const char append_sql[] =
   "  RETURNING id), "
   "roomy AS ("
   "  SELECT c.offset_bytes FROM blob_chunks AS c, grown WHERE c.blob = grown.id"
-  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (RELAY_BLOB_CHUNK)
+  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (SMALL_CHUNK)
   "  AND c.offset_bytes + length (c.data) = $2::bigint"
-  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (RELAY_BLOB_CHUNK) "), "
+  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (SMALL_CHUNK) "), "
   "extended AS ("
   "  UPDATE blob_chunks AS c SET data = c.data || $4 FROM roomy"
   "  WHERE c.blob = $1 AND c.offset_bytes = roomy.offset_bytes), "
