@@ -342,6 +342,9 @@ test_blob_assert_stranger_sees_nothing (TestFixture *fixture,
 
   g_assert_null (test_blob_upload_status_on (fixture, asked, mallory, id, &idle));
   g_assert_cmpuint (idle->status, ==, 404);
+  /* Nor does the stranger's part hold the upload's lock for a moment:
+   * a node on PostgreSQL lets go of a lock without waiting for the
+   * server, and the owner's part next would find it held, and busy. */
   idle_part = test_blob_put (asked, mallory->auth, id, 0, 1, size, TEST_BLOB_PART_HEAD_ONLY);
   g_assert_cmpuint (idle_part->status, ==, 404);
 
