@@ -240,7 +240,7 @@ open_run (RelayBlobJob *job)
   Download *download = job->data;
   RelayBlobStore *store = download_store (download);
 
-  job->status = store->klass->open (store, download->request->segments[3], FALSE, &download->info,
+  job->status = store->klass->open (store, download->request->segments[3], NULL, FALSE, &download->info,
                                     &download->handle);
 }
 

@@ -101,7 +101,7 @@ copy_blob (RelayBlobStore            *store,
   if (info->stored == 0)
     return TRUE;
   if (info->complete)
-    status = store->klass->open (store, info->id, FALSE, &opened, &handle);
+    status = store->klass->open (store, info->id, NULL, FALSE, &opened, &handle);
   else
     status = relay_blob_store_fs_open_partial (store, info->id, &opened, &handle);
   if (status != RELAY_BLOB_OK || handle == NULL || opened.stored != info->stored)

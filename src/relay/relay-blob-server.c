@@ -448,7 +448,8 @@ stat_run (RelayBlobJob *job)
   if (stat->active)
     job->status = store->klass->stat (store, stat->request->segments[3], &stat->info);
   else
-    job->status = relay_blob_store_stat_upload (store, stat->request->segments[3], &stat->info);
+    job->status = relay_blob_store_stat_upload (store, stat->request->segments[3],
+                                                stat->request->credentials->uuid, &stat->info);
 }
 
 static void

@@ -248,10 +248,12 @@ static const RelayBlobStoreClass fs_class;
 
 /* Opens the bytes of a committed blob (`complete`) or of an upload,
  * with `flags`; the other kind gives OK without a handle, or
- * NOT_FOUND for a committed blob to read. */
+ * NOT_FOUND for a committed blob to read.  So does a blob that is not
+ * `owner`'s, when there is one. */
 static RelayBlobStatus
 open_handle (RelayBlobStore   *store,
              const char       *id,
+             const char       *owner,
              int               flags,
              gboolean          complete,
              RelayBlobInfo    *info,
@@ -268,6 +270,11 @@ open_handle (RelayBlobStore   *store,
   status = inspect (store, blob_dir, info, flags, &fd);
   if (status != RELAY_BLOB_OK)
     return status;
+  if (owner != NULL && strcmp (info->meta.owner, owner) != 0)
+    {
+      close (fd);
+      return RELAY_BLOB_NOT_FOUND;
+    }
   if (info->complete != complete)
     {
       close (fd);
@@ -284,11 +291,12 @@ open_handle (RelayBlobStore   *store,
 static RelayBlobStatus
 fs_open (RelayBlobStore   *store,
          const char       *id,
+         const char       *owner,
          gboolean          append,
          RelayBlobInfo    *info,
          RelayBlobHandle **handle)
 {
-  return open_handle (store, id, append ? O_WRONLY : O_RDONLY, !append, info, handle);
+  return open_handle (store, id, owner, append ? O_WRONLY : O_RDONLY, !append, info, handle);
 }
 
 /* For sotto-relay migrate, which carries what an upload not yet
@@ -301,7 +309,7 @@ relay_blob_store_fs_open_partial (RelayBlobStore   *store,
                                   RelayBlobHandle **handle)
 {
   g_assert (store->klass == &fs_class);
-  return open_handle (store, id, O_RDONLY, FALSE, info, handle);
+  return open_handle (store, id, NULL, O_RDONLY, FALSE, info, handle);
 }
 
 static RelayBlobStatus

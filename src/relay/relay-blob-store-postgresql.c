@@ -51,6 +51,8 @@
  * (LOCK_CLASS, 31 bits of its id), the sweep's (SWEEP_LOCK_CLASS, 0). */
 #define LOCK_CLASS      "1399813236"
 #define SWEEP_LOCK_CLASS "1399813237"
+/* The longest chunk that appends grow (append_sql). */
+#define SMALL_CHUNK     (16 * 1024)
 /* Blobs removed by one statement of the sweep. */
 #define EXPIRE_BATCH    256
 
@@ -80,10 +82,14 @@ static const char busy_sql[] =
 
 /* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
  * one row if it did.  The bytes go at the end of the last chunk while
- * that has room for them, else into a chunk of their own: a client
- * that sends a few bytes a part then adds no rows, and any two chunks
- * in a row hold more than RELAY_BLOB_CHUNK, so that a blob has at most
- * about twice as many as its size calls for, whatever its parts were. */
+ * that stays within SMALL_CHUNK with them, else into a chunk of their
+ * own.  Appending writes the whole chunk anew (and its TOAST, and their
+ * WAL): a client that sends a few bytes a part then makes the database
+ * write at most SMALL_CHUNK for each, not up to RELAY_BLOB_CHUNK, and
+ * adds a row only every SMALL_CHUNK bytes.  Any two chunks in a row
+ * hold more than SMALL_CHUNK, so that a blob has fewer than
+ * 2 * size / SMALL_CHUNK + 1 of them, whatever its parts were; the
+ * full chunks of an ordinary part never grow. */
 static const char append_sql[] =
   "WITH grown AS ("
   "  UPDATE blobs SET stored = stored + $3::bigint"
@@ -91,9 +97,9 @@ static const char append_sql[] =
   "  RETURNING id), "
   "roomy AS ("
   "  SELECT c.offset_bytes FROM blob_chunks AS c, grown WHERE c.blob = grown.id"
-  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (RELAY_BLOB_CHUNK)
+  "  AND c.offset_bytes > $2::bigint - " G_STRINGIFY (SMALL_CHUNK)
   "  AND c.offset_bytes + length (c.data) = $2::bigint"
-  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (RELAY_BLOB_CHUNK) "), "
+  "  AND length (c.data) + $3::bigint <= " G_STRINGIFY (SMALL_CHUNK) "), "
   "extended AS ("
   "  UPDATE blob_chunks AS c SET data = c.data || $4 FROM roomy"
   "  WHERE c.blob = $1 AND c.offset_bytes = roomy.offset_bytes), "
@@ -334,24 +340,30 @@ pg_stat (RelayBlobStore *store,
   return status;
 }
 
-/* Takes the upload's lock on `conn`: OK, BUSY or a failure. */
+/* Takes the lock of `owner`'s upload `id` on `conn`: OK, BUSY, NOT_FOUND
+ * or a failure.  The lock is tried only once the owner is known to be
+ * `owner` (a CASE evaluates only the branch it takes), so that no one
+ * else learns of a part under way, nor holds its lock for a moment. */
 static RelayBlobStatus
 lock_upload (PgStore    *self,
              PGconn     *conn,
-             const char *id)
+             const char *id,
+             const char *owner)
 {
   g_autoptr(PGresult) result = NULL;
   char key[16];
-  const char *params[] = { key };
+  const char *params[] = { key, id, owner };
   RelayBlobStatus status;
 
   lock_key (id, key);
   if (!relay_pg_exec (conn, self->idle_sql))
     return RELAY_BLOB_FAILED;
-  status = query (self, conn, "SELECT pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)", params, 1, NULL, 0,
-                  &result);
+  status = query (self, conn, "SELECT CASE WHEN owner = $3 THEN pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)"
+                              "  END FROM blobs WHERE id = $2", params, G_N_ELEMENTS (params), NULL, 0, &result);
   if (status != RELAY_BLOB_OK)
     return status;
+  if (PQntuples (result) == 0 || PQgetisnull (result, 0, 0))
+    return RELAY_BLOB_NOT_FOUND;
   return PQgetvalue (result, 0, 0)[0] != 0 ? RELAY_BLOB_OK : RELAY_BLOB_BUSY;
 }
 
@@ -400,6 +412,7 @@ move_share (PgStore    *self,
 static RelayBlobStatus
 pg_open (RelayBlobStore   *store,
          const char       *id,
+         const char       *owner,
          gboolean          append,
          RelayBlobInfo    *info,
          RelayBlobHandle **handle)
@@ -408,6 +421,8 @@ pg_open (RelayBlobStore   *store,
   RelayBlobStatus status;
   PGconn *conn;
 
+  /* An upload's lock is taken for its owner only. */
+  g_assert (!append || owner != NULL);
   *handle = NULL;
   if (append)
     {
@@ -422,9 +437,10 @@ pg_open (RelayBlobStore   *store,
   conn = take_connection (self);
   if (conn == NULL)
     status = RELAY_BLOB_FAILED;
-  else if (!append || (status = lock_upload (self, conn, id)) == RELAY_BLOB_OK)
+  else if (!append || (status = lock_upload (self, conn, id, owner)) == RELAY_BLOB_OK)
     status = read_info (self, conn, id, info);
-  /* A part of another account's upload is refused once opened. */
+  if (status == RELAY_BLOB_OK && owner != NULL && strcmp (info->meta.owner, owner) != 0)
+    status = RELAY_BLOB_NOT_FOUND;
   if (status == RELAY_BLOB_OK && append && !info->complete && !move_share (self, info->meta.owner, 1))
     status = RELAY_BLOB_ACCOUNT_BUSY;
   /* A committed blob takes no more bytes; an upload cannot be read. */

@@ -102,17 +102,18 @@ relay_blob_store_sweep (RelayBlobStore *self,
   return removed;
 }
 
-/* Opens an upload to append to, as the open function does, but commits
- * one that holds all its bytes already: a relay stopped between the
- * last append and the commit left it so, and no part could finish it
- * now.  An empty upload still takes its empty part. */
+/* Opens `owner`'s upload to append to, as the open function does, but
+ * commits one that holds all its bytes already: a relay stopped between
+ * the last append and the commit left it so, and no part could finish
+ * it now.  An empty upload still takes its empty part. */
 RelayBlobStatus
 relay_blob_store_open_upload (RelayBlobStore   *self,
                               const char       *id,
+                              const char       *owner,
                               RelayBlobInfo    *info,
                               RelayBlobHandle **handle)
 {
-  RelayBlobStatus status = self->klass->open (self, id, TRUE, info, handle);
+  RelayBlobStatus status = self->klass->open (self, id, owner, TRUE, info, handle);
 
   if (status != RELAY_BLOB_OK || *handle == NULL || info->meta.size == 0 || info->stored < info->meta.size)
     return status;
@@ -123,10 +124,11 @@ relay_blob_store_open_upload (RelayBlobStore   *self,
 }
 
 /* What stat tells, for an upload opened as relay_blob_store_open_upload()
- * opens it. */
+ * opens it for `owner`. */
 RelayBlobStatus
 relay_blob_store_stat_upload (RelayBlobStore *self,
                               const char     *id,
+                              const char     *owner,
                               RelayBlobInfo  *info)
 {
   RelayBlobHandle *handle = NULL;
@@ -134,7 +136,7 @@ relay_blob_store_stat_upload (RelayBlobStore *self,
 
   if (status != RELAY_BLOB_OK || info->complete || info->meta.size == 0 || info->stored < info->meta.size)
     return status;
-  status = relay_blob_store_open_upload (self, id, info, &handle);
+  status = relay_blob_store_open_upload (self, id, owner, info, &handle);
   g_assert (handle == NULL);
   return status;
 }

@@ -83,9 +83,12 @@ typedef struct
    * read; *handle stays NULL when the upload is complete already.  A
    * blob not yet committed cannot be opened to read: NOT_FOUND.  A
    * shared store answers BUSY when another handle, on any node, has
-   * the upload open to append. */
+   * the upload open to append.  With an `owner`, another account's
+   * blob is NOT_FOUND before anything else is done or told: a stranger
+   * never takes, nor learns of, its owner's lock. */
   RelayBlobStatus (*open)    (RelayBlobStore       *self,
                               const char           *id,
+                              const char           *owner,
                               gboolean              append,
                               RelayBlobInfo        *info,
                               RelayBlobHandle     **handle);
@@ -159,10 +162,12 @@ void            relay_blob_store_close          (RelayBlobStore  *self,
                                                  RelayBlobHandle **handle);
 RelayBlobStatus relay_blob_store_open_upload    (RelayBlobStore  *self,
                                                  const char      *id,
+                                                 const char      *owner,
                                                  RelayBlobInfo   *info,
                                                  RelayBlobHandle **handle);
 RelayBlobStatus relay_blob_store_stat_upload    (RelayBlobStore  *self,
                                                  const char      *id,
+                                                 const char      *owner,
                                                  RelayBlobInfo   *info);
 /* Removes every blob created more than `max_age_ms` before `now_ms`,
  * and returns the RelayBlobInfo of each it removed. */

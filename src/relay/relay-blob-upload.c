@@ -34,11 +34,12 @@ typedef struct
   gboolean               has_range;
   RelayBlobContentRange  range;
   gboolean               keep_alive;
-  /* The key in RelayBlobService.active once registered, which also
-   * holds one of the blob-streams and the two chunks below: apart from
+  /* The key in RelayBlobService.active once registered: apart from
    * `info`, which a worker fills in while the loop may look the key up. */
   char                   id[RELAY_BLOB_ID_LENGTH + 1];
   gboolean               registered;
+  gboolean               streaming;    /* holds one of the blob-streams, and the two chunks below */
+  gboolean               behind;       /* came while a part of the id was under way here */
   RelayBlobInfo          info;
   RelayBlobHandle       *handle;
   GByteArray            *input;        /* the connection's, referenced: what it has read */
@@ -82,10 +83,9 @@ maybe_free (Upload *upload)
       (_relay_request_attached (request) && !request->responded))
     return;
   if (upload->registered)
-    {
-      g_hash_table_remove (blobs->active, upload->id);
-      _relay_blob_release_stream (request);
-    }
+    g_hash_table_remove (blobs->active, upload->id);
+  if (upload->streaming)
+    _relay_blob_release_stream (request);
   request->stream = NULL;
   request->take_body = NULL;
   request->detached = NULL;
@@ -113,7 +113,14 @@ open_run (RelayBlobJob *job)
   Upload *upload = job->data;
   RelayBlobStore *store = upload_store (upload);
 
-  job->status = relay_blob_store_open_upload (store, upload->id, &upload->info, &upload->handle);
+  /* A part that came while another was being written here is only
+   * told whose the upload is: opening it could commit the upload under
+   * the other part. */
+  if (upload->behind)
+    job->status = store->klass->stat (store, upload->id, &upload->info);
+  else
+    job->status = relay_blob_store_open_upload (store, upload->id, upload->request->credentials->uuid,
+                                                &upload->info, &upload->handle);
 }
 
 static void
@@ -289,8 +296,8 @@ advance (Upload *upload)
     }
 }
 
-/* Checks the part against the upload it was opened on; answers and
- * returns FALSE when it does not fit. */
+/* Checks the part against its owner's upload, which it was opened on;
+ * answers and returns FALSE when it does not fit. */
 static gboolean
 part_fits (Upload *upload)
 {
@@ -298,11 +305,6 @@ part_fits (Upload *upload)
   RelayBlobInfo *info = &upload->info;
   g_autoptr(JsonBuilder) builder = NULL;
 
-  if (strcmp (info->meta.owner, request->credentials->uuid) != 0)
-    {
-      _relay_respond_error (request, 404, "not-found", "No such attachment");
-      return FALSE;
-    }
   if (_relay_blob_expired (request->server, &info->meta))
     {
       _relay_respond_error (request, 410, "expired", "The attachment has expired");
@@ -327,6 +329,29 @@ part_fits (Upload *upload)
   return TRUE;
 }
 
+/* One part at a time: the one before ends when its client goes, or
+ * misses the body deadline.  Only the upload's owner is told that it is
+ * busy, on this node or, from the store, on another: to anyone else the
+ * upload does not exist, as the store's open answered. */
+static RelayBlobStatus
+claim (Upload          *upload,
+       RelayBlobStatus  status)
+{
+  RelayRequest *request = upload->request;
+  RelayBlobService *blobs = request->server->blobs;
+
+  if (upload->behind && (status == RELAY_BLOB_OK || status == RELAY_BLOB_BUSY))
+    status = strcmp (upload->info.meta.owner, request->credentials->uuid) == 0 ? RELAY_BLOB_BUSY
+                                                                                  : RELAY_BLOB_NOT_FOUND;
+  else if (status == RELAY_BLOB_OK && g_hash_table_contains (blobs->active, upload->id))
+    status = RELAY_BLOB_BUSY;
+  if (status != RELAY_BLOB_OK)
+    return status;
+  g_hash_table_insert (blobs->active, upload->id, upload);
+  upload->registered = TRUE;
+  return RELAY_BLOB_OK;
+}
+
 static void
 open_done (RelayBlobJob *job)
 {
@@ -334,6 +359,7 @@ open_done (RelayBlobJob *job)
   RelayRequest *request = upload->request;
 
   upload->job_running = FALSE;
+  job->status = claim (upload, job->status);
   if (_relay_request_attached (request) && job->status != RELAY_BLOB_OK)
     _relay_blob_respond_status (request, job->status);
   else if (_relay_request_attached (request) && part_fits (upload))
@@ -360,20 +386,12 @@ upload_authenticated (RelayRequest *request)
   RelayBlobService *blobs = request->server->blobs;
   const char *id;
 
-  if (!_relay_blob_take_id (request, &id))
+  if (!_relay_blob_take_id (request, &id) || !_relay_blob_take_stream (request))
     return;
-  /* One part at a time: the one before ends when its client goes, or
-   * misses the body deadline. */
-  if (g_hash_table_contains (blobs->active, id))
-    {
-      _relay_blob_respond_busy (request);
-      return;
-    }
-  if (!_relay_blob_take_stream (request))
-    return;
+  upload->streaming = TRUE;
   g_strlcpy (upload->id, id, sizeof upload->id);
-  g_hash_table_insert (blobs->active, upload->id, upload);
-  upload->registered = TRUE;
+  /* The part is registered once its owner is known (claim()). */
+  upload->behind = g_hash_table_contains (blobs->active, id);
   upload->filling = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
   upload->writing = g_byte_array_sized_new (RELAY_BLOB_CHUNK);
   queue (upload, open_run, open_done);

@@ -166,6 +166,36 @@ test_blob_start_part (TestRelay   *relay,
   return fd;
 }
 
+/* Starts a part of `length` bytes from `first` that asks to be told
+ * before it sends its body, and waits until the relay let it in: the
+ * part is then under way, and holds its upload. */
+int
+test_blob_start_admitted_part (TestRelay  *relay,
+                               const char *auth,
+                               const char *id,
+                               guint64     first,
+                               guint64     length,
+                               guint64     total)
+{
+  g_autofree char *head = g_strdup_printf ("PUT /v1/attachments/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Authorization: %s\r\nExpect: 100-continue\r\n"
+                                           "Content-Range: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                           "/%" G_GUINT64_FORMAT "\r\n"
+                                           "Content-Length: %" G_GUINT64_FORMAT "\r\n\r\n",
+                                           id, auth, first, first + length - 1, total, length);
+  gint64 deadline = g_get_monotonic_time () + TEST_BLOB_ANSWER_TIMEOUT_US;
+  g_autoptr(GString) reply = g_string_new (NULL);
+  int fd = test_raw_connect (relay);
+
+  test_raw_write_string (fd, head);
+  while (strstr (reply->str, "\r\n\r\n") == NULL)
+    g_assert_cmpint (test_raw_read (fd, reply, deadline), ==, TEST_READ_DATA);
+  if (!g_str_has_prefix (reply->str, "HTTP/1.1 100 Continue\r\n"))
+    g_test_message ("The part was answered: %s", reply->str);
+  g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 100 Continue\r\n"));
+  return fd;
+}
+
 /* Writes the test blob's bytes [first, end). */
 void
 test_blob_send_bytes (int     fd,
@@ -286,6 +316,49 @@ test_blob_assert_downloads (TestRelay  *relay,
   g_assert_cmpuint (got.status, ==, 200);
   g_assert_cmpuint (got.length, ==, size);
   g_assert_cmpstr (got.digest, ==, expected);
+}
+
+/* A stranger who knows an upload's id (a recipient of an earlier copy
+ * of the file, or anyone it leaked to) learns nothing of it: where it
+ * stands is its owner's to know, and so is whether a part of it is
+ * being received right now.  The stranger's part and question are
+ * answered `404` while the owner's part is under way as before it, on
+ * `asked`, the node of the owner's part or another on its database,
+ * and the owner's part goes on undisturbed. */
+void
+test_blob_assert_stranger_sees_nothing (TestFixture *fixture,
+                                        TestRelay   *asked)
+{
+  guint64 size = 2 * TEST_BLOB_MIB;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autoptr(TestAccount) mallory = test_account_register (fixture->session, fixture->relay, "mallory", 0);
+  g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) idle = NULL;
+  g_autoptr(TestResponse) idle_part = NULL;
+  g_autoptr(TestResponse) during = NULL;
+  g_autoptr(TestResponse) part = NULL;
+  g_autoptr(TestResponse) done = NULL;
+  int fd;
+
+  g_assert_null (test_blob_upload_status_on (fixture, asked, mallory, id, &idle));
+  g_assert_cmpuint (idle->status, ==, 404);
+  /* Nor does the stranger's part hold the upload's lock for a moment:
+   * a node on PostgreSQL lets go of a lock without waiting for the
+   * server, and the owner's part next would find it held, and busy. */
+  idle_part = test_blob_put (asked, mallory->auth, id, 0, 1, size, TEST_BLOB_PART_HEAD_ONLY);
+  g_assert_cmpuint (idle_part->status, ==, 404);
+
+  fd = test_blob_start_admitted_part (fixture->relay, alice->auth, id, 0, size, size);
+  g_assert_null (test_blob_upload_status_on (fixture, asked, mallory, id, &during));
+  g_assert_cmpuint (during->status, ==, 404);
+  part = test_blob_put (asked, mallory->auth, id, 0, 1, size, TEST_BLOB_PART_HEAD_ONLY);
+  g_assert_cmpuint (part->status, ==, 404);
+
+  test_blob_send_bytes (fd, 0, size);
+  done = test_blob_read_answer (fd);
+  close (fd);
+  test_blob_assert_part_done (done, size, TRUE);
+  test_blob_assert_downloads (asked, mallory->auth, id, size);
 }
 
 JsonObject *

@@ -59,6 +59,12 @@ int           test_blob_start_part         (TestRelay  *relay,
                                             guint64     length,
                                             guint64     total,
                                             gboolean    whole);
+int           test_blob_start_admitted_part (TestRelay  *relay,
+                                             const char *auth,
+                                             const char *id,
+                                             guint64     first,
+                                             guint64     length,
+                                             guint64     total);
 void          test_blob_send_bytes         (int     fd,
                                             guint64 first,
                                             guint64 end);
@@ -82,6 +88,8 @@ void          test_blob_assert_downloads   (TestRelay  *relay,
                                             const char *auth,
                                             const char *id,
                                             guint64     size);
+void          test_blob_assert_stranger_sees_nothing (TestFixture *fixture,
+                                                      TestRelay   *asked);
 JsonObject   *test_blob_upload_status_on   (TestFixture   *fixture,
                                             TestRelay     *relay,
                                             TestAccount   *account,

@@ -388,7 +388,7 @@ test_postgresql_restart (TestFixture   *fixture,
 }
 
 /* A client that sends its upload a few bytes a part: the bytes go into
- * the chunk before while it has room, so that tiny parts cost the
+ * the small chunk before while it has room, so that tiny parts cost the
  * database no more rows, nor a download more of them to read, than
  * the blob's size calls for. */
 static void
@@ -412,6 +412,106 @@ test_small_parts (TestFixture   *fixture,
   g_assert_true (committed);
   g_assert_cmpint (test_fixture_query_int (fixture, rows_sql), ==, 1);
   test_blob_assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
+/* The WAL PostgreSQL wrote so far, in bytes. */
+static gint64
+wal_position (TestFixture *fixture)
+{
+  return test_fixture_query_int (fixture, "SELECT pg_wal_lsn_diff (pg_current_wal_lsn (), '0/0')::bigint");
+}
+
+/* A part of one byte costs the database about one byte, not a rewrite
+ * of the chunk it lands in: were tiny parts put at the end of a chunk
+ * of up to RELAY_BLOB_CHUNK, each would write that whole chunk anew, of
+ * TOAST and of WAL, and leave the old version to vacuum, and a client
+ * that sends its upload a byte a part would make the shared database
+ * write about 128 KiB for every byte. */
+static void
+test_tiny_parts (TestFixture   *fixture,
+                 gconstpointer  conf)
+{
+  guint64 first_part = 256 * 1024 - 64, tiny = 32, size = first_part + tiny;
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = test_blob_create_upload (fixture, alice, size, NULL);
+  g_autoptr(TestResponse) started = test_blob_put (fixture->relay, alice->auth, id, 0, first_part, size,
+                                                   TEST_BLOB_PART_RANGED);
+  gint64 before;
+  gint64 written;
+
+  test_blob_assert_part_done (started, first_part, FALSE);
+  before = wal_position (fixture);
+  for (guint64 first = first_part; first < size; first++)
+    {
+      g_autoptr(TestResponse) done = test_blob_put (fixture->relay, alice->auth, id, first, 1, size,
+                                                    TEST_BLOB_PART_RANGED);
+
+      test_blob_assert_part_done (done, first + 1, first + 1 == size);
+    }
+  written = wal_position (fixture) - before;
+  g_test_message ("%" G_GUINT64_FORMAT " one-byte parts wrote %" G_GINT64_FORMAT " bytes of WAL", tiny, written);
+  /* A few pages a part at most (its row of blobs, its chunk, their
+   * indexes): far less than one chunk's worth for each. */
+  g_assert_cmpint (written, <, (gint64) (tiny * 32 * 1024));
+  test_blob_assert_downloads (fixture->relay, alice->auth, id, size);
+}
+
+/* A blob of parts of every size around the chunks' bounds, stored in
+ * rows of uneven length, downloads whole and in ranges that start and
+ * end inside and across them. */
+static void
+test_uneven_chunks (TestFixture   *fixture,
+                    gconstpointer  conf)
+{
+  static const guint64 parts[] = { 1, 16 * 1024 - 2, 1, 1, 20000, 300000, 5, 16 * 1024, 256 * 1024, 3, 7000, 9000 };
+  static const guint64 ranges[][2] = {
+    { 0, 1 }, { 0, 16 * 1024 + 1 }, { 16 * 1024 - 2, 16 * 1024 + 5 }, { 30000, 400000 }, { 100, 600000 },
+    { 336000, 336010 },
+  };
+  g_autoptr(TestAccount) alice = test_account_register (fixture->session, fixture->relay, "alice", 0);
+  g_autofree char *id = NULL;
+  g_autofree char *rows_sql = NULL;
+  guint64 size = 0, first = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    size += parts[i];
+  id = test_blob_create_upload (fixture, alice, size, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); first += parts[i++])
+    {
+      g_autoptr(TestResponse) done = test_blob_put (fixture->relay, alice->auth, id, first, parts[i], size,
+                                                    TEST_BLOB_PART_RANGED);
+
+      test_blob_assert_part_done (done, first + parts[i], first + parts[i] == size);
+    }
+  rows_sql = g_strdup_printf ("SELECT count (*) FROM blob_chunks WHERE blob = '%s'", id);
+  g_assert_cmpint (test_fixture_query_int (fixture, rows_sql), >, 4);
+  test_blob_assert_downloads (fixture->relay, alice->auth, id, size);
+  for (guint i = 0; i < G_N_ELEMENTS (ranges); i++)
+    {
+      g_autofree char *range = g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+                                                ranges[i][0], ranges[i][1] - 1);
+      g_autofree char *expected = test_blob_expected_digest (ranges[i][0], ranges[i][1]);
+      g_auto(TestBlobDownload) got = { 0 };
+
+      test_blob_download (fixture->relay, alice->auth, id, range, &got);
+      g_assert_cmpuint (got.status, ==, 206);
+      g_assert_cmpuint (got.length, ==, ranges[i][1] - ranges[i][0]);
+      g_assert_cmpstr (got.digest, ==, expected);
+    }
+}
+
+/* A stranger asking another node than that of the owner's part, which
+ * finds the part's lock held, is not told of it either; nor does it take
+ * that lock for a moment (relay-test-blob.c). */
+static void
+test_nodes_stranger_sees_nothing (TestFixture   *fixture,
+                                  gconstpointer  conf)
+{
+  g_autofree char *b_dir = NULL;
+  TestRelay *b = start_node (fixture, conf, &b_dir);
+
+  test_blob_assert_stranger_sees_nothing (fixture, b);
+  stop_node (b, g_steal_pointer (&b_dir));
 }
 
 /* Two nodes that sweep every second: the expired blobs' rows go, each
@@ -481,6 +581,9 @@ main (int   argc,
     { "/relay/blob/expired-mid-part", &swept_conf, test_expired_mid_part },
     { "/relay/blob/postgresql-restart", &blob_conf, test_postgresql_restart },
     { "/relay/blob/small-parts", &blob_conf, test_small_parts },
+    { "/relay/blob/tiny-parts", &blob_conf, test_tiny_parts },
+    { "/relay/blob/uneven-chunks", &blob_conf, test_uneven_chunks },
+    { "/relay/blob/nodes/stranger-sees-nothing", &blob_conf, test_nodes_stranger_sees_nothing },
   };
 
   g_test_init (&argc, &argv, NULL);
