@@ -34,4 +34,10 @@ void _sotto_attachment_service_store_update_async (SottoAttachmentService      *
                                                    GAsyncReadyCallback          callback,
                                                    gpointer                     user_data);
 
+/* Stores @record (a copy) failed, as the user's Cancel leaves it. */
+void _sotto_attachment_service_store_cancelled_async (SottoAttachmentService      *self,
+                                                      const SottoAttachmentRecord *record,
+                                                      GAsyncReadyCallback          callback,
+                                                      gpointer                     user_data);
+
 G_END_DECLS

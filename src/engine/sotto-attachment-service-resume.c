@@ -156,19 +156,30 @@ resume_uploaded_cb (GObject      *object,
   Resume *resume = g_task_get_task_data (task);
   SottoStoreAttachment *unsent = resume_unsent (resume);
   g_autoptr(GError) error = NULL;
+  gboolean cancelled;
 
+  /* Its model's Cancel, not the flush's, stopped it if at all. */
+  cancelled = g_cancellable_is_cancelled (resume->upload)
+              && (resume->flush == NULL || !g_cancellable_is_cancelled (resume->flush));
   upload_end (resume);
   if (!sotto_attachment_upload_finish (result, &error))
     {
       g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (unsent->record->file);
 
-      /* It stays as it is for the next try; the others go on. */
+      /* It stays as it is for the next try, or failed if the user
+       * cancelled it; the others go on. */
       g_debug ("Could not resume an attachment upload: %s", error->message);
       if (shown != NULL)
         _sotto_attachment_set_transfer (shown, SOTTO_ATTACHMENT_STATE_FAILED,
                                         _sotto_attachment_get_record (shown)->transferred, error->message);
       if (resume->error == NULL)
         resume->error = g_steal_pointer (&error);
+      if (cancelled)
+        {
+          _sotto_attachment_service_store_cancelled_async (self, unsent->record, resume_stored_cb,
+                                                           g_steal_pointer (&task));
+          return;
+        }
       resume->next++;
       resume_next (g_steal_pointer (&task));
       return;

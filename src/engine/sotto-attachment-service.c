@@ -263,6 +263,30 @@ _sotto_attachment_service_store_update_async (SottoAttachmentService      *self,
   _sotto_store_run_in_thread (self->store, task, update_thread);
 }
 
+/* An upload that the user cancelled stays cancelled: the store says it
+ * failed rather than uploading, so that neither a flush nor the relay's
+ * next connection resumes it, even after a restart; only Retry or
+ * sending it again does. */
+void
+_sotto_attachment_service_store_cancelled_async (SottoAttachmentService      *self,
+                                                 const SottoAttachmentRecord *record,
+                                                 GAsyncReadyCallback          callback,
+                                                 gpointer                     user_data)
+{
+  g_autoptr(SottoAttachmentRecord) failed = _sotto_attachment_record_copy (record);
+
+  failed->state = SOTTO_ATTACHMENT_STATE_FAILED;
+  _sotto_attachment_service_store_update_async (self, failed, callback, user_data);
+}
+
+/* Whether @attachment's upload stopped because the user cancelled it:
+ * nothing else cancels the cancellable it ran with. */
+static gboolean
+upload_cancelled (SottoAttachment *attachment)
+{
+  return g_cancellable_is_cancelled (_sotto_attachment_get_cancellable (attachment));
+}
+
 /* Sending */
 
 static void send_next_upload (GTask *task);
@@ -346,6 +370,21 @@ mark_uploaded (SottoAttachment *attachment)
 }
 
 static void
+send_cancelled_stored_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
+                             _("The attachment's upload was cancelled, it is kept until it is tried again"));
+}
+
+static void
 send_uploaded_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -360,9 +399,16 @@ send_uploaded_cb (GObject      *object,
   _sotto_attachment_upload_end (_sotto_attachment_get_record (attachment)->file);
   if (!sotto_attachment_upload_finish (result, &error))
     {
-      /* The store still says uploading: the next flush resumes it. */
+      /* The store still says uploading, unless the user cancelled it:
+       * the next flush resumes it. */
       _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED,
                                       _sotto_attachment_get_record (attachment)->transferred, error->message);
+      if (upload_cancelled (attachment))
+        {
+          _sotto_attachment_service_store_cancelled_async (self, _sotto_attachment_get_record (attachment),
+                                                           send_cancelled_stored_cb, g_steal_pointer (&task));
+          return;
+        }
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
                                _("The attachment could not be uploaded, it is kept and resumed later: %s"),
                                error->message);
@@ -634,6 +680,20 @@ retry_stored_cb (GObject      *object,
 }
 
 static void
+retry_cancelled_stored_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_error (task, g_error_copy (g_object_get_data (G_OBJECT (task), "error")));
+}
+
+static void
 retry_uploaded_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -647,9 +707,17 @@ retry_uploaded_cb (GObject      *object,
   _sotto_attachment_upload_end (_sotto_attachment_get_record (attachment)->file);
   if (!sotto_attachment_upload_finish (result, &error))
     {
-      /* The store still says uploading: the next flush resumes it. */
+      /* The store still says what it said (uploading, or failed after
+       * a Cancel), unless the user cancelled it now. */
       _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED,
                                       _sotto_attachment_get_record (attachment)->transferred, error->message);
+      if (upload_cancelled (attachment))
+        {
+          g_object_set_data_full (G_OBJECT (task), "error", error, (GDestroyNotify) g_error_free);
+          _sotto_attachment_service_store_cancelled_async (self, _sotto_attachment_get_record (attachment),
+                                                           retry_cancelled_stored_cb, g_steal_pointer (&task));
+          return;
+        }
       g_task_return_error (task, error);
       return;
     }

@@ -377,6 +377,9 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
  * where it stopped.  An upload that the messenger resumed by itself
  * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too.
+ * A cancelled upload stays failed, in the profile too, until it is
+ * tried again (sotto_messenger_retry_upload_async()): the messenger no
+ * longer resumes it by itself.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)

@@ -783,23 +783,16 @@ typedef struct
   char *partial;   /* the relay's part of the blob */
 } Resumed;
 
+/* Opens @alice's profile, as a process starting does, and finds its
+ * last message, @text, and its attachment. */
 static void
-resumed_open (Resumed    *resumed,
-              CliTest    *test,
+resumed_load (Resumed    *resumed,
               const char *alice,
-              const char *bob,
               const char *text)
 {
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, text[0]);
-  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
   g_autoptr(GAsyncResult) found = NULL;
   g_autoptr(GError) error = NULL;
   GListModel *messages;
-
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  resumed->partial = send_cut_off (test, alice, text, path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
 
   resumed->store = cli_open_store (alice);
   resumed->messenger = cli_load_messenger (resumed->store);
@@ -814,6 +807,24 @@ resumed_open (Resumed    *resumed,
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (sotto_message_get_body (resumed->message), ==, text);
   resumed->attachment = g_list_model_get_item (sotto_message_get_attachments (resumed->message), 0);
+}
+
+static void
+resumed_open (Resumed    *resumed,
+              CliTest    *test,
+              const char *alice,
+              const char *bob,
+              const char *text)
+{
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, text[0]);
+  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  resumed->partial = send_cut_off (test, alice, text, path, MODEL_PROGRESS_SIZE / 4);
+  cli_relay_restart (test->relay);
+
+  resumed_load (resumed, alice, text);
   g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
 }
 
@@ -829,14 +840,21 @@ resumed_flush (Resumed *resumed)
   g_assert_no_error (error);
 }
 
+/* Closes the profile, as a process ending does. */
 static void
-resumed_close (Resumed *resumed)
+resumed_unload (Resumed *resumed)
 {
   g_clear_object (&resumed->attachment);
   g_clear_object (&resumed->message);
   g_clear_object (&resumed->conversation);
   g_clear_object (&resumed->messenger);
   cli_close_store (resumed->store);
+}
+
+static void
+resumed_close (Resumed *resumed)
+{
+  resumed_unload (resumed);
   g_free (resumed->partial);
 }
 
@@ -874,8 +892,8 @@ test_resumed_progress (void)
 /* An upload cut short and resumed by a flush (after a restart) stops
  * when the attachment the view shows is cancelled, as the transfer
  * bar's Cancel does, once the relay is taking more of it: it ends
- * failed, its message does not go, and trying it again later sends it
- * whole. */
+ * failed, its message does not go, no flush, connection or restart
+ * resumes it, and trying it again later sends it whole. */
 static void
 test_resumed_cancel (void)
 {
@@ -910,6 +928,29 @@ test_resumed_cancel (void)
   g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
   g_assert_nonnull (sotto_attachment_get_error (resumed.attachment));
   g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), <, 1.);
+  cli_assert_receives_nothing (test, bob);
+
+  /* It stays cancelled: neither a flush nor the relay's connection
+   * resumes it, and the relay still holds only part of the blob.  A
+   * second flush waits for a resume the connection may have started. */
+  resumed_flush (&resumed);
+  sotto_messenger_start (resumed.messenger);
+  resumed_flush (&resumed);
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
+
+  /* Nor once the profile is opened again: the store keeps it failed. */
+  resumed_unload (&resumed);
+  resumed_load (&resumed, alice, "Cancelled");
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  sotto_messenger_start (resumed.messenger);
+  resumed_flush (&resumed);
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
   cli_assert_receives_nothing (test, bob);
 
   /* Tried again, it goes whole. */
