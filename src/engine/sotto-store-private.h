@@ -319,6 +319,10 @@ gboolean             _sotto_store_set_standing         (SottoStore              
                                                         gint64                      contact_id,
                                                         SottoContactStanding        standing,
                                                         GError                    **error);
+gboolean             _sotto_store_is_accepted          (SottoStore                 *self,
+                                                        const char                 *uuid,
+                                                        gboolean                   *accepted,
+                                                        GError                    **error);
 gboolean             _sotto_store_delete_contact       (SottoStore                 *self,
                                                         gint64                      contact_id,
                                                         GError                    **error);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sqlite3.h>
+#include <string.h>
 
 #include "sotto-store-private.h"
 
@@ -24,6 +25,39 @@ _sotto_store_set_standing (SottoStore            *self,
 
   return _sotto_store_exec_int64_pair (self, "UPDATE contacts SET standing = ?2 WHERE id = ?1",
                                        contact_id, standing, error);
+}
+
+/* Runs on the store's thread.  Sets @accepted to whether the account
+ * @uuid is a contact the user accepted: one with no contact, a message
+ * request and a blocked contact are not. */
+gboolean
+_sotto_store_is_accepted (SottoStore  *self,
+                          const char  *uuid,
+                          gboolean    *accepted,
+                          GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  g_autofree char *normal_uuid = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (uuid != NULL && accepted != NULL, FALSE);
+
+  normal_uuid = g_ascii_strdown (uuid, -1);
+  statement = _sotto_store_prepare (self, "SELECT standing FROM contacts WHERE uuid_hash = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+
+  _sotto_store_bind_lookup_hash (self, statement, 1, "contacts", "uuid", normal_uuid, strlen (normal_uuid));
+  rc = sqlite3_step (statement);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, "Could not read a contact", error);
+      return FALSE;
+    }
+
+  *accepted = rc == SQLITE_ROW && sqlite3_column_int (statement, 0) == SOTTO_CONTACT_STANDING_ACCEPTED;
+  return TRUE;
 }
 
 /* Runs on the store's thread.  Removes the contact with its conversation,

@@ -3,8 +3,8 @@
  * Copyright 2026 The Sotto authors
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A reproducer of a finding of session 12's attacker, which meson runs
- * as a test that must fail until it passes: see the case's comment.
+ * A finding of session 12's attacker: a group made by someone the user
+ * has not accepted makes this account send nothing by itself.
  */
 
 #include "config.h"
@@ -41,45 +41,103 @@ receive (Party            *party,
   return news != NULL ? news->deliveries->len : 0;
 }
 
-/* A stranger, whom the user never wrote to and who is at most a message
- * request, creates a group with this account and a second account of
- * theirs, makes this account an admin, and renames the group again and
- * again, each time naming no recipient.  This account, as an admin,
- * sends the whole history to the second account after each rename, at
- * once and by itself: the stranger learns when the user is online and
- * spends the user's rate of sends (account-sends, 50/s), with a
- * catch-up that grows with every rename, up to the 512 updates a group
- * holds.  Nothing this account sends may come of a group made by
- * someone it has not accepted. */
-static void
-test_group_stranger_catch_ups (void)
+/* The stranger creates a group with this account and their @puppet
+ * account, and makes this account an admin; returns the group's id,
+ * with its updates in @seen. */
+static char *
+stranger_group (Party     *party,
+                GPtrArray *seen)
 {
-  g_autoptr(Party) party = party_new ();
   const char *own_uuid = sotto_account_get_uuid (party->account);
-  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
   SottoGroupUpdate *create = _sotto_group_update_new (SOTTO_GROUP_ACTION_CREATE, 1, STRANGER, 1767225600000,
                                                       "Free money");
-  g_autofree char *group = NULL;
-  guint sent = 0;
+  char *group;
 
-  g_ptr_array_add (create->members, _sotto_group_member_new (STRANGER, "stranger", TRUE));
-  g_ptr_array_add (create->members, _sotto_group_member_new (own_uuid, NULL, FALSE));
-  g_ptr_array_add (create->members, _sotto_group_member_new (PUPPET, NULL, FALSE));
-  _sotto_group_update_seal (create);
+  g_ptr_array_add (create->members, engine_test_group_member (STRANGER, "stranger", TRUE));
+  g_ptr_array_add (create->members, engine_test_group_member (own_uuid, NULL, FALSE));
+  g_ptr_array_add (create->members, engine_test_group_member (PUPPET, NULL, FALSE));
+  engine_test_group_sign (create, NULL);
   g_ptr_array_add (seen, _sotto_group_update_copy (create));
   group = _sotto_group_update_group_id (create);
 
   receive (party, group, create);
   receive (party, group, engine_test_group_update (seen, SOTTO_GROUP_ACTION_PROMOTE, 2, STRANGER, NULL, own_uuid));
-  for (guint i = 0; i < RENAMES; i++)
+  return group;
+}
+
+/* The stranger renames the group @n times from version @version on,
+ * each time naming no recipient; returns how many catch-ups this
+ * account then keeps to send. */
+static guint
+stranger_renames (Party      *party,
+                  GPtrArray  *seen,
+                  const char *group,
+                  guint64     version,
+                  guint       n)
+{
+  guint sent = 0;
+
+  for (guint i = 0; i < n; i++)
     {
       g_autofree char *title = g_strdup_printf ("Free money %u", i);
 
       sent += receive (party, group,
-                       engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, 3 + i, STRANGER, title, NULL));
+                       engine_test_group_update (seen, SOTTO_GROUP_ACTION_RENAME, version + i, STRANGER, title, NULL));
     }
+  return sent;
+}
+
+/* Stores the stranger as a contact of @standing; returns its id. */
+static gint64
+add_stranger (Party                *party,
+              SottoContactStanding  standing)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoConversationRecord) record = NULL;
+
+  record = _sotto_store_add_conversation (party->store, STRANGER, "stranger", NULL, NULL, standing, &error);
+  g_assert_no_error (error);
+  return record->contact.id;
+}
+
+/* A stranger, whom the user never wrote to and who is at most a message
+ * request, creates a group with this account and a second account of
+ * theirs, makes this account an admin, and renames the group again and
+ * again, each time naming no recipient.  This account, as an admin,
+ * used to send the whole history to the second account after each
+ * rename, at once and by itself: the stranger learnt when the user was
+ * online and spent the user's rate of sends (account-sends, 50/s), with
+ * a catch-up that grew with every rename.  Nothing this account sends
+ * may come of a group made by someone it has not accepted. */
+static void
+test_group_stranger_catch_ups (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autofree char *group = stranger_group (party, seen);
+  guint sent = stranger_renames (party, seen, group, 3, RENAMES);
+
   g_test_message ("%u renames by a stranger made this account keep %u catch-ups", RENAMES, sent);
   g_assert_cmpuint (sent, ==, 0);
+}
+
+/* A message request is no more trusted than a stranger; once the user
+ * accepts the one who added this account, the group's catch-ups go as
+ * in any group. */
+static void
+test_group_stranger_accepted (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autoptr(GError) error = NULL;
+  gint64 contact_id = add_stranger (party, SOTTO_CONTACT_STANDING_REQUEST);
+  g_autofree char *group = stranger_group (party, seen);
+
+  g_assert_cmpuint (stranger_renames (party, seen, group, 3, RENAMES), ==, 0);
+
+  g_assert_true (_sotto_store_set_standing (party->store, contact_id, SOTTO_CONTACT_STANDING_ACCEPTED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stranger_renames (party, seen, group, 3 + RENAMES, 1), ==, 1);
 }
 
 int
@@ -89,6 +147,7 @@ main (int   argc,
   engine_test_init (&argc, &argv);
 
   g_test_add_func ("/group-stranger/catch-ups", test_group_stranger_catch_ups);
+  g_test_add_func ("/group-stranger/accepted", test_group_stranger_accepted);
 
   return g_test_run ();
 }
