@@ -51,9 +51,11 @@ struct _SottoGroupView
   gboolean reload;
   /* The members whose verification state the banner follows. */
   GPtrArray *watched;
-  /* What the user typed for each group they left for another, by id,
-   * and the group a message is being sent to, whose composer waits. */
+  /* Each group's draft as the store has it, by id, once read or
+   * stored, and the group a message is being sent to, whose composer
+   * waits. */
   GHashTable *drafts;
+  guint draft_source;
   SottoGroup *sending_group;
   gboolean folded;
   guint scroll_source;
@@ -563,6 +565,107 @@ sotto_group_view_get_group (SottoGroupView *self)
   return self->group;
 }
 
+/* Drafts */
+
+/* How long the composer rests before what it holds is stored. */
+#define DRAFT_SAVE_DELAY_MS 1000
+
+static void
+draft_saved_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GApplication) application = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_save_draft_finish (SOTTO_GROUP_LIST (object), result, &error))
+    g_warning ("Could not keep the draft: %s", error->message);
+  if (application != NULL)
+    g_application_release (application);
+}
+
+/* Stores @text as @group's draft, unless the store has it already, so
+ * that nothing typed is lost to a switch of conversation or a restart.
+ * The application stays until it is stored, even when the last window
+ * closes or the user quits while it is on its way. */
+static void
+sotto_group_view_save_draft (SottoGroupView *self,
+                             SottoGroup     *group,
+                             const char     *text)
+{
+  const char *stored = g_hash_table_lookup (self->drafts, sotto_group_get_id (group));
+  GApplication *application;
+
+  if (g_strcmp0 (text, stored != NULL ? stored : "") == 0)
+    return;
+
+  g_hash_table_replace (self->drafts, g_strdup (sotto_group_get_id (group)), g_strdup (text));
+  application = g_application_get_default ();
+  if (application != NULL)
+    g_application_hold (g_object_ref (application));
+  sotto_group_list_save_draft_async (self->groups, group, text, NULL, draft_saved_cb, application);
+}
+
+static void
+draft_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  SottoGroupView *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *draft = NULL;
+  g_autofree char *typed = NULL;
+
+  draft = sotto_group_list_load_draft_finish (SOTTO_GROUP_LIST (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (error != NULL)
+    {
+      g_warning ("Could not read the draft: %s", error->message);
+      return;
+    }
+
+  g_hash_table_replace (self->drafts, g_strdup (sotto_group_get_id (self->group)),
+                        g_strdup (draft != NULL ? draft : ""));
+  /* What the user typed meanwhile is not replaced. */
+  typed = sotto_message_entry_dup_text (self->entry);
+  if (draft != NULL && typed[0] == '\0')
+    sotto_message_entry_set_text (self->entry, draft);
+}
+
+static gboolean
+sotto_group_view_draft_timeout_cb (gpointer user_data)
+{
+  SottoGroupView *self = user_data;
+  g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+
+  self->draft_source = 0;
+  if (self->group != NULL)
+    sotto_group_view_save_draft (self, self->group, text);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+sotto_group_view_text_changed_cb (SottoGroupView *self)
+{
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+  self->draft_source = g_timeout_add (DRAFT_SAVE_DELAY_MS, sotto_group_view_draft_timeout_cb, self);
+}
+
+/* Shows @group's draft: the one known, or the store's once read. */
+static void
+sotto_group_view_show_draft (SottoGroupView *self,
+                             SottoGroup     *group)
+{
+  const char *known = g_hash_table_lookup (self->drafts, sotto_group_get_id (group));
+
+  if (known != NULL)
+    sotto_message_entry_set_text (self->entry, known);
+  else
+    sotto_group_list_load_draft_async (self->groups, group, self->cancellable, draft_loaded_cb, self);
+}
+
 /**
  * sotto_group_view_set_group:
  * @self: a #SottoGroupView
@@ -595,9 +698,13 @@ sotto_group_view_set_group (SottoGroupView *self,
   g_list_store_remove_all (self->messages);
   g_hash_table_remove_all (self->events);
 
+  g_clear_handle_id (&self->draft_source, g_source_remove);
   if (self->group != NULL)
-    g_hash_table_replace (self->drafts, g_strdup (sotto_group_get_id (self->group)),
-                          sotto_message_entry_dup_text (self->entry));
+    {
+      g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+
+      sotto_group_view_save_draft (self, self->group, text);
+    }
   g_set_object (&self->groups, groups);
   g_set_object (&self->group, group);
   g_signal_group_set_target (self->group_signals, group);
@@ -608,8 +715,7 @@ sotto_group_view_set_group (SottoGroupView *self,
   if (group == NULL)
     return;
 
-  if (g_hash_table_lookup (self->drafts, sotto_group_get_id (group)) != NULL)
-    sotto_message_entry_set_text (self->entry, g_hash_table_lookup (self->drafts, sotto_group_get_id (group)));
+  sotto_group_view_show_draft (self, group);
 
   g_signal_connect_object (sotto_group_get_members (group), "items-changed",
                            G_CALLBACK (sotto_group_view_members_changed), self, G_CONNECT_SWAPPED);
@@ -750,6 +856,7 @@ sent_cb (GObject      *object,
           sotto_group_view_queue_scroll_to_end (self);
           sotto_message_entry_set_text (self->entry, "");
           gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+          sotto_group_view_save_draft (self, sending->group, "");
         }
       else
         {
@@ -758,7 +865,7 @@ sent_cb (GObject      *object,
           /* The draft kept when the user went to another group is what
            * went out, unless it is gone already. */
           if (draft != NULL && g_str_equal (g_strstrip (draft), sending->text))
-            g_hash_table_remove (self->drafts, sotto_group_get_id (sending->group));
+            sotto_group_view_save_draft (self, sending->group, "");
         }
       return;
     }
@@ -936,6 +1043,13 @@ sotto_group_view_dispose (GObject *object)
 {
   SottoGroupView *self = (SottoGroupView *) object;
 
+  g_clear_handle_id (&self->draft_source, g_source_remove);
+  if (self->group != NULL)
+    {
+      g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+
+      sotto_group_view_save_draft (self, self->group, text);
+    }
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
   if (self->watched != NULL)
@@ -1067,6 +1181,9 @@ sotto_group_view_init (SottoGroupView *self)
                            G_CALLBACK (sotto_group_view_adjustment_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (sotto_message_entry_get_buffer (self->entry), "changed",
                            G_CALLBACK (sotto_group_view_update_send), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (sotto_message_entry_get_buffer (self->entry), "changed",
+                           G_CALLBACK (sotto_group_view_text_changed_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_list_view_set_model (self->timeline,
                            GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));

@@ -25,7 +25,7 @@ sotto_conversation_draft_thread (GTask        *task,
   Operation *operation = task_data;
   g_autoptr(GError) error = NULL;
 
-  if (_sotto_store_save_draft (self->store, self->id, operation->draft, &error))
+  if (_sotto_store_save_draft (self->store, SOTTO_STORE_DRAFT_CONVERSATION, self->id, operation->draft, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, g_steal_pointer (&error));

@@ -135,5 +135,22 @@ void        sotto_group_list_mark_read_async      (SottoGroupList       *self,
 gboolean    sotto_group_list_mark_read_finish     (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
+void        sotto_group_list_save_draft_async     (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   const char           *text,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean    sotto_group_list_save_draft_finish    (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
+void        sotto_group_list_load_draft_async     (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+char       *sotto_group_list_load_draft_finish    (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -13,56 +13,85 @@
 
 #include "sotto-store-private.h"
 
+/* Where each kind of draft is kept: the table, whose name the sealed
+ * text is bound to, and the statements on it, by the row the draft
+ * belongs to. */
+typedef struct
+{
+  const char *table;
+  const char *save;
+  const char *delete;
+  const char *load;
+} DraftTable;
+
+static const DraftTable draft_tables[] = {
+  [SOTTO_STORE_DRAFT_CONVERSATION] = {
+    "drafts",
+    "INSERT OR REPLACE INTO drafts (conversation_id, text) VALUES (?1, ?2)",
+    "DELETE FROM drafts WHERE conversation_id = ?1",
+    "SELECT text FROM drafts WHERE conversation_id = ?1",
+  },
+  [SOTTO_STORE_DRAFT_GROUP] = {
+    "group_drafts",
+    "INSERT OR REPLACE INTO group_drafts (group_id, text) VALUES (?1, ?2)",
+    "DELETE FROM group_drafts WHERE group_id = ?1",
+    "SELECT text FROM group_drafts WHERE group_id = ?1",
+  },
+};
+
 /* Runs on the store's thread.  An empty @text removes the draft. */
 gboolean
-_sotto_store_save_draft (SottoStore  *self,
-                         gint64       conversation_id,
-                         const char  *text,
-                         GError     **error)
+_sotto_store_save_draft (SottoStore           *self,
+                         SottoStoreDraftKind   kind,
+                         gint64                id,
+                         const char           *text,
+                         GError              **error)
 {
+  const DraftTable *table = &draft_tables[kind];
   g_autoptr(SottoStoreStatement) statement = NULL;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (kind < G_N_ELEMENTS (draft_tables), FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
 
   if (text[0] == '\0')
-    return _sotto_store_exec_int64 (self, "DELETE FROM drafts WHERE conversation_id = ?1",
-                                    conversation_id, error);
+    return _sotto_store_exec_int64 (self, table->delete, id, error);
 
-  statement = _sotto_store_prepare (self,
-                                    "INSERT OR REPLACE INTO drafts (conversation_id, text) VALUES (?1, ?2)",
-                                    error);
+  statement = _sotto_store_prepare (self, table->save, error);
   if (statement == NULL)
     return FALSE;
 
-  sqlite3_bind_int64 (statement, 1, conversation_id);
-  if (!_sotto_store_bind_sealed_string (self, statement, 2, "drafts", "text", conversation_id, text, error))
+  sqlite3_bind_int64 (statement, 1, id);
+  if (!_sotto_store_bind_sealed_string (self, statement, 2, table->table, "text", id, text, error))
     return FALSE;
 
   return _sotto_store_step_done (self, statement, error);
 }
 
 /* Runs on the store's thread.  Sets @text to the draft, or to %NULL when
- * the conversation has none. */
+ * the conversation or group has none. */
 gboolean
-_sotto_store_load_draft (SottoStore  *self,
-                         gint64       conversation_id,
-                         char       **text,
-                         GError     **error)
+_sotto_store_load_draft (SottoStore           *self,
+                         SottoStoreDraftKind   kind,
+                         gint64                id,
+                         char                **text,
+                         GError              **error)
 {
+  const DraftTable *table = &draft_tables[kind];
   g_autoptr(SottoStoreStatement) statement = NULL;
   int rc;
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+  g_return_val_if_fail (kind < G_N_ELEMENTS (draft_tables), FALSE);
   g_return_val_if_fail (text != NULL, FALSE);
 
   *text = NULL;
 
-  statement = _sotto_store_prepare (self, "SELECT text FROM drafts WHERE conversation_id = ?1", error);
+  statement = _sotto_store_prepare (self, table->load, error);
   if (statement == NULL)
     return FALSE;
 
-  sqlite3_bind_int64 (statement, 1, conversation_id);
+  sqlite3_bind_int64 (statement, 1, id);
   rc = sqlite3_step (statement);
   if (rc == SQLITE_DONE)
     return TRUE;
@@ -72,5 +101,5 @@ _sotto_store_load_draft (SottoStore  *self,
       return FALSE;
     }
 
-  return _sotto_store_column_unseal_string (self, statement, 0, "drafts", "text", conversation_id, text, error);
+  return _sotto_store_column_unseal_string (self, statement, 0, table->table, "text", id, text, error);
 }

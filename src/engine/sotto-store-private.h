@@ -284,13 +284,22 @@ int                  _sotto_store_lock_profile         (const char              
                                                         GError                    **error);
 void                 _sotto_store_unlock_profile       (int                         fd);
 
-/* Drafts (sotto-store-drafts.c) */
+/* Drafts (sotto-store-drafts.c): of a 1:1 conversation, by its row in
+ * conversations, or of a group, by its row in groups. */
+typedef enum
+{
+  SOTTO_STORE_DRAFT_CONVERSATION,
+  SOTTO_STORE_DRAFT_GROUP,
+} SottoStoreDraftKind;
+
 gboolean             _sotto_store_save_draft           (SottoStore                 *self,
-                                                        gint64                      conversation_id,
+                                                        SottoStoreDraftKind         kind,
+                                                        gint64                      id,
                                                         const char                 *text,
                                                         GError                    **error);
 gboolean             _sotto_store_load_draft           (SottoStore                 *self,
-                                                        gint64                      conversation_id,
+                                                        SottoStoreDraftKind         kind,
+                                                        gint64                      id,
                                                         char                      **text,
                                                         GError                    **error);
 

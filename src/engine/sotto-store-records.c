@@ -442,7 +442,7 @@ _sotto_store_load_conversations (SottoStore  *self,
           row->last_message = g_ptr_array_steal_index (last, 0);
         }
 
-      if (!_sotto_store_load_draft (self, row->id, &row->draft, error))
+      if (!_sotto_store_load_draft (self, SOTTO_STORE_DRAFT_CONVERSATION, row->id, &row->draft, error))
         return NULL;
     }
 

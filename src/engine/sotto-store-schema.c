@@ -330,6 +330,13 @@ static const char * const migrations[] = {
   "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE,"
   "  body            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 16 → 17: what the user started writing in a group and has not sent
+   * (sotto-store-drafts.c), as drafts for 1:1 conversations. */
+  "CREATE TABLE group_drafts ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
+  "  text            BLOB NOT NULL"             /* sealed */
+  ");",
 };
 
 guint

@@ -825,6 +825,48 @@ test_group_ui_apply_buttons (Fixture       *fixture,
   page_test_remove_profile (carol);
 }
 
+/* Whether the group's draft in the store is @expected (%NULL for none). */
+static gboolean
+stored_draft_is (Fixture    *fixture,
+                 SottoGroup *group,
+                 const char *expected)
+{
+  SottoGroupList *groups = alice_groups (fixture);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *draft = NULL;
+
+  sotto_group_list_load_draft_async (groups, group, NULL, page_test_result_cb, &result);
+  wait_until (result != NULL);
+  draft = sotto_group_list_load_draft_finish (groups, result, &error);
+  g_assert_no_error (error);
+
+  return g_strcmp0 (draft, expected) == 0;
+}
+
+/* What the user typed in a group's composer is stored, sealed, in the
+ * profile, to come back after a restart as a 1:1 conversation's draft
+ * does, and shows when the group is opened again; sent, it is a draft
+ * no more. */
+static void
+test_group_ui_draft (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  static const char draft[] = "typed to the group, not sent";
+  SottoGroup *group = start_with_group (fixture);
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (group_composer (fixture)), draft, -1);
+  open_conversation_with_bob (fixture);
+  wait_until (stored_draft_is (fixture, group, draft));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group",
+                                  g_variant_new_string (sotto_group_get_id (group)));
+  wait_until (group_view (fixture) != NULL && group_composer_has (fixture, draft));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (group_view (fixture)), "group.send", NULL));
+  wait_until (group_composer_has (fixture, ""));
+  wait_until (stored_draft_is (fixture, group, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -860,6 +902,8 @@ main (int   argc,
               fixture_set_up, test_group_ui_avatar, fixture_tear_down);
   g_test_add ("/app/group-ui/apply-buttons", Fixture, NULL,
               fixture_set_up, test_group_ui_apply_buttons, fixture_tear_down);
+  g_test_add ("/app/group-ui/draft", Fixture, NULL,
+              fixture_set_up, test_group_ui_draft, fixture_tear_down);
 
   return g_test_run ();
 }

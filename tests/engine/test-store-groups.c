@@ -162,7 +162,7 @@ test_store_groups_migrate (void)
   /* 11: the version before group_events_by_author (sotto-store-schema.c),
    * without what later versions added. */
   g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; DROP TABLE group_unread;"
-                                         " DROP TABLE group_avatars; DROP TABLE group_event_changes;"
+                                         " DROP TABLE group_avatars; DROP TABLE group_event_changes; DROP TABLE group_drafts;"
                                          " PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
