@@ -995,7 +995,10 @@ share_sender_key (GTask *task)
       g_autoptr(GBytes) plaintext = NULL;
       Share *share = g_new0 (Share, 1);
 
-      content = sotto_content_new_group_sender_key (id, _sotto_now_ms (), send->group_id, send->distribution);
+      /* Stamped as the message it comes with: a member who learns a new
+       * key of this account's from it shows the change just before the
+       * message, however much later it goes. */
+      content = sotto_content_new_group_sender_key (id, send->timestamp, send->group_id, send->distribution);
       plaintext = sotto_content_encode (content);
       share->task = task;
       share->uuid = g_strdup (uuid);

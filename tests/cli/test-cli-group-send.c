@@ -13,8 +13,8 @@
 /* Real relay, real sotto-cli processes, each a restart of its profile:
  * a message written to a group while the relay is stopped says it was
  * not sent, waits in the profile through later commands, and reaches
- * every member exactly once when the relay is back; a member who was
- * removed is told so. */
+ * every member exactly once when the relay is back; a key change learnt
+ * with it sorts before it; a member who was removed is told so. */
 
 static char *
 create_group (CliTest    *test,
@@ -183,6 +183,66 @@ test_relay_down (void)
   g_assert_false (json_object_has_member (sent, "pending"));
 }
 
+/* A member who reset their identity writes to the group while the relay
+ * is down; the others learn the new key from the sender key that comes
+ * with it, when the relay is back, and show the key change where the
+ * message was written: before it, not when it arrived. */
+static void
+test_key_change_stamp (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *group = NULL;
+  g_autoptr(CliResult) offline = NULL;
+  g_autoptr(CliResult) history = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  gint64 changed_at = 0;
+  gint64 written_at = 0;
+  gint changed = -1;
+  gint written = -1;
+
+  group = create_group (test, alice, "Climbing", "bob", "carol");
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
+  g_free (cli_send_group (test, carol, group, "Before"));
+  g_ptr_array_unref (cli_receive (test, alice));
+
+  cli_run_ok (test, carol, "reset-identity", NULL);
+  cli_relay_stop (test->relay);
+  offline = cli_run (test, carol, "send-group", group, "New key", NULL);
+  g_assert_cmpint (offline->status, ==, 1);
+  /* The sender key goes out well after the message was written. */
+  g_usleep (1500 * G_TIME_SPAN_MILLISECOND);
+  cli_relay_restart (test->relay);
+  cli_run_ok (test, carol, "group", "info", group, NULL);
+  g_ptr_array_unref (cli_receive (test, alice));
+
+  history = cli_run (test, alice, "--json", "history", "--group", group, NULL);
+  cli_assert_ok (history);
+  lines = cli_parse_lines (history->out);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      JsonObject *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (json_object_get_string_member (line, "type"), "safety-number-changed"))
+        {
+          changed = (gint) i;
+          changed_at = json_object_get_int_member (line, "sent_at");
+        }
+      else if (g_strcmp0 (json_object_get_string_member_with_default (line, "text", NULL), "New key") == 0)
+        {
+          written = (gint) i;
+          written_at = json_object_get_int_member (line, "sent_at");
+        }
+    }
+  g_assert_cmpint (changed, >=, 0);
+  g_assert_cmpint (written, ==, changed + 1);
+  g_assert_cmpint (changed_at, <, written_at);
+  g_assert_cmpint (written_at - changed_at, <, 1000);
+}
+
 /* A member removed from the group is told so in one sentence, and
  * nothing is stored or sent. */
 static void
@@ -213,6 +273,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/cli/group-send/relay-down", test_relay_down);
+  g_test_add_func ("/cli/group-send/key-change-stamp", test_key_change_stamp);
   g_test_add_func ("/cli/group-send/removed", test_removed);
 
   return g_test_run ();
