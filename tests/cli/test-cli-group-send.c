@@ -16,19 +16,22 @@
  * every member exactly once when the relay is back; a key change learnt
  * with it sorts before it; a member who was removed is told so. */
 
+/* @alice makes the group "Climbing" with Bob and Carol, who both have
+ * it then; returns its id. */
 static char *
-create_group (CliTest    *test,
-              const char *profile,
-              const char *title,
-              const char *first,
-              const char *second)
+start_group (CliTest    *test,
+             const char *alice,
+             const char *bob,
+             const char *carol)
 {
   g_autoptr(CliResult) result = NULL;
   g_autoptr(JsonObject) object = NULL;
 
-  result = cli_run (test, profile, "--json", "group", "create", title, first, second, NULL);
+  result = cli_run (test, alice, "--json", "group", "create", "Climbing", "bob", "carol", NULL);
   cli_assert_ok (result);
   object = cli_parse_object (result->out);
+  g_ptr_array_unref (cli_receive (test, bob));
+  g_ptr_array_unref (cli_receive (test, carol));
 
   return g_strdup (json_object_get_string_member (object, "group"));
 }
@@ -131,9 +134,7 @@ test_relay_down (void)
   g_autoptr(JsonObject) second = NULL;
   g_autofree char *id = NULL;
 
-  group = create_group (test, alice, "Climbing", "bob", "carol");
-  g_ptr_array_unref (cli_receive (test, bob));
-  g_ptr_array_unref (cli_receive (test, carol));
+  group = start_group (test, alice, bob, carol);
 
   cli_relay_stop (test->relay);
   offline = cli_run (test, alice, "--json", "send-group", group, "While it was down", NULL);
@@ -203,9 +204,7 @@ test_key_change_stamp (void)
   gint changed = -1;
   gint written = -1;
 
-  group = create_group (test, alice, "Climbing", "bob", "carol");
-  g_ptr_array_unref (cli_receive (test, bob));
-  g_ptr_array_unref (cli_receive (test, carol));
+  group = start_group (test, alice, bob, carol);
   g_free (cli_send_group (test, carol, group, "Before"));
   g_ptr_array_unref (cli_receive (test, alice));
 
@@ -255,7 +254,7 @@ test_removed (void)
   g_autofree char *group = NULL;
   g_autoptr(CliResult) refused = NULL;
 
-  group = create_group (test, alice, "Climbing", "bob", "carol");
+  group = start_group (test, alice, bob, carol);
   cli_run_ok (test, alice, "group", "remove", group, "bob", NULL);
   g_ptr_array_unref (cli_receive (test, bob));
   g_ptr_array_unref (cli_receive (test, carol));
