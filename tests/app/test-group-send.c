@@ -41,8 +41,8 @@ open_group (Fixture    *fixture,
 }
 
 /* Alice, who wrote to Bob, makes the group "Climbers" with him, opens
- * it, and Bob has it; returns its id. */
-static char *
+ * it, and Bob has it. */
+static void
 start_with_group (Fixture *fixture)
 {
   SottoGroupList *groups;
@@ -50,7 +50,6 @@ start_with_group (Fixture *fixture)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SottoGroup) group = NULL;
-  char *id;
 
   start_alice (fixture);
   open_conversation_with_bob (fixture);
@@ -62,11 +61,8 @@ start_with_group (Fixture *fixture)
   wait_until (result != NULL);
   group = sotto_group_list_create_finish (groups, result, &error);
   g_assert_no_error (error);
-  id = g_strdup (sotto_group_get_id (group));
-  open_group (fixture, id);
+  open_group (fixture, sotto_group_get_id (group));
   g_free (run_cli (fixture, "receive", "--timeout", "1", NULL));
-
-  return id;
 }
 
 /* The state of the group message @text as its row shows it, or -1
@@ -120,8 +116,10 @@ static void
 test_group_send_relay_down (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autofree char *id = start_with_group (fixture);
-  SottoMessenger *messenger = sotto_window_get_messenger (fixture->window);
+  SottoMessenger *messenger;
+
+  start_with_group (fixture);
+  messenger = sotto_window_get_messenger (fixture->window);
 
   wait_until (sotto_messenger_get_connection (messenger) == SOTTO_RELAY_CONNECTION_CONNECTED);
   test_relay_kill (fixture->relay);
