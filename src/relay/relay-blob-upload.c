@@ -117,7 +117,7 @@ open_run (RelayBlobJob *job)
    * told whose the upload is: opening it could commit the upload under
    * the other part. */
   if (upload->behind)
-    job->status = store->klass->stat (store, upload->id, &upload->info);
+    job->status = store->klass->stat (store, upload->id, NULL, &upload->info);
   else
     job->status = relay_blob_store_open_upload (store, upload->id, upload->request->credentials->uuid,
                                                 &upload->info, &upload->handle);
