@@ -476,6 +476,24 @@ reset (SottoGroupState *state)
   state->avatar_size = 0;
 }
 
+/* Whether applying @update can have made a member an admin: a group
+ * always has one after each update, so only these give the role. */
+static gboolean
+may_make_admin (const SottoGroupUpdate *update)
+{
+  switch (update->action)
+    {
+    case SOTTO_GROUP_ACTION_CREATE:
+    case SOTTO_GROUP_ACTION_PROMOTE:
+    case SOTTO_GROUP_ACTION_REMOVE:
+    case SOTTO_GROUP_ACTION_LEAVE:
+    case SOTTO_GROUP_ACTION_DEMOTE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 /* Replays, from nothing, the updates before @end that are complete, not
  * vetoed and, when @only is not %NULL, among its bits; @applied, when
  * not %NULL, gets whether each was allowed, and @admin_since the index
@@ -502,8 +520,8 @@ replay_some (SottoGroupState *state,
       if (applied != NULL)
         applied[i] = allowed;
 
-      /* Only an update that changed the group can have made an admin. */
-      for (guint m = 0; admin_since != NULL && allowed && m < state->members->len; m++)
+      /* Only an update that changed who is an admin can have made one. */
+      for (guint m = 0; admin_since != NULL && allowed && may_make_admin (update) && m < state->members->len; m++)
         {
           SottoGroupMember *member = g_ptr_array_index (state->members, m);
 
