@@ -211,6 +211,37 @@ test_profile_avatar_format (void)
     }
 }
 
+/* A contact's avatar is decoded wherever the app shows the contact, on
+ * a worker thread for each avatar widget, within sotto_picture_load()'s
+ * bound of 8192 x 8192 pixels: loaders allocate the whole picture a file
+ * declares before they scale it, and this GIF of 35 bytes declares a
+ * screen of 8192 x 8192 pixels, which took 276 MB of resident memory and
+ * seconds to decode, for every widget that shows the contact, on every
+ * device of whoever got the contact's profile key (a stranger gives it
+ * with its first message).  An avatar is shown at most a few hundred
+ * pixels a side: a profile whose avatar declares more than 2048 a side
+ * does not open. */
+static void
+test_profile_avatar_declared_size (void)
+{
+  static const guint8 gif[] = {
+    'G', 'I', 'F', '8', '9', 'a', 0x00, 0x20, 0x00, 0x20, 0x00, 0x00, 0x00,
+    ',', 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0x02, 0x02, 0x44, 0x01, 0x00, ';',
+  };
+  g_autoptr(GBytes) avatar = g_bytes_new_static (gif, sizeof gif);
+  guint8 key[SOTTO_PROFILE_KEY_SIZE];
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) opened = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+
+  memset (key, 0x11, sizeof key);
+  blob = _sotto_profile_encrypt (key, "Zoë", avatar);
+  g_assert_false (_sotto_profile_decrypt (key, blob, &name, &opened, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -223,6 +254,7 @@ main (int   argc,
   g_test_add_func ("/engine/profile-cipher/strict", test_profile_strict);
   g_test_add_func ("/engine/profile-cipher/name-one-line", test_profile_name_one_line);
   g_test_add_func ("/engine/profile-cipher/avatar-format", test_profile_avatar_format);
+  g_test_add_func ("/engine/profile-cipher/avatar-declared-size", test_profile_avatar_declared_size);
 
   return g_test_run ();
 }
