@@ -125,6 +125,38 @@ test_store_groups_sealed (void)
   engine_test_remove_profile (profile);
 }
 
+/* A group's draft is sealed like its messages: while it is kept, after
+ * it is replaced, and after it is gone, no file of the profile holds
+ * its text (the database, its write-ahead log or anything beside). */
+static void
+test_store_groups_draft_sealed (void)
+{
+  static const char draft[] = "a draft to the group that no file may hold";
+  static const char later[] = "the group's later draft, no file may hold it";
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  gint64 row = add_group (store);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *read = NULL;
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, draft, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_load_draft (store, SOTTO_STORE_DRAFT_GROUP, row, &read, &error));
+  g_assert_cmpstr (read, ==, draft);
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, later, &error));
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+  g_assert_false (engine_test_profile_contains (profile, later, strlen (later)));
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, "", &error));
+  g_assert_no_error (error);
+  engine_test_close_store (store);
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+  g_assert_false (engine_test_profile_contains (profile, later, strlen (later)));
+  engine_test_remove_profile (profile);
+}
+
 /* Gives the entry in row @id the hash that schema 11 gave it: of its id
  * alone. */
 static void
@@ -632,6 +664,7 @@ main (int   argc,
 
   g_test_add_func ("/engine/store-groups/author-and-id", test_store_groups_author_and_id);
   g_test_add_func ("/engine/store-groups/sealed", test_store_groups_sealed);
+  g_test_add_func ("/engine/store-groups/draft-sealed", test_store_groups_draft_sealed);
   g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
   g_test_add_func ("/engine/store-groups/outgoing", test_store_groups_outgoing);
   g_test_add_func ("/engine/store-groups/forged-create", test_store_groups_forged_create);
