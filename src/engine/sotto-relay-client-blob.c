@@ -508,3 +508,15 @@ _sotto_relay_client_download_finish (SottoRelayClient  *self,
 
   return TRUE;
 }
+
+void
+_sotto_relay_client_set_transfer_pace (SottoRelayClient *self,
+                                       guint             window_ms,
+                                       guint             min_bytes_per_second)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (window_ms > 0);
+
+  self->transfer_window_ms = window_ms;
+  self->transfer_min_bytes_per_second = min_bytes_per_second;
+}
