@@ -7,14 +7,18 @@
  * relay that answers a blob download with its headers and then one byte
  * now and then would hold the download open for ever.  A tiny HTTP
  * server on loopback does that here, and the download must fail with
- * the relay client's "too slow" error, long before the blob has come;
- * a download from a real sotto-relay, under the same shortened bound,
- * still succeeds.
+ * the relay client's "too slow" error, long before the blob has come.
+ * An upload to a server that takes a byte now and then fails the same
+ * way.  A download from a real sotto-relay, under the same shortened
+ * bound, still succeeds.
  */
 
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
+
+#include <gio/gio.h>
 
 #include "sotto-relay-client-blob-private.h"
 
@@ -22,24 +26,54 @@
 #include "relay-test-util.h"
 
 /* The bound, shortened for the test: 1 KiB/s over a fifth of a second,
- * against a server that sends a byte every 20 ms (50 bytes a second). */
+ * against a server that sends a byte every 20 ms (50 bytes a second),
+ * or takes 16 (800 bytes a second). */
 #define WINDOW_MS        200
 #define MIN_RATE         1024
 #define TRICKLE_MS       20
+#define TAKE_BYTES       16
 #define BLOB_SIZE        (1024 * 1024)
+/* More than the client's socket can hold, which is at most 4 MiB. */
+#define UPLOAD_SIZE      (16 * 1024 * 1024)
 #define BLOB_ID          "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-/* A server that answers every request with the headers of a blob of
- * BLOB_SIZE bytes, then trickles its bytes. */
+/* A server that answers a download with the headers of a blob of
+ * BLOB_SIZE bytes, then trickles its bytes; or, when @reads, takes an
+ * upload's bytes one at a time, through a receive buffer kept small so
+ * that the client's writes wait for it. */
 typedef struct
 {
   GSocketService    *service;
   char              *url;
+  gboolean           reads;
   GSocketConnection *connection;
   guint              trickle_source;
   guint64            sent;
+  guint64            received;
   char               request[4096];
 } Trickler;
+
+static gboolean
+take_cb (gpointer user_data)
+{
+  Trickler *trickler = user_data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (trickler->connection));
+  g_autoptr(GError) error = NULL;
+  char bytes[TAKE_BYTES];
+  gssize n;
+
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (in), bytes, sizeof bytes, NULL, &error);
+  if (n > 0)
+    trickler->received += n;
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      /* The client has hung up, as it should. */
+      trickler->trickle_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
 
 static gboolean
 trickle_cb (gpointer user_data)
@@ -68,6 +102,12 @@ request_read_cb (GObject      *object,
   g_autofree char *headers = NULL;
 
   g_assert_cmpint (g_input_stream_read_finish (G_INPUT_STREAM (object), result, NULL), >, 0);
+  if (trickler->reads)
+    {
+      g_assert_true (g_str_has_prefix (trickler->request, "PUT /v1/attachments/" BLOB_ID " "));
+      trickler->trickle_source = g_timeout_add (TRICKLE_MS, take_cb, trickler);
+      return;
+    }
   g_assert_true (g_str_has_prefix (trickler->request, "GET /v1/attachments/" BLOB_ID " "));
 
   headers = g_strdup_printf ("HTTP/1.1 200 OK\r\n"
@@ -95,18 +135,28 @@ incoming_cb (GSocketService    *service,
 }
 
 static Trickler *
-trickler_new (void)
+trickler_new (gboolean reads)
 {
   Trickler *trickler = g_new0 (Trickler, 1);
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
   g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autoptr(GError) error = NULL;
 
+  /* The receive buffer is set before listening, for the connections
+   * accepted to start with a small window. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, &error));
+  g_assert_true (g_socket_bind (socket, address, TRUE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+
+  trickler->reads = reads;
   trickler->service = g_socket_service_new ();
-  g_socket_listener_add_address (G_SOCKET_LISTENER (trickler->service), address,
-                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
-                                 NULL, &bound, &error);
+  g_socket_listener_add_socket (G_SOCKET_LISTENER (trickler->service), socket, NULL, &error);
   g_assert_no_error (error);
   trickler->url = g_strdup_printf ("http://127.0.0.1:%u",
                                    g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
@@ -147,7 +197,7 @@ download (SottoRelayClient  *client,
 static void
 test_trickled_download (void)
 {
-  g_autoptr(Trickler) trickler = trickler_new ();
+  g_autoptr(Trickler) trickler = trickler_new (FALSE);
   g_autoptr(SottoRelayClient) client = NULL;
   g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
   g_autoptr(GError) error = NULL;
@@ -166,6 +216,32 @@ test_trickled_download (void)
   g_assert_cmpuint (trickler->sent, >, 0);
   g_assert_cmpuint (trickler->sent, <, BLOB_SIZE);
   g_assert_cmpuint (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)), <, BLOB_SIZE);
+}
+
+static void
+test_trickled_upload (void)
+{
+  g_autoptr(Trickler) trickler = trickler_new (TRUE);
+  g_autoptr(SottoRelayClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) blob = g_bytes_new_take (g_malloc0 (UPLOAD_SIZE), UPLOAD_SIZE);
+  g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes (blob);
+  SottoRelayUpload upload = { .id = (char *) BLOB_ID, .offset = 0, .size = UPLOAD_SIZE };
+  g_autoptr(SottoRelayUpload) done = NULL;
+
+  client = sotto_relay_client_new (trickler->url, &error);
+  g_assert_no_error (error);
+  sotto_relay_client_set_credentials (client, "5f0c3a6e-8d1b-4b5e-9a44-0c7d2f3e6a11", 1, "a-good-long-password");
+  _sotto_relay_client_set_transfer_pace (client, WINDOW_MS, MIN_RATE);
+
+  _sotto_relay_client_put_upload_async (client, &upload, in, NULL, engine_test_result_cb, &result);
+  engine_test_wait (&result);
+  done = _sotto_relay_client_put_upload_finish (client, result, &error);
+  g_assert_null (done);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE);
+  g_assert_cmpstr (error->message, ==, "The relay is receiving too slowly");
+  g_assert_cmpuint (trickler->received, <, UPLOAD_SIZE);
 }
 
 static void
@@ -235,6 +311,7 @@ main (int   argc,
   engine_test_init (&argc, &argv);
 
   g_test_add_func ("/engine/relay-client-slow/trickled-download", test_trickled_download);
+  g_test_add_func ("/engine/relay-client-slow/trickled-upload", test_trickled_upload);
   g_test_add_func ("/engine/relay-client-slow/real-relay-download", test_real_relay_download);
 
   return g_test_run ();
