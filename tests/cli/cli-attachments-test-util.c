@@ -78,3 +78,98 @@ assert_no_plaintext (CliTest    *test,
   g_assert_false (cli_tree_contains (alice, MARKER, strlen (MARKER)));
   g_assert_false (cli_tree_contains (bob, MARKER, strlen (MARKER)));
 }
+
+/* A PNG picture of @width × @height: a gradient with @marker in its
+ * first row, uncompressed (stored deflate blocks), so that the marker
+ * is in the file as it is. */
+GBytes *
+make_png (guint       width,
+          guint       height,
+          const char *marker)
+{
+  g_autoptr(GByteArray) raw = g_byte_array_new ();
+  g_autoptr(GByteArray) zlib = g_byte_array_new ();
+  g_autoptr(GByteArray) png = g_byte_array_new ();
+  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  guint32 adler_a = 1;
+  guint32 adler_b = 0;
+  guint8 ihdr[13];
+
+  for (guint y = 0; y < height; y++)
+    {
+      guint8 filter = 0;
+
+      g_byte_array_append (raw, &filter, 1);
+      for (guint x = 0; x < width; x++)
+        {
+          guint8 pixel[3] = { (guint8) (x * 255 / width), (guint8) (y * 255 / height), 0x80 };
+
+          g_byte_array_append (raw, pixel, 3);
+        }
+    }
+  memcpy (raw->data + 1, marker, strlen (marker));
+
+  /* zlib: a header, stored blocks of at most 65535 bytes, Adler-32. */
+  g_byte_array_append (zlib, (const guint8 *) "\x78\x01", 2);
+  for (guint offset = 0; offset < raw->len; )
+    {
+      guint n = MIN (raw->len - offset, 65535);
+      guint8 header[5] = { offset + n == raw->len, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff };
+
+      g_byte_array_append (zlib, header, 5);
+      g_byte_array_append (zlib, raw->data + offset, n);
+      offset += n;
+    }
+  for (guint i = 0; i < raw->len; i++)
+    {
+      adler_a = (adler_a + raw->data[i]) % 65521;
+      adler_b = (adler_b + adler_a) % 65521;
+    }
+  {
+    guint32 adler = GUINT32_TO_BE ((adler_b << 16) | adler_a);
+
+    g_byte_array_append (zlib, (const guint8 *) &adler, 4);
+  }
+
+  {
+    guint32 be_width = GUINT32_TO_BE (width);
+    guint32 be_height = GUINT32_TO_BE (height);
+
+    memcpy (ihdr, &be_width, 4);
+    memcpy (ihdr + 4, &be_height, 4);
+    memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
+  }
+
+  g_byte_array_append (png, signature, sizeof signature);
+  {
+    struct { const char *type; const guint8 *data; guint len; } chunks[] = {
+      { "IHDR", ihdr, sizeof ihdr },
+      { "IDAT", zlib->data, zlib->len },
+      { "IEND", NULL, 0 },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
+      {
+        guint32 len = GUINT32_TO_BE (chunks[i].len);
+        guint32 crc = 0xffffffff;
+        g_autoptr(GByteArray) typed = g_byte_array_new ();
+
+        g_byte_array_append (typed, (const guint8 *) chunks[i].type, 4);
+        if (chunks[i].len > 0)
+          g_byte_array_append (typed, chunks[i].data, chunks[i].len);
+        for (guint j = 0; j < typed->len; j++)
+          {
+            crc ^= typed->data[j];
+            for (int k = 0; k < 8; k++)
+              crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+          }
+        crc = GUINT32_TO_BE (crc ^ 0xffffffff);
+
+        g_byte_array_append (png, (const guint8 *) &len, 4);
+        g_byte_array_append (png, typed->data, typed->len);
+        g_byte_array_append (png, (const guint8 *) &crc, 4);
+      }
+  }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
+}

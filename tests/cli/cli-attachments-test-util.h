@@ -26,5 +26,8 @@ char    *sha256_of_file      (const char *path);
 void     assert_no_plaintext (CliTest    *test,
                               const char *alice,
                               const char *bob);
+GBytes  *make_png            (guint       width,
+                              guint       height,
+                              const char *marker);
 
 G_END_DECLS

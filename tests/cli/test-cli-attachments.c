@@ -26,101 +26,6 @@
 /* The big file is cut off once the relay holds this much. */
 #define BIG_CUT_AFTER (40 * 1000 * 1000)
 
-/* A PNG picture of @width × @height: a gradient with @marker in its
- * first row, uncompressed (stored deflate blocks), so that the marker
- * is in the file as it is. */
-static GBytes *
-make_png (guint       width,
-          guint       height,
-          const char *marker)
-{
-  g_autoptr(GByteArray) raw = g_byte_array_new ();
-  g_autoptr(GByteArray) zlib = g_byte_array_new ();
-  g_autoptr(GByteArray) png = g_byte_array_new ();
-  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  guint32 adler_a = 1;
-  guint32 adler_b = 0;
-  guint8 ihdr[13];
-
-  for (guint y = 0; y < height; y++)
-    {
-      guint8 filter = 0;
-
-      g_byte_array_append (raw, &filter, 1);
-      for (guint x = 0; x < width; x++)
-        {
-          guint8 pixel[3] = { (guint8) (x * 255 / width), (guint8) (y * 255 / height), 0x80 };
-
-          g_byte_array_append (raw, pixel, 3);
-        }
-    }
-  memcpy (raw->data + 1, marker, strlen (marker));
-
-  /* zlib: a header, stored blocks of at most 65535 bytes, Adler-32. */
-  g_byte_array_append (zlib, (const guint8 *) "\x78\x01", 2);
-  for (guint offset = 0; offset < raw->len; )
-    {
-      guint n = MIN (raw->len - offset, 65535);
-      guint8 header[5] = { offset + n == raw->len, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff };
-
-      g_byte_array_append (zlib, header, 5);
-      g_byte_array_append (zlib, raw->data + offset, n);
-      offset += n;
-    }
-  for (guint i = 0; i < raw->len; i++)
-    {
-      adler_a = (adler_a + raw->data[i]) % 65521;
-      adler_b = (adler_b + adler_a) % 65521;
-    }
-  {
-    guint32 adler = GUINT32_TO_BE ((adler_b << 16) | adler_a);
-
-    g_byte_array_append (zlib, (const guint8 *) &adler, 4);
-  }
-
-  {
-    guint32 be_width = GUINT32_TO_BE (width);
-    guint32 be_height = GUINT32_TO_BE (height);
-
-    memcpy (ihdr, &be_width, 4);
-    memcpy (ihdr + 4, &be_height, 4);
-    memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
-  }
-
-  g_byte_array_append (png, signature, sizeof signature);
-  {
-    struct { const char *type; const guint8 *data; guint len; } chunks[] = {
-      { "IHDR", ihdr, sizeof ihdr },
-      { "IDAT", zlib->data, zlib->len },
-      { "IEND", NULL, 0 },
-    };
-
-    for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
-      {
-        guint32 len = GUINT32_TO_BE (chunks[i].len);
-        guint32 crc = 0xffffffff;
-        g_autoptr(GByteArray) typed = g_byte_array_new ();
-
-        g_byte_array_append (typed, (const guint8 *) chunks[i].type, 4);
-        if (chunks[i].len > 0)
-          g_byte_array_append (typed, chunks[i].data, chunks[i].len);
-        for (guint j = 0; j < typed->len; j++)
-          {
-            crc ^= typed->data[j];
-            for (int k = 0; k < 8; k++)
-              crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-          }
-        crc = GUINT32_TO_BE (crc ^ 0xffffffff);
-
-        g_byte_array_append (png, (const guint8 *) &len, 4);
-        g_byte_array_append (png, typed->data, typed->len);
-        g_byte_array_append (png, (const guint8 *) &crc, 4);
-      }
-  }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
-}
-
 /* The attachments of the one message a receive printed. */
 static JsonArray *
 single_message_attachments (GPtrArray *lines)
@@ -965,6 +870,70 @@ test_resumed_cancel (void)
   cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
 }
 
+/* An upload cut short waits for the relay, which is away: with the
+ * profile opened again, as the app starts, and online, its attachment
+ * says uploading though nothing moves.  Cancelled there, it fails at
+ * once, and stays failed: when the relay is back neither its connection
+ * nor a flush resumes it, nor does either once the profile is opened
+ * again; its message does not go, and the relay holds what it held.
+ * Tried again, it goes whole. */
+static void
+test_waiting_cancel (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'W');
+  g_autofree char *path = write_file (test, "waiting.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+  Resumed resumed = { 0 };
+  guint64 held;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  resumed.partial = send_cut_off (test, alice, "Waiting", path, MODEL_PROGRESS_SIZE / 4);
+  held = file_size (resumed.partial);
+
+  resumed_load (&resumed, alice, "Waiting");
+  sotto_messenger_start (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+  sotto_attachment_cancel (resumed.attachment);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_nonnull (sotto_attachment_get_error (resumed.attachment));
+
+  /* The relay is back: a second flush waits for a resume its
+   * connection may have started. */
+  cli_relay_restart (test->relay);
+  resumed_flush (&resumed);
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_cmpuint (file_size (resumed.partial), ==, held);
+  cli_assert_receives_nothing (test, bob);
+
+  resumed_unload (&resumed);
+  resumed_load (&resumed, alice, "Waiting");
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  sotto_messenger_start (resumed.messenger);
+  resumed_flush (&resumed);
+  resumed_flush (&resumed);
+  sotto_messenger_stop (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_cmpuint (file_size (resumed.partial), ==, held);
+  cli_assert_receives_nothing (test, bob);
+
+  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
+  cli_wait_for (&retried);
+  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  resumed_flush (&resumed);
+
+  resumed_close (&resumed);
+  cli_assert_receives (test, bob, "alice", "Waiting", NULL);
+}
+
 /* An upload cut short resumes as the messenger goes online, as the app
  * starts it, with no flush: the attachment the view shows follows it to
  * sent, and its message goes. */
@@ -1141,6 +1110,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
   g_test_add_func ("/cli/attachments/resumed-cancel", test_resumed_cancel);
+  g_test_add_func ("/cli/attachments/waiting-cancel", test_waiting_cancel);
   g_test_add_func ("/cli/attachments/resumed-on-start", test_resumed_on_start);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);
