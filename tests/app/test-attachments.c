@@ -849,6 +849,7 @@ test_attachments_waiting_cancel (Fixture       *fixture,
   g_autoptr(GFile) file = g_file_new_for_path (file_path);
   g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
   g_autofree char *bob_uuid = NULL;
+  g_autofree char *reason = NULL;
   g_autoptr(GPtrArray) events = NULL;
   Watch watch = { fixture, "agenda.bin", 0, 0 };
   SottoAttachment *attachment = NULL;
@@ -877,6 +878,8 @@ test_attachments_waiting_cancel (Fixture       *fixture,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
   wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
   g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  reason = g_strdup (sotto_attachment_get_error (attachment));
+  g_assert_nonnull (app_test_find_label (row, reason));
 
   test_relay_restart (fixture->relay);
   alice_flushes (fixture);
@@ -884,7 +887,9 @@ test_attachments_waiting_cancel (Fixture       *fixture,
   g_assert_false (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_SENT));
   g_clear_object (&attachment);
 
+  /* The window opened again says why, as the store kept it. */
   attachment = reopened_attachment (fixture, bob_uuid, watch.name, "transfer.retry");
+  g_assert_nonnull (app_test_find_label (find_file_row (fixture, watch.name), reason));
   alice_flushes (fixture);
   g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
   g_assert_true (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_QUEUED));
