@@ -66,7 +66,8 @@ GCancellable    *_sotto_attachment_get_cancellable (SottoAttachment             
 SottoAttachment *_sotto_attachment_find_shown      (const char                  *file) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_attachment_reset_cancellable (SottoAttachment           *self);
 gboolean         _sotto_attachment_upload_begin    (const char                  *file,
-                                                    GCancellable                *cancellable);
+                                                    GCancellable                *cancellable,
+                                                    gboolean                     asked);
 void             _sotto_attachment_upload_end      (const char                  *file);
 
 G_END_DECLS

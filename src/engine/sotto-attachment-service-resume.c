@@ -78,14 +78,15 @@ resume_unsent (Resume *resume)
 }
 
 /* The next upload starts, unless one of the same blob is under way (a
- * send's, a retry's, another resume's): until it ends, the flush's
- * cancellable or its model's Cancel stops it. */
+ * send's, a retry's, another resume's) or the user cancelled it since
+ * it was read: until it ends, the flush's cancellable or its model's
+ * Cancel stops it. */
 static gboolean
 upload_begin (Resume *resume)
 {
   g_autoptr(GCancellable) upload = g_cancellable_new ();
 
-  if (!_sotto_attachment_upload_begin (resume_unsent (resume)->record->file, upload))
+  if (!_sotto_attachment_upload_begin (resume_unsent (resume)->record->file, upload, FALSE))
     return FALSE;
 
   resume->upload = g_steal_pointer (&upload);

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-attachment-private.h"
+#include "sotto-attachment-service-private.h"
 #include "sotto-engine-enums.h"
 
 /* The model of one attachment, made from its record and kept up to date
@@ -98,15 +99,33 @@ _sotto_attachment_find_shown (const char *file)
  * each: one upload of a blob at a time (a send's, a retry's, or one
  * resumed from the store as the messenger goes online), and a model of
  * it, made before the upload started or while it runs, cancels it
- * (sotto_attachment_cancel()). */
+ * (sotto_attachment_cancel()).  The blobs whose upload the user
+ * cancelled are kept too, until they ask for it again: a send or a
+ * resume that read the attachment before the Cancel reached the store
+ * must not start it. */
 G_LOCK_DEFINE_STATIC (uploads);
 static GHashTable *uploads;
+static GHashTable *cancelled;
+
+/* Under the lock. */
+static void
+ensure_uploads (void)
+{
+  if (uploads != NULL)
+    return;
+
+  uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
 
 /* An upload of the blob @file starts, and @cancellable stops it; FALSE
- * when one is under way already, which this one must leave alone. */
+ * when one is under way already, which this one must leave alone, or
+ * when the user cancelled the blob's upload, unless they @asked for
+ * this one (Retry). */
 gboolean
 _sotto_attachment_upload_begin (const char   *file,
-                                GCancellable *cancellable)
+                                GCancellable *cancellable,
+                                gboolean      asked)
 {
   gboolean begun = FALSE;
 
@@ -114,10 +133,12 @@ _sotto_attachment_upload_begin (const char   *file,
   g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), FALSE);
 
   G_LOCK (uploads);
-  if (uploads == NULL)
-    uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  if (!g_hash_table_contains (uploads, file))
-    begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+  ensure_uploads ();
+  if (!g_hash_table_contains (uploads, file) && (asked || !g_hash_table_contains (cancelled, file)))
+    {
+      g_hash_table_remove (cancelled, file);
+      begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+    }
   G_UNLOCK (uploads);
 
   return begun;
@@ -135,22 +156,26 @@ _sotto_attachment_upload_end (const char *file)
   G_UNLOCK (uploads);
 }
 
-static void
+/* The user cancelled the upload of @self's blob: no upload of it
+ * begins until they ask again, and the one under way, if any, stops.
+ * Returns whether one was under way. */
+static gboolean
 cancel_upload (SottoAttachment *self)
 {
   g_autoptr(GCancellable) cancellable = NULL;
 
-  if (!self->outgoing || self->record->file == NULL)
-    return;
-
   G_LOCK (uploads);
-  if (uploads != NULL && (cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
+  ensure_uploads ();
+  g_hash_table_add (cancelled, g_strdup (self->record->file));
+  if ((cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
     g_object_ref (cancellable);
   G_UNLOCK (uploads);
 
   /* Cancelled out of the lock: the handlers run at once. */
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
+
+  return cancellable != NULL;
 }
 
 SottoAttachmentRecord *
@@ -369,6 +394,24 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
   self->cancellable = g_cancellable_new ();
 }
 
+/* An upload that waits (for the relay to come back, or for the files
+ * before it in its message) has no transfer to stop: it fails here, and
+ * in the store through the attachment service of the profile its blob
+ * is in, so that neither the relay's return nor a restart resumes it. */
+static void
+cancel_waiting (SottoAttachment *self)
+{
+  g_autoptr(SottoAttachmentService) service = _sotto_attachment_service_find (self->record->file);
+  g_autoptr(GError) error = NULL;
+
+  g_cancellable_set_error_if_cancelled (self->cancellable, &error);
+  _sotto_attachment_set_transfer (self, SOTTO_ATTACHMENT_STATE_FAILED, self->record->transferred, error->message);
+  /* Without a service its profile is closed: nothing resumes the
+   * upload before it is opened again, and then with a new model. */
+  if (service != NULL)
+    _sotto_attachment_service_cancel_waiting (service, self->record);
+}
+
 /**
  * sotto_attachment_cancel:
  * @self: a #SottoAttachment
@@ -376,10 +419,12 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  * Stops the upload or download under way, which then fails with
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
  * where it stopped.  An upload that the messenger resumed by itself
- * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too.
- * A cancelled upload stays failed, in the profile too, until it is
- * tried again (sotto_messenger_retry_upload_async()): the messenger no
- * longer resumes it by itself.
+ * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too,
+ * and so does one that waits to resume (the relay is away) or waits
+ * for the files before it in its message.  A cancelled upload stays
+ * failed, in the profile too, until it is tried again
+ * (sotto_messenger_retry_upload_async()): the messenger no longer
+ * resumes it by itself.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)
@@ -387,7 +432,10 @@ sotto_attachment_cancel (SottoAttachment *self)
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
 
   g_cancellable_cancel (self->cancellable);
-  cancel_upload (self);
+  if (!self->outgoing || self->record->file == NULL || self->record->state == SOTTO_ATTACHMENT_STATE_SENT)
+    return;
+  if (!cancel_upload (self))
+    cancel_waiting (self);
 }
 
 /**
