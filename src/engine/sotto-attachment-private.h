@@ -27,7 +27,7 @@ G_BEGIN_DECLS
  * are zeros too.  @file is the encrypted blob in the profile's
  * attachment folder (a sent file's, or a received one's once it is
  * downloaded and checked); @source the file being sent, until it is
- * encrypted. */
+ * encrypted; @error why a failed one failed (kept from schema 18 on). */
 typedef struct
 {
   gint64 row_id;
@@ -37,6 +37,7 @@ typedef struct
   SottoAttachmentPointer *pointer;
   char *file;
   char *source;
+  char *error;
 } SottoAttachmentRecord;
 
 SottoAttachmentRecord *_sotto_attachment_record_new  (SottoAttachmentState         state,

@@ -173,6 +173,8 @@ resume_uploaded_cb (GObject      *object,
       if (shown != NULL)
         _sotto_attachment_set_transfer (shown, SOTTO_ATTACHMENT_STATE_FAILED,
                                         _sotto_attachment_get_record (shown)->transferred, error->message);
+      g_free (unsent->record->error);
+      unsent->record->error = g_strdup (error->message);
       if (resume->error == NULL)
         resume->error = g_steal_pointer (&error);
       if (cancelled)

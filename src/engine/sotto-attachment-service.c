@@ -835,8 +835,9 @@ downloaded_cb (GObject      *object,
         }
       record->state = SOTTO_ATTACHMENT_STATE_FAILED;
       record->transferred = 0;
+      g_free (record->error);
+      record->error = g_strdup (error->message);
       _sotto_attachment_update (attachment, record);
-      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, 0, error->message);
       _sotto_attachment_service_store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
       return;
     }

@@ -25,7 +25,6 @@ struct _SottoAttachment
 
   SottoAttachmentRecord *record;
   gboolean outgoing;
-  char *error;
   GCancellable *cancellable;
 };
 
@@ -200,6 +199,7 @@ _sotto_attachment_record_copy (const SottoAttachmentRecord *record)
   copy->transferred = record->transferred;
   copy->file = g_strdup (record->file);
   copy->source = g_strdup (record->source);
+  copy->error = g_strdup (record->error);
 
   return copy;
 }
@@ -213,6 +213,7 @@ _sotto_attachment_record_free (SottoAttachmentRecord *record)
   g_clear_pointer (&record->pointer, sotto_attachment_pointer_free);
   g_free (record->file);
   g_free (record->source);
+  g_free (record->error);
   g_free (record);
 }
 
@@ -306,11 +307,11 @@ static void
 set_error (SottoAttachment *self,
            const char      *error)
 {
-  if (g_strcmp0 (self->error, error) == 0)
+  if (g_strcmp0 (self->record->error, error) == 0)
     return;
 
-  g_free (self->error);
-  self->error = g_strdup (error);
+  g_free (self->record->error);
+  self->record->error = g_strdup (error);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ERROR]);
 }
 
@@ -330,12 +331,18 @@ _sotto_attachment_update (SottoAttachment             *self,
   show (self);
 
   /* A failed upload stays uploading in the store, to be resumed: until
-   * it is tried again the model still says that it failed, and why. */
+   * it is tried again the model still says that it failed, and why.
+   * Only a failed attachment has a reason; one stored failed by an
+   * earlier version, without one, keeps the reason the model knows. */
   if (old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
     {
       self->record->state = SOTTO_ATTACHMENT_STATE_FAILED;
       self->record->transferred = old->transferred;
     }
+  if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
+    g_clear_pointer (&self->record->error, g_free);
+  else if (self->record->error == NULL)
+    self->record->error = g_strdup (old->error);
 
   g_object_freeze_notify (G_OBJECT (self));
   if (old->state != self->record->state)
@@ -344,8 +351,8 @@ _sotto_attachment_update (SottoAttachment             *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PROGRESS]);
   if (old->pointer->thumbnail != record->pointer->thumbnail)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_THUMBNAIL]);
-  if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
-    set_error (self, NULL);
+  if (g_strcmp0 (old->error, self->record->error) != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ERROR]);
   g_object_thaw_notify (G_OBJECT (self));
 
   _sotto_attachment_record_free (old);
@@ -508,7 +515,7 @@ sotto_attachment_get_error (SottoAttachment *self)
 {
   g_return_val_if_fail (SOTTO_IS_ATTACHMENT (self), NULL);
 
-  return self->error;
+  return self->record->error;
 }
 
 /**
@@ -550,7 +557,6 @@ sotto_attachment_finalize (GObject *object)
   SottoAttachment *self = (SottoAttachment *) object;
 
   g_clear_pointer (&self->record, _sotto_attachment_record_free);
-  g_clear_pointer (&self->error, g_free);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (sotto_attachment_parent_class)->finalize (object);

@@ -337,6 +337,10 @@ static const char * const migrations[] = {
   "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
   "  text            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 17 → 18: why a failed attachment failed (sotto-store-attachments.c),
+   * which a view shows once the profile is opened again. */
+  "ALTER TABLE attachments ADD COLUMN error BLOB;",   /* sealed */
 };
 
 guint
