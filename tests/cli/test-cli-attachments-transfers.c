@@ -87,7 +87,7 @@ hold_upload (Holder         *holder,
         break;
       g_main_context_iteration (NULL, FALSE);
     }
-  g_assert_nonnull (error);
+  g_assert_error (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UPLOAD_BUSY);
 }
 
 /* The relay gave up waiting for the part's body: the part fails, and
