@@ -20,7 +20,7 @@
  * stands; meanwhile the blobs of deleted messages are swept from the
  * attachment folder.  An attachment that a view shows, whether its
  * model was made before the upload resumed or while it runs, reports
- * the upload's progress (_sotto_attachment_find_shown()) and cancels it
+ * the upload's progress (_sotto_attachment_find()) and cancels it
  * (_sotto_attachment_resumed_begin()). */
 
 typedef struct
@@ -114,7 +114,7 @@ show_transfer (Resume               *resume,
                guint64               transferred,
                const char           *error)
 {
-  g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (resume_unsent (resume)->record->file);
+  g_autoptr(SottoAttachment) shown = _sotto_attachment_find (resume_unsent (resume)->record);
 
   if (shown != NULL)
     _sotto_attachment_set_transfer (shown, state, transferred, error);
@@ -165,7 +165,7 @@ resume_uploaded_cb (GObject      *object,
   upload_end (resume);
   if (!sotto_attachment_upload_finish (result, &error))
     {
-      g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (unsent->record->file);
+      g_autoptr(SottoAttachment) shown = _sotto_attachment_find (unsent->record);
 
       /* It stays as it is for the next try, or failed if the user
        * cancelled it; the others go on. */

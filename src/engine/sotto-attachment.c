@@ -45,51 +45,67 @@ G_DEFINE_FINAL_TYPE (SottoAttachment, sotto_attachment, G_TYPE_OBJECT)
 
 static GParamSpec *properties [N_PROPS];
 
-/* The outgoing attachments that have a model, by the path of their blob
- * in the profile (unique across profiles), so that an upload resumed
- * from the store, with no model in hand, finds the one the views show
- * and reports its progress there. */
-G_LOCK_DEFINE_STATIC (shown);
-static GHashTable *shown;
+/* The models alive, by their row in the store of an open profile: one
+ * model per attachment, which every message made of its row shares (the
+ * one that came in, the one a view reads later), so that a transfer
+ * started on one of them shows on all, with its progress and Cancel;
+ * and an upload resumed from the store, with no model in hand, finds
+ * the one a view may show and reports its progress there. */
+G_LOCK_DEFINE_STATIC (models);
+static GHashTable *models;
 
-static void
-show (SottoAttachment *self)
+static char *
+model_key (const SottoAttachmentRecord *record)
 {
-  if (!self->outgoing || self->record->file == NULL)
-    return;
-
-  G_LOCK (shown);
-  if (shown == NULL)
-    shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_insert (shown, g_strdup (self->record->file), self);
-  G_UNLOCK (shown);
+  return g_strdup_printf ("%u/%" G_GINT64_FORMAT, record->store_serial, record->row_id);
 }
 
 static void
-unshow (SottoAttachment *self)
+model_register (SottoAttachment *self)
 {
-  if (!self->outgoing || self->record == NULL || self->record->file == NULL)
+  if (self->record->store_serial == 0)
     return;
 
-  G_LOCK (shown);
-  if (shown != NULL && g_hash_table_lookup (shown, self->record->file) == self)
-    g_hash_table_remove (shown, self->record->file);
-  G_UNLOCK (shown);
+  G_LOCK (models);
+  if (models == NULL)
+    models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (models, model_key (self->record), self);
+  G_UNLOCK (models);
 }
 
-/* The model of the outgoing attachment whose blob is @file, if a view
- * may show it; %NULL otherwise. */
+static void
+model_unregister (SottoAttachment *self)
+{
+  g_autofree char *key = NULL;
+
+  if (self->record == NULL || self->record->store_serial == 0)
+    return;
+
+  key = model_key (self->record);
+  G_LOCK (models);
+  if (models != NULL && g_hash_table_lookup (models, key) == self)
+    g_hash_table_remove (models, key);
+  G_UNLOCK (models);
+}
+
+/* The model of the attachment stored as @record, if one is alive;
+ * %NULL otherwise. */
 SottoAttachment *
-_sotto_attachment_find_shown (const char *file)
+_sotto_attachment_find (const SottoAttachmentRecord *record)
 {
+  g_autofree char *key = NULL;
   SottoAttachment *self = NULL;
 
-  g_return_val_if_fail (file != NULL, NULL);
+  g_return_val_if_fail (record != NULL, NULL);
 
-  G_LOCK (shown);
-  if (shown != NULL && (self = g_hash_table_lookup (shown, file)) != NULL)
+  if (record->store_serial == 0)
+    return NULL;
+
+  key = model_key (record);
+  G_LOCK (models);
+  if (models != NULL && (self = g_hash_table_lookup (models, key)) != NULL)
     g_object_ref (self);
-  G_UNLOCK (shown);
+  G_UNLOCK (models);
 
   return self;
 }
@@ -195,6 +211,7 @@ _sotto_attachment_record_copy (const SottoAttachmentRecord *record)
   SottoAttachmentRecord *copy = _sotto_attachment_record_new (record->state, record->pointer);
 
   copy->row_id = record->row_id;
+  copy->store_serial = record->store_serial;
   copy->index = record->index;
   copy->transferred = record->transferred;
   copy->file = g_strdup (record->file);
@@ -249,7 +266,7 @@ _sotto_attachment_new_from_record (const SottoAttachmentRecord *record,
   self = g_object_new (SOTTO_TYPE_ATTACHMENT, NULL);
   self->record = _sotto_attachment_record_copy (record);
   self->outgoing = outgoing;
-  show (self);
+  model_register (self);
 
   return self;
 }
@@ -288,9 +305,13 @@ _sotto_attachment_list_sync (GListStore **list,
   g_list_store_remove_all (*list);
   for (guint i = 0; i < records->len; i++)
     {
-      g_autoptr(SottoAttachment) attachment = _sotto_attachment_new_from_record (g_ptr_array_index (records, i),
-                                                                                outgoing);
+      SottoAttachmentRecord *record = g_ptr_array_index (records, i);
+      g_autoptr(SottoAttachment) attachment = _sotto_attachment_find (record);
 
+      if (attachment != NULL)
+        _sotto_attachment_update (attachment, record);
+      else
+        attachment = _sotto_attachment_new_from_record (record, outgoing);
       g_list_store_append (*list, attachment);
     }
 }
@@ -325,18 +346,23 @@ _sotto_attachment_update (SottoAttachment             *self,
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
   g_return_if_fail (record != NULL);
 
-  unshow (self);
+  model_unregister (self);
   old = g_steal_pointer (&self->record);
   self->record = _sotto_attachment_record_copy (record);
-  show (self);
+  model_register (self);
 
-  /* A failed upload stays uploading in the store, to be resumed: until
-   * it is tried again the model still says that it failed, and why.
-   * Only a failed attachment has a reason; one stored failed by an
-   * earlier version, without one, keeps the reason the model knows. */
-  if (old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+  /* What the store says of a transfer under way is older than what the
+   * model knows (a download is never stored, an upload's progress not as
+   * it goes); and a failed upload stays uploading in the store, to be
+   * resumed: until it is tried again the model still says that it
+   * failed, and why.  Only a failed attachment has a reason; one stored
+   * failed by an earlier version, without one, keeps the reason the
+   * model knows. */
+  if ((old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+      || (old->state == SOTTO_ATTACHMENT_STATE_UPLOADING && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+      || (old->state == SOTTO_ATTACHMENT_STATE_DOWNLOADING && record->state == SOTTO_ATTACHMENT_STATE_AVAILABLE))
     {
-      self->record->state = SOTTO_ATTACHMENT_STATE_FAILED;
+      self->record->state = old->state;
       self->record->transferred = old->transferred;
     }
   if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
@@ -546,7 +572,7 @@ sotto_attachment_get_outgoing (SottoAttachment *self)
 static void
 sotto_attachment_dispose (GObject *object)
 {
-  unshow ((SottoAttachment *) object);
+  model_unregister ((SottoAttachment *) object);
 
   G_OBJECT_CLASS (sotto_attachment_parent_class)->dispose (object);
 }

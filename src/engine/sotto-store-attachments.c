@@ -82,6 +82,7 @@ _sotto_store_save_attachments (SottoStore          *self,
       SottoAttachmentRecord *record = g_ptr_array_index (message->attachments, i);
 
       record->row_id = id;
+      record->store_serial = self->serial;
       record->index = i;
       sqlite3_bind_int64 (insert, 1, id);
       sqlite3_bind_int (insert, 2, i);
@@ -107,6 +108,7 @@ read_record (SottoStore           *self,
   gint64 transferred = sqlite3_column_int64 (statement, 3);
 
   record->row_id = sqlite3_column_int64 (statement, 0);
+  record->store_serial = self->serial;
   if (position < 0 || position >= SOTTO_CONTENT_MAX_ATTACHMENTS
       || state < SOTTO_ATTACHMENT_STATE_UPLOADING || state > SOTTO_ATTACHMENT_STATE_FAILED
       || transferred < 0
