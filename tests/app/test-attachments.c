@@ -743,6 +743,35 @@ test_attachments_upload_retry (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (attached, "sha256"), ==, sent_sha256);
 }
 
+/* Sends a file of BIG_FILE_SIZE bytes named as @watch says from the
+ * composer with @caption, and kills the relay once its upload moves:
+ * the upload fails.  Returns the model of the file's row, which @watch
+ * follows. */
+static SottoAttachment *
+send_until_relay_dies (Fixture    *fixture,
+                       const char *caption,
+                       Watch      *watch)
+{
+  g_autofree char *file_path = make_file (watch->name, BIG_FILE_SIZE);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  GtkWidget *view = GTK_WIDGET (conversation_view (fixture));
+  SottoAttachmentTray *tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  GtkWidget *row = NULL;
+  SottoAttachment *attachment;
+
+  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  send_from_composer (fixture, caption);
+
+  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, watch->name)) != NULL);
+  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), watch);
+  wait_until (watch->mid_way > 0);
+  test_relay_kill (fixture->relay);
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+
+  return attachment;
+}
+
 /* An upload cut short by the relay going away resumes by itself when
  * the relay is back, with its progress and Cancel on the file's row;
  * cancelled there, it fails with Retry, and its message waits; Retry
@@ -751,26 +780,12 @@ static void
 test_attachments_resumed_cancel (Fixture       *fixture,
                                  gconstpointer  user_data)
 {
-  g_autofree char *file_path = make_file ("minutes.bin", BIG_FILE_SIZE);
-  g_autoptr(GFile) file = g_file_new_for_path (file_path);
   Watch watch = { fixture, "minutes.bin", 0, 0 };
   SottoAttachment *attachment = NULL;
-  SottoAttachmentTray *tray;
-  GtkWidget *view;
   GtkWidget *row = NULL;
 
   start (fixture);
-  view = GTK_WIDGET (conversation_view (fixture));
-  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
-  g_assert_true (sotto_attachment_tray_add_file (tray, file));
-  send_from_composer (fixture, "The minutes");
-
-  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "minutes.bin")) != NULL);
-  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
-  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
-  wait_until (watch.mid_way > 0);
-  test_relay_kill (fixture->relay);
-  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  attachment = send_until_relay_dies (fixture, "The minutes", &watch);
 
   /* Back, the relay gets the rest without being asked, and the row
    * shows it going, with Cancel. */
@@ -845,31 +860,17 @@ static void
 test_attachments_waiting_cancel (Fixture       *fixture,
                                  gconstpointer  user_data)
 {
-  g_autofree char *file_path = make_file ("agenda.bin", BIG_FILE_SIZE);
-  g_autoptr(GFile) file = g_file_new_for_path (file_path);
   g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
   g_autofree char *bob_uuid = NULL;
   g_autofree char *reason = NULL;
   g_autoptr(GPtrArray) events = NULL;
   Watch watch = { fixture, "agenda.bin", 0, 0 };
   SottoAttachment *attachment = NULL;
-  SottoAttachmentTray *tray;
-  GtkWidget *view;
   GtkWidget *row = NULL;
 
   start (fixture);
-  view = GTK_WIDGET (conversation_view (fixture));
   bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (open_conversation (fixture))));
-  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
-  g_assert_true (sotto_attachment_tray_add_file (tray, file));
-  send_from_composer (fixture, "The agenda");
-
-  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "agenda.bin")) != NULL);
-  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
-  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
-  wait_until (watch.mid_way > 0);
-  test_relay_kill (fixture->relay);
-  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  attachment = send_until_relay_dies (fixture, "The agenda", &watch);
   g_signal_handlers_disconnect_by_data (attachment, &watch);
   g_clear_object (&attachment);
 

@@ -650,6 +650,59 @@ test_resumed_progress (void)
   g_array_unref (watch.states);
 }
 
+/* Neither the relay's connection nor a flush resumes the cancelled
+ * upload of @resumed (a second flush waits for a resume the connection
+ * may have started): it stays failed, the relay still holds only part
+ * of the blob, and Bob gets nothing. */
+static void
+assert_stays_cancelled (Resumed    *resumed,
+                        CliTest    *test,
+                        const char *bob)
+{
+  sotto_messenger_start (resumed->messenger);
+  resumed_flush (resumed);
+  resumed_flush (resumed);
+  sotto_messenger_stop (resumed->messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_true (g_file_test (resumed->partial, G_FILE_TEST_EXISTS));
+  cli_assert_receives_nothing (test, bob);
+}
+
+/* Opens @alice's profile again: the store kept the upload of @text
+ * failed, and @reason. */
+static void
+reload_cancelled (Resumed    *resumed,
+                  const char *alice,
+                  const char *text,
+                  const char *reason)
+{
+  resumed_unload (resumed);
+  resumed_load (resumed, alice, text);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_cmpstr (sotto_attachment_get_error (resumed->attachment), ==, reason);
+}
+
+/* Tried again, the upload goes whole, and Bob gets its message, @text. */
+static void
+retry_sends (Resumed    *resumed,
+             CliTest    *test,
+             const char *bob,
+             const char *text)
+{
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_retry_upload_async (resumed->messenger, resumed->attachment, NULL, cli_result_cb, &retried);
+  cli_wait_for (&retried);
+  g_assert_true (sotto_messenger_retry_upload_finish (resumed->messenger, retried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  resumed_flush (resumed);
+
+  resumed_close (resumed);
+  cli_assert_receives (test, bob, "alice", text, NULL);
+}
+
 /* An upload cut short and resumed by a flush (after a restart) stops
  * when the attachment the view shows is cancelled, as the transfer
  * bar's Cancel does, once the relay is taking more of it: it ends
@@ -662,8 +715,6 @@ test_resumed_cancel (void)
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
   g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(GAsyncResult) retried = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
   Resumed resumed = { 0 };
   gboolean cancelled = FALSE;
@@ -691,43 +742,16 @@ test_resumed_cancel (void)
   reason = g_strdup (sotto_attachment_get_error (resumed.attachment));
   g_assert_nonnull (reason);
   g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), <, 1.);
-  cli_assert_receives_nothing (test, bob);
 
-  /* It stays cancelled: neither a flush nor the relay's connection
-   * resumes it, and the relay still holds only part of the blob.  A
-   * second flush waits for a resume the connection may have started. */
+  /* It stays cancelled, with a flush before the connection too, and
+   * once the profile is opened again: the store keeps it failed, and
+   * why. */
   resumed_flush (&resumed);
-  sotto_messenger_start (resumed.messenger);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
+  assert_stays_cancelled (&resumed, test, bob);
+  reload_cancelled (&resumed, alice, "Cancelled", reason);
+  assert_stays_cancelled (&resumed, test, bob);
 
-  /* Nor once the profile is opened again: the store keeps it failed,
-   * and why. */
-  resumed_unload (&resumed);
-  resumed_load (&resumed, alice, "Cancelled");
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_cmpstr (sotto_attachment_get_error (resumed.attachment), ==, reason);
-  sotto_messenger_start (resumed.messenger);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
-  cli_assert_receives_nothing (test, bob);
-
-  /* Tried again, it goes whole. */
-  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
-  cli_wait_for (&retried);
-  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  resumed_flush (&resumed);
-
-  resumed_close (&resumed);
-  cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
+  retry_sends (&resumed, test, bob, "Cancelled");
 }
 
 /* An upload cut short waits for the relay, which is away: with the
@@ -745,8 +769,6 @@ test_waiting_cancel (void)
   g_autofree char *bob = cli_register (test, "bob");
   g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'W');
   g_autofree char *path = write_file (test, "waiting.bin", contents, MODEL_PROGRESS_SIZE);
-  g_autoptr(GAsyncResult) retried = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *reason = NULL;
   Resumed resumed = { 0 };
   guint64 held;
@@ -764,37 +786,15 @@ test_waiting_cancel (void)
   reason = g_strdup (sotto_attachment_get_error (resumed.attachment));
   g_assert_nonnull (reason);
 
-  /* The relay is back: a second flush waits for a resume its
-   * connection may have started. */
+  /* The relay is back; then the profile is opened again. */
   cli_relay_restart (test->relay);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  assert_stays_cancelled (&resumed, test, bob);
   g_assert_cmpuint (file_size (resumed.partial), ==, held);
-  cli_assert_receives_nothing (test, bob);
-
-  resumed_unload (&resumed);
-  resumed_load (&resumed, alice, "Waiting");
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_cmpstr (sotto_attachment_get_error (resumed.attachment), ==, reason);
-  sotto_messenger_start (resumed.messenger);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  reload_cancelled (&resumed, alice, "Waiting", reason);
+  assert_stays_cancelled (&resumed, test, bob);
   g_assert_cmpuint (file_size (resumed.partial), ==, held);
-  cli_assert_receives_nothing (test, bob);
 
-  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
-  cli_wait_for (&retried);
-  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  resumed_flush (&resumed);
-
-  resumed_close (&resumed);
-  cli_assert_receives (test, bob, "alice", "Waiting", NULL);
+  retry_sends (&resumed, test, bob, "Waiting");
 }
 
 /* An upload cut short resumes as the messenger goes online, as the app
