@@ -27,16 +27,20 @@ G_BEGIN_DECLS
  * are zeros too.  @file is the encrypted blob in the profile's
  * attachment folder (a sent file's, or a received one's once it is
  * downloaded and checked); @source the file being sent, until it is
- * encrypted. */
+ * encrypted; @error why a failed one failed (kept from schema 18 on).
+ * @store_serial tells the opening of the profile whose store holds the
+ * row (SottoStore's serial), 0 while it is not stored. */
 typedef struct
 {
   gint64 row_id;
+  guint store_serial;
   guint index;
   SottoAttachmentState state;
   guint64 transferred;
   SottoAttachmentPointer *pointer;
   char *file;
   char *source;
+  char *error;
 } SottoAttachmentRecord;
 
 SottoAttachmentRecord *_sotto_attachment_record_new  (SottoAttachmentState         state,
@@ -63,10 +67,11 @@ void             _sotto_attachment_set_transfer    (SottoAttachment             
                                                     guint64                      transferred,
                                                     const char                  *error);
 GCancellable    *_sotto_attachment_get_cancellable (SottoAttachment             *self);
-SottoAttachment *_sotto_attachment_find_shown      (const char                  *file) G_GNUC_WARN_UNUSED_RESULT;
+SottoAttachment *_sotto_attachment_find            (const SottoAttachmentRecord *record) G_GNUC_WARN_UNUSED_RESULT;
 void             _sotto_attachment_reset_cancellable (SottoAttachment           *self);
 gboolean         _sotto_attachment_upload_begin    (const char                  *file,
-                                                    GCancellable                *cancellable);
+                                                    GCancellable                *cancellable,
+                                                    gboolean                     asked);
 void             _sotto_attachment_upload_end      (const char                  *file);
 
 G_END_DECLS

@@ -39,6 +39,10 @@ SottoAttachmentService *_sotto_attachment_service_new (SottoStore       *store,
                                                        SottoRelayClient *client,
                                                        SottoOutbox      *outbox) G_GNUC_WARN_UNUSED_RESULT;
 
+SottoAttachmentService *_sotto_attachment_service_find (const char *file) G_GNUC_WARN_UNUSED_RESULT;
+void      _sotto_attachment_service_cancel_waiting (SottoAttachmentService      *self,
+                                                    const SottoAttachmentRecord *record);
+
 GBytes   *_sotto_attachment_make_thumbnail (const char *path,
                                             gsize       budget);
 

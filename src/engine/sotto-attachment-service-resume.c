@@ -20,7 +20,7 @@
  * stands; meanwhile the blobs of deleted messages are swept from the
  * attachment folder.  An attachment that a view shows, whether its
  * model was made before the upload resumed or while it runs, reports
- * the upload's progress (_sotto_attachment_find_shown()) and cancels it
+ * the upload's progress (_sotto_attachment_find()) and cancels it
  * (_sotto_attachment_resumed_begin()). */
 
 typedef struct
@@ -78,14 +78,15 @@ resume_unsent (Resume *resume)
 }
 
 /* The next upload starts, unless one of the same blob is under way (a
- * send's, a retry's, another resume's): until it ends, the flush's
- * cancellable or its model's Cancel stops it. */
+ * send's, a retry's, another resume's) or the user cancelled it since
+ * it was read: until it ends, the flush's cancellable or its model's
+ * Cancel stops it. */
 static gboolean
 upload_begin (Resume *resume)
 {
   g_autoptr(GCancellable) upload = g_cancellable_new ();
 
-  if (!_sotto_attachment_upload_begin (resume_unsent (resume)->record->file, upload))
+  if (!_sotto_attachment_upload_begin (resume_unsent (resume)->record->file, upload, FALSE))
     return FALSE;
 
   resume->upload = g_steal_pointer (&upload);
@@ -113,7 +114,7 @@ show_transfer (Resume               *resume,
                guint64               transferred,
                const char           *error)
 {
-  g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (resume_unsent (resume)->record->file);
+  g_autoptr(SottoAttachment) shown = _sotto_attachment_find (resume_unsent (resume)->record);
 
   if (shown != NULL)
     _sotto_attachment_set_transfer (shown, state, transferred, error);
@@ -164,7 +165,7 @@ resume_uploaded_cb (GObject      *object,
   upload_end (resume);
   if (!sotto_attachment_upload_finish (result, &error))
     {
-      g_autoptr(SottoAttachment) shown = _sotto_attachment_find_shown (unsent->record->file);
+      g_autoptr(SottoAttachment) shown = _sotto_attachment_find (unsent->record);
 
       /* It stays as it is for the next try, or failed if the user
        * cancelled it; the others go on. */
@@ -172,6 +173,8 @@ resume_uploaded_cb (GObject      *object,
       if (shown != NULL)
         _sotto_attachment_set_transfer (shown, SOTTO_ATTACHMENT_STATE_FAILED,
                                         _sotto_attachment_get_record (shown)->transferred, error->message);
+      g_free (unsent->record->error);
+      unsent->record->error = g_strdup (error->message);
       if (resume->error == NULL)
         resume->error = g_steal_pointer (&error);
       if (cancelled)

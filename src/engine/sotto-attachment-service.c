@@ -439,11 +439,16 @@ send_next_upload (GTask *task)
   record = _sotto_attachment_get_record (attachment);
   _sotto_attachment_reset_cancellable (attachment);
   /* The messenger, going online meanwhile, may have resumed it already:
-   * that upload goes on, and sends the message once it is done. */
-  if (!_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment)))
+   * that upload goes on, and sends the message once it is done.  Or the
+   * user cancelled it while the files before it went, which failed it. */
+  if (!_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment), FALSE))
     {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
-                               _("The attachment is being uploaded already"));
+      if (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED)
+        g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
+                                 _("The attachment's upload was cancelled, it is kept until it is tried again"));
+      else
+        g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_QUEUED,
+                                 _("The attachment is being uploaded already"));
       g_object_unref (task);
       return;
     }
@@ -749,7 +754,7 @@ _sotto_attachment_service_retry_upload (SottoAttachmentService *self,
   if (!sotto_attachment_get_outgoing (attachment)
       || sotto_attachment_get_state (attachment) != SOTTO_ATTACHMENT_STATE_FAILED
       || record->file == NULL || record->pointer->blob_id == NULL
-      || !_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment)))
+      || !_sotto_attachment_upload_begin (record->file, _sotto_attachment_get_cancellable (attachment), TRUE))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
                                _("The attachment is not one to upload now"));
@@ -830,8 +835,9 @@ downloaded_cb (GObject      *object,
         }
       record->state = SOTTO_ATTACHMENT_STATE_FAILED;
       record->transferred = 0;
+      g_free (record->error);
+      record->error = g_strdup (error->message);
       _sotto_attachment_update (attachment, record);
-      _sotto_attachment_set_transfer (attachment, SOTTO_ATTACHMENT_STATE_FAILED, 0, error->message);
       _sotto_attachment_service_store_update_async (self, record, download_stored_cb, g_steal_pointer (&task));
       return;
     }
@@ -1031,6 +1037,53 @@ _sotto_attachment_service_message_received (SottoAttachmentService *self,
     }
 }
 
+/* The services at work, by their attachment folder (unique across
+ * profiles): a model whose upload waits, with no transfer to stop, finds
+ * through it the store of the profile its blob is in. */
+G_LOCK_DEFINE_STATIC (services);
+static GHashTable *services;
+
+/* The service of the profile that holds the blob @file, if it is open. */
+SottoAttachmentService *
+_sotto_attachment_service_find (const char *file)
+{
+  g_autofree char *folder = NULL;
+  SottoAttachmentService *self = NULL;
+
+  g_return_val_if_fail (file != NULL, NULL);
+
+  folder = g_path_get_dirname (file);
+  G_LOCK (services);
+  if (services != NULL && (self = g_hash_table_lookup (services, folder)) != NULL)
+    g_object_ref (self);
+  G_UNLOCK (services);
+
+  return self;
+}
+
+static void
+cancelled_stored_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("Could not keep an attachment's upload cancelled: %s", error->message);
+}
+
+/* The user cancelled the upload of @record, which waits to resume with
+ * no transfer under way: it is stored failed. */
+void
+_sotto_attachment_service_cancel_waiting (SottoAttachmentService      *self,
+                                          const SottoAttachmentRecord *record)
+{
+  g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
+  g_return_if_fail (record != NULL);
+
+  _sotto_attachment_service_store_cancelled_async (self, record, cancelled_stored_cb, NULL);
+}
+
 SottoAttachmentService *
 _sotto_attachment_service_new (SottoStore       *store,
                                SottoRelayClient *client,
@@ -1044,7 +1097,29 @@ _sotto_attachment_service_new (SottoStore       *store,
   self->outbox = g_object_ref (outbox);
   self->folder = g_file_get_child (sotto_store_get_directory (store), SOTTO_ATTACHMENT_FOLDER);
 
+  G_LOCK (services);
+  if (services == NULL)
+    services = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (services, g_file_get_path (self->folder), self);
+  G_UNLOCK (services);
+
   return self;
+}
+
+/* Before the last reference goes, so that a lookup cannot find a
+ * service being finalized. */
+static void
+sotto_attachment_service_dispose (GObject *object)
+{
+  SottoAttachmentService *self = (SottoAttachmentService *) object;
+
+  G_LOCK (services);
+  if (services != NULL && self->folder != NULL
+      && g_hash_table_lookup (services, g_file_peek_path (self->folder)) == self)
+    g_hash_table_remove (services, g_file_peek_path (self->folder));
+  G_UNLOCK (services);
+
+  G_OBJECT_CLASS (sotto_attachment_service_parent_class)->dispose (object);
 }
 
 static void
@@ -1067,6 +1142,7 @@ sotto_attachment_service_class_init (SottoAttachmentServiceClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = sotto_attachment_service_dispose;
   object_class->finalize = sotto_attachment_service_finalize;
 }
 

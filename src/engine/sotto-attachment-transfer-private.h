@@ -16,6 +16,12 @@ G_BEGIN_DECLS
 /* How often a transfer reports its progress. */
 #define SOTTO_ATTACHMENT_PROGRESS_INTERVAL_MS 100
 
+/* How long an upload waits for the relay to let go of a part it still
+ * receives (409 upload-busy): a part whose connection is gone is let go
+ * of once the relay notices, at the latest after its
+ * body-timeout-seconds (60 by default). */
+#define SOTTO_ATTACHMENT_BUSY_PATIENCE_S 90
+
 /* Called on the main context with the bytes of the blob moved so far. */
 typedef void (*SottoAttachmentProgressFunc) (guint64  transferred,
                                              gpointer user_data);

@@ -62,6 +62,10 @@ typedef struct
   GFile            *blob;
   guint64           blob_size;
   Progress          progress;
+  /* While the relay still holds a part of the upload: since when, and
+   * how often it was asked again. */
+  gint64            busy_since;
+  guint             busy_tries;
 } UploadState;
 
 typedef struct
@@ -321,6 +325,60 @@ upload_state_free (UploadState *state)
   g_free (state);
 }
 
+static void upload_ask (GTask *task);
+
+static gboolean
+busy_waited_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (!g_task_return_error_if_cancelled (task))
+    upload_ask (g_object_ref (task));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether @error is the relay still receiving an earlier part of the
+ * upload (409 upload-busy), which it lets go of once it notices that
+ * its connection is gone: an upload cancelled a moment ago, or cut
+ * short, as Retry follows Cancel.  Then the relay is asked again a
+ * little later, within SOTTO_ATTACHMENT_BUSY_PATIENCE_S, and TRUE is
+ * returned: @task, which the caller gives up, goes on.  A Cancel stops
+ * the wait at once. */
+static gboolean
+upload_wait_if_busy (GTask  *task,
+                     GError *error)
+{
+  UploadState *state = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr(GSource) wait = NULL;
+
+  if (!g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UPLOAD_BUSY))
+    return FALSE;
+  if (state->busy_tries == 0)
+    state->busy_since = now;
+  else if (now - state->busy_since > SOTTO_ATTACHMENT_BUSY_PATIENCE_S * G_USEC_PER_SEC)
+    return FALSE;
+
+  /* The wait holds @task until it ends. */
+  wait = g_timeout_source_new (MIN (100u << MIN (state->busy_tries, 5u), 2000u));
+  state->busy_tries++;
+  g_source_set_callback (wait, busy_waited_cb, task, g_object_unref);
+  if (cancellable != NULL)
+    {
+      g_autoptr(GSource) cancelled = g_cancellable_source_new (cancellable);
+
+      /* Dispatches the wait, which then returns the cancellation. */
+      g_source_set_dummy_callback (cancelled);
+      g_source_add_child_source (wait, cancelled);
+    }
+  g_source_attach (wait, g_task_get_context (task));
+  g_error_free (error);
+
+  return TRUE;
+}
+
 static void
 put_cb (GObject      *object,
         GAsyncResult *result,
@@ -333,6 +391,11 @@ put_cb (GObject      *object,
 
   done = _sotto_relay_client_put_upload_finish (SOTTO_RELAY_CLIENT (object), result, &error);
   progress_stop (&state->progress);
+  if (done == NULL && upload_wait_if_busy (task, error))
+    {
+      g_steal_pointer (&task);
+      return;
+    }
   if (done == NULL)
     {
       g_task_return_error (task, error);
@@ -362,6 +425,11 @@ upload_state_cb (GObject      *object,
   GError *error = NULL;
 
   standing = _sotto_relay_client_get_upload_finish (state->client, result, &error);
+  if (standing == NULL && upload_wait_if_busy (task, error))
+    {
+      g_steal_pointer (&task);
+      return;
+    }
   if (standing == NULL)
     {
       g_task_return_error (task, error);
@@ -385,6 +453,16 @@ upload_state_cb (GObject      *object,
   progress_start (&state->progress, G_SEEKABLE (in), state->progress.func, state->progress.data);
   _sotto_relay_client_put_upload_async (state->client, standing, in, cancellable,
                                         put_cb, g_steal_pointer (&task));
+}
+
+/* Asks the relay where the upload stands, to send the rest from there. */
+static void
+upload_ask (GTask *task)
+{
+  UploadState *state = g_task_get_task_data (task);
+
+  _sotto_relay_client_get_upload_async (state->client, state->id, state->blob_size, g_task_get_cancellable (task),
+                                        upload_state_cb, task);
 }
 
 void
@@ -415,8 +493,7 @@ sotto_attachment_upload_async (SottoRelayClient            *client,
   state->progress.data = progress_data;
   g_task_set_task_data (task, state, (GDestroyNotify) upload_state_free);
 
-  _sotto_relay_client_get_upload_async (client, id, state->blob_size, cancellable,
-                                        upload_state_cb, g_steal_pointer (&task));
+  upload_ask (g_steal_pointer (&task));
 }
 
 gboolean

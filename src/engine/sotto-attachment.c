@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-attachment-private.h"
+#include "sotto-attachment-service-private.h"
 #include "sotto-engine-enums.h"
 
 /* The model of one attachment, made from its record and kept up to date
@@ -24,7 +25,6 @@ struct _SottoAttachment
 
   SottoAttachmentRecord *record;
   gboolean outgoing;
-  char *error;
   GCancellable *cancellable;
 };
 
@@ -45,51 +45,67 @@ G_DEFINE_FINAL_TYPE (SottoAttachment, sotto_attachment, G_TYPE_OBJECT)
 
 static GParamSpec *properties [N_PROPS];
 
-/* The outgoing attachments that have a model, by the path of their blob
- * in the profile (unique across profiles), so that an upload resumed
- * from the store, with no model in hand, finds the one the views show
- * and reports its progress there. */
-G_LOCK_DEFINE_STATIC (shown);
-static GHashTable *shown;
+/* The models alive, by their row in the store of an open profile: one
+ * model per attachment, which every message made of its row shares (the
+ * one that came in, the one a view reads later), so that a transfer
+ * started on one of them shows on all, with its progress and Cancel;
+ * and an upload resumed from the store, with no model in hand, finds
+ * the one a view may show and reports its progress there. */
+G_LOCK_DEFINE_STATIC (models);
+static GHashTable *models;
 
-static void
-show (SottoAttachment *self)
+static char *
+model_key (const SottoAttachmentRecord *record)
 {
-  if (!self->outgoing || self->record->file == NULL)
-    return;
-
-  G_LOCK (shown);
-  if (shown == NULL)
-    shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_insert (shown, g_strdup (self->record->file), self);
-  G_UNLOCK (shown);
+  return g_strdup_printf ("%u/%" G_GINT64_FORMAT, record->store_serial, record->row_id);
 }
 
 static void
-unshow (SottoAttachment *self)
+model_register (SottoAttachment *self)
 {
-  if (!self->outgoing || self->record == NULL || self->record->file == NULL)
+  if (self->record->store_serial == 0)
     return;
 
-  G_LOCK (shown);
-  if (shown != NULL && g_hash_table_lookup (shown, self->record->file) == self)
-    g_hash_table_remove (shown, self->record->file);
-  G_UNLOCK (shown);
+  G_LOCK (models);
+  if (models == NULL)
+    models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (models, model_key (self->record), self);
+  G_UNLOCK (models);
 }
 
-/* The model of the outgoing attachment whose blob is @file, if a view
- * may show it; %NULL otherwise. */
+static void
+model_unregister (SottoAttachment *self)
+{
+  g_autofree char *key = NULL;
+
+  if (self->record == NULL || self->record->store_serial == 0)
+    return;
+
+  key = model_key (self->record);
+  G_LOCK (models);
+  if (models != NULL && g_hash_table_lookup (models, key) == self)
+    g_hash_table_remove (models, key);
+  G_UNLOCK (models);
+}
+
+/* The model of the attachment stored as @record, if one is alive;
+ * %NULL otherwise. */
 SottoAttachment *
-_sotto_attachment_find_shown (const char *file)
+_sotto_attachment_find (const SottoAttachmentRecord *record)
 {
+  g_autofree char *key = NULL;
   SottoAttachment *self = NULL;
 
-  g_return_val_if_fail (file != NULL, NULL);
+  g_return_val_if_fail (record != NULL, NULL);
 
-  G_LOCK (shown);
-  if (shown != NULL && (self = g_hash_table_lookup (shown, file)) != NULL)
+  if (record->store_serial == 0)
+    return NULL;
+
+  key = model_key (record);
+  G_LOCK (models);
+  if (models != NULL && (self = g_hash_table_lookup (models, key)) != NULL)
     g_object_ref (self);
-  G_UNLOCK (shown);
+  G_UNLOCK (models);
 
   return self;
 }
@@ -98,15 +114,33 @@ _sotto_attachment_find_shown (const char *file)
  * each: one upload of a blob at a time (a send's, a retry's, or one
  * resumed from the store as the messenger goes online), and a model of
  * it, made before the upload started or while it runs, cancels it
- * (sotto_attachment_cancel()). */
+ * (sotto_attachment_cancel()).  The blobs whose upload the user
+ * cancelled are kept too, until they ask for it again: a send or a
+ * resume that read the attachment before the Cancel reached the store
+ * must not start it. */
 G_LOCK_DEFINE_STATIC (uploads);
 static GHashTable *uploads;
+static GHashTable *cancelled;
+
+/* Under the lock. */
+static void
+ensure_uploads (void)
+{
+  if (uploads != NULL)
+    return;
+
+  uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  cancelled = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
 
 /* An upload of the blob @file starts, and @cancellable stops it; FALSE
- * when one is under way already, which this one must leave alone. */
+ * when one is under way already, which this one must leave alone, or
+ * when the user cancelled the blob's upload, unless they @asked for
+ * this one (Retry). */
 gboolean
 _sotto_attachment_upload_begin (const char   *file,
-                                GCancellable *cancellable)
+                                GCancellable *cancellable,
+                                gboolean      asked)
 {
   gboolean begun = FALSE;
 
@@ -114,10 +148,12 @@ _sotto_attachment_upload_begin (const char   *file,
   g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), FALSE);
 
   G_LOCK (uploads);
-  if (uploads == NULL)
-    uploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  if (!g_hash_table_contains (uploads, file))
-    begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+  ensure_uploads ();
+  if (!g_hash_table_contains (uploads, file) && (asked || !g_hash_table_contains (cancelled, file)))
+    {
+      g_hash_table_remove (cancelled, file);
+      begun = g_hash_table_insert (uploads, g_strdup (file), g_object_ref (cancellable));
+    }
   G_UNLOCK (uploads);
 
   return begun;
@@ -135,22 +171,26 @@ _sotto_attachment_upload_end (const char *file)
   G_UNLOCK (uploads);
 }
 
-static void
+/* The user cancelled the upload of @self's blob: no upload of it
+ * begins until they ask again, and the one under way, if any, stops.
+ * Returns whether one was under way. */
+static gboolean
 cancel_upload (SottoAttachment *self)
 {
   g_autoptr(GCancellable) cancellable = NULL;
 
-  if (!self->outgoing || self->record->file == NULL)
-    return;
-
   G_LOCK (uploads);
-  if (uploads != NULL && (cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
+  ensure_uploads ();
+  g_hash_table_add (cancelled, g_strdup (self->record->file));
+  if ((cancellable = g_hash_table_lookup (uploads, self->record->file)) != NULL)
     g_object_ref (cancellable);
   G_UNLOCK (uploads);
 
   /* Cancelled out of the lock: the handlers run at once. */
   if (cancellable != NULL)
     g_cancellable_cancel (cancellable);
+
+  return cancellable != NULL;
 }
 
 SottoAttachmentRecord *
@@ -171,10 +211,12 @@ _sotto_attachment_record_copy (const SottoAttachmentRecord *record)
   SottoAttachmentRecord *copy = _sotto_attachment_record_new (record->state, record->pointer);
 
   copy->row_id = record->row_id;
+  copy->store_serial = record->store_serial;
   copy->index = record->index;
   copy->transferred = record->transferred;
   copy->file = g_strdup (record->file);
   copy->source = g_strdup (record->source);
+  copy->error = g_strdup (record->error);
 
   return copy;
 }
@@ -188,6 +230,7 @@ _sotto_attachment_record_free (SottoAttachmentRecord *record)
   g_clear_pointer (&record->pointer, sotto_attachment_pointer_free);
   g_free (record->file);
   g_free (record->source);
+  g_free (record->error);
   g_free (record);
 }
 
@@ -223,7 +266,7 @@ _sotto_attachment_new_from_record (const SottoAttachmentRecord *record,
   self = g_object_new (SOTTO_TYPE_ATTACHMENT, NULL);
   self->record = _sotto_attachment_record_copy (record);
   self->outgoing = outgoing;
-  show (self);
+  model_register (self);
 
   return self;
 }
@@ -262,9 +305,13 @@ _sotto_attachment_list_sync (GListStore **list,
   g_list_store_remove_all (*list);
   for (guint i = 0; i < records->len; i++)
     {
-      g_autoptr(SottoAttachment) attachment = _sotto_attachment_new_from_record (g_ptr_array_index (records, i),
-                                                                                outgoing);
+      SottoAttachmentRecord *record = g_ptr_array_index (records, i);
+      g_autoptr(SottoAttachment) attachment = _sotto_attachment_find (record);
 
+      if (attachment != NULL)
+        _sotto_attachment_update (attachment, record);
+      else
+        attachment = _sotto_attachment_new_from_record (record, outgoing);
       g_list_store_append (*list, attachment);
     }
 }
@@ -281,11 +328,11 @@ static void
 set_error (SottoAttachment *self,
            const char      *error)
 {
-  if (g_strcmp0 (self->error, error) == 0)
+  if (g_strcmp0 (self->record->error, error) == 0)
     return;
 
-  g_free (self->error);
-  self->error = g_strdup (error);
+  g_free (self->record->error);
+  self->record->error = g_strdup (error);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ERROR]);
 }
 
@@ -299,18 +346,29 @@ _sotto_attachment_update (SottoAttachment             *self,
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
   g_return_if_fail (record != NULL);
 
-  unshow (self);
+  model_unregister (self);
   old = g_steal_pointer (&self->record);
   self->record = _sotto_attachment_record_copy (record);
-  show (self);
+  model_register (self);
 
-  /* A failed upload stays uploading in the store, to be resumed: until
-   * it is tried again the model still says that it failed, and why. */
-  if (old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+  /* What the store says of a transfer under way is older than what the
+   * model knows (a download is never stored, an upload's progress not as
+   * it goes); and a failed upload stays uploading in the store, to be
+   * resumed: until it is tried again the model still says that it
+   * failed, and why.  Only a failed attachment has a reason; one stored
+   * failed by an earlier version, without one, keeps the reason the
+   * model knows. */
+  if ((old->state == SOTTO_ATTACHMENT_STATE_FAILED && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+      || (old->state == SOTTO_ATTACHMENT_STATE_UPLOADING && record->state == SOTTO_ATTACHMENT_STATE_UPLOADING)
+      || (old->state == SOTTO_ATTACHMENT_STATE_DOWNLOADING && record->state == SOTTO_ATTACHMENT_STATE_AVAILABLE))
     {
-      self->record->state = SOTTO_ATTACHMENT_STATE_FAILED;
+      self->record->state = old->state;
       self->record->transferred = old->transferred;
     }
+  if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
+    g_clear_pointer (&self->record->error, g_free);
+  else if (self->record->error == NULL)
+    self->record->error = g_strdup (old->error);
 
   g_object_freeze_notify (G_OBJECT (self));
   if (old->state != self->record->state)
@@ -319,8 +377,8 @@ _sotto_attachment_update (SottoAttachment             *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_PROGRESS]);
   if (old->pointer->thumbnail != record->pointer->thumbnail)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_THUMBNAIL]);
-  if (self->record->state != SOTTO_ATTACHMENT_STATE_FAILED)
-    set_error (self, NULL);
+  if (g_strcmp0 (old->error, self->record->error) != 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_ERROR]);
   g_object_thaw_notify (G_OBJECT (self));
 
   _sotto_attachment_record_free (old);
@@ -369,6 +427,24 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
   self->cancellable = g_cancellable_new ();
 }
 
+/* An upload that waits (for the relay to come back, or for the files
+ * before it in its message) has no transfer to stop: it fails here, and
+ * in the store through the attachment service of the profile its blob
+ * is in, so that neither the relay's return nor a restart resumes it. */
+static void
+cancel_waiting (SottoAttachment *self)
+{
+  g_autoptr(SottoAttachmentService) service = _sotto_attachment_service_find (self->record->file);
+  g_autoptr(GError) error = NULL;
+
+  g_cancellable_set_error_if_cancelled (self->cancellable, &error);
+  _sotto_attachment_set_transfer (self, SOTTO_ATTACHMENT_STATE_FAILED, self->record->transferred, error->message);
+  /* Without a service its profile is closed: nothing resumes the
+   * upload before it is opened again, and then with a new model. */
+  if (service != NULL)
+    _sotto_attachment_service_cancel_waiting (service, self->record);
+}
+
 /**
  * sotto_attachment_cancel:
  * @self: a #SottoAttachment
@@ -376,10 +452,12 @@ _sotto_attachment_reset_cancellable (SottoAttachment *self)
  * Stops the upload or download under way, which then fails with
  * %G_IO_ERROR_CANCELLED and can be tried again.  An upload resumes
  * where it stopped.  An upload that the messenger resumed by itself
- * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too.
- * A cancelled upload stays failed, in the profile too, until it is
- * tried again (sotto_messenger_retry_upload_async()): the messenger no
- * longer resumes it by itself.
+ * (sotto_messenger_start(), sotto_messenger_flush_async()) stops too,
+ * and so does one that waits to resume (the relay is away) or waits
+ * for the files before it in its message.  A cancelled upload stays
+ * failed, in the profile too, until it is tried again
+ * (sotto_messenger_retry_upload_async()): the messenger no longer
+ * resumes it by itself.
  */
 void
 sotto_attachment_cancel (SottoAttachment *self)
@@ -387,7 +465,10 @@ sotto_attachment_cancel (SottoAttachment *self)
   g_return_if_fail (SOTTO_IS_ATTACHMENT (self));
 
   g_cancellable_cancel (self->cancellable);
-  cancel_upload (self);
+  if (!self->outgoing || self->record->file == NULL || self->record->state == SOTTO_ATTACHMENT_STATE_SENT)
+    return;
+  if (!cancel_upload (self))
+    cancel_waiting (self);
 }
 
 /**
@@ -460,7 +541,7 @@ sotto_attachment_get_error (SottoAttachment *self)
 {
   g_return_val_if_fail (SOTTO_IS_ATTACHMENT (self), NULL);
 
-  return self->error;
+  return self->record->error;
 }
 
 /**
@@ -491,7 +572,7 @@ sotto_attachment_get_outgoing (SottoAttachment *self)
 static void
 sotto_attachment_dispose (GObject *object)
 {
-  unshow ((SottoAttachment *) object);
+  model_unregister ((SottoAttachment *) object);
 
   G_OBJECT_CLASS (sotto_attachment_parent_class)->dispose (object);
 }
@@ -502,7 +583,6 @@ sotto_attachment_finalize (GObject *object)
   SottoAttachment *self = (SottoAttachment *) object;
 
   g_clear_pointer (&self->record, _sotto_attachment_record_free);
-  g_clear_pointer (&self->error, g_free);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (sotto_attachment_parent_class)->finalize (object);

@@ -204,7 +204,8 @@ upload_task_new (SottoRelayClient    *self,
 /* Tells the refusals that only attachments meet apart by the relay's
  * error code: a file too large for the relay, an account whose quota is
  * full, a blob that expired.  The user is told which, and none of them
- * is worth trying again as it is. */
+ * is worth trying again as it is.  An upload whose earlier part the
+ * relay still receives is, a moment later (sotto-attachment-transfer.c). */
 static GError *
 attachment_refusal (GAsyncResult *result,
                     GError       *error)
@@ -222,6 +223,8 @@ attachment_refusal (GAsyncResult *result,
     error->code = SOTTO_RELAY_ERROR_QUOTA_EXCEEDED;
   else if (g_strcmp0 (code, "expired") == 0)
     error->code = SOTTO_RELAY_ERROR_EXPIRED;
+  else if (g_strcmp0 (code, "upload-busy") == 0)
+    error->code = SOTTO_RELAY_ERROR_UPLOAD_BUSY;
 
   return error;
 }

@@ -43,6 +43,12 @@ G_BEGIN_DECLS
  *   API
  * @SOTTO_RELAY_ERROR_BAD_CA: the certificate authority given to trust the
  *   relay by is not one (the relay has not been asked anything)
+ * @SOTTO_RELAY_ERROR_TOO_LARGE: an attachment larger than the relay takes
+ * @SOTTO_RELAY_ERROR_QUOTA_EXCEEDED: an attachment that does not fit in
+ *   the account's quota
+ * @SOTTO_RELAY_ERROR_EXPIRED: an attachment's blob that expired
+ * @SOTTO_RELAY_ERROR_UPLOAD_BUSY: the relay still receives an earlier
+ *   part of the upload (409 upload-busy), which it lets go of shortly
  *
  * Errors of #SottoRelayClient; sotto_relay_error_is_transient() tells
  * which of them are worth trying again later.
@@ -67,6 +73,7 @@ typedef enum
   SOTTO_RELAY_ERROR_TOO_LARGE,
   SOTTO_RELAY_ERROR_QUOTA_EXCEEDED,
   SOTTO_RELAY_ERROR_EXPIRED,
+  SOTTO_RELAY_ERROR_UPLOAD_BUSY,
 } SottoRelayError;
 
 /**

@@ -17,11 +17,12 @@
 /* Table attachments (schema 10): one row per file of a message, in the
  * message's order.  The pointer (name, type, size, key, digest, the
  * relay's blob id, the thumbnail), the path of the encrypted blob in the
- * profile and the path of a file still being sent are sealed, bound to
- * their row; only the state and the bytes moved are plain, for the
- * outbox to tell which messages may go. */
+ * profile, the path of a file still being sent and, from schema 19, why
+ * a failed one failed are sealed, bound to their row; only the state and
+ * the bytes moved are plain, for the outbox to tell which messages may
+ * go. */
 
-#define COLUMNS "id, position, state, transferred, pointer, file, source"
+#define COLUMNS "id, position, state, transferred, pointer, file, source, error"
 
 static gboolean
 bind_record (SottoStore                   *self,
@@ -42,7 +43,10 @@ bind_record (SottoStore                   *self,
                                                record->file, error))
        && (record->source == NULL
            || _sotto_store_bind_sealed_string (self, statement, 7, "attachments", "source", record->row_id,
-                                               record->source, error));
+                                               record->source, error))
+       && (record->state != SOTTO_ATTACHMENT_STATE_FAILED || record->error == NULL
+           || _sotto_store_bind_sealed_string (self, statement, 8, "attachments", "error", record->row_id,
+                                               record->error, error));
 
   return ok;
 }
@@ -67,8 +71,8 @@ _sotto_store_save_attachments (SottoStore          *self,
 
   insert = _sotto_store_prepare (self,
                                  "INSERT INTO attachments"
-                                 " (id, message_id, position, state, transferred, pointer, file, source)"
-                                 " VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                 " (id, message_id, position, state, transferred, pointer, file, source, error)"
+                                 " VALUES (?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                                  error);
   if (insert == NULL)
     return FALSE;
@@ -78,10 +82,11 @@ _sotto_store_save_attachments (SottoStore          *self,
       SottoAttachmentRecord *record = g_ptr_array_index (message->attachments, i);
 
       record->row_id = id;
+      record->store_serial = self->serial;
       record->index = i;
       sqlite3_bind_int64 (insert, 1, id);
       sqlite3_bind_int (insert, 2, i);
-      sqlite3_bind_int64 (insert, 8, message_row_id);
+      sqlite3_bind_int64 (insert, 9, message_row_id);
       if (!bind_record (self, insert, record, error) || !_sotto_store_step_done (self, insert, error))
         return FALSE;
       sqlite3_reset (insert);
@@ -103,6 +108,7 @@ read_record (SottoStore           *self,
   gint64 transferred = sqlite3_column_int64 (statement, 3);
 
   record->row_id = sqlite3_column_int64 (statement, 0);
+  record->store_serial = self->serial;
   if (position < 0 || position >= SOTTO_CONTENT_MAX_ATTACHMENTS
       || state < SOTTO_ATTACHMENT_STATE_UPLOADING || state > SOTTO_ATTACHMENT_STATE_FAILED
       || transferred < 0
@@ -111,7 +117,9 @@ read_record (SottoStore           *self,
       || !_sotto_store_column_unseal_string (self, statement, 5, "attachments", "file", record->row_id,
                                              &record->file, error)
       || !_sotto_store_column_unseal_string (self, statement, 6, "attachments", "source", record->row_id,
-                                             &record->source, error))
+                                             &record->source, error)
+      || !_sotto_store_column_unseal_string (self, statement, 7, "attachments", "error", record->row_id,
+                                             &record->error, error))
     goto corrupt;
 
   if (pointer == NULL
@@ -198,7 +206,8 @@ _sotto_store_load_outbox_attachments (SottoStore       *self,
   return TRUE;
 }
 
-/* Writes what changed of @record: its state, progress, pointer and files. */
+/* Writes what changed of @record: its state, progress, pointer, files,
+ * and why it failed. */
 gboolean
 _sotto_store_update_attachment (SottoStore                   *self,
                                 const SottoAttachmentRecord  *record,
@@ -208,7 +217,7 @@ _sotto_store_update_attachment (SottoStore                   *self,
 
   statement = _sotto_store_prepare (self,
                                     "UPDATE attachments SET state = ?3, transferred = ?4, pointer = ?5,"
-                                    " file = ?6, source = ?7 WHERE id = ?1 AND position = ?2",
+                                    " file = ?6, source = ?7, error = ?8 WHERE id = ?1 AND position = ?2",
                                     error);
   if (statement == NULL)
     return FALSE;
@@ -243,7 +252,7 @@ _sotto_store_list_unsent_attachments (SottoStore  *self,
 
   statement = _sotto_store_prepare (self,
                                     "SELECT a.id, a.position, a.state, a.transferred, a.pointer, a.file, a.source,"
-                                    " m.conversation_id, m.uuid"
+                                    " a.error, m.conversation_id, m.uuid"
                                     " FROM attachments a JOIN messages m ON m.id = a.message_id"
                                     " WHERE a.state = 0 AND m.direction = 1 AND m.state = 0"
                                     " ORDER BY a.id",
@@ -258,8 +267,8 @@ _sotto_store_list_unsent_attachments (SottoStore  *self,
       attachment->record = read_record (self, statement, error);
       if (attachment->record == NULL)
         return NULL;
-      attachment->conversation_id = sqlite3_column_int64 (statement, 7);
-      attachment->message_id = g_strdup ((const char *) sqlite3_column_text (statement, 8));
+      attachment->conversation_id = sqlite3_column_int64 (statement, 8);
+      attachment->message_id = g_strdup ((const char *) sqlite3_column_text (statement, 9));
       g_ptr_array_add (list, g_steal_pointer (&attachment));
     }
 

@@ -88,6 +88,9 @@ struct _SottoStore
   /* A message was deleted for everyone: the write-ahead log, which still
    * holds its old pages, is emptied after the commit. */
   gboolean wipe_journal;
+  /* Tells this opening of the profile from every other in the process,
+   * never 0: a model is found by its row in it (sotto-attachment.c). */
+  guint serial;
 };
 
 /* A statement from the store's cache.  Releasing it with g_autoptr()

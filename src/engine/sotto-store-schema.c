@@ -349,6 +349,10 @@ static const char * const migrations[] = {
   "  body            BLOB NOT NULL"             /* sealed */
   ");"
   "CREATE INDEX group_outgoing_group ON group_outgoing (group_id);",
+
+  /* 18 → 19: why a failed attachment failed (sotto-store-attachments.c),
+   * which a view shows once the profile is opened again. */
+  "ALTER TABLE attachments ADD COLUMN error BLOB;",   /* sealed */
 };
 
 guint

@@ -751,6 +751,9 @@ sotto_store_class_init (SottoStoreClass *klass)
 static void
 sotto_store_init (SottoStore *self)
 {
+  static guint last_serial;
+
+  self->serial = (guint) g_atomic_int_add (&last_serial, 1) + 1;
   self->lock_fd = -1;
   self->thread = g_thread_pool_new (sotto_store_thread_func, self, 1, FALSE, NULL);
   self->statements = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sqlite3_finalize);

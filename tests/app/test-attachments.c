@@ -743,6 +743,35 @@ test_attachments_upload_retry (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (attached, "sha256"), ==, sent_sha256);
 }
 
+/* Sends a file of BIG_FILE_SIZE bytes named as @watch says from the
+ * composer with @caption, and kills the relay once its upload moves:
+ * the upload fails.  Returns the model of the file's row, which @watch
+ * follows. */
+static SottoAttachment *
+send_until_relay_dies (Fixture    *fixture,
+                       const char *caption,
+                       Watch      *watch)
+{
+  g_autofree char *file_path = make_file (watch->name, BIG_FILE_SIZE);
+  g_autoptr(GFile) file = g_file_new_for_path (file_path);
+  GtkWidget *view = GTK_WIDGET (conversation_view (fixture));
+  SottoAttachmentTray *tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
+  GtkWidget *row = NULL;
+  SottoAttachment *attachment;
+
+  g_assert_true (sotto_attachment_tray_add_file (tray, file));
+  send_from_composer (fixture, caption);
+
+  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, watch->name)) != NULL);
+  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), watch);
+  wait_until (watch->mid_way > 0);
+  test_relay_kill (fixture->relay);
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+
+  return attachment;
+}
+
 /* An upload cut short by the relay going away resumes by itself when
  * the relay is back, with its progress and Cancel on the file's row;
  * cancelled there, it fails with Retry, and its message waits; Retry
@@ -751,26 +780,12 @@ static void
 test_attachments_resumed_cancel (Fixture       *fixture,
                                  gconstpointer  user_data)
 {
-  g_autofree char *file_path = make_file ("minutes.bin", BIG_FILE_SIZE);
-  g_autoptr(GFile) file = g_file_new_for_path (file_path);
   Watch watch = { fixture, "minutes.bin", 0, 0 };
   SottoAttachment *attachment = NULL;
-  SottoAttachmentTray *tray;
-  GtkWidget *view;
   GtkWidget *row = NULL;
 
   start (fixture);
-  view = GTK_WIDGET (conversation_view (fixture));
-  tray = SOTTO_ATTACHMENT_TRAY (find_any (view, SOTTO_TYPE_ATTACHMENT_TRAY));
-  g_assert_true (sotto_attachment_tray_add_file (tray, file));
-  send_from_composer (fixture, "The minutes");
-
-  wait_until ((row = app_test_find_matching (view, is_outgoing_file_row, "minutes.bin")) != NULL);
-  attachment = g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
-  g_signal_connect_after (attachment, "notify::progress", G_CALLBACK (progress_cb), &watch);
-  wait_until (watch.mid_way > 0);
-  test_relay_kill (fixture->relay);
-  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_FAILED);
+  attachment = send_until_relay_dies (fixture, "The minutes", &watch);
 
   /* Back, the relay gets the rest without being asked, and the row
    * shows it going, with Cancel. */
@@ -789,6 +804,105 @@ test_attachments_resumed_cancel (Fixture       *fixture,
   wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_SENT);
   wait_until (last_message_is (fixture, "The minutes", SOTTO_MESSAGE_STATE_SENT));
   g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_object_unref (attachment);
+}
+
+static void
+flushed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  gboolean *flushed = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (sotto_messenger_flush_finish (SOTTO_MESSENGER (object), result, &error));
+  g_assert_no_error (error);
+  *flushed = TRUE;
+}
+
+/* Once Alice's relay is back: waits until what her messenger resumes by
+ * itself as it connects, and a flush would resume, is done. */
+static void
+alice_flushes (Fixture *fixture)
+{
+  SottoMessenger *messenger = sotto_window_get_messenger (fixture->window);
+  gboolean flushed = FALSE;
+
+  wait_until (sotto_messenger_get_connection (messenger) == SOTTO_RELAY_CONNECTION_CONNECTED);
+  sotto_messenger_flush_async (messenger, NULL, flushed_cb, &flushed);
+  wait_until (flushed);
+}
+
+/* The outgoing file row named @name of the conversation with @uuid,
+ * opened in a window opened again, once it shows @action_name. */
+static SottoAttachment *
+reopened_attachment (Fixture    *fixture,
+                     const char *uuid,
+                     const char *name,
+                     const char *action_name)
+{
+  GtkWidget *row = NULL;
+
+  reopen_alice (fixture);
+  g_assert_true (sotto_window_open_conversation (fixture->window, uuid));
+  wait_until ((row = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_outgoing_file_row, name))
+              != NULL && shows_button (row, action_name));
+
+  return g_object_ref (sotto_file_row_get_attachment (SOTTO_FILE_ROW (row)));
+}
+
+/* An upload cut short by the relay going away waits for it: the window
+ * opened again meanwhile shows the file uploading, with Cancel, though
+ * nothing moves.  Cancelled there, it fails with Retry, and holds: when
+ * the relay is back nothing resumes it, nor once the window is opened
+ * again, and its message waits.  Retry sends it. */
+static void
+test_attachments_waiting_cancel (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *download_dir = g_dir_make_tmp ("sotto-bob-XXXXXX", NULL);
+  g_autofree char *bob_uuid = NULL;
+  g_autofree char *reason = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  Watch watch = { fixture, "agenda.bin", 0, 0 };
+  SottoAttachment *attachment = NULL;
+  GtkWidget *row = NULL;
+
+  start (fixture);
+  bob_uuid = g_strdup (sotto_contact_get_uuid (sotto_conversation_get_contact (open_conversation (fixture))));
+  attachment = send_until_relay_dies (fixture, "The agenda", &watch);
+  g_signal_handlers_disconnect_by_data (attachment, &watch);
+  g_clear_object (&attachment);
+
+  attachment = reopened_attachment (fixture, bob_uuid, watch.name, "transfer.cancel");
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.cancel", NULL));
+  wait_until ((row = find_file_row (fixture, watch.name)) != NULL && shows_button (row, "transfer.retry"));
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  reason = g_strdup (sotto_attachment_get_error (attachment));
+  g_assert_nonnull (app_test_find_label (row, reason));
+
+  test_relay_restart (fixture->relay);
+  alice_flushes (fixture);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_false (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_SENT));
+  g_clear_object (&attachment);
+
+  /* The window opened again says why, as the store kept it. */
+  attachment = reopened_attachment (fixture, bob_uuid, watch.name, "transfer.retry");
+  g_assert_nonnull (app_test_find_label (find_file_row (fixture, watch.name), reason));
+  alice_flushes (fixture);
+  g_assert_cmpint (sotto_attachment_get_state (attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_true (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_QUEUED));
+  g_assert_false (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_SENT));
+  events = bob_receives (fixture, download_dir);
+  for (guint i = 0; i < events->len; i++)
+    g_assert_cmpstr (json_object_get_string_member_with_default (g_ptr_array_index (events, i), "text", NULL), !=,
+                     "The agenda");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (file_transfer_bar (fixture, watch.name)), "transfer.retry", NULL));
+  wait_until (sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_SENT);
+  wait_until (last_message_is (fixture, "The agenda", SOTTO_MESSAGE_STATE_SENT));
   g_object_unref (attachment);
 }
 
@@ -1063,6 +1177,8 @@ main (int   argc,
               fixture_set_up, test_attachments_upload_retry, fixture_tear_down);
   g_test_add ("/app/attachments/resumed-cancel", Fixture, NULL,
               fixture_set_up, test_attachments_resumed_cancel, fixture_tear_down);
+  g_test_add ("/app/attachments/waiting-cancel", Fixture, NULL,
+              fixture_set_up, test_attachments_waiting_cancel, fixture_tear_down);
   g_test_add ("/app/attachments/give-back", Fixture, NULL,
               fixture_set_up, test_attachments_give_back, fixture_tear_down);
   g_test_add ("/app/attachments/request", Fixture, NULL,

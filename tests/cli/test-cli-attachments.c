@@ -26,101 +26,6 @@
 /* The big file is cut off once the relay holds this much. */
 #define BIG_CUT_AFTER (40 * 1000 * 1000)
 
-/* A PNG picture of @width × @height: a gradient with @marker in its
- * first row, uncompressed (stored deflate blocks), so that the marker
- * is in the file as it is. */
-static GBytes *
-make_png (guint       width,
-          guint       height,
-          const char *marker)
-{
-  g_autoptr(GByteArray) raw = g_byte_array_new ();
-  g_autoptr(GByteArray) zlib = g_byte_array_new ();
-  g_autoptr(GByteArray) png = g_byte_array_new ();
-  static const guint8 signature[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
-  guint32 adler_a = 1;
-  guint32 adler_b = 0;
-  guint8 ihdr[13];
-
-  for (guint y = 0; y < height; y++)
-    {
-      guint8 filter = 0;
-
-      g_byte_array_append (raw, &filter, 1);
-      for (guint x = 0; x < width; x++)
-        {
-          guint8 pixel[3] = { (guint8) (x * 255 / width), (guint8) (y * 255 / height), 0x80 };
-
-          g_byte_array_append (raw, pixel, 3);
-        }
-    }
-  memcpy (raw->data + 1, marker, strlen (marker));
-
-  /* zlib: a header, stored blocks of at most 65535 bytes, Adler-32. */
-  g_byte_array_append (zlib, (const guint8 *) "\x78\x01", 2);
-  for (guint offset = 0; offset < raw->len; )
-    {
-      guint n = MIN (raw->len - offset, 65535);
-      guint8 header[5] = { offset + n == raw->len, n & 0xff, n >> 8, ~n & 0xff, (~n >> 8) & 0xff };
-
-      g_byte_array_append (zlib, header, 5);
-      g_byte_array_append (zlib, raw->data + offset, n);
-      offset += n;
-    }
-  for (guint i = 0; i < raw->len; i++)
-    {
-      adler_a = (adler_a + raw->data[i]) % 65521;
-      adler_b = (adler_b + adler_a) % 65521;
-    }
-  {
-    guint32 adler = GUINT32_TO_BE ((adler_b << 16) | adler_a);
-
-    g_byte_array_append (zlib, (const guint8 *) &adler, 4);
-  }
-
-  {
-    guint32 be_width = GUINT32_TO_BE (width);
-    guint32 be_height = GUINT32_TO_BE (height);
-
-    memcpy (ihdr, &be_width, 4);
-    memcpy (ihdr + 4, &be_height, 4);
-    memcpy (ihdr + 8, "\x08\x02\x00\x00\x00", 5);
-  }
-
-  g_byte_array_append (png, signature, sizeof signature);
-  {
-    struct { const char *type; const guint8 *data; guint len; } chunks[] = {
-      { "IHDR", ihdr, sizeof ihdr },
-      { "IDAT", zlib->data, zlib->len },
-      { "IEND", NULL, 0 },
-    };
-
-    for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
-      {
-        guint32 len = GUINT32_TO_BE (chunks[i].len);
-        guint32 crc = 0xffffffff;
-        g_autoptr(GByteArray) typed = g_byte_array_new ();
-
-        g_byte_array_append (typed, (const guint8 *) chunks[i].type, 4);
-        if (chunks[i].len > 0)
-          g_byte_array_append (typed, chunks[i].data, chunks[i].len);
-        for (guint j = 0; j < typed->len; j++)
-          {
-            crc ^= typed->data[j];
-            for (int k = 0; k < 8; k++)
-              crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
-          }
-        crc = GUINT32_TO_BE (crc ^ 0xffffffff);
-
-        g_byte_array_append (png, (const guint8 *) &len, 4);
-        g_byte_array_append (png, typed->data, typed->len);
-        g_byte_array_append (png, (const guint8 *) &crc, 4);
-      }
-  }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&png));
-}
-
 /* The attachments of the one message a receive printed. */
 static JsonArray *
 single_message_attachments (GPtrArray *lines)
@@ -263,59 +168,6 @@ only_blob_id (const char *relay_dir)
 
   g_assert_nonnull (id);
   return id;
-}
-
-static guint64
-file_size (const char *path)
-{
-  GStatBuf st;
-
-  return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
-}
-
-/* Sends @path from @sender to bob with @text and kills the relay once
- * it holds @cut_after bytes of the blob: the send fails with the
- * message kept.  Returns the relay's partial file. */
-static char *
-send_cut_off (CliTest    *test,
-              const char *sender,
-              const char *text,
-              const char *path,
-              guint64     cut_after)
-{
-  g_autofree char *blobs = g_build_filename (test->relay->data_dir, "blobs", NULL);
-  g_autoptr(CliResult) cut = NULL;
-  GSubprocess *sending;
-  char *partial = NULL;
-
-  sending = cli_spawn (test, sender, "send", "bob", text, "--attach", path, NULL);
-
-  /* Once the relay holds a good part of the blob, it goes away. */
-  while (partial == NULL)
-    {
-      g_autoptr(GDir) dir = g_dir_open (blobs, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *candidate = g_build_filename (blobs, name, "partial", NULL);
-
-          if (name[0] != '.' && file_size (candidate) >= cut_after)
-            {
-              g_free (partial);
-              partial = g_steal_pointer (&candidate);
-            }
-        }
-      if (partial == NULL)
-        g_usleep (20 * 1000);
-    }
-  cli_relay_kill (test->relay);
-
-  cut = cli_wait (sending);
-  g_assert_cmpint (cut->status, ==, 1);
-  g_assert_nonnull (strstr (cut->err, "kept"));
-
-  return partial;
 }
 
 /* A 150 MB file: the relay goes away while it is being uploaded; the
@@ -678,8 +530,6 @@ state_cb (SottoAttachment *attachment,
   g_array_append_val (watch->states, state);
 }
 
-#define MODEL_PROGRESS_SIZE (100 * 1000 * 1000)
-
 /* The engine's model: the message a send returns has its attachment,
  * the one the conversation showed from the moment it was stored, which
  * reports its upload's progress as it goes, from 0 to 1 and never back,
@@ -769,95 +619,6 @@ test_model_progress (void)
   g_array_unref (watch.states);
 }
 
-/* Alice's message to Bob with a file of MODEL_PROGRESS_SIZE bytes, whose
- * upload the relay going away cut short at a quarter; after the relay
- * came back, her profile open again in this process, with the message's
- * attachment as a view reads it from the store. */
-typedef struct
-{
-  SottoStore *store;
-  SottoMessenger *messenger;
-  SottoConversation *conversation;
-  SottoMessage *message;
-  SottoAttachment *attachment;
-  char *partial;   /* the relay's part of the blob */
-} Resumed;
-
-/* Opens @alice's profile, as a process starting does, and finds its
- * last message, @text, and its attachment. */
-static void
-resumed_load (Resumed    *resumed,
-              const char *alice,
-              const char *text)
-{
-  g_autoptr(GAsyncResult) found = NULL;
-  g_autoptr(GError) error = NULL;
-  GListModel *messages;
-
-  resumed->store = cli_open_store (alice);
-  resumed->messenger = cli_load_messenger (resumed->store);
-  sotto_messenger_open_conversation_async (resumed->messenger, "bob", NULL, cli_result_cb, &found);
-  cli_wait_for (&found);
-  resumed->conversation = sotto_messenger_open_conversation_finish (resumed->messenger, found, &error);
-  g_assert_no_error (error);
-
-  messages = sotto_conversation_get_messages (resumed->conversation);
-  resumed->message = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
-  while (!sotto_message_get_loaded (resumed->message))
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_cmpstr (sotto_message_get_body (resumed->message), ==, text);
-  resumed->attachment = g_list_model_get_item (sotto_message_get_attachments (resumed->message), 0);
-}
-
-static void
-resumed_open (Resumed    *resumed,
-              CliTest    *test,
-              const char *alice,
-              const char *bob,
-              const char *text)
-{
-  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, text[0]);
-  g_autofree char *path = write_file (test, "resumed.bin", contents, MODEL_PROGRESS_SIZE);
-
-  cli_send_ok (test, alice, "bob", "Hi Bob");
-  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
-  resumed->partial = send_cut_off (test, alice, text, path, MODEL_PROGRESS_SIZE / 4);
-  cli_relay_restart (test->relay);
-
-  resumed_load (resumed, alice, text);
-  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
-}
-
-static void
-resumed_flush (Resumed *resumed)
-{
-  g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(GError) error = NULL;
-
-  sotto_messenger_flush_async (resumed->messenger, NULL, cli_result_cb, &flushed);
-  cli_wait_for (&flushed);
-  g_assert_true (sotto_messenger_flush_finish (resumed->messenger, flushed, &error));
-  g_assert_no_error (error);
-}
-
-/* Closes the profile, as a process ending does. */
-static void
-resumed_unload (Resumed *resumed)
-{
-  g_clear_object (&resumed->attachment);
-  g_clear_object (&resumed->message);
-  g_clear_object (&resumed->conversation);
-  g_clear_object (&resumed->messenger);
-  cli_close_store (resumed->store);
-}
-
-static void
-resumed_close (Resumed *resumed)
-{
-  resumed_unload (resumed);
-  g_free (resumed->partial);
-}
-
 /* An upload cut short and resumed by a flush reports its progress on
  * the attachment a view shows, and ends sent, as one sent at once: the
  * model is the one the conversation made from the store. */
@@ -889,6 +650,59 @@ test_resumed_progress (void)
   g_array_unref (watch.states);
 }
 
+/* Neither the relay's connection nor a flush resumes the cancelled
+ * upload of @resumed (a second flush waits for a resume the connection
+ * may have started): it stays failed, the relay still holds only part
+ * of the blob, and Bob gets nothing. */
+static void
+assert_stays_cancelled (Resumed    *resumed,
+                        CliTest    *test,
+                        const char *bob)
+{
+  sotto_messenger_start (resumed->messenger);
+  resumed_flush (resumed);
+  resumed_flush (resumed);
+  sotto_messenger_stop (resumed->messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_true (g_file_test (resumed->partial, G_FILE_TEST_EXISTS));
+  cli_assert_receives_nothing (test, bob);
+}
+
+/* Opens @alice's profile again: the store kept the upload of @text
+ * failed, and @reason. */
+static void
+reload_cancelled (Resumed    *resumed,
+                  const char *alice,
+                  const char *text,
+                  const char *reason)
+{
+  resumed_unload (resumed);
+  resumed_load (resumed, alice, text);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
+  g_assert_cmpstr (sotto_attachment_get_error (resumed->attachment), ==, reason);
+}
+
+/* Tried again, the upload goes whole, and Bob gets its message, @text. */
+static void
+retry_sends (Resumed    *resumed,
+             CliTest    *test,
+             const char *bob,
+             const char *text)
+{
+  g_autoptr(GAsyncResult) retried = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_retry_upload_async (resumed->messenger, resumed->attachment, NULL, cli_result_cb, &retried);
+  cli_wait_for (&retried);
+  g_assert_true (sotto_messenger_retry_upload_finish (resumed->messenger, retried, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sotto_attachment_get_state (resumed->attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
+  resumed_flush (resumed);
+
+  resumed_close (resumed);
+  cli_assert_receives (test, bob, "alice", text, NULL);
+}
+
 /* An upload cut short and resumed by a flush (after a restart) stops
  * when the attachment the view shows is cancelled, as the transfer
  * bar's Cancel does, once the relay is taking more of it: it ends
@@ -901,8 +715,7 @@ test_resumed_cancel (void)
   g_autofree char *alice = cli_register (test, "alice");
   g_autofree char *bob = cli_register (test, "bob");
   g_autoptr(GAsyncResult) flushed = NULL;
-  g_autoptr(GAsyncResult) retried = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
   Resumed resumed = { 0 };
   gboolean cancelled = FALSE;
   guint64 held;
@@ -926,43 +739,62 @@ test_resumed_cancel (void)
   sotto_messenger_flush_finish (resumed.messenger, flushed, NULL);
   g_assert_true (cancelled);
   g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_nonnull (sotto_attachment_get_error (resumed.attachment));
+  reason = g_strdup (sotto_attachment_get_error (resumed.attachment));
+  g_assert_nonnull (reason);
   g_assert_cmpfloat (sotto_attachment_get_progress (resumed.attachment), <, 1.);
-  cli_assert_receives_nothing (test, bob);
 
-  /* It stays cancelled: neither a flush nor the relay's connection
-   * resumes it, and the relay still holds only part of the blob.  A
-   * second flush waits for a resume the connection may have started. */
+  /* It stays cancelled, with a flush before the connection too, and
+   * once the profile is opened again: the store keeps it failed, and
+   * why. */
   resumed_flush (&resumed);
+  assert_stays_cancelled (&resumed, test, bob);
+  reload_cancelled (&resumed, alice, "Cancelled", reason);
+  assert_stays_cancelled (&resumed, test, bob);
+
+  retry_sends (&resumed, test, bob, "Cancelled");
+}
+
+/* An upload cut short waits for the relay, which is away: with the
+ * profile opened again, as the app starts, and online, its attachment
+ * says uploading though nothing moves.  Cancelled there, it fails at
+ * once, and stays failed: when the relay is back neither its connection
+ * nor a flush resumes it, nor does either once the profile is opened
+ * again; its message does not go, and the relay holds what it held.
+ * Tried again, it goes whole. */
+static void
+test_waiting_cancel (void)
+{
+  g_autoptr(CliTest) test = new_test ("max-blob-bytes=110000000\n", FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *contents = g_strnfill (MODEL_PROGRESS_SIZE, 'W');
+  g_autofree char *path = write_file (test, "waiting.bin", contents, MODEL_PROGRESS_SIZE);
+  g_autofree char *reason = NULL;
+  Resumed resumed = { 0 };
+  guint64 held;
+
+  cli_send_ok (test, alice, "bob", "Hi Bob");
+  cli_assert_receives (test, bob, "alice", "Hi Bob", NULL);
+  resumed.partial = send_cut_off (test, alice, "Waiting", path, MODEL_PROGRESS_SIZE / 4);
+  held = file_size (resumed.partial);
+
+  resumed_load (&resumed, alice, "Waiting");
   sotto_messenger_start (resumed.messenger);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
+  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_UPLOADING);
+  sotto_attachment_cancel (resumed.attachment);
   g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
+  reason = g_strdup (sotto_attachment_get_error (resumed.attachment));
+  g_assert_nonnull (reason);
 
-  /* Nor once the profile is opened again: the store keeps it failed. */
-  resumed_unload (&resumed);
-  resumed_load (&resumed, alice, "Cancelled");
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  sotto_messenger_start (resumed.messenger);
-  resumed_flush (&resumed);
-  resumed_flush (&resumed);
-  sotto_messenger_stop (resumed.messenger);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_FAILED);
-  g_assert_true (g_file_test (resumed.partial, G_FILE_TEST_EXISTS));
-  cli_assert_receives_nothing (test, bob);
+  /* The relay is back; then the profile is opened again. */
+  cli_relay_restart (test->relay);
+  assert_stays_cancelled (&resumed, test, bob);
+  g_assert_cmpuint (file_size (resumed.partial), ==, held);
+  reload_cancelled (&resumed, alice, "Waiting", reason);
+  assert_stays_cancelled (&resumed, test, bob);
+  g_assert_cmpuint (file_size (resumed.partial), ==, held);
 
-  /* Tried again, it goes whole. */
-  sotto_messenger_retry_upload_async (resumed.messenger, resumed.attachment, NULL, cli_result_cb, &retried);
-  cli_wait_for (&retried);
-  g_assert_true (sotto_messenger_retry_upload_finish (resumed.messenger, retried, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (sotto_attachment_get_state (resumed.attachment), ==, SOTTO_ATTACHMENT_STATE_SENT);
-  resumed_flush (&resumed);
-
-  resumed_close (&resumed);
-  cli_assert_receives (test, bob, "alice", "Cancelled", NULL);
+  retry_sends (&resumed, test, bob, "Waiting");
 }
 
 /* An upload cut short resumes as the messenger goes online, as the app
@@ -1141,6 +973,7 @@ main (int   argc,
   g_test_add_func ("/cli/attachments/model-progress", test_model_progress);
   g_test_add_func ("/cli/attachments/resumed-progress", test_resumed_progress);
   g_test_add_func ("/cli/attachments/resumed-cancel", test_resumed_cancel);
+  g_test_add_func ("/cli/attachments/waiting-cancel", test_waiting_cancel);
   g_test_add_func ("/cli/attachments/resumed-on-start", test_resumed_on_start);
   g_test_add_func ("/cli/attachments/request-not-downloaded", test_request_not_downloaded);
   g_test_add_func ("/cli/attachments/disappearing-not-saved", test_disappearing_not_saved);

@@ -196,6 +196,7 @@ test_store_groups_migrate (void)
   g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; DROP TABLE group_unread;"
                                          " DROP TABLE group_avatars; DROP TABLE group_event_changes; DROP TABLE group_drafts;"
                                          " DROP TABLE group_outgoing;"
+                                         " ALTER TABLE attachments DROP COLUMN error;"
                                          " PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
