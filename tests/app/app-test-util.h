@@ -41,6 +41,7 @@ void       app_test_xdotool       (GtkWindow     *window,
                                    const char    *first_arg,
                                    ...) G_GNUC_NULL_TERMINATED;
 void       app_test_click         (GtkWidget     *widget);
+void       app_test_right_click   (GtkWidget     *widget);
 void       app_test_hold          (GtkWidget     *widget);
 void       app_test_release       (GtkWidget     *widget);
 void       app_test_wait_for_paint (GtkWidget    *widget);

@@ -62,10 +62,11 @@ test_conversation_row_conversation (ChatTest      *test,
   page_test_release (window, row);
 }
 
-/* Sends @files with no caption from @session to @conversation. */
+/* Sends @files with @caption from @session to @conversation. */
 static void
 send_files (SottoSession      *session,
             SottoConversation *conversation,
+            const char        *caption,
             GFile * const     *files,
             guint              n_files)
 {
@@ -74,7 +75,7 @@ send_files (SottoSession      *session,
   g_autoptr(SottoMessage) message = NULL;
   g_autoptr(GError) error = NULL;
 
-  sotto_messenger_send_with_attachments_async (messenger, conversation, "", files, n_files, NULL,
+  sotto_messenger_send_with_attachments_async (messenger, conversation, caption, files, n_files, NULL,
                                                page_test_result_cb, &result);
   app_test_wait_until (result != NULL);
   g_assert_true (sotto_messenger_send_with_attachments_finish (messenger, result, &message, &error));
@@ -125,24 +126,57 @@ test_conversation_row_file_preview (ChatTest      *test,
   sotto_conversation_row_set_conversation (alice_row, with_bob);
   alice_window = page_test_show (GTK_WIDGET (alice_row));
 
-  send_files (test->alice, with_bob, &report, 1);
+  send_files (test->alice, with_bob, "", &report, 1);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "📎 report.pdf") != NULL);
   with_alice = chat_test_receive (test->bob, "alice", "📎 report.pdf");
   sotto_conversation_row_set_conversation (bob_row, with_alice);
   bob_window = page_test_show (GTK_WIDGET (bob_row));
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (bob_row), "📎 report.pdf"));
 
-  send_files (test->alice, with_bob, &photo, 1);
+  send_files (test->alice, with_bob, "", &photo, 1);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "Photo") != NULL);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "Photo") != NULL);
 
-  send_files (test->alice, with_bob, (GFile *[]) { notes, report }, 2);
+  send_files (test->alice, with_bob, "", (GFile *[]) { notes, report }, 2);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "📎 2 files") != NULL);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "📎 2 files") != NULL);
 
   page_test_release (alice_window, alice_row);
   page_test_release (bob_window, bob_row);
   for (GFile * const *file = (GFile *[]) { report, photo, notes, NULL }; *file != NULL; file++)
+    g_assert_true (g_file_delete (*file, NULL, NULL));
+  g_assert_cmpint (g_rmdir (directory), ==, 0);
+}
+
+/* A message of files with a caption says both, for the one who sent it
+ * and the one who got it: what the files are, then the caption's first
+ * line. */
+static void
+test_conversation_row_caption_preview (ChatTest      *test,
+                                       gconstpointer  data)
+{
+  g_autoptr(SottoConversation) with_bob = chat_test_open (test->alice, "bob");
+  g_autoptr(SottoConversation) with_alice = NULL;
+  SottoConversationRow *row = g_object_ref_sink (SOTTO_CONVERSATION_ROW (sotto_conversation_row_new ()));
+  g_autofree char *directory = g_dir_make_tmp ("sotto-row-captions-XXXXXX", NULL);
+  g_autoptr(GFile) report = make_file (directory, "report.pdf", FALSE);
+  g_autoptr(GFile) photo = make_file (directory, "beach.png", TRUE);
+  GtkWindow *window;
+
+  sotto_conversation_row_set_conversation (row, with_bob);
+  window = page_test_show (GTK_WIDGET (row));
+
+  send_files (test->alice, with_bob, "Our beach\nand the rest", &photo, 1);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (row), "Photo: Our beach") != NULL);
+  with_alice = chat_test_receive (test->bob, "alice", "Photo: Our beach");
+
+  send_files (test->alice, with_bob, "See page 3", &report, 1);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (row), "📎 report.pdf: See page 3") != NULL);
+  g_clear_object (&with_alice);
+  with_alice = chat_test_receive (test->bob, "alice", "📎 report.pdf: See page 3");
+
+  page_test_release (window, row);
+  for (GFile * const *file = (GFile *[]) { report, photo, NULL }; *file != NULL; file++)
     g_assert_true (g_file_delete (*file, NULL, NULL));
   g_assert_cmpint (g_rmdir (directory), ==, 0);
 }
@@ -158,6 +192,8 @@ main (int   argc,
               chat_test_set_up, test_conversation_row_conversation, chat_test_tear_down);
   g_test_add ("/app/conversation-row/file-preview", ChatTest, NULL,
               chat_test_set_up, test_conversation_row_file_preview, chat_test_tear_down);
+  g_test_add ("/app/conversation-row/caption-preview", ChatTest, NULL,
+              chat_test_set_up, test_conversation_row_caption_preview, chat_test_tear_down);
 
   return g_test_run ();
 }
