@@ -324,6 +324,7 @@ test_accessibility_names (Fixture       *fixture,
   GtkWidget *root;
   GtkWidget *search_entry;
   GtkWidget *welcome_error;
+  GtkWidget *username_problem;
   GtkWidget *passphrase_error;
   GtkWidget *reveal;
   GtkWidget *unlock;
@@ -346,11 +347,15 @@ test_accessibility_names (Fixture       *fixture,
   g_assert_nonnull (reveal);
   gtk_test_accessible_assert_property (reveal, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show Text");
 
-  /* The error labels describe the fields whose text they are about. */
+  /* The error labels describe the fields whose text they are about: the
+   * username's, right under it, and the page's, under Register. */
   welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "welcome.register"));
   g_assert_true (GTK_IS_LABEL (welcome_error));
+  username_problem = gtk_widget_get_next_sibling (gtk_widget_get_ancestor (find_row (root, "Username"),
+                                                                           GTK_TYPE_LIST_BOX));
+  g_assert_true (GTK_IS_LABEL (username_problem));
   gtk_test_accessible_assert_relation (row_text (root, "Username"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
-                                       welcome_error, NULL);
+                                       username_problem, NULL);
   gtk_test_accessible_assert_relation (row_text (root, "Relay Address"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        welcome_error, NULL);
   passphrase_error = gtk_widget_get_prev_sibling (unlock);
@@ -934,7 +939,8 @@ test_accessibility_tab_rings (Fixture       *fixture,
   g_free (run_cli (fixture, "send", "alice", "first", NULL));
   wait_until (find_message_row (fixture, "first") != NULL);
   g_assert_true (g_file_set_contents (path, "notes", -1, NULL));
-  tray = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), SOTTO_TYPE_ATTACHMENT_TRAY);
+  tray = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_of_type,
+                                 GSIZE_TO_POINTER (SOTTO_TYPE_ATTACHMENT_TRAY));
   g_assert_true (sotto_attachment_tray_add_file (SOTTO_ATTACHMENT_TRAY (tray), file));
   activate_alice (fixture);
   composer = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW);

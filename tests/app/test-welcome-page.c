@@ -164,6 +164,7 @@ test_welcome_page_username_rule (void)
   g_assert_false (gtk_widget_is_sensitive (register_button));
   problem = app_test_find_matching (root, is_label_containing, "A username has no spaces or capital letters.");
   g_assert_nonnull (problem);
+  app_test_wait_for_paint (root);
   g_assert_true (is_under (root, problem, username_row));
   g_assert_true (is_under (root, GTK_WIDGET (page_test_find_row (root, "Relay Address")), problem));
 
