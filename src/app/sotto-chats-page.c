@@ -690,6 +690,9 @@ sotto_chats_page_start_conversation_cb (SottoChatsPage *self,
                                            sotto_chats_page_open_conversation_cb, g_object_ref (self));
 }
 
+static void sotto_chats_page_open_new_group (SottoChatsPage *self,
+                                             const char     *text);
+
 static void
 sotto_chats_page_new_conversation (GtkWidget  *widget,
                                    const char *action_name,
@@ -709,6 +712,8 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
 
   dialog = sotto_new_conversation_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)));
   g_signal_connect_object (dialog, "start", G_CALLBACK (sotto_chats_page_start_conversation_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "new-group", G_CALLBACK (sotto_chats_page_open_new_group),
                            self, G_CONNECT_SWAPPED);
   self->new_conversation_dialog = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->new_conversation_dialog);
@@ -812,24 +817,32 @@ sotto_chats_page_group_created_cb (SottoChatsPage *self,
   sotto_chats_page_select_group (self, group);
 }
 
+/* New Group, with @text (from the New Conversation dialog) searched
+ * for among the contacts, or looked up as a username. */
 static void
-sotto_chats_page_new_group (GtkWidget  *widget,
-                            const char *action_name,
-                            GVariant   *parameter)
+sotto_chats_page_open_new_group (SottoChatsPage *self,
+                                 const char     *text)
 {
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   SottoNewGroupDialog *dialog;
 
   if (self->messenger == NULL)
     return;
 
-  dialog = sotto_new_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                       sotto_messenger_get_conversations (self->messenger),
-                                       sotto_messenger_get_groups (self->messenger));
+  dialog = sotto_new_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->messenger);
   g_signal_connect_object (dialog, "group-created", G_CALLBACK (sotto_chats_page_group_created_cb), self,
                            G_CONNECT_SWAPPED);
+  if (text != NULL && text[0] != '\0')
+    sotto_new_group_dialog_look_for (dialog, text);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sotto_chats_page_new_group (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  sotto_chats_page_open_new_group (SOTTO_CHATS_PAGE (widget), NULL);
 }
 
 static void

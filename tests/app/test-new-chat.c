@@ -18,6 +18,8 @@
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
+#include "sotto-chats-page.h"
+#include "sotto-conversation-list.h"
 #include "sotto-group-view.h"
 #include "sotto-new-conversation-dialog.h"
 #include "sotto-new-group-dialog.h"
@@ -73,7 +75,8 @@ open_new_group_dialog (Fixture *fixture)
 {
   GtkWindow *dialog;
 
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-group", NULL));
+  g_assert_true (gtk_widget_activate_action (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CHATS_PAGE),
+                                             "chats.new-group", NULL));
   wait_until ((dialog = find_toplevel (SOTTO_TYPE_NEW_GROUP_DIALOG)) != NULL);
 
   return dialog;
