@@ -59,6 +59,7 @@ struct _SottoChatsPage
   GtkLabel *offline_label;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
+  GtkMenuButton *menu_button;
   GtkToggleButton *search_button;
   GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
@@ -1087,6 +1088,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_title);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_stack);
@@ -1131,6 +1133,7 @@ sotto_chats_page_init (SottoChatsPage *self)
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
   sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
   sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search names and messages"));
+  sotto_accessible_quiet_menu_tooltip (self->menu_button);
 
   self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);
   self->left_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);
