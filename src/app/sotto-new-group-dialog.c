@@ -416,7 +416,7 @@ sotto_new_group_dialog_new (GtkWindow      *transient_for,
         sotto_new_group_dialog_add_contact (self, contact);
     }
 
-  if (gtk_widget_get_first_child (GTK_WIDGET (self->contact_list)) == NULL)
+  if (gtk_list_box_get_row_at_index (self->contact_list, 0) == NULL)
     adw_preferences_group_set_description (self->members_group,
                                            _("You have no contacts yet. Enter the username of each person "
                                              "to add."));
