@@ -162,27 +162,18 @@ char *
 sotto_error_text_username (const char *username)
 {
   g_autofree char *problem = NULL;
+  const char *rule;
 
   g_return_val_if_fail (username != NULL, NULL);
 
   if (sotto_messenger_username_is_valid (username))
     return NULL;
 
+  rule = _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.");
   problem = dup_username_problem (username);
   if (problem == NULL)
-    return g_strdup (sotto_error_text_username_rule ());
+    return g_strdup (rule);
 
   /* Translators: what is wrong with a username, then the rule */
-  return g_strdup_printf (C_("username problem", "%s %s"), problem, sotto_error_text_username_rule ());
-}
-
-/**
- * sotto_error_text_username_rule:
- *
- * Returns: the relay's rule for usernames, in a sentence
- */
-const char *
-sotto_error_text_username_rule (void)
-{
-  return _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.");
+  return g_strdup_printf (C_("username problem", "%s %s"), problem, rule);
 }

@@ -15,6 +15,5 @@ char *sotto_error_text_describe (const GError *error,
                                  const char   *username) G_GNUC_WARN_UNUSED_RESULT;
 char *sotto_error_text_general  (const GError *error) G_GNUC_WARN_UNUSED_RESULT;
 char *sotto_error_text_username (const char   *username) G_GNUC_WARN_UNUSED_RESULT;
-const char *sotto_error_text_username_rule (void);
 
 G_END_DECLS

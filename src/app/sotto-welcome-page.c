@@ -13,7 +13,6 @@
 #include "sotto-accessible.h"
 #include "sotto-error-text.h"
 #include "sotto-relay-address.h"
-#include "sotto-relay-error.h"
 #include "sotto-welcome-page.h"
 
 /* The first page of a new profile: a username, a relay and what the
@@ -45,6 +44,7 @@ struct _SottoWelcomePage
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
   AdwEntryRow *username_row;
+  GtkWidget *username_problem_row;
   GtkLabel *username_problem;
   AdwEntryRow *relay_row;
   AdwPasswordEntryRow *token_row;
@@ -63,25 +63,13 @@ sotto_welcome_page_show_error (SottoWelcomePage *self,
   gtk_label_set_label (self->welcome_error, message != NULL ? message : "");
 }
 
-/* Says under the username field what is wrong with it, or else what a
- * username is; its room is kept, so that Register never moves. */
+/* Says under the username field what is wrong with it, or nothing. */
 static void
 sotto_welcome_page_show_username_problem (SottoWelcomePage *self,
                                           const char       *problem)
 {
-  GtkWidget *label = GTK_WIDGET (self->username_problem);
-
-  gtk_label_set_label (self->username_problem, problem != NULL ? problem : sotto_error_text_username_rule ());
-  if (problem != NULL)
-    {
-      gtk_widget_remove_css_class (label, "dim-label");
-      gtk_widget_add_css_class (label, "error");
-    }
-  else
-    {
-      gtk_widget_remove_css_class (label, "error");
-      gtk_widget_add_css_class (label, "dim-label");
-    }
+  gtk_label_set_label (self->username_problem, problem != NULL ? problem : "");
+  gtk_widget_set_visible (self->username_problem_row, problem != NULL);
 }
 
 /* Says what is wrong with the username, as the relay would find it;
@@ -198,11 +186,7 @@ sotto_welcome_page_register_cb (GObject      *object,
 
   relay = sotto_relay_address_complete (gtk_editable_get_text (GTK_EDITABLE (self->relay_row)));
   message = sotto_error_text_describe (error, relay, gtk_editable_get_text (GTK_EDITABLE (self->username_row)));
-  /* A username someone has is the username's problem, said under it. */
-  if (g_error_matches (error, SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_USERNAME_TAKEN))
-    sotto_welcome_page_show_username_problem (self, message);
-  else
-    sotto_welcome_page_show_error (self, message);
+  sotto_welcome_page_show_error (self, message);
   sotto_session_page_set_activity (SOTTO_SESSION_PAGE (self), NULL);
 }
 
@@ -400,6 +384,7 @@ sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-welcome-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, content);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_problem_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_problem);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, token_row);
@@ -425,7 +410,6 @@ sotto_welcome_page_init (SottoWelcomePage *self)
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
   sotto_accessible_set_up_password_toggle (self->token_row);
   sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->username_problem));
-  sotto_welcome_page_show_username_problem (self, NULL);
   sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.register", FALSE);

@@ -348,11 +348,12 @@ test_accessibility_names (Fixture       *fixture,
   gtk_test_accessible_assert_property (reveal, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show Text");
 
   /* The error labels describe the fields whose text they are about: the
-   * username's, right under it, and the page's, under Register. */
+   * username's, in the row right under it, and the page's, under
+   * Register. */
   welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "welcome.register"));
   g_assert_true (GTK_IS_LABEL (welcome_error));
-  username_problem = gtk_widget_get_next_sibling (gtk_widget_get_ancestor (find_row (root, "Username"),
-                                                                           GTK_TYPE_LIST_BOX));
+  username_problem = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (gtk_widget_get_next_sibling (find_row (root,
+                                                                                                       "Username"))));
   g_assert_true (GTK_IS_LABEL (username_problem));
   gtk_test_accessible_assert_relation (row_text (root, "Username"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        username_problem, NULL);
