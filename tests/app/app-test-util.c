@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 
 #include "app-test-util.h"
@@ -53,6 +54,22 @@ is_label_showing (GtkWidget     *widget,
 {
   return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
          && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+is_action_row_titled (GtkWidget     *widget,
+                      gconstpointer  title)
+{
+  return ADW_IS_ACTION_ROW (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+/* Finds the mapped AdwActionRow titled @title below @root, or NULL. */
+GtkWidget *
+app_test_find_action_row (GtkWidget  *root,
+                          const char *title)
+{
+  return app_test_find_matching (root, is_action_row_titled, title);
 }
 
 /* Finds a mapped label whose label (its markup, if it has any) is

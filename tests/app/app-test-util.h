@@ -35,6 +35,8 @@ GtkWidget *app_test_find_widget   (GtkWidget     *root,
                                    GType          type);
 GtkWidget *app_test_find_label    (GtkWidget     *root,
                                    const char    *text);
+GtkWidget *app_test_find_action_row (GtkWidget   *root,
+                                     const char  *title);
 char      *app_test_read_clipboard (GtkWidget     *widget);
 
 void       app_test_xdotool       (GtkWindow     *window,

@@ -18,25 +18,18 @@
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
-#include "sotto-chats-page.h"
 #include "sotto-conversation-list.h"
 #include "sotto-group-view.h"
 #include "sotto-new-conversation-dialog.h"
 #include "sotto-new-group-dialog.h"
 
-static gboolean
-is_action_row_titled (GtkWidget     *widget,
-                      gconstpointer  title)
-{
-  return ADW_IS_ACTION_ROW (widget) && gtk_widget_get_mapped (widget)
-         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
-}
-
 static AdwActionRow *
 find_row (GtkWindow  *dialog,
           const char *title)
 {
-  return ADW_ACTION_ROW (app_test_find_matching (GTK_WIDGET (dialog), is_action_row_titled, title));
+  GtkWidget *row = app_test_find_action_row (GTK_WIDGET (dialog), title);
+
+  return row != NULL ? ADW_ACTION_ROW (row) : NULL;
 }
 
 static gboolean
@@ -70,22 +63,16 @@ search_entry (GtkWindow *dialog)
   return GTK_EDITABLE (entry);
 }
 
+/* New Group, as its shortcut opens it. */
 static GtkWindow *
 open_new_group_dialog (Fixture *fixture)
 {
   GtkWindow *dialog;
 
-  g_assert_true (gtk_widget_activate_action (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_CHATS_PAGE),
-                                             "chats.new-group", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.new-group", NULL));
   wait_until ((dialog = find_toplevel (SOTTO_TYPE_NEW_GROUP_DIALOG)) != NULL);
 
   return dialog;
-}
-
-static SottoGroupView *
-group_view (Fixture *fixture)
-{
-  return SOTTO_GROUP_VIEW (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW));
 }
 
 /* The sidebar's button for a new conversation, which a newcomer looks
@@ -126,6 +113,7 @@ test_new_chat_group_by_username (Fixture       *fixture,
 {
   g_auto(GStrv) members = NULL;
   GtkWindow *dialog;
+  GtkWidget *view;
   SottoGroup *group;
 
   start_alice (fixture);
@@ -154,7 +142,8 @@ test_new_chat_group_by_username (Fixture       *fixture,
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "new-group.create", NULL));
   wait_until (find_toplevel (SOTTO_TYPE_NEW_GROUP_DIALOG) == NULL);
-  wait_until (group_view (fixture) != NULL && (group = sotto_group_view_get_group (group_view (fixture))) != NULL);
+  wait_until ((view = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW)) != NULL
+              && (group = sotto_group_view_get_group (SOTTO_GROUP_VIEW (view))) != NULL);
   g_assert_cmpstr (sotto_group_get_title (group), ==, "Climbers");
   members = sotto_group_dup_member_names (group, FALSE);
   g_assert_true (g_strv_contains ((const char * const *) members, "bob"));
