@@ -931,9 +931,8 @@ test_accessibility_tab_rings (Fixture       *fixture,
   GtkWidget *first;
   GtkWidget *focus;
 
-  /* A caret that blinks would never let the window settle, and a ring
-   * on its way in could be drawn as none yet. */
-  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, "gtk-enable-animations", FALSE, NULL);
+  /* A caret that blinks would never let the window settle. */
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
   start_alice (fixture);
   window = GTK_WINDOW (fixture->window);
   gtk_window_set_default_size (window, 1000, 700);

@@ -1141,7 +1141,13 @@ test_attachments_picture_menu (Fixture       *fixture,
   run_main_loop_for (500);
   g_assert_null (find_toplevel (SOTTO_TYPE_IMAGE_VIEWER));
 
+  /* The menu gives the focus back as it closes: the picture takes it
+   * once that is done. */
+  picture = find_picture (fixture, "crag.png");
+  message_row = gtk_widget_get_ancestor (picture, SOTTO_TYPE_MESSAGE_ROW);
+  button = find_button (picture, "picture.activate");
   g_assert_true (gtk_widget_grab_focus (button));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == button);
   app_test_press (GTK_WINDOW (fixture->window), "Menu");
   wait_until (menu_is_open (message_row));
   close_menu (message_row);
