@@ -74,11 +74,13 @@ struct _SottoGroupView
   GtkWidget *composer;
   SottoMessageEntry *entry;
   GtkLabel *left_label;
+  gboolean offline;
 };
 
 enum {
   PROP_0,
   PROP_FOLDED,
+  PROP_OFFLINE,
   N_PROPS
 };
 
@@ -125,7 +127,7 @@ event_at (SottoGroupView *self,
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
-              gpointer                  user_data)
+              SottoGroupView           *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *sender = gtk_label_new (NULL);
@@ -136,6 +138,8 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (sender, "group-sender");
   gtk_widget_add_css_class (sender, "caption-heading");
   sotto_message_row_set_in_group (SOTTO_MESSAGE_ROW (row), TRUE);
+  /* A message waiting for members says whether it waits for the relay. */
+  g_object_bind_property (self, "offline", row, "offline", G_BINDING_SYNC_CREATE);
   gtk_box_append (GTK_BOX (box), sender);
   gtk_box_append (GTK_BOX (box), row);
   /* The message row says who wrote what, and when. */
@@ -801,17 +805,28 @@ sotto_group_view_replace (SottoGroupView        *self,
     }
 }
 
-/* The timeline showed @event as soon as it was stored; whether it went
- * sealed is known only once the relay took it for every member, which
- * its row's details then say. */
+/* The timeline showed @event as soon as it was stored; the members it
+ * still waits for, and whether it went sealed, are known once the relay
+ * took it or could not, which its row then says. */
 static void
 sotto_group_view_show_sent (SottoGroupView        *self,
                             const SottoGroupEvent *event)
 {
   const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
 
-  if (shown != NULL && shown->outgoing && shown->sealed != event->sealed)
+  if (shown != NULL && shown->outgoing)
     sotto_group_view_replace (self, event);
+}
+
+/* The relay took a message of the user's for more members, or could not. */
+static void
+sotto_group_view_message_state_changed_cb (SottoGroupView  *self,
+                                           SottoGroup      *group,
+                                           SottoGroupEvent *message,
+                                           SottoGroupList  *groups)
+{
+  if (group == self->group)
+    sotto_group_view_show_sent (self, message);
 }
 
 /* Says why what the user did did not reach every member, in the
@@ -925,7 +940,10 @@ changed_cb (GObject      *object,
   g_autoptr(SottoGroupEvent) event = NULL;
   g_autoptr(GError) error = NULL;
 
-  event = sotto_group_list_send_finish (SOTTO_GROUP_LIST (object), result, &error);
+  if (g_task_get_source_tag (G_TASK (result)) == sotto_group_list_retry_async)
+    event = sotto_group_list_retry_finish (SOTTO_GROUP_LIST (object), result, &error);
+  else
+    event = sotto_group_list_send_finish (SOTTO_GROUP_LIST (object), result, &error);
   if (self->group != sending->group)
     return;
 
@@ -949,6 +967,23 @@ sotto_group_view_message_changed_cb (SottoGroupView     *self,
 {
   if (group == self->group)
     sotto_group_view_replace (self, message);
+}
+
+/* Retry on a message that failed for good sends it again to the members
+ * still waiting for it. */
+static void
+sotto_group_view_retry (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  const SottoGroupEvent *event = g_hash_table_lookup (self->events, g_variant_get_string (parameter, NULL));
+
+  if (self->group == NULL || event == NULL || !event->outgoing || event->pending == NULL)
+    return;
+
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), NULL);
+  sotto_group_list_retry_async (self->groups, self->group, event, NULL, changed_cb, sending_new (self));
 }
 
 /* Like the sending of a message, a change is not cancelled with the
@@ -1083,6 +1118,10 @@ sotto_group_view_get_property (GObject    *object,
       g_value_set_boolean (value, self->folded);
       break;
 
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, self->offline);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1106,6 +1145,14 @@ sotto_group_view_set_property (GObject      *object,
         }
       break;
 
+    case PROP_OFFLINE:
+      if (self->offline != g_value_get_boolean (value))
+        {
+          self->offline = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1123,6 +1170,12 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   properties [PROP_FOLDED] =
     g_param_spec_boolean ("folded", NULL, NULL, FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /* Whether the relay is out of reach: a message waiting for members
+   * says it waits for the connection. */
+  properties [PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL, FALSE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -1149,6 +1202,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
   gtk_widget_class_install_action (widget_class, "conversation.react", "(ss)", sotto_group_view_react);
   gtk_widget_class_install_action (widget_class, "conversation.delete-for-everyone", "s",
                                    sotto_group_view_delete_for_everyone);
+  gtk_widget_class_install_action (widget_class, "conversation.retry-message", "s", sotto_group_view_retry);
   /* The shortcut that opens a 1:1 conversation's safety number. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "group.show-members", NULL);
 
@@ -1170,7 +1224,7 @@ sotto_group_view_init (SottoGroupView *self)
   self->limit = PAGE_SIZE;
   self->at_end = TRUE;
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
@@ -1202,6 +1256,8 @@ sotto_group_view_init (SottoGroupView *self)
   self->groups_signals = g_signal_group_new (SOTTO_TYPE_GROUP_LIST);
   g_signal_group_connect_object (self->groups_signals, "message-changed",
                                  G_CALLBACK (sotto_group_view_message_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->groups_signals, "message-state-changed",
+                                 G_CALLBACK (sotto_group_view_message_state_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (sotto_group_view_map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (sotto_group_view_unmap_cb), NULL);
 }
