@@ -470,3 +470,32 @@ sotto_accessible_announce (GtkWidget  *widget,
   g_weak_ref_set (ref, announcer);
 #endif
 }
+
+static void
+menu_visible_cb (GtkWidget  *button,
+                 GParamSpec *pspec,
+                 GtkWidget  *popover)
+{
+  gtk_widget_set_has_tooltip (button, !gtk_widget_get_visible (popover));
+}
+
+/**
+ * sotto_accessible_quiet_menu_tooltip:
+ * @button: a menu button with a tooltip, and its menu
+ *
+ * Keeps the tooltip of @button away while its menu is open: GTK shows it
+ * again as soon as the pointer moves on the button, over the menu's
+ * first items.  It comes back once the menu closes.
+ */
+void
+sotto_accessible_quiet_menu_tooltip (GtkMenuButton *button)
+{
+  GtkPopover *popover;
+
+  g_return_if_fail (GTK_IS_MENU_BUTTON (button));
+
+  popover = gtk_menu_button_get_popover (button);
+  g_return_if_fail (popover != NULL);
+
+  g_signal_connect_object (popover, "notify::visible", G_CALLBACK (menu_visible_cb), button, G_CONNECT_SWAPPED);
+}

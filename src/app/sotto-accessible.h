@@ -23,6 +23,7 @@ void sotto_accessible_label_field           (GtkWidget           *field,
 void sotto_accessible_describe_field        (GtkWidget           *field,
                                              GtkWidget           *description);
 void sotto_accessible_single_tab_stop       (GtkWidget           *list);
+void sotto_accessible_quiet_menu_tooltip    (GtkMenuButton       *button);
 void sotto_accessible_set_description       (GtkWidget           *widget,
                                              const char          *description);
 void sotto_accessible_announce              (GtkWidget           *widget,

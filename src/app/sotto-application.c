@@ -247,6 +247,7 @@ sotto_application_init (SottoApplication *self)
    * bindings of the window class, so that the shortcuts window finds
    * them by action name. */
   static const char *new_conversation_accels[] = { "<primary>n", NULL };
+  static const char *new_group_accels[] = { "<primary><shift>n", NULL };
   static const char *search_accels[] = { "<primary>f", NULL };
   static const char *previous_conversation_accels[] = { "<primary>Page_Up", NULL };
   static const char *next_conversation_accels[] = { "<primary>Page_Down", NULL };
@@ -265,6 +266,7 @@ sotto_application_init (SottoApplication *self)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.new-conversation", new_conversation_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.new-group", new_group_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.search", search_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.previous-conversation",
                                          previous_conversation_accels);

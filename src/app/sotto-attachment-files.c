@@ -134,16 +134,48 @@ sotto_attachment_files_remove (GFile *file)
 }
 
 /**
+ * sotto_attachment_files_load_picture_stream:
+ * @stream: an encoded picture, which may declare any size
+ * @max_side: the longest side, in pixels, it may take in memory
+ * @cancellable: (nullable): a #GCancellable
+ * @error: a location for a #GError
+ *
+ * Decodes a picture: one larger than @max_side is scaled down as it is
+ * decoded, and one of more than %SOTTO_PICTURE_MAX_PIXELS is refused,
+ * so that a small file cannot make the application allocate gigabytes
+ * (sotto_picture_load()).  Blocks: call it from a worker thread.
+ *
+ * Returns: (transfer full) (nullable): the picture
+ */
+GdkTexture *
+sotto_attachment_files_load_picture_stream (GInputStream  *stream,
+                                            int            max_side,
+                                            GCancellable  *cancellable,
+                                            GError       **error)
+{
+  g_autoptr(SottoPicture) picture = NULL;
+
+  g_return_val_if_fail (G_IS_INPUT_STREAM (stream), NULL);
+  g_return_val_if_fail (max_side > 0, NULL);
+
+  picture = sotto_picture_load (stream, max_side, cancellable, error);
+  if (picture == NULL)
+    return NULL;
+
+  return gdk_memory_texture_new (picture->width, picture->height,
+                                 picture->has_alpha ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8,
+                                 picture->pixels, picture->stride);
+}
+
+/**
  * sotto_attachment_files_load_picture:
  * @bytes: a picture someone sent
  * @max_side: the longest side, in pixels, it may take in memory
  * @error: a location for a #GError
  *
- * Decodes a picture from the other side, which may declare any size:
- * one larger than @max_side is scaled down as it is decoded, and one of
- * more than %SOTTO_PICTURE_MAX_PIXELS is refused, so that a small file
- * cannot make the application allocate gigabytes (sotto_picture_load()).
- * Safe to call from a worker thread.
+ * Decodes a picture from the other side within bounds, as
+ * sotto_attachment_files_load_picture_stream() does.  Safe to call from
+ * a worker thread.
  *
  * Returns: (transfer full) (nullable): the picture
  */
@@ -153,19 +185,13 @@ sotto_attachment_files_load_picture (GBytes  *bytes,
                                      GError **error)
 {
   g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(SottoPicture) picture = NULL;
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (max_side > 0, NULL);
 
   stream = g_memory_input_stream_new_from_bytes (bytes);
-  picture = sotto_picture_load (stream, max_side, NULL, error);
-  if (picture == NULL)
-    return NULL;
 
-  return gdk_memory_texture_new (picture->width, picture->height,
-                                 picture->has_alpha ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8,
-                                 picture->pixels, picture->stride);
+  return sotto_attachment_files_load_picture_stream (stream, max_side, NULL, error);
 }
 
 /**

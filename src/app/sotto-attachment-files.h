@@ -20,6 +20,10 @@ void            sotto_attachment_files_remove        (GFile               *file)
 GdkTexture     *sotto_attachment_files_load_picture  (GBytes              *bytes,
                                                       int                  max_side,
                                                       GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+GdkTexture     *sotto_attachment_files_load_picture_stream (GInputStream  *stream,
+                                                            int            max_side,
+                                                            GCancellable  *cancellable,
+                                                            GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 void            sotto_attachment_files_decrypt_async (GtkWidget           *widget,
                                                       SottoAttachment     *attachment,
                                                       GCancellable        *cancellable,

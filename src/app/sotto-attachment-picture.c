@@ -132,6 +132,24 @@ sotto_attachment_picture_get_thumbnail (SottoAttachmentPicture *self)
   return self->thumbnail != NULL ? GDK_PAINTABLE (self->thumbnail) : NULL;
 }
 
+/**
+ * sotto_attachment_picture_is_thumbnail:
+ * @self: a #SottoAttachmentPicture
+ * @button: a button in @self
+ *
+ * Returns: whether @button is the picture itself, which opens it, and
+ *   not one of its transfer's
+ */
+gboolean
+sotto_attachment_picture_is_thumbnail (SottoAttachmentPicture *self,
+                                       GtkWidget              *button)
+{
+  g_return_val_if_fail (SOTTO_IS_ATTACHMENT_PICTURE (self), FALSE);
+  g_return_val_if_fail (GTK_IS_WIDGET (button), FALSE);
+
+  return button == self->button;
+}
+
 static void
 sotto_attachment_picture_activate (GtkWidget  *widget,
                                    const char *action_name,

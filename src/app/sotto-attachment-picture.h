@@ -21,5 +21,7 @@ GtkWidget       *sotto_attachment_picture_new            (SottoAttachment       
                                                           SottoMessage           *message);
 SottoAttachment *sotto_attachment_picture_get_attachment (SottoAttachmentPicture *self);
 GdkPaintable    *sotto_attachment_picture_get_thumbnail  (SottoAttachmentPicture *self);
+gboolean         sotto_attachment_picture_is_thumbnail   (SottoAttachmentPicture *self,
+                                                          GtkWidget              *button);
 
 G_END_DECLS

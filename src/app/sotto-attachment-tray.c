@@ -26,10 +26,22 @@
  * stored (the relay refused the file, or could not be reached), the
  * files and the caption come back to the composer. */
 
+/* The longest side of a picture's thumbnail on its chip, in pixels,
+ * and that of what is decoded for it, for a screen of scale 2. */
+#define CHIP_THUMBNAIL_SIDE 32
+#define CHIP_THUMBNAIL_DECODED_SIDE (2 * CHIP_THUMBNAIL_SIDE)
+
+/* A picture larger than this gets no thumbnail on its chip, as the
+ * engine makes none to send for it (SOTTO_ATTACHMENT_MAX_THUMBNAIL_SOURCE):
+ * reading it all would take a while for a small picture. */
+#define CHIP_THUMBNAIL_MAX_SOURCE (50 * 1024 * 1024)
+
 typedef struct
 {
   GFile *file;
   gboolean pasted;  /* a file of ours in the private folder */
+  GdkTexture *thumbnail;  /* once read, for a picture */
+  GCancellable *loading;  /* while the thumbnail is read */
 } Pending;
 
 struct _SottoAttachmentTray
@@ -59,9 +71,13 @@ static GParamSpec *properties [N_PROPS];
 static void
 pending_free (Pending *pending)
 {
+  /* A thumbnail on its way comes to nothing. */
+  g_cancellable_cancel (pending->loading);
+  g_clear_object (&pending->loading);
   if (pending->pasted)
     sotto_attachment_files_remove (pending->file);
   g_object_unref (pending->file);
+  g_clear_object (&pending->thumbnail);
   g_free (pending);
 }
 
@@ -116,17 +132,26 @@ sotto_attachment_tray_get_file (SottoAttachmentTray *self,
 }
 
 static GtkWidget *
-make_chip (GFile *file,
-           guint  position)
+make_chip (Pending *pending,
+           guint    position)
 {
-  g_autofree char *name = g_file_get_basename (file);
+  g_autofree char *name = g_file_get_basename (pending->file);
   g_autofree char *remove = NULL;
   GtkWidget *chip = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   GtkWidget *label = gtk_label_new (name);
   GtkWidget *button = gtk_button_new_from_icon_name ("window-close-symbolic");
+  GtkWidget *image;
 
   gtk_widget_add_css_class (chip, "attachment-chip");
-  gtk_box_append (GTK_BOX (chip), gtk_image_new_from_icon_name ("mail-attachment-symbolic"));
+  if (pending->thumbnail != NULL)
+    {
+      image = gtk_image_new_from_paintable (GDK_PAINTABLE (pending->thumbnail));
+      gtk_image_set_pixel_size (GTK_IMAGE (image), CHIP_THUMBNAIL_SIDE);
+      gtk_widget_add_css_class (image, "thumbnail");
+    }
+  else
+    image = gtk_image_new_from_icon_name ("mail-attachment-symbolic");
+  gtk_box_append (GTK_BOX (chip), image);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 24);
   gtk_box_append (GTK_BOX (chip), label);
@@ -144,8 +169,9 @@ make_chip (GFile *file,
   return chip;
 }
 
+/* The chips of the conversation shown, made anew. */
 static void
-sotto_attachment_tray_changed (SottoAttachmentTray *self)
+sotto_attachment_tray_show_chips (SottoAttachmentTray *self)
 {
   guint n = sotto_attachment_tray_get_n_files (self);
   GtkWidget *child;
@@ -154,10 +180,121 @@ sotto_attachment_tray_changed (SottoAttachmentTray *self)
     gtk_flow_box_remove (self->flow_box, child);
 
   for (guint i = 0; i < n; i++)
-    gtk_flow_box_append (self->flow_box, make_chip (sotto_attachment_tray_get_file (self, i), i));
+    gtk_flow_box_append (self->flow_box, make_chip (g_ptr_array_index (sotto_attachment_tray_get_pending (self), i), i));
 
   gtk_widget_set_visible (GTK_WIDGET (self), n > 0);
+}
+
+static void
+sotto_attachment_tray_changed (SottoAttachmentTray *self)
+{
+  sotto_attachment_tray_show_chips (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_N_FILES]);
+}
+
+/* Thumbnails */
+
+typedef struct
+{
+  SottoAttachmentTray *self;
+  Pending *pending;
+} ThumbnailLoad;
+
+static void
+thumbnail_load_free (ThumbnailLoad *load)
+{
+  g_clear_object (&load->self);
+  g_free (load);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ThumbnailLoad, thumbnail_load_free)
+
+/* In a worker thread: the picture in the file, scaled down as it is
+ * decoded; a file that is no picture, or too large a one, has none. */
+static void
+thumbnail_thread (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  GFile *file = task_data;
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  GdkTexture *texture;
+  const char *content_type;
+  GError *error = NULL;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_CONTENT_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                            G_FILE_QUERY_INFO_NONE, cancellable, &error);
+  if (info == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  content_type = g_file_info_get_content_type (info);
+  if (content_type == NULL || !g_str_has_prefix (content_type, "image/")
+      || g_file_info_get_size (info) > CHIP_THUMBNAIL_MAX_SOURCE)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Not a picture to show");
+      return;
+    }
+
+  stream = g_file_read (file, cancellable, &error);
+  texture = stream != NULL ? sotto_attachment_files_load_picture_stream (G_INPUT_STREAM (stream),
+                                                                         CHIP_THUMBNAIL_DECODED_SIDE,
+                                                                         cancellable, &error)
+                           : NULL;
+  if (texture == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, texture, g_object_unref);
+}
+
+static void
+thumbnail_loaded_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(ThumbnailLoad) load = user_data;
+  g_autoptr(GError) error = NULL;
+  GdkTexture *texture = g_task_propagate_pointer (G_TASK (result), &error);
+
+  /* Cancelled, the file left the tray: @pending is gone. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&load->pending->loading);
+  if (texture == NULL)
+    {
+      g_debug ("No thumbnail for a file to send: %s", error->message);
+      return;
+    }
+
+  load->pending->thumbnail = texture;
+  if (load->self->pending != NULL)
+    sotto_attachment_tray_show_chips (load->self);
+}
+
+/* Reads the thumbnail of @pending's file, if it is a picture, off the
+ * main thread: a picture can take a while to decode. */
+static void
+sotto_attachment_tray_load_thumbnail (SottoAttachmentTray *self,
+                                      Pending             *pending)
+{
+  g_autoptr(GTask) task = NULL;
+  ThumbnailLoad *load = g_new0 (ThumbnailLoad, 1);
+
+  load->self = g_object_ref (self);
+  load->pending = pending;
+  pending->loading = g_cancellable_new ();
+  task = g_task_new (NULL, pending->loading, thumbnail_loaded_cb, load);
+  g_task_set_source_tag (task, sotto_attachment_tray_load_thumbnail);
+  g_task_set_task_data (task, g_object_ref (pending->file), g_object_unref);
+  g_task_run_in_thread (task, thumbnail_thread);
 }
 
 static gboolean
@@ -186,6 +323,7 @@ sotto_attachment_tray_add (SottoAttachmentTray *self,
   added->file = g_object_ref (file);
   added->pasted = pasted;
   g_ptr_array_add (pending, added);
+  sotto_attachment_tray_load_thumbnail (self, added);
   sotto_attachment_tray_changed (self);
 
   return TRUE;

@@ -59,6 +59,7 @@ struct _SottoChatsPage
   GtkLabel *offline_label;
   AdwLeaflet *leaflet;
   AdwWindowTitle *sidebar_title;
+  GtkMenuButton *menu_button;
   GtkToggleButton *search_button;
   GtkSearchEntry *search_entry;
   GtkStack *sidebar_stack;
@@ -691,6 +692,9 @@ sotto_chats_page_start_conversation_cb (SottoChatsPage *self,
                                            sotto_chats_page_open_conversation_cb, g_object_ref (self));
 }
 
+static void sotto_chats_page_open_new_group (SottoChatsPage *self,
+                                             const char     *text);
+
 static void
 sotto_chats_page_new_conversation (GtkWidget  *widget,
                                    const char *action_name,
@@ -710,6 +714,8 @@ sotto_chats_page_new_conversation (GtkWidget  *widget,
 
   dialog = sotto_new_conversation_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)));
   g_signal_connect_object (dialog, "start", G_CALLBACK (sotto_chats_page_start_conversation_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (dialog, "new-group", G_CALLBACK (sotto_chats_page_open_new_group),
                            self, G_CONNECT_SWAPPED);
   self->new_conversation_dialog = dialog;
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &self->new_conversation_dialog);
@@ -813,24 +819,32 @@ sotto_chats_page_group_created_cb (SottoChatsPage *self,
   sotto_chats_page_select_group (self, group);
 }
 
+/* New Group, with @text (from the New Conversation dialog) searched
+ * for among the contacts, or looked up as a username. */
 static void
-sotto_chats_page_new_group (GtkWidget  *widget,
-                            const char *action_name,
-                            GVariant   *parameter)
+sotto_chats_page_open_new_group (SottoChatsPage *self,
+                                 const char     *text)
 {
-  SottoChatsPage *self = SOTTO_CHATS_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
   SottoNewGroupDialog *dialog;
 
   if (self->messenger == NULL)
     return;
 
-  dialog = sotto_new_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                       sotto_messenger_get_conversations (self->messenger),
-                                       sotto_messenger_get_groups (self->messenger));
+  dialog = sotto_new_group_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, self->messenger);
   g_signal_connect_object (dialog, "group-created", G_CALLBACK (sotto_chats_page_group_created_cb), self,
                            G_CONNECT_SWAPPED);
+  if (text != NULL && text[0] != '\0')
+    sotto_new_group_dialog_look_for (dialog, text);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sotto_chats_page_new_group (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  sotto_chats_page_open_new_group (SOTTO_CHATS_PAGE (widget), NULL);
 }
 
 static void
@@ -1075,6 +1089,7 @@ sotto_chats_page_class_init (SottoChatsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, offline_label);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, leaflet);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_title);
+  gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_button);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SottoChatsPage, sidebar_stack);
@@ -1119,6 +1134,7 @@ sotto_chats_page_init (SottoChatsPage *self)
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
   sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
   sotto_accessible_label_field (GTK_WIDGET (self->search_entry), _("Search names and messages"));
+  sotto_accessible_quiet_menu_tooltip (self->menu_button);
 
   self->filter = gtk_custom_filter_new (sotto_chats_page_filter_conversation, self, NULL);
   self->left_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);

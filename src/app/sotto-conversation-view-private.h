@@ -43,6 +43,8 @@ struct _SottoConversationView
   guint scroll_row;  /* where scroll_source goes; GTK_INVALID_LIST_POSITION: the end */
   guint extend_source;
   guint draft_source;
+  guint settle_tick;  /* looks where the view stands after a scroll */
+  gint64 scroll_frame;  /* the frame the last scroll was asked in */
   gboolean folded;
   gboolean offline;
   gboolean at_end;

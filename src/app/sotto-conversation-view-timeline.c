@@ -17,10 +17,33 @@
  * where the reader was), the way back to the newest messages, the
  * "New Messages" divider, and the rows the list view builds. */
 
+/* Once a frame has laid the view out after a scroll, whether the
+ * newest messages are in sight is known.  Most often the adjustment has
+ * changed meanwhile and said so; but rows that fit the view, laid out as
+ * those of the conversation shown before were, leave it as it was, and
+ * nothing else would look again. */
+static gboolean
+sotto_conversation_view_settle_cb (GtkWidget     *widget,
+                                   GdkFrameClock *clock,
+                                   gpointer       user_data)
+{
+  SottoConversationView *self = SOTTO_CONVERSATION_VIEW (widget);
+
+  /* The next frame lays the scroll out; the one after sees it. */
+  if (gdk_frame_clock_get_frame_counter (clock) <= self->scroll_frame + 1)
+    return G_SOURCE_CONTINUE;
+
+  self->settle_tick = 0;
+  _sotto_conversation_view_update_at_end (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 sotto_conversation_view_scroll_cb (gpointer user_data)
 {
   SottoConversationView *self = user_data;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
   guint n_rows = g_list_model_get_n_items (G_LIST_MODEL (self->shown));
   guint row = self->scroll_row != GTK_INVALID_LIST_POSITION ? self->scroll_row : n_rows - 1;
 
@@ -31,6 +54,13 @@ sotto_conversation_view_scroll_cb (gpointer user_data)
    * while the rows above it are still being measured. */
   if (n_rows > 0 && row < n_rows)
     gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
+
+  if (clock == NULL)
+    return G_SOURCE_REMOVE;
+  self->scroll_frame = gdk_frame_clock_get_frame_counter (clock);
+  if (self->settle_tick == 0)
+    self->settle_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), sotto_conversation_view_settle_cb,
+                                                      NULL, NULL);
 
   return G_SOURCE_REMOVE;
 }

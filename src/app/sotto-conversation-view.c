@@ -424,6 +424,9 @@ sotto_conversation_view_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->scroll_source, g_source_remove);
   g_clear_handle_id (&self->extend_source, g_source_remove);
+  if (self->settle_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->settle_tick);
+  self->settle_tick = 0;
   g_clear_object (&self->read_tracker);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SOTTO_TYPE_CONVERSATION_VIEW);

@@ -102,3 +102,78 @@ sotto_error_text_general (const GError *error)
       return g_strdup (_("The relay refused to do this."));
     }
 }
+
+/* The first thing to fix in @username, which the relay refuses: a
+ * character no username has (spaces and capitals first, the commonest),
+ * else its length.  A username the relay takes has only ASCII. */
+static char *
+dup_username_problem (const char *username)
+{
+  gboolean space = FALSE;
+  gboolean capital = FALSE;
+  const char *other = NULL;
+  glong length = g_utf8_strlen (username, -1);
+
+  for (const char *p = username; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c))
+        space = TRUE;
+      else if (g_unichar_isupper (c))
+        capital = TRUE;
+      else if (other == NULL && !(c < 0x80 && (g_ascii_islower (c) || g_ascii_isdigit (c) || c == '.' || c == '_')))
+        other = p;
+    }
+
+  if (space && capital)
+    return g_strdup (_("A username has no spaces or capital letters."));
+  if (space)
+    return g_strdup (_("A username has no spaces."));
+  if (capital)
+    return g_strdup (_("A username has no capital letters."));
+  if (other != NULL)
+    {
+      g_autofree char *character = g_strndup (other, g_utf8_next_char (other) - other);
+
+      /* Translators: %s is one character, as “!” */
+      return g_strdup_printf (_("A username cannot have “%s”."), character);
+    }
+  if (length < 3)
+    return g_strdup (_("A username has at least 3 characters."));
+  if (length > 32)
+    return g_strdup (_("A username has at most 32 characters."));
+
+  return NULL;
+}
+
+/**
+ * sotto_error_text_username:
+ * @username: a username the user typed, valid UTF-8
+ *
+ * Says what is wrong with @username by the relay's own rule
+ * (sotto_messenger_username_is_valid(), docs/relay-api.md), so that a
+ * form says it under the field before anything goes to the relay.
+ *
+ * Returns: (transfer full) (nullable): what to fix, then the rule; %NULL
+ *   for a valid username
+ */
+char *
+sotto_error_text_username (const char *username)
+{
+  g_autofree char *problem = NULL;
+  const char *rule;
+
+  g_return_val_if_fail (username != NULL, NULL);
+
+  if (sotto_messenger_username_is_valid (username))
+    return NULL;
+
+  rule = _("Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.");
+  problem = dup_username_problem (username);
+  if (problem == NULL)
+    return g_strdup (rule);
+
+  /* Translators: what is wrong with a username, then the rule */
+  return g_strdup_printf (C_("username problem", "%s %s"), problem, rule);
+}

@@ -585,6 +585,7 @@ sotto_group_members_page_init (SottoGroupMembersPage *self)
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
   sotto_accessible_name_page_scrollers (GTK_WIDGET (self));
   sotto_accessible_reach_window_controls (GTK_WIDGET (self));
+  sotto_accessible_quiet_menu_tooltip (GTK_MENU_BUTTON (self->avatar_button));
 
   self->cancellable = g_cancellable_new ();
   self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "sotto-accessible.h"
+#include "sotto-attachment-picture.h"
 #include "sotto-attachment-view.h"
 #include "sotto-contact.h"
 #include "sotto-message-menu.h"
@@ -761,7 +762,8 @@ sotto_message_row_show_menu (GtkWidget  *widget,
 }
 
 /* Whether @x, @y in the bubble is on a button of the bubble, as a
- * file's Download, Open and Save. */
+ * file's Download, Open and Save.  A picture, a button to its viewer,
+ * is the message itself to the user, and has the message's menu. */
 static gboolean
 sotto_message_row_is_on_button (SottoMessageRow *self,
                                 double           x,
@@ -769,6 +771,10 @@ sotto_message_row_is_on_button (SottoMessageRow *self,
 {
   GtkWidget *target = gtk_widget_pick (self->bubble, x, y, GTK_PICK_DEFAULT);
   GtkWidget *button = target != NULL ? gtk_widget_get_ancestor (target, GTK_TYPE_BUTTON) : NULL;
+  GtkWidget *picture = button != NULL ? gtk_widget_get_ancestor (button, SOTTO_TYPE_ATTACHMENT_PICTURE) : NULL;
+
+  if (picture != NULL && sotto_attachment_picture_is_thumbnail (SOTTO_ATTACHMENT_PICTURE (picture), button))
+    return FALSE;
 
   return button != NULL && gtk_widget_is_ancestor (button, self->bubble);
 }

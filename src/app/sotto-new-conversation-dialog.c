@@ -17,7 +17,9 @@
  * The dialog stays open while whoever handles that looks it up, says
  * why with sotto_new_conversation_dialog_show_error() when nobody has
  * the name, with what the user typed, to be corrected, and destroys the
- * dialog once the conversation is open.  Cancel closes it. */
+ * dialog once the conversation is open.  Cancel closes it.  New Group
+ * says ::new-group with what was typed and closes it: a newcomer looks
+ * for groups where conversations start. */
 
 struct _SottoNewConversationDialog
 {
@@ -28,6 +30,7 @@ struct _SottoNewConversationDialog
 
 enum {
   START,
+  NEW_GROUP,
   N_SIGNALS
 };
 
@@ -42,6 +45,9 @@ sotto_new_conversation_dialog_response_cb (SottoNewConversationDialog *self,
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (self);
   g_autofree char *username = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->entry))));
   g_autofree char *looking = NULL;
+
+  if (g_str_equal (response, "new-group"))
+    g_signal_emit (self, signals [NEW_GROUP], 0, username);
 
   if (!g_str_equal (response, "start"))
     {
@@ -93,6 +99,23 @@ sotto_new_conversation_dialog_class_init (SottoNewConversationDialogClass *klass
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * SottoNewConversationDialog::new-group:
+   * @self: the dialog
+   * @text: what the user typed, without blank space around it, which
+   *   may be empty
+   *
+   * The user asked for a new group instead; the dialog closes.
+   */
+  signals [NEW_GROUP] =
+    g_signal_new ("new-group",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -114,6 +137,7 @@ sotto_new_conversation_dialog_init (SottoNewConversationDialog *self)
 
   adw_message_dialog_add_responses (dialog,
                                     "cancel", _("_Cancel"),
+                                    "new-group", _("New _Group…"),
                                     "start", _("_Start"),
                                     NULL);
   adw_message_dialog_set_response_appearance (dialog, "start", ADW_RESPONSE_SUGGESTED);

@@ -8,8 +8,8 @@
 
 #include <adwaita.h>
 
-#include "sotto-conversation-list.h"
-#include "sotto-group-list.h"
+#include "sotto-group.h"
+#include "sotto-messenger.h"
 
 G_BEGIN_DECLS
 
@@ -17,8 +17,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (SottoNewGroupDialog, sotto_new_group_dialog, SOTTO, NEW_GROUP_DIALOG, AdwWindow)
 
-SottoNewGroupDialog *sotto_new_group_dialog_new (GtkWindow             *transient_for,
-                                                 SottoConversationList *conversations,
-                                                 SottoGroupList        *groups) G_GNUC_WARN_UNUSED_RESULT;
+SottoNewGroupDialog *sotto_new_group_dialog_new      (GtkWindow           *transient_for,
+                                                      SottoMessenger      *messenger) G_GNUC_WARN_UNUSED_RESULT;
+void                 sotto_new_group_dialog_look_for (SottoNewGroupDialog *self,
+                                                      const char          *text);
 
 G_END_DECLS

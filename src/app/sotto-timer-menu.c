@@ -11,6 +11,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 
+#include "sotto-accessible.h"
 #include "sotto-error-text.h"
 #include "sotto-messenger.h"
 #include "sotto-timer-menu.h"
@@ -303,6 +304,7 @@ sotto_timer_menu_init (SottoTimerMenu *self)
   gtk_widget_set_tooltip_text (self->menu_button, _("Conversation Menu"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->menu_button),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Conversation Menu"), -1);
+  sotto_accessible_quiet_menu_tooltip (GTK_MENU_BUTTON (self->menu_button));
   gtk_box_append (GTK_BOX (self->box), self->menu_button);
 
   self->conversation_signals = g_signal_group_new (SOTTO_TYPE_CONVERSATION);

@@ -22,9 +22,13 @@
  * does.  Without a trust root given, the messenger pins the relay's
  * when it first connects (docs/threat-model.md). */
 
-/* How long the user stops typing before a username is checked: an error
- * while the first characters are typed would only get in the way. */
+/* How long the user stops typing before a username too short is said
+ * to be: an error while the first characters are typed would only get
+ * in the way.  A character no username has is said at once. */
 #define USERNAME_CHECK_DELAY_MS 800
+
+/* Shorter than this, a username may be on its way to a valid one. */
+#define USERNAME_MIN_LENGTH 3
 
 /* A CA bundle as big as a whole system store is a few hundred KiB;
  * anything far beyond that is not a CA file, and would only be kept in
@@ -40,6 +44,8 @@ struct _SottoWelcomePage
 
   GtkWidget *content;  /* bound, so that disposing the template unparents it */
   AdwEntryRow *username_row;
+  GtkWidget *username_problem_row;
+  GtkLabel *username_problem;
   AdwEntryRow *relay_row;
   AdwPasswordEntryRow *token_row;
   AdwActionRow *relay_ca_row;
@@ -57,18 +63,31 @@ sotto_welcome_page_show_error (SottoWelcomePage *self,
   gtk_label_set_label (self->welcome_error, message != NULL ? message : "");
 }
 
-/* Says what is wrong with the username, if anything. */
+/* Says under the username field what is wrong with it, or nothing. */
+static void
+sotto_welcome_page_show_username_problem (SottoWelcomePage *self,
+                                          const char       *problem)
+{
+  gtk_label_set_label (self->username_problem, problem != NULL ? problem : "");
+  gtk_widget_set_visible (self->username_problem_row, problem != NULL);
+}
+
+/* Says what is wrong with the username, as the relay would find it;
+ * one that is short may still be being typed, and is left alone unless
+ * @now. */
 static gboolean
-sotto_welcome_page_check_username (SottoWelcomePage *self)
+sotto_welcome_page_check_username (SottoWelcomePage *self,
+                                   gboolean          now)
 {
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username_row));
+  g_autofree char *problem = sotto_error_text_username (username);
 
-  if (sotto_messenger_username_is_valid (username))
-    return TRUE;
+  if (now || g_utf8_strlen (username, -1) >= USERNAME_MIN_LENGTH)
+    sotto_welcome_page_show_username_problem (self, problem);
+  else
+    sotto_welcome_page_show_username_problem (self, NULL);
 
-  sotto_welcome_page_show_error (self, _("Usernames have 3 to 32 characters: lowercase letters, "
-                                         "digits, dots and underscores."));
-  return FALSE;
+  return problem == NULL;
 }
 
 static gboolean
@@ -78,15 +97,16 @@ sotto_welcome_page_username_paused_cb (gpointer user_data)
 
   self->username_check_source = 0;
   if (gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0')
-    sotto_welcome_page_check_username (self);
+    sotto_welcome_page_check_username (self, TRUE);
 
   return G_SOURCE_REMOVE;
 }
 
+/* Register takes a username the relay would take, and a relay. */
 static gboolean
 sotto_welcome_page_is_filled (SottoWelcomePage *self)
 {
-  return gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0'
+  return sotto_messenger_username_is_valid (gtk_editable_get_text (GTK_EDITABLE (self->username_row)))
          && gtk_editable_get_text (GTK_EDITABLE (self->relay_row))[0] != '\0';
 }
 
@@ -97,13 +117,19 @@ welcome_changed_cb (SottoWelcomePage *self)
 
   sotto_welcome_page_show_error (self, NULL);
   g_clear_handle_id (&self->username_check_source, g_source_remove);
-  self->username_check_source = g_timeout_add (USERNAME_CHECK_DELAY_MS,
-                                               sotto_welcome_page_username_paused_cb, self);
+  if (!sotto_welcome_page_check_username (self, FALSE)
+      && gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0')
+    self->username_check_source = g_timeout_add (USERNAME_CHECK_DELAY_MS,
+                                                 sotto_welcome_page_username_paused_cb, self);
 }
 
+/* Enter registers, or says at once why it cannot. */
 static void
 welcome_activated_cb (SottoWelcomePage *self)
 {
+  g_clear_handle_id (&self->username_check_source, g_source_remove);
+  if (gtk_editable_get_text (GTK_EDITABLE (self->username_row))[0] != '\0')
+    sotto_welcome_page_check_username (self, TRUE);
   gtk_widget_activate_action (GTK_WIDGET (self), "welcome.register", NULL);
 }
 
@@ -179,8 +205,7 @@ sotto_welcome_page_register (GtkWidget  *widget,
   const char *trust_root;
 
   g_clear_handle_id (&self->username_check_source, g_source_remove);
-  if (session == NULL || sotto_session_page_get_activity (page) != NULL || !sotto_welcome_page_is_filled (self)
-      || !sotto_welcome_page_check_username (self))
+  if (session == NULL || sotto_session_page_get_activity (page) != NULL || !sotto_welcome_page_is_filled (self))
     return;
 
   trust_root = sotto_welcome_page_get_trust_root (self);
@@ -359,6 +384,8 @@ sotto_welcome_page_class_init (SottoWelcomePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-welcome-page.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, content);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_problem_row);
+  gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, username_problem);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, token_row);
   gtk_widget_class_bind_template_child (widget_class, SottoWelcomePage, relay_ca_row);
@@ -382,7 +409,7 @@ sotto_welcome_page_init (SottoWelcomePage *self)
    * label to the fields it is about. */
   sotto_accessible_name_mnemonic_buttons (GTK_WIDGET (self));
   sotto_accessible_set_up_password_toggle (self->token_row);
-  sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->welcome_error));
+  sotto_accessible_describe_field (GTK_WIDGET (self->username_row), GTK_WIDGET (self->username_problem));
   sotto_accessible_describe_field (GTK_WIDGET (self->relay_row), GTK_WIDGET (self->welcome_error));
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "welcome.register", FALSE);

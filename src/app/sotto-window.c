@@ -185,6 +185,7 @@ static const struct
   { "win.set-relay-ca", G_STRUCT_OFFSET (SottoWindow, welcome_page), "welcome.set-relay-ca" },
   { "win.clear-relay-ca", G_STRUCT_OFFSET (SottoWindow, welcome_page), "welcome.clear-relay-ca" },
   { "win.new-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.new-conversation" },
+  { "win.new-group", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.new-group" },
   { "win.search", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.search" },
   { "win.show-sidebar", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.show-sidebar" },
   { "win.previous-conversation", G_STRUCT_OFFSET (SottoWindow, chats_page), "chats.previous-conversation" },
@@ -334,6 +335,7 @@ sotto_window_class_init (SottoWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.set-relay-ca", "s", sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.clear-relay-ca", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, sotto_window_forward_action);
+  gtk_widget_class_install_action (widget_class, "win.new-group", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, sotto_window_forward_action);
   gtk_widget_class_install_action (widget_class, "win.previous-conversation", NULL, sotto_window_forward_action);

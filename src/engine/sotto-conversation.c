@@ -73,8 +73,8 @@ dup_preview_line (const char *text)
   return g_steal_pointer (&line);
 }
 
-/* What a message of files without a caption shows: "Photo", or the
- * file's name after a paper clip, or how many files it has. */
+/* What a message of files shows: "Photo", or the file's name after a
+ * paper clip, or how many files it has. */
 static char *
 dup_files_preview (GListModel *attachments)
 {
@@ -134,11 +134,23 @@ make_preview (SottoMessage *message)
   if (sotto_message_get_deleted (message))
     return g_strdup (_("This message was deleted"));
 
-  /* Files go with a caption, which may be empty. */
+  /* Files go with a caption, which may be empty: the preview says
+   * what the files are, then the caption. */
   body = sotto_message_get_body (message);
   attachments = sotto_message_get_attachments (message);
-  if ((body == NULL || body[0] == '\0') && g_list_model_get_n_items (attachments) > 0)
-    return dup_files_preview (attachments);
+  if (g_list_model_get_n_items (attachments) > 0)
+    {
+      g_autofree char *files = dup_files_preview (attachments);
+      g_autofree char *caption = NULL;
+
+      if (body == NULL || body[0] == '\0')
+        return g_steal_pointer (&files);
+
+      caption = dup_preview_line (body);
+      /* Translators: the preview of a message of files with a caption:
+       * what the files are ("Photo", "📎 report.pdf"), then the caption */
+      return g_strdup_printf (_("%s: %s"), files, caption);
+    }
   if (body == NULL)
     return NULL;
 

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include <adwaita.h>
 #include <gdk/x11/gdkx.h>
 
 #include "app-test-util.h"
@@ -53,6 +54,22 @@ is_label_showing (GtkWidget     *widget,
 {
   return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget)
          && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+is_action_row_titled (GtkWidget     *widget,
+                      gconstpointer  title)
+{
+  return ADW_IS_ACTION_ROW (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
+/* Finds the mapped AdwActionRow titled @title below @root, or NULL. */
+GtkWidget *
+app_test_find_action_row (GtkWidget  *root,
+                          const char *title)
+{
+  return app_test_find_matching (root, is_action_row_titled, title);
 }
 
 /* Finds a mapped label whose label (its markup, if it has any) is
@@ -121,10 +138,11 @@ app_test_xdotool (GtkWindow  *window,
 }
 
 /* Moves the pointer to the middle of @widget through the X server, and
- * there runs the xdotool @command on the first mouse button. */
+ * there runs the xdotool @command on the mouse button @button. */
 static void
 pointer_on (GtkWidget  *widget,
-            const char *command)
+            const char *command,
+            const char *button)
 {
   GtkNative *native = gtk_widget_get_native (widget);
   GdkSurface *surface = gtk_native_get_surface (native);
@@ -161,7 +179,7 @@ pointer_on (GtkWidget  *widget,
   x = g_strdup_printf ("%d", (int) (point.x + surface_x));
   y = g_strdup_printf ("%d", (int) (point.y + surface_y));
   app_test_xdotool (GTK_WINDOW (native), "mousemove", "--sync", "--window", window_id, x, y,
-                    command, "1", NULL);
+                    command, button, NULL);
 }
 
 /* Clicks the middle of @widget with the first mouse button, through the
@@ -171,7 +189,15 @@ pointer_on (GtkWidget  *widget,
 void
 app_test_click (GtkWidget *widget)
 {
-  pointer_on (widget, "click");
+  pointer_on (widget, "click", "1");
+}
+
+/* Clicks the middle of @widget with the secondary mouse button, through
+ * the X server, as for a context menu. */
+void
+app_test_right_click (GtkWidget *widget)
+{
+  pointer_on (widget, "click", "3");
 }
 
 /* Presses the first mouse button on the middle of @widget, through the
@@ -179,14 +205,14 @@ app_test_click (GtkWidget *widget)
 void
 app_test_hold (GtkWidget *widget)
 {
-  pointer_on (widget, "mousedown");
+  pointer_on (widget, "mousedown", "1");
 }
 
 /* Lets go of the mouse button app_test_hold() pressed on @widget. */
 void
 app_test_release (GtkWidget *widget)
 {
-  pointer_on (widget, "mouseup");
+  pointer_on (widget, "mouseup", "1");
 }
 
 static void

@@ -35,12 +35,15 @@ GtkWidget *app_test_find_widget   (GtkWidget     *root,
                                    GType          type);
 GtkWidget *app_test_find_label    (GtkWidget     *root,
                                    const char    *text);
+GtkWidget *app_test_find_action_row (GtkWidget   *root,
+                                     const char  *title);
 char      *app_test_read_clipboard (GtkWidget     *widget);
 
 void       app_test_xdotool       (GtkWindow     *window,
                                    const char    *first_arg,
                                    ...) G_GNUC_NULL_TERMINATED;
 void       app_test_click         (GtkWidget     *widget);
+void       app_test_right_click   (GtkWidget     *widget);
 void       app_test_hold          (GtkWidget     *widget);
 void       app_test_release       (GtkWidget     *widget);
 void       app_test_wait_for_paint (GtkWidget    *widget);

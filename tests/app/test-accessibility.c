@@ -13,12 +13,18 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
 #include "page-test-util.h"
+#include "sotto-attachment-tray.h"
 #include "sotto-conversation-row.h"
+#include "sotto-group-members-page.h"
+#include "sotto-group-view.h"
 #include "sotto-message-row.h"
 #include "sotto-preferences-window.h"
 #include "sotto-safety-number-dialog.h"
@@ -318,6 +324,7 @@ test_accessibility_names (Fixture       *fixture,
   GtkWidget *root;
   GtkWidget *search_entry;
   GtkWidget *welcome_error;
+  GtkWidget *username_problem;
   GtkWidget *passphrase_error;
   GtkWidget *reveal;
   GtkWidget *unlock;
@@ -340,11 +347,16 @@ test_accessibility_names (Fixture       *fixture,
   g_assert_nonnull (reveal);
   gtk_test_accessible_assert_property (reveal, GTK_ACCESSIBLE_PROPERTY_LABEL, "Show Text");
 
-  /* The error labels describe the fields whose text they are about. */
+  /* The error labels describe the fields whose text they are about: the
+   * username's, in the row right under it, and the page's, under
+   * Register. */
   welcome_error = gtk_widget_get_next_sibling (app_test_find_matching (root, is_button_for, "welcome.register"));
   g_assert_true (GTK_IS_LABEL (welcome_error));
+  username_problem = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (gtk_widget_get_next_sibling (find_row (root,
+                                                                                                       "Username"))));
+  g_assert_true (GTK_IS_LABEL (username_problem));
   gtk_test_accessible_assert_relation (row_text (root, "Username"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
-                                       welcome_error, NULL);
+                                       username_problem, NULL);
   gtk_test_accessible_assert_relation (row_text (root, "Relay Address"), GTK_ACCESSIBLE_RELATION_DESCRIBED_BY,
                                        welcome_error, NULL);
   passphrase_error = gtk_widget_get_prev_sibling (unlock);
@@ -822,6 +834,200 @@ test_accessibility_focus_ring (Fixture       *fixture,
   g_assert_cmpuint (ring_alpha (row), ==, 0);
 }
 
+/* @root drawn as it is now, in memory, as Cairo's ARGB32. */
+static guchar *
+render_pixels (GtkWidget *root)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (root);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  int width = gtk_widget_get_width (root);
+  int height = gtk_widget_get_height (root);
+  guchar *pixels = g_malloc ((gsize) width * height * 4);
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_to_node (snapshot);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (root)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gdk_texture_download (texture, pixels, (gsize) width * 4);
+
+  return pixels;
+}
+
+/* @root drawn once it has settled: what changed (a focus ring's
+ * transition) has played out, and two frames in a row are the same. */
+static guchar *
+render_settled (GtkWidget *root)
+{
+  gsize size = (gsize) gtk_widget_get_width (root) * gtk_widget_get_height (root) * 4;
+  guchar *pixels = NULL;
+  guchar *before = NULL;
+
+  do
+    {
+      g_free (before);
+      before = pixels;
+      app_test_wait_for_paint (root);
+      pixels = render_pixels (root);
+    }
+  while (before == NULL || memcmp (before, pixels, size) != 0);
+  g_free (before);
+
+  return pixels;
+}
+
+/* Whether the focus on @focus shows: @window drawn around it with the
+ * keyboard's focus there differs from @window drawn with no focus. */
+static gboolean
+focus_shows (GtkWindow *window,
+             GtkWidget *focus)
+{
+  GtkWidget *root = GTK_WIDGET (window);
+  int width = gtk_widget_get_width (root);
+  int height = gtk_widget_get_height (root);
+  g_autofree guchar *shown = NULL;
+  g_autofree guchar *hidden = NULL;
+  graphene_rect_t bounds;
+  int x0, y0, x1, y1;
+
+  g_assert_true (gtk_widget_compute_bounds (focus, root, &bounds));
+  /* A ring may be drawn a little outside the widget. */
+  x0 = MAX (0, (int) bounds.origin.x - 6);
+  y0 = MAX (0, (int) bounds.origin.y - 6);
+  x1 = MIN (width, (int) (bounds.origin.x + bounds.size.width) + 6);
+  y1 = MIN (height, (int) (bounds.origin.y + bounds.size.height) + 6);
+
+  shown = render_settled (root);
+  gtk_window_set_focus (window, NULL);
+  hidden = render_settled (root);
+  g_assert_true (gtk_widget_grab_focus (focus));
+  gtk_window_set_focus_visible (window, TRUE);
+
+  for (int y = y0; y < y1; y++)
+    {
+      if (memcmp (shown + ((gsize) y * width + x0) * 4, hidden + ((gsize) y * width + x0) * 4,
+                  (gsize) (x1 - x0) * 4) != 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Every stop of Tab in a conversation (the composer and its buttons, a
+ * file waiting to go, the messages, the header, the list of
+ * conversations) shows where the focus is. */
+static void
+test_accessibility_tab_rings (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("sotto-rings-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "notes.txt", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GString) unseen = g_string_new (NULL);
+  GtkWindow *window;
+  GtkWidget *composer;
+  GtkWidget *tray;
+  GtkWidget *first;
+  GtkWidget *focus;
+
+  /* A caret that blinks would never let the window settle. */
+  g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
+  start_alice (fixture);
+  window = GTK_WINDOW (fixture->window);
+  gtk_window_set_default_size (window, 1000, 700);
+  open_conversation_with_bob (fixture);
+  g_free (run_cli (fixture, "send", "alice", "first", NULL));
+  wait_until (find_message_row (fixture, "first") != NULL);
+  g_assert_true (g_file_set_contents (path, "notes", -1, NULL));
+  tray = app_test_find_matching (GTK_WIDGET (conversation_view (fixture)), is_of_type,
+                                 GSIZE_TO_POINTER (SOTTO_TYPE_ATTACHMENT_TRAY));
+  g_assert_true (sotto_attachment_tray_add_file (SOTTO_ATTACHMENT_TRAY (tray), file));
+  activate_alice (fixture);
+  composer = app_test_find_widget (GTK_WIDGET (conversation_view (fixture)), GTK_TYPE_TEXT_VIEW);
+  g_assert_true (gtk_widget_grab_focus (composer));
+  first = composer;
+
+  for (guint i = 0; i < 40; i++)
+    {
+      focus = press_to_move_focus (window, "Tab");
+      if (focus == first)
+        break;
+      if (!focus_shows (window, focus))
+        g_string_append_printf (unseen, " %s (%s)", G_OBJECT_TYPE_NAME (focus),
+                                gtk_widget_get_name (gtk_widget_get_parent (focus)));
+    }
+  g_assert_true (focus == first);
+  g_assert_cmpstr (unseen->str, ==, "");
+  g_assert_true (g_file_delete (file, NULL, NULL));
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
+/* Opens the menu of @button and checks that its tooltip, which GTK
+ * would show over the menu's first items, stays away meanwhile, and
+ * comes back once the menu is closed. */
+static void
+assert_menu_quiets_tooltip (GtkWidget *button)
+{
+  GtkPopover *popover;
+
+  g_assert_true (GTK_IS_MENU_BUTTON (button));
+  g_assert_true (gtk_widget_get_has_tooltip (button));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
+  wait_until (gtk_widget_get_mapped (GTK_WIDGET (popover)));
+  g_assert_false (gtk_widget_get_has_tooltip (button));
+  gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
+  wait_until (!gtk_widget_get_mapped (GTK_WIDGET (popover)));
+  g_assert_true (gtk_widget_get_has_tooltip (button));
+}
+
+static gboolean
+is_menu_button_named (GtkWidget     *widget,
+                      gconstpointer  tooltip)
+{
+  return GTK_IS_MENU_BUTTON (widget) && gtk_widget_get_mapped (widget)
+         && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0;
+}
+
+/* The main menu, a conversation's menu and the menu of a group's
+ * picture keep their tooltips off their open menus. */
+static void
+test_accessibility_menu_tooltips (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  const char *usernames[] = { "bob", NULL };
+  SottoGroupList *groups;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoGroup) group = NULL;
+  GtkWidget *root;
+  GtkWindow *members;
+
+  start_alice (fixture);
+  root = GTK_WIDGET (fixture->window);
+  open_conversation_with_bob (fixture);
+  assert_menu_quiets_tooltip (app_test_find_matching (root, is_menu_button_named, "Main Menu"));
+  assert_menu_quiets_tooltip (app_test_find_matching (root, is_menu_button_named, "Conversation Menu"));
+
+  groups = sotto_messenger_get_groups (sotto_window_get_messenger (fixture->window));
+  sotto_group_list_create_async (groups, "Climbers", usernames, NULL, page_test_result_cb, &result);
+  wait_until (result != NULL);
+  group = sotto_group_list_create_finish (groups, result, &error);
+  g_assert_no_error (error);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group",
+                                  g_variant_new_string (sotto_group_get_id (group)));
+  wait_until (app_test_find_widget (root, SOTTO_TYPE_GROUP_VIEW) != NULL);
+  g_assert_true (gtk_widget_activate_action (app_test_find_widget (root, SOTTO_TYPE_GROUP_VIEW),
+                                             "group.show-members", NULL));
+  wait_until ((members = find_toplevel (SOTTO_TYPE_GROUP_MEMBERS_PAGE)) != NULL);
+  wait_until (app_test_find_matching (GTK_WIDGET (members), is_menu_button_named,
+                                      "Change the Group’s Picture") != NULL);
+  assert_menu_quiets_tooltip (app_test_find_matching (GTK_WIDGET (members), is_menu_button_named,
+                                                      "Change the Group’s Picture"));
+  gtk_window_destroy (members);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -851,6 +1057,12 @@ main (int   argc,
 
   g_test_add ("/app/accessibility/focus-ring", Fixture, NULL,
               fixture_set_up, test_accessibility_focus_ring, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/tab-rings", Fixture, NULL,
+              fixture_set_up, test_accessibility_tab_rings, fixture_tear_down);
+
+  g_test_add ("/app/accessibility/menu-tooltips", Fixture, NULL,
+              fixture_set_up, test_accessibility_menu_tooltips, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -1148,6 +1148,125 @@ test_attachments_download_click (Fixture       *fixture,
   gtk_popover_popdown (GTK_POPOVER (menu));
 }
 
+/* The image of the composer's chip for the file named @name. */
+static GtkImage *
+chip_image (SottoAttachmentTray *tray,
+            const char          *name)
+{
+  GtkWidget *label = app_test_find_label (GTK_WIDGET (tray), name);
+
+  g_assert_nonnull (label);
+
+  return GTK_IMAGE (app_test_find_widget (gtk_widget_get_parent (label), GTK_TYPE_IMAGE));
+}
+
+static gboolean
+shows_thumbnail (SottoAttachmentTray *tray,
+                 const char          *name)
+{
+  return gtk_image_get_storage_type (chip_image (tray, name)) == GTK_IMAGE_PAINTABLE;
+}
+
+/* A picture waiting in the composer shows a small thumbnail of itself,
+ * read off the main thread and no larger than the chip needs: the chip
+ * has its icon until then, as a file that is no picture keeps its own.
+ * The thumbnail stays with the file when the tray changes. */
+static void
+test_attachments_tray_thumbnail (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *picture_path = make_picture ("summit.png", 1200, 800);
+  g_autofree char *notes_path = make_file ("notes.bin", 4096);
+  g_autoptr(GFile) picture = g_file_new_for_path (picture_path);
+  g_autoptr(GFile) notes = g_file_new_for_path (notes_path);
+  SottoAttachmentTray *tray;
+  GdkPaintable *thumbnail;
+
+  start (fixture);
+  tray = SOTTO_ATTACHMENT_TRAY (find_any (GTK_WIDGET (conversation_view (fixture)), SOTTO_TYPE_ATTACHMENT_TRAY));
+  g_assert_true (sotto_attachment_tray_add_file (tray, notes));
+  g_assert_true (sotto_attachment_tray_add_file (tray, picture));
+  g_assert_false (shows_thumbnail (tray, "summit.png"));
+  g_assert_false (shows_thumbnail (tray, "notes.bin"));
+
+  wait_until (shows_thumbnail (tray, "summit.png"));
+  thumbnail = gtk_image_get_paintable (chip_image (tray, "summit.png"));
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (thumbnail), <=, 96);
+  /* 3:2, to a pixel. */
+  g_assert_cmpint (ABS (gdk_paintable_get_intrinsic_width (thumbnail) * 2
+                        - gdk_paintable_get_intrinsic_height (thumbnail) * 3), <=, 3);
+  g_assert_false (shows_thumbnail (tray, "notes.bin"));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (tray), "tray.remove", "u", 0));
+  g_assert_cmpuint (sotto_attachment_tray_get_n_files (tray), ==, 1);
+  g_assert_true (shows_thumbnail (tray, "summit.png"));
+  g_assert_true (gtk_image_get_paintable (chip_image (tray, "summit.png")) == thumbnail);
+}
+
+/* Whether the message menu of @message_row is open. */
+static gboolean
+menu_is_open (GtkWidget *message_row)
+{
+  GtkWidget *menu = app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU);
+
+  return menu != NULL && gtk_widget_get_mapped (menu);
+}
+
+static void
+close_menu (GtkWidget *message_row)
+{
+  GtkWidget *menu = app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU);
+
+  gtk_popover_popdown (GTK_POPOVER (menu));
+  wait_until (!menu_is_open (message_row));
+}
+
+/* A picture in a conversation is the message, as its bubble is: a right
+ * click on it, a long press, or the Menu key while it has the focus,
+ * opens the message's menu, and a long press opens no viewer. */
+static void
+test_attachments_picture_menu (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autofree char *picture_path = make_picture ("crag.png", 600, 400);
+  GtkWidget *picture;
+  GtkWidget *button;
+  GtkWidget *message_row;
+
+  start (fixture);
+  g_free (run_cli (fixture, "send", "alice", "The crag", "--attach", picture_path, NULL));
+  wait_until ((picture = find_picture (fixture, "crag.png")) != NULL
+              && sotto_attachment_get_state (sotto_attachment_picture_get_attachment (SOTTO_ATTACHMENT_PICTURE (picture)))
+                 == SOTTO_ATTACHMENT_STATE_READY);
+  wait_until ((picture = find_picture (fixture, "crag.png")) != NULL
+              && !gtk_widget_get_visible (GTK_WIDGET (transfer_bar_of (picture))));
+  message_row = gtk_widget_get_ancestor (picture, SOTTO_TYPE_MESSAGE_ROW);
+  button = find_button (picture, "picture.activate");
+
+  app_test_right_click (button);
+  wait_until (menu_is_open (message_row));
+  g_assert_nonnull (app_test_find_label (app_test_find_widget (message_row, GTK_TYPE_POPOVER_MENU), "_Copy Text"));
+  close_menu (message_row);
+
+  app_test_hold (button);
+  wait_until (menu_is_open (message_row));
+  app_test_release (button);
+  close_menu (message_row);
+  run_main_loop_for (500);
+  g_assert_null (find_toplevel (SOTTO_TYPE_IMAGE_VIEWER));
+
+  /* The menu gives the focus back as it closes: the picture takes it
+   * once that is done. */
+  picture = find_picture (fixture, "crag.png");
+  message_row = gtk_widget_get_ancestor (picture, SOTTO_TYPE_MESSAGE_ROW);
+  button = find_button (picture, "picture.activate");
+  g_assert_true (gtk_widget_grab_focus (button));
+  wait_until (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == button);
+  app_test_press (GTK_WINDOW (fixture->window), "Menu");
+  wait_until (menu_is_open (message_row));
+  close_menu (message_row);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1185,6 +1304,10 @@ main (int   argc,
               fixture_set_up, test_attachments_request, fixture_tear_down);
   g_test_add ("/app/attachments/preferences", Fixture, NULL,
               fixture_set_up, test_attachments_preferences, fixture_tear_down);
+  g_test_add ("/app/attachments/tray-thumbnail", Fixture, NULL,
+              fixture_set_up, test_attachments_tray_thumbnail, fixture_tear_down);
+  g_test_add ("/app/attachments/picture-menu", Fixture, NULL,
+              fixture_set_up, test_attachments_picture_menu, fixture_tear_down);
 
   return g_test_run ();
 }

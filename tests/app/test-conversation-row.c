@@ -62,10 +62,11 @@ test_conversation_row_conversation (ChatTest      *test,
   page_test_release (window, row);
 }
 
-/* Sends @files with no caption from @session to @conversation. */
+/* Sends @files with @caption from @session to @conversation. */
 static void
 send_files (SottoSession      *session,
             SottoConversation *conversation,
+            const char        *caption,
             GFile * const     *files,
             guint              n_files)
 {
@@ -74,7 +75,7 @@ send_files (SottoSession      *session,
   g_autoptr(SottoMessage) message = NULL;
   g_autoptr(GError) error = NULL;
 
-  sotto_messenger_send_with_attachments_async (messenger, conversation, "", files, n_files, NULL,
+  sotto_messenger_send_with_attachments_async (messenger, conversation, caption, files, n_files, NULL,
                                                page_test_result_cb, &result);
   app_test_wait_until (result != NULL);
   g_assert_true (sotto_messenger_send_with_attachments_finish (messenger, result, &message, &error));
@@ -106,7 +107,7 @@ make_file (const char *directory,
 
 /* A message that is only files, with no caption, says so in the row of
  * the one who sent it and of the one who got it: the file's name, or
- * that it is a photo. */
+ * that it is a photo; with a caption, that and the caption. */
 static void
 test_conversation_row_file_preview (ChatTest      *test,
                                     gconstpointer  data)
@@ -125,20 +126,30 @@ test_conversation_row_file_preview (ChatTest      *test,
   sotto_conversation_row_set_conversation (alice_row, with_bob);
   alice_window = page_test_show (GTK_WIDGET (alice_row));
 
-  send_files (test->alice, with_bob, &report, 1);
+  send_files (test->alice, with_bob, "", &report, 1);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "📎 report.pdf") != NULL);
   with_alice = chat_test_receive (test->bob, "alice", "📎 report.pdf");
   sotto_conversation_row_set_conversation (bob_row, with_alice);
   bob_window = page_test_show (GTK_WIDGET (bob_row));
   g_assert_nonnull (app_test_find_label (GTK_WIDGET (bob_row), "📎 report.pdf"));
 
-  send_files (test->alice, with_bob, &photo, 1);
+  send_files (test->alice, with_bob, "", &photo, 1);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "Photo") != NULL);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "Photo") != NULL);
 
-  send_files (test->alice, with_bob, (GFile *[]) { notes, report }, 2);
+  send_files (test->alice, with_bob, "", (GFile *[]) { notes, report }, 2);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "📎 2 files") != NULL);
   app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "📎 2 files") != NULL);
+
+  /* With a caption, the files say what they are, then the caption's
+   * first line. */
+  send_files (test->alice, with_bob, "Our beach\nand the rest", &photo, 1);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "Photo: Our beach") != NULL);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "Photo: Our beach") != NULL);
+
+  send_files (test->alice, with_bob, "See page 3", &report, 1);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (alice_row), "📎 report.pdf: See page 3") != NULL);
+  app_test_wait_until (app_test_find_label (GTK_WIDGET (bob_row), "📎 report.pdf: See page 3") != NULL);
 
   page_test_release (alice_window, alice_row);
   page_test_release (bob_window, bob_row);

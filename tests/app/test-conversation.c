@@ -447,8 +447,8 @@ assert_same_bounds (const graphene_rect_t *a,
   g_assert_cmpfloat (a->origin.y, ==, b->origin.y);
 }
 
-/* Errors a new user meets, in words: a username checked when the user
- * pauses or submits (and the error never moves Register), a relay that
+/* Errors a new user meets, in words: a username checked as it is typed
+ * (Register stays off meanwhile, and comes back where it was), a relay that
  * cannot be reached, a taken username, an address typed without its
  * scheme, and an unknown username in the new-conversation dialog, which
  * stays open with what was typed. */
@@ -456,8 +456,10 @@ static void
 test_conversation_errors (Fixture       *fixture,
                           gconstpointer  user_data)
 {
-  static const char username_rule[] = "Usernames have 3 to 32 characters: lowercase letters, "
-                                      "digits, dots and underscores.";
+  static const char too_short[] = "A username has at least 3 characters. Usernames have 3 to 32 characters: "
+                                  "lowercase letters, digits, dots and underscores.";
+  static const char not_a_username[] = "A username has no capital letters. Usernames have 3 to 32 characters: "
+                                       "lowercase letters, digits, dots and underscores.";
   g_autoptr(GFile) profile = g_file_new_for_path (fixture->alice_profile);
   g_autoptr(GError) error = NULL;
   g_autoptr(GUri) relay_uri = g_uri_parse (fixture->relay->base_url, G_URI_FLAGS_NONE, NULL);
@@ -483,24 +485,26 @@ test_conversation_errors (Fixture       *fixture,
   /* Typing: no error at the first character, one once the user pauses. */
   g_assert_true (set_row_text (root, "Username", "a"));
   run_main_loop_for (100);
-  g_assert_null (app_test_find_label (root, username_rule));
-  wait_until (app_test_find_label (root, username_rule) != NULL);
+  g_assert_null (app_test_find_label (root, too_short));
+  wait_until (app_test_find_label (root, too_short) != NULL);
 
-  /* Submitting checks at once, and the error leaves Register in place. */
+  /* A character no username has is said at once, and Register is off
+   * until the username is right, then back in its place. */
   g_assert_true (set_row_text (root, "Relay Address", "127.0.0.1:1"));
   g_assert_true (set_row_text (root, "Username", "alice"));
   register_button = find_labelled_button (root, "_Register");
   g_assert_nonnull (register_button);
+  run_main_loop_for (100);
   g_assert_true (gtk_widget_compute_bounds (register_button, root, &before));
   g_assert_true (set_row_text (root, "Username", "Alice!"));
-  g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
-  g_assert_nonnull (app_test_find_label (root, username_rule));
-  run_main_loop_for (100);
-  g_assert_true (gtk_widget_compute_bounds (register_button, root, &after));
-  assert_same_bounds (&before, &after);
+  g_assert_nonnull (app_test_find_label (root, not_a_username));
+  g_assert_false (gtk_widget_is_sensitive (register_button));
 
   /* A relay nobody answers at; the spinner said what it was doing. */
   g_assert_true (set_row_text (root, "Username", "alice"));
+  run_main_loop_for (100);
+  g_assert_true (gtk_widget_compute_bounds (register_button, root, &after));
+  assert_same_bounds (&before, &after);
   g_assert_true (gtk_widget_activate_action (root, "win.register", NULL));
   g_assert_true (page_is (fixture, "loading"));
   run_main_loop_for (50);

@@ -84,6 +84,41 @@ test_error_text_no_username (void)
   g_assert_cmpstr (described, ==, "The relay does not know this person or device.");
 }
 
+/* What is wrong with a username is said before anything goes to the
+ * relay, by the rule the relay applies (relay_username_is_valid()):
+ * the first thing to fix, then the rule; a valid one has nothing. */
+static void
+test_error_text_username (void)
+{
+  static const struct { const char *username; const char *problem; } cases[] = {
+    { "alice", NULL },
+    { "al.ice_2", NULL },
+    { "Al ice", "A username has no spaces or capital letters." },
+    { "al ice", "A username has no spaces." },
+    { "Alice", "A username has no capital letters." },
+    { "alice!", "A username cannot have “!”." },
+    { "zoë", "A username cannot have “ë”." },
+    { "al", "A username has at least 3 characters." },
+    { "abcdefghijklmnopqrstuvwxyz0123456", "A username has at most 32 characters." },
+  };
+  static const char rule[] = "Usernames have 3 to 32 characters: lowercase letters, digits, dots and underscores.";
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = sotto_error_text_username (cases[i].username);
+      g_autofree char *expected = NULL;
+
+      if (cases[i].problem == NULL)
+        {
+          g_assert_null (text);
+          continue;
+        }
+
+      expected = g_strconcat (cases[i].problem, " ", rule, NULL);
+      g_assert_cmpstr (text, ==, expected);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -93,6 +128,7 @@ main (int   argc,
   g_test_add_func ("/app/error-text/relay-words", test_error_text_relay_words);
   g_test_add_func ("/app/error-text/own-words", test_error_text_own_words);
   g_test_add_func ("/app/error-text/no-username", test_error_text_no_username);
+  g_test_add_func ("/app/error-text/username", test_error_text_username);
 
   return g_test_run ();
 }

@@ -69,6 +69,28 @@ message_sight (SottoConversationView *view,
   return PARTLY_IN_SIGHT;
 }
 
+/* Alice goes to another window, which she leaves to the caller to
+ * close: what arrives meanwhile stays unread. */
+static GtkWidget *
+look_elsewhere (Fixture *fixture)
+{
+  GtkWidget *other = gtk_window_new ();
+
+  gtk_window_present (GTK_WINDOW (other));
+  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+
+  return other;
+}
+
+/* Opens @conversation in Alice's window, as its notification does. */
+static gboolean
+show_conversation (Fixture           *fixture,
+                   SottoConversation *conversation)
+{
+  return sotto_window_open_conversation (fixture->window,
+                                         sotto_contact_get_uuid (sotto_conversation_get_contact (conversation)));
+}
+
 /* Which of his messages Bob sees read, once all have reached Alice and
  * as many as she has read are read: receipts take their time through the
  * relay. */
@@ -155,9 +177,7 @@ test_read_on_screen_receipts (Fixture       *fixture,
 
   /* Alice is in another window while they arrive, with Bob's
    * conversation open behind it. */
-  other = gtk_window_new ();
-  gtk_window_present (GTK_WINDOW (other));
-  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+  other = look_elsewhere (fixture);
   for (guint i = 0; i < N_MESSAGES; i++)
     {
       g_autofree char *text = message_text (i);
@@ -249,20 +269,16 @@ test_read_on_screen_fits (Fixture       *fixture,
   g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
   conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
   wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
-  g_assert_true (sotto_window_open_conversation (fixture->window,
-                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  g_assert_true (show_conversation (fixture, carol));
   g_assert_true (open_conversation (fixture) == carol);
 
-  other = gtk_window_new ();
-  gtk_window_present (GTK_WINDOW (other));
-  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+  other = look_elsewhere (fixture);
   g_free (run_cli (fixture, "send", "alice", "short", NULL));
   wait_until (sotto_conversation_get_unread_count (bob) == 1);
   gtk_window_destroy (GTK_WINDOW (other));
   activate_alice (fixture);
 
-  g_assert_true (sotto_window_open_conversation (fixture->window,
-                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (bob))));
+  g_assert_true (show_conversation (fixture, bob));
   view = conversation_view (fixture);
   wait_until (message_sight (view, "short") == IN_SIGHT);
   wait_until (sotto_conversation_get_unread_count (bob) == 0);
@@ -297,12 +313,9 @@ test_read_on_screen_arriving (Fixture       *fixture,
   g_free (run_cli_as (carol_profile, "send", "alice", "hi, it's carol", NULL));
   conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
   wait_until ((carol = sotto_conversation_list_find_by_username (conversations, "carol")) != NULL);
-  g_assert_true (sotto_window_open_conversation (fixture->window,
-                                                 sotto_contact_get_uuid (sotto_conversation_get_contact (carol))));
+  g_assert_true (show_conversation (fixture, carol));
 
-  other = gtk_window_new ();
-  gtk_window_present (GTK_WINDOW (other));
-  wait_until (gtk_window_is_active (GTK_WINDOW (other)) && !gtk_window_is_active (GTK_WINDOW (fixture->window)));
+  other = look_elsewhere (fixture);
   g_free (run_cli (fixture, "send", "alice", "first", NULL));
   wait_until (sotto_conversation_get_unread_count (bob) == 1);
 
@@ -326,6 +339,61 @@ test_read_on_screen_arriving (Fixture       *fixture,
   g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
 }
 
+/* Two short conversations laid out alike, each opened on a message that
+ * came while Alice was in another window: the second takes the place of
+ * the first without the view's scrolling changing at all, and still all
+ * of it is in sight and read, with no way down to offer.  (The
+ * new-user trial's unread badge and empty jump button on a short
+ * conversation.) */
+static void
+test_read_on_screen_alike (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autofree char *carol_profile = page_test_make_profile ();
+  SottoConversationList *conversations;
+  SottoConversationView *view;
+  SottoConversation *bob;
+  SottoConversation *carol;
+  GtkWidget *other;
+
+  g_free (run_cli_as (carol_profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
+  start_alice (fixture);
+  conversations = sotto_messenger_get_conversations (sotto_window_get_messenger (fixture->window));
+  open_conversation_with (fixture, "carol");
+  carol = open_conversation (fixture);
+  send_from_composer (fixture, "hi");
+  wait_until (last_message_is (fixture, "hi", SOTTO_MESSAGE_STATE_SENT));
+  open_conversation_with_bob (fixture);
+  bob = open_conversation (fixture);
+  send_from_composer (fixture, "hi");
+  wait_until (last_message_is (fixture, "hi", SOTTO_MESSAGE_STATE_SENT));
+  g_assert_true (sotto_conversation_list_find_by_username (conversations, "carol") == carol);
+
+  /* Behind another window, Bob writes while Carol's is open, and Carol
+   * while Bob's is open. */
+  g_assert_true (show_conversation (fixture, carol));
+  other = look_elsewhere (fixture);
+  g_free (run_cli (fixture, "send", "alice", "one", NULL));
+  wait_until (sotto_conversation_get_unread_count (bob) == 1);
+  g_assert_true (show_conversation (fixture, bob));
+  g_free (run_cli_as (carol_profile, "send", "alice", "two", NULL));
+  wait_until (sotto_conversation_get_unread_count (carol) == 1);
+  gtk_window_destroy (GTK_WINDOW (other));
+  activate_alice (fixture);
+
+  view = conversation_view (fixture);
+  wait_until (sotto_conversation_get_unread_count (bob) == 0);
+  wait_until (sotto_conversation_view_get_at_end (view));
+
+  g_assert_true (show_conversation (fixture, carol));
+  wait_until (message_sight (view, "two") == IN_SIGHT);
+  wait_until (sotto_conversation_get_unread_count (carol) == 0);
+  wait_until (sotto_conversation_view_get_at_end (view));
+  app_test_wait_for_paint (GTK_WIDGET (view));
+  g_assert_null (find_button (GTK_WIDGET (view), "conversation.scroll-to-end"));
+  page_test_remove_profile (carol_profile);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -338,6 +406,8 @@ main (int   argc,
               fixture_set_up, test_read_on_screen_fits, fixture_tear_down);
   g_test_add ("/app/read-on-screen/arriving", Fixture, NULL,
               fixture_set_up, test_read_on_screen_arriving, fixture_tear_down);
+  g_test_add ("/app/read-on-screen/alike", Fixture, NULL,
+              fixture_set_up, test_read_on_screen_alike, fixture_tear_down);
 
   return g_test_run ();
 }
