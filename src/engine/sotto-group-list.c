@@ -617,6 +617,7 @@ static void
 sotto_group_list_init (SottoGroupList *self)
 {
   self->groups = g_list_store_new (SOTTO_TYPE_GROUP);
-  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* The reference each group is made with is the table's. */
+  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   g_signal_connect_object (self->groups, "items-changed", G_CALLBACK (groups_changed_cb), self, 0);
 }
