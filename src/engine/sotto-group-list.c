@@ -45,6 +45,7 @@ enum
 {
   EVENT_RECEIVED,
   MESSAGE_CHANGED,
+  GROUP_REMOVED,
   N_SIGNALS
 };
 
@@ -115,6 +116,26 @@ _sotto_group_list_show_state (SottoGroupList  *self,
   _sotto_group_list_refresh_last_event (self, group);
 
   return group;
+}
+
+/* Takes the group @group_id, which the store forgot, out of the list. */
+void
+_sotto_group_list_forget (SottoGroupList *self,
+                          const char     *group_id)
+{
+  SottoGroup *found = sotto_group_list_find (self, group_id);
+  g_autoptr(SottoGroup) group = NULL;
+  guint position;
+
+  if (found == NULL || !g_list_store_find (self->groups, found, &position))
+    return;
+
+  /* The list's is the last reference the signal's handlers may need. */
+  group = g_object_ref (found);
+
+  g_hash_table_remove (self->by_id, sotto_group_get_id (group));
+  g_list_store_remove (self->groups, position);
+  g_signal_emit (self, signals [GROUP_REMOVED], 0, group);
 }
 
 /**
@@ -413,7 +434,8 @@ _sotto_group_list_load_group (SottoGroupList  *self,
 }
 
 /* Runs on the store's thread.  The group @group_id, which this account
- * must be a member of, and its row. */
+ * must be a member of and have accepted, and its row: anything this
+ * account sends to a request would tell a stranger that it is read. */
 SottoGroupState *
 _sotto_group_list_load_member_group (SottoGroupList  *self,
                                      const char      *group_id,
@@ -426,9 +448,20 @@ _sotto_group_list_load_member_group (SottoGroupList  *self,
   if (state == NULL)
     return NULL;
 
+  if (state->outdated)
+    {
+      _sotto_group_list_refuse (error, _("The group was made by an earlier version of Sotto and cannot "
+                                         "change any more: create it again"));
+      return NULL;
+    }
   if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
     {
       _sotto_group_list_refuse (error, _("You are not a member of this group"));
+      return NULL;
+    }
+  if (state->request)
+    {
+      _sotto_group_list_refuse (error, _("The group is a message request: accept it first"));
       return NULL;
     }
 
@@ -611,6 +644,22 @@ sotto_group_list_class_init (SottoGroupListClass *klass)
                   NULL,
                   G_TYPE_NONE, 7, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT, SOTTO_TYPE_MESSAGE_ACTION,
                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
+
+  /**
+   * SottoGroupList::group-removed:
+   * @self: the list
+   * @group: the group, no longer in the list
+   *
+   * The user declined a group request, or blocked whoever made it.
+   */
+  signals [GROUP_REMOVED] =
+    g_signal_new ("group-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_GROUP);
 }
 
 static void

@@ -80,6 +80,13 @@ _sotto_group_state_copy (SottoGroupState *state)
   _sotto_group_state_merge (copy, state->history);
   if (state->avatar != NULL)
     _sotto_group_state_set_avatar (copy, state->avatar);
+  copy->request = state->request;
+  /* An outdated group's title is not its history's, which it lacks. */
+  if (state->outdated)
+    {
+      copy->outdated = TRUE;
+      copy->title = g_strdup (state->title);
+    }
   return copy;
 }
 
@@ -767,4 +774,33 @@ _sotto_group_state_merge (SottoGroupState *state,
   replay (state);
 
   return n_new;
+}
+
+/* Who let the account @uuid into the group last: the author of the
+ * latest creation or addition of it that the rules allowed, or %NULL
+ * when it never was let in. */
+const char *
+_sotto_group_state_inviter (SottoGroupState *state,
+                            const char      *uuid)
+{
+  const char *inviter = NULL;
+
+  for (guint i = 0; i < state->history->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+
+      if ((update->action != SOTTO_GROUP_ACTION_CREATE && update->action != SOTTO_GROUP_ACTION_ADD)
+          || !g_array_index (state->applied, gboolean, i))
+        continue;
+
+      for (guint j = 0; j < update->members->len; j++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (update->members, j);
+
+          if (g_ascii_strcasecmp (member->uuid, uuid) == 0)
+            inviter = update->author;
+        }
+    }
+
+  return inviter;
 }

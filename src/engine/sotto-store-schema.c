@@ -337,6 +337,13 @@ static const char * const migrations[] = {
   "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
   "  text            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 17 → 18: the groups the user has not accepted yet, made by someone
+   * who was not an accepted contact (sotto-store-groups.c); every group
+   * from before is accepted, as contacts from before schema 5 are. */
+  "CREATE TABLE group_requests ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint
