@@ -151,8 +151,10 @@ test_group_stranger_key_update (void)
 {
   g_autoptr(Party) party = party_new ();
   g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
-  g_autofree char *group = stranger_group (party, seen);
-  guint kept = key_changes (party, PUPPET);
+  guint kept;
+
+  g_free (stranger_group (party, seen));
+  kept = key_changes (party, PUPPET);
 
   g_test_message ("A new key of the stranger's second account made this account keep %u deliveries", kept);
   g_assert_cmpuint (kept, ==, 0);
