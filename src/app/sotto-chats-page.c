@@ -542,6 +542,21 @@ sotto_chats_page_conversation_removed_cb (SottoChatsPage    *self,
   adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
 }
 
+/* A declined group request, or one whose maker the user blocked, is not
+ * shown any longer. */
+static void
+sotto_chats_page_group_removed_cb (SottoChatsPage *self,
+                                   SottoGroup     *group,
+                                   SottoGroupList *groups)
+{
+  if (group != sotto_group_view_get_group (self->group_view))
+    return;
+
+  sotto_group_view_set_group (self->group_view, groups, NULL);
+  gtk_stack_set_visible_child_name (self->content_stack, "no-selection");
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
 /* The relay out of reach is not a passing state to hide: the banner says
  * so, and why, for as long as it lasts, and the messages that wait for
  * it say so too.  The first attempt to connect shows nothing: there is
@@ -630,6 +645,8 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                            G_CALLBACK (sotto_chats_page_identity_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (messenger, "conversation-removed",
                            G_CALLBACK (sotto_chats_page_conversation_removed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (sotto_messenger_get_groups (messenger), "group-removed",
+                           G_CALLBACK (sotto_chats_page_group_removed_cb), self, G_CONNECT_SWAPPED);
 
   adw_window_title_set_subtitle (self->sidebar_title,
                                  sotto_account_get_username (sotto_messenger_get_account (messenger)));

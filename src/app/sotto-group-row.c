@@ -20,7 +20,8 @@
 
 /* A group in the conversation list, beside the 1:1 conversations'
  * rows: its avatar (its initials and colour), its title, its newest
- * entry with who wrote it, and how many of its messages are unread. */
+ * entry with who wrote it, how many of its messages are unread, and
+ * whether it is a request. */
 
 struct _SottoGroupRow
 {
@@ -35,6 +36,7 @@ struct _SottoGroupRow
   GtkLabel *time_label;
   GtkLabel *preview_label;
   GtkLabel *unread_label;
+  GtkLabel *request_label;
 };
 
 G_DEFINE_FINAL_TYPE (SottoGroupRow, sotto_group_row, GTK_TYPE_WIDGET)
@@ -66,7 +68,10 @@ static void
 sotto_group_row_update (SottoGroupRow *self)
 {
   const SottoGroupEvent *event = sotto_group_get_last_event (self->group);
-  g_autofree char *preview = event != NULL ? dup_preview (event) : NULL;
+  /* A group an earlier Sotto stored says so, rather than what it said. */
+  g_autofree char *preview = sotto_group_get_outdated (self->group)
+                             ? g_strdup (_("Stored by an earlier Sotto: create it again"))
+                             : event != NULL ? dup_preview (event) : NULL;
   guint unread = sotto_group_get_unread_count (self->group);
   g_autofree char *time = NULL;
   g_autofree char *unread_text = g_strdup_printf ("%u", unread);
@@ -82,11 +87,14 @@ sotto_group_row_update (SottoGroupRow *self)
   gtk_label_set_label (self->time_label, time != NULL ? time : "");
   gtk_label_set_label (self->unread_label, unread_text);
   gtk_widget_set_visible (GTK_WIDGET (self->unread_label), unread > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->request_label), sotto_group_get_request (self->group));
 
   /* One label for screen readers, as the 1:1 rows have: "Climbers,
    * group, 2 unread, last message: bob: Which crag?, 12:14". */
   g_ptr_array_add (parts, g_strdup (sotto_group_get_title (self->group)));
   g_ptr_array_add (parts, g_strdup (_("group")));
+  if (sotto_group_get_request (self->group))
+    g_ptr_array_add (parts, g_strdup (_("group request")));
   if (unread > 0)
     g_ptr_array_add (parts, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u unread", "%u unread", unread),
                                              unread));
@@ -152,6 +160,7 @@ sotto_group_row_class_init (SottoGroupRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, preview_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, unread_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupRow, request_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "conversationrow");
@@ -172,5 +181,7 @@ sotto_group_row_init (SottoGroupRow *self)
   g_signal_group_connect_object (self->group_signals, "notify::last-event",
                                  G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::unread-count",
+                                 G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::request",
                                  G_CALLBACK (sotto_group_row_update), self, G_CONNECT_SWAPPED);
 }

@@ -19,6 +19,7 @@
 #include "sotto-group-view.h"
 #include "sotto-message-entry.h"
 #include "sotto-message-row.h"
+#include "sotto-request-bar.h"
 
 /* A group conversation: its timeline, read from the store a page at a
  * time as the user scrolls up, in the message rows of 1:1 conversations
@@ -71,6 +72,7 @@ struct _SottoGroupView
   GtkLabel *hold_label;
   GtkScrolledWindow *scroller;
   GtkListView *timeline;
+  SottoRequestBar *request_bar;
   GtkWidget *composer;
   SottoMessageEntry *entry;
   GtkLabel *left_label;
@@ -498,8 +500,14 @@ sotto_group_view_update_title (SottoGroupView *self)
   adw_window_title_set_subtitle (self->title, subtitle);
   sotto_avatar_set_group (self->avatar, self->group);
 
-  gtk_widget_set_visible (self->composer, sotto_group_get_is_member (self->group));
+  /* A group request has the request bar in the composer's place. */
+  gtk_widget_set_visible (self->composer,
+                          sotto_group_get_is_member (self->group) && !sotto_group_get_request (self->group));
   gtk_widget_set_visible (GTK_WIDGET (self->left_label), !sotto_group_get_is_member (self->group));
+  gtk_label_set_label (self->left_label, sotto_group_get_outdated (self->group)
+                       ? _("An earlier version of Sotto stored this group, which can no longer change or "
+                           "take messages. Create it again to go on.")
+                       : _("You are no longer a member of this group."));
   sotto_group_view_set_composer_waiting (self, self->sending_group == self->group);
 }
 
@@ -713,6 +721,7 @@ sotto_group_view_set_group (SottoGroupView *self,
   g_set_object (&self->group, group);
   g_signal_group_set_target (self->group_signals, group);
   g_signal_group_set_target (self->groups_signals, groups);
+  sotto_request_bar_set_group (self->request_bar, group);
   sotto_message_entry_set_text (self->entry, "");
   sotto_group_view_set_composer_waiting (self, group != NULL && group == self->sending_group);
 
@@ -737,7 +746,8 @@ sotto_group_view_focus_composer (SottoGroupView *self)
 
 /* Sending */
 
-/* Send is for a member with something written and no message going out. */
+/* Send is for a member of a group that is no request, with something
+ * written and no message going out. */
 static void
 sotto_group_view_update_send (SottoGroupView *self)
 {
@@ -746,7 +756,7 @@ sotto_group_view_update_send (SottoGroupView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "group.send",
                                  gtk_text_view_get_editable (sotto_message_entry_get_text_view (self->entry))
                                  && self->group != NULL && sotto_group_get_is_member (self->group)
-                                 && text[0] != '\0');
+                                 && !sotto_group_get_request (self->group) && text[0] != '\0');
 }
 
 /* While a message goes out the composer holds it, read-only: it keeps
@@ -1182,6 +1192,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   g_type_ensure (SOTTO_TYPE_AVATAR);
   g_type_ensure (SOTTO_TYPE_MESSAGE_ENTRY);
+  g_type_ensure (SOTTO_TYPE_REQUEST_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-group-view.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, box);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, avatar);
@@ -1190,6 +1201,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, hold_label);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, scroller);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, timeline);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, request_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, composer);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, entry);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, left_label);
@@ -1248,6 +1260,8 @@ sotto_group_view_init (SottoGroupView *self)
   g_signal_group_connect_object (self->group_signals, "notify::title",
                                  G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::is-member",
+                                 G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::request",
                                  G_CALLBACK (sotto_group_view_update_title), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->group_signals, "notify::last-event",
                                  G_CALLBACK (sotto_group_view_load), self, G_CONNECT_SWAPPED);

@@ -12,6 +12,7 @@
 
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
+#include "sotto-group-list.h"
 #include "sotto-messenger.h"
 #include "sotto-request-bar.h"
 #include "sotto-window.h"
@@ -19,7 +20,8 @@
 /* The bar below a message request's timeline, in place of the composer:
  * who wrote, that nothing about them is verified, and the three things
  * the user can do.  It shows itself only while the conversation is a
- * request. */
+ * request.  A group request (#SottoGroup:request) gets the same bar:
+ * who added the user, and accept, decline or block. */
 
 struct _SottoRequestBar
 {
@@ -27,16 +29,20 @@ struct _SottoRequestBar
 
   SottoConversation *conversation;
   GSignalGroup *contact_signals;
+  SottoGroup *group;
+  GSignalGroup *group_signals;
   GCancellable *cancellable;
 
   GtkWidget *box;
   GtkLabel *title_label;
   GtkLabel *explanation_label;
+  GtkButton *delete_button;
 };
 
 enum {
   PROP_0,
   PROP_CONVERSATION,
+  PROP_GROUP,
   N_PROPS
 };
 
@@ -48,7 +54,9 @@ static void
 sotto_request_bar_update (SottoRequestBar *self)
 {
   SottoContact *contact = self->conversation != NULL ? sotto_conversation_get_contact (self->conversation) : NULL;
-  gboolean request = contact != NULL && sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
+  gboolean request = self->group != NULL ? sotto_group_get_request (self->group)
+                                         : contact != NULL
+                                           && sotto_contact_get_standing (contact) == SOTTO_CONTACT_STANDING_REQUEST;
   g_autofree char *title = NULL;
   g_autofree char *explanation = NULL;
 
@@ -59,11 +67,28 @@ sotto_request_bar_update (SottoRequestBar *self)
   if (!request)
     return;
 
-  title = g_strdup_printf (_("%s wants to send you messages"), sotto_contact_get_name (contact));
-  explanation = g_strdup_printf (_("You have never written to %s, and their safety number is not "
-                                   "verified. They learn nothing, not even that your device got "
-                                   "their messages, unless you accept."),
-                                 sotto_contact_get_name (contact));
+  if (self->group != NULL)
+    {
+      g_autofree char *inviter = sotto_group_dup_inviter_name (self->group);
+      const char *name = inviter != NULL ? inviter : _("Someone");
+
+      /* Translators: "alice added you to Climbers" */
+      title = g_strdup_printf (_("%s added you to %s"), name, sotto_group_get_title (self->group));
+      explanation = g_strdup_printf (_("%s is not a contact you accepted. Nobody in the group learns "
+                                       "anything from you, not even that your device got its "
+                                       "messages, unless you accept. Declining leaves it without a word."),
+                                     name);
+      gtk_button_set_label (self->delete_button, _("_Decline"));
+    }
+  else
+    {
+      title = g_strdup_printf (_("%s wants to send you messages"), sotto_contact_get_name (contact));
+      explanation = g_strdup_printf (_("You have never written to %s, and their safety number is not "
+                                       "verified. They learn nothing, not even that your device got "
+                                       "their messages, unless you accept."),
+                                     sotto_contact_get_name (contact));
+      gtk_button_set_label (self->delete_button, _("_Delete"));
+    }
   gtk_label_set_label (self->title_label, title);
   gtk_label_set_label (self->explanation_label, explanation);
 }
@@ -76,7 +101,7 @@ sotto_request_bar_report (SottoRequestBar *self,
   g_autofree char *reason = NULL;
   g_autofree char *message = NULL;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->conversation == NULL)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || (self->conversation == NULL && self->group == NULL))
     return;
 
   reason = sotto_error_text_general (error);
@@ -121,6 +146,18 @@ sotto_request_bar_blocked_cb (GObject      *object,
     sotto_request_bar_report (self, error);
 }
 
+static void
+sotto_request_bar_group_answered_cb (GObject      *object,
+                                     GAsyncResult *result,
+                                     gpointer      user_data)
+{
+  g_autoptr(SottoRequestBar) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sotto_group_list_answer_finish (SOTTO_GROUP_LIST (object), result, &error))
+    sotto_request_bar_report (self, error);
+}
+
 /* The window owns the messenger; the bar asks it for the user. */
 static SottoMessenger *
 sotto_request_bar_get_messenger (SottoRequestBar *self)
@@ -138,10 +175,14 @@ sotto_request_bar_accept (GtkWidget  *widget,
   SottoRequestBar *self = SOTTO_REQUEST_BAR (widget);
   SottoMessenger *messenger = sotto_request_bar_get_messenger (self);
 
-  g_return_if_fail (messenger != NULL && self->conversation != NULL);
+  g_return_if_fail (messenger != NULL && (self->conversation != NULL || self->group != NULL));
 
-  sotto_messenger_accept_async (messenger, self->conversation, self->cancellable,
-                                sotto_request_bar_accepted_cb, g_object_ref (self));
+  if (self->group != NULL)
+    sotto_group_list_accept_async (sotto_messenger_get_groups (messenger), self->group, self->cancellable,
+                                  sotto_request_bar_group_answered_cb, g_object_ref (self));
+  else
+    sotto_messenger_accept_async (messenger, self->conversation, self->cancellable,
+                                  sotto_request_bar_accepted_cb, g_object_ref (self));
 }
 
 static void
@@ -152,10 +193,14 @@ sotto_request_bar_delete (GtkWidget  *widget,
   SottoRequestBar *self = SOTTO_REQUEST_BAR (widget);
   SottoMessenger *messenger = sotto_request_bar_get_messenger (self);
 
-  g_return_if_fail (messenger != NULL && self->conversation != NULL);
+  g_return_if_fail (messenger != NULL && (self->conversation != NULL || self->group != NULL));
 
-  sotto_messenger_delete_request_async (messenger, self->conversation, self->cancellable,
-                                        sotto_request_bar_deleted_cb, g_object_ref (self));
+  if (self->group != NULL)
+    sotto_group_list_decline_async (sotto_messenger_get_groups (messenger), self->group, self->cancellable,
+                                   sotto_request_bar_group_answered_cb, g_object_ref (self));
+  else
+    sotto_messenger_delete_request_async (messenger, self->conversation, self->cancellable,
+                                          sotto_request_bar_deleted_cb, g_object_ref (self));
 }
 
 static void
@@ -166,10 +211,14 @@ sotto_request_bar_block (GtkWidget  *widget,
   SottoRequestBar *self = SOTTO_REQUEST_BAR (widget);
   SottoMessenger *messenger = sotto_request_bar_get_messenger (self);
 
-  g_return_if_fail (messenger != NULL && self->conversation != NULL);
+  g_return_if_fail (messenger != NULL && (self->conversation != NULL || self->group != NULL));
 
-  sotto_messenger_block_async (messenger, self->conversation, self->cancellable,
-                               sotto_request_bar_blocked_cb, g_object_ref (self));
+  if (self->group != NULL)
+    sotto_group_list_block_async (sotto_messenger_get_groups (messenger), self->group, self->cancellable,
+                                 sotto_request_bar_group_answered_cb, g_object_ref (self));
+  else
+    sotto_messenger_block_async (messenger, self->conversation, self->cancellable,
+                                 sotto_request_bar_blocked_cb, g_object_ref (self));
 }
 
 static void
@@ -182,6 +231,8 @@ sotto_request_bar_dispose (GObject *object)
 
   g_clear_object (&self->contact_signals);
   g_clear_object (&self->conversation);
+  g_clear_object (&self->group_signals);
+  g_clear_object (&self->group);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (sotto_request_bar_parent_class)->dispose (object);
@@ -201,6 +252,10 @@ sotto_request_bar_get_property (GObject    *object,
       g_value_set_object (value, self->conversation);
       break;
 
+    case PROP_GROUP:
+      g_value_set_object (value, self->group);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -218,6 +273,10 @@ sotto_request_bar_set_property (GObject      *object,
     {
     case PROP_CONVERSATION:
       sotto_request_bar_set_conversation (self, g_value_get_object (value));
+      break;
+
+    case PROP_GROUP:
+      sotto_request_bar_set_group (self, g_value_get_object (value));
       break;
 
     default:
@@ -245,12 +304,24 @@ sotto_request_bar_class_init (SottoRequestBarClass *klass)
                          SOTTO_TYPE_CONVERSATION,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /**
+   * SottoRequestBar:group:
+   *
+   * The group shown, in place of a conversation; the bar is visible
+   * while it is a request.
+   */
+  properties [PROP_GROUP] =
+    g_param_spec_object ("group", NULL, NULL,
+                         SOTTO_TYPE_GROUP,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/im/sotto/Sotto/sotto-request-bar.ui");
   gtk_widget_class_bind_template_child (widget_class, SottoRequestBar, box);
   gtk_widget_class_bind_template_child (widget_class, SottoRequestBar, title_label);
   gtk_widget_class_bind_template_child (widget_class, SottoRequestBar, explanation_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoRequestBar, delete_button);
 
   gtk_widget_class_install_action (widget_class, "request.accept", NULL, sotto_request_bar_accept);
   gtk_widget_class_install_action (widget_class, "request.delete", NULL, sotto_request_bar_delete);
@@ -271,6 +342,11 @@ sotto_request_bar_init (SottoRequestBar *self)
   g_signal_group_connect_object (self->contact_signals, "notify::standing",
                                  G_CALLBACK (sotto_request_bar_update), self, G_CONNECT_SWAPPED);
   g_signal_group_connect_object (self->contact_signals, "notify::name",
+                                 G_CALLBACK (sotto_request_bar_update), self, G_CONNECT_SWAPPED);
+  self->group_signals = g_signal_group_new (SOTTO_TYPE_GROUP);
+  g_signal_group_connect_object (self->group_signals, "notify::request",
+                                 G_CALLBACK (sotto_request_bar_update), self, G_CONNECT_SWAPPED);
+  g_signal_group_connect_object (self->group_signals, "notify::title",
                                  G_CALLBACK (sotto_request_bar_update), self, G_CONNECT_SWAPPED);
   sotto_request_bar_update (self);
 }
@@ -298,4 +374,28 @@ sotto_request_bar_set_conversation (SottoRequestBar   *self,
   sotto_request_bar_update (self);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_CONVERSATION]);
+}
+
+SottoGroup *
+sotto_request_bar_get_group (SottoRequestBar *self)
+{
+  g_return_val_if_fail (SOTTO_IS_REQUEST_BAR (self), NULL);
+
+  return self->group;
+}
+
+void
+sotto_request_bar_set_group (SottoRequestBar *self,
+                             SottoGroup      *group)
+{
+  g_return_if_fail (SOTTO_IS_REQUEST_BAR (self));
+  g_return_if_fail (!group || SOTTO_IS_GROUP (group));
+
+  if (!g_set_object (&self->group, group))
+    return;
+
+  g_signal_group_set_target (self->group_signals, group);
+  sotto_request_bar_update (self);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_GROUP]);
 }

@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "sotto-conversation.h"
+#include "sotto-group.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,8 @@ G_DECLARE_FINAL_TYPE (SottoRequestBar, sotto_request_bar, SOTTO, REQUEST_BAR, Gt
 SottoConversation *sotto_request_bar_get_conversation (SottoRequestBar   *self);
 void               sotto_request_bar_set_conversation (SottoRequestBar   *self,
                                                        SottoConversation *conversation);
+SottoGroup        *sotto_request_bar_get_group        (SottoRequestBar   *self);
+void               sotto_request_bar_set_group        (SottoRequestBar   *self,
+                                                       SottoGroup        *group);
 
 G_END_DECLS

@@ -16,7 +16,8 @@
 /* group create TITLE USERNAME…, group add GROUP USERNAME, group remove
  * GROUP USERNAME, group leave GROUP, group rename GROUP TITLE, group
  * promote|demote GROUP USERNAME, group info GROUP, group list, group
- * read GROUP [MESSAGE_ID], group avatar GROUP FILE|--remove, send-group
+ * read GROUP [MESSAGE_ID], group avatar GROUP FILE|--remove, group
+ * accept|decline|block GROUP (a group request), send-group
  * GROUP TEXT and history --group GROUP, through the messenger's group list, as the app would. */
 
 static gboolean
@@ -117,6 +118,25 @@ add_avatar (JsonBuilder *builder,
     json_builder_add_null_value (builder);
 }
 
+/* Whether the group is a request, and who added this account, and
+ * whether an earlier Sotto stored it. */
+static void
+add_request (JsonBuilder *builder,
+             SottoGroup  *group)
+{
+  g_autofree char *inviter = sotto_group_dup_inviter_name (group);
+
+  json_builder_set_member_name (builder, "request");
+  json_builder_add_boolean_value (builder, sotto_group_get_request (group));
+  json_builder_set_member_name (builder, "outdated");
+  json_builder_add_boolean_value (builder, sotto_group_get_outdated (group));
+  json_builder_set_member_name (builder, "invited_by");
+  if (inviter != NULL)
+    json_builder_add_string_value (builder, inviter);
+  else
+    json_builder_add_null_value (builder);
+}
+
 static int
 print_group (SottoCli   *cli,
              SottoGroup *group,
@@ -139,6 +159,7 @@ print_group (SottoCli   *cli,
           json_builder_set_member_name (builder, "member");
           json_builder_add_boolean_value (builder, sotto_group_get_is_member (group));
           add_avatar (builder, group);
+          add_request (builder, group);
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);
@@ -152,8 +173,18 @@ print_group (SottoCli   *cli,
       g_print (_("Title: %s\n"), sotto_group_get_title (group));
       g_print (_("Members: %s\n"), member_list);
       g_print (_("Admins: %s\n"), admin_list);
-      if (!sotto_group_get_is_member (group))
+      if (sotto_group_get_outdated (group))
+        g_print (_("An earlier version of Sotto stored this group, which cannot change any more: "
+                   "create it again.\n"));
+      else if (!sotto_group_get_is_member (group))
         g_print (_("You are no longer a member.\n"));
+      if (sotto_group_get_request (group))
+        {
+          g_autofree char *inviter = sotto_group_dup_inviter_name (group);
+
+          g_print (_("A request: %s added you. Nothing goes to the group until you accept it.\n"),
+                   inviter != NULL ? inviter : _("someone"));
+        }
     }
   else
     {
@@ -278,18 +309,59 @@ group_list (SottoCli *cli)
           json_builder_add_boolean_value (builder, sotto_group_get_is_member (group));
           json_builder_set_member_name (builder, "unread");
           json_builder_add_int_value (builder, sotto_group_get_unread_count (group));
+          json_builder_set_member_name (builder, "request");
+          json_builder_add_boolean_value (builder, sotto_group_get_request (group));
+          json_builder_set_member_name (builder, "outdated");
+          json_builder_add_boolean_value (builder, sotto_group_get_outdated (group));
           json_builder_end_object (builder);
           sotto_cli_print_json (builder);
         }
       else
         {
-          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s%s\n", "%s  %u members  %s%s\n", n_members),
+          g_print (g_dngettext (GETTEXT_PACKAGE, "%s  %u member  %s%s%s\n", "%s  %u members  %s%s%s\n", n_members),
                    sotto_group_get_id (group), n_members, sotto_group_get_title (group),
-                   sotto_group_get_is_member (group) ? "" : _("  (no longer a member)"));
+                   sotto_group_get_outdated (group) ? _("  (stored by an earlier Sotto: create it again)")
+                   : sotto_group_get_is_member (group) ? "" : _("  (no longer a member)"),
+                   sotto_group_get_request (group) ? _("  (request)") : "");
         }
     }
 
   return SOTTO_CLI_EXIT_OK;
+}
+
+/* group accept|decline|block GROUP: answers a group request. */
+static int
+group_answer (SottoCli   *cli,
+              const char *action)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoGroup) group = NULL;
+  SottoGroupList *groups;
+  SottoGroup *found;
+
+  if (cli->n_args != 2)
+    return sotto_cli_fail (cli, _("Usage: sotto-cli group %s GROUP"), action);
+
+  found = sotto_cli_find_group (cli, cli->args[1], &error);
+  if (found == NULL)
+    return sotto_cli_fail_error (cli, error, _("Could not answer the group request"));
+  /* A declined group leaves the list, and is printed after. */
+  group = g_object_ref (found);
+
+  groups = sotto_messenger_get_groups (cli->messenger);
+  if (g_str_equal (action, "accept"))
+    sotto_group_list_accept_async (groups, group, NULL, sotto_cli_result_cb, &result);
+  else if (g_str_equal (action, "decline"))
+    sotto_group_list_decline_async (groups, group, NULL, sotto_cli_result_cb, &result);
+  else
+    sotto_group_list_block_async (groups, group, NULL, sotto_cli_result_cb, &result);
+  sotto_cli_wait (&result);
+
+  if (!sotto_group_list_answer_finish (groups, result, &error))
+    return sotto_cli_fail_error (cli, error, _("Could not answer the group request"));
+
+  return print_group (cli, group, FALSE);
 }
 
 /* How far back group read looks for the message it is given. */
@@ -410,6 +482,9 @@ sotto_cli_group (SottoCli *cli)
     return group_read (cli);
   if (g_str_equal (subcommand, "avatar"))
     return group_avatar (cli);
+  if (g_str_equal (subcommand, "accept") || g_str_equal (subcommand, "decline")
+      || g_str_equal (subcommand, "block"))
+    return group_answer (cli, subcommand);
 
   g_printerr (_("sotto-cli: unknown group command “%s”\n"), subcommand);
   return SOTTO_CLI_EXIT_USAGE;

@@ -54,7 +54,7 @@ static const Command commands[] = {
   { "group", sotto_cli_group, 2, G_MAXUINT,
     "group create TITLE USERNAME… | add GROUP USERNAME | remove GROUP USERNAME | leave GROUP"
     " | rename GROUP TITLE | promote GROUP USERNAME | demote GROUP USERNAME | info GROUP | list"
-    " | read GROUP [MESSAGE_ID] | avatar GROUP FILE|--remove" },
+    " | read GROUP [MESSAGE_ID] | avatar GROUP FILE|--remove | accept GROUP | decline GROUP | block GROUP" },
   { "send-group", sotto_cli_send_group, 2, 2, "send-group GROUP TEXT" },
 };
 

@@ -160,6 +160,8 @@ GPtrArray        *_sotto_group_updates_decode  (const guint8           *data,
                                                 gsize                   len,
                                                 char                  **group_id,
                                                 GError                **error) G_GNUC_WARN_UNUSED_RESULT;
+char             *_sotto_group_history_read_id (const guint8           *data,
+                                                gsize                   len) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupMember, _sotto_group_member_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupUpdate, _sotto_group_update_free)

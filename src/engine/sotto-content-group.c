@@ -1034,3 +1034,28 @@ _sotto_group_updates_decode (const guint8  *data,
   *group_id = g_steal_pointer (&content->group_id);
   return g_steal_pointer (&content->group_updates);
 }
+
+/* The group id of a stored history, read whatever its updates are: a
+ * history that an earlier Sotto stored (before updates were signed) no
+ * longer decodes, but is still named by it.  %NULL unless the bytes are
+ * well-formed fields with exactly one id. */
+char *
+_sotto_group_history_read_id (const guint8 *data,
+                              gsize         len)
+{
+  g_autofree char *group_id = NULL;
+  SpPbReader reader;
+  SpPbField field;
+  int ret;
+
+  sp_pb_reader_init (&reader, data, len);
+  while ((ret = sp_pb_reader_next (&reader, &field)) == 1)
+    {
+      if (field.number != CONTEXT_ID)
+        continue;
+      if (group_id != NULL || (group_id = read_uuid (&field)) == NULL)
+        return NULL;
+    }
+
+  return ret == 0 ? g_steal_pointer (&group_id) : NULL;
+}

@@ -276,49 +276,6 @@ _sotto_group_list_deliver_stored_finish (SottoGroupList  *self,
 
 /* Catch-ups */
 
-/* Runs on the store's thread.  Sets @request to whether the group
- * @state is, for this account @own_uuid, a message request: whoever
- * last added the account (the creator, or an admin) is not a contact
- * the user accepted.  Until the user accepts them, the group's catch-ups
- * are not kept, so that a stranger's group makes this account send
- * nothing by itself: no sign that it is online, none of its rate of
- * sends, and nothing of the stranger's to whomever they list. */
-static gboolean
-group_is_request (SottoStore       *store,
-                  SottoGroupState  *state,
-                  const char       *own_uuid,
-                  gboolean         *request,
-                  GError          **error)
-{
-  const char *inviter = NULL;
-  gboolean accepted = FALSE;
-
-  for (guint i = 0; i < state->history->len; i++)
-    {
-      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
-
-      if ((update->action != SOTTO_GROUP_ACTION_CREATE && update->action != SOTTO_GROUP_ACTION_ADD)
-          || !g_array_index (state->applied, gboolean, i))
-        continue;
-
-      for (guint j = 0; j < update->members->len; j++)
-        {
-          SottoGroupMember *member = g_ptr_array_index (update->members, j);
-
-          if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0)
-            inviter = update->author;
-        }
-    }
-
-  if (inviter != NULL && g_ascii_strcasecmp (inviter, own_uuid) == 0)
-    accepted = TRUE;
-  else if (inviter != NULL && !_sotto_store_is_accepted (store, inviter, &accepted, error))
-    return FALSE;
-
-  *request = !accepted;
-  return TRUE;
-}
-
 /* Runs on the store's thread, in the caller's transaction.  Keeps for
  * the member @uuid what this account, @own_uuid known as @own_username,
  * can tell it of the group @state (in row @row): an admin the whole
@@ -343,13 +300,13 @@ _sotto_group_keep_catch_up (SottoStore       *store,
   g_autoptr(SottoContent) content = NULL;
   g_autoptr(GBytes) plaintext = NULL;
   SottoGroupDelivery *delivery;
-  gboolean request;
 
   if (own == NULL || member == NULL || g_ascii_strcasecmp (uuid, own_uuid) == 0)
     return TRUE;
-  if (!group_is_request (store, state, own_uuid, &request, error))
-    return FALSE;
-  if (request)
+  /* A stranger's group makes this account send nothing by itself: no
+   * sign that it is online, none of its rate of sends, and nothing of
+   * the stranger's to whomever they list. */
+  if (state->request)
     {
       g_debug ("Keeping no catch-up for group %s, a message request", state->id);
       return TRUE;

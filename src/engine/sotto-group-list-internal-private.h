@@ -46,6 +46,8 @@ typedef gboolean (*SottoGroupTransactionFunc) (SottoGroupList  *self,
 
 void             _sotto_group_list_run_in_transaction (GTask                     *task,
                                                        SottoGroupTransactionFunc  func);
+void             _sotto_group_list_forget            (SottoGroupList      *self,
+                                                      const char          *group_id);
 gboolean         _sotto_group_list_refuse            (GError             **error,
                                                       const char          *message);
 SottoGroupState *_sotto_group_list_load_group       (SottoGroupList      *self,

@@ -222,6 +222,27 @@ receive_avatar (SottoStore          *store,
   return TRUE;
 }
 
+/* A group this account joins is a request (docs/messenger.md, "Group
+ * requests") unless whoever let it in is a contact the user accepted:
+ * until the user accepts it, it makes this account send nothing. */
+static gboolean
+decide_request (SottoStore       *store,
+                SottoGroupState  *state,
+                const char       *own_uuid,
+                GError          **error)
+{
+  const char *inviter = _sotto_group_state_inviter (state, own_uuid);
+  gboolean accepted = FALSE;
+
+  if (inviter != NULL && g_ascii_strcasecmp (inviter, own_uuid) == 0)
+    accepted = TRUE;
+  else if (inviter != NULL && !_sotto_store_is_accepted (store, inviter, &accepted, error))
+    return FALSE;
+
+  state->request = !accepted;
+  return TRUE;
+}
+
 static gboolean
 receive_updates (SottoStore          *store,
                  SottoGroupState     *state,
@@ -265,6 +286,8 @@ receive_updates (SottoStore          *store,
   author = _sotto_group_state_find_member (state, sender);
   if (joining && (_sotto_group_state_find_member (state, own_uuid) == NULL || author == NULL || !author->admin))
     return TRUE;
+  if (joining && !decide_request (store, state, own_uuid, error))
+    return FALSE;
 
   if (!_sotto_store_save_group (store, state, &row, error))
     return FALSE;
@@ -386,6 +409,10 @@ _sotto_group_receive_thread (SottoProtocolState  *protocol,
       g_propagate_error (error, load_error);
       return FALSE;
     }
+  /* What comes for a group whose history an earlier Sotto stored
+   * changes nothing: nobody can change it any more. */
+  if (state != NULL && state->outdated)
+    return TRUE;
 
   if (content->kind == SOTTO_CONTENT_KIND_GROUP_SENDER_KEY)
     return state == NULL || receive_sender_key (protocol, state, sender, sender_device, content, error);

@@ -338,7 +338,10 @@ keep_key_change (SottoStore       *store,
  * signed with it (sotto-group-state.c): the key update goes to every
  * other member, kept in the transaction that makes it, and @news gets
  * the group after it, its timeline entry and its deliveries.  Nothing
- * happens when this account is no admin or the group has the key. */
+ * happens when this account is no admin, the group has the key, or the
+ * group is a request: a stranger who made this account an admin would
+ * otherwise make it send whenever the stranger's other accounts reset
+ * their keys. */
 static gboolean
 keep_key_update (SottoProtocolState  *protocol,
                  SottoGroupState     *state,
@@ -360,7 +363,8 @@ keep_key_update (SottoProtocolState  *protocol,
   SottoGroupMember *target;
   SottoGroupEvent *event;
 
-  if (own == NULL || !own->admin || member == NULL || state->history->len == SOTTO_GROUP_MAX_UPDATES
+  if (own == NULL || !own->admin || member == NULL || state->request
+      || state->history->len == SOTTO_GROUP_MAX_UPDATES
       || (member->has_identity && memcmp (member->identity, identity, SP_PUBLIC_KEY_SIZE) == 0))
     return TRUE;
 

@@ -46,6 +46,7 @@ enum
   EVENT_RECEIVED,
   MESSAGE_CHANGED,
   MESSAGE_STATE_CHANGED,
+  GROUP_REMOVED,
   N_SIGNALS
 };
 
@@ -117,6 +118,26 @@ _sotto_group_list_show_state (SottoGroupList  *self,
   _sotto_group_list_refresh_last_event (self, group);
 
   return group;
+}
+
+/* Takes the group @group_id, which the store forgot, out of the list. */
+void
+_sotto_group_list_forget (SottoGroupList *self,
+                          const char     *group_id)
+{
+  SottoGroup *found = sotto_group_list_find (self, group_id);
+  g_autoptr(SottoGroup) group = NULL;
+  guint position;
+
+  if (found == NULL || !g_list_store_find (self->groups, found, &position))
+    return;
+
+  /* The list's is the last reference the signal's handlers may need. */
+  group = g_object_ref (found);
+
+  g_hash_table_remove (self->by_id, sotto_group_get_id (group));
+  g_list_store_remove (self->groups, position);
+  g_signal_emit (self, signals [GROUP_REMOVED], 0, group);
 }
 
 /**
@@ -353,95 +374,7 @@ sotto_group_list_load_finish (SottoGroupList  *self,
   return _sotto_task_propagate_boolean (self, result, sotto_group_list_load_async, error);
 }
 
-/* Changes and messages */
-
-typedef struct
-{
-  /* What to do: an update of @action, the members it lists resolved
-   * from @usernames. */
-  SottoGroupAction action;
-  char *group_id;
-  char *title;
-  GStrv usernames;
-  guint n_resolved;
-  GPtrArray *targets;
-  char *message_id;
-  gint64 timestamp;
-  /* For an avatar update, the picture it sets, or %NULL to remove it. */
-  GBytes *avatar;
-
-  /* What the store's step made of it: the group after it, the update,
-   * its timeline entry, and what is to be delivered to whom, as kept
-   * until the relay accepted it (SottoGroupDelivery). */
-  SottoGroupState *state;
-  SottoGroupUpdate *update;
-  SottoGroupEvent *event;
-  GPtrArray *deliveries;
-} Operation;
-
-static void
-operation_free (Operation *operation)
-{
-  g_free (operation->group_id);
-  g_free (operation->title);
-  g_strfreev (operation->usernames);
-  g_ptr_array_unref (operation->targets);
-  g_free (operation->message_id);
-  g_clear_pointer (&operation->avatar, g_bytes_unref);
-  _sotto_group_state_free (operation->state);
-  _sotto_group_update_free (operation->update);
-  g_clear_pointer (&operation->event, sotto_group_event_free);
-  g_clear_pointer (&operation->deliveries, g_ptr_array_unref);
-  g_free (operation);
-}
-
-static GTask *
-operation_new (SottoGroupList      *self,
-               gpointer             source_tag,
-               const char          *group_id,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
-{
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-  Operation *operation = g_new0 (Operation, 1);
-
-  operation->group_id = g_strdup (group_id);
-  operation->targets = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_member_free);
-  operation->message_id = g_uuid_string_random ();
-  operation->timestamp = _sotto_now_ms ();
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, operation, (GDestroyNotify) operation_free);
-
-  return task;
-}
-
-/* Who an update goes to: every member after it, and for a removal or
- * a leave everyone who was a member before it too, so that the member
- * who goes learns it.  Never this account. */
-static GStrv
-update_recipients (SottoGroupState *before,
-                   SottoGroupState *after,
-                   const char      *own_uuid)
-{
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GPtrArray *recipients = g_ptr_array_new ();
-  SottoGroupState *states[] = { before, after };
-
-  for (guint s = 0; s < G_N_ELEMENTS (states); s++)
-    {
-      for (guint i = 0; i < states[s]->members->len; i++)
-        {
-          SottoGroupMember *member = g_ptr_array_index (states[s]->members, i);
-
-          if (g_ascii_strcasecmp (member->uuid, own_uuid) != 0 && g_hash_table_add (seen, member->uuid))
-            g_ptr_array_add (recipients, g_strdup (member->uuid));
-        }
-    }
-  g_ptr_array_add (recipients, NULL);
-
-  return (GStrv) g_ptr_array_free (recipients, FALSE);
-}
+/* Shared by the changes, the messages and the timeline */
 
 static const char *
 update_detail (const SottoGroupUpdate *update)
@@ -505,7 +438,8 @@ _sotto_group_list_load_group (SottoGroupList  *self,
 }
 
 /* Runs on the store's thread.  The group @group_id, which this account
- * must be a member of, and its row. */
+ * must be a member of and have accepted, and its row: anything this
+ * account sends to a request would tell a stranger that it is read. */
 SottoGroupState *
 _sotto_group_list_load_member_group (SottoGroupList  *self,
                                      const char      *group_id,
@@ -518,219 +452,24 @@ _sotto_group_list_load_member_group (SottoGroupList  *self,
   if (state == NULL)
     return NULL;
 
+  if (state->outdated)
+    {
+      _sotto_group_list_refuse (error, _("The group was made by an earlier version of Sotto and cannot "
+                                         "change any more: create it again"));
+      return NULL;
+    }
   if (_sotto_group_state_find_member (state, sotto_account_get_uuid (self->account)) == NULL)
     {
       _sotto_group_list_refuse (error, _("You are not a member of this group"));
       return NULL;
     }
+  if (state->request)
+    {
+      _sotto_group_list_refuse (error, _("The group is a message request: accept it first"));
+      return NULL;
+    }
 
   return g_steal_pointer (&state);
-}
-
-/* Makes the operation's update against @before, checks it against the
- * rules, and adds it to the history. */
-static gboolean
-make_update (SottoGroupList   *self,
-             Operation        *operation,
-             SottoGroupState  *before,
-             GError          **error)
-{
-  const char *own_uuid = sotto_account_get_uuid (self->account);
-  const SpKeyPair *identity = sotto_account_get_identity_key_pair (self->account);
-  g_autoptr(SottoGroupUpdate) update = NULL;
-  g_autoptr(GPtrArray) one = g_ptr_array_new ();
-  const SottoGroupMember *own;
-
-  if (before->history->len == SOTTO_GROUP_MAX_UPDATES)
-    return _sotto_group_list_refuse (error, _("The group cannot change any more"));
-
-  /* Others check this account's updates against the key that the group
-   * records for it: after a reset, an admin must record the new one. */
-  own = _sotto_group_state_find_member (before, own_uuid);
-  if (own != NULL && own->has_identity
-      && memcmp (own->identity, identity->public_key.bytes, SP_PUBLIC_KEY_SIZE) != 0)
-    return _sotto_group_list_refuse (error, _("The group does not know your new safety number yet: "
-                                              "an admin’s device records it once it hears from you"));
-
-  update = _sotto_group_update_new (operation->action, 1, own_uuid, operation->timestamp, operation->title);
-  if (operation->action != SOTTO_GROUP_ACTION_CREATE)
-    _sotto_group_state_follow (before, update);
-  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    {
-      SottoGroupMember *creator = _sotto_group_member_new (own_uuid, sotto_account_get_username (self->account), TRUE);
-
-      _sotto_group_member_set_identity (creator, identity->public_key.bytes);
-      g_ptr_array_add (update->members, creator);
-    }
-  for (guint i = 0; i < operation->targets->len; i++)
-    g_ptr_array_add (update->members, _sotto_group_member_copy (g_ptr_array_index (operation->targets, i)));
-  if (operation->avatar != NULL)
-    _sotto_group_update_set_avatar (update, operation->avatar);
-
-  if (!_sotto_group_update_is_valid (update))
-    return _sotto_group_list_refuse (error, operation->action == SOTTO_GROUP_ACTION_CREATE && update->members->len > SOTTO_GROUP_MAX_MEMBERS
-                          ? _("A group has too many members")
-                          : _("The group change is not valid"));
-  if (!_sotto_group_state_allows (before, update))
-    {
-      switch (operation->action)
-        {
-        case SOTTO_GROUP_ACTION_ADD:
-          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
-                                ? _("They are in the group already, or it is full")
-                                : _("Only the group’s admins can add members"));
-        case SOTTO_GROUP_ACTION_REMOVE:
-        case SOTTO_GROUP_ACTION_PROMOTE:
-        case SOTTO_GROUP_ACTION_DEMOTE:
-          return _sotto_group_list_refuse (error, _sotto_group_state_find_member (before, own_uuid)->admin
-                                ? _("They are not a member of the group, or are one already")
-                                : _("Only the group’s admins can change its members"));
-        case SOTTO_GROUP_ACTION_AVATAR:
-          return _sotto_group_list_refuse (error, _("Only the group’s admins can change its picture"));
-        default:
-          return _sotto_group_list_refuse (error, _("Only the group’s admins can rename it"));
-        }
-    }
-
-  /* The recipients are part of the update: a member who receives it
-   * knows who else did (the catch-up rule in docs/messenger.md). */
-  {
-    g_autoptr(SottoGroupState) after = _sotto_group_state_copy (before);
-
-    _sotto_group_update_sign (update, before->id, &identity->private_key);
-    g_ptr_array_add (one, update);
-    _sotto_group_state_merge (after, one);
-    g_strfreev (update->recipients);
-    update->recipients = update_recipients (before, after, own_uuid);
-    _sotto_group_update_sign (update, before->id, &identity->private_key);
-  }
-
-  _sotto_group_state_merge (before, one);
-  operation->update = g_steal_pointer (&update);
-
-  return TRUE;
-}
-
-static SottoContent *
-history_content (SottoGroupList  *self,
-                 SottoGroupState *state)
-{
-  g_autofree char *id = g_uuid_string_random ();
-  SottoContent *content;
-
-  content = sotto_content_new_group_update (id, _sotto_now_ms (), sotto_account_get_username (self->account),
-                                            state->id, state->history);
-  /* The group's picture goes with its history (sotto-content-group.c). */
-  if (state->avatar != NULL)
-    content->group_avatar = g_bytes_ref (state->avatar);
-
-  return content;
-}
-
-/* Keeps what the operation's update makes to be delivered, in its
- * transaction: the update to each of its recipients, and to a member it
- * adds the group's whole history. */
-static gboolean
-keep_deliveries (SottoGroupList   *self,
-                 Operation        *operation,
-                 SottoGroupState  *state,
-                 gint64            row,
-                 GError          **error)
-{
-  const SottoGroupMember *added = NULL;
-  g_autoptr(GPtrArray) one = g_ptr_array_new ();
-  g_autoptr(SottoContent) update_content = NULL;
-  g_autoptr(SottoContent) joining_content = NULL;
-  g_autoptr(GBytes) update_plaintext = NULL;
-  g_autoptr(GBytes) joining_plaintext = NULL;
-
-  if (operation->update->action == SOTTO_GROUP_ACTION_ADD)
-    added = g_ptr_array_index (operation->update->members, 0);
-  g_ptr_array_add (one, operation->update);
-  update_content = sotto_content_new_group_update (operation->message_id, operation->timestamp,
-                                                   sotto_account_get_username (self->account),
-                                                   operation->group_id, one);
-  if (operation->avatar != NULL)
-    update_content->group_avatar = g_bytes_ref (operation->avatar);
-  update_plaintext = sotto_content_encode (update_content);
-  if (added != NULL)
-    {
-      joining_content = history_content (self, state);
-      joining_plaintext = sotto_content_encode (joining_content);
-    }
-
-  operation->deliveries = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_delivery_free);
-  for (guint i = 0; operation->update->recipients[i] != NULL; i++)
-    {
-      const char *uuid = operation->update->recipients[i];
-      const SottoGroupMember *member = _sotto_group_state_find_member (state, uuid);
-      gboolean joining = added != NULL && g_ascii_strcasecmp (added->uuid, uuid) == 0;
-      const char *username = member != NULL ? member->username : NULL;
-      SottoGroupDelivery *delivery;
-
-      /* A removed member is no longer listed; the update names it. */
-      if (username == NULL && operation->update->members->len == 1)
-        username = ((SottoGroupMember *) g_ptr_array_index (operation->update->members, 0))->username;
-
-      delivery = _sotto_store_add_group_delivery (self->store, row, uuid, username,
-                                                  joining ? joining_plaintext : update_plaintext,
-                                                  joining ? joining_content->timestamp : operation->timestamp,
-                                                  error);
-      if (delivery == NULL)
-        return FALSE;
-      g_ptr_array_add (operation->deliveries, delivery);
-    }
-
-  return TRUE;
-}
-
-static gboolean
-apply_in_transaction (SottoGroupList  *self,
-                      gpointer         data,
-                      GError         **error)
-{
-  Operation *operation = data;
-  g_autoptr(SottoGroupState) state = NULL;
-  gint64 row = 0;
-
-  /* A new group gets its id once its creation is made. */
-  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    state = _sotto_group_state_new ("");
-  else
-    state = _sotto_group_list_load_member_group (self, operation->group_id, &row, error);
-  if (state == NULL)
-    return FALSE;
-
-  if (!make_update (self, operation, state, error))
-    return FALSE;
-  if (operation->avatar != NULL)
-    _sotto_group_state_set_avatar (state, operation->avatar);
-  /* A new group's id names its creation (sotto-content-group.c). */
-  if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    {
-      g_free (operation->group_id);
-      operation->group_id = _sotto_group_update_group_id (operation->update);
-      g_free (state->id);
-      state->id = g_strdup (operation->group_id);
-    }
-  if (!_sotto_store_save_group (self->store, state, &row, error))
-    return FALSE;
-  operation->event = _sotto_group_update_event (operation->update, sotto_account_get_username (self->account),
-                                                TRUE);
-  if (!keep_deliveries (self, operation, state, row, error))
-    return FALSE;
-
-  /* A member went: the next message starts a new sender key, which
-   * goes only to the members then. */
-  if ((operation->action == SOTTO_GROUP_ACTION_REMOVE || operation->action == SOTTO_GROUP_ACTION_LEAVE)
-      && !_sotto_store_rotate_group_own_key (self->store, row, error))
-    return FALSE;
-
-  if (!_sotto_store_add_group_event (self->store, row, operation->event, error))
-    return FALSE;
-
-  operation->state = g_steal_pointer (&state);
-  return TRUE;
 }
 
 /* Runs on the store's thread: @func on @task's data in a transaction of
@@ -756,369 +495,6 @@ _sotto_group_list_run_in_transaction (GTask                     *task,
     }
 
   g_task_return_boolean (task, TRUE);
-}
-
-static void
-apply_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  _sotto_group_list_run_in_transaction (task, apply_in_transaction);
-}
-
-static void
-changes_delivered_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoGroupList *self = g_task_get_source_object (task);
-  Operation *operation = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!_sotto_group_list_deliver_stored_finish (self, result, &error))
-    g_task_return_error (task, error);
-  else if (operation->action == SOTTO_GROUP_ACTION_CREATE)
-    g_task_return_pointer (task, g_object_ref (sotto_group_list_find (self, operation->group_id)), g_object_unref);
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
-static void
-applied_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  SottoGroupList *self = g_task_get_source_object (task);
-  Operation *operation = g_task_get_task_data (task);
-
-  if (!_sotto_task_propagate_step (task, result))
-    return;
-
-  _sotto_group_list_show_state (self, g_steal_pointer (&operation->state));
-  _sotto_group_list_deliver_stored_async (self, operation->deliveries, changes_delivered_cb,
-                                          g_steal_pointer (&task));
-}
-
-static void
-operation_apply (GTask *task)
-{
-  SottoGroupList *self = g_task_get_source_object (task);
-
-  _sotto_task_run_step (task, self->store, apply_thread, applied_cb);
-}
-
-static void resolve_next (GTask *task);
-
-/* Adds @conversation's contact to the operation's targets; a member that
- * the group is to let in comes with the identity key its updates are to
- * be signed with, as this account holds it. */
-static void
-add_target (GTask             *task,
-            SottoConversation *conversation)
-{
-  Operation *operation = g_task_get_task_data (task);
-  SottoContact *contact = sotto_conversation_get_contact (conversation);
-  GBytes *identity = sotto_contact_get_identity_key (contact);
-  SottoGroupMember *target;
-
-  target = _sotto_group_member_new (sotto_contact_get_uuid (contact), sotto_contact_get_username (contact), FALSE);
-  g_ptr_array_add (operation->targets, target);
-  if (operation->action == SOTTO_GROUP_ACTION_CREATE || operation->action == SOTTO_GROUP_ACTION_ADD)
-    {
-      if (identity == NULL || g_bytes_get_size (identity) != SP_PUBLIC_KEY_SIZE)
-        {
-          g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                                   _("Could not find %s’s safety number"), sotto_contact_get_username (contact));
-          return;
-        }
-      _sotto_group_member_set_identity (target, g_bytes_get_data (identity, NULL));
-    }
-
-  operation->n_resolved++;
-  resolve_next (task);
-}
-
-static void
-identity_fetched_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SottoConversation) conversation = g_object_steal_data (G_OBJECT (task), "conversation");
-  GError *error = NULL;
-
-  if (!sotto_messenger_fetch_identity_finish (SOTTO_MESSENGER (object), result, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  add_target (task, conversation);
-}
-
-static void
-resolved_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Operation *operation = g_task_get_task_data (task);
-  g_autoptr(SottoConversation) conversation = NULL;
-  GError *error = NULL;
-
-  conversation = sotto_messenger_open_conversation_finish (SOTTO_MESSENGER (object), result, &error);
-  if (conversation == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  /* Someone never written to: the relay's keys give a session, and
-   * with it the identity key, shown as the 1:1 conversation shows it. */
-  if ((operation->action == SOTTO_GROUP_ACTION_CREATE || operation->action == SOTTO_GROUP_ACTION_ADD)
-      && sotto_contact_get_identity_key (sotto_conversation_get_contact (conversation)) == NULL)
-    {
-      g_object_set_data_full (G_OBJECT (task), "conversation", g_object_ref (conversation), g_object_unref);
-      sotto_messenger_fetch_identity_async (SOTTO_MESSENGER (object), conversation, g_task_get_cancellable (task),
-                                            identity_fetched_cb, g_object_ref (task));
-      return;
-    }
-
-  add_target (task, conversation);
-}
-
-/* Finds the account of each of the operation's usernames, as a 1:1
- * conversation does, then applies it. */
-static void
-resolve_next (GTask *task)
-{
-  SottoGroupList *self = g_task_get_source_object (task);
-  Operation *operation = g_task_get_task_data (task);
-  const char *username;
-
-  if (operation->usernames == NULL || operation->usernames[operation->n_resolved] == NULL)
-    {
-      operation_apply (task);
-      return;
-    }
-
-  username = operation->usernames[operation->n_resolved];
-  if (self->messenger == NULL)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The account was closed"));
-      return;
-    }
-  if (g_strcmp0 (username, sotto_account_get_username (self->account)) == 0)
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("You are in the group already"));
-      return;
-    }
-
-  sotto_messenger_open_conversation_async (self->messenger, username, g_task_get_cancellable (task),
-                                           resolved_cb, g_object_ref (task));
-}
-
-/**
- * sotto_group_list_create_async:
- * @self: a #SottoGroupList
- * @title: the group's title
- * @usernames: the other members
- * @cancellable: (nullable): a #GCancellable
- * @callback: called once the group was stored and the relay accepted
- *   its creation for every member
- * @user_data: data for @callback
- *
- * Creates a group with this account as its admin.
- */
-void
-sotto_group_list_create_async (SottoGroupList      *self,
-                               const char          *title,
-                               const char * const  *usernames,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
-  g_return_if_fail (title != NULL && usernames != NULL);
-
-  /* The group's id comes from its creation, once it is made. */
-  task = operation_new (self, sotto_group_list_create_async, NULL, cancellable, callback, user_data);
-  operation = g_task_get_task_data (task);
-  operation->action = SOTTO_GROUP_ACTION_CREATE;
-  operation->title = g_strdup (title);
-  operation->usernames = g_strdupv ((GStrv) usernames);
-
-  if (!_sotto_group_title_is_valid (title))
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A group’s title is 1 to %u bytes of text"), SOTTO_GROUP_MAX_TITLE);
-      return;
-    }
-  if (g_strv_length ((GStrv) usernames) >= SOTTO_GROUP_MAX_MEMBERS)
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A group has at most %u members"), SOTTO_GROUP_MAX_MEMBERS);
-      return;
-    }
-
-  resolve_next (task);
-}
-
-/**
- * sotto_group_list_create_finish:
- * @self: a #SottoGroupList
- * @result: the result passed to the callback
- * @error: a location for a #GError
- *
- * Returns: (transfer full): the new group
- */
-SottoGroup *
-sotto_group_list_create_finish (SottoGroupList  *self,
-                                GAsyncResult    *result,
-                                GError         **error)
-{
-  return _sotto_task_propagate_pointer (self, result, sotto_group_list_create_async, error);
-}
-
-/* A change of @action to @group, about @username, @title or (for the
- * picture) @avatar. */
-static void
-change_async (SottoGroupList      *self,
-              SottoGroup          *group,
-              SottoGroupAction     action,
-              const char          *username,
-              const char          *title,
-              GBytes              *avatar,
-              GCancellable        *cancellable,
-              GAsyncReadyCallback  callback,
-              gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  Operation *operation;
-
-  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
-  g_return_if_fail (SOTTO_IS_GROUP (group));
-
-  task = operation_new (self, change_async, sotto_group_get_id (group), cancellable, callback, user_data);
-  operation = g_task_get_task_data (task);
-  operation->action = action;
-  operation->title = g_strdup (title);
-  operation->avatar = avatar != NULL ? g_bytes_ref (avatar) : NULL;
-  if (username != NULL)
-    operation->usernames = g_strdupv ((GStrv) (const char *[]) { username, NULL });
-
-  if (action == SOTTO_GROUP_ACTION_RENAME && !_sotto_group_title_is_valid (title))
-    {
-      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("A group’s title is 1 to %u bytes of text"), SOTTO_GROUP_MAX_TITLE);
-      return;
-    }
-
-  resolve_next (task);
-}
-
-void
-sotto_group_list_add_member_async (SottoGroupList      *self,
-                                   SottoGroup          *group,
-                                   const char          *username,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
-{
-  g_return_if_fail (username != NULL);
-
-  change_async (self, group, SOTTO_GROUP_ACTION_ADD, username, NULL, NULL, cancellable, callback, user_data);
-}
-
-void
-sotto_group_list_remove_member_async (SottoGroupList      *self,
-                                      SottoGroup          *group,
-                                      const char          *username,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_return_if_fail (username != NULL);
-
-  change_async (self, group, SOTTO_GROUP_ACTION_REMOVE, username, NULL, NULL, cancellable, callback, user_data);
-}
-
-void
-sotto_group_list_set_admin_async (SottoGroupList      *self,
-                                  SottoGroup          *group,
-                                  const char          *username,
-                                  gboolean             admin,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  g_return_if_fail (username != NULL);
-
-  change_async (self, group, admin ? SOTTO_GROUP_ACTION_PROMOTE : SOTTO_GROUP_ACTION_DEMOTE, username, NULL, NULL,
-                cancellable, callback, user_data);
-}
-
-void
-sotto_group_list_leave_async (SottoGroupList      *self,
-                              SottoGroup          *group,
-                              GCancellable        *cancellable,
-                              GAsyncReadyCallback  callback,
-                              gpointer             user_data)
-{
-  change_async (self, group, SOTTO_GROUP_ACTION_LEAVE, NULL, NULL, NULL, cancellable, callback, user_data);
-}
-
-void
-sotto_group_list_rename_async (SottoGroupList      *self,
-                               SottoGroup          *group,
-                               const char          *title,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_return_if_fail (title != NULL);
-
-  change_async (self, group, SOTTO_GROUP_ACTION_RENAME, NULL, title, NULL, cancellable, callback, user_data);
-}
-
-/* Sets the picture of @group to @picture, made small enough already
- * (sotto-group-avatar.c), or removes it when %NULL; finish with
- * sotto_group_list_change_finish(). */
-void
-_sotto_group_list_change_avatar_async (SottoGroupList      *self,
-                                       SottoGroup          *group,
-                                       GBytes              *picture,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
-{
-  change_async (self, group, SOTTO_GROUP_ACTION_AVATAR, NULL, NULL, picture, cancellable, callback, user_data);
-}
-
-/**
- * sotto_group_list_change_finish:
- * @self: a #SottoGroupList
- * @result: the result passed to the callback
- * @error: a location for a #GError
- *
- * Finishes adding, removing, leaving, renaming and changing admins.
- *
- * Returns: %TRUE once the change was stored and the relay accepted it
- *   for every member it goes to
- */
-gboolean
-sotto_group_list_change_finish (SottoGroupList  *self,
-                                GAsyncResult    *result,
-                                GError         **error)
-{
-  return _sotto_task_propagate_boolean (self, result, change_async, error);
 }
 
 const char *
@@ -1293,6 +669,22 @@ sotto_group_list_class_init (SottoGroupListClass *klass)
                   NULL, NULL,
                   NULL,
                   G_TYPE_NONE, 2, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT);
+
+  /**
+   * SottoGroupList::group-removed:
+   * @self: the list
+   * @group: the group, no longer in the list
+   *
+   * The user declined a group request, or blocked whoever made it.
+   */
+  signals [GROUP_REMOVED] =
+    g_signal_new ("group-removed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 1, SOTTO_TYPE_GROUP);
 }
 
 /* A message this device sent to the group @group_id changed state:
@@ -1312,7 +704,8 @@ static void
 sotto_group_list_init (SottoGroupList *self)
 {
   self->groups = g_list_store_new (SOTTO_TYPE_GROUP);
-  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* The reference each group is made with is the table's. */
+  self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->outgoing_busy = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   g_queue_init (&self->outgoing_waiters);
   g_signal_connect_object (self->groups, "items-changed", G_CALLBACK (groups_changed_cb), self, 0);

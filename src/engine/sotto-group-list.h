@@ -79,6 +79,24 @@ gboolean    sotto_group_list_set_avatar_finish    (SottoGroupList       *self,
 gboolean    sotto_group_list_change_finish        (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error);
+void        sotto_group_list_accept_async         (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+void        sotto_group_list_decline_async        (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+void        sotto_group_list_block_async          (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean    sotto_group_list_answer_finish        (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 void        sotto_group_list_send_async           (SottoGroupList       *self,
                                                    SottoGroup           *group,
                                                    const char           *text,

@@ -40,6 +40,17 @@ typedef struct
   guint8 avatar_digest[SOTTO_GROUP_AVATAR_DIGEST_SIZE];
   guint32 avatar_size;
   GBytes *avatar;
+
+  /* Whether the group is a request this account has not accepted yet:
+   * whoever added it was not a contact the user accepted when it joined
+   * (docs/messenger.md, "Group requests").  This device's, kept beside
+   * the history, not in it. */
+  gboolean request;
+
+  /* Whether an earlier Sotto stored the history, before updates were
+   * signed: it does not decode, so the group has only its id and the
+   * title its timeline names, and nobody can change it any more. */
+  gboolean outdated;
 } SottoGroupState;
 
 SottoGroupState        *_sotto_group_state_new         (const char            *group_id) G_GNUC_WARN_UNUSED_RESULT;
@@ -59,6 +70,8 @@ gboolean                _sotto_group_state_allows      (SottoGroupState       *s
                                                         const SottoGroupUpdate *update);
 void                    _sotto_group_state_follow      (SottoGroupState       *state,
                                                         SottoGroupUpdate      *update);
+const char             *_sotto_group_state_inviter     (SottoGroupState       *state,
+                                                        const char            *uuid);
 int                     _sotto_group_update_compare    (const SottoGroupUpdate *a,
                                                         const SottoGroupUpdate *b);
 

@@ -93,6 +93,8 @@ _sotto_group_state_copy (SottoGroupState *state)
   copy->avatar_size = state->avatar_size;
   if (state->avatar != NULL)
     copy->avatar = g_bytes_ref (state->avatar);
+  copy->request = state->request;
+  copy->outdated = state->outdated;
   return copy;
 }
 
@@ -829,4 +831,33 @@ _sotto_group_state_merge (SottoGroupState *state,
   replay (state);
 
   return n_new;
+}
+
+/* Who let the account @uuid into the group last: the author of the
+ * latest creation or addition of it that the rules allowed, or %NULL
+ * when it never was let in. */
+const char *
+_sotto_group_state_inviter (SottoGroupState *state,
+                            const char      *uuid)
+{
+  const char *inviter = NULL;
+
+  for (guint i = 0; i < state->history->len; i++)
+    {
+      SottoGroupUpdate *update = g_ptr_array_index (state->history, i);
+
+      if ((update->action != SOTTO_GROUP_ACTION_CREATE && update->action != SOTTO_GROUP_ACTION_ADD)
+          || !g_array_index (state->applied, gboolean, i))
+        continue;
+
+      for (guint j = 0; j < update->members->len; j++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (update->members, j);
+
+          if (g_ascii_strcasecmp (member->uuid, uuid) == 0)
+            inviter = update->author;
+        }
+    }
+
+  return inviter;
 }

@@ -57,6 +57,8 @@ enum
   PROP_LAST_EVENT,
   PROP_UNREAD_COUNT,
   PROP_AVATAR,
+  PROP_REQUEST,
+  PROP_OUTDATED,
   N_PROPS
 };
 
@@ -112,6 +114,8 @@ _sotto_group_set_state (SottoGroup            *self,
 {
   g_autofree char *old_title = g_strdup (self->state->title);
   guint64 old_version = self->state->version;
+  gboolean old_request = self->state->request;
+  gboolean old_outdated = self->state->outdated;
   const SottoGroupMember *own;
   g_autoptr(GPtrArray) contacts = g_ptr_array_new ();
   gboolean is_member;
@@ -147,6 +151,10 @@ _sotto_group_set_state (SottoGroup            *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_TITLE]);
   if (old_version != state->version)
     g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_VERSION]);
+  if (old_request != state->request)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_REQUEST]);
+  if (old_outdated != state->outdated)
+    g_object_notify_by_pspec (G_OBJECT (self), properties [PROP_OUTDATED]);
   if (is_member != self->is_member)
     {
       self->is_member = is_member;
@@ -272,6 +280,70 @@ sotto_group_get_is_admin (SottoGroup *self)
   g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
 
   return self->is_admin;
+}
+
+/**
+ * sotto_group_get_request:
+ * @self: a #SottoGroup
+ *
+ * Returns: whether the group is a request the user has not accepted
+ *   yet: whoever added this account was not a contact the user accepted
+ */
+gboolean
+sotto_group_get_request (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
+
+  return self->state->request;
+}
+
+/**
+ * sotto_group_get_outdated:
+ * @self: a #SottoGroup
+ *
+ * Returns: whether an earlier Sotto stored the group, before group
+ *   updates were signed: its history cannot be read, so it shows only
+ *   its title and timeline, and to go on the user creates it again
+ */
+gboolean
+sotto_group_get_outdated (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), FALSE);
+
+  return self->state->outdated;
+}
+
+/**
+ * sotto_group_dup_inviter:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer full) (nullable): the account UUID of whoever
+ *   added this account to the group last (its creator, or an admin)
+ */
+char *
+sotto_group_dup_inviter (SottoGroup *self)
+{
+  g_return_val_if_fail (SOTTO_IS_GROUP (self), NULL);
+
+  if (self->own_uuid == NULL)
+    return NULL;
+
+  return g_strdup (_sotto_group_state_inviter (self->state, self->own_uuid));
+}
+
+/**
+ * sotto_group_dup_inviter_name:
+ * @self: a #SottoGroup
+ *
+ * Returns: (transfer full) (nullable): the name of whoever added this
+ *   account to the group last, as the member list shows it
+ */
+char *
+sotto_group_dup_inviter_name (SottoGroup *self)
+{
+  g_autofree char *inviter = sotto_group_dup_inviter (self);
+
+  return inviter != NULL ? _sotto_group_member_name (self, inviter) : NULL;
 }
 
 /**
@@ -481,6 +553,14 @@ sotto_group_get_property (GObject    *object,
       g_value_set_object (value, self->avatar);
       break;
 
+    case PROP_REQUEST:
+      g_value_set_boolean (value, self->state->request);
+      break;
+
+    case PROP_OUTDATED:
+      g_value_set_boolean (value, self->state->outdated);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -537,6 +617,28 @@ sotto_group_class_init (SottoGroupClass *klass)
   properties [PROP_AVATAR] =
     g_param_spec_object ("avatar", NULL, NULL, G_TYPE_LOADABLE_ICON,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SottoGroup:request:
+   *
+   * Whether the group is a request: someone who was not a contact the
+   * user accepted added this account, and until the user accepts the
+   * group (sotto_group_list_accept_async()) this account sends it
+   * nothing.
+   */
+  properties [PROP_REQUEST] =
+    g_param_spec_boolean ("request", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * SottoGroup:outdated:
+   *
+   * Whether an earlier Sotto stored the group, which can then not
+   * change any more (sotto_group_get_outdated()).
+   */
+  properties [PROP_OUTDATED] =
+    g_param_spec_boolean ("outdated", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

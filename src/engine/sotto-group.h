@@ -21,6 +21,10 @@ const char *sotto_group_get_title             (SottoGroup *self);
 guint64     sotto_group_get_version           (SottoGroup *self);
 gboolean    sotto_group_get_is_member         (SottoGroup *self);
 gboolean    sotto_group_get_is_admin          (SottoGroup *self);
+gboolean    sotto_group_get_request           (SottoGroup *self);
+gboolean    sotto_group_get_outdated          (SottoGroup *self);
+char       *sotto_group_dup_inviter           (SottoGroup *self) G_GNUC_WARN_UNUSED_RESULT;
+char       *sotto_group_dup_inviter_name      (SottoGroup *self) G_GNUC_WARN_UNUSED_RESULT;
 GListModel *sotto_group_get_members           (SottoGroup *self);
 gboolean    sotto_group_member_is_admin       (SottoGroup *self,
                                                const char *uuid);

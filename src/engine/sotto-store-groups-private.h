@@ -50,6 +50,9 @@ gboolean         _sotto_store_save_group            (SottoStore           *self,
                                                      SottoGroupState      *state,
                                                      gint64               *row,
                                                      GError              **error);
+gboolean         _sotto_store_delete_group          (SottoStore           *self,
+                                                     gint64                row,
+                                                     GError              **error);
 gboolean         _sotto_store_load_group_avatar     (SottoStore           *self,
                                                      gint64                row,
                                                      SottoGroupState      *state,

@@ -17,7 +17,8 @@
 
 /* A group is one row of groups: the keyed hash of its id, to find it,
  * and its whole history, sealed; its state is replayed from the history
- * when it is read (sotto-group-state.c).  Its timeline is group_events:
+ * when it is read (sotto-group-state.c), and a row of group_requests
+ * while the user has not accepted it.  Its timeline is group_events:
  * each entry sealed whole, with the keyed hash of its author and id to
  * refuse it twice, and its time in the clear to order and page it, as
  * messages have theirs. */
@@ -46,6 +47,68 @@ set_corrupt (GError **error)
                        _("A stored record is damaged"));
 }
 
+/* How many of the newest entries of an outdated group's timeline are
+ * searched for its title. */
+#define OUTDATED_TITLE_LOOKBACK 1000
+
+/* The title of the group in row @row, whose history an earlier Sotto
+ * stored, as the newest creation or renaming in its timeline names it,
+ * or %NULL. */
+static char *
+outdated_title (SottoStore  *self,
+                gint64       row,
+                GError     **error)
+{
+  g_autoptr(GPtrArray) events = _sotto_store_load_group_events (self, row, OUTDATED_TITLE_LOOKBACK, error);
+
+  for (guint i = events != NULL ? events->len : 0; i > 0; i--)
+    {
+      SottoGroupEvent *event = g_ptr_array_index (events, i - 1);
+
+      if (event->kind == SOTTO_GROUP_EVENT_UPDATE && event->detail != NULL
+          && (g_strcmp0 (event->text, "create") == 0 || g_strcmp0 (event->text, "rename") == 0))
+        return g_strdup (event->detail);
+    }
+
+  return NULL;
+}
+
+/* A group whose @history an earlier Sotto stored, before updates were
+ * signed: no member can change it any more, nor read it, but its id and
+ * timeline are still there, and the user is shown that it is to be made
+ * again rather than have it vanish.  %NULL when not even its id reads:
+ * then it is damaged. */
+static SottoGroupState *
+read_outdated_group (SottoStore  *self,
+                     gint64       row,
+                     GBytes      *history,
+                     GError     **error)
+{
+  g_autofree char *group_id = _sotto_group_history_read_id (g_bytes_get_data (history, NULL),
+                                                            g_bytes_get_size (history));
+  g_autoptr(SottoGroupState) state = NULL;
+  GError *title_error = NULL;
+
+  if (group_id == NULL)
+    {
+      set_corrupt (error);
+      return NULL;
+    }
+
+  state = _sotto_group_state_new (group_id);
+  state->outdated = TRUE;
+  state->title = outdated_title (self, row, &title_error);
+  if (title_error != NULL)
+    {
+      g_propagate_error (error, title_error);
+      return NULL;
+    }
+  if (state->title == NULL)
+    state->title = g_strdup (_("A group from an earlier Sotto"));
+
+  return g_steal_pointer (&state);
+}
+
 static SottoGroupState *
 read_group (SottoStore           *self,
             SottoStoreStatement  *statement,
@@ -64,13 +127,11 @@ read_group (SottoStore           *self,
   updates = _sotto_group_updates_decode (g_bytes_get_data (history, NULL), g_bytes_get_size (history),
                                          &group_id, &decode_error);
   if (updates == NULL)
-    {
-      set_corrupt (error);
-      return NULL;
-    }
+    return read_outdated_group (self, row, history, error);
 
   state = _sotto_group_state_new (group_id);
   _sotto_group_state_merge (state, updates);
+  state->request = sqlite3_column_int (statement, 2) != 0;
   if (!_sotto_store_load_group_avatar (self, row, state, error))
     {
       _sotto_group_state_free (state);
@@ -105,7 +166,8 @@ _sotto_store_load_group (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
   *row = 0;
-  statement = _sotto_store_prepare (self, "SELECT id, history FROM groups WHERE group_hash = ?1", error);
+  statement = _sotto_store_prepare (self, "SELECT id, history, id IN (SELECT group_id FROM group_requests)"
+                                    " FROM groups WHERE group_hash = ?1", error);
   if (statement == NULL)
     return NULL;
   bind_group_hash (self, statement, 1, group_id);
@@ -135,7 +197,8 @@ _sotto_store_list_groups (SottoStore  *self,
 
   g_return_val_if_fail (SOTTO_IS_STORE (self), NULL);
 
-  statement = _sotto_store_prepare (self, "SELECT id, history FROM groups ORDER BY id", error);
+  statement = _sotto_store_prepare (self, "SELECT id, history, id IN (SELECT group_id FROM group_requests)"
+                                    " FROM groups ORDER BY id", error);
   if (statement == NULL)
     return NULL;
 
@@ -144,11 +207,11 @@ _sotto_store_list_groups (SottoStore  *self,
       g_autoptr(GError) read_error = NULL;
       SottoGroupState *state = read_group (self, statement, sqlite3_column_int64 (statement, 0), &read_error);
 
-      /* A group stored before updates named their parents cannot be
-       * read, nor changed by any member: it is left out, not the rest. */
+      /* A damaged group, whose id cannot even be read, is left out, not
+       * the rest. */
       if (g_error_matches (read_error, SOTTO_STORE_ERROR, SOTTO_STORE_ERROR_CORRUPT))
         {
-          g_warning ("Leaving out a group stored by an earlier Sotto, or damaged");
+          g_warning ("Leaving out a damaged group");
           continue;
         }
       if (state == NULL)
@@ -167,8 +230,30 @@ _sotto_store_list_groups (SottoStore  *self,
   return g_steal_pointer (&groups);
 }
 
-/* Runs on the store's thread.  Stores @state's history in its row
- * @row, or in a new row, whose id @row is then set to. */
+/* Runs on the store's thread.  Keeps whether the group in row @row is
+ * a request, as @request says. */
+static gboolean
+save_request (SottoStore  *self,
+              gint64       row,
+              gboolean     request,
+              GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self,
+                                    request ? "INSERT OR IGNORE INTO group_requests (group_id) VALUES (?1)"
+                                            : "DELETE FROM group_requests WHERE group_id = ?1",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+
+  return _sotto_store_step_done (self, statement, error);
+}
+
+/* Runs on the store's thread.  Stores @state's history, and whether it
+ * is a request, in its row @row, or in a new row, whose id @row is then
+ * set to. */
 gboolean
 _sotto_store_save_group (SottoStore       *self,
                          SottoGroupState  *state,
@@ -198,7 +283,28 @@ _sotto_store_save_group (SottoStore       *self,
                                  g_bytes_get_data (history, NULL), g_bytes_get_size (history), error))
     return FALSE;
 
-  return _sotto_store_step_done (self, statement, error) && _sotto_store_save_group_avatar (self, *row, state, error);
+  return _sotto_store_step_done (self, statement, error)
+         && save_request (self, *row, state->request, error)
+         && _sotto_store_save_group_avatar (self, *row, state, error);
+}
+
+/* Runs on the store's thread.  Forgets the group in row @row with its
+ * timeline and everything kept for it, as if it had never come. */
+gboolean
+_sotto_store_delete_group (SottoStore  *self,
+                           gint64       row,
+                           GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  statement = _sotto_store_prepare (self, "DELETE FROM groups WHERE id = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+
+  return _sotto_store_step_done (self, statement, error);
 }
 
 /* Binds the keyed hash of the entry @id by @author.  Each author chooses

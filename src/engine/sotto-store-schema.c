@@ -353,6 +353,13 @@ static const char * const migrations[] = {
   /* 18 → 19: why a failed attachment failed (sotto-store-attachments.c),
    * which a view shows once the profile is opened again. */
   "ALTER TABLE attachments ADD COLUMN error BLOB;",   /* sealed */
+
+  /* 19 → 20: the groups the user has not accepted yet, made by someone
+   * who was not an accepted contact (sotto-store-groups.c); every group
+   * from before is accepted, as contacts from before schema 5 are. */
+  "CREATE TABLE group_requests ("
+  "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE"
+  ");",
 };
 
 guint

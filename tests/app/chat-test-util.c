@@ -132,6 +132,22 @@ chat_test_receive (SottoSession *session,
   return g_object_ref (sotto_conversation_list_find_by_username (conversations, username));
 }
 
+/* Accepts the message request @conversation, as its bar's Accept does:
+ * a group its contact makes afterwards is no request. */
+void
+chat_test_accept (SottoSession      *session,
+                  SottoConversation *conversation)
+{
+  SottoMessenger *messenger = sotto_session_get_messenger (session);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  sotto_messenger_accept_async (messenger, conversation, NULL, page_test_result_cb, &result);
+  app_test_wait_until (result != NULL);
+  g_assert_true (sotto_messenger_accept_finish (messenger, result, &error));
+  g_assert_no_error (error);
+}
+
 /* Sends @text to @group, and waits until the relay has it for every
  * member. */
 void

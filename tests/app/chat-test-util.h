@@ -38,6 +38,8 @@ void               chat_test_send      (SottoSession      *session,
 SottoConversation *chat_test_receive   (SottoSession      *session,
                                         const char        *username,
                                         const char        *text) G_GNUC_WARN_UNUSED_RESULT;
+void               chat_test_accept    (SottoSession      *session,
+                                        SottoConversation *conversation);
 
 void               chat_test_send_to_group (SottoSession *session,
                                             SottoGroup   *group,

@@ -149,6 +149,7 @@ test_group_conversation_members (ChatTest      *test,
 {
   g_autoptr(GSettings) settings = g_settings_new ("im.sotto.Sotto");
   g_autoptr(SottoConversation) to_bob = chat_test_open (test->alice, "bob");
+  g_autoptr(SottoConversation) from_alice = NULL;
   const char *nobody = "Nobody uses the username “nosuchuser” on your relay. Check the spelling.";
   SottoGroupList *bob_groups = sotto_messenger_get_groups (sotto_session_get_messenger (test->bob));
   SottoChatsPage *page = g_object_ref_sink (SOTTO_CHATS_PAGE (sotto_chats_page_new (settings)));
@@ -166,6 +167,9 @@ test_group_conversation_members (ChatTest      *test,
   GtkWindow *window;
 
   chat_test_send (test->alice, to_bob, "Climbing on Saturday?");
+  /* Bob accepts Alice, so that her group is no request for him. */
+  from_alice = chat_test_receive (test->bob, "alice", "Climbing on Saturday?");
+  chat_test_accept (test->bob, from_alice);
   sotto_chats_page_set_session (page, test->alice);
   window = page_test_show (root);
 

@@ -23,6 +23,7 @@
 
 #include "app-test-util.h"
 #include "conversation-fixture.h"
+#include "page-test-util.h"
 #include "sotto-group-list.h"
 #include "sotto-group-view.h"
 #include "sotto-message-row.h"
@@ -203,6 +204,7 @@ test_sealed_sender_group (Fixture       *fixture,
   g_autofree char *root = NULL;
   g_autofree char *pinned = NULL;
   g_autofree char *created = NULL;
+  g_autoptr(GAsyncResult) accepted = NULL;
   SottoGroupList *groups;
   GtkWidget *view;
   const char *group;
@@ -223,6 +225,12 @@ test_sealed_sender_group (Fixture       *fixture,
   group = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "group");
   groups = sotto_messenger_get_groups (alice_messenger (fixture));
   wait_until (sotto_group_list_find (groups, group) != NULL);
+  /* Bob, whose message Alice has not accepted, makes a group request
+   * of it, to which Alice sends nothing until she accepts it. */
+  sotto_group_list_accept_async (groups, sotto_group_list_find (groups, group), NULL, page_test_result_cb, &accepted);
+  wait_until (accepted != NULL);
+  g_assert_true (sotto_group_list_answer_finish (groups, accepted, &error));
+  g_assert_no_error (error);
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group", g_variant_new_string (group));
   wait_until ((view = app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW)) != NULL);

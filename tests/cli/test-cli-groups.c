@@ -1071,6 +1071,58 @@ test_reset_then_act (void)
   g_assert_cmpstr (agreed, ==, "After the reset v6 members: alice bob carol dave admins: alice bob");
 }
 
+/* A group an earlier Sotto stored, before updates were signed, no
+ * longer decodes: it stays in Alice's group list, outdated, under the
+ * title its timeline last named, and sending to it says to create it
+ * again.  Its history here is one that no Sotto of today decodes: a
+ * rename that names no parents. */
+static void
+test_earlier_build (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *group = g_uuid_string_random ();
+  g_autoptr(SottoGroupState) earlier = _sotto_group_state_new (group);
+  g_autoptr(SottoGroupEvent) created = NULL;
+  g_autoptr(CliResult) listed = NULL;
+  g_autoptr(CliResult) refused = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliWhoami) whoami = cli_whoami (test, alice, "alice");
+  SottoGroupUpdate *create = _sotto_group_update_new (SOTTO_GROUP_ACTION_CREATE, 1, whoami->uuid, 1767225600000,
+                                                      "Old climbers");
+  SottoGroupUpdate *rename = _sotto_group_update_new (SOTTO_GROUP_ACTION_RENAME, 2, whoami->uuid, 1767225600001,
+                                                      "Older climbers");
+  SottoStore *store;
+  gint64 row = 0;
+
+  g_ptr_array_add (create->members, _sotto_group_member_new (whoami->uuid, "alice", TRUE));
+  _sotto_group_update_seal (create);
+  _sotto_group_update_seal (rename);
+  g_ptr_array_add (earlier->history, create);
+  g_ptr_array_add (earlier->history, rename);
+  created = sotto_group_event_new (SOTTO_GROUP_EVENT_UPDATE, "created", TRUE, whoami->uuid, "alice", "create",
+                                   "Old climbers", 1767225600000);
+  store = cli_open_store (alice);
+  g_assert_true (_sotto_store_save_group (store, earlier, &row, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_add_group_event (store, row, created, &error));
+  g_assert_no_error (error);
+  cli_close_store (store);
+
+  listed = cli_run (test, alice, "--json", "group", "list", NULL);
+  cli_assert_ok (listed);
+  object = cli_parse_object (listed->out);
+  g_assert_cmpstr (json_object_get_string_member (object, "group"), ==, group);
+  g_assert_cmpstr (json_object_get_string_member (object, "title"), ==, "Old climbers");
+  g_assert_true (json_object_get_boolean_member (object, "outdated"));
+  g_assert_false (json_object_get_boolean_member (object, "member"));
+
+  refused = cli_run (test, alice, "send-group", group, "Still here?", NULL);
+  g_assert_cmpint (refused->status, !=, 0);
+  g_assert_nonnull (strstr (refused->err, "create it again"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1088,6 +1140,7 @@ main (int   argc,
   g_test_add_func ("/cli/groups/key-change-kept", test_key_change_kept);
   g_test_add_func ("/cli/groups/dishonest-admin", test_dishonest_admin);
   g_test_add_func ("/cli/groups/reset-then-act", test_reset_then_act);
+  g_test_add_func ("/cli/groups/earlier-build", test_earlier_build);
 
   return g_test_run ();
 }

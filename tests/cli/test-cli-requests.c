@@ -142,6 +142,134 @@ test_request_refuses_reaction (void)
   cli_assert_receives_nothing (test, alice);
 }
 
+/* @title, a group by @profile with @first and @second; returns its id. */
+static char *
+create_group (CliTest    *test,
+              const char *profile,
+              const char *title,
+              const char *first,
+              const char *second)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "create", title, first, second, NULL);
+  g_autoptr(JsonObject) object = NULL;
+
+  cli_assert_ok (result);
+  object = cli_parse_object (result->out);
+
+  return g_strdup (json_object_get_string_member (object, "group"));
+}
+
+/* group info --json of @group on @profile. */
+static JsonObject *
+group_info (CliTest    *test,
+            const char *profile,
+            const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "info", group, NULL);
+
+  cli_assert_ok (result);
+  return cli_parse_object (result->out);
+}
+
+/* Whether group list --json on @profile lists @group. */
+static gboolean
+lists_group (CliTest    *test,
+             const char *profile,
+             const char *group)
+{
+  g_autoptr(CliResult) result = cli_run (test, profile, "--json", "group", "list", NULL);
+  g_autoptr(GPtrArray) groups = NULL;
+
+  cli_assert_ok (result);
+  groups = cli_parse_lines (result->out);
+  for (guint i = 0; i < groups->len; i++)
+    {
+      if (g_strcmp0 (json_object_get_string_member (g_ptr_array_index (groups, i), "group"), group) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A stranger's group is a request: it shows who added Bob, and Bob's
+ * sotto-cli sends it nothing until he accepts it, after which it is
+ * as any group.  Declining forgets a group and tells nobody; blocking
+ * blocks whoever added him, too.  Carol, the stranger's friend, is in
+ * every group, and hears from Bob only once he accepted. */
+static void
+test_group_request (void)
+{
+  g_autoptr(CliTest) test = cli_test_new (FALSE);
+  g_autofree char *alice = cli_register (test, "alice");
+  g_autofree char *bob = cli_register (test, "bob");
+  g_autofree char *carol = cli_register (test, "carol");
+  g_autofree char *party = NULL;
+  g_autofree char *spam = NULL;
+  g_autofree char *more = NULL;
+  g_autoptr(GPtrArray) received = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  g_autoptr(CliResult) refused = NULL;
+
+  party = create_group (test, alice, "Party", "bob", "carol");
+  cli_run_ok (test, alice, "group", "promote", party, "bob", NULL);
+  received = receive_with_requests (test, bob);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_receive (test, carol);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  info = group_info (test, bob, party);
+  g_assert_true (json_object_get_boolean_member (info, "request"));
+  g_assert_cmpstr (json_object_get_string_member (info, "invited_by"), ==, "alice");
+  g_clear_pointer (&info, json_object_unref);
+
+  /* Nothing goes to a request, by itself or when asked. */
+  refused = cli_run (test, bob, "send-group", party, "Hello?", NULL);
+  g_assert_cmpint (refused->status, !=, 0);
+  g_assert_nonnull (strstr (refused->err, "accept"));
+  g_clear_pointer (&refused, cli_result_free);
+  refused = cli_run (test, bob, "group", "rename", party, "Mine", NULL);
+  g_assert_cmpint (refused->status, !=, 0);
+  g_assert_nonnull (strstr (refused->err, "accept"));
+  g_clear_pointer (&refused, cli_result_free);
+  cli_assert_receives_nothing (test, carol);
+  cli_assert_receives_nothing (test, alice);
+
+  /* Accepted, it is as any group. */
+  cli_run_ok (test, bob, "group", "accept", party, NULL);
+  info = group_info (test, bob, party);
+  g_assert_false (json_object_get_boolean_member (info, "request"));
+  g_clear_pointer (&info, json_object_unref);
+  g_free (cli_send_group (test, bob, party, "Hello, Party"));
+  received = cli_receive (test, carol);
+  cli_assert_texts (received, "bob", "Hello, Party", NULL);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  received = cli_receive (test, alice);
+  g_clear_pointer (&received, g_ptr_array_unref);
+
+  /* Declined, a group is forgotten without a word, and its messages
+   * stay away. */
+  spam = create_group (test, alice, "Spam", "bob", "carol");
+  received = receive_with_requests (test, bob);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  g_assert_true (lists_group (test, bob, spam));
+  cli_run_ok (test, bob, "group", "decline", spam, NULL);
+  g_assert_false (lists_group (test, bob, spam));
+  g_free (cli_send_group (test, alice, spam, "Buy now"));
+  cli_assert_receives_nothing (test, bob);
+  g_assert_false (lists_group (test, bob, spam));
+  cli_assert_receives_nothing (test, alice);
+
+  /* Blocked, the group goes and so does its maker. */
+  more = create_group (test, alice, "More spam", "bob", "carol");
+  received = receive_with_requests (test, bob);
+  g_clear_pointer (&received, g_ptr_array_unref);
+  cli_run_ok (test, bob, "group", "block", more, NULL);
+  g_assert_false (lists_group (test, bob, more));
+  cli_send_ok (test, alice, "bob", "Are you there?");
+  cli_assert_receives_nothing (test, bob);
+  cli_assert_receives_nothing (test, alice);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -152,6 +280,7 @@ main (int   argc,
   g_test_add_func ("/cli/requests", test_requests);
   g_test_add_func ("/cli/request-refuses-reaction", test_request_refuses_reaction);
   g_test_add_func ("/cli/stranger-without-requests", test_stranger_without_requests);
+  g_test_add_func ("/cli/group-request", test_group_request);
 
   return g_test_run ();
 }

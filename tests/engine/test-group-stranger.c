@@ -121,23 +121,92 @@ test_group_stranger_catch_ups (void)
   g_assert_cmpuint (sent, ==, 0);
 }
 
-/* A message request is no more trusted than a stranger; once the user
- * accepts the one who added this account, the group's catch-ups go as
- * in any group. */
+/* How many deliveries this account keeps, in every group it is in,
+ * when the member @uuid comes with a new safety number. */
+static guint
+key_changes (Party      *party,
+             const char *uuid)
+{
+  g_autoptr(GBytes) identity = engine_test_make_identity ();
+  g_autoptr(GPtrArray) news = NULL;
+  g_autoptr(GError) error = NULL;
+  guint kept = 0;
+
+  g_assert_true (_sotto_group_key_changed_thread (party->protocol, uuid, identity, FALSE, 1767225700000, &news,
+                                                  &error));
+  g_assert_no_error (error);
+  for (guint i = 0; news != NULL && i < news->len; i++)
+    kept += ((SottoGroupNews *) g_ptr_array_index (news, i))->deliveries->len;
+
+  return kept;
+}
+
+/* The stranger's second account comes with a new safety number (the
+ * stranger can reset it at will).  An admin's device records a
+ * member's new key by itself, at once, as a `key` update to every
+ * member: in a stranger's group, the same sign of life and cost to the
+ * rate of sends as a catch-up. */
+static void
+test_group_stranger_key_update (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  guint kept;
+
+  g_free (stranger_group (party, seen));
+  kept = key_changes (party, PUPPET);
+
+  g_test_message ("A new key of the stranger's second account made this account keep %u deliveries", kept);
+  g_assert_cmpuint (kept, ==, 0);
+}
+
+/* A group made by a contact the user accepted is no request: its
+ * catch-ups and key updates go as in any group. */
 static void
 test_group_stranger_accepted (void)
 {
   g_autoptr(Party) party = party_new ();
   g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autofree char *group = NULL;
+
+  add_stranger (party, SOTTO_CONTACT_STANDING_ACCEPTED);
+  group = stranger_group (party, seen);
+
+  g_assert_cmpuint (stranger_renames (party, seen, group, 3, 1), ==, 1);
+  g_assert_cmpuint (key_changes (party, PUPPET), >, 0);
+}
+
+/* A message request is no more trusted than a stranger, and accepting
+ * them does not accept their group: the group stays a request, kept so
+ * in the store, until the user accepts it; then it is as any other. */
+static void
+test_group_stranger_request (void)
+{
+  g_autoptr(Party) party = party_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_update_free);
+  g_autoptr(SottoGroupState) state = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *group = NULL;
   gint64 contact_id = add_stranger (party, SOTTO_CONTACT_STANDING_REQUEST);
-  g_autofree char *group = stranger_group (party, seen);
+  gint64 row = 0;
 
+  group = stranger_group (party, seen);
   g_assert_cmpuint (stranger_renames (party, seen, group, 3, RENAMES), ==, 0);
-
   g_assert_true (_sotto_store_set_standing (party->store, contact_id, SOTTO_CONTACT_STANDING_ACCEPTED, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (stranger_renames (party, seen, group, 3 + RENAMES, 1), ==, 1);
+  g_assert_cmpuint (stranger_renames (party, seen, group, 3 + RENAMES, 1), ==, 0);
+  g_assert_cmpuint (key_changes (party, PUPPET), ==, 0);
+
+  /* What sotto_group_list_accept_async() stores. */
+  state = _sotto_store_load_group (party->store, group, &row, &error);
+  g_assert_no_error (error);
+  g_assert_true (state->request);
+  state->request = FALSE;
+  g_assert_true (_sotto_store_save_group (party->store, state, &row, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (stranger_renames (party, seen, group, 4 + RENAMES, 1), ==, 1);
+  g_assert_cmpuint (key_changes (party, PUPPET), >, 0);
 }
 
 int
@@ -148,6 +217,8 @@ main (int   argc,
 
   g_test_add_func ("/group-stranger/catch-ups", test_group_stranger_catch_ups);
   g_test_add_func ("/group-stranger/accepted", test_group_stranger_accepted);
+  g_test_add_func ("/group-stranger/key-update", test_group_stranger_key_update);
+  g_test_add_func ("/group-stranger/request", test_group_stranger_request);
 
   return g_test_run ();
 }

@@ -197,6 +197,7 @@ test_store_groups_migrate (void)
                                          " DROP TABLE group_avatars; DROP TABLE group_event_changes; DROP TABLE group_drafts;"
                                          " DROP TABLE group_outgoing;"
                                          " ALTER TABLE attachments DROP COLUMN error;"
+                                         " DROP TABLE group_requests;"
                                          " PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
@@ -512,8 +513,10 @@ test_store_groups_poisoned_join (void)
   g_assert_true (_sotto_group_state_find_member (state, CREATOR)->admin);
 }
 
-/* A group stored before updates named their parents does not decode:
- * it is left out of the groups, and the others still load. */
+/* A group stored by an earlier Sotto (before updates named their
+ * parents, or were signed) does not decode, but does not vanish either:
+ * it is listed, outdated, under its id and the title its timeline last
+ * named, with the timeline it had, and nothing it is sent changes it. */
 static void
 test_store_groups_earlier_format (void)
 {
@@ -522,10 +525,15 @@ test_store_groups_earlier_format (void)
   SottoGroupUpdate *create = make_create (seen, CREATOR, "Book club", sotto_account_get_uuid (party->account));
   g_autofree char *group = _sotto_group_update_group_id (create);
   g_autoptr(SottoGroupState) earlier = _sotto_group_state_new (FORGER);
+  g_autoptr(SottoGroupState) loaded = NULL;
+  g_autoptr(SottoGroupEvent) renamed = NULL;
   g_autoptr(GPtrArray) groups = NULL;
+  g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) error = NULL;
+  SottoGroupState *outdated;
   SottoGroupUpdate *rename;
   gint64 row = 0;
+  gint64 loaded_row = 0;
 
   receive_update (party, group, CREATOR, create);
   g_ptr_array_add (earlier->history, make_create (NULL, CREATOR, "Earlier", FORGER));
@@ -534,13 +542,36 @@ test_store_groups_earlier_format (void)
   g_ptr_array_add (earlier->history, rename);
   g_assert_true (_sotto_store_save_group (party->store, earlier, &row, &error));
   g_assert_no_error (error);
-
-  g_test_expect_message ("sotto-store", G_LOG_LEVEL_WARNING, "Leaving out a group stored by an earlier Sotto*");
-  groups = _sotto_store_list_groups (party->store, &error);
-  g_test_assert_expected_messages ();
+  renamed = sotto_group_event_new (SOTTO_GROUP_EVENT_UPDATE, "renamed", FALSE, CREATOR, "creator", "rename",
+                                   "Later", 1767225600000);
+  g_assert_true (_sotto_store_add_group_event (party->store, row, renamed, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (groups->len, ==, 1);
+
+  groups = _sotto_store_list_groups (party->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (groups->len, ==, 2);
   g_assert_cmpstr (((SottoGroupState *) g_ptr_array_index (groups, 0))->title, ==, "Book club");
+  g_assert_false (((SottoGroupState *) g_ptr_array_index (groups, 0))->outdated);
+  outdated = g_ptr_array_index (groups, 1);
+  g_assert_true (outdated->outdated);
+  g_assert_cmpstr (outdated->id, ==, FORGER);
+  g_assert_cmpstr (outdated->title, ==, "Later");
+  g_assert_cmpuint (outdated->members->len, ==, 0);
+
+  loaded = _sotto_store_load_group (party->store, FORGER, &loaded_row, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (loaded_row, ==, row);
+  events = _sotto_store_load_group_events (party->store, loaded_row, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+
+  /* Nothing anyone sends it counts: its history cannot be read. */
+  receive_update (party, FORGER, CREATOR, make_create (NULL, CREATOR, "Taken over", FORGER));
+  g_clear_pointer (&loaded, _sotto_group_state_free);
+  loaded = _sotto_store_load_group (party->store, FORGER, &loaded_row, &error);
+  g_assert_no_error (error);
+  g_assert_true (loaded->outdated);
+  g_assert_cmpstr (loaded->title, ==, "Later");
 }
 
 /* Applies @content, from the member @sender, as the inbox of the member
