@@ -530,7 +530,9 @@ sotto_cli_send_group (SottoCli *cli)
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not send"));
 
-  if (!sotto_group_get_is_member (group))
+  /* An outdated group has no members it can know of; what it needs is
+   * the engine's refusal, which says to create it again. */
+  if (!sotto_group_get_is_member (group) && !sotto_group_get_outdated (group))
     return sotto_cli_fail (cli, _("You are no longer a member of %s"), sotto_group_get_title (group));
 
   groups = sotto_messenger_get_groups (cli->messenger);
