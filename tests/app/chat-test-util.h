@@ -39,6 +39,9 @@ SottoConversation *chat_test_receive   (SottoSession      *session,
                                         const char        *username,
                                         const char        *text) G_GNUC_WARN_UNUSED_RESULT;
 
+SottoGroup        *chat_test_create_group (SottoSession *session,
+                                           const char   *title,
+                                           const char   *member);
 void               chat_test_send_to_group (SottoSession *session,
                                             SottoGroup   *group,
                                             const char   *text);
