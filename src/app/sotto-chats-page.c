@@ -576,6 +576,7 @@ sotto_chats_page_update_connection (SottoChatsPage *self)
 
   gtk_revealer_set_reveal_child (self->offline_banner, offline);
   g_object_set (self->conversation_view, "offline", offline, NULL);
+  g_object_set (self->group_view, "offline", offline, NULL);
 }
 
 static void

@@ -90,7 +90,10 @@ sotto_group_view_finish_change (SottoGroupList *groups,
   g_autoptr(SottoGroupEvent) event = NULL;
   g_autoptr(GError) error = NULL;
 
-  event = sotto_group_list_send_finish (groups, result, &error);
+  if (g_task_get_source_tag (G_TASK (result)) == sotto_group_list_retry_async)
+    event = sotto_group_list_retry_finish (groups, result, &error);
+  else
+    event = sotto_group_list_send_finish (groups, result, &error);
   if (change->self->group != change->group)
     return FALSE;
 
@@ -244,6 +247,23 @@ _sotto_group_view_send_edit (SottoGroupView *self,
                                change_new (self, target, NULL));
 }
 
+/* Retry on a message that failed for good sends it again to the members
+ * still waiting for it. */
+static void
+sotto_group_view_retry (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
+  const SottoGroupEvent *event = g_hash_table_lookup (self->events, g_variant_get_string (parameter, NULL));
+
+  if (self->group == NULL || event == NULL || !event->outgoing || event->pending == NULL)
+    return;
+
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), NULL);
+  sotto_group_list_retry_async (self->groups, self->group, event, NULL, changed_cb, change_new (self, NULL, NULL));
+}
+
 /* Reactions */
 
 static void
@@ -378,6 +398,7 @@ _sotto_group_view_class_add_message_actions (GtkWidgetClass *widget_class)
                                    sotto_group_view_delete_for_everyone);
   gtk_widget_class_install_action (widget_class, "conversation.delete-message", "s",
                                    sotto_group_view_delete_message);
+  gtk_widget_class_install_action (widget_class, "conversation.retry-message", "s", sotto_group_view_retry);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "conversation.cancel-reply", NULL);
 }
 

@@ -66,6 +66,7 @@ struct _SottoGroupView
   SottoReplyBar *reply_bar;
   SottoMessageEntry *entry;
   GtkLabel *left_label;
+  gboolean offline;
 };
 
 /* sotto-group-view.c */

@@ -35,6 +35,7 @@
 enum {
   PROP_0,
   PROP_FOLDED,
+  PROP_OFFLINE,
   N_PROPS
 };
 
@@ -81,7 +82,7 @@ event_at (SottoGroupView *self,
 static void
 setup_row_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
-              gpointer                  user_data)
+              SottoGroupView           *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *sender = gtk_label_new (NULL);
@@ -92,6 +93,8 @@ setup_row_cb (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (sender, "group-sender");
   gtk_widget_add_css_class (sender, "caption-heading");
   sotto_message_row_set_in_group (SOTTO_MESSAGE_ROW (row), TRUE);
+  /* A message waiting for members says whether it waits for the relay. */
+  g_object_bind_property (self, "offline", row, "offline", G_BINDING_SYNC_CREATE);
   gtk_box_append (GTK_BOX (box), sender);
   gtk_box_append (GTK_BOX (box), row);
   /* The message row says who wrote what, and when. */
@@ -846,17 +849,28 @@ _sotto_group_view_replace (SottoGroupView        *self,
     }
 }
 
-/* The timeline showed @event as soon as it was stored; whether it went
- * sealed is known only once the relay took it for every member, which
- * its row's details then say. */
+/* The timeline showed @event as soon as it was stored; the members it
+ * still waits for, and whether it went sealed, are known once the relay
+ * took it or could not, which its row then says. */
 static void
 sotto_group_view_show_sent (SottoGroupView        *self,
                             const SottoGroupEvent *event)
 {
   const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
 
-  if (shown != NULL && shown->outgoing && shown->sealed != event->sealed)
+  if (shown != NULL && shown->outgoing)
     _sotto_group_view_replace (self, event);
+}
+
+/* The relay took a message of the user's for more members, or could not. */
+static void
+sotto_group_view_message_state_changed_cb (SottoGroupView  *self,
+                                           SottoGroup      *group,
+                                           SottoGroupEvent *message,
+                                           SottoGroupList  *groups)
+{
+  if (group == self->group)
+    sotto_group_view_show_sent (self, message);
 }
 
 /* Says why what the user did did not reach every member, in the
@@ -1038,6 +1052,10 @@ sotto_group_view_get_property (GObject    *object,
       g_value_set_boolean (value, self->folded);
       break;
 
+    case PROP_OFFLINE:
+      g_value_set_boolean (value, self->offline);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1061,6 +1079,14 @@ sotto_group_view_set_property (GObject      *object,
         }
       break;
 
+    case PROP_OFFLINE:
+      if (self->offline != g_value_get_boolean (value))
+        {
+          self->offline = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1078,6 +1104,12 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
 
   properties [PROP_FOLDED] =
     g_param_spec_boolean ("folded", NULL, NULL, FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /* Whether the relay is out of reach: a message waiting for members
+   * says it waits for the connection. */
+  properties [PROP_OFFLINE] =
+    g_param_spec_boolean ("offline", NULL, NULL, FALSE,
                           (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -1125,7 +1157,7 @@ sotto_group_view_init (SottoGroupView *self)
   self->at_end = TRUE;
   self->scroll_row = GTK_INVALID_LIST_POSITION;
 
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), NULL);
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row_cb), NULL);
   gtk_list_view_set_factory (self->timeline, factory);
@@ -1160,6 +1192,8 @@ sotto_group_view_init (SottoGroupView *self)
                                  G_CALLBACK (sotto_group_view_mark_read), self, G_CONNECT_SWAPPED);
   self->groups_signals = g_signal_group_new (SOTTO_TYPE_GROUP_LIST);
   _sotto_group_view_init_message_actions (self);
+  g_signal_group_connect_object (self->groups_signals, "message-state-changed",
+                                 G_CALLBACK (sotto_group_view_message_state_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (sotto_group_view_map_cb), NULL);
   g_signal_connect (self, "unmap", G_CALLBACK (sotto_group_view_unmap_cb), NULL);
 }

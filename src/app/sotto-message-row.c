@@ -54,6 +54,7 @@ struct _SottoMessageRow
   GtkLabel *time_label;
   GtkImage *state_icon;
   GtkLabel *waiting_label;
+  GtkWidget *retry_button;
   GtkWidget *menu_button;
   GtkWidget *menu;
   GtkWidget *emoji_chooser;
@@ -168,6 +169,7 @@ sotto_message_row_update_state (SottoMessageRow *self)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->state_icon), FALSE);
       gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), FALSE);
+      gtk_widget_set_visible (self->retry_button, FALSE);
       return;
     }
 
@@ -210,6 +212,9 @@ sotto_message_row_update_state (SottoMessageRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->state_icon), TRUE);
   gtk_label_set_label (self->waiting_label, waiting ? description : "");
   gtk_widget_set_visible (GTK_WIDGET (self->waiting_label), waiting);
+  /* A group's message goes again to the members who did not get it. */
+  gtk_widget_set_visible (self->retry_button,
+                          self->in_group && sotto_message_get_state (self->message) == SOTTO_MESSAGE_STATE_FAILED);
 }
 
 /* Whether the user accepted the conversation's contact.  A reaction or
@@ -676,6 +681,7 @@ sotto_message_row_forward (GtkWidget  *widget,
     { "message.edit", "conversation.edit-message" },
     { "message.delete-for-everyone", "conversation.delete-for-everyone" },
     { "message.show-edits", "conversation.show-edits" },
+    { "message.retry", "conversation.retry-message" },
   };
   SottoMessageRow *self = SOTTO_MESSAGE_ROW (widget);
 
@@ -913,6 +919,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, state_icon);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, waiting_label);
+  gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, retry_button);
   gtk_widget_class_bind_template_child (widget_class, SottoMessageRow, menu_button);
 
   gtk_widget_class_install_action (widget_class, "message.copy-text", NULL, sotto_message_row_copy_text);
@@ -923,6 +930,7 @@ sotto_message_row_class_init (SottoMessageRowClass *klass)
   gtk_widget_class_install_action (widget_class, "message.edit", NULL, sotto_message_row_forward);
   gtk_widget_class_install_action (widget_class, "message.delete-for-everyone", NULL, sotto_message_row_forward);
   gtk_widget_class_install_action (widget_class, "message.show-edits", NULL, sotto_message_row_forward);
+  gtk_widget_class_install_action (widget_class, "message.retry", NULL, sotto_message_row_forward);
   gtk_widget_class_install_action (widget_class, "message.show-original", NULL, sotto_message_row_show_original);
   gtk_widget_class_install_action (widget_class, "message.react", "s", sotto_message_row_react);
   gtk_widget_class_install_action (widget_class, "message.choose-reaction", NULL, sotto_message_row_choose_reaction);

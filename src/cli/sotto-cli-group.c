@@ -415,6 +415,30 @@ sotto_cli_group (SottoCli *cli)
   return SOTTO_CLI_EXIT_USAGE;
 }
 
+/* What the relay did with a message this account sent to a group: it
+ * took it for every member ("sent"), members wait for it ("queued"), or
+ * the last try failed for good ("failed"). */
+static const char *
+group_message_state (const SottoGroupEvent *message)
+{
+  if (message->pending == NULL)
+    return "sent";
+
+  return message->failed ? "failed" : "queued";
+}
+
+/* The state of @message, which this account sent, and the members it
+ * waits for, if any, as "state" and "pending". */
+static void
+add_send_state (JsonBuilder           *builder,
+                const SottoGroupEvent *message)
+{
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, group_message_state (message));
+  if (message->pending != NULL)
+    add_strv (builder, "pending", message->pending);
+}
+
 int
 sotto_cli_send_group (SottoCli *cli)
 {
@@ -430,6 +454,9 @@ sotto_cli_send_group (SottoCli *cli)
   group = sotto_cli_find_group (cli, cli->args[0], &error);
   if (group == NULL)
     return sotto_cli_fail_error (cli, error, _("Could not send"));
+
+  if (!sotto_group_get_is_member (group))
+    return sotto_cli_fail (cli, _("You are no longer a member of %s"), sotto_group_get_title (group));
 
   groups = sotto_messenger_get_groups (cli->messenger);
   sotto_group_list_send_async (groups, group, cli->args[1], NULL, sotto_cli_result_cb, &result);
@@ -449,12 +476,24 @@ sotto_cli_send_group (SottoCli *cli)
       json_builder_add_string_value (builder, message->id);
       json_builder_set_member_name (builder, "sent_at");
       json_builder_add_int_value (builder, message->sent_at);
+      add_send_state (builder, message);
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);
     }
-  else
+  else if (message->pending == NULL)
     {
       g_print (_("Sent to group %s\n"), sotto_group_get_title (group));
+    }
+
+  /* Exit 0 says the relay took it for every member; those it could not
+   * get it once it is back, from whichever command reaches it next. */
+  if (message->pending != NULL)
+    {
+      g_autofree char *pending = g_strjoinv (", ", message->pending);
+
+      return sotto_cli_fail (cli, _("Message %s to group %s is kept in the outbox: the relay did not take it for "
+                                    "%s yet"),
+                             message->id, sotto_group_get_title (group), pending);
     }
 
   return SOTTO_CLI_EXIT_OK;
@@ -523,6 +562,8 @@ sotto_cli_print_group_event (SottoCli        *cli,
           json_builder_add_string_value (builder, event->outgoing ? "outgoing" : "incoming");
           json_builder_set_member_name (builder, "sealed");
           json_builder_add_boolean_value (builder, event->sealed);
+          if (event->outgoing && event->kind == SOTTO_GROUP_EVENT_TEXT)
+            add_send_state (builder, event);
         }
       json_builder_end_object (builder);
       sotto_cli_print_json (builder);

@@ -73,6 +73,8 @@ void                    sotto_attachment_pointer_free   (SottoAttachmentPointer 
 gboolean                _sotto_content_type_is_valid    (const char                   *data,
                                                          gsize                         len);
 gboolean                sotto_attachment_pointer_is_valid (const SottoAttachmentPointer *pointer);
+gboolean                _sotto_content_picture_is_small (GBytes                       *picture,
+                                                         guint32                       max_side);
 
 /* A pointer on its own, as the store seals it: the AttachmentPointer
  * message without anything around it. */

@@ -212,25 +212,33 @@ jpeg_declared_size (const guint8 *data,
   return FALSE;
 }
 
-/* A JPEG or PNG that declares a size a thumbnail can have: the
- * recipient decodes it before the user asked for anything. */
-static gboolean
-thumbnail_is_valid (GBytes *thumbnail)
+/* Whether @picture is a JPEG or PNG that declares at most @max_side
+ * pixels a side in its header: a picture that the recipient decodes
+ * before the user asked for anything (a thumbnail, a group's picture)
+ * reaches no other loader of gdk-pixbuf's, and cannot make it allocate
+ * more than that size. */
+gboolean
+_sotto_content_picture_is_small (GBytes  *picture,
+                                 guint32  max_side)
 {
   gsize len;
-  const guint8 *data = g_bytes_get_data (thumbnail, &len);
+  const guint8 *data = g_bytes_get_data (picture, &len);
   guint32 width = 0;
   guint32 height = 0;
 
-  if (len > SOTTO_CONTENT_MAX_THUMBNAIL)
-    return FALSE;
   if (!(len >= sizeof jpeg_magic && memcmp (data, jpeg_magic, sizeof jpeg_magic) == 0
         && jpeg_declared_size (data, len, &width, &height))
       && !(len >= sizeof png_magic && memcmp (data, png_magic, sizeof png_magic) == 0
            && png_declared_size (data, len, &width, &height)))
     return FALSE;
-  return width > 0 && height > 0
-         && width <= SOTTO_CONTENT_MAX_THUMBNAIL_SIDE && height <= SOTTO_CONTENT_MAX_THUMBNAIL_SIDE;
+  return width > 0 && height > 0 && width <= max_side && height <= max_side;
+}
+
+static gboolean
+thumbnail_is_valid (GBytes *thumbnail)
+{
+  return g_bytes_get_size (thumbnail) <= SOTTO_CONTENT_MAX_THUMBNAIL
+         && _sotto_content_picture_is_small (thumbnail, SOTTO_CONTENT_MAX_THUMBNAIL_SIDE);
 }
 
 gboolean

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <sodium.h>
 
+#include "sotto-content-attachment-private.h"
 #include "sotto-engine-private.h"
 #include "sotto-group-avatar-private.h"
 #include "sotto-group-private.h"
@@ -114,7 +115,16 @@ _sotto_group_avatar_encode (GInputStream  *stream,
 
 /* Runs on the store's thread.  Gives @state @picture, which came beside
  * its updates, if @state has none yet and it is the one its history
- * names and a picture within bounds; returns whether it did. */
+ * names and a picture within bounds; returns whether it did.
+ *
+ * The bounds are what a sender makes (_sotto_group_avatar_encode()): a
+ * PNG or JPEG that declares at most SOTTO_GROUP_AVATAR_SIDE pixels a
+ * side.  The picture is decoded here as it comes, from a stranger's
+ * group too, and again wherever the app shows it: anything else would
+ * reach every loader gdk-pixbuf has (SVG, TIFF, XPM, ICO and the rest,
+ * which a contact's avatar does not, sotto-profile-cipher.c), and a
+ * picture of a few kilobytes could declare 8192 pixels a side, which
+ * loaders allocate whole before they scale it. */
 gboolean
 _sotto_group_avatar_take (SottoGroupState *state,
                           GBytes          *picture)
@@ -125,6 +135,13 @@ _sotto_group_avatar_take (SottoGroupState *state,
 
   if (picture == NULL || state->avatar != NULL || !_sotto_group_state_set_avatar (state, picture))
     return FALSE;
+  if (!_sotto_content_picture_is_small (picture, SOTTO_GROUP_AVATAR_SIDE))
+    {
+      g_message ("Not showing a group’s picture that is not a PNG or JPEG of at most %d pixels a side",
+                 SOTTO_GROUP_AVATAR_SIDE);
+      g_clear_pointer (&state->avatar, g_bytes_unref);
+      return FALSE;
+    }
 
   stream = g_memory_input_stream_new_from_bytes (picture);
   decoded = sotto_picture_load (stream, SOTTO_GROUP_AVATAR_SIDE, NULL, &error);

@@ -55,6 +55,8 @@ sotto_group_event_copy (const SottoGroupEvent *event)
   copy->quote_id = g_strdup (event->quote_id);
   copy->quote_author = g_strdup (event->quote_author);
   copy->quote_text = g_strdup (event->quote_text);
+  copy->pending = g_strdupv (event->pending);
+  copy->failed = event->failed;
   if (event->reactions != NULL)
     {
       copy->reactions = g_ptr_array_new_full (event->reactions->len, (GDestroyNotify) sotto_group_reaction_free);
@@ -88,6 +90,7 @@ sotto_group_event_free (SottoGroupEvent *event)
   g_free (event->quote_author);
   g_free (event->quote_text);
   g_clear_pointer (&event->reactions, g_ptr_array_unref);
+  g_strfreev (event->pending);
   g_free (event);
 }
 
@@ -219,9 +222,10 @@ sotto_group_event_describe (const SottoGroupEvent *event)
  * events: a message to the group is a text message from its author, a
  * change a %SOTTO_MESSAGE_KIND_GROUP_UPDATE event with its description,
  * a member's key change a %SOTTO_MESSAGE_KIND_SAFETY_NUMBER_CHANGED
- * event.  What members sent arrived, and what this account sent the
- * relay accepted for every member, or it would not be in the timeline;
- * either says whether it went through the relay sealed.  A message has
+ * event.  What members sent arrived; what this account sent is queued
+ * while members wait for it, failed when the last try failed for good,
+ * and sent once the relay took it for every member; either says whether
+ * it went through the relay sealed.  A message has
  * its quote, whether it was edited or deleted, this account's reaction,
  * and the other members' reactions together as the contact's.
  *
@@ -234,6 +238,7 @@ sotto_group_event_to_message (const SottoGroupEvent *event)
   g_autoptr(GString) theirs = g_string_new (NULL);
   g_autofree char *body = NULL;
   SottoMessageKind kind;
+  SottoMessageState state;
 
   g_return_val_if_fail (event != NULL, NULL);
 
@@ -255,12 +260,17 @@ sotto_group_event_to_message (const SottoGroupEvent *event)
       break;
     }
 
+  if (!event->outgoing)
+    state = SOTTO_MESSAGE_STATE_READ;
+  else if (event->pending == NULL)
+    state = SOTTO_MESSAGE_STATE_SENT;
+  else
+    state = event->failed ? SOTTO_MESSAGE_STATE_FAILED : SOTTO_MESSAGE_STATE_QUEUED;
+
   record = _sotto_message_record_new (event->id,
                                       event->outgoing ? SOTTO_MESSAGE_DIRECTION_OUTGOING
                                                       : SOTTO_MESSAGE_DIRECTION_INCOMING,
-                                      kind,
-                                      event->outgoing ? SOTTO_MESSAGE_STATE_SENT : SOTTO_MESSAGE_STATE_READ,
-                                      event->sent_at, event->sent_at, body);
+                                      kind, state, event->sent_at, event->sent_at, body);
   record->sealed = event->sealed;
   record->edited = event->edited;
   record->deleted = event->deleted;

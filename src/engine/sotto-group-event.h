@@ -53,6 +53,11 @@ typedef enum
  * @quote_text: (nullable): the first words of that message
  * @reactions: (nullable) (element-type SottoGroupReaction): the
  *   members' reactions to the message, one each, in the order they came
+ * @pending: (nullable) (array zero-terminated=1): for a message this
+ *   device sent, the members the relay has not taken it for yet (their
+ *   usernames, or account UUIDs), or %NULL once it took it for every one
+ * @failed: for a message with @pending, whether the last try failed
+ *   for good: it goes again only when the user retries
  *
  * One entry of a group's timeline.
  */
@@ -73,6 +78,8 @@ typedef struct
   char *quote_author;
   char *quote_text;
   GPtrArray *reactions;
+  GStrv pending;
+  gboolean failed;
 } SottoGroupEvent;
 
 /**

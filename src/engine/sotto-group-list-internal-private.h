@@ -27,6 +27,16 @@ struct _SottoGroupList
 
   GListStore *groups;
   GHashTable *by_id;
+
+  /* This device's messages the relay did not take for every member
+   * (sotto-group-list-outgoing.c): the rows of those being sent, the
+   * waiters for a pass over the others, and its retries. */
+  GHashTable *outgoing_busy;
+  GQueue outgoing_waiters;
+  gboolean outgoing_passing;
+  gboolean outgoing_again;
+  guint outgoing_retry_source;
+  guint outgoing_attempts;
 };
 
 /* A step of the group list's made in one transaction, on @data. */
@@ -54,6 +64,18 @@ void             _sotto_group_list_send             (SottoGroupList      *self,
                                                       const char          *target_author,
                                                       const char          *target_id,
                                                       GTask               *task);
+
+void             _sotto_group_list_resend           (SottoGroupList      *self,
+                                                      SottoGroupOutgoing  *outgoing,
+                                                      GTask               *task);
+
+/* sotto-group-list-outgoing.c */
+void             _sotto_group_list_watch_outgoing   (SottoGroupList      *self);
+
+/* sotto-group-list.c */
+void             _sotto_group_list_emit_outgoing_changed (SottoGroupList        *self,
+                                                      const char            *group_id,
+                                                      const SottoGroupEvent *message);
 
 /* sotto-group-list-actions.c */
 gboolean         _sotto_group_list_check_text       (SottoGroupList      *self,

@@ -110,6 +110,11 @@ void            _sotto_group_list_hold_ended_cb (SottoOutbox         *outbox,
                                                  SottoConversation   *conversation,
                                                  SottoGroupList      *self);
 
+/* sotto-group-list-outgoing.c */
+void            _sotto_group_list_flush_outgoing_async (SottoGroupList      *self,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+
 /* sotto-group-list-timeline.c */
 void            _sotto_group_list_identity_changed_cb (SottoOutbox       *outbox,
                                                        SottoConversation *conversation,

@@ -51,7 +51,16 @@
  * an access key, get it identified, through PUT /v1/messages/multi.
  * The message is marked sealed when every member got it so, which its
  * details show as for a 1:1 message.  A member the relay accepted the
- * message for is not sent it again when the other request is refused. */
+ * message for is not sent it again when the other request is refused.
+ *
+ * Nothing the user writes is lost: a message is kept in the store, in
+ * the transaction that adds it to the timeline, with every member it is
+ * for (sotto-store-group-outgoing.c), and the members the relay took it
+ * for leave that list once it has.  Those it could not reach get it
+ * later (sotto-group-list-outgoing.c): when the relay is back, the next
+ * time the profile is opened, or when the user retries a message that
+ * failed for good; then it is encrypted again under the current sender
+ * key, for the members still waiting who still are members. */
 
 #define SEND_ATTEMPTS 3
 
@@ -107,8 +116,21 @@ typedef struct
   gboolean went_identified;
   guint attempts;
 
-  /* The group's row in the store. */
+  /* The group's row in the store, and the row of the message's entry
+   * (0 for a change to a message). */
   gint64 row;
+  gint64 event_row;
+
+  /* For a message sent again, what the store kept of it; and what is
+   * kept once this try is over, with the members still waiting. */
+  SottoGroupOutgoing *resend;
+  SottoGroupOutgoing *outgoing;
+  /* Whether this account left the group, or was removed from it, since
+   * the message was written. */
+  gboolean left;
+  /* The rows of the messages being sent (SottoGroupList's), which a
+   * pass over those waiting leaves alone. */
+  GHashTable *busy;
 } GroupSend;
 
 static void
@@ -134,6 +156,11 @@ group_send_free (GroupSend *send)
   g_clear_pointer (&send->sealed_devices, g_array_unref);
   g_clear_pointer (&send->contacts, g_hash_table_unref);
   g_clear_pointer (&send->delivered, g_hash_table_unref);
+  g_clear_pointer (&send->resend, _sotto_group_outgoing_free);
+  g_clear_pointer (&send->outgoing, _sotto_group_outgoing_free);
+  if (send->event_row != 0)
+    g_hash_table_remove (send->busy, &send->event_row);
+  g_hash_table_unref (send->busy);
   g_free (send);
 }
 
@@ -165,16 +192,41 @@ current_sender_key (SottoGroupList  *self,
   return _sotto_store_save_group_own_key (_sotto_group_list_get_store (self), row, distribution_id, error);
 }
 
+/* Whether @members (SottoGroupMember), or every member when it is
+ * %NULL, has the member @uuid. */
 static gboolean
-prepare_in_transaction (SottoGroupList  *self,
-                        gpointer         data,
-                        GError         **error)
+is_listed (GPtrArray  *members,
+           const char *uuid)
 {
-  GroupSend *send = data;
+  if (members == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < members->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (members, i);
+
+      if (g_ascii_strcasecmp (member->uuid, uuid) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Encrypts @plaintext once, under this device's sender key for the
+ * group @state in row @row, for every other member of it, or only for
+ * those of them in @only; a held member gets it kept in the store, to
+ * go inside the 1:1 session once the hold ends. */
+static gboolean
+encrypt_for_members (SottoGroupList   *self,
+                     GroupSend        *send,
+                     SottoGroupState  *state,
+                     gint64            row,
+                     GBytes           *plaintext,
+                     GPtrArray        *only,
+                     GError          **error)
+{
   SottoStore *store = _sotto_group_list_get_store (self);
   const char *own_uuid = sotto_account_get_uuid (self->account);
-  g_autoptr(SottoGroupState) state = NULL;
-  g_autoptr(GBytes) plaintext = NULL;
   guint8 distribution_id[SP_DISTRIBUTION_ID_SIZE];
   guint8 distribution[SP_SENDER_KEY_DISTRIBUTION_MESSAGE_MAX_SIZE];
   SpGroupCipher *cipher;
@@ -182,12 +234,7 @@ prepare_in_transaction (SottoGroupList  *self,
   gsize ciphertext_size;
   gsize ciphertext_len = 0;
   gsize distribution_len = 0;
-  gint64 row = 0;
   int rc;
-
-  state = _sotto_group_list_load_member_group (self, send->group_id, &row, error);
-  if (state == NULL)
-    return FALSE;
 
   cipher = _sotto_protocol_state_get_group_cipher (self->protocol, error);
   if (cipher == NULL || !current_sender_key (self, row, distribution_id, error))
@@ -198,14 +245,6 @@ prepare_in_transaction (SottoGroupList  *self,
   if (rc != SP_OK)
     return set_sp_error (error, rc, _("Could not make the group’s key"));
 
-  /* A reply quotes its message, and a change is made to this device's
-   * copy of it once it may be made, on the way out. */
-  if (send->target_id != NULL
-      && !_sotto_group_prepare_change (store, row, state, own_uuid, sotto_account_get_username (self->account),
-                                       send->target_author, send->target_id, send->content, &send->event, error))
-    return FALSE;
-
-  plaintext = sotto_content_encode (send->content);
   ciphertext_size = SP_GROUP_CIPHERTEXT_MAX_SIZE (g_bytes_get_size (plaintext));
   ciphertext = g_malloc (ciphertext_size);
   rc = sp_group_cipher_encrypt (cipher, distribution_id, g_bytes_get_data (plaintext, NULL),
@@ -213,14 +252,12 @@ prepare_in_transaction (SottoGroupList  *self,
   if (rc != SP_OK)
     return set_sp_error (error, rc, _("Could not encrypt the message"));
 
-  send->members = g_ptr_array_new_with_free_func (g_free);
-  send->unshared = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < state->members->len; i++)
     {
       SottoGroupMember *member = g_ptr_array_index (state->members, i);
       gboolean shared = FALSE;
 
-      if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0)
+      if (g_ascii_strcasecmp (member->uuid, own_uuid) == 0 || !is_listed (only, member->uuid))
         continue;
       if (g_hash_table_contains (send->held, member->uuid))
         {
@@ -235,30 +272,131 @@ prepare_in_transaction (SottoGroupList  *self,
         }
       if (!_sotto_store_group_key_is_shared (store, row, member->uuid, &shared, error))
         return FALSE;
+      /* A member there is no session with any more (this account reset
+       * its identity) gets the key again, on a new session. */
+      if (shared)
+        {
+          g_autoptr(GArray) devices = _sotto_protocol_state_list_devices (store, member->uuid, error);
+
+          if (devices == NULL)
+            return FALSE;
+          shared = devices->len > 0;
+        }
       g_ptr_array_add (send->members, g_strdup (member->uuid));
       if (!shared)
         g_ptr_array_add (send->unshared, g_strdup (member->uuid));
     }
 
-  if (send->content->kind == SOTTO_CONTENT_KIND_TEXT)
-    {
-      send->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, send->content->id, TRUE, own_uuid,
-                                           sotto_account_get_username (self->account), send->content->text, NULL,
-                                           send->timestamp);
-      send->event->quote_id = g_strdup (send->content->quote_id);
-      send->event->quote_author = g_strdup (send->content->quote_author);
-      send->event->quote_text = g_strdup (send->content->quote_text);
-      if (!_sotto_store_add_group_event (store, row, send->event, error))
-        return FALSE;
-    }
-
-  send->row = row;
-  send->plaintext = g_bytes_ref (plaintext);
   send->ciphertext = g_bytes_new (ciphertext, ciphertext_len);
   send->distribution = g_bytes_new (distribution, distribution_len);
   sodium_memzero (distribution, sizeof distribution);
-  send->state = g_steal_pointer (&state);
   return TRUE;
+}
+
+/* The members of @send that the relay did not take the message for, as
+ * the store keeps them (SottoGroupMember). */
+static GPtrArray *
+waiting_members (GroupSend *send)
+{
+  GPtrArray *waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_member_free);
+
+  for (guint i = 0; i < send->members->len; i++)
+    {
+      const char *uuid = g_ptr_array_index (send->members, i);
+      const SottoGroupMember *member = _sotto_group_state_find_member (send->state, uuid);
+
+      if (!g_hash_table_contains (send->delivered, uuid) && !g_hash_table_contains (send->held, uuid))
+        g_ptr_array_add (waiting, _sotto_group_member_new (uuid, member != NULL ? member->username : NULL, FALSE));
+    }
+
+  return waiting;
+}
+
+/* The first step of a message sent again: its entry, and, unless this
+ * account is no longer a member, its encryption for the members still
+ * waiting for it who still are members. */
+static gboolean
+prepare_resend (SottoGroupList  *self,
+                GroupSend       *send,
+                GError         **error)
+{
+  const char *own_uuid = sotto_account_get_uuid (self->account);
+  g_autoptr(SottoGroupState) state = NULL;
+
+  state = _sotto_group_list_load_group (self, send->group_id, &send->row, error);
+  if (state == NULL)
+    return FALSE;
+
+  send->event = _sotto_store_find_group_event (_sotto_group_list_get_store (self), send->row, own_uuid,
+                                               send->content->id, &send->event_row, error);
+  if (send->event == NULL)
+    return FALSE;
+
+  send->plaintext = g_bytes_ref (send->resend->plaintext);
+  send->left = _sotto_group_state_find_member (state, own_uuid) == NULL;
+  send->state = g_steal_pointer (&state);
+  if (send->left)
+    return TRUE;
+
+  return encrypt_for_members (self, send, send->state, send->row, send->plaintext, send->resend->members, error);
+}
+
+static gboolean
+prepare_in_transaction (SottoGroupList  *self,
+                        gpointer         data,
+                        GError         **error)
+{
+  GroupSend *send = data;
+  SottoStore *store = _sotto_group_list_get_store (self);
+  const char *own_uuid = sotto_account_get_uuid (self->account);
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(GBytes) plaintext = NULL;
+  gint64 row = 0;
+
+  send->members = g_ptr_array_new_with_free_func (g_free);
+  send->unshared = g_ptr_array_new_with_free_func (g_free);
+  if (send->resend != NULL)
+    return prepare_resend (self, send, error);
+
+  state = _sotto_group_list_load_member_group (self, send->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
+
+  /* A reply quotes its message, and a change is made to this device's
+   * copy of it once it may be made, on the way out. */
+  if (send->target_id != NULL
+      && !_sotto_group_prepare_change (store, row, state, own_uuid, sotto_account_get_username (self->account),
+                                       send->target_author, send->target_id, send->content, &send->event, error))
+    return FALSE;
+
+  plaintext = sotto_content_encode (send->content);
+  if (!encrypt_for_members (self, send, state, row, plaintext, NULL, error))
+    return FALSE;
+
+  send->row = row;
+  send->plaintext = g_bytes_ref (plaintext);
+  send->state = g_steal_pointer (&state);
+
+  if (send->content->kind != SOTTO_CONTENT_KIND_TEXT)
+    return TRUE;
+
+  send->event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, send->content->id, TRUE, own_uuid,
+                                       sotto_account_get_username (self->account), send->content->text, NULL,
+                                       send->timestamp);
+  send->event->quote_id = g_strdup (send->content->quote_id);
+  send->event->quote_author = g_strdup (send->content->quote_author);
+  send->event->quote_text = g_strdup (send->content->quote_text);
+  if (!_sotto_store_add_group_event (store, row, send->event, error)
+      || !_sotto_store_find_group_event_row (store, row, own_uuid, send->content->id, &send->event_row, error))
+    return FALSE;
+
+  /* Kept with every member it is for, until the relay took it. */
+  send->outgoing = g_new0 (SottoGroupOutgoing, 1);
+  send->outgoing->event_row = send->event_row;
+  send->outgoing->group_id = g_strdup (send->group_id);
+  send->outgoing->plaintext = g_bytes_ref (plaintext);
+  send->outgoing->members = waiting_members (send);
+  return _sotto_store_save_group_outgoing (store, row, send->outgoing, error);
 }
 
 static void
@@ -432,25 +570,31 @@ address_in_transaction (SottoGroupList  *self,
   return TRUE;
 }
 
-/* Records that the message went sealed to every member.  A group left
- * and deleted meanwhile has no row, and nothing is marked. */
+/* Records how the try went, in one transaction: whether the message
+ * went sealed to every member, and the members still waiting for it.  A
+ * group left and deleted meanwhile has no row, and nothing is kept. */
 static gboolean
-mark_sealed_in_transaction (SottoGroupList  *self,
-                            gpointer         data,
-                            GError         **error)
+settle_in_transaction (SottoGroupList  *self,
+                       gpointer         data,
+                       GError         **error)
 {
   GroupSend *send = data;
-  return _sotto_store_mark_group_event_sealed (_sotto_group_list_get_store (self), send->row, send->event->author,
-                                               send->content->id, error);
+  SottoStore *store = _sotto_group_list_get_store (self);
+
+  if (send->event->sealed
+      && !_sotto_store_mark_group_event_sealed (store, send->row, send->event->author, send->content->id, error))
+    return FALSE;
+
+  return _sotto_store_save_group_outgoing (store, send->row, send->outgoing, error);
 }
 
 static void
-mark_sealed_thread (GTask        *task,
-                    gpointer      source_object,
-                    gpointer      task_data,
-                    GCancellable *cancellable)
+settle_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
 {
-  _sotto_group_list_run_in_transaction (task, mark_sealed_in_transaction);
+  _sotto_group_list_run_in_transaction (task, settle_in_transaction);
 }
 
 static void
@@ -462,17 +606,72 @@ address_thread (GTask        *task,
   _sotto_group_list_run_in_transaction (task, address_in_transaction);
 }
 
+/* The first error of @send's that matches @held, or that is no
+ * passing state of the relay's. */
+static const GError *
+find_error (GroupSend *send,
+            gboolean   held)
+{
+  GHashTableIter iter;
+  const GError *error;
+
+  g_hash_table_iter_init (&iter, send->failed);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &error))
+    {
+      if (held ? g_error_matches (error, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_HELD)
+               : !sotto_relay_error_is_transient (error))
+        return error;
+    }
+
+  return NULL;
+}
+
 /* Completes the send: with an error naming the first member it could
- * not reach, if any. */
+ * not reach, if any.  A message kept for members the relay could not be
+ * reached for is no error: the message says who waits for it. */
 static void
 send_finish (GTask *task)
 {
+  SottoGroupList *self = g_task_get_source_object (task);
   GroupSend *send = g_task_get_task_data (task);
-  GHashTableIter iter;
-  GError *error;
+  const GError *error;
 
-  g_hash_table_iter_init (&iter, send->failed);
-  if (g_hash_table_iter_next (&iter, NULL, (gpointer *) &error))
+  if (send->outgoing != NULL)
+    {
+      g_autoptr(GStrvBuilder) pending = g_strv_builder_new ();
+
+      for (guint i = 0; i < send->outgoing->members->len; i++)
+        {
+          SottoGroupMember *member = g_ptr_array_index (send->outgoing->members, i);
+
+          g_strv_builder_add (pending, member->username != NULL ? member->username : member->uuid);
+        }
+      g_clear_pointer (&send->event->pending, g_strfreev);
+      if (send->outgoing->members->len > 0)
+        send->event->pending = g_strv_builder_end (pending);
+      send->event->failed = send->outgoing->failed;
+      _sotto_group_list_emit_outgoing_changed (self, send->group_id, send->event);
+    }
+
+  if (send->left)
+    {
+      g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
+                               _("You are no longer a member of this group"));
+      return;
+    }
+
+  /* A member held is named first; a change fails with any error. */
+  error = find_error (send, TRUE);
+  if (error == NULL && send->outgoing == NULL)
+    {
+      GHashTableIter iter;
+
+      g_hash_table_iter_init (&iter, send->failed);
+      g_hash_table_iter_next (&iter, NULL, (gpointer *) &error);
+    }
+  else if (error == NULL && send->outgoing->failed)
+    error = find_error (send, FALSE);
+  if (error != NULL)
     {
       g_task_return_error (task, g_error_copy (error));
       return;
@@ -488,37 +687,86 @@ static void addressed_cb (GObject      *object,
                           gpointer      user_data);
 
 static void
-marked_sealed_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+settled_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GroupSend *send = g_task_get_task_data (task);
 
   if (!_sotto_task_propagate_step (task, result))
     return;
 
-  send->event->sealed = TRUE;
   send_finish (task);
 }
 
+/* Whether a member still waiting for the message waits for good: the
+ * relay refused it for a reason a later try would meet again. */
+static gboolean
+failed_for_good (GroupSend *send,
+                 GPtrArray *waiting)
+{
+  for (guint i = 0; i < waiting->len; i++)
+    {
+      SottoGroupMember *member = g_ptr_array_index (waiting, i);
+      const GError *error = g_hash_table_lookup (send->failed, member->uuid);
+
+      if (error != NULL && !sotto_relay_error_is_transient (error))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* Completes the send once the relay accepted it for every member it
- * went to, first recording that it went sealed to all of them. */
+ * went to, or could not: a message is kept with the members still
+ * waiting for it, and marked sealed when it went sealed to all of them
+ * at once. */
 static void
 send_done (GTask *task)
 {
   SottoGroupList *self = g_task_get_source_object (task);
   GroupSend *send = g_task_get_task_data (task);
+  SottoGroupOutgoing *outgoing;
 
   /* A change is to a message, which went as it went. */
-  if (send->went_identified || g_hash_table_size (send->delivered) == 0
-      || send->content->kind != SOTTO_CONTENT_KIND_TEXT)
+  if (send->event_row == 0)
     {
       send_finish (task);
       return;
     }
 
-  _sotto_task_run_step (task, _sotto_group_list_get_store (self), mark_sealed_thread, marked_sealed_cb);
+  outgoing = g_new0 (SottoGroupOutgoing, 1);
+  outgoing->event_row = send->event_row;
+  outgoing->group_id = g_strdup (send->group_id);
+  outgoing->plaintext = g_bytes_ref (send->plaintext);
+  if (send->left)
+    outgoing->members = g_ptr_array_ref (send->resend->members);
+  else
+    outgoing->members = waiting_members (send);
+  outgoing->failed = send->left || failed_for_good (send, outgoing->members);
+  g_clear_pointer (&send->outgoing, _sotto_group_outgoing_free);
+  send->outgoing = outgoing;
+
+  send->event->sealed = send->event->sealed
+                        || (send->resend == NULL && !send->went_identified && outgoing->members->len == 0
+                            && g_hash_table_size (send->delivered) > 0);
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), settle_thread, settled_cb);
+}
+
+/* The relay refused the message for @recipients with @error: each of
+ * them waits for it. */
+static void
+record_refused (GroupSend    *send,
+                GPtrArray    *recipients,
+                const GError *error)
+{
+  for (guint i = 0; i < recipients->len; i++)
+    {
+      SottoRelayRecipient *recipient = g_ptr_array_index (recipients, i);
+
+      if (!g_hash_table_contains (send->failed, recipient->uuid))
+        g_hash_table_insert (send->failed, g_strdup (recipient->uuid), g_error_copy (error));
+    }
 }
 
 /* The relay accepted the message for every member of @recipients. */
@@ -582,7 +830,9 @@ multi_sent_cb (GObject      *object,
       return;
     }
 
-  g_task_return_error (task, error);
+  record_refused (send, send->recipients, error);
+  g_clear_error (&error);
+  send_done (task);
 }
 
 static void
@@ -599,10 +849,13 @@ sealed_sent_cb (GObject      *object,
 
   if (!_sotto_sealed_sender_send_multi_finish (SOTTO_SEALED_SENDER (object), result, &sealed, &named, &error))
     {
-      if (retry_named (task, named))
-        g_clear_error (&error);
-      else
-        g_task_return_error (task, error);
+      if (!retry_named (task, named))
+        {
+          /* The others still get it identified, if the relay takes it. */
+          record_refused (send, send->sealed_recipients, error);
+          send_identified (g_steal_pointer (&task));
+        }
+      g_clear_error (&error);
       return;
     }
 
@@ -742,7 +995,10 @@ share_sender_key (GTask *task)
       g_autoptr(GBytes) plaintext = NULL;
       Share *share = g_new0 (Share, 1);
 
-      content = sotto_content_new_group_sender_key (id, _sotto_now_ms (), send->group_id, send->distribution);
+      /* Stamped as the message it comes with: a member who learns a new
+       * key of this account's from it shows the change just before the
+       * message, however much later it goes. */
+      content = sotto_content_new_group_sender_key (id, send->timestamp, send->group_id, send->distribution);
       plaintext = sotto_content_encode (content);
       share->task = task;
       share->uuid = g_strdup (uuid);
@@ -766,25 +1022,26 @@ prepared_cb (GObject      *object,
   if (!_sotto_task_propagate_step (task, result))
     return;
 
+  if (send->event_row != 0)
+    g_hash_table_add (send->busy, g_memdup2 (&send->event_row, sizeof send->event_row));
   _sotto_group_list_show_state (self, _sotto_group_state_copy (send->state));
 
   share_sender_key (task);
 }
 
-/* The members whose verified safety number changed: the message is
- * kept for each of them (prepare_in_transaction()) and goes once the
- * user verifies or accepts the new key (_sotto_group_list_watch_holds()),
- * and the send fails naming the first, as a 1:1 message to them would. */
+/* The members of @members (SottoGroupMember) whose verified safety
+ * number changed: the message is kept for each of them
+ * (encrypt_for_members()) and goes once the user verifies or accepts
+ * the new key (_sotto_group_list_watch_holds()), and the send fails
+ * naming the first, as a 1:1 message to them would. */
 static void
 find_held_members (SottoGroupList *self,
-                   SottoGroup     *group,
+                   GPtrArray      *members,
                    GroupSend      *send)
 {
-  SottoGroupState *state = _sotto_group_get_state (group);
-
-  for (guint i = 0; i < state->members->len; i++)
+  for (guint i = 0; i < members->len; i++)
     {
-      SottoGroupMember *member = g_ptr_array_index (state->members, i);
+      SottoGroupMember *member = g_ptr_array_index (members, i);
       SottoConversation *conversation = sotto_conversation_list_find_by_uuid (self->conversations, member->uuid);
 
       if (conversation == NULL || !sotto_conversation_get_sending_held (conversation))
@@ -801,21 +1058,15 @@ find_held_members (SottoGroupList *self,
 /* Sends @content, a message to the group @group, or a change to its
  * message @target_id by @target_author (%NULL to look it up); @task
  * then returns the message as the group's timeline has it. */
-void
-_sotto_group_list_send (SottoGroupList *self,
-                        SottoGroup     *group,
-                        SottoContent   *content,
-                        const char     *target_author,
-                        const char     *target_id,
-                        GTask          *task)
+static GroupSend *
+group_send_new (SottoGroupList *self,
+                const char     *group_id,
+                SottoContent   *content)
 {
-  GroupSend *send;
+  GroupSend *send = g_new0 (GroupSend, 1);
 
-  send = g_new0 (GroupSend, 1);
-  send->group_id = g_strdup (sotto_group_get_id (group));
+  send->group_id = g_strdup (group_id);
   send->content = content;
-  send->target_author = g_strdup (target_author);
-  send->target_id = g_strdup (target_id);
   send->timestamp = content->timestamp;
   send->shared = g_ptr_array_new_with_free_func (g_free);
   send->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
@@ -824,9 +1075,56 @@ _sotto_group_list_send (SottoGroupList *self,
   send->seal = self->outbox != NULL && _sotto_sealed_sender_can_seal (self->outbox->sealed);
   send->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   send->newly_held = g_ptr_array_new_with_free_func (g_free);
-  find_held_members (self, group, send);
+  send->busy = g_hash_table_ref (self->outgoing_busy);
+
+  return send;
+}
+
+void
+_sotto_group_list_send (SottoGroupList *self,
+                        SottoGroup     *group,
+                        SottoContent   *content,
+                        const char     *target_author,
+                        const char     *target_id,
+                        GTask          *task)
+{
+  GroupSend *send = group_send_new (self, sotto_group_get_id (group), content);
+
+  send->target_author = g_strdup (target_author);
+  send->target_id = g_strdup (target_id);
+  find_held_members (self, _sotto_group_get_state (group)->members, send);
 
   sotto_content_set_group (content, send->group_id);
+  g_task_set_task_data (task, send, (GDestroyNotify) group_send_free);
+
+  _sotto_task_run_step (task, _sotto_group_list_get_store (self), prepare_thread, prepared_cb);
+}
+
+/* Sends again @outgoing, which it takes, a message the relay did not
+ * take for every member before, to the members still waiting for it;
+ * @task then returns the message as the timeline has it, as
+ * _sotto_group_list_send() does. */
+void
+_sotto_group_list_resend (SottoGroupList     *self,
+                          SottoGroupOutgoing *outgoing,
+                          GTask              *task)
+{
+  g_autoptr(SottoGroupOutgoing) kept = outgoing;
+  g_autoptr(GError) error = NULL;
+  SottoContent *content;
+  GroupSend *send;
+
+  content = sotto_content_decode (g_bytes_get_data (kept->plaintext, NULL), g_bytes_get_size (kept->plaintext),
+                                  &error);
+  if (content == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  send = group_send_new (self, kept->group_id, content);
+  find_held_members (self, kept->members, send);
+  send->resend = g_steal_pointer (&kept);
   g_task_set_task_data (task, send, (GDestroyNotify) group_send_free);
 
   _sotto_task_run_step (task, _sotto_group_list_get_store (self), prepare_thread, prepared_cb);
@@ -839,12 +1137,16 @@ _sotto_group_list_send (SottoGroupList *self,
  * @text: the message
  * @cancellable: (nullable): a #GCancellable
  * @callback: called once the message was stored and the relay accepted
- *   it for every other member
+ *   it for every other member, or could not
  * @user_data: data for @callback
  *
  * Sends a message to the group's current members.  A member whose
  * verified safety number changed gets it once the user verifies or
- * accepts the new one; until then the send fails naming them.
+ * accepts the new one; until then the send fails naming them.  Members
+ * the relay could not be reached for get it once it is back: the
+ * message the callback has then lists them (#SottoGroupEvent.pending).
+ * One the relay refused for good fails the send, and waits for
+ * sotto_group_list_retry_async().
  */
 void
 sotto_group_list_send_async (SottoGroupList      *self,

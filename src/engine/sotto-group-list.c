@@ -45,6 +45,7 @@ enum
 {
   EVENT_RECEIVED,
   MESSAGE_CHANGED,
+  MESSAGE_STATE_CHANGED,
   N_SIGNALS
 };
 
@@ -91,6 +92,7 @@ _sotto_group_list_new (SottoMessenger *messenger)
   self->protocol = _sotto_protocol_state_ref (_sotto_messenger_get_protocol_state (messenger));
   g_signal_connect_object (self->outbox, "identity-changed", G_CALLBACK (_sotto_group_list_identity_changed_cb), self, 0);
   g_signal_connect_object (self->outbox, "hold-ended", G_CALLBACK (_sotto_group_list_hold_ended_cb), self, 0);
+  _sotto_group_list_watch_outgoing (self);
 
   return self;
 }
@@ -193,7 +195,9 @@ retried_cb (GObject      *object,
   if (!_sotto_group_list_deliver_stored_finish (SOTTO_GROUP_LIST (object), result, &error))
     g_debug ("Group changes wait for the relay: %s", error->message);
 
-  g_task_return_boolean (task, TRUE);
+  /* Then the messages the relay did not take for every member. */
+  _sotto_group_list_flush_outgoing_async (SOTTO_GROUP_LIST (object), _sotto_task_return_step_cb,
+                                          g_steal_pointer (&task));
 }
 
 static void
@@ -215,7 +219,7 @@ deliveries_listed_cb (GObject      *object,
 
   if (deliveries->len == 0)
     {
-      g_task_return_boolean (task, TRUE);
+      _sotto_group_list_flush_outgoing_async (self, _sotto_task_return_step_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -1198,6 +1202,7 @@ sotto_group_list_dispose (GObject *object)
   if (self->messenger != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->messenger), (gpointer *) &self->messenger);
   self->messenger = NULL;
+  g_clear_handle_id (&self->outgoing_retry_source, g_source_remove);
 
   G_OBJECT_CLASS (sotto_group_list_parent_class)->dispose (object);
 }
@@ -1214,6 +1219,7 @@ sotto_group_list_finalize (GObject *object)
   g_clear_object (&self->client);
   g_clear_pointer (&self->protocol, _sotto_protocol_state_unref);
   g_clear_pointer (&self->by_id, g_hash_table_unref);
+  g_clear_pointer (&self->outgoing_busy, g_hash_table_unref);
   g_clear_object (&self->groups);
 
   G_OBJECT_CLASS (sotto_group_list_parent_class)->finalize (object);
@@ -1268,6 +1274,38 @@ sotto_group_list_class_init (SottoGroupListClass *klass)
                   NULL,
                   G_TYPE_NONE, 7, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT, SOTTO_TYPE_MESSAGE_ACTION,
                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
+
+  /**
+   * SottoGroupList::message-state-changed:
+   * @self: the list
+   * @group: the group
+   * @message: the message as it is now
+   *
+   * The relay took a message this device sent for more members, or
+   * could not: its #SottoGroupEvent.pending and #SottoGroupEvent.failed
+   * say who still waits for it.
+   */
+  signals [MESSAGE_STATE_CHANGED] =
+    g_signal_new ("message-state-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 2, SOTTO_TYPE_GROUP, SOTTO_TYPE_GROUP_EVENT);
+}
+
+/* A message this device sent to the group @group_id changed state:
+ * those who show it hear of it, if the group is in the list. */
+void
+_sotto_group_list_emit_outgoing_changed (SottoGroupList        *self,
+                                         const char            *group_id,
+                                         const SottoGroupEvent *message)
+{
+  SottoGroup *group = sotto_group_list_find (self, group_id);
+
+  if (group != NULL)
+    g_signal_emit (self, signals [MESSAGE_STATE_CHANGED], 0, group, message);
 }
 
 static void
@@ -1275,5 +1313,7 @@ sotto_group_list_init (SottoGroupList *self)
 {
   self->groups = g_list_store_new (SOTTO_TYPE_GROUP);
   self->by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->outgoing_busy = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_queue_init (&self->outgoing_waiters);
   g_signal_connect_object (self->groups, "items-changed", G_CALLBACK (groups_changed_cb), self, 0);
 }

@@ -88,6 +88,15 @@ void        sotto_group_list_send_async           (SottoGroupList       *self,
 SottoGroupEvent *sotto_group_list_send_finish     (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void        sotto_group_list_retry_async          (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   const SottoGroupEvent *message,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+SottoGroupEvent *sotto_group_list_retry_finish    (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error) G_GNUC_WARN_UNUSED_RESULT;
 void        sotto_group_list_reply_async          (SottoGroupList       *self,
                                                    SottoGroup           *group,
                                                    const char           *author,

@@ -71,15 +71,28 @@ _sotto_group_state_new (const char *group_id)
   return state;
 }
 
-/* A copy of @state, replayed from its history. */
+/* A copy of @state.  What its replay gave is copied, not made again:
+ * replaying a history of SOTTO_GROUP_MAX_UPDATES takes long enough to
+ * matter (bench/engine/bench-group-history.c), and the main thread
+ * copies a group's state on every send to it. */
 SottoGroupState *
 _sotto_group_state_copy (SottoGroupState *state)
 {
   SottoGroupState *copy = _sotto_group_state_new (state->id);
 
-  _sotto_group_state_merge (copy, state->history);
+  for (guint i = 0; i < state->history->len; i++)
+    g_ptr_array_add (copy->history, _sotto_group_update_copy (g_ptr_array_index (state->history, i)));
+  g_array_append_vals (copy->applied, state->applied->data, state->applied->len);
+  g_array_append_vals (copy->heads, state->heads->data, state->heads->len);
+  copy->title = g_strdup (state->title);
+  for (guint i = 0; i < state->members->len; i++)
+    g_ptr_array_add (copy->members, _sotto_group_member_copy (g_ptr_array_index (state->members, i)));
+  copy->version = state->version;
+  copy->has_avatar = state->has_avatar;
+  memcpy (copy->avatar_digest, state->avatar_digest, sizeof copy->avatar_digest);
+  copy->avatar_size = state->avatar_size;
   if (state->avatar != NULL)
-    _sotto_group_state_set_avatar (copy, state->avatar);
+    copy->avatar = g_bytes_ref (state->avatar);
   return copy;
 }
 
@@ -267,7 +280,19 @@ apply (SottoGroupState        *state,
  * needs: which updates have all their ancestors in it and are signed
  * as their ancestors say (the others wait, and change nothing yet), each
  * one's ancestors, as a bit set of history indexes, and the index of
- * the update that recorded the key it is signed with. */
+ * the update that recorded the key it is signed with.  And, for each
+ * removal or demotion, whether its author could make it in the group
+ * its ancestors make (REVOCATION_UNKNOWN until it is asked): that
+ * changes only when one of them is vetoed, and asking it again in every
+ * round of vetoes made a hostile history of SOTTO_GROUP_MAX_UPDATES
+ * take seconds to read (bench/engine/bench-group-history.c). */
+typedef enum
+{
+  REVOCATION_UNKNOWN,
+  REVOCATION_REFUSED,
+  REVOCATION_ALLOWED,
+} RevocationCheck;
+
 typedef struct
 {
   guint n;
@@ -276,6 +301,7 @@ typedef struct
   guint64 *ancestors;
   gboolean *vetoed;
   guint *key_source;
+  RevocationCheck *revocation;
 } Causality;
 
 #define BIT_IS_SET(set, i) (((set)[(i) / 64] >> ((i) % 64)) & 1)
@@ -388,6 +414,7 @@ causality_init (Causality       *causality,
   causality->ancestors = g_new0 (guint64, (gsize) causality->n * causality->words + 1);
   causality->vetoed = g_new0 (gboolean, causality->n);
   causality->key_source = g_new (guint, causality->n + 1);
+  causality->revocation = g_new0 (RevocationCheck, causality->n + 1);
   for (guint i = 0; i < causality->n; i++)
     causality->key_source[i] = G_MAXUINT;
 
@@ -427,6 +454,7 @@ causality_clear (Causality *causality)
   g_free (causality->ancestors);
   g_free (causality->vetoed);
   g_free (causality->key_source);
+  g_free (causality->revocation);
 }
 
 /* Whether neither of the updates @a and @b was made after the other. */
@@ -446,6 +474,24 @@ reset (SottoGroupState *state)
   state->has_avatar = FALSE;
   memset (state->avatar_digest, 0, sizeof state->avatar_digest);
   state->avatar_size = 0;
+}
+
+/* Whether applying @update can have made a member an admin: a group
+ * always has one after each update, so only these give the role. */
+static gboolean
+may_make_admin (const SottoGroupUpdate *update)
+{
+  switch (update->action)
+    {
+    case SOTTO_GROUP_ACTION_CREATE:
+    case SOTTO_GROUP_ACTION_PROMOTE:
+    case SOTTO_GROUP_ACTION_REMOVE:
+    case SOTTO_GROUP_ACTION_LEAVE:
+    case SOTTO_GROUP_ACTION_DEMOTE:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /* Replays, from nothing, the updates before @end that are complete, not
@@ -474,7 +520,8 @@ replay_some (SottoGroupState *state,
       if (applied != NULL)
         applied[i] = allowed;
 
-      for (guint m = 0; admin_since != NULL && m < state->members->len; m++)
+      /* Only an update that changed who is an admin can have made one. */
+      for (guint m = 0; admin_since != NULL && allowed && may_make_admin (update) && m < state->members->len; m++)
         {
           SottoGroupMember *member = g_ptr_array_index (state->members, m);
 
@@ -541,7 +588,6 @@ veto_concurrent (SottoGroupState *state,
   for (guint r = 0; r < causality->n; r++)
     {
       SottoGroupUpdate *revocation = g_ptr_array_index (state->history, r);
-      g_autoptr(SottoGroupState) before = NULL;
       guint revoker_rank;
       guint first = G_MAXUINT;
 
@@ -559,11 +605,17 @@ veto_concurrent (SottoGroupState *state,
 
       /* The revocation counts if its author could make it in the group
        * it had seen. */
-      before = _sotto_group_state_new (state->id);
-      g_ptr_array_unref (before->history);
-      before->history = g_ptr_array_ref (state->history);
-      replay_some (before, causality, ancestors_of (causality, r), r, NULL, NULL);
-      if (!_sotto_group_state_allows (before, revocation))
+      if (causality->revocation[r] == REVOCATION_UNKNOWN)
+        {
+          g_autoptr(SottoGroupState) before = _sotto_group_state_new (state->id);
+
+          g_ptr_array_unref (before->history);
+          before->history = g_ptr_array_ref (state->history);
+          replay_some (before, causality, ancestors_of (causality, r), r, NULL, NULL);
+          causality->revocation[r] = _sotto_group_state_allows (before, revocation) ? REVOCATION_ALLOWED
+                                                                                     : REVOCATION_REFUSED;
+        }
+      if (causality->revocation[r] == REVOCATION_REFUSED)
         continue;
 
       if (revoker_rank < senior)
@@ -589,6 +641,16 @@ veto_concurrent (SottoGroupState *state,
         {
           causality->vetoed[i] = TRUE;
           g_array_append_val (vetoes, i);
+        }
+    }
+
+  /* A revocation's group changes when one of its ancestors is vetoed. */
+  for (guint r = 0; r < causality->n; r++)
+    {
+      for (guint v = 0; causality->revocation[r] != REVOCATION_UNKNOWN && v < vetoes->len; v++)
+        {
+          if (BIT_IS_SET (ancestors_of (causality, r), g_array_index (vetoes, guint, v)))
+            causality->revocation[r] = REVOCATION_UNKNOWN;
         }
     }
 

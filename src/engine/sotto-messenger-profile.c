@@ -15,6 +15,7 @@
 
 #include "sotto-display-text-private.h"
 #include "sotto-messenger-private.h"
+#include "sotto-profile-cipher-private.h"
 
 /* The messenger's face of the profile service
  * (sotto-profile-service.c). */
@@ -24,7 +25,8 @@
  * @self: a #SottoMessenger
  * @name: the display name contacts see instead of the username: 1 to
  *   %SOTTO_PROFILE_MAX_NAME bytes of UTF-8
- * @avatar: (nullable): an image of at most %SOTTO_PROFILE_MAX_AVATAR bytes
+ * @avatar: (nullable): a PNG, JPEG, GIF or WebP image of at most
+ *   %SOTTO_PROFILE_MAX_AVATAR bytes and 2048 pixels a side
  * @cancellable: (nullable): a #GCancellable
  * @callback: called once the relay holds the profile
  * @user_data: data for @callback
@@ -60,10 +62,12 @@ sotto_messenger_set_profile_async (SottoMessenger      *self,
       return;
     }
 
-  if (avatar != NULL && g_bytes_get_size (avatar) > SOTTO_PROFILE_MAX_AVATAR)
+  /* Contacts would not open a profile with any other avatar. */
+  if (avatar != NULL && g_bytes_get_size (avatar) > 0 && !_sotto_profile_avatar_is_valid (avatar))
     {
       g_task_return_new_error (task, SOTTO_MESSENGER_ERROR, SOTTO_MESSENGER_ERROR_FAILED,
-                               _("An avatar is at most 1 MiB"));
+                               _("An avatar is a PNG, JPEG, GIF or WebP image of at most 1 MiB and %d pixels a side"),
+                               SOTTO_PROFILE_MAX_AVATAR_SIDE);
       return;
     }
 

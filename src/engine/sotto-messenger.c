@@ -734,7 +734,7 @@ profiles_settled_cb (GObject      *object,
 }
 
 static void
-outbox_flushed_cb (GObject      *object,
+groups_flushed_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
@@ -743,6 +743,19 @@ outbox_flushed_cb (GObject      *object,
 
   if (_sotto_task_propagate_step (task, result))
     _sotto_profile_service_wait_async (self->profiles, profiles_settled_cb, g_steal_pointer (&task));
+}
+
+static void
+outbox_flushed_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoMessenger *self = g_task_get_source_object (task);
+
+  /* Then the group messages the relay did not take for every member. */
+  if (_sotto_task_propagate_step (task, result))
+    _sotto_group_list_flush_outgoing_async (self->groups, groups_flushed_cb, g_steal_pointer (&task));
 }
 
 static void
@@ -771,7 +784,8 @@ uploads_resumed_cb (GObject      *object,
  * @user_data: data for @callback
  *
  * Resumes attachment uploads cut short, sends every queued message that
- * is not held (a message with files once they are all uploaded), then
+ * is not held (a message with files once they are all uploaded) and the
+ * group messages the relay did not take for every member, then
  * waits for the
  * profile work under way (an upload, fetches of contacts' profiles) and
  * for the deletion of what expired.

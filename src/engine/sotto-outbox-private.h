@@ -126,6 +126,7 @@ void             _sotto_outbox_set_profile_key       (SottoOutbox          *self
 void             _sotto_outbox_stop                  (SottoOutbox          *self);
 guint            _sotto_outbox_get_size              (SottoOutbox          *self);
 void             _sotto_outbox_pump                  (SottoOutbox          *self);
+guint            _sotto_outbox_retry_delay           (guint                 attempts);
 void             _sotto_outbox_flush_async           (SottoOutbox          *self,
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,

@@ -428,6 +428,18 @@ _sotto_outbox_wait_for_message (SottoOutbox *self,
   g_queue_push_tail (&self->waiters, waiter);
 }
 
+/* How long to wait, in milliseconds, before the try after @attempts
+ * that failed while the relay was away: twice as long each time, up to
+ * a limit, and jittered, so that many clients do not come back at once. */
+guint
+_sotto_outbox_retry_delay (guint attempts)
+{
+  guint delay = SOTTO_OUTBOX_RETRY_BASE_MS << MIN (attempts, 16);
+
+  delay = MIN (delay, SOTTO_OUTBOX_RETRY_MAX_MS);
+  return delay / 2 + g_random_int_range (0, delay / 2 + 1);
+}
+
 static gboolean
 pump_retry_cb (gpointer user_data)
 {
@@ -502,11 +514,7 @@ pump_done (Pass *pass)
 
   if (pass->error != NULL)
     {
-      guint delay = SOTTO_OUTBOX_RETRY_BASE_MS << MIN (self->pump_attempts, 16);
-
-      delay = MIN (delay, SOTTO_OUTBOX_RETRY_MAX_MS);
-      delay = delay / 2 + g_random_int_range (0, delay / 2 + 1);
-      self->pump_attempts++;
+      guint delay = _sotto_outbox_retry_delay (self->pump_attempts++);
 
       if (self->started && self->pump_retry_source == 0)
         self->pump_retry_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay, pump_retry_cb, self, NULL);

@@ -20,6 +20,11 @@ G_BEGIN_DECLS
 /* The unidentified-access key derived from a profile key. */
 #define SOTTO_PROFILE_ACCESS_KEY_SIZE 16
 
+/* The most pixels a side that an avatar may declare: avatars are shown
+ * at most a few hundred pixels a side, and decoded at full size first. */
+#define SOTTO_PROFILE_MAX_AVATAR_SIDE 2048
+
+gboolean  _sotto_profile_avatar_is_valid    (GBytes       *avatar);
 GBytes   *_sotto_profile_encrypt            (const guint8  key[SOTTO_PROFILE_KEY_SIZE],
                                              const char   *name,
                                              GBytes       *avatar) G_GNUC_WARN_UNUSED_RESULT;

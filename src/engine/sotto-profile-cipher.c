@@ -18,8 +18,10 @@
 #include "sp-error.h"
 #include "sp-protobuf.h"
 
+#include "sotto-content-attachment-private.h"
 #include "sotto-display-text-private.h"
 #include "sotto-engine-private.h"
+#include "sotto-picture-header-private.h"
 #include "sotto-profile-cipher-private.h"
 
 /* An encrypted profile, as the relay stores it (docs/messenger.md,
@@ -33,6 +35,7 @@
  *   message ProfileContent {
  *     optional string name   = 1;  // required: 1 to 256 bytes of UTF-8, no NUL
  *     optional bytes  avatar = 2;  // a PNG, JPEG, GIF or WebP image, at most 1 MiB
+ *                                  // and SOTTO_PROFILE_MAX_AVATAR_SIDE pixels a side
  *   }
  *
  * A new nonce for every encryption: the same key encrypts every version
@@ -62,30 +65,40 @@ name_is_valid (const guint8 *name,
   return _sotto_display_text_is_valid ((const char *) name, len, SOTTO_PROFILE_MAX_NAME);
 }
 
-/* Whether @data starts as a file of the formats Sotto sends as avatars
- * does (the app PNG or JPEG, sotto-cli GIF and WebP too).  The app
- * decodes a contact's avatar as soon as it shows the contact, a message
- * request's too, with whichever of gdk-pixbuf's loaders claims the
- * bytes: without this, a stranger's avatar reached every one of them
- * (TGA, ICNS, ANI, QTIF, XPM, XBM, SVG and the rest). */
+/* Whether @data is a file of the formats Sotto sends as avatars (the
+ * app PNG or JPEG, sotto-cli GIF and WebP too) that declares at most
+ * SOTTO_PROFILE_MAX_AVATAR_SIDE pixels a side.  The app decodes a
+ * contact's avatar as soon as it shows the contact, a message request's
+ * too, in every avatar widget that shows it, with whichever of
+ * gdk-pixbuf's loaders claims the bytes: without the formats, a
+ * stranger's avatar reached every one of them (TGA, ICNS, ANI, QTIF,
+ * XPM, XBM, SVG and the rest); without the size, a GIF of 35 bytes
+ * declaring 8192 x 8192 pixels made each widget allocate 276 MB before
+ * it scaled the picture down. */
 static gboolean
 avatar_is_image (const guint8 *data,
                  gsize         len)
 {
-  static const struct { const char *magic; gsize offset; gsize len; } formats[] = {
-    { "\x89PNG\r\n\x1a\n", 0, 8 },
-    { "\xff\xd8\xff", 0, 3 },
-    { "GIF87a", 0, 6 },
-    { "GIF89a", 0, 6 },
-    { "WEBP", 8, 4 },
-  };
+  g_autoptr(GBytes) bytes = NULL;
+  guint32 width = 0;
+  guint32 height = 0;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (formats); i++)
-    if (len >= formats[i].offset + formats[i].len
-        && memcmp (data + formats[i].offset, formats[i].magic, formats[i].len) == 0
-        && (formats[i].offset == 0 || memcmp (data, "RIFF", 4) == 0))
-      return TRUE;
-  return FALSE;
+  if (_sotto_picture_gif_size (data, len, &width, &height) || _sotto_picture_webp_size (data, len, &width, &height))
+    return width > 0 && height > 0
+           && width <= SOTTO_PROFILE_MAX_AVATAR_SIDE && height <= SOTTO_PROFILE_MAX_AVATAR_SIDE;
+  bytes = g_bytes_new_static (data, len);
+  return _sotto_content_picture_is_small (bytes, SOTTO_PROFILE_MAX_AVATAR_SIDE);
+}
+
+/* Whether contacts can open a profile with @avatar: an image as
+ * avatar_is_image() has it, of at most SOTTO_PROFILE_MAX_AVATAR bytes. */
+gboolean
+_sotto_profile_avatar_is_valid (GBytes *avatar)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (avatar, &len);
+
+  return len > 0 && len <= SOTTO_PROFILE_MAX_AVATAR && avatar_is_image (data, len);
 }
 
 /* Returns: (transfer full): the encrypted profile of @name and @avatar */

@@ -71,4 +71,11 @@ gboolean          _sotto_relay_client_download_finish      (SottoRelayClient    
                                                             GAsyncResult         *result,
                                                             GError              **error);
 
+/* For tests only: a blob transfer is given up when it moves fewer than
+ * @min_bytes_per_second averaged over @window_ms, instead of the
+ * constants that every client ships with. */
+void              _sotto_relay_client_set_transfer_pace    (SottoRelayClient     *self,
+                                                            guint                 window_ms,
+                                                            guint                 min_bytes_per_second);
+
 G_END_DECLS

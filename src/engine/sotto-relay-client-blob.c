@@ -63,6 +63,118 @@ is_upload_id (const char *id)
   return TRUE;
 }
 
+/* What a transfer has moved in the window under way, against what it
+ * must move in each (SOTTO_RELAY_TRANSFER_WINDOW_MS): when a window ends
+ * short, the transfer's own cancellable is cancelled, and its finish
+ * tells why.  The caller's cancellable cancels it too.  It rides on the
+ * task as object data, since the request holds the task data. */
+typedef struct
+{
+  GCancellable *cancellable;
+  GCancellable *caller;
+  gulong        caller_handler;
+  guint         source;
+  guint64       min_bytes;
+  guint64       moved;
+  gboolean      too_slow;
+  const char   *too_slow_message;
+} TransferPace;
+
+#define TRANSFER_PACE_KEY "sotto-transfer-pace"
+
+static void
+transfer_pace_free (TransferPace *pace)
+{
+  g_clear_handle_id (&pace->source, g_source_remove);
+  if (pace->caller != NULL)
+    g_cancellable_disconnect (pace->caller, pace->caller_handler);
+  g_clear_object (&pace->caller);
+  g_clear_object (&pace->cancellable);
+  g_free (pace);
+}
+
+static gboolean
+transfer_pace_check_cb (gpointer user_data)
+{
+  TransferPace *pace = user_data;
+
+  if (pace->moved >= pace->min_bytes)
+    {
+      pace->moved = 0;
+      return G_SOURCE_CONTINUE;
+    }
+
+  pace->too_slow = TRUE;
+  pace->source = 0;
+  g_cancellable_cancel (pace->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+transfer_caller_cancelled_cb (GCancellable *caller,
+                              gpointer      user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+/* A task whose I/O is cancelled by @cancellable, and by its pace: its
+ * cancellable is the pace's, and a cancelled task still returns its own
+ * error, so that one cancelled for its pace can say so. */
+static GTask *
+transfer_task_new (SottoRelayClient    *self,
+                   const char          *too_slow_message,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  TransferPace *pace = g_new0 (TransferPace, 1);
+  GTask *task;
+
+  pace->cancellable = g_cancellable_new ();
+  if (cancellable != NULL)
+    {
+      pace->caller = g_object_ref (cancellable);
+      pace->caller_handler = g_cancellable_connect (cancellable, G_CALLBACK (transfer_caller_cancelled_cb),
+                                                    pace->cancellable, NULL);
+    }
+  pace->min_bytes = (guint64) self->transfer_min_bytes_per_second * self->transfer_window_ms / 1000;
+  pace->too_slow_message = too_slow_message;
+  pace->source = g_timeout_add (self->transfer_window_ms, transfer_pace_check_cb, pace);
+
+  task = g_task_new (self, pace->cancellable, callback, user_data);
+  g_task_set_check_cancellable (task, FALSE);
+  g_object_set_data_full (G_OBJECT (task), TRANSFER_PACE_KEY, pace, (GDestroyNotify) transfer_pace_free);
+
+  return task;
+}
+
+static void
+transfer_moved (GTask *task,
+                gsize  len)
+{
+  TransferPace *pace = g_object_get_data (G_OBJECT (task), TRANSFER_PACE_KEY);
+
+  pace->moved += len;
+}
+
+/* The error a transfer ended with: the cancellation its pace made is
+ * told as the relay's slowness, one the caller made stays what it is. */
+static GError *
+transfer_error (GAsyncResult *result,
+                GError       *error)
+{
+  TransferPace *pace = g_object_get_data (G_OBJECT (result), TRANSFER_PACE_KEY);
+
+  if (pace == NULL || !pace->too_slow
+      || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      || g_cancellable_is_cancelled (pace->caller))
+    return error;
+
+  g_error_free (error);
+  return g_error_new_literal (SOTTO_RELAY_ERROR, SOTTO_RELAY_ERROR_UNREACHABLE,
+                              pace->too_slow_message);
+}
+
 static GTask *
 upload_task_new (SottoRelayClient    *self,
                  const char          *id,
@@ -72,7 +184,12 @@ upload_task_new (SottoRelayClient    *self,
                  GAsyncReadyCallback  callback,
                  gpointer             user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  /* Only an upload's bytes are bounded by their pace; the questions
+   * about it have small answers, bounded as every other. */
+  GTask *task = source_tag == _sotto_relay_client_put_upload_async
+                ? transfer_task_new (self, _("The relay is receiving too slowly"),
+                                     cancellable, callback, user_data)
+                : g_task_new (self, cancellable, callback, user_data);
   UploadQuery *query = g_new0 (UploadQuery, 1);
 
   query->id = g_strdup (id);
@@ -131,7 +248,7 @@ upload_finish (SottoRelayClient  *self,
   object = _sotto_relay_client_propagate_object (self, result, source_tag, &refusal);
   if (object == NULL)
     {
-      g_propagate_error (error, attachment_refusal (result, refusal));
+      g_propagate_error (error, transfer_error (result, attachment_refusal (result, refusal)));
       return NULL;
     }
 
@@ -220,6 +337,14 @@ _sotto_relay_client_get_upload_finish (SottoRelayClient  *self,
   return upload_finish (self, result, _sotto_relay_client_get_upload_async, error);
 }
 
+static void
+upload_wrote_cb (GTask       *task,
+                 guint        len,
+                 SoupMessage *message)
+{
+  transfer_moved (task, len);
+}
+
 void
 _sotto_relay_client_put_upload_async (SottoRelayClient       *self,
                                       const SottoRelayUpload *upload,
@@ -253,6 +378,7 @@ _sotto_relay_client_put_upload_async (SottoRelayClient       *self,
                                             (goffset) upload->size);
   soup_message_set_request_body (message, "application/octet-stream", rest,
                                  (gssize) (upload->size - upload->offset));
+  g_signal_connect_object (message, "wrote-body-data", G_CALLBACK (upload_wrote_cb), task, G_CONNECT_SWAPPED);
 
   _sotto_relay_client_send_message (self, task, message);
 }
@@ -361,6 +487,7 @@ download_read_cb (GObject      *object,
                    FALSE);
   else
     {
+      transfer_moved (task, len);
       download->received += len;
       download->waiting = g_steal_pointer (&chunk);
     }
@@ -472,7 +599,7 @@ _sotto_relay_client_download_async (SottoRelayClient    *self,
   g_return_if_fail (is_upload_id (id));
   g_return_if_fail (G_IS_OUTPUT_STREAM (out));
 
-  task = g_task_new (self, cancellable, callback, user_data);
+  task = transfer_task_new (self, _("The relay is sending too slowly"), cancellable, callback, user_data);
   g_task_set_source_tag (task, _sotto_relay_client_download_async);
   download = g_new0 (Download, 1);
   download->out = g_object_ref (out);
@@ -486,7 +613,7 @@ _sotto_relay_client_download_async (SottoRelayClient    *self,
 
   request = _sotto_relay_request_new (message);
   g_task_set_task_data (task, request, (GDestroyNotify) _sotto_relay_request_free);
-  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
                            download_response_cb, g_object_ref (task));
 }
 
@@ -502,9 +629,21 @@ _sotto_relay_client_download_finish (SottoRelayClient  *self,
 
   if (!g_task_propagate_boolean (G_TASK (result), &refusal))
     {
-      g_propagate_error (error, attachment_refusal (result, refusal));
+      g_propagate_error (error, transfer_error (result, attachment_refusal (result, refusal)));
       return FALSE;
     }
 
   return TRUE;
+}
+
+void
+_sotto_relay_client_set_transfer_pace (SottoRelayClient *self,
+                                       guint             window_ms,
+                                       guint             min_bytes_per_second)
+{
+  g_return_if_fail (SOTTO_IS_RELAY_CLIENT (self));
+  g_return_if_fail (window_ms > 0);
+
+  self->transfer_window_ms = window_ms;
+  self->transfer_min_bytes_per_second = min_bytes_per_second;
 }

@@ -21,6 +21,14 @@ G_BEGIN_DECLS
  * for the relay's answer. */
 #define SOTTO_RELAY_REQUEST_TIMEOUT_SECONDS 30
 
+/* A blob's download or upload is given up when it moves fewer bytes a
+ * second than this, averaged over a window this long: the timeout above
+ * bounds each read and write, not the whole, and a hostile relay that
+ * sends a byte now and then would hold a transfer open for ever.  Tests
+ * shorten them with _sotto_relay_client_set_transfer_pace(). */
+#define SOTTO_RELAY_TRANSFER_WINDOW_MS             (60 * 1000)
+#define SOTTO_RELAY_TRANSFER_MIN_BYTES_PER_SECOND  1024
+
 struct _SottoRelayClient
 {
   GObject parent_instance;
@@ -52,6 +60,11 @@ struct _SottoRelayClient
   gint64 next_send_id;
 
   GNetworkMonitor *monitor;
+
+  /* SOTTO_RELAY_TRANSFER_WINDOW_MS and _MIN_BYTES_PER_SECOND, but in
+   * tests. */
+  guint transfer_window_ms;
+  guint transfer_min_bytes_per_second;
 };
 
 /* A request on its way: the message for its status and headers until

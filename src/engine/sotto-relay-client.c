@@ -586,4 +586,6 @@ static void
 sotto_relay_client_init (SottoRelayClient *self)
 {
   self->socket_sends = _sotto_relay_socket_sends_new ();
+  self->transfer_window_ms = SOTTO_RELAY_TRANSFER_WINDOW_MS;
+  self->transfer_min_bytes_per_second = SOTTO_RELAY_TRANSFER_MIN_BYTES_PER_SECOND;
 }

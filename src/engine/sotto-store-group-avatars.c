@@ -8,6 +8,7 @@
 
 #include "config.h"
 
+#include "sotto-content-attachment-private.h"
 #include "sotto-store-groups-private.h"
 
 /* A group's picture is not in its history, which holds only the digest
@@ -43,7 +44,10 @@ _sotto_store_load_group_avatar (SottoStore       *self,
   if (!_sotto_store_column_unseal_bytes (self, statement, 0, "group_avatars", "picture", row, &picture, error))
     return FALSE;
 
-  _sotto_group_state_set_avatar (state, picture);
+  /* One that an earlier build took without looking at its format is
+   * not shown either (_sotto_group_avatar_take()). */
+  if (_sotto_content_picture_is_small (picture, SOTTO_GROUP_AVATAR_SIDE))
+    _sotto_group_state_set_avatar (state, picture);
   return TRUE;
 }
 

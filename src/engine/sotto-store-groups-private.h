@@ -28,6 +28,21 @@ typedef struct
 
 void             _sotto_group_delivery_free         (SottoGroupDelivery   *delivery);
 
+/* One of this device's group messages that the relay has not taken for
+ * every member yet (sotto-store-group-outgoing.c): its entry's row, its
+ * group, its content, the members still to get it (SottoGroupMember:
+ * UUID and username), and whether the last try failed for good. */
+typedef struct
+{
+  gint64 event_row;
+  char *group_id;
+  GBytes *plaintext;
+  GPtrArray *members;
+  gboolean failed;
+} SottoGroupOutgoing;
+
+void             _sotto_group_outgoing_free         (SottoGroupOutgoing   *outgoing);
+
 /* On the store's thread (sotto-store-groups.c). */
 SottoGroupState *_sotto_store_load_group            (SottoStore           *self,
                                                      const char           *group_id,
@@ -84,6 +99,12 @@ gboolean         _sotto_store_find_group_row        (SottoStore           *self,
 gboolean         _sotto_store_delete_group_event    (SottoStore           *self,
                                                      gint64                id,
                                                      GError              **error);
+gboolean         _sotto_store_find_group_event_row  (SottoStore           *self,
+                                                     gint64                row,
+                                                     const char           *author,
+                                                     const char           *event_id,
+                                                     gint64               *id,
+                                                     GError              **error);
 gboolean         _sotto_store_update_group_event    (SottoStore           *self,
                                                      gint64                id,
                                                      const SottoGroupEvent *event,
@@ -125,6 +146,23 @@ gboolean         _sotto_store_delete_group_delivery (SottoStore           *self,
                                                      gint64                id,
                                                      GError              **error);
 
+/* sotto-store-group-outgoing.c */
+gboolean         _sotto_store_save_group_outgoing   (SottoStore           *self,
+                                                     gint64                row,
+                                                     const SottoGroupOutgoing *outgoing,
+                                                     GError              **error);
+gboolean         _sotto_store_read_group_outgoing_state (SottoStore       *self,
+                                                     SottoStoreStatement  *statement,
+                                                     int                   column,
+                                                     gint64                event_row,
+                                                     SottoGroupEvent      *event,
+                                                     GError              **error);
+GPtrArray       *_sotto_store_list_group_outgoing   (SottoStore           *self,
+                                                     gboolean              failed,
+                                                     gint64                event_row,
+                                                     GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupDelivery, _sotto_group_delivery_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SottoGroupOutgoing, _sotto_group_outgoing_free)
 
 G_END_DECLS

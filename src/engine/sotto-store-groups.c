@@ -30,6 +30,13 @@
  * whether it is this account's. */
 #define CHANGES_FORMAT "(bbmsmsmsa(sssb))"
 
+/* What a timeline entry's query selects, after its changes, of the
+ * sending of one of this device's messages: the body and failure of its
+ * row in group_outgoing (sotto-store-group-outgoing.c). */
+#define OUTGOING_COLUMNS \
+  "  (SELECT body FROM group_outgoing WHERE event_id = id)," \
+  "  (SELECT failed FROM group_outgoing WHERE event_id = id)"
+
 static void
 set_corrupt (GError **error)
 {
@@ -619,7 +626,8 @@ _sotto_store_load_group_events (SottoStore  *self,
   statement = _sotto_store_prepare (self,
                                     "SELECT id, sent_at, body,"
                                     "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id),"
-                                    "  (SELECT body FROM group_event_changes WHERE event_id = id) FROM ("
+                                    "  (SELECT body FROM group_event_changes WHERE event_id = id),"
+                                    OUTGOING_COLUMNS " FROM ("
                                     "  SELECT id, sent_at, body FROM group_events WHERE group_id = ?1"
                                     "  ORDER BY sent_at DESC, id DESC LIMIT ?2"
                                     ") ORDER BY sent_at, id",
@@ -638,7 +646,9 @@ _sotto_store_load_group_events (SottoStore  *self,
         return NULL;
       event->sealed = sqlite3_column_int (statement, 3) != 0;
       g_ptr_array_add (events, event);
-      if (!read_changes (self, statement, 4, sqlite3_column_int64 (statement, 0), event, error))
+      if (!read_changes (self, statement, 4, sqlite3_column_int64 (statement, 0), event, error)
+          || !_sotto_store_read_group_outgoing_state (self, statement, 5, sqlite3_column_int64 (statement, 0),
+                                                      event, error))
         return NULL;
     }
   if (rc != SQLITE_DONE)
@@ -669,7 +679,8 @@ _sotto_store_find_group_event (SottoStore  *self,
   statement = _sotto_store_prepare (self,
                                     "SELECT id, sent_at, body,"
                                     "  EXISTS (SELECT 1 FROM sealed_group_events WHERE event_id = id),"
-                                    "  (SELECT body FROM group_event_changes WHERE event_id = id)"
+                                    "  (SELECT body FROM group_event_changes WHERE event_id = id),"
+                                    OUTGOING_COLUMNS
                                     " FROM group_events WHERE group_id = ?1 AND event_hash = ?2",
                                     error);
   if (statement == NULL)
@@ -681,7 +692,8 @@ _sotto_store_find_group_event (SottoStore  *self,
 
   *id = sqlite3_column_int64 (statement, 0);
   event = read_event (self, statement, error);
-  if (event == NULL || !read_changes (self, statement, 4, *id, event, error))
+  if (event == NULL || !read_changes (self, statement, 4, *id, event, error)
+      || !_sotto_store_read_group_outgoing_state (self, statement, 5, *id, event, error))
     return NULL;
   event->sealed = sqlite3_column_int (statement, 3) != 0;
 
@@ -699,6 +711,32 @@ _sotto_store_delete_group_event (SottoStore  *self,
   g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
 
   return _sotto_store_exec_int64 (self, "DELETE FROM group_events WHERE id = ?1", id, error);
+}
+
+/* Runs on the store's thread.  The row of the entry @event_id by
+ * @author in the timeline of the group in row @row, in *@id; %FALSE
+ * with %SOTTO_STORE_ERROR_NOT_FOUND for one the group does not have. */
+gboolean
+_sotto_store_find_group_event_row (SottoStore  *self,
+                                   gint64       row,
+                                   const char  *author,
+                                   const char  *event_id,
+                                   gint64      *id,
+                                   GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+
+  statement = _sotto_store_prepare (self, "SELECT id FROM group_events WHERE group_id = ?1 AND event_hash = ?2",
+                                    error);
+  if (statement == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (statement, 1, row);
+  bind_event_hash (self, statement, 2, author, event_id);
+  if (!step_to_event (self, statement, error))
+    return FALSE;
+
+  *id = sqlite3_column_int64 (statement, 0);
+  return TRUE;
 }
 
 /* Runs on the store's thread.  Writes @event, found in row @id with

@@ -337,6 +337,18 @@ static const char * const migrations[] = {
   "  group_id        INTEGER PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,"
   "  text            BLOB NOT NULL"             /* sealed */
   ");",
+
+  /* 17 → 18: this device's group messages that the relay has not taken
+   * for every member yet (sotto-store-group-outgoing.c): whether the
+   * last try failed for good, and, sealed, the content and the members
+   * still to get it.  An entry without a row went to every member. */
+  "CREATE TABLE group_outgoing ("
+  "  event_id        INTEGER PRIMARY KEY REFERENCES group_events (id) ON DELETE CASCADE,"
+  "  group_id        INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,"
+  "  failed          INTEGER NOT NULL DEFAULT 0,"
+  "  body            BLOB NOT NULL"             /* sealed */
+  ");"
+  "CREATE INDEX group_outgoing_group ON group_outgoing (group_id);",
 };
 
 guint

@@ -446,7 +446,7 @@ stat_run (RelayBlobJob *job)
 
   /* A part under way here may be about to commit the upload itself. */
   if (stat->active)
-    job->status = store->klass->stat (store, stat->request->segments[3], &stat->info);
+    job->status = store->klass->stat (store, stat->request->segments[3], NULL, &stat->info);
   else
     job->status = relay_blob_store_stat_upload (store, stat->request->segments[3],
                                                 stat->request->credentials->uuid, &stat->info);

@@ -234,6 +234,7 @@ inspect (RelayBlobStore *store,
 static RelayBlobStatus
 fs_stat (RelayBlobStore *store,
          const char     *id,
+         const char     *owner,
          RelayBlobInfo  *info)
 {
   FsStore *self = (FsStore *) store;

@@ -23,10 +23,17 @@
  * cannot write parts of one upload at once; the lock goes with the
  * session, also when its node dies.  A node that freezes (SIGSTOP, a
  * paused VM) or loses its path to the server keeps the session, and
- * the lock, until PostgreSQL notices: the session ends once it has been
- * idle longer than a part waits for its client's next chunk.  The other
- * operations take a connection from a small pool for one statement at
- * a time.
+ * the lock, until PostgreSQL notices, which it may never do over a
+ * connection whose other end's kernel still answers: the session ends
+ * once it has been idle longer than a part waits for its client's next
+ * chunk (idle_session_timeout).  But a node that stops in the middle of
+ * sending a statement, an append's 256 KiB of bytes or the few bytes
+ * that end its message, leaves its session active, waiting for the
+ * rest, where no timeout of PostgreSQL's applies, statement_timeout
+ * included, which is held off while a message is read.  So the owner's
+ * next request on any node ends such a session, once it has waited for
+ * its node that long (end_stuck_part()).  The other operations take a
+ * connection from a small pool for one statement at a time.
  */
 
 #include "config.h"
@@ -55,6 +62,8 @@
 #define SMALL_CHUNK     (16 * 1024)
 /* Blobs removed by one statement of the sweep. */
 #define EXPIRE_BATCH    256
+/* How long ending a stuck part's session waits for it to be gone. */
+#define END_WAIT_MS     5000
 
 /* Charges the owner ($2) the blob's charge ($5) unless that passes the
  * quota ($6), and creates the blob only if it did. */
@@ -79,6 +88,25 @@ static const char busy_sql[] =
   "SELECT count (*) FROM pg_locks WHERE locktype = 'advisory' AND classid = " LOCK_CLASS
   "  AND objid = $1::oid AND objsubid = 2"
   "  AND database = (SELECT oid FROM pg_database WHERE datname = current_database ())";
+
+/* Ends the session that holds the lock of upload $1 when it has waited
+ * for its node in the middle of a statement (active, and reading from
+ * or writing to its client) for more than $2 seconds, and waits for it
+ * to be gone, and its lock with it; counts the sessions it ended.  A
+ * node that is well sends a statement in one go and reads its short
+ * answer at once, so that only a node that stopped (or whose path to the
+ * server broke) leaves its session so for long.  PostgreSQL shows a
+ * session's state, and lets it be ended, only to its own role (or to
+ * members of pg_read_all_stats and pg_signal_backend): the nodes share
+ * one (docs/deploy.md). */
+static const char end_stuck_sql[] =
+  "SELECT count (*) FILTER (WHERE pg_terminate_backend (a.pid, " G_STRINGIFY (END_WAIT_MS) "))"
+  "  FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid"
+  "  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = " LOCK_CLASS
+  "  AND l.objid = $1::oid AND l.objsubid = 2"
+  "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database ())"
+  "  AND a.state = 'active' AND a.wait_event IN ('ClientRead', 'ClientWrite')"
+  "  AND a.state_change < now () - $2::integer * interval '1 second'";
 
 /* Appends $4, of $3 bytes, at $2, which must be where the blob stands;
  * one row if it did.  The bytes go at the end of the last chunk while
@@ -135,7 +163,8 @@ typedef struct
 {
   RelayBlobStore  parent;
   char           *url;
-  char            idle_sql[64]; /* the idle session timeout of an upload */
+  char            idle_seconds[16]; /* how long an upload's session may wait for its node */
+  char            idle_sql[64];     /* the idle session timeout of an upload */
   GMutex          lock;
   GPtrArray      *idle;     /* of PGconn, each perhaps with an unlock's result to read */
   guint           uploads;  /* handles open to append */
@@ -314,15 +343,48 @@ pg_create (RelayBlobStore      *store,
   return changed_rows (result) == 1 ? RELAY_BLOB_OK : RELAY_BLOB_QUOTA;
 }
 
+/* Ends the session of a part of the upload whose lock is `key` if its
+ * node stopped in the middle of a statement (end_stuck_sql); TRUE when
+ * it ended one, whose lock is then free. */
+static gboolean
+end_stuck_part (PgStore    *self,
+                PGconn     *conn,
+                const char *key)
+{
+  const char *params[] = { key, self->idle_seconds };
+  g_autoptr(PGresult) result = NULL;
+
+  if (query (self, conn, end_stuck_sql, params, G_N_ELEMENTS (params), NULL, 0, &result) != RELAY_BLOB_OK ||
+      relay_pg_value_int (result, 0, 0) == 0)
+    return FALSE;
+  g_message ("Attachment blobs: ended the session of a node that stopped in the middle of a part");
+  return TRUE;
+}
+
+/* OK, or BUSY while a part of the upload whose lock is `key` is being
+ * written on any node. */
+static RelayBlobStatus
+check_busy (PgStore    *self,
+            PGconn     *conn,
+            const char *key)
+{
+  const char *params[] = { key };
+  g_autoptr(PGresult) result = NULL;
+  RelayBlobStatus status = query (self, conn, busy_sql, params, 1, NULL, 0, &result);
+
+  if (status == RELAY_BLOB_OK && relay_pg_value_int (result, 0, 0) > 0)
+    status = RELAY_BLOB_BUSY;
+  return status;
+}
+
 static RelayBlobStatus
 pg_stat (RelayBlobStore *store,
          const char     *id,
+         const char     *owner,
          RelayBlobInfo  *info)
 {
   PgStore *self = (PgStore *) store;
-  g_autoptr(PGresult) result = NULL;
   char key[16];
-  const char *params[] = { key };
   RelayBlobStatus status;
   PGconn *conn = take_connection (self);
 
@@ -332,25 +394,44 @@ pg_stat (RelayBlobStore *store,
   /* What a part being written on any node has reached is not known
    * until it ends. */
   lock_key (id, key);
-  if (status == RELAY_BLOB_OK && !info->complete &&
-      (status = query (self, conn, busy_sql, params, 1, NULL, 0, &result)) == RELAY_BLOB_OK &&
-      relay_pg_value_int (result, 0, 0) > 0)
-    status = RELAY_BLOB_BUSY;
+  if (status == RELAY_BLOB_OK && !info->complete)
+    status = check_busy (self, conn, key);
+  if (status == RELAY_BLOB_BUSY && owner != NULL && strcmp (owner, info->meta.owner) == 0 &&
+      end_stuck_part (self, conn, key))
+    status = check_busy (self, conn, key);
   give_connection (self, conn);
   return status;
+}
+
+/* One try at the lock of `params`' upload (lock_upload()). */
+static RelayBlobStatus
+try_lock (PgStore            *self,
+          PGconn             *conn,
+          const char * const *params)
+{
+  g_autoptr(PGresult) result = NULL;
+  RelayBlobStatus status;
+
+  status = query (self, conn, "SELECT CASE WHEN owner = $3 THEN pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)"
+                              "  END FROM blobs WHERE id = $2", params, 3, NULL, 0, &result);
+  if (status != RELAY_BLOB_OK)
+    return status;
+  if (PQntuples (result) == 0 || PQgetisnull (result, 0, 0))
+    return RELAY_BLOB_NOT_FOUND;
+  return PQgetvalue (result, 0, 0)[0] != 0 ? RELAY_BLOB_OK : RELAY_BLOB_BUSY;
 }
 
 /* Takes the lock of `owner`'s upload `id` on `conn`: OK, BUSY, NOT_FOUND
  * or a failure.  The lock is tried only once the owner is known to be
  * `owner` (a CASE evaluates only the branch it takes), so that no one
- * else learns of a part under way, nor holds its lock for a moment. */
+ * else learns of a part under way, nor holds its lock for a moment, nor
+ * ends the session of a stuck one. */
 static RelayBlobStatus
 lock_upload (PgStore    *self,
              PGconn     *conn,
              const char *id,
              const char *owner)
 {
-  g_autoptr(PGresult) result = NULL;
   char key[16];
   const char *params[] = { key, id, owner };
   RelayBlobStatus status;
@@ -358,13 +439,11 @@ lock_upload (PgStore    *self,
   lock_key (id, key);
   if (!relay_pg_exec (conn, self->idle_sql))
     return RELAY_BLOB_FAILED;
-  status = query (self, conn, "SELECT CASE WHEN owner = $3 THEN pg_try_advisory_lock (" LOCK_CLASS ", $1::integer)"
-                              "  END FROM blobs WHERE id = $2", params, G_N_ELEMENTS (params), NULL, 0, &result);
-  if (status != RELAY_BLOB_OK)
-    return status;
-  if (PQntuples (result) == 0 || PQgetisnull (result, 0, 0))
-    return RELAY_BLOB_NOT_FOUND;
-  return PQgetvalue (result, 0, 0)[0] != 0 ? RELAY_BLOB_OK : RELAY_BLOB_BUSY;
+  status = try_lock (self, conn, params);
+  /* A holder found stuck and ended has let go of the lock. */
+  if (status == RELAY_BLOB_BUSY && end_stuck_part (self, conn, key))
+    status = try_lock (self, conn, params);
+  return status;
 }
 
 /* Gives an upload's connection back, its lock let go of without
@@ -670,6 +749,7 @@ relay_blob_store_new_postgresql (const char  *url,
   self = g_new0 (PgStore, 1);
   relay_blob_store_init (&self->parent, &pg_class);
   self->url = g_strdup (url);
+  g_snprintf (self->idle_seconds, sizeof self->idle_seconds, "%u", idle_seconds);
   g_snprintf (self->idle_sql, sizeof self->idle_sql, "SET idle_session_timeout = '%us'", idle_seconds);
   g_mutex_init (&self->lock);
   self->idle = g_ptr_array_new_with_free_func ((GDestroyNotify) PQfinish);

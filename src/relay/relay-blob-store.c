@@ -132,7 +132,7 @@ relay_blob_store_stat_upload (RelayBlobStore *self,
                               RelayBlobInfo  *info)
 {
   RelayBlobHandle *handle = NULL;
-  RelayBlobStatus status = self->klass->stat (self, id, info);
+  RelayBlobStatus status = self->klass->stat (self, id, owner, info);
 
   if (status != RELAY_BLOB_OK || info->complete || info->meta.size == 0 || info->stored < info->meta.size)
     return status;

@@ -75,15 +75,23 @@ typedef struct
                               const char           *id,
                               const RelayBlobMeta  *meta,
                               guint64               quota);
-  /* Fills in `info` for `id`: NOT_FOUND when there is no such blob. */
+  /* Fills in `info` for `id`: NOT_FOUND when there is no such blob.  A
+   * shared store answers BUSY while a part of the upload is being
+   * written on any node; asked by the upload's `owner` (NULL for the
+   * relay itself), it first ends a part whose node stopped in the
+   * middle of writing it, as open does. */
   RelayBlobStatus (*stat)    (RelayBlobStore       *self,
                               const char           *id,
+                              const char           *owner,
                               RelayBlobInfo        *info);
   /* Opens an upload to append at info->stored, or a committed blob to
    * read; *handle stays NULL when the upload is complete already.  A
    * blob not yet committed cannot be opened to read: NOT_FOUND.  A
    * shared store answers BUSY when another handle, on any node, has
-   * the upload open to append.  With an `owner`, another account's
+   * the upload open to append, unless that handle's node stopped in the
+   * middle of writing it for as long as the store lets an upload's
+   * session wait for its node: then it ends that handle's session and
+   * opens the upload.  With an `owner`, another account's
    * blob is NOT_FOUND before anything else is done or told: a stranger
    * never takes, nor learns of, its owner's lock. */
   RelayBlobStatus (*open)    (RelayBlobStore       *self,

@@ -25,7 +25,7 @@
 
 #include "relay-blob-private.h"
 
-typedef struct
+typedef struct _Upload
 {
   RelayBlobJob           job;          /* the one step under way */
   gboolean               job_running;
@@ -49,10 +49,14 @@ typedef struct
   GByteArray            *writing;      /* being appended by the job */
   gboolean               rx_paused;
   gboolean               finishing;    /* the last step is under way */
-  RelayBlobStatus        failure;      /* of an append */
+  RelayBlobStatus        failure;      /* of an append, or the part was cut (make_room()) */
+  struct _Upload        *waiter;       /* opened again once this part's slot is free */
+  gboolean               made_room;    /* a part was cut for this one already */
 } Upload;
 
 static void advance (Upload *upload);
+static void open_run (RelayBlobJob *job);
+static void open_done (RelayBlobJob *job);
 
 static RelayBlobStore *
 upload_store (Upload *upload)
@@ -117,7 +121,7 @@ open_run (RelayBlobJob *job)
    * told whose the upload is: opening it could commit the upload under
    * the other part. */
   if (upload->behind)
-    job->status = store->klass->stat (store, upload->id, &upload->info);
+    job->status = store->klass->stat (store, upload->id, NULL, &upload->info);
   else
     job->status = relay_blob_store_open_upload (store, upload->id, upload->request->credentials->uuid,
                                                 &upload->info, &upload->handle);
@@ -200,9 +204,12 @@ static void
 sync_done (RelayBlobJob *job)
 {
   Upload *upload = job->data;
+  Upload *waiter = g_steal_pointer (&upload->waiter);
 
   upload->job_running = FALSE;
   relay_blob_store_close (upload_store (upload), &upload->handle);
+  if (waiter != NULL)
+    queue (waiter, open_run, open_done);
   maybe_free (upload);
 }
 
@@ -352,6 +359,60 @@ claim (Upload          *upload,
   return RELAY_BLOB_OK;
 }
 
+/* A store that writes only so many parts at once (PostgreSQL keeps a
+ * connection for each) answers UNAVAILABLE once they are all under way,
+ * and parts whose bodies come slowly hold theirs for as long as they
+ * keep coming: a few accounts that each start the parts their share
+ * allows could leave every other account unable to upload.  So an
+ * account with no part under way here is given one: of the accounts
+ * that hold the most parts, at least two, the part that received least
+ * is cut (its client is answered 503 and what it delivered is kept, so
+ * that it goes on from there later), and @upload is opened again once
+ * that part's slot is free.  Returns whether a part was cut. */
+static gboolean
+make_room (Upload *upload)
+{
+  RelayBlobService *blobs = upload->request->server->blobs;
+  g_autoptr(GHashTable) held = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  Upload *part;
+  Upload *cut = NULL;
+  guint cut_held = 1;
+
+  if (upload->made_room)
+    return FALSE;
+  g_hash_table_iter_init (&iter, blobs->active);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &part))
+    g_hash_table_insert (held, part->info.meta.owner,
+                         GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (held, part->info.meta.owner)) + 1));
+  if (g_hash_table_contains (held, upload->request->credentials->uuid))
+    return FALSE;
+
+  g_hash_table_iter_init (&iter, blobs->active);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &part))
+    {
+      guint parts = GPOINTER_TO_UINT (g_hash_table_lookup (held, part->info.meta.owner));
+
+      if (!part->receiving || part->finishing || part->failure != RELAY_BLOB_OK || part->waiter != NULL)
+        continue;
+      if (parts > cut_held || (parts == cut_held && cut != NULL && part->received < cut->received))
+        {
+          cut = part;
+          cut_held = parts;
+        }
+    }
+  if (cut == NULL)
+    return FALSE;
+
+  upload->made_room = TRUE;
+  /* Held until it is opened again: its request may go meanwhile. */
+  upload->job_running = TRUE;
+  cut->waiter = upload;
+  cut->failure = RELAY_BLOB_UNAVAILABLE;
+  advance (cut);
+  return TRUE;
+}
+
 static void
 open_done (RelayBlobJob *job)
 {
@@ -359,6 +420,8 @@ open_done (RelayBlobJob *job)
   RelayRequest *request = upload->request;
 
   upload->job_running = FALSE;
+  if (job->status == RELAY_BLOB_UNAVAILABLE && _relay_request_attached (request) && make_room (upload))
+    return;
   job->status = claim (upload, job->status);
   if (_relay_request_attached (request) && job->status != RELAY_BLOB_OK)
     _relay_blob_respond_status (request, job->status);

@@ -23,6 +23,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PGresult, PQclear)
   "SELECT account, device_id, source, count (*), sum (length (content)) FROM queue " \
   "GROUP BY account, device_id, source"
 
+/* What the relay's sessions are called in pg_stat_activity, unless the
+ * URL names them otherwise. */
+#define RELAY_PG_APPLICATION_NAME "sotto-relay"
+
 /* Connects to the database at `url`, giving up an attempt after 5 s
  * (PQreset() keeps to that too), refuses a server that would
  * acknowledge commits before they are durable, and brings the schema to

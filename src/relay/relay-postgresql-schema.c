@@ -366,8 +366,12 @@ relay_pg_open (const char  *url,
    * them gives up after lock_timeout, its transaction rolled back and
    * answered 503, and PostgreSQL ends the frozen session after
    * idle_in_transaction_session_timeout, which frees the rows without
-   * committing anything of it.  TCP keepalives find a dead server or
-   * path in about a minute rather than the system's two hours.
+   * committing anything of it.  A node frozen in the middle of sending
+   * a statement is not idle: the other nodes end its session
+   * (relay-storage-postgresql.c, relay-blob-store-postgresql.c), and
+   * know their fellows' sessions by the application name, unless the
+   * URL gives another.  TCP keepalives find a dead server or path in
+   * about a minute rather than the system's two hours.
    *
    * The connect timeout comes after the URL, so that it wins over one
    * there: the writer connects again on its own thread, but the requests
@@ -375,11 +379,11 @@ relay_pg_open (const char  *url,
    * gives up on them (20 s).  PQreset() connects again with all of it. */
   const char * const keywords[] = {
     "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "options",
-    "dbname", "connect_timeout", NULL,
+    "fallback_application_name", "dbname", "connect_timeout", NULL,
   };
   const char * const values[] = {
     "1", "30", "10", "3", "-c lock_timeout=5s -c idle_in_transaction_session_timeout=30s",
-    url, CONNECT_TIMEOUT, NULL,
+    RELAY_PG_APPLICATION_NAME, url, CONNECT_TIMEOUT, NULL,
   };
   PGconn *conn;
 

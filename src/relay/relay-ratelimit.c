@@ -183,6 +183,21 @@ relay_rate_limiter_peek (RelayRateLimiter *self,
 }
 
 void
+relay_rate_limiter_give_back (RelayRateLimiter *self,
+                              RelayRateKind     kind,
+                              const char       *key,
+                              gint64            now_us)
+{
+  Bucket *bucket;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail ((guint) kind < RELAY_N_RATES);
+
+  bucket = refilled_bucket (self, kind, key, now_us);
+  bucket->tokens = MIN (self->rates[kind].burst, bucket->tokens + 1.0);
+}
+
+void
 relay_rate_limiter_prune (RelayRateLimiter *self,
                           gint64            now_us)
 {

@@ -28,6 +28,12 @@ gboolean          relay_rate_limiter_peek  (RelayRateLimiter *self,
                                             RelayRateKind     kind,
                                             const char       *key,
                                             gint64            now_us);
+/* Gives back a token that relay_rate_limiter_take() took for a request
+ * that then turned out not to deserve the charge. */
+void              relay_rate_limiter_give_back (RelayRateLimiter *self,
+                                                RelayRateKind     kind,
+                                                const char       *key,
+                                                gint64            now_us);
 void              relay_rate_limiter_prune (RelayRateLimiter *self,
                                             gint64            now_us);
 

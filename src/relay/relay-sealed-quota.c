@@ -134,6 +134,23 @@ relay_sealed_quota_add (RelaySealedQuota *self,
 }
 
 void
+relay_sealed_quota_remove (RelaySealedQuota *self,
+                           const char       *device_key,
+                           const char       *bucket,
+                           gint64            bytes,
+                           gint64            now_us)
+{
+  BucketCount *count = lookup (self, device_key, bucket);
+
+  /* The device may have come online meanwhile, and its counts started
+   * again. */
+  if (count == NULL || expired (count, now_us) || count->held.envelopes == 0)
+    return;
+  count->held.envelopes--;
+  count->held.bytes -= MIN (count->held.bytes, bytes);
+}
+
+void
 relay_sealed_quota_forget_device (RelaySealedQuota *self,
                                   const char       *device_key)
 {

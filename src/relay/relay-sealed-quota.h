@@ -38,6 +38,13 @@ void              relay_sealed_quota_add            (RelaySealedQuota       *sel
                                                      const char             *bucket,
                                                      gint64                  bytes,
                                                      gint64                  now_us);
+/* Takes back what relay_sealed_quota_add() counted for an envelope
+ * that was not stored after all. */
+void              relay_sealed_quota_remove         (RelaySealedQuota       *self,
+                                                     const char             *device_key,
+                                                     const char             *bucket,
+                                                     gint64                  bytes,
+                                                     gint64                  now_us);
 /* The device came online and reads its queue: its counts start again. */
 void              relay_sealed_quota_forget_device  (RelaySealedQuota       *self,
                                                      const char             *device_key);

@@ -185,6 +185,17 @@ quota_add_cb (RelaySealedQuota *quota,
 }
 
 static void
+quota_remove_cb (RelaySealedQuota *quota,
+                 const char       *device_key,
+                 gint64            bytes,
+                 gpointer          data)
+{
+  QuotaCheck *check = data;
+
+  relay_sealed_quota_remove (quota, device_key, check->bucket, bytes, check->now);
+}
+
+static void
 multi_done (RelayTask *task,
             gboolean   single)
 {
@@ -202,22 +213,28 @@ multi_done (RelayTask *task,
         RelayOp *part = g_ptr_array_index (op->parts, i);
 
         self->metrics.envelopes_accepted += part->ids->len;
-        /* Counted before the offer, while the device that gets it
-         * later is still offline. */
-        if (part->access_key != NULL)
-          {
-            if (bucket == NULL)
-              count.bucket = bucket = relay_sealed_quota_bucket (request->address);
-            for_each_offline_device (self, part->uuid, part->send->messages, quota_add_cb, &count);
-          }
         _relay_offer_envelopes (self, part);
-        /* Only a send whose access key checked out spends the
-         * recipient's allowance: a stranger with wrong keys cannot. */
-        if (part->access_key != NULL)
-          _relay_take_rate (self, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, part->uuid);
       }
-  else if (op->status == RELAY_STORAGE_UNAUTHORIZED)
-    _relay_take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address);
+  else
+    {
+      /* What take_recipient_rates() reserved goes back: only a send
+       * whose access key checked out, and that was stored, spends the
+       * recipient's allowance and the address's share (a stranger with
+       * wrong keys spends neither). */
+      for (guint i = 0; i < op->parts->len; i++)
+        {
+          RelayOp *part = g_ptr_array_index (op->parts, i);
+
+          if (part->access_key == NULL)
+            continue;
+          if (bucket == NULL)
+            count.bucket = bucket = relay_sealed_quota_bucket (request->address);
+          for_each_offline_device (self, part->uuid, part->send->messages, quota_remove_cb, &count);
+          _relay_give_back_rate (self, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, part->uuid);
+        }
+      if (op->status == RELAY_STORAGE_UNAUTHORIZED)
+        _relay_take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address);
+    }
   if (!_relay_request_attached (request))
     return;
   switch (op->status)
@@ -281,6 +298,40 @@ _relay_peek_unidentified_rates (RelayRequest *request,
          peek_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, uuid);
 }
 
+/* The same, but takes the recipient's token at once, to be given back
+ * (_relay_give_back_rate()) if storage refuses the access key: sends
+ * that arrive while others wait for storage would otherwise all pass
+ * on the same token. */
+gboolean
+_relay_reserve_unidentified_rates (RelayRequest *request,
+                                   const char   *uuid)
+{
+  return peek_rate (request, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address) &&
+         _relay_request_take_rate (request, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, uuid);
+}
+
+/* Gives back the reservations of the first @n recipients of @multi. */
+static void
+give_back_reservations (RelayRequest          *request,
+                        RelayMultiSendRequest *multi,
+                        guint                  n,
+                        const char            *bucket,
+                        gint64                 now)
+{
+  QuotaCheck check = { bucket, now, TRUE };
+
+  for (guint i = 0; i < n; i++)
+    {
+      RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, i);
+
+      if (recipient->access_key == NULL)
+        continue;
+      for_each_offline_device (request->server, recipient->uuid, recipient->send->messages, quota_remove_cb,
+                               &check);
+      _relay_give_back_rate (request->server, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid);
+    }
+}
+
 /* Rations a send per recipient, as single sends are: per sender and
  * recipient account, and per sender for every recipient after the first
  * (whose token the handler took before reading the body), so that one
@@ -305,25 +356,37 @@ take_recipient_rates (RelayRequest          *request,
 
       if (recipient->access_key != NULL)
         {
-          if (!_relay_peek_unidentified_rates (request, recipient->uuid))
-            return FALSE;
-          /* The client address's part of the devices' sealed share. */
           if (bucket == NULL)
             check.bucket = bucket = relay_sealed_quota_bucket (request->address);
+          if (!_relay_reserve_unidentified_rates (request, recipient->uuid))
+            {
+              give_back_reservations (request, multi, i, bucket, check.now);
+              return FALSE;
+            }
+          /* The client address's part of the devices' sealed share,
+           * counted at once for the same reason, and given back with
+           * the token if the send is not stored (multi_done()). */
           for_each_offline_device (request->server, recipient->uuid, recipient->send->messages, quota_admits_cb,
                                    &check);
           if (!check.admitted)
             {
+              give_back_reservations (request, multi, i, bucket, check.now);
+              _relay_give_back_rate (request->server, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid);
               _relay_respond_error (request, 429, "queue-full",
                                     "A recipient's queue, or this sender's share of it, is full");
               return FALSE;
             }
+          for_each_offline_device (request->server, recipient->uuid, recipient->send->messages, quota_add_cb,
+                                   &check);
           continue;
         }
       g_snprintf (pair, sizeof pair, "%s>%s", request->credentials->uuid, recipient->uuid);
       if ((i > 0 && !_relay_request_take_rate (request, RELAY_RATE_ACCOUNT_SENDS, request->credentials->uuid)) ||
           !_relay_request_take_rate (request, RELAY_RATE_PAIR_SENDS, pair))
-        return FALSE;
+        {
+          give_back_reservations (request, multi, i, bucket, check.now);
+          return FALSE;
+        }
     }
   return TRUE;
 }

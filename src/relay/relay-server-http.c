@@ -184,6 +184,14 @@ _relay_take_rate (RelayServer   *self,
   return FALSE;
 }
 
+void
+_relay_give_back_rate (RelayServer   *self,
+                       RelayRateKind  kind,
+                       const char    *key)
+{
+  relay_rate_limiter_give_back (self->limiter, kind, key, g_get_monotonic_time ());
+}
+
 gboolean
 _relay_request_take_rate (RelayRequest  *request,
                           RelayRateKind  kind,

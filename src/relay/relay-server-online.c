@@ -98,6 +98,11 @@ online_access_key_checked_cb (RelayTask *task)
   RelayMultiSendRequest *multi = task->data;
   RelayRecipientSend *recipient = g_ptr_array_index (multi->recipients, 0);
 
+  /* Only a send whose access key checked out spends the recipient's
+   * allowance, as for any unidentified send: the token reserved on
+   * arrival goes back otherwise. */
+  if (task->op->status != RELAY_STORAGE_OK)
+    _relay_give_back_rate (self, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid);
   if (task->op->status == RELAY_STORAGE_UNAUTHORIZED)
     {
       _relay_take_rate (self, RELAY_RATE_ADDRESS_AUTH_FAILURES, request->address);
@@ -111,9 +116,6 @@ online_access_key_checked_cb (RelayTask *task)
         _relay_respond_storage_failure (request);
       return;
     }
-  /* Only a send whose access key checked out spends the recipient's
-   * allowance, as for any unidentified send. */
-  _relay_take_rate (self, RELAY_RATE_TARGET_UNIDENTIFIED_SENDS, recipient->uuid);
   deliver_online (request, recipient->uuid, NO_SENDER, 0, recipient->send);
 }
 
@@ -129,7 +131,7 @@ _relay_submit_unidentified_online_send (RelayRequest          *request,
   RelayOp *op;
   RelayOp *part;
 
-  if (!_relay_peek_unidentified_rates (request, recipient->uuid))
+  if (!_relay_reserve_unidentified_rates (request, recipient->uuid))
     return;
   op = relay_op_new (RELAY_OP_CHECK_ACCESS_KEYS);
   op->parts = g_ptr_array_new_full (1, (GDestroyNotify) relay_op_free);

@@ -363,6 +363,9 @@ void          _relay_respond_storage_failure    (RelayRequest *request);
 gboolean      _relay_take_rate                  (RelayServer   *self,
                                                  RelayRateKind  kind,
                                                  const char    *key);
+void          _relay_give_back_rate             (RelayServer   *self,
+                                                 RelayRateKind  kind,
+                                                 const char    *key);
 gboolean      _relay_request_take_rate          (RelayRequest  *request,
                                                  RelayRateKind  kind,
                                                  const char    *key);
@@ -421,6 +424,8 @@ void          _relay_submit_send_multi          (RelayRequest          *request,
 void          _relay_handle_send_multi          (RelayRequest *request);
 void          _relay_handle_unidentified_send   (RelayRequest *request);
 gboolean      _relay_peek_unidentified_rates    (RelayRequest *request,
+                                                 const char   *uuid);
+gboolean      _relay_reserve_unidentified_rates (RelayRequest *request,
                                                  const char   *uuid);
 void          _relay_handle_sealed_multi        (RelayRequest *request);
 

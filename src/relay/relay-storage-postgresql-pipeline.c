@@ -140,7 +140,7 @@ pipeline_result (PgStorage *self,
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
   if (status == PGRES_FATAL_ERROR)
-    relay_pg_storage_log_failure (result);
+    relay_pg_storage_log_failure (self, result);
   PQclear (result);
   return NULL;
 }

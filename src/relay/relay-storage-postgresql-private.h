@@ -109,6 +109,9 @@ typedef struct
   RelayOp         **targets_read_for;
   gboolean          committed;
   gboolean          begun;
+  /* A statement of the batch gave up waiting for a lock (lock_timeout):
+   * the writer thread then looks for a stopped session that holds it. */
+  gboolean          lock_waited;
 
   /* The one rate limit that nodes share (see take_shared_token()). */
   RelayRate         target_one_time_prekeys;
@@ -219,8 +222,9 @@ value_bytes (const PGresult *result,
 }
 
 /* Logs why a statement failed: a warning, unless it only waited too
- * long for a lock. */
-void     relay_pg_storage_log_failure (const PGresult  *result);
+ * long for a lock, which it notes in `lock_waited`. */
+void     relay_pg_storage_log_failure (PgStorage       *self,
+                                       const PGresult  *result);
 gboolean relay_pg_storage_begin       (PgStorage       *self,
                                        RelayOp        **ops,
                                        guint            n_ops);

@@ -235,15 +235,57 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_GET_PROFILE] = "SELECT profile FROM profiles WHERE account = $1",
 };
 
+/* Ends the sessions of the relay's nodes on this database (those of
+ * its application name) that have waited for their node in the middle
+ * of a statement (active, and reading from or writing to their client)
+ * for longer than a session may sit idle in its transaction, and waits
+ * for each to be gone.  A node stopped while it wrote a batch's
+ * pipeline (frozen, a paused VM, its path to the server cut) leaves its
+ * session so, holding its recipients' device rows, where
+ * idle_in_transaction_session_timeout does not apply, nor
+ * statement_timeout, which the server holds off while it reads a
+ * message; a node that is well sends a pipeline in one go and reads
+ * its answers as they come.  PostgreSQL shows a session's state, and
+ * lets it be ended, only to its own role (or to members of
+ * pg_read_all_stats and pg_signal_backend): the nodes share one
+ * (docs/deploy.md). */
+#define END_STUCK_SESSIONS_SQL \
+  "SELECT count (*) FILTER (WHERE pg_terminate_backend (pid, 5000)) FROM pg_stat_activity " \
+  "WHERE datname = current_database () AND pid <> pg_backend_pid () " \
+  "AND application_name = current_setting ('application_name') " \
+  "AND state = 'active' AND wait_event IN ('ClientRead', 'ClientWrite') " \
+  "AND current_setting ('idle_in_transaction_session_timeout')::interval > interval '0' " \
+  "AND state_change < now () - current_setting ('idle_in_transaction_session_timeout')::interval"
+
 void
-relay_pg_storage_log_failure (const PGresult *result)
+relay_pg_storage_log_failure (PgStorage      *self,
+                              const PGresult *result)
 {
   /* lock_timeout (relay_pg_connect()) ran out: another session holds
    * the rows, which is no fault of this node; the batch is answered 503. */
   if (g_strcmp0 (PQresultErrorField (result, PG_DIAG_SQLSTATE), "55P03") == 0)
-    g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+    {
+      g_message ("PostgreSQL: %s", PQresultErrorMessage (result));
+      self->lock_waited = TRUE;
+    }
   else
     g_warning ("PostgreSQL: %s", PQresultErrorMessage (result));
+}
+
+/* After a batch that gave up waiting for a lock was rolled back: the
+ * session that holds it may be a stopped node's. */
+static void
+end_stuck_sessions (PgStorage *self)
+{
+  g_autoptr(PGresult) result = NULL;
+
+  self->lock_waited = FALSE;
+  if (PQstatus (self->conn) != CONNECTION_OK ||
+      (result = relay_pg_query (self->conn, END_STUCK_SESSIONS_SQL, NULL, 0)) == NULL ||
+      relay_pg_value_int (result, 0, 0) == 0)
+    return;
+  g_message ("PostgreSQL: ended the sessions of %" G_GINT64_FORMAT " nodes that stopped in the middle of a statement",
+             relay_pg_value_int (result, 0, 0));
 }
 
 /* Runs a prepared statement; NULL when it failed, which leaves the
@@ -258,7 +300,7 @@ run (PgStorage    *self,
 
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
     return result;
-  relay_pg_storage_log_failure (result);
+  relay_pg_storage_log_failure (self, result);
   PQclear (result);
   return NULL;
 }
@@ -764,11 +806,15 @@ ensure_connected (PgStorage *self)
   return prepare_statements (self) && listen_for_admin (self);
 }
 
+/* Rolls back what is left of a failed batch, and when it gave up
+ * waiting for a lock, ends a stopped node's session that may hold it. */
 static void
 rollback_if_open (PgStorage *self)
 {
   if (PQstatus (self->conn) == CONNECTION_OK && PQtransactionStatus (self->conn) != PQTRANS_IDLE)
     relay_pg_exec (self->conn, "ROLLBACK");
+  if (self->lock_waited)
+    end_stuck_sessions (self);
 }
 
 static gboolean

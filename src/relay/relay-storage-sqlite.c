@@ -26,7 +26,9 @@
  * at a time and each would pay all of that alone; spaced by at least
  * this much, commits carry every send of the last millisecond, and no
  * send waits for its commit more than this longer than it would have
- * (docs/performance.md, "At everyday rates"). */
+ * (docs/performance.md, "At everyday rates").  The writer spaces
+ * commits only while sends come fast enough for a spacing to gather
+ * company (relay_writer_set_commit_spacing()). */
 #define RELAY_SQLITE_COMMIT_SPACING_US 1000
 
 static const char * const stmt_sql[N_STMTS] = {

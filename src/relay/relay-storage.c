@@ -178,7 +178,7 @@ wanted (RelayWriter     *self,
     case RELAY_WRITER_WAKE_ANY:
       return self->submitted->len > 0;
     case RELAY_WRITER_WAKE_NON_ACK:
-      return self->non_ack_submitted;
+      return self->non_ack_submitted > 0;
     case RELAY_WRITER_WAKE_FULL:
     default:
       return FALSE;
@@ -202,6 +202,40 @@ wait_for_ops (RelayWriter     *self,
   self->waiting = FALSE;
 }
 
+/* What the thread knows of the rate of ops other than
+ * acknowledgements, from which it decides whether to space commits. */
+typedef struct
+{
+  gint64   window_start;
+  guint64  window_ops;
+  gboolean spaced;
+} OpRate;
+
+/* Counts `n_ops` ops other than acknowledgements taken at `now`.  At
+ * 1,000 sends a second and a spacing of 1 ms, one send falls into each
+ * spacing: every commit carries one send whether the thread waits or
+ * not (0.95-0.97 commits a message against 0.98-1.00 without the
+ * spacing, docs/performance.md), and the wait only adds up to a
+ * millisecond to each.  At twice that rate the spacing halves the
+ * commits.  Below 1.5 ops a spacing the thread therefore commits at
+ * once. */
+static void
+op_rate_note (OpRate *rate,
+              gint64  spacing_us,
+              guint   n_ops,
+              gint64  now)
+{
+  gint64 elapsed = now - rate->window_start;
+
+  rate->window_ops += n_ops;
+  if (elapsed < RELAY_WRITER_RATE_WINDOW_US)
+    return;
+  rate->spaced = rate->window_ops * (guint64) spacing_us * RELAY_WRITER_SPACED_OPS_DEN >=
+                 (guint64) elapsed * RELAY_WRITER_SPACED_OPS_NUM;
+  rate->window_start = now;
+  rate->window_ops = 0;
+}
+
 /* Takes everything submitted so far by swapping arrays with the
  * submitters, which costs no allocation per op, and runs it in batches.
  * At everyday rates the receivers' acknowledgements come between the
@@ -219,22 +253,24 @@ writer_thread (gpointer data)
   g_autoptr(GPtrArray) ops = g_ptr_array_new ();
   gboolean acks_expected = FALSE;
   gint64 last_start = 0;
+  OpRate rate = { 0 };
 
   for (;;)
     {
       GPtrArray *taken;
       gboolean closing;
       gboolean held = FALSE;
+      guint non_acks;
       gint64 now;
 
       g_mutex_lock (&self->mutex);
       now = g_get_monotonic_time ();
-      /* Whatever comes within the commit spacing waits for its end
-       * anyway, so only a full batch wakes the thread before it: a
-       * send there used to wake it once for nothing and the spacing's
-       * end again.  Acknowledgements are still held from now, not from
-       * the spacing's end. */
-      if (now < last_start + self->commit_spacing_us)
+      /* While commits are spaced, whatever comes within the spacing
+       * waits for its end anyway, so only a full batch wakes the
+       * thread before it: a send there used to wake it once for
+       * nothing and the spacing's end again.  Acknowledgements are
+       * still held from now, not from the spacing's end. */
+      if (rate.spaced && now < last_start + self->commit_spacing_us)
         wait_for_ops (self, last_start + self->commit_spacing_us, RELAY_WRITER_WAKE_FULL);
       if (self->submitted->len == 0 && acks_expected)
         {
@@ -252,10 +288,12 @@ writer_thread (gpointer data)
       taken = self->submitted;
       self->submitted = g_steal_pointer (&ops);
       ops = taken;
-      acks_expected = self->non_ack_submitted;
-      self->non_ack_submitted = FALSE;
+      non_acks = self->non_ack_submitted;
+      self->non_ack_submitted = 0;
       closing = self->closing;
       g_mutex_unlock (&self->mutex);
+      acks_expected = non_acks > 0;
+      op_rate_note (&rate, self->commit_spacing_us, non_acks, g_get_monotonic_time ());
 
       if (ops->len == 0 && closing)
         break;
@@ -305,7 +343,7 @@ add_op (RelayWriter *self,
 
   g_ptr_array_add (self->submitted, op);
   if (op->kind != RELAY_OP_ACK)
-    self->non_ack_submitted = TRUE;
+    self->non_ack_submitted++;
   return self->waiting && wanted (self, self->wake_on);
 }
 

@@ -210,6 +210,13 @@ typedef struct _RelayStorage RelayStorage;
  * runs after them in the same transaction, so they are only committed
  * later, never out of order or with less durability. */
 #define RELAY_WRITER_ACK_HOLD_US (20 * 1000)
+/* Commits are spaced only while the ops other than acknowledgements of
+ * the last RELAY_WRITER_RATE_WINDOW_US came at a rate that puts at
+ * least RELAY_WRITER_SPACED_OPS_NUM / RELAY_WRITER_SPACED_OPS_DEN of
+ * them into one spacing. */
+#define RELAY_WRITER_RATE_WINDOW_US  (100 * 1000)
+#define RELAY_WRITER_SPACED_OPS_NUM  3
+#define RELAY_WRITER_SPACED_OPS_DEN  2
 
 /* What wakes the writer thread while it waits. */
 typedef enum
@@ -241,7 +248,7 @@ typedef struct
    * (0: at once); see relay_writer_set_commit_spacing().  Only the
    * thread reads it once started. */
   gint64                  commit_spacing_us;
-  gboolean                non_ack_submitted;  /* submitted holds an op other than an acknowledgement */
+  guint                   non_ack_submitted;  /* ops in submitted other than acknowledgements */
   gboolean                wake_due;    /* a quiet submission found the thread waiting for it */
   gboolean                closing;
   RelayCommitStats        stats;       /* under mutex */
@@ -257,7 +264,10 @@ void relay_writer_init       (RelayWriter            *self,
  * everyday rates, where ops come one at a time, this bounds the
  * commits a second to 1 / spacing_us; a lone op after a quiet spell
  * commits at once, and under load, where a commit takes longer than
- * the spacing, nobody waits. */
+ * the spacing, nobody waits.  The thread spaces commits only while ops
+ * other than acknowledgements come fast enough for the spacing to
+ * gather company (see RELAY_WRITER_SPACED_OPS); slower, every op has a
+ * commit of its own anyway, and the spacing would only delay it. */
 void relay_writer_set_commit_spacing (RelayWriter    *self,
                                       gint64          spacing_us);
 void relay_writer_start      (RelayWriter            *self);

@@ -130,6 +130,12 @@ test_block_rotates_key (void)
   assert_profile_events (test, bob, NULL, NULL);
 }
 
+/* What sotto-cli takes as an avatar: a PNG's signature and header,
+ * which declares 1 x 1 pixels, then bytes that the relay must never
+ * see in the clear. */
+static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "\0\0\0\x0d" "IHDR" "\0\0\0\x01" "\0\0\0\x01" "\x08\x06\0\0\0"
+                                "\x1f\x15\xc4\x89" "fake image data";
+
 /* Bad arguments change nothing: no name, a name too long or on two
  * lines, --name with another command, an avatar that is no image or too
  * large.  A good
@@ -146,7 +152,6 @@ test_profile_arguments (void)
   g_autofree char *too_large = g_build_filename (test->root, "avatar.png", NULL);
   g_autofree char *png = g_build_filename (test->root, "small.png", NULL);
   g_autofree char *large = g_malloc0 (1024 * 1024 + 1);
-  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
   g_autoptr(CliResult) no_name = NULL;
   g_autoptr(CliResult) too_long = NULL;
   g_autoptr(CliResult) two_lines = NULL;
@@ -246,7 +251,6 @@ test_profile_arguments (void)
 static char *
 write_avatar (CliTest *test)
 {
-  static const char png_bytes[] = "\x89PNG\r\n\x1a\n" "fake image data";
   char *png = g_build_filename (test->root, "small.png", NULL);
 
   g_assert_true (g_file_set_contents (png, png_bytes, sizeof png_bytes - 1, NULL));

@@ -288,6 +288,134 @@ test_decode_refuses (void)
   g_assert_false (reads (alone));
 }
 
+/* The CRC of PNG chunks (ISO 3309), for the picture made below. */
+static guint32
+png_crc (const guint8 *data,
+         gsize         len,
+         guint32       crc)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= data[i];
+      for (guint bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+    }
+  return crc;
+}
+
+static void
+png_chunk (GByteArray   *png,
+           const char   *type,
+           const guint8 *data,
+           gsize         len)
+{
+  guint8 be[4] = { len >> 24, len >> 16, len >> 8, len };
+  guint32 crc;
+
+  g_byte_array_append (png, be, 4);
+  g_byte_array_append (png, (const guint8 *) type, 4);
+  g_byte_array_append (png, data, len);
+  crc = ~png_crc (data, len, png_crc ((const guint8 *) type, 4, 0xffffffffu));
+  be[0] = crc >> 24, be[1] = crc >> 16, be[2] = crc >> 8, be[3] = crc;
+  g_byte_array_append (png, be, 4);
+}
+
+/* A valid black PNG of @side by @side pixels at one bit a pixel: a few
+ * kilobytes that decode into three bytes a pixel. */
+static GBytes *
+large_bilevel_png (guint32 side)
+{
+  static const guint8 magic[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  guint8 header[13] = { side >> 24, side >> 16, side >> 8, side, side >> 24, side >> 16, side >> 8, side, 1, 0, 0, 0, 0 };
+  gsize row = 1 + (side + 7) / 8;
+  g_autofree guint8 *raw = g_malloc0 (row * side);
+  g_autoptr(GConverter) deflate = G_CONVERTER (g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9));
+  g_autofree guint8 *compressed = g_malloc (row * side / 100 + 4096);
+  g_autoptr(GError) error = NULL;
+  GByteArray *png = g_byte_array_new ();
+  gsize read = 0;
+  gsize written = 0;
+
+  g_assert_cmpint (g_converter_convert (deflate, raw, row * side, compressed, row * side / 100 + 4096,
+                                        G_CONVERTER_INPUT_AT_END, &read, &written, &error), ==, G_CONVERTER_FINISHED);
+  g_assert_no_error (error);
+  g_byte_array_append (png, magic, sizeof magic);
+  png_chunk (png, "IHDR", header, sizeof header);
+  png_chunk (png, "IDAT", compressed, written);
+  png_chunk (png, "IEND", NULL, 0);
+  return g_byte_array_free_to_bytes (png);
+}
+
+/* A small picture in gdk-pixbuf's format @type. */
+static GBytes *
+saved_as (const char *type)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 32, 32);
+  g_autoptr(GError) error = NULL;
+  gchar *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x3465a4ff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, type, &error, NULL));
+  g_assert_no_error (error);
+  return g_bytes_new_take (buffer, size);
+}
+
+/* Whether a member takes @picture, which the admin's update names. */
+static gboolean
+takes (GBytes *picture)
+{
+  g_autoptr(SottoGroupState) state = group_with_avatar (ALICE, picture, NULL);
+
+  g_assert_true (state->has_avatar);
+  return _sotto_group_avatar_take (state, picture);
+}
+
+/* A group's picture is decoded as it arrives, a stranger's group's too,
+ * and each time the app shows it: only what a sender makes is decoded,
+ * a PNG or JPEG of at most SOTTO_GROUP_AVATAR_SIDE a side (declared in
+ * its header, as thumbnails are), so that an admin's picture reaches
+ * none of gdk-pixbuf's other loaders (XPM, SVG, TIFF, ICO, BMP, TGA,
+ * ANI, ICNS, QTIF, PNM, XBM, GIF), as a contact's avatar does not
+ * (sotto-profile-cipher.c), and a few kilobytes do not decode into
+ * hundreds of megabytes on every member's device. */
+static void
+test_only_what_senders_make (void)
+{
+  g_autoptr(GBytes) picture = small_picture ();
+  static const char xpm[] = "/* XPM */\nstatic char *x[] = {\n\"2 2 1 1\",\n\"a c #ff0000\",\n\"aa\",\n\"aa\"};\n";
+  static const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\">"
+                            "<rect width=\"64\" height=\"64\" fill=\"red\"/></svg>";
+  const char *types[] = { "bmp", "ico", "tiff" };
+
+  /* What a sender makes is taken. */
+  g_assert_true (takes (picture));
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      g_autoptr(GBytes) other = saved_as (types[i]);
+
+      g_test_message ("format %s", types[i]);
+      g_assert_false (takes (other));
+    }
+  {
+    g_autoptr(GBytes) other = g_bytes_new_static (xpm, sizeof xpm - 1);
+
+    g_assert_false (takes (other));
+  }
+  {
+    g_autoptr(GBytes) other = g_bytes_new_static (svg, sizeof svg - 1);
+
+    g_assert_false (takes (other));
+  }
+  {
+    g_autoptr(GBytes) large = large_bilevel_png (4096);
+
+    g_assert_cmpuint (g_bytes_get_size (large), <=, SOTTO_GROUP_MAX_AVATAR_SIZE);
+    g_assert_false (takes (large));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -300,6 +428,7 @@ main (int   argc,
   g_test_add_func ("/engine/group-avatar/removed", test_removed);
   g_test_add_func ("/engine/group-avatar/format-bounds", test_format_bounds);
   g_test_add_func ("/engine/group-avatar/decode-refuses", test_decode_refuses);
+  g_test_add_func ("/engine/group-avatar/only-what-senders-make", test_only_what_senders_make);
 
   return g_test_run ();
 }

@@ -18,6 +18,14 @@
 
 #include "protocol-test-util.h"
 
+/* The smallest files of each format that declare 1 x 1 pixels: their
+ * signature and the headers that say their size, which is all the
+ * profile looks at. */
+#define PNG_1X1 "\x89PNG\r\n\x1a\n" "\0\0\0\x0d" "IHDR" "\0\0\0\x01" "\0\0\0\x01" "\x08\x06\0\0\0"
+#define JPEG_1X1 "\xff\xd8" "\xff\xc0\0\x0b\x08\0\x01\0\x01\x01\x01\x11\0"
+#define GIF_1X1(version) version "\x01\0\x01\0\0\0\0" ",\0\0\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0" ";"
+#define WEBP_1X1 "RIFF\x12\0\0\0" "WEBP" "VP8L\x05\0\0\0\x2f\0\0\0\0\0"
+
 /* A profile opens with its key and with no other; what it says comes
  * back whole, and the blob hides the name's length to within a block. */
 static void
@@ -25,7 +33,7 @@ test_profile_round_trip (void)
 {
   guint8 key[SOTTO_PROFILE_KEY_SIZE];
   guint8 other[SOTTO_PROFILE_KEY_SIZE];
-  g_autoptr(GBytes) avatar = g_bytes_new_static ("\x89PNG\r\n\x1a\nimage", 13);
+  g_autoptr(GBytes) avatar = g_bytes_new_static (PNG_1X1, sizeof PNG_1X1 - 1);
   g_autoptr(GBytes) blob = NULL;
   g_autoptr(GBytes) short_blob = NULL;
   g_autoptr(GBytes) opened_avatar = NULL;
@@ -165,6 +173,33 @@ test_profile_name_one_line (void)
   g_assert_false (opens_with_name ("Mallory \u2067"));
 }
 
+/* Whether a profile with @data as its avatar opens, whole; one that
+ * does not is refused as malformed, with nothing handed back. */
+static gboolean
+opens_with_avatar (const char *data,
+                   gsize       len)
+{
+  g_autoptr(GBytes) avatar = g_bytes_new_static (data, len);
+  guint8 key[SOTTO_PROFILE_KEY_SIZE];
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) opened = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+
+  memset (key, 0x11, sizeof key);
+  blob = _sotto_profile_encrypt (key, "Zoë", avatar);
+  if (!_sotto_profile_decrypt (key, blob, &name, &opened, &error))
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_null (name);
+      g_assert_null (opened);
+      return FALSE;
+    }
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (opened, avatar));
+  return TRUE;
+}
+
 /* A contact's avatar is decoded as soon as the contact is shown, a
  * message request's too, by whichever of gdk-pixbuf's loaders claims its
  * bytes: a profile opens only with an avatar in a format Sotto sends
@@ -173,11 +208,11 @@ static void
 test_profile_avatar_format (void)
 {
   static const struct { const char *data; gsize len; gboolean opens; } avatars[] = {
-    { "\x89PNG\r\n\x1a\nimage", 13, TRUE },
-    { "\xff\xd8\xff\xe0image", 9, TRUE },
-    { "GIF89aimage", 11, TRUE },
-    { "GIF87aimage", 11, TRUE },
-    { "RIFF\x10\0\0\0WEBPVP8 ", 16, TRUE },
+    { PNG_1X1, sizeof PNG_1X1 - 1, TRUE },
+    { JPEG_1X1, sizeof JPEG_1X1 - 1, TRUE },
+    { GIF_1X1 ("GIF89a"), sizeof GIF_1X1 ("GIF89a") - 1, TRUE },
+    { GIF_1X1 ("GIF87a"), sizeof GIF_1X1 ("GIF87a") - 1, TRUE },
+    { WEBP_1X1, sizeof WEBP_1X1 - 1, TRUE },
     { "/* XPM */\nstatic char *x[] = {\"1 1 1 1\", \"a c #000000\", \"a\"};\n", 62, FALSE },
     { "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>", 62, FALSE },
     { "icns\0\0\0\x08", 8, FALSE },
@@ -185,29 +220,94 @@ test_profile_avatar_format (void)
     { "\0\0\x02\0\0\0\0\0\0\0\0\0\x01\0\x01\0\x18\0\0\0\0", 21, FALSE },
     { "BM\x1e\0\0\0\0\0\0\0\x1a\0\0\0", 14, FALSE },
   };
+
+  for (guint i = 0; i < G_N_ELEMENTS (avatars); i++)
+    g_assert_cmpint (opens_with_avatar (avatars[i].data, avatars[i].len), ==, avatars[i].opens);
+}
+
+/* A contact's avatar is decoded wherever the app shows the contact, on
+ * a worker thread for each avatar widget, within sotto_picture_load()'s
+ * bound of 8192 x 8192 pixels: loaders allocate the whole picture a file
+ * declares before they scale it, and this GIF of 35 bytes declares a
+ * screen of 8192 x 8192 pixels, which took 276 MB of resident memory and
+ * seconds to decode, for every widget that shows the contact, on every
+ * device of whoever got the contact's profile key (a stranger gives it
+ * with its first message).  An avatar is shown at most a few hundred
+ * pixels a side: a profile whose avatar declares more than 2048 a side
+ * does not open. */
+static void
+test_profile_avatar_declared_size (void)
+{
+  static const guint8 gif[] = {
+    'G', 'I', 'F', '8', '9', 'a', 0x00, 0x20, 0x00, 0x20, 0x00, 0x00, 0x00,
+    ',', 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0x02, 0x02, 0x44, 0x01, 0x00, ';',
+  };
+  g_autoptr(GBytes) avatar = g_bytes_new_static (gif, sizeof gif);
   guint8 key[SOTTO_PROFILE_KEY_SIZE];
+  g_autoptr(GBytes) blob = NULL;
+  g_autoptr(GBytes) opened = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
 
   memset (key, 0x11, sizeof key);
+  blob = _sotto_profile_encrypt (key, "Zoë", avatar);
+  g_assert_false (_sotto_profile_decrypt (key, blob, &name, &opened, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+}
+
+/* The size an avatar declares is read from every header a loader sizes
+ * its picture by: a GIF's screen and each of its frames, a WebP's
+ * bitstream, canvas and frames, and PNG's and JPEG's as thumbnails'
+ * are.  Up to SOTTO_PROFILE_MAX_AVATAR_SIDE a side opens; beyond it, or
+ * a file whose headers end before all its sizes are known, does not. */
+static void
+test_profile_avatar_declared_sizes (void)
+{
+  static const struct { const char *data; gsize len; gboolean opens; } avatars[] = {
+#define AVATAR(bytes, opens) { bytes, sizeof bytes - 1, opens }
+    /* A GIF's screen of 2048 x 2048, then of 2049 x 1. */
+    AVATAR ("GIF89a\0\x08\0\x08\0\0\0" ",\0\0\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0" ";", TRUE),
+    AVATAR ("GIF89a\x01\x08\x01\0\0\0\0" ",\0\0\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0" ";", FALSE),
+    /* A frame of one pixel whose offset puts it at 8192, and a second
+     * frame, after an extension, 4096 wide. */
+    AVATAR ("GIF89a\x01\0\x01\0\0\0\0" ",\xff\x1f\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0" ";", FALSE),
+    AVATAR ("GIF89a\x01\0\x01\0\0\0\0" ",\0\0\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0"
+            "!\xf9\x04\0\0\0\0\0" ",\0\0\0\0\0\x10\x01\0\0" "\x02\x02\x44\x01\0" ";", FALSE),
+    /* A GIF cut before its trailer, where another frame could be. */
+    AVATAR ("GIF89a\x01\0\x01\0\0\0\0" ",\0\0\0\0\x01\0\x01\0\0" "\x02\x02\x44\x01\0", FALSE),
+    /* PNG of 2048 x 2048 and of 2049 x 1, JPEG of 1 x 4096. */
+    AVATAR ("\x89PNG\r\n\x1a\n" "\0\0\0\x0d" "IHDR" "\0\0\x08\0" "\0\0\x08\0" "\x08\x06\0\0\0", TRUE),
+    AVATAR ("\x89PNG\r\n\x1a\n" "\0\0\0\x0d" "IHDR" "\0\0\x08\x01" "\0\0\0\x01" "\x08\x06\0\0\0", FALSE),
+    AVATAR ("\xff\xd8" "\xff\xc0\0\x0b\x08\x10\0\0\x01\x01\x01\x11\0", FALSE),
+    /* A lossy WebP of 1 x 1 and of 8192 x 8192, a lossless one 2049
+     * wide. */
+    AVATAR ("RIFF\x16\0\0\0" "WEBP" "VP8 \x0a\0\0\0" "\x10\x02\0\x9d\x01\x2a\x01\0\x01\0", TRUE),
+    AVATAR ("RIFF\x16\0\0\0" "WEBP" "VP8 \x0a\0\0\0" "\x10\x02\0\x9d\x01\x2a\0\x20\0\x20", FALSE),
+    AVATAR ("RIFF\x12\0\0\0" "WEBP" "VP8L\x05\0\0\0\x2f\0\x08\0\0\0", FALSE),
+    /* An extended WebP: a canvas of 1 x 1 with a picture of 1 x 1, a
+     * canvas of 8192 a side, and an animation whose frame is 4096
+     * wide. */
+    AVATAR ("RIFF\x24\0\0\0" "WEBP" "VP8X\x0a\0\0\0" "\0\0\0\0\0\0\0\0\0\0"
+            "VP8L\x05\0\0\0\x2f\0\0\0\0\0", TRUE),
+    AVATAR ("RIFF\x24\0\0\0" "WEBP" "VP8X\x0a\0\0\0" "\0\0\0\0\xff\x1f\0\xff\x1f\0"
+            "VP8L\x05\0\0\0\x2f\0\0\0\0\0", FALSE),
+    AVATAR ("RIFF\x3c\0\0\0" "WEBP" "VP8X\x0a\0\0\0" "\x02\0\0\0\0\0\0\0\0\0"
+            "ANMF\x1e\0\0\0" "\0\0\0\0\0\0\xff\x0f\0\0\0\0\0\0\0\0"
+            "VP8L\x05\0\0\0\x2f\0\0\0\0\0", FALSE),
+    /* A RIFF size beyond the file. */
+    AVATAR ("RIFF\x13\0\0\0" "WEBP" "VP8L\x05\0\0\0\x2f\0\0\0\0\0", FALSE),
+#undef AVATAR
+  };
+
   for (guint i = 0; i < G_N_ELEMENTS (avatars); i++)
     {
       g_autoptr(GBytes) avatar = g_bytes_new_static (avatars[i].data, avatars[i].len);
-      g_autoptr(GBytes) blob = _sotto_profile_encrypt (key, "Zoë", avatar);
-      g_autoptr(GBytes) opened = NULL;
-      g_autofree char *name = NULL;
-      g_autoptr(GError) error = NULL;
 
-      g_assert_cmpint (_sotto_profile_decrypt (key, blob, &name, &opened, &error), ==, avatars[i].opens);
-      if (avatars[i].opens)
-        {
-          g_assert_no_error (error);
-          g_assert_true (g_bytes_equal (opened, avatar));
-        }
-      else
-        {
-          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-          g_assert_null (name);
-          g_assert_null (opened);
-        }
+      g_test_message ("Avatar %u", i);
+      g_assert_cmpint (opens_with_avatar (avatars[i].data, avatars[i].len), ==, avatars[i].opens);
+      /* What contacts would not open is not sent either. */
+      g_assert_cmpint (_sotto_profile_avatar_is_valid (avatar), ==, avatars[i].opens);
     }
 }
 
@@ -223,6 +323,8 @@ main (int   argc,
   g_test_add_func ("/engine/profile-cipher/strict", test_profile_strict);
   g_test_add_func ("/engine/profile-cipher/name-one-line", test_profile_name_one_line);
   g_test_add_func ("/engine/profile-cipher/avatar-format", test_profile_avatar_format);
+  g_test_add_func ("/engine/profile-cipher/avatar-declared-size", test_profile_avatar_declared_size);
+  g_test_add_func ("/engine/profile-cipher/avatar-declared-sizes", test_profile_avatar_declared_sizes);
 
   return g_test_run ();
 }

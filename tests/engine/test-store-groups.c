@@ -125,6 +125,38 @@ test_store_groups_sealed (void)
   engine_test_remove_profile (profile);
 }
 
+/* A group's draft is sealed like its messages: while it is kept, after
+ * it is replaced, and after it is gone, no file of the profile holds
+ * its text (the database, its write-ahead log or anything beside). */
+static void
+test_store_groups_draft_sealed (void)
+{
+  static const char draft[] = "a draft to the group that no file may hold";
+  static const char later[] = "the group's later draft, no file may hold it";
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  gint64 row = add_group (store);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *read = NULL;
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, draft, &error));
+  g_assert_no_error (error);
+  g_assert_true (_sotto_store_load_draft (store, SOTTO_STORE_DRAFT_GROUP, row, &read, &error));
+  g_assert_cmpstr (read, ==, draft);
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, later, &error));
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+  g_assert_false (engine_test_profile_contains (profile, later, strlen (later)));
+
+  g_assert_true (_sotto_store_save_draft (store, SOTTO_STORE_DRAFT_GROUP, row, "", &error));
+  g_assert_no_error (error);
+  engine_test_close_store (store);
+  g_assert_false (engine_test_profile_contains (profile, draft, strlen (draft)));
+  g_assert_false (engine_test_profile_contains (profile, later, strlen (later)));
+  engine_test_remove_profile (profile);
+}
+
 /* Gives the entry in row @id the hash that schema 11 gave it: of its id
  * alone. */
 static void
@@ -163,6 +195,7 @@ test_store_groups_migrate (void)
    * without what later versions added. */
   g_assert_true (_sotto_store_exec (store, "DROP TABLE sealed_group_events; DROP TABLE group_unread;"
                                          " DROP TABLE group_avatars; DROP TABLE group_event_changes; DROP TABLE group_drafts;"
+                                         " DROP TABLE group_outgoing;"
                                          " PRAGMA user_version = 11", &error));
   g_assert_no_error (error);
   engine_test_close_store (store);
@@ -172,6 +205,102 @@ test_store_groups_migrate (void)
   g_assert_false (add_text (store, row, BOB, OTHER_MESSAGE_ID, "Bob's repeat"));
   g_assert_true (add_text (store, row, BOB, MESSAGE_ID, "from Bob, with Alice's id"));
   g_assert_cmpuint (count_events (store, row), ==, 3);
+
+  engine_test_close_store (store);
+  engine_test_remove_profile (profile);
+}
+
+/* The one entry of the group in row @row, as the timeline reads it. */
+static SottoGroupEvent *
+only_event (SottoStore *store,
+            gint64      row)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  events = _sotto_store_load_group_events (store, row, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+  return sotto_group_event_copy (g_ptr_array_index (events, 0));
+}
+
+/* How many messages wait for the relay: those that may go by themselves,
+ * or with @failed those that failed for good too. */
+static guint
+count_outgoing (SottoStore *store,
+                gboolean    failed)
+{
+  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GError) error = NULL;
+
+  waiting = _sotto_store_list_group_outgoing (store, failed, 0, &error);
+  g_assert_no_error (error);
+  return waiting->len;
+}
+
+/* A message this device sent waits in group_outgoing with the members
+ * still to get it, sealed: its entry lists them, and says whether it
+ * failed for good, until the last of them is taken out; only Retry
+ * lists one that failed. */
+static void
+test_store_groups_outgoing (void)
+{
+  GFile *profile = engine_test_make_profile ();
+  SottoStore *store = engine_test_open_store (profile, PASSPHRASE);
+  g_autoptr(SottoGroupOutgoing) outgoing = g_new0 (SottoGroupOutgoing, 1);
+  g_autoptr(SottoGroupEvent) event = NULL;
+  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 row = add_group (store);
+
+  event = sotto_group_event_new (SOTTO_GROUP_EVENT_TEXT, MESSAGE_ID, TRUE, ALICE, "alice", "Secret plans", NULL,
+                                 1767225600000);
+  g_assert_true (_sotto_store_add_group_event (store, row, event, &error));
+  g_assert_true (_sotto_store_find_group_event_row (store, row, ALICE, MESSAGE_ID, &outgoing->event_row, &error));
+  g_assert_no_error (error);
+  outgoing->group_id = g_strdup (CREATOR);
+  outgoing->plaintext = g_bytes_new_static ("Secret plans", 12);
+  outgoing->members = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_group_member_free);
+  g_ptr_array_add (outgoing->members, _sotto_group_member_new (BOB, "bob", FALSE));
+  g_ptr_array_add (outgoing->members, _sotto_group_member_new (FORGER, NULL, FALSE));
+  g_assert_true (_sotto_store_save_group_outgoing (store, row, outgoing, &error));
+  g_assert_no_error (error);
+  g_assert_false (engine_test_profile_contains (profile, "Secret plans", 12));
+
+  g_clear_pointer (&event, sotto_group_event_free);
+  event = only_event (store, row);
+  g_assert_nonnull (event->pending);
+  g_assert_cmpstr (event->pending[0], ==, "bob");
+  g_assert_cmpstr (event->pending[1], ==, FORGER);
+  g_assert_null (event->pending[2]);
+  g_assert_false (event->failed);
+  waiting = _sotto_store_list_group_outgoing (store, FALSE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (waiting->len, ==, 1);
+  g_assert_true (g_bytes_equal (((SottoGroupOutgoing *) g_ptr_array_index (waiting, 0))->plaintext,
+                                outgoing->plaintext));
+  g_assert_cmpstr (((SottoGroupOutgoing *) g_ptr_array_index (waiting, 0))->group_id, ==, CREATOR);
+
+  /* Bob got it; Forger's refusal is for good. */
+  g_ptr_array_remove_index (outgoing->members, 0);
+  outgoing->failed = TRUE;
+  g_assert_true (_sotto_store_save_group_outgoing (store, row, outgoing, &error));
+  g_clear_pointer (&event, sotto_group_event_free);
+  event = only_event (store, row);
+  g_assert_cmpuint (g_strv_length (event->pending), ==, 1);
+  g_assert_true (event->failed);
+  g_assert_cmpuint (count_outgoing (store, FALSE), ==, 0);
+  g_assert_cmpuint (count_outgoing (store, TRUE), ==, 1);
+
+  /* Retry reached Forger: the message is sent. */
+  g_ptr_array_set_size (outgoing->members, 0);
+  g_assert_true (_sotto_store_save_group_outgoing (store, row, outgoing, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&event, sotto_group_event_free);
+  event = only_event (store, row);
+  g_assert_null (event->pending);
+  g_assert_false (event->failed);
+  g_assert_cmpuint (count_outgoing (store, TRUE), ==, 0);
 
   engine_test_close_store (store);
   engine_test_remove_profile (profile);
@@ -535,7 +664,9 @@ main (int   argc,
 
   g_test_add_func ("/engine/store-groups/author-and-id", test_store_groups_author_and_id);
   g_test_add_func ("/engine/store-groups/sealed", test_store_groups_sealed);
+  g_test_add_func ("/engine/store-groups/draft-sealed", test_store_groups_draft_sealed);
   g_test_add_func ("/engine/store-groups/migrate", test_store_groups_migrate);
+  g_test_add_func ("/engine/store-groups/outgoing", test_store_groups_outgoing);
   g_test_add_func ("/engine/store-groups/forged-create", test_store_groups_forged_create);
   g_test_add_func ("/engine/store-groups/refused-flood", test_store_groups_refused_flood);
   g_test_add_func ("/engine/store-groups/backdated", test_store_groups_backdated);

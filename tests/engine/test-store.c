@@ -745,10 +745,11 @@ stored_standing (SottoStore *store,
  * sealed, store schema 13, from the unread ones, schema 14
  * (sotto-store-groups.c), from groups' pictures, schema 15
  * (sotto-store-group-avatars.c), from the changes to group messages,
- * schema 16 (sotto-store-groups.c), and from group drafts, schema 17
- * (sotto-store-drafts.c). */
+ * schema 16 (sotto-store-groups.c), from group drafts, schema 17
+ * (sotto-store-drafts.c), and from the group messages on their way,
+ * schema 18 (sotto-store-group-outgoing.c). */
 #define UNDO_SEALED_GROUP_EVENTS \
-  "DROP TABLE group_drafts; DROP TABLE group_event_changes; DROP TABLE group_avatars; DROP TABLE group_unread; DROP TABLE sealed_group_events;"
+  "DROP TABLE group_outgoing; DROP TABLE group_drafts; DROP TABLE group_event_changes; DROP TABLE group_avatars; DROP TABLE group_unread; DROP TABLE sealed_group_events;"
 
 /* Takes a database back from groups, schema 11 (sotto-store-groups.c). */
 #define UNDO_SCHEMA_11 \

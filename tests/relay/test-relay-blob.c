@@ -568,6 +568,46 @@ test_stalled_downloads (TestFixture   *fixture,
   test_blob_assert_downloads (fixture->relay, alice->auth, id, size);
 }
 
+/* Parts whose bodies come slowly hold the relay's slots for uploads as
+ * long as they keep coming (256 KiB per body-timeout-seconds).  A few
+ * accounts that each start the parts their share allows, and send
+ * nothing more, must not leave another account unable to upload: on
+ * PostgreSQL a node writes 32 parts at once, 4 of each account, so 8
+ * accounts, which one address may register at once, held them all. */
+static void
+test_stalled_parts_leave_room (TestFixture   *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func ((GDestroyNotify) test_account_free);
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(TestAccount) victim = test_account_register (fixture->session, fixture->relay, "victim", 0);
+  g_autoptr(TestResponse) done = NULL;
+  g_autofree char *id = NULL;
+  guint64 size = TEST_BLOB_MIB;
+
+  for (guint a = 0; a < 8; a++)
+    {
+      g_autofree char *name = g_strdup_printf ("stalling%u", a);
+      TestAccount *account = test_account_register (fixture->session, fixture->relay, name, 0);
+
+      g_ptr_array_add (accounts, account);
+      for (guint p = 0; p < 4; p++)
+        {
+          g_autofree char *stalled = test_blob_create_upload (fixture, account, size, NULL);
+          int fd = test_blob_start_admitted_part (fixture->relay, account->auth, stalled, 0, size, size);
+
+          g_array_append_val (fds, fd);
+        }
+    }
+
+  id = test_blob_create_upload (fixture, victim, 4096, NULL);
+  done = test_blob_put (fixture->relay, victim->auth, id, 0, 4096, 4096, TEST_BLOB_PART_WHOLE);
+  g_test_message ("The victim's part was answered %u", done->status);
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+  test_blob_assert_part_done (done, 4096, TRUE);
+}
+
 /* How many times the relay's log holds `text`. */
 static guint
 log_count (TestRelay  *relay,
@@ -668,5 +708,7 @@ main (int   argc,
               test_stranger_sees_nothing, test_fixture_teardown);
   g_test_add ("/relay/blob/stalled-downloads", TestFixture, streams_conf, test_fixture_setup,
               test_stalled_downloads, test_fixture_teardown);
+  g_test_add ("/relay/blob/stalled-parts-leave-room", TestFixture, blob_conf, test_fixture_setup,
+              test_stalled_parts_leave_room, test_fixture_teardown);
   return g_test_run ();
 }

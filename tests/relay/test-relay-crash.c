@@ -8,7 +8,13 @@
  * same data directory.  Afterwards every envelope the relay answered 2xx
  * must be delivered, and nothing may be delivered that was never sent.
  *
- * The second case does the same while other clients abuse the relay:
+ * A second case sends one envelope at a time, as a client does at
+ * everyday rates, and kills the relay a few answers after it started:
+ * each send then comes within the commit spacing of the one before
+ * (src/relay/relay-storage-sqlite.c), so the writer holds it back for
+ * company, and nothing may be answered before that commit.
+ *
+ * Another case does the same as the first while other clients abuse the relay:
  * bodies that come a byte at a time, the recipient's own device on a
  * WebSocket that never reads the envelopes offered to it, and fewer
  * connection slots than the clients want, with short deadlines, so that
@@ -25,8 +31,20 @@
 
 #include "relay-test-raw.h"
 
-#define TOTAL_SENDS   4000
-#define IN_FLIGHT     32
+/* How a case sends: `total` envelopes, `in_flight` at a time, the relay
+ * killed after `min_answers` up to `max_answers` answers. */
+typedef struct
+{
+  guint total;
+  guint in_flight;
+  guint min_answers;
+  guint max_answers;
+} CrashPace;
+
+static const CrashPace busy_pace = { 4000, 32, 50, 600 };
+/* Answers come a fraction of a millisecond apart, so the relay is killed
+ * within a few commit spacings of its start. */
+static const CrashPace lone_pace = { 200, 1, 1, 8 };
 
 #define SLOW_CLIENTS       8
 #define TRICKLE_MS         500
@@ -43,6 +61,7 @@ typedef struct
   TestAccount  *alice;
   TestAccount  *bob;
   char         *url;
+  const CrashPace *pace;
 
   guint         attempted;
   guint         in_flight;
@@ -117,12 +136,13 @@ trickle_cb (gpointer user_data)
 }
 
 /* The relay dies after a random number of answers, which lands the kill
- * at a random point of a commit with up to IN_FLIGHT sends pending,
- * however fast the machine is. */
+ * at a random point of a commit with up to pace->in_flight sends
+ * pending, however fast the machine is. */
 static void
 schedule_kill (Crash *crash)
 {
-  crash->answers_until_kill = (guint) g_test_rand_int_range (50, 600);
+  crash->answers_until_kill = (guint) g_test_rand_int_range ((gint32) crash->pace->min_answers,
+                                                             (gint32) crash->pace->max_answers + 1);
 }
 
 static void
@@ -149,7 +169,7 @@ send_done_cb (GObject      *source,
     {
       crash->answered_2xx++;
       g_hash_table_add (crash->accepted, content);
-      if (!crash->restarting && --crash->answers_until_kill == 0 && crash->attempted < TOTAL_SENDS)
+      if (!crash->restarting && --crash->answers_until_kill == 0 && crash->attempted < crash->pace->total)
         {
           kill_relay (crash);
           return;
@@ -204,7 +224,7 @@ pump (Crash *crash)
       crash->restarting = FALSE;
       schedule_kill (crash);
     }
-  while (crash->in_flight < IN_FLIGHT && crash->attempted < TOTAL_SENDS)
+  while (crash->in_flight < crash->pace->in_flight && crash->attempted < crash->pace->total)
     send_one (crash);
 }
 
@@ -258,7 +278,8 @@ drain_queue (SoupSession *session,
 }
 
 static void
-run_crash (gboolean abuse)
+run_crash (const CrashPace *pace,
+           gboolean         abuse)
 {
   Crash crash = { 0 };
   g_autoptr(GHashTable) received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -273,6 +294,7 @@ run_crash (gboolean abuse)
                                        "[limits]\nmax-queue-envelopes-per-sender=10000\n",
                                        abuse ? ABUSE_CONF_LIMITS : "", NULL);
 
+  crash.pace = pace;
   crash.abuse = abuse;
   crash.non_reader = -1;
   for (guint i = 0; i < SLOW_CLIENTS; i++)
@@ -292,7 +314,7 @@ run_crash (gboolean abuse)
 
   schedule_kill (&crash);
   pump (&crash);
-  while (crash.attempted < TOTAL_SENDS || crash.in_flight > 0 || crash.restarting)
+  while (crash.attempted < pace->total || crash.in_flight > 0 || crash.restarting)
     g_main_context_iteration (NULL, TRUE);
   if (trickle != 0)
     g_source_remove (trickle);
@@ -300,7 +322,7 @@ run_crash (gboolean abuse)
   g_test_message ("%u sends, %u answered 2xx, %u failed, %u kills", crash.attempted,
                   crash.answered_2xx, crash.failed, crash.kills);
   g_assert_cmpuint (crash.kills, >=, 3);
-  g_assert_cmpuint (crash.answered_2xx, >=, TOTAL_SENDS / 2);
+  g_assert_cmpuint (crash.answered_2xx, >=, pace->total / 2);
 
   /* One more crash with nothing in flight, then drain Bob's queue. */
   test_relay_kill (crash.relay);
@@ -334,13 +356,19 @@ run_crash (gboolean abuse)
 static void
 test_crash (void)
 {
-  run_crash (FALSE);
+  run_crash (&busy_pace, FALSE);
+}
+
+static void
+test_crash_lone_sends (void)
+{
+  run_crash (&lone_pace, FALSE);
 }
 
 static void
 test_crash_under_abuse (void)
 {
-  run_crash (TRUE);
+  run_crash (&busy_pace, TRUE);
 }
 
 /* Everything else under SIGKILL: registrations, key uploads, bundle
@@ -1035,6 +1063,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/relay/crash/sigkill-during-sends", test_crash);
+  g_test_add_func ("/relay/crash/sigkill-after-lone-sends", test_crash_lone_sends);
   g_test_add_func ("/relay/crash/sigkill-during-sends-under-abuse", test_crash_under_abuse);
   g_test_add_func ("/relay/crash/sigkill-during-everything", test_mixed_crash);
   /* max-database-bytes bounds the SQLite file; a PostgreSQL server's

@@ -317,6 +317,82 @@ test_sealed_share_per_address (Fixture       *fixture,
   g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, 4);
 }
 
+/* @n unidentified sends to @to from `source`, each over its own socket,
+ * all written before any answer is read, as a client that opens many
+ * connections at once sends them; gives how many were answered 200. */
+static guint
+unidentified_sends_at_once (Fixture     *fixture,
+                            const char  *source,
+                            TestAccount *to,
+                            const char  *key,
+                            guint        n)
+{
+  g_autofree char *body = g_strdup_printf ("{\"accessKey\":\"%s\",\"timestamp\":1767225600000,\"messages\":"
+                                           "[{\"type\":6,\"destinationDeviceId\":1,"
+                                           "\"destinationRegistrationId\":%u,\"content\":\"eA==\"}]}",
+                                           key, to->registration_id);
+  g_autofree char *request = g_strdup_printf ("PUT /v1/messages/%s/unidentified HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n%s",
+                                              to->uuid, strlen (body), body);
+  g_autofree int *fds = g_new (int, n);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint accepted = 0;
+
+  for (guint i = 0; i < n; i++)
+    fds[i] = test_raw_connect_from (fixture->relay, source);
+  for (guint i = 0; i < n; i++)
+    test_raw_write_string (fds[i], request);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GString) reply = g_string_new (NULL);
+
+      while (strstr (reply->str, "\r\n") == NULL)
+        g_assert_cmpint (test_raw_read (fds[i], reply, deadline), ==, TEST_READ_DATA);
+      g_assert_true (g_str_has_prefix (reply->str, "HTTP/1.1 "));
+      accepted += g_str_has_prefix (reply->str, "HTTP/1.1 200");
+      close (fds[i]);
+    }
+  return accepted;
+}
+
+/* The recipient's allowance of unidentified sends holds for sends that
+ * arrive together too: each is checked when it arrives and charged
+ * once it is stored, and those that arrive meanwhile must not all be
+ * let through on the same tokens. */
+static void
+test_unidentified_rate_at_once (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  guint accepted;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  accepted = unidentified_sends_at_once (fixture, "127.0.0.1", bob, key, 16);
+  g_test_message ("%u of 16 accepted", accepted);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, accepted);
+  g_assert_cmpuint (accepted, <=, 2);
+}
+
+/* One client address's part of a device's sealed share holds for sends
+ * that arrive together too. */
+static void
+test_sealed_share_at_once (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(TestAccount) bob = test_account_register (fixture->session, fixture->relay, "bob", 1);
+  g_autofree char *key = test_random_base64 (16, -1);
+  guint accepted;
+
+  test_set_access_key (fixture->session, fixture->relay, bob, key);
+  accepted = unidentified_sends_at_once (fixture, "127.0.0.1", bob, key, 8);
+  g_test_message ("%u of 8 accepted", accepted);
+  g_assert_cmpint (test_fixture_query_int (fixture, "SELECT count(*) FROM queue"), ==, accepted);
+  g_assert_cmpuint (accepted, <=, 2);
+  /* The other addresses' parts are still there. */
+  g_assert_cmpuint (unidentified_send_from (fixture, "127.0.0.2", bob, key), ==, 200);
+}
+
 /* An unidentified send needs no credentials, only the recipient's access
  * key; the stored row and the delivered envelope name no sender. */
 static void
@@ -1164,6 +1240,8 @@ main (int   argc,
   ADD ("unidentified-rate", test_unidentified_rate, rationed);
   ADD ("unidentified-wrong-keys", test_unidentified_wrong_keys, wrong_keys->str);
   ADD ("sealed-share-per-address", test_sealed_share_per_address, small_share);
+  ADD ("unidentified-rate-at-once", test_unidentified_rate_at_once, rationed);
+  ADD ("sealed-share-at-once", test_sealed_share_at_once, small_share);
   ADD ("sealed-multi", test_sealed_multi, NULL);
   ADD ("sealed-multi-hostile", test_sealed_multi_hostile, NULL);
   ADD ("sealed-multi-mismatch", test_sealed_multi_mismatch, NULL);

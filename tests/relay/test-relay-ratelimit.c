@@ -82,6 +82,22 @@ test_prune (void)
   g_assert_false (relay_rate_limiter_take (limiter, RELAY_RATE_ADDRESS_REQUESTS, "2001:db8::3", later));
 }
 
+/* A token given back can be taken again, and never makes the bucket
+ * hold more than its burst. */
+static void
+test_give_back (void)
+{
+  g_autoptr(RelayRateLimiter) limiter = one_each_limiter ();
+  RelayRateKind kind = RELAY_RATE_TARGET_UNIDENTIFIED_SENDS;
+
+  g_assert_true (relay_rate_limiter_take (limiter, kind, "bob", NOW_US));
+  g_assert_false (relay_rate_limiter_take (limiter, kind, "bob", NOW_US));
+  relay_rate_limiter_give_back (limiter, kind, "bob", NOW_US);
+  relay_rate_limiter_give_back (limiter, kind, "bob", NOW_US);
+  g_assert_true (relay_rate_limiter_take (limiter, kind, "bob", NOW_US));
+  g_assert_false (relay_rate_limiter_take (limiter, kind, "bob", NOW_US));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -90,5 +106,6 @@ main (int   argc,
   g_test_add_func ("/relay/ratelimit/ipv6-prefix", test_ipv6_prefix);
   g_test_add_func ("/relay/ratelimit/other-kinds-untouched", test_other_kinds_untouched);
   g_test_add_func ("/relay/ratelimit/prune", test_prune);
+  g_test_add_func ("/relay/ratelimit/give-back", test_give_back);
   return g_test_run ();
 }
