@@ -474,6 +474,10 @@ edge_reached_cb (SottoGroupView  *self,
 {
   if (position == GTK_POS_BOTTOM)
     {
+      /* Not while the view goes to a message a search found: the rows
+       * read for it, coming above, can move the view to the bottom. */
+      if (self->wanted_id != NULL || self->scroll_row != GTK_INVALID_LIST_POSITION)
+        return;
       self->limit = PAGE_SIZE;
       trim_events (self);
       return;
