@@ -175,8 +175,9 @@ measure (GFile *profile,
     g_hash_table_add (conversation_ids, &conversation_id);
     step = bench_now_ms ();
     step_cpu = bench_thread_cpu_ms ();
-    g_assert_true (_sotto_store_search_messages (store, query, conversation_ids, G_MAXINT64, G_MAXUINT, matches,
-                                                 SOTTO_CONVERSATION_LIST_MAX_MATCHES, &next_before_id, &error));
+    g_assert_true (_sotto_store_search (store, SOTTO_STORE_SEARCH_MESSAGES, query, conversation_ids, G_MAXINT64,
+                                        G_MAXUINT, matches, SOTTO_CONVERSATION_LIST_MAX_MATCHES, &next_before_id,
+                                        &error));
     g_assert_no_error (error);
     g_print ("| search the text of %u messages in the store alone | %.1f ms (CPU %.1f ms) |\n",
              n_messages, bench_now_ms () - step, bench_thread_cpu_ms () - step_cpu);

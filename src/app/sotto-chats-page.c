@@ -419,12 +419,22 @@ search_activated_cb (SottoChatsPage *self)
   sotto_chats_page_select_position (self, 0);
 }
 
-/* A message found by its text: its conversation opens on it. */
+/* A message found by its text: its conversation or group opens on it. */
 static void
 match_activated_cb (SottoChatsPage    *self,
                     SottoMessageMatch *match)
 {
   SottoConversation *conversation = sotto_message_match_get_conversation (match);
+  SottoGroup *group = sotto_message_match_get_group (match);
+
+  if (group != NULL)
+    {
+      sotto_chats_page_select_group (self, group);
+      sotto_group_view_show_message (self->group_view, sotto_message_match_get_author (match),
+                                     sotto_message_match_get_message_id (match),
+                                     sotto_message_match_get_position (match));
+      return;
+    }
 
   sotto_chats_page_select_conversation (self, conversation);
   /* Unless a deletion took it away since. */
@@ -626,6 +636,7 @@ sotto_chats_page_messenger_cb (SottoChatsPage *self)
                                sotto_chats_page_groups_loaded_cb, NULL);
   gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (self->chats));
   sotto_search_results_set_conversations (self->search_results, sotto_messenger_get_conversations (messenger));
+  sotto_search_results_set_groups (self->search_results, sotto_messenger_get_groups (messenger));
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->filtered)));
   gtk_single_selection_set_autoselect (selection, FALSE);
   gtk_single_selection_set_selected (selection, GTK_INVALID_LIST_POSITION);

@@ -12,14 +12,11 @@
 
 #include "sotto-accessible.h"
 #include "sotto-account.h"
-#include "sotto-avatar.h"
 #include "sotto-contact.h"
 #include "sotto-error-text.h"
 #include "sotto-group-members-page.h"
-#include "sotto-group-view.h"
-#include "sotto-message-entry.h"
+#include "sotto-group-view-private.h"
 #include "sotto-message-row.h"
-#include "sotto-request-bar.h"
 
 /* A group conversation: its timeline, read from the store a page at a
  * time as the user scrolls up, in the message rows of 1:1 conversations
@@ -34,50 +31,6 @@
 /* How many sender colours style.css has. */
 #define N_SENDER_COLORS 8
 
-struct _SottoGroupView
-{
-  GtkWidget parent_instance;
-
-  SottoGroupList *groups;
-  SottoGroup *group;
-  GSignalGroup *group_signals;
-  GSignalGroup *groups_signals;
-  GCancellable *cancellable;
-  /* The timeline as messages, oldest first, and the entries they were
-   * made of, by id, for their senders. */
-  GListStore *messages;
-  GHashTable *events;
-  guint limit;
-  gboolean loading;
-  gboolean reload;
-  /* The members whose verification state the banner follows. */
-  GPtrArray *watched;
-  /* Each group's draft as the store has it, by id, once read or
-   * stored, and the group a message is being sent to, whose composer
-   * waits. */
-  GHashTable *drafts;
-  guint draft_source;
-  SottoGroup *sending_group;
-  gboolean folded;
-  guint scroll_source;
-  /* Whether the reader follows the end of the timeline, and where the
-   * view was when they last did. */
-  gboolean at_end;
-  double end_value;
-
-  GtkWidget *box;
-  SottoAvatar *avatar;
-  AdwWindowTitle *title;
-  GtkRevealer *hold_revealer;
-  GtkLabel *hold_label;
-  GtkScrolledWindow *scroller;
-  GtkListView *timeline;
-  SottoRequestBar *request_bar;
-  GtkWidget *composer;
-  SottoMessageEntry *entry;
-  GtkLabel *left_label;
-  gboolean offline;
-};
 
 enum {
   PROP_0,
@@ -359,26 +312,65 @@ trim_events (SottoGroupView *self)
 }
 
 static gboolean
-scroll_to_end_cb (gpointer user_data)
+scroll_cb (gpointer user_data)
 {
   SottoGroupView *self = user_data;
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  guint row = self->scroll_row != GTK_INVALID_LIST_POSITION ? self->scroll_row : n - 1;
 
   self->scroll_source = 0;
+  self->scroll_row = GTK_INVALID_LIST_POSITION;
   /* GTK 4.8 has no gtk_list_view_scroll_to(); its list widgets offer the
    * same through this action. */
-  if (n > 0)
-    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", n - 1);
+  if (n > 0 && row < n)
+    gtk_widget_activate_action (GTK_WIDGET (self->timeline), "list.scroll-to-item", "u", row);
 
   return G_SOURCE_REMOVE;
 }
 
-/* Once the list view knows of the new rows. */
+/* Once the list view knows of the new rows: to @row, or to the end
+ * (GTK_INVALID_LIST_POSITION). */
+static void
+sotto_group_view_queue_scroll (SottoGroupView *self,
+                               guint           row)
+{
+  self->scroll_row = row;
+  if (self->scroll_source == 0)
+    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, scroll_cb, self, NULL);
+}
+
 static void
 sotto_group_view_queue_scroll_to_end (SottoGroupView *self)
 {
-  if (self->scroll_source == 0)
-    self->scroll_source = g_idle_add_full (G_PRIORITY_LOW, scroll_to_end_cb, self, NULL);
+  sotto_group_view_queue_scroll (self, GTK_INVALID_LIST_POSITION);
+}
+
+/* Shows the message a search found, selected, once the timeline has
+ * read it; returns whether it has. */
+static gboolean
+sotto_group_view_select_wanted (SottoGroupView *self)
+{
+  const SottoGroupEvent *event = g_hash_table_lookup (self->events, self->wanted_id);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (event == NULL || g_ascii_strcasecmp (event->author, self->wanted_author) != 0)
+    return FALSE;
+
+  for (guint i = n; i > 0; i--)
+    {
+      g_autoptr(SottoMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i - 1);
+
+      if (!g_str_equal (sotto_message_get_id (message), self->wanted_id))
+        continue;
+
+      gtk_single_selection_set_selected (self->selection, i - 1);
+      sotto_group_view_queue_scroll (self, i - 1);
+      break;
+    }
+
+  g_clear_pointer (&self->wanted_author, g_free);
+  g_clear_pointer (&self->wanted_id, g_free);
+  return TRUE;
 }
 
 static void
@@ -404,8 +396,18 @@ events_loaded_cb (GObject      *object,
   merge_events (self, events);
 
   /* Whoever reads the end of the timeline goes on seeing it; whoever
-   * sends sees their message, from wherever they had scrolled to. */
-  if (self->at_end || self->sending_group == self->group)
+   * sends sees their message, from wherever they had scrolled to; a
+   * message a search found shows once read. */
+  if (self->wanted_id != NULL)
+    {
+      /* Not in what was read for it: gone since the search. */
+      if (!sotto_group_view_select_wanted (self) && !self->reload)
+        {
+          g_clear_pointer (&self->wanted_author, g_free);
+          g_clear_pointer (&self->wanted_id, g_free);
+        }
+    }
+  else if (self->at_end || self->sending_group == self->group)
     sotto_group_view_queue_scroll_to_end (self);
   /* Unless the reader went back for older pages, the timeline holds one. */
   if (self->at_end || self->limit == PAGE_SIZE)
@@ -472,6 +474,10 @@ edge_reached_cb (SottoGroupView  *self,
 {
   if (position == GTK_POS_BOTTOM)
     {
+      /* Not while the view goes to a message a search found: the rows
+       * read for it, coming above, can move the view to the bottom. */
+      if (self->wanted_id != NULL || self->scroll_row != GTK_INVALID_LIST_POSITION)
+        return;
       self->limit = PAGE_SIZE;
       trim_events (self);
       return;
@@ -649,7 +655,7 @@ static gboolean
 sotto_group_view_draft_timeout_cb (gpointer user_data)
 {
   SottoGroupView *self = user_data;
-  g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+  g_autofree char *text = sotto_reply_bar_dup_draft (self->reply_bar);
 
   self->draft_source = 0;
   if (self->group != NULL)
@@ -713,10 +719,14 @@ sotto_group_view_set_group (SottoGroupView *self,
   g_clear_handle_id (&self->draft_source, g_source_remove);
   if (self->group != NULL)
     {
-      g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+      g_autofree char *text = sotto_reply_bar_dup_draft (self->reply_bar);
 
       sotto_group_view_save_draft (self, self->group, text);
     }
+  /* A reply or an edit is of the group left. */
+  sotto_reply_bar_cancel (self->reply_bar);
+  g_clear_pointer (&self->wanted_author, g_free);
+  g_clear_pointer (&self->wanted_id, g_free);
   g_set_object (&self->groups, groups);
   g_set_object (&self->group, group);
   g_signal_group_set_target (self->group_signals, group);
@@ -742,6 +752,42 @@ sotto_group_view_focus_composer (SottoGroupView *self)
   g_return_if_fail (SOTTO_IS_GROUP_VIEW (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->entry));
+}
+
+/**
+ * sotto_group_view_show_message:
+ * @self: a #SottoGroupView
+ * @author: the account UUID of the message's author
+ * @id: the message's id
+ * @newer: how many entries of the timeline came after it, as far as
+ *   known (sotto_message_match_get_position())
+ *
+ * Reads the timeline back to the message, however far, and shows it
+ * selected.
+ */
+void
+sotto_group_view_show_message (SottoGroupView *self,
+                               const char     *author,
+                               const char     *id,
+                               guint           newer)
+{
+  g_return_if_fail (SOTTO_IS_GROUP_VIEW (self));
+  g_return_if_fail (author != NULL && id != NULL);
+
+  if (self->group == NULL)
+    return;
+
+  g_free (self->wanted_author);
+  self->wanted_author = g_strdup (author);
+  g_free (self->wanted_id);
+  self->wanted_id = g_strdup (id);
+  if (sotto_group_view_select_wanted (self))
+    return;
+
+  /* The pages down to it, and one more for what came since the search. */
+  self->limit = MAX (self->limit, (MIN (newer, G_MAXUINT / 2) / PAGE_SIZE + 2) * PAGE_SIZE);
+  self->at_end = FALSE;
+  sotto_group_view_load (self);
 }
 
 /* Sending */
@@ -789,9 +835,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sending, sending_free)
 
 /* Shows @event in place of the timeline's message of its id and
  * author, if the timeline has it. */
-static void
-sotto_group_view_replace (SottoGroupView        *self,
-                          const SottoGroupEvent *event)
+void
+_sotto_group_view_replace (SottoGroupView        *self,
+                           const SottoGroupEvent *event)
 {
   const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
@@ -825,7 +871,7 @@ sotto_group_view_show_sent (SottoGroupView        *self,
   const SottoGroupEvent *shown = g_hash_table_lookup (self->events, event->id);
 
   if (shown != NULL && shown->outgoing)
-    sotto_group_view_replace (self, event);
+    _sotto_group_view_replace (self, event);
 }
 
 /* The relay took a message of the user's for more members, or could not. */
@@ -841,10 +887,10 @@ sotto_group_view_message_state_changed_cb (SottoGroupView  *self,
 
 /* Says why what the user did did not reach every member, in the
  * composer's tooltip. */
-static void
-sotto_group_view_show_error (SottoGroupView *self,
-                             SottoGroupList *groups,
-                             const GError   *error)
+void
+_sotto_group_view_show_error (SottoGroupView *self,
+                              SottoGroupList *groups,
+                              const GError   *error)
 {
   g_autofree char *message = NULL;
 
@@ -879,6 +925,8 @@ sent_cb (GObject      *object,
         {
           sotto_group_view_show_sent (self, event);
           sotto_group_view_queue_scroll_to_end (self);
+          /* A reply's quote is in its row now. */
+          sotto_reply_bar_cancel (self->reply_bar);
           sotto_message_entry_set_text (self->entry, "");
           gtk_widget_grab_focus (GTK_WIDGET (self->entry));
           sotto_group_view_save_draft (self, sending->group, "");
@@ -897,7 +945,7 @@ sent_cb (GObject      *object,
 
   /* What the user wrote stays in the composer, to be sent again. */
   if (shown)
-    sotto_group_view_show_error (self, SOTTO_GROUP_LIST (object), error);
+    _sotto_group_view_show_error (self, SOTTO_GROUP_LIST (object), error);
   g_debug ("Could not send to a group: %s", error->message);
 }
 
@@ -908,10 +956,18 @@ sotto_group_view_send (GtkWidget  *widget,
 {
   SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
   g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+  SottoMessage *replied = sotto_reply_bar_get_message (self->reply_bar);
+  const SottoGroupEvent *quoted = NULL;
   Sending *sending;
 
   if (self->group == NULL || text[0] == '\0' || self->sending_group != NULL)
     return;
+
+  if (sotto_reply_bar_get_editing (self->reply_bar))
+    {
+      _sotto_group_view_send_edit (self, text);
+      return;
+    }
 
   /* One message at a time, so that the composer holds it until the
    * relay took it for every member; not cancelled with the view, as a
@@ -923,139 +979,16 @@ sotto_group_view_send (GtkWidget  *widget,
   sending->self = g_object_ref (self);
   sending->group = g_object_ref (self->group);
   sending->text = g_steal_pointer (&text);
-  sotto_group_list_send_async (self->groups, self->group, sending->text, NULL, sent_cb, sending);
-}
+  if (replied == NULL)
+    {
+      sotto_group_list_send_async (self->groups, self->group, sending->text, NULL, sent_cb, sending);
+      return;
+    }
 
-/* Reactions and deletion for everyone, which the menu of a message row
- * asks for as in a 1:1 conversation (sotto-message-row.c). */
-
-static Sending *
-sending_new (SottoGroupView *self)
-{
-  Sending *sending = g_new0 (Sending, 1);
-
-  sending->self = g_object_ref (self);
-  sending->group = g_object_ref (self->group);
-
-  return sending;
-}
-
-static void
-changed_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(Sending) sending = user_data;
-  SottoGroupView *self = sending->self;
-  g_autoptr(SottoGroupEvent) event = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (g_task_get_source_tag (G_TASK (result)) == sotto_group_list_retry_async)
-    event = sotto_group_list_retry_finish (SOTTO_GROUP_LIST (object), result, &error);
-  else
-    event = sotto_group_list_send_finish (SOTTO_GROUP_LIST (object), result, &error);
-  if (self->group != sending->group)
-    return;
-
-  if (event != NULL)
-    sotto_group_view_replace (self, event);
-  else
-    sotto_group_view_show_error (self, SOTTO_GROUP_LIST (object), error);
-}
-
-/* A member's reaction, edit or deletion of a message shows in its row. */
-static void
-sotto_group_view_message_changed_cb (SottoGroupView     *self,
-                                     SottoGroup         *group,
-                                     SottoGroupEvent    *message,
-                                     SottoMessageAction  action,
-                                     const char         *author_name,
-                                     const char         *id,
-                                     const char         *text,
-                                     gint64              sent_at,
-                                     SottoGroupList     *groups)
-{
-  if (group == self->group)
-    sotto_group_view_replace (self, message);
-}
-
-/* Retry on a message that failed for good sends it again to the members
- * still waiting for it. */
-static void
-sotto_group_view_retry (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *parameter)
-{
-  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
-  const SottoGroupEvent *event = g_hash_table_lookup (self->events, g_variant_get_string (parameter, NULL));
-
-  if (self->group == NULL || event == NULL || !event->outgoing || event->pending == NULL)
-    return;
-
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->entry), NULL);
-  sotto_group_list_retry_async (self->groups, self->group, event, NULL, changed_cb, sending_new (self));
-}
-
-/* Like the sending of a message, a change is not cancelled with the
- * view: once stored it goes out. */
-static void
-sotto_group_view_react (GtkWidget  *widget,
-                        const char *action_name,
-                        GVariant   *parameter)
-{
-  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
-  const SottoGroupEvent *event;
-  const char *id;
-  const char *emoji;
-
-  g_variant_get (parameter, "(&s&s)", &id, &emoji);
-  event = g_hash_table_lookup (self->events, id);
-  if (self->group == NULL || event == NULL)
-    return;
-
-  sotto_group_list_react_async (self->groups, self->group, event->author, id, emoji, NULL, changed_cb,
-                                sending_new (self));
-}
-
-static void
-delete_response_cb (AdwMessageDialog *dialog,
-                    const char       *response,
-                    Sending          *sending)
-{
-  if (g_str_equal (response, "delete") && sending->self->group == sending->group)
-    sotto_group_list_delete_for_everyone_async (sending->self->groups, sending->group, sending->text, NULL,
-                                                changed_cb, sending_new (sending->self));
-}
-
-static void
-sotto_group_view_delete_for_everyone (GtkWidget  *widget,
-                                      const char *action_name,
-                                      GVariant   *parameter)
-{
-  SottoGroupView *self = SOTTO_GROUP_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  const SottoGroupEvent *event = g_hash_table_lookup (self->events, g_variant_get_string (parameter, NULL));
-  GtkWidget *dialog;
-  Sending *sending;
-
-  if (self->group == NULL || event == NULL || !event->outgoing)
-    return;
-
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Delete for Everyone?"),
-                                   _("The message will be removed from this device and from the other members’."));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "delete", _("_Delete for Everyone"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  sending = sending_new (self);
-  sending->text = g_strdup (event->id);
-  g_signal_connect_data (dialog, "response", G_CALLBACK (delete_response_cb), sending,
-                         (GClosureNotify) sending_free, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
+  /* The timeline names the author of the message answered. */
+  quoted = g_hash_table_lookup (self->events, sotto_message_get_id (replied));
+  sotto_group_list_reply_async (self->groups, self->group, quoted != NULL ? quoted->author : NULL,
+                                sotto_message_get_id (replied), sending->text, NULL, sent_cb, sending);
 }
 
 static void
@@ -1091,7 +1024,7 @@ sotto_group_view_dispose (GObject *object)
   g_clear_handle_id (&self->draft_source, g_source_remove);
   if (self->group != NULL)
     {
-      g_autofree char *text = sotto_message_entry_dup_text (self->entry);
+      g_autofree char *text = sotto_reply_bar_dup_draft (self->reply_bar);
 
       sotto_group_view_save_draft (self, self->group, text);
     }
@@ -1105,8 +1038,11 @@ sotto_group_view_dispose (GObject *object)
   g_clear_object (&self->groups_signals);
   g_clear_object (&self->group);
   g_clear_object (&self->groups);
+  g_clear_object (&self->selection);
   g_clear_object (&self->messages);
   g_clear_pointer (&self->events, g_hash_table_unref);
+  g_clear_pointer (&self->wanted_author, g_free);
+  g_clear_pointer (&self->wanted_id, g_free);
   g_clear_pointer (&self->watched, g_ptr_array_unref);
   g_clear_pointer (&self->drafts, g_hash_table_unref);
   g_clear_object (&self->sending_group);
@@ -1203,6 +1139,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, timeline);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, request_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, composer);
+  gtk_widget_class_bind_template_child (widget_class, SottoGroupView, reply_bar);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, entry);
   gtk_widget_class_bind_template_child (widget_class, SottoGroupView, left_label);
   gtk_widget_class_bind_template_callback (widget_class, edge_reached_cb);
@@ -1211,10 +1148,7 @@ sotto_group_view_class_init (SottoGroupViewClass *klass)
   gtk_widget_class_install_action (widget_class, "group.send", NULL, sotto_group_view_send);
   gtk_widget_class_install_action (widget_class, "group.show-members", NULL, sotto_group_view_show_members);
   /* What the menu of a message row asks the view it is in for. */
-  gtk_widget_class_install_action (widget_class, "conversation.react", "(ss)", sotto_group_view_react);
-  gtk_widget_class_install_action (widget_class, "conversation.delete-for-everyone", "s",
-                                   sotto_group_view_delete_for_everyone);
-  gtk_widget_class_install_action (widget_class, "conversation.retry-message", "s", sotto_group_view_retry);
+  _sotto_group_view_class_add_message_actions (widget_class);
   /* The shortcut that opens a 1:1 conversation's safety number. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK, "group.show-members", NULL);
 
@@ -1235,6 +1169,7 @@ sotto_group_view_init (SottoGroupView *self)
   self->drafts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->limit = PAGE_SIZE;
   self->at_end = TRUE;
+  self->scroll_row = GTK_INVALID_LIST_POSITION;
 
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
@@ -1251,8 +1186,12 @@ sotto_group_view_init (SottoGroupView *self)
   g_signal_connect_object (sotto_message_entry_get_buffer (self->entry), "changed",
                            G_CALLBACK (sotto_group_view_text_changed_cb), self,
                            G_CONNECT_SWAPPED);
-  gtk_list_view_set_model (self->timeline,
-                           GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->messages)))));
+  /* Nothing is selected but a message a search found. */
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->messages)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  gtk_list_view_set_model (self->timeline, GTK_SELECTION_MODEL (self->selection));
 
   /* What the group shows follows it: its title and membership, and its
    * timeline, which its newest entry changing is news of. */
@@ -1268,8 +1207,7 @@ sotto_group_view_init (SottoGroupView *self)
   g_signal_group_connect_object (self->group_signals, "notify::unread-count",
                                  G_CALLBACK (sotto_group_view_mark_read), self, G_CONNECT_SWAPPED);
   self->groups_signals = g_signal_group_new (SOTTO_TYPE_GROUP_LIST);
-  g_signal_group_connect_object (self->groups_signals, "message-changed",
-                                 G_CALLBACK (sotto_group_view_message_changed_cb), self, G_CONNECT_SWAPPED);
+  _sotto_group_view_init_message_actions (self);
   g_signal_group_connect_object (self->groups_signals, "message-state-changed",
                                  G_CALLBACK (sotto_group_view_message_state_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect (self, "map", G_CALLBACK (sotto_group_view_map_cb), NULL);

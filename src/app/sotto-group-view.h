@@ -21,6 +21,10 @@ void        sotto_group_view_set_group     (SottoGroupView *self,
                                             SottoGroupList *groups,
                                             SottoGroup     *group);
 void        sotto_group_view_focus_composer (SottoGroupView *self);
+void        sotto_group_view_show_message  (SottoGroupView *self,
+                                            const char     *author,
+                                            const char     *id,
+                                            guint           newer);
 guint       sotto_group_view_sender_color  (const char     *uuid);
 
 G_END_DECLS

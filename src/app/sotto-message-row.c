@@ -238,7 +238,8 @@ sotto_message_row_update_actions (SottoMessageRow *self)
   gboolean copyable = self->message != NULL && sotto_message_get_loaded (self->message)
                       && sotto_message_get_kind (self->message) == SOTTO_MESSAGE_KIND_TEXT;
   gboolean has_text = copyable;
-  /* What a group's messages do not have yet. */
+  /* What a group's messages do not have: the versions of an edit, and
+   * the way to a quote's original. */
   gboolean one_to_one = has_text && !self->in_group;
   gboolean deleted = copyable && sotto_message_get_deleted (self->message);
   gboolean has_body = copyable && g_strcmp0 (sotto_message_get_body (self->message), "") > 0;
@@ -251,13 +252,13 @@ sotto_message_row_update_actions (SottoMessageRow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-menu", copyable);
   /* A message in the outbox may be on its way: it stays until sent. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete",
-                                 one_to_one && state != SOTTO_MESSAGE_STATE_QUEUED);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", one_to_one && !deleted && accepted);
+                                 has_text && state != SOTTO_MESSAGE_STATE_QUEUED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.reply", has_text && !deleted && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.react", has_text && !deleted && shared && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.choose-reaction",
                                  has_text && !deleted && shared && accepted);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.edit",
-                                 one_to_one && sotto_message_can_change_for_everyone (self->message));
+                                 has_text && sotto_message_can_change_for_everyone (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.delete-for-everyone",
                                  has_text && sotto_message_can_change_for_everyone (self->message));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "message.show-edits",
@@ -1067,9 +1068,9 @@ sotto_message_row_set_conversation (SottoMessageRow   *self,
  * @self: a #SottoMessageRow
  * @in_group: whether the message is in a group's timeline
  *
- * A group's messages are copied, reacted to and deleted for everyone as
- * a 1:1 conversation's, and not yet replied to, edited, deleted for the
- * user alone or read in earlier versions from the menu.
+ * A group's messages are copied, replied to, reacted to, edited and
+ * deleted as a 1:1 conversation's, but not read in earlier versions nor
+ * followed to a quote's original from the menu.
  */
 void
 sotto_message_row_set_in_group (SottoMessageRow *self,

@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "sotto-engine.h"
+#include "sotto-group-list.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ G_DECLARE_FINAL_TYPE (SottoSearchResults, sotto_search_results, SOTTO, SEARCH_RE
 
 void  sotto_search_results_set_conversations (SottoSearchResults    *self,
                                               SottoConversationList *conversations);
+void  sotto_search_results_set_groups        (SottoSearchResults    *self,
+                                              SottoGroupList        *groups);
 void  sotto_search_results_set_query         (SottoSearchResults    *self,
                                               const char            *query);
 guint sotto_search_results_get_n_matches     (SottoSearchResults    *self);

@@ -14,52 +14,6 @@
 #include "sotto-message-match-private.h"
 #include "sotto-store-private.h"
 
-/* Messages unsealed per job on the store's thread, some 20-40 ms of
- * work: other jobs, such as the page the timeline waits for, run between
- * two batches, and fewer batches mean fewer trips through the main
- * thread, which a busy machine makes slow. */
-#define SEARCH_BATCH_MESSAGES 16384
-
-typedef struct
-{
-  SottoStore *store;
-  char *query_folded;
-  GHashTable *conversation_ids;  /* of gint64, the list's conversations */
-  gint64 before_id;
-  GPtrArray *matches;  /* of SottoStoreMatch */
-} Search;
-
-static void
-search_free (Search *search)
-{
-  g_clear_object (&search->store);
-  g_clear_pointer (&search->query_folded, g_free);
-  g_clear_pointer (&search->conversation_ids, g_hash_table_unref);
-  g_clear_pointer (&search->matches, g_ptr_array_unref);
-  g_free (search);
-}
-
-static void
-sotto_conversation_list_search_thread (GTask        *task,
-                                       gpointer      source_object,
-                                       gpointer      task_data,
-                                       GCancellable *cancellable)
-{
-  Search *search = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  if (!_sotto_store_search_messages (search->store, search->query_folded, search->conversation_ids,
-                                     search->before_id,
-                                     SEARCH_BATCH_MESSAGES, search->matches, SOTTO_CONVERSATION_LIST_MAX_MATCHES,
-                                     &search->before_id, &error))
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_boolean (task, TRUE);
-}
-
 static SottoConversation *
 sotto_conversation_list_find_by_id (SottoConversationList *self,
                                     gint64                 id)
@@ -84,24 +38,21 @@ sotto_conversation_list_search_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SottoConversationList *self = g_task_get_source_object (task);
-  Search *search = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) found = NULL;
   g_autoptr(GListStore) matches = NULL;
+  GError *error = NULL;
 
-  if (!_sotto_task_propagate_step (task, result)
-      || g_task_return_error_if_cancelled (task))
-    return;
-
-  if (search->before_id != 0 && search->matches->len < SOTTO_CONVERSATION_LIST_MAX_MATCHES)
+  found = _sotto_store_search_finish (result, &error);
+  if (found == NULL)
     {
-      _sotto_task_run_step (task, search->store,
-                            sotto_conversation_list_search_thread, sotto_conversation_list_search_cb);
+      g_task_return_error (task, error);
       return;
     }
 
   matches = g_list_store_new (SOTTO_TYPE_MESSAGE_MATCH);
-  for (guint i = 0; i < search->matches->len; i++)
+  for (guint i = 0; i < found->len; i++)
     {
-      SottoStoreMatch *match = g_ptr_array_index (search->matches, i);
+      SottoStoreMatch *match = g_ptr_array_index (found, i);
       SottoConversation *conversation = sotto_conversation_list_find_by_id (self, match->conversation_id);
       g_autoptr(SottoMessageMatch) item = NULL;
 
@@ -140,21 +91,17 @@ sotto_conversation_list_search_async (SottoConversationList *self,
                                       gpointer               user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Search *search;
+  GHashTable *conversation_ids;
   guint n;
 
   g_return_if_fail (SOTTO_IS_CONVERSATION_LIST (self));
   g_return_if_fail (query != NULL && query[0] != '\0');
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  search = g_new0 (Search, 1);
-  search->store = g_object_ref (sotto_account_get_store (sotto_conversation_list_get_account (self)));
-  search->query_folded = g_utf8_casefold (query, -1);
-
   /* Only the conversations in the list are searched: a blocked
    * contact's, kept on disk but out of the list, must not use up the
    * matches before the user's own are reached. */
-  search->conversation_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  conversation_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   n = g_list_model_get_n_items (G_LIST_MODEL (self));
   for (guint i = 0; i < n; i++)
     {
@@ -162,17 +109,15 @@ sotto_conversation_list_search_async (SottoConversationList *self,
       gint64 *id = g_new (gint64, 1);
 
       *id = _sotto_conversation_get_id (conversation);
-      g_hash_table_add (search->conversation_ids, id);
+      g_hash_table_add (conversation_ids, id);
     }
-  search->before_id = G_MAXINT64;
-  search->matches = g_ptr_array_new_with_free_func ((GDestroyNotify) _sotto_store_match_free);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, sotto_conversation_list_search_async);
-  g_task_set_task_data (task, search, (GDestroyNotify) search_free);
 
-  _sotto_task_run_step (task, search->store,
-                        sotto_conversation_list_search_thread, sotto_conversation_list_search_cb);
+  _sotto_store_search_async (sotto_account_get_store (sotto_conversation_list_get_account (self)), self,
+                             SOTTO_STORE_SEARCH_MESSAGES, query, conversation_ids, SOTTO_CONVERSATION_LIST_MAX_MATCHES,
+                             cancellable, sotto_conversation_list_search_cb, g_steal_pointer (&task));
 }
 
 /**

@@ -565,3 +565,127 @@ sotto_group_list_delete_for_everyone_async (SottoGroupList      *self,
 
   start (self, group, SOTTO_CONTENT_KIND_DELETION, NULL, message_id, NULL, cancellable, callback, user_data);
 }
+
+/* Deleting for the user alone */
+
+typedef struct
+{
+  char *group_id;
+  char *author;
+  char *message_id;
+} Deletion;
+
+static void
+deletion_free (Deletion *deletion)
+{
+  g_free (deletion->group_id);
+  g_free (deletion->author);
+  g_free (deletion->message_id);
+  g_free (deletion);
+}
+
+/* The other members keep their copies: nothing is sent. */
+static gboolean
+delete_in_transaction (SottoGroupList  *self,
+                       gpointer         data,
+                       GError         **error)
+{
+  Deletion *deletion = data;
+  g_autoptr(SottoGroupState) state = NULL;
+  g_autoptr(SottoGroupEvent) message = NULL;
+  gint64 row = 0;
+  gint64 id = 0;
+
+  state = _sotto_group_list_load_group (self, deletion->group_id, &row, error);
+  if (state == NULL)
+    return FALSE;
+
+  message = _sotto_store_find_group_event (self->store, row, deletion->author, deletion->message_id, &id, error);
+  if (message == NULL)
+    return FALSE;
+  /* The group's changes and key changes are its history, not messages. */
+  if (message->kind != SOTTO_GROUP_EVENT_TEXT)
+    return set_not_found (error);
+
+  return _sotto_store_delete_group_event (self->store, id, error);
+}
+
+static void
+delete_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  _sotto_group_list_run_in_transaction (task, delete_in_transaction);
+}
+
+static void
+deleted_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SottoGroupList *self = g_task_get_source_object (task);
+  Deletion *deletion = g_task_get_task_data (task);
+  SottoGroup *group;
+
+  if (!_sotto_task_propagate_step (task, result))
+    return;
+
+  /* The group's row may have shown the message as its newest. */
+  group = sotto_group_list_find (self, deletion->group_id);
+  if (group != NULL)
+    _sotto_group_list_refresh_last_event (self, group);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * sotto_group_list_delete_for_me_async:
+ * @self: a #SottoGroupList
+ * @group: a group
+ * @author: the account UUID of the message's author
+ * @message_id: the message to delete
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once it is deleted
+ * @user_data: data for @callback
+ *
+ * Deletes a message of the group, the user's or a member's, from this
+ * device's store, with its quote and reactions; the other members keep
+ * theirs, and are told nothing.
+ */
+void
+sotto_group_list_delete_for_me_async (SottoGroupList      *self,
+                                      SottoGroup          *group,
+                                      const char          *author,
+                                      const char          *message_id,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Deletion *deletion;
+
+  g_return_if_fail (SOTTO_IS_GROUP_LIST (self));
+  g_return_if_fail (SOTTO_IS_GROUP (group));
+  g_return_if_fail (author != NULL);
+  g_return_if_fail (message_id != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, sotto_group_list_delete_for_me_async);
+
+  deletion = g_new0 (Deletion, 1);
+  deletion->group_id = g_strdup (sotto_group_get_id (group));
+  deletion->author = g_strdup (author);
+  deletion->message_id = g_strdup (message_id);
+  g_task_set_task_data (task, deletion, (GDestroyNotify) deletion_free);
+
+  _sotto_task_run_step (task, self->store, delete_thread, deleted_cb);
+}
+
+gboolean
+sotto_group_list_delete_for_me_finish (SottoGroupList  *self,
+                                       GAsyncResult    *result,
+                                       GError         **error)
+{
+  return _sotto_task_propagate_boolean (self, result, sotto_group_list_delete_for_me_async, error);
+}

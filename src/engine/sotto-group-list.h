@@ -179,5 +179,23 @@ void        sotto_group_list_load_draft_async     (SottoGroupList       *self,
 char       *sotto_group_list_load_draft_finish    (SottoGroupList       *self,
                                                    GAsyncResult         *result,
                                                    GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void        sotto_group_list_search_async         (SottoGroupList       *self,
+                                                   const char           *query,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+GListModel *sotto_group_list_search_finish        (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+void        sotto_group_list_delete_for_me_async  (SottoGroupList       *self,
+                                                   SottoGroup           *group,
+                                                   const char           *author,
+                                                   const char           *message_id,
+                                                   GCancellable         *cancellable,
+                                                   GAsyncReadyCallback   callback,
+                                                   gpointer              user_data);
+gboolean    sotto_group_list_delete_for_me_finish (SottoGroupList       *self,
+                                                   GAsyncResult         *result,
+                                                   GError              **error);
 
 G_END_DECLS

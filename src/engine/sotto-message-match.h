@@ -9,6 +9,7 @@
 #include <glib-object.h>
 
 #include "sotto-engine-types.h"
+#include "sotto-group.h"
 
 G_BEGIN_DECLS
 
@@ -20,5 +21,9 @@ SottoConversation *sotto_message_match_get_conversation (SottoMessageMatch *self
 guint              sotto_message_match_get_position     (SottoMessageMatch *self);
 gint64             sotto_message_match_get_sent_at      (SottoMessageMatch *self);
 const char        *sotto_message_match_get_text         (SottoMessageMatch *self);
+SottoGroup        *sotto_message_match_get_group        (SottoMessageMatch *self);
+const char        *sotto_message_match_get_message_id   (SottoMessageMatch *self);
+const char        *sotto_message_match_get_author       (SottoMessageMatch *self);
+const char        *sotto_message_match_get_author_name  (SottoMessageMatch *self);
 
 G_END_DECLS

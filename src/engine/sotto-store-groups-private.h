@@ -12,6 +12,10 @@
 
 G_BEGIN_DECLS
 
+/* The form of a sealed timeline entry (group_events.body): kind, id,
+ * outgoing, author, author's name, text, detail. */
+#define SOTTO_STORE_GROUP_EVENT_FORMAT "(usbsmsmsms)"
+
 /* A group content waiting for the relay to accept it for one member. */
 typedef struct
 {
@@ -91,6 +95,13 @@ SottoGroupEvent *_sotto_store_find_group_event      (SottoStore           *self,
                                                      const char           *event_id,
                                                      gint64               *id,
                                                      GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean         _sotto_store_find_group_row        (SottoStore           *self,
+                                                     const char           *group_id,
+                                                     gint64               *row,
+                                                     GError              **error);
+gboolean         _sotto_store_delete_group_event    (SottoStore           *self,
+                                                     gint64                id,
+                                                     GError              **error);
 gboolean         _sotto_store_find_group_event_row  (SottoStore           *self,
                                                      gint64                row,
                                                      const char           *author,

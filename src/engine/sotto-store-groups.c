@@ -23,9 +23,7 @@
  * refuse it twice, and its time in the clear to order and page it, as
  * messages have theirs. */
 
-/* The form of a sealed timeline entry: kind, id, outgoing, author,
- * author's name, text, detail. */
-#define EVENT_FORMAT "(usbsmsmsms)"
+#define EVENT_FORMAT SOTTO_STORE_GROUP_EVENT_FORMAT
 
 /* The form of what changed a message since it came (group_event_changes):
  * edited, deleted, the quote's id, author and text, and the reactions,
@@ -183,6 +181,37 @@ _sotto_store_load_group (SottoStore  *self,
 
   *row = sqlite3_column_int64 (statement, 0);
   return read_group (self, statement, *row, error);
+}
+
+/* Runs on the store's thread.  The row of the group @group_id, or 0
+ * when there is no such group, without reading its history. */
+gboolean
+_sotto_store_find_group_row (SottoStore  *self,
+                             const char  *group_id,
+                             gint64      *row,
+                             GError     **error)
+{
+  g_autoptr(SottoStoreStatement) statement = NULL;
+  int rc;
+
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  *row = 0;
+  statement = _sotto_store_prepare (self, "SELECT id FROM groups WHERE group_hash = ?1", error);
+  if (statement == NULL)
+    return FALSE;
+  bind_group_hash (self, statement, 1, group_id);
+
+  rc = sqlite3_step (statement);
+  if (rc == SQLITE_ROW)
+    *row = sqlite3_column_int64 (statement, 0);
+  else if (rc != SQLITE_DONE)
+    {
+      _sotto_store_set_sqlite_error (self, rc, _("Could not read the store"), error);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /* Runs on the store's thread.  Every group, in the order they were
@@ -775,6 +804,19 @@ _sotto_store_find_group_event (SottoStore  *self,
   event->sealed = sqlite3_column_int (statement, 3) != 0;
 
   return g_steal_pointer (&event);
+}
+
+/* Runs on the store's thread.  Deletes the timeline entry in row @id,
+ * found with _sotto_store_find_group_event(), from this device, with
+ * what changed it and whether it was unread. */
+gboolean
+_sotto_store_delete_group_event (SottoStore  *self,
+                                 gint64       id,
+                                 GError     **error)
+{
+  g_return_val_if_fail (SOTTO_IS_STORE (self), FALSE);
+
+  return _sotto_store_exec_int64 (self, "DELETE FROM group_events WHERE id = ?1", id, error);
 }
 
 /* Runs on the store's thread.  The row of the entry @event_id by

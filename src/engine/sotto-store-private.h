@@ -306,25 +306,52 @@ gboolean             _sotto_store_load_draft           (SottoStore              
                                                         char                      **text,
                                                         GError                    **error);
 
-/* Search (sotto-store-search.c).  A message whose text matched. */
+/* Search (sotto-store-search.c).  A message whose text matched: of a
+ * conversation, or of a group's timeline, which also names the message
+ * by its author and id (%SOTTO_STORE_SEARCH_GROUP_EVENTS). */
 typedef struct
 {
   gint64 conversation_id;
   guint position;
   gint64 sent_at;
   char *text;
+  char *event_id;
+  char *author;
+  char *author_name;
 } SottoStoreMatch;
 
 void                 _sotto_store_match_free           (SottoStoreMatch            *match);
-gboolean             _sotto_store_search_messages      (SottoStore                 *self,
+
+/* What a search looks through: the messages of 1:1 conversations, whose
+ * owners are conversations, or the groups' timelines, whose owners are
+ * the groups' rows. */
+typedef enum
+{
+  SOTTO_STORE_SEARCH_MESSAGES,
+  SOTTO_STORE_SEARCH_GROUP_EVENTS,
+} SottoStoreSearchKind;
+
+gboolean             _sotto_store_search               (SottoStore                 *self,
+                                                        SottoStoreSearchKind        kind,
                                                         const char                 *query_folded,
-                                                        GHashTable                 *conversation_ids,
+                                                        GHashTable                 *owner_ids,
                                                         gint64                      before_id,
                                                         guint                       max_rows,
                                                         GPtrArray                  *matches,
                                                         guint                       max_matches,
                                                         gint64                     *next_before_id,
                                                         GError                    **error);
+void                 _sotto_store_search_async         (SottoStore                 *self,
+                                                        gpointer                    source_object,
+                                                        SottoStoreSearchKind        kind,
+                                                        const char                 *query,
+                                                        GHashTable                 *owner_ids,
+                                                        guint                       max_matches,
+                                                        GCancellable               *cancellable,
+                                                        GAsyncReadyCallback         callback,
+                                                        gpointer                    user_data);
+GPtrArray           *_sotto_store_search_finish        (GAsyncResult               *result,
+                                                        GError                    **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Message requests and blocking (sotto-store-requests.c) */
 gboolean             _sotto_store_set_standing         (SottoStore                 *self,

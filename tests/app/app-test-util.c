@@ -49,6 +49,21 @@ app_test_find_widget (GtkWidget *root,
 }
 
 static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+/* Finds the first widget of @type below @root, shown or not, or NULL. */
+GtkWidget *
+app_test_find_any_widget (GtkWidget *root,
+                          GType      type)
+{
+  return app_test_find_matching (root, is_of_type, GSIZE_TO_POINTER (type));
+}
+
+static gboolean
 is_label_showing (GtkWidget     *widget,
                   gconstpointer  text)
 {

@@ -33,6 +33,8 @@ GtkWidget *app_test_find_matching (GtkWidget     *root,
                                    gconstpointer  data);
 GtkWidget *app_test_find_widget   (GtkWidget     *root,
                                    GType          type);
+GtkWidget *app_test_find_any_widget (GtkWidget    *root,
+                                    GType         type);
 GtkWidget *app_test_find_label    (GtkWidget     *root,
                                    const char    *text);
 GtkWidget *app_test_find_action_row (GtkWidget   *root,

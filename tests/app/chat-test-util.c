@@ -167,6 +167,26 @@ chat_test_send_to_group (SottoSession *session,
   g_assert_cmpstr (event->text, ==, text);
 }
 
+/* @session makes the group @title with @member; the group list holds it. */
+SottoGroup *
+chat_test_create_group (SottoSession *session,
+                        const char   *title,
+                        const char   *member)
+{
+  SottoGroupList *groups = sotto_messenger_get_groups (sotto_session_get_messenger (session));
+  const char *members[] = { member, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SottoGroup) group = NULL;
+
+  sotto_group_list_create_async (groups, title, members, NULL, page_test_result_cb, &result);
+  app_test_wait_until (result != NULL);
+  group = sotto_group_list_create_finish (groups, result, &error);
+  g_assert_no_error (error);
+
+  return group;
+}
+
 /* Whether the newest entry of @group's timeline is the message @text. */
 gboolean
 chat_test_group_ends_with (SottoGroup *group,

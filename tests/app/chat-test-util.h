@@ -41,6 +41,9 @@ SottoConversation *chat_test_receive   (SottoSession      *session,
 void               chat_test_accept    (SottoSession      *session,
                                         SottoConversation *conversation);
 
+SottoGroup        *chat_test_create_group (SottoSession *session,
+                                           const char   *title,
+                                           const char   *member);
 void               chat_test_send_to_group (SottoSession *session,
                                             SottoGroup   *group,
                                             const char   *text);

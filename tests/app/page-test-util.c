@@ -145,6 +145,22 @@ page_test_find_row (GtkWidget  *root,
   return GTK_EDITABLE (row);
 }
 
+static gboolean
+is_row_subtitled (GtkWidget     *widget,
+                  gconstpointer  subtitle)
+{
+  return ADW_IS_ACTION_ROW (widget)
+         && g_strcmp0 (adw_action_row_get_subtitle (ADW_ACTION_ROW (widget)), subtitle) == 0;
+}
+
+/* The action row with the subtitle @subtitle below @root, if any. */
+GtkWidget *
+page_test_find_subtitled_row (GtkWidget  *root,
+                              const char *subtitle)
+{
+  return app_test_find_matching (root, is_row_subtitled, subtitle);
+}
+
 void
 page_test_set_row_text (GtkWidget  *root,
                         const char *title,

@@ -41,6 +41,8 @@ void          page_test_finish         (GtkWindow    *window,
                                         const char   *profile);
 GtkEditable  *page_test_find_row       (GtkWidget    *root,
                                         const char   *title);
+GtkWidget    *page_test_find_subtitled_row (GtkWidget  *root,
+                                           const char *subtitle);
 void          page_test_set_row_text   (GtkWidget    *root,
                                         const char   *title,
                                         const char   *text);

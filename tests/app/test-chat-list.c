@@ -39,25 +39,6 @@ shows (SottoChatList *list,
   return g_list_model_get_n_items (G_LIST_MODEL (list)) == 2 && top == first && next == second;
 }
 
-static SottoGroup *
-create_group (SottoSession *session,
-              const char   *title,
-              const char   *member)
-{
-  SottoGroupList *groups = sotto_messenger_get_groups (sotto_session_get_messenger (session));
-  const char *members[] = { member, NULL };
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SottoGroup) group = NULL;
-
-  sotto_group_list_create_async (groups, title, members, NULL, page_test_result_cb, &result);
-  app_test_wait_until (result != NULL);
-  group = sotto_group_list_create_finish (groups, result, &error);
-  g_assert_no_error (error);
-
-  return group;
-}
-
 static void
 test_chat_list_order (ChatTest      *test,
                       gconstpointer  data)
@@ -79,7 +60,7 @@ test_chat_list_order (ChatTest      *test,
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (alice_chats)), ==, 1);
 
   /* The new group is the newest chat. */
-  group = create_group (test->alice, "Climbers", "bob");
+  group = chat_test_create_group (test->alice, "Climbers", "bob");
   app_test_wait_until (shows (alice_chats, group, to_bob));
   g_assert_cmpint (sotto_chat_list_get_item_activity (group), >=, sotto_conversation_get_last_activity (to_bob));
 

@@ -23,7 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "app-test-util.h"
-#include "conversation-fixture.h"
+#include "group-fixture.h"
 #include "page-test-util.h"
 #include "sotto-avatar.h"
 #include "sotto-chats-page.h"
@@ -37,18 +37,6 @@
 #include "sotto-new-group-dialog.h"
 #include "sotto-reaction-list.h"
 
-static SottoGroupList *
-alice_groups (Fixture *fixture)
-{
-  return sotto_messenger_get_groups (sotto_window_get_messenger (fixture->window));
-}
-
-static SottoGroupView *
-group_view (Fixture *fixture)
-{
-  return SOTTO_GROUP_VIEW (app_test_find_widget (GTK_WIDGET (fixture->window), SOTTO_TYPE_GROUP_VIEW));
-}
-
 /* Carol, a third person with a profile of her own on the relay. */
 static char *
 register_carol (Fixture *fixture)
@@ -58,62 +46,6 @@ register_carol (Fixture *fixture)
   g_free (run_cli_as (profile, "register", "--relay", fixture->relay->base_url, "--username", "carol", NULL));
 
   return profile;
-}
-
-/* Alice makes the group @title with @usernames, and opens it. */
-static SottoGroup *
-create_group (Fixture            *fixture,
-              const char         *title,
-              const char * const *usernames)
-{
-  SottoGroupList *groups = alice_groups (fixture);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SottoGroup) group = NULL;
-
-  sotto_group_list_create_async (groups, title, usernames, NULL, page_test_result_cb, &result);
-  wait_until (result != NULL);
-  group = sotto_group_list_create_finish (groups, result, &error);
-  g_assert_no_error (error);
-
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "open-group",
-                                  g_variant_new_string (sotto_group_get_id (group)));
-  wait_until (group_view (fixture) != NULL && sotto_group_view_get_group (group_view (fixture)) == group);
-
-  return group;
-}
-
-/* Alice sends @text to @group without the window, and waits until the
- * relay has it for every member. */
-static void
-send_to_group (Fixture    *fixture,
-               SottoGroup *group,
-               const char *text)
-{
-  SottoGroupList *groups = alice_groups (fixture);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SottoGroupEvent) event = NULL;
-
-  sotto_group_list_send_async (groups, group, text, NULL, page_test_result_cb, &result);
-  wait_until (result != NULL);
-  event = sotto_group_list_send_finish (groups, result, &error);
-  g_assert_no_error (error);
-}
-
-/* Alice, who wrote to Bob, makes the group "Climbers" with him and
- * opens it. */
-static SottoGroup *
-start_with_group (Fixture *fixture)
-{
-  const char *usernames[] = { "bob", NULL };
-
-  start_alice (fixture);
-  open_conversation_with_bob (fixture);
-  send_from_composer (fixture, "hello bob");
-  wait_until (last_message_is (fixture, "hello bob", SOTTO_MESSAGE_STATE_SENT));
-
-  return create_group (fixture, "Climbers", usernames);
 }
 
 /* The chat list of the window, and whether it has a 1:1 row for @username. */
@@ -165,26 +97,6 @@ open_members (Fixture *fixture)
   wait_until (gtk_window_is_active (members));
 
   return members;
-}
-
-static GtkTextView *
-group_composer (Fixture *fixture)
-{
-  return GTK_TEXT_VIEW (app_test_find_widget (GTK_WIDGET (group_view (fixture)), GTK_TYPE_TEXT_VIEW));
-}
-
-static gboolean
-group_composer_has (Fixture    *fixture,
-                    const char *expected)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (group_composer (fixture));
-  g_autofree char *text = NULL;
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-
-  return g_str_equal (text, expected);
 }
 
 /* Adding someone to a group is no 1:1 conversation with them: none
@@ -333,27 +245,6 @@ is_in_sight (GtkWidget         *label,
 
   return bounds.origin.y >= 0
          && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (scroller));
-}
-
-static GtkScrolledWindow *
-group_scroller (Fixture *fixture)
-{
-  GtkWidget *timeline = app_test_find_widget (GTK_WIDGET (group_view (fixture)), GTK_TYPE_LIST_VIEW);
-
-  return GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (timeline, GTK_TYPE_SCROLLED_WINDOW));
-}
-
-static void
-fill_group (Fixture    *fixture,
-            SottoGroup *group,
-            guint       n)
-{
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *text = g_strdup_printf ("Older message %u", i);
-
-      send_to_group (fixture, group, text);
-    }
 }
 
 /* What the user sends shows: the timeline goes to it, from wherever the
@@ -645,21 +536,9 @@ row_reactions (GtkWidget *row)
                                                                GTK_TYPE_LABEL)));
 }
 
-/* The row of the group timeline's message @text, once it shows. */
-static GtkWidget *
-group_row_of (Fixture    *fixture,
-              const char *text)
-{
-  GtkWidget *label;
-
-  wait_until ((label = app_test_find_label (GTK_WIDGET (group_view (fixture)), text)) != NULL);
-
-  return gtk_widget_get_ancestor (label, SOTTO_TYPE_MESSAGE_ROW);
-}
-
 /* A member's message is reacted to from its menu, as in a 1:1
- * conversation, which offers only what a group has; the member gets the
- * reaction, and the member's own reaction to the user's message shows. */
+ * conversation, which offers a reply too; the member gets the reaction,
+ * and the member's own reaction to the user's message shows. */
 static void
 test_group_ui_react (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -682,7 +561,7 @@ test_group_ui_react (Fixture       *fixture,
   row = group_row_of (fixture, "Which crag?");
   g_assert_true (gtk_widget_activate_action (row, "message.show-menu", NULL));
   wait_until ((menu = app_test_find_widget (row, GTK_TYPE_POPOVER_MENU)) != NULL);
-  g_assert_null (app_test_find_label (menu, "_Reply"));
+  g_assert_nonnull (app_test_find_label (menu, "_Reply"));
   gtk_widget_activate (gtk_widget_get_ancestor (app_test_find_label (menu, "❤️"), GTK_TYPE_BUTTON));
   wait_until (g_strcmp0 (row_reactions (group_row_of (fixture, "Which crag?")), "❤️") == 0);
 
@@ -824,25 +703,6 @@ test_group_ui_apply_buttons (Fixture       *fixture,
   g_assert_null (app_test_find_matching (add_row, is_shown_button, NULL));
   gtk_window_destroy (members);
   page_test_remove_profile (carol);
-}
-
-/* Whether the group's draft in the store is @expected (%NULL for none). */
-static gboolean
-stored_draft_is (Fixture    *fixture,
-                 SottoGroup *group,
-                 const char *expected)
-{
-  SottoGroupList *groups = alice_groups (fixture);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *draft = NULL;
-
-  sotto_group_list_load_draft_async (groups, group, NULL, page_test_result_cb, &result);
-  wait_until (result != NULL);
-  draft = sotto_group_list_load_draft_finish (groups, result, &error);
-  g_assert_no_error (error);
-
-  return g_strcmp0 (draft, expected) == 0;
 }
 
 /* What the user typed in a group's composer is stored, sealed, in the
