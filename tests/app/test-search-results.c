@@ -110,6 +110,7 @@ test_search_results_groups (ChatTest      *test,
   SottoGroupList *groups = sotto_messenger_get_groups (messenger);
   SottoGroupList *bob_groups = sotto_messenger_get_groups (sotto_session_get_messenger (test->bob));
   g_autoptr(SottoConversation) with_bob = chat_test_open (test->alice, "bob");
+  g_autoptr(SottoConversation) from_alice = NULL;
   SottoSearchResults *results = g_object_ref_sink (g_object_new (SOTTO_TYPE_SEARCH_RESULTS, NULL));
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(SottoMessageMatch) match = NULL;
@@ -119,6 +120,11 @@ test_search_results_groups (ChatTest      *test,
   SottoGroup *group;
   GtkWindow *window;
   GtkWidget *row;
+
+  /* Bob accepts Alice, so that her group is no request for him. */
+  chat_test_send (test->alice, with_bob, "Climbing on Saturday?");
+  from_alice = chat_test_receive (test->bob, "alice", "Climbing on Saturday?");
+  chat_test_accept (test->bob, from_alice);
 
   group = chat_test_create_group (test->alice, "Climbers", "bob");
   app_test_wait_until ((bob_group = sotto_group_list_find (bob_groups, sotto_group_get_id (group))) != NULL);
