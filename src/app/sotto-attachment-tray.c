@@ -236,7 +236,7 @@ thumbnail_thread (GTask        *task,
   if (content_type == NULL || !g_str_has_prefix (content_type, "image/")
       || g_file_info_get_size (info) > CHIP_THUMBNAIL_MAX_SOURCE)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Not a picture to show");
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, _("Not a picture to show"));
       return;
     }
 

@@ -953,7 +953,10 @@ test_accessibility_tab_rings (Fixture       *fixture,
       focus = press_to_move_focus (window, "Tab");
       if (focus == first)
         break;
-      if (!focus_shows (window, focus))
+      /* Under load a frame may be painted before the ring's style has
+       * changed, so a stop counts as unseen only when three looks in a
+       * row find no ring. */
+      if (!focus_shows (window, focus) && !focus_shows (window, focus) && !focus_shows (window, focus))
         g_string_append_printf (unseen, " %s (%s)", G_OBJECT_TYPE_NAME (focus),
                                 gtk_widget_get_name (gtk_widget_get_parent (focus)));
     }
