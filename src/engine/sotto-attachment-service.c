@@ -996,15 +996,18 @@ _sotto_attachment_service_save (SottoAttachmentService *self,
 
 /* Automatic downloads */
 
+/* Ends work that nobody waits for: @user_data says what it was, for the
+ * debug log, should it fail. */
 static void
-auto_downloaded_cb (GObject      *object,
+unattended_done_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
+  const char *what = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not download a picture: %s", error->message);
+    g_debug ("Could not %s: %s", what, error->message);
 }
 
 void
@@ -1033,7 +1036,7 @@ _sotto_attachment_service_message_received (SottoAttachmentService *self,
       if (g_str_has_prefix (sotto_attachment_get_content_type (attachment), "image/")
           && sotto_attachment_get_size (attachment) <= self->auto_download_size
           && sotto_attachment_get_state (attachment) == SOTTO_ATTACHMENT_STATE_AVAILABLE)
-        _sotto_attachment_service_download (self, attachment, g_task_new (self, NULL, auto_downloaded_cb, NULL));
+        _sotto_attachment_service_download (self, attachment, g_task_new (self, NULL, unattended_done_cb, (gpointer) "download a picture"));
     }
 }
 
@@ -1061,17 +1064,6 @@ _sotto_attachment_service_find (const char *file)
   return self;
 }
 
-static void
-cancelled_stored_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("Could not keep an attachment's upload cancelled: %s", error->message);
-}
-
 /* The user cancelled the upload of @record, which waits to resume with
  * no transfer under way: it is stored failed. */
 void
@@ -1081,7 +1073,8 @@ _sotto_attachment_service_cancel_waiting (SottoAttachmentService      *self,
   g_return_if_fail (SOTTO_IS_ATTACHMENT_SERVICE (self));
   g_return_if_fail (record != NULL);
 
-  _sotto_attachment_service_store_cancelled_async (self, record, cancelled_stored_cb, NULL);
+  _sotto_attachment_service_store_cancelled_async (self, record, unattended_done_cb,
+                                                   (gpointer) "keep an attachment's upload cancelled");
 }
 
 SottoAttachmentService *
